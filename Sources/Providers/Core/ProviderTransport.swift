@@ -1,0 +1,118 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request a client wants to make, described without AsyncHTTPClient types.
+struct ProviderRequest: Sendable {
+    /// HTTP method.
+    var method: HTTPMethod
+    /// Full URL, secrets included (it is only ever logged through the redactor).
+    var url: String
+    /// Headers in the order sent.
+    var headers: [(String, String)]
+    /// Body bytes, if any.
+    var body: [UInt8]?
+    /// Operation name for logs and errors, e.g. `verify/lookup`.
+    var operation: String
+    /// False for calls without a dedupe key: a failure after sending leaves the outcome unknown.
+    var idempotent: Bool
+    /// Extra secrets that appear in this request only (e.g. a Brevo child auth key in the path).
+    var extraSecrets: [String] = []
+    /// Attempt cap to attach to transport failures (e.g. 2 for `verify/lookup`).
+    var transportAttemptCap: Int? = nil
+    /// Masked, secret-free metadata to add to the log lines (e.g. a masked receptor).
+    var logMetadata: Logger.Metadata = [:]
+}
+
+/// The response to a ``ProviderRequest``: status, headers and the whole body.
+struct ProviderResponse: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+}
+
+/// Sends provider requests over a shared `HTTPClient`, enforces the total timeout, logs redacted lines, and turns
+/// transport failures into ``ProviderError``s with disposition `retry` (providers.md §1 rule 2).
+struct ProviderTransport: Sendable {
+    /// Largest body read from a provider; their documented responses are a few kilobytes.
+    static let maximumBodySize = 4 << 20
+
+    let provider: ProviderName
+    let httpClient: HTTPClient
+    let logger: Logger
+    let totalTimeout: Duration
+    let redactor: Redactor
+
+    /// Sends the request and returns whatever status came back; only transport failures throw.
+    func send(_ request: ProviderRequest) async throws(ProviderError) -> ProviderResponse {
+        let redactor = self.redactor.adding(request.extraSecrets)
+        let redactedURL = redactor.redact(request.url)
+        var metadata = request.logMetadata
+        metadata["provider"] = "\(provider)"
+        metadata["operation"] = "\(request.operation)"
+        metadata["url"] = "\(redactedURL)"
+        logger.debug("provider request", metadata: metadata.merging(["method": "\(request.method.rawValue)"]) { $1 })
+
+        var httpRequest = HTTPClientRequest(url: request.url)
+        httpRequest.method = request.method
+        for (name, value) in request.headers {
+            httpRequest.headers.add(name: name, value: value)
+        }
+        if let body = request.body {
+            httpRequest.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let response = try await httpClient.execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: logger)
+            let body = try await response.body.collect(upTo: Self.maximumBodySize)
+            let status = Int(response.status.code)
+            metadata["status"] = "\(status)"
+            metadata["elapsed"] = "\(clock.now - started)"
+            logger.debug("provider response", metadata: metadata)
+            return ProviderResponse(status: status, headers: response.headers, body: Array(buffer: body))
+        } catch {
+            let (kind, code) = Self.classify(error)
+            let message = redactor.redact(String(describing: error))
+            metadata["error"] = "\(code): \(message)"
+            metadata["elapsed"] = "\(clock.now - started)"
+            logger.warning("provider transport failure", metadata: metadata)
+            throw ProviderError(
+                provider: provider,
+                operation: request.operation,
+                kind: kind,
+                code: code,
+                message: message,
+                disposition: .retry(after: nil),
+                outcomeUnknown: !request.idempotent,
+                httpStatus: nil,
+                redactedURL: redactedURL,
+                suggestedMaxAttempts: request.transportAttemptCap
+            )
+        }
+    }
+
+    /// Redacts text with this transport's secrets.
+    func redact(_ text: String) -> String { redactor.redact(text) }
+
+    /// Maps an AsyncHTTPClient / NIO error to a kind and a short code.
+    static func classify(_ error: any Error) -> (ProviderError.Kind, String) {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
+                .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return (.timeout, "timeout")
+            default:
+                return (.transport, "transport")
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return (.timeout, "timeout")
+        }
+        if error is IOError || "\(type(of: error))".contains("Connection") || error is ChannelError {
+            return (.connectionFailed, "connection-failed")
+        }
+        return (.transport, "transport")
+    }
+}
