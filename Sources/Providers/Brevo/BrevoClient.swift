@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Logging
+import NIOHTTP1
+
+/// Brevo (Sendinblue) reseller client: create child, creation status, get child, list children, add credits,
+/// associate a dedicated IP (providers.md §4).
+///
+/// Auth is the `api-key` header; errors are `{code, message}` bodies classified by §4.5; every result and error
+/// carries the `x-sib-ratelimit-*` headers.
+public struct BrevoClient: Sendable {
+    /// Largest `limit` accepted by the children list.
+    public static let maximumPageSize = 20
+
+    /// The configuration in use.
+    public let configuration: Configuration
+    private let transport: ProviderTransport
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - configuration: base URL, keys, timeouts.
+    ///   - httpClient: shared by every provider client of the process; see ``ProviderHTTPClient``.
+    ///   - logger: receives redacted lines (no keys, no passwords).
+    public init(
+        configuration: Configuration,
+        httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "hoopoe.providers.brevo")
+    ) {
+        self.configuration = configuration
+        self.transport = ProviderTransport(
+            provider: .brevo, httpClient: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
+            redactor: Redactor(secrets: [configuration.apiKey] + (configuration.partnerKey.map { [$0] } ?? [])))
+    }
+
+    /// Creates a child account (`POST /reseller/children`). Persist `authKey` and `id` at once.
+    ///
+    /// Not idempotent: a timeout or 5xx is flagged `outcomeUnknown` — call ``findChild(email:)`` before sending
+    /// again. A `400 duplicate_parameter` is reconciled here: if a child with this email exists it is returned
+    /// with `adopted == true`, otherwise the error is permanent. (Whether Brevo really answers an existing email
+    /// with `duplicate_parameter` is an open question, providers.md §6.3.)
+    public func createChild(_ child: BrevoNewChild) async throws(ProviderError) -> BrevoResponse<BrevoCreatedChild> {
+        do {
+            let (json, rateLimit) = try await call(
+                "reseller/createChild", method: .POST, path: "/reseller/children", body: child.body, idempotent: false)
+            let created = BrevoCreatedChild(authKey: json?["authKey"]?.stringValue, id: json?["id"]?.int64Value, adopted: false)
+            return BrevoResponse(value: created, rateLimit: rateLimit)
+        } catch let error where error.httpStatus == 400 && error.code == "duplicate_parameter" {
+            let existing = try await findChild(email: child.email)
+            if let id = existing.value?.id {
+                return BrevoResponse(value: BrevoCreatedChild(authKey: nil, id: id, adopted: true), rateLimit: existing.rateLimit)
+            }
+            throw error
+        }
+    }
+
+    /// Whether Brevo has finished creating the child (`GET …/accountCreationStatus`). Brevo asks for this before
+    /// any other child-specific call; if false, poll again later.
+    public func creationStatus(of child: BrevoChildIdentifier) async throws(ProviderError) -> BrevoResponse<Bool> {
+        let (json, rateLimit) = try await call(
+            "reseller/accountCreationStatus", method: .GET,
+            path: "/reseller/children/\(child.pathComponent)/accountCreationStatus", body: nil, idempotent: true,
+            extraSecrets: child.secrets)
+        return BrevoResponse(value: json?["childAccountCreated"]?.boolValue ?? false, rateLimit: rateLimit)
+    }
+
+    /// One child's details, including remaining credits (`GET /reseller/children/{id}`).
+    public func child(_ child: BrevoChildIdentifier) async throws(ProviderError) -> BrevoResponse<BrevoChild> {
+        let (json, rateLimit) = try await call(
+            "reseller/getChild", method: .GET, path: "/reseller/children/\(child.pathComponent)", body: nil,
+            idempotent: true, extraSecrets: child.secrets)
+        return BrevoResponse(value: BrevoChild(json: json ?? .null), rateLimit: rateLimit)
+    }
+
+    /// One page of children (`GET /reseller/children?limit=&offset=`), at most 20 per call. Prefer this over
+    /// per-child reads to stay within the hourly budget.
+    public func listChildren(limit: Int = maximumPageSize, offset: Int = 0) async throws(ProviderError)
+        -> BrevoResponse<BrevoChildrenPage>
+    {
+        let operation = "reseller/listChildren"
+        let path = "/reseller/children?limit=\(limit)&offset=\(offset)"
+        guard (0...Self.maximumPageSize).contains(limit), offset >= 0 else {
+            throw ProviderError(
+                provider: .brevo, operation: operation, kind: .invalidRequest, code: "out_of_range",
+                message: "limit must be 0…\(Self.maximumPageSize) and offset ≥ 0", disposition: .permanent,
+                redactedURL: transport.redact(url(path)))
+        }
+        let (json, rateLimit) = try await call(operation, method: .GET, path: path, body: nil, idempotent: true)
+        let page = BrevoChildrenPage(
+            children: json?["children"]?.arrayValue?.map(BrevoChild.init(json:)) ?? [],
+            count: json?["count"]?.int64Value ?? 0)
+        return BrevoResponse(value: page, rateLimit: rateLimit)
+    }
+
+    /// Finds a child by email by walking the children list (20 per call); the reconciliation step after an
+    /// unknown create-child outcome. The rate limit is that of the last page read.
+    public func findChild(email: String) async throws(ProviderError) -> BrevoResponse<BrevoChild?> {
+        var offset = 0
+        var rateLimit: ProviderRateLimit?
+        while true {
+            let page = try await listChildren(limit: Self.maximumPageSize, offset: offset)
+            rateLimit = page.rateLimit
+            if let match = page.value.children.first(where: { $0.email.lowercased() == email.lowercased() }) {
+                return BrevoResponse(value: match, rateLimit: rateLimit)
+            }
+            offset += page.value.children.count
+            if page.value.children.isEmpty || Int64(offset) >= page.value.count {
+                return BrevoResponse(value: nil, rateLimit: rateLimit)
+            }
+        }
+    }
+
+    /// Adds credits to a child (`POST …/credits/add`); at least one of `sms` and `email`.
+    ///
+    /// Not idempotent: a retry after a timeout may double-credit. Read the child's credits before the call; on an
+    /// unknown outcome re-read and only re-send if the balance did not rise by the requested amount.
+    public func addCredits(to child: BrevoChildIdentifier, sms: Int64? = nil, email: Int64? = nil)
+        async throws(ProviderError) -> BrevoResponse<BrevoRemainingCredits>
+    {
+        let operation = "reseller/addCredits"
+        let path = "/reseller/children/\(child.pathComponent)/credits/add"
+        var body: [String: JSONValue] = [:]
+        if let sms { body["sms"] = .integer(sms) }
+        if let email { body["email"] = .integer(email) }
+        guard !body.isEmpty else {
+            throw ProviderError(
+                provider: .brevo, operation: operation, kind: .invalidRequest, code: "missing_parameter",
+                message: "add credits needs sms or email", disposition: .permanent,
+                redactedURL: transport.redact(url(path)))
+        }
+        let (json, rateLimit) = try await call(
+            operation, method: .POST, path: path, body: .object(body), idempotent: false, extraSecrets: child.secrets)
+        guard let json, let credits = BrevoRemainingCredits(json: json) else {
+            throw ProviderError(
+                provider: .brevo, operation: operation, kind: .unparseableResponse, code: "200",
+                message: "credits/add answer lacks child/reseller", disposition: .retry(after: nil),
+                outcomeUnknown: true, httpStatus: 200, redactedURL: transport.redact(url(path)), rateLimit: rateLimit)
+        }
+        return BrevoResponse(value: credits, rateLimit: rateLimit)
+    }
+
+    /// Associates a dedicated IP with a child (`POST …/ips/associate`, 204 on success).
+    public func associateIP(_ ip: String, with child: BrevoChildIdentifier) async throws(ProviderError)
+        -> BrevoResponse<Void>
+    {
+        let (_, rateLimit) = try await call(
+            "reseller/associateIP", method: .POST, path: "/reseller/children/\(child.pathComponent)/ips/associate",
+            body: ["ip": .string(ip)], idempotent: true, extraSecrets: child.secrets)
+        return BrevoResponse(value: (), rateLimit: rateLimit)
+    }
+
+    // MARK: - Wire
+
+    private func url(_ path: String) -> String {
+        let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
+        return base + path
+    }
+
+    private func call(
+        _ operation: String, method: HTTPMethod, path: String, body: JSONValue?, idempotent: Bool,
+        extraSecrets: [String] = []
+    ) async throws(ProviderError) -> (JSONValue?, ProviderRateLimit?) {
+        let url = url(path)
+        var headers: [(String, String)] = [("api-key", configuration.apiKey)]
+        if let partnerKey = configuration.partnerKey { headers.append(("partner-key", partnerKey)) }
+        headers.append(("Accept", "application/json"))
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = ProviderRequest(
+            method: method, url: url, headers: headers, body: body?.encoded(), operation: operation,
+            idempotent: idempotent, extraSecrets: extraSecrets)
+        let response = try await transport.send(request)
+        let rateLimit = Self.rateLimit(from: response.headers)
+        let json = response.body.isEmpty ? nil : JSONValue.parse(response.body)
+        if (200...299).contains(response.status) {
+            return (json, rateLimit)
+        }
+        let code = json?["code"]?.stringValue
+        let outcome = BrevoDisposition.outcome(httpStatus: response.status, code: code, rateLimit: rateLimit)
+        let message =
+            json?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        throw ProviderError(
+            provider: .brevo, operation: operation, kind: code == nil && !response.body.isEmpty ? .unparseableResponse : outcome.kind,
+            code: code ?? String(response.status), message: transport.redact(message), disposition: outcome.disposition,
+            outcomeUnknown: !idempotent && outcome.mayHaveTakenEffect, httpStatus: response.status,
+            redactedURL: transport.redact(url), suggestedMaxAttempts: outcome.attemptCap, rateLimit: rateLimit)
+    }
+
+    /// Reads `x-sib-ratelimit-limit`, `-remaining` and `-reset` (seconds until reset); nil if none is present.
+    static func rateLimit(from headers: HTTPHeaders) -> ProviderRateLimit? {
+        let limit = headers.first(name: "x-sib-ratelimit-limit").flatMap { Int($0) }
+        let remaining = headers.first(name: "x-sib-ratelimit-remaining").flatMap { Int($0) }
+        let reset = headers.first(name: "x-sib-ratelimit-reset").flatMap { Double($0) }.map { Duration.milliseconds(Int64($0 * 1000)) }
+        if limit == nil && remaining == nil && reset == nil { return nil }
+        return ProviderRateLimit(limit: limit, remaining: remaining, reset: reset)
+    }
+}
