@@ -1,0 +1,31 @@
+import Providers
+
+/// Something a test tells a fake to do on the next call to an endpoint, instead of (or around) its normal answer.
+public enum FakeFault: Sendable, Hashable {
+    /// Answer with this reply without touching the fake's state.
+    case reply(FakeReply)
+    /// Wait, then handle the request normally (latency; longer than the client's timeout = a timeout).
+    case delay(Duration)
+    /// Handle the request normally — state changes happen (a child is created, credits are added, an SMS is
+    /// recorded) — then wait before answering: "it worked but the client timed out".
+    case succeedThenDelay(Duration)
+
+    /// A Kavenegar error envelope; the code is mirrored into the HTTP status as Kavenegar does.
+    public static func kavenegar(code: Int, message: String = "خطا") -> FakeFault {
+        .reply(FakeKavenegarState.errorReply(code: code, message: message))
+    }
+
+    /// An IPPanel error envelope (`meta.status == false`).
+    public static func ippanel(httpStatus: Int, messageCode: String, message: String = "خطا", errors: [String: [String]]? = nil)
+        -> FakeFault
+    {
+        .reply(FakeIPPanelState.errorReply(httpStatus: httpStatus, messageCode: messageCode, message: message, errors: errors))
+    }
+
+    /// A Brevo `{code, message}` error, with optional extra headers (e.g. `x-sib-ratelimit-reset`).
+    public static func brevo(httpStatus: Int, code: String, message: String = "error", headers: [FakeHeader] = [])
+        -> FakeFault
+    {
+        .reply(.json(httpStatus, ["code": .string(code), "message": .string(message)], headers: headers))
+    }
+}
