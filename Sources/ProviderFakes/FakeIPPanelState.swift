@@ -20,11 +20,12 @@ struct FakeIPPanelState: Sendable {
         var stateID: Int { states[min(stateStep, states.count - 1)] }
         var messageStatus: String { recipientStatuses[min(recipientStep, recipientStatuses.count - 1)] }
 
-        /// After one report read: move the bulk on, or (once it is final) its recipients.
-        mutating func advance() {
+        /// After a report read: move the bulk one `state_id` on; once it is final (6), a recipients read moves the
+        /// recipients one `message_status` on instead.
+        mutating func advance(recipients: Bool) {
             if stateStep < states.count - 1 {
                 stateStep += 1
-            } else if stateID == 6 && recipientStep < recipientStatuses.count {
+            } else if recipients && stateID == 6 && recipientStep < recipientStatuses.count - 1 {
                 recipientStep += 1
             }
         }
@@ -106,7 +107,7 @@ struct FakeIPPanelState: Sendable {
             return Self.validation("bulk_id", "تکمیل گزینه شناسه الزامی است")
         }
         guard let bulk = bulks[bulkID] else { return Self.success([], extraMeta: ["total": 0]) }
-        bulks[bulkID]?.advance()  // report the current step, then move on
+        bulks[bulkID]?.advance(recipients: true)  // report the current step, then move on
         let rows: [JSONValue] =
             bulk.stateID == 6
             ? bulk.recipients.map {
@@ -120,7 +121,7 @@ struct FakeIPPanelState: Sendable {
         guard let bulk = bulks[id] else {
             return Self.errorReply(httpStatus: 404, messageCode: "400-0", message: "پیام یافت نشد", errors: nil)
         }
-        bulks[id]?.advance()  // report the current step, then move on
+        bulks[id]?.advance(recipients: false)  // report the current step, then move on
         return Self.success([
             "messages_outbox_id": .string(String(id)), "number": .string(bulk.fromNumber),
             "state": .string(bulk.stateID == 6 ? "finish" : "active"), "state_id": .integer(Int64(bulk.stateID)),

@@ -124,7 +124,7 @@ public struct BrevoClient: Sendable {
             throw ProviderError(
                 provider: .brevo, operation: operation, kind: .invalidRequest, code: "missing_parameter",
                 message: "add credits needs sms or email", disposition: .permanent,
-                redactedURL: transport.redact(url(path)))
+                redactedURL: transport.redact(url(path), extra: child.secrets))
         }
         let (json, rateLimit) = try await call(
             operation, method: .POST, path: path, body: .object(body), idempotent: false, extraSecrets: child.secrets)
@@ -132,7 +132,8 @@ public struct BrevoClient: Sendable {
             throw ProviderError(
                 provider: .brevo, operation: operation, kind: .unparseableResponse, code: "200",
                 message: "credits/add answer lacks child/reseller", disposition: .retry(after: nil),
-                outcomeUnknown: true, httpStatus: 200, redactedURL: transport.redact(url(path)), rateLimit: rateLimit)
+                outcomeUnknown: true, httpStatus: 200, redactedURL: transport.redact(url(path), extra: child.secrets),
+                rateLimit: rateLimit)
         }
         return BrevoResponse(value: credits, rateLimit: rateLimit)
     }
@@ -178,9 +179,9 @@ public struct BrevoClient: Sendable {
             json?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         throw ProviderError(
             provider: .brevo, operation: operation, kind: code == nil && !response.body.isEmpty ? .unparseableResponse : outcome.kind,
-            code: code ?? String(response.status), message: transport.redact(message), disposition: outcome.disposition,
-            outcomeUnknown: !idempotent && outcome.mayHaveTakenEffect, httpStatus: response.status,
-            redactedURL: transport.redact(url), suggestedMaxAttempts: outcome.attemptCap, rateLimit: rateLimit)
+            code: code ?? String(response.status), message: transport.redact(message, extra: extraSecrets),
+            disposition: outcome.disposition, outcomeUnknown: !idempotent && outcome.mayHaveTakenEffect,
+            httpStatus: response.status, redactedURL: transport.redact(url, extra: extraSecrets), suggestedMaxAttempts: outcome.attemptCap, rateLimit: rateLimit)
     }
 
     /// Reads `x-sib-ratelimit-limit`, `-remaining` and `-reset` (seconds until reset); nil if none is present.

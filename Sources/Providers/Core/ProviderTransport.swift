@@ -93,8 +93,10 @@ struct ProviderTransport: Sendable {
         }
     }
 
-    /// Redacts text with this transport's secrets.
-    func redact(_ text: String) -> String { redactor.redact(text) }
+    /// Redacts text with this transport's secrets plus the request-specific `extra` ones.
+    func redact(_ text: String, extra: [String] = []) -> String {
+        extra.isEmpty ? redactor.redact(text) : redactor.adding(extra).redact(text)
+    }
 
     /// Maps an AsyncHTTPClient / NIO error to a kind and a short code.
     static func classify(_ error: any Error) -> (ProviderError.Kind, String) {

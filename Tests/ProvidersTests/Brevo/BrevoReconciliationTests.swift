@@ -1,0 +1,81 @@
+import ProviderFakes
+import Providers
+import Testing
+
+/// Create-child and add-credits are not idempotent; these are the reconciliation paths of providers.md §4.2.
+@Suite("Brevo reconciliation after unknown outcomes")
+struct BrevoReconciliationTests {
+    static let josh = BrevoNewChild(
+        email: "josh.cruise@example.com", firstName: "Josh", lastName: "Cruise", companyName: "Your Company", password: "Pa55w0rd65")
+
+    @Test func createdThenTimedOutIsFoundByEmail() async throws {
+        try await withHarness { h in
+            await h.control.enqueue(.succeedThenDelay(.seconds(2)), for: .brevoCreateChild)
+            let brevo = h.brevo(timeouts: Harness.shortTimeouts)
+            let error = try #require(await providerError { try await brevo.createChild(Self.josh) })
+            #expect(error.kind == .timeout)
+            #expect(error.disposition == .retry(after: nil))
+            #expect(error.outcomeUnknown)
+            #expect(await h.control.brevoChildEmails() == ["josh.cruise@example.com"])
+
+            let found = try await brevo.findChild(email: "Josh.Cruise@example.com")
+            #expect(found.value?.id == 1_234_567)
+        }
+    }
+
+    @Test func duplicateEmailAdoptsTheExistingChild() async throws {
+        try await withHarness { h in
+            let brevo = h.brevo()
+            let first = try await brevo.createChild(Self.josh)
+            let second = try await brevo.createChild(Self.josh)  // the fake answers 400 duplicate_parameter
+            #expect(second.value == BrevoCreatedChild(authKey: nil, id: first.value.id, adopted: true))
+            #expect(await h.control.brevoChildEmails().count == 1)
+            let creates = await h.control.requests(to: .brevoCreateChild)
+            #expect(creates.count == 2)
+            #expect(await h.control.requests(to: .brevoListChildren).count == 1)
+        }
+    }
+
+    @Test func duplicateWithoutAMatchIsPermanent() async throws {
+        try await withHarness { h in
+            await h.control.enqueue(.brevo(httpStatus: 400, code: "duplicate_parameter", message: "duplicate"), for: .brevoCreateChild)
+            let error = try #require(await providerError { try await h.brevo().createChild(Self.josh) })
+            #expect(error.code == "duplicate_parameter")
+            #expect(error.disposition == .permanent)
+        }
+    }
+
+    @Test func findChildWalksPagesOf20() async throws {
+        try await withHarness { h in
+            let brevo = h.brevo()
+            for index in 0..<45 {
+                _ = try await brevo.createChild(
+                    BrevoNewChild(email: "c\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
+            }
+            await h.control.clearRequests()
+            let found = try await brevo.findChild(email: "c44@example.com")
+            #expect(found.value?.email == "c44@example.com")
+            let missing = try await brevo.findChild(email: "nobody@example.com")
+            #expect(missing.value == nil)
+            let targets = await h.control.requests(to: .brevoListChildren).map(\.target)
+            #expect(targets == [
+                "/brevo/v3/reseller/children?limit=20&offset=0", "/brevo/v3/reseller/children?limit=20&offset=20",
+                "/brevo/v3/reseller/children?limit=20&offset=40",
+                "/brevo/v3/reseller/children?limit=20&offset=0", "/brevo/v3/reseller/children?limit=20&offset=20",
+                "/brevo/v3/reseller/children?limit=20&offset=40",
+            ])
+        }
+    }
+
+    @Test func creationStatusPollsUntilCreated() async throws {
+        try await withHarness { h in
+            await h.control.setBrevoCreationPolls(2)
+            let brevo = h.brevo()
+            let created = try await brevo.createChild(Self.josh)
+            let id = try #require(created.value.identifier)
+            #expect(try await brevo.creationStatus(of: id).value == false)
+            #expect(try await brevo.creationStatus(of: id).value == false)
+            #expect(try await brevo.creationStatus(of: id).value == true)
+        }
+    }
+}
