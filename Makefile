@@ -1,0 +1,34 @@
+# Hoopoe: the two commands a fresh Debian 12 machine needs are `make run` and `make test`.
+# Both install what is missing first (scripts/install-deps.sh).
+
+SWIFT ?= swift
+LOCAL_REDIS_DIR := .redis-data
+LOCAL_REDIS_PORT ?= 6379
+
+.PHONY: deps build release test run bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# A private redis-server on a free port for the whole test run; stopped by its own pid afterwards.
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/test-redis.sh $(SWIFT) test --skip-build
+
+# Builds release, starts a local Redis (AOF on, data in .redis-data/) unless REDIS_URL is set,
+# then runs Hoopoe against it.
+run: release
+	@scripts/run.sh
+
+# Client round trips/s and pipelined ops/s, beside redis-benchmark on the same private server.
+bench: release
+	@scripts/test-redis.sh scripts/bench.sh
+
+clean:
+	rm -rf .build

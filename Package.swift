@@ -1,0 +1,108 @@
+// swift-tools-version:6.1
+// Hoopoe: a Redis-backed background job worker and scheduler.
+// Targets from the bottom up: CHiredis (C) → Redis (client) → HoopoeCore (engine) → hoopoe (CLI).
+// Providers (Kavenegar, IPPanel, Brevo over AsyncHTTPClient) stands beside the engine; ProviderFakes
+// (Hummingbird) speaks the providers' documented protocols locally for tests and `make run`.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hoopoe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hoopoe", targets: ["hoopoe"]),
+        .library(name: "HoopoeCore", targets: ["HoopoeCore"]),
+        .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "Providers", targets: ["Providers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        // Already in the graph through async-http-client and hummingbird; named because Providers and
+        // ProviderFakes import NIOCore, NIOHTTP1 and HTTPTypes directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "Redis",
+            dependencies: ["CHiredis"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HoopoeCore",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Providers",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProviderFakes",
+            dependencies: [
+                "Providers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "hoopoe",
+            dependencies: [
+                "HoopoeCore",
+                "Redis",
+                "ProviderFakes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "hoopoe-bench",
+            dependencies: ["Redis", "HoopoeCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Redis"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HoopoeCoreTests",
+            dependencies: ["HoopoeCore", "Redis", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: ["Providers", "ProviderFakes"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

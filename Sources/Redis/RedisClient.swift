@@ -1,0 +1,129 @@
+import Synchronization
+
+/// A Redis client: a small pool of pipelining connections, safe to share across tasks.
+///
+/// Every call is `async` and never blocks a cooperative thread: the connections' own threads do the
+/// blocking I/O. Concurrent calls are pipelined into shared round trips automatically (see
+/// ``RedisConnection``). Commands that block on the server (`BLMOVE`, `XREADGROUP ... BLOCK`) or that
+/// need a connection to themselves (`WATCH`, `SUBSCRIBE`) belong on a ``makeDedicatedConnection()``.
+public final class RedisClient: Sendable {
+    /// The configuration the client was made with.
+    public let configuration: RedisConfiguration
+    private let connections: [RedisConnection]
+    private let nextConnection = Atomic<Int>(0)
+    /// SHA1 of each loaded script, by source.
+    private let scriptHashes = Mutex<[String: String]>([:])
+
+    /// Starts the pool's threads. Connections are made on first use.
+    public init(configuration: RedisConfiguration) {
+        self.configuration = configuration
+        connections = (0..<configuration.poolSize).map {
+            RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)")
+        }
+    }
+
+    /// Parses `url` and starts a client.
+    /// - Throws: ``RedisError`` `invalidURL`.
+    public convenience init(url: String) throws {
+        try self.init(configuration: RedisConfiguration(url: url))
+    }
+
+    /// Runs one command.
+    /// - Throws: ``RedisError``; an error reply becomes code `server` with the server's message.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisReply {
+        let reply = try await connection().send([command])[0]
+        if case .error(let message) = reply {
+            throw RedisError(.server, endpoint: configuration.endpoint.description, command: command.name, message: message)
+        }
+        return reply
+    }
+
+    /// Runs one command given as text arguments.
+    /// - Parameters:
+    ///   - name: the command, e.g. `"GET"`.
+    ///   - arguments: its arguments.
+    @discardableResult
+    public func send(_ name: String, _ arguments: String...) async throws -> RedisReply {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends many commands in one round trip and returns their replies in order. Error replies are
+    /// returned in place (`.error`), not thrown.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        try await connection().send(commands)
+    }
+
+    /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
+    /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
+    public func transaction(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        for (reply, command) in zip(replies.dropFirst(), commands) {
+            if case .error(let message) = reply {
+                _ = try? await send("DISCARD")
+                throw RedisError(.server, endpoint: configuration.endpoint.description, command: command.name, message: message)
+            }
+        }
+        switch replies.last {
+        case .array(let results)?: return results
+        case .error(let message)?:
+            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EXEC", message: message)
+        default:
+            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EXEC", message: "transaction aborted")
+        }
+    }
+
+    /// Runs a Lua script by its SHA, loading it first if needed and once more on `NOSCRIPT`.
+    /// - Parameters:
+    ///   - script: the script.
+    ///   - keys: the keys it touches (`KEYS[...]`); all in one hash slot for Redis Cluster.
+    ///   - arguments: its other arguments (`ARGV[...]`).
+    /// - Throws: ``RedisError`` `server` with the script's error, naming the script.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisReply {
+        var sha = scriptHashes.withLock { $0[script.source] }
+        if sha == nil { sha = try await load(script) }
+        var reply = try await connection().send([evalsha(sha!, keys: keys, arguments: arguments)])[0]
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            let reloaded = try await load(script)
+            reply = try await connection().send([evalsha(reloaded, keys: keys, arguments: arguments)])[0]
+        }
+        if case .error(let message) = reply {
+            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EVALSHA \(script.name)", message: message)
+        }
+        return reply
+    }
+
+    /// Opens a connection for one caller's exclusive use (blocking commands, `WATCH`). The caller
+    /// closes it.
+    public func makeDedicatedConnection(name: String = "hoopoe-redis-dedicated") -> RedisConnection {
+        RedisConnection(configuration: configuration, name: name)
+    }
+
+    /// Closes every pooled connection after the work already queued.
+    public func close() {
+        for connection in connections { connection.close() }
+    }
+
+    private func connection() -> RedisConnection {
+        if connections.count == 1 { return connections[0] }
+        let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+        return connections[index % connections.count]
+    }
+
+    private func load(_ script: RedisScript) async throws -> String {
+        let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source))
+        guard let sha = reply.string else {
+            throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
+        }
+        scriptHashes.withLock { $0[script.source] = sha }
+        return sha
+    }
+
+    private func evalsha(_ sha: String, keys: [String], arguments: [String]) -> RedisCommand {
+        var command = RedisCommand("EVALSHA", sha, String(keys.count))
+        command.append(contentsOf: keys)
+        command.append(contentsOf: arguments)
+        return command
+    }
+}

@@ -1,0 +1,66 @@
+/// An error from the Redis client.
+///
+/// Every error names the server (host and port, or socket path) and the command that failed, so an
+/// operator can tell which Redis and which call; none ever carries a password or a command's arguments,
+/// which may hold secrets or personal data.
+public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is. A struct, so codes can be added without breaking callers.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case invalidURL, connectionFailed, connectionLost, timeout, authenticationFailed, server, protocolError,
+                closed
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The configuration URL could not be parsed.
+        public static var invalidURL: Self { .init(.invalidURL) }
+        /// No connection could be made within the reconnect window (refused, unreachable, DNS).
+        public static var connectionFailed: Self { .init(.connectionFailed) }
+        /// The connection dropped while a command was in flight: the command may or may not have run.
+        public static var connectionLost: Self { .init(.connectionLost) }
+        /// The server did not answer within the command timeout: the command may or may not have run.
+        public static var timeout: Self { .init(.timeout) }
+        /// AUTH or SELECT was refused (wrong password, unknown ACL user, bad database).
+        public static var authenticationFailed: Self { .init(.authenticationFailed) }
+        /// The server answered with an error reply (`ERR`, `WRONGTYPE`, `NOSCRIPT`, ...).
+        public static var server: Self { .init(.server) }
+        /// The bytes from the server were not valid RESP.
+        public static var protocolError: Self { .init(.protocolError) }
+        /// The client was closed.
+        public static var closed: Self { .init(.closed) }
+
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// The server, as `host:port` or a socket path; never with credentials.
+    public let endpoint: String
+    /// The command name (its first word only: arguments can hold secrets).
+    public let command: String?
+    /// What went wrong, in words: the server's error reply or the system's reason.
+    public let message: String
+
+    /// - Parameters:
+    ///   - code: the kind of failure.
+    ///   - endpoint: the server, without credentials.
+    ///   - command: the command's name, if one was running.
+    ///   - message: the reason.
+    public init(_ code: Code, endpoint: String, command: String? = nil, message: String) {
+        self.code = code
+        self.endpoint = endpoint
+        self.command = command
+        self.message = message
+    }
+
+    /// True when the command may have run even though no reply came back. Callers must not blindly
+    /// repeat a non-idempotent command after such an error.
+    public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout }
+
+    public var description: String {
+        var text = "Redis \(endpoint)"
+        if let command { text += " \(command)" }
+        return text + ": \(code): \(message)"
+    }
+}

@@ -1,0 +1,73 @@
+import CHiredis
+
+// The second and last file that touches hiredis memory (the other is RedisConnection.swift).
+// It copies a `redisReply` tree into Swift values; the caller frees the C tree right after.
+
+extension RedisReply {
+    /// Copies a hiredis reply tree. Does not free it: the caller owns `pointer` and calls
+    /// `freeReplyObject` on the root once this returns (hiredis frees the children with it).
+    init(copying pointer: UnsafePointer<redisReply>) {
+        let reply = pointer.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            self = .bulk(Self.bytes(reply.str, reply.len))
+        case REDIS_REPLY_STATUS:
+            self = .status(String(decoding: Self.bytes(reply.str, reply.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            self = .error(String(decoding: Self.bytes(reply.str, reply.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int64(reply.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(reply.elements)
+            for index in 0..<reply.elements {
+                if let child = reply.element[index] {
+                    elements.append(RedisReply(copying: child))
+                } else {
+                    elements.append(.null)
+                }
+            }
+            self = .array(elements)
+        default:  // REDIS_REPLY_NIL (hiredis 0.14 has no RESP3 types)
+            self = .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
+        guard let pointer, count > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: count) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+    }
+
+    /// Parses raw RESP bytes into replies with hiredis's own reader, without a server.
+    ///
+    /// Lets reply conversion be tested byte for byte (and fuzzed) offline.
+    /// - Throws: ``RedisError`` `protocolError` for bytes that are not RESP, or a truncated reply.
+    public static func parse(resp bytes: [UInt8]) throws -> [RedisReply] {
+        guard let reader = redisReaderCreate() else {
+            throw RedisError(.protocolError, endpoint: "reader", message: "out of memory")
+        }
+        defer { redisReaderFree(reader) }
+        let fed = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, $0.count) }
+        }
+        guard fed == REDIS_OK else {
+            throw RedisError(.protocolError, endpoint: "reader", message: String(cString: chiredis_reader_errstr(reader)))
+        }
+        var replies: [RedisReply] = []
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
+                throw RedisError(.protocolError, endpoint: "reader", message: String(cString: chiredis_reader_errstr(reader)))
+            }
+            guard let raw else { break }
+            replies.append(RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        // Unread bytes, or an array still being assembled (ridx > 0), mean the input was cut short.
+        // (ridx is 0, not -1, after the last complete reply: the reader primes its next root task.)
+        if reader.pointee.ridx > 0 || reader.pointee.pos < reader.pointee.len {
+            throw RedisError(.protocolError, endpoint: "reader", message: "truncated reply")
+        }
+        return replies
+    }
+}

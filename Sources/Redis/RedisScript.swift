@@ -1,0 +1,20 @@
+/// A Lua script run with `EVALSHA`.
+///
+/// The client loads it with `SCRIPT LOAD` on first use and remembers the SHA; when the server has
+/// forgotten it (`NOSCRIPT`: a restart, a failover, `SCRIPT FLUSH`) the client loads it again once and
+/// repeats the call. Scripts are Swift string constants, not resource files, so the binary carries
+/// them and a deployment cannot lose them.
+public struct RedisScript: Sendable, Hashable {
+    /// A short name for errors and logs.
+    public let name: String
+    /// The Lua source.
+    public let source: String
+
+    /// - Parameters:
+    ///   - name: a short name for errors and logs.
+    ///   - source: the Lua source.
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+}

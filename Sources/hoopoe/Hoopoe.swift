@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Hoopoe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hoopoe",
+        abstract: "A Redis-backed background job worker and scheduler.",
+        version: "0.1.0",
+        subcommands: [PingCommand.self]
+    )
+}

@@ -1,0 +1,99 @@
+import Redis
+import TestSupport
+import Testing
+
+/// Connection life: restarts, refusals, credentials. Each test owns a private server it may kill.
+@Suite struct RedisConnectionTests {
+    @Test func reconnectsAfterTheServerIsKilledAndRestarted() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        try await redis.send("SET", "k", "before")
+        server.kill()
+
+        // While Redis is down, a command fails after the reconnect window, naming the server.
+        var short = redis.configuration
+        short.reconnectWindow = .milliseconds(100)
+        let impatient = RedisClient(configuration: short)
+        defer { impatient.close() }
+        await #expect {
+            try await impatient.send("PING")
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .connectionFailed && error?.description.contains("127.0.0.1:\(server.port)") == true
+        }
+
+        try server.start()
+        // The pooled connections still hold the dead sockets; the next command reconnects and succeeds.
+        for connection in 0..<redis.configuration.poolSize {
+            #expect(try await redis.send("PING") == .status("PONG"), "connection \(connection)")
+        }
+        #expect(try await redis.send("GET", "k") == .null)  // a fresh server without persistence
+        #expect(try await impatient.send("PING") == .status("PONG"))
+    }
+
+    @Test func reconnectsWithinTheWindowWhenRedisComesBack() async throws {
+        let server = try RedisServer()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.reconnectWindow = .seconds(5)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        try await redis.send("PING")
+        server.kill()
+        let restart = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            try server.start()
+        }
+        // Issued while the server is down: waits with backoff, then succeeds.
+        #expect(try await redis.send("INCR", "n") == .integer(1))
+        try await restart.value
+    }
+
+    @Test func wrongPasswordNamesTheUserNotThePassword() async throws {
+        let server = try RedisServer(arguments: ["--requirepass", "right-secret"])
+        let redis = try RedisClient(url: "redis://:wrong-secret-123@127.0.0.1:\(server.port)/0")
+        defer { redis.close() }
+        await #expect {
+            try await redis.send("PING")
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? RedisError)?.code == .authenticationFailed && text.contains("user 'default'")
+                && !text.contains("wrong-secret-123") && !text.contains("right-secret")
+        }
+        let good = try RedisClient(url: "redis://:right-secret@127.0.0.1:\(server.port)/0")
+        defer { good.close() }
+        #expect(try await good.send("PING") == .status("PONG"))
+    }
+
+    @Test func aclUserAuthAndUnknownUser() async throws {
+        let server = try RedisServer()
+        let admin = try RedisClient(url: server.url)
+        defer { admin.close() }
+        try await admin.send("ACL", "SETUSER", "worker", "on", ">w0rker-pass", "~*", "+@all")
+
+        let worker = try RedisClient(url: "redis://worker:w0rker-pass@127.0.0.1:\(server.port)/2")
+        defer { worker.close() }
+        #expect(try await worker.send("ACL", "WHOAMI").string == "worker")
+        try await worker.send("SET", "in-db-2", "yes")
+        #expect(try await admin.send("GET", "in-db-2") == .null)  // admin is on db 0
+
+        let stranger = try RedisClient(url: "redis://nobody:w0rker-pass@127.0.0.1:\(server.port)/0")
+        defer { stranger.close() }
+        await #expect {
+            try await stranger.send("PING")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("user 'nobody'") && !text.contains("w0rker-pass")
+        }
+    }
+
+    @Test func unixSocketWithDatabase() async throws {
+        let socket = "/tmp/hoopoe-test-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let server = try RedisServer(arguments: ["--unixsocket", socket, "--unixsocketperm", "700"])
+        defer { server.stop() }
+        let redis = try RedisClient(url: "unix://\(socket)?db=3")
+        defer { redis.close() }
+        #expect(try await redis.send("PING") == .status("PONG"))
+        #expect(try await redis.send("CLIENT", "INFO").string?.contains("db=3") == true)
+    }
+}
