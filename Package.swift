@@ -35,6 +35,10 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(
+            name: "HoopoeJSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Redis",
             dependencies: ["CHiredis"],
             swiftSettings: swiftSettings
@@ -42,6 +46,7 @@ let package = Package(
         .target(
             name: "HoopoeCore",
             dependencies: [
+                "HoopoeJSON",
                 "Redis",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,6 +55,7 @@ let package = Package(
         .target(
             name: "Providers",
             dependencies: [
+                "HoopoeJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -61,6 +67,7 @@ let package = Package(
             name: "ProviderFakes",
             dependencies: [
                 "Providers",
+                "HoopoeJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -101,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProvidersTests",
-            dependencies: ["Providers", "ProviderFakes"],
+            dependencies: ["Providers", "ProviderFakes", "HoopoeJSON"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Providers
 
 /// The fake Brevo reseller account: children, credit pools, creation status, and the hourly rate limit.

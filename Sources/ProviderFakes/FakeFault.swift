@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Providers
 
 /// Something a test tells a fake to do on the next call to an endpoint, instead of (or around) its normal answer.

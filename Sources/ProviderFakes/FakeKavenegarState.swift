@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Foundation
 import Providers
 

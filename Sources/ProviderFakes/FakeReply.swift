@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Providers
 
 /// A canned HTTP answer from a fake provider: status, headers and body bytes.

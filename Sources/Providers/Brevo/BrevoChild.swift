@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// A child account as `GET /reseller/children/{id}` and the children list return it (providers.md §4.2.3).
 public struct BrevoChild: Sendable, Hashable {
     /// `id` (present in list items; absent from the single-child view).

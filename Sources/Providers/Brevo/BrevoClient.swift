@@ -1,3 +1,4 @@
+import HoopoeJSON
 import AsyncHTTPClient
 import Logging
 import NIOHTTP1

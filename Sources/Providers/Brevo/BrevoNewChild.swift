@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// The body of create-child (`createChild`, providers.md §4.2.1).
 public struct BrevoNewChild: Sendable, Hashable {
     /// Languages Brevo accepts for `language`.

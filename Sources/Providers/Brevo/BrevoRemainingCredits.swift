@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// Credits after add-credits (`remainingCreditModel`): the child's and the reseller pool's.
 public struct BrevoRemainingCredits: Sendable, Hashable {
     public var childSMS: Double

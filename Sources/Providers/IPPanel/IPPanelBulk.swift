@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// One outbox entry (bulk) from `POST /api/report/by_bulk/{id}` (providers.md §3.4.3).
 public struct IPPanelBulk: Sendable, Hashable {
     /// `messages_outbox_id` (sent as a string).

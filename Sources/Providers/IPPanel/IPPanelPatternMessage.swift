@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// A pattern (template) send to exactly one recipient (`sending_type: "pattern"`, providers.md §3.4.1c).
 public struct IPPanelPatternMessage: Sendable, Hashable {
     /// Pattern code defined in the panel.

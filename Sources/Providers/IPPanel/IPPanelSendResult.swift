@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// What `POST /api/send` returns: one outbox (bulk) id per message, not per recipient.
 public struct IPPanelSendResult: Sendable, Hashable {
     /// `data.message_outbox_ids`; store the first as the bulk id for reports.

@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Foundation
 
 /// One text to a list of recipients (`sending_type: "webservice"`, providers.md §3.4.1a).

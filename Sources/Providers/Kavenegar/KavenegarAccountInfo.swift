@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// `account/info`: the account's remaining credit, for low-credit alerts before sends start failing with `418`.
 public struct KavenegarAccountInfo: Sendable, Hashable {
     /// `remaincredit`, in Rial.

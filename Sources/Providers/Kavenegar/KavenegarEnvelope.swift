@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Foundation
 
 /// Kavenegar's `{"return": {"status", "message"}, "entries": …}` envelope, decoded leniently.

@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// One message as Kavenegar returns it from `sms/send` and `verify/lookup`.
 public struct KavenegarMessage: Sendable, Hashable {
     /// `messageid`: store it, it is the input of `sms/status`.

@@ -1,3 +1,4 @@
+import HoopoeJSON
 /// One row of `sms/status`: a message's Table 2 status.
 public struct KavenegarMessageStatus: Sendable, Hashable {
     /// `messageid`.
