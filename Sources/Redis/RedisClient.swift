@@ -81,12 +81,11 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError`` `server` with the script's error, naming the script.
     @discardableResult
     public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisReply {
-        var sha = scriptHashes.withLock { $0[script.source] }
-        if sha == nil { sha = try await load(script) }
-        var reply = try await connection().send([evalsha(sha!, keys: keys, arguments: arguments)])[0]
+        let sha = try await scriptSHA(script)
+        var reply = try await connection().send([evalshaCommand(sha, keys: keys, arguments: arguments)])[0]
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            let reloaded = try await load(script)
-            reply = try await connection().send([evalsha(reloaded, keys: keys, arguments: arguments)])[0]
+            let reloaded = try await scriptSHA(script, reload: true)
+            reply = try await connection().send([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
         }
         if case .error(let message) = reply {
             throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EVALSHA \(script.name)", message: message)
@@ -111,7 +110,9 @@ public final class RedisClient: Sendable {
         return connections[index % connections.count]
     }
 
-    private func load(_ script: RedisScript) async throws -> String {
+    /// The script's SHA on the server, loading it when unknown (or when `reload` says the server forgot it).
+    private func scriptSHA(_ script: RedisScript, reload: Bool = false) async throws -> String {
+        if !reload, let sha = scriptHashes.withLock({ $0[script.source] }) { return sha }
         let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source))
         guard let sha = reply.string else {
             throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
@@ -120,10 +121,31 @@ public final class RedisClient: Sendable {
         return sha
     }
 
-    private func evalsha(_ sha: String, keys: [String], arguments: [String]) -> RedisCommand {
+    private func evalshaCommand(_ sha: String, keys: [String], arguments: [String]) -> RedisCommand {
         var command = RedisCommand("EVALSHA", sha, String(keys.count))
         command.append(contentsOf: keys)
         command.append(contentsOf: arguments)
         return command
+    }
+}
+
+extension RedisClient {
+    /// Runs the same script many times in one round trip (e.g. a batch of enqueues), replies in order.
+    /// Calls the server had forgotten the script for (`NOSCRIPT`: none of them ran) are sent again once.
+    /// Error replies are returned in place, as with ``pipeline(_:)``.
+    /// - Parameters:
+    ///   - script: the script.
+    ///   - calls: the keys and arguments of each call.
+    public func pipeline(_ script: RedisScript, calls: [(keys: [String], arguments: [String])]) async throws -> [RedisReply] {
+        if calls.isEmpty { return [] }
+        var sha = try await scriptSHA(script)
+        var replies = try await pipeline(calls.map { evalshaCommand(sha, keys: $0.keys, arguments: $0.arguments) })
+        let forgotten = replies.indices.filter { replies[$0].errorMessage?.hasPrefix("NOSCRIPT") == true }
+        if !forgotten.isEmpty {
+            sha = try await scriptSHA(script, reload: true)
+            let again = try await pipeline(forgotten.map { evalshaCommand(sha, keys: calls[$0].keys, arguments: calls[$0].arguments) })
+            for (index, reply) in zip(forgotten, again) { replies[index] = reply }
+        }
+        return replies
     }
 }

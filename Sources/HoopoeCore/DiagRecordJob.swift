@@ -1,0 +1,36 @@
+import Redis
+
+/// `diag.record`: the diagnostic job. Sleeps `sleep_ms`, then records that it ran:
+/// `SADD key member` and `HINCRBY key:count member 1` (one round trip). Tests count runs with it,
+/// benchmarks use it as the no-op job, and `health-check --canary` proves the whole path with it.
+public struct DiagRecordJob: JobHandler {
+    public struct Payload: Codable, Sendable {
+        public let key: String
+        public let member: String
+        public let sleepMs: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case key, member
+            case sleepMs = "sleep_ms"
+        }
+
+        public init(key: String, member: String, sleepMs: Int? = nil) {
+            self.key = key
+            self.member = member
+            self.sleepMs = sleepMs
+        }
+    }
+
+    public static let type = "diag.record"
+
+    public init() {}
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        if let sleep = payload.sleepMs, sleep > 0 { try await Task.sleep(for: .milliseconds(sleep)) }
+        let replies = try await context.redis.pipeline([
+            RedisCommand("SADD", payload.key, payload.member),
+            RedisCommand("HINCRBY", payload.key + ":count", payload.member, "1"),
+        ])
+        if let error = replies.compactMap(\.errorMessage).first { throw JobFailure.retry("diag.record: \(error)") }
+    }
+}

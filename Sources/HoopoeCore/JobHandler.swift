@@ -1,0 +1,91 @@
+import Logging
+import Redis
+
+/// A job type: its stable name, its typed payload, and the work.
+///
+/// The payload is decoded from the envelope before `run` is called; a payload that does not decode
+/// never reaches the handler, it goes to the dead set with the decoding error as its reason.
+/// `run` finishing normally acknowledges the job. Throwing ``JobFailure`` picks the disposition
+/// (retry, optionally at a time; permanent failure; discard); any other error is retried per
+/// ``retryPolicy`` until ``maxAttempts``, then the job is dead.
+public protocol JobHandler: Sendable {
+    /// The handler's input, decoded from the envelope's `payload`.
+    associatedtype Payload: Decodable & Sendable
+    /// The job type this handler runs, e.g. `sms.send`. Stored in Redis: never rename one in use.
+    static var type: String { get }
+    /// Attempts before the dead set (the envelope's `max_attempts` overrides it). Default 25.
+    var maxAttempts: Int { get }
+    /// How long one attempt may run before it is cancelled and fails with a timeout (the envelope's
+    /// `timeout` overrides it). Default 5 minutes.
+    var timeout: Duration { get }
+    /// When to retry after a failure. Default ``RetryPolicy/sidekiq``.
+    var retryPolicy: RetryPolicy { get }
+    /// Does the work.
+    /// - Parameters:
+    ///   - payload: the decoded input.
+    ///   - context: the job's id, attempt, logger and Redis access.
+    func run(_ payload: Payload, context: JobContext) async throws
+}
+
+extension JobHandler {
+    public var maxAttempts: Int { 25 }
+    public var timeout: Duration { .seconds(300) }
+    public var retryPolicy: RetryPolicy { .sidekiq }
+}
+
+/// What a running job knows about itself.
+public struct JobContext: Sendable {
+    /// The job's id.
+    public let id: String
+    /// The job's type.
+    public let type: String
+    /// The queue it came from.
+    public let queue: String
+    /// This attempt's number, from 1.
+    public let attempt: Int
+    /// Attempts allowed in all.
+    public let maxAttempts: Int
+    /// When it was first enqueued (Unix seconds).
+    public let enqueuedAt: Double
+    /// A logger with `job.id`, `job.type`, `job.attempt` and `queue` metadata.
+    public let logger: Logger
+    /// The engine, to enqueue follow-up jobs.
+    public let jobs: JobQueue
+    /// The Redis client, for handlers that keep state in Redis.
+    public var redis: RedisClient { jobs.redis }
+}
+
+/// A handler's verdict on a failed attempt, when the default (retry per policy) is not right.
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    /// What to do with the job.
+    public enum Disposition: Sendable, Equatable {
+        /// Try again: at the given time, or per the retry policy when nil. Counts as an attempt.
+        case retry(at: Double?)
+        /// Will never succeed (bad input, refused for good): to the dead set at once.
+        case permanent
+        /// Nothing more to do, and not an error worth keeping (e.g. the work is obsolete): drop it.
+        case discard
+    }
+
+    /// What to do with the job.
+    public let disposition: Disposition
+    /// Why, in words a person understands. Kept as the job's `last_error`.
+    public let message: String
+
+    /// Retry later; `at` is a Unix time, or nil for the retry policy's delay.
+    public static func retry(_ message: String, at: Double? = nil) -> JobFailure {
+        JobFailure(disposition: .retry(at: at), message: message)
+    }
+
+    /// Fail for good: the job goes to the dead set now.
+    public static func permanent(_ message: String) -> JobFailure {
+        JobFailure(disposition: .permanent, message: message)
+    }
+
+    /// Drop the job without an error.
+    public static func discard(_ message: String) -> JobFailure {
+        JobFailure(disposition: .discard, message: message)
+    }
+
+    public var description: String { message }
+}

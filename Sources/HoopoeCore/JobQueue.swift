@@ -1,0 +1,135 @@
+import Foundation
+import HoopoeJSON
+import Redis
+
+/// The engine's front door: enqueue jobs, and inspect or change them (cancel, dead set, counters).
+///
+/// Safe to share; every method is one or a few round trips, each state change one Lua script. The
+/// worker (``Worker``) uses the same keys and scripts to fetch and settle jobs.
+public final class JobQueue: Sendable {
+    /// The Redis client.
+    public let redis: RedisClient
+    /// The key prefix (`hoopoe`).
+    public let namespace: String
+    /// The largest envelope accepted at enqueue (default 512 KiB); larger ones are refused with an error.
+    public let maxEnvelopeBytes: Int
+
+    /// - Parameters:
+    ///   - redis: the Redis client.
+    ///   - namespace: the key prefix.
+    ///   - maxEnvelopeBytes: the enqueue size limit.
+    public init(redis: RedisClient, namespace: String = "hoopoe", maxEnvelopeBytes: Int = 512 * 1024) {
+        self.redis = redis
+        self.namespace = namespace
+        self.maxEnvelopeBytes = maxEnvelopeBytes
+    }
+
+    /// The keys of `queue`.
+    public func keys(_ queue: String) -> QueueKeys { QueueKeys(queue: queue, namespace: namespace) }
+    /// The keys shared by all queues.
+    public var global: GlobalKeys { GlobalKeys(namespace: namespace) }
+
+    // MARK: Enqueue
+
+    /// Enqueues one job.
+    /// - Parameters:
+    ///   - type: the handler's name.
+    ///   - payload: its input.
+    ///   - options: queue, time, uniqueness.
+    /// - Throws: ``EnqueueError`` for a bad queue name or an envelope over the size limit; ``RedisError``.
+    @discardableResult
+    public func enqueue(type: String, payload: JSONValue, options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
+        try await enqueueBatch([(type, payload, options)])[0]
+    }
+
+    /// Enqueues many jobs in one round trip. Each is independent: a refused duplicate does not stop the
+    /// others. Results are in the order given.
+    public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
+        let prepared = try jobs.map { try prepare(type: $0.type, payload: $0.payload, options: $0.options) }
+        // Jobs that are plain (now, not unique, not once) go straight to the stream: one XADD each.
+        // The others go through the enqueue script.
+        var results = [EnqueueResult?](repeating: nil, count: prepared.count)
+        var plain: [(Int, RedisCommand)] = []
+        var scripted: [(Int, (keys: [String], arguments: [String]))] = []
+        for (index, job) in prepared.enumerated() {
+            if job.isPlain {
+                var xadd = RedisCommand("XADD", keys(job.envelope.queue).stream, "*", "job")
+                xadd.append(bytes: job.bytes)
+                plain.append((index, xadd))
+                results[index] = .enqueued(id: job.envelope.id)
+            } else {
+                scripted.append((index, job.scriptCall(keys(job.envelope.queue))))
+            }
+        }
+        if !plain.isEmpty {
+            for (reply, (_, command)) in zip(try await redis.pipeline(plain.map(\.1)), plain) {
+                if let message = reply.errorMessage {
+                    throw RedisError(.server, endpoint: redis.configuration.endpoint.description, command: command.name, message: message)
+                }
+            }
+        }
+        if !scripted.isEmpty {
+            let replies = try await redis.pipeline(QueueScripts.enqueue, calls: scripted.map(\.1))
+            for (reply, (index, _)) in zip(replies, scripted) {
+                results[index] = try Self.enqueueResult(reply, redis: redis)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    private struct PreparedJob {
+        let envelope: JobEnvelope
+        let bytes: [UInt8]
+        let options: EnqueueOptions
+
+        var isPlain: Bool { envelope.runAt == nil && options.uniqueKey == nil && options.onceKey == nil }
+
+        func scriptCall(_ keys: QueueKeys) -> (keys: [String], arguments: [String]) {
+            let now = Date().timeIntervalSince1970
+            let uniqueSeconds = options.uniqueFor.map { $0.seconds } ?? (max(0, (envelope.runAt ?? now) - now) + 86_400)
+            return (
+                [keys.stream, keys.scheduled, keys.scheduledJobs, keys.unique(options.uniqueKey ?? "-"), keys.once(options.onceKey ?? "-")],
+                [
+                    String(decoding: bytes, as: UTF8.self), envelope.id, envelope.runAt.map { String($0) } ?? "0",
+                    options.uniqueKey == nil ? "" : String(Int(uniqueSeconds.rounded(.up))),
+                    options.onceKey == nil ? "" : String(Int(options.onceFor.seconds.rounded(.up))), "0",
+                ]
+            )
+        }
+    }
+
+    private func prepare(type: String, payload: JSONValue, options: EnqueueOptions) throws -> PreparedJob {
+        guard QueueName.isValid(options.queue) else {
+            throw EnqueueError(message: "'\(options.queue)' is not a queue name (letters, digits, . _ - only, at most 64)")
+        }
+        guard !type.isEmpty else { throw EnqueueError(message: "a job needs a type") }
+        let now = Date().timeIntervalSince1970
+        var envelope = JobEnvelope(id: options.id ?? JobID.make(), type: type, queue: options.queue, payload: payload, enqueuedAt: now)
+        envelope.maxAttempts = options.maxAttempts
+        envelope.timeout = options.timeout?.seconds
+        envelope.uniqueKey = options.uniqueKey
+        if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
+        let bytes = envelope.encoded()
+        guard bytes.count <= maxEnvelopeBytes else {
+            throw EnqueueError(message: "job \(type) is \(bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")
+        }
+        return PreparedJob(envelope: envelope, bytes: bytes, options: options)
+    }
+
+    private static func enqueueResult(_ reply: RedisReply, redis: RedisClient) throws -> EnqueueResult {
+        if let message = reply.errorMessage {
+            throw message.hasPrefix("HOOPOE ")
+                ? EnqueueError(message: String(message.dropFirst(7)))
+                : RedisError(.server, endpoint: redis.configuration.endpoint.description, command: "EVALSHA enqueue", message: message)
+        }
+        guard let parts = reply.array, parts.count == 2, let kind = parts[0].string, let id = parts[1].string else {
+            throw RedisError(.protocolError, endpoint: redis.configuration.endpoint.description, command: "EVALSHA enqueue", message: "unexpected reply \(reply)")
+        }
+        switch kind {
+        case "enqueued": return .enqueued(id: id)
+        case "scheduled": return .scheduled(id: id)
+        case "duplicate": return .duplicate(existingID: id)
+        default: return .alreadyEnqueued(existingID: id)
+        }
+    }
+}

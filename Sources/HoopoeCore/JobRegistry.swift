@@ -1,0 +1,96 @@
+import Foundation
+
+/// The job types a worker can run, by name.
+///
+/// Handlers register with their typed payload; the registry erases the type so the worker can look a
+/// handler up by the envelope's `type` string and decode the payload for it.
+public struct JobRegistry: Sendable {
+    /// One registered type, erased.
+    struct Entry: Sendable {
+        let type: String
+        let payloadTypeName: String
+        let maxAttempts: Int
+        let timeout: Duration
+        let retryPolicy: RetryPolicy
+        /// Decodes the payload from the envelope bytes and runs the handler. Throws
+        /// ``PayloadDecodingError`` when the payload does not fit the handler's type.
+        let run: @Sendable (_ envelope: [UInt8], _ context: JobContext) async throws -> Void
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    /// Adds a handler; a second handler for the same type replaces the first.
+    public mutating func register<H: JobHandler>(_ handler: H) {
+        entries[H.type] = Entry(
+            type: H.type, payloadTypeName: String(describing: H.Payload.self), maxAttempts: handler.maxAttempts,
+            timeout: handler.timeout, retryPolicy: handler.retryPolicy
+        ) { bytes, context in
+            let payload: H.Payload
+            do {
+                payload = try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
+            } catch let error as DecodingError {
+                throw PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error)
+            }
+            try await handler.run(payload, context: context)
+        }
+    }
+
+    /// The registered type names, sorted.
+    public var types: [String] { entries.keys.sorted() }
+
+    subscript(type: String) -> Entry? { entries[type] }
+}
+
+/// Only the `payload` member of an envelope, decoded into the handler's type.
+private struct PayloadOnly<P: Decodable>: Decodable {
+    let payload: P
+}
+
+/// A payload that does not fit its handler's type, described so a person can fix the sender.
+struct PayloadDecodingError: Error, CustomStringConvertible {
+    let type: String
+    let payloadType: String
+    let error: DecodingError
+
+    var description: String {
+        "payload does not match \(type) (\(payloadType)): \(DecodingErrorDescription(error))"
+    }
+}
+
+/// `DecodingError` in one line: what was expected, where.
+struct DecodingErrorDescription: CustomStringConvertible {
+    let error: DecodingError
+    init(_ error: DecodingError) { self.error = error }
+
+    var description: String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the top level" : keys.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "missing key '\(key.stringValue)'" + (context.codingPath.isEmpty ? "" : " in \(parent)")
+        case .typeMismatch(let type, let context):
+            return "\(path(context)) should be \(Self.name(of: type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)) is null, expected \(Self.name(of: type))"
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as NSError?)?.localizedDescription
+            return "\(path(context)): \(context.debugDescription)" + (underlying.map { " (\($0))" } ?? "")
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: "\(type)".contains("Dictionary") ? "an object" : "\(type)".contains("Array") ? "an array" : "\(type)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// Every Redis key of one queue, built in one place.
+///
+/// All keys of a queue carry the hash tag `{queue}`, so every key one script touches lives in one Redis
+/// Cluster slot. The layout is documented in `jobs/PROTOCOL.md`; changing a name here changes the wire
+/// format.
+public struct QueueKeys: Sendable, Hashable {
+    /// The queue's name.
+    public let queue: String
+    /// The key prefix (`hoopoe` in production; tests use their own to stay apart).
+    public let namespace: String
+
+    /// - Parameters:
+    ///   - queue: the queue's name.
+    ///   - namespace: the key prefix.
+    public init(queue: String, namespace: String = "hoopoe") {
+        self.queue = queue
+        self.namespace = namespace
+    }
+
+    private var base: String { "\(namespace):{\(queue)}" }
+
+    /// Stream of ready jobs; each entry has one field, `job`, holding the envelope JSON.
+    public var stream: String { "\(base):stream" }
+    /// Sorted set of delayed jobs and retries: member = job id, score = due time (Unix seconds).
+    public var scheduled: String { "\(base):scheduled" }
+    /// Hash of the delayed jobs' envelopes: field = job id.
+    public var scheduledJobs: String { "\(base):scheduled:jobs" }
+    /// Sorted set of dead jobs: member = job id, score = time of death.
+    public var dead: String { "\(base):dead" }
+    /// Hash of the dead jobs' envelopes (with `dead_reason` and `died_at`).
+    public var deadJobs: String { "\(base):dead:jobs" }
+    /// Short lock that keeps many workers from promoting the same queue at the same moment.
+    public var promoteLock: String { "\(base):promote:lock" }
+    /// Counters of one day (UTC): `processed`, `failed`, `retried`, `dead`, `discarded`, each also per type.
+    public func stats(day: String) -> String { "\(base):stats:\(day)" }
+    /// The unique lock of a job with this `unique_key`.
+    public func unique(_ key: String) -> String { "\(base):unique:\(key)" }
+    /// A dedupe marker that is never released early (scheduler ticks).
+    public func once(_ key: String) -> String { "\(base):once:\(key)" }
+    /// The result key a caller may wait on (`BLPOP`).
+    public func result(_ id: String) -> String { "\(base):result:\(id)" }
+
+    /// The consumer group every worker reads the stream with.
+    public static let group = "workers"
+}
+
+/// Keys shared by all queues (not in any one queue's slot).
+public struct GlobalKeys: Sendable, Hashable {
+    /// The key prefix.
+    public let namespace: String
+
+    /// - Parameter namespace: the key prefix.
+    public init(namespace: String = "hoopoe") { self.namespace = namespace }
+
+    /// Set of queue names workers have served (for `hoopoe queues` and the health check).
+    public var queues: String { "\(namespace):queues" }
+    /// Sorted set of live processes: member = process id, score = last heartbeat.
+    public var processes: String { "\(namespace):processes" }
+    /// Hash describing one process, with a TTL.
+    public func process(_ id: String) -> String { "\(namespace):process:\(id)" }
+}

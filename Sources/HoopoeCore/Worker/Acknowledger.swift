@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Redis
+import Synchronization
+
+/// Acknowledges finished jobs in batches: whoever finishes a job while no batch is in flight sends one
+/// (group commit), and jobs finishing meanwhile ride in the next. Under load a batch carries many jobs
+/// for one Lua call; when idle, a lone job is acknowledged at once. No timer, no added latency.
+final class Acknowledger: Sendable {
+    /// A finished job to acknowledge.
+    struct Ack: Sendable {
+        let queue: String
+        let entryID: String
+        let type: String
+        let jobID: String
+        let uniqueKey: String?
+        /// `processed` or `discarded`.
+        let counter: String
+    }
+
+    private struct State {
+        var pending: [Ack] = []
+        var flushing = false
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let jobs: JobQueue
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Called with the entry ids of each acknowledged batch, so the worker stops renewing their leases.
+    private let onSettled: @Sendable ([Ack]) -> Void
+
+    init(jobs: JobQueue, logger: Logger, onSettled: @escaping @Sendable ([Ack]) -> Void) {
+        self.jobs = jobs
+        self.logger = logger
+        self.onSettled = onSettled
+    }
+
+    /// Queues an acknowledgement; sends a batch now unless one is already on its way.
+    func add(_ ack: Ack) {
+        let start = state.withLock { state -> Bool in
+            state.pending.append(ack)
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }
+        if start { Task { await flushLoop() } }
+    }
+
+    /// Returns when nothing is pending or in flight.
+    func drain() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state -> Bool in
+                if !state.flushing && state.pending.isEmpty { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private func flushLoop() async {
+        while true {
+            let (batch, waiters) = state.withLock { state -> ([Ack], [CheckedContinuation<Void, Never>]) in
+                let batch = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                if !batch.isEmpty { return (batch, []) }
+                // Nothing left: stop, under the lock, so the next add() starts a new loop.
+                state.flushing = false
+                let waiters = state.idleWaiters
+                state.idleWaiters = []
+                return ([], waiters)
+            }
+            if batch.isEmpty {
+                for waiter in waiters { waiter.resume() }
+                return
+            }
+            await send(batch)
+            onSettled(batch)
+        }
+    }
+
+    private func send(_ batch: [Ack]) async {
+        let day = JobQueue.day(Date())
+        var byQueue: [String: [Ack]] = [:]
+        for ack in batch { byQueue[ack.queue, default: []].append(ack) }
+        await withTaskGroup(of: Void.self) { group in
+            for (queue, acks) in byQueue {
+                group.addTask { [jobs, logger] in
+                    for counter in Set(acks.map(\.counter)) {
+                        let selected = acks.filter { $0.counter == counter }
+                        let call = Self.call(jobs.keys(queue), day: day, counter: counter, acks: selected)
+                        do {
+                            try await jobs.redis.run(QueueScripts.acknowledge, keys: call.keys, arguments: call.arguments)
+                        } catch {
+                            // The jobs stay delivered-but-unacknowledged: after their lease another worker
+                            // runs them again. At-least-once is kept; the error is worth a log line.
+                            logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func call(_ keys: QueueKeys, day: String, counter: String, acks: [Ack]) -> (keys: [String], arguments: [String]) {
+        let unique = acks.filter { $0.uniqueKey != nil }
+        var k = [keys.stream, keys.stats(day: day)]
+        k += unique.map { keys.unique($0.uniqueKey!) }
+        var a = [QueueKeys.group, String(acks.count)]
+        a += acks.map(\.entryID)
+        a += unique.map(\.jobID)
+        a.append(counter)
+        var perType: [String: Int] = [:]
+        for ack in acks { perType[ack.type, default: 0] += 1 }
+        for (type, count) in perType {
+            a.append(type)
+            a.append(String(count))
+        }
+        return (k, a)
+    }
+}

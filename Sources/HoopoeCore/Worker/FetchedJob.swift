@@ -1,0 +1,11 @@
+/// A job this worker holds: read from a stream, not yet settled.
+struct FetchedJob: Sendable {
+    /// The queue.
+    let queue: String
+    /// The stream entry id (what is acknowledged).
+    let entryID: String
+    /// The envelope as it was stored (decoded only when run: a malformed one must still be reported).
+    let bytes: [UInt8]
+    /// How many times the stream has delivered it (1 unless it was recovered from a lost worker).
+    let deliveries: Int
+}

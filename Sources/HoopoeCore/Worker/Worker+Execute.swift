@@ -1,0 +1,160 @@
+import Foundation
+import HoopoeJSON
+import Logging
+import Redis
+
+extension Worker {
+    /// Runs one fetched job and settles it. Never throws: every outcome, bad input included, ends as
+    /// an acknowledgement, a retry, a dead-set entry or a hand-back.
+    func execute(_ job: FetchedJob) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var envelope: JobEnvelope
+        do {
+            envelope = try JobEnvelope.decode(job.bytes)
+        } catch {
+            await bury(job, envelope: nil, attempt: job.deliveries, reason: "not a valid job envelope: \(Self.describe(error))")
+            return
+        }
+        if envelope.queue.isEmpty { envelope.queue = job.queue }
+        guard job.bytes.count <= jobs.maxEnvelopeBytes else {
+            await bury(job, envelope: envelope, attempt: envelope.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit")
+            return
+        }
+        guard let entry = registry[envelope.type] else {
+            await bury(job, envelope: envelope, attempt: envelope.attempt + 1, reason: "unknown job type '\(envelope.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
+            return
+        }
+        let maxAttempts = envelope.maxAttempts ?? entry.maxAttempts
+        let attempt = envelope.attempt + job.deliveries
+        if job.deliveries > 1 && attempt > maxAttempts {
+            await bury(job, envelope: envelope, attempt: attempt, reason: "its worker was lost \(job.deliveries - 1) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
+            return
+        }
+
+        var log = logger
+        log[metadataKey: "job.id"] = "\(envelope.id)"
+        log[metadataKey: "job.type"] = "\(envelope.type)"
+        log[metadataKey: "queue"] = "\(envelope.queue)"
+        log[metadataKey: "job.attempt"] = "\(attempt)"
+        if job.deliveries > 1 { log.warning("job recovered from a lost worker; running again") }
+        log.info("job started")
+        let context = JobContext(
+            id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: attempt, maxAttempts: maxAttempts,
+            enqueuedAt: envelope.enqueuedAt, logger: log, jobs: jobs)
+        let timeout = envelope.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
+        let running = RunningJob(key: job.entryID)
+        register(running)
+        let bytes = job.bytes
+        let outcome = await running.run(timeout: timeout) { try await entry.run(bytes, context) }
+        unregister(running)
+        let seconds = (clock.now - start).seconds
+        let duration = "\((seconds * 1000).rounded() / 1000)s"
+
+        switch outcome {
+        case .finished(.success):
+            log.info("job done", metadata: ["duration": "\(duration)"])
+            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "processed"))
+            settled(envelope.type, "processed", seconds)
+        case .interrupted:
+            log.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
+            await handBack([job])
+            settled(envelope.type, "handed_back", seconds)
+        case .timedOut:
+            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+                failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: log, seconds: seconds)
+        case .finished(.failure(let error)):
+            let failure: JobFailure =
+                switch error {
+                case let failure as JobFailure: failure
+                case let decoding as PayloadDecodingError: .permanent(decoding.description)
+                default: .retry(String(describing: error))
+                }
+            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: log, seconds: seconds)
+        }
+    }
+
+    private func fail(
+        _ job: FetchedJob, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
+        failure: JobFailure, log: Logger, seconds: Double
+    ) async {
+        let duration = "\((seconds * 1000).rounded() / 1000)s"
+        switch failure.disposition {
+        case .discard:
+            log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
+            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded"))
+            settled(envelope.type, "discarded", seconds)
+        case .permanent:
+            log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
+            await bury(job, envelope: envelope, attempt: attempt, reason: "failed permanently: \(failure.message)", lastError: failure.message)
+            settled(envelope.type, "dead", seconds)
+        case .retry(let at):
+            guard attempt < maxAttempts else {
+                log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
+                await bury(job, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: failure.message)
+                settled(envelope.type, "dead", seconds)
+                return
+            }
+            let now = Date().timeIntervalSince1970
+            let due = at ?? (now + policy.delay(afterAttempt: attempt))
+            var next = envelope
+            next.attempt = attempt
+            next.lastError = failure.message
+            next.runAt = due
+            log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
+            let k = jobs.keys(job.queue)
+            do {
+                try await jobs.redis.run(
+                    QueueScripts.retry, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
+                    arguments: [QueueKeys.group, job.entryID, envelope.id, String(decoding: next.encoded(), as: UTF8.self), String(due), envelope.type])
+                held.release([(job.queue, job.entryID)])
+            } catch {
+                log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
+            }
+            settled(envelope.type, "retried", seconds)
+        }
+    }
+
+    /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
+    /// as a wrapper holding its raw text, so nothing is lost and a person can see what was sent.
+    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil) async {
+        let now = Date().timeIntervalSince1970
+        var record: JobEnvelope
+        if let envelope {
+            record = envelope
+        } else {
+            let raw = String(decoding: job.bytes.prefix(64 * 1024), as: UTF8.self)
+            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
+        }
+        record.attempt = attempt
+        record.deadReason = reason
+        record.lastError = lastError ?? reason
+        record.diedAt = now
+        record.runAt = nil
+        if envelope == nil || lastError == nil {
+            logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
+        }
+        let k = jobs.keys(job.queue)
+        do {
+            try await jobs.redis.run(
+                QueueScripts.kill, keys: [k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(record.uniqueKey ?? "-")],
+                arguments: [
+                    QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
+                    String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), record.type, record.uniqueKey == nil ? "" : record.id,
+                ])
+            held.release([(job.queue, job.entryID)])
+        } catch {
+            logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
+        }
+        if lastError == nil { settled(record.type, "dead", 0) }
+    }
+
+    private func settled(_ type: String, _ outcome: String, _ seconds: Double) {
+        metricsHook(type, outcome, seconds)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let decoding = error as? DecodingError { return DecodingErrorDescription(decoding).description }
+        return "\(error)"
+    }
+}

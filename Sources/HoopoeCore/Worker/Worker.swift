@@ -1,0 +1,346 @@
+import Foundation
+import HoopoeJSON
+import Logging
+import Redis
+import Synchronization
+
+/// Runs jobs: fetches them from the queues' streams, runs their handlers, and settles each one
+/// (acknowledge, retry, dead, discard) — at least once, never lost.
+///
+/// What makes it crash-safe: a job stays in Redis, delivered to this worker's consumer name, until its
+/// handler finished and the acknowledgement landed. If the process dies, its deliveries stop being
+/// renewed, and after the lease any worker's recovery step claims them and runs them again, counting
+/// the lost run as an attempt (so a job that kills its worker ends in the dead set, not in a loop).
+///
+/// What makes it fast: fetch is one blocking `XREADGROUP` for up to `prefetch` jobs across all queues;
+/// acknowledgements are batched (one Lua call for many jobs); the Redis client pipelines whatever the
+/// running handlers send at the same moment.
+///
+/// Lifecycle: ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
+/// `shutdownTimeout`, hand the rest back to their queues at once) or ``quiet()`` (stop fetching only).
+public final class Worker: Sendable {
+    /// The engine this worker serves.
+    public let jobs: JobQueue
+    /// The worker's options.
+    public let options: WorkerOptions
+    let registry: JobRegistry
+    let logger: Logger
+    let buffer: JobBuffer
+    let acknowledger: Acknowledger
+    let held = HeldJobs()
+    private let control = Mutex(Control())
+    private let metrics: WorkerMetrics
+    var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
+
+    private struct Control {
+        var quiet = false
+        var stopping = false
+        var running: [String: RunningJob] = [:]
+        var stopped: [CheckedContinuation<Void, Never>] = []
+        var isStopped = false
+    }
+
+    /// - Parameters:
+    ///   - jobs: the engine (its Redis client and namespace).
+    ///   - registry: the job types this worker runs.
+    ///   - options: queues, concurrency, lease, timeouts.
+    ///   - logger: where job start, finish and failure lines go.
+    ///   - metrics: observer of job outcomes (counters, durations); none by default.
+    public init(jobs: JobQueue, registry: JobRegistry, options: WorkerOptions, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
+        self.jobs = jobs
+        self.registry = registry
+        self.options = options
+        self.logger = logger
+        self.metrics = metrics
+        buffer = JobBuffer(selection: options.queues)
+        let held = self.held
+        acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in held.release(acks.map { ($0.queue, $0.entryID) }) }
+    }
+
+    /// Jobs running now.
+    public var busy: Int { control.withLock { $0.running.count } }
+
+    /// Stops fetching; running and prefetched jobs still run (Sidekiq's "quiet", on SIGTSTP).
+    public func quiet() {
+        control.withLock { $0.quiet = true }
+        logger.info("quiet: no new jobs will be fetched; running jobs continue")
+    }
+
+    /// Stops: no new jobs, running jobs get `shutdownTimeout` to finish, the rest go back to their queue.
+    /// ``run()`` returns when that is done.
+    public func shutdown() {
+        let first = control.withLock { control -> Bool in
+            defer { control.stopping = true }
+            return !control.stopping
+        }
+        guard first else { return }
+        let left = buffer.close()
+        logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
+        Task { await handBack(left) }
+    }
+
+    /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
+    public func shutdownNow() {
+        shutdown()
+        let running = control.withLock { Array($0.running.values) }
+        for job in running { job.interrupt() }
+    }
+
+    /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
+    public func run() async throws {
+        try await prepareQueues()
+        logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.fetchLoop() }
+            group.addTask { await self.every(self.options.recoveryInterval, jitter: 0.2) { try await self.recover() } }
+            group.addTask { await self.every(self.options.promoteInterval, jitter: 0.5) { try await self.promote() } }
+            group.addTask { await self.every(self.options.lease / 3, jitter: 0) { try await self.renewLeases() } }
+            group.addTask { await self.watchShutdown() }
+            for _ in 0..<options.concurrency {
+                group.addTask { await self.runnerLoop() }
+            }
+            // Runners end when the buffer closes and their job is done; then the background loops stop.
+            await self.waitUntilStopped()
+            group.cancelAll()
+        }
+        await acknowledger.drain()
+        logger.info("worker \(options.consumer) stopped")
+    }
+
+    /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker
+    /// existed are served) and records the queue names.
+    private func prepareQueues() async throws {
+        var commands = options.queues.names.map {
+            RedisCommand("XGROUP", "CREATE", jobs.keys($0).stream, QueueKeys.group, "0", "MKSTREAM")
+        }
+        commands.append(RedisCommand("SADD", [jobs.global.queues] + options.queues.names))
+        for reply in try await jobs.redis.pipeline(commands) {
+            if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
+                throw RedisError(.server, endpoint: jobs.redis.configuration.endpoint.description, command: "XGROUP CREATE", message: message)
+            }
+        }
+    }
+
+    // MARK: - Loops
+
+    private func fetchLoop() async {
+        let connection = jobs.redis.makeDedicatedConnection(name: "hoopoe-fetch")
+        defer { connection.close() }
+        var failures = 0
+        while !isStoppingOrQuiet {
+            await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
+            if isStoppingOrQuiet { break }
+            let want = max(1, options.prefetch - buffer.count)
+            var command = RedisCommand("XREADGROUP", "GROUP", QueueKeys.group, options.consumer, "COUNT", String(want))
+            command.append("BLOCK")
+            command.append(String(Int(options.fetchBlock.seconds * 1000)))
+            command.append("STREAMS")
+            let order = options.queues.weightedOrder()
+            command.append(contentsOf: order.map { jobs.keys($0).stream })
+            command.append(contentsOf: order.map { _ in ">" })
+            command.blockingSeconds = options.fetchBlock.seconds
+            do {
+                let reply = try await connection.send([command])[0]
+                if let message = reply.errorMessage {
+                    if message.hasPrefix("NOGROUP") { try await prepareQueues() }
+                    throw RedisError(.server, endpoint: jobs.redis.configuration.endpoint.description, command: "XREADGROUP", message: message)
+                }
+                failures = 0
+                let fetched = Self.parseStreams(reply, deliveries: 1)
+                if fetched.isEmpty { continue }
+                held.hold(fetched.map { ($0.queue, $0.entryID) })
+                let refused = buffer.put(fetched)
+                if !refused.isEmpty { await handBack(refused) }
+            } catch {
+                failures += 1
+                logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
+            }
+        }
+    }
+
+    private func runnerLoop() async {
+        while let job = await buffer.take() {
+            await execute(job)
+        }
+        control.withLock { control in
+            if control.stopping, control.running.isEmpty { Self.markStopped(&control) }
+        }
+    }
+
+    private func watchShutdown() async {
+        while !control.withLock({ $0.stopping }) {
+            try? await Task.sleep(for: .milliseconds(50))
+            if Task.isCancelled { return }
+        }
+        let deadline = ContinuousClock.now + options.shutdownTimeout
+        while ContinuousClock.now < deadline, busy > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let late = control.withLock { Array($0.running.values) }
+        if !late.isEmpty {
+            logger.warning("\(late.count) jobs still running after \(options.shutdownTimeout): handing them back to their queues")
+            for job in late { job.interrupt() }
+        }
+        // Wait for the interrupted runners to settle their jobs, then let run() finish.
+        while busy > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        control.withLock { Self.markStopped(&$0) }
+    }
+
+    private func every(_ interval: Duration, jitter: Double, _ body: @Sendable () async throws -> Void) async {
+        while !Task.isCancelled && !control.withLock({ $0.stopping }) {
+            do {
+                try await body()
+            } catch {
+                logger.warning("background step failed; will retry", metadata: ["error": "\(error)"])
+            }
+            let factor = 1 + jitter * Double.random(in: -1...1)
+            try? await Task.sleep(for: interval * factor)
+        }
+    }
+
+    // MARK: - Stopping
+
+    private var isStoppingOrQuiet: Bool { control.withLock { $0.stopping || $0.quiet } }
+
+    private static func markStopped(_ control: inout Control) {
+        guard !control.isStopped else { return }
+        control.isStopped = true
+        for waiter in control.stopped { waiter.resume() }
+        control.stopped = []
+    }
+
+    private func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let done = control.withLock { control -> Bool in
+                if control.isStopped { return true }
+                control.stopped.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func register(_ job: RunningJob) {
+        control.withLock { $0.running[job.key] = job }
+    }
+
+    func unregister(_ job: RunningJob) {
+        control.withLock { _ = $0.running.removeValue(forKey: job.key) }
+    }
+
+    // MARK: - Background steps
+
+    /// Claims jobs whose lease expired and queues them here, with their delivery counts.
+    func recover() async throws {
+        for queue in options.queues.names {
+            let reply = try await jobs.redis.run(
+                QueueScripts.recover, keys: [jobs.keys(queue).stream],
+                arguments: [QueueKeys.group, options.consumer, String(Int(options.lease.seconds * 1000)), "100"])
+            var recovered: [FetchedJob] = []
+            for item in reply.array ?? [] {
+                guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
+                let bytes = Self.jobField(parts[1])
+                recovered.append(FetchedJob(queue: queue, entryID: entryID, bytes: bytes, deliveries: parts[2].int ?? 2))
+            }
+            if recovered.isEmpty { continue }
+            logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
+            held.hold(recovered.map { ($0.queue, $0.entryID) })
+            let refused = buffer.put(recovered)
+            if !refused.isEmpty { await handBack(refused) }
+        }
+    }
+
+    /// Moves due delayed jobs and retries of every queue to their stream (one round; ``run()`` calls it
+    /// every `promoteInterval`). Safe to run from many workers at once: each job is promoted once.
+    public func promote() async throws {
+        for queue in options.queues.names {
+            let k = jobs.keys(queue)
+            while true {
+                let moved = try await jobs.redis.run(QueueScripts.promote, keys: [k.scheduled, k.scheduledJobs, k.stream, k.promoteLock], arguments: ["1000", "400"])
+                if (moved.int ?? 0) < 1000 { break }
+            }
+        }
+    }
+
+    /// Renews the lease of every job this worker holds (prefetched, running, awaiting acknowledgement).
+    func renewLeases() async throws {
+        for (queue, ids) in held.snapshot() where !ids.isEmpty {
+            for chunk in stride(from: 0, to: ids.count, by: 1000) {
+                var command = RedisCommand("XCLAIM", jobs.keys(queue).stream, QueueKeys.group, options.consumer, "0")
+                command.append(contentsOf: ids[chunk..<min(ids.count, chunk + 1000)])
+                command.append("JUSTID")
+                try await jobs.redis.send(command)
+            }
+        }
+    }
+
+    /// Puts jobs back on their queues at once, as new entries; their current deliveries are removed.
+    /// Lost runs (deliveries beyond the first) are written into the envelope's attempt count.
+    func handBack(_ fetched: [FetchedJob]) async {
+        var byQueue: [String: [FetchedJob]] = [:]
+        for job in fetched { byQueue[job.queue, default: []].append(job) }
+        for (queue, list) in byQueue {
+            var arguments = [QueueKeys.group]
+            for job in list {
+                arguments.append(job.entryID)
+                if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
+                    envelope.attempt += job.deliveries - 1
+                    arguments.append(String(decoding: envelope.encoded(), as: UTF8.self))
+                } else {
+                    arguments.append(String(decoding: job.bytes, as: UTF8.self))
+                }
+            }
+            do {
+                try await jobs.redis.run(QueueScripts.handBack, keys: [jobs.keys(queue).stream], arguments: arguments)
+                held.release(list.map { ($0.queue, $0.entryID) })
+            } catch {
+                logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - Parsing
+
+    /// Entries of an `XREADGROUP` reply: `[[stream, [[id, [field, value, ...]], ...]], ...]`.
+    static func parseStreams(_ reply: RedisReply, deliveries: Int) -> [FetchedJob] {
+        var result: [FetchedJob] = []
+        for stream in reply.array ?? [] {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
+                let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}")
+            else { continue }
+            let queue = String(key[key.index(after: open)..<close])
+            for entry in parts[1].array ?? [] {
+                guard let fields = entry.array, fields.count == 2, let id = fields[0].string else { continue }
+                result.append(FetchedJob(queue: queue, entryID: id, bytes: jobField(fields[1]), deliveries: deliveries))
+            }
+        }
+        return result
+    }
+
+    /// The `job` field of an entry's field list (the first value if there is no `job` field).
+    static func jobField(_ fields: RedisReply) -> [UInt8] {
+        let items = fields.array ?? []
+        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == "job" {
+            return items[index + 1].bytes ?? []
+        }
+        return items.count >= 2 ? items[1].bytes ?? [] : []
+    }
+}
+
+/// The stream entries this worker holds, per queue: their leases are renewed until they are settled.
+final class HeldJobs: Sendable {
+    private let state = Mutex([String: Set<String>]())
+
+    func hold(_ entries: [(String, String)]) {
+        state.withLock { for (queue, id) in entries { $0[queue, default: []].insert(id) } }
+    }
+
+    func release(_ entries: [(String, String)]) {
+        state.withLock { for (queue, id) in entries { $0[queue]?.remove(id) } }
+    }
+
+    func snapshot() -> [(String, [String])] {
+        state.withLock { $0.map { ($0.key, Array($0.value)) } }
+    }
+}

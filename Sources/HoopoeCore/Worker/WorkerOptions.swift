@@ -1,0 +1,55 @@
+import Foundation
+
+/// How a worker runs. Every default is what a production worker should use.
+public struct WorkerOptions: Sendable {
+    /// The queues and how to choose between them.
+    public var queues: QueueSelection
+    /// Jobs running at once (default 20).
+    public var concurrency: Int
+    /// Jobs fetched ahead of the free slots, so a slot never waits for a round trip (default = concurrency).
+    public var prefetch: Int
+    /// How long a fetched job belongs to this worker without a sign of life (default 30 s). A worker
+    /// renews its jobs' leases every third of it; when it dies, others take its jobs after the lease.
+    public var lease: Duration
+    /// How often expired leases are looked for (default 2 s).
+    public var recoveryInterval: Duration
+    /// How often due delayed jobs and retries are moved to their queue (default 0.5 s, with jitter).
+    public var promoteInterval: Duration
+    /// How long one blocking fetch waits for a job before checking for shutdown (default 1 s).
+    public var fetchBlock: Duration
+    /// How long running jobs may finish after a shutdown request before they are handed back (25 s).
+    public var shutdownTimeout: Duration
+    /// The dead set keeps at most this many jobs per queue (default 10 000)...
+    public var deadMaxJobs: Int
+    /// ...and none older than this (default 180 days).
+    public var deadMaxAge: Duration
+    /// This process's name as a consumer of the streams, unique per process.
+    public var consumer: String
+
+    /// - Parameters:
+    ///   - queues: the queues and how to choose between them.
+    ///   - concurrency: jobs running at once.
+    public init(
+        queues: QueueSelection = QueueSelection(["default"]), concurrency: Int = 20, prefetch: Int? = nil,
+        lease: Duration = .seconds(30), recoveryInterval: Duration = .seconds(2), promoteInterval: Duration = .milliseconds(500),
+        fetchBlock: Duration = .seconds(1), shutdownTimeout: Duration = .seconds(25), deadMaxJobs: Int = 10_000,
+        deadMaxAge: Duration = .seconds(180 * 86_400), consumer: String? = nil
+    ) {
+        self.queues = queues
+        self.concurrency = max(1, concurrency)
+        self.prefetch = max(1, prefetch ?? concurrency)
+        self.lease = lease
+        self.recoveryInterval = recoveryInterval
+        self.promoteInterval = promoteInterval
+        self.fetchBlock = fetchBlock
+        self.shutdownTimeout = shutdownTimeout
+        self.deadMaxJobs = deadMaxJobs
+        self.deadMaxAge = deadMaxAge
+        self.consumer = consumer ?? Self.defaultConsumer()
+    }
+
+    /// `host:pid:random`: readable in `XINFO CONSUMERS`, unique across restarts.
+    public static func defaultConsumer() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(JobID.make().suffix(6))"
+    }
+}

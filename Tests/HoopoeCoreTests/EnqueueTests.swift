@@ -1,0 +1,104 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Testing
+
+@Suite struct EnqueueTests {
+    @Test func enqueueNowAndLaterLandInTheRightPlace() async throws {
+        let h = try EngineHarness()
+        let now = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "k", member: "a"))
+        guard case .enqueued(let id) = now else { Issue.record("expected enqueued, got \(now)"); return }
+        let later = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(60)))
+        guard case .scheduled(let laterID) = later else { Issue.record("expected scheduled, got \(later)"); return }
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 1 && info.scheduled == 1)
+        #expect(try await h.jobs.find(id: id, queue: "default")?.state == .ready)
+        guard case .scheduled(let at)? = try await h.jobs.find(id: laterID, queue: "default")?.state else {
+            Issue.record("delayed job not found as scheduled"); return
+        }
+        #expect(abs(at - (Date().timeIntervalSince1970 + 60)) < 5)
+    }
+
+    @Test func batchEnqueueKeepsOrderAndIsOneRoundTrip() async throws {
+        let h = try EngineHarness()
+        let batch = (0..<500).map { i in (type: "diag.record", payload: h.diag(key: "k", member: "m\(i)"), options: EnqueueOptions()) }
+        let results = try await h.jobs.enqueueBatch(batch)
+        #expect(results.count == 500)
+        #expect(results.allSatisfy { $0.createdID != nil })
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let members = entries.compactMap { entry -> String? in
+            guard let bytes = entry.array?.last?.array?.last?.bytes, let envelope = try? JobEnvelope.decode(bytes) else { return nil }
+            return envelope.payload["member"].flatMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        #expect(members == (0..<500).map { "m\($0)" })
+    }
+
+    @Test func oversizedPayloadIsRefusedWithAClearError() async throws {
+        let h = try EngineHarness()
+        let big = JSONValue.object(["blob": .string(String(repeating: "x", count: 600 * 1024))])
+        await #expect {
+            try await h.jobs.enqueue(type: "diag.record", payload: big)
+        } throws: { error in
+            "\(error)".contains("over the 524288-byte limit")
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 0)
+    }
+
+    @Test func badQueueNameIsRefused() async throws {
+        let h = try EngineHarness()
+        await #expect(throws: EnqueueError.self) {
+            try await h.jobs.enqueue(type: "x", payload: .null, options: EnqueueOptions(queue: "bad{name}"))
+        }
+    }
+
+    @Test func uniqueIsRefusedWhilePendingAndRunningAcceptedAfterFinish() async throws {
+        let h = try EngineHarness()
+        let first = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):u", member: "one", sleepMs: 300), options: EnqueueOptions(uniqueKey: "user-7"))
+        guard let firstID = first.createdID else { Issue.record("first refused: \(first)"); return }
+        // Pending: refused, and the answer names the job holding the key.
+        #expect(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "user-7")) == .duplicate(existingID: firstID))
+
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 })
+        // Running: still refused.
+        #expect(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "user-7")) == .duplicate(existingID: firstID))
+        #expect(try await h.eventually { try await h.recorded("\(h.namespace):u")["one"] == 1 })
+        // Finished: accepted.
+        #expect(try await h.eventually {
+            try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):u", member: "two"), options: EnqueueOptions(uniqueKey: "user-7")).createdID != nil
+        })
+        worker.shutdown()
+        try await task.value
+    }
+
+    @Test func uniqueIsAcceptedAgainAfterTheTTL() async throws {
+        let h = try EngineHarness()
+        let options = EnqueueOptions(uniqueKey: "short", uniqueFor: .seconds(1))
+        #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID != nil)
+        #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID == nil)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID != nil)
+    }
+
+    @Test func onceKeyEnqueuesOnlyOnce() async throws {
+        let h = try EngineHarness()
+        let options = EnqueueOptions(onceKey: "tick:1700000000")
+        let first = try await h.jobs.enqueue(type: "x", payload: .null, options: options)
+        #expect(first.createdID != nil)
+        #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options) == .alreadyEnqueued(existingID: first.createdID!))
+    }
+
+    @Test func cancelPendingAndDelayedButNotRunning() async throws {
+        let h = try EngineHarness()
+        let ready = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "c1")).createdID!
+        let delayed = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID!
+        #expect(try await h.jobs.cancel(id: ready, queue: "default") == .cancelled)
+        #expect(try await h.jobs.cancel(id: delayed, queue: "default") == .cancelled)
+        #expect(try await h.jobs.cancel(id: "nope", queue: "default") == .notFound)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 0 && info.scheduled == 0)
+        // The unique lock went with the cancelled job.
+        #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: EnqueueOptions(uniqueKey: "c1")).createdID != nil)
+    }
+}

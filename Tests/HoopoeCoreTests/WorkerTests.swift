@@ -1,0 +1,333 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Synchronization
+import Testing
+
+/// A handler that always fails, for the retry and dead-set paths.
+struct AlwaysFails: JobHandler {
+    struct Payload: Codable, Sendable {}
+    static let type = "test.always_fails"
+    var maxAttempts: Int { 3 }
+    var retryPolicy: RetryPolicy { .fixed(0) }
+    func run(_ payload: Payload, context: JobContext) async throws {
+        throw JobFailure.retry("provider said no (attempt \(context.attempt))")
+    }
+}
+
+/// A handler whose payload has required fields, to see decoding failures reported.
+struct NeedsPhone: JobHandler {
+    struct Payload: Codable, Sendable {
+        let phone: String
+        let count: Int
+    }
+    static let type = "test.needs_phone"
+    func run(_ payload: Payload, context: JobContext) async throws {}
+}
+
+/// Sleeps far longer than its timeout.
+struct Sleepy: JobHandler {
+    struct Payload: Codable, Sendable {}
+    static let type = "test.sleepy"
+    var timeout: Duration { .milliseconds(200) }
+    var maxAttempts: Int { 1 }
+    func run(_ payload: Payload, context: JobContext) async throws {
+        try await Task.sleep(for: .seconds(30))
+    }
+}
+
+/// Discards or fails permanently, as told by the payload.
+struct Verdict: JobHandler {
+    struct Payload: Codable, Sendable { let verdict: String }
+    static let type = "test.verdict"
+    func run(_ payload: Payload, context: JobContext) async throws {
+        switch payload.verdict {
+        case "discard": throw JobFailure.discard("obsolete")
+        case "permanent": throw JobFailure.permanent("the number is invalid")
+        default: return
+        }
+    }
+}
+
+@Suite struct WorkerTests {
+    @Test func runsEveryJob() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):ran"
+        _ = try await h.jobs.enqueueBatch((0..<2_000).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions()) })
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.recorded(key).count == 2_000 })
+        worker.shutdown()
+        try await task.value
+        let counts = try await h.recorded(key)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 0 && info.inFlight == 0)
+        let counters = try await h.jobs.counters(queue: "default")
+        #expect(counters["processed"] == 2_000 && counters["processed:diag.record"] == 2_000)
+    }
+
+    @Test func idleWorkerStartsANewJobWithinMilliseconds() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):fast"
+        let (worker, task) = h.startWorker()
+        try await Task.sleep(for: .milliseconds(300))  // the worker is idle, blocked in XREADGROUP
+        let start = ContinuousClock.now
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "x"))
+        #expect(try await h.eventually(timeout: .seconds(2)) { try await h.recorded(key)["x"] == 1 })
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .milliseconds(150), "took \(elapsed): the fetch should block on Redis, not poll")
+        worker.shutdown()
+        try await task.value
+    }
+
+    @Test func alwaysFailingJobEndsDeadAfterMaxAttempts() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(AlwaysFails())
+        let id = try await h.jobs.enqueue(type: AlwaysFails.type, payload: .object([:])).createdID!
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.count == 1)
+        #expect(dead[0].id == id)
+        #expect(dead[0].attempt == 3)
+        #expect(dead[0].deadReason == "failed 3 of 3 attempts")
+        #expect(dead[0].lastError == "provider said no (attempt 3)")
+        let counters = try await h.jobs.counters(queue: "default")
+        #expect(counters["retried"] == 2 && counters["dead"] == 1 && counters["failed"] == 3)
+    }
+
+    @Test func retryIsScheduledPerThePolicy() async throws {
+        let h = try EngineHarness()
+        struct FailsOnce: JobHandler {
+            struct Payload: Codable, Sendable {}
+            static let type = "test.fails_once"
+            func run(_ payload: Payload, context: JobContext) async throws { throw JobFailure.retry("first try fails") }
+        }
+        var registry = JobRegistry()
+        registry.register(FailsOnce())
+        let id = try await h.jobs.enqueue(type: FailsOnce.type, payload: .object([:])).createdID!
+        let before = Date().timeIntervalSince1970
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").scheduled == 1 })
+        let after = Date().timeIntervalSince1970
+        worker.shutdown()
+        try await task.value
+        guard case .scheduled(let due)? = try await h.jobs.find(id: id, queue: "default")?.state else {
+            Issue.record("the retry is not scheduled"); return
+        }
+        // Sidekiq's curve after attempt 1: 1 + 15 + rand(0..<20) seconds.
+        #expect(due >= before + 16 && due < after + 36)
+        let found = try await h.jobs.find(id: id, queue: "default")
+        #expect(found?.envelope.attempt == 1 && found?.envelope.lastError == "first try fails")
+    }
+
+    @Test func sidekiqScheduleIsComputedExactly() {
+        let policy = RetryPolicy.sidekiq
+        #expect(policy.delay(afterAttempt: 1, unit: 0) == 16)
+        #expect(policy.delay(afterAttempt: 1, unit: 0.999) == 35)
+        #expect(policy.delay(afterAttempt: 5, unit: 0) == 640)
+        #expect(policy.delay(afterAttempt: 5, unit: 0.5) == 670)
+        #expect(policy.delay(afterAttempt: 25, unit: 0) == 390_640)
+        // 25 attempts take about 20 days at the low end.
+        let total = (1..<25).reduce(0.0) { $0 + policy.delay(afterAttempt: $1, unit: 0) }
+        #expect(total > 17 * 86_400 && total < 21 * 86_400)
+        let exponential = RetryPolicy.exponential(base: 2, limit: 60, jitter: 0)
+        #expect(exponential.delay(afterAttempt: 1, unit: 0.3) == 2 && exponential.delay(afterAttempt: 4, unit: 0.3) == 16)
+        #expect(exponential.delay(afterAttempt: 30, unit: 0.3) == 60)
+    }
+
+    @Test func badInputGoesToTheDeadSetWithItsReasonAndTheWorkerGoesOn() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(NeedsPhone())
+        let stream = h.jobs.keys("default").stream
+        // Written straight to the stream, as a careless service would.
+        let bad: [(String, String)] = [
+            ("not json", "this is { not json"),
+            ("missing fields", #"{"id":"j-missing","payload":{}}"#),
+            ("unknown type", #"{"id":"j-unknown","type":"no.such.job","payload":{}}"#),
+            ("wrong payload", #"{"id":"j-payload","type":"test.needs_phone","payload":{"phone":989121234567}}"#),
+            ("too large", #"{"id":"j-large","type":"diag.record","payload":{"blob":""# + String(repeating: "x", count: 600 * 1024) + #""}}"#),
+        ]
+        for (_, body) in bad { try await h.redis.send("XADD", stream, "*", "job", body) }
+        let good = "\(h.namespace):good"
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: good, member: "after"))
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.recorded(good)["after"] == 1 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == bad.count })
+        worker.shutdown()
+        try await task.value
+
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        let reasons = dead.map { $0.deadReason ?? "" }
+        #expect(reasons.contains { $0.hasPrefix("not a valid job envelope") })
+        #expect(reasons.contains { $0.contains("missing key 'type'") })
+        #expect(reasons.contains { $0.contains("unknown job type 'no.such.job'; this worker runs: diag.record, test.needs_phone") })
+        #expect(reasons.contains { $0.contains("payload does not match test.needs_phone") && $0.contains("payload.phone should be a string") })
+        #expect(reasons.contains { $0.contains("over the 524288-byte limit") })
+        // The malformed one is kept with its raw text, so nothing sent is lost.
+        #expect(dead.contains { $0.type == "(malformed)" && $0.payload == .string("this is { not json") })
+    }
+
+    @Test func handlerVerdictsDiscardAndPermanent() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry()
+        registry.register(Verdict())
+        try await h.jobs.enqueue(type: Verdict.type, payload: .object(["verdict": .string("discard")]))
+        let permanent = try await h.jobs.enqueue(type: Verdict.type, payload: .object(["verdict": .string("permanent")])).createdID!
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually {
+            let c = try await h.jobs.counters(queue: "default")
+            return c["discarded"] == 1 && c["dead"] == 1
+        })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.map(\.id) == [permanent])
+        #expect(dead.first?.attempt == 1)
+        #expect(dead.first?.deadReason == "failed permanently: the number is invalid")
+    }
+
+    @Test func timeoutCancelsTheHandlerAndFailsTheAttempt() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry()
+        registry.register(Sleepy())
+        let started = ContinuousClock.now
+        try await h.jobs.enqueue(type: Sleepy.type, payload: .object([:]))
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 })
+        #expect(ContinuousClock.now - started < .seconds(5))
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.first?.lastError?.hasPrefix("timed out after 0.2 seconds") == true)
+    }
+
+    @Test func delayedJobsNeverRunEarly() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):delayed"
+        struct Stamp: JobHandler {
+            struct Payload: Codable, Sendable { let key: String; let due: Double; let member: String }
+            static let type = "test.stamp"
+            func run(_ payload: Payload, context: JobContext) async throws {
+                let now = Date().timeIntervalSince1970
+                try await context.redis.send("HSET", payload.key, payload.member, String(now - payload.due))
+            }
+        }
+        var registry = JobRegistry()
+        registry.register(Stamp())
+        let (worker, task) = h.startWorker(registry)
+        let base = Date().timeIntervalSince1970
+        var batch: [(type: String, payload: JSONValue, options: EnqueueOptions)] = []
+        for i in 0..<50 {
+            let due = base + 0.3 + Double(i % 10) * 0.1
+            batch.append((Stamp.type, .object(["key": .string(key), "due": .double(due), "member": .string("m\(i)")]), EnqueueOptions(runAt: Date(timeIntervalSince1970: due))))
+        }
+        _ = try await h.jobs.enqueueBatch(batch)
+        #expect(try await h.eventually { (try await h.redis.send("HLEN", key).int ?? 0) == 50 })
+        worker.shutdown()
+        try await task.value
+        let lateness = (try await h.redis.send("HVALS", key).array ?? []).compactMap { $0.string.flatMap(Double.init) }
+        #expect(lateness.count == 50)
+        #expect(lateness.allSatisfy { $0 >= 0 }, "a job ran before its time: \(lateness.filter { $0 < 0 })")
+    }
+
+    @Test func fourConcurrentPromotersNeverDuplicateAJob() async throws {
+        let h = try EngineHarness()
+        let n = 100_000
+        let due = Date().addingTimeInterval(3600)
+        for chunk in stride(from: 0, to: n, by: 5_000) {
+            _ = try await h.jobs.enqueueBatch((chunk..<chunk + 5_000).map {
+                (type: "diag.record", payload: .object(["i": .integer(Int64($0))]), options: EnqueueOptions(runAt: due))
+            })
+        }
+        #expect(try await h.jobs.info(queue: "default").scheduled == n)
+        // Make them all due at once: every score becomes 0.
+        try await h.redis.send("ZUNIONSTORE", h.jobs.keys("default").scheduled, "1", h.jobs.keys("default").scheduled, "WEIGHTS", "0")
+        // Four workers' promoters race over the same scheduled set.
+        let workers = (0..<4).map { _ in Worker(jobs: h.jobs, registry: .diagnostic, options: .fastTest(), logger: EngineHarness.quietLogger) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in workers {
+                group.addTask {
+                    while try await h.jobs.info(queue: "default").scheduled > 0 { try await worker.promote() }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await h.redis.send("XLEN", h.jobs.keys("default").stream).int == n)
+        var ids = Set<String>()
+        var start = "-"
+        while true {
+            let page = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, start, "+", "COUNT", "10000").array ?? []
+            for entry in page { ids.insert(try JobEnvelope.decode(entry.array![1].array![1].bytes!).id) }
+            guard page.count == 10_000 else { break }
+            start = "(" + page.last!.array![0].string!
+        }
+        #expect(ids.count == n)
+        try await h.redis.send("DEL", h.jobs.keys("default").stream)
+    }
+
+    @Test func weightedQueuesShareByWeightAndStrictOrderDrainsInOrder() async throws {
+        for strict in [false, true] {
+            let h = try EngineHarness("weighted\(strict)")
+            let key = "\(h.namespace):order"
+            struct Order: JobHandler {
+                struct Payload: Codable, Sendable { let key: String; let queue: String }
+                static let type = "test.order"
+                func run(_ payload: Payload, context: JobContext) async throws {
+                    try await context.redis.send("RPUSH", payload.key, payload.queue)
+                }
+            }
+            var registry = JobRegistry()
+            registry.register(Order())
+            for queue in ["critical", "default", "low"] {
+                _ = try await h.jobs.enqueueBatch((0..<300).map { _ in
+                    (type: Order.type, payload: .object(["key": .string(key), "queue": .string(queue)]), options: EnqueueOptions(queue: queue))
+                })
+            }
+            var options = WorkerOptions.fastTest(queues: ["critical", "default", "low"], concurrency: 1)
+            options.queues = try QueueSelection(parsing: "critical:6,default:3,low:1", strict: strict)
+            options.prefetch = 300
+            let (worker, task) = h.startWorker(registry, options: options)
+            #expect(try await h.eventually { (try await h.redis.send("LLEN", key).int ?? 0) >= 300 })
+            worker.shutdown()
+            try await task.value
+            let first = (try await h.redis.send("LRANGE", key, "0", "299").array ?? []).compactMap(\.string)
+            let counts = Dictionary(first.map { ($0, 1) }, uniquingKeysWith: +)
+            if strict {
+                #expect(counts["critical"] == 300, "strict order ran \(counts)")
+            } else {
+                // 6:3:1 of 300 is 180:90:30; allow for randomness.
+                #expect((140...220).contains(counts["critical"] ?? 0), "weighted ran \(counts)")
+                #expect((55...125).contains(counts["default"] ?? 0), "weighted ran \(counts)")
+                #expect((10...55).contains(counts["low"] ?? 0), "weighted ran \(counts)")
+            }
+        }
+    }
+
+    @Test func deadSetRetryDeleteAndCap() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(Verdict())
+        _ = try await h.jobs.enqueueBatch((0..<8).map { _ in (type: Verdict.type, payload: .object(["verdict": .string("permanent")]), options: EnqueueOptions()) })
+        var options = WorkerOptions.fastTest()
+        options.deadMaxJobs = 5
+        let (worker, task) = h.startWorker(registry, options: options)
+        #expect(try await h.eventually { (try await h.jobs.counters(queue: "default"))["dead"] == 8 })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.count == 5, "capped by count")
+        #expect(try await h.jobs.deleteDead(id: dead[0].id, queue: "default"))
+        #expect(try await h.jobs.retryDead(id: dead[1].id, queue: "default"))
+        #expect(try await h.jobs.retryAllDead(queue: "default") == 3)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.dead == 0 && info.ready == 4)
+        let found = try await h.jobs.find(id: dead[1].id, queue: "default")
+        #expect(found?.state == .ready && found?.envelope.attempt == 0 && found?.envelope.deadReason == nil)
+    }
+}
