@@ -1,0 +1,97 @@
+import Foundation
+
+/// Enqueues the ticks of periodic tasks, exactly once however many schedulers run.
+///
+/// Run one or several (one per host, say) against the same Redis; no leader is elected. At each wake-up
+/// every scheduler, for every enabled task: reads the task's last handled tick (``LastTickStore``), plans
+/// with ``TickPlanner``, hands each planned tick to the ``ScheduledJobSink`` — whose per-task-and-tick
+/// dedupe key makes a second enqueue of the same tick a no-op — and then moves the last handled tick
+/// forward. Enqueue comes first and the move second, so a crash in between repeats an enqueue (refused
+/// by the dedupe key) rather than losing a tick.
+///
+/// The remaining gap: the engine's dedupe key lives 24 hours, so a scheduler frozen for longer between
+/// planning and enqueueing could enqueue a tick a second time.
+public struct JobScheduler: Sendable {
+    /// The tasks it schedules: the enabled ones it was given, in the given order.
+    public let tasks: [ScheduledTask]
+    /// Its settings.
+    public let options: JobSchedulerOptions
+    private let lastTicks: any LastTickStore
+    private let sink: any ScheduledJobSink
+    private let clock: any SchedulerClock
+    private let planner: TickPlanner
+    private let onEvent: @Sendable (SchedulerEvent) -> Void
+
+    /// - Parameters:
+    ///   - tasks: the tasks; disabled ones are ignored.
+    ///   - lastTicks: the shared record of handled ticks (``RedisLastTickStore`` in production).
+    ///   - sink: the enqueuer.
+    ///   - clock: the time source (the system clock unless testing).
+    ///   - options: grace period, retry delay, longest sleep.
+    ///   - onEvent: called for every enqueue, duplicate, missed-tick decision and failure, for logs.
+    public init(
+        tasks: [ScheduledTask], lastTicks: any LastTickStore, sink: any ScheduledJobSink,
+        clock: any SchedulerClock = SystemSchedulerClock(), options: JobSchedulerOptions = JobSchedulerOptions(),
+        onEvent: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
+    ) {
+        self.tasks = tasks.filter(\.enabled)
+        self.lastTicks = lastTicks
+        self.sink = sink
+        self.clock = clock
+        self.options = options
+        self.planner = TickPlanner(gracePeriod: options.gracePeriod)
+        self.onEvent = onEvent
+    }
+
+    /// Runs until the surrounding task is cancelled: handle every task, sleep until the next tick (or at
+    /// most ``JobSchedulerOptions/maxSleep``), repeat. Failures are reported through `onEvent` and retried.
+    public func run() async {
+        while !Task.isCancelled {
+            let wake = await runOnce()
+            do {
+                try await clock.sleep(until: wake)
+            } catch {
+                return  // cancelled
+            }
+        }
+    }
+
+    /// Handles every task once at the clock's current time.
+    /// - Returns: when to wake up next.
+    @discardableResult
+    public func runOnce() async -> Date {
+        let now = clock.now()
+        var wake = now.addingTimeInterval(options.maxSleep)
+        for task in tasks {
+            do {
+                try await handle(task, now: now)
+                if let next = task.nextTick(after: now) { wake = min(wake, next) }
+            } catch {
+                onEvent(.failed(task: task.name, error: error))
+                wake = min(wake, now.addingTimeInterval(options.retryDelay))
+            }
+        }
+        return wake
+    }
+
+    /// The next tick of every task after `now`, in task order (for `hoopoe schedule list`, which shows
+    /// each in its task's ``ScheduledTask/timeZone``). Tasks with no tick within ten years are left out.
+    public func nextRuns(now: Date) -> [(task: ScheduledTask, next: Date)] {
+        tasks.compactMap { task in task.nextTick(after: now).map { (task: task, next: $0) } }
+    }
+
+    private func handle(_ task: ScheduledTask, now: Date) async throws {
+        let last = try await lastTicks.lastTick(of: task)
+        let plan = planner.plan(for: task, lastTick: last, now: now)
+        if let latest = plan.latestMissedTick {
+            onEvent(.missedTicks(task: task.name, latest: latest, policy: task.catchUp))
+        }
+        for tick in plan.ticks {
+            let added = try await sink.enqueueTick(task: task, tick: tick)
+            onEvent(added ? .enqueued(task: task.name, tick: tick) : .alreadyEnqueued(task: task.name, tick: tick))
+        }
+        if let newLast = plan.lastTick {
+            try await lastTicks.advanceLastTick(of: task, to: newLast)
+        }
+    }
+}

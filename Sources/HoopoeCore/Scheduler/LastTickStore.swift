@@ -1,0 +1,17 @@
+import Foundation
+
+/// Remembers, per task, the last tick that has been handled, shared by every scheduler.
+///
+/// "Handled" means enqueued, or passed over on purpose by the catch-up policy: every tick at or before
+/// the stored value is done. The value only ever moves forward, so a slow scheduler that planned with an
+/// older value cannot move it back and make a tick due again.
+public protocol LastTickStore: Sendable {
+    /// The last handled tick of a task, or nil if it has never run.
+    func lastTick(of task: ScheduledTask) async throws -> Date?
+
+    /// Moves the last handled tick of a task forward to `tick`; does nothing if it is already there or later.
+    /// - Parameters:
+    ///   - task: the task.
+    ///   - tick: the new value, whole seconds.
+    func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws
+}

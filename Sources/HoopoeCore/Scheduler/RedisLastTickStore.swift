@@ -1,0 +1,54 @@
+import Foundation
+import Redis
+
+/// ``LastTickStore`` in Redis: one string per task, `<prefix>:schedule:<task>:last`, holding Unix seconds.
+///
+/// The key has no expiry: it is the task's history, and a few bytes per task. A task removed from the
+/// file leaves its key behind, harmlessly; a task renamed starts afresh (as if never run).
+public struct RedisLastTickStore: LastTickStore {
+    /// The key prefix, `hoopoe` in production; tests use a unique one.
+    public let prefix: String
+    private let redis: RedisClient
+
+    /// - Parameters:
+    ///   - redis: the shared client.
+    ///   - prefix: the key prefix (default `hoopoe`).
+    public init(redis: RedisClient, prefix: String = "hoopoe") {
+        self.redis = redis
+        self.prefix = prefix
+    }
+
+    /// The key holding a task's last handled tick.
+    public func key(for task: ScheduledTask) -> String {
+        "\(prefix):schedule:\(task.name):last"
+    }
+
+    /// A value that is not a whole number (edited by hand, say) reads as "never run", and the next
+    /// advance overwrites it: the task restarts from now instead of stopping for good.
+    public func lastTick(of task: ScheduledTask) async throws -> Date? {
+        let reply = try await redis.send("GET", key(for: task))
+        guard let text = reply.string, let seconds = Int64(text) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    public func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {
+        let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
+        try await redis.run(Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds)])
+    }
+
+    /// Compare and set in one step, so two schedulers writing at once cannot move the value backwards.
+    ///
+    /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds.
+    /// Returns 1 if the value moved, 0 if it was already at or past ARGV[1].
+    static let advanceScript = RedisScript(
+        name: "schedule_advance_last_tick",
+        source: """
+            local current = tonumber(redis.call('GET', KEYS[1]))
+            local proposed = tonumber(ARGV[1])
+            if current == nil or proposed > current then
+              redis.call('SET', KEYS[1], ARGV[1])
+              return 1
+            end
+            return 0
+            """)
+}

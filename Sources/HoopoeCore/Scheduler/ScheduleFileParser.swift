@@ -1,0 +1,249 @@
+import Foundation
+import HoopoeJSON
+import Yams
+
+/// Turns the YAML of `jobs/schedule.yaml` into tasks, collecting every problem on the way.
+///
+/// It walks Yams' node tree instead of decoding with `Codable`: the tree keeps line numbers and the keys
+/// as written, which is what lets a message say `line 9: task "x": unknown key "cronn" (did you mean "cron"?)`.
+struct ScheduleFileParser {
+    let source: String
+    private var problems: [ScheduleFileError.Problem] = []
+
+    static let taskKeys = ["name", "cron", "time_zone", "type", "queue", "payload", "enabled", "catch_up"]
+
+    init(source: String) {
+        self.source = source
+    }
+
+    func parse(_ yaml: String) throws(ScheduleFileError) -> [ScheduledTask] {
+        var parser = self
+        let tasks = parser.tasks(in: yaml)
+        guard parser.problems.isEmpty else { throw ScheduleFileError(source: source, problems: parser.problems) }
+        return tasks
+    }
+
+    private mutating func tasks(in yaml: String) -> [ScheduledTask] {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            report(.invalidYAML, line: nil, "not valid YAML: \(error). Quote cron expressions and any value starting with * or @")
+            return []
+        }
+        guard let root else { return [] }  // an empty file (or only comments) has no tasks
+        guard let mapping = root.mapping else {
+            report(.invalidStructure, line: root.mark?.line, "expected a mapping with a `tasks:` list at the top")
+            return []
+        }
+        var list: Node?
+        for (key, value) in mapping {
+            if key.string == "tasks" {
+                list = value
+            } else {
+                report(.unknownKey, key: key.string, line: key.mark?.line, "unknown top-level key (the file has only `tasks:`)")
+            }
+        }
+        guard let list else {
+            report(.missingKey, key: "tasks", line: root.mark?.line, "the `tasks:` list is missing")
+            return []
+        }
+        if case .scalar = list, list.null != nil { return [] }  // `tasks:` with nothing under it
+        guard let sequence = list.sequence else {
+            report(.invalidStructure, key: "tasks", line: list.mark?.line, "expected a list of tasks")
+            return []
+        }
+        var tasks: [ScheduledTask] = []
+        var firstLineOfName: [String: Int] = [:]
+        for (index, node) in sequence.enumerated() {
+            guard let task = task(node, number: index + 1) else { continue }
+            if let earlier = firstLineOfName[task.name] {
+                report(.duplicateName, task: task.name, number: index + 1, key: "name", line: node.mark?.line,
+                       "another task already has this name (line \(earlier)); names must be unique")
+                continue
+            }
+            firstLineOfName[task.name] = node.mark?.line ?? 0
+            tasks.append(task)
+        }
+        return tasks
+    }
+
+    /// One task, or nil after reporting its problems.
+    private mutating func task(_ node: Node, number: Int) -> ScheduledTask? {
+        guard let mapping = node.mapping else {
+            report(.invalidStructure, number: number, line: node.mark?.line, "expected a mapping of keys (name, cron, type, ...)")
+            return nil
+        }
+        var values: [String: Node] = [:]
+        let name = mapping.first { $0.key.string == "name" }?.value.string
+        let before = problems.count
+        func fail(_ code: ScheduleFileError.Code, _ key: String?, _ at: Node?, _ message: String) {
+            report(code, task: name, number: number, key: key, line: (at ?? node).mark?.line, message)
+        }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string, keyNode.scalar != nil else {
+                fail(.invalidStructure, nil, keyNode, "keys must be plain words")
+                continue
+            }
+            guard Self.taskKeys.contains(key) else {
+                let hint = Self.closest(to: key).map { " (did you mean \"\($0)\"?)" } ?? ""
+                fail(.unknownKey, key, keyNode, "unknown key \"\(key)\"\(hint); known keys: \(Self.taskKeys.joined(separator: ", "))")
+                continue
+            }
+            guard values[key] == nil else {
+                fail(.duplicateKey, key, keyNode, "given twice")
+                continue
+            }
+            values[key] = value
+        }
+
+        func text(_ key: String, required: Bool) -> String? {
+            guard let value = values[key] else {
+                if required { fail(.missingKey, key, nil, "required key is missing") }
+                return nil
+            }
+            guard value.scalar != nil, value.null == nil || Self.tag(of: value) == .str, let string = value.string,
+                  !string.trimmingCharacters(in: .whitespaces).isEmpty
+            else {
+                fail(.wrongType, key, value, "expected text")
+                return nil
+            }
+            return string.trimmingCharacters(in: .whitespaces)
+        }
+
+        let checkedName = text("name", required: true).flatMap { candidate -> String? in
+            guard Self.isValidName(candidate) else {
+                fail(.invalidName, "name", values["name"], "\"\(candidate)\" may hold only letters, digits, '.', '_' and '-' (it is part of Redis keys)")
+                return nil
+            }
+            return candidate
+        }
+        let cron = text("cron", required: true).flatMap { expression -> CronExpression? in
+            do throws(CronExpressionError) {
+                return try CronExpression(expression)
+            } catch {
+                fail(.invalidCron, "cron", values["cron"], error.description)
+                return nil
+            }
+        }
+        var timeZone = ScheduleFile.defaultTimeZone
+        if let identifier = text("time_zone", required: false) {
+            if let zone = TimeZone(identifier: identifier) {
+                timeZone = zone
+            } else {
+                fail(.unknownTimeZone, "time_zone", values["time_zone"],
+                     "unknown time zone \"\(identifier)\" (use an IANA name such as Asia/Tehran or Europe/Berlin; case matters)")
+            }
+        }
+        let type = text("type", required: true)
+        var queue = ScheduleFile.defaultQueue
+        if let given = text("queue", required: false) {
+            if Self.isValidName(given) {
+                queue = given
+            } else {
+                fail(.invalidName, "queue", values["queue"], "\"\(given)\" may hold only letters, digits, '.', '_' and '-'")
+            }
+        }
+        var payload: JSONValue = .object([:])
+        if let value = values["payload"], value.null == nil || Self.tag(of: value) == .str {
+            if value.mapping != nil, let json = Self.json(value) {
+                payload = json
+                if payload[ScheduleFile.tickPayloadKey] != nil {
+                    fail(.reservedPayloadKey, "payload", value,
+                         "\"\(ScheduleFile.tickPayloadKey)\" is reserved: the scheduler sets it to the tick's time (Unix seconds)")
+                }
+            } else {
+                fail(.wrongType, "payload", value, "expected a mapping (the job's JSON object), e.g. {} or {days: 3}")
+            }
+        }
+        var enabled = true
+        if let value = values["enabled"] {
+            if value.scalar != nil, Self.tag(of: value) == .bool, let flag = value.bool {
+                enabled = flag
+            } else {
+                fail(.wrongType, "enabled", value, "expected true or false, found \"\(value.string ?? "a non-scalar")\"")
+            }
+        }
+        var catchUp = CatchUpPolicy.once
+        if let value = values["catch_up"] {
+            if value.scalar != nil, let policy = value.string.flatMap(CatchUpPolicy.init(rawValue:)) {
+                catchUp = policy
+            } else {
+                fail(.invalidCatchUp, "catch_up", value, "expected once or skip, found \"\(value.string ?? "a non-scalar")\"")
+            }
+        }
+
+        guard problems.count == before, let checkedName, let cron, let type else { return nil }
+        return ScheduledTask(
+            name: checkedName, cron: cron, timeZone: timeZone, type: type, queue: queue, payload: payload,
+            enabled: enabled, catchUp: catchUp)
+    }
+
+    private mutating func report(
+        _ code: ScheduleFileError.Code, task: String? = nil, number: Int? = nil, key: String? = nil, line: Int?, _ message: String
+    ) {
+        problems.append(.init(code, task: task, taskNumber: number, key: key, line: line, message: message))
+    }
+
+    /// Task and queue names end up inside Redis keys (`hoopoe:schedule:<task>:last`,
+    /// `hoopoe:{<queue>}:...`): no spaces, colons or braces.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+        }
+    }
+
+    /// The known key within two edits of a misspelt one.
+    static func closest(to key: String) -> String? {
+        taskKeys.map { ($0, editDistance(key.lowercased(), $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// The node's resolved tag (`Tag.name` is internal in Yams 5, its description is the name).
+    static func tag(of node: Node) -> Tag.Name {
+        Tag.Name(rawValue: node.tag.description)
+    }
+
+    /// A YAML node as JSON: scalars by their resolved tag (`3` → integer, `"3"` → string, `yes` → true).
+    static func json(_ node: Node) -> JSONValue? {
+        switch node {
+        case .scalar:
+            switch tag(of: node) {
+            case .null: return .null
+            case .bool: return node.bool.map(JSONValue.bool)
+            case .int: return node.int.map { .integer(Int64($0)) }
+            case .float: return node.float.map(JSONValue.double)
+            default: return node.string.map(JSONValue.string)
+            }
+        case .sequence(let sequence):
+            var elements: [JSONValue] = []
+            for element in sequence {
+                guard let value = json(element) else { return nil }
+                elements.append(value)
+            }
+            return .array(elements)
+        case .mapping(let mapping):
+            var members: [String: JSONValue] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string, let member = json(value) else { return nil }
+                members[name] = member
+            }
+            return .object(members)
+        @unknown default:
+            return nil
+        }
+    }
+}

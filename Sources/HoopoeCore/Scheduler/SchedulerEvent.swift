@@ -1,0 +1,14 @@
+import Foundation
+
+/// Something a ``JobScheduler`` did or failed to do, for the caller's logs and metrics.
+public enum SchedulerEvent: Sendable {
+    /// This scheduler enqueued the job for a tick.
+    case enqueued(task: String, tick: Date)
+    /// Another scheduler had already enqueued this tick; nothing was added.
+    case alreadyEnqueued(task: String, tick: Date)
+    /// Some ticks were missed (due longer than the grace period); the policy decided about them.
+    case missedTicks(task: String, latest: Date, policy: CatchUpPolicy)
+    /// Handling a task failed (Redis unreachable, the enqueue failed); it is retried after
+    /// ``JobSchedulerOptions/retryDelay``, and the per-tick dedupe keeps the retry from duplicating jobs.
+    case failed(task: String, error: any Error)
+}

@@ -1,0 +1,206 @@
+#if canImport(HoopoeScheduler)
+import HoopoeScheduler  // the throwaway package that builds the scheduler alone
+#else
+import HoopoeCore
+#endif
+import Foundation
+import Redis
+import Synchronization
+import Testing
+
+/// The issue's must-show: several schedulers against one real Redis over simulated hours (no real waiting).
+@Suite struct JobSchedulerSimulationTests {
+    static let tehran = TimeZone(identifier: "Asia/Tehran")!
+
+    static func task(_ name: String, _ cron: String, _ catchUp: CatchUpPolicy) -> ScheduledTask {
+        ScheduledTask(name: name, cron: try! CronExpression(cron), timeZone: tehran, type: name, catchUp: catchUp)
+    }
+
+    let minutely = task("every.minute", "* * * * *", .once)
+    let hourlyOnce = task("hourly.once", "0 * * * *", .once)
+    let hourlySkip = task("hourly.skip", "0 * * * *", .skip)
+
+    /// Counts what the schedulers reported.
+    final class Events: Sendable {
+        private let counts = Mutex<[String: Int]>([:])
+        private let failures = Mutex<[String]>([])
+
+        func record(_ event: SchedulerEvent) {
+            switch event {
+            case .enqueued: counts.withLock { $0["enqueued", default: 0] += 1 }
+            case .alreadyEnqueued: counts.withLock { $0["alreadyEnqueued", default: 0] += 1 }
+            case .missedTicks(let task, _, _): counts.withLock { $0["missed:\(task)", default: 0] += 1 }
+            case .failed(let task, let error): failures.withLock { $0.append("\(task): \(error)") }
+            }
+        }
+
+        subscript(_ key: String) -> Int { counts.withLock { $0[key] ?? 0 } }
+        var failed: [String] { failures.withLock { $0 } }
+    }
+
+    /// Runs one scheduler per skew, each with its own Redis client, from `start` until `end` of simulated time.
+    func runSchedulers(
+        _ tasks: [ScheduledTask], from start: Date, to end: Date, skews: [TimeInterval], redis: SchedulerTestRedis, prefix: String,
+        events: Events
+    ) async throws {
+        let timeline = VirtualTimeline(start: start, end: end)
+        let clients = try skews.map { _ in try redis.client() }
+        defer { clients.forEach { $0.close() } }
+        await withTaskGroup(of: Void.self) { group in
+            for (skew, client) in zip(skews, clients) {
+                timeline.join()
+                let scheduler = JobScheduler(
+                    tasks: tasks, lastTicks: RedisLastTickStore(redis: client, prefix: prefix),
+                    sink: RedisTestSink(redis: client, prefix: prefix), clock: VirtualClock(timeline: timeline, skew: skew),
+                    onEvent: events.record)
+                group.addTask {
+                    await scheduler.run()
+                    timeline.leave()
+                }
+            }
+        }
+    }
+
+    /// `<task>@<unix seconds>` for every tick of `task` in `[from, through]`.
+    func expectedEntries(_ task: ScheduledTask, from: String, through: String) -> [String] {
+        var entries: [String] = []
+        var cursor = SchedulerTestTime.date(from)!.addingTimeInterval(-1)
+        let last = SchedulerTestTime.date(through)!
+        while let tick = task.nextTick(after: cursor), tick <= last {
+            entries.append("\(task.name)@\(Int64(tick.timeIntervalSince1970))")
+            cursor = tick
+        }
+        return entries
+    }
+
+    @Test func threeSchedulersEnqueueEveryTickExactlyOnceAndCatchUpAfterAnOutage() async throws {
+        let redis = try SchedulerTestRedis()
+        let prefix = redis.uniquePrefix()
+        let tasks = [minutely, hourlyOnce, hourlySkip]
+        let events = Events()
+        let inspector = try redis.client()
+        defer { inspector.close() }
+        let sink = RedisTestSink(redis: inspector, prefix: prefix)
+
+        // Six hours, three schedulers with identical clocks: they wake together and race for every tick.
+        let started = ContinuousClock.now
+        try await runSchedulers(
+            tasks, from: SchedulerTestTime.date("2025-06-01T00:00:20+03:30")!, to: SchedulerTestTime.date("2025-06-01T06:00:30+03:30")!,
+            skews: [0, 0, 0], redis: redis, prefix: prefix, events: events)
+        let firstPhase = try await sink.enqueued()
+        #expect(events.failed.isEmpty, "\(events.failed)")
+        for task in tasks {
+            let entries = firstPhase.filter { $0.hasPrefix(task.name + "@") }
+            #expect(entries == expectedEntries(task, from: "2025-06-01T00:00:00+03:30", through: "2025-06-01T06:00:00+03:30"), "\(task.name)")
+        }
+        #expect(firstPhase.count == 361 + 7 + 7)
+        // They really raced: the others' attempts at the same ticks were refused by the per-tick key.
+        #expect(events["alreadyEnqueued"] > 0)
+        #expect(events["enqueued"] == firstPhase.count)
+
+        // Outage from 06:00:30 to 09:30:20: no scheduler runs. Then three schedulers with skewed clocks restart.
+        try await runSchedulers(
+            tasks, from: SchedulerTestTime.date("2025-06-01T09:30:20+03:30")!, to: SchedulerTestTime.date("2025-06-01T12:00:30+03:30")!,
+            skews: [0, 0.4, 1.1], redis: redis, prefix: prefix, events: events)
+        let all = try await sink.enqueued()
+        #expect(events.failed.isEmpty, "\(events.failed)")
+        #expect(Set(all).count == all.count, "no tick enqueued twice")
+        let secondPhase = Array(all.dropFirst(firstPhase.count))
+
+        // `once`: one job (the 09:00 tick) for the missed 07:00, 08:00 and 09:00, then 10:00, 11:00, 12:00 as usual.
+        #expect(secondPhase.filter { $0.hasPrefix("hourly.once@") } ==
+            expectedEntries(hourlyOnce, from: "2025-06-01T09:00:00+03:30", through: "2025-06-01T12:00:00+03:30"))
+        // `skip`: nothing for the missed ticks; 10:00, 11:00, 12:00 as usual.
+        #expect(secondPhase.filter { $0.hasPrefix("hourly.skip@") } ==
+            expectedEntries(hourlySkip, from: "2025-06-01T10:00:00+03:30", through: "2025-06-01T12:00:00+03:30"))
+        // The minutely task (`once`): one job for the missed minutes (the 09:30 tick), then every minute.
+        #expect(secondPhase.filter { $0.hasPrefix("every.minute@") } ==
+            expectedEntries(minutely, from: "2025-06-01T09:30:00+03:30", through: "2025-06-01T12:00:00+03:30"))
+        #expect(events["missed:hourly.once"] >= 1)
+        #expect(events["missed:hourly.skip"] >= 1)
+        #expect(events["enqueued"] == all.count)
+        // No real waiting: 8.5 simulated hours of three schedulers in well under a minute.
+        #expect(ContinuousClock.now - started < .seconds(60))
+    }
+
+    @Test func thePerTickKeyAloneKeepsTicksUniqueWhenLastTicksDisagree() async throws {
+        // Two schedulers whose last-tick records are separate (as after losing that key): both plan every
+        // tick, and the sink's per-task-and-tick key still lets each through once.
+        let redis = try SchedulerTestRedis()
+        let prefix = redis.uniquePrefix()
+        let client = try redis.client()
+        defer { client.close() }
+        let sink = RedisTestSink(redis: client, prefix: prefix)
+        let events = Events()
+        let timeline = VirtualTimeline(
+            start: SchedulerTestTime.date("2025-06-01T10:00:20+03:30")!, end: SchedulerTestTime.date("2025-06-01T10:30:30+03:30")!)
+        await withTaskGroup(of: Void.self) { group in
+            for store in ["a", "b"] {
+                timeline.join()
+                let scheduler = JobScheduler(
+                    tasks: [minutely], lastTicks: RedisLastTickStore(redis: client, prefix: "\(prefix):\(store)"), sink: sink,
+                    clock: VirtualClock(timeline: timeline, skew: 0), onEvent: events.record)
+                group.addTask {
+                    await scheduler.run()
+                    timeline.leave()
+                }
+            }
+        }
+        let entries = try await sink.enqueued()
+        #expect(entries == expectedEntries(minutely, from: "2025-06-01T10:00:00+03:30", through: "2025-06-01T10:30:00+03:30"))
+        #expect(events["enqueued"] == 31)
+        #expect(events["alreadyEnqueued"] == 31)
+    }
+
+    @Test func lastTickOnlyMovesForward() async throws {
+        let redis = try SchedulerTestRedis()
+        let client = try redis.client()
+        defer { client.close() }
+        let store = RedisLastTickStore(redis: client, prefix: redis.uniquePrefix())
+        #expect(store.key(for: minutely).hasSuffix(":schedule:every.minute:last"))
+        #expect(try await store.lastTick(of: minutely) == nil)
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 1_000))
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 900))
+        #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 1_000))
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 1_060.7))
+        #expect(try await client.send("GET", store.key(for: minutely)).string == "1060")
+        // A value that is not a number (edited by hand) reads as "never run" and is overwritten.
+        try await client.send("SET", store.key(for: minutely), "garbage")
+        #expect(try await store.lastTick(of: minutely) == nil)
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 5))
+        #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 5))
+    }
+
+    @Test func nextRunsListsEachEnabledTask() throws {
+        let disabled = ScheduledTask(name: "off", cron: try CronExpression("@daily"), type: "off", enabled: false)
+        let scheduler = JobScheduler(
+            tasks: [hourlyOnce, disabled, minutely], lastTicks: NeverRunStore(), sink: RefusingSink())
+        let now = SchedulerTestTime.date("2025-06-01T10:07:30+03:30")!
+        let runs = scheduler.nextRuns(now: now)
+        #expect(runs.map(\.task.name) == ["hourly.once", "every.minute"])
+        #expect(runs.map(\.next) == [SchedulerTestTime.date("2025-06-01T11:00:00+03:30")!, SchedulerTestTime.date("2025-06-01T10:08:00+03:30")!])
+    }
+
+    @Test func failuresAreReportedAndRetriedSoon() async throws {
+        let timeline = VirtualTimeline(start: SchedulerTestTime.date("2025-06-01T10:00:20+03:30")!, end: .distantFuture)
+        let events = Events()
+        let scheduler = JobScheduler(
+            tasks: [hourlyOnce], lastTicks: NeverRunStore(), sink: RefusingSink(), clock: VirtualClock(timeline: timeline, skew: 0),
+            options: JobSchedulerOptions(retryDelay: 5), onEvent: events.record)
+        let wake = await scheduler.runOnce()
+        #expect(events.failed.count == 1)
+        #expect(wake == SchedulerTestTime.date("2025-06-01T10:00:25+03:30")!)
+    }
+}
+
+/// A store for tests without Redis: every task has never run, and nothing is remembered.
+struct NeverRunStore: LastTickStore {
+    func lastTick(of task: ScheduledTask) async throws -> Date? { nil }
+    func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {}
+}
+
+/// A sink whose enqueue always fails, as when Redis is unreachable.
+struct RefusingSink: ScheduledJobSink {
+    struct Unreachable: Error {}
+    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> Bool { throw Unreachable() }
+}

@@ -1,0 +1,195 @@
+#if canImport(HoopoeScheduler)
+import HoopoeScheduler  // the throwaway package that builds the scheduler alone
+#else
+import HoopoeCore
+#endif
+import Foundation
+import HoopoeJSON
+import Testing
+
+@Suite struct ScheduleFileTests {
+    @Test func fullTaskAndDefaults() throws {
+        let file = try ScheduleFile(yaml: """
+            tasks:
+              - name: reminders.expiration
+                cron: "0 9 * * *"
+                time_zone: Europe/Berlin
+                type: reminders.expiration
+                queue: reminders
+                payload: {days: 3, channel: sms, dry: false, ratio: 0.5, label: "7", tags: [a, b], none: null}
+                enabled: false
+                catch_up: skip
+              - name: minimal
+                cron: "*/10 * * * * *"
+                type: minimal.job
+            """)
+        #expect(file.tasks.count == 2)
+        let full = file.tasks[0]
+        #expect(full.name == "reminders.expiration")
+        #expect(full.cron.source == "0 9 * * *")
+        #expect(full.timeZone.identifier == "Europe/Berlin")
+        #expect(full.type == "reminders.expiration")
+        #expect(full.queue == "reminders")
+        #expect(full.payload == ["days": 3, "channel": "sms", "dry": false, "ratio": .double(0.5), "label": "7", "tags": ["a", "b"], "none": nil])
+        #expect(full.enabled == false)
+        #expect(full.catchUp == .skip)
+        let minimal = file.tasks[1]
+        #expect(minimal.timeZone.identifier == "Asia/Tehran")
+        #expect(minimal.queue == "default")
+        #expect(minimal.payload == [:])
+        #expect(minimal.enabled)
+        #expect(minimal.catchUp == .once)
+        #expect(minimal.cron.hasSeconds)
+        #expect(file.enabledTasks.map(\.name) == ["minimal"])
+    }
+
+    @Test func emptyFilesHaveNoTasks() throws {
+        #expect(try ScheduleFile(yaml: "").tasks.isEmpty)
+        #expect(try ScheduleFile(yaml: "# nothing yet\n").tasks.isEmpty)
+        #expect(try ScheduleFile(yaml: "tasks:\n").tasks.isEmpty)
+        #expect(try ScheduleFile(yaml: "tasks: []\n").tasks.isEmpty)
+    }
+
+    struct Bad: Sendable, CustomStringConvertible {
+        let label: String
+        let task: String?
+        let key: String?
+        let code: ScheduleFileError.Code
+        let message: String
+        let yaml: String
+        var description: String { label }
+    }
+
+    static let bad: [Bad] = [
+        Bad(label: "invalid cron", task: "a", key: "cron", code: .invalidCron, message: "hour: 25 is out of range 0–23",
+            yaml: "- {name: a, cron: \"0 25 * * *\", type: x}"),
+        Bad(label: "cron with 4 fields", task: "a", key: "cron", code: .invalidCron, message: "expected 5 fields",
+            yaml: "- {name: a, cron: \"0 9 * *\", type: x}"),
+        Bad(label: "unknown time zone", task: "a", key: "time_zone", code: .unknownTimeZone, message: "unknown time zone \"Asia/Tehrn\"",
+            yaml: "- {name: a, cron: \"0 9 * * *\", time_zone: Asia/Tehrn, type: x}"),
+        Bad(label: "missing type", task: "a", key: "type", code: .missingKey, message: "required key is missing",
+            yaml: "- {name: a, cron: \"0 9 * * *\"}"),
+        Bad(label: "empty type", task: "a", key: "type", code: .wrongType, message: "expected text",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: \"\"}"),
+        Bad(label: "missing cron", task: "a", key: "cron", code: .missingKey, message: "required key is missing",
+            yaml: "- {name: a, type: x}"),
+        Bad(label: "typo in a key", task: "a", key: "cronn", code: .unknownKey, message: "unknown key \"cronn\" (did you mean \"cron\"?)",
+            yaml: "- {name: a, cron: \"0 9 * * *\", cronn: \"0 9 * * *\", type: x}"),
+        Bad(label: "bad catch_up", task: "a", key: "catch_up", code: .invalidCatchUp, message: "expected once or skip, found \"always\"",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, catch_up: always}"),
+        Bad(label: "enabled not a boolean", task: "a", key: "enabled", code: .wrongType, message: "expected true or false, found \"maybe\"",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, enabled: maybe}"),
+        Bad(label: "payload not a mapping", task: "a", key: "payload", code: .wrongType, message: "expected a mapping",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: [1, 2]}"),
+        Bad(label: "payload sets tick", task: "a", key: "payload", code: .reservedPayloadKey, message: "\"tick\" is reserved",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {tick: 1}}"),
+        Bad(label: "name with a colon", task: "a:b", key: "name", code: .invalidName, message: "may hold only letters",
+            yaml: "- {name: \"a:b\", cron: \"0 9 * * *\", type: x}"),
+        Bad(label: "queue with braces", task: "a", key: "queue", code: .invalidName, message: "may hold only letters",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, queue: \"{q}\"}"),
+        Bad(label: "key given twice", task: "a", key: "type", code: .duplicateKey, message: "given twice",
+            yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  type: y"),
+    ]
+
+    @Test(arguments: bad)
+    func refusesAndNamesTheTaskAndTheKey(_ bad: Bad) {
+        let yaml = "tasks:\n" + bad.yaml.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        #expect {
+            try ScheduleFile(yaml: yaml)
+        } throws: { error in
+            guard let error = error as? ScheduleFileError, let problem = error.problems.first else { return false }
+            #expect(error.problems.count == 1, "\(error)")
+            #expect(problem.code == bad.code, "\(error)")
+            #expect(problem.task == bad.task)
+            #expect(problem.key == bad.key)
+            #expect(problem.line != nil)
+            let text = error.description
+            #expect(text.contains(bad.message), "\(text)")
+            if let task = bad.task { #expect(text.contains("task \"\(task)\""), "\(text)") }
+            if let key = bad.key { #expect(text.contains(key), "\(text)") }
+            return true
+        }
+    }
+
+    @Test func duplicateNamesNameTheTaskAndTheFirstLine() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: """
+                tasks:
+                  - {name: poll, cron: "* * * * *", type: x}
+                  - {name: poll, cron: "*/5 * * * *", type: y}
+                """)
+        }
+        #expect(error.problems.map(\.code) == [.duplicateName])
+        #expect(error.problems[0].task == "poll")
+        #expect(error.problems[0].key == "name")
+        #expect(error.description.contains("line 3: task \"poll\": name: another task already has this name (line 2)"), "\(error)")
+    }
+
+    @Test func aTaskWithoutANameIsNamedByPosition() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: "tasks:\n  - {name: ok, cron: \"@daily\", type: x}\n  - {cron: \"@daily\", type: x}\n")
+        }
+        #expect(error.problems.count == 1)
+        #expect(error.problems[0].taskNumber == 2)
+        #expect(error.description.contains("line 3: task #2: name: required key is missing"), "\(error)")
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: """
+                tasks:
+                  - name: one
+                    cron: "0 9 * * *"
+                    time_zone: Mars/Olympus
+                    type: x
+                  - name: two
+                    cronn: "0 9 * * *"
+                    type: y
+                """)
+        }
+        #expect(error.problems.map(\.task) == ["one", "two", "two"])
+        #expect(error.problems.map(\.key) == ["time_zone", "cronn", "cron"])
+        #expect(error.problems.map(\.line) == [4, 7, 6])
+        #expect(error.description.hasPrefix("jobs/schedule.yaml: 3 problems, the scheduler cannot start\n"))
+    }
+
+    @Test func unquotedStarIsExplained() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: "tasks:\n  - name: a\n    cron: */15 * * * *\n    type: x\n")
+        }
+        #expect(error.problems.map(\.code) == [.invalidYAML])
+        #expect(error.description.contains("Quote cron expressions"))
+    }
+
+    @Test func structureErrors() throws {
+        let unknownTop = try #require(throws: ScheduleFileError.self) { try ScheduleFile(yaml: "tasks: []\njobs: []\n") }
+        #expect(unknownTop.problems.map(\.code) == [.unknownKey])
+        let notAList = try #require(throws: ScheduleFileError.self) { try ScheduleFile(yaml: "tasks: {a: 1}\n") }
+        #expect(notAList.problems.map(\.code) == [.invalidStructure])
+        let noTasks = try #require(throws: ScheduleFileError.self) { try ScheduleFile(yaml: "task:\n  - {name: a}\n") }
+        #expect(Set(noTasks.problems.map(\.code)) == [.unknownKey, .missingKey])
+    }
+
+    @Test func unreadableFileNamesThePath() throws {
+        let url = URL(fileURLWithPath: "/nonexistent/schedule.yaml")
+        let error = try #require(throws: ScheduleFileError.self) { try ScheduleFile.load(contentsOf: url) }
+        #expect(error.problems.map(\.code) == [.unreadable])
+        #expect(error.description.hasPrefix("/nonexistent/schedule.yaml: "))
+    }
+
+    /// The project's own `jobs/schedule.yaml` loads, and its tasks are what the service expects.
+    @Test func projectScheduleFile() throws {
+        var folder = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
+        while folder.path != "/", !FileManager.default.fileExists(atPath: folder.appendingPathComponent(ScheduleFile.defaultPath).path) {
+            folder.deleteLastPathComponent()
+        }
+        let file = try ScheduleFile.load(contentsOf: folder.appendingPathComponent(ScheduleFile.defaultPath))
+        #expect(file.tasks.map(\.name) == ["reminders.expiration", "reminders.low_credit", "sms.delivery_poll"])
+        #expect(file.tasks.allSatisfy { $0.enabled && $0.timeZone.identifier == "Asia/Tehran" })
+        let now = try #require(ISO8601DateFormatter().date(from: "2025-06-01T10:07:30+03:30"))
+        let next = Dictionary(uniqueKeysWithValues: file.tasks.map { ($0.name, $0.nextTick(after: now)) })
+        #expect(next["reminders.expiration"]! == ISO8601DateFormatter().date(from: "2025-06-02T09:00:00+03:30"))
+        #expect(next["reminders.low_credit"]! == ISO8601DateFormatter().date(from: "2025-06-01T10:15:00+03:30"))
+        #expect(next["sms.delivery_poll"]! == ISO8601DateFormatter().date(from: "2025-06-01T10:08:00+03:30"))
+    }
+}

@@ -1,0 +1,127 @@
+#if canImport(HoopoeScheduler)
+import HoopoeScheduler  // the throwaway package that builds the scheduler alone
+#else
+import HoopoeCore
+#endif
+import Foundation
+import Testing
+
+@Suite struct TickPlannerTests {
+    let planner = TickPlanner(gracePeriod: 60)
+
+    func task(_ cron: String, catchUp: CatchUpPolicy = .once) throws -> ScheduledTask {
+        try ScheduledTask(name: "t", cron: CronExpression(cron), timeZone: #require(TimeZone(identifier: "UTC")), type: "t", catchUp: catchUp)
+    }
+
+    /// 2025-06-01 at `time` (HH:mm or HH:mm:ss), UTC.
+    func at(_ time: String) throws -> Date {
+        let full = time.count == 5 ? time + ":00" : time
+        return try #require(SchedulerTestTime.date("2025-06-01T\(full)Z"))
+    }
+
+    @Test func nothingDue() throws {
+        let plan = planner.plan(for: try task("0 * * * *"), lastTick: try at("09:00"), now: try at("09:30"))
+        #expect(plan.ticks.isEmpty)
+        #expect(plan.lastTick == nil)
+        #expect(!plan.missedTicks)
+    }
+
+    @Test func oneTickOnTime() throws {
+        let plan = planner.plan(for: try task("0 * * * *"), lastTick: try at("09:00"), now: try at("10:00:05"))
+        #expect(plan.ticks == [try at("10:00")])
+        #expect(plan.lastTick == (try at("10:00")))
+        #expect(!plan.missedTicks)
+    }
+
+    @Test func severalOnTimeTicksAreAllEnqueuedInOrderAndAreNotMissed() throws {
+        let plan = planner.plan(for: try task("* * * * * *"), lastTick: try at("10:00:00"), now: try at("10:00:05.5"))
+        #expect(plan.ticks == (try (1...5).map { try at("10:00:0\($0)") }))
+        #expect(plan.lastTick == (try at("10:00:05")))
+        #expect(!plan.missedTicks)
+    }
+
+    @Test func outageWithOnceRunsTheLatestMissedTickOnce() throws {
+        let plan = planner.plan(for: try task("0 * * * *", catchUp: .once), lastTick: try at("06:00"), now: try at("09:30"))
+        #expect(plan.ticks == [try at("09:00")])
+        #expect(plan.lastTick == (try at("09:00")))
+        #expect(plan.latestMissedTick == (try at("09:00")))
+    }
+
+    @Test func outageWithSkipRunsNothingButMovesPastTheMissedTicks() throws {
+        let plan = planner.plan(for: try task("0 * * * *", catchUp: .skip), lastTick: try at("06:00"), now: try at("09:30"))
+        #expect(plan.ticks.isEmpty)
+        #expect(plan.lastTick == (try at("09:00")))
+        #expect(plan.latestMissedTick == (try at("09:00")))
+    }
+
+    @Test func outageEndingJustAfterATick() throws {
+        // 07:00 and 08:00 were missed; 09:00 is on time (10 s late).
+        let once = planner.plan(for: try task("0 * * * *", catchUp: .once), lastTick: try at("06:00"), now: try at("09:00:10"))
+        #expect(once.ticks == [try at("09:00")])
+        #expect(once.latestMissedTick == (try at("08:00")))
+        let skip = planner.plan(for: try task("0 * * * *", catchUp: .skip), lastTick: try at("06:00"), now: try at("09:00:10"))
+        #expect(skip.ticks == [try at("09:00")])
+        #expect(skip.lastTick == (try at("09:00")))
+        #expect(skip.latestMissedTick == (try at("08:00")))
+    }
+
+    @Test func aSingleLateTickIsMissed() throws {
+        let once = planner.plan(for: try task("0 * * * *", catchUp: .once), lastTick: try at("09:00"), now: try at("10:02"))
+        #expect(once.ticks == [try at("10:00")])
+        #expect(once.missedTicks)
+        let skip = planner.plan(for: try task("0 * * * *", catchUp: .skip), lastTick: try at("09:00"), now: try at("10:02"))
+        #expect(skip.ticks.isEmpty)
+        #expect(skip.lastTick == (try at("10:00")))
+    }
+
+    @Test func graceBoundary() throws {
+        let skip = try task("0 * * * *", catchUp: .skip)
+        let exactly = planner.plan(for: skip, lastTick: try at("09:00"), now: try at("10:01:00"))
+        #expect(exactly.ticks == [try at("10:00")])
+        #expect(!exactly.missedTicks)
+        let over = planner.plan(for: skip, lastTick: try at("09:00"), now: try at("10:01:00.5"))
+        #expect(over.ticks.isEmpty)
+        #expect(over.missedTicks)
+    }
+
+    @Test func neverRunStartsFromNowWithoutReplayingHistory() throws {
+        let hourly = try task("0 * * * *")
+        let inTime = planner.plan(for: hourly, lastTick: nil, now: try at("09:00:30"))
+        #expect(inTime.ticks == [try at("09:00")])
+        #expect(inTime.lastTick == (try at("09:00")))
+        #expect(!inTime.missedTicks)
+        let later = planner.plan(for: hourly, lastTick: nil, now: try at("09:30:00.7"))
+        #expect(later.ticks.isEmpty)
+        #expect(later.lastTick == (try at("09:30")))
+        #expect(!later.missedTicks)
+    }
+
+    @Test func resumesNormallyAfterCatchingUp() throws {
+        for policy in CatchUpPolicy.allCases {
+            let hourly = try task("0 * * * *", catchUp: policy)
+            let catchUp = planner.plan(for: hourly, lastTick: try at("06:00"), now: try at("09:30"))
+            let next = planner.plan(for: hourly, lastTick: catchUp.lastTick, now: try at("10:00:01"))
+            #expect(next.ticks == [try at("10:00")], "\(policy)")
+            #expect(!next.missedTicks)
+        }
+    }
+
+    @Test func aLastTickAheadOfThisClockPlansNothing() throws {
+        let plan = planner.plan(for: try task("* * * * *"), lastTick: try at("10:05"), now: try at("10:00:30"))
+        #expect(plan.ticks.isEmpty)
+        #expect(plan.lastTick == nil)
+    }
+
+    @Test func longOutageOfAPerSecondTaskIsPlannedWithoutWalkingEveryTick() throws {
+        let perSecond = try task("* * * * * *", catchUp: .once)
+        let weekAgo = try at("10:00").addingTimeInterval(-7 * 86_400)
+        let clock = ContinuousClock()
+        var plan: TickPlan?
+        let elapsed = clock.measure {
+            plan = planner.plan(for: perSecond, lastTick: weekAgo, now: (try? at("10:00:00.5")) ?? Date())
+        }
+        #expect(plan?.ticks == [try at("10:00")])
+        #expect(plan?.latestMissedTick == (try at("09:59:00")))  // 60.5 s late; 09:59:01 on is on time
+        #expect(elapsed < .seconds(1))
+    }
+}
