@@ -27,7 +27,9 @@ let package = Package(
         // Already in the graph through async-http-client and hummingbird; named because Providers and
         // ProviderFakes import NIOCore, NIOHTTP1 and HTTPTypes directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [
                 "HoopoeJSON",
                 "Redis",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -80,7 +83,9 @@ let package = Package(
                 "HoopoeCore",
                 "Redis",
                 "ProviderFakes",
+                "HoopoeJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

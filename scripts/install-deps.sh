@@ -3,7 +3,7 @@
 #   libhiredis-dev  the C client the Redis module wraps (0.14.1 on Debian 12)
 #   redis-server    the local Redis for `make run` and the private one for `make test`
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
-#   python3 redis   the Python example enqueuer that the tests run (jobs/examples/)
+#   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 set -euo pipefail
 missing=()
 for pkg in libhiredis-dev redis-server redis-tools; do
@@ -17,9 +17,9 @@ if ((${#missing[@]})); then
          $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
 fi
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
-if ! python3 -c 'import redis' 2>/dev/null; then
-  echo "[hoopoe] installing the Python redis package (for the example enqueuer)" >&2
-  python3 -m pip install -q --disable-pip-version-check redis 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis
+if ! python3 -c 'import redis, jsonschema' 2>/dev/null; then
+  echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, protocol tests)" >&2
+  python3 -m pip install -q --disable-pip-version-check redis jsonschema 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis jsonschema
 fi
 command -v swift >/dev/null || { echo "[hoopoe] swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

@@ -1,8 +1,9 @@
 import Redis
 
 /// `diag.record`: the diagnostic job. Sleeps `sleep_ms`, then records that it ran:
-/// `SADD key member` and `HINCRBY key:count member 1` (one round trip). Tests count runs with it,
-/// benchmarks use it as the no-op job, and `health-check --canary` proves the whole path with it.
+/// `SADD key member`, `HINCRBY key:count member 1` and `HSET key:attempt member <attempt>` (one round
+/// trip). Tests count runs (and see recovered runs' attempt numbers) with it, benchmarks use it, and
+/// `health-check --canary` proves the whole path with it.
 public struct DiagRecordJob: JobHandler {
     public struct Payload: Codable, Sendable {
         public let key: String
@@ -30,6 +31,7 @@ public struct DiagRecordJob: JobHandler {
         let replies = try await context.redis.pipeline([
             RedisCommand("SADD", payload.key, payload.member),
             RedisCommand("HINCRBY", payload.key + ":count", payload.member, "1"),
+            RedisCommand("HSET", payload.key + ":attempt", payload.member, String(context.attempt)),
         ])
         if let error = replies.compactMap(\.errorMessage).first { throw JobFailure.retry("diag.record: \(error)") }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Redis
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {
@@ -8,6 +9,22 @@ struct GlobalOptions: ParsableArguments {
             "Redis URL: redis://[user:password@]host:port/db or unix:///path.sock?db=N. Default: $REDIS_URL, else redis://127.0.0.1:6379/0.",
             valueName: "url"))
     var redisURL: String?
+
+    @Option(name: .customLong("namespace"), help: ArgumentHelp("Key prefix in Redis (default: $HOOPOE_NAMESPACE, else hoopoe).", valueName: "prefix"))
+    var namespaceOption: String?
+
+    /// The key prefix: the flag, then `HOOPOE_NAMESPACE`, then `hoopoe`.
+    var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
+
+    /// A client for the resolved URL.
+    /// - Throws: `ValidationError` naming `REDIS_URL` when the URL cannot be used.
+    func makeRedisClient() throws -> RedisClient {
+        do {
+            return try RedisClient(url: resolvedRedisURL)
+        } catch {
+            throw ValidationError("REDIS_URL: \(error)")
+        }
+    }
 
     /// The URL to use: the flag, then `REDIS_URL`, then the local default.
     var resolvedRedisURL: String {

@@ -67,17 +67,24 @@ struct Verdict: JobHandler {
         #expect(counters["processed"] == 2_000 && counters["processed:diag.record"] == 2_000)
     }
 
-    @Test func idleWorkerStartsANewJobWithinMilliseconds() async throws {
+    @Test func idleWorkerIsWokenByTheEnqueueNotByAPoll() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):fast"
-        let (worker, task) = h.startWorker()
-        try await Task.sleep(for: .milliseconds(300))  // the worker is idle, blocked in XREADGROUP
+        // The fetch blocks for up to 10 s: a job that starts well before that was delivered by the
+        // blocked XREADGROUP waking on the XADD, not by a later poll. (Latency itself is measured in
+        // `make bench`, not here: timing asserts flake on a loaded 2-core machine.)
+        var options = WorkerOptions.fastTest()
+        options.fetchBlock = .seconds(10)
+        options.promoteInterval = .seconds(10)
+        let (worker, task) = h.startWorker(options: options)
+        #expect(try await h.eventually { (try await h.redis.send("EXISTS", h.jobs.keys("default").stream).int ?? 0) == 1 })
+        try await Task.sleep(for: .milliseconds(300))  // idle, blocked in XREADGROUP
         let start = ContinuousClock.now
         try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "x"))
-        #expect(try await h.eventually(timeout: .seconds(2)) { try await h.recorded(key)["x"] == 1 })
+        #expect(try await h.eventually(timeout: .seconds(9)) { try await h.recorded(key)["x"] == 1 })
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .milliseconds(150), "took \(elapsed): the fetch should block on Redis, not poll")
-        worker.shutdown()
+        #expect(elapsed < .seconds(3), "took \(elapsed): the blocked fetch should have woken on the enqueue")
+        worker.shutdownNow()
         try await task.value
     }
 

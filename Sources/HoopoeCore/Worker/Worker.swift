@@ -38,6 +38,8 @@ public final class Worker: Sendable {
         var running: [String: RunningJob] = [:]
         var stopped: [CheckedContinuation<Void, Never>] = []
         var isStopped = false
+        /// The fetch connection's `CLIENT ID`, to wake its blocked read at shutdown.
+        var fetchClientID: String?
     }
 
     /// - Parameters:
@@ -76,7 +78,12 @@ public final class Worker: Sendable {
         guard first else { return }
         let left = buffer.close()
         logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
-        Task { await handBack(left) }
+        let fetchClient = control.withLock { $0.fetchClientID }
+        Task {
+            // Wake the blocked XREADGROUP now instead of waiting out its block time.
+            if let fetchClient { _ = try? await jobs.redis.send("CLIENT", "UNBLOCK", fetchClient) }
+            await handBack(left)
+        }
     }
 
     /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
@@ -127,7 +134,12 @@ public final class Worker: Sendable {
         let connection = jobs.redis.makeDedicatedConnection(name: "hoopoe-fetch")
         defer { connection.close() }
         var failures = 0
+        var knowsClientID = false
         while !isStoppingOrQuiet {
+            if !knowsClientID, let id = try? await connection.send([RedisCommand("CLIENT", "ID")])[0].int {
+                control.withLock { $0.fetchClientID = String(id) }
+                knowsClientID = true
+            }
             await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
             if isStoppingOrQuiet { break }
             let want = max(1, options.prefetch - buffer.count)
@@ -152,7 +164,9 @@ public final class Worker: Sendable {
                 let refused = buffer.put(fetched)
                 if !refused.isEmpty { await handBack(refused) }
             } catch {
+                if isStoppingOrQuiet { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
+                knowsClientID = false  // a reconnect changes the client id
                 logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
             }
@@ -231,23 +245,30 @@ public final class Worker: Sendable {
 
     // MARK: - Background steps
 
-    /// Claims jobs whose lease expired and queues them here, with their delivery counts.
+    /// Claims jobs whose lease expired and queues them here, with their delivery counts. Claims at most
+    /// what the buffer has room for, so one worker does not hoard a large orphaned backlog: the rest is
+    /// left for the next sweep or for other workers.
     func recover() async throws {
         for queue in options.queues.names {
-            let reply = try await jobs.redis.run(
-                QueueScripts.recover, keys: [jobs.keys(queue).stream],
-                arguments: [QueueKeys.group, options.consumer, String(Int(options.lease.seconds * 1000)), "100"])
-            var recovered: [FetchedJob] = []
-            for item in reply.array ?? [] {
-                guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
-                let bytes = Self.jobField(parts[1])
-                recovered.append(FetchedJob(queue: queue, entryID: entryID, bytes: bytes, deliveries: parts[2].int ?? 2))
+            while true {
+                let room = options.prefetch - buffer.count
+                if room <= 0 || control.withLock({ $0.stopping }) { break }
+                let limit = min(room, 100)
+                let reply = try await jobs.redis.run(
+                    QueueScripts.recover, keys: [jobs.keys(queue).stream],
+                    arguments: [QueueKeys.group, options.consumer, String(Int(options.lease.seconds * 1000)), String(limit)])
+                var recovered: [FetchedJob] = []
+                for item in reply.array ?? [] {
+                    guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
+                    recovered.append(FetchedJob(queue: queue, entryID: entryID, bytes: Self.jobField(parts[1]), deliveries: parts[2].int ?? 2))
+                }
+                if recovered.isEmpty { break }
+                logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
+                held.hold(recovered.map { ($0.queue, $0.entryID) })
+                let refused = buffer.put(recovered)
+                if !refused.isEmpty { await handBack(refused) }
+                if recovered.count < limit { break }
             }
-            if recovered.isEmpty { continue }
-            logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
-            held.hold(recovered.map { ($0.queue, $0.entryID) })
-            let refused = buffer.put(recovered)
-            if !refused.isEmpty { await handBack(refused) }
         }
     }
 

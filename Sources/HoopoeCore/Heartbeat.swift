@@ -1,0 +1,96 @@
+import Foundation
+import Redis
+
+/// Tells Redis this process is alive: a hash with what it is doing, renewed every few seconds with a
+/// TTL, plus its score in the `processes` sorted set. A process that dies simply stops beating; its
+/// hash expires and the health check sees it gone.
+public struct Heartbeat: Sendable {
+    /// What kind of process (`worker`, `scheduler`).
+    public let kind: String
+    /// The process's id (the worker's consumer name).
+    public let id: String
+    /// Beat interval (5 s); the hash lives for three intervals.
+    public let interval: Duration
+    private let jobs: JobQueue
+    private let started = Date().timeIntervalSince1970
+    private let details: @Sendable () -> [String: String]
+
+    /// - Parameters:
+    ///   - kind: `worker` or `scheduler`.
+    ///   - id: the process id.
+    ///   - jobs: the engine (Redis and namespace).
+    ///   - interval: beat interval.
+    ///   - details: extra fields written with each beat (busy count, queues).
+    public init(kind: String, id: String, jobs: JobQueue, interval: Duration = .seconds(5), details: @escaping @Sendable () -> [String: String] = { [:] }) {
+        self.kind = kind
+        self.id = id
+        self.jobs = jobs
+        self.interval = interval
+        self.details = details
+    }
+
+    /// Writes one beat.
+    public func beat() async throws {
+        let now = Date().timeIntervalSince1970
+        var fields: [String: String] = [
+            "kind": kind, "pid": String(ProcessInfo.processInfo.processIdentifier), "host": ProcessInfo.processInfo.hostName,
+            "started_at": String(started), "beat_at": String(now),
+        ]
+        fields.merge(details()) { $1 }
+        var hset = RedisCommand("HSET", jobs.global.process(id))
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            hset.append(key)
+            hset.append(value)
+        }
+        let ttl = String(Int((interval * 3).seconds.rounded(.up)))
+        _ = try await jobs.redis.pipeline([
+            hset, RedisCommand("EXPIRE", jobs.global.process(id), ttl), RedisCommand("ZADD", jobs.global.processes, String(now), id),
+        ])
+    }
+
+    /// Removes this process's record (orderly exit).
+    public func remove() async {
+        _ = try? await jobs.redis.pipeline([RedisCommand("DEL", jobs.global.process(id)), RedisCommand("ZREM", jobs.global.processes, id)])
+    }
+
+    /// Beats until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            try? await beat()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// A live process as its heartbeat describes it.
+public struct ProcessRecord: Sendable, Equatable {
+    public let id: String
+    public let fields: [String: String]
+    public var kind: String { fields["kind"] ?? "?" }
+    /// Seconds since its last beat.
+    public let age: Double
+}
+
+extension JobQueue {
+    /// Processes whose heartbeat hash still exists; stale entries of the sorted set are pruned.
+    public func liveProcesses() async throws -> [ProcessRecord] {
+        let ids = (try await redis.send("ZRANGE", global.processes, "0", "-1").array ?? []).compactMap(\.string)
+        if ids.isEmpty { return [] }
+        let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", global.process($0)) })
+        let now = Date().timeIntervalSince1970
+        var live: [ProcessRecord] = []
+        var gone: [String] = []
+        for (id, reply) in zip(ids, replies) {
+            let items = reply.array ?? []
+            if items.isEmpty {
+                gone.append(id)
+                continue
+            }
+            var fields: [String: String] = [:]
+            for i in stride(from: 0, to: items.count - 1, by: 2) { fields[items[i].string ?? ""] = items[i + 1].string }
+            live.append(ProcessRecord(id: id, fields: fields, age: now - (Double(fields["beat_at"] ?? "") ?? 0)))
+        }
+        if !gone.isEmpty { try await redis.send(RedisCommand("ZREM", [global.processes] + gone)) }
+        return live
+    }
+}

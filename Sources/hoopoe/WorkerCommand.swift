@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import Logging
+import Redis
+import ServiceLifecycle
+
+/// `hoopoe worker`: runs jobs until told to stop.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Fetch and run jobs from the given queues.",
+        discussion: """
+            Signals: SIGTERM or SIGINT stop fetching, let running jobs finish within --shutdown-timeout, hand the \
+            rest back to their queues at once, and exit 0; a second SIGTERM/SIGINT stops at once (running jobs are \
+            handed back). SIGTSTP makes the worker quiet: it fetches nothing new but finishes what it has \
+            (then stop it with SIGTERM).
+
+            A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
+            worker takes its jobs after --lease and counts the lost run as an attempt.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Queues with weights, e.g. critical:6,default:3,low:1 (a missing weight is 1).")
+    var queues: String = "default"
+
+    @Flag(help: "Strict priority: always take from the first queue that has work, in the order given.")
+    var strict = false
+
+    @Option(help: "Jobs running at once.")
+    var concurrency: Int = 20
+
+    @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back.")
+    var shutdownTimeout: Double = 25
+
+    @Option(help: "Seconds a fetched job belongs to this worker without renewal (recovery time after a crash).")
+    var lease: Double = 30
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        _ = try QueueSelection(parsing: queues)
+    }
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = LogSetup.logger("hoopoe.worker")
+        let redis = try options.makeRedisClient()
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let workerOptions = WorkerOptions(
+            queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,
+            lease: .milliseconds(Int(lease * 1000)), shutdownTimeout: .milliseconds(Int(shutdownTimeout * 1000)))
+        let worker = Worker(jobs: jobs, registry: JobCatalog.registry(), options: workerOptions, logger: logger)
+        let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs) {
+            ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
+        }
+        let signals = SignalWatcher(logger: logger, onStop: { count in
+            if count == 1 { worker.shutdown() } else { worker.shutdownNow() }
+        }, onQuiet: { worker.quiet() })
+        let service = WorkerService(worker: worker, heartbeat: heartbeat)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [], logger: logger))
+        withExtendedLifetime(signals) {}
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("worker failed: \(error)")
+            throw ExitCode(error is RedisError ? 2 : 1)
+        }
+        withExtendedLifetime(signals) {}
+    }
+}
+
+/// The worker as a swift-service-lifecycle service: graceful shutdown of the group shuts the worker down.
+struct WorkerService: Service {
+    let worker: Worker
+    let heartbeat: Heartbeat
+
+    func run() async throws {
+        try await heartbeat.beat()
+        let beating = Task { await heartbeat.run() }
+        defer { beating.cancel() }
+        try await withGracefulShutdownHandler {
+            try await worker.run()
+        } onGracefulShutdown: {
+            worker.shutdown()
+        }
+        beating.cancel()
+        await heartbeat.remove()
+    }
+}
