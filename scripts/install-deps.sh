@@ -17,9 +17,9 @@ if ((${#missing[@]})); then
          $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
 fi
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
-if ! python3 -c 'import redis, jsonschema' 2>/dev/null; then
-  echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, protocol tests)" >&2
-  python3 -m pip install -q --disable-pip-version-check redis jsonschema 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis jsonschema
+if ! python3 -c 'import redis, jsonschema, prometheus_client' 2>/dev/null; then
+  echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, protocol and metrics tests)" >&2
+  python3 -m pip install -q --disable-pip-version-check redis jsonschema prometheus_client 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis jsonschema prometheus_client
 fi
 command -v swift >/dev/null || { echo "[hoopoe] swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

@@ -1,40 +1,60 @@
 #!/usr/bin/env bash
-# `make run`: a local Redis (unless REDIS_URL is set), then Hoopoe against it. Ctrl-C stops everything.
+# `make run`: a local Redis (unless REDIS_URL is set), then a worker and the scheduler against it.
+# Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started.
+#   HOOPOE_BIN       the hoopoe binary (default .build/release/hoopoe)
+#   HOOPOE_DATA_DIR  where the local Redis keeps its data and the logs go (default: the project folder)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-HOOPOE=.build/release/hoopoe
+HOOPOE="${HOOPOE_BIN:-.build/release/hoopoe}"
+DATA="${HOOPOE_DATA_DIR:-$PWD}"
+REDIS_DIR="$DATA/.redis-data"
+LOGS="$DATA/.hoopoe/logs"
+mkdir -p "$LOGS"
 pids=()
+REDIS_PID=""
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  wait 2>/dev/null
-  if [ -n "${REDIS_PID:-}" ]; then kill "$REDIS_PID" 2>/dev/null; echo "[hoopoe] local Redis stopped (data kept in .redis-data/)"; fi
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  if [ -n "$REDIS_PID" ]; then
+    kill "$REDIS_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
+    echo "[hoopoe] local Redis stopped (data kept in $REDIS_DIR)"
+  fi
+  echo "[hoopoe] stopped"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${REDIS_URL:-}" ]; then
-  mkdir -p .redis-data
+  mkdir -p "$REDIS_DIR"
   port="${LOCAL_REDIS_PORT:-6379}"
-  if redis-cli -p "$port" ping >/dev/null 2>&1 && [ ! -f .redis-data/redis.pid ]; then
-    # 6379 is taken (a system Redis): use a free port rather than somebody else's data.
+  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    # The port is taken (a system Redis, say): use a free one rather than somebody else's data.
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   fi
-  if [ -f .redis-data/redis.pid ] && kill -0 "$(cat .redis-data/redis.pid)" 2>/dev/null; then
-    port="$(cat .redis-data/port)"
-    echo "[hoopoe] reusing the local Redis already running on port $port"
-  else
-    redis-server --port "$port" --bind 127.0.0.1 --dir "$PWD/.redis-data" --appendonly yes --appendfsync everysec \
-      --maxmemory-policy noeviction --daemonize yes --pidfile "$PWD/.redis-data/redis.pid" \
-      --logfile "$PWD/.redis-data/redis.log" >/dev/null || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
-    echo "$port" > .redis-data/port
-    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    REDIS_PID="$(cat .redis-data/redis.pid)"
-    echo "[hoopoe] local Redis on 127.0.0.1:$port (AOF on, data in .redis-data/, log .redis-data/redis.log)"
-  fi
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes --appendfsync everysec \
+    --maxmemory-policy noeviction --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
+    --logfile "$REDIS_DIR/redis.log" >/dev/null || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  REDIS_PID="$(cat "$REDIS_DIR/redis.pid")"
+  echo "[hoopoe] local Redis on 127.0.0.1:$port (AOF on, data in $REDIS_DIR, log $REDIS_DIR/redis.log)"
   export REDIS_URL="redis://127.0.0.1:$port/0"
 fi
-echo "[hoopoe] REDIS_URL=$REDIS_URL   (in another shell: export REDIS_URL=$REDIS_URL)"
-
+echo "[hoopoe] REDIS_URL=$REDIS_URL"
 "$HOOPOE" ping || exit 1
-echo "[hoopoe] connection proven. Press Ctrl-C to stop the local Redis."
-while true; do sleep 3600; done
+
+"$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" >>"$LOGS/worker.log" 2>&1 &
+pids+=($!)
+"$HOOPOE" scheduler >>"$LOGS/scheduler.log" 2>&1 &
+pids+=($!)
+echo "[hoopoe] worker (pid ${pids[0]}) log: $LOGS/worker.log"
+echo "[hoopoe] scheduler (pid ${pids[1]}) log: $LOGS/scheduler.log"
+echo "[hoopoe] try, in another shell:"
+echo "    export REDIS_URL=$REDIS_URL"
+echo "    $HOOPOE enqueue diag.record --payload '{\"key\":\"hello\",\"member\":\"world\"}' && redis-cli -u \$REDIS_URL smembers hello"
+echo "[hoopoe] running; Ctrl-C stops everything"
+# Exit (and clean up) as soon as either process dies, or on Ctrl-C.
+wait -n "${pids[@]}"
+echo "[hoopoe] a process exited; see the logs above" >&2
+exit 1

@@ -38,33 +38,46 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a fetched job belongs to this worker without renewal (recovery time after a crash).")
     var lease: Double = 30
 
+    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given).")
+    var metricsPort: Int?
+
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
         guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        if let metricsPort, !(1...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be a port number (1-65535)") }
         _ = try QueueSelection(parsing: queues)
     }
 
     func run() async throws {
         LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.worker")
+        let metrics = JobMetrics()
+        if metricsPort != nil { PrometheusEndpoint.bootstrap() }
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
         let workerOptions = WorkerOptions(
             queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,
             lease: .milliseconds(Int(lease * 1000)), shutdownTimeout: .milliseconds(Int(shutdownTimeout * 1000)))
-        let worker = Worker(jobs: jobs, registry: JobCatalog.registry(), options: workerOptions, logger: logger)
+        let worker = Worker(
+            jobs: jobs, registry: JobCatalog.registry(), options: workerOptions, logger: logger,
+            metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)
         let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs) {
             ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
         }
         let signals = SignalWatcher(logger: logger, onStop: { count in
             if count == 1 { worker.shutdown() } else { worker.shutdownNow() }
         }, onQuiet: { worker.quiet() })
-        let service = WorkerService(worker: worker, heartbeat: heartbeat)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let metricsPort {
+            // Listed first, so it stops last: the endpoint stays up while the worker drains.
+            services.append(.init(service: PrometheusEndpoint.service(port: metricsPort, logger: logger)))
+            services.append(.init(service: QueueGaugeService(metrics: metrics, jobs: jobs, worker: worker)))
+            logger.info("metrics on :\(metricsPort)/metrics")
+        }
+        services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat), successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [], logger: logger))
         withExtendedLifetime(signals) {}
         do {
             try await group.run()
@@ -73,6 +86,19 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(error is RedisError ? 2 : 1)
         }
         withExtendedLifetime(signals) {}
+    }
+}
+
+/// Samples queue gauges until graceful shutdown.
+struct QueueGaugeService: Service {
+    let metrics: JobMetrics
+    let jobs: JobQueue
+    let worker: Worker
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { [metrics, jobs, worker] in
+            await metrics.sampleQueues(jobs: jobs, queues: worker.options.queues.names, busy: { worker.busy })
+        }
     }
 }
 

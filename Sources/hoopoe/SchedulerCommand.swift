@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import Logging
+import Redis
+import ServiceLifecycle
+import UnixSignals
+
+/// `hoopoe scheduler`: enqueues the periodic tasks of the schedule file.
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler",
+        abstract: "Enqueue the periodic tasks of jobs/schedule.yaml, each tick exactly once.",
+        discussion: """
+            Run as many schedulers as you like (one per host, or two replicas): each tick of each task becomes \
+            exactly one job, through a per-task-and-tick key in Redis; no leader is elected. The job's payload is the \
+            task's payload plus "tick" (Unix seconds). After downtime a task runs once for the missed ticks \
+            (catch_up: once) or not at all (catch_up: skip).
+
+            An invalid schedule (bad cron expression, unknown time zone, unknown key) stops start-up with a message \
+            naming the task and the key. SIGTERM/SIGINT stop it.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "The schedule file.")
+    var schedule: String = ScheduleFile.defaultPath
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = LogSetup.logger("hoopoe.scheduler")
+        let file: ScheduleFile
+        do {
+            file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
+        } catch {
+            throw ValidationError("\(schedule): \(error)")
+        }
+        let redis = try options.makeRedisClient()
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let scheduler = JobScheduler(
+            tasks: file.tasks, lastTicks: RedisLastTickStore(redis: redis, prefix: options.namespace), sink: JobQueueTickSink(jobs: jobs)
+        ) { event in
+            switch event {
+            case .enqueued(let task, let tick): logger.info("enqueued \(task) for \(tick)")
+            case .alreadyEnqueued(let task, let tick): logger.debug("\(task) for \(tick) was already enqueued by another scheduler")
+            case .missedTicks(let task, let latest, let policy): logger.warning("\(task) missed ticks up to \(latest); catch_up: \(policy)")
+            case .failed(let task, let error): logger.error("\(task) failed; retrying: \(error)")
+            }
+        }
+        let id = WorkerOptions.defaultConsumer()
+        let heartbeat = Heartbeat(kind: "scheduler", id: id, jobs: jobs) {
+            ["tasks": String(scheduler.tasks.count), "schedule": schedule]
+        }
+        logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")
+        for (task, next) in scheduler.nextRuns(now: Date()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
+        let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("scheduler failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The scheduler as a service: runs until graceful shutdown, beating meanwhile.
+struct SchedulerService: Service {
+    let scheduler: JobScheduler
+    let heartbeat: Heartbeat
+
+    func run() async throws {
+        try? await heartbeat.beat()
+        // Graceful shutdown cancels the loops: a scheduler holds no work that needs draining.
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await heartbeat.run() }
+                group.addTask { await scheduler.run() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        await heartbeat.remove()
+    }
+}

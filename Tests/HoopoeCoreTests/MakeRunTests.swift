@@ -1,0 +1,59 @@
+import Foundation
+import HoopoeCore
+import Redis
+import TestSupport
+import Testing
+
+/// `make run`'s script from a fresh folder: it starts a local Redis, a worker and the scheduler; a job
+/// enqueued with `hoopoe enqueue` from another process runs; Ctrl-C stops everything it started.
+/// (The script is run with the debug binary: `make run` itself only adds the release build.)
+@Suite struct MakeRunTests {
+    @Test func runStartsEverythingProcessesAnEnqueuedJobAndStopsOnCtrlC() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let port = Int.random(in: 20_000...60_000)
+        let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
+        let run = try ChildProcess("/bin/bash", [script], environment: [
+            "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(port),
+        ])
+        defer { run.signal(SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let output = run.output
+        #expect(output.contains("Ctrl-C stops everything"), "\(output)")
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("[hoopoe] REDIS_URL=") }) else {
+            Issue.record("no REDIS_URL printed: \(output)")
+            return
+        }
+        let url = String(line.dropFirst("[hoopoe] REDIS_URL=".count))
+        #expect(output.contains("worker.log") && output.contains("scheduler.log"), "says where the logs go")
+
+        // "From another shell":
+        let enqueue = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.record", "--payload", #"{"key":"hello","member":"world"}"#], environment: ["REDIS_URL": url])
+        #expect(await enqueue.wait(timeout: .seconds(10)) == 0, "\(enqueue.output)")
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis)
+        var ran = false
+        for _ in 0..<200 where !ran {
+            ran = (try? await redis.send("SISMEMBER", "hello", "world").int) == 1
+            if !ran { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ran, "the enqueued job ran; worker log: \((try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? "")")
+        let kinds = Set(try await jobs.liveProcesses().map(\.kind))
+        #expect(kinds == ["worker", "scheduler"])
+
+        run.signal(SIGINT)
+        #expect(await run.wait(timeout: .seconds(15)) != nil, "Ctrl-C stops the script")
+        #expect(run.output.contains("local Redis stopped"), "\(run.output)")
+        var short = try RedisConfiguration(url: url)
+        short.reconnectWindow = .milliseconds(100)
+        let probe = RedisClient(configuration: short)
+        defer { probe.close() }
+        await #expect(throws: RedisError.self) { try await probe.send("PING") }
+        #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent(".redis-data/appendonlydir").path), "AOF on")
+    }
+}
