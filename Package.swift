@@ -119,6 +119,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HoopoeCLITests",
+            dependencies: ["TestSupport", "HoopoeCore", "Redis", "HoopoeJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ProvidersTests",
             dependencies: ["Providers", "ProviderFakes", "HoopoeJSON"],
             swiftSettings: swiftSettings

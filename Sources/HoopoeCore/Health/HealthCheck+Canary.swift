@@ -1,0 +1,59 @@
+import Foundation
+import HoopoeJSON
+import Redis
+
+extension HealthCheck {
+    /// `canary`: proof from end to end. Enqueues a `diag.record` job (key ``HealthKeys/canary``, a fresh
+    /// member) and polls `SISMEMBER` every 20 ms until a worker ran it or ``HealthCheckOptions/canaryTimeout``
+    /// passed. Its member is removed afterwards; a canary that timed out is cancelled so it does not
+    /// linger in the queue (one already running is left to finish).
+    func canary(_ processes: [ProcessRecord]) async throws -> HealthFinding {
+        let queue = canaryQueue(processes)
+        let key = keys.canary
+        let member = JobID.make()
+        let payload: JSONValue = .object(["key": .string(key), "member": .string(member)])
+        // One attempt: a retried canary would run long after this probe stopped waiting for it.
+        let options = EnqueueOptions(queue: queue, maxAttempts: 1, timeout: self.options.canaryTimeout)
+        guard let id = try await jobs.enqueue(type: DiagRecordJob.type, payload: payload, options: options).createdID else {
+            return HealthFinding(name: "canary", status: .fail, message: "the canary job was refused on queue \(queue)")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + self.options.canaryTimeout
+        var ran = false
+        while !ran {
+            ran = try await jobs.redis.send("SISMEMBER", key, member).int == 1
+            if ran || clock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let elapsed = (clock.now - start).milliseconds
+        let timeoutSeconds = Self.seconds(self.options.canaryTimeout.seconds)
+        var message: String
+        if ran {
+            message = "job \(id) ran on queue \(queue) in \(rounded2(elapsed)) ms"
+        } else {
+            let cancelled = (try? await jobs.cancel(id: id, queue: queue)) ?? .notFound
+            message = "job \(id) on queue \(queue) did not run within \(timeoutSeconds)"
+            switch cancelled {
+            case .cancelled: message += "; cancelled"
+            case .running: message += "; it is running now, left to finish"
+            case .notFound: break
+            }
+        }
+        _ = try? await jobs.redis.pipeline([
+            RedisCommand("SREM", key, member), RedisCommand("HDEL", key + ":count", member), RedisCommand("HDEL", key + ":attempt", member),
+        ])
+        return HealthFinding(name: "canary", status: ran ? .ok : .fail, message: message, numbers: ["run_ms": rounded2(elapsed)])
+    }
+
+    /// The first queue a live worker serves (the named worker's, with ``HealthCheckOptions/workerID``),
+    /// else `default`: a canary on a queue nobody reads would prove nothing.
+    func canaryQueue(_ processes: [ProcessRecord]) -> String {
+        var workers = fresh(processes, kind: "worker")
+        if let id = options.workerID { workers = workers.filter { $0.id == id } }
+        for worker in workers.sorted(by: { $0.id < $1.id }) {
+            if let first = worker.fields["queues"]?.split(separator: ",").first { return String(first) }
+        }
+        return "default"
+    }
+}

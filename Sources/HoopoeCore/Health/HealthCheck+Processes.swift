@@ -1,0 +1,64 @@
+import Foundation
+
+extension HealthCheck {
+    /// `workers`: at least one worker with a fresh heartbeat, or the one named by
+    /// ``HealthCheckOptions/workerID``. Without a worker nothing runs, however healthy Redis is.
+    func workers(_ processes: [ProcessRecord]) -> HealthFinding {
+        let live = fresh(processes, kind: "worker")
+        var numbers: [String: Double] = ["live_workers": Double(live.count)]
+        numbers["busy"] = Double(live.compactMap { Int($0.fields["busy"] ?? "") }.reduce(0, +))
+        numbers["concurrency"] = Double(live.compactMap { Int($0.fields["concurrency"] ?? "") }.reduce(0, +))
+        if let id = options.workerID {
+            guard let worker = live.first(where: { $0.id == id }) else {
+                let others = live.isEmpty ? "no live workers" : "live: " + live.map(\.id).joined(separator: ", ")
+                return HealthFinding(name: "workers", status: .fail, message: "worker \(id) has no fresh heartbeat (\(others))", numbers: numbers)
+            }
+            numbers["beat_age_seconds"] = rounded2(worker.age)
+            return HealthFinding(
+                name: "workers", status: .ok, message: "worker \(id) alive, last beat \(rounded2(worker.age)) s ago, busy \(worker.fields["busy"] ?? "?")",
+                numbers: numbers)
+        }
+        guard !live.isEmpty else {
+            return HealthFinding(name: "workers", status: .fail, message: "no live worker: nothing runs jobs (start `hoopoe worker`)", numbers: numbers)
+        }
+        numbers["beat_age_seconds"] = rounded2(live.map(\.age).max() ?? 0)
+        return HealthFinding(
+            name: "workers", status: .ok,
+            message: "\(live.count) live worker(s), \(Int(numbers["busy"] ?? 0))/\(Int(numbers["concurrency"] ?? 0)) busy", numbers: numbers)
+    }
+
+    /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh
+    /// heartbeat. nil when no schedule file is configured (the check does not apply).
+    func scheduler(_ processes: [ProcessRecord]) -> HealthFinding? {
+        guard let url = options.scheduleFile else { return nil }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            return HealthFinding(name: "scheduler", status: .ok, message: "no schedule file at \(url.path): no scheduler needed")
+        }
+        let file: ScheduleFile
+        do {
+            file = try ScheduleFile.load(contentsOf: url)
+        } catch {
+            let first = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
+            return HealthFinding(name: "scheduler", status: .fail, message: "the schedule cannot be loaded, so no scheduler can start: \(first)")
+        }
+        let tasks = file.enabledTasks.count
+        let live = fresh(processes, kind: "scheduler")
+        let numbers: [String: Double] = ["enabled_tasks": Double(tasks), "live_schedulers": Double(live.count)]
+        if tasks == 0 {
+            return HealthFinding(name: "scheduler", status: .ok, message: "no enabled tasks in \(url.path): no scheduler needed", numbers: numbers)
+        }
+        guard let newest = live.min(by: { $0.age < $1.age }) else {
+            return HealthFinding(
+                name: "scheduler", status: .fail,
+                message: "\(tasks) enabled task(s) in \(url.path) but no live scheduler (start `hoopoe scheduler`)", numbers: numbers)
+        }
+        return HealthFinding(
+            name: "scheduler", status: .ok,
+            message: "\(live.count) live scheduler(s) for \(tasks) enabled task(s), last beat \(rounded2(newest.age)) s ago", numbers: numbers)
+    }
+
+    /// Processes of `kind` whose last beat is recent enough to count.
+    func fresh(_ processes: [ProcessRecord], kind: String) -> [ProcessRecord] {
+        processes.filter { $0.kind == kind && $0.age <= options.heartbeatMaxAge.seconds }
+    }
+}

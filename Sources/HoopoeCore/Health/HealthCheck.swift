@@ -1,0 +1,84 @@
+import Foundation
+import Redis
+
+/// Answers "is this Hoopoe installation doing its job?" with a ``HealthReport`` of named checks.
+///
+/// The checks, in order: Redis answers on the pooled client (`redis`) and on a connection of its own
+/// (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`);
+/// live workers (`workers`) and, when the schedule has enabled tasks, a live scheduler (`scheduler`); each
+/// queue's oldest ready job against ``HealthCheckOptions/maxLatency`` (`queue:<name>`); the dead set's
+/// growth since the previous run (`dead_jobs`); and, when asked, a job run end to end (`canary`).
+///
+/// The check lives here, not in the CLI, so it is tested against a real Redis without a process. The
+/// first sign that Redis is unusable (no connection, a timeout) ends the run as `unreachable`: piling one
+/// timeout on another would make a probe outlast its own deadline.
+public struct HealthCheck: Sendable {
+    /// The engine: Redis client and namespace.
+    public let jobs: JobQueue
+    /// Limits and optional checks.
+    public let options: HealthCheckOptions
+
+    /// - Parameters:
+    ///   - jobs: the engine (its client should have short timeouts, see the CLI's `health-check`).
+    ///   - options: limits and optional checks.
+    public init(jobs: JobQueue, options: HealthCheckOptions = HealthCheckOptions()) {
+        self.jobs = jobs
+        self.options = options
+    }
+
+    /// The Redis keys this check writes.
+    public var keys: HealthKeys { HealthKeys(namespace: jobs.namespace) }
+
+    /// Runs every check and returns what they found. Never throws: a failure is a finding.
+    public func run() async -> HealthReport {
+        var findings: [HealthFinding] = []
+        do {
+            try await step("redis", &findings) { [try await pingPooled()] }
+            findings.append(await pingDedicated())
+            try await step("redis_version", &findings) { try await serverSettings() }
+            let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() } ?? []
+            findings.append(workers(processes))
+            if let scheduler = scheduler(processes) { findings.append(scheduler) }
+            let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
+            findings.append(contentsOf: latency(infos))
+            try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }
+            if options.canary {
+                try await step("canary", &findings) { [try await canary(processes)] }
+            }
+        } catch {
+            return HealthReport(findings: findings, reachable: false)
+        }
+        return HealthReport(findings: findings)
+    }
+
+    /// Redis stopped answering; the run ends as unreachable.
+    struct Unreachable: Error {}
+
+    /// Runs one check. An error reply becomes a failed finding named `name` and the run goes on;
+    /// an unreachable Redis becomes a failed finding and ends the run.
+    @discardableResult
+    private func step<T>(_ name: String, _ findings: inout [HealthFinding], _ body: () async throws -> T) async throws(Unreachable) -> T? {
+        do {
+            let value = try await body()
+            if let produced = value as? [HealthFinding] { findings.append(contentsOf: produced) }
+            return value
+        } catch let error as RedisError where error.isUnreachable {
+            findings.append(HealthFinding(name: name, status: .fail, message: "Redis \(error.endpoint) unreachable: \(error.message)"))
+            throw Unreachable()
+        } catch {
+            findings.append(HealthFinding(name: name, status: .fail, message: "\(error)"))
+            return nil
+        }
+    }
+}
+
+extension Duration {
+    /// Milliseconds as a Double, for round-trip numbers.
+    var milliseconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+/// Rounds for display and JSON: two decimals are plenty for milliseconds and seconds.
+func rounded2(_ value: Double) -> Double { (value * 100).rounded() / 100 }

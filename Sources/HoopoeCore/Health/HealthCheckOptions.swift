@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a health check looks at and its limits. The defaults suit a Kubernetes exec probe.
+public struct HealthCheckOptions: Sendable {
+    /// A queue whose oldest ready job waited longer than this fails (default 60 s).
+    public var maxLatency: Duration
+    /// Require this worker (its consumer id) to be alive, instead of any worker.
+    public var workerID: String?
+    /// Run the end-to-end canary: enqueue a `diag.record` job and wait for a worker to run it.
+    public var canary: Bool
+    /// How long the canary may take before it fails (default 10 s).
+    public var canaryTimeout: Duration
+    /// The schedule file; when it exists and has enabled tasks, a live scheduler is required.
+    /// nil skips the scheduler check.
+    public var scheduleFile: URL?
+    /// A heartbeat older than this does not count as alive (default 15 s: three missed 5 s beats).
+    public var heartbeatMaxAge: Duration
+
+    /// - Parameters:
+    ///   - maxLatency: the oldest ready job's age limit.
+    ///   - workerID: a worker that must be alive, or nil for any.
+    ///   - canary: whether to run the end-to-end canary.
+    ///   - canaryTimeout: the canary's time limit.
+    ///   - scheduleFile: the schedule file, or nil.
+    ///   - heartbeatMaxAge: how old a heartbeat may be.
+    public init(
+        maxLatency: Duration = .seconds(60), workerID: String? = nil, canary: Bool = false, canaryTimeout: Duration = .seconds(10),
+        scheduleFile: URL? = nil, heartbeatMaxAge: Duration = .seconds(15)
+    ) {
+        self.maxLatency = maxLatency
+        self.workerID = workerID
+        self.canary = canary
+        self.canaryTimeout = canaryTimeout
+        self.scheduleFile = scheduleFile
+        self.heartbeatMaxAge = heartbeatMaxAge
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import Redis
+
+extension GlobalOptions {
+    /// A client with short timeouts for admin commands and probes: a person or an orchestrator wants
+    /// "unreachable" in seconds, not the worker's patient reconnecting.
+    /// - Parameter timeout: connect timeout, reply timeout and reconnect window alike.
+    /// - Throws: `ValidationError` naming `REDIS_URL` when the URL cannot be used.
+    func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
+        var configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: resolvedRedisURL)
+        } catch {
+            throw ValidationError("REDIS_URL: \(error)")
+        }
+        configuration.connectTimeout = timeout
+        configuration.commandTimeout = timeout
+        configuration.reconnectWindow = timeout
+        configuration.poolSize = 1
+        return RedisClient(configuration: configuration)
+    }
+
+    /// Runs `body` with a ``JobQueue`` on an admin client and closes it after. An unreachable Redis
+    /// becomes one line naming the server on stderr and exit code 2, the same for every command.
+    func withJobQueue<T>(timeout: Duration = .seconds(2), _ body: (JobQueue) async throws -> T) async throws -> T {
+        let redis = try makeAdminClient(timeout: timeout)
+        defer { redis.close() }
+        do {
+            return try await body(JobQueue(redis: redis, namespace: namespace))
+        } catch let error as RedisError where error.isUnreachable {
+            printError("Redis \(error.endpoint) unreachable: \(error.message)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Prints one line to stderr, prefixed `hoopoe:` so it reads as the tool's own message.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("hoopoe: \(message)\n".utf8))
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+
+/// `hoopoe health-check`: one run of ``HealthCheck``, printed, with an exit code a probe can use.
+struct HealthCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health-check",
+        abstract: "Check Redis, workers, the scheduler and queue latency; exit 0 healthy, 1 unhealthy, 2 Redis unreachable.",
+        discussion: """
+            Checks (each ok, warn or fail):
+              redis                    PING on the pooled client
+              redis_second_connection  PING on a connection of its own
+              redis_version            Redis 6.2 or later
+              maxmemory_policy         warns unless noeviction (eviction deletes jobs)
+              workers                  a live worker heartbeat (or --worker ID's)
+              scheduler                a live scheduler when the schedule has enabled tasks
+              queue:<name>             the oldest ready job is younger than --max-latency
+              dead_jobs                warns when dead sets grew since the previous run
+              canary                   with --canary: a diag.record job runs end to end
+
+            Exit codes: 0 healthy (warnings allowed), 1 unhealthy (a check failed), 2 Redis unreachable.
+            Fit for a Kubernetes exec probe: every Redis call gives up after --timeout, and the first unanswered \
+            call ends the run, so it finishes within about 2 x --timeout (plus --canary-timeout with --canary).
+
+            --json prints one document:
+              {"status": "healthy|unhealthy|unreachable",
+               "checks": [{"name": "redis", "status": "ok|warn|fail",
+                           "message": "...", "round_trip_ms": 0.31}, ...]}
+            A check's numbers (round_trip_ms, latency_seconds, live_workers, growth, ...) \
+            sit beside its name.
+
+            Writes to Redis: <namespace>:health:dead (dead counts of this run, for the next run's growth) and, \
+            with --canary, <namespace>:health:canary (its own member, removed after).
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Fail a queue whose oldest ready job waited longer than this (500ms, 30s, 10m, 2h).")
+    var maxLatency: String = "60s"
+
+    @Option(help: ArgumentHelp("Require this worker (its id, as `hoopoe queues` shows) instead of any worker.", valueName: "id"))
+    var worker: String?
+
+    @Flag(help: "Enqueue a diag.record job and wait for a worker to run it: proof from end to end.")
+    var canary = false
+
+    @Option(help: "How long the canary may take.")
+    var canaryTimeout: String = "10s"
+
+    @Option(help: "The schedule file: when it exists and has enabled tasks, a live scheduler is required.")
+    var schedule: String = ScheduleFile.defaultPath
+
+    @Option(help: "Redis connect and reply timeout.")
+    var timeout: String = "2s"
+
+    func validate() throws {
+        do {
+            _ = try DurationText.parse(maxLatency, option: "--max-latency", positive: false)
+            _ = try DurationText.parse(canaryTimeout, option: "--canary-timeout")
+            _ = try DurationText.parse(timeout, option: "--timeout")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() async throws {
+        let checkOptions = HealthCheckOptions(
+            maxLatency: try DurationText.parse(maxLatency, option: "--max-latency", positive: false), workerID: worker, canary: canary,
+            canaryTimeout: try DurationText.parse(canaryTimeout, option: "--canary-timeout"),
+            scheduleFile: URL(fileURLWithPath: schedule))
+        let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
+        defer { redis.close() }
+        let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: options.namespace), options: checkOptions).run()
+        if json {
+            printJSON(report.json)
+        } else {
+            print(HealthReportText.table(report))
+        }
+        if report.verdict != .healthy { throw ExitCode(report.verdict.exitCode) }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `hoopoe job`: one job by id, wherever it is.
+struct JobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "Show or cancel one job by id.",
+        subcommands: [JobShowCommand.self, JobCancelCommand.self]
+    )
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+
+/// `hoopoe schedule list`: every task and when it runs next, in its own time zone.
+struct ScheduleListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the schedule's tasks with their cron, time zone and next run.",
+        discussion: """
+            Reads the file only (no Redis): the same validation `hoopoe scheduler` does at start-up, so an invalid \
+            file fails here with the task and key named (exit 1). NEXT RUN is shown in the task's own time zone, \
+            the zone its cron fields mean; disabled tasks show "-".
+            """
+    )
+
+    @Option(help: "The schedule file.")
+    var schedule: String = ScheduleFile.defaultPath
+
+    func run() async throws {
+        let file: ScheduleFile
+        do {
+            file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
+        } catch {
+            printError("\(schedule): \(error)")
+            throw ExitCode(1)
+        }
+        if file.tasks.isEmpty {
+            print("No tasks in \(schedule).")
+            return
+        }
+        let now = Date()
+        var table = TextTable("TASK", "CRON", "TIME ZONE", "ENABLED", "TYPE", "QUEUE", "NEXT RUN")
+        for task in file.tasks {
+            let next = task.enabled ? task.nextTick(after: now).map { Self.format($0, in: task.timeZone, now: now) } ?? "never" : "-"
+            table.add(task.name, task.cron.description, task.timeZone.identifier, task.enabled ? "yes" : "no", task.type, task.queue, next)
+        }
+        print(table.text)
+    }
+
+    /// `2026-11-24 09:00:00 +03:30 (in 5h)`: wall-clock time in the task's zone, with the offset.
+    static func format(_ date: Date, in zone: TimeZone, now: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        return "\(formatter.string(from: date)) (in \(TimeText.span(date.timeIntervalSince(now))))"
+    }
+}

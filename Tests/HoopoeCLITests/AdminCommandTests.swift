@@ -1,0 +1,129 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// `queues`, `dead`, `job` and `schedule` against a small seeded namespace.
+struct AdminCommandTests {
+    @Test func queuesShowsDepthAndDeadCounts() async throws {
+        let h = try CLIHarness()
+        for _ in 0..<3 { try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail")) }
+        try await h.seedDead(id: "D1", queue: "mail", payload: .object([:]), reason: "boom")
+        let (status, json) = try await h.json(["queues", "--json"])
+        #expect(status == 0)
+        let mail = (json["queues"]?.arrayValue ?? []).first { $0["name"] == .string("mail") }
+        #expect(mail?["ready"] == .integer(3))
+        #expect(mail?["dead"] == .integer(1))
+        #expect(json["workers"]?.arrayValue?.isEmpty == true)
+        let (textStatus, text) = try await h.run(["queues"])
+        #expect(textStatus == 0)
+        #expect(text.contains("mail") && text.contains("No live workers."), "\(text)")
+    }
+
+    @Test func deadListShowRetryDelete() async throws {
+        let h = try CLIHarness()
+        let phone = "+989121234567"
+        try await h.seedDead(id: "D1", payload: .object(["receptor": .string(phone)]), reason: "provider refused \(phone)")
+        try await h.seedDead(id: "D2", payload: .object([:]), reason: "other")
+
+        let (listStatus, list) = try await h.run(["dead", "list"])
+        #expect(listStatus == 0)
+        #expect(list.contains("D1") && list.contains("D2") && list.contains("provider refused"), "\(list)")
+        #expect(!list.contains("1234567"), "phone numbers are masked: \(list)")
+
+        let (showStatus, show) = try await h.run(["dead", "show", "D1"])
+        #expect(showStatus == 0)
+        #expect(show.contains("dead reason:") && show.contains("attempts:    25 of 25"), "\(show)")
+        #expect(!show.contains("1234567"), "\(show)")
+        let (missing, missingOutput) = try await h.run(["dead", "show", "NOPE"])
+        #expect(missing == 1)
+        #expect(missingOutput.contains("no dead job NOPE"))
+
+        let (retry, _) = try await h.run(["dead", "retry", "D1", "--queue", "default"])
+        #expect(retry == 0)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.dead == 1 && info.ready == 1)
+        #expect(try await h.run(["dead", "retry", "D1"]).status == 1, "no longer dead")
+
+        #expect(try await h.run(["dead", "delete", "D2"]).status == 0)
+        #expect(try await h.jobs.info(queue: "default").dead == 0)
+        #expect(try await h.run(["dead", "delete", "D2"]).status == 1)
+    }
+
+    @Test func deadRetryAllEmptiesTheDeadSet() async throws {
+        let h = try CLIHarness()
+        for id in ["A", "B", "C"] { try await h.seedDead(id: id, payload: .object([:]), reason: "x") }
+        let (status, output) = try await h.run(["dead", "retry-all"])
+        #expect(status == 0)
+        #expect(output.contains("retried 3"))
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.dead == 0 && info.ready == 3)
+    }
+
+    @Test func jobShowAndCancelAScheduledJob() async throws {
+        let h = try CLIHarness()
+        let result = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600)))
+        let id = try #require(result.createdID)
+        let (showStatus, show) = try await h.run(["job", "show", id])
+        #expect(showStatus == 0)
+        #expect(show.contains("state:       scheduled"), "\(show)")
+        let (jsonStatus, json) = try await h.json(["job", "show", id, "--json"])
+        #expect(jsonStatus == 0 && json["state"] == .string("scheduled") && json["envelope"]?["id"] == .string(id))
+        #expect(try await h.run(["job", "cancel", id]).status == 0)
+        #expect(try await h.jobs.info(queue: "default").scheduled == 0)
+        #expect(try await h.run(["job", "cancel", id]).status == 1)
+        #expect(try await h.run(["job", "show", id]).status == 1)
+    }
+
+    @Test func cancellingARunningJobExits3() async throws {
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--shutdown-timeout", "0.2"])
+        let payload: JSONValue = .object(["key": .string("\(h.namespace):k"), "member": "m", "sleep_ms": .integer(5_000)])
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: payload).createdID)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 })
+        let (status, output) = try await h.run(["job", "cancel", id])
+        #expect(status == 3, "\(output)")
+        let (_, show) = try await h.run(["job", "show", id])
+        #expect(show.contains("state:       running"), "\(show)")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
+        #expect(try await h.run(["job", "cancel", id]).status == 0, "handed back at shutdown, so it waits again")
+    }
+
+    @Test func unreachableRedisExits2ForAdminCommands() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        server.stop()
+        let (status, output) = try await h.run(["queues", "--redis-url", server.url])
+        #expect(status == 2)
+        #expect(output.contains("127.0.0.1:\(server.port) unreachable"), "\(output)")
+    }
+
+    @Test func scheduleListShowsNextRunInTheTasksZone() async throws {
+        let h = try CLIHarness()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+            tasks:
+              - name: morning
+                cron: "0 9 * * *"
+                time_zone: Asia/Tehran
+                type: diag.record
+              - name: off
+                cron: "* * * * *"
+                time_zone: UTC
+                type: diag.record
+                enabled: false
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let (status, output) = try await h.run(["schedule", "list", "--schedule", file.path])
+        #expect(status == 0, "\(output)")
+        let morning = output.split(separator: "\n").first { $0.hasPrefix("morning") }.map(String.init) ?? ""
+        #expect(morning.contains("09:00:00 +03:30"), "\(output)")
+        let off = output.split(separator: "\n").first { $0.hasPrefix("off") }.map(String.init) ?? ""
+        #expect(off.contains(" no ") && off.hasSuffix("-"), "\(output)")
+        try "tasks:\n  - name: bad\n    cron: \"61 * * * *\"\n    type: x\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try await h.run(["schedule", "list", "--schedule", file.path]).status == 1)
+    }
+}

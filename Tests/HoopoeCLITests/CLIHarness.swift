@@ -1,0 +1,78 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+
+/// Runs the real `hoopoe` binary against the test Redis in a namespace of its own.
+final class CLIHarness: Sendable {
+    let redis: RedisClient
+    let jobs: JobQueue
+    let namespace: String
+
+    init(_ name: String = #function) throws {
+        redis = try TestRedis.client(poolSize: 1)
+        namespace = TestRedis.uniquePrefix(name)
+        jobs = JobQueue(redis: redis, namespace: namespace)
+    }
+
+    deinit { redis.close() }
+
+    private var environment: [String: String] {
+        get throws { ["REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "warning"] }
+    }
+
+    /// Runs `hoopoe <arguments>` to the end; returns its exit status and everything it printed.
+    func run(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: String) {
+        let process = try ChildProcess(BuiltProducts.hoopoe, arguments, environment: try environment)
+        guard let status = await process.wait(timeout: timeout) else {
+            throw TestSupportError("hoopoe \(arguments.joined(separator: " ")) did not finish within \(timeout): \(process.output)")
+        }
+        return (status, process.output)
+    }
+
+    /// Runs `hoopoe <arguments> --json`-style commands and parses stdout's JSON line.
+    func json(_ arguments: [String]) async throws -> (status: Int32, json: JSONValue) {
+        let (status, output) = try await run(arguments)
+        let line = output.split(separator: "\n").first { $0.hasPrefix("{") }.map(String.init) ?? ""
+        guard let value = JSONValue.parse(Array(line.utf8)) else { throw TestSupportError("not JSON: \(output)") }
+        return (status, value)
+    }
+
+    /// Starts `hoopoe worker` and waits until its heartbeat is in Redis.
+    func startWorker(_ arguments: [String] = []) async throws -> ChildProcess {
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: try environment)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try await jobs.liveProcesses().contains(where: { $0.kind == "worker" }) { return process }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestSupportError("the worker did not beat within 10 s: \(process.output)")
+    }
+
+    /// Polls `condition` every 10 ms until true or `timeout`.
+    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try await condition()
+    }
+
+    /// Puts a dead job straight into a queue's dead set, as a worker would leave it.
+    func seedDead(id: String, queue: String = "default", payload: JSONValue, reason: String) async throws {
+        var envelope = JobEnvelope(id: id, type: "sms.send", queue: queue, payload: payload, attempt: 25, maxAttempts: 25, lastError: reason)
+        envelope.deadReason = reason
+        envelope.diedAt = Date().timeIntervalSince1970 - 60
+        let k = jobs.keys(queue)
+        var hset = RedisCommand("HSET", k.deadJobs, id)
+        hset.append(bytes: envelope.encoded())
+        _ = try await redis.pipeline([
+            RedisCommand("ZADD", k.dead, String(envelope.diedAt ?? 0), id), hset, RedisCommand("SADD", jobs.global.queues, queue),
+        ])
+    }
+}
+
+/// A schedule path that does not exist: the scheduler check then does not ask for a scheduler.
+let noSchedule = "/nonexistent/hoopoe-schedule.yaml"

@@ -1,0 +1,79 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// `hoopoe health-check` as a probe sees it: exit codes and output.
+struct HealthCheckCommandTests {
+    @Test func unreachableRedisExits2NamingTheHost() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        server.stop()
+        let start = ContinuousClock.now
+        let (status, output) = try await h.run(["health-check", "--redis-url", server.url, "--timeout", "0.5s"])
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("127.0.0.1:\(server.port)"))
+        #expect(output.contains("unreachable"))
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func noLiveWorkerExits1() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["health-check", "--schedule", noSchedule])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("fail    workers"))
+        #expect(output.contains("unhealthy"))
+    }
+
+    @Test func latencyOverTheLimitExits1() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default"] }.beat()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "slow"))
+        try await Task.sleep(for: .milliseconds(250))
+        let (status, json) = try await h.json(["health-check", "--json", "--schedule", noSchedule, "--max-latency", "100ms"])
+        #expect(status == 1)
+        #expect(json["status"] == .string("unhealthy"))
+        let failed = (json["checks"]?.arrayValue ?? []).filter { $0["status"] == .string("fail") }.compactMap { $0["name"]?.stringValue }
+        #expect(failed == ["queue:slow"], "only the latency fails: \(json.encoded().count) bytes")
+        let (relaxed, _) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "1m"])
+        #expect(relaxed == 0)
+    }
+
+    @Test func badDurationIsAOneLineUsageError() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["health-check", "--max-latency", "5x"])
+        #expect(status == 64)
+        #expect(output.contains("--max-latency '5x' is not a duration"))
+    }
+
+    @Test func healthyWithAWorkerProcessAndTheCanaryPasses() async throws {
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--concurrency", "2"])
+        let (status, json) = try await h.json(["health-check", "--json", "--schedule", noSchedule])
+        #expect(status == 0, "\(json)")
+        #expect(json["status"] == .string("healthy"))
+        let names = (json["checks"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        for name in ["redis", "redis_second_connection", "redis_version", "maxmemory_policy", "workers", "scheduler", "dead_jobs"] {
+            #expect(names.contains(name), "\(name) in \(names)")
+        }
+        let workers = (json["checks"]?.arrayValue ?? []).first { $0["name"] == .string("workers") }
+        #expect(workers?["live_workers"] == .integer(1))
+
+        let (canaryStatus, canaryJSON) = try await h.json(["health-check", "--json", "--schedule", noSchedule, "--canary", "--canary-timeout", "5s"])
+        let canary = (canaryJSON["checks"]?.arrayValue ?? []).first { $0["name"] == .string("canary") }
+        #expect(canaryStatus == 0, "\(canaryJSON)")
+        #expect(canary?["status"] == .string("ok"))
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
+    }
+
+    @Test func canaryWithoutAWorkerFailsWithinItsTimeout() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["health-check", "--schedule", noSchedule, "--canary", "--canary-timeout", "300ms"])
+        #expect(status == 1)
+        #expect(output.contains("fail    canary"))
+        #expect(try await h.jobs.info(queue: "default").ready == 0, "the canary was cancelled")
+    }
+}

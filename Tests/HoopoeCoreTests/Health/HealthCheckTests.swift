@@ -1,0 +1,162 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// The health check's logic against a real Redis, each test in its own namespace.
+struct HealthCheckTests {
+    private func beat(_ h: EngineHarness, kind: String = "worker", id: String = "w1", queues: String = "default") async throws {
+        try await Heartbeat(kind: kind, id: id, jobs: h.jobs) { ["busy": "1", "concurrency": "4", "queues": queues] }.beat()
+    }
+
+    @Test func noLiveWorkerFails() async throws {
+        let h = try EngineHarness()
+        let report = await HealthCheck(jobs: h.jobs).run()
+        #expect(report.finding("redis")?.status == .ok)
+        #expect(report.finding("redis_second_connection")?.status == .ok)
+        #expect(report.finding("redis_version")?.status == .ok)
+        #expect(report.finding("workers")?.status == .fail)
+        #expect(report.finding("workers")?.numbers["live_workers"] == 0)
+        #expect(report.verdict == .unhealthy)
+    }
+
+    @Test func workerHeartbeatMakesItHealthy() async throws {
+        let h = try EngineHarness()
+        try await beat(h)
+        let report = await HealthCheck(jobs: h.jobs).run()
+        #expect(report.finding("workers")?.status == .ok, "\(report.findings)")
+        #expect(report.finding("workers")?.numbers["live_workers"] == 1)
+        #expect(report.finding("workers")?.numbers["busy"] == 1)
+        #expect(report.verdict == .healthy, "\(report.findings)")
+        #expect(report.finding("scheduler") == nil, "no schedule file given: the check does not apply")
+    }
+
+    @Test func namedWorkerMustBeTheOneAlive() async throws {
+        let h = try EngineHarness()
+        try await beat(h, id: "w1")
+        let present = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(workerID: "w1")).run()
+        #expect(present.finding("workers")?.status == .ok)
+        let missing = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(workerID: "w2")).run()
+        #expect(missing.finding("workers")?.status == .fail)
+        #expect(missing.finding("workers")?.message.contains("w1") == true, "names the live ones")
+    }
+
+    @Test func latencyOverTheLimitFails() async throws {
+        let h = try EngineHarness()
+        try await beat(h)
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "slow"))
+        try await Task.sleep(for: .milliseconds(250))
+        let tight = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .milliseconds(100))).run()
+        let finding = try #require(tight.finding("queue:slow"))
+        #expect(finding.status == .fail)
+        #expect((finding.numbers["latency_seconds"] ?? 0) >= 0.2)
+        #expect(finding.numbers["ready"] == 1)
+        #expect(tight.verdict == .unhealthy)
+        let loose = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .seconds(60))).run()
+        #expect(loose.finding("queue:slow")?.status == .ok)
+        #expect(loose.verdict == .healthy, "\(loose.findings)")
+    }
+
+    @Test func evictionPolicyWarns() async throws {
+        let server = try RedisServer(arguments: ["--maxmemory-policy", "allkeys-lru"])
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: "health")
+        try await Heartbeat(kind: "worker", id: "w", jobs: jobs).beat()
+        let report = await HealthCheck(jobs: jobs).run()
+        #expect(report.finding("maxmemory_policy")?.status == .warn)
+        #expect(report.finding("maxmemory_policy")?.message.contains("allkeys-lru") == true)
+        #expect(report.verdict == .healthy, "a warning does not make it unhealthy")
+
+        let h = try EngineHarness()
+        #expect(await HealthCheck(jobs: h.jobs).run().finding("maxmemory_policy")?.status == .ok, "the test server runs noeviction")
+    }
+
+    @Test func deadSetGrowthIsReportedSinceThePreviousRun() async throws {
+        let h = try EngineHarness()
+        let check = HealthCheck(jobs: h.jobs)
+        let first = await check.run()
+        #expect(first.finding("dead_jobs")?.status == .ok)
+        #expect(first.finding("dead_jobs")?.numbers["dead"] == 0)
+
+        let (worker, task) = h.startWorker()
+        for _ in 0..<2 { try await h.jobs.enqueue(type: "no.such.type", payload: .object([:])) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+
+        let second = await check.run()
+        let grown = try #require(second.finding("dead_jobs"))
+        #expect(grown.status == .warn)
+        #expect(grown.numbers["growth"] == 2)
+        #expect(grown.numbers["dead"] == 2)
+        #expect(second.verdict != .unreachable)
+
+        let third = await check.run()
+        #expect(third.finding("dead_jobs")?.status == .ok)
+        #expect(third.finding("dead_jobs")?.numbers["growth"] == 0)
+        #expect(try await h.redis.send("HGET", check.keys.dead, "queue:default").int == 2)
+    }
+
+    @Test func canaryRunsThroughAWorker() async throws {
+        let h = try EngineHarness()
+        let (worker, task) = h.startWorker()
+        defer { worker.shutdown() }
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(canary: true, canaryTimeout: .seconds(5))).run()
+        let canary = try #require(report.finding("canary"))
+        #expect(canary.status == .ok, "\(canary.message)")
+        let keys = HealthKeys(namespace: h.namespace)
+        #expect(try await h.redis.send("EXISTS", keys.canary, keys.canary + ":count", keys.canary + ":attempt").int == 0, "cleaned up")
+        worker.shutdown()
+        try await task.value
+    }
+
+    @Test func canaryFailsWithinItsTimeoutWithoutAWorker() async throws {
+        let h = try EngineHarness()
+        let start = ContinuousClock.now
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(canary: true, canaryTimeout: .milliseconds(300))).run()
+        let elapsed = ContinuousClock.now - start
+        let canary = try #require(report.finding("canary"))
+        #expect(canary.status == .fail)
+        #expect(canary.message.contains("cancelled"))
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 0 && info.scheduled == 0, "the canary does not linger")
+    }
+
+    @Test func unreachableRedisEndsTheRunQuickly() async throws {
+        let server = try RedisServer()
+        server.stop()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.connectTimeout = .milliseconds(300)
+        configuration.commandTimeout = .milliseconds(300)
+        configuration.reconnectWindow = .milliseconds(300)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let start = ContinuousClock.now
+        let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: "x")).run()
+        #expect(report.verdict == .unreachable)
+        #expect(report.findings.count == 1)
+        #expect(report.finding("redis")?.message.contains("127.0.0.1:\(server.port)") == true)
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func scheduleWithEnabledTasksNeedsALiveScheduler() async throws {
+        let h = try EngineHarness()
+        try await beat(h)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n".write(to: file, atomically: true, encoding: .utf8)
+        let options = HealthCheckOptions(scheduleFile: file)
+        #expect(await HealthCheck(jobs: h.jobs, options: options).run().finding("scheduler")?.status == .fail)
+        try await beat(h, kind: "scheduler", id: "s1")
+        let report = await HealthCheck(jobs: h.jobs, options: options).run()
+        #expect(report.finding("scheduler")?.status == .ok, "\(report.findings)")
+        let disabled = try ScheduleFile(yaml: "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n    enabled: false\n")
+        #expect(disabled.enabledTasks.isEmpty)
+        let missing = HealthCheckOptions(scheduleFile: URL(fileURLWithPath: "/nonexistent/schedule.yaml"))
+        #expect(await HealthCheck(jobs: h.jobs, options: missing).run().finding("scheduler")?.status == .ok)
+    }
+}
