@@ -6,6 +6,7 @@ enum JobCatalog {
     static func registry() -> JobRegistry {
         var registry = JobRegistry()
         registry.register(DiagRecordJob())
+        registry.register(DiagIncrJob())
         return registry
     }
 }

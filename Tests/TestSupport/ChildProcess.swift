@@ -56,6 +56,15 @@ public final class ChildProcess: Sendable {
         return poll()
     }
 
+    /// Waits for the process to exit, blocking the thread (for `deinit` and other synchronous paths).
+    public func waitBlocking() {
+        status.withLock { status in
+            guard status == nil else { return }
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, 0) == pid { status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+        }
+    }
+
     /// The exit status if the process has exited (128 + signal when killed by one).
     public func poll() -> Int32? {
         status.withLock { status in

@@ -10,7 +10,7 @@ public final class RedisServer: Sendable {
     /// Its working folder (dump and AOF files land here).
     public let directory: URL
     private let arguments: [String]
-    private let pid = Mutex<pid_t?>(nil)
+    private let process = Mutex<ChildProcess?>(nil)
 
     /// The server's URL, without credentials.
     public var url: String { "redis://127.0.0.1:\(port)/0" }
@@ -37,10 +37,10 @@ public final class RedisServer: Sendable {
             throw TestSupportError("redis-server is not installed: run `make test` (it installs redis-server), or apt-get install -y redis-server")
         }
         let argv = [binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
-        // posix_spawn, not Foundation's Process: Process.waitUntilExit can hang on Linux when called
-        // from a deinit on a cooperative thread, and a test harness must never hang.
-        let started = try Self.spawn(argv)
-        pid.withLock { $0 = started }
+        // posix_spawn (ChildProcess), not Foundation's Process: Process.waitUntilExit can hang on Linux
+        // when called from a deinit on a cooperative thread, and a test harness must never hang.
+        let started = try ChildProcess(argv[0], Array(argv.dropFirst()), logPath: "/dev/null")
+        process.withLock { $0 = started }
         try waitUntilListening()
     }
 
@@ -55,36 +55,11 @@ public final class RedisServer: Sendable {
     }
 
     private func signalAndReap(_ signal: Int32) {
-        pid.withLock { pid in
-            guard let running = pid else { return }
-            Foundation.kill(running, signal)
-            var status: Int32 = 0
-            _ = waitpid(running, &status, 0)
-            pid = nil
+        process.withLock { process in
+            process?.signal(signal)
+            process?.waitBlocking()
+            process = nil
         }
-    }
-
-    private static func spawn(_ argv: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        // Threads of the concurrency pool block most signals, and a spawned child inherits that mask:
-        // without resetting it, redis-server would ignore SIGTERM.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var child: pid_t = 0
-        let result = posix_spawn(&child, argv[0], &actions, &attributes, &cArguments, environ)
-        guard result == 0 else { throw TestSupportError("could not start \(argv[0]): error \(result)") }
-        return child
     }
 
     private func waitUntilListening() throws {

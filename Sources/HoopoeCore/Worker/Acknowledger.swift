@@ -27,7 +27,8 @@ final class Acknowledger: Sendable {
     private let jobs: JobQueue
     private let logger: Logger
     private let state = Mutex(State())
-    /// Called with the entry ids of each acknowledged batch, so the worker stops renewing their leases.
+    /// Called with each batch once sent, acknowledged or not, so the worker stops renewing their leases:
+    /// a batch whose acknowledgement failed must be left to expire and run again, not be held forever.
     private let onSettled: @Sendable ([Ack]) -> Void
 
     init(jobs: JobQueue, logger: Logger, onSettled: @escaping @Sendable ([Ack]) -> Void) {

@@ -107,10 +107,11 @@ extension Worker {
                 try await jobs.redis.run(
                     QueueScripts.retry, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
                     arguments: [QueueKeys.group, job.entryID, envelope.id, String(decoding: next.encoded(), as: UTF8.self), String(due), envelope.type])
-                held.release([(job.queue, job.entryID)])
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }
+            // Stop renewing it either way: settled, or left for the lease to expire and another run.
+            held.release([(job.queue, job.entryID)])
             settled(envelope.type, "retried", seconds)
         }
     }
@@ -142,10 +143,10 @@ extension Worker {
                     QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
                     String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), record.type, record.uniqueKey == nil ? "" : record.id,
                 ])
-            held.release([(job.queue, job.entryID)])
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }
+        held.release([(job.queue, job.entryID)])
         if lastError == nil { settled(record.type, "dead", 0) }
     }
 

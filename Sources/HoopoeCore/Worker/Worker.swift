@@ -40,6 +40,8 @@ public final class Worker: Sendable {
         var isStopped = false
         /// The fetch connection's `CLIENT ID`, to wake its blocked read at shutdown.
         var fetchClientID: String?
+        /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
+        var handBacks: [Task<Void, Never>] = []
     }
 
     /// - Parameters:
@@ -79,11 +81,12 @@ public final class Worker: Sendable {
         let left = buffer.close()
         logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
         let fetchClient = control.withLock { $0.fetchClientID }
-        Task {
+        let task = Task {
             // Wake the blocked XREADGROUP now instead of waiting out its block time.
             if let fetchClient { _ = try? await jobs.redis.send("CLIENT", "UNBLOCK", fetchClient) }
             await handBack(left)
         }
+        control.withLock { $0.handBacks.append(task) }
     }
 
     /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
@@ -110,6 +113,7 @@ public final class Worker: Sendable {
             await self.waitUntilStopped()
             group.cancelAll()
         }
+        for task in control.withLock({ $0.handBacks }) { await task.value }
         await acknowledger.drain()
         logger.info("worker \(options.consumer) stopped")
     }
@@ -314,10 +318,11 @@ public final class Worker: Sendable {
             }
             do {
                 try await jobs.redis.run(QueueScripts.handBack, keys: [jobs.keys(queue).stream], arguments: arguments)
-                held.release(list.map { ($0.queue, $0.entryID) })
             } catch {
                 logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
+            // Either way this worker stops renewing them: handed back, or left for the lease to expire.
+            held.release(list.map { ($0.queue, $0.entryID) })
         }
     }
 

@@ -121,7 +121,8 @@ struct HealthCheckTests {
         let canary = try #require(report.finding("canary"))
         #expect(canary.status == .fail)
         #expect(canary.message.contains("cancelled"))
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        // Well under the default 10 s canary timeout: the 300 ms one was used (slack for a loaded machine).
+        #expect(elapsed < .seconds(8), "took \(elapsed)")
         let info = try await h.jobs.info(queue: "default")
         #expect(info.ready == 0 && info.scheduled == 0, "the canary does not linger")
     }

@@ -1,0 +1,18 @@
+import Redis
+
+/// `diag.incr`: `INCR key`, nothing else. The benchmark's no-op job (the same work every peer in
+/// `../shared/bench/peers` does per job), and a cheap liveness probe.
+public struct DiagIncrJob: JobHandler {
+    public struct Payload: Codable, Sendable {
+        public let key: String
+        public init(key: String) { self.key = key }
+    }
+
+    public static let type = "diag.incr"
+
+    public init() {}
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        try await context.redis.send("INCR", payload.key)
+    }
+}
