@@ -115,15 +115,18 @@ extension JobQueue {
         return QueueInfo(queue: queue, ready: ready, inFlight: inFlight, scheduled: replies[2].int ?? 0, dead: replies[3].int ?? 0, latency: latency)
     }
 
-    /// Queue names known to Redis: those workers registered, plus any stream under the namespace.
+    /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
+    /// scheduled set or a dead set under the namespace (a queue may hold only delayed or dead jobs).
     public func knownQueues() async throws -> [String] {
         var names = Set((try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string))
         var cursor = "0"
         repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", "\(namespace):{*}:stream", "COUNT", "1000")
+            let reply = try await redis.send("SCAN", cursor, "MATCH", "\(namespace):{*}:*", "COUNT", "1000")
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {
-                guard let key = key.string, let open = key.firstIndex(of: "{"), let close = key.firstIndex(of: "}") else { continue }
+                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead"),
+                    let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}"), open < close
+                else { continue }
                 names.insert(String(key[key.index(after: open)..<close]))
             }
         } while cursor != "0"

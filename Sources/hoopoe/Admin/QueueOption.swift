@@ -10,7 +10,7 @@ struct QueueOption: ParsableArguments {
     /// The queues to look in: the one given, else every queue Redis knows.
     func queues(_ jobs: JobQueue) async throws -> [String] {
         if let queue { return [queue] }
-        return try await QueueDiscovery.all(jobs)
+        return try await jobs.knownQueues()
     }
 
     /// "queue default" or "any queue (a, b)", for not-found messages.

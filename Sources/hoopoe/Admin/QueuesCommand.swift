@@ -28,7 +28,7 @@ struct QueuesCommand: AsyncParsableCommand {
     func run() async throws {
         let (rows, processes) = try await options.withJobQueue { jobs in
             var rows: [(QueueInfo, [String: Int])] = []
-            for queue in try await QueueDiscovery.all(jobs) {
+            for queue in try await jobs.knownQueues() {
                 rows.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
             }
             return (rows, try await jobs.liveProcesses().sorted { $0.id < $1.id })

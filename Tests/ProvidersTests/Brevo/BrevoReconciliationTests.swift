@@ -10,8 +10,10 @@ struct BrevoReconciliationTests {
 
     @Test func createdThenTimedOutIsFoundByEmail() async throws {
         try await withHarness { h in
-            await h.control.enqueue(.succeedThenDelay(.seconds(2)), for: .brevoCreateChild)
-            let brevo = h.brevo(timeouts: Harness.shortTimeouts)
+            // The deadline must let the request reach the fake (which then creates the child) even on a
+            // loaded machine, and end well before the fake's delayed answer.
+            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .brevoCreateChild)
+            let brevo = h.brevo(timeouts: Harness.createThenTimeOut)
             let error = try #require(await providerError { try await brevo.createChild(Self.josh) })
             #expect(error.kind == .timeout)
             #expect(error.disposition == .retry(after: nil))

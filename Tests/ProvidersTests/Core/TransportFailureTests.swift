@@ -81,10 +81,10 @@ struct TransportFailureTests {
 
     @Test func ippanelSendTimeoutIsUnknown() async throws {
         try await withHarness { h in
-            await h.control.enqueue(.succeedThenDelay(.seconds(2)), for: .ippanelSend)
+            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .ippanelSend)
             let error = try #require(
                 await providerError {
-                    try await h.ippanel(timeouts: Harness.shortTimeouts).sendPattern(
+                    try await h.ippanel(timeouts: Harness.createThenTimeOut).sendPattern(
                         IPPanelPatternMessage(code: "abc", recipient: "+989121234567", params: ["code": "1234"]))
                 })
             #expect(error.kind == .timeout)

@@ -56,8 +56,8 @@ struct KavenegarStatusTests {
 
     @Test func sendTimeoutIsRetryableAndNotUnknownThanksToLocalID() async throws {
         try await withHarness { h in
-            await h.control.enqueue(.succeedThenDelay(.seconds(2)), for: .kavenegarSend)
-            let client = h.kavenegar(timeouts: Harness.shortTimeouts)
+            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .kavenegarSend)
+            let client = h.kavenegar(timeouts: Harness.createThenTimeOut)
             let send = KavenegarSend(receptors: ["09121234567"], message: "x", localIDs: ["job-7"])
             let error = try #require(await providerError { try await client.send(send) })
             #expect(error.kind == .timeout)

@@ -71,6 +71,9 @@ struct Harness {
 
     /// Short limits for timeout tests: the fake's delay is longer than `total`.
     static let shortTimeouts = ProviderTimeouts(connect: .milliseconds(300), total: .milliseconds(300))
+    /// For "the provider acted, then the answer was lost": long enough for the request to reach the fake
+    /// on a loaded machine, short of the fake's 4 s delayed answer.
+    static let createThenTimeOut = ProviderTimeouts(connect: .milliseconds(1500), total: .milliseconds(1500))
 }
 
 /// Runs `body` with fresh fakes and a fresh HTTPClient, and tears both down.
