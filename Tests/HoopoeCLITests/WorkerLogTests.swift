@@ -1,0 +1,43 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// The worker's log lines: one per job start, finish and failure, with id, type, queue, attempt and
+/// duration; `LOG_FORMAT=json` gives one JSON object a line; phone numbers never appear whole.
+@Suite struct WorkerLogTests {
+    @Test func jsonLinesPerJobWithPhoneNumbersMasked() async throws {
+        let h = try CLIHarness()
+        let stream = h.jobs.keys("default").stream
+        // An id that carries a phone number, as some services build them: it is logged with every line.
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"sms-+989121234567","type":"diag.record","payload":{"key":"\#(h.namespace):k","member":"m"}}"#)
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"j-unknown","type":"no.such.type","payload":{}}"#)
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info", "LOG_FORMAT": "json",
+        ])
+        #expect(try await h.eventually {
+            let dead = try await h.jobs.info(queue: "default").dead
+            let ran = try await h.redis.send("SISMEMBER", "\(h.namespace):k", "m").int
+            return dead == 1 && ran == 1
+        })
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
+
+        let lines = worker.output.split(separator: "\n").map(String.init)
+        let objects = lines.compactMap { JSONValue.parse(Array($0.utf8)) }
+        #expect(objects.count == lines.count, "every line is JSON: \(lines.filter { JSONValue.parse(Array($0.utf8)) == nil })")
+        #expect(!worker.output.contains("989121234567"), "the phone number is masked: \(worker.output)")
+        func line(_ message: String) -> JSONValue? { objects.first { $0["message"] == .string(message) } }
+        let started = try #require(line("job started"))
+        let done = try #require(line("job done"))
+        for object in [started, done] {
+            #expect(object["job.type"] == .string("diag.record") && object["queue"] == .string("default") && object["job.attempt"] == .string("1"))
+            #expect(object["job.id"] == .string("sms-+9891*****567"))
+        }
+        #expect(done["duration"] != nil)
+        let dead = try #require(objects.first { ($0["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "").contains("dead set") })
+        #expect(dead["job.id"] == .string("j-unknown") && dead["level"] == .string("error"))
+    }
+}
