@@ -104,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Redis"],
+            dependencies: ["Redis", "HoopoeCore"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

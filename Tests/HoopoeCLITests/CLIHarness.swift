@@ -6,17 +6,14 @@ import TestSupport
 
 /// Runs the real `hoopoe` binary against the test Redis in a namespace of its own.
 final class CLIHarness: Sendable {
-    let redis: RedisClient
-    let jobs: JobQueue
-    let namespace: String
+    private let space: TestNamespace
+    var redis: RedisClient { space.redis }
+    var jobs: JobQueue { space.jobs }
+    var namespace: String { space.namespace }
 
     init(_ name: String = #function) throws {
-        redis = try TestRedis.client(poolSize: 1)
-        namespace = TestRedis.uniquePrefix(name)
-        jobs = JobQueue(redis: redis, namespace: namespace)
+        space = try TestNamespace(name, poolSize: 1)
     }
-
-    deinit { redis.close() }
 
     private var environment: [String: String] {
         get throws { ["REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "warning"] }
@@ -50,14 +47,8 @@ final class CLIHarness: Sendable {
         throw TestSupportError("the worker did not beat within 10 s: \(process.output)")
     }
 
-    /// Polls `condition` every 10 ms until true or `timeout`.
     func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 
     /// Puts a dead job straight into a queue's dead set, as a worker would leave it.

@@ -7,17 +7,14 @@ import TestSupport
 
 /// A private namespace on the test Redis, a JobQueue on it, and in-process workers that stop cleanly.
 final class EngineHarness: Sendable {
-    let redis: RedisClient
-    let jobs: JobQueue
-    let namespace: String
+    private let space: TestNamespace
+    var redis: RedisClient { space.redis }
+    var jobs: JobQueue { space.jobs }
+    var namespace: String { space.namespace }
 
     init(_ name: String = #function) throws {
-        redis = try TestRedis.client(poolSize: 2)
-        namespace = TestRedis.uniquePrefix(name)
-        jobs = JobQueue(redis: redis, namespace: namespace)
+        space = try TestNamespace(name)
     }
-
-    deinit { redis.close() }
 
     static var quietLogger: Logger {
         var logger = Logger(label: "test")
@@ -41,14 +38,8 @@ final class EngineHarness: Sendable {
         return result
     }
 
-    /// Polls `condition` every 10 ms until true or `timeout`; returns whether it became true.
     func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 
     func diag(key: String, member: String, sleepMs: Int? = nil) -> JSONValue {

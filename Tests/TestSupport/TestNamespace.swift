@@ -1,0 +1,18 @@
+import HoopoeCore
+import Redis
+
+/// A private namespace on the shared test Redis with a JobQueue on it: every key a test writes is under
+/// `test:<name>:<random>`, so tests run in parallel without touching each other.
+public final class TestNamespace: Sendable {
+    public let redis: RedisClient
+    public let jobs: JobQueue
+    public let namespace: String
+
+    public init(_ name: String = #function, poolSize: Int = 2) throws {
+        redis = try TestRedis.client(poolSize: poolSize)
+        namespace = TestRedis.uniquePrefix(name)
+        jobs = JobQueue(redis: redis, namespace: namespace)
+    }
+
+    deinit { redis.close() }
+}
