@@ -18,7 +18,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             (catch_up: once) or not at all (catch_up: skip).
 
             An invalid schedule (bad cron expression, unknown time zone, unknown key) stops start-up with a message \
-            naming the task and the key. SIGTERM/SIGINT stop it.
+            naming the task and the key, and exit status 78. SIGTERM/SIGINT stop it (exit 0).
             """
     )
 
@@ -34,7 +34,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         do {
             file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
         } catch {
-            throw ValidationError("\(schedule): \(error)")
+            // The error names the file, the line, the task and the key; exit 78 (EX_CONFIG) says "fix the config".
+            FileHandle.standardError.write(Data("hoopoe scheduler: \(error)\n".utf8))
+            throw ExitCode(78)
         }
         let redis = try options.makeRedisClient()
         defer { redis.close() }
