@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HoopoeCLITests",
-            dependencies: ["TestSupport", "HoopoeCore", "Redis", "HoopoeJSON"],
+            dependencies: ["TestSupport", "HoopoeCore", "Redis", "HoopoeJSON", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

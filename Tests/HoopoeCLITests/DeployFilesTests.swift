@@ -1,0 +1,92 @@
+import Foundation
+import HoopoeCore
+import TestSupport
+import Testing
+import Yams
+
+/// What can be checked of `deploy/` on this machine: YAML parses, systemd units verify, stop timeouts stay
+/// above the worker's drain, and the env example documents every variable the code reads.
+@Suite struct DeployFilesTests {
+    private let root = BuiltProducts.projectRoot
+    private func text(_ path: String) throws -> String {
+        try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    }
+    private func files(under folder: String, suffix: String) -> [String] {
+        let base = root.appendingPathComponent(folder).path
+        let all = (FileManager.default.enumerator(atPath: base)?.allObjects as? [String]) ?? []
+        return all.filter { $0.hasSuffix(suffix) }.sorted().map { "\(folder)/\($0)" }
+    }
+
+    @Test func everyYAMLFileParses() throws {
+        let yamls = files(under: "deploy", suffix: ".yaml") + files(under: "deploy", suffix: ".yml")
+        #expect(yamls.count >= 5, "\(yamls)")
+        for path in yamls {
+            let documents = try Array(Yams.load_all(yaml: try text(path)))
+            #expect(!documents.isEmpty && documents.allSatisfy { $0 is [String: Any] }, "\(path): every document is a mapping")
+        }
+    }
+
+    @Test func configMapScheduleIsAValidScheduleFile() throws {
+        let map = try #require(try Yams.load(yaml: try text("deploy/kubernetes/configmap-jobs.yaml")) as? [String: Any])
+        let schedule = try #require((map["data"] as? [String: Any])?["schedule.yaml"] as? String)
+        let file = try ScheduleFile(yaml: schedule)
+        #expect(!file.enabledTasks.isEmpty)
+    }
+
+    @Test func stopTimeoutsStayAboveTheWorkersDrain() throws {
+        let unit = try text("deploy/systemd/hoopoe-worker@.service")
+        let drain = try #require(Self.number(after: "--shutdown-timeout ", in: unit))
+        let stop = try #require(Self.number(after: "TimeoutStopSec=", in: unit))
+        #expect(stop > drain)
+        let kubernetes = try text("deploy/kubernetes/worker-deployment.yaml")
+        #expect(try #require(Self.number(after: "terminationGracePeriodSeconds: ", in: kubernetes)) > 25)
+        let compose = try text("deploy/docker-compose.yml")
+        #expect(try #require(Self.number(after: "stop_grace_period: ", in: compose)) > 25)
+    }
+
+    @Test func systemdUnitsVerify() async throws {
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { return }  // not on this machine: nothing to verify
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-units-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var units: [String] = []
+        for name in ["hoopoe-worker@.service", "hoopoe-scheduler.service"] {
+            // The installed paths do not exist here; point them at the built binary and the env example.
+            let unit = try text("deploy/systemd/\(name)")
+                .replacingOccurrences(of: "/opt/hoopoe/bin/hoopoe", with: BuiltProducts.hoopoe)
+                .replacingOccurrences(of: "/etc/hoopoe/hoopoe.env", with: root.appendingPathComponent("deploy/hoopoe.env.example").path)
+            let instance = name.replacingOccurrences(of: "@.", with: "@1.")
+            try unit.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            try unit.write(to: folder.appendingPathComponent(instance), atomically: true, encoding: .utf8)
+            units.append(folder.appendingPathComponent(instance).path)
+        }
+        let verify = try ChildProcess(analyze, ["verify"] + units)
+        let status = await verify.wait(timeout: .seconds(60))
+        #expect(status == 0 && verify.output.isEmpty, "systemd-analyze verify: \(verify.output)")
+    }
+
+    @Test func envExampleDocumentsEveryVariableTheCodeReads() throws {
+        let example = try text("deploy/hoopoe.env.example")
+        var read = Set<String>()
+        for path in files(under: "Sources", suffix: ".swift") {
+            let source = try text(path)
+            for pattern in [#"Environment\.value\("([A-Z0-9_]+)"\)"#, #"getenv\("([A-Z0-9_]+)"\)"#, #"environment\["([A-Z0-9_]+)"\]"#] {
+                let regex = try NSRegularExpression(pattern: pattern)
+                for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+                    read.insert(String(source[Range(match.range(at: 1), in: source)!]))
+                }
+            }
+        }
+        #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE"]), "the scan finds what the code reads: \(read)")
+        for name in read.sorted() {
+            #expect(example.contains("\(name)="), "deploy/hoopoe.env.example does not document \(name)")
+        }
+    }
+
+    private static func number(after marker: String, in text: String) -> Double? {
+        guard let range = text.range(of: marker) else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "." }
+        return Double(digits)
+    }
+}
