@@ -5,14 +5,21 @@ import Glibc
 
 let arguments = CommandLine.arguments
 let url = getenv("REDIS_URL").map { String(cString: $0) } ?? "redis://127.0.0.1:6379/0"
-let operations = arguments.count > 2 ? Int(arguments[2]) ?? 200_000 : 200_000
+let count = arguments.count > 2 ? Int(arguments[2]) : nil
 
 switch arguments.dropFirst().first ?? "redis" {
 case "redis":
-    for result in try await RedisBenchmark.run(url: url, operations: operations, clients: 50) {
+    for result in try await RedisBenchmark.run(url: url, operations: count ?? 200_000, clients: 50) {
         print("{\"name\": \"\(result.name)\", \"ops\": \(result.operations), \"seconds\": \(result.seconds), \"per_second\": \(Int(result.perSecond))}")
     }
+case "engine":
+    let enqueue = try await EngineBenchmark.batchEnqueue(url: url, jobs: 200_000)
+    print("{\"name\": \"batch enqueue (1000 a round trip)\", \"per_second\": \(Int(enqueue))}")
+    let latency = try await EngineBenchmark.latency(url: url, rate: 1000, seconds: 5)
+    print("{\"name\": \"enqueue to start at 1000 jobs/s\", \"p50_ms\": \(latency.p50), \"p99_ms\": \(latency.p99), \"max_ms\": \(latency.max), \"jobs\": \(latency.count)}")
+    let promotion = try await EngineBenchmark.promotion(url: url, jobs: count ?? 1_000_000)
+    print("{\"name\": \"promotion of due delayed jobs\", \"per_second\": \(Int(promotion))}")
 default:
-    print("usage: hoopoe-bench redis [N]")
+    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs]")
     exit(64)
 }

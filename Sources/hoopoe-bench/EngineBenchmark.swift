@@ -1,0 +1,117 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Logging
+import Redis
+import Synchronization
+
+/// The engine's own numbers for `make bench`: batch-enqueue rate, enqueue→start latency at a fixed
+/// rate, and the promotion rate of a large delayed backlog. Each run uses a fresh namespace.
+enum EngineBenchmark {
+    /// Jobs enqueued per second through `enqueueBatch` (batches of 1000, one round trip each).
+    static func batchEnqueue(url: String, jobs count: Int) async throws -> Double {
+        let (redis, jobs) = try setUp(url)
+        defer { redis.close() }
+        let payload = JSONValue.object(["key": .string("bench:batch")])
+        let seconds = try await time {
+            for start in stride(from: 0, to: count, by: 1000) {
+                _ = try await jobs.enqueueBatch((start..<min(count, start + 1000)).map { _ in (type: "diag.incr", payload: payload, options: EnqueueOptions()) })
+            }
+        }
+        try await cleanUp(redis, jobs)
+        return Double(count) / seconds
+    }
+
+    /// Enqueue→start latency percentiles (ms) with one in-process worker, jobs enqueued one by one at
+    /// `rate` per second for `seconds`.
+    static func latency(url: String, rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double, count: Int) {
+        let (redis, jobs) = try setUp(url)
+        defer { redis.close() }
+        let samples = LatencySamples()
+        var registry = JobRegistry()
+        registry.register(LatencyProbe(samples: samples))
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let worker = Worker(jobs: jobs, registry: registry, options: WorkerOptions(concurrency: 20), logger: logger)
+        let running = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(300))
+        let total = rate * seconds
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 0..<total {
+            try await Task.sleep(until: start + .microseconds(index * 1_000_000 / rate))
+            try await jobs.enqueue(type: LatencyProbe.type, payload: .object(["sent": .double(Date().timeIntervalSince1970)]))
+        }
+        while samples.count < total, clock.now - start < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
+        worker.shutdown()
+        try await running.value
+        try await cleanUp(redis, jobs)
+        let sorted = samples.values.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count)
+    }
+
+    /// Delayed jobs moved to their stream per second, by one worker's promotion step, from a backlog of
+    /// `count` that all come due at once.
+    static func promotion(url: String, jobs count: Int) async throws -> Double {
+        let (redis, jobs) = try setUp(url)
+        defer { redis.close() }
+        let later = Date().addingTimeInterval(3600)
+        let payload = JSONValue.object(["key": .string("bench:promote")])
+        for start in stride(from: 0, to: count, by: 5000) {
+            _ = try await jobs.enqueueBatch((start..<min(count, start + 5000)).map { _ in (type: "diag.incr", payload: payload, options: EnqueueOptions(runAt: later)) })
+        }
+        let scheduled = jobs.keys("default").scheduled
+        try await redis.send("ZUNIONSTORE", scheduled, "1", scheduled, "WEIGHTS", "0")  // all due now
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let worker = Worker(jobs: jobs, registry: JobRegistry(), options: WorkerOptions(), logger: logger)
+        let seconds = try await time {
+            while (try await redis.send("ZCARD", scheduled).int ?? 0) > 0 { try await worker.promote() }
+        }
+        let moved = try await redis.send("XLEN", jobs.keys("default").stream).int ?? 0
+        try await cleanUp(redis, jobs)
+        guard moved == count else { throw BenchError("promoted \(moved) of \(count)") }
+        return Double(count) / seconds
+    }
+
+    private static func setUp(_ url: String) throws -> (RedisClient, JobQueue) {
+        let redis = try RedisClient(url: url)
+        return (redis, JobQueue(redis: redis, namespace: "bench-\(JobID.make().suffix(8))"))
+    }
+
+    private static func cleanUp(_ redis: RedisClient, _ jobs: JobQueue) async throws {
+        let k = jobs.keys("default")
+        try await redis.send(RedisCommand("DEL", [k.stream, k.scheduled, k.scheduledJobs, k.dead, k.deadJobs, jobs.global.queues]))
+    }
+
+    private static func time(_ body: () async throws -> Void) async throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// Records how long after its enqueue a job started.
+private struct LatencyProbe: JobHandler {
+    struct Payload: Decodable, Sendable { let sent: Double }
+    static let type = "bench.latency"
+    let samples: LatencySamples
+    func run(_ payload: Payload, context: JobContext) async throws {
+        samples.add((Date().timeIntervalSince1970 - payload.sent) * 1000)
+    }
+}
+
+private final class LatencySamples: Sendable {
+    private let state = Mutex([Double]())
+    func add(_ value: Double) { state.withLock { $0.append(value) } }
+    var count: Int { state.withLock { $0.count } }
+    var values: [Double] { state.withLock { $0 } }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
