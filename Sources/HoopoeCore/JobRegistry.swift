@@ -13,8 +13,9 @@ public struct JobRegistry: Sendable {
         let timeout: Duration
         let retryPolicy: RetryPolicy
         /// Decodes the payload from the envelope bytes and runs the handler. Throws
-        /// ``PayloadDecodingError`` when the payload does not fit the handler's type.
-        let run: @Sendable (_ envelope: [UInt8], _ context: JobContext) async throws -> Void
+        /// ``PayloadDecodingError`` when the payload does not fit the handler's type. `payload`, when
+        /// known, is where the payload value lies in `envelope`: only those bytes are decoded.
+        let run: @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -26,10 +27,15 @@ public struct JobRegistry: Sendable {
         entries[H.type] = Entry(
             type: H.type, payloadTypeName: String(describing: H.Payload.self), maxAttempts: handler.maxAttempts,
             timeout: handler.timeout, retryPolicy: handler.retryPolicy
-        ) { bytes, context in
+        ) { bytes, range, context in
             let payload: H.Payload
             do {
-                payload = try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
+                if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) {
+                    payload = decoded
+                } else {
+                    // The whole envelope: the verdict, and an error's path ("in payload"), as they always were.
+                    payload = try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
+                }
             } catch let error as DecodingError {
                 throw PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error)
             }

@@ -9,44 +9,53 @@ extension Worker {
     func execute(_ job: FetchedJob) async {
         let clock = ContinuousClock()
         let start = clock.now
-        var envelope: JobEnvelope
-        do {
-            envelope = try JobEnvelope.decode(job.bytes)
-        } catch {
-            await bury(job, envelope: nil, attempt: job.deliveries, reason: "not a valid job envelope: \(Self.describe(error))")
-            return
+        // The usual envelope is read in one pass without JSONDecoder; any other goes the full way, so
+        // a malformed or unusual one is judged exactly as before. The full envelope is decoded later
+        // only if the job fails (a retry or the dead set rewrites it).
+        let header: JobHeader
+        if let scan = EnvelopeScan.scan(job.bytes) {
+            header = JobHeader(scan, queue: job.queue)
+        } else {
+            do {
+                var envelope = try JobEnvelope.decode(job.bytes)
+                if envelope.queue.isEmpty { envelope.queue = job.queue }
+                header = JobHeader(envelope)
+            } catch {
+                await bury(job, envelope: nil, attempt: job.deliveries, reason: "not a valid job envelope: \(Self.describe(error))")
+                return
+            }
         }
-        if envelope.queue.isEmpty { envelope.queue = job.queue }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
-            await bury(job, envelope: envelope, attempt: envelope.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit")
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit")
             return
         }
-        guard let entry = registry[envelope.type] else {
-            await bury(job, envelope: envelope, attempt: envelope.attempt + 1, reason: "unknown job type '\(envelope.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
+        guard let entry = registry[header.type] else {
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
             return
         }
-        let maxAttempts = envelope.maxAttempts ?? entry.maxAttempts
-        let attempt = envelope.attempt + job.deliveries
+        let maxAttempts = header.maxAttempts ?? entry.maxAttempts
+        let attempt = header.attempt + job.deliveries
         if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(job, envelope: envelope, attempt: attempt, reason: "its worker was lost \(job.deliveries - 1) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
+            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(job.deliveries - 1) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
             return
         }
 
         var log = logger
-        log[metadataKey: "job.id"] = "\(envelope.id)"
-        log[metadataKey: "job.type"] = "\(envelope.type)"
-        log[metadataKey: "queue"] = "\(envelope.queue)"
+        log[metadataKey: "job.id"] = "\(header.id)"
+        log[metadataKey: "job.type"] = "\(header.type)"
+        log[metadataKey: "queue"] = "\(header.queue)"
         log[metadataKey: "job.attempt"] = "\(attempt)"
         if job.deliveries > 1 { log.warning("job recovered from a lost worker; running again") }
         log.info("job started")
         let context = JobContext(
-            id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: attempt, maxAttempts: maxAttempts,
-            enqueuedAt: envelope.enqueuedAt, logger: log, jobs: jobs)
-        let timeout = envelope.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
+            id: header.id, type: header.type, queue: header.queue, attempt: attempt, maxAttempts: maxAttempts,
+            enqueuedAt: header.enqueuedAt, logger: log, jobs: jobs)
+        let timeout = header.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
         let running = RunningJob(key: job.entryID)
         register(running)
         let bytes = job.bytes
-        let outcome = await running.run(timeout: timeout) { try await entry.run(bytes, context) }
+        let payload = header.payload
+        let outcome = await running.run(timeout: timeout) { try await entry.run(bytes, payload, context) }
         unregister(running)
         let seconds = (clock.now - start).seconds
         let duration = "\((seconds * 1000).rounded() / 1000)s"
@@ -54,14 +63,14 @@ extension Worker {
         switch outcome {
         case .finished(.success):
             log.info("job done", metadata: ["duration": "\(duration)"])
-            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "processed"))
-            settled(envelope.type, "processed", seconds)
+            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed"))
+            settled(header.type, "processed", seconds)
         case .interrupted:
             log.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
             await handBack([job])
-            settled(envelope.type, "handed_back", seconds)
+            settled(header.type, "handed_back", seconds)
         case .timedOut:
-            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: log, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -70,7 +79,7 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: log, seconds: seconds)
+            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: log, seconds: seconds)
         }
     }
 
@@ -157,5 +166,56 @@ extension Worker {
     static func describe(_ error: any Error) -> String {
         if let decoding = error as? DecodingError { return DecodingErrorDescription(decoding).description }
         return "\(error)"
+    }
+}
+
+/// What running a job needs from its envelope: read by ``EnvelopeScan`` (the full envelope is decoded
+/// only when a failure rewrites it) or taken from a fully decoded one.
+struct JobHeader {
+    var id: String
+    var type: String
+    var queue: String
+    var attempt: Int
+    var maxAttempts: Int?
+    var enqueuedAt: Double
+    var timeout: Double?
+    var uniqueKey: String?
+    /// Where the payload lies in the envelope bytes (nil: decode it from the whole envelope).
+    var payload: Range<Int>?
+    /// The fully decoded envelope, when it was.
+    private var decoded: JobEnvelope?
+
+    init(_ scan: EnvelopeScan, queue: String) {
+        id = scan.id
+        type = scan.type
+        self.queue = scan.queue.isEmpty ? queue : scan.queue
+        attempt = scan.attempt
+        maxAttempts = scan.maxAttempts
+        enqueuedAt = scan.enqueuedAt
+        timeout = scan.timeout
+        uniqueKey = scan.uniqueKey
+        payload = scan.payload
+    }
+
+    init(_ envelope: JobEnvelope) {
+        id = envelope.id
+        type = envelope.type
+        queue = envelope.queue
+        attempt = envelope.attempt
+        maxAttempts = envelope.maxAttempts
+        enqueuedAt = envelope.enqueuedAt
+        timeout = envelope.timeout
+        uniqueKey = envelope.uniqueKey
+        decoded = envelope
+    }
+
+    /// The full envelope (decoded now if it was only scanned), its queue filled in.
+    func envelope(_ job: FetchedJob) -> JobEnvelope {
+        if let decoded { return decoded }
+        // The scan accepted it, so JSONDecoder does too; the fallback keeps what the scan read.
+        var envelope = (try? JobEnvelope.decode(job.bytes))
+            ?? JobEnvelope(id: id, type: type, queue: queue, attempt: attempt, maxAttempts: maxAttempts, enqueuedAt: enqueuedAt, uniqueKey: uniqueKey, timeout: timeout)
+        if envelope.queue.isEmpty { envelope.queue = job.queue }
+        return envelope
     }
 }

@@ -1,0 +1,340 @@
+/// The fields of an envelope the worker needs to run a job, read in one pass over its bytes without
+/// `JSONDecoder`, plus where the `payload` value lies (so the handler's payload is decoded from those
+/// bytes alone).
+///
+/// Deliberately strict: it accepts only well-formed JSON of the usual shape (string keys without
+/// escapes, no duplicate keys, integers for `attempt` and `max_attempts`, strings without escapes for
+/// the text fields). Anything else returns nil and the worker decodes with ``JobEnvelope/decode(_:)``
+/// as before, so the outcome of an unusual or malformed envelope is exactly what it always was.
+struct EnvelopeScan {
+    var id = ""
+    var type = ""
+    var queue = ""
+    var attempt = 0
+    var maxAttempts: Int?
+    var enqueuedAt = 0.0
+    var timeout: Double?
+    var uniqueKey: String?
+    /// The `payload` value's bytes: `bytes[payload]`.
+    var payload: Range<Int> = 0..<0
+
+    /// Reads `bytes`; nil when the envelope is not of the plain shape this reader handles.
+    static func scan(_ bytes: [UInt8]) -> EnvelopeScan? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            return reader.envelope()
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        mutating func envelope() -> EnvelopeScan? {
+            var result = EnvelopeScan()
+            // Bit per known key: a duplicate falls back (JSONDecoder's choice between them is its own).
+            var seen: UInt32 = 0
+            skipSpace()
+            guard take(UInt8(ascii: "{")) else { return nil }
+            skipSpace()
+            if take(UInt8(ascii: "}")) { return nil }  // id, type and payload are required
+            while true {
+                guard let key = plainString() else { return nil }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return nil }
+                skipSpace()
+                let bit: UInt32
+                switch Self.keyCode(key) {
+                case 1:
+                    bit = 1
+                    guard let text = plainString() else { return nil }
+                    result.id = text.string
+                case 2:
+                    bit = 2
+                    guard let text = plainString() else { return nil }
+                    result.type = text.string
+                case 3:
+                    bit = 4
+                    guard let text = optionalString() else { return nil }
+                    result.queue = text ?? ""
+                case 4:
+                    bit = 8
+                    let start = index
+                    guard skipValue() else { return nil }
+                    result.payload = start..<index
+                case 5:
+                    bit = 16
+                    guard let value = optionalInteger() else { return nil }
+                    result.attempt = value ?? 0
+                case 6:
+                    bit = 32
+                    guard let value = optionalInteger() else { return nil }
+                    result.maxAttempts = value
+                case 7:
+                    bit = 64
+                    guard let value = optionalNumber() else { return nil }
+                    result.enqueuedAt = value ?? 0
+                case 8:
+                    bit = 128
+                    guard let value = optionalNumber() else { return nil }
+                    result.timeout = value
+                case 9:
+                    bit = 256
+                    guard let text = optionalString() else { return nil }
+                    result.uniqueKey = text
+                case 10, 11, 12:  // run_at, unique_for, died_at: numbers the run does not need
+                    bit = 512 << UInt32(Self.keyCode(key) - 10)
+                    guard optionalNumber() != nil else { return nil }
+                case 13, 14:  // last_error, dead_reason: text the run does not need
+                    bit = 4096 << UInt32(Self.keyCode(key) - 13)
+                    guard optionalString(allowEscapes: true) != nil else { return nil }
+                default:
+                    bit = 0
+                    guard skipValue() else { return nil }
+                }
+                if bit != 0 {
+                    if seen & bit != 0 { return nil }
+                    seen |= bit
+                }
+                skipSpace()
+                if take(UInt8(ascii: ",")) {
+                    skipSpace()
+                    continue
+                }
+                guard take(UInt8(ascii: "}")) else { return nil }
+                break
+            }
+            skipSpace()
+            guard index == bytes.count, seen & 0b1011 == 0b1011 else { return nil }
+            return result
+        }
+
+        /// 1...14 for the envelope's keys, 0 for any other.
+        static func keyCode(_ key: Span) -> Int {
+            switch key.count {
+            case 2: return key.equals("id") ? 1 : 0
+            case 4: return key.equals("type") ? 2 : 0
+            case 5: return key.equals("queue") ? 3 : 0
+            case 6: return key.equals("run_at") ? 10 : 0
+            case 7: return key.equals("payload") ? 4 : key.equals("attempt") ? 5 : key.equals("timeout") ? 8 : key.equals("died_at") ? 12 : 0
+            case 10: return key.equals("unique_key") ? 9 : key.equals("unique_for") ? 11 : key.equals("last_error") ? 13 : 0
+            case 11: return key.equals("enqueued_at") ? 7 : key.equals("dead_reason") ? 14 : 0
+            case 12: return key.equals("max_attempts") ? 6 : 0
+            default: return 0
+            }
+        }
+
+        struct Span {
+            let base: UnsafeBufferPointer<UInt8>
+            let range: Range<Int>
+            var count: Int { range.count }
+            func equals(_ text: StaticString) -> Bool {
+                guard text.utf8CodeUnitCount == range.count else { return false }
+                let other = text.utf8Start
+                for offset in 0..<range.count where base[range.lowerBound + offset] != other[offset] { return false }
+                return true
+            }
+            var string: String { String(decoding: UnsafeBufferPointer(rebasing: base[range]), as: UTF8.self) }
+        }
+
+        mutating func skipSpace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
+            index += count
+            return true
+        }
+
+        /// A string without escapes or control characters; its contents, quotes excluded. UTF-8 is
+        /// checked when the caller makes a `String` of it (`String(decoding:)` repairs, so invalid
+        /// UTF-8 is refused here to keep JSONDecoder's verdict).
+        mutating func plainString() -> Span? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            var ascii = true
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let span = Span(base: bytes, range: start..<index)
+                    index += 1
+                    if !ascii && !Self.validUTF8(UnsafeBufferPointer(rebasing: bytes[span.range])) { return nil }
+                    return span
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                if byte >= 0x80 { ascii = false }
+                index += 1
+            }
+            return nil
+        }
+
+        static func validUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var iterator = bytes.makeIterator()
+            var decoder = UTF8()
+            while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue: continue
+                case .emptyInput: return true
+                case .error: return false
+                }
+            }
+        }
+
+        /// `.some(nil)` for null, `.some(text)` for a plain string, nil for anything else.
+        mutating func optionalString(allowEscapes: Bool = false) -> String?? {
+            if literal("null") { return .some(nil) }
+            if allowEscapes {
+                // Only validated, never used: any well-formed string will do.
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+                guard skipString() else { return nil }
+                return .some("")
+            }
+            guard let span = plainString() else { return nil }
+            return .some(span.string)
+        }
+
+        mutating func optionalInteger() -> Int?? {
+            if literal("null") { return .some(nil) }
+            let start = index
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let digits = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            let count = index - digits
+            // Plain integers only (no fraction or exponent, no leading zero), short enough not to overflow.
+            guard count >= 1, count <= 18, !(count > 1 && bytes[digits] == 0x30) else { return nil }
+            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
+            var value = 0
+            for position in digits..<index { value = value * 10 + Int(bytes[position] - 0x30) }
+            return .some(bytes[start] == UInt8(ascii: "-") ? -value : value)
+        }
+
+        mutating func optionalNumber() -> Double?? {
+            if literal("null") { return .some(nil) }
+            let start = index
+            guard skipNumber() else { return nil }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard let value = Double(text), value.isFinite else { return nil }
+            return .some(value)
+        }
+
+        /// A JSON number per RFC 8259.
+        mutating func skipNumber() -> Bool {
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count else { return false }
+            if bytes[index] == 0x30 {
+                index += 1
+            } else {
+                guard (0x31...0x39).contains(bytes[index]) else { return false }
+                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                let digits = index
+                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+                guard index > digits else { return false }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                let digits = index
+                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+                guard index > digits else { return false }
+            }
+            return true
+        }
+
+        /// A string with any escapes, checked for well-formedness only.
+        mutating func skipString() -> Bool {
+            guard take(UInt8(ascii: "\"")) else { return false }
+            let start = index
+            var ascii = true
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    let range = start..<index
+                    index += 1
+                    return ascii || Self.validUTF8(UnsafeBufferPointer(rebasing: bytes[range]))
+                case UInt8(ascii: "\\"):
+                    index += 1
+                    guard index < bytes.count else { return false }
+                    switch bytes[index] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        index += 1
+                    case UInt8(ascii: "u"):
+                        // \u escapes may pair into surrogates; leave those subtleties to JSONDecoder.
+                        return false
+                    default:
+                        return false
+                    }
+                case 0..<0x20:
+                    return false
+                default:
+                    if byte >= 0x80 { ascii = false }
+                    index += 1
+                }
+            }
+            return false
+        }
+
+        /// Any JSON value, checked for well-formedness, nested at most 64 deep.
+        mutating func skipValue(depth: Int = 0) -> Bool {
+            guard depth < 64, index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                return skipString()
+            case UInt8(ascii: "{"):
+                index += 1
+                skipSpace()
+                if take(UInt8(ascii: "}")) { return true }
+                while true {
+                    guard skipString() else { return false }
+                    skipSpace()
+                    guard take(UInt8(ascii: ":")) else { return false }
+                    skipSpace()
+                    guard skipValue(depth: depth + 1) else { return false }
+                    skipSpace()
+                    if take(UInt8(ascii: ",")) {
+                        skipSpace()
+                        continue
+                    }
+                    return take(UInt8(ascii: "}"))
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                skipSpace()
+                if take(UInt8(ascii: "]")) { return true }
+                while true {
+                    guard skipValue(depth: depth + 1) else { return false }
+                    skipSpace()
+                    if take(UInt8(ascii: ",")) {
+                        skipSpace()
+                        continue
+                    }
+                    return take(UInt8(ascii: "]"))
+                }
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            default: return skipNumber()
+            }
+        }
+    }
+}
