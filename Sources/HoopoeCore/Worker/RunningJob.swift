@@ -1,10 +1,11 @@
 import Synchronization
 
-/// One attempt in progress: the handler's task raced against its timeout and against shutdown.
+/// One attempt in progress: the handler's task raced against its deadline and against shutdown.
 ///
 /// Whichever comes first decides the outcome, once. A handler that ignores cancellation cannot hold the
-/// worker hostage: on timeout or interruption the outcome is reported at once and the handler's task is
-/// cancelled and left to wind down.
+/// worker hostage: on timeout (``timeOut()``, called by the worker's ``TimeoutWatchdog`` at ``deadline``)
+/// or interruption the outcome is reported at once and the handler's task is cancelled and left to wind
+/// down.
 final class RunningJob: Sendable {
     enum Outcome: Sendable {
         case finished(Result<Void, any Error>)
@@ -15,23 +16,25 @@ final class RunningJob: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Outcome, Never>?
         var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
         var outcome: Outcome?
     }
 
     /// The stream entry id: unique among the jobs a worker holds.
     let key: String
+    /// When the attempt times out: its start plus the job's timeout.
+    let deadline: ContinuousClock.Instant
     private let state = Mutex(State())
 
-    init(key: String) {
+    init(key: String, timeout: Duration) {
         self.key = key
+        self.deadline = ContinuousClock.now.advanced(by: timeout)
     }
 
-    /// Runs `body` with a time limit.
-    func run(timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> Outcome {
+    /// Runs `body` until it finishes or the attempt is ended by ``timeOut()`` or ``interrupt()``.
+    func run(_ body: @escaping @Sendable () async throws -> Void) async -> Outcome {
         await withCheckedContinuation { continuation in
             let early = state.withLock { state -> Outcome? in
-                if let outcome = state.outcome { return outcome }  // interrupted before it started
+                if let outcome = state.outcome { return outcome }  // timed out or interrupted before it started
                 state.continuation = continuation
                 return nil
             }
@@ -47,17 +50,19 @@ final class RunningJob: Sendable {
                     self.finish(.finished(.failure(error)))
                 }
             }
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { self.finish(.timedOut) }
-            }
-            let finished = state.withLock { state -> Bool in
+            let cancel = state.withLock { state -> Bool in
                 state.work = work
-                state.timer = timer
+                // Ended by timeout or shutdown while the task was being made: cancel it now.
+                if case .finished? = state.outcome { return false }
                 return state.outcome != nil
             }
-            if finished { timer.cancel() }
+            if cancel { work.cancel() }
         }
+    }
+
+    /// Ends the attempt now as timed out (its deadline passed).
+    func timeOut() {
+        finish(.timedOut)
     }
 
     /// Ends the attempt now as interrupted (shutdown ran out of time).
@@ -66,14 +71,13 @@ final class RunningJob: Sendable {
     }
 
     private func finish(_ outcome: Outcome) {
-        let (continuation, work, timer) = state.withLock { state -> (CheckedContinuation<Outcome, Never>?, Task<Void, Never>?, Task<Void, Never>?) in
-            guard state.outcome == nil else { return (nil, nil, nil) }
+        let (continuation, work) = state.withLock { state -> (CheckedContinuation<Outcome, Never>?, Task<Void, Never>?) in
+            guard state.outcome == nil else { return (nil, nil) }
             state.outcome = outcome
             let continuation = state.continuation
             state.continuation = nil
-            return (continuation, state.work, state.timer)
+            return (continuation, state.work)
         }
-        timer?.cancel()
         if case .finished = outcome {} else { work?.cancel() }
         continuation?.resume(returning: outcome)
     }

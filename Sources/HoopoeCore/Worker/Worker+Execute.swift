@@ -51,11 +51,11 @@ extension Worker {
             id: header.id, type: header.type, queue: header.queue, attempt: attempt, maxAttempts: maxAttempts,
             enqueuedAt: header.enqueuedAt, logger: log, jobs: jobs)
         let timeout = header.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
-        let running = RunningJob(key: job.entryID)
+        let running = RunningJob(key: job.entryID, timeout: timeout)
         register(running)
         let bytes = job.bytes
         let payload = header.payload
-        let outcome = await running.run(timeout: timeout) { try await entry.run(bytes, payload, context) }
+        let outcome = await running.run { try await entry.run(bytes, payload, context) }
         unregister(running)
         let seconds = (clock.now - start).seconds
         let duration = "\((seconds * 1000).rounded() / 1000)s"

@@ -28,6 +28,7 @@ public final class Worker: Sendable {
     let buffer: JobBuffer
     let acknowledger: Acknowledger
     let held = HeldJobs()
+    let watchdog = TimeoutWatchdog()
     private let control = Mutex(Control())
     private let metrics: WorkerMetrics
     var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
@@ -106,11 +107,13 @@ public final class Worker: Sendable {
             group.addTask { await self.every(self.options.promoteInterval, jitter: 0.5) { try await self.promote() } }
             group.addTask { await self.every(self.options.lease / 3, jitter: 0) { try await self.renewLeases() } }
             group.addTask { await self.watchShutdown() }
+            group.addTask { await self.watchdog.run() }
             for _ in 0..<options.concurrency {
                 group.addTask { await self.runnerLoop() }
             }
             // Runners end when the buffer closes and their job is done; then the background loops stop.
             await self.waitUntilStopped()
+            self.watchdog.stop()
             group.cancelAll()
         }
         for task in control.withLock({ $0.handBacks }) { await task.value }
@@ -241,9 +244,11 @@ public final class Worker: Sendable {
 
     func register(_ job: RunningJob) {
         control.withLock { $0.running[job.key] = job }
+        watchdog.add(job)
     }
 
     func unregister(_ job: RunningJob) {
+        watchdog.remove(job)
         control.withLock { _ = $0.running.removeValue(forKey: job.key) }
     }
 
