@@ -47,10 +47,21 @@ public struct JobContext: Sendable {
     public let maxAttempts: Int
     /// When it was first enqueued (Unix seconds).
     public let enqueuedAt: Double
-    /// A logger with `job.id`, `job.type`, `job.attempt` and `queue` metadata.
-    public let logger: Logger
+    /// The worker's logger, without the job's metadata (``logger`` adds it when asked for).
+    let baseLogger: Logger
     /// The engine, to enqueue follow-up jobs.
     public let jobs: JobQueue
+
+    /// A logger with `job.id`, `job.type`, `job.attempt` and `queue` metadata. Made when asked for:
+    /// most jobs never log, and four metadata values per job cost more than a no-op job.
+    public var logger: Logger {
+        var log = baseLogger
+        log[metadataKey: "job.id"] = "\(id)"
+        log[metadataKey: "job.type"] = "\(type)"
+        log[metadataKey: "queue"] = "\(queue)"
+        log[metadataKey: "job.attempt"] = "\(attempt)"
+        return log
+    }
     /// The Redis client, for handlers that keep state in Redis.
     public var redis: RedisClient { jobs.redis }
 }

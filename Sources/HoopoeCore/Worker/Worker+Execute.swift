@@ -40,16 +40,14 @@ extension Worker {
             return
         }
 
-        var log = logger
-        log[metadataKey: "job.id"] = "\(header.id)"
-        log[metadataKey: "job.type"] = "\(header.type)"
-        log[metadataKey: "queue"] = "\(header.queue)"
-        log[metadataKey: "job.attempt"] = "\(attempt)"
-        if job.deliveries > 1 { log.warning("job recovered from a lost worker; running again") }
-        log.info("job started")
         let context = JobContext(
             id: header.id, type: header.type, queue: header.queue, attempt: attempt, maxAttempts: maxAttempts,
-            enqueuedAt: header.enqueuedAt, logger: log, jobs: jobs)
+            enqueuedAt: header.enqueuedAt, baseLogger: logger, jobs: jobs)
+        // The job's metadata is built only for a line that is written (the info lines are usually off
+        // in production); failures, rare, always get it.
+        let logsInfo = logger.logLevel <= .info
+        if job.deliveries > 1 { context.logger.warning("job recovered from a lost worker; running again") }
+        if logsInfo { context.logger.info("job started") }
         let timeout = header.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
         let running = RunningJob(key: job.entryID, timeout: timeout)
         register(running)
@@ -58,20 +56,20 @@ extension Worker {
         let outcome = await running.run { try await entry.run(bytes, payload, context) }
         unregister(running)
         let seconds = (clock.now - start).seconds
-        let duration = "\((seconds * 1000).rounded() / 1000)s"
+        let duration = Self.duration(seconds)
 
         switch outcome {
         case .finished(.success):
-            log.info("job done", metadata: ["duration": "\(duration)"])
+            if logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
             acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed"))
             settled(header.type, "processed", seconds)
         case .interrupted:
-            log.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
+            context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
             await handBack([job])
             settled(header.type, "handed_back", seconds)
         case .timedOut:
             await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
-                failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: log, seconds: seconds)
+                failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
                 switch error {
@@ -79,7 +77,7 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: log, seconds: seconds)
+            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
@@ -87,7 +85,7 @@ extension Worker {
         _ job: FetchedJob, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
         failure: JobFailure, log: Logger, seconds: Double
     ) async {
-        let duration = "\((seconds * 1000).rounded() / 1000)s"
+        let duration = Self.duration(seconds)
         switch failure.disposition {
         case .discard:
             log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
@@ -158,6 +156,14 @@ extension Worker {
         held.release([(job.queue, job.entryID)])
         if lastError == nil { settled(record.type, "dead", 0) }
     }
+
+    /// `0.123s`: made only when a line is written (it is an autoclosure's value).
+    private struct LoggedDuration: CustomStringConvertible {
+        let seconds: Double
+        var description: String { "\((seconds * 1000).rounded() / 1000)s" }
+    }
+
+    private static func duration(_ seconds: Double) -> LoggedDuration { LoggedDuration(seconds: seconds) }
 
     private func settled(_ type: String, _ outcome: String, _ seconds: Double) {
         metricsHook(type, outcome, seconds)
