@@ -279,8 +279,12 @@ struct EnvelopeScan {
                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                         index += 1
                     case UInt8(ascii: "u"):
-                        // \u escapes may pair into surrogates; leave those subtleties to JSONDecoder.
-                        return false
+                        // Skipping only needs the escape's extent (four hex digits). Whether a pair of them
+                        // forms a valid surrogate is for JSONDecoder, which decodes these payload bytes next
+                        // (and on failure the full decoder gives the verdict). Python's json.dumps writes
+                        // Persian text this way by default, so this keeps such payloads on the fast path.
+                        guard index + 4 < bytes.count, (1...4).allSatisfy({ Self.isHexDigit(bytes[index + $0]) }) else { return false }
+                        index += 5
                     default:
                         return false
                     }
@@ -295,6 +299,11 @@ struct EnvelopeScan {
         }
 
         /// Any JSON value, checked for well-formedness, nested at most 64 deep.
+        static func isHexDigit(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        }
+
         mutating func skipValue(depth: Int = 0) -> Bool {
             guard depth < 64, index < bytes.count else { return false }
             switch bytes[index] {

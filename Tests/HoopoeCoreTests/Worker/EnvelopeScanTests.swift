@@ -1,0 +1,55 @@
+import Foundation
+import HoopoeJSON
+import Testing
+
+@testable import HoopoeCore
+
+/// The worker's one-pass envelope reader must agree with the full decoder on every envelope it accepts,
+/// and decline (so the full decoder decides) anything unusual.
+@Suite struct EnvelopeScanTests {
+    /// Payloads that stress the value skipper: nesting, escapes, Persian text, numbers of every form.
+    static let payloads: [String] = [
+        #"{}"#, #"[]"#, #"null"#, #"true"#, #"-12.5e+3"#, #""just a string""#,
+        #"{"key":"k","member":"m"}"#,
+        #"{"text":"quote \" and backslash \\ and brace } and bracket ]","n":[1,2,[3,{"a":null}]]}"#,
+        #"{"name":"مریم","city":"\u062a\u0647\u0631\u0627\u0646","emoji":"\ud83d\udc26"}"#,
+        #"{ "spaced" : [ 1 , 2 ] , "deep" : { "x" : { "y" : [ ] } } }"#,
+        #"{"big":12345678901234567890,"small":1E-7,"neg":-0}"#,
+    ]
+
+    @Test(arguments: payloads)
+    func agreesWithTheFullDecoder(payload: String) throws {
+        for envelope in [
+            #"{"id":"j1","type":"sms.send","queue":"critical","payload":\#(payload),"attempt":2,"max_attempts":5,"enqueued_at":1795400000.25,"timeout":30,"unique_key":"u"}"#,
+            // Python's json.dumps spacing, fields in another order, optional fields absent.
+            #"{"payload": \#(payload), "type": "sms.send", "id": "j1", "enqueued_at": 1795400000}"#,
+        ] {
+            let bytes = Array(envelope.utf8)
+            let full = try JobEnvelope.decode(bytes)
+            let scan = try #require(EnvelopeScan.scan(bytes), "the plain shape is read in one pass: \(envelope)")
+            #expect(scan.id == full.id && scan.type == full.type && scan.attempt == full.attempt)
+            #expect(scan.maxAttempts == full.maxAttempts && scan.enqueuedAt == full.enqueuedAt)
+            #expect(scan.timeout == full.timeout && scan.uniqueKey == full.uniqueKey)
+            #expect(scan.queue == full.queue)
+            // The payload bytes decode to the same value the full decoder saw.
+            let payloadBytes = Array(bytes[scan.payload])
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes)) == full.payload, "\(envelope)")
+        }
+    }
+
+    @Test(arguments: [
+        "this is { not json",
+        #"{"id":"j","payload":{}}"#,  // no type
+        #"{"id":"j","type":"t"}"#,  // no payload
+        #"{"id":"j","type":"t","payload":{}} trailing"#,
+        #"{"id":"j","type":"t","payload":{},"id":"again"}"#,  // duplicate key
+        #"{"id":"j\"x","type":"t","payload":{}}"#,  // an escape in a text field
+        #"{"id":"j","type":"t","payload":{"a":[1,2}}"#,  // broken payload
+        #"{"id":"j","type":"t","payload":{},"attempt":1.5}"#,
+        #"{"id":"j","type":"t","payload":"\u12"}"#,  // a short \u escape
+        "",
+    ])
+    func declinesWhatItDoesNotHandle(envelope: String) {
+        #expect(EnvelopeScan.scan(Array(envelope.utf8)) == nil, "\(envelope)")
+    }
+}
