@@ -19,6 +19,7 @@ import Testing
     func badScheduleStopsStartUpNamingTheTask(line: String, key: String) async throws {
         let h = try CLIHarness()
         let path = try schedule("tasks:\n  - name: nightly.cleanup\n    \(line)\n    type: diag.record\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (status, output) = try await h.run(["scheduler", "--schedule", path], timeout: .seconds(10))
         #expect(status == 78)
         #expect(output.contains("nightly.cleanup") && output.contains(key), "\(output)")
@@ -33,6 +34,7 @@ import Testing
                 type: diag.record
                 payload: {key: "\(h.namespace):ticks", member: "t"}
             """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
         ])

@@ -9,12 +9,15 @@ public final class ChildProcess: Sendable {
     public let pid: pid_t
     /// Where stdout and stderr go.
     public let logPath: String
+    /// Whether the log file is this object's to delete (it made a temporary one).
+    private let ownsLog: Bool
     private let status = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`; `environment` is added to this process's environment.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logPath: String? = nil) throws {
         let log = logPath ?? FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-child-\(UUID().uuidString).log").path
         self.logPath = log
+        ownsLog = logPath == nil
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -86,6 +89,7 @@ public final class ChildProcess: Sendable {
             var raw: Int32 = 0
             waitpid(pid, &raw, 0)
         }
+        if ownsLog { try? FileManager.default.removeItem(atPath: logPath) }
     }
 }
 
