@@ -46,11 +46,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     ///   - connectTimeout: per connection attempt (5 s).
     ///   - commandTimeout: per reply (5 s).
     ///   - reconnectWindow: how long a command keeps reconnecting before it fails (3 s).
-    ///   - poolSize: shared connections (2).
+    ///   - poolSize: shared connections (1: one connection batches concurrent callers best; decision 0001).
     public init(
         endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379), username: String? = nil, password: String? = nil,
         database: Int = 0, connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(5),
-        reconnectWindow: Duration = .seconds(3), poolSize: Int = 2
+        reconnectWindow: Duration = .seconds(3), poolSize: Int = 1
     ) {
         self.endpoint = endpoint
         self.username = username

@@ -6,7 +6,8 @@ public struct WorkerOptions: Sendable {
     public var queues: QueueSelection
     /// Jobs running at once (default 20).
     public var concurrency: Int
-    /// Jobs fetched ahead of the free slots, so a slot never waits for a round trip (default = concurrency).
+    /// The most jobs a worker holds fetched but not yet running (default 2 × concurrency). A fetch refills the
+    /// buffer once it is half empty, so a free slot never waits for a round trip and each fetch is a large batch.
     public var prefetch: Int
     /// How long a fetched job belongs to this worker without a sign of life (default 30 s). A worker
     /// renews its jobs' leases every third of it; when it dies, others take its jobs after the lease.
@@ -37,7 +38,7 @@ public struct WorkerOptions: Sendable {
     ) {
         self.queues = queues
         self.concurrency = max(1, concurrency)
-        self.prefetch = max(1, prefetch ?? concurrency)
+        self.prefetch = max(1, prefetch ?? 2 * concurrency)
         self.lease = lease
         self.recoveryInterval = recoveryInterval
         self.promoteInterval = promoteInterval
