@@ -1,3 +1,4 @@
+import Foundation
 import Redis
 import TestSupport
 import Testing
@@ -89,6 +90,7 @@ import Testing
 
     @Test func unixSocketWithDatabase() async throws {
         let socket = "/tmp/hoopoe-test-\(UInt32.random(in: 0...UInt32.max)).sock"
+        defer { try? FileManager.default.removeItem(atPath: socket) }  // runs last, after the server stopped
         let server = try RedisServer(arguments: ["--unixsocket", socket, "--unixsocketperm", "700"])
         defer { server.stop() }
         let redis = try RedisClient(url: "unix://\(socket)?db=3")
