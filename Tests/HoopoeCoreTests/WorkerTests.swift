@@ -158,6 +158,8 @@ struct Verdict: JobHandler {
             ("missing fields", #"{"id":"j-missing","payload":{}}"#),
             ("unknown type", #"{"id":"j-unknown","type":"no.such.job","payload":{}}"#),
             ("wrong payload", #"{"id":"j-payload","type":"test.needs_phone","payload":{"phone":989121234567}}"#),
+            // Passes the worker's one-pass scan (it skips \u escapes) but is not valid JSON (a lone surrogate).
+            ("lone surrogate", #"{"id":"j-surrogate","type":"test.needs_phone","payload":{"phone":"\ud800","count":1}}"#),
             ("too large", #"{"id":"j-large","type":"diag.record","payload":{"blob":""# + String(repeating: "x", count: 600 * 1024) + #""}}"#),
         ]
         for (_, body) in bad { try await h.redis.send("XADD", stream, "*", "job", body) }
@@ -178,6 +180,8 @@ struct Verdict: JobHandler {
         #expect(reasons.contains { $0.contains("over the 524288-byte limit") })
         // The malformed one is kept with its raw text, so nothing sent is lost.
         #expect(dead.contains { $0.type == "(malformed)" && $0.payload == .string("this is { not json") })
+        // The one the scan let through is kept whole too, payload and all, not rebuilt without it.
+        #expect(dead.contains { $0.type == "(malformed)" && $0.payload.stringValue?.contains(#""phone":"\ud800""#) == true && $0.deadReason?.hasPrefix("not a valid job envelope") == true })
     }
 
     @Test func handlerVerdictsDiscardAndPermanent() async throws {

@@ -68,7 +68,8 @@ extension Worker {
             await handBack([job])
             settled(header.type, "handed_back", seconds)
         case .timedOut:
-            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+            guard let envelope = header.envelope(job) else { return await buryUndecodable(job, header) }
+            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -77,7 +78,8 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            await fail(job, header.envelope(job), attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
+            guard let envelope = header.envelope(job) else { return await buryUndecodable(job, header) }
+            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
@@ -169,6 +171,19 @@ extension Worker {
         metricsHook(type, outcome, seconds)
     }
 
+    /// A job the one-pass scan accepted but `JSONDecoder` rejects (e.g. a lone `\ud800` surrogate in the
+    /// payload): it is not a valid envelope, and it goes to the dead set as one, its raw text kept.
+    private func buryUndecodable(_ job: FetchedJob, _ header: JobHeader) async {
+        let reason: String
+        do {
+            _ = try JobEnvelope.decode(job.bytes)
+            reason = "its payload could not be decoded"
+        } catch {
+            reason = Self.describe(error)
+        }
+        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)")
+    }
+
     static func describe(_ error: any Error) -> String {
         if let decoding = error as? DecodingError { return DecodingErrorDescription(decoding).description }
         return "\(error)"
@@ -215,12 +230,12 @@ struct JobHeader {
         decoded = envelope
     }
 
-    /// The full envelope (decoded now if it was only scanned), its queue filled in.
-    func envelope(_ job: FetchedJob) -> JobEnvelope {
+    /// The full envelope (decoded now if it was only scanned), its queue filled in; nil when `JSONDecoder`
+    /// rejects what the scan accepted (the scan skips string escapes it does not decode), so that the
+    /// caller keeps the raw text instead of an envelope rebuilt without its payload.
+    func envelope(_ job: FetchedJob) -> JobEnvelope? {
         if let decoded { return decoded }
-        // The scan accepted it, so JSONDecoder does too; the fallback keeps what the scan read.
-        var envelope = (try? JobEnvelope.decode(job.bytes))
-            ?? JobEnvelope(id: id, type: type, queue: queue, attempt: attempt, maxAttempts: maxAttempts, enqueuedAt: enqueuedAt, uniqueKey: uniqueKey, timeout: timeout)
+        guard var envelope = try? JobEnvelope.decode(job.bytes) else { return nil }
         if envelope.queue.isEmpty { envelope.queue = job.queue }
         return envelope
     }
