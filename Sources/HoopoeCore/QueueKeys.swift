@@ -37,8 +37,6 @@ public struct QueueKeys: Sendable, Hashable {
     public func unique(_ key: String) -> String { "\(base):unique:\(key)" }
     /// A dedupe marker that is never released early (scheduler ticks).
     public func once(_ key: String) -> String { "\(base):once:\(key)" }
-    /// The result key a caller may wait on (`BLPOP`).
-    public func result(_ id: String) -> String { "\(base):result:\(id)" }
 
     /// The consumer group every worker reads the stream with.
     public static let group = "workers"
