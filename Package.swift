@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Hoopoe: a Redis-backed background job worker and scheduler.
-// Targets from the bottom up: CHiredis (C) → Redis (client) → HoopoeCore (engine) → hoopoe (CLI).
+// Targets from the bottom up: CHiredis (C) → Redis (client) → HoopoeCore (engine) → HoopoeJobs (the domain
+// jobs, on HoopoeCore and Providers) → hoopoe (CLI).
 // Providers (Kavenegar, IPPanel, Brevo over AsyncHTTPClient) stands beside the engine; ProviderFakes
 // (Hummingbird) speaks the providers' documented protocols locally for tests and `make run`.
 import PackageDescription
@@ -69,6 +70,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HoopoeJobs",
+            dependencies: [
+                "HoopoeCore",
+                "HoopoeJSON",
+                "Providers",
+                "Redis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProviderFakes",
             dependencies: [
                 "Providers",
@@ -83,7 +96,9 @@ let package = Package(
             name: "hoopoe",
             dependencies: [
                 "HoopoeCore",
+                "HoopoeJobs",
                 "Redis",
+                "Providers",
                 "ProviderFakes",
                 "HoopoeJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +109,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "HoopoeCLITests",
             dependencies: ["TestSupport", "HoopoeCore", "Redis", "HoopoeJSON", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HoopoeJobsTests",
+            dependencies: ["HoopoeJobs", "HoopoeCore", "Providers", "ProviderFakes", "HoopoeJSON", "Redis", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

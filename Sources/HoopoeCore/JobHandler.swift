@@ -64,6 +64,21 @@ public struct JobContext: Sendable {
     }
     /// The Redis client, for handlers that keep state in Redis.
     public var redis: RedisClient { jobs.redis }
+
+    /// A context for calling a handler directly (tests, tools); the worker makes its own.
+    public init(
+        id: String, type: String, queue: String = "default", attempt: Int = 1, maxAttempts: Int = 25,
+        enqueuedAt: Double = 0, logger: Logger, jobs: JobQueue
+    ) {
+        self.id = id
+        self.type = type
+        self.queue = queue
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.enqueuedAt = enqueuedAt
+        self.baseLogger = logger
+        self.jobs = jobs
+    }
 }
 
 /// A handler's verdict on a failed attempt, when the default (retry per policy) is not right.

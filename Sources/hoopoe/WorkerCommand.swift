@@ -1,7 +1,10 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import HoopoeCore
+import HoopoeJobs
 import Logging
+import Providers
 import Redis
 import ServiceLifecycle
 
@@ -15,6 +18,11 @@ struct WorkerCommand: AsyncParsableCommand {
             rest back to their queues at once, and exit 0; a second SIGTERM/SIGINT stops at once (running jobs are \
             handed back). SIGTSTP makes the worker quiet: it fetches nothing new but finishes what it has \
             (then stop it with SIGTERM).
+
+            The domain jobs (jobs/README.md) read their settings from the environment: provider keys \
+            (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY), RECEIPT_BASE_URL, quiet hours, caps; \
+            deploy/hoopoe.env.example lists every variable with its default. A value that cannot be used stops \
+            start-up with exit code 78 and a message naming the variable.
 
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             worker takes its jobs after --lease and counts the lost run as an attempt.
@@ -54,14 +62,24 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = LogSetup.logger("hoopoe.worker")
         let metrics = JobMetrics()
         if metricsPort != nil { PrometheusEndpoint.bootstrap() }
+        let settings: DomainSettings
+        do {
+            settings = try DomainSettings(environment: EnvironmentReader())
+        } catch {
+            logger.critical("bad configuration: \(error)")
+            throw ExitCode(78)  // EX_CONFIG, as `hoopoe scheduler` for a bad schedule
+        }
+        for warning in DomainJobs.startupWarnings(settings) { logger.warning("\(warning)") }
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let httpClient = ProviderHTTPClient.make()
+        let domain = DomainJobs.services(settings: settings, jobs: jobs, httpClient: httpClient, logger: LogSetup.logger("hoopoe.providers"))
         let workerOptions = WorkerOptions(
             queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,
             lease: .milliseconds(Int(lease * 1000)), shutdownTimeout: .milliseconds(Int(shutdownTimeout * 1000)))
         let worker = Worker(
-            jobs: jobs, registry: JobCatalog.registry(), options: workerOptions, logger: logger,
+            jobs: jobs, registry: JobCatalog.registry(domain: domain), options: workerOptions, logger: logger,
             metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)
         let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs) {
             ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
@@ -82,9 +100,11 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
+            try? await httpClient.shutdown()
             logger.critical("worker failed: \(error)")
             throw ExitCode(error is RedisError ? 2 : 1)
         }
+        try? await httpClient.shutdown()
         withExtendedLifetime(signals) {}
     }
 }

@@ -71,14 +71,16 @@ import Yams
         var read = Set<String>()
         for path in files(under: "Sources", suffix: ".swift") {
             let source = try text(path)
-            for pattern in [#"Environment\.value\("([A-Z0-9_]+)"\)"#, #"getenv\("([A-Z0-9_]+)"\)"#, #"environment\["([A-Z0-9_]+)"\]"#] {
+            for pattern in [#"Environment\.value\("([A-Z0-9_]+)"\)"#, #"getenv\("([A-Z0-9_]+)"\)"#, #"environment\["([A-Z0-9_]+)"\]"#,
+                            // EnvironmentReader (HoopoeJobs): env.string("KEY"), env.integer("KEY", …), env.parsed("KEY", …)
+                            #"env\.[a-z]+\("([A-Z0-9_]+)""#] {
                 let regex = try NSRegularExpression(pattern: pattern)
                 for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
                     read.insert(String(source[Range(match.range(at: 1), in: source)!]))
                 }
             }
         }
-        #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE"]), "the scan finds what the code reads: \(read)")
+        #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE", "KAVENEGAR_API_KEY", "HOOPOE_TIME_ZONE"]), "the scan finds what the code reads: \(read)")
         for name in read.sorted() {
             #expect(example.contains("\(name)="), "deploy/hoopoe.env.example does not document \(name)")
         }

@@ -42,7 +42,7 @@ extension Worker {
 
         let context = JobContext(
             id: header.id, type: header.type, queue: header.queue, attempt: attempt, maxAttempts: maxAttempts,
-            enqueuedAt: header.enqueuedAt, baseLogger: logger, jobs: jobs)
+            enqueuedAt: header.enqueuedAt, logger: logger, jobs: jobs)
         // The job's metadata is built only for a line that is written (the info lines are usually off
         // in production); failures, rare, always get it.
         let logsInfo = logger.logLevel <= .info

@@ -1,0 +1,45 @@
+import AsyncHTTPClient
+import HoopoeCore
+import Logging
+
+/// The job types Hoopoe exists for (jobs/README.md): registration retries, reminders, SMS, gifts, free credit.
+public enum DomainJobs {
+    /// Registers every domain job type.
+    public static func register(into registry: inout JobRegistry, services: DomainServices) {
+        _ = services
+        _ = registry
+    }
+
+    /// Builds the services of one worker process from its settings.
+    /// - Parameters:
+    ///   - settings: from ``DomainSettings/init(environment:)``.
+    ///   - jobs: the engine.
+    ///   - httpClient: shared by the provider clients; the caller shuts it down.
+    public static func services(settings: DomainSettings, jobs: JobQueue, httpClient: HTTPClient, logger: Logger) -> DomainServices {
+        DomainServices(
+            jobs: jobs,
+            events: EventLog(redis: jobs.redis, namespace: jobs.namespace, maxLength: settings.eventsMaxLength),
+            clock: settings.clockKey.map { DomainClock.redis(jobs.redis, key: $0) } ?? .system,
+            calendar: LocalCalendar(timeZone: settings.timeZone),
+            providers: ProviderClients(settings: settings.providers, httpClient: httpClient, logger: logger),
+            settings: settings)
+    }
+
+    /// Lines to log at start-up about what is not configured (a provider without its key, a simulated clock).
+    public static func startupWarnings(_ settings: DomainSettings) -> [String] {
+        var warnings: [String] = []
+        let providers = settings.providers
+        if providers.smsDryRun {
+            warnings.append("SMS_DRY_RUN is on: no SMS is sent, every send is recorded as delivered")
+        } else if providers.kavenegar == nil && providers.ippanel == nil {
+            warnings.append("no SMS provider configured (set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY): SMS jobs will wait and retry")
+        }
+        if providers.brevo == nil {
+            warnings.append("BREVO_API_KEY is not set: sendinblue.register and Brevo balance reads will wait and retry")
+        }
+        if let key = settings.clockKey {
+            warnings.append("HOOPOE_CLOCK_KEY=\(key): domain time is read from Redis (simulation/test mode)")
+        }
+        return warnings
+    }
+}

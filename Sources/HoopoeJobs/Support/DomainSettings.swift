@@ -1,0 +1,34 @@
+import Foundation
+
+/// The domain jobs' settings, one part per area, all read from the environment (deploy/hoopoe.env.example lists
+/// every variable with its default).
+public struct DomainSettings: Sendable {
+    /// Provider accounts.
+    public var providers: ProviderSettings
+    /// `HOOPOE_TIME_ZONE` (default Asia/Tehran): quiet hours, reminder days, calendar months.
+    public var timeZone: TimeZone
+    /// `HOOPOE_EVENTS_MAXLEN` (default 100000): entries kept in the events stream.
+    public var eventsMaxLength: Int
+    /// `HOOPOE_CLOCK_KEY`: a Redis key holding "now" for simulations and tests (``DomainClock``); unset in production.
+    public var clockKey: String?
+
+    public init(providers: ProviderSettings = ProviderSettings(), timeZone: TimeZone = LocalCalendar.tehran.timeZone,
+                eventsMaxLength: Int = 100_000, clockKey: String? = nil) {
+        self.providers = providers
+        self.timeZone = timeZone
+        self.eventsMaxLength = eventsMaxLength
+        self.clockKey = clockKey
+    }
+
+    /// Reads every part.
+    /// - Throws: ``ConfigurationError`` naming the first variable that cannot be used.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        providers = try ProviderSettings(environment: env)
+        timeZone = try env.parsed("HOOPOE_TIME_ZONE", default: LocalCalendar.tehran.timeZone) { (text: String) throws(ConfigurationProblem) in
+            guard let zone = TimeZone(identifier: text) else { throw ConfigurationProblem("unknown time zone \(text) (e.g. Asia/Tehran)") }
+            return zone
+        }
+        eventsMaxLength = try env.integer("HOOPOE_EVENTS_MAXLEN", default: 100_000, in: 100...100_000_000)
+        clockKey = env.string("HOOPOE_CLOCK_KEY")
+    }
+}

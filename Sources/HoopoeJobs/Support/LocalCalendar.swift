@@ -1,0 +1,81 @@
+import Foundation
+
+/// Calendar and wall-clock questions in the users' zone: Asia/Tehran by default (Iran has kept +03:30 all year
+/// since 2022), the Persian (Solar Hijri) calendar for dates people read.
+public struct LocalCalendar: Sendable {
+    /// The zone reminders, quiet hours and months are counted in.
+    public let timeZone: TimeZone
+    /// Gregorian calendar in ``timeZone``, for day arithmetic.
+    public let gregorian: Calendar
+    /// Persian calendar in ``timeZone``, for displayed dates and calendar months.
+    public let persian: Calendar
+
+    /// Asia/Tehran (a fixed +03:30 when the system has no zone data).
+    public static let tehran = LocalCalendar(timeZone: TimeZone(identifier: "Asia/Tehran") ?? TimeZone(secondsFromGMT: 12_600)!)
+
+    /// - Parameter timeZone: the zone.
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = timeZone
+        self.gregorian = gregorian
+        var persian = Calendar(identifier: .persian)
+        persian.timeZone = timeZone
+        self.persian = persian
+    }
+
+    /// Midnight at the start of `date`'s local day.
+    public func startOfDay(_ date: Date) -> Date { gregorian.startOfDay(for: date) }
+
+    /// `date` moved by whole local days (keeps the wall-clock time).
+    public func adding(days: Int, to date: Date) -> Date {
+        gregorian.date(byAdding: .day, value: days, to: date) ?? date.addingTimeInterval(Double(days) * 86_400)
+    }
+
+    /// Whole local days from `from`'s day to `to`'s day (0 on the same day, negative when `to` is earlier).
+    public func daysBetween(_ from: Date, _ to: Date) -> Int {
+        gregorian.dateComponents([.day], from: startOfDay(from), to: startOfDay(to)).day ?? 0
+    }
+
+    /// `date` at `hour:minute` local time on the same local day.
+    public func at(hour: Int, minute: Int = 0, on date: Date) -> Date {
+        startOfDay(date).addingTimeInterval(Double(hour * 3600 + minute * 60))
+    }
+
+    /// The local hour (0–23) and minute of `date`.
+    public func hourAndMinute(of date: Date) -> (hour: Int, minute: Int) {
+        let parts = gregorian.dateComponents([.hour, .minute], from: date)
+        return (parts.hour ?? 0, parts.minute ?? 0)
+    }
+
+    /// `1403/09/03`: the Persian date with Latin digits (Kavenegar tokens take letters and digits; whether
+    /// Persian digits count is not documented).
+    public func persianDate(_ date: Date) -> String {
+        let parts = persian.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d/%02d/%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// The Persian calendar month `date` falls in, as `1403-09` (a key suffix for monthly caps).
+    public func persianMonth(_ date: Date) -> String {
+        let parts = persian.dateComponents([.year, .month], from: date)
+        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
+    }
+
+    /// The Gregorian calendar month `date` falls in locally, as `2024-11`.
+    public func gregorianMonth(_ date: Date) -> String {
+        let parts = gregorian.dateComponents([.year, .month], from: date)
+        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
+    }
+
+    /// The first instant of the Persian month after the one `date` is in.
+    public func startOfNextPersianMonth(_ date: Date) -> Date {
+        let start = persian.date(from: persian.dateComponents([.year, .month], from: date)) ?? date
+        return persian.date(byAdding: .month, value: 1, to: start) ?? date.addingTimeInterval(31 * 86_400)
+    }
+
+    /// The first instant of the Gregorian month after the one `date` is in (local time).
+    public func startOfNextGregorianMonth(_ date: Date) -> Date {
+        let start = gregorian.date(from: gregorian.dateComponents([.year, .month], from: date)) ?? date
+        return gregorian.date(byAdding: .month, value: 1, to: start) ?? date.addingTimeInterval(31 * 86_400)
+    }
+}

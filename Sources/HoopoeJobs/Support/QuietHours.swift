@@ -1,0 +1,47 @@
+import Foundation
+
+/// The hours no SMS goes out (default 22:00–08:00 Asia/Tehran). A message due in them is deferred to their end,
+/// never dropped.
+public struct QuietHours: Sendable, Equatable {
+    /// Local hour quiet hours begin (inclusive).
+    public var startHour: Int
+    /// Local hour they end (exclusive). Equal to ``startHour`` means no quiet hours.
+    public var endHour: Int
+
+    /// 22:00–08:00.
+    public static let `default` = QuietHours(startHour: 22, endHour: 8)
+
+    public init(startHour: Int, endHour: Int) {
+        self.startHour = startHour
+        self.endHour = endHour
+    }
+
+    /// Parses `22-8` / `22-08`; `off` or `none` disables quiet hours.
+    /// - Throws: a message saying what is wrong, for ``ConfigurationError``.
+    public init(parsing text: String) throws(ConfigurationProblem) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if trimmed == "off" || trimmed == "none" {
+            self.init(startHour: 0, endHour: 0)
+            return
+        }
+        let parts = trimmed.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces).split(separator: ":").first ?? "") }
+        guard parts.count == 2, let start = parts[0], let end = parts[1], (0...23).contains(start), (0...23).contains(end) else {
+            throw ConfigurationProblem("expected START-END in whole local hours, e.g. 22-08, or off; got \(text)")
+        }
+        self.init(startHour: start, endHour: end)
+    }
+
+    /// True when `date` is inside quiet hours in `calendar`'s zone.
+    public func contains(_ date: Date, in calendar: LocalCalendar) -> Bool {
+        guard startHour != endHour else { return false }
+        let hour = calendar.hourAndMinute(of: date).hour
+        return startHour < endHour ? (startHour..<endHour).contains(hour) : (hour >= startHour || hour < endHour)
+    }
+
+    /// `date` itself when it is outside quiet hours, else the moment they end.
+    public func nextAllowed(after date: Date, in calendar: LocalCalendar) -> Date {
+        guard contains(date, in: calendar) else { return date }
+        let end = calendar.at(hour: endHour, on: date)
+        return end > date ? end : calendar.adding(days: 1, to: end)
+    }
+}

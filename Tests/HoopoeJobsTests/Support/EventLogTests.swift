@@ -1,0 +1,23 @@
+import Foundation
+import HoopoeJSON
+import HoopoeJobs
+import Testing
+
+@Suite("Events stream")
+struct EventLogTests {
+    @Test("events are appended with type, JSON data and time, and the stream stays capped")
+    func emitsAndCaps() async throws {
+        let harness = try await DomainHarness()
+        let log = EventLog(redis: harness.redis, namespace: harness.namespace, maxLength: 100)
+        let at = Date(timeIntervalSince1970: 1_732_345_678.5)
+        for index in 0..<1_000 {
+            try await log.emit("test.happened", ["n": .integer(Int64(index)), "name": .string("علی")], at: at)
+        }
+        let events = try await harness.events("test.happened")
+        #expect(events.last?.data["n"] == .integer(999))
+        #expect(events.last?.data["name"] == .string("علی"))
+        #expect(events.last?.at == 1_732_345_678.5)
+        // MAXLEN ~ trims whole macro nodes: near the cap, far below what was written.
+        #expect(events.count >= 100 && events.count < 300)
+    }
+}

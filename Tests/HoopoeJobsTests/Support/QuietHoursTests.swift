@@ -1,0 +1,38 @@
+import Foundation
+import HoopoeJobs
+import Testing
+
+@Suite("Quiet hours")
+struct QuietHoursTests {
+    let tehran = LocalCalendar.tehran
+
+    /// 2024-11-23 at `hour`:`minute` Tehran time (+03:30).
+    func tehranTime(_ hour: Int, _ minute: Int = 0, day: Int = 23) -> Date {
+        var parts = DateComponents(year: 2024, month: 11, day: day, hour: hour, minute: minute)
+        parts.timeZone = tehran.timeZone
+        return tehran.gregorian.date(from: parts)!
+    }
+
+    @Test("22:00-08:00 Tehran: night is quiet, day is not, and a night message waits until 08:00")
+    func defaultWindow() {
+        let quiet = QuietHours.default
+        #expect(quiet.contains(tehranTime(22), in: tehran))
+        #expect(quiet.contains(tehranTime(3, 30), in: tehran))
+        #expect(quiet.contains(tehranTime(7, 59), in: tehran))
+        #expect(!quiet.contains(tehranTime(8), in: tehran))
+        #expect(!quiet.contains(tehranTime(21, 59), in: tehran))
+        #expect(quiet.nextAllowed(after: tehranTime(23), in: tehran) == tehranTime(8, day: 24))
+        #expect(quiet.nextAllowed(after: tehranTime(2), in: tehran) == tehranTime(8))
+        #expect(quiet.nextAllowed(after: tehranTime(12), in: tehran) == tehranTime(12))
+    }
+
+    @Test("parsing: 13-15 is a daytime window, off disables, nonsense is refused with the reason")
+    func parsing() throws {
+        let daytime = try QuietHours(parsing: "13-15")
+        #expect(daytime.contains(tehranTime(14), in: tehran))
+        #expect(!daytime.contains(tehranTime(15), in: tehran))
+        #expect(!(try QuietHours(parsing: "off")).contains(tehranTime(23), in: tehran))
+        #expect(throws: ConfigurationProblem.self) { try QuietHours(parsing: "22") }
+        #expect(throws: ConfigurationProblem.self) { try QuietHours(parsing: "25-08") }
+    }
+}
