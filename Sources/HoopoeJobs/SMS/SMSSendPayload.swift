@@ -1,0 +1,53 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+
+/// The payload of `sms.send` (jobs/schemas/sms.send.schema.json): the one way any job or service sends an SMS.
+///
+/// Other jobs (expiration and low-credit reminders, gift reminders) build one of these and enqueue it with
+/// ``enqueue(on:)``; services write the same JSON. `message_id` makes a message idempotent: the same id is
+/// enqueued at most once (30 days) and sent at most once.
+public struct SMSSendPayload: Codable, Sendable, Equatable {
+    /// Caller-chosen, unique per message, e.g. `reminder.expiration:42:1735689600:3`. The idempotency key.
+    public var messageID: String
+    /// The recipient, `09…`, `+98…` or `0098…`.
+    public var phone: String
+    /// A logical template name from the SMS templates file (jobs/sms_templates.yaml), e.g. `expiration_reminder`.
+    public var template: String
+    /// Kavenegar token values by name: `token`, `token2`, `token3` (no spaces), `token10` (≤ 5 spaces, names),
+    /// `token20` (≤ 8 spaces). The templates file maps them onto IPPanel pattern parameters.
+    public var tokens: [String: String]
+    /// The user the message is about, carried into the `sms.*` events.
+    public var userID: String?
+    /// Why it is sent (`reminder.expiration`, `reminder.low_credit`, `gift.reminder`, …), carried into the events.
+    public var purpose: String?
+
+    enum CodingKeys: String, CodingKey {
+        case messageID = "message_id", phone, template, tokens, userID = "user_id", purpose
+    }
+
+    public init(messageID: String, phone: String, template: String, tokens: [String: String], userID: String? = nil, purpose: String? = nil) {
+        self.messageID = messageID
+        self.phone = phone
+        self.template = template
+        self.tokens = tokens
+        self.userID = userID
+        self.purpose = purpose
+    }
+
+    /// The job type that sends it.
+    public static let jobType = "sms.send"
+
+    /// Enqueues an `sms.send` job for this message, at most once per `message_id` (30 days).
+    /// - Parameters:
+    ///   - jobs: the engine.
+    ///   - queue: the queue (default `default`).
+    ///   - runAt: send no earlier than this (nil: now).
+    /// - Returns: the engine's answer; ``EnqueueResult/alreadyEnqueued(existingID:)`` when this id was enqueued before.
+    @discardableResult
+    public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil) async throws -> EnqueueResult {
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
+        return try await jobs.enqueue(type: Self.jobType, payload: json, options: EnqueueOptions(
+            queue: queue, runAt: runAt, onceKey: "sms:\(messageID)", onceFor: .seconds(30 * 86_400)))
+    }
+}

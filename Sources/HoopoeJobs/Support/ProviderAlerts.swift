@@ -1,0 +1,63 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Providers
+import Redis
+
+/// Raises the operator alerts providers.md asks for (`ALERT`: credit exhausted, key revoked, template missing):
+/// one `provider.alert` event per provider and code per window, however many jobs hit the same problem.
+public struct ProviderAlerts: Sendable {
+    let services: DomainServices
+    /// How long one alert silences the same provider+code (default 1 hour).
+    public let window: Duration
+
+    public init(services: DomainServices, window: Duration = .seconds(3600)) {
+        self.services = services
+        self.window = window
+    }
+
+    /// Emits `provider.alert {provider, code, message, operation}` unless the same provider+code was raised within
+    /// the window. Returns true when this call raised it.
+    @discardableResult
+    public func raise(provider: String, code: String, message: String, operation: String) async throws -> Bool {
+        let key = services.key("{alerts}:\(provider):\(code)")
+        let seconds = Int(window.components.seconds)
+        let set = try await services.jobs.redis.send("SET", key, "1", "NX", "EX", String(max(1, seconds)))
+        guard set.string == "OK" else { return false }
+        try await services.events.emit("provider.alert", [
+            "provider": .string(provider), "code": .string(code), "message": .string(message), "operation": .string(operation),
+        ], at: try await services.clock.now())
+        return true
+    }
+}
+
+/// How a failed provider call becomes the job's verdict (providers.md §1): retry with the provider's delay,
+/// fail for good, or raise an alert and park (retry later) or fail.
+public struct ProviderFailurePolicy: Sendable {
+    /// How long a job waits after an `ALERT` that an operator must fix (credit, key, template) before it tries
+    /// again. Default 15 minutes.
+    public var alertParkDelay: Duration
+
+    public init(alertParkDelay: Duration = .seconds(900)) {
+        self.alertParkDelay = alertParkDelay
+    }
+
+    /// The job failure for `error`; raises the alert first when the disposition asks for one.
+    public func failure(for error: ProviderError, alerts: ProviderAlerts) async -> JobFailure {
+        switch error.disposition {
+        case .retry(let after?):
+            return .retry(error.description, at: Date().addingTimeInterval(Double(after.components.seconds)).timeIntervalSince1970)
+        case .retry(nil):
+            return .retry(error.description)
+        case .permanent:
+            return .permanent(error.description)
+        case .alert(let requeue):
+            _ = try? await alerts.raise(provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
+            if requeue {
+                return .retry("alert, parked until fixed: \(error.description)",
+                              at: Date().addingTimeInterval(Double(alertParkDelay.components.seconds)).timeIntervalSince1970)
+            }
+            return .permanent("alert: \(error.description)")
+        }
+    }
+}
