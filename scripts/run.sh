@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: a local Redis (unless REDIS_URL is set), then a worker and the scheduler against it.
+# `make run`: a local Redis (unless REDIS_URL is set), then a worker and the scheduler against it. Without provider
+# keys in the environment (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY) it also starts the local fake providers
+# (`hoopoe dev fake-providers`) and points the worker at them, so the domain jobs run and no SMS leaves the machine.
 # Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started.
 #   HOOPOE_BIN       the hoopoe binary (default .build/release/hoopoe)
 #   HOOPOE_DATA_DIR  where the local Redis keeps its data and the logs go (default: the project folder)
@@ -44,12 +46,26 @@ fi
 echo "[hoopoe] REDIS_URL=$REDIS_URL"
 "$HOOPOE" ping || exit 1
 
+if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
+  fifo="$LOGS/fake-providers.out"
+  rm -f "$fifo"
+  "$HOOPOE" dev fake-providers --port 0 >"$fifo" 2>>"$LOGS/fake-providers.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [ "$(grep -c '_API_KEY=' "$fifo" 2>/dev/null)" = 3 ] && break; sleep 0.05; done
+  while IFS= read -r line; do
+    case "$line" in *=*) export "${line?}" ;; esac
+  done <"$fifo"
+  export IPPANEL_FROM_NUMBER="${IPPANEL_FROM_NUMBER:-+983000505}"
+  export RECEIPT_BASE_URL="${RECEIPT_BASE_URL:-http://localhost/receipt}"
+  echo "[hoopoe] no provider keys set: using the local fake providers ($KAVENEGAR_BASE_URL …); no SMS leaves this machine"
+fi
+
 "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" >>"$LOGS/worker.log" 2>&1 &
 pids+=($!)
 "$HOOPOE" scheduler >>"$LOGS/scheduler.log" 2>&1 &
 pids+=($!)
-echo "[hoopoe] worker (pid ${pids[0]}) log: $LOGS/worker.log"
-echo "[hoopoe] scheduler (pid ${pids[1]}) log: $LOGS/scheduler.log"
+echo "[hoopoe] worker (pid ${pids[-2]}) log: $LOGS/worker.log"
+echo "[hoopoe] scheduler (pid ${pids[-1]}) log: $LOGS/scheduler.log"
 echo "[hoopoe] try, in another shell:"
 echo "    export REDIS_URL=$REDIS_URL"
 echo "    $HOOPOE enqueue diag.record --payload '{\"key\":\"hello\",\"member\":\"world\"}' && redis-cli -u \$REDIS_URL smembers hello"
