@@ -20,8 +20,8 @@ final class CLIHarness: Sendable {
     }
 
     /// Runs `hoopoe <arguments>` to the end; returns its exit status and everything it printed.
-    func run(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: String) {
-        let process = try ChildProcess(BuiltProducts.hoopoe, arguments, environment: try environment)
+    func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: String) {
+        let process = try ChildProcess(BuiltProducts.hoopoe, arguments, environment: try environment.merging(extra) { $1 })
         guard let status = await process.wait(timeout: timeout) else {
             throw TestSupportError("hoopoe \(arguments.joined(separator: " ")) did not finish within \(timeout): \(process.output)")
         }

@@ -1,0 +1,21 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `hoopoe worker` refuses a domain setting it cannot use before it touches Redis: exit 78 (EX_CONFIG) and a
+/// message naming the variable, never echoing a secret.
+@Suite struct WorkerConfigurationTests {
+    @Test(arguments: [
+        (["SMS_DRY_RUN": "maybe"], "SMS_DRY_RUN"),
+        (["HOOPOE_TIME_ZONE": "Asia/Atlantis"], "HOOPOE_TIME_ZONE"),
+        (["IPPANEL_API_KEY": "secret-ippanel-key"], "IPPANEL_FROM_NUMBER"),
+        (["KAVENEGAR_API_KEY": "secret-kavenegar-key", "KAVENEGAR_BASE_URL": "api.kavenegar.com"], "KAVENEGAR_BASE_URL"),
+    ])
+    func badSettingStopsStartUpNamingTheVariable(environment: [String: String], key: String) async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["worker"], environment: environment, timeout: .seconds(15))
+        #expect(status == 78, "\(output)")
+        #expect(output.contains(key), "\(output)")
+        #expect(!output.contains("secret-"), "no API key in the output: \(output)")
+    }
+}
