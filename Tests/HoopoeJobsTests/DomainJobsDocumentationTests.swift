@@ -1,0 +1,48 @@
+import Foundation
+import HoopoeCore
+import HoopoeJobs
+import TestSupport
+import Testing
+
+/// Every domain job type the worker registers is documented where users look (jobs/README.md): a description in
+/// jobs/types/, a JSON Schema, and a sample payload that the schema accepts (checked with Python's jsonschema, the
+/// validator other services use).
+@Suite struct DomainJobsDocumentationTests {
+    let root = BuiltProducts.projectRoot.appendingPathComponent("jobs")
+
+    func registeredTypes() async throws -> [String] {
+        let harness = try await DomainHarness()
+        var registry = JobRegistry()
+        DomainJobs.register(into: &registry, services: try harness.services())
+        return registry.types
+    }
+
+    @Test func everyTypeHasDescriptionSchemaSampleAndReadmeRow() async throws {
+        let types = try await registeredTypes()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for type in types {
+            for file in ["types/\(type).md", "schemas/\(type).schema.json", "samples/\(type).json"] {
+                #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "jobs/\(file) is missing")
+            }
+            #expect(readme.contains("`\(type)`"), "jobs/README.md has no row for \(type)")
+        }
+    }
+
+    @Test func everySampleValidatesAgainstItsSchema() async throws {
+        let types = try await registeredTypes()
+        let check = """
+            import json, sys, jsonschema
+            root = sys.argv[1]
+            for t in sys.argv[2:]:
+                schema = json.load(open(f"{root}/schemas/{t}.schema.json"))
+                jsonschema.Draft202012Validator.check_schema(schema)
+                jsonschema.validate(json.load(open(f"{root}/samples/{t}.json")), schema)
+                # A payload missing every field must be refused, or the schema checks nothing.
+                if schema.get("required"):
+                    assert not jsonschema.Draft202012Validator(schema).is_valid({}), t
+            print("ok", len(sys.argv) - 2)
+            """
+        let checker = try ChildProcess("/usr/bin/env", ["python3", "-c", check, root.path] + types)
+        #expect(await checker.wait(timeout: .seconds(60)) == 0, "\(checker.output)")
+    }
+}
