@@ -8,6 +8,8 @@ public enum DomainJobs {
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
         _ = services
         _ = registry
+        registry.register(SMSSendJob(services: services))
+        registry.register(SMSDeliveryPollJob(services: services))
     }
 
     /// Builds the services of one worker process from its settings.

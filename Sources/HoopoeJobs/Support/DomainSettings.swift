@@ -11,6 +11,8 @@ public struct DomainSettings: Sendable {
     public var eventsMaxLength: Int
     /// `HOOPOE_CLOCK_KEY`: a Redis key holding "now" for simulations and tests (``DomainClock``); unset in production.
     public var clockKey: String?
+    /// SMS: templates, provider order, quiet hours, daily cap, delivery polling (``SMSSettings``).
+    public var sms: SMSSettings = SMSSettings()
 
     public init(providers: ProviderSettings = ProviderSettings(), timeZone: TimeZone = LocalCalendar.tehran.timeZone,
                 eventsMaxLength: Int = 100_000, clockKey: String? = nil) {
@@ -30,5 +32,6 @@ public struct DomainSettings: Sendable {
         }
         eventsMaxLength = try env.integer("HOOPOE_EVENTS_MAXLEN", default: 100_000, in: 100...100_000_000)
         clockKey = env.string("HOOPOE_CLOCK_KEY")
+        sms = try SMSSettings(environment: env)
     }
 }

@@ -54,6 +54,7 @@ final class DomainHarness: Sendable {
                 "IPPANEL_FROM_NUMBER": "+983000505",
                 "BREVO_API_KEY": "xkeysib-fake-reseller-key", "BREVO_BASE_URL": fakes.brevoBaseURL,
                 "RECEIPT_BASE_URL": "https://kamva.ir/email/receipt",
+                "SMS_TEMPLATES_FILE": BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path,
             ].merging(environment) { $1 }
         }
     }

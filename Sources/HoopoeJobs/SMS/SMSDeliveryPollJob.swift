@@ -1,0 +1,188 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Logging
+import Providers
+import Redis
+
+/// `sms.delivery_poll` (periodic, every minute from jobs/schedule.yaml): asks the providers how the sent messages
+/// did and emits `sms.status` on every change (jobs/types/sms.delivery_poll.md).
+///
+/// Due messages are claimed 500 at a time (one Kavenegar `sms/status` call per claim, the provider's limit), so n due
+/// messages cost ceil(n/500) calls a round; IPPanel is asked per bulk. Claiming moves a message's next-poll time
+/// forward in the same Lua call, so overlapping poll jobs split the work instead of doubling it.
+public struct SMSDeliveryPollJob: JobHandler {
+    /// The scheduler's tick payload `{tick: <unix seconds>}`; other keys are ignored.
+    public struct Payload: Codable, Sendable, Equatable {
+        public var tick: Int64?
+        public init(tick: Int64? = nil) { self.tick = tick }
+    }
+
+    public static let type = "sms.delivery_poll"
+
+    /// The next tick comes within a minute: one quick retry at most, never a pile-up.
+    public var maxAttempts: Int { 2 }
+    public var retryPolicy: RetryPolicy { .fixed(20) }
+    public var timeout: Duration { .seconds(240) }
+
+    /// How long a claim lasts before a message is polled again by someone else (domain seconds).
+    static let claimLease: Double = 600
+    /// Wait before re-polling messages whose status call failed.
+    static let failedCallDelay: Double = 60
+
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        let ledger = SMSLedger(services: services)
+        let now = try await services.clock.now()
+        let batch = SMSSettings.statusBatchSize
+        while true {
+            let ids = try await ledger.claimDue(now: now, limit: batch, leaseUntil: now.addingTimeInterval(Self.claimLease))
+            if ids.isEmpty { break }
+            try await poll(ids, now: now, ledger: ledger, logger: context.logger)
+            if ids.count < batch { break }
+        }
+        try await checkCredit(now: now, ledger: ledger, logger: context.logger)
+    }
+
+    /// Polls one claimed batch and records the results.
+    private func poll(_ ids: [String], now: Date, ledger: SMSLedger, logger: Logger) async throws {
+        let records = try await ledger.records(ids)
+        var updates: [SMSLedger.StatusUpdate] = []
+        var kavenegar: [SMSLedger.Record] = []
+        var ippanel: [SMSLedger.Record] = []
+        for (id, record) in zip(ids, records) {
+            guard let record, let sentAt = record.sentAt else {
+                // No record (expired after 30 days, or removed): drop it from the poll set.
+                updates.append(.init(messageID: id, state: "expired", rawStatus: "", isFinal: true, nextPoll: now, countsAsPoll: false))
+                continue
+            }
+            if now.timeIntervalSince1970 - sentAt >= SMSSettings.pollWindow {
+                updates.append(.init(messageID: id, state: DeliveryState.expired.rawValue, rawStatus: "no final status within 48 h",
+                                     isFinal: true, nextPoll: now, countsAsPoll: false))
+                continue
+            }
+            switch record.provider {
+            case ProviderName.kavenegar.rawValue: kavenegar.append(record)
+            case ProviderName.ippanel.rawValue: ippanel.append(record)
+            case ProviderName.dryRun.rawValue:
+                updates.append(.init(messageID: id, state: DeliveryState.delivered.rawValue, rawStatus: "dry-run", isFinal: true,
+                                     nextPoll: now, countsAsPoll: true))
+            default:
+                updates.append(.init(messageID: id, state: DeliveryState.expired.rawValue, rawStatus: "unknown provider \(record.provider ?? "")",
+                                     isFinal: true, nextPoll: now, countsAsPoll: false))
+            }
+        }
+        updates += await pollKavenegar(kavenegar, now: now, ledger: ledger, logger: logger)
+        updates += await pollIPPanel(ippanel, now: now, ledger: ledger, logger: logger)
+        let changed = try await ledger.apply(updates, now: now)
+        guard !changed.isEmpty else { return }
+        let providerOf = Dictionary(zip(ids, records.map { $0?.provider ?? "" }), uniquingKeysWith: { first, _ in first })
+        _ = try await services.jobs.redis.pipeline(changed.map { update in
+            services.events.command("sms.status", [
+                "message_id": .string(update.messageID), "provider": .string(providerOf[update.messageID] ?? ""),
+                "state": .string(update.state), "raw_status": .string(update.rawStatus),
+            ], at: now)
+        })
+    }
+
+    private func pollKavenegar(_ records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async -> [SMSLedger.StatusUpdate] {
+        guard !records.isEmpty else { return [] }
+        guard let client = services.providers.kavenegar else {
+            try? await ledger.reschedule(records.map(\.messageID), at: now.addingTimeInterval(SMSSettings.maximumPollInterval))
+            logger.warning("sms.delivery_poll: \(records.count) Kavenegar message(s) to poll but KAVENEGAR_API_KEY is not set")
+            return []
+        }
+        let ids = records.flatMap(\.providerIDs).compactMap { Int64($0) }
+        do {
+            let statuses = try await client.status(messageIDs: ids)
+            var byID: [String: DeliveryStatus] = [:]
+            for status in statuses {
+                byID[String(status.messageID)] = DeliveryStatus(
+                    provider: .kavenegar, messageID: String(status.messageID), state: status.deliveryState,
+                    rawCode: String(status.status), statusText: status.statusText)
+            }
+            return records.map { update(for: $0, statuses: $0.providerIDs.map { byID[$0] }, now: now) }
+        } catch {
+            await callFailed(error, records: records, now: now, ledger: ledger, logger: logger)
+            return []
+        }
+    }
+
+    private func pollIPPanel(_ records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async -> [SMSLedger.StatusUpdate] {
+        guard !records.isEmpty else { return [] }
+        guard let client = services.providers.ippanel else {
+            try? await ledger.reschedule(records.map(\.messageID), at: now.addingTimeInterval(SMSSettings.maximumPollInterval))
+            logger.warning("sms.delivery_poll: \(records.count) IPPanel message(s) to poll but IPPANEL_API_KEY is not set")
+            return []
+        }
+        var updates: [SMSLedger.StatusUpdate] = []
+        for record in records {
+            do {
+                let statuses = try await client.deliveryStatus(of: record.providerIDs)
+                let byID = Dictionary(statuses.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
+                updates.append(update(for: record, statuses: record.providerIDs.map { byID[$0] }, now: now))
+            } catch {
+                await callFailed(error, records: [record], now: now, ledger: ledger, logger: logger)
+            }
+        }
+        return updates
+    }
+
+    /// One message's new state from its provider ids' statuses: not final while any id is not final (or missing),
+    /// else delivered when all are, else the first failure.
+    func update(for record: SMSLedger.Record, statuses: [DeliveryStatus?], now: Date) -> SMSLedger.StatusUpdate {
+        let raw = statuses.map { $0?.rawCode ?? "missing" }.joined(separator: ",")
+        let states = statuses.map { $0?.state ?? .unknown }
+        let state: DeliveryState
+        if states.isEmpty {
+            state = .unknown
+        } else if let open = states.first(where: { !$0.isFinal }) {
+            state = open
+        } else {
+            state = states.first { $0 != .delivered } ?? .delivered
+        }
+        let polls = record.polls + 1
+        let interval = min(SMSSettings.maximumPollInterval, SMSSettings.firstPollDelay * pow(2, Double(min(polls - 1, 10))))
+        let deadline = (record.sentAt ?? now.timeIntervalSince1970) + SMSSettings.pollWindow
+        let next = min(now.timeIntervalSince1970 + interval, deadline)
+        return .init(messageID: record.messageID, state: state.rawValue, rawStatus: raw, isFinal: state.isFinal,
+                     nextPoll: Date(timeIntervalSince1970: next), countsAsPoll: true)
+    }
+
+    /// A status call failed: the messages are polled again in a minute; an account problem raises its alert.
+    private func callFailed(_ error: any Error, records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async {
+        logger.warning("sms.delivery_poll: status call failed, polling \(records.count) message(s) again later", metadata: ["error": "\(error)"])
+        if let error = error as? ProviderError, error.disposition.isAlert {
+            _ = try? await ProviderAlerts(services: services).raise(
+                provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
+        }
+        try? await ledger.reschedule(records.map(\.messageID), at: now.addingTimeInterval(Self.failedCallDelay))
+    }
+
+    /// Reads the Kavenegar credit at most every `SMS_CREDIT_CHECK_MINUTES` and raises one `provider.alert`
+    /// (code `credit_low`) when it is below `KAVENEGAR_CREDIT_FLOOR`, before sends start failing with `418`.
+    private func checkCredit(now: Date, ledger: SMSLedger, logger: Logger) async throws {
+        let settings = services.settings.sms
+        guard let client = services.providers.kavenegar, settings.creditCheckInterval > 0 else { return }
+        guard try await ledger.creditCheckDue(now: now, interval: settings.creditCheckInterval) else { return }
+        do {
+            let info = try await client.accountInfo()
+            try await ledger.recordCredit(info.remainingCredit)
+            if info.remainingCredit < Int64(settings.creditFloor) {
+                try await ProviderAlerts(services: services).raise(
+                    provider: ProviderName.kavenegar.rawValue, code: "credit_low",
+                    message: "remaining credit \(info.remainingCredit) Rial is below KAVENEGAR_CREDIT_FLOOR \(settings.creditFloor)",
+                    operation: "account/info")
+            }
+        } catch let error as ProviderError {
+            logger.warning("sms.delivery_poll: could not read the Kavenegar credit", metadata: ["error": "\(error)"])
+            if error.disposition.isAlert {
+                _ = try? await ProviderAlerts(services: services).raise(
+                    provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
+            }
+        }
+    }
+}

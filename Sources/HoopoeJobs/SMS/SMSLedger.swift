@@ -1,0 +1,235 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+
+/// What Hoopoe remembers about each SMS, in Redis (jobs/types/sms.send.md lists the keys):
+///
+/// - `{sms}:msg:<message_id>` — a hash per message: `state` (`sent`, `failed`, `unknown`), `provider`,
+///   `provider_ids`, `sent_at`, `delivery` (the delivery state), `raw_status`, `polls`, `user_id`, `purpose`,
+///   `unknown_outcomes`, `announced`. Kept 30 days. It is the idempotency record: once it says `sent`, no run of
+///   the message sends again.
+/// - `{sms}:poll` — a sorted set: message id → next poll time (domain Unix seconds).
+/// - `{sms}:cap:<09…>:<yyyy-mm-dd>` — the message ids sent to one recipient on one local day (2 days).
+/// - `{sms}:lock:<message_id>` — held (2 minutes) by the one run that is sending a message.
+/// - `{sms}:credit` — `checked_at`, `remaining`: the last Kavenegar credit read.
+///
+/// Times are domain times (``DomainClock``), so polling follows a simulated clock in tests.
+public struct SMSLedger: Sendable {
+    let services: DomainServices
+    var redis: RedisClient { services.jobs.redis }
+
+    public init(services: DomainServices) { self.services = services }
+
+    // MARK: Keys
+
+    public func messageKey(_ messageID: String) -> String { services.key("{sms}:msg:\(messageID)") }
+    public var pollKey: String { services.key("{sms}:poll") }
+    public func capKey(phone: String, day: String) -> String { services.key("{sms}:cap:\(phone):\(day)") }
+    public func lockKey(_ messageID: String) -> String { services.key("{sms}:lock:\(messageID)") }
+    public var creditKey: String { services.key("{sms}:credit") }
+
+    // MARK: Messages
+
+    /// One message's record.
+    public struct Record: Sendable, Equatable {
+        public var messageID: String
+        /// `sent`, `failed` or `unknown` (gave up after sends with an unknown outcome).
+        public var state: String?
+        public var provider: String?
+        public var providerIDs: [String]
+        public var sentAt: Double?
+        /// A ``Providers/DeliveryState`` raw value.
+        public var delivery: String?
+        public var rawStatus: String?
+        public var polls: Int
+        public var userID: String?
+        public var purpose: String?
+        public var unknownOutcomes: Int
+        /// True once `sms.sent` was emitted.
+        public var announced: Bool
+
+        init(messageID: String, fields: [String: String]) {
+            self.messageID = messageID
+            state = fields["state"]
+            provider = fields["provider"]
+            providerIDs = (fields["provider_ids"] ?? "").split(separator: ",").map(String.init)
+            sentAt = fields["sent_at"].flatMap(Double.init)
+            delivery = fields["delivery"]
+            rawStatus = fields["raw_status"]
+            polls = fields["polls"].flatMap { Int($0) } ?? 0
+            userID = fields["user_id"].flatMap { $0.isEmpty ? nil : $0 }
+            purpose = fields["purpose"].flatMap { $0.isEmpty ? nil : $0 }
+            unknownOutcomes = fields["unknown_outcomes"].flatMap { Int($0) } ?? 0
+            announced = fields["announced"] == "1"
+        }
+    }
+
+    /// The record of `messageID`, or nil when Hoopoe never tried to send it (or forgot it after 30 days).
+    public func record(_ messageID: String) async throws -> Record? {
+        let reply = try await redis.send("HGETALL", messageKey(messageID))
+        let fields = Self.pairs(reply)
+        return fields.isEmpty ? nil : Record(messageID: messageID, fields: fields)
+    }
+
+    /// Records that `provider` accepted the message (before the job reports success), and schedules its first
+    /// delivery poll ``SMSSettings/firstPollDelay`` after `sentAt`.
+    public func recordSent(
+        messageID: String, provider: String, providerIDs: [String], sentAt: Date, userID: String?, purpose: String?
+    ) async throws {
+        let key = messageKey(messageID)
+        let sent = sentAt.timeIntervalSince1970
+        _ = try await redis.transaction([
+            RedisCommand("HSET", [
+                key, "state", "sent", "provider", provider, "provider_ids", providerIDs.joined(separator: ","),
+                "sent_at", Self.format(sent), "delivery", "pending", "raw_status", "", "polls", "0",
+                "user_id", userID ?? "", "purpose", purpose ?? "",
+            ]),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+            RedisCommand("ZADD", pollKey, Self.format(sent + SMSSettings.firstPollDelay), messageID),
+        ])
+    }
+
+    /// Marks `sms.sent` as emitted.
+    public func markAnnounced(_ messageID: String) async throws {
+        _ = try await redis.send("HSET", messageKey(messageID), "announced", "1")
+    }
+
+    /// Records that the message will never be sent (`failed`) or that Hoopoe gave up after unknown outcomes
+    /// (`unknown`), so later runs do not try again.
+    public func recordGivenUp(messageID: String, state: String, reason: String, userID: String?, purpose: String?) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction([
+            RedisCommand("HSET", [key, "state", state, "reason", reason, "user_id", userID ?? "", "purpose", purpose ?? ""]),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+    }
+
+    /// Counts one send whose outcome is unknown; returns how many there have been for this message.
+    public func noteUnknownOutcome(_ messageID: String) async throws -> Int {
+        let key = messageKey(messageID)
+        let replies = try await redis.transaction([
+            RedisCommand("HINCRBY", key, "unknown_outcomes", "1"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+        return replies.first?.int ?? 1
+    }
+
+    // MARK: Lock and daily cap
+
+    /// Takes the message's send lock for `seconds` (real time); false when another run holds it.
+    public func lock(_ messageID: String, token: String, seconds: Int = 120) async throws -> Bool {
+        try await redis.send("SET", lockKey(messageID), token, "NX", "EX", String(seconds)).string == "OK"
+    }
+
+    /// Releases the lock if `token` holds it.
+    public func unlock(_ messageID: String, token: String) async throws {
+        _ = try await redis.run(SMSLedgerScripts.unlock, keys: [lockKey(messageID)], arguments: [token])
+    }
+
+    /// Takes a daily slot of the recipient for this message; false when `cap` messages already went today.
+    public func reserveDailySlot(phone: String, day: String, messageID: String, cap: Int) async throws -> Bool {
+        let reply = try await redis.run(
+            SMSLedgerScripts.reserveDailySlot, keys: [capKey(phone: phone, day: day)],
+            arguments: [messageID, String(cap), String(2 * 86_400)])
+        return reply.int == 1
+    }
+
+    /// Gives a slot back (the message failed for good, nothing went out).
+    public func releaseDailySlot(phone: String, day: String, messageID: String) async throws {
+        _ = try await redis.send("SREM", capKey(phone: phone, day: day), messageID)
+    }
+
+    /// The message ids counted against a recipient's day.
+    public func dailySlots(phone: String, day: String) async throws -> Set<String> {
+        Set((try await redis.send("SMEMBERS", capKey(phone: phone, day: day)).array ?? []).compactMap(\.string))
+    }
+
+    // MARK: Polling
+
+    /// Claims up to `limit` messages due at `now`, leasing them until `leaseUntil`.
+    public func claimDue(now: Date, limit: Int, leaseUntil: Date) async throws -> [String] {
+        let reply = try await redis.run(
+            SMSLedgerScripts.claimDue, keys: [pollKey],
+            arguments: [Self.format(now.timeIntervalSince1970), String(limit), Self.format(leaseUntil.timeIntervalSince1970)])
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    /// The records of `ids` (nil for a message whose record is gone), in one round trip.
+    public func records(_ ids: [String]) async throws -> [Record?] {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", messageKey($0)) })
+        return zip(ids, replies).map { id, reply in
+            let fields = Self.pairs(reply)
+            return fields.isEmpty ? nil : Record(messageID: id, fields: fields)
+        }
+    }
+
+    /// One poll result to record.
+    public struct StatusUpdate: Sendable {
+        public var messageID: String
+        public var state: String
+        public var rawStatus: String
+        public var isFinal: Bool
+        public var nextPoll: Date
+        /// False when the provider was not asked (the update only reschedules or expires the message).
+        public var countsAsPoll: Bool
+    }
+
+    /// Records poll results in one round trip; returns the updates whose state changed.
+    public func apply(_ updates: [StatusUpdate], now: Date) async throws -> [StatusUpdate] {
+        let replies = try await redis.pipeline(SMSLedgerScripts.applyStatus, calls: updates.map { update in
+            (keys: [messageKey(update.messageID), pollKey], arguments: [
+                update.messageID, update.state, update.rawStatus, update.isFinal ? "1" : "0",
+                Self.format(update.nextPoll.timeIntervalSince1970), Self.format(now.timeIntervalSince1970),
+                update.countsAsPoll ? "1" : "0",
+            ])
+        })
+        if let error = replies.compactMap(\.errorMessage).first { throw SMSLedgerError(message: error) }
+        return zip(updates, replies).filter { $1.int == 1 }.map(\.0)
+    }
+
+    /// Puts claimed messages back to be polled at `at` (a provider call failed; no poll is counted).
+    public func reschedule(_ ids: [String], at: Date) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await redis.pipeline(ids.map { RedisCommand("ZADD", pollKey, "XX", Self.format(at.timeIntervalSince1970), $0) })
+    }
+
+    /// The next poll time of a message, nil when it is no longer polled.
+    public func nextPoll(_ messageID: String) async throws -> Date? {
+        try await redis.send("ZSCORE", pollKey, messageID).double.map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// True (and marked done) when the credit check is due.
+    public func creditCheckDue(now: Date, interval: Double) async throws -> Bool {
+        try await redis.run(
+            SMSLedgerScripts.creditCheckDue, keys: [creditKey],
+            arguments: [Self.format(now.timeIntervalSince1970), Self.format(interval)]).int == 1
+    }
+
+    /// Stores the last credit read.
+    public func recordCredit(_ remaining: Int64) async throws {
+        _ = try await redis.send("HSET", creditKey, "remaining", String(remaining))
+    }
+
+    // MARK: Helpers
+
+    static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+
+    static func pairs(_ reply: RedisReply) -> [String: String] {
+        let items = reply.array ?? []
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let key = items[index].string { fields[key] = items[index + 1].string ?? "" }
+            index += 2
+        }
+        return fields
+    }
+}
+
+/// A ledger script failed in Redis.
+struct SMSLedgerError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "sms ledger: \(message)" }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Logging
+import Providers
+
+/// `sms.send`: the single path for SMS (jobs/types/sms.send.md).
+///
+/// Order of work, each step for a reason:
+/// 1. check the payload (template, phone, token rules) — a message a provider would refuse fails now, for good;
+/// 2. read the ledger — a message a provider already accepted is never sent again (idempotency by `message_id`);
+/// 3. quiet hours — a send due in them is re-enqueued for their end and this job is discarded (no attempt burnt);
+/// 4. take the per-message lock — two runs of one message never send at the same moment;
+/// 5. the recipient's daily cap — over it, the send moves to the next local day the same way;
+/// 6. the providers in the configured order, falling back on a retryable failure or an alert;
+/// 7. record the message for delivery polling, then emit `sms.sent`.
+public struct SMSSendJob: JobHandler {
+    public typealias Payload = SMSSendPayload
+    public static let type = SMSSendPayload.jobType
+
+    /// 12 attempts 30 s … 1 h apart (about 6 h in all): a reminder older than that is not worth sending late.
+    public var maxAttempts: Int { 12 }
+    public var retryPolicy: RetryPolicy { .exponential(base: 30, limit: 3600) }
+    /// Two providers with a 15 s limit each, with room to spare.
+    public var timeout: Duration { .seconds(120) }
+
+    let services: DomainServices
+    let failurePolicy = ProviderFailurePolicy()
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: SMSSendPayload, context: JobContext) async throws {
+        let settings = services.settings.sms
+        let ledger = SMSLedger(services: services)
+        let checked: SMSPayloadCheck.Checked
+        switch SMSPayloadCheck.check(payload, templates: settings.templates) {
+        case .success(let value): checked = value
+        case .failure(let problem):
+            try await emitFailed(payload, reason: "invalid payload: \(problem.message)")
+            throw JobFailure.permanent("invalid sms.send payload: \(problem.message)")
+        }
+        if try await finishedBefore(payload, ledger: ledger) { return }
+
+        let now = try await services.clock.now()
+        if settings.quietHours.contains(now, in: services.calendar) {
+            let end = settings.quietHours.nextAllowed(after: now, in: services.calendar)
+            try await deferSend(payload, until: end, now: now, reason: "quiet hours \(settings.quietHours.startHour)-\(settings.quietHours.endHour)", context: context)
+        }
+
+        let token = context.id + ":" + String(context.attempt)
+        guard try await ledger.lock(payload.messageID, token: token) else {
+            throw JobFailure.retry("another run is sending message \(payload.messageID)", at: Date().timeIntervalSince1970 + 30)
+        }
+        do {
+            try await sendLocked(payload, checked: checked, now: now, ledger: ledger, context: context)
+            try? await ledger.unlock(payload.messageID, token: token)
+        } catch {
+            try? await ledger.unlock(payload.messageID, token: token)
+            throw error
+        }
+    }
+
+    /// True when the ledger says this message is done: sent (emitting `sms.sent` if a crash lost it) or given up.
+    private func finishedBefore(_ payload: SMSSendPayload, ledger: SMSLedger) async throws -> Bool {
+        guard let record = try await ledger.record(payload.messageID), let state = record.state else { return false }
+        switch state {
+        case "sent":
+            if !record.announced {
+                try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger)
+            }
+            return true
+        case "failed", "unknown":
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func sendLocked(
+        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, ledger: SMSLedger, context: JobContext
+    ) async throws {
+        // Another run may have sent it between the first read and the lock.
+        if try await finishedBefore(payload, ledger: ledger) { return }
+        let settings = services.settings.sms
+        let day = Self.dayString(now, calendar: services.calendar)
+        if settings.dailyCap > 0 {
+            let allowed = try await ledger.reserveDailySlot(
+                phone: checked.nationalPhone, day: day, messageID: payload.messageID, cap: settings.dailyCap)
+            if !allowed {
+                let tomorrow = services.calendar.startOfDay(services.calendar.adding(days: 1, to: services.calendar.startOfDay(now)))
+                let next = settings.quietHours.nextAllowed(after: tomorrow, in: services.calendar)
+                try await deferSend(payload, until: next, now: now, reason: "daily cap of \(settings.dailyCap) SMS for this recipient reached", context: context)
+            }
+        }
+
+        let senders = senders(for: payload, checked: checked)
+        guard !senders.isEmpty else {
+            throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
+        }
+        var failures: [ProviderError] = []
+        for (sender, message) in senders {
+            let receipt: SMSReceipt
+            do {
+                receipt = try await sender.sendTemplate(message)
+            } catch let error as ProviderError {
+                if error.outcomeUnknown {
+                    try await unknownOutcome(error, payload: payload, ledger: ledger, context: context)
+                }
+                switch error.disposition {
+                case .permanent:
+                    try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
+                    throw JobFailure.permanent(error.description)
+                case .alert:
+                    _ = try? await ProviderAlerts(services: services).raise(
+                        provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
+                    failures.append(error)
+                case .retry:
+                    failures.append(error)
+                }
+                context.logger.warning("sms.send: \(sender.provider) failed, trying the next provider", metadata: [
+                    "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))", "error": "\(error)",
+                ])
+                continue
+            }
+            // Recorded before success is reported: a retry after this point finds `sent` and never sends again.
+            try await ledger.recordSent(
+                messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
+                sentAt: now, userID: payload.userID, purpose: payload.purpose)
+            try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger)
+            return
+        }
+        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+    }
+
+    /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a
+    /// dedupe key): not sent blindly again, and not handed to the other provider. The job tries once more after
+    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS`; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
+    /// (providers.md §2.4.5: cap at 2).
+    private func unknownOutcome(_ error: ProviderError, payload: SMSSendPayload, ledger: SMSLedger, context: JobContext) async throws {
+        let count = try await ledger.noteUnknownOutcome(payload.messageID)
+        if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
+            throw JobFailure.retry(
+                "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",
+                at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+        }
+        let reason = "outcome unknown after \(count) attempts; not sent again (it may have been delivered): \(error.description)"
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
+        try await emitFailed(payload, reason: reason)
+        throw JobFailure.permanent(reason)
+    }
+
+    /// Every provider failed without a permanent verdict: retry (at the alert park time when only alerts stopped
+    /// it), or fail for good when every failure was an alert that needs the payload changed, or on the last attempt.
+    private func allFailed(
+        _ failures: [ProviderError], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger,
+        context: JobContext
+    ) async throws -> Never {
+        let summary = failures.map(\.description).joined(separator: "; ")
+        let hopeless = failures.allSatisfy { $0.disposition == .alert(requeueAfterFix: false) }
+        if hopeless || context.attempt >= context.maxAttempts {
+            let reason = hopeless ? "every provider failed for good: \(summary)" : "failed \(context.attempt) of \(context.maxAttempts) attempts: \(summary)"
+            try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
+            throw JobFailure.permanent(reason)
+        }
+        let onlyAlerts = failures.allSatisfy(\.disposition.isAlert)
+        if onlyAlerts {
+            throw JobFailure.retry("every provider raised an alert, parked: \(summary)",
+                                   at: Date().timeIntervalSince1970 + Double(failurePolicy.alertParkDelay.components.seconds))
+        }
+        let hint = failures.compactMap { error -> Duration? in
+            if case .retry(let after?) = error.disposition { return after }
+            return nil
+        }.max()
+        throw JobFailure.retry("every provider failed: \(summary)", at: hint.map { Date().timeIntervalSince1970 + Double($0.components.seconds) })
+    }
+
+    private func giveUp(_ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger, reason: String) async throws {
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
+        try? await ledger.releaseDailySlot(phone: checked.nationalPhone, day: day, messageID: payload.messageID)
+        try await emitFailed(payload, reason: reason)
+    }
+
+    /// The senders to try, in order, each with the message in its own template terms.
+    func senders(for payload: SMSSendPayload, checked: SMSPayloadCheck.Checked) -> [(any SMSSender, TemplateSMS)] {
+        let providers = services.providers
+        if let dryRun = providers.dryRun {
+            return [(dryRun, TemplateSMS(receptor: checked.nationalPhone, template: checked.template.kavenegar, parameters: payload.tokens))]
+        }
+        var list: [(any SMSSender, TemplateSMS)] = []
+        for provider in services.settings.sms.providers {
+            switch provider {
+            case .kavenegar:
+                if let client = providers.kavenegar {
+                    list.append((client, TemplateSMS(receptor: checked.nationalPhone, template: checked.template.kavenegar, parameters: payload.tokens)))
+                }
+            case .ippanel:
+                if let client = providers.ippanel, let pattern = checked.template.ippanel {
+                    list.append((client, TemplateSMS(receptor: checked.internationalPhone, template: pattern.code, parameters: pattern.values(from: payload.tokens))))
+                }
+            }
+        }
+        return list
+    }
+
+    /// Re-enqueues the message to run at `target` (domain time) and discards this job. Not `JobFailure.retry(at:)`:
+    /// that counts an attempt, and a message deferred night after night by quiet hours or the daily cap would run
+    /// out of attempts without ever failing. The new job's once-key (message id + target) keeps a re-run of this
+    /// job from deferring twice.
+    private func deferSend(_ payload: SMSSendPayload, until target: Date, now: Date, reason: String, context: JobContext) async throws -> Never {
+        let runAt = services.clock.realTime(for: target, now: now)
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
+        let result = try await services.jobs.enqueue(type: Self.type, payload: json, options: EnqueueOptions(
+            queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(Int(target.timeIntervalSince1970))",
+            onceFor: .seconds(3 * 86_400)))
+        let id: String
+        switch result {
+        case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
+        }
+        throw JobFailure.discard("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)")
+    }
+
+    private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger) async throws {
+        try await services.events.emit("sms.sent", [
+            "message_id": .string(payload.messageID), "provider": .string(provider),
+            "provider_message_ids": .array(ids.map(JSONValue.string)),
+            "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
+        ], at: try await services.clock.now())
+        try await ledger.markAnnounced(payload.messageID)
+    }
+
+    private func emitFailed(_ payload: SMSSendPayload, reason: String) async throws {
+        try await services.events.emit("sms.failed", [
+            "message_id": .string(payload.messageID), "reason": .string(reason),
+            "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
+        ], at: try await services.clock.now())
+    }
+
+    /// `2024-11-23`: the local day (Gregorian) a daily cap counts in.
+    static func dayString(_ date: Date, calendar: LocalCalendar) -> String {
+        let parts = calendar.gregorian.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    static func clockString(_ date: Date, calendar: LocalCalendar) -> String {
+        let (hour, minute) = calendar.hourAndMinute(of: date)
+        return String(format: "%02d:%02d", hour, minute)
+    }
+}

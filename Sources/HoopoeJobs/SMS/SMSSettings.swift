@@ -1,0 +1,85 @@
+import Foundation
+import Providers
+
+/// The SMS area's settings (`sms.send`, `sms.delivery_poll`), read from the environment; every variable is in
+/// deploy/hoopoe.env.example with its default.
+public struct SMSSettings: Sendable {
+    /// The SMS providers `sms.send` may use.
+    public enum Provider: String, Sendable, CaseIterable {
+        case kavenegar
+        case ippanel
+    }
+
+    /// `SMS_TEMPLATES_FILE` (default `jobs/sms_templates.yaml`).
+    public var templatesFile: String
+    /// The templates read from it.
+    public var templates: SMSTemplates
+    /// `SMS_PROVIDERS` (default `kavenegar,ippanel`): the order providers are tried in. Only those configured with
+    /// their keys are used.
+    public var providers: [Provider]
+    /// `SMS_QUIET_HOURS` (default `22-08`, local time): no SMS then; a send due in them waits for their end.
+    public var quietHours: QuietHours
+    /// `SMS_DAILY_CAP` (default 5; 0 = no cap): messages per recipient per local day.
+    public var dailyCap: Int
+    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` (default 60): the wait before the one re-send allowed after a send whose
+    /// outcome is unknown (a timeout on `verify/lookup`, which has no dedupe key).
+    public var unknownOutcomeRetry: Double
+    /// `KAVENEGAR_CREDIT_FLOOR` (Rial, default 100000): below it `sms.delivery_poll` raises a `provider.alert`.
+    public var creditFloor: Int
+    /// `SMS_CREDIT_CHECK_MINUTES` (default 30; 0 = never): how often `sms.delivery_poll` reads the Kavenegar credit.
+    public var creditCheckInterval: Double
+
+    /// Delay before a message's first delivery poll (Kavenegar re-checks 5 minutes after hand-off, §2.4.3).
+    public static let firstPollDelay: Double = 300
+    /// Longest interval between two polls of one message.
+    public static let maximumPollInterval: Double = 3600
+    /// Polling stops (state `expired`) this long after the send: Kavenegar reports only the last 48 hours.
+    public static let pollWindow: Double = 48 * 3600
+    /// Largest number of provider ids in one Kavenegar `sms/status` call.
+    public static let statusBatchSize = 500
+    /// Sends with an unknown outcome allowed per message (providers.md §2.4.5: cap at 2).
+    public static let unknownOutcomeAttempts = 2
+    /// How long the per-message ledger is kept (as long as the payload's once-key).
+    public static let ledgerTTL = 30 * 86_400
+
+    public init(
+        templatesFile: String = "jobs/sms_templates.yaml", templates: SMSTemplates = SMSTemplates(),
+        providers: [Provider] = [.kavenegar, .ippanel], quietHours: QuietHours = .default, dailyCap: Int = 5,
+        unknownOutcomeRetry: Double = 60, creditFloor: Int = 100_000, creditCheckInterval: Double = 1800
+    ) {
+        self.templatesFile = templatesFile
+        self.templates = templates
+        self.providers = providers
+        self.quietHours = quietHours
+        self.dailyCap = dailyCap
+        self.unknownOutcomeRetry = unknownOutcomeRetry
+        self.creditFloor = creditFloor
+        self.creditCheckInterval = creditCheckInterval
+    }
+
+    /// Reads the variables and the templates file.
+    /// - Throws: ``ConfigurationError`` naming the variable, or the file and key.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        templatesFile = env.string("SMS_TEMPLATES_FILE", default: "jobs/sms_templates.yaml")
+        templates = try SMSTemplates.load(path: templatesFile)
+        providers = try env.parsed("SMS_PROVIDERS", default: [.kavenegar, .ippanel]) { (text: String) throws(ConfigurationProblem) in
+            var list: [Provider] = []
+            for part in text.split(separator: ",") {
+                let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+                guard let provider = Provider(rawValue: name) else {
+                    throw ConfigurationProblem("unknown SMS provider \(name) (use kavenegar, ippanel, comma-separated, in the order to try)")
+                }
+                if !list.contains(provider) { list.append(provider) }
+            }
+            guard !list.isEmpty else { throw ConfigurationProblem("expected at least one provider") }
+            return list
+        }
+        quietHours = try env.parsed("SMS_QUIET_HOURS", default: .default) { (text: String) throws(ConfigurationProblem) in
+            try QuietHours(parsing: text)
+        }
+        dailyCap = try env.integer("SMS_DAILY_CAP", default: 5, in: 0...10_000)
+        unknownOutcomeRetry = try env.seconds("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", default: 60)
+        creditFloor = try env.integer("KAVENEGAR_CREDIT_FLOOR", default: 100_000)
+        creditCheckInterval = Double(try env.integer("SMS_CREDIT_CHECK_MINUTES", default: 30, in: 0...100_000)) * 60
+    }
+}

@@ -1,0 +1,297 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Providers
+import Redis
+import TestSupport
+import Testing
+
+/// `sms.send` end to end: a real worker process, the test Redis, the fake Kavenegar and IPPanel, a domain clock the
+/// test sets (10:00 Tehran unless a test is about quiet hours).
+@Suite(.serialized) struct SMSSendTests {
+    let morning = SMSTest.tehran(2024, 11, 23, 10)
+
+    /// One lookup with the right template and tokens, `sms.sent`, nothing polled before 5 minutes, then
+    /// `sms.status delivered` after polling.
+    @Test func happyPathSendsOnceThenPollsToDelivered() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        let payload = SMSTest.reminder()
+        #expect(try await payload.enqueue(on: harness.jobs).createdID != nil)
+
+        let sent = try await harness.waitForEvents("sms.sent")
+        let lookups = await SMSTest.forms(harness, .kavenegarLookup)
+        #expect(lookups.count == 1)
+        #expect(lookups.first == [
+            "receptor": "09121234567", "template": "expiration-reminder", "token10": "Sara Ahmadi", "token": "3",
+            "token2": "1403/10/12", "token3": "https://kamva.ir/email/receipt/981",
+        ])
+        let event = try #require(sent.first).data
+        #expect(event["message_id"]?.stringValue == payload.messageID)
+        #expect(event["provider"]?.stringValue == "kavenegar")
+        #expect(event["user_id"]?.stringValue == "42")
+        #expect(event["purpose"]?.stringValue == "reminder.expiration")
+        let providerIDs = event["provider_message_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(providerIDs.count == 1)
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
+
+        // One minute later: not due yet.
+        try await harness.setClock(morning.addingTimeInterval(60))
+        try await SMSTest.poll(harness)
+        #expect(await harness.control.requests(to: .kavenegarStatus).isEmpty)
+        // Five minutes: first poll, still with the operator (status 4): no event.
+        try await harness.setClock(morning.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let firstPoll = await SMSTest.forms(harness, .kavenegarStatus)
+        #expect(firstPoll.map { $0["messageid"] } == [providerIDs.first])
+        #expect(try await harness.events("sms.status").isEmpty)
+        // Backoff: polled again 5 minutes later, not before.
+        try await harness.setClock(morning.addingTimeInterval(540))
+        try await SMSTest.poll(harness)
+        #expect(await harness.control.requests(to: .kavenegarStatus).count == 1)
+        try await harness.setClock(morning.addingTimeInterval(600))
+        try await SMSTest.poll(harness)
+        let statuses = try await harness.waitForEvents("sms.status")
+        #expect(statuses.count == 1)
+        let status = try #require(statuses.first).data
+        #expect(status == [
+            "message_id": .string(payload.messageID), "provider": "kavenegar", "state": "delivered", "raw_status": "10",
+        ])
+        // Final: never polled again.
+        try await harness.setClock(morning.addingTimeInterval(7200))
+        try await SMSTest.poll(harness)
+        #expect(await harness.control.requests(to: .kavenegarStatus).count == 2)
+        await SMSTest.stop(worker)
+    }
+
+    /// Kavenegar `409` (retry) → the IPPanel pattern, with placeholders filled from the tokens; polled there.
+    @Test func retryableKavenegarFailureFallsBackToIPPanel() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+        await harness.control.setIPPanelLifecycle(bulkStates: [6], recipientStatuses: ["2"])
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
+        let sends = await harness.control.requests(to: .ippanelSend)
+        #expect(sends.count == 1)
+        let body = try #require(JSONValue.parse(sends[0].body))
+        #expect(body["sending_type"]?.stringValue == "pattern")
+        #expect(body["code"]?.stringValue == "PLACEHOLDER-expiration-reminder")
+        #expect(body["recipients"] == ["+989121234567"])
+        #expect(body["params"] == ["name": "Sara Ahmadi", "days": "3", "date": "1403/10/12", "link": "https://kamva.ir/email/receipt/981"])
+        #expect(try await harness.events("provider.alert").isEmpty)
+
+        try await harness.setClock(morning.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let status = try #require(try await harness.waitForEvents("sms.status").first).data
+        #expect(status["provider"]?.stringValue == "ippanel")
+        #expect(status["state"]?.stringValue == "delivered")
+        await SMSTest.stop(worker)
+    }
+
+    /// Kavenegar `418` (credit, ALERT) → one `provider.alert`, and the message still goes out through IPPanel.
+    @Test func alertRaisesProviderAlertAndFallsBack() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 418), for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        let alerts = try await harness.waitForEvents("provider.alert")
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.data["provider"]?.stringValue == "kavenegar")
+        #expect(alerts.first?.data["code"]?.stringValue == "418")
+        await SMSTest.stop(worker)
+    }
+
+    /// Kavenegar `411` (invalid receptor, PERMANENT) → dead with the reason, `sms.failed`, IPPanel never asked.
+    @Test func permanentFailureGoesToTheDeadSetWithSmsFailed() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 411, message: "گیرنده نامعتبر است"), for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let failed = try #require(try await harness.waitForEvents("sms.failed").first).data
+        #expect(failed["message_id"]?.stringValue == SMSTest.reminder().messageID)
+        #expect(failed["reason"]?.stringValue?.contains("[411]") == true)
+        #expect(failed["user_id"]?.stringValue == "42")
+        let dead = try await waitForDead(harness)
+        #expect(dead.deadReason?.contains("411") == true, "\(dead.deadReason ?? "")")
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
+        #expect(try await harness.events("sms.sent").isEmpty)
+        await SMSTest.stop(worker)
+    }
+
+    /// Both providers fail retryably: the job is retried (no `sms.failed`); on its last attempt it fails for good.
+    @Test func everyProviderRetryableRetriesThenFailsOnTheLastAttempt() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        for _ in 0..<2 {
+            await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+            await harness.control.enqueue(.reply(.text(429, "too many requests")), for: .ippanelSend)
+        }
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder("retry-1").enqueue(on: harness.jobs)
+        let retried = try await eventually(timeout: .seconds(20)) {
+            try await SMSTest.scheduled(harness).contains { $0.envelope.payload["message_id"]?.stringValue == "retry-1" && $0.envelope.attempt == 1 }
+        }
+        #expect(retried)
+        #expect(try await harness.events("sms.failed").isEmpty)
+
+        // The same failures on a job allowed one attempt: sms.failed and the dead set.
+        let payload = SMSTest.reminder("retry-2")
+        try await harness.enqueue(SMSSendJob.type, try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload)),
+                                  options: EnqueueOptions(maxAttempts: 1))
+        let failed = try #require(try await harness.waitForEvents("sms.failed").first).data
+        #expect(failed["message_id"]?.stringValue == "retry-2")
+        #expect(failed["reason"]?.stringValue?.contains("failed 1 of 1 attempts") == true)
+        await SMSTest.stop(worker)
+    }
+
+    /// A `verify/lookup` whose outcome is unknown (HTTP 500 without an envelope: it may have been sent) is not
+    /// handed to IPPanel and is sent at most once more; after the second unknown outcome the job gives up.
+    @Test func unknownOutcomeIsCappedAtTwoAttemptsWithoutFallback() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"])
+        try await harness.setClock(morning)
+        for _ in 0..<3 { await harness.control.enqueue(.reply(.text(500, "upstream failed")), for: .kavenegarLookup) }
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let failed = try #require(try await harness.waitForEvents("sms.failed", timeout: .seconds(40)).first).data
+        #expect(failed["reason"]?.stringValue?.contains("outcome unknown after 2 attempts") == true)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
+        let dead = try await waitForDead(harness)
+        #expect(dead.deadReason?.contains("outcome unknown") == true)
+        let record = try await SMSLedger(services: try harness.services()).record(SMSTest.reminder().messageID)
+        #expect(record?.state == "unknown")
+        await SMSTest.stop(worker)
+    }
+
+    /// At 23:00 Tehran nothing is sent: the job is re-enqueued for 08:00 (a fresh job, no attempt used) and sent then.
+    @Test func quietHoursDeferToTheirEndWithoutBurningAttempts() async throws {
+        let harness = try await DomainHarness()
+        let night = SMSTest.tehran(2024, 11, 23, 23)
+        try await harness.setClock(night)
+        let worker = try await harness.startWorker()
+        let payload = SMSTest.reminder()
+        try await payload.enqueue(on: harness.jobs)
+
+        var deferred: (envelope: JobEnvelope, due: Double)?
+        let found = try await eventually(timeout: .seconds(20)) {
+            deferred = try await SMSTest.scheduled(harness).first { $0.envelope.type == SMSSendJob.type }
+            return deferred != nil
+        }
+        #expect(found)
+        let job = try #require(deferred)
+        // 08:00 next morning is 9 hours of domain time away; the engine gets the matching real time.
+        let expected = Date().timeIntervalSince1970 + 9 * 3600
+        #expect(abs(job.due - expected) < 120, "due \(job.due), expected about \(expected)")
+        #expect(job.envelope.attempt == 0)
+        #expect(job.envelope.payload["message_id"]?.stringValue == payload.messageID)
+        try await harness.waitUntilIdle()
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        #expect(try await harness.dead().isEmpty)
+
+        // 08:00: make the deferred job due now; it sends.
+        try await harness.setClock(SMSTest.tehran(2024, 11, 24, 8))
+        let keys = harness.jobs.keys("default")
+        try await harness.redis.send("ZADD", keys.scheduled, "XX", String(Date().timeIntervalSince1970), job.envelope.id)
+        _ = try await harness.waitForEvents("sms.sent")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
+        await SMSTest.stop(worker)
+    }
+
+    /// With a cap of 2 a day, the third message to the same number waits for the next day's 08:00.
+    @Test func dailyCapDefersToTheNextDay() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_DAILY_CAP": "2"])
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        for index in 1...3 {
+            try await SMSTest.reminder("cap-\(index)", phone: index == 2 ? "09121234567" : "+989121234567").enqueue(on: harness.jobs)
+            try await harness.waitUntilIdle()
+        }
+        #expect(try await harness.waitForEvents("sms.sent", count: 2).count == 2)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        let deferred = try #require(try await SMSTest.scheduled(harness).first { $0.envelope.type == SMSSendJob.type })
+        #expect(deferred.envelope.payload["message_id"]?.stringValue == "cap-3")
+        // 10:00 → 08:00 next day: 22 hours.
+        let expected = Date().timeIntervalSince1970 + 22 * 3600
+        #expect(abs(deferred.due - expected) < 120, "due \(deferred.due), expected about \(expected)")
+        // Another recipient is not capped.
+        try await SMSTest.reminder("cap-other", phone: "09351234567").enqueue(on: harness.jobs)
+        #expect(try await harness.waitForEvents("sms.sent", count: 3).count == 3)
+        await SMSTest.stop(worker)
+    }
+
+    /// The same message_id enqueued twice, run twice at once, and re-run after success: one provider call.
+    @Test func sameMessageIsSentOnce() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        let payload = SMSTest.reminder()
+        #expect(try await payload.enqueue(on: harness.jobs).createdID != nil)
+        if case .alreadyEnqueued = try await payload.enqueue(on: harness.jobs) {} else { Issue.record("second enqueue was not refused") }
+        // Two more jobs for the same message straight into the queue (no once-key), at the same moment.
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
+        try await harness.enqueue(SMSSendJob.type, json)
+        try await harness.enqueue(SMSSendJob.type, json)
+        _ = try await harness.waitForEvents("sms.sent")
+        let settled = try await eventually(timeout: .seconds(60)) {
+            let info = try await harness.jobs.info(queue: "default")
+            return info.ready == 0 && info.inFlight == 0 && info.scheduled == 0
+        }
+        #expect(settled)
+        // The handler called again in this process after success.
+        try await SMSSendJob(services: try harness.services()).run(payload, context: harness.context(type: SMSSendJob.type))
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
+        #expect(await harness.control.kavenegarMessageCount() == 1)
+        #expect(try await harness.events("sms.sent").count == 1)
+        await SMSTest.stop(worker)
+    }
+
+    /// Bad payloads go to the dead set with the reason: a token Kavenegar would refuse, an unknown template, a
+    /// payload that does not decode. Nothing is sent.
+    @Test func badPayloadsAreDeadWithTheReason() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        var spaced = SMSTest.reminder("bad-token")
+        spaced.tokens["token"] = "3 days"
+        try await spaced.enqueue(on: harness.jobs)
+        var unknown = SMSTest.reminder("bad-template")
+        unknown.template = "welcome"
+        try await unknown.enqueue(on: harness.jobs)
+        try await harness.enqueue(SMSSendJob.type, ["message_id": "no-phone", "template": "low_credit", "tokens": ["token": "1"]])
+
+        let dead = try await eventually(timeout: .seconds(20)) { try await harness.dead().count == 3 }
+        #expect(dead)
+        let reasons = try await harness.dead().map { ($0.payload["message_id"]?.stringValue ?? "", $0.deadReason ?? "") }
+        let byID = Dictionary(reasons, uniquingKeysWith: { first, _ in first })
+        #expect(byID["bad-token"]?.contains("token has 1 space(s)") == true, "\(reasons)")
+        #expect(byID["bad-template"]?.contains("unknown template welcome") == true, "\(reasons)")
+        #expect(byID["no-phone"]?.contains("phone") == true, "\(reasons)")
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        #expect(try await harness.events("sms.failed").count == 2)
+        await SMSTest.stop(worker)
+    }
+
+    private func waitForDead(_ harness: DomainHarness) async throws -> JobEnvelope {
+        var dead: [JobEnvelope] = []
+        _ = try await eventually(timeout: .seconds(30)) {
+            dead = try await harness.dead()
+            return !dead.isEmpty
+        }
+        return try #require(dead.first)
+    }
+}
