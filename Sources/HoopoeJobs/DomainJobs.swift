@@ -8,6 +8,10 @@ public enum DomainJobs {
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
         _ = services
         _ = registry
+        registry.register(GiftGrantedJob(services: services))
+        registry.register(GiftUsedJob(services: services))
+        registry.register(GiftExpireJob(services: services))
+        registry.register(FreeCreditRequestJob(services: services))
         registry.register(SMSSendJob(services: services))
         registry.register(SMSDeliveryPollJob(services: services))
     }

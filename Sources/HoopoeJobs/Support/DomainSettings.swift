@@ -13,6 +13,10 @@ public struct DomainSettings: Sendable {
     public var clockKey: String?
     /// SMS: templates, provider order, quiet hours, daily cap, delivery polling (``SMSSettings``).
     public var sms: SMSSettings = SMSSettings()
+    /// Gifts and the wheel limits (``GiftSettings``).
+    public var gifts: GiftSettings = GiftSettings()
+    /// Free credit: cooldown, monthly cap (``FreeCreditSettings``).
+    public var freeCredit: FreeCreditSettings = FreeCreditSettings()
 
     public init(providers: ProviderSettings = ProviderSettings(), timeZone: TimeZone = LocalCalendar.tehran.timeZone,
                 eventsMaxLength: Int = 100_000, clockKey: String? = nil) {
@@ -32,6 +36,8 @@ public struct DomainSettings: Sendable {
         }
         eventsMaxLength = try env.integer("HOOPOE_EVENTS_MAXLEN", default: 100_000, in: 100...100_000_000)
         clockKey = env.string("HOOPOE_CLOCK_KEY")
+        gifts = try GiftSettings(environment: env)
+        freeCredit = try FreeCreditSettings(environment: env)
         sms = try SMSSettings(environment: env)
     }
 }

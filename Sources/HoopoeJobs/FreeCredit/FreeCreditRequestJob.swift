@@ -1,0 +1,55 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+
+/// `freecredit.request {user_id, request_id, amount?}` (jobs/types/freecredit.request.md): decides a free-credit
+/// request with ``FreeCreditLimiter`` and emits `freecredit.granted` or `freecredit.rejected`.
+///
+/// Idempotent per `request_id`: a re-delivered job gets the stored answer and never grants twice. The event is
+/// emitted after the decision and marked as emitted; a re-run emits it only when that mark is missing (a crash
+/// between the decision and the event), so events are at least once and carry `request_id` for de-duplication.
+public struct FreeCreditRequestJob: JobHandler {
+    public struct Payload: Codable, Sendable, Equatable {
+        public var userID: DomainIdentifier
+        /// Chosen by the caller, unique per request: the idempotency key and the name of the result key.
+        public var requestID: DomainIdentifier
+        /// Credit to grant; ``FreeCreditSettings/defaultAmount`` when absent.
+        public var amount: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", requestID = "request_id", amount
+        }
+
+        public init(userID: DomainIdentifier, requestID: DomainIdentifier, amount: Int? = nil) {
+            self.userID = userID
+            self.requestID = requestID
+            self.amount = amount
+        }
+    }
+
+    public static let type = "freecredit.request"
+    /// Only Redis can fail here; a few quick retries cover a failover.
+    public var maxAttempts: Int { 10 }
+    public var timeout: Duration { .seconds(30) }
+
+    let services: DomainServices
+
+    public init(services: DomainServices) {
+        self.services = services
+    }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        if let amount = payload.amount, amount <= 0 {
+            throw JobFailure.permanent("freecredit.request: amount must be a positive whole number, got \(amount)")
+        }
+        let limiter = FreeCreditLimiter(services: services)
+        let now = try await services.clock.now()
+        let (answer, replayed) = try await limiter.request(userID: payload.userID, requestID: payload.requestID, amount: payload.amount, now: now)
+        let marker = services.key("{freecredit}:emitted:\(payload.requestID)")
+        if replayed, try await services.jobs.redis.send("EXISTS", marker).int == 1 { return }
+        let event = answer.event
+        try await services.events.emit(event.type, event.data, at: Date(timeIntervalSince1970: answer.at))
+        try await services.jobs.redis.send("SET", marker, "1", "EX", String(services.settings.freeCredit.resultTTLSeconds))
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Settings of `freecredit.request` (jobs/types/freecredit.request.md).
+///
+/// The SMM panel's document (providers.md §5.2) gives the 120 s cooldown; it says a monthly cap exists but not its
+/// value, so ``monthlyCap`` is a guess to confirm with the panel's owners, and so is ``defaultAmount`` (its example
+/// grants 93).
+public struct FreeCreditSettings: Sendable {
+    /// `FREECREDIT_COOLDOWN_SECONDS` (default 120): the least time between two grants to one user.
+    public var cooldownSeconds: Int
+    /// `FREECREDIT_MONTHLY_CAP` (default 5; not specified by the SMM document): grants per user per calendar month.
+    public var monthlyCap: Int
+    /// `FREECREDIT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months the cap counts in.
+    public var monthCalendar: MonthCalendar
+    /// `FREECREDIT_DEFAULT_AMOUNT` (default 100): the amount granted when the request carries none.
+    public var defaultAmount: Int
+    /// `FREECREDIT_RESULT_TTL_SECONDS` (default 604800, 7 days): how long a request's answer is kept, and so how
+    /// long a re-delivered or repeated request id gets the same answer instead of a second grant.
+    public var resultTTLSeconds: Int
+
+    public init(cooldownSeconds: Int = 120, monthlyCap: Int = 5, monthCalendar: MonthCalendar = .persian,
+                defaultAmount: Int = 100, resultTTLSeconds: Int = 604_800) {
+        self.cooldownSeconds = cooldownSeconds
+        self.monthlyCap = monthlyCap
+        self.monthCalendar = monthCalendar
+        self.defaultAmount = defaultAmount
+        self.resultTTLSeconds = resultTTLSeconds
+    }
+
+    /// - Throws: ``ConfigurationError`` naming the variable that cannot be used.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        cooldownSeconds = try env.integer("FREECREDIT_COOLDOWN_SECONDS", default: 120, in: 0...31_536_000)
+        monthlyCap = try env.integer("FREECREDIT_MONTHLY_CAP", default: 5, in: 0...1_000_000)
+        monthCalendar = try MonthCalendar.read("FREECREDIT_MONTH_CALENDAR", from: env)
+        defaultAmount = try env.integer("FREECREDIT_DEFAULT_AMOUNT", default: 100, in: 1...1_000_000_000)
+        resultTTLSeconds = try env.integer("FREECREDIT_RESULT_TTL_SECONDS", default: 604_800, in: 60...31_536_000)
+    }
+}

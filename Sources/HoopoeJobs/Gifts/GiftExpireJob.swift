@@ -1,0 +1,60 @@
+import Foundation
+import HoopoeCore
+import Logging
+import Redis
+import HoopoeJSON
+
+/// `gift.expire {user_id, user_gift_id, expires_at?}` (jobs/types/gift.expire.md): scheduled by `gift.granted` at
+/// the gift's expiry. Marks an unused gift `expired` and emits `gift.expired {user_id, user_gift_id}`; a used gift
+/// is left alone. Idempotent: a re-run emits nothing new (unless the run before died between the mark and the
+/// event).
+public struct GiftExpireJob: JobHandler {
+    public struct Payload: Codable, Sendable, Equatable {
+        public var userID: DomainIdentifier
+        public var userGiftID: DomainIdentifier
+        /// When the gift expires (Unix seconds); a run before it (by the domain clock) waits until then.
+        public var expiresAt: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", userGiftID = "user_gift_id", expiresAt = "expires_at"
+        }
+
+        public init(userID: DomainIdentifier, userGiftID: DomainIdentifier, expiresAt: Double? = nil) {
+            self.userID = userID
+            self.userGiftID = userGiftID
+            self.expiresAt = expiresAt
+        }
+    }
+
+    public static let type = "gift.expire"
+    public var maxAttempts: Int { 10 }
+    public var timeout: Duration { .seconds(60) }
+
+    let services: DomainServices
+
+    public init(services: DomainServices) {
+        self.services = services
+    }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        let now = try await services.clock.now()
+        let expiresAt = payload.expiresAt.map(Date.init(timeIntervalSince1970:))
+        if let expiresAt, expiresAt.timeIntervalSince(now) > 1 {
+            // Early by the domain clock (it was moved back, or the job was enqueued by hand): wait for the expiry.
+            throw JobFailure.retry("gift \(payload.userGiftID) expires at \(Int(payload.expiresAt ?? 0)), not yet",
+                                   at: services.clock.realTime(for: expiresAt, now: now).timeIntervalSince1970)
+        }
+        let store = GiftStore(services: services)
+        let transition = try await store.transition(.expire, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt)
+        guard transition.current == .expired, !transition.emitted else {
+            if transition.current != .expired {
+                context.logger.info("gift.expire: gift \(payload.userGiftID) is \(transition.current.rawValue); nothing to expire")
+            }
+            return
+        }
+        try await services.events.emit("gift.expired", [
+            "user_id": .string(payload.userID.value), "user_gift_id": .string(payload.userGiftID.value),
+        ], at: now)
+        try await store.markEmitted(payload.userGiftID)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+
+/// The delayed jobs one gift schedules: its `gift.expire` at `expires_at` and its reminder `sms.send` before it.
+///
+/// Both have ids derived from the gift (`gift.expire:<user_gift_id>`, `gift.reminder:<user_gift_id>`) so that
+/// `gift.used` can cancel them by id, and once-keys so that a re-delivered `gift.granted` never schedules them
+/// twice (not even after they ran or were cancelled).
+struct GiftFollowUps: Sendable {
+    let services: DomainServices
+
+    static func expireJobID(_ gift: DomainIdentifier) -> String { "gift.expire:\(gift)" }
+    static func reminderJobID(_ gift: DomainIdentifier) -> String { "gift.reminder:\(gift)" }
+    /// The reminder's `message_id` (the `sms.send` idempotency key) is its job id.
+    static func reminderMessageID(_ gift: DomainIdentifier) -> String { reminderJobID(gift) }
+
+    /// Schedules `gift.expire` for the gift at `expiresAt` (domain time).
+    func scheduleExpiry(user: DomainIdentifier, gift: DomainIdentifier, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult {
+        let payload = GiftExpireJob.Payload(userID: user, userGiftID: gift, expiresAt: expiresAt.timeIntervalSince1970)
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
+        return try await services.jobs.enqueue(type: GiftExpireJob.type, payload: json, options: EnqueueOptions(
+            queue: queue, runAt: services.clock.realTime(for: expiresAt, now: now), onceKey: Self.expireJobID(gift),
+            onceFor: .seconds(Int64(max(0, expiresAt.timeIntervalSince(now))) + 7 * 86_400), id: Self.expireJobID(gift)))
+    }
+
+    /// Schedules the reminder SMS `hoursBefore` hours before `expiresAt`, unless that time has passed.
+    /// - Returns: nil when no reminder was due (too late, or reminders are off).
+    func scheduleReminder(user: DomainIdentifier, gift: DomainIdentifier, phone: String, serviceName: String?, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult? {
+        let hours = services.settings.gifts.reminderBeforeHours
+        let remindAt = expiresAt.addingTimeInterval(-Double(hours) * 3600)
+        guard hours > 0, remindAt > now else { return nil }
+        let tokens = ["token": String(hours), "token20": Self.token20(serviceName ?? "")]
+        let message = SMSSendPayload(
+            messageID: Self.reminderMessageID(gift), phone: phone, template: "gift_reminder", tokens: tokens, userID: user.value,
+            purpose: "gift.reminder")
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(message))
+        // The once-key is SMSSendPayload.enqueue's ("sms:<message_id>", 30 days), so the message stays enqueued at most
+        // once whichever path enqueues it; the id is ours, to cancel it.
+        return try await services.jobs.enqueue(type: SMSSendPayload.jobType, payload: json, options: EnqueueOptions(
+            queue: queue, runAt: services.clock.realTime(for: remindAt, now: now), onceKey: "sms:\(message.messageID)",
+            onceFor: .seconds(30 * 86_400), id: Self.reminderJobID(gift)))
+    }
+
+    /// Cancels both if they are still waiting. A job already running is not interrupted: `gift.expire` then finds
+    /// the gift used and does nothing.
+    func cancel(gift: DomainIdentifier, queue: String) async throws -> (expire: CancelResult, reminder: CancelResult) {
+        let expire = try await services.jobs.cancel(id: Self.expireJobID(gift), queue: queue)
+        let reminder = try await services.jobs.cancel(id: Self.reminderJobID(gift), queue: queue)
+        return (expire, reminder)
+    }
+
+    /// What `token20` shows when the grant names no service: "هدیه" ("gift"). The template needs the token.
+    static let defaultServiceName = "هدیه"
+
+    /// A service name Kavenegar's `token20` accepts (sms.send checks it): separators (`_ , ; |`) and any whitespace
+    /// become single spaces, at most 9 words (8 spaces) and 100 characters; ``defaultServiceName`` when nothing is left.
+    static func token20(_ name: String) -> String {
+        let spaced = String(name.map { "_,;|".contains($0) || $0.isWhitespace ? " " : $0 })
+        let words = spaced.split(separator: " ").prefix(9).joined(separator: " ")
+        let text = String(words.prefix(100)).trimmingCharacters(in: .whitespaces)
+        return text.isEmpty ? defaultServiceName : text
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import HoopoeCore
+import Logging
+import Redis
+import HoopoeJSON
+
+/// `gift.granted {user_id, user_gift_id, expires_at, phone?, service_name?}` (jobs/types/gift.granted.md): a user
+/// won a gift on the wheel. Counts it against the wheel limits (``GiftWheel``), then schedules its `gift.expire`
+/// at `expires_at` and, with a phone, a reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before.
+///
+/// A grant over the limits is not a failure to retry or to park in the dead set but an answer: the gift is marked
+/// `rejected`, `gift.rejected {user_id, user_gift_id, reason, retry_after}` is emitted and nothing is scheduled.
+/// Services that call the wheel script themselves before awarding (record mode) get `duplicate` here and the
+/// grant proceeds.
+public struct GiftGrantedJob: JobHandler {
+    public struct Payload: Codable, Sendable, Equatable {
+        public var userID: DomainIdentifier
+        public var userGiftID: DomainIdentifier
+        /// When the gift expires, Unix seconds (the SMM panel's `expired_at`).
+        public var expiresAt: Double
+        /// The user's phone for the reminder SMS; no reminder without it.
+        public var phone: String?
+        /// The gifted service's name, shown in the reminder (`token20`).
+        public var serviceName: String?
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", userGiftID = "user_gift_id", expiresAt = "expires_at", phone, serviceName = "service_name"
+        }
+
+        public init(userID: DomainIdentifier, userGiftID: DomainIdentifier, expiresAt: Double, phone: String? = nil, serviceName: String? = nil) {
+            self.userID = userID
+            self.userGiftID = userGiftID
+            self.expiresAt = expiresAt
+            self.phone = phone
+            self.serviceName = serviceName
+        }
+    }
+
+    public static let type = "gift.granted"
+    public var maxAttempts: Int { 10 }
+    public var timeout: Duration { .seconds(60) }
+
+    let services: DomainServices
+
+    public init(services: DomainServices) {
+        self.services = services
+    }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        guard payload.expiresAt.isFinite, payload.expiresAt > 0 else {
+            throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds, got \(payload.expiresAt)")
+        }
+        if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
+        }
+        let store = GiftStore(services: services)
+        let now = try await services.clock.now()
+        let expiresAt = Date(timeIntervalSince1970: payload.expiresAt)
+        let existing = GiftState(rawValue: try await store.fields(payload.userGiftID)["state"] ?? "")
+        if existing == nil || existing == .granted {
+            let verdict = try await GiftWheel(services: services).record(userID: payload.userID, userGiftID: payload.userGiftID, now: now)
+            if verdict.isRefused {
+                try await reject(payload, verdict: verdict, store: store, now: now)
+                return
+            }
+        } else if existing == .rejected {
+            // A re-delivery of a refused grant: only make sure its event went out.
+            try await reject(payload, verdict: nil, store: store, now: now)
+            return
+        }
+        let transition = try await store.transition(.grant, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt, queue: context.queue)
+        guard transition.current == .granted else {
+            context.logger.info("gift.granted: gift \(payload.userGiftID) is already \(transition.current.rawValue); nothing to schedule")
+            return
+        }
+        let queue = try await store.fields(payload.userGiftID)["queue"] ?? context.queue
+        let followUps = GiftFollowUps(services: services)
+        _ = try await followUps.scheduleExpiry(user: payload.userID, gift: payload.userGiftID, expiresAt: expiresAt, now: now, queue: queue)
+        if let phone = payload.phone {
+            _ = try await followUps.scheduleReminder(
+                user: payload.userID, gift: payload.userGiftID, phone: phone, serviceName: payload.serviceName, expiresAt: expiresAt, now: now, queue: queue)
+        }
+    }
+
+    /// Marks the gift rejected and emits `gift.rejected` once (again only if an earlier run died before emitting).
+    private func reject(_ payload: Payload, verdict: GiftWheelVerdict?, store: GiftStore, now: Date) async throws {
+        let transition = try await store.transition(.reject, gift: payload.userGiftID, user: payload.userID, now: now,
+                                                    expiresAt: Date(timeIntervalSince1970: payload.expiresAt))
+        guard transition.current == .rejected, !transition.emitted else { return }
+        let fields = try await store.fields(payload.userGiftID)
+        let reason = verdict?.kind.rawValue ?? fields["reason"] ?? "limit"
+        let retryAfter = verdict?.retryAfter ?? Int(fields["retry_after"] ?? "") ?? 0
+        if verdict != nil {
+            try await services.jobs.redis.send("HSET", store.key(payload.userGiftID), "reason", reason, "retry_after", String(retryAfter))
+        }
+        try await services.events.emit("gift.rejected", [
+            "user_id": .string(payload.userID.value), "user_gift_id": .string(payload.userGiftID.value),
+            "reason": .string(reason), "retry_after": .integer(Int64(retryAfter)),
+        ], at: now)
+        try await store.markEmitted(payload.userGiftID)
+    }
+}

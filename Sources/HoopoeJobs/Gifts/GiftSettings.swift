@@ -1,0 +1,51 @@
+import Foundation
+
+/// Settings of the gift jobs and the wheel limits (jobs/types/gift.granted.md).
+///
+/// The SMM panel's document (providers.md §5.2) says "one gift per 1 day" and that a monthly maximum exists, but
+/// not its value (``monthlyLimit`` is a guess to confirm) nor whether the day is a rolling 24 hours or a calendar
+/// day (``dayWindow``, rolling by default: it matches the panel's wording "in every 1 day" and its 24-hour gifts).
+public struct GiftSettings: Sendable {
+    /// `GIFT_REMINDER_BEFORE_HOURS` (default 3; 0 = no reminder): how long before a gift expires its reminder SMS
+    /// goes out, when the grant carries a phone.
+    public var reminderBeforeHours: Int
+    /// `GIFT_DAILY_LIMIT` (default 1; 0 = no daily limit): gifts a user may win per day.
+    public var dailyLimit: Int
+    /// `GIFT_MONTHLY_LIMIT` (default 10; not specified by the SMM document; 0 = no monthly limit): gifts per month.
+    public var monthlyLimit: Int
+    /// `GIFT_DAY_WINDOW` (`rolling` by default, or `calendar`): what "a day" is for ``dailyLimit``.
+    public var dayWindow: GiftDayWindow
+    /// `GIFT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months ``monthlyLimit`` counts in.
+    public var monthCalendar: MonthCalendar
+
+    public init(reminderBeforeHours: Int = 3, dailyLimit: Int = 1, monthlyLimit: Int = 10, dayWindow: GiftDayWindow = .rolling,
+                monthCalendar: MonthCalendar = .persian) {
+        self.reminderBeforeHours = reminderBeforeHours
+        self.dailyLimit = dailyLimit
+        self.monthlyLimit = monthlyLimit
+        self.dayWindow = dayWindow
+        self.monthCalendar = monthCalendar
+    }
+
+    /// - Throws: ``ConfigurationError`` naming the variable that cannot be used.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        reminderBeforeHours = try env.integer("GIFT_REMINDER_BEFORE_HOURS", default: 3, in: 0...720)
+        dailyLimit = try env.integer("GIFT_DAILY_LIMIT", default: 1, in: 0...1000)
+        monthlyLimit = try env.integer("GIFT_MONTHLY_LIMIT", default: 10, in: 0...100_000)
+        dayWindow = try env.parsed("GIFT_DAY_WINDOW", default: .rolling) { (text: String) throws(ConfigurationProblem) in
+            guard let value = GiftDayWindow(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("expected rolling or calendar, got \(text)")
+            }
+            return value
+        }
+        monthCalendar = try MonthCalendar.read("GIFT_MONTH_CALENDAR", from: env)
+    }
+}
+
+/// What "one gift a day" counts.
+public enum GiftDayWindow: String, Sendable, CaseIterable {
+    /// The last 24 hours: the next gift is allowed 24 h after the one before.
+    case rolling
+    /// The local calendar day (Asia/Tehran): the next gift is allowed from midnight.
+    case calendar
+}

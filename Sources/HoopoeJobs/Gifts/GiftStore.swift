@@ -1,0 +1,110 @@
+import Foundation
+import HoopoeCore
+import Redis
+
+/// Where a gift is in its life, kept in `<ns>:{gifts}:gift:<user_gift_id>` (a hash: `state`, `user_id`,
+/// `expires_at`, `queue`, `<state>_at`, `emitted`) until 30 days after it expires.
+///
+/// The state lets the jobs arrive in any order: a `gift.used` before its `gift.granted` leaves `used`, so the late
+/// grant schedules nothing; a `gift.expire` already running when `gift.used` cancels it finds `used` and does
+/// nothing. Each change is one Lua call, so two jobs of one gift never both win.
+public struct GiftStore: Sendable {
+    let services: DomainServices
+
+    public init(services: DomainServices) {
+        self.services = services
+    }
+
+    /// How long a gift's state is kept after it expires (or after it was first seen when the expiry is unknown).
+    public static let retentionSeconds = 30 * 86_400
+
+    /// `<ns>:{gifts}:gift:<user_gift_id>`.
+    public func key(_ userGiftID: DomainIdentifier) -> String { services.key("{gifts}:gift:\(userGiftID)") }
+
+    /// Applies `action` unless the gift's state forbids it: `grant` only to a new gift, `use` and `expire` to a
+    /// new or granted one, `reject` only to a new one.
+    /// - Parameters:
+    ///   - expiresAt: when the gift expires, when known (stored, and it sets how long the state is kept).
+    ///   - queue: the queue the gift's follow-up jobs were put on (stored with `grant`).
+    func transition(_ action: Action, gift: DomainIdentifier, user: DomainIdentifier, now: Date, expiresAt: Date?, queue: String? = nil) async throws -> Transition {
+        let expiry = expiresAt ?? now.addingTimeInterval(86_400)
+        let ttl = Int(max(0, expiry.timeIntervalSince(now))) + Self.retentionSeconds
+        let reply = try await services.jobs.redis.run(Self.transitionScript, keys: [key(gift)], arguments: [
+            action.rawValue, user.value, String(format: "%.3f", now.timeIntervalSince1970), String(ttl),
+            expiresAt.map { String(format: "%.3f", $0.timeIntervalSince1970) } ?? "", queue ?? "",
+        ])
+        guard let parts = reply.array, parts.count == 3, let before = parts[0].string, let after = parts[1].string.flatMap(GiftState.init(rawValue:)) else {
+            throw GiftError("unexpected reply from the gift transition script: \(reply)")
+        }
+        return Transition(previous: GiftState(rawValue: before), current: after, emitted: parts[2].string == "1")
+    }
+
+    /// Marks that the event of the gift's current state was emitted, so a re-run does not emit it again.
+    func markEmitted(_ gift: DomainIdentifier) async throws {
+        try await services.jobs.redis.send("HSET", key(gift), "emitted", "1")
+    }
+
+    /// The stored fields (empty when unknown).
+    public func fields(_ gift: DomainIdentifier) async throws -> [String: String] {
+        let reply = try await services.jobs.redis.send("HGETALL", key(gift))
+        var fields: [String: String] = [:]
+        let items = reply.array ?? []
+        var index = 0
+        while index + 1 < items.count {
+            if let name = items[index].string { fields[name] = items[index + 1].string }
+            index += 2
+        }
+        return fields
+    }
+
+    /// A change asked of a gift.
+    enum Action: String {
+        case grant, use, expire, reject
+    }
+
+    /// What a transition found and left.
+    struct Transition {
+        /// The state before (nil: the gift was unknown).
+        var previous: GiftState?
+        /// The state after.
+        var current: GiftState
+        /// Whether the current state's event was already emitted.
+        var emitted: Bool
+        /// True when this call changed the state.
+        var changed: Bool { previous != current }
+    }
+
+    /// KEYS[1] the gift hash · ARGV[1] grant|use|expire|reject · ARGV[2] user_id · ARGV[3] now · ARGV[4] TTL s
+    /// · ARGV[5] expires_at ("" unknown) · ARGV[6] queue ("" none). Returns {state before or "", state after,
+    /// emitted ("1" or "")}.
+    static let transitionScript = RedisScript(name: "gift_transition", source: """
+        local state = redis.call('HGET', KEYS[1], 'state') or ''
+        local action = ARGV[1]
+        local after = state
+        if action == 'grant' or action == 'reject' then
+          if state == '' then after = (action == 'grant') and 'granted' or 'rejected' end
+        elseif state == '' or state == 'granted' then
+          after = (action == 'use') and 'used' or 'expired'
+        end
+        if after ~= state then
+          redis.call('HSET', KEYS[1], 'state', after, 'user_id', ARGV[2], after .. '_at', ARGV[3])
+          redis.call('HDEL', KEYS[1], 'emitted')
+          if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'expires_at', ARGV[5]) end
+          if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'queue', ARGV[6]) end
+          redis.call('EXPIRE', KEYS[1], ARGV[4])
+        end
+        return {state, after, redis.call('HGET', KEYS[1], 'emitted') or ''}
+        """)
+}
+
+/// A gift's state (`<ns>:{gifts}:gift:<user_gift_id>` field `state`).
+public enum GiftState: String, Sendable {
+    /// Won; its expiry (and maybe a reminder) is scheduled.
+    case granted
+    /// Used before it expired: nothing more happens.
+    case used
+    /// Expired unused: `gift.expired` was emitted.
+    case expired
+    /// Refused by the wheel limits: `gift.rejected` was emitted; nothing scheduled.
+    case rejected
+}

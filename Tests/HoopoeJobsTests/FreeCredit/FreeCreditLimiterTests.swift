@@ -1,0 +1,107 @@
+import Foundation
+import HoopoeJobs
+import Redis
+import Testing
+import TestSupport
+
+/// The limiter called directly (the synchronous path services use): one atomic Lua call per request.
+@Suite("Free credit: the limiter script")
+struct FreeCreditLimiterTests {
+    /// 12 Azar 1403 (2 Dec 2024) 10:00 Tehran, well inside a Persian month.
+    static let noon = Date(timeIntervalSince1970: 1_733_121_000)
+
+    @Test("jobs/lua/freecredit.lua is byte for byte the script the engine runs")
+    func documentedScriptIsTheOneRun() throws {
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/freecredit.lua").path
+        let file = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(file.trimmingCharacters(in: .newlines) == FreeCreditLimiter.script.source.trimmingCharacters(in: .newlines))
+    }
+
+    @Test("50 concurrent direct calls for one user: exactly one grant, 49 cooldown rejections with retry_after 120")
+    func fiftyConcurrentCalls() async throws {
+        let h = try await DomainHarness()
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let answers = try await withThrowingTaskGroup(of: FreeCreditAnswer.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    try await limiter.request(userID: "176", requestID: DomainIdentifier(stringLiteral: "r\(index)"), amount: nil, now: Self.noon).answer
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.filter(\.isGranted).count == 1)
+        #expect(answers.first(where: \.isGranted)?.amount == 100)
+        let rejected = answers.filter { !$0.isGranted }
+        #expect(rejected.count == 49)
+        #expect(rejected.allSatisfy { $0.reason == "cooldown" && $0.retryAfter == 120 })
+    }
+
+    @Test("the cooldown counts from the grant by the given clock: 60 s later 60 s remain, 121 s later a grant")
+    func cooldownExpires() async throws {
+        let h = try await DomainHarness()
+        let limiter = FreeCreditLimiter(services: try h.services())
+        #expect(try await limiter.request(userID: "u1", requestID: "a", amount: 93, now: Self.noon).answer.amount == 93)
+        let early = try await limiter.request(userID: "u1", requestID: "b", amount: 93, now: Self.noon.addingTimeInterval(60)).answer
+        #expect(early.reason == "cooldown" && early.retryAfter == 60)
+        // Another user is not affected.
+        #expect(try await limiter.request(userID: "u2", requestID: "c", amount: nil, now: Self.noon.addingTimeInterval(60)).answer.isGranted)
+        #expect(try await limiter.request(userID: "u1", requestID: "d", amount: nil, now: Self.noon.addingTimeInterval(121)).answer.isGranted)
+    }
+
+    @Test("a repeated request id gets the stored answer and never grants twice")
+    func idempotentPerRequest() async throws {
+        let h = try await DomainHarness()
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let first = try await limiter.request(userID: "u1", requestID: "same", amount: 50, now: Self.noon)
+        #expect(first.answer.isGranted && !first.replayed)
+        // Even after the cooldown, the same id is the same answer, and the month's count did not move.
+        let again = try await limiter.request(userID: "u1", requestID: "same", amount: 50, now: Self.noon.addingTimeInterval(500))
+        #expect(again.replayed && again.answer == first.answer)
+        let next = try await limiter.request(userID: "u1", requestID: "other", amount: 50, now: Self.noon.addingTimeInterval(500)).answer
+        #expect(next.isGranted && next.monthUsed == 2)
+    }
+
+    @Test("the monthly cap lifts at the Persian month boundary (Tehran), retry_after counting to it")
+    func monthlyCapPersian() async throws {
+        let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "3"])
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        #expect(month.label == "1403-09")
+        // 1 Dey 1403 = 21 Dec 2024, midnight Tehran = 20:30 UTC the day before.
+        #expect(month.end == Date(timeIntervalSince1970: 1_734_726_600))
+        var now = month.end.addingTimeInterval(-1_000)
+        for index in 0..<3 {
+            #expect(try await limiter.request(userID: "u", requestID: DomainIdentifier(stringLiteral: "m\(index)"), amount: nil, now: now).answer.isGranted)
+            now.addTimeInterval(121)
+        }
+        let capped = try await limiter.request(userID: "u", requestID: "m3", amount: nil, now: now).answer
+        #expect(capped.reason == "monthly_limit")
+        #expect(capped.retryAfter == Int(month.end.timeIntervalSince(now).rounded(.up)))
+        let nextMonth = try await limiter.request(userID: "u", requestID: "m4", amount: nil, now: month.end.addingTimeInterval(1)).answer
+        #expect(nextMonth.isGranted && nextMonth.monthUsed == 1)
+    }
+
+    @Test("FREECREDIT_MONTH_CALENDAR=gregorian counts Gregorian months in Tehran time")
+    func monthlyCapGregorian() async throws {
+        let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "1", "FREECREDIT_MONTH_CALENDAR": "gregorian"])
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let month = MonthCalendar.gregorian.month(of: Self.noon, in: .tehran)
+        #expect(month.label == "2024-12")
+        #expect(try await limiter.request(userID: "u", requestID: "g1", amount: nil, now: Self.noon).answer.isGranted)
+        let capped = try await limiter.request(userID: "u", requestID: "g2", amount: nil, now: Self.noon.addingTimeInterval(200)).answer
+        #expect(capped.reason == "monthly_limit")
+        // 1 Jan 2025 00:00 Tehran.
+        #expect(capped.retryAfter == 1_735_677_000 - 1_733_121_200)
+    }
+
+    @Test("a bad setting names its variable")
+    func badSettings() {
+        #expect(throws: ConfigurationError.self) { try FreeCreditSettings(environment: EnvironmentReader(["FREECREDIT_MONTH_CALENDAR": "lunar"])) }
+        do {
+            _ = try FreeCreditSettings(environment: EnvironmentReader(["FREECREDIT_COOLDOWN_SECONDS": "soon"]))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.key == "FREECREDIT_COOLDOWN_SECONDS")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HoopoeJobs
+import Testing
+import TestSupport
+
+/// The Python examples services copy (jobs/examples/freecredit_request.py, gift_wheel.py, persian_month.py) against
+/// the real worker and the Swift side: same keys, same months, same answers.
+@Suite("Free credit and gifts: the Python examples")
+struct FreeCreditPythonTests {
+    static let noon = FreeCreditLimiterTests.noon
+
+    /// python3 with the redis package, or nil (installed by scripts/install-deps.sh; the tests are skipped without).
+    static let hasPython = ChildProcessProbe.python("import redis, zoneinfo; zoneinfo.ZoneInfo('Asia/Tehran')")
+
+    private func python(_ script: String, _ arguments: [String], _ h: DomainHarness, environment: [String: String] = [:]) async throws -> (Int32, String) {
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/examples/\(script)").path
+        let child = try ChildProcess("/usr/bin/env", ["python3", path] + arguments,
+                                     environment: ["REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace].merging(environment) { $1 })
+        guard let status = await child.wait(timeout: .seconds(120)) else { throw TestSupportError("python did not finish: \(child.output)") }
+        return (status, child.output)
+    }
+
+    @Test("freecredit_request.py enqueues, waits for the worker's answer, and gets the cooldown the next time", .enabled(if: hasPython))
+    func enqueueAndWait() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        let (status, output) = try await python("freecredit_request.py", ["176", "--amount", "93", "--request-id", "py-1", "--timeout", "30"], h)
+        #expect(status == 0, "\(output)")
+        let answer = try JSONDecoder().decode(FreeCreditAnswer.self, from: Data(output.utf8))
+        #expect(answer.isGranted && answer.amount == 93 && answer.requestID == "py-1" && answer.userID == "176")
+        let (again, second) = try await python("freecredit_request.py", ["176", "--request-id", "py-2", "--timeout", "30"], h)
+        #expect(again == 2, "\(second)")
+        let rejected = try JSONDecoder().decode(FreeCreditAnswer.self, from: Data(second.utf8))
+        #expect(rejected.reason == "cooldown" && rejected.retryAfter == 120)
+        #expect(try await h.events("freecredit.granted").count == 1)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("freecredit_request.py without a worker times out within its bound and says so", .enabled(if: hasPython))
+    func boundedWait() async throws {
+        let h = try await DomainHarness()
+        let started = ContinuousClock.now
+        let (status, output) = try await python("freecredit_request.py", ["1", "--request-id", "lonely", "--timeout", "1"], h)
+        #expect(status == 3, "\(output)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test("--direct shares the limiter with the worker's script: a Python grant puts Swift in cooldown", .enabled(if: hasPython))
+    func directCall() async throws {
+        let h = try await DomainHarness()
+        let (status, output) = try await python("freecredit_request.py", ["--direct", "9", "--request-id", "d-1", "--now", "1733121000"], h)
+        #expect(status == 0, "\(output)")
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let swift = try await limiter.request(userID: "9", requestID: "d-2", amount: nil, now: Self.noon.addingTimeInterval(20)).answer
+        #expect(swift.reason == "cooldown" && swift.retryAfter == 100)
+        // And the month key is the same one: with the cap reached in Swift, Python sees monthly_limit.
+        let (capped, text) = try await python("freecredit_request.py", ["--direct", "9", "--request-id", "d-3", "--now", "1733121300"], h,
+                                              environment: ["FREECREDIT_MONTHLY_CAP": "1"])
+        #expect(capped == 2 && text.contains("monthly_limit"), "\(text)")
+    }
+
+    @Test("gift_wheel.py counts in the same sorted set as gift.granted and agrees on retry_after", .enabled(if: hasPython))
+    func giftWheel() async throws {
+        let h = try await DomainHarness()
+        let (status, output) = try await python("gift_wheel.py", ["5", "--record", "w-1", "--now", "1733121000"], h)
+        #expect(status == 0 && output.contains("\"recorded\""), "\(output)")
+        let verdict = try await GiftWheel(services: try h.services()).check(userID: "5", now: Self.noon.addingTimeInterval(60))
+        #expect(verdict.kind == .dailyLimit && verdict.retryAfter == 86_340)
+        let (refused, text) = try await python("gift_wheel.py", ["5", "--now", "1733121060"], h)
+        #expect(refused == 2 && text.contains("\"retry_after\": 86340"), "\(text)")
+    }
+
+    @Test("persian_month.py agrees with the Swift Persian calendar on every month start and end, 1395-1420", .enabled(if: hasPython))
+    func persianMonthsAgree() async throws {
+        // One instant in the middle of every Persian month, from the Swift side.
+        var instants: [Date] = []
+        var date = Date(timeIntervalSince1970: 1_458_000_000)  // 15 Mar 2016 (Esfand 1394)
+        let calendar = LocalCalendar.tehran
+        while date < Date(timeIntervalSince1970: 2_500_000_000) {
+            let month = MonthCalendar.persian.month(of: date, in: calendar)
+            instants.append(month.start.addingTimeInterval(10 * 86_400))
+            instants.append(month.end.addingTimeInterval(-1))
+            date = month.end.addingTimeInterval(1)
+        }
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/examples/persian_month.py").path
+        let child = try ChildProcess("/usr/bin/env", ["python3", path, "persian"] + instants.map { String(Int($0.timeIntervalSince1970)) })
+        #expect(await child.wait(timeout: .seconds(60)) == 0, "\(child.output)")
+        let rows = try JSONDecoder().decode([[JSONScalar]].self, from: Data(child.output.utf8))
+        #expect(rows.count == instants.count)
+        for (row, instant) in zip(rows, instants) {
+            let month = MonthCalendar.persian.month(of: instant, in: calendar)
+            #expect(row == [.text(month.label), .number(Int(month.start.timeIntervalSince1970)), .number(Int(month.end.timeIntervalSince1970))])
+        }
+    }
+}
+
+/// A string or a whole number in a JSON array.
+enum JSONScalar: Decodable, Equatable {
+    case text(String)
+    case number(Int)
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int.self) { self = .number(value) } else { self = .text(try container.decode(String.self)) }
+    }
+}

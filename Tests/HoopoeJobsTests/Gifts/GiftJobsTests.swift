@@ -1,0 +1,164 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import Redis
+import Testing
+import TestSupport
+
+/// `gift.granted`, `gift.used` and `gift.expire` end to end: real `hoopoe worker` processes, the domain clock
+/// injected through Redis.
+@Suite("Gifts: gift.granted, gift.used, gift.expire end to end")
+struct GiftJobsTests {
+    static let noon = FreeCreditLimiterTests.noon
+
+    private func grant(_ h: DomainHarness, user: String = "176", gift: String, expiresAt: Date, phone: String? = nil, service: String? = nil) async throws {
+        var payload: [String: JSONValue] = ["user_id": .string(user), "user_gift_id": .string(gift), "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))]
+        if let phone { payload["phone"] = .string(phone) }
+        if let service { payload["service_name"] = .string(service) }
+        try await h.enqueue(GiftGrantedJob.type, .object(payload))
+    }
+
+    private func state(_ h: DomainHarness, _ gift: String) async throws -> [String: String] {
+        try await GiftStore(services: try h.services()).fields(DomainIdentifier(stringLiteral: gift))
+    }
+
+    @Test("a grant with a phone schedules gift.expire at expires_at and the reminder SMS 3 h before, once even when re-delivered")
+    func grantSchedulesExpiryAndReminder() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        let expiresAt = Self.noon.addingTimeInterval(86_400)
+        let started = Date()
+        try await grant(h, gift: "g-1", expiresAt: expiresAt, phone: "09121234567", service: "لایک  اینستاگرام")
+        try await grant(h, gift: "g-1", expiresAt: expiresAt, phone: "09121234567", service: "لایک  اینستاگرام")
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-1")["state"] == "granted" })
+        try await h.waitUntilIdle()
+        let expire = try #require(try await h.jobs.find(id: "gift.expire:g-1", queue: "default"))
+        guard case .scheduled(let at) = expire.state else { Issue.record("gift.expire is \(expire.state)"); return }
+        // The domain clock stands still at noon: the expiry is 24 h of real time from the grant.
+        #expect(abs(at - started.addingTimeInterval(86_400).timeIntervalSince1970) < 30)
+        #expect(expire.envelope.payload == ["user_id": "176", "user_gift_id": "g-1", "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))]
+            || expire.envelope.payload["expires_at"]?.doubleValue == expiresAt.timeIntervalSince1970)
+        let reminder = try #require(try await h.jobs.find(id: "gift.reminder:g-1", queue: "default"))
+        guard case .scheduled(let remindAt) = reminder.state else { Issue.record("the reminder is \(reminder.state)"); return }
+        #expect(abs(remindAt - (at - 3 * 3600)) < 30)
+        #expect(reminder.envelope.type == "sms.send")
+        let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(reminder.envelope.payload.encoded()))
+        #expect(sms == SMSSendPayload(messageID: "gift.reminder:g-1", phone: "09121234567", template: "gift_reminder",
+                                      tokens: ["token": "3", "token20": "لایک اینستاگرام"], userID: "176", purpose: "gift.reminder"))
+        // Re-delivered: still one of each.
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.scheduled == 2)
+        #expect(try await h.events().isEmpty)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("a gift used before it expires: no gift.expired, no reminder left, and a late grant schedules nothing")
+    func usedBeforeExpiry() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        let expiresAt = Self.noon.addingTimeInterval(86_400)
+        try await grant(h, gift: "g-2", expiresAt: expiresAt, phone: "09121234567")
+        #expect(try await eventually(timeout: .seconds(20)) { try await h.jobs.info(queue: "default").scheduled == 2 })
+        try await h.enqueue(GiftUsedJob.type, ["user_id": "176", "user_gift_id": "g-2"])
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-2")["state"] == "used" })
+        try await h.waitUntilIdle()
+        #expect(try await h.jobs.info(queue: "default").scheduled == 0)
+        #expect(try await h.jobs.find(id: "gift.expire:g-2", queue: "default") == nil)
+        #expect(try await h.jobs.find(id: "gift.reminder:g-2", queue: "default") == nil)
+        // A gift.expire that was already running when the gift was used (simulated: enqueued now) does nothing.
+        try await h.setClock(expiresAt.addingTimeInterval(1))
+        try await h.enqueue(GiftExpireJob.type, ["user_id": "176", "user_gift_id": "g-2", "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))])
+        // gift.used before gift.granted (out of order): the late grant schedules nothing.
+        try await h.enqueue(GiftUsedJob.type, ["user_id": "176", "user_gift_id": "g-3"])
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-3")["state"] == "used" })
+        try await grant(h, gift: "g-3", expiresAt: expiresAt.addingTimeInterval(86_400), phone: "09121234567")
+        try await h.waitUntilIdle()
+        #expect(try await h.jobs.info(queue: "default").scheduled == 0)
+        #expect(try await state(h, "g-2")["state"] == "used")
+        #expect(try await h.events("gift.expired").isEmpty)
+        #expect(try await h.dead().isEmpty)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("an unused gift expires at expires_at: marked expired, one gift.expired, nothing more on a re-run")
+    func expires() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        // Expires 2 s from now; the reminder time (3 h before) has passed, so none is scheduled.
+        let expiresAt = Self.noon.addingTimeInterval(2)
+        try await grant(h, gift: "g-4", expiresAt: expiresAt, phone: "09121234567")
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-4")["state"] == "granted" })
+        #expect(try await h.jobs.find(id: "gift.reminder:g-4", queue: "default") == nil)
+        try await h.setClock(expiresAt.addingTimeInterval(1))
+        let expired = try await h.waitForEvents("gift.expired", timeout: .seconds(30))
+        #expect(expired.first?.data == ["user_id": "176", "user_gift_id": "g-4"])
+        #expect(try await state(h, "g-4")["state"] == "expired")
+        let ttl = try await h.redis.send("TTL", "\(h.namespace):{gifts}:gift:g-4").int ?? 0
+        #expect(ttl > 29 * 86_400 && ttl <= 30 * 86_400 + 10)
+        // A second gift.expire (re-delivery) and a late gift.used change nothing.
+        try await h.enqueue(GiftExpireJob.type, ["user_id": "176", "user_gift_id": "g-4"])
+        try await h.enqueue(GiftUsedJob.type, ["user_id": "176", "user_gift_id": "g-4"])
+        try await h.waitUntilIdle()
+        #expect(try await h.events("gift.expired").count == 1)
+        #expect(try await state(h, "g-4")["state"] == "expired")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("a grant over the wheel limits: gift.rejected with the reason and retry_after, nothing scheduled")
+    func overTheLimit() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        try await grant(h, gift: "g-5", expiresAt: Self.noon.addingTimeInterval(86_400))
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-5")["state"] == "granted" })
+        try await h.setClock(Self.noon.addingTimeInterval(600))
+        try await grant(h, gift: "g-6", expiresAt: Self.noon.addingTimeInterval(87_000), phone: "09121234567")
+        let rejected = try await h.waitForEvents("gift.rejected")
+        #expect(rejected.first?.data == ["user_id": "176", "user_gift_id": "g-6", "reason": "daily_limit", "retry_after": 85_800])
+        try await h.waitUntilIdle()
+        #expect(try await state(h, "g-6")["state"] == "rejected")
+        #expect(try await h.jobs.find(id: "gift.expire:g-6", queue: "default") == nil)
+        // Re-delivered: no second event.
+        try await grant(h, gift: "g-6", expiresAt: Self.noon.addingTimeInterval(87_000))
+        try await h.waitUntilIdle()
+        #expect(try await h.events("gift.rejected").count == 1)
+        #expect(try await h.jobs.info(queue: "default").scheduled == 1)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("bad payloads go to the dead set with the reason")
+    func badPayloads() async throws {
+        let h = try await DomainHarness()
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        try await h.enqueue(GiftGrantedJob.type, ["user_id": "1", "user_gift_id": "g"])
+        try await h.enqueue(GiftGrantedJob.type, ["user_id": "1", "user_gift_id": "g", "expires_at": -3])
+        try await h.enqueue(GiftUsedJob.type, ["user_id": "1", "user_gift_id": "a\"b"])
+        try await h.enqueue(GiftExpireJob.type, ["user_gift_id": "g"])
+        var dead: [JobEnvelope] = []
+        #expect(try await eventually(timeout: .seconds(30)) {
+            dead = try await h.dead()
+            return dead.count == 4
+        })
+        let reasons = Dictionary(dead.map { ($0.type + ($0.payload["expires_at"] == nil ? "" : "+at"), ($0.deadReason ?? "") + " " + ($0.lastError ?? "")) }) { $0 + " | " + $1 }
+        #expect(reasons["gift.granted"]?.contains("expires_at") == true)
+        #expect(reasons["gift.granted+at"]?.contains("expires_at must be a Unix time") == true)
+        #expect(reasons["gift.used"]?.contains("user_gift_id") == true)
+        #expect(reasons["gift.expire"]?.contains("user_id") == true)
+        #expect(try await h.events().isEmpty)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+}

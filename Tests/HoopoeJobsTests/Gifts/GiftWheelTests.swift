@@ -1,0 +1,86 @@
+import Foundation
+import HoopoeJobs
+import Redis
+import Testing
+import TestSupport
+
+/// The wheel limits called directly, as services do before (or while) awarding a gift.
+@Suite("Gifts: the wheel limits script")
+struct GiftWheelTests {
+    static let noon = FreeCreditLimiterTests.noon
+
+    @Test("jobs/lua/gift_wheel.lua is byte for byte the script the engine runs")
+    func documentedScriptIsTheOneRun() throws {
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/gift_wheel.lua").path
+        let file = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(file.trimmingCharacters(in: .newlines) == GiftWheel.script.source.trimmingCharacters(in: .newlines))
+    }
+
+    @Test("one gift per rolling 24 h: refused until 24 h after the last, with the seconds left; a re-count is a no-op")
+    func rollingDay() async throws {
+        let h = try await DomainHarness()
+        let wheel = GiftWheel(services: try h.services())
+        #expect(try await wheel.check(userID: "u", now: Self.noon).kind == .allowed)
+        #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: Self.noon).kind == .recorded)
+        #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: Self.noon.addingTimeInterval(10)).kind == .duplicate)
+        let refused = try await wheel.record(userID: "u", userGiftID: "g2", now: Self.noon.addingTimeInterval(3600))
+        #expect(refused.kind == .dailyLimit && refused.retryAfter == 82_800)
+        #expect(try await wheel.check(userID: "u", now: Self.noon.addingTimeInterval(3600)) == refused)
+        #expect(try await wheel.check(userID: "other", now: Self.noon.addingTimeInterval(3600)).kind == .allowed)
+        let next = try await wheel.record(userID: "u", userGiftID: "g2", now: Self.noon.addingTimeInterval(86_401))
+        #expect(next.kind == .recorded && next.dayCount == 1 && next.monthCount == 2)
+    }
+
+    @Test("GIFT_DAY_WINDOW=calendar: the next gift is allowed from local midnight")
+    func calendarDay() async throws {
+        let h = try await DomainHarness(environment: ["GIFT_DAY_WINDOW": "calendar"])
+        let wheel = GiftWheel(services: try h.services())
+        #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: Self.noon).kind == .recorded)
+        let refused = try await wheel.check(userID: "u", now: Self.noon)
+        // 10:00 Tehran: 14 h to midnight.
+        #expect(refused.kind == .dailyLimit && refused.retryAfter == 14 * 3600)
+        #expect(try await wheel.check(userID: "u", now: Self.noon.addingTimeInterval(14 * 3600)).kind == .allowed)
+    }
+
+    @Test("the monthly maximum: refused until the next Persian month, then allowed")
+    func monthlyLimit() async throws {
+        let h = try await DomainHarness(environment: ["GIFT_MONTHLY_LIMIT": "3"])
+        let wheel = GiftWheel(services: try h.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        var now = month.start.addingTimeInterval(3600)
+        for index in 0..<3 {
+            #expect(try await wheel.record(userID: "u", userGiftID: DomainIdentifier(stringLiteral: "g\(index)"), now: now).kind == .recorded)
+            now.addTimeInterval(86_401)
+        }
+        let refused = try await wheel.record(userID: "u", userGiftID: "g3", now: now)
+        #expect(refused.kind == .monthlyLimit && refused.monthCount == 3)
+        #expect(refused.retryAfter == Int(month.end.timeIntervalSince(now)))
+        #expect(try await wheel.record(userID: "u", userGiftID: "g3", now: month.end.addingTimeInterval(10)).kind == .recorded)
+    }
+
+    @Test("concurrent records for one user: exactly one gift counted")
+    func concurrentRecords() async throws {
+        let h = try await DomainHarness()
+        let wheel = GiftWheel(services: try h.services())
+        let kinds = try await withThrowingTaskGroup(of: GiftWheelVerdict.Kind.self) { group in
+            for index in 0..<30 {
+                group.addTask { try await wheel.record(userID: "u", userGiftID: DomainIdentifier(stringLiteral: "g\(index)"), now: Self.noon).kind }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(kinds.filter { $0 == .recorded }.count == 1)
+        #expect(kinds.filter { $0 == .dailyLimit }.count == 29)
+    }
+
+    @Test("bad gift settings name their variable")
+    func badSettings() {
+        for (key, value) in [("GIFT_DAY_WINDOW", "weekly"), ("GIFT_MONTHLY_LIMIT", "-1"), ("GIFT_MONTH_CALENDAR", "lunar"), ("GIFT_REMINDER_BEFORE_HOURS", "x")] {
+            do {
+                _ = try GiftSettings(environment: EnvironmentReader([key: value]))
+                Issue.record("\(key)=\(value) was accepted")
+            } catch {
+                #expect(error.key == key)
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Ask Hoopoe for free credit from Python with the `redis` package, the two documented ways.
+
+    python3 jobs/examples/freecredit_request.py USER_ID [--amount N] [--request-id ID] [--timeout SECONDS]
+        enqueue a freecredit.request job and wait (bounded) for its answer on the request's notify list
+    python3 jobs/examples/freecredit_request.py --direct USER_ID [--amount N] [--request-id ID] [--now UNIX]
+        decide at once by running jobs/lua/freecredit.lua (the same script the worker runs) - no worker needed,
+        but no freecredit.* event is emitted: the caller has the answer
+
+Prints the answer JSON (jobs/types/freecredit.request.md) and exits 0 when granted, 2 when rejected, 3 when no
+answer came within the timeout (the job may still run later: GET the result key before asking again with a
+new request id). REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
+--direct, the worker's FREECREDIT_* settings (defaults as in deploy/hoopoe.env.example) are read from the
+environment.
+"""
+import json
+import os
+import sys
+import time
+import uuid
+
+import redis
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hoopoe_enqueue import Enqueuer  # noqa: E402
+from persian_month import month  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def keys(namespace, user_id, request_id, month_label):
+    """The script's KEYS, in order. {freecredit} is the hash tag: all in one Redis Cluster slot."""
+    base = f"{namespace}:{{freecredit}}"
+    return [f"{base}:last:{user_id}", f"{base}:month:{user_id}:{month_label}", f"{base}:result:{request_id}",
+            f"{base}:notify:{request_id}"]
+
+
+def request_and_wait(client, namespace, user_id, request_id, amount=None, timeout=10.0):
+    """Enqueues freecredit.request and waits up to `timeout` seconds. Returns the answer dict, or None."""
+    payload = {"user_id": str(user_id), "request_id": request_id}
+    if amount is not None:
+        payload["amount"] = int(amount)
+    Enqueuer(client, namespace).enqueue("freecredit.request", payload)
+    base = f"{namespace}:{{freecredit}}"
+    popped = client.blpop([f"{base}:notify:{request_id}"], timeout=max(1, int(round(timeout))))
+    if popped is not None:
+        return json.loads(popped[1])
+    # Someone else popped the notification, or it came just after the wait: the result key has the answer.
+    stored = client.get(f"{base}:result:{request_id}")
+    return json.loads(stored) if stored is not None else None
+
+
+def request_direct(client, namespace, user_id, request_id, amount=None, now=None):
+    """Runs the limiter script now. Returns the answer dict (replayed answers included)."""
+    env = os.environ
+    now = time.time() if now is None else float(now)
+    label, _, end = month(now, env.get("FREECREDIT_MONTH_CALENDAR", "persian"))
+    with open(os.path.join(HERE, "..", "lua", "freecredit.lua")) as f:
+        script = client.register_script(f.read())
+    result_ttl = int(env.get("FREECREDIT_RESULT_TTL_SECONDS", "604800"))
+    answer, _replayed = script(keys=keys(namespace, user_id, request_id, label), args=[
+        f"{now:.3f}", env.get("FREECREDIT_COOLDOWN_SECONDS", "120"), env.get("FREECREDIT_MONTHLY_CAP", "5"), str(end),
+        str(amount if amount is not None else env.get("FREECREDIT_DEFAULT_AMOUNT", "100")), str(user_id), request_id,
+        str(result_ttl), str(min(result_ttl, 3600))])
+    return json.loads(answer)
+
+
+def main(argv):
+    args = list(argv)
+
+    def option(name, default=None):
+        if name in args:
+            i = args.index(name)
+            value = args[i + 1]
+            del args[i:i + 2]
+            return value
+        return default
+
+    direct = "--direct" in args
+    if direct:
+        args.remove("--direct")
+    amount = option("--amount")
+    request_id = option("--request-id") or uuid.uuid4().hex
+    timeout = float(option("--timeout", "10"))
+    now = option("--now")
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 64
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    namespace = os.environ.get("HOOPOE_NAMESPACE", "hoopoe")
+    if direct:
+        answer = request_direct(client, namespace, args[0], request_id, amount, now)
+    else:
+        answer = request_and_wait(client, namespace, args[0], request_id, amount, timeout)
+    if answer is None:
+        print(json.dumps({"request_id": request_id, "status": "timeout"}))
+        return 3
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0 if answer.get("status") == "granted" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+"""Calendar months in Asia/Tehran, Persian (Solar Hijri) or Gregorian, as Hoopoe's limiters count them.
+
+month(unix_seconds, "persian") -> (label, start, end): label "1403-09" ("2024-12" for gregorian), start and end
+as Unix seconds (local midnights; end is the first instant of the next month). The Persian conversion is the
+jalaali algorithm (Borkowski's breaks), the one jalaali-js and most libraries use; it agrees with the ICU Persian
+calendar Hoopoe uses for the years services will meet (tested in Tests/HoopoeJobsTests).
+"""
+import datetime
+import zoneinfo
+
+TEHRAN = zoneinfo.ZoneInfo("Asia/Tehran")
+BREAKS = [-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178]
+
+
+def _nowruz(jy):
+    """The Gregorian date of 1 Farvardin of Persian year jy."""
+    gy = jy + 621
+    leap_j = -14
+    jp = BREAKS[0]
+    jump = 0
+    for jm in BREAKS[1:]:
+        jump = jm - jp
+        if jy < jm:
+            break
+        leap_j += (jump // 33) * 8 + (jump % 33) // 4
+        jp = jm
+    n = jy - jp
+    leap_j += (n // 33) * 8 + ((n % 33) + 3) // 4
+    if jump % 33 == 4 and jump - n == 4:
+        leap_j += 1
+    leap_g = gy // 4 - ((gy // 100 + 1) * 3) // 4 - 150
+    return datetime.date(gy, 3, 20 + leap_j - leap_g)
+
+
+def _month_offset(m):
+    """Days from 1 Farvardin to the first of month m (1..13; 13 = next Farvardin is handled by the caller)."""
+    return (m - 1) * 31 if m <= 7 else 186 + (m - 7) * 30
+
+
+def _midnight(day):
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=TEHRAN).timestamp())
+
+
+def month(unix_seconds, calendar="persian"):
+    day = datetime.datetime.fromtimestamp(unix_seconds, TEHRAN).date()
+    if calendar == "gregorian":
+        start = day.replace(day=1)
+        end = (start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1))
+        return f"{start.year:04d}-{start.month:02d}", _midnight(start), _midnight(end)
+    if calendar != "persian":
+        raise ValueError(f"calendar must be persian or gregorian, got {calendar}")
+    jy = day.year - 621
+    if day < _nowruz(jy):
+        jy -= 1
+    first = _nowruz(jy)
+    days = (day - first).days
+    m = days // 31 + 1 if days < 186 else min(12, (days - 186) // 30 + 7)
+    start = first + datetime.timedelta(days=_month_offset(m))
+    end = _nowruz(jy + 1) if m == 12 else first + datetime.timedelta(days=_month_offset(m + 1))
+    return f"{jy:04d}-{m:02d}", _midnight(start), _midnight(end)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    print(json.dumps([month(float(t), sys.argv[1]) for t in sys.argv[2:]]))
