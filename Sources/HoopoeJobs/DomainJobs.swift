@@ -14,6 +14,13 @@ public enum DomainJobs {
         registry.register(FreeCreditRequestJob(services: services))
         registry.register(SMSSendJob(services: services))
         registry.register(SMSDeliveryPollJob(services: services))
+        registry.register(SubscriptionUpsertJob(services: services))
+        registry.register(SubscriptionDeleteJob(services: services))
+        registry.register(ExpirationReminderJob(services: services))
+        registry.register(CreditThresholdSetJob(services: services))
+        registry.register(CreditThresholdDeleteJob(services: services))
+        registry.register(CreditBalanceJob(services: services))
+        registry.register(LowCreditReminderJob(services: services))
     }
 
     /// Builds the services of one worker process from its settings.

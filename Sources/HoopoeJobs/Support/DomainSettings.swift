@@ -13,6 +13,8 @@ public struct DomainSettings: Sendable {
     public var clockKey: String?
     /// SMS: templates, provider order, quiet hours, daily cap, delivery polling (``SMSSettings``).
     public var sms: SMSSettings = SMSSettings()
+    /// Expiration and low-credit reminders (``ReminderSettings``).
+    public var reminders: ReminderSettings = ReminderSettings()
     /// Gifts and the wheel limits (``GiftSettings``).
     public var gifts: GiftSettings = GiftSettings()
     /// Free credit: cooldown, monthly cap (``FreeCreditSettings``).
@@ -38,6 +40,7 @@ public struct DomainSettings: Sendable {
         clockKey = env.string("HOOPOE_CLOCK_KEY")
         gifts = try GiftSettings(environment: env)
         freeCredit = try FreeCreditSettings(environment: env)
+        reminders = try ReminderSettings(environment: env)
         sms = try SMSSettings(environment: env)
     }
 }

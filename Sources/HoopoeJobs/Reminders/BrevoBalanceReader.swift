@@ -1,0 +1,104 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Providers
+import Redis
+
+/// Reads the balances of users with a Brevo child (thresholds with `auth_key`) from the reseller children list,
+/// 20 children a call, within the hourly budget `BREVO_BALANCE_REQUESTS_PER_HOUR`.
+///
+/// Matching: the list shows each child's email and id, not its auth key, so an auth key is resolved once to its
+/// child's email with one `GET /reseller/children/{auth_key}` (remembered in `{credit}:child_email`); list entries
+/// are then matched by email. Pages are read from a cursor kept in Redis, so a budget smaller than the account
+/// spreads one pass over several sweeps. Every call takes one unit of the budget first (one Lua call, shared by all
+/// workers); when the budget or Brevo's `x-sib-ratelimit-remaining` is spent, reading stops until a later sweep.
+struct BrevoBalanceReader: Sendable {
+    let services: DomainServices
+    let brevo: BrevoClient
+
+    /// What one read did.
+    struct Outcome: Sendable {
+        var requests = 0
+        /// Users whose balance was read in this run.
+        var matched = Set<String>()
+        var budgetSpent = false
+    }
+
+    /// Reads balances for `wanted` (user → auth key), writing matches to `{credit}:balances`.
+    /// - Throws: ``ProviderError`` from Brevo (the caller decides retry/alert); balances read before it are kept.
+    func read(_ wanted: [String: String], outcome: inout Outcome) async throws {
+        let keys = ReminderKeys(services: services)
+        let redis = services.jobs.redis
+        // 1. auth key → email, once per child.
+        var emails: [String: String] = [:]  // lowercased email → user
+        for (user, authKey) in wanted.sorted(by: { $0.key < $1.key }) {
+            if let email = try await redis.send("HGET", keys.childEmails, authKey).string {
+                // "" marks an auth key Brevo did not know (re-resolved after the next credit.threshold.set).
+                if !email.isEmpty { emails[email.lowercased()] = user }
+                continue
+            }
+            guard try await takeBudget(&outcome) else { return }
+            do {
+                let child = try await brevo.child(.authKey(authKey))
+                outcome.requests += 1
+                try await redis.send("HSET", keys.childEmails, authKey, child.value.email)
+                emails[child.value.email.lowercased()] = user
+                // The single-child view carries the credits too: use them now.
+                if let credits = credits(of: child.value) {
+                    try await record(user: user, credits: credits, keys: keys)
+                    outcome.matched.insert(user)
+                }
+                if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
+            } catch let error as ProviderError where error.httpStatus == 404 {
+                // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
+                outcome.requests += 1
+                try await redis.send("HSET", keys.childEmails, authKey, "")
+                try await services.events.emit("credit.balance.unmatched", [
+                    "user_id": .string(user), "reason": "brevo child not found for auth_key",
+                ], at: try await services.clock.now())
+            }
+        }
+        // 2. Pages of the children list from the cursor, one pass at most, until every other user is found.
+        guard emails.values.contains(where: { !outcome.matched.contains($0) }) else { return }
+        var offset = Int(try await redis.send("GET", keys.brevoCursor).string ?? "") ?? 0
+        var read = 0
+        while emails.values.contains(where: { !outcome.matched.contains($0) }) {
+            guard try await takeBudget(&outcome) else { break }
+            let page = try await brevo.listChildren(limit: BrevoClient.maximumPageSize, offset: offset)
+            outcome.requests += 1
+            for child in page.value.children {
+                guard let user = emails[child.email.lowercased()], let credits = credits(of: child) else { continue }
+                try await record(user: user, credits: credits, keys: keys)
+                outcome.matched.insert(user)
+            }
+            read += page.value.children.count
+            offset += page.value.children.count
+            let total = Int(page.value.count)
+            if page.value.children.isEmpty || offset >= total { offset = 0 }
+            try await redis.send("SET", keys.brevoCursor, String(offset))
+            if read >= total || page.value.children.isEmpty { break }
+            if page.rateLimit?.remaining == 0 { outcome.budgetSpent = true; break }
+        }
+    }
+
+    func credits(of child: BrevoChild) -> Int64? {
+        services.settings.reminders.brevoCredits == .email ? child.emailCredits : child.smsCredits
+    }
+
+    func record(user: String, credits: Int64, keys: ReminderKeys) async throws {
+        try await services.jobs.redis.send("HSET", keys.balances, user, String(credits))
+    }
+
+    /// One unit of this hour's budget (real time: it is Brevo's limit, not a domain rule).
+    func takeBudget(_ outcome: inout Outcome) async throws -> Bool {
+        let hour = Int(Date().timeIntervalSince1970 / 3600)
+        let limit = services.settings.reminders.brevoRequestsPerHour
+        let left = try await services.jobs.redis.run(
+            ReminderScripts.takeBudget, keys: [ReminderKeys(services: services).brevoBudget(hour: hour)], arguments: [String(limit)])
+        if (left.int ?? -1) < 0 {
+            outcome.budgetSpent = true
+            return false
+        }
+        return true
+    }
+}

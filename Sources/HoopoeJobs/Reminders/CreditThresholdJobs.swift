@@ -1,0 +1,121 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+
+/// `credit.threshold.set`: creates or updates one low-credit threshold of a user (Kingfisher keeps several per user,
+/// each with its own id). Changing the value keeps the threshold's state: if the balance is already below the new
+/// value and it had not fired, the next `reminders.low_credit` sweep fires it.
+public struct CreditThresholdSetJob: JobHandler {
+    public struct Payload: Decodable, Sendable {
+        public var userID: FlexibleID
+        public var thresholdID: FlexibleID
+        public var threshold: Double
+        public var phone: String
+        public var firstName: String
+        /// The user's Brevo child auth key; with it the sweep reads the balance from Brevo.
+        public var authKey: String?
+
+        enum CodingKeys: String, CodingKey {
+            case userID = "user_id", thresholdID = "threshold_id", threshold, phone, firstName = "first_name", authKey = "auth_key"
+        }
+    }
+
+    public static let type = "credit.threshold.set"
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        let user: String, id: String, phone: String, name: String
+        do {
+            user = try ReminderValidation.userID(payload.userID)
+            id = try ReminderValidation.token(payload.thresholdID.value, field: "threshold_id")
+            phone = try ReminderValidation.phone(payload.phone)
+            name = try ReminderValidation.firstName(payload.firstName)
+        } catch {
+            throw JobFailure.permanent(error.message)
+        }
+        guard payload.threshold.isFinite, payload.threshold >= 0 else { throw JobFailure.permanent("threshold must be a number ≥ 0") }
+        let authKey = payload.authKey?.trimmingCharacters(in: .whitespaces)
+        let keys = ReminderKeys(services: services)
+        var record: [String: JSONValue] = [
+            "threshold": .string(CreditAmount.text(payload.threshold)), "phone": .string(phone), "first_name": .string(name),
+        ]
+        if let authKey, !authKey.isEmpty { record["auth_key"] = .string(authKey) }
+        let json = String(decoding: JSONValue.object(record).encoded(), as: UTF8.self)
+        var commands = [RedisCommand("HSET", keys.thresholds(user), id, json), RedisCommand("SADD", keys.creditUsers, user)]
+        // Forget what was learnt about this auth key (an unknown key may be known now): resolved again on the next read.
+        if let authKey, !authKey.isEmpty { commands.append(RedisCommand("HDEL", keys.childEmails, authKey)) }
+        _ = try await services.jobs.redis.transaction(commands)
+        try await services.events.emit("credit.threshold.saved", [
+            "user_id": .string(user), "threshold_id": .string(id), "threshold": .double(payload.threshold),
+            "brevo": .bool(authKey?.isEmpty == false),
+        ], at: try await services.clock.now())
+    }
+}
+
+/// `credit.threshold.delete`: removes one threshold (an unknown one is not an error: `existed: false`).
+public struct CreditThresholdDeleteJob: JobHandler {
+    public struct Payload: Decodable, Sendable {
+        public var userID: FlexibleID
+        public var thresholdID: FlexibleID
+        enum CodingKeys: String, CodingKey { case userID = "user_id", thresholdID = "threshold_id" }
+    }
+
+    public static let type = "credit.threshold.delete"
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        let user: String, id: String
+        do {
+            user = try ReminderValidation.userID(payload.userID)
+            id = try ReminderValidation.token(payload.thresholdID.value, field: "threshold_id")
+        } catch {
+            throw JobFailure.permanent(error.message)
+        }
+        let keys = ReminderKeys(services: services)
+        let existed = try await services.jobs.redis.run(
+            ReminderScripts.deleteThreshold, keys: [keys.thresholds(user), keys.thresholdState(user), keys.creditUsers],
+            arguments: [user, id])
+        try await services.events.emit("credit.threshold.deleted", [
+            "user_id": .string(user), "threshold_id": .string(id), "existed": .bool(existed.int == 1),
+        ], at: try await services.clock.now())
+    }
+}
+
+/// `credit.balance`: a service reports a user's current credit balance; the next `reminders.low_credit` sweep
+/// compares it with the user's thresholds. The latest report (or Brevo read) wins.
+public struct CreditBalanceJob: JobHandler {
+    public struct Payload: Decodable, Sendable {
+        public var userID: FlexibleID
+        public var credits: Double
+        enum CodingKeys: String, CodingKey { case userID = "user_id", credits }
+    }
+
+    public static let type = "credit.balance"
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        let user: String
+        do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
+        guard payload.credits.isFinite else { throw JobFailure.permanent("credits must be a number") }
+        let keys = ReminderKeys(services: services)
+        try await services.jobs.redis.send("HSET", keys.balances, user, CreditAmount.text(payload.credits))
+        try await services.events.emit("credit.balance.recorded", [
+            "user_id": .string(user), "credits": .double(payload.credits), "source": "job",
+        ], at: try await services.clock.now())
+    }
+}
+
+/// Credit amounts as text: whole numbers without a fraction (`120`, not `120.0`), as SMS tokens show them.
+enum CreditAmount {
+    static func text(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+/// An identifier services send either as a JSON string or as a number (`"42"` or `42`), kept as text.
+public struct FlexibleID: Decodable, Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            value = String(number)
+        } else {
+            value = try container.decode(String.self).trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    public var description: String { value }
+}
+
+/// Checks shared by the reminder payloads; each failure is a permanent job failure naming the field.
+enum ReminderValidation {
+    static func userID(_ id: FlexibleID) throws(JobFailureMessage) -> String {
+        guard !id.value.isEmpty, id.value.count <= 200, !id.value.contains(where: { $0.isNewline }) else {
+            throw JobFailureMessage("user_id must be a non-empty string or number (at most 200 characters)")
+        }
+        return id.value
+    }
+
+    /// Digits with an optional leading `+` (spaces and dashes ignored); the full check is `sms.send`'s.
+    static func phone(_ text: String) throws(JobFailureMessage) -> String {
+        let compact = text.filter { $0 != " " && $0 != "-" }
+        let digits = compact.hasPrefix("+") ? compact.dropFirst() : Substring(compact)
+        guard digits.count >= 10, digits.count <= 15, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw JobFailureMessage("phone must be a mobile number like 09121234567 or +989121234567")
+        }
+        return compact
+    }
+
+    /// A first name for token10 (Kavenegar allows at most 5 spaces there): whitespace collapsed, at most 6 words.
+    static func firstName(_ text: String) throws(JobFailureMessage) -> String {
+        let words = text.split(whereSeparator: { $0.isWhitespace })
+        guard !words.isEmpty else { throw JobFailureMessage("first_name must not be empty") }
+        return words.prefix(6).joined(separator: " ")
+    }
+
+    /// An id that goes into an SMS token or a URL path: letters, digits, `_`, `-`, `.`.
+    static func token(_ text: String, field: String) throws(JobFailureMessage) -> String {
+        guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+            throw JobFailureMessage("\(field) must be 1-64 letters, digits, _ - or . (it goes into a link/SMS token)")
+        }
+        return text
+    }
+}
+
+/// A reason a payload is refused, turned into ``JobFailure/permanent(_:)`` by the handler.
+struct JobFailureMessage: Error, Sendable {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Providers
+import Redis
+
+/// `reminders.low_credit` (periodic, every 15 minutes): refreshes balances from Brevo within the budget, compares
+/// every user's balance with their thresholds, and enqueues one `sms.send` (template `low_credit`) for each threshold
+/// the balance fell below; a threshold re-arms once the balance is at or above it again.
+///
+/// Exactly once per firing: the armed → fired flip and the outbox entry of its SMS are one Lua call; the outbox is
+/// drained by enqueueing with the message id's once-key (a crash between the two is finished by the next run, never
+/// doubled), and only the enqueue that created the job emits `reminder.queued`.
+public struct LowCreditReminderJob: JobHandler {
+    public typealias Payload = ReminderTick
+    public static let type = "reminders.low_credit"
+
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public var timeout: Duration { .seconds(600) }
+
+    public func run(_ payload: ReminderTick, context: JobContext) async throws {
+        let keys = ReminderKeys(services: services)
+        let redis = services.jobs.redis
+        try await drainOutbox(keys: keys)
+        let users = (try await redis.send("SMEMBERS", keys.creditUsers).array ?? []).compactMap(\.string).sorted()
+        var brevoFailure: ProviderError?
+        if let brevo = services.providers.brevo, services.settings.reminders.brevoRequestsPerHour > 0 {
+            var wanted: [String: String] = [:]
+            for user in users {
+                let all = try await redis.send("HVALS", keys.thresholds(user)).array ?? []
+                for value in all {
+                    if let text = value.string, let key = JSONValue.parse(Array(text.utf8))?["auth_key"]?.stringValue, !key.isEmpty {
+                        wanted[user] = key
+                        break
+                    }
+                }
+            }
+            if !wanted.isEmpty {
+                var outcome = BrevoBalanceReader.Outcome()
+                do {
+                    try await BrevoBalanceReader(services: services, brevo: brevo).read(wanted, outcome: &outcome)
+                } catch let error as ProviderError {
+                    brevoFailure = error
+                }
+                var data: [String: JSONValue] = [
+                    "requests": .integer(Int64(outcome.requests)), "matched": .integer(Int64(outcome.matched.count)),
+                    "wanted": .integer(Int64(wanted.count)), "budget_spent": .bool(outcome.budgetSpent),
+                ]
+                if let brevoFailure { data["error"] = .string("[\(brevoFailure.code)] \(brevoFailure.message)") }
+                try await services.events.emit("credit.balances.read", data, at: try await services.clock.now())
+            }
+        }
+        for user in users {
+            let reply = try await redis.run(
+                ReminderScripts.evaluate,
+                keys: [keys.thresholds(user), keys.thresholdState(user), keys.balances, keys.outbox], arguments: [user])
+            let items = (reply.array ?? []).compactMap(\.string)
+            for index in stride(from: 0, to: items.count - 2, by: 3) where items[index] == "rearmed" {
+                try await services.events.emit("reminder.rearmed", [
+                    "user_id": .string(user), "kind": "low_credit", "threshold_id": .string(items[index + 1]),
+                ], at: try await services.clock.now())
+            }
+        }
+        try await drainOutbox(keys: keys)
+        if let brevoFailure {
+            // Balances read before the failure were used; the run is retried per Brevo's disposition (429: after
+            // x-sib-ratelimit-reset; 401/403: alert, parked).
+            throw await ProviderFailurePolicy().failure(for: brevoFailure, alerts: ProviderAlerts(services: services))
+        }
+    }
+
+    /// Enqueues every SMS in the outbox (once per message id) and removes it.
+    func drainOutbox(keys: ReminderKeys) async throws {
+        let redis = services.jobs.redis
+        let items = try await redis.send("HGETALL", keys.outbox).array ?? []
+        let queue = services.settings.reminders.smsQueue
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            guard let message = items[index].string else { continue }
+            guard let text = items[index + 1].string, let entry = JSONValue.parse(Array(text.utf8)),
+                let user = entry["user_id"]?.stringValue, let phone = entry["phone"]?.stringValue
+            else {
+                try await redis.send("HDEL", keys.outbox, message)
+                continue
+            }
+            let balance = entry["balance"]?.stringValue ?? ""
+            let threshold = entry["threshold"]?.stringValue ?? ""
+            let sms = SMSSendPayload(
+                messageID: message, phone: phone, template: "low_credit",
+                tokens: ["token10": entry["first_name"]?.stringValue ?? "", "token": balance, "token2": threshold],
+                userID: user, purpose: "reminder.low_credit")
+            let result = try await sms.enqueue(on: services.jobs, queue: queue)
+            if let id = result.createdID {
+                try await services.events.emit("reminder.queued", [
+                    "user_id": .string(user), "kind": "low_credit", "threshold_id": entry["threshold_id"] ?? .null,
+                    "threshold": .string(threshold), "balance": .string(balance), "message_id": .string(message),
+                    "job_id": .string(id),
+                ], at: try await services.clock.now())
+            }
+            try await redis.send("HDEL", keys.outbox, message)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import Redis
+import Testing
+import TestSupport
+
+/// subscription.upsert / subscription.delete / reminders.expiration, called in this process against the test Redis.
+@Suite("Reminders: expiration", .serialized)
+struct ExpirationReminderTests {
+    func subscription(_ user: String, expires: Any, receipt: String = "R-1", phone: String = "09121234567") -> JSONValue {
+        let expiresValue: JSONValue = (expires as? String).map(JSONValue.string) ?? .integer(Int64(expires as! Int))
+        return ["user_id": .string(user), "phone": .string(phone), "first_name": "Sara", "plan": 2,
+                "expires_at": expiresValue, "receipt_id": .string(receipt)]
+    }
+
+    @Test("upsert schedules the offsets still ahead, the sweep on a reminder's day releases one sms.send with the tokens and a reminder.queued event")
+    func happyPath() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        // 2024-12-01 10:00 Tehran; the plan ends 1403-09-25 = 2024-12-15: offsets 10 (Dec 5), 3, 1, 0 are all ahead.
+        try await harness.setClock(tehran(2024, 12, 1, 10))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("42", expires: "1403-09-25"))
+        let upserted = try await harness.events("subscription.upserted")
+        #expect(upserted.count == 1)
+        #expect(upserted.first?.data["outcome"] == "new")
+        #expect(upserted.first?.data["scheduled_offsets"] == [10, 3, 1, 0])
+
+        let sweep = ExpirationReminderJob(services: services)
+        try await harness.run(sweep, ["tick": 1])
+        #expect(try await harness.smsJobs().isEmpty, "nothing is due on Dec 1")
+
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(sweep, ["tick": 2, "extra": "ignored"])
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 1)
+        let sms = try #require(jobs.first)
+        #expect(sms.type == "sms.send")
+        let expires = Int64(tehran(2024, 12, 15).timeIntervalSince1970)
+        #expect(sms.payload["message_id"]?.stringValue == "reminder.expiration:42:\(expires):10")
+        #expect(sms.payload["template"] == "expiration_reminder")
+        #expect(sms.payload["purpose"] == "reminder.expiration")
+        #expect(sms.payload["user_id"] == "42")
+        #expect(sms.payload["phone"] == "09121234567")
+        #expect(sms.payload["tokens"] == ["token10": "Sara", "token": "10", "token2": "1403/09/25",
+                                           "token3": "https://kamva.ir/email/receipt/R-1"])
+        let queued = try await harness.events("reminder.queued")
+        #expect(queued.count == 1)
+        #expect(queued.first?.data["kind"] == "expiration")
+        #expect(queued.first?.data["offset"] == 10)
+        #expect(queued.first?.data["expires_at"] == .integer(expires))
+        #expect(queued.first?.data["message_id"] == sms.payload["message_id"])
+        #expect(queued.first?.data["job_id"]?.stringValue == sms.id)
+
+        // The same sweep again (a retry, a second scheduler tick) releases nothing more.
+        try await harness.run(sweep, ["tick": 3])
+        #expect(try await harness.smsJobs().count == 1)
+        #expect(try await harness.events("reminder.queued").count == 1)
+    }
+
+    @Test("offsets whose day has passed are skipped at upsert; a late sweep sends only the nearest due offset")
+    func pastAndSuperseded() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        // Dec 13 15:00, expiry Dec 15: offset 10 is past (skipped), 3 is past, 1 (Dec 14) and 0 (Dec 15) ahead.
+        try await harness.setClock(tehran(2024, 12, 13, 15))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: Int(tehran(2024, 12, 15, 18).timeIntervalSince1970)))
+        let upserted = try #require(try await harness.events("subscription.upserted").first)
+        #expect(upserted.data["scheduled_offsets"] == [1, 0])
+        #expect(upserted.data["skipped_offsets"] == [10, 3])
+        // No sweep ran on Dec 14 (downtime): on Dec 15 both are due; only the day-of reminder goes out.
+        try await harness.setClock(tehran(2024, 12, 15, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.map { $0.payload["message_id"]?.stringValue ?? "" }.map { $0.hasSuffix(":0") } == [true])
+        #expect(jobs.first?.payload["tokens"]?["token"] == "0")
+        let skipped = try await harness.events("reminder.skipped")
+        #expect(skipped.count == 1)
+        #expect(skipped.first?.data["offset"] == 1)
+        #expect(skipped.first?.data["reason"] == "superseded")
+    }
+
+    @Test("a sweep inside quiet hours releases nothing; the next one after them does")
+    func quietHours() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 1, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("9", expires: "2024-12-11"))
+        let sweep = ExpirationReminderJob(services: services)
+        for hour in [22, 23] {
+            try await harness.setClock(tehran(2024, 12, 1, hour))
+            try await harness.run(sweep, ["tick": 1])
+        }
+        for hour in [0, 3, 7] {
+            try await harness.setClock(tehran(2024, 12, 1 + 1, hour, 59))
+            try await harness.run(sweep, ["tick": 1])
+        }
+        #expect(try await harness.smsJobs().isEmpty)
+        try await harness.setClock(tehran(2024, 12, 2, 8))
+        try await harness.run(sweep, ["tick": 1])
+        // Dec 1 is offset 10 of Dec 11: released at 08:00 on Dec 2 with the days actually left (9).
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 1)
+        #expect(jobs.first?.payload["tokens"]?["token"] == "9")
+    }
+
+    @Test("a renewal drops the old expiry's pending reminders and cancels its released sms.send still waiting")
+    func renewal() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("5", expires: "2024-12-15"))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().count == 1, "offset 10 released")
+        try await harness.setClock(tehran(2024, 12, 5, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("5", expires: "2025-01-15", receipt: "R-2"))
+        #expect(try await harness.smsJobs().isEmpty, "the waiting sms.send of the old expiry is cancelled")
+        let renewed = try #require(try await harness.events("subscription.upserted").last)
+        #expect(renewed.data["outcome"] == "renewed")
+        #expect(renewed.data["cancelled_jobs"] == 1)
+        #expect(renewed.data["dropped_reminders"] == 3)
+        #expect(renewed.data["previous_expires_at"] == .integer(Int64(tehran(2024, 12, 15).timeIntervalSince1970)))
+        // Dec 12-15 pass: nothing for the old expiry.
+        for day in 12...15 {
+            try await harness.setClock(tehran(2024, 12, day, 9))
+            try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        }
+        #expect(try await harness.smsJobs().isEmpty)
+        // Jan 5: offset 10 of the new expiry, with the new receipt.
+        try await harness.setClock(tehran(2025, 1, 5, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 1)
+        #expect(jobs.first?.payload["tokens"]?["token3"] == "https://kamva.ir/email/receipt/R-2")
+    }
+
+    @Test("the same expiry again only updates the details; delete drops everything and cancels waiting jobs")
+    func sameExpiryAndDelete() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15"))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15", phone: "09350000000"))
+        #expect(try await harness.events("subscription.upserted").last?.data["outcome"] == "same")
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().first?.payload["phone"] == "09350000000")
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": 6])
+        let deleted = try #require(try await harness.events("subscription.deleted").first)
+        #expect(deleted.data["existed"] == true)
+        #expect(deleted.data["dropped_reminders"] == 3)
+        #expect(deleted.data["cancelled_jobs"] == 1)
+        #expect(try await harness.smsJobs().isEmpty)
+        #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:due")).int == 0)
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "nobody"])
+        #expect(try await harness.events("subscription.deleted").last?.data["existed"] == false)
+    }
+
+    @Test("a sweep that died after claiming is finished by a later sweep once its lease ran out, without a second SMS")
+    func staleClaim() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("8", expires: "2024-12-15"))
+        // First sweep: released, then "crashed" before finishing its claim (put the member back as an old claim).
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let expires = Int(tehran(2024, 12, 15).timeIntervalSince1970)
+        try await harness.redis.send("ZADD", services.key("{reminders}:claimed"), "1", "10|\(expires)|8")
+        // And one that died before enqueueing: offset 3 claimed long ago, never released.
+        try await harness.redis.send("ZREM", services.key("{reminders}:due"), "3|\(expires)|8")
+        try await harness.redis.send("ZADD", services.key("{reminders}:claimed"), "1", "3|\(expires)|8")
+        try await harness.setClock(tehran(2024, 12, 12, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 2])
+        let ids = try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted()
+        #expect(ids == ["reminder.expiration:8:\(expires):10", "reminder.expiration:8:\(expires):3"])
+        #expect(try await harness.events("reminder.queued").count == 2)
+        #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:claimed")).int == 0)
+    }
+
+    @Test("without RECEIPT_BASE_URL the sweep fails with a retryable error naming it, and keeps the reminders due")
+    func missingReceiptBase() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        var settings = try harness.services().settings
+        settings.reminders.receiptBaseURL = nil
+        let base = try harness.services()
+        let services = DomainServices(jobs: base.jobs, events: base.events, clock: base.clock, calendar: base.calendar,
+                                      providers: base.providers, settings: settings)
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("3", expires: "2024-12-15"))
+        do {
+            try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+            Issue.record("expected a failure")
+        } catch let failure as JobFailure {
+            #expect(failure.disposition == .retry(at: nil))
+            #expect(failure.message.contains("RECEIPT_BASE_URL"))
+        }
+        #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:due")).int == 4)
+    }
+
+    @Test("bad upserts fail for good with the field named")
+    func badUpserts() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let cases: [(JSONValue, String)] = [
+            (subscription("1", expires: "soon"), "expires_at"),
+            (subscription("1", expires: "2024-12-15", receipt: "a b"), "receipt_id"),
+            (subscription("1", expires: "2024-12-15", phone: "call me"), "phone"),
+            (subscription("", expires: "2024-12-15"), "user_id"),
+        ]
+        for (payload, field) in cases {
+            do {
+                try await harness.run(SubscriptionUpsertJob(services: services), payload)
+                Issue.record("accepted \(payload)")
+            } catch let failure as JobFailure {
+                #expect(failure.disposition == .permanent)
+                #expect(failure.message.contains(field))
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Providers
+import Redis
+import Testing
+import TestSupport
+
+/// credit.threshold.set / .delete, credit.balance and reminders.low_credit, in this process against the test Redis
+/// and the fake Brevo.
+@Suite("Reminders: low credit", .serialized)
+struct LowCreditReminderTests {
+    func threshold(_ user: String, _ id: String, _ value: Double, authKey: String? = nil) -> JSONValue {
+        var payload: [String: JSONValue] = ["user_id": .string(user), "threshold_id": .string(id), "threshold": .double(value),
+                                            "phone": "09121234567", "first_name": "Reza"]
+        if let authKey { payload["auth_key"] = .string(authKey) }
+        return .object(payload)
+    }
+
+    @Test("falling below fires one sms.send, staying below sends nothing more, rising re-arms, falling again fires again")
+    func fireAndRearm() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u1", "t1", 100))
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.run(sweep, ["tick": 1])
+        #expect(try await harness.smsJobs().isEmpty, "no balance known yet")
+
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 250])
+        try await harness.run(sweep, ["tick": 2])
+        #expect(try await harness.smsJobs().isEmpty)
+
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 80])
+        try await harness.run(sweep, ["tick": 3])
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 40])
+        try await harness.run(sweep, ["tick": 4])
+        var jobs = try await harness.smsJobs()
+        #expect(jobs.count == 1)
+        let sms = try #require(jobs.first)
+        #expect(sms.payload["template"] == "low_credit")
+        #expect(sms.payload["purpose"] == "reminder.low_credit")
+        #expect(sms.payload["message_id"] == "reminder.low_credit:u1:t1:1")
+        #expect(sms.payload["tokens"] == ["token10": "Reza", "token": "80", "token2": "100"])
+        let queued = try await harness.events("reminder.queued")
+        #expect(queued.count == 1)
+        #expect(queued.first?.data["kind"] == "low_credit")
+        #expect(queued.first?.data["threshold_id"] == "t1")
+        #expect(queued.first?.data["balance"] == "80")
+
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 100])
+        try await harness.run(sweep, ["tick": 5])
+        #expect(try await harness.events("reminder.rearmed").count == 1)
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 99])
+        try await harness.run(sweep, ["tick": 6])
+        jobs = try await harness.smsJobs()
+        #expect(jobs.compactMap { $0.payload["message_id"]?.stringValue } == ["reminder.low_credit:u1:t1:1", "reminder.low_credit:u1:t1:2"])
+        #expect(try await harness.events("reminder.queued").count == 2)
+    }
+
+    @Test("each threshold of a user fires on its own; a deleted threshold never fires")
+    func severalThresholds() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "low", 50))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "high", 500))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "gone", 1000))
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "u2", "threshold_id": "gone"])
+        #expect(try await harness.events("credit.threshold.deleted").first?.data["existed"] == true)
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u2", "credits": 300])
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue } == ["reminder.low_credit:u2:high:1"])
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u2", "credits": 10])
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted()
+                == ["reminder.low_credit:u2:high:1", "reminder.low_credit:u2:low:1"])
+    }
+
+    @Test("a decided SMS left in the outbox by a crash is enqueued by the next run, once")
+    func outboxRecovery() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u3", "t", 100))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u3", "credits": 5])
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        // Put the same decision back as if the run had died after enqueueing but before clearing the outbox.
+        let entry: JSONValue = ["message_id": "reminder.low_credit:u3:t:1", "user_id": "u3", "threshold_id": "t",
+                                "threshold": "100", "balance": "5", "phone": "09121234567", "first_name": "Reza"]
+        try await harness.redis.send("HSET", services.key("{credit}:outbox"), "reminder.low_credit:u3:t:1",
+                                     String(decoding: entry.encoded(), as: UTF8.self))
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await harness.smsJobs().count == 1)
+        #expect(try await harness.events("reminder.queued").count == 1)
+        #expect(try await harness.redis.send("HLEN", services.key("{credit}:outbox")).int == 0)
+    }
+
+    /// Creates children in the fake Brevo with the given email credits; returns their auth keys.
+    func children(_ harness: DomainHarness, _ credits: [Int64]) async throws -> [String] {
+        let brevo = try #require(try harness.services().providers.brevo)
+        var keys: [String] = []
+        for (index, amount) in credits.enumerated() {
+            let created = try await brevo.createChild(BrevoNewChild(
+                email: "user\(index)@example.com", firstName: "U", lastName: "\(index)", companyName: "C", password: "Pa55w0rd!"))
+            let id = try #require(created.value.id)
+            if amount > 0 { _ = try await brevo.addCredits(to: .id(id), email: amount) }
+            keys.append(try #require(created.value.authKey))
+        }
+        return keys
+    }
+
+    @Test("balances read from Brevo: auth keys resolved once, then 20 children per list call; below → SMS")
+    func brevoRead() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        // 25 children (two pages); users for child 3 (50 credits) and child 22 (900 credits).
+        let keys = try await children(harness, (0..<25).map { $0 == 3 ? 50 : $0 == 22 ? 900 : 10 })
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("a", "t", 100, authKey: keys[3]))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("b", "t", 100, authKey: keys[22]))
+        await harness.control.clearRequests()
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["user_id"]?.stringValue } == ["a"])
+        let read = try #require(try await harness.events("credit.balances.read").first)
+        #expect(read.data["matched"] == 2)
+        #expect(await harness.control.requests(to: .brevoGetChild).count == 2, "each auth key resolved once")
+
+        // The next run reads only list pages (no more single-child reads).
+        await harness.control.clearRequests()
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(await harness.control.requests(to: .brevoGetChild).isEmpty)
+        let lists = await harness.control.requests(to: .brevoListChildren)
+        #expect(lists.count == 2)
+        #expect(lists.allSatisfy { $0.target.contains("limit=20") })
+        #expect(try await harness.smsJobs().count == 1, "still below: no second SMS")
+    }
+
+    @Test("the hourly budget is respected across runs: reading stops when it is spent")
+    func budget() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment.merging(["BREVO_BALANCE_REQUESTS_PER_HOUR": "3"]) { $1 })
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [10, 10, 10, 10])
+        for (index, key) in keys.enumerated() {
+            try await harness.run(CreditThresholdSetJob(services: services), threshold("u\(index)", "t", 100, authKey: key))
+        }
+        await harness.control.clearRequests()
+        for tick in 1...3 { try await harness.run(LowCreditReminderJob(services: services), ["tick": .integer(Int64(tick))]) }
+        let calls = await harness.control.requests().filter { $0.endpoint == .brevoGetChild || $0.endpoint == .brevoListChildren }
+        #expect(calls.count == 3, "3 requests this hour, not more")
+        let reads = try await harness.events("credit.balances.read")
+        #expect(reads.last?.data["budget_spent"] == true)
+        #expect(reads.last?.data["requests"] == 0)
+        #expect(try await harness.smsJobs().count == 3, "the three users read within the budget were texted")
+    }
+
+    @Test("Brevo 429: pushed balances are still evaluated, the run retries after x-sib-ratelimit-reset")
+    func rateLimited() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [10])
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("viaBrevo", "t", 100, authKey: keys[0]))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("pushed", "t", 100))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "pushed", "credits": 1])
+        await harness.control.setBrevoRateLimit(limit: 100, remaining: 0, reset: 120)
+        let before = Date()
+        do {
+            try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+            Issue.record("expected a retry")
+        } catch let failure as JobFailure {
+            guard case .retry(let at?) = failure.disposition else { Issue.record("\(failure.disposition)"); return }
+            #expect(at >= before.timeIntervalSince1970 + 110 && at <= Date().timeIntervalSince1970 + 130)
+        }
+        #expect(try await harness.smsJobs().compactMap { $0.payload["user_id"]?.stringValue } == ["pushed"])
+        #expect(try await harness.events("credit.balances.read").first?.data["error"]?.stringValue?.contains("too_many_requests") == true)
+        // Once the window resets, the retry reads Brevo and texts the other user.
+        await harness.control.setBrevoRateLimit(limit: 100, remaining: 100, reset: 3600)
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["user_id"]?.stringValue }.sorted() == ["pushed", "viaBrevo"])
+    }
+
+    @Test("Brevo 401: one provider.alert, the run parked; an unknown auth key is reported, not fatal")
+    func unauthorizedAndUnknownKey() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("ghost", "t", 100, authKey: "xkeysib-nobody"))
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.events("credit.balance.unmatched").first?.data["user_id"] == "ghost")
+
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("x", "t", 100, authKey: "xkeysib-other"))
+        await harness.control.enqueue(.brevo(httpStatus: 401, code: "unauthorized", message: "Key not found"), for: .brevoGetChild)
+        do {
+            try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+            Issue.record("expected a failure")
+        } catch let failure as JobFailure {
+            guard case .retry(let at?) = failure.disposition else { Issue.record("\(failure.disposition)"); return }
+            #expect(at > Date().timeIntervalSince1970 + 600, "parked")
+        }
+        let alerts = try await harness.events("provider.alert")
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.data["code"] == "unauthorized")
+    }
+}
