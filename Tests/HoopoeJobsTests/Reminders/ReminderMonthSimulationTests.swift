@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import HoopoeJobs
+import ProviderFakes
 import Redis
 import Testing
 import TestSupport
@@ -198,5 +199,35 @@ struct ReminderMonthSimulationTests {
         #expect(queued.first?.data["user_id"] == "s1")
         #expect(queued.first?.data["offset"] == 10)
         #expect(try await harness.smsJobs().count == 1)
+    }
+
+    @Test("with sms.send on the same queue, both reminders reach the fake Kavenegar as lookups and end in sms.sent")
+    func throughSMSSend() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment.merging(["REMINDER_SMS_QUEUE": "default"]) { $1 })
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let worker = try await harness.startWorker()
+        try await harness.enqueue("subscription.upsert", [
+            "user_id": "k1", "phone": "09121234567", "first_name": "Sara", "expires_at": "1403-09-25", "receipt_id": "R77",
+        ])
+        try await harness.enqueue("credit.threshold.set", [
+            "user_id": "k1", "threshold_id": "t1", "threshold": 100, "phone": "09121234567", "first_name": "Sara",
+        ])
+        try await harness.enqueue("credit.balance", ["user_id": "k1", "credits": 20])
+        try await harness.waitUntilIdle()
+        try await harness.enqueue("reminders.expiration", ["tick": 1])
+        try await harness.enqueue("reminders.low_credit", ["tick": 1])
+        let sent = try await harness.waitForEvents("sms.sent", count: 2, timeout: .seconds(60))
+        worker.signal(SIGTERM)
+        _ = await worker.wait(timeout: .seconds(30))
+        #expect(Set(sent.compactMap { $0.data["purpose"]?.stringValue }) == ["reminder.expiration", "reminder.low_credit"])
+        let lookups = await harness.control.requests(to: .kavenegarLookup).map(\.bodyText)
+        #expect(lookups.count == 2)
+        let expiration = try #require(lookups.first { $0.contains("template=expiration-reminder") })
+        #expect(expiration.contains("token=10"))
+        #expect(expiration.contains("token2=1403%2F09%2F25") || expiration.contains("token2=1403/09/25"))
+        #expect(expiration.contains("R77"))
+        let lowCredit = try #require(lookups.first { $0.contains("template=low-credit") })
+        #expect(lowCredit.contains("token=20") && lowCredit.contains("token2=100"))
+        #expect(try await harness.dead().isEmpty)
     }
 }
