@@ -24,13 +24,16 @@ struct GiftFollowUps: Sendable {
             onceFor: .seconds(Int64(max(0, expiresAt.timeIntervalSince(now))) + 7 * 86_400), id: Self.expireJobID(gift)))
     }
 
-    /// Schedules the reminder SMS `hoursBefore` hours before `expiresAt`, unless that time has passed.
+    /// Schedules the reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before `expiresAt` (moved out of quiet hours, see
+    /// ``GiftReminderTiming``), unless that time has passed.
     /// - Returns: nil when no reminder was due (too late, or reminders are off).
     func scheduleReminder(user: DomainIdentifier, gift: DomainIdentifier, phone: String, serviceName: String?, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult? {
-        let hours = services.settings.gifts.reminderBeforeHours
-        let remindAt = expiresAt.addingTimeInterval(-Double(hours) * 3600)
-        guard hours > 0, remindAt > now else { return nil }
-        let tokens = ["token": String(hours), "token20": Self.token20(serviceName ?? "")]
+        guard let timing = GiftReminderTiming.plan(
+            expiresAt: expiresAt, hoursBefore: services.settings.gifts.reminderBeforeHours, quietHours: services.settings.sms.quietHours,
+            calendar: services.calendar), timing.sendAt > now
+        else { return nil }
+        let remindAt = timing.sendAt
+        let tokens = ["token": String(timing.hoursLeft), "token20": Self.token20(serviceName ?? "")]
         let message = SMSSendPayload(
             messageID: Self.reminderMessageID(gift), phone: phone, template: "gift_reminder", tokens: tokens, userID: user.value,
             purpose: "gift.reminder")

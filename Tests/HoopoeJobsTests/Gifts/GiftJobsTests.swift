@@ -29,7 +29,8 @@ struct GiftJobsTests {
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
         defer { worker.signal(SIGTERM) }
-        let expiresAt = Self.noon.addingTimeInterval(86_400)
+        // 3 Dec 15:00 Tehran: the reminder at 12:00 is outside quiet hours (GiftReminderTimingTests covers the night).
+        let expiresAt = Self.noon.addingTimeInterval(29 * 3600)
         let started = Date()
         try await grant(h, gift: "g-1", expiresAt: expiresAt, phone: "09121234567", service: "لایک  اینستاگرام")
         try await grant(h, gift: "g-1", expiresAt: expiresAt, phone: "09121234567", service: "لایک  اینستاگرام")
@@ -37,8 +38,8 @@ struct GiftJobsTests {
         try await h.waitUntilIdle()
         let expire = try #require(try await h.jobs.find(id: "gift.expire:g-1", queue: "default"))
         guard case .scheduled(let at) = expire.state else { Issue.record("gift.expire is \(expire.state)"); return }
-        // The domain clock stands still at noon: the expiry is 24 h of real time from the grant.
-        #expect(abs(at - started.addingTimeInterval(86_400).timeIntervalSince1970) < 30)
+        // The domain clock stands still at 10:00: the expiry is 29 h of real time from the grant.
+        #expect(abs(at - started.addingTimeInterval(29 * 3600).timeIntervalSince1970) < 30)
         #expect(expire.envelope.payload == ["user_id": "176", "user_gift_id": "g-1", "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))]
             || expire.envelope.payload["expires_at"]?.doubleValue == expiresAt.timeIntervalSince1970)
         let reminder = try #require(try await h.jobs.find(id: "gift.reminder:g-1", queue: "default"))
