@@ -286,6 +286,59 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// `SMS_PROVIDERS` decides the order: with `ippanel,kavenegar` the IPPanel pattern goes first and Kavenegar is
+    /// not called.
+    @Test func providerOrderComesFromConfiguration() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "ippanel,kavenegar"])
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        await SMSTest.stop(worker)
+    }
+
+    /// Only providers with keys are used: without IPPANEL_API_KEY a retryable Kavenegar failure has no fallback, the
+    /// job retries, and the retry sends through Kavenegar.
+    @Test func unconfiguredProviderIsSkipped() async throws {
+        let harness = try await DomainHarness(environment: ["IPPANEL_API_KEY": ""])
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        var retry: (envelope: JobEnvelope, due: Double)?
+        #expect(try await eventually(timeout: .seconds(20)) {
+            retry = try await SMSTest.scheduled(harness).first { $0.envelope.type == SMSSendJob.type }
+            return retry != nil
+        })
+        let job = try #require(retry)
+        #expect(job.envelope.attempt == 1)
+        #expect(job.envelope.lastError?.contains("[409]") == true)
+        #expect(await harness.control.requests().allSatisfy { $0.endpoint != .ippanelSend })
+        try await harness.redis.send("ZADD", harness.jobs.keys("default").scheduled, "XX", String(Date().timeIntervalSince1970), job.envelope.id)
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        await SMSTest.stop(worker)
+    }
+
+    /// `SMS_DRY_RUN=true`: no provider is called; the message is recorded as sent by `dry-run` and polls to delivered.
+    @Test func dryRunSendsNothing() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_DRY_RUN": "true"])
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "dry-run")
+        try await harness.setClock(morning.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let status = try #require(try await harness.waitForEvents("sms.status").first).data
+        #expect(status["state"]?.stringValue == "delivered")
+        #expect(await harness.control.requests().allSatisfy { $0.endpoint == .kavenegarAccountInfo })
+        await SMSTest.stop(worker)
+    }
+
     private func waitForDead(_ harness: DomainHarness) async throws -> JobEnvelope {
         var dead: [JobEnvelope] = []
         _ = try await eventually(timeout: .seconds(30)) {
