@@ -20,6 +20,10 @@ public protocol JobHandler: Sendable {
     var timeout: Duration { get }
     /// When to retry after a failure. Default ``RetryPolicy/sidekiq``.
     var retryPolicy: RetryPolicy { get }
+    /// Top-level payload keys removed from the copy kept in the dead set, for secrets (a password) the payload
+    /// must carry while the job runs but that must not stay in Redis for the weeks a dead job is kept, or be shown
+    /// by the admin commands. Retries keep the whole payload: they need it. Default: none.
+    var redactedPayloadKeys: Set<String> { get }
     /// Does the work.
     /// - Parameters:
     ///   - payload: the decoded input.
@@ -31,6 +35,7 @@ extension JobHandler {
     public var maxAttempts: Int { 25 }
     public var timeout: Duration { .seconds(300) }
     public var retryPolicy: RetryPolicy { .sidekiq }
+    public var redactedPayloadKeys: Set<String> { [] }
 }
 
 /// What a running job knows about itself.

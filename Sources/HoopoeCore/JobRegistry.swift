@@ -12,6 +12,8 @@ public struct JobRegistry: Sendable {
         let maxAttempts: Int
         let timeout: Duration
         let retryPolicy: RetryPolicy
+        /// Payload keys stripped from the dead-set copy (``JobHandler/redactedPayloadKeys``).
+        let redactedPayloadKeys: Set<String>
         /// Decodes the payload from the envelope bytes and runs the handler. Throws
         /// ``PayloadDecodingError`` when the payload does not fit the handler's type. `payload`, when
         /// known, is where the payload value lies in `envelope`: only those bytes are decoded.
@@ -26,7 +28,7 @@ public struct JobRegistry: Sendable {
     public mutating func register<H: JobHandler>(_ handler: H) {
         entries[H.type] = Entry(
             type: H.type, payloadTypeName: String(describing: H.Payload.self), maxAttempts: handler.maxAttempts,
-            timeout: handler.timeout, retryPolicy: handler.retryPolicy
+            timeout: handler.timeout, retryPolicy: handler.retryPolicy, redactedPayloadKeys: handler.redactedPayloadKeys
         ) { bytes, range, context in
             let payload: H.Payload
             do {

@@ -8,6 +8,7 @@ public enum DomainJobs {
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
         _ = services
         _ = registry
+        registry.register(SendinblueRegisterJob(services: services))
         registry.register(GiftGrantedJob(services: services))
         registry.register(GiftUsedJob(services: services))
         registry.register(GiftExpireJob(services: services))

@@ -126,12 +126,21 @@ extension Worker {
     }
 
     /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
-    /// as a wrapper holding its raw text, so nothing is lost and a person can see what was sent.
-    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil) async {
+    /// as a wrapper holding its raw text, so nothing is lost and a person can see what was sent — unless
+    /// `rawType` names a type whose handler redacts payload keys (``JobHandler/redactedPayloadKeys``): then
+    /// the raw text, which would hold the secret, is withheld. A decoded envelope loses those keys.
+    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawType: String? = nil) async {
         let now = Date().timeIntervalSince1970
         var record: JobEnvelope
         if let envelope {
             record = envelope
+            if let keys = registry[envelope.type]?.redactedPayloadKeys, !keys.isEmpty, case .object(var members) = envelope.payload {
+                for key in keys { members[key] = nil }
+                record.payload = .object(members)
+            }
+        } else if let rawType, registry[rawType]?.redactedPayloadKeys.isEmpty == false {
+            let withheld = "(raw text withheld: \(rawType) payloads carry secrets)"
+            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
         } else {
             let raw = String(decoding: job.bytes.prefix(64 * 1024), as: UTF8.self)
             record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
@@ -181,7 +190,7 @@ extension Worker {
         } catch {
             reason = Self.describe(error)
         }
-        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)")
+        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawType: header.type)
     }
 
     static func describe(_ error: any Error) -> String {

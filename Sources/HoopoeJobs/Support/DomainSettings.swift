@@ -11,6 +11,8 @@ public struct DomainSettings: Sendable {
     public var eventsMaxLength: Int
     /// `HOOPOE_CLOCK_KEY`: a Redis key holding "now" for simulations and tests (``DomainClock``); unset in production.
     public var clockKey: String?
+    /// `sendinblue.register`: retry window and backoff, creation-status polling (``RegistrationSettings``).
+    public var registration: RegistrationSettings = RegistrationSettings()
     /// SMS: templates, provider order, quiet hours, daily cap, delivery polling (``SMSSettings``).
     public var sms: SMSSettings = SMSSettings()
     /// Expiration and low-credit reminders (``ReminderSettings``).
@@ -38,6 +40,7 @@ public struct DomainSettings: Sendable {
         }
         eventsMaxLength = try env.integer("HOOPOE_EVENTS_MAXLEN", default: 100_000, in: 100...100_000_000)
         clockKey = env.string("HOOPOE_CLOCK_KEY")
+        registration = try RegistrationSettings(environment: env)
         gifts = try GiftSettings(environment: env)
         freeCredit = try FreeCreditSettings(environment: env)
         reminders = try ReminderSettings(environment: env)

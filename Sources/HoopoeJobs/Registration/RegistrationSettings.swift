@@ -1,0 +1,74 @@
+import Foundation
+import HoopoeCore
+
+/// How `sendinblue.register` retries and waits, read from the environment (deploy/hoopoe.env.example).
+///
+/// A registration that keeps failing (Brevo down, the reseller pool empty) must keep trying for at least a day
+/// (issue 6): the retry policy is exponential from ``retryBase`` to ``retryCap`` and ``maxAttempts`` is computed so
+/// that the attempts, at the shortest delays the jitter allows, span ``retryHours``.
+public struct RegistrationSettings: Sendable, Equatable {
+    /// `REGISTRATION_RETRY_HOURS` (default 48, 24…720): how long a failing registration keeps being retried.
+    public var retryHours: Int
+    /// `REGISTRATION_RETRY_BASE_SECONDS` (default 30): the first retry's delay; it doubles per attempt.
+    public var retryBase: Int
+    /// `REGISTRATION_RETRY_MAX_SECONDS` (default 3600): the longest delay between attempts. Also how long a job
+    /// is parked after an operator alert (providers.md §1: 15–60 minutes), so parked attempts do not shorten the span.
+    public var retryCap: Int
+    /// `REGISTRATION_STATUS_POLLS` (default 4, 1…10): creation-status reads within one attempt before the job
+    /// steps aside (a retry) instead of holding a worker slot while Brevo finishes.
+    public var statusPolls: Int
+    /// `REGISTRATION_STATUS_POLL_SECONDS` (default 1): the wait before the second in-job read; it doubles each
+    /// read (1, 2, 4 s: 7 s of waiting with the defaults).
+    public var statusPollInterval: Double
+
+    /// Jitter of the retry delays (±20 %), spreading jobs that failed together.
+    static let jitter = 0.2
+
+    public init(retryHours: Int = 48, retryBase: Int = 30, retryCap: Int = 3600, statusPolls: Int = 4, statusPollInterval: Double = 1) {
+        self.retryHours = retryHours
+        self.retryBase = retryBase
+        self.retryCap = retryCap
+        self.statusPolls = statusPolls
+        self.statusPollInterval = statusPollInterval
+    }
+
+    /// Reads the settings.
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        retryHours = try env.integer("REGISTRATION_RETRY_HOURS", default: 48, in: 24...720)
+        retryBase = try env.integer("REGISTRATION_RETRY_BASE_SECONDS", default: 30, in: 1...3600)
+        retryCap = try env.integer("REGISTRATION_RETRY_MAX_SECONDS", default: 3600, in: 1...86_400)
+        guard retryCap >= retryBase else {
+            throw ConfigurationError(
+                key: "REGISTRATION_RETRY_MAX_SECONDS", message: "must be at least REGISTRATION_RETRY_BASE_SECONDS (\(retryBase)), got \(retryCap)")
+        }
+        statusPolls = try env.integer("REGISTRATION_STATUS_POLLS", default: 4, in: 1...10)
+        statusPollInterval = try env.seconds("REGISTRATION_STATUS_POLL_SECONDS", default: 1)
+    }
+
+    /// Exponential from ``retryBase`` seconds, doubling, capped at ``retryCap``, ±20 %.
+    public var retryPolicy: RetryPolicy {
+        .exponential(base: Double(retryBase), limit: Double(retryCap), jitter: Self.jitter)
+    }
+
+    /// The least number of attempts whose waits, each at its shortest (the lower jitter bound), add up to
+    /// ``retryHours``: a registration that fails every time is still being tried that long after its first attempt.
+    public var maxAttempts: Int {
+        let span = Double(retryHours) * 3600
+        var waited = 0.0
+        var attempts = 1
+        while waited < span {
+            waited += shortestDelay(afterAttempt: attempts)
+            attempts += 1
+        }
+        return attempts
+    }
+
+    /// The shortest wait after failed attempt `attempt` the policy can pick.
+    func shortestDelay(afterAttempt attempt: Int) -> Double {
+        retryPolicy.delay(afterAttempt: attempt, unit: 0)
+    }
+
+    /// How long an attempt that hit an operator alert (key revoked, pool empty) waits before trying again.
+    public var alertPark: Duration { .seconds(retryCap) }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Logging
+import Providers
+
+/// `sendinblue.register`: creates the Brevo child account of a Kingfisher user whose synchronous registration
+/// failed, following providers.md §4.6 — create the child, wait for its creation, add the plan's credits,
+/// associate the plan's IP — then emits `sendinblue.registered {user_id, auth_key, child_id}`
+/// (jobs/types/sendinblue.register.md).
+///
+/// Every step is recorded per user in Redis (``RegistrationStore``) so a retry resumes where the last attempt
+/// stopped and no step runs twice. The two calls that are not idempotent are guarded: before create-child is sent
+/// again after an unknown outcome, the children are listed and matched by email; before credits are sent again,
+/// the child's balance is compared with the one read before the lost request (``CreditBalance``).
+///
+/// Failures follow providers.md §4.5 through ``ProviderFailurePolicy``: retry (a 429 at Brevo's reset hint),
+/// alert and park, or fail for good with a `sendinblue.failed {user_id, reason}` event. A registration that keeps
+/// failing is retried for ``RegistrationSettings/retryHours`` (default 48 h), then fails with the same event.
+public struct SendinblueRegisterJob: JobHandler {
+    public typealias Payload = SendinblueRegisterPayload
+    public static let type = "sendinblue.register"
+
+    let services: DomainServices
+
+    public init(services: DomainServices) {
+        self.services = services
+    }
+
+    var settings: RegistrationSettings { services.settings.registration }
+    /// Enough attempts to span the retry window (``RegistrationSettings/maxAttempts``).
+    public var maxAttempts: Int { settings.maxAttempts }
+    public var retryPolicy: RetryPolicy { settings.retryPolicy }
+    /// Room for a few Brevo calls at their 30 s limit plus the in-job creation-status reads.
+    public var timeout: Duration { .seconds(600) }
+    /// The child's password never stays in the dead set.
+    public var redactedPayloadKeys: Set<String> { ["password"] }
+
+    public func run(_ payload: Payload, context: JobContext) async throws {
+        do {
+            try await register(payload, context: context)
+        } catch let failure as JobFailure {
+            let failure = Self.scrub(failure, secret: payload.password)
+            try await reportIfFinal(failure, payload: payload, context: context)
+            throw failure
+        }
+    }
+
+    // MARK: - Steps
+
+    private func register(_ payload: Payload, context: JobContext) async throws {
+        if let problem = payload.problem { throw JobFailure.permanent("invalid payload: \(problem)") }
+        guard let brevo = services.providers.brevo else {
+            throw JobFailure.retry("BREVO_API_KEY is not set: sendinblue.register needs the Brevo reseller key; set BREVO_API_KEY and the job continues on its next attempt")
+        }
+        let store = RegistrationStore(services: services, userID: payload.userID)
+        guard try await store.lock(jobID: context.id, for: timeout + .seconds(60)) else {
+            throw JobFailure.retry(
+                "another sendinblue.register job is working on user \(payload.userID); trying again in a minute",
+                at: Date().timeIntervalSince1970 + 60)
+        }
+        var log = context.logger
+        log[metadataKey: "user_id"] = "\(payload.userID)"
+        do {
+            try await steps(payload, brevo: brevo, store: store, context: context, log: &log)
+        } catch {
+            try? await store.unlock(jobID: context.id)
+            throw error
+        }
+        try? await store.unlock(jobID: context.id)
+    }
+
+    private func steps(_ payload: Payload, brevo: BrevoClient, store: RegistrationStore, context: JobContext, log: inout Logger) async throws {
+        var progress = try await store.load()
+        if progress.registered {
+            log.info("user already registered with Brevo; nothing to do")
+            return
+        }
+        let childID = try await ensureChild(payload, brevo: brevo, store: store, progress: &progress, log: log)
+        log[metadataKey: "child_id"] = "\(childID)"
+        try await ensureCreated(childID, brevo: brevo, store: store, progress: &progress, context: context)
+        try await ensureCredits(payload.plan, childID: childID, brevo: brevo, store: store, progress: &progress, log: log)
+        if let ip = payload.plan.ip, !progress.ipDone {
+            _ = try await call { () async throws(ProviderError) in try await brevo.associateIP(ip, with: .id(childID)) }
+            try await store.update(set: [RegistrationProgress.Field.ipDone: "1"])
+            progress.ipDone = true
+        }
+        let now = try await services.clock.now()
+        let event = services.events.command("sendinblue.registered", [
+            "user_id": .string(payload.userID), "auth_key": progress.authKey.map(JSONValue.string) ?? .null,
+            "child_id": .integer(childID),
+        ], at: now)
+        try await store.finish(event: event, at: now.timeIntervalSince1970)
+        log.info("registered with Brevo")
+    }
+
+    /// Step 1: the child's id — stored, found again after an unknown create outcome, or created now (its id and
+    /// auth key persisted the moment Brevo answers).
+    private func ensureChild(
+        _ payload: Payload, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress, log: Logger
+    ) async throws -> Int64 {
+        typealias F = RegistrationProgress.Field
+        if let id = progress.childID { return id }
+        if progress.createSent {
+            // An earlier create may have worked although its answer was lost: look before creating again.
+            let found = try await call { () async throws(ProviderError) in try await brevo.findChild(email: payload.email) }.value
+            if let id = found?.id {
+                try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent])
+                progress.childID = id
+                progress.adopted = true
+                log.info("found the child an earlier attempt created (its answer was lost); adopting it", metadata: ["child_id": "\(id)"])
+                return id
+            }
+        }
+        guard let child = payload.newChild else {
+            throw JobFailure.permanent(
+                "the child does not exist yet and the payload has no password (a copy from the dead set has it stripped): enqueue the job again with the password")
+        }
+        try await store.update(set: [F.createSent: "1"])
+        let created: BrevoCreatedChild
+        do {
+            created = try await brevo.createChild(child).value
+        } catch {
+            // A clear refusal created nothing: no need to list the children before the next try.
+            if !error.outcomeUnknown { try await store.update(remove: [F.createSent]) }
+            throw await failure(for: error, log: log)
+        }
+        var fields: [String: String] = [:]
+        if let authKey = created.authKey { fields[F.authKey] = authKey }
+        if created.adopted { fields[F.adopted] = "1" }
+        guard let id = created.id else {
+            // 201 without an id (Brevo returns one since 2020-06): keep the key; the next attempt finds the id by email.
+            try await store.update(set: fields)
+            throw JobFailure.retry("Brevo created the child but returned no id; looking it up by email on the next attempt")
+        }
+        fields[F.childID] = String(id)
+        try await store.update(set: fields, remove: [F.createSent])
+        progress.childID = id
+        progress.authKey = created.authKey ?? progress.authKey
+        progress.adopted = created.adopted
+        log.info(created.adopted ? "a child with this email already existed; adopting it" : "child created", metadata: ["child_id": "\(id)"])
+        return id
+    }
+
+    /// Step 2: waits for Brevo to finish creating the child — a few short reads in this attempt, then a retry
+    /// (so a slow creation does not hold a worker slot for minutes).
+    private func ensureCreated(
+        _ childID: Int64, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress, context: JobContext
+    ) async throws {
+        if progress.created { return }
+        var wait = settings.statusPollInterval
+        for read in 0..<max(1, settings.statusPolls) {
+            if read > 0 {
+                try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                wait *= 2
+            }
+            let created = try await call { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
+            if created {
+                try await store.update(set: [RegistrationProgress.Field.created: "1"])
+                progress.created = true
+                return
+            }
+        }
+        let delay = retryPolicy.delay(afterAttempt: context.attempt)
+        throw JobFailure.retry(
+            "Brevo is still creating child \(childID) after \(settings.statusPolls) status read(s); checking again in \(Int(delay.rounded()))s",
+            at: Date().timeIntervalSince1970 + delay)
+    }
+
+    /// Step 3: adds the plan's credits exactly once (``CreditBalance`` explains the check after a lost answer).
+    private func ensureCredits(
+        _ plan: Payload.Plan, childID: Int64, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress,
+        log: Logger
+    ) async throws {
+        typealias F = RegistrationProgress.Field
+        let sms = plan.smsCredits
+        let email = plan.emailCredits
+        if progress.creditsDone || (sms == 0 && email == 0) { return }
+        let current = CreditBalance(try await call { () async throws(ProviderError) in try await brevo.child(.id(childID)) }.value)
+        if progress.creditsSent, let before = progress.creditsBefore {
+            if before.showsAdd(of: sms, email: email, after: current) {
+                try await store.update(set: [F.creditsDone: "1"], remove: [F.creditsSent])
+                progress.creditsDone = true
+                log.info("the credits an earlier attempt sent arrived (its answer was lost); not sending them again")
+                return
+            }
+            log.info("the credits an earlier attempt sent did not arrive; sending them again")
+        }
+        try await store.update(set: [F.creditsBeforeSMS: String(current.sms), F.creditsBeforeEmail: String(current.email), F.creditsSent: "1"])
+        do {
+            _ = try await brevo.addCredits(to: .id(childID), sms: sms > 0 ? sms : nil, email: email > 0 ? email : nil)
+        } catch {
+            if !error.outcomeUnknown { try await store.update(remove: [F.creditsSent]) }
+            throw await failure(for: error, log: log)
+        }
+        try await store.update(set: [F.creditsDone: "1"], remove: [F.creditsSent])
+        progress.creditsDone = true
+    }
+
+    // MARK: - Failures
+
+    /// Runs one Brevo call whose failure needs nothing but its disposition.
+    private func call<T: Sendable>(_ body: () async throws(ProviderError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw await failure(for: error, log: nil)
+        }
+    }
+
+    /// The job's verdict on a Brevo failure (providers.md §4.5), raising `provider.alert` where it asks for one.
+    private func failure(for error: ProviderError, log: Logger?) async -> JobFailure {
+        if error.kind == .staleIdentifier {
+            log?.warning("data integrity: Brevo does not know the stored child (404); the registration cannot continue", metadata: ["error": "\(error)"])
+        }
+        return await ProviderFailurePolicy(alertParkDelay: settings.alertPark).failure(for: error, alerts: ProviderAlerts(services: services))
+    }
+
+    /// Emits `sendinblue.failed` when this failure ends the job: permanent, or a retry on the last attempt.
+    private func reportIfFinal(_ failure: JobFailure, payload: Payload, context: JobContext) async throws {
+        let reason: String
+        switch failure.disposition {
+        case .permanent: reason = failure.message
+        case .retry where context.attempt >= context.maxAttempts: reason = "gave up after \(context.attempt) attempts: \(failure.message)"
+        default: return
+        }
+        try await services.events.emit("sendinblue.failed", ["user_id": .string(payload.userID), "reason": .string(reason)], at: try await services.clock.now())
+    }
+
+    /// The failure with every occurrence of the password replaced, should a provider echo it in a message.
+    static func scrub(_ failure: JobFailure, secret: String?) -> JobFailure {
+        guard let secret, secret.count >= 3, failure.message.contains(secret) else { return failure }
+        let message = failure.message.replacingOccurrences(of: secret, with: "[REDACTED]")
+        switch failure.disposition {
+        case .retry(let at): return .retry(message, at: at)
+        case .permanent: return .permanent(message)
+        case .discard: return .discard(message)
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Redis
+import TestSupport
+import Testing
+
+/// `sendinblue.register` end to end: a real `hoopoe worker` process, the test Redis, and the fake Brevo programmed
+/// with the faults of providers.md §4.5 — including the must-show: Brevo times out after creating the child, and
+/// the job neither creates a second child nor adds the credits twice.
+@Suite struct SendinblueRegisterEndToEndTests {
+    /// Retries after 1–2 s instead of 30 s–1 h, and alerts parked 2 s, so the paths finish within a test.
+    static let fastRetries = [
+        "REGISTRATION_RETRY_BASE_SECONDS": "1", "REGISTRATION_RETRY_MAX_SECONDS": "2", "REGISTRATION_STATUS_POLL_SECONDS": "0.1",
+    ]
+
+    /// A payload with a password no other test uses, so its absence from logs and the dead set can be checked.
+    static func payload(user: String, email: String, password: String, language: JSONValue = "en") -> JSONValue {
+        [
+            "user_id": .string(user), "email": .string(email), "first_name": "Josh", "last_name": "Cruise",
+            "company": "Your Company", "password": .string(password), "language": language,
+            "plan": ["id": "3", "credit": ["email": 1200, "sms": 450], "ip": "123.65.8.22"],
+        ]
+    }
+
+    static func uniquePassword() -> String { "Pw-\(UUID().uuidString.prefix(12))" }
+
+    /// Runs `body` with a worker at debug level (the most it ever logs), then stops it and checks that the password
+    /// never appeared in its output.
+    static func withWorker(
+        _ harness: DomainHarness, password: String, environment: [String: String] = [:], _ body: (ChildProcess) async throws -> Void
+    ) async throws {
+        let worker = try await harness.startWorker(environment: ["LOG_LEVEL": "debug"].merging(environment) { $1 })
+        do {
+            try await body(worker)
+        } catch {
+            worker.signal(SIGTERM)
+            _ = await worker.wait(timeout: .seconds(30))
+            throw error
+        }
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(!worker.output.isEmpty)
+        #expect(!worker.output.contains(password), "the worker logged the password")
+    }
+
+    /// The dead job's stored copy (raw), and that it holds no password.
+    static func expectDeadWithoutPassword(_ harness: DomainHarness, id: String, password: String) async throws -> JobEnvelope {
+        let dead = try await harness.dead()
+        let job = try #require(dead.first { $0.id == id }, "job \(id) is not in the dead set")
+        #expect(job.payload["password"] == nil, "the dead-set copy keeps the password")
+        let raw = try await harness.redis.send("HGET", harness.jobs.keys("default").deadJobs, id)
+        let text = try #require(raw.string)
+        #expect(!text.contains(password))
+        #expect(job.payload["user_id"] != nil, "the rest of the payload is kept")
+        return job
+    }
+
+    static func registered(_ harness: DomainHarness, timeout: Duration = .seconds(60)) async throws -> JSONValue {
+        try #require(try await harness.waitForEvents("sendinblue.registered", timeout: timeout).first).data
+    }
+
+    // MARK: - Happy path
+
+    @Test func createsOneChildAddsCreditsAssociatesTheIPAndReportsTheAuthKey() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        await harness.control.setBrevoCreationPolls(2)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-1", email: "josh@example.com", password: password))
+            let event = try await Self.registered(harness)
+            let id = try #require(event["child_id"]?.int64Value)
+            #expect(event["user_id"] == "u-1")
+            #expect(event["auth_key"] == .string("xkeysib-child-\(id)"))
+            #expect(await harness.control.brevoChildEmails() == ["josh@example.com"])
+            let credits = try #require(await harness.control.brevoChildCredits(id: id))
+            #expect(credits.sms == 450 && credits.email == 1200)
+            let associations = await harness.control.requests(to: .brevoAssociateIP)
+            #expect(associations.count == 1)
+            #expect(associations.first?.bodyText.contains("123.65.8.22") == true)
+            // The creation was awaited before the credits: three status reads (two "not yet").
+            #expect(await harness.control.requests(to: .brevoCreationStatus).count == 3)
+            // The password went to Brevo, and only there.
+            #expect(await harness.control.requests(to: .brevoCreateChild).first?.bodyText.contains(password) == true)
+
+            // Another job for the same user (a caller retrying) does nothing twice.
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-1", email: "josh@example.com", password: password))
+            try await harness.waitUntilIdle()
+            #expect(await harness.control.requests(to: .brevoCreateChild).count == 1)
+            #expect(await harness.control.requests(to: .brevoAddCredits).count == 1)
+            #expect(try await harness.events("sendinblue.registered").count == 1)
+            #expect(try await harness.dead().isEmpty)
+        }
+    }
+
+    // MARK: - Unknown outcomes (must show)
+
+    @Test func brevoTimesOutAfterCreatingTheChildNoSecondChildCreditsAddedOnce() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        // The child is created, but the answer comes after the client's 30 s limit.
+        await harness.control.enqueue(.succeedThenDelay(.seconds(34)), for: .brevoCreateChild)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-2", email: "slow@example.com", password: password))
+            let event = try await Self.registered(harness, timeout: .seconds(150))
+            let control = harness.control
+            #expect(await control.brevoChildEmails() == ["slow@example.com"], "a second child was created")
+            #expect(await control.requests(to: .brevoCreateChild).count == 1)
+            #expect(await control.requests(to: .brevoListChildren).count >= 1, "the job did not reconcile by listing the children")
+            let id = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await control.brevoChildCredits(id: id))
+            #expect(credits.sms == 450 && credits.email == 1200, "credits: \(credits)")
+            #expect(await control.requests(to: .brevoAddCredits).count == 1)
+            // The lost answer held the auth key; a child found by email is reported by its id.
+            #expect(event["auth_key"] == .null)
+            #expect(try await harness.events("sendinblue.registered").count == 1)
+        }
+    }
+
+    @Test func brevoTimesOutAfterAddingCreditsTheyAreNotAddedTwice() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        await harness.control.enqueue(.succeedThenDelay(.seconds(34)), for: .brevoAddCredits)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-3", email: "credits@example.com", password: password))
+            let event = try await Self.registered(harness, timeout: .seconds(150))
+            let id = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await harness.control.brevoChildCredits(id: id))
+            #expect(credits.sms == 450 && credits.email == 1200, "credits: \(credits)")
+            #expect(await harness.control.requests(to: .brevoAddCredits).count == 1, "credits were sent again")
+            // The balance was read before the add and again after the lost answer.
+            #expect(await harness.control.requests(to: .brevoGetChild).count == 2)
+            #expect(event["auth_key"] == .string("xkeysib-child-\(id)"))
+        }
+    }
+
+    // MARK: - Dispositions (providers.md §4.5)
+
+    @Test func aRateLimitRetriesAtBrevosResetHint() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        await harness.control.enqueue(
+            .brevo(httpStatus: 429, code: "too_many_requests", message: "Too many requests", headers: [FakeHeader("x-sib-ratelimit-reset", "6")]),
+            for: .brevoCreateChild)
+        try await Self.withWorker(harness, password: password) { _ in
+            let enqueued = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-4", email: "limited@example.com", password: password))
+            let id = try #require(enqueued.createdID)
+            let started = Date().timeIntervalSince1970
+            var retryAt: Double?
+            _ = try await eventually(timeout: .seconds(20)) {
+                if let found = try await harness.jobs.find(id: id, queue: "default"), case .scheduled(let at) = found.state {
+                    #expect(found.envelope.lastError?.contains("429") == true)
+                    retryAt = at
+                }
+                return retryAt != nil
+            }
+            // The policy alone would retry after ~1 s; the hint says 6.
+            let delay = try #require(retryAt) - started
+            #expect(delay >= 4.5 && delay <= 8, "retry scheduled \(delay)s after the enqueue")
+            _ = try await Self.registered(harness)
+            #expect(await harness.control.requests(to: .brevoCreateChild).count == 2)
+            #expect(await harness.control.brevoChildEmails() == ["limited@example.com"])
+        }
+    }
+
+    @Test func alertsRaiseProviderAlertAndParkTheJobUntilFixed() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        await harness.control.enqueue(.brevo(httpStatus: 401, code: "unauthorized", message: "Key not found"), for: .brevoCreateChild)
+        await harness.control.enqueue(.brevo(httpStatus: 402, code: "not_enough_credits", message: "Not enough credits"), for: .brevoAddCredits)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-5", email: "alert@example.com", password: password))
+            let event = try await Self.registered(harness)
+            let alerts = try await harness.events("provider.alert").map(\.data)
+            #expect(alerts.count == 2)
+            #expect(alerts.first?["provider"] == "brevo" && alerts.first?["code"] == "unauthorized")
+            #expect(alerts.first?["operation"] == "reseller/createChild")
+            #expect(alerts.last?["code"] == "not_enough_credits" && alerts.last?["operation"] == "reseller/addCredits")
+            // Parked, then done: one child, the credits once.
+            #expect(await harness.control.brevoChildEmails() == ["alert@example.com"])
+            let id = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await harness.control.brevoChildCredits(id: id))
+            #expect(credits.sms == 450 && credits.email == 1200)
+            #expect(try await harness.events("sendinblue.failed").isEmpty)
+        }
+    }
+
+    @Test func transientFailuresAndASlowCreationAreRetriedWithoutDoingAnythingTwice() async throws {
+        // One status read per attempt: a creation that needs three reads spans three attempts.
+        let harness = try await DomainHarness(environment: Self.fastRetries.merging(["REGISTRATION_STATUS_POLLS": "1"]) { $1 })
+        let password = Self.uniquePassword()
+        await harness.control.setBrevoCreationPolls(2)
+        // A 500 on create: the outcome is unknown, so the next attempt lists the children first (none) and creates.
+        await harness.control.enqueue(.brevo(httpStatus: 500, code: "internal_error", message: "oops"), for: .brevoCreateChild)
+        await harness.control.enqueue(.brevo(httpStatus: 503, code: "unavailable", message: "later"), for: .brevoCreationStatus)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-6", email: "flaky@example.com", password: password))
+            let event = try await Self.registered(harness)
+            let control = harness.control
+            #expect(await control.brevoChildEmails() == ["flaky@example.com"])
+            #expect(await control.requests(to: .brevoCreateChild).count == 2)
+            #expect(await control.requests(to: .brevoListChildren).count >= 1)
+            #expect(await control.requests(to: .brevoCreationStatus).count == 4)
+            let id = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await control.brevoChildCredits(id: id))
+            #expect(credits.sms == 450 && credits.email == 1200)
+            #expect(await control.requests(to: .brevoAddCredits).count == 1)
+        }
+    }
+
+    @Test func permanentFailuresKillTheJobAndEmitSendinblueFailed() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        // Brevo refuses the input — and echoes the password in its message, which must not leak anywhere.
+        await harness.control.enqueue(
+            .brevo(httpStatus: 400, code: "invalid_parameter", message: "password \(password) is too weak"), for: .brevoCreateChild)
+        try await Self.withWorker(harness, password: password) { _ in
+            let first = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-7", email: "weak@example.com", password: password))
+            let failed = try await harness.waitForEvents("sendinblue.failed")
+            #expect(failed.first?.data["user_id"] == "u-7")
+            let reason = try #require(failed.first?.data["reason"]?.stringValue)
+            #expect(reason.contains("invalid_parameter"))
+            #expect(!reason.contains(password))
+            let dead = try await Self.expectDeadWithoutPassword(harness, id: try #require(first.createdID), password: password)
+            #expect(dead.deadReason?.contains("invalid_parameter") == true)
+            #expect(dead.lastError?.contains(password) == false)
+            #expect(await harness.control.brevoChildEmails().isEmpty)
+
+            // A stored child Brevo no longer knows (404): permanent, with a data-integrity warning.
+            await harness.control.enqueue(
+                .brevo(httpStatus: 404, code: "document_not_found", message: "Child auth key or child id not found"), for: .brevoCreationStatus)
+            let second = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-8", email: "gone@example.com", password: password))
+            let both = try await harness.waitForEvents("sendinblue.failed", count: 2)
+            #expect(both.last?.data["user_id"] == "u-8")
+            #expect(both.last?.data["reason"]?.stringValue?.contains("document_not_found") == true)
+            _ = try await Self.expectDeadWithoutPassword(harness, id: try #require(second.createdID), password: password)
+            #expect(try await harness.events("sendinblue.registered").isEmpty)
+        }
+    }
+
+    @Test func withoutBrevoAPIKeyTheJobWaitsAndSaysWhichVariableToSet() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        try await Self.withWorker(harness, password: password, environment: ["BREVO_API_KEY": ""]) { worker in
+            let enqueued = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-9", email: "nokey@example.com", password: password))
+            let id = try #require(enqueued.createdID)
+            var lastError: String?
+            let retried = try await eventually(timeout: .seconds(20)) {
+                guard let found = try await harness.jobs.find(id: id, queue: "default"), case .scheduled = found.state else { return false }
+                lastError = found.envelope.lastError
+                return true
+            }
+            #expect(retried, "the job was not scheduled for a retry")
+            #expect(lastError?.contains("BREVO_API_KEY") == true, "last error: \(lastError ?? "none")")
+            #expect(await harness.control.requests().isEmpty)
+            #expect(try await harness.dead().isEmpty)
+            #expect(worker.output.contains("BREVO_API_KEY"))
+        }
+    }
+
+    @Test func aBadPayloadGoesToTheDeadSetWithItsReasonAndWithoutThePassword() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        try await Self.withWorker(harness, password: password) { _ in
+            // Not even the payload's shape: no email.
+            var shapeless = Self.payload(user: "u-10", email: "x@example.com", password: password)
+            if case .object(var members) = shapeless { members["email"] = nil; shapeless = .object(members) }
+            let first = try await harness.enqueue("sendinblue.register", shapeless)
+            // The right shape, a value Brevo would refuse: caught before any call, reported as sendinblue.failed.
+            let second = try await harness.enqueue(
+                "sendinblue.register", Self.payload(user: "u-11", email: "y@example.com", password: password, language: "fa"))
+            let failed = try await harness.waitForEvents("sendinblue.failed")
+            try await harness.waitUntilIdle()
+            #expect(failed.count == 1)
+            #expect(failed.first?.data["user_id"] == "u-11")
+            #expect(failed.first?.data["reason"]?.stringValue?.contains("language") == true)
+            let shapeDead = try await Self.expectDeadWithoutPassword(harness, id: try #require(first.createdID), password: password)
+            #expect(shapeDead.deadReason?.contains("email") == true, "reason: \(shapeDead.deadReason ?? "none")")
+            let valueDead = try await Self.expectDeadWithoutPassword(harness, id: try #require(second.createdID), password: password)
+            #expect(valueDead.deadReason?.contains("language") == true)
+            #expect(await harness.control.requests().isEmpty, "a bad payload reached Brevo")
+        }
+    }
+}
