@@ -8,7 +8,8 @@ import Redis
 ///
 /// Keys (jobs/types/sendinblue.register.md):
 /// - `<ns>:{registration}:user:<user_id>` — hash of ``RegistrationProgress`` fields; expires ``stateTTL`` after its
-///   last write (the retry window plus 30 days), so a dead job retried from the dead set within a month resumes.
+///   last write (the retry window plus a year): a dead job retried from the dead set resumes where it stopped, and
+///   a second job for a registered user does nothing — a few hundred bytes per user buy that for a year.
 /// - `<ns>:{registration}:lock:<user_id>` — the id of the job working on the user; expires on its own if the
 ///   worker dies, and the same job id may take it again (a run recovered after a lost worker).
 struct RegistrationStore: Sendable {
@@ -22,7 +23,7 @@ struct RegistrationStore: Sendable {
         redis = services.jobs.redis
         key = services.key("{registration}:user:\(userID)")
         lockKey = services.key("{registration}:lock:\(userID)")
-        stateTTL = (services.settings.registration.retryHours + 30 * 24) * 3600
+        stateTTL = (services.settings.registration.retryHours + 365 * 24) * 3600
     }
 
     /// The progress so far (empty for a new user).

@@ -85,6 +85,16 @@ import Testing
             // The password went to Brevo, and only there.
             #expect(await harness.control.requests(to: .brevoCreateChild).first?.bodyText.contains(password) == true)
 
+            // The progress record: id and key persisted, done, kept (a year and the retry window).
+            let key = "\(harness.namespace):{registration}:user:u-1"
+            let fields = try await harness.redis.send("HGETALL", key).array?.compactMap(\.string) ?? []
+            let record = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0], fields[$0 + 1]) })
+            #expect(record["child_id"] == String(id) && record["auth_key"] == "xkeysib-child-\(id)")
+            #expect(record["registered_at"] != nil && record["credits_done"] == "1" && record["ip_done"] == "1")
+            #expect(record["create_sent"] == nil && record["credits_sent"] == nil)
+            #expect((try await harness.redis.send("TTL", key).int ?? 0) > 365 * 86_400)
+            #expect(try await harness.redis.send("EXISTS", "\(harness.namespace):{registration}:lock:u-1").int == 0)
+
             // Another job for the same user (a caller retrying) does nothing twice.
             try await harness.enqueue("sendinblue.register", Self.payload(user: "u-1", email: "josh@example.com", password: password))
             try await harness.waitUntilIdle()
@@ -237,6 +247,28 @@ import Testing
             #expect(both.last?.data["reason"]?.stringValue?.contains("document_not_found") == true)
             _ = try await Self.expectDeadWithoutPassword(harness, id: try #require(second.createdID), password: password)
             #expect(try await harness.events("sendinblue.registered").isEmpty)
+        }
+    }
+
+    /// The dead-set copy has no password; retried from the dead set, the job finishes the steps that do not need it.
+    @Test func aDeadJobRetriedWithoutItsPasswordResumesAfterTheChildExists() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        await harness.control.enqueue(.brevo(httpStatus: 400, code: "invalid_parameter", message: "sms is invalid"), for: .brevoAddCredits)
+        try await Self.withWorker(harness, password: password) { _ in
+            let enqueued = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-12", email: "again@example.com", password: password))
+            let id = try #require(enqueued.createdID)
+            _ = try await harness.waitForEvents("sendinblue.failed")
+            _ = try await Self.expectDeadWithoutPassword(harness, id: id, password: password)
+            // An operator fixed the cause and retries the dead copy (no password in it).
+            #expect(try await harness.jobs.retryDead(id: id, queue: "default"))
+            let event = try await Self.registered(harness)
+            #expect(await harness.control.brevoChildEmails() == ["again@example.com"])
+            #expect(await harness.control.requests(to: .brevoCreateChild).count == 1)
+            let childID = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await harness.control.brevoChildCredits(id: childID))
+            #expect(credits.sms == 450 && credits.email == 1200)
+            #expect(event["auth_key"] == .string("xkeysib-child-\(childID)"))
         }
     }
 
