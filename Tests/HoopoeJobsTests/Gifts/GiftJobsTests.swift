@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import HoopoeJobs
+import ProviderFakes
 import Redis
 import Testing
 import TestSupport
@@ -53,6 +54,33 @@ struct GiftJobsTests {
         let info = try await h.jobs.info(queue: "default")
         #expect(info.scheduled == 2)
         #expect(try await h.events().isEmpty)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("the reminder goes through the real sms.send to the fake Kavenegar as a gift-reminder lookup; a used gift's does not")
+    func reminderIsSent() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        defer { worker.signal(SIGTERM) }
+        // Reminders 2 s (g-7) and 4 s (g-8) from now, at 10:00 Tehran (outside quiet hours).
+        try await grant(h, gift: "g-7", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 2), phone: "09121234567", service: "فالوور")
+        try await grant(h, user: "177", gift: "g-8", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 4), phone: "09351234567")
+        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-8")["state"] == "granted" })
+        #expect(try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") != nil)
+        try await h.enqueue(GiftUsedJob.type, ["user_id": "177", "user_gift_id": "g-8"])
+        let sent = try await h.waitForEvents("sms.sent", timeout: .seconds(30))
+        #expect(sent.first?.data["message_id"] == "gift.reminder:g-7")
+        #expect(sent.first?.data["purpose"] == "gift.reminder")
+        try await Task.sleep(for: .seconds(5))
+        try await h.waitUntilIdle()
+        let lookups = await h.control.requests(to: .kavenegarLookup).map { String(decoding: $0.body, as: UTF8.self) }
+        #expect(lookups.count == 1)
+        #expect(lookups.first?.contains("template=gift-reminder") == true)
+        #expect(lookups.first?.contains("token=3") == true)
+        #expect(try await h.events("sms.sent").count == 1)
+        #expect(try await h.dead().isEmpty)
         worker.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
