@@ -49,7 +49,7 @@ public struct SMSSendJob: JobHandler {
 
         let token = context.id + ":" + String(context.attempt)
         guard try await ledger.lock(payload.messageID, token: token) else {
-            throw JobFailure.retry("another run is sending message \(payload.messageID)", at: Date().timeIntervalSince1970 + 30)
+            throw JobFailure.retry("another run is sending message \(payload.messageID)", at: Date().timeIntervalSince1970 + 10)
         }
         do {
             try await sendLocked(payload, checked: checked, now: now, ledger: ledger, context: context)

@@ -178,6 +178,25 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// A real timeout: the fake accepts the lookup but answers after the client's 15 s limit. The job does not fall
+    /// back to IPPanel (the SMS may be out); it re-sends once (the one retry providers.md §2.4.5 allows) and then
+    /// records the message as sent, so no further run sends it.
+    @Test func lookupTimeoutResendsOnceWithoutFallback() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"])
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.succeedThenDelay(.seconds(20)), for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        let sent = try #require(try await harness.waitForEvents("sms.sent", timeout: .seconds(60)).first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
+        let record = try await SMSLedger(services: try harness.services()).record(SMSTest.reminder().messageID)
+        #expect(record?.unknownOutcomes == 1)
+        #expect(record?.state == "sent")
+        await SMSTest.stop(worker)
+    }
+
     /// At 23:00 Tehran nothing is sent: the job is re-enqueued for 08:00 (a fresh job, no attempt used) and sent then.
     @Test func quietHoursDeferToTheirEndWithoutBurningAttempts() async throws {
         let harness = try await DomainHarness()
