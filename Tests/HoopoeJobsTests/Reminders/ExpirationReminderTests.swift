@@ -177,6 +177,28 @@ struct ExpirationReminderTests {
         #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:claimed")).int == 0)
     }
 
+    @Test("overlapping sweeps: 6 at once over 60 due reminders release each exactly once")
+    func overlappingSweeps() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        for user in 0..<60 {
+            try await harness.run(SubscriptionUpsertJob(services: services), subscription("p\(user)", expires: "2024-12-15"))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 {
+                group.addTask { try await harness.run(ExpirationReminderJob(services: services), ["tick": 1]) }
+            }
+            try await group.waitForAll()
+        }
+        let ids = try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }
+        #expect(ids.count == 60)
+        #expect(Set(ids).count == 60)
+        let queued = try await harness.events("reminder.queued")
+        #expect(queued.count == 60)
+        #expect(Set(queued.compactMap { $0.data["user_id"]?.stringValue }).count == 60)
+    }
+
     @Test("without RECEIPT_BASE_URL the sweep fails with a retryable error naming it, and keeps the reminders due")
     func missingReceiptBase() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
