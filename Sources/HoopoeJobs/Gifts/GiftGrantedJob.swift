@@ -80,6 +80,10 @@ public struct GiftGrantedJob: JobHandler {
             _ = try await followUps.scheduleReminder(
                 user: payload.userID, gift: payload.userGiftID, phone: phone, serviceName: payload.serviceName, expiresAt: expiresAt, now: now, queue: queue)
         }
+        // A gift.used that ran between the grant's mark and the scheduling above found nothing to cancel yet.
+        if try await store.fields(payload.userGiftID)["state"] == GiftState.used.rawValue {
+            _ = try await followUps.cancel(gift: payload.userGiftID, queue: queue)
+        }
     }
 
     /// Marks the gift rejected and emits `gift.rejected` once (again only if an earlier run died before emitting).

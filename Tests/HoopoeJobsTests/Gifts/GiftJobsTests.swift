@@ -116,6 +116,33 @@ struct GiftJobsTests {
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
 
+    @Test("30 gifts granted and used at the same moment (worker concurrency 20): every gift used, nothing left scheduled")
+    func grantAndUseRace() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        var jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)] = []
+        for index in 0..<30 {
+            let ids: [String: JSONValue] = ["user_id": .string("u\(index)"), "user_gift_id": .string("race-\(index)")]
+            var granted = ids
+            granted["expires_at"] = .integer(Int64(Self.noon.timeIntervalSince1970) + 29 * 3600)
+            granted["phone"] = "09121234567"
+            let pair = [(type: GiftGrantedJob.type, payload: JSONValue.object(granted), options: EnqueueOptions()),
+                        (type: GiftUsedJob.type, payload: JSONValue.object(ids), options: EnqueueOptions())]
+            jobs += index.isMultiple(of: 2) ? pair : pair.reversed()
+        }
+        _ = try await h.jobs.enqueueBatch(jobs)
+        let worker = try await h.startWorker(["--concurrency", "20"])
+        defer { worker.signal(SIGTERM) }
+        try await h.waitUntilIdle(timeout: .seconds(60))
+        #expect(try await h.jobs.info(queue: "default").scheduled == 0)
+        for index in 0..<30 {
+            #expect(try await state(h, "race-\(index)")["state"] == "used")
+        }
+        #expect(try await h.dead().isEmpty)
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
     @Test("an unused gift expires at expires_at: marked expired, one gift.expired, nothing more on a re-run")
     func expires() async throws {
         let h = try await DomainHarness()
