@@ -46,9 +46,14 @@ import Testing
         #expect(!worker.output.contains(password), "the worker logged the password")
     }
 
-    /// The dead job's stored copy (raw), and that it holds no password.
+    /// The dead job's stored copy (raw), and that it holds no password. Waits for it: the handler emits
+    /// `sendinblue.failed` just before the worker moves the job to the dead set.
     static func expectDeadWithoutPassword(_ harness: DomainHarness, id: String, password: String) async throws -> JobEnvelope {
-        let dead = try await harness.dead()
+        var dead: [JobEnvelope] = []
+        _ = try await eventually(timeout: .seconds(20)) {
+            dead = try await harness.dead()
+            return dead.contains { $0.id == id }
+        }
         let job = try #require(dead.first { $0.id == id }, "job \(id) is not in the dead set")
         #expect(job.payload["password"] == nil, "the dead-set copy keeps the password")
         let raw = try await harness.redis.send("HGET", harness.jobs.keys("default").deadJobs, id)
@@ -303,8 +308,18 @@ import Testing
             // The right shape, a value Brevo would refuse: caught before any call, reported as sendinblue.failed.
             let second = try await harness.enqueue(
                 "sendinblue.register", Self.payload(user: "u-11", email: "y@example.com", password: password, language: "fa"))
+            // Not even valid JSON (a lone surrogate the worker's quick scan lets through), written straight to the stream:
+            // the dead set keeps such a job's raw text — but not for a type whose payload carries a secret.
+            let raw = #"{"id":"j-surrogate","type":"sendinblue.register","payload":{"user_id":"u-12","first_name":"\ud800","password":""# + password + #""}}"#
+            try await harness.redis.send("XADD", harness.jobs.keys("default").stream, "*", "job", raw)
             let failed = try await harness.waitForEvents("sendinblue.failed")
             try await harness.waitUntilIdle()
+            let malformed = try #require(try await harness.dead().first { $0.type == "(malformed)" })
+            #expect(malformed.deadReason?.hasPrefix("not a valid job envelope") == true)
+            #expect(malformed.payload.stringValue?.contains("withheld") == true)
+            let stored = try await harness.redis.send("HVALS", harness.jobs.keys("default").deadJobs).array?.compactMap(\.string) ?? []
+            #expect(stored.count == 3)
+            #expect(!stored.contains { $0.contains(password) }, "a dead-set copy holds the password")
             #expect(failed.count == 1)
             #expect(failed.first?.data["user_id"] == "u-11")
             #expect(failed.first?.data["reason"]?.stringValue?.contains("language") == true)
