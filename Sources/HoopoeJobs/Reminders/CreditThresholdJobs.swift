@@ -22,6 +22,9 @@ public struct CreditThresholdSetJob: JobHandler {
     }
 
     public static let type = "credit.threshold.set"
+    /// The Brevo child auth key is a credential: it is kept in `{credit}:thresholds:<user>` for the reads, but not
+    /// in the dead-set copy of a failed job.
+    public var redactedPayloadKeys: Set<String> { ["auth_key"] }
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }
