@@ -28,6 +28,16 @@ import Testing
         }
     }
 
+    @Test func everyScheduledTaskRunsAJobTheWorkerRegisters() async throws {
+        var types = Set(try await registeredTypes())
+        types.formUnion([DiagRecordJob.type, DiagIncrJob.type])
+        let file = try ScheduleFile.load(contentsOf: root.appendingPathComponent("schedule.yaml"))
+        #expect(!file.enabledTasks.isEmpty)
+        for task in file.enabledTasks {
+            #expect(types.contains(task.type), "jobs/schedule.yaml task \(task.name) runs \(task.type), which no handler registers")
+        }
+    }
+
     @Test func everySampleValidatesAgainstItsSchema() async throws {
         let types = try await registeredTypes()
         let check = """

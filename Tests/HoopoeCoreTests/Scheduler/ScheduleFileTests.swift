@@ -186,8 +186,7 @@ import Testing
         let file = try ScheduleFile.load(contentsOf: folder.appendingPathComponent(ScheduleFile.defaultPath))
         #expect(file.tasks.map(\.name) == ["diag.scheduler_canary", "reminders.expiration", "reminders.low_credit", "sms.delivery_poll"])
         #expect(file.tasks.allSatisfy { $0.timeZone.identifier == "Asia/Tehran" })
-        // The domain tasks wait for their handlers (issue 6); only the diagnostic canary runs meanwhile.
-        #expect(file.enabledTasks.map(\.name) == ["diag.scheduler_canary"])
+        #expect(file.enabledTasks.map(\.name) == file.tasks.map(\.name))
         let now = try #require(ISO8601DateFormatter().date(from: "2025-06-01T10:07:30+03:30"))
         let next = Dictionary(uniqueKeysWithValues: file.tasks.map { ($0.name, $0.nextTick(after: now)) })
         #expect(next["reminders.expiration"]! == ISO8601DateFormatter().date(from: "2025-06-02T09:00:00+03:30"))
