@@ -51,6 +51,9 @@ public enum DomainJobs {
         if providers.brevo == nil {
             warnings.append("BREVO_API_KEY is not set: sendinblue.register and Brevo balance reads will wait and retry")
         }
+        if settings.reminders.receiptBaseURL == nil {
+            warnings.append("RECEIPT_BASE_URL is not set: reminders.expiration will wait and retry (the reminder SMS carries the receipt link)")
+        }
         if let key = settings.clockKey {
             warnings.append("HOOPOE_CLOCK_KEY=\(key): domain time is read from Redis (simulation/test mode)")
         }

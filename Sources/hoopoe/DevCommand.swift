@@ -33,7 +33,8 @@ struct FakeProvidersCommand: AsyncParsableCommand {
 
     func run() async throws {
         LogSetup.bootstrap()
-        let options = FakeProvidersOptions()
+        // The Kavenegar templates jobs/sms_templates.yaml names, so the domain jobs' SMS go through under `make run`.
+        let options = FakeProvidersOptions(kavenegarTemplates: ["verify", "expiration-reminder", "low-credit", "gift-reminder"])
         let fakes = try await FakeProviders.start(host: host, port: port, options: options, logger: LogSetup.logger("hoopoe.fake-providers"))
         let lines = [
             "KAVENEGAR_BASE_URL=\(fakes.kavenegarBaseURL)", "IPPANEL_BASE_URL=\(fakes.ippanelBaseURL)", "BREVO_BASE_URL=\(fakes.brevoBaseURL)",

@@ -16,6 +16,7 @@ import Testing
         let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
         let run = try ChildProcess("/bin/bash", [script], environment: [
             "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(port),
+            "SMS_QUIET_HOURS": "off",  // the SMS below must go out whatever the hour in Tehran
         ])
         defer { run.signal(SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(20)
@@ -44,6 +45,18 @@ import Testing
             if !ran { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(ran, "the enqueued job ran; worker log: \((try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? "")")
+        // A domain job end to end through the local fake providers: an SMS is sent and reported on the events stream.
+        let sms = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "sms.send", "--payload",
+            #"{"message_id":"make-run-1","phone":"09121234567","template":"low_credit","tokens":{"token10":"Maryam","token":"120","token2":"500"}}"#],
+            environment: ["REDIS_URL": url])
+        #expect(await sms.wait(timeout: .seconds(10)) == 0, "\(sms.output)")
+        var sent = false
+        for _ in 0..<200 where !sent {
+            let events = try await redis.send("XRANGE", "hoopoe:events", "-", "+").array ?? []
+            sent = events.contains { ($0.array?.last?.array ?? []).compactMap(\.string).contains("sms.sent") }
+            if !sent { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(sent, "sms.sent through the fakes; worker log: \((try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? "")")
         let kinds = Set(try await jobs.liveProcesses().map(\.kind))
         #expect(kinds == ["worker", "scheduler"])
 
