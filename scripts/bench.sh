@@ -36,10 +36,13 @@ echo "## 2. Engine"
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
+    name = r["name"]
     if "p50_ms" in r:
-        print(f"- {r[\"name\"]}: p50 {r[\"p50_ms\"]:.2f} ms, p99 {r[\"p99_ms\"]:.2f} ms, max {r[\"max_ms\"]:.2f} ms ({r[\"jobs\"]} jobs)")
+        p50, p99, top, jobs = r["p50_ms"], r["p99_ms"], r["max_ms"], r["jobs"]
+        print(f"- {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms ({jobs} jobs)")
     else:
-        print(f"- {r[\"name\"]}: {r[\"per_second\"]:,} jobs/s")
+        rate = r["per_second"]
+        print(f"- {name}: {rate:,} jobs/s")
 '
 echo
 echo "## 3. Idle worker"
