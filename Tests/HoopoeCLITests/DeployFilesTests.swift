@@ -31,6 +31,10 @@ import Yams
         let schedule = try #require((map["data"] as? [String: Any])?["schedule.yaml"] as? String)
         let file = try ScheduleFile(yaml: schedule)
         #expect(!file.enabledTasks.isEmpty)
+        // The copies in the ConfigMap are the project's files, regenerated when those change.
+        #expect(schedule == (try text("jobs/schedule.yaml")), "regenerate deploy/kubernetes/configmap-jobs.yaml (its header says how)")
+        let templates = (map["data"] as? [String: Any])?["sms_templates.yaml"] as? String
+        #expect(templates == (try text("jobs/sms_templates.yaml")), "regenerate deploy/kubernetes/configmap-jobs.yaml (its header says how)")
     }
 
     @Test func stopTimeoutsStayAboveTheWorkersDrain() throws {
