@@ -37,12 +37,9 @@ struct GiftFollowUps: Sendable {
         let message = SMSSendPayload(
             messageID: Self.reminderMessageID(gift), phone: phone, template: "gift_reminder", tokens: tokens, userID: user.value,
             purpose: "gift.reminder")
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(message))
-        // The once-key is SMSSendPayload.enqueue's ("sms:<message_id>", 30 days), so the message stays enqueued at most
-        // once whichever path enqueues it; the id is ours, to cancel it.
-        return try await services.jobs.enqueue(type: SMSSendPayload.jobType, payload: json, options: EnqueueOptions(
-            queue: queue, runAt: services.clock.realTime(for: remindAt, now: now), onceKey: "sms:\(message.messageID)",
-            onceFor: .seconds(30 * 86_400), id: Self.reminderJobID(gift)))
+        // Our own job id, to cancel it when the gift is used.
+        return try await message.enqueue(
+            on: services.jobs, queue: queue, runAt: services.clock.realTime(for: remindAt, now: now), id: Self.reminderJobID(gift))
     }
 
     /// Cancels both if they are still waiting. A job already running is not interrupted: `gift.expire` then finds

@@ -33,7 +33,8 @@ public struct ExpirationReminderJob: JobHandler {
             throw JobFailure.retry("RECEIPT_BASE_URL is not set: expiration reminders need the receipt link prefix (e.g. https://kamva.ir/email/receipt); reminders stay due until it is set")
         }
         let now = try await services.clock.now()
-        if settings.quietHours.contains(now, in: services.calendar) {
+        // The quiet hours `sms.send` keeps (SMS_QUIET_HOURS): a reminder released in them would only wait there.
+        if services.settings.sms.quietHours.contains(now, in: services.calendar) {
             context.logger.debug("quiet hours: no expiration reminder released by this sweep")
             return
         }

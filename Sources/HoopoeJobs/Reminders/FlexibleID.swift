@@ -26,14 +26,13 @@ enum ReminderValidation {
         return id.value
     }
 
-    /// Digits with an optional leading `+` (spaces and dashes ignored); the full check is `sms.send`'s.
+    /// `sms.send`'s own rule (``SMSPayloadCheck/nationalMobile(_:)``), so a number it would refuse is refused when
+    /// the subscription or threshold arrives, not weeks later when its reminder is due. Stored as `09…`.
     static func phone(_ text: String) throws(JobFailureMessage) -> String {
-        let compact = text.filter { $0 != " " && $0 != "-" }
-        let digits = compact.hasPrefix("+") ? compact.dropFirst() : Substring(compact)
-        guard digits.count >= 10, digits.count <= 15, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw JobFailureMessage("phone must be a mobile number like 09121234567 or +989121234567")
+        guard let national = SMSPayloadCheck.nationalMobile(text) else {
+            throw JobFailureMessage("phone must be an Iranian mobile number like 09121234567 or +989121234567")
         }
-        return compact
+        return national
     }
 
     /// A first name for token10 (Kavenegar allows at most 5 spaces there): whitespace collapsed, at most 6 words.

@@ -10,9 +10,6 @@ public struct ReminderSettings: Sendable {
     public var receiptBaseURL: String?
     /// `REMINDER_SMS_QUEUE` (default `default`): the queue the reminders' `sms.send` jobs go to.
     public var smsQueue: String
-    /// `SMS_QUIET_HOURS` (default `22-08`): the same variable `sms.send` reads; no reminder is released by a sweep
-    /// that runs inside them.
-    public var quietHours: QuietHours
     /// `BREVO_BALANCE_REQUESTS_PER_HOUR` (default 100; 0 = never read balances from Brevo): the most Brevo calls the
     /// low-credit sweeps make per clock hour, all workers together.
     public var brevoRequestsPerHour: Int
@@ -26,12 +23,11 @@ public struct ReminderSettings: Sendable {
 
     public init(
         offsetsDays: [Int] = [10, 3, 1, 0], receiptBaseURL: String? = nil, smsQueue: String = "default",
-        quietHours: QuietHours = .default, brevoRequestsPerHour: Int = 100, brevoCredits: BrevoCreditKind = .email
+        brevoRequestsPerHour: Int = 100, brevoCredits: BrevoCreditKind = .email
     ) {
         self.offsetsDays = offsetsDays
         self.receiptBaseURL = receiptBaseURL
         self.smsQueue = smsQueue
-        self.quietHours = quietHours
         self.brevoRequestsPerHour = brevoRequestsPerHour
         self.brevoCredits = brevoCredits
     }
@@ -47,9 +43,6 @@ public struct ReminderSettings: Sendable {
                 throw ConfigurationProblem("expected a queue name (letters, digits, _ - .), got \(text)")
             }
             return text
-        }
-        quietHours = try env.parsed("SMS_QUIET_HOURS", default: .default) { (text: String) throws(ConfigurationProblem) in
-            try QuietHours(parsing: text)
         }
         brevoRequestsPerHour = try env.integer("BREVO_BALANCE_REQUESTS_PER_HOUR", default: 100, in: 0...100_000)
         brevoCredits = try env.parsed("BREVO_BALANCE_CREDITS", default: .email) { (text: String) throws(ConfigurationProblem) in

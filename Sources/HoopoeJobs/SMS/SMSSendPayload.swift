@@ -43,11 +43,12 @@ public struct SMSSendPayload: Codable, Sendable, Equatable {
     ///   - jobs: the engine.
     ///   - queue: the queue (default `default`).
     ///   - runAt: send no earlier than this (nil: now).
+    ///   - id: the job's id, for a caller that may cancel it (nil: a new one).
     /// - Returns: the engine's answer; ``EnqueueResult/alreadyEnqueued(existingID:)`` when this id was enqueued before.
     @discardableResult
-    public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil) async throws -> EnqueueResult {
+    public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil, id: String? = nil) async throws -> EnqueueResult {
         let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
         return try await jobs.enqueue(type: Self.jobType, payload: json, options: EnqueueOptions(
-            queue: queue, runAt: runAt, onceKey: "sms:\(messageID)", onceFor: .seconds(30 * 86_400)))
+            queue: queue, runAt: runAt, onceKey: "sms:\(messageID)", onceFor: .seconds(30 * 86_400), id: id))
     }
 }

@@ -23,12 +23,6 @@ public struct DomainClock: Sendable {
         DomainClock(source: .redisKey(redis, key))
     }
 
-    /// True when time comes from Redis (the worker logs a warning at start-up).
-    public var isSimulated: Bool {
-        if case .redisKey = source { return true }
-        return false
-    }
-
     /// The current domain time.
     public func now() async throws -> Date {
         switch source {

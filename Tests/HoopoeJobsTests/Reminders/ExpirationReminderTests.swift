@@ -227,6 +227,8 @@ struct ExpirationReminderTests {
             (subscription("1", expires: "soon"), "expires_at"),
             (subscription("1", expires: "2024-12-15", receipt: "a b"), "receipt_id"),
             (subscription("1", expires: "2024-12-15", phone: "call me"), "phone"),
+            // A number sms.send would refuse (not an Iranian mobile) is refused on arrival, not when the reminder is due.
+            (subscription("1", expires: "2024-12-15", phone: "+4915112345678"), "phone"),
             (subscription("", expires: "2024-12-15"), "user_id"),
         ]
         for (payload, field) in cases {

@@ -31,15 +31,13 @@ struct ReminderSamplesTests {
         let defaults = try ReminderSettings(environment: EnvironmentReader([:]))
         #expect(defaults.offsetsDays == [10, 3, 1, 0])
         #expect(defaults.smsQueue == "default")
-        #expect(defaults.quietHours == .default)
         #expect(defaults.brevoRequestsPerHour == 100)
         #expect(defaults.receiptBaseURL == nil)
         let custom = try ReminderSettings(environment: EnvironmentReader([
-            "REMINDER_OFFSETS_DAYS": "1, 7,1", "RECEIPT_BASE_URL": "https://kamva.ir/email/receipt/", "SMS_QUIET_HOURS": "off",
+            "REMINDER_OFFSETS_DAYS": "1, 7,1", "RECEIPT_BASE_URL": "https://kamva.ir/email/receipt/",
         ]))
         #expect(custom.offsetsDays == [7, 1])
         #expect(custom.receiptBaseURL == "https://kamva.ir/email/receipt")
-        #expect(custom.quietHours.contains(tehran(2024, 12, 1, 23), in: .tehran) == false)
         for (key, value) in [("REMINDER_OFFSETS_DAYS", "ten"), ("RECEIPT_BASE_URL", "kamva.ir"), ("BREVO_BALANCE_REQUESTS_PER_HOUR", "-1"),
                              ("REMINDER_SMS_QUEUE", "a queue"), ("BREVO_BALANCE_CREDITS", "gold")] {
             #expect { try ReminderSettings(environment: EnvironmentReader([key: value])) } throws: { ($0 as? ConfigurationError)?.key == key }

@@ -55,6 +55,9 @@ import Testing
         let settings = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped]))
         #expect(settings.providers == [.kavenegar, .ippanel])
         #expect(settings.quietHours == .default)
+        let quietOff = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, "SMS_QUIET_HOURS": "off"]))
+        let lateEvening = Date(timeIntervalSince1970: 1_733_083_200)  // 2024-12-01 23:30 Tehran
+        #expect(settings.quietHours.contains(lateEvening, in: .tehran) && !quietOff.quietHours.contains(lateEvening, in: .tehran))
         #expect(settings.dailyCap == 5)
         #expect(settings.creditFloor == 100_000)
         let ordered = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, "SMS_PROVIDERS": "ippanel, kavenegar"]))
