@@ -4,9 +4,10 @@
 #   redis-server    the local Redis for `make run` and the private one for `make test`
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
+#   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools; do
+for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
@@ -17,9 +18,11 @@ if ((${#missing[@]})); then
          $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
 fi
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
+# Pinned to the ranges the tests run with (the Python client, jobs/clients/python, declares the same redis range).
+PY_DEPS=("redis>=4.5,<9" "jsonschema>=4.17,<5" "prometheus_client>=0.16,<1")
 if ! python3 -c 'import redis, jsonschema, prometheus_client' 2>/dev/null; then
-  echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, protocol and metrics tests)" >&2
-  python3 -m pip install -q --disable-pip-version-check redis jsonschema prometheus_client 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis jsonschema prometheus_client
+  echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, clients, protocol and metrics tests)" >&2
+  python3 -m pip install -q --disable-pip-version-check "${PY_DEPS[@]}" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${PY_DEPS[@]}"
 fi
 command -v swift >/dev/null || { echo "[hoopoe] swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

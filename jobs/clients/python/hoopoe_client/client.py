@@ -1,0 +1,220 @@
+"""Enqueue jobs, wait for answers and read events over one `redis.Redis` connection (jobs/PROTOCOL.md)."""
+import json
+import math
+import os
+import secrets
+import time
+from collections import namedtuple
+
+from . import envelope as rules
+from .errors import AlreadyEnqueued, Duplicate, InvalidJob, TooLarge
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "enqueue.lua")
+DAY = 86400
+ONCE_DEFAULT = 7 * DAY
+
+Enqueued = namedtuple("Enqueued", "status id")
+"""What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), and the job id."""
+
+Event = namedtuple("Event", "id type data at")
+"""One entry of <namespace>:events: the stream entry id, the event name, its data (a dict) and `at` (float seconds)."""
+
+
+def new_id(now=None):
+    """A 26-character time-ordered id like Hoopoe's own (48 bits of milliseconds, 80 random bits, Crockford base32)."""
+    ms = int((time.time() if now is None else now) * 1000)
+    head = "".join(_ALPHABET[(ms >> (5 * (9 - i))) & 31] for i in range(10))
+    return head + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+
+
+def default_namespace():
+    """The key prefix shared by the workers and every enqueuer: HOOPOE_NAMESPACE, default `hoopoe`."""
+    return os.environ.get("HOOPOE_NAMESPACE") or "hoopoe"
+
+
+class _Prepared:
+    __slots__ = ("envelope", "body", "script_keys", "script_args")
+
+    def __init__(self, envelope, body, script_keys=None, script_args=None):
+        self.envelope = envelope
+        self.body = body
+        self.script_keys = script_keys
+        self.script_args = script_args
+
+
+class Client:
+    """Talks the wire protocol to Redis. `redis_client` is a `redis.Redis` (decode_responses either way)."""
+
+    def __init__(self, redis_client, namespace=None, max_bytes=rules.MAX_BYTES):
+        self.redis = redis_client
+        self.namespace = namespace or default_namespace()
+        self.max_bytes = max_bytes
+        with open(_SCRIPT) as f:
+            self._script = self.redis.register_script(f.read())
+
+    # Keys -------------------------------------------------------------------------------------------------------
+
+    def key(self, queue, suffix):
+        """`<namespace>:{<queue>}:<suffix>`: every key of a queue carries the hash tag {queue} (one cluster slot)."""
+        return f"{self.namespace}:{{{queue}}}:{suffix}"
+
+    # Enqueue ----------------------------------------------------------------------------------------------------
+
+    def enqueue(self, job_type, payload=None, queue="default", *, id=None, at=None, delay=None, unique_key=None,
+                unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None):
+        """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
+
+        at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
+        job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
+        once_key: refused for once_for seconds (default 7 days) after the first enqueue, whatever happened to it.
+        """
+        job = self._prepare(dict(type=job_type, payload=payload, queue=queue, id=id, at=at, delay=delay,
+                                 unique_key=unique_key, unique_for=unique_for, once_key=once_key, once_for=once_for,
+                                 max_attempts=max_attempts, timeout=timeout))
+        if job.script_keys is None:
+            self.redis.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
+            return Enqueued("enqueued", job.envelope["id"])
+        try:
+            reply = self._script(keys=job.script_keys, args=job.script_args)
+        except Exception as error:  # the script's own refusal: "HOOPOE too large: ..."
+            reply = error
+        result = self._result(reply)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def enqueue_at(self, job_type, payload, at, **options):
+        """Runs no earlier than `at` (Unix seconds)."""
+        return self.enqueue(job_type, payload, at=at, **options)
+
+    def enqueue_in(self, job_type, payload, seconds, **options):
+        """Runs no earlier than `seconds` from now."""
+        return self.enqueue(job_type, payload, delay=seconds, **options)
+
+    def enqueue_unique(self, job_type, payload, unique_key, unique_for=None, **options):
+        """Refused (Duplicate) while a job with `unique_key` is pending or running."""
+        return self.enqueue(job_type, payload, unique_key=unique_key, unique_for=unique_for, **options)
+
+    def enqueue_once(self, job_type, payload, once_key, once_for=ONCE_DEFAULT, **options):
+        """Refused (AlreadyEnqueued) when `once_key` was used within `once_for` seconds."""
+        return self.enqueue(job_type, payload, once_key=once_key, once_for=once_for, **options)
+
+    def enqueue_batch(self, jobs):
+        """Many jobs in one round trip. `jobs` are dicts of enqueue()'s arguments (`type`, `payload`, ...).
+        Returns, in order, an Enqueued or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large
+        job raises before anything is sent."""
+        prepared = [self._prepare(dict(job)) for job in jobs]
+        pipe = self.redis.pipeline(transaction=False)
+        for job in prepared:
+            if job.script_keys is None:
+                pipe.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
+            else:
+                self._script(keys=job.script_keys, args=job.script_args, client=pipe)
+        replies = pipe.execute(raise_on_error=False)
+        results = []
+        for job, reply in zip(prepared, replies):
+            if isinstance(reply, Exception):
+                raise reply
+            results.append(Enqueued("enqueued", job.envelope["id"]) if job.script_keys is None else self._result(reply))
+        return results
+
+    def _prepare(self, call):
+        now = time.time()
+        job_id = call.get("id") or new_id(now)
+        queue = call.get("queue") or "default"
+        payload = call.get("payload")
+        if payload is None or payload == []:
+            payload = {}  # handlers expect an object; [] is what an empty PHP array would become
+        run_at = None
+        if call.get("at") is not None:
+            run_at = call["at"]
+        elif call.get("delay") is not None:
+            if not rules._number(call["delay"]) or call["delay"] < 0:
+                raise InvalidJob("run_at", f"a delay must be seconds >= 0 (got {call['delay']!r})")
+            run_at = now + call["delay"]
+        if run_at is not None:
+            if not rules._number(run_at) or not 0 <= run_at < rules.MAX_SECONDS:
+                hint = " - milliseconds? send Unix seconds" if rules._number(run_at) and run_at >= rules.MAX_SECONDS else ""
+                raise InvalidJob("run_at", f"run_at must be Unix seconds, 0 <= x < 1e11 (got {run_at!r}){hint}")
+            if run_at <= now:
+                run_at = None
+        env = {"id": job_id, "type": call.get("type"), "queue": queue, "payload": payload, "attempt": 0, "enqueued_at": now}
+        if run_at is not None:
+            env["run_at"] = run_at
+        unique_key, once_key = call.get("unique_key"), call.get("once_key")
+        if unique_key is not None:
+            env["unique_key"] = unique_key
+        if call.get("unique_for") is not None:
+            env["unique_for"] = call["unique_for"]
+        for field in ("max_attempts", "timeout"):
+            if call.get(field) is not None:
+                env[field] = call[field]
+        found = rules.problem(env)
+        if found:
+            raise InvalidJob(*found)
+        once_for = call.get("once_for") if call.get("once_for") is not None else ONCE_DEFAULT
+        if once_key is not None and (not isinstance(once_key, str) or not once_key or not rules._number(once_for) or once_for <= 0):
+            raise InvalidJob("once_key", "once_key must be a non-empty string and once_for > 0 seconds")
+        body = rules.encode(env)
+        if len(body) > self.max_bytes:
+            raise TooLarge(len(body), self.max_bytes)
+        if run_at is None and unique_key is None and once_key is None:
+            return _Prepared(env, body)
+        unique_seconds = ""
+        if unique_key is not None:
+            lock = call["unique_for"] if call.get("unique_for") is not None else max(0.0, (run_at or now) - now) + DAY
+            unique_seconds = str(math.ceil(lock))
+        keys = [self.key(queue, "stream"), self.key(queue, "scheduled"), self.key(queue, "scheduled:jobs"),
+                self.key(queue, "unique:" + (unique_key if unique_key is not None else "-")),
+                self.key(queue, "once:" + (once_key if once_key is not None else "-"))]
+        args = [body, job_id, repr(float(run_at)) if run_at is not None else "0", unique_seconds,
+                str(math.ceil(once_for)) if once_key is not None else "", str(self.max_bytes)]
+        return _Prepared(env, body, keys, args)
+
+    @staticmethod
+    def _result(reply):
+        if isinstance(reply, Exception):
+            if "HOOPOE too large" in str(reply):
+                return TooLarge(-1, -1)
+            return reply
+        kind, job_id = (part.decode() if isinstance(part, bytes) else part for part in reply)
+        if kind == "duplicate":
+            return Duplicate(job_id)
+        if kind == "once":
+            return AlreadyEnqueued(job_id)
+        return Enqueued(kind, job_id)
+
+    # Answers ----------------------------------------------------------------------------------------------------
+
+    def wait_free_credit(self, request_id, timeout=10.0):
+        """The answer of a freecredit.request (a dict: status granted|rejected, ...), or None when none came within
+        `timeout` seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped)."""
+        base = f"{self.namespace}:{{freecredit}}"
+        popped = self.redis.blpop([f"{base}:notify:{request_id}"], timeout=max(1, int(math.ceil(timeout))))
+        if popped is not None:
+            return json.loads(popped[1])
+        stored = self.redis.get(f"{base}:result:{request_id}")
+        return json.loads(stored) if stored is not None else None
+
+    # Events -----------------------------------------------------------------------------------------------------
+
+    @property
+    def events_key(self):
+        return f"{self.namespace}:events"
+
+    def read_events(self, after="0-0", count=100, block_ms=None):
+        """Events after the stream id `after` (`$` = only new ones; then pass the last Event.id back)."""
+        reply = self.redis.xread({self.events_key: after}, count=count, block=block_ms)
+        out = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                out.append(decode_event(entry_id, fields))
+        return out
+
+
+def decode_event(entry_id, fields):
+    """An Event from a stream entry's fields (bytes or str keys): data parsed, `at` a float."""
+    text = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v) for k, v in fields.items()}
+    entry = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return Event(entry, text["type"], json.loads(text["data"]), float(text["at"]))

@@ -1,0 +1,71 @@
+"""Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
+jobs/schemas/). Each builds the payload its schema asks for and enqueues it on `queue` (default `default`)."""
+import uuid
+
+from .client import Client
+
+SMS_ONCE_SECONDS = 30 * 86400
+
+
+def _put(payload, **optional):
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    return payload
+
+
+class Jobs:
+    """client = Jobs(hoopoe_client.Client(redis.Redis.from_url(...)))."""
+
+    def __init__(self, client: Client, queue="default"):
+        self.client = client
+        self.queue = queue
+
+    def free_credit(self, user_id, request_id=None, amount=None, timeout=10.0):
+        """Asks for free credit and waits for the answer (dict with status granted|rejected), None on a timeout.
+        Re-asking with the same request_id is safe: the answer is decided once."""
+        request_id = request_id or uuid.uuid4().hex
+        self.request_free_credit(user_id, request_id, amount)
+        return self.client.wait_free_credit(request_id, timeout)
+
+    def request_free_credit(self, user_id, request_id, amount=None):
+        return self.client.enqueue("freecredit.request", _put({"user_id": str(user_id), "request_id": str(request_id)}, amount=amount), self.queue)
+
+    def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):
+        """A user won a gift that expires at `expires_at` (Unix seconds)."""
+        return self.client.enqueue("gift.granted", _put({"user_id": str(user_id), "user_gift_id": str(user_gift_id), "expires_at": expires_at},
+                                                        phone=phone, service_name=service_name), self.queue)
+
+    def gift_used(self, user_id, user_gift_id):
+        return self.client.enqueue("gift.used", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self.queue)
+
+    def gift_expire(self, user_id, user_gift_id):
+        return self.client.enqueue("gift.expire", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self.queue)
+
+    def subscription_upsert(self, user_id, phone, first_name, expires_at, receipt_id, plan=None):
+        """A subscription bought or renewed; expires_at: Unix seconds, or a date text the schema accepts."""
+        return self.client.enqueue("subscription.upsert", _put({"user_id": str(user_id), "phone": phone, "first_name": first_name,
+                                                                "expires_at": expires_at, "receipt_id": str(receipt_id)}, plan=plan), self.queue)
+
+    def subscription_delete(self, user_id):
+        return self.client.enqueue("subscription.delete", {"user_id": str(user_id)}, self.queue)
+
+    def credit_threshold_set(self, user_id, threshold_id, threshold, phone, first_name, auth_key=None):
+        return self.client.enqueue("credit.threshold.set", _put({"user_id": str(user_id), "threshold_id": str(threshold_id), "threshold": threshold,
+                                                                 "phone": phone, "first_name": first_name}, auth_key=auth_key), self.queue)
+
+    def credit_threshold_delete(self, user_id, threshold_id):
+        return self.client.enqueue("credit.threshold.delete", {"user_id": str(user_id), "threshold_id": str(threshold_id)}, self.queue)
+
+    def credit_balance(self, user_id, credits):
+        return self.client.enqueue("credit.balance", {"user_id": str(user_id), "credits": credits}, self.queue)
+
+    def sendinblue_register(self, user_id, email, first_name, last_name, company, password, plan, language=None):
+        """Kingfisher's failed registration, retried by Hoopoe; one job per user (unique while pending)."""
+        payload = _put({"user_id": str(user_id), "email": email, "first_name": first_name, "last_name": last_name,
+                        "company": company, "password": password, "plan": plan}, language=language)
+        return self.client.enqueue("sendinblue.register", payload, self.queue, unique_key=f"sendinblue.register:{user_id}")
+
+    def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None):
+        """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days)."""
+        payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": tokens},
+                       user_id=None if user_id is None else str(user_id), purpose=purpose)
+        return self.client.enqueue("sms.send", payload, self.queue, at=at, once_key=f"sms:{message_id}", once_for=SMS_ONCE_SECONDS)

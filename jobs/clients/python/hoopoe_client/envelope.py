@@ -1,0 +1,74 @@
+"""The envelope rules of jobs/PROTOCOL.md, checked before anything is sent (the worker checks the same rules and
+sends a job that breaks them to the dead set). jobs/conformance/envelopes.json holds the cases all clients pass."""
+import json
+import math
+import re
+
+MAX_BYTES = 512 * 1024
+MAX_SECONDS = 1e11  # a time at or over this is in milliseconds (the year 5138 in seconds)
+ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+TYPE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+QUEUE = re.compile(r"(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value):
+    return (_integer(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def problem(envelope):
+    """(field, message) for the first rule `envelope` (a decoded JSON value) breaks, or None when it is valid."""
+    if not isinstance(envelope, dict):
+        return ("envelope", "the envelope must be a JSON object")
+    for field in ("id", "type", "payload"):
+        if field not in envelope:
+            return (field, f"{field} is required")
+    if not isinstance(envelope["id"], str) or not ID.fullmatch(envelope["id"]):
+        return ("id", f"id must be 1-128 characters from A-Z a-z 0-9 . _ : - (got {envelope['id']!r})")
+    if not isinstance(envelope["type"], str) or not TYPE.fullmatch(envelope["type"]):
+        return ("type", f"type must be 1-100 characters from A-Z a-z 0-9 . _ : - (got {envelope['type']!r})")
+    queue = envelope.get("queue")
+    if queue is not None and queue != "" and (not isinstance(queue, str) or not QUEUE.fullmatch(queue)):
+        return ("queue", f"queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got {queue!r})")
+    attempt = envelope.get("attempt")
+    if attempt is not None and not (_integer(attempt) and 0 <= attempt <= 1000):
+        return ("attempt", f"attempt must be an integer 0-1000 (got {attempt!r})")
+    max_attempts = envelope.get("max_attempts")
+    if max_attempts is not None and not (_integer(max_attempts) and 1 <= max_attempts <= 1000):
+        return ("max_attempts", f"max_attempts must be an integer 1-1000 or null (got {max_attempts!r})")
+    timeout = envelope.get("timeout")
+    if timeout is not None and not (_number(timeout) and 0 < timeout <= 86400):
+        return ("timeout", f"timeout must be > 0 and <= 86400 seconds (got {timeout!r})")
+    for field in ("enqueued_at", "run_at"):
+        value = envelope.get(field)
+        if value is not None and not (_number(value) and 0 <= value < MAX_SECONDS):
+            hint = " - milliseconds? send Unix seconds" if _number(value) and value >= MAX_SECONDS else ""
+            return (field, f"{field} must be Unix seconds, 0 <= x < 1e11 (got {value!r}){hint}")
+    unique_key = envelope.get("unique_key")
+    if unique_key is not None and not (isinstance(unique_key, str) and 1 <= len(unique_key) <= 200 and not CONTROL.search(unique_key)):
+        return ("unique_key", f"unique_key must be 1-200 characters without control characters, or null (got {unique_key!r})")
+    unique_for = envelope.get("unique_for")
+    if unique_for is not None and not (_number(unique_for) and 0 < unique_for <= 2592000):
+        return ("unique_for", f"unique_for must be > 0 and <= 2592000 seconds (got {unique_for!r})")
+    return None
+
+
+def problem_in_text(text, max_bytes=MAX_BYTES):
+    """The verdict on an envelope as JSON text (str or bytes): size first, then the rules."""
+    raw = text.encode() if isinstance(text, str) else text
+    if len(raw) > max_bytes:
+        return ("size", f"the envelope is {len(raw)} bytes, the limit is {max_bytes}")
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        return ("envelope", f"not JSON: {error}")
+    return problem(value)
+
+
+def encode(envelope):
+    """Compact UTF-8 JSON, the bytes that go to Redis."""
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,118 @@
+"""This client against a real `hoopoe worker` (scripts/test-clients.sh starts one, with the fake providers, on
+HOOPOE_NAMESPACE; HOOPOE_CLOCK_KEY holds the domain clock at noon in Tehran): every job kind enqueued from Python
+runs, free credit is answered through wait_free_credit, and the events the jobs write conform to
+jobs/conformance/events.json."""
+import json
+import os
+import sys
+import time
+import unittest
+import uuid
+
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+import hoopoe_client as hoopoe  # noqa: E402
+from test_conformance import event_problems, load  # noqa: E402
+
+LIVE = os.environ.get("HOOPOE_TEST_WORKER") == "1"
+
+
+@unittest.skipUnless(LIVE, "needs a worker: run scripts/test-clients.sh")
+class AgainstAWorker(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.r = redis.Redis.from_url(os.environ["REDIS_URL"])
+        cls.client = hoopoe.Client(cls.r)  # the namespace from HOOPOE_NAMESPACE, as a service would
+        cls.jobs = hoopoe.Jobs(cls.client)
+        cls.now = float(cls.r.get(os.environ["HOOPOE_CLOCK_KEY"]))
+        cls.run_id = "py" + uuid.uuid4().hex[:8]
+
+    def state(self, job_id, queue="default"):
+        c = self.client
+        if self.r.hexists(c.key(queue, "dead:jobs"), job_id):
+            return "dead: " + json.loads(self.r.hget(c.key(queue, "dead:jobs"), job_id)).get("dead_reason", "?")
+        if self.r.hexists(c.key(queue, "scheduled:jobs"), job_id):
+            return "scheduled"
+        for _entry, fields in self.r.xrange(c.key(queue, "stream")):
+            if json.loads(fields[b"job"]).get("id") == job_id:
+                return "ready"
+        return "done"
+
+    def wait_done(self, ids, timeout=60):
+        deadline = time.time() + timeout
+        states = {}
+        while time.time() < deadline:
+            states = {i: self.state(i) for i in ids}
+            if all(s == "done" or s.startswith("dead") for s in states.values()):
+                break
+            time.sleep(0.1)
+        self.assertEqual({i: s for i, s in states.items() if s != "done"}, {})
+
+    def wait_events(self, wanted, timeout=60):
+        """Events of this run (by user_id / message_id / request_id) until every type in `wanted` was seen."""
+        deadline = time.time() + timeout
+        mine = []
+        while time.time() < deadline:
+            mine = [e for e in self.client.read_events("0-0", count=100000)
+                    if any(str(e.data.get(k, "")).startswith(self.run_id) for k in ("user_id", "message_id", "request_id"))]
+            if wanted <= {e.type for e in mine}:
+                break
+            time.sleep(0.2)
+        self.assertLessEqual(wanted, {e.type for e in mine}, [(e.type, e.data) for e in mine])
+        return mine
+
+    def test_every_job_kind_runs_and_its_events_conform(self):
+        u, c, j = self.run_id, self.client, self.jobs
+        key = f"{c.namespace}:{u}:diag"
+        ids = []
+        ids.append(c.enqueue("diag.record", {"key": key, "member": "now"}).id)
+        later = c.enqueue_in("diag.record", {"key": key, "member": "later"}, 1)
+        self.assertEqual(later.status, "scheduled")
+        ids.append(later.id)
+        ids.append(c.enqueue_at("diag.record", {"key": key, "member": "at"}, time.time() + 1).id)
+        ids.append(c.enqueue_unique("diag.record", {"key": key, "member": "unique", "sleep_ms": 300}, f"{u}-unique").id)
+        with self.assertRaises(hoopoe.Duplicate):
+            c.enqueue_unique("diag.record", {"key": key, "member": "unique2"}, f"{u}-unique")
+        ids.append(c.enqueue_once("diag.record", {"key": key, "member": "once"}, f"{u}-once").id)
+        with self.assertRaises(hoopoe.AlreadyEnqueued):
+            c.enqueue_once("diag.record", {"key": key, "member": "once2"}, f"{u}-once")
+        ids += [r.id for r in c.enqueue_batch([{"type": "diag.record", "payload": {"key": key, "member": f"b{i}"}} for i in range(3)])]
+        phone = "09121234567"
+        ids.append(j.sms_send(f"{u}-sms", phone, "expiration_reminder",
+                              {"token10": "Sara", "token": "3", "token2": "1403/10/12", "token3": "https://kamva.ir/r/1"},
+                              user_id=f"{u}-1", purpose="test").id)
+        with self.assertRaises(hoopoe.AlreadyEnqueued):
+            j.sms_send(f"{u}-sms", phone, "expiration_reminder", {"token10": "Sara"})
+        ids.append(j.subscription_upsert(f"{u}-1", phone, "Sara", int(self.now) + 20 * 86400, "r1", plan=2).id)
+        ids.append(j.credit_threshold_set(f"{u}-1", "t1", 500, phone, "Sara").id)
+        ids.append(j.credit_balance(f"{u}-1", 320).id)
+        ids.append(j.gift_granted(f"{u}-1", f"{u}-g1", self.now + 3 * 86400, phone=phone, service_name="لایک").id)
+        ids.append(j.gift_expire(f"{u}-1", f"{u}-g2").id)
+        ids.append(j.sendinblue_register(f"{u}-1", f"{u}@example.com", "Josh", "Cruise", "Co", "Pa55w0rd65",
+                                         {"id": "3", "credit": {"email": 1200, "sms": 450}}, language="en").id)
+        for tick_type in ("reminders.expiration", "reminders.low_credit", "sms.delivery_poll"):
+            ids.append(c.enqueue(tick_type, {"tick": int(self.now)}).id)
+        answer = j.free_credit(f"{u}-1", f"{u}-fc1", amount=93, timeout=30)
+        self.assertEqual((answer["status"], answer["amount"]), ("granted", 93), answer)
+        again = j.free_credit(f"{u}-1", f"{u}-fc2", timeout=30)
+        self.assertEqual((again["status"], again["reason"]), ("rejected", "cooldown"), again)
+        self.assertEqual(c.wait_free_credit(f"{u}-fc1", timeout=1)["status"], "granted")  # the result key, kept
+        self.wait_done(ids)
+        # Jobs that depend on the ones above: run after them.
+        ids2 = [j.gift_used(f"{u}-1", f"{u}-g1").id, j.credit_threshold_delete(f"{u}-1", "t1").id, j.subscription_delete(f"{u}-1").id]
+        self.wait_done(ids2)
+        self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"now", "later", "at", "unique", "once", "b0", "b1", "b2"})
+        events = self.wait_events({"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
+                                   "credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired",
+                                   "sendinblue.registered"})
+        doc = load("events.json")
+        self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
+        upserted = [e for e in events if e.type == "subscription.upserted"]
+        self.assertEqual(upserted[0].data["outcome"], "new")
+
+
+if __name__ == "__main__":
+    unittest.main()

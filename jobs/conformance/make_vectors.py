@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Writes envelopes.json from the table below (the boundary strings are long; generating them keeps the file honest).
+
+    python3 jobs/conformance/make_vectors.py        # rewrites jobs/conformance/envelopes.json
+
+The rules are /jobs/PROTOCOL.md's "Envelope rules"; every case names the one field that breaks them (or none).
+"""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_BYTES = 524288
+
+
+def base(**changes):
+    env = {"id": "01JD3Q8Z6N4Y2K7VBX0RS5TMWE", "type": "diag.record", "queue": "default",
+           "payload": {"key": "hoopoe-conformance", "member": "m"}, "attempt": 0, "enqueued_at": 1795400000.123}
+    for k, v in changes.items():
+        if v is DROP:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+DROP = object()
+cases = []
+
+
+def ok(name, **changes):
+    cases.append({"name": name, "envelope": base(**changes), "valid": True})
+
+
+def bad(name, field, **changes):
+    cases.append({"name": name, "envelope": base(**changes), "valid": False, "field": field})
+
+
+def raw(name, text, valid, field=None):
+    case = {"name": name, "json": text, "valid": valid}
+    if field:
+        case["field"] = field
+    cases.append(case)
+
+
+ok("minimal: id, type, payload only", queue=DROP, attempt=DROP, enqueued_at=DROP)
+ok("the documented full envelope", max_attempts=25, run_at=None, unique_key=None, timeout=60)
+# id
+ok("id: a UUID", id="2f9c1e0a-6b1d-4a57-9a51-0c4f3e8d1b27")
+ok("id: every allowed character", id="AZaz09._:-")
+ok("id: 1 character", id="x")
+ok("id: 128 characters", id="a" * 128)
+bad("id: 129 characters", "id", id="a" * 129)
+bad("id: empty", "id", id="")
+bad("id: a space", "id", id="job 1")
+bad("id: a slash", "id", id="a/b")
+bad("id: braces", "id", id="{a}")
+bad("id: non-ASCII", "id", id="jöb")
+bad("id: a number", "id", id=42)
+bad("id: missing", "id", id=DROP)
+# type
+ok("type: 100 characters", type="diag." + "r" * 95)
+bad("type: 101 characters", "type", type="diag." + "r" * 96)
+bad("type: empty", "type", type="")
+bad("type: a space", "type", type="diag record")
+bad("type: a number", "type", type=7)
+bad("type: missing", "type", type=DROP)
+# queue
+ok("queue: empty (the queue it was read from)", queue="")
+ok("queue: 64 characters", queue="q" * 64)
+ok("queue: dots, dashes, underscores", queue="a.b-c_d")
+bad("queue: 65 characters", "queue", queue="q" * 65)
+bad("queue: starts with a dot", "queue", queue=".hidden")
+bad("queue: two dots", "queue", queue="a..b")
+bad("queue: a colon", "queue", queue="a:b")
+bad("queue: a brace", "queue", queue="{default}")
+bad("queue: a number", "queue", queue=1)
+# payload
+ok("payload: an empty object", payload={})
+ok("payload: an empty array is a valid envelope (the handler then refuses it; clients send {})", payload=[])
+ok("payload: null", payload=None)
+bad("payload: missing", "payload", payload=DROP)
+# attempt
+ok("attempt: 1000", attempt=1000)
+bad("attempt: 1001", "attempt", attempt=1001)
+bad("attempt: -1", "attempt", attempt=-1)
+bad("attempt: a string", "attempt", attempt="0")
+bad("attempt: a fraction", "attempt", attempt=1.5)
+raw("attempt: 1.0 is not an integer",
+    '{"id":"01JD3Q8Z6N4Y2K7VBX0RS5TMWE","type":"diag.record","payload":{"key":"hoopoe-conformance","member":"m"},"attempt":1.0}',
+    False, "attempt")
+# max_attempts
+ok("max_attempts: null", max_attempts=None)
+ok("max_attempts: 1", max_attempts=1)
+ok("max_attempts: 1000", max_attempts=1000)
+bad("max_attempts: 0", "max_attempts", max_attempts=0)
+bad("max_attempts: 1001", "max_attempts", max_attempts=1001)
+bad("max_attempts: a string", "max_attempts", max_attempts="25")
+# timeout
+ok("timeout: null", timeout=None)
+ok("timeout: 0.5", timeout=0.5)
+ok("timeout: 86400", timeout=86400)
+bad("timeout: 0", "timeout", timeout=0)
+bad("timeout: -5", "timeout", timeout=-5)
+bad("timeout: 86400.5", "timeout", timeout=86400.5)
+bad("timeout: a string", "timeout", timeout="60")
+# enqueued_at
+ok("enqueued_at: 0", enqueued_at=0)
+ok("enqueued_at: just under 1e11 seconds", enqueued_at=99999999999.5)
+bad("enqueued_at: milliseconds", "enqueued_at", enqueued_at=1795400000123)
+bad("enqueued_at: exactly 1e11", "enqueued_at", enqueued_at=100000000000)
+bad("enqueued_at: negative", "enqueued_at", enqueued_at=-1)
+bad("enqueued_at: a string", "enqueued_at", enqueued_at="1795400000")
+# run_at
+ok("run_at: null", run_at=None)
+ok("run_at: in the past", run_at=1000)
+bad("run_at: milliseconds", "run_at", run_at=1795400000123)
+bad("run_at: negative", "run_at", run_at=-0.5)
+bad("run_at: a string", "run_at", run_at="soon")
+# unique_key, unique_for
+ok("unique_key: null", unique_key=None)
+ok("unique_key: 200 characters", unique_key="u" * 200)
+ok("unique_key: spaces and non-ASCII are fine", unique_key="user 42: مریم")
+bad("unique_key: 201 characters", "unique_key", unique_key="u" * 201)
+bad("unique_key: empty", "unique_key", unique_key="")
+bad("unique_key: a newline", "unique_key", unique_key="a\nb")
+bad("unique_key: a C1 control character (U+0085)", "unique_key", unique_key="a\u0085b")
+bad("unique_key: DEL (U+007F)", "unique_key", unique_key="a\u007fb")
+bad("unique_key: a number", "unique_key", unique_key=42)
+ok("unique_for: null", unique_for=None)
+ok("unique_for: 30 days", unique_key="u1", unique_for=2592000)
+bad("unique_for: 0", "unique_for", unique_key="u1", unique_for=0)
+bad("unique_for: over 30 days", "unique_for", unique_key="u1", unique_for=2592001)
+# unknown fields are kept
+ok("unknown fields are allowed", trace_id="abc", extra={"a": 1})
+# whole envelope
+raw("not JSON", "{\"id\":\"x\",", False, "envelope")
+raw("not an object", "[1,2,3]", False, "envelope")
+
+
+def sized(total):
+    prefix = '{"id":"01JD3Q8Z6N4Y2K7VBX0RS5TMWE","type":"diag.record","payload":{"key":"hoopoe-conformance","member":"'
+    suffix = '"}}'
+    return {"prefix": prefix, "fill": "x", "suffix": suffix, "total_bytes": total}
+
+
+cases.append({"name": "size: exactly 524288 bytes", "sized": sized(MAX_BYTES), "valid": True})
+cases.append({"name": "size: 524289 bytes", "sized": sized(MAX_BYTES + 1), "valid": False, "field": "size"})
+
+doc = {
+    "description": "Envelope in, verdict out. 'valid': true, or false with 'field', the one field the rules refuse "
+                   "('envelope' when it is not a JSON object, 'size' when it is over max_bytes). An envelope is given "
+                   "as 'envelope' (a JSON value), 'json' (exact text, where the text matters: 1.0 vs 1) or 'sized' "
+                   "(text = prefix + fill repeated + suffix, total_bytes long in UTF-8). Generated by make_vectors.py.",
+    "max_bytes": MAX_BYTES,
+    "cases": cases,
+}
+with open(os.path.join(HERE, "envelopes.json"), "w") as f:
+    json.dump(doc, f, ensure_ascii=False, indent=1)
+    f.write("\n")
+print(len(cases), "cases")
