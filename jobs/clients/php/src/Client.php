@@ -1,0 +1,306 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe;
+
+use Hoopoe\Exception\AlreadyEnqueued;
+use Hoopoe\Exception\Duplicate;
+use Hoopoe\Exception\HoopoeException;
+use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Exception\TooLarge;
+
+/**
+ * Enqueue jobs, wait for free credit's answer and read events over one phpredis connection (jobs/PROTOCOL.md).
+ *
+ * Options of enqueue() (all optional): queue (default "default"), id, at (Unix seconds; milliseconds are refused),
+ * in (seconds from now), unique_key / unique_for (refused with Duplicate while a job with the key is pending or
+ * running; the lock lasts unique_for seconds at most, default the delay + 24 h), once_key / once_for (refused with
+ * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds).
+ */
+final class Client
+{
+    public const DAY = 86400;
+    public const ONCE_DEFAULT = 7 * 86400;
+    private const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+    public readonly string $namespace;
+    private string $script;
+    private ?string $sha = null;
+
+    /** @param string|null $namespace the key prefix the workers use: HOOPOE_NAMESPACE, default "hoopoe" */
+    public function __construct(private readonly \Redis $redis, ?string $namespace = null, private readonly int $maxBytes = Envelope::MAX_BYTES)
+    {
+        $this->namespace = $namespace ?? self::defaultNamespace();
+        $this->script = (string) file_get_contents(__DIR__ . '/enqueue.lua');
+    }
+
+    public static function defaultNamespace(): string
+    {
+        $env = getenv('HOOPOE_NAMESPACE');
+        return is_string($env) && $env !== '' ? $env : 'hoopoe';
+    }
+
+    /** A 26-character time-ordered id like Hoopoe's own (48 bits of milliseconds, 80 random bits, Crockford base32). */
+    public static function newId(?float $now = null): string
+    {
+        $ms = (int) (($now ?? microtime(true)) * 1000);
+        $id = '';
+        for ($i = 9; $i >= 0; $i--) {
+            $id .= self::ALPHABET[($ms >> (5 * $i)) & 31];
+        }
+        for ($i = 0; $i < 16; $i++) {
+            $id .= self::ALPHABET[random_int(0, 31)];
+        }
+        return $id;
+    }
+
+    /** "<namespace>:{<queue>}:<suffix>": every key of a queue carries the hash tag {queue} (one cluster slot). */
+    public function key(string $queue, string $suffix): string
+    {
+        return "{$this->namespace}:{{$queue}}:$suffix";
+    }
+
+    /**
+     * Enqueues one job.
+     *
+     * @param array<string, mixed>|object|null $payload an empty array is sent as {}
+     * @param array<string, mixed> $options see the class comment
+     * @throws Duplicate|AlreadyEnqueued|TooLarge|InvalidJob
+     */
+    public function enqueue(string $type, array|object|null $payload = null, array $options = []): Enqueued
+    {
+        $job = $this->prepare($type, $payload, $options);
+        if ($job['keys'] === null) {
+            $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
+            return new Enqueued('enqueued', $job['id']);
+        }
+        $result = $this->result($this->evalScript($job['keys'], $job['args']));
+        if ($result instanceof HoopoeException) {
+            throw $result;
+        }
+        return $result;
+    }
+
+    /** Runs no earlier than $at (Unix seconds). */
+    public function enqueueAt(string $type, array|object|null $payload, float|int $at, array $options = []): Enqueued
+    {
+        return $this->enqueue($type, $payload, ['at' => $at] + $options);
+    }
+
+    /** Runs no earlier than $seconds from now. */
+    public function enqueueIn(string $type, array|object|null $payload, float|int $seconds, array $options = []): Enqueued
+    {
+        return $this->enqueue($type, $payload, ['in' => $seconds] + $options);
+    }
+
+    /** Refused (Duplicate) while a job with $uniqueKey is pending or running. */
+    public function enqueueUnique(string $type, array|object|null $payload, string $uniqueKey, ?float $uniqueFor = null, array $options = []): Enqueued
+    {
+        return $this->enqueue($type, $payload, ['unique_key' => $uniqueKey, 'unique_for' => $uniqueFor] + $options);
+    }
+
+    /** Refused (AlreadyEnqueued) when $onceKey was used within $onceFor seconds. */
+    public function enqueueOnce(string $type, array|object|null $payload, string $onceKey, float $onceFor = self::ONCE_DEFAULT, array $options = []): Enqueued
+    {
+        return $this->enqueue($type, $payload, ['once_key' => $onceKey, 'once_for' => $onceFor] + $options);
+    }
+
+    /**
+     * Many jobs in one round trip: each ['type' => ..., 'payload' => ..., options...]. Returns, in order, an Enqueued
+     * or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large job throws before anything is sent.
+     *
+     * @param list<array<string, mixed>> $jobs
+     * @return list<Enqueued|HoopoeException>
+     */
+    public function enqueueBatch(array $jobs): array
+    {
+        $prepared = [];
+        foreach ($jobs as $job) {
+            $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
+        }
+        $this->loadScript();
+        $pipe = $this->redis->multi(\Redis::PIPELINE);
+        foreach ($prepared as $job) {
+            if ($job['keys'] === null) {
+                $pipe->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
+            } else {
+                $pipe->evalSha((string) $this->sha, array_merge($job['keys'], $job['args']), 5);
+            }
+        }
+        $replies = $pipe->exec();
+        $results = [];
+        foreach ($prepared as $i => $job) {
+            $reply = $replies[$i] ?? false;
+            if ($job['keys'] === null) {
+                if ($reply === false) {
+                    throw new HoopoeException('XADD failed: ' . $this->redis->getLastError());
+                }
+                $results[] = new Enqueued('enqueued', $job['id']);
+            } else {
+                $results[] = $this->result($reply === false ? $this->evalScript($job['keys'], $job['args']) : $reply);
+            }
+        }
+        return $results;
+    }
+
+    /**
+     * @param array<string, mixed> $o
+     * @return array{id: string, queue: string, body: string, keys: list<string>|null, args: list<string>}
+     */
+    private function prepare(string $type, array|object|null $payload, array $o): array
+    {
+        $now = microtime(true);
+        $id = isset($o['id']) ? (string) $o['id'] : self::newId($now);
+        $queue = isset($o['queue']) && $o['queue'] !== '' ? (string) $o['queue'] : 'default';
+        $runAt = null;
+        if (isset($o['at'])) {
+            $runAt = $o['at'];
+        } elseif (isset($o['in'])) {
+            if (!is_int($o['in']) && !is_float($o['in']) || $o['in'] < 0) {
+                throw new InvalidJob('run_at', 'a delay must be seconds >= 0');
+            }
+            $runAt = $now + $o['in'];
+        }
+        if ($runAt !== null) {
+            if (($problem = Envelope::timeProblem('run_at', $runAt)) !== null) {
+                throw new InvalidJob('run_at', $problem);
+            }
+            if ($runAt <= $now) {
+                $runAt = null;
+            }
+        }
+        $env = ['id' => $id, 'type' => $type, 'queue' => $queue, 'payload' => $payload ?? [], 'attempt' => 0, 'enqueued_at' => $now];
+        if ($runAt !== null) {
+            $env['run_at'] = (float) $runAt;
+        }
+        $uniqueKey = $o['unique_key'] ?? null;
+        $onceKey = $o['once_key'] ?? null;
+        if ($uniqueKey !== null) {
+            $env['unique_key'] = $uniqueKey;
+        }
+        foreach (['unique_for', 'max_attempts', 'timeout'] as $field) {
+            if (isset($o[$field])) {
+                $env[$field] = $o[$field];
+            }
+        }
+        $body = Envelope::encode($env);
+        $problem = Envelope::problemInText($body, PHP_INT_MAX);
+        if ($problem !== null) {
+            throw new InvalidJob($problem[0], $problem[1]);
+        }
+        if (strlen($body) > $this->maxBytes) {
+            throw new TooLarge(strlen($body), $this->maxBytes);
+        }
+        $onceFor = $o['once_for'] ?? self::ONCE_DEFAULT;
+        if ($onceKey !== null && (!is_string($onceKey) || $onceKey === '' || !is_numeric($onceFor) || $onceFor <= 0)) {
+            throw new InvalidJob('once_key', 'once_key must be a non-empty string and once_for > 0 seconds');
+        }
+        if ($runAt === null && $uniqueKey === null && $onceKey === null) {
+            return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => []];
+        }
+        $uniqueSeconds = '';
+        if ($uniqueKey !== null) {
+            $lock = isset($o['unique_for']) ? (float) $o['unique_for'] : max(0.0, ($runAt ?? $now) - $now) + self::DAY;
+            $uniqueSeconds = (string) (int) ceil($lock);
+        }
+        $keys = [
+            $this->key($queue, 'stream'), $this->key($queue, 'scheduled'), $this->key($queue, 'scheduled:jobs'),
+            $this->key($queue, 'unique:' . ($uniqueKey ?? '-')), $this->key($queue, 'once:' . ($onceKey ?? '-')),
+        ];
+        $args = [
+            $body, $id, $runAt !== null ? sprintf('%.6F', $runAt) : '0', $uniqueSeconds,
+            $onceKey !== null ? (string) (int) ceil((float) $onceFor) : '', (string) $this->maxBytes,
+        ];
+        return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args];
+    }
+
+    private function loadScript(): void
+    {
+        if ($this->sha === null) {
+            $this->sha = (string) $this->redis->script('load', $this->script);
+        }
+    }
+
+    /** EVALSHA of jobs/lua/enqueue.lua, loading it again after a SCRIPT FLUSH. Returns the reply or the error text. */
+    private function evalScript(array $keys, array $args): mixed
+    {
+        for ($try = 0; $try < 2; $try++) {
+            $this->loadScript();
+            $this->redis->clearLastError();
+            try {
+                $reply = $this->redis->evalSha((string) $this->sha, array_merge($keys, $args), 5);
+                $error = $reply === false ? (string) $this->redis->getLastError() : '';
+            } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
+                [$reply, $error] = [false, $e->getMessage()];
+            }
+            $this->redis->clearLastError();
+            if ($reply !== false) {
+                return $reply;
+            }
+            if (!str_contains($error, 'NOSCRIPT')) {
+                return $error;
+            }
+            $this->sha = null;  // the script cache was flushed: load it again
+        }
+        return $error;
+    }
+
+    private function result(mixed $reply): Enqueued|HoopoeException
+    {
+        if (!is_array($reply) || count($reply) !== 2) {
+            $text = is_string($reply) ? $reply : (string) $this->redis->getLastError();
+            if (str_contains($text, 'HOOPOE too large')) {
+                return new TooLarge(-1, $this->maxBytes);
+            }
+            throw new HoopoeException('the enqueue script failed: ' . $text);
+        }
+        [$kind, $id] = [(string) $reply[0], (string) $reply[1]];
+        return match ($kind) {
+            'duplicate' => new Duplicate($id),
+            'once' => new AlreadyEnqueued($id),
+            default => new Enqueued($kind, $id),
+        };
+    }
+
+    /**
+     * The answer of a freecredit.request (status granted|rejected, ...), or null when none came within $timeout
+     * seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped it).
+     *
+     * @return array<string, mixed>|null
+     */
+    public function waitFreeCredit(string $requestId, float $timeout = 10.0): ?array
+    {
+        $base = "{$this->namespace}:{freecredit}";
+        $popped = $this->redis->blPop(["$base:notify:$requestId"], max(1, (int) ceil($timeout)));
+        if (is_array($popped) && count($popped) === 2) {
+            return json_decode($popped[1], true, 512, JSON_THROW_ON_ERROR);
+        }
+        $stored = $this->redis->get("$base:result:$requestId");
+        return is_string($stored) ? json_decode($stored, true, 512, JSON_THROW_ON_ERROR) : null;
+    }
+
+    public function eventsKey(): string
+    {
+        return "{$this->namespace}:events";
+    }
+
+    /**
+     * Events after the stream id $after ("$" = only new ones; then pass the last Event's id back).
+     *
+     * @return list<Event>
+     */
+    public function readEvents(string $after = '0-0', int $count = 100, ?int $blockMs = null): array
+    {
+        $reply = $blockMs === null
+            ? $this->redis->xRead([$this->eventsKey() => $after], $count)
+            : $this->redis->xRead([$this->eventsKey() => $after], $count, $blockMs);
+        $events = [];
+        foreach (is_array($reply) ? $reply : [] as $entries) {
+            foreach ($entries as $id => $fields) {
+                $events[] = Event::fromEntry((string) $id, $fields);
+            }
+        }
+        return $events;
+    }
+}

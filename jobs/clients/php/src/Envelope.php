@@ -1,0 +1,121 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe;
+
+/**
+ * The envelope rules of jobs/PROTOCOL.md, checked before anything is sent (the worker checks the same rules and
+ * sends a job that breaks them to the dead set). jobs/conformance/envelopes.json holds the cases all clients pass.
+ */
+final class Envelope
+{
+    public const MAX_BYTES = 524288;
+    /** A time at or over this is in milliseconds. */
+    public const MAX_SECONDS = 1e11;
+
+    /**
+     * The JSON text of an envelope, as it goes to Redis. An empty payload is sent as {} (PHP's [] would be a JSON
+     * array, which handlers refuse); floats keep their fraction, text stays UTF-8.
+     *
+     * @param array<string, mixed> $envelope
+     */
+    public static function encode(array $envelope): string
+    {
+        if (array_key_exists('payload', $envelope) && ($envelope['payload'] === [] || $envelope['payload'] === null)) {
+            $envelope['payload'] = new \stdClass();
+        }
+        return json_encode($envelope, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR);
+    }
+
+    /** @return array{0: string, 1: string}|null [field, message] for the first rule the text breaks: size first. */
+    public static function problemInText(string $text, int $maxBytes = self::MAX_BYTES): ?array
+    {
+        if (strlen($text) > $maxBytes) {
+            return ['size', 'the envelope is ' . strlen($text) . " bytes, the limit is $maxBytes"];
+        }
+        try {
+            $value = json_decode($text, false, 512, JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            return ['envelope', 'not JSON: ' . $e->getMessage()];
+        }
+        return self::problem($value);
+    }
+
+    /** @return array{0: string, 1: string}|null [field, message] for a decoded envelope (json_decode without assoc). */
+    public static function problem(mixed $env): ?array
+    {
+        if (!$env instanceof \stdClass) {
+            return ['envelope', 'the envelope must be a JSON object'];
+        }
+        foreach (['id', 'type', 'payload'] as $field) {
+            if (!property_exists($env, $field)) {
+                return [$field, "$field is required"];
+            }
+        }
+        if (!is_string($env->id) || !preg_match('/^[A-Za-z0-9._:-]{1,128}$/D', $env->id)) {
+            return ['id', 'id must be 1-128 characters from A-Z a-z 0-9 . _ : - (got ' . json_encode($env->id) . ')'];
+        }
+        if (!is_string($env->type) || !preg_match('/^[A-Za-z0-9._:-]{1,100}$/D', $env->type)) {
+            return ['type', 'type must be 1-100 characters from A-Z a-z 0-9 . _ : - (got ' . json_encode($env->type) . ')'];
+        }
+        $queue = $env->queue ?? null;
+        if ($queue !== null && $queue !== '' && (!is_string($queue) || !preg_match('/^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/D', $queue))) {
+            return ['queue', 'queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got ' . json_encode($queue) . ')'];
+        }
+        $attempt = $env->attempt ?? null;
+        if ($attempt !== null && !(is_int($attempt) && $attempt >= 0 && $attempt <= 1000)) {
+            return ['attempt', 'attempt must be an integer 0-1000 (got ' . json_encode($attempt) . ')'];
+        }
+        $max = $env->max_attempts ?? null;
+        if ($max !== null && !(is_int($max) && $max >= 1 && $max <= 1000)) {
+            return ['max_attempts', 'max_attempts must be an integer 1-1000 or null (got ' . json_encode($max) . ')'];
+        }
+        $timeout = $env->timeout ?? null;
+        if ($timeout !== null && !(self::isNumber($timeout) && $timeout > 0 && $timeout <= 86400)) {
+            return ['timeout', 'timeout must be > 0 and <= 86400 seconds (got ' . json_encode($timeout) . ')'];
+        }
+        foreach (['enqueued_at', 'run_at'] as $field) {
+            $value = $env->$field ?? null;
+            if ($value !== null && ($problem = self::timeProblem($field, $value)) !== null) {
+                return [$field, $problem];
+            }
+        }
+        $key = $env->unique_key ?? null;
+        if ($key !== null && ($problem = self::uniqueKeyProblem($key)) !== null) {
+            return ['unique_key', $problem];
+        }
+        $for = $env->unique_for ?? null;
+        if ($for !== null && !(self::isNumber($for) && $for > 0 && $for <= 2592000)) {
+            return ['unique_for', 'unique_for must be > 0 and <= 2592000 seconds (got ' . json_encode($for) . ')'];
+        }
+        return null;
+    }
+
+    /** Why $value is not Unix seconds (0 <= x < 1e11), or null. */
+    public static function timeProblem(string $field, mixed $value): ?string
+    {
+        if (self::isNumber($value) && $value >= 0 && $value < self::MAX_SECONDS) {
+            return null;
+        }
+        $hint = self::isNumber($value) && $value >= self::MAX_SECONDS ? ' - milliseconds? send Unix seconds' : '';
+        return "$field must be Unix seconds, 0 <= x < 1e11 (got " . json_encode($value) . ")$hint";
+    }
+
+    private static function uniqueKeyProblem(mixed $key): ?string
+    {
+        if (!is_string($key) || preg_match('/[\x00-\x1f\x7f\x{80}-\x{9f}]/u', $key) !== 0) {
+            return 'unique_key must be a string without control characters, or null';
+        }
+        $length = preg_match_all('/./su', $key);
+        if ($length < 1 || $length > 200) {
+            return "unique_key must be 1-200 characters (got $length)";
+        }
+        return null;
+    }
+
+    private static function isNumber(mixed $value): bool
+    {
+        return (is_int($value) || is_float($value)) && is_finite((float) $value);
+    }
+}

@@ -1,0 +1,131 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe;
+
+/**
+ * Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
+ * jobs/schemas/). Each builds the payload its schema asks for and enqueues it on $queue (default "default").
+ */
+final class Jobs
+{
+    public const SMS_ONCE_SECONDS = 30 * 86400;
+
+    public function __construct(private readonly Client $client, private readonly string $queue = 'default')
+    {
+    }
+
+    /**
+     * Asks for free credit and waits for the answer (status granted|rejected, amount or reason and retry_after);
+     * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function freeCredit(string|int $userId, ?string $requestId = null, ?int $amount = null, float $timeout = 10.0): ?array
+    {
+        $requestId ??= bin2hex(random_bytes(16));
+        $this->requestFreeCredit($userId, $requestId, $amount);
+        return $this->client->waitFreeCredit($requestId, $timeout);
+    }
+
+    public function requestFreeCredit(string|int $userId, string $requestId, ?int $amount = null): Enqueued
+    {
+        return $this->send('freecredit.request', self::put(['user_id' => (string) $userId, 'request_id' => $requestId], ['amount' => $amount]));
+    }
+
+    /** A user won a gift that expires at $expiresAt (Unix seconds). */
+    public function giftGranted(string|int $userId, string|int $userGiftId, int|float $expiresAt, ?string $phone = null, ?string $serviceName = null): Enqueued
+    {
+        return $this->send('gift.granted', self::put(
+            ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId, 'expires_at' => $expiresAt],
+            ['phone' => $phone, 'service_name' => $serviceName],
+        ));
+    }
+
+    public function giftUsed(string|int $userId, string|int $userGiftId): Enqueued
+    {
+        return $this->send('gift.used', ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId]);
+    }
+
+    public function giftExpire(string|int $userId, string|int $userGiftId): Enqueued
+    {
+        return $this->send('gift.expire', ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId]);
+    }
+
+    /** A subscription bought or renewed; $expiresAt: Unix seconds, or a date text the schema accepts. */
+    public function subscriptionUpsert(string|int $userId, string $phone, string $firstName, int|string $expiresAt, string|int $receiptId, string|int|null $plan = null): Enqueued
+    {
+        return $this->send('subscription.upsert', self::put(
+            ['user_id' => (string) $userId, 'phone' => $phone, 'first_name' => $firstName, 'expires_at' => $expiresAt, 'receipt_id' => (string) $receiptId],
+            ['plan' => $plan],
+        ));
+    }
+
+    public function subscriptionDelete(string|int $userId): Enqueued
+    {
+        return $this->send('subscription.delete', ['user_id' => (string) $userId]);
+    }
+
+    public function creditThresholdSet(string|int $userId, string|int $thresholdId, int|float $threshold, string $phone, string $firstName, ?string $authKey = null): Enqueued
+    {
+        return $this->send('credit.threshold.set', self::put(
+            ['user_id' => (string) $userId, 'threshold_id' => (string) $thresholdId, 'threshold' => $threshold, 'phone' => $phone, 'first_name' => $firstName],
+            ['auth_key' => $authKey],
+        ));
+    }
+
+    public function creditThresholdDelete(string|int $userId, string|int $thresholdId): Enqueued
+    {
+        return $this->send('credit.threshold.delete', ['user_id' => (string) $userId, 'threshold_id' => (string) $thresholdId]);
+    }
+
+    public function creditBalance(string|int $userId, int|float $credits): Enqueued
+    {
+        return $this->send('credit.balance', ['user_id' => (string) $userId, 'credits' => $credits]);
+    }
+
+    /**
+     * Kingfisher's failed registration, retried by Hoopoe; one job per user (unique while pending).
+     *
+     * @param array<string, mixed> $plan ['id' => ..., 'credit' => ['email' => 1200, 'sms' => 450], 'ip' => ...]
+     */
+    public function sendinblueRegister(string|int $userId, string $email, string $firstName, string $lastName, string $company, string $password, array $plan, ?string $language = null): Enqueued
+    {
+        $payload = self::put(
+            ['user_id' => (string) $userId, 'email' => $email, 'first_name' => $firstName, 'last_name' => $lastName, 'company' => $company,
+             'password' => $password, 'plan' => $plan],
+            ['language' => $language],
+        );
+        return $this->client->enqueue('sendinblue.register', $payload, ['queue' => $this->queue, 'unique_key' => "sendinblue.register:$userId"]);
+    }
+
+    /**
+     * One templated SMS, enqueued at most once per $messageId (once-key sms:<message_id>, 30 days).
+     *
+     * @param array<string, string> $tokens
+     */
+    public function smsSend(string $messageId, string $phone, string $template, array $tokens, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null): Enqueued
+    {
+        $payload = self::put(
+            ['message_id' => $messageId, 'phone' => $phone, 'template' => $template, 'tokens' => (object) $tokens],
+            ['user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose],
+        );
+        return $this->client->enqueue('sms.send', $payload, ['queue' => $this->queue, 'at' => $at, 'once_key' => "sms:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
+    }
+
+    private function send(string $type, array $payload): Enqueued
+    {
+        return $this->client->enqueue($type, $payload, ['queue' => $this->queue]);
+    }
+
+    private static function put(array $payload, array $optional): array
+    {
+        foreach ($optional as $key => $value) {
+            if ($value !== null) {
+                $payload[$key] = $value;
+            }
+        }
+        return $payload;
+    }
+}

@@ -1,0 +1,155 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe\Tests;
+
+use Hoopoe\Client;
+use Hoopoe\Exception\AlreadyEnqueued;
+use Hoopoe\Exception\Duplicate;
+use Hoopoe\Jobs;
+
+/**
+ * This client against a real `hoopoe worker` (scripts/test-clients.sh starts one, with the fake providers, on
+ * HOOPOE_NAMESPACE; HOOPOE_CLOCK_KEY holds the domain clock at noon in Tehran): every job kind enqueued from PHP runs,
+ * free credit is answered through waitFreeCredit, and the events the jobs write conform to jobs/conformance/events.json.
+ */
+final class WorkerTest
+{
+    private \Redis $redis;
+    private Client $client;
+    private Jobs $jobs;
+    private float $now;
+    private string $run;
+
+    public function __construct()
+    {
+        $this->redis = Check::redis();
+        $this->client = new Client($this->redis);  // the namespace from HOOPOE_NAMESPACE, as a service would
+        $this->jobs = new Jobs($this->client);
+        $this->now = (float) $this->redis->get((string) getenv('HOOPOE_CLOCK_KEY'));
+        $this->run = 'php' . bin2hex(random_bytes(4));
+    }
+
+    private function state(string $id): string
+    {
+        $c = $this->client;
+        if ($this->redis->hExists($c->key('default', 'dead:jobs'), $id)) {
+            return 'dead: ' . (json_decode((string) $this->redis->hGet($c->key('default', 'dead:jobs'), $id), true)['dead_reason'] ?? '?');
+        }
+        if ($this->redis->hExists($c->key('default', 'scheduled:jobs'), $id)) {
+            return 'scheduled';
+        }
+        foreach ($this->redis->xRange($c->key('default', 'stream'), '-', '+') as $fields) {
+            if ((json_decode($fields['job'], true)['id'] ?? null) === $id) {
+                return 'ready';
+            }
+        }
+        return 'done';
+    }
+
+    /** @param list<string> $ids */
+    private function waitDone(array $ids, int $timeout = 60): void
+    {
+        $deadline = microtime(true) + $timeout;
+        do {
+            $pending = [];
+            foreach ($ids as $id) {
+                $state = $this->state($id);
+                if ($state !== 'done') {
+                    $pending[$id] = $state;
+                }
+            }
+            $settled = array_filter($pending, static fn ($s) => !str_starts_with($s, 'dead')) === [];
+            if ($settled) {
+                break;
+            }
+            usleep(100000);
+        } while (microtime(true) < $deadline);
+        Check::equal([], $pending, 'jobs not done');
+    }
+
+    /** @param list<string> $wanted @return list<\Hoopoe\Event> */
+    private function waitEvents(array $wanted, int $timeout = 60): array
+    {
+        $deadline = microtime(true) + $timeout;
+        do {
+            $mine = array_values(array_filter($this->client->readEvents('0-0', 100000), function ($e): bool {
+                foreach (['user_id', 'message_id', 'request_id'] as $k) {
+                    if (str_starts_with((string) ($e->data[$k] ?? ''), $this->run)) {
+                        return true;
+                    }
+                }
+                return false;
+            }));
+            $missing = array_diff($wanted, array_map(static fn ($e) => $e->type, $mine));
+            if ($missing === []) {
+                return $mine;
+            }
+            usleep(200000);
+        } while (microtime(true) < $deadline);
+        throw new \RuntimeException('events missing: ' . implode(', ', $missing));
+    }
+
+    public function testEveryJobKindRunsAndItsEventsConform(): void
+    {
+        [$u, $c, $j] = [$this->run, $this->client, $this->jobs];
+        $key = "{$c->namespace}:$u:diag";
+        $ids = [$c->enqueue('diag.record', ['key' => $key, 'member' => 'now'])->id];
+        $later = $c->enqueueIn('diag.record', ['key' => $key, 'member' => 'later'], 1);
+        Check::equal('scheduled', $later->status, 'enqueueIn');
+        $ids[] = $later->id;
+        $ids[] = $c->enqueueAt('diag.record', ['key' => $key, 'member' => 'at'], microtime(true) + 1)->id;
+        $ids[] = $c->enqueueUnique('diag.record', ['key' => $key, 'member' => 'unique', 'sleep_ms' => 300], "$u-unique")->id;
+        try {
+            $c->enqueueUnique('diag.record', ['key' => $key, 'member' => 'unique2'], "$u-unique");
+            throw new \RuntimeException('a duplicate unique key was accepted');
+        } catch (Duplicate $e) {
+            Check::equal($ids[3], $e->existingId, 'duplicate');
+        }
+        $ids[] = $c->enqueueOnce('diag.record', ['key' => $key, 'member' => 'once'], "$u-once")->id;
+        try {
+            $c->enqueueOnce('diag.record', ['key' => $key, 'member' => 'once2'], "$u-once");
+            throw new \RuntimeException('a used once-key was accepted');
+        } catch (AlreadyEnqueued) {
+        }
+        foreach ($c->enqueueBatch(array_map(fn ($i) => ['type' => 'diag.record', 'payload' => ['key' => $key, 'member' => "b$i"]], [0, 1, 2])) as $r) {
+            $ids[] = $r->id;
+        }
+        $phone = '09121234567';
+        $tokens = ['token10' => 'Sara', 'token' => '3', 'token2' => '1403/10/12', 'token3' => 'https://kamva.ir/r/1'];
+        $ids[] = $j->smsSend("$u-sms", $phone, 'expiration_reminder', $tokens, "$u-1", 'test')->id;
+        try {
+            $j->smsSend("$u-sms", $phone, 'expiration_reminder', $tokens);
+            throw new \RuntimeException('an SMS was enqueued twice');
+        } catch (AlreadyEnqueued) {
+        }
+        $ids[] = $j->subscriptionUpsert("$u-1", $phone, 'Sara', (int) $this->now + 20 * 86400, 'r1', 2)->id;
+        $ids[] = $j->creditThresholdSet("$u-1", 't1', 500, $phone, 'Sara')->id;
+        $ids[] = $j->creditBalance("$u-1", 320)->id;
+        $ids[] = $j->giftGranted("$u-1", "$u-g1", $this->now + 3 * 86400, $phone, 'لایک')->id;
+        $ids[] = $j->giftExpire("$u-1", "$u-g2")->id;
+        $ids[] = $j->sendinblueRegister("$u-1", "$u@example.com", 'Josh', 'Cruise', 'Co', 'Pa55w0rd65', ['id' => '3', 'credit' => ['email' => 1200, 'sms' => 450]], 'en')->id;
+        foreach (['reminders.expiration', 'reminders.low_credit', 'sms.delivery_poll'] as $tick) {
+            $ids[] = $c->enqueue($tick, ['tick' => (int) $this->now])->id;
+        }
+        $answer = $j->freeCredit("$u-1", "$u-fc1", 93, 30);
+        Check::equal(['granted', 93], [$answer['status'] ?? null, $answer['amount'] ?? null], 'free credit');
+        $again = $j->freeCredit("$u-1", "$u-fc2", null, 30);
+        Check::equal(['rejected', 'cooldown'], [$again['status'] ?? null, $again['reason'] ?? null], 'free credit again');
+        Check::equal('granted', $c->waitFreeCredit("$u-fc1", 1)['status'] ?? null, 'the kept result');
+        $this->waitDone($ids);
+        $this->waitDone([$j->giftUsed("$u-1", "$u-g1")->id, $j->creditThresholdDelete("$u-1", 't1')->id, $j->subscriptionDelete("$u-1")->id]);
+        $members = $this->redis->sMembers($key);
+        sort($members);
+        Check::equal(['at', 'b0', 'b1', 'b2', 'later', 'now', 'once', 'unique'], $members, 'diag.record members');
+        $events = $this->waitEvents(['freecredit.granted', 'freecredit.rejected', 'sms.sent', 'subscription.upserted', 'subscription.deleted',
+            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered']);
+        $doc = Check::vectors('events.json');
+        $problems = [];
+        foreach ($events as $event) {
+            $problems = array_merge($problems, Check::eventProblems($event, $doc));
+        }
+        Check::equal([], $problems, 'events');
+    }
+}
