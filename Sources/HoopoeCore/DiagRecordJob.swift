@@ -27,7 +27,8 @@ public struct DiagRecordJob: JobHandler {
     public init() {}
 
     public func run(_ payload: Payload, context: JobContext) async throws {
-        if let sleep = payload.sleepMs, sleep > 0 { try await Task.sleep(for: .milliseconds(sleep)) }
+        // At most a day (the longest timeout): a payload's number must not overflow the sleep's conversion.
+        if let sleep = payload.sleepMs, sleep > 0 { try await Task.sleep(for: .milliseconds(min(sleep, 86_400_000))) }
         let replies = try await context.redis.pipeline([
             RedisCommand("SADD", payload.key, payload.member),
             RedisCommand("HINCRBY", payload.key + ":count", payload.member, "1"),

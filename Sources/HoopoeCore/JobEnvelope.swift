@@ -7,7 +7,8 @@ import HoopoeJSON
 /// language can produce them without a date library. Only `type` and `payload` are required from an
 /// enqueuer that writes the stream directly; the engine fills in the rest (see ``init(from:)``).
 public struct JobEnvelope: Codable, Sendable, Hashable {
-    /// Unique id, chosen by the enqueuer (any string; the engine makes 26-character ULID-like ids).
+    /// Unique id, chosen by the enqueuer (1–128 of `A-Z a-z 0-9 . _ : -`, ``EnvelopeRules``; the engine makes
+    /// 26-character ULID-like ids).
     public var id: String
     /// The handler's name, e.g. `sms.send`. Stable: it is stored in Redis.
     public var type: String
@@ -120,7 +121,9 @@ public enum JobID {
     /// A new id.
     public static func make(now: Date = Date()) -> String {
         var bytes = [UInt8](repeating: 0, count: 26)
-        var time = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        // Clamped: a clock far off (or a caller's odd Date) must not trap the conversion; 48 bits hold the time.
+        let milliseconds = now.timeIntervalSince1970 * 1000
+        var time = milliseconds.isFinite ? UInt64(min(max(0, milliseconds), Double(1 << 48 - 1))) : 0
         for index in stride(from: 9, through: 0, by: -1) {
             bytes[index] = alphabet[Int(time & 31)]
             time >>= 5

@@ -58,7 +58,7 @@ public final class JobQueue: Sendable {
                 plain.append((index, xadd))
                 results[index] = .enqueued(id: job.envelope.id)
             } else {
-                scripted.append((index, job.scriptCall(keys(job.envelope.queue))))
+                scripted.append((index, job.scriptCall(keys(job.envelope.queue), maxBytes: maxEnvelopeBytes)))
             }
         }
         if !plain.isEmpty {
@@ -84,31 +84,51 @@ public final class JobQueue: Sendable {
 
         var isPlain: Bool { envelope.runAt == nil && options.uniqueKey == nil && options.onceKey == nil }
 
-        func scriptCall(_ keys: QueueKeys) -> (keys: [String], arguments: [String]) {
+        func scriptCall(_ keys: QueueKeys, maxBytes: Int) -> (keys: [String], arguments: [String]) {
             let now = Date().timeIntervalSince1970
             let uniqueSeconds = options.uniqueFor.map { $0.seconds } ?? (max(0, (envelope.runAt ?? now) - now) + 86_400)
             return (
                 [keys.stream, keys.scheduled, keys.scheduledJobs, keys.unique(options.uniqueKey ?? "-"), keys.once(options.onceKey ?? "-")],
                 [
                     String(decoding: bytes, as: UTF8.self), envelope.id, envelope.runAt.map { String($0) } ?? "0",
-                    options.uniqueKey == nil ? "" : String(Int(uniqueSeconds.rounded(.up))),
-                    options.onceKey == nil ? "" : String(Int(options.onceFor.seconds.rounded(.up))), "0",
+                    options.uniqueKey == nil ? "" : Self.wholeSeconds(uniqueSeconds),
+                    options.onceKey == nil ? "" : Self.wholeSeconds(options.onceFor.seconds), String(maxBytes),
                 ]
             )
+        }
+
+        /// A TTL in whole seconds for `SET EX`: at least 1, and never a conversion that traps (a `Duration` of
+        /// years becomes a Redis TTL of at most ~292 billion years' worth, i.e. Int.max / 2).
+        static func wholeSeconds(_ seconds: Double) -> String {
+            guard seconds.isFinite else { return String(Int.max / 2) }
+            return String(Int(min(Double(Int.max / 2), max(1, seconds.rounded(.up)))))
         }
     }
 
     private func prepare(type: String, payload: JSONValue, options: EnqueueOptions) throws -> PreparedJob {
-        guard QueueName.isValid(options.queue) else {
-            throw EnqueueError(message: "'\(options.queue)' is not a queue name (letters, digits, . _ - only, at most 64)")
+        // The same rules the worker applies (EnvelopeRules): refused here, with the field named, rather than
+        // written and sent to the dead set on arrival.
+        if let problem = EnvelopeRules.queueProblem(options.queue) {
+            throw EnqueueError(message: "'\(options.queue)' is not a queue name: it \(problem)")
         }
         guard !type.isEmpty else { throw EnqueueError(message: "a job needs a type") }
+        if let problem = EnvelopeRules.typeProblem(type) { throw EnqueueError(message: "job type \(problem)") }
+        if let id = options.id, let problem = EnvelopeRules.idProblem(id) { throw EnqueueError(message: "job id \(problem)") }
         let now = Date().timeIntervalSince1970
         var envelope = JobEnvelope(id: options.id ?? JobID.make(), type: type, queue: options.queue, payload: payload, enqueuedAt: now)
         envelope.maxAttempts = options.maxAttempts
         envelope.timeout = options.timeout?.seconds
         envelope.uniqueKey = options.uniqueKey
         if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
+        let fields = EnvelopeRules.Fields(
+            id: envelope.id, type: type, queue: options.queue, attempt: 0, maxAttempts: options.maxAttempts.map(Double.init),
+            timeout: envelope.timeout, enqueuedAt: now, runAt: envelope.runAt, uniqueKey: options.uniqueKey, uniqueFor: nil)
+        if let problem = EnvelopeRules.violation(fields) {
+            throw EnqueueError(message: problem.replacingOccurrences(of: "invalid envelope: ", with: "job \(type): "))
+        }
+        if let uniqueFor = options.uniqueFor?.seconds, !(uniqueFor > 0) {
+            throw EnqueueError(message: "job \(type): the unique lock's duration must be > 0 (got \(uniqueFor) s)")
+        }
         let bytes = envelope.encoded()
         guard bytes.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "job \(type) is \(bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")

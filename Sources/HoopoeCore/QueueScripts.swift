@@ -12,13 +12,45 @@ enum QueueScripts {
     ///
     /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] unique:<key> · KEYS[5] once:<key>
     /// ARGV[1] envelope JSON · ARGV[2] job id · ARGV[3] run_at (Unix s, 0 = now)
-    /// ARGV[4] unique seconds ("" = not unique) · ARGV[5] once seconds ("" = none) · ARGV[6] max bytes (0 = no limit)
+    /// ARGV[4] unique seconds ("" = not unique) · ARGV[5] once seconds ("" = none) · ARGV[6] max bytes (0 = 524288)
     /// Returns {"enqueued", id} · {"scheduled", id} · {"duplicate", id holding the unique key} ·
-    /// {"once", id that took this once key}; an error reply `HOOPOE too large ...` over the limit.
+    /// {"once", id that took this once key}; an error reply `HOOPOE ...` for an envelope over the limit, a
+    /// run_at in milliseconds, or a unique key the envelope contradicts.
+    ///
+    /// A unique job's envelope is written with `unique_key` (the `<key>` of KEYS[4]) added when it lacks one, so
+    /// the worker releases the lock when the job settles whatever the client put in the envelope (decision 0005).
     static let enqueue = RedisScript(name: "enqueue", source: """
         local limit = tonumber(ARGV[6]) or 0
-        if limit > 0 and #ARGV[1] > limit then
-          return redis.error_reply('HOOPOE too large: the envelope is ' .. #ARGV[1] .. ' bytes, the limit is ' .. limit)
+        if limit <= 0 then limit = 524288 end
+        local runAt = tonumber(ARGV[3]) or 0
+        if runAt ~= runAt or runAt >= 1e11 then
+          return redis.error_reply('HOOPOE run_at (ARGV[3]) must be Unix seconds below 1e11, got ' .. ARGV[3] .. ': milliseconds?')
+        end
+        local body = ARGV[1]
+        if ARGV[4] ~= '' then
+          local base = string.sub(KEYS[1], 1, -8) .. ':unique:'
+          if string.sub(KEYS[4], 1, #base) ~= base or #KEYS[4] == #base then
+            return redis.error_reply('HOOPOE KEYS[4] must be ' .. base .. '<unique key>')
+          end
+          local key = string.sub(KEYS[4], #base + 1)
+          local ok, doc = pcall(cjson.decode, body)
+          if not ok or type(doc) ~= 'table' then
+            return redis.error_reply('HOOPOE the envelope (ARGV[1]) is not a JSON object')
+          end
+          if type(doc.unique_key) == 'string' then
+            if doc.unique_key ~= key then
+              return redis.error_reply('HOOPOE the envelope says unique_key ' .. cjson.encode(doc.unique_key) .. ' but KEYS[4] is the lock of ' .. cjson.encode(key))
+            end
+          else
+            local open = string.find(body, '{', 1, true)
+            local rest = string.sub(body, open + 1)
+            local sep = ','
+            if string.find(rest, '^%s*}') then sep = '' end
+            body = string.sub(body, 1, open) .. '"unique_key":' .. cjson.encode(key) .. sep .. rest
+          end
+        end
+        if #body > limit then
+          return redis.error_reply('HOOPOE too large: the envelope is ' .. #body .. ' bytes, the limit is ' .. limit)
         end
         if ARGV[4] ~= '' then
           if not redis.call('SET', KEYS[4], ARGV[2], 'NX', 'EX', ARGV[4]) then
@@ -33,14 +65,33 @@ enum QueueScripts {
         end
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-        local runAt = tonumber(ARGV[3]) or 0
         if runAt > now then
           redis.call('ZADD', KEYS[2], runAt, ARGV[2])
-          redis.call('HSET', KEYS[3], ARGV[2], ARGV[1])
+          redis.call('HSET', KEYS[3], ARGV[2], body)
           return {'scheduled', ARGV[2]}
         end
-        redis.call('XADD', KEYS[1], '*', 'job', ARGV[1])
+        redis.call('XADD', KEYS[1], '*', 'job', body)
         return {'enqueued', ARGV[2]}
+        """)
+
+    /// Moves a job that arrived in the stream before its `run_at` to the scheduled set, acknowledging its entry,
+    /// unless Redis's clock says it is due (then it is left for the caller to run).
+    ///
+    /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day>
+    /// ARGV[1] group · ARGV[2] entry id · ARGV[3] job id · ARGV[4] envelope JSON · ARGV[5] run_at · ARGV[6] type
+    /// Returns 1 moved · 0 due now
+    static let deferEarly = RedisScript(name: "defer-early", source: """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        if tonumber(ARGV[5]) <= now then return 0 end
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+        redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+        redis.call('HINCRBY', KEYS[4], 'early', 1)
+        redis.call('HINCRBY', KEYS[4], 'early:' .. ARGV[6], 1)
+        redis.call('EXPIRE', KEYS[4], 7776000)
+        return 1
         """)
 
     /// Moves due delayed jobs and retries to the stream, oldest first, at most ARGV[1] per call.

@@ -90,9 +90,9 @@ public struct QueueSelectionError: Error, CustomStringConvertible {
 
 /// Rules for queue names: they become part of Redis keys and hash tags.
 public enum QueueName {
-    /// Letters, digits, `.`, `_`, `-`; 1 to 64 characters. No braces (they would break the hash tag).
+    /// Letters, digits, `.`, `_`, `-`; 1 to 64 characters, not starting with `.`, no `..`. No braces (they would
+    /// break the hash tag). The same rule as an envelope's `queue` (``EnvelopeRules/queueProblem(_:)``).
     public static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64
-            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0) }
+        EnvelopeRules.queueProblem(name) == nil
     }
 }

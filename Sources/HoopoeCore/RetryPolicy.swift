@@ -17,19 +17,20 @@ public struct RetryPolicy: Sendable {
     ///   - attempt: the attempt that failed, from 1.
     ///   - unit: a random number in `0..<1` (injectable, so the schedule can be tested exactly).
     public func delay(afterAttempt attempt: Int, unit: Double = Double.random(in: 0..<1)) -> Double {
-        max(0, delay(attempt, unit))
+        let seconds = delay(attempt, unit)
+        return seconds.isNaN ? 0 : max(0, seconds)
     }
 
-    /// Sidekiq's curve: `attempt⁴ + 15 + rand(10·(attempt+1))` seconds.
+    /// Sidekiq's curve: `attempt⁴ + 15 + rand(10·(attempt+1))` seconds. In doubles, so no attempt count traps.
     public static let sidekiq = RetryPolicy { attempt, unit in
         let n = Double(attempt)
-        return n * n * n * n + 15 + (unit * Double(10 * (attempt + 1))).rounded(.down)
+        return n * n * n * n + 15 + (unit * 10 * (n + 1)).rounded(.down)
     }
 
     /// `base · 2^(attempt-1)`, capped at `limit`, with ±`jitter` (a fraction) around it.
     public static func exponential(base: Double, limit: Double, jitter: Double = 0.2) -> RetryPolicy {
         RetryPolicy { attempt, unit in
-            let raw = min(limit, base * Double(1 << min(attempt - 1, 40)))
+            let raw = min(limit, base * Double(1 << min(max(0, attempt - 1), 40)))
             return raw * (1 + jitter * (2 * unit - 1))
         }
     }

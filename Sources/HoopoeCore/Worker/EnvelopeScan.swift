@@ -2,21 +2,31 @@
 /// `JSONDecoder`, plus where the `payload` value lies (so the handler's payload is decoded from those
 /// bytes alone).
 ///
-/// Deliberately strict: it accepts only well-formed JSON of the usual shape (string keys without
-/// escapes, no duplicate keys, integers for `attempt` and `max_attempts`, strings without escapes for
-/// the text fields). Anything else returns nil and the worker decodes with ``JobEnvelope/decode(_:)``
-/// as before, so the outcome of an unusual or malformed envelope is exactly what it always was.
+/// Deliberately strict about shape: it accepts only well-formed JSON of the usual shape (string keys
+/// without escapes, no duplicate keys, numbers for the numeric fields, strings without escapes for the
+/// text fields). Anything else returns nil and the worker decodes with the full decoder, so an unusual
+/// or malformed envelope gets the full decoder's verdict. Numbers are read as JSON numbers (doubles,
+/// infinite when the text overflows) and judged afterwards by ``EnvelopeRules``, on both paths alike.
 struct EnvelopeScan {
     var id = ""
     var type = ""
     var queue = ""
-    var attempt = 0
-    var maxAttempts: Int?
-    var enqueuedAt = 0.0
+    var attempt: Double?
+    var maxAttempts: Double?
+    var enqueuedAt: Double?
     var timeout: Double?
+    var runAt: Double?
     var uniqueKey: String?
+    var uniqueFor: Double?
     /// The `payload` value's bytes: `bytes[payload]`.
     var payload: Range<Int> = 0..<0
+
+    /// The checked fields, for ``EnvelopeRules/violation(_:)``.
+    var fields: EnvelopeRules.Fields {
+        EnvelopeRules.Fields(
+            id: id, type: type, queue: queue, attempt: attempt, maxAttempts: maxAttempts, timeout: timeout,
+            enqueuedAt: enqueuedAt, runAt: runAt, uniqueKey: uniqueKey, uniqueFor: uniqueFor)
+    }
 
     /// Reads `bytes`; nil when the envelope is not of the plain shape this reader handles.
     static func scan(_ bytes: [UInt8]) -> EnvelopeScan? {
@@ -66,16 +76,16 @@ struct EnvelopeScan {
                     result.payload = start..<index
                 case 5:
                     bit = 16
-                    guard let value = optionalInteger() else { return nil }
-                    result.attempt = value ?? 0
+                    guard let value = optionalNumber() else { return nil }
+                    result.attempt = value
                 case 6:
                     bit = 32
-                    guard let value = optionalInteger() else { return nil }
+                    guard let value = optionalNumber() else { return nil }
                     result.maxAttempts = value
                 case 7:
                     bit = 64
                     guard let value = optionalNumber() else { return nil }
-                    result.enqueuedAt = value ?? 0
+                    result.enqueuedAt = value
                 case 8:
                     bit = 128
                     guard let value = optionalNumber() else { return nil }
@@ -84,8 +94,16 @@ struct EnvelopeScan {
                     bit = 256
                     guard let text = optionalString() else { return nil }
                     result.uniqueKey = text
-                case 10, 11, 12:  // run_at, unique_for, died_at: numbers the run does not need
-                    bit = 512 << UInt32(Self.keyCode(key) - 10)
+                case 10:
+                    bit = 512
+                    guard let value = optionalNumber() else { return nil }
+                    result.runAt = value
+                case 11:
+                    bit = 1024
+                    guard let value = optionalNumber() else { return nil }
+                    result.uniqueFor = value
+                case 12:  // died_at: a number the run does not need
+                    bit = 2048
                     guard optionalNumber() != nil else { return nil }
                 case 13, 14:  // last_error, dead_reason: text the run does not need
                     bit = 4096 << UInt32(Self.keyCode(key) - 13)
@@ -209,28 +227,35 @@ struct EnvelopeScan {
             return .some(span.string)
         }
 
-        mutating func optionalInteger() -> Int?? {
-            if literal("null") { return .some(nil) }
-            let start = index
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            let digits = index
-            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
-            let count = index - digits
-            // Plain integers only (no fraction or exponent, no leading zero), short enough not to overflow.
-            guard count >= 1, count <= 18, !(count > 1 && bytes[digits] == 0x30) else { return nil }
-            if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
-            var value = 0
-            for position in digits..<index { value = value * 10 + Int(bytes[position] - 0x30) }
-            return .some(bytes[start] == UInt8(ascii: "-") ? -value : value)
-        }
-
+        /// `.some(nil)` for null, `.some(value)` for a JSON number (infinite if its text overflows a double;
+        /// ``EnvelopeRules`` refuses it), nil for anything else.
         mutating func optionalNumber() -> Double?? {
             if literal("null") { return .some(nil) }
             let start = index
             guard skipNumber() else { return nil }
+            // The usual case, a short plain integer (`0`, `3`, `1795400000`), without making a String.
+            var negative = false
+            var position = start
+            if bytes[position] == UInt8(ascii: "-") {
+                negative = true
+                position += 1
+            }
+            if index - position <= 15 {
+                var value = 0
+                var plain = true
+                while position < index {
+                    let digit = bytes[position] &- 0x30
+                    if digit > 9 {
+                        plain = false
+                        break
+                    }
+                    value = value * 10 + Int(digit)
+                    position += 1
+                }
+                if plain { return .some(negative ? -Double(value) : Double(value)) }
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            guard let value = Double(text), value.isFinite else { return nil }
-            return .some(value)
+            return .some(Double(text) ?? .infinity)
         }
 
         /// A JSON number per RFC 8259.

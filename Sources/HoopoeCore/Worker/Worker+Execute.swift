@@ -9,34 +9,38 @@ extension Worker {
     func execute(_ job: FetchedJob) async {
         let clock = ContinuousClock()
         let start = clock.now
-        // The usual envelope is read in one pass without JSONDecoder; any other goes the full way, so
-        // a malformed or unusual one is judged exactly as before. The full envelope is decoded later
-        // only if the job fails (a retry or the dead set rewrites it).
+        // The usual envelope is read in one pass without JSONDecoder (EnvelopeReader); any other goes the full
+        // way. Every field is range-checked by EnvelopeRules on both ways before anything uses it. The full
+        // envelope is decoded later only if the job fails (a retry or the dead set rewrites it).
         let header: JobHeader
-        if let scan = EnvelopeScan.scan(job.bytes) {
-            header = JobHeader(scan, queue: job.queue)
-        } else {
-            do {
-                var envelope = try JobEnvelope.decode(job.bytes)
-                if envelope.queue.isEmpty { envelope.queue = job.queue }
-                header = JobHeader(envelope)
-            } catch {
-                await bury(job, envelope: nil, attempt: job.deliveries, reason: "not a valid job envelope: \(Self.describe(error))")
-                return
-            }
+        switch EnvelopeReader.read(job.bytes, queue: job.queue) {
+        case .valid(let read):
+            header = read
+        case .invalid(let reason, let envelope):
+            await bury(job, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawType: envelope?.type)
+            return
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
             await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit")
+            return
+        }
+        // Deliveries beyond the first are runs whose worker died (or hung) with the job: the lease expired while
+        // it held it. Twice is a pattern, not bad luck: the job is a poison pill, whatever its max_attempts.
+        let lostRuns = min(job.deliveries, 1_000_000) - 1
+        if lostRuns >= Self.poisonPillKills {
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)")
             return
         }
         guard let entry = registry[header.type] else {
             await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
             return
         }
+        // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time.
+        if let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(job, header, runAt: runAt) { return }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
-        let attempt = header.attempt + job.deliveries
+        let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(job.deliveries - 1) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
+            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
             return
         }
 
@@ -48,7 +52,8 @@ extension Worker {
         let logsInfo = logger.logLevel <= .info
         if job.deliveries > 1 { context.logger.warning("job recovered from a lost worker; running again") }
         if logsInfo { context.logger.info("job started") }
-        let timeout = header.timeout.map { Duration.milliseconds(Int($0 * 1000)) } ?? entry.timeout
+        // In range (EnvelopeRules: 0 < timeout <= 86400), so the conversion cannot trap.
+        let timeout = header.timeout.map { Duration.milliseconds(Int(($0 * 1000).rounded(.up))) } ?? entry.timeout
         let running = RunningJob(key: job.entryID, timeout: timeout)
         register(running)
         let bytes = job.bytes
@@ -95,27 +100,34 @@ extension Worker {
             settled(envelope.type, "discarded", seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
-            await bury(job, envelope: envelope, attempt: attempt, reason: "failed permanently: \(failure.message)", lastError: failure.message)
+            await bury(job, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message))
             settled(envelope.type, "dead", seconds)
         case .retry(let at):
             guard attempt < maxAttempts else {
                 log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(job, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: failure.message)
+                await bury(job, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message))
                 settled(envelope.type, "dead", seconds)
                 return
             }
             let now = Date().timeIntervalSince1970
-            let due = at ?? (now + policy.delay(afterAttempt: attempt))
+            let due = Self.retryDue(at: at, now: now, policyDelay: policy.delay(afterAttempt: attempt))
             var next = envelope
             next.attempt = attempt
-            next.lastError = failure.message
+            next.lastError = Self.capped(failure.message)
             next.runAt = due
+            let nextBytes = next.encoded()
+            guard nextBytes.count <= jobs.maxEnvelopeBytes else {
+                log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
+                await bury(job, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message))
+                settled(envelope.type, "dead", seconds)
+                return
+            }
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
             let k = jobs.keys(job.queue)
             do {
                 try await jobs.redis.run(
                     QueueScripts.retry, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
-                    arguments: [QueueKeys.group, job.entryID, envelope.id, String(decoding: next.encoded(), as: UTF8.self), String(due), envelope.type])
+                    arguments: [QueueKeys.group, job.entryID, envelope.id, String(decoding: nextBytes, as: UTF8.self), String(due), envelope.type])
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }
@@ -123,49 +135,6 @@ extension Worker {
             held.release([(job.queue, job.entryID)])
             settled(envelope.type, "retried", seconds)
         }
-    }
-
-    /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
-    /// as a wrapper holding its raw text, so nothing is lost and a person can see what was sent — unless
-    /// `rawType` names a type whose handler redacts payload keys (``JobHandler/redactedPayloadKeys``): then
-    /// the raw text, which would hold the secret, is withheld. A decoded envelope loses those keys.
-    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawType: String? = nil) async {
-        let now = Date().timeIntervalSince1970
-        var record: JobEnvelope
-        if let envelope {
-            record = envelope
-            if let keys = registry[envelope.type]?.redactedPayloadKeys, !keys.isEmpty, case .object(var members) = envelope.payload {
-                for key in keys { members[key] = nil }
-                record.payload = .object(members)
-            }
-        } else if let rawType, registry[rawType]?.redactedPayloadKeys.isEmpty == false {
-            let withheld = "(raw text withheld: \(rawType) payloads carry secrets)"
-            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
-        } else {
-            let raw = String(decoding: job.bytes.prefix(64 * 1024), as: UTF8.self)
-            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
-        }
-        record.attempt = attempt
-        record.deadReason = reason
-        record.lastError = lastError ?? reason
-        record.diedAt = now
-        record.runAt = nil
-        if envelope == nil || lastError == nil {
-            logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
-        }
-        let k = jobs.keys(job.queue)
-        do {
-            try await jobs.redis.run(
-                QueueScripts.kill, keys: [k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(record.uniqueKey ?? "-")],
-                arguments: [
-                    QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
-                    String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), record.type, record.uniqueKey == nil ? "" : record.id,
-                ])
-        } catch {
-            logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
-        }
-        held.release([(job.queue, job.entryID)])
-        if lastError == nil { settled(record.type, "dead", 0) }
     }
 
     /// `0.123s`: made only when a line is written (it is an autoclosure's value).
@@ -176,7 +145,7 @@ extension Worker {
 
     private static func duration(_ seconds: Double) -> LoggedDuration { LoggedDuration(seconds: seconds) }
 
-    private func settled(_ type: String, _ outcome: String, _ seconds: Double) {
+    func settled(_ type: String, _ outcome: String, _ seconds: Double) {
         metricsHook(type, outcome, seconds)
     }
 
@@ -209,20 +178,23 @@ struct JobHeader {
     var maxAttempts: Int?
     var enqueuedAt: Double
     var timeout: Double?
+    var runAt: Double?
     var uniqueKey: String?
     /// Where the payload lies in the envelope bytes (nil: decode it from the whole envelope).
     var payload: Range<Int>?
     /// The fully decoded envelope, when it was.
     private var decoded: JobEnvelope?
 
+    /// From a scan that ``EnvelopeRules`` accepted (so the whole numbers are in range).
     init(_ scan: EnvelopeScan, queue: String) {
         id = scan.id
         type = scan.type
         self.queue = scan.queue.isEmpty ? queue : scan.queue
-        attempt = scan.attempt
-        maxAttempts = scan.maxAttempts
-        enqueuedAt = scan.enqueuedAt
+        attempt = scan.attempt.map(CheckedEnvelope.clamped) ?? 0
+        maxAttempts = scan.maxAttempts.map(CheckedEnvelope.clamped)
+        enqueuedAt = scan.enqueuedAt ?? 0
         timeout = scan.timeout
+        runAt = scan.runAt
         uniqueKey = scan.uniqueKey
         payload = scan.payload
     }
@@ -235,6 +207,7 @@ struct JobHeader {
         maxAttempts = envelope.maxAttempts
         enqueuedAt = envelope.enqueuedAt
         timeout = envelope.timeout
+        runAt = envelope.runAt
         uniqueKey = envelope.uniqueKey
         decoded = envelope
     }
@@ -244,7 +217,7 @@ struct JobHeader {
     /// caller keeps the raw text instead of an envelope rebuilt without its payload.
     func envelope(_ job: FetchedJob) -> JobEnvelope? {
         if let decoded { return decoded }
-        guard var envelope = try? JobEnvelope.decode(job.bytes) else { return nil }
+        guard var envelope = (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(job.bytes)))?.envelope else { return nil }
         if envelope.queue.isEmpty { envelope.queue = job.queue }
         return envelope
     }

@@ -315,7 +315,7 @@ public final class Worker: Sendable {
             for job in list {
                 arguments.append(job.entryID)
                 if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
-                    envelope.attempt += job.deliveries - 1
+                    envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
                     arguments.append(String(decoding: envelope.encoded(), as: UTF8.self))
                 } else {
                     arguments.append(String(decoding: job.bytes, as: UTF8.self))

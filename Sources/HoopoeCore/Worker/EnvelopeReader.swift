@@ -1,0 +1,115 @@
+import Foundation
+import HoopoeJSON
+
+/// The worker's verdict on a stream entry's envelope: runnable (its header), or not (why, naming the field).
+///
+/// Two readers give it and must agree: the one-pass ``EnvelopeScan`` (the hot path, no `JSONDecoder`) for the
+/// usual shape, and the full decoder (``CheckedEnvelope``) for everything else. Both hand the same numbers to
+/// ``EnvelopeRules``, so a field out of range is refused the same way whichever reader saw it.
+enum EnvelopeVerdict {
+    case valid(JobHeader)
+    /// Not runnable. `envelope` is the decoded envelope when the JSON was readable (kept in the dead set in
+    /// place of the raw text); nil when only the raw text can be kept.
+    case invalid(reason: String, envelope: JobEnvelope?)
+}
+
+enum EnvelopeReader {
+    /// Judges `bytes`, read from `queue`'s stream. `fast: false` skips the one-pass scan (tests compare the two).
+    static func read(_ bytes: [UInt8], queue: String, fast: Bool = true) -> EnvelopeVerdict {
+        if fast, let scan = EnvelopeScan.scan(bytes) {
+            if let reason = EnvelopeRules.violation(scan.fields) {
+                return .invalid(reason: reason, envelope: (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes)))?.envelope)
+            }
+            return .valid(JobHeader(scan, queue: queue))
+        }
+        let checked: CheckedEnvelope
+        do {
+            checked = try JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes))
+        } catch let error as CheckedEnvelope.FieldError {
+            return .invalid(reason: "invalid envelope: \(error.message)", envelope: nil)
+        } catch {
+            return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil)
+        }
+        var envelope = checked.envelope
+        if let reason = EnvelopeRules.violation(checked.fields) { return .invalid(reason: reason, envelope: envelope) }
+        if envelope.queue.isEmpty { envelope.queue = queue }
+        return .valid(JobHeader(envelope))
+    }
+}
+
+/// An envelope decoded by `JSONDecoder` with its numbers as read (doubles), so ``EnvelopeRules`` judges exactly
+/// what was sent, and the ``JobEnvelope`` built from it with those numbers clamped (never trapping). A field of
+/// the wrong JSON type (`"attempt":"0"`) is a ``FieldError`` naming it.
+struct CheckedEnvelope: Decodable {
+    let fields: EnvelopeRules.Fields
+    let envelope: JobEnvelope
+
+    struct FieldError: Error {
+        let message: String
+    }
+
+    private typealias Keys = JobEnvelope.CodingKeys
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let id = try Self.string(c, .id, required: true) ?? ""
+        let type = try Self.string(c, .type, required: true) ?? ""
+        let payload = try c.decode(JSONValue.self, forKey: .payload)
+        let queue = try Self.string(c, .queue) ?? ""
+        let attempt = try Self.number(c, .attempt)
+        let maxAttempts = try Self.number(c, .maxAttempts)
+        let timeout = try Self.number(c, .timeout)
+        let enqueuedAt = try Self.number(c, .enqueuedAt)
+        let runAt = try Self.number(c, .runAt)
+        let uniqueKey = try Self.string(c, .uniqueKey)
+        let uniqueFor = try Self.number(c, .uniqueFor)
+        fields = EnvelopeRules.Fields(
+            id: id, type: type, queue: queue, attempt: attempt, maxAttempts: maxAttempts, timeout: timeout,
+            enqueuedAt: enqueuedAt, runAt: runAt, uniqueKey: uniqueKey, uniqueFor: uniqueFor)
+        var envelope = JobEnvelope(
+            id: id, type: type, queue: queue, payload: payload, attempt: Self.clamped(attempt ?? 0),
+            maxAttempts: maxAttempts.map(Self.clamped), enqueuedAt: enqueuedAt ?? 0, runAt: runAt, uniqueKey: uniqueKey,
+            uniqueFor: uniqueFor, timeout: timeout, lastError: try Self.string(c, .lastError))
+        envelope.deadReason = try Self.string(c, .deadReason)
+        envelope.diedAt = try Self.number(c, .diedAt)
+        self.envelope = envelope
+    }
+
+    /// A whole number for an `Int` field that cannot trap: fractions dropped, the rest clamped.
+    static func clamped(_ value: Double) -> Int {
+        guard value.isFinite else { return value > 0 ? Int.max : 0 }
+        return Int(max(-9e18, min(9e18, value)))
+    }
+
+    private static func string(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, required: Bool = false) throws -> String? {
+        if !required, try !c.contains(key) || c.decodeNil(forKey: key) { return nil }
+        do {
+            return try c.decode(String.self, forKey: key)
+        } catch DecodingError.typeMismatch {
+            throw FieldError(message: "\(key.rawValue) must be a string (got \(try kind(c, key)))")
+        } catch DecodingError.valueNotFound {
+            throw FieldError(message: "\(key.rawValue) must be a string (got null)")
+        }
+    }
+
+    private static func number(_ c: KeyedDecodingContainer<Keys>, _ key: Keys) throws -> Double? {
+        if try !c.contains(key) || c.decodeNil(forKey: key) { return nil }
+        do {
+            return try c.decode(Double.self, forKey: key)
+        } catch DecodingError.typeMismatch {
+            throw FieldError(message: "\(key.rawValue) must be a number (got \(try kind(c, key)))")
+        }
+    }
+
+    /// What a mismatched value is, in JSON's words, e.g. `a string "0"`.
+    private static func kind(_ c: KeyedDecodingContainer<Keys>, _ key: Keys) throws -> String {
+        switch try c.decode(JSONValue.self, forKey: key) {
+        case .string(let text): "a string \"\(text.unicodeScalars.count > 20 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(20))) + "…" : text)\""
+        case .bool: "true or false"
+        case .array: "an array"
+        case .object: "an object"
+        case .integer, .double: "a number"
+        case .null: "null"
+        }
+    }
+}

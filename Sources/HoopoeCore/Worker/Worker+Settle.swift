@@ -1,0 +1,123 @@
+import Foundation
+import HoopoeJSON
+import Logging
+import Redis
+
+extension Worker {
+    /// Lost runs (deliveries that ended with the lease expiring while the job was held) after which a job is
+    /// dead whatever its `max_attempts`: once can be bad luck (a deploy, an OOM kill), twice is a poison pill.
+    static let poisonPillKills = 2
+    /// The longest a retry waits (a year): the retry policy's curve grows as attempt⁴, and a `run_at` must stay
+    /// a plausible Unix time (``EnvelopeRules/timestampLimit``) or the retry itself would be refused.
+    static let maxRetryDelay = 365 * 86_400.0
+    /// The longest `last_error` and `dead_reason` kept, in characters: a handler's message can be anything.
+    static let maxErrorLength = 4096
+
+    /// When a failed job runs again: the handler's time if it gave a usable one, else the policy's delay;
+    /// always finite, not before `now`, and at most ``maxRetryDelay`` ahead.
+    static func retryDue(at: Double?, now: Double, policyDelay: Double) -> Double {
+        let latest = now + maxRetryDelay
+        if let at, at.isFinite { return min(latest, max(now, at)) }
+        guard policyDelay.isFinite else { return latest }
+        return min(latest, now + max(0, policyDelay))
+    }
+
+    /// `text`, cut to ``maxErrorLength`` characters with a note of its length.
+    static func capped(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > maxErrorLength else { return text }
+        return String(String.UnicodeScalarView(scalars.prefix(maxErrorLength))) + "… (\(scalars.count) characters in all)"
+    }
+
+    /// The first `limit` bytes of `bytes` as text, cut before an incomplete UTF-8 sequence.
+    static func textPrefix(_ bytes: [UInt8], limit: Int) -> String {
+        guard bytes.count > limit else { return String(decoding: bytes, as: UTF8.self) }
+        var end = limit
+        while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// Moves a job that arrived before its `run_at` (written with a plain `XADD`) to the queue's scheduled set,
+    /// acknowledging its stream entry in the same script, and counts it as `early`. Returns false when Redis's
+    /// clock says it is due after all (this worker's clock is ahead): then it runs now.
+    func deferEarly(_ job: FetchedJob, _ header: JobHeader, runAt: Double) async -> Bool {
+        let k = jobs.keys(job.queue)
+        do {
+            let reply = try await jobs.redis.run(
+                QueueScripts.deferEarly, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
+                arguments: [QueueKeys.group, job.entryID, header.id, String(decoding: job.bytes, as: UTF8.self), String(runAt), header.type])
+            guard reply.int == 1 else { return false }
+        } catch {
+            // Left delivered: after its lease it comes back and is judged again; it must not run early.
+            logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
+            held.release([(job.queue, job.entryID)])
+            return true
+        }
+        if logger.logLevel <= .info {
+            logger.info("job arrived before its run_at: scheduled", metadata: ["job.id": "\(header.id)", "job.type": "\(header.type)", "run_at": "\(runAt)"])
+        }
+        held.release([(job.queue, job.entryID)])
+        settled(header.type, "early", 0)
+        return true
+    }
+
+    /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
+    /// as a wrapper holding its raw text (at most ``EnvelopeRules/deadRawBytes``, the reason noting the
+    /// original size), so a person can see what was sent — unless `rawType` names a type whose handler
+    /// redacts payload keys (``JobHandler/redactedPayloadKeys``): then the raw text, which would hold the
+    /// secret, is withheld. A decoded envelope loses those keys; one over the size limit keeps only the first
+    /// 64 KiB of its payload's text, never the whole.
+    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawType: String? = nil) async {
+        let now = Date().timeIntervalSince1970
+        let limit = EnvelopeRules.deadRawBytes
+        var reason = Self.capped(reason)
+        var record: JobEnvelope
+        let redacts = { (type: String?) in type.flatMap { self.registry[$0]?.redactedPayloadKeys.isEmpty == false } ?? false }
+        if let envelope {
+            record = envelope
+            if let keys = registry[envelope.type]?.redactedPayloadKeys, !keys.isEmpty, case .object(var members) = envelope.payload {
+                for key in keys { members[key] = nil }
+                record.payload = .object(members)
+            }
+            if job.bytes.count > jobs.maxEnvelopeBytes || record.encoded().count > jobs.maxEnvelopeBytes {
+                let text = String(decoding: record.payload.encoded(), as: UTF8.self)
+                let kept = Self.textPrefix(Array(text.utf8), limit: limit)
+                record.payload = .string(kept)
+                record.lastError = record.lastError.map(Self.capped)
+                reason += " (the dead set keeps the first \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
+            }
+        } else if redacts(rawType) {
+            let withheld = "(raw text withheld: \(rawType ?? "") payloads carry secrets)"
+            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
+        } else {
+            let raw = Self.textPrefix(job.bytes, limit: limit)
+            if job.bytes.count > limit { reason += " (raw text: the first \(raw.utf8.count) of \(job.bytes.count) bytes kept)" }
+            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
+        }
+        record.attempt = attempt
+        record.deadReason = reason
+        record.lastError = lastError ?? reason
+        record.diedAt = now
+        record.runAt = nil
+        if envelope == nil || lastError == nil {
+            logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
+        }
+        let k = jobs.keys(job.queue)
+        // Only a well-formed unique key names a lock this job may hold.
+        let uniqueKey = record.uniqueKey.flatMap { EnvelopeRules.uniqueKeyProblem($0) == nil ? $0 : nil }
+        // Counters and metrics are labelled by type: an invalid one (any text at all) is counted as malformed.
+        let countedType = EnvelopeRules.typeProblem(record.type) == nil ? record.type : "(malformed)"
+        do {
+            try await jobs.redis.run(
+                QueueScripts.kill, keys: [k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(uniqueKey ?? "-")],
+                arguments: [
+                    QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
+                    String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
+                ])
+        } catch {
+            logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
+        }
+        held.release([(job.queue, job.entryID)])
+        if lastError == nil { settled(countedType, "dead", 0) }
+    }
+}
