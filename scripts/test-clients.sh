@@ -45,7 +45,7 @@ for client in $CLIENTS; do
   case "$client" in
     python) python3 -m unittest discover -s jobs/clients/python/tests ;;
     php) php jobs/clients/php/tests/run.php ;;
-    go) (cd jobs/clients/go && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= go test ./...) ;;
+    go) (cd jobs/clients/go && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= go test -count=1 ./...) ;;
     *) echo "[clients] unknown client $client"; false ;;
   esac
   status=$?

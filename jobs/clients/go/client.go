@@ -1,0 +1,451 @@
+// Package hoopoe enqueues Hoopoe jobs, waits for free credit's answer and reads the events stream, over redigo
+// (the wire format of jobs/PROTOCOL.md).
+package hoopoe
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+)
+
+//go:embed enqueue.lua
+var enqueueLua string
+
+// The script jobs/lua/enqueue.lua: KEYS stream, scheduled, scheduled:jobs, unique:<key>, once:<key>.
+var enqueueScript = redis.NewScript(5, enqueueLua)
+
+const (
+	day         = 24 * time.Hour
+	onceDefault = 7 * day
+)
+
+// Options of one enqueue; the zero value means "now, on queue default, not unique".
+type Options struct {
+	Queue       string        // default "default"
+	ID          string        // default: a new 26-character time-ordered id
+	At          time.Time     // run no earlier than this (zero: now)
+	In          time.Duration // run no earlier than this from now (when At is zero)
+	UniqueKey   string        // refused (DuplicateError) while a job with it is pending or running
+	UniqueFor   time.Duration // the lock lasts this at most (default: the delay + 24 h)
+	OnceKey     string        // refused (AlreadyEnqueuedError) for OnceFor after the first enqueue
+	OnceFor     time.Duration // default 7 days
+	MaxAttempts int           // 0: the handler's default
+	Timeout     time.Duration // 0: the handler's default
+}
+
+// Enqueued is what an enqueue did: Status "enqueued" (ready now) or "scheduled" (waiting for its run_at).
+type Enqueued struct {
+	Status string
+	ID     string
+}
+
+// Client talks the wire protocol over a redigo pool.
+type Client struct {
+	Pool      *redis.Pool
+	Namespace string
+	MaxBytes  int
+}
+
+// New: namespace "" is HOOPOE_NAMESPACE, default "hoopoe" (the workers' setting, shared by every enqueuer).
+func New(pool *redis.Pool, namespace string) *Client {
+	if namespace == "" {
+		namespace = DefaultNamespace()
+	}
+	return &Client{Pool: pool, Namespace: namespace, MaxBytes: MaxBytes}
+}
+
+// DefaultNamespace is HOOPOE_NAMESPACE, or "hoopoe".
+func DefaultNamespace() string {
+	if ns := os.Getenv("HOOPOE_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "hoopoe"
+}
+
+// Key is "<namespace>:{<queue>}:<suffix>": every key of a queue carries the hash tag {queue} (one cluster slot).
+func (c *Client) Key(queue, suffix string) string {
+	return c.Namespace + ":{" + queue + "}:" + suffix
+}
+
+const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewID is a 26-character time-ordered id like Hoopoe's own (48 bits of milliseconds, 80 random, Crockford base32).
+func NewID() string {
+	ms := time.Now().UnixMilli()
+	var b strings.Builder
+	for i := 9; i >= 0; i-- {
+		b.WriteByte(alphabet[(ms>>(5*uint(i)))&31])
+	}
+	for i := 0; i < 16; i++ {
+		n, _ := rand.Int(rand.Reader, big.NewInt(32))
+		b.WriteByte(alphabet[n.Int64()])
+	}
+	return b.String()
+}
+
+type envelope struct {
+	ID          string      `json:"id"`
+	Type        string      `json:"type"`
+	Queue       string      `json:"queue"`
+	Payload     interface{} `json:"payload"`
+	Attempt     int         `json:"attempt"`
+	EnqueuedAt  float64     `json:"enqueued_at"`
+	RunAt       *float64    `json:"run_at,omitempty"`
+	UniqueKey   *string     `json:"unique_key,omitempty"`
+	UniqueFor   *float64    `json:"unique_for,omitempty"`
+	MaxAttempts *int        `json:"max_attempts,omitempty"`
+	Timeout     *float64    `json:"timeout,omitempty"`
+}
+
+type prepared struct {
+	id, queue string
+	body      []byte
+	scripted  bool
+	args      []interface{} // KEYS then ARGV, for the script
+}
+
+// seconds is Unix seconds with a fraction (UnixNano would overflow after 2262, hiding a time sent in milliseconds).
+func seconds(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
+
+func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepared, error) {
+	now := time.Now()
+	nowSeconds := seconds(now)
+	id := o.ID
+	if id == "" {
+		id = NewID()
+	}
+	queue := o.Queue
+	if queue == "" {
+		queue = "default"
+	}
+	if payload == nil || isEmptyList(payload) {
+		payload = map[string]interface{}{} // handlers expect an object
+	}
+	var runAt *float64
+	if !o.At.IsZero() {
+		at := seconds(o.At)
+		if problem := TimeProblem("run_at", at, true); problem != nil {
+			return nil, problem
+		}
+		if at > nowSeconds {
+			runAt = &at
+		}
+	} else if o.In < 0 {
+		return nil, &InvalidJobError{"run_at", "a delay must be >= 0"}
+	} else if o.In > 0 {
+		at := nowSeconds + o.In.Seconds()
+		runAt = &at
+	}
+	env := envelope{ID: id, Type: jobType, Queue: queue, Payload: payload, EnqueuedAt: nowSeconds, RunAt: runAt}
+	if o.UniqueKey != "" {
+		key := o.UniqueKey
+		env.UniqueKey = &key
+	}
+	if o.UniqueFor > 0 {
+		s := o.UniqueFor.Seconds()
+		env.UniqueFor = &s
+	}
+	if o.MaxAttempts != 0 {
+		n := o.MaxAttempts
+		env.MaxAttempts = &n
+	}
+	if o.Timeout != 0 {
+		s := o.Timeout.Seconds()
+		env.Timeout = &s
+	}
+	body, err := encode(env)
+	if err != nil {
+		return nil, err
+	}
+	if problem := Problem(body, math.MaxInt); problem != nil {
+		return nil, problem
+	}
+	limit := c.MaxBytes
+	if limit <= 0 {
+		limit = MaxBytes
+	}
+	if len(body) > limit {
+		return nil, &TooLargeError{len(body), limit}
+	}
+	p := &prepared{id: id, queue: queue, body: body}
+	if runAt == nil && o.UniqueKey == "" && o.OnceKey == "" {
+		return p, nil
+	}
+	uniqueSeconds, onceSeconds, runAtArg := "", "", "0"
+	uniqueKey, onceKey := "-", "-"
+	if runAt != nil {
+		runAtArg = strconv.FormatFloat(*runAt, 'f', 6, 64)
+	}
+	if o.UniqueKey != "" {
+		uniqueKey = o.UniqueKey
+		lock := o.UniqueFor.Seconds()
+		if o.UniqueFor <= 0 {
+			lock = day.Seconds()
+			if runAt != nil {
+				lock += math.Max(0, *runAt-nowSeconds)
+			}
+		}
+		uniqueSeconds = strconv.FormatInt(int64(math.Ceil(lock)), 10)
+	}
+	if o.OnceKey != "" {
+		onceKey = o.OnceKey
+		onceFor := o.OnceFor
+		if onceFor <= 0 {
+			onceFor = onceDefault
+		}
+		onceSeconds = strconv.FormatInt(int64(math.Ceil(onceFor.Seconds())), 10)
+	}
+	p.scripted = true
+	p.args = []interface{}{
+		c.Key(queue, "stream"), c.Key(queue, "scheduled"), c.Key(queue, "scheduled:jobs"),
+		c.Key(queue, "unique:"+uniqueKey), c.Key(queue, "once:"+onceKey),
+		body, id, runAtArg, uniqueSeconds, onceSeconds, strconv.Itoa(limit),
+	}
+	return p, nil
+}
+
+func isEmptyList(v interface{}) bool {
+	switch list := v.(type) {
+	case []interface{}:
+		return len(list) == 0
+	case []string:
+		return len(list) == 0
+	}
+	return false
+}
+
+func scriptResult(reply interface{}, err error) (Enqueued, error) {
+	if err != nil {
+		var redisError redis.Error
+		if errors.As(err, &redisError) && strings.Contains(err.Error(), "HOOPOE too large") {
+			return Enqueued{}, &TooLargeError{-1, -1}
+		}
+		return Enqueued{}, err
+	}
+	parts, err := redis.Strings(reply, nil)
+	if err != nil || len(parts) != 2 {
+		return Enqueued{}, fmt.Errorf("hoopoe: unexpected reply from the enqueue script: %v", reply)
+	}
+	switch parts[0] {
+	case "duplicate":
+		return Enqueued{}, &DuplicateError{parts[1]}
+	case "once":
+		return Enqueued{}, &AlreadyEnqueuedError{parts[1]}
+	}
+	return Enqueued{Status: parts[0], ID: parts[1]}, nil
+}
+
+// Enqueue enqueues one job: one XADD when it is for now and neither unique nor once, else the enqueue script.
+// Errors: *InvalidJobError, *TooLargeError, *DuplicateError, *AlreadyEnqueuedError, or Redis's.
+func (c *Client) Enqueue(jobType string, payload interface{}, o Options) (Enqueued, error) {
+	p, err := c.prepare(jobType, payload, o)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	if !p.scripted {
+		if _, err := conn.Do("XADD", c.Key(p.queue, "stream"), "*", "job", p.body); err != nil {
+			return Enqueued{}, err
+		}
+		return Enqueued{"enqueued", p.id}, nil
+	}
+	return scriptResult(enqueueScript.Do(conn, p.args...))
+}
+
+// EnqueueAt runs no earlier than at.
+func (c *Client) EnqueueAt(jobType string, payload interface{}, at time.Time, o Options) (Enqueued, error) {
+	o.At = at
+	return c.Enqueue(jobType, payload, o)
+}
+
+// EnqueueIn runs no earlier than delay from now.
+func (c *Client) EnqueueIn(jobType string, payload interface{}, delay time.Duration, o Options) (Enqueued, error) {
+	o.In = delay
+	return c.Enqueue(jobType, payload, o)
+}
+
+// EnqueueUnique is refused (*DuplicateError) while a job with key is pending or running.
+func (c *Client) EnqueueUnique(jobType string, payload interface{}, key string, o Options) (Enqueued, error) {
+	o.UniqueKey = key
+	return c.Enqueue(jobType, payload, o)
+}
+
+// EnqueueOnce is refused (*AlreadyEnqueuedError) when key was used within o.OnceFor (default 7 days).
+func (c *Client) EnqueueOnce(jobType string, payload interface{}, key string, o Options) (Enqueued, error) {
+	o.OnceKey = key
+	return c.Enqueue(jobType, payload, o)
+}
+
+// Job is one entry of a batch.
+type Job struct {
+	Type    string
+	Payload interface{}
+	Options Options
+}
+
+// Result of one job of a batch: Enqueued, or Err (*DuplicateError, *AlreadyEnqueuedError, ...).
+type Result struct {
+	Enqueued
+	Err error
+}
+
+// EnqueueBatch enqueues many jobs in one round trip; results are in order. An invalid or too large job returns an
+// error before anything is sent; a refused duplicate does not stop the others.
+func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
+	all := make([]*prepared, len(jobs))
+	for i, job := range jobs {
+		p, err := c.prepare(job.Type, job.Payload, job.Options)
+		if err != nil {
+			return nil, fmt.Errorf("job %d: %w", i, err)
+		}
+		all[i] = p
+	}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	if err := enqueueScript.Load(conn); err != nil {
+		return nil, err
+	}
+	for _, p := range all {
+		var err error
+		if p.scripted {
+			err = enqueueScript.SendHash(conn, p.args...)
+		} else {
+			err = conn.Send("XADD", c.Key(p.queue, "stream"), "*", "job", p.body)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := conn.Flush(); err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(all))
+	for i, p := range all {
+		reply, err := conn.Receive()
+		if !p.scripted {
+			if err != nil {
+				return nil, err
+			}
+			results[i] = Result{Enqueued: Enqueued{"enqueued", p.id}}
+			continue
+		}
+		enqueued, err := scriptResult(reply, err)
+		results[i] = Result{Enqueued: enqueued, Err: err}
+	}
+	return results, nil
+}
+
+// WaitFreeCredit is the answer of a freecredit.request (status granted|rejected, ...), or nil when none came within
+// timeout. It BLPOPs the request's notify list, then reads the result key (someone else may have popped it).
+func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[string]interface{}, error) {
+	conn := c.Pool.Get()
+	defer conn.Close()
+	base := c.Namespace + ":{freecredit}"
+	wait := int64(math.Ceil(timeout.Seconds()))
+	if wait < 1 {
+		wait = 1
+	}
+	popped, err := redis.Strings(conn.Do("BLPOP", base+":notify:"+requestID, wait))
+	var text string
+	switch {
+	case err == nil && len(popped) == 2:
+		text = popped[1]
+	case err == nil || errors.Is(err, redis.ErrNil):
+		stored, err := redis.String(conn.Do("GET", base+":result:"+requestID))
+		if errors.Is(err, redis.ErrNil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		text = stored
+	default:
+		return nil, err
+	}
+	var answer map[string]interface{}
+	return answer, json.Unmarshal([]byte(text), &answer)
+}
+
+// Event is one entry of <namespace>:events. Data keeps numbers as json.Number (integers stay exact); At is seconds.
+type Event struct {
+	ID   string
+	Type string
+	Data map[string]interface{}
+	At   float64
+}
+
+// DecodeEvent builds an Event from a stream entry's fields (type, data as JSON text, at as decimal text).
+func DecodeEvent(id string, fields map[string]string) (Event, error) {
+	decoder := json.NewDecoder(strings.NewReader(fields["data"]))
+	decoder.UseNumber()
+	var data map[string]interface{}
+	if err := decoder.Decode(&data); err != nil {
+		return Event{}, fmt.Errorf("event %s: data: %w", id, err)
+	}
+	at, err := strconv.ParseFloat(fields["at"], 64)
+	if err != nil {
+		return Event{}, fmt.Errorf("event %s: at: %w", id, err)
+	}
+	return Event{ID: id, Type: fields["type"], Data: data, At: at}, nil
+}
+
+// EventsKey is "<namespace>:events".
+func (c *Client) EventsKey() string { return c.Namespace + ":events" }
+
+// ReadEvents returns events after the stream id after ("$" = only new ones; then pass the last Event.ID back).
+// block 0 does not block.
+func (c *Client) ReadEvents(after string, count int, block time.Duration) ([]Event, error) {
+	conn := c.Pool.Get()
+	defer conn.Close()
+	args := []interface{}{"COUNT", count}
+	if block > 0 {
+		args = append(args, "BLOCK", block.Milliseconds())
+	}
+	args = append(args, "STREAMS", c.EventsKey(), after)
+	streams, err := redis.Values(conn.Do("XREAD", args...))
+	if errors.Is(err, redis.ErrNil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var events []Event
+	for _, stream := range streams {
+		pair, err := redis.Values(stream, nil)
+		if err != nil || len(pair) != 2 {
+			return nil, fmt.Errorf("hoopoe: unexpected XREAD reply")
+		}
+		entries, err := redis.Values(pair[1], nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, entry := range entries {
+			parts, err := redis.Values(entry, nil)
+			if err != nil || len(parts) != 2 {
+				return nil, fmt.Errorf("hoopoe: unexpected XREAD entry")
+			}
+			id, _ := redis.String(parts[0], nil)
+			fields, err := redis.StringMap(parts[1], nil)
+			if err != nil {
+				return nil, err
+			}
+			event, err := DecodeEvent(id, fields)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, event)
+		}
+	}
+	return events, nil
+}

@@ -1,0 +1,127 @@
+package hoopoe
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Jobs: typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas
+// in jobs/schemas/). Each builds the payload its schema asks for and enqueues it on Queue ("" = "default").
+type Jobs struct {
+	Client *Client
+	Queue  string
+}
+
+func (j Jobs) send(jobType string, payload map[string]interface{}, o Options) (Enqueued, error) {
+	o.Queue = j.Queue
+	return j.Client.Enqueue(jobType, payload, o)
+}
+
+func put(payload map[string]interface{}, key string, value interface{}, present bool) map[string]interface{} {
+	if present {
+		payload[key] = value
+	}
+	return payload
+}
+
+// FreeCredit asks for free credit and waits for the answer (status granted|rejected, amount or reason and
+// retry_after); nil on a timeout. requestID "" makes one; re-asking with the same id is safe. amount 0: the default.
+func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Duration) (map[string]interface{}, error) {
+	if requestID == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		requestID = hex.EncodeToString(b)
+	}
+	if _, err := j.RequestFreeCredit(userID, requestID, amount); err != nil {
+		return nil, err
+	}
+	return j.Client.WaitFreeCredit(requestID, timeout)
+}
+
+// RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit).
+func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued, error) {
+	return j.send("freecredit.request", put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), Options{})
+}
+
+// GiftGranted: a user won a gift that expires at expiresAt. phone and serviceName may be "".
+func (j Jobs) GiftGranted(userID, userGiftID string, expiresAt time.Time, phone, serviceName string) (Enqueued, error) {
+	p := map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID, "expires_at": seconds(expiresAt)}
+	put(p, "phone", phone, phone != "")
+	return j.send("gift.granted", put(p, "service_name", serviceName, serviceName != ""), Options{})
+}
+
+// GiftUsed: the gift was used (its expiry and reminder are cancelled).
+func (j Jobs) GiftUsed(userID, userGiftID string) (Enqueued, error) {
+	return j.send("gift.used", map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID}, Options{})
+}
+
+// GiftExpire marks an unused gift expired.
+func (j Jobs) GiftExpire(userID, userGiftID string) (Enqueued, error) {
+	return j.send("gift.expire", map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID}, Options{})
+}
+
+// Subscription is subscription.upsert's payload.
+type Subscription struct {
+	UserID, Phone, FirstName string
+	ExpiresAt                time.Time
+	ReceiptID                string
+	Plan                     string // optional
+}
+
+// SubscriptionUpsert: a subscription bought or renewed (its expiration reminders are scheduled).
+func (j Jobs) SubscriptionUpsert(s Subscription) (Enqueued, error) {
+	p := map[string]interface{}{"user_id": s.UserID, "phone": s.Phone, "first_name": s.FirstName, "expires_at": s.ExpiresAt.Unix(), "receipt_id": s.ReceiptID}
+	return j.send("subscription.upsert", put(p, "plan", s.Plan, s.Plan != ""), Options{})
+}
+
+// SubscriptionDelete forgets a subscription and its pending reminders.
+func (j Jobs) SubscriptionDelete(userID string) (Enqueued, error) {
+	return j.send("subscription.delete", map[string]interface{}{"user_id": userID}, Options{})
+}
+
+// CreditThresholdSet saves a low-credit threshold; authKey may be "".
+func (j Jobs) CreditThresholdSet(userID, thresholdID string, threshold float64, phone, firstName, authKey string) (Enqueued, error) {
+	p := map[string]interface{}{"user_id": userID, "threshold_id": thresholdID, "threshold": threshold, "phone": phone, "first_name": firstName}
+	return j.send("credit.threshold.set", put(p, "auth_key", authKey, authKey != ""), Options{})
+}
+
+// CreditThresholdDelete removes one threshold.
+func (j Jobs) CreditThresholdDelete(userID, thresholdID string) (Enqueued, error) {
+	return j.send("credit.threshold.delete", map[string]interface{}{"user_id": userID, "threshold_id": thresholdID}, Options{})
+}
+
+// CreditBalance records a balance pushed by a service.
+func (j Jobs) CreditBalance(userID string, credits float64) (Enqueued, error) {
+	return j.send("credit.balance", map[string]interface{}{"user_id": userID, "credits": credits}, Options{})
+}
+
+// Registration is sendinblue.register's payload (Kingfisher's failed registration, retried by Hoopoe).
+type Registration struct {
+	UserID, Email, FirstName, LastName, Company, Password string
+	Plan                                                  map[string]interface{} // {"id", "credit": {"email", "sms"}, "ip"}
+	Language                                              string                 // optional
+}
+
+// SendinblueRegister enqueues one registration per user (unique while pending: sendinblue.register:<user_id>).
+func (j Jobs) SendinblueRegister(r Registration) (Enqueued, error) {
+	p := map[string]interface{}{"user_id": r.UserID, "email": r.Email, "first_name": r.FirstName, "last_name": r.LastName,
+		"company": r.Company, "password": r.Password, "plan": r.Plan}
+	return j.send("sendinblue.register", put(p, "language", r.Language, r.Language != ""), Options{UniqueKey: "sendinblue.register:" + r.UserID})
+}
+
+// SMS is sms.send's payload.
+type SMS struct {
+	MessageID, Phone, Template string
+	Tokens                     map[string]string
+	UserID, Purpose            string    // optional
+	At                         time.Time // optional: send no earlier
+}
+
+// SMSSend enqueues one templated SMS at most once per message id (once-key sms:<message_id>, 30 days).
+func (j Jobs) SMSSend(s SMS) (Enqueued, error) {
+	p := map[string]interface{}{"message_id": s.MessageID, "phone": s.Phone, "template": s.Template, "tokens": s.Tokens}
+	put(p, "user_id", s.UserID, s.UserID != "")
+	put(p, "purpose", s.Purpose, s.Purpose != "")
+	return j.send("sms.send", p, Options{At: s.At, OnceKey: "sms:" + s.MessageID, OnceFor: 30 * day})
+}

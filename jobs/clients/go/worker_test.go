@@ -1,0 +1,196 @@
+package hoopoe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+)
+
+// This client against a real `hoopoe worker` (scripts/test-clients.sh starts one, with the fake providers, on
+// HOOPOE_NAMESPACE; HOOPOE_CLOCK_KEY holds the domain clock at noon in Tehran): every job kind enqueued from Go runs,
+// free credit is answered through WaitFreeCredit, and the events the jobs write conform to events.json.
+
+func jobState(conn redis.Conn, c *Client, id string) string {
+	if body, err := redis.String(conn.Do("HGET", c.Key("default", "dead:jobs"), id)); err == nil {
+		var env map[string]interface{}
+		_ = json.Unmarshal([]byte(body), &env)
+		return fmt.Sprintf("dead: %v", env["dead_reason"])
+	}
+	if n, _ := redis.Int(conn.Do("HEXISTS", c.Key("default", "scheduled:jobs"), id)); n == 1 {
+		return "scheduled"
+	}
+	entries, _ := redis.Values(conn.Do("XRANGE", c.Key("default", "stream"), "-", "+"))
+	for _, entry := range entries {
+		parts, _ := redis.Values(entry, nil)
+		fields, _ := redis.StringMap(parts[1], nil)
+		if strings.Contains(fields["job"], `"id":"`+id+`"`) {
+			return "ready"
+		}
+	}
+	return "done"
+}
+
+func waitDone(t *testing.T, conn redis.Conn, c *Client, ids []string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var pending map[string]string
+	for time.Now().Before(deadline) {
+		pending = map[string]string{}
+		settled := true
+		for _, id := range ids {
+			if s := jobState(conn, c, id); s != "done" {
+				pending[id] = s
+				settled = settled && strings.HasPrefix(s, "dead")
+			}
+		}
+		if settled {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(pending) > 0 {
+		t.Fatalf("jobs not done: %v", pending)
+	}
+}
+
+func must(t *testing.T) func(Enqueued, error) string {
+	return func(e Enqueued, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+}
+
+func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	pool := testPool(t)
+	conn := pool.Get()
+	defer conn.Close()
+	c := New(pool, "") // the namespace from HOOPOE_NAMESPACE, as a service would
+	j := Jobs{Client: c}
+	clock, err := redis.Float64(conn.Do("GET", os.Getenv("HOOPOE_CLOCK_KEY")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(int64(clock), 0)
+	u := "go" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	key := c.Namespace + ":" + u + ":diag"
+	id := must(t)
+	diag := func(member string) map[string]interface{} {
+		return map[string]interface{}{"key": key, "member": member}
+	}
+
+	ids := []string{id(c.Enqueue("diag.record", diag("now"), Options{}))}
+	later, err := c.EnqueueIn("diag.record", diag("later"), time.Second, Options{})
+	if err != nil || later.Status != "scheduled" {
+		t.Fatalf("EnqueueIn: %+v %v", later, err)
+	}
+	ids = append(ids, later.ID, id(c.EnqueueAt("diag.record", diag("at"), time.Now().Add(time.Second), Options{})))
+	unique := diag("unique")
+	unique["sleep_ms"] = 300
+	ids = append(ids, id(c.EnqueueUnique("diag.record", unique, u+"-unique", Options{})))
+	var dup *DuplicateError
+	if _, err := c.EnqueueUnique("diag.record", diag("unique2"), u+"-unique", Options{}); !errors.As(err, &dup) || dup.ExistingID != ids[3] {
+		t.Fatalf("a duplicate unique key: %v", err)
+	}
+	ids = append(ids, id(c.EnqueueOnce("diag.record", diag("once"), u+"-once", Options{})))
+	var once *AlreadyEnqueuedError
+	if _, err := c.EnqueueOnce("diag.record", diag("once2"), u+"-once", Options{}); !errors.As(err, &once) {
+		t.Fatalf("a used once-key: %v", err)
+	}
+	results, err := c.EnqueueBatch([]Job{{Type: "diag.record", Payload: diag("b0")}, {Type: "diag.record", Payload: diag("b1")}, {Type: "diag.record", Payload: diag("b2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		ids = append(ids, r.ID)
+	}
+	phone := "09121234567"
+	sms := SMS{MessageID: u + "-sms", Phone: phone, Template: "expiration_reminder", UserID: u + "-1", Purpose: "test",
+		Tokens: map[string]string{"token10": "Sara", "token": "3", "token2": "1403/10/12", "token3": "https://kamva.ir/r/1"}}
+	ids = append(ids, id(j.SMSSend(sms)))
+	if _, err := j.SMSSend(sms); !errors.As(err, &once) {
+		t.Fatalf("an SMS enqueued twice: %v", err)
+	}
+	ids = append(ids,
+		id(j.SubscriptionUpsert(Subscription{UserID: u + "-1", Phone: phone, FirstName: "Sara", ExpiresAt: now.Add(20 * 24 * time.Hour), ReceiptID: "r1", Plan: "2"})),
+		id(j.CreditThresholdSet(u+"-1", "t1", 500, phone, "Sara", "")),
+		id(j.CreditBalance(u+"-1", 320)),
+		id(j.GiftGranted(u+"-1", u+"-g1", now.Add(72*time.Hour), phone, "لایک")),
+		id(j.GiftExpire(u+"-1", u+"-g2")),
+		id(j.SendinblueRegister(Registration{UserID: u + "-1", Email: u + "@example.com", FirstName: "Josh", LastName: "Cruise", Company: "Co",
+			Password: "Pa55w0rd65", Language: "en", Plan: map[string]interface{}{"id": "3", "credit": map[string]int{"email": 1200, "sms": 450}}})))
+	for _, tick := range []string{"reminders.expiration", "reminders.low_credit", "sms.delivery_poll"} {
+		ids = append(ids, id(c.Enqueue(tick, map[string]interface{}{"tick": now.Unix()}, Options{})))
+	}
+	answer, err := j.FreeCredit(u+"-1", u+"-fc1", 93, 30*time.Second)
+	if err != nil || answer["status"] != "granted" || answer["amount"] != 93.0 {
+		t.Fatalf("free credit: %v %v", answer, err)
+	}
+	again, err := j.FreeCredit(u+"-1", u+"-fc2", 0, 30*time.Second)
+	if err != nil || again["status"] != "rejected" || again["reason"] != "cooldown" {
+		t.Fatalf("free credit again: %v %v", again, err)
+	}
+	if kept, err := c.WaitFreeCredit(u+"-fc1", time.Second); err != nil || kept["status"] != "granted" {
+		t.Fatalf("the kept result: %v %v", kept, err)
+	}
+	waitDone(t, conn, c, ids)
+	waitDone(t, conn, c, []string{id(j.GiftUsed(u+"-1", u+"-g1")), id(j.CreditThresholdDelete(u+"-1", "t1")), id(j.SubscriptionDelete(u + "-1"))})
+	members, _ := redis.Strings(conn.Do("SMEMBERS", key))
+	sort.Strings(members)
+	if strings.Join(members, ",") != "at,b0,b1,b2,later,now,once,unique" {
+		t.Errorf("diag.record members: %v", members)
+	}
+
+	wanted := []string{"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
+		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered"}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		events, err := c.ReadEvents("0-0", 100000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine []Event
+		seen := map[string]bool{}
+		for _, e := range events {
+			for _, k := range []string{"user_id", "message_id", "request_id"} {
+				if s, ok := e.Data[k].(string); ok && strings.HasPrefix(s, u) {
+					mine = append(mine, e)
+					seen[e.Type] = true
+					break
+				}
+			}
+		}
+		missing := []string{}
+		for _, w := range wanted {
+			if !seen[w] {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			doc := vectors(t, "events.json")
+			for _, e := range mine {
+				if p := eventProblems(e, doc); len(p) > 0 {
+					t.Errorf("%v", p)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events missing: %v (mine: %v)", missing, mine)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
