@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import HoopoeCore
 import HoopoeJobs
+import Logging
 
 /// Every job type this build of Hoopoe runs. The single registration point, so the worker and the
 /// admin commands agree on which jobs exist.
@@ -11,5 +13,21 @@ enum JobCatalog {
         registry.register(DiagIncrJob())
         if let domain { DomainJobs.register(into: &registry, services: domain) }
         return registry
+    }
+
+    /// Every type with its handler, for commands that only look at jobs (`enqueue`'s checks, `job show`'s
+    /// redaction) and never run one: the domain services get default settings, not this process's environment,
+    /// so a command works whatever the worker's configuration is, and no provider is ever called.
+    static func inspectionRegistry(jobs: JobQueue) -> JobRegistry {
+        // Defaults never fail to parse; a failure here is a programming error in a settings default.
+        guard let settings = try? DomainSettings(environment: EnvironmentReader([:])) else { return registry(domain: nil) }
+        let services = DomainJobs.services(
+            settings: settings, jobs: jobs, httpClient: HTTPClient.shared, logger: Logger(label: "hoopoe.inspection") { _ in SwiftLogNoOpLogHandler() })
+        return registry(domain: services)
+    }
+
+    /// The redaction rule of every job type (``PayloadRedaction``), for whatever prints a payload.
+    static func redaction(jobs: JobQueue) -> PayloadRedaction {
+        PayloadRedaction(registry: inspectionRegistry(jobs: jobs))
     }
 }

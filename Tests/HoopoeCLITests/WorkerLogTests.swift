@@ -11,8 +11,8 @@ import Testing
     @Test func jsonLinesPerJobWithPhoneNumbersMasked() async throws {
         let h = try CLIHarness()
         let stream = h.jobs.keys("default").stream
-        // An id that carries a phone number, as some services build them: it is logged with every line.
-        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"sms-+989121234567","type":"diag.record","payload":{"key":"\#(h.namespace):k","member":"m"}}"#)
+        // An id that carries a phone number, as some services build them (an id allows no `+`): it is logged with every line.
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"sms-989121234567","type":"diag.record","payload":{"key":"\#(h.namespace):k","member":"m"}}"#)
         try await h.redis.send("XADD", stream, "*", "job", #"{"id":"j-unknown","type":"no.such.type","payload":{}}"#)
         let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info", "LOG_FORMAT": "json",
@@ -34,7 +34,7 @@ import Testing
         let done = try #require(line("job done"))
         for object in [started, done] {
             #expect(object["job.type"] == .string("diag.record") && object["queue"] == .string("default") && object["job.attempt"] == .string("1"))
-            #expect(object["job.id"] == .string("sms-+9891*****567"))
+            #expect(object["job.id"] == .string("sms-98912****567"))
         }
         #expect(done["duration"] != nil)
         let dead = try #require(objects.first { ($0["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "").contains("dead set") })

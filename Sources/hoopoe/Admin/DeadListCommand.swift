@@ -27,7 +27,7 @@ struct DeadListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dead = try await options.withJobQueue { jobs in
+        let (dead, text) = try await options.withJobQueue { jobs in
             var all: [JobEnvelope] = []
             for queue in try await queueOption.queues(jobs) {
                 for var envelope in try await jobs.deadJobs(queue: queue, limit: limit) {
@@ -35,10 +35,10 @@ struct DeadListCommand: AsyncParsableCommand {
                     all.append(envelope)
                 }
             }
-            return Array(all.sorted { ($0.diedAt ?? 0) > ($1.diedAt ?? 0) }.prefix(limit))
+            return (Array(all.sorted { ($0.diedAt ?? 0) > ($1.diedAt ?? 0) }.prefix(limit)), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
         if json {
-            printJSON(.object(["jobs": .array(dead.map(EnvelopeText.json))]))
+            printJSON(.object(["jobs": .array(dead.map(text.json))]))
             return
         }
         if dead.isEmpty {
@@ -47,7 +47,7 @@ struct DeadListCommand: AsyncParsableCommand {
         }
         var table = TextTable("ID", "QUEUE", "TYPE", "ATTEMPTS", "DIED", "REASON")
         for job in dead {
-            let reason = PhoneMask.mask(job.deadReason ?? job.lastError ?? "")
+            let reason = PhoneNumberMask.mask(job.deadReason ?? job.lastError ?? "")
             table.add(
                 job.id, job.queue, job.type, "\(job.attempt)", job.diedAt.map(TimeText.ago) ?? "?",
                 reason.count > 80 ? String(reason.prefix(79)) + "…" : reason)

@@ -19,18 +19,18 @@ struct DeadShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (found, searched) = try await options.withJobQueue { jobs in
+        let (found, searched, text) = try await options.withJobQueue { jobs in
             let queues = try await queueOption.queues(jobs)
-            return (try await DeadJobLookup.find(id: id, in: queues, jobs: jobs), queues)
+            return (try await DeadJobLookup.find(id: id, in: queues, jobs: jobs), queues, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
         guard let found else {
             printError("no dead job \(id) in \(queueOption.describe(searched))")
             throw ExitCode(1)
         }
         if json {
-            printJSON(EnvelopeText.json(found.envelope))
+            printJSON(text.json(found.envelope))
         } else {
-            print(EnvelopeText.lines(found.envelope).joined(separator: "\n"))
+            print(text.lines(found.envelope).joined(separator: "\n"))
         }
     }
 }

@@ -10,6 +10,8 @@ struct JobShowCommand: AsyncParsableCommand {
         discussion: """
             States: ready (waiting for a worker), running (held by the named worker consumer), scheduled (a delayed \
             job or a retry, with its due time), dead. A finished job is gone and reads as not found.
+            A type's secret payload fields (e.g. sendinblue.register's password) are never shown and phone numbers are \
+            masked, as everywhere Hoopoe prints a payload.
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}.
             """
     )
@@ -24,16 +26,16 @@ struct JobShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let (found, searched) = try await options.withJobQueue { jobs in
+        let (found, searched, text) = try await options.withJobQueue { jobs in
             let queues = try await queueOption.queues(jobs)
-            return (try await JobLookup.find(id: id, in: queues, jobs: jobs), queues)
+            return (try await JobLookup.find(id: id, in: queues, jobs: jobs), queues, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
         guard let (queue, job) = found else {
             printError("no job \(id) in \(queueOption.describe(searched)) (finished jobs are not kept)")
             throw ExitCode(1)
         }
         if json {
-            var object: [String: JSONValue] = ["queue": .string(queue), "envelope": EnvelopeText.json(job.envelope)]
+            var object: [String: JSONValue] = ["queue": .string(queue), "envelope": text.json(job.envelope)]
             switch job.state {
             case .ready: object["state"] = "ready"
             case .running(let consumer):
@@ -55,6 +57,6 @@ struct JobShowCommand: AsyncParsableCommand {
             case .dead: "dead"
             }
         print("state:       \(state)")
-        print(EnvelopeText.lines(job.envelope).joined(separator: "\n"))
+        print(text.lines(job.envelope).joined(separator: "\n"))
     }
 }

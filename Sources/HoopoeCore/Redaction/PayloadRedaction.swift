@@ -1,0 +1,72 @@
+import HoopoeJSON
+
+/// The one rule applied wherever a job's payload leaves the engine: the dead set, `hoopoe job show`,
+/// `hoopoe dead show` / `list`, logs.
+///
+/// Two steps, always both:
+/// 1. The top-level keys the type's handler names in ``JobHandler/redactedPayloadKeys`` are removed (a user's
+///    password in `sendinblue.register`, a Brevo auth key in `credit.threshold.set`). Removed, not replaced: the
+///    dead-set copy is what a retry runs with, and a placeholder would be sent on as if it were the secret.
+/// 2. Every string (and every integer) that looks like a phone number is masked (``PhoneNumberMask``).
+///
+/// Why one type: each output path once had its own copy of the rule, and the copies drifted (the dead set
+/// stripped the password while `job show` printed it). A path that shows a payload calls ``redacted(_:)``.
+public struct PayloadRedaction: Sendable {
+    /// Secret top-level payload keys by job type.
+    public let secretKeys: [String: Set<String>]
+
+    /// The rule for the handlers of `registry`.
+    public init(registry: JobRegistry) {
+        var keys: [String: Set<String>] = [:]
+        for (type, entry) in registry.entries where !entry.redactedPayloadKeys.isEmpty { keys[type] = entry.redactedPayloadKeys }
+        secretKeys = keys
+    }
+
+    /// A rule with explicit keys (tests, tools without handlers).
+    public init(secretKeys: [String: Set<String>]) {
+        self.secretKeys = secretKeys
+    }
+
+    /// True when `type`'s payloads carry secrets, so raw envelope text of that type must not be shown or kept.
+    public func carriesSecrets(_ type: String) -> Bool {
+        secretKeys[type]?.isEmpty == false
+    }
+
+    /// `payload` of a `type` job without its secret keys; phone numbers untouched (the dead-set copy, which a
+    /// retry must be able to run with).
+    public func stripped(_ payload: JSONValue, type: String) -> JSONValue {
+        guard let keys = secretKeys[type], case .object(var members) = payload else { return payload }
+        for key in keys { members[key] = nil }
+        return .object(members)
+    }
+
+    /// `payload` as it may be shown: secret keys removed, phone numbers masked.
+    public func shown(_ payload: JSONValue, type: String) -> JSONValue {
+        Self.maskingPhones(stripped(payload, type: type))
+    }
+
+    /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,
+    /// unique key) with phone numbers masked.
+    public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
+        var copy = envelope
+        copy.payload = shown(envelope.payload, type: envelope.type)
+        copy.lastError = envelope.lastError.map(PhoneNumberMask.mask)
+        copy.deadReason = envelope.deadReason.map(PhoneNumberMask.mask)
+        copy.uniqueKey = envelope.uniqueKey.map(PhoneNumberMask.mask)
+        return copy
+    }
+
+    /// A copy of `value` with phone-like strings and integers masked; an integer that looks like a phone number
+    /// becomes a masked string, so the JSON stays valid.
+    public static func maskingPhones(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members): return .object(members.mapValues(maskingPhones))
+        case .array(let elements): return .array(elements.map(maskingPhones))
+        case .string(let text): return .string(PhoneNumberMask.mask(text))
+        case .integer(let number):
+            let masked = PhoneNumberMask.mask(String(number))
+            return masked == String(number) ? value : .string(masked)
+        default: return value
+        }
+    }
+}
