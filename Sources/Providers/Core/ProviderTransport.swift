@@ -65,7 +65,7 @@ struct ProviderTransport: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let response = try await httpClient.execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: logger)
+            let response = try await httpClient.execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: Self.silentHTTPLogger)
             let body = try await response.body.collect(upTo: Self.maximumBodySize)
             let status = Int(response.status.code)
             metadata["status"] = "\(status)"
@@ -92,6 +92,14 @@ struct ProviderTransport: Sendable {
             )
         }
     }
+
+    /// The logger handed to AsyncHTTPClient: it logs nothing, at any level.
+    ///
+    /// AsyncHTTPClient logs each request's URL, headers and, at `trace`, the response bytes in hex through the
+    /// logger it is given. Kavenegar's key is in its URL path, Brevo's in a header, and Brevo's create-child answer
+    /// carries the child's API key: hex slips past every redactor and phone mask. The lines that matter (request,
+    /// response, failure) are written by ``send(_:)`` itself, redacted; the client's own lines are never needed.
+    static let silentHTTPLogger = Logger(label: "hoopoe.providers.http") { _ in SwiftLogNoOpLogHandler() }
 
     /// Redacts text with this transport's secrets plus the request-specific `extra` ones.
     func redact(_ text: String, extra: [String] = []) -> String {
