@@ -61,12 +61,12 @@ func Problem(text []byte, maxBytes int) *InvalidJobError {
 	}
 	if v, present := env["attempt"]; present && v != nil {
 		if n, ok := integer(v); !ok || n < 0 || n > 1000 {
-			return &InvalidJobError{"attempt", fmt.Sprintf("attempt must be an integer 0-1000 (got %v)", v)}
+			return &InvalidJobError{"attempt", fmt.Sprintf("attempt must be a whole number 0-1000 (got %v)", v)}
 		}
 	}
 	if v, present := env["max_attempts"]; present && v != nil {
 		if n, ok := integer(v); !ok || n < 1 || n > 1000 {
-			return &InvalidJobError{"max_attempts", fmt.Sprintf("max_attempts must be an integer 1-1000 or null (got %v)", v)}
+			return &InvalidJobError{"max_attempts", fmt.Sprintf("max_attempts must be a whole number 1-1000 or null (got %v)", v)}
 		}
 	}
 	if v, present := env["timeout"]; present && v != nil {
@@ -121,14 +121,13 @@ func validUniqueKey(s string) bool {
 	return true
 }
 
-// integer: a JSON number written without fraction or exponent.
+// integer: a whole JSON number (3 or 3.0; not 3.5 or "3").
 func integer(v interface{}) (int64, bool) {
-	n, ok := v.(json.Number)
-	if !ok || strings.ContainsAny(string(n), ".eE") {
+	f, ok := number(v)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > 1e15 {
 		return 0, false
 	}
-	i, err := n.Int64()
-	return i, err == nil
+	return int64(f), true
 }
 
 func number(v interface{}) (float64, bool) {

@@ -64,12 +64,12 @@ final class Envelope
             return ['queue', 'queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got ' . json_encode($queue) . ')'];
         }
         $attempt = $env->attempt ?? null;
-        if ($attempt !== null && !(is_int($attempt) && $attempt >= 0 && $attempt <= 1000)) {
-            return ['attempt', 'attempt must be an integer 0-1000 (got ' . json_encode($attempt) . ')'];
+        if ($attempt !== null && !(self::isWhole($attempt) && $attempt >= 0 && $attempt <= 1000)) {
+            return ['attempt', 'attempt must be a whole number 0-1000 (got ' . json_encode($attempt) . ')'];
         }
         $max = $env->max_attempts ?? null;
-        if ($max !== null && !(is_int($max) && $max >= 1 && $max <= 1000)) {
-            return ['max_attempts', 'max_attempts must be an integer 1-1000 or null (got ' . json_encode($max) . ')'];
+        if ($max !== null && !(self::isWhole($max) && $max >= 1 && $max <= 1000)) {
+            return ['max_attempts', 'max_attempts must be a whole number 1-1000 or null (got ' . json_encode($max) . ')'];
         }
         $timeout = $env->timeout ?? null;
         if ($timeout !== null && !(self::isNumber($timeout) && $timeout > 0 && $timeout <= 86400)) {
@@ -112,6 +112,12 @@ final class Envelope
             return "unique_key must be 1-200 characters (got $length)";
         }
         return null;
+    }
+
+    /** 3, or 3.0 (a float with no fraction); not 3.5, "3" or true. */
+    private static function isWhole(mixed $value): bool
+    {
+        return is_int($value) || (is_float($value) && is_finite($value) && floor($value) === $value);
     }
 
     private static function isNumber(mixed $value): bool

@@ -16,6 +16,11 @@ def _integer(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _whole(value):
+    """A whole number: 3, or 3.0 (what a float-minded encoder writes); not 3.5, "3" or true."""
+    return _integer(value) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+
+
 def _number(value):
     return (_integer(value) or isinstance(value, float)) and math.isfinite(value)
 
@@ -35,11 +40,11 @@ def problem(envelope):
     if queue is not None and queue != "" and (not isinstance(queue, str) or not QUEUE.fullmatch(queue)):
         return ("queue", f"queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got {queue!r})")
     attempt = envelope.get("attempt")
-    if attempt is not None and not (_integer(attempt) and 0 <= attempt <= 1000):
-        return ("attempt", f"attempt must be an integer 0-1000 (got {attempt!r})")
+    if attempt is not None and not (_whole(attempt) and 0 <= attempt <= 1000):
+        return ("attempt", f"attempt must be a whole number 0-1000 (got {attempt!r})")
     max_attempts = envelope.get("max_attempts")
-    if max_attempts is not None and not (_integer(max_attempts) and 1 <= max_attempts <= 1000):
-        return ("max_attempts", f"max_attempts must be an integer 1-1000 or null (got {max_attempts!r})")
+    if max_attempts is not None and not (_whole(max_attempts) and 1 <= max_attempts <= 1000):
+        return ("max_attempts", f"max_attempts must be a whole number 1-1000 or null (got {max_attempts!r})")
     timeout = envelope.get("timeout")
     if timeout is not None and not (_number(timeout) and 0 < timeout <= 86400):
         return ("timeout", f"timeout must be > 0 and <= 86400 seconds (got {timeout!r})")
