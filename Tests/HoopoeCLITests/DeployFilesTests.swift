@@ -1,5 +1,6 @@
 import Foundation
 import HoopoeCore
+import HoopoeJSON
 import TestSupport
 import Testing
 import Yams
@@ -87,6 +88,38 @@ import Yams
         #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE", "KAVENEGAR_API_KEY", "HOOPOE_TIME_ZONE"]), "the scan finds what the code reads: \(read)")
         for name in read.sorted() {
             #expect(example.contains("\(name)="), "deploy/hoopoe.env.example does not document \(name)")
+        }
+    }
+
+    /// Every liveness probe of `deploy/` (Kubernetes `livenessProbe`, Compose `healthcheck` of the Hoopoe services)
+    /// is the liveness check, and passes as written beside a live worker while a stray job waits in a queue no worker
+    /// serves: the false alarm that would have restarted every healthy worker.
+    @Test func livenessProbesRunAsWrittenAndIgnoreUnservedQueues() async throws {
+        var probes: [(String, [String])] = []
+        for name in ["worker-deployment.yaml", "scheduler-deployment.yaml"] {
+            let deployment = try #require(try Yams.load(yaml: try text("deploy/kubernetes/\(name)")) as? [String: Any])
+            let pod = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
+            for container in (pod?["containers"] as? [[String: Any]]) ?? [] {
+                let exec = (container["livenessProbe"] as? [String: Any])?["exec"] as? [String: Any]
+                probes.append((name, try #require(exec?["command"] as? [String], "\(name) has an exec liveness probe")))
+            }
+        }
+        let compose = try #require(try Yams.load(yaml: try text("deploy/docker-compose.yml")) as? [String: Any])
+        for service in ["worker", "scheduler"] {
+            let check = ((compose["services"] as? [String: Any])?[service] as? [String: Any])?["healthcheck"] as? [String: Any]
+            let test = try #require(check?["test"] as? [String], "compose \(service) has a healthcheck")
+            probes.append(("compose \(service)", Array(test.dropFirst())))  // "CMD"
+        }
+        #expect(probes.count == 4)
+
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--queues", "default"])
+        defer { worker.signal(SIGKILL) }
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "unserved"))
+        for (file, command) in probes {
+            #expect(command.first == "/app/bin/hoopoe" && command.contains("--liveness"), "\(file): \(command)")
+            let (status, output) = try await h.run(Array(command.dropFirst()))
+            #expect(status == 0, "\(file): \(command.joined(separator: " ")): \(output)")
         }
     }
 

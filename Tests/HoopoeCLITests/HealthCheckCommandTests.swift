@@ -29,7 +29,7 @@ struct HealthCheckCommandTests {
 
     @Test func latencyOverTheLimitExits1() async throws {
         let h = try CLIHarness()
-        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default"] }.beat()
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,slow"] }.beat()
         try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "slow"))
         try await Task.sleep(for: .milliseconds(250))
         let (status, json) = try await h.json(["health-check", "--json", "--schedule", noSchedule, "--max-latency", "100ms"])
@@ -39,6 +39,34 @@ struct HealthCheckCommandTests {
         #expect(failed == ["queue:slow"], "only the latency fails: \(json.encoded().count) bytes")
         let (relaxed, _) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "1m"])
         #expect(relaxed == 0)
+    }
+
+    /// The false alarm of issue 11: one job in a queue no worker serves must not make a probe restart healthy
+    /// workers. A real worker serves `default`; a stray job waits in `emails`.
+    @Test func aStrayJobInAnUnservedQueueWarnsAndLivenessStaysOK() async throws {
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--queues", "default"])
+        defer { worker.signal(SIGKILL) }
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "emails"))
+        try await Task.sleep(for: .milliseconds(250))
+
+        let (live, liveOutput) = try await h.run(["health-check", "--liveness"])
+        #expect(live == 0, "\(liveOutput)")
+        #expect(liveOutput.contains("ok      process") && !liveOutput.contains("emails"), "\(liveOutput)")
+
+        let (status, output) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "100ms"])
+        #expect(status == 0, "a warning, not a failure: \(output)")
+        #expect(output.contains("warn    queue:emails") && output.contains("no worker serves `emails`: 1 job waiting"), "\(output)")
+    }
+
+    @Test func livenessFailsWhenThisHostHasNoLiveProcess() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "elsewhere:1:AAAAAA", jobs: h.jobs) { ["host": "another-host", "queues": "default"] }.beat()
+        let (status, output) = try await h.run(["health-check", "--liveness"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("fail    process") && output.contains("no Hoopoe process on host"), "\(output)")
+        let (named, namedOutput) = try await h.run(["health-check", "--liveness", "--worker", "elsewhere:1:AAAAAA"])
+        #expect(named == 0, "\(namedOutput)")
     }
 
     @Test func badDurationIsAOneLineUsageError() async throws {

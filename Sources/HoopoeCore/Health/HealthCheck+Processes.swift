@@ -62,3 +62,35 @@ extension HealthCheck {
         processes.filter { $0.kind == kind && $0.age <= options.heartbeatMaxAge.seconds }
     }
 }
+
+extension HealthCheck {
+    /// `process` (liveness): the process named by ``HealthCheckOptions/workerID``, or any Hoopoe process (worker or
+    /// scheduler) of ``HealthCheckOptions/host``, has a fresh heartbeat. The heartbeat task runs beside the jobs, so
+    /// a process that is stuck or has lost Redis stops beating and fails here; one that merely has nothing to do,
+    /// or serves a slow queue, does not.
+    func alive(_ processes: [ProcessRecord]) -> HealthFinding {
+        let maxAge = options.heartbeatMaxAge.seconds
+        let candidates: [ProcessRecord]
+        let who: String
+        if let id = options.workerID {
+            candidates = processes.filter { $0.id == id }
+            who = "process \(id)"
+        } else {
+            candidates = processes.filter { $0.fields["host"] == options.host }
+            who = "no Hoopoe process on host \(options.host)"
+        }
+        guard let newest = candidates.min(by: { $0.age < $1.age }) else {
+            let message = options.workerID == nil ? "\(who) has a heartbeat" : "\(who) has no heartbeat"
+            return HealthFinding(name: "process", status: .fail, message: message + " (stopped, or never started)")
+        }
+        let numbers = ["beat_age_seconds": rounded2(newest.age), "max_age_seconds": maxAge]
+        guard newest.age <= maxAge else {
+            return HealthFinding(
+                name: "process", status: .fail,
+                message: "\(newest.kind) \(newest.id) last beat \(rounded2(newest.age)) s ago (limit \(rounded2(maxAge)) s): stuck or cut off from Redis",
+                numbers: numbers)
+        }
+        return HealthFinding(
+            name: "process", status: .ok, message: "\(newest.kind) \(newest.id) alive, last beat \(rounded2(newest.age)) s ago", numbers: numbers)
+    }
+}

@@ -9,14 +9,29 @@ extension HealthCheck {
     /// `queue:<name>` per queue: fails when the oldest ready job has waited longer than
     /// ``HealthCheckOptions/maxLatency``. Latency, not depth, is what users feel: a deep queue that
     /// drains fast is fine, a short one nobody reads is not.
-    func latency(_ infos: [QueueInfo]) -> [HealthFinding] {
+    ///
+    /// A queue no live worker serves (by the `queues` of the workers' heartbeats) is a warning that says so,
+    /// whatever its latency: a stray job in a forgotten queue is a configuration question for a person, and
+    /// failing on it would make every healthy worker look broken.
+    func latency(_ infos: [QueueInfo], processes: [ProcessRecord]) -> [HealthFinding] {
         let limit = options.maxLatency.seconds
+        let workers = fresh(processes, kind: "worker")
+        // A worker whose heartbeat does not list its queues (an older version) may serve any queue.
+        let servesAll = workers.contains { $0.fields["queues"] == nil }
+        let served = Set(workers.flatMap { ($0.fields["queues"] ?? "").split(separator: ",").map(String.init) })
         return infos.map { info in
             let numbers: [String: Double] = [
                 "latency_seconds": rounded2(info.latency), "max_latency_seconds": limit, "ready": Double(info.ready),
                 "in_flight": Double(info.inFlight), "scheduled": Double(info.scheduled), "dead": Double(info.dead),
             ]
             let counts = "\(info.ready) ready, \(info.inFlight) in flight"
+            if !servesAll && !served.contains(info.queue) && info.ready > 0 {
+                let waiting = info.ready == 1 ? "1 job waiting" : "\(info.ready) jobs waiting"
+                return HealthFinding(
+                    name: "queue:\(info.queue)", status: .warn,
+                    message: "no worker serves `\(info.queue)`: \(waiting) (start a worker with --queues \(info.queue), or move the jobs)",
+                    numbers: numbers.merging(["served": 0]) { $1 })
+            }
             if info.latency > limit {
                 return HealthFinding(
                     name: "queue:\(info.queue)", status: .fail,

@@ -1,12 +1,15 @@
 import Foundation
 import Redis
 
-/// Answers "is this Hoopoe installation doing its job?" with a ``HealthReport`` of named checks.
+/// Answers "is this Hoopoe installation doing its job?" (``HealthCheckOptions/Scope/deployment``) or "is this
+/// process alive?" (``HealthCheckOptions/Scope/liveness``: `redis` and `process` only) with a ``HealthReport`` of
+/// named checks.
 ///
 /// The checks, in order: Redis answers on the pooled client (`redis`) and on a connection of its own
 /// (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`);
 /// live workers (`workers`) and, when the schedule has enabled tasks, a live scheduler (`scheduler`); each
-/// queue's oldest ready job against ``HealthCheckOptions/maxLatency`` (`queue:<name>`); the dead set's
+/// queue's oldest ready job against ``HealthCheckOptions/maxLatency`` (`queue:<name>`; a queue no live worker
+/// serves is a warning that says so, not a latency failure); the dead set's
 /// growth since the previous run (`dead_jobs`); and, when asked, a job run end to end (`canary`).
 ///
 /// The check lives here, not in the CLI, so it is tested against a real Redis without a process. The
@@ -31,6 +34,11 @@ public struct HealthCheck: Sendable {
 
     /// Runs every check and returns what they found. Never throws: a failure is a finding.
     public func run() async -> HealthReport {
+        options.scope == .liveness ? await runLiveness() : await runDeployment()
+    }
+
+    /// The deployment checks, in order.
+    private func runDeployment() async -> HealthReport {
         var findings: [HealthFinding] = []
         do {
             try await step("redis", &findings) { [try await pingPooled()] }
@@ -40,11 +48,25 @@ public struct HealthCheck: Sendable {
             findings.append(workers(processes))
             if let scheduler = scheduler(processes) { findings.append(scheduler) }
             let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
-            findings.append(contentsOf: latency(infos))
+            findings.append(contentsOf: latency(infos, processes: processes))
             try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }
             if options.canary {
                 try await step("canary", &findings) { [try await canary(processes)] }
             }
+        } catch {
+            return HealthReport(findings: findings, reachable: false)
+        }
+        return HealthReport(findings: findings)
+    }
+
+    /// The liveness checks: `redis` (PING) and `process` (a fresh heartbeat of this process). Reads only; no
+    /// `INFO`, no queue scan, so a probe stays cheap and needs few ACL permissions.
+    private func runLiveness() async -> HealthReport {
+        var findings: [HealthFinding] = []
+        do {
+            try await step("redis", &findings) { [try await pingPooled()] }
+            let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() }
+            if let processes { findings.append(alive(processes)) }
         } catch {
             return HealthReport(findings: findings, reachable: false)
         }

@@ -2,9 +2,25 @@ import Foundation
 
 /// What a health check looks at and its limits. The defaults suit a Kubernetes exec probe.
 public struct HealthCheckOptions: Sendable {
+    /// Which question the check answers.
+    public enum Scope: String, Sendable, Hashable {
+        /// "Is this installation doing its job?": Redis, workers, scheduler, queue latency, dead growth. What
+        /// alerts a person; never a reason to restart one process.
+        case deployment
+        /// "Is this process alive?": Redis answers and the process has a fresh heartbeat. What a liveness probe
+        /// restarts on; a queue nobody serves or a slow one is not this process's fault.
+        case liveness
+    }
+
+    /// Which question the check answers (default ``Scope/deployment``).
+    public var scope: Scope
+    /// For ``Scope/liveness`` without ``workerID``: the host whose processes count (default: this host, which is
+    /// the pod or container in Kubernetes and Compose).
+    public var host: String
     /// A queue whose oldest ready job waited longer than this fails (default 60 s).
     public var maxLatency: Duration
-    /// Require this worker (its consumer id) to be alive, instead of any worker.
+    /// Require this worker (its consumer id) to be alive, instead of any worker (for ``Scope/liveness``: instead of
+    /// any process of ``host``).
     public var workerID: String?
     /// Run the end-to-end canary: enqueue a `diag.record` job and wait for a worker to run it.
     public var canary: Bool
@@ -23,10 +39,15 @@ public struct HealthCheckOptions: Sendable {
     ///   - canaryTimeout: the canary's time limit.
     ///   - scheduleFile: the schedule file, or nil.
     ///   - heartbeatMaxAge: how old a heartbeat may be.
+    ///   - scope: deployment or liveness.
+    ///   - host: the host whose processes a liveness check looks at.
     public init(
         maxLatency: Duration = .seconds(60), workerID: String? = nil, canary: Bool = false, canaryTimeout: Duration = .seconds(10),
-        scheduleFile: URL? = nil, heartbeatMaxAge: Duration = .seconds(15)
+        scheduleFile: URL? = nil, heartbeatMaxAge: Duration = .seconds(15), scope: Scope = .deployment,
+        host: String = ProcessInfo.processInfo.hostName
     ) {
+        self.scope = scope
+        self.host = host
         self.maxLatency = maxLatency
         self.workerID = workerID
         self.canary = canary

@@ -8,16 +8,28 @@ import Redis
 struct HealthCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health-check",
-        abstract: "Check Redis, workers, the scheduler and queue latency; exit 0 healthy, 1 unhealthy, 2 Redis unreachable.",
+        abstract: "Check the deployment (Redis, workers, scheduler, queues) or, with --liveness, this process; exit 0 healthy, 1 unhealthy, 2 Redis unreachable.",
         discussion: """
-            Checks (each ok, warn or fail):
+            Two questions, two modes:
+              hoopoe health-check              the deployment: what should alert a person
+              hoopoe health-check --liveness   this process: what a liveness probe restarts on
+
+            --liveness checks only (each ok or fail):
+              redis                    PING
+              process                  a Hoopoe process (worker or scheduler) on this host has a heartbeat
+                                       younger than 15 s (or --worker ID's does)
+            It reads two keys, writes nothing, and ignores queues: a stray job in a queue nobody serves, or a slow
+            queue, is no reason to restart a healthy worker.
+
+            The deployment checks (each ok, warn or fail):
               redis                    PING on the pooled client
               redis_second_connection  PING on a connection of its own
               redis_version            Redis 6.2 or later
               maxmemory_policy         warns unless noeviction (eviction deletes jobs)
               workers                  a live worker heartbeat (or --worker ID's)
               scheduler                a live scheduler when the schedule has enabled tasks
-              queue:<name>             the oldest ready job is younger than --max-latency
+              queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
+                                       `<name>`: N jobs waiting" when no live worker serves a queue with jobs
               dead_jobs                warns when dead sets grew since the previous run
               canary                   with --canary: a diag.record job runs end to end
 
@@ -42,10 +54,13 @@ struct HealthCheckCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(help: "Check only this process (Redis answers, its heartbeat is fresh): for liveness probes.")
+    var liveness = false
+
     @Option(help: "Fail a queue whose oldest ready job waited longer than this (500ms, 30s, 10m, 2h).")
     var maxLatency: String = "60s"
 
-    @Option(help: ArgumentHelp("Require this worker (its id, as `hoopoe queues` shows) instead of any worker.", valueName: "id"))
+    @Option(help: ArgumentHelp("Require this worker (its id, as `hoopoe queues` shows) instead of any worker (with --liveness: instead of any process on this host).", valueName: "id"))
     var worker: String?
 
     @Flag(help: "Enqueue a diag.record job and wait for a worker to run it: proof from end to end.")
@@ -61,6 +76,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
     var timeout: String = "2s"
 
     func validate() throws {
+        if liveness && canary { throw ValidationError("--canary checks the deployment; it cannot be combined with --liveness") }
         do {
             _ = try DurationText.parse(maxLatency, option: "--max-latency", positive: false)
             _ = try DurationText.parse(canaryTimeout, option: "--canary-timeout")
@@ -74,7 +90,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
         let checkOptions = HealthCheckOptions(
             maxLatency: try DurationText.parse(maxLatency, option: "--max-latency", positive: false), workerID: worker, canary: canary,
             canaryTimeout: try DurationText.parse(canaryTimeout, option: "--canary-timeout"),
-            scheduleFile: URL(fileURLWithPath: schedule))
+            scheduleFile: URL(fileURLWithPath: schedule), scope: liveness ? .liveness : .deployment)
         let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
         defer { redis.close() }
         let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: options.namespace), options: checkOptions).run()

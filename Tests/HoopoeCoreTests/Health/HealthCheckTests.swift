@@ -11,6 +11,31 @@ struct HealthCheckTests {
         try await Heartbeat(kind: kind, id: id, jobs: h.jobs) { ["busy": "1", "concurrency": "4", "queues": queues] }.beat()
     }
 
+    @Test func anUnservedQueueWithJobsWarnsInsteadOfFailing() async throws {
+        let h = try EngineHarness()
+        try await beat(h, queues: "default")
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "emails"))
+        try await Task.sleep(for: .milliseconds(150))
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .milliseconds(50))).run()
+        let finding = try #require(report.finding("queue:emails"))
+        #expect(finding.status == .warn)
+        #expect(finding.message.hasPrefix("no worker serves `emails`: 1 job waiting"), "\(finding.message)")
+        #expect(finding.numbers["served"] == 0)
+        #expect(report.verdict == .healthy, "\(report.findings)")
+    }
+
+    @Test func livenessLooksOnlyAtRedisAndThisHostsHeartbeat() async throws {
+        let h = try EngineHarness()
+        let host = "host-\(UUID().uuidString.prefix(8))"
+        let options = HealthCheckOptions(maxLatency: .milliseconds(1), scope: .liveness, host: host)
+        #expect(await HealthCheck(jobs: h.jobs, options: options).run().finding("process")?.status == .fail)
+        try await Heartbeat(kind: "scheduler", id: "s1", jobs: h.jobs) { ["host": host] }.beat()
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "nobody"))
+        let report = await HealthCheck(jobs: h.jobs, options: options).run()
+        #expect(report.findings.map(\.name) == ["redis", "process"])
+        #expect(report.verdict == .healthy, "\(report.findings)")
+    }
+
     @Test func noLiveWorkerFails() async throws {
         let h = try EngineHarness()
         let report = await HealthCheck(jobs: h.jobs).run()
@@ -45,7 +70,7 @@ struct HealthCheckTests {
 
     @Test func latencyOverTheLimitFails() async throws {
         let h = try EngineHarness()
-        try await beat(h)
+        try await beat(h, queues: "default,slow")
         try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "slow"))
         try await Task.sleep(for: .milliseconds(250))
         let tight = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .milliseconds(100))).run()
