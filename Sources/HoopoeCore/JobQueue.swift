@@ -97,11 +97,11 @@ public final class JobQueue: Sendable {
             )
         }
 
-        /// A TTL in whole seconds for `SET EX`: at least 1, and never a conversion that traps (a `Duration` of
-        /// years becomes a Redis TTL of at most ~292 billion years' worth, i.e. Int.max / 2).
+        /// A TTL in whole seconds for `SET EX`: at least 1, at most 10⁹ (~31 years: Redis refuses an expiry whose
+        /// milliseconds overflow), and never a conversion that traps, whatever `Duration` the caller passed.
         static func wholeSeconds(_ seconds: Double) -> String {
-            guard seconds.isFinite else { return String(Int.max / 2) }
-            return String(Int(min(Double(Int.max / 2), max(1, seconds.rounded(.up)))))
+            guard seconds.isFinite else { return "1000000000" }
+            return String(Int(min(1e9, max(1, seconds.rounded(.up)))))
         }
     }
 

@@ -9,8 +9,9 @@ import HoopoeJSON
 enum EnvelopeVerdict {
     case valid(JobHeader)
     /// Not runnable. `envelope` is the decoded envelope when the JSON was readable (kept in the dead set in
-    /// place of the raw text); nil when only the raw text can be kept.
-    case invalid(reason: String, envelope: JobEnvelope?)
+    /// place of the raw text); nil when only the raw text can be kept. `id` and `type` are what the envelope
+    /// says they are, when that much could be read (so a malformed job keeps its id in the dead set).
+    case invalid(reason: String, envelope: JobEnvelope?, id: String?, type: String?)
 }
 
 enum EnvelopeReader {
@@ -18,7 +19,8 @@ enum EnvelopeReader {
     static func read(_ bytes: [UInt8], queue: String, fast: Bool = true) -> EnvelopeVerdict {
         if fast, let scan = EnvelopeScan.scan(bytes) {
             if let reason = EnvelopeRules.violation(scan.fields) {
-                return .invalid(reason: reason, envelope: (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes)))?.envelope)
+                let envelope = (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes)))?.envelope
+                return .invalid(reason: reason, envelope: envelope, id: scan.id, type: scan.type)
             }
             return .valid(JobHeader(scan, queue: queue))
         }
@@ -26,14 +28,32 @@ enum EnvelopeReader {
         do {
             checked = try JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes))
         } catch let error as CheckedEnvelope.FieldError {
-            return .invalid(reason: "invalid envelope: \(error.message)", envelope: nil)
+            let identity = try? JSONDecoder().decode(Identity.self, from: Data(bytes))
+            return .invalid(reason: "invalid envelope: \(error.message)", envelope: nil, id: identity?.id, type: identity?.type)
         } catch {
-            return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil)
+            let identity = try? JSONDecoder().decode(Identity.self, from: Data(bytes))
+            return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil, id: identity?.id, type: identity?.type)
         }
         var envelope = checked.envelope
-        if let reason = EnvelopeRules.violation(checked.fields) { return .invalid(reason: reason, envelope: envelope) }
+        if let reason = EnvelopeRules.violation(checked.fields) {
+            return .invalid(reason: reason, envelope: envelope, id: envelope.id, type: envelope.type)
+        }
         if envelope.queue.isEmpty { envelope.queue = queue }
         return .valid(JobHeader(envelope))
+    }
+}
+
+/// The `id` and `type` of an envelope whose other fields are broken, each when it is a string.
+private struct Identity: Decodable {
+    let id: String?
+    let type: String?
+
+    private enum Keys: String, CodingKey { case id, type }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        id = try? c.decodeIfPresent(String.self, forKey: .id)
+        type = try? c.decodeIfPresent(String.self, forKey: .type)
     }
 }
 

@@ -16,8 +16,8 @@ extension Worker {
         switch EnvelopeReader.read(job.bytes, queue: job.queue) {
         case .valid(let read):
             header = read
-        case .invalid(let reason, let envelope):
-            await bury(job, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawType: envelope?.type)
+        case .invalid(let reason, let envelope, let id, let type):
+            await bury(job, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawID: id, rawType: type)
             return
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
@@ -159,7 +159,7 @@ extension Worker {
         } catch {
             reason = Self.describe(error)
         }
-        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawType: header.type)
+        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type)
     }
 
     static func describe(_ error: any Error) -> String {

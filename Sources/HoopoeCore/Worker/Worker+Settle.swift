@@ -67,11 +67,17 @@ extension Worker {
     /// redacts payload keys (``JobHandler/redactedPayloadKeys``): then the raw text, which would hold the
     /// secret, is withheld. A decoded envelope loses those keys; one over the size limit keeps only the first
     /// 64 KiB of its payload's text, never the whole.
-    func bury(_ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawType: String? = nil) async {
+    ///
+    /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
+    /// `entry-<stream entry id>`.
+    func bury(
+        _ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil
+    ) async {
         let now = Date().timeIntervalSince1970
         let limit = EnvelopeRules.deadRawBytes
         var reason = Self.capped(reason)
         var record: JobEnvelope
+        let wrapperID = rawID.flatMap { EnvelopeRules.idProblem($0) == nil ? $0 : nil } ?? "entry-\(job.entryID)"
         let redacts = { (type: String?) in type.flatMap { self.registry[$0]?.redactedPayloadKeys.isEmpty == false } ?? false }
         if let envelope {
             record = envelope
@@ -88,11 +94,11 @@ extension Worker {
             }
         } else if redacts(rawType) {
             let withheld = "(raw text withheld: \(rawType ?? "") payloads carry secrets)"
-            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
+            record = JobEnvelope(id: wrapperID, type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
         } else {
             let raw = Self.textPrefix(job.bytes, limit: limit)
             if job.bytes.count > limit { reason += " (raw text: the first \(raw.utf8.count) of \(job.bytes.count) bytes kept)" }
-            record = JobEnvelope(id: "entry-\(job.entryID)", type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
+            record = JobEnvelope(id: wrapperID, type: "(malformed)", queue: job.queue, payload: .string(raw), enqueuedAt: 0)
         }
         record.attempt = attempt
         record.deadReason = reason

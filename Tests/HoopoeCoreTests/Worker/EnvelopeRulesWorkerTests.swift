@@ -1,0 +1,192 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// The envelope rules (`jobs/PROTOCOL.md`, `jobs/schemas/envelope.schema.json`) as a worker applies them, and the
+/// protocol traps of `jobs/lua/enqueue.lua`, against a real Redis.
+@Suite struct EnvelopeRulesWorkerTests {
+    private func xadd(_ h: EngineHarness, _ body: String, queue: String = "default") async throws {
+        try await h.redis.send("XADD", h.jobs.keys(queue).stream, "*", "job", body)
+    }
+
+    /// Runs `jobs/lua/enqueue.lua` as another language's client would: EVAL of the file's text.
+    /// The script's reply, or its error reply as `.error` (the client throws those).
+    private func luaEnqueue(_ h: EngineHarness, envelope: String, id: String, runAt: String = "0", uniqueKey: String?, uniqueSeconds: String = "3600", maxBytes: String = "0") async throws -> Result<RedisReply, RedisError> {
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/enqueue.lua").path
+        let source = try String(contentsOfFile: path, encoding: .utf8)
+        let k = h.jobs.keys("default")
+        do {
+            return .success(try await h.redis.send(RedisCommand("EVAL", [
+                source, "5", k.stream, k.scheduled, k.scheduledJobs, k.unique(uniqueKey ?? "-"), k.once("-"),
+                envelope, id, runAt, uniqueKey == nil ? "" : uniqueSeconds, "", maxBytes,
+            ])))
+        } catch let error as RedisError {
+            return .failure(error)
+        }
+    }
+
+    @Test func envelopesThatBreakTheSchemaDieWithAReasonNamingTheField() async throws {
+        let h = try EngineHarness()
+        let payload = #""payload":{"key":"k","member":"m"}"#
+        let cases: [(String, String)] = [
+            (#"{"id":"a1","type":"diag.record",\#(payload),"attempt":-1}"#, "invalid envelope: attempt must be a whole number from 0 to 1000 (got -1)"),
+            (#"{"id":"a2","type":"diag.record",\#(payload),"max_attempts":0}"#, "invalid envelope: max_attempts must be a whole number from 1 to 1000 (got 0)"),
+            (#"{"id":"a3","type":"diag.record",\#(payload),"timeout":-5}"#, "invalid envelope: timeout must be > 0 and <= 86400 seconds (got -5)"),
+            (#"{"id":"a4","type":"diag.record",\#(payload),"queue":"a/b"}"#, "invalid envelope: queue may only contain A-Z a-z 0-9 . _ - (got 'a/b')"),
+            (#"{"id":"a5","type":"diag.record",\#(payload),"queue":"a..b"}"#, "invalid envelope: queue must not contain '..' (got 'a..b')"),
+            (#"{"id":"a6","type":"diag.record",\#(payload),"queue":"{x}"}"#, "invalid envelope: queue may only contain A-Z a-z 0-9 . _ - (got '{x}')"),
+            (#"{"id":"a7","type":"diag.record",\#(payload),"attempt":"0"}"#, #"invalid envelope: attempt must be a number (got a string "0")"#),
+            (#"{"id":"a8","type":"diag.record",\#(payload),"enqueued_at":1795400000123}"#, "invalid envelope: enqueued_at must be Unix seconds below 1e11 (got 1795400000123: milliseconds?)"),
+            (#"{"id":"a9","type":"diag.record",\#(payload),"run_at":1795400000123.5}"#, "invalid envelope: run_at must be Unix seconds below 1e11 (got 1795400000123.5: milliseconds?)"),
+            (#"{"id":"b1","type":"diag.record",\#(payload),"timeout":1e308}"#, "invalid envelope: timeout must be > 0 and <= 86400 seconds (got 1e+308)"),
+            (#"{"id":"b2","type":"diag.record",\#(payload),"timeout":100000000000000000}"#, "invalid envelope: timeout must be > 0 and <= 86400 seconds (got 1e+17)"),
+            (#"{"id":"b3","type":"diag.record",\#(payload),"max_attempts":9223372036854775807}"#, "invalid envelope: max_attempts must be a whole number from 1 to 1000 (got 9.223372036854776e+18)"),
+            (#"{"id":"b4","type":"diag.record",\#(payload),"attempt":1.5}"#, "invalid envelope: attempt must be a whole number from 0 to 1000 (got 1.5)"),
+            (#"{"id":"b5","type":"diag record",\#(payload)}"#, "invalid envelope: type may only contain A-Z a-z 0-9 . _ : - (got 'diag record')"),
+            (#"{"id":"b6","type":"diag.record",\#(payload),"unique_key":"a\u0001"}"#, "invalid envelope: unique_key must not contain control characters"),
+            (#"{"id":"b7","type":"diag.record",\#(payload),"unique_for":0}"#, "invalid envelope: unique_for must be > 0 and <= 2592000 seconds (got 0)"),
+        ]
+        for (body, _) in cases { try await xadd(h, body) }
+        // A job with an id that cannot be kept as one: the raw text is kept instead.
+        try await xadd(h, #"{"id":"a b/c","type":"diag.record",\#(payload)}"#)
+        let good = "\(h.namespace):good"
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: good, member: "after"))
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.recorded(good)["after"] == 1 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == cases.count + 1 })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default", limit: 100)
+        for (body, reason) in cases {
+            let id = String(body.dropFirst(7).prefix(2))
+            #expect(dead.first { $0.id == id }?.deadReason == reason, "\(body)")
+        }
+        let rawKept = dead.first { $0.id.hasPrefix("entry-") }
+        #expect(rawKept?.deadReason == "invalid envelope: id may only contain A-Z a-z 0-9 . _ : - (got 'a b/c')")
+        #expect(rawKept?.payload.stringValue?.contains(#""id":"a b/c""#) == true)
+        #expect(try await h.recorded("k").isEmpty, "none of them ran")
+    }
+
+    @Test func anEarlyJobWrittenWithPlainXADDRunsAtItsRunAtNotBefore() async throws {
+        let h = try EngineHarness()
+        struct Stamp: JobHandler {
+            struct Payload: Codable, Sendable { let key: String; let due: Double }
+            static let type = "test.stamp"
+            func run(_ payload: Payload, context: JobContext) async throws {
+                try await context.redis.send("HSET", payload.key, context.id, String(Date().timeIntervalSince1970 - payload.due))
+            }
+        }
+        var registry = JobRegistry()
+        registry.register(Stamp())
+        let (worker, task) = h.startWorker(registry)
+        let key = "\(h.namespace):stamps"
+        let due = Date().timeIntervalSince1970 + 1.5
+        try await xadd(h, #"{"id":"early-1","type":"test.stamp","payload":{"key":"\#(key)","due":\#(due)},"run_at":\#(due)}"#)
+        // It is moved to the scheduled set (counted as early) instead of running.
+        #expect(try await h.eventually { try await h.jobs.counters(queue: "default")["early"] == 1 })
+        #expect(try await h.redis.send("HLEN", key).int == 0 || Date().timeIntervalSince1970 >= due)
+        #expect(try await h.eventually { (try await h.redis.send("HLEN", key).int ?? 0) == 1 })
+        worker.shutdown()
+        try await task.value
+        let lateness = try #require(try await h.redis.send("HGET", key, "early-1").string.flatMap(Double.init))
+        #expect(lateness >= 0, "ran \(-lateness) s before its run_at")
+        let counters = try await h.jobs.counters(queue: "default")
+        #expect(counters["early"] == 1 && counters["early:test.stamp"] == 1 && counters["processed"] == 1)
+    }
+
+    @Test func theLuaScriptRecordsTheUniqueKeySoTheLockIsReleasedWithoutTheEnvelopeRepeatingIt() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):unique"
+        let envelope = #"{"id":"u1","type":"diag.record","payload":{"key":"\#(key)","member":"m"},"enqueued_at":1795400000}"#
+        let reply = try await luaEnqueue(h, envelope: envelope, id: "u1", uniqueKey: "report:42").get()
+        #expect(reply.array?.first?.string == "enqueued", "\(reply)")
+        let lock = h.jobs.keys("default").unique("report:42")
+        #expect(try await h.redis.send("GET", lock).string == "u1")
+        // A second enqueue with the key is refused while the first is pending.
+        let second = try await luaEnqueue(h, envelope: #"{"id":"u2","type":"diag.record","payload":{}}"#, id: "u2", uniqueKey: "report:42").get()
+        #expect(second.array?.map { $0.string ?? "" } == ["duplicate", "u1"])
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.recorded(key)["m"] == 1 })
+        #expect(try await h.eventually { try await h.redis.send("EXISTS", lock).int == 0 }, "the lock outlived the job")
+        worker.shutdown()
+        try await task.value
+        let third = try await luaEnqueue(h, envelope: #"{"id":"u3","type":"diag.record","payload":{"key":"\#(key)","member":"n"},"unique_key":null}"#, id: "u3", runAt: String(Date().timeIntervalSince1970 + 3600), uniqueKey: "report:42").get()
+        #expect(third.array?.first?.string == "scheduled")
+        // Cancelled while scheduled: the lock goes with it.
+        #expect(try await h.jobs.cancel(id: "u3", queue: "default") == .cancelled)
+        #expect(try await h.redis.send("EXISTS", lock).int == 0, "cancel left the lock")
+    }
+
+    private static func message(_ result: Result<RedisReply, RedisError>) -> String {
+        if case .failure(let error) = result { return "\(error)" }
+        return ""
+    }
+
+    @Test func theLuaScriptRefusesMillisecondsAContradictingUniqueKeyAndOversizedEnvelopes() async throws {
+        let h = try EngineHarness()
+        let ms = try await luaEnqueue(h, envelope: #"{"id":"t1","type":"diag.record","payload":{}}"#, id: "t1", runAt: "1795400000123", uniqueKey: nil)
+        #expect(Self.message(ms).contains("milliseconds?"), "\(ms)")
+        let contradicting = try await luaEnqueue(h, envelope: #"{"id":"t2","type":"diag.record","payload":{},"unique_key":"other"}"#, id: "t2", uniqueKey: "mine")
+        #expect(Self.message(contradicting).contains(#"the envelope says unique_key "other""#), "\(contradicting)")
+        #expect(try await h.redis.send("EXISTS", h.jobs.keys("default").unique("mine")).int == 0)
+        let big = #"{"id":"t3","type":"diag.record","payload":{"blob":""# + String(repeating: "x", count: 600 * 1024) + #""}}"#
+        let large = try await luaEnqueue(h, envelope: big, id: "t3", uniqueKey: nil, maxBytes: "0")
+        #expect(Self.message(large).contains("the limit is 524288"), "a missing limit is the rule's 512 KiB: \(Self.message(large))")
+        #expect(try await h.jobs.info(queue: "default").ready == 0)
+    }
+
+    @Test func theDeadSetKeepsAtMost64KiBOfAnOversizedEnvelope() async throws {
+        let h = try EngineHarness()
+        let blob = String(repeating: "x", count: 10 * 1024 * 1024)
+        try await xadd(h, #"{"id":"huge","type":"diag.record","payload":{"key":"k","member":"m","blob":"\#(blob)"}}"#)
+        let cut = #"{"id":"huge-raw","type":"diag.record","payload":{"blob":"\#(blob)"#  // cut short: not JSON
+        try await xadd(h, cut)
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+        let stored = (try await h.redis.send("HVALS", h.jobs.keys("default").deadJobs).array ?? []).compactMap(\.bytes)
+        #expect(stored.count == 2 && stored.allSatisfy { $0.count < 70_000 }, "\(stored.map(\.count))")
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        let parsed = try #require(dead.first { $0.id == "huge" })
+        #expect(parsed.deadReason?.hasPrefix("envelope is 10485") == true && parsed.deadReason?.contains("over the 524288-byte limit") == true)
+        #expect(parsed.deadReason?.contains("the dead set keeps the first 65536 bytes of its payload's") == true, "\(parsed.deadReason ?? "")")
+        let raw = try #require(dead.first { $0.type == "(malformed)" })
+        #expect(raw.deadReason?.hasSuffix("(raw text: the first 65536 of \(cut.utf8.count) bytes kept)") == true, "\(raw.deadReason ?? "")")
+        #expect(raw.payload.stringValue?.hasPrefix(#"{"id":"huge-raw""#) == true)
+    }
+
+    @Test func enqueueRefusesWhatTheWorkerWouldRefuse() async throws {
+        let h = try EngineHarness()
+        let refused: [(EnqueueOptions, String)] = [
+            (EnqueueOptions(id: "a b"), "job id may only contain"),
+            (EnqueueOptions(queue: "a..b"), "must not contain '..'"),
+            (EnqueueOptions(maxAttempts: 0), "max_attempts must be a whole number from 1 to 1000 (got 0)"),
+            (EnqueueOptions(maxAttempts: 5000), "max_attempts must be a whole number from 1 to 1000 (got 5000)"),
+            (EnqueueOptions(timeout: .seconds(-5)), "timeout must be > 0 and <= 86400 seconds (got -5)"),
+            (EnqueueOptions(runAt: Date(timeIntervalSince1970: 1_795_400_000_123)), "milliseconds?"),
+            (EnqueueOptions(uniqueKey: ""), "unique_key must be 1 to 200 characters"),
+        ]
+        for (options, message) in refused {
+            do {
+                try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: options)
+                Issue.record("accepted: \(message)")
+            } catch let error as EnqueueError {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+        do {
+            try await h.jobs.enqueue(type: "diag record", payload: .object([:]))
+            Issue.record("a type with a space was accepted")
+        } catch let error as EnqueueError {
+            #expect(error.message.contains("job type may only contain"))
+        }
+        // A Duration beyond any TTL does not trap: the unique and once TTLs are clamped.
+        let result = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "u", uniqueFor: .seconds(Int64.max), onceKey: "o", onceFor: .seconds(Int64.max)))
+        #expect(result.createdID != nil)
+        #expect(try await h.jobs.info(queue: "default").ready == 1)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// A real `hoopoe worker` process against hostile input: thousands of malformed envelopes between valid ones,
+/// and a job that its worker dies running (SIGKILLed by the test, twice).
+@Suite(.serialized) struct HostileInputProcessTests {
+    private func worker(_ h: EngineHarness, _ arguments: [String] = []) throws -> ChildProcess {
+        try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "critical",
+        ])
+    }
+
+    @Test func thousandsOfMalformedEnvelopesAreDeadWithReasonsAndEveryValidOneRuns() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):valid"
+        var generator = EnvelopeGenerator(seed: 0x11)
+        let stream = h.jobs.keys("default").stream
+        var commands: [RedisCommand] = []
+        var malformedIDs: [String] = []
+        var malformed = 0
+        var valid = 0
+        for index in 0..<3000 {
+            let bytes: [UInt8]
+            switch index % 3 {
+            case 0:
+                // Valid: runs and records its member.
+                valid += 1
+                let payload = EnvelopeGenerator.text(#"{"key":"\#(key)","member":"v\#(index)"}"#)
+                var fields = generator.validFields(id: "v\(index)", type: "diag.record", payload: payload)
+                fields.removeAll { $0.key == "unique_key" || $0.key == "run_at" }
+                bytes = generator.render(fields)
+            case 1:
+                // Broken in a known way, with an id of its own (or none that can be kept: then the raw text is).
+                malformed += 1
+                let breakage = generator.pick(EnvelopeGenerator.breakages)
+                if breakage.key != "id" { malformedIDs.append("m\(index)") }
+                bytes = generator.broken(breakage, id: "m\(index)", type: "diag.record", payload: EnvelopeGenerator.text(#"{"key":"k","member":"m"}"#))
+            default:
+                // Not an envelope at all, or the right shape with a payload that does not fit diag.record.
+                malformed += 1
+                bytes = index % 2 == 0 ? generator.garbage(id: "g\(index)") : EnvelopeGenerator.text(#"{"id":"p\#(index)","type":"diag.record","payload":{"key":7}}"#)
+                if index % 2 != 0 { malformedIDs.append("p\(index)") }
+            }
+            var command = RedisCommand("XADD", stream, "*", "job")
+            command.append(bytes: bytes)
+            commands.append(command)
+        }
+        _ = try await h.redis.pipeline(commands)
+        let process = try worker(h, ["--concurrency", "50"])
+        let done = try await h.eventually(timeout: .seconds(120)) {
+            let info = try await h.jobs.info(queue: "default")
+            return info.ready == 0 && info.inFlight == 0
+        }
+        #expect(done, "\(process.output.suffix(2000))")
+        #expect(process.poll() == nil, "the worker exited: \(process.output.suffix(2000))")
+        let recorded = try await h.recorded(key)
+        #expect(recorded.count == valid && recorded.values.allSatisfy { $0 == 1 }, "\(recorded.count) of \(valid) valid jobs ran")
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.dead == malformed, "\(info.dead) dead of \(malformed) malformed")
+        let dead = try await h.jobs.deadJobs(queue: "default", limit: 10_000)
+        #expect(dead.count == malformed)
+        #expect(dead.allSatisfy { ($0.deadReason ?? "").isEmpty == false })
+        let deadIDs = Set(dead.map(\.id))
+        let missing = malformedIDs.filter { !deadIDs.contains($0) }
+        #expect(missing.isEmpty, "not in the dead set by id: \(missing.prefix(10))")
+        process.signal(SIGTERM)
+        #expect(await process.wait(timeout: .seconds(10)) == 0, "\(process.output.suffix(2000))")
+    }
+
+    @Test func aJobThatKillsItsWorkerTwiceIsDeadWhateverItsMaxAttempts() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):poison"
+        let id = try #require(try await h.jobs.enqueue(
+            type: "diag.record", payload: h.diag(key: key, member: "pill", sleepMs: 600_000), options: EnqueueOptions(maxAttempts: 1000)
+        ).createdID)
+        let stream = h.jobs.keys("default").stream
+        /// The job's delivery count and consumer, once a worker holds it.
+        func holder() async throws -> (consumer: String, deliveries: Int)? {
+            // No group yet (no worker started): nobody holds it.
+            guard let reply = try? await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10") else { return nil }
+            let pending = reply.array ?? []
+            guard let entry = pending.first?.array, entry.count == 4, let consumer = entry[1].string, let count = entry[3].int else { return nil }
+            return (consumer, count)
+        }
+        var consumers: Set<String> = []
+        for kill in 1...2 {
+            let process = try worker(h, ["--lease", "1"])
+            // Running: held by this process (a consumer not seen before) with one more delivery each time.
+            #expect(try await h.eventually(timeout: .seconds(30)) {
+                guard let held = try await holder() else { return false }
+                return held.deliveries == kill && !consumers.contains(held.consumer)
+            }, "kill \(kill): \(process.output.suffix(1000))")
+            if let held = try await holder() { consumers.insert(held.consumer) }
+            process.signal(SIGKILL)
+            #expect(await process.wait(timeout: .seconds(5)) == 128 + SIGKILL)
+        }
+        #expect(try await h.recorded(key).isEmpty, "the pill never finished")
+        let third = try worker(h, ["--lease", "1"])
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.info(queue: "default").dead == 1 }, "\(third.output.suffix(1000))")
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.first?.id == id)
+        #expect(dead.first?.deadReason == "killed its worker 2 times (lease expired while it ran)")
+        #expect(try await h.recorded(key).isEmpty, "the third worker did not run it again")
+        #expect(third.poll() == nil)
+        third.signal(SIGTERM)
+        #expect(await third.wait(timeout: .seconds(10)) == 0)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 0 && info.inFlight == 0)
+    }
+}
