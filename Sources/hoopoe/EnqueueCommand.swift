@@ -4,17 +4,26 @@ import HoopoeCore
 import HoopoeJSON
 import Redis
 
-/// `hoopoe enqueue`: puts one job on a queue, now or later.
+/// `hoopoe enqueue`: puts one job on a queue, now or later, after checking it as the worker will.
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
         abstract: "Enqueue one job, now or later.",
         discussion: """
-            Examples:
-              hoopoe enqueue diag.record --payload '{"key":"k","member":"m"}'
-              hoopoe enqueue sms.send --payload @jobs/payloads/sms.send.json --in 10m
-              hoopoe enqueue gift.expire --payload '{"user_gift_id":7}' --at 2026-11-24T09:00:00+03:30 --unique-key gift-7
-            Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key).
+            Examples (from the project folder; jobs/samples has a payload for every type):
+              hoopoe enqueue diag.record --payload '{"key":"hoopoe:diag","member":"m"}'
+              hoopoe enqueue sms.send --payload @jobs/samples/sms.send.json --in 10m
+              hoopoe enqueue gift.expire --payload @jobs/samples/gift.expire.json \\
+                --at 2030-12-31T09:00:00+03:30 --unique-key gift-7
+
+            Checked before anything is written: the type must be one this build runs (a typo gets the closest \
+            name), the payload valid JSON (an error gives its line and column) that fits the type's payload (the \
+            field that does not is named), --in a number with a unit. A queue no live worker serves gets a \
+            warning on stderr (the job is enqueued and waits).
+
+            Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
+            error (unknown type, bad payload, bad option), 2 when Redis is unreachable, 1 when its ACL refuses a \
+            command.
             """
     )
 
@@ -29,7 +38,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The queue.")
     var queue: String = "default"
 
-    @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d.")
+    @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d (the unit is required).")
     var delay: String?
 
     @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30.")
@@ -40,52 +49,102 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func validate() throws {
         if delay != nil && at != nil { throw ValidationError("give --in or --at, not both") }
-        if let delay, DelayParser.seconds(delay) == nil { throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d") }
+        if let delay, DelayParser.seconds(delay) == nil {
+            if Double(delay) != nil { throw ValidationError("--in '\(delay)' needs a unit: \(delay)s, \(delay)m, \(delay)h or \(delay)d") }
+            throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d")
+        }
         if let at, ISO8601DateFormatter().date(from: at) == nil {
             throw ValidationError("--at '\(at)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
         }
     }
 
     func run() async throws {
-        let text: String
-        if payload.hasPrefix("@") {
-            let path = String(payload.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--payload: cannot read \(path)") }
-            text = String(decoding: data, as: UTF8.self)
-        } else {
-            text = payload
-        }
-        guard let value = JSONValue.parse(Array(text.utf8)) else { throw ValidationError("--payload is not JSON: \(text.prefix(80))") }
-        let redis = try options.makeRedisClient()
+        let text = try payloadText()
+        if let problem = JSONSyntaxCheck.problem(in: text) { throw ValidationError("--payload is not valid JSON: \(problem)") }
+        guard let value = JSONValue.parse(Array(text.utf8)) else { throw ValidationError("--payload is not valid JSON") }
+        let redis = try options.makeAdminClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        try check(value, registry: JobCatalog.inspectionRegistry(jobs: jobs))
+
         var enqueueOptions = EnqueueOptions(queue: queue, uniqueKey: uniqueKey)
         if let delay, let seconds = DelayParser.seconds(delay) { enqueueOptions.runAt = Date().addingTimeInterval(seconds) }
         if let at { enqueueOptions.runAt = ISO8601DateFormatter().date(from: at) }
+        let result: EnqueueResult
         do {
-            switch try await jobs.enqueue(type: type, payload: value, options: enqueueOptions) {
-            case .enqueued(let id): print(id)
-            case .scheduled(let id): print(id)
-            case .duplicate(let existing):
-                print("refused: job \(existing) with unique key '\(uniqueKey ?? "")' is pending or running")
-                throw ExitCode(3)
-            case .alreadyEnqueued(let existing):
-                print("refused: already enqueued as \(existing)")
-                throw ExitCode(3)
+            result = try await jobs.enqueue(type: type, payload: value, options: enqueueOptions)
+            if try await !served(jobs) {
+                printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
             }
         } catch let error as EnqueueError {
             throw ValidationError(error.message)
+        } catch let error as RedisError {
+            printError(error.operatorLine)
+            throw ExitCode(error.isUnreachable ? 2 : 1)
+        }
+        switch result {
+        case .enqueued(let id), .scheduled(let id): print(id)
+        case .duplicate(let existing):
+            print("refused: job \(existing) with unique key '\(uniqueKey ?? "")' is pending or running")
+            throw ExitCode(3)
+        case .alreadyEnqueued(let existing):
+            print("refused: already enqueued as \(existing)")
+            throw ExitCode(3)
+        }
+    }
+
+    /// The payload text: the option itself, or the file it names after `@`.
+    private func payloadText() throws -> String {
+        guard payload.hasPrefix("@") else { return payload }
+        let path = String(payload.dropFirst())
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--payload: cannot read \(path)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Refuses an unknown type (naming the closest known one) and a payload its handler could not decode.
+    private func check(_ value: JSONValue, registry: JobRegistry) throws {
+        guard registry.types.contains(type) else {
+            let closest = registry.types.min { EditDistance.between($0, type) < EditDistance.between($1, type) }
+            let hint = closest.map { EditDistance.between($0, type) <= max(3, type.count / 3) ? "; did you mean \($0)?" : "" } ?? ""
+            throw ValidationError("unknown job type '\(type)'\(hint) (known: \(registry.types.joined(separator: ", ")))")
+        }
+        if let problem = registry.payloadProblem(type: type, payload: value.encoded()) {
+            throw ValidationError("--payload: \(problem)")
+        }
+    }
+
+    /// Whether a live worker's heartbeat lists this queue among the ones it serves.
+    private func served(_ jobs: JobQueue) async throws -> Bool {
+        try await jobs.liveProcesses().contains { process in
+            process.kind == "worker" && process.age <= 15
+                && (process.fields["queues"].map { $0.split(separator: ",").contains { $0 == queue } } ?? true)
         }
     }
 }
 
-/// `90s`, `10m`, `2h`, `1d`, or plain seconds.
+/// `90s`, `10m`, `2h`, `1d`: a number and its unit (a bare number is refused: seconds or minutes?).
 enum DelayParser {
     static func seconds(_ text: String) -> Double? {
         guard let last = text.last else { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let unit = units[last], let value = Double(text.dropLast()), value >= 0 { return value * unit }
-        if let value = Double(text), value >= 0 { return value }
+        if let unit = units[last], let value = Double(text.dropLast()), value >= 0, value.isFinite { return value * unit }
         return nil
+    }
+}
+
+/// Levenshtein distance, for "did you mean" on a mistyped job type.
+enum EditDistance {
+    static func between(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = b.isEmpty ? [i] : current
+        }
+        return previous[b.count]
     }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// `hoopoe enqueue` checks a job as the worker will before writing anything, and its help's examples work.
+@Suite struct EnqueueCommandTests {
+    /// Nothing was written: no queue, ready or scheduled job in the test's namespace.
+    private func nothingEnqueued(_ h: CLIHarness) async throws -> Bool {
+        let info = try await h.jobs.info(queue: "default")
+        return info.ready == 0 && info.scheduled == 0
+    }
+
+    @Test func theHelpExamplesWorkAsWritten() async throws {
+        let h = try CLIHarness()
+        let help = try await h.run(["enqueue", "--help"]).output
+        // The example lines, a trailing `\` joining a line with the next, as a shell would.
+        var examples: [String] = []
+        var pending = ""
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard !pending.isEmpty || line.hasPrefix("hoopoe enqueue ") else { continue }
+            if line.hasSuffix("\\") {
+                pending += line.dropLast() + " "
+            } else {
+                examples.append(pending + line)
+                pending = ""
+            }
+        }
+        #expect(examples.count == 3, "\(help)")
+        let binaries = URL(fileURLWithPath: BuiltProducts.hoopoe).deletingLastPathComponent().path
+        for example in examples {
+            let shell = try ChildProcess("/bin/sh", ["-c", "cd '\(BuiltProducts.projectRoot.path)' && \(example)"], environment: [
+                "PATH": "\(binaries):/usr/bin:/bin", "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace,
+            ])
+            #expect(await shell.wait(timeout: .seconds(20)) == 0, "\(example): \(shell.output)")
+            let id = shell.output.split(separator: "\n").last.map(String.init) ?? ""
+            let type = example.split(separator: " ")[2]
+            let found = try await h.jobs.find(id: id, queue: "default")
+            #expect(found?.envelope.type == String(type), "\(example) enqueued \(id): \(shell.output)")
+        }
+    }
+
+    @Test func anUnknownTypeIsRefusedWithTheClosestName() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["enqueue", "sms.sned", "--payload", "{}"])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("unknown job type 'sms.sned'; did you mean sms.send?"), "\(output)")
+        #expect(try await nothingEnqueued(h))
+    }
+
+    @Test func invalidJSONIsRefusedWithItsPosition() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", "{\"key\": \"k\",\n \"member\": m}"])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("--payload is not valid JSON: line 2, column 12: expected a value, found `m`"), "\(output)")
+        let trailing = try await h.run(["enqueue", "diag.record", "--payload", #"{"key": "k", "member": "m",}"#])
+        #expect(trailing.status == 64 && trailing.output.contains("line 1, column 28: trailing comma"), "\(trailing.output)")
+        #expect(try await nothingEnqueued(h))
+    }
+
+    @Test func aPayloadThatDoesNotFitNamesTheField() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["enqueue", "sendinblue.register", "--payload", #"{"user_id": "1", "email": 5}"#])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("payload does not match sendinblue.register") && output.contains("email should be a string"), "\(output)")
+        let missing = try await h.run(["enqueue", "diag.record", "--payload", #"{"key": "k"}"#])
+        #expect(missing.status == 64 && missing.output.contains("missing key 'member'"), "\(missing.output)")
+        #expect(try await nothingEnqueued(h))
+    }
+
+    @Test func aDelayNeedsAUnit() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--in", "90"])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("--in '90' needs a unit: 90s, 90m, 90h or 90d"), "\(output)")
+        #expect(try await nothingEnqueued(h))
+    }
+
+    @Test func anUnreachableRedisExits2LikeEveryOtherCommand() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        server.stop()
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--redis-url", server.url])
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("127.0.0.1:\(server.port) unreachable"), "\(output)")
+    }
+
+    @Test func warnsWhenNoLiveWorkerServesTheQueue() async throws {
+        let h = try CLIHarness()
+        let payload = #"{"key":"k","member":"m"}"#
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", payload, "--queue", "emails", "--in", "1h"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("warning: no live worker serves queue `emails`"), "\(output)")
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,emails"] }.beat()
+        let served = try await h.run(["enqueue", "diag.record", "--payload", payload, "--queue", "emails", "--in", "1h"])
+        #expect(served.status == 0 && !served.output.contains("warning"), "\(served.output)")
+    }
+}
