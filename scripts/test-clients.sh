@@ -30,7 +30,7 @@ export IPPANEL_FROM_NUMBER=+983000505 RECEIPT_BASE_URL=https://kamva.ir/email/re
 export SMS_TEMPLATES_FILE="$PWD/jobs/sms_templates.yaml"
 noon="$(python3 -c 'import datetime, zoneinfo; t = zoneinfo.ZoneInfo("Asia/Tehran"); d = datetime.datetime.now(t); print(int(d.replace(hour=12, minute=0, second=0, microsecond=0).timestamp()))')"
 redis-cli -u "$REDIS_URL" SET "$HOOPOE_CLOCK_KEY" "$noon" >/dev/null
-"$HOOPOE" worker --queues default,low --concurrency 10 >"$logs/worker.log" 2>&1 &
+"$HOOPOE" worker --queues critical,default,low --concurrency 10 >"$logs/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   [ "$(redis-cli -u "$REDIS_URL" ZCARD "$HOOPOE_NAMESPACE:processes")" -ge 1 ] 2>/dev/null && break

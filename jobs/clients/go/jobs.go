@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
+// Queues is the queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on "default".
+var Queues = map[string]string{"freecredit.request": "critical"}
+
 // Jobs: typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas
-// in jobs/schemas/). Each builds the payload its schema asks for and enqueues it on Queue ("" = "default").
+// in jobs/schemas/). Each builds the payload its schema asks for and enqueues it on Queue, or when Queue is "" on the type's queue (Queues).
 type Jobs struct {
 	Client *Client
 	Queue  string
@@ -15,6 +18,9 @@ type Jobs struct {
 
 func (j Jobs) send(jobType string, payload map[string]interface{}, o Options) (Enqueued, error) {
 	o.Queue = j.Queue
+	if o.Queue == "" {
+		o.Queue = Queues[jobType]
+	}
 	return j.Client.Enqueue(jobType, payload, o)
 }
 

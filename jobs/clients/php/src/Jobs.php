@@ -6,14 +6,22 @@ namespace Hoopoe;
 
 /**
  * Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
- * jobs/schemas/). Each builds the payload its schema asks for and enqueues it on $queue (default "default").
+ * jobs/schemas/). Each builds the payload its schema asks for and enqueues it on its queue (jobs/PROTOCOL.md, "Which queue").
  */
 final class Jobs
 {
     public const SMS_ONCE_SECONDS = 30 * 86400;
+    /** The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on "default". */
+    public const QUEUES = ['freecredit.request' => 'critical'];
 
-    public function __construct(private readonly Client $client, private readonly string $queue = 'default')
+    /** @param string|null $queue one queue for every type; null = each type's queue from the protocol's table */
+    public function __construct(private readonly Client $client, private readonly ?string $queue = null)
     {
+    }
+
+    private function queueOf(string $type): string
+    {
+        return $this->queue ?? self::QUEUES[$type] ?? 'default';
     }
 
     /**
@@ -97,7 +105,7 @@ final class Jobs
              'password' => $password, 'plan' => $plan],
             ['language' => $language],
         );
-        return $this->client->enqueue('sendinblue.register', $payload, ['queue' => $this->queue, 'unique_key' => "sendinblue.register:$userId"]);
+        return $this->client->enqueue('sendinblue.register', $payload, ['queue' => $this->queueOf('sendinblue.register'), 'unique_key' => "sendinblue.register:$userId"]);
     }
 
     /**
@@ -111,12 +119,12 @@ final class Jobs
             ['message_id' => $messageId, 'phone' => $phone, 'template' => $template, 'tokens' => (object) $tokens],
             ['user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose],
         );
-        return $this->client->enqueue('sms.send', $payload, ['queue' => $this->queue, 'at' => $at, 'once_key' => "sms:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
+        return $this->client->enqueue('sms.send', $payload, ['queue' => $this->queueOf('sms.send'), 'at' => $at, 'once_key' => "sms:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
     }
 
     private function send(string $type, array $payload): Enqueued
     {
-        return $this->client->enqueue($type, $payload, ['queue' => $this->queue]);
+        return $this->client->enqueue($type, $payload, ['queue' => $this->queueOf($type)]);
     }
 
     private static function put(array $payload, array $optional): array

@@ -1,10 +1,12 @@
 """Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
-jobs/schemas/). Each builds the payload its schema asks for and enqueues it on `queue` (default `default`)."""
+jobs/schemas/). Each builds the payload its schema asks for and enqueues it on its queue (jobs/PROTOCOL.md, "Which queue")."""
 import uuid
 
 from .client import Client
 
 SMS_ONCE_SECONDS = 30 * 86400
+QUEUES = {"freecredit.request": "critical"}
+"""The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on `default`."""
 
 
 def _put(payload, **optional):
@@ -15,9 +17,13 @@ def _put(payload, **optional):
 class Jobs:
     """client = Jobs(hoopoe_client.Client(redis.Redis.from_url(...)))."""
 
-    def __init__(self, client: Client, queue="default"):
+    def __init__(self, client: Client, queue=None):
+        """queue: one queue for every type; None = each type's queue from the protocol's table."""
         self.client = client
         self.queue = queue
+
+    def _q(self, job_type):
+        return self.queue or QUEUES.get(job_type, "default")
 
     def free_credit(self, user_id, request_id=None, amount=None, timeout=10.0):
         """Asks for free credit and waits for the answer (dict with status granted|rejected), None on a timeout.
@@ -27,45 +33,45 @@ class Jobs:
         return self.client.wait_free_credit(request_id, timeout)
 
     def request_free_credit(self, user_id, request_id, amount=None):
-        return self.client.enqueue("freecredit.request", _put({"user_id": str(user_id), "request_id": str(request_id)}, amount=amount), self.queue)
+        return self.client.enqueue("freecredit.request", _put({"user_id": str(user_id), "request_id": str(request_id)}, amount=amount), self._q("freecredit.request"))
 
     def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):
         """A user won a gift that expires at `expires_at` (Unix seconds)."""
         return self.client.enqueue("gift.granted", _put({"user_id": str(user_id), "user_gift_id": str(user_gift_id), "expires_at": expires_at},
-                                                        phone=phone, service_name=service_name), self.queue)
+                                                        phone=phone, service_name=service_name), self._q("gift.granted"))
 
     def gift_used(self, user_id, user_gift_id):
-        return self.client.enqueue("gift.used", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self.queue)
+        return self.client.enqueue("gift.used", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self._q("gift.used"))
 
     def gift_expire(self, user_id, user_gift_id):
-        return self.client.enqueue("gift.expire", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self.queue)
+        return self.client.enqueue("gift.expire", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self._q("gift.expire"))
 
     def subscription_upsert(self, user_id, phone, first_name, expires_at, receipt_id, plan=None):
         """A subscription bought or renewed; expires_at: Unix seconds, or a date text the schema accepts."""
         return self.client.enqueue("subscription.upsert", _put({"user_id": str(user_id), "phone": phone, "first_name": first_name,
-                                                                "expires_at": expires_at, "receipt_id": str(receipt_id)}, plan=plan), self.queue)
+                                                                "expires_at": expires_at, "receipt_id": str(receipt_id)}, plan=plan), self._q("subscription.upsert"))
 
     def subscription_delete(self, user_id):
-        return self.client.enqueue("subscription.delete", {"user_id": str(user_id)}, self.queue)
+        return self.client.enqueue("subscription.delete", {"user_id": str(user_id)}, self._q("subscription.delete"))
 
     def credit_threshold_set(self, user_id, threshold_id, threshold, phone, first_name, auth_key=None):
         return self.client.enqueue("credit.threshold.set", _put({"user_id": str(user_id), "threshold_id": str(threshold_id), "threshold": threshold,
-                                                                 "phone": phone, "first_name": first_name}, auth_key=auth_key), self.queue)
+                                                                 "phone": phone, "first_name": first_name}, auth_key=auth_key), self._q("credit.threshold.set"))
 
     def credit_threshold_delete(self, user_id, threshold_id):
-        return self.client.enqueue("credit.threshold.delete", {"user_id": str(user_id), "threshold_id": str(threshold_id)}, self.queue)
+        return self.client.enqueue("credit.threshold.delete", {"user_id": str(user_id), "threshold_id": str(threshold_id)}, self._q("credit.threshold.delete"))
 
     def credit_balance(self, user_id, credits):
-        return self.client.enqueue("credit.balance", {"user_id": str(user_id), "credits": credits}, self.queue)
+        return self.client.enqueue("credit.balance", {"user_id": str(user_id), "credits": credits}, self._q("credit.balance"))
 
     def sendinblue_register(self, user_id, email, first_name, last_name, company, password, plan, language=None):
         """Kingfisher's failed registration, retried by Hoopoe; one job per user (unique while pending)."""
         payload = _put({"user_id": str(user_id), "email": email, "first_name": first_name, "last_name": last_name,
                         "company": company, "password": password, "plan": plan}, language=language)
-        return self.client.enqueue("sendinblue.register", payload, self.queue, unique_key=f"sendinblue.register:{user_id}")
+        return self.client.enqueue("sendinblue.register", payload, self._q("sendinblue.register"), unique_key=f"sendinblue.register:{user_id}")
 
     def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None):
         """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days)."""
         payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": tokens},
                        user_id=None if user_id is None else str(user_id), purpose=purpose)
-        return self.client.enqueue("sms.send", payload, self.queue, at=at, once_key=f"sms:{message_id}", once_for=SMS_ONCE_SECONDS)
+        return self.client.enqueue("sms.send", payload, self._q("sms.send"), at=at, once_key=f"sms:{message_id}", once_for=SMS_ONCE_SECONDS)

@@ -80,7 +80,7 @@ class AgainstAWorker(unittest.TestCase):
         with self.assertRaises(hoopoe.AlreadyEnqueued):
             c.enqueue_once("diag.record", {"key": key, "member": "once2"}, f"{u}-once")
         ids += [r.id for r in c.enqueue_batch([{"type": "diag.record", "payload": {"key": key, "member": f"b{i}"}} for i in range(3)])]
-        phone = "09121234567"
+        phone = "0912" + str(uuid.uuid4().int % 10**7).zfill(7)  # its own: sms.send caps messages a phone gets a day
         ids.append(j.sms_send(f"{u}-sms", phone, "expiration_reminder",
                               {"token10": "Sara", "token": "3", "token2": "1403/10/12", "token3": "https://kamva.ir/r/1"},
                               user_id=f"{u}-1", purpose="test").id)
@@ -112,6 +112,20 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
+
+    def test_the_protocol_pages_sample_envelope_runs(self):
+        """jobs/PROTOCOL.md's first JSON example, as written (a fresh id and message id aside), sent by plain XADD."""
+        with open(os.path.join(HERE, "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
+            page = f.read()
+        sample = json.loads(page.split("```json", 1)[1].split("```", 1)[0])
+        sample["id"] = hoopoe.new_id()
+        sample["payload"]["message_id"] = f"{self.run_id}-protocol-sample"
+        sample["enqueued_at"] = time.time()
+        self.assertIsNone(hoopoe.problem(sample))
+        self.r.xadd(self.client.key(sample["queue"], "stream"), {"job": json.dumps(sample, ensure_ascii=False)})
+        self.wait_done([sample["id"]])
+        sent = [e for e in self.wait_events({"sms.sent"}) if e.data.get("message_id") == sample["payload"]["message_id"]]
+        self.assertEqual(len(sent), 1)
 
 
 if __name__ == "__main__":
