@@ -75,11 +75,12 @@ struct CheckedEnvelope: Decodable {
         let id = try Self.string(c, .id, required: true) ?? ""
         let type = try Self.string(c, .type, required: true) ?? ""
         let payload = try c.decode(JSONValue.self, forKey: .payload)
-        let queue = try Self.string(c, .queue) ?? ""
-        let attempt = try Self.number(c, .attempt)
+        // queue, attempt and enqueued_at may be missing but not null (the schema's types have no null).
+        let queue = try Self.string(c, .queue, nullable: false) ?? ""
+        let attempt = try Self.number(c, .attempt, nullable: false)
         let maxAttempts = try Self.number(c, .maxAttempts)
         let timeout = try Self.number(c, .timeout)
-        let enqueuedAt = try Self.number(c, .enqueuedAt)
+        let enqueuedAt = try Self.number(c, .enqueuedAt, nullable: false)
         let runAt = try Self.number(c, .runAt)
         let uniqueKey = try Self.string(c, .uniqueKey)
         let uniqueFor = try Self.number(c, .uniqueFor)
@@ -101,8 +102,9 @@ struct CheckedEnvelope: Decodable {
         return Int(max(-9e18, min(9e18, value)))
     }
 
-    private static func string(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, required: Bool = false) throws -> String? {
-        if !required, try !c.contains(key) || c.decodeNil(forKey: key) { return nil }
+    private static func string(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, required: Bool = false, nullable: Bool = true) throws -> String? {
+        if !required, try !c.contains(key) { return nil }
+        if !required, nullable, try c.decodeNil(forKey: key) { return nil }
         do {
             return try c.decode(String.self, forKey: key)
         } catch DecodingError.typeMismatch {
@@ -112,12 +114,14 @@ struct CheckedEnvelope: Decodable {
         }
     }
 
-    private static func number(_ c: KeyedDecodingContainer<Keys>, _ key: Keys) throws -> Double? {
-        if try !c.contains(key) || c.decodeNil(forKey: key) { return nil }
+    private static func number(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, nullable: Bool = true) throws -> Double? {
+        if try !c.contains(key) || (nullable && c.decodeNil(forKey: key)) { return nil }
         do {
             return try c.decode(Double.self, forKey: key)
         } catch DecodingError.typeMismatch {
             throw FieldError(message: "\(key.rawValue) must be a number (got \(try kind(c, key)))")
+        } catch DecodingError.valueNotFound {
+            throw FieldError(message: "\(key.rawValue) must be a number (got null)")
         }
     }
 

@@ -67,8 +67,9 @@ struct EnvelopeScan {
                     result.type = text.string
                 case 3:
                     bit = 4
-                    guard let text = optionalString() else { return nil }
-                    result.queue = text ?? ""
+                    // null is not a queue name: the full decoder names the field.
+                    guard let text = optionalString(), let queue = text else { return nil }
+                    result.queue = queue
                 case 4:
                     bit = 8
                     let start = index
@@ -76,16 +77,16 @@ struct EnvelopeScan {
                     result.payload = start..<index
                 case 5:
                     bit = 16
-                    guard let value = optionalNumber() else { return nil }
-                    result.attempt = value
+                    guard let value = optionalNumber(), let attempt = value else { return nil }  // null: as queue
+                    result.attempt = attempt
                 case 6:
                     bit = 32
                     guard let value = optionalNumber() else { return nil }
                     result.maxAttempts = value
                 case 7:
                     bit = 64
-                    guard let value = optionalNumber() else { return nil }
-                    result.enqueuedAt = value
+                    guard let value = optionalNumber(), let enqueuedAt = value else { return nil }  // null: as queue
+                    result.enqueuedAt = enqueuedAt
                 case 8:
                     bit = 128
                     guard let value = optionalNumber() else { return nil }

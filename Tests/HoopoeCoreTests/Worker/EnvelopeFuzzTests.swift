@@ -51,6 +51,43 @@ import Testing
         #expect(counts.valid > 250 && counts.invalid > 1100, "\(counts)")
     }
 
+    /// `jobs/schemas/envelope.schema.json` states the worker's limits: Python's `jsonschema` gives the same verdict
+    /// as the worker's reader on generated envelopes (JSON both sides read alike: re-encoded once by Swift, so
+    /// duplicate keys and lone surrogates, which parsers treat differently, are out of the comparison).
+    @Test func theSchemaGivesTheWorkersVerdict() async throws {
+        var generator = EnvelopeGenerator(seed: Self.seed &+ 2)
+        var lines: [String] = []
+        var verdicts: [Bool] = []
+        while lines.count < 1500 {
+            guard let value = JSONValue.parse(generator.anything(types: ["diag.record", "sms.send", "a b", ""])) else { continue }
+            let bytes = value.encoded()
+            guard case .object = value else { continue }
+            let valid = if case .valid = EnvelopeReader.read(bytes, queue: "default") { true } else { false }
+            lines.append(String(decoding: bytes, as: UTF8.self))
+            verdicts.append(valid)
+        }
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("envelopes-\(UUID().uuidString).jsonl")
+        try lines.joined(separator: "\n").write(to: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let schema = BuiltProducts.projectRoot.appendingPathComponent("jobs/schemas/envelope.schema.json").path
+        let check = """
+            import json, sys, jsonschema
+            validator = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+            for line in open(sys.argv[2], encoding="utf-8"):
+                print(1 if validator.is_valid(json.loads(line)) else 0)
+            """
+        let child = try ChildProcess("/usr/bin/env", ["python3", "-c", check, schema, input.path])
+        #expect(await child.wait(timeout: .seconds(120)) == 0, "\(child.output.suffix(2000))")
+        let schemaVerdicts = child.output.split(separator: "\n").map { $0 == "1" }
+        try #require(schemaVerdicts.count == lines.count, "\(child.output.suffix(2000))")
+        var disagreements: [String] = []
+        for (index, line) in lines.enumerated() where schemaVerdicts[index] != verdicts[index] {
+            disagreements.append("schema \(schemaVerdicts[index]), worker \(verdicts[index]): \(line.prefix(300))")
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, e.g.\n\(disagreements.prefix(5).joined(separator: "\n"))")
+        #expect(verdicts.filter { $0 }.count > 100 && verdicts.filter { !$0 }.count > 500, "both verdicts are exercised")
+    }
+
     @Test(arguments: EnvelopeGenerator.breakages.map(\.name))
     func eachBrokenRuleIsRefusedNamingItsField(name: String) throws {
         let breakage = try #require(EnvelopeGenerator.breakages.first { $0.name == name })
