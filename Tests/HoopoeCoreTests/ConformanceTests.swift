@@ -47,6 +47,8 @@ import Testing
         let keys = h.jobs.keys("default")
         let (worker, task) = h.startWorker()
         defer { worker.shutdown() }
+        // The worker creates the stream's consumer group as it starts; the checks below read the group.
+        #expect(try await h.eventually { (try? await h.redis.send("XINFO", "GROUPS", keys.stream))?.array?.isEmpty == false })
         var failures: [String] = []
         for item in cases {
             let name = item["name"]?.stringValue ?? "?"
