@@ -29,12 +29,13 @@ public final class RedisClient: Sendable {
     }
 
     /// Runs one command.
-    /// - Throws: ``RedisError``; an error reply becomes code `server` with the server's message.
+    /// - Throws: ``RedisError``; an error reply becomes code `server` with the server's message (`permissionDenied`
+    ///   for `NOPERM`).
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisReply {
         let reply = try await connection().send([command])[0]
         if case .error(let message) = reply {
-            throw RedisError(.server, endpoint: configuration.endpoint.description, command: command.name, message: message)
+            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name)
         }
         return reply
     }
@@ -58,16 +59,20 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
     public func transaction(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        if case .error(let message) = replies[0] {
+            // MULTI refused (an ACL without @transaction): the commands ran one by one, not atomically; say so.
+            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: "MULTI")
+        }
         for (reply, command) in zip(replies.dropFirst(), commands) {
             if case .error(let message) = reply {
                 _ = try? await send("DISCARD")
-                throw RedisError(.server, endpoint: configuration.endpoint.description, command: command.name, message: message)
+                throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name)
             }
         }
         switch replies.last {
         case .array(let results)?: return results
         case .error(let message)?:
-            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EXEC", message: message)
+            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: "EXEC")
         default:
             throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EXEC", message: "transaction aborted")
         }
@@ -88,9 +93,21 @@ public final class RedisClient: Sendable {
             reply = try await connection().send([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
         }
         if case .error(let message) = reply {
-            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EVALSHA \(script.name)", message: message)
+            let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
+            throw RedisError.reply(
+                message, endpoint: configuration.endpoint.description, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
         }
         return reply
+    }
+
+    /// The command a script was refused, from the line Redis names (`... on @user_script:66.`): Redis does not
+    /// say which command, and an operator fixing an ACL needs exactly that.
+    static func refusedCommand(_ message: String, in script: RedisScript) -> String? {
+        guard let marker = message.firstRange(of: "@user_script:"), let line = Int(message[marker.upperBound...].prefix(while: \.isNumber)) else { return nil }
+        let lines = script.source.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count, let call = lines[line - 1].firstRange(of: "redis.call(") else { return nil }
+        let name = lines[line - 1][call.upperBound...].drop { $0 == "'" || $0 == "\"" }.prefix { $0.isLetter }
+        return name.isEmpty ? nil : name.uppercased()
     }
 
     /// Opens a connection for one caller's exclusive use (blocking commands, `WATCH`). The caller

@@ -179,8 +179,8 @@ public final class RedisConnection: @unchecked Sendable {
             do {
                 try connect()
                 return
-            } catch where error.code == .authenticationFailed {
-                throw error
+            } catch where error.code == .authenticationFailed || error.code == .badDatabase {
+                throw error  // retrying cannot help
             } catch {
                 if ContinuousClock.now + delay > deadline { throw error }
                 Thread.sleep(forTimeInterval: delay.seconds)
@@ -217,13 +217,16 @@ public final class RedisConnection: @unchecked Sendable {
             try handshake(auth, refused: "authentication as \(who) failed")
         }
         if configuration.database != 0 {
-            try handshake(RedisCommand("SELECT", String(configuration.database)), refused: "SELECT \(configuration.database) failed")
+            try handshake(
+                RedisCommand("SELECT", String(configuration.database)), refused: "database \(configuration.database) (from the URL) does not exist on this server",
+                code: .badDatabase)
         }
     }
 
-    /// One command on a fresh connection, during connect. A refusal closes the connection and throws
-    /// `authenticationFailed` with `refused` and the server's reason (which never echoes the password).
-    private func handshake(_ command: RedisCommand, refused: String) throws(RedisError) {
+    /// One command on a fresh connection, during connect. A refusal closes the connection and throws `code`
+    /// (`authenticationFailed` for AUTH, `badDatabase` for SELECT) with `refused` and the server's reason (which
+    /// never echoes the password).
+    private func handshake(_ command: RedisCommand, refused: String, code: RedisError.Code = .authenticationFailed) throws(RedisError) {
         guard let context, append(command, to: context) else { throw RedisError(.connectionFailed, endpoint: endpoint, message: "no connection") }
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
@@ -235,7 +238,7 @@ public final class RedisConnection: @unchecked Sendable {
         freeReplyObject(raw)
         if case .error(let reason) = reply {
             disconnect()
-            throw RedisError(.authenticationFailed, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
+            throw RedisError(code, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
         }
     }
 

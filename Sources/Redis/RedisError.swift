@@ -8,7 +8,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case invalidURL, connectionFailed, connectionLost, timeout, authenticationFailed, server, protocolError,
-                closed
+                closed, permissionDenied, badDatabase
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -29,6 +29,13 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static var protocolError: Self { .init(.protocolError) }
         /// The client was closed.
         public static var closed: Self { .init(.closed) }
+        /// The server refused a command because the user's ACL lacks it (or a key or channel it names): a `NOPERM`
+        /// reply. Redis works; this user may not do this. ``RedisError/command`` names the command sent (for a
+        /// script, `EVALSHA <name>`), the message what the server refused.
+        public static var permissionDenied: Self { .init(.permissionDenied) }
+        /// `SELECT` of the URL's database number was refused: the server has no such database (`databases` in its
+        /// configuration). Not an authentication problem.
+        public static var badDatabase: Self { .init(.badDatabase) }
 
         public var description: String { base.rawValue }
     }
@@ -54,11 +61,24 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The error for an error reply: ``Code/permissionDenied`` for `NOPERM` (and its form inside a Lua script),
+    /// else ``Code/server``.
+    public static func reply(_ message: String, endpoint: String, command: String?) -> RedisError {
+        let denied = message.hasPrefix("NOPERM") || message.contains(scriptPermissionMarker)
+        return RedisError(denied ? .permissionDenied : .server, endpoint: endpoint, command: command, message: message)
+    }
+
+    /// What Redis 7 answers when a script calls a command the caller's ACL lacks (an `ERR`, not a `NOPERM`).
+    public static let scriptPermissionMarker = "The user executing the script can't run this command"
+
     /// True when the command may have run even though no reply came back. Callers must not blindly
     /// repeat a non-idempotent command after such an error.
     public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout }
 
     public var description: String {
+        if code == .permissionDenied {
+            return "Redis \(endpoint) refused \(command ?? "a command"): the ACL of this user lacks it (\(message))"
+        }
         var text = "Redis \(endpoint)"
         if let command { text += " \(command)" }
         return text + ": \(code): \(message)"

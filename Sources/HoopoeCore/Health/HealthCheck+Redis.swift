@@ -41,8 +41,20 @@ extension HealthCheck {
 
     /// `redis_version` and `maxmemory_policy`, from `INFO server` and `INFO memory` (works where
     /// `CONFIG` is disabled, as on many managed services).
+    ///
+    /// An ACL without `INFO` is common for application users: then both checks warn that they could not look,
+    /// naming the command, instead of reading an empty answer as "too old".
     func serverSettings() async throws -> [HealthFinding] {
         let replies = try await jobs.redis.pipeline([RedisCommand("INFO", "server"), RedisCommand("INFO", "memory")])
+        if let refusal = replies.compactMap(\.errorMessage).first {
+            let error = RedisError.reply(refusal, endpoint: jobs.redis.configuration.endpoint.description, command: "INFO")
+            guard error.code == .permissionDenied else { throw error }
+            let message = "cannot check: \(error.operatorLine); grant +info, or ignore this warning"
+            return [
+                HealthFinding(name: "redis_version", status: .warn, message: message),
+                HealthFinding(name: "maxmemory_policy", status: .warn, message: message),
+            ]
+        }
         let server = Self.infoFields(replies[0].string ?? "")
         let memory = Self.infoFields(replies[1].string ?? "")
         var findings: [HealthFinding] = []

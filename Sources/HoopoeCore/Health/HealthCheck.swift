@@ -85,7 +85,7 @@ public struct HealthCheck: Sendable {
             if let produced = value as? [HealthFinding] { findings.append(contentsOf: produced) }
             return value
         } catch let error as RedisError where error.isUnreachable {
-            findings.append(HealthFinding(name: name, status: .fail, message: "Redis \(error.endpoint) unreachable: \(error.message)"))
+            findings.append(HealthFinding(name: name, status: .fail, message: error.operatorLine))
             throw Unreachable()
         } catch {
             findings.append(HealthFinding(name: name, status: .fail, message: "\(error)"))

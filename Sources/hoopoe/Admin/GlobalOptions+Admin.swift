@@ -22,16 +22,20 @@ extension GlobalOptions {
         return RedisClient(configuration: configuration)
     }
 
-    /// Runs `body` with a ``JobQueue`` on an admin client and closes it after. An unreachable Redis
-    /// becomes one line naming the server on stderr and exit code 2, the same for every command.
+    /// Runs `body` with a ``JobQueue`` on an admin client and closes it after. An unreachable Redis (or a refused
+    /// login, or no such database) becomes one line naming the server on stderr and exit code 2, the same for every
+    /// command; a command the user's ACL lacks becomes one line naming it, exit 1.
     func withJobQueue<T>(timeout: Duration = .seconds(2), _ body: (JobQueue) async throws -> T) async throws -> T {
         let redis = try makeAdminClient(timeout: timeout)
         defer { redis.close() }
         do {
             return try await body(JobQueue(redis: redis, namespace: namespace))
         } catch let error as RedisError where error.isUnreachable {
-            printError("Redis \(error.endpoint) unreachable: \(error.message)")
+            printError(error.operatorLine)
             throw ExitCode(2)
+        } catch let error as RedisError where error.code == .permissionDenied {
+            printError(error.operatorLine)
+            throw ExitCode(1)
         }
     }
 }

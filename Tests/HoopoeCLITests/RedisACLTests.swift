@@ -1,0 +1,131 @@
+import Foundation
+import HoopoeCore
+import Redis
+import TestSupport
+import Testing
+
+/// The ACL lines of docs/operating.md ("Redis ACL") work for their roles on a real Redis, and a command an ACL
+/// lacks is reported as a permission problem naming the command, never as "unreachable" or "too old".
+@Suite(.serialized) struct RedisACLTests {
+    static let password = "acl-test-password"
+
+    /// The documented `ACL SETUSER` lines, by user: the words after `ACL`, the password filled in.
+    static func documentedUsers() throws -> [String: [String]] {
+        let doc = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        var users: [String: [String]] = [:]
+        for line in doc.split(separator: "\n") where line.hasPrefix("    ACL SETUSER ") {
+            let words = line.split(separator: " ").dropFirst().map { $0 == ">PASSWORD" ? ">\(password)" : String($0) }
+            users[words[1]] = words
+        }
+        return users
+    }
+
+    private static func create(_ users: [String: [String]], on server: RedisServer) async throws {
+        let admin = try RedisClient(url: server.url)
+        defer { admin.close() }
+        for words in users.values { try await admin.send(RedisCommand("ACL", words)) }
+    }
+
+    private static func environment(_ server: RedisServer, user: String) -> [String: String] {
+        ["REDIS_URL": "redis://\(user):\(password)@127.0.0.1:\(server.port)/0", "HOOPOE_NAMESPACE": "hoopoe", "LOG_LEVEL": "info"]
+    }
+
+    private static func run(_ arguments: [String], _ environment: [String: String]) async throws -> (status: Int32, output: String) {
+        let process = try ChildProcess(BuiltProducts.hoopoe, arguments, environment: environment)
+        let status = await process.wait(timeout: .seconds(20))
+        return (status ?? -1, process.output)
+    }
+
+    @Test func everyRoleRunsUnderItsDocumentedACL() async throws {
+        let users = try Self.documentedUsers()
+        #expect(Set(users.keys) == ["hoopoe-worker", "hoopoe-enqueuer", "hoopoe-health"])
+        let server = try RedisServer()
+        try await Self.create(users, on: server)
+        let redis = try RedisClient(url: server.url)  // the default user, for the test's own looks
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: "hoopoe")
+        let workerEnvironment = Self.environment(server, user: "hoopoe-worker")
+
+        let schedule = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-acl-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: schedule) }
+        try """
+            tasks:
+              - name: acl.tick
+                cron: "* * * * * *"
+                type: diag.record
+                payload: {key: "hoopoe:acl:tick", member: "t"}
+            """.write(to: schedule, atomically: true, encoding: .utf8)
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: workerEnvironment)
+        defer { worker.signal(SIGKILL) }
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", schedule.path], environment: workerEnvironment)
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(15)) { try await jobs.liveProcesses().count == 2 }, "\(worker.output)\(scheduler.output)")
+
+        let enqueuer = Self.environment(server, user: "hoopoe-enqueuer")
+        let now = try await Self.run(["enqueue", "diag.record", "--payload", #"{"key":"hoopoe:acl:k","member":"now"}"#], enqueuer)
+        #expect(now.status == 0 && !now.output.contains("warning"), "\(now.output)")
+        let later = try await Self.run(["enqueue", "diag.record", "--payload", #"{"key":"hoopoe:acl:k","member":"later"}"#, "--in", "1s"], enqueuer)
+        #expect(later.status == 0, "\(later.output)")
+        #expect(try await eventually(timeout: .seconds(15)) {
+            let ran = try await redis.send("SMEMBERS", "hoopoe:acl:k").array?.compactMap(\.string) ?? []
+            let ticks = try await redis.send("SISMEMBER", "hoopoe:acl:tick", "t").int ?? 0
+            return Set(ran) == ["now", "later"] && ticks == 1
+        }, "worker: \(worker.output) scheduler: \(scheduler.output)")
+        try await Task.sleep(for: .seconds(2.5))  // a recovery pass (XAUTOCLAIM) and a few heartbeats under the ACL
+
+        let health = Self.environment(server, user: "hoopoe-health")
+        let deployment = try await Self.run(["health-check", "--schedule", schedule.path], health)
+        #expect(deployment.status == 0 && !deployment.output.contains("warn    redis_version"), "\(deployment.output)")
+        let liveness = try await Self.run(["health-check", "--liveness"], health)
+        #expect(liveness.status == 0, "\(liveness.output)")
+        let ping = try await Self.run(["ping"], health)
+        #expect(ping.status == 0 && ping.output.contains("PONG") && !ping.output.contains("version unknown"), "\(ping.output)")
+
+        worker.signal(SIGTERM)
+        scheduler.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
+        #expect(await scheduler.wait(timeout: .seconds(30)) == 0, "\(scheduler.output)")
+        for (name, output) in [("worker", worker.output), ("scheduler", scheduler.output), ("enqueue", now.output + later.output),
+                               ("health-check", deployment.output + liveness.output + ping.output)] {
+            #expect(!output.contains("NOPERM") && !output.contains("refused"), "\(name) was refused a command: \(output)")
+        }
+    }
+
+    @Test func aRefusedCommandIsNamedAsAPermissionProblem() async throws {
+        let server = try RedisServer()
+        var users = try Self.documentedUsers()
+        // The health user without INFO, and a user that may only PING and read the queue list.
+        users["hoopoe-health"] = users["hoopoe-health"]?.filter { $0 != "+info" }
+        users["narrow"] = ["SETUSER", "narrow", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+smembers"]
+        try await Self.create(users, on: server)
+        let health = Self.environment(server, user: "hoopoe-health")
+
+        let ping = try await Self.run(["ping"], health)
+        #expect(ping.status == 0, "\(ping.output)")
+        #expect(ping.output.contains("refused INFO: the ACL of this user lacks it (NOPERM"), "\(ping.output)")
+        #expect(!ping.output.contains("unreachable"))
+
+        let check = try await Self.run(["health-check", "--schedule", noSchedule], health)
+        #expect(check.output.contains("warn    redis_version") && check.output.contains("refused INFO"), "\(check.output)")
+        #expect(!check.output.contains("too old") && !check.output.contains("unreachable"), "\(check.output)")
+
+        let queues = try await Self.run(["queues"], Self.environment(server, user: "narrow"))
+        #expect(queues.status == 1, "\(queues.output)")
+        #expect(queues.output.contains("refused SCAN: the ACL of this user lacks it (NOPERM"), "\(queues.output)")
+    }
+
+    @Test func aBadDatabaseOrPasswordIsNamedAsSuch() async throws {
+        let server = try RedisServer()
+        let database = try await Self.run(["ping", "--redis-url", "redis://127.0.0.1:\(server.port)/99"], [:])
+        #expect(database.status == 2, "\(database.output)")
+        #expect(database.output.contains("database 99 (from the URL) does not exist on this server"), "\(database.output)")
+        #expect(!database.output.contains("authentication") && !database.output.contains("login"), "\(database.output)")
+        let queues = try await Self.run(["queues", "--redis-url", "redis://127.0.0.1:\(server.port)/99"], [:])
+        #expect(queues.status == 2 && queues.output.contains("database 99"), "\(queues.output)")
+
+        let guarded = try RedisServer(arguments: ["--requirepass", "right"])
+        let login = try await Self.run(["ping", "--redis-url", "redis://:wrong@127.0.0.1:\(guarded.port)/0"], [:])
+        #expect(login.status == 2 && login.output.contains("refused the login"), "\(login.output)")
+        #expect(!login.output.contains("wrong"), "the password is never printed: \(login.output)")
+    }
+}
