@@ -146,6 +146,9 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	if kept, err := c.WaitFreeCredit(u+"-fc1", time.Second); err != nil || kept["status"] != "granted" {
 		t.Fatalf("the kept result: %v %v", kept, err)
 	}
+	if readme := readmeExample(os.Getenv("REDIS_URL")); readme == nil {
+		t.Error("README.md's example got no free-credit answer")
+	}
 	waitDone(t, conn, c, ids)
 	waitDone(t, conn, c, []string{id(j.GiftUsed(u+"-1", u+"-g1")), id(j.CreditThresholdDelete(u+"-1", "t1")), id(j.SubscriptionDelete(u + "-1"))})
 	members, _ := redis.Strings(conn.Do("SMEMBERS", key))

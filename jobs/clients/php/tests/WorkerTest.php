@@ -91,6 +91,22 @@ final class WorkerTest
         throw new \RuntimeException('events missing: ' . implode(', ', $missing));
     }
 
+    /** README.md's example, run against the test Redis and worker (its host and port swapped for REDIS_URL's). */
+    public function testTheReadmeExampleRuns(): void
+    {
+        $page = (string) file_get_contents(__DIR__ . '/../README.md');
+        $code = explode('```', explode('```php', $page, 2)[1], 2)[0];
+        $url = parse_url((string) getenv('REDIS_URL'));
+        $code = str_replace("connect('127.0.0.1', 6379)", "connect('{$url['host']}', {$url['port']})", $code);
+        ob_start();
+        $answer = (static function () use ($code) {
+            eval($code);
+            return $answer ?? null;
+        })();
+        ob_end_clean();
+        Check::that(is_array($answer) && in_array($answer['status'] ?? null, ['granted', 'rejected'], true), 'no answer: ' . json_encode($answer));
+    }
+
     public function testEveryJobKindRunsAndItsEventsConform(): void
     {
         [$u, $c, $j] = [$this->run, $this->client, $this->jobs];

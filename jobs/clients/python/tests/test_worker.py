@@ -113,6 +113,15 @@ class AgainstAWorker(unittest.TestCase):
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
 
+    def test_the_readme_example_runs(self):
+        """README.md's example, run against the test Redis and worker (its URL swapped for REDIS_URL)."""
+        with open(os.path.join(HERE, "..", "README.md"), encoding="utf-8") as f:
+            code = f.read().split("```python", 1)[1].split("```", 1)[0]
+        code = code.replace('"redis://127.0.0.1:6379/0"', repr(os.environ["REDIS_URL"]))
+        scope = {}
+        exec(compile(code, "README.md", "exec"), scope)
+        self.assertEqual(scope["answer"]["status"], "granted", scope["answer"])
+
     def test_the_protocol_pages_sample_envelope_runs(self):
         """jobs/PROTOCOL.md's first JSON example, as written (a fresh id and message id aside), sent by plain XADD."""
         with open(os.path.join(HERE, "..", "..", "..", "PROTOCOL.md"), encoding="utf-8") as f:
