@@ -30,6 +30,9 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     public var uniqueFor: Double?
     /// Seconds the handler may run before it is cancelled; nil means the handler's default.
     public var timeout: Double?
+    /// True: when the job settles for good (done, discarded or dead), the worker pushes its outcome to the list
+    /// ``QueueKeys/answer(_:)`` for a caller's `BLPOP` (decision 0006). Retries and early arrivals do not count.
+    public var notify: Bool?
     /// The last failure's message, for retries and the dead set.
     public var lastError: String?
     /// Why it is in the dead set.
@@ -38,7 +41,7 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     public var diedAt: Double?
 
     enum CodingKeys: String, CodingKey {
-        case id, type, queue, payload, attempt, timeout
+        case id, type, queue, payload, attempt, timeout, notify
         case maxAttempts = "max_attempts"
         case enqueuedAt = "enqueued_at"
         case runAt = "run_at"
@@ -89,6 +92,7 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         uniqueKey = try c.decodeIfPresent(String.self, forKey: .uniqueKey)
         uniqueFor = try c.decodeIfPresent(Double.self, forKey: .uniqueFor)
         timeout = try c.decodeIfPresent(Double.self, forKey: .timeout)
+        notify = try c.decodeIfPresent(Bool.self, forKey: .notify)
         lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
         deadReason = try c.decodeIfPresent(String.self, forKey: .deadReason)
         diedAt = try c.decodeIfPresent(Double.self, forKey: .diedAt)

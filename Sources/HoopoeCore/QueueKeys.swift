@@ -38,6 +38,13 @@ public struct QueueKeys: Sendable, Hashable {
     /// A dedupe marker that is never released early (scheduler ticks).
     public func once(_ key: String) -> String { "\(base):once:\(key)" }
 
+    /// A list the outcome of a job enqueued with `notify: true` is pushed to when it settles, for a caller's
+    /// `BLPOP`; kept ``answerTTLSeconds``.
+    public func answer(_ id: String) -> String { "\(base):answer:\(id)" }
+    /// How long an answer list is kept (an hour): long enough for a caller that blocks, short enough to need no
+    /// cleaning.
+    public static let answerTTLSeconds = 3600
+
     /// The consumer group every worker reads the stream with.
     public static let group = "workers"
 }
@@ -54,6 +61,8 @@ public struct GlobalKeys: Sendable, Hashable {
     public var queues: String { "\(namespace):queues" }
     /// Sorted set of live processes: member = process id, score = last heartbeat.
     public var processes: String { "\(namespace):processes" }
+    /// The capped stream of outcomes other services read (jobs/EVENTS.md); the engine adds `job.dead` to it.
+    public var events: String { "\(namespace):events" }
     /// Hash describing one process, with a TTL.
     public func process(_ id: String) -> String { "\(namespace):process:\(id)" }
 }

@@ -119,19 +119,27 @@ enum QueueScripts {
     /// Acknowledges finished jobs in one call: removes their entries, releases their unique locks (only
     /// if still held by that job), and counts them per type.
     ///
-    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3..] unique:<key> of the jobs that hold one
-    /// ARGV: group, n, n entry ids, then one job id per unique key (same order as KEYS[3..]),
-    /// then the counter name (`processed` or `discarded`), then type/count pairs.
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3..2+u] unique:<key> of the jobs that hold one ·
+    /// KEYS[3+u..2+u+a] answer:<id> of the jobs with `notify`
+    /// ARGV: group, n, u, a, answer TTL (s), n entry ids, u job ids (one per unique key, same order), a outcome
+    /// JSONs (one per answer key), then the counter name (`processed` or `discarded`), then type/count pairs.
     static let acknowledge = RedisScript(name: "acknowledge", source: """
         local n = tonumber(ARGV[2])
+        local u = tonumber(ARGV[3])
+        local a = tonumber(ARGV[4])
         if n > 0 then
-          local ids = {unpack(ARGV, 3, 2 + n)}
+          local ids = {unpack(ARGV, 6, 5 + n)}
           redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
           redis.call('XDEL', KEYS[1], unpack(ids))
         end
-        local pos = 3 + n
-        for i = 3, #KEYS do
+        local pos = 6 + n
+        for i = 3, 2 + u do
           if redis.call('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
+          pos = pos + 1
+        end
+        for i = 3 + u, 2 + u + a do
+          redis.call('LPUSH', KEYS[i], ARGV[pos])
+          redis.call('EXPIRE', KEYS[i], ARGV[5])
           pos = pos + 1
         end
         local field = ARGV[pos]
@@ -172,9 +180,16 @@ enum QueueScripts {
     /// Moves a job to the dead set, trims the dead set by age and count, releases its unique lock.
     ///
     /// KEYS[1] stream · KEYS[2] dead · KEYS[3] dead:jobs · KEYS[4] stats:<day> · KEYS[5] unique:<key>
+    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id>
     /// ARGV[1] group · ARGV[2] entry id or "" · ARGV[3] job id · ARGV[4] dead envelope JSON
     /// ARGV[5] now (Unix s) · ARGV[6] max dead jobs · ARGV[7] max age (s) · ARGV[8] type
     /// ARGV[9] id that must hold the unique lock for it to be released ("" = no lock)
+    /// ARGV[10] `job.dead` event data JSON · ARGV[11] events MAXLEN · ARGV[12] event time (`%.3f` s)
+    /// ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer TTL (s)
+    ///
+    /// KEYS[6] is outside the queue's hash slot: the `job.dead` event is written in the same atomic step as the
+    /// death on a single Redis (decision 0006); on Redis Cluster the namespace must keep `events` and the queues
+    /// on one node, as the domain jobs' events already assume.
     static let kill = RedisScript(name: "kill", source: """
         if ARGV[2] ~= '' then
           redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
@@ -194,6 +209,11 @@ enum QueueScripts {
           redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
         end
         if ARGV[9] ~= '' and redis.call('GET', KEYS[5]) == ARGV[9] then redis.call('DEL', KEYS[5]) end
+        redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'job.dead', 'data', ARGV[10], 'at', ARGV[12])
+        if ARGV[13] ~= '' then
+          redis.call('LPUSH', KEYS[7], ARGV[13])
+          redis.call('EXPIRE', KEYS[7], ARGV[14])
+        end
         redis.call('HINCRBY', KEYS[4], 'failed', 1)
         redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1)
         redis.call('HINCRBY', KEYS[4], 'dead', 1)

@@ -16,6 +16,8 @@ final class Acknowledger: Sendable {
         let uniqueKey: String?
         /// `processed` or `discarded`.
         let counter: String
+        /// The outcome JSON to push to the job's answer list (``QueueKeys/answer(_:)``), when it has `notify`.
+        var answer: String? = nil
     }
 
     private struct State {
@@ -106,11 +108,14 @@ final class Acknowledger: Sendable {
 
     static func call(_ keys: QueueKeys, day: String, counter: String, acks: [Ack]) -> (keys: [String], arguments: [String]) {
         let unique = acks.filter { $0.uniqueKey != nil }
+        let answers = acks.filter { $0.answer != nil }
         var k = [keys.stream, keys.stats(day: day)]
         k += unique.map { keys.unique($0.uniqueKey!) }
-        var a = [QueueKeys.group, String(acks.count)]
+        k += answers.map { keys.answer($0.jobID) }
+        var a = [QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds)]
         a += acks.map(\.entryID)
         a += unique.map(\.jobID)
+        a += answers.compactMap(\.answer)
         a.append(counter)
         var perType: [String: Int] = [:]
         for ack in acks { perType[ack.type, default: 0] += 1 }

@@ -91,6 +91,11 @@ struct CheckedEnvelope: Decodable {
             id: id, type: type, queue: queue, payload: payload, attempt: Self.clamped(attempt ?? 0),
             maxAttempts: maxAttempts.map(Self.clamped), enqueuedAt: enqueuedAt ?? 0, runAt: runAt, uniqueKey: uniqueKey,
             uniqueFor: uniqueFor, timeout: timeout, lastError: try Self.string(c, .lastError))
+        do {
+            envelope.notify = try c.decodeIfPresent(Bool.self, forKey: .notify)
+        } catch DecodingError.typeMismatch {
+            throw FieldError(message: "notify must be true, false or null (got \(try Self.kind(c, .notify)))")
+        }
         envelope.deadReason = try Self.string(c, .deadReason)
         envelope.diedAt = try Self.number(c, .diedAt)
         self.envelope = envelope

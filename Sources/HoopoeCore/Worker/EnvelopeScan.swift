@@ -18,6 +18,7 @@ struct EnvelopeScan {
     var runAt: Double?
     var uniqueKey: String?
     var uniqueFor: Double?
+    var notify = false
     /// The `payload` value's bytes: `bytes[payload]`.
     var payload: Range<Int> = 0..<0
 
@@ -106,6 +107,13 @@ struct EnvelopeScan {
                 case 12:  // died_at: a number the run does not need
                     bit = 2048
                     guard optionalNumber() != nil else { return nil }
+                case 15:
+                    bit = 16384
+                    if literal("true") {
+                        result.notify = true
+                    } else if !literal("false") && !literal("null") {
+                        return nil  // not a boolean: the full decoder names the field
+                    }
                 case 13, 14:  // last_error, dead_reason: text the run does not need
                     bit = 4096 << UInt32(Self.keyCode(key) - 13)
                     guard optionalString(allowEscapes: true) != nil else { return nil }
@@ -130,13 +138,13 @@ struct EnvelopeScan {
             return result
         }
 
-        /// 1...14 for the envelope's keys, 0 for any other.
+        /// 1...15 for the envelope's keys, 0 for any other.
         static func keyCode(_ key: Span) -> Int {
             switch key.count {
             case 2: return key.equals("id") ? 1 : 0
             case 4: return key.equals("type") ? 2 : 0
             case 5: return key.equals("queue") ? 3 : 0
-            case 6: return key.equals("run_at") ? 10 : 0
+            case 6: return key.equals("run_at") ? 10 : key.equals("notify") ? 15 : 0
             case 7: return key.equals("payload") ? 4 : key.equals("attempt") ? 5 : key.equals("timeout") ? 8 : key.equals("died_at") ? 12 : 0
             case 10: return key.equals("unique_key") ? 9 : key.equals("unique_for") ? 11 : key.equals("last_error") ? 13 : 0
             case 11: return key.equals("enqueued_at") ? 7 : key.equals("dead_reason") ? 14 : 0

@@ -66,7 +66,9 @@ extension Worker {
         switch outcome {
         case .finished(.success):
             if logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
-            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed"))
+            acknowledger.add(.init(
+                queue: job.queue, entryID: job.entryID, type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
+                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil))
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
@@ -96,7 +98,9 @@ extension Worker {
         switch failure.disposition {
         case .discard:
             log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
-            acknowledger.add(.init(queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded"))
+            acknowledger.add(.init(
+                queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded",
+                answer: envelope.notify == true ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "discarded", attempt: attempt, error: Self.capped(failure.message)) : nil))
             settled(envelope.type, "discarded", seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
@@ -180,6 +184,8 @@ struct JobHeader {
     var timeout: Double?
     var runAt: Double?
     var uniqueKey: String?
+    /// Whether the caller waits for the outcome (``JobEnvelope/notify``).
+    var notify: Bool
     /// Where the payload lies in the envelope bytes (nil: decode it from the whole envelope).
     var payload: Range<Int>?
     /// The fully decoded envelope, when it was.
@@ -195,6 +201,7 @@ struct JobHeader {
         enqueuedAt = scan.enqueuedAt ?? 0
         timeout = scan.timeout
         runAt = scan.runAt
+        notify = scan.notify
         uniqueKey = scan.uniqueKey
         payload = scan.payload
     }
@@ -208,6 +215,7 @@ struct JobHeader {
         enqueuedAt = envelope.enqueuedAt
         timeout = envelope.timeout
         runAt = envelope.runAt
+        notify = envelope.notify ?? false
         uniqueKey = envelope.uniqueKey
         decoded = envelope
     }

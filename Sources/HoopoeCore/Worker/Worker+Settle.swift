@@ -22,6 +22,16 @@ extension Worker {
         return min(latest, now + max(0, policyDelay))
     }
 
+    /// The outcome pushed to a `notify` job's answer list: `{"id","type","queue","outcome","attempt","error"?}`,
+    /// `outcome` one of `processed`, `discarded`, `dead`; `error` the discard message or the dead reason.
+    static func answer(id: String, type: String, queue: String, outcome: String, attempt: Int, error: String? = nil) -> String {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "type": .string(type), "queue": .string(queue), "outcome": .string(outcome), "attempt": .integer(Int64(attempt)),
+        ]
+        if let error { object["error"] = .string(error) }
+        return String(decoding: JSONValue.object(object).encoded(), as: UTF8.self)
+    }
+
     /// `text`, cut to ``maxErrorLength`` characters with a note of its length.
     static func capped(_ text: String) -> String {
         let scalars = text.unicodeScalars
@@ -113,12 +123,26 @@ extension Worker {
         let uniqueKey = record.uniqueKey.flatMap { EnvelopeRules.uniqueKeyProblem($0) == nil ? $0 : nil }
         // Counters and metrics are labelled by type: an invalid one (any text at all) is counted as malformed.
         let countedType = EnvelopeRules.typeProblem(record.type) == nil ? record.type : "(malformed)"
+        // The `job.dead` event (jobs/EVENTS.md) and, for a job with `notify`, its answer: in the kill script, so
+        // a job is never dead without them.
+        let event: [String: JSONValue] = [
+            "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(job.queue),
+            "reason": .string(reason), "attempt": .integer(Int64(attempt)),
+        ]
+        let answer = envelope?.notify == true
+            ? Self.answer(id: record.id, type: record.type, queue: job.queue, outcome: "dead", attempt: attempt, error: reason) : ""
         do {
             try await jobs.redis.run(
-                QueueScripts.kill, keys: [k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(uniqueKey ?? "-")],
+                QueueScripts.kill,
+                keys: [
+                    k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(uniqueKey ?? "-"), jobs.global.events,
+                    k.answer(record.id),
+                ],
                 arguments: [
                     QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
                     String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
+                    String(decoding: JSONValue.object(event).encoded(), as: UTF8.self), String(options.eventsMaxLength),
+                    String(format: "%.3f", now), answer, String(QueueKeys.answerTTLSeconds),
                 ])
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])

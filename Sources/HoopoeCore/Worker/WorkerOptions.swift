@@ -26,6 +26,9 @@ public struct WorkerOptions: Sendable {
     public var deadMaxAge: Duration
     /// This process's name as a consumer of the streams, unique per process.
     public var consumer: String
+    /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
+    /// setting as the domain jobs' events (`HOOPOE_EVENTS_MAXLEN`, default 100,000).
+    public var eventsMaxLength = 100_000
 
     /// - Parameters:
     ///   - queues: the queues and how to choose between them.
