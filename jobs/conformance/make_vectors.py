@@ -74,6 +74,7 @@ bad("queue: two dots", "queue", queue="a..b")
 bad("queue: a colon", "queue", queue="a:b")
 bad("queue: a brace", "queue", queue="{default}")
 bad("queue: a number", "queue", queue=1)
+bad("queue: null (missing is fine, null is not)", "queue", queue=None)
 # payload
 ok("payload: an empty object", payload={})
 ok("payload: an empty array is a valid envelope (the handler then refuses it; clients send {})", payload=[])
@@ -85,6 +86,7 @@ bad("attempt: 1001", "attempt", attempt=1001)
 bad("attempt: -1", "attempt", attempt=-1)
 bad("attempt: a string", "attempt", attempt="0")
 bad("attempt: a fraction", "attempt", attempt=1.5)
+bad("attempt: null (missing is fine, null is not)", "attempt", attempt=None)
 raw("attempt: 1.0 is the whole number 1 (a PHP float, say)",
     '{"id":"01JD3Q8Z6N4Y2K7VBX0RS5TMWE","type":"diag.record","payload":{"key":"hoopoe-conformance","member":"m"},"attempt":1.0}',
     True)
@@ -111,6 +113,7 @@ bad("enqueued_at: milliseconds", "enqueued_at", enqueued_at=1795400000123)
 bad("enqueued_at: exactly 1e11", "enqueued_at", enqueued_at=100000000000)
 bad("enqueued_at: negative", "enqueued_at", enqueued_at=-1)
 bad("enqueued_at: a string", "enqueued_at", enqueued_at="1795400000")
+bad("enqueued_at: null (missing is fine, null is not)", "enqueued_at", enqueued_at=None)
 # run_at
 ok("run_at: null", run_at=None)
 ok("run_at: in the past", run_at=1000)

@@ -54,12 +54,13 @@ func Problem(text []byte, maxBytes int) *InvalidJobError {
 	if s, ok := env["type"].(string); !ok || !typePattern.MatchString(s) {
 		return &InvalidJobError{"type", fmt.Sprintf("type must be 1-100 characters from A-Z a-z 0-9 . _ : - (got %v)", env["type"])}
 	}
-	if q, present := env["queue"]; present && q != nil && q != "" {
+	// queue, attempt and enqueued_at may be missing, but not null (their schema types have no null).
+	if q, present := env["queue"]; present && q != "" {
 		if s, ok := q.(string); !ok || !ValidQueue(s) {
 			return &InvalidJobError{"queue", fmt.Sprintf("queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got %v)", q)}
 		}
 	}
-	if v, present := env["attempt"]; present && v != nil {
+	if v, present := env["attempt"]; present {
 		if n, ok := integer(v); !ok || n < 0 || n > 1000 {
 			return &InvalidJobError{"attempt", fmt.Sprintf("attempt must be a whole number 0-1000 (got %v)", v)}
 		}
@@ -75,7 +76,7 @@ func Problem(text []byte, maxBytes int) *InvalidJobError {
 		}
 	}
 	for _, field := range []string{"enqueued_at", "run_at"} {
-		if v, present := env[field]; present && v != nil {
+		if v, present := env[field]; present && (v != nil || field == "enqueued_at") {
 			f, ok := number(v)
 			if problem := TimeProblem(field, f, ok); problem != nil {
 				return problem

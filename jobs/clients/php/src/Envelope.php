@@ -59,12 +59,13 @@ final class Envelope
         if (!is_string($env->type) || !preg_match('/^[A-Za-z0-9._:-]{1,100}$/D', $env->type)) {
             return ['type', 'type must be 1-100 characters from A-Z a-z 0-9 . _ : - (got ' . json_encode($env->type) . ')'];
         }
-        $queue = $env->queue ?? null;
-        if ($queue !== null && $queue !== '' && (!is_string($queue) || !preg_match('/^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/D', $queue))) {
+        // queue, attempt and enqueued_at may be missing, but not null (their schema types have no null).
+        $queue = property_exists($env, 'queue') ? $env->queue : '';
+        if ($queue !== '' && (!is_string($queue) || !preg_match('/^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/D', $queue))) {
             return ['queue', 'queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got ' . json_encode($queue) . ')'];
         }
-        $attempt = $env->attempt ?? null;
-        if ($attempt !== null && !(self::isWhole($attempt) && $attempt >= 0 && $attempt <= 1000)) {
+        $attempt = property_exists($env, 'attempt') ? $env->attempt : 0;
+        if (!(self::isWhole($attempt) && $attempt >= 0 && $attempt <= 1000)) {
             return ['attempt', 'attempt must be a whole number 0-1000 (got ' . json_encode($attempt) . ')'];
         }
         $max = $env->max_attempts ?? null;
@@ -76,8 +77,8 @@ final class Envelope
             return ['timeout', 'timeout must be > 0 and <= 86400 seconds (got ' . json_encode($timeout) . ')'];
         }
         foreach (['enqueued_at', 'run_at'] as $field) {
-            $value = $env->$field ?? null;
-            if ($value !== null && ($problem = self::timeProblem($field, $value)) !== null) {
+            $value = property_exists($env, $field) ? $env->$field : 0;
+            if (($value !== null || $field === 'enqueued_at') && ($problem = self::timeProblem($field, $value)) !== null) {
                 return [$field, $problem];
             }
         }

@@ -36,11 +36,12 @@ def problem(envelope):
         return ("id", f"id must be 1-128 characters from A-Z a-z 0-9 . _ : - (got {envelope['id']!r})")
     if not isinstance(envelope["type"], str) or not TYPE.fullmatch(envelope["type"]):
         return ("type", f"type must be 1-100 characters from A-Z a-z 0-9 . _ : - (got {envelope['type']!r})")
-    queue = envelope.get("queue")
-    if queue is not None and queue != "" and (not isinstance(queue, str) or not QUEUE.fullmatch(queue)):
+    # queue, attempt and enqueued_at may be missing, but not null (their schema types have no null).
+    queue = envelope.get("queue", "")
+    if queue != "" and (not isinstance(queue, str) or not QUEUE.fullmatch(queue)):
         return ("queue", f"queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got {queue!r})")
-    attempt = envelope.get("attempt")
-    if attempt is not None and not (_whole(attempt) and 0 <= attempt <= 1000):
+    attempt = envelope.get("attempt", 0)
+    if not (_whole(attempt) and 0 <= attempt <= 1000):
         return ("attempt", f"attempt must be a whole number 0-1000 (got {attempt!r})")
     max_attempts = envelope.get("max_attempts")
     if max_attempts is not None and not (_whole(max_attempts) and 1 <= max_attempts <= 1000):
@@ -49,8 +50,8 @@ def problem(envelope):
     if timeout is not None and not (_number(timeout) and 0 < timeout <= 86400):
         return ("timeout", f"timeout must be > 0 and <= 86400 seconds (got {timeout!r})")
     for field in ("enqueued_at", "run_at"):
-        value = envelope.get(field)
-        if value is not None and not (_number(value) and 0 <= value < MAX_SECONDS):
+        value = envelope.get(field, 0)
+        if (value is not None or field == "enqueued_at") and not (_number(value) and 0 <= value < MAX_SECONDS):
             hint = " - milliseconds? send Unix seconds" if _number(value) and value >= MAX_SECONDS else ""
             return (field, f"{field} must be Unix seconds, 0 <= x < 1e11 (got {value!r}){hint}")
     unique_key = envelope.get("unique_key")
