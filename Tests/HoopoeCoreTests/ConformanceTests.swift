@@ -86,6 +86,31 @@ import Testing
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
+    /// jobs/schemas/envelope.schema.json gives every case the vectors' verdict too (checked with Python's jsonschema,
+    /// the validator other services use); the size limit, which a schema cannot state, aside.
+    @Test func theEnvelopeSchemaAgreesWithTheVectors() async throws {
+        let check = """
+            import json, sys, jsonschema
+            schema = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+            wrong = []
+            for case in json.load(open(sys.argv[2]))["cases"]:
+                if "sized" in case:
+                    continue
+                try:
+                    value = json.loads(case["json"]) if "json" in case else case["envelope"]
+                except ValueError:
+                    value = None
+                if (value is not None and schema.is_valid(value)) != case["valid"]:
+                    wrong.append(case["name"])
+            print(wrong)
+            sys.exit(1 if wrong else 0)
+            """
+        let schema = BuiltProducts.projectRoot.appendingPathComponent("jobs/schemas/envelope.schema.json").path
+        let vectors = Self.directory.appendingPathComponent("envelopes.json").path
+        let checker = try ChildProcess("/usr/bin/env", ["python3", "-c", check, schema, vectors])
+        #expect(await checker.wait(timeout: .seconds(60)) == 0, "the schema disagrees with: \(checker.output)")
+    }
+
     /// Each client ships the enqueue script inside its package (users install the client, not this repository); the
     /// copies must be the script the engine runs, or a client would enqueue by an older protocol.
     @Test func everyClientShipsTheEnginesEnqueueScript() throws {
