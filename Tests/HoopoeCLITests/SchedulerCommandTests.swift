@@ -1,5 +1,7 @@
 import Foundation
 import HoopoeCore
+import HoopoeJSON
+import Redis
 import TestSupport
 import Testing
 
@@ -43,5 +45,37 @@ import Testing
         scheduler.signal(SIGTERM)
         #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
         #expect(try await h.jobs.liveProcesses().isEmpty, "an orderly stop removes the heartbeat")
+    }
+
+    /// Issue 11: with no stored history a scheduler starts from now. A per-second task used to get every tick of
+    /// the last 60 s (its grace period) at once.
+    @Test func aFirstStartEnqueuesNoPastTick() async throws {
+        let h = try CLIHarness()
+        let path = try schedule("""
+            tasks:
+              - name: every.second
+                cron: "* * * * * *"
+                type: diag.record
+                payload: {key: "\(h.namespace):ticks", member: "t"}
+                catch_up: once
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let started = Date().timeIntervalSince1970.rounded(.down)
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ])
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 1 }, "\(scheduler.output)")
+        scheduler.signal(SIGTERM)
+        #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let ticks = entries.compactMap { entry -> Int64? in
+            guard let body = entry.array?.last?.array?.last?.bytes, let envelope = try? JobEnvelope.decode(body) else { return nil }
+            guard case .integer(let tick)? = envelope.payload[ScheduleFile.tickPayloadKey] else { return nil }
+            return tick
+        }
+        #expect(!ticks.isEmpty && ticks.count == entries.count)
+        #expect(ticks.allSatisfy { Double($0) > started - 1 }, "no tick from before the start (\(Int64(started))): \(ticks.sorted())")
+        #expect(ticks.count < 10, "\(ticks.count) ticks in a few seconds")
     }
 }

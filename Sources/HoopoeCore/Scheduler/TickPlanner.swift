@@ -16,9 +16,11 @@ import Foundation
 /// - Something missed, ``CatchUpPolicy/skip``: the on-time ticks only (often none); missed ones are dropped.
 /// - Either way the last handled tick moves past everything that was due, so the task resumes normally
 ///   at its next tick.
-/// - Never run (no last tick): history is not replayed. Ticks within the grace period before `now` are
-///   on time and enqueued; if there are none, the plan records `now` as the starting point so that later
-///   lateness is measured from it.
+/// - Never run (no last tick: a first start, or a task new to the schedule): nothing before `now` is
+///   enqueued, not even ticks within the grace period — there was no downtime to catch up on, and replaying
+///   the last minute would start a per-second task with 60 jobs at once. Only a tick in the current second
+///   (a start exactly on time) runs; the plan records that second as the starting point, and later lateness
+///   (and ``CatchUpPolicy``) is measured from there.
 public struct TickPlanner: Sendable, Hashable {
     /// The grace period used when none is given: 60 seconds, enough for a restart or a slow Redis, far
     /// less than the shortest sensible interval between ticks of a catch-up-sensitive task.
@@ -43,10 +45,10 @@ public struct TickPlanner: Sendable, Hashable {
         let lastMissable = (now.timeIntervalSince1970 - gracePeriod).rounded(.up) - 1
         let lastMissableDate = Date(timeIntervalSince1970: lastMissable)
         guard let lastTick else {
-            let onTime = dueTicks(of: task, after: lastMissableDate, through: now)
-            return TickPlan(
-                ticks: onTime, lastTick: onTime.last ?? Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
-                latestMissedTick: nil)
+            // Only a tick of the current second (a start exactly on time) is due.
+            let start = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) - 1)
+            let current = dueTicks(of: task, after: start, through: now)
+            return TickPlan(ticks: current, lastTick: current.last ?? start, latestMissedTick: nil)
         }
         guard let first = task.nextTick(after: lastTick), first <= now else {
             return TickPlan(ticks: [], lastTick: nil, latestMissedTick: nil)

@@ -91,9 +91,10 @@ import Testing
         #expect(events.failed.isEmpty, "\(events.failed)")
         for task in tasks {
             let entries = firstPhase.filter { $0.hasPrefix(task.name + "@") }
-            #expect(entries == expectedEntries(task, from: "2025-06-01T00:00:00+03:30", through: "2025-06-01T06:00:00+03:30"), "\(task.name)")
+            // A first start (no history) at 00:00:20 does not replay the 00:00 ticks: the first is the next one.
+            #expect(entries == expectedEntries(task, from: "2025-06-01T00:00:21+03:30", through: "2025-06-01T06:00:00+03:30"), "\(task.name)")
         }
-        #expect(firstPhase.count == 361 + 7 + 7)
+        #expect(firstPhase.count == 360 + 6 + 6)
         // They really raced: the others' attempts at the same ticks were refused by the per-tick key.
         #expect(events["alreadyEnqueued"] > 0)
         #expect(events["enqueued"] == firstPhase.count)
@@ -147,9 +148,10 @@ import Testing
             }
         }
         let entries = try await sink.enqueued()
-        #expect(entries == expectedEntries(minutely, from: "2025-06-01T10:00:00+03:30", through: "2025-06-01T10:30:00+03:30"))
-        #expect(events["enqueued"] == 31)
-        #expect(events["alreadyEnqueued"] == 31)
+        // No history at 10:00:20: the first tick is 10:01 (a first start replays nothing).
+        #expect(entries == expectedEntries(minutely, from: "2025-06-01T10:00:21+03:30", through: "2025-06-01T10:30:00+03:30"))
+        #expect(events["enqueued"] == 30)
+        #expect(events["alreadyEnqueued"] == 30)
     }
 
     @Test func lastTickOnlyMovesForward() async throws {
@@ -185,12 +187,20 @@ import Testing
         let timeline = VirtualTimeline(start: SchedulerTestTime.date("2025-06-01T10:00:20+03:30")!, end: .distantFuture)
         let events = Events()
         let scheduler = JobScheduler(
-            tasks: [hourlyOnce], lastTicks: NeverRunStore(), sink: RefusingSink(), clock: VirtualClock(timeline: timeline, skew: 0),
+            tasks: [hourlyOnce], lastTicks: RanAtStore(last: SchedulerTestTime.date("2025-06-01T09:00:00+03:30")!), sink: RefusingSink(),
+            clock: VirtualClock(timeline: timeline, skew: 0),
             options: JobSchedulerOptions(retryDelay: 5), onEvent: events.record)
         let wake = await scheduler.runOnce()
         #expect(events.failed.count == 1)
         #expect(wake == SchedulerTestTime.date("2025-06-01T10:00:25+03:30")!)
     }
+}
+
+/// A store for tests without Redis: every task last ran at `last`, and nothing is remembered.
+struct RanAtStore: LastTickStore {
+    let last: Date
+    func lastTick(of task: ScheduledTask) async throws -> Date? { last }
+    func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {}
 }
 
 /// A store for tests without Redis: every task has never run, and nothing is remembered.

@@ -86,14 +86,31 @@ import Testing
 
     @Test func neverRunStartsFromNowWithoutReplayingHistory() throws {
         let hourly = try task("0 * * * *")
-        let inTime = planner.plan(for: hourly, lastTick: nil, now: try at("09:00:30"))
-        #expect(inTime.ticks == [try at("09:00")])
-        #expect(inTime.lastTick == (try at("09:00")))
-        #expect(!inTime.missedTicks)
+        // A tick 30 s ago, within the grace period: still not enqueued on a first start (no downtime to catch up).
+        let inGrace = planner.plan(for: hourly, lastTick: nil, now: try at("09:00:30"))
+        #expect(inGrace.ticks.isEmpty)
+        #expect(inGrace.lastTick == (try at("09:00:29")))
+        let onTheTick = planner.plan(for: hourly, lastTick: nil, now: try at("09:00:00.3"))
+        #expect(onTheTick.ticks == [try at("09:00")], "a start within the tick's own second runs it")
+        #expect(!inGrace.missedTicks)
+        let next = planner.plan(for: hourly, lastTick: inGrace.lastTick, now: try at("10:00:00.2"))
+        #expect(next.ticks == [try at("10:00")] && !next.missedTicks)
         let later = planner.plan(for: hourly, lastTick: nil, now: try at("09:30:00.7"))
         #expect(later.ticks.isEmpty)
-        #expect(later.lastTick == (try at("09:30")))
+        #expect(later.lastTick == (try at("09:29:59")))
         #expect(!later.missedTicks)
+    }
+
+    /// Issue 11: a per-second task's first start enqueued every tick of the last 60 s at once.
+    @Test func aFirstStartEnqueuesNoPastTickOfAPerSecondTask() throws {
+        for policy in CatchUpPolicy.allCases {
+            let everySecond = try task("* * * * * *", catchUp: policy)
+            let first = planner.plan(for: everySecond, lastTick: nil, now: try at("09:00:30.5"))
+            #expect(first.ticks == [try at("09:00:30")], "only the current second's tick: \(policy)")
+            #expect(first.lastTick == (try at("09:00:30")))
+            let second = planner.plan(for: everySecond, lastTick: first.lastTick, now: try at("09:00:31.01"))
+            #expect(second.ticks == [try at("09:00:31")], "\(policy)")
+        }
     }
 
     @Test func resumesNormallyAfterCatchingUp() throws {
