@@ -26,12 +26,25 @@ extension JobQueue {
             // A malformed job was kept as a wrapper with its raw text: it cannot run, say so.
             throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(error)")
         }
+        // What could never run is refused here rather than sent round again: a malformed job kept as text, one
+        // that breaks the envelope rules, one too large for the queue.
+        guard envelope.type != "(malformed)" else {
+            throw EnqueueError(message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(envelope.deadReason ?? "")")
+        }
         envelope.attempt = 0
         envelope.deadReason = nil
         envelope.diedAt = nil
         envelope.runAt = nil
+        let fields = EnvelopeRules.Fields(
+            id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: 0, maxAttempts: envelope.maxAttempts.map(Double.init),
+            timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
+        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(problem)") }
+        let encoded = envelope.encoded()
+        guard encoded.count <= maxEnvelopeBytes else {
+            throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")
+        }
         let moved = try await redis.run(
-            QueueScripts.resurrect, keys: [k.dead, k.deadJobs, k.stream], arguments: [id, String(decoding: envelope.encoded(), as: UTF8.self)])
+            QueueScripts.resurrect, keys: [k.dead, k.deadJobs, k.stream], arguments: [id, String(decoding: encoded, as: UTF8.self)])
         return moved.int == 1
     }
 

@@ -68,6 +68,16 @@ import Testing
         #expect(rawKept?.deadReason == "invalid envelope: id may only contain A-Z a-z 0-9 . _ : - (got 'a b/c')")
         #expect(rawKept?.payload.stringValue?.contains(#""id":"a b/c""#) == true)
         #expect(try await h.recorded("k").isEmpty, "none of them ran")
+        // Retrying them from the dead set is refused with the same reason, not sent round again.
+        for (id, message) in [("a3", "timeout must be > 0"), (rawKept?.id ?? "?", "malformed envelope kept as text")] {
+            do {
+                _ = try await h.jobs.retryDead(id: id, queue: "default")
+                Issue.record("dead job \(id) was retried")
+            } catch let error as EnqueueError {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 0)
     }
 
     @Test func anEarlyJobWrittenWithPlainXADDRunsAtItsRunAtNotBefore() async throws {
