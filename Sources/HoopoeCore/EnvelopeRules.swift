@@ -114,6 +114,13 @@ public enum EnvelopeRules {
     private static func nameProblem(_ text: String, limit: Int, allowColon: Bool) -> String? {
         let count = text.utf8.count
         guard count >= 1 else { return "must not be empty" }
+        // The hot path: a native string's bytes, checked against a table.
+        if count <= limit, let fine = text.utf8.withContiguousStorageIfAvailable({ bytes in
+            for byte in bytes where !isNameByte(byte, colon: allowColon) { return false }
+            return true
+        }), fine {
+            return nil
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
@@ -128,6 +135,14 @@ public enum EnvelopeRules {
         }
         guard count <= limit else { return "must be at most \(limit) characters (got \(count))" }
         return nil
+    }
+
+    /// `A-Z a-z 0-9 . _ -` (and `:` when `colon`).
+    @inline(__always)
+    private static func isNameByte(_ byte: UInt8, colon: Bool) -> Bool {
+        let letter = byte | 0x20  // folds A-Z onto a-z
+        return (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || (colon && byte == UInt8(ascii: ":"))
     }
 
     private static func isWhole(_ value: Double, in range: ClosedRange<Double>) -> Bool {
