@@ -2,10 +2,16 @@
 # `make run`: a local Redis (unless REDIS_URL is set), then a worker and the scheduler against it. Without provider
 # keys in the environment (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY) it also starts the local fake providers
 # (`hoopoe dev fake-providers`) and points the worker at them, so the domain jobs run and no SMS leaves the machine.
-# Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started.
+# Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started: the worker gets
+# one SIGTERM and drains (running jobs finish within its --shutdown-timeout), then the script exits 0; a second
+# Ctrl-C stops the worker at once (its running jobs go back to their queue).
 #   HOOPOE_BIN       the hoopoe binary (default .build/release/hoopoe)
 #   HOOPOE_DATA_DIR  where the local Redis keeps its data and the logs go (default: the project folder)
 set -uo pipefail
+# Each background process in a process group of its own: a terminal's Ctrl-C then reaches this script alone, which
+# forwards exactly one SIGTERM. (Otherwise the worker got the terminal's SIGINT and at once the script's SIGTERM: a
+# second signal, which means "stop now", interrupting the jobs a single Ctrl-C should let finish.)
+set -m
 cd "$(dirname "$0")/.."
 HOOPOE="${HOOPOE_BIN:-.build/release/hoopoe}"
 DATA="${HOOPOE_DATA_DIR:-$PWD}"
@@ -14,10 +20,18 @@ LOGS="$DATA/.hoopoe/logs"
 mkdir -p "$LOGS"
 pids=()
 REDIS_PID=""
-cleanup() {
-  trap - EXIT INT TERM
+stop_children() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+}
+cleanup() {
+  trap - EXIT
+  # A second Ctrl-C while the worker drains is its second signal: stop at once.
+  trap 'echo "[hoopoe] stopping at once"; stop_children' INT TERM
+  stop_children
+  for pid in "${pids[@]}"; do
+    # `wait` returns early when a signal is trapped; keep waiting until the process is gone.
+    while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null; done
+  done
   if [ -n "$REDIS_PID" ]; then
     kill "$REDIS_PID" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
@@ -26,7 +40,7 @@ cleanup() {
   echo "[hoopoe] stopped"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "[hoopoe] stopping: running jobs may finish (Ctrl-C again to stop at once)"; exit 0' INT TERM
 
 if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$REDIS_DIR"

@@ -5,7 +5,8 @@ import TestSupport
 import Testing
 
 /// `make run`'s script from a fresh folder: it starts a local Redis, a worker and the scheduler; a job
-/// enqueued with `hoopoe enqueue` from another process runs; Ctrl-C stops everything it started.
+/// enqueued with `hoopoe enqueue` from another process runs; Ctrl-C stops everything it started, letting a running
+/// job finish, and exits 0.
 /// (The script is run with the debug binary: `make run` itself only adds the release build.)
 @Suite struct MakeRunTests {
     @Test func runStartsEverythingProcessesAnEnqueuedJobAndStopsOnCtrlC() async throws {
@@ -14,7 +15,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: data) }
         let port = Int.random(in: 20_000...60_000)
         let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
-        let run = try ChildProcess("/bin/bash", [script], environment: [
+        // In a session of its own, as under a terminal: Ctrl-C below is a SIGINT to the whole foreground process group.
+        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [
             "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(port),
             "SMS_QUIET_HOURS": "off",  // the SMS below must go out whatever the hour in Tehran
         ])
@@ -60,8 +62,23 @@ import Testing
         let kinds = Set(try await jobs.liveProcesses().map(\.kind))
         #expect(kinds == ["worker", "scheduler"])
 
-        run.signal(SIGINT)
-        #expect(await run.wait(timeout: .seconds(15)) != nil, "Ctrl-C stops the script")
+        // Ctrl-C while a job runs: the worker drains it (one signal, not SIGINT and then SIGTERM) and the script exits 0.
+        let slow = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.record", "--payload", #"{"key":"slow","member":"done","sleep_ms":3000}"#],
+                                    environment: ["REDIS_URL": url])
+        #expect(await slow.wait(timeout: .seconds(10)) == 0, "\(slow.output)")
+        var started = false
+        for _ in 0..<200 where !started {
+            started = (try? await jobs.info(queue: "default").inFlight) == 1
+            if !started { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(started, "the slow job is running")
+        kill(-run.pid, SIGINT)  // the terminal's Ctrl-C: every process of the foreground group
+        #expect(await run.wait(timeout: .seconds(40)) == 0, "Ctrl-C stops the script, exit 0: \(run.output)")
+        let slowID = slow.output.split(separator: "\n").last.map(String.init) ?? "?"
+        let workerLog = (try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? ""
+        let slowLines = workerLog.split(separator: "\n").filter { $0.contains(slowID) }
+        #expect(slowLines.contains { $0.contains("job done") }, "the running job finished instead of being interrupted: \(workerLog)")
+        #expect(workerLog.components(separatedBy: "graceful shutdown").count == 2, "one signal reached the worker: \(workerLog)")
         #expect(run.output.contains("local Redis stopped"), "\(run.output)")
         var short = try RedisConfiguration(url: url)
         short.reconnectWindow = .milliseconds(100)
