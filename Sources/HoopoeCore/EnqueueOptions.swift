@@ -20,6 +20,9 @@ public struct EnqueueOptions: Sendable {
     public var timeout: Duration?
     /// A caller-chosen id (e.g. for idempotent re-sends); nil makes one.
     public var id: String?
+    /// Ask for the outcome: the worker pushes it to ``QueueKeys/answer(_:)`` when the job settles for good
+    /// (``JobEnvelope/notify``, decision 0006).
+    public var notify: Bool
 
     /// - Parameters:
     ///   - queue: the queue.
@@ -28,7 +31,7 @@ public struct EnqueueOptions: Sendable {
     public init(
         queue: String = "default", runAt: Date? = nil, uniqueKey: String? = nil, uniqueFor: Duration? = nil,
         onceKey: String? = nil, onceFor: Duration = .seconds(7 * 86_400), maxAttempts: Int? = nil,
-        timeout: Duration? = nil, id: String? = nil
+        timeout: Duration? = nil, id: String? = nil, notify: Bool = false
     ) {
         self.queue = queue
         self.runAt = runAt
@@ -39,6 +42,7 @@ public struct EnqueueOptions: Sendable {
         self.maxAttempts = maxAttempts
         self.timeout = timeout
         self.id = id
+        self.notify = notify
     }
 
     /// Runs after `delay` from now.

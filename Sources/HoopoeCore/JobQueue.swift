@@ -119,6 +119,7 @@ public final class JobQueue: Sendable {
         envelope.maxAttempts = options.maxAttempts
         envelope.timeout = options.timeout?.seconds
         envelope.uniqueKey = options.uniqueKey
+        if options.notify { envelope.notify = true }
         if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
         let fields = EnvelopeRules.Fields(
             id: envelope.id, type: type, queue: options.queue, attempt: 0, maxAttempts: options.maxAttempts.map(Double.init),

@@ -50,8 +50,8 @@ import Testing
         worker.shutdown()
         try await task.value
         #expect(try await h.redis.send("EXISTS", h.jobs.keys("default").answer("n-quiet")).int == 0, "no notify, no answer")
-        // Answers are consumed by the BLPOP and otherwise expire: none outlives its TTL.
-        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"n-ttl","type":"test.refuses","payload":{"verdict":"ok"},"notify":true}"#)
+        // Answers are consumed by the BLPOP and otherwise expire: none outlives its TTL. (Enqueued from Swift.)
+        try await h.jobs.enqueue(type: Refuses.type, payload: ["verdict": "ok"], options: EnqueueOptions(id: "n-ttl", notify: true))
         let (again, againTask) = h.startWorker(registry)
         #expect(try await h.eventually { try await h.redis.send("EXISTS", h.jobs.keys("default").answer("n-ttl")).int == 1 })
         let ttl = try await h.redis.send("TTL", h.jobs.keys("default").answer("n-ttl")).int ?? -1
