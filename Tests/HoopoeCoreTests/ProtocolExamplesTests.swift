@@ -28,7 +28,7 @@ import Testing
             ["jobs/PROTOCOL.md"], environment: ["RUN_PYTHON_EXAMPLES": "1", "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": space.namespace])
         #expect(status == 0, "\(report)")
         #expect(report.contains(#""python": 1"#), "the Python example did not run: \(report)")
-        #expect(report.contains(#""json": 2"#), "the sample envelope and the XADD example were not both checked: \(report)")
+        #expect(report.contains(#""json": 3"#), "the sample envelope, the XADD example and the answer were not all checked: \(report)")
         // What the Python example wrote is a job the worker accepts.
         let entries = try await space.redis.send("XRANGE", space.jobs.keys("default").stream, "-", "+").array ?? []
         #expect(entries.count == 1)
@@ -51,6 +51,7 @@ import Testing
             "two jobs with one id both run",  // what a duplicate id does
             "**not** run early",  // run_at honoured on a plain XADD
             "`unique_key` (the same key as KEYS[4]",  // what goes in the envelope
+            "`<ns>:{Q}:answer:<id>`", "`job.dead`",  // an answer for any job, and dead jobs seen by services
         ] {
             #expect(text.contains(promise), "jobs/PROTOCOL.md does not say: \(promise)")
         }
@@ -73,7 +74,7 @@ import Testing
         #expect(status == 0, "\(report)")
     }
 
-    /// Checks pages given as arguments: links, JSON examples (envelopes, events, payloads), Python examples (with
+    /// Checks pages given as arguments: links, JSON examples (envelopes, events, payloads, answers), Python examples (with
     /// RUN_PYTHON_EXAMPLES=1), PROTOCOL's queue table and EVENTS.md's table. Prints a JSON report; exit 1 on a problem.
     static let checker = #"""
 import json, os, re, sys
@@ -186,7 +187,17 @@ for page in files:
                 value = None
             if value is not None:
                 declared = re.match(r"^<!--\s*schema:\s*([\w.]+)\s*-->", marker.strip())
-                if declared:
+                if marker.strip() == "<!-- answer -->":
+                    spec = events_doc["answer"]
+                    kinds = {"string": str, "integer": int}
+                    for field, kind in {**spec["fields"], **{k: v for k, v in spec["optional"].items() if k in value}}.items():
+                        if not isinstance(value.get(field), kinds[kind]) or isinstance(value.get(field), bool):
+                            problems.append(f"{where}: answer.{field} = {value.get(field)!r}, want {kind}")
+                    if set(value) - set(spec["fields"]) - set(spec["optional"]):
+                        problems.append(f"{where}: the answer has fields a worker never writes: {sorted(set(value) - set(spec['fields']) - set(spec['optional']))}")
+                    if value.get("outcome") not in spec["values"]["outcome"]:
+                        problems.append(f"{where}: answer.outcome = {value.get('outcome')!r}")
+                elif declared:
                     try:
                         jsonschema.validate(value, schema(declared.group(1)))
                     except (jsonschema.ValidationError, TypeError) as e:
@@ -201,7 +212,7 @@ for page in files:
                     except jsonschema.ValidationError as e:
                         problems.append(f"{where}: the payload breaks its schema: {e.message}")
                 else:
-                    problems.append(f"{where}: a JSON example that is neither an envelope, an event nor marked <!-- schema: NAME -->")
+                    problems.append(f"{where}: a JSON example that is neither an envelope, an event nor marked <!-- schema: NAME --> or <!-- answer -->")
         for m in re.finditer(r"\bjob '(\{.*\})'", body):
             checked["json"] += 1
             envelope(where, json.loads(m.group(1)))

@@ -134,6 +134,12 @@ ok("unique_for: null", unique_for=None)
 ok("unique_for: 30 days", unique_key="u1", unique_for=2592000)
 bad("unique_for: 0", "unique_for", unique_key="u1", unique_for=0)
 bad("unique_for: over 30 days", "unique_for", unique_key="u1", unique_for=2592001)
+# notify
+ok("notify: true", notify=True)
+ok("notify: false", notify=False)
+ok("notify: null", notify=None)
+bad("notify: a string", "notify", notify="yes")
+bad("notify: 1", "notify", notify=1)
 # unknown fields are kept
 ok("unknown fields are allowed", trace_id="abc", extra={"a": 1})
 # whole envelope

@@ -41,6 +41,7 @@ type Options struct {
 	OnceFor     time.Duration // default 7 days
 	MaxAttempts int           // 0: the handler's default
 	Timeout     time.Duration // 0: the handler's default
+	Notify      bool          // the worker pushes the job's final outcome for WaitFor
 }
 
 // Enqueued is what an enqueue did: Status "enqueued" (ready now) or "scheduled" (waiting for its run_at).
@@ -105,6 +106,7 @@ type envelope struct {
 	UniqueFor   *float64    `json:"unique_for,omitempty"`
 	MaxAttempts *int        `json:"max_attempts,omitempty"`
 	Timeout     *float64    `json:"timeout,omitempty"`
+	Notify      bool        `json:"notify,omitempty"`
 }
 
 type prepared struct {
@@ -146,7 +148,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		at := nowSeconds + o.In.Seconds()
 		runAt = &at
 	}
-	env := envelope{ID: id, Type: jobType, Queue: queue, Payload: payload, EnqueuedAt: nowSeconds, RunAt: runAt}
+	env := envelope{ID: id, Type: jobType, Queue: queue, Payload: payload, EnqueuedAt: nowSeconds, RunAt: runAt, Notify: o.Notify}
 	if o.UniqueKey != "" {
 		key := o.UniqueKey
 		env.UniqueKey = &key
@@ -344,6 +346,32 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 		results[i] = Result{Enqueued: enqueued, Err: err}
 	}
 	return results, nil
+}
+
+// WaitFor is the final outcome of a job enqueued with Notify: {id, type, queue, outcome, attempt, error?} with outcome
+// processed, discarded or dead; nil when none came within timeout. Kept an hour after the job settled, and popped by
+// the first waiter.
+func (c *Client) WaitFor(id, queue string, timeout time.Duration) (map[string]interface{}, error) {
+	if queue == "" {
+		queue = "default"
+	}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	wait := int64(math.Ceil(timeout.Seconds()))
+	if wait < 1 {
+		wait = 1
+	}
+	popped, err := redis.Strings(conn.Do("BLPOP", c.Key(queue, "answer:"+id), wait))
+	if errors.Is(err, redis.ErrNil) {
+		return nil, nil
+	}
+	if err != nil || len(popped) != 2 {
+		return nil, err
+	}
+	var answer map[string]interface{}
+	decoder := json.NewDecoder(strings.NewReader(popped[1]))
+	decoder.UseNumber()
+	return answer, decoder.Decode(&answer)
 }
 
 // WaitFreeCredit is the answer of a freecredit.request (status granted|rejected, ...), or nil when none came within

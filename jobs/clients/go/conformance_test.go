@@ -123,6 +123,7 @@ func callOf(call map[string]interface{}) (string, interface{}, Options) {
 	if call["timeout"] != nil {
 		o.Timeout = dur("timeout")
 	}
+	o.Notify, _ = call["notify"].(bool)
 	payload := call["payload"].(map[string]interface{})
 	if call["payload_member_bytes"] != nil {
 		payload["member"] = strings.Repeat("x", int(num(call["payload_member_bytes"])))

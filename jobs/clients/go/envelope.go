@@ -94,6 +94,11 @@ func Problem(text []byte, maxBytes int) *InvalidJobError {
 			return &InvalidJobError{"unique_for", fmt.Sprintf("unique_for must be > 0 and <= 2592000 seconds (got %v)", v)}
 		}
 	}
+	if v, present := env["notify"]; present && v != nil {
+		if _, ok := v.(bool); !ok {
+			return &InvalidJobError{"notify", fmt.Sprintf("notify must be true, false or null (got %v)", v)}
+		}
+	}
 	return nil
 }
 

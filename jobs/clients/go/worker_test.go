@@ -146,6 +146,21 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	if kept, err := c.WaitFreeCredit(u+"-fc1", time.Second); err != nil || kept["status"] != "granted" {
 		t.Fatalf("the kept result: %v %v", kept, err)
 	}
+	// Notify: the final outcome of any job, done or dead, through WaitFor.
+	done := id(c.Enqueue("diag.record", diag("notified"), Options{Notify: true, ID: u + "-notified"}))
+	dies := id(c.Enqueue("diag.record", map[string]interface{}{"member": "no key"}, Options{Notify: true, ID: u + "-dies"}))
+	spec := vectors(t, "events.json")["answer"].(map[string]interface{})
+	for i, want := range []string{"processed", "dead"} {
+		answer, err := c.WaitFor([]string{done, dies}[i], "default", 30*time.Second)
+		if err != nil || answer["outcome"] != want {
+			t.Fatalf("answer %d: %v %v", i, answer, err)
+		}
+		for field, kind := range spec["fields"].(map[string]interface{}) {
+			if !jsonType(answer[field], kind.(string)) {
+				t.Errorf("answer.%s = %v, want %v", field, answer[field], kind)
+			}
+		}
+	}
 	if readme := readmeExample(os.Getenv("REDIS_URL")); readme == nil {
 		t.Error("README.md's example got no free-credit answer")
 	}
@@ -153,12 +168,12 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	waitDone(t, conn, c, []string{id(j.GiftUsed(u+"-1", u+"-g1")), id(j.CreditThresholdDelete(u+"-1", "t1")), id(j.SubscriptionDelete(u + "-1"))})
 	members, _ := redis.Strings(conn.Do("SMEMBERS", key))
 	sort.Strings(members)
-	if strings.Join(members, ",") != "at,b0,b1,b2,later,now,once,unique" {
+	if strings.Join(members, ",") != "at,b0,b1,b2,later,notified,now,once,unique" {
 		t.Errorf("diag.record members: %v", members)
 	}
 
 	wanted := []string{"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
-		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered"}
+		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered", "job.dead"}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		events, err := c.ReadEvents("0-0", 100000, 0)
@@ -168,7 +183,7 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 		var mine []Event
 		seen := map[string]bool{}
 		for _, e := range events {
-			for _, k := range []string{"user_id", "message_id", "request_id"} {
+			for _, k := range []string{"user_id", "message_id", "request_id", "job_id"} {
 				if s, ok := e.Data[k].(string); ok && strings.HasPrefix(s, u) {
 					mine = append(mine, e)
 					seen[e.Type] = true

@@ -16,7 +16,8 @@ use Hoopoe\Exception\TooLarge;
  * Options of enqueue() (all optional): queue (default "default"), id, at (Unix seconds; milliseconds are refused),
  * in (seconds from now), unique_key / unique_for (refused with Duplicate while a job with the key is pending or
  * running; the lock lasts unique_for seconds at most, default the delay + 24 h), once_key / once_for (refused with
- * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds).
+ * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds), notify (true: the worker
+ * pushes the job's final outcome for waitFor()).
  */
 final class Client
 {
@@ -184,6 +185,9 @@ final class Client
                 $env[$field] = $o[$field];
             }
         }
+        if (!empty($o['notify'])) {
+            $env['notify'] = true;
+        }
         $body = Envelope::encode($env);
         $problem = Envelope::problemInText($body, PHP_INT_MAX);
         if ($problem !== null) {
@@ -261,6 +265,19 @@ final class Client
             'once' => new AlreadyEnqueued($id),
             default => new Enqueued($kind, $id),
         };
+    }
+
+    /**
+     * The final outcome of a job enqueued with 'notify' => true: ['id', 'type', 'queue', 'outcome', 'attempt',
+     * 'error'?] with outcome processed, discarded or dead; null when none came within $timeout seconds. Kept an hour
+     * after the job settled, and popped by the first waiter.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function waitFor(string $id, string $queue = 'default', float $timeout = 10.0): ?array
+    {
+        $popped = $this->redis->blPop([$this->key($queue, "answer:$id")], max(1, (int) ceil($timeout)));
+        return is_array($popped) && count($popped) === 2 ? json_decode($popped[1], true, 512, JSON_THROW_ON_ERROR) : null;
     }
 
     /**

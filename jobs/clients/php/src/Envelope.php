@@ -90,6 +90,10 @@ final class Envelope
         if ($for !== null && !(self::isNumber($for) && $for > 0 && $for <= 2592000)) {
             return ['unique_for', 'unique_for must be > 0 and <= 2592000 seconds (got ' . json_encode($for) . ')'];
         }
+        $notify = $env->notify ?? null;
+        if ($notify !== null && !is_bool($notify)) {
+            return ['notify', 'notify must be true, false or null (got ' . json_encode($notify) . ')'];
+        }
         return null;
     }
 

@@ -62,7 +62,7 @@ final class ConformanceTest
     private function call(\stdClass $call): array
     {
         $options = [];
-        foreach (['queue', 'id', 'at', 'unique_key', 'unique_for', 'once_key', 'once_for', 'max_attempts', 'timeout', 'in'] as $k) {
+        foreach (['queue', 'id', 'at', 'unique_key', 'unique_for', 'once_key', 'once_for', 'max_attempts', 'timeout', 'in', 'notify'] as $k) {
             if (isset($call->$k)) {
                 $options[$k] = $call->$k;
             }

@@ -75,7 +75,7 @@ final class WorkerTest
         $deadline = microtime(true) + $timeout;
         do {
             $mine = array_values(array_filter($this->client->readEvents('0-0', 100000), function ($e): bool {
-                foreach (['user_id', 'message_id', 'request_id'] as $k) {
+                foreach (['user_id', 'message_id', 'request_id', 'job_id'] as $k) {
                     if (str_starts_with((string) ($e->data[$k] ?? ''), $this->run)) {
                         return true;
                     }
@@ -99,11 +99,12 @@ final class WorkerTest
         $url = parse_url((string) getenv('REDIS_URL'));
         $code = str_replace("connect('127.0.0.1', 6379)", "connect('{$url['host']}', {$url['port']})", $code);
         ob_start();
-        $answer = (static function () use ($code) {
+        [$answer, $outcome] = (static function () use ($code) {
             eval($code);
-            return $answer ?? null;
+            return [$answer ?? null, $outcome ?? null];
         })();
         ob_end_clean();
+        Check::equal('processed', $outcome['outcome'] ?? null, 'the notified job');
         Check::that(is_array($answer) && in_array($answer['status'] ?? null, ['granted', 'rejected'], true), 'no answer: ' . json_encode($answer));
     }
 
@@ -154,13 +155,25 @@ final class WorkerTest
         $again = $j->freeCredit("$u-1", "$u-fc2", null, 30);
         Check::equal(['rejected', 'cooldown'], [$again['status'] ?? null, $again['reason'] ?? null], 'free credit again');
         Check::equal('granted', $c->waitFreeCredit("$u-fc1", 1)['status'] ?? null, 'the kept result');
+        // notify: the final outcome of any job, done or dead, through waitFor.
+        $done = $c->enqueue('diag.record', ['key' => $key, 'member' => 'notified'], ['notify' => true, 'id' => "$u-notified"]);
+        $dies = $c->enqueue('diag.record', ['member' => 'no key'], ['notify' => true, 'id' => "$u-dies"]);
+        $answers = [$c->waitFor($done->id, 'default', 30), $c->waitFor($dies->id, 'default', 30)];
+        Check::equal(['processed', 'dead'], [$answers[0]['outcome'] ?? null, $answers[1]['outcome'] ?? null], 'answers');
+        Check::that(str_contains((string) ($answers[1]['error'] ?? ''), 'key'), 'the dead reason names the missing key');
+        $spec = Check::vectors('events.json')->answer;
+        foreach ($answers as $answer) {
+            foreach ((array) $spec->fields as $field => $type) {
+                Check::that(array_key_exists($field, $answer) && Check::jsonType($answer[$field], $type), "answer.$field = " . json_encode($answer[$field] ?? null));
+            }
+        }
         $this->waitDone($ids);
         $this->waitDone([$j->giftUsed("$u-1", "$u-g1")->id, $j->creditThresholdDelete("$u-1", 't1')->id, $j->subscriptionDelete("$u-1")->id]);
         $members = $this->redis->sMembers($key);
         sort($members);
-        Check::equal(['at', 'b0', 'b1', 'b2', 'later', 'now', 'once', 'unique'], $members, 'diag.record members');
+        Check::equal(['at', 'b0', 'b1', 'b2', 'later', 'notified', 'now', 'once', 'unique'], $members, 'diag.record members');
         $events = $this->waitEvents(['freecredit.granted', 'freecredit.rejected', 'sms.sent', 'subscription.upserted', 'subscription.deleted',
-            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered']);
+            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered', 'job.dead']);
         $doc = Check::vectors('events.json');
         $problems = [];
         foreach ($events as $event) {

@@ -62,16 +62,17 @@ class Client:
     # Enqueue ----------------------------------------------------------------------------------------------------
 
     def enqueue(self, job_type, payload=None, queue="default", *, id=None, at=None, delay=None, unique_key=None,
-                unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None):
+                unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None, notify=False):
         """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
 
         at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
         job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
         once_key: refused for once_for seconds (default 7 days) after the first enqueue, whatever happened to it.
+        notify: the worker pushes the job's final outcome for wait_for(id, queue).
         """
         job = self._prepare(dict(type=job_type, payload=payload, queue=queue, id=id, at=at, delay=delay,
                                  unique_key=unique_key, unique_for=unique_for, once_key=once_key, once_for=once_for,
-                                 max_attempts=max_attempts, timeout=timeout))
+                                 max_attempts=max_attempts, timeout=timeout, notify=notify))
         if job.script_keys is None:
             self.redis.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
             return Enqueued("enqueued", job.envelope["id"])
@@ -150,6 +151,8 @@ class Client:
         for field in ("max_attempts", "timeout"):
             if call.get(field) is not None:
                 env[field] = call[field]
+        if call.get("notify"):
+            env["notify"] = True
         found = rules.problem(env)
         if found:
             raise InvalidJob(*found)
@@ -186,6 +189,13 @@ class Client:
         return Enqueued(kind, job_id)
 
     # Answers ----------------------------------------------------------------------------------------------------
+
+    def wait_for(self, job_id, queue="default", timeout=10.0):
+        """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?}
+        with outcome processed, discarded or dead; None when none came within `timeout` seconds. Kept an hour after
+        the job settled, and popped by the first waiter."""
+        popped = self.redis.blpop([self.key(queue, f"answer:{job_id}")], timeout=max(1, int(math.ceil(timeout))))
+        return json.loads(popped[1]) if popped is not None else None
 
     def wait_free_credit(self, request_id, timeout=10.0):
         """The answer of a freecredit.request (a dict: status granted|rejected, ...), or None when none came within

@@ -60,6 +60,9 @@ def problem(envelope):
     unique_for = envelope.get("unique_for")
     if unique_for is not None and not (_number(unique_for) and 0 < unique_for <= 2592000):
         return ("unique_for", f"unique_for must be > 0 and <= 2592000 seconds (got {unique_for!r})")
+    notify = envelope.get("notify")
+    if notify is not None and not isinstance(notify, bool):
+        return ("notify", f"notify must be true, false or null (got {notify!r})")
     return None
 
 

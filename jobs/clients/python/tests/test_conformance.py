@@ -53,7 +53,7 @@ class EnqueueVectors(unittest.TestCase):
         self.r = redis_client()
 
     def run_call(self, client, call):
-        options = {k: v for k, v in call.items() if k in ("queue", "id", "at", "unique_key", "unique_for", "once_key", "once_for", "max_attempts", "timeout")}
+        options = {k: v for k, v in call.items() if k in ("queue", "id", "at", "unique_key", "unique_for", "once_key", "once_for", "max_attempts", "timeout", "notify")}
         if "in" in call:
             options["delay"] = call["in"]
         if "at_from_now" in call:

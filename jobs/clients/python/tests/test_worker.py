@@ -20,6 +20,19 @@ from test_conformance import event_problems, load  # noqa: E402
 LIVE = os.environ.get("HOOPOE_TEST_WORKER") == "1"
 
 
+def answer_problems(answers, doc):
+    """What in the answers differs from events.json's 'answer' (fields, their types, outcome values)."""
+    from test_conformance import json_type_ok
+    spec, problems = doc["answer"], []
+    for a in answers:
+        for field, kind in {**spec["fields"], **{k: v for k, v in spec["optional"].items() if k in a}}.items():
+            if field not in a or not json_type_ok(a[field], kind):
+                problems.append(f"answer.{field} = {a.get(field)!r}, want {kind}")
+        if a.get("outcome") not in spec["values"]["outcome"]:
+            problems.append(f"answer.outcome = {a.get('outcome')!r}")
+    return problems
+
+
 @unittest.skipUnless(LIVE, "needs a worker: run scripts/test-clients.sh")
 class AgainstAWorker(unittest.TestCase):
     @classmethod
@@ -57,7 +70,7 @@ class AgainstAWorker(unittest.TestCase):
         mine = []
         while time.time() < deadline:
             mine = [e for e in self.client.read_events("0-0", count=100000)
-                    if any(str(e.data.get(k, "")).startswith(self.run_id) for k in ("user_id", "message_id", "request_id"))]
+                    if any(str(e.data.get(k, "")).startswith(self.run_id) for k in ("user_id", "message_id", "request_id", "job_id"))]
             if wanted <= {e.type for e in mine}:
                 break
             time.sleep(0.2)
@@ -100,14 +113,21 @@ class AgainstAWorker(unittest.TestCase):
         again = j.free_credit(f"{u}-1", f"{u}-fc2", timeout=30)
         self.assertEqual((again["status"], again["reason"]), ("rejected", "cooldown"), again)
         self.assertEqual(c.wait_free_credit(f"{u}-fc1", timeout=1)["status"], "granted")  # the result key, kept
+        # notify: the final outcome of any job, done or dead, through wait_for.
+        done = c.enqueue("diag.record", {"key": key, "member": "notified"}, notify=True, id=f"{u}-notified")
+        dies = c.enqueue("diag.record", {"member": "no key"}, notify=True, id=f"{u}-dies")
+        answers = [c.wait_for(done.id, timeout=30), c.wait_for(dies.id, timeout=30)]
+        self.assertEqual([a["outcome"] for a in answers], ["processed", "dead"], answers)
+        self.assertIn("key", answers[1]["error"])
+        self.assertEqual(answer_problems(answers, load("events.json")), [])
         self.wait_done(ids)
         # Jobs that depend on the ones above: run after them.
         ids2 = [j.gift_used(f"{u}-1", f"{u}-g1").id, j.credit_threshold_delete(f"{u}-1", "t1").id, j.subscription_delete(f"{u}-1").id]
         self.wait_done(ids2)
-        self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"now", "later", "at", "unique", "once", "b0", "b1", "b2"})
+        self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"now", "later", "at", "unique", "once", "b0", "b1", "b2", "notified"})
         events = self.wait_events({"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
                                    "credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired",
-                                   "sendinblue.registered"})
+                                   "sendinblue.registered", "job.dead"})
         doc = load("events.json")
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
         upserted = [e for e in events if e.type == "subscription.upserted"]
@@ -121,6 +141,7 @@ class AgainstAWorker(unittest.TestCase):
         scope = {}
         exec(compile(code, "README.md", "exec"), scope)
         self.assertEqual(scope["answer"]["status"], "granted", scope["answer"])
+        self.assertEqual(scope["outcome"]["outcome"], "processed", scope["outcome"])
 
     def test_the_protocol_pages_sample_envelope_runs(self):
         """jobs/PROTOCOL.md's first JSON example, as written (a fresh id and message id aside), sent by plain XADD."""
