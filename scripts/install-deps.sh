@@ -18,9 +18,21 @@ if ((${#missing[@]})); then
          $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
 fi
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
-# Pinned to the ranges the tests run with (the Python client, jobs/clients/python, declares the same redis range).
-PY_DEPS=("redis>=4.5,<9" "jsonschema>=4.17,<5" "prometheus_client>=0.16,<1")
-if ! python3 -c 'import redis, jsonschema, prometheus_client' 2>/dev/null; then
+# Pinned to the ranges the tests run with: redis 8.1 (whose 5 s default socket timeout the examples must survive),
+# jsonschema 4.26, prometheus_client 0.26. A version outside its range counts as missing and is replaced.
+PY_DEPS=("redis>=8.1,<9" "jsonschema>=4.26,<5" "prometheus_client>=0.26,<1")
+py_deps_ok() {
+  python3 - "${PY_DEPS[@]}" <<'PY' 2>/dev/null
+import importlib.metadata, re, sys
+def version(text):
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:2])
+for spec in sys.argv[1:]:
+    name, low, high = re.fullmatch(r"([\w-]+)>=([\d.]+),<([\d.]+)", spec).groups()
+    if not version(low) <= version(importlib.metadata.version(name)) < version(high):
+        sys.exit(1)
+PY
+}
+if ! py_deps_ok; then
   echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, clients, protocol and metrics tests)" >&2
   python3 -m pip install -q --disable-pip-version-check "${PY_DEPS[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${PY_DEPS[@]}"

@@ -42,12 +42,31 @@ def request_and_wait(client, namespace, user_id, request_id, amount=None, timeou
         payload["amount"] = int(amount)
     Enqueuer(client, namespace).enqueue("freecredit.request", payload)
     base = f"{namespace}:{{freecredit}}"
-    popped = client.blpop([f"{base}:notify:{request_id}"], timeout=max(1, int(round(timeout))))
+    popped = wait_for_notification(client, f"{base}:notify:{request_id}", timeout)
     if popped is not None:
         return json.loads(popped[1])
     # Someone else popped the notification, or it came just after the wait: the result key has the answer.
     stored = client.get(f"{base}:result:{request_id}")
     return json.loads(stored) if stored is not None else None
+
+
+def wait_for_notification(client, key, timeout, slice_seconds=1.0):
+    """BLPOPs `key` until `timeout` seconds have passed, in slices of at most `slice_seconds`.
+
+    The wait does not depend on the client's settings: redis-py 8 gives every connection a 5 s socket timeout by
+    default, which ends a single long BLPOP with a TimeoutError. Each slice is shorter than any sensible socket
+    timeout, and a slice that still outlives one (a client configured with a tinier timeout) only costs a retry."""
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            popped = client.blpop([key], timeout=max(0.01, min(slice_seconds, remaining)))
+        except redis.exceptions.TimeoutError:
+            continue
+        if popped is not None:
+            return popped
 
 
 def request_direct(client, namespace, user_id, request_id, amount=None, now=None):
