@@ -6,8 +6,9 @@ import TestSupport
 import Testing
 
 /// No secret and no full phone number in anything Hoopoe prints (issue 11): every job type runs through a real
-/// `hoopoe worker` at `LOG_LEVEL=trace` with JSON logs, against the local fake providers and a Redis that requires a
-/// password; then `job show`, `dead show`, `dead list` and `health-check` print what they know. All of it is
+/// `hoopoe worker` (beside a `hoopoe scheduler`) at `LOG_LEVEL=trace` with JSON logs, against the local fake providers
+/// and a Redis that requires a password; then `job show`, `dead show`, `dead list` and `health-check` print what they
+/// know. All of it is
 /// searched for the Redis password, every provider key, the users' passwords, Brevo child auth keys and the phone
 /// numbers of the payloads, in plain text, hex (AsyncHTTPClient's `trace` spelling of a body), Base64 and
 /// percent-encoding.
@@ -47,6 +48,10 @@ import Testing
 
         let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--concurrency", "20"], environment: environment)
         #expect(try await eventually(timeout: .seconds(15)) { try await jobs.liveProcesses().contains { $0.kind == "worker" } }, "\(worker.output)")
+        // The project's schedule, as deployed (its per-minute canary and the domain tasks), under the same settings.
+        let scheduler = try ChildProcess(
+            BuiltProducts.hoopoe, ["scheduler", "--schedule", root.appendingPathComponent("jobs/schedule.yaml").path], environment: environment)
+        defer { scheduler.signal(SIGKILL) }
 
         // Every job type, from its sample, through `hoopoe enqueue`.
         let samples = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("jobs/samples").path).filter { $0.hasSuffix(".json") }.sorted()
@@ -114,8 +119,11 @@ import Testing
         _ = try await hoopoe(["ping"])
 
         worker.signal(SIGTERM)
+        scheduler.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(40)) == 0)
+        #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
         outputs.append(("the worker's log", worker.output))
+        outputs.append(("the scheduler's log", scheduler.output))
 
         // The run did what it claims: JSON lines below info were written (only AsyncHTTPClient writes `trace` lines,
         // and it is silenced), provider calls were made and logged.
