@@ -441,7 +441,51 @@ func (c *Client) ReadEvents(after string, count int, block time.Duration) ([]Eve
 		args = append(args, "BLOCK", block.Milliseconds())
 	}
 	args = append(args, "STREAMS", c.EventsKey(), after)
-	streams, err := redis.Values(conn.Do("XREAD", args...))
+	return decodeStreams(conn.Do("XREAD", args...))
+}
+
+// CreateEventsGroup creates a consumer group on the events stream (once, at deploy) from start ("$" = new events
+// only, "0" = everything kept). It returns false when the group exists already.
+func (c *Client) CreateEventsGroup(group, start string) (bool, error) {
+	conn := c.Pool.Get()
+	defer conn.Close()
+	_, err := conn.Do("XGROUP", "CREATE", c.EventsKey(), group, start, "MKSTREAM")
+	if err != nil && strings.Contains(err.Error(), "BUSYGROUP") {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ReadEventsGroup returns new events for consumer of group (XREADGROUP ... >): a restart resumes where the group
+// stopped. Acknowledge each handled one with AckEvents, or it is delivered again after a restart.
+func (c *Client) ReadEventsGroup(group, consumer string, count int, block time.Duration) ([]Event, error) {
+	conn := c.Pool.Get()
+	defer conn.Close()
+	args := []interface{}{"GROUP", group, consumer, "COUNT", count}
+	if block > 0 {
+		args = append(args, "BLOCK", block.Milliseconds())
+	}
+	args = append(args, "STREAMS", c.EventsKey(), ">")
+	return decodeStreams(conn.Do("XREADGROUP", args...))
+}
+
+// AckEvents marks events handled by group (XACK); it returns how many were pending.
+func (c *Client) AckEvents(group string, ids ...string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	args := []interface{}{c.EventsKey(), group}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return redis.Int(conn.Do("XACK", args...))
+}
+
+// decodeStreams reads an XREAD/XREADGROUP reply of the events stream.
+func decodeStreams(reply interface{}, err error) ([]Event, error) {
+	streams, err := redis.Values(reply, err)
 	if errors.Is(err, redis.ErrNil) {
 		return nil, nil
 	}
@@ -462,6 +506,9 @@ func (c *Client) ReadEvents(after string, count int, block time.Duration) ([]Eve
 			parts, err := redis.Values(entry, nil)
 			if err != nil || len(parts) != 2 {
 				return nil, fmt.Errorf("hoopoe: unexpected XREAD entry")
+			}
+			if parts[1] == nil { // an entry trimmed by MAXLEN while pending comes back without fields
+				continue
 			}
 			id, _ := redis.String(parts[0], nil)
 			fields, err := redis.StringMap(parts[1], nil)

@@ -88,6 +88,13 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	u := "go" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	key := c.Namespace + ":" + u + ":diag"
 	id := must(t)
+	group := u + "-billing"
+	if created, err := c.CreateEventsGroup(group, "$"); !created || err != nil {
+		t.Fatalf("CreateEventsGroup: %v %v", created, err)
+	}
+	if created, err := c.CreateEventsGroup(group, "$"); created || err != nil {
+		t.Fatalf("a second CreateEventsGroup: %v %v", created, err)
+	}
 	diag := func(member string) map[string]interface{} {
 		return map[string]interface{}{"key": key, "member": member}
 	}
@@ -203,6 +210,28 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 				if p := eventProblems(e, doc); len(p) > 0 {
 					t.Errorf("%v", p)
 				}
+			}
+			// The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
+			grouped, err := c.ReadEventsGroup(group, "reader-1", 100000, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var groupIDs []string
+			seenByGroup := map[string]bool{}
+			for _, e := range grouped {
+				groupIDs = append(groupIDs, e.ID)
+				seenByGroup[e.ID] = true
+			}
+			for _, e := range mine {
+				if !seenByGroup[e.ID] {
+					t.Errorf("the group missed %s %s", e.ID, e.Type)
+				}
+			}
+			if n, err := c.AckEvents(group, groupIDs...); err != nil || n != len(grouped) {
+				t.Errorf("AckEvents: %d %v, want %d", n, err, len(grouped))
+			}
+			if again, err := c.ReadEventsGroup(group, "reader-1", 10, 0); err != nil || len(again) != 0 {
+				t.Errorf("after the acknowledgement: %v %v", again, err)
 			}
 			return
 		}

@@ -312,10 +312,59 @@ final class Client
         $reply = $blockMs === null
             ? $this->redis->xRead([$this->eventsKey() => $after], $count)
             : $this->redis->xRead([$this->eventsKey() => $after], $count, $blockMs);
+        return self::events($reply);
+    }
+
+    /**
+     * Creates a consumer group on the events stream (once, at deploy): from $start ("$" = new events only, "0" =
+     * everything kept). Returns false when it exists already.
+     */
+    public function createEventsGroup(string $group, string $start = '$'): bool
+    {
+        $this->redis->clearLastError();
+        try {
+            $created = $this->redis->xGroup('CREATE', $this->eventsKey(), $group, $start, true);
+            $error = (string) $this->redis->getLastError();
+        } catch (\RedisException $e) {
+            [$created, $error] = [false, $e->getMessage()];
+        }
+        $this->redis->clearLastError();
+        if ($created === false && !str_contains($error, 'BUSYGROUP')) {
+            throw new HoopoeException("XGROUP CREATE failed: $error");
+        }
+        return $created !== false;
+    }
+
+    /**
+     * New events for $consumer of $group (XREADGROUP ... >): a restart resumes where the group stopped. Acknowledge
+     * each handled one with ackEvents(), or it is delivered again after a restart.
+     *
+     * @return list<Event>
+     */
+    public function readEventsGroup(string $group, string $consumer, int $count = 100, ?int $blockMs = null): array
+    {
+        $streams = [$this->eventsKey() => '>'];
+        $reply = $blockMs === null
+            ? $this->redis->xReadGroup($group, $consumer, $streams, $count)
+            : $this->redis->xReadGroup($group, $consumer, $streams, $count, $blockMs);
+        return self::events($reply);
+    }
+
+    /** Marks events handled by $group (XACK); returns how many were pending. */
+    public function ackEvents(string $group, string ...$ids): int
+    {
+        return $ids === [] ? 0 : (int) $this->redis->xAck($this->eventsKey(), $group, $ids);
+    }
+
+    /** @return list<Event> */
+    private static function events(mixed $reply): array
+    {
         $events = [];
         foreach (is_array($reply) ? $reply : [] as $entries) {
             foreach ($entries as $id => $fields) {
-                $events[] = Event::fromEntry((string) $id, $fields);
+                if (is_array($fields) && $fields !== []) {  // an entry trimmed by MAXLEN while pending has no fields
+                    $events[] = Event::fromEntry((string) $id, $fields);
+                }
             }
         }
         return $events;

@@ -112,6 +112,9 @@ final class WorkerTest
     {
         [$u, $c, $j] = [$this->run, $this->client, $this->jobs];
         $key = "{$c->namespace}:$u:diag";
+        $group = "$u-billing";
+        Check::that($c->createEventsGroup($group), 'the group is created');
+        Check::that(!$c->createEventsGroup($group), 'a second create says it exists');
         $ids = [$c->enqueue('diag.record', ['key' => $key, 'member' => 'now'])->id];
         $later = $c->enqueueIn('diag.record', ['key' => $key, 'member' => 'later'], 1);
         Check::equal('scheduled', $later->status, 'enqueueIn');
@@ -180,5 +183,12 @@ final class WorkerTest
             $problems = array_merge($problems, Check::eventProblems($event, $doc));
         }
         Check::equal([], $problems, 'events');
+        // The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
+        $grouped = $c->readEventsGroup($group, 'reader-1', 100000);
+        $ids = array_map(static fn ($e) => $e->id, $grouped);
+        Check::equal([], array_values(array_diff(array_map(static fn ($e) => $e->id, $events), $ids)), 'events the group missed');
+        Check::equal(count($grouped), $c->ackEvents($group, ...$ids), 'acknowledged');
+        Check::equal(0, $this->redis->xPending($c->eventsKey(), $group)[0] ?? -1, 'pending');
+        Check::equal([], $c->readEventsGroup($group, 'reader-1'), 'nothing new');
     }
 }

@@ -215,12 +215,36 @@ class Client:
 
     def read_events(self, after="0-0", count=100, block_ms=None):
         """Events after the stream id `after` (`$` = only new ones; then pass the last Event.id back)."""
-        reply = self.redis.xread({self.events_key: after}, count=count, block=block_ms)
-        out = []
-        for _stream, entries in reply or []:
-            for entry_id, fields in entries:
+        return _entries(self.redis.xread({self.events_key: after}, count=count, block=block_ms))
+
+    def create_events_group(self, group, start="$"):
+        """Creates a consumer group on the events stream (once, at deploy): from `start` ("$" = new events only,
+        "0" = everything kept). Returns False when it exists already."""
+        try:
+            self.redis.xgroup_create(self.events_key, group, id=start, mkstream=True)
+            return True
+        except Exception as error:  # BUSYGROUP: it exists
+            if "BUSYGROUP" in str(error):
+                return False
+            raise
+
+    def read_events_group(self, group, consumer, count=100, block_ms=None):
+        """New events for `consumer` of `group` (XREADGROUP ... >): a restart resumes where the group stopped.
+        Acknowledge each handled one with ack_events, or it is delivered again after a restart."""
+        return _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count, block=block_ms))
+
+    def ack_events(self, group, *event_ids):
+        """Marks events handled by `group` (XACK)."""
+        return self.redis.xack(self.events_key, group, *event_ids) if event_ids else 0
+
+
+def _entries(reply):
+    out = []
+    for _stream, entries in reply or []:
+        for entry_id, fields in entries:
+            if fields:  # an entry trimmed by MAXLEN while pending comes back without fields
                 out.append(decode_event(entry_id, fields))
-        return out
+    return out
 
 
 def decode_event(entry_id, fields):

@@ -79,6 +79,9 @@ class AgainstAWorker(unittest.TestCase):
 
     def test_every_job_kind_runs_and_its_events_conform(self):
         u, c, j = self.run_id, self.client, self.jobs
+        group = f"{u}-billing"
+        self.assertTrue(c.create_events_group(group))
+        self.assertFalse(c.create_events_group(group))
         key = f"{c.namespace}:{u}:diag"
         ids = []
         ids.append(c.enqueue("diag.record", {"key": key, "member": "now"}).id)
@@ -130,6 +133,12 @@ class AgainstAWorker(unittest.TestCase):
                                    "sendinblue.registered", "job.dead"})
         doc = load("events.json")
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
+        # The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
+        grouped = c.read_events_group(group, "reader-1", count=100000)
+        self.assertLessEqual({e.id for e in events}, {e.id for e in grouped})
+        self.assertEqual(c.ack_events(group, *[e.id for e in grouped]), len(grouped))
+        self.assertEqual(self.r.xpending(c.events_key, group)["pending"], 0)
+        self.assertEqual(c.read_events_group(group, "reader-1"), [])
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
 
