@@ -142,6 +142,22 @@ class AgainstAWorker(unittest.TestCase):
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
 
+    def test_a_future_run_at_sent_by_plain_xadd_is_not_run_early(self):
+        """PROTOCOL's promise for any path: the worker moves it to the scheduled set; it runs at run_at."""
+        key = f"{self.client.namespace}:{self.run_id}:early"
+        run_at = time.time() + 3
+        job = {"id": hoopoe.new_id(), "type": "diag.record", "queue": "default", "payload": {"key": key, "member": "m"},
+               "attempt": 0, "enqueued_at": time.time(), "run_at": run_at}
+        self.r.xadd(self.client.key("default", "stream"), {"job": json.dumps(job)})
+        deadline = time.time() + 2
+        while self.state(job["id"]) != "scheduled" and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.state(job["id"]), "scheduled")
+        self.assertEqual(self.r.scard(key), 0)
+        self.wait_done([job["id"]], timeout=30)
+        self.assertEqual(self.r.scard(key), 1)
+        self.assertGreaterEqual(time.time(), run_at)
+
     def test_the_readme_example_runs(self):
         """README.md's example, run against the test Redis and worker (its URL swapped for REDIS_URL)."""
         with open(os.path.join(HERE, "..", "README.md"), encoding="utf-8") as f:
