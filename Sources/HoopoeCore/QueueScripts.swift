@@ -94,7 +94,9 @@ enum QueueScripts {
         return 1
         """)
 
-    /// Moves due delayed jobs and retries to the stream, oldest first, at most ARGV[1] per call.
+    /// Moves due delayed jobs and retries to the stream, oldest first, at most ARGV[1] per call. Each entry gets
+    /// `promoted 1` before its `job` field: the scheduled set's score decided its time (an operator who sets the
+    /// score to now means "run now"), so the worker does not hold it back for its envelope's `run_at`.
     /// A short lock (ARGV[2] ms) makes concurrent promoters of one queue return at once instead of
     /// repeating the same scan; the script's atomicity alone already rules out double promotion.
     ///
@@ -108,7 +110,7 @@ enum QueueScripts {
         if #ids == 0 then return 0 end
         local jobs = redis.call('HMGET', KEYS[2], unpack(ids))
         for i, job in ipairs(jobs) do
-          if job then redis.call('XADD', KEYS[3], '*', 'job', job) end
+          if job then redis.call('XADD', KEYS[3], '*', 'promoted', '1', 'job', job) end
         end
         redis.call('ZREM', KEYS[1], unpack(ids))
         redis.call('HDEL', KEYS[2], unpack(ids))

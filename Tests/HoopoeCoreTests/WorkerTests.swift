@@ -274,7 +274,7 @@ struct Verdict: JobHandler {
         var start = "-"
         while true {
             let page = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, start, "+", "COUNT", "10000").array ?? []
-            for entry in page { ids.insert(try JobEnvelope.decode(entry.array![1].array![1].bytes!).id) }
+            for entry in page { ids.insert(try JobEnvelope.decode(entry.array![1].array!.last!.bytes!).id) }  // the `job` field comes last
             guard page.count == 10_000 else { break }
             start = "(" + page.last!.array![0].string!
         }

@@ -8,4 +8,7 @@ struct FetchedJob: Sendable {
     let bytes: [UInt8]
     /// How many times the stream has delivered it (1 unless it was recovered from a lost worker).
     let deliveries: Int
+    /// Moved here from the scheduled set by the promote script (the entry's `promoted` field): its time was
+    /// decided by its score there, so it is not checked for an early `run_at` again.
+    var promoted = false
 }

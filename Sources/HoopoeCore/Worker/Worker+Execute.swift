@@ -35,8 +35,9 @@ extension Worker {
             await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
             return
         }
-        // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time.
-        if let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(job, header, runAt: runAt) { return }
+        // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
+        // the scheduled set ran there by its score.
+        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(job, header, runAt: runAt) { return }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {

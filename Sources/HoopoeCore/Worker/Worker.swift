@@ -269,7 +269,8 @@ public final class Worker: Sendable {
                 var recovered: [FetchedJob] = []
                 for item in reply.array ?? [] {
                     guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
-                    recovered.append(FetchedJob(queue: queue, entryID: entryID, bytes: Self.jobField(parts[1]), deliveries: parts[2].int ?? 2))
+                    recovered.append(FetchedJob(
+                        queue: queue, entryID: entryID, bytes: Self.jobField(parts[1]), deliveries: parts[2].int ?? 2, promoted: Self.isPromoted(parts[1])))
                 }
                 if recovered.isEmpty { break }
                 logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
@@ -343,10 +344,16 @@ public final class Worker: Sendable {
             let queue = String(key[key.index(after: open)..<close])
             for entry in parts[1].array ?? [] {
                 guard let fields = entry.array, fields.count == 2, let id = fields[0].string else { continue }
-                result.append(FetchedJob(queue: queue, entryID: id, bytes: jobField(fields[1]), deliveries: deliveries))
+                result.append(FetchedJob(queue: queue, entryID: id, bytes: jobField(fields[1]), deliveries: deliveries, promoted: isPromoted(fields[1])))
             }
         }
         return result
+    }
+
+    /// Whether an entry's field list starts with `promoted` (written by the promote script before `job`).
+    static func isPromoted(_ fields: RedisReply) -> Bool {
+        guard let items = fields.array, items.count >= 4 else { return false }
+        return items[0].string == "promoted"
     }
 
     /// The `job` field of an entry's field list (the first value if there is no `job` field).
