@@ -158,6 +158,19 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual(self.r.scard(key), 1)
         self.assertGreaterEqual(time.time(), run_at)
 
+    def test_two_jobs_with_one_id_both_run(self):
+        """PROTOCOL: a plain XADD does not look for an earlier job with the same id (use a once-key for at-most-once)."""
+        key = f"{self.client.namespace}:{self.run_id}:same-id"
+        job_id = hoopoe.new_id()
+        for member in ("first", "second"):
+            job = {"id": job_id, "type": "diag.record", "payload": {"key": key, "member": member}, "enqueued_at": time.time()}
+            self.r.xadd(self.client.key("default", "stream"), {"job": json.dumps(job)})
+        self.wait_done([job_id])
+        deadline = time.time() + 10
+        while self.r.scard(key) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"first", "second"})
+
     def test_the_readme_example_runs(self):
         """README.md's example, run against the test Redis and worker (its URL swapped for REDIS_URL)."""
         with open(os.path.join(HERE, "..", "README.md"), encoding="utf-8") as f:
