@@ -115,10 +115,9 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     /// Whether a live worker's heartbeat lists this queue among the ones it serves.
     private func served(_ jobs: JobQueue) async throws -> Bool {
-        try await jobs.liveProcesses().contains { process in
-            process.kind == "worker" && process.age <= 15
-                && (process.fields["queues"].map { $0.split(separator: ",").contains { $0 == queue } } ?? true)
-        }
+        // A heartbeat older than the health check's limit (15 s) does not count as alive.
+        let maxAge = HealthCheckOptions().heartbeatMaxAge
+        return try await jobs.liveProcesses().contains { Duration.seconds($0.age) <= maxAge && $0.serves(queue) }
     }
 }
 

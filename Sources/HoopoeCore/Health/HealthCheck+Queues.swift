@@ -16,16 +16,13 @@ extension HealthCheck {
     func latency(_ infos: [QueueInfo], processes: [ProcessRecord]) -> [HealthFinding] {
         let limit = options.maxLatency.seconds
         let workers = fresh(processes, kind: "worker")
-        // A worker whose heartbeat does not list its queues (an older version) may serve any queue.
-        let servesAll = workers.contains { $0.fields["queues"] == nil }
-        let served = Set(workers.flatMap { ($0.fields["queues"] ?? "").split(separator: ",").map(String.init) })
         return infos.map { info in
             let numbers: [String: Double] = [
                 "latency_seconds": rounded2(info.latency), "max_latency_seconds": limit, "ready": Double(info.ready),
                 "in_flight": Double(info.inFlight), "scheduled": Double(info.scheduled), "dead": Double(info.dead),
             ]
             let counts = "\(info.ready) ready, \(info.inFlight) in flight"
-            if !servesAll && !served.contains(info.queue) && info.ready > 0 {
+            if info.ready > 0 && !workers.contains(where: { $0.serves(info.queue) }) {
                 let waiting = info.ready == 1 ? "1 job waiting" : "\(info.ready) jobs waiting"
                 return HealthFinding(
                     name: "queue:\(info.queue)", status: .warn,
