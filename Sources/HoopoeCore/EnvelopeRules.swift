@@ -156,10 +156,12 @@ public enum EnvelopeRules {
         return String(value)
     }
 
-    /// At most 40 characters of `text`, quoted, so a reason stays readable whatever was sent.
-    private static func quoted(_ text: String) -> String {
+    /// At most `limit` characters of `text`, quoted, control characters escaped, so a reason stays readable (and
+    /// one log line) whatever was sent.
+    static func quoted(_ text: String, limit: Int = 40, quote: String = "'") -> String {
         let scalars = text.unicodeScalars
-        let shown = scalars.count > 40 ? String(String.UnicodeScalarView(scalars.prefix(40))) + "…" : text
-        return "'" + shown.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "'"
+        let shown = scalars.count > limit ? String(String.UnicodeScalarView(scalars.prefix(limit))) + "…" : text
+        let escaped = shown.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+        return quote + escaped.joined() + quote
     }
 }

@@ -133,7 +133,7 @@ struct CheckedEnvelope: Decodable {
     /// What a mismatched value is, in JSON's words, e.g. `a string "0"`.
     private static func kind(_ c: KeyedDecodingContainer<Keys>, _ key: Keys) throws -> String {
         switch try c.decode(JSONValue.self, forKey: key) {
-        case .string(let text): "a string \"\(text.unicodeScalars.count > 20 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(20))) + "…" : text)\""
+        case .string(let text): "a string \(EnvelopeRules.quoted(text, limit: 20, quote: "\""))"
         case .bool: "true or false"
         case .array: "an array"
         case .object: "an object"
