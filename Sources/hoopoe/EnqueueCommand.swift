@@ -60,8 +60,8 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let text = try payloadText()
-        if let problem = JSONSyntaxCheck.problem(in: text) { throw ValidationError("--payload is not valid JSON: \(problem)") }
-        guard let value = JSONValue.parse(Array(text.utf8)) else { throw ValidationError("--payload is not valid JSON") }
+        if let problem = JSONSyntaxCheck.problem(in: text) { throw usageFailure("--payload is not valid JSON: \(problem)") }
+        guard let value = JSONValue.parse(Array(text.utf8)) else { throw usageFailure("--payload is not valid JSON") }
         let redis = try options.makeAdminClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
@@ -77,7 +77,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
             }
         } catch let error as EnqueueError {
-            throw ValidationError(error.message)
+            throw usageFailure(error.message)
         } catch let error as RedisError {
             printError(error.operatorLine)
             throw ExitCode(error.isUnreachable ? 2 : 1)
@@ -97,7 +97,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     private func payloadText() throws -> String {
         guard payload.hasPrefix("@") else { return payload }
         let path = String(payload.dropFirst())
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--payload: cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw usageFailure("--payload: cannot read \(path)") }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -106,10 +106,10 @@ struct EnqueueCommand: AsyncParsableCommand {
         guard registry.types.contains(type) else {
             let closest = registry.types.min { EditDistance.between($0, type) < EditDistance.between($1, type) }
             let hint = closest.map { EditDistance.between($0, type) <= max(3, type.count / 3) ? "; did you mean \($0)?" : "" } ?? ""
-            throw ValidationError("unknown job type '\(type)'\(hint) (known: \(registry.types.joined(separator: ", ")))")
+            throw usageFailure("unknown job type '\(type)'\(hint) (known: \(registry.types.joined(separator: ", ")))")
         }
         if let problem = registry.payloadProblem(type: type, payload: value.encoded()) {
-            throw ValidationError("--payload: \(problem)")
+            throw usageFailure("--payload: \(problem)")
         }
     }
 
@@ -146,4 +146,11 @@ enum EditDistance {
         }
         return previous[b.count]
     }
+}
+
+/// A usage error found while running (the payload, the type): one `hoopoe:` line on stderr, and exit 64 like the
+/// option errors ArgumentParser reports (without its usage text for the root command).
+func usageFailure(_ message: String) -> ExitCode {
+    printError(message)
+    return ExitCode(64)
 }
