@@ -42,7 +42,7 @@ struct EnvelopeGenerator {
         quoted("q-1_ok.x"), quoted(String(repeating: "a", count: 64)), quoted(String(repeating: "a", count: 65)),
         quoted(String(repeating: "i", count: 128)), quoted(String(repeating: "i", count: 129)), quoted(String(repeating: "u", count: 201)),
         quoted("مریم"), quoted(#"\u0000"#), quoted(#"\ud800"#), quoted(#"\udc00\ud800"#), quoted(#"\ud83d\udc26"#), quoted("🐦"),
-        quoted(#"x\ny"#), quoted(#"\u00e9"#), quoted(#"tab\there"#), quoted(#"esc\"aped"#), quoted(#"\u0041BC"#),
+        quoted(#"x\ny"#), quoted(#"ends-in-newline\n"#), quoted(#"\u00e9"#), quoted(#"tab\there"#), quoted(#"esc\"aped"#), quoted(#"\u0041BC"#),
         quoted("e\u{301}"), quoted("\u{202E}rtl"), quoted(String(repeating: "x", count: 10_000)),
         quoted("01HQ0R4T5Y6Z7A8B9C0D1E2F3G"), quoted("550e8400-e29b-41d4-a716-446655440000"), quoted("tick:2026-11-30T04:00"),
         [0x22, 0x01, 0x22],  // a raw control character: not JSON
