@@ -355,41 +355,49 @@ func (c *Client) WaitFor(id, queue string, timeout time.Duration) (map[string]in
 	if queue == "" {
 		queue = "default"
 	}
-	conn := c.Pool.Get()
-	defer conn.Close()
-	wait := int64(math.Ceil(timeout.Seconds()))
-	if wait < 1 {
-		wait = 1
-	}
-	popped, err := redis.Strings(conn.Do("BLPOP", c.Key(queue, "answer:"+id), wait))
-	if errors.Is(err, redis.ErrNil) {
-		return nil, nil
-	}
-	if err != nil || len(popped) != 2 {
+	text, err := c.blpop(c.Key(queue, "answer:"+id), timeout)
+	if text == "" || err != nil {
 		return nil, err
 	}
 	var answer map[string]interface{}
-	decoder := json.NewDecoder(strings.NewReader(popped[1]))
+	decoder := json.NewDecoder(strings.NewReader(text))
 	decoder.UseNumber()
 	return answer, decoder.Decode(&answer)
+}
+
+// blpop waits for key in BLPOPs of one second until timeout, each on a connection of its own from the pool: a wait
+// must not depend on the connections' read timeout (a shorter one ends a long BLPOP with an i/o timeout and
+// breaks that connection). It returns "" when nothing came.
+func (c *Client) blpop(key string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn := c.Pool.Get()
+		popped, err := redis.Strings(conn.Do("BLPOP", key, 1))
+		conn.Close()
+		var timedOut interface{ Timeout() bool }
+		switch {
+		case err == nil && len(popped) == 2:
+			return popped[1], nil
+		case err != nil && !errors.Is(err, redis.ErrNil) && !(errors.As(err, &timedOut) && timedOut.Timeout()):
+			return "", err
+		}
+		if !time.Now().Before(deadline) {
+			return "", nil
+		}
+	}
 }
 
 // WaitFreeCredit is the answer of a freecredit.request (status granted|rejected, ...), or nil when none came within
 // timeout. It BLPOPs the request's notify list, then reads the result key (someone else may have popped it).
 func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[string]interface{}, error) {
-	conn := c.Pool.Get()
-	defer conn.Close()
 	base := c.Namespace + ":{freecredit}"
-	wait := int64(math.Ceil(timeout.Seconds()))
-	if wait < 1 {
-		wait = 1
+	text, err := c.blpop(base+":notify:"+requestID, timeout)
+	if err != nil {
+		return nil, err
 	}
-	popped, err := redis.Strings(conn.Do("BLPOP", base+":notify:"+requestID, wait))
-	var text string
-	switch {
-	case err == nil && len(popped) == 2:
-		text = popped[1]
-	case err == nil || errors.Is(err, redis.ErrNil):
+	if text == "" {
+		conn := c.Pool.Get()
+		defer conn.Close()
 		stored, err := redis.String(conn.Do("GET", base+":result:"+requestID))
 		if errors.Is(err, redis.ErrNil) {
 			return nil, nil
@@ -398,8 +406,6 @@ func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[st
 			return nil, err
 		}
 		text = stored
-	default:
-		return nil, err
 	}
 	var answer map[string]interface{}
 	return answer, json.Unmarshal([]byte(text), &answer)

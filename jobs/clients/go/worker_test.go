@@ -241,3 +241,21 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// A wait longer than the connections' read timeout ends in nil, not an error.
+func TestWaitsLongerThanTheReadTimeout(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	pool := &redis.Pool{Dial: func() (redis.Conn, error) {
+		return redis.DialURL(os.Getenv("REDIS_URL"), redis.DialReadTimeout(time.Second))
+	}}
+	c := New(pool, "")
+	started := time.Now()
+	if answer, err := c.WaitFor("go-never", "default", 2500*time.Millisecond); answer != nil || err != nil {
+		t.Fatalf("%v %v", answer, err)
+	}
+	if time.Since(started) < 2400*time.Millisecond {
+		t.Errorf("returned after %v", time.Since(started))
+	}
+}

@@ -276,8 +276,31 @@ final class Client
      */
     public function waitFor(string $id, string $queue = 'default', float $timeout = 10.0): ?array
     {
-        $popped = $this->redis->blPop([$this->key($queue, "answer:$id")], max(1, (int) ceil($timeout)));
-        return is_array($popped) && count($popped) === 2 ? json_decode($popped[1], true, 512, JSON_THROW_ON_ERROR) : null;
+        $popped = $this->blPop($this->key($queue, "answer:$id"), $timeout);
+        return $popped === null ? null : json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * BLPOP in slices of at most a second until $timeout: a wait must not depend on the connection's read timeout
+     * (a shorter one ends a long BLPOP with "read error on connection"). Returns the popped value or null.
+     */
+    private function blPop(string $key, float $timeout): ?string
+    {
+        $deadline = microtime(true) + max(0.0, $timeout);
+        do {
+            try {
+                $popped = $this->redis->blPop([$key], 1);  // phpredis 5 takes whole seconds
+            } catch (\RedisException $e) {
+                if (!str_contains($e->getMessage(), 'read error') && !str_contains($e->getMessage(), 'timed out')) {
+                    throw $e;
+                }
+                $popped = null;
+            }
+            if (is_array($popped) && count($popped) === 2) {
+                return $popped[1];
+            }
+        } while (microtime(true) < $deadline);
+        return null;
     }
 
     /**
@@ -289,9 +312,9 @@ final class Client
     public function waitFreeCredit(string $requestId, float $timeout = 10.0): ?array
     {
         $base = "{$this->namespace}:{freecredit}";
-        $popped = $this->redis->blPop(["$base:notify:$requestId"], max(1, (int) ceil($timeout)));
-        if (is_array($popped) && count($popped) === 2) {
-            return json_decode($popped[1], true, 512, JSON_THROW_ON_ERROR);
+        $popped = $this->blPop("$base:notify:$requestId", $timeout);
+        if ($popped !== null) {
+            return json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
         }
         $stored = $this->redis->get("$base:result:$requestId");
         return is_string($stored) ? json_decode($stored, true, 512, JSON_THROW_ON_ERROR) : null;

@@ -91,6 +91,17 @@ final class WorkerTest
         throw new \RuntimeException('events missing: ' . implode(', ', $missing));
     }
 
+    /** A wait longer than the connection's read timeout ends in null, not an exception. */
+    public function testWaitsLongerThanTheReadTimeout(): void
+    {
+        $redis = Check::redis();
+        $redis->setOption(\Redis::OPT_READ_TIMEOUT, 1);
+        $client = new Client($redis);
+        $started = microtime(true);
+        Check::equal(null, $client->waitFor("{$this->run}-never", 'default', 2.5), 'waitFor');
+        Check::that(microtime(true) - $started >= 2.4, 'it waited');
+    }
+
     /** README.md's example, run against the test Redis and worker (its host and port swapped for REDIS_URL's). */
     public function testTheReadmeExampleRuns(): void
     {

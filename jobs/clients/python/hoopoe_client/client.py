@@ -6,6 +6,8 @@ import secrets
 import time
 from collections import namedtuple
 
+import redis as redis_package
+
 from . import envelope as rules
 from .errors import AlreadyEnqueued, Duplicate, InvalidJob, TooLarge
 
@@ -13,6 +15,7 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "enqueue.lua")
 DAY = 86400
 ONCE_DEFAULT = 7 * DAY
+SLICE = 1.0  # seconds a blocking call waits at most in one go (see _blocking)
 
 Enqueued = namedtuple("Enqueued", "status id")
 """What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), and the job id."""
@@ -190,18 +193,37 @@ class Client:
 
     # Answers ----------------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _blocking(call, timeout):
+        """Calls call(seconds) in slices of at most SLICE seconds until it returns something or `timeout` passed.
+
+        A wait must not depend on the connection's settings: redis-py 8 gives every connection a 5 s socket
+        timeout by default, which ends one long BLPOP or XREAD BLOCK with a TimeoutError."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                found = call(max(0.01, min(SLICE, remaining)))
+            except redis_package.exceptions.TimeoutError:
+                found = None
+            if found or remaining <= SLICE:
+                return found or None
+
+    def _blpop(self, key, timeout):
+        return self._blocking(lambda seconds: self.redis.blpop([key], timeout=seconds), timeout)
+
     def wait_for(self, job_id, queue="default", timeout=10.0):
         """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?}
         with outcome processed, discarded or dead; None when none came within `timeout` seconds. Kept an hour after
         the job settled, and popped by the first waiter."""
-        popped = self.redis.blpop([self.key(queue, f"answer:{job_id}")], timeout=max(1, int(math.ceil(timeout))))
+        popped = self._blpop(self.key(queue, f"answer:{job_id}"), timeout)
         return json.loads(popped[1]) if popped is not None else None
 
     def wait_free_credit(self, request_id, timeout=10.0):
         """The answer of a freecredit.request (a dict: status granted|rejected, ...), or None when none came within
         `timeout` seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped)."""
         base = f"{self.namespace}:{{freecredit}}"
-        popped = self.redis.blpop([f"{base}:notify:{request_id}"], timeout=max(1, int(math.ceil(timeout))))
+        popped = self._blpop(f"{base}:notify:{request_id}", timeout)
         if popped is not None:
             return json.loads(popped[1])
         stored = self.redis.get(f"{base}:result:{request_id}")
@@ -215,7 +237,13 @@ class Client:
 
     def read_events(self, after="0-0", count=100, block_ms=None):
         """Events after the stream id `after` (`$` = only new ones; then pass the last Event.id back)."""
-        return _entries(self.redis.xread({self.events_key: after}, count=count, block=block_ms))
+        if block_ms is None:
+            return _entries(self.redis.xread({self.events_key: after}, count=count))
+        if after == "$":  # waited for in slices: pin "now" to an id, or events between two slices would be missed
+            last = self.redis.xrevrange(self.events_key, count=1)
+            after = last[0][0] if last else "0-0"
+        return self._blocking(lambda seconds: _entries(self.redis.xread({self.events_key: after}, count=count, block=int(seconds * 1000))),
+                              block_ms / 1000) or []
 
     def create_events_group(self, group, start="$"):
         """Creates a consumer group on the events stream (once, at deploy): from `start` ("$" = new events only,
@@ -231,7 +259,10 @@ class Client:
     def read_events_group(self, group, consumer, count=100, block_ms=None):
         """New events for `consumer` of `group` (XREADGROUP ... >): a restart resumes where the group stopped.
         Acknowledge each handled one with ack_events, or it is delivered again after a restart."""
-        return _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count, block=block_ms))
+        if block_ms is None:
+            return _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count))
+        return self._blocking(lambda seconds: _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count,
+                                                                            block=int(seconds * 1000))), block_ms / 1000) or []
 
     def ack_events(self, group, *event_ids):
         """Marks events handled by `group` (XACK)."""

@@ -171,6 +171,32 @@ class AgainstAWorker(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"first", "second"})
 
+    def test_waits_longer_than_the_socket_timeout(self):
+        """redis-py 8 times a socket out after 5 s by default; a wait longer than the socket timeout still ends in
+        None, not an exception (shown here with a 1 s socket timeout, to keep the test short)."""
+        client = hoopoe.Client(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=1))
+        started = time.monotonic()
+        self.assertIsNone(client.wait_for(f"{self.run_id}-never", timeout=2.5))
+        self.assertIsNone(client.wait_free_credit(f"{self.run_id}-never", timeout=0.5))
+        self.assertEqual(client.read_events_group(f"{self.run_id}-quiet", "r", block_ms=1500) if client.create_events_group(f"{self.run_id}-quiet") else None, [])
+        self.assertGreaterEqual(time.monotonic() - started, 4.4)
+
+    def test_a_blocking_read_from_now_sees_an_event_written_while_it_waits(self):
+        c = self.client
+        import threading
+        marker = f"live-{self.run_id}"  # not prefixed by run_id: the other tests count those events as theirs
+        writer = threading.Timer(1.5, lambda: self.r.xadd(c.events_key, {"type": "test.marker", "data": json.dumps({"job_id": marker}), "at": "1.5"}))
+        writer.start()
+        seen = []
+        deadline = time.monotonic() + 10
+        after = "$"
+        while not any(e.data.get("job_id") == marker for e in seen) and time.monotonic() < deadline:
+            batch = c.read_events(after, block_ms=3000)
+            seen += batch
+            after = batch[-1].id if batch else after
+        writer.join()
+        self.assertTrue(any(e.data.get("job_id") == marker for e in seen))
+
     def test_the_readme_example_runs(self):
         """README.md's example, run against the test Redis and worker (its URL swapped for REDIS_URL)."""
         with open(os.path.join(HERE, "..", "README.md"), encoding="utf-8") as f:
