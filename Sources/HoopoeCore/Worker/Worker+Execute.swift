@@ -21,18 +21,18 @@ extension Worker {
             return
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit")
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
             return
         }
         // Deliveries beyond the first are runs whose worker died (or hung) with the job: the lease expired while
         // it held it. Twice is a pattern, not bad luck: the job is a poison pill, whatever its max_attempts.
         let lostRuns = min(job.deliveries, 1_000_000) - 1
         if lostRuns >= Self.poisonPillKills {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)")
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
             return
         }
         guard let entry = registry[header.type] else {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))")
+            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
             return
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
@@ -41,7 +41,7 @@ extension Worker {
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)")
+            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
             return
         }
 
@@ -223,7 +223,8 @@ struct JobHeader {
 
     /// The full envelope (decoded now if it was only scanned), its queue filled in; nil when `JSONDecoder`
     /// rejects what the scan accepted (the scan skips string escapes it does not decode), so that the
-    /// caller keeps the raw text instead of an envelope rebuilt without its payload.
+    /// caller keeps the raw text instead of an envelope rebuilt without its payload (withheld for a type that
+    /// redacts: callers pass `rawType`).
     func envelope(_ job: FetchedJob) -> JobEnvelope? {
         if let decoded { return decoded }
         guard var envelope = (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(job.bytes)))?.envelope else { return nil }

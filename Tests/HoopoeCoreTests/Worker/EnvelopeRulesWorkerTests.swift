@@ -174,6 +174,43 @@ import Testing
         #expect(raw.payload.stringValue?.hasPrefix(#"{"id":"huge-raw""#) == true)
     }
 
+    /// A type whose payload carries a secret: no dead-set copy keeps it, however the envelope is broken.
+    struct Secretive: JobHandler {
+        struct Payload: Codable, Sendable { let password: String }
+        static let type = "test.secretive"
+        var redactedPayloadKeys: Set<String> { ["password"] }
+        func run(_ payload: Payload, context: JobContext) async throws {}
+    }
+
+    @Test func aSecretNeverReachesTheDeadSetWhateverBrokeTheEnvelope() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry()
+        registry.register(Secretive())
+        let secret = "pw-\(UUID().uuidString)"
+        let blob = String(repeating: "x", count: 600 * 1024)
+        for body in [
+            // Over the size limit, and not decodable past the scan (a lone surrogate): only the raw text is left.
+            #"{"id":"s1","type":"test.secretive","payload":{"password":"\#(secret)","n":"\ud800","blob":"\#(blob)"}}"#,
+            // Over the size limit, decodable.
+            #"{"id":"s2","type":"test.secretive","payload":{"password":"\#(secret)","blob":"\#(blob)"}}"#,
+            // A broken rule.
+            #"{"id":"s3","type":"test.secretive","payload":{"password":"\#(secret)"},"timeout":-5}"#,
+            // A field of the wrong type (not decodable as an envelope).
+            #"{"id":"s4","type":"test.secretive","payload":{"password":"\#(secret)"},"attempt":"0"}"#,
+        ] {
+            try await xadd(h, body)
+        }
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.info(queue: "default").dead == 4 })
+        worker.shutdown()
+        try await task.value
+        let stored = (try await h.redis.send("HVALS", h.jobs.keys("default").deadJobs).array ?? []).compactMap(\.string)
+        #expect(stored.count == 4)
+        #expect(!stored.contains { $0.contains(secret) }, "a dead-set copy holds the secret")
+        let ids = Set(try await h.jobs.deadJobs(queue: "default").map(\.id))
+        #expect(ids == ["s1", "s2", "s3", "s4"], "each kept under its own id")
+    }
+
     @Test func enqueueRefusesWhatTheWorkerWouldRefuse() async throws {
         let h = try EngineHarness()
         let refused: [(EnqueueOptions, String)] = [
