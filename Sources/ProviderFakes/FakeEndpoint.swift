@@ -16,6 +16,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case brevoCreationStatus = "brevo creation status"
     case brevoAddCredits = "brevo add credits"
     case brevoAssociateIP = "brevo associate ip"
+    case brevoSendEmail = "brevo send transactional email"
+    case brevoEmailEvents = "brevo transactional email events"
     case brevoOther = "brevo other"
     case unknown
 
@@ -48,6 +50,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
         }
         if path.hasPrefix(brevoPrefix + "/") {
             let parts = path.dropFirst(brevoPrefix.count + 1).split(separator: "/").map(String.init)
+            if parts == ["smtp", "email"] { return method == "POST" ? .brevoSendEmail : .brevoOther }
+            if parts == ["smtp", "statistics", "events"] { return method == "GET" ? .brevoEmailEvents : .brevoOther }
             guard parts.count >= 2, parts[0] == "reseller", parts[1] == "children" else { return .brevoOther }
             switch (method, parts.count, parts.dropFirst(3).joined(separator: "/")) {
             case ("POST", 2, _): return .brevoCreateChild

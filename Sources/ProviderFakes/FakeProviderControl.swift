@@ -106,7 +106,7 @@ public actor FakeProviderControl {
         case .ippanelSend, .ippanelRecipients, .ippanelByBulk, .ippanelCredit, .ippanelOther:
             ippanel.handle(request)
         case .brevoCreateChild, .brevoListChildren, .brevoGetChild, .brevoCreationStatus, .brevoAddCredits,
-            .brevoAssociateIP, .brevoOther:
+            .brevoAssociateIP, .brevoSendEmail, .brevoEmailEvents, .brevoOther:
             brevo.handle(request)
         case .unknown:
             .text(404, "not found")
