@@ -8,6 +8,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case ippanelSend = "ippanel send"
     case ippanelRecipients = "ippanel report/recipients"
     case ippanelByBulk = "ippanel report/by_bulk"
+    case ippanelNewList = "ippanel report/new_list"
+    case ippanelBulkStats = "ippanel report/bulk_stats"
     case ippanelCredit = "ippanel payment/credit/mine"
     case ippanelOther = "ippanel other"
     case brevoCreateChild = "brevo create child"
@@ -20,6 +22,9 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case brevoEmailEvents = "brevo transactional email events"
     case brevoOther = "brevo other"
     case unknown
+
+    /// `kavenegar`, `ippanel`, `brevo`, or empty for ``unknown``.
+    var provider: String { String(rawValue.prefix { $0 != " " }) == "unknown" ? "" : String(rawValue.prefix { $0 != " " }) }
 
     /// Path prefixes under which each fake lives on the shared server.
     static let kavenegarPrefix = "/kavenegar/v1"
@@ -45,6 +50,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
             if rest == "/api/send" { return .ippanelSend }
             if rest == "/api/report/recipients" { return .ippanelRecipients }
             if rest.hasPrefix("/api/report/by_bulk/") { return .ippanelByBulk }
+            if rest == "/api/report/new_list" { return .ippanelNewList }
+            if rest == "/api/report/bulk_stats" { return .ippanelBulkStats }
             if rest == "/api/payment/credit/mine" { return .ippanelCredit }
             return .ippanelOther
         }
