@@ -104,3 +104,21 @@ struct FakeControlAPITests {
         }
     }
 }
+
+/// Stopping the fakes is part of normal operation and logs no error (it logged one per stop when the server task was
+/// cancelled: 77 `error` lines in one `make test`).
+@Suite("Fake providers stop cleanly")
+struct FakeProvidersStopTests {
+    @Test func stopLogsNoError() async throws {
+        let logs = LogStore()
+        let fakes = try await FakeProviders.start(logger: Logger(label: "fakes") { _ in CapturingLogHandler(store: logs) })
+        let http = ProviderHTTPClient.make(connectTimeout: .seconds(2))
+        let client = KavenegarClient(
+            configuration: .init(baseURL: fakes.kavenegarBaseURL, apiKey: "fake-kavenegar-key", sender: nil, timeouts: .sms), httpClient: http)
+        _ = try await client.accountInfo()  // leaves a keep-alive connection open in the pool
+        await fakes.stop()
+        try await http.shutdown()
+        let errors = logs.lines.filter { $0.hasPrefix("error") || $0.hasPrefix("critical") }
+        #expect(errors.isEmpty, "\(logs.text)")
+    }
+}
