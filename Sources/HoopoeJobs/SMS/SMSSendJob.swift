@@ -97,6 +97,45 @@ public struct SMSSendJob: JobHandler {
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
         }
+        var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
+        if failures.isEmpty { return }
+        // Kavenegar 420 ("using links is restricted for this account") and no other provider took the message: send
+        // the template's link-free variant rather than lose the message (jobs/types/sms.send.md).
+        if failures.contains(where: Self.isLinksRestricted), let linkFree = linkFreeVariant(of: payload, checked: checked) {
+            context.logger.warning("sms.send: links are restricted (Kavenegar 420); sending the link-free template instead", metadata: [
+                "message_id": "\(payload.messageID)", "template": "\(linkFree.checked.template.name)",
+            ])
+            let more = try await attempt(
+                self.senders(for: linkFree.payload, checked: linkFree.checked), payload: linkFree.payload, checked: linkFree.checked,
+                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name)
+            if more.isEmpty { return }
+            failures += more
+        }
+        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+    }
+
+    /// Kavenegar's `420`: the account may not send links.
+    static func isLinksRestricted(_ error: ProviderError) -> Bool { error.provider == .kavenegar && error.code == "420" }
+
+    /// The payload re-addressed to the template's `without_links` template, with only the tokens that one takes.
+    func linkFreeVariant(of payload: SMSSendPayload, checked: SMSPayloadCheck.Checked)
+        -> (payload: SMSSendPayload, checked: SMSPayloadCheck.Checked)?
+    {
+        guard let name = checked.template.withoutLinks, let template = services.settings.sms.templates[name] else { return nil }
+        var variant = payload
+        variant.template = name
+        variant.tokens = payload.tokens.filter { template.tokens[$0.key] != nil }
+        var variantChecked = checked
+        variantChecked.template = template
+        return (variant, variantChecked)
+    }
+
+    /// Tries each sender in order until one accepts: records and announces the send and returns no failures, or
+    /// returns the non-permanent failures (a permanent one, or an unknown outcome, ends the job by throwing).
+    private func attempt(
+        _ senders: [(any SMSSender, TemplateSMS)], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
+        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil
+    ) async throws -> [ProviderError] {
         var failures: [ProviderError] = []
         for (sender, message) in senders {
             let receipt: SMSReceipt
@@ -126,10 +165,10 @@ public struct SMSSendJob: JobHandler {
             try await ledger.recordSent(
                 messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
                 sentAt: now, userID: payload.userID, purpose: payload.purpose)
-            try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger)
-            return
+            try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger, fallbackTemplate: fallbackTemplate)
+            return []
         }
-        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+        return failures
     }
 
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a
@@ -219,12 +258,14 @@ public struct SMSSendJob: JobHandler {
         throw JobFailure.discard("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)")
     }
 
-    private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger) async throws {
-        try await services.events.emit("sms.sent", [
+    private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger, fallbackTemplate: String? = nil) async throws {
+        var data: [String: JSONValue] = [
             "message_id": .string(payload.messageID), "provider": .string(provider),
             "provider_message_ids": .array(ids.map(JSONValue.string)),
             "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
-        ], at: try await services.clock.now())
+        ]
+        if let fallbackTemplate { data["template"] = .string(fallbackTemplate) }
+        try await services.events.emit("sms.sent", data, at: try await services.clock.now())
         try await ledger.markAnnounced(payload.messageID)
     }
 

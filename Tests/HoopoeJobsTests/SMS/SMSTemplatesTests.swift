@@ -8,9 +8,11 @@ import Testing
 @Suite struct SMSTemplatesTests {
     let shipped = BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path
 
-    @Test func shippedFileDefinesTheThreeTemplates() throws {
+    @Test func shippedFileDefinesTheThreeTemplatesAndTheLinkFreeReminder() throws {
         let templates = try SMSTemplates.load(path: shipped)
-        #expect(Set(templates.templates.keys) == ["expiration_reminder", "low_credit", "gift_reminder"])
+        #expect(Set(templates.templates.keys) == ["expiration_reminder", "expiration_reminder_nolink", "low_credit", "gift_reminder"])
+        #expect(templates["expiration_reminder"]?.withoutLinks == "expiration_reminder_nolink")
+        #expect(Set(templates["expiration_reminder_nolink"]?.tokens.keys ?? [:].keys) == ["token10", "token", "token2"])
         let expiration = try #require(templates["expiration_reminder"])
         #expect(expiration.kavenegar == "expiration-reminder")
         #expect(Set(expiration.tokens.keys) == ["token10", "token", "token2", "token3"])
