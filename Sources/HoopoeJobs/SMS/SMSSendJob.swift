@@ -93,6 +93,7 @@ public struct SMSSendJob: JobHandler {
             }
         }
 
+        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, ledger: ledger, context: context) { return }
         let senders = senders(for: payload, checked: checked)
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
@@ -112,6 +113,41 @@ public struct SMSSendJob: JobHandler {
             failures += more
         }
         try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+    }
+
+    /// After an IPPanel send whose answer was lost, asks IPPanel's outbox (`report/new_list`, `report/recipients`,
+    /// `report/by_bulk`) whether it went out: if it did, records it as sent with that bulk (true: nothing is sent
+    /// again); if not, clears the mark and the caller sends (the one re-send allowed). A failed report call retries
+    /// the job rather than sending blind.
+    private func sentBeforeAnswerWasLost(
+        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, ledger: SMSLedger, context: JobContext
+    ) async throws -> Bool {
+        guard let record = try await ledger.record(payload.messageID), record.unreconciledProvider == ProviderName.ippanel.rawValue,
+            let since = record.unreconciledSince
+        else { return false }
+        guard let client = services.providers.ippanel else {
+            throw JobFailure.retry("an IPPanel send of \(payload.messageID) has an unknown outcome and IPPANEL_API_KEY is not set to check it")
+        }
+        let found: IPPanelBulk?
+        do {
+            // A minute of slack for the difference between our clock and IPPanel's.
+            found = try await client.findSend(to: checked.internationalPhone, since: Date(timeIntervalSince1970: since - 60))
+        } catch {
+            throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
+                                   at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+        }
+        guard let bulk = found else {
+            context.logger.info("sms.send: IPPanel's outbox has no bulk for the lost send; sending once more", metadata: [
+                "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+            ])
+            try await ledger.clearUnreconciled(payload.messageID)
+            return false
+        }
+        try await ledger.recordSent(
+            messageID: payload.messageID, provider: ProviderName.ippanel.rawValue, providerIDs: [String(bulk.id)],
+            sentAt: now, userID: payload.userID, purpose: payload.purpose)
+        try await emitSent(payload, provider: ProviderName.ippanel.rawValue, ids: [String(bulk.id)], ledger: ledger)
+        return true
     }
 
     /// Kavenegar's `420`: the account may not send links.
@@ -139,11 +175,12 @@ public struct SMSSendJob: JobHandler {
         var failures: [ProviderError] = []
         for (sender, message) in senders {
             let receipt: SMSReceipt
+            let attemptStartedAt = Date()
             do {
                 receipt = try await sender.sendTemplate(message)
             } catch let error as ProviderError {
                 if error.outcomeUnknown {
-                    try await unknownOutcome(error, payload: payload, ledger: ledger, context: context)
+                    try await unknownOutcome(error, payload: payload, attemptStartedAt: attemptStartedAt, ledger: ledger, context: context)
                 }
                 switch error.disposition {
                 case .permanent:
@@ -173,10 +210,15 @@ public struct SMSSendJob: JobHandler {
 
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a
     /// dedupe key): not sent blindly again, and not handed to the other provider. The job tries once more after
-    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS`; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
+    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` — for IPPanel, after asking its outbox whether the send went out
+    /// (``sentBeforeAnswerWasLost``) —; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
     /// (providers.md §2.4.5: cap at 2).
-    private func unknownOutcome(_ error: ProviderError, payload: SMSSendPayload, ledger: SMSLedger, context: JobContext) async throws {
-        let count = try await ledger.noteUnknownOutcome(payload.messageID)
+    private func unknownOutcome(
+        _ error: ProviderError, payload: SMSSendPayload, attemptStartedAt: Date, ledger: SMSLedger, context: JobContext
+    ) async throws {
+        let reconcilable = error.provider == .ippanel
+        let count = try await ledger.noteUnknownOutcome(
+            payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil)
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
             throw JobFailure.retry(
                 "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",
