@@ -28,7 +28,8 @@ extension IPPanelClient {
     ///   - since: a moment before the attempt began (the caller allows for clock skew).
     ///   - maximumPages: how many `new_list` pages (100 bulks each) to look through.
     public func findSend(to recipient: String, since: Date, maximumPages: Int = 5) async throws(ProviderError) -> IPPanelBulk? {
-        let from = Int64(since.timeIntervalSince1970.rounded(.down))
+        // `since` comes from a stored value: a non-finite one must not trap (it then means "from the start").
+        let from = Int64(exactly: since.timeIntervalSince1970.rounded(.down)) ?? 0
         let filters: [String: JSONValue] = ["number": .string(configuration.fromNumber), "create_from_date": .string(String(from))]
         var page = 1
         while page <= max(1, maximumPages) {
