@@ -1,7 +1,8 @@
 import HoopoeJSON
 import Providers
 
-/// The fake Brevo reseller account: children, credit pools, creation status, and the hourly rate limit.
+/// The fake Brevo account: reseller children, credit pools, creation status, the hourly rate limit, and transactional
+/// email (FakeBrevoState+Email.swift).
 ///
 /// Implements providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, `duplicate_parameter`
 /// for an existing email, `limit ≤ 20`, `404 document_not_found`, `402 not_enough_credits`, 204 for IP association,
@@ -31,6 +32,12 @@ struct FakeBrevoState: Sendable {
     var rateLimit = 100
     var rateRemaining = 100
     var rateReset = 3600
+    /// Transactional emails Brevo accepted (each `POST /smtp/email` that answered 201 with a new `messageId`).
+    var emails: [SentEmail] = []
+    /// Template ids that exist and are active in the account.
+    var emailTemplates: ClosedRange<Int64> = 1...999
+    /// `headers.idempotencyKey` → (messageId, when first seen): a key seen within 15 minutes is not sent again.
+    var idempotencyKeys: [String: (messageID: String, at: Double)] = [:]
 
     static func error(_ status: Int, _ code: String, _ message: String) -> FakeReply {
         .json(status, ["code": .string(code), "message": .string(message)])
@@ -57,6 +64,8 @@ struct FakeBrevoState: Sendable {
         let parts = request.path.dropFirst(FakeEndpoint.brevoPrefix.count + 1).split(separator: "/").map(String.init)
         let body = JSONValue.parse(request.body)
         switch request.endpoint {
+        case .brevoSendEmail: return sendEmail(request.body)
+        case .brevoEmailEvents: return emailEvents(request.query)
         case .brevoCreateChild: return create(body)
         case .brevoListChildren: return list(request.query)
         case .brevoGetChild, .brevoCreationStatus, .brevoAddCredits, .brevoAssociateIP:
