@@ -22,7 +22,8 @@ test: deps
 	@# Two runs: the domain jobs' end-to-end suites start many worker processes, which would starve the engine's
 	@# timing-sensitive tests if both ran in one parallel pool.
 	scripts/test-redis.sh sh -c '$(SWIFT) test --skip-build --skip HoopoeJobsTests && $(SWIFT) test --skip-build --filter HoopoeJobsTests' 
-	@# Black-box, in Python: the official provider SDKs against `hoopoe dev fake-providers --control` (Tests/blackbox).
+	@# Black-box, in Python (Tests/blackbox): the official provider SDKs against `hoopoe dev fake-providers --control`,
+	@# and seed scenarios driving `hoopoe worker` and `hoopoe scheduler` processes against the same fakes.
 	scripts/test-redis.sh scripts/test-blackbox.sh
 
 # Builds release, starts a local Redis (AOF on, data in .redis-data/) unless REDIS_URL is set,
