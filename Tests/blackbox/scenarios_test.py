@@ -143,5 +143,31 @@ class FreeCreditConcurrency(Scenario):
         self.assertEqual(len(self.hoopoe.wait_for_events("freecredit.granted", 2)), 2)
 
 
+class Gifts(Scenario):
+    """Seed 001's wheel: a gift is valid one day and a user wins one a day. Two gifts of one user 25 h apart each get
+    their own `gift.expired` (the panel's `user_gift.id`, not the user's `uid`); a third the same day is rejected."""
+
+    def grant(self, user_gift_id, lifetime=2):
+        """Grants a gift that expires `lifetime` domain seconds from now, then lets that much domain time pass."""
+        now = self.hoopoe.clock()
+        self.hoopoe.enqueue("gift.granted", {"user_id": 176, "user_gift_id": user_gift_id, "expires_at": int(now) + lifetime})
+        self.hoopoe.set_clock(now + lifetime + 1)
+
+    def test_two_gifts_of_one_user_expire_separately(self):
+        self.hoopoe.start_worker()
+        self.grant(24)
+        [first] = self.hoopoe.wait_for_events("gift.expired")
+        self.assertEqual(first["user_gift_id"], "24")
+        self.hoopoe.set_clock(MORNING + 25 * 3600)
+        self.grant(25)
+        expired = self.hoopoe.wait_for_events("gift.expired", 2)
+        self.assertEqual(sorted(e["user_gift_id"] for e in expired), ["24", "25"])
+        self.hoopoe.set_clock(MORNING + 26 * 3600)
+        self.grant(26)  # an hour after gift 25: the same day however the day is counted
+        [rejected] = self.hoopoe.wait_for_events("gift.rejected")
+        self.assertEqual((rejected["user_gift_id"], rejected["reason"]), ("26", "daily_limit"))
+        self.assertGreater(rejected["retry_after"], 0)
+
+
 if __name__ == "__main__":
     unittest.main()
