@@ -26,25 +26,32 @@ struct FakeProvidersCommand: AsyncParsableCommand {
             providers' own error codes for bad input, as strict as the providers' documents. SIGTERM or SIGINT stops \
             them cleanly (exit 0).
 
-            --control also serves an HTTP control API under /_control (loopback only; --host must be a loopback \
-            address). JSON in and out:
-              GET    /_control/endpoints            endpoint names, e.g. "kavenegar verify/lookup", "ippanel send"
-              POST   /_control/faults               {"endpoint": NAME, "fault": FAULT, "times": N}
-              GET    /_control/faults               faults still queued, per endpoint
-              DELETE /_control/faults               drop queued faults
-              GET    /_control/requests[?endpoint=NAME]   recorded requests, oldest first
-              DELETE /_control/requests             forget recorded requests
-              POST   /_control/reset                fresh accounts, no faults, no requests
-              POST   /_control/kavenegar            {"links_restricted", "credit", "lifecycle", "lines", "templates",
-                                                     "message_status": {"messageid", "status"}}
-              POST   /_control/ippanel              {"bulk_states", "recipient_statuses", "credit"}
-            FAULT is one of
-              {"kind": "status", "status": 418}      the provider's own error (IPPanel: "message_code"; Brevo: "code")
-              {"kind": "reply", "status": 502, "body": "...", "headers": {...}}   a raw answer
-              {"kind": "delay", "seconds": 2}         wait, then answer normally
-              {"kind": "answer_late", "seconds": 4}   do the work, then wait before answering
-              {"kind": "drop"}                        do the work, then close the connection unanswered
-            and "times": N queues it N times, so the N+1th call succeeds.
+            --control also serves an HTTP control API under /_control, to loopback \
+            callers only (--host must then be a loopback address). JSON in and out:
+              GET    /_control/endpoints       names, e.g. "kavenegar verify/lookup"
+              POST   /_control/faults          {"endpoint", "fault", "times"}
+              GET    /_control/faults          faults still queued
+              DELETE /_control/faults          drop queued faults
+              GET    /_control/requests        recorded requests (?endpoint=NAME)
+              DELETE /_control/requests        forget recorded requests
+              POST   /_control/reset           fresh accounts, no faults, no requests
+              POST   /_control/kavenegar       {"links_restricted", "credit",
+                                                "lifecycle", "lines", "templates",
+                                                "message_status": {messageid, status}}
+              POST   /_control/ippanel         {"bulk_states", "recipient_statuses",
+                                                "credit"}
+            A fault is one of:
+              {"kind": "status", "status": 418}   the provider's own error
+                                                  (IPPanel: "message_code";
+                                                  Brevo: "code")
+              {"kind": "reply", "status": 502, "body": "…", "headers": {…}}
+              {"kind": "delay", "seconds": 2}     wait, then answer
+              {"kind": "answer_late", "seconds": 4}
+                                                  do the work, answer late
+              {"kind": "drop"}                    do the work, close the
+                                                  connection unanswered
+            "times": N queues it N times: the N+1th call succeeds.
+            More: docs/fake-providers.md.
             """
     )
 
