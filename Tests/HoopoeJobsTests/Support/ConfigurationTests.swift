@@ -1,5 +1,9 @@
 import Foundation
+import HoopoeCore
+import HoopoeJSON
 import HoopoeJobs
+import Redis
+import TestSupport
 import Testing
 
 @Suite("Domain configuration")
@@ -55,5 +59,39 @@ struct TokenConfigurationTests {
                 (error as? ConfigurationError)?.key == "REMINDER_EMAIL_TEMPLATE_ID"
             }
         }
+    }
+}
+
+@Suite("Domain inputs that must never trap the worker")
+struct TrapTests {
+    @Test("REGISTRATION_STATUS_POLL_SECONDS beyond a minute (1e300 would overflow the sleep) stops start-up naming it")
+    func pollSeconds() {
+        for bad in ["1e300", "61"] {
+            #expect {
+                _ = try DomainSettings(environment: EnvironmentReader(["REGISTRATION_STATUS_POLL_SECONDS": bad]))
+            } throws: { error in
+                (error as? ConfigurationError)?.key == "REGISTRATION_STATUS_POLL_SECONDS"
+            }
+        }
+    }
+
+    @Test("a simulated clock holding 1e308 (or nonsense) reads as the system time, not as a date that traps day arithmetic")
+    func implausibleClock() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        for value in ["1e308", "-5", "inf"] {
+            try await h.redis.send("SET", h.clockKey, value)
+            let now = try await services.clock.now()
+            #expect(abs(now.timeIntervalSinceNow) < 60, "\(value) → \(now)")
+        }
+    }
+
+    @Test("freecredit.request with an amount past 10^9 fails for good instead of overflowing the Lua round trip")
+    func hugeAmount() async throws {
+        let h = try await DomainHarness()
+        await #expect(throws: JobFailure.self) {
+            try await h.run(FreeCreditRequestJob(services: try h.services()), ["user_id": 1, "request_id": "big", "amount": .integer(Int64.max)])
+        }
+        #expect(try await h.redis.send("EXISTS", "\(h.namespace):{freecredit}:result:big").int == 0)
     }
 }
