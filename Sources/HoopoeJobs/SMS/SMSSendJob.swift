@@ -291,7 +291,7 @@ public struct SMSSendJob: JobHandler {
         let runAt = services.clock.realTime(for: target, now: now)
         let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
         let result = try await services.jobs.enqueue(type: Self.type, payload: json, options: EnqueueOptions(
-            queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(Int(target.timeIntervalSince1970))",
+            queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(String(format: "%.0f", target.timeIntervalSince1970.rounded(.towardZero)))",
             onceFor: .seconds(3 * 86_400)))
         let id: String
         switch result {
