@@ -24,7 +24,10 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case unknown
 
     /// `kavenegar`, `ippanel`, `brevo`, or empty for ``unknown``.
-    var provider: String { String(rawValue.prefix { $0 != " " }) == "unknown" ? "" : String(rawValue.prefix { $0 != " " }) }
+    var provider: String {
+        let first = String(rawValue.prefix { $0 != " " })
+        return self == .unknown ? "" : first
+    }
 
     /// Path prefixes under which each fake lives on the shared server.
     static let kavenegarPrefix = "/kavenegar/v1"
