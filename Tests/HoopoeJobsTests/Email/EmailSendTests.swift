@@ -81,6 +81,33 @@ struct EmailSendTests {
         #expect(try await h.smsJobs(queue: Self.emailQueue).isEmpty)
     }
 
+    @Test("through a real worker: the reminder SMS reaches the fake Kavenegar and its email the fake Brevo, once each")
+    func throughAWorker() async throws {
+        let h = try await DomainHarness(environment: reminderEnvironment.merging([
+            "REMINDER_SMS_QUEUE": "default", "REMINDER_EMAIL_QUEUE": "default", "REMINDER_EMAIL_TEMPLATE_ID": "17"]) { $1 })
+        try await h.setClock(tehran(2024, 12, 4, 20))
+        let worker = try await h.startWorker()
+        try await h.enqueue("subscription.upsert", ["user_id": 42, "phone": "09121234567", "first_name": "سارا",
+                                                    "expires_at": "1403-09-25", "receipt_id": "R77", "email": "sara@example.com"])
+        try await h.waitUntilIdle()
+        try await h.setClock(tehran(2024, 12, 5, 9))
+        try await h.enqueue("reminders.expiration", ["tick": 1])
+        try await h.enqueue("reminders.expiration", ["tick": 2])
+        _ = try await h.waitForEvents("sms.sent", timeout: .seconds(60))
+        let sent = try await h.waitForEvents("email.sent", timeout: .seconds(60))
+        try await h.waitUntilIdle()
+        worker.signal(SIGTERM)
+        _ = await worker.wait(timeout: .seconds(30))
+        #expect(sent.count == 1 && sent.first?.data["user_id"] == "42")
+        let posts = await h.control.requests(to: .brevoSendEmail)
+        #expect(posts.count == 1)
+        let body = JSONValue.parse(posts.first?.body ?? [])
+        #expect(body?["params"]?["days_left_text"] == "۱۰ روز دیگر")
+        #expect(body?["params"]?["receipt_url"] == "https://kamva.ir/email/receipt/R77")
+        #expect(await h.control.requests(to: .kavenegarLookup).count == 1)
+        #expect(try await h.dead().isEmpty)
+    }
+
     @Test("off without REMINDER_EMAIL_TEMPLATE_ID: no email.send even with an address")
     func offWithoutTemplate() async throws {
         let h = try await DomainHarness(environment: reminderEnvironment.merging(["REMINDER_EMAIL_QUEUE": Self.emailQueue]) { $1 })
