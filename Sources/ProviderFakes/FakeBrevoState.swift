@@ -32,6 +32,11 @@ struct FakeBrevoState: Sendable {
     var rateLimit = 100
     var rateRemaining = 100
     var rateReset = 3600
+    /// The transactional email routes' own window (Brevo: 3,600,000 requests/hour for `POST /smtp/email`, apart from
+    /// the reseller routes' ~100/hour).
+    var emailRateLimit = 3_600_000
+    var emailRateRemaining = 3_600_000
+    var emailRateReset = 3600
     /// Transactional emails Brevo accepted (each `POST /smtp/email` that answered 201 with a new `messageId`).
     var emails: [SentEmail] = []
     /// Template ids that exist and are active in the account.
@@ -43,18 +48,33 @@ struct FakeBrevoState: Sendable {
         .json(status, ["code": .string(code), "message": .string(message)])
     }
 
-    var rateHeaders: [FakeHeader] {
+    var rateHeaders: [FakeHeader] { Self.headers(limit: rateLimit, remaining: rateRemaining, reset: rateReset) }
+
+    static func headers(limit: Int, remaining: Int, reset: Int) -> [FakeHeader] {
         [
-            FakeHeader("x-sib-ratelimit-limit", String(rateLimit)),
-            FakeHeader("x-sib-ratelimit-remaining", String(max(0, rateRemaining))),
-            FakeHeader("x-sib-ratelimit-reset", String(rateReset)),
+            FakeHeader("x-sib-ratelimit-limit", String(limit)),
+            FakeHeader("x-sib-ratelimit-remaining", String(max(0, remaining))),
+            FakeHeader("x-sib-ratelimit-reset", String(reset)),
         ]
     }
 
     mutating func handle(_ request: RecordedRequest) -> FakeReply {
+        if request.endpoint == .brevoSendEmail || request.endpoint == .brevoEmailEvents {
+            var reply = routeEmail(request)
+            reply.headers += Self.headers(limit: emailRateLimit, remaining: emailRateRemaining, reset: emailRateReset)
+            return reply
+        }
         var reply = route(request)
         reply.headers += rateHeaders
         return reply
+    }
+
+    /// The transactional email routes, on their own rate window.
+    private mutating func routeEmail(_ request: RecordedRequest) -> FakeReply {
+        guard request.header("api-key") == apiKey else { return Self.error(401, "unauthorized", "Key not found") }
+        guard emailRateRemaining > 0 else { return Self.error(429, "too_many_requests", "Too many requests") }
+        emailRateRemaining -= 1
+        return request.endpoint == .brevoSendEmail ? sendEmail(request.body) : emailEvents(request.query)
     }
 
     private mutating func route(_ request: RecordedRequest) -> FakeReply {
@@ -64,8 +84,6 @@ struct FakeBrevoState: Sendable {
         let parts = request.path.dropFirst(FakeEndpoint.brevoPrefix.count + 1).split(separator: "/").map(String.init)
         let body = JSONValue.parse(request.body)
         switch request.endpoint {
-        case .brevoSendEmail: return sendEmail(request.body)
-        case .brevoEmailEvents: return emailEvents(request.query)
         case .brevoCreateChild: return create(body)
         case .brevoListChildren: return list(request.query)
         case .brevoGetChild, .brevoCreationStatus, .brevoAddCredits, .brevoAssociateIP:

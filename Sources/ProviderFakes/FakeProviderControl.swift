@@ -7,7 +7,7 @@ import Providers
 public actor FakeProviderControl {
     private var kavenegar: FakeKavenegarState
     private var ippanel: FakeIPPanelState
-    private var brevo: FakeBrevoState
+    var brevo: FakeBrevoState  // internal: the Brevo controls live in FakeProviderControl+Brevo.swift
     private var faults: [FakeEndpoint: [FakeFault]] = [:]
     private var recorded: [RecordedRequest] = []
 

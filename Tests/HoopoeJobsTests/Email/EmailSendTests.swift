@@ -132,6 +132,7 @@ struct EmailSendTests {
         let keys = posts.compactMap { JSONValue.parse($0.body)?["headers"]?["idempotencyKey"]?.stringValue }
         #expect(keys.count == 2 && keys[0] == keys[1])
         #expect(try await accepted(h, tag: "reminder.expiration.email:42:1734294599:10").count == 1)
+        #expect(await h.control.brevoEmailCount() == 1)
         #expect(try await h.events("email.sent").count == 1)
     }
 
@@ -169,7 +170,7 @@ struct EmailSendTests {
     func rateLimitAndBadTemplate() async throws {
         let h = try await DomainHarness(environment: Self.environment)
         let services = try h.services()
-        await h.control.setBrevoRateLimit(limit: 100, remaining: 0, reset: 600)
+        await h.control.setBrevoEmailRateLimit(limit: 100, remaining: 0, reset: 600)
         do {
             try await h.run(EmailSendJob(services: services), payload())
             Issue.record("a 429 passed")
@@ -177,7 +178,7 @@ struct EmailSendTests {
             guard case .retry(let at?) = failure.disposition else { Issue.record("\(failure.disposition)"); return }
             #expect(abs(at - Date().timeIntervalSince1970 - 600) < 30)
         }
-        await h.control.setBrevoRateLimit(limit: 100, remaining: 100, reset: 3600)
+        await h.control.setBrevoEmailRateLimit(limit: 100, remaining: 100, reset: 3600)
         let id = "reminder.expiration.email:42:1734294599:1"
         do {
             try await h.run(EmailSendJob(services: services), payload(id, template: 5000))

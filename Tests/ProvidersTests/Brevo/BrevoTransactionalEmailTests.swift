@@ -70,10 +70,20 @@ struct BrevoTransactionalEmailTests {
         }
     }
 
+    @Test("the email routes have their own rate window: a spent reseller window (100/h) does not stop emails")
+    func separateWindows() async throws {
+        try await withHarness { h in
+            await h.control.setBrevoRateLimit(limit: 100, remaining: 0, reset: 3600)
+            let sent = try await h.brevo().sendTransactionalEmail(Self.email())
+            #expect(sent.rateLimit?.limit == 3_600_000)
+            #expect(await h.control.brevoEmailCount() == 1)
+        }
+    }
+
     @Test("429 as Brevo spells it: x-sib-ratelimit-* headers, {code, message}, retry after the reset")
     func rateLimited() async throws {
         try await withHarness { h in
-            await h.control.setBrevoRateLimit(limit: 100, remaining: 0, reset: 42)
+            await h.control.setBrevoEmailRateLimit(limit: 100, remaining: 0, reset: 42)
             let error = try #require(await providerError { try await h.brevo().sendTransactionalEmail(Self.email()) })
             #expect(error.httpStatus == 429)
             #expect(error.code == "too_many_requests")
