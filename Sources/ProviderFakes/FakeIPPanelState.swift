@@ -110,7 +110,13 @@ struct FakeIPPanelState: Sendable {
             guard let from = body["from_number"]?.stringValue, !from.isEmpty else {
                 return Self.validation("from_number", "تکمیل گزینه شماره فرستنده الزامی است")
             }
-            return Self.success(["message_outbox_ids": [.integer(record("pattern", recipients, code, from))]])
+            // The text as sent: the pattern with its values filled in (the fake's pattern is the code, then each
+            // placeholder's value in name order), so reports show what the recipient got, as IPPanel's do.
+            var params: [String: JSONValue] = [:]
+            if case .object(let map)? = body["params"] { params = map }
+            let values = params.sorted { $0.key < $1.key }.map { $0.value.stringValue ?? "" }
+            let text = ([code] + values).joined(separator: " ")
+            return Self.success(["message_outbox_ids": [.integer(record("pattern", recipients, text, from))]])
         case "webservice", "normal":
             guard let message = body["message"]?.stringValue, !message.isEmpty else {
                 return Self.validation("message", "تکمیل گزینه پیام الزامی است")

@@ -131,7 +131,8 @@ public struct SMSSendJob: JobHandler {
         let found: IPPanelBulk?
         do {
             // A minute of slack for the difference between our clock and IPPanel's.
-            found = try await client.findSend(to: checked.internationalPhone, since: Date(timeIntervalSince1970: since - 60))
+            let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
+            found = try await client.findSend(to: checked.internationalPhone, since: Date(timeIntervalSince1970: since - 60), values: values)
         } catch {
             throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
                                    at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)

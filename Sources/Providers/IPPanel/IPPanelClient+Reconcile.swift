@@ -26,8 +26,12 @@ extension IPPanelClient {
     /// - Parameters:
     ///   - recipient: E.164 with `+`, as sent.
     ///   - since: a moment before the attempt began (the caller allows for clock skew).
+    ///   - values: the pattern's parameter values: a bulk whose text lacks one of them is another message to the same
+    ///     recipient (a low-credit SMS minutes after a reminder), not this one.
     ///   - maximumPages: how many `new_list` pages (100 bulks each) to look through.
-    public func findSend(to recipient: String, since: Date, maximumPages: Int = 5) async throws(ProviderError) -> IPPanelBulk? {
+    public func findSend(to recipient: String, since: Date, values: [String] = [], maximumPages: Int = 5) async throws(ProviderError)
+        -> IPPanelBulk?
+    {
         // `since` comes from a stored value: a non-finite one must not trap (it then means "from the start").
         let from = Int64(exactly: since.timeIntervalSince1970.rounded(.down)) ?? 0
         let filters: [String: JSONValue] = ["number": .string(configuration.fromNumber), "create_from_date": .string(String(from))]
@@ -35,8 +39,10 @@ extension IPPanelClient {
         while page <= max(1, maximumPages) {
             let (bulks, lastPage) = try await outboxList(page: page, limit: 100, filters: filters)
             for candidate in bulks where Int64(candidate.recipientCount ?? 1) == 1 {
+                if let text = candidate.message, !text.isEmpty, !values.allSatisfy({ text.contains($0) }) { continue }
                 let recipients = try await recipientsReport(bulkID: candidate.id, page: 1, perPage: 10)
-                guard recipients.recipients.contains(where: { $0.recipient == recipient }) else { continue }
+                guard let row = recipients.recipients.first(where: { $0.recipient == recipient }) else { continue }
+                if !row.message.isEmpty && !values.allSatisfy({ row.message.contains($0) }) { continue }
                 let current = try await outboxReport(bulkID: candidate.id)
                 // 3 rejected, 4 bad recipients, 7 cancelled, 8 no credit, 9 system error: it did not go out.
                 if [3, 4, 7, 8, 9].contains(current.stateID) { continue }

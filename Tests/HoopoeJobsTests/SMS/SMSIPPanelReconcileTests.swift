@@ -23,18 +23,21 @@ import Testing
         await harness.control.enqueue(.succeedThenDrop, for: .ippanelSend)
         let worker = try await harness.startWorker()
         try await SMSTest.reminder().enqueue(on: harness.jobs)
+        // Right after the lost send, another message to the same recipient (a low-credit SMS): newer in the outbox,
+        // so the search must tell the two apart by their text, not take the newest bulk for the number.
+        #expect(try await eventually(timeout: .seconds(20)) { await harness.control.requests(to: .ippanelSend).count == 2 })
+        let other = try #require(try await harness.services().providers.ippanel?.sendPattern(
+            IPPanelPatternMessage(code: "low-credit", recipient: "+989121234567", params: ["name": "Sara Ahmadi", "balance": "50"])).bulkIDs.first)
 
         let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
         #expect(sent["provider"]?.stringValue == "ippanel")
         let sends = await harness.control.requests(to: .ippanelSend)
-        #expect(sends.count == 2)  // the other recipient's, and ours once
-        #expect(await harness.control.ippanelBulkCount() == 2)
+        #expect(sends.count == 3)  // the other recipient's, ours once, the low-credit one
+        #expect(await harness.control.ippanelBulkCount() == 3)
         #expect(await harness.control.requests(to: .ippanelNewList).count >= 1)
-        let ours = try #require(await harness.control.requests(to: .ippanelSend).last.flatMap { JSONValue.parse($0.body) })
-        #expect(ours["recipients"] == ["+989121234567"])
-        // The recorded bulk is the one the lost send created: polling it works.
+        // The recorded bulk is the one the lost send created, not the newer one for the same number.
         let ids = sent["provider_message_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(ids.count == 1)
+        #expect(ids == [String(other - 1)])
         let record = try await SMSLedger(services: harness.services()).record(SMSTest.reminder().messageID)
         #expect(record?.state == "sent")
         #expect(record?.providerIDs == ids)
