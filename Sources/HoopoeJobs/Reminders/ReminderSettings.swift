@@ -6,7 +6,8 @@ public struct ReminderSettings: Sendable {
     public var offsetsDays: [Int]
     /// `RECEIPT_BASE_URL` (e.g. `https://kamva.ir/email/receipt`): the receipt link is `<base>/<receipt_id>`.
     /// No default: `reminders.expiration` fails with a retryable error naming it while it is unset (nothing is
-    /// lost; other job types keep running), rather than refusing to start the whole worker.
+    /// lost; other job types keep running), rather than refusing to start the whole worker. A value that cannot make
+    /// a link Kavenegar accepts in `token3` (``receiptLinkProblem(base:receiptID:)``) does stop start-up.
     public var receiptBaseURL: String?
     /// `REMINDER_SMS_QUEUE` (default `default`): the queue the reminders' `sms.send` jobs go to.
     public var smsQueue: String
