@@ -93,7 +93,7 @@ public struct SMSSendJob: JobHandler {
             }
         }
 
-        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, ledger: ledger, context: context) { return }
+        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context) { return }
         let senders = senders(for: payload, checked: checked)
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
@@ -117,10 +117,10 @@ public struct SMSSendJob: JobHandler {
 
     /// After an IPPanel send whose answer was lost, asks IPPanel's outbox (`report/new_list`, `report/recipients`,
     /// `report/by_bulk`) whether it went out: if it did, records it as sent with that bulk (true: nothing is sent
-    /// again); if not, clears the mark and the caller sends (the one re-send allowed). A failed report call retries
-    /// the job rather than sending blind.
+    /// again); if not, clears the mark and the caller sends (the one re-send allowed) — or, after the last allowed
+    /// send, fails the message as not sent. A failed report call retries the job rather than sending blind.
     private func sentBeforeAnswerWasLost(
-        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, ledger: SMSLedger, context: JobContext
+        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext
     ) async throws -> Bool {
         guard let record = try await ledger.record(payload.messageID), record.unreconciledProvider == ProviderName.ippanel.rawValue,
             let since = record.unreconciledSince
@@ -138,6 +138,11 @@ public struct SMSSendJob: JobHandler {
                                    at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         guard let bulk = found else {
+            if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
+                let reason = "not sent: IPPanel's outbox has no bulk for any of the \(record.unknownOutcomes) sends whose answers were lost"
+                try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
+                throw JobFailure.permanent(reason)
+            }
             context.logger.info("sms.send: IPPanel's outbox has no bulk for the lost send; sending once more", metadata: [
                 "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
             ])
@@ -223,6 +228,12 @@ public struct SMSSendJob: JobHandler {
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
             throw JobFailure.retry(
                 "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",
+                at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+        }
+        if reconcilable && context.attempt < context.maxAttempts {
+            // No more sends, but IPPanel's outbox can still say whether one of them went out: ask it next run.
+            throw JobFailure.retry(
+                "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), checking IPPanel's outbox later: \(error.description)",
                 at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         let reason = "outcome unknown after \(count) attempts; not sent again (it may have been delivered): \(error.description)"

@@ -61,4 +61,40 @@ import Testing
         #expect(try await harness.events("sms.sent").count == 1)
         await SMSTest.stop(worker)
     }
+
+    /// The first send fails with a 502 (not sent), the re-send's answer is lost after it went out: a third run finds
+    /// it in the outbox instead of giving up with "outcome unknown".
+    @Test func theResendWentOutAfterAll() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .ippanelSend)
+        await harness.control.enqueue(.succeedThenDrop, for: .ippanelSend)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        #expect(await harness.control.requests(to: .ippanelSend).count == 2)
+        #expect(await harness.control.ippanelBulkCount() == 1)
+        #expect(try await harness.events("sms.failed").isEmpty)
+        await SMSTest.stop(worker)
+    }
+
+    /// Neither send reached the outbox: the message fails as not sent (not "outcome unknown"), and no third send.
+    @Test func neitherSendWentOut() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .ippanelSend)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .ippanelSend)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let failed = try #require(try await harness.waitForEvents("sms.failed").first).data
+        #expect(failed["reason"]?.stringValue?.hasPrefix("not sent: IPPanel's outbox has no bulk") == true, "\(failed)")
+        #expect(await harness.control.requests(to: .ippanelSend).count == 2)
+        #expect(await harness.control.ippanelBulkCount() == 0)
+        let record = try await SMSLedger(services: harness.services()).record(SMSTest.reminder().messageID)
+        #expect(record?.state == "failed")
+        await SMSTest.stop(worker)
+    }
 }
