@@ -66,7 +66,7 @@ import Testing
         #expect(ordered.providers == [.ippanel, .kavenegar])
         for (variable, value) in [("SMS_PROVIDERS", "kavenegar,twilio"), ("SMS_QUIET_HOURS", "22"), ("SMS_DAILY_CAP", "-1"),
                                   ("KAVENEGAR_CREDIT_FLOOR", "lots"), ("SMS_CREDIT_CHECK_MINUTES", "x"),
-                                  ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "-5")] {
+                                  ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "-5"), ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "1e300")] {
             #expect {
                 _ = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, variable: value]))
             } throws: { error in
