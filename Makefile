@@ -24,6 +24,9 @@ test: deps
 	scripts/test-redis.sh sh -c '$(SWIFT) test --skip-build --skip HoopoeJobsTests && $(SWIFT) test --skip-build --filter HoopoeJobsTests' 
 	@# The PHP, Go and Python clients' tests against a real worker (the debug binary built above) and the fake providers.
 	scripts/test-redis.sh scripts/test-clients.sh
+	@# Black-box, in Python (Tests/blackbox): the official provider SDKs against `hoopoe dev fake-providers --control`,
+	@# and seed scenarios driving `hoopoe worker` and `hoopoe scheduler` processes against the same fakes.
+	scripts/test-redis.sh scripts/test-blackbox.sh
 
 # Builds release, starts a local Redis (AOF on, data in .redis-data/) unless REDIS_URL is set,
 # then runs Hoopoe against it.

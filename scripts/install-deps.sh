@@ -5,9 +5,11 @@
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 #   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
+#   python3-venv, .build/sdk-venv   the official provider SDKs, pinned (Tests/blackbox/requirements.txt), for the
+#                                   black-box tests against the fakes; a venv so their pins touch nothing else
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev; do
+for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3-venv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
@@ -36,5 +38,11 @@ if ! py_deps_ok; then
   echo "[hoopoe] installing the Python redis and jsonschema packages (example enqueuer, clients, protocol and metrics tests)" >&2
   python3 -m pip install -q --disable-pip-version-check "${PY_DEPS[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${PY_DEPS[@]}"
+fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+sdk_venv="$root/.build/sdk-venv"
+if ! "$sdk_venv/bin/python" -c 'import kavenegar, ippanel, sib_api_v3_sdk, redis' 2>/dev/null; then
+  echo "[hoopoe] installing the official provider SDKs into .build/sdk-venv (Tests/blackbox/requirements.txt)" >&2
+  python3 -m venv "$sdk_venv" && "$sdk_venv/bin/pip" install -q --disable-pip-version-check -r "$root/Tests/blackbox/requirements.txt"
 fi
 command -v swift >/dev/null || { echo "[hoopoe] swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

@@ -15,6 +15,7 @@ public enum DomainJobs {
         registry.register(FreeCreditRequestJob(services: services))
         registry.register(SMSSendJob(services: services))
         registry.register(SMSDeliveryPollJob(services: services))
+        registry.register(EmailSendJob(services: services))
         registry.register(SubscriptionUpsertJob(services: services))
         registry.register(SubscriptionDeleteJob(services: services))
         registry.register(ExpirationReminderJob(services: services))

@@ -1,7 +1,8 @@
 import HoopoeJSON
 import Providers
 
-/// The fake Brevo reseller account: children, credit pools, creation status, and the hourly rate limit.
+/// The fake Brevo account: reseller children, credit pools, creation status, the hourly rate limit, and transactional
+/// email (FakeBrevoState+Email.swift).
 ///
 /// Implements providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, `duplicate_parameter`
 /// for an existing email, `limit ≤ 20`, `404 document_not_found`, `402 not_enough_credits`, 204 for IP association,
@@ -31,23 +32,49 @@ struct FakeBrevoState: Sendable {
     var rateLimit = 100
     var rateRemaining = 100
     var rateReset = 3600
+    /// The transactional email routes' own window (Brevo: 3,600,000 requests/hour for `POST /smtp/email`, apart from
+    /// the reseller routes' ~100/hour).
+    var emailRateLimit = 3_600_000
+    var emailRateRemaining = 3_600_000
+    var emailRateReset = 3600
+    /// Transactional emails Brevo accepted (each `POST /smtp/email` that answered 201 with a new `messageId`).
+    var emails: [SentEmail] = []
+    /// Template ids that exist and are active in the account.
+    var emailTemplates: ClosedRange<Int64> = 1...999
+    /// `headers.idempotencyKey` → (messageId, when first seen): a key seen within 15 minutes is not sent again.
+    var idempotencyKeys: [String: (messageID: String, at: Double)] = [:]
 
     static func error(_ status: Int, _ code: String, _ message: String) -> FakeReply {
         .json(status, ["code": .string(code), "message": .string(message)])
     }
 
-    var rateHeaders: [FakeHeader] {
+    var rateHeaders: [FakeHeader] { Self.headers(limit: rateLimit, remaining: rateRemaining, reset: rateReset) }
+
+    static func headers(limit: Int, remaining: Int, reset: Int) -> [FakeHeader] {
         [
-            FakeHeader("x-sib-ratelimit-limit", String(rateLimit)),
-            FakeHeader("x-sib-ratelimit-remaining", String(max(0, rateRemaining))),
-            FakeHeader("x-sib-ratelimit-reset", String(rateReset)),
+            FakeHeader("x-sib-ratelimit-limit", String(limit)),
+            FakeHeader("x-sib-ratelimit-remaining", String(max(0, remaining))),
+            FakeHeader("x-sib-ratelimit-reset", String(reset)),
         ]
     }
 
     mutating func handle(_ request: RecordedRequest) -> FakeReply {
+        if request.endpoint == .brevoSendEmail || request.endpoint == .brevoEmailEvents {
+            var reply = routeEmail(request)
+            reply.headers += Self.headers(limit: emailRateLimit, remaining: emailRateRemaining, reset: emailRateReset)
+            return reply
+        }
         var reply = route(request)
         reply.headers += rateHeaders
         return reply
+    }
+
+    /// The transactional email routes, on their own rate window.
+    private mutating func routeEmail(_ request: RecordedRequest) -> FakeReply {
+        guard request.header("api-key") == apiKey else { return Self.error(401, "unauthorized", "Key not found") }
+        guard emailRateRemaining > 0 else { return Self.error(429, "too_many_requests", "Too many requests") }
+        emailRateRemaining -= 1
+        return request.endpoint == .brevoSendEmail ? sendEmail(request.body) : emailEvents(request.query)
     }
 
     private mutating func route(_ request: RecordedRequest) -> FakeReply {

@@ -8,6 +8,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case ippanelSend = "ippanel send"
     case ippanelRecipients = "ippanel report/recipients"
     case ippanelByBulk = "ippanel report/by_bulk"
+    case ippanelNewList = "ippanel report/new_list"
+    case ippanelBulkStats = "ippanel report/bulk_stats"
     case ippanelCredit = "ippanel payment/credit/mine"
     case ippanelOther = "ippanel other"
     case brevoCreateChild = "brevo create child"
@@ -16,8 +18,16 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case brevoCreationStatus = "brevo creation status"
     case brevoAddCredits = "brevo add credits"
     case brevoAssociateIP = "brevo associate ip"
+    case brevoSendEmail = "brevo send transactional email"
+    case brevoEmailEvents = "brevo transactional email events"
     case brevoOther = "brevo other"
     case unknown
+
+    /// `kavenegar`, `ippanel`, `brevo`, or empty for ``unknown``.
+    var provider: String {
+        let first = String(rawValue.prefix { $0 != " " })
+        return self == .unknown ? "" : first
+    }
 
     /// Path prefixes under which each fake lives on the shared server.
     static let kavenegarPrefix = "/kavenegar/v1"
@@ -43,11 +53,15 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
             if rest == "/api/send" { return .ippanelSend }
             if rest == "/api/report/recipients" { return .ippanelRecipients }
             if rest.hasPrefix("/api/report/by_bulk/") { return .ippanelByBulk }
+            if rest == "/api/report/new_list" { return .ippanelNewList }
+            if rest == "/api/report/bulk_stats" { return .ippanelBulkStats }
             if rest == "/api/payment/credit/mine" { return .ippanelCredit }
             return .ippanelOther
         }
         if path.hasPrefix(brevoPrefix + "/") {
             let parts = path.dropFirst(brevoPrefix.count + 1).split(separator: "/").map(String.init)
+            if parts == ["smtp", "email"] { return method == "POST" ? .brevoSendEmail : .brevoOther }
+            if parts == ["smtp", "statistics", "events"] { return method == "GET" ? .brevoEmailEvents : .brevoOther }
             guard parts.count >= 2, parts[0] == "reseller", parts[1] == "children" else { return .brevoOther }
             switch (method, parts.count, parts.dropFirst(3).joined(separator: "/")) {
             case ("POST", 2, _): return .brevoCreateChild

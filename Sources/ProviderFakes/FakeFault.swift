@@ -10,9 +10,13 @@ public enum FakeFault: Sendable, Hashable {
     /// Handle the request normally — state changes happen (a child is created, credits are added, an SMS is
     /// recorded) — then wait before answering: "it worked but the client timed out".
     case succeedThenDelay(Duration)
+    /// Handle the request normally (state changes happen), then close the connection without an answer: the client
+    /// sees a reset, and the outcome of its call is unknown.
+    case succeedThenDrop
 
-    /// A Kavenegar error envelope; the code is mirrored into the HTTP status as Kavenegar does.
-    public static func kavenegar(code: Int, message: String = "خطا") -> FakeFault {
+    /// A Kavenegar error envelope as the service writes it; the code is mirrored into the HTTP status, the message is
+    /// Table 1's unless given.
+    public static func kavenegar(code: Int, message: String? = nil) -> FakeFault {
         .reply(FakeKavenegarState.errorReply(code: code, message: message))
     }
 

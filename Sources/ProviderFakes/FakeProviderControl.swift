@@ -7,16 +7,35 @@ import Providers
 public actor FakeProviderControl {
     private var kavenegar: FakeKavenegarState
     private var ippanel: FakeIPPanelState
-    private var brevo: FakeBrevoState
+    var brevo: FakeBrevoState  // internal: the Brevo controls live in FakeProviderControl+Brevo.swift
     private var faults: [FakeEndpoint: [FakeFault]] = [:]
     private var recorded: [RecordedRequest] = []
 
+    private let options: FakeProvidersOptions
+
     init(options: FakeProvidersOptions) {
+        self.options = options
         kavenegar = FakeKavenegarState(
             apiKey: options.kavenegarAPIKey, templates: options.kavenegarTemplates, credit: options.kavenegarCredit)
         ippanel = FakeIPPanelState(apiKey: options.ippanelAPIKey)
         brevo = FakeBrevoState(apiKey: options.brevoAPIKey)
     }
+
+    /// Back to the start: the accounts as the options describe them, no queued faults, no recorded requests.
+    public func reset() {
+        kavenegar = FakeKavenegarState(
+            apiKey: options.kavenegarAPIKey, templates: options.kavenegarTemplates, credit: options.kavenegarCredit)
+        ippanel = FakeIPPanelState(apiKey: options.ippanelAPIKey)
+        brevo = FakeBrevoState(apiKey: options.brevoAPIKey)
+        faults.removeAll()
+        recorded.removeAll()
+    }
+
+    /// How many queued faults are still waiting, per endpoint.
+    public func pendingFaults() -> [FakeEndpoint: Int] { faults.filter { !$0.value.isEmpty }.mapValues(\.count) }
+
+    /// Drops every queued fault.
+    public func clearFaults() { faults.removeAll() }
 
     // MARK: Faults and recording
 
@@ -51,6 +70,10 @@ public actor FakeProviderControl {
         kavenegar.messages[messageID]?.lifecycle = [status]
         kavenegar.messages[messageID]?.step = 0
     }
+    /// Switches the account's link restriction: on, a link in a message or token is refused with `420`.
+    public func setKavenegarLinksRestricted(_ restricted: Bool) { kavenegar.linksRestricted = restricted }
+    /// Adds a dedicated line (short form, e.g. `30004505`); a `sender` outside the account's lines is `412`.
+    public func addKavenegarLine(_ line: String) { kavenegar.lines.insert(FakeKavenegarState.shortLine(line)) }
     /// How many messages the fake Kavenegar has actually accepted (a `localid` repeat does not count).
     public func kavenegarMessageCount() -> Int { kavenegar.messages.count }
 
@@ -103,10 +126,10 @@ public actor FakeProviderControl {
         switch request.endpoint {
         case .kavenegarLookup, .kavenegarSend, .kavenegarStatus, .kavenegarAccountInfo, .kavenegarOther:
             kavenegar.handle(request)
-        case .ippanelSend, .ippanelRecipients, .ippanelByBulk, .ippanelCredit, .ippanelOther:
+        case .ippanelSend, .ippanelRecipients, .ippanelByBulk, .ippanelNewList, .ippanelBulkStats, .ippanelCredit, .ippanelOther:
             ippanel.handle(request)
         case .brevoCreateChild, .brevoListChildren, .brevoGetChild, .brevoCreationStatus, .brevoAddCredits,
-            .brevoAssociateIP, .brevoOther:
+            .brevoAssociateIP, .brevoSendEmail, .brevoEmailEvents, .brevoOther:
             brevo.handle(request)
         case .unknown:
             .text(404, "not found")

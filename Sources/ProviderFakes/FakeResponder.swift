@@ -3,17 +3,28 @@ import HTTPTypes
 import NIOCore
 import Providers
 
-/// The Hummingbird responder behind all three fakes: records, applies a queued fault, then answers.
+/// The Hummingbird responder behind all three fakes: records, applies a queued fault, then answers. With the control
+/// API switched on, paths under ``FakeControlAPI/prefix`` program the fakes instead (loopback callers only).
 struct FakeResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = FakeRequestContext
 
     let control: FakeProviderControl
+    let controlAPI: FakeControlAPI?
+
+    /// Thrown after a `succeedThenDrop` fault closed the connection: there is no answer to write.
+    struct ConnectionDropped: Error {}
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let body = try await request.body.collect(upTo: 4 << 20)
         let target = request.head.path ?? "/"
         let path = String(target.split(separator: "?", maxSplits: 1).first ?? "")
         let method = request.method.rawValue
+        if let controlAPI, path == FakeControlAPI.prefix || path.hasPrefix(FakeControlAPI.prefix + "/") {
+            let reply = context.peerIsLoopback
+                ? await controlAPI.respond(method: method, target: target, body: Array(buffer: body))
+                : FakeControlAPI.problem(403, "the control API answers loopback callers only")
+            return Self.response(reply)
+        }
         let recorded = RecordedRequest(
             endpoint: FakeEndpoint.identify(method: method, path: path), method: method, target: target,
             headers: request.headers.map { FakeHeader($0.name.rawName, $0.value) }, body: Array(buffer: body))
@@ -30,7 +41,15 @@ struct FakeResponder: HTTPResponder {
         case .succeedThenDelay(let delay)?:
             reply = await control.handle(recorded)
             try await Task.sleep(for: delay)
+        case .succeedThenDrop?:
+            _ = await control.handle(recorded)
+            try? await context.channel.close(mode: .all)
+            throw ConnectionDropped()
         }
+        return Self.response(reply)
+    }
+
+    static func response(_ reply: FakeReply) -> Response {
         var headers = HTTPFields()
         for header in reply.headers {
             if let name = HTTPField.Name(header.name) { headers.append(HTTPField(name: name, value: header.value)) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ProviderFakes
+import UnixSignals
 
 /// `hoopoe dev`: tools for local development.
 struct DevCommand: AsyncParsableCommand {
@@ -20,8 +21,37 @@ struct FakeProvidersCommand: AsyncParsableCommand {
         commandName: "fake-providers",
         abstract: "Serve fake Kavenegar, IPPanel and Brevo APIs locally until interrupted.",
         discussion: """
-            Prints the base URLs to put in KAVENEGAR_BASE_URL, IPPANEL_BASE_URL and BREVO_BASE_URL. The fakes accept \
-            the API keys printed with them and answer with the providers' own error codes for bad input.
+            Prints the base URLs to put in KAVENEGAR_BASE_URL, IPPANEL_BASE_URL and BREVO_BASE_URL (and, with \
+            --control, FAKE_CONTROL_URL). The fakes accept the API keys printed with them and answer with the \
+            providers' own error codes for bad input, as strict as the providers' documents. SIGTERM or SIGINT stops \
+            them cleanly (exit 0).
+
+            --control also serves an HTTP control API under /_control, to loopback \
+            callers only (--host must then be a loopback address). JSON in and out:
+              GET    /_control/endpoints       names, e.g. "kavenegar verify/lookup"
+              POST   /_control/faults          {"endpoint", "fault", "times"}
+              GET    /_control/faults          faults still queued
+              DELETE /_control/faults          drop queued faults
+              GET    /_control/requests        recorded requests (?endpoint=NAME)
+              DELETE /_control/requests        forget recorded requests
+              POST   /_control/reset           fresh accounts, no faults, no requests
+              POST   /_control/kavenegar       {"links_restricted", "credit",
+                                                "lifecycle", "lines", "templates",
+                                                "message_status": {messageid, status}}
+              POST   /_control/ippanel         {"bulk_states", "recipient_statuses",
+                                                "credit"}
+            A fault is one of:
+              {"kind": "status", "status": 418}   the provider's own error
+                                                  (IPPanel: "message_code";
+                                                  Brevo: "code")
+              {"kind": "reply", "status": 502, "body": "…", "headers": {…}}
+              {"kind": "delay", "seconds": 2}     wait, then answer
+              {"kind": "answer_late", "seconds": 4}
+                                                  do the work, answer late
+              {"kind": "drop"}                    do the work, close the
+                                                  connection unanswered
+            "times": N queues it N times: the N+1th call succeeds.
+            More: docs/fake-providers.md.
             """
     )
 
@@ -31,15 +61,29 @@ struct FakeProvidersCommand: AsyncParsableCommand {
     @Option(help: "Port to bind (0 picks a free one).")
     var port: Int = 8787
 
+    @Flag(help: "Serve the HTTP control API under /_control (loopback only).")
+    var control = false
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        if control && !["127.0.0.1", "localhost", "::1"].contains(host) && !host.hasPrefix("127.") {
+            throw ValidationError("--control needs a loopback --host (127.0.0.1, ::1 or localhost): the control API reprograms the fakes")
+        }
+    }
+
     func run() async throws {
         LogSetup.bootstrap()
         // The Kavenegar templates jobs/sms_templates.yaml names, so the domain jobs' SMS go through under `make run`.
-        let options = FakeProvidersOptions(kavenegarTemplates: ["verify", "expiration-reminder", "low-credit", "gift-reminder"])
-        let fakes = try await FakeProviders.start(host: host, port: port, options: options, logger: LogSetup.logger("hoopoe.fake-providers"))
-        let lines = [
+        let options = FakeProvidersOptions(
+            kavenegarTemplates: ["verify", "expiration-reminder", "expiration-reminder-nolink", "low-credit", "gift-reminder"])
+        let fakes = try await FakeProviders.start(
+            host: host, port: port, options: options, controlAPI: control, shutdownSignals: [.sigterm, .sigint],
+            logger: LogSetup.logger("hoopoe.fake-providers"))
+        var lines = [
             "KAVENEGAR_BASE_URL=\(fakes.kavenegarBaseURL)", "IPPANEL_BASE_URL=\(fakes.ippanelBaseURL)", "BREVO_BASE_URL=\(fakes.brevoBaseURL)",
             "KAVENEGAR_API_KEY=\(options.kavenegarAPIKey)", "IPPANEL_API_KEY=\(options.ippanelAPIKey)", "BREVO_API_KEY=\(options.brevoAPIKey)",
         ]
+        if control { lines.append("FAKE_CONTROL_URL=\(fakes.controlURL)") }
         // Written at once and unbuffered, so a script reading the pipe sees the URLs before the server blocks.
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         await fakes.wait()

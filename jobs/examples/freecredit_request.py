@@ -36,12 +36,19 @@ def keys(namespace, user_id, request_id, month_label):
 
 
 def request_and_wait(client, namespace, user_id, request_id, amount=None, timeout=10.0):
-    """Enqueues freecredit.request and waits up to `timeout` seconds. Returns the answer dict, or None."""
+    """Enqueues freecredit.request and waits up to `timeout` seconds. Returns the answer dict, or None.
+
+    A request id that was already decided is answered at once from its result key (nothing is enqueued); a job
+    that replays a decided id also pushes the answer again, so a caller blocked on the notify list is never left
+    waiting for a push that happened before it asked."""
+    base = f"{namespace}:{{freecredit}}"
+    stored = client.get(f"{base}:result:{request_id}")
+    if stored is not None:
+        return json.loads(stored)
     payload = {"user_id": str(user_id), "request_id": request_id}
     if amount is not None:
         payload["amount"] = int(amount)
     Enqueuer(client, namespace).enqueue("freecredit.request", payload)
-    base = f"{namespace}:{{freecredit}}"
     popped = wait_for_notification(client, f"{base}:notify:{request_id}", timeout)
     if popped is not None:
         return json.loads(popped[1])

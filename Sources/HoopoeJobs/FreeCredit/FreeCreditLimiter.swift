@@ -65,19 +65,26 @@ public struct FreeCreditLimiter: Sendable {
         -- KEYS[2] <ns>:{freecredit}:month:<user_id>:<month>  grants in that month (<month> 1403-09 Persian or 2024-11
         --                                                    Gregorian); TTL until the month ends + 1 day
         -- KEYS[3] <ns>:{freecredit}:result:<request_id>      the answer (JSON); TTL ARGV[8]
-        -- KEYS[4] <ns>:{freecredit}:notify:<request_id>      list the answer is LPUSHed to once (BLPOP it); TTL ARGV[9]
+        -- KEYS[4] <ns>:{freecredit}:notify:<request_id>      list holding the answer for BLPOP: pushed when decided, and
+        --                                                    pushed again (one copy) by every replay; TTL ARGV[9]
         -- ARGV[1] now, Unix seconds       ARGV[2] cooldown seconds (120)   ARGV[3] monthly cap (grants per month)
         -- ARGV[4] start of the next month, Unix seconds                    ARGV[5] amount to grant
         -- ARGV[6] user_id                 ARGV[7] request_id               ARGV[8] result TTL s   ARGV[9] notify TTL s
         --
         -- Reply: {answer, replayed}. replayed = 1 when KEYS[3] already held an answer for this request id: that answer
-        -- is returned unchanged and nothing is counted again (a repeated request never grants twice).
+        -- is returned unchanged and nothing is counted again (a repeated request never grants twice), and it is put
+        -- back on KEYS[4] so a caller waiting there for a repeated request id gets it at once.
         -- answer is JSON: {"status":"granted","amount":93,"month_used":1,...} or
         -- {"status":"rejected","reason":"cooldown"|"monthly_limit","retry_after":<whole seconds>,...}; both also carry
         -- user_id, request_id and at (ARGV[1]). retry_after is the wait until the cooldown ends, or until the next
         -- month for monthly_limit. The cap counts grants, not requests; monthly_limit wins when both apply.
         local existing = redis.call('GET', KEYS[3])
-        if existing then return {existing, 1} end
+        if existing then
+          redis.call('DEL', KEYS[4])
+          redis.call('LPUSH', KEYS[4], existing)
+          redis.call('EXPIRE', KEYS[4], ARGV[9])
+          return {existing, 1}
+        end
         local now = tonumber(ARGV[1])
         local cooldown = tonumber(ARGV[2])
         local cap = tonumber(ARGV[3])

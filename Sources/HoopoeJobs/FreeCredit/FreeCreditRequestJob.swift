@@ -29,6 +29,8 @@ public struct FreeCreditRequestJob: JobHandler {
     }
 
     public static let type = "freecredit.request"
+    /// The largest `amount` accepted.
+    public static let maximumAmount = 1_000_000_000
     /// Only Redis can fail here; a few quick retries cover a failover.
     public var maxAttempts: Int { 10 }
     public var timeout: Duration { .seconds(30) }
@@ -40,8 +42,9 @@ public struct FreeCreditRequestJob: JobHandler {
     }
 
     public func run(_ payload: Payload, context: JobContext) async throws {
-        if let amount = payload.amount, amount <= 0 {
-            throw JobFailure.permanent("freecredit.request: amount must be a positive whole number, got \(amount)")
+        // Bounded like FREECREDIT_DEFAULT_AMOUNT: the answer travels through Lua numbers (doubles) and back to Int.
+        if let amount = payload.amount, !(1...Self.maximumAmount).contains(amount) {
+            throw JobFailure.permanent("freecredit.request: amount must be a whole number in 1...\(Self.maximumAmount), got \(amount)")
         }
         let limiter = FreeCreditLimiter(services: services)
         let now = try await services.clock.now()

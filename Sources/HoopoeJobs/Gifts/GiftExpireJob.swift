@@ -37,6 +37,9 @@ public struct GiftExpireJob: JobHandler {
     }
 
     public func run(_ payload: Payload, context: JobContext) async throws {
+        if let value = payload.expiresAt, !(value > 0 && value < ExpiryDate.latest) {
+            throw JobFailure.permanent("gift.expire: expires_at must be a Unix time in seconds before 2200, got \(value)")
+        }
         let now = try await services.clock.now()
         let expiresAt = payload.expiresAt.map(Date.init(timeIntervalSince1970:))
         if let expiresAt, expiresAt.timeIntervalSince(now) > 1 {

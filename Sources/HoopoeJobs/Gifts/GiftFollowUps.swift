@@ -21,7 +21,7 @@ struct GiftFollowUps: Sendable {
         let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
         return try await services.jobs.enqueue(type: GiftExpireJob.type, payload: json, options: EnqueueOptions(
             queue: queue, runAt: services.clock.realTime(for: expiresAt, now: now), onceKey: Self.expireJobID(gift),
-            onceFor: .seconds(Int64(max(0, expiresAt.timeIntervalSince(now))) + 7 * 86_400), id: Self.expireJobID(gift)))
+            onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), 1e10)) + 7 * 86_400), id: Self.expireJobID(gift)))
     }
 
     /// Schedules the reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before `expiresAt` (moved out of quiet hours, see

@@ -47,8 +47,8 @@ public struct GiftGrantedJob: JobHandler {
     }
 
     public func run(_ payload: Payload, context: JobContext) async throws {
-        guard payload.expiresAt.isFinite, payload.expiresAt > 0 else {
-            throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds, got \(payload.expiresAt)")
+        guard payload.expiresAt.isFinite, payload.expiresAt > 0, payload.expiresAt < ExpiryDate.latest else {
+            throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds before 2200, got \(payload.expiresAt)")
         }
         if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
             throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
@@ -56,7 +56,14 @@ public struct GiftGrantedJob: JobHandler {
         let store = GiftStore(services: services)
         let now = try await services.clock.now()
         let expiresAt = Date(timeIntervalSince1970: payload.expiresAt)
-        let existing = GiftState(rawValue: try await store.fields(payload.userGiftID)["state"] ?? "")
+        let stored = try await store.fields(payload.userGiftID)
+        let existing = GiftState(rawValue: stored["state"] ?? "")
+        if existing != nil, existing != .rejected, let known = stored["expires_at"].flatMap(Double.init), abs(known - payload.expiresAt) > 1 {
+            throw JobFailure.permanent("""
+                gift.granted: user_gift_id \(payload.userGiftID) was granted before with expires_at \(Int64(known)), now \(Int64(payload.expiresAt)): \
+                each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
+                """)
+        }
         if existing == nil || existing == .granted {
             let verdict = try await GiftWheel(services: services).record(userID: payload.userID, userGiftID: payload.userGiftID, now: now)
             if verdict.isRefused {

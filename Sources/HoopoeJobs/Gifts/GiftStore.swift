@@ -28,7 +28,8 @@ public struct GiftStore: Sendable {
     ///   - queue: the queue the gift's follow-up jobs were put on (stored with `grant`).
     func transition(_ action: Action, gift: DomainIdentifier, user: DomainIdentifier, now: Date, expiresAt: Date?, queue: String? = nil) async throws -> Transition {
         let expiry = expiresAt ?? now.addingTimeInterval(86_400)
-        let ttl = Int(max(0, expiry.timeIntervalSince(now))) + Self.retentionSeconds
+        // Clamped (at ~300 years) so no time, however far, can trap the conversion.
+        let ttl = Int(min(max(0, expiry.timeIntervalSince(now)), 1e10)) + Self.retentionSeconds
         let reply = try await services.jobs.redis.run(Self.transitionScript, keys: [key(gift)], arguments: [
             action.rawValue, user.value, String(format: "%.3f", now.timeIntervalSince1970), String(ttl),
             expiresAt.map { String(format: "%.3f", $0.timeIntervalSince1970) } ?? "", queue ?? "",

@@ -44,6 +44,10 @@ public struct RegistrationSettings: Sendable, Equatable {
         }
         statusPolls = try env.integer("REGISTRATION_STATUS_POLLS", default: 4, in: 1...10)
         statusPollInterval = try env.seconds("REGISTRATION_STATUS_POLL_SECONDS", default: 1)
+        // The polls wait in the job (doubling): a bound keeps the attempt inside its timeout and the sleep convertible.
+        guard statusPollInterval <= 60 else {
+            throw ConfigurationError(key: "REGISTRATION_STATUS_POLL_SECONDS", message: "expected 0-60 seconds, got \(statusPollInterval)")
+        }
     }
 
     /// Exponential from ``retryBase`` seconds, doubling, capped at ``retryCap``, ±20 %.

@@ -6,7 +6,7 @@ import Providers
 
 /// `sendinblue.register`: creates the Brevo child account of a Kingfisher user whose synchronous registration
 /// failed, following providers.md §4.6 — create the child, wait for its creation, add the plan's credits,
-/// associate the plan's IP — then emits `sendinblue.registered {user_id, auth_key, child_id}`
+/// associate the plan's IP — then emits `sendinblue.registered {user_id, auth_key, child_id, adopted}`
 /// (jobs/types/sendinblue.register.md).
 ///
 /// Every step is recorded per user in Redis (``RegistrationStore``) so a retry resumes where the last attempt
@@ -88,7 +88,7 @@ public struct SendinblueRegisterJob: JobHandler {
         let now = try await services.clock.now()
         let event = services.events.command("sendinblue.registered", [
             "user_id": .string(payload.userID), "auth_key": progress.authKey.map(JSONValue.string) ?? .null,
-            "child_id": .integer(childID),
+            "child_id": .integer(childID), "adopted": .bool(progress.adopted),
         ], at: now)
         try await store.finish(event: event, at: now.timeIntervalSince1970)
         log.info("registered with Brevo")

@@ -8,7 +8,9 @@ import Foundation
 /// - a local date, optionally with a time, in the users' zone (Asia/Tehran): `2024-12-15`, `2024-12-15 09:30`;
 ///   a year below 1700 is a Solar Hijri (Jalali) date, as Kingfisher's profile shows them: `1398-10-25`,
 ///   `1398/10/25`, `1398-09-15 03:30`, also with Persian or Arabic-Indic digits (`۱۳۹۸-۱۰-۲۵`).
-/// A date without a time means the start of that local day.
+/// A date without a time means the **end** of that local day (23:59:59): a plan that "expires on 1403-09-25" is
+/// usable through that day, so its day-of reminder (the 09:00 sweep) still comes before the expiry, not 9 hours
+/// after it (decision record 0013).
 public enum ExpiryDate: Decodable, Sendable, Equatable {
     case seconds(Double)
     case text(String)
@@ -24,11 +26,20 @@ public enum ExpiryDate: Decodable, Sendable, Equatable {
 
     /// The instant, or a message saying why the value cannot be used.
     public func resolve(in calendar: LocalCalendar) -> Result<Date, ExpiryDateError> {
+        let result: Result<Date, ExpiryDateError>
         switch self {
-        case .seconds(let value): return Self.unix(value, original: String(value))
-        case .text(let raw): return Self.parse(raw, in: calendar)
+        case .seconds(let value): result = Self.unix(value, original: String(value))
+        case .text(let raw): result = Self.parse(raw, in: calendar)
         }
+        // ISO 8601 takes any year: keep every form inside the range the day arithmetic and Redis TTLs are made for.
+        if case .success(let date) = result, !(0..<Self.latest).contains(date.timeIntervalSince1970) {
+            return .failure(ExpiryDateError("expires_at is outside 1970-2199"))
+        }
+        return result
     }
+
+    /// 2200-01-01T00:00:00Z: no expiry is accepted at or after it.
+    static let latest: Double = 7_258_118_400
 
     static func unix(_ value: Double, original: String) -> Result<Date, ExpiryDateError> {
         guard value.isFinite, value > 0 else { return .failure(ExpiryDateError("expires_at \(original) is not a positive Unix time")) }
@@ -73,13 +84,19 @@ public enum ExpiryDate: Decodable, Sendable, Equatable {
             (0...59).contains(second)
         else { return .failure(ExpiryDateError("expires_at \(text) is not a valid \(jalali ? "Jalali" : "Gregorian") date and time")) }
         let parts = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        guard let instant = cal.date(from: parts) else { return .failure(ExpiryDateError("expires_at \(text) is not a valid date")) }
+        guard let start = cal.date(from: parts) else { return .failure(ExpiryDateError("expires_at \(text) is not a valid date")) }
+        let instant = halves.count == 1 ? endOfDay(start, in: cal) : start
         // Reject days the month does not have (1398-12-31, 2023-02-30): the calendar rolls them over.
         let back = cal.dateComponents([.year, .month, .day], from: instant)
         guard back.year == year, back.month == month, back.day == day else {
             return .failure(ExpiryDateError("expires_at \(text): that month has no day \(day)"))
         }
         return .success(instant)
+    }
+
+    /// The last second of the local day that starts at `start` (a day is not always 24 h where clocks change).
+    static func endOfDay(_ start: Date, in calendar: Calendar) -> Date {
+        (calendar.date(byAdding: .day, value: 1, to: start) ?? start.addingTimeInterval(86_400)).addingTimeInterval(-1)
     }
 
     /// `۱۳۹۸` and `١٣٩٨` → `1398`.

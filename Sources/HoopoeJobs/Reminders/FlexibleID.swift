@@ -42,10 +42,19 @@ enum ReminderValidation {
         return words.prefix(6).joined(separator: " ")
     }
 
-    /// An id that goes into an SMS token or a URL path: letters, digits, `_`, `-`, `.`.
+    /// An id kept in keys and message ids: letters, digits, `_`, `-`, `.`.
     static func token(_ text: String, field: String) throws(JobFailureMessage) -> String {
         guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
-            throw JobFailureMessage("\(field) must be 1-64 letters, digits, _ - or . (it goes into a link/SMS token)")
+            throw JobFailureMessage("\(field) must be 1-64 letters, digits, _ - or .")
+        }
+        return text
+    }
+
+    /// A receipt id, which goes into the reminder SMS's link token: ASCII letters, digits, `-`, `.`. No `_`:
+    /// Kavenegar refuses a token with an underscore (431).
+    static func receiptID(_ text: String) throws(JobFailureMessage) -> String {
+        guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }) else {
+            throw JobFailureMessage("receipt_id must be 1-64 ASCII letters, digits, - or . (it goes into the reminder SMS's link token, where Kavenegar refuses _ and spaces: 431)")
         }
         return text
     }

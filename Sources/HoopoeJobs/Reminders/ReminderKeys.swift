@@ -5,7 +5,7 @@ struct ReminderKeys: Sendable {
 
     // MARK: Expiration reminders
 
-    /// Hash per user: `phone`, `first_name`, `plan`, `receipt_id`, `expires_at` (Unix s), `offsets` (those scheduled),
+    /// Hash per user: `phone`, `first_name`, `plan`, `receipt_id`, `email`, `expires_at` (Unix s), `offsets` (those scheduled),
     /// `updated_at`. Expires 40 days after the expiry.
     func subscription(_ user: String) -> String { services.key("{reminders}:sub:\(user)") }
     /// Sorted set of pending reminders `<offset>|<expires_at>|<user>`, scored by the domain time they are due.
@@ -13,8 +13,8 @@ struct ReminderKeys: Sendable {
     /// Sorted set of reminders a sweep has taken from ``due`` and not finished, scored by the real claim time; a
     /// claim older than the lease is taken again by the next sweep (crash recovery).
     var claimed: String { services.key("{reminders}:claimed") }
-    /// Hash per user: `<expires_at>|<offset>` → `<queue>|<sms.send job id>` of released reminders, so a renewal can
-    /// cancel the ones still waiting. Expires 40 days after the last release.
+    /// Hash per user: `<expires_at>|<offset>` → `<queue>|<sms.send job id>` (and `<expires_at>|<offset>|email` →
+    /// `<queue>|<email.send job id>`) of released reminders, so a renewal can cancel the ones still waiting. Expires 40 days after the last release.
     func released(_ user: String) -> String { services.key("{reminders}:jobs:\(user)") }
 
     // MARK: Low-credit reminders

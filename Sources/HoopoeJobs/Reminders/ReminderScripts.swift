@@ -7,13 +7,13 @@ enum ReminderScripts {
     ///
     /// KEYS[1] sub:<user> · KEYS[2] due · KEYS[3] jobs:<user>
     /// ARGV[1] user · ARGV[2] expires_at · ARGV[3] phone · ARGV[4] first_name · ARGV[5] plan · ARGV[6] receipt_id
-    /// ARGV[7] updated_at · ARGV[8] TTL seconds · ARGV[9..] offset, due score pairs to schedule
+    /// ARGV[7] updated_at · ARGV[8] TTL seconds · ARGV[9] email ('' for none) · ARGV[10..] offset, due score pairs
     /// Returns {'same'|'new'|'renewed', old expires_at or '', removed count, '<queue>|<id>'...}
     static let upsert = RedisScript(name: "reminders.upsert", source: """
         local old = redis.call('HGET', KEYS[1], 'expires_at')
         local oldOffsets = redis.call('HGET', KEYS[1], 'offsets') or ''
         redis.call('HSET', KEYS[1], 'phone', ARGV[3], 'first_name', ARGV[4], 'plan', ARGV[5], 'receipt_id', ARGV[6],
-          'updated_at', ARGV[7])
+          'updated_at', ARGV[7], 'email', ARGV[9])
         if old == ARGV[2] then
           redis.call('EXPIRE', KEYS[1], ARGV[8])
           return {'same', old, 0}
@@ -34,7 +34,7 @@ enum ReminderScripts {
           end
         end
         local scheduled = {}
-        for i = 9, #ARGV, 2 do
+        for i = 10, #ARGV, 2 do
           redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i] .. '|' .. ARGV[2] .. '|' .. ARGV[1])
           table.insert(scheduled, ARGV[i])
         end
@@ -86,6 +86,17 @@ enum ReminderScripts {
           end
         end
         return out
+        """)
+
+    /// Takes one due reminder for the upsert that scheduled it (``ExpirationSchedule/Plan/missed``): moved from due
+    /// to claimed if it is still due, so it is released once whether the upsert or a sweep gets there first.
+    ///
+    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] member. Returns 1 when this call took it.
+    static let claimOne = RedisScript(name: "reminders.claim_one", source: """
+        if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+        local t = redis.call('TIME')
+        redis.call('ZADD', KEYS[2], tonumber(t[1]), ARGV[1])
+        return 1
         """)
 
     /// Compares one user's balance with each of their thresholds and flips the state atomically: an armed threshold

@@ -6,9 +6,16 @@ import Redis
 /// `subscription.upsert`: records (or renews) a user's subscription and schedules its expiration reminders, one per
 /// configured offset (`REMINDER_OFFSETS_DAYS`), in the `{reminders}:due` set that `reminders.expiration` sweeps.
 ///
-/// A new `expires_at` (a renewal) drops the old expiry's pending reminders and cancels its `sms.send` jobs that are
-/// still waiting (deferred by quiet hours, say). Offsets whose day is already past are skipped; one whose day is
-/// today is released by the next sweep. The same `expires_at` again only updates phone, name, plan and receipt.
+/// Arriving late is not losing a reminder: when the expiry is ahead but an offset's day has already begun (the upsert
+/// came after that day's sweep, or days into the offset's window), the nearest such offset is released at once —
+/// outside quiet hours; inside them it stays due for the next sweep — and older ones are skipped
+/// (``ExpirationSchedule``). A new `expires_at` (a renewal) drops the old expiry's pending reminders and cancels its
+/// `sms.send`/`email.send` jobs still waiting. The same `expires_at` again only updates phone, name, plan, receipt and
+/// email.
+///
+/// The receipt link `RECEIPT_BASE_URL/<receipt_id>` becomes the SMS's Kavenegar `token3`, so a `receipt_id` that
+/// would make Kavenegar refuse every reminder (431: underscore, space, separator, over 100 characters) is refused
+/// here, with the reason, not weeks later at send time.
 public struct SubscriptionUpsertJob: JobHandler {
     public struct Payload: Decodable, Sendable {
         public var userID: FlexibleID
@@ -17,9 +24,11 @@ public struct SubscriptionUpsertJob: JobHandler {
         public var plan: FlexibleID?
         public var expiresAt: ExpiryDate
         public var receiptID: FlexibleID
+        /// Where reminder emails go (only used with `REMINDER_EMAIL_TEMPLATE_ID`).
+        public var email: String?
 
         enum CodingKeys: String, CodingKey {
-            case userID = "user_id", phone, firstName = "first_name", plan, expiresAt = "expires_at", receiptID = "receipt_id"
+            case userID = "user_id", phone, firstName = "first_name", plan, expiresAt = "expires_at", receiptID = "receipt_id", email
         }
     }
 
@@ -34,9 +43,17 @@ public struct SubscriptionUpsertJob: JobHandler {
             user = try ReminderValidation.userID(payload.userID)
             phone = try ReminderValidation.phone(payload.phone)
             name = try ReminderValidation.firstName(payload.firstName)
-            receipt = try ReminderValidation.token(payload.receiptID.value, field: "receipt_id")
+            receipt = try ReminderValidation.receiptID(payload.receiptID.value)
         } catch {
             throw JobFailure.permanent(error.message)
+        }
+        let settings = services.settings.reminders
+        if let base = settings.receiptBaseURL, let problem = ReminderSettings.receiptLinkProblem(base: base, receiptID: receipt) {
+            throw JobFailure.permanent("receipt_id \(receipt): \(problem)")
+        }
+        let email = payload.email?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !email.isEmpty, !EmailSendPayload.isAddress(email) {
+            throw JobFailure.permanent("email is not an email address (it receives the reminder emails)")
         }
         let calendar = services.calendar
         let expiry: Date
@@ -45,13 +62,16 @@ public struct SubscriptionUpsertJob: JobHandler {
         case .failure(let error): throw JobFailure.permanent(error.message)
         }
         let now = try await services.clock.now()
-        let schedule = ExpirationSchedule(calendar: calendar, offsets: services.settings.reminders.offsetsDays)
+        let schedule = ExpirationSchedule(calendar: calendar, offsets: settings.offsetsDays)
         let plan = schedule.plan(expiry: expiry, now: now)
-        let expires = String(Int(expiry.timeIntervalSince1970))
+        // `resolve` keeps expiries within 1970-2199, so these conversions cannot trap.
+        let expires = Int64(expiry.timeIntervalSince1970)
         let keys = ReminderKeys(services: services)
-        let ttl = max(0, Int(expiry.timeIntervalSince(now))) + ExpirationSchedule.retention
-        var arguments = [user, expires, phone, name, payload.plan?.value ?? "", receipt, String(format: "%.0f", now.timeIntervalSince1970), String(ttl)]
-        for (offset, due) in plan.scheduled { arguments += [String(offset), String(Int(due.timeIntervalSince1970))] }
+        let ttl = Int(max(0, expiry.timeIntervalSince(now))) + ExpirationSchedule.retention
+        var arguments = [user, String(expires), phone, name, payload.plan?.value ?? "", receipt,
+                         String(format: "%.0f", now.timeIntervalSince1970), String(ttl), email]
+        let pending = plan.scheduled + (plan.missed.map { [$0] } ?? [])
+        for (offset, due) in pending { arguments += [String(offset), String(Int64(due.timeIntervalSince1970))] }
         let reply = try await services.jobs.redis.run(
             ReminderScripts.upsert, keys: [keys.subscription(user), keys.due, keys.released(user)], arguments: arguments)
         let parts = reply.array ?? []
@@ -59,22 +79,39 @@ public struct SubscriptionUpsertJob: JobHandler {
         let toCancel = parts.dropFirst(3).compactMap(\.string)
         let cancelled = try await ReleasedReminders.cancel(toCancel, jobs: services.jobs)
         var data: [String: JSONValue] = [
-            "user_id": .string(user), "expires_at": .integer(Int64(expires)!), "outcome": .string(outcome),
+            "user_id": .string(user), "expires_at": .integer(expires), "outcome": .string(outcome),
             "cancelled_jobs": .integer(Int64(cancelled)),
         ]
         if outcome != "same" {
             data["scheduled_offsets"] = .array(plan.scheduled.map { .integer(Int64($0.offset)) })
             data["skipped_offsets"] = .array(plan.skipped.map { .integer(Int64($0)) })
+            data["late_offset"] = plan.missed.map { .integer(Int64($0.offset)) } ?? .null
         }
         if outcome == "renewed", let old = parts.count > 1 ? parts[1].string.flatMap({ Int64($0) }) : nil {
             data["previous_expires_at"] = .integer(old)
             data["dropped_reminders"] = .integer(Int64(parts[2].int ?? 0))
         }
         try await services.events.emit("subscription.upserted", data, at: now)
+        if let missed = plan.missed {
+            try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, keys: keys)
+        }
+    }
+
+    /// Releases the late reminder now, as the sweep would, unless quiet hours hold it (then the next sweep releases
+    /// it with the days left on that day). Also runs for a repeated upsert (`same`): a retry after a crash between
+    /// the record and this release finishes it; a reminder already released is no longer due and is left alone.
+    private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, keys: ReminderKeys) async throws {
+        guard let base = services.settings.reminders.receiptBaseURL,
+              !services.settings.sms.quietHours.contains(now, in: services.calendar),
+              let reminder = DueReminder(member: "\(offset)|\(expires)|\(user)")
+        else { return }
+        let taken = try await services.jobs.redis.run(ReminderScripts.claimOne, keys: [keys.due, keys.claimed], arguments: [reminder.member])
+        guard taken.int == 1 else { return }
+        try await ExpirationRelease(services: services, receiptBase: base).release([reminder], now: now)
     }
 }
 
-/// `sms.send` jobs released for a subscription, cancelled when it is renewed or deleted.
+/// `sms.send` and `email.send` jobs released for a subscription, cancelled when it is renewed or deleted.
 enum ReleasedReminders {
     /// Cancels each `<queue>|<job id>` that is still waiting; returns how many were cancelled. A job already sent,
     /// or running now, is left alone.

@@ -144,8 +144,9 @@ public struct SMSDeliveryPollJob: JobHandler {
         } else {
             state = states.first { $0 != .delivered } ?? .delivered
         }
-        let polls = record.polls + 1
-        let interval = min(SMSSettings.maximumPollInterval, SMSSettings.firstPollDelay * pow(2, Double(min(polls - 1, 10))))
+        // `polls` comes from Redis: clamped, so a corrupt count cannot overflow.
+        let previous = min(max(record.polls, 0), 10)
+        let interval = min(SMSSettings.maximumPollInterval, SMSSettings.firstPollDelay * pow(2, Double(previous)))
         let deadline = (record.sentAt ?? now.timeIntervalSince1970) + SMSSettings.pollWindow
         let next = min(now.timeIntervalSince1970 + interval, deadline)
         return .init(messageID: record.messageID, state: state.rawValue, rawStatus: raw, isFinal: state.isFinal,

@@ -46,6 +46,10 @@ public struct SMSLedger: Sendable {
         public var userID: String?
         public var purpose: String?
         public var unknownOutcomes: Int
+        /// The provider of the last send whose outcome is unknown and not yet reconciled (`ippanel`), and when that
+        /// attempt began (real Unix seconds): the next run asks the provider's outbox before sending again.
+        public var unreconciledProvider: String?
+        public var unreconciledSince: Double?
         /// True once `sms.sent` was emitted.
         public var announced: Bool
 
@@ -61,6 +65,8 @@ public struct SMSLedger: Sendable {
             userID = fields["user_id"].flatMap { $0.isEmpty ? nil : $0 }
             purpose = fields["purpose"].flatMap { $0.isEmpty ? nil : $0 }
             unknownOutcomes = fields["unknown_outcomes"].flatMap { Int($0) } ?? 0
+            unreconciledProvider = fields["unknown_provider"].flatMap { $0.isEmpty ? nil : $0 }
+            unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             announced = fields["announced"] == "1"
         }
     }
@@ -105,14 +111,23 @@ public struct SMSLedger: Sendable {
         ])
     }
 
-    /// Counts one send whose outcome is unknown; returns how many there have been for this message.
-    public func noteUnknownOutcome(_ messageID: String) async throws -> Int {
+    /// Counts one send whose outcome is unknown; returns how many there have been for this message. With a
+    /// `provider` whose outbox can be searched, also notes it and when the attempt began, for the next run to
+    /// reconcile before sending again.
+    public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil) async throws -> Int {
         let key = messageKey(messageID)
-        let replies = try await redis.transaction([
-            RedisCommand("HINCRBY", key, "unknown_outcomes", "1"),
-            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
-        ])
+        var commands = [RedisCommand("HINCRBY", key, "unknown_outcomes", "1")]
+        if let provider, let attemptStartedAt {
+            commands.append(RedisCommand("HSET", key, "unknown_provider", provider, "unknown_since", Self.format(attemptStartedAt.timeIntervalSince1970)))
+        }
+        commands.append(RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)))
+        let replies = try await redis.transaction(commands)
         return replies.first?.int ?? 1
+    }
+
+    /// Forgets the unreconciled send: its provider said it did not go out.
+    public func clearUnreconciled(_ messageID: String) async throws {
+        _ = try await redis.send("HDEL", messageKey(messageID), "unknown_provider", "unknown_since")
     }
 
     // MARK: Lock and daily cap

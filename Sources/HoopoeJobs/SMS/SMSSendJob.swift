@@ -93,18 +93,100 @@ public struct SMSSendJob: JobHandler {
             }
         }
 
+        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context) { return }
         let senders = senders(for: payload, checked: checked)
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
         }
+        var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
+        if failures.isEmpty { return }
+        // Kavenegar 420 ("using links is restricted for this account") and no other provider took the message: send
+        // the template's link-free variant rather than lose the message (jobs/types/sms.send.md).
+        if failures.contains(where: Self.isLinksRestricted), let linkFree = linkFreeVariant(of: payload, checked: checked) {
+            context.logger.warning("sms.send: links are restricted (Kavenegar 420); sending the link-free template instead", metadata: [
+                "message_id": "\(payload.messageID)", "template": "\(linkFree.checked.template.name)",
+            ])
+            let more = try await attempt(
+                self.senders(for: linkFree.payload, checked: linkFree.checked), payload: linkFree.payload, checked: linkFree.checked,
+                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name)
+            if more.isEmpty { return }
+            failures += more
+        }
+        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+    }
+
+    /// After an IPPanel send whose answer was lost, asks IPPanel's outbox (`report/new_list`, `report/recipients`,
+    /// `report/by_bulk`) whether it went out: if it did, records it as sent with that bulk (true: nothing is sent
+    /// again); if not, clears the mark and the caller sends (the one re-send allowed) — or, after the last allowed
+    /// send, fails the message as not sent. A failed report call retries the job rather than sending blind.
+    private func sentBeforeAnswerWasLost(
+        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext
+    ) async throws -> Bool {
+        guard let record = try await ledger.record(payload.messageID), record.unreconciledProvider == ProviderName.ippanel.rawValue,
+            let since = record.unreconciledSince
+        else { return false }
+        guard let client = services.providers.ippanel else {
+            throw JobFailure.retry("an IPPanel send of \(payload.messageID) has an unknown outcome and IPPANEL_API_KEY is not set to check it")
+        }
+        let found: IPPanelBulk?
+        do {
+            // A minute of slack for the difference between our clock and IPPanel's.
+            let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
+            found = try await client.findSend(to: checked.internationalPhone, since: Date(timeIntervalSince1970: since - 60), values: values)
+        } catch {
+            throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
+                                   at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+        }
+        guard let bulk = found else {
+            if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
+                let reason = "not sent: IPPanel's outbox has no bulk for any of the \(record.unknownOutcomes) sends whose answers were lost"
+                try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
+                throw JobFailure.permanent(reason)
+            }
+            context.logger.info("sms.send: IPPanel's outbox has no bulk for the lost send; sending once more", metadata: [
+                "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+            ])
+            try await ledger.clearUnreconciled(payload.messageID)
+            return false
+        }
+        try await ledger.recordSent(
+            messageID: payload.messageID, provider: ProviderName.ippanel.rawValue, providerIDs: [String(bulk.id)],
+            sentAt: now, userID: payload.userID, purpose: payload.purpose)
+        try await emitSent(payload, provider: ProviderName.ippanel.rawValue, ids: [String(bulk.id)], ledger: ledger)
+        return true
+    }
+
+    /// Kavenegar's `420`: the account may not send links.
+    static func isLinksRestricted(_ error: ProviderError) -> Bool { error.provider == .kavenegar && error.code == "420" }
+
+    /// The payload re-addressed to the template's `without_links` template, with only the tokens that one takes.
+    func linkFreeVariant(of payload: SMSSendPayload, checked: SMSPayloadCheck.Checked)
+        -> (payload: SMSSendPayload, checked: SMSPayloadCheck.Checked)?
+    {
+        guard let name = checked.template.withoutLinks, let template = services.settings.sms.templates[name] else { return nil }
+        var variant = payload
+        variant.template = name
+        variant.tokens = payload.tokens.filter { template.tokens[$0.key] != nil }
+        var variantChecked = checked
+        variantChecked.template = template
+        return (variant, variantChecked)
+    }
+
+    /// Tries each sender in order until one accepts: records and announces the send and returns no failures, or
+    /// returns the non-permanent failures (a permanent one, or an unknown outcome, ends the job by throwing).
+    private func attempt(
+        _ senders: [(any SMSSender, TemplateSMS)], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
+        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil
+    ) async throws -> [ProviderError] {
         var failures: [ProviderError] = []
         for (sender, message) in senders {
             let receipt: SMSReceipt
+            let attemptStartedAt = Date()
             do {
                 receipt = try await sender.sendTemplate(message)
             } catch let error as ProviderError {
                 if error.outcomeUnknown {
-                    try await unknownOutcome(error, payload: payload, ledger: ledger, context: context)
+                    try await unknownOutcome(error, payload: payload, attemptStartedAt: attemptStartedAt, ledger: ledger, context: context)
                 }
                 switch error.disposition {
                 case .permanent:
@@ -126,21 +208,32 @@ public struct SMSSendJob: JobHandler {
             try await ledger.recordSent(
                 messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
                 sentAt: now, userID: payload.userID, purpose: payload.purpose)
-            try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger)
-            return
+            try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger, fallbackTemplate: fallbackTemplate)
+            return []
         }
-        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+        return failures
     }
 
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a
     /// dedupe key): not sent blindly again, and not handed to the other provider. The job tries once more after
-    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS`; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
+    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` — for IPPanel, after asking its outbox whether the send went out
+    /// (``sentBeforeAnswerWasLost``) —; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
     /// (providers.md §2.4.5: cap at 2).
-    private func unknownOutcome(_ error: ProviderError, payload: SMSSendPayload, ledger: SMSLedger, context: JobContext) async throws {
-        let count = try await ledger.noteUnknownOutcome(payload.messageID)
+    private func unknownOutcome(
+        _ error: ProviderError, payload: SMSSendPayload, attemptStartedAt: Date, ledger: SMSLedger, context: JobContext
+    ) async throws {
+        let reconcilable = error.provider == .ippanel
+        let count = try await ledger.noteUnknownOutcome(
+            payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil)
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
             throw JobFailure.retry(
                 "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",
+                at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+        }
+        if reconcilable && context.attempt < context.maxAttempts {
+            // No more sends, but IPPanel's outbox can still say whether one of them went out: ask it next run.
+            throw JobFailure.retry(
+                "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), checking IPPanel's outbox later: \(error.description)",
                 at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         let reason = "outcome unknown after \(count) attempts; not sent again (it may have been delivered): \(error.description)"
@@ -210,7 +303,7 @@ public struct SMSSendJob: JobHandler {
         let runAt = services.clock.realTime(for: target, now: now)
         let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
         let result = try await services.jobs.enqueue(type: Self.type, payload: json, options: EnqueueOptions(
-            queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(Int(target.timeIntervalSince1970))",
+            queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(String(format: "%.0f", target.timeIntervalSince1970.rounded(.towardZero)))",
             onceFor: .seconds(3 * 86_400)))
         let id: String
         switch result {
@@ -219,12 +312,14 @@ public struct SMSSendJob: JobHandler {
         throw JobFailure.discard("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)")
     }
 
-    private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger) async throws {
-        try await services.events.emit("sms.sent", [
+    private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger, fallbackTemplate: String? = nil) async throws {
+        var data: [String: JSONValue] = [
             "message_id": .string(payload.messageID), "provider": .string(provider),
             "provider_message_ids": .array(ids.map(JSONValue.string)),
             "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
-        ], at: try await services.clock.now())
+        ]
+        if let fallbackTemplate { data["template"] = .string(fallbackTemplate) }
+        try await services.events.emit("sms.sent", data, at: try await services.clock.now())
         try await ledger.markAnnounced(payload.messageID)
     }
 

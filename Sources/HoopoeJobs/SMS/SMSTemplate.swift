@@ -13,6 +13,10 @@ public struct SMSTemplate: Sendable, Equatable {
     public var tokens: [String: String]
     /// The IPPanel fallback, if this template has one.
     public var ippanel: IPPanelPattern?
+    /// A link-free template (its logical name) to send instead when Kavenegar refuses this one's link with `420`
+    /// ("using links is restricted for this account") and no other provider took it. Its tokens are a subset of
+    /// this template's, so the payload fills it.
+    public var withoutLinks: String?
 
     /// An IPPanel pattern and how its placeholders are filled.
     public struct IPPanelPattern: Sendable, Equatable {
@@ -32,10 +36,11 @@ public struct SMSTemplate: Sendable, Equatable {
         }
     }
 
-    public init(name: String, kavenegar: String, tokens: [String: String], ippanel: IPPanelPattern? = nil) {
+    public init(name: String, kavenegar: String, tokens: [String: String], ippanel: IPPanelPattern? = nil, withoutLinks: String? = nil) {
         self.name = name
         self.kavenegar = kavenegar
         self.tokens = tokens
         self.ippanel = ippanel
+        self.withoutLinks = withoutLinks
     }
 }

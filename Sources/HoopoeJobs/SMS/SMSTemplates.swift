@@ -56,6 +56,17 @@ public struct SMSTemplates: Sendable, Equatable {
             guard let name = nameNode.string, !name.isEmpty else { throw fail("templates", "a template name is empty") }
             result.append(try template(name, node, fail: fail))
         }
+        let byName = Dictionary(result.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        for template in result {
+            guard let other = template.withoutLinks else { continue }
+            let at = "templates.\(template.name).without_links"
+            guard let fallback = byName[other], other != template.name else {
+                throw fail(at, "names \(other), which is not another template in this file")
+            }
+            if let extra = fallback.tokens.keys.sorted().first(where: { template.tokens[$0] == nil }) {
+                throw fail(at, "\(other) takes \(extra), which \(template.name) does not carry")
+            }
+        }
         return SMSTemplates(result)
     }
 
@@ -65,6 +76,7 @@ public struct SMSTemplates: Sendable, Equatable {
         var kavenegar: String?
         var tokens: [String: String]?
         var ippanel: SMSTemplate.IPPanelPattern?
+        var withoutLinks: String?
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? "?"
             switch key {
@@ -85,8 +97,11 @@ public struct SMSTemplates: Sendable, Equatable {
                 tokens = read
             case "ippanel":
                 ippanel = try pattern(value, at: "\(at).ippanel", fail: fail)
+            case "without_links":
+                guard let text = value.string, !text.isEmpty else { throw fail("\(at).without_links", "expected the name of a link-free template") }
+                withoutLinks = text
             default:
-                throw fail("\(at).\(key)", "unknown key (a template has kavenegar, tokens, ippanel)")
+                throw fail("\(at).\(key)", "unknown key (a template has kavenegar, tokens, ippanel, without_links)")
             }
         }
         guard let kavenegar else { throw fail("\(at).kavenegar", "missing: the Kavenegar template name") }
@@ -94,7 +109,7 @@ public struct SMSTemplates: Sendable, Equatable {
         if let ippanel, let unknown = ippanel.parameters.first(where: { tokens[$0.value] == nil }) {
             throw fail("\(at).ippanel.params.\(unknown.key)", "maps to \(unknown.value), which is not one of this template's tokens")
         }
-        return SMSTemplate(name: name, kavenegar: kavenegar, tokens: tokens, ippanel: ippanel)
+        return SMSTemplate(name: name, kavenegar: kavenegar, tokens: tokens, ippanel: ippanel, withoutLinks: withoutLinks)
     }
 
     private static func pattern(_ node: Node, at: String, fail: (String?, String) -> ConfigurationError) throws(ConfigurationError) -> SMSTemplate.IPPanelPattern {

@@ -55,8 +55,9 @@ public struct EnvironmentReader: Sendable {
     /// A number of seconds (`90`, `1.5`), or `fallback` when unset.
     public func seconds(_ key: String, default fallback: Double) throws(ConfigurationError) -> Double {
         guard let text = string(key) else { return fallback }
-        guard let value = Double(text), value >= 0, value.isFinite else {
-            throw ConfigurationError(key: key, message: "expected a number of seconds (0 or more), got \(text)")
+        // At most a year: a larger wait is a typo, and a value like 1e300 would overflow any time built from it.
+        guard let value = Double(text), value >= 0, value <= 31_536_000 else {
+            throw ConfigurationError(key: key, message: "expected a number of seconds from 0 to 31536000 (a year), got \(text)")
         }
         return value
     }

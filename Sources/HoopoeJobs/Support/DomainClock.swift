@@ -30,7 +30,8 @@ public struct DomainClock: Sendable {
             return Date()
         case .redisKey(let redis, let key):
             let reply = try await redis.send("GET", key)
-            guard let text = reply.string, let seconds = Double(text) else { return Date() }
+            // Only a plausible time (1970-2199) counts: 1e308 here would trap every job's day arithmetic.
+            guard let text = reply.string, let seconds = Double(text), seconds > 0, seconds < 7_258_118_400 else { return Date() }
             return Date(timeIntervalSince1970: seconds)
         }
     }

@@ -3,8 +3,9 @@ import AsyncHTTPClient
 import Logging
 import NIOHTTP1
 
-/// Brevo (Sendinblue) reseller client: create child, creation status, get child, list children, add credits,
-/// associate a dedicated IP (providers.md §4).
+/// Brevo (Sendinblue) client: the reseller routes — create child, creation status, get child, list children, add
+/// credits, associate a dedicated IP (providers.md §4) — and transactional email (``sendTransactionalEmail(_:)``,
+/// ``emailEvents(tag:email:days:)``, in BrevoClient+Email.swift).
 ///
 /// Auth is the `api-key` header; errors are `{code, message}` bodies classified by §4.5; every result and error
 /// carries the `x-sib-ratelimit-*` headers.
@@ -14,7 +15,7 @@ public struct BrevoClient: Sendable {
 
     /// The configuration in use.
     public let configuration: Configuration
-    private let transport: ProviderTransport
+    let transport: ProviderTransport
 
     /// Creates a client.
     /// - Parameters:
@@ -151,12 +152,12 @@ public struct BrevoClient: Sendable {
 
     // MARK: - Wire
 
-    private func url(_ path: String) -> String {
+    func url(_ path: String) -> String {
         let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
         return base + path
     }
 
-    private func call(
+    func call(
         _ operation: String, method: HTTPMethod, path: String, body: JSONValue?, idempotent: Bool,
         extraSecrets: [String] = []
     ) async throws(ProviderError) -> (JSONValue?, ProviderRateLimit?) {
@@ -189,8 +190,17 @@ public struct BrevoClient: Sendable {
     static func rateLimit(from headers: HTTPHeaders) -> ProviderRateLimit? {
         let limit = headers.first(name: "x-sib-ratelimit-limit").flatMap { Int($0) }
         let remaining = headers.first(name: "x-sib-ratelimit-remaining").flatMap { Int($0) }
-        let reset = headers.first(name: "x-sib-ratelimit-reset").flatMap { Double($0) }.map { Duration.milliseconds(Int64($0 * 1000)) }
+        // Clamped: the header is the provider's text, and `Int64(1e300)` would stop the worker.
+        let reset = headers.first(name: "x-sib-ratelimit-reset").flatMap(Double.init).flatMap(Self.resetDelay)
         if limit == nil && remaining == nil && reset == nil { return nil }
         return ProviderRateLimit(limit: limit, remaining: remaining, reset: reset)
+    }
+
+    /// `x-sib-ratelimit-reset` seconds as a delay, clamped to 0…7 days; nil for NaN or infinity. The header is the
+    /// provider's text: `Int64(1e300)` would stop the worker.
+    static func resetDelay(_ seconds: Double) -> Duration? {
+        guard seconds.isFinite else { return nil }
+        let clamped: Double = min(max(seconds, 0), 604_800)
+        return .milliseconds(Int64(clamped * 1000))
     }
 }

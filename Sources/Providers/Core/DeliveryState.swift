@@ -19,15 +19,19 @@ public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
     case blocked
     /// The provider reported a status this module does not know. Keep the raw code; treat as not final.
     case unknown
-    /// The provider no longer reports on this message (Kavenegar `100`: invalid id, archived, or older than 48 h).
+    /// No final status within the provider's reporting window (48 h after the send): the worker stopped asking.
     /// Stop polling; the outcome is unknown.
     case expired
+    /// The provider does not know the message id (Kavenegar `100`: "invalid message id" — never registered, not this
+    /// account's, or archived). Not the same as ``expired``: asked within the window, the provider disowned the id,
+    /// which points at a stored id that is wrong (or a send that never reached the provider). Stop polling.
+    case invalidID = "invalid_id"
 
     /// True when polling should stop.
     public var isFinal: Bool {
         switch self {
         case .pending, .unknown: false
-        case .delivered, .failed, .undelivered, .blocked, .expired: true
+        case .delivered, .failed, .undelivered, .blocked, .expired, .invalidID: true
         }
     }
 
@@ -41,7 +45,7 @@ public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
         // 13: cancelled by the user or a sending problem; cost refunded; terminal, resend allowed.
         case 13: .failed
         case 14: .blocked
-        case 100: .expired
+        case 100: .invalidID
         default: .unknown
         }
     }

@@ -21,8 +21,10 @@ extension IPPanelClient: SMSSender {
                     message: "not an IPPanel bulk id: \(text)", disposition: .permanent)
             }
             let page = try await recipientsReport(bulkID: bulkID, page: 1, perPage: 100)
-            if !page.recipients.isEmpty {
-                statuses += page.recipients.map {
+            // Recipients are listed from the start; their `message_status` only once the bulk is final (seed 003).
+            let reported = page.recipients.filter { !$0.messageStatus.isEmpty }
+            if !reported.isEmpty {
+                statuses += reported.map {
                     DeliveryStatus(
                         provider: .ippanel, messageID: text, recipient: $0.recipient, state: $0.deliveryState,
                         rawCode: $0.messageStatus)

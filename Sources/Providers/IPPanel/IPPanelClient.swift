@@ -91,6 +91,11 @@ public struct IPPanelClient: Sendable {
 
     // MARK: - Wire
 
+    /// A POST report call that also hands back the envelope's `meta` (pagination).
+    func callWithMeta(_ operation: String, path: String, body: JSONValue, meta: inout JSONValue?) async throws(ProviderError) -> JSONValue? {
+        try await call(operation, method: .POST, path: path, body: body, idempotent: true, logMetadata: [:], meta: &meta)
+    }
+
     private func url(_ path: String) -> String {
         let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
         return base + path

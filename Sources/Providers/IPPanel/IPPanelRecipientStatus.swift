@@ -9,7 +9,7 @@ public struct IPPanelRecipientStatus: Sendable, Hashable {
     public var isReadable: Bool?
     /// `msg_parts`.
     public var messageParts: String?
-    /// `message_status`, raw (`"0"`…`"4"`).
+    /// `message_status`, raw (`"0"`…`"4"`); empty while the bulk is not final (the report lists recipients without it).
     public var messageStatus: String
 
     /// ``messageStatus`` in the shared vocabulary.
@@ -34,7 +34,7 @@ public struct IPPanelRecipientStatus: Sendable, Hashable {
     }
 }
 
-/// One page of the recipients report. Empty until the bulk reaches a final state.
+/// One page of the recipients report. Rows carry a `message_status` only once the bulk reaches a final state.
 public struct IPPanelRecipientsPage: Sendable, Hashable {
     /// The rows.
     public var recipients: [IPPanelRecipientStatus]

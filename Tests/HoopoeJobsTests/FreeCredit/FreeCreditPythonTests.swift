@@ -39,6 +39,26 @@ struct FreeCreditPythonTests {
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
 
+    @Test("freecredit_request.py asked again with the same request id answers at once, worker or not (not after its timeout)", .enabled(if: hasPython))
+    func repeatedRequestID() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let worker = try await h.startWorker()
+        let (status, output) = try await python("freecredit_request.py", ["176", "--amount", "40", "--request-id", "twice", "--timeout", "60"], h)
+        #expect(status == 0, "\(output)")
+        // The answer was pushed once and taken by the first call. The second must not wait the 60 s for a push.
+        let started = ContinuousClock.now
+        let (again, second) = try await python("freecredit_request.py", ["176", "--amount", "40", "--request-id", "twice", "--timeout", "60"], h)
+        #expect(again == 0 && second == output, "\(second)")
+        #expect(ContinuousClock.now - started < .seconds(30), "the repeated id waited for its timeout")
+        worker.signal(SIGTERM)
+        _ = await worker.wait(timeout: .seconds(30))
+        // Without a worker the stored answer still comes back.
+        let (third, text) = try await python("freecredit_request.py", ["176", "--request-id", "twice", "--timeout", "60"], h)
+        #expect(third == 0 && text == output, "\(text)")
+        #expect(try await h.events("freecredit.granted").count == 1)
+    }
+
     @Test("freecredit_request.py without a worker times out within its bound and says so", .enabled(if: hasPython))
     func boundedWait() async throws {
         let h = try await DomainHarness()

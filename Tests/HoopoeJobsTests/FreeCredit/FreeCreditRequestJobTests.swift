@@ -44,6 +44,25 @@ struct FreeCreditRequestJobTests {
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
 
+    @Test("a repeated request_id is answered on the notify list at once: the replay pushes the stored answer again (one copy)")
+    func repeatedRequestIsAnsweredAgain() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let services = try h.services()
+        let notify = "\(h.namespace):{freecredit}:notify:rep-1"
+        try await h.run(FreeCreditRequestJob(services: services), ["user_id": "176", "request_id": "rep-1", "amount": 50])
+        // The first caller took its answer.
+        let first = try await h.redis.send("LPOP", notify)
+        #expect(first.bytes != nil)
+        // The same id asked again, twice (a double click): the caller blocked on the list gets the same answer now.
+        try await h.run(FreeCreditRequestJob(services: services), ["user_id": "176", "request_id": "rep-1", "amount": 50])
+        try await h.run(FreeCreditRequestJob(services: services), ["user_id": "176", "request_id": "rep-1", "amount": 50])
+        #expect(try await h.redis.send("LLEN", notify).int == 1, "one copy, however often the id is replayed")
+        let again = try await h.redis.send("BLPOP", notify, "1")
+        #expect(again.array?.last?.bytes == first.bytes)
+        #expect(try await h.events("freecredit.granted").count == 1)
+    }
+
     @Test("50 concurrent requests for one user, worker concurrency 20: exactly one granted, 49 rejected with retry_after 120")
     func fiftyConcurrentRequests() async throws {
         let h = try await DomainHarness()
@@ -110,7 +129,7 @@ struct FreeCreditRequestJobTests {
         })
         let reasons = dead.map { ($0.deadReason ?? "") + " " + ($0.lastError ?? "") }.joined(separator: "\n")
         #expect(reasons.contains("request_id"))
-        #expect(reasons.contains("amount must be a positive whole number"))
+        #expect(reasons.contains("amount must be a whole number in 1...1000000000"))
         // No domain event for bad input; the engine reports each dead job as job.dead (decision 0006).
         let events = try await h.events()
         #expect(events.filter { $0.type != "job.dead" }.isEmpty && events.count == dead.count)

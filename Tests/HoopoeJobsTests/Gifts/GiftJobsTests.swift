@@ -64,12 +64,15 @@ struct GiftJobsTests {
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
         defer { worker.signal(SIGTERM) }
-        // Reminders 2 s (g-7) and 4 s (g-8) from now, at 10:00 Tehran (outside quiet hours).
+        // Reminders 2 s (g-7) and 15 s (g-8) from now, at 10:00 Tehran (outside quiet hours). g-8's margin is wide
+        // so a loaded machine cannot run its reminder before the test sees it scheduled and uses the gift.
         try await grant(h, gift: "g-7", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 2), phone: "09121234567", service: "فالوور")
-        try await grant(h, user: "177", gift: "g-8", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 4), phone: "09351234567")
-        #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-8")["state"] == "granted" })
-        #expect(try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") != nil)
+        try await grant(h, user: "177", gift: "g-8", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 15), phone: "09351234567")
+        // The gift is marked granted before its follow-ups are scheduled: wait for the reminder itself.
+        #expect(try await eventually(timeout: .seconds(20)) { try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") != nil })
         try await h.enqueue(GiftUsedJob.type, ["user_id": "177", "user_gift_id": "g-8"])
+        #expect(try await eventually(timeout: .seconds(10)) { try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") == nil },
+                "the used gift's reminder is cancelled before its time")
         let sent = try await h.waitForEvents("sms.sent", timeout: .seconds(30))
         #expect(sent.first?.data["message_id"] == "gift.reminder:g-7")
         #expect(sent.first?.data["purpose"] == "gift.reminder")
@@ -192,6 +195,66 @@ struct GiftJobsTests {
         #expect(try await h.jobs.info(queue: "default").scheduled == 1)
         worker.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
+    }
+
+    @Test("two gifts of one user, 25 h apart, each under its user_gift.id (24, 25): two expiries, two gift.expired")
+    func twoGiftsOfOneUser() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let first = Self.noon.addingTimeInterval(86_400), second = Self.noon.addingTimeInterval(49 * 3600)
+        try await h.setClock(Self.noon)
+        try await h.run(GiftGrantedJob(services: services), ["user_id": 176, "user_gift_id": 24, "expires_at": .integer(Int64(first.timeIntervalSince1970))])
+        try await h.setClock(Self.noon.addingTimeInterval(25 * 3600))
+        try await h.run(GiftGrantedJob(services: services), ["user_id": 176, "user_gift_id": 25, "expires_at": .integer(Int64(second.timeIntervalSince1970))])
+        #expect(try await h.events("gift.rejected").isEmpty)
+        #expect(try await h.jobs.find(id: "gift.expire:24", queue: "default") != nil)
+        #expect(try await h.jobs.find(id: "gift.expire:25", queue: "default") != nil)
+        // Each gift.expire, run at its own time, expires its own gift.
+        try await h.run(GiftExpireJob(services: services), ["user_id": 176, "user_gift_id": 24, "expires_at": .integer(Int64(first.timeIntervalSince1970))])
+        #expect(try await state(h, "25")["state"] == "granted")
+        try await h.setClock(second.addingTimeInterval(1))
+        try await h.run(GiftExpireJob(services: services), ["user_id": 176, "user_gift_id": 25, "expires_at": .integer(Int64(second.timeIntervalSince1970))])
+        #expect(try await h.events("gift.expired").map { $0.data["user_gift_id"] } == ["24", "25"])
+    }
+
+    @Test("a second gift sent under the first one's id (the panel's uid, i.e. the user) is refused with the reason, not merged")
+    func reusedGiftIDIsRefused() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(Self.noon)
+        let first = Int64(Self.noon.addingTimeInterval(86_400).timeIntervalSince1970)
+        try await h.run(GiftGrantedJob(services: services), ["user_id": 176, "user_gift_id": 176, "expires_at": .integer(first)])
+        // Re-delivered as is: fine.
+        try await h.run(GiftGrantedJob(services: services), ["user_id": 176, "user_gift_id": 176, "expires_at": .integer(first)])
+        try await h.setClock(Self.noon.addingTimeInterval(25 * 3600))
+        do {
+            try await h.run(GiftGrantedJob(services: services), ["user_id": 176, "user_gift_id": 176, "expires_at": .integer(first + 25 * 3600)])
+            Issue.record("a second gift under the same id was accepted")
+        } catch let failure as JobFailure {
+            #expect(failure.disposition == .permanent)
+            #expect(failure.message.contains("user_gift.id"), "\(failure.message)")
+        }
+    }
+
+    @Test("expires_at values that would overflow the scheduling (1e308, milliseconds) are refused, never a crash")
+    func hugeExpiry() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(Self.noon)
+        for value: JSONValue in [.double(1e308), .integer(1_593_269_124_000)] {
+            for (handler, name) in [(0, "gift.granted"), (1, "gift.expire")] {
+                do {
+                    if handler == 0 {
+                        try await h.run(GiftGrantedJob(services: services), ["user_id": 1, "user_gift_id": 9, "expires_at": value])
+                    } else {
+                        try await h.run(GiftExpireJob(services: services), ["user_id": 1, "user_gift_id": 9, "expires_at": value])
+                    }
+                    Issue.record("\(name) accepted \(value)")
+                } catch let failure as JobFailure {
+                    #expect(failure.disposition == .permanent && failure.message.contains("expires_at"))
+                }
+            }
+        }
     }
 
     @Test("bad payloads go to the dead set with the reason")

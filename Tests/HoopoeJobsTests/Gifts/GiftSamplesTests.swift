@@ -15,7 +15,7 @@ struct GiftSamplesTests {
     func samplesDecode() throws {
         let granted = try JSONDecoder().decode(GiftGrantedJob.Payload.self, from: sample(GiftGrantedJob.type))
         #expect(granted.userID == "176" && granted.expiresAt == 1_593_269_124 && granted.phone != nil)
-        #expect(try JSONDecoder().decode(GiftUsedJob.Payload.self, from: sample(GiftUsedJob.type)).userGiftID == "1")
+        #expect(try JSONDecoder().decode(GiftUsedJob.Payload.self, from: sample(GiftUsedJob.type)).userGiftID == "24")
         #expect(try JSONDecoder().decode(GiftExpireJob.Payload.self, from: sample(GiftExpireJob.type)).expiresAt == 1_593_269_124)
         #expect(try JSONDecoder().decode(FreeCreditRequestJob.Payload.self, from: sample(FreeCreditRequestJob.type)).amount == 93)
     }

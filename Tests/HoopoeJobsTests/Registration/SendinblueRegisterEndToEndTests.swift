@@ -79,6 +79,7 @@ import Testing
             let id = try #require(event["child_id"]?.int64Value)
             #expect(event["user_id"] == "u-1")
             #expect(event["auth_key"] == .string("xkeysib-child-\(id)"))
+            #expect(event["adopted"] == false)
             #expect(await harness.control.brevoChildEmails() == ["josh@example.com"])
             let credits = try #require(await harness.control.brevoChildCredits(id: id))
             #expect(credits.sms == 450 && credits.email == 1200)
@@ -130,6 +131,7 @@ import Testing
             #expect(await control.requests(to: .brevoAddCredits).count == 1)
             // The lost answer held the auth key; a child found by email is reported by its id.
             #expect(event["auth_key"] == .null)
+            #expect(event["adopted"] == true, "the event says the key is missing because the child was adopted")
             #expect(try await harness.events("sendinblue.registered").count == 1)
         }
     }

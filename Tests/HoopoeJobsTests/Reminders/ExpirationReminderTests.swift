@@ -37,7 +37,7 @@ struct ExpirationReminderTests {
         #expect(jobs.count == 1)
         let sms = try #require(jobs.first)
         #expect(sms.type == "sms.send")
-        let expires = Int64(tehran(2024, 12, 15).timeIntervalSince1970)
+        let expires = Int64(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)
         #expect(sms.payload["message_id"]?.stringValue == "reminder.expiration:42:\(expires):10")
         #expect(sms.payload["template"] == "expiration_reminder")
         #expect(sms.payload["purpose"] == "reminder.expiration")
@@ -59,16 +59,21 @@ struct ExpirationReminderTests {
         #expect(try await harness.events("reminder.queued").count == 1)
     }
 
-    @Test("offsets whose day has passed are skipped at upsert; a late sweep sends only the nearest due offset")
+    @Test("an upsert days into an offset's window sends that offset at once with the true days left, skips older ones; a late sweep sends only the nearest due offset")
     func pastAndSuperseded() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
-        // Dec 13 15:00, expiry Dec 15: offset 10 is past (skipped), 3 is past, 1 (Dec 14) and 0 (Dec 15) ahead.
+        // Dec 13 15:00, expiry Dec 15: offset 10 (Dec 5) is over, 3 (Dec 12) has begun: sent now with 2 days left;
+        // 1 (Dec 14) and 0 (Dec 15) ahead.
         try await harness.setClock(tehran(2024, 12, 13, 15))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: Int(tehran(2024, 12, 15, 18).timeIntervalSince1970)))
         let upserted = try #require(try await harness.events("subscription.upserted").first)
         #expect(upserted.data["scheduled_offsets"] == [1, 0])
-        #expect(upserted.data["skipped_offsets"] == [10, 3])
+        #expect(upserted.data["skipped_offsets"] == [10])
+        #expect(upserted.data["late_offset"] == 3)
+        let late = try await harness.smsJobs()
+        #expect(late.map { $0.payload["tokens"]?["token"] } == ["2"])
+        try await harness.redis.send("DEL", harness.jobs.keys(reminderSMSQueue).stream)
         // No sweep ran on Dec 14 (downtime): on Dec 15 both are due; only the day-of reminder goes out.
         try await harness.setClock(tehran(2024, 12, 15, 9))
         try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
@@ -85,7 +90,8 @@ struct ExpirationReminderTests {
     func quietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
-        try await harness.setClock(tehran(2024, 12, 1, 12))
+        // Upserted at 22:00 (quiet hours) on offset 10's day: it stays due rather than going out now.
+        try await harness.setClock(tehran(2024, 12, 1, 22))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("9", expires: "2024-12-11"))
         let sweep = ExpirationReminderJob(services: services)
         for hour in [22, 23] {
@@ -120,7 +126,7 @@ struct ExpirationReminderTests {
         #expect(renewed.data["outcome"] == "renewed")
         #expect(renewed.data["cancelled_jobs"] == 1)
         #expect(renewed.data["dropped_reminders"] == 3)
-        #expect(renewed.data["previous_expires_at"] == .integer(Int64(tehran(2024, 12, 15).timeIntervalSince1970)))
+        #expect(renewed.data["previous_expires_at"] == .integer(Int64(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)))
         // Dec 12-15 pass: nothing for the old expiry.
         for day in 12...15 {
             try await harness.setClock(tehran(2024, 12, day, 9))
@@ -139,10 +145,11 @@ struct ExpirationReminderTests {
     func sameExpiryAndDelete() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
-        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.setClock(tehran(2024, 12, 4, 20))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15"))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15", phone: "09350000000"))
         #expect(try await harness.events("subscription.upserted").last?.data["outcome"] == "same")
+        try await harness.setClock(tehran(2024, 12, 5, 9))
         try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
         #expect(try await harness.smsJobs().first?.payload["phone"] == "09350000000")
         try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": 6])
@@ -164,7 +171,7 @@ struct ExpirationReminderTests {
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("8", expires: "2024-12-15"))
         // First sweep: released, then "crashed" before finishing its claim (put the member back as an old claim).
         try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
-        let expires = Int(tehran(2024, 12, 15).timeIntervalSince1970)
+        let expires = Int(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)
         try await harness.redis.send("ZADD", services.key("{reminders}:claimed"), "1", "10|\(expires)|8")
         // And one that died before enqueueing: offset 3 claimed long ago, never released.
         try await harness.redis.send("ZREM", services.key("{reminders}:due"), "3|\(expires)|8")
@@ -181,10 +188,11 @@ struct ExpirationReminderTests {
     func overlappingSweeps() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
-        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.setClock(tehran(2024, 12, 4, 12))
         for user in 0..<60 {
             try await harness.run(SubscriptionUpsertJob(services: services), subscription("p\(user)", expires: "2024-12-15"))
         }
+        try await harness.setClock(tehran(2024, 12, 5, 9))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<6 {
                 group.addTask { try await harness.run(ExpirationReminderJob(services: services), ["tick": 1]) }

@@ -17,23 +17,24 @@ struct ExpiryDateTests {
         #expect(try resolve("\"1734220800\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
         #expect(try resolve("\"2024-12-15T00:00:00Z\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
         #expect(try resolve("\"2024-12-15T03:30:00.250+03:30\"").get() == Date(timeIntervalSince1970: 1_734_220_800.25))
-        #expect(try resolve("\"2024-12-15\"").get() == tehran(2024, 12, 15))
+        #expect(try resolve("\"2024-12-15\"").get() == tehranDayEnd(2024, 12, 15), "a date alone is the end of that Tehran day")
         #expect(try resolve("\"2024-12-15 09:30\"").get() == tehran(2024, 12, 15, 9, 30))
     }
 
     @Test("Jalali dates as Kingfisher shows them, also with Persian digits, are Tehran days")
     func jalali() throws {
         // 1398-10-25 is 2020-01-15; 1403-09-25 is 2024-12-15.
-        #expect(try resolve("\"1398-10-25\"").get() == tehran(2020, 1, 15))
-        #expect(try resolve("\"1403/09/25\"").get() == tehran(2024, 12, 15))
+        #expect(try resolve("\"1398-10-25\"").get() == tehranDayEnd(2020, 1, 15))
+        #expect(try resolve("\"1403/09/25\"").get() == tehranDayEnd(2024, 12, 15))
         #expect(try resolve("\"1398-09-15 03:30\"").get() == tehran(2019, 12, 6, 3, 30))
-        #expect(try resolve("\"۱۴۰۳-۰۹-۲۵\"").get() == tehran(2024, 12, 15))
+        #expect(try resolve("\"۱۴۰۳-۰۹-۲۵\"").get() == tehranDayEnd(2024, 12, 15))
         #expect(calendar.persianDate(tehran(2024, 12, 15)) == "1403/09/25")
     }
 
     @Test("nonsense, milliseconds and days a month lacks are refused with a reason")
     func refused() throws {
-        for bad in ["\"tomorrow\"", "1734220800000", "-5", "\"1403-13-01\"", "\"2023-02-30\"", "\"1403-12-31\"", "\"\""] {
+        // 1e308 and year 9999 would overflow the day arithmetic and Redis TTLs downstream: refused, never a crash.
+        for bad in ["\"tomorrow\"", "1734220800000", "-5", "1e308", "\"9999-01-01T00:00:00Z\"", "\"0001-01-01T00:00:00Z\"", "\"1403-13-01\"", "\"2023-02-30\"", "\"1403-12-31\"", "\"\""] {
             guard case .failure(let error) = try resolve(bad) else {
                 Issue.record("\(bad) was accepted")
                 continue

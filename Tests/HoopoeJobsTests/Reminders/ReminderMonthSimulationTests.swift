@@ -35,25 +35,25 @@ struct ReminderMonthSimulationTests {
         // What happens when (the hour it is applied, before that hour's sweep).
         var steps: [Date: [Step]] = [:]
         func at(_ time: Date, _ step: Step) { steps[time, default: []].append(step) }
-        at(start, .upsert(user: "u1", expires: "1403-09-25", expiry: tehran(2024, 12, 15)))  // Jalali date
+        at(start, .upsert(user: "u1", expires: "1403-09-25", expiry: tehranDayEnd(2024, 12, 15)))  // Jalali date
         at(start, .upsert(user: "u2", expires: unix(tehran(2024, 12, 4, 23, 30)), expiry: tehran(2024, 12, 4, 23, 30)))  // 10 past
-        at(start, .upsert(user: "u3", expires: "2024-12-10", expiry: tehran(2024, 12, 10)))
+        at(start, .upsert(user: "u3", expires: "2024-12-10", expiry: tehranDayEnd(2024, 12, 10)))
         at(start, .upsert(user: "u4", expires: "2024-12-20T10:00:00+03:30", expiry: tehran(2024, 12, 20, 10)))
-        at(start, .upsert(user: "u11", expires: "2024-12-27", expiry: tehran(2024, 12, 27)))
-        at(start, .upsert(user: "u12", expires: "2025-01-01", expiry: tehran(2025, 1, 1)))
+        at(start, .upsert(user: "u11", expires: "2024-12-27", expiry: tehranDayEnd(2024, 12, 27)))
+        at(start, .upsert(user: "u12", expires: "2025-01-01", expiry: tehranDayEnd(2025, 1, 1)))
         for (index, day) in [5, 13, 17, 24, 31].enumerated() {
             at(start, .upsert(user: "u\(6 + index)", expires: .string(String(format: "2024-12-%02d 18:00", day)), expiry: tehran(2024, 12, day, 18)))
         }
         // u11 sent again with the same expiry (a retry by the service): nothing doubles.
-        at(tehran(2024, 12, 17, 10), .upsert(user: "u11", expires: "2024-12-27", expiry: tehran(2024, 12, 27)))
-        // u3 renews on Dec 8 at noon (offset 3 was released on Dec 7; 1 and 0 must never go out).
+        at(tehran(2024, 12, 17, 10), .upsert(user: "u11", expires: "2024-12-27", expiry: tehranDayEnd(2024, 12, 27)))
+        // u3 renews on Dec 8 at noon (offsets 10 and 3 were released; 1 and 0 must never go out).
         at(tehran(2024, 12, 8, 12), .upsert(user: "u3", expires: "2025-01-09T12:00:00+03:30", expiry: tehran(2025, 1, 9, 12)))
         // u4 cancels on Dec 12.
         at(tehran(2024, 12, 12, 14), .delete(user: "u4"))
         // u5 subscribes late on Dec 18 at 15:00 for Dec 21: 10 is past, 3 is today (released at once), then 1 and 0.
-        at(tehran(2024, 12, 18, 15), .upsert(user: "u5", expires: "2024-12-21", expiry: tehran(2024, 12, 21)))
+        at(tehran(2024, 12, 18, 15), .upsert(user: "u5", expires: "2024-12-21", expiry: tehranDayEnd(2024, 12, 21)))
         // u13 upserted at 23:00 (quiet hours) with its offset-10 day being today: released at 08:00 the next morning.
-        at(tehran(2024, 12, 20, 23), .upsert(user: "u13", expires: "2024-12-30", expiry: tehran(2024, 12, 30)))
+        at(tehran(2024, 12, 20, 23), .upsert(user: "u13", expires: "2024-12-30", expiry: tehranDayEnd(2024, 12, 30)))
 
         let worker = try await harness.startWorker(["--concurrency", "4"])
         var versions: [Version] = []
@@ -91,19 +91,21 @@ struct ReminderMonthSimulationTests {
         #expect(sweeps == 32 * 24)
 
         // The expected releases, from the rules: a reminder belongs to the local day `offset` days before the expiry
-        // day; offsets whose day had passed at the upsert are skipped; it goes out at the first hourly sweep on or
-        // after its day (and after the upsert) outside quiet hours, if the version is still current then.
+        // day; of the offsets whose day had begun at the upsert only the nearest goes out (the "late" rule), the
+        // others are skipped; it goes out at the upsert or the first hourly sweep on or after its day outside quiet
+        // hours, if the version is still current then and the expiry has not passed.
         let quiet = QuietHours.default
         var expected: [String: Date] = [:]
         var daysLeft: [String: Int] = [:]
         for version in versions {
             let expiryDay = calendar.startOfDay(version.expiry)
+            let begun = [10, 3, 1, 0].filter { calendar.adding(days: -$0, to: expiryDay) <= calendar.startOfDay(version.from) }
             for offset in [10, 3, 1, 0] {
                 let day = calendar.adding(days: -offset, to: expiryDay)
-                if day < calendar.startOfDay(version.from) { continue }
+                if begun.contains(offset) && offset != begun.last { continue }
                 var release = max(day, version.from)
                 while quiet.contains(release, in: calendar) { release = release.addingTimeInterval(3600) }
-                guard release < version.until else { continue }
+                guard release < version.until, release < version.expiry else { continue }
                 let id = "reminder.expiration:\(version.user):\(Int64(version.expiry.timeIntervalSince1970)):\(offset)"
                 expected[id] = release
                 daysLeft[id] = calendar.daysBetween(release, version.expiry)
@@ -120,9 +122,10 @@ struct ReminderMonthSimulationTests {
             #expect(!quiet.contains(time, in: calendar), "released in quiet hours: \(id) at \(time)")
             #expect(expected[id] == time, "\(id) released at \(time), expected \(String(describing: expected[id]))")
         }
-        // None after a renewal or a delete: u3's old Dec 10 expiry stops at offset 3, u4 at offset 10.
-        let oldU3 = Int64(tehran(2024, 12, 10).timeIntervalSince1970)
-        #expect(queued.filter { $0.data["user_id"] == "u3" && $0.data["expires_at"] == .integer(oldU3) }.map { $0.data["offset"] } == [3])
+        // None after a renewal or a delete: u3's old Dec 10 expiry (upserted inside offset 10's window: released late,
+        // at 08:00 on Dec 1) stops at offset 3, u4 at offset 10.
+        let oldU3 = Int64(tehranDayEnd(2024, 12, 10).timeIntervalSince1970)
+        #expect(queued.filter { $0.data["user_id"] == "u3" && $0.data["expires_at"] == .integer(oldU3) }.map { $0.data["offset"] } == [10, 3])
         #expect(queued.filter { $0.data["user_id"] == "u4" }.map { $0.data["offset"] } == [10])
         #expect(queued.contains { $0.data["user_id"] == "u3" && $0.data["offset"] == 10 && $0.data["expires_at"] != .integer(oldU3) })
 
@@ -136,7 +139,7 @@ struct ReminderMonthSimulationTests {
         }.compactMap { $0.data["message_id"]?.stringValue }
         #expect(Set(jobIDs) == Set(released.keys).subtracting(cancelled))
         let upserts = try await harness.events("subscription.upserted")
-        #expect(upserts.first { $0.data["user_id"] == "u3" && $0.data["outcome"] == "renewed" }?.data["cancelled_jobs"] == 1)
+        #expect(upserts.first { $0.data["user_id"] == "u3" && $0.data["outcome"] == "renewed" }?.data["cancelled_jobs"] == 2)
         #expect(try await harness.events("subscription.deleted").first?.data["cancelled_jobs"] == 1)
         // Days left on the SMS: the offset when sent on the reminder's day (u13's came the morning after: 9).
         for job in jobs {

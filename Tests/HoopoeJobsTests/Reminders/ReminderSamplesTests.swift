@@ -16,7 +16,8 @@ struct ReminderSamplesTests {
     func samplesDecode() throws {
         let upsert = try sample(SubscriptionUpsertJob.type, as: SubscriptionUpsertJob.Payload.self)
         #expect(upsert.userID.value == "42")
-        #expect(try upsert.expiresAt.resolve(in: .tehran).get() == tehran(2024, 12, 15))
+        #expect(try upsert.expiresAt.resolve(in: .tehran).get() == tehranDayEnd(2024, 12, 15))
+        #expect(upsert.email == "sara@example.com")
         #expect(try sample(SubscriptionDeleteJob.type, as: SubscriptionDeleteJob.Payload.self).userID.value == "42")
         #expect(try sample(ExpirationReminderJob.type, as: ReminderTick.self).tick == 1_734_244_200)
         #expect(try sample(LowCreditReminderJob.type, as: ReminderTick.self).tick == 1_734_244_200)

@@ -39,3 +39,8 @@ extension DomainHarness {
         try await handler.run(decoded, context: context(type: H.type))
     }
 }
+
+/// The last second of a Tehran day: what a date-only `expires_at` such as `2024-12-15` means.
+func tehranDayEnd(_ year: Int, _ month: Int, _ day: Int) -> Date {
+    tehran(year, month, day).addingTimeInterval(86_399)
+}

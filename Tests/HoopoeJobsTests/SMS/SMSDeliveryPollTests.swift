@@ -122,4 +122,24 @@ import Testing
         #expect(await harness.control.requests(to: .kavenegarStatus).count == 2)
         await SMSTest.stop(worker)
     }
+
+    /// A message whose id Kavenegar disowns (status `100`) inside the 48 hours ends `invalid_id`, not `expired`, and is
+    /// not asked about again.
+    @Test func kavenegarInvalidIdIsItsOwnState() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(start)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        let ids = try await harness.waitForEvents("sms.sent")[0].data["provider_message_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        await harness.control.setKavenegarStatus(messageID: try #require(ids.first.flatMap { Int64($0) }), status: 100)
+        try await harness.setClock(start.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let status = try #require(try await harness.waitForEvents("sms.status").first).data
+        #expect(status["state"]?.stringValue == "invalid_id")
+        #expect(status["raw_status"]?.stringValue == "100")
+        try await harness.setClock(start.addingTimeInterval(3600))
+        try await SMSTest.poll(harness)
+        #expect(await harness.control.requests(to: .kavenegarStatus).count == 1)
+        await SMSTest.stop(worker)
+    }
 }

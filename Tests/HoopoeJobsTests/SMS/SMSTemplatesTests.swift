@@ -8,9 +8,11 @@ import Testing
 @Suite struct SMSTemplatesTests {
     let shipped = BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path
 
-    @Test func shippedFileDefinesTheThreeTemplates() throws {
+    @Test func shippedFileDefinesTheThreeTemplatesAndTheLinkFreeReminder() throws {
         let templates = try SMSTemplates.load(path: shipped)
-        #expect(Set(templates.templates.keys) == ["expiration_reminder", "low_credit", "gift_reminder"])
+        #expect(Set(templates.templates.keys) == ["expiration_reminder", "expiration_reminder_nolink", "low_credit", "gift_reminder"])
+        #expect(templates["expiration_reminder"]?.withoutLinks == "expiration_reminder_nolink")
+        #expect(Set(templates["expiration_reminder_nolink"]?.tokens.keys ?? [:].keys) == ["token10", "token", "token2"])
         let expiration = try #require(templates["expiration_reminder"])
         #expect(expiration.kavenegar == "expiration-reminder")
         #expect(Set(expiration.tokens.keys) == ["token10", "token", "token2", "token3"])
@@ -64,7 +66,7 @@ import Testing
         #expect(ordered.providers == [.ippanel, .kavenegar])
         for (variable, value) in [("SMS_PROVIDERS", "kavenegar,twilio"), ("SMS_QUIET_HOURS", "22"), ("SMS_DAILY_CAP", "-1"),
                                   ("KAVENEGAR_CREDIT_FLOOR", "lots"), ("SMS_CREDIT_CHECK_MINUTES", "x"),
-                                  ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "-5")] {
+                                  ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "-5"), ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "1e300")] {
             #expect {
                 _ = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, variable: value]))
             } throws: { error in

@@ -1,5 +1,9 @@
 import Foundation
+import HoopoeCore
+import HoopoeJSON
 import HoopoeJobs
+import Redis
+import TestSupport
 import Testing
 
 @Suite("Domain configuration")
@@ -26,5 +30,68 @@ struct ConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.key == key
         }
+    }
+}
+
+@Suite("Domain configuration: values that end up in SMS tokens")
+struct TokenConfigurationTests {
+    @Test("a RECEIPT_BASE_URL Kavenegar would refuse in the reminder's link token stops start-up naming it", arguments: [
+        "https://kamva.ir/email_receipt", "https://kamva.ir/a,b", "https://kamva.ir/" + String(repeating: "x", count: 90),
+    ])
+    func receiptBaseURL(_ value: String) {
+        #expect {
+            _ = try DomainSettings(environment: EnvironmentReader(["RECEIPT_BASE_URL": value]))
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == "RECEIPT_BASE_URL" && error.message.contains("431")
+        }
+        #expect(throws: Never.self) { try DomainSettings(environment: EnvironmentReader(["RECEIPT_BASE_URL": "https://kamva.ir/email/receipt"])) }
+    }
+
+    @Test("REMINDER_EMAIL_TEMPLATE_ID: off when unset, a positive id, else a stop naming it")
+    func emailTemplate() throws {
+        #expect(try DomainSettings(environment: EnvironmentReader([:])).reminders.emailTemplateID == nil)
+        #expect(try DomainSettings(environment: EnvironmentReader(["REMINDER_EMAIL_TEMPLATE_ID": "17"])).reminders.emailTemplateID == 17)
+        for bad in ["0", "-3", "abc", "99999999999999999999"] {
+            #expect {
+                _ = try DomainSettings(environment: EnvironmentReader(["REMINDER_EMAIL_TEMPLATE_ID": bad]))
+            } throws: { error in
+                (error as? ConfigurationError)?.key == "REMINDER_EMAIL_TEMPLATE_ID"
+            }
+        }
+    }
+}
+
+@Suite("Domain inputs that must never trap the worker")
+struct TrapTests {
+    @Test("REGISTRATION_STATUS_POLL_SECONDS beyond a minute (1e300 would overflow the sleep) stops start-up naming it")
+    func pollSeconds() {
+        for bad in ["1e300", "61"] {
+            #expect {
+                _ = try DomainSettings(environment: EnvironmentReader(["REGISTRATION_STATUS_POLL_SECONDS": bad]))
+            } throws: { error in
+                (error as? ConfigurationError)?.key == "REGISTRATION_STATUS_POLL_SECONDS"
+            }
+        }
+    }
+
+    @Test("a simulated clock holding 1e308 (or nonsense) reads as the system time, not as a date that traps day arithmetic")
+    func implausibleClock() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        for value in ["1e308", "-5", "inf"] {
+            try await h.redis.send("SET", h.clockKey, value)
+            let now = try await services.clock.now()
+            #expect(abs(now.timeIntervalSinceNow) < 60, "\(value) → \(now)")
+        }
+    }
+
+    @Test("freecredit.request with an amount past 10^9 fails for good instead of overflowing the Lua round trip")
+    func hugeAmount() async throws {
+        let h = try await DomainHarness()
+        await #expect(throws: JobFailure.self) {
+            try await h.run(FreeCreditRequestJob(services: try h.services()), ["user_id": 1, "request_id": "big", "amount": .integer(Int64.max)])
+        }
+        #expect(try await h.redis.send("EXISTS", "\(h.namespace):{freecredit}:result:big").int == 0)
     }
 }

@@ -44,7 +44,7 @@ struct DryRunSMSSenderTests {
 
     @Test(arguments: [
         (1, DeliveryState.pending), (2, .pending), (4, .pending), (5, .pending), (6, .failed), (10, .delivered),
-        (11, .undelivered), (13, .failed), (14, .blocked), (100, .expired), (77, .unknown),
+        (11, .undelivered), (13, .failed), (14, .blocked), (100, .invalidID), (77, .unknown),
     ])
     func kavenegarStatusMapping(_ code: Int, _ state: DeliveryState) async throws {
         try await withHarness { h in

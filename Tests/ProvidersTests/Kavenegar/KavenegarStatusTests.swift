@@ -21,11 +21,15 @@ struct KavenegarStatusTests {
         }
     }
 
-    @Test func unknownIdsComeBackAs100Expired() async throws {
+    /// Kavenegar `100` is "invalid message id" (seed 002, Table 2): its own state, not `expired` (which the worker
+    /// gives a message it stopped asking about after 48 h).
+    @Test func unknownIdsComeBackAs100InvalidID() async throws {
         try await withHarness { h in
             let statuses = try await h.kavenegar().status(messageIDs: [999])
             #expect(statuses == [KavenegarMessageStatus(messageID: 999, status: 100, statusText: "شناسه پیامک نامعتبر است")])
-            #expect(statuses.first?.deliveryState == .expired)
+            #expect(statuses.first?.deliveryState == .invalidID)
+            #expect(statuses.first?.deliveryState.isFinal == true)
+            #expect(DeliveryState.invalidID.rawValue == "invalid_id")
         }
     }
 

@@ -1,0 +1,126 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Logging
+import Providers
+import Redis
+
+/// `email.send`: one transactional email through Brevo (`POST /v3/smtp/email`, a template id and params), at most
+/// once per `message_id` (decision record 0014).
+///
+/// What makes "at most once" hold when an answer is lost (timeout, dropped connection, 5xx): before the first
+/// request the job records `sending` and the time in `{email}:msg:<message_id>`; every request carries
+/// `headers.idempotencyKey` (derived from the message id) and the message id as its only tag.
+/// - A retry within ``idempotencyWindow`` of the first request re-sends with the same key: Brevo keeps keys
+///   15 minutes and processes a repeated one once.
+/// - A later retry first asks Brevo's email activity (`GET /v3/smtp/statistics/events?tags=<message_id>&email=…`):
+///   an event with the tag means the email was accepted (recorded as sent, `reconciled: true`); none means it was
+///   not, and it is sent again (a new window starts).
+/// A `sent` record makes any later run a no-op.
+public struct EmailSendJob: JobHandler {
+    public typealias Payload = EmailSendPayload
+    public static let type = EmailSendPayload.jobType
+
+    /// Re-sending with the same idempotency key is safe this long after the first request: Brevo's 15 minutes less
+    /// a margin for clock drift and the request's own duration.
+    static let idempotencyWindow: Double = 13 * 60
+    /// How long the per-message record is kept (as the enqueue once-key).
+    static let recordTTL = 30 * 86_400
+
+    let services: DomainServices
+
+    public init(services: DomainServices) { self.services = services }
+
+    public func run(_ payload: EmailSendPayload, context: JobContext) async throws {
+        if let problem = payload.problem() {
+            try await emitFailed(payload, reason: problem)
+            throw JobFailure.permanent(problem)
+        }
+        guard let brevo = services.providers.brevo else {
+            throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is")
+        }
+        let redis = services.jobs.redis
+        let key = services.key("{email}:msg:\(payload.messageID)")
+        let record = try await fields(key)
+        if record["state"] == "sent" { return }
+        let realNow = Date().timeIntervalSince1970
+        if record["state"] == "sending", let first = record["first_try"].flatMap(Double.init), realNow - first >= Self.idempotencyWindow {
+            let days = Int(min(max((realNow - first) / 86_400, 0), 89)) + 1
+            let found: BrevoResponse<[BrevoEmailEvent]>
+            do {
+                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: days)
+            } catch {
+                throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
+            }
+            if let event = found.value.first(where: { $0.tag == nil || $0.tag == payload.messageID }) {
+                try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
+                return
+            }
+            context.logger.info("no trace at Brevo of an email whose answer was lost; sending it again")
+            try await redis.send("HSET", key, "first_try", String(realNow))
+        } else if record["state"] != "sending" {
+            _ = try await redis.pipeline([
+                .init("HSET", key, "state", "sending", "first_try", String(realNow)),
+                .init("EXPIRE", key, String(Self.recordTTL)),
+            ])
+        }
+        let email = BrevoTransactionalEmail(
+            toEmail: payload.email, toName: payload.name, templateID: payload.templateID, params: payload.params,
+            tag: payload.messageID, idempotencyKey: Self.idempotencyKey(payload.messageID))
+        let sent: BrevoResponse<String>
+        do {
+            sent = try await brevo.sendTransactionalEmail(email)
+        } catch {
+            let failure = await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
+            if failure.disposition == .permanent {
+                // Refused for good: Brevo did not send it, so the record goes (a corrected job may send it).
+                try await redis.send("DEL", key)
+                try await emitFailed(payload, reason: error.description)
+            }
+            throw failure
+        }
+        try await markSent(payload, key: key, brevoID: sent.value, reconciled: false)
+    }
+
+    /// `hoopoe-<hex of the message id's UTF-8>` cut to 64 characters plus a checksum: stable across retries and
+    /// workers, distinct per message, header-safe.
+    static func idempotencyKey(_ messageID: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in messageID.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let readable = messageID.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "-" }
+        return "hoopoe-" + String(String(readable).prefix(48)) + "-" + String(hash, radix: 16)
+    }
+
+    private func markSent(_ payload: EmailSendPayload, key: String, brevoID: String, reconciled: Bool) async throws {
+        _ = try await services.jobs.redis.pipeline([
+            .init("HSET", key, "state", "sent", "brevo_message_id", brevoID),
+            .init("EXPIRE", key, String(Self.recordTTL)),
+        ])
+        var data: [String: JSONValue] = [
+            "message_id": .string(payload.messageID), "provider": "brevo", "brevo_message_id": .string(brevoID),
+            "template_id": .integer(payload.templateID), "reconciled": .bool(reconciled),
+        ]
+        if let user = payload.userID { data["user_id"] = .string(user) }
+        if let purpose = payload.purpose { data["purpose"] = .string(purpose) }
+        try await services.events.emit("email.sent", data, at: try await services.clock.now())
+    }
+
+    private func emitFailed(_ payload: EmailSendPayload, reason: String) async throws {
+        var data: [String: JSONValue] = ["message_id": .string(payload.messageID), "reason": .string(reason)]
+        if let user = payload.userID { data["user_id"] = .string(user) }
+        if let purpose = payload.purpose { data["purpose"] = .string(purpose) }
+        try await services.events.emit("email.failed", data, at: try await services.clock.now())
+    }
+
+    private func fields(_ key: String) async throws -> [String: String] {
+        let items = try await services.jobs.redis.send("HGETALL", key).array ?? []
+        var result: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[index].string { result[name] = items[index + 1].string }
+        }
+        return result
+    }
+}

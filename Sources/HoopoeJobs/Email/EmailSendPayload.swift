@@ -1,0 +1,71 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+
+/// The payload of `email.send` (jobs/schemas/email.send.schema.json): one transactional email from a Brevo template.
+///
+/// `message_id` makes it idempotent, as for `sms.send`: enqueued at most once (30 days), sent at most once.
+public struct EmailSendPayload: Codable, Sendable, Equatable {
+    /// Caller-chosen, unique per message, e.g. `reminder.expiration.email:42:1735689599:3`. Also the email's Brevo tag.
+    public var messageID: String
+    /// The recipient's address.
+    public var email: String
+    /// The recipient's name for the `To:` header.
+    public var name: String?
+    /// The Brevo template (its sender, subject and Persian text live there).
+    public var templateID: Int64
+    /// Values for the template's `{{ params.… }}` placeholders.
+    public var params: [String: String]
+    /// The user the message is about, carried into the `email.*` events.
+    public var userID: String?
+    /// Why it is sent (`reminder.expiration`), carried into the events.
+    public var purpose: String?
+
+    enum CodingKeys: String, CodingKey {
+        case messageID = "message_id", email, name, templateID = "template_id", params, userID = "user_id", purpose
+    }
+
+    public init(messageID: String, email: String, name: String?, templateID: Int64, params: [String: String],
+                userID: String? = nil, purpose: String? = nil) {
+        self.messageID = messageID
+        self.email = email
+        self.name = name
+        self.templateID = templateID
+        self.params = params
+        self.userID = userID
+        self.purpose = purpose
+    }
+
+    /// The job type that sends it.
+    public static let jobType = "email.send"
+
+    /// Enqueues an `email.send` job for this message, at most once per `message_id` (30 days).
+    @discardableResult
+    public func enqueue(on jobs: JobQueue, queue: String = "default") async throws -> EnqueueResult {
+        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
+        return try await jobs.enqueue(type: Self.jobType, payload: json, options: EnqueueOptions(
+            queue: queue, onceKey: "email:\(messageID)", onceFor: .seconds(30 * 86_400)))
+    }
+
+    /// Why the payload can never be sent, or nil.
+    func problem() -> String? {
+        if messageID.isEmpty || messageID.count > 200 || messageID.contains(where: \.isNewline) {
+            return "message_id must be 1-200 characters on one line"
+        }
+        if !Self.isAddress(email) { return "email is not an email address" }
+        if templateID <= 0 { return "template_id must be a positive Brevo template id" }
+        if params.count > 50 || params.contains(where: { $0.key.isEmpty || $0.value.utf8.count > 2_000 }) {
+            return "params must be at most 50 named values of at most 2000 bytes each"
+        }
+        return nil
+    }
+
+    /// `local@domain.tld`: one `@`, no spaces, at most 254 characters — what Brevo's `to.email` takes.
+    static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard text.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !text.contains(where: { $0.isWhitespace || $0 == "," || $0 == ";" })
+        else { return false }
+        return true
+    }
+}

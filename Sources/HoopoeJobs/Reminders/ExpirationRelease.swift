@@ -1,0 +1,109 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+
+/// Turns the claimed reminders of one (user, expiry) into messages: the nearest offset is sent, the others are
+/// skipped as superseded. Shared by the daily sweep (`reminders.expiration`) and by `subscription.upsert`, which
+/// releases a reminder it arrived too late for (``ExpirationSchedule/Plan/missed``).
+///
+/// Exactly once per (user, expiry, offset): each message is enqueued with the once-key of its message id, and only
+/// the enqueue that created the job records it and emits `reminder.queued`.
+struct ExpirationRelease: Sendable {
+    let services: DomainServices
+    /// `RECEIPT_BASE_URL`: the receipt link is `<base>/<receipt_id>`.
+    let receiptBase: String
+
+    /// Sends the nearest reminder of one (user, expiry), skips the rest, and finishes their claims.
+    func release(_ group: [DueReminder], now: Date) async throws {
+        let redis = services.jobs.redis
+        let keys = ReminderKeys(services: services)
+        let sorted = group.sorted { $0.offset < $1.offset }
+        let first = sorted[0]
+        let sub = try await subscription(first.user, keys: keys)
+        let expiry = Date(timeIntervalSince1970: Double(first.expiresAt))
+        let daysLeft = services.calendar.daysBetween(now, expiry)
+        var skipped: [(DueReminder, String)] = []
+        if let sub, sub["expires_at"] == String(first.expiresAt), expiry > now {
+            skipped = sorted.dropFirst().map { ($0, "superseded") }
+            let message = ReminderMessage(
+                user: first.user, expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft, expiry: expiry,
+                firstName: sub["first_name"] ?? "", receiptLink: "\(receiptBase)/\(sub["receipt_id"] ?? "")")
+            let sms = SMSSendPayload(
+                messageID: message.smsMessageID, phone: sub["phone"] ?? "", template: "expiration_reminder",
+                tokens: [
+                    "token10": message.firstName, "token": String(daysLeft),
+                    "token2": services.calendar.persianDate(expiry), "token3": message.receiptLink,
+                ],
+                userID: first.user, purpose: "reminder.expiration")
+            let queue = services.settings.reminders.smsQueue
+            let result = try await sms.enqueue(on: services.jobs, queue: queue)
+            var created: [(field: String, job: String)] = []
+            if let id = result.createdID { created.append(("\(first.expiresAt)|\(first.offset)", "\(queue)|\(id)")) }
+            let email = try await ReminderEmail(services: services).enqueue(message, to: sub["email"], plan: sub["plan"])
+            if let email { created.append(("\(first.expiresAt)|\(first.offset)|email", email.job)) }
+            if !created.isEmpty {
+                let released = keys.released(first.user)
+                let ttl = ExpirationSchedule.retention + max(0, Int(min(expiry.timeIntervalSince(now), 1e10)))
+                _ = try await redis.pipeline(created.map { .init("HSET", released, $0.field, $0.job) } + [
+                    .init("EXPIRE", released, String(ttl)),
+                ])
+            }
+            if let id = result.createdID {
+                try await services.events.emit("reminder.queued", [
+                    "user_id": .string(first.user), "kind": "expiration", "channel": "sms", "expires_at": .integer(first.expiresAt),
+                    "offset": .integer(Int64(first.offset)), "days_left": .integer(Int64(daysLeft)),
+                    "message_id": .string(message.smsMessageID), "job_id": .string(id),
+                ], at: now)
+            }
+            if let email {
+                try await services.events.emit("reminder.queued", [
+                    "user_id": .string(first.user), "kind": "expiration", "channel": "email", "expires_at": .integer(first.expiresAt),
+                    "offset": .integer(Int64(first.offset)), "days_left": .integer(Int64(daysLeft)),
+                    "message_id": .string(message.emailMessageID), "job_id": .string(email.id),
+                ], at: now)
+            }
+            // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
+            if !created.isEmpty, try await redis.send("HGET", keys.subscription(first.user), "expires_at").string != String(first.expiresAt) {
+                _ = try await ReleasedReminders.cancel(created.map(\.job), jobs: services.jobs)
+            }
+        } else {
+            let reason = sub == nil ? "deleted" : sub?["expires_at"] != String(first.expiresAt) ? "renewed" : "expired"
+            skipped = sorted.map { ($0, reason) }
+        }
+        for (reminder, reason) in skipped {
+            try await services.events.emit("reminder.skipped", [
+                "user_id": .string(reminder.user), "kind": "expiration", "expires_at": .integer(reminder.expiresAt),
+                "offset": .integer(Int64(reminder.offset)), "reason": .string(reason),
+            ], at: now)
+        }
+        try await redis.send(RedisCommand("ZREM", [keys.claimed] + group.map(\.member)))
+    }
+
+    func subscription(_ user: String, keys: ReminderKeys) async throws -> [String: String]? {
+        let reply = try await services.jobs.redis.send("HGETALL", keys.subscription(user))
+        let items = reply.array ?? []
+        guard !items.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[index].string { fields[key] = items[index + 1].string }
+        }
+        return fields
+    }
+}
+
+/// One expiration reminder's content, shared by its SMS and its email.
+struct ReminderMessage: Sendable {
+    let user: String
+    let expiresAt: Int64
+    let offset: Int
+    let daysLeft: Int
+    let expiry: Date
+    let firstName: String
+    let receiptLink: String
+
+    /// The `sms.send` message id (and once-key): `reminder.expiration:<user>:<expires_at>:<offset>`.
+    var smsMessageID: String { "reminder.expiration:\(user):\(expiresAt):\(offset)" }
+    /// The `email.send` message id: `reminder.expiration.email:<user>:<expires_at>:<offset>`.
+    var emailMessageID: String { "reminder.expiration.email:\(user):\(expiresAt):\(offset)" }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Providers
+import Redis
+import Testing
+import TestSupport
+
+/// Expiration reminder emails (Brevo transactional email beside the SMS) and `email.send`'s at-most-once delivery
+/// when an answer is lost.
+@Suite("Email: expiration reminder emails and email.send", .serialized)
+struct EmailSendTests {
+    static let emailQueue = "reminder-email"
+    static let environment = reminderEnvironment.merging(["REMINDER_EMAIL_TEMPLATE_ID": "17", "REMINDER_EMAIL_QUEUE": emailQueue]) { $1 }
+
+    func subscription(_ user: String, email: String?) -> JSONValue {
+        var payload: [String: JSONValue] = ["user_id": .string(user), "phone": "09121234567", "first_name": "سارا", "plan": "gold",
+                                            "expires_at": "1403-09-25", "receipt_id": "R-1"]
+        if let email { payload["email"] = .string(email) }
+        return .object(payload)
+    }
+
+    func payload(_ messageID: String = "reminder.expiration.email:42:1734294599:10", template: Int64 = 17) -> JSONValue {
+        ["message_id": .string(messageID), "email": "sara@example.com", "name": "سارا", "template_id": .integer(template),
+         "params": ["days_left_text": "۱۰ روز دیگر", "receipt_url": "https://kamva.ir/email/receipt/R-1"],
+         "user_id": "42", "purpose": "reminder.expiration"]
+    }
+
+    /// The emails Brevo (the fake) accepted with this tag, read back through its events report.
+    func accepted(_ h: DomainHarness, tag: String) async throws -> [BrevoEmailEvent] {
+        let brevo = try #require(try h.services().providers.brevo)
+        return try await brevo.emailEvents(tag: tag, email: "sara@example.com", days: 1).value
+    }
+
+    func ledger(_ h: DomainHarness, _ messageID: String) -> String { "\(h.namespace):{email}:msg:\(messageID)" }
+
+    @Test("each released reminder also goes out as an email.send on the same offset, once; the email reaches Brevo with the template, Persian params and the receipt link")
+    func reminderEmails() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        try await h.setClock(tehran(2024, 12, 4, 20))
+        try await h.run(SubscriptionUpsertJob(services: services), subscription("42", email: "sara@example.com"))
+        try await h.run(SubscriptionUpsertJob(services: services), subscription("43", email: nil))
+        try await h.setClock(tehran(2024, 12, 5, 9))
+        let sweep = ExpirationReminderJob(services: services)
+        try await h.run(sweep, ["tick": 1])
+        try await h.run(sweep, ["tick": 2])
+        #expect(try await h.smsJobs().count == 2, "an SMS for each subscription")
+        let emails = try await h.smsJobs(queue: Self.emailQueue)
+        #expect(emails.count == 1, "an email only for the subscription with an address, once")
+        let job = try #require(emails.first)
+        #expect(job.type == "email.send")
+        let expires = Int64(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)
+        let id = "reminder.expiration.email:42:\(expires):10"
+        #expect(job.payload["message_id"]?.stringValue == id)
+        #expect(job.payload["template_id"] == 17)
+        #expect(job.payload["params"] == ["first_name": "سارا", "days_left": "۱۰", "days_left_text": "۱۰ روز دیگر",
+                                         "expiry_date": "۱۴۰۳/۰۹/۲۵", "receipt_url": "https://kamva.ir/email/receipt/R-1", "plan": "gold"])
+        let queued = try await h.events("reminder.queued").filter { $0.data["user_id"] == "42" }
+        #expect(Set(queued.compactMap { $0.data["channel"]?.stringValue }) == ["sms", "email"])
+
+        let send = try JSONDecoder().decode(EmailSendPayload.self, from: Data(job.payload.encoded()))
+        try await h.run(EmailSendJob(services: services), job.payload)
+        try await h.run(EmailSendJob(services: services), job.payload)  // a re-delivery
+        let posts = await h.control.requests(to: .brevoSendEmail)
+        #expect(posts.count == 1)
+        let post = try #require(posts.first)
+        let body = try #require(JSONValue.parse(post.body))
+        #expect(body["templateId"] == 17 && body["tags"] == [.string(send.messageID)])
+        #expect(body["params"]?["receipt_url"] == "https://kamva.ir/email/receipt/R-1")
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1)
+        #expect(sent.first?.data["message_id"]?.stringValue == id && sent.first?.data["reconciled"] == false)
+        let everything = try await h.events().map { String(decoding: $0.data.encoded(), as: UTF8.self) }.joined()
+        #expect(!everything.contains("sara@example.com"), "no address in the events")
+        // A renewal cancels the waiting email with the SMS.
+        try await h.run(SubscriptionUpsertJob(services: services), ["user_id": "42", "phone": "09121234567", "first_name": "سارا",
+                                                                   "expires_at": "2025-02-01", "receipt_id": "R-2", "email": "sara@example.com"])
+        #expect(try await h.smsJobs(queue: Self.emailQueue).isEmpty)
+    }
+
+    @Test("through a real worker: the reminder SMS reaches the fake Kavenegar and its email the fake Brevo, once each")
+    func throughAWorker() async throws {
+        let h = try await DomainHarness(environment: reminderEnvironment.merging([
+            "REMINDER_SMS_QUEUE": "default", "REMINDER_EMAIL_QUEUE": "default", "REMINDER_EMAIL_TEMPLATE_ID": "17"]) { $1 })
+        try await h.setClock(tehran(2024, 12, 4, 20))
+        let worker = try await h.startWorker()
+        try await h.enqueue("subscription.upsert", ["user_id": 42, "phone": "09121234567", "first_name": "سارا",
+                                                    "expires_at": "1403-09-25", "receipt_id": "R77", "email": "sara@example.com"])
+        try await h.waitUntilIdle()
+        try await h.setClock(tehran(2024, 12, 5, 9))
+        try await h.enqueue("reminders.expiration", ["tick": 1])
+        try await h.enqueue("reminders.expiration", ["tick": 2])
+        _ = try await h.waitForEvents("sms.sent", timeout: .seconds(60))
+        let sent = try await h.waitForEvents("email.sent", timeout: .seconds(60))
+        try await h.waitUntilIdle()
+        worker.signal(SIGTERM)
+        _ = await worker.wait(timeout: .seconds(30))
+        #expect(sent.count == 1 && sent.first?.data["user_id"] == "42")
+        let posts = await h.control.requests(to: .brevoSendEmail)
+        #expect(posts.count == 1)
+        let body = JSONValue.parse(posts.first?.body ?? [])
+        #expect(body?["params"]?["days_left_text"] == "۱۰ روز دیگر")
+        #expect(body?["params"]?["receipt_url"] == "https://kamva.ir/email/receipt/R77")
+        #expect(await h.control.requests(to: .kavenegarLookup).count == 1)
+        #expect(try await h.dead().isEmpty)
+    }
+
+    @Test("off without REMINDER_EMAIL_TEMPLATE_ID: no email.send even with an address")
+    func offWithoutTemplate() async throws {
+        let h = try await DomainHarness(environment: reminderEnvironment.merging(["REMINDER_EMAIL_QUEUE": Self.emailQueue]) { $1 })
+        let services = try h.services()
+        try await h.setClock(tehran(2024, 12, 4, 20))
+        try await h.run(SubscriptionUpsertJob(services: services), subscription("42", email: "sara@example.com"))
+        try await h.setClock(tehran(2024, 12, 5, 9))
+        try await h.run(ExpirationReminderJob(services: services), ["tick": 1])
+        #expect(try await h.smsJobs().count == 1)
+        #expect(try await h.smsJobs(queue: Self.emailQueue).isEmpty)
+    }
+
+    @Test("answer lost, retried within 15 minutes: sent again with the same idempotency key, Brevo sends it once")
+    func lostAnswerInsideTheWindow() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        await h.control.enqueue(.succeedThenDrop, for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), payload()) }
+        try await h.run(EmailSendJob(services: services), payload())
+        let posts = await h.control.requests(to: .brevoSendEmail)
+        #expect(posts.count == 2)
+        let keys = posts.compactMap { JSONValue.parse($0.body)?["headers"]?["idempotencyKey"]?.stringValue }
+        #expect(keys.count == 2 && keys[0] == keys[1])
+        #expect(try await accepted(h, tag: "reminder.expiration.email:42:1734294599:10").count == 1)
+        #expect(await h.control.brevoEmailCount() == 1)
+        #expect(try await h.events("email.sent").count == 1)
+    }
+
+    @Test("answer lost, retried after the window: found in Brevo's events by its tag, recorded as sent, not sent again")
+    func lostAnswerAfterTheWindow() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "reminder.expiration.email:42:1734294599:10"
+        await h.control.enqueue(.succeedThenDrop, for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), payload(id)) }
+        try await h.redis.send("HSET", ledger(h, id), "first_try", String(Date().timeIntervalSince1970 - 20 * 60))
+        try await h.run(EmailSendJob(services: services), payload(id))
+        #expect(await h.control.requests(to: .brevoSendEmail).count == 1, "no second POST")
+        #expect(await h.control.requests(to: .brevoEmailEvents).count == 1)
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1 && sent.first?.data["reconciled"] == true)
+        #expect(try await accepted(h, tag: id).count == 1)
+    }
+
+    @Test("lost before Brevo took it (503), retried after the window: no trace in the events, so it is sent once")
+    func lostRequestAfterTheWindow() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "reminder.expiration.email:42:1734294599:3"
+        await h.control.enqueue(.brevo(httpStatus: 503, code: "service_unavailable"), for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), payload(id)) }
+        try await h.redis.send("HSET", ledger(h, id), "first_try", String(Date().timeIntervalSince1970 - 20 * 60))
+        try await h.run(EmailSendJob(services: services), payload(id))
+        #expect(await h.control.requests(to: .brevoSendEmail).count == 2)
+        #expect(try await accepted(h, tag: id).count == 1)
+        #expect(try await h.events("email.sent").first?.data["reconciled"] == false)
+    }
+
+    @Test("429: retried at x-sib-ratelimit-reset; an unknown template: dead with email.failed and the record cleared")
+    func rateLimitAndBadTemplate() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        await h.control.setBrevoEmailRateLimit(limit: 100, remaining: 0, reset: 600)
+        do {
+            try await h.run(EmailSendJob(services: services), payload())
+            Issue.record("a 429 passed")
+        } catch let failure as JobFailure {
+            guard case .retry(let at?) = failure.disposition else { Issue.record("\(failure.disposition)"); return }
+            #expect(abs(at - Date().timeIntervalSince1970 - 600) < 30)
+        }
+        await h.control.setBrevoEmailRateLimit(limit: 100, remaining: 100, reset: 3600)
+        let id = "reminder.expiration.email:42:1734294599:1"
+        do {
+            try await h.run(EmailSendJob(services: services), payload(id, template: 5000))
+            Issue.record("an unknown template passed")
+        } catch let failure as JobFailure {
+            #expect(failure.disposition == .permanent)
+        }
+        #expect(try await h.events("email.failed").first?.data["message_id"]?.stringValue == id)
+        #expect(try await h.redis.send("EXISTS", ledger(h, id)).int == 0)
+        // A payload that can never be sent fails before any request.
+        var bad = payload("x")
+        bad = .object((bad.objectValueForTest ?? [:]).merging(["email": "not an address"]) { $1 })
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), bad) }
+    }
+}
+
+extension JSONValue {
+    var objectValueForTest: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+}

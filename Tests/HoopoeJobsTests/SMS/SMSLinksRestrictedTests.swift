@@ -1,0 +1,78 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Providers
+import TestSupport
+import Testing
+
+/// Kavenegar `420` ("using links is restricted for this account") on an expiration reminder, whose token3 is the
+/// receipt link: a `provider.alert` and a configured fallback — never a silent permanent failure.
+@Suite(.serialized) struct SMSLinksRestrictedTests {
+    let morning = SMSTest.tehran(2024, 11, 23, 10)
+    static let fakeOptions = FakeProvidersOptions(kavenegarTemplates: DomainHarness.templates.union(["expiration-reminder-nolink"]))
+
+    /// Only Kavenegar configured: the link-free template `without_links` names goes out instead, without token3.
+    @Test func onlyKavenegarSendsTheLinkFreeTemplate() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"], fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.setKavenegarLinksRestricted(true)  // the fake's own account rule, not a canned reply
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(sent["template"]?.stringValue == "expiration_reminder_nolink")
+        let lookups = await SMSTest.forms(harness, .kavenegarLookup)
+        #expect(lookups.map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
+        #expect(lookups.last == ["receptor": "09121234567", "template": "expiration-reminder-nolink", "token10": "Sara Ahmadi", "token": "3", "token2": "1403/10/12"])
+        let alerts = try await harness.waitForEvents("provider.alert")
+        #expect(alerts.first?.data["provider"]?.stringValue == "kavenegar")
+        #expect(alerts.first?.data["code"]?.stringValue == "420")
+        #expect(try await harness.events("sms.failed").isEmpty)
+        #expect(await harness.control.kavenegarMessageCount() == 1)
+        await SMSTest.stop(worker)
+    }
+
+    /// With IPPanel configured the other provider takes the message first, link included.
+    @Test func otherProviderKeepsTheLink() async throws {
+        let harness = try await DomainHarness(fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.setKavenegarLinksRestricted(true)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        #expect(sent["template"] == nil)
+        let body = try #require(await harness.control.requests(to: .ippanelSend).first.flatMap { JSONValue.parse($0.body) })
+        #expect(body["params"]?["link"]?.stringValue == "https://kamva.ir/email/receipt/981")
+        #expect(try await harness.waitForEvents("provider.alert").first?.data["code"]?.stringValue == "420")
+        await SMSTest.stop(worker)
+    }
+
+    /// The templates file is checked at start: `without_links` must name another template whose tokens the first
+    /// one carries.
+    @Test(arguments: [
+        ("templates:\n  a:\n    kavenegar: x\n    tokens: {token: t}\n    without_links: b\n", "not another template"),
+        ("templates:\n  a:\n    kavenegar: x\n    tokens: {token: t}\n    without_links: b\n  b:\n    kavenegar: y\n    tokens: {token: t, token2: u}\n",
+         "b takes token2, which a does not carry"),
+    ])
+    func withoutLinksIsChecked(_ yaml: String, _ reason: String) throws {
+        do {
+            _ = try SMSTemplates.parse(yaml, file: "f.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.key == "f.yaml: templates.a.without_links")
+            #expect(error.message.contains(reason), "\(error.message)")
+        }
+    }
+
+    @Test func withoutLinksNamesTheVariant() throws {
+        let yaml = "templates:\n  a:\n    kavenegar: x\n    tokens: {token: t, token3: link}\n    without_links: b\n  b:\n    kavenegar: y\n    tokens: {token: t}\n"
+        let templates = try SMSTemplates.parse(yaml, file: "f.yaml")
+        #expect(templates["a"]?.withoutLinks == "b")
+        #expect(templates["b"]?.withoutLinks == nil)
+    }
+}
