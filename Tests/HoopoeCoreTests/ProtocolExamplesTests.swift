@@ -9,7 +9,7 @@ import Testing
 /// The protocol docs are executed: every JSON example of jobs/PROTOCOL.md is checked against the envelope rules and
 /// its schemas, its Python example runs against Redis, every relative link and anchor resolves, and the queue table
 /// names every job type on the queue the clients use. The same checker (Python, with jsonschema: the validator other
-/// services use) covers jobs/README.md, jobs/types/*.md, the clients' pages and, once its fixes land, jobs/EVENTS.md.
+/// services use) covers jobs/README.md, jobs/types/*.md, the clients' pages and jobs/EVENTS.md.
 @Suite struct ProtocolExamplesTests {
     static let root = BuiltProducts.projectRoot
     static var protocolText: String {
@@ -68,14 +68,14 @@ import Testing
 
     /// jobs/EVENTS.md against what the worker writes (jobs/conformance/events.json, which the clients' live tests
     /// check against real events): `at` is a float, every field listed, `subscription.upserted`'s outcomes.
-    @Test(.disabled("jobs/EVENTS.md is being fixed on the domain helpers' branch (at as a float, brevo, outcome new/same, a job.dead row); enable when it lands"))
+    @Test
     func eventsPageMatchesWhatTheWorkerWrites() async throws {
         let (status, report) = try await Self.check(["jobs/EVENTS.md"])
         #expect(status == 0, "\(report)")
     }
 
     /// Each type's page names the queue PROTOCOL's table (and the clients) put it on.
-    @Test(.disabled("jobs/types/*.md are being edited on the domain helpers' branch; enable when each names its queue"))
+    @Test
     func typePagesNameTheirQueue() async throws {
         let types = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("jobs/types").path)
             .filter { $0.hasSuffix(".md") }.sorted().map { "jobs/types/\($0)" }
