@@ -1,97 +1,68 @@
 #!/usr/bin/env python3
-"""Enqueue Hoopoe jobs from Python with the `redis` package: the reference for other services.
+"""Enqueue Hoopoe jobs from the command line, through the Python client (jobs/clients/python).
 
-    python3 jobs/examples/hoopoe_enqueue.py TYPE PAYLOAD_JSON [--queue Q] [--in SECONDS] [--unique-key K]
+    python3 jobs/examples/hoopoe_enqueue.py TYPE PAYLOAD_JSON [--queue Q] [--in SECONDS] [--unique-key K] [--notify]
     python3 jobs/examples/hoopoe_enqueue.py --count N TYPE PAYLOAD_TEMPLATE   # {i} in the template becomes 0..N-1
     python3 jobs/examples/hoopoe_enqueue.py --dump QUEUE                     # print the queue's envelopes as JSON lines
 
-REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where.
-The wire format is jobs/PROTOCOL.md; the Lua script is jobs/lua/enqueue.lua.
+REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
+`enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
+Exit 0 when enqueued or scheduled, 3 when refused as a duplicate or a used once-key, 64 for bad arguments or a job
+that breaks the envelope rules (the reason names the field).
+
+Every rule (ids, the envelope checks, the size limit, seconds, the Lua script's arguments) is the client's, so this
+file holds none of its own: the wire format is jobs/PROTOCOL.md.
 """
 import json
 import os
-import secrets
 import sys
 import time
 
 import redis
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-MAX_BYTES = 512 * 1024
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
+import hoopoe_client  # noqa: E402
+from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, new_id, problem  # noqa: E402
 
 
-def new_id():
-    """A 26-character time-ordered id, like Hoopoe's own (48 bits of milliseconds, 80 random bits)."""
-    ms = int(time.time() * 1000)
-    head = "".join(ALPHABET[(ms >> (5 * (9 - i))) & 31] for i in range(10))
-    return head + "".join(secrets.choice(ALPHABET) for _ in range(16))
-
-
-def keys(queue, namespace="hoopoe"):
-    base = f"{namespace}:{{{queue}}}"
-    return {"stream": f"{base}:stream", "scheduled": f"{base}:scheduled", "scheduled_jobs": f"{base}:scheduled:jobs",
-            "dead": f"{base}:dead", "dead_jobs": f"{base}:dead:jobs", "unique": f"{base}:unique:", "once": f"{base}:once:"}
-
-
-def envelope(job_type, payload, queue="default", run_at=None, unique_key=None, max_attempts=None, timeout=None):
-    env = {"id": new_id(), "type": job_type, "queue": queue, "payload": payload, "attempt": 0,
-           "enqueued_at": time.time()}
-    if run_at is not None and run_at > time.time():
-        env["run_at"] = run_at
-    if unique_key is not None:
-        env["unique_key"] = unique_key
-    if max_attempts is not None:
-        env["max_attempts"] = max_attempts
-    if timeout is not None:
-        env["timeout"] = timeout
+def envelope(job_type, payload, queue="default"):
+    """A plain job's envelope, as the client writes it for one XADD (checked against the rules)."""
+    env = {"id": new_id(), "type": job_type, "queue": queue, "payload": payload, "attempt": 0, "enqueued_at": time.time()}
+    found = problem(env)
+    if found:
+        raise InvalidJob(*found)
     return env
 
 
 class Enqueuer:
-    def __init__(self, client, namespace="hoopoe"):
-        self.r = client
-        self.namespace = namespace
-        with open(os.path.join(HERE, "..", "lua", "enqueue.lua")) as f:
-            self.script = self.r.register_script(f.read())
+    """The client with the example's (kind, id) replies, for scripts and tests that enqueue through it."""
 
-    def enqueue(self, job_type, payload, queue="default", run_at=None, unique_key=None, unique_for=86400):
-        """Returns ("enqueued"|"scheduled"|"duplicate", id)."""
-        env = envelope(job_type, payload, queue, run_at, unique_key)
-        body = json.dumps(env, ensure_ascii=False, separators=(",", ":"))
-        if len(body.encode()) > MAX_BYTES:
-            raise ValueError(f"job {job_type} is {len(body.encode())} bytes, over the {MAX_BYTES}-byte limit")
-        k = keys(queue, self.namespace)
-        if "run_at" not in env and unique_key is None:
-            # The smallest sequence: one XADD.
-            self.r.xadd(k["stream"], {"job": body})
-            return ("enqueued", env["id"])
-        kind, job_id = self.script(
-            keys=[k["stream"], k["scheduled"], k["scheduled_jobs"], k["unique"] + (unique_key or "-"), k["once"] + "-"],
-            args=[body, env["id"], str(env.get("run_at", 0)), str(unique_for) if unique_key else "", "", str(MAX_BYTES)])
-        return (kind.decode(), job_id.decode())
+    def __init__(self, client, namespace="hoopoe"):
+        self.client = hoopoe_client.Client(client, namespace)
+
+    def enqueue(self, job_type, payload, queue="default", run_at=None, unique_key=None, unique_for=None, notify=False):
+        """Returns ("enqueued"|"scheduled"|"duplicate"|"once", id); raises InvalidJob or TooLarge."""
+        try:
+            done = self.client.enqueue(job_type, payload, queue, at=run_at, unique_key=unique_key, unique_for=unique_for,
+                                       notify=notify)
+        except Duplicate as refused:
+            return ("duplicate", refused.existing_id)
+        except AlreadyEnqueued as refused:
+            return ("once", refused.existing_id)
+        return (done.status, done.id)
 
     def enqueue_many(self, jobs, queue="default"):
-        """Plain jobs in one pipeline (one round trip): [(type, payload), ...]."""
-        stream = keys(queue, self.namespace)["stream"]
-        pipe = self.r.pipeline(transaction=False)
-        ids = []
-        for job_type, payload in jobs:
-            env = envelope(job_type, payload, queue)
-            ids.append(env["id"])
-            pipe.xadd(stream, {"job": json.dumps(env, ensure_ascii=False, separators=(",", ":"))})
-        pipe.execute()
-        return ids
+        """Plain jobs in one pipeline (one round trip): [(type, payload), ...]. Returns their ids."""
+        return [done.id for done in self.client.enqueue_batch([{"type": t, "payload": p, "queue": queue} for t, p in jobs])]
 
     def dump(self, queue="default"):
         """Every envelope of a queue: ready (stream), scheduled and dead, decoded."""
-        k = keys(queue, self.namespace)
-        out = []
-        for _, fields in self.r.xrange(k["stream"]):
-            out.append(("ready", json.loads(fields[b"job"])))
-        for body in self.r.hvals(k["scheduled_jobs"]):
+        r, out = self.client.redis, []
+        for _, fields in r.xrange(self.client.key(queue, "stream")):
+            out.append(("ready", json.loads(fields[b"job"])))  # by name: a promoted entry also has `promoted`
+        for body in r.hvals(self.client.key(queue, "scheduled:jobs")):
             out.append(("scheduled", json.loads(body)))
-        for body in self.r.hvals(k["dead_jobs"]):
+        for body in r.hvals(self.client.key(queue, "dead:jobs")):
             out.append(("dead", json.loads(body)))
         return out
 
@@ -113,6 +84,9 @@ def main(argv):
         for state, env in enq.dump(option("--dump")):
             print(json.dumps({"state": state, "envelope": env}, ensure_ascii=False))
         return 0
+    notify = "--notify" in args
+    if notify:
+        args.remove("--notify")
     count = int(option("--count", "0"))
     queue = option("--queue", "default")
     delay = option("--in")
@@ -121,16 +95,23 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 64
     job_type, template = args
-    if count:
-        started = time.time()
-        for start in range(0, count, 1000):
-            batch = [(job_type, json.loads(template.replace("{i}", str(i)))) for i in range(start, min(count, start + 1000))]
-            enq.enqueue_many(batch, queue)
-        print(json.dumps({"enqueued": count, "seconds": time.time() - started}))
-        return 0
-    run_at = time.time() + float(delay) if delay else None
-    kind, job_id = enq.enqueue(job_type, json.loads(template), queue, run_at, unique_key)
-    print(kind, job_id)
+    try:
+        if count:
+            started = time.time()
+            for start in range(0, count, 1000):
+                batch = [(job_type, json.loads(template.replace("{i}", str(i)))) for i in range(start, min(count, start + 1000))]
+                enq.enqueue_many(batch, queue)
+            print(json.dumps({"enqueued": count, "seconds": time.time() - started}))
+            return 0
+        run_at = time.time() + float(delay) if delay else None
+        kind, job_id = enq.enqueue(job_type, json.loads(template), queue, run_at, unique_key, notify=notify)
+    except (HoopoeError, ValueError) as refused:
+        print(f"hoopoe_enqueue: {refused}", file=sys.stderr)
+        return 64
+    print(kind, job_id, flush=True)
+    if notify and kind in ("enqueued", "scheduled"):
+        answer = enq.client.wait_for(job_id, queue, timeout=30.0)
+        print(json.dumps(answer, ensure_ascii=False))
     return 0 if kind in ("enqueued", "scheduled") else 3
 
 

@@ -221,6 +221,32 @@ class AgainstAWorker(unittest.TestCase):
         sent = [e for e in self.wait_events({"sms.sent"}) if e.data.get("message_id") == sample["payload"]["message_id"]]
         self.assertEqual(len(sent), 1)
 
+    def test_the_example_script_enqueues_through_this_client(self):
+        """jobs/examples/hoopoe_enqueue.py as its docstring says: --notify prints the job's answer from the worker,
+        a repeated unique key exits 3, a type the rules refuse exits 64 naming the field."""
+        import subprocess
+        script = os.path.join(HERE, "..", "..", "..", "examples", "hoopoe_enqueue.py")
+
+        def run(*args):
+            return subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=60)
+
+        key = f"{self.run_id}:example"
+        done = run("diag.record", json.dumps({"key": key, "member": "m"}), "--notify")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        kind, job_id = done.stdout.splitlines()[0].split()
+        self.assertEqual(kind, "enqueued")
+        answer = json.loads(done.stdout.splitlines()[1])
+        self.assertEqual((answer["id"], answer["outcome"]), (job_id, "processed"), answer)
+        self.assertTrue(self.r.sismember(key, "m"))
+        first = run("diag.record", json.dumps({"key": key, "member": "later"}), "--in", "3600", "--unique-key", key)
+        self.assertEqual(first.stdout.split()[0], "scheduled", first.stderr)
+        again = run("diag.record", json.dumps({"key": key, "member": "later"}), "--in", "3600", "--unique-key", key)
+        self.assertEqual((again.returncode, again.stdout.split()), (3, ["duplicate", first.stdout.split()[1]]))
+        self.client.redis.zrem(self.client.key("default", "scheduled"), first.stdout.split()[1])
+        refused = run("bad type", "{}")
+        self.assertEqual(refused.returncode, 64)
+        self.assertIn("type must be", refused.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
