@@ -1,7 +1,7 @@
 import Redis
 
-/// `diag.incr`: `INCR key`, nothing else. The benchmark's no-op job (the same work every peer in
-/// `../shared/bench/peers` does per job), and a cheap liveness probe.
+/// `diag.incr`: `INCR key`, nothing else. The benchmark's no-op job (the same work every peer of the
+/// peer benchmark behind `make bench` does per job, docs/benchmarks.md), and a cheap liveness probe.
 public struct DiagIncrJob: JobHandler {
     public struct Payload: Codable, Sendable {
         public let key: String

@@ -3,7 +3,7 @@ import Foundation
 /// A parsed JSON document that tolerates the providers' loose typing.
 ///
 /// The providers' examples disagree with their own schemas: Kavenegar sends `localid` as `"450"` though documented
-/// as Long, IPPanel sends ids and timestamps as strings and counters as either (providers.md §2.2, §3.2). Decoding
+/// as Long, IPPanel sends ids and timestamps as strings and counters as either (docs/providers.md §2.2, §3.2). Decoding
 /// through this type lets every accessor accept a string or a number, and a missing `entries` or an `entries` of
 /// the "wrong" shape is just a different case rather than a decoding failure.
 public enum JSONValue: Sendable, Hashable, Codable {

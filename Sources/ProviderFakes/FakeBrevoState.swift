@@ -4,7 +4,7 @@ import Providers
 /// The fake Brevo account: reseller children, credit pools, creation status, the hourly rate limit, and transactional
 /// email (FakeBrevoState+Email.swift).
 ///
-/// Implements providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, `duplicate_parameter`
+/// Implements docs/providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, `duplicate_parameter`
 /// for an existing email, `limit ≤ 20`, `404 document_not_found`, `402 not_enough_credits`, 204 for IP association,
 /// and `x-sib-ratelimit-*` headers on every answer with a 429 once the window is spent.
 struct FakeBrevoState: Sendable {

@@ -4,7 +4,7 @@ import Providers
 
 /// The fake IPPanel Edge account: key, bulks and their `state_id` / `message_status` lifecycle.
 ///
-/// Implements seed 003 / providers.md §3: raw key in `Authorization` (else 401 `400-1` with an empty `meta.errors`),
+/// Implements seed 003 / docs/providers.md §3: raw key in `Authorization` (else 401 `400-1` with an empty `meta.errors`),
 /// the `data`/`meta` envelope, validation errors as 422 `400-2` with `meta.errors`, pattern (one recipient),
 /// webservice and voice-OTP sends; the reports `new_list` (filters, pagination), `by_bulk` (every field the seed
 /// shows, counts as strings as the seed sends them), `bulk_stats`, and `recipients` (always listed, their

@@ -4,7 +4,7 @@ import Providers
 
 /// The fake Kavenegar account: key, templates, credit, sent messages and their status lifecycle.
 ///
-/// Implements the contracts of seed 002 / providers.md §2 that a client meets: parameters by GET query or POST form
+/// Implements the contracts of seed 002 / docs/providers.md §2 that a client meets: parameters by GET query or POST form
 /// (the seed accepts both; other methods `405`), the `return`/`entries` envelope with the code mirrored into the HTTP
 /// status and Table 1's own messages (``FakeKavenegarCodes``), `localid` idempotency, the 200/500 batch limits,
 /// receptor formats (`411` — a raw `+` in a form body arrives as a space and fails here, as it does there), the

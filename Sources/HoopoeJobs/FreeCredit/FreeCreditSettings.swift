@@ -2,7 +2,7 @@ import Foundation
 
 /// Settings of `freecredit.request` (jobs/types/freecredit.request.md).
 ///
-/// The SMM panel's document (providers.md §5.2) gives the 120 s cooldown; it says a monthly cap exists but not its
+/// The SMM panel's document (docs/providers.md §5.2) gives the 120 s cooldown; it says a monthly cap exists but not its
 /// value, so ``monthlyCap`` is a guess to confirm with the panel's owners, and so is ``defaultAmount`` (its example
 /// grants 93).
 public struct FreeCreditSettings: Sendable {

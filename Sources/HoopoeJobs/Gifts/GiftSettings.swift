@@ -2,7 +2,7 @@ import Foundation
 
 /// Settings of the gift jobs and the wheel limits (jobs/types/gift.granted.md).
 ///
-/// The SMM panel's document (providers.md §5.2) says "one gift per 1 day" and that a monthly maximum exists, but
+/// The SMM panel's document (docs/providers.md §5.2) says "one gift per 1 day" and that a monthly maximum exists, but
 /// not its value (``monthlyLimit`` is a guess to confirm) nor whether the day is a rolling 24 hours or a calendar
 /// day (``dayWindow``, rolling by default: it matches the panel's wording "in every 1 day" and its 24-hour gifts).
 public struct GiftSettings: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import HoopoeCore
 import Redis
 
-/// The wheel-of-fortune limits: one gift a day and a monthly maximum per user (providers.md §5.2), counted in
+/// The wheel-of-fortune limits: one gift a day and a monthly maximum per user (docs/providers.md §5.2), counted in
 /// Redis so every service that awards gifts shares them. ``check(userID:now:)`` answers "may this user spin?";
 /// ``record(userID:userGiftID:now:)`` counts a won gift atomically with the check (`gift.granted` does it).
 /// jobs/lua/gift_wheel.lua is the same script, documented for services that call it directly.

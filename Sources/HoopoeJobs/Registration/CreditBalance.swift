@@ -3,8 +3,8 @@ import Providers
 /// A child's SMS and email credits at one moment, and the rule that decides whether an add-credits request whose
 /// answer was lost (a timeout, a 5xx, a worker that died mid-call) took effect.
 ///
-/// Brevo's add-credits is not idempotent (providers.md §4.2.5): re-sending after a lost answer may credit twice.
-/// So the balance is read before every add and kept in Redis; after a lost answer it is read again. providers.md
+/// Brevo's add-credits is not idempotent (docs/providers.md §4.2.5): re-sending after a lost answer may credit twice.
+/// So the balance is read before every add and kept in Redis; after a lost answer it is read again. docs/providers.md
 /// suggests re-sending unless the balance "rose by the requested amount", but a new child may already spend some
 /// of what was added (the user can log in with their password), and then that rule would credit twice. Nothing
 /// but this job adds credits to a child during its registration, so the rule here is: **any rise of a requested

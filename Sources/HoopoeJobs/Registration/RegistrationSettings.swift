@@ -12,7 +12,7 @@ public struct RegistrationSettings: Sendable, Equatable {
     /// `REGISTRATION_RETRY_BASE_SECONDS` (default 30): the first retry's delay; it doubles per attempt.
     public var retryBase: Int
     /// `REGISTRATION_RETRY_MAX_SECONDS` (default 3600): the longest delay between attempts. Also how long a job
-    /// is parked after an operator alert (providers.md §1: 15–60 minutes), so parked attempts do not shorten the span.
+    /// is parked after an operator alert (docs/providers.md §1: 15–60 minutes), so parked attempts do not shorten the span.
     public var retryCap: Int
     /// `REGISTRATION_STATUS_POLLS` (default 4, 1…10): creation-status reads within one attempt before the job
     /// steps aside (a retry) instead of holding a worker slot while Brevo finishes.

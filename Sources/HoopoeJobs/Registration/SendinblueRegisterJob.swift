@@ -5,7 +5,7 @@ import Logging
 import Providers
 
 /// `sendinblue.register`: creates the Brevo child account of a Kingfisher user whose synchronous registration
-/// failed, following providers.md §4.6 — create the child, wait for its creation, add the plan's credits,
+/// failed, following docs/providers.md §4.6 — create the child, wait for its creation, add the plan's credits,
 /// associate the plan's IP — then emits `sendinblue.registered {user_id, auth_key, child_id, adopted}`
 /// (jobs/types/sendinblue.register.md).
 ///
@@ -14,7 +14,7 @@ import Providers
 /// again after an unknown outcome, the children are listed and matched by email; before credits are sent again,
 /// the child's balance is compared with the one read before the lost request (``CreditBalance``).
 ///
-/// Failures follow providers.md §4.5 through ``ProviderFailurePolicy``: retry (a 429 at Brevo's reset hint),
+/// Failures follow docs/providers.md §4.5 through ``ProviderFailurePolicy``: retry (a 429 at Brevo's reset hint),
 /// alert and park, or fail for good with a `sendinblue.failed {user_id, reason}` event. A registration that keeps
 /// failing is retried for ``RegistrationSettings/retryHours`` (default 48 h), then fails with the same event.
 public struct SendinblueRegisterJob: JobHandler {
@@ -208,7 +208,7 @@ public struct SendinblueRegisterJob: JobHandler {
         }
     }
 
-    /// The job's verdict on a Brevo failure (providers.md §4.5), raising `provider.alert` where it asks for one.
+    /// The job's verdict on a Brevo failure (docs/providers.md §4.5), raising `provider.alert` where it asks for one.
     private func failure(for error: ProviderError, log: Logger?) async -> JobFailure {
         if error.kind == .staleIdentifier {
             log?.warning("data integrity: Brevo does not know the stored child (404); the registration cannot continue", metadata: ["error": "\(error)"])

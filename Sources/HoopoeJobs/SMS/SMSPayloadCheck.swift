@@ -3,7 +3,7 @@ import Providers
 /// Checks an `sms.send` payload before any provider is called, so a message Kavenegar would refuse (`431`, `406`,
 /// `411`, `424`) fails at once with a reason a person can act on, and never half-way through a fallback.
 ///
-/// Token rules are providers.md §2.4.5/§2.5: `token`, `token2`, `token3` without spaces, `token10` with at most 5,
+/// Token rules are docs/providers.md §2.4.5/§2.5: `token`, `token2`, `token3` without spaces, `token10` with at most 5,
 /// `token20` with at most 8, each 1–100 characters, no other whitespace or newline, no underscore, no separator
 /// (`,` `;` `|`: the docs name separators without listing them). The payload must carry exactly the tokens its
 /// template declares.

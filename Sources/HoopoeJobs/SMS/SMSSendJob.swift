@@ -218,7 +218,7 @@ public struct SMSSendJob: JobHandler {
     /// dedupe key): not sent blindly again, and not handed to the other provider. The job tries once more after
     /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` — for IPPanel, after asking its outbox whether the send went out
     /// (``sentBeforeAnswerWasLost``) —; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
-    /// (providers.md §2.4.5: cap at 2).
+    /// (docs/providers.md §2.4.5: cap at 2).
     private func unknownOutcome(
         _ error: ProviderError, payload: SMSSendPayload, attemptStartedAt: Date, ledger: SMSLedger, context: JobContext
     ) async throws {

@@ -37,7 +37,7 @@ public struct SMSSettings: Sendable {
     public static let pollWindow: Double = 48 * 3600
     /// Largest number of provider ids in one Kavenegar `sms/status` call.
     public static let statusBatchSize = 500
-    /// Sends with an unknown outcome allowed per message (providers.md §2.4.5: cap at 2).
+    /// Sends with an unknown outcome allowed per message (docs/providers.md §2.4.5: cap at 2).
     public static let unknownOutcomeAttempts = 2
     /// How long the per-message ledger is kept (as long as the payload's once-key).
     public static let ledgerTTL = 30 * 86_400

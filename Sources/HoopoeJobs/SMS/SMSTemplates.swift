@@ -10,7 +10,7 @@ public struct SMSTemplates: Sendable, Equatable {
     /// Templates by logical name.
     public var templates: [String: SMSTemplate]
 
-    /// Kavenegar `verify/lookup` token names (providers.md §2.4.5).
+    /// Kavenegar `verify/lookup` token names (docs/providers.md §2.4.5).
     public static let tokenNames: Set<String> = ["token", "token2", "token3", "token10", "token20"]
 
     public init(_ templates: [SMSTemplate] = []) {

@@ -29,6 +29,6 @@ public struct DomainServices: Sendable {
     }
 
     /// A key under the namespace: `<namespace>:<suffix>`. Suffixes start with a `{hash tag}` so each Lua script's
-    /// keys share one Redis Cluster slot (jobs/KEYS.md lists them all).
+    /// keys share one Redis Cluster slot (each type's keys: its page in jobs/types/, "Redis keys").
     public func key(_ suffix: String) -> String { "\(jobs.namespace):\(suffix)" }
 }

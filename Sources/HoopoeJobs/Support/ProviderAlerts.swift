@@ -4,7 +4,7 @@ import HoopoeJSON
 import Providers
 import Redis
 
-/// Raises the operator alerts providers.md asks for (`ALERT`: credit exhausted, key revoked, template missing):
+/// Raises the operator alerts docs/providers.md asks for (`ALERT`: credit exhausted, key revoked, template missing):
 /// one `provider.alert` event per provider and code per window, however many jobs hit the same problem.
 public struct ProviderAlerts: Sendable {
     let services: DomainServices
@@ -31,7 +31,7 @@ public struct ProviderAlerts: Sendable {
     }
 }
 
-/// How a failed provider call becomes the job's verdict (providers.md §1): retry with the provider's delay,
+/// How a failed provider call becomes the job's verdict (docs/providers.md §1): retry with the provider's delay,
 /// fail for good, or raise an alert and park (retry later) or fail.
 public struct ProviderFailurePolicy: Sendable {
     /// How long a job waits after an `ALERT` that an operator must fix (credit, key, template) before it tries

@@ -1,5 +1,5 @@
 import HoopoeJSON
-/// A child account as `GET /reseller/children/{id}` and the children list return it (providers.md §4.2.3).
+/// A child account as `GET /reseller/children/{id}` and the children list return it (docs/providers.md §4.2.3).
 public struct BrevoChild: Sendable, Hashable {
     /// `id` (present in list items; absent from the single-child view).
     public var id: Int64?

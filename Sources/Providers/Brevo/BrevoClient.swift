@@ -4,7 +4,7 @@ import Logging
 import NIOHTTP1
 
 /// Brevo (Sendinblue) client: the reseller routes — create child, creation status, get child, list children, add
-/// credits, associate a dedicated IP (providers.md §4) — and transactional email (``sendTransactionalEmail(_:)``,
+/// credits, associate a dedicated IP (docs/providers.md §4) — and transactional email (``sendTransactionalEmail(_:)``,
 /// ``emailEvents(tag:email:days:)``, in BrevoClient+Email.swift).
 ///
 /// Auth is the `api-key` header; errors are `{code, message}` bodies classified by §4.5; every result and error
@@ -38,7 +38,7 @@ public struct BrevoClient: Sendable {
     /// Not idempotent: a timeout or 5xx is flagged `outcomeUnknown` — call ``findChild(email:)`` before sending
     /// again. A `400 duplicate_parameter` is reconciled here: if a child with this email exists it is returned
     /// with `adopted == true`, otherwise the error is permanent. (Whether Brevo really answers an existing email
-    /// with `duplicate_parameter` is an open question, providers.md §6.3.)
+    /// with `duplicate_parameter` is an open question, docs/providers.md §6.3.)
     public func createChild(_ child: BrevoNewChild) async throws(ProviderError) -> BrevoResponse<BrevoCreatedChild> {
         do {
             let (json, rateLimit) = try await call(

@@ -6,7 +6,7 @@ extension BrevoClient {
         /// The reseller (master) account's v3 key, sent as `api-key`.
         public var apiKey: String
         /// Optional `partner-key`, sent along with `api-key`. Whether the account needs it is an open question
-        /// (providers.md §6.3).
+        /// (docs/providers.md §6.3).
         public var partnerKey: String?
         /// Connect/total limits; Brevo defaults (5 s / 30 s).
         public var timeouts: ProviderTimeouts

@@ -1,4 +1,4 @@
-/// Brevo reseller failures mapped to dispositions (providers.md §4.5).
+/// Brevo reseller failures mapped to dispositions (docs/providers.md §4.5).
 ///
 /// Brevo classifies by HTTP status plus the `{code, message}` body. The `code` enum is treated as open
 /// (brevo-python 1.2.0 dropped and added values), so the HTTP status decides and `code` refines it.
@@ -29,7 +29,7 @@ enum BrevoDisposition {
         // 404 document_not_found: the stored child id/auth key is stale — permanent plus a data-integrity warning.
         case 404: return Outcome(disposition: .permanent, kind: .staleIdentifier)
         case 405, 406, 422: return Outcome(disposition: .permanent)  // client bug
-        // 409 duplicate_request: retry once after reconciliation [unverified semantics, providers.md §4.5].
+        // 409 duplicate_request: retry once after reconciliation [unverified semantics, docs/providers.md §4.5].
         case 409: return Outcome(disposition: .retry(after: nil), attemptCap: 1, mayHaveTakenEffect: true)
         case 429: return Outcome(disposition: .retry(after: rateLimit?.reset))
         case 408: return Outcome(disposition: .retry(after: nil), mayHaveTakenEffect: true)

@@ -1,5 +1,5 @@
 import HoopoeJSON
-/// The body of create-child (`createChild`, providers.md §4.2.1).
+/// The body of create-child (`createChild`, docs/providers.md §4.2.1).
 public struct BrevoNewChild: Sendable, Hashable {
     /// Languages Brevo accepts for `language`.
     public enum Language: String, Sendable, Hashable { case fr, es, pt, it, de, en }

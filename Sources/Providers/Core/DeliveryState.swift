@@ -3,7 +3,7 @@ import Foundation
 /// Where one SMS stands, in the same terms for Kavenegar and IPPanel.
 ///
 /// Jobs poll both providers and fall back from one to the other, so the provider-specific status codes
-/// (Kavenegar Table 2, providers.md §2.7; IPPanel `message_status`, §3.6) are mapped onto this one set. The raw
+/// (Kavenegar Table 2, docs/providers.md §2.7; IPPanel `message_status`, §3.6) are mapped onto this one set. The raw
 /// code is always kept next to it in ``DeliveryStatus``.
 public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
     /// Not final yet (queued, scheduled, handed to the operator): poll again later.
@@ -35,7 +35,7 @@ public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// Maps a Kavenegar message status (Table 2, providers.md §2.7).
+    /// Maps a Kavenegar message status (Table 2, docs/providers.md §2.7).
     public static func kavenegar(_ status: Int) -> DeliveryState {
         switch status {
         case 1, 2, 4, 5: .pending
@@ -50,7 +50,7 @@ public enum DeliveryState: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// Maps an IPPanel per-recipient `message_status` (providers.md §3.6).
+    /// Maps an IPPanel per-recipient `message_status` (docs/providers.md §3.6).
     public static func ippanel(_ messageStatus: String) -> DeliveryState {
         switch messageStatus.trimmingCharacters(in: .whitespaces) {
         case "0", "1": .pending

@@ -1,7 +1,7 @@
 /// What the worker should do with a job after a provider call failed.
 ///
-/// Every provider failure maps to exactly one disposition (providers.md §1). The disposition tables of
-/// providers.md §2.6 (Kavenegar), §3.2 (IPPanel) and §4.5 (Brevo) are the specification; the per-provider
+/// Every provider failure maps to exactly one disposition (docs/providers.md §1). The disposition tables of
+/// docs/providers.md §2.6 (Kavenegar), §3.2 (IPPanel) and §4.5 (Brevo) are the specification; the per-provider
 /// `…Disposition.swift` files implement them row by row.
 public enum Disposition: Sendable, Hashable, CustomStringConvertible {
     /// Transient: re-enqueue with backoff. `after` is the server's hint when it gave one (Brevo

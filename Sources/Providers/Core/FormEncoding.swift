@@ -1,7 +1,7 @@
 /// `application/x-www-form-urlencoded` encoding that is safe for phone numbers and Persian text.
 ///
 /// In a form body a literal `+` means a space, so `+989121234567` would arrive as ` 989121234567`
-/// (providers.md §2.1). `URLComponents` does not escape `+`; this encoder keeps only RFC 3986 unreserved
+/// (docs/providers.md §2.1). `URLComponents` does not escape `+`; this encoder keeps only RFC 3986 unreserved
 /// characters (`A–Z a–z 0–9 - . _ ~`) and percent-encodes every other UTF-8 byte, exactly as the official SDK's
 /// `urlencode` does for non-ASCII text.
 public enum FormEncoding {

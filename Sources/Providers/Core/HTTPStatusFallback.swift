@@ -1,6 +1,6 @@
 /// Classification by HTTP status alone, for bodies that are not the provider's envelope.
 ///
-/// providers.md §1 rule 1: only when the body cannot be parsed fall back to the HTTP class: 5xx / 408 / 429 →
+/// docs/providers.md §1 rule 1: only when the body cannot be parsed fall back to the HTTP class: 5xx / 408 / 429 →
 /// `RETRY`, other 4xx → `PERMANENT`. A 2xx whose body is unreadable is treated as a transport-like failure: the
 /// call probably happened, so it is retried with the outcome flagged unknown for non-idempotent calls.
 enum HTTPStatusFallback {

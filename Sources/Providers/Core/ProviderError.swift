@@ -1,7 +1,7 @@
 /// A failed provider call, classified for the job system.
 ///
 /// Carries the provider's own code and message unchanged (so an operator can look them up in the provider's
-/// documentation), the ``Disposition`` from the provider's table in providers.md, and whether the request may have
+/// documentation), the ``Disposition`` from the provider's table in docs/providers.md, and whether the request may have
 /// taken effect anyway (``outcomeUnknown``). Every string in it is already redacted: no API key, and the request URL
 /// with the Kavenegar key replaced by `[REDACTED]`.
 public struct ProviderError: Error, Sendable, CustomStringConvertible {

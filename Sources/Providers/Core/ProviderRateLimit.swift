@@ -1,6 +1,6 @@
 /// A provider's rate-limit window as reported in response headers.
 ///
-/// Brevo sends `x-sib-ratelimit-limit`, `x-sib-ratelimit-remaining` and `x-sib-ratelimit-reset` (providers.md
+/// Brevo sends `x-sib-ratelimit-limit`, `x-sib-ratelimit-remaining` and `x-sib-ratelimit-reset` (docs/providers.md
 /// §4.4). They are surfaced on every Brevo result and error so a job can spread its calls over the ~100 requests
 /// per hour budget instead of discovering it through `429`s.
 public struct ProviderRateLimit: Sendable, Hashable {

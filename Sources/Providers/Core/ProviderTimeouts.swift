@@ -1,6 +1,6 @@
 /// Time limits for one provider call.
 ///
-/// providers.md §1 rule 3 suggests connect 5 s and total 15 s for SMS sends, 30 s for Brevo. The total limit is
+/// docs/providers.md §1 rule 3 suggests connect 5 s and total 15 s for SMS sends, 30 s for Brevo. The total limit is
 /// enforced per request (as an AsyncHTTPClient deadline); the connect limit belongs to the `HTTPClient` the caller
 /// shares between clients, so build that client with ``ProviderHTTPClient/make(connectTimeout:)`` to apply it.
 /// Tests shorten both to keep timeout tests fast.

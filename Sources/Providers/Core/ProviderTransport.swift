@@ -33,7 +33,7 @@ struct ProviderResponse: Sendable {
 }
 
 /// Sends provider requests over a shared `HTTPClient`, enforces the total timeout, logs redacted lines, and turns
-/// transport failures into ``ProviderError``s with disposition `retry` (providers.md §1 rule 2).
+/// transport failures into ``ProviderError``s with disposition `retry` (docs/providers.md §1 rule 2).
 struct ProviderTransport: Sendable {
     /// Largest body read from a provider; their documented responses are a few kilobytes.
     static let maximumBodySize = 4 << 20

@@ -2,7 +2,7 @@ import Foundation
 
 /// Removes secrets from text that may reach a log line or an error description.
 ///
-/// Kavenegar's API key is a URL path segment (providers.md §1 rule 4), and a Brevo child may be addressed by its
+/// Kavenegar's API key is a URL path segment (docs/providers.md §1 rule 4), and a Brevo child may be addressed by its
 /// auth key in the path, so URLs themselves are secret-bearing. Everything a client logs or throws passes through
 /// a redactor that knows the client's secrets.
 struct Redactor: Sendable {

@@ -1,5 +1,5 @@
 import HoopoeJSON
-/// One outbox entry (bulk) from `POST /api/report/by_bulk/{id}` (providers.md §3.4.3).
+/// One outbox entry (bulk) from `POST /api/report/by_bulk/{id}` (docs/providers.md §3.4.3).
 public struct IPPanelBulk: Sendable, Hashable {
     /// `messages_outbox_id` (sent as a string).
     public var id: Int64
@@ -57,7 +57,7 @@ public struct IPPanelBulk: Sendable, Hashable {
     }
 }
 
-/// A bulk's `state_id` (providers.md §3.5), interpreted.
+/// A bulk's `state_id` (docs/providers.md §3.5), interpreted.
 public struct IPPanelBulkState: Sendable, Hashable {
     /// The raw `state_id`.
     public var id: Int

@@ -1,7 +1,7 @@
 import Foundation
 import HoopoeJSON
 
-/// Finding out whether a send whose answer was lost went out (providers.md §1 rule 2; seed 003's reports).
+/// Finding out whether a send whose answer was lost went out (docs/providers.md §1 rule 2; seed 003's reports).
 ///
 /// An IPPanel send has no dedupe key, so after a timeout or a dropped connection the only honest way to avoid both a
 /// double SMS and a lost one is to ask the outbox: `report/new_list` lists the bulks created on our line since the

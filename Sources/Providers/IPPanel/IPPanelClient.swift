@@ -6,7 +6,7 @@ import NIOHTTP1
 /// IPPanel "Edge" REST client: pattern send, webservice send, per-recipient report, outbox report, credit.
 ///
 /// JSON in and out, raw key in `Authorization`, success when `meta.status == true`, errors from
-/// `meta.message_code` (providers.md §3). Not the legacy `api2.ippanel.com` API (§3.9).
+/// `meta.message_code` (docs/providers.md §3). Not the legacy `api2.ippanel.com` API (§3.9).
 public struct IPPanelClient: Sendable {
     /// The configuration in use.
     public let configuration: Configuration
@@ -82,7 +82,7 @@ public struct IPPanelClient: Sendable {
         return bulk
     }
 
-    /// Remaining credit (`GET /api/payment/credit/mine`); the currency unit is not documented (providers.md §6.1).
+    /// Remaining credit (`GET /api/payment/credit/mine`); the currency unit is not documented (docs/providers.md §6.1).
     public func credit() async throws(ProviderError) -> Double {
         let data = try await call(
             "payment/credit", method: .GET, path: "/api/payment/credit/mine", body: nil, idempotent: true, logMetadata: [:])

@@ -6,7 +6,7 @@ extension IPPanelClient {
         public var baseURL: String
         /// The panel-generated API key, sent raw in `Authorization`.
         ///
-        /// Raw vs `Bearer` is an open question (providers.md §3.1, §6.1): the endpoint pages and the official SDK
+        /// Raw vs `Bearer` is an open question (docs/providers.md §3.1, §6.1): the endpoint pages and the official SDK
         /// send it raw, the docs' landing page shows `Bearer`. Raw until a sandbox says otherwise.
         public var apiKey: String
         /// Our line, E.164 (`+983000505`), used as `from_number`.

@@ -1,4 +1,4 @@
-/// IPPanel Edge failures mapped to dispositions (providers.md §3.2, `message_code` patterns).
+/// IPPanel Edge failures mapped to dispositions (docs/providers.md §3.2, `message_code` patterns).
 ///
 /// Classified on the HTTP status first, then `meta.message_code`, whose class is `400` even when the HTTP
 /// status is 401 or 422.

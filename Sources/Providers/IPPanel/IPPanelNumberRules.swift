@@ -1,4 +1,4 @@
-/// IPPanel wants E.164 with `+` (providers.md §3.3, §3.7); checked before sending.
+/// IPPanel wants E.164 with `+` (docs/providers.md §3.3, §3.7); checked before sending.
 enum IPPanelNumberRules {
     /// A reason the list is unusable, or nil.
     static func violation(in numbers: [String]) -> String? {

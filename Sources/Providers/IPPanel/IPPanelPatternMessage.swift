@@ -1,5 +1,5 @@
 import HoopoeJSON
-/// A pattern (template) send to exactly one recipient (`sending_type: "pattern"`, providers.md §3.4.1c).
+/// A pattern (template) send to exactly one recipient (`sending_type: "pattern"`, docs/providers.md §3.4.1c).
 public struct IPPanelPatternMessage: Sendable, Hashable {
     /// Pattern code defined in the panel.
     public var code: String

@@ -1,5 +1,5 @@
 import HoopoeJSON
-/// One row of `GET /api/report/recipients`: a recipient's delivery status (providers.md §3.4.4, §3.6).
+/// One row of `GET /api/report/recipients`: a recipient's delivery status (docs/providers.md §3.4.4, §3.6).
 public struct IPPanelRecipientStatus: Sendable, Hashable {
     /// `recipient`.
     public var recipient: String

@@ -1,10 +1,10 @@
 import HoopoeJSON
 import Foundation
 
-/// One text to a list of recipients (`sending_type: "webservice"`, providers.md §3.4.1a).
+/// One text to a list of recipients (`sending_type: "webservice"`, docs/providers.md §3.4.1a).
 ///
 /// No dedupe key exists: a timeout leaves the outcome unknown; reconcile through the outbox report before
-/// re-sending. The maximum recipient count per call is not documented (providers.md §6.1).
+/// re-sending. The maximum recipient count per call is not documented (docs/providers.md §6.1).
 public struct IPPanelWebserviceMessage: Sendable, Hashable {
     /// Text.
     public var message: String

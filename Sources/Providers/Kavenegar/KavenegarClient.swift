@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// Kavenegar SMS REST v1 client: `verify/lookup`, `sms/send`, `sms/status`, `account/info`.
 ///
-/// Wire format as the official SDK sends it (providers.md §2.1): always `POST`, form-encoded UTF-8 body with `+`
+/// Wire format as the official SDK sends it (docs/providers.md §2.1): always `POST`, form-encoded UTF-8 body with `+`
 /// sent as `%2B`, URL `{baseURL}/{API-KEY}/{scope}/{method}.json`. The code is read from `return.status` in the
 /// body even on an HTTP 4xx, and every failure becomes a ``ProviderError`` with the disposition of Table 1.
 public struct KavenegarClient: Sendable {

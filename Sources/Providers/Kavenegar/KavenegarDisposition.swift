@@ -1,7 +1,7 @@
-/// Kavenegar's return codes (Table 1, providers.md §2.6, plus `604`/`607`) mapped to dispositions.
+/// Kavenegar's return codes (Table 1, docs/providers.md §2.6, plus `604`/`607`) mapped to dispositions.
 ///
 /// The code is read from `return.status` in the body, even on an HTTP 4xx/5xx, because Kavenegar mirrors its code
-/// into the HTTP status (providers.md §2.2). `501` is an application code (test-mode account), not a server error.
+/// into the HTTP status (docs/providers.md §2.2). `501` is an application code (test-mode account), not a server error.
 enum KavenegarDisposition {
     /// The disposition for a non-200 `return.status`, or nil for a code not in the table.
     ///
@@ -15,7 +15,7 @@ enum KavenegarDisposition {
         switch code {
         case 400: return (.permanent, nil)  // parameters incomplete (client bug)
         case 401: return (alert, nil)  // account deactivated
-        // 402 "operation failed": meaning not further documented [unverified]; open question providers.md §6.2.
+        // 402 "operation failed": meaning not further documented [unverified]; open question docs/providers.md §6.2.
         // Retry, capped at ~3 attempts, then the job treats it as permanent.
         case 402: return (.retry(after: nil), 3)
         case 403: return (alert, nil)  // API key not valid
@@ -26,7 +26,7 @@ enum KavenegarDisposition {
         case 409: return (.retry(after: nil), nil)  // server cannot respond now
         case 411: return (.permanent, nil)  // invalid receptor
         // 412 invalid sender: an operator problem if it is our configured line, else the caller's bad input.
-        // (providers.md §6.2 also asks whether oversize `sendarray` gives 412 or 414; this client never sends arrays.)
+        // (docs/providers.md §6.2 also asks whether oversize `sendarray` gives 412 or 414; this client never sends arrays.)
         case 412: return (senderIsOurs ? alertPermanent : .permanent, nil)
         case 413: return (.permanent, nil)  // message empty or > 900 characters
         case 414: return (.permanent, nil)  // too many records (chunking bug)

@@ -4,7 +4,7 @@ import Foundation
 /// Kavenegar's `{"return": {"status", "message"}, "entries": …}` envelope, decoded leniently.
 ///
 /// `entries` is an array for send/status/lookup, an object for `account/info`, and on errors may be absent,
-/// `null`, or even the invalid `{ null }` shown in the docs (providers.md §2.2); none of these prevents reading
+/// `null`, or even the invalid `{ null }` shown in the docs (docs/providers.md §2.2); none of these prevents reading
 /// `return`.
 struct KavenegarEnvelope: Sendable {
     /// `return.status`: 200 on success, otherwise a Table 1 code.

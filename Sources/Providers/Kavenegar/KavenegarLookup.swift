@@ -2,7 +2,7 @@
 ///
 /// Highest-priority route, not filtered by promotional blocks, needs a template approved in the panel. It has no
 /// `localid`: a retry after an unknown outcome may send a second message, so the client caps such retries at 2
-/// (providers.md §2.4.5 "Idempotency").
+/// (docs/providers.md §2.4.5 "Idempotency").
 public struct KavenegarLookup: Sendable, Hashable {
     /// How the code is delivered.
     public enum Delivery: String, Sendable, Hashable {

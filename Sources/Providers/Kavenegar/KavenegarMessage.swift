@@ -5,7 +5,7 @@ public struct KavenegarMessage: Sendable, Hashable {
     public var messageID: Int64
     /// `message`: the text sent (for a lookup, the filled template).
     public var message: String
-    /// `status`: Table 2 code (providers.md §2.7).
+    /// `status`: Table 2 code (docs/providers.md §2.7).
     public var status: Int
     /// `statustext` (Persian).
     public var statusText: String

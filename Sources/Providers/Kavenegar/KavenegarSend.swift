@@ -1,6 +1,6 @@
 /// An `sms/send` request: one text to up to 200 receptors, each with its own `localid`.
 ///
-/// `localid` is required here (providers.md §2.5 "Always send `localid`"): Kavenegar does not send again for a
+/// `localid` is required here (docs/providers.md §2.5 "Always send `localid`"): Kavenegar does not send again for a
 /// `localid` it already has and returns the existing record, which makes a retry after a timeout safe.
 public struct KavenegarSend: Sendable, Hashable {
     /// Largest receptor count per call (else `414`).

@@ -1,7 +1,7 @@
-/// Checks a `tag` before sending (else `607`, providers.md §2.4.1).
+/// Checks a `tag` before sending (else `607`, docs/providers.md §2.4.1).
 enum KavenegarTagRules {
     /// English letters, digits, `-`, `_` and `ـ` (U+0640). The docs show U+0640 where `_` was probably meant
-    /// [unverified, providers.md §6.2]: both are accepted here until a sandbox check settles it.
+    /// [unverified, docs/providers.md §6.2]: both are accepted here until a sandbox check settles it.
     static func violation(in tag: String) -> KavenegarTokenRules.Violation? {
         guard !tag.isEmpty, tag.count <= 200 else {
             return .init(code: 607, reason: "tag must be 1–200 characters")

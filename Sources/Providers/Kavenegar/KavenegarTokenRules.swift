@@ -1,5 +1,5 @@
 /// Checks `verify/lookup` tokens before sending, so a bad value fails locally instead of costing a request and
-/// coming back as `431`/`428`/`406` (providers.md §2.4.5, §2.5).
+/// coming back as `431`/`428`/`406` (docs/providers.md §2.4.5, §2.5).
 ///
 /// Rules: `token`, `token2`, `token3` contain no space; `token10` at most 5 spaces; `token20` at most 8; every token
 /// at most 100 characters; no newline or other whitespace, no underscore, no separator (the characters Kavenegar
@@ -9,7 +9,7 @@ enum KavenegarTokenRules {
     static let maximumLength = 100
 
     /// Characters the docs call "separators" for `431`. The docs do not list them: this set (comma, semicolon,
-    /// pipe) is an assumption to verify in a sandbox (providers.md §6.2 lists the related `tag` separator question).
+    /// pipe) is an assumption to verify in a sandbox (docs/providers.md §6.2 lists the related `tag` separator question).
     static let separators: Set<Character> = [",", ";", "|"]
 
     /// A rule violation: the Kavenegar code it would have produced and why.

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// `sendinblue.register` end to end: a real `hoopoe worker` process, the test Redis, and the fake Brevo programmed
-/// with the faults of providers.md §4.5 — including the must-show: Brevo times out after creating the child, and
+/// with the faults of docs/providers.md §4.5 — including the must-show: Brevo times out after creating the child, and
 /// the job neither creates a second child nor adds the credits twice.
 @Suite struct SendinblueRegisterEndToEndTests {
     /// Retries after 1–2 s instead of 30 s–1 h, and alerts parked 2 s, so the paths finish within a test.
@@ -153,7 +153,7 @@ import Testing
         }
     }
 
-    // MARK: - Dispositions (providers.md §4.5)
+    // MARK: - Dispositions (docs/providers.md §4.5)
 
     @Test func aRateLimitRetriesAtBrevosResetHint() async throws {
         let harness = try await DomainHarness(environment: Self.fastRetries)

@@ -179,7 +179,7 @@ import Testing
     }
 
     /// A real timeout: the fake accepts the lookup but answers after the client's 15 s limit. The job does not fall
-    /// back to IPPanel (the SMS may be out); it re-sends once (the one retry providers.md §2.4.5 allows) and then
+    /// back to IPPanel (the SMS may be out); it re-sends once (the one retry docs/providers.md §2.4.5 allows) and then
     /// records the message as sent, so no further run sends it.
     @Test func lookupTimeoutResendsOnceWithoutFallback() async throws {
         let harness = try await DomainHarness(environment: ["SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"])

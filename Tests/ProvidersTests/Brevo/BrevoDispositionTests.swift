@@ -2,8 +2,8 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// Every row of providers.md §4.5, answered by the fake over real HTTP.
-@Suite("Brevo errors → disposition (providers.md §4.5)")
+/// Every row of docs/providers.md §4.5, answered by the fake over real HTTP.
+@Suite("Brevo errors → disposition (docs/providers.md §4.5)")
 struct BrevoDispositionTests {
     enum Call: Sendable { case getChild, addCredits, createChild }
 

@@ -2,7 +2,7 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// Create-child and add-credits are not idempotent; these are the reconciliation paths of providers.md §4.2.
+/// Create-child and add-credits are not idempotent; these are the reconciliation paths of docs/providers.md §4.2.
 @Suite("Brevo reconciliation after unknown outcomes")
 struct BrevoReconciliationTests {
     static let josh = BrevoNewChild(

@@ -2,7 +2,7 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// providers.md §1 rule 2: timeouts and connection failures are RETRY; for calls without a dedupe key the
+/// docs/providers.md §1 rule 2: timeouts and connection failures are RETRY; for calls without a dedupe key the
 /// outcome is unknown.
 @Suite("Timeouts and refused connections")
 struct TransportFailureTests {

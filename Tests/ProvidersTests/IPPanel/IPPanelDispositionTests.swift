@@ -2,8 +2,8 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// Every row of providers.md §3.2 ("message_code patterns seen"), answered by the fake over real HTTP.
-@Suite("IPPanel message codes → disposition (providers.md §3.2)")
+/// Every row of docs/providers.md §3.2 ("message_code patterns seen"), answered by the fake over real HTTP.
+@Suite("IPPanel message codes → disposition (docs/providers.md §3.2)")
 struct IPPanelDispositionTests {
     struct Row: Sendable, CustomTestStringConvertible {
         var name: String

@@ -2,8 +2,8 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// Every row of providers.md §2.6 (Table 1 plus 604/607), answered by the fake over real HTTP.
-@Suite("Kavenegar return codes → disposition (providers.md §2.6)")
+/// Every row of docs/providers.md §2.6 (Table 1 plus 604/607), answered by the fake over real HTTP.
+@Suite("Kavenegar return codes → disposition (docs/providers.md §2.6)")
 struct KavenegarDispositionTests {
     struct Row: Sendable, CustomTestStringConvertible {
         var code: Int

@@ -2,7 +2,7 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// The `return`/`entries` envelope is decoded leniently (providers.md §2.2).
+/// The `return`/`entries` envelope is decoded leniently (docs/providers.md §2.2).
 @Suite("Kavenegar envelope decoding")
 struct KavenegarEnvelopeTests {
     static func raw(_ status: Int, _ json: String) -> FakeFault {

@@ -2,7 +2,7 @@ import ProviderFakes
 import Providers
 import Testing
 
-/// Tokens and sends are validated before any request (providers.md §2.5); nothing reaches the fake.
+/// Tokens and sends are validated before any request (docs/providers.md §2.5); nothing reaches the fake.
 @Suite("Kavenegar validation before sending")
 struct KavenegarTokenValidationTests {
     struct Case: Sendable, CustomTestStringConvertible {
