@@ -74,8 +74,9 @@ extension Worker {
     /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
     /// as a wrapper holding its raw text (at most ``EnvelopeRules/deadRawBytes``, the reason noting the
     /// original size), so a person can see what was sent — unless `rawType` names a type whose handler
-    /// redacts payload keys (``JobHandler/redactedPayloadKeys``): then the raw text, which would hold the
-    /// secret, is withheld. A decoded envelope loses those keys; one over the size limit keeps only the first
+    /// redacts payload keys (``PayloadRedaction/carriesSecrets(_:)``): then the raw text, which would hold the
+    /// secret, is withheld. A decoded envelope loses those keys (``PayloadRedaction/stripped(_:type:)``, the one
+    /// rule every output path uses); one over the size limit keeps only the first
     /// 64 KiB of its payload's text, never the whole.
     ///
     /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
@@ -88,13 +89,10 @@ extension Worker {
         var reason = Self.capped(reason)
         var record: JobEnvelope
         let wrapperID = rawID.flatMap { EnvelopeRules.idProblem($0) == nil ? $0 : nil } ?? "entry-\(job.entryID)"
-        let redacts = { (type: String?) in type.flatMap { self.registry[$0]?.redactedPayloadKeys.isEmpty == false } ?? false }
         if let envelope {
             record = envelope
-            if let keys = registry[envelope.type]?.redactedPayloadKeys, !keys.isEmpty, case .object(var members) = envelope.payload {
-                for key in keys { members[key] = nil }
-                record.payload = .object(members)
-            }
+            // Stripped, not masked: the dead-set copy is what a retry runs with.
+            record.payload = redaction.stripped(envelope.payload, type: envelope.type)
             if job.bytes.count > jobs.maxEnvelopeBytes || record.encoded().count > jobs.maxEnvelopeBytes {
                 let text = String(decoding: record.payload.encoded(), as: UTF8.self)
                 let kept = Self.textPrefix(Array(text.utf8), limit: limit)
@@ -102,8 +100,8 @@ extension Worker {
                 record.lastError = record.lastError.map(Self.capped)
                 reason += " (the dead set keeps the first \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
             }
-        } else if redacts(rawType) {
-            let withheld = "(raw text withheld: \(rawType ?? "") payloads carry secrets)"
+        } else if let rawType, redaction.carriesSecrets(rawType) {
+            let withheld = "(raw text withheld: \(rawType) payloads carry secrets)"
             record = JobEnvelope(id: wrapperID, type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
         } else {
             let raw = Self.textPrefix(job.bytes, limit: limit)

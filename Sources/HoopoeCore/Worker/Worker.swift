@@ -24,6 +24,8 @@ public final class Worker: Sendable {
     /// The worker's options.
     public let options: WorkerOptions
     let registry: JobRegistry
+    /// The one redaction rule (``PayloadRedaction``), for the dead-set copies this worker writes.
+    let redaction: PayloadRedaction
     let logger: Logger
     let buffer: JobBuffer
     let acknowledger: Acknowledger
@@ -54,6 +56,7 @@ public final class Worker: Sendable {
     public init(jobs: JobQueue, registry: JobRegistry, options: WorkerOptions, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
         self.jobs = jobs
         self.registry = registry
+        redaction = PayloadRedaction(registry: registry)
         self.options = options
         self.logger = logger
         self.metrics = metrics
