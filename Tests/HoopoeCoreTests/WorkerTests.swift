@@ -3,6 +3,7 @@ import HoopoeCore
 import HoopoeJSON
 import Redis
 import Synchronization
+import TestSupport
 import Testing
 
 /// A handler that always fails, for the retry and dead-set paths.
@@ -56,7 +57,7 @@ struct Verdict: JobHandler {
         let key = "\(h.namespace):ran"
         _ = try await h.jobs.enqueueBatch((0..<2_000).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions()) })
         let (worker, task) = h.startWorker()
-        #expect(try await h.eventually { try await h.recorded(key).count == 2_000 })
+        #expect(try await eventually(reaching: 2_000) { try await h.recorded(key).count })
         worker.shutdown()
         try await task.value
         let counts = try await h.recorded(key)
@@ -303,7 +304,7 @@ struct Verdict: JobHandler {
             options.queues = try QueueSelection(parsing: "critical:6,default:3,low:1", strict: strict)
             options.prefetch = 300
             let (worker, task) = h.startWorker(registry, options: options)
-            #expect(try await h.eventually { (try await h.redis.send("LLEN", key).int ?? 0) >= 300 })
+            #expect(try await eventually(reaching: 300) { try await h.redis.send("LLEN", key).int ?? 0 })
             worker.shutdown()
             try await task.value
             let first = (try await h.redis.send("LRANGE", key, "0", "299").array ?? []).compactMap(\.string)

@@ -20,9 +20,26 @@ public final class RedisServer: Sendable {
     public init(arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
         self.arguments = arguments
-        try start()
+        // A free port may be taken between asking the kernel and the server's bind (another test's server or
+        // outgoing connection, on a loaded machine): a server that exits at once is tried on another port.
+        var attempt = 0
+        while true {
+            let candidate = try Self.freePort()
+            do {
+                let started = try Self.spawn(port: candidate, directory: directory, arguments: arguments)
+                port = candidate
+                process.withLock { $0 = started }
+                return
+            } catch is ExitedEarly where attempt < 2 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// The server process ended before it listened (its log says why, usually a port already in use).
+    struct ExitedEarly: Error, CustomStringConvertible {
+        let description: String
     }
 
     deinit {
@@ -32,6 +49,12 @@ public final class RedisServer: Sendable {
 
     /// Starts (or restarts) the process and waits until it answers PING.
     public func start() throws {
+        let started = try Self.spawn(port: port, directory: directory, arguments: arguments)
+        process.withLock { $0 = started }
+    }
+
+    /// Starts `redis-server` on `port` and waits until it answers.
+    private static func spawn(port: Int, directory: URL, arguments: [String]) throws -> ChildProcess {
         let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let binary else {
             throw TestSupportError("redis-server is not installed: run `make test` (it installs redis-server), or apt-get install -y redis-server")
@@ -40,8 +63,17 @@ public final class RedisServer: Sendable {
         // posix_spawn (ChildProcess), not Foundation's Process: Process.waitUntilExit can hang on Linux
         // when called from a deinit on a cooperative thread, and a test harness must never hang.
         let started = try ChildProcess(argv[0], Array(argv.dropFirst()), logPath: "/dev/null")
-        process.withLock { $0 = started }
-        try waitUntilListening()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if canConnect(port: port) { return started }
+            if let status = started.poll() {
+                let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+                throw ExitedEarly(description: "redis-server exited (\(status)) before listening on port \(port): \(log.suffix(500))")
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        started.signal(SIGKILL)
+        throw TestSupportError("redis-server did not start on port \(port) within 10 s; see \(directory.path)/redis.log")
     }
 
     /// Kills the process at once (SIGKILL), as a crash or OOM kill would.
@@ -60,15 +92,6 @@ public final class RedisServer: Sendable {
             process?.waitBlocking()
             process = nil
         }
-    }
-
-    private func waitUntilListening() throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if Self.canConnect(port: port) { return }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        throw TestSupportError("redis-server did not start on port \(port); see \(directory.path)/redis.log")
     }
 
     private static func canConnect(port: Int) -> Bool {
