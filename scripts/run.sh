@@ -8,6 +8,34 @@
 #   HOOPOE_BIN       the hoopoe binary (default .build/release/hoopoe)
 #   HOOPOE_DATA_DIR  where the local Redis keeps its data and the logs go (default: the project folder)
 set -uo pipefail
+# Under a terminal, a Ctrl-C is a SIGINT to the terminal's whole foreground process group: `make` too, which then
+# exits "Interrupt" (status 2) whatever this script does. So this script first moves into a process group of its own
+# and makes it the terminal's foreground group (python3: bash cannot call setpgid/tcsetpgrp on itself); a Ctrl-C then
+# reaches this script alone, `make` waits for it and exits with its status. The terminal goes back to the group that
+# had it (HOOPOE_RUN_TERMINAL_GROUP) when the script ends.
+if [ -t 0 ] && [ -z "${HOOPOE_RUN_TERMINAL_GROUP:-}" ] && command -v python3 >/dev/null; then
+  exec python3 -c '
+import os, signal, sys
+os.environ["HOOPOE_RUN_TERMINAL_GROUP"] = str(os.tcgetpgrp(0))
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # changing the foreground group from outside it
+os.setpgid(0, 0)
+os.tcsetpgrp(0, os.getpgrp())
+signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+os.execvp("bash", ["bash"] + sys.argv[1:])
+' "$0" "$@"
+fi
+give_terminal_back() {
+  [ -t 0 ] && [ -n "${HOOPOE_RUN_TERMINAL_GROUP:-}" ] || return 0
+  set +m
+  python3 -c '
+import os, signal
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+try:
+    os.tcsetpgrp(0, int(os.environ["HOOPOE_RUN_TERMINAL_GROUP"]))
+except OSError:
+    pass  # that group is gone: nothing to give back to
+' 2>/dev/null
+}
 # Each background process in a process group of its own: a terminal's Ctrl-C then reaches this script alone, which
 # forwards exactly one SIGTERM. (Otherwise the worker got the terminal's SIGINT and at once the script's SIGTERM: a
 # second signal, which means "stop now", interrupting the jobs a single Ctrl-C should let finish.)
@@ -38,6 +66,7 @@ cleanup() {
     echo "[hoopoe] local Redis stopped (data kept in $REDIS_DIR)"
   fi
   echo "[hoopoe] stopped"
+  give_terminal_back
 }
 trap cleanup EXIT
 trap 'echo "[hoopoe] stopping: running jobs may finish (Ctrl-C again to stop at once)"; exit 0' INT TERM
