@@ -14,6 +14,7 @@ import Providers
 /// | `POST /_control/reset` | fresh accounts, no faults, no recorded requests |
 /// | `POST /_control/kavenegar` | `links_restricted`, `credit`, `lifecycle`, `lines`, `templates`, `message_status` |
 /// | `POST /_control/ippanel` | `bulk_states`, `recipient_statuses`, `credit` |
+/// | `POST /_control/brevo` | `reseller_credits`, `creation_polls`, `rate_limit`, `email_rate_limit`, `email_templates`, `child_credits` (FakeControlAPI+Brevo.swift) |
 ///
 /// A fault is `{"kind": …}` with `kind` one of: `status` (the provider's own error envelope for `status`: Kavenegar
 /// mirrors it into `return.status`; IPPanel takes `message_code`; Brevo `code`; `message` optional), `reply` (raw
@@ -67,6 +68,9 @@ struct FakeControlAPI: Sendable {
         case ("POST", "/ippanel"):
             guard let json, json.isObject else { return Self.problem(400, "expected a JSON object") }
             return await ippanel(json)
+        case ("POST", "/brevo"):
+            guard let json, json.isObject else { return Self.problem(400, "expected a JSON object") }
+            return await brevo(json)
         default:
             return Self.problem(404, "no control call \(method) \(Self.prefix)\(path); see `hoopoe dev fake-providers --help`")
         }

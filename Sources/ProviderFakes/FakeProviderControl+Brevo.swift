@@ -1,4 +1,5 @@
-/// Controls of the fake Brevo's transactional email (the reseller controls are in FakeProviderControl.swift).
+/// Controls of the fake Brevo's transactional email and of its children as a test sets them up (the reseller
+/// credit pools, creation polls and rate window are in FakeProviderControl.swift).
 extension FakeProviderControl {
     /// Sets the transactional email routes' rate window (`x-sib-ratelimit-*`); `remaining: 0` makes the next
     /// `POST /smtp/email` a 429 as Brevo answers it.
@@ -13,4 +14,22 @@ extension FakeProviderControl {
 
     /// Makes a template id unknown (or known again): only ids in `range` are active templates.
     public func setBrevoEmailTemplates(_ range: ClosedRange<Int64>) { brevo.emailTemplates = range }
+
+    /// The active template ids.
+    public func brevoEmailTemplates() -> ClosedRange<Int64> { brevo.emailTemplates }
+
+    /// Sets a child's credits as if its owner had spent (or bought) some: how a test moves a balance Hoopoe reads
+    /// from Brevo. Returns false when no child has that id.
+    @discardableResult
+    public func setBrevoChildCredits(id: Int64, sms: Int64?, email: Int64?) -> Bool {
+        guard let index = brevo.children.firstIndex(where: { $0.id == id }) else { return false }
+        if let sms { brevo.children[index].smsCredits = sms }
+        if let email { brevo.children[index].emailCredits = email }
+        return true
+    }
+
+    /// The children that exist: id, email and credits, oldest first.
+    public func brevoChildren() -> [(id: Int64, email: String, sms: Int64, emailCredits: Int64)] {
+        brevo.children.map { ($0.id, $0.email, $0.smsCredits, $0.emailCredits) }
+    }
 }

@@ -40,6 +40,13 @@ struct FakeProvidersCommand: AsyncParsableCommand {
                                                 "message_status": {messageid, status}}
               POST   /_control/ippanel         {"bulk_states", "recipient_statuses",
                                                 "credit"}
+              POST   /_control/brevo           {"reseller_credits": {sms, email},
+                                                "creation_polls", "rate_limit",
+                                                "email_rate_limit": {limit,
+                                                remaining, reset},
+                                                "email_templates": [first, last],
+                                                "child_credits": {id, sms, email}}
+                                                answers children, emails accepted
             A fault is one of:
               {"kind": "status", "status": 418}   the provider's own error
                                                   (IPPanel: "message_code";

@@ -19,7 +19,8 @@ class FakeProvidersDoc(unittest.TestCase):
         try:
             for block in blocks:
                 exec(compile(block, "docs/fake-providers.md", "exec"),
-                     {"control": fakes.env["FAKE_CONTROL_URL"], "kavenegar": fakes.env["KAVENEGAR_BASE_URL"]})
+                     {"control": fakes.env["FAKE_CONTROL_URL"], "kavenegar": fakes.env["KAVENEGAR_BASE_URL"],
+                      "brevo": fakes.env["BREVO_BASE_URL"]})
         finally:
             status, errors = fakes.stop()
         self.assertEqual(status, 0, errors)
@@ -29,7 +30,8 @@ class FakeProvidersHelp(unittest.TestCase):
     def test_every_control_call_in_help_is_served(self):
         text = subprocess.run([hoopoe_binary(), "dev", "fake-providers", "--help"], capture_output=True, text=True, check=True).stdout
         calls = re.findall(r"^\s+(GET|POST|DELETE)\s+/_control(/\S+)", text, re.M)
-        self.assertGreaterEqual(len(calls), 9, text)
+        self.assertGreaterEqual(len(calls), 10, text)
+        self.assertIn("/brevo", [path for _, path in calls])
         bodies = {"/faults": {"endpoint": "ippanel send", "fault": {"kind": "drop"}}}
         fakes = Fakes()
         try:

@@ -62,6 +62,10 @@ class Fakes:
     def ippanel(self, **settings):
         return self.call("POST", "/ippanel", settings)
 
+    def brevo(self, **settings):
+        """Programs the fake Brevo (reseller pools, windows, templates, a child's credits); answers its account."""
+        return self.call("POST", "/brevo", settings)
+
     # Lifecycle -------------------------------------------------------------------------------------------------
 
     def stop(self):

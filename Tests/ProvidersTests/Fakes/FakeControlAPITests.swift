@@ -83,6 +83,38 @@ struct FakeControlAPITests {
         }
     }
 
+    /// `POST /_control/brevo` programs the transactional email window and templates and a child's balance, and
+    /// reads back what the account holds; bad values are refused with a reason.
+    @Test func brevoEmailAndChildControls() async throws {
+        try await withControlledFakes { fakes, http in
+            let before = try await control(http, fakes, "POST", "/brevo", "{}")
+            #expect(before.json?["emails"] == 0 && before.json?["children"]?.arrayValue?.isEmpty == true)
+            _ = try await control(http, fakes, "POST", "/brevo",
+                                  #"{"email_rate_limit":{"limit":5,"remaining":0,"reset":30},"email_templates":[3,4],"creation_polls":1,"reseller_credits":{"sms":10,"email":20}}"#)
+            #expect(await fakes.control.brevoEmailTemplates() == 3...4)
+            func brevo(_ path: String, _ body: String) async throws -> RawAnswer {
+                try await rawHTTP(http, "POST", fakes.brevoBaseURL + path, body: body,
+                                  headers: [("Content-Type", "application/json"), ("api-key", "xkeysib-fake-reseller-key")])
+            }
+            let email = #"{"to":[{"email":"sara@example.com"}],"templateId":3,"params":{"n":"1"}}"#
+            let limited = try await brevo("/smtp/email", email)
+            #expect(limited.status == 429 && limited.json?["code"] == "too_many_requests")
+            _ = try await control(http, fakes, "POST", "/brevo", #"{"email_rate_limit":{"limit":5,"remaining":5,"reset":30}}"#)
+            try await expectStatus(brevo("/smtp/email", email), 201)
+            let inactive = try await brevo("/smtp/email", email.replacingOccurrences(of: ":3,", with: ":9,"))
+            #expect(inactive.status == 400 && inactive.json?["code"] == "invalid_parameter")
+            let created = try await brevo("/reseller/children", #"{"email":"c@example.com","firstName":"C","lastName":"D","companyName":"E","password":"pw-1234567"}"#)
+            let id = try #require(created.json?["id"]?.int64Value)
+            let after = try await control(http, fakes, "POST", "/brevo", "{\"child_credits\":{\"id\":\(id),\"sms\":7}}")
+            #expect(after.json?["emails"] == 1)
+            #expect(after.json?["children"]?.arrayValue?.first?["sms_credits"] == 7)
+            #expect(await fakes.control.brevoChildCredits(id: id)?.sms == 7)
+            try await expectStatus(control(http, fakes, "POST", "/brevo", #"{"child_credits":{"id":1,"sms":7}}"#), 404)
+            try await expectStatus(control(http, fakes, "POST", "/brevo", #"{"email_templates":[5,1]}"#), 400)
+            try await expectStatus(control(http, fakes, "POST", "/brevo", #"{"rate_limit":{"limit":5}}"#), 400)
+        }
+    }
+
     @Test func badControlCallsAreRefusedWithAReason() async throws {
         try await withControlledFakes { fakes, http in
             let unknown = try await control(http, fakes, "POST", "/faults", #"{"endpoint":"nope","fault":{"kind":"drop"}}"#)
