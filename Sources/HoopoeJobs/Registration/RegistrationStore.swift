@@ -10,6 +10,8 @@ import Redis
 /// - `<ns>:{registration}:user:<user_id>` — hash of ``RegistrationProgress`` fields; expires ``stateTTL`` after its
 ///   last write (the retry window plus a year): a dead job retried from the dead set resumes where it stopped, and
 ///   a second job for a registered user does nothing — a few hundred bytes per user buy that for a year.
+///   Its `auth_key` field is also where Kingfisher reads the child's key (`HGET`): the `sendinblue.registered`
+///   event only says whether one is stored, since everything on the events stream is seen by every reader.
 /// - `<ns>:{registration}:lock:<user_id>` — the id of the job working on the user; expires on its own if the
 ///   worker dies, and the same job id may take it again (a run recovered after a lost worker).
 struct RegistrationStore: Sendable {

@@ -6,8 +6,9 @@ import Providers
 
 /// `sendinblue.register`: creates the Brevo child account of a Kingfisher user whose synchronous registration
 /// failed, following docs/providers.md §4.6 — create the child, wait for its creation, add the plan's credits,
-/// associate the plan's IP — then emits `sendinblue.registered {user_id, auth_key, child_id, adopted}`
-/// (jobs/types/sendinblue.register.md).
+/// associate the plan's IP — then emits `sendinblue.registered {user_id, child_id, adopted, auth_key_stored}`
+/// (jobs/types/sendinblue.register.md). The child's auth key is a credential: it never goes on the events stream
+/// (every reader of it, a dashboard too, would see it); Kingfisher reads it from the progress record's `auth_key`.
 ///
 /// Every step is recorded per user in Redis (``RegistrationStore``) so a retry resumes where the last attempt
 /// stopped and no step runs twice. The two calls that are not idempotent are guarded: before create-child is sent
@@ -87,8 +88,8 @@ public struct SendinblueRegisterJob: JobHandler {
         }
         let now = try await services.clock.now()
         let event = services.events.command("sendinblue.registered", [
-            "user_id": .string(payload.userID), "auth_key": progress.authKey.map(JSONValue.string) ?? .null,
-            "child_id": .integer(childID), "adopted": .bool(progress.adopted),
+            "user_id": .string(payload.userID), "child_id": .integer(childID), "adopted": .bool(progress.adopted),
+            "auth_key_stored": .bool(progress.authKey != nil),
         ], at: now)
         try await store.finish(event: event, at: now.timeIntervalSince1970)
         log.info("registered with Brevo")

@@ -67,6 +67,19 @@ import Testing
         try #require(try await harness.waitForEvents("sendinblue.registered", timeout: timeout).first).data
     }
 
+    /// Kingfisher's documented read path for the child's key (jobs/types/sendinblue.register.md, "The child's auth
+    /// key"): `HGET <ns>:{registration}:user:<user_id> auth_key`.
+    static func storedAuthKey(_ harness: DomainHarness, user: String) async throws -> String? {
+        try await harness.redis.send("HGET", "\(harness.namespace):{registration}:user:\(user)", "auth_key").string
+    }
+
+    /// The key is a credential: no event on the stream carries it, in any field.
+    static func expectNoKeyOnTheEventsStream(_ harness: DomainHarness, key: String) async throws {
+        let raw = try await harness.redis.send("XRANGE", "\(harness.namespace):events", "-", "+")
+        #expect(!"\(raw)".contains(key), "the events stream carries the child's auth key")
+        #expect(!"\(raw)".contains("xkeysib-child"), "the events stream carries a child's auth key")
+    }
+
     // MARK: - Happy path
 
     @Test func createsOneChildAddsCreditsAssociatesTheIPAndReportsTheAuthKey() async throws {
@@ -78,8 +91,10 @@ import Testing
             let event = try await Self.registered(harness)
             let id = try #require(event["child_id"]?.int64Value)
             #expect(event["user_id"] == "u-1")
-            #expect(event["auth_key"] == .string("xkeysib-child-\(id)"))
-            #expect(event["adopted"] == false)
+            #expect(event["auth_key"] == nil, "the event carries the child's auth key")
+            #expect(event["auth_key_stored"] == true && event["adopted"] == false)
+            #expect(try await Self.storedAuthKey(harness, user: "u-1") == "xkeysib-child-\(id)")
+            try await Self.expectNoKeyOnTheEventsStream(harness, key: "xkeysib-child-\(id)")
             #expect(await harness.control.brevoChildEmails() == ["josh@example.com"])
             let credits = try #require(await harness.control.brevoChildCredits(id: id))
             #expect(credits.sms == 450 && credits.email == 1200)
@@ -130,7 +145,8 @@ import Testing
             #expect(credits.sms == 450 && credits.email == 1200, "credits: \(credits)")
             #expect(await control.requests(to: .brevoAddCredits).count == 1)
             // The lost answer held the auth key; a child found by email is reported by its id.
-            #expect(event["auth_key"] == .null)
+            #expect(event["auth_key"] == nil && event["auth_key_stored"] == false)
+            #expect(try await Self.storedAuthKey(harness, user: "u-2") == nil)
             #expect(event["adopted"] == true, "the event says the key is missing because the child was adopted")
             #expect(try await harness.events("sendinblue.registered").count == 1)
         }
@@ -149,7 +165,8 @@ import Testing
             #expect(await harness.control.requests(to: .brevoAddCredits).count == 1, "credits were sent again")
             // The balance was read before the add and again after the lost answer.
             #expect(await harness.control.requests(to: .brevoGetChild).count == 2)
-            #expect(event["auth_key"] == .string("xkeysib-child-\(id)"))
+            #expect(event["auth_key_stored"] == true)
+            #expect(try await Self.storedAuthKey(harness, user: "u-3") == "xkeysib-child-\(id)")
         }
     }
 
@@ -275,7 +292,7 @@ import Testing
             let childID = try #require(event["child_id"]?.int64Value)
             let credits = try #require(await harness.control.brevoChildCredits(id: childID))
             #expect(credits.sms == 450 && credits.email == 1200)
-            #expect(event["auth_key"] == .string("xkeysib-child-\(childID)"))
+            #expect(event["auth_key"] == nil && event["auth_key_stored"] == true)
         }
     }
 
