@@ -22,13 +22,14 @@ public actor DryRunSMSSender: SMSSender {
         return SMSReceipt(provider: .dryRun, messageIDs: ["dry-run-\(sent.count)"], initialStates: [.pending])
     }
 
-    /// Reports ``reportedState`` for ids this sender issued and ``DeliveryState/expired`` for any other id.
+    /// Reports ``reportedState`` for ids this sender issued and ``DeliveryState/invalidID`` for any other id: what
+    /// Kavenegar answers for an id it never issued (status `100`), so a dry run reads like the real provider.
     public func deliveryStatus(of messageIDs: [String]) async throws -> [DeliveryStatus] {
         messageIDs.map { id in
             let known = id.hasPrefix("dry-run-") && Int(id.dropFirst("dry-run-".count)).map { (1...sent.count).contains($0) } == true
             return DeliveryStatus(
                 provider: .dryRun, messageID: id, recipient: known ? sent[Int(id.dropFirst("dry-run-".count))! - 1].receptor : nil,
-                state: known ? reportedState : .expired, rawCode: "dry-run", statusText: "dry run: nothing was sent")
+                state: known ? reportedState : .invalidID, rawCode: "dry-run", statusText: "dry run: nothing was sent")
         }
     }
 }

@@ -12,8 +12,19 @@ struct DryRunSMSSenderTests {
         #expect(receipt.messageIDs == ["dry-run-1"])
         #expect(await sender.sent == [message])
         let statuses = try await sender.deliveryStatus(of: ["dry-run-1", "other"])
-        #expect(statuses.map(\.state) == [.delivered, .expired])
+        #expect(statuses.map(\.state) == [.delivered, .invalidID])
         #expect(statuses.first?.recipient == "+989121234567")
+    }
+
+    /// An id the sender never issued is `invalid_id`, as Kavenegar reports one (status 100), not `expired` (a message
+    /// that was sent and timed out): a job reading the dry run must see what it would see in production.
+    @Test func anIDItNeverIssuedIsInvalidNotExpired() async throws {
+        let sender = DryRunSMSSender(reportedState: .pending)
+        _ = try await sender.sendTemplate(TemplateSMS(receptor: "+989121234567", template: "verify", parameters: ["token": "1"]))
+        let statuses = try await sender.deliveryStatus(of: ["dry-run-1", "dry-run-2", "dry-run-0", "12345"])
+        #expect(statuses.map(\.state) == [.pending, .invalidID, .invalidID, .invalidID])
+        #expect(statuses.map(\.state.rawValue).dropFirst().allSatisfy { $0 == "invalid_id" })
+        #expect(statuses.dropFirst().allSatisfy { $0.recipient == nil })
     }
 
     @Test func jobCanFallBackFromKavenegarToIPPanel() async throws {
