@@ -29,8 +29,14 @@ final class DomainHarness: Sendable {
     /// The Redis key holding the domain clock's "now".
     var clockKey: String { "\(namespace):test:clock" }
 
-    /// Kavenegar templates the fake panel knows.
-    static let templates: Set<String> = ["verify", "expiration-reminder", "low-credit", "gift-reminder"]
+    /// Kavenegar templates the fake panel knows: every one the shipped jobs/sms_templates.yaml names (read from the
+    /// file, so a template added there is defined in the fake too), and `verify`, the panel's stock OTP template.
+    /// A file that does not load leaves only `verify`: SMSTemplatesTests then says why, and every send here fails.
+    static let templates: Set<String> = {
+        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path
+        let shipped = (try? SMSTemplates.load(path: path))?.templates.values.map(\.kavenegar) ?? []
+        return Set(shipped).union(["verify"])
+    }()
 
     /// - Parameters:
     ///   - environment: variables for this test (they win over the defaults).
