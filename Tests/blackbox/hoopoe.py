@@ -114,6 +114,23 @@ class Hoopoe:
                 raise AssertionError(f"expected {count} {event_type} event(s), saw {len(found)}; all: {everything}")
             time.sleep(0.05)
 
+    def processed(self, job_type, queue="default"):
+        """How many jobs of `job_type` the workers finished (the per-day counters, `processed:<type>`)."""
+        total = 0
+        for key in self.redis.scan_iter(f"{self.namespace}:{{{queue}}}:stats:*"):
+            total += int(self.redis.hget(key, f"processed:{job_type}") or 0)
+        return total
+
+    def wait_for_runs(self, job_type, runs=2, timeout=30):
+        """Waits until `runs` more jobs of `job_type` have finished: with runs=2 at least one started after the call
+        (a periodic job reads the domain clock when it starts)."""
+        target = self.processed(job_type) + runs
+        deadline = time.monotonic() + timeout
+        while self.processed(job_type) < target:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{job_type}: {runs} more run(s) did not finish in {timeout} s")
+            time.sleep(0.05)
+
     def dead(self, queue="default"):
         return [json.loads(v) for v in self.redis.hvals(f"{self.namespace}:{{{queue}}}:dead:jobs")]
 
