@@ -49,10 +49,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given).")
     var metricsPort: Int?
 
+    /// The longest `--lease` or `--shutdown-timeout`: a day, the longest job timeout an envelope may ask for.
+    static let maxSeconds: Double = 86_400
+
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        // Upper bounds too: a number of seconds becomes a `Duration` through `Int`, and 1e300 (or inf) would trap.
+        guard (0...Self.maxSeconds).contains(shutdownTimeout) else {
+            throw ValidationError("--shutdown-timeout must be 0 to \(Int(Self.maxSeconds)) seconds (got \(shutdownTimeout))")
+        }
+        guard (1...Self.maxSeconds).contains(lease) else { throw ValidationError("--lease must be 1 to \(Int(Self.maxSeconds)) seconds (got \(lease))") }
         if let metricsPort, !(1...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be a port number (1-65535)") }
         _ = try QueueSelection(parsing: queues)
     }

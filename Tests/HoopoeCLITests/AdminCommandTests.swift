@@ -77,6 +77,30 @@ struct AdminCommandTests {
         #expect(try await h.run(["job", "show", id]).status == 1)
     }
 
+    /// Issue 11: a score or a time in Redis is whatever a writer put there. Infinite or huge ones are shown as `?`
+    /// or clamped, never a trap converting them to `Int`.
+    @Test func hugeAndInfiniteTimesFromRedisAreShownNotTrappedOn() async throws {
+        let h = try CLIHarness()
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+        try await h.redis.send("ZADD", h.jobs.keys("default").scheduled, "+inf", id)
+        let (showStatus, show) = try await h.run(["job", "show", id])
+        #expect(showStatus == 0 && show.contains("state:       scheduled (at ?"), "\(show)")
+
+        var envelope = JobEnvelope(id: "D-huge", type: "diag.record", queue: "default", payload: .object([:]), enqueuedAt: 1e300)
+        envelope.deadReason = "seeded"
+        envelope.diedAt = 1e300
+        envelope.runAt = -1e300
+        var hset = RedisCommand("HSET", h.jobs.keys("default").deadJobs, "D-huge")
+        hset.append(bytes: envelope.encoded())
+        _ = try await h.redis.pipeline([RedisCommand("ZADD", h.jobs.keys("default").dead, "1e300", "D-huge"), hset, RedisCommand("SADD", h.jobs.global.queues, "default")])
+        let (listStatus, list) = try await h.run(["dead", "list"])
+        #expect(listStatus == 0 && list.contains("D-huge"), "\(list)")
+        let (deadStatus, dead) = try await h.run(["dead", "show", "D-huge"])
+        #expect(deadStatus == 0 && dead.contains("died:        ?"), "\(dead)")
+        let (queuesStatus, queues) = try await h.run(["queues"])
+        #expect(queuesStatus == 0, "\(queues)")
+    }
+
     @Test func cancellingARunningJobExits3() async throws {
         let h = try CLIHarness()
         let worker = try await h.startWorker(["--shutdown-timeout", "0.2"])

@@ -20,4 +20,24 @@ import Testing
         #expect(output.contains(key), "\(output)")
         #expect(!output.contains("secret-"), "no API key in the output: \(output)")
     }
+
+    /// Issue 11: a number of seconds becomes a `Duration` through `Int`; 1e300 or inf trapped. Refused as a usage
+    /// error (64) naming the flag.
+    @Test(arguments: [
+        (["--lease", "1e300"], "--lease"), (["--lease", "inf"], "--lease"), (["--lease", "nan"], "--lease"),
+        (["--shutdown-timeout", "1e300"], "--shutdown-timeout"), (["--shutdown-timeout", "-1"], "--shutdown-timeout"),
+    ])
+    func outOfRangeSecondsAreAUsageErrorNamingTheFlag(arguments: [String], flag: String) async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["worker"] + arguments, timeout: .seconds(15))
+        #expect(status == 64, "\(output)")
+        #expect(output.contains(flag), "\(output)")
+    }
+
+    @Test func aHugeDurationIsAUsageErrorNamingTheOption() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["health-check", "--max-latency", "1e300d"])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("--max-latency '1e300d' is not a duration"), "\(output)")
+    }
 }
