@@ -6,11 +6,14 @@ import datetime
 import json
 import time
 import unittest
+import re
 import urllib.parse
 import urllib.request
 import uuid
 
-from fakes import Fakes
+import redis
+
+from fakes import ROOT, Fakes
 from hoopoe import TEHRAN, Hoopoe, sms, tehran
 
 EVERY_SECOND = """
@@ -233,9 +236,30 @@ class RegistrationWithFaults(Scenario):
         self.assertNotIn("auth_key", event)
         self.assertEqual(len(FAKES.requests("brevo create child")), 2)  # the 502, then the create that made it
         self.assertEqual(len(FAKES.requests("brevo add credits")), 3)  # two 503s (balance unchanged), then success
-        # Kingfisher's read path (jobs/types/sendinblue.register.md, "The child's auth key").
-        key = self.hoopoe.redis.hget(f"{self.hoopoe.namespace}:{{registration}}:user:bb-u2", "auth_key")
-        self.assertEqual(key, f"xkeysib-child-{child['id']}".encode())
+        # Kingfisher's read path (jobs/types/sendinblue.register.md, "The child's auth key"), under the ACL that page
+        # gives: the key can be read and removed, nothing else.
+        record = f"{self.hoopoe.namespace}:{{registration}}:user:bb-u2"
+        page = (ROOT / "jobs" / "types" / "sendinblue.register.md").read_text()
+        rules = re.search(r"The Redis ACL for the reader.*?`(\+hget [^`]+)`, and\s+`(\+hdel)`", page, re.S)
+        self.assertIsNotNone(rules, "the page no longer documents the reader's ACL")
+        user = "bb-kingfisher-" + self.hoopoe.namespace
+        acl = rules.group(1).replace("<ns>", self.hoopoe.namespace).split() + [rules.group(2)]
+        self.hoopoe.redis.execute_command("ACL", "SETUSER", user, "reset", "on", ">bb-secret", "-@all", *acl)
+        try:
+            where = self.hoopoe.redis.connection_pool.connection_kwargs
+            kingfisher = redis.Redis(host=where["host"], port=where["port"], db=where.get("db", 0), username=user, password="bb-secret")
+            self.assertEqual(kingfisher.hget(record, "auth_key"), f"xkeysib-child-{child['id']}".encode())
+            with self.assertRaises(redis.exceptions.NoPermissionError):
+                kingfisher.hget(f"{self.hoopoe.namespace}:{{credit}}:users", "x")
+            self.assertEqual(kingfisher.hdel(record, "auth_key"), 1)
+            kingfisher.close()
+        finally:
+            self.hoopoe.redis.acl_deluser(user)
+        # Without the key the record still says "registered": another job for the user does nothing.
+        self.register("bb-u2", "flaky@example.com")
+        self.hoopoe.wait_for_runs("sendinblue.register", runs=1)
+        self.assertEqual(len(FAKES.requests("brevo create child")), 2)
+        self.assertEqual(len(self.hoopoe.events("sendinblue.registered")), 1)
         self.assert_no_secret_in_events()
         self.assertEqual(self.hoopoe.events("sendinblue.failed"), [])
 
