@@ -24,6 +24,10 @@ struct WorkerCommand: AsyncParsableCommand {
             deploy/hoopoe.env.example lists every variable with its default. A value that cannot be used stops \
             start-up with exit code 78 and a message naming the variable.
 
+            HOOPOE_EVENTS_MAXLEN (default 100000, 100 to 100000000) caps the events stream (jobs/EVENTS.md): \
+            every event this worker writes, the engine's job.dead and the domain jobs' alike, trims it to about \
+            that many entries.
+
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             worker takes its jobs after --lease and counts the lost run as an attempt.
             """
@@ -81,9 +85,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
         let httpClient = ProviderHTTPClient.make()
         let domain = DomainJobs.services(settings: settings, jobs: jobs, httpClient: httpClient, logger: LogSetup.logger("hoopoe.providers"))
-        let workerOptions = WorkerOptions(
+        var configured = WorkerOptions(
             queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,
             lease: .milliseconds(Int(lease * 1000)), shutdownTimeout: .milliseconds(Int(shutdownTimeout * 1000)))
+        // One cap for the events stream, whoever writes to it (the engine's job.dead, the domain jobs' events).
+        configured.eventsMaxLength = settings.eventsMaxLength
+        let workerOptions = configured
         let worker = Worker(
             jobs: jobs, registry: JobCatalog.registry(domain: domain), options: workerOptions, logger: logger,
             metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)

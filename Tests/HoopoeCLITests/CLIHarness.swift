@@ -37,8 +37,8 @@ final class CLIHarness: Sendable {
     }
 
     /// Starts `hoopoe worker` and waits until its heartbeat is in Redis.
-    func startWorker(_ arguments: [String] = []) async throws -> ChildProcess {
-        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: try environment)
+    func startWorker(_ arguments: [String] = [], environment extra: [String: String] = [:]) async throws -> ChildProcess {
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: try environment.merging(extra) { $1 })
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if try await jobs.liveProcesses().contains(where: { $0.kind == "worker" }) { return process }

@@ -1,4 +1,6 @@
 import Foundation
+import HoopoeCore
+import Redis
 import TestSupport
 import Testing
 
@@ -12,6 +14,8 @@ import Testing
         (["KAVENEGAR_API_KEY": "secret-kavenegar-key", "KAVENEGAR_BASE_URL": "api.kavenegar.com"], "KAVENEGAR_BASE_URL"),
         // The receipt link is a Kavenegar token: an underscore would fail every expiration reminder with 431.
         (["RECEIPT_BASE_URL": "https://kamva.ir/email_receipt"], "RECEIPT_BASE_URL"),
+        (["HOOPOE_EVENTS_MAXLEN": "lots"], "HOOPOE_EVENTS_MAXLEN"),
+        (["HOOPOE_EVENTS_MAXLEN": "10"], "HOOPOE_EVENTS_MAXLEN"),
     ])
     func badSettingStopsStartUpNamingTheVariable(environment: [String: String], key: String) async throws {
         let h = try CLIHarness()
@@ -39,5 +43,20 @@ import Testing
         let (status, output) = try await h.run(["health-check", "--max-latency", "1e300d"])
         #expect(status == 64, "\(output)")
         #expect(output.contains("--max-latency '1e300d' is not a duration"), "\(output)")
+    }
+
+    /// HOOPOE_EVENTS_MAXLEN caps the engine's events too (`job.dead`), not only the domain jobs': a stream of 1,000
+    /// events is trimmed to about 100 when the worker buries one malformed job (the default would keep all 1,001).
+    @Test func eventsMaxLengthCapsTheEnginesEvents() async throws {
+        let h = try CLIHarness()
+        let events = h.jobs.global.events
+        _ = try await h.redis.pipeline((0..<1_000).map { _ in RedisCommand("XADD", events, "*", "type", "filler") })
+        let worker = try await h.startWorker([], environment: ["HOOPOE_EVENTS_MAXLEN": "100"])
+        defer { worker.signal(SIGKILL) }
+        try await h.redis.send("XADD", h.jobs.keys("default").stream, "*", "job", "not json")
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 }, "\(worker.output)")
+        let length = try await h.redis.send("XLEN", events).int ?? 0
+        // MAXLEN ~ trims whole nodes of the stream (100 entries each by default): about 100, never the 1,001.
+        #expect(length <= 200, "\(length) events kept")
     }
 }
