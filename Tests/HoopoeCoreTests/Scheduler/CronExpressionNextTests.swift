@@ -1,9 +1,5 @@
-#if canImport(HoopoeScheduler)
-import HoopoeScheduler  // the throwaway package that builds the scheduler alone
-#else
-import HoopoeCore
-#endif
 import Foundation
+import HoopoeCore
 import Testing
 
 /// `next(after:in:)`, checked against hand-computed instants written with their UTC offset.

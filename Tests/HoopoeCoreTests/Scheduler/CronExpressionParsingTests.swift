@@ -1,9 +1,5 @@
-#if canImport(HoopoeScheduler)
-import HoopoeScheduler  // the throwaway package that builds the scheduler alone
-#else
-import HoopoeCore
-#endif
 import Foundation
+import HoopoeCore
 import Testing
 
 @Suite struct CronExpressionParsingTests {

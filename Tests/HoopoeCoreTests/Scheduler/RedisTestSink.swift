@@ -1,11 +1,7 @@
 import Foundation
+import HoopoeCore
 import Redis
 import TestSupport
-#if canImport(HoopoeScheduler)
-import HoopoeScheduler  // the throwaway package that builds the scheduler alone
-#else
-import HoopoeCore
-#endif
 
 /// A ``ScheduledJobSink`` that does what the engine's will, against real Redis: a per-task-and-tick key
 /// set with `SET NX EX`, and the "job" pushed only when that key was new, both in one script so the

@@ -1,10 +1,6 @@
 import Foundation
-import Synchronization
-#if canImport(HoopoeScheduler)
-import HoopoeScheduler  // the throwaway package that builds the scheduler alone
-#else
 import HoopoeCore
-#endif
+import Synchronization
 
 /// Simulated time shared by several schedulers: hours pass in milliseconds, with no real sleeping.
 ///
