@@ -225,13 +225,19 @@ enum QueueScripts {
         """)
 
     /// Hands jobs back to the queue at once (graceful shutdown): each envelope is added anew and its
-    /// old delivery removed, so no worker has to wait for a lease to expire.
+    /// old delivery removed, so no worker has to wait for a lease to expire. A job that came from the scheduled
+    /// set keeps its `promoted 1` field (see ``promote``): its time was already decided, and without the marker
+    /// the next worker would take its `run_at` for an early arrival and defer it again.
     ///
-    /// KEYS[1] stream · ARGV[1] group, then pairs of (entry id, envelope JSON)
+    /// KEYS[1] stream · ARGV[1] group, then triples of (entry id, promoted `1` or `0`, envelope JSON)
     static let handBack = RedisScript(name: "hand-back", source: """
         local ids = {}
-        for i = 2, #ARGV, 2 do
-          redis.call('XADD', KEYS[1], '*', 'job', ARGV[i + 1])
+        for i = 2, #ARGV, 3 do
+          if ARGV[i + 1] == '1' then
+            redis.call('XADD', KEYS[1], '*', 'promoted', '1', 'job', ARGV[i + 2])
+          else
+            redis.call('XADD', KEYS[1], '*', 'job', ARGV[i + 2])
+          end
           ids[#ids + 1] = ARGV[i]
         end
         if #ids > 0 then

@@ -310,7 +310,8 @@ public final class Worker: Sendable {
     }
 
     /// Puts jobs back on their queues at once, as new entries; their current deliveries are removed.
-    /// Lost runs (deliveries beyond the first) are written into the envelope's attempt count.
+    /// Lost runs (deliveries beyond the first) are written into the envelope's attempt count; a promoted job stays
+    /// marked as promoted.
     func handBack(_ fetched: [FetchedJob]) async {
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
@@ -318,6 +319,7 @@ public final class Worker: Sendable {
             var arguments = [QueueKeys.group]
             for job in list {
                 arguments.append(job.entryID)
+                arguments.append(job.promoted ? "1" : "0")
                 if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
                     envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
                     arguments.append(String(decoding: envelope.encoded(), as: UTF8.self))
