@@ -4,6 +4,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
     case kavenegarSend = "kavenegar sms/send"
     case kavenegarStatus = "kavenegar sms/status"
     case kavenegarAccountInfo = "kavenegar account/info"
+    case kavenegarSelectOutbox = "kavenegar sms/selectoutbox"
+    case kavenegarLatestOutbox = "kavenegar sms/latestoutbox"
     case kavenegarOther = "kavenegar other"
     case ippanelSend = "ippanel send"
     case ippanelRecipients = "ippanel report/recipients"
@@ -45,6 +47,8 @@ public enum FakeEndpoint: String, Sendable, Hashable, CaseIterable {
             case "sms/send.json": return .kavenegarSend
             case "sms/status.json": return .kavenegarStatus
             case "account/info.json": return .kavenegarAccountInfo
+            case "sms/selectoutbox.json": return .kavenegarSelectOutbox
+            case "sms/latestoutbox.json": return .kavenegarLatestOutbox
             default: return .kavenegarOther
             }
         }

@@ -79,6 +79,8 @@ struct FakeKavenegarState: Sendable {
         case .kavenegarStatus: return status(form)
         case .kavenegarAccountInfo:
             return Self.success(["remaincredit": .integer(credit), "expiredate": 13_548_889, "type": "master"])
+        case .kavenegarSelectOutbox: return selectOutbox(form)
+        case .kavenegarLatestOutbox: return latestOutbox(form)
         default: return Self.errorReply(code: 404)
         }
     }
@@ -135,7 +137,9 @@ struct FakeKavenegarState: Sendable {
             return Self.errorReply(code: 428)
         }
         guard credit >= costPerMessage else { return Self.errorReply(code: 418) }
-        let message = record(receptor: receptor, text: "\(template): \(token)", sender: "10008566", localID: nil)
+        // The filled template, as the outbox shows it: here the template's name and every token's value.
+        let filled = ["token", "token2", "token3", "token10", "token20"].compactMap { form[$0] }.joined(separator: " ")
+        let message = record(receptor: receptor, text: "\(template): \(filled)", sender: "10008566", localID: nil)
         return Self.success([entry(message)])
     }
 
@@ -186,6 +190,33 @@ struct FakeKavenegarState: Sendable {
             }
         }
         return Self.success(.array(entries))
+    }
+
+    /// `sms/selectoutbox`: `startdate` required, at most 3 days back; `enddate` empty for "until now", else not
+    /// before the start and at most a day after it (`417`); `sender` filters; at most 500 rows, oldest first.
+    private func selectOutbox(_ form: [String: String]) -> FakeReply {
+        guard let startText = form["startdate"], !startText.isEmpty else { return Self.errorReply(code: 400) }
+        guard let start = Int64(startText), start >= now() - 3 * 86_400 else { return Self.errorReply(code: 417) }
+        var end = Int64.max
+        if let endText = form["enddate"], !endText.isEmpty {
+            guard let value = Int64(endText), value >= start, value - start <= 86_400 else { return Self.errorReply(code: 417) }
+            end = value
+        }
+        let rows = outbox(sender: form["sender"]).filter { (start...end).contains($0.date) }
+        return Self.success(.array(rows.prefix(500).map(entry)))
+    }
+
+    /// `sms/latestoutbox`: the last `pagesize` (default 500; above 500: `400`) messages, newest first.
+    private func latestOutbox(_ form: [String: String]) -> FakeReply {
+        let size = form["pagesize"].flatMap { $0.isEmpty ? nil : $0 }.map { Int($0) ?? -1 } ?? 500
+        guard (1...500).contains(size) else { return Self.errorReply(code: 400) }
+        return Self.success(.array(outbox(sender: form["sender"]).reversed().prefix(size).map(entry)))
+    }
+
+    private func outbox(sender: String?) -> [Message] {
+        let all = messages.values.sorted { $0.id < $1.id }
+        guard let sender, !sender.isEmpty else { return all }
+        return all.filter { Self.shortLine($0.sender) == Self.shortLine(sender) }
     }
 
     private mutating func record(receptor: String, text: String, sender: String, localID: String?) -> Message {

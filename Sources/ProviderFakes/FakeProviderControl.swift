@@ -124,7 +124,8 @@ public actor FakeProviderControl {
 
     func handle(_ request: RecordedRequest) -> FakeReply {
         switch request.endpoint {
-        case .kavenegarLookup, .kavenegarSend, .kavenegarStatus, .kavenegarAccountInfo, .kavenegarOther:
+        case .kavenegarLookup, .kavenegarSend, .kavenegarStatus, .kavenegarAccountInfo, .kavenegarSelectOutbox, .kavenegarLatestOutbox,
+            .kavenegarOther:
             kavenegar.handle(request)
         case .ippanelSend, .ippanelRecipients, .ippanelByBulk, .ippanelNewList, .ippanelBulkStats, .ippanelCredit, .ippanelOther:
             ippanel.handle(request)

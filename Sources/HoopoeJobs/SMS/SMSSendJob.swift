@@ -115,44 +115,71 @@ public struct SMSSendJob: JobHandler {
         try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
     }
 
-    /// After an IPPanel send whose answer was lost, asks IPPanel's outbox (`report/new_list`, `report/recipients`,
-    /// `report/by_bulk`) whether it went out: if it did, records it as sent with that bulk (true: nothing is sent
-    /// again); if not, clears the mark and the caller sends (the one re-send allowed) — or, after the last allowed
-    /// send, fails the message as not sent. A failed report call retries the job rather than sending blind.
+    /// After a send whose answer was lost, asks that provider's outbox whether it went out — IPPanel's
+    /// (`report/new_list`, `report/recipients`, `report/by_bulk`) or Kavenegar's (`sms/selectoutbox`, for a
+    /// `verify/lookup`): if it did, records it as sent with that id (true: nothing is sent again); if not, clears the
+    /// mark and the caller sends (the one re-send allowed) — or, after the last allowed send, fails the message as not
+    /// sent. A failed outbox call retries the job rather than sending blind, except Kavenegar's `407` (the outbox
+    /// needs the server's IP whitelisted in the panel): that cannot change by retrying, so the one re-send goes out
+    /// unchecked, as before outboxes were read, with a warning naming the fix.
     private func sentBeforeAnswerWasLost(
         _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext
     ) async throws -> Bool {
-        guard let record = try await ledger.record(payload.messageID), record.unreconciledProvider == ProviderName.ippanel.rawValue,
+        guard let record = try await ledger.record(payload.messageID), let provider = record.unreconciledProvider,
             let since = record.unreconciledSince
         else { return false }
-        guard let client = services.providers.ippanel else {
-            throw JobFailure.retry("an IPPanel send of \(payload.messageID) has an unknown outcome and IPPANEL_API_KEY is not set to check it")
+        // A minute of slack for the difference between our clock and the provider's.
+        let from = Date(timeIntervalSince1970: since - 60)
+        let found: (provider: ProviderName, id: String)?
+        switch provider {
+        case ProviderName.ippanel.rawValue:
+            guard let client = services.providers.ippanel else {
+                throw JobFailure.retry("an IPPanel send of \(payload.messageID) has an unknown outcome and IPPANEL_API_KEY is not set to check it")
+            }
+            do {
+                let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
+                found = try await client.findSend(to: checked.internationalPhone, since: from, values: values).map { (.ippanel, String($0.id)) }
+            } catch {
+                throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
+                                       at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+            }
+        case ProviderName.kavenegar.rawValue:
+            guard let client = services.providers.kavenegar else {
+                throw JobFailure.retry("a Kavenegar lookup of \(payload.messageID) has an unknown outcome and KAVENEGAR_API_KEY is not set to check it")
+            }
+            do {
+                found = try await client.findLookup(to: checked.nationalPhone, since: from, values: Array(payload.tokens.values))
+                    .map { (.kavenegar, String($0.messageID)) }
+            } catch let error where error.provider == .kavenegar && error.code == "407" {
+                context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
+                    "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+                ])
+                try await ledger.clearUnreconciled(payload.messageID)
+                return false
+            } catch {
+                throw JobFailure.retry("could not check Kavenegar's outbox for the lost lookup of \(payload.messageID): \(error)",
+                                       at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+            }
+        default:
+            return false
         }
-        let found: IPPanelBulk?
-        do {
-            // A minute of slack for the difference between our clock and IPPanel's.
-            let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
-            found = try await client.findSend(to: checked.internationalPhone, since: Date(timeIntervalSince1970: since - 60), values: values)
-        } catch {
-            throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
-                                   at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
-        }
-        guard let bulk = found else {
+        guard let found else {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
-                let reason = "not sent: IPPanel's outbox has no bulk for any of the \(record.unknownOutcomes) sends whose answers were lost"
+                let what = provider == ProviderName.ippanel.rawValue ? "IPPanel's outbox has no bulk" : "Kavenegar's outbox has no message"
+                let reason = "not sent: \(what) for any of the \(record.unknownOutcomes) sends whose answers were lost"
                 try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
                 throw JobFailure.permanent(reason)
             }
-            context.logger.info("sms.send: IPPanel's outbox has no bulk for the lost send; sending once more", metadata: [
-                "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+            context.logger.info("sms.send: the provider's outbox has no message for the lost send; sending once more", metadata: [
+                "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
             ])
             try await ledger.clearUnreconciled(payload.messageID)
             return false
         }
         try await ledger.recordSent(
-            messageID: payload.messageID, provider: ProviderName.ippanel.rawValue, providerIDs: [String(bulk.id)],
+            messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
             sentAt: now, userID: payload.userID, purpose: payload.purpose)
-        try await emitSent(payload, provider: ProviderName.ippanel.rawValue, ids: [String(bulk.id)], ledger: ledger)
+        try await emitSent(payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger)
         return true
     }
 
@@ -222,7 +249,8 @@ public struct SMSSendJob: JobHandler {
     private func unknownOutcome(
         _ error: ProviderError, payload: SMSSendPayload, attemptStartedAt: Date, ledger: SMSLedger, context: JobContext
     ) async throws {
-        let reconcilable = error.provider == .ippanel
+        // Both providers' outboxes can be asked: IPPanel's reports, Kavenegar's sms/selectoutbox (for a lookup).
+        let reconcilable = error.provider == .ippanel || (error.provider == .kavenegar && error.operation == "verify/lookup")
         let count = try await ledger.noteUnknownOutcome(
             payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil)
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
@@ -231,9 +259,9 @@ public struct SMSSendJob: JobHandler {
                 at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         if reconcilable && context.attempt < context.maxAttempts {
-            // No more sends, but IPPanel's outbox can still say whether one of them went out: ask it next run.
+            // No more sends, but the provider's outbox can still say whether one of them went out: ask it next run.
             throw JobFailure.retry(
-                "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), checking IPPanel's outbox later: \(error.description)",
+                "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), checking \(error.provider)'s outbox later: \(error.description)",
                 at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         let reason = "outcome unknown after \(count) attempts; not sent again (it may have been delivered): \(error.description)"

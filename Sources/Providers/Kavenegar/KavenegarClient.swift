@@ -112,12 +112,13 @@ public struct KavenegarClient: Sendable {
 
     // MARK: - Wire
 
-    private func url(_ operation: String) -> String {
+    func url(_ operation: String) -> String {
         let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
         return "\(base)/\(FormEncoding.percentEncode(configuration.apiKey))/\(operation).json"
     }
 
-    private func call(
+    /// One Kavenegar call (internal: the outbox reads in KavenegarClient+Outbox.swift use it too).
+    func call(
         _ operation: String,
         fields: [(String, String)],
         idempotent: Bool,

@@ -159,7 +159,8 @@ import Testing
     }
 
     /// A `verify/lookup` whose outcome is unknown (HTTP 500 without an envelope: it may have been sent) is not
-    /// handed to IPPanel and is sent at most once more; after the second unknown outcome the job gives up.
+    /// handed to IPPanel and is sent at most once more, each time after Kavenegar's outbox showed it did not go out;
+    /// after the second unknown outcome the outbox is asked once more, and the message fails as not sent.
     @Test func unknownOutcomeIsCappedAtTwoAttemptsWithoutFallback() async throws {
         let harness = try await DomainHarness(environment: ["SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"])
         try await harness.setClock(morning)
@@ -168,20 +169,21 @@ import Testing
         try await SMSTest.reminder().enqueue(on: harness.jobs)
 
         let failed = try #require(try await harness.waitForEvents("sms.failed", timeout: .seconds(40)).first).data
-        #expect(failed["reason"]?.stringValue?.contains("outcome unknown after 2 attempts") == true)
+        #expect(failed["reason"]?.stringValue?.contains("not sent: Kavenegar's outbox has no message for any of the 2 sends") == true)
         #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count == 2)
         #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
         let dead = try await waitForDead(harness)
-        #expect(dead.deadReason?.contains("outcome unknown") == true)
+        #expect(dead.deadReason?.contains("not sent") == true)
         let record = try await SMSLedger(services: try harness.services()).record(SMSTest.reminder().messageID)
-        #expect(record?.state == "unknown")
+        #expect(record?.state == "failed")
         await SMSTest.stop(worker)
     }
 
     /// A real timeout: the fake accepts the lookup but answers after the client's 15 s limit. The job does not fall
-    /// back to IPPanel (the SMS may be out); it re-sends once (the one retry docs/providers.md §2.4.5 allows) and then
-    /// records the message as sent, so no further run sends it.
-    @Test func lookupTimeoutResendsOnceWithoutFallback() async throws {
+    /// back to IPPanel (the SMS may be out); Kavenegar's outbox shows the message went out, so it is recorded as sent
+    /// with that id and not sent again.
+    @Test func lookupTimeoutIsFoundInTheOutboxWithoutFallback() async throws {
         let harness = try await DomainHarness(environment: ["SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"])
         try await harness.setClock(morning)
         await harness.control.enqueue(.succeedThenDelay(.seconds(20)), for: .kavenegarLookup)
@@ -189,7 +191,8 @@ import Testing
         try await SMSTest.reminder().enqueue(on: harness.jobs)
         let sent = try #require(try await harness.waitForEvents("sms.sent", timeout: .seconds(60)).first).data
         #expect(sent["provider"]?.stringValue == "kavenegar")
-        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
+        #expect(await harness.control.kavenegarMessageCount() == 1)
         #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
         let record = try await SMSLedger(services: try harness.services()).record(SMSTest.reminder().messageID)
         #expect(record?.unknownOutcomes == 1)

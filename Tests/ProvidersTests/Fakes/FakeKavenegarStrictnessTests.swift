@@ -86,6 +86,27 @@ struct FakeKavenegarStrictnessTests {
     }
 
     /// The seed takes parameters "by GET or POST": a GET with a query works like the POST the SDK sends.
+    /// The outbox reads of seed 002: `selectoutbox` needs a start at most 3 days back and, with an end, a window of at
+    /// most a day (`417`); `latestoutbox` takes at most 500 (`400`), newest first. A lookup's row carries its tokens.
+    @Test func outboxReadsFollowTheSeed() async throws {
+        try await withHarness { h in
+            try await expectStatus(post(h, "verify/lookup", "receptor=09121234567&template=verify&token=4321&token10=Sara"), 200)
+            try await expectStatus(post(h, "sms/send", "receptor=09351112233&message=hi"), 200)
+            let now = Int64(Date().timeIntervalSince1970)
+            try await expectStatus(post(h, "sms/selectoutbox", ""), 400)
+            try await expectStatus(post(h, "sms/selectoutbox", "startdate=\(now - 4 * 86_400)"), 417)
+            try await expectStatus(post(h, "sms/selectoutbox", "startdate=\(now - 60)&enddate=\(now - 120)"), 417)
+            try await expectStatus(post(h, "sms/selectoutbox", "startdate=\(now - 2 * 86_400)&enddate=\(now)"), 417)
+            let select = try await post(h, "sms/selectoutbox", "startdate=\(now - 60)&enddate=")
+            let rows = select.json?["entries"]?.arrayValue ?? []
+            #expect(rows.map { $0["receptor"]?.stringValue } == ["09121234567", "09351112233"])
+            #expect(rows.first?["message"]?.stringValue?.contains("4321") == true && rows.first?["message"]?.stringValue?.contains("Sara") == true)
+            try await expectStatus(post(h, "sms/latestoutbox", "pagesize=501"), 400)
+            let latest = try await post(h, "sms/latestoutbox", "pagesize=1")
+            #expect(latest.json?["entries"]?.arrayValue?.map { $0["receptor"]?.stringValue } == ["09351112233"])
+        }
+    }
+
     @Test func getWithQueryIsAccepted() async throws {
         try await withHarness { h in
             let base = "\(h.fakes.kavenegarBaseURL)/\(h.options.kavenegarAPIKey)"

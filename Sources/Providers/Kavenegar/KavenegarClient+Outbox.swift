@@ -1,0 +1,48 @@
+import Foundation
+
+/// Finding out whether a `verify/lookup` whose answer was lost went out (seed 002: `sms/selectoutbox`,
+/// `sms/latestoutbox`; docs/providers.md §2.4.7).
+///
+/// A lookup has no `localid`, so after a timeout or a dropped connection re-sending blindly may text the user twice.
+/// The account's outbox lists what was sent: `sms/selectoutbox` from a start date (at most 3 days back; with no end
+/// date, up to now; at most 500 rows), each row with `receptor`, `message` (for a lookup, the filled template),
+/// `date` and `status`. Both outbox methods need the server's IP whitelisted in the panel, else `407`.
+extension KavenegarClient {
+    /// `sms/selectoutbox` from `startDate` to `endDate` (nil: now).
+    public func selectOutbox(from startDate: Date, to endDate: Date? = nil) async throws(ProviderError) -> [KavenegarMessage] {
+        var fields = [("startdate", String(Int64(startDate.timeIntervalSince1970.rounded(.down))))]
+        fields.append(("enddate", endDate.map { String(Int64($0.timeIntervalSince1970.rounded(.up))) } ?? ""))
+        let envelope = try await call(
+            "sms/selectoutbox", fields: fields, idempotent: true, attemptCap: nil, senderIsOurs: true, logMetadata: [:])
+        return envelope.entryList.compactMap(KavenegarMessage.init(json:))
+    }
+
+    /// `sms/latestoutbox`: the last `pageSize` (≤ 500) messages sent, newest first.
+    public func latestOutbox(pageSize: Int = 500) async throws(ProviderError) -> [KavenegarMessage] {
+        let envelope = try await call(
+            "sms/latestoutbox", fields: [("pagesize", String(min(max(pageSize, 1), 500)))], idempotent: true,
+            attemptCap: nil, senderIsOurs: true, logMetadata: [:])
+        return envelope.entryList.compactMap(KavenegarMessage.init(json:))
+    }
+
+    /// The message a lookup to `receptor` sent at or after `since`, if the outbox has one carrying every token
+    /// value; nil when it has none (the lookup did not go out: safe to send again).
+    /// - Parameters:
+    ///   - receptor: the number as sent (any of the seed's formats: matched on its last 10 digits).
+    ///   - since: a moment before the attempt began (the caller allows for clock skew); clamped to 3 days back.
+    ///   - values: the tokens' values: a message lacking one of them is another SMS to the same number.
+    public func findLookup(to receptor: String, since: Date, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
+        let earliest = Date().addingTimeInterval(-3 * 86_400 + 60)
+        let start = since.timeIntervalSince1970.isFinite ? max(since, earliest) : earliest
+        let wanted = Self.nationalDigits(receptor)
+        let rows = try await selectOutbox(from: start)
+        return rows.last { row in
+            Self.nationalDigits(row.receptor) == wanted && (row.date ?? Int64.max) >= Int64(start.timeIntervalSince1970)
+                && values.allSatisfy { row.message.contains($0) }
+                && ![6, 13, 14, 100].contains(row.status)  // failed, cancelled, blocked: it did not go out
+        }
+    }
+
+    /// The last 10 digits of an Iranian mobile number in any of its forms.
+    static func nationalDigits(_ number: String) -> String { String(number.filter { $0.isASCII && $0.isNumber }.suffix(10)) }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import HoopoeJobs
+import ProviderFakes
+import Providers
+import TestSupport
+import Testing
+
+/// A Kavenegar `verify/lookup` whose answer is lost (it has no `localid`): before the one re-send, `sms.send` asks
+/// Kavenegar's outbox (`sms/selectoutbox`, seed 002) whether it went out.
+@Suite(.serialized) struct SMSKavenegarReconcileTests {
+    let morning = SMSTest.tehran(2024, 11, 23, 10)
+    static let environment = ["SMS_PROVIDERS": "kavenegar", "SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"]
+
+    /// The lookup went out, then the connection dropped: found in the outbox, recorded with its id, never re-sent —
+    /// though the same number got another SMS just after (told apart by its tokens) and another number one before.
+    @Test func itWasSentSoItIsNotSentAgain() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        let client = try #require(try await harness.services().providers.kavenegar)
+        _ = try await client.lookup(KavenegarLookup(receptor: "09351112233", template: "low-credit", token: "50", token2: "100", token10: "Reza"))
+        await harness.control.enqueue(.succeedThenDrop, for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        #expect(try await eventually(timeout: .seconds(20)) { await harness.control.requests(to: .kavenegarLookup).count == 2 })
+        let newer = try #require(try await client.lookup(
+            KavenegarLookup(receptor: "09121234567", template: "low-credit", token: "50", token2: "100", token10: "Sara Ahmadi")).first)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 3)  // the other number's, ours once, the newer one
+        #expect(await harness.control.kavenegarMessageCount() == 3)
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count >= 1)
+        let ids = sent["provider_message_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(ids == [String(newer.messageID - 1)], "the lost lookup's message, not the newer one to the same number")
+        let record = try await SMSLedger(services: harness.services()).record(SMSTest.reminder().messageID)
+        #expect(record?.state == "sent" && record?.providerIDs == ids)
+        #expect(try await harness.events("sms.failed").isEmpty)
+        await SMSTest.stop(worker)
+    }
+
+    /// The lookup failed with a 502 and nothing reached the outbox: one re-send, one message.
+    @Test func itWasNotSentSoItIsSentOnceMore() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.kavenegarMessageCount() == 1)
+        let checks = await SMSTest.forms(harness, .kavenegarSelectOutbox)
+        #expect(checks.count == 1)
+        // From a minute before the lost attempt, up to now (an empty enddate), as the seed asks.
+        #expect(checks.first?["enddate"] == "" && Int64(checks.first?["startdate"] ?? "") != nil)
+        await SMSTest.stop(worker)
+    }
+
+    /// The outbox refuses this server (407: its IP is not whitelisted in the panel): that cannot change by
+    /// retrying, so the one re-send goes out unchecked, as before outboxes were read.
+    @Test func aClosedOutboxFallsBackToTheOneUncheckedResend() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .kavenegarLookup)
+        await harness.control.enqueue(.kavenegar(code: 407), for: .kavenegarSelectOutbox)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        _ = try await harness.waitForEvents("sms.sent")
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count == 1)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        await SMSTest.stop(worker)
+    }
+}
