@@ -87,6 +87,7 @@ import Testing
                 for match in line.matches(of: citation) {
                     let before = line[..<match.range.lowerBound].last
                     if before == "-" || before == "_" { continue }  // fake-providers.md, another page
+                    if before == "[" || before == "(" { continue }  // a Markdown link: everyRelativeLinkResolves checks it
                     if match.output[1].substring == nil {
                         wrong.append("\(path):\(index + 1): cites the provider notes without `docs/`")
                     }
@@ -124,6 +125,17 @@ import Testing
         }
         #expect(checked >= 5, "the pages have links to check")
         #expect(broken.isEmpty, "broken relative links:\n\(broken.joined(separator: "\n"))")
+    }
+
+    /// docs/README.md is the index of docs/: every page there is linked from it.
+    @Test func docsIndexLinksEveryPage() throws {
+        let index = try text("docs/README.md")
+        let pages = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") && $0 != "README.md" }
+        #expect(pages.count >= 4)
+        for page in pages {
+            #expect(index.contains("](\(page))"), "docs/README.md does not link \(page)")
+        }
     }
 
     /// The README's layout names every target under Sources/ and the folders a newcomer looks for.
