@@ -151,6 +151,13 @@ public struct SMSSendJob: JobHandler {
                 found = try await client.findLookup(to: checked.nationalPhone, since: from, values: Array(payload.tokens.values))
                     .map { (.kavenegar, String($0.messageID)) }
             } catch let error where error.provider == .kavenegar && error.code == "407" {
+                if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
+                    // The one re-send already went out unchecked: no third send, as before outboxes were read.
+                    let reason = "outcome unknown after \(record.unknownOutcomes) attempts; not sent again (it may have been delivered; Kavenegar's outbox answered 407)"
+                    try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
+                    try await emitFailed(payload, reason: reason)
+                    throw JobFailure.permanent(reason)
+                }
                 context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
                     "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
                 ])

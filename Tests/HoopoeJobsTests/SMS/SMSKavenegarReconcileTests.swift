@@ -74,4 +74,22 @@ import Testing
         #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
         await SMSTest.stop(worker)
     }
+
+    /// Both answers lost and the outbox closed (407): no third send; the message ends `unknown`, as before outboxes
+    /// were read.
+    @Test func aClosedOutboxNeverAllowsAThirdSend() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        for _ in 0..<3 { await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .kavenegarLookup) }
+        for _ in 0..<3 { await harness.control.enqueue(.kavenegar(code: 407), for: .kavenegarSelectOutbox) }
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let failed = try #require(try await harness.waitForEvents("sms.failed", timeout: .seconds(30)).first).data
+        #expect(failed["reason"]?.stringValue?.contains("outcome unknown after 2 attempts") == true)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        let record = try await SMSLedger(services: harness.services()).record(SMSTest.reminder().messageID)
+        #expect(record?.state == "unknown")
+        await SMSTest.stop(worker)
+    }
 }
