@@ -15,8 +15,11 @@ import Testing
         for folder in ["Sources", "Tests", "jobs", "docs"] {
             let base = root.appendingPathComponent(folder).path
             let all = (FileManager.default.enumerator(atPath: base)?.allObjects as? [String]) ?? []
+            // Not what others wrote: installed dependencies and tool output (`vendor/`, a `.venv`, caches).
+            let foreign: Set<Substring> = ["vendor", "node_modules", "site-packages", "__pycache__"]
             paths += all.filter { path in
-                suffixes.contains { path.hasSuffix($0) } && !path.contains("vendor/") && !path.contains("/.build/")
+                suffixes.contains { path.hasSuffix($0) }
+                    && !path.split(separator: "/").contains { $0.hasPrefix(".") || foreign.contains($0) }
             }.map { "\(folder)/\($0)" }
         }
         return paths.sorted()
