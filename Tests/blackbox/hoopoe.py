@@ -121,10 +121,11 @@ class Hoopoe:
             total += int(self.redis.hget(key, f"processed:{job_type}") or 0)
         return total
 
-    def wait_for_runs(self, job_type, runs=2, timeout=30):
-        """Waits until `runs` more jobs of `job_type` have finished: with runs=2 at least one started after the call
-        (a periodic job reads the domain clock when it starts)."""
-        target = self.processed(job_type) + runs
+    def wait_for_runs(self, job_type, runs=2, timeout=30, since=None):
+        """Waits until `runs` more jobs of `job_type` have finished than `since` (a `processed` count read earlier;
+        default: now): with runs=2 at least one started after the call (a periodic job reads the domain clock when
+        it starts). Read `since` before enqueueing a job whose run you wait for: it may finish before this call."""
+        target = (self.processed(job_type) if since is None else since) + runs
         deadline = time.monotonic() + timeout
         while self.processed(job_type) < target:
             if time.monotonic() > deadline:
