@@ -332,10 +332,14 @@ final class Client
      */
     public function readEvents(string $after = '0-0', int $count = 100, ?int $blockMs = null): array
     {
-        $reply = $blockMs === null
-            ? $this->redis->xRead([$this->eventsKey() => $after], $count)
-            : $this->redis->xRead([$this->eventsKey() => $after], $count, $blockMs);
-        return self::events($reply);
+        if ($blockMs === null) {
+            return self::events($this->redis->xRead([$this->eventsKey() => $after], $count));
+        }
+        if ($after === '$') {  // waited for in slices: pin "now" to an id, or events between two slices would be missed
+            $last = $this->redis->xRevRange($this->eventsKey(), '+', '-', 1);
+            $after = is_array($last) && $last !== [] ? (string) array_key_first($last) : '0-0';
+        }
+        return $this->sliced(fn (int $ms) => self::events($this->redis->xRead([$this->eventsKey() => $after], $count, $ms)), $blockMs);
     }
 
     /**
@@ -367,10 +371,37 @@ final class Client
     public function readEventsGroup(string $group, string $consumer, int $count = 100, ?int $blockMs = null): array
     {
         $streams = [$this->eventsKey() => '>'];
-        $reply = $blockMs === null
-            ? $this->redis->xReadGroup($group, $consumer, $streams, $count)
-            : $this->redis->xReadGroup($group, $consumer, $streams, $count, $blockMs);
-        return self::events($reply);
+        if ($blockMs === null) {
+            return self::events($this->redis->xReadGroup($group, $consumer, $streams, $count));
+        }
+        return $this->sliced(fn (int $ms) => self::events($this->redis->xReadGroup($group, $consumer, $streams, $count, $ms)), $blockMs);
+    }
+
+    /**
+     * Calls $read(ms) in slices of at most a second until it returns events or $blockMs passed: like blPop, a wait
+     * must not depend on the connection's read timeout (Laravel's `read_timeout`; a shorter one ends a long
+     * XREAD BLOCK with "read error on connection").
+     *
+     * @param callable(int): list<Event> $read
+     * @return list<Event>
+     */
+    private function sliced(callable $read, int $blockMs): array
+    {
+        $deadline = microtime(true) + max(0, $blockMs) / 1000;
+        do {
+            $remaining = (int) ceil(($deadline - microtime(true)) * 1000);
+            try {
+                $found = $read(max(1, min(1000, $remaining)));
+            } catch (\RedisException $e) {
+                if (!str_contains($e->getMessage(), 'read error') && !str_contains($e->getMessage(), 'timed out')) {
+                    throw $e;
+                }
+                $found = [];
+            }
+            if ($found !== [] || $remaining <= 1000) {
+                return $found;
+            }
+        } while (true);
     }
 
     /** Marks events handled by $group (XACK); returns how many were pending. */

@@ -21,6 +21,7 @@ $ran = 0;
 $suites = [new Hoopoe\Tests\ConformanceTest()];
 if (getenv('HOOPOE_TEST_WORKER') === '1') {
     $suites[] = new Hoopoe\Tests\WorkerTest();
+    $suites[] = new Hoopoe\Tests\LaravelPageTest();
 } else {
     fwrite(STDERR, "skipping WorkerTest: needs a worker (scripts/test-clients.sh)\n");
 }

@@ -1,0 +1,130 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe\Tests;
+
+use Hoopoe\Client;
+use Hoopoe\Jobs;
+
+/**
+ * LARAVEL.md's code, as written on the page, against a real worker (scripts/test-clients.sh): its config and service
+ * provider build the client (laravel/bootstrap.php, with the Illuminate stand-ins of laravel/shims.php), its calls
+ * enqueue and every job runs (seen in what the jobs did: events and gift state, nothing dead), its controller gets a
+ * free-credit answer, and its event reader acknowledges the events the jobs write.
+ */
+final class LaravelPageTest
+{
+    private \Redis $redis;
+    private \Illuminate\Container\Container $app;
+    private string $run;
+
+    public function __construct()
+    {
+        require_once __DIR__ . '/laravel/bootstrap.php';
+        $this->app = laravelApplication();
+        $this->redis = Check::redis();
+        $this->run = 'lv' . bin2hex(random_bytes(4));
+    }
+
+    /** @return list<\Hoopoe\Event> events of this run that $match accepts, once $wanted types are all there */
+    private function waitEvents(array $wanted, callable $match, int $timeout = 60): array
+    {
+        $client = $this->app->make(Client::class);
+        $deadline = microtime(true) + $timeout;
+        do {
+            $mine = array_values(array_filter($client->readEvents('0-0', 100000), $match));
+            $missing = array_diff($wanted, array_map(static fn ($e) => $e->type, $mine));
+            if ($missing === []) {
+                return $mine;
+            }
+            usleep(200000);
+        } while (microtime(true) < $deadline);
+        throw new \RuntimeException('events missing: ' . implode(', ', $missing));
+    }
+
+    public function testThePagesProviderBuildsTheClientFromItsConfig(): void
+    {
+        $client = $this->app->make(Client::class);
+        Check::equal(getenv('HOOPOE_NAMESPACE'), $client->namespace, 'the namespace from config/hoopoe.php');
+        Check::that($this->app->make(Jobs::class) === $this->app->make(Jobs::class), 'Jobs is a singleton');
+    }
+
+    public function testThePagesCallsEnqueueAndEveryJobRuns(): void
+    {
+        $now = (int) (float) $this->redis->get((string) getenv('HOOPOE_CLOCK_KEY'));
+        $jobs = $this->app->make(Jobs::class);
+        $run = $this->run;
+        // The models the page's code reads, as Eloquent would give them.
+        $user = (object) ['id' => "$run-u", 'mobile' => '09121234567', 'first_name' => 'Sara'];
+        $userGift = (object) ['id' => "$run-g", 'expires_at' => new \DateTimeImmutable('@' . ($now + 86400))];
+        $service = (object) ['name' => 'Instagram followers'];
+        $plan = (object) ['id' => 'pro', 'expires_at' => new \DateTimeImmutable('@' . ($now + 20 * 86400))];
+        $receipt = (object) ['id' => "{$run}r981"];
+        $threshold = (object) ['id' => "$run-t", 'amount' => 500];
+        $balance = 420;
+        require laravelPageFile('calls', $GLOBALS['laravelPage']['calls']);
+
+        $response = (new \FreeCreditController())($jobs, new \Illuminate\Http\Request($user, ['Idempotency-Key' => "$run-free"]));
+        Check::that(in_array($response->data['status'] ?? null, ['granted', 'rejected'], true), 'the controller got an answer: ' . json_encode($response->data));
+        Check::equal($response->data['status'] === 'granted' ? 200 : 429, $response->status, 'the controller answers by status');
+
+        $events = $this->waitEvents(
+            ['subscription.upserted', 'subscription.deleted', 'credit.threshold.saved', 'credit.threshold.deleted',
+             'credit.balance.recorded', 'sms.sent', 'freecredit.granted'],
+            static fn ($e) => ($e->data['user_id'] ?? null) === $user->id || ($e->data['message_id'] ?? null) === "low-credit:{$user->id}:{$threshold->id}");
+        foreach ($events as $e) {
+            if ($e->type === 'credit.balance.recorded') {
+                Check::equal(420, (int) $e->data['credits'], 'the balance the page reported');
+            }
+        }
+        // gift.granted then gift.used: the gift ends used (whichever ran first), and no job of this run died.
+        $client = $this->app->make(Client::class);
+        $gift = "{$client->namespace}:{gifts}:gift:{$userGift->id}";
+        $deadline = microtime(true) + 30;
+        while ($this->redis->hGet($gift, 'state') !== 'used' && microtime(true) < $deadline) {
+            usleep(100000);
+        }
+        Check::equal('used', $this->redis->hGet($gift, 'state'), 'the gift granted and used through the page');
+        foreach ($this->redis->hVals($client->key('default', 'dead:jobs')) as $dead) {
+            Check::that(!str_contains($dead, $run), "a job of the page died: $dead");
+        }
+    }
+
+    public function testThePagesEventReaderAcknowledgesWhatTheJobsWrite(): void
+    {
+        $client = $this->app->make(Client::class);
+        $log = tempnam(sys_get_temp_dir(), 'hoopoe-laravel-events');
+        $reader = proc_open([PHP_BINARY, __DIR__ . '/laravel/events.php'], [1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes);
+        try {
+            $redis = $this->redis;
+            $group = static function () use ($client, $redis): ?array {
+                foreach ($redis->xInfo('GROUPS', $client->eventsKey()) ?: [] as $g) {
+                    if ($g['name'] === 'smm-panel') {
+                        return $g;
+                    }
+                }
+                return null;
+            };
+            $deadline = microtime(true) + 30;
+            while ($group() === null && microtime(true) < $deadline) {
+                usleep(100000);
+            }
+            Check::that($group() !== null, 'the reader created its group: ' . file_get_contents($log));
+            $this->app->make(Jobs::class)->creditBalance("{$this->run}-reader", 7);
+            [$event] = $this->waitEvents(['credit.balance.recorded'], fn ($e) => ($e->data['user_id'] ?? null) === "{$this->run}-reader");
+            $deadline = microtime(true) + 30;
+            $before = static fn (array $g) => version_compare(str_replace('-', '.', $g['last-delivered-id']), str_replace('-', '.', $event->id), '<');
+            while (($before($group()) || $group()['pending'] > 0) && microtime(true) < $deadline) {
+                usleep(100000);
+            }
+            $seen = $group();
+            Check::that(!$before($seen), 'the reader read the event: ' . file_get_contents($log));
+            Check::equal(0, $seen['pending'], 'the reader acknowledged what it read');
+        } finally {
+            proc_terminate($reader);  // the reader's own pid (the command is an array: no shell in between)
+            proc_close($reader);
+            unlink($log);
+        }
+    }
+}
