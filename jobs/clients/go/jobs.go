@@ -116,6 +116,29 @@ func (j Jobs) SendinblueRegister(r Registration) (Enqueued, error) {
 	return j.send("sendinblue.register", put(p, "language", r.Language, r.Language != ""), Options{UniqueKey: "sendinblue.register:" + r.UserID})
 }
 
+// Email is email.send's payload: one transactional email from a Brevo template.
+type Email struct {
+	MessageID, Email string
+	TemplateID       int
+	Params           map[string]string // values for the template's {{ params.NAME }}
+	Name             string            // optional: the recipient's name
+	UserID, Purpose  string            // optional
+	At               time.Time         // optional: send no earlier
+}
+
+// EmailSend enqueues one email at most once per message id (once-key email:<message_id>, 30 days).
+func (j Jobs) EmailSend(e Email) (Enqueued, error) {
+	params := e.Params
+	if params == nil {
+		params = map[string]string{}
+	}
+	p := map[string]interface{}{"message_id": e.MessageID, "email": e.Email, "template_id": e.TemplateID, "params": params}
+	put(p, "name", e.Name, e.Name != "")
+	put(p, "user_id", e.UserID, e.UserID != "")
+	put(p, "purpose", e.Purpose, e.Purpose != "")
+	return j.send("email.send", p, Options{At: e.At, OnceKey: "email:" + e.MessageID, OnceFor: 30 * day})
+}
+
 // SMS is sms.send's payload.
 type SMS struct {
 	MessageID, Phone, Template string

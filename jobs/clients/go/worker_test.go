@@ -131,6 +131,12 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	if _, err := j.SMSSend(sms); !errors.As(err, &once) {
 		t.Fatalf("an SMS enqueued twice: %v", err)
 	}
+	email := Email{MessageID: u + "-email", Email: u + "@example.com", TemplateID: 17, Params: map[string]string{"first_name": "سارا"},
+		Name: "Sara", UserID: u + "-1", Purpose: "test"}
+	ids = append(ids, id(j.EmailSend(email)))
+	if _, err := j.EmailSend(email); !errors.As(err, &once) {
+		t.Fatalf("an email enqueued twice: %v", err)
+	}
 	ids = append(ids,
 		id(j.SubscriptionUpsert(Subscription{UserID: u + "-1", Phone: phone, FirstName: "Sara", ExpiresAt: now.Add(20 * 24 * time.Hour), ReceiptID: "r1", Plan: "2"})),
 		id(j.CreditThresholdSet(u+"-1", "t1", 500, phone, "Sara", "")),
@@ -180,7 +186,7 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	}
 
 	wanted := []string{"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
-		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered", "job.dead"}
+		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered", "job.dead", "email.sent"}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		events, err := c.ReadEvents("0-0", 100000, 0)

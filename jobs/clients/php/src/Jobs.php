@@ -109,6 +109,21 @@ final class Jobs
     }
 
     /**
+     * One transactional email from a Brevo template, enqueued at most once per $messageId (once-key
+     * email:<message_id>, 30 days).
+     *
+     * @param array<string, string> $params values for the template's {{ params.NAME }}
+     */
+    public function emailSend(string $messageId, string $email, int $templateId, array $params, ?string $name = null, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null): Enqueued
+    {
+        $payload = self::put(
+            ['message_id' => $messageId, 'email' => $email, 'template_id' => $templateId, 'params' => (object) $params],
+            ['name' => $name, 'user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose],
+        );
+        return $this->client->enqueue('email.send', $payload, ['queue' => $this->queueOf('email.send'), 'at' => $at, 'once_key' => "email:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
+    }
+
+    /**
      * One templated SMS, enqueued at most once per $messageId (once-key sms:<message_id>, 30 days).
      *
      * @param array<string, string> $tokens

@@ -155,6 +155,12 @@ final class WorkerTest
             throw new \RuntimeException('an SMS was enqueued twice');
         } catch (AlreadyEnqueued) {
         }
+        $ids[] = $j->emailSend("$u-email", "$u@example.com", 17, ['first_name' => 'سارا'], 'Sara', "$u-1", 'test')->id;
+        try {
+            $j->emailSend("$u-email", "$u@example.com", 17, []);
+            throw new \RuntimeException('an email was enqueued twice');
+        } catch (AlreadyEnqueued) {
+        }
         $ids[] = $j->subscriptionUpsert("$u-1", $phone, 'Sara', (int) $this->now + 20 * 86400, 'r1', 2)->id;
         $ids[] = $j->creditThresholdSet("$u-1", 't1', 500, $phone, 'Sara')->id;
         $ids[] = $j->creditBalance("$u-1", 320)->id;
@@ -187,7 +193,7 @@ final class WorkerTest
         sort($members);
         Check::equal(['at', 'b0', 'b1', 'b2', 'later', 'notified', 'now', 'once', 'unique'], $members, 'diag.record members');
         $events = $this->waitEvents(['freecredit.granted', 'freecredit.rejected', 'sms.sent', 'subscription.upserted', 'subscription.deleted',
-            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered', 'job.dead']);
+            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered', 'job.dead', 'email.sent']);
         $doc = Check::vectors('events.json');
         $problems = [];
         foreach ($events as $event) {

@@ -70,6 +70,14 @@ class Jobs:
                         "company": company, "password": password, "plan": plan}, language=language)
         return self.client.enqueue("sendinblue.register", payload, self._q("sendinblue.register"), unique_key=f"sendinblue.register:{user_id}")
 
+    def email_send(self, message_id, email, template_id, params, name=None, user_id=None, purpose=None, at=None):
+        """One transactional email from a Brevo template, enqueued at most once per message_id (once-key
+        email:<message_id>, 30 days). params: string values for the template's {{ params.NAME }}."""
+        payload = _put({"message_id": message_id, "email": email, "template_id": int(template_id), "params": params},
+                       name=name, user_id=None if user_id is None else str(user_id), purpose=purpose)
+        return self.client.enqueue("email.send", payload, self._q("email.send"), at=at, once_key=f"email:{message_id}",
+                                   once_for=SMS_ONCE_SECONDS)
+
     def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None):
         """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days)."""
         payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": tokens},

@@ -102,6 +102,10 @@ class AgainstAWorker(unittest.TestCase):
                               user_id=f"{u}-1", purpose="test").id)
         with self.assertRaises(hoopoe.AlreadyEnqueued):
             j.sms_send(f"{u}-sms", phone, "expiration_reminder", {"token10": "Sara"})
+        ids.append(j.email_send(f"{u}-email", f"{u}@example.com", 17, {"first_name": "سارا", "days_left": "۳"}, name="Sara",
+                                user_id=f"{u}-1", purpose="test").id)
+        with self.assertRaises(hoopoe.AlreadyEnqueued):
+            j.email_send(f"{u}-email", f"{u}@example.com", 17, {})
         ids.append(j.subscription_upsert(f"{u}-1", phone, "Sara", int(self.now) + 20 * 86400, "r1", plan=2).id)
         ids.append(j.credit_threshold_set(f"{u}-1", "t1", 500, phone, "Sara").id)
         ids.append(j.credit_balance(f"{u}-1", 320).id)
@@ -130,7 +134,7 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"now", "later", "at", "unique", "once", "b0", "b1", "b2", "notified"})
         events = self.wait_events({"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
                                    "credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired",
-                                   "sendinblue.registered", "job.dead"})
+                                   "sendinblue.registered", "job.dead", "email.sent"})
         doc = load("events.json")
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
         # The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
@@ -206,6 +210,12 @@ class AgainstAWorker(unittest.TestCase):
         exec(compile(code, "README.md", "exec"), scope)
         self.assertIn(scope["answer"]["status"], ("granted", "rejected"), scope["answer"])  # 176 may have asked in another client's run
         self.assertEqual(scope["outcome"]["outcome"], "processed", scope["outcome"])
+        deadline = time.time() + 30  # its SMS is sent, not dead for a missing template token
+        while time.time() < deadline and not any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1"
+                                                 for e in self.client.read_events("0-0", count=100000)):
+            time.sleep(0.2)
+        self.assertTrue(any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1"
+                            for e in self.client.read_events("0-0", count=100000)), "the README's SMS was not sent")
 
     def test_the_protocol_pages_sample_envelope_runs(self):
         """jobs/PROTOCOL.md's first JSON example, as written (a fresh id and message id aside), sent by plain XADD."""
