@@ -438,16 +438,60 @@ func DecodeEvent(id string, fields map[string]string) (Event, error) {
 func (c *Client) EventsKey() string { return c.Namespace + ":events" }
 
 // ReadEvents returns events after the stream id after ("$" = only new ones; then pass the last Event.ID back).
-// block 0 does not block.
+// block 0 does not block. A block is waited in XREADs of at most a second (see sliced), so it does not depend on
+// the pool's read timeout; "$" is pinned to the stream's last id first, so no event between two slices is missed.
 func (c *Client) ReadEvents(after string, count int, block time.Duration) ([]Event, error) {
-	conn := c.Pool.Get()
-	defer conn.Close()
-	args := []interface{}{"COUNT", count}
-	if block > 0 {
-		args = append(args, "BLOCK", block.Milliseconds())
+	read := func(ms int64) ([]Event, error) {
+		conn := c.Pool.Get()
+		defer conn.Close()
+		args := []interface{}{"COUNT", count}
+		if ms > 0 {
+			args = append(args, "BLOCK", ms)
+		}
+		args = append(args, "STREAMS", c.EventsKey(), after)
+		return decodeStreams(conn.Do("XREAD", args...))
 	}
-	args = append(args, "STREAMS", c.EventsKey(), after)
-	return decodeStreams(conn.Do("XREAD", args...))
+	if block <= 0 {
+		return read(0)
+	}
+	if after == "$" {
+		conn := c.Pool.Get()
+		last, err := redis.Values(conn.Do("XREVRANGE", c.EventsKey(), "+", "-", "COUNT", 1))
+		conn.Close()
+		if err != nil {
+			return nil, err
+		}
+		after = "0-0"
+		if len(last) > 0 {
+			if entry, err := redis.Values(last[0], nil); err == nil && len(entry) > 0 {
+				after, _ = redis.String(entry[0], nil)
+			}
+		}
+	}
+	return sliced(block, read)
+}
+
+// sliced calls read(ms) with ms at most 1000 until it returns events or block has passed: like blpop, a wait must
+// not depend on the connections' read timeout (one shorter than the block ended a single long XREAD BLOCK with an
+// i/o timeout). A slice cut short by that timeout counts as empty.
+func sliced(block time.Duration, read func(ms int64) ([]Event, error)) ([]Event, error) {
+	deadline := time.Now().Add(block)
+	for {
+		ms := time.Until(deadline).Milliseconds()
+		if ms > 1000 {
+			ms = 1000
+		} else if ms < 1 {
+			ms = 1
+		}
+		events, err := read(ms)
+		var timedOut interface{ Timeout() bool }
+		if err != nil && !(errors.As(err, &timedOut) && timedOut.Timeout()) {
+			return nil, err
+		}
+		if len(events) > 0 || !time.Now().Before(deadline) {
+			return events, nil
+		}
+	}
 }
 
 // CreateEventsGroup creates a consumer group on the events stream (once, at deploy) from start ("$" = new events
@@ -465,14 +509,20 @@ func (c *Client) CreateEventsGroup(group, start string) (bool, error) {
 // ReadEventsGroup returns new events for consumer of group (XREADGROUP ... >): a restart resumes where the group
 // stopped. Acknowledge each handled one with AckEvents, or it is delivered again after a restart.
 func (c *Client) ReadEventsGroup(group, consumer string, count int, block time.Duration) ([]Event, error) {
-	conn := c.Pool.Get()
-	defer conn.Close()
-	args := []interface{}{"GROUP", group, consumer, "COUNT", count}
-	if block > 0 {
-		args = append(args, "BLOCK", block.Milliseconds())
+	read := func(ms int64) ([]Event, error) {
+		conn := c.Pool.Get()
+		defer conn.Close()
+		args := []interface{}{"GROUP", group, consumer, "COUNT", count}
+		if ms > 0 {
+			args = append(args, "BLOCK", ms)
+		}
+		args = append(args, "STREAMS", c.EventsKey(), ">")
+		return decodeStreams(conn.Do("XREADGROUP", args...))
 	}
-	args = append(args, "STREAMS", c.EventsKey(), ">")
-	return decodeStreams(conn.Do("XREADGROUP", args...))
+	if block <= 0 {
+		return read(0)
+	}
+	return sliced(block, read)
 }
 
 // AckEvents marks events handled by group (XACK); it returns how many were pending.

@@ -264,4 +264,34 @@ func TestWaitsLongerThanTheReadTimeout(t *testing.T) {
 	if time.Since(started) < 2400*time.Millisecond {
 		t.Errorf("returned after %v", time.Since(started))
 	}
+	// Event reads with a block longer than the read timeout: nothing new is nil (not an i/o timeout), and an event
+	// written during the wait is returned. A namespace of its own: no worker writes these events.
+	c = New(pool, "go-slices-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	for i, read := range []func() ([]Event, error){
+		func() ([]Event, error) { return c.ReadEvents("$", 10, 2500*time.Millisecond) },
+		func() ([]Event, error) { return c.ReadEventsGroup("go-slices", "go-reader", 10, 2500*time.Millisecond) },
+	} {
+		if i == 1 {
+			if _, err := c.CreateEventsGroup("go-slices", "$"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		started = time.Now()
+		if events, err := read(); len(events) != 0 || err != nil {
+			t.Fatalf("an empty wait gave %v %v", events, err)
+		}
+		if time.Since(started) < 2400*time.Millisecond {
+			t.Errorf("an empty event wait returned after %v", time.Since(started))
+		}
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			conn := pool.Get()
+			defer conn.Close()
+			conn.Do("XADD", c.EventsKey(), "*", "type", "go.slices", "data", "{}", "at", "1.5")
+		}()
+		events, err := read()
+		if err != nil || len(events) != 1 || events[0].Type != "go.slices" {
+			t.Fatalf("the event written during the wait: %v %v", events, err)
+		}
+	}
 }
