@@ -32,6 +32,32 @@ public struct PayloadRedaction: Sendable {
         secretKeys[type]?.isEmpty == false
     }
 
+    /// True when raw envelope text that could not be read as an envelope may hold a secret: it names a type whose
+    /// payloads carry secrets, or one of their secret keys in quotes. Such text cannot be stripped key by key (it
+    /// is not JSON, or not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping
+    /// `"password":…`, so the text itself is searched. Errs on the side of withholding: a malformed envelope of
+    /// another type that happens to contain `"password"` is withheld too.
+    public func mayHoldSecrets(rawText bytes: [UInt8]) -> Bool {
+        var needles: Set<String> = []
+        for (type, keys) in secretKeys where !keys.isEmpty {
+            needles.insert(type)
+            for key in keys { needles.insert("\"\(key)\"") }
+        }
+        return needles.contains { needle in Self.contains(bytes, Array(needle.utf8)) }
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
+        let first = needle[0]
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// `payload` of a `type` job without its secret keys; phone numbers untouched (the dead-set copy, which a
     /// retry must be able to run with).
     public func stripped(_ payload: JSONValue, type: String) -> JSONValue {

@@ -74,8 +74,9 @@ extension Worker {
     /// Moves a job to the dead set with its reason. A job whose envelope could not be decoded is kept
     /// as a wrapper holding its raw text (at most ``EnvelopeRules/deadRawBytes``, the reason noting the
     /// original size), so a person can see what was sent — unless `rawType` names a type whose handler
-    /// redacts payload keys (``PayloadRedaction/carriesSecrets(_:)``): then the raw text, which would hold the
-    /// secret, is withheld. A decoded envelope loses those keys (``PayloadRedaction/stripped(_:type:)``, the one
+    /// redacts payload keys (``PayloadRedaction/carriesSecrets(_:)``) or the text itself names such a type or
+    /// key (``PayloadRedaction/mayHoldSecrets(rawText:)``, for text cut off before its `type`): then the raw
+    /// text, which would hold the secret, is withheld. A decoded envelope loses those keys (``PayloadRedaction/stripped(_:type:)``, the one
     /// rule every output path uses); one over the size limit keeps only the first
     /// 64 KiB of its payload's text, never the whole.
     ///
@@ -100,8 +101,8 @@ extension Worker {
                 record.lastError = record.lastError.map(Self.capped)
                 reason += " (the dead set keeps the first \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
             }
-        } else if let rawType, redaction.carriesSecrets(rawType) {
-            let withheld = "(raw text withheld: \(rawType) payloads carry secrets)"
+        } else if let why = withholdingReason(job.bytes, rawType: rawType) {
+            let withheld = "(raw text withheld: \(why))"
             record = JobEnvelope(id: wrapperID, type: "(malformed)", queue: job.queue, payload: .string(withheld), enqueuedAt: 0)
         } else {
             let raw = Self.textPrefix(job.bytes, limit: limit)
@@ -147,5 +148,12 @@ extension Worker {
         }
         held.release([(job.queue, job.entryID)])
         if lastError == nil { settled(countedType, "dead", 0) }
+    }
+
+    /// Why the raw text of an unreadable envelope must not be kept, or nil when it may be.
+    private func withholdingReason(_ bytes: [UInt8], rawType: String?) -> String? {
+        if let rawType, redaction.carriesSecrets(rawType) { return "\(rawType) payloads carry secrets" }
+        if redaction.mayHoldSecrets(rawText: bytes) { return "it names a type or key that carries secrets" }
+        return nil
     }
 }

@@ -1,0 +1,56 @@
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Testing
+
+/// A handler whose payloads carry a secret, as `sendinblue.register`'s password.
+private struct HoldsPassword: JobHandler {
+    struct Payload: Codable, Sendable {
+        let user: String
+        let password: String
+    }
+    static let type = "test.holds_password"
+    var redactedPayloadKeys: Set<String> { ["password"] }
+    func run(_ payload: Payload, context: JobContext) async throws {}
+}
+
+/// An envelope that cannot be read is kept in the dead set as its raw text, so a person sees what was sent; but
+/// not when that text may hold a secret, even when it was cut off before its `type` (issue 11: a truncated
+/// `sendinblue.register` envelope kept the user's password, and `hoopoe dead show` printed it).
+@Suite struct DeadRawTextSecretsTests {
+    @Test func rawTextThatMayHoldASecretIsWithheld() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(HoldsPassword())
+        let stream = h.jobs.keys("default").stream
+        let secretBearing = [
+            // Cut off: no type was read, the secret key is there.
+            #"{"id":"j-cut","payload":{"user":"u","password":"hunter2-cut""#,
+            // Not JSON at all, naming the type.
+            #"test.holds_password hunter2-named"#,
+            // Readable type, a payload the full decoder refuses (lone surrogate).
+            #"{"id":"j-surrogate","type":"test.holds_password","payload":{"user":"\ud800","password":"hunter2-surrogate"}}"#,
+        ]
+        let harmless = #"{"id":"j-harmless","payload":{"user":"u""#
+        for body in secretBearing + [harmless] { try await h.redis.send("XADD", stream, "*", "job", body) }
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == secretBearing.count + 1 })
+        worker.shutdown()
+        try await task.value
+
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        let stored = dead.map { String(decoding: $0.encoded(), as: UTF8.self) }.joined(separator: "\n")
+        #expect(!stored.contains("hunter2"), "\(stored)")
+        #expect(dead.filter { $0.payload.stringValue?.hasPrefix("(raw text withheld:") == true }.count == secretBearing.count)
+        // Text that names no secret is kept as sent.
+        #expect(dead.contains { $0.payload == .string(harmless) })
+    }
+
+    @Test func theTextSearchNamesTypesAndQuotedKeysOnly() {
+        let redaction = PayloadRedaction(secretKeys: ["sendinblue.register": ["password"], "sms.send": []])
+        #expect(redaction.mayHoldSecrets(rawText: Array(#"{"payload":{"password":"x""#.utf8)))
+        #expect(redaction.mayHoldSecrets(rawText: Array("sendinblue.register".utf8)))
+        #expect(!redaction.mayHoldSecrets(rawText: Array(#"{"type":"sms.send","payload":{"text":"password"#.utf8)))
+        #expect(!redaction.mayHoldSecrets(rawText: []))
+    }
+}
