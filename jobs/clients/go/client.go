@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomodule/redigo/redis"
@@ -55,6 +56,7 @@ type Client struct {
 	Pool      *redis.Pool
 	Namespace string
 	MaxBytes  int
+	drained   sync.Map // group + consumer pairs whose unacknowledged events this client has handed back
 }
 
 // New: namespace "" is HOOPOE_NAMESPACE, default "hoopoe" (the workers' setting, shared by every enqueuer).
@@ -507,8 +509,20 @@ func (c *Client) CreateEventsGroup(group, start string) (bool, error) {
 }
 
 // ReadEventsGroup returns new events for consumer of group (XREADGROUP ... >): a restart resumes where the group
-// stopped. Acknowledge each handled one with AckEvents, or it is delivered again after a restart.
+// stopped. The first reads of this client give back what consumer read before but did not acknowledge (a reader that
+// died between reading and AckEvents), so keep the consumer name stable (e.g. the host name). Acknowledge each
+// handled one with AckEvents.
 func (c *Client) ReadEventsGroup(group, consumer string, count int, block time.Duration) ([]Event, error) {
+	pair := group + "\x00" + consumer
+	if _, done := c.drained.Load(pair); !done {
+		conn := c.Pool.Get()
+		pending, err := decodeStreams(conn.Do("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", c.EventsKey(), "0"))
+		conn.Close()
+		if err != nil || len(pending) > 0 {
+			return pending, err
+		}
+		c.drained.Store(pair, true)
+	}
 	read := func(ms int64) ([]Event, error) {
 		conn := c.Pool.Get()
 		defer conn.Close()

@@ -295,3 +295,52 @@ func TestWaitsLongerThanTheReadTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A reader that died between ReadEventsGroup and AckEvents gets those events again when it restarts under the same
+// consumer name; acknowledged, they are gone.
+func TestARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	pool := testPool(t)
+	ns := "go-restart-" + strconv.FormatInt(time.Now().UnixNano(), 36) // no worker writes these events
+	before := New(pool, ns)
+	if ok, err := before.CreateEventsGroup("kingfisher", "$"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	conn := pool.Get()
+	for _, n := range []string{"one", "two"} {
+		if _, err := conn.Do("XADD", before.EventsKey(), "*", "type", "test."+n, "data", "{}", "at", "1.5"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	types := func(events []Event, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, e := range events {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	if got := types(before.ReadEventsGroup("kingfisher", "host-1", 100, 0)); strings.Join(got, ",") != "test.one,test.two" {
+		t.Fatalf("first read: %v", got)
+	}
+	after := New(pool, ns) // the restarted reader, nothing acknowledged
+	again, err := after.ReadEventsGroup("kingfisher", "host-1", 100, 1500*time.Millisecond)
+	if got := types(again, err); strings.Join(got, ",") != "test.one,test.two" {
+		t.Fatalf("read again after the restart: %v", got)
+	}
+	if _, err := after.AckEvents("kingfisher", again[0].ID, again[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := types(after.ReadEventsGroup("kingfisher", "host-1", 100, 0)); len(got) != 0 {
+		t.Fatalf("left: %v", got)
+	}
+	if got := types(New(pool, ns).ReadEventsGroup("kingfisher", "host-1", 100, 0)); len(got) != 0 {
+		t.Fatalf("left after another restart: %v", got)
+	}
+}

@@ -28,6 +28,8 @@ final class Client
     public readonly string $namespace;
     private string $script;
     private ?string $sha = null;
+    /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
+    private array $drained = [];
 
     /** @param string|null $namespace the key prefix the workers use: HOOPOE_NAMESPACE, default "hoopoe" */
     public function __construct(private readonly \Redis $redis, ?string $namespace = null, private readonly int $maxBytes = Envelope::MAX_BYTES)
@@ -363,13 +365,22 @@ final class Client
     }
 
     /**
-     * New events for $consumer of $group (XREADGROUP ... >): a restart resumes where the group stopped. Acknowledge
-     * each handled one with ackEvents(), or it is delivered again after a restart.
+     * New events for $consumer of $group (XREADGROUP ... >): a restart resumes where the group stopped. The first
+     * reads of this object give back what $consumer read before but did not acknowledge (a reader that died between
+     * reading and ackEvents()), so keep the consumer name stable (e.g. the host name). Acknowledge each handled one.
      *
      * @return list<Event>
      */
     public function readEventsGroup(string $group, string $consumer, int $count = 100, ?int $blockMs = null): array
     {
+        $pair = "$group\0$consumer";
+        if (!isset($this->drained[$pair])) {
+            $pending = self::events($this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => '0'], $count));
+            if ($pending !== []) {
+                return $pending;
+            }
+            $this->drained[$pair] = true;
+        }
         $streams = [$this->eventsKey() => '>'];
         if ($blockMs === null) {
             return self::events($this->redis->xReadGroup($group, $consumer, $streams, $count));

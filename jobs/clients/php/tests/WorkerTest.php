@@ -102,6 +102,27 @@ final class WorkerTest
         Check::that(microtime(true) - $started >= 2.4, 'it waited');
     }
 
+    /**
+     * A reader that died between readEventsGroup and ackEvents gets those events again when it restarts under the same
+     * consumer name (LARAVEL.md: "a restart resumes where it stopped and nothing is lost"); acknowledged, they are gone.
+     */
+    public function testARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(): void
+    {
+        $ns = "{$this->run}-restart";  // a namespace of its own: no worker writes these events
+        $before = new Client($this->redis, $ns);
+        Check::that($before->createEventsGroup('panel', '$'), 'group created');
+        foreach (['one', 'two'] as $n) {
+            $this->redis->xAdd($before->eventsKey(), '*', ['type' => "test.$n", 'data' => '{}', 'at' => '1.5']);
+        }
+        Check::equal(['test.one', 'test.two'], array_map(static fn ($e) => $e->type, $before->readEventsGroup('panel', 'host-1')), 'first read');
+        $after = new Client($this->redis, $ns);  // the restarted reader, nothing acknowledged
+        $again = $after->readEventsGroup('panel', 'host-1', 100, 1500);
+        Check::equal(['test.one', 'test.two'], array_map(static fn ($e) => $e->type, $again), 'read again after the restart');
+        $after->ackEvents('panel', ...array_map(static fn ($e) => $e->id, $again));
+        Check::equal([], $after->readEventsGroup('panel', 'host-1'), 'nothing left');
+        Check::equal([], (new Client($this->redis, $ns))->readEventsGroup('panel', 'host-1'), 'nothing after another restart');
+    }
+
     /** README.md's example, run against the test Redis and worker (its host and port swapped for REDIS_URL's). */
     public function testTheReadmeExampleRuns(): void
     {

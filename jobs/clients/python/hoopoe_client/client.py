@@ -53,6 +53,7 @@ class Client:
         self.redis = redis_client
         self.namespace = namespace or default_namespace()
         self.max_bytes = max_bytes
+        self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
         with open(_SCRIPT) as f:
             self._script = self.redis.register_script(f.read())
 
@@ -257,8 +258,14 @@ class Client:
             raise
 
     def read_events_group(self, group, consumer, count=100, block_ms=None):
-        """New events for `consumer` of `group` (XREADGROUP ... >): a restart resumes where the group stopped.
-        Acknowledge each handled one with ack_events, or it is delivered again after a restart."""
+        """New events for `consumer` of `group` (XREADGROUP ... >): a restart resumes where the group stopped. The
+        first reads of this object give back what `consumer` read before but did not acknowledge (a reader that died
+        between reading and ack_events), so keep the consumer name stable. Acknowledge each handled one."""
+        if (group, consumer) not in self._drained:
+            pending = _entries(self.redis.xreadgroup(group, consumer, {self.events_key: "0"}, count=count))
+            if pending:
+                return pending
+            self._drained.add((group, consumer))
         if block_ms is None:
             return _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count))
         return self._blocking(lambda seconds: _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count,

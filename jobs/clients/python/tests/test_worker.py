@@ -185,6 +185,20 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual(client.read_events_group(f"{self.run_id}-quiet", "r", block_ms=1500) if client.create_events_group(f"{self.run_id}-quiet") else None, [])
         self.assertGreaterEqual(time.monotonic() - started, 4.4)
 
+    def test_a_restarted_group_reader_gets_back_what_it_did_not_acknowledge(self):
+        ns = f"{self.run_id}-restart"  # a namespace of its own: no worker writes these events
+        before = hoopoe.Client(self.r, ns)
+        self.assertTrue(before.create_events_group("scripts"))
+        for n in ("one", "two"):
+            self.r.xadd(before.events_key, {"type": f"test.{n}", "data": "{}", "at": "1.5"})
+        self.assertEqual([e.type for e in before.read_events_group("scripts", "host-1")], ["test.one", "test.two"])
+        after = hoopoe.Client(self.r, ns)  # the restarted reader, nothing acknowledged
+        again = after.read_events_group("scripts", "host-1", block_ms=1500)
+        self.assertEqual([e.type for e in again], ["test.one", "test.two"])
+        after.ack_events("scripts", *[e.id for e in again])
+        self.assertEqual(after.read_events_group("scripts", "host-1"), [])
+        self.assertEqual(hoopoe.Client(self.r, ns).read_events_group("scripts", "host-1"), [])
+
     def test_a_blocking_read_from_now_sees_an_event_written_while_it_waits(self):
         c = self.client
         import threading
