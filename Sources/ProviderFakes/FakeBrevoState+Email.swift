@@ -8,8 +8,10 @@ import Providers
 /// - `to` is required (1–99 recipients with a valid `email`); either `templateId` (an active template, else 400
 ///   `invalid_parameter`) or `sender` + `subject` + `htmlContent`/`textContent`; `params` an object, `tags` an array
 ///   of strings, `headers` an object. 201 `{"messageId":"<…@smtp-relay.mailin.fr>"}`.
-/// - `headers.idempotencyKey`: a key seen in the last 15 minutes is answered with the first request's `messageId`
-///   and sends nothing (Brevo changelog 2021-11-10).
+/// - `headers.idempotencyKey`: a key used in the last 30 minutes is refused with 400 `duplicate_parameter` and
+///   the request is not processed (Brevo's guide "Idempotency for batch emails": "If you submit a request with an
+///   idempotencyKey that was used within the last 30 minutes, the API returns a duplicate_parameter error"; the
+///   2021 changelog said 15 minutes). The error's message text is not documented; this one is ours.
 /// - The events report filters by `email`, `tags`, `messageId`, `templateId`, `event`, over `days` (1–90; not with
 ///   `startDate`/`endDate`), `limit` ≤ 5000; each accepted email has a `requests` event.
 extension FakeBrevoState {
@@ -22,7 +24,7 @@ extension FakeBrevoState {
         var at: Date
     }
 
-    static let idempotencyTTL: Double = 15 * 60
+    static let idempotencyTTL: Double = 30 * 60
 
     mutating func sendEmail(_ raw: [UInt8]) -> FakeReply {
         guard let body = JSONValue.parse(raw), body.isObject else { return Self.error(400, "bad_request", "Input must be a valid JSON object") }
@@ -62,7 +64,7 @@ extension FakeBrevoState {
         }
         let now = Date()
         if let key = idempotencyKey, let seen = idempotencyKeys[key], now.timeIntervalSince1970 - seen.at < Self.idempotencyTTL {
-            return .json(201, ["messageId": .string(seen.messageID)])
+            return Self.error(400, "duplicate_parameter", "idempotencyKey was already used")
         }
         let id = "<\(Int(now.timeIntervalSince1970)).\(emails.count + 1)@smtp-relay.mailin.fr>"
         emails.append(SentEmail(messageID: id, to: recipients, templateID: templateID, params: body["params"], tags: tags, at: now))

@@ -11,8 +11,10 @@ import Redis
 /// What makes "at most once" hold when an answer is lost (timeout, dropped connection, 5xx): before the first
 /// request the job records `sending` and the time in `{email}:msg:<message_id>`; every request carries
 /// `headers.idempotencyKey` (derived from the message id) and the message id as its only tag.
-/// - A retry within ``idempotencyWindow`` of the first request re-sends with the same key: Brevo keeps keys
-///   15 minutes and processes a repeated one once.
+/// - A retry within ``idempotencyWindow`` of the first request re-sends with the same key: Brevo keeps keys 15
+///   (changelog 2021) to 30 minutes (current guide) and refuses a repeated one with 400 `duplicate_parameter`
+///   without processing it. That refusal means the earlier request was accepted: recorded as sent
+///   (`reconciled: true`, the `messageId` from the events report when it already lists the email).
 /// - A later retry first asks Brevo's email activity (`GET /v3/smtp/statistics/events?tags=<message_id>&email=…`):
 ///   an event with the tag means the email was accepted (recorded as sent, `reconciled: true`); none means it was
 ///   not, and it is sent again (a new window starts).
@@ -21,7 +23,8 @@ public struct EmailSendJob: JobHandler {
     public typealias Payload = EmailSendPayload
     public static let type = EmailSendPayload.jobType
 
-    /// Re-sending with the same idempotency key is safe this long after the first request: Brevo's 15 minutes less
+    /// Re-sending with the same idempotency key is safe this long after the first request: Brevo's 15 minutes (the
+    /// shorter of its two documented TTLs) less
     /// a margin for clock drift and the request's own duration.
     static let idempotencyWindow: Double = 13 * 60
     /// How long the per-message record is kept (as the enqueue once-key).
@@ -70,6 +73,12 @@ public struct EmailSendJob: JobHandler {
         let sent: BrevoResponse<String>
         do {
             sent = try await brevo.sendTransactionalEmail(email)
+        } catch where error.httpStatus == 400 && error.code == "duplicate_parameter" {
+            // Brevo saw this idempotency key within its TTL: an earlier request of this message was accepted.
+            let found = try? await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: 1)
+            let event = found?.value.first(where: { $0.tag == nil || $0.tag == payload.messageID })
+            try await markSent(payload, key: key, brevoID: event?.messageID ?? "", reconciled: true)
+            return
         } catch {
             let failure = await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             if failure.disposition == .permanent {

@@ -4,8 +4,9 @@ import HoopoeJSON
 ///
 /// The template (built in Brevo's editor) carries the sender, the subject and the Persian text; `params` fill its
 /// `{{ params.NAME }}` placeholders. Two fields make a lost answer survivable:
-/// - `headers.idempotencyKey`: Brevo processes a request with a key it has seen in the last 15 minutes only once,
-///   so a re-send inside that window is safe;
+/// - `headers.idempotencyKey`: Brevo refuses a request whose key it saw in the last 15 (changelog 2021) to 30
+///   (current guide) minutes with 400 `duplicate_parameter`, unprocessed, so a re-send inside that window is safe
+///   and its refusal says the earlier one was accepted;
 /// - `tags`: the caller's message id, which `GET /v3/smtp/statistics/events?tags=…` finds again later (the
 ///   `messageId` Brevo answers with is lost with the answer).
 public struct BrevoTransactionalEmail: Sendable, Equatable {

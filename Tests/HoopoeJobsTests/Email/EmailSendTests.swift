@@ -120,7 +120,7 @@ struct EmailSendTests {
         #expect(try await h.smsJobs(queue: Self.emailQueue).isEmpty)
     }
 
-    @Test("answer lost, retried within 15 minutes: sent again with the same idempotency key, Brevo sends it once")
+    @Test("answer lost, retried within the key's window: sent again with the same idempotency key, Brevo refuses it (duplicate_parameter), recorded as sent, not failed")
     func lostAnswerInsideTheWindow() async throws {
         let h = try await DomainHarness(environment: Self.environment)
         let services = try h.services()
@@ -133,7 +133,10 @@ struct EmailSendTests {
         #expect(keys.count == 2 && keys[0] == keys[1])
         #expect(try await accepted(h, tag: "reminder.expiration.email:42:1734294599:10").count == 1)
         #expect(await h.control.brevoEmailCount() == 1)
-        #expect(try await h.events("email.sent").count == 1)
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1 && sent.first?.data["reconciled"] == true)
+        #expect(sent.first?.data["brevo_message_id"]?.stringValue?.hasSuffix("@smtp-relay.mailin.fr>") == true, "the id from the events report")
+        #expect(try await h.events("email.failed").isEmpty, "the email went out: no email.failed")
     }
 
     @Test("answer lost, retried after the window: found in Brevo's events by its tag, recorded as sent, not sent again")

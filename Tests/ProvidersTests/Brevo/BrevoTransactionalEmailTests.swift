@@ -37,13 +37,13 @@ struct BrevoTransactionalEmailTests {
         }
     }
 
-    @Test("a repeated idempotency key within 15 minutes sends nothing new and answers the first messageId")
+    @Test("a repeated idempotency key within Brevo's TTL is refused with 400 duplicate_parameter and sends nothing new")
     func idempotencyKey() async throws {
         try await withHarness { h in
             let brevo = h.brevo()
             let first = try await brevo.sendTransactionalEmail(Self.email())
-            let again = try await brevo.sendTransactionalEmail(Self.email())
-            #expect(again.value == first.value)
+            let error = await #expect(throws: ProviderError.self) { try await brevo.sendTransactionalEmail(Self.email()) }
+            #expect(error?.httpStatus == 400 && error?.code == "duplicate_parameter")
             let events = try await brevo.emailEvents(tag: Self.email().tag, email: "sara@example.com", days: 1)
             #expect(events.value.map(\.messageID) == [first.value])
             #expect(events.value.first?.event == "requests")
