@@ -409,7 +409,7 @@ final class Client
                 }
                 $found = [];
             }
-            if ($found !== [] || $remaining <= 1000) {
+            if ($found !== [] || microtime(true) >= $deadline) {  // not "the last slice": a read timeout may cut it short
                 return $found;
             }
         } while (true);

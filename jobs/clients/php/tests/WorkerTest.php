@@ -100,6 +100,12 @@ final class WorkerTest
         $started = microtime(true);
         Check::equal(null, $client->waitFor("{$this->run}-never", 'default', 2.5), 'waitFor');
         Check::that(microtime(true) - $started >= 2.4, 'it waited');
+        // A read timeout under the 1 s slice cuts every slice short; the event read still waits its whole block.
+        $redis->setOption(\Redis::OPT_READ_TIMEOUT, 0.5);
+        $quiet = new Client($redis, "{$this->run}-quiet");  // a namespace no worker writes events to
+        $started = microtime(true);
+        Check::equal([], $quiet->readEvents('$', 10, 2500), 'readEvents');
+        Check::that(microtime(true) - $started >= 2.4, 'the event read waited');
     }
 
     /**

@@ -207,7 +207,7 @@ class Client:
                 found = call(max(0.01, min(SLICE, remaining)))
             except redis_package.exceptions.TimeoutError:
                 found = None
-            if found or remaining <= SLICE:
+            if found or time.monotonic() >= deadline:  # not "the last slice": a socket timeout may cut it short
                 return found or None
 
     def _blpop(self, key, timeout):

@@ -184,6 +184,11 @@ class AgainstAWorker(unittest.TestCase):
         self.assertIsNone(client.wait_free_credit(f"{self.run_id}-never", timeout=0.5))
         self.assertEqual(client.read_events_group(f"{self.run_id}-quiet", "r", block_ms=1500) if client.create_events_group(f"{self.run_id}-quiet") else None, [])
         self.assertGreaterEqual(time.monotonic() - started, 4.4)
+        # A socket timeout under the 1 s slice cuts every slice short; the event read still waits its whole block.
+        quiet = hoopoe.Client(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=0.5), f"{self.run_id}-quiet")
+        started = time.monotonic()
+        self.assertEqual(quiet.read_events("$", block_ms=2500), [])
+        self.assertGreaterEqual(time.monotonic() - started, 2.4)
 
     def test_a_restarted_group_reader_gets_back_what_it_did_not_acknowledge(self):
         ns = f"{self.run_id}-restart"  # a namespace of its own: no worker writes these events
