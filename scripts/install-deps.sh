@@ -5,11 +5,12 @@
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 #   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
+#   python3 python3-pip tzdata   the Python client and examples (pip installs their pins; a fresh Debian has no pip)
 #   python3-venv, .build/sdk-venv   the official provider SDKs, pinned (Tests/blackbox/requirements.txt), for the
 #                                   black-box tests against the fakes; a venv so their pins touch nothing else
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3-venv; do
+for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
