@@ -64,7 +64,7 @@ public final class JobQueue: Sendable {
         if !plain.isEmpty {
             for (reply, (_, command)) in zip(try await redis.pipeline(plain.map(\.1)), plain) {
                 if let message = reply.errorMessage {
-                    throw RedisError(.server, endpoint: redis.configuration.endpoint.description, command: command.name, message: message)
+                    throw RedisError.reply(message, endpoint: redis.configuration.endpoint.description, command: command.name)
                 }
             }
         }
@@ -141,7 +141,7 @@ public final class JobQueue: Sendable {
         if let message = reply.errorMessage {
             throw message.hasPrefix("HOOPOE ")
                 ? EnqueueError(message: String(message.dropFirst(7)))
-                : RedisError(.server, endpoint: redis.configuration.endpoint.description, command: "EVALSHA enqueue", message: message)
+                : RedisError.reply(message, endpoint: redis.configuration.endpoint.description, command: "EVALSHA enqueue")
         }
         guard let parts = reply.array, parts.count == 2, let kind = parts[0].string, let id = parts[1].string else {
             throw RedisError(.protocolError, endpoint: redis.configuration.endpoint.description, command: "EVALSHA enqueue", message: "unexpected reply \(reply)")

@@ -112,6 +112,14 @@ import Testing
         let queues = try await Self.run(["queues"], Self.environment(server, user: "narrow"))
         #expect(queues.status == 1, "\(queues.output)")
         #expect(queues.output.contains("refused SCAN: the ACL of this user lacks it (NOPERM"), "\(queues.output)")
+
+        // hoopoe enqueue's own paths: a plain XADD (pipelined) and the enqueue script (--in).
+        let payload = #"{"key":"hoopoe:acl:k","member":"m"}"#
+        let narrow = Self.environment(server, user: "narrow")
+        let now = try await Self.run(["enqueue", "diag.record", "--payload", payload], narrow)
+        #expect(now.status == 1 && now.output.contains("refused XADD: the ACL of this user lacks it (NOPERM"), "\(now.output)")
+        let later = try await Self.run(["enqueue", "diag.record", "--payload", payload, "--in", "1m"], narrow)
+        #expect(later.status == 1 && later.output.contains("the ACL of this user lacks it"), "\(later.output)")
     }
 
     @Test func aBadDatabaseOrPasswordIsNamedAsSuch() async throws {

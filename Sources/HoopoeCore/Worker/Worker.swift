@@ -133,7 +133,7 @@ public final class Worker: Sendable {
         commands.append(RedisCommand("SADD", [jobs.global.queues] + options.queues.names))
         for reply in try await jobs.redis.pipeline(commands) {
             if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-                throw RedisError(.server, endpoint: jobs.redis.configuration.endpoint.description, command: "XGROUP CREATE", message: message)
+                throw RedisError.reply(message, endpoint: jobs.redis.configuration.endpoint.description, command: "XGROUP CREATE")
             }
         }
     }
@@ -165,7 +165,7 @@ public final class Worker: Sendable {
                 let reply = try await connection.send([command])[0]
                 if let message = reply.errorMessage {
                     if message.hasPrefix("NOGROUP") { try await prepareQueues() }
-                    throw RedisError(.server, endpoint: jobs.redis.configuration.endpoint.description, command: "XREADGROUP", message: message)
+                    throw RedisError.reply(message, endpoint: jobs.redis.configuration.endpoint.description, command: "XREADGROUP")
                 }
                 failures = 0
                 let fetched = Self.parseStreams(reply, deliveries: 1)
