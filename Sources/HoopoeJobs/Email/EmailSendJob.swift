@@ -91,16 +91,23 @@ public struct EmailSendJob: JobHandler {
         try await markSent(payload, key: key, brevoID: sent.value, reconciled: false)
     }
 
-    /// `hoopoe-<hex of the message id's UTF-8>` cut to 64 characters plus a checksum: stable across retries and
-    /// workers, distinct per message, header-safe.
+    /// A UUID derived from the message id (RFC 9562 version 8: two FNV-1a hashes of its UTF-8 in the 122 free bits):
+    /// stable across retries and workers, distinct per message, and the form Brevo's guide asks for ("The
+    /// idempotencyKey must be a UUID"; a random v4 would differ between retries and defeat the key).
     static func idempotencyKey(_ messageID: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in messageID.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
+        func fnv1a(_ basis: UInt64) -> UInt64 {
+            var hash = basis
+            for byte in messageID.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            return hash
         }
-        let readable = messageID.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "-" }
-        return "hoopoe-" + String(String(readable).prefix(48)) + "-" + String(hash, radix: 16)
+        let high = (fnv1a(0xcbf2_9ce4_8422_2325) & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_8000  // version 8
+        let low = (fnv1a(0x6c62_272e_07bb_0142) & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000  // variant 10
+        let hex = String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
     }
 
     private func markSent(_ payload: EmailSendPayload, key: String, brevoID: String, reconciled: Bool) async throws {
@@ -131,5 +138,11 @@ public struct EmailSendJob: JobHandler {
             if let name = items[index].string { result[name] = items[index + 1].string }
         }
         return result
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        String(repeating: "0", count: max(0, length - count)) + self
     }
 }

@@ -20,7 +20,7 @@ public struct BrevoTransactionalEmail: Sendable, Equatable {
     public var params: [String: String]
     /// The caller's message id, sent as the only tag and used to derive the idempotency key.
     public var tag: String
-    /// `headers.idempotencyKey`; unique per message.
+    /// `headers.idempotencyKey`; unique per message and, as Brevo's guide asks, a UUID.
     public var idempotencyKey: String
 
     public init(toEmail: String, toName: String?, templateID: Int64, params: [String: String], tag: String, idempotencyKey: String) {

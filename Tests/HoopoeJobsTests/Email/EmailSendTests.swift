@@ -131,6 +131,7 @@ struct EmailSendTests {
         #expect(posts.count == 2)
         let keys = posts.compactMap { JSONValue.parse($0.body)?["headers"]?["idempotencyKey"]?.stringValue }
         #expect(keys.count == 2 && keys[0] == keys[1])
+        #expect(keys.first.flatMap(UUID.init(uuidString:)) != nil, "Brevo's guide: the idempotencyKey must be a UUID")
         #expect(try await accepted(h, tag: "reminder.expiration.email:42:1734294599:10").count == 1)
         #expect(await h.control.brevoEmailCount() == 1)
         let sent = try await h.events("email.sent")
