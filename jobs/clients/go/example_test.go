@@ -25,6 +25,11 @@ func readmeExample(url string) map[string]interface{} {
 	if errors.As(err, &dup) {
 		log.Printf("already pending: %s", dup.ExistingID)
 	}
+	_, err = client.EnqueueOnce("diag.record", payload, "report:42:mailed", Options{}) // at most once in 7 days
+	var again *AlreadyEnqueuedError
+	if errors.As(err, &again) {
+		log.Printf("already enqueued: %s", again.ExistingID)
+	}
 	job, err := client.Enqueue("diag.record", payload, Options{Notify: true})
 	outcome, err := client.WaitFor(job.ID, "default", 10*time.Second) // outcome: processed|discarded|dead; nil on a timeout
 	jobs := Jobs{Client: client}                                      // the domain jobs, typed
