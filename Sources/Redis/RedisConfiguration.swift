@@ -165,7 +165,8 @@ public struct RedisConfiguration: Sendable, Hashable {
             return url.replacingPasswordQuery()
         }
         let credentials = url[schemeEnd.upperBound..<at]
-        let user = credentials.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        // Empty subsequences kept: in `:password@` the user is empty, not the password.
+        let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(user):***" : "***")
             + String(url[at...]).replacingPasswordQuery()
     }

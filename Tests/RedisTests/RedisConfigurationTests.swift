@@ -53,4 +53,14 @@ import Testing
             "\(error)".contains("topsecret") == false && "\(error)".contains("u:***@host")
         }
     }
+
+    /// The usual form has no user (`redis://:password@host`): the password is not taken for one.
+    @Test(arguments: ["redis://:topsecret@host:6379/abc", "redis://:topsecret@host:badport/0", "redis://topsecret@host/x"])
+    func invalidURLWithoutAUserNeverEchoesThePassword(url: String) {
+        #expect {
+            try RedisConfiguration(url: url)
+        } throws: { error in
+            "\(error)".contains("topsecret") == false && "\(error)".contains("***@host")
+        }
+    }
 }
