@@ -17,13 +17,22 @@ struct GlobalOptions: ParsableArguments {
     var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
 
     /// A client for the resolved URL.
-    /// - Throws: `ValidationError` naming `REDIS_URL` when the URL cannot be used.
+    /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeRedisClient() throws -> RedisClient {
         do {
             return try RedisClient(url: resolvedRedisURL)
         } catch {
-            throw ValidationError("REDIS_URL: \(error)")
+            throw unusableRedisURL(error)
         }
+    }
+
+    /// The error for a Redis URL that cannot be used, naming where it came from: `--redis-url` is a usage error
+    /// (exit 64, with the usage text); `REDIS_URL` is a bad setting, which stops start-up with exit 78 (EX_CONFIG)
+    /// like every other unusable setting, its one line naming the variable.
+    func unusableRedisURL(_ error: any Error) -> any Error {
+        if redisURL != nil { return ValidationError("--redis-url: \(error)") }
+        printError("bad configuration: REDIS_URL: \(error)")
+        return ExitCode(78)
     }
 
     /// The URL to use: the flag, then `REDIS_URL`, then the local default.

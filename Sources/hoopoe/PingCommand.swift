@@ -21,7 +21,7 @@ struct PingCommand: AsyncParsableCommand {
         do {
             configuration = try RedisConfiguration(url: options.resolvedRedisURL)
         } catch {
-            throw ValidationError("REDIS_URL: \(error)")
+            throw options.unusableRedisURL(error)
         }
         let redis = RedisClient(configuration: configuration)
         defer { redis.close() }

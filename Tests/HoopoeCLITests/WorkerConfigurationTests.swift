@@ -25,6 +25,21 @@ import Testing
         #expect(!output.contains("secret-"), "no API key in the output: \(output)")
     }
 
+    /// An unusable Redis URL names where it came from: `REDIS_URL` is a bad setting (exit 78, as every other),
+    /// `--redis-url` a usage error (64). Every command alike; the password is never printed.
+    @Test(arguments: [["worker"], ["scheduler"], ["ping"], ["enqueue", "diag.record"], ["queues"]])
+    func anUnusableRedisURLNamesItsSource(command: [String]) async throws {
+        let h = try CLIHarness()
+        let bad = "redis://:secret-pw@127.0.0.1:6379/abc"
+        let fromEnvironment = try await h.run(command, environment: ["REDIS_URL": bad], timeout: .seconds(15))
+        #expect(fromEnvironment.status == 78, "\(fromEnvironment.output)")
+        #expect(fromEnvironment.output.contains("bad configuration: REDIS_URL:") && fromEnvironment.output.contains("database 'abc'"), "\(fromEnvironment.output)")
+        let fromFlag = try await h.run(command + ["--redis-url", bad], timeout: .seconds(15))
+        #expect(fromFlag.status == 64, "\(fromFlag.output)")
+        #expect(fromFlag.output.contains("--redis-url:") && !fromFlag.output.contains("REDIS_URL:"), "\(fromFlag.output)")
+        #expect(!(fromEnvironment.output + fromFlag.output).contains("secret-pw"))
+    }
+
     /// Issue 11: a number of seconds becomes a `Duration` through `Int`; 1e300 or inf trapped. Refused as a usage
     /// error (64) naming the flag.
     @Test(arguments: [

@@ -7,13 +7,13 @@ extension GlobalOptions {
     /// A client with short timeouts for admin commands and probes: a person or an orchestrator wants
     /// "unreachable" in seconds, not the worker's patient reconnecting.
     /// - Parameter timeout: connect timeout, reply timeout and reconnect window alike.
-    /// - Throws: `ValidationError` naming `REDIS_URL` when the URL cannot be used.
+    /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
         var configuration: RedisConfiguration
         do {
             configuration = try RedisConfiguration(url: resolvedRedisURL)
         } catch {
-            throw ValidationError("REDIS_URL: \(error)")
+            throw self.unusableRedisURL(error)
         }
         configuration.connectTimeout = timeout
         configuration.commandTimeout = timeout
