@@ -124,6 +124,10 @@ import Testing
         #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
         outputs.append(("the worker's log", worker.output))
         outputs.append(("the scheduler's log", scheduler.output))
+        // Events are an output too (other services read them): every field of every entry, job.dead's reasons included.
+        let events = try await redis.send("XRANGE", "\(namespace):events", "-", "+").array ?? []
+        #expect(events.count > 3, "the jobs wrote events")
+        outputs.append(("the events stream", events.map { "\($0)" }.joined(separator: "\n")))
 
         // The run did what it claims: JSON lines below info were written (only AsyncHTTPClient writes `trace` lines,
         // and it is silenced), provider calls were made and logged.
