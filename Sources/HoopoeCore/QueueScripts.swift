@@ -12,7 +12,7 @@ enum QueueScripts {
     ///
     /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] unique:<key> · KEYS[5] once:<key>
     /// ARGV[1] envelope JSON · ARGV[2] job id · ARGV[3] run_at (Unix s, 0 = now)
-    /// ARGV[4] unique seconds ("" = not unique) · ARGV[5] once seconds ("" = none) · ARGV[6] max bytes (0 = 524288)
+    /// ARGV[4] unique seconds ("" = not unique) · ARGV[5] once seconds ("" = none) · ARGV[6] max bytes (0 = 524288; more is capped at 524288)
     /// Returns {"enqueued", id} · {"scheduled", id} · {"duplicate", id holding the unique key} ·
     /// {"once", id that took this once key}; an error reply `HOOPOE ...` for an envelope over the limit, a
     /// run_at in milliseconds, or a unique key the envelope contradicts.
@@ -21,7 +21,7 @@ enum QueueScripts {
     /// the worker releases the lock when the job settles whatever the client put in the envelope (decision 0005).
     static let enqueue = RedisScript(name: "enqueue", source: """
         local limit = tonumber(ARGV[6]) or 0
-        if limit <= 0 then limit = 524288 end
+        if limit <= 0 or limit > 524288 then limit = 524288 end
         local runAt = tonumber(ARGV[3]) or 0
         if runAt ~= runAt or runAt >= 1e11 then
           return redis.error_reply('HOOPOE run_at (ARGV[3]) must be Unix seconds below 1e11, got ' .. ARGV[3] .. ': milliseconds?')
@@ -34,7 +34,7 @@ enum QueueScripts {
           end
           local key = string.sub(KEYS[4], #base + 1)
           local ok, doc = pcall(cjson.decode, body)
-          if not ok or type(doc) ~= 'table' then
+          if not ok or type(doc) ~= 'table' or not string.find(body, '^%s*{') then
             return redis.error_reply('HOOPOE the envelope (ARGV[1]) is not a JSON object')
           end
           if type(doc.unique_key) == 'string' then

@@ -150,6 +150,13 @@ import Testing
         let big = #"{"id":"t3","type":"diag.record","payload":{"blob":""# + String(repeating: "x", count: 600 * 1024) + #""}}"#
         let large = try await luaEnqueue(h, envelope: big, id: "t3", uniqueKey: nil, maxBytes: "0")
         #expect(Self.message(large).contains("the limit is 524288"), "a missing limit is the rule's 512 KiB: \(Self.message(large))")
+        let raised = try await luaEnqueue(h, envelope: big, id: "t4", uniqueKey: nil, maxBytes: "99999999")
+        #expect(Self.message(raised).contains("the limit is 524288"), "a caller cannot raise the limit past the rule's: \(Self.message(raised))")
+        #expect(try await h.jobs.info(queue: "default").ready == 0)
+        // An array is JSON but not an envelope: refused before the unique lock is taken (it would outlive a dead job).
+        let array = try await luaEnqueue(h, envelope: #"[{"id":"t5","type":"diag.record","payload":{}}]"#, id: "t5", uniqueKey: "arr")
+        #expect(Self.message(array).contains("is not a JSON object"), "\(array)")
+        #expect(try await h.redis.send("EXISTS", h.jobs.keys("default").unique("arr")).int == 0)
         #expect(try await h.jobs.info(queue: "default").ready == 0)
     }
 

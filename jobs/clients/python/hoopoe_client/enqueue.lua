@@ -1,5 +1,5 @@
 local limit = tonumber(ARGV[6]) or 0
-if limit <= 0 then limit = 524288 end
+if limit <= 0 or limit > 524288 then limit = 524288 end
 local runAt = tonumber(ARGV[3]) or 0
 if runAt ~= runAt or runAt >= 1e11 then
   return redis.error_reply('HOOPOE run_at (ARGV[3]) must be Unix seconds below 1e11, got ' .. ARGV[3] .. ': milliseconds?')
@@ -12,7 +12,7 @@ if ARGV[4] ~= '' then
   end
   local key = string.sub(KEYS[4], #base + 1)
   local ok, doc = pcall(cjson.decode, body)
-  if not ok or type(doc) ~= 'table' then
+  if not ok or type(doc) ~= 'table' or not string.find(body, '^%s*{') then
     return redis.error_reply('HOOPOE the envelope (ARGV[1]) is not a JSON object')
   end
   if type(doc.unique_key) == 'string' then
