@@ -12,7 +12,8 @@ set -uo pipefail
 # exits "Interrupt" (status 2) whatever this script does. So this script first moves into a process group of its own
 # and makes it the terminal's foreground group (python3: bash cannot call setpgid/tcsetpgrp on itself); a Ctrl-C then
 # reaches this script alone, `make` waits for it and exits with its status. The terminal goes back to the group that
-# had it (HOOPOE_RUN_TERMINAL_GROUP) when the script ends.
+# had it (HOOPOE_RUN_TERMINAL_GROUP) when the script ends. (A Ctrl-C in the fraction of a second before that hand-over
+# still reaches `make`, which then exits "Interrupt": nothing run by make can prevent that.)
 if [ -t 0 ] && [ -z "${HOOPOE_RUN_TERMINAL_GROUP:-}" ] && command -v python3 >/dev/null; then
   exec python3 -c '
 import os, signal, sys
@@ -36,10 +37,14 @@ except OSError:
     pass  # that group is gone: nothing to give back to
 ' 2>/dev/null
 }
-# Each background process in a process group of its own: a terminal's Ctrl-C then reaches this script alone, which
-# forwards exactly one SIGTERM. (Otherwise the worker got the terminal's SIGINT and at once the script's SIGTERM: a
-# second signal, which means "stop now", interrupting the jobs a single Ctrl-C should let finish.)
-set -m
+# Each background process is started in a session of its own (setsid), stdin from /dev/null, output to files: it has no
+# terminal at all, so a terminal's Ctrl-C reaches this script alone, which forwards exactly one SIGTERM (otherwise the
+# worker got the terminal's SIGINT and at once the script's SIGTERM: a second signal, which means "stop now",
+# interrupting the jobs a single Ctrl-C should let finish), and no child can be stopped by SIGTTIN/SIGTTOU.
+# No job control (`set -m`): under it bash hands the terminal to each foreground command (redis-cli, sleep, grep, …),
+# and a Ctrl-C typed meanwhile went to that command alone and was lost; the script carried on and never exited. Without
+# it, foreground commands share this script's group, so a Ctrl-C at any moment of start-up reaches the script too.
+set +m
 cd "$(dirname "$0")/.."
 HOOPOE="${HOOPOE_BIN:-.build/release/hoopoe}"
 DATA="${HOOPOE_DATA_DIR:-$PWD}"
@@ -48,8 +53,10 @@ LOGS="$DATA/.hoopoe/logs"
 mkdir -p "$LOGS"
 pids=()
 REDIS_PID=""
+STARTED_REDIS=""
 stop_children() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  # SIGCONT too: a stopped process would not act on the SIGTERM, and the wait below would never end.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; done
 }
 cleanup() {
   trap - EXIT
@@ -58,8 +65,10 @@ cleanup() {
   stop_children
   for pid in "${pids[@]}"; do
     # `wait` returns early when a signal is trapped; keep waiting until the process is gone.
-    while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null; done
+    while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null; done
   done
+  # A Ctrl-C between starting Redis and reading its pid file: read it now.
+  [ -n "$STARTED_REDIS" ] && [ -z "$REDIS_PID" ] && REDIS_PID="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null)"
   if [ -n "$REDIS_PID" ]; then
     kill "$REDIS_PID" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
@@ -69,7 +78,7 @@ cleanup() {
   give_terminal_back
 }
 trap cleanup EXIT
-trap 'echo "[hoopoe] stopping: running jobs may finish (Ctrl-C again to stop at once)"; exit 0' INT TERM
+trap 'echo "[hoopoe] stopping: running jobs may finish (Ctrl-C again to stop at once)"; exit 0' INT TERM HUP
 
 if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$REDIS_DIR"
@@ -78,6 +87,7 @@ if [ -z "${REDIS_URL:-}" ]; then
     # The port is taken (a system Redis, say): use a free one rather than somebody else's data.
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   fi
+  STARTED_REDIS=1
   redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes --appendfsync everysec \
     --maxmemory-policy noeviction --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
     --logfile "$REDIS_DIR/redis.log" >/dev/null || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
@@ -92,7 +102,7 @@ echo "[hoopoe] REDIS_URL=$REDIS_URL"
 if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
   fifo="$LOGS/fake-providers.out"
   rm -f "$fifo"
-  "$HOOPOE" dev fake-providers --port 0 >"$fifo" 2>>"$LOGS/fake-providers.log" &
+  setsid "$HOOPOE" dev fake-providers --port 0 </dev/null >"$fifo" 2>>"$LOGS/fake-providers.log" &
   pids+=($!)
   for _ in $(seq 100); do [ "$(grep -c '_API_KEY=' "$fifo" 2>/dev/null)" = 3 ] && break; sleep 0.05; done
   while IFS= read -r line; do
@@ -103,9 +113,9 @@ if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
   echo "[hoopoe] no provider keys set: using the local fake providers ($KAVENEGAR_BASE_URL …); no SMS leaves this machine"
 fi
 
-"$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" >>"$LOGS/worker.log" 2>&1 &
+setsid "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" </dev/null >>"$LOGS/worker.log" 2>&1 &
 pids+=($!)
-"$HOOPOE" scheduler >>"$LOGS/scheduler.log" 2>&1 &
+setsid "$HOOPOE" scheduler </dev/null >>"$LOGS/scheduler.log" 2>&1 &
 pids+=($!)
 echo "[hoopoe] worker (pid ${pids[-2]}) log: $LOGS/worker.log"
 echo "[hoopoe] scheduler (pid ${pids[-1]}) log: $LOGS/scheduler.log"

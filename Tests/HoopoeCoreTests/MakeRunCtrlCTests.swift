@@ -5,22 +5,30 @@ import Testing
 
 /// Ctrl-C typed at the terminal running `make run`: the real Makefile under a pseudo-terminal, so the SIGINT goes to
 /// the terminal's foreground process group exactly as it does for a user, `make` included. A 3 s job is running when
-/// Ctrl-C is typed: it finishes, and `make` exits 0 without "Interrupt".
+/// Ctrl-C is typed: it finishes, and `make` exits 0 without "Interrupt". A Ctrl-C typed during start-up (as soon as the
+/// script's first line shows) stops it in order too: `make` exits 0 and the local Redis it started is stopped.
 ///
 /// Runs `make -o release run`: the real `run` target and script, without remaking the release build (a release build
 /// from scratch takes minutes; `HOOPOE_BIN` points the script at the debug binary instead).
 @Suite struct MakeRunCtrlCTests {
-    /// The pseudo-terminal driver. Arguments: project root, hoopoe binary, data folder, Redis port. Prints one JSON
-    /// object: make's exit code, its terminal output, the slow job's id, whether it had started before Ctrl-C.
+    /// The pseudo-terminal driver. Arguments: project root, hoopoe binary, data folder, Redis port, and when to type
+    /// Ctrl-C (`job`: while a slow job runs; `startup`: at the script's first `[hoopoe]` line). Prints one JSON object:
+    /// make's exit code, its terminal output, the slow job's id, whether it had started before Ctrl-C, whether the
+    /// local Redis is still alive. Progress goes to stderr as it happens; if `make` has not exited by its deadline, the
+    /// driver prints the processes it left and the terminal output, kills them, and exits 3 (so a hang says why).
     static let driver = #"""
-        import json, os, pty, re, select, subprocess, sys, time
-        root, hoopoe, data, port = sys.argv[1:5]
+        import json, os, pty, re, select, signal, subprocess, sys, time
+        root, hoopoe, data, port, mode = sys.argv[1:6]
+        began = time.time()
+        def say(message):
+            print(f"[driver {time.time() - began:6.1f}s] {message}", file=sys.stderr, flush=True)
         env = dict(os.environ, REDIS_URL="", HOOPOE_BIN=hoopoe, HOOPOE_DATA_DIR=data, LOCAL_REDIS_PORT=port, SMS_QUIET_HOURS="off")
         for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
             env.pop(k, None)
         pid, fd = pty.fork()
         if pid == 0:
             os.execvpe("make", ["make", "--no-print-directory", "-C", root, "-o", "release", "run"], env)
+        say(f"make started, pid {pid}, Ctrl-C mode {mode}")
         out = b""
         def pump(seconds, until=lambda: False):
             global out
@@ -31,52 +39,137 @@ import Testing
                     try:
                         chunk = os.read(fd, 65536)
                     except OSError:
-                        return
+                        return False
                     if not chunk:
-                        return
+                        return False
                     out += chunk
-        pump(60, lambda: b"Ctrl-C stops everything" in out)
-        url = re.search(rb"\[hoopoe\] REDIS_URL=(\S+)", out)
+            return True
+        def descendants(root_pid):
+            rows = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout.split()
+            children = {}
+            for child, parent in zip(rows[0::2], rows[1::2]):
+                children.setdefault(int(parent), []).append(int(child))
+            found, todo = [], [root_pid]
+            while todo:
+                p = todo.pop()
+                found.append(p)
+                todo += children.get(p, [])
+            return found
+        def redis_pid():
+            try:
+                return int(open(os.path.join(data, ".redis-data/redis.pid")).read().strip())
+            except (OSError, ValueError):
+                return None
+        def alive(p):
+            try:
+                os.kill(p, 0)
+                return True
+            except OSError:
+                return False
         job_id, started = "", False
-        if url:
-            enqueue = subprocess.run([hoopoe, "enqueue", "diag.record", "--payload", '{"key":"slow","member":"done","sleep_ms":3000}'],
-                                     env=dict(os.environ, REDIS_URL=url.group(1).decode()), capture_output=True, text=True)
-            job_id = (enqueue.stdout.strip().splitlines() or [""])[-1]
-            log = os.path.join(data, ".hoopoe/logs/worker.log")
-            def running():
-                try:
-                    return any(job_id in line and "job started" in line for line in open(log))
-                except FileNotFoundError:
-                    return False
-            deadline = time.time() + 20
-            while time.time() < deadline and not running():
-                pump(0.05)
-            started = running()
+        if mode == "startup":
+            pump(60, lambda: b"[hoopoe]" in out)
+            say("first [hoopoe] line seen" if b"[hoopoe]" in out else "no [hoopoe] line within 60 s")
+        else:
+            pump(60, lambda: b"Ctrl-C stops everything" in out)
+            say("script running" if b"Ctrl-C stops everything" in out else "script not running within 60 s")
+            url = re.search(rb"\[hoopoe\] REDIS_URL=(\S+)", out)
+            if url:
+                enqueue = subprocess.run([hoopoe, "enqueue", "diag.record", "--payload", '{"key":"slow","member":"done","sleep_ms":3000}'],
+                                         env=dict(os.environ, REDIS_URL=url.group(1).decode()), capture_output=True, text=True)
+                job_id = (enqueue.stdout.strip().splitlines() or [""])[-1]
+                say(f"enqueued {job_id!r} (exit {enqueue.returncode}) {enqueue.stderr.strip()}")
+                log = os.path.join(data, ".hoopoe/logs/worker.log")
+                def running():
+                    try:
+                        return any(job_id in line and "job started" in line for line in open(log))
+                    except FileNotFoundError:
+                        return False
+                deadline = time.time() + 20
+                while time.time() < deadline and not running():
+                    pump(0.05)
+                started = running()
+                say(f"slow job started: {started}")
         os.write(fd, b"\x03")  # Ctrl-C, typed
-        pump(90)  # until every process holding the terminal is gone
-        _, status = os.waitpid(pid, 0)
-        print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "output": out.decode(errors="replace"), "job_id": job_id, "started": started}))
+        say("Ctrl-C typed")
+        if pump(60):  # until every process holding the terminal is gone
+            say("the terminal is still open 60 s after Ctrl-C")
+        else:
+            say("the terminal closed")
+        status = None
+        deadline = time.time() + 15
+        while status is None and time.time() < deadline:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = raw
+            else:
+                time.sleep(0.1)
+        if status is None:
+            say("make has not exited; its processes:")
+            tree = descendants(pid)
+            print(subprocess.run(["ps", "-o", "pid,ppid,pgid,sid,stat,wchan:20,args", "-p", ",".join(map(str, tree))],
+                                 capture_output=True, text=True).stdout, file=sys.stderr, flush=True)
+            print(subprocess.run(["ps", "-o", "pid,ppid,pgid,sid,stat,args", "-s", str(pid)], capture_output=True, text=True).stdout,
+                  file=sys.stderr, flush=True)
+            print("terminal output so far:\n" + out.decode(errors="replace"), file=sys.stderr, flush=True)
+            for p in reversed(tree):
+                for sig in (signal.SIGKILL, signal.SIGCONT):
+                    try:
+                        os.kill(p, sig)
+                    except OSError:
+                        pass
+            if redis_pid():
+                try:
+                    os.kill(redis_pid(), signal.SIGKILL)
+                except OSError:
+                    pass
+            sys.exit(3)
+        say(f"make exited: {os.waitstatus_to_exitcode(status)}")
+        redis = redis_pid()
+        redis_alive = redis is not None and alive(redis)
+        if redis_alive:
+            os.kill(redis, signal.SIGKILL)
+        print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "output": out.decode(errors="replace"), "job_id": job_id,
+                          "started": started, "redis_alive": redis_alive}))
         """#
 
-    @Test func ctrlCAtTheTerminalDrainsTheRunningJobAndMakeExits0() async throws {
+    /// Runs the driver in a fresh data folder; returns its result and the worker's log.
+    private func runMake(ctrlC mode: String) async throws -> (result: JSONValue, workerLog: String) {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
         let port = Int.random(in: 20_000...60_000)
-        let driver = try ChildProcess("/usr/bin/env", ["python3", "-c", Self.driver, BuiltProducts.projectRoot.path, BuiltProducts.hoopoe, data.path, String(port)])
+        let driver = try ChildProcess("/usr/bin/env", ["python3", "-c", Self.driver, BuiltProducts.projectRoot.path, BuiltProducts.hoopoe, data.path, String(port), mode])
         defer { driver.signal(SIGKILL) }
+        // The driver gives up on its own (exit 3, with a diagnosis) well before this.
         #expect(await driver.wait(timeout: .seconds(200)) == 0, "\(driver.output)")
         let line = driver.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
         let result = try #require(JSONValue.parse(Array(line.utf8)), "\(driver.output)")
+        let workerLog = (try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? ""
+        return (result, workerLog)
+    }
+
+    @Test func ctrlCAtTheTerminalDrainsTheRunningJobAndMakeExits0() async throws {
+        let (result, workerLog) = try await runMake(ctrlC: "job")
         let output = result["output"]?.stringValue ?? ""
         let jobID = result["job_id"]?.stringValue ?? ""
         #expect(result["started"] == .bool(true), "the slow job was running when Ctrl-C was typed: \(output)")
         #expect(result["exit"] == .integer(0), "make exits 0: \(output)")
         #expect(!output.contains("Interrupt"), "make was not interrupted: \(output)")
         #expect(output.contains("[hoopoe] stopped"), "\(output)")
-        let workerLog = (try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? ""
+        #expect(result["redis_alive"] == .bool(false), "the local Redis was stopped: \(output)")
         #expect(!jobID.isEmpty && workerLog.split(separator: "\n").contains { $0.contains(jobID) && $0.contains("job done") },
                 "the running job finished: \(workerLog)")
         #expect(workerLog.components(separatedBy: "graceful shutdown").count == 2, "one signal reached the worker: \(workerLog)")
+    }
+
+    @Test func ctrlCDuringStartUpStopsInOrderAndMakeExits0() async throws {
+        let (result, _) = try await runMake(ctrlC: "startup")
+        let output = result["output"]?.stringValue ?? ""
+        #expect(result["exit"] == .integer(0), "make exits 0: \(output)")
+        #expect(!output.contains("Interrupt"), "make was not interrupted: \(output)")
+        #expect(output.contains("[hoopoe] stopped"), "\(output)")
+        #expect(!output.contains("Ctrl-C stops everything"), "the Ctrl-C came during start-up: \(output)")
+        #expect(result["redis_alive"] == .bool(false), "the local Redis it had started was stopped: \(output)")
     }
 }
