@@ -1,8 +1,12 @@
 """Runs the examples of docs/fake-providers.md against a fresh `hoopoe dev fake-providers --control`: a doc that
 promises something is checked here."""
 import json
+import os
 import re
+import secrets
+import signal
 import subprocess
+import tempfile
 import unittest
 import urllib.error
 import urllib.request
@@ -21,6 +25,32 @@ class FakeProvidersDoc(unittest.TestCase):
                 exec(compile(block, "docs/fake-providers.md", "exec"),
                      {"control": fakes.env["FAKE_CONTROL_URL"], "kavenegar": fakes.env["KAVENEGAR_BASE_URL"],
                       "brevo": fakes.env["BREVO_BASE_URL"]})
+        finally:
+            status, errors = fakes.stop()
+        self.assertEqual(status, 0, errors)
+
+
+class WorkerAgainstTheFakes(unittest.TestCase):
+    def test_the_printed_lines_and_the_documented_extras_start_a_worker(self):
+        text = (ROOT / "docs" / "fake-providers.md").read_text()
+        extras = dict(line.split("=", 1) for block in re.findall(r"```env\n(.*?)```", text, re.S) for line in block.split())
+        self.assertIn("IPPANEL_FROM_NUMBER", extras)
+        fakes = Fakes()
+        try:
+            environment = {**os.environ, **fakes.env, **extras, "HOOPOE_NAMESPACE": "bbdoc" + secrets.token_hex(4), "LOG_LEVEL": "warning"}
+            with tempfile.TemporaryFile(mode="w+") as log:
+                worker = subprocess.Popen([hoopoe_binary(), "worker"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    worker.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    pass
+                stopped = worker.returncode
+                if stopped is None:
+                    worker.send_signal(signal.SIGTERM)
+                    worker.wait(timeout=30)
+                log.seek(0)
+                self.assertIsNone(stopped, f"the worker stopped with {stopped}: {log.read()}")
+                self.assertEqual(worker.returncode, 0)
         finally:
             status, errors = fakes.stop()
         self.assertEqual(status, 0, errors)
