@@ -41,7 +41,7 @@ struct FakeBrevoState: Sendable {
     var emails: [SentEmail] = []
     /// Template ids that exist and are active in the account.
     var emailTemplates: ClosedRange<Int64> = 1...999
-    /// `headers.idempotencyKey` → (messageId, when first seen): a key seen within 15 minutes is not sent again.
+    /// `headers.idempotencyKey` → (messageId, when first seen): a key seen within 30 minutes is refused (`duplicate_parameter`).
     var idempotencyKeys: [String: (messageID: String, at: Double)] = [:]
 
     static func error(_ status: Int, _ code: String, _ message: String) -> FakeReply {
