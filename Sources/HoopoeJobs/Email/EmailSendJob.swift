@@ -13,8 +13,9 @@ import Redis
 /// `headers.idempotencyKey` (derived from the message id) and the message id as its only tag.
 /// - A retry within ``idempotencyWindow`` of the first request re-sends with the same key: Brevo keeps keys 15
 ///   (changelog 2021) to 30 minutes (current guide) and refuses a repeated one with 400 `duplicate_parameter`
-///   without processing it. That refusal means the earlier request was accepted: recorded as sent
-///   (`reconciled: true`, the `messageId` from the events report when it already lists the email).
+///   without processing it. The refusal alone is not proof (a key may outlive a request Brevo never processed):
+///   recorded as sent (`reconciled: true`) when the events report lists the email, else retried after the key's
+///   30 minutes, when the look-up below decides.
 /// - A later retry first asks Brevo's email activity (`GET /v3/smtp/statistics/events?tags=<message_id>&email=…`):
 ///   an event with the tag means the email was accepted (recorded as sent, `reconciled: true`); none means it was
 ///   not, and it is sent again (a new window starts).
@@ -27,6 +28,8 @@ public struct EmailSendJob: JobHandler {
     /// shorter of its two documented TTLs) less
     /// a margin for clock drift and the request's own duration.
     static let idempotencyWindow: Double = 13 * 60
+    /// The longest life of an idempotency key Brevo documents (the current guide's 30 minutes).
+    static let keyLifetime: Double = 30 * 60
     /// How long the per-message record is kept (as the enqueue once-key).
     static let recordTTL = 30 * 86_400
 
@@ -74,11 +77,19 @@ public struct EmailSendJob: JobHandler {
         do {
             sent = try await brevo.sendTransactionalEmail(email)
         } catch where error.httpStatus == 400 && error.code == "duplicate_parameter" {
-            // Brevo saw this idempotency key within its TTL: an earlier request of this message was accepted.
+            // Brevo saw this idempotency key within its TTL. Its docs do not say whether a key is kept for a request
+            // it never processed (a 5xx), so the refusal alone does not prove the email went out: sent only when the
+            // events report lists it; otherwise ask again once the key's longest documented life (30 minutes) is
+            // over — the look-up-first path above then finds it or sends it. Neither a false "sent" nor two emails.
             let found = try? await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: 1)
-            let event = found?.value.first(where: { $0.tag == nil || $0.tag == payload.messageID })
-            try await markSent(payload, key: key, brevoID: event?.messageID ?? "", reconciled: true)
-            return
+            if let event = found?.value.first(where: { $0.tag == nil || $0.tag == payload.messageID }) {
+                try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
+                return
+            }
+            let first = record["first_try"].flatMap(Double.init).map { min($0, realNow) } ?? realNow
+            throw JobFailure.retry(
+                "Brevo refused the repeated idempotency key and its events do not list the email yet; asking again when the key has expired",
+                at: first + Self.keyLifetime + 60)
         } catch {
             let failure = await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             if failure.disposition == .permanent {

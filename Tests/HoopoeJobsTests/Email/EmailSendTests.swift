@@ -140,6 +140,25 @@ struct EmailSendTests {
         #expect(try await h.events("email.failed").isEmpty, "the email went out: no email.failed")
     }
 
+    @Test("Brevo refuses the key (duplicate_parameter) but its events do not list the email: not recorded as sent; retried after the key's 30 minutes")
+    func refusedKeyWithoutATraceIsNotCalledSent() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "reminder.expiration.email:42:1734294599:1"
+        await h.control.enqueue(.brevo(httpStatus: 400, code: "duplicate_parameter", message: "idempotencyKey was already used"), for: .brevoSendEmail)
+        let before = Date().timeIntervalSince1970
+        var retryAt: Double?
+        do {
+            try await h.run(EmailSendJob(services: services), payload(id))
+        } catch let failure as JobFailure {
+            if case .retry(let at) = failure.disposition { retryAt = at }
+        }
+        #expect(retryAt.map { $0 >= before + 30 * 60 } == true, "retried once the key has expired: \(String(describing: retryAt))")
+        #expect(try await h.events("email.sent").isEmpty)
+        #expect(try await h.events("email.failed").isEmpty)
+        #expect(try await h.redis.send("HGET", ledger(h, id), "state").string == "sending")
+    }
+
     @Test("answer lost, retried after the window: found in Brevo's events by its tag, recorded as sent, not sent again")
     func lostAnswerAfterTheWindow() async throws {
         let h = try await DomainHarness(environment: Self.environment)
