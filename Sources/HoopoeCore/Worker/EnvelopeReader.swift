@@ -108,7 +108,7 @@ struct CheckedEnvelope: Decodable {
     }
 
     private static func string(_ c: KeyedDecodingContainer<Keys>, _ key: Keys, required: Bool = false, nullable: Bool = true) throws -> String? {
-        if !required, try !c.contains(key) { return nil }
+        if !required, !c.contains(key) { return nil }
         if !required, nullable, try c.decodeNil(forKey: key) { return nil }
         do {
             return try c.decode(String.self, forKey: key)
