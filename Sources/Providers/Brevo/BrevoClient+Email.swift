@@ -6,8 +6,8 @@ extension BrevoClient {
     ///
     /// A timeout, a dropped connection or a 5xx is `outcomeUnknown`: within 15 minutes of the first try send it again
     /// with the same ``BrevoTransactionalEmail/idempotencyKey``: Brevo refuses a key it saw within its TTL with 400
-    /// `duplicate_parameter` (the earlier request was accepted) and processes it otherwise; later, look for its tag
-    /// with ``emailEvents(tag:email:days:)`` before sending again.
+    /// `duplicate_parameter` and processes it otherwise (a refusal does not prove the earlier request was accepted,
+    /// so the caller checks ``emailEvents(tag:email:days:)``); later, look for its tag before sending again.
     public func sendTransactionalEmail(_ email: BrevoTransactionalEmail) async throws(ProviderError) -> BrevoResponse<String> {
         let operation = "smtp/sendTransacEmail"
         let (json, rateLimit) = try await call(

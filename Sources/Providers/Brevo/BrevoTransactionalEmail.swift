@@ -5,8 +5,9 @@ import HoopoeJSON
 /// The template (built in Brevo's editor) carries the sender, the subject and the Persian text; `params` fill its
 /// `{{ params.NAME }}` placeholders. Two fields make a lost answer survivable:
 /// - `headers.idempotencyKey`: Brevo refuses a request whose key it saw in the last 15 (changelog 2021) to 30
-///   (current guide) minutes with 400 `duplicate_parameter`, unprocessed, so a re-send inside that window is safe
-///   and its refusal says the earlier one was accepted;
+///   (current guide) minutes with 400 `duplicate_parameter`, unprocessed, so a re-send inside that window cannot
+///   mail twice (the refusal alone does not prove the earlier one was accepted: `EmailSendJob` asks the events
+///   report, decision record 0014);
 /// - `tags`: the caller's message id, which `GET /v3/smtp/statistics/events?tags=…` finds again later (the
 ///   `messageId` Brevo answers with is lost with the answer).
 public struct BrevoTransactionalEmail: Sendable, Equatable {
