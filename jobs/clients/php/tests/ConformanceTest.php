@@ -150,7 +150,9 @@ final class ConformanceTest
                         [$type, $payload, $options] = $this->call($call);
                         $jobs[] = ['type' => $type, 'payload' => $payload] + $options;
                     }
-                    foreach ($client->enqueueBatch($jobs) as $j => $got) {
+                    $results = $client->enqueueBatch($jobs);
+                    Check::equal(count($step->results), count($results), "$what: one result per job");
+                    foreach ($results as $j => $got) {
                         $want = $step->results[$j];
                         if (isset($want->error)) {
                             $this->checkError($got, $want, "$what #$j");

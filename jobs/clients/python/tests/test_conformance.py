@@ -119,6 +119,7 @@ class EnqueueVectors(unittest.TestCase):
                 for step in case["steps"]:
                     if "batch" in step:
                         results = client.enqueue_batch([self.run_call(client, call) for call in step["batch"]])
+                        self.assertEqual(len(results), len(step["results"]))  # zip below stops at the shorter
                         for got, want in zip(results, step["results"]):
                             if "error" in want:
                                 self.check_error(got, want)
