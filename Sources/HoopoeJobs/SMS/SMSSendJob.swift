@@ -131,49 +131,43 @@ public struct SMSSendJob: JobHandler {
         // A minute of slack for the difference between our clock and the provider's.
         let from = Date(timeIntervalSince1970: since - 60)
         let found: (provider: ProviderName, id: String)?
-        switch provider {
-        case ProviderName.ippanel.rawValue:
-            guard let client = services.providers.ippanel else {
-                throw JobFailure.retry("an IPPanel send of \(payload.messageID) has an unknown outcome and IPPANEL_API_KEY is not set to check it")
-            }
-            do {
+        let outbox = provider == ProviderName.ippanel.rawValue ? "IPPanel's outbox" : "Kavenegar's outbox"
+        do {
+            switch provider {
+            case ProviderName.ippanel.rawValue:
+                guard let client = services.providers.ippanel else { throw Self.cannotCheck(payload, outbox: outbox, key: "IPPANEL_API_KEY") }
                 let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
                 found = try await client.findSend(to: checked.internationalPhone, since: from, values: values).map { (.ippanel, String($0.id)) }
-            } catch {
-                throw JobFailure.retry("could not check IPPanel's outbox for the lost send of \(payload.messageID): \(error)",
-                                       at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
-            }
-        case ProviderName.kavenegar.rawValue:
-            guard let client = services.providers.kavenegar else {
-                throw JobFailure.retry("a Kavenegar lookup of \(payload.messageID) has an unknown outcome and KAVENEGAR_API_KEY is not set to check it")
-            }
-            do {
+            case ProviderName.kavenegar.rawValue:
+                guard let client = services.providers.kavenegar else { throw Self.cannotCheck(payload, outbox: outbox, key: "KAVENEGAR_API_KEY") }
                 found = try await client.findLookup(to: checked.nationalPhone, since: from, values: Array(payload.tokens.values))
                     .map { (.kavenegar, String($0.messageID)) }
-            } catch let error where error.provider == .kavenegar && error.code == "407" {
-                if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
-                    // The one re-send already went out unchecked: no third send, as before outboxes were read.
-                    let reason = "outcome unknown after \(record.unknownOutcomes) attempts; not sent again (it may have been delivered; Kavenegar's outbox answered 407)"
-                    try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
-                    try await emitFailed(payload, reason: reason)
-                    throw JobFailure.permanent(reason)
-                }
-                context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
-                    "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
-                ])
-                try await ledger.clearUnreconciled(payload.messageID)
+            default:
                 return false
-            } catch {
-                throw JobFailure.retry("could not check Kavenegar's outbox for the lost lookup of \(payload.messageID): \(error)",
-                                       at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
             }
-        default:
+        } catch let failure as JobFailure {
+            throw failure
+        } catch let error as ProviderError where error.provider == .kavenegar && error.code == "407" {
+            if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
+                // The one re-send already went out unchecked: no third send, as before outboxes were read.
+                let reason = "outcome unknown after \(record.unknownOutcomes) attempts; not sent again (it may have been delivered; Kavenegar's outbox answered 407)"
+                try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
+                try await emitFailed(payload, reason: reason)
+                throw JobFailure.permanent(reason)
+            }
+            context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
+                "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+            ])
+            try await ledger.clearUnreconciled(payload.messageID)
             return false
+        } catch {
+            throw JobFailure.retry("could not check \(outbox) for the lost send of \(payload.messageID): \(error)",
+                                   at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         guard let found else {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
-                let what = provider == ProviderName.ippanel.rawValue ? "IPPanel's outbox has no bulk" : "Kavenegar's outbox has no message"
-                let reason = "not sent: \(what) for any of the \(record.unknownOutcomes) sends whose answers were lost"
+                let what = provider == ProviderName.ippanel.rawValue ? "bulk" : "message"
+                let reason = "not sent: \(outbox) has no \(what) for any of the \(record.unknownOutcomes) sends whose answers were lost"
                 try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
                 throw JobFailure.permanent(reason)
             }
@@ -188,6 +182,11 @@ public struct SMSSendJob: JobHandler {
             sentAt: now, userID: payload.userID, purpose: payload.purpose)
         try await emitSent(payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger)
         return true
+    }
+
+    /// A lost send whose provider has no API key configured: its outbox cannot be read, so the job waits for the key.
+    private static func cannotCheck(_ payload: SMSSendPayload, outbox: String, key: String) -> JobFailure {
+        JobFailure.retry("a send of \(payload.messageID) has an unknown outcome and \(key) is not set to check \(outbox)")
     }
 
     /// Kavenegar's `420`: the account may not send links.
