@@ -38,7 +38,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The queue.")
     var queue: String = "default"
 
-    @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d (the unit is required).")
+    @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d (the unit is required; at most 3650d).")
     var delay: String?
 
     @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30.")
@@ -51,7 +51,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         if delay != nil && at != nil { throw ValidationError("give --in or --at, not both") }
         if let delay, DelayParser.seconds(delay) == nil {
             if Double(delay) != nil { throw ValidationError("--in '\(delay)' needs a unit: \(delay)s, \(delay)m, \(delay)h or \(delay)d") }
-            throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d")
+            throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d (at most 3650d)")
         }
         if let at, ISO8601DateFormatter().date(from: at) == nil {
             throw ValidationError("--at '\(at)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
@@ -121,13 +121,12 @@ struct EnqueueCommand: AsyncParsableCommand {
     }
 }
 
-/// `90s`, `10m`, `2h`, `1d`: a number and its unit (a bare number is refused: seconds or minutes?).
+/// `90s`, `10m`, `2h`, `1d`: ``DurationText``'s durations (its units and its ten-year limit), the unit required
+/// (a bare number is refused: seconds or minutes?).
 enum DelayParser {
     static func seconds(_ text: String) -> Double? {
-        guard let last = text.last else { return nil }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let unit = units[last], let value = Double(text.dropLast()), value >= 0, value.isFinite { return value * unit }
-        return nil
+        guard text.last?.isLetter == true, let duration = DurationText.parse(text) else { return nil }
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

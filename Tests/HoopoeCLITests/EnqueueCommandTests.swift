@@ -75,6 +75,9 @@ import Testing
         let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--in", "90"])
         #expect(status == 64, "\(output)")
         #expect(output.contains("--in '90' needs a unit: 90s, 90m, 90h or 90d"), "\(output)")
+        // The same limit as every other duration option (DurationText): ten years.
+        let tooLong = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--in", "3651d"])
+        #expect(tooLong.status == 64 && tooLong.output.contains("--in '3651d' is not a delay like 90s, 10m, 2h or 1d (at most 3650d)"), "\(tooLong.output)")
         #expect(try await nothingEnqueued(h))
     }
 
