@@ -47,7 +47,7 @@ public struct EmailSendJob: JobHandler {
         }
         let redis = services.jobs.redis
         let key = services.key("{email}:msg:\(payload.messageID)")
-        let record = try await fields(key)
+        let record = try await redis.send("HGETALL", key).hashFields
         if record["state"] == "sent" { return }
         let realNow = Date().timeIntervalSince1970
         if record["state"] == "sending", let first = record["first_try"].flatMap(Double.init), realNow - first >= Self.idempotencyWindow {
@@ -58,7 +58,7 @@ public struct EmailSendJob: JobHandler {
             } catch {
                 throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             }
-            if let event = found.value.first(where: { $0.tag == nil || $0.tag == payload.messageID }) {
+            if let event = Self.event(of: payload, in: found.value) {
                 try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
                 return
             }
@@ -82,7 +82,7 @@ public struct EmailSendJob: JobHandler {
             // events report lists it; otherwise ask again once the key's longest documented life (30 minutes) is
             // over — the look-up-first path above then finds it or sends it. Neither a false "sent" nor two emails.
             let found = try? await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: 1)
-            if let event = found?.value.first(where: { $0.tag == nil || $0.tag == payload.messageID }) {
+            if let found, let event = Self.event(of: payload, in: found.value) {
                 try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
                 return
             }
@@ -121,6 +121,12 @@ public struct EmailSendJob: JobHandler {
         return parts.joined(separator: "-")
     }
 
+    /// The event that proves Brevo accepted this message: one tagged with its message id (or untagged, as the report
+    /// was already filtered by that tag).
+    static func event(of payload: EmailSendPayload, in events: [BrevoEmailEvent]) -> BrevoEmailEvent? {
+        events.first { $0.tag == nil || $0.tag == payload.messageID }
+    }
+
     private func markSent(_ payload: EmailSendPayload, key: String, brevoID: String, reconciled: Bool) async throws {
         _ = try await services.jobs.redis.pipeline([
             .init("HSET", key, "state", "sent", "brevo_message_id", brevoID),
@@ -140,15 +146,6 @@ public struct EmailSendJob: JobHandler {
         if let user = payload.userID { data["user_id"] = .string(user) }
         if let purpose = payload.purpose { data["purpose"] = .string(purpose) }
         try await services.events.emit("email.failed", data, at: try await services.clock.now())
-    }
-
-    private func fields(_ key: String) async throws -> [String: String] {
-        let items = try await services.jobs.redis.send("HGETALL", key).array ?? []
-        var result: [String: String] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let name = items[index].string { result[name] = items[index + 1].string }
-        }
-        return result
     }
 }
 

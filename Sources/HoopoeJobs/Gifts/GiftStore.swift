@@ -47,15 +47,7 @@ public struct GiftStore: Sendable {
 
     /// The stored fields (empty when unknown).
     public func fields(_ gift: DomainIdentifier) async throws -> [String: String] {
-        let reply = try await services.jobs.redis.send("HGETALL", key(gift))
-        var fields: [String: String] = [:]
-        let items = reply.array ?? []
-        var index = 0
-        while index + 1 < items.count {
-            if let name = items[index].string { fields[name] = items[index + 1].string }
-            index += 2
-        }
-        return fields
+        try await services.jobs.redis.send("HGETALL", key(gift)).hashFields
     }
 
     /// A change asked of a gift.

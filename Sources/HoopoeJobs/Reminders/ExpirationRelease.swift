@@ -81,14 +81,8 @@ struct ExpirationRelease: Sendable {
     }
 
     func subscription(_ user: String, keys: ReminderKeys) async throws -> [String: String]? {
-        let reply = try await services.jobs.redis.send("HGETALL", keys.subscription(user))
-        let items = reply.array ?? []
-        guard !items.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let key = items[index].string { fields[key] = items[index + 1].string }
-        }
-        return fields
+        let fields = try await services.jobs.redis.send("HGETALL", keys.subscription(user)).hashFields
+        return fields.isEmpty ? nil : fields
     }
 }
 

@@ -74,7 +74,7 @@ public struct SMSLedger: Sendable {
     /// The record of `messageID`, or nil when Hoopoe never tried to send it (or forgot it after 30 days).
     public func record(_ messageID: String) async throws -> Record? {
         let reply = try await redis.send("HGETALL", messageKey(messageID))
-        let fields = Self.pairs(reply)
+        let fields = reply.hashFields
         return fields.isEmpty ? nil : Record(messageID: messageID, fields: fields)
     }
 
@@ -175,7 +175,7 @@ public struct SMSLedger: Sendable {
         guard !ids.isEmpty else { return [] }
         let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", messageKey($0)) })
         return zip(ids, replies).map { id, reply in
-            let fields = Self.pairs(reply)
+            let fields = reply.hashFields
             return fields.isEmpty ? nil : Record(messageID: id, fields: fields)
         }
     }
@@ -231,16 +231,6 @@ public struct SMSLedger: Sendable {
 
     static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 
-    static func pairs(_ reply: RedisReply) -> [String: String] {
-        let items = reply.array ?? []
-        var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            if let key = items[index].string { fields[key] = items[index + 1].string ?? "" }
-            index += 2
-        }
-        return fields
-    }
 }
 
 /// A ledger script failed in Redis.
