@@ -38,42 +38,19 @@ def keys(namespace, user_id, request_id, month_label):
 def request_and_wait(client, namespace, user_id, request_id, amount=None, timeout=10.0):
     """Enqueues freecredit.request and waits up to `timeout` seconds. Returns the answer dict, or None.
 
-    A request id that was already decided is answered at once from its result key (nothing is enqueued); a job
-    that replays a decided id also pushes the answer again, so a caller blocked on the notify list is never left
-    waiting for a push that happened before it asked."""
-    base = f"{namespace}:{{freecredit}}"
-    stored = client.get(f"{base}:result:{request_id}")
+    A request id that was already decided is answered at once from its result key (nothing is enqueued). Otherwise
+    it is enqueued and the Python client waits (its BLPOP in slices shorter than redis-py's socket timeout, then the
+    result key); a job that replays a decided id also pushes the answer again, so a caller blocked on the notify
+    list is never left waiting for a push that happened before it asked."""
+    stored = client.get(f"{namespace}:{{freecredit}}:result:{request_id}")
     if stored is not None:
         return json.loads(stored)
     payload = {"user_id": str(user_id), "request_id": request_id}
     if amount is not None:
         payload["amount"] = int(amount)
-    Enqueuer(client, namespace).enqueue("freecredit.request", payload)
-    popped = wait_for_notification(client, f"{base}:notify:{request_id}", timeout)
-    if popped is not None:
-        return json.loads(popped[1])
-    # Someone else popped the notification, or it came just after the wait: the result key has the answer.
-    stored = client.get(f"{base}:result:{request_id}")
-    return json.loads(stored) if stored is not None else None
-
-
-def wait_for_notification(client, key, timeout, slice_seconds=1.0):
-    """BLPOPs `key` until `timeout` seconds have passed, in slices of at most `slice_seconds`.
-
-    The wait does not depend on the client's settings: redis-py 8 gives every connection a 5 s socket timeout by
-    default, which ends a single long BLPOP with a TimeoutError. Each slice is shorter than any sensible socket
-    timeout, and a slice that still outlives one (a client configured with a tinier timeout) only costs a retry."""
-    deadline = time.monotonic() + max(0.0, timeout)
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        try:
-            popped = client.blpop([key], timeout=max(0.01, min(slice_seconds, remaining)))
-        except redis.exceptions.TimeoutError:
-            continue
-        if popped is not None:
-            return popped
+    enqueuer = Enqueuer(client, namespace)
+    enqueuer.enqueue("freecredit.request", payload)
+    return enqueuer.client.wait_free_credit(request_id, timeout)
 
 
 def request_direct(client, namespace, user_id, request_id, amount=None, now=None):
