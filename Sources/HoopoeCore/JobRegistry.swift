@@ -18,8 +18,8 @@ public struct JobRegistry: Sendable {
         /// ``PayloadDecodingError`` when the payload does not fit the handler's type. `payload`, when
         /// known, is where the payload value lies in `envelope`: only those bytes are decoded.
         let run: @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void
-        /// Decodes a payload (its JSON bytes) into the handler's type, as `run` will: empty when it fits, else why not.
-        var check: @Sendable (_ payload: [UInt8]) -> String = { _ in "" }
+        /// Decodes a payload (its JSON bytes) into the handler's type, as `run` will: nil when it fits, else why not.
+        var check: @Sendable (_ payload: [UInt8]) -> String? = { _ in nil }
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -48,7 +48,7 @@ public struct JobRegistry: Sendable {
         entries[H.type]?.check = { bytes in
             do {
                 _ = try JSONDecoder().decode(H.Payload.self, from: Data(bytes))
-                return ""
+                return nil
             } catch let error as DecodingError {
                 return PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error).description
             } catch {
@@ -61,8 +61,7 @@ public struct JobRegistry: Sendable {
     /// string`), or nil when it fits or the type is unknown. The check `hoopoe enqueue` makes before enqueueing:
     /// the same decoding the worker does, so a refused payload is one the worker would have sent to the dead set.
     public func payloadProblem(type: String, payload: [UInt8]) -> String? {
-        guard let problem = entries[type]?.check(payload), !problem.isEmpty else { return nil }
-        return problem
+        entries[type]?.check(payload) ?? nil
     }
 
     /// The registered type names, sorted.
