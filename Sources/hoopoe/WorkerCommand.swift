@@ -35,8 +35,10 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(help: "Queues with weights, e.g. critical:6,default:3,low:1 (a missing weight is 1).")
-    var queues: String = "default"
+    /// The default serves every queue the protocol names (jobs/PROTOCOL.md, "Which queue"): `freecredit.request`
+    /// goes on `critical`, so a worker started without `--queues` must serve it too.
+    @Option(help: "Queues with weights (a missing weight is 1).")
+    var queues: String = "critical:6,default:3,low:1"
 
     @Flag(help: "Strict priority: always take from the first queue that has work, in the order given.")
     var strict = false
