@@ -91,7 +91,14 @@ if [ -z "${REDIS_URL:-}" ]; then
   redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes --appendfsync everysec \
     --maxmemory-policy noeviction --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
     --logfile "$REDIS_DIR/redis.log" >/dev/null || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  # Up to 20 s: loading a large AOF, or a loaded machine, can take a while; a Redis that never answers is an error
+  # with its log's last lines (a port taken by another program, a bad data directory), not a confusing ping failure.
+  for _ in $(seq 200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+    echo "[hoopoe] the local redis-server on port $port did not answer; the end of $REDIS_DIR/redis.log:" >&2
+    tail -n 5 "$REDIS_DIR/redis.log" >&2 2>/dev/null
+    exit 1
+  fi
   REDIS_PID="$(cat "$REDIS_DIR/redis.pid")"
   echo "[hoopoe] local Redis on 127.0.0.1:$port (AOF on, data in $REDIS_DIR, log $REDIS_DIR/redis.log)"
   export REDIS_URL="redis://127.0.0.1:$port/0"

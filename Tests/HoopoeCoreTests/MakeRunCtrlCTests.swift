@@ -138,7 +138,7 @@ import Testing
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
-        let port = Int.random(in: 20_000...60_000)
+        let port = try RedisServer.freePort()
         let driver = try ChildProcess("/usr/bin/env", ["python3", "-c", Self.driver, BuiltProducts.projectRoot.path, BuiltProducts.hoopoe, data.path, String(port), mode])
         defer { driver.signal(SIGKILL) }
         // The driver gives up on its own (exit 3, with a diagnosis) well before this.

@@ -13,7 +13,7 @@ import Testing
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
-        let port = Int.random(in: 20_000...60_000)
+        let port = try RedisServer.freePort()
         let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
         // In a session of its own, as under a terminal: Ctrl-C below is a SIGINT to the whole foreground process group.
         let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [

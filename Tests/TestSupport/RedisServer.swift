@@ -107,8 +107,8 @@ public final class RedisServer: Sendable {
         }
     }
 
-    /// Asks the kernel for a free port by binding port 0.
-    private static func freePort() throws -> Int {
+    /// Asks the kernel for a free port by binding port 0 (a random pick can land on a port a test process holds).
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
