@@ -5,13 +5,25 @@
 #   3. the idle RSS of a `hoopoe worker`;
 #   4. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all),
-#      BENCH_SKIP_PEERS=1 to stop after 3 (the peers take ~10 minutes).
+#      BENCH_SKIP_PEERS=1 to stop after 3 (the peers take ~10 minutes),
+#      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
+#      2-4 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
 n="${BENCH_N:-200000}"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
+base=""
+if [ -n "${BENCH_BASE:-}" ]; then
+  sha="$(git rev-parse --verify "${BENCH_BASE}^{commit}")"
+  base="$PWD/.build/bench-base/$sha"
+  if [ ! -x "$base/.build/release/hoopoe" ] || [ ! -x "$base/.build/release/hoopoe-bench" ]; then
+    [ -d "$base" ] || git worktree add --detach "$base" "$sha" >/dev/null
+    echo "[bench] building the base ${sha:0:7} (release) in $base" >&2
+    (cd "$base" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
+  fi
+fi
 echo "# Hoopoe benchmarks, $(date -u '+%F %T') UTC, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(redis-server --version | cut -d' ' -f3)"
 echo
 echo "## 1. Redis client vs redis-benchmark (same server, same run)"
@@ -32,27 +44,55 @@ print("\nredis-benchmark: 50 clients, INCR, unpipelined and -P 16. The 1-task ro
 PY
 echo
 echo "## 2. Engine"
-.build/release/hoopoe-bench engine "${BENCH_DELAYED:-1000000}" | python3 -c '
+engine() {  # $1 = label (empty, this, base ...), $2 = the hoopoe-bench binary
+  "$2" engine "${BENCH_DELAYED:-1000000}" | python3 -c '
 import json, sys
+label = sys.argv[1]
 for line in sys.stdin:
     r = json.loads(line)
-    name = r["name"]
+    name = (label + ": " if label else "") + r["name"]
     if "p50_ms" in r:
         p50, p99, top, jobs = r["p50_ms"], r["p99_ms"], r["max_ms"], r["jobs"]
         print(f"- {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms ({jobs} jobs)")
     else:
         rate = r["per_second"]
         print(f"- {name}: {rate:,} jobs/s")
-'
+' "$1"
+}
+if [ -n "$base" ]; then
+  engine this .build/release/hoopoe-bench
+  engine "base ${sha:0:7}" "$base/.build/release/hoopoe-bench"
+else
+  engine "" .build/release/hoopoe-bench
+fi
 echo
 echo "## 3. Idle worker"
-LOG_LEVEL=warning HOOPOE_NAMESPACE=bench-idle .build/release/hoopoe worker >/dev/null 2>&1 &
-worker=$!
-sleep 3
-rss="$(awk '/VmRSS/ {print $2}' "/proc/$worker/status")"
-kill -TERM "$worker"; wait "$worker" 2>/dev/null || true
-echo "- idle RSS of hoopoe worker (concurrency 20, 3 s after start): $((rss / 1024)) MiB"
+idle() {  # $1 = label, $2 = the hoopoe binary
+  LOG_LEVEL=warning HOOPOE_NAMESPACE=bench-idle "$2" worker >/dev/null 2>&1 &
+  local worker=$!
+  sleep 3
+  local rss; rss="$(awk '/VmRSS/ {print $2}' "/proc/$worker/status")"
+  kill -TERM "$worker"; wait "$worker" 2>/dev/null || true
+  echo "- idle RSS of hoopoe worker$1 (concurrency 20, 3 s after start): $((rss / 1024)) MiB"
+}
+idle "" .build/release/hoopoe
+[ -z "$base" ] || idle " (base ${sha:0:7})" "$base/.build/release/hoopoe"
 [ -n "${BENCH_SKIP_PEERS:-}" ] && exit 0
 echo
 echo "## 4. Beside the peers (../shared/bench/peers, one run)"
-BENCH_EXTRA="$PWD/bench/peers.json" BENCH_OUT="$PWD/.build/bench-peers-$(date +%F).md" bash ../shared/bench/peers/run.sh
+extra="$PWD/bench/peers.json"
+if [ -n "$base" ]; then  # the base as one more peer, run the same way
+  extra="$PWD/.build/bench-peers-ab.json"
+  python3 - "$base" "${sha:0:7}" > "$extra" <<'PY'
+import json, sys
+base, short = sys.argv[1], sys.argv[2]
+peers = json.load(open("bench/peers.json"))
+twin = json.loads(json.dumps(peers["hoopoe"]))
+twin["check"] = ["test", "-x", base + "/.build/release/hoopoe"]
+twin["workers"] = [[base + "/.build/release/hoopoe" if part == ".build/release/hoopoe" else part for part in w] for w in twin["workers"]]
+twin["setup"] += ", base " + short
+peers["hoopoe-base"] = twin
+print(json.dumps(peers))
+PY
+fi
+BENCH_EXTRA="$extra" BENCH_OUT="$PWD/.build/bench-peers-$(date +%F).md" bash ../shared/bench/peers/run.sh
