@@ -61,7 +61,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: HoopoeFunctions.service(redis: redis, logger: logger)), .init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -109,6 +109,7 @@ struct WorkerCommand: AsyncParsableCommand {
             services.append(.init(service: QueueGaugeService(metrics: metrics, jobs: jobs, worker: worker)))
             logger.info("metrics on :\(metricsPort)/metrics")
         }
+        services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue
         services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat), successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [], logger: logger))
         withExtendedLifetime(signals) {}

@@ -1,0 +1,28 @@
+import HoopoeCore
+import HoopoeJobs
+import Logging
+import Redis
+import ServiceLifecycle
+
+/// The function library this hoopoe loads: the scripts other services may call, and only those (jobs/README.md).
+///
+/// The engine's enqueue, and the domain's two synchronous answers: the free-credit limiter and the gift-wheel
+/// limits. Composed here, where both the engine and the domain are known; every worker and scheduler keeps it
+/// loaded (``HoopoeFunctions/service(redis:logger:)``), and `hoopoe functions load` loads it as a deploy step.
+enum HoopoeFunctions {
+    static let library = FunctionLibrary(scripts: FunctionLibrary.engineScripts + [FreeCreditLimiter.script, GiftWheel.script])
+
+    /// Keeps ``library`` loaded on `redis` until graceful shutdown: at start, then every 15 s (a Redis restarted
+    /// without persistence has forgotten it). Never fails the group: problems are logged.
+    static func service(redis: RedisClient, logger: Logger) -> some Service {
+        KeeperService(keeper: FunctionLibraryKeeper(loader: FunctionLibraryLoader(library: library, redis: redis), logger: logger))
+    }
+
+    private struct KeeperService: Service {
+        let keeper: FunctionLibraryKeeper
+
+        func run() async throws {
+            await cancelWhenGracefulShutdown { [keeper] in await keeper.run() }
+        }
+    }
+}
