@@ -7,6 +7,7 @@ import Logging
 import Providers
 import Redis
 import ServiceLifecycle
+import UnixSignals
 
 /// `hoopoe worker`: runs jobs until told to stop.
 struct WorkerCommand: AsyncParsableCommand {
@@ -99,20 +100,20 @@ struct WorkerCommand: AsyncParsableCommand {
         let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs) {
             ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
         }
-        let signals = SignalWatcher(logger: logger, onStop: { count in
-            if count == 1 { worker.shutdown() } else { worker.shutdownNow() }
-        }, onQuiet: { worker.quiet() })
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // Listed first, so it stops last: a second signal must still reach the worker while it drains.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: WorkerSignalService(worker: worker, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
         if let metricsPort {
-            // Listed first, so it stops last: the endpoint stays up while the worker drains.
+            // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
             services.append(.init(service: PrometheusEndpoint.service(port: metricsPort, logger: logger)))
             services.append(.init(service: QueueGaugeService(metrics: metrics, jobs: jobs, worker: worker)))
             logger.info("metrics on :\(metricsPort)/metrics")
         }
         services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue
         services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat), successTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [], logger: logger))
-        withExtendedLifetime(signals) {}
+        // The group owns the first SIGTERM/SIGINT (graceful shutdown); WorkerSignalService the second and SIGTSTP.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -121,7 +122,6 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(error is RedisError ? 2 : 1)
         }
         try? await httpClient.shutdown()
-        withExtendedLifetime(signals) {}
     }
 }
 

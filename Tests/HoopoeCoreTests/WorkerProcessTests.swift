@@ -5,11 +5,12 @@ import Redis
 import TestSupport
 import Testing
 
-/// The worker as a process: killed with SIGKILL, stopped with SIGTERM.
+/// The worker as a process: killed with SIGKILL, stopped with SIGTERM (once, twice), made quiet with SIGTSTP —
+/// the signals `hoopoe worker --help` documents.
 @Suite(.serialized) struct WorkerProcessTests {
-    private func worker(_ h: EngineHarness, _ arguments: [String]) throws -> ChildProcess {
+    private func worker(_ h: EngineHarness, _ arguments: [String], logLevel: String = "warning") throws -> ChildProcess {
         try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: [
-            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": logLevel,
         ])
     }
 
@@ -62,5 +63,56 @@ import Testing
         #expect(counters["processed"] == 100)
         #expect(counters["failed"] == nil && counters["dead"] == nil)
         #expect(try await h.recorded(key).count == 100)  // none lost: 100 done + 100 ready again
+    }
+
+    /// The first SIGTERM lets running jobs go on (the shutdown timeout is a minute here); a second one hands them back
+    /// at once, unfinished, and the worker exits 0.
+    @Test func aSecondSigtermHandsRunningJobsBackAtOnce() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):twice"
+        _ = try await h.jobs.enqueueBatch((0..<20).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 20_000), options: EnqueueOptions()) })
+        let process = try worker(h, ["--concurrency", "20", "--shutdown-timeout", "60"], logLevel: "notice")
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 20 }, "\(process.output)")
+        process.signal(SIGTERM)
+        #expect(try await h.eventually { process.output.contains("SIGTERM: graceful shutdown") }, "\(process.output)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await h.jobs.info(queue: "default").inFlight == 20, "after one SIGTERM the running jobs go on")
+        #expect(process.poll() == nil, "the worker waits for its running jobs")
+        process.signal(SIGTERM)
+        let signalled = ContinuousClock.now
+        #expect(try await h.eventually(timeout: .seconds(3)) {
+            let info = try await h.jobs.info(queue: "default")
+            return info.ready == 20 && info.inFlight == 0
+        }, "\(process.output)")
+        let handedBackWithin = ContinuousClock.now - signalled
+        #expect(handedBackWithin < .seconds(1.2), "hand-back took \(handedBackWithin)")
+        #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
+        #expect(process.output.contains("SIGTERM: stopping now"), "\(process.output)")
+        #expect(try await h.recorded(key).isEmpty, "none finished: all were handed back")
+        let counters = try await h.jobs.counters(queue: "default")
+        #expect(counters["processed"] == nil && counters["failed"] == nil && counters["dead"] == nil)
+    }
+
+    /// SIGTSTP makes the worker quiet: the running job finishes, a job enqueued afterwards is not fetched (not even by
+    /// the blocking read already waiting when the signal came), the process keeps running, and SIGTERM then stops it.
+    @Test func sigtstpMakesTheWorkerQuiet() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):quiet"
+        _ = try await h.jobs.enqueueBatch([(type: "diag.record", payload: h.diag(key: key, member: "running", sleepMs: 1_500), options: EnqueueOptions())])
+        let process = try worker(h, ["--concurrency", "2"], logLevel: "info")
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 }, "\(process.output)")
+        process.signal(SIGTSTP)
+        #expect(try await h.eventually { process.output.contains("quiet: no new jobs will be fetched") }, "\(process.output)")
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await h.jobs.enqueueBatch([(type: "diag.record", payload: h.diag(key: key, member: "later", sleepMs: 0), options: EnqueueOptions())])
+        #expect(try await h.eventually { try await h.recorded(key)["running"] != nil }, "the running job finishes: \(process.output)")
+        try await Task.sleep(for: .milliseconds(1_500))
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 1 && info.inFlight == 0, "the later job waits in its queue: \(info)")
+        #expect(try await h.recorded(key)["later"] == nil)
+        #expect(process.poll() == nil, "SIGTSTP does not stop the process")
+        process.signal(SIGTERM)
+        #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
+        #expect(try await h.jobs.info(queue: "default").ready == 1)
     }
 }

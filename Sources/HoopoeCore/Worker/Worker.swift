@@ -16,8 +16,10 @@ import Synchronization
 /// acknowledgements are batched (one Lua call for many jobs); the Redis client pipelines whatever the
 /// running handlers send at the same moment.
 ///
-/// Lifecycle: ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
-/// `shutdownTimeout`, hand the rest back to their queues at once) or ``quiet()`` (stop fetching only).
+/// Lifecycle (``WorkerState``): ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
+/// `shutdownTimeout`, hand the rest back to their queues at once) or ``shutdownNow()`` (hand everything back at
+/// once); ``quiet()`` stops fetching only. Each of these is an event that moves the state forward; the fetch loop,
+/// the background steps and the shutdown timer wait for the state they care about, none polls.
 public final class Worker: Sendable {
     /// The engine this worker serves.
     public let jobs: JobQueue
@@ -31,21 +33,13 @@ public final class Worker: Sendable {
     let acknowledger: Acknowledger
     let held = HeldJobs()
     let watchdog = TimeoutWatchdog()
-    private let control = Mutex(Control())
+    let lifecycle: WorkerLifecycle
+    /// The fetch connection's `CLIENT ID`, to wake its blocked read when fetching stops.
+    private let fetchClientID = Mutex<String?>(nil)
+    /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
+    private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
     var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
-
-    private struct Control {
-        var quiet = false
-        var stopping = false
-        var running: [String: RunningJob] = [:]
-        var stopped: [CheckedContinuation<Void, Never>] = []
-        var isStopped = false
-        /// The fetch connection's `CLIENT ID`, to wake its blocked read at shutdown.
-        var fetchClientID: String?
-        /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
-        var handBacks: [Task<Void, Never>] = []
-    }
 
     /// - Parameters:
     ///   - jobs: the engine (its Redis client and namespace).
@@ -61,43 +55,50 @@ public final class Worker: Sendable {
         self.logger = logger
         self.metrics = metrics
         buffer = JobBuffer(selection: options.queues)
+        lifecycle = WorkerLifecycle(runners: options.concurrency)
         let held = self.held
         acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in held.release(acks.map { ($0.queue, $0.entryID) }) }
     }
 
     /// Jobs running now.
-    public var busy: Int { control.withLock { $0.running.count } }
+    public var busy: Int { lifecycle.busy }
+
+    /// Where the worker is in its life.
+    public var state: WorkerState { lifecycle.current }
 
     /// Stops fetching; running and prefetched jobs still run (Sidekiq's "quiet", on SIGTSTP).
     public func quiet() {
-        control.withLock { $0.quiet = true }
+        guard lifecycle.quiet() else { return }
         logger.info("quiet: no new jobs will be fetched; running jobs continue")
+        let fetchClient = fetchClientID.withLock { $0 }
+        Task { await wakeFetcher(fetchClient) }
     }
 
     /// Stops: no new jobs, running jobs get `shutdownTimeout` to finish, the rest go back to their queue.
     /// ``run()`` returns when that is done.
     public func shutdown() {
-        let first = control.withLock { control -> Bool in
-            defer { control.stopping = true }
-            return !control.stopping
-        }
-        guard first else { return }
+        guard lifecycle.drain() else { return }
         let left = buffer.close()
         logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
-        let fetchClient = control.withLock { $0.fetchClientID }
+        let fetchClient = fetchClientID.withLock { $0 }
         let task = Task {
-            // Wake the blocked XREADGROUP now instead of waiting out its block time.
-            if let fetchClient { _ = try? await jobs.redis.send("CLIENT", "UNBLOCK", fetchClient) }
+            await wakeFetcher(fetchClient)
             await handBack(left)
         }
-        control.withLock { $0.handBacks.append(task) }
+        handBacks.withLock { $0.append(task) }
     }
 
     /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
     public func shutdownNow() {
         shutdown()
-        let running = control.withLock { Array($0.running.values) }
+        guard let running = lifecycle.stopNow() else { return }
         for job in running { job.interrupt() }
+    }
+
+    /// Wakes the blocked `XREADGROUP` now instead of waiting out its block time: it returns empty-handed, and the
+    /// fetch loop sees that fetching has stopped.
+    private func wakeFetcher(_ fetchClient: String?) async {
+        if let fetchClient { _ = try? await jobs.redis.send("CLIENT", "UNBLOCK", fetchClient) }
     }
 
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
@@ -106,20 +107,18 @@ public final class Worker: Sendable {
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.fetchLoop() }
-            group.addTask { await self.every(self.options.recoveryInterval, jitter: 0.2) { try await self.recover() } }
-            group.addTask { await self.every(self.options.promoteInterval, jitter: 0.5) { try await self.promote() } }
-            group.addTask { await self.every(self.options.lease / 3, jitter: 0) { try await self.renewLeases() } }
-            group.addTask { await self.watchShutdown() }
+            group.addTask { await self.backgroundSteps() }
+            group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
             for _ in 0..<options.concurrency {
                 group.addTask { await self.runnerLoop() }
             }
-            // Runners end when the buffer closes and their job is done; then the background loops stop.
-            await self.waitUntilStopped()
+            // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
+            await self.lifecycle.wait(until: .stopped)
             self.watchdog.stop()
             group.cancelAll()
         }
-        for task in control.withLock({ $0.handBacks }) { await task.value }
+        for task in handBacks.withLock({ $0 }) { await task.value }
         await acknowledger.drain()
         logger.info("worker \(options.consumer) stopped")
     }
@@ -145,13 +144,13 @@ public final class Worker: Sendable {
         defer { connection.close() }
         var failures = 0
         var knowsClientID = false
-        while !isStoppingOrQuiet {
+        while fetches {
             if !knowsClientID, let id = try? await connection.send([RedisCommand("CLIENT", "ID")])[0].int {
-                control.withLock { $0.fetchClientID = String(id) }
+                fetchClientID.withLock { $0 = String(id) }
                 knowsClientID = true
             }
             await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
-            if isStoppingOrQuiet { break }
+            if !fetches { break }
             let want = max(1, options.prefetch - buffer.count)
             var command = RedisCommand("XREADGROUP", "GROUP", QueueKeys.group, options.consumer, "COUNT", String(want))
             command.append("BLOCK")
@@ -174,7 +173,7 @@ public final class Worker: Sendable {
                 let refused = buffer.put(fetched)
                 if !refused.isEmpty { await handBack(refused) }
             } catch {
-                if isStoppingOrQuiet { break }  // woken by CLIENT UNBLOCK at shutdown
+                if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
                 knowsClientID = false  // a reconnect changes the client id
                 logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
@@ -187,32 +186,37 @@ public final class Worker: Sendable {
         while let job = await buffer.take() {
             await execute(job)
         }
-        control.withLock { control in
-            if control.stopping, control.running.isEmpty { Self.markStopped(&control) }
+        lifecycle.runnerEnded()
+    }
+
+    /// Once shutdown begins, gives running jobs `shutdownTimeout`, then stops now: whatever still runs is
+    /// interrupted and handed back. Cancelled by ``run()`` when every runner ended before that.
+    private func stopWhenShutdownTimesOut() async {
+        await lifecycle.wait(until: .draining)
+        do {
+            try await Task.sleep(for: options.shutdownTimeout)
+        } catch {
+            return
+        }
+        guard let late = lifecycle.stopNow(), !late.isEmpty else { return }
+        logger.warning("\(late.count) jobs still running after \(options.shutdownTimeout): handing them back to their queues")
+        for job in late { job.interrupt() }
+    }
+
+    /// Recovery, promotion and lease renewal, each on its own interval, until shutdown begins.
+    private func backgroundSteps() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.every(self.options.recoveryInterval, jitter: 0.2) { try await self.recover() } }
+            group.addTask { await self.every(self.options.promoteInterval, jitter: 0.5) { try await self.promote() } }
+            group.addTask { await self.every(self.options.lease / 3, jitter: 0) { try await self.renewLeases() } }
+            await lifecycle.wait(until: .draining)
+            group.cancelAll()
         }
     }
 
-    private func watchShutdown() async {
-        while !control.withLock({ $0.stopping }) {
-            try? await Task.sleep(for: .milliseconds(50))
-            if Task.isCancelled { return }
-        }
-        let deadline = ContinuousClock.now + options.shutdownTimeout
-        while ContinuousClock.now < deadline, busy > 0 {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        let late = control.withLock { Array($0.running.values) }
-        if !late.isEmpty {
-            logger.warning("\(late.count) jobs still running after \(options.shutdownTimeout): handing them back to their queues")
-            for job in late { job.interrupt() }
-        }
-        // Wait for the interrupted runners to settle their jobs, then let run() finish.
-        while busy > 0 { try? await Task.sleep(for: .milliseconds(10)) }
-        control.withLock { Self.markStopped(&$0) }
-    }
-
+    /// Runs `body` every `interval` (± `jitter` of it) until cancelled; a step under way is finished first.
     private func every(_ interval: Duration, jitter: Double, _ body: @Sendable () async throws -> Void) async {
-        while !Task.isCancelled && !control.withLock({ $0.stopping }) {
+        while !Task.isCancelled {
             do {
                 try await body()
             } catch {
@@ -225,34 +229,19 @@ public final class Worker: Sendable {
 
     // MARK: - Stopping
 
-    private var isStoppingOrQuiet: Bool { control.withLock { $0.stopping || $0.quiet } }
-
-    private static func markStopped(_ control: inout Control) {
-        guard !control.isStopped else { return }
-        control.isStopped = true
-        for waiter in control.stopped { waiter.resume() }
-        control.stopped = []
-    }
-
-    private func waitUntilStopped() async {
-        await withCheckedContinuation { continuation in
-            let done = control.withLock { control -> Bool in
-                if control.isStopped { return true }
-                control.stopped.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
-    }
+    /// Whether the fetch loop goes on: only while ``WorkerState/running`` (quiet and shutdown both stop it).
+    private var fetches: Bool { lifecycle.current == .running }
 
     func register(_ job: RunningJob) {
-        control.withLock { $0.running[job.key] = job }
+        let stopping = lifecycle.register(job)
         watchdog.add(job)
+        // Started after "stop now" (it was taken from the buffer just before it closed): hand it back too.
+        if stopping { job.interrupt() }
     }
 
     func unregister(_ job: RunningJob) {
         watchdog.remove(job)
-        control.withLock { _ = $0.running.removeValue(forKey: job.key) }
+        lifecycle.unregister(job)
     }
 
     // MARK: - Background steps
@@ -264,7 +253,7 @@ public final class Worker: Sendable {
         for queue in options.queues.names {
             while true {
                 let room = options.prefetch - buffer.count
-                if room <= 0 || control.withLock({ $0.stopping }) { break }
+                if room <= 0 || lifecycle.current >= .draining { break }
                 let limit = min(room, 100)
                 let reply = try await jobs.redis.run(
                     QueueScripts.recover, keys: [jobs.keys(queue).stream],
