@@ -56,6 +56,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The engine's Lua scripts, one `.lua` file each beside the store that runs them, compiled into the
+            // binary (`PackageResources.<name>_lua`): a deployment cannot lose them, and `jobs/lua/enqueue.lua` is
+            // a link to the same file.
+            resources: [.embedInCode("Store/Lua")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,4 @@
 import Foundation
-import Redis
 
 extension JobQueue {
     /// Dead jobs, newest first.
@@ -8,17 +7,20 @@ extension JobQueue {
     ///   - offset: how many newest to skip.
     ///   - limit: how many to return.
     public func deadJobs(queue: String, offset: Int = 0, limit: Int = 50) async throws -> [JobEnvelope] {
-        let k = keys(queue)
-        let ids = (try await redis.send("ZREVRANGE", k.dead, String(offset), String(offset + limit - 1)).array ?? []).compactMap(\.string)
-        if ids.isEmpty { return [] }
-        let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
-        return bodies.compactMap { $0.bytes.flatMap { try? JobEnvelope.decode($0) } }
+        try await store.deadJobs(queue: queue, offset: offset, limit: limit)
+    }
+
+    /// Dead job `id` of `queue` (its `queue` filled in when the stored envelope lacks one), nil when the dead set
+    /// does not hold it or holds text that is not an envelope. One `HGET`: no stream scan.
+    public func deadJob(id: String, queue: String) async throws -> JobEnvelope? {
+        guard let bytes = try await store.deadJobBytes(id: id, queue: queue), var envelope = try? JobEnvelope.decode(bytes) else { return nil }
+        if envelope.queue.isEmpty { envelope.queue = queue }
+        return envelope
     }
 
     /// Puts a dead job back on its queue with its attempts reset. Returns false if it is not dead.
     public func retryDead(id: String, queue: String) async throws -> Bool {
-        let k = keys(queue)
-        guard let bytes = try await redis.send("HGET", k.deadJobs, id).bytes else { return false }
+        guard let bytes = try await store.deadJobBytes(id: id, queue: queue) else { return false }
         var envelope: JobEnvelope
         do {
             envelope = try JobEnvelope.decode(bytes)
@@ -43,9 +45,7 @@ extension JobQueue {
         guard encoded.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")
         }
-        let moved = try await redis.run(
-            QueueScripts.resurrect, keys: [k.dead, k.deadJobs, k.stream], arguments: [id, String(decoding: encoded, as: UTF8.self)])
-        return moved.int == 1
+        return try await store.resurrect(id: id, queue: queue, envelope: encoded)
     }
 
     /// Retries every dead job of a queue that can run; returns how many were moved.
@@ -53,7 +53,7 @@ extension JobQueue {
         var moved = 0
         var skipped = 0
         while true {
-            let ids = (try await redis.send("ZRANGE", keys(queue).dead, String(skipped), String(skipped + 99)).array ?? []).compactMap(\.string)
+            let ids = try await store.deadIDs(queue: queue, offset: skipped, limit: 100)
             if ids.isEmpty { return moved }
             for id in ids {
                 if (try? await retryDead(id: id, queue: queue)) == true { moved += 1 } else { skipped += 1 }
@@ -63,8 +63,6 @@ extension JobQueue {
 
     /// Deletes a dead job. Returns false if it was not there.
     public func deleteDead(id: String, queue: String) async throws -> Bool {
-        let k = keys(queue)
-        let replies = try await redis.transaction([RedisCommand("ZREM", k.dead, id), RedisCommand("HDEL", k.deadJobs, id)])
-        return replies.first?.int == 1
+        try await store.deleteDead(id: id, queue: queue)
     }
 }

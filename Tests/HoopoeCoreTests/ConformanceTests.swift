@@ -111,17 +111,6 @@ import Testing
         #expect(await checker.wait(timeout: .seconds(60)) == 0, "the schema disagrees with: \(checker.output)")
     }
 
-    /// Each client ships the enqueue script inside its package (users install the client, not this repository); the
-    /// copies must be the script the engine runs, or a client would enqueue by an older protocol.
-    @Test func everyClientShipsTheEnginesEnqueueScript() throws {
-        let engine = QueueScripts.enqueue.source.trimmingCharacters(in: .newlines)
-        for copy in ["python/hoopoe_client/enqueue.lua", "php/src/enqueue.lua", "go/enqueue.lua"] {
-            let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/clients/\(copy)").path
-            let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .newlines)
-            #expect(text == engine, "jobs/clients/\(copy) differs from jobs/lua/enqueue.lua: copy it over")
-        }
-    }
-
     /// An enqueue vector's call as `JobQueue` arguments.
     static func call(_ call: JSONValue) -> (String, JSONValue, EnqueueOptions) {
         var options = EnqueueOptions(queue: call["queue"]?.stringValue ?? "default", id: call["id"]?.stringValue)

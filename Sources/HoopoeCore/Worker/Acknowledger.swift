@@ -8,17 +8,7 @@ import Synchronization
 /// for one Lua call; when idle, a lone job is acknowledged at once. No timer, no added latency.
 final class Acknowledger: Sendable {
     /// A finished job to acknowledge.
-    struct Ack: Sendable {
-        let queue: String
-        let entryID: String
-        let type: String
-        let jobID: String
-        let uniqueKey: String?
-        /// `processed` or `discarded`.
-        let counter: String
-        /// The outcome JSON to push to the job's answer list (``QueueKeys/answer(_:)``), when it has `notify`.
-        var answer: String? = nil
-    }
+    typealias Ack = Acknowledgement
 
     private struct State {
         var pending: [Ack] = []
@@ -84,7 +74,7 @@ final class Acknowledger: Sendable {
     }
 
     private func send(_ batch: [Ack]) async {
-        let day = JobQueue.day(Date())
+        let day = QueueKeys.day(Date())
         var byQueue: [String: [Ack]] = [:]
         for ack in batch { byQueue[ack.queue, default: []].append(ack) }
         await withTaskGroup(of: Void.self) { group in
@@ -92,9 +82,8 @@ final class Acknowledger: Sendable {
                 group.addTask { [jobs, logger] in
                     for counter in Set(acks.map(\.counter)) {
                         let selected = acks.filter { $0.counter == counter }
-                        let call = Self.call(jobs.keys(queue), day: day, counter: counter, acks: selected)
                         do {
-                            try await jobs.redis.run(QueueScripts.acknowledge, keys: call.keys, arguments: call.arguments)
+                            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, day: day)
                         } catch {
                             // The jobs stay delivered-but-unacknowledged: after their lease another worker
                             // runs them again. At-least-once is kept; the error is worth a log line.
@@ -104,25 +93,5 @@ final class Acknowledger: Sendable {
                 }
             }
         }
-    }
-
-    static func call(_ keys: QueueKeys, day: String, counter: String, acks: [Ack]) -> (keys: [String], arguments: [String]) {
-        let unique = acks.filter { $0.uniqueKey != nil }
-        let answers = acks.filter { $0.answer != nil }
-        var k = [keys.stream, keys.stats(day: day)]
-        k += unique.map { keys.unique($0.uniqueKey!) }
-        k += answers.map { keys.answer($0.jobID) }
-        var a = [QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds)]
-        a += acks.map(\.entryID)
-        a += unique.map(\.jobID)
-        a += answers.compactMap(\.answer)
-        a.append(counter)
-        var perType: [String: Int] = [:]
-        for ack in acks { perType[ack.type, default: 0] += 1 }
-        for (type, count) in perType {
-            a.append(type)
-            a.append(String(count))
-        }
-        return (k, a)
     }
 }

@@ -128,11 +128,8 @@ extension Worker {
                 return
             }
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
-            let k = jobs.keys(job.queue)
             do {
-                try await jobs.redis.run(
-                    QueueScripts.retry, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
-                    arguments: [QueueKeys.group, job.entryID, envelope.id, String(decoding: nextBytes, as: UTF8.self), String(due), envelope.type])
+                try await jobs.store.retry(queue: job.queue, entryID: job.entryID, jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type)
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }

@@ -51,12 +51,9 @@ extension Worker {
     /// acknowledging its stream entry in the same script, and counts it as `early`. Returns false when Redis's
     /// clock says it is due after all (this worker's clock is ahead): then it runs now.
     func deferEarly(_ job: FetchedJob, _ header: JobHeader, runAt: Double) async -> Bool {
-        let k = jobs.keys(job.queue)
         do {
-            let reply = try await jobs.redis.run(
-                QueueScripts.deferEarly, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: JobQueue.day(Date()))],
-                arguments: [QueueKeys.group, job.entryID, header.id, String(decoding: job.bytes, as: UTF8.self), String(runAt), header.type])
-            guard reply.int == 1 else { return false }
+            guard try await jobs.store.deferEarly(queue: job.queue, entryID: job.entryID, jobID: header.id, envelope: job.bytes, runAt: runAt, type: header.type)
+            else { return false }
         } catch {
             // Left delivered: after its lease it comes back and is judged again; it must not run early.
             logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
@@ -117,32 +114,18 @@ extension Worker {
         if envelope == nil || lastError == nil {
             logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
         }
-        let k = jobs.keys(job.queue)
         // Only a well-formed unique key names a lock this job may hold.
         let uniqueKey = record.uniqueKey.flatMap { EnvelopeRules.uniqueKeyProblem($0) == nil ? $0 : nil }
         // Counters and metrics are labelled by type: an invalid one (any text at all) is counted as malformed.
         let countedType = EnvelopeRules.typeProblem(record.type) == nil ? record.type : "(malformed)"
-        // The `job.dead` event (jobs/EVENTS.md) and, for a job with `notify`, its answer: in the kill script, so
-        // a job is never dead without them.
-        let event: [String: JSONValue] = [
-            "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(job.queue),
-            "reason": .string(reason), "attempt": .integer(Int64(attempt)),
-        ]
+        // For a job with `notify`, its answer: the store writes it with the `job.dead` event in one script, so a job
+        // is never dead without them.
         let answer = envelope?.notify == true
-            ? Self.answer(id: record.id, type: record.type, queue: job.queue, outcome: "dead", attempt: attempt, error: reason) : ""
+            ? Self.answer(id: record.id, type: record.type, queue: job.queue, outcome: "dead", attempt: attempt, error: reason) : nil
         do {
-            try await jobs.redis.run(
-                QueueScripts.kill,
-                keys: [
-                    k.stream, k.dead, k.deadJobs, k.stats(day: JobQueue.day(Date())), k.unique(uniqueKey ?? "-"), jobs.global.events,
-                    k.answer(record.id),
-                ],
-                arguments: [
-                    QueueKeys.group, job.entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
-                    String(options.deadMaxJobs), String(Int(options.deadMaxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
-                    String(decoding: JSONValue.object(event).encoded(), as: UTF8.self), String(options.eventsMaxLength),
-                    String(format: "%.3f", now), answer, String(QueueKeys.answerTTLSeconds),
-                ])
+            try await jobs.store.bury(
+                record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
+                limits: .init(maxJobs: options.deadMaxJobs, maxAge: options.deadMaxAge, eventsMaxLength: options.eventsMaxLength), now: now)
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }

@@ -98,7 +98,7 @@ public final class Worker: Sendable {
     /// Wakes the blocked `XREADGROUP` now instead of waiting out its block time: it returns empty-handed, and the
     /// fetch loop sees that fetching has stopped.
     private func wakeFetcher(_ fetchClient: String?) async {
-        if let fetchClient { _ = try? await jobs.redis.send("CLIENT", "UNBLOCK", fetchClient) }
+        if let fetchClient { await jobs.store.unblock(clientID: fetchClient) }
     }
 
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
@@ -126,48 +126,29 @@ public final class Worker: Sendable {
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker
     /// existed are served) and records the queue names.
     private func prepareQueues() async throws {
-        var commands = options.queues.names.map {
-            RedisCommand("XGROUP", "CREATE", jobs.keys($0).stream, QueueKeys.group, "0", "MKSTREAM")
-        }
-        commands.append(RedisCommand("SADD", [jobs.global.queues] + options.queues.names))
-        for reply in try await jobs.redis.pipeline(commands) {
-            if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-                throw RedisError.reply(message, endpoint: jobs.redis.configuration.endpoint.description, command: "XGROUP CREATE")
-            }
-        }
+        try await jobs.store.createGroups(queues: options.queues.names)
     }
 
     // MARK: - Loops
 
     private func fetchLoop() async {
-        let connection = jobs.redis.makeDedicatedConnection(name: "hoopoe-fetch")
+        let connection = jobs.store.makeFetchConnection()
         defer { connection.close() }
         var failures = 0
         var knowsClientID = false
         while fetches {
-            if !knowsClientID, let id = try? await connection.send([RedisCommand("CLIENT", "ID")])[0].int {
-                fetchClientID.withLock { $0 = String(id) }
+            if !knowsClientID, let id = await jobs.store.clientID(of: connection) {
+                fetchClientID.withLock { $0 = id }
                 knowsClientID = true
             }
             await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
             if !fetches { break }
             let want = max(1, options.prefetch - buffer.count)
-            var command = RedisCommand("XREADGROUP", "GROUP", QueueKeys.group, options.consumer, "COUNT", String(want))
-            command.append("BLOCK")
-            command.append(String(Int(options.fetchBlock.seconds * 1000)))
-            command.append("STREAMS")
-            let order = options.queues.weightedOrder()
-            command.append(contentsOf: order.map { jobs.keys($0).stream })
-            command.append(contentsOf: order.map { _ in ">" })
-            command.blockingSeconds = options.fetchBlock.seconds
             do {
-                let reply = try await connection.send([command])[0]
-                if let message = reply.errorMessage {
-                    if message.hasPrefix("NOGROUP") { try await prepareQueues() }
-                    throw RedisError.reply(message, endpoint: jobs.redis.configuration.endpoint.description, command: "XREADGROUP")
-                }
+                // A missing group (the stream was deleted) is created again by the store before it throws.
+                let fetched = try await jobs.store.fetch(
+                    on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: options.queues.weightedOrder())
                 failures = 0
-                let fetched = Self.parseStreams(reply, deliveries: 1)
                 if fetched.isEmpty { continue }
                 held.hold(fetched.map { ($0.queue, $0.entryID) })
                 let refused = buffer.put(fetched)
@@ -255,15 +236,7 @@ public final class Worker: Sendable {
                 let room = options.prefetch - buffer.count
                 if room <= 0 || lifecycle.current >= .draining { break }
                 let limit = min(room, 100)
-                let reply = try await jobs.redis.run(
-                    QueueScripts.recover, keys: [jobs.keys(queue).stream],
-                    arguments: [QueueKeys.group, options.consumer, String(Int(options.lease.seconds * 1000)), String(limit)])
-                var recovered: [FetchedJob] = []
-                for item in reply.array ?? [] {
-                    guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }
-                    recovered.append(FetchedJob(
-                        queue: queue, entryID: entryID, bytes: Self.jobField(parts[1]), deliveries: parts[2].int ?? 2, promoted: Self.isPromoted(parts[1])))
-                }
+                let recovered = try await jobs.store.recover(queue: queue, consumer: options.consumer, lease: options.lease, limit: limit)
                 if recovered.isEmpty { break }
                 logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
                 held.hold(recovered.map { ($0.queue, $0.entryID) })
@@ -278,23 +251,14 @@ public final class Worker: Sendable {
     /// every `promoteInterval`). Safe to run from many workers at once: each job is promoted once.
     public func promote() async throws {
         for queue in options.queues.names {
-            let k = jobs.keys(queue)
-            while true {
-                let moved = try await jobs.redis.run(QueueScripts.promote, keys: [k.scheduled, k.scheduledJobs, k.stream, k.promoteLock], arguments: ["1000", "400"])
-                if (moved.int ?? 0) < 1000 { break }
-            }
+            try await jobs.store.promote(queue: queue)
         }
     }
 
     /// Renews the lease of every job this worker holds (prefetched, running, awaiting acknowledgement).
     func renewLeases() async throws {
         for (queue, ids) in held.snapshot() where !ids.isEmpty {
-            for chunk in stride(from: 0, to: ids.count, by: 1000) {
-                var command = RedisCommand("XCLAIM", jobs.keys(queue).stream, QueueKeys.group, options.consumer, "0")
-                command.append(contentsOf: ids[chunk..<min(ids.count, chunk + 1000)])
-                command.append("JUSTID")
-                try await jobs.redis.send(command)
-            }
+            try await jobs.store.renewLeases(queue: queue, ids: ids, consumer: options.consumer)
         }
     }
 
@@ -305,58 +269,21 @@ public final class Worker: Sendable {
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
-            var arguments = [QueueKeys.group]
-            for job in list {
-                arguments.append(job.entryID)
-                arguments.append(job.promoted ? "1" : "0")
+            let returned = list.map { job in
                 if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
                     envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
-                    arguments.append(String(decoding: envelope.encoded(), as: UTF8.self))
-                } else {
-                    arguments.append(String(decoding: job.bytes, as: UTF8.self))
+                    return (entryID: job.entryID, promoted: job.promoted, envelope: envelope.encoded())
                 }
+                return (entryID: job.entryID, promoted: job.promoted, envelope: job.bytes)
             }
             do {
-                try await jobs.redis.run(QueueScripts.handBack, keys: [jobs.keys(queue).stream], arguments: arguments)
+                try await jobs.store.handBack(queue: queue, returned)
             } catch {
                 logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
             // Either way this worker stops renewing them: handed back, or left for the lease to expire.
             held.release(list.map { ($0.queue, $0.entryID) })
         }
-    }
-
-    // MARK: - Parsing
-
-    /// Entries of an `XREADGROUP` reply: `[[stream, [[id, [field, value, ...]], ...]], ...]`.
-    static func parseStreams(_ reply: RedisReply, deliveries: Int) -> [FetchedJob] {
-        var result: [FetchedJob] = []
-        for stream in reply.array ?? [] {
-            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
-                let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}")
-            else { continue }
-            let queue = String(key[key.index(after: open)..<close])
-            for entry in parts[1].array ?? [] {
-                guard let fields = entry.array, fields.count == 2, let id = fields[0].string else { continue }
-                result.append(FetchedJob(queue: queue, entryID: id, bytes: jobField(fields[1]), deliveries: deliveries, promoted: isPromoted(fields[1])))
-            }
-        }
-        return result
-    }
-
-    /// Whether an entry's field list starts with `promoted` (written by the promote script before `job`).
-    static func isPromoted(_ fields: RedisReply) -> Bool {
-        guard let items = fields.array, items.count >= 4 else { return false }
-        return items[0].string == "promoted"
-    }
-
-    /// The `job` field of an entry's field list (the first value if there is no `job` field).
-    static func jobField(_ fields: RedisReply) -> [UInt8] {
-        let items = fields.array ?? []
-        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == "job" {
-            return items[index + 1].bytes ?? []
-        }
-        return items.count >= 2 ? items[1].bytes ?? [] : []
     }
 }
 

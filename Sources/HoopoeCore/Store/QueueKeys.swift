@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every Redis key of one queue, built in one place.
 ///
 /// All keys of a queue carry the hash tag `{queue}`, so every key one script touches lives in one Redis
@@ -33,6 +35,8 @@ public struct QueueKeys: Sendable, Hashable {
     public var promoteLock: String { "\(base):promote:lock" }
     /// Counters of one day (UTC): `processed`, `failed`, `retried`, `dead`, `discarded`, each also per type.
     public func stats(day: String) -> String { "\(base):stats:\(day)" }
+    /// The counters of the UTC day `date` falls on.
+    func stats(on date: Date) -> String { stats(day: Self.day(date)) }
     /// The unique lock of a job with this `unique_key`.
     public func unique(_ key: String) -> String { "\(base):unique:\(key)" }
     /// A dedupe marker that is never released early (scheduler ticks).
@@ -47,6 +51,27 @@ public struct QueueKeys: Sendable, Hashable {
 
     /// The consumer group every worker reads the stream with.
     public static let group = "workers"
+
+    /// `YYYY-MM-DD` in UTC: the counters' day.
+    static func day(_ date: Date) -> String {
+        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let (y, m, d) = civilFromDays(days)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// Howard Hinnant's days-to-civil: a date without a Calendar (cheap on the ack path).
+    private static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
 }
 
 /// Keys shared by all queues (not in any one queue's slot).

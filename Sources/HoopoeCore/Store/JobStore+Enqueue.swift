@@ -1,0 +1,85 @@
+import Foundation
+import Redis
+
+extension JobStore {
+    /// Enqueues one job: now (stream), or later (scheduled), optionally unique or once-only. Other services may
+    /// `EVAL` it too (`jobs/lua/enqueue.lua` is this file; `jobs/PROTOCOL.md` documents it).
+    static let enqueueScript = RedisScript(embedded: "enqueue", PackageResources.enqueue_lua)
+
+    /// Writes jobs in one round trip, results in the order given. Each is independent: a refused duplicate does
+    /// not stop the others. A plain job (now, not unique, no once-key) is one `XADD`; the others run
+    /// ``enqueueScript``:
+    ///
+    /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] unique:<key> · KEYS[5] once:<key>
+    /// ARGV[1] envelope JSON · ARGV[2] job id · ARGV[3] run_at (Unix s, 0 = now)
+    /// ARGV[4] unique seconds ("" = not unique) · ARGV[5] once seconds ("" = none) · ARGV[6] max bytes (0 = 524288;
+    /// more is capped at 524288)
+    /// Returns {"enqueued", id} · {"scheduled", id} · {"duplicate", id holding the unique key} ·
+    /// {"once", id that took this once key}; an error reply `HOOPOE ...` for an envelope over the limit, a
+    /// run_at in milliseconds, or a unique key the envelope contradicts.
+    ///
+    /// A unique job's envelope is written with `unique_key` (the `<key>` of KEYS[4]) added when it lacks one, so
+    /// the worker releases the lock when the job settles whatever the client put in the envelope (decision 0005).
+    func enqueue(_ jobs: [PreparedJob], maxEnvelopeBytes: Int) async throws -> [EnqueueResult] {
+        var results = [EnqueueResult?](repeating: nil, count: jobs.count)
+        var plain: [RedisCommand] = []
+        var scripted: [(index: Int, call: (keys: [String], arguments: [String]))] = []
+        for (index, job) in jobs.enumerated() {
+            let k = keys(job.queue)
+            if job.isPlain {
+                var xadd = RedisCommand("XADD", k.stream, "*", "job")
+                xadd.append(bytes: job.bytes)
+                plain.append(xadd)
+                results[index] = .enqueued(id: job.id)
+                continue
+            }
+            let now = Date().timeIntervalSince1970
+            let options = job.options
+            let uniqueSeconds = options.uniqueFor.map { $0.seconds } ?? (max(0, (job.runAt ?? now) - now) + 86_400)
+            scripted.append((index, (
+                [k.stream, k.scheduled, k.scheduledJobs, k.unique(options.uniqueKey ?? "-"), k.once(options.onceKey ?? "-")],
+                [
+                    String(decoding: job.bytes, as: UTF8.self), job.id, job.runAt.map { String($0) } ?? "0",
+                    options.uniqueKey == nil ? "" : Self.wholeSeconds(uniqueSeconds),
+                    options.onceKey == nil ? "" : Self.wholeSeconds(options.onceFor.seconds), String(maxEnvelopeBytes),
+                ]
+            )))
+        }
+        if !plain.isEmpty {
+            for (reply, command) in zip(try await redis.pipeline(plain), plain) {
+                if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
+            }
+        }
+        if !scripted.isEmpty {
+            let replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call))
+            for (reply, (index, _)) in zip(replies, scripted) {
+                results[index] = try enqueueResult(reply)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// A TTL in whole seconds for `SET EX`: at least 1, at most 10⁹ (~31 years: Redis refuses an expiry whose
+    /// milliseconds overflow), and never a conversion that traps, whatever `Duration` the caller passed.
+    static func wholeSeconds(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "1000000000" }
+        return String(Int(min(1e9, max(1, seconds.rounded(.up)))))
+    }
+
+    private func enqueueResult(_ reply: RedisReply) throws -> EnqueueResult {
+        if let message = reply.errorMessage {
+            throw message.hasPrefix("HOOPOE ")
+                ? EnqueueError(message: String(message.dropFirst(7)))
+                : RedisError.reply(message, endpoint: endpoint, command: "EVALSHA enqueue")
+        }
+        guard let parts = reply.array, parts.count == 2, let kind = parts[0].string, let id = parts[1].string else {
+            throw RedisError(.protocolError, endpoint: endpoint, command: "EVALSHA enqueue", message: "unexpected reply \(reply)")
+        }
+        switch kind {
+        case "enqueued": return .enqueued(id: id)
+        case "scheduled": return .scheduled(id: id)
+        case "duplicate": return .duplicate(existingID: id)
+        default: return .alreadyEnqueued(existingID: id)
+        }
+    }
+}

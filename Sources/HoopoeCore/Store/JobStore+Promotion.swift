@@ -1,0 +1,29 @@
+import Redis
+
+extension JobStore {
+    static let promoteScript = RedisScript(embedded: "promote", PackageResources.promote_lua)
+    /// Jobs one promote call moves at most: large enough for a backlog, small enough not to hold Redis long.
+    static let promoteBatch = 1000
+    /// How long (ms) a promoter's lock keeps the other workers' promoters of the queue from repeating its scan.
+    static let promoteLockMilliseconds = 400
+
+    /// Moves the due delayed jobs and retries of `queue` to its stream, oldest first, a batch a call until
+    /// fewer than a batch were due. Safe from many workers at once: each job is promoted once.
+    ///
+    /// KEYS[1] scheduled · KEYS[2] scheduled:jobs · KEYS[3] stream · KEYS[4] promote:lock
+    /// ARGV[1] batch size · ARGV[2] lock time (ms)
+    /// Returns the number promoted, or -1 when another promoter holds the lock.
+    ///
+    /// Each entry gets `promoted 1` before its `job` field: the scheduled set's score decided its time (an
+    /// operator who sets the score to now means "run now"), so the worker does not hold it back for its
+    /// envelope's `run_at`. The lock only saves work: the script's atomicity already rules out double promotion.
+    func promote(queue: String) async throws {
+        let k = keys(queue)
+        while true {
+            let moved = try await redis.run(
+                Self.promoteScript, keys: [k.scheduled, k.scheduledJobs, k.stream, k.promoteLock],
+                arguments: [String(Self.promoteBatch), String(Self.promoteLockMilliseconds)])
+            if (moved.int ?? 0) < Self.promoteBatch { return }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HoopoeJSON
+import Redis
+
+/// Every way a fetched job leaves its stream: acknowledged, rescheduled (a retry, or an early arrival), buried
+/// in the dead set, or handed back. Each is one script, so a job is always before or after the change.
+extension JobStore {
+    static let acknowledgeScript = RedisScript(embedded: "acknowledge", PackageResources.acknowledge_lua)
+    static let rescheduleScript = RedisScript(embedded: "reschedule", PackageResources.reschedule_lua)
+    static let killScript = RedisScript(embedded: "kill", PackageResources.kill_lua)
+    static let handBackScript = RedisScript(embedded: "hand-back", PackageResources.hand_back_lua)
+
+    /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
+    /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, and counts
+    /// them per type.
+    ///
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3..2+u] unique:<key> of the jobs that hold one ·
+    /// KEYS[3+u..2+u+a] answer:<id> of the jobs with `notify`
+    /// ARGV: group, n, u, a, answer TTL (s), n entry ids, u job ids (one per unique key, same order), a outcome
+    /// JSONs (one per answer key), then the counter name (`processed` or `discarded`), then type/count pairs.
+    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, day: String) async throws {
+        let call = Self.acknowledgeCall(keys(queue), day: day, counter: counter, acks: acks)
+        try await redis.run(Self.acknowledgeScript, keys: call.keys, arguments: call.arguments)
+    }
+
+    static func acknowledgeCall(_ keys: QueueKeys, day: String, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
+        let unique = acks.filter { $0.uniqueKey != nil }
+        let answers = acks.filter { $0.answer != nil }
+        var k = [keys.stream, keys.stats(day: day)]
+        k += unique.map { keys.unique($0.uniqueKey!) }
+        k += answers.map { keys.answer($0.jobID) }
+        var a = [QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds)]
+        a += acks.map(\.entryID)
+        a += unique.map(\.jobID)
+        a += answers.compactMap(\.answer)
+        a.append(counter)
+        var perType: [String: Int] = [:]
+        for ack in acks { perType[ack.type, default: 0] += 1 }
+        for (type, count) in perType {
+            a.append(type)
+            a.append(String(count))
+        }
+        return (k, a)
+    }
+
+    /// Schedules a failed job's next attempt (`envelope`, due at `due`) and removes the failed delivery
+    /// (`entryID`, "" when it did not come from the stream); counts `failed` and `retried`.
+    func retry(queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String) async throws {
+        _ = try await reschedule(queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: due, type: type, onlyIfEarly: false, counters: ["failed", "retried"])
+    }
+
+    /// Moves a job that arrived in the stream before its `run_at` to the scheduled set, acknowledging its entry,
+    /// and counts it `early` — unless Redis's clock says it is due (this worker's clock is ahead): then it is left
+    /// for the caller to run, and this returns false.
+    func deferEarly(queue: String, entryID: String, jobID: String, envelope: [UInt8], runAt: Double, type: String) async throws -> Bool {
+        try await reschedule(queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: runAt, type: type, onlyIfEarly: true, counters: ["early"])
+    }
+
+    /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day>
+    /// ARGV[1] group · ARGV[2] entry id ("" = not from the stream) · ARGV[3] job id · ARGV[4] envelope JSON
+    /// ARGV[5] due (Unix s) · ARGV[6] type · ARGV[7] `1`: only if ARGV[5] is still ahead of Redis's `TIME`
+    /// ARGV[8...] counters to add one to, each also per type (`<counter>:<type>`)
+    /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed)
+    private func reschedule(
+        queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String]
+    ) async throws -> Bool {
+        let k = keys(queue)
+        let reply = try await redis.run(
+            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(on: Date())],
+            arguments: [QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0"] + counters)
+        return reply.int == 1
+    }
+
+    /// What the dead set keeps, and the events stream's length (``GlobalKeys/events``).
+    struct DeadSetLimits: Sendable {
+        /// Most dead jobs a queue keeps (the oldest go first).
+        let maxJobs: Int
+        /// Longest a dead job is kept.
+        let maxAge: Duration
+        /// The events stream's approximate `MAXLEN`.
+        let eventsMaxLength: Int
+    }
+
+    /// Moves a job to the dead set as `record` (its `dead_reason`, `died_at` and `attempt` set), trims the dead set
+    /// by age and count, releases its unique lock if the job holds it, writes the `job.dead` event (jobs/EVENTS.md)
+    /// and, for a job with `notify`, its `answer` — all in one script, so a job is never dead without them.
+    ///
+    /// KEYS[1] stream · KEYS[2] dead · KEYS[3] dead:jobs · KEYS[4] stats:<day> · KEYS[5] unique:<key>
+    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id>
+    /// ARGV[1] group · ARGV[2] entry id or "" · ARGV[3] job id · ARGV[4] dead envelope JSON
+    /// ARGV[5] now (Unix s) · ARGV[6] max dead jobs · ARGV[7] max age (s) · ARGV[8] type
+    /// ARGV[9] id that must hold the unique lock for it to be released ("" = no lock)
+    /// ARGV[10] `job.dead` event data JSON · ARGV[11] events MAXLEN · ARGV[12] event time (`%.3f` s)
+    /// ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer TTL (s)
+    ///
+    /// KEYS[6] is outside the queue's hash slot: the `job.dead` event is written in the same atomic step as the
+    /// death on a single Redis (decision 0006); on Redis Cluster the namespace must keep `events` and the queues
+    /// on one node, as the domain jobs' events already assume.
+    func bury(
+        _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
+        limits: DeadSetLimits, now: Double
+    ) async throws {
+        let k = keys(queue)
+        let event: [String: JSONValue] = [
+            "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
+            "reason": .string(record.deadReason ?? ""), "attempt": .integer(Int64(record.attempt)),
+        ]
+        try await redis.run(
+            Self.killScript,
+            keys: [k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), global.events, k.answer(record.id)],
+            arguments: [
+                QueueKeys.group, entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
+                String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
+                String(decoding: JSONValue.object(event).encoded(), as: UTF8.self), String(limits.eventsMaxLength),
+                String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
+            ])
+    }
+
+    /// Hands jobs of `queue` back at once (graceful shutdown): each envelope is added anew and its old delivery
+    /// removed, so no worker has to wait for a lease to expire. A job that came from the scheduled set keeps its
+    /// `promoted 1` field (see ``promote(queue:)``): its time was already decided, and without the marker the
+    /// next worker would take its `run_at` for an early arrival and defer it again.
+    ///
+    /// KEYS[1] stream · ARGV[1] group, then triples of (entry id, promoted `1` or `0`, envelope JSON)
+    func handBack(queue: String, _ jobs: [(entryID: String, promoted: Bool, envelope: [UInt8])]) async throws {
+        var arguments = [QueueKeys.group]
+        for job in jobs {
+            arguments.append(job.entryID)
+            arguments.append(job.promoted ? "1" : "0")
+            arguments.append(String(decoding: job.envelope, as: UTF8.self))
+        }
+        try await redis.run(Self.handBackScript, keys: [keys(queue).stream], arguments: arguments)
+    }
+}

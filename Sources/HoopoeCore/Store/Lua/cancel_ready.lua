@@ -1,0 +1,6 @@
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Cancel.swift.
+local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if type(p) == 'table' and p[1] then return -1 end  -- an error (no group yet) means no worker holds it
+local n = redis.call('XDEL', KEYS[1], ARGV[2])
+if n == 1 and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return n

@@ -1,0 +1,30 @@
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift.
+if ARGV[2] ~= '' then
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('XDEL', KEYS[1], ARGV[2])
+end
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[7]), 'LIMIT', 0, 1000)
+if #old > 0 then
+  redis.call('HDEL', KEYS[3], unpack(old))
+  redis.call('ZREM', KEYS[2], unpack(old))
+end
+local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+if extra > 0 then
+  local gone = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
+  redis.call('HDEL', KEYS[3], unpack(gone))
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
+end
+if ARGV[9] ~= '' and redis.call('GET', KEYS[5]) == ARGV[9] then redis.call('DEL', KEYS[5]) end
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'job.dead', 'data', ARGV[10], 'at', ARGV[12])
+if ARGV[13] ~= '' then
+  redis.call('LPUSH', KEYS[7], ARGV[13])
+  redis.call('EXPIRE', KEYS[7], ARGV[14])
+end
+redis.call('HINCRBY', KEYS[4], 'failed', 1)
+redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1)
+redis.call('HINCRBY', KEYS[4], 'dead', 1)
+redis.call('HINCRBY', KEYS[4], 'dead:' .. ARGV[8], 1)
+redis.call('EXPIRE', KEYS[4], 7776000)
+return 1
