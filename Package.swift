@@ -84,6 +84,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            // Each area's Lua scripts, beside the store that runs them, compiled in as PackageResources.<file>_lua
+            // (file names unique across the target). jobs/lua/{freecredit,gift_wheel}.lua link to theirs.
+            resources: [
+                .embedInCode("FreeCredit/Lua"), .embedInCode("Gifts/Lua"), .embedInCode("Registration/Lua"),
+                .embedInCode("Reminders/Lua"), .embedInCode("SMS/Lua"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -3,7 +3,6 @@ import HoopoeCore
 import HoopoeJSON
 import Logging
 import Providers
-import Redis
 
 /// `email.send`: one transactional email through Brevo (`POST /v3/smtp/email`, a template id and params), at most
 /// once per `message_id` (decision record 0014).
@@ -30,9 +29,6 @@ public struct EmailSendJob: JobHandler {
     static let idempotencyWindow: Double = 13 * 60
     /// The longest life of an idempotency key Brevo documents (the current guide's 30 minutes).
     static let keyLifetime: Double = 30 * 60
-    /// How long the per-message record is kept (as the enqueue once-key).
-    static let recordTTL = 30 * 86_400
-
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }
@@ -45,12 +41,11 @@ public struct EmailSendJob: JobHandler {
         guard let brevo = services.providers.brevo else {
             throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is")
         }
-        let redis = services.jobs.redis
-        let key = services.key("{email}:msg:\(payload.messageID)")
-        let record = try await redis.send("HGETALL", key).hashFields
-        if record["state"] == "sent" { return }
+        let ledger = EmailLedger(services: services)
+        let record = try await ledger.record(payload.messageID)
+        if record.state == "sent" { return }
         let realNow = Date().timeIntervalSince1970
-        if record["state"] == "sending", let first = record["first_try"].flatMap(Double.init), realNow - first >= Self.idempotencyWindow {
+        if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
             let days = Int(min(max((realNow - first) / 86_400, 0), 89)) + 1
             let found: BrevoResponse<[BrevoEmailEvent]>
             do {
@@ -59,16 +54,13 @@ public struct EmailSendJob: JobHandler {
                 throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             }
             if let event = Self.event(of: payload, in: found.value) {
-                try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
+                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
                 return
             }
             context.logger.info("no trace at Brevo of an email whose answer was lost; sending it again")
-            try await redis.send("HSET", key, "first_try", String(realNow))
-        } else if record["state"] != "sending" {
-            _ = try await redis.pipeline([
-                .init("HSET", key, "state", "sending", "first_try", String(realNow)),
-                .init("EXPIRE", key, String(Self.recordTTL)),
-            ])
+            try await ledger.restartWindow(payload.messageID, at: realNow)
+        } else if record.state != "sending" {
+            try await ledger.markSending(payload.messageID, at: realNow)
         }
         let email = BrevoTransactionalEmail(
             toEmail: payload.email, toName: payload.name, templateID: payload.templateID, params: payload.params,
@@ -83,10 +75,10 @@ public struct EmailSendJob: JobHandler {
             // over — the look-up-first path above then finds it or sends it. Neither a false "sent" nor two emails.
             let found = try? await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: 1)
             if let found, let event = Self.event(of: payload, in: found.value) {
-                try await markSent(payload, key: key, brevoID: event.messageID, reconciled: true)
+                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
                 return
             }
-            let first = record["first_try"].flatMap(Double.init).map { min($0, realNow) } ?? realNow
+            let first = record.firstTry.map { min($0, realNow) } ?? realNow
             throw JobFailure.retry(
                 "Brevo refused the repeated idempotency key and its events do not list the email yet; asking again when the key has expired",
                 at: first + Self.keyLifetime + 60)
@@ -94,12 +86,12 @@ public struct EmailSendJob: JobHandler {
             let failure = await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             if failure.disposition == .permanent {
                 // Refused for good: Brevo did not send it, so the record goes (a corrected job may send it).
-                try await redis.send("DEL", key)
+                try await ledger.forget(payload.messageID)
                 try await emitFailed(payload, reason: error.description)
             }
             throw failure
         }
-        try await markSent(payload, key: key, brevoID: sent.value, reconciled: false)
+        try await markSent(payload, ledger: ledger, brevoID: sent.value, reconciled: false)
     }
 
     /// A UUID derived from the message id (RFC 9562 version 8: two FNV-1a hashes of its UTF-8 in the 122 free bits):
@@ -127,11 +119,8 @@ public struct EmailSendJob: JobHandler {
         events.first { $0.tag == nil || $0.tag == payload.messageID }
     }
 
-    private func markSent(_ payload: EmailSendPayload, key: String, brevoID: String, reconciled: Bool) async throws {
-        _ = try await services.jobs.redis.pipeline([
-            .init("HSET", key, "state", "sent", "brevo_message_id", brevoID),
-            .init("EXPIRE", key, String(Self.recordTTL)),
-        ])
+    private func markSent(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool) async throws {
+        try await ledger.markSent(payload.messageID, brevoID: brevoID)
         var data: [String: JSONValue] = [
             "message_id": .string(payload.messageID), "provider": "brevo", "brevo_message_id": .string(brevoID),
             "template_id": .integer(payload.templateID), "reconciled": .bool(reconciled),

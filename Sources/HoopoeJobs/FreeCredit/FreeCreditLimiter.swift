@@ -4,8 +4,8 @@ import HoopoeJSON
 import Redis
 
 /// The free-credit limiter: the 120 s cooldown and the monthly cap per user, decided in ONE Lua call so that any
-/// number of concurrent requests for one user grant at most once per cooldown (jobs/lua/freecredit.lua, the same
-/// script byte for byte, documents its keys, arguments and reply).
+/// number of concurrent requests for one user grant at most once per cooldown (`Lua/freecredit.lua` documents its keys,
+/// arguments and reply; `jobs/lua/freecredit.lua` is a link to it). Every key of the area is built here.
 ///
 /// Times are arguments, read from the domain clock, so a simulated clock (tests, simulations) moves the cooldown
 /// and the month just as real time does.
@@ -37,13 +37,16 @@ public struct FreeCreditLimiter: Sendable {
     public func notifyKey(_ requestID: DomainIdentifier) -> String { services.key("{freecredit}:notify:\(requestID)") }
 
     /// Decides one request: grants it or says why not and for how long.
+    ///
+    /// KEYS: last grant, month count, result, notify (``keys(userID:requestID:month:)``).
+    /// ARGV: now, cooldown s, monthly cap, next month start, amount, user_id, request_id, result TTL s, notify TTL s.
     /// - Parameters:
     ///   - amount: granted when allowed (the settings' default when nil).
     ///   - now: the domain time.
     /// - Returns: the answer, and whether it is the stored answer of an earlier call with this request id.
     public func request(userID: DomainIdentifier, requestID: DomainIdentifier, amount: Int?, now: Date) async throws -> (answer: FreeCreditAnswer, replayed: Bool) {
         let month = settings.monthCalendar.month(of: now, in: services.calendar)
-        let reply = try await services.jobs.redis.run(Self.script, keys: keys(userID: userID, requestID: requestID, month: month), arguments: [
+        let reply = try await services.redis.run(Self.script, keys: keys(userID: userID, requestID: requestID, month: month), arguments: [
             String(format: "%.3f", now.timeIntervalSince1970), String(settings.cooldownSeconds), String(settings.monthlyCap),
             String(Int(month.end.timeIntervalSince1970)), String(amount ?? settings.defaultAmount),
             userID.value, requestID.value, String(settings.resultTTLSeconds), String(min(settings.resultTTLSeconds, Self.notifyTTLSeconds)),
@@ -54,63 +57,24 @@ public struct FreeCreditLimiter: Sendable {
         return (try FreeCreditAnswer.decode(json), replayed == 1)
     }
 
-    /// jobs/lua/freecredit.lua.
-    public static let script = RedisScript(name: "freecredit", source: """
-        -- Hoopoe free-credit limiter: one atomic decision per request (jobs/types/freecredit.request.md).
-        -- The `freecredit.request` job runs exactly this script; services that must answer synchronously may EVAL it
-        -- too (jobs/examples/freecredit_request.py --direct). All times come in as arguments (the caller's clock), never
-        -- from Redis TIME. Every key carries the {freecredit} hash tag (one Redis Cluster slot).
-        --
-        -- KEYS[1] <ns>:{freecredit}:last:<user_id>           Unix time of the user's last grant; TTL cooldown + 3600 s
-        -- KEYS[2] <ns>:{freecredit}:month:<user_id>:<month>  grants in that month (<month> 1403-09 Persian or 2024-11
-        --                                                    Gregorian); TTL until the month ends + 1 day
-        -- KEYS[3] <ns>:{freecredit}:result:<request_id>      the answer (JSON); TTL ARGV[8]
-        -- KEYS[4] <ns>:{freecredit}:notify:<request_id>      list holding the answer for BLPOP: pushed when decided, and
-        --                                                    pushed again (one copy) by every replay; TTL ARGV[9]
-        -- ARGV[1] now, Unix seconds       ARGV[2] cooldown seconds (120)   ARGV[3] monthly cap (grants per month)
-        -- ARGV[4] start of the next month, Unix seconds                    ARGV[5] amount to grant
-        -- ARGV[6] user_id                 ARGV[7] request_id               ARGV[8] result TTL s   ARGV[9] notify TTL s
-        --
-        -- Reply: {answer, replayed}. replayed = 1 when KEYS[3] already held an answer for this request id: that answer
-        -- is returned unchanged and nothing is counted again (a repeated request never grants twice), and it is put
-        -- back on KEYS[4] so a caller waiting there for a repeated request id gets it at once.
-        -- answer is JSON: {"status":"granted","amount":93,"month_used":1,...} or
-        -- {"status":"rejected","reason":"cooldown"|"monthly_limit","retry_after":<whole seconds>,...}; both also carry
-        -- user_id, request_id and at (ARGV[1]). retry_after is the wait until the cooldown ends, or until the next
-        -- month for monthly_limit. The cap counts grants, not requests; monthly_limit wins when both apply.
-        local existing = redis.call('GET', KEYS[3])
-        if existing then
-          redis.call('DEL', KEYS[4])
-          redis.call('LPUSH', KEYS[4], existing)
-          redis.call('EXPIRE', KEYS[4], ARGV[9])
-          return {existing, 1}
-        end
-        local now = tonumber(ARGV[1])
-        local cooldown = tonumber(ARGV[2])
-        local cap = tonumber(ARGV[3])
-        local nextMonth = tonumber(ARGV[4])
-        local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-        local last = tonumber(redis.call('GET', KEYS[1]) or '')
-        local answer
-        if used >= cap then
-          answer = {status = 'rejected', reason = 'monthly_limit', retry_after = math.max(1, math.ceil(nextMonth - now))}
-        elseif last and now < last + cooldown then
-          answer = {status = 'rejected', reason = 'cooldown', retry_after = math.max(1, math.ceil(last + cooldown - now))}
-        else
-          redis.call('SET', KEYS[1], ARGV[1], 'EX', math.ceil(cooldown) + 3600)
-          redis.call('INCR', KEYS[2])
-          redis.call('EXPIRE', KEYS[2], math.max(1, math.ceil(nextMonth - now)) + 86400)
-          answer = {status = 'granted', amount = tonumber(ARGV[5]), month_used = used + 1}
-        end
-        answer.user_id = ARGV[6]
-        answer.request_id = ARGV[7]
-        answer.at = now
-        local json = cjson.encode(answer)
-        redis.call('SET', KEYS[3], json, 'EX', ARGV[8])
-        redis.call('LPUSH', KEYS[4], json)
-        redis.call('EXPIRE', KEYS[4], ARGV[9])
-        return {json, 0}
-        """)
+    /// `Lua/freecredit.lua`, which is also `jobs/lua/freecredit.lua` (a link) for services that `EVAL` it.
+    public static let script = RedisScript(name: "freecredit", embedded: PackageResources.freecredit_lua)
+
+    // MARK: The event mark
+
+    /// `<ns>:{freecredit}:emitted:<request_id>`: set once the request's event is on the stream, so a re-delivered
+    /// job that gets the stored answer emits it only when a crash came between the decision and the event.
+    func emittedKey(_ requestID: DomainIdentifier) -> String { services.key("{freecredit}:emitted:\(requestID)") }
+
+    /// Whether the event of `requestID` was emitted.
+    func wasEmitted(_ requestID: DomainIdentifier) async throws -> Bool {
+        try await services.redis.send("EXISTS", emittedKey(requestID)).int == 1
+    }
+
+    /// Marks the event of `requestID` emitted, for as long as its answer is kept.
+    func markEmitted(_ requestID: DomainIdentifier) async throws {
+        try await services.redis.send("SET", emittedKey(requestID), "1", "EX", String(settings.resultTTLSeconds))
+    }
 }
 
 /// A free-credit request that could not be decided.

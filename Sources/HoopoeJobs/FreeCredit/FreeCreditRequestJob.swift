@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import Redis
 
 /// `freecredit.request {user_id, request_id, amount?}` (jobs/types/freecredit.request.md): decides a free-credit
 /// request with ``FreeCreditLimiter`` and emits `freecredit.granted` or `freecredit.rejected`.
@@ -49,10 +48,9 @@ public struct FreeCreditRequestJob: JobHandler {
         let limiter = FreeCreditLimiter(services: services)
         let now = try await services.clock.now()
         let (answer, replayed) = try await limiter.request(userID: payload.userID, requestID: payload.requestID, amount: payload.amount, now: now)
-        let marker = services.key("{freecredit}:emitted:\(payload.requestID)")
-        if replayed, try await services.jobs.redis.send("EXISTS", marker).int == 1 { return }
+        if replayed, try await limiter.wasEmitted(payload.requestID) { return }
         let event = answer.event
         try await services.events.emit(event.type, event.data, at: Date(timeIntervalSince1970: answer.at))
-        try await services.jobs.redis.send("SET", marker, "1", "EX", String(services.settings.freeCredit.resultTTLSeconds))
+        try await limiter.markEmitted(payload.requestID)
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import Logging
-import Redis
 import HoopoeJSON
 
 /// `gift.expire {user_id, user_gift_id, expires_at?}` (jobs/types/gift.expire.md): scheduled by `gift.granted` at

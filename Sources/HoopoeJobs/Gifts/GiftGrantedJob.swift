@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import Logging
-import Redis
 import HoopoeJSON
 
 /// `gift.granted {user_id, user_gift_id, expires_at, phone?, service_name?}` (jobs/types/gift.granted.md): a user
@@ -56,9 +55,9 @@ public struct GiftGrantedJob: JobHandler {
         let store = GiftStore(services: services)
         let now = try await services.clock.now()
         let expiresAt = Date(timeIntervalSince1970: payload.expiresAt)
-        let stored = try await store.fields(payload.userGiftID)
-        let existing = GiftState(rawValue: stored["state"] ?? "")
-        if existing != nil, existing != .rejected, let known = stored["expires_at"].flatMap(Double.init), abs(known - payload.expiresAt) > 1 {
+        let stored = try await store.record(payload.userGiftID)
+        let existing = stored.state
+        if existing != nil, existing != .rejected, let known = stored.expiresAt, abs(known - payload.expiresAt) > 1 {
             throw JobFailure.permanent("""
                 gift.granted: user_gift_id \(payload.userGiftID) was granted before with expires_at \(Int64(known)), now \(Int64(payload.expiresAt)): \
                 each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
@@ -80,7 +79,7 @@ public struct GiftGrantedJob: JobHandler {
             context.logger.info("gift.granted: gift \(payload.userGiftID) is already \(transition.current.rawValue); nothing to schedule")
             return
         }
-        let queue = try await store.fields(payload.userGiftID)["queue"] ?? context.queue
+        let queue = try await store.record(payload.userGiftID).queue ?? context.queue
         let followUps = GiftFollowUps(services: services)
         _ = try await followUps.scheduleExpiry(user: payload.userID, gift: payload.userGiftID, expiresAt: expiresAt, now: now, queue: queue)
         if let phone = payload.phone {
@@ -88,7 +87,7 @@ public struct GiftGrantedJob: JobHandler {
                 user: payload.userID, gift: payload.userGiftID, phone: phone, serviceName: payload.serviceName, expiresAt: expiresAt, now: now, queue: queue)
         }
         // A gift.used that ran between the grant's mark and the scheduling above found nothing to cancel yet.
-        if try await store.fields(payload.userGiftID)["state"] == GiftState.used.rawValue {
+        if try await store.record(payload.userGiftID).state == .used {
             _ = try await followUps.cancel(gift: payload.userGiftID, queue: queue)
         }
     }
@@ -98,11 +97,11 @@ public struct GiftGrantedJob: JobHandler {
         let transition = try await store.transition(.reject, gift: payload.userGiftID, user: payload.userID, now: now,
                                                     expiresAt: Date(timeIntervalSince1970: payload.expiresAt))
         guard transition.current == .rejected, !transition.emitted else { return }
-        let fields = try await store.fields(payload.userGiftID)
-        let reason = verdict?.kind.rawValue ?? fields["reason"] ?? "limit"
-        let retryAfter = verdict?.retryAfter ?? Int(fields["retry_after"] ?? "") ?? 0
+        let stored = try await store.record(payload.userGiftID)
+        let reason = verdict?.kind.rawValue ?? stored.reason ?? "limit"
+        let retryAfter = verdict?.retryAfter ?? stored.retryAfter ?? 0
         if verdict != nil {
-            try await services.jobs.redis.send("HSET", store.key(payload.userGiftID), "reason", reason, "retry_after", String(retryAfter))
+            try await store.recordRejection(payload.userGiftID, reason: reason, retryAfter: retryAfter)
         }
         try await services.events.emit("gift.rejected", [
             "user_id": .string(payload.userID.value), "user_gift_id": .string(payload.userGiftID.value),

@@ -30,7 +30,9 @@ public struct GiftStore: Sendable {
         let expiry = expiresAt ?? now.addingTimeInterval(86_400)
         // Clamped (at ~300 years) so no time, however far, can trap the conversion.
         let ttl = Int(min(max(0, expiry.timeIntervalSince(now)), 1e10)) + Self.retentionSeconds
-        let reply = try await services.jobs.redis.run(Self.transitionScript, keys: [key(gift)], arguments: [
+        // KEYS[1] the gift · ARGV[1] action · ARGV[2] user_id · ARGV[3] now · ARGV[4] TTL s · ARGV[5] expires_at or ""
+        // · ARGV[6] queue or "".
+        let reply = try await services.redis.run(Self.transitionScript, keys: [key(gift)], arguments: [
             action.rawValue, user.value, String(format: "%.3f", now.timeIntervalSince1970), String(ttl),
             expiresAt.map { String(format: "%.3f", $0.timeIntervalSince1970) } ?? "", queue ?? "",
         ])
@@ -42,12 +44,42 @@ public struct GiftStore: Sendable {
 
     /// Marks that the event of the gift's current state was emitted, so a re-run does not emit it again.
     func markEmitted(_ gift: DomainIdentifier) async throws {
-        try await services.jobs.redis.send("HSET", key(gift), "emitted", "1")
+        try await services.redis.send("HSET", key(gift), "emitted", "1")
+    }
+
+    /// Keeps why a gift was rejected, for a re-run that must emit `gift.rejected` again after a crash.
+    func recordRejection(_ gift: DomainIdentifier, reason: String, retryAfter: Int) async throws {
+        try await services.redis.send("HSET", key(gift), "reason", reason, "retry_after", String(retryAfter))
     }
 
     /// The stored fields (empty when unknown).
     public func fields(_ gift: DomainIdentifier) async throws -> [String: String] {
-        try await services.jobs.redis.send("HGETALL", key(gift)).hashFields
+        try await services.redis.send("HGETALL", key(gift)).hashFields
+    }
+
+    /// The gift as stored.
+    func record(_ gift: DomainIdentifier) async throws -> Record {
+        Record(fields: try await fields(gift))
+    }
+
+    /// What the gift hash says (every field nil for an unknown gift).
+    struct Record {
+        var state: GiftState?
+        /// When it expires (Unix seconds), as granted.
+        var expiresAt: Double?
+        /// The queue its follow-up jobs were put on.
+        var queue: String?
+        /// Why it was rejected (`daily_limit` / `monthly_limit`) and when a gift is allowed again.
+        var reason: String?
+        var retryAfter: Int?
+
+        init(fields: [String: String]) {
+            state = fields["state"].flatMap(GiftState.init(rawValue:))
+            expiresAt = fields["expires_at"].flatMap(Double.init)
+            queue = fields["queue"]
+            reason = fields["reason"]
+            retryAfter = fields["retry_after"].flatMap { Int($0) }
+        }
     }
 
     /// A change asked of a gift.
@@ -67,27 +99,8 @@ public struct GiftStore: Sendable {
         var changed: Bool { previous != current }
     }
 
-    /// KEYS[1] the gift hash · ARGV[1] grant|use|expire|reject · ARGV[2] user_id · ARGV[3] now · ARGV[4] TTL s
-    /// · ARGV[5] expires_at ("" unknown) · ARGV[6] queue ("" none). Returns {state before or "", state after,
-    /// emitted ("1" or "")}.
-    static let transitionScript = RedisScript(name: "gift_transition", source: """
-        local state = redis.call('HGET', KEYS[1], 'state') or ''
-        local action = ARGV[1]
-        local after = state
-        if action == 'grant' or action == 'reject' then
-          if state == '' then after = (action == 'grant') and 'granted' or 'rejected' end
-        elseif state == '' or state == 'granted' then
-          after = (action == 'use') and 'used' or 'expired'
-        end
-        if after ~= state then
-          redis.call('HSET', KEYS[1], 'state', after, 'user_id', ARGV[2], after .. '_at', ARGV[3])
-          redis.call('HDEL', KEYS[1], 'emitted')
-          if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'expires_at', ARGV[5]) end
-          if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'queue', ARGV[6]) end
-          redis.call('EXPIRE', KEYS[1], ARGV[4])
-        end
-        return {state, after, redis.call('HGET', KEYS[1], 'emitted') or ''}
-        """)
+    /// `Lua/gift_transition.lua`.
+    static let transitionScript = RedisScript(name: "gift_transition", embedded: PackageResources.gift_transition_lua)
 }
 
 /// A gift's state (`<ns>:{gifts}:gift:<user_gift_id>` field `state`).

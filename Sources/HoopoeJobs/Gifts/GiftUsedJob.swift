@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import Logging
-import Redis
 
 /// `gift.used {user_id, user_gift_id}` (jobs/types/gift.used.md): the user used the gift, so it must neither
 /// expire nor be reminded of. Marks it `used` (a `gift.expire` already running then does nothing; a `gift.granted`
@@ -40,7 +39,7 @@ public struct GiftUsedJob: JobHandler {
         }
         // Cancel even when the state did not change: a re-delivered gift.used must still cancel what a racing
         // gift.granted scheduled.
-        let queue = try await store.fields(payload.userGiftID)["queue"] ?? context.queue
+        let queue = try await store.record(payload.userGiftID).queue ?? context.queue
         let cancelled = try await GiftFollowUps(services: services).cancel(gift: payload.userGiftID, queue: queue)
         if cancelled.reminder == .running {
             context.logger.notice("gift.used: the reminder SMS of gift \(payload.userGiftID) is already being sent")

@@ -5,7 +5,8 @@ import Redis
 /// The wheel-of-fortune limits: one gift a day and a monthly maximum per user (docs/providers.md §5.2), counted in
 /// Redis so every service that awards gifts shares them. ``check(userID:now:)`` answers "may this user spin?";
 /// ``record(userID:userGiftID:now:)`` counts a won gift atomically with the check (`gift.granted` does it).
-/// jobs/lua/gift_wheel.lua is the same script, documented for services that call it directly.
+/// The key is built here and the script is `Lua/gift_wheel.lua` (`jobs/lua/gift_wheel.lua` links to it, documented
+/// for services that call it directly).
 public struct GiftWheel: Sendable {
     let services: DomainServices
     var settings: GiftSettings { services.settings.gifts }
@@ -50,72 +51,17 @@ public struct GiftWheel: Sendable {
         ]
     }
 
+    /// KEYS[1] the user's wheel · ARGV[1…9] from ``arguments(now:userGiftID:)`` (`Lua/gift_wheel.lua` says each).
     private func run(userID: DomainIdentifier, userGiftID: DomainIdentifier?, now: Date) async throws -> GiftWheelVerdict {
-        let reply = try await services.jobs.redis.run(Self.script, keys: [key(userID: userID)], arguments: arguments(now: now, userGiftID: userGiftID))
+        let reply = try await services.redis.run(Self.script, keys: [key(userID: userID)], arguments: arguments(now: now, userGiftID: userGiftID))
         guard let parts = reply.array, parts.count == 4, let verdict = parts[0].string.flatMap(GiftWheelVerdict.Kind.init(rawValue:)),
             let retry = parts[1].int, let day = parts[2].int, let month = parts[3].int
         else { throw GiftError("unexpected reply from the gift_wheel script: \(reply)") }
         return GiftWheelVerdict(kind: verdict, retryAfter: retry, dayCount: day, monthCount: month)
     }
 
-    /// jobs/lua/gift_wheel.lua.
-    public static let script = RedisScript(name: "gift_wheel", source: """
-        -- Hoopoe gift-wheel limits: one gift a day and a monthly maximum per user (jobs/types/gift.granted.md).
-        -- `gift.granted` runs exactly this script to count a won gift; services EVAL it to ask "may this user spin?"
-        -- (check only) or to count a gift atomically as they award it (jobs/examples/gift_wheel.py). All times come in
-        -- as arguments (the caller's clock), never from Redis TIME. The key carries the {gifts} hash tag.
-        --
-        -- KEYS[1] <ns>:{gifts}:wheel:<user_id>   sorted set: member user_gift_id, score = when it was won (Unix s);
-        --                                        entries older than both windows are trimmed; TTL ARGV[9]
-        -- ARGV[1] now, Unix seconds
-        -- ARGV[2] start of the day window: now - 86400 (rolling) or the local midnight (calendar); gifts won at or
-        --         after it count towards the daily limit
-        -- ARGV[3] "" for a rolling day, or the next local midnight (Unix s) for a calendar day: when the limit lifts
-        -- ARGV[4] start of the month (Unix s)    ARGV[5] start of the next month (Unix s)
-        -- ARGV[6] daily limit (0 = none)         ARGV[7] monthly limit (0 = none)
-        -- ARGV[8] user_gift_id to count, or "" to only check
-        -- ARGV[9] TTL of KEYS[1] in seconds (longer than both windows)
-        --
-        -- Reply: {verdict, retry_after, day_count, month_count}
-        --   verdict "allowed"        check only: a gift may be won now (nothing written)
-        --           "recorded"       the gift is counted (the counts include it)
-        --           "duplicate"      this user_gift_id was counted before (idempotent; nothing changes)
-        --           "daily_limit"    refused; retry_after = whole seconds until the day limit lifts
-        --           "monthly_limit"  refused; retry_after = whole seconds until the next month (wins over daily_limit)
-        --   retry_after is 0 unless refused; the counts are the user's gifts in the day and month windows.
-        local now = tonumber(ARGV[1])
-        local dayStart = tonumber(ARGV[2])
-        local monthStart = tonumber(ARGV[4])
-        local monthEnd = tonumber(ARGV[5])
-        local daily = tonumber(ARGV[6])
-        local monthly = tonumber(ARGV[7])
-        local gift = ARGV[8]
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. math.min(dayStart, monthStart))
-        local dayCount = redis.call('ZCOUNT', KEYS[1], dayStart, '+inf')
-        local monthCount = redis.call('ZCOUNT', KEYS[1], monthStart, '+inf')
-        if gift ~= '' and redis.call('ZSCORE', KEYS[1], gift) then
-          return {'duplicate', 0, dayCount, monthCount}
-        end
-        if monthly > 0 and monthCount >= monthly then
-          return {'monthly_limit', math.max(1, math.ceil(monthEnd - now)), dayCount, monthCount}
-        end
-        if daily > 0 and dayCount >= daily then
-          local lifts
-          if ARGV[3] ~= '' then
-            lifts = tonumber(ARGV[3])
-          else
-            local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], dayStart, '+inf', 'WITHSCORES', 'LIMIT', dayCount - daily, 1)
-            lifts = tonumber(oldest[2]) + (now - dayStart)
-          end
-          return {'daily_limit', math.max(1, math.ceil(lifts - now)), dayCount, monthCount}
-        end
-        if gift == '' then
-          return {'allowed', 0, dayCount, monthCount}
-        end
-        redis.call('ZADD', KEYS[1], now, gift)
-        redis.call('EXPIRE', KEYS[1], ARGV[9])
-        return {'recorded', 0, dayCount + 1, monthCount + 1}
-        """)
+    /// `Lua/gift_wheel.lua`, which is also `jobs/lua/gift_wheel.lua` (a link) for services that `EVAL` it.
+    public static let script = RedisScript(name: "gift_wheel", embedded: PackageResources.gift_wheel_lua)
 }
 
 /// The wheel script's answer.

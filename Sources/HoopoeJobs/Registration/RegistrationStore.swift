@@ -15,14 +15,14 @@ import Redis
 /// - `<ns>:{registration}:lock:<user_id>` — the id of the job working on the user; expires on its own if the
 ///   worker dies, and the same job id may take it again (a run recovered after a lost worker).
 struct RegistrationStore: Sendable {
-    let redis: RedisClient
+    let redis: StoreRedis
     let key: String
     let lockKey: String
     /// Seconds the progress hash lives after its last write.
     let stateTTL: Int
 
     init(services: DomainServices, userID: String) {
-        redis = services.jobs.redis
+        redis = services.redis
         key = services.key("{registration}:user:\(userID)")
         lockKey = services.key("{registration}:lock:\(userID)")
         stateTTL = (services.settings.registration.retryHours + 365 * 24) * 3600
@@ -30,27 +30,22 @@ struct RegistrationStore: Sendable {
 
     /// The progress so far (empty for a new user).
     func load() async throws -> RegistrationProgress {
-        let reply = try await redis.send("HGETALL", key)
-        var fields: [String: String] = [:]
-        let items = reply.array ?? []
-        var index = 0
-        while index + 1 < items.count {
-            if let name = items[index].string { fields[name] = items[index + 1].string ?? "" }
-            index += 2
-        }
-        return RegistrationProgress(fields: fields)
+        RegistrationProgress(fields: try await redis.send("HGETALL", key).hashFields)
     }
 
     /// Sets fields and removes others in one atomic step (`MULTI`), refreshing the expiry.
     func update(set fields: [String: String] = [:], remove: [String] = []) async throws {
-        _ = try await redis.transaction(commands(set: fields, remove: remove))
+        _ = try await redis.transaction(keys: [key], commands(set: fields, remove: remove))
     }
 
-    /// Marks the registration done and appends its event in one transaction: either both happen or neither.
-    func finish(event: RedisCommand, at seconds: Double) async throws {
-        _ = try await redis.transaction(
-            commands(set: [RegistrationProgress.Field.registeredAt: String(format: "%.3f", seconds)],
-                     remove: [RegistrationProgress.Field.createSent, RegistrationProgress.Field.creditsSent]) + [event])
+    /// Marks the registration done. Called only after `sendinblue.registered` is on the events stream: the stream
+    /// (`<ns>:events`) and this hash (`{registration}`) are in different Cluster slots, so they cannot share a
+    /// `MULTI`. Event first, mark second: a crash between the two leaves the registration unmarked, and the retry
+    /// finds every step done and emits the event again (events are at least once; readers de-duplicate on
+    /// `user_id`). The other order could lose the event for good.
+    func markRegistered(at seconds: Double) async throws {
+        try await update(set: [RegistrationProgress.Field.registeredAt: String(format: "%.3f", seconds)],
+                         remove: [RegistrationProgress.Field.createSent, RegistrationProgress.Field.creditsSent])
     }
 
     private func commands(set fields: [String: String], remove: [String]) -> [RedisCommand] {
@@ -64,27 +59,22 @@ struct RegistrationStore: Sendable {
     }
 
     /// Takes the user's lock for `jobID`, or confirms this job already holds it. False when another job holds it.
+    ///
+    /// KEYS[1] the lock · ARGV[1] job id · ARGV[2] milliseconds.
     func lock(jobID: String, for duration: Duration) async throws -> Bool {
         let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [jobID, String(duration.components.seconds * 1000)])
         return reply.int == 1
     }
 
     /// Releases the lock if this job holds it.
+    ///
+    /// KEYS[1] the lock · ARGV[1] job id.
     func unlock(jobID: String) async throws {
         try await redis.run(Self.unlockScript, keys: [lockKey], arguments: [jobID])
     }
 
-    /// KEYS[1] lock · ARGV[1] job id · ARGV[2] ms. Returns 1 when the job holds the lock now, 0 when another does.
-    static let lockScript = RedisScript(name: "registration.lock", source: """
-        local holder = redis.call('GET', KEYS[1])
-        if holder and holder ~= ARGV[1] then return 0 end
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        return 1
-        """)
-
-    /// KEYS[1] lock · ARGV[1] job id. Deletes the lock only if the job still holds it.
-    static let unlockScript = RedisScript(name: "registration.unlock", source: """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """)
+    /// `Lua/registration_lock.lua`.
+    static let lockScript = RedisScript(name: "registration.lock", embedded: PackageResources.registration_lock_lua)
+    /// `Lua/registration_unlock.lua`.
+    static let unlockScript = RedisScript(name: "registration.unlock", embedded: PackageResources.registration_unlock_lua)
 }

@@ -87,11 +87,13 @@ public struct SendinblueRegisterJob: JobHandler {
             progress.ipDone = true
         }
         let now = try await services.clock.now()
-        let event = services.events.command("sendinblue.registered", [
+        // Event first, then the mark (RegistrationStore.markRegistered says why: a crash between them repeats the
+        // event, never loses it).
+        try await services.events.emit("sendinblue.registered", [
             "user_id": .string(payload.userID), "child_id": .integer(childID), "adopted": .bool(progress.adopted),
             "auth_key_stored": .bool(progress.authKey != nil),
         ], at: now)
-        try await store.finish(event: event, at: now.timeIntervalSince1970)
+        try await store.markRegistered(at: now.timeIntervalSince1970)
         log.info("registered with Brevo")
     }
 

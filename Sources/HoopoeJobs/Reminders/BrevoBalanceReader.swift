@@ -2,7 +2,6 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import Providers
-import Redis
 
 /// Reads the balances of users with a Brevo child (thresholds with `auth_key`) from the reseller children list,
 /// 20 children a call, within the hourly budget `BREVO_BALANCE_REQUESTS_PER_HOUR`.
@@ -27,12 +26,11 @@ struct BrevoBalanceReader: Sendable {
     /// Reads balances for `wanted` (user → auth key), writing matches to `{credit}:balances`.
     /// - Throws: ``ProviderError`` from Brevo (the caller decides retry/alert); balances read before it are kept.
     func read(_ wanted: [String: String], outcome: inout Outcome) async throws {
-        let keys = ReminderKeys(services: services)
-        let redis = services.jobs.redis
+        let store = CreditThresholdStore(services: services)
         // 1. auth key → email, once per child.
         var emails: [String: String] = [:]  // lowercased email → user
         for (user, authKey) in wanted.sorted(by: { $0.key < $1.key }) {
-            if let email = try await redis.send("HGET", keys.childEmails, authKey).string {
+            if let email = try await store.childEmail(authKey: authKey) {
                 // "" marks an auth key Brevo did not know (re-resolved after the next credit.threshold.set).
                 if !email.isEmpty { emails[email.lowercased()] = user }
                 continue
@@ -41,18 +39,18 @@ struct BrevoBalanceReader: Sendable {
             do {
                 let child = try await brevo.child(.authKey(authKey))
                 outcome.requests += 1
-                try await redis.send("HSET", keys.childEmails, authKey, child.value.email)
+                try await store.rememberChildEmail(authKey: authKey, email: child.value.email)
                 emails[child.value.email.lowercased()] = user
                 // The single-child view carries the credits too: use them now.
                 if let credits = credits(of: child.value) {
-                    try await record(user: user, credits: credits, keys: keys)
+                    try await store.recordBalance(user: user, credits: String(credits))
                     outcome.matched.insert(user)
                 }
                 if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
             } catch let error as ProviderError where error.httpStatus == 404 {
                 // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
                 outcome.requests += 1
-                try await redis.send("HSET", keys.childEmails, authKey, "")
+                try await store.rememberChildEmail(authKey: authKey, email: "")
                 try await services.events.emit("credit.balance.unmatched", [
                     "user_id": .string(user), "reason": "brevo child not found for auth_key",
                 ], at: try await services.clock.now())
@@ -60,7 +58,7 @@ struct BrevoBalanceReader: Sendable {
         }
         // 2. Pages of the children list from the cursor, one pass at most, until every other user is found.
         guard emails.values.contains(where: { !outcome.matched.contains($0) }) else { return }
-        var offset = Int(try await redis.send("GET", keys.brevoCursor).string ?? "") ?? 0
+        var offset = try await store.brevoCursor()
         var read = 0
         while emails.values.contains(where: { !outcome.matched.contains($0) }) {
             guard try await takeBudget(&outcome) else { break }
@@ -68,14 +66,14 @@ struct BrevoBalanceReader: Sendable {
             outcome.requests += 1
             for child in page.value.children {
                 guard let user = emails[child.email.lowercased()], let credits = credits(of: child) else { continue }
-                try await record(user: user, credits: credits, keys: keys)
+                try await store.recordBalance(user: user, credits: String(credits))
                 outcome.matched.insert(user)
             }
             read += page.value.children.count
             offset += page.value.children.count
             let total = Int(page.value.count)
             if page.value.children.isEmpty || offset >= total { offset = 0 }
-            try await redis.send("SET", keys.brevoCursor, String(offset))
+            try await store.setBrevoCursor(offset)
             if read >= total || page.value.children.isEmpty { break }
             if page.rateLimit?.remaining == 0 { outcome.budgetSpent = true; break }
         }
@@ -85,17 +83,11 @@ struct BrevoBalanceReader: Sendable {
         services.settings.reminders.brevoCredits == .email ? child.emailCredits : child.smsCredits
     }
 
-    func record(user: String, credits: Int64, keys: ReminderKeys) async throws {
-        try await services.jobs.redis.send("HSET", keys.balances, user, String(credits))
-    }
-
     /// One unit of this hour's budget (real time: it is Brevo's limit, not a domain rule).
     func takeBudget(_ outcome: inout Outcome) async throws -> Bool {
         let hour = Int(Date().timeIntervalSince1970 / 3600)
         let limit = services.settings.reminders.brevoRequestsPerHour
-        let left = try await services.jobs.redis.run(
-            ReminderScripts.takeBudget, keys: [ReminderKeys(services: services).brevoBudget(hour: hour)], arguments: [String(limit)])
-        if (left.int ?? -1) < 0 {
+        if try await !CreditThresholdStore(services: services).takeBrevoBudget(hour: hour, limit: limit) {
             outcome.budgetSpent = true
             return false
         }

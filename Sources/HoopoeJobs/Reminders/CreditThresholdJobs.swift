@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import Redis
 
 /// `credit.threshold.set`: creates or updates one low-credit threshold of a user (Kingfisher keeps several per user,
 /// each with its own id). Changing the value keeps the threshold's state: if the balance is already below the new
@@ -41,16 +40,13 @@ public struct CreditThresholdSetJob: JobHandler {
         }
         guard payload.threshold.isFinite, payload.threshold >= 0 else { throw JobFailure.permanent("threshold must be a number ≥ 0") }
         let authKey = payload.authKey?.trimmingCharacters(in: .whitespaces)
-        let keys = ReminderKeys(services: services)
         var record: [String: JSONValue] = [
             "threshold": .string(CreditAmount.text(payload.threshold)), "phone": .string(phone), "first_name": .string(name),
         ]
         if let authKey, !authKey.isEmpty { record["auth_key"] = .string(authKey) }
         let json = String(decoding: JSONValue.object(record).encoded(), as: UTF8.self)
-        var commands = [RedisCommand("HSET", keys.thresholds(user), id, json), RedisCommand("SADD", keys.creditUsers, user)]
-        // Forget what was learnt about this auth key (an unknown key may be known now): resolved again on the next read.
-        if let authKey, !authKey.isEmpty { commands.append(RedisCommand("HDEL", keys.childEmails, authKey)) }
-        _ = try await services.jobs.redis.transaction(commands)
+        try await CreditThresholdStore(services: services).save(
+            user: user, thresholdID: id, record: json, authKey: authKey?.isEmpty == false ? authKey : nil)
         try await services.events.emit("credit.threshold.saved", [
             "user_id": .string(user), "threshold_id": .string(id), "threshold": .double(payload.threshold),
             "brevo": .bool(authKey?.isEmpty == false),
@@ -79,12 +75,9 @@ public struct CreditThresholdDeleteJob: JobHandler {
         } catch {
             throw JobFailure.permanent(error.message)
         }
-        let keys = ReminderKeys(services: services)
-        let existed = try await services.jobs.redis.run(
-            ReminderScripts.deleteThreshold, keys: [keys.thresholds(user), keys.thresholdState(user), keys.creditUsers],
-            arguments: [user, id])
+        let existed = try await CreditThresholdStore(services: services).delete(user: user, thresholdID: id)
         try await services.events.emit("credit.threshold.deleted", [
-            "user_id": .string(user), "threshold_id": .string(id), "existed": .bool(existed.int == 1),
+            "user_id": .string(user), "threshold_id": .string(id), "existed": .bool(existed),
         ], at: try await services.clock.now())
     }
 }
@@ -107,8 +100,7 @@ public struct CreditBalanceJob: JobHandler {
         let user: String
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         guard payload.credits.isFinite else { throw JobFailure.permanent("credits must be a number") }
-        let keys = ReminderKeys(services: services)
-        try await services.jobs.redis.send("HSET", keys.balances, user, CreditAmount.text(payload.credits))
+        try await CreditThresholdStore(services: services).recordBalance(user: user, credits: CreditAmount.text(payload.credits))
         try await services.events.emit("credit.balance.recorded", [
             "user_id": .string(user), "credits": .double(payload.credits), "source": "job",
         ], at: try await services.clock.now())

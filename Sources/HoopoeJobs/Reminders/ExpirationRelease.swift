@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import Redis
 
 /// Turns the claimed reminders of one (user, expiry) into messages: the nearest offset is sent, the others are
 /// skipped as superseded. Shared by the daily sweep (`reminders.expiration`) and by `subscription.upsert`, which
@@ -16,11 +15,10 @@ struct ExpirationRelease: Sendable {
 
     /// Sends the nearest reminder of one (user, expiry), skips the rest, and finishes their claims.
     func release(_ group: [DueReminder], now: Date) async throws {
-        let redis = services.jobs.redis
-        let keys = ReminderKeys(services: services)
+        let store = SubscriptionStore(services: services)
         let sorted = group.sorted { $0.offset < $1.offset }
         let first = sorted[0]
-        let sub = try await subscription(first.user, keys: keys)
+        let sub = try await store.subscription(first.user)
         let expiry = Date(timeIntervalSince1970: Double(first.expiresAt))
         let daysLeft = services.calendar.daysBetween(now, expiry)
         var skipped: [(DueReminder, String)] = []
@@ -43,11 +41,8 @@ struct ExpirationRelease: Sendable {
             let email = try await ReminderEmail(services: services).enqueue(message, to: sub["email"], plan: sub["plan"])
             if let email { created.append(("\(first.expiresAt)|\(first.offset)|email", email.job)) }
             if !created.isEmpty {
-                let released = keys.released(first.user)
                 let ttl = ExpirationSchedule.retention + max(0, Int(min(expiry.timeIntervalSince(now), 1e10)))
-                _ = try await redis.pipeline(created.map { .init("HSET", released, $0.field, $0.job) } + [
-                    .init("EXPIRE", released, String(ttl)),
-                ])
+                try await store.recordReleased(first.user, created, ttl: ttl)
             }
             if let id = result.createdID {
                 try await services.events.emit("reminder.queued", [
@@ -64,7 +59,7 @@ struct ExpirationRelease: Sendable {
                 ], at: now)
             }
             // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
-            if !created.isEmpty, try await redis.send("HGET", keys.subscription(first.user), "expires_at").string != String(first.expiresAt) {
+            if !created.isEmpty, try await store.expiresAt(first.user) != String(first.expiresAt) {
                 _ = try await ReleasedReminders.cancel(created.map(\.job), jobs: services.jobs)
             }
         } else {
@@ -77,12 +72,7 @@ struct ExpirationRelease: Sendable {
                 "offset": .integer(Int64(reminder.offset)), "reason": .string(reason),
             ], at: now)
         }
-        try await redis.send(RedisCommand("ZREM", [keys.claimed] + group.map(\.member)))
-    }
-
-    func subscription(_ user: String, keys: ReminderKeys) async throws -> [String: String]? {
-        let fields = try await services.jobs.redis.send("HGETALL", keys.subscription(user)).hashFields
-        return fields.isEmpty ? nil : fields
+        try await store.finishClaims(group.map(\.member))
     }
 }
 

@@ -2,7 +2,6 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import Logging
-import Redis
 
 /// `reminders.expiration` (periodic, daily 09:00 Tehran): releases the expiration reminders that are due as
 /// `sms.send` jobs (template `expiration_reminder`), each exactly once per (user, expiry, offset).
@@ -40,18 +39,14 @@ public struct ExpirationReminderJob: JobHandler {
             context.logger.debug("quiet hours: no expiration reminder released by this sweep")
             return
         }
-        let keys = ReminderKeys(services: services)
-        let redis = services.jobs.redis
+        let store = SubscriptionStore(services: services)
         while true {
-            let reply = try await redis.run(
-                ReminderScripts.claim, keys: [keys.due, keys.claimed],
-                arguments: [String(Int(now.timeIntervalSince1970)), String(Self.batch), String(Self.lease)])
-            let members = (reply.array ?? []).compactMap(\.string)
+            let members = try await store.claim(now: now, limit: Self.batch, lease: Self.lease)
             if members.isEmpty { return }
             var groups: [String: [DueReminder]] = [:]
             for member in members {
                 guard let reminder = DueReminder(member: member) else {
-                    try await redis.send("ZREM", keys.claimed, member)
+                    try await store.finishClaims([member])
                     continue
                 }
                 groups["\(reminder.expiresAt)|\(reminder.user)", default: []].append(reminder)

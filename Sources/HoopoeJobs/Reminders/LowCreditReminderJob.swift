@@ -2,7 +2,6 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import Providers
-import Redis
 
 /// `reminders.low_credit` (periodic, every 15 minutes): refreshes balances from Brevo within the budget, compares
 /// every user's balance with their thresholds, and enqueues one `sms.send` (template `low_credit`) for each threshold
@@ -22,17 +21,15 @@ public struct LowCreditReminderJob: JobHandler {
     public var timeout: Duration { .seconds(600) }
 
     public func run(_ payload: ReminderTick, context: JobContext) async throws {
-        let keys = ReminderKeys(services: services)
-        let redis = services.jobs.redis
-        try await drainOutbox(keys: keys)
-        let users = (try await redis.send("SMEMBERS", keys.creditUsers).array ?? []).compactMap(\.string).sorted()
+        let store = CreditThresholdStore(services: services)
+        try await drainOutbox(store)
+        let users = try await store.users()
         var brevoFailure: ProviderError?
         if let brevo = services.providers.brevo, services.settings.reminders.brevoRequestsPerHour > 0 {
             var wanted: [String: String] = [:]
             for user in users {
-                let all = try await redis.send("HVALS", keys.thresholds(user)).array ?? []
-                for value in all {
-                    if let text = value.string, let key = JSONValue.parse(Array(text.utf8))?["auth_key"]?.stringValue, !key.isEmpty {
+                for text in try await store.thresholdRecords(user) {
+                    if let key = JSONValue.parse(Array(text.utf8))?["auth_key"]?.stringValue, !key.isEmpty {
                         wanted[user] = key
                         break
                     }
@@ -54,17 +51,13 @@ public struct LowCreditReminderJob: JobHandler {
             }
         }
         for user in users {
-            let reply = try await redis.run(
-                ReminderScripts.evaluate,
-                keys: [keys.thresholds(user), keys.thresholdState(user), keys.balances, keys.outbox], arguments: [user])
-            let items = (reply.array ?? []).compactMap(\.string)
-            for index in stride(from: 0, to: items.count - 2, by: 3) where items[index] == "rearmed" {
+            for change in try await store.evaluate(user) where change.action == "rearmed" {
                 try await services.events.emit("reminder.rearmed", [
-                    "user_id": .string(user), "kind": "low_credit", "threshold_id": .string(items[index + 1]),
+                    "user_id": .string(user), "kind": "low_credit", "threshold_id": .string(change.thresholdID),
                 ], at: try await services.clock.now())
             }
         }
-        try await drainOutbox(keys: keys)
+        try await drainOutbox(store)
         if let brevoFailure {
             // Balances read before the failure were used; the run is retried per Brevo's disposition (429: after
             // x-sib-ratelimit-reset; 401/403: alert, parked).
@@ -73,16 +66,13 @@ public struct LowCreditReminderJob: JobHandler {
     }
 
     /// Enqueues every SMS in the outbox (once per message id) and removes it.
-    func drainOutbox(keys: ReminderKeys) async throws {
-        let redis = services.jobs.redis
-        let items = try await redis.send("HGETALL", keys.outbox).array ?? []
+    func drainOutbox(_ store: CreditThresholdStore) async throws {
         let queue = services.settings.reminders.smsQueue
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            guard let message = items[index].string else { continue }
-            guard let text = items[index + 1].string, let entry = JSONValue.parse(Array(text.utf8)),
+        for (message, text) in try await store.outbox() {
+            guard let text, let entry = JSONValue.parse(Array(text.utf8)),
                 let user = entry["user_id"]?.stringValue, let phone = entry["phone"]?.stringValue
             else {
-                try await redis.send("HDEL", keys.outbox, message)
+                try await store.removeFromOutbox(message)
                 continue
             }
             let balance = entry["balance"]?.stringValue ?? ""
@@ -99,7 +89,7 @@ public struct LowCreditReminderJob: JobHandler {
                     "job_id": .string(id),
                 ], at: try await services.clock.now())
             }
-            try await redis.send("HDEL", keys.outbox, message)
+            try await store.removeFromOutbox(message)
         }
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import Redis
 
 /// `subscription.upsert`: records (or renews) a user's subscription and schedules its expiration reminders, one per
 /// configured offset (`REMINDER_OFFSETS_DAYS`), in the `{reminders}:due` set that `reminders.expiration` sweeps.
@@ -66,18 +65,14 @@ public struct SubscriptionUpsertJob: JobHandler {
         let plan = schedule.plan(expiry: expiry, now: now)
         // `resolve` keeps expiries within 1970-2199, so these conversions cannot trap.
         let expires = Int64(expiry.timeIntervalSince1970)
-        let keys = ReminderKeys(services: services)
+        let store = SubscriptionStore(services: services)
         let ttl = Int(max(0, expiry.timeIntervalSince(now))) + ExpirationSchedule.retention
-        var arguments = [user, String(expires), phone, name, payload.plan?.value ?? "", receipt,
-                         String(format: "%.0f", now.timeIntervalSince1970), String(ttl), email]
-        let pending = plan.scheduled + (plan.missed.map { [$0] } ?? [])
-        for (offset, due) in pending { arguments += [String(offset), String(Int64(due.timeIntervalSince1970))] }
-        let reply = try await services.jobs.redis.run(
-            ReminderScripts.upsert, keys: [keys.subscription(user), keys.due, keys.released(user)], arguments: arguments)
-        let parts = reply.array ?? []
-        let outcome = parts.first?.string ?? "new"
-        let toCancel = parts.dropFirst(3).compactMap(\.string)
-        let cancelled = try await ReleasedReminders.cancel(toCancel, jobs: services.jobs)
+        let subscription = SubscriptionStore.Subscription(
+            user: user, expiresAt: expires, phone: phone, firstName: name, plan: payload.plan?.value ?? "", receiptID: receipt, email: email)
+        let recorded = try await store.upsert(
+            subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []))
+        let outcome = recorded.outcome
+        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel, jobs: services.jobs)
         var data: [String: JSONValue] = [
             "user_id": .string(user), "expires_at": .integer(expires), "outcome": .string(outcome),
             "cancelled_jobs": .integer(Int64(cancelled)),
@@ -87,26 +82,25 @@ public struct SubscriptionUpsertJob: JobHandler {
             data["skipped_offsets"] = .array(plan.skipped.map { .integer(Int64($0)) })
             data["late_offset"] = plan.missed.map { .integer(Int64($0.offset)) } ?? .null
         }
-        if outcome == "renewed", let old = parts.count > 1 ? parts[1].string.flatMap({ Int64($0) }) : nil {
+        if outcome == "renewed", let old = recorded.previousExpiresAt {
             data["previous_expires_at"] = .integer(old)
-            data["dropped_reminders"] = .integer(Int64(parts[2].int ?? 0))
+            data["dropped_reminders"] = .integer(Int64(recorded.dropped))
         }
         try await services.events.emit("subscription.upserted", data, at: now)
         if let missed = plan.missed {
-            try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, keys: keys)
+            try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, store: store)
         }
     }
 
     /// Releases the late reminder now, as the sweep would, unless quiet hours hold it (then the next sweep releases
     /// it with the days left on that day). Also runs for a repeated upsert (`same`): a retry after a crash between
     /// the record and this release finishes it; a reminder already released is no longer due and is left alone.
-    private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, keys: ReminderKeys) async throws {
+    private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, store: SubscriptionStore) async throws {
         guard let base = services.settings.reminders.receiptBaseURL,
               !services.settings.sms.quietHours.contains(now, in: services.calendar),
               let reminder = DueReminder(member: "\(offset)|\(expires)|\(user)")
         else { return }
-        let taken = try await services.jobs.redis.run(ReminderScripts.claimOne, keys: [keys.due, keys.claimed], arguments: [reminder.member])
-        guard taken.int == 1 else { return }
+        guard try await store.claimOne(reminder.member) else { return }
         try await ExpirationRelease(services: services, receiptBase: base).release([reminder], now: now)
     }
 }

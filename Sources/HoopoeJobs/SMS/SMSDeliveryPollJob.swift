@@ -3,7 +3,6 @@ import HoopoeCore
 import HoopoeJSON
 import Logging
 import Providers
-import Redis
 
 /// `sms.delivery_poll` (periodic, every minute from jobs/schedule.yaml): asks the providers how the sent messages
 /// did and emits `sms.status` on every change (jobs/types/sms.delivery_poll.md).
@@ -80,12 +79,12 @@ public struct SMSDeliveryPollJob: JobHandler {
         let changed = try await ledger.apply(updates, now: now)
         guard !changed.isEmpty else { return }
         let providerOf = Dictionary(zip(ids, records.map { $0?.provider ?? "" }), uniquingKeysWith: { first, _ in first })
-        _ = try await services.jobs.redis.pipeline(changed.map { update in
-            services.events.command("sms.status", [
+        try await services.events.emit(changed.map { update in
+            (type: "sms.status", data: [
                 "message_id": .string(update.messageID), "provider": .string(providerOf[update.messageID] ?? ""),
                 "state": .string(update.state), "raw_status": .string(update.rawStatus),
-            ], at: now)
-        })
+            ])
+        }, at: now)
     }
 
     private func pollKavenegar(_ records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async -> [SMSLedger.StatusUpdate] {

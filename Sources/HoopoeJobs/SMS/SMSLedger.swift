@@ -17,7 +17,7 @@ import Redis
 /// Times are domain times (``DomainClock``), so polling follows a simulated clock in tests.
 public struct SMSLedger: Sendable {
     let services: DomainServices
-    var redis: RedisClient { services.jobs.redis }
+    var redis: StoreRedis { services.redis }
 
     public init(services: DomainServices) { self.services = services }
 
@@ -85,7 +85,7 @@ public struct SMSLedger: Sendable {
     ) async throws {
         let key = messageKey(messageID)
         let sent = sentAt.timeIntervalSince1970
-        _ = try await redis.transaction([
+        _ = try await redis.transaction(keys: [key, pollKey], [
             RedisCommand("HSET", [
                 key, "state", "sent", "provider", provider, "provider_ids", providerIDs.joined(separator: ","),
                 "sent_at", Self.format(sent), "delivery", "pending", "raw_status", "", "polls", "0",
@@ -105,7 +105,7 @@ public struct SMSLedger: Sendable {
     /// (`unknown`), so later runs do not try again.
     public func recordGivenUp(messageID: String, state: String, reason: String, userID: String?, purpose: String?) async throws {
         let key = messageKey(messageID)
-        _ = try await redis.transaction([
+        _ = try await redis.transaction(keys: [key], [
             RedisCommand("HSET", [key, "state", state, "reason", reason, "user_id", userID ?? "", "purpose", purpose ?? ""]),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
         ])
@@ -121,7 +121,7 @@ public struct SMSLedger: Sendable {
             commands.append(RedisCommand("HSET", key, "unknown_provider", provider, "unknown_since", Self.format(attemptStartedAt.timeIntervalSince1970)))
         }
         commands.append(RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)))
-        let replies = try await redis.transaction(commands)
+        let replies = try await redis.transaction(keys: [key], commands)
         return replies.first?.int ?? 1
     }
 
@@ -138,14 +138,18 @@ public struct SMSLedger: Sendable {
     }
 
     /// Releases the lock if `token` holds it.
+    ///
+    /// KEYS[1] the lock · ARGV[1] the holder's token.
     public func unlock(_ messageID: String, token: String) async throws {
-        _ = try await redis.run(SMSLedgerScripts.unlock, keys: [lockKey(messageID)], arguments: [token])
+        _ = try await redis.run(Self.unlockScript, keys: [lockKey(messageID)], arguments: [token])
     }
 
     /// Takes a daily slot of the recipient for this message; false when `cap` messages already went today.
+    ///
+    /// KEYS[1] the recipient's day · ARGV[1] message id · ARGV[2] cap · ARGV[3] TTL s (2 days).
     public func reserveDailySlot(phone: String, day: String, messageID: String, cap: Int) async throws -> Bool {
         let reply = try await redis.run(
-            SMSLedgerScripts.reserveDailySlot, keys: [capKey(phone: phone, day: day)],
+            Self.reserveDailySlotScript, keys: [capKey(phone: phone, day: day)],
             arguments: [messageID, String(cap), String(2 * 86_400)])
         return reply.int == 1
     }
@@ -163,9 +167,11 @@ public struct SMSLedger: Sendable {
     // MARK: Polling
 
     /// Claims up to `limit` messages due at `now`, leasing them until `leaseUntil`.
+    ///
+    /// KEYS[1] the poll set · ARGV[1] now · ARGV[2] limit · ARGV[3] lease end.
     public func claimDue(now: Date, limit: Int, leaseUntil: Date) async throws -> [String] {
         let reply = try await redis.run(
-            SMSLedgerScripts.claimDue, keys: [pollKey],
+            Self.claimDueScript, keys: [pollKey],
             arguments: [Self.format(now.timeIntervalSince1970), String(limit), Self.format(leaseUntil.timeIntervalSince1970)])
         return (reply.array ?? []).compactMap(\.string)
     }
@@ -192,8 +198,11 @@ public struct SMSLedger: Sendable {
     }
 
     /// Records poll results in one round trip; returns the updates whose state changed.
+    ///
+    /// Per update: KEYS[1] the message · KEYS[2] the poll set · ARGV[1] message id · ARGV[2] state · ARGV[3] raw
+    /// status · ARGV[4] final (1/0) · ARGV[5] next poll · ARGV[6] now · ARGV[7] counts as a poll (1/0).
     public func apply(_ updates: [StatusUpdate], now: Date) async throws -> [StatusUpdate] {
-        let replies = try await redis.pipeline(SMSLedgerScripts.applyStatus, calls: updates.map { update in
+        let replies = try await redis.pipeline(Self.applyStatusScript, calls: updates.map { update in
             (keys: [messageKey(update.messageID), pollKey], arguments: [
                 update.messageID, update.state, update.rawStatus, update.isFinal ? "1" : "0",
                 Self.format(update.nextPoll.timeIntervalSince1970), Self.format(now.timeIntervalSince1970),
@@ -216,9 +225,11 @@ public struct SMSLedger: Sendable {
     }
 
     /// True (and marked done) when the credit check is due.
+    ///
+    /// KEYS[1] the credit hash · ARGV[1] now · ARGV[2] interval s.
     public func creditCheckDue(now: Date, interval: Double) async throws -> Bool {
         try await redis.run(
-            SMSLedgerScripts.creditCheckDue, keys: [creditKey],
+            Self.creditCheckDueScript, keys: [creditKey],
             arguments: [Self.format(now.timeIntervalSince1970), Self.format(interval)]).int == 1
     }
 
@@ -231,6 +242,13 @@ public struct SMSLedger: Sendable {
 
     static func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 
+    // MARK: Scripts (each state change that must be atomic is one call; `Lua/` documents each)
+
+    static let reserveDailySlotScript = RedisScript(name: "sms.reserve_daily_slot", embedded: PackageResources.sms_reserve_daily_slot_lua)
+    static let unlockScript = RedisScript(name: "sms.unlock", embedded: PackageResources.sms_unlock_lua)
+    static let claimDueScript = RedisScript(name: "sms.claim_due", embedded: PackageResources.sms_claim_due_lua)
+    static let applyStatusScript = RedisScript(name: "sms.apply_status", embedded: PackageResources.sms_apply_status_lua)
+    static let creditCheckDueScript = RedisScript(name: "sms.credit_check_due", embedded: PackageResources.sms_credit_check_due_lua)
 }
 
 /// A ledger script failed in Redis.

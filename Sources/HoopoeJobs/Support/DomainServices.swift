@@ -3,7 +3,7 @@ import Logging
 
 /// Everything a domain job needs besides its payload, built once per worker process.
 public struct DomainServices: Sendable {
-    /// The engine: follow-up jobs (an `sms.send` from a reminder, a `gift.expire` at its time) and Redis.
+    /// The engine: follow-up jobs (an `sms.send` from a reminder, a `gift.expire` at its time).
     public let jobs: JobQueue
     /// Where outcomes go (jobs/EVENTS.md).
     public let events: EventLog
@@ -15,6 +15,8 @@ public struct DomainServices: Sendable {
     public let providers: ProviderClients
     /// The domain settings.
     public let settings: DomainSettings
+    /// The stores' door to Redis (the engine's client); nothing but a store uses it.
+    let redis: StoreRedis
 
     public init(
         jobs: JobQueue, events: EventLog, clock: DomainClock, calendar: LocalCalendar, providers: ProviderClients,
@@ -26,6 +28,7 @@ public struct DomainServices: Sendable {
         self.calendar = calendar
         self.providers = providers
         self.settings = settings
+        self.redis = StoreRedis(client: jobs.redis)
     }
 
     /// A key under the namespace: `<namespace>:<suffix>`. Suffixes start with a `{hash tag}` so each Lua script's

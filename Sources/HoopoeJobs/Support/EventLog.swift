@@ -33,9 +33,11 @@ public struct EventLog: Sendable {
         return reply.string ?? ""
     }
 
-    /// The `XADD` for one event, for callers that put it into a pipeline or a transaction with other writes.
-    public func command(_ type: String, _ data: [String: JSONValue], at: Date) -> RedisCommand {
-        Self.command(key: key, maxLength: maxLength, type: type, data: data, at: at)
+    /// Appends several events in one round trip (a poll's status changes), in order.
+    public func emit(_ events: [(type: String, data: [String: JSONValue])], at: Date) async throws {
+        guard !events.isEmpty else { return }
+        let replies = try await redis.pipeline(events.map { Self.command(key: key, maxLength: maxLength, type: $0.type, data: $0.data, at: at) })
+        if let error = replies.compactMap(\.errorMessage).first { throw EventLogError(message: error) }
     }
 
     static func command(key: String, maxLength: Int, type: String, data: [String: JSONValue], at: Date) -> RedisCommand {
@@ -43,4 +45,10 @@ public struct EventLog: Sendable {
         let seconds = String(format: "%.3f", at.timeIntervalSince1970)
         return RedisCommand("XADD", [key, "MAXLEN", "~", String(maxLength), "*", "type", type, "data", json, "at", seconds])
     }
+}
+
+/// An event could not be appended.
+struct EventLogError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "events stream: \(message)" }
 }

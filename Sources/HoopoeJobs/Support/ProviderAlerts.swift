@@ -22,7 +22,7 @@ public struct ProviderAlerts: Sendable {
     public func raise(provider: String, code: String, message: String, operation: String) async throws -> Bool {
         let key = services.key("{alerts}:\(provider):\(code)")
         let seconds = Int(window.components.seconds)
-        let set = try await services.jobs.redis.send("SET", key, "1", "NX", "EX", String(max(1, seconds)))
+        let set = try await services.redis.send("SET", key, "1", "NX", "EX", String(max(1, seconds)))
         guard set.string == "OK" else { return false }
         try await services.events.emit("provider.alert", [
             "provider": .string(provider), "code": .string(code), "message": .string(message), "operation": .string(operation),

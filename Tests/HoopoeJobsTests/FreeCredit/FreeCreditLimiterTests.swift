@@ -10,13 +10,6 @@ struct FreeCreditLimiterTests {
     /// 12 Azar 1403 (2 Dec 2024) 10:00 Tehran, well inside a Persian month.
     static let noon = Date(timeIntervalSince1970: 1_733_121_000)
 
-    @Test("jobs/lua/freecredit.lua is byte for byte the script the engine runs")
-    func documentedScriptIsTheOneRun() throws {
-        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/freecredit.lua").path
-        let file = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(file.trimmingCharacters(in: .newlines) == FreeCreditLimiter.script.source.trimmingCharacters(in: .newlines))
-    }
-
     @Test("50 concurrent direct calls for one user: exactly one grant, 49 cooldown rejections with retry_after 120")
     func fiftyConcurrentCalls() async throws {
         let h = try await DomainHarness()

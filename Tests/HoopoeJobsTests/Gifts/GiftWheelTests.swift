@@ -9,13 +9,6 @@ import TestSupport
 struct GiftWheelTests {
     static let noon = FreeCreditLimiterTests.noon
 
-    @Test("jobs/lua/gift_wheel.lua is byte for byte the script the engine runs")
-    func documentedScriptIsTheOneRun() throws {
-        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/gift_wheel.lua").path
-        let file = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(file.trimmingCharacters(in: .newlines) == GiftWheel.script.source.trimmingCharacters(in: .newlines))
-    }
-
     @Test("one gift per rolling 24 h: refused until 24 h after the last, with the seconds left; a re-count is a no-op")
     func rollingDay() async throws {
         let h = try await DomainHarness()

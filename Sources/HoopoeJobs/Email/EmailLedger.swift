@@ -1,0 +1,58 @@
+import Foundation
+import Redis
+
+/// What Hoopoe remembers about each email, `<ns>:{email}:msg:<message_id>` (jobs/types/email.send.md): a hash with
+/// `state` (`sending`, then `sent`), `first_try` (real Unix seconds of the first request of the current idempotency
+/// window) and `brevo_message_id`. Kept ``recordTTL``, as long as the enqueue once-key: once it says `sent`, no
+/// run of the message sends again.
+struct EmailLedger: Sendable {
+    let services: DomainServices
+
+    /// How long the per-message record is kept (as the enqueue once-key).
+    static let recordTTL = 30 * 86_400
+
+    /// `<ns>:{email}:msg:<message_id>`.
+    func key(_ messageID: String) -> String { services.key("{email}:msg:\(messageID)") }
+
+    /// One message's record.
+    struct Record: Sendable {
+        /// `sending` or `sent`; nil when never tried (or forgotten).
+        var state: String?
+        /// When the current idempotency window began (real Unix seconds).
+        var firstTry: Double?
+    }
+
+    /// The record of `messageID`.
+    func record(_ messageID: String) async throws -> Record {
+        let fields = try await services.redis.send("HGETALL", key(messageID)).hashFields
+        return Record(state: fields["state"], firstTry: fields["first_try"].flatMap(Double.init))
+    }
+
+    /// Records that a first request is about to go out at `time` (real Unix seconds).
+    func markSending(_ messageID: String, at time: Double) async throws {
+        let key = key(messageID)
+        _ = try await services.redis.pipeline([
+            RedisCommand("HSET", key, "state", "sending", "first_try", String(time)),
+            RedisCommand("EXPIRE", key, String(Self.recordTTL)),
+        ])
+    }
+
+    /// Starts a new idempotency window at `time`: the look-up found no trace of the last one.
+    func restartWindow(_ messageID: String, at time: Double) async throws {
+        try await services.redis.send("HSET", key(messageID), "first_try", String(time))
+    }
+
+    /// Records the email as sent, with Brevo's message id.
+    func markSent(_ messageID: String, brevoID: String) async throws {
+        let key = key(messageID)
+        _ = try await services.redis.pipeline([
+            RedisCommand("HSET", key, "state", "sent", "brevo_message_id", brevoID),
+            RedisCommand("EXPIRE", key, String(Self.recordTTL)),
+        ])
+    }
+
+    /// Forgets the message: Brevo refused it for good, so a corrected job may send it.
+    func forget(_ messageID: String) async throws {
+        try await services.redis.send("DEL", key(messageID))
+    }
+}

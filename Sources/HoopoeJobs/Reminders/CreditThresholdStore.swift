@@ -1,0 +1,132 @@
+import Foundation
+import Redis
+
+/// The low-credit reminders' Redis area (jobs/types/credit.threshold.set.md, reminders.low_credit.md): every key
+/// shares the `{credit}` hash tag, so each script's and transaction's keys sit in one Redis Cluster slot. The
+/// armed → fired flip and its outbox entry are one script call (`Lua/credit_*.lua`).
+struct CreditThresholdStore: Sendable {
+    let services: DomainServices
+    var redis: StoreRedis { services.redis }
+
+    // MARK: Keys
+
+    /// Set of users with at least one threshold.
+    var usersKey: String { services.key("{credit}:users") }
+    /// Hash per user: threshold id → JSON `{threshold, phone, first_name, auth_key}`.
+    func thresholdsKey(_ user: String) -> String { services.key("{credit}:thresholds:\(user)") }
+    /// Hash per user: threshold id → `armed` | `fired`; `<threshold id>:n` counts firings (message ids).
+    func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
+    /// Hash: user → last known balance (from `credit.balance` jobs or Brevo).
+    var balancesKey: String { services.key("{credit}:balances") }
+    /// Hash: message id → JSON of a low-credit SMS decided but not yet enqueued.
+    var outboxKey: String { services.key("{credit}:outbox") }
+    /// Hash: Brevo child auth key → the child's email (resolved once, to match list entries).
+    var childEmailsKey: String { services.key("{credit}:child_email") }
+    /// Offset of the next children page to read.
+    var brevoCursorKey: String { services.key("{credit}:brevo_cursor") }
+    /// Brevo calls made in one clock hour (real time): `{credit}:brevo_budget:<hours since 1970>`, expires after 2 h.
+    func brevoBudgetKey(hour: Int) -> String { services.key("{credit}:brevo_budget:\(hour)") }
+
+    // MARK: Thresholds
+
+    /// Saves one threshold (`record` is its JSON) and counts the user in; with an auth key, forgets what was learnt
+    /// about it (an unknown key may be known now: resolved again on the next read). One transaction.
+    func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
+        var keys = [thresholdsKey(user), usersKey]
+        var commands = [RedisCommand("HSET", thresholdsKey(user), thresholdID, record), RedisCommand("SADD", usersKey, user)]
+        if let authKey {
+            keys.append(childEmailsKey)
+            commands.append(RedisCommand("HDEL", childEmailsKey, authKey))
+        }
+        _ = try await redis.transaction(keys: keys, commands)
+    }
+
+    /// Removes one threshold and its state; forgets the user when it was their last. True when it existed.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · ARGV[1] user · ARGV[2] threshold id.
+    func delete(user: String, thresholdID: String) async throws -> Bool {
+        try await redis.run(
+            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey], arguments: [user, thresholdID]).int == 1
+    }
+
+    /// Every user with a threshold, sorted.
+    func users() async throws -> [String] {
+        (try await redis.send("SMEMBERS", usersKey).array ?? []).compactMap(\.string).sorted()
+    }
+
+    /// The JSON records of a user's thresholds.
+    func thresholdRecords(_ user: String) async throws -> [String] {
+        (try await redis.send("HVALS", thresholdsKey(user)).array ?? []).compactMap(\.string)
+    }
+
+    /// Compares the user's balance with each threshold: fires armed ones it is below (an SMS into the outbox),
+    /// re-arms fired ones it is at or above. Returns `(action, threshold id, message id)` triples.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user.
+    func evaluate(_ user: String) async throws -> [(action: String, thresholdID: String, messageID: String)] {
+        let reply = try await redis.run(
+            Self.evaluateScript, keys: [thresholdsKey(user), stateKey(user), balancesKey, outboxKey], arguments: [user])
+        let items = (reply.array ?? []).compactMap(\.string)
+        return stride(from: 0, to: items.count - 2, by: 3).map { (items[$0], items[$0 + 1], items[$0 + 2]) }
+    }
+
+    // MARK: Balances
+
+    /// Records a user's balance (text as SMS tokens show it).
+    func recordBalance(user: String, credits: String) async throws {
+        try await redis.send("HSET", balancesKey, user, credits)
+    }
+
+    // MARK: Outbox
+
+    /// The SMS decided but not yet enqueued: message id → JSON (nil when not text).
+    func outbox() async throws -> [(messageID: String, entry: String?)] {
+        let items = try await redis.send("HGETALL", outboxKey).array ?? []
+        return stride(from: 0, to: items.count - 1, by: 2).compactMap { index in
+            items[index].string.map { ($0, items[index + 1].string) }
+        }
+    }
+
+    /// Removes an entry from the outbox (enqueued, or unreadable).
+    func removeFromOutbox(_ messageID: String) async throws {
+        try await redis.send("HDEL", outboxKey, messageID)
+    }
+
+    // MARK: Brevo reads
+
+    /// The child email an auth key resolved to: nil when never asked, "" when Brevo did not know the key.
+    func childEmail(authKey: String) async throws -> String? {
+        try await redis.send("HGET", childEmailsKey, authKey).string
+    }
+
+    /// Remembers what an auth key resolved to ("" for unknown).
+    func rememberChildEmail(authKey: String, email: String) async throws {
+        try await redis.send("HSET", childEmailsKey, authKey, email)
+    }
+
+    /// Where the next children page starts.
+    func brevoCursor() async throws -> Int {
+        Int(try await redis.send("GET", brevoCursorKey).string ?? "") ?? 0
+    }
+
+    func setBrevoCursor(_ offset: Int) async throws {
+        try await redis.send("SET", brevoCursorKey, String(offset))
+    }
+
+    /// Takes one unit of this clock hour's Brevo budget; false when it is spent.
+    ///
+    /// KEYS[1] the hour's budget · ARGV[1] limit.
+    func takeBrevoBudget(hour: Int, limit: Int) async throws -> Bool {
+        let left = try await redis.run(Self.brevoBudgetScript, keys: [brevoBudgetKey(hour: hour)], arguments: [String(limit)])
+        return (left.int ?? -1) >= 0
+    }
+
+    // MARK: Scripts
+
+    /// `Lua/credit_evaluate.lua`.
+    static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
+    /// `Lua/credit_delete_threshold.lua`.
+    static let deleteThresholdScript = RedisScript(name: "reminders.low_credit.delete", embedded: PackageResources.credit_delete_threshold_lua)
+    /// `Lua/credit_brevo_budget.lua`.
+    static let brevoBudgetScript = RedisScript(name: "reminders.brevo_budget", embedded: PackageResources.credit_brevo_budget_lua)
+}

@@ -1,0 +1,32 @@
+-- Hoopoe low-credit reminders, credit_evaluate (run by CreditThresholdStore). Every key carries the {credit} hash tag.
+--
+-- Compares one user's balance with each of their thresholds and flips the state atomically: an armed threshold
+-- the balance is below fires (state `fired`, an SMS put in the outbox under a fresh message id); a fired one
+-- the balance is at or above re-arms.
+--
+-- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user
+-- Returns {'fired', threshold id, message id, ...} and {'rearmed', threshold id, ''} triples.
+local balanceText = redis.call('HGET', KEYS[3], ARGV[1])
+if not balanceText then return {} end
+local balance = tonumber(balanceText)
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local id = all[i]
+  local t = cjson.decode(all[i + 1])
+  local state = redis.call('HGET', KEYS[2], id) or 'armed'
+  if balance < tonumber(t.threshold) then
+    if state == 'armed' then
+      local n = redis.call('HINCRBY', KEYS[2], id .. ':n', 1)
+      redis.call('HSET', KEYS[2], id, 'fired')
+      local mid = 'reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n
+      redis.call('HSET', KEYS[4], mid, cjson.encode({message_id = mid, user_id = ARGV[1], threshold_id = id,
+        threshold = t.threshold, balance = balanceText, phone = t.phone, first_name = t.first_name}))
+      table.insert(out, 'fired'); table.insert(out, id); table.insert(out, mid)
+    end
+  elseif state ~= 'armed' then
+    redis.call('HSET', KEYS[2], id, 'armed')
+    table.insert(out, 'rearmed'); table.insert(out, id); table.insert(out, '')
+  end
+end
+return out

@@ -1,0 +1,131 @@
+import Foundation
+import Redis
+
+/// The expiration reminders' Redis area (jobs/types/subscription.upsert.md, reminders.expiration.md): every key
+/// shares the `{reminders}` hash tag, so each script's keys sit in one Redis Cluster slot. Every state change that
+/// must not be seen half-done is one script call (`Lua/reminders_*.lua`).
+struct SubscriptionStore: Sendable {
+    let services: DomainServices
+    var redis: StoreRedis { services.redis }
+
+    // MARK: Keys
+
+    /// Hash per user: `phone`, `first_name`, `plan`, `receipt_id`, `email`, `expires_at` (Unix s), `offsets` (those
+    /// scheduled), `updated_at`. Expires 40 days after the expiry.
+    func subscriptionKey(_ user: String) -> String { services.key("{reminders}:sub:\(user)") }
+    /// Sorted set of pending reminders `<offset>|<expires_at>|<user>`, scored by the domain time they are due.
+    var dueKey: String { services.key("{reminders}:due") }
+    /// Sorted set of reminders a sweep has taken from the due set and not finished, scored by the real claim time;
+    /// a claim older than the lease is taken again by the next sweep (crash recovery).
+    var claimedKey: String { services.key("{reminders}:claimed") }
+    /// Hash per user: `<expires_at>|<offset>` → `<queue>|<sms.send job id>` (and `<expires_at>|<offset>|email` →
+    /// `<queue>|<email.send job id>`) of released reminders, so a renewal can cancel the ones still waiting. Expires
+    /// 40 days after the last release.
+    func releasedKey(_ user: String) -> String { services.key("{reminders}:jobs:\(user)") }
+
+    // MARK: Subscriptions
+
+    /// A subscription as `subscription.upsert` records it.
+    struct Subscription: Sendable {
+        var user: String
+        var expiresAt: Int64
+        var phone: String
+        var firstName: String
+        var plan: String
+        var receiptID: String
+        var email: String
+    }
+
+    /// What ``upsert(_:now:ttl:reminders:)`` found and did.
+    struct UpsertOutcome: Sendable {
+        /// `new`, `renewed` or `same`.
+        var outcome: String
+        /// The expiry before a renewal.
+        var previousExpiresAt: Int64?
+        /// Pending reminders of the old expiry dropped.
+        var dropped: Int
+        /// Released jobs (`<queue>|<id>`) of the old expiry, to cancel.
+        var toCancel: [String]
+    }
+
+    /// Records a subscription and schedules `reminders` (offset, due time); on a new expiry drops the old one's
+    /// pending reminders and hands back its released jobs.
+    ///
+    /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released.
+    /// ARGV[1] user · [2] expires_at · [3] phone · [4] first_name · [5] plan · [6] receipt_id · [7] updated_at
+    /// · [8] TTL s · [9] email · [10…] offset, due pairs.
+    func upsert(_ sub: Subscription, now: Date, ttl: Int, reminders: [(offset: Int, due: Date)]) async throws -> UpsertOutcome {
+        var arguments = [sub.user, String(sub.expiresAt), sub.phone, sub.firstName, sub.plan, sub.receiptID,
+                         String(format: "%.0f", now.timeIntervalSince1970), String(ttl), sub.email]
+        for (offset, due) in reminders { arguments += [String(offset), String(Int64(due.timeIntervalSince1970))] }
+        let reply = try await redis.run(
+            Self.upsertScript, keys: [subscriptionKey(sub.user), dueKey, releasedKey(sub.user)], arguments: arguments)
+        let parts = reply.array ?? []
+        return UpsertOutcome(
+            outcome: parts.first?.string ?? "new", previousExpiresAt: parts.count > 1 ? parts[1].string.flatMap { Int64($0) } : nil,
+            dropped: parts.count > 2 ? parts[2].int ?? 0 : 0, toCancel: parts.dropFirst(3).compactMap(\.string))
+    }
+
+    /// Forgets a subscription and its pending reminders; hands back its released jobs (`<queue>|<id>`) to cancel.
+    ///
+    /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released · ARGV[1] user.
+    func delete(_ user: String) async throws -> (existed: Bool, dropped: Int, toCancel: [String]) {
+        let reply = try await redis.run(
+            Self.deleteScript, keys: [subscriptionKey(user), dueKey, releasedKey(user)], arguments: [user])
+        let parts = reply.array ?? []
+        return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, parts.dropFirst(2).compactMap(\.string))
+    }
+
+    /// The user's subscription fields, nil when there is none.
+    func subscription(_ user: String) async throws -> [String: String]? {
+        let fields = try await redis.send("HGETALL", subscriptionKey(user)).hashFields
+        return fields.isEmpty ? nil : fields
+    }
+
+    /// The user's current expiry as stored (text of Unix seconds), nil without a subscription.
+    func expiresAt(_ user: String) async throws -> String? {
+        try await redis.send("HGET", subscriptionKey(user), "expires_at").string
+    }
+
+    /// Remembers released jobs (`field` → `<queue>|<id>`) so a renewal or delete can cancel them, for `ttl` seconds.
+    func recordReleased(_ user: String, _ entries: [(field: String, job: String)], ttl: Int) async throws {
+        let key = releasedKey(user)
+        _ = try await redis.pipeline(entries.map { RedisCommand("HSET", key, $0.field, $0.job) } + [RedisCommand("EXPIRE", key, String(ttl))])
+    }
+
+    // MARK: Claims
+
+    /// Takes up to `limit` reminders for one sweep: claims whose lease ran out first, then those due at `now`.
+    ///
+    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] limit · ARGV[3] lease s.
+    func claim(now: Date, limit: Int, lease: Int) async throws -> [String] {
+        let reply = try await redis.run(
+            Self.claimScript, keys: [dueKey, claimedKey],
+            arguments: [String(Int(now.timeIntervalSince1970)), String(limit), String(lease)])
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    /// Takes one due reminder (the late one an upsert releases itself); false when a sweep took it first.
+    ///
+    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] member.
+    func claimOne(_ member: String) async throws -> Bool {
+        try await redis.run(Self.claimOneScript, keys: [dueKey, claimedKey], arguments: [member]).int == 1
+    }
+
+    /// Finishes claims: released, skipped or unreadable members leave the claimed set.
+    func finishClaims(_ members: [String]) async throws {
+        guard !members.isEmpty else { return }
+        try await redis.send(RedisCommand("ZREM", [claimedKey] + members))
+    }
+
+    // MARK: Scripts
+
+    /// `Lua/reminders_upsert.lua`.
+    static let upsertScript = RedisScript(name: "reminders.upsert", embedded: PackageResources.reminders_upsert_lua)
+    /// `Lua/reminders_delete.lua`.
+    static let deleteScript = RedisScript(name: "reminders.delete", embedded: PackageResources.reminders_delete_lua)
+    /// `Lua/reminders_claim.lua`.
+    static let claimScript = RedisScript(name: "reminders.claim", embedded: PackageResources.reminders_claim_lua)
+    /// `Lua/reminders_claim_one.lua`.
+    static let claimOneScript = RedisScript(name: "reminders.claim_one", embedded: PackageResources.reminders_claim_one_lua)
+}

@@ -1,0 +1,50 @@
+import Redis
+
+/// The domain stores' one door to Redis (``DomainServices/redis``): every domain key is read and written through a
+/// store (``SMSLedger``, ``GiftStore``, ``FreeCreditLimiter``, ``SubscriptionStore``, ``CreditThresholdStore``,
+/// ``RegistrationStore``, ``EmailLedger``, ``ProviderAlerts``, ``EventLog``, ``DomainClock``), and a store reaches
+/// Redis only here. Jobs never do.
+///
+/// Why a door and not the client itself: Redis Cluster runs a script or a `MULTI` only when all its keys hash to one
+/// slot. Debug builds (every test run) check that here for each script call and each transaction, so a key built
+/// with the wrong hash tag fails the first test that takes that path instead of the first cluster it runs on.
+struct StoreRedis: Sendable {
+    let client: RedisClient
+
+    /// Runs one command.
+    @discardableResult
+    func send(_ command: RedisCommand) async throws -> RedisReply {
+        try await client.send(command)
+    }
+
+    /// Runs one command given as text arguments.
+    @discardableResult
+    func send(_ name: String, _ arguments: String...) async throws -> RedisReply {
+        try await client.send(RedisCommand(name, arguments))
+    }
+
+    /// Commands in one round trip, replies in order (error replies in place).
+    func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        try await client.pipeline(commands)
+    }
+
+    /// Runs `script` with its KEYS (all in one slot) and ARGV.
+    @discardableResult
+    func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisReply {
+        try HashSlot.requireOne(keys, for: script.name)
+        return try await client.run(script, keys: keys, arguments: arguments)
+    }
+
+    /// Runs `script` once per call in one round trip, replies in order.
+    func pipeline(_ script: RedisScript, calls: [(keys: [String], arguments: [String])]) async throws -> [RedisReply] {
+        for call in calls { try HashSlot.requireOne(call.keys, for: script.name) }
+        return try await client.pipeline(script, calls: calls)
+    }
+
+    /// Runs `commands` in `MULTI`/`EXEC`.
+    /// - Parameter keys: every key the commands touch (one slot).
+    func transaction(keys: [String], _ commands: [RedisCommand]) async throws -> [RedisReply] {
+        try HashSlot.requireOne(keys, for: "MULTI \(commands.map(\.name).joined(separator: " "))")
+        return try await client.transaction(commands)
+    }
+}
