@@ -16,10 +16,13 @@ import Testing
         return (status, child.output)
     }
 
-    @Test func documentedLuaScriptIsTheOneTheEngineRuns() throws {
-        let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/lua/enqueue.lua").path
-        let file = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(file.trimmingCharacters(in: .newlines) == QueueScripts.enqueue.source.trimmingCharacters(in: .newlines))
+    /// The documented script is the engine's file itself (a link), so the two cannot drift apart.
+    @Test func documentedLuaScriptIsALinkToTheOneTheEngineRuns() throws {
+        let root = BuiltProducts.projectRoot
+        let link = root.appendingPathComponent("jobs/lua/enqueue.lua")
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: link.path)
+        let resolved = link.deletingLastPathComponent().appendingPathComponent(target).standardizedFileURL.path
+        #expect(resolved == root.appendingPathComponent("Sources/HoopoeCore/Store/Lua/enqueue.lua").standardizedFileURL.path, "jobs/lua/enqueue.lua → \(target)")
     }
 
     @Test func tenThousandJobsFromPythonAllRun() async throws {
