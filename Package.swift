@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // Hoopoe: a Redis-backed background job worker and scheduler.
 // Targets from the bottom up: CHiredis (C) → Redis (client) → HoopoeCore (engine) → HoopoeJobs (the domain
-// jobs, on HoopoeCore and Providers) → hoopoe (CLI).
+// jobs, on HoopoeCore and Providers) and HoopoeScheduler (cron, the schedule file, on HoopoeCore) → hoopoe (CLI).
 // Providers (Kavenegar, IPPanel, Brevo over AsyncHTTPClient) stands beside the engine; ProviderFakes
 // (Hummingbird) speaks the providers' documented protocols locally for tests and `make run`.
 import PackageDescription
@@ -53,7 +53,6 @@ let package = Package(
             dependencies: [
                 "HoopoeJSON",
                 "Redis",
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             // The engine's Lua scripts, one `.lua` file each beside the store that runs them, compiled into the
@@ -93,6 +92,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HoopoeScheduler",
+            dependencies: ["HoopoeCore", "HoopoeJSON", "Redis", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProviderFakes",
             dependencies: [
                 "Providers",
@@ -110,6 +114,7 @@ let package = Package(
             dependencies: [
                 "HoopoeCore",
                 "HoopoeJobs",
+                "HoopoeScheduler",
                 "Redis",
                 "Providers",
                 "ProviderFakes",
@@ -144,17 +149,22 @@ let package = Package(
         ),
         .testTarget(
             name: "HoopoeCoreTests",
-            dependencies: ["HoopoeCore", "Redis", "TestSupport"],
+            dependencies: ["HoopoeCore", "HoopoeScheduler", "Redis", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HoopoeSchedulerTests",
+            dependencies: ["HoopoeScheduler", "HoopoeCore", "HoopoeJSON", "Redis", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HoopoeCLITests",
-            dependencies: ["TestSupport", "HoopoeCore", "Redis", "HoopoeJSON", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TestSupport", "HoopoeCore", "HoopoeScheduler", "Redis", "HoopoeJSON", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HoopoeJobsTests",
-            dependencies: ["HoopoeJobs", "HoopoeCore", "Providers", "ProviderFakes", "HoopoeJSON", "Redis", "TestSupport"],
+            dependencies: ["HoopoeJobs", "HoopoeCore", "HoopoeScheduler", "Providers", "ProviderFakes", "HoopoeJSON", "Redis", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

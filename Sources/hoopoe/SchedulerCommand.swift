@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import Logging
 import Redis
 import ServiceLifecycle

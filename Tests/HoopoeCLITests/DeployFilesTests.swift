@@ -1,5 +1,6 @@
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import HoopoeJSON
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import HoopoeJobs
 import TestSupport
 import Testing

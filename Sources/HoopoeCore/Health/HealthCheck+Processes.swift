@@ -30,18 +30,18 @@ extension HealthCheck {
     /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh
     /// heartbeat. nil when no schedule file is configured (the check does not apply).
     func scheduler(_ processes: [ProcessRecord]) -> HealthFinding? {
-        guard let url = options.scheduleFile else { return nil }
+        guard let schedule = options.scheduleFile else { return nil }
+        let url = schedule.url
         guard FileManager.default.fileExists(atPath: url.path) else {
             return HealthFinding(name: "scheduler", status: .ok, message: "no schedule file at \(url.path): no scheduler needed")
         }
-        let file: ScheduleFile
+        let tasks: Int
         do {
-            file = try ScheduleFile.load(contentsOf: url)
+            tasks = try schedule.enabledTasks()
         } catch {
             let first = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
             return HealthFinding(name: "scheduler", status: .fail, message: "the schedule cannot be loaded, so no scheduler can start: \(first)")
         }
-        let tasks = file.enabledTasks.count
         let live = fresh(processes, kind: "scheduler")
         let numbers: [String: Double] = ["enabled_tasks": Double(tasks), "live_schedulers": Double(live.count)]
         if tasks == 0 {

@@ -28,7 +28,7 @@ public struct HealthCheckOptions: Sendable {
     public var canaryTimeout: Duration
     /// The schedule file; when it exists and has enabled tasks, a live scheduler is required.
     /// nil skips the scheduler check.
-    public var scheduleFile: URL?
+    public var scheduleFile: ScheduleFileCheck?
     /// A heartbeat older than this does not count as alive (default 15 s: three missed 5 s beats).
     public var heartbeatMaxAge: Duration
 
@@ -43,7 +43,7 @@ public struct HealthCheckOptions: Sendable {
     ///   - host: the host whose processes a liveness check looks at.
     public init(
         maxLatency: Duration = .seconds(60), workerID: String? = nil, canary: Bool = false, canaryTimeout: Duration = .seconds(10),
-        scheduleFile: URL? = nil, heartbeatMaxAge: Duration = .seconds(15), scope: Scope = .deployment,
+        scheduleFile: ScheduleFileCheck? = nil, heartbeatMaxAge: Duration = .seconds(15), scope: Scope = .deployment,
         host: String = ProcessInfo.processInfo.hostName
     ) {
         self.scope = scope

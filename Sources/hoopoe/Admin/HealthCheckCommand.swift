@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import HoopoeJSON
 import Redis
 
@@ -90,7 +91,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
         let checkOptions = HealthCheckOptions(
             maxLatency: try DurationText.parse(maxLatency, option: "--max-latency", positive: false), workerID: worker, canary: canary,
             canaryTimeout: try DurationText.parse(canaryTimeout, option: "--canary-timeout"),
-            scheduleFile: URL(fileURLWithPath: schedule), scope: liveness ? .liveness : .deployment)
+            scheduleFile: .at(URL(fileURLWithPath: schedule)), scope: liveness ? .liveness : .deployment)
         let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
         defer { redis.close() }
         let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: options.namespace), options: checkOptions).run()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 
 /// `hoopoe schedule list`: every task and when it runs next, in its own time zone.
 struct ScheduleListCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import HoopoeJSON
 import Redis
 import TestSupport
@@ -186,14 +187,14 @@ struct HealthCheckTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: file) }
         try "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n".write(to: file, atomically: true, encoding: .utf8)
-        let options = HealthCheckOptions(scheduleFile: file)
+        let options = HealthCheckOptions(scheduleFile: .at(file))
         #expect(await HealthCheck(jobs: h.jobs, options: options).run().finding("scheduler")?.status == .fail)
         try await beat(h, kind: "scheduler", id: "s1")
         let report = await HealthCheck(jobs: h.jobs, options: options).run()
         #expect(report.finding("scheduler")?.status == .ok, "\(report.findings)")
         let disabled = try ScheduleFile(yaml: "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n    enabled: false\n")
         #expect(disabled.enabledTasks.isEmpty)
-        let missing = HealthCheckOptions(scheduleFile: URL(fileURLWithPath: "/nonexistent/schedule.yaml"))
+        let missing = HealthCheckOptions(scheduleFile: .at(URL(fileURLWithPath: "/nonexistent/schedule.yaml")))
         #expect(await HealthCheck(jobs: h.jobs, options: missing).run().finding("scheduler")?.status == .ok)
     }
 }

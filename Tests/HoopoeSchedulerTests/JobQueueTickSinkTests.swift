@@ -1,13 +1,15 @@
 import Foundation
 import HoopoeCore
+import HoopoeScheduler
 import HoopoeJSON
 import Redis
+import TestSupport
 import Testing
 
 /// The scheduler through the real engine: three schedulers, one Redis, every tick one job in the stream.
 @Suite struct JobQueueTickSinkTests {
     @Test func threeSchedulersEnqueueEachTickOnceThroughTheEngine() async throws {
-        let h = try EngineHarness()
+        let h = try TestNamespace(#function)
         let file = try ScheduleFile(yaml: """
             tasks:
               - name: every5

@@ -1,5 +1,5 @@
 import Foundation
-import HoopoeCore
+import HoopoeScheduler
 import Synchronization
 
 /// Simulated time shared by several schedulers: hours pass in milliseconds, with no real sleeping.

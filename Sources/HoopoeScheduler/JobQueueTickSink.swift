@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import HoopoeJSON
 
 /// The production ``ScheduledJobSink``: enqueues a tick through the engine's enqueue script with a

@@ -1,5 +1,5 @@
 import Foundation
-import HoopoeCore
+import HoopoeScheduler
 import Testing
 
 /// `next(after:in:)`, checked against hand-computed instants written with their UTC offset.

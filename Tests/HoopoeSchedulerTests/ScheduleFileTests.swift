@@ -1,5 +1,5 @@
 import Foundation
-import HoopoeCore
+import HoopoeScheduler
 import HoopoeJSON
 import Testing
 
