@@ -1,5 +1,3 @@
-import Redis
-
 /// `diag.incr`: `INCR key`, nothing else. The benchmark's no-op job (the same work every peer of the
 /// peer benchmark behind `make bench` does per job, docs/benchmarks.md), and a cheap liveness probe.
 public struct DiagIncrJob: JobHandler {
@@ -13,6 +11,6 @@ public struct DiagIncrJob: JobHandler {
     public init() {}
 
     public func run(_ payload: Payload, context: JobContext) async throws {
-        try await context.redis.send("INCR", payload.key)
+        try await DiagStore(redis: context.redis).increment(payload.key)
     }
 }

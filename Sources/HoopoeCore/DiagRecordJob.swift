@@ -1,5 +1,3 @@
-import Redis
-
 /// `diag.record`: the diagnostic job. Sleeps `sleep_ms`, then records that it ran:
 /// `SADD key member`, `HINCRBY key:count member 1` and `HSET key:attempt member <attempt>` (one round
 /// trip). Tests count runs (and see recovered runs' attempt numbers) with it, benchmarks use it, and
@@ -29,11 +27,8 @@ public struct DiagRecordJob: JobHandler {
     public func run(_ payload: Payload, context: JobContext) async throws {
         // At most a day (the longest timeout): a payload's number must not overflow the sleep's conversion.
         if let sleep = payload.sleepMs, sleep > 0 { try await Task.sleep(for: .milliseconds(min(sleep, 86_400_000))) }
-        let replies = try await context.redis.pipeline([
-            RedisCommand("SADD", payload.key, payload.member),
-            RedisCommand("HINCRBY", payload.key + ":count", payload.member, "1"),
-            RedisCommand("HSET", payload.key + ":attempt", payload.member, String(context.attempt)),
-        ])
-        if let error = replies.compactMap(\.errorMessage).first { throw JobFailure.retry("diag.record: \(error)") }
+        if let error = try await DiagStore(redis: context.redis).record(key: payload.key, member: payload.member, attempt: context.attempt) {
+            throw JobFailure.retry("diag.record: \(error)")
+        }
     }
 }

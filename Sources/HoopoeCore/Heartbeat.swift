@@ -1,5 +1,4 @@
 import Foundation
-import Redis
 
 /// Tells Redis this process is alive: a hash with what it is doing, renewed every few seconds with a
 /// TTL, plus its score in the `processes` sorted set. A process that dies simply stops beating; its
@@ -37,20 +36,12 @@ public struct Heartbeat: Sendable {
             "started_at": String(started), "beat_at": String(now),
         ]
         fields.merge(details()) { $1 }
-        var hset = RedisCommand("HSET", jobs.global.process(id))
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            hset.append(key)
-            hset.append(value)
-        }
-        let ttl = String(Int((interval * 3).seconds.rounded(.up)))
-        _ = try await jobs.redis.pipeline([
-            hset, RedisCommand("EXPIRE", jobs.global.process(id), ttl), RedisCommand("ZADD", jobs.global.processes, String(now), id),
-        ])
+        try await jobs.store.beat(id: id, fields: fields, ttl: Int((interval * 3).seconds.rounded(.up)), now: now)
     }
 
     /// Removes this process's record (orderly exit).
     public func remove() async {
-        _ = try? await jobs.redis.pipeline([RedisCommand("DEL", jobs.global.process(id)), RedisCommand("ZREM", jobs.global.processes, id)])
+        await jobs.store.removeProcess(id: id)
     }
 
     /// Beats until cancelled.
@@ -73,24 +64,5 @@ public struct ProcessRecord: Sendable, Equatable {
 
 extension JobQueue {
     /// Processes whose heartbeat hash still exists; stale entries of the sorted set are pruned.
-    public func liveProcesses() async throws -> [ProcessRecord] {
-        let ids = (try await redis.send("ZRANGE", global.processes, "0", "-1").array ?? []).compactMap(\.string)
-        if ids.isEmpty { return [] }
-        let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", global.process($0)) })
-        let now = Date().timeIntervalSince1970
-        var live: [ProcessRecord] = []
-        var gone: [String] = []
-        for (id, reply) in zip(ids, replies) {
-            let items = reply.array ?? []
-            if items.isEmpty {
-                gone.append(id)
-                continue
-            }
-            var fields: [String: String] = [:]
-            for i in stride(from: 0, to: items.count - 1, by: 2) { fields[items[i].string ?? ""] = items[i + 1].string }
-            live.append(ProcessRecord(id: id, fields: fields, age: now - (Double(fields["beat_at"] ?? "") ?? 0)))
-        }
-        if !gone.isEmpty { try await redis.send(RedisCommand("ZREM", [global.processes] + gone)) }
-        return live
-    }
+    public func liveProcesses() async throws -> [ProcessRecord] { try await store.liveProcesses() }
 }

@@ -18,7 +18,7 @@ enum EngineBenchmark {
                 _ = try await jobs.enqueueBatch((start..<min(count, start + 1000)).map { _ in (type: "diag.incr", payload: payload, options: EnqueueOptions()) })
             }
         }
-        try await cleanUp(redis, jobs)
+        try await cleanUp(jobs)
         return Double(count) / seconds
     }
 
@@ -45,7 +45,7 @@ enum EngineBenchmark {
         while samples.count < total, clock.now - start < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
         worker.shutdown()
         try await running.value
-        try await cleanUp(redis, jobs)
+        try await cleanUp(jobs)
         let sorted = samples.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         return (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count)
@@ -61,16 +61,15 @@ enum EngineBenchmark {
         for start in stride(from: 0, to: count, by: 5000) {
             _ = try await jobs.enqueueBatch((start..<min(count, start + 5000)).map { _ in (type: "diag.incr", payload: payload, options: EnqueueOptions(runAt: later)) })
         }
-        let scheduled = jobs.keys("default").scheduled
-        try await redis.send("ZUNIONSTORE", scheduled, "1", scheduled, "WEIGHTS", "0")  // all due now
+        try await jobs.store.makeScheduledDue(queue: "default")
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let worker = Worker(jobs: jobs, registry: JobRegistry(), options: WorkerOptions(), logger: logger)
         let seconds = try await time {
-            while (try await redis.send("ZCARD", scheduled).int ?? 0) > 0 { try await worker.promote() }
+            while try await jobs.store.scheduledCount(queue: "default") > 0 { try await worker.promote() }
         }
-        let moved = try await redis.send("XLEN", jobs.keys("default").stream).int ?? 0
-        try await cleanUp(redis, jobs)
+        let moved = try await jobs.store.streamLength(queue: "default")
+        try await cleanUp(jobs)
         guard moved == count else { throw BenchError("promoted \(moved) of \(count)") }
         return Double(count) / seconds
     }
@@ -80,9 +79,8 @@ enum EngineBenchmark {
         return (redis, JobQueue(redis: redis, namespace: "bench-\(JobID.make().suffix(8))"))
     }
 
-    private static func cleanUp(_ redis: RedisClient, _ jobs: JobQueue) async throws {
-        let k = jobs.keys("default")
-        try await redis.send(RedisCommand("DEL", [k.stream, k.scheduled, k.scheduledJobs, k.dead, k.deadJobs, jobs.global.queues]))
+    private static func cleanUp(_ jobs: JobQueue) async throws {
+        try await jobs.store.purge(queue: "default")
     }
 
     private static func time(_ body: () async throws -> Void) async throws -> Double {

@@ -1,6 +1,5 @@
 import Foundation
 import HoopoeJSON
-import Redis
 
 extension HealthCheck {
     /// `canary`: proof from end to end. Enqueues a `diag.record` job (key ``HealthKeys/canary``, a fresh
@@ -22,7 +21,7 @@ extension HealthCheck {
         let deadline = start + self.options.canaryTimeout
         var ran = false
         while !ran {
-            ran = try await jobs.redis.send("SISMEMBER", key, member).int == 1
+            ran = try await DiagStore(redis: jobs.redis).hasRun(key: key, member: member)
             if ran || clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -40,9 +39,7 @@ extension HealthCheck {
             case .notFound: break
             }
         }
-        _ = try? await jobs.redis.pipeline([
-            RedisCommand("SREM", key, member), RedisCommand("HDEL", key + ":count", member), RedisCommand("HDEL", key + ":attempt", member),
-        ])
+        await DiagStore(redis: jobs.redis).forget(key: key, member: member)
         return HealthFinding(name: "canary", status: ran ? .ok : .fail, message: message, numbers: ["run_ms": rounded2(elapsed)])
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import Redis
 
 extension HealthCheck {
     /// How long the previous run's dead counts are kept: a namespace nobody probes forgets them.
@@ -9,22 +8,10 @@ extension HealthCheck {
     /// counts in ``HealthKeys/dead``. Growth warns and never fails: a dead job needs a person, not a
     /// restart. With several probes (one per pod) each reports the growth since whichever ran last.
     func deadGrowth(_ infos: [QueueInfo]) async throws -> HealthFinding {
-        let key = keys.dead
-        let previous = try await jobs.redis.send("HGETALL", key).array ?? []
-        var before: [String: Int] = [:]
-        var at: Double?
-        for index in stride(from: 0, to: previous.count - 1, by: 2) {
-            guard let field = previous[index].string else { continue }
-            if field == "at" { at = previous[index + 1].double }
-            if field.hasPrefix("queue:"), let count = previous[index + 1].int { before[String(field.dropFirst(6))] = count }
-        }
+        let store = HealthStore(redis: jobs.redis, keys: keys)
+        let (at, before) = try await store.deadBaseline()
         let now = Date().timeIntervalSince1970
-        var save = RedisCommand("HSET", key, "at", String(now))
-        for info in infos {
-            save.append("queue:\(info.queue)")
-            save.append(String(info.dead))
-        }
-        _ = try await jobs.redis.transaction([RedisCommand("DEL", key), save, RedisCommand("EXPIRE", key, String(Self.deadBaselineTTL))])
+        try await store.saveDeadBaseline(infos.map { ($0.queue, $0.dead) }, now: now, ttl: Self.deadBaselineTTL)
 
         let total = infos.reduce(0) { $0 + $1.dead }
         guard let at else {

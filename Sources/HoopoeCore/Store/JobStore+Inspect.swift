@@ -121,3 +121,15 @@ extension Array where Element == UInt8 {
         return false
     }
 }
+
+extension JobStore {
+    /// How many delayed jobs and retries `queue` holds (one `ZCARD`).
+    package func scheduledCount(queue: String) async throws -> Int {
+        try await redis.send("ZCARD", keys(queue).scheduled).int ?? 0
+    }
+
+    /// How many entries `queue`'s stream holds, delivered or not (one `XLEN`).
+    package func streamLength(queue: String) async throws -> Int {
+        try await redis.send("XLEN", keys(queue).stream).int ?? 0
+    }
+}

@@ -27,3 +27,12 @@ extension JobStore {
         }
     }
 }
+
+extension JobStore {
+    /// Makes every delayed job of `queue` due now (their scores 0), for benchmarks of promotion: a backlog that
+    /// all comes due at once.
+    package func makeScheduledDue(queue: String) async throws {
+        let scheduled = keys(queue).scheduled
+        try await redis.send("ZUNIONSTORE", scheduled, "1", scheduled, "WEIGHTS", "0")
+    }
+}

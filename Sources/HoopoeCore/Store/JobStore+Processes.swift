@@ -1,0 +1,46 @@
+import Foundation
+import Redis
+
+/// Process records (``Heartbeat``): a hash a process (``GlobalKeys/process(_:)``) renewed with a TTL, and its
+/// score in ``GlobalKeys/processes``.
+extension JobStore {
+    /// Writes one beat of process `id`: its fields (sorted, so equal beats are equal commands), a TTL of `ttl`
+    /// seconds on them, its score `now` in the processes set. One round trip.
+    func beat(id: String, fields: [String: String], ttl: Int, now: Double) async throws {
+        var hset = RedisCommand("HSET", global.process(id))
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            hset.append(key)
+            hset.append(value)
+        }
+        _ = try await redis.pipeline([
+            hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id),
+        ])
+    }
+
+    /// Removes process `id`'s record (an orderly exit); errors are ignored, the record expires anyway.
+    func removeProcess(id: String) async {
+        _ = try? await redis.pipeline([RedisCommand("DEL", global.process(id)), RedisCommand("ZREM", global.processes, id)])
+    }
+
+    /// Processes whose heartbeat hash still exists; stale entries of the sorted set are pruned.
+    func liveProcesses() async throws -> [ProcessRecord] {
+        let ids = (try await redis.send("ZRANGE", global.processes, "0", "-1").array ?? []).compactMap(\.string)
+        if ids.isEmpty { return [] }
+        let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", global.process($0)) })
+        let now = Date().timeIntervalSince1970
+        var live: [ProcessRecord] = []
+        var gone: [String] = []
+        for (id, reply) in zip(ids, replies) {
+            let items = reply.array ?? []
+            if items.isEmpty {
+                gone.append(id)
+                continue
+            }
+            var fields: [String: String] = [:]
+            for i in stride(from: 0, to: items.count - 1, by: 2) { fields[items[i].string ?? ""] = items[i + 1].string }
+            live.append(ProcessRecord(id: id, fields: fields, age: now - (Double(fields["beat_at"] ?? "") ?? 0)))
+        }
+        if !gone.isEmpty { try await redis.send(RedisCommand("ZREM", [global.processes] + gone)) }
+        return live
+    }
+}
