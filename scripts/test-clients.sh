@@ -3,12 +3,14 @@
 # the Redis of REDIS_URL (run under scripts/test-redis.sh), and `hoopoe dev fake-providers` for the SMS and Brevo
 # calls, wired as `make run` does (scripts/run.sh). The domain clock (HOOPOE_CLOCK_KEY) is noon in Tehran today, so
 # SMS are not deferred by quiet hours. Every process this script starts is stopped by its pid.
-#   HOOPOE_BIN   the hoopoe binary (default .build/debug/hoopoe)
+#   HOOPOE_BIN   the hoopoe binary (default .build/debug/hoopoe); the worker it starts loads the function library
+#                the clients FCALL (hoopoe_enqueue)
 #   CLIENTS      which clients to test (default "python php go")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${REDIS_URL:?run under scripts/test-redis.sh}"
-HOOPOE="${HOOPOE_BIN:-.build/debug/hoopoe}"
+HOOPOE="$(realpath "${HOOPOE_BIN:-.build/debug/hoopoe}")"
+export HOOPOE_BIN="$HOOPOE"  # the clients' tests run `hoopoe functions load` after deleting the function library
 CLIENTS="${CLIENTS:-python php go}"
 logs="$(mktemp -d "${TMPDIR:-/tmp}/hoopoe-clients.XXXXXX")"
 pids=()
@@ -33,7 +35,9 @@ redis-cli -u "$REDIS_URL" SET "$HOOPOE_CLOCK_KEY" "$noon" >/dev/null
 "$HOOPOE" worker --queues critical,default,low --concurrency 10 >"$logs/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
-  [ "$(redis-cli -u "$REDIS_URL" ZCARD "$HOOPOE_NAMESPACE:processes")" -ge 1 ] 2>/dev/null && break
+  # Up: its heartbeat is written and it has loaded the function library (it does both at start).
+  [ "$(redis-cli -u "$REDIS_URL" ZCARD "$HOOPOE_NAMESPACE:processes")" -ge 1 ] 2>/dev/null &&
+    redis-cli -u "$REDIS_URL" FCALL_RO hoopoe_library_version 0 2>/dev/null | grep -Eq '^[0-9a-f]{40}$' && break
   kill -0 "${pids[-1]}" 2>/dev/null || { echo "[clients] the worker exited:"; cat "$logs/worker.log"; exit 1; }
   sleep 0.05
 done

@@ -9,15 +9,18 @@ import Testing
 @Suite(.serialized) struct RedisACLTests {
     static let password = "acl-test-password"
 
-    /// The documented `ACL SETUSER` lines, by user: the words after `ACL`, the password filled in.
+    /// The documented `ACL SETUSER` lines that create a user (they start with `on`), by user: the words after `ACL`,
+    /// the password filled in.
     static func documentedUsers() throws -> [String: [String]] {
+        try documentedLines().filter { $0.count > 2 && $0[2] == "on" }.reduce(into: [:]) { $0[$1[1]] = $1 }
+    }
+
+    /// Every documented `ACL SETUSER` line, in order: those that create a user, then those that add to one.
+    static func documentedLines() throws -> [[String]] {
         let doc = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
-        var users: [String: [String]] = [:]
-        for line in doc.split(separator: "\n") where line.hasPrefix("    ACL SETUSER ") {
-            let words = line.split(separator: " ").dropFirst().map { $0 == ">PASSWORD" ? ">\(password)" : String($0) }
-            users[words[1]] = words
+        return doc.split(separator: "\n").filter { $0.hasPrefix("    ACL SETUSER ") }.map { line in
+            line.split(separator: " ").dropFirst().map { $0 == ">PASSWORD" ? ">\(password)" : String($0) }
         }
-        return users
     }
 
     private static func create(_ users: [String: [String]], on server: RedisServer) async throws {
@@ -60,7 +63,28 @@ import Testing
         let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", schedule.path], environment: workerEnvironment)
         defer { scheduler.signal(SIGKILL) }
         #expect(try await eventually(timeout: .seconds(15)) { try await jobs.liveProcesses().count == 2 }, "\(worker.output)\(scheduler.output)")
+        // The worker's user loaded the function library (FCALL_RO to check, FUNCTION LOAD).
+        #expect(try await eventually(timeout: .seconds(15)) {
+            (try? await redis.send("FCALL_RO", "hoopoe_library_version", "0").string?.count) == 40
+        }, "\(worker.output)\(scheduler.output)")
 
+        // A service, as the clients enqueue: a plain XADD, and FCALL hoopoe_enqueue (later and unique), under the
+        // services' line alone.
+        let service = try RedisClient(url: "redis://hoopoe-enqueuer:\(Self.password)@127.0.0.1:\(server.port)/0")
+        defer { service.close() }
+        try await service.send("XADD", "hoopoe:{default}:stream", "*", "job", #"{"id":"acl-xadd","type":"diag.record","queue":"default","payload":{"key":"hoopoe:acl:k","member":"xadd"},"attempt":0,"enqueued_at":1795400000}"#)
+        for (id, member, runAt, unique) in [("acl-later", "fcall-later", "\(Date().timeIntervalSince1970 + 1)", ""), ("acl-unique", "fcall-unique", "0", "60")] {
+            let body = #"{"id":"\#(id)","type":"diag.record","queue":"default","payload":{"key":"hoopoe:acl:k","member":"\#(member)"},"attempt":0,"enqueued_at":1795400000}"#
+            var fcall = RedisCommand("FCALL", "hoopoe_enqueue", "5", "hoopoe:{default}:stream", "hoopoe:{default}:scheduled", "hoopoe:{default}:scheduled:jobs")
+            fcall.append(contentsOf: ["hoopoe:{default}:unique:\(unique.isEmpty ? "-" : id)", "hoopoe:{default}:once:-", body, id, runAt, unique, "", "0"])
+            let reply = try await service.send(fcall)
+            #expect(reply.array?.first?.string == (unique.isEmpty ? "scheduled" : "enqueued"), "\(reply)")
+        }
+
+        // `hoopoe enqueue` needs the line that adds to the services' user.
+        for words in try Self.documentedLines() where words[1] == "hoopoe-enqueuer" && words[2] != "on" {
+            try await redis.send(RedisCommand("ACL", words))
+        }
         let enqueuer = Self.environment(server, user: "hoopoe-enqueuer")
         let now = try await Self.run(["enqueue", "diag.record", "--payload", #"{"key":"hoopoe:acl:k","member":"now"}"#], enqueuer)
         #expect(now.status == 0 && !now.output.contains("warning"), "\(now.output)")
@@ -69,7 +93,7 @@ import Testing
         #expect(try await eventually(timeout: .seconds(15)) {
             let ran = try await redis.send("SMEMBERS", "hoopoe:acl:k").array?.compactMap(\.string) ?? []
             let ticks = try await redis.send("SISMEMBER", "hoopoe:acl:tick", "t").int ?? 0
-            return Set(ran) == ["now", "later"] && ticks == 1
+            return Set(ran) == ["now", "later", "xadd", "fcall-later", "fcall-unique"] && ticks == 1
         }, "worker: \(worker.output) scheduler: \(scheduler.output)")
         try await Task.sleep(for: .seconds(2.5))  // a recovery pass (XAUTOCLAIM) and a few heartbeats under the ACL
 

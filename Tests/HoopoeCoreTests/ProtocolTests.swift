@@ -11,6 +11,7 @@ import Testing
 @Suite struct ProtocolTests {
     private func python(_ arguments: [String], namespace: String) async throws -> (Int32, String) {
         let script = BuiltProducts.projectRoot.appendingPathComponent("jobs/examples/hoopoe_enqueue.py").path
+        _ = await (try ChildProcess(BuiltProducts.hoopoe, ["functions", "load"], environment: ["REDIS_URL": try TestRedis.url()])).wait(timeout: .seconds(20))  // the client FCALLs hoopoe_enqueue
         let child = try ChildProcess("/usr/bin/env", ["python3", script] + arguments, environment: ["REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": namespace])
         guard let status = await child.wait(timeout: .seconds(120)) else { throw TestSupportError("python did not finish: \(child.output)") }
         return (status, child.output)

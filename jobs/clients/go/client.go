@@ -4,7 +4,6 @@ package hoopoe
 
 import (
 	"crypto/rand"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,11 +18,9 @@ import (
 	"github.com/gomodule/redigo/redis"
 )
 
-//go:embed enqueue.lua
-var enqueueLua string
-
-// The script jobs/lua/enqueue.lua: KEYS stream, scheduled, scheduled:jobs, unique:<key>, once:<key>.
-var enqueueScript = redis.NewScript(5, enqueueLua)
+// EnqueueFunction is the enqueue script as a function of the library every hoopoe worker loads into Redis
+// (jobs/PROTOCOL.md): FCALL hoopoe_enqueue 5 stream scheduled scheduled:jobs unique:<key> once:<key> ARGV...
+const EnqueueFunction = "hoopoe_enqueue"
 
 const (
 	day         = 24 * time.Hour
@@ -115,7 +112,7 @@ type prepared struct {
 	id, queue string
 	body      []byte
 	scripted  bool
-	args      []interface{} // KEYS then ARGV, for the script
+	args      []interface{} // FCALL's arguments: the function, the key count, KEYS, then ARGV
 }
 
 // seconds is Unix seconds with a fraction (UnixNano would overflow after 2262, hiding a time sent in milliseconds).
@@ -211,7 +208,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	}
 	p.scripted = true
 	p.args = []interface{}{
-		c.Key(queue, "stream"), c.Key(queue, "scheduled"), c.Key(queue, "scheduled:jobs"),
+		EnqueueFunction, 5, c.Key(queue, "stream"), c.Key(queue, "scheduled"), c.Key(queue, "scheduled:jobs"),
 		c.Key(queue, "unique:"+uniqueKey), c.Key(queue, "once:"+onceKey),
 		body, id, runAtArg, uniqueSeconds, onceSeconds, strconv.Itoa(limit),
 	}
@@ -234,11 +231,14 @@ func scriptResult(reply interface{}, err error) (Enqueued, error) {
 		if errors.As(err, &redisError) && strings.Contains(err.Error(), "HOOPOE too large") {
 			return Enqueued{}, &TooLargeError{-1, -1}
 		}
+		if missing := libraryNotLoaded(err); missing != nil {
+			return Enqueued{}, missing
+		}
 		return Enqueued{}, err
 	}
 	parts, err := redis.Strings(reply, nil)
 	if err != nil || len(parts) != 2 {
-		return Enqueued{}, fmt.Errorf("hoopoe: unexpected reply from the enqueue script: %v", reply)
+		return Enqueued{}, fmt.Errorf("hoopoe: unexpected reply from the enqueue function: %v", reply)
 	}
 	switch parts[0] {
 	case "duplicate":
@@ -249,8 +249,8 @@ func scriptResult(reply interface{}, err error) (Enqueued, error) {
 	return Enqueued{Status: parts[0], ID: parts[1]}, nil
 }
 
-// Enqueue enqueues one job: one XADD when it is for now and neither unique nor once, else the enqueue script.
-// Errors: *InvalidJobError, *TooLargeError, *DuplicateError, *AlreadyEnqueuedError, or Redis's.
+// Enqueue enqueues one job: one XADD when it is for now and neither unique nor once, else FCALL hoopoe_enqueue.
+// Errors: *InvalidJobError, *TooLargeError, *DuplicateError, *AlreadyEnqueuedError, *LibraryNotLoadedError, or Redis's.
 func (c *Client) Enqueue(jobType string, payload interface{}, o Options) (Enqueued, error) {
 	p, err := c.prepare(jobType, payload, o)
 	if err != nil {
@@ -264,7 +264,7 @@ func (c *Client) Enqueue(jobType string, payload interface{}, o Options) (Enqueu
 		}
 		return Enqueued{"enqueued", p.id}, nil
 	}
-	return scriptResult(enqueueScript.Do(conn, p.args...))
+	return scriptResult(conn.Do("FCALL", p.args...))
 }
 
 // EnqueueAt runs no earlier than at.
@@ -317,13 +317,10 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 	}
 	conn := c.Pool.Get()
 	defer conn.Close()
-	if err := enqueueScript.Load(conn); err != nil {
-		return nil, err
-	}
 	for _, p := range all {
 		var err error
 		if p.scripted {
-			err = enqueueScript.SendHash(conn, p.args...)
+			err = conn.Send("FCALL", p.args...)
 		} else {
 			err = conn.Send("XADD", c.Key(p.queue, "stream"), "*", "job", p.body)
 		}
@@ -345,6 +342,10 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 			continue
 		}
 		enqueued, err := scriptResult(reply, err)
+		var missing *LibraryNotLoadedError
+		if errors.As(err, &missing) {
+			return nil, err
+		}
 		results[i] = Result{Enqueued: enqueued, Err: err}
 	}
 	return results, nil

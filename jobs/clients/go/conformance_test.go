@@ -294,6 +294,8 @@ func TestEveryEnqueueCase(t *testing.T) {
 
 var nowPattern = regexp.MustCompile(`\$now\+(\d+)`)
 
+// TestEveryScriptCase runs each case through FCALL hoopoe_enqueue (what the client sends; the library a worker
+// loaded) and through EVALSHA of jobs/lua/enqueue.lua (the documented way for a Redis before 7).
 func TestEveryScriptCase(t *testing.T) {
 	source, err := os.ReadFile(filepath.Join("..", "..", "lua", "enqueue.lua"))
 	if err != nil {
@@ -302,8 +304,20 @@ func TestEveryScriptCase(t *testing.T) {
 	script := redis.NewScript(5, string(source))
 	conn := testPool(t).Get()
 	defer conn.Close()
-	for n, raw := range vectors(t, "enqueue.json")["script"].([]interface{}) {
-		c := raw.(map[string]interface{})
+	for _, way := range []string{"fcall", "evalsha"} {
+		for n, raw := range vectors(t, "enqueue.json")["script"].([]interface{}) {
+			scriptCase(t, conn, script, way, n, raw.(map[string]interface{}))
+		}
+	}
+}
+
+func scriptCase(t *testing.T, conn redis.Conn, script *redis.Script, way string, n int, listed map[string]interface{}) {
+	c := map[string]interface{}{}
+	for k, v := range listed {
+		c[k] = v
+	}
+	c["name"] = way + ": " + listed["name"].(string)
+	{
 		ns := fmt.Sprintf("conf-go-s%d-%d", time.Now().UnixNano(), n)
 		var keys []interface{}
 		for _, k := range c["keys"].([]interface{}) {
@@ -324,7 +338,13 @@ func TestEveryScriptCase(t *testing.T) {
 				})
 				args = append(args, v)
 			}
-			reply, err := redis.Strings(script.Do(conn, args...))
+			call := func() (interface{}, error) { return script.Do(conn, args...) }
+			if way == "fcall" {
+				call = func() (interface{}, error) {
+					return conn.Do("FCALL", append([]interface{}{EnqueueFunction, 5}, args...)...)
+				}
+			}
+			reply, err := redis.Strings(call())
 			if contains, ok := want["error_contains"].(string); ok {
 				if err == nil || !strings.Contains(err.Error(), contains) {
 					t.Errorf("%s: %v %v, want the error %s", c["name"], reply, err, contains)

@@ -1,6 +1,9 @@
 package hoopoe
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // InvalidJobError: the envelope breaks a rule of jobs/PROTOCOL.md ("Envelope rules"); Field names the field.
 type InvalidJobError struct {
@@ -31,4 +34,25 @@ type AlreadyEnqueuedError struct{ ExistingID string }
 
 func (e *AlreadyEnqueuedError) Error() string {
 	return "once: job " + e.ExistingID + " was already enqueued with this once-key"
+}
+
+// LibraryNotLoadedError: Redis has no hoopoe_enqueue function. Hoopoe's function library is not loaded there (no
+// worker has started since Redis (re)started: start one, or run `hoopoe functions load`), or this Redis predates
+// functions (7.0).
+type LibraryNotLoadedError struct{ Message string }
+
+func (e *LibraryNotLoadedError) Error() string { return e.Message }
+
+// libraryNotLoaded is the error for a Redis error reply that says so, else nil.
+func libraryNotLoaded(err error) error {
+	text := err.Error()
+	switch {
+	case strings.Contains(text, "Function not found"):
+		return &LibraryNotLoadedError{"the hoopoe function library is not loaded on this Redis (FCALL hoopoe_enqueue: function not found): " +
+			"start a hoopoe worker or run `hoopoe functions load`"}
+	case strings.Contains(strings.ToLower(text), "unknown command") && strings.Contains(strings.ToLower(text), "fcall"):
+		return &LibraryNotLoadedError{"this Redis has no functions (FCALL came in Redis 7.0): enqueueing later, unique or once-only " +
+			"jobs through this client needs Redis 7 or later"}
+	}
+	return nil
 }

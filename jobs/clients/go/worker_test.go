@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -343,4 +344,35 @@ func TestARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(t *testing.T) {
 	if got := types(New(pool, ns).ReadEventsGroup("kingfisher", "host-1", 100, 0)); len(got) != 0 {
 		t.Fatalf("left after another restart: %v", got)
 	}
+}
+
+// Without the function library (a Redis restarted without persistence forgets it) an enqueue that needs
+// hoopoe_enqueue fails with *LibraryNotLoadedError saying what to do; `hoopoe functions load` brings it back.
+func TestAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	pool := testPool(t)
+	conn := pool.Get()
+	defer conn.Close()
+	c := New(pool, "")
+	payload := map[string]interface{}{"key": "go-nolib", "member": "later"}
+	if _, err := conn.Do("FUNCTION", "DELETE", "hoopoe"); err != nil {
+		t.Fatal(err)
+	}
+	var missing *LibraryNotLoadedError
+	if _, err := c.EnqueueIn("diag.record", payload, time.Hour, Options{}); !errors.As(err, &missing) || !strings.Contains(err.Error(), "hoopoe functions load") {
+		t.Errorf("EnqueueIn without the library: %v", err)
+	}
+	if _, err := c.EnqueueBatch([]Job{{Type: "diag.record", Payload: payload, Options: Options{UniqueKey: "go-nolib"}}}); !errors.As(err, &missing) {
+		t.Errorf("EnqueueBatch without the library: %v", err)
+	}
+	if out, err := exec.Command(os.Getenv("HOOPOE_BIN"), "functions", "load").CombinedOutput(); err != nil {
+		t.Fatalf("hoopoe functions load: %v %s", err, out)
+	}
+	done, err := c.EnqueueIn("diag.record", payload, time.Hour, Options{})
+	if err != nil || done.Status != "scheduled" {
+		t.Fatalf("after hoopoe functions load: %+v %v", done, err)
+	}
+	conn.Do("ZREM", c.Key("default", "scheduled"), done.ID)
 }

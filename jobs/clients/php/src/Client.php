@@ -8,6 +8,7 @@ use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\Duplicate;
 use Hoopoe\Exception\HoopoeException;
 use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Exception\LibraryNotLoaded;
 use Hoopoe\Exception\TooLarge;
 
 /**
@@ -24,10 +25,10 @@ final class Client
     public const DAY = 86400;
     public const ONCE_DEFAULT = 7 * 86400;
     private const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    /** The enqueue function of the library every hoopoe worker loads into Redis (jobs/PROTOCOL.md). */
+    public const ENQUEUE_FUNCTION = 'hoopoe_enqueue';
 
     public readonly string $namespace;
-    private string $script;
-    private ?string $sha = null;
     /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
     private array $drained = [];
 
@@ -35,7 +36,6 @@ final class Client
     public function __construct(private readonly \Redis $redis, ?string $namespace = null, private readonly int $maxBytes = Envelope::MAX_BYTES)
     {
         $this->namespace = $namespace ?? self::defaultNamespace();
-        $this->script = (string) file_get_contents(__DIR__ . '/enqueue.lua');
     }
 
     public static function defaultNamespace(): string
@@ -69,7 +69,7 @@ final class Client
      *
      * @param array<string, mixed>|object|null $payload an empty array is sent as {}
      * @param array<string, mixed> $options see the class comment
-     * @throws Duplicate|AlreadyEnqueued|TooLarge|InvalidJob
+     * @throws Duplicate|AlreadyEnqueued|TooLarge|InvalidJob|LibraryNotLoaded
      */
     public function enqueue(string $type, array|object|null $payload = null, array $options = []): Enqueued
     {
@@ -78,7 +78,7 @@ final class Client
             $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
             return new Enqueued('enqueued', $job['id']);
         }
-        $result = $this->result($this->evalScript($job['keys'], $job['args']));
+        $result = $this->result($this->fcall($job['keys'], $job['args']));
         if ($result instanceof HoopoeException) {
             throw $result;
         }
@@ -111,7 +111,8 @@ final class Client
 
     /**
      * Many jobs in one round trip: each ['type' => ..., 'payload' => ..., options...]. Returns, in order, an Enqueued
-     * or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large job throws before anything is sent.
+     * or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large job throws before anything is sent, and
+     * LibraryNotLoaded is thrown when Redis lacks the hoopoe_enqueue function.
      *
      * @param list<array<string, mixed>> $jobs
      * @return list<Enqueued|HoopoeException>
@@ -122,13 +123,12 @@ final class Client
         foreach ($jobs as $job) {
             $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
         }
-        $this->loadScript();
         $pipe = $this->redis->multi(\Redis::PIPELINE);
         foreach ($prepared as $job) {
             if ($job['keys'] === null) {
                 $pipe->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
             } else {
-                $pipe->evalSha((string) $this->sha, array_merge($job['keys'], $job['args']), 5);
+                $pipe->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($job['keys']), ...$job['keys'], ...$job['args']);
             }
         }
         $replies = $pipe->exec();
@@ -141,7 +141,12 @@ final class Client
                 }
                 $results[] = new Enqueued('enqueued', $job['id']);
             } else {
-                $results[] = $this->result($reply === false ? $this->evalScript($job['keys'], $job['args']) : $reply);
+                // A refusal comes back as false in a pipeline: the call again (it wrote nothing) gives its text.
+                $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply);
+                if ($result instanceof LibraryNotLoaded) {
+                    throw $result;
+                }
+                $results[] = $result;
             }
         }
         return $results;
@@ -221,35 +226,21 @@ final class Client
         return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args];
     }
 
-    private function loadScript(): void
+    /**
+     * FCALL hoopoe_enqueue 5 <keys> <args>: the script lives in Redis, in the library hoopoe loads, so this client
+     * ships no copy of it. Returns the reply or the error text.
+     */
+    private function fcall(array $keys, array $args): mixed
     {
-        if ($this->sha === null) {
-            $this->sha = (string) $this->redis->script('load', $this->script);
+        $this->redis->clearLastError();
+        try {
+            $reply = $this->redis->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($keys), ...$keys, ...$args);
+            $error = $reply === false ? (string) $this->redis->getLastError() : '';
+        } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
+            [$reply, $error] = [false, $e->getMessage()];
         }
-    }
-
-    /** EVALSHA of jobs/lua/enqueue.lua, loading it again after a SCRIPT FLUSH. Returns the reply or the error text. */
-    private function evalScript(array $keys, array $args): mixed
-    {
-        for ($try = 0; $try < 2; $try++) {
-            $this->loadScript();
-            $this->redis->clearLastError();
-            try {
-                $reply = $this->redis->evalSha((string) $this->sha, array_merge($keys, $args), 5);
-                $error = $reply === false ? (string) $this->redis->getLastError() : '';
-            } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
-                [$reply, $error] = [false, $e->getMessage()];
-            }
-            $this->redis->clearLastError();
-            if ($reply !== false) {
-                return $reply;
-            }
-            if (!str_contains($error, 'NOSCRIPT')) {
-                return $error;
-            }
-            $this->sha = null;  // the script cache was flushed: load it again
-        }
-        return $error;
+        $this->redis->clearLastError();
+        return $reply !== false ? $reply : $error;
     }
 
     private function result(mixed $reply): Enqueued|HoopoeException
@@ -259,7 +250,11 @@ final class Client
             if (str_contains($text, 'HOOPOE too large')) {
                 return new TooLarge(-1, $this->maxBytes);
             }
-            throw new HoopoeException('the enqueue script failed: ' . $text);
+            $missing = LibraryNotLoaded::fromReply($text);
+            if ($missing !== null) {
+                return $missing;
+            }
+            throw new HoopoeException('the enqueue function failed: ' . $text);
         }
         [$kind, $id] = [(string) $reply[0], (string) $reply[1]];
         return match ($kind) {

@@ -178,13 +178,16 @@ final class ConformanceTest
         }
     }
 
+    /** Each case through FCALL hoopoe_enqueue (what the client sends) and EVAL of jobs/lua/enqueue.lua (Redis < 7). */
     public function testEveryScriptCase(): void
     {
         $source = (string) file_get_contents(__DIR__ . '/../../../lua/enqueue.lua');
-        foreach (Check::vectors('enqueue.json')->script as $case) {
+        foreach (['fcall', 'eval'] as $way) foreach (Check::vectors('enqueue.json')->script as $listed) {
+            $case = clone $listed;
+            $case->name = "$way: $listed->name";
             $ns = 'conf-php-' . bin2hex(random_bytes(4));
             $keys = array_map(static fn ($k) => str_replace('{ns}', $ns, $k), $case->keys);
-            $run = function (array $argv, \stdClass $want) use ($keys, $source, $case): void {
+            $run = function (array $argv, \stdClass $want) use ($keys, $source, $case, $way): void {
                 $args = [];
                 foreach ($argv as $v) {
                     if (str_starts_with($v, '$sized:')) {
@@ -195,7 +198,8 @@ final class ConformanceTest
                 }
                 $this->redis->clearLastError();
                 try {
-                    $reply = $this->redis->eval($source, array_merge($keys, $args), 5);
+                    $reply = $way === 'eval' ? $this->redis->eval($source, array_merge($keys, $args), 5)
+                        : $this->redis->rawCommand('FCALL', 'hoopoe_enqueue', 5, ...$keys, ...$args);
                     $error = $reply === false ? (string) $this->redis->getLastError() : '';
                 } catch (\RedisException $e) {  // phpredis throws a script's error reply
                     [$reply, $error] = [false, $e->getMessage()];

@@ -7,6 +7,7 @@ namespace Hoopoe\Tests;
 use Hoopoe\Client;
 use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\Duplicate;
+use Hoopoe\Exception\LibraryNotLoaded;
 use Hoopoe\Jobs;
 
 /**
@@ -89,6 +90,35 @@ final class WorkerTest
             usleep(200000);
         } while (microtime(true) < $deadline);
         throw new \RuntimeException('events missing: ' . implode(', ', $missing));
+    }
+
+    /**
+     * Without the function library (a Redis restarted without persistence forgets it) an enqueue that needs
+     * hoopoe_enqueue throws LibraryNotLoaded saying what to do; `hoopoe functions load` brings it back.
+     */
+    public function testAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(): void
+    {
+        $client = new Client($this->redis);
+        $this->redis->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
+        $thrown = null;
+        try {
+            $client->enqueueIn('diag.record', ['key' => "{$this->run}:nolib", 'member' => 'later'], 3600);
+        } catch (LibraryNotLoaded $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown !== null && str_contains($thrown->getMessage(), 'hoopoe functions load'), 'LibraryNotLoaded: ' . ($thrown?->getMessage() ?? 'none'));
+        $thrown = null;
+        try {
+            $client->enqueueBatch([['type' => 'diag.record', 'payload' => ['key' => "{$this->run}:nolib"], 'unique_key' => "{$this->run}:nolib"]]);
+        } catch (LibraryNotLoaded $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown !== null, 'a batch throws LibraryNotLoaded too');
+        exec(escapeshellarg((string) getenv('HOOPOE_BIN')) . ' functions load 2>&1', $output, $status);
+        Check::equal(0, $status, 'hoopoe functions load: ' . implode("\n", $output));
+        $done = $client->enqueueIn('diag.record', ['key' => "{$this->run}:nolib", 'member' => 'later'], 3600);
+        Check::equal('scheduled', $done->status, 'after hoopoe functions load');
+        $this->redis->zRem($client->key('default', 'scheduled'), $done->id);
     }
 
     /** A wait longer than the connection's read timeout ends in null, not an exception. */

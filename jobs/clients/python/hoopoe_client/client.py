@@ -9,10 +9,10 @@ from collections import namedtuple
 import redis as redis_package
 
 from . import envelope as rules
-from .errors import AlreadyEnqueued, Duplicate, InvalidJob, TooLarge
+from .errors import AlreadyEnqueued, Duplicate, InvalidJob, LibraryNotLoaded, TooLarge
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "enqueue.lua")
+ENQUEUE_FUNCTION = "hoopoe_enqueue"  # in the function library every hoopoe worker loads (jobs/PROTOCOL.md)
 DAY = 86400
 ONCE_DEFAULT = 7 * DAY
 SLICE = 1.0  # seconds a blocking call waits at most in one go (see _blocking)
@@ -54,8 +54,6 @@ class Client:
         self.namespace = namespace or default_namespace()
         self.max_bytes = max_bytes
         self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
-        with open(_SCRIPT) as f:
-            self._script = self.redis.register_script(f.read())
 
     # Keys -------------------------------------------------------------------------------------------------------
 
@@ -81,8 +79,8 @@ class Client:
             self.redis.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
             return Enqueued("enqueued", job.envelope["id"])
         try:
-            reply = self._script(keys=job.script_keys, args=job.script_args)
-        except Exception as error:  # the script's own refusal: "HOOPOE too large: ..."
+            reply = self._fcall(self.redis, job)
+        except redis_package.exceptions.ResponseError as error:  # the function's refusal ("HOOPOE too large: ..."), or no library
             reply = error
         result = self._result(reply)
         if isinstance(result, Exception):
@@ -115,14 +113,25 @@ class Client:
             if job.script_keys is None:
                 pipe.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
             else:
-                self._script(keys=job.script_keys, args=job.script_args, client=pipe)
+                self._fcall(pipe, job)
         replies = pipe.execute(raise_on_error=False)
         results = []
         for job, reply in zip(prepared, replies):
-            if isinstance(reply, Exception):
-                raise reply
-            results.append(Enqueued("enqueued", job.envelope["id"]) if job.script_keys is None else self._result(reply))
+            if job.script_keys is None:
+                if isinstance(reply, Exception):
+                    raise reply
+                results.append(Enqueued("enqueued", job.envelope["id"]))
+                continue
+            result = self._result(reply)
+            if isinstance(result, Exception) and not isinstance(result, (Duplicate, AlreadyEnqueued)):
+                raise result
+            results.append(result)
         return results
+
+    @staticmethod
+    def _fcall(target, job):
+        """FCALL hoopoe_enqueue 5 <keys> <args> on a client or a pipeline: the script lives in Redis, loaded by hoopoe."""
+        return target.execute_command("FCALL", ENQUEUE_FUNCTION, len(job.script_keys), *job.script_keys, *job.script_args)
 
     def _prepare(self, call):
         now = time.time()
@@ -184,7 +193,8 @@ class Client:
         if isinstance(reply, Exception):
             if "HOOPOE too large" in str(reply):
                 return TooLarge(-1, -1)
-            return reply
+            missing = LibraryNotLoaded.from_reply(str(reply))
+            return missing or reply
         kind, job_id = (part.decode() if isinstance(part, bytes) else part for part in reply)
         if kind == "duplicate":
             return Duplicate(job_id)

@@ -36,3 +36,22 @@ class AlreadyEnqueued(HoopoeError):
     def __init__(self, existing_id):
         super().__init__(f"once: job {existing_id} was already enqueued with this once-key")
         self.existing_id = existing_id
+
+
+class LibraryNotLoaded(HoopoeError):
+    """Redis has no `hoopoe_enqueue` function: Hoopoe's function library is not loaded there (no worker has started
+    since Redis (re)started: start one, or run `hoopoe functions load`), or this Redis predates functions (7.0)."""
+
+    NOT_LOADED = ("the hoopoe function library is not loaded on this Redis (FCALL hoopoe_enqueue: function not found): "
+                  "start a hoopoe worker or run `hoopoe functions load`")
+    NO_FUNCTIONS = ("this Redis has no functions (FCALL came in Redis 7.0): enqueueing later, unique or once-only jobs "
+                    "through this client needs Redis 7 or later")
+
+    @classmethod
+    def from_reply(cls, text):
+        """The error for a Redis error reply that says so, else None."""
+        if "Function not found" in text:
+            return cls(cls.NOT_LOADED)
+        if "unknown command" in text.lower() and "fcall" in text.lower():
+            return cls(cls.NO_FUNCTIONS)
+        return None

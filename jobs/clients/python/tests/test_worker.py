@@ -250,6 +250,29 @@ class AgainstAWorker(unittest.TestCase):
         sent = [e for e in self.wait_events({"sms.sent"}) if e.data.get("message_id") == sample["payload"]["message_id"]]
         self.assertEqual(len(sent), 1)
 
+    def test_a_missing_function_library_is_a_clear_error_until_the_worker_loads_it_again(self):
+        """A Redis restarted without persistence forgets its functions (here: FUNCTION DELETE): an enqueue that needs
+        hoopoe_enqueue raises LibraryNotLoaded saying what to do, a plain one still works, and the worker loads the
+        library again at its next check (every 15 s)."""
+        payload = {"key": f"{self.run_id}:nolib", "member": "later"}
+        self.r.execute_command("FUNCTION", "DELETE", "hoopoe")
+        with self.assertRaises(hoopoe.LibraryNotLoaded) as caught:
+            self.client.enqueue_in("diag.record", payload, 3600)
+        self.assertIn("hoopoe functions load", str(caught.exception))
+        with self.assertRaises(hoopoe.LibraryNotLoaded):
+            self.client.enqueue_batch([{"type": "diag.record", "payload": payload, "unique_key": f"{self.run_id}:nolib"}])
+        self.assertEqual(self.client.enqueue("diag.record", {"key": f"{self.run_id}:nolib", "member": "now"}).status, "enqueued")
+        deadline = time.time() + 40
+        while True:
+            try:
+                done = self.client.enqueue_in("diag.record", payload, 3600)
+                break
+            except hoopoe.LibraryNotLoaded:
+                self.assertLess(time.time(), deadline, "the worker did not load the library again")
+                time.sleep(0.2)
+        self.assertEqual(done.status, "scheduled")
+        self.r.zrem(self.client.key("default", "scheduled"), done.id)
+
     def test_the_example_script_enqueues_through_this_client(self):
         """jobs/examples/hoopoe_enqueue.py as its docstring says: --notify prints the job's answer from the worker,
         a repeated unique key exits 3, a type the rules refuse exits 64 naming the field."""
