@@ -61,5 +61,5 @@ public struct FunctionLibrary: Sendable, Equatable {
 
 extension FunctionLibrary {
     /// The engine's scripts other services call: enqueue (jobs/PROTOCOL.md, "Later, unique, or once-only").
-    public static let engineScripts: [RedisScript] = [QueueScripts.enqueue]
+    public static let engineScripts: [RedisScript] = [JobStore.enqueueScript]
 }

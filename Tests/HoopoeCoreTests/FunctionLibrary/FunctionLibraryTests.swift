@@ -16,10 +16,10 @@ import Testing
     @Test func theCodeRegistersEveryScriptAsAFunctionUnderTheLibraryHeader() {
         let code = Self.engine.code
         #expect(code.hasPrefix("#!lua name=hoopoe\n"))
-        #expect(code.contains("redis.register_function('hoopoe_enqueue', function(KEYS, ARGV)\n\(QueueScripts.enqueue.source)"))
+        #expect(code.contains("redis.register_function('hoopoe_enqueue', function(KEYS, ARGV)\n\(JobStore.enqueueScript.source)"))
         #expect(Self.engine.functionNames == ["hoopoe_enqueue", "hoopoe_library_version"])
         #expect(code.hasSuffix("callback=function() return '\(Self.engine.version)' end, flags={'no-writes'}}\n"))
-        let other = FunctionLibrary(scripts: [RedisScript(name: "enqueue", source: QueueScripts.enqueue.source + "\n-- changed")])
+        let other = FunctionLibrary(scripts: [RedisScript(name: "enqueue", source: JobStore.enqueueScript.source + "\n-- changed")])
         #expect(other.version != Self.engine.version, "a changed script is another version")
     }
 
@@ -123,7 +123,7 @@ import Testing
         do {
             let reply: RedisReply
             if way == "eval" {
-                reply = try await redis.run(QueueScripts.enqueue, keys: keys, arguments: arguments)
+                reply = try await redis.run(JobStore.enqueueScript, keys: keys, arguments: arguments)
             } else {
                 var command = RedisCommand("FCALL", "hoopoe_enqueue", String(keys.count))
                 command.append(contentsOf: keys + arguments)
