@@ -134,7 +134,7 @@ extension Worker {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }
             // Stop renewing it either way: settled, or left for the lease to expire and another run.
-            held.release([(job.queue, job.entryID)])
+            leases.release(queue: job.queue, entryID: job.entryID)
             settled(envelope.type, "retried", seconds)
         }
     }

@@ -57,13 +57,13 @@ extension Worker {
         } catch {
             // Left delivered: after its lease it comes back and is judged again; it must not run early.
             logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
-            held.release([(job.queue, job.entryID)])
+            leases.release(queue: job.queue, entryID: job.entryID)
             return true
         }
         if logger.logLevel <= .info {
             logger.info("job arrived before its run_at: scheduled", metadata: ["job.id": "\(header.id)", "job.type": "\(header.type)", "run_at": "\(runAt)"])
         }
-        held.release([(job.queue, job.entryID)])
+        leases.release(queue: job.queue, entryID: job.entryID)
         settled(header.type, "early", 0)
         return true
     }
@@ -129,7 +129,7 @@ extension Worker {
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }
-        held.release([(job.queue, job.entryID)])
+        leases.release(queue: job.queue, entryID: job.entryID)
         if lastError == nil { settled(countedType, "dead", 0) }
     }
 

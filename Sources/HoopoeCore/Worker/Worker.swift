@@ -31,7 +31,9 @@ public final class Worker: Sendable {
     let logger: Logger
     let buffer: JobBuffer
     let acknowledger: Acknowledger
-    let held = HeldJobs()
+    let leases = Leases()
+    /// Puts jobs that will not run here back on their queues.
+    let handBack: HandBack
     let watchdog = TimeoutWatchdog()
     let lifecycle: WorkerLifecycle
     /// The fetch connection's `CLIENT ID`, to wake its blocked read when fetching stops.
@@ -56,8 +58,9 @@ public final class Worker: Sendable {
         self.metrics = metrics
         buffer = JobBuffer(selection: options.queues)
         lifecycle = WorkerLifecycle(runners: options.concurrency)
-        let held = self.held
-        acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in held.release(acks.map { ($0.queue, $0.entryID) }) }
+        let leases = self.leases
+        handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
+        acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID) }) }
     }
 
     /// Jobs running now.
@@ -150,7 +153,7 @@ public final class Worker: Sendable {
                     on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: options.queues.weightedOrder())
                 failures = 0
                 if fetched.isEmpty { continue }
-                held.hold(fetched.map { ($0.queue, $0.entryID) })
+                leases.hold(fetched)
                 let refused = buffer.put(fetched)
                 if !refused.isEmpty { await handBack(refused) }
             } catch {
@@ -186,26 +189,41 @@ public final class Worker: Sendable {
 
     /// Recovery, promotion and lease renewal, each on its own interval, until shutdown begins.
     private func backgroundSteps() async {
+        let steps: [any BackgroundStep] = [
+            JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
+            promotion,
+            LeaseRenewal(store: jobs.store, leases: leases, consumer: options.consumer, lease: options.lease),
+        ]
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.every(self.options.recoveryInterval, jitter: 0.2) { try await self.recover() } }
-            group.addTask { await self.every(self.options.promoteInterval, jitter: 0.5) { try await self.promote() } }
-            group.addTask { await self.every(self.options.lease / 3, jitter: 0) { try await self.renewLeases() } }
+            for step in steps {
+                group.addTask { await self.repeatRounds(of: step) }
+            }
             await lifecycle.wait(until: .draining)
             group.cancelAll()
         }
     }
 
-    /// Runs `body` every `interval` (± `jitter` of it) until cancelled; a step under way is finished first.
-    private func every(_ interval: Duration, jitter: Double, _ body: @Sendable () async throws -> Void) async {
+    /// Runs `step` every interval (± its jitter) until cancelled; a round under way is finished first.
+    private func repeatRounds(of step: any BackgroundStep) async {
         while !Task.isCancelled {
             do {
-                try await body()
+                try await step.round()
             } catch {
                 logger.warning("background step failed; will retry", metadata: ["error": "\(error)"])
             }
-            let factor = 1 + jitter * Double.random(in: -1...1)
-            try? await Task.sleep(for: interval * factor)
+            let factor = 1 + step.jitter * Double.random(in: -1...1)
+            try? await Task.sleep(for: step.interval * factor)
         }
+    }
+
+    private var promotion: JobPromotion {
+        JobPromotion(store: jobs.store, queues: options.queues.names, interval: options.promoteInterval)
+    }
+
+    /// Moves due delayed jobs and retries of every queue to their stream (one round; ``run()`` does it every
+    /// `promoteInterval`). Safe to run from many workers at once: each job is promoted once.
+    public func promote() async throws {
+        try await promotion.round()
     }
 
     // MARK: - Stopping
@@ -223,83 +241,5 @@ public final class Worker: Sendable {
     func unregister(_ job: RunningJob) {
         watchdog.remove(job)
         lifecycle.unregister(job)
-    }
-
-    // MARK: - Background steps
-
-    /// Claims jobs whose lease expired and queues them here, with their delivery counts. Claims at most
-    /// what the buffer has room for, so one worker does not hoard a large orphaned backlog: the rest is
-    /// left for the next sweep or for other workers.
-    func recover() async throws {
-        for queue in options.queues.names {
-            while true {
-                let room = options.prefetch - buffer.count
-                if room <= 0 || lifecycle.current >= .draining { break }
-                let limit = min(room, 100)
-                let recovered = try await jobs.store.recover(queue: queue, consumer: options.consumer, lease: options.lease, limit: limit)
-                if recovered.isEmpty { break }
-                logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
-                held.hold(recovered.map { ($0.queue, $0.entryID) })
-                let refused = buffer.put(recovered)
-                if !refused.isEmpty { await handBack(refused) }
-                if recovered.count < limit { break }
-            }
-        }
-    }
-
-    /// Moves due delayed jobs and retries of every queue to their stream (one round; ``run()`` calls it
-    /// every `promoteInterval`). Safe to run from many workers at once: each job is promoted once.
-    public func promote() async throws {
-        for queue in options.queues.names {
-            try await jobs.store.promote(queue: queue)
-        }
-    }
-
-    /// Renews the lease of every job this worker holds (prefetched, running, awaiting acknowledgement).
-    func renewLeases() async throws {
-        for (queue, ids) in held.snapshot() where !ids.isEmpty {
-            try await jobs.store.renewLeases(queue: queue, ids: ids, consumer: options.consumer)
-        }
-    }
-
-    /// Puts jobs back on their queues at once, as new entries; their current deliveries are removed.
-    /// Lost runs (deliveries beyond the first) are written into the envelope's attempt count; a promoted job stays
-    /// marked as promoted.
-    func handBack(_ fetched: [FetchedJob]) async {
-        var byQueue: [String: [FetchedJob]] = [:]
-        for job in fetched { byQueue[job.queue, default: []].append(job) }
-        for (queue, list) in byQueue {
-            let returned = list.map { job in
-                if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
-                    envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
-                    return (entryID: job.entryID, promoted: job.promoted, envelope: envelope.encoded())
-                }
-                return (entryID: job.entryID, promoted: job.promoted, envelope: job.bytes)
-            }
-            do {
-                try await jobs.store.handBack(queue: queue, returned)
-            } catch {
-                logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            }
-            // Either way this worker stops renewing them: handed back, or left for the lease to expire.
-            held.release(list.map { ($0.queue, $0.entryID) })
-        }
-    }
-}
-
-/// The stream entries this worker holds, per queue: their leases are renewed until they are settled.
-final class HeldJobs: Sendable {
-    private let state = Mutex([String: Set<String>]())
-
-    func hold(_ entries: [(String, String)]) {
-        state.withLock { for (queue, id) in entries { $0[queue, default: []].insert(id) } }
-    }
-
-    func release(_ entries: [(String, String)]) {
-        state.withLock { for (queue, id) in entries { $0[queue]?.remove(id) } }
-    }
-
-    func snapshot() -> [(String, [String])] {
-        state.withLock { $0.map { ($0.key, Array($0.value)) } }
     }
 }
