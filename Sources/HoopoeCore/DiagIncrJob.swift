@@ -1,12 +1,11 @@
 /// `diag.incr`: `INCR key`, nothing else. The benchmark's no-op job (the same work every peer of the
 /// peer benchmark behind `make bench` does per job, docs/benchmarks.md), and a cheap liveness probe.
 public struct DiagIncrJob: JobHandler {
-    public struct Payload: Codable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "diag.incr"
         public let key: String
         public init(key: String) { self.key = key }
     }
-
-    public static let type = "diag.incr"
 
     public init() {}
 

@@ -3,7 +3,8 @@
 /// trip). Tests count runs (and see recovered runs' attempt numbers) with it, benchmarks use it, and
 /// `health-check --canary` proves the whole path with it.
 public struct DiagRecordJob: JobHandler {
-    public struct Payload: Codable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "diag.record"
         public let key: String
         public let member: String
         public let sleepMs: Int?
@@ -19,8 +20,6 @@ public struct DiagRecordJob: JobHandler {
             self.sleepMs = sleepMs
         }
     }
-
-    public static let type = "diag.record"
 
     public init() {}
 

@@ -104,6 +104,33 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         (try? Array(JobEnvelope.encoder.encode(self))) ?? []
     }
 
+    /// The envelope as ``encoded()`` writes it, with `payloadJSON` — a payload already encoded as JSON (by
+    /// ``encodePayload(_:)``) — as its `payload`: a typed payload is encoded once, straight into the envelope's
+    /// bytes, not through a ``JSONValue``. This envelope's own `payload` is not written.
+    func encoded(payloadJSON: [UInt8]) -> [UInt8] {
+        var header = self
+        header.payload = .null
+        let bytes = header.encoded()
+        // `"payload":null` occurs once, as the key: inside a JSON string each `"` is escaped (`\"`), so the
+        // sequence `payload":` cannot appear in one.
+        guard let range = bytes.firstRange(of: Self.nullPayload) else { return bytes }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + payloadJSON.count)
+        out += bytes[..<range.lowerBound]
+        out += Self.payloadKey
+        out += payloadJSON
+        out += bytes[range.upperBound...]
+        return out
+    }
+
+    /// A payload as the JSON ``encoded()`` would write for it (sorted keys, slashes unescaped).
+    static func encodePayload(_ payload: some Encodable) throws -> [UInt8] {
+        Array(try encoder.encode(payload))
+    }
+
+    private static let payloadKey = Array(#""payload":"#.utf8)
+    private static let nullPayload = Array(#""payload":null"#.utf8)
+
     /// Decodes an envelope from JSON bytes.
     public static func decode(_ bytes: [UInt8]) throws -> JobEnvelope {
         try JSONDecoder().decode(JobEnvelope.self, from: Data(bytes))

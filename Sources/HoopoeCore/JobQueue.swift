@@ -48,11 +48,34 @@ public final class JobQueue: Sendable {
     /// Enqueues many jobs in one round trip. Each is independent: a refused duplicate does not stop the
     /// others. Results are in the order given.
     public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let prepared = try jobs.map { try prepare(type: $0.type, payload: $0.payload, options: $0.options) }
+        let prepared = try jobs.map { try prepare(type: $0.type, payload: .value($0.payload), options: $0.options) }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
     }
 
-    private func prepare(type: String, payload: JSONValue, options: EnqueueOptions) throws -> PreparedJob {
+    /// Enqueues one job of a typed payload, its type the payload's ``JobPayload/jobType``. The payload is encoded
+    /// once, straight into the envelope.
+    /// - Throws: ``EnqueueError`` as ``enqueue(type:payload:options:)`` does, or the payload's `EncodingError`.
+    @discardableResult
+    public func enqueue(_ payload: some JobPayload, options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
+        try await enqueueBatch([(payload, options)])[0]
+    }
+
+    /// Enqueues many jobs of typed payloads (of any types) in one round trip, as
+    /// ``enqueueBatch(_:)-(Array<(type:payload:options:)>)`` does.
+    public func enqueueBatch(_ jobs: [(payload: any JobPayload, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
+        let prepared = try jobs.map { job in
+            try prepare(type: type(of: job.payload).jobType, payload: .encoded(try job.payload.encodedJSON()), options: job.options)
+        }
+        return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
+    }
+
+    /// A payload as given: a value, or JSON already encoded from a typed payload.
+    private enum Payload {
+        case value(JSONValue)
+        case encoded([UInt8])
+    }
+
+    private func prepare(type: String, payload: Payload, options: EnqueueOptions) throws -> PreparedJob {
         // The same rules the worker applies (EnvelopeRules): refused here, with the field named, rather than
         // written and sent to the dead set on arrival.
         if let problem = EnvelopeRules.queueProblem(options.queue) {
@@ -62,7 +85,7 @@ public final class JobQueue: Sendable {
         if let problem = EnvelopeRules.typeProblem(type) { throw EnqueueError(message: "job type \(problem)") }
         if let id = options.id, let problem = EnvelopeRules.idProblem(id) { throw EnqueueError(message: "job id \(problem)") }
         let now = Date().timeIntervalSince1970
-        var envelope = JobEnvelope(id: options.id ?? JobID.make(), type: type, queue: options.queue, payload: payload, enqueuedAt: now)
+        var envelope = JobEnvelope(id: options.id ?? JobID.make(), type: type, queue: options.queue, enqueuedAt: now)
         envelope.maxAttempts = options.maxAttempts
         envelope.timeout = options.timeout?.seconds
         envelope.uniqueKey = options.uniqueKey
@@ -77,7 +100,14 @@ public final class JobQueue: Sendable {
         if let uniqueFor = options.uniqueFor?.seconds, !(uniqueFor > 0) {
             throw EnqueueError(message: "job \(type): the unique lock's duration must be > 0 (got \(uniqueFor) s)")
         }
-        let bytes = envelope.encoded()
+        let bytes: [UInt8]
+        switch payload {
+        case .value(let value):
+            envelope.payload = value
+            bytes = envelope.encoded()
+        case .encoded(let json):
+            bytes = envelope.encoded(payloadJSON: json)
+        }
         guard bytes.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "job \(type) is \(bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")
         }

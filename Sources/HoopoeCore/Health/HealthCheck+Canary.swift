@@ -1,5 +1,4 @@
 import Foundation
-import HoopoeJSON
 
 extension HealthCheck {
     /// `canary`: proof from end to end. Enqueues a `diag.record` job (key ``HealthKeys/canary``, a fresh
@@ -10,10 +9,9 @@ extension HealthCheck {
         let queue = canaryQueue(processes)
         let key = keys.canary
         let member = JobID.make()
-        let payload: JSONValue = .object(["key": .string(key), "member": .string(member)])
         // One attempt: a retried canary would run long after this probe stopped waiting for it.
         let options = EnqueueOptions(queue: queue, maxAttempts: 1, timeout: self.options.canaryTimeout)
-        guard let id = try await jobs.enqueue(type: DiagRecordJob.type, payload: payload, options: options).createdID else {
+        guard let id = try await jobs.enqueue(DiagRecordJob.Payload(key: key, member: member), options: options).createdID else {
             return HealthFinding(name: "canary", status: .fail, message: "the canary job was refused on queue \(queue)")
         }
         let clock = ContinuousClock()
