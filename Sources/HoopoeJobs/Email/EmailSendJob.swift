@@ -121,20 +121,15 @@ public struct EmailSendJob: JobHandler {
 
     private func markSent(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool) async throws {
         try await ledger.markSent(payload.messageID, brevoID: brevoID)
-        var data: [String: JSONValue] = [
-            "message_id": .string(payload.messageID), "provider": "brevo", "brevo_message_id": .string(brevoID),
-            "template_id": .integer(payload.templateID), "reconciled": .bool(reconciled),
-        ]
-        if let user = payload.userID { data["user_id"] = .string(user) }
-        if let purpose = payload.purpose { data["purpose"] = .string(purpose) }
-        try await services.events.emit("email.sent", data, at: try await services.clock.now())
+        try await services.events.emit(EmailSent(
+            messageID: payload.messageID, brevoMessageID: brevoID, templateID: payload.templateID, reconciled: reconciled,
+            userID: payload.userID, purpose: payload.purpose), at: try await services.clock.now())
     }
 
     private func emitFailed(_ payload: EmailSendPayload, reason: String) async throws {
-        var data: [String: JSONValue] = ["message_id": .string(payload.messageID), "reason": .string(reason)]
-        if let user = payload.userID { data["user_id"] = .string(user) }
-        if let purpose = payload.purpose { data["purpose"] = .string(purpose) }
-        try await services.events.emit("email.failed", data, at: try await services.clock.now())
+        try await services.events.emit(
+            EmailFailed(messageID: payload.messageID, reason: reason, userID: payload.userID, purpose: payload.purpose),
+            at: try await services.clock.now())
     }
 }
 

@@ -31,17 +31,13 @@ public struct FreeCreditAnswer: Codable, Sendable, Equatable {
         try JSONDecoder().decode(FreeCreditAnswer.self, from: Data(bytes))
     }
 
-    /// The event it becomes: `freecredit.granted {user_id, request_id, amount}` or
-    /// `freecredit.rejected {user_id, request_id, reason, retry_after}`.
-    public var event: (type: String, data: [String: JSONValue]) {
+    /// Appends the event it becomes, `freecredit.granted` or `freecredit.rejected`, at the time of the decision.
+    func emit(to events: EventLog) async throws {
+        let at = Date(timeIntervalSince1970: at)
         if isGranted {
-            return ("freecredit.granted", [
-                "user_id": .string(userID), "request_id": .string(requestID), "amount": .integer(Int64(amount ?? 0)),
-            ])
+            try await events.emit(FreeCreditGranted(userID: userID, requestID: requestID, amount: amount ?? 0), at: at)
+        } else {
+            try await events.emit(FreeCreditRejected(userID: userID, requestID: requestID, reason: reason ?? "", retryAfter: retryAfter ?? 0), at: at)
         }
-        return ("freecredit.rejected", [
-            "user_id": .string(userID), "request_id": .string(requestID), "reason": .string(reason ?? ""),
-            "retry_after": .integer(Int64(retryAfter ?? 0)),
-        ])
     }
 }

@@ -49,8 +49,7 @@ public struct FreeCreditRequestJob: JobHandler {
         let now = try await services.clock.now()
         let (answer, replayed) = try await limiter.request(userID: payload.userID, requestID: payload.requestID, amount: payload.amount, now: now)
         if replayed, try await limiter.wasEmitted(payload.requestID) { return }
-        let event = answer.event
-        try await services.events.emit(event.type, event.data, at: Date(timeIntervalSince1970: answer.at))
+        try await answer.emit(to: services.events)
         try await limiter.markEmitted(payload.requestID)
     }
 }

@@ -54,9 +54,7 @@ public struct GiftExpireJob: JobHandler {
             }
             return
         }
-        try await services.events.emit("gift.expired", [
-            "user_id": .string(payload.userID.value), "user_gift_id": .string(payload.userGiftID.value),
-        ], at: now)
+        try await services.events.emit(GiftExpired(userID: payload.userID.value, userGiftID: payload.userGiftID.value), at: now)
         try await store.markEmitted(payload.userGiftID)
     }
 }

@@ -103,10 +103,8 @@ public struct GiftGrantedJob: JobHandler {
         if verdict != nil {
             try await store.recordRejection(payload.userGiftID, reason: reason, retryAfter: retryAfter)
         }
-        try await services.events.emit("gift.rejected", [
-            "user_id": .string(payload.userID.value), "user_gift_id": .string(payload.userGiftID.value),
-            "reason": .string(reason), "retry_after": .integer(Int64(retryAfter)),
-        ], at: now)
+        try await services.events.emit(
+            GiftRejected(userID: payload.userID.value, userGiftID: payload.userGiftID.value, reason: reason, retryAfter: retryAfter), at: now)
         try await store.markEmitted(payload.userGiftID)
     }
 }

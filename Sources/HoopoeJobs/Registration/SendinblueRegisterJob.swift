@@ -89,10 +89,8 @@ public struct SendinblueRegisterJob: JobHandler {
         let now = try await services.clock.now()
         // Event first, then the mark (RegistrationStore.markRegistered says why: a crash between them repeats the
         // event, never loses it).
-        try await services.events.emit("sendinblue.registered", [
-            "user_id": .string(payload.userID), "child_id": .integer(childID), "adopted": .bool(progress.adopted),
-            "auth_key_stored": .bool(progress.authKey != nil),
-        ], at: now)
+        try await services.events.emit(SendinblueRegistered(
+            userID: payload.userID, childID: childID, adopted: progress.adopted, authKeyStored: progress.authKey != nil), at: now)
         try await store.markRegistered(at: now.timeIntervalSince1970)
         log.info("registered with Brevo")
     }
@@ -227,7 +225,7 @@ public struct SendinblueRegisterJob: JobHandler {
         case .retry where context.attempt >= context.maxAttempts: reason = "gave up after \(context.attempt) attempts: \(failure.message)"
         default: return
         }
-        try await services.events.emit("sendinblue.failed", ["user_id": .string(payload.userID), "reason": .string(reason)], at: try await services.clock.now())
+        try await services.events.emit(SendinblueFailed(userID: payload.userID, reason: reason), at: try await services.clock.now())
     }
 
     /// The failure with every occurrence of the password replaced, should a provider echo it in a message.

@@ -51,9 +51,8 @@ struct BrevoBalanceReader: Sendable {
                 // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
                 outcome.requests += 1
                 try await store.rememberChildEmail(authKey: authKey, email: "")
-                try await services.events.emit("credit.balance.unmatched", [
-                    "user_id": .string(user), "reason": "brevo child not found for auth_key",
-                ], at: try await services.clock.now())
+                try await services.events.emit(
+                    CreditBalanceUnmatched(userID: user, reason: "brevo child not found for auth_key"), at: try await services.clock.now())
             }
         }
         // 2. Pages of the children list from the cursor, one pass at most, until every other user is found.

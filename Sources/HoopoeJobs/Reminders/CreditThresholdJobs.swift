@@ -47,10 +47,9 @@ public struct CreditThresholdSetJob: JobHandler {
         let json = String(decoding: JSONValue.object(record).encoded(), as: UTF8.self)
         try await CreditThresholdStore(services: services).save(
             user: user, thresholdID: id, record: json, authKey: authKey?.isEmpty == false ? authKey : nil)
-        try await services.events.emit("credit.threshold.saved", [
-            "user_id": .string(user), "threshold_id": .string(id), "threshold": .double(payload.threshold),
-            "brevo": .bool(authKey?.isEmpty == false),
-        ], at: try await services.clock.now())
+        try await services.events.emit(
+            CreditThresholdSaved(userID: user, thresholdID: id, threshold: payload.threshold, brevo: authKey?.isEmpty == false),
+            at: try await services.clock.now())
     }
 }
 
@@ -76,9 +75,8 @@ public struct CreditThresholdDeleteJob: JobHandler {
             throw JobFailure.permanent(error.message)
         }
         let existed = try await CreditThresholdStore(services: services).delete(user: user, thresholdID: id)
-        try await services.events.emit("credit.threshold.deleted", [
-            "user_id": .string(user), "threshold_id": .string(id), "existed": .bool(existed),
-        ], at: try await services.clock.now())
+        try await services.events.emit(
+            CreditThresholdDeleted(userID: user, thresholdID: id, existed: existed), at: try await services.clock.now())
     }
 }
 
@@ -101,9 +99,7 @@ public struct CreditBalanceJob: JobHandler {
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         guard payload.credits.isFinite else { throw JobFailure.permanent("credits must be a number") }
         try await CreditThresholdStore(services: services).recordBalance(user: user, credits: CreditAmount.text(payload.credits))
-        try await services.events.emit("credit.balance.recorded", [
-            "user_id": .string(user), "credits": .double(payload.credits), "source": "job",
-        ], at: try await services.clock.now())
+        try await services.events.emit(CreditBalanceRecorded(userID: user, credits: payload.credits), at: try await services.clock.now())
     }
 }
 

@@ -45,18 +45,14 @@ struct ExpirationRelease: Sendable {
                 try await store.recordReleased(first.user, created, ttl: ttl)
             }
             if let id = result.createdID {
-                try await services.events.emit("reminder.queued", [
-                    "user_id": .string(first.user), "kind": "expiration", "channel": "sms", "expires_at": .integer(first.expiresAt),
-                    "offset": .integer(Int64(first.offset)), "days_left": .integer(Int64(daysLeft)),
-                    "message_id": .string(message.smsMessageID), "job_id": .string(id),
-                ], at: now)
+                try await services.events.emit(ExpirationReminderQueued(
+                    userID: first.user, channel: "sms", expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft,
+                    messageID: message.smsMessageID, jobID: id), at: now)
             }
             if let email {
-                try await services.events.emit("reminder.queued", [
-                    "user_id": .string(first.user), "kind": "expiration", "channel": "email", "expires_at": .integer(first.expiresAt),
-                    "offset": .integer(Int64(first.offset)), "days_left": .integer(Int64(daysLeft)),
-                    "message_id": .string(message.emailMessageID), "job_id": .string(email.id),
-                ], at: now)
+                try await services.events.emit(ExpirationReminderQueued(
+                    userID: first.user, channel: "email", expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft,
+                    messageID: message.emailMessageID, jobID: email.id), at: now)
             }
             // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
             if !created.isEmpty, try await store.expiresAt(first.user) != String(first.expiresAt) {
@@ -67,10 +63,8 @@ struct ExpirationRelease: Sendable {
             skipped = sorted.map { ($0, reason) }
         }
         for (reminder, reason) in skipped {
-            try await services.events.emit("reminder.skipped", [
-                "user_id": .string(reminder.user), "kind": "expiration", "expires_at": .integer(reminder.expiresAt),
-                "offset": .integer(Int64(reminder.offset)), "reason": .string(reason),
-            ], at: now)
+            try await services.events.emit(
+                ReminderSkipped(userID: reminder.user, expiresAt: reminder.expiresAt, offset: reminder.offset, reason: reason), at: now)
         }
         try await store.finishClaims(group.map(\.member))
     }

@@ -42,19 +42,14 @@ public struct LowCreditReminderJob: JobHandler {
                 } catch let error as ProviderError {
                     brevoFailure = error
                 }
-                var data: [String: JSONValue] = [
-                    "requests": .integer(Int64(outcome.requests)), "matched": .integer(Int64(outcome.matched.count)),
-                    "wanted": .integer(Int64(wanted.count)), "budget_spent": .bool(outcome.budgetSpent),
-                ]
-                if let brevoFailure { data["error"] = .string("[\(brevoFailure.code)] \(brevoFailure.message)") }
-                try await services.events.emit("credit.balances.read", data, at: try await services.clock.now())
+                try await services.events.emit(CreditBalancesRead(
+                    requests: outcome.requests, matched: outcome.matched.count, wanted: wanted.count, budgetSpent: outcome.budgetSpent,
+                    error: brevoFailure.map { "[\($0.code)] \($0.message)" }), at: try await services.clock.now())
             }
         }
         for user in users {
             for change in try await store.evaluate(user) where change.action == "rearmed" {
-                try await services.events.emit("reminder.rearmed", [
-                    "user_id": .string(user), "kind": "low_credit", "threshold_id": .string(change.thresholdID),
-                ], at: try await services.clock.now())
+                try await services.events.emit(ReminderRearmed(userID: user, thresholdID: change.thresholdID), at: try await services.clock.now())
             }
         }
         try await drainOutbox(store)
@@ -83,11 +78,9 @@ public struct LowCreditReminderJob: JobHandler {
                 userID: user, purpose: "reminder.low_credit")
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             if let id = result.createdID {
-                try await services.events.emit("reminder.queued", [
-                    "user_id": .string(user), "kind": "low_credit", "threshold_id": entry["threshold_id"] ?? .null,
-                    "threshold": .string(threshold), "balance": .string(balance), "message_id": .string(message),
-                    "job_id": .string(id),
-                ], at: try await services.clock.now())
+                try await services.events.emit(LowCreditReminderQueued(
+                    userID: user, thresholdID: OrNull(entry["threshold_id"]?.stringValue), threshold: threshold, balance: balance,
+                    messageID: message, jobID: id), at: try await services.clock.now())
             }
             try await store.removeFromOutbox(message)
         }

@@ -20,9 +20,7 @@ public struct SubscriptionDeleteJob: JobHandler {
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         let deleted = try await SubscriptionStore(services: services).delete(user)
         let cancelled = try await ReleasedReminders.cancel(deleted.toCancel, jobs: services.jobs)
-        try await services.events.emit("subscription.deleted", [
-            "user_id": .string(user), "existed": .bool(deleted.existed),
-            "dropped_reminders": .integer(Int64(deleted.dropped)), "cancelled_jobs": .integer(Int64(cancelled)),
-        ], at: try await services.clock.now())
+        try await services.events.emit(SubscriptionDeleted(
+            userID: user, existed: deleted.existed, droppedReminders: deleted.dropped, cancelledJobs: cancelled), at: try await services.clock.now())
     }
 }

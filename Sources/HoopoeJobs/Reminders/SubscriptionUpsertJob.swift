@@ -73,20 +73,17 @@ public struct SubscriptionUpsertJob: JobHandler {
             subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []))
         let outcome = recorded.outcome
         let cancelled = try await ReleasedReminders.cancel(recorded.toCancel, jobs: services.jobs)
-        var data: [String: JSONValue] = [
-            "user_id": .string(user), "expires_at": .integer(expires), "outcome": .string(outcome),
-            "cancelled_jobs": .integer(Int64(cancelled)),
-        ]
+        var event = SubscriptionUpserted(userID: user, expiresAt: expires, outcome: outcome, cancelledJobs: cancelled)
         if outcome != "same" {
-            data["scheduled_offsets"] = .array(plan.scheduled.map { .integer(Int64($0.offset)) })
-            data["skipped_offsets"] = .array(plan.skipped.map { .integer(Int64($0)) })
-            data["late_offset"] = plan.missed.map { .integer(Int64($0.offset)) } ?? .null
+            event.scheduledOffsets = plan.scheduled.map(\.offset)
+            event.skippedOffsets = plan.skipped
+            event.lateOffset = OrNull(plan.missed?.offset)
         }
         if outcome == "renewed", let old = recorded.previousExpiresAt {
-            data["previous_expires_at"] = .integer(old)
-            data["dropped_reminders"] = .integer(Int64(recorded.dropped))
+            event.previousExpiresAt = old
+            event.droppedReminders = recorded.dropped
         }
-        try await services.events.emit("subscription.upserted", data, at: now)
+        try await services.events.emit(event, at: now)
         if let missed = plan.missed {
             try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, store: store)
         }

@@ -80,10 +80,7 @@ public struct SMSDeliveryPollJob: JobHandler {
         guard !changed.isEmpty else { return }
         let providerOf = Dictionary(zip(ids, records.map { $0?.provider ?? "" }), uniquingKeysWith: { first, _ in first })
         try await services.events.emit(changed.map { update in
-            (type: "sms.status", data: [
-                "message_id": .string(update.messageID), "provider": .string(providerOf[update.messageID] ?? ""),
-                "state": .string(update.state), "raw_status": .string(update.rawStatus),
-            ])
+            SMSStatusChanged(messageID: update.messageID, provider: providerOf[update.messageID] ?? "", state: update.state, rawStatus: update.rawStatus)
         }, at: now)
     }
 

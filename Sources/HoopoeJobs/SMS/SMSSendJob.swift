@@ -347,21 +347,16 @@ public struct SMSSendJob: JobHandler {
     }
 
     private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger, fallbackTemplate: String? = nil) async throws {
-        var data: [String: JSONValue] = [
-            "message_id": .string(payload.messageID), "provider": .string(provider),
-            "provider_message_ids": .array(ids.map(JSONValue.string)),
-            "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
-        ]
-        if let fallbackTemplate { data["template"] = .string(fallbackTemplate) }
-        try await services.events.emit("sms.sent", data, at: try await services.clock.now())
+        try await services.events.emit(SMSSent(
+            messageID: payload.messageID, provider: provider, providerMessageIDs: ids, userID: OrNull(payload.userID),
+            purpose: OrNull(payload.purpose), template: fallbackTemplate), at: try await services.clock.now())
         try await ledger.markAnnounced(payload.messageID)
     }
 
     private func emitFailed(_ payload: SMSSendPayload, reason: String) async throws {
-        try await services.events.emit("sms.failed", [
-            "message_id": .string(payload.messageID), "reason": .string(reason),
-            "user_id": payload.userID.map(JSONValue.string) ?? .null, "purpose": payload.purpose.map(JSONValue.string) ?? .null,
-        ], at: try await services.clock.now())
+        try await services.events.emit(
+            SMSFailed(messageID: payload.messageID, reason: reason, userID: OrNull(payload.userID), purpose: OrNull(payload.purpose)),
+            at: try await services.clock.now())
     }
 
     /// `2024-11-23`: the local day (Gregorian) a daily cap counts in.

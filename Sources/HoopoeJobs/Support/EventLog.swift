@@ -1,5 +1,4 @@
 import Foundation
-import HoopoeJSON
 import Redis
 
 /// The capped stream of outcomes other services read: `<namespace>:events` (jobs/EVENTS.md).
@@ -25,25 +24,30 @@ public struct EventLog: Sendable {
         self.maxLength = maxLength
     }
 
-    /// Appends one event: fields `type`, `data` (JSON) and `at` (Unix seconds, from the domain clock).
+    /// Appends one event: fields `type` (its name), `data` (its fields as JSON) and `at` (Unix seconds, from the
+    /// domain clock).
     /// - Returns: the stream entry id.
     @discardableResult
-    public func emit(_ type: String, _ data: [String: JSONValue], at: Date) async throws -> String {
-        let reply = try await redis.send(Self.command(key: key, maxLength: maxLength, type: type, data: data, at: at))
+    public func emit(_ event: some DomainEvent, at: Date) async throws -> String {
+        let reply = try await redis.send(try command(event, at: at))
         return reply.string ?? ""
     }
 
     /// Appends several events in one round trip (a poll's status changes), in order.
-    public func emit(_ events: [(type: String, data: [String: JSONValue])], at: Date) async throws {
+    public func emit(_ events: [some DomainEvent], at: Date) async throws {
         guard !events.isEmpty else { return }
-        let replies = try await redis.pipeline(events.map { Self.command(key: key, maxLength: maxLength, type: $0.type, data: $0.data, at: at) })
+        let replies = try await redis.pipeline(try events.map { try command($0, at: at) })
         if let error = replies.compactMap(\.errorMessage).first { throw EventLogError(message: error) }
     }
 
-    static func command(key: String, maxLength: Int, type: String, data: [String: JSONValue], at: Date) -> RedisCommand {
-        let json = String(decoding: JSONValue.object(data).encoded(), as: UTF8.self)
+    /// The one encoder of the stream's fields: `data` with sorted keys and unescaped slashes (as every event has
+    /// always been written), `at` with three decimals.
+    func command(_ event: some DomainEvent, at: Date) throws -> RedisCommand {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = String(decoding: try encoder.encode(event), as: UTF8.self)
         let seconds = String(format: "%.3f", at.timeIntervalSince1970)
-        return RedisCommand("XADD", [key, "MAXLEN", "~", String(maxLength), "*", "type", type, "data", json, "at", seconds])
+        return RedisCommand("XADD", [key, "MAXLEN", "~", String(maxLength), "*", "type", type(of: event).name, "data", json, "at", seconds])
     }
 }
 

@@ -24,10 +24,24 @@ public struct ProviderAlerts: Sendable {
         let seconds = Int(window.components.seconds)
         let set = try await services.redis.send("SET", key, "1", "NX", "EX", String(max(1, seconds)))
         guard set.string == "OK" else { return false }
-        try await services.events.emit("provider.alert", [
-            "provider": .string(provider), "code": .string(code), "message": .string(message), "operation": .string(operation),
-        ], at: try await services.clock.now())
+        try await services.events.emit(
+            ProviderAlertRaised(provider: provider, code: code, message: message, operation: operation), at: try await services.clock.now())
         return true
+    }
+}
+
+/// `provider.alert`: an operator must fix something at a provider (credit, key, template). At most one per
+/// provider and code per window.
+struct ProviderAlertRaised: DomainEvent {
+    static let name = "provider.alert"
+    var provider: String
+    /// The provider's code, or `credit_low` for the Kavenegar credit floor.
+    var code: String
+    var message: String
+    var operation: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case provider, code, message, operation
     }
 }
 

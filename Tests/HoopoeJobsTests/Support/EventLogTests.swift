@@ -3,6 +3,14 @@ import HoopoeJSON
 import HoopoeJobs
 import Testing
 
+/// An event of this test only.
+struct TestHappened: DomainEvent {
+    static let name = "test.happened"
+    var n: Int
+    var label: String
+    enum CodingKeys: String, CodingKey, CaseIterable { case n, label = "name" }
+}
+
 @Suite("Events stream")
 struct EventLogTests {
     @Test("events are appended with type, JSON data and time, and the stream stays capped")
@@ -11,7 +19,7 @@ struct EventLogTests {
         let log = EventLog(redis: harness.redis, namespace: harness.namespace, maxLength: 100)
         let at = Date(timeIntervalSince1970: 1_732_345_678.5)
         for index in 0..<1_000 {
-            try await log.emit("test.happened", ["n": .integer(Int64(index)), "name": .string("علی")], at: at)
+            try await log.emit(TestHappened(n: index, label: "علی"), at: at)
         }
         let events = try await harness.events("test.happened")
         #expect(events.last?.data["n"] == .integer(999))

@@ -1,7 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import HoopoeJobs
+@testable import HoopoeJobs
 import Redis
 import Testing
 import TestSupport
@@ -48,6 +48,21 @@ struct EventsDocumentationTests {
         case .array: "array"
         case .object: "object"
         case .null: "null"
+        }
+    }
+
+    @Test("every event type of the code is on the page with exactly its fields, and every event on the page is in the code")
+    func pageAndCodeNameTheSameEvents() throws {
+        // Event names have a dot; the page's first table (`type`, `data`, `at`) describes the entry itself.
+        let documented = try Self.documentedFields().filter { $0.key.contains(".") }
+        var code: [String: Set<String>] = [:]
+        for type in DomainEvents.all { code[type.name, default: []].formUnion(type.fieldNames) }
+        // job.dead is the engine's, written by its dead-set script (HoopoeCoreTests/JobOutcomeTests checks it).
+        #expect(Set(documented.keys).subtracting(["job.dead"]) == Set(code.keys),
+                "on the page only: \(Set(documented.keys).subtracting(code.keys).sorted()); in the code only: \(Set(code.keys).subtracting(documented.keys).sorted())")
+        for (name, fields) in code.sorted(by: { $0.key < $1.key }) {
+            let page = Set(documented[name]?.keys.map { $0 } ?? [])
+            #expect(page == fields, "\(name): on the page only \(page.subtracting(fields).sorted()), in the code only \(fields.subtracting(page).sorted())")
         }
     }
 
