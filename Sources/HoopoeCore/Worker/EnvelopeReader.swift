@@ -17,12 +17,13 @@ enum EnvelopeVerdict {
 enum EnvelopeReader {
     /// Judges `bytes`, read from `queue`'s stream. `fast: false` skips the one-pass scan (tests compare the two).
     static func read(_ bytes: [UInt8], queue: String, fast: Bool = true) -> EnvelopeVerdict {
-        if fast, let scan = EnvelopeScan.scan(bytes) {
-            if let reason = EnvelopeRules.violation(scan.fields) {
+        if fast, var header = EnvelopeScan.scan(bytes) {
+            if let reason = EnvelopeRules.violation(header.fields) {
                 let envelope = (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes)))?.envelope
-                return .invalid(reason: reason, envelope: envelope, id: scan.id, type: scan.type)
+                return .invalid(reason: reason, envelope: envelope, id: header.id, type: header.type)
             }
-            return .valid(JobHeader(scan, queue: queue))
+            header.fillQueue(queue)
+            return .valid(header)
         }
         let checked: CheckedEnvelope
         do {
@@ -34,12 +35,13 @@ enum EnvelopeReader {
             let identity = try? JSONDecoder().decode(Identity.self, from: Data(bytes))
             return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil, id: identity?.id, type: identity?.type)
         }
-        var envelope = checked.envelope
+        let envelope = checked.envelope
         if let reason = EnvelopeRules.violation(checked.fields) {
             return .invalid(reason: reason, envelope: envelope, id: envelope.id, type: envelope.type)
         }
-        if envelope.queue.isEmpty { envelope.queue = queue }
-        return .valid(JobHeader(envelope))
+        var header = JobHeader(fields: checked.fields, envelope: envelope)
+        header.fillQueue(queue)
+        return .valid(header)
     }
 }
 

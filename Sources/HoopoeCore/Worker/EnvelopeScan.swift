@@ -1,36 +1,16 @@
-/// The fields of an envelope the worker needs to run a job, read in one pass over its bytes without
-/// `JSONDecoder`, plus where the `payload` value lies (so the handler's payload is decoded from those
-/// bytes alone).
+/// Reads the fields of an envelope the worker needs to run a job — its ``JobHeader`` — in one pass over its
+/// bytes without `JSONDecoder`, with where the `payload` value lies (so the handler's payload is decoded from
+/// those bytes alone).
 ///
 /// Deliberately strict about shape: it accepts only well-formed JSON of the usual shape (string keys
 /// without escapes, no duplicate keys, numbers for the numeric fields, strings without escapes for the
 /// text fields). Anything else returns nil and the worker decodes with the full decoder, so an unusual
 /// or malformed envelope gets the full decoder's verdict. Numbers are read as JSON numbers (doubles,
 /// infinite when the text overflows) and judged afterwards by ``EnvelopeRules``, on both paths alike.
-struct EnvelopeScan {
-    var id = ""
-    var type = ""
-    var queue = ""
-    var attempt: Double?
-    var maxAttempts: Double?
-    var enqueuedAt: Double?
-    var timeout: Double?
-    var runAt: Double?
-    var uniqueKey: String?
-    var uniqueFor: Double?
-    var notify = false
-    /// The `payload` value's bytes: `bytes[payload]`.
-    var payload: Range<Int> = 0..<0
-
-    /// The checked fields, for ``EnvelopeRules/violation(_:)``.
-    var fields: EnvelopeRules.Fields {
-        EnvelopeRules.Fields(
-            id: id, type: type, queue: queue, attempt: attempt, maxAttempts: maxAttempts, timeout: timeout,
-            enqueuedAt: enqueuedAt, runAt: runAt, uniqueKey: uniqueKey, uniqueFor: uniqueFor)
-    }
-
-    /// Reads `bytes`; nil when the envelope is not of the plain shape this reader handles.
-    static func scan(_ bytes: [UInt8]) -> EnvelopeScan? {
+enum EnvelopeScan {
+    /// Reads `bytes`; nil when the envelope is not of the plain shape this reader handles. The header's queue is
+    /// empty when the envelope names none.
+    static func scan(_ bytes: [UInt8]) -> JobHeader? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)
             return reader.envelope()
@@ -43,8 +23,8 @@ struct EnvelopeScan {
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-        mutating func envelope() -> EnvelopeScan? {
-            var result = EnvelopeScan()
+        mutating func envelope() -> JobHeader? {
+            var result = JobHeader(fields: EnvelopeRules.Fields(id: "", type: "", queue: ""), payload: 0..<0)
             // Bit per known key: a duplicate falls back (JSONDecoder's choice between them is its own).
             var seen: UInt32 = 0
             skipSpace()
@@ -61,16 +41,16 @@ struct EnvelopeScan {
                 case 1:
                     bit = 1
                     guard let text = plainString() else { return nil }
-                    result.id = text.string
+                    result.fields.id = text.string
                 case 2:
                     bit = 2
                     guard let text = plainString() else { return nil }
-                    result.type = text.string
+                    result.fields.type = text.string
                 case 3:
                     bit = 4
                     // null is not a queue name: the full decoder names the field.
                     guard let text = optionalString(), let queue = text else { return nil }
-                    result.queue = queue
+                    result.fields.queue = queue
                 case 4:
                     bit = 8
                     let start = index
@@ -79,31 +59,31 @@ struct EnvelopeScan {
                 case 5:
                     bit = 16
                     guard let value = optionalNumber(), let attempt = value else { return nil }  // null: as queue
-                    result.attempt = attempt
+                    result.fields.attempt = attempt
                 case 6:
                     bit = 32
                     guard let value = optionalNumber() else { return nil }
-                    result.maxAttempts = value
+                    result.fields.maxAttempts = value
                 case 7:
                     bit = 64
                     guard let value = optionalNumber(), let enqueuedAt = value else { return nil }  // null: as queue
-                    result.enqueuedAt = enqueuedAt
+                    result.fields.enqueuedAt = enqueuedAt
                 case 8:
                     bit = 128
                     guard let value = optionalNumber() else { return nil }
-                    result.timeout = value
+                    result.fields.timeout = value
                 case 9:
                     bit = 256
                     guard let text = optionalString() else { return nil }
-                    result.uniqueKey = text
+                    result.fields.uniqueKey = text
                 case 10:
                     bit = 512
                     guard let value = optionalNumber() else { return nil }
-                    result.runAt = value
+                    result.fields.runAt = value
                 case 11:
                     bit = 1024
                     guard let value = optionalNumber() else { return nil }
-                    result.uniqueFor = value
+                    result.fields.uniqueFor = value
                 case 12:  // died_at: a number the run does not need
                     bit = 2048
                     guard optionalNumber() != nil else { return nil }

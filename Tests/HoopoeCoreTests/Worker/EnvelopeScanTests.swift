@@ -27,12 +27,12 @@ import Testing
             let bytes = Array(envelope.utf8)
             let full = try JobEnvelope.decode(bytes)
             let scan = try #require(EnvelopeScan.scan(bytes), "the plain shape is read in one pass: \(envelope)")
-            #expect(scan.id == full.id && scan.type == full.type && scan.attempt.map { Int($0) } ?? 0 == full.attempt)
-            #expect(scan.maxAttempts.map { Int($0) } == full.maxAttempts && scan.enqueuedAt ?? 0 == full.enqueuedAt)
+            #expect(scan.id == full.id && scan.type == full.type && scan.attempt == full.attempt)
+            #expect(scan.maxAttempts == full.maxAttempts && scan.enqueuedAt == full.enqueuedAt)
             #expect(scan.timeout == full.timeout && scan.uniqueKey == full.uniqueKey)
             #expect(scan.queue == full.queue)
             // The payload bytes decode to the same value the full decoder saw.
-            let payloadBytes = Array(bytes[scan.payload])
+            let payloadBytes = Array(bytes[try #require(scan.payload)])
             #expect(try JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes)) == full.payload, "\(envelope)")
         }
     }
