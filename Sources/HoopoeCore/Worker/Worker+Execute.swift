@@ -6,7 +6,9 @@ import Redis
 extension Worker {
     /// Runs one fetched job and settles it. Never throws: every outcome, bad input included, ends as
     /// an acknowledgement, a retry, a dead-set entry or a hand-back.
-    func execute(_ job: FetchedJob) async {
+    func execute(_ fetched: FetchedJob) async {
+        let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
+        let job = work.job
         let clock = ContinuousClock()
         let start = clock.now
         // The usual envelope is read in one pass without JSONDecoder (EnvelopeReader); any other goes the full
@@ -17,31 +19,31 @@ extension Worker {
         case .valid(let read):
             header = read
         case .invalid(let reason, let envelope, let id, let type):
-            await bury(job, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawID: id, rawType: type)
+            await bury(work, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawID: id, rawType: type)
             return
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
             return
         }
         // Deliveries beyond the first are runs whose worker died (or hung) with the job: the lease expired while
         // it held it. Twice is a pattern, not bad luck: the job is a poison pill, whatever its max_attempts.
         let lostRuns = min(job.deliveries, 1_000_000) - 1
         if lostRuns >= Self.poisonPillKills {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
             return
         }
         guard let entry = registry[header.type] else {
-            await bury(job, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
             return
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
         // the scheduled set ran there by its score.
-        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(job, header, runAt: runAt) { return }
+        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(work, header, runAt: runAt) { return }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(job, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
             return
         }
 
@@ -67,17 +69,17 @@ extension Worker {
         switch outcome {
         case .finished(.success):
             if logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
-            acknowledger.add(.init(
-                queue: job.queue, entryID: job.entryID, type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
-                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil))
+            work.acknowledge(
+                type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
+                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil)
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
-            await handBack([job])
+            await work.handBack()
             settled(header.type, "handed_back", seconds)
         case .timedOut:
-            guard let envelope = header.envelope(job) else { return await buryUndecodable(job, header) }
-            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+            guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
+            await fail(work, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -86,31 +88,32 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            guard let envelope = header.envelope(job) else { return await buryUndecodable(job, header) }
-            await fail(job, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
+            guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
+            await fail(work, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
     private func fail(
-        _ job: FetchedJob, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
+        _ work: UnitOfWork, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
         failure: JobFailure, log: Logger, seconds: Double
     ) async {
+        let job = work.job
         let duration = Self.duration(seconds)
         switch failure.disposition {
         case .discard:
             log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
-            acknowledger.add(.init(
-                queue: job.queue, entryID: job.entryID, type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded",
-                answer: envelope.notify == true ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "discarded", attempt: attempt, error: Self.capped(failure.message)) : nil))
+            work.acknowledge(
+                type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded",
+                answer: envelope.notify == true ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "discarded", attempt: attempt, error: Self.capped(failure.message)) : nil)
             settled(envelope.type, "discarded", seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
-            await bury(job, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message))
+            await bury(work, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message))
             settled(envelope.type, "dead", seconds)
         case .retry(let at):
             guard attempt < maxAttempts else {
                 log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(job, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message))
+                await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message))
                 settled(envelope.type, "dead", seconds)
                 return
             }
@@ -123,18 +126,16 @@ extension Worker {
             let nextBytes = next.encoded()
             guard nextBytes.count <= jobs.maxEnvelopeBytes else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(job, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message))
+                await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message))
                 settled(envelope.type, "dead", seconds)
                 return
             }
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
             do {
-                try await jobs.store.retry(queue: job.queue, entryID: job.entryID, jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type)
+                try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type)
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }
-            // Stop renewing it either way: settled, or left for the lease to expire and another run.
-            leases.release(queue: job.queue, entryID: job.entryID)
             settled(envelope.type, "retried", seconds)
         }
     }
@@ -153,7 +154,8 @@ extension Worker {
 
     /// A job the one-pass scan accepted but `JSONDecoder` rejects (e.g. a lone `\ud800` surrogate in the
     /// payload): it is not a valid envelope, and it goes to the dead set as one, its raw text kept.
-    private func buryUndecodable(_ job: FetchedJob, _ header: JobHeader) async {
+    private func buryUndecodable(_ work: UnitOfWork, _ header: JobHeader) async {
+        let job = work.job
         let reason: String
         do {
             _ = try JobEnvelope.decode(job.bytes)
@@ -161,7 +163,7 @@ extension Worker {
         } catch {
             reason = Self.describe(error)
         }
-        await bury(job, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type)
+        await bury(work, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type)
     }
 
     static func describe(_ error: any Error) -> String {

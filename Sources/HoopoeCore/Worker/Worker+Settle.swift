@@ -50,20 +50,17 @@ extension Worker {
     /// Moves a job that arrived before its `run_at` (written with a plain `XADD`) to the queue's scheduled set,
     /// acknowledging its stream entry in the same script, and counts it as `early`. Returns false when Redis's
     /// clock says it is due after all (this worker's clock is ahead): then it runs now.
-    func deferEarly(_ job: FetchedJob, _ header: JobHeader, runAt: Double) async -> Bool {
+    func deferEarly(_ work: UnitOfWork, _ header: JobHeader, runAt: Double) async -> Bool {
         do {
-            guard try await jobs.store.deferEarly(queue: job.queue, entryID: job.entryID, jobID: header.id, envelope: job.bytes, runAt: runAt, type: header.type)
-            else { return false }
+            guard try await work.deferEarly(jobID: header.id, runAt: runAt, type: header.type) else { return false }
         } catch {
             // Left delivered: after its lease it comes back and is judged again; it must not run early.
             logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
-            leases.release(queue: job.queue, entryID: job.entryID)
             return true
         }
         if logger.logLevel <= .info {
             logger.info("job arrived before its run_at: scheduled", metadata: ["job.id": "\(header.id)", "job.type": "\(header.type)", "run_at": "\(runAt)"])
         }
-        leases.release(queue: job.queue, entryID: job.entryID)
         settled(header.type, "early", 0)
         return true
     }
@@ -80,8 +77,9 @@ extension Worker {
     /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
     /// `entry-<stream entry id>`.
     func bury(
-        _ job: FetchedJob, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil
+        _ work: UnitOfWork, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil
     ) async {
+        let job = work.job
         let now = Date().timeIntervalSince1970
         let limit = EnvelopeRules.deadRawBytes
         var reason = Self.capped(reason)
@@ -123,13 +121,12 @@ extension Worker {
         let answer = envelope?.notify == true
             ? Self.answer(id: record.id, type: record.type, queue: job.queue, outcome: "dead", attempt: attempt, error: reason) : nil
         do {
-            try await jobs.store.bury(
-                record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
+            try await work.bury(
+                record, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
                 limits: .init(maxJobs: options.deadMaxJobs, maxAge: options.deadMaxAge, eventsMaxLength: options.eventsMaxLength), now: now)
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }
-        leases.release(queue: job.queue, entryID: job.entryID)
         if lastError == nil { settled(countedType, "dead", 0) }
     }
 

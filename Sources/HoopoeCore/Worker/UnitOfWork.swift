@@ -1,0 +1,65 @@
+/// A fetched job on its way to being settled (Sidekiq's `UnitOfWork`): the job and what settling it needs.
+///
+/// Every way a job ends is a method here — acknowledged, retried, moved early to the scheduled set, buried in the
+/// dead set, handed back — and each releases the job's lease (``Leases``) itself, whether Redis took the command
+/// or not (then the lease lapses and the job runs again: at least once). So no caller has to remember the lease,
+/// and none can settle a job and go on renewing it. A value made per run on the runner's stack: no allocation.
+struct UnitOfWork: Sendable {
+    let job: FetchedJob
+    private let store: JobStore
+    private let leases: Leases
+    private let acknowledger: Acknowledger
+    private let handBacks: HandBack
+
+    init(_ job: FetchedJob, store: JobStore, leases: Leases, acknowledger: Acknowledger, handBack: HandBack) {
+        self.job = job
+        self.store = store
+        self.leases = leases
+        self.acknowledger = acknowledger
+        handBacks = handBack
+    }
+
+    /// Acknowledged in the acknowledger's next batch (group commit), which releases the lease once sent.
+    /// - Parameters:
+    ///   - counter: `processed` or `discarded`.
+    ///   - answer: the outcome for a job with `notify`.
+    func acknowledge(type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?) {
+        acknowledger.add(Acknowledgement(
+            queue: job.queue, entryID: job.entryID, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer))
+    }
+
+    /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten.
+    func retry(jobID: String, envelope: [UInt8], due: Double, type: String) async throws {
+        defer { release() }
+        try await store.retry(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type)
+    }
+
+    /// Moved to the scheduled set to run at `runAt`: it arrived before its time. Returns false when Redis's clock
+    /// says it is due after all; then it runs now, and keeps its lease.
+    func deferEarly(jobID: String, runAt: Double, type: String) async throws -> Bool {
+        do {
+            let moved = try await store.deferEarly(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: job.bytes, runAt: runAt, type: type)
+            if moved { release() }
+            return moved
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:)``).
+    func bury(_ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double) async throws {
+        defer { release() }
+        try await store.bury(
+            record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits, now: now)
+    }
+
+    /// Back on its queue at once (shutdown interrupted it).
+    func handBack() async {
+        await handBacks([job])
+    }
+
+    private func release() {
+        leases.release(queue: job.queue, entryID: job.entryID)
+    }
+}
