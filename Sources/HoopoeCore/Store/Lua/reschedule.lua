@@ -3,12 +3,12 @@ if ARGV[7] == '1' then
   local t = redis.call('TIME')
   if tonumber(ARGV[5]) <= tonumber(t[1]) + tonumber(t[2]) / 1000000 then return 0 end
 end
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 for i = 8, #ARGV do
   redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
   redis.call('HINCRBY', KEYS[4], ARGV[i] .. ':' .. ARGV[6], 1)
