@@ -79,7 +79,7 @@ public struct EnqueueError: Error, Sendable, CustomStringConvertible {
 
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    var seconds: Double {
+    package var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) / 1e18
     }
