@@ -6,8 +6,6 @@ import Logging
 public enum DomainJobs {
     /// Registers every domain job type.
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
-        _ = services
-        _ = registry
         registry.register(SendinblueRegisterJob(services: services))
         registry.register(GiftGrantedJob(services: services))
         registry.register(GiftUsedJob(services: services))

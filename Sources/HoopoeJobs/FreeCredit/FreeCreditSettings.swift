@@ -7,32 +7,25 @@ import Foundation
 /// grants 93).
 public struct FreeCreditSettings: Sendable {
     /// `FREECREDIT_COOLDOWN_SECONDS` (default 120): the least time between two grants to one user.
-    public var cooldownSeconds: Int
+    public var cooldownSeconds = 120
     /// `FREECREDIT_MONTHLY_CAP` (default 5; not specified by the SMM document): grants per user per calendar month.
-    public var monthlyCap: Int
+    public var monthlyCap = 5
     /// `FREECREDIT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months the cap counts in.
-    public var monthCalendar: MonthCalendar
+    public var monthCalendar = MonthCalendar.persian
     /// `FREECREDIT_DEFAULT_AMOUNT` (default 100): the amount granted when the request carries none.
-    public var defaultAmount: Int
+    public var defaultAmount = 100
     /// `FREECREDIT_RESULT_TTL_SECONDS` (default 604800, 7 days): how long a request's answer is kept, and so how
     /// long a re-delivered or repeated request id gets the same answer instead of a second grant.
-    public var resultTTLSeconds: Int
+    public var resultTTLSeconds = 604_800
+}
 
-    public init(cooldownSeconds: Int = 120, monthlyCap: Int = 5, monthCalendar: MonthCalendar = .persian,
-                defaultAmount: Int = 100, resultTTLSeconds: Int = 604_800) {
-        self.cooldownSeconds = cooldownSeconds
-        self.monthlyCap = monthlyCap
-        self.monthCalendar = monthCalendar
-        self.defaultAmount = defaultAmount
-        self.resultTTLSeconds = resultTTLSeconds
-    }
-
+extension FreeCreditSettings {
     /// - Throws: ``ConfigurationError`` naming the variable that cannot be used.
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
-        cooldownSeconds = try env.integer("FREECREDIT_COOLDOWN_SECONDS", default: 120, in: 0...31_536_000)
-        monthlyCap = try env.integer("FREECREDIT_MONTHLY_CAP", default: 5, in: 0...1_000_000)
-        monthCalendar = try MonthCalendar.read("FREECREDIT_MONTH_CALENDAR", from: env)
-        defaultAmount = try env.integer("FREECREDIT_DEFAULT_AMOUNT", default: 100, in: 1...1_000_000_000)
-        resultTTLSeconds = try env.integer("FREECREDIT_RESULT_TTL_SECONDS", default: 604_800, in: 60...31_536_000)
+        cooldownSeconds = try env.integer("FREECREDIT_COOLDOWN_SECONDS", default: cooldownSeconds, in: 0...31_536_000)
+        monthlyCap = try env.integer("FREECREDIT_MONTHLY_CAP", default: monthlyCap, in: 0...1_000_000)
+        monthCalendar = try env.choice("FREECREDIT_MONTH_CALENDAR", default: monthCalendar)
+        defaultAmount = try env.integer("FREECREDIT_DEFAULT_AMOUNT", default: defaultAmount, in: 1...1_000_000_000)
+        resultTTLSeconds = try env.integer("FREECREDIT_RESULT_TTL_SECONDS", default: resultTTLSeconds, in: 60...31_536_000)
     }
 }

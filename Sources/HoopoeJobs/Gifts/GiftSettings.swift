@@ -8,37 +8,25 @@ import Foundation
 public struct GiftSettings: Sendable {
     /// `GIFT_REMINDER_BEFORE_HOURS` (default 3; 0 = no reminder): how long before a gift expires its reminder SMS
     /// goes out, when the grant carries a phone.
-    public var reminderBeforeHours: Int
+    public var reminderBeforeHours = 3
     /// `GIFT_DAILY_LIMIT` (default 1; 0 = no daily limit): gifts a user may win per day.
-    public var dailyLimit: Int
+    public var dailyLimit = 1
     /// `GIFT_MONTHLY_LIMIT` (default 10; not specified by the SMM document; 0 = no monthly limit): gifts per month.
-    public var monthlyLimit: Int
+    public var monthlyLimit = 10
     /// `GIFT_DAY_WINDOW` (`rolling` by default, or `calendar`): what "a day" is for ``dailyLimit``.
-    public var dayWindow: GiftDayWindow
+    public var dayWindow = GiftDayWindow.rolling
     /// `GIFT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months ``monthlyLimit`` counts in.
-    public var monthCalendar: MonthCalendar
+    public var monthCalendar = MonthCalendar.persian
+}
 
-    public init(reminderBeforeHours: Int = 3, dailyLimit: Int = 1, monthlyLimit: Int = 10, dayWindow: GiftDayWindow = .rolling,
-                monthCalendar: MonthCalendar = .persian) {
-        self.reminderBeforeHours = reminderBeforeHours
-        self.dailyLimit = dailyLimit
-        self.monthlyLimit = monthlyLimit
-        self.dayWindow = dayWindow
-        self.monthCalendar = monthCalendar
-    }
-
+extension GiftSettings {
     /// - Throws: ``ConfigurationError`` naming the variable that cannot be used.
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
-        reminderBeforeHours = try env.integer("GIFT_REMINDER_BEFORE_HOURS", default: 3, in: 0...720)
-        dailyLimit = try env.integer("GIFT_DAILY_LIMIT", default: 1, in: 0...1000)
-        monthlyLimit = try env.integer("GIFT_MONTHLY_LIMIT", default: 10, in: 0...100_000)
-        dayWindow = try env.parsed("GIFT_DAY_WINDOW", default: .rolling) { (text: String) throws(ConfigurationProblem) in
-            guard let value = GiftDayWindow(rawValue: text.lowercased()) else {
-                throw ConfigurationProblem("expected rolling or calendar, got \(text)")
-            }
-            return value
-        }
-        monthCalendar = try MonthCalendar.read("GIFT_MONTH_CALENDAR", from: env)
+        reminderBeforeHours = try env.integer("GIFT_REMINDER_BEFORE_HOURS", default: reminderBeforeHours, in: 0...720)
+        dailyLimit = try env.integer("GIFT_DAILY_LIMIT", default: dailyLimit, in: 0...1000)
+        monthlyLimit = try env.integer("GIFT_MONTHLY_LIMIT", default: monthlyLimit, in: 0...100_000)
+        dayWindow = try env.choice("GIFT_DAY_WINDOW", default: dayWindow)
+        monthCalendar = try env.choice("GIFT_MONTH_CALENDAR", default: monthCalendar)
     }
 }
 

@@ -8,47 +8,21 @@ import HoopoeCore
 /// that the attempts, at the shortest delays the jitter allows, span ``retryHours``.
 public struct RegistrationSettings: Sendable, Equatable {
     /// `REGISTRATION_RETRY_HOURS` (default 48, 24…720): how long a failing registration keeps being retried.
-    public var retryHours: Int
+    public var retryHours = 48
     /// `REGISTRATION_RETRY_BASE_SECONDS` (default 30): the first retry's delay; it doubles per attempt.
-    public var retryBase: Int
+    public var retryBase = 30
     /// `REGISTRATION_RETRY_MAX_SECONDS` (default 3600): the longest delay between attempts. Also how long a job
     /// is parked after an operator alert (docs/providers.md §1: 15–60 minutes), so parked attempts do not shorten the span.
-    public var retryCap: Int
+    public var retryCap = 3600
     /// `REGISTRATION_STATUS_POLLS` (default 4, 1…10): creation-status reads within one attempt before the job
     /// steps aside (a retry) instead of holding a worker slot while Brevo finishes.
-    public var statusPolls: Int
+    public var statusPolls = 4
     /// `REGISTRATION_STATUS_POLL_SECONDS` (default 1): the wait before the second in-job read; it doubles each
     /// read (1, 2, 4 s: 7 s of waiting with the defaults).
-    public var statusPollInterval: Double
+    public var statusPollInterval = 1.0
 
     /// Jitter of the retry delays (±20 %), spreading jobs that failed together.
     static let jitter = 0.2
-
-    public init(retryHours: Int = 48, retryBase: Int = 30, retryCap: Int = 3600, statusPolls: Int = 4, statusPollInterval: Double = 1) {
-        self.retryHours = retryHours
-        self.retryBase = retryBase
-        self.retryCap = retryCap
-        self.statusPolls = statusPolls
-        self.statusPollInterval = statusPollInterval
-    }
-
-    /// Reads the settings.
-    /// - Throws: ``ConfigurationError`` naming the variable.
-    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
-        retryHours = try env.integer("REGISTRATION_RETRY_HOURS", default: 48, in: 24...720)
-        retryBase = try env.integer("REGISTRATION_RETRY_BASE_SECONDS", default: 30, in: 1...3600)
-        retryCap = try env.integer("REGISTRATION_RETRY_MAX_SECONDS", default: 3600, in: 1...86_400)
-        guard retryCap >= retryBase else {
-            throw ConfigurationError(
-                key: "REGISTRATION_RETRY_MAX_SECONDS", message: "must be at least REGISTRATION_RETRY_BASE_SECONDS (\(retryBase)), got \(retryCap)")
-        }
-        statusPolls = try env.integer("REGISTRATION_STATUS_POLLS", default: 4, in: 1...10)
-        statusPollInterval = try env.seconds("REGISTRATION_STATUS_POLL_SECONDS", default: 1)
-        // The polls wait in the job (doubling): a bound keeps the attempt inside its timeout and the sleep convertible.
-        guard statusPollInterval <= 60 else {
-            throw ConfigurationError(key: "REGISTRATION_STATUS_POLL_SECONDS", message: "expected 0-60 seconds, got \(statusPollInterval)")
-        }
-    }
 
     /// Exponential from ``retryBase`` seconds, doubling, capped at ``retryCap``, ±20 %.
     public var retryPolicy: RetryPolicy {
@@ -75,4 +49,24 @@ public struct RegistrationSettings: Sendable, Equatable {
 
     /// How long an attempt that hit an operator alert (key revoked, pool empty) waits before trying again.
     public var alertPark: Duration { .seconds(retryCap) }
+}
+
+extension RegistrationSettings {
+    /// Reads the settings.
+    /// - Throws: ``ConfigurationError`` naming the variable.
+    public init(environment env: EnvironmentReader) throws(ConfigurationError) {
+        retryHours = try env.integer("REGISTRATION_RETRY_HOURS", default: retryHours, in: 24...720)
+        retryBase = try env.integer("REGISTRATION_RETRY_BASE_SECONDS", default: retryBase, in: 1...3600)
+        retryCap = try env.integer("REGISTRATION_RETRY_MAX_SECONDS", default: retryCap, in: 1...86_400)
+        guard retryCap >= retryBase else {
+            throw ConfigurationError(
+                key: "REGISTRATION_RETRY_MAX_SECONDS", message: "must be at least REGISTRATION_RETRY_BASE_SECONDS (\(retryBase)), got \(retryCap)")
+        }
+        statusPolls = try env.integer("REGISTRATION_STATUS_POLLS", default: statusPolls, in: 1...10)
+        statusPollInterval = try env.seconds("REGISTRATION_STATUS_POLL_SECONDS", default: statusPollInterval)
+        // The polls wait in the job (doubling): a bound keeps the attempt inside its timeout and the sleep convertible.
+        guard statusPollInterval <= 60 else {
+            throw ConfigurationError(key: "REGISTRATION_STATUS_POLL_SECONDS", message: "expected 0-60 seconds, got \(statusPollInterval)")
+        }
+    }
 }

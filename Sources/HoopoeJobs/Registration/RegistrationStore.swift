@@ -62,7 +62,7 @@ struct RegistrationStore: Sendable {
     ///
     /// KEYS[1] the lock · ARGV[1] job id · ARGV[2] milliseconds.
     func lock(jobID: String, for duration: Duration) async throws -> Bool {
-        let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [jobID, String(duration.components.seconds * 1000)])
+        let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [jobID, String(Int(duration.seconds * 1000))])
         return reply.int == 1
     }
 

@@ -7,8 +7,8 @@ import HoopoeJSON
 /// value and it had not fired, the next `reminders.low_credit` sweep fires it.
 public struct CreditThresholdSetJob: JobHandler {
     public struct Payload: Decodable, Sendable {
-        public var userID: FlexibleID
-        public var thresholdID: FlexibleID
+        public var userID: DomainID<AnyText>
+        public var thresholdID: DomainID<AnyText>
         public var threshold: Double
         public var phone: String
         public var firstName: String
@@ -56,8 +56,8 @@ public struct CreditThresholdSetJob: JobHandler {
 /// `credit.threshold.delete`: removes one threshold (an unknown one is not an error: `existed: false`).
 public struct CreditThresholdDeleteJob: JobHandler {
     public struct Payload: Decodable, Sendable {
-        public var userID: FlexibleID
-        public var thresholdID: FlexibleID
+        public var userID: DomainID<AnyText>
+        public var thresholdID: DomainID<AnyText>
         enum CodingKeys: String, CodingKey { case userID = "user_id", thresholdID = "threshold_id" }
     }
 
@@ -84,7 +84,7 @@ public struct CreditThresholdDeleteJob: JobHandler {
 /// compares it with the user's thresholds. The latest report (or Brevo read) wins.
 public struct CreditBalanceJob: JobHandler {
     public struct Payload: Decodable, Sendable {
-        public var userID: FlexibleID
+        public var userID: DomainID<AnyText>
         public var credits: Double
         enum CodingKeys: String, CodingKey { case userID = "user_id", credits }
     }

@@ -6,7 +6,7 @@ import HoopoeJSON
 /// released `sms.send` jobs that are still waiting. Deleting an unknown user is not an error (emits `existed: false`).
 public struct SubscriptionDeleteJob: JobHandler {
     public struct Payload: Decodable, Sendable {
-        public var userID: FlexibleID
+        public var userID: DomainID<AnyText>
         enum CodingKeys: String, CodingKey { case userID = "user_id" }
     }
 

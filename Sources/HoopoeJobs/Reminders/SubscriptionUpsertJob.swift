@@ -17,12 +17,12 @@ import HoopoeJSON
 /// here, with the reason, not weeks later at send time.
 public struct SubscriptionUpsertJob: JobHandler {
     public struct Payload: Decodable, Sendable {
-        public var userID: FlexibleID
+        public var userID: DomainID<AnyText>
         public var phone: String
         public var firstName: String
-        public var plan: FlexibleID?
+        public var plan: DomainID<AnyText>?
         public var expiresAt: ExpiryDate
-        public var receiptID: FlexibleID
+        public var receiptID: DomainID<AnyText>
         /// Where reminder emails go (only used with `REMINDER_EMAIL_TEMPLATE_ID`).
         public var email: String?
 

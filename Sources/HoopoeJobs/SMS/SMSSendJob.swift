@@ -292,13 +292,13 @@ public struct SMSSendJob: JobHandler {
         let onlyAlerts = failures.allSatisfy(\.disposition.isAlert)
         if onlyAlerts {
             throw JobFailure.retry("every provider raised an alert, parked: \(summary)",
-                                   at: Date().timeIntervalSince1970 + Double(failurePolicy.alertParkDelay.components.seconds))
+                                   at: Date().timeIntervalSince1970 + failurePolicy.alertParkDelay.seconds)
         }
         let hint = failures.compactMap { error -> Duration? in
             if case .retry(let after?) = error.disposition { return after }
             return nil
         }.max()
-        throw JobFailure.retry("every provider failed: \(summary)", at: hint.map { Date().timeIntervalSince1970 + Double($0.components.seconds) })
+        throw JobFailure.retry("every provider failed: \(summary)", at: hint.map { Date().timeIntervalSince1970 + $0.seconds })
     }
 
     private func giveUp(_ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger, reason: String) async throws {

@@ -11,23 +11,23 @@ public struct SMSSettings: Sendable {
     }
 
     /// `SMS_TEMPLATES_FILE` (default `jobs/sms_templates.yaml`).
-    public var templatesFile: String
+    public var templatesFile = "jobs/sms_templates.yaml"
     /// The templates read from it.
-    public var templates: SMSTemplates
+    public var templates = SMSTemplates()
     /// `SMS_PROVIDERS` (default `kavenegar,ippanel`): the order providers are tried in. Only those configured with
     /// their keys are used.
-    public var providers: [Provider]
+    public var providers: [Provider] = [.kavenegar, .ippanel]
     /// `SMS_QUIET_HOURS` (default `22-08`, local time): no SMS then; a send due in them waits for their end.
-    public var quietHours: QuietHours
+    public var quietHours = QuietHours.default
     /// `SMS_DAILY_CAP` (default 5; 0 = no cap): messages per recipient per local day.
-    public var dailyCap: Int
+    public var dailyCap = 5
     /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` (default 60): the wait before the one re-send allowed after a send whose
     /// outcome is unknown (a timeout on `verify/lookup`, which has no dedupe key).
-    public var unknownOutcomeRetry: Double
+    public var unknownOutcomeRetry = 60.0
     /// `KAVENEGAR_CREDIT_FLOOR` (Rial, default 100000): below it `sms.delivery_poll` raises a `provider.alert`.
-    public var creditFloor: Int
+    public var creditFloor = 100_000
     /// `SMS_CREDIT_CHECK_MINUTES` (default 30; 0 = never): how often `sms.delivery_poll` reads the Kavenegar credit.
-    public var creditCheckInterval: Double
+    public var creditCheckInterval = 1800.0
 
     /// Delay before a message's first delivery poll (Kavenegar re-checks 5 minutes after hand-off, §2.4.3).
     public static let firstPollDelay: Double = 300
@@ -41,28 +41,15 @@ public struct SMSSettings: Sendable {
     public static let unknownOutcomeAttempts = 2
     /// How long the per-message ledger is kept (as long as the payload's once-key).
     public static let ledgerTTL = 30 * 86_400
+}
 
-    public init(
-        templatesFile: String = "jobs/sms_templates.yaml", templates: SMSTemplates = SMSTemplates(),
-        providers: [Provider] = [.kavenegar, .ippanel], quietHours: QuietHours = .default, dailyCap: Int = 5,
-        unknownOutcomeRetry: Double = 60, creditFloor: Int = 100_000, creditCheckInterval: Double = 1800
-    ) {
-        self.templatesFile = templatesFile
-        self.templates = templates
-        self.providers = providers
-        self.quietHours = quietHours
-        self.dailyCap = dailyCap
-        self.unknownOutcomeRetry = unknownOutcomeRetry
-        self.creditFloor = creditFloor
-        self.creditCheckInterval = creditCheckInterval
-    }
-
+extension SMSSettings {
     /// Reads the variables and the templates file.
     /// - Throws: ``ConfigurationError`` naming the variable, or the file and key.
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
-        templatesFile = env.string("SMS_TEMPLATES_FILE", default: "jobs/sms_templates.yaml")
+        templatesFile = env.string("SMS_TEMPLATES_FILE", default: templatesFile)
         templates = try SMSTemplates.load(path: templatesFile)
-        providers = try env.parsed("SMS_PROVIDERS", default: [.kavenegar, .ippanel]) { (text: String) throws(ConfigurationProblem) in
+        providers = try env.parsed("SMS_PROVIDERS", default: providers) { (text: String) throws(ConfigurationProblem) in
             var list: [Provider] = []
             for part in text.split(separator: ",") {
                 let name = part.trimmingCharacters(in: .whitespaces).lowercased()
@@ -74,12 +61,12 @@ public struct SMSSettings: Sendable {
             guard !list.isEmpty else { throw ConfigurationProblem("expected at least one provider") }
             return list
         }
-        quietHours = try env.parsed("SMS_QUIET_HOURS", default: .default) { (text: String) throws(ConfigurationProblem) in
+        quietHours = try env.parsed("SMS_QUIET_HOURS", default: quietHours) { (text: String) throws(ConfigurationProblem) in
             try QuietHours(parsing: text)
         }
-        dailyCap = try env.integer("SMS_DAILY_CAP", default: 5, in: 0...10_000)
-        unknownOutcomeRetry = try env.seconds("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", default: 60)
-        creditFloor = try env.integer("KAVENEGAR_CREDIT_FLOOR", default: 100_000)
-        creditCheckInterval = Double(try env.integer("SMS_CREDIT_CHECK_MINUTES", default: 30, in: 0...100_000)) * 60
+        dailyCap = try env.integer("SMS_DAILY_CAP", default: dailyCap, in: 0...10_000)
+        unknownOutcomeRetry = try env.seconds("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", default: unknownOutcomeRetry)
+        creditFloor = try env.integer("KAVENEGAR_CREDIT_FLOOR", default: creditFloor)
+        creditCheckInterval = Double(try env.integer("SMS_CREDIT_CHECK_MINUTES", default: Int(creditCheckInterval / 60), in: 0...100_000)) * 60
     }
 }

@@ -96,6 +96,18 @@ public struct EnvironmentReader: Sendable {
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
+    /// One of `T`'s cases by its raw value (case-insensitive), or `fallback` when unset. The error lists the cases:
+    /// `expected persian or gregorian, got lunar`.
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) throws(ConfigurationError) -> T
+    where T.RawValue == String {
+        try parsed(key, default: fallback) { (text: String) throws(ConfigurationProblem) in
+            guard let value = T(rawValue: text.lowercased()) else {
+                throw ConfigurationProblem("expected \(T.allCases.map(\.rawValue).joined(separator: " or ")), got \(text)")
+            }
+            return value
+        }
+    }
+
     /// Parses with `parse`, turning its ``ConfigurationProblem`` into an error naming `key`.
     public func parsed<T>(_ key: String, default fallback: T, _ parse: (String) throws(ConfigurationProblem) -> T) throws(ConfigurationError) -> T {
         guard let text = string(key) else { return fallback }

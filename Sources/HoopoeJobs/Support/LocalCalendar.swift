@@ -7,7 +7,7 @@ public struct LocalCalendar: Sendable {
     public let timeZone: TimeZone
     /// Gregorian calendar in ``timeZone``, for day arithmetic.
     public let gregorian: Calendar
-    /// Persian calendar in ``timeZone``, for displayed dates and calendar months.
+    /// Persian calendar in ``timeZone``, for displayed dates and calendar months (``MonthCalendar``).
     public let persian: Calendar
 
     /// Asia/Tehran (a fixed +03:30 when the system has no zone data).
@@ -53,29 +53,5 @@ public struct LocalCalendar: Sendable {
     public func persianDate(_ date: Date) -> String {
         let parts = persian.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d/%02d/%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-    }
-
-    /// The Persian calendar month `date` falls in, as `1403-09` (a key suffix for monthly caps).
-    public func persianMonth(_ date: Date) -> String {
-        let parts = persian.dateComponents([.year, .month], from: date)
-        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
-    }
-
-    /// The Gregorian calendar month `date` falls in locally, as `2024-11`.
-    public func gregorianMonth(_ date: Date) -> String {
-        let parts = gregorian.dateComponents([.year, .month], from: date)
-        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
-    }
-
-    /// The first instant of the Persian month after the one `date` is in.
-    public func startOfNextPersianMonth(_ date: Date) -> Date {
-        let start = persian.date(from: persian.dateComponents([.year, .month], from: date)) ?? date
-        return persian.date(byAdding: .month, value: 1, to: start) ?? date.addingTimeInterval(31 * 86_400)
-    }
-
-    /// The first instant of the Gregorian month after the one `date` is in (local time).
-    public func startOfNextGregorianMonth(_ date: Date) -> Date {
-        let start = gregorian.date(from: gregorian.dateComponents([.year, .month], from: date)) ?? date
-        return gregorian.date(byAdding: .month, value: 1, to: start) ?? date.addingTimeInterval(31 * 86_400)
     }
 }

@@ -21,8 +21,7 @@ public struct ProviderAlerts: Sendable {
     @discardableResult
     public func raise(provider: String, code: String, message: String, operation: String) async throws -> Bool {
         let key = services.key("{alerts}:\(provider):\(code)")
-        let seconds = Int(window.components.seconds)
-        let set = try await services.redis.send("SET", key, "1", "NX", "EX", String(max(1, seconds)))
+        let set = try await services.redis.send("SET", key, "1", "NX", "EX", String(max(1, Int(window.seconds))))
         guard set.string == "OK" else { return false }
         try await services.events.emit(
             ProviderAlertRaised(provider: provider, code: code, message: message, operation: operation), at: try await services.clock.now())
@@ -60,7 +59,7 @@ public struct ProviderFailurePolicy: Sendable {
     public func failure(for error: ProviderError, alerts: ProviderAlerts) async -> JobFailure {
         switch error.disposition {
         case .retry(let after?):
-            return .retry(error.description, at: Date().addingTimeInterval(Double(after.components.seconds)).timeIntervalSince1970)
+            return .retry(error.description, at: Date().addingTimeInterval(after.seconds).timeIntervalSince1970)
         case .retry(nil):
             return .retry(error.description)
         case .permanent:
@@ -69,7 +68,7 @@ public struct ProviderFailurePolicy: Sendable {
             _ = try? await alerts.raise(provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
             if requeue {
                 return .retry("alert, parked until fixed: \(error.description)",
-                              at: Date().addingTimeInterval(Double(alertParkDelay.components.seconds)).timeIntervalSince1970)
+                              at: Date().addingTimeInterval(alertParkDelay.seconds).timeIntervalSince1970)
             }
             return .permanent("alert: \(error.description)")
         }

@@ -31,7 +31,9 @@ import Testing
             "REGISTRATION_STATUS_POLLS": "2", "REGISTRATION_STATUS_POLL_SECONDS": "0.5",
         ]
         let settings = try RegistrationSettings(environment: EnvironmentReader(environment))
-        #expect(settings == RegistrationSettings(retryHours: 24, retryBase: 10, retryCap: 600, statusPolls: 2, statusPollInterval: 0.5))
+        var expected = RegistrationSettings()
+        (expected.retryHours, expected.retryBase, expected.retryCap, expected.statusPolls, expected.statusPollInterval) = (24, 10, 600, 2, 0.5)
+        #expect(settings == expected)
         #expect(shortestSpan(settings, attempts: settings.maxAttempts) >= 24 * 3600)
         #expect(shortestSpan(settings, attempts: settings.maxAttempts - 1) < 24 * 3600)
         // The job handler uses exactly these.

@@ -1,25 +1,8 @@
 import Foundation
-/// An identifier services send either as a JSON string or as a number (`"42"` or `42`), kept as text.
-public struct FlexibleID: Decodable, Sendable, Equatable, CustomStringConvertible {
-    public let value: String
-
-    public init(_ value: String) { self.value = value }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int64.self) {
-            value = String(number)
-        } else {
-            value = try container.decode(String.self).trimmingCharacters(in: .whitespaces)
-        }
-    }
-
-    public var description: String { value }
-}
 
 /// Checks shared by the reminder payloads; each failure is a permanent job failure naming the field.
 enum ReminderValidation {
-    static func userID(_ id: FlexibleID) throws(JobFailureMessage) -> String {
+    static func userID(_ id: DomainID<AnyText>) throws(JobFailureMessage) -> String {
         guard !id.value.isEmpty, id.value.count <= 200, !id.value.contains(where: { $0.isNewline }) else {
             throw JobFailureMessage("user_id must be a non-empty string or number (at most 200 characters)")
         }
