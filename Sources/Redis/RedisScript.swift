@@ -2,8 +2,8 @@
 ///
 /// The client loads it with `SCRIPT LOAD` on first use and remembers the SHA; when the server has
 /// forgotten it (`NOSCRIPT`: a restart, a failover, `SCRIPT FLUSH`) the client loads it again once and
-/// repeats the call. Scripts are Swift string constants, not resource files, so the binary carries
-/// them and a deployment cannot lose them.
+/// repeats the call. The binary carries its scripts (the stores' `.lua` files are compiled in with SwiftPM's
+/// `embedInCode`), so a deployment cannot lose them.
 public struct RedisScript: Sendable, Hashable {
     /// A short name for errors and logs.
     public let name: String
