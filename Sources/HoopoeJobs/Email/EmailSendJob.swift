@@ -21,7 +21,6 @@ import Providers
 /// A `sent` record makes any later run a no-op.
 public struct EmailSendJob: JobHandler {
     public typealias Payload = EmailSendPayload
-    public static let type = EmailSendPayload.jobType
 
     /// Re-sending with the same idempotency key is safe this long after the first request: Brevo's 15 minutes (the
     /// shorter of its two documented TTLs) less

@@ -5,7 +5,7 @@ import HoopoeJSON
 /// The payload of `email.send` (jobs/schemas/email.send.schema.json): one transactional email from a Brevo template.
 ///
 /// `message_id` makes it idempotent, as for `sms.send`: enqueued at most once (30 days), sent at most once.
-public struct EmailSendPayload: Codable, Sendable, Equatable {
+public struct EmailSendPayload: JobPayload, Equatable {
     /// Caller-chosen, unique per message, e.g. `reminder.expiration.email:42:1735689599:3`. Also the email's Brevo tag.
     public var messageID: String
     /// The recipient's address.
@@ -42,8 +42,7 @@ public struct EmailSendPayload: Codable, Sendable, Equatable {
     /// Enqueues an `email.send` job for this message, at most once per `message_id` (30 days).
     @discardableResult
     public func enqueue(on jobs: JobQueue, queue: String = "default") async throws -> EnqueueResult {
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
-        return try await jobs.enqueue(type: Self.jobType, payload: json, options: EnqueueOptions(
+        try await jobs.enqueue(self, options: EnqueueOptions(
             queue: queue, onceKey: "email:\(messageID)", onceFor: .seconds(30 * 86_400)))
     }
 

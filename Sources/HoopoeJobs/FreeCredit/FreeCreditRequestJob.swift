@@ -9,7 +9,9 @@ import HoopoeJSON
 /// emitted after the decision and marked as emitted; a re-run emits it only when that mark is missing (a crash
 /// between the decision and the event), so events are at least once and carry `request_id` for de-duplication.
 public struct FreeCreditRequestJob: JobHandler {
-    public struct Payload: Codable, Sendable, Equatable {
+    public struct Payload: JobPayload, Equatable {
+        public static let jobType = "freecredit.request"
+
         public var userID: DomainIdentifier
         /// Chosen by the caller, unique per request: the idempotency key and the name of the result key.
         public var requestID: DomainIdentifier
@@ -27,7 +29,6 @@ public struct FreeCreditRequestJob: JobHandler {
         }
     }
 
-    public static let type = "freecredit.request"
     /// The largest `amount` accepted.
     public static let maximumAmount = 1_000_000_000
     /// Only Redis can fail here; a few quick retries cover a failover.

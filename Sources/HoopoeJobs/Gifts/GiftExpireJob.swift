@@ -8,7 +8,9 @@ import HoopoeJSON
 /// is left alone. Idempotent: a re-run emits nothing new (unless the run before died between the mark and the
 /// event).
 public struct GiftExpireJob: JobHandler {
-    public struct Payload: Codable, Sendable, Equatable {
+    public struct Payload: JobPayload, Equatable {
+        public static let jobType = "gift.expire"
+
         public var userID: DomainIdentifier
         public var userGiftID: DomainIdentifier
         /// When the gift expires (Unix seconds); a run before it (by the domain clock) waits until then.
@@ -25,7 +27,6 @@ public struct GiftExpireJob: JobHandler {
         }
     }
 
-    public static let type = "gift.expire"
     public var maxAttempts: Int { 10 }
     public var timeout: Duration { .seconds(60) }
 

@@ -18,8 +18,7 @@ struct GiftFollowUps: Sendable {
     /// Schedules `gift.expire` for the gift at `expiresAt` (domain time).
     func scheduleExpiry(user: DomainIdentifier, gift: DomainIdentifier, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult {
         let payload = GiftExpireJob.Payload(userID: user, userGiftID: gift, expiresAt: expiresAt.timeIntervalSince1970)
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
-        return try await services.jobs.enqueue(type: GiftExpireJob.type, payload: json, options: EnqueueOptions(
+        return try await services.jobs.enqueue(payload, options: EnqueueOptions(
             queue: queue, runAt: services.clock.realTime(for: expiresAt, now: now), onceKey: Self.expireJobID(gift),
             onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), 1e10)) + 7 * 86_400), id: Self.expireJobID(gift)))
     }

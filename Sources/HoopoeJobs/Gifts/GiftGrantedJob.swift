@@ -12,7 +12,9 @@ import HoopoeJSON
 /// Services that call the wheel script themselves before awarding (record mode) get `duplicate` here and the
 /// grant proceeds.
 public struct GiftGrantedJob: JobHandler {
-    public struct Payload: Codable, Sendable, Equatable {
+    public struct Payload: JobPayload, Equatable {
+        public static let jobType = "gift.granted"
+
         public var userID: DomainIdentifier
         public var userGiftID: DomainIdentifier
         /// When the gift expires, Unix seconds (the SMM panel's `expired_at`).
@@ -35,7 +37,6 @@ public struct GiftGrantedJob: JobHandler {
         }
     }
 
-    public static let type = "gift.granted"
     public var maxAttempts: Int { 10 }
     public var timeout: Duration { .seconds(60) }
 

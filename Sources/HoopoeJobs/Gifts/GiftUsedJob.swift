@@ -6,7 +6,9 @@ import Logging
 /// expire nor be reminded of. Marks it `used` (a `gift.expire` already running then does nothing; a `gift.granted`
 /// arriving later schedules nothing) and cancels its waiting `gift.expire` and reminder `sms.send`.
 public struct GiftUsedJob: JobHandler {
-    public struct Payload: Codable, Sendable, Equatable {
+    public struct Payload: JobPayload, Equatable {
+        public static let jobType = "gift.used"
+
         public var userID: DomainIdentifier
         public var userGiftID: DomainIdentifier
 
@@ -20,7 +22,6 @@ public struct GiftUsedJob: JobHandler {
         }
     }
 
-    public static let type = "gift.used"
     public var maxAttempts: Int { 10 }
     public var timeout: Duration { .seconds(60) }
 

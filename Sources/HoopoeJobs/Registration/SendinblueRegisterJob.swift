@@ -20,7 +20,6 @@ import Providers
 /// failing is retried for ``RegistrationSettings/retryHours`` (default 48 h), then fails with the same event.
 public struct SendinblueRegisterJob: JobHandler {
     public typealias Payload = SendinblueRegisterPayload
-    public static let type = "sendinblue.register"
 
     let services: DomainServices
 

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import Providers
 
 /// The payload of `sendinblue.register` (jobs/schemas/sendinblue.register.schema.json): everything Brevo's
@@ -9,7 +10,9 @@ import Providers
 /// It is optional here (the schema requires it) only so that a dead job retried from the dead set — whose copy
 /// has no password — can still finish the steps after the child exists; one that must still create the child
 /// fails with a reason saying the password is needed.
-public struct SendinblueRegisterPayload: Decodable, Sendable, Equatable {
+public struct SendinblueRegisterPayload: JobPayload, Equatable {
+    public static let jobType = "sendinblue.register"
+
     /// The Kingfisher user: the key of the registration's progress and lock, and of the events. A JSON number is
     /// taken as its decimal text.
     public var userID: String
@@ -27,7 +30,7 @@ public struct SendinblueRegisterPayload: Decodable, Sendable, Equatable {
     public var plan: Plan
 
     /// The subscribed plan, as far as the registration needs it.
-    public struct Plan: Decodable, Sendable, Equatable {
+    public struct Plan: Codable, Sendable, Equatable {
         /// Kingfisher's plan id, carried for the record (not used).
         public var id: String?
         /// Email credits to add (a Kingfisher plan's `credit`).
@@ -63,6 +66,16 @@ public struct SendinblueRegisterPayload: Decodable, Sendable, Equatable {
                 smsCredits = 0
             }
             ip = try c.decodeIfPresent(String.self, forKey: .ip).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        }
+
+        /// `credit` as `{"email": …, "sms": …}`, which decodes to the same plan.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(id, forKey: .id)
+            var credit = c.nestedContainer(keyedBy: CreditKeys.self, forKey: .credit)
+            try credit.encode(emailCredits, forKey: .email)
+            try credit.encode(smsCredits, forKey: .sms)
+            try c.encodeIfPresent(ip, forKey: .ip)
         }
     }
 

@@ -6,7 +6,8 @@ import HoopoeJSON
 /// each with its own id). Changing the value keeps the threshold's state: if the balance is already below the new
 /// value and it had not fired, the next `reminders.low_credit` sweep fires it.
 public struct CreditThresholdSetJob: JobHandler {
-    public struct Payload: Decodable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "credit.threshold.set"
         public var userID: DomainID<AnyText>
         public var thresholdID: DomainID<AnyText>
         public var threshold: Double
@@ -20,7 +21,6 @@ public struct CreditThresholdSetJob: JobHandler {
         }
     }
 
-    public static let type = "credit.threshold.set"
     /// The Brevo child auth key is a credential: it is kept in `{credit}:thresholds:<user>` for the reads, but not
     /// in the dead-set copy of a failed job.
     public var redactedPayloadKeys: Set<String> { ["auth_key"] }
@@ -55,13 +55,13 @@ public struct CreditThresholdSetJob: JobHandler {
 
 /// `credit.threshold.delete`: removes one threshold (an unknown one is not an error: `existed: false`).
 public struct CreditThresholdDeleteJob: JobHandler {
-    public struct Payload: Decodable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "credit.threshold.delete"
         public var userID: DomainID<AnyText>
         public var thresholdID: DomainID<AnyText>
         enum CodingKeys: String, CodingKey { case userID = "user_id", thresholdID = "threshold_id" }
     }
 
-    public static let type = "credit.threshold.delete"
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }
@@ -83,13 +83,13 @@ public struct CreditThresholdDeleteJob: JobHandler {
 /// `credit.balance`: a service reports a user's current credit balance; the next `reminders.low_credit` sweep
 /// compares it with the user's thresholds. The latest report (or Brevo read) wins.
 public struct CreditBalanceJob: JobHandler {
-    public struct Payload: Decodable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "credit.balance"
         public var userID: DomainID<AnyText>
         public var credits: Double
         enum CodingKeys: String, CodingKey { case userID = "user_id", credits }
     }
 
-    public static let type = "credit.balance"
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }

@@ -11,7 +11,7 @@ import Foundation
 /// A date without a time means the **end** of that local day (23:59:59): a plan that "expires on 1403-09-25" is
 /// usable through that day, so its day-of reminder (the 09:00 sweep) still comes before the expiry, not 9 hours
 /// after it (decision record 0013).
-public enum ExpiryDate: Decodable, Sendable, Equatable {
+public enum ExpiryDate: Codable, Sendable, Equatable {
     case seconds(Double)
     case text(String)
 
@@ -21,6 +21,15 @@ public enum ExpiryDate: Decodable, Sendable, Equatable {
             self = .seconds(number)
         } else {
             self = .text(try container.decode(String.self))
+        }
+    }
+
+    /// As it came: the number or the text.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .seconds(let value): try container.encode(value)
+        case .text(let text): try container.encode(text)
         }
     }
 

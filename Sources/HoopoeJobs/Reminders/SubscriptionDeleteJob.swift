@@ -5,12 +5,12 @@ import HoopoeJSON
 /// `subscription.delete`: forgets a user's subscription, drops its pending expiration reminders and cancels its
 /// released `sms.send` jobs that are still waiting. Deleting an unknown user is not an error (emits `existed: false`).
 public struct SubscriptionDeleteJob: JobHandler {
-    public struct Payload: Decodable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "subscription.delete"
         public var userID: DomainID<AnyText>
         enum CodingKeys: String, CodingKey { case userID = "user_id" }
     }
 
-    public static let type = "subscription.delete"
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }

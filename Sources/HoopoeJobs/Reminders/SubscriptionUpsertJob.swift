@@ -16,7 +16,8 @@ import HoopoeJSON
 /// would make Kavenegar refuse every reminder (431: underscore, space, separator, over 100 characters) is refused
 /// here, with the reason, not weeks later at send time.
 public struct SubscriptionUpsertJob: JobHandler {
-    public struct Payload: Decodable, Sendable {
+    public struct Payload: JobPayload {
+        public static let jobType = "subscription.upsert"
         public var userID: DomainID<AnyText>
         public var phone: String
         public var firstName: String
@@ -31,7 +32,6 @@ public struct SubscriptionUpsertJob: JobHandler {
         }
     }
 
-    public static let type = "subscription.upsert"
     let services: DomainServices
 
     public init(services: DomainServices) { self.services = services }

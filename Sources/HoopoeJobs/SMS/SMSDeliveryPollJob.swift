@@ -12,12 +12,13 @@ import Providers
 /// forward in the same Lua call, so overlapping poll jobs split the work instead of doubling it.
 public struct SMSDeliveryPollJob: JobHandler {
     /// The scheduler's tick payload `{tick: <unix seconds>}`; other keys are ignored.
-    public struct Payload: Codable, Sendable, Equatable {
+    public struct Payload: JobPayload, Equatable {
+        public static let jobType = "sms.delivery_poll"
+
         public var tick: Int64?
         public init(tick: Int64? = nil) { self.tick = tick }
     }
 
-    public static let type = "sms.delivery_poll"
 
     /// The next tick comes within a minute: one quick retry at most, never a pile-up.
     public var maxAttempts: Int { 2 }

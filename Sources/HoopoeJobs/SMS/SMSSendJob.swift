@@ -16,7 +16,6 @@ import Providers
 /// 7. record the message for delivery polling, then emit `sms.sent`.
 public struct SMSSendJob: JobHandler {
     public typealias Payload = SMSSendPayload
-    public static let type = SMSSendPayload.jobType
 
     /// 12 attempts 30 s … 1 h apart (about 6 h in all): a reminder older than that is not worth sending late.
     public var maxAttempts: Int { 12 }
@@ -335,8 +334,7 @@ public struct SMSSendJob: JobHandler {
     /// job from deferring twice.
     private func deferSend(_ payload: SMSSendPayload, until target: Date, now: Date, reason: String, context: JobContext) async throws -> Never {
         let runAt = services.clock.realTime(for: target, now: now)
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))
-        let result = try await services.jobs.enqueue(type: Self.type, payload: json, options: EnqueueOptions(
+        let result = try await services.jobs.enqueue(payload, options: EnqueueOptions(
             queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(String(format: "%.0f", target.timeIntervalSince1970.rounded(.towardZero)))",
             onceFor: .seconds(3 * 86_400)))
         let id: String

@@ -7,7 +7,7 @@ import HoopoeJSON
 /// Other jobs (expiration and low-credit reminders, gift reminders) build one of these and enqueue it with
 /// ``enqueue(on:)``; services write the same JSON. `message_id` makes a message idempotent: the same id is
 /// enqueued at most once (30 days) and sent at most once.
-public struct SMSSendPayload: Codable, Sendable, Equatable {
+public struct SMSSendPayload: JobPayload, Equatable {
     /// Caller-chosen, unique per message, e.g. `reminder.expiration:42:1735689600:3`. The idempotency key.
     public var messageID: String
     /// The recipient, `09…`, `+98…` or `0098…`.
@@ -47,8 +47,7 @@ public struct SMSSendPayload: Codable, Sendable, Equatable {
     /// - Returns: the engine's answer; ``EnqueueResult/alreadyEnqueued(existingID:)`` when this id was enqueued before.
     @discardableResult
     public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil, id: String? = nil) async throws -> EnqueueResult {
-        let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
-        return try await jobs.enqueue(type: Self.jobType, payload: json, options: EnqueueOptions(
+        try await jobs.enqueue(self, options: EnqueueOptions(
             queue: queue, runAt: runAt, onceKey: "sms:\(messageID)", onceFor: .seconds(30 * 86_400), id: id))
     }
 }

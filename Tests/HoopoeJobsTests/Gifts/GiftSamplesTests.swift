@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import HoopoeJobs
 import Testing
 import TestSupport
