@@ -94,6 +94,8 @@ let package = Package(
         .target(
             name: "HoopoeScheduler",
             dependencies: ["HoopoeCore", "HoopoeJSON", "Redis", .product(name: "Yams", package: "Yams")],
+            // RedisLastTickStore's script, compiled in (PackageResources.schedule_advance_last_tick_lua).
+            resources: [.embedInCode("Lua")],
             swiftSettings: swiftSettings
         ),
         .target(

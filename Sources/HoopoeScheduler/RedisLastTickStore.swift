@@ -37,18 +37,10 @@ public struct RedisLastTickStore: LastTickStore {
     }
 
     /// Compare and set in one step, so two schedulers writing at once cannot move the value backwards.
+    /// `Lua/schedule_advance_last_tick.lua`, compiled into the binary.
     ///
     /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds.
     /// Returns 1 if the value moved, 0 if it was already at or past ARGV[1].
     static let advanceScript = RedisScript(
-        name: "schedule_advance_last_tick",
-        source: """
-            local current = tonumber(redis.call('GET', KEYS[1]))
-            local proposed = tonumber(ARGV[1])
-            if current == nil or proposed > current then
-              redis.call('SET', KEYS[1], ARGV[1])
-              return 1
-            end
-            return 0
-            """)
+        name: "schedule_advance_last_tick", source: String(decoding: PackageResources.schedule_advance_last_tick_lua, as: UTF8.self))
 }
