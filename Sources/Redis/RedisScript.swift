@@ -17,4 +17,13 @@ public struct RedisScript: Sendable, Hashable {
         self.name = name
         self.source = source
     }
+
+    /// A script from a `.lua` file compiled into the binary: `resources: [.embedInCode("<Area>/Lua")]` in
+    /// Package.swift makes each file `PackageResources.<file>_lua`, its bytes.
+    /// - Parameters:
+    ///   - name: a short name for errors and logs.
+    ///   - bytes: the file's bytes (UTF-8 Lua).
+    public init(name: String, embedded bytes: [UInt8]) {
+        self.init(name: name, source: String(decoding: bytes, as: UTF8.self))
+    }
 }

@@ -1,8 +1,8 @@
 import Redis
 
 extension JobStore {
-    static let cancelReadyScript = RedisScript(embedded: "cancel-ready", PackageResources.cancel_ready_lua)
-    static let cancelScheduledScript = RedisScript(embedded: "cancel-scheduled", PackageResources.cancel_scheduled_lua)
+    static let cancelReadyScript = RedisScript(name: "cancel-ready", embedded: PackageResources.cancel_ready_lua)
+    static let cancelScheduledScript = RedisScript(name: "cancel-scheduled", embedded: PackageResources.cancel_scheduled_lua)
 
     /// Cancels job `id`, as ``find(id:queue:)`` found it, if it is waiting; a running job is not interrupted.
     /// Its unique lock is released only if this job holds it.

@@ -1,7 +1,7 @@
 import Redis
 
 extension JobStore {
-    static let resurrectScript = RedisScript(embedded: "resurrect", PackageResources.resurrect_lua)
+    static let resurrectScript = RedisScript(name: "resurrect", embedded: PackageResources.resurrect_lua)
 
     /// Dead jobs, newest first, from the `offset`-th newest; an entry that does not decode is left out.
     func deadJobs(queue: String, offset: Int, limit: Int) async throws -> [JobEnvelope] {

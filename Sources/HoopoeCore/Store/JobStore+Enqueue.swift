@@ -4,7 +4,7 @@ import Redis
 extension JobStore {
     /// Enqueues one job: now (stream), or later (scheduled), optionally unique or once-only. Other services may
     /// `EVAL` it too (`jobs/lua/enqueue.lua` is this file; `jobs/PROTOCOL.md` documents it).
-    static let enqueueScript = RedisScript(embedded: "enqueue", PackageResources.enqueue_lua)
+    static let enqueueScript = RedisScript(name: "enqueue", embedded: PackageResources.enqueue_lua)
 
     /// Writes jobs in one round trip, results in the order given. Each is independent: a refused duplicate does
     /// not stop the others. A plain job (now, not unique, no once-key) is one `XADD`; the others run

@@ -1,7 +1,7 @@
 import Redis
 
 extension JobStore {
-    static let promoteScript = RedisScript(embedded: "promote", PackageResources.promote_lua)
+    static let promoteScript = RedisScript(name: "promote", embedded: PackageResources.promote_lua)
     /// Jobs one promote call moves at most: large enough for a backlog, small enough not to hold Redis long.
     static let promoteBatch = 1000
     /// How long (ms) a promoter's lock keeps the other workers' promoters of the queue from repeating its scan.

@@ -1,7 +1,7 @@
 import Redis
 
 extension JobStore {
-    static let recoverScript = RedisScript(embedded: "recover", PackageResources.recover_lua)
+    static let recoverScript = RedisScript(name: "recover", embedded: PackageResources.recover_lua)
 
     /// Claims for `consumer` up to `limit` deliveries of `queue` whose lease expired (their worker died or hung),
     /// with how many times each has been delivered, so the caller can count the lost runs as attempts:

@@ -5,10 +5,10 @@ import Redis
 /// Every way a fetched job leaves its stream: acknowledged, rescheduled (a retry, or an early arrival), buried
 /// in the dead set, or handed back. Each is one script, so a job is always before or after the change.
 extension JobStore {
-    static let acknowledgeScript = RedisScript(embedded: "acknowledge", PackageResources.acknowledge_lua)
-    static let rescheduleScript = RedisScript(embedded: "reschedule", PackageResources.reschedule_lua)
-    static let killScript = RedisScript(embedded: "kill", PackageResources.kill_lua)
-    static let handBackScript = RedisScript(embedded: "hand-back", PackageResources.hand_back_lua)
+    static let acknowledgeScript = RedisScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
+    static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
+    static let killScript = RedisScript(name: "kill", embedded: PackageResources.kill_lua)
+    static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
 
     /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
     /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, and counts

@@ -33,10 +33,3 @@ package final class JobStore: Sendable {
     /// Where errors say they came from.
     var endpoint: String { redis.configuration.endpoint.description }
 }
-
-extension RedisScript {
-    /// A script compiled into the binary from `Store/Lua/<name>.lua` (SwiftPM's `embedInCode`).
-    init(embedded name: String, _ bytes: [UInt8]) {
-        self.init(name: name, source: String(decoding: bytes, as: UTF8.self))
-    }
-}
