@@ -66,6 +66,22 @@ struct EventsDocumentationTests {
         }
     }
 
+    @Test("DomainEvents.all lists every event struct of HoopoeJobs")
+    func catalogIsComplete() throws {
+        let root = BuiltProducts.projectRoot.appendingPathComponent("Sources/HoopoeJobs")
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let declaration = try NSRegularExpression(pattern: #"struct (\w+): DomainEvent\b"#)
+        var declared = Set<String>()
+        for file in files {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            for match in declaration.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                declared.insert(String(text[Range(match.range(at: 1), in: text)!]))
+            }
+        }
+        #expect(declared.count > 20)
+        #expect(declared == Set(DomainEvents.all.map { String(describing: $0) }))
+    }
+
     @Test("every field of every event the domain jobs emit is on the page, with its type; at is a float in text; ids are strings")
     func emittedEventsMatchThePage() async throws {
         let h = try await DomainHarness(environment: reminderEnvironment.merging([
