@@ -3,6 +3,7 @@
 #   libhiredis-dev  the C client the Redis module wraps (0.14.1 on Debian 12)
 #   redis-server    the local Redis for `make run` and the private one for `make test`
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
+#   redis-sentinel  three real sentinels for the Sentinel failover tests (Tests/TestSupport/SentinelCluster.swift)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 #   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
 #   python3 python3-pip tzdata   the Python client and examples (pip installs their pins; a fresh Debian has no pip)
@@ -10,7 +11,7 @@
 #                                   black-box tests against the fakes; a venv so their pins touch nothing else
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata; do
+for pkg in libhiredis-dev redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
