@@ -36,10 +36,10 @@ public struct GiftStore: Sendable {
             action.rawValue, user.value, String(format: "%.3f", now.timeIntervalSince1970), String(ttl),
             expiresAt.map { String(format: "%.3f", $0.timeIntervalSince1970) } ?? "", queue ?? "",
         ])
-        guard let parts = reply.array, parts.count == 3, let before = parts[0].string, let after = parts[1].string.flatMap(GiftState.init(rawValue:)) else {
+        guard let parts = reply.array, parts.count == 3, parts[0].string != nil, let after = parts[1].string.flatMap(GiftState.init(rawValue:)) else {
             throw GiftError("unexpected reply from the gift transition script: \(reply)")
         }
-        return Transition(previous: GiftState(rawValue: before), current: after, emitted: parts[2].string == "1")
+        return Transition(current: after, emitted: parts[2].string == "1")
     }
 
     /// Marks that the event of the gift's current state was emitted, so a re-run does not emit it again.
@@ -89,14 +89,10 @@ public struct GiftStore: Sendable {
 
     /// What a transition found and left.
     struct Transition {
-        /// The state before (nil: the gift was unknown).
-        var previous: GiftState?
         /// The state after.
         var current: GiftState
         /// Whether the current state's event was already emitted.
         var emitted: Bool
-        /// True when this call changed the state.
-        var changed: Bool { previous != current }
     }
 
     /// `Lua/gift_transition.lua`.

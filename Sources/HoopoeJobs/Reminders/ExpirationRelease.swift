@@ -22,13 +22,13 @@ struct ExpirationRelease: Sendable {
         let expiry = Date(timeIntervalSince1970: Double(first.expiresAt))
         let daysLeft = services.calendar.daysBetween(now, expiry)
         var skipped: [(DueReminder, String)] = []
-        if let sub, sub["expires_at"] == String(first.expiresAt), expiry > now {
+        if let sub, sub.expiresAt == first.expiresAt, expiry > now {
             skipped = sorted.dropFirst().map { ($0, "superseded") }
             let message = ReminderMessage(
                 user: first.user, expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft, expiry: expiry,
-                firstName: sub["first_name"] ?? "", receiptLink: "\(receiptBase)/\(sub["receipt_id"] ?? "")")
+                firstName: sub.firstName, receiptLink: "\(receiptBase)/\(sub.receiptID)")
             let sms = SMSSendPayload(
-                messageID: message.smsMessageID, phone: sub["phone"] ?? "", template: "expiration_reminder",
+                messageID: message.smsMessageID, phone: sub.phone, template: "expiration_reminder",
                 tokens: [
                     "token10": message.firstName, "token": String(daysLeft),
                     "token2": services.calendar.persianDate(expiry), "token3": message.receiptLink,
@@ -38,7 +38,7 @@ struct ExpirationRelease: Sendable {
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             var created: [(field: String, job: String)] = []
             if let id = result.createdID { created.append(("\(first.expiresAt)|\(first.offset)", "\(queue)|\(id)")) }
-            let email = try await ReminderEmail(services: services).enqueue(message, to: sub["email"], plan: sub["plan"])
+            let email = try await ReminderEmail(services: services).enqueue(message, to: sub.email, plan: sub.plan)
             if let email { created.append(("\(first.expiresAt)|\(first.offset)|email", email.job)) }
             if !created.isEmpty {
                 let ttl = ExpirationSchedule.retention + max(0, Int(min(expiry.timeIntervalSince(now), 1e10)))
@@ -55,11 +55,11 @@ struct ExpirationRelease: Sendable {
                     messageID: message.emailMessageID, jobID: email.id), at: now)
             }
             // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
-            if !created.isEmpty, try await store.expiresAt(first.user) != String(first.expiresAt) {
+            if !created.isEmpty, try await store.expiresAt(first.user) != first.expiresAt {
                 _ = try await ReleasedReminders.cancel(created.map(\.job), jobs: services.jobs)
             }
         } else {
-            let reason = sub == nil ? "deleted" : sub?["expires_at"] != String(first.expiresAt) ? "renewed" : "expired"
+            let reason = sub == nil ? "deleted" : sub?.expiresAt != first.expiresAt ? "renewed" : "expired"
             skipped = sorted.map { ($0, reason) }
         }
         for (reminder, reason) in skipped {

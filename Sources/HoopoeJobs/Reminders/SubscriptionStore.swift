@@ -28,6 +28,7 @@ struct SubscriptionStore: Sendable {
     /// A subscription as `subscription.upsert` records it.
     struct Subscription: Sendable {
         var user: String
+        /// Unix seconds (0 in a record that lost it).
         var expiresAt: Int64
         var phone: String
         var firstName: String
@@ -76,15 +77,19 @@ struct SubscriptionStore: Sendable {
         return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, parts.dropFirst(2).compactMap(\.string))
     }
 
-    /// The user's subscription fields, nil when there is none.
-    func subscription(_ user: String) async throws -> [String: String]? {
+    /// The user's subscription, nil when there is none.
+    func subscription(_ user: String) async throws -> Subscription? {
         let fields = try await redis.send("HGETALL", subscriptionKey(user)).hashFields
-        return fields.isEmpty ? nil : fields
+        guard !fields.isEmpty else { return nil }
+        return Subscription(
+            user: user, expiresAt: fields["expires_at"].flatMap { Int64($0) } ?? 0, phone: fields["phone"] ?? "",
+            firstName: fields["first_name"] ?? "", plan: fields["plan"] ?? "", receiptID: fields["receipt_id"] ?? "",
+            email: fields["email"] ?? "")
     }
 
-    /// The user's current expiry as stored (text of Unix seconds), nil without a subscription.
-    func expiresAt(_ user: String) async throws -> String? {
-        try await redis.send("HGET", subscriptionKey(user), "expires_at").string
+    /// The user's current expiry (Unix seconds), nil without a subscription.
+    func expiresAt(_ user: String) async throws -> Int64? {
+        try await redis.send("HGET", subscriptionKey(user), "expires_at").string.flatMap { Int64($0) }
     }
 
     /// Remembers released jobs (`field` → `<queue>|<id>`) so a renewal or delete can cancel them, for `ttl` seconds.

@@ -159,11 +159,6 @@ public struct SMSLedger: Sendable {
         _ = try await redis.send("SREM", capKey(phone: phone, day: day), messageID)
     }
 
-    /// The message ids counted against a recipient's day.
-    public func dailySlots(phone: String, day: String) async throws -> Set<String> {
-        Set((try await redis.send("SMEMBERS", capKey(phone: phone, day: day)).array ?? []).compactMap(\.string))
-    }
-
     // MARK: Polling
 
     /// Claims up to `limit` messages due at `now`, leasing them until `leaseUntil`.
@@ -217,11 +212,6 @@ public struct SMSLedger: Sendable {
     public func reschedule(_ ids: [String], at: Date) async throws {
         guard !ids.isEmpty else { return }
         _ = try await redis.pipeline(ids.map { RedisCommand("ZADD", pollKey, "XX", Self.format(at.timeIntervalSince1970), $0) })
-    }
-
-    /// The next poll time of a message, nil when it is no longer polled.
-    public func nextPoll(_ messageID: String) async throws -> Date? {
-        try await redis.send("ZSCORE", pollKey, messageID).double.map { Date(timeIntervalSince1970: $0) }
     }
 
     /// True (and marked done) when the credit check is due.
