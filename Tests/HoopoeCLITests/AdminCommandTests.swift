@@ -52,6 +52,23 @@ struct AdminCommandTests {
         #expect(try await h.run(["dead", "delete", "D2"]).status == 1)
     }
 
+    /// Every command on one job id says which queues it searched when the id is not there, and exits 1.
+    @Test func aMissingIdNamesTheQueuesSearched() async throws {
+        let h = try CLIHarness()
+        try await h.seedDead(id: "D1", queue: "mail", payload: .object([:]), reason: "boom")
+        for (command, message) in [
+            (["dead", "show"], "no dead job NOPE in any queue (mail)"), (["dead", "retry"], "no dead job NOPE in any queue (mail)"),
+            (["dead", "delete"], "no dead job NOPE in any queue (mail)"),
+            (["job", "show"], "no job NOPE in any queue (mail) (finished jobs are not kept)"),
+            (["job", "cancel"], "no waiting job NOPE in any queue (mail)"),
+        ] {
+            let (status, output) = try await h.run(command + ["NOPE"])
+            #expect(status == 1 && output.contains(message), "\(command): \(output)")
+        }
+        let (status, output) = try await h.run(["job", "cancel", "D1", "--queue", "mail"])
+        #expect(status == 1 && output.contains("no waiting job D1 in queue mail (it is dead on queue mail; see `hoopoe dead show D1`)"), "\(output)")
+    }
+
     @Test func deadRetryAllEmptiesTheDeadSet() async throws {
         let h = try CLIHarness()
         for id in ["A", "B", "C"] { try await h.seedDead(id: id, payload: .object([:]), reason: "x") }

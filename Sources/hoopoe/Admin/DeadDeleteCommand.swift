@@ -9,22 +9,15 @@ struct DeadDeleteCommand: AsyncParsableCommand {
         discussion: "Exit 0 when deleted, 1 when no dead job has this id."
     )
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var queueOption: QueueOption
-
-    @Argument(help: "The job id.")
-    var id: String
+    @OptionGroup var target: JobTarget
 
     func run() async throws {
-        let outcome: (queue: String?, searched: [String]) = try await options.withJobQueue { jobs in
-            let queues = try await queueOption.queues(jobs)
-            for queue in queues where try await jobs.deleteDead(id: id, queue: queue) { return (queue, queues) }
-            return (nil, queues)
+        let id = target.id
+        let (deleted, searched) = try await target.search { jobs, queues -> String? in
+            for queue in queues where try await jobs.deleteDead(id: id, queue: queue) { return queue }
+            return nil
         }
-        guard let queue = outcome.queue else {
-            printError("no dead job \(id) in \(queueOption.describe(outcome.searched))")
-            throw ExitCode(1)
-        }
+        guard let queue = deleted else { throw target.notFound("dead job", searched: searched) }
         print("deleted dead job \(id) from queue \(queue)")
     }
 }

@@ -9,27 +9,20 @@ struct DeadRetryCommand: AsyncParsableCommand {
         discussion: "It runs as soon as a worker is free. Exit 0 when moved, 1 when no dead job has this id or it cannot run."
     )
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var queueOption: QueueOption
-
-    @Argument(help: "The job id.")
-    var id: String
+    @OptionGroup var target: JobTarget
 
     func run() async throws {
-        let outcome: (queue: String?, searched: [String]) = try await options.withJobQueue { jobs in
-            let queues = try await queueOption.queues(jobs)
-            guard let found = try await DeadJobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, queues) }
+        let id = target.id
+        let (retried, searched) = try await target.search { jobs, queues -> String? in
+            guard let found = try await DeadJobLookup.find(id: id, in: queues, jobs: jobs) else { return nil }
             do {
-                return (try await jobs.retryDead(id: id, queue: found.queue) ? found.queue : nil, queues)
+                return try await jobs.retryDead(id: id, queue: found.queue) ? found.queue : nil
             } catch let error as EnqueueError {
                 printError(error.message)
                 throw ExitCode(1)
             }
         }
-        guard let queue = outcome.queue else {
-            printError("no dead job \(id) in \(queueOption.describe(outcome.searched))")
-            throw ExitCode(1)
-        }
+        guard let queue = retried else { throw target.notFound("dead job", searched: searched) }
         print("retried \(id): back on queue \(queue)")
     }
 }

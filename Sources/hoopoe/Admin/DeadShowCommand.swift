@@ -9,24 +9,17 @@ struct DeadShowCommand: AsyncParsableCommand {
         discussion: "Exit 0 when found, 1 when no dead job has this id. --json prints the envelope."
     )
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var queueOption: QueueOption
-
-    @Argument(help: "The job id.")
-    var id: String
+    @OptionGroup var target: JobTarget
 
     @Flag(help: "Print the envelope as JSON.")
     var json = false
 
     func run() async throws {
-        let (found, searched, text) = try await options.withJobQueue { jobs in
-            let queues = try await queueOption.queues(jobs)
-            return (try await DeadJobLookup.find(id: id, in: queues, jobs: jobs), queues, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
+        let id = target.id
+        let ((found, text), searched) = try await target.search { jobs, queues in
+            (try await DeadJobLookup.find(id: id, in: queues, jobs: jobs), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
-        guard let found else {
-            printError("no dead job \(id) in \(queueOption.describe(searched))")
-            throw ExitCode(1)
-        }
+        guard let found else { throw target.notFound("dead job", searched: searched) }
         if json {
             printJSON(text.json(found.envelope))
         } else {

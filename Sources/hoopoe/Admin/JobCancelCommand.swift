@@ -12,18 +12,14 @@ struct JobCancelCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var queueOption: QueueOption
-
-    @Argument(help: "The job id.")
-    var id: String
+    @OptionGroup var target: JobTarget
 
     func run() async throws {
-        let outcome: (queue: String?, result: CancelResult, dead: Bool, searched: [String]) = try await options.withJobQueue { jobs in
-            let queues = try await queueOption.queues(jobs)
-            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, false, queues) }
-            if case .dead = job.state { return (queue, .notFound, true, queues) }
-            return (queue, try await jobs.cancel(id: id, queue: queue), false, queues)
+        let id = target.id
+        let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: CancelResult, dead: Bool) in
+            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, false) }
+            if case .dead = job.state { return (queue, .notFound, true) }
+            return (queue, try await jobs.cancel(id: id, queue: queue), false)
         }
         switch outcome.result {
         case .cancelled:
@@ -33,8 +29,7 @@ struct JobCancelCommand: AsyncParsableCommand {
             throw ExitCode(3)
         case .notFound:
             let dead = outcome.dead ? " (it is dead on queue \(outcome.queue ?? "?"); see `hoopoe dead show \(id)`)" : ""
-            printError("no waiting job \(id) in \(queueOption.describe(outcome.searched))\(dead)")
-            throw ExitCode(1)
+            throw target.notFound("waiting job", searched: searched, note: dead)
         }
     }
 }

@@ -16,24 +16,17 @@ struct JobShowCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: GlobalOptions
-    @OptionGroup var queueOption: QueueOption
-
-    @Argument(help: "The job id.")
-    var id: String
+    @OptionGroup var target: JobTarget
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() async throws {
-        let (found, searched, text) = try await options.withJobQueue { jobs in
-            let queues = try await queueOption.queues(jobs)
-            return (try await JobLookup.find(id: id, in: queues, jobs: jobs), queues, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
+        let id = target.id
+        let ((found, text), searched) = try await target.search { jobs, queues in
+            (try await JobLookup.find(id: id, in: queues, jobs: jobs), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
-        guard let (queue, job) = found else {
-            printError("no job \(id) in \(queueOption.describe(searched)) (finished jobs are not kept)")
-            throw ExitCode(1)
-        }
+        guard let (queue, job) = found else { throw target.notFound("job", searched: searched, note: " (finished jobs are not kept)") }
         if json {
             var object: [String: JSONValue] = ["queue": .string(queue), "envelope": text.json(job.envelope)]
             switch job.state {
