@@ -45,7 +45,8 @@ let package = Package(
         ),
         .target(
             name: "Redis",
-            dependencies: ["CHiredis"],
+            // Logging: the client logs a Sentinel failover it follows (once, at notice) through the process's logger.
+            dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
