@@ -1,0 +1,122 @@
+/// Where a command goes in a Redis Cluster: the slot of its keys, any node (no keys), or nowhere (keys in more
+/// than one slot, which the cluster would refuse with `CROSSSLOT`).
+///
+/// Why a table of key positions, not `COMMAND GETKEYS` or `COMMAND INFO`'s key specs: the table costs no round trip
+/// (`GETKEYS` would be one per command; key specs one per connection and a parser for begin-search/find-keys
+/// specs), it is read only in cluster mode, and Hoopoe sends a known, small set of commands (decision 0026). A
+/// command not in the table is taken to have its key first (`GET key`, `HSET key ...`), true of nearly every
+/// data command; the commands that are not so are listed.
+public enum ClusterRoute: Sendable, Equatable {
+    /// No keys: any primary will do.
+    case anyNode
+    /// Every key is in this slot.
+    case slot(Int)
+    /// The keys span slots.
+    case crossSlot(keys: [String])
+
+    /// The route of `command`.
+    public init(_ command: RedisCommand) {
+        let positions = Self.keyPositions(command)
+        guard let first = positions.first else {
+            self = .anyNode
+            return
+        }
+        let slot = HashSlot.of(bytes: command.argument(first))
+        for position in positions.dropFirst() where HashSlot.of(bytes: command.argument(position)) != slot {
+            self = .crossSlot(keys: positions.map { String(decoding: command.argument($0), as: UTF8.self) })
+            return
+        }
+        self = .slot(slot)
+    }
+
+    /// The routes of several commands that must run on one node in one go (a `MULTI`/`EXEC` block): one slot, any
+    /// node when none has keys, or cross-slot naming every key.
+    public init(together commands: some Sequence<RedisCommand>) {
+        var slot: Int?
+        var keys: [String] = []
+        var spans = false
+        for command in commands {
+            for position in Self.keyPositions(command) {
+                let bytes = command.argument(position)
+                keys.append(String(decoding: bytes, as: UTF8.self))
+                let this = HashSlot.of(bytes: bytes)
+                if let slot, slot != this { spans = true }
+                slot = slot ?? this
+            }
+        }
+        if spans {
+            self = .crossSlot(keys: keys)
+        } else if let slot {
+            self = .slot(slot)
+        } else {
+            self = .anyNode
+        }
+    }
+
+    /// Commands without keys (server, connection and script-cache commands).
+    static let keyless: Set<String> = [
+        "PING", "ECHO", "INFO", "TIME", "CLIENT", "SCRIPT", "FUNCTION", "CLUSTER", "COMMAND", "CONFIG", "DBSIZE", "HELLO",
+        "AUTH", "SELECT", "ROLE", "WAIT", "MULTI", "EXEC", "DISCARD", "ASKING", "READONLY", "READWRITE", "PUBLISH",
+        "SCAN", "RANDOMKEY", "FLUSHALL", "FLUSHDB", "LASTSAVE", "SAVE", "BGSAVE", "BGREWRITEAOF", "SLOWLOG", "LATENCY",
+        "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "DEBUG", "ACL", "QUIT", "RESET", "MODULE",
+        "SHUTDOWN", "SWAPDB", "UNWATCH", "LOLWUT", "FAILOVER", "REPLICAOF", "SLAVEOF",
+    ]
+    /// Commands whose every argument is a key.
+    static let allKeys: Set<String> = [
+        "DEL", "UNLINK", "EXISTS", "MGET", "TOUCH", "WATCH", "SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE",
+        "SDIFFSTORE", "PFCOUNT", "PFMERGE", "RENAME", "RENAMENX",
+    ]
+    /// Commands whose first two arguments are keys.
+    static let twoKeys: Set<String> = ["RPOPLPUSH", "BRPOPLPUSH", "LMOVE", "BLMOVE", "SMOVE", "COPY"]
+    /// Commands `NAME SUBCOMMAND key ...`.
+    static let subcommandThenKey: Set<String> = ["XGROUP", "XINFO", "OBJECT", "MEMORY"]
+    /// Scripts and functions: `NAME script-or-sha numkeys key ...`.
+    static let scripts: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
+
+    /// The argument positions (the name is 0) that hold keys.
+    static func keyPositions(_ command: RedisCommand) -> [Int] {
+        let count = command.count
+        guard count > 1 else { return [] }
+        let name = command.name
+        if keyless.contains(name) { return [] }
+        if scripts.contains(name) {
+            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)), n > 0 else { return [] }
+            return Array(3..<min(count, 3 + n))
+        }
+        if allKeys.contains(name) { return Array(1..<count) }
+        if twoKeys.contains(name) { return Array(1..<min(count, 3)) }
+        if subcommandThenKey.contains(name) { return count > 2 ? [2] : [] }
+        switch name {
+        case "XREAD", "XREADGROUP":
+            // Keys follow STREAMS, as many as the ids after them.
+            guard let streams = (1..<count).first(where: { String(decoding: command.argument($0), as: UTF8.self).uppercased() == "STREAMS" })
+            else { return [] }
+            let n = (count - streams - 1) / 2
+            return Array((streams + 1)..<(streams + 1 + n))
+        case "MSET", "MSETNX":
+            return Array(stride(from: 1, to: count, by: 2))
+        case "BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX":
+            return Array(1..<max(1, count - 1))
+        case "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE":
+            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [1] }
+            return [1] + Array(3..<min(count, 3 + n))
+        case "ZUNION", "ZINTER", "ZDIFF", "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD":
+            guard let n = Int(String(decoding: command.argument(1), as: UTF8.self)) else { return [] }
+            return Array(2..<min(count, 2 + n))
+        case "BLMPOP", "BZMPOP":
+            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [] }
+            return Array(3..<min(count, 3 + n))
+        default:
+            return [1]
+        }
+    }
+}
+
+extension RedisCommand {
+    /// The bytes of argument `index` (the name is 0).
+    func argument(_ index: Int) -> ArraySlice<UInt8> {
+        var offset = 0
+        for length in lengths[..<index] { offset += length }
+        return buffer[offset..<offset + lengths[index]]
+    }
+}

@@ -1,0 +1,343 @@
+import Synchronization
+
+/// Routes commands to the primaries of a Redis Cluster: one pipelining ``RedisConnection`` per primary (each with
+/// its own thread, decision 0001), the slot map (``ClusterSlotMap``), and the redirections a node may answer with
+/// (``ClusterRedirection``).
+///
+/// A pipeline is split per node and sent to all of them at once; the replies are put back in the caller's order.
+/// `MOVED` patches the map, resends, and refreshes the whole map in the background; `ASK` resends once after
+/// `ASKING`; `TRYAGAIN`/`CLUSTERDOWN` back off and resend within the reconnect window; `NOSCRIPT` loads the script on
+/// that node and resends. A command, script or `MULTI` whose keys span slots is refused before anything is sent
+/// (``HashSlot/CrossSlot``, naming the keys), because the cluster would refuse it with `CROSSSLOT` anyway and a
+/// partial run of a transaction is worse than none.
+///
+/// ``RedisClient`` uses it when its configuration's topology is a cluster (`RedisClient+Cluster.swift`); nothing
+/// here runs for one server.
+public final class RedisCluster: Sendable {
+    /// The configuration every node connection copies (credentials, timeouts, TLS); its endpoint is replaced.
+    public let configuration: RedisConfiguration
+    /// Nodes asked for the slot map when no known primary answers.
+    public let seeds: [RedisConfiguration.Endpoint]
+
+    private struct State {
+        var map: ClusterSlotMap?
+        var connections: [RedisConfiguration.Endpoint: RedisConnection] = [:]
+        /// SHA1 of each script source, as `SCRIPT LOAD` answered (the same on every node).
+        var scriptSHAs: [String: String] = [:]
+        var closed = false
+    }
+    private let state = Mutex(State())
+    private let refreshing = Atomic<Bool>(false)
+    /// Redirections followed for one command before giving up (a map that keeps changing is a cluster in trouble).
+    static let maxRedirections = 16
+
+    /// - Parameters:
+    ///   - configuration: credentials, timeouts and TLS for every node.
+    ///   - seeds: nodes to ask for the slot map (at least one).
+    public init(configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint]) {
+        self.configuration = configuration
+        self.seeds = seeds.isEmpty ? [configuration.endpoint] : seeds
+    }
+
+    /// Closes every node connection after the work already queued.
+    public func close() {
+        let connections = state.withLock { state in
+            state.closed = true
+            return Array(state.connections.values)
+        }
+        for connection in connections { connection.close() }
+    }
+
+    // MARK: - The map
+
+    /// The slot map, asked of the cluster on first use.
+    public func slotMap() async throws -> ClusterSlotMap {
+        if let map = state.withLock({ $0.map }) { return map }
+        return try await refresh()
+    }
+
+    /// Asks the known primaries, then the seeds, for the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` on a Redis
+    /// before 7), and keeps the first complete answer.
+    /// - Throws: the last node's error when none answered with a map.
+    @discardableResult
+    public func refresh() async throws -> ClusterSlotMap {
+        let known = state.withLock { $0.map?.primaries ?? [] }
+        var candidates = known
+        for seed in seeds where !candidates.contains(seed) { candidates.append(seed) }
+        var lastError: any Error = RedisError(.connectionFailed, endpoint: seeds.map(\.description).joined(separator: ","), command: "CLUSTER SHARDS", message: "no node answered")
+        for node in candidates {
+            do {
+                let host = if case .tcp(let host, _) = node { host } else { "127.0.0.1" }
+                var reply = try await connection(to: node).send([RedisCommand("CLUSTER", "SHARDS")])[0]
+                var map: ClusterSlotMap?
+                if let message = reply.errorMessage {
+                    guard message.lowercased().contains("unknown subcommand") else {
+                        lastError = RedisError.reply(message, endpoint: node.description, command: "CLUSTER SHARDS")
+                        continue
+                    }
+                    reply = try await connection(to: node).send([RedisCommand("CLUSTER", "SLOTS")])[0]
+                    map = ClusterSlotMap.parse(slots: reply, fallbackHost: host)
+                } else {
+                    map = ClusterSlotMap.parse(shards: reply, fallbackHost: host)
+                }
+                guard let map, map.coveredSlots > 0 else {
+                    lastError = RedisError(.protocolError, endpoint: node.description, command: "CLUSTER SHARDS", message: "no slot map in the reply (is this node in a cluster?)")
+                    continue
+                }
+                state.withLock { $0.map = map }
+                return map
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// The primaries, for commands that must run on each (`SCAN`, `INFO`, `FUNCTION LOAD`, health checks).
+    public func primaries() async throws -> [RedisConfiguration.Endpoint] {
+        try await slotMap().primaries
+    }
+
+    /// The primary that serves `key` now.
+    public func endpoint(forKey key: String) async throws -> RedisConfiguration.Endpoint {
+        let slot = HashSlot.of(key)
+        if let node = try await slotMap().primary(for: slot) { return node }
+        if let node = try await refresh().primary(for: slot) { return node }
+        throw RedisError(.server, endpoint: seeds[0].description, message: "CLUSTERDOWN no primary serves slot \(slot) (key \(key))")
+    }
+
+    /// The configuration of a connection to `node`: this cluster's, aimed at that node.
+    public func nodeConfiguration(_ node: RedisConfiguration.Endpoint) -> RedisConfiguration {
+        var copy = configuration
+        copy.endpoint = node
+        copy.database = 0
+        return copy
+    }
+
+    /// A redirection seen on a connection of the caller's own (a blocking read's): patches the map and refreshes it,
+    /// so the caller's next connection goes to the right node.
+    public func noteRedirection(_ message: String, from node: RedisConfiguration.Endpoint) {
+        guard case .moved(let slot, let target)? = ClusterRedirection(message, replier: node) else { return }
+        state.withLock { $0.map?.assign(slot...slot, to: target) }
+        refreshInBackground()
+    }
+
+    /// One refresh at a time, started after a `MOVED` (a slot moved; others probably did too).
+    private func refreshInBackground() {
+        guard refreshing.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        Task {
+            _ = try? await self.refresh()
+            self.refreshing.store(false, ordering: .releasing)
+        }
+    }
+
+    /// The shared, pipelining connection to `node`, made on first use.
+    func connection(to node: RedisConfiguration.Endpoint) -> RedisConnection {
+        state.withLock { state in
+            if let existing = state.connections[node] { return existing }
+            let made = RedisConnection(configuration: nodeConfiguration(node), name: "hoopoe-redis-\(node)")
+            if state.closed { made.close() }
+            state.connections[node] = made
+            return made
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Sends `commands` split per node, all nodes at once, and returns the replies in order (error replies in
+    /// place, as ``RedisClient/pipeline(_:)`` does), after following every redirection.
+    /// - Parameter scripts: script sources by SHA, so a `NOSCRIPT` for an `EVALSHA` can be loaded on that node.
+    /// - Throws: ``HashSlot/CrossSlot`` for a command whose keys span slots (nothing sent); ``RedisError`` for a
+    ///   transport failure.
+    public func send(_ commands: [RedisCommand], scripts: [String: String] = [:]) async throws -> [RedisReply] {
+        try await deliver(commands, scripts: scripts).map(\.reply)
+    }
+
+    /// Sends `commands` to one node as one batch, e.g. `MULTI ... EXEC` or `EVALSHA` calls that must stay in order:
+    /// all their keys must be in one slot. A redirection of any of them sends the whole batch again.
+    /// - Throws: ``HashSlot/CrossSlot`` naming `operation` and the keys when they span slots (nothing sent).
+    public func sendTogether(_ commands: [RedisCommand], operation: String) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
+        let route = ClusterRoute(together: commands)
+        if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: operation, keys: keys) }
+        var backoff = Backoff(window: configuration.reconnectWindow)
+        var redirected = 0
+        var askTarget: RedisConfiguration.Endpoint?
+        while true {
+            let node: RedisConfiguration.Endpoint
+            if let askTarget {
+                node = askTarget
+            } else {
+                node = try await target(for: route)
+            }
+            let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
+            var replies = try await connection(to: node).send(batch)
+            if askTarget != nil { replies = stride(from: 1, to: replies.count, by: 2).map { replies[$0] } }
+            askTarget = nil
+            let redirection = replies.lazy.compactMap { $0.errorMessage.flatMap { ClusterRedirection($0, replier: node) } }.first
+            switch redirection {
+            case .moved(let slot, let to)?:
+                state.withLock { $0.map?.assign(slot...slot, to: to) }
+                refreshInBackground()
+            case .ask(_, let to)? where !commands.contains(where: { $0.name == "MULTI" }):
+                askTarget = to
+            case .ask?, .tryAgain?:
+                // ASKING covers the next command only, not a transaction's: wait for the migration to finish (MOVED).
+                if !(await backoff.pause()) { return (replies, node) }
+            case .noScript?, nil:
+                return (replies, node)
+            }
+            redirected += 1
+            if redirected > Self.maxRedirections { return (replies, node) }
+        }
+    }
+
+    /// Sends commands to one given node (`CLIENT UNBLOCK` of a connection there, `FUNCTION LOAD`, `INFO`), with no
+    /// routing: the caller chose the node.
+    public func send(_ commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
+        try await connection(to: node).send(commands)
+    }
+
+    /// The SHA of a script's source, loaded on one node (every node gives the same SHA; the others load it when they
+    /// answer `NOSCRIPT`).
+    public func scriptSHA(_ source: String, name: String) async throws -> String {
+        if let sha = state.withLock({ $0.scriptSHAs[source] }) { return sha }
+        let node = try await target(for: .anyNode)
+        let reply = try await connection(to: node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
+        guard let sha = reply.string, reply.errorMessage == nil else {
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCRIPT LOAD") }
+            throw RedisError(.protocolError, endpoint: node.description, command: "SCRIPT LOAD", message: "no SHA for \(name)")
+        }
+        state.withLock { $0.scriptSHAs[source] = sha }
+        return sha
+    }
+
+    /// One reply and the node it came from.
+    struct Delivered {
+        var reply: RedisReply
+        var node: RedisConfiguration.Endpoint
+    }
+
+    /// The routing loop behind ``send(_:scripts:)``.
+    func deliver(_ commands: [RedisCommand], scripts: [String: String] = [:]) async throws -> [Delivered] {
+        if commands.isEmpty { return [] }
+        var routes: [ClusterRoute] = []
+        routes.reserveCapacity(commands.count)
+        for command in commands {
+            let route = ClusterRoute(command)
+            if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: command.name, keys: keys) }
+            routes.append(route)
+        }
+        var results = [Delivered?](repeating: nil, count: commands.count)
+        // Each pending delivery: which command, to which node, whether after ASKING.
+        var pending: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
+        for index in commands.indices { pending.append((index, try await target(for: routes[index]), false)) }
+        var backoff = Backoff(window: configuration.reconnectWindow)
+        var rounds = 0
+        while !pending.isEmpty {
+            rounds += 1
+            let replies = try await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
+            var again: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
+            var pause = false
+            for (delivery, reply) in zip(pending, replies) {
+                results[delivery.index] = Delivered(reply: reply, node: delivery.node)
+                guard rounds <= Self.maxRedirections, let message = reply.errorMessage,
+                    let redirection = ClusterRedirection(message, replier: delivery.node)
+                else { continue }
+                switch redirection {
+                case .moved(let slot, let to):
+                    state.withLock { $0.map?.assign(slot...slot, to: to) }
+                    refreshInBackground()
+                    again.append((delivery.index, to, false))
+                case .ask(_, let to):
+                    again.append((delivery.index, to, true))
+                case .tryAgain:
+                    pause = true
+                    again.append((delivery.index, try await target(for: routes[delivery.index]), false))
+                case .noScript:
+                    let command = commands[delivery.index]
+                    guard command.name == "EVALSHA" || command.name == "EVALSHA_RO",
+                        let source = scripts[String(decoding: command.argument(1), as: UTF8.self)]
+                    else { continue }
+                    let loaded = try await connection(to: delivery.node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
+                    if loaded.errorMessage == nil { again.append(delivery) }
+                }
+            }
+            if pause, !(await backoff.pause()) { break }
+            pending = again
+        }
+        return results.map { $0! }
+    }
+
+    /// Sends each node its share at once and returns the replies in the order of `deliveries`.
+    private func dispatch(_ deliveries: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)]) async throws -> [RedisReply] {
+        var byNode: [RedisConfiguration.Endpoint: [Int]] = [:]
+        for (position, delivery) in deliveries.enumerated() { byNode[delivery.node, default: []].append(position) }
+        if byNode.count == 1, let node = deliveries.first?.node {
+            return try await sendShare(deliveries.indices.map { deliveries[$0] }, to: node)
+        }
+        var replies = [RedisReply](repeating: .null, count: deliveries.count)
+        try await withThrowingTaskGroup(of: ([Int], [RedisReply]).self) { group in
+            for (node, positions) in byNode {
+                let share = positions.map { deliveries[$0] }
+                group.addTask { (positions, try await self.sendShare(share, to: node)) }
+            }
+            for try await (positions, shareReplies) in group {
+                for (position, reply) in zip(positions, shareReplies) { replies[position] = reply }
+            }
+        }
+        return replies
+    }
+
+    /// One node's share of a pipeline, `ASKING` put before each command that needs it; the replies of the commands
+    /// only. A node that cannot be reached (never sent: `connectionFailed`) refreshes the map for the next call.
+    private func sendShare(_ share: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
+        var batch: [RedisCommand] = []
+        var positions: [Int] = []
+        for item in share {
+            if item.asking { batch.append(RedisCommand("ASKING")) }
+            positions.append(batch.count)
+            batch.append(item.command)
+        }
+        do {
+            let replies = try await connection(to: node).send(batch)
+            return positions.map { replies[$0] }
+        } catch let error as RedisError where error.code == .connectionFailed {
+            refreshInBackground()
+            throw error
+        }
+    }
+
+    /// The node for a route, from the map (refreshed once when the slot has no primary in it).
+    private func target(for route: ClusterRoute) async throws -> RedisConfiguration.Endpoint {
+        let map = try await slotMap()
+        switch route {
+        case .anyNode:
+            return map.primaries.first ?? seeds[0]
+        case .slot(let slot):
+            if let node = map.primary(for: slot) { return node }
+            if let node = try await refresh().primary(for: slot) { return node }
+            throw RedisError(.server, endpoint: seeds[0].description, message: "CLUSTERDOWN no primary serves slot \(slot)")
+        case .crossSlot(let keys):
+            throw HashSlot.CrossSlot(operation: "command", keys: keys)
+        }
+    }
+}
+
+/// Pauses between tries of a command the cluster asked to repeat (`TRYAGAIN`, `CLUSTERDOWN`): 25 ms doubling to
+/// 500 ms, for at most the reconnect window, then the last reply stands.
+struct Backoff {
+    private let deadline: ContinuousClock.Instant
+    private var delay = Duration.milliseconds(25)
+
+    init(window: Duration) {
+        deadline = .now + window
+    }
+
+    /// Sleeps the next delay and returns true; false (at once) once the window is spent.
+    mutating func pause() async -> Bool {
+        if ContinuousClock.now + delay > deadline { return false }
+        try? await Task.sleep(for: delay)
+        delay = min(delay * 2, .milliseconds(500))
+        return true
+    }
+}

@@ -1,0 +1,57 @@
+import Redis
+import Testing
+
+/// Which slot a command goes to: the key positions of the commands Hoopoe sends, and the CRC16 the slots come from.
+@Suite struct ClusterRouteTests {
+    @Test("HashSlot is the cluster specification's CRC16 modulo 16384, hash tags included")
+    func hashSlotVectors() {
+        #expect(HashSlot.of("123456789") == 0x31C3)
+        #expect(HashSlot.of("foo") == 12_182)
+        #expect(HashSlot.of("hoopoe:{mail}:stream") == HashSlot.of("mail"))
+        #expect(HashSlot.of("hoopoe:{mail}:stream") == HashSlot.of("other:{mail}:dead"))
+        #expect(HashSlot.of("foo{}{bar}") != HashSlot.of("bar"))  // an empty first tag: the whole key is hashed
+        #expect(HashSlot.of("foo{{bar}}zap") == HashSlot.of("{bar"))
+        #expect(HashSlot.of(bytes: Array("hoopoe:{mail}:stream".utf8)) == HashSlot.of("mail"))
+    }
+
+    @Test("a plain command is routed by its first argument")
+    func firstArgument() {
+        #expect(ClusterRoute(RedisCommand("HSET", "a:{q}:x", "f", "v")) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("XGROUP", "CREATE", "a:{q}:stream", "workers", "0")) == .slot(HashSlot.of("q")))
+    }
+
+    @Test("keyless commands go to any node")
+    func keyless() {
+        for command in [RedisCommand("PING"), RedisCommand("INFO", "server"), RedisCommand("CLIENT", "UNBLOCK", "7"), RedisCommand("SCRIPT", "LOAD", "return 1"), RedisCommand("EVALSHA", "abc", "0")] {
+            #expect(ClusterRoute(command) == .anyNode, "\(command.name)")
+        }
+    }
+
+    @Test("scripts are routed by their numkeys keys only, never by ARGV")
+    func scripts() {
+        let keys = ["h:{q}:stream", "h:{q}:dead"]
+        #expect(ClusterRoute(RedisCommand("EVALSHA", ["sha", "2"] + keys + ["h:{other}:x"])) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("FCALL", ["f", "1", "h:{q}:stream", "argv"])) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("EVALSHA", ["sha", "2", "h:{a}:x", "h:{b}:x"])) == .crossSlot(keys: ["h:{a}:x", "h:{b}:x"]))
+    }
+
+    @Test("XREADGROUP is routed by the streams after STREAMS; two queues' streams span slots")
+    func xreadgroup() {
+        let one = RedisCommand("XREADGROUP", ["GROUP", "workers", "c1", "COUNT", "10", "BLOCK", "100", "STREAMS", "h:{mail}:stream", ">"])
+        #expect(ClusterRoute(one) == .slot(HashSlot.of("mail")))
+        let two = RedisCommand("XREADGROUP", ["GROUP", "workers", "c1", "STREAMS", "h:{mail}:stream", "h:{default}:stream", ">", ">"])
+        #expect(ClusterRoute(two) == .crossSlot(keys: ["h:{mail}:stream", "h:{default}:stream"]))
+    }
+
+    @Test("multi-key commands name every key; a transaction is one route over all its commands")
+    func multiKey() {
+        #expect(ClusterRoute(RedisCommand("DEL", "h:{a}:1", "h:{a}:2")) == .slot(HashSlot.of("a")))
+        #expect(ClusterRoute(RedisCommand("DEL", "h:{a}:1", "h:{b}:2")) == .crossSlot(keys: ["h:{a}:1", "h:{b}:2"]))
+        #expect(ClusterRoute(RedisCommand("MSET", "h:{a}:1", "h:{b}:1", "h:{a}:2", "v")) == .slot(HashSlot.of("a")))
+        #expect(ClusterRoute(RedisCommand("BLPOP", "h:{a}:1", "h:{a}:2", "5")) == .slot(HashSlot.of("a")))
+        #expect(ClusterRoute(RedisCommand("ZUNIONSTORE", "h:{a}:d", "2", "h:{a}:1", "h:{a}:2", "WEIGHTS", "1", "2")) == .slot(HashSlot.of("a")))
+        let transaction = [RedisCommand("MULTI"), RedisCommand("SADD", "h:{a}:s", "x"), RedisCommand("HSET", "h:{b}:h", "f", "v"), RedisCommand("EXEC")]
+        #expect(ClusterRoute(together: transaction) == .crossSlot(keys: ["h:{a}:s", "h:{b}:h"]))
+        #expect(ClusterRoute(together: [RedisCommand("MULTI"), RedisCommand("EXEC")]) == .anyNode)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Redis
+import TestSupport
+import Testing
+
+/// The cluster client against a real three-primary cluster on loopback (``ClusterServers``): the slot map, routing,
+/// pipelines split per node, and every redirection a node may answer with.
+@Suite(.serialized) struct ClusterTests {
+    let servers: ClusterServers
+
+    init() throws {
+        servers = try ClusterServers.shared()
+    }
+
+    private func cluster(reconnectWindow: Duration = .seconds(3)) -> RedisCluster {
+        var configuration = RedisConfiguration(endpoint: servers.endpoints[0])
+        configuration.reconnectWindow = reconnectWindow
+        return RedisCluster(configuration: configuration, seeds: servers.endpoints)
+    }
+
+    @Test("without routing a cluster refuses what one Redis took: MOVED for a key elsewhere, CROSSSLOT for one read of two streams")
+    func theIssuesFailures() async throws {
+        let plain = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[0]))
+        defer { plain.close() }
+        let elsewhere = try servers.tag(onNode: 1)
+        await #expect { try await plain.send("SET", "h:{\(elsewhere)}:k", "v") } throws: { ($0 as? RedisError)?.message.hasPrefix("MOVED") == true }
+        let a = try servers.tag(onNode: 0), b = try servers.tag(onNode: 0)
+        await #expect {
+            try await plain.send(RedisCommand("XREAD", ["COUNT", "1", "STREAMS", "h:{\(a)}:stream", "h:{\(b)}:stream", "0", "0"]))
+        } throws: { ($0 as? RedisError)?.message.hasPrefix("CROSSSLOT") == true }
+    }
+
+    @Test("the slot map covers every slot with the three primaries, as CLUSTER NODES says")
+    func slotMap() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let map = try await cluster.refresh()
+        #expect(map.coveredSlots == HashSlot.count)
+        #expect(Set(map.primaries) == Set(servers.endpoints))
+        for slot in [0, 5460, 5461, 10922, 10923, 16383, HashSlot.of("mail")] {
+            #expect(map.primary(for: slot) == servers.endpoints[try servers.owner(ofSlot: slot)], "slot \(slot)")
+        }
+    }
+
+    @Test("CLUSTER SLOTS gives the same map as CLUSTER SHARDS (the fallback for a Redis before 7)")
+    func slotsFallback() async throws {
+        let plain = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[0]))
+        defer { plain.close() }
+        let shards = try #require(ClusterSlotMap.parse(shards: try await plain.send("CLUSTER", "SHARDS"), fallbackHost: "127.0.0.1"))
+        let slots = try #require(ClusterSlotMap.parse(slots: try await plain.send("CLUSTER", "SLOTS"), fallbackHost: "127.0.0.1"))
+        for slot in stride(from: 0, to: HashSlot.count, by: 97) { #expect(shards.primary(for: slot) == slots.primary(for: slot)) }
+    }
+
+    @Test("a pipeline over keys on all three nodes is split per node and its replies come back in order")
+    func pipelineSplit() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        var commands: [RedisCommand] = []
+        for i in 0..<300 { commands.append(RedisCommand("RPUSH", "h:{\(tags[i % 3])}:list", "v\(i)")) }
+        commands.append(RedisCommand("PING"))
+        let replies = try await cluster.send(commands)
+        #expect(replies.count == 301)
+        for i in 0..<300 { #expect(replies[i] == .integer(Int64(i / 3 + 1))) }
+        #expect(replies[300] == .status("PONG"))
+        // Each list is on its own node, holding its own values in order.
+        for (node, tag) in tags.enumerated() {
+            let direct = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[node]))
+            defer { direct.close() }
+            let values = try await direct.send("LRANGE", "h:{\(tag)}:list", "0", "-1").array?.compactMap(\.string)
+            #expect(values == stride(from: node, to: 300, by: 3).map { "v\($0)" })
+            try await direct.send("DEL", "h:{\(tag)}:list")
+        }
+    }
+
+    @Test("a script or MULTI whose keys span slots is refused before it is sent, naming the keys")
+    func crossSlotRefused() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let a = try servers.tag(onNode: 0), b = try servers.tag(onNode: 1)
+        let transaction = [RedisCommand("MULTI"), RedisCommand("SET", "h:{\(a)}:x", "1"), RedisCommand("SET", "h:{\(b)}:x", "1"), RedisCommand("EXEC")]
+        await #expect {
+            try await cluster.sendTogether(transaction, operation: "MULTI SET SET")
+        } throws: { error in
+            let crossSlot = error as? HashSlot.CrossSlot
+            return crossSlot?.keys == ["h:{\(a)}:x", "h:{\(b)}:x"] && "\(error)".contains("h:{\(b)}:x")
+        }
+        await #expect(throws: HashSlot.CrossSlot.self) { try await cluster.send([RedisCommand("EVALSHA", "0000", "2", "h:{\(a)}:x", "h:{\(b)}:x")]) }
+        // Nothing ran: neither key exists on its node.
+        let replies = try await cluster.send([RedisCommand("EXISTS", "h:{\(a)}:x"), RedisCommand("EXISTS", "h:{\(b)}:x")])
+        #expect(replies == [.integer(0), .integer(0)])
+        // One slot: the transaction runs on its node.
+        let one = [RedisCommand("MULTI"), RedisCommand("INCR", "h:{\(b)}:n"), RedisCommand("INCR", "h:{\(b)}:n"), RedisCommand("EXEC")]
+        let (done, node) = try await cluster.sendTogether(one, operation: "MULTI")
+        #expect(node == servers.endpoints[1])
+        #expect(done.last == .array([.integer(1), .integer(2)]))
+        _ = try await cluster.send([RedisCommand("DEL", "h:{\(b)}:n")])
+    }
+
+    @Test("NOSCRIPT is per node: a node that forgot the script loads it and the call runs")
+    func noScriptPerNode() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let source = "return redis.call('INCR', KEYS[1])"
+        let sha = try await cluster.scriptSHA(source, name: "incr")
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        let calls = tags.map { RedisCommand("EVALSHA", sha, "1", "h:{\($0)}:n") }
+        #expect(try await cluster.send(calls, scripts: [sha: source]) == [.integer(1), .integer(1), .integer(1)])
+        ClusterServers.cli(port: servers.nodes[2].port, ["SCRIPT", "FLUSH"])
+        #expect(try await cluster.send(calls, scripts: [sha: source]) == [.integer(2), .integer(2), .integer(2)])
+        _ = try await cluster.send(tags.map { RedisCommand("DEL", "h:{\($0)}:n") })
+    }
+
+    @Test("MOVED after a slot moved: the command is resent to the new owner and the map is updated")
+    func movedFollowed() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let tag = try servers.tag(onNode: 0, prefix: "moved")
+        let slot = HashSlot.of(tag)
+        _ = try await cluster.send([RedisCommand("SET", "h:{\(tag)}:k", "before")])
+        servers.migrate(slot: slot, from: 0, to: 1)
+        defer { servers.migrate(slot: slot, from: 1, to: 0) }
+        let map = try await cluster.slotMap()
+        #expect(map.primary(for: slot) == servers.endpoints[0], "the client's map is stale before the next command")
+        #expect(try await cluster.send([RedisCommand("GET", "h:{\(tag)}:k")]) == [.bulk(Array("before".utf8))])
+        #expect(try await cluster.slotMap().primary(for: slot) == servers.endpoints[1])
+        _ = try await cluster.send([RedisCommand("DEL", "h:{\(tag)}:k")])
+    }
+
+    @Test("ASK during a migration: a key already moved is read on the target after ASKING; the map is not changed")
+    func askFollowed() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let tag = try servers.tag(onNode: 0, prefix: "ask")
+        let slot = HashSlot.of(tag)
+        _ = try await cluster.send([RedisCommand("SET", "h:{\(tag)}:a", "A"), RedisCommand("SET", "h:{\(tag)}:b", "B")])
+        _ = try await cluster.refresh()
+        servers.beginMigration(slot: slot, from: 0, to: 2)
+        ClusterServers.cli(port: servers.nodes[0].port, ["MIGRATE", "127.0.0.1", String(servers.nodes[2].port), "h:{\(tag)}:a", "0", "5000"])
+        let replies = try await cluster.send([RedisCommand("GET", "h:{\(tag)}:a"), RedisCommand("GET", "h:{\(tag)}:b")])
+        #expect(replies == [.bulk(Array("A".utf8)), .bulk(Array("B".utf8))])
+        #expect(try await cluster.slotMap().primary(for: slot) == servers.endpoints[0])
+        servers.moveKeys(slot: slot, from: 0, to: 2)
+        servers.finishMigration(slot: slot, from: 0, to: 2)
+        servers.migrate(slot: slot, from: 2, to: 0)
+        _ = try await cluster.send([RedisCommand("DEL", "h:{\(tag)}:a", "h:{\(tag)}:b")])
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Redis
+import Synchronization
+
+/// A real Redis Cluster on loopback: three primaries (`redis-server --cluster-enabled yes`, each with an explicit
+/// cluster-bus port), joined by `redis-cli --cluster create`, slots 0–16383 split in three.
+///
+/// Started once per test process (``shared()``) and shared by every cluster test, like ``TestRedis``'s server:
+/// tests isolate by key prefix, never by FLUSHALL. A test that migrates a slot moves it back (or uses a hash tag
+/// of its own), so the others' keys stay where the map says.
+public final class ClusterServers: Sendable {
+    /// The primaries, in the order `redis-cli` gave them slots (0–5460, 5461–10922, 10923–16383).
+    public let nodes: [RedisServer]
+
+    /// The seed list of a `redis-cluster://` URL.
+    public var seeds: String { nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
+    /// The `redis-cluster://` URL of this cluster.
+    public var url: String { "redis-cluster://\(seeds)" }
+    /// The nodes' endpoints.
+    public var endpoints: [RedisConfiguration.Endpoint] { nodes.map { .tcp(host: "127.0.0.1", port: $0.port) } }
+
+    private static let started = Mutex<Result<ClusterServers, TestSupportError>?>(nil)
+
+    /// The process's cluster, started on first use (about a second).
+    public static func shared() throws -> ClusterServers {
+        try started.withLock { started in
+            if started == nil {
+                do {
+                    started = .success(try ClusterServers())
+                } catch {
+                    started = .failure(error as? TestSupportError ?? TestSupportError("\(error)"))
+                }
+            }
+            return try started!.get()
+        }
+    }
+
+    /// Starts three cluster-enabled servers and creates the cluster.
+    public init() throws {
+        var nodes: [RedisServer] = []
+        for _ in 0..<3 {
+            // An explicit bus port: the default (port + 10000) overflows for a kernel-chosen port above 55535.
+            let bus = try RedisServer.freePort()
+            nodes.append(try RedisServer(arguments: [
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(bus),
+                "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "no",
+            ]))
+        }
+        self.nodes = nodes
+        let create = try ChildProcess(
+            Self.redisCLI, ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-yes"],
+            logPath: nodes[0].directory.appendingPathComponent("create.log").path)
+        create.waitBlocking()
+        let status = create.poll() ?? -1
+        guard status == 0 else {
+            let log = (try? String(contentsOf: nodes[0].directory.appendingPathComponent("create.log"), encoding: .utf8)) ?? ""
+            throw TestSupportError("redis-cli --cluster create failed (\(status)): \(log.suffix(800))")
+        }
+        try waitUntilConsistent()
+    }
+
+    /// Waits until every node says `cluster_state:ok` and knows the other two (the gossip after `create`).
+    public func waitUntilConsistent(timeout: TimeInterval = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let ready = nodes.allSatisfy { node in
+                let info = Self.cli(port: node.port, ["CLUSTER", "INFO"])
+                let known = Self.cli(port: node.port, ["CLUSTER", "NODES"]).split(separator: "\n").filter { $0.contains("master") && !$0.contains("fail") }
+                return info.contains("cluster_state:ok") && known.count == nodes.count
+            }
+            if ready { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestSupportError("the cluster on \(seeds) did not become consistent within \(timeout) s")
+    }
+
+    /// The node (index into ``nodes``) that serves `slot`, asked of the first node.
+    public func owner(ofSlot slot: Int) throws -> Int {
+        for line in Self.cli(port: nodes[0].port, ["CLUSTER", "NODES"]).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 9, fields[2].contains("master") else { continue }
+            let address = fields[1].split(separator: "@")[0]
+            for range in fields[8...] where !range.hasPrefix("[") {
+                let bounds = range.split(separator: "-").compactMap { Int($0) }
+                let low = bounds[0], high = bounds.count > 1 ? bounds[1] : bounds[0]
+                if (low...high).contains(slot), let index = nodes.firstIndex(where: { "127.0.0.1:\($0.port)" == address }) { return index }
+            }
+        }
+        throw TestSupportError("no node serves slot \(slot)")
+    }
+
+    /// A hash tag no other test uses whose slot node `index` serves now (`<prefix>-<random>`).
+    public func tag(onNode index: Int, prefix: String = "t") throws -> String {
+        for _ in 0..<200 {
+            let tag = "\(prefix)-\(UUID().uuidString.prefix(8))"
+            if try owner(ofSlot: HashSlot.of(tag)) == index { return tag }
+        }
+        throw TestSupportError("no tag found on node \(index)")
+    }
+
+    /// The node id (`CLUSTER MYID`) of node `index`.
+    public func nodeID(_ index: Int) -> String {
+        Self.cli(port: nodes[index].port, ["CLUSTER", "MYID"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts moving `slot` from node `source` to node `target` (`CLUSTER SETSLOT ... IMPORTING` on the target,
+    /// `MIGRATING` on the source): from now on a key of the slot not on the source is answered `ASK`.
+    public func beginMigration(slot: Int, from source: Int, to target: Int) {
+        Self.cli(port: nodes[target].port, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", nodeID(source)])
+        Self.cli(port: nodes[source].port, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", nodeID(target)])
+    }
+
+    /// `MIGRATE`s up to `count` keys of `slot` from `source` to `target`; returns how many it moved.
+    @discardableResult
+    public func moveKeys(slot: Int, from source: Int, to target: Int, count: Int = 1000) -> Int {
+        let keys = Self.cli(port: nodes[source].port, ["CLUSTER", "GETKEYSINSLOT", String(slot), String(count)])
+            .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        if keys.isEmpty { return 0 }
+        Self.cli(port: nodes[source].port, ["MIGRATE", "127.0.0.1", String(nodes[target].port), "", "0", "5000", "KEYS"] + keys)
+        return keys.count
+    }
+
+    /// Ends a migration: the slot belongs to `target`, told to every node (`CLUSTER SETSLOT ... NODE`), the
+    /// target first as the specification asks.
+    public func finishMigration(slot: Int, from source: Int, to target: Int) {
+        let id = nodeID(target)
+        for index in [target, source] + nodes.indices.filter({ $0 != target && $0 != source }) {
+            Self.cli(port: nodes[index].port, ["CLUSTER", "SETSLOT", String(slot), "NODE", id])
+        }
+    }
+
+    /// Moves `slot` and all its keys from `source` to `target`.
+    public func migrate(slot: Int, from source: Int, to target: Int) {
+        beginMigration(slot: slot, from: source, to: target)
+        while moveKeys(slot: slot, from: source, to: target) > 0 {}
+        finishMigration(slot: slot, from: source, to: target)
+    }
+
+    /// Runs `redis-cli -p port args...` and returns what it printed (empty when it failed).
+    @discardableResult
+    public static func cli(port: Int, _ arguments: [String]) -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-cli-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        guard let process = try? ChildProcess(redisCLI, ["-p", String(port)] + arguments, logPath: output.path) else { return "" }
+        process.waitBlocking()
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+    }
+
+    private static var redisCLI: String {
+        ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "redis-cli"
+    }
+}
