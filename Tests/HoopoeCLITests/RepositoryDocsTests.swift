@@ -155,4 +155,34 @@ import Testing
             #expect(lines.contains(entry) || lines.contains(entry + "/"), "README layout lacks \(entry)")
         }
     }
+
+    /// docs/code-map.md tells a newcomer which type owns each Redis area and where scripts go: every type it names
+    /// is declared under Sources/, every folder it names exists, and every target of Sources/ has its row, so the
+    /// map cannot keep a store that was renamed or a folder that moved.
+    @Test func codeMapNamesTypesAndFoldersThatExist() throws {
+        let map = try text("docs/code-map.md")
+        let targets = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources").path)
+            .filter { !$0.hasPrefix(".") && $0 != "hoopoe-bench" }
+        let sources = coveredFiles().filter { ($0.hasPrefix("Sources/") || $0.hasPrefix("Tests/")) && $0.hasSuffix(".swift") }
+        let declarations = try sources.map { try text($0) }.joined(separator: "\n")
+        let spans = map.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        let typeNames = spans.filter { $0.range(of: #"^[A-Z][a-z]+[A-Za-z]*$"#, options: .regularExpression) != nil && !targets.contains($0) }
+            .filter { !["Codable", "Sendable", "Encodable", "Decodable"].contains($0) }  // the standard library's
+        #expect(typeNames.count > 25, "the map names the stores")
+        for name in Set(typeNames) {
+            let declared = declarations.range(
+                of: #"(struct|class|enum|protocol|actor|typealias|extension) "# + name + #"\b"#, options: .regularExpression) != nil
+            #expect(declared, "docs/code-map.md names `\(name)`, which nothing under Sources/ or Tests/ declares")
+        }
+        let folders = spans.filter { $0.range(of: #"^(Hoopoe[A-Za-z]*|hoopoe)/[A-Za-z/+.]+$"#, options: .regularExpression) != nil }
+        #expect(folders.count > 8)
+        for folder in Set(folders) {
+            let path = "Sources/" + folder.replacingOccurrences(of: "<Area>", with: "SMS")
+            #expect(exists(path), "docs/code-map.md names `\(folder)`, which is not under Sources/")
+        }
+        for target in targets {
+            #expect(map.contains("| `\(target)` |"), "docs/code-map.md has no row for the target \(target)")
+        }
+    }
 }
