@@ -11,7 +11,8 @@ import Redis
 public protocol JobHandler: Sendable {
     /// The handler's input, decoded from the envelope's `payload`.
     associatedtype Payload: Decodable & Sendable
-    /// The job type this handler runs, e.g. `sms.send`. Stored in Redis: never rename one in use.
+    /// The job type this handler runs, e.g. `sms.send`. Stored in Redis: never rename one in use. A handler whose
+    /// `Payload` is a ``JobPayload`` takes it from the payload's ``JobPayload/jobType`` (declared once).
     static var type: String { get }
     /// Attempts before the dead set (the envelope's `max_attempts` overrides it). Default 25.
     var maxAttempts: Int { get }
