@@ -32,10 +32,15 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// The server and its options.
     public let configuration: RedisConfiguration
-    private let endpoint: String
+    /// Where to connect, asked on the connection's thread before every (re)connect (Sentinel's current primary,
+    /// a cluster node); by default the configuration's endpoint.
+    private let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint
+    private var endpoint: String  // connection thread only, except at init
     private let condition = NSCondition()
     private var queue: [Request] = []  // guarded by condition
     private var isClosed = false  // guarded by condition
+    private var dropRequested = false  // guarded by condition
+    private var liveSocket: Int32 = -1  // guarded by condition: the socket dropConnection() shuts down
     private var context: UnsafeMutablePointer<redisContext>?  // connection thread only
     private var readTimeout: Double = -1  // connection thread only
 
@@ -45,9 +50,16 @@ public final class RedisConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: where and how to connect.
     ///   - name: the thread's name, seen in debuggers and `top -H`.
-    public init(configuration: RedisConfiguration, name: String = "hoopoe-redis") {
+    ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
+    ///     error fails the batch (within the reconnect window, it is asked again with backoff).
+    public init(
+        configuration: RedisConfiguration, name: String = "hoopoe-redis",
+        address: (@Sendable () throws(RedisError) -> RedisConfiguration.Endpoint)? = nil
+    ) {
         self.configuration = configuration
         self.endpoint = configuration.endpoint.description
+        let fixed = configuration.endpoint
+        self.address = address ?? { fixed }
         let thread = Thread { [self] in self.runLoop() }
         thread.name = name
         thread.start()
@@ -73,11 +85,21 @@ public final class RedisConnection: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Closes the connection so the next batch connects afresh, asking `address` again (a failover moved the
+    /// primary). Thread-safe. A read in progress (a batch in flight, a blocking `XREADGROUP`) is interrupted: its
+    /// commands fail with `connectionLost` (they may have run).
+    public func dropConnection() {
+        condition.lock()
+        dropRequested = true
+        if liveSocket >= 0 { _ = shutdown(liveSocket, Int32(SHUT_RDWR)) }
+        condition.unlock()
+    }
+
     private func enqueue(_ request: Request) {
         condition.lock()
         if isClosed {
             condition.unlock()
-            request.completion(.failure(RedisError(.closed, endpoint: endpoint, command: request.commands.first?.name, message: "the client was closed")))
+            request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
         queue.append(request)
@@ -102,10 +124,20 @@ public final class RedisConnection: @unchecked Sendable {
         if queue.isEmpty { return nil }
         let batch = queue
         queue.removeAll(keepingCapacity: true)
+        if dropRequested {
+            dropRequested = false
+            batchStartsDropped = true
+        }
         return batch
     }
 
+    private var batchStartsDropped = false  // connection thread only
+
     private func execute(_ batch: [Request]) {
+        if batchStartsDropped {
+            batchStartsDropped = false
+            disconnect()
+        }
         if context != nil && !idleSocketIsClean() { disconnect() }
         if context == nil {
             do {
@@ -190,9 +222,15 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func connect() throws(RedisError) {
+        let target = try address()
+        endpoint = target.description
+        if configuration.tls != nil {
+            // Never send AUTH in the clear to a server that was asked for TLS.
+            throw RedisError(.authenticationFailed, endpoint: endpoint, message: "TLS is not implemented yet in this build")
+        }
         let timeout = timeval(configuration.connectTimeout.seconds)
         let made: UnsafeMutablePointer<redisContext>? =
-            switch configuration.endpoint {
+            switch target {
             case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), timeout)
             case .unix(let path): redisConnectUnixWithTimeout(path, timeout)
             }
@@ -202,11 +240,14 @@ public final class RedisConnection: @unchecked Sendable {
             redisFree(made)
             throw RedisError(.connectionFailed, endpoint: endpoint, message: "cannot connect: \(reason)")
         }
-        if case .tcp = configuration.endpoint {
+        if case .tcp = target {
             // TCP only: on a Unix socket the keep-alive options fail and leave an error on the context.
             _ = redisEnableKeepAlive(made)
         }
         context = made
+        condition.lock()
+        liveSocket = chiredis_fd(made)
+        condition.unlock()
         readTimeout = -1
         setReadTimeout(configuration.commandTimeout.seconds)
         if let password = configuration.password {
@@ -264,7 +305,11 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func disconnect() {
-        if let context { redisFree(context) }
+        guard let made = context else { return }
+        condition.lock()
+        liveSocket = -1
+        condition.unlock()
+        redisFree(made)
         context = nil
     }
 }

@@ -1,12 +1,18 @@
 import ArgumentParser
 import Redis
+import Synchronization
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("redis-url"),
         help: ArgumentHelp(
-            "Redis URL: redis://[user:password@]host:port/db or unix:///path.sock?db=N. Default: $REDIS_URL, else redis://127.0.0.1:6379/0.",
+            """
+            Redis URL: redis://[user:password@]host:port/db, rediss://…?ca=PATH (TLS), unix:///path.sock?db=N, \
+            redis-sentinel://h1:26379,h2:26379/db?master=NAME, redis-cluster://h1:p1,h2:p2 (rediss-cluster:// for TLS). \
+            Default: $REDIS_URL, else redis://127.0.0.1:6379/0. TLS files also from $REDIS_TLS_CA, $REDIS_TLS_CERT, \
+            $REDIS_TLS_KEY.
+            """,
             valueName: "url"))
     var redisURL: String?
 
@@ -19,11 +25,30 @@ struct GlobalOptions: ParsableArguments {
     /// A client for the resolved URL.
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeRedisClient() throws -> RedisClient {
+        RedisClient(configuration: try redisConfiguration())
+    }
+
+    /// The configuration every command connects with: the URL, then `REDIS_TLS_*` and `REDIS_WAIT_*` from the
+    /// environment (see `RedisConfiguration.applyEnvironment`). A bad URL is ``unusableRedisURL(_:)``'s error; a bad
+    /// variable or an unreadable TLS file stops start-up with exit 78 naming it. `insecure=true` is warned about once.
+    /// - Throws: those errors.
+    func redisConfiguration() throws -> RedisConfiguration {
+        var configuration: RedisConfiguration
         do {
-            return try RedisClient(url: resolvedRedisURL)
+            configuration = try RedisConfiguration(url: resolvedRedisURL)
         } catch {
             throw unusableRedisURL(error)
         }
+        do {
+            try configuration.applyEnvironment(Environment.value)
+        } catch {
+            printError("bad configuration: \(error)")
+            throw ExitCode(78)
+        }
+        if configuration.tls?.insecure == true, !insecureTLSWarned.exchange(true, ordering: .relaxed) {
+            printError("warning: TLS to Redis without verifying the server (insecure=true): anyone on the path can pose as Redis")
+        }
+        return configuration
     }
 
     /// The error for a Redis URL that cannot be used, naming where it came from: `--redis-url` is a usage error
@@ -40,3 +65,6 @@ struct GlobalOptions: ParsableArguments {
         redisURL ?? Environment.value("REDIS_URL") ?? "redis://127.0.0.1:6379/0"
     }
 }
+
+/// One warning a process about `insecure=true`, however many clients it makes.
+private let insecureTLSWarned = Atomic<Bool>(false)

@@ -17,12 +17,7 @@ struct PingCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: options.resolvedRedisURL)
-        } catch {
-            throw options.unusableRedisURL(error)
-        }
+        let configuration = try options.redisConfiguration()
         let redis = RedisClient(configuration: configuration)
         defer { redis.close() }
         let clock = ContinuousClock()

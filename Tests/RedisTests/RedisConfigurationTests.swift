@@ -31,7 +31,27 @@ import Testing
 
     @Test(arguments: [
         ("http://localhost", "unknown scheme"),
-        ("rediss://localhost:6380", "TLS"),
+        ("redis://h:6379/0?ca=/tmp/ca.pem", "TLS option"),
+        ("unix:///tmp/r.sock?insecure=true", "TLS option"),
+        ("redis://h:6379/0?tiemout=2", "unknown option 'tiemout'"),
+        ("redis://h1:6379,h2:6379/0", "takes one host"),
+        ("rediss://h:6380/0?insecure=maybe", "insecure='maybe'"),
+        ("rediss://h:6380/0?ca=", "ca= is empty"),
+        ("rediss://h:6380/0?server_name=", "server_name= is empty"),
+        ("redis://[::1:6379/0", "closing ]"),
+        ("redis://[::1]x/0", "after host"),
+        ("redis-sentinel://h1:26379,h2:26379/0", "master= is missing"),
+        ("redis-sentinel://h1:26379,,h2/0?master=m", "empty host"),
+        ("redis-sentinel://h1:265379/0?master=m", "port '265379' of host 'h1'"),
+        ("redis-sentinel://h1/0?master=m&tls=sure", "tls='sure'"),
+        ("redis-sentinel://h1/0?master=m&ca=/x", "TLS option"),
+        ("redis-cluster://h1:7000,h2:7001/3", "only database 0"),
+        ("redis-cluster://:7000", "no host"),
+        ("redis-cluster://h1:7000?master=m", "unknown option 'master'"),
+        ("rediss-cluster://h1:x", "port 'x'"),
+        ("redis://h/0?wait_replicas=-1", "wait_replicas '-1'"),
+        ("redis://h/0?wait_timeout_ms=0", "wait_timeout_ms '0'"),
+        ("redis://h/0?timeout=abc", "timeout 'abc'"),
         ("redis://localhost:notaport", "port"),
         ("redis://localhost:6379/x", "database"),
         ("unix://relative.sock", "absolute path"),
@@ -43,6 +63,93 @@ import Testing
         } throws: { error in
             let error = error as? RedisError
             return error?.code == .invalidURL && error?.message.contains(reason) == true
+        }
+    }
+
+    @Test func tlsURLWithFilesAndServerName() throws {
+        let c = try RedisConfiguration(url: "rediss://app:pw@redis.example.com:6380/2?ca=/etc/ca.pem&cert=/etc/c.pem&key=/etc/k.pem&server_name=r.internal")
+        #expect(c.endpoint == .tcp(host: "redis.example.com", port: 6380))
+        #expect(c.topology == .standalone)
+        #expect(c.tls == RedisTLS(caFile: "/etc/ca.pem", certificateFile: "/etc/c.pem", keyFile: "/etc/k.pem", serverName: "r.internal"))
+        #expect(c.database == 2 && c.password == "pw")
+        #expect(c.redactedURL == "rediss://app:***@redis.example.com:6380/2?ca=/etc/ca.pem&cert=/etc/c.pem&key=/etc/k.pem&server_name=r.internal")
+        let bare = try RedisConfiguration(url: "rediss://redis.example.com")
+        #expect(bare.tls == RedisTLS() && bare.endpoint == .tcp(host: "redis.example.com", port: 6379))
+        let insecure = try RedisConfiguration(url: "rediss://h?insecure=true")
+        #expect(insecure.tls?.insecure == true && insecure.redactedURL == "rediss://h:6379/0?insecure=true")
+        #expect(try RedisConfiguration(url: "redis://h").tls == nil)
+    }
+
+    @Test func sentinelURL() throws {
+        let c = try RedisConfiguration(
+            url: "redis-sentinel://app:data-pw@s1:26379,[::1]:26380,s3/3?master=mymaster&sentinel_user=watch&sentinel_password=s%26pw&tls=true&ca=/ca.pem")
+        let sentinels: [RedisConfiguration.Endpoint] = [.tcp(host: "s1", port: 26379), .tcp(host: "::1", port: 26380), .tcp(host: "s3", port: 26379)]
+        let tls = RedisTLS(caFile: "/ca.pem")
+        #expect(c.topology == .sentinel(RedisSentinelSettings(sentinels: sentinels, masterName: "mymaster", username: "watch", password: "s&pw", tls: tls)))
+        #expect(c.tls == tls)
+        #expect(c.username == "app" && c.password == "data-pw" && c.database == 3)
+        #expect(c.endpoint == sentinels[0])
+        #expect(c.redactedURL == "redis-sentinel://app:***@s1:26379,[::1]:26380,s3:26379/3?master=mymaster&sentinel_user=watch&sentinel_password=***&tls=true&ca=/ca.pem")
+        let plain = try RedisConfiguration(url: "redis-sentinel://s1/0?master=m&tls=true&sentinel_tls=false")
+        guard case .sentinel(let settings) = plain.topology else { Issue.record("not sentinel"); return }
+        #expect(plain.tls == RedisTLS() && settings.tls == nil)
+        #expect(plain.redactedURL == "redis-sentinel://s1:26379/0?master=m&tls=true&sentinel_tls=false")
+    }
+
+    @Test func clusterURLs() throws {
+        let c = try RedisConfiguration(url: "redis-cluster://:pw@n1:7000,n2:7001,n3")
+        let seeds: [RedisConfiguration.Endpoint] = [.tcp(host: "n1", port: 7000), .tcp(host: "n2", port: 7001), .tcp(host: "n3", port: 6379)]
+        #expect(c.topology == .cluster(seeds: seeds) && c.tls == nil && c.database == 0 && c.password == "pw")
+        #expect(c.redactedURL == "redis-cluster://:***@n1:7000,n2:7001,n3:6379")
+        let tls = try RedisConfiguration(url: "rediss-cluster://n1:7000/0?ca=/ca.pem")
+        #expect(tls.topology == .cluster(seeds: [.tcp(host: "n1", port: 7000)]) && tls.tls == RedisTLS(caFile: "/ca.pem"))
+        #expect(tls.redactedURL == "rediss-cluster://n1:7000?ca=/ca.pem")
+        let flag = try RedisConfiguration(url: "redis-cluster://n1:7000?tls=true")
+        #expect(flag.tls == RedisTLS())
+    }
+
+    @Test func durableWriteOptions() throws {
+        let c = try RedisConfiguration(url: "redis://h/0?wait_replicas=2&wait_timeout_ms=250")
+        #expect(c.waitReplicas == 2 && c.waitTimeout == .milliseconds(250))
+        #expect(c.redactedURL == "redis://h:6379/0?wait_replicas=2&wait_timeout_ms=250")
+        let off = try RedisConfiguration(url: "redis://h")
+        #expect(off.waitReplicas == 0 && off.waitTimeout == .seconds(1))
+    }
+
+    /// What `redactedURL` prints is a URL that means the same (the passwords aside): an operator can copy it.
+    @Test(arguments: [
+        "redis://h:6380/4", "rediss://h:6380/1?ca=/ca.pem&insecure=true", "unix:///run/r.sock?db=3&user=app",
+        "redis-sentinel://s1:26379,s2:26380/2?master=m&sentinel_user=w&tls=true&server_name=redis.internal",
+        "redis-cluster://n1:7000,n2:7001", "rediss-cluster://n1:7000?cert=/c.pem&key=/k.pem", "redis://[::1]:6390/0?wait_replicas=1&wait_timeout_ms=500",
+    ])
+    func redactedURLParsesBackToTheSameConfiguration(url: String) throws {
+        let c = try RedisConfiguration(url: url)
+        #expect(try RedisConfiguration(url: c.redactedURL) == c)
+        #expect(c.redactedURL == url)
+    }
+
+    /// No form prints a password: not the data nodes', not the sentinels', not one in a unix URL's query.
+    @Test(arguments: [
+        "redis://u:topsecret@h/0", "rediss://:topsecret@h/0?ca=/ca.pem", "unix:///r.sock?password=topsecret",
+        "redis-sentinel://:topsecret@s1/0?master=m&sentinel_password=topsecret", "redis-cluster://u:topsecret@n1:7000,n2:7001",
+        "rediss-cluster://topsecret@n1:7000",
+    ])
+    func redactedURLNeverPrintsAPassword(url: String) throws {
+        let c = try RedisConfiguration(url: url)
+        #expect(!c.redactedURL.contains("topsecret") && c.redactedURL.contains("***"), "\(c.redactedURL)")
+    }
+
+    /// A URL that fails to parse is echoed without any of its passwords.
+    @Test(arguments: [
+        "redis-sentinel://:topsecret@s1/0?sentinel_password=topsecret2&master=m&tls=bad",
+        "redis-sentinel://s1/0?sentinel_password=topsecret2&password=topsecret&master=",
+        "unix:///r.sock?password=topsecret&db=x", "rediss-cluster://u:topsecret@n1:7000/4",
+    ])
+    func invalidURLNeverEchoesAnyPassword(url: String) {
+        #expect {
+            try RedisConfiguration(url: url)
+        } throws: { error in
+            !"\(error)".contains("topsecret") && "\(error)".contains("***")
         }
     }
 

@@ -9,12 +9,7 @@ extension GlobalOptions {
     /// - Parameter timeout: connect timeout, reply timeout and reconnect window alike.
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
-        var configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: resolvedRedisURL)
-        } catch {
-            throw self.unusableRedisURL(error)
-        }
+        var configuration = try redisConfiguration()
         configuration.connectTimeout = timeout
         configuration.commandTimeout = timeout
         configuration.reconnectWindow = timeout

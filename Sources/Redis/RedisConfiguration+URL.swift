@@ -1,0 +1,299 @@
+/// The URL forms of ``RedisConfiguration``, one environment variable (`REDIS_URL`) for every process:
+///
+/// - `redis://[[user]:password@]host[:port][/db]` — one server over TCP.
+/// - `rediss://[[user]:password@]host[:port][/db][?ca=PATH&cert=PATH&key=PATH&insecure=true&server_name=NAME]` — over TLS.
+/// - `unix:///path/redis.sock[?db=N&user=U&password=P]` — a local socket.
+/// - `redis-sentinel://[[user]:password@]h1[:p1],h2[:p2]/db?master=NAME[&sentinel_user=U&sentinel_password=P&tls=true&sentinel_tls=false]`
+///   — the primary the sentinels name (port 26379 by default); user and password are the data nodes'.
+/// - `redis-cluster://[[user]:password@]h1[:p1],h2[:p2]` and `rediss-cluster://...` (or `tls=true`) — a cluster
+///   reached through its seed nodes (database 0 only).
+///
+/// Every form also takes `timeout=SECONDS` (command timeout), `wait_replicas=N` and `wait_timeout_ms=MS` (durable
+/// writes). An unknown option, or a TLS option without TLS, is an error: a typo must not silently weaken the
+/// connection.
+extension RedisConfiguration {
+    /// Parses any of the URL forms above.
+    /// - Throws: ``RedisError`` with code `invalidURL`, saying which part is wrong (never echoing a password).
+    public init(url: String) throws {
+        self.init()
+        var parser = URLParser(url: url)
+        try parser.parse(into: &self)
+    }
+
+    /// The URL with every password replaced by `***`, safe for logs and error messages. Parsing it (with the
+    /// passwords put back) gives this configuration again.
+    public var redactedURL: String {
+        var options: [String] = []
+        func add(_ key: String, _ value: String?) { if let value { options.append("\(key)=\(value)") } }
+        let authority = Self.authority(username: username, password: password)
+        var url: String
+        switch (topology, endpoint) {
+        case (.standalone, .unix(let path)):
+            url = "unix://\(path)"
+            add("db", String(database))
+            add("user", username)
+            add("password", password.map { _ in "***" })
+        case (.standalone, .tcp):
+            url = "\(tls == nil ? "redis" : "rediss")://\(authority)\(endpoint)/\(database)"
+        case (.sentinel(let sentinel), _):
+            url = "redis-sentinel://\(authority)\(sentinel.sentinels.map(\.description).joined(separator: ","))/\(database)"
+            add("master", sentinel.masterName)
+            add("sentinel_user", sentinel.username)
+            add("sentinel_password", sentinel.password.map { _ in "***" })
+            if tls != nil { add("tls", "true") }
+            if (sentinel.tls != nil) != (tls != nil) { add("sentinel_tls", sentinel.tls == nil ? "false" : "true") }
+        case (.cluster(let seeds), _):
+            url = "\(tls == nil ? "redis" : "rediss")-cluster://\(authority)\(seeds.map(\.description).joined(separator: ","))"
+        }
+        if let tls {
+            add("ca", tls.caFile)
+            add("cert", tls.certificateFile)
+            add("key", tls.keyFile)
+            if tls.insecure { add("insecure", "true") }
+            add("server_name", tls.serverName)
+        }
+        if waitReplicas > 0 {
+            add("wait_replicas", String(waitReplicas))
+            add("wait_timeout_ms", String(Int(waitTimeout.seconds * 1000)))
+        }
+        return options.isEmpty ? url : url + "?" + options.joined(separator: "&")
+    }
+
+    private static func authority(username: String?, password: String?) -> String {
+        if password != nil { return "\(username ?? ""):***@" }
+        return username.map { "\($0)@" } ?? ""
+    }
+
+    /// Replaces the passwords in a URL string that failed to parse: the authority's and every `…password=` option.
+    static func redact(_ url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return url.replacingPasswordOptions() }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(of: "?") ?? url.endIndex
+        guard let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return url.replacingPasswordOptions() }
+        let credentials = url[schemeEnd.upperBound..<at]
+        // Empty subsequences kept: in `:password@` the user is empty, not the password.
+        let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(user):***" : "***")
+            + String(url[at...]).replacingPasswordOptions()
+    }
+
+    static func percentDecode(_ text: some StringProtocol) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
+                let value = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Reads one URL into a configuration, part by part, each failure naming its part.
+private struct URLParser {
+    let url: String
+    private var options: [String: String] = [:]
+
+    init(url: String) { self.url = url }
+
+    private func invalid(_ why: String) -> RedisError {
+        RedisError(.invalidURL, endpoint: RedisConfiguration.redact(url), message: why)
+    }
+
+    mutating func parse(into configuration: inout RedisConfiguration) throws(RedisError) {
+        guard let schemeEnd = url.firstRange(of: "://") else {
+            throw invalid("expected redis://host:port/db, rediss://, unix:///path, redis-sentinel:// or redis-cluster://")
+        }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var rest = Substring(url[schemeEnd.upperBound...])
+        if let question = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: question)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                options[String(parts[0])] = parts.count > 1 ? RedisConfiguration.percentDecode(parts[1]) : ""
+            }
+            rest = rest[..<question]
+        }
+        var accepted: Set<String> = ["timeout", "wait_replicas", "wait_timeout_ms"]
+        var tlsOn = false
+        switch scheme {
+        case "unix":
+            guard rest.hasPrefix("/") else { throw invalid("a unix URL needs an absolute path: unix:///path/redis.sock") }
+            configuration.endpoint = .unix(path: String(rest))
+            accepted.formUnion(["db", "user", "password"])
+            if let db = options["db"] { configuration.database = try database(db, part: "db") }
+            if let user = options["user"], !user.isEmpty { configuration.username = user }
+            configuration.password = options["password"]
+        case "redis", "rediss":
+            let hosts = try authority(&rest, into: &configuration)
+            guard hosts.count == 1 else {
+                throw invalid("\(scheme):// takes one host; for several use redis-sentinel:// or redis-cluster://")
+            }
+            configuration.endpoint = try endpoint(hosts[0], defaultPort: 6379)
+            try path(rest, into: &configuration)
+            tlsOn = scheme == "rediss"
+        case "redis-sentinel":
+            let hosts = try authority(&rest, into: &configuration)
+            let sentinels = try hosts.map { (host) throws(RedisError) in try endpoint(host, defaultPort: 26379) }
+            try path(rest, into: &configuration)
+            accepted.formUnion(["master", "sentinel_user", "sentinel_password", "tls", "sentinel_tls"])
+            guard let master = options["master"], !master.isEmpty else {
+                throw invalid("master= is missing: redis-sentinel://h1:26379,h2:26379/0?master=NAME names the primary to ask for")
+            }
+            tlsOn = try flag("tls") ?? false
+            var settings = RedisSentinelSettings(sentinels: sentinels, masterName: master)
+            if let user = options["sentinel_user"], !user.isEmpty { settings.username = user }
+            settings.password = options["sentinel_password"]
+            configuration.endpoint = sentinels[0]
+            configuration.topology = .sentinel(settings)
+        case "redis-cluster", "rediss-cluster":
+            let hosts = try authority(&rest, into: &configuration)
+            let seeds = try hosts.map { (host) throws(RedisError) in try endpoint(host, defaultPort: 6379) }
+            try path(rest, into: &configuration)
+            guard configuration.database == 0 else {
+                throw invalid("database \(configuration.database): a cluster has only database 0")
+            }
+            accepted.insert("tls")
+            let tlsFlag = try flag("tls") ?? false
+            tlsOn = scheme == "rediss-cluster" || tlsFlag
+            configuration.endpoint = seeds[0]
+            configuration.topology = .cluster(seeds: seeds)
+        default:
+            throw invalid("unknown scheme '\(scheme)': use redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// or rediss-cluster://")
+        }
+        let tlsOptions: Set<String> = ["ca", "cert", "key", "insecure", "server_name"]
+        if tlsOn { accepted.formUnion(tlsOptions) }
+        for key in options.keys.sorted() where !accepted.contains(key) {
+            if tlsOptions.contains(key) {
+                throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
+            }
+            throw invalid("unknown option '\(key)'")
+        }
+        if tlsOn {
+            var tls = RedisTLS(caFile: try file("ca"), certificateFile: try file("cert"), keyFile: try file("key"))
+            tls.insecure = try flag("insecure") ?? false
+            if let name = options["server_name"] {
+                guard !name.isEmpty else { throw invalid("server_name= is empty") }
+                tls.serverName = name
+            }
+            configuration.tls = tls
+        }
+        if case .sentinel(var settings) = configuration.topology {
+            settings.tls = (try flag("sentinel_tls") ?? tlsOn) ? (configuration.tls ?? RedisTLS()) : nil
+            configuration.topology = .sentinel(settings)
+        }
+        if let timeout = options["timeout"] {
+            guard let seconds = Double(timeout), seconds > 0, seconds < 1e9 else { throw invalid("timeout '\(timeout)' is not seconds") }
+            configuration.commandTimeout = .milliseconds(Int(seconds * 1000))
+        }
+        if let replicas = options["wait_replicas"] {
+            guard let n = Int(replicas), n >= 0 else { throw invalid("wait_replicas '\(replicas)' is not a number of replicas") }
+            configuration.waitReplicas = n
+        }
+        if let milliseconds = options["wait_timeout_ms"] {
+            guard let n = Int(milliseconds), n > 0 else { throw invalid("wait_timeout_ms '\(milliseconds)' is not a positive number of milliseconds") }
+            configuration.waitTimeout = .milliseconds(n)
+        }
+    }
+
+    /// Takes `user:password@` off the front of `rest` (leaving `hosts/db`) and returns the comma-separated hosts.
+    private func authority(_ rest: inout Substring, into configuration: inout RedisConfiguration) throws(RedisError) -> [Substring] {
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = credentials.firstIndex(of: ":") {
+                let user = RedisConfiguration.percentDecode(credentials[..<colon])
+                configuration.username = user.isEmpty ? nil : user
+                configuration.password = RedisConfiguration.percentDecode(credentials[credentials.index(after: colon)...])
+            } else if !credentials.isEmpty {
+                // `redis://secret@host`: a bare word is the password, as redis-cli reads it.
+                configuration.password = RedisConfiguration.percentDecode(credentials)
+            }
+        }
+        let hostList = rest.firstIndex(of: "/").map { rest[..<$0] } ?? rest
+        rest = rest[hostList.endIndex...]
+        let hosts = hostList.split(separator: ",", omittingEmptySubsequences: false)
+        guard !hosts.contains(where: \.isEmpty) else { throw invalid(hosts.count > 1 ? "an empty host in the host list" : "no host") }
+        return hosts
+    }
+
+    /// `host`, `host:port` or `[v6]:port`.
+    private func endpoint(_ hostPort: Substring, defaultPort: Int) throws(RedisError) -> RedisConfiguration.Endpoint {
+        var host = hostPort
+        var port = defaultPort
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw invalid("host '\(hostPort)' has no closing ]") }
+            host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { throw invalid("unexpected '\(after)' after host '[\(host)]'") }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = hostPort[..<colon]
+            portText = hostPort[hostPort.index(after: colon)...]
+        }
+        if let portText {
+            guard let n = Int(portText), (1...65535).contains(n) else { throw invalid("port '\(portText)' of host '\(host)' is not a port number") }
+            port = n
+        }
+        guard !host.isEmpty else { throw invalid("no host") }
+        return .tcp(host: String(host), port: port)
+    }
+
+    /// `/db` (or nothing).
+    private func path(_ rest: Substring, into configuration: inout RedisConfiguration) throws(RedisError) {
+        guard rest.hasPrefix("/") else { return }
+        let db = rest.dropFirst()
+        if !db.isEmpty { configuration.database = try database(db, part: "database") }
+    }
+
+    private func database(_ text: some StringProtocol, part: String) throws(RedisError) -> Int {
+        guard let n = Int(text), n >= 0 else { throw invalid("\(part) '\(text)' is not a number") }
+        return n
+    }
+
+    private func flag(_ key: String) throws(RedisError) -> Bool? {
+        guard let value = options[key] else { return nil }
+        switch value.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw invalid("\(key)='\(value)' is not true or false")
+        }
+    }
+
+    private func file(_ key: String) throws(RedisError) -> String? {
+        guard let path = options[key] else { return nil }
+        guard !path.isEmpty else { throw invalid("\(key)= is empty: give the path of a PEM file") }
+        return path
+    }
+}
+
+extension String {
+    /// Every `password=…` and `…_password=…` option's value replaced by `***`.
+    fileprivate func replacingPasswordOptions() -> String {
+        guard contains("password=") else { return self }
+        var result = ""
+        var segment = ""
+        func flush() {
+            if let equals = segment.firstIndex(of: "="), segment[..<equals].hasSuffix("password") {
+                result += segment[...equals] + "***"
+            } else {
+                result += segment
+            }
+            segment = ""
+        }
+        for character in self {
+            if character == "?" || character == "&" {
+                flush()
+                result.append(character)
+            } else {
+                segment.append(character)
+            }
+        }
+        flush()
+        return result
+    }
+}

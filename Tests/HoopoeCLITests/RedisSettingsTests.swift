@@ -1,0 +1,34 @@
+import Testing
+
+/// The Redis settings beyond the URL's host (TLS files, durable writes, the Sentinel and Cluster forms) stop every
+/// command with exit 78 naming the setting, and never print a password.
+@Suite struct RedisSettingsTests {
+    @Test(arguments: [["worker"], ["ping"], ["enqueue", "diag.record"], ["queues"]])
+    func aTLSFileWithoutTLSIsABadSettingNamed(command: [String]) async throws {
+        let h = try CLIHarness()
+        let result = try await h.run(command, environment: ["REDIS_TLS_CA": "/etc/ssl/certs/ca-certificates.crt"], timeout: .seconds(15))
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains("bad configuration: REDIS_TLS_CA: is set, but the Redis URL does not use TLS"), "\(result.output)")
+    }
+
+    @Test(arguments: [
+        ("redis-sentinel://:secret-pw@127.0.0.1:26379/0", "master= is missing"),
+        ("redis-cluster://:secret-pw@127.0.0.1:7000/2", "only database 0"),
+        ("rediss://:secret-pw@127.0.0.1:6380/0?ca=/nonexistent/ca.pem", "ca= in the Redis URL: cannot read '/nonexistent/ca.pem'"),
+        ("redis://:secret-pw@127.0.0.1/0?tls_ca=/x", "unknown option 'tls_ca'"),
+    ])
+    func aBadURLOfAnyFormIsExit78NamingThePart(url: String, part: String) async throws {
+        let h = try CLIHarness()
+        let result = try await h.run(["ping"], environment: ["REDIS_URL": url], timeout: .seconds(15))
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains(part), "\(result.output)")
+        #expect(!result.output.contains("secret-pw"), "\(result.output)")
+    }
+
+    @Test func aBadWaitSettingIsExit78() async throws {
+        let h = try CLIHarness()
+        let result = try await h.run(["worker"], environment: ["REDIS_WAIT_REPLICAS": "all"], timeout: .seconds(15))
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains("bad configuration: REDIS_WAIT_REPLICAS: 'all' is not a number of replicas"), "\(result.output)")
+    }
+}

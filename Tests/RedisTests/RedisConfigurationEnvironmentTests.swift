@@ -1,0 +1,57 @@
+import Foundation
+import Redis
+import Testing
+
+/// `REDIS_TLS_*` and `REDIS_WAIT_*` on top of the URL: what the CLI applies before it connects.
+@Suite struct RedisConfigurationEnvironmentTests {
+    private let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "hoopoe-tls-env-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in ["ca.pem", "cert.pem", "key.pem", "other-ca.pem"] {
+            FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("pem".utf8))
+        }
+    }
+
+    private func apply(_ url: String, _ environment: [String: String]) throws(RedisConfiguration.SettingError) -> RedisConfiguration {
+        var c = try! RedisConfiguration(url: url)
+        try c.applyEnvironment { environment[$0] }
+        return c
+    }
+
+    @Test func tlsFilesFromTheEnvironmentFillWhatTheURLLeftOut() throws {
+        let c = try apply(
+            "rediss://h/0?ca=\(directory)/ca.pem",
+            ["REDIS_TLS_CA": "\(directory)/other-ca.pem", "REDIS_TLS_CERT": "\(directory)/cert.pem", "REDIS_TLS_KEY": "\(directory)/key.pem"])
+        #expect(c.tls == RedisTLS(caFile: "\(directory)/ca.pem", certificateFile: "\(directory)/cert.pem", keyFile: "\(directory)/key.pem"))
+        let sentinel = try apply("redis-sentinel://s1/0?master=m&tls=true", ["REDIS_TLS_CA": "\(directory)/ca.pem"])
+        guard case .sentinel(let settings) = sentinel.topology else { Issue.record("not sentinel"); return }
+        #expect(sentinel.tls?.caFile == "\(directory)/ca.pem" && settings.tls?.caFile == "\(directory)/ca.pem")
+    }
+
+    @Test(arguments: [
+        ("redis://h/0", ["REDIS_TLS_CA": "/x"], "REDIS_TLS_CA", "does not use TLS"),
+        ("rediss://h/0", ["REDIS_TLS_CA": "/nonexistent/ca.pem"], "REDIS_TLS_CA", "cannot read '/nonexistent/ca.pem'"),
+        ("rediss://h/0?ca=/nonexistent/ca.pem", [:], "ca= in the Redis URL", "cannot read"),
+        ("rediss://h/0", ["REDIS_TLS_CERT": "CERT"], "REDIS_TLS_CERT", "set key= or REDIS_TLS_KEY too"),
+        ("redis://h/0", ["REDIS_WAIT_REPLICAS": "two"], "REDIS_WAIT_REPLICAS", "'two' is not a number"),
+        ("redis://h/0", ["REDIS_WAIT_TIMEOUT_MS": "-5"], "REDIS_WAIT_TIMEOUT_MS", "'-5' is not a positive number"),
+    ])
+    func aBadSettingIsNamed(url: String, environment: [String: String], key: String, message: String) {
+        let environment = environment.mapValues { $0 == "CERT" ? "\(directory)/cert.pem" : $0 }
+        #expect {
+            try apply(url, environment)
+        } throws: { error in
+            guard let error = error as? RedisConfiguration.SettingError else { return false }
+            return error.key == key && error.message.contains(message)
+        }
+    }
+
+    @Test func durableWritesFromTheEnvironmentUnlessTheURLSaysSo() throws {
+        let c = try apply("redis://h/0", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"])
+        #expect(c.waitReplicas == 1 && c.waitTimeout == .milliseconds(300))
+        let url = try apply("redis://h/0?wait_replicas=2&wait_timeout_ms=50", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"])
+        #expect(url.waitReplicas == 2 && url.waitTimeout == .milliseconds(50))
+    }
+}
