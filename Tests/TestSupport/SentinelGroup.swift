@@ -1,0 +1,157 @@
+import Foundation
+import Redis
+import Synchronization
+
+/// A real Sentinel deployment on loopback for one test: a primary, one replica and three `redis-sentinel`
+/// processes watching them, each with its own ports and folder.
+///
+/// Tuned to fail over in about a second: `down-after-milliseconds` 400 and `failover-timeout` 2000. The sentinels
+/// are told about each other and the replica in their configuration files (`known-sentinel`, `known-replica`),
+/// so the group is ready as soon as the processes answer, instead of after the two seconds of hello messages
+/// discovery takes; a `kill -9` of the primary then has its quorum (2) at once.
+public final class SentinelGroup: Sendable {
+    /// The name the sentinels monitor the primary under (the URL's `master=`).
+    public let masterName = "hoopoe-primary"
+    /// The two data nodes; which one is the primary changes with a failover (see ``primaryPort()``).
+    public let nodes: [RedisServer]
+    /// The sentinels' ports.
+    public let sentinelPorts: [Int]
+    private let sentinels: Mutex<[ChildProcess]>
+    private let directory: URL
+
+    /// The `redis-sentinel://` URL of this group, as users write it (`db` 0).
+    public var url: String {
+        "redis-sentinel://" + sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/0?master=\(masterName)"
+    }
+
+    /// Starts the primary (`nodes[0]`), its replica (`nodes[1]`) and three sentinels, and waits until every
+    /// sentinel sees the replica in sync.
+    /// - Parameter nodeArguments: extra `redis-server` options for both data nodes (e.g. `--appendonly yes`).
+    public init(nodeArguments: [String] = []) async throws {
+        guard let binary = ["/usr/bin/redis-sentinel", "/usr/local/bin/redis-sentinel"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw TestSupportError("redis-sentinel is not installed: run scripts/install-deps.sh (it installs redis-sentinel), or apt-get install -y redis-sentinel")
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-sentinel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // No 5 s wait before a full sync (diskless sync's default delay gathers replicas; there is one).
+        let arguments = ["--repl-diskless-sync-delay", "0"] + nodeArguments
+        let primary = try RedisServer(arguments: arguments)
+        let replica = try RedisServer(arguments: arguments + ["--replicaof", "127.0.0.1", String(primary.port)])
+        nodes = [primary, replica]
+        let ports = try (0..<3).map { _ in try RedisServer.freePort() }
+        sentinelPorts = ports
+        let ids = ports.map { _ in (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined() }
+        var started: [ChildProcess] = []
+        for (index, port) in ports.enumerated() {
+            let folder = directory.appendingPathComponent("sentinel-\(port)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var lines = [
+                "port \(port)", "bind 127.0.0.1", "daemonize no", "dir \(folder.path)", "logfile \(folder.path)/sentinel.log",
+                "sentinel myid \(ids[index])",
+                "sentinel monitor \(masterName) 127.0.0.1 \(primary.port) 2",
+                "sentinel down-after-milliseconds \(masterName) 400",
+                "sentinel failover-timeout \(masterName) 2000",
+                "sentinel known-replica \(masterName) 127.0.0.1 \(replica.port)",
+            ]
+            for (other, otherPort) in ports.enumerated() where other != index {
+                lines.append("sentinel known-sentinel \(masterName) 127.0.0.1 \(otherPort) \(ids[other])")
+            }
+            let config = folder.appendingPathComponent("sentinel.conf")
+            try (lines.joined(separator: "\n") + "\n").write(to: config, atomically: true, encoding: .utf8)
+            started.append(try ChildProcess(binary, [config.path], logPath: "/dev/null"))
+        }
+        sentinels = Mutex(started)
+        try await waitUntilReady()
+    }
+
+    deinit {
+        sentinels.withLock { processes in
+            for process in processes {
+                process.signal(SIGKILL)
+                process.waitBlocking()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Asks sentinel number `index` (0–2) one command.
+    public func sentinel(_ index: Int, _ name: String, _ arguments: String...) async throws -> RedisReply {
+        let client = Self.client(port: sentinelPorts[index])
+        defer { client.close() }
+        return try await client.send(RedisCommand(name, arguments))
+    }
+
+    /// The port of the node the sentinels name as primary now.
+    public func primaryPort() async throws -> Int {
+        for index in sentinelPorts.indices {
+            if let reply = try? await sentinel(index, "SENTINEL", "get-master-addr-by-name", masterName), let parts = reply.array, parts.count == 2,
+                let port = parts[1].string.flatMap(Int.init)
+            {
+                return port
+            }
+        }
+        throw TestSupportError("no sentinel answered get-master-addr-by-name")
+    }
+
+    /// The data node on `port`.
+    public func node(port: Int) -> RedisServer? { nodes.first { $0.port == port } }
+
+    /// Runs `SENTINEL FAILOVER` and waits until the sentinels name the other node and it says it is `master`.
+    /// Returns the new primary's port. The old primary stays `master` until a sentinel converts it (about ten
+    /// seconds later): the window in which a client that does not follow keeps writing to it.
+    @discardableResult
+    public func failover(timeout: Duration = .seconds(15)) async throws -> Int {
+        let before = try await primaryPort()
+        _ = try await sentinel(0, "SENTINEL", "FAILOVER", masterName)
+        return try await waitForSwitch(from: before, timeout: timeout)
+    }
+
+    /// Waits until the sentinels name a primary other than `old` and that node answers `ROLE` with `master`.
+    public func waitForSwitch(from old: Int, timeout: Duration = .seconds(15)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let port = try? await primaryPort(), port != old, try await role(port: port) == "master" { return port }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("the sentinels did not move the primary off \(old) within \(timeout)")
+    }
+
+    /// The `ROLE` of the node on `port` (`master`, `slave`), or nil when it does not answer.
+    public func role(port: Int) async throws -> String? {
+        let client = Self.client(port: port)
+        defer { client.close() }
+        return try? await client.send("ROLE").array?.first?.string
+    }
+
+    /// A plain client on one node, whatever its role (for assertions on that node).
+    public static func client(port: Int) -> RedisClient {
+        RedisClient(
+            configuration: RedisConfiguration(
+                endpoint: .tcp(host: "127.0.0.1", port: port), connectTimeout: .seconds(1), commandTimeout: .seconds(2), reconnectWindow: .milliseconds(300)))
+    }
+
+    /// Waits until every sentinel answers and sees the replica linked to the primary.
+    private func waitUntilReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            var ready = 0
+            for index in sentinelPorts.indices {
+                guard let reply = try? await sentinel(index, "SENTINEL", "replicas", masterName), let replicas = reply.array, let first = replicas.first?.array else { continue }
+                let fields = Self.fields(first)
+                if fields["flags"] == "slave", fields["master-link-status"] == "ok" { ready += 1 }
+            }
+            if ready == sentinelPorts.count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("the sentinels did not see the replica in sync within 15 s (logs in \(directory.path))")
+    }
+
+    /// A flat `[name, value, ...]` reply as a dictionary.
+    static func fields(_ items: [RedisReply]) -> [String: String] {
+        var result: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let name = items[index].string { result[name] = items[index + 1].string ?? "" }
+        }
+        return result
+    }
+}
