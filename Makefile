@@ -33,6 +33,8 @@ test: deps
 	@# Black-box, in Python (Tests/blackbox): the official provider SDKs against `hoopoe dev fake-providers --control`,
 	@# and seed scenarios driving `hoopoe worker` and `hoopoe scheduler` processes against the same fakes.
 	scripts/test-redis.sh scripts/test-blackbox.sh
+	@# The dashboard in a real headless chromium (selenium): pages, console errors, retry, CSRF, auth, read-only.
+	scripts/test-redis.sh scripts/test-browser.sh
 
 # Builds release, starts a local Redis (AOF on, data in .redis-data/) unless REDIS_URL is set,
 # then runs Hoopoe against it.

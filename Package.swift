@@ -112,10 +112,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HoopoeDashboard",
+            // The web dashboard (`hoopoe dashboard`): server-rendered HTML on Hummingbird, reading through the stores.
+            dependencies: [
+                "HoopoeCore",
+                "HoopoeJSON",
+                "HoopoeScheduler",
+                "Redis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "hoopoe",
             dependencies: [
                 "HoopoeCore",
+                "HoopoeDashboard",
                 "HoopoeJobs",
                 "HoopoeScheduler",
                 "Redis",
@@ -168,6 +183,15 @@ let package = Package(
         .testTarget(
             name: "HoopoeJobsTests",
             dependencies: ["HoopoeJobs", "HoopoeCore", "HoopoeScheduler", "Providers", "ProviderFakes", "HoopoeJSON", "Redis", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HoopoeDashboardTests",
+            dependencies: [
+                "HoopoeDashboard", "HoopoeCore", "HoopoeScheduler", "HoopoeJSON", "Redis", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

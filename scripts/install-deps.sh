@@ -9,9 +9,11 @@
 #   python3 python3-pip tzdata   the Python client and examples (pip installs their pins; a fresh Debian has no pip)
 #   python3-venv, .build/sdk-venv   the official provider SDKs, pinned (Tests/blackbox/requirements.txt), for the
 #                                   black-box tests against the fakes; a venv so their pins touch nothing else
+#   chromium chromium-driver, .build/browser-venv   a real headless browser and selenium (Tests/browser/requirements.txt)
+#                                   driving `hoopoe dashboard` in `make test` (scripts/test-browser.sh)
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata; do
+for pkg in libhiredis-dev redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata chromium chromium-driver; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
@@ -46,5 +48,11 @@ sdk_venv="$root/.build/sdk-venv"
 if ! "$sdk_venv/bin/python" -c 'import kavenegar, ippanel, sib_api_v3_sdk, redis' 2>/dev/null; then
   echo "[hoopoe] installing the official provider SDKs into .build/sdk-venv (Tests/blackbox/requirements.txt)" >&2
   python3 -m venv "$sdk_venv" && "$sdk_venv/bin/pip" install -q --disable-pip-version-check -r "$root/Tests/blackbox/requirements.txt"
+fi
+browser_venv="$root/.build/browser-venv"
+selenium_pin="$(sed -n 's/^selenium==//p' "$root/Tests/browser/requirements.txt")"
+if ! "$browser_venv/bin/python" -c "import selenium, redis, sys; sys.exit(selenium.__version__ != '$selenium_pin')" 2>/dev/null; then
+  echo "[hoopoe] installing selenium into .build/browser-venv (Tests/browser/requirements.txt)" >&2
+  python3 -m venv "$browser_venv" && "$browser_venv/bin/pip" install -q --disable-pip-version-check -r "$root/Tests/browser/requirements.txt"
 fi
 command -v swift >/dev/null || { echo "[hoopoe] swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }

@@ -1,0 +1,102 @@
+import Redis
+
+/// A scheduled job (a delayed job or a retry) as the dashboard lists it.
+package struct ScheduledEntry: Sendable {
+    /// The job id (the sorted set's member).
+    package let id: String
+    /// When it is due, Unix seconds (the member's score).
+    package let dueAt: Double
+    /// Its envelope; nil when the stored text is missing or not an envelope.
+    package let envelope: JobEnvelope?
+}
+
+/// A dead job as the dashboard lists it.
+package struct DeadEntry: Sendable {
+    /// The job id (the sorted set's member).
+    package let id: String
+    /// When it died, Unix seconds (the member's score).
+    package let diedAt: Double
+    /// Its envelope; nil when the stored text is missing or not an envelope.
+    package let envelope: JobEnvelope?
+}
+
+/// A stream entry delivered to a worker and not yet acknowledged: a running (or prefetched) job.
+package struct HeldEntry: Sendable {
+    /// The stream entry id.
+    package let entryID: String
+    /// The worker consumer holding it.
+    package let consumer: String
+    /// Seconds since it was delivered (or its lease last renewed: renewal claims it again).
+    package let idleSeconds: Double
+    /// How many times the entry has been delivered.
+    package let deliveries: Int
+    /// Its envelope; nil when the entry is gone or not an envelope.
+    package let envelope: JobEnvelope?
+}
+
+/// Read-only pages of a queue's sets and stream, for the dashboard: each call reads at most `limit` members
+/// (ZRANGE/XPENDING with a count, then one HMGET or pipeline), so a page costs the same on a backlog of 100 or of
+/// 100,000 jobs. Nothing here writes.
+extension JobStore {
+    /// Scheduled jobs, soonest due first, from the `offset`-th.
+    package func scheduledEntries(queue: String, offset: Int, limit: Int) async throws -> [ScheduledEntry] {
+        let k = keys(queue)
+        let pairs = try await redis.send("ZRANGE", k.scheduled, String(offset), String(offset + limit - 1), "WITHSCORES").array ?? []
+        let (ids, scores) = Self.membersAndScores(pairs)
+        if ids.isEmpty { return [] }
+        let bodies = try await redis.send(RedisCommand("HMGET", [k.scheduledJobs] + ids)).array ?? []
+        return ids.indices.map { index in
+            ScheduledEntry(id: ids[index], dueAt: scores[index], envelope: Self.envelope(bodies, at: index))
+        }
+    }
+
+    /// Dead jobs, newest first, from the `offset`-th newest (entries whose text is not an envelope are kept, with a
+    /// nil envelope, so offsets stay positions in the set).
+    package func deadEntries(queue: String, offset: Int, limit: Int) async throws -> [DeadEntry] {
+        let k = keys(queue)
+        let pairs = try await redis.send("ZREVRANGE", k.dead, String(offset), String(offset + limit - 1), "WITHSCORES").array ?? []
+        let (ids, scores) = Self.membersAndScores(pairs)
+        if ids.isEmpty { return [] }
+        let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
+        return ids.indices.map { index in DeadEntry(id: ids[index], diedAt: scores[index], envelope: Self.envelope(bodies, at: index)) }
+    }
+
+    /// How many jobs the dead set of `queue` holds (one `ZCARD`).
+    package func deadCount(queue: String) async throws -> Int {
+        try await redis.send("ZCARD", keys(queue).dead).int ?? 0
+    }
+
+    /// Up to `limit` entries workers hold in `queue`'s stream (`XPENDING` with a count), oldest delivery first, with
+    /// their envelopes (one pipelined `XRANGE` per entry). Empty before any worker created the consumer group.
+    package func heldEntries(queue: String, limit: Int) async throws -> [HeldEntry] {
+        let k = keys(queue)
+        let pending = try await redis.pipeline([RedisCommand("XPENDING", k.stream, QueueKeys.group, "-", "+", String(limit))])[0]
+        let rows: [(String, String, Double, Int)] = (pending.array ?? []).compactMap { row in
+            guard let fields = row.array, fields.count >= 4, let entryID = fields[0].string, let consumer = fields[1].string else { return nil }
+            return (entryID, consumer, Double(fields[2].int ?? 0) / 1000, fields[3].int ?? 0)
+        }
+        if rows.isEmpty { return [] }
+        let entries = try await redis.pipeline(rows.map { RedisCommand("XRANGE", k.stream, $0.0, $0.0) })
+        return zip(rows, entries).map { row, entry in
+            let bytes = entry.array?.first?.array?.last?.array?.last?.bytes
+            return HeldEntry(
+                entryID: row.0, consumer: row.1, idleSeconds: row.2, deliveries: row.3, envelope: bytes.flatMap { try? JobEnvelope.decode($0) })
+        }
+    }
+
+    private static func membersAndScores(_ pairs: [RedisReply]) -> ([String], [Double]) {
+        var ids: [String] = []
+        var scores: [Double] = []
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            guard let id = pairs[index].string else { continue }
+            ids.append(id)
+            scores.append(pairs[index + 1].double ?? Double(pairs[index + 1].string ?? "") ?? 0)
+        }
+        return (ids, scores)
+    }
+
+    private static func envelope(_ bodies: [RedisReply], at index: Int) -> JobEnvelope? {
+        guard index < bodies.count, let bytes = bodies[index].bytes else { return nil }
+        return try? JobEnvelope.decode(bytes)
+    }
+}

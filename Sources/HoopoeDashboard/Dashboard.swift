@@ -1,0 +1,112 @@
+import Foundation
+import HoopoeCore
+import HoopoeScheduler
+import HTTPTypes
+import Hummingbird
+import Logging
+import Redis
+
+/// The web dashboard (`hoopoe dashboard`): server-rendered pages over what the engine records in Redis.
+///
+/// Every read goes through a store (``JobQueue`` and its `JobStore`, ``RedisLastTickStore``); no key is built here.
+/// Every list reads one page (a bounded `ZRANGE`, `XPENDING` or filter scan), so a page costs the same on a large
+/// backlog. Every payload shown passes ``PayloadRedaction`` (secret keys removed, phones masked) and every text is
+/// escaped by ``HTML``. Actions are POST forms with a ``CSRFToken``; `--read-only` hides and refuses them.
+public final class Dashboard: Sendable {
+    let jobs: JobQueue
+    let lastTicks: RedisLastTickStore
+    let configuration: DashboardConfiguration
+    let csrf: CSRFToken
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - jobs: the engine.
+    ///   - redis: the client the scheduler's last-tick store reads with.
+    ///   - configuration: what to show and allow.
+    ///   - csrf: the forms' token (a fresh random one by default).
+    ///   - logger: where failed reads are logged.
+    public init(
+        jobs: JobQueue, redis: RedisClient, configuration: DashboardConfiguration, csrf: CSRFToken = CSRFToken(),
+        logger: Logger = Logger(label: "hoopoe.dashboard")
+    ) {
+        self.jobs = jobs
+        lastTicks = RedisLastTickStore(redis: redis, prefix: jobs.namespace)
+        self.configuration = configuration
+        self.csrf = csrf
+        self.logger = logger
+    }
+
+    /// The routes, behind ``DashboardGuard``.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: DashboardGuard(auth: configuration.password.map(BasicAuth.init), readOnly: configuration.readOnly))
+        router.get("/") { request, _ in await self.page(request) { try await self.overview($0) } }
+        router.get("/queues") { request, _ in await self.page(request) { try await self.queuesPage($0) } }
+        router.get("/busy") { request, _ in await self.page(request) { try await self.busyPage($0) } }
+        router.get("/scheduled") { request, _ in await self.page(request) { try await self.scheduledPage($0) } }
+        router.get("/dead") { request, _ in await self.page(request) { try await self.deadPage($0) } }
+        router.get("/job") { request, _ in await self.page(request) { try await self.jobPage($0) } }
+        router.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }
+        router.get("/assets/{name}") { _, context in Assets.response(context.parameters.get("name") ?? "") ?? Page.plain(.notFound, "not found\n") }
+        router.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
+        router.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
+        router.post("/scheduled/delete") { request, _ in await self.action(request) { try await self.scheduledDelete($0) } }
+        router.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
+        return router
+    }
+
+    /// The server: `host:port` (port 0 picks a free one), `onRunning` told the bound port once it listens.
+    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// Renders a page from the request's query; a Redis failure is a 503 page that says so (details in the log).
+    private func page(_ request: Request, _ render: (FormFields) async throws -> Page) async -> Response {
+        let query = FormFields(request.uri.query)
+        do {
+            var page = try await render(query)
+            page.notice = query["notice"]
+            page.readOnly = configuration.readOnly
+            return page.response
+        } catch {
+            logger.error("dashboard page \(request.uri.path) failed: \(error)")
+            let body: HTML = "<p>Redis did not answer this page's reads. The dashboard's log has the error; reload to try again.</p>"
+            return Page.html(Page(title: "Unavailable", path: request.uri.path, readOnly: configuration.readOnly, body: body).html, status: .serviceUnavailable)
+        }
+    }
+
+    /// Runs an action: the body's CSRF token first (403, nothing done, when it is missing or wrong).
+    private func action(_ request: Request, _ perform: (FormFields) async throws -> Response) async -> Response {
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: 1 << 20) else { return Page.plain(.contentTooLarge, "form too large\n") }
+        let form = FormFields(String(buffer: buffer))
+        guard csrf.accepts(form["csrf"]) else {
+            return Page.plain(.forbidden, "Refused: the form's CSRF token is missing or stale. Reload the page and try again.\n")
+        }
+        do {
+            return try await perform(form)
+        } catch {
+            logger.error("dashboard action \(request.uri.path) failed: \(error)")
+            return Page.plain(.serviceUnavailable, "The action failed: Redis did not answer. The dashboard's log has the error.\n")
+        }
+    }
+
+    /// An envelope as it may be shown: the redaction rule `hoopoe job show` applies.
+    func shown(_ envelope: JobEnvelope) -> JobEnvelope { configuration.redaction.redacted(envelope) }
+
+    /// Known queues, sorted.
+    func queueNames() async throws -> [String] { try await jobs.knownQueues() }
+
+    /// A form that posts `fields` to `action` with the CSRF token; nothing when read-only.
+    func button(_ label: String, action: String, fields: [(String, String)], danger: Bool = false, confirm: String? = nil) -> HTML {
+        guard !configuration.readOnly else { return .empty }
+        let style: HTML = danger ? " class=\"danger\"" : .empty
+        let hidden = fields.map { name, value -> HTML in "<input type=\"hidden\" name=\"\(name)\" value=\"\(value)\">" }
+        let confirmation: HTML = confirm.map { " data-confirm=\"\($0)\"" } ?? .empty
+        return """
+            <form class="inline" method="post" action="\(action)">\(csrf.field)\(hidden)<button\(style)\(confirmation)>\(label)</button></form>
+            """
+    }
+}

@@ -1,0 +1,40 @@
+import HoopoeCore
+import HoopoeScheduler
+
+/// What a dashboard shows and allows.
+public struct DashboardConfiguration: Sendable {
+    /// Refuse and hide every action (retry, delete, enqueue now): for wide read access.
+    public var readOnly: Bool
+    /// When set, every page asks for HTTP basic auth with this password (`HOOPOE_DASHBOARD_PASSWORD`).
+    public var password: String?
+    /// The rule that hides secret payload keys and masks phone numbers: the same one `hoopoe job show` uses.
+    public var redaction: PayloadRedaction
+    /// The periodic tasks, as the schedule file gave them.
+    public var schedule: ScheduleSource
+    /// Rows on a list page.
+    public var pageSize: Int
+
+    /// - Parameters:
+    ///   - readOnly: hide and refuse every action.
+    ///   - password: basic auth's password; nil for none.
+    ///   - redaction: the payload rule.
+    ///   - schedule: the periodic tasks.
+    ///   - pageSize: rows on a list page (default 50).
+    public init(readOnly: Bool = false, password: String? = nil, redaction: PayloadRedaction, schedule: ScheduleSource = .none, pageSize: Int = 50) {
+        self.readOnly = readOnly
+        self.password = password.flatMap { $0.isEmpty ? nil : $0 }
+        self.redaction = redaction
+        self.schedule = schedule
+        self.pageSize = max(1, pageSize)
+    }
+}
+
+/// Where the periodic tasks page gets its tasks.
+public enum ScheduleSource: Sendable {
+    /// No schedule file (the page says so).
+    case none
+    /// The tasks of the file at `path`.
+    case file(path: String, tasks: [ScheduledTask])
+    /// The file at `path` could not be read (the page shows the error).
+    case unreadable(path: String, error: String)
+}

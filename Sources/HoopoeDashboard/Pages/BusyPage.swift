@@ -1,0 +1,37 @@
+import Foundation
+import HoopoeCore
+
+extension Dashboard {
+    /// `/busy`: live processes, and the jobs workers hold now — the stream entries delivered and not yet
+    /// acknowledged (`XPENDING`), at most a page a queue.
+    func busyPage(_ query: FormFields) async throws -> Page {
+        let processes = try await jobs.liveProcesses()
+        let hosts = Dictionary(processes.map { ($0.id, $0.fields["host"] ?? "?") }, uniquingKeysWith: { first, _ in first })
+        var rows: [HTML] = []
+        for queue in try await queueNames() {
+            for held in try await jobs.store.heldEntries(queue: queue, limit: configuration.pageSize) {
+                let envelope = held.envelope.map(shown)
+                let id = envelope?.id ?? held.entryID
+                rows.append(
+                    """
+                    <tr><td><code>\(held.consumer)</code></td><td>\(hosts[held.consumer] ?? "gone")</td><td>\(queue)</td>\
+                    <td><a href="/job\(QueryString.make([("queue", queue), ("id", envelope?.id)]))">\(id)</a></td><td>\(envelope?.type ?? "?")</td>\
+                    <td>\(Clock.span(held.idleSeconds))</td><td class="num">\(held.deliveries)</td></tr>
+                    """)
+            }
+        }
+        let held: HTML =
+            rows.isEmpty
+            ? "<p class=\"muted\">No job is held by a worker.</p>"
+            : """
+            <table class="busy"><thead><tr><th>Worker</th><th>Host</th><th>Queue</th><th>Job</th><th>Type</th><th>Held for</th>\
+            <th class="num">Deliveries</th></tr></thead><tbody>\(rows)</tbody></table>
+            <p class="muted">"Held for" counts from the delivery or the last lease renewal. A job a worker prefetched but has not started is held too.</p>
+            """
+        let body: HTML = """
+            <h2>Processes</h2>\(processTable(processes))
+            <h2>Jobs held by workers</h2>\(held)
+            """
+        return Page(title: "Busy", path: "/busy", readOnly: configuration.readOnly, body: body)
+    }
+}

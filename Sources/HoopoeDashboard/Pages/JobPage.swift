@@ -1,0 +1,69 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+
+extension Dashboard {
+    /// `/job?id=ID[&queue=Q]`: where a job is and its envelope, redacted as `hoopoe job show` redacts it. Without a
+    /// queue every known queue is searched (a scheduled or dead job is one look-up; a ready one a scan of the stream).
+    func jobPage(_ query: FormFields) async throws -> Page {
+        guard let id = query["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty else {
+            return Page(title: "Find a job", path: "/job", readOnly: configuration.readOnly, body: "<p>Give a job id in the search box.</p>")
+        }
+        let queues: [String]
+        if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
+        for queue in queues {
+            guard let found = try await jobs.find(id: id, queue: queue) else { continue }
+            return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue))
+        }
+        let body: HTML = """
+            <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
+            <p class="muted">A finished job is not kept: job history comes with issue 14's history work, after the topologies work.</p>
+            """
+        return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)
+    }
+
+    private func jobBody(_ found: FoundJob, queue: String) -> HTML {
+        let envelope = shown(found.envelope)
+        let state: HTML
+        var actions: [HTML] = []
+        switch found.state {
+        case .ready: state = "ready (waiting for a worker)"
+        case .running(let consumer): state = "running (worker <code>\(consumer)</code>)"
+        case .scheduled(let at):
+            state = "scheduled, due \(Clock.relative(at))"
+            actions.append(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", envelope.id)], danger: true))
+        case .dead:
+            state = "dead"
+            actions.append(button("Retry", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "retry")]))
+            actions.append(button("Delete", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "delete")], danger: true))
+        }
+        var fields: [(String, HTML)] = [
+            ("state", state), ("id", "<code>\(envelope.id)</code>"), ("type", "\(envelope.type)"), ("queue", "\(queue)"),
+            ("attempts", "\(envelope.attempt)\(envelope.maxAttempts.map { " of \($0)" } ?? "")"),
+        ]
+        if envelope.enqueuedAt > 0 { fields.append(("enqueued", "\(Clock.relative(envelope.enqueuedAt))")) }
+        if let runAt = envelope.runAt { fields.append(("run at", "\(Clock.relative(runAt))")) }
+        if let diedAt = envelope.diedAt { fields.append(("died", "\(Clock.relative(diedAt))")) }
+        if let reason = envelope.deadReason { fields.append(("dead reason", "\(reason)")) }
+        if let error = envelope.lastError, error != envelope.deadReason { fields.append(("last error", "\(error)")) }
+        if let unique = envelope.uniqueKey { fields.append(("unique key", "\(unique)")) }
+        if let timeout = envelope.timeout { fields.append(("timeout", "\(String(timeout)) s")) }
+        let list = fields.map { name, value -> HTML in "<dt>\(name)</dt><dd>\(value)</dd>" }
+        return """
+            <dl class="fields">\(list)</dl>
+            <div class="actions">\(actions)</div>
+            <h2>Payload</h2><pre class="payload">\(Self.pretty(envelope.payload))</pre>
+            <p class="muted">Secret fields of this type are removed and phone numbers masked, as in <code>hoopoe job show</code>.</p>
+            <p class="later">Attempts with their errors and times, the outcome, the events it emitted and the jobs it enqueued come with job history (issue 14, after the topologies work).</p>
+            """
+    }
+
+    /// The payload as indented JSON, keys sorted (escaped by the caller's interpolation).
+    static func pretty(_ value: JSONValue) -> String {
+        let bytes = value.encoded()
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        else { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

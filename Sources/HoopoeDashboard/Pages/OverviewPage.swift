@@ -1,0 +1,82 @@
+import Foundation
+import HoopoeCore
+
+extension Dashboard {
+    /// `/`: today's counters (the engine's daily counters, UTC), queues at a glance, live processes.
+    func overview(_ query: FormFields) async throws -> Page {
+        let names = try await queueNames()
+        var infos: [QueueInfo] = []
+        var today: [[String: Int]] = []
+        for name in names {
+            infos.append(try await jobs.info(queue: name))
+            today.append(try await jobs.counters(queue: name, day: Date()))
+        }
+        let processes = try await jobs.liveProcesses()
+        func total(_ key: String) -> Int { today.reduce(0) { $0 + ($1[key] ?? 0) } }
+        let cards: [HTML] = [
+            card("processed today", total("processed")), card("failed today", total("failed"), bad: total("failed") > 0),
+            card("dead today", total("dead"), bad: total("dead") > 0), card("ready", infos.reduce(0) { $0 + $1.ready }),
+            card("in flight", infos.reduce(0) { $0 + $1.inFlight }), card("scheduled", infos.reduce(0) { $0 + $1.scheduled }),
+            card("dead", infos.reduce(0) { $0 + $1.dead }, bad: infos.contains { $0.dead > 0 }),
+            card("workers", processes.filter { $0.kind == "worker" }.count), card("schedulers", processes.filter { $0.kind == "scheduler" }.count),
+        ]
+        let chart = BarChart(
+            series: [.init(name: "processed", color: "#2e7d4f"), .init(name: "failed", color: "#d98b18"), .init(name: "dead", color: "#b42318")],
+            rows: zip(names, today).map { name, counters in (name, [counters["processed"] ?? 0, counters["failed"] ?? 0, counters["dead"] ?? 0]) })
+        let body: HTML = """
+            <div class="cards">\(cards)</div>
+            <h2>Today (UTC) per queue</h2>\(names.isEmpty ? "<p class=\"muted\">No queue in Redis yet.</p>" as HTML : chart.svg)
+            <p class="later">Per-minute and per-hour charts need counters the engine does not keep yet (issue 14, job history and counters, after the topologies work): today's daily counters are what it records.</p>
+            <h2>Queues</h2>\(queueTable(infos, processes: processes))
+            <h2>Processes</h2>\(processTable(processes))
+            """
+        return Page(title: "Overview", path: "/", readOnly: configuration.readOnly, body: body)
+    }
+
+    private func card(_ label: String, _ value: Int, bad: Bool = false) -> HTML {
+        "<div class=\"card\(bad ? " bad" : "")\"><div class=\"value\">\(value)</div><div class=\"label\">\(label)</div></div>"
+    }
+
+    /// One row a queue: the numbers `hoopoe queues` prints, and the workers that serve it.
+    func queueTable(_ infos: [QueueInfo], processes: [ProcessRecord]) -> HTML {
+        guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
+        let rows = infos.map { info -> HTML in
+            let servers = processes.filter { $0.kind == "worker" && Self.serves($0, info.queue) }.map(\.id)
+            return """
+                <tr><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td><td class="num">\(info.ready)</td>\
+                <td class="num">\(info.inFlight)</td><td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
+                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(Clock.span(info.latency))</td>\
+                <td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
+                """
+        }
+        return """
+            <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
+            <th class="num">Dead</th><th class="num">Latency</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
+    /// True when worker `process`'s heartbeat lists `queue` among the queues it fetches from.
+    static func serves(_ process: ProcessRecord, _ queue: String) -> Bool {
+        (process.fields["queues"] ?? "").split(separator: ",").contains { $0.split(separator: ":").first.map(String.init) == queue }
+    }
+
+    /// Live processes as their heartbeats describe them.
+    func processTable(_ processes: [ProcessRecord]) -> HTML {
+        guard !processes.isEmpty else { return "<p class=\"muted\">No live worker or scheduler.</p>" }
+        let now = Date().timeIntervalSince1970
+        let rows = processes.sorted { ($0.kind, $0.id) < ($1.kind, $1.id) }.map { process -> HTML in
+            let fields = process.fields
+            let busy = process.kind == "worker" ? "\(fields["busy"] ?? "?") of \(fields["concurrency"] ?? "?")" : "-"
+            let what = process.kind == "worker" ? fields["queues"] ?? "" : "\(fields["tasks"] ?? "?") task(s)"
+            let started = Double(fields["started_at"] ?? "") ?? 0
+            return """
+                <tr><td>\(process.kind)</td><td><code>\(process.id)</code></td><td>\(fields["host"] ?? "?")</td><td class="num">\(fields["pid"] ?? "?")</td>\
+                <td>\(busy)</td><td>\(what)</td><td>\(started > 0 ? Clock.span(now - started) : "-")</td><td>\(Clock.span(process.age)) ago</td></tr>
+                """
+        }
+        return """
+            <table class="processes"><thead><tr><th>Kind</th><th>Id</th><th>Host</th><th class="num">Pid</th><th>Busy</th><th>Queues / tasks</th>\
+            <th>Up</th><th>Last beat</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+}

@@ -1,0 +1,28 @@
+extension Dashboard {
+    /// The queue a list page shows: the `queue` parameter when it names a known queue, else the first known one.
+    func chosenQueue(_ query: FormFields, among names: [String]) -> String? {
+        if let asked = query["queue"], names.contains(asked) { return asked }
+        return names.first
+    }
+
+    /// Links to the same page for each queue, with `count` beside each.
+    func queuePicker(path: String, names: [String], current: String?, count: [String: Int]) -> HTML {
+        let links = names.map { name -> HTML in
+            let label: HTML = "\(name) (\(count[name] ?? 0))"
+            return name == current
+                ? "<strong>\(label)</strong>" : "<a href=\"\(path)\(QueryString.make([("queue", name)]))\">\(label)</a>"
+        }
+        return "<p class=\"queues\">Queue: \(HTML.joined(links, separator: " · "))</p>"
+    }
+
+    /// "Newer / older" links for a page of `limit` rows from `offset`.
+    func pager(path: String, pairs: [(String, String?)], offset: Int, limit: Int, shown: Int, total: Int) -> HTML {
+        var links: [HTML] = []
+        if offset > 0 {
+            links.append("<a href=\"\(path)\(QueryString.make(pairs + [("offset", String(max(0, offset - limit)))]))\">« previous</a>")
+        }
+        links.append("<span class=\"muted\">\(shown == 0 ? 0 : offset + 1)–\(offset + shown) of \(total)</span>")
+        if offset + shown < total { links.append("<a href=\"\(path)\(QueryString.make(pairs + [("offset", String(offset + limit))]))\">next »</a>") }
+        return "<div class=\"pager\">\(links)</div>"
+    }
+}

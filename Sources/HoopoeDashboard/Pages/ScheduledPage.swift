@@ -1,0 +1,51 @@
+import Foundation
+import HoopoeCore
+import HTTPTypes
+import Hummingbird
+
+extension Dashboard {
+    /// `/scheduled?queue=Q&offset=N`: delayed jobs and retries of one queue, soonest first, a page at a time.
+    func scheduledPage(_ query: FormFields) async throws -> Page {
+        let names = try await queueNames()
+        var counts: [String: Int] = [:]
+        for name in names { counts[name] = try await jobs.store.scheduledCount(queue: name) }
+        guard let queue = chosenQueue(query, among: names) else {
+            return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: "<p class=\"muted\">No queue in Redis yet.</p>")
+        }
+        let offset = query.offset("offset")
+        let entries = try await jobs.store.scheduledEntries(queue: queue, offset: offset, limit: configuration.pageSize)
+        let rows = entries.map { entry -> HTML in
+            let envelope = entry.envelope.map(shown)
+            let kind = (envelope?.attempt ?? 0) > 0 ? "retry \(envelope!.attempt)" + (envelope?.maxAttempts.map { " of \($0)" } ?? "") : "delayed"
+            return """
+                <tr><td><a href="/job\(QueryString.make([("queue", queue), ("id", entry.id)]))">\(entry.id)</a></td><td>\(envelope?.type ?? "(unreadable)")</td>\
+                <td>\(kind)</td><td>\(Clock.relative(entry.dueAt))</td><td class="error">\(envelope?.lastError ?? "")</td>\
+                <td>\(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", entry.id)], danger: true))</td></tr>
+                """
+        }
+        let table: HTML =
+            rows.isEmpty
+            ? "<p class=\"muted\">Nothing scheduled in \(queue).</p>"
+            : """
+            <table class="scheduled"><thead><tr><th>Job</th><th>Type</th><th>Kind</th><th>Due</th><th>Last error</th><th></th></tr></thead>\
+            <tbody>\(rows)</tbody></table>
+            """
+        let body: HTML = """
+            \(queuePicker(path: "/scheduled", names: names, current: queue, count: counts))\(table)\
+            \(pager(path: "/scheduled", pairs: [("queue", queue)], offset: offset, limit: configuration.pageSize, shown: entries.count, total: counts[queue] ?? 0))
+            <p class="later">"Run now" for a scheduled job needs a store script that moves one job to the stream (issue 14, after the topologies work).</p>
+            """
+        return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: body)
+    }
+
+    /// POST `/scheduled/delete` (queue, id): cancels a delayed job or retry (its unique lock released if it holds it).
+    func scheduledDelete(_ form: FormFields) async throws -> Response {
+        guard let queue = form["queue"], let id = form["id"] else { return Page.plain(.badRequest, "queue and id are required\n") }
+        let back = "/scheduled" + QueryString.make([("queue", queue)])
+        guard case .scheduled = try await jobs.find(id: id, queue: queue)?.state else {
+            return Page.after(back, notice: "Job \(id) is no longer scheduled in \(queue): nothing deleted.")
+        }
+        let result = try await jobs.cancel(id: id, queue: queue)
+        return Page.after(back, notice: result == .cancelled ? "Deleted scheduled job \(id)." : "Job \(id) was not deleted: it is no longer scheduled.")
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import HoopoeDashboard
+import HoopoeScheduler
+import Logging
+import Redis
+import ServiceLifecycle
+import UnixSignals
+
+/// `hoopoe dashboard`: the web dashboard, thin — options in, the ``Dashboard`` out.
+struct DashboardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "Serve the web dashboard: queues, busy workers, scheduled, retries, dead jobs, periodic tasks.",
+        discussion: """
+            Pages: overview, queues, busy, scheduled & retries, dead (filter; retry or delete one, the selected, or \
+            all matching), job (by id), periodic tasks (enqueue now). Secret payload fields are never shown and phone \
+            numbers are masked, as in `hoopoe job show`.
+
+            Security: it listens on 127.0.0.1 unless --bind says otherwise. HOOPOE_DASHBOARD_PASSWORD, when set, \
+            turns on HTTP basic auth for every page (any user name). Every action is a POST form carrying a token; a \
+            POST without it is refused (403). --read-only hides and refuses every action. Basic auth is plain text on \
+            the wire: beyond loopback, serve it behind a TLS proxy (docs/operating.md, "Dashboard").
+
+            Prints "dashboard: http://HOST:PORT/" once it listens (--port 0 picks a free port). SIGTERM/SIGINT stop it.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int = 9460
+
+    @Option(help: "Address to listen on. Anything but loopback exposes it: set HOOPOE_DASHBOARD_PASSWORD and use a TLS proxy.")
+    var bind: String = "127.0.0.1"
+
+    @Flag(help: "Show, never change: every action is hidden and refused.")
+    var readOnly = false
+
+    @Option(help: "The schedule file the periodic tasks page shows.")
+    var schedule: String = ScheduleFile.defaultPath
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
+    }
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = LogSetup.logger("hoopoe.dashboard")
+        let source: ScheduleSource
+        do {
+            let file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
+            source = .file(path: schedule, tasks: file.tasks)
+        } catch {
+            source = FileManager.default.fileExists(atPath: schedule) ? .unreadable(path: schedule, error: "\(error)") : .none
+        }
+        let redis = try options.makeRedisClient()
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let password = Environment.value("HOOPOE_DASHBOARD_PASSWORD")
+        let dashboard = Dashboard(
+            jobs: jobs, redis: redis,
+            configuration: DashboardConfiguration(readOnly: readOnly, password: password, redaction: JobCatalog.redaction(jobs: jobs), schedule: source),
+            logger: logger)
+        let host = bind
+        let application = dashboard.application(host: host, port: port) { bound in
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            // Unbuffered, so a script reading the first line (make run, the browser test) gets it at once.
+            FileHandle.standardOutput.write(Data("dashboard: http://\(shownHost):\(bound)/\n".utf8))
+            logger.info(
+                "dashboard on \(shownHost):\(bound)\(password?.isEmpty == false ? ", basic auth on" : ", no password")\(readOnly ? ", read-only" : "")")
+        }
+        let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import HoopoeCore
+import HoopoeDashboard
+import HoopoeJSON
+import Redis
+import Testing
+
+@Suite struct DashboardPagesTests {
+    @Test func everyPageAnswers() async throws {
+        let harness = try DashboardHarness()
+        let id = try await harness.bury()
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600))
+        for path in ["/", "/queues", "/busy", "/scheduled", "/dead", "/periodic", "/job?id=\(id)", "/job?id=missing", "/assets/app.js", "/favicon.ico"] {
+            let reply = try await harness.get(path)
+            #expect(reply.status == .ok, "\(path): \(reply.status)")
+        }
+        #expect(try await harness.get("/job?id=missing").text.contains("No job"))
+    }
+
+    @Test func listsArePagedNotLoadedWhole() async throws {
+        let harness = try DashboardHarness(pageSize: 20)
+        let later = Date() + 3600
+        _ = try await harness.jobs.enqueueBatch((0..<45).map { _ in (type: "diag.record", payload: JSONValue.object([:]), options: EnqueueOptions(queue: "default", runAt: later)) })
+        let first = try await harness.get("/scheduled?queue=default")
+        #expect(first.text.components(separatedBy: "<tr><td><a href=\"/job").count - 1 == 20)
+        #expect(first.text.contains("1–20 of 45"))
+        let last = try await harness.get("/scheduled?queue=default&offset=40")
+        #expect(last.text.components(separatedBy: "<tr><td><a href=\"/job").count - 1 == 5)
+    }
+
+    @Test func theDeadPageFiltersByTypeAndErrorText() async throws {
+        let harness = try DashboardHarness()
+        let sms = try await harness.bury(type: "sms.send", reason: "provider timeout")
+        let mail = try await harness.bury(type: "email.send", reason: "bad address")
+        let byType = try await harness.get("/dead?queue=default&type=sms.send")
+        #expect(byType.text.contains(sms) && !byType.text.contains(mail))
+        let byError = try await harness.get("/dead?queue=default&error=ADDRESS")
+        #expect(byError.text.contains(mail) && !byError.text.contains(sms))
+    }
+
+    @Test func retryAllMatchingMovesOnlyTheMatches() async throws {
+        let harness = try DashboardHarness()
+        try await harness.bury(type: "sms.send", reason: "provider timeout")
+        try await harness.bury(type: "sms.send", reason: "provider timeout")
+        let kept = try await harness.bury(type: "email.send", reason: "bad address")
+        let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=retry-all&error=timeout")
+        #expect(reply.status == .seeOther)
+        #expect(reply.headers[.location]?.contains("Retried%202%20dead%20jobs") == true)
+        #expect(try await harness.deadCount() == 1)
+        #expect(try await harness.jobs.deadJob(id: kept, queue: "default") != nil)
+        #expect(try await harness.streamLength() == 2)
+    }
+
+    @Test func deletingAScheduledJobRemovesIt() async throws {
+        let harness = try DashboardHarness()
+        let result = try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600))
+        let id = try #require(result.createdID)
+        let reply = try await harness.post("/scheduled/delete", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect(reply.status == .seeOther)
+        #expect(try await harness.jobs.store.scheduledCount(queue: "default") == 0)
+    }
+
+    @Test func theBusyPageShowsJobsWorkersHold() async throws {
+        let harness = try DashboardHarness()
+        let result = try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default"))
+        let id = try #require(result.createdID)
+        // A worker's read: the consumer group delivers the entry to consumer "w1", which now holds it.
+        let keys = harness.jobs.keys("default")
+        _ = try await harness.redis.pipeline([RedisCommand("XGROUP", "CREATE", keys.stream, QueueKeys.group, "0", "MKSTREAM")])
+        _ = try await harness.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "w1", "COUNT", "1", "STREAMS", keys.stream, ">")
+        let held = try await harness.jobs.store.heldEntries(queue: "default", limit: 10)
+        #expect(held.map(\.consumer) == ["w1"])
+        #expect(held.first?.envelope?.id == id)
+        let page = try await harness.get("/busy")
+        #expect(page.text.contains(id) && page.text.contains("w1"))
+    }
+}

@@ -1,0 +1,301 @@
+"""`hoopoe dashboard` in a real browser: Debian's chromium, driven by selenium through chromium-driver.
+
+Real parts only: the private redis-server of scripts/test-redis.sh (REDIS_URL), a real `hoopoe worker` and real
+`hoopoe dashboard` processes (HOOPOE_BIN, default .build/debug/hoopoe), each test's data in a namespace of its own.
+Jobs go in through `hoopoe enqueue` and the Python client (jobs/examples); a dead job that a retry can make run is
+written as the worker writes one (jobs/PROTOCOL.md, "Dead jobs"), since no real failure of a job is transient on
+demand.
+
+Screenshots of the overview and dead pages go to .build/screenshots/. With UPDATE_DOCS_SCREENSHOT=1 the overview is
+also written to docs/images/dashboard-overview.png (the README's picture).
+
+    scripts/test-redis.sh scripts/test-browser.sh
+"""
+import base64
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import redis
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HOOPOE = os.environ.get("HOOPOE_BIN", str(ROOT / ".build" / "debug" / "hoopoe"))
+SCREENSHOTS = ROOT / ".build" / "screenshots"
+PASSWORD_SAMPLE = ROOT / "jobs" / "samples" / "sendinblue.register.json"
+
+sys.path.insert(0, str(ROOT / "jobs" / "examples"))
+from hoopoe_enqueue import Enqueuer  # noqa: E402
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+class Processes:
+    """The hoopoe processes of the run, each stopped by its own pid at the end."""
+
+    def __init__(self, environment):
+        self.environment = environment
+        self.running = []
+
+    def start(self, arguments, extra=None):
+        log = tempfile.TemporaryFile(mode="w+")
+        process = subprocess.Popen(
+            [HOOPOE, *arguments], env={**self.environment, **(extra or {})}, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.running.append((process, log))
+        return process
+
+    def dashboard(self, *flags, extra=None):
+        """Starts `hoopoe dashboard --port 0` and returns its URL, read from its first line."""
+        process = self.start(["dashboard", "--port", "0", *flags], extra)
+        line = process.stdout.readline().strip()
+        if not line.startswith("dashboard: http://"):
+            raise AssertionError(f"hoopoe dashboard did not start: {line!r}\n{self.log_of(process)}")
+        return line.split(" ", 1)[1].rstrip("/")
+
+    def log_of(self, process):
+        for candidate, log in self.running:
+            if candidate is process:
+                log.seek(0)
+                return log.read()
+        return ""
+
+    def stop(self):
+        for process, _ in self.running:
+            if process.poll() is None:
+                process.terminate()
+        for process, log in self.running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+def http(method, url, form=None, password=None):
+    """(status, body) of one request, outside the browser: for what a page cannot do (a forged POST)."""
+    data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if password is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"ops:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class DashboardInABrowser(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+        cls.namespace = "br" + secrets.token_hex(4)
+        cls.enqueuer = Enqueuer(cls.redis, cls.namespace)
+        schedule = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+        schedule.write(
+            "tasks:\n"
+            "  - name: browser.canary\n"
+            "    cron: \"0 3 * * *\"\n"
+            "    time_zone: Asia/Tehran\n"
+            "    type: diag.incr\n"
+            f"    payload: {{key: \"{cls.namespace}:periodic\"}}\n")
+        schedule.close()
+        cls.schedule = schedule.name
+        environment = {**os.environ, "HOOPOE_NAMESPACE": cls.namespace, "LOG_LEVEL": "warning"}
+        environment.pop("HOOPOE_DASHBOARD_PASSWORD", None)
+        cls.processes = Processes(environment)
+        cls.worker = cls.processes.start(["worker", "--queues", "critical,default", "--concurrency", "2"])
+        cls.url = cls.processes.dashboard("--schedule", cls.schedule)
+        # Some history for the overview: jobs the worker processes, and one it buries for a bad payload.
+        for index in range(12):
+            cls.enqueuer.enqueue("diag.incr", {"key": f"{cls.namespace}:warmup"})
+        cls.bad_id = cls.enqueuer.enqueue("diag.record", {"member": "no key"})[1]
+        try:
+            wait_for(lambda: int(cls.redis.get(f"{cls.namespace}:warmup") or 0) == 12, what="the worker to run the warm-up jobs")
+        except AssertionError:
+            log = cls.processes.log_of(cls.worker)
+            cls.processes.stop()
+            raise AssertionError(f"the worker ran no job (value {cls.redis.get(cls.namespace + ':warmup')}); its log:\n{log}")
+        wait_for(lambda: cls.redis.zscore(f"{cls.namespace}:{{default}}:dead", cls.bad_id) is not None,
+                 what="the worker to bury the malformed job")
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1000",
+                         "--no-first-run", "--disable-extensions", "--disable-background-networking"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        cls.driver = webdriver.Chrome(options=options, service=service)
+        cls.driver.set_page_load_timeout(30)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.driver.quit()
+        finally:
+            cls.processes.stop()
+            os.unlink(cls.schedule)
+
+    # Helpers ------------------------------------------------------------------------------------------------------
+
+    def open(self, path, base=None):
+        """Loads a page and returns the browser's console entries of level SEVERE (errors) it logged."""
+        self.driver.get_log("browser")  # drop what earlier pages logged
+        self.driver.get((base or self.url) + path)
+        wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete", what=f"{path} to load")
+        return [entry for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+    def bury(self, job_type, payload, reason="worker lost (test)", queue="default"):
+        """A dead job as the worker writes one: the envelope with dead_reason in <ns>:{q}:dead:jobs, the id in <ns>:{q}:dead."""
+        job_id = "dead-" + secrets.token_hex(6)
+        now = time.time()
+        envelope = {"id": job_id, "type": job_type, "queue": queue, "payload": payload, "attempt": 3, "max_attempts": 3,
+                    "enqueued_at": now - 120, "dead_reason": reason, "died_at": now}
+        self.redis.hset(f"{self.namespace}:{{{queue}}}:dead:jobs", job_id, json.dumps(envelope))
+        self.redis.zadd(f"{self.namespace}:{{{queue}}}:dead", {job_id: now})
+        return job_id
+
+    def dead_ids(self, queue="default"):
+        return {member.decode() for member in self.redis.zrange(f"{self.namespace}:{{{queue}}}:dead", 0, -1)}
+
+    # Tests --------------------------------------------------------------------------------------------------------
+
+    def test_every_page_loads_without_console_errors(self):
+        self.assertEqual(self.open("/"), [])
+        links = {urllib.parse.urlparse(a.get_attribute("href")).path for a in self.driver.find_elements(By.CSS_SELECTOR, "nav a")}
+        self.assertEqual(links, {"/", "/queues", "/busy", "/scheduled", "/dead", "/periodic"})
+        scheduled = self.enqueuer.enqueue("diag.incr", {"key": f"{self.namespace}:later"}, run_at=time.time() + 3600)[1]
+        for path in sorted(links) + [f"/job?id={self.bad_id}", f"/job?id={scheduled}", "/job?id=no-such-job", "/dead?queue=default&type=diag.record"]:
+            with self.subTest(path=path):
+                self.assertEqual(self.open(path), [], path)
+                self.assertIn("hoopoe", self.driver.title)
+                self.assertTrue(self.driver.find_element(By.TAG_NAME, "h1").text)
+        # The worker's real burial shows with its reason.
+        self.open("/dead?queue=default")
+        self.assertIn(self.bad_id, self.driver.page_source)
+        self.open("/")
+        self.driver.save_screenshot(str(SCREENSHOTS / "dashboard-overview.png"))
+        if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+            self.driver.save_screenshot(str(ROOT / "docs" / "images" / "dashboard-overview.png"))
+        self.open("/dead?queue=default")
+        self.driver.save_screenshot(str(SCREENSHOTS / "dashboard-dead.png"))
+
+    def test_retry_on_the_dead_page_makes_the_worker_run_it(self):
+        key = f"{self.namespace}:retried"
+        job_id = self.bury("diag.record", {"key": key, "member": "ran"})
+        self.assertEqual(self.open("/dead?queue=default"), [])
+        row = self.driver.find_element(By.XPATH, f"//tr[td/a[text()='{job_id}']]")
+        row.find_element(By.XPATH, ".//button[text()='Retry']").click()
+        wait_for(lambda: "Retried 1 dead job" in self.driver.page_source, what="the retry's notice")
+        wait_for(lambda: self.redis.sismember(key, "ran"), what="the worker to run the retried job")
+        self.assertNotIn(job_id, self.dead_ids())
+
+    def test_selected_jobs_are_deleted_from_the_dead_page(self):
+        first, second, kept = (self.bury("diag.record", {"key": "x", "member": str(n)}, reason=f"selection {n}") for n in range(3))
+        self.open("/dead?queue=default&error=selection")
+        for job_id in (first, second):
+            self.driver.find_element(By.CSS_SELECTOR, f"input[type=checkbox][value='{job_id}']").click()
+        self.driver.find_element(By.XPATH, "//button[text()='Delete selected']").click()
+        wait_for(lambda: "Deleted 2 dead jobs" in self.driver.page_source, what="the delete's notice")
+        remaining = self.dead_ids()
+        self.assertNotIn(first, remaining)
+        self.assertNotIn(second, remaining)
+        self.assertIn(kept, remaining)
+
+    def test_a_register_job_page_never_shows_its_password(self):
+        password = json.loads(PASSWORD_SAMPLE.read_text())["password"]
+        output = subprocess.run(
+            [HOOPOE, "enqueue", "sendinblue.register", "--payload", f"@{PASSWORD_SAMPLE}", "--in", "1h"],
+            env=self.processes.environment, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        job_id = output.split()[-1]
+        # Found through the search box, as an operator would.
+        self.assertEqual(self.open("/"), [])
+        box = self.driver.find_element(By.CSS_SELECTOR, "form.search input[name=id]")
+        box.send_keys(job_id)
+        box.submit()
+        wait_for(lambda: "/job" in self.driver.current_url, what="the job page")
+        page = self.driver.page_source
+        self.assertIn(job_id, page)
+        self.assertIn("josh.cruise@example.com", page)  # the payload is there ...
+        self.assertNotIn(password, page)  # ... without its secret
+        for path in ("/scheduled?queue=default", "/busy", "/"):
+            self.open(path)
+            self.assertNotIn(password, self.driver.page_source, path)
+
+    def test_a_script_in_a_payload_renders_as_text(self):
+        job_id = self.bury("diag.record", {"note": "<script>document.title='pwned'</script>"}, reason="<b>bold</b> failure")
+        self.assertEqual(self.open(f"/job?queue=default&id={job_id}"), [])
+        self.assertNotEqual(self.driver.title, "pwned")
+        self.assertIn("<script>document.title='pwned'</script>", self.driver.find_element(By.CSS_SELECTOR, "pre.payload").text)
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "main b"), [])
+
+    def test_a_post_without_the_token_is_refused_and_changes_nothing(self):
+        job_id = self.bury("diag.record", {"key": "x", "member": "forged"})
+        for form in ({"queue": "default", "do": "delete", "id": job_id}, {"queue": "default", "do": "delete-all", "csrf": "guess"}):
+            status, _ = http("POST", self.url + "/dead/action", form)
+            self.assertEqual(status, 403, form)
+        self.assertIn(job_id, self.dead_ids())
+        # The same refusal from inside the browser: a form like the page's, posted without the page's token.
+        self.open("/dead?queue=default")
+        self.driver.execute_script(
+            "const form = document.createElement('form'); form.method = 'post'; form.action = '/dead/action';"
+            "for (const [name, value] of [['queue', 'default'], ['do', 'delete'], ['id', arguments[0]]]) {"
+            "  const input = document.createElement('input'); input.type = 'hidden'; input.name = name; input.value = value;"
+            "  form.appendChild(input); }"
+            "document.body.appendChild(form); form.submit();", job_id)
+        wait_for(lambda: "Refused" in self.driver.page_source, what="the refusal")
+        self.assertIn(job_id, self.dead_ids())
+
+    def test_enqueue_now_runs_a_periodic_task(self):
+        self.assertEqual(self.open("/periodic"), [])
+        self.assertIn("browser.canary", self.driver.page_source)
+        self.driver.find_element(By.XPATH, "//tr[td[text()='browser.canary']]//button[text()='Enqueue now']").click()
+        wait_for(lambda: "Enqueued browser.canary now" in self.driver.page_source, what="the enqueue's notice")
+        wait_for(lambda: self.redis.get(f"{self.namespace}:periodic") == b"1", what="the worker to run the periodic task's job")
+
+    def test_basic_auth_is_required_when_a_password_is_set(self):
+        url = self.processes.dashboard(extra={"HOOPOE_DASHBOARD_PASSWORD": "open-sesame"})
+        for path in ("/", "/dead", "/assets/app.css"):
+            self.assertEqual(http("GET", url + path)[0], 401, path)
+            self.assertEqual(http("GET", url + path, password="wrong")[0], 401, path)
+            self.assertEqual(http("GET", url + path, password="open-sesame")[0], 200, path)
+        # The browser without credentials gets the challenge, not the page.
+        self.driver.get(url + "/")
+        self.assertNotIn("Processes", self.driver.page_source)
+
+    def test_read_only_hides_and_refuses_actions(self):
+        url = self.processes.dashboard("--read-only")
+        job_id = self.bury("diag.record", {"key": "x", "member": "read-only"})
+        self.assertEqual(self.open("/dead?queue=default", base=url), [])
+        self.assertIn(job_id, self.driver.page_source)
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "form[method=post]"), [])
+        self.assertEqual(self.driver.find_elements(By.XPATH, "//button[text()='Retry']"), [])
+        status, _ = http("POST", url + "/dead/action", {"queue": "default", "do": "delete", "id": job_id, "csrf": "x"})
+        self.assertEqual(status, 403)
+        self.assertIn(job_id, self.dead_ids())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

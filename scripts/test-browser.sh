@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Drives `hoopoe dashboard` in a real headless browser (Tests/browser/test_dashboard.py): Debian's chromium through
+# chromium-driver and selenium (pinned in .build/browser-venv by scripts/install-deps.sh), against the built debug
+# `hoopoe` (HOOPOE_BIN to use another) and a real worker. REDIS_URL: from scripts/test-redis.sh.
+# Screenshots of the overview and dead pages land in .build/screenshots/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export HOOPOE_BIN="${HOOPOE_BIN:-$root/.build/debug/hoopoe}"
+# Selenium must not look for (or download) a driver: chromium-driver is the one to use.
+export SE_AVOID_STATS=true SE_OFFLINE=true
+cd "$root/Tests/browser"
+exec "$root/.build/browser-venv/bin/python" -m unittest -v test_dashboard "$@"
