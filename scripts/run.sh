@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: a local Redis (unless REDIS_URL is set), then a worker and the scheduler against it. Without provider
+# `make run`: a local Redis (unless REDIS_URL is set), then a worker, the scheduler and the dashboard (on loopback, its
+# URL printed) against it. Without provider
 # keys in the environment (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY) it also starts the local fake providers
 # (`hoopoe dev fake-providers`) and points the worker at them, so the domain jobs run and no SMS leaves the machine.
 # Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started: the worker gets
@@ -126,6 +127,13 @@ setsid "$HOOPOE" scheduler </dev/null >>"$LOGS/scheduler.log" 2>&1 &
 pids+=($!)
 echo "[hoopoe] worker (pid ${pids[-2]}) log: $LOGS/worker.log"
 echo "[hoopoe] scheduler (pid ${pids[-1]}) log: $LOGS/scheduler.log"
+# The dashboard, on loopback: 9460, or a free port when 9460 is taken; its first line is its URL.
+dashboard_port="${HOOPOE_DASHBOARD_PORT:-9460}"
+python3 -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $dashboard_port)) != 0)" 2>/dev/null && dashboard_port=0
+setsid "$HOOPOE" dashboard --port "$dashboard_port" </dev/null >"$LOGS/dashboard.out" 2>>"$LOGS/dashboard.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^dashboard: ' "$LOGS/dashboard.out" 2>/dev/null && break; sleep 0.05; done
+echo "[hoopoe] $(head -n 1 "$LOGS/dashboard.out" 2>/dev/null || echo "dashboard: did not start, see $LOGS/dashboard.log") (log: $LOGS/dashboard.log)"
 echo "[hoopoe] try, in another shell:"
 echo "    export REDIS_URL=$REDIS_URL"
 echo "    $HOOPOE enqueue diag.record --payload '{\"key\":\"hello\",\"member\":\"world\"}' && redis-cli -u \$REDIS_URL smembers hello"

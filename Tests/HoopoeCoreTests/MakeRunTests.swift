@@ -34,6 +34,7 @@ import Testing
         let url = String(line.dropFirst("[hoopoe] REDIS_URL=".count))
         #expect(output.contains("worker.log") && output.contains("scheduler.log"), "says where the logs go")
         #expect(output.contains("using the local fake providers"), "no provider keys in the environment: the fakes stand in")
+        #expect(output.contains("[hoopoe] dashboard: http://127.0.0.1:"), "prints the dashboard's URL: \(output)")
 
         // "From another shell":
         let enqueue = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.record", "--payload", #"{"key":"hello","member":"world"}"#], environment: ["REDIS_URL": url])
