@@ -39,6 +39,11 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // The system OpenSSL (Debian's libssl-dev) for TLS to Redis, on the connection's own thread (decision 0024).
+        .systemLibrary(
+            name: "CHoopoeOpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "HoopoeJSON",
             swiftSettings: swiftSettings
@@ -46,7 +51,7 @@ let package = Package(
         .target(
             name: "Redis",
             // Logging: the client logs a Sentinel failover it follows (once, at notice) through the process's logger.
-            dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CHiredis", "CHoopoeOpenSSL", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -3,6 +3,7 @@
 #   libhiredis-dev  the C client the Redis module wraps (0.14.1 on Debian 12)
 #   redis-server    the local Redis for `make run` and the private one for `make test`
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
+#   libssl-dev openssl  TLS to Redis (rediss://, decision 0024) and the test certificates made at test time
 #   redis-sentinel  three real sentinels for the Sentinel failover tests (Tests/TestSupport/SentinelCluster.swift)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 #   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
@@ -13,7 +14,7 @@
 #                                   driving `hoopoe dashboard` in `make test` (scripts/test-browser.sh)
 set -euo pipefail
 missing=()
-for pkg in libhiredis-dev redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata chromium chromium-driver; do
+for pkg in libhiredis-dev libssl-dev openssl redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata chromium chromium-driver; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

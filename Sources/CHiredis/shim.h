@@ -5,6 +5,8 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
+// RedisConnection uses only hiredis's RESP reader (decision 0024: its sockets are its own); the context accessors
+// serve code that still uses hiredis's I/O (Sentinel/SentinelLink.swift).
 // redisContext.errstr is a char[128]; Swift imports it as a 128-element tuple. This accessor gives
 // the C string directly. The pointer lives as long as the context.
 static inline const char *chiredis_errstr(const redisContext *c) { return c->errstr; }

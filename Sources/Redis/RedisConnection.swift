@@ -1,4 +1,3 @@
-import CHiredis
 import Foundation
 
 #if canImport(Glibc)
@@ -7,22 +6,24 @@ import Glibc
 
 /// One connection to Redis, with its own thread.
 ///
-/// hiredis's synchronous API blocks the calling thread on every read. Running it on Swift's cooperative
-/// pool (one thread per core) would let two slow replies stall every task of the process, so each
-/// connection owns one plain OS thread and callers hand it work through a queue, then `await`.
+/// Reads block: the connection's own socket (TCP, Unix, or TLS over TCP — `Transport/`) is read with a timeout, and
+/// hiredis's reader turns the bytes into replies. Blocking on Swift's cooperative pool (one thread per core) would
+/// let two slow replies stall every task of the process, so each connection owns one plain OS thread and callers
+/// hand it work through a queue, then `await` (decision 0001).
 ///
 /// The queue is also what makes the client fast: the thread takes *everything* queued since its last
-/// round trip, writes all of it, then reads all replies. Concurrent callers are pipelined into one
-/// round trip without asking for it (auto-pipelining), and an explicit pipeline is one request.
+/// round trip, writes all of it in one `send`, then reads all replies in large chunks. Concurrent callers are
+/// pipelined into one round trip without asking for it (auto-pipelining), and an explicit pipeline is one request.
 ///
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
-/// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout). The thread
-/// then reconnects first, so the first command after a Redis restart succeeds instead of failing.
+/// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
+/// reading any session tickets, which a TLS 1.3 server sends unasked. The thread then reconnects first, so the
+/// first command after a Redis restart succeeds instead of failing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue` and `isClosed` are only touched while holding `condition`, and `context` (the hiredis
-///   pointer) and `readTimeout` are only touched on this connection's own thread. No C pointer ever
-///   leaves that thread: replies are copied into ``RedisReply`` values and freed there.
+///   `queue`, `isClosed`, `dropRequested` and `liveSocket` are only touched while holding `condition`; `stream`,
+///   `reader`, the buffers and `endpoint` only on this connection's own thread. No C pointer ever leaves that thread:
+///   replies are copied into ``RedisReply`` values and freed there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {
@@ -30,19 +31,28 @@ public final class RedisConnection: @unchecked Sendable {
         let completion: @Sendable (Result<[RedisReply], RedisError>) -> Void
     }
 
+    /// Bytes asked of the socket per read: a large batch's replies arrive in few reads.
+    private static let readChunk = 64 * 1024
+
     /// The server and its options.
     public let configuration: RedisConfiguration
     /// Where to connect, asked on the connection's thread before every (re)connect (Sentinel's current primary,
     /// a cluster node); by default the configuration's endpoint.
     private let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint
-    private var endpoint: String  // connection thread only, except at init
     private let condition = NSCondition()
     private var queue: [Request] = []  // guarded by condition
     private var isClosed = false  // guarded by condition
     private var dropRequested = false  // guarded by condition
     private var liveSocket: Int32 = -1  // guarded by condition: the socket dropConnection() shuts down
-    private var context: UnsafeMutablePointer<redisContext>?  // connection thread only
-    private var readTimeout: Double = -1  // connection thread only
+
+    // Connection thread only.
+    private var endpoint: String
+    private var stream: RedisStream?
+    private var reader: RESPReader?
+    private var tlsContext: TLSContext?
+    private var encoder = RESPEncoder()
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
+    private var readTimeout: Double = -1
 
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
@@ -63,6 +73,10 @@ public final class RedisConnection: @unchecked Sendable {
         let thread = Thread { [self] in self.runLoop() }
         thread.name = name
         thread.start()
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// Sends commands in one round trip and returns their replies in order.
@@ -110,36 +124,36 @@ public final class RedisConnection: @unchecked Sendable {
     // MARK: - The connection's thread
 
     private func runLoop() {
-        while let batch = nextBatch() {
+        // A write to a socket the server closed raises SIGPIPE, which would end the process. Blocked on this thread
+        // only, the write fails with EPIPE instead (plain writes use MSG_NOSIGNAL; OpenSSL's writes cannot).
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipe, nil)
+        while let (batch, dropped) = nextBatch() {
+            if dropped { disconnect() }
             execute(batch)
         }
         disconnect()
     }
 
-    /// Waits for work; returns all of it at once, or nil once closed and drained.
-    private func nextBatch() -> [Request]? {
+    /// Waits for work; returns all of it at once (and whether ``dropConnection()`` asked for a fresh connection),
+    /// or nil once closed and drained.
+    private func nextBatch() -> ([Request], Bool)? {
         condition.lock()
         defer { condition.unlock() }
         while queue.isEmpty && !isClosed { condition.wait() }
         if queue.isEmpty { return nil }
         let batch = queue
         queue.removeAll(keepingCapacity: true)
-        if dropRequested {
-            dropRequested = false
-            batchStartsDropped = true
-        }
-        return batch
+        let dropped = dropRequested
+        dropRequested = false
+        return (batch, dropped)
     }
 
-    private var batchStartsDropped = false  // connection thread only
-
     private func execute(_ batch: [Request]) {
-        if batchStartsDropped {
-            batchStartsDropped = false
-            disconnect()
-        }
-        if context != nil && !idleSocketIsClean() { disconnect() }
-        if context == nil {
+        if let stream, !stream.idleIsClean() { disconnect() }
+        if stream == nil {
             do {
                 try connectWithBackoff()
             } catch {
@@ -147,61 +161,47 @@ public final class RedisConnection: @unchecked Sendable {
                 return
             }
         }
-        guard let context else { return }
+        guard let stream else { return }
         let blocking = batch.lazy.flatMap(\.commands).map(\.blockingSeconds).max() ?? 0
         setReadTimeout(configuration.commandTimeout.seconds + blocking)
+        encoder.reset()
         for request in batch {
-            for command in request.commands where !append(command, to: context) {
-                let error = RedisError(.protocolError, endpoint: endpoint, command: command.name, message: "could not buffer the command (out of memory)")
-                disconnect()
-                for request in batch { request.completion(.failure(error)) }
-                return
-            }
+            for command in request.commands { encoder.append(command) }
+        }
+        do throws(TransportFailure) {
+            try stream.write(encoder.bytes)
+        } catch {
+            let failure = redisError(error, command: batch[0].commands[0].name)
+            disconnect()
+            for request in batch { request.completion(.failure(failure.naming(request.commands.first?.name))) }
+            return
         }
         for (position, request) in batch.enumerated() {
             var replies: [RedisReply] = []
             replies.reserveCapacity(request.commands.count)
             for command in request.commands {
-                var raw: UnsafeMutableRawPointer?
-                guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                    let error = transportError(context, command: command.name)
+                do throws(TransportFailure) {
+                    replies.append(try nextReply())
+                } catch {
+                    let failure = redisError(error, command: command.name)
                     disconnect()
-                    request.completion(.failure(error))
-                    for rest in batch[(position + 1)...] { rest.completion(.failure(error.naming(rest.commands.first?.name))) }
+                    request.completion(.failure(failure))
+                    for rest in batch[(position + 1)...] { rest.completion(.failure(failure.naming(rest.commands.first?.name))) }
                     return
                 }
-                replies.append(RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self)))
-                freeReplyObject(raw)
             }
             request.completion(.success(replies))
         }
     }
 
-    /// Copies a command into hiredis's output buffer (nothing is written to the socket yet).
-    private func append(_ command: RedisCommand, to context: UnsafeMutablePointer<redisContext>) -> Bool {
-        command.buffer.withUnsafeBufferPointer { buffer in
-            // Every command has a non-empty name, so the buffer has a base address.
-            guard let base = buffer.baseAddress else { return false }
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(command.lengths.count)
-            var offset = 0
-            for length in command.lengths {
-                pointers.append(UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            return command.lengths.withUnsafeBufferPointer { lengths in
-                pointers.withUnsafeMutableBufferPointer { argv in
-                    redisAppendCommandArgv(context, Int32(argv.count), argv.baseAddress, lengths.baseAddress) == REDIS_OK
-                }
-            }
+    /// The next reply: from what the reader holds, else after reading more (in ``readChunk`` pieces).
+    private func nextReply() throws(TransportFailure) -> RedisReply {
+        guard let stream, let reader else { throw TransportFailure("no connection", kind: .closed) }
+        while true {
+            if let reply = try reader.next() { return reply }
+            let count = try stream.read(into: readBuffer)
+            try reader.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         }
-    }
-
-    /// True when an idle connection has nothing to read, i.e. the server has not closed it.
-    private func idleSocketIsClean() -> Bool {
-        guard let context else { return false }
-        var descriptor = pollfd(fd: chiredis_fd(context), events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) == 0
     }
 
     private func connectWithBackoff() throws(RedisError) {
@@ -211,7 +211,7 @@ public final class RedisConnection: @unchecked Sendable {
             do {
                 try connect()
                 return
-            } catch where error.code == .authenticationFailed || error.code == .badDatabase {
+            } catch where error.code == .authenticationFailed || error.code == .badDatabase || error.message.hasPrefix(Self.verificationMarker) {
                 throw error  // retrying cannot help
             } catch {
                 if ContinuousClock.now + delay > deadline { throw error }
@@ -221,32 +221,29 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// The start of the message of a connection failure that retrying cannot mend: the server's certificate is not
+    /// trusted (a wrong CA, another host's certificate).
+    private static let verificationMarker = "TLS certificate verification failed"
+
     private func connect() throws(RedisError) {
         let target = try address()
         endpoint = target.description
-        if configuration.tls != nil {
-            // Never send AUTH in the clear to a server that was asked for TLS.
-            throw RedisError(.authenticationFailed, endpoint: endpoint, message: "TLS is not implemented yet in this build")
-        }
-        let timeout = timeval(configuration.connectTimeout.seconds)
-        let made: UnsafeMutablePointer<redisContext>? =
-            switch target {
-            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), timeout)
-            case .unix(let path): redisConnectUnixWithTimeout(path, timeout)
+        let made: RedisStream
+        do throws(TransportFailure) {
+            var context: TLSContext?
+            if let settings = configuration.tls {
+                if tlsContext == nil { tlsContext = try TLSContext(settings) }
+                context = tlsContext
             }
-        guard let made else { throw RedisError(.connectionFailed, endpoint: endpoint, message: "out of memory") }
-        if chiredis_err(made) != 0 {
-            let reason = String(cString: chiredis_errstr(made))
-            redisFree(made)
-            throw RedisError(.connectionFailed, endpoint: endpoint, message: "cannot connect: \(reason)")
+            made = try RedisStream(target, connectTimeout: configuration.connectTimeout, tls: context)
+            reader = try RESPReader()
+        } catch {
+            let prefix = error.kind == .tlsVerification || error.reason.hasPrefix("TLS") ? "" : "cannot connect: "
+            throw RedisError(.connectionFailed, endpoint: endpoint, message: prefix + error.reason)
         }
-        if case .tcp = target {
-            // TCP only: on a Unix socket the keep-alive options fail and leave an error on the context.
-            _ = redisEnableKeepAlive(made)
-        }
-        context = made
+        stream = made
         condition.lock()
-        liveSocket = chiredis_fd(made)
+        liveSocket = made.fd
         condition.unlock()
         readTimeout = -1
         setReadTimeout(configuration.commandTimeout.seconds)
@@ -268,15 +265,18 @@ public final class RedisConnection: @unchecked Sendable {
     /// (`authenticationFailed` for AUTH, `badDatabase` for SELECT) with `refused` and the server's reason (which
     /// never echoes the password).
     private func handshake(_ command: RedisCommand, refused: String, code: RedisError.Code = .authenticationFailed) throws(RedisError) {
-        guard let context, append(command, to: context) else { throw RedisError(.connectionFailed, endpoint: endpoint, message: "no connection") }
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-            let error = transportError(context, command: command.name)
+        guard let stream else { throw RedisError(.connectionFailed, endpoint: endpoint, message: "no connection") }
+        let reply: RedisReply
+        do throws(TransportFailure) {
+            encoder.reset()
+            encoder.append(command)
+            try stream.write(encoder.bytes)
+            reply = try nextReply()
+        } catch {
+            let failure = redisError(error, command: command.name)
             disconnect()
-            throw RedisError(.connectionFailed, endpoint: endpoint, command: command.name, message: error.message)
+            throw RedisError(.connectionFailed, endpoint: endpoint, command: command.name, message: failure.message)
         }
-        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
         if case .error(let reason) = reply {
             disconnect()
             throw RedisError(code, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
@@ -284,33 +284,29 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func setReadTimeout(_ seconds: Double) {
-        guard let context, seconds != readTimeout else { return }
+        guard let stream, seconds != readTimeout else { return }
         readTimeout = seconds
-        _ = redisSetTimeout(context, timeval(seconds))
+        stream.setTimeout(seconds)
     }
 
-    /// Turns hiredis's error state into a ``RedisError``. Reads `errno` first, before anything else can
-    /// overwrite it: hiredis reports a socket timeout as a plain I/O error with `EAGAIN`.
-    private func transportError(_ context: UnsafeMutablePointer<redisContext>, command: String) -> RedisError {
-        let number = errno
-        let kind = chiredis_err(context)
-        let reason = String(cString: chiredis_errstr(context))
-        if kind == REDIS_ERR_IO && (number == EAGAIN || number == EWOULDBLOCK) {
-            return RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(readTimeout) s")
+    /// The ``RedisError`` for a transport failure: `timeout` (no reply within the read timeout), `protocolError`
+    /// (bytes that are not RESP), else `connectionLost` — the command may have run.
+    private func redisError(_ failure: TransportFailure, command: String) -> RedisError {
+        switch failure.kind {
+        case .timedOut: RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(readTimeout) s")
+        case .protocolError: RedisError(.protocolError, endpoint: endpoint, command: command, message: failure.reason)
+        case .closed, .failed, .tlsVerification: RedisError(.connectionLost, endpoint: endpoint, command: command, message: failure.reason)
         }
-        if kind == REDIS_ERR_PROTOCOL {
-            return RedisError(.protocolError, endpoint: endpoint, command: command, message: reason)
-        }
-        return RedisError(.connectionLost, endpoint: endpoint, command: command, message: reason.isEmpty ? "connection closed" : reason)
     }
 
     private func disconnect() {
-        guard let made = context else { return }
+        guard let made = stream else { return }
         condition.lock()
         liveSocket = -1
         condition.unlock()
-        redisFree(made)
-        context = nil
+        made.close()
+        stream = nil
+        reader = nil
     }
 }
 
@@ -318,13 +314,6 @@ extension RedisError {
     /// The same failure, reported against another command of the same batch.
     fileprivate func naming(_ other: String?) -> RedisError {
         RedisError(code, endpoint: endpoint, command: other ?? command, message: message)
-    }
-}
-
-extension timeval {
-    fileprivate init(_ seconds: Double) {
-        let whole = seconds.rounded(.down)
-        self.init(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
     }
 }
 

@@ -1,6 +1,6 @@
 import CHiredis
 
-// The second and last file that touches hiredis memory (the other is RedisConnection.swift).
+// One of the two files that touch hiredis memory (the other is Transport/RESPReader.swift).
 // It copies a `redisReply` tree into Swift values; the caller frees the C tree right after.
 
 extension RedisReply {

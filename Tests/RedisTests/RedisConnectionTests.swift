@@ -1,10 +1,51 @@
 import Foundation
 import Redis
+import Synchronization
 import TestSupport
 import Testing
 
 /// Connection life: restarts, refusals, credentials. Each test owns a private server it may kill.
 @Suite struct RedisConnectionTests {
+    /// The seam Sentinel follows a failover with: `address` is asked before every connect, and `dropConnection()`
+    /// makes the next batch connect again — until then the connection stays where it is.
+    @Test func dropConnectionReconnectsWhereAddressSaysNow() async throws {
+        let first = try RedisServer()
+        let second = try RedisServer()
+        let target = Mutex(first.port)
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: first.url)) { () throws(RedisError) in
+            .tcp(host: "127.0.0.1", port: target.withLock { $0 })
+        }
+        defer { connection.close() }
+        _ = try await connection.send([RedisCommand("SET", "where", "first")])
+        target.withLock { $0 = second.port }
+        #expect(try await connection.send([RedisCommand("GET", "where")]) == [.bulk(Array("first".utf8))])
+        connection.dropConnection()
+        #expect(try await connection.send([RedisCommand("GET", "where")]) == [.null])
+        _ = try await connection.send([RedisCommand("SET", "where", "second")])
+        #expect(try await connection.send([RedisCommand("GET", "where")]) == [.bulk(Array("second".utf8))])
+    }
+
+    /// A blocking read on a connection that is dropped ends at once with `connectionLost` (the command may have
+    /// run), not when its 30 s are up; the next command reconnects.
+    @Test func dropConnectionInterruptsABlockingRead() async throws {
+        let server = try RedisServer()
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: server.url))
+        defer { connection.close() }
+        var pop = RedisCommand("BLPOP", "nothing-here", "30")
+        pop.blockingSeconds = 30
+        let waiting = Task { try await connection.send([pop]) }
+        try await Task.sleep(for: .milliseconds(300))
+        let start = ContinuousClock.now
+        connection.dropConnection()
+        await #expect {
+            try await waiting.value
+        } throws: { error in
+            (error as? RedisError)?.code == .connectionLost
+        }
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+    }
+
     @Test func reconnectsAfterTheServerIsKilledAndRestarted() async throws {
         let server = try RedisServer()
         let redis = try RedisClient(url: server.url)

@@ -11,23 +11,30 @@ public final class RedisServer: Sendable {
     public let directory: URL
     private let arguments: [String]
     private let process = Mutex<ChildProcess?>(nil)
+    /// Whether the port speaks TLS only (`--tls-port`, `--port 0`).
+    public let tls: Bool
 
-    /// The server's URL, without credentials.
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// The server's URL, without credentials: `rediss://localhost:PORT/0` (the name its test certificate carries)
+    /// for a TLS server, without a CA (add `?ca=`).
+    public var url: String { tls ? "rediss://localhost:\(port)/0" : "redis://127.0.0.1:\(port)/0" }
 
     /// Starts a server on a free port.
-    /// - Parameter arguments: extra `redis-server` options, e.g. `["--requirepass", "x"]`.
-    public init(arguments: [String] = []) throws {
+    /// - Parameters:
+    ///   - arguments: extra `redis-server` options, e.g. `["--requirepass", "x"]`.
+    ///   - tls: serve TLS only on the port with these certificates (`clients` as `--tls-auth-clients`), or nil.
+    public init(arguments: [String] = [], tls: TLSCertificates? = nil, clients: String = "no") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        self.arguments = arguments
+        let servesTLS = tls != nil
+        self.tls = servesTLS
+        self.arguments = (tls?.serverArguments(clients: clients) ?? []) + arguments
         // A free port may be taken between asking the kernel and the server's bind (another test's server or
         // outgoing connection, on a loaded machine): a server that exits at once is tried on another port.
         var attempt = 0
         while true {
             let candidate = try Self.freePort()
             do {
-                let started = try Self.spawn(port: candidate, directory: directory, arguments: arguments)
+                let started = try Self.spawn(port: candidate, directory: directory, arguments: self.arguments, tls: servesTLS)
                 port = candidate
                 process.withLock { $0 = started }
                 return
@@ -49,17 +56,18 @@ public final class RedisServer: Sendable {
 
     /// Starts (or restarts) the process and waits until it answers PING.
     public func start() throws {
-        let started = try Self.spawn(port: port, directory: directory, arguments: arguments)
+        let started = try Self.spawn(port: port, directory: directory, arguments: arguments, tls: tls)
         process.withLock { $0 = started }
     }
 
     /// Starts `redis-server` on `port` and waits until it answers.
-    private static func spawn(port: Int, directory: URL, arguments: [String]) throws -> ChildProcess {
+    private static func spawn(port: Int, directory: URL, arguments: [String], tls: Bool = false) throws -> ChildProcess {
         let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let binary else {
             throw TestSupportError("redis-server is not installed: run `make test` (it installs redis-server), or apt-get install -y redis-server")
         }
-        let argv = [binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
+        let ports = tls ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]
+        let argv = [binary] + ports + ["--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path] + arguments
         // posix_spawn (ChildProcess), not Foundation's Process: Process.waitUntilExit can hang on Linux
         // when called from a deinit on a cooperative thread, and a test harness must never hang.
         let started = try ChildProcess(argv[0], Array(argv.dropFirst()), logPath: "/dev/null")

@@ -1,0 +1,39 @@
+import CHiredis
+
+/// hiredis's reply parser (`redisReader`), fed with what the socket gives: the RESP codec, without hiredis's I/O.
+///
+/// One per live connection, freed with it: a half-read reply from a dropped connection never leaks into the next.
+/// Connection-thread only.
+final class RESPReader {
+    private let reader: UnsafeMutablePointer<redisReader>
+
+    /// - Throws: when hiredis cannot allocate a reader.
+    init() throws(TransportFailure) {
+        guard let reader = redisReaderCreate() else { throw TransportFailure("out of memory") }
+        self.reader = reader
+    }
+
+    deinit {
+        redisReaderFree(reader)
+    }
+
+    /// Adds bytes read from the socket (hiredis copies them into its buffer).
+    func feed(_ bytes: UnsafeRawBufferPointer) throws(TransportFailure) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        guard redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), bytes.count) == REDIS_OK else {
+            throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
+        }
+    }
+
+    /// The next complete reply, or nil when more bytes are needed.
+    /// - Throws: for bytes that are not RESP (a protocol error: the connection must be dropped).
+    func next() throws(TransportFailure) -> RedisReply? {
+        var raw: UnsafeMutableRawPointer?
+        guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
+            throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
+        }
+        guard let raw else { return nil }
+        defer { freeReplyObject(raw) }
+        return RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+    }
+}

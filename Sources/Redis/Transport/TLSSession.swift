@@ -1,0 +1,138 @@
+import CHoopoeOpenSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TLS session over a connected socket (OpenSSL's `SSL`), used the way the connection's thread uses a plain
+/// socket: blocking reads and writes bounded by the socket's timeouts. Connection-thread only.
+final class TLSSession {
+    private let ssl: OpaquePointer
+    /// Set after a fatal error: OpenSSL says not to send `close_notify` then.
+    private var broken = false
+
+    /// Runs the handshake: sends SNI, verifies the server's chain and name (unless `insecure`).
+    /// - Parameters:
+    ///   - fd: the connected socket, its timeouts already set to the connect timeout.
+    ///   - host: the host connected to; its name (or ``RedisTLS/serverName``) must be in the server's certificate.
+    /// - Throws: `.tlsVerification` when the certificate is not trusted or names another host (retrying cannot
+    ///   help), `.failed` for anything else (a reset mid-handshake, a timeout).
+    init(fd: Int32, host: String?, context: TLSContext) throws(TransportFailure) {
+        ERR_clear_error()
+        guard let ssl = SSL_new(context.context) else { throw TransportFailure("TLS: " + TLSContext.openSSLError("out of memory")) }
+        self.ssl = ssl
+        let name = context.settings.serverName ?? host
+        if let name, !context.settings.insecure {
+            if Self.isIPAddress(name) {
+                _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+            } else {
+                _ = SSL_set1_host(ssl, name)
+            }
+        }
+        if let name, !Self.isIPAddress(name) { _ = choopoe_ssl_set_sni(ssl, name) }
+        SSL_set_fd(ssl, fd)
+        let result = SSL_connect(ssl)
+        if result != 1 {
+            let verification = SSL_get_verify_result(ssl)
+            if verification != X509_V_OK {
+                let reason = String(cString: X509_verify_cert_error_string(verification))
+                ERR_clear_error()
+                throw TransportFailure(
+                    "TLS certificate verification failed: \(reason) (the server's certificate for \(name ?? "the server") is not trusted by "
+                        + "\(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs"))", kind: .tlsVerification)
+            }
+            throw failure(result, during: "TLS handshake failed")
+        }
+    }
+
+    deinit {
+        SSL_free(ssl)
+    }
+
+    /// Reads what has arrived (at least one byte), waiting up to the socket's read timeout.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportFailure) -> Int {
+        ERR_clear_error()
+        let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
+        if count > 0 { return Int(count) }
+        throw failure(count, during: "TLS read failed")
+    }
+
+    /// Writes all of `bytes`.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(TransportFailure) {
+        var offset = 0
+        while offset < bytes.count {
+            ERR_clear_error()
+            let count = SSL_write(ssl, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
+            guard count > 0 else { throw failure(count, during: "TLS write failed") }
+            offset += Int(count)
+        }
+    }
+
+    /// Whether an idle session, whose socket polled readable, is still open. With TLS 1.3 the server sends session
+    /// tickets after the handshake, so readable does not mean closed as it does for a plain socket: the pending
+    /// records are read without blocking. Only TLS records (tickets, key updates) → still open; the server's
+    /// `close_notify`, a closed socket or application data Redis never sends unasked → not clean.
+    func idleIsClean(fd: Int32) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(fd, F_SETFL, flags) }
+        var byte: UInt8 = 0
+        while true {
+            ERR_clear_error()
+            let count = SSL_read(ssl, &byte, 1)
+            if count > 0 { return false }
+            let error = SSL_get_error(ssl, count)
+            ERR_clear_error()
+            if error == SSL_ERROR_WANT_READ { return true }  // only handshake records were pending
+            return false
+        }
+    }
+
+    /// Tells the server the session ends (best effort, never waits for its answer).
+    func shutdown() {
+        guard !broken else { return }
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    /// The failure of an SSL call in words: a timeout (the socket's `EAGAIN`), the peer closing, or OpenSSL's reason.
+    private func failure(_ result: Int32, during action: String) -> TransportFailure {
+        let number = errno
+        broken = true
+        let error = SSL_get_error(ssl, result)
+        var failure = classify(error, result: result, errno: number, action: action)
+        if SSL_get_ex_data(ssl, 0) != nil, failure.kind != .timedOut {
+            // The server asked for a client certificate and got none: with TLS 1.3 it says no only after the
+            // handshake, as an alert or a reset on the first read.
+            failure = TransportFailure(
+                failure.reason + " (the server asked for a client certificate and none is configured: set cert= and key=, or REDIS_TLS_CERT and REDIS_TLS_KEY)",
+                kind: failure.kind)
+        }
+        return failure
+    }
+
+    private func classify(_ error: Int32, result: Int32, errno number: Int32, action: String) -> TransportFailure {
+        switch error {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            ERR_clear_error()
+            return TransportFailure("timed out", kind: .timedOut)
+        case SSL_ERROR_ZERO_RETURN:
+            ERR_clear_error()
+            return TransportFailure("the server closed the TLS session", kind: .closed)
+        case SSL_ERROR_SYSCALL:
+            let queued = TLSContext.openSSLError("")
+            if !queued.isEmpty { return TransportFailure("\(action): \(queued)") }
+            if number == EAGAIN || number == EWOULDBLOCK { return TransportFailure("timed out", kind: .timedOut) }
+            if result == 0 || number == 0 { return TransportFailure("\(action): connection closed", kind: .closed) }
+            return TransportFailure("\(action): " + String(cString: strerror(number)), kind: .closed)
+        default:
+            return TransportFailure("\(action): " + TLSContext.openSSLError("error \(error)"))
+        }
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        var buffer = in6_addr()
+        return inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Redis
+import TestSupport
+import Testing
+
+/// TLS to a real `redis-server --tls-port` with certificates made by `openssl` for the test: the server is verified
+/// against the CA and by name, a client certificate is sent when asked, and everything the plain connection does
+/// (pipelines, blocking reads, reconnects, the idle check) works the same.
+@Suite struct RedisTLSTests {
+    let certificates: TLSCertificates
+
+    init() throws {
+        certificates = try TLSCertificates()
+    }
+
+    private func client(_ server: RedisServer, _ options: String = "", window: Duration = .seconds(3)) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: "\(server.url)?ca=\(certificates.caFile)\(options)")
+        configuration.reconnectWindow = window
+        return RedisClient(configuration: configuration)
+    }
+
+    @Test func commandsAndAPipelineOverTLS() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server)
+        defer { redis.close() }
+        try await redis.send("SET", "greeting", "سلام")
+        #expect(try await redis.send("GET", "greeting").string == "سلام")
+        // A pipeline larger than one TLS record (16 KiB) each way: 2,000 commands, replies in order.
+        let commands = (0..<2_000).map { RedisCommand("INCRBY", "counter", String($0)) }
+        let replies = try await redis.pipeline(commands)
+        #expect(replies.count == 2_000)
+        #expect(replies.last == .integer(Int64((0..<2_000).reduce(0, +))))
+        let big = String(repeating: "x", count: 300_000)
+        try await redis.send("SET", "big", big)
+        #expect(try await redis.send("GET", "big").string == big)
+    }
+
+    @Test func aBlockingReadGroupOverTLS() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server)
+        defer { redis.close() }
+        try await redis.send("XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM")
+        let dedicated = redis.makeDedicatedConnection()
+        defer { dedicated.close() }
+        var read = RedisCommand("XREADGROUP", "GROUP", "workers", "w1", "COUNT", "1", "BLOCK", "5000", "STREAMS", "jobs", ">")
+        read.blockingSeconds = 5
+        let waiting = Task { try await dedicated.send([read]) }
+        try await Task.sleep(for: .milliseconds(200))
+        try await redis.send("XADD", "jobs", "*", "job", "j1")
+        let replies = try await waiting.value
+        guard case .array(let streams) = replies[0], case .array(let stream) = streams.first, case .array(let entries) = stream.last,
+            case .array(let entry) = entries.first, case .array(let fields) = entry.last
+        else {
+            Issue.record("unexpected reply \(replies)")
+            return
+        }
+        #expect(fields.map(\.string) == ["job", "j1"])
+    }
+
+    @Test func reconnectsAfterTheTLSServerRestarts() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server, window: .seconds(5))
+        defer { redis.close() }
+        try await redis.send("SET", "k", "v")
+        server.kill()
+        let restart = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            try server.start()
+        }
+        #expect(try await redis.send("INCR", "n") == .integer(1))
+        try await restart.value
+        #expect(try await redis.send("PING") == .status("PONG"))
+    }
+
+    /// A TLS 1.3 server sends session tickets after the handshake, unasked: the idle socket is readable. The idle
+    /// check must read them as TLS records, not take them for a closed connection (which would reconnect before
+    /// every batch): the same connection (`CLIENT ID`) serves commands seconds apart.
+    @Test func sessionTicketsDoNotLookLikeAClosedConnection() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server)
+        defer { redis.close() }
+        let first = try await redis.send("CLIENT", "ID").int
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(try await redis.send("CLIENT", "ID").int == first)
+        }
+        let info = try await redis.send("INFO", "stats").string ?? ""
+        #expect(info.contains("total_connections_received:1\r"), "one connection only: \(info)")
+        // A server-side kill is still noticed by the idle check: the next command reconnects instead of failing.
+        try await redis.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await redis.send("PING") == .status("PONG"))
+    }
+
+    /// A server whose certificate the CA did not sign is refused at once (no retries for the reconnect window),
+    /// with a message that says TLS and certificate.
+    @Test func aWrongCAIsRefusedFastNamingTLSVerification() async throws {
+        let server = try RedisServer(tls: certificates)
+        var configuration = try RedisConfiguration(url: "\(server.url)?ca=\(certificates.otherCAFile)")
+        configuration.reconnectWindow = .seconds(30)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let start = ContinuousClock.now
+        await #expect {
+            try await redis.send("PING")
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .connectionFailed && error?.message.contains("TLS certificate verification failed") == true
+                && error?.message.contains(certificates.otherCAFile) == true
+        }
+        #expect(ContinuousClock.now - start < .seconds(10), "refused without retrying for the 30 s window")
+    }
+
+    @Test func theServerNameIsVerified() async throws {
+        let server = try RedisServer(tls: certificates)
+        // The certificate lists 127.0.0.1 too: an IP address is checked against its IP entries.
+        let byAddress = try RedisClient(url: "rediss://127.0.0.1:\(server.port)/0?ca=\(certificates.caFile)")
+        defer { byAddress.close() }
+        #expect(try await byAddress.send("PING") == .status("PONG"))
+        let otherName = try client(server, "&server_name=redis.example.com")
+        defer { otherName.close() }
+        await #expect {
+            try await otherName.send("PING")
+        } throws: { error in
+            (error as? RedisError)?.message.contains("TLS certificate verification failed: hostname mismatch") == true
+        }
+        // insecure=true skips verification altogether: the wrong CA and the wrong name both pass.
+        let insecure = try RedisClient(url: "\(server.url)?ca=\(certificates.otherCAFile)&server_name=redis.example.com&insecure=true")
+        defer { insecure.close() }
+        #expect(try await insecure.send("PING") == .status("PONG"))
+    }
+
+    @Test func aClientCertificateWhenTheServerRequiresOne() async throws {
+        let server = try RedisServer(tls: certificates, clients: "yes")
+        let without = try client(server)
+        defer { without.close() }
+        await #expect {
+            try await without.send("PING")
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.message.contains("TLS") == true && error?.message.contains("certificate") == true
+        }
+        let with = try client(server, "&cert=\(certificates.clientCertificate)&key=\(certificates.clientKey)")
+        defer { with.close() }
+        #expect(try await with.send("PING") == .status("PONG"))
+    }
+
+    @Test func passwordAndDatabaseOverTLS() async throws {
+        let server = try RedisServer(arguments: ["--requirepass", "tls-secret"], tls: certificates)
+        let redis = try RedisClient(url: "rediss://:tls-secret@localhost:\(server.port)/3?ca=\(certificates.caFile)")
+        defer { redis.close() }
+        try await redis.send("SET", "where", "db3")
+        #expect(try await redis.send("GET", "where").string == "db3")
+        let wrong = try RedisClient(url: "rediss://:nope@localhost:\(server.port)/0?ca=\(certificates.caFile)")
+        defer { wrong.close() }
+        await #expect {
+            try await wrong.send("PING")
+        } throws: { error in
+            (error as? RedisError)?.code == .authenticationFailed
+        }
+    }
+}
