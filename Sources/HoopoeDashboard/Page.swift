@@ -64,6 +64,18 @@ enum Clock {
         return formatter.string(from: Date(timeIntervalSince1970: seconds))
     }
 
+    /// `2026-11-24 09:00:00 +03:30 (in 5h)`: the wall-clock time in `zone` (the zone a cron's fields mean), with its
+    /// offset, and how far off it is.
+    static func inZone(_ seconds: Double, _ zone: TimeZone, now: Double = Date().timeIntervalSince1970) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+        let delta = seconds - now
+        return formatter.string(from: Date(timeIntervalSince1970: seconds)) + (delta >= 0 ? " (in \(span(delta)))" : " (\(span(delta)) ago)")
+    }
+
     /// `1h 5m`, `42s`, `3d 2h`: the two largest units.
     static func span(_ seconds: Double) -> String {
         let total = Int(abs(seconds).rounded())

@@ -3,6 +3,7 @@ import HTTPTypes
 import HoopoeCore
 import HoopoeDashboard
 import HoopoeJSON
+import HoopoeScheduler
 import Redis
 import Testing
 
@@ -74,5 +75,27 @@ import Testing
         #expect(held.first?.envelope?.id == id)
         let page = try await harness.get("/busy")
         #expect(page.text.contains(id) && page.text.contains("w1"))
+    }
+}
+
+@Suite struct DashboardPeriodicTests {
+    @Test func thePeriodicPageShowsTheSchedulersLastTickAndEnqueuesNow() async throws {
+        let task = ScheduledTask(
+            name: "nightly", cron: try CronExpression("0 3 * * *"), timeZone: TimeZone(identifier: "Asia/Tehran")!, type: "diag.incr",
+            payload: .object(["key": "k"]))
+        let harness = try DashboardHarness(schedule: .file(path: "test.yaml", tasks: [task]))
+        let before = try await harness.get("/periodic")
+        #expect(before.text.contains("nightly") && before.text.contains("never"))
+        // 2026-11-29 03:00 in Tehran, as a scheduler records it.
+        try await RedisLastTickStore(redis: harness.redis, prefix: harness.jobs.namespace)
+            .advanceLastTick(of: task, to: Date(timeIntervalSince1970: 1_795_908_600))
+        let after = try await harness.get("/periodic")
+        #expect(after.text.contains("2026-11-29 03:00:00 +03:30"), "\(after.text)")
+        let reply = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=nightly")
+        #expect(reply.status == .seeOther)
+        #expect(try await harness.streamLength() == 1)
+        let unknown = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=other")
+        #expect(unknown.status == .notFound)
+        #expect(try await harness.streamLength() == 1)
     }
 }

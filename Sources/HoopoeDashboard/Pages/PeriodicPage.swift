@@ -20,16 +20,16 @@ extension Dashboard {
             var rows: [HTML] = []
             for task in tasks {
                 let last = try await lastTicks.lastTick(of: task)
-                let next = task.enabled ? task.nextTick(after: now).map { Clock.relative($0.timeIntervalSince1970) } ?? "never" : "- (disabled)"
+                let next = task.enabled ? task.nextTick(after: now).map { Clock.inZone($0.timeIntervalSince1970, task.timeZone) } ?? "never" : "- (disabled)"
                 rows.append(
                     """
                     <tr><td>\(task.name)</td><td><code>\(task.cron.description)</code></td><td>\(task.timeZone.identifier)</td>\
-                    <td>\(task.type)</td><td>\(task.queue)</td><td>\(last.map { Clock.relative($0.timeIntervalSince1970) } ?? "never")</td>\
+                    <td>\(task.type)</td><td>\(task.queue)</td><td>\(last.map { Clock.inZone($0.timeIntervalSince1970, task.timeZone) } ?? "never")</td>\
                     <td>\(next)</td><td>\(button("Enqueue now", action: "/periodic/enqueue", fields: [("task", task.name)]))</td></tr>
                     """)
             }
             body = """
-                <p class="muted">From <code>\(path)</code>. "Last tick" is the latest tick the schedulers handled.</p>
+                <p class="muted">From <code>\(path)</code>. "Last tick" is the latest tick the schedulers handled; times are in each task's zone.</p>
                 <table class="periodic"><thead><tr><th>Task</th><th>Cron</th><th>Zone</th><th>Type</th><th>Queue</th><th>Last tick</th>\
                 <th>Next run</th><th></th></tr></thead><tbody>\(rows)</tbody></table>
                 """

@@ -1,0 +1,72 @@
+"""How fast each dashboard page answers on a large backlog: a benchmark, not a test (nothing here fails on time).
+
+Seeds one queue with 100,000 ready, 100,000 scheduled and 100,000 dead jobs (envelopes as the engine writes them,
+jobs/PROTOCOL.md), starts `hoopoe dashboard` on them and prints each page's median time over 5 requests.
+
+    scripts/test-redis.sh .build/browser-venv/bin/python Tests/browser/bench_dashboard.py [JOBS]
+
+HOOPOE_BIN picks the binary (default .build/debug/hoopoe; a release build is faster).
+"""
+import json
+import os
+import pathlib
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+
+import redis
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HOOPOE = os.environ.get("HOOPOE_BIN", str(ROOT / ".build" / "debug" / "hoopoe"))
+
+
+def seed(r, namespace, count):
+    now = time.time()
+    pipe = r.pipeline(transaction=False)
+    for i in range(count):
+        job_id = f"job{i:06d}"
+        dead = {"id": job_id, "type": "sms.send" if i % 2 else "email.send", "queue": "default",
+                "payload": {"phone": "09121234567", "n": i}, "attempt": 3, "enqueued_at": now - 100,
+                "dead_reason": "provider timeout" if i % 3 else "bad address", "died_at": now - i}
+        pipe.hset(f"{namespace}:{{default}}:dead:jobs", job_id, json.dumps(dead))
+        pipe.zadd(f"{namespace}:{{default}}:dead", {job_id: now - i})
+        scheduled = dict(dead, id="s" + job_id, attempt=1, dead_reason=None, died_at=None, run_at=now + 3600 + i)
+        pipe.hset(f"{namespace}:{{default}}:scheduled:jobs", "s" + job_id, json.dumps(scheduled))
+        pipe.zadd(f"{namespace}:{{default}}:scheduled", {"s" + job_id: now + 3600 + i})
+        pipe.xadd(f"{namespace}:{{default}}:stream", {"job": json.dumps(dict(dead, id="r" + job_id, attempt=0, dead_reason=None, died_at=None))})
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    namespace = "bench" + secrets.token_hex(3)
+    seed(r, namespace, count)
+    dashboard = subprocess.Popen([HOOPOE, "dashboard", "--port", "0", "--namespace", namespace], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = dashboard.stdout.readline().split(" ", 1)[1].strip().rstrip("/")
+        last = count - 1
+        paths = ["/", "/queues", "/busy", "/scheduled?queue=default", f"/scheduled?queue=default&offset={count - 50}",
+                 "/dead?queue=default", "/dead?queue=default&type=email.send", "/dead?queue=default&error=address",
+                 "/dead?queue=default&error=no-such-text", f"/job?queue=default&id=job{last // 2:06d}",
+                 f"/job?queue=default&id=rjob{last:06d}", "/periodic"]
+        print(f"{count} ready, {count} scheduled, {count} dead jobs in one queue; {HOOPOE}")
+        for path in paths:
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                urllib.request.urlopen(url + path).read()
+                times.append((time.perf_counter() - start) * 1000)
+            print(f"  {path:50s} median {sorted(times)[2]:8.1f} ms")
+    finally:
+        dashboard.terminate()
+        dashboard.wait()
+
+
+if __name__ == "__main__":
+    main()
