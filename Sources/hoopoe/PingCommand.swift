@@ -10,7 +10,8 @@ struct PingCommand: AsyncParsableCommand {
         discussion: """
             Exit 0 when Redis answers PING (the version reads "?" with a note when the user's ACL lacks INFO), \
             1 when the ACL refuses PING itself (the message names the command), 2 when Redis is unreachable, \
-            refuses the login, or has no database of the URL's number.
+            refuses the login, has no database of the URL's number, or (rediss://) shows a certificate the CA does not \
+            vouch for ("TLS certificate verification failed").
             """
     )
 

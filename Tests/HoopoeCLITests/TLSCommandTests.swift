@@ -49,4 +49,39 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.components(separatedBy: "without verifying the server (insecure=true)").count == 2, "\(result.output)")
     }
+
+    /// The TLS section of docs/operating.md: each example line runs against a real TLS server, its host, port,
+    /// password and files replaced by the test's; the exit-78 message it quotes is what a missing CA file prints.
+    @Test func theOperatingGuideTLSLinesWork() async throws {
+        let h = try CLIHarness()
+        let certificates = try TLSCertificates()
+        let optional = try RedisServer(arguments: ["--requirepass", "doc-pass"], tls: certificates, clients: "optional")
+        let required = try RedisServer(arguments: ["--requirepass", "doc-pass"], tls: certificates, clients: "yes")
+        let doc = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let section = try #require(doc.components(separatedBy: "## TLS").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let lines = section.split(separator: "\n").filter { $0.hasPrefix("    REDIS_URL=") }
+        #expect(lines.count == 3, "\(section)")
+        for line in lines {
+            let server = line.contains("REDIS_TLS_CERT") ? required : optional
+            let text = line.trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "redis.example.com:6380", with: "localhost:\(server.port)")
+                .replacingOccurrences(of: "PASSWORD", with: "doc-pass")
+                .replacingOccurrences(of: "/etc/hoopoe/redis-ca.pem", with: certificates.caFile)
+                .replacingOccurrences(of: "/etc/hoopoe/client.pem", with: certificates.clientCertificate)
+                .replacingOccurrences(of: "/etc/hoopoe/client.key", with: certificates.clientKey)
+            var environment: [String: String] = [:]
+            var words = text.split(separator: " ").map { String($0) }
+            while let first = words.first, first != "hoopoe", let equals = first.firstIndex(of: "=") {
+                environment[String(first[..<equals])] = String(first[first.index(after: equals)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+                words.removeFirst()
+            }
+            #expect(words.first == "hoopoe", "\(line)")
+            let result = try await h.run(Array(words.dropFirst()), environment: environment)
+            #expect(result.status == 0 && result.output.contains("PONG"), "\(line): \(result.output)")
+        }
+        let quoted = "bad configuration: REDIS_TLS_CA: cannot read '/etc/hoopoe/redis-ca.pem': No such file or directory"
+        #expect(section.contains(quoted))
+        let missing = try await h.run(["ping"], environment: ["REDIS_URL": optional.url, "REDIS_TLS_CA": "/etc/hoopoe/redis-ca.pem"])
+        #expect(missing.status == 78 && missing.output.contains(quoted), "\(missing.output)")
+    }
 }

@@ -138,7 +138,7 @@ import Testing
             try await without.send("PING")
         } throws: { error in
             let error = error as? RedisError
-            return error?.message.contains("TLS") == true && error?.message.contains("certificate") == true
+            return error?.message.contains("TLS") == true && error?.message.contains("the server asked for a client certificate") == true
         }
         let with = try client(server, "&cert=\(certificates.clientCertificate)&key=\(certificates.clientKey)")
         defer { with.close() }
