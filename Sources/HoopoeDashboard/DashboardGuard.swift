@@ -1,7 +1,8 @@
 import HTTPTypes
 import Hummingbird
 
-/// Runs before every route: basic auth when a password is set, `--read-only`'s refusal of every POST, and the
+/// Runs before every route: the `Host` check without a password (``HostCheck``), basic auth when a password is set,
+/// `--read-only`'s refusal of every POST, and the
 /// headers that keep a page from being framed, sniffed, cached or made to run scripts it did not load itself.
 struct DashboardGuard<Context: RequestContext>: RouterMiddleware {
     let auth: BasicAuth?
@@ -22,7 +23,11 @@ struct DashboardGuard<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
-        if let auth, !auth.accepts(authorization: request.headers[.authorization]) {
+        if auth == nil, !HostCheck.allowsWithoutPassword(request.head.authority) {
+            response = Page.plain(
+                .forbidden,
+                "Refused: without HOOPOE_DASHBOARD_PASSWORD the dashboard answers only requests to an IP address or localhost (Host was not one).\n")
+        } else if let auth, !auth.accepts(authorization: request.headers[.authorization]) {
             response = Response(
                 status: .unauthorized, headers: [.wwwAuthenticate: BasicAuth.challenge, .contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: .init(string: "The dashboard needs its password (HOOPOE_DASHBOARD_PASSWORD).\n")))

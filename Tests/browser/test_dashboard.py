@@ -92,10 +92,12 @@ class Processes:
             log.close()
 
 
-def http(method, url, form=None, password=None):
-    """(status, body) of one request, outside the browser: for what a page cannot do (a forged POST)."""
+def http(method, url, form=None, password=None, host=None):
+    """(status, body) of one request, outside the browser: for what a page cannot do (a forged POST, another Host)."""
     data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
     request = urllib.request.Request(url, data=data, method=method)
+    if host is not None:
+        request.add_header("Host", host)
     if password is not None:
         request.add_header("Authorization", "Basic " + base64.b64encode(f"ops:{password}".encode()).decode())
     try:
@@ -281,9 +283,23 @@ class DashboardInABrowser(unittest.TestCase):
             self.assertEqual(http("GET", url + path)[0], 401, path)
             self.assertEqual(http("GET", url + path, password="wrong")[0], 401, path)
             self.assertEqual(http("GET", url + path, password="open-sesame")[0], 200, path)
+        # With a password, a proxy's host name is fine (the browser has no credentials for a rebinding attacker's name).
+        self.assertEqual(http("GET", url + "/", password="open-sesame", host="dashboard.example")[0], 200)
         # The browser without credentials gets the challenge, not the page.
         self.driver.get(url + "/")
         self.assertNotIn("Processes", self.driver.page_source)
+
+    def test_without_a_password_only_addresses_and_localhost_are_answered(self):
+        # DNS rebinding: a page on rebound.example whose name now resolves to 127.0.0.1 must not read the dashboard.
+        self.assertEqual(http("GET", self.url + "/dead", host="rebound.example")[0], 403)
+        job_id = self.bury("diag.record", {"key": "x", "member": "rebound"})
+        page = http("GET", self.url + "/dead?queue=default")[1]
+        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        form = {"queue": "default", "do": "delete", "id": job_id, "csrf": token}
+        self.assertEqual(http("POST", self.url + "/dead/action", form, host="rebound.example")[0], 403)
+        self.assertIn(job_id, self.dead_ids())
+        port = urllib.parse.urlparse(self.url).port
+        self.assertEqual(http("GET", self.url + "/", host=f"localhost:{port}")[0], 200)
 
     def test_read_only_hides_and_refuses_actions(self):
         url = self.processes.dashboard("--read-only")
