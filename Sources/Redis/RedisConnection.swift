@@ -211,7 +211,7 @@ public final class RedisConnection: @unchecked Sendable {
             do {
                 try connect()
                 return
-            } catch where error.code == .authenticationFailed || error.code == .badDatabase || error.message.hasPrefix(Self.verificationMarker) {
+            } catch where error.code == .authenticationFailed || error.code == .badDatabase || connectFailureIsFinal {
                 throw error  // retrying cannot help
             } catch {
                 if ContinuousClock.now + delay > deadline { throw error }
@@ -221,24 +221,31 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// The start of the message of a connection failure that retrying cannot mend: the server's certificate is not
-    /// trusted (a wrong CA, another host's certificate).
-    private static let verificationMarker = "TLS certificate verification failed"
+    /// Set by ``connect()`` when its failure cannot be mended by retrying: the server's certificate is not trusted
+    /// (a wrong CA, another host's certificate), or a TLS file cannot be used. Connection thread only.
+    private var connectFailureIsFinal = false
 
     private func connect() throws(RedisError) {
+        connectFailureIsFinal = false
         let target = try address()
         endpoint = target.description
-        let made: RedisStream
-        do throws(TransportFailure) {
-            var context: TLSContext?
-            if let settings = configuration.tls {
+        var context: TLSContext?
+        if let settings = configuration.tls {
+            do throws(TransportFailure) {
                 if tlsContext == nil { tlsContext = try TLSContext(settings) }
                 context = tlsContext
+            } catch {
+                connectFailureIsFinal = true
+                throw RedisError(.connectionFailed, endpoint: endpoint, message: error.reason)
             }
+        }
+        let made: RedisStream
+        do throws(TransportFailure) {
             made = try RedisStream(target, connectTimeout: configuration.connectTimeout, tls: context)
             reader = try RESPReader()
         } catch {
-            let prefix = error.kind == .tlsVerification || error.reason.hasPrefix("TLS") ? "" : "cannot connect: "
+            connectFailureIsFinal = error.kind == .tlsVerification
+            let prefix = error.reason.hasPrefix("TLS") ? "" : "cannot connect: "
             throw RedisError(.connectionFailed, endpoint: endpoint, message: prefix + error.reason)
         }
         stream = made

@@ -8,7 +8,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case invalidURL, connectionFailed, connectionLost, timeout, authenticationFailed, server, protocolError,
-                closed, permissionDenied, badDatabase
+                closed, permissionDenied, badDatabase, notReplicated
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -36,6 +36,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         /// `SELECT` of the URL's database number was refused: the server has no such database (`databases` in its
         /// configuration). Not an authentication problem.
         public static var badDatabase: Self { .init(.badDatabase) }
+        /// A durable write (``RedisConfiguration/waitReplicas`` above 0) ran on the primary, but fewer replicas than asked
+        /// acknowledged it within the wait timeout (`WAIT`): a failover now could lose it. The write is not undone.
+        public static var notReplicated: Self { .init(.notReplicated) }
 
         public var description: String { base.rawValue }
     }
@@ -73,7 +76,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// True when the command may have run even though no reply came back. Callers must not blindly
     /// repeat a non-idempotent command after such an error.
-    public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout }
+    /// `notReplicated` counts: the write ran, but whether it survives a failover is not known.
+    public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout || code == .notReplicated }
 
     public var description: String {
         if code == .permissionDenied {

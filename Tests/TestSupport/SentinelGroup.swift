@@ -2,17 +2,20 @@ import Foundation
 import Redis
 import Synchronization
 
-/// A real Sentinel deployment on loopback for one test: a primary, one replica and three `redis-sentinel`
+/// A real Sentinel deployment on loopback for one test: a primary, its replicas (one unless asked) and three `redis-sentinel`
 /// processes watching them, each with its own ports and folder.
 ///
-/// Tuned to fail over in about a second: `down-after-milliseconds` 400 and `failover-timeout` 2000. The sentinels
-/// are told about each other and the replica in their configuration files (`known-sentinel`, `known-replica`),
+/// Tuned to fail over quickly: `SENTINEL FAILOVER` in about a second, a `kill -9` of the primary in about two
+/// (`down-after-milliseconds` 1000: at 400 the sentinels took the freshly promoted primary for down and failed
+/// back to the restarted, empty old one; `failover-timeout` 2000). The sentinels
+/// are told about each other and the replicas in their configuration files (`known-sentinel`, `known-replica`),
 /// so the group is ready as soon as the processes answer, instead of after the two seconds of hello messages
 /// discovery takes; a `kill -9` of the primary then has its quorum (2) at once.
 public final class SentinelGroup: Sendable {
     /// The name the sentinels monitor the primary under (the URL's `master=`).
     public let masterName = "hoopoe-primary"
-    /// The two data nodes; which one is the primary changes with a failover (see ``primaryPort()``).
+    /// The data nodes: the first primary, then its replicas; which one is the primary changes with a failover (see
+    /// ``primaryPort()``).
     public let nodes: [RedisServer]
     /// The sentinels' ports.
     public let sentinelPorts: [Int]
@@ -24,10 +27,13 @@ public final class SentinelGroup: Sendable {
         "redis-sentinel://" + sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/0?master=\(masterName)"
     }
 
-    /// Starts the primary (`nodes[0]`), its replica (`nodes[1]`) and three sentinels, and waits until every
-    /// sentinel sees the replica in sync.
-    /// - Parameter nodeArguments: extra `redis-server` options for both data nodes (e.g. `--appendonly yes`).
-    public init(nodeArguments: [String] = []) async throws {
+    /// Starts the primary (`nodes[0]`), its replicas (`nodes[1...]`) and three sentinels, and waits until every
+    /// sentinel sees the replicas in sync and they acknowledge a write (`WAIT`).
+    /// - Parameters:
+    ///   - replicas: how many (1; 2 so that a durable write has a replica right after a failover, the other one
+    ///     being reattached to the new primary, while the demoted one waits ~10 s to be converted).
+    ///   - nodeArguments: extra `redis-server` options for the data nodes (e.g. `--appendonly yes`).
+    public init(replicas: Int = 1, nodeArguments: [String] = []) async throws {
         guard let binary = ["/usr/bin/redis-sentinel", "/usr/local/bin/redis-sentinel"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw TestSupportError("redis-sentinel is not installed: run scripts/install-deps.sh (it installs redis-sentinel), or apt-get install -y redis-sentinel")
         }
@@ -36,8 +42,8 @@ public final class SentinelGroup: Sendable {
         // No 5 s wait before a full sync (diskless sync's default delay gathers replicas; there is one).
         let arguments = ["--repl-diskless-sync-delay", "0"] + nodeArguments
         let primary = try RedisServer(arguments: arguments)
-        let replica = try RedisServer(arguments: arguments + ["--replicaof", "127.0.0.1", String(primary.port)])
-        nodes = [primary, replica]
+        let replicaNodes = try (0..<max(1, replicas)).map { _ in try RedisServer(arguments: arguments + ["--replicaof", "127.0.0.1", String(primary.port)]) }
+        nodes = [primary] + replicaNodes
         let ports = try (0..<3).map { _ in try RedisServer.freePort() }
         sentinelPorts = ports
         let ids = ports.map { _ in (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined() }
@@ -49,10 +55,10 @@ public final class SentinelGroup: Sendable {
                 "port \(port)", "bind 127.0.0.1", "daemonize no", "dir \(folder.path)", "logfile \(folder.path)/sentinel.log",
                 "sentinel myid \(ids[index])",
                 "sentinel monitor \(masterName) 127.0.0.1 \(primary.port) 2",
-                "sentinel down-after-milliseconds \(masterName) 400",
+                "sentinel down-after-milliseconds \(masterName) 1000",
                 "sentinel failover-timeout \(masterName) 2000",
-                "sentinel known-replica \(masterName) 127.0.0.1 \(replica.port)",
             ]
+            for replica in replicaNodes { lines.append("sentinel known-replica \(masterName) 127.0.0.1 \(replica.port)") }
             for (other, otherPort) in ports.enumerated() where other != index {
                 lines.append("sentinel known-sentinel \(masterName) 127.0.0.1 \(otherPort) \(ids[other])")
             }
@@ -130,20 +136,29 @@ public final class SentinelGroup: Sendable {
                 endpoint: .tcp(host: "127.0.0.1", port: port), connectTimeout: .seconds(1), commandTimeout: .seconds(2), reconnectWindow: .milliseconds(300)))
     }
 
-    /// Waits until every sentinel answers and sees the replica linked to the primary.
+    /// Waits until every sentinel answers and sees each replica linked to the primary, and the replicas acknowledge
+    /// a write (the first `WAIT` after a sync can otherwise time out).
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
+        let replicas = nodes.count - 1
+        let primary = Self.client(port: nodes[0].port)
+        defer { primary.close() }
         while ContinuousClock.now < deadline {
             var ready = 0
             for index in sentinelPorts.indices {
-                guard let reply = try? await sentinel(index, "SENTINEL", "replicas", masterName), let replicas = reply.array, let first = replicas.first?.array else { continue }
-                let fields = Self.fields(first)
-                if fields["flags"] == "slave", fields["master-link-status"] == "ok" { ready += 1 }
+                guard let reply = try? await sentinel(index, "SENTINEL", "replicas", masterName), let list = reply.array else { continue }
+                let linked = list.compactMap(\.array).map(Self.fields).filter { $0["flags"] == "slave" && $0["master-link-status"] == "ok" }
+                if linked.count == replicas { ready += 1 }
             }
-            if ready == sentinelPorts.count { return }
+            if ready == sentinelPorts.count,
+                let acknowledged = try? await primary.pipeline([RedisCommand("SET", "sentinel-group:ready", "1"), RedisCommand("WAIT", String(replicas), "200")]).last?.int,
+                acknowledged == replicas
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestSupportError("the sentinels did not see the replica in sync within 15 s (logs in \(directory.path))")
+        throw TestSupportError("the sentinels did not see the replicas in sync within 15 s (logs in \(directory.path))")
     }
 
     /// A flat `[name, value, ...]` reply as a dictionary.

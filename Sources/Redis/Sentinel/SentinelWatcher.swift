@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Listens to a sentinel's `+switch-master` channel on a thread of its own, and reports each switch of the
+/// monitored primary the moment the sentinels make it.
+///
+/// Why subscribe rather than wait for an error: after a failover the demoted primary keeps accepting writes until
+/// a sentinel converts it to a replica (about ten seconds later, on its next `INFO` round), and everything written
+/// to it in between is lost when it resyncs from the new primary. A connection that only re-resolves on
+/// `READONLY` or a closed socket would keep writing there all that time.
+///
+/// On every (re)subscription the watcher also asks that sentinel where the primary is, so a switch made while it
+/// was not subscribed (its sentinel restarted, the network dropped) is reported too. A sentinel that fails is
+/// replaced by the next one in the list, after a short pause.
+final class SentinelWatcher: Sendable {
+    private let settings: RedisSentinelSettings
+    private let timeout: Duration
+    private let stopped = Atomic<Bool>(false)
+    private let onPrimary: @Sendable (RedisConfiguration.Endpoint) -> Void
+
+    /// Starts the thread.
+    /// - Parameters:
+    ///   - settings: the sentinels and the primary's name.
+    ///   - timeout: to connect to a sentinel and for it to answer.
+    ///   - onPrimary: told the primary's address after each `+switch-master` for this name and after each
+    ///     (re)subscription; it decides whether that is a move.
+    init(settings: RedisSentinelSettings, timeout: Duration, onPrimary: @escaping @Sendable (RedisConfiguration.Endpoint) -> Void) {
+        self.settings = settings
+        self.timeout = timeout
+        self.onPrimary = onPrimary
+        let thread = Thread { [self] in self.run() }
+        thread.name = "hoopoe-sentinel-watch"
+        thread.start()
+    }
+
+    /// Ends the thread within half a second.
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    private func run() {
+        var index = 0
+        while !isStopped {
+            let sentinel = settings.sentinels[index % settings.sentinels.count]
+            index += 1
+            watch(sentinel)
+            if !isStopped { Thread.sleep(forTimeInterval: 0.2) }
+        }
+    }
+
+    /// Subscribes on one sentinel and reports what it says until it fails or the watcher stops.
+    private func watch(_ sentinel: RedisConfiguration.Endpoint) {
+        guard let link = try? SentinelLink(sentinel, settings: settings, timeout: timeout),
+            case .array = (try? link.command(RedisCommand("SUBSCRIBE", "+switch-master"))) ?? .null
+        else { return }
+        // Subscribed first, asked second: a switch between the two is then seen by one or the other.
+        guard let asker = try? SentinelLink(sentinel, settings: settings, timeout: timeout),
+            let named = (try? asker.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))).flatMap(SentinelResolver.endpoint)
+        else { return }
+        onPrimary(named)
+        while !isStopped {
+            var descriptor = pollfd(fd: link.socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 500)
+            if ready < 0 && errno != EINTR { return }
+            if ready <= 0 { continue }
+            guard let message = try? link.read() else { return }
+            if let primary = Self.switched(message, masterName: settings.masterName) { onPrimary(primary) }
+        }
+    }
+
+    /// The new primary in a `+switch-master` message for `masterName`:
+    /// `["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]`.
+    static func switched(_ message: RedisReply, masterName: String) -> RedisConfiguration.Endpoint? {
+        guard let parts = message.array, parts.count == 3, parts[0].string == "message", let text = parts[2].string else { return nil }
+        let words = text.split(separator: " ")
+        guard words.count == 5, words[0] == masterName, let port = Int(words[4]) else { return nil }
+        return .tcp(host: String(words[3]), port: port)
+    }
+}
