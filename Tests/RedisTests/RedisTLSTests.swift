@@ -159,4 +159,23 @@ import Testing
             (error as? RedisError)?.code == .authenticationFailed
         }
     }
+
+    /// A CA file that is not PEM certificates is named, and refused at once like a wrong CA.
+    @Test func aCAFileThatIsNotPEMIsNamedAndRefusedAtOnce() async throws {
+        let server = try RedisServer(tls: certificates)
+        let garbage = certificates.directory + "/not-a-ca.pem"
+        try Data("not a certificate".utf8).write(to: URL(fileURLWithPath: garbage))
+        var configuration = try RedisConfiguration(url: "\(server.url)?ca=\(garbage)")
+        configuration.reconnectWindow = .seconds(30)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let start = ContinuousClock.now
+        await #expect {
+            try await redis.send("PING")
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .connectionFailed && error?.message.contains("TLS: cannot load the CA file '\(garbage)'") == true
+        }
+        #expect(ContinuousClock.now - start < .seconds(10), "refused without retrying for the 30 s window")
+    }
 }
