@@ -11,12 +11,15 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     private let connections: [RedisConnection]
     private let nextConnection = Atomic<Int>(0)
+    /// Set for a Redis Cluster: routes every call by its keys' slot (`RedisClient+Cluster.swift`).
+    let cluster: RedisCluster?
     /// SHA1 of each loaded script, by source.
     private let scriptHashes = Mutex<[String: String]>([:])
 
     /// Starts the pool's threads. Connections are made on first use.
     public init(configuration: RedisConfiguration) {
         self.configuration = configuration
+        cluster = Self.makeCluster(configuration)
         connections = (0..<configuration.poolSize).map {
             RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)")
         }
@@ -33,7 +36,7 @@ public final class RedisClient: Sendable {
     ///   for `NOPERM`).
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisReply {
-        let reply = try await connection().send([command])[0]
+        let reply = try await roundTrip([command])[0]
         if case .error(let message) = reply {
             throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name)
         }
@@ -52,7 +55,7 @@ public final class RedisClient: Sendable {
     /// Sends many commands in one round trip and returns their replies in order. Error replies are
     /// returned in place (`.error`), not thrown.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        try await connection().send(commands)
+        try await roundTrip(commands)
     }
 
     /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
@@ -87,10 +90,10 @@ public final class RedisClient: Sendable {
     @discardableResult
     public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisReply {
         let sha = try await scriptSHA(script)
-        var reply = try await connection().send([evalshaCommand(sha, keys: keys, arguments: arguments)])[0]
+        var reply = try await roundTrip([evalshaCommand(sha, keys: keys, arguments: arguments)])[0]
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             let reloaded = try await scriptSHA(script, reload: true)
-            reply = try await connection().send([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
+            reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
         }
         if case .error(let message) = reply {
             let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
@@ -118,7 +121,14 @@ public final class RedisClient: Sendable {
 
     /// Closes every pooled connection after the work already queued.
     public func close() {
+        cluster?.close()
         for connection in connections { connection.close() }
+    }
+
+    /// One round trip on a pooled connection, or routed per node on a cluster.
+    private func roundTrip(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        if let cluster { return try await clusterRoundTrip(commands, on: cluster) }
+        return try await connection().send(commands)
     }
 
     private func connection() -> RedisConnection {

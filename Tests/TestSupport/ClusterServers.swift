@@ -27,12 +27,20 @@ public final class ClusterServers: Sendable {
             if started == nil {
                 do {
                     started = .success(try ClusterServers())
+                    // A static is never deinitialised: stop the servers when the test process exits.
+                    atexit { ClusterServers.stopShared() }
                 } catch {
                     started = .failure(error as? TestSupportError ?? TestSupportError("\(error)"))
                 }
             }
             return try started!.get()
         }
+    }
+
+    /// Stops the shared cluster's servers (at exit).
+    private static func stopShared() {
+        guard case .success(let servers)? = started.withLock({ $0 }) else { return }
+        for node in servers.nodes { node.stop() }
     }
 
     /// Starts three cluster-enabled servers and creates the cluster.

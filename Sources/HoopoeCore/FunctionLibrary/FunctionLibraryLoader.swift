@@ -37,8 +37,13 @@ public struct FunctionLibraryLoader: Sendable {
     /// - Throws: ``FunctionLibraryError/noFunctions`` on a Redis before 7.0; ``RedisError`` otherwise (unreachable,
     ///   the ACL lacks `FCALL_RO`).
     public func loaded() async throws -> Loaded {
+        try await loaded(on: nil)
+    }
+
+    /// Which version `node` holds (nil: the one server).
+    private func loaded(on node: RedisConfiguration.Endpoint?) async throws -> Loaded {
         do {
-            let reply = try await redis.send("FCALL_RO", FunctionLibrary.versionFunction, "0")
+            let reply = try await call(RedisCommand("FCALL_RO", FunctionLibrary.versionFunction, "0"), on: node)
             guard let version = reply.string else { return .other(version: "\(reply)") }
             return version == library.version ? .current : .other(version: version)
         } catch let error as RedisError where error.code == .server {
@@ -50,21 +55,48 @@ public struct FunctionLibraryLoader: Sendable {
     /// Loads the library unless the server holds exactly it.
     /// - Throws: as ``loaded()``; and ``RedisError`` when `FUNCTION LOAD` is refused (the ACL, or another library
     ///   already defines one of the functions).
+    ///
+    /// On a Redis Cluster every primary is checked and loaded: a service's `FCALL hoopoe_enqueue` runs on the node
+    /// that serves its queue's slot, and a function lives on the node it was loaded on. The outcome is the first
+    /// node's that needed a load, else ``Outcome/alreadyLoaded``.
     @discardableResult
     public func ensure() async throws -> Outcome {
-        let found = try await loaded()
+        guard redis.isCluster else { return try await ensure(on: nil) }
+        var outcome = Outcome.alreadyLoaded
+        for node in try await redis.primaries() {
+            let done = try await ensure(on: node)
+            if outcome == .alreadyLoaded { outcome = done }
+        }
+        return outcome
+    }
+
+    private func ensure(on node: RedisConfiguration.Endpoint?) async throws -> Outcome {
+        let found = try await loaded(on: node)
         if found == .current { return .alreadyLoaded }
-        try await load()
+        try await load(on: node)
         return .loaded(over: found)
     }
 
-    /// `FUNCTION LOAD REPLACE` of the library, whatever is there.
+    /// `FUNCTION LOAD REPLACE` of the library, whatever is there (on a cluster, on every primary).
     public func load() async throws {
+        guard redis.isCluster else { return try await load(on: nil) }
+        for node in try await redis.primaries() { try await load(on: node) }
+    }
+
+    private func load(on node: RedisConfiguration.Endpoint?) async throws {
         do {
-            _ = try await redis.send(RedisCommand("FUNCTION", "LOAD", "REPLACE", library.code))
+            _ = try await call(RedisCommand("FUNCTION", "LOAD", "REPLACE", library.code), on: node)
         } catch let error as RedisError where error.code == .server {
             throw FunctionLibraryError.classify(error, endpoint: error.endpoint)
         }
+    }
+
+    /// One command on `node` (a cluster's primary), or routed as usual when nil; an error reply is thrown.
+    private func call(_ command: RedisCommand, on node: RedisConfiguration.Endpoint?) async throws -> RedisReply {
+        guard let node else { return try await redis.send(command) }
+        let reply = try await redis.send([command], to: node)[0]
+        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: command.name) }
+        return reply
     }
 }
 

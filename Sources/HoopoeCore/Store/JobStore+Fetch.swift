@@ -2,14 +2,15 @@ import Redis
 
 extension JobStore {
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker existed
-    /// are served) and records the queue names in ``GlobalKeys/queues``. One round trip; a group that exists
-    /// already is fine.
+    /// are served) and records the queue names in ``GlobalKeys/queues``. One round trip (on a cluster, one per
+    /// node at once: each command has one key); a group that exists already is fine. An error names the command
+    /// that failed (`XGROUP CREATE` or `SADD`).
     func createGroups(queues: [String]) async throws {
         var commands = queues.map { RedisCommand("XGROUP", "CREATE", keys($0).stream, QueueKeys.group, "0", "MKSTREAM") }
         commands.append(RedisCommand("SADD", [global.queues] + queues))
-        for reply in try await redis.pipeline(commands) {
+        for (reply, command) in zip(try await redis.pipeline(commands), commands) {
             if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-                throw RedisError.reply(message, endpoint: endpoint, command: "XGROUP CREATE")
+                throw RedisError.reply(message, endpoint: endpoint, command: command.name == "XGROUP" ? "XGROUP CREATE" : command.name)
             }
         }
     }
@@ -18,14 +19,21 @@ extension JobStore {
     /// it on a shared one). The caller closes it.
     func makeFetchConnection() -> RedisConnection { redis.makeDedicatedConnection(name: "hoopoe-fetch") }
 
+    /// On a cluster: a fetch connection to the node that serves `queue`'s stream now (each queue is read on its
+    /// own there: one `XREADGROUP` over streams in different slots is refused with `CROSSSLOT`).
+    func makeFetchConnection(queue: String) async throws -> RedisConnection {
+        try await redis.makeDedicatedConnection(forKey: keys(queue).stream, name: "hoopoe-fetch-\(queue)")
+    }
+
     /// The `CLIENT ID` of `connection`, for ``unblock(clientID:)``; nil when Redis does not answer.
     func clientID(of connection: RedisConnection) async -> String? {
         (try? await connection.send([RedisCommand("CLIENT", "ID")])[0].int).map { String($0) }
     }
 
-    /// Wakes a fetch blocked on the connection with this `CLIENT ID` now, instead of after its block time.
-    func unblock(clientID: String) async {
-        _ = try? await redis.send("CLIENT", "UNBLOCK", clientID)
+    /// Wakes a fetch blocked on the connection with this `CLIENT ID` on `node` now, instead of after its block
+    /// time. (`node` matters on a cluster only: a client id is one node's.)
+    func unblock(clientID: String, on node: RedisConfiguration.Endpoint) async {
+        _ = try? await redis.send([RedisCommand("CLIENT", "UNBLOCK", clientID)], to: node)
     }
 
     /// Takes up to `count` new jobs for `consumer`, from the queues' streams in the order given, waiting up to
@@ -42,6 +50,7 @@ extension JobStore {
         let reply = try await connection.send([command])[0]
         if let message = reply.errorMessage {
             if message.hasPrefix("NOGROUP") { try await createGroups(queues: queues) }
+            if message.hasPrefix("MOVED") { redis.noteRedirection(message, on: connection) }
             throw RedisError.reply(message, endpoint: endpoint, command: "XREADGROUP")
         }
         return Self.parseStreams(reply, deliveries: 1)

@@ -52,12 +52,22 @@ extension JobStore {
     }
 
     /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
-    /// scheduled set or a dead set under the namespace (a queue may hold only delayed or dead jobs).
+    /// scheduled set or a dead set under the namespace (a queue may hold only delayed or dead jobs). On a cluster
+    /// the keys are scanned on every primary (a `SCAN` sees one node's keys).
     func knownQueues() async throws -> [String] {
         var names = Set((try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string))
+        for node in try await redis.primaries() {
+            try await scanQueues(on: node, into: &names)
+        }
+        return names.sorted()
+    }
+
+    /// Adds the queues `node` holds keys of to `names`.
+    private func scanQueues(on node: RedisConfiguration.Endpoint, into names: inout Set<String>) async throws {
         var cursor = "0"
         repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", "\(namespace):{*}:*", "COUNT", "1000")
+            let reply = try await redis.send([RedisCommand("SCAN", cursor, "MATCH", "\(namespace):{*}:*", "COUNT", "1000")], to: node)[0]
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCAN") }
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {
                 guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead"),
@@ -66,7 +76,6 @@ extension JobStore {
                 names.insert(String(key[key.index(after: open)..<close]))
             }
         } while cursor != "0"
-        return names.sorted()
     }
 
     /// Finds a job by id in a queue: scheduled, dead, or in the stream (a scan of the stream, for

@@ -12,9 +12,12 @@ extension JobStore {
             hset.append(key)
             hset.append(value)
         }
-        _ = try await redis.pipeline([
-            hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id),
-        ])
+        let commands = [hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id)]
+        // A pipeline returns error replies in place: one that failed (a key on another cluster node, an ACL) is thrown,
+        // naming its command, so the heartbeat logs it instead of losing the beat without a word.
+        for (reply, command) in zip(try await redis.pipeline(commands), commands) {
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
+        }
     }
 
     /// Removes process `id`'s record (an orderly exit); errors are ignored, the record expires anyway.

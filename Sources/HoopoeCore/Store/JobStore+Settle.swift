@@ -90,12 +90,14 @@ extension JobStore {
     /// ARGV[1] group · ARGV[2] entry id or "" · ARGV[3] job id · ARGV[4] dead envelope JSON
     /// ARGV[5] now (Unix s) · ARGV[6] max dead jobs · ARGV[7] max age (s) · ARGV[8] type
     /// ARGV[9] id that must hold the unique lock for it to be released ("" = no lock)
-    /// ARGV[10] `job.dead` event data JSON · ARGV[11] events MAXLEN · ARGV[12] event time (`%.3f` s)
-    /// ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer TTL (s)
+    /// ARGV[10] `job.dead` event data JSON ("" = written by the caller) · ARGV[11] events MAXLEN · ARGV[12] event
+    /// time (`%.3f` s) · ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer
+    /// TTL (s)
     ///
-    /// KEYS[6] is outside the queue's hash slot: the `job.dead` event is written in the same atomic step as the
-    /// death on a single Redis (decision 0006); on Redis Cluster the namespace must keep `events` and the queues
-    /// on one node, as the domain jobs' events already assume.
+    /// KEYS[6] is outside the queue's hash slot: on one Redis the `job.dead` event is written in the same atomic step
+    /// as the death (decision 0006). A cluster refuses a script whose keys span slots, so there the event is
+    /// written first, on its own, and the script gets the queue's stream as KEYS[6] and no event (decision 0026):
+    /// a failure between the two repeats the death and its event after the lease, never loses the event.
     func bury(
         _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
         limits: DeadSetLimits, now: Double
@@ -105,13 +107,20 @@ extension JobStore {
             "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
             "reason": .string(record.deadReason ?? ""), "attempt": .integer(Int64(record.attempt)),
         ]
+        let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
+        let eventFirst = redis.isCluster
+        if eventFirst {
+            try await redis.send(RedisCommand("XADD", [
+                global.events, "MAXLEN", "~", String(limits.eventsMaxLength), "*", "type", "job.dead", "data", eventData, "at", String(format: "%.3f", now),
+            ]))
+        }
         try await redis.run(
             Self.killScript,
-            keys: [k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), global.events, k.answer(record.id)],
+            keys: [k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id)],
             arguments: [
                 QueueKeys.group, entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
                 String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
-                String(decoding: JSONValue.object(event).encoded(), as: UTF8.self), String(limits.eventsMaxLength),
+                eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
             ])
     }

@@ -2,8 +2,8 @@ import Synchronization
 
 /// Fetched jobs waiting for a free slot, per queue, with the queue chosen by the selection's rule.
 ///
-/// Runners wait in ``take()``; the fetcher waits in ``waitForRoom(below:)`` until the buffer is low, so
-/// a worker holds at most about `prefetch` jobs it is not running. Closing wakes everyone and returns
+/// Runners wait in ``take()``; the fetcher (on a Redis Cluster, one per queue) waits in ``waitForRoom(below:)``
+/// until the buffer is low, so a worker holds at most about `prefetch` jobs it is not running. Closing wakes everyone and returns
 /// what was left, for handing back.
 final class JobBuffer: Sendable {
     private struct State {
@@ -12,7 +12,7 @@ final class JobBuffer: Sendable {
         var count = 0
         var closed = false
         var takers: [CheckedContinuation<FetchedJob?, Never>] = []
-        var roomWaiter: (limit: Int, continuation: CheckedContinuation<Void, Never>)?
+        var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let selection: QueueSelection
@@ -45,20 +45,21 @@ final class JobBuffer: Sendable {
     /// The next job by the selection rule, waiting if none; nil once closed.
     func take() async -> FetchedJob? {
         await withCheckedContinuation { continuation in
-            let (job, room) = state.withLock { state -> (FetchedJob??, CheckedContinuation<Void, Never>?) in
-                if state.closed { return (.some(nil), nil) }
+            let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
+                if state.closed { return (.some(nil), []) }
                 if let job = Self.pop(&state, selection) {
-                    var room: CheckedContinuation<Void, Never>?
-                    if let waiter = state.roomWaiter, state.count < waiter.limit {
-                        room = waiter.continuation
-                        state.roomWaiter = nil
+                    var room: [CheckedContinuation<Void, Never>] = []
+                    if state.roomWaiters.contains(where: { state.count < $0.limit }) {
+                        let count = state.count
+                        room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
+                        state.roomWaiters.removeAll { count < $0.limit }
                     }
                     return (.some(job), room)
                 }
                 state.takers.append(continuation)
-                return (nil, nil)
+                return (nil, [])
             }
-            room?.resume()
+            for waiter in room { waiter.resume() }
             if let job { continuation.resume(returning: job) }
         }
     }
@@ -68,7 +69,7 @@ final class JobBuffer: Sendable {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> Bool in
                 if state.closed || state.count < limit { return true }
-                state.roomWaiter = (limit, continuation)
+                state.roomWaiters.append((limit, continuation))
                 return false
             }
             if ready { continuation.resume() }
@@ -86,12 +87,12 @@ final class JobBuffer: Sendable {
             state.count = 0
             let takers = state.takers
             state.takers = []
-            let room = state.roomWaiter?.continuation
-            state.roomWaiter = nil
+            let room = state.roomWaiters.map(\.continuation)
+            state.roomWaiters = []
             return (takers, room, left)
         }
         for taker in takers { taker.resume(returning: nil) }
-        room?.resume()
+        for waiter in room { waiter.resume() }
         return left
     }
 

@@ -36,8 +36,8 @@ public final class Worker: Sendable {
     let handBack: HandBack
     let watchdog = TimeoutWatchdog()
     let lifecycle: WorkerLifecycle
-    /// The fetch connection's `CLIENT ID`, to wake its blocked read when fetching stops.
-    private let fetchClientID = Mutex<String?>(nil)
+    /// Each fetch connection's node and `CLIENT ID`, by fetcher, to wake its blocked read when fetching stops.
+    private let fetchClients = Mutex<[Int: FetchClient]>([:])
     /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
     private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
@@ -73,8 +73,8 @@ public final class Worker: Sendable {
     public func quiet() {
         guard lifecycle.quiet() else { return }
         logger.info("quiet: no new jobs will be fetched; running jobs continue")
-        let fetchClient = fetchClientID.withLock { $0 }
-        Task { await wakeFetcher(fetchClient) }
+        let fetchClients = fetchClients.withLock { Array($0.values) }
+        Task { await wakeFetchers(fetchClients) }
     }
 
     /// Stops: no new jobs, running jobs get `shutdownTimeout` to finish, the rest go back to their queue.
@@ -83,9 +83,9 @@ public final class Worker: Sendable {
         guard lifecycle.drain() else { return }
         let left = buffer.close()
         logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
-        let fetchClient = fetchClientID.withLock { $0 }
+        let fetchClients = fetchClients.withLock { Array($0.values) }
         let task = Task {
-            await wakeFetcher(fetchClient)
+            await wakeFetchers(fetchClients)
             await handBack(left)
         }
         handBacks.withLock { $0.append(task) }
@@ -98,10 +98,10 @@ public final class Worker: Sendable {
         for job in running { job.interrupt() }
     }
 
-    /// Wakes the blocked `XREADGROUP` now instead of waiting out its block time: it returns empty-handed, and the
-    /// fetch loop sees that fetching has stopped.
-    private func wakeFetcher(_ fetchClient: String?) async {
-        if let fetchClient { await jobs.store.unblock(clientID: fetchClient) }
+    /// Wakes the blocked `XREADGROUP`s now instead of waiting out their block time: they return empty-handed, and
+    /// the fetch loops see that fetching has stopped.
+    private func wakeFetchers(_ clients: [FetchClient]) async {
+        for client in clients { await jobs.store.unblock(clientID: client.id, on: client.node) }
     }
 
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
@@ -109,7 +109,15 @@ public final class Worker: Sendable {
         try await prepareQueues()
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.fetchLoop() }
+            if jobs.store.redis.isCluster {
+                // A cluster: each queue's stream is read on its own, on its node (one read of streams in different
+                // slots is refused); the buffer's weighted pick still decides which queue's job runs next.
+                for (index, queue) in options.queues.names.enumerated() {
+                    group.addTask { await self.fetchLoop(fetcher: index, queue: queue, of: self.options.queues.names.count) }
+                }
+            } else {
+                group.addTask { await self.fetchLoop(fetcher: 0, queue: nil, of: 1) }
+            }
             group.addTask { await self.backgroundSteps() }
             group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
@@ -134,23 +142,34 @@ public final class Worker: Sendable {
 
     // MARK: - Loops
 
-    private func fetchLoop() async {
-        let connection = jobs.store.makeFetchConnection()
-        defer { connection.close() }
+    /// Fetches until fetching stops: all queues in one read (`queue` nil), or on a cluster one queue of `fetchers`,
+    /// on a connection to its node made again after a failure (the slot may have moved).
+    private func fetchLoop(fetcher: Int, queue: String?, of fetchers: Int) async {
+        var connection: RedisConnection?
+        defer { connection?.close() }
         var failures = 0
         var knowsClientID = false
         while fetches {
-            if !knowsClientID, let id = await jobs.store.clientID(of: connection) {
-                fetchClientID.withLock { $0 = id }
-                knowsClientID = true
-            }
-            await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
-            if !fetches { break }
-            let want = max(1, options.prefetch - buffer.count)
             do {
+                let current: RedisConnection
+                if let connection {
+                    current = connection
+                } else if let queue {
+                    current = try await jobs.store.makeFetchConnection(queue: queue)
+                } else {
+                    current = jobs.store.makeFetchConnection()
+                }
+                connection = current
+                if !knowsClientID, let id = await jobs.store.clientID(of: current) {
+                    fetchClients.withLock { $0[fetcher] = FetchClient(node: current.configuration.endpoint, id: id) }
+                    knowsClientID = true
+                }
+                await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
+                if !fetches { break }
+                let want = max(1, (options.prefetch - buffer.count) / fetchers)
                 // A missing group (the stream was deleted) is created again by the store before it throws.
                 let fetched = try await jobs.store.fetch(
-                    on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: options.queues.weightedOrder())
+                    on: current, consumer: options.consumer, count: want, block: options.fetchBlock, queues: queue.map { [$0] } ?? options.queues.weightedOrder())
                 failures = 0
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
@@ -160,6 +179,11 @@ public final class Worker: Sendable {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
                 knowsClientID = false  // a reconnect changes the client id
+                if queue != nil {
+                    // On a cluster the queue's slot may live elsewhere now: a new connection asks the map again.
+                    connection?.close()
+                    connection = nil
+                }
                 logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
             }
@@ -242,4 +266,10 @@ public final class Worker: Sendable {
         watchdog.remove(job)
         lifecycle.unregister(job)
     }
+}
+
+/// A fetch connection's node and `CLIENT ID`: `CLIENT UNBLOCK` must go to that node.
+struct FetchClient: Sendable {
+    let node: RedisConfiguration.Endpoint
+    let id: String
 }

@@ -24,10 +24,14 @@ public final class RedisCluster: Sendable {
         var connections: [RedisConfiguration.Endpoint: RedisConnection] = [:]
         /// SHA1 of each script source, as `SCRIPT LOAD` answered (the same on every node).
         var scriptSHAs: [String: String] = [:]
+        /// Each source by its SHA, from every `SCRIPT LOAD` sent through this router: so a node that answers
+        /// `NOSCRIPT` to an `EVALSHA` gets the script loaded and the call resent, whoever loaded it first.
+        var scriptSources: [String: String] = [:]
         var closed = false
     }
     private let state = Mutex(State())
     private let refreshing = Atomic<Bool>(false)
+    private let redirections = Atomic<Int>(0)
     /// Redirections followed for one command before giving up (a map that keeps changing is a cluster in trouble).
     static let maxRedirections = 16
 
@@ -38,6 +42,10 @@ public final class RedisCluster: Sendable {
         self.configuration = configuration
         self.seeds = seeds.isEmpty ? [configuration.endpoint] : seeds
     }
+
+    /// How many `MOVED`, `ASK`, `TRYAGAIN`/`CLUSTERDOWN` and `NOSCRIPT` answers this router has followed: a count
+    /// that keeps rising means the map keeps changing under it (a resharding, a failover).
+    public var followedRedirections: Int { redirections.load(ordering: .relaxed) }
 
     /// Closes every node connection after the work already queued.
     public func close() {
@@ -110,6 +118,7 @@ public final class RedisCluster: Sendable {
     public func nodeConfiguration(_ node: RedisConfiguration.Endpoint) -> RedisConfiguration {
         var copy = configuration
         copy.endpoint = node
+        copy.topology = .standalone
         copy.database = 0
         return copy
     }
@@ -174,6 +183,7 @@ public final class RedisCluster: Sendable {
             if askTarget != nil { replies = stride(from: 1, to: replies.count, by: 2).map { replies[$0] } }
             askTarget = nil
             let redirection = replies.lazy.compactMap { $0.errorMessage.flatMap { ClusterRedirection($0, replier: node) } }.first
+            if redirection != nil { redirections.add(1, ordering: .relaxed) }
             switch redirection {
             case .moved(let slot, let to)?:
                 state.withLock { $0.map?.assign(slot...slot, to: to) }
@@ -207,8 +217,20 @@ public final class RedisCluster: Sendable {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCRIPT LOAD") }
             throw RedisError(.protocolError, endpoint: node.description, command: "SCRIPT LOAD", message: "no SHA for \(name)")
         }
-        state.withLock { $0.scriptSHAs[source] = sha }
+        state.withLock {
+            $0.scriptSHAs[source] = sha
+            $0.scriptSources[sha] = source
+        }
         return sha
+    }
+
+    /// Remembers the source of a script `SCRIPT LOAD` just loaded, by the SHA the node answered.
+    private func rememberScript(_ command: RedisCommand, loaded reply: RedisReply) {
+        guard command.count == 3, command.name == "SCRIPT", let sha = reply.string, reply.errorMessage == nil,
+            String(decoding: command.argument(1), as: UTF8.self).uppercased() == "LOAD"
+        else { return }
+        let source = String(decoding: command.argument(2), as: UTF8.self)
+        state.withLock { $0.scriptSources[sha] = source }
     }
 
     /// One reply and the node it came from.
@@ -240,9 +262,11 @@ public final class RedisCluster: Sendable {
             var pause = false
             for (delivery, reply) in zip(pending, replies) {
                 results[delivery.index] = Delivered(reply: reply, node: delivery.node)
+                rememberScript(commands[delivery.index], loaded: reply)
                 guard rounds <= Self.maxRedirections, let message = reply.errorMessage,
                     let redirection = ClusterRedirection(message, replier: delivery.node)
                 else { continue }
+                redirections.add(1, ordering: .relaxed)
                 switch redirection {
                 case .moved(let slot, let to):
                     state.withLock { $0.map?.assign(slot...slot, to: to) }
@@ -255,8 +279,9 @@ public final class RedisCluster: Sendable {
                     again.append((delivery.index, try await target(for: routes[delivery.index]), false))
                 case .noScript:
                     let command = commands[delivery.index]
+                    let sha = command.count > 1 ? String(decoding: command.argument(1), as: UTF8.self) : ""
                     guard command.name == "EVALSHA" || command.name == "EVALSHA_RO",
-                        let source = scripts[String(decoding: command.argument(1), as: UTF8.self)]
+                        let source = scripts[sha] ?? state.withLock({ $0.scriptSources[sha] })
                     else { continue }
                     let loaded = try await connection(to: delivery.node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
                     if loaded.errorMessage == nil { again.append(delivery) }

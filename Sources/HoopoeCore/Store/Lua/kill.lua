@@ -17,7 +17,9 @@ if extra > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
 end
 if ARGV[9] ~= '' and redis.call('GET', KEYS[5]) == ARGV[9] then redis.call('DEL', KEYS[5]) end
-redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'job.dead', 'data', ARGV[10], 'at', ARGV[12])
+if ARGV[10] ~= '' then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'job.dead', 'data', ARGV[10], 'at', ARGV[12])
+end
 if ARGV[13] ~= '' then
   redis.call('LPUSH', KEYS[7], ARGV[13])
   redis.call('EXPIRE', KEYS[7], ARGV[14])

@@ -1,0 +1,51 @@
+/// Redis Cluster for ``RedisClient`` (`redis-cluster://h1:p1,h2:p2`): every call is routed by ``RedisCluster`` to the
+/// primary that serves its keys' slot. `RedisClient.swift` only asks `if let cluster` at its one round trip, so one
+/// server pays a nil check and nothing else.
+extension RedisClient {
+    /// The cluster router for a `.cluster(seeds:)` topology, else nil.
+    static func makeCluster(_ configuration: RedisConfiguration) -> RedisCluster? {
+        guard case .cluster(let seeds) = configuration.topology else { return nil }
+        return RedisCluster(configuration: configuration, seeds: seeds)
+    }
+
+    /// True when this client talks to a Redis Cluster: callers that must do something per node or per slot (the
+    /// fetch reads each queue on its own, the function library is loaded on every primary) ask this.
+    public var isCluster: Bool { cluster != nil }
+
+    /// The round trip of a cluster: a `MULTI` block goes whole to its slot's node; anything else is split per node.
+    func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster) async throws -> [RedisReply] {
+        if commands.first?.name == "MULTI" {
+            return try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " ")).replies
+        }
+        return try await cluster.send(commands)
+    }
+
+    /// Redirections the cluster router followed (``RedisCluster/followedRedirections``); 0 for one server.
+    public var clusterRedirections: Int { cluster?.followedRedirections ?? 0 }
+
+    /// The nodes to run a per-node command on: the cluster's primaries, or the one server.
+    public func primaries() async throws -> [RedisConfiguration.Endpoint] {
+        guard let cluster else { return [configuration.endpoint] }
+        return try await cluster.primaries()
+    }
+
+    /// Sends commands to one node, unrouted (`INFO`, `SCAN`, `FUNCTION LOAD`, `CLIENT UNBLOCK` of a connection
+    /// there). For one server `node` is ignored: there is only one.
+    public func send(_ commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
+        guard let cluster else { return try await pipeline(commands) }
+        return try await cluster.send(commands, to: node)
+    }
+
+    /// A connection for one caller's exclusive use (a blocking read) on the node that serves `key` now; on one
+    /// server, ``makeDedicatedConnection(name:)``. The caller closes it. When the slot moves, the read on it
+    /// answers `MOVED`: pass that to ``noteRedirection(_:on:)`` and make a new one.
+    public func makeDedicatedConnection(forKey key: String, name: String = "hoopoe-redis-dedicated") async throws -> RedisConnection {
+        guard let cluster else { return makeDedicatedConnection(name: name) }
+        return RedisConnection(configuration: cluster.nodeConfiguration(try await cluster.endpoint(forKey: key)), name: name)
+    }
+
+    /// Tells the router about a `MOVED` seen on a dedicated connection, so the next one goes to the new owner.
+    public func noteRedirection(_ message: String, on connection: RedisConnection) {
+        cluster?.noteRedirection(message, from: connection.configuration.endpoint)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Redis
+import TestSupport
+import Testing
+
+/// ``RedisClient`` made from a `redis-cluster://` URL: every entry point (send, pipeline, transaction, script,
+/// script pipeline) works on keys spread over the three primaries of a real cluster.
+@Suite(.serialized) struct ClusterClientTests {
+    let servers: ClusterServers
+    let redis: RedisClient
+
+    init() throws {
+        servers = try ClusterServers.shared()
+        redis = try RedisClient(url: servers.url)
+    }
+
+    @Test("a redis-cluster:// client routes single commands and pipelines to every node")
+    func sendAndPipeline() async throws {
+        defer { redis.close() }
+        #expect(redis.isCluster)
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        for tag in tags { try await redis.send("SET", "h:{\(tag)}:k", tag) }
+        let replies = try await redis.pipeline(tags.map { RedisCommand("GET", "h:{\($0)}:k") })
+        #expect(replies.map(\.string) == tags)
+        #expect(Set(try await redis.primaries()) == Set(servers.endpoints))
+        _ = try await redis.pipeline(tags.map { RedisCommand("DEL", "h:{\($0)}:k") })
+    }
+
+    @Test("a transaction runs on its slot's node; one spanning slots is refused, naming its keys")
+    func transaction() async throws {
+        defer { redis.close() }
+        let a = try servers.tag(onNode: 2), b = try servers.tag(onNode: 1)
+        let results = try await redis.transaction([RedisCommand("INCR", "h:{\(a)}:n"), RedisCommand("INCRBY", "h:{\(a)}:n", "10")])
+        #expect(results == [.integer(1), .integer(11)])
+        await #expect {
+            try await redis.transaction([RedisCommand("INCR", "h:{\(a)}:n"), RedisCommand("INCR", "h:{\(b)}:n")])
+        } throws: { "\($0)".contains("h:{\(a)}:n") && "\($0)".contains("h:{\(b)}:n") }
+        #expect(try await redis.send("GET", "h:{\(a)}:n").int == 11)
+        try await redis.send("DEL", "h:{\(a)}:n")
+    }
+
+    @Test("scripts run on their keys' node; a node that lost its scripts (SCRIPT FLUSH) is given the script again")
+    func scripts() async throws {
+        defer { redis.close() }
+        let script = RedisScript(name: "push", source: "return redis.call('RPUSH', KEYS[1], ARGV[1])")
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        for tag in tags { #expect(try await redis.run(script, keys: ["h:{\(tag)}:l"], arguments: ["1"]) == .integer(1)) }
+        for node in servers.nodes { ClusterServers.cli(port: node.port, ["SCRIPT", "FLUSH"]) }
+        let replies = try await redis.pipeline(script, calls: tags.map { (keys: ["h:{\($0)}:l"], arguments: ["2"]) })
+        #expect(replies == [.integer(2), .integer(2), .integer(2)])
+        ClusterServers.cli(port: servers.nodes[1].port, ["SCRIPT", "FLUSH"])
+        #expect(try await redis.run(script, keys: ["h:{\(tags[1])}:l"], arguments: ["3"]) == .integer(3))
+        _ = try await redis.pipeline(tags.map { RedisCommand("DEL", "h:{\($0)}:l") })
+    }
+
+    @Test("a blocking read on a dedicated connection to the key's node")
+    func dedicated() async throws {
+        defer { redis.close() }
+        let tag = try servers.tag(onNode: 1)
+        let connection = try await redis.makeDedicatedConnection(forKey: "h:{\(tag)}:list")
+        defer { connection.close() }
+        #expect(connection.configuration.endpoint == servers.endpoints[1])
+        var pop = RedisCommand("BLPOP", "h:{\(tag)}:list", "1")
+        pop.blockingSeconds = 1
+        let waiting = Task { try await connection.send([pop])[0] }
+        try await Task.sleep(for: .milliseconds(50))
+        try await redis.send("RPUSH", "h:{\(tag)}:list", "woke")
+        #expect(try await waiting.value.array?.last?.string == "woke")
+    }
+}
