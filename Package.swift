@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // Hoopoe: a Redis-backed background job worker and scheduler.
-// Targets from the bottom up: CHiredis (C) → Redis (client) → HoopoeCore (engine) → HoopoeJobs (the domain
-// jobs, on HoopoeCore and Providers) and HoopoeScheduler (cron, the schedule file, on HoopoeCore) → hoopoe (CLI).
+// Targets from the bottom up: CHiredis and CHoopoeOpenSSL (C) → Redis (client) → HoopoeCore (engine) → HoopoeJobs
+// (the domain jobs, on HoopoeCore and Providers) and HoopoeScheduler (cron, the schedule file, on HoopoeCore) → hoopoe (CLI).
 // Providers (Kavenegar, IPPanel, Brevo over AsyncHTTPClient) stands beside the engine; ProviderFakes
 // (Hummingbird) speaks the providers' documented protocols locally for tests and `make run`.
 import PackageDescription
