@@ -20,7 +20,7 @@ release: deps
 # grep, Redis ACL servers, conformance, `make run`, Python examples). They get a phase of their own, run one at a
 # time: in the parallel pool they starved the timing-sensitive tests on 2 cores. A new suite of that kind is
 # added here (a regex over suite names, matched by `swift test --filter/--skip`).
-HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests
+HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests
 
 # A private redis-server on a free port for the whole test run; stopped by its own pid afterwards.
 test: deps

@@ -6,22 +6,48 @@ import Synchronization
 /// blocking I/O. Concurrent calls are pipelined into shared round trips automatically (see
 /// ``RedisConnection``). Commands that block on the server (`BLMOVE`, `XREADGROUP ... BLOCK`) or that
 /// need a connection to themselves (`WATCH`, `SUBSCRIBE`) belong on a ``makeDedicatedConnection()``.
+///
+/// With Sentinel (`redis-sentinel://`) every connection follows the primary (``SentinelFollower``): the sentinels
+/// are asked before each connect, every connection is dropped on a switch, and a command a demoted primary refused
+/// (`READONLY`, `MASTERDOWN`: it did not run) is sent once more, to the new primary.
+///
+/// A call marked `durable` waits, when ``RedisConfiguration/waitReplicas`` is above 0, until that many replicas
+/// have the write (`WAIT` in the same round trip), and fails with ``RedisError/Code/notReplicated`` when fewer did.
 public final class RedisClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: RedisConfiguration
     private let connections: [RedisConnection]
-    private let nextConnection = Atomic<Int>(0)
+    /// Set in Sentinel mode: keeps every connection on the current primary.
+    private let follower: SentinelFollower?
     /// Set for a Redis Cluster: routes every call by its keys' slot (`RedisClient+Cluster.swift`).
     let cluster: RedisCluster?
+    private let nextConnection = Atomic<Int>(0)
     /// SHA1 of each loaded script, by source.
     private let scriptHashes = Mutex<[String: String]>([:])
 
     /// Starts the pool's threads. Connections are made on first use.
-    public init(configuration: RedisConfiguration) {
+    public convenience init(configuration: RedisConfiguration) {
+        self.init(configuration: configuration, watchesSentinel: true)
+    }
+
+    /// - Parameter watchesSentinel: false: no `+switch-master` subscription, for tests of the other ways a move is
+    ///   found (`READONLY`, a closed socket).
+    init(configuration: RedisConfiguration, watchesSentinel: Bool) {
         self.configuration = configuration
         cluster = Self.makeCluster(configuration)
-        connections = (0..<configuration.poolSize).map {
-            RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)")
+        if case .sentinel(let settings) = configuration.topology {
+            let follower = SentinelFollower(settings: settings, connectTimeout: configuration.connectTimeout)
+            connections = (0..<configuration.poolSize).map {
+                RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)") { () throws(RedisError) in try follower.address() }
+            }
+            connections.forEach(follower.track)
+            if watchesSentinel { follower.startWatching() }
+            self.follower = follower
+        } else {
+            connections = (0..<configuration.poolSize).map {
+                RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)")
+            }
+            follower = nil
         }
     }
 
@@ -34,11 +60,12 @@ public final class RedisClient: Sendable {
     /// Runs one command.
     /// - Throws: ``RedisError``; an error reply becomes code `server` with the server's message (`permissionDenied`
     ///   for `NOPERM`).
+    /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
-    public func send(_ command: RedisCommand) async throws -> RedisReply {
-        let reply = try await roundTrip([command])[0]
+    public func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
+        let reply = try await roundTrip([command], durable: durable)[0]
         if case .error(let message) = reply {
-            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name)
+            throw RedisError.reply(message, endpoint: endpointName, command: command.name)
         }
         return reply
     }
@@ -54,22 +81,25 @@ public final class RedisClient: Sendable {
 
     /// Sends many commands in one round trip and returns their replies in order. Error replies are
     /// returned in place (`.error`), not thrown.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        try await roundTrip(commands)
+    /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0) after the last.
+    /// - Throws: ``RedisError`` for the transport; `notReplicated` when a durable pipeline reached too few replicas
+    ///   (its commands ran on the primary).
+    public func pipeline(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
+        try await roundTrip(commands, durable: durable)
     }
 
     /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
     /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
-    public func transaction(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+    public func transaction(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
+        let replies = try await roundTrip([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
         if case .error(let message) = replies[0] {
             // MULTI refused (an ACL without @transaction): the commands ran one by one, not atomically; say so.
-            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: "MULTI")
+            throw RedisError.reply(message, endpoint: endpointName, command: "MULTI")
         }
         for (reply, command) in zip(replies.dropFirst(), commands) {
             if case .error(let message) = reply {
                 _ = try? await send("DISCARD")
-                throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name)
+                throw RedisError.reply(message, endpoint: endpointName, command: command.name)
             }
         }
         switch replies.last {
@@ -87,18 +117,19 @@ public final class RedisClient: Sendable {
     ///   - keys: the keys it touches (`KEYS[...]`); all in one hash slot for Redis Cluster.
     ///   - arguments: its other arguments (`ARGV[...]`).
     /// - Throws: ``RedisError`` `server` with the script's error, naming the script.
+    ///   - durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
-    public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = []) async throws -> RedisReply {
+    public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = [], durable: Bool = false) async throws -> RedisReply {
         let sha = try await scriptSHA(script)
-        var reply = try await roundTrip([evalshaCommand(sha, keys: keys, arguments: arguments)])[0]
+        var reply = try await roundTrip([evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)[0]
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             let reloaded = try await scriptSHA(script, reload: true)
-            reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
+            reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)], durable: durable)[0]
         }
         if case .error(let message) = reply {
             let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
             throw RedisError.reply(
-                message, endpoint: configuration.endpoint.description, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
+                message, endpoint: endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
         }
         return reply
     }
@@ -115,20 +146,77 @@ public final class RedisClient: Sendable {
 
     /// Opens a connection for one caller's exclusive use (blocking commands, `WATCH`). The caller
     /// closes it.
+    /// In Sentinel mode it follows the primary like the pooled ones (a blocking read on it is interrupted by a
+    /// switch).
     public func makeDedicatedConnection(name: String = "hoopoe-redis-dedicated") -> RedisConnection {
-        RedisConnection(configuration: configuration, name: name)
+        guard let follower else { return RedisConnection(configuration: configuration, name: name) }
+        let connection = RedisConnection(configuration: configuration, name: name) { () throws(RedisError) in try follower.address() }
+        follower.track(connection)
+        return connection
     }
 
-    /// Closes every pooled connection after the work already queued.
+    /// Closes every pooled connection after the work already queued (and stops following Sentinel).
     public func close() {
+        follower?.stop()
         cluster?.close()
         for connection in connections { connection.close() }
     }
 
-    /// One round trip on a pooled connection, or routed per node on a cluster.
-    private func roundTrip(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+    /// The server errors name: the primary last found in Sentinel mode, else the configured endpoint.
+    private var endpointName: String {
+        follower?.knownPrimary?.description ?? configuration.endpoint.description
+    }
+
+    /// One round trip on a pooled connection, with what Sentinel and durability add around it. One server and no
+    /// `durable` (the common case) is one plain `send`: nothing is added to the standalone path.
+    /// - Parameter retryWhole: on a refusal, send every command again (a `MULTI` block: the server refused it as a
+    ///   whole, `EXECABORT`), not only the refused ones.
+    private func roundTrip(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> [RedisReply] {
         if let cluster { return try await clusterRoundTrip(commands, on: cluster) }
-        return try await connection().send(commands)
+        let waits = durable && configuration.waitReplicas > 0
+        if follower == nil && !waits { return try await connection().send(commands) }
+        var replies = try await connection().send(waits ? commands + [waitCommand] : commands)
+        if let follower {
+            let refused = commands.indices.filter { Self.refusedAsNotPrimary(replies[$0]) }
+            if !refused.isEmpty {
+                // Refused without running (the node is a replica now): drop every connection, send them again; the
+                // connection asks the sentinels before it reconnects.
+                follower.nodeRefusedWrites()
+                let again = retryWhole ? Array(commands.indices) : refused
+                let retried = try await connection().send(again.map { commands[$0] } + (waits ? [waitCommand] : []))
+                for (index, reply) in zip(again, retried) { replies[index] = reply }
+                if waits { replies[commands.count] = retried[retried.count - 1] }
+            }
+        }
+        if waits { try checkReplicated(replies.removeLast(), after: commands) }
+        return replies
+    }
+
+    /// True for a refusal that means "not the primary": the command did not run, so it is safe to send it again.
+    /// `READONLY` (a replica; also inside a script, which then wrote nothing: a replica refuses every write) and
+    /// `MASTERDOWN` (a replica that lost its primary).
+    static func refusedAsNotPrimary(_ reply: RedisReply) -> Bool {
+        guard let message = reply.errorMessage else { return false }
+        return message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN") || message.contains("-READONLY ")
+    }
+
+    /// `WAIT n timeout`, blocking up to the timeout (so the read timeout grows by as much).
+    private var waitCommand: RedisCommand {
+        var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
+        wait.blockingSeconds = configuration.waitTimeout.seconds
+        return wait
+    }
+
+    /// Throws `notReplicated` when `WAIT` counted fewer replicas than asked.
+    private func checkReplicated(_ reply: RedisReply, after commands: [RedisCommand]) throws {
+        let name = commands.first?.name
+        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpointName, command: "WAIT (after \(name ?? "a write"))") }
+        let acknowledged = reply.int ?? 0
+        guard acknowledged < configuration.waitReplicas else { return }
+        throw RedisError(
+            .notReplicated, endpoint: endpointName, command: name,
+            message: "the write reached the primary, but \(acknowledged) of \(configuration.waitReplicas) replicas acknowledged it within "
+                + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
     }
 
     private func connection() -> RedisConnection {
@@ -163,14 +251,15 @@ extension RedisClient {
     /// - Parameters:
     ///   - script: the script.
     ///   - calls: the keys and arguments of each call.
-    public func pipeline(_ script: RedisScript, calls: [(keys: [String], arguments: [String])]) async throws -> [RedisReply] {
+    ///   - durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0) after the calls.
+    public func pipeline(_ script: RedisScript, calls: [(keys: [String], arguments: [String])], durable: Bool = false) async throws -> [RedisReply] {
         if calls.isEmpty { return [] }
         var sha = try await scriptSHA(script)
-        var replies = try await pipeline(calls.map { evalshaCommand(sha, keys: $0.keys, arguments: $0.arguments) })
+        var replies = try await pipeline(calls.map { evalshaCommand(sha, keys: $0.keys, arguments: $0.arguments) }, durable: durable)
         let forgotten = replies.indices.filter { replies[$0].errorMessage?.hasPrefix("NOSCRIPT") == true }
         if !forgotten.isEmpty {
             sha = try await scriptSHA(script, reload: true)
-            let again = try await pipeline(forgotten.map { evalshaCommand(sha, keys: calls[$0].keys, arguments: calls[$0].arguments) })
+            let again = try await pipeline(forgotten.map { evalshaCommand(sha, keys: calls[$0].keys, arguments: calls[$0].arguments) }, durable: durable)
             for (index, reply) in zip(forgotten, again) { replies[index] = reply }
         }
         return replies

@@ -20,6 +20,9 @@ extension JobStore {
     ///
     /// A unique job's envelope is written with `unique_key` (the `<key>` of KEYS[4]) added when it lacks one, so
     /// the worker releases the lock when the job settles whatever the client put in the envelope (decision 0005).
+    ///
+    /// Durable: with `REDIS_WAIT_REPLICAS` set, the jobs are reported enqueued only once that many replicas have them
+    /// (else ``RedisError/Code/notReplicated`` is thrown), so a failover loses no enqueue that returned.
     func enqueue(_ jobs: [PreparedJob], maxEnvelopeBytes: Int) async throws -> [EnqueueResult] {
         var results = [EnqueueResult?](repeating: nil, count: jobs.count)
         var plain: [RedisCommand] = []
@@ -46,12 +49,12 @@ extension JobStore {
             )))
         }
         if !plain.isEmpty {
-            for (reply, command) in zip(try await redis.pipeline(plain), plain) {
+            for (reply, command) in zip(try await redis.pipeline(plain, durable: true), plain) {
                 if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
             }
         }
         if !scripted.isEmpty {
-            let replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call))
+            let replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call), durable: true)
             for (reply, (index, _)) in zip(replies, scripted) {
                 results[index] = try enqueueResult(reply)
             }

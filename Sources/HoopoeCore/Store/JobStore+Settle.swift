@@ -4,6 +4,10 @@ import Redis
 
 /// Every way a fetched job leaves its stream: acknowledged, rescheduled (a retry, or an early arrival), buried
 /// in the dead set, or handed back. Each is one script, so a job is always before or after the change.
+///
+/// Each is durable: with `REDIS_WAIT_REPLICAS` set, a settle counts as done only once that many replicas have it;
+/// one that is not (``RedisError/Code/notReplicated``) is treated like a lost connection: the lease lapses and the
+/// job runs again (at least once), rather than being acknowledged on a primary that may be about to fail.
 extension JobStore {
     static let acknowledgeScript = RedisScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
     static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
@@ -20,7 +24,7 @@ extension JobStore {
     /// JSONs (one per answer key), then the counter name (`processed` or `discarded`), then type/count pairs.
     func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, day: String) async throws {
         let call = Self.acknowledgeCall(keys(queue), day: day, counter: counter, acks: acks)
-        try await redis.run(Self.acknowledgeScript, keys: call.keys, arguments: call.arguments)
+        try await redis.run(Self.acknowledgeScript, keys: call.keys, arguments: call.arguments, durable: true)
     }
 
     static func acknowledgeCall(_ keys: QueueKeys, day: String, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
@@ -67,7 +71,7 @@ extension JobStore {
         let k = keys(queue)
         let reply = try await redis.run(
             Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(on: Date())],
-            arguments: [QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0"] + counters)
+            arguments: [QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0"] + counters, durable: true)
         return reply.int == 1
     }
 
@@ -122,7 +126,7 @@ extension JobStore {
                 String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
                 eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
-            ])
+            ], durable: true)
     }
 
     /// Hands jobs of `queue` back at once (graceful shutdown): each envelope is added anew and its old delivery
@@ -138,6 +142,6 @@ extension JobStore {
             arguments.append(job.promoted ? "1" : "0")
             arguments.append(String(decoding: job.envelope, as: UTF8.self))
         }
-        try await redis.run(Self.handBackScript, keys: [keys(queue).stream], arguments: arguments)
+        try await redis.run(Self.handBackScript, keys: [keys(queue).stream], arguments: arguments, durable: true)
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import HoopoeCore
+import Redis
+import TestSupport
+import Testing
+
+/// Real `hoopoe worker`, `hoopoe scheduler` and `hoopoe enqueue` processes on a `redis-sentinel://` URL, against
+/// real sentinels (``SentinelGroup``): they follow a `SENTINEL FAILOVER` within 5 s, and nothing goes on writing to
+/// the demoted primary; with `REDIS_WAIT_REPLICAS=1` no enqueue that returned OK is lost.
+@Suite("Sentinel failover with hoopoe processes", .serialized)
+struct SentinelProcessTests {
+    private let namespace = "sentinel\(UUID().uuidString.prefix(8))"
+
+    private func environment(_ group: SentinelGroup, _ extra: [String: String] = [:]) -> [String: String] {
+        ["REDIS_URL": group.url, "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "notice"].merging(extra) { $1 }
+    }
+
+    private func enqueue(_ group: SentinelGroup, key: String, member: String? = nil, _ extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let (type, payload) = member.map { ("diag.record", "{\"key\":\"\(key)\",\"member\":\"\($0)\"}") } ?? ("diag.incr", "{\"key\":\"\(key)\"}")
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", type, "--payload", payload], environment: environment(group, extra))
+        guard let status = await process.wait(timeout: .seconds(20)) else { throw TestSupportError("hoopoe enqueue hung: \(process.output)") }
+        return (status, process.output)
+    }
+
+    /// How many times each command that writes (or reads a queue for a worker) ran on a node, from `INFO commandstats`:
+    /// while the node is a master nothing replicates into it, so any change is a client's.
+    private func writeCounts(_ node: RedisClient) async throws -> [String: Int] {
+        let text = try await node.send("INFO", "commandstats").string ?? ""
+        var counts: [String: Int] = [:]
+        for line in text.split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst(8).prefix { $0 != ":" }
+            guard ["xadd", "evalsha", "fcall", "incr", "hset", "set", "zadd", "xreadgroup", "xack", "sadd", "del", "zrem"].contains(String(name)),
+                let calls = line.firstRange(of: "calls=").map({ line[$0.upperBound...].prefix { $0.isNumber } }) else { continue }
+            counts[String(name)] = Int(calls)
+        }
+        return counts
+    }
+
+    @Test func workerSchedulerAndEnqueueFollowAFailoverWithinFiveSeconds() async throws {
+        let group = try await SentinelGroup()
+        let client = try RedisClient(url: group.url)
+        defer { client.close() }
+        let jobs = JobQueue(redis: client, namespace: namespace)
+        let schedule = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-sentinel-\(UUID().uuidString).yaml").path
+        try """
+            tasks:
+              - name: every.second
+                cron: "* * * * * *"
+                type: diag.incr
+                payload: {key: "\(namespace):ticks"}
+            """.write(toFile: schedule, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: schedule) }
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: environment(group))
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", schedule], environment: environment(group))
+        #expect(try await eventually { Set(try await jobs.liveProcesses().map(\.kind)).isSuperset(of: ["worker", "scheduler"]) }, "\(worker.output)\(scheduler.output)")
+        #expect(try await enqueue(group, key: "\(namespace):done").status == 0)
+        #expect(try await eventually { try await client.send("GET", "\(namespace):done").int == 1 }, "\(worker.output)")
+
+        let old = group.nodes[0].port
+        let new = try await group.failover()
+        let switched = ContinuousClock.now
+        let onNew = SentinelGroup.client(port: new)
+        let onOld = SentinelGroup.client(port: old)
+        defer { onNew.close(); onOld.close() }
+
+        // hoopoe enqueue: a fresh process asks the sentinels, so it lands on the new primary at once.
+        #expect(try await enqueue(group, key: "\(namespace):done").status == 0)
+        // The worker runs it there, and the scheduler's ticks go on there.
+        let ticksAtSwitch = try await onNew.send("GET", "\(namespace):ticks").int ?? 0
+        #expect(try await eventually(timeout: .seconds(5)) { try await onNew.send("GET", "\(namespace):done").int == 2 }, "\(worker.output)")
+        #expect(try await eventually(timeout: .seconds(5)) { (try await onNew.send("GET", "\(namespace):ticks").int ?? 0) > ticksAtSwitch + 1 }, "\(scheduler.output)")
+        #expect(ContinuousClock.now - switched < .seconds(5))
+
+        // The demoted primary still says master (for ~10 s), but nothing writes to it any more.
+        #expect(try await group.role(port: old) == "master")
+        let before = try await writeCounts(onOld)
+        try await Task.sleep(for: .seconds(2))
+        let after = try await writeCounts(onOld)
+        if try await group.role(port: old) == "master" { #expect(before == after, "something still writes to the demoted primary") }
+
+        worker.signal(SIGTERM)
+        scheduler.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(15)) == 0, "\(worker.output)")
+        #expect(await scheduler.wait(timeout: .seconds(15)) == 0, "\(scheduler.output)")
+        for output in [worker.output, scheduler.output] {
+            #expect(output.contains("Redis primary moved from 127.0.0.1:\(old) to 127.0.0.1:\(new) (sentinel)"), "\(output)")
+        }
+    }
+
+    /// `REDIS_WAIT_REPLICAS=1` and loops of `hoopoe enqueue` through a failover: each enqueue either exits 0 and its
+    /// job is on the new primary, or fails and says so — none is reported enqueued and lost.
+    @Test func withWaitReplicasNoEnqueueThatReturnedOKIsLost() async throws {
+        let group = try await SentinelGroup()
+        let wait = ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"]
+        let stop = ContinuousClock.now + .seconds(3)
+        let failingOver = Task {
+            try await Task.sleep(for: .milliseconds(700))
+            return try await group.failover()
+        }
+        let outcomes = try await withThrowingTaskGroup(of: [(member: String, ok: Bool, output: String)].self) { lanes in
+            for lane in 0..<3 {
+                lanes.addTask {
+                    var results: [(member: String, ok: Bool, output: String)] = []
+                    var n = 0
+                    while ContinuousClock.now < stop {
+                        n += 1
+                        let member = "\(lane)-\(n)"
+                        let (status, output) = try await enqueue(group, key: "\(namespace):seen", member: member, wait)
+                        results.append((member, status == 0, output))
+                    }
+                    return results
+                }
+            }
+            return try await lanes.reduce(into: []) { $0 += $1 }
+        }
+        let new = try await failingOver.value
+        let onNew = SentinelGroup.client(port: new)
+        defer { onNew.close() }
+        let stream = try await onNew.send("XRANGE", JobQueue(redis: onNew, namespace: namespace).keys("default").stream, "-", "+")
+        let kept = (stream.array ?? []).map(\.description).joined(separator: "\n")
+        let acknowledged = outcomes.filter(\.ok)
+        let lost = acknowledged.filter { !kept.contains("\"member\":\"\($0.member)\"") }
+        print("hoopoe enqueue with REDIS_WAIT_REPLICAS=1 through a failover: \(outcomes.count) runs, \(acknowledged.count) OK, \(outcomes.count - acknowledged.count) failed, \(lost.count) lost")
+        #expect(acknowledged.count >= 5)
+        #expect(lost.isEmpty, "enqueues that exited 0 but are not on the new primary: \(lost.map(\.member).prefix(5))")
+        if let failed = outcomes.first(where: { !$0.ok }) {
+            #expect(failed.output.contains("replicas acknowledged") || failed.output.contains("Redis"), "a failed durable enqueue says why: \(failed.output)")
+            print("a failed durable enqueue: \(failed.output)")
+        }
+    }
+}

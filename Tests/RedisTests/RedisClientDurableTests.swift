@@ -1,0 +1,67 @@
+import Foundation
+import Redis
+import Testing
+import TestSupport
+
+/// Durable writes (`waitReplicas` above 0): `WAIT` in the same round trip, against a real primary and replica.
+@Suite("Durable writes", .serialized)
+struct RedisClientDurableTests {
+    /// A primary and its replica, in sync.
+    private static func pair() async throws -> (primary: RedisServer, replica: RedisServer) {
+        let primary = try RedisServer(arguments: ["--repl-diskless-sync-delay", "0"])
+        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let check = SentinelGroup.client(port: replica.port)
+        defer { check.close() }
+        let synced = try await eventually {
+            (try? await check.send("ROLE").array).map { $0.count > 3 && $0[3].string == "connected" } ?? false
+        }
+        #expect(synced)
+        return (primary, replica)
+    }
+
+    private static func client(_ port: Int, waitReplicas: Int) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(port)/0")
+        configuration.waitReplicas = waitReplicas
+        configuration.waitTimeout = .milliseconds(300)
+        return RedisClient(configuration: configuration)
+    }
+
+    @Test func aDurableWriteReturnsOnceTheReplicaHasIt() async throws {
+        let (primary, replica) = try await Self.pair()
+        let client = try Self.client(primary.port, waitReplicas: 1)
+        defer { client.close() }
+        try await client.send(RedisCommand("SET", "k", "v"), durable: true)
+        // No polling: WAIT returned, so the replica has applied it already.
+        let onReplica = SentinelGroup.client(port: replica.port)
+        defer { onReplica.close() }
+        #expect(try await onReplica.send("GET", "k").string == "v")
+        let replies = try await client.pipeline([RedisCommand("INCR", "a"), RedisCommand("INCR", "a")], durable: true)
+        #expect(replies.map(\.int) == [1, 2])
+    }
+
+    @Test func aDurableWriteFailsWhenTooFewReplicasAcknowledge() async throws {
+        let (primary, replica) = try await Self.pair()
+        let client = try Self.client(primary.port, waitReplicas: 1)
+        defer { client.close() }
+        replica.stop()
+        let error = await #expect(throws: RedisError.self) { try await client.send(RedisCommand("SET", "k", "v"), durable: true) }
+        #expect(error?.code == .notReplicated)
+        #expect(error?.outcomeUnknown == true)
+        #expect(error?.description.contains("0 of 1 replicas") == true)
+        // Not durable: no WAIT, no error.
+        try await client.send(RedisCommand("SET", "k", "w"))
+        let asksTwo = try Self.client(primary.port, waitReplicas: 2)
+        defer { asksTwo.close() }
+        await #expect(throws: RedisError.self) { try await asksTwo.pipeline([RedisCommand("SET", "x", "1")], durable: true) }
+    }
+
+    @Test func withoutWaitReplicasDurableAddsNothing() async throws {
+        let (primary, replica) = try await Self.pair()
+        replica.stop()
+        let client = try Self.client(primary.port, waitReplicas: 0)
+        defer { client.close() }
+        try await client.send(RedisCommand("SET", "k", "v"), durable: true)
+        let stats = try await client.send("INFO", "commandstats").string ?? ""
+        #expect(!stats.contains("cmdstat_wait"))
+    }
+}
