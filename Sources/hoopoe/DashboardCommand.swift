@@ -72,6 +72,12 @@ struct DashboardCommand: AsyncParsableCommand {
                 "dashboard on \(shownHost):\(bound)\(password?.isEmpty == false ? ", basic auth on" : ", no password")\(readOnly ? ", read-only" : "")")
         }
         let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // A port already taken, an address this host does not have: one line that says which, exit 1.
+            printError("dashboard: cannot serve on \(host):\(port): \(error)")
+            throw ExitCode(1)
+        }
     }
 }

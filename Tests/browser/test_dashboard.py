@@ -301,6 +301,14 @@ class DashboardInABrowser(unittest.TestCase):
         port = urllib.parse.urlparse(self.url).port
         self.assertEqual(http("GET", self.url + "/", host=f"localhost:{port}")[0], 200)
 
+    def test_a_port_already_taken_is_one_line_and_exit_1(self):
+        port = str(urllib.parse.urlparse(self.url).port)
+        done = subprocess.run([HOOPOE, "dashboard", "--port", port], env=self.processes.environment, cwd=ROOT,
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn(f"hoopoe: dashboard: cannot serve on 127.0.0.1:{port}", done.stderr)
+        self.assertEqual(done.stdout, "")
+
     def test_read_only_hides_and_refuses_actions(self):
         url = self.processes.dashboard("--read-only")
         job_id = self.bury("diag.record", {"key": "x", "member": "read-only"})
