@@ -210,6 +210,16 @@ public final class RedisConnection: @unchecked Sendable {
         while true {
             do {
                 try connect()
+                // A drop asked for while connecting (a failover seen meanwhile) may mean `address` answered with the
+                // old primary: connect once more rather than send the batch there.
+                condition.lock()
+                let droppedMeanwhile = dropRequested
+                dropRequested = false
+                condition.unlock()
+                if droppedMeanwhile && ContinuousClock.now < deadline {
+                    disconnect()
+                    continue
+                }
                 return
             } catch where error.code == .authenticationFailed || error.code == .badDatabase || connectFailureIsFinal {
                 throw error  // retrying cannot help

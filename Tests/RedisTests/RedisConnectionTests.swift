@@ -31,6 +31,7 @@ import Testing
         let server = try RedisServer()
         let connection = RedisConnection(configuration: try RedisConfiguration(url: server.url))
         defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])  // connected before the read
         var pop = RedisCommand("BLPOP", "nothing-here", "30")
         pop.blockingSeconds = 30
         let waiting = Task { try await connection.send([pop]) }

@@ -178,4 +178,26 @@ import Testing
         }
         #expect(ContinuousClock.now - start < .seconds(10), "refused without retrying for the 30 s window")
     }
+
+    /// `dropConnection()` (how Sentinel following moves a connection) interrupts a blocking read over TLS too, and
+    /// the next command makes a new TLS connection.
+    @Test func dropConnectionInterruptsABlockingReadOverTLS() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server)
+        defer { redis.close() }
+        let connection = redis.makeDedicatedConnection()
+        defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])  // connected before the read
+        var pop = RedisCommand("BLPOP", "nothing-here", "30")
+        pop.blockingSeconds = 30
+        let waiting = Task { try await connection.send([pop]) }
+        try await Task.sleep(for: .milliseconds(300))
+        connection.dropConnection()
+        await #expect {
+            try await waiting.value
+        } throws: { error in
+            (error as? RedisError)?.code == .connectionLost
+        }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+    }
 }
