@@ -57,4 +57,27 @@ import Testing
         #expect(exit == 0, "the worker stops cleanly: \(worker.output)")
         #expect(!worker.output.contains("MOVED") && !worker.output.contains("CROSSSLOT"), "\(worker.output)")
     }
+
+    @Test("the Cluster section of docs/operating.md: each example line runs against a real cluster; functions load reaches every primary")
+    func operatingDocExamples() async throws {
+        let servers = try ClusterServers.shared()
+        let doc = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let section = try #require(doc.components(separatedBy: "## Redis Cluster").dropFirst().first?.components(separatedBy: "\n## ").first)
+        let lines = section.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("REDIS_URL=") }
+        #expect(lines.count == 2, "\(lines)")
+        let environment = ["HOOPOE_NAMESPACE": TestRedis.uniquePrefix("clusterdoc"), "LOG_LEVEL": "warning"]
+        for line in lines {
+            let command = line.replacingOccurrences(of: "10.0.0.11:7000,10.0.0.12:7000,10.0.0.13:7000", with: servers.seeds)
+                .replacingOccurrences(of: " hoopoe ", with: " '\(BuiltProducts.hoopoe)' ")
+            let process = try ChildProcess("/bin/sh", ["-c", command], environment: environment)
+            let status = await process.wait(timeout: .seconds(20))
+            #expect(status == 0, "\(line): \(process.output)")
+        }
+        let load = try ChildProcess(BuiltProducts.hoopoe, ["functions", "load"], environment: environment.merging(["REDIS_URL": servers.url]) { $1 })
+        #expect(await load.wait(timeout: .seconds(20)) == 0, "\(load.output)")
+        for node in servers.nodes {
+            let listed = ClusterServers.cli(port: node.port, ["FUNCTION", "LIST", "LIBRARYNAME", "hoopoe"])
+            #expect(listed.contains("hoopoe_enqueue"), "node \(node.port) has the library: \(listed)")
+        }
+    }
 }
