@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Redis
 
 /// Tells Redis this process is alive: a hash with what it is doing, renewed every few seconds with a
 /// TTL, plus its score in the `processes` sorted set. A process that dies simply stops beating; its
@@ -13,6 +15,8 @@ public struct Heartbeat: Sendable {
     private let jobs: JobQueue
     private let started = Date().timeIntervalSince1970
     private let details: @Sendable () -> [String: String]
+    /// Where a failed beat is reported (once until the failure changes); nil says nothing.
+    private let logger: Logger?
 
     /// - Parameters:
     ///   - kind: `worker` or `scheduler`.
@@ -20,8 +24,13 @@ public struct Heartbeat: Sendable {
     ///   - jobs: the engine (Redis and namespace).
     ///   - interval: beat interval.
     ///   - details: extra fields written with each beat (busy count, queues).
-    public init(kind: String, id: String, jobs: JobQueue, interval: Duration = .seconds(5), details: @escaping @Sendable () -> [String: String] = { [:] }) {
+    ///   - logger: where a failed beat is reported (a beat refused by Redis would otherwise be lost without a word).
+    public init(
+        kind: String, id: String, jobs: JobQueue, interval: Duration = .seconds(5), logger: Logger? = nil,
+        details: @escaping @Sendable () -> [String: String] = { [:] }
+    ) {
         self.kind = kind
+        self.logger = logger
         self.id = id
         self.jobs = jobs
         self.interval = interval
@@ -46,8 +55,18 @@ public struct Heartbeat: Sendable {
 
     /// Beats until cancelled.
     public func run() async {
+        var lastProblem: String?
         while !Task.isCancelled {
-            try? await beat()
+            do {
+                try await beat()
+                lastProblem = nil
+            } catch {
+                let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
+                if problem != lastProblem {
+                    logger?.warning("heartbeat not written (health checks may count this \(kind) as gone); retrying every \(interval): \(problem)")
+                }
+                lastProblem = problem
+            }
             try? await Task.sleep(for: interval)
         }
     }
