@@ -87,6 +87,21 @@ struct SentinelProcessTests {
         }
     }
 
+    /// The example URL of docs/operating.md's Sentinel section means what the section says: three sentinels, the
+    /// master's name, the data nodes' password (never printed).
+    @Test func theDocumentedURLNamesThreeSentinelsAndTheMaster() throws {
+        let text = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## Sentinel: `redis-sentinel://`").dropFirst().first)
+        let line = try #require(section.split(separator: "\n").first { $0.contains("REDIS_URL=redis-sentinel://") })
+        let url = String(line.trimmingCharacters(in: .whitespaces).dropFirst("REDIS_URL=".count))
+        let configuration = try RedisConfiguration(url: url)
+        guard case .sentinel(let settings) = configuration.topology else { Issue.record("not Sentinel: \(url)"); return }
+        #expect(settings.sentinels.count == 3)
+        #expect(settings.masterName == "hoopoe")
+        #expect(configuration.password == "PASSWORD")
+        #expect(!configuration.redactedURL.contains("PASSWORD"))
+    }
+
     /// `REDIS_WAIT_REPLICAS=1` and loops of `hoopoe enqueue` through a failover: each enqueue either exits 0 and its
     /// job is on the new primary, or fails and says so — none is reported enqueued and lost.
     @Test func withWaitReplicasNoEnqueueThatReturnedOKIsLost() async throws {

@@ -20,6 +20,12 @@ final class SentinelLink {
     /// - Throws: ``RedisError`` `connectionFailed`, or `authenticationFailed` naming the sentinel user.
     init(_ endpoint: RedisConfiguration.Endpoint, settings: RedisSentinelSettings, timeout: Duration) throws(RedisError) {
         self.endpoint = endpoint
+        if settings.tls != nil {
+            // Said plainly rather than tried in the clear: the sentinel link has no TLS yet (decision 0025).
+            throw RedisError(
+                .connectionFailed, endpoint: endpoint.description,
+                message: "TLS to the sentinels is not supported yet: add sentinel_tls=false to the URL (tls=true still applies to the data nodes)")
+        }
         let limit = timeval(timeout)
         let made: UnsafeMutablePointer<redisContext>? =
             switch endpoint {
