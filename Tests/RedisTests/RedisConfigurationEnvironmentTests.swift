@@ -10,7 +10,7 @@ import Testing
         directory = NSTemporaryDirectory() + "hoopoe-tls-env-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in ["ca.pem", "cert.pem", "key.pem", "other-ca.pem"] {
-            FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("pem".utf8))
+            _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("pem".utf8))
         }
     }
 
