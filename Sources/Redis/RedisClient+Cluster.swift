@@ -13,11 +13,41 @@ extension RedisClient {
     public var isCluster: Bool { cluster != nil }
 
     /// The round trip of a cluster: a `MULTI` block goes whole to its slot's node; anything else is split per node.
-    func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster) async throws -> [RedisReply] {
+    /// A `durable` call then asks each node it wrote to for ``RedisConfiguration/waitReplicas`` replicas (`WAIT` on
+    /// that node's connection, which counts every write sent on it before), and throws `notReplicated` naming the
+    /// node when one has fewer.
+    func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> [RedisReply] {
+        let replies: [RedisReply]
+        let nodes: Set<RedisConfiguration.Endpoint>
         if commands.first?.name == "MULTI" {
-            return try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " ")).replies
+            let sent = try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
+            (replies, nodes) = (sent.replies, [sent.node])
+        } else {
+            let delivered = try await cluster.deliver(commands)
+            (replies, nodes) = (delivered.map(\.reply), Set(delivered.map(\.node)))
         }
-        return try await cluster.send(commands)
+        if durable && configuration.waitReplicas > 0 { try await waitForReplicas(on: nodes, cluster: cluster, after: commands.first?.name) }
+        return replies
+    }
+
+    /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n.
+    private func waitForReplicas(on nodes: Set<RedisConfiguration.Endpoint>, cluster: RedisCluster, after name: String?) async throws {
+        var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
+        wait.blockingSeconds = configuration.waitTimeout.seconds
+        let command = wait
+        let counts = try await withThrowingTaskGroup(of: (RedisConfiguration.Endpoint, RedisReply).self) { group in
+            for node in nodes { group.addTask { (node, try await cluster.send([command], to: node)[0]) } }
+            return try await group.reduce(into: [(RedisConfiguration.Endpoint, RedisReply)]()) { $0.append($1) }
+        }
+        for (node, reply) in counts {
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "WAIT (after \(name ?? "a write"))") }
+            let acknowledged = reply.int ?? 0
+            guard acknowledged < configuration.waitReplicas else { continue }
+            throw RedisError(
+                .notReplicated, endpoint: node.description, command: name,
+                message: "the write reached the primary, but \(acknowledged) of \(configuration.waitReplicas) replicas acknowledged it within "
+                    + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
+        }
     }
 
     /// Redirections the cluster router followed (``RedisCluster/followedRedirections``); 0 for one server.

@@ -172,7 +172,7 @@ public final class RedisClient: Sendable {
     /// - Parameter retryWhole: on a refusal, send every command again (a `MULTI` block: the server refused it as a
     ///   whole, `EXECABORT`), not only the refused ones.
     private func roundTrip(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> [RedisReply] {
-        if let cluster { return try await clusterRoundTrip(commands, on: cluster) }
+        if let cluster { return try await clusterRoundTrip(commands, on: cluster, durable: durable) }
         let waits = durable && configuration.waitReplicas > 0
         if follower == nil && !waits { return try await connection().send(commands) }
         var replies = try await connection().send(waits ? commands + [waitCommand] : commands)

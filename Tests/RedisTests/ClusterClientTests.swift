@@ -67,4 +67,21 @@ import Testing
         try await redis.send("RPUSH", "h:{\(tag)}:list", "woke")
         #expect(try await waiting.value.array?.last?.string == "woke")
     }
+
+    @Test("durable on a cluster: WAIT goes to the node that took the write; a node without replicas fails it as notReplicated, naming that node")
+    func durableWaitsPerNode() async throws {
+        defer { redis.close() }
+        let durable = try RedisClient(url: servers.url + "?wait_replicas=1&wait_timeout_ms=50")
+        defer { durable.close() }
+        let tag = try servers.tag(onNode: 2)
+        try await durable.send(RedisCommand("SET", "h:{\(tag)}:plain", "1"))
+        await #expect {
+            try await durable.send(RedisCommand("SET", "h:{\(tag)}:durable", "1"), durable: true)
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .notReplicated && error?.endpoint == servers.endpoints[2].description
+        }
+        #expect(try await durable.send("GET", "h:{\(tag)}:durable").string == "1", "the write ran on its primary")
+        _ = try await durable.pipeline([RedisCommand("DEL", "h:{\(tag)}:plain"), RedisCommand("DEL", "h:{\(tag)}:durable")])
+    }
 }
