@@ -6,6 +6,12 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+// OpenSSL frees its global state in an atexit handler; a connection thread still ending its session while the
+// process exits would then use freed memory (a crash at exit). Initialised without that handler: the OS frees it all.
+static inline int choopoe_openssl_init(void) {
+    return OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
+}
+
 static inline long choopoe_ssl_set_sni(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
 static inline long choopoe_ctx_set_min_tls12(SSL_CTX *ctx) { return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
 static inline long choopoe_ctx_set_modes(SSL_CTX *ctx) {

@@ -9,6 +9,7 @@ final class TLSContext {
 
     /// - Throws: a file OpenSSL cannot load (a CA, certificate or key), named with OpenSSL's reason.
     init(_ settings: RedisTLS) throws(TransportFailure) {
+        _ = Self.initialized
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw TransportFailure("TLS: " + TLSContext.openSSLError("cannot create a context")) }
         self.context = context
         self.settings = settings
@@ -47,6 +48,9 @@ final class TLSContext {
     deinit {
         SSL_CTX_free(context)
     }
+
+    /// OpenSSL set up once, before its first use, without its exit-time cleanup (see the shim).
+    private static let initialized: Bool = choopoe_openssl_init() == 1
 
     /// OpenSSL's queued errors of this thread, oldest first, in words; the queue is emptied.
     static func openSSLError(_ fallback: String) -> String {
