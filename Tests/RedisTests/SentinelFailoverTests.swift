@@ -195,6 +195,27 @@ struct SentinelFailoverTests {
         #expect(plainLost.count > 0, "the failover lost no write without WAIT: this test would not see WAIT missing")
         #expect(durableLost.count == 0, "acknowledged durable writes missing on the new primary, e.g. \(durableLost.prefix(5))")
     }
+
+    /// docs/operating.md's ACL advice: a user without `ROLE` still works in Sentinel mode (the check is skipped), and
+    /// a durable write by a user without `WAIT` is refused naming `WAIT`, not reported as replicated.
+    @Test func aUserWithoutRoleWorksAndOneWithoutWaitIsToldSo() async throws {
+        let group = try await SentinelGroup()
+        for node in group.nodes {
+            let admin = SentinelGroup.client(port: node.port)
+            defer { admin.close() }
+            try await admin.send(RedisCommand("ACL", "SETUSER", "app", "on", ">secret", "~*", "&*", "+@all", "-role", "-wait"))
+        }
+        var configuration = try RedisConfiguration(url: group.url.replacingOccurrences(of: "redis-sentinel://", with: "redis-sentinel://app:secret@"))
+        let client = RedisClient(configuration: configuration)
+        defer { client.close() }
+        try await client.send("SET", "k", "v")
+        configuration.waitReplicas = 1
+        let durable = RedisClient(configuration: configuration)
+        defer { durable.close() }
+        let error = await #expect(throws: RedisError.self) { try await durable.send(RedisCommand("SET", "k", "w"), durable: true) }
+        #expect(error?.code == .permissionDenied)
+        #expect(error?.command?.hasPrefix("WAIT") == true, "\(String(describing: error))")
+    }
 }
 
 /// A flag the writers of one test poll, set once.
