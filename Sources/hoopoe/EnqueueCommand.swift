@@ -23,7 +23,8 @@ struct EnqueueCommand: AsyncParsableCommand {
 
             Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
             error (unknown type, bad payload, bad option), 2 when Redis is unreachable, 1 when its ACL refuses a \
-            command.
+            command, or when REDIS_WAIT_REPLICAS is set and fewer replicas acknowledged the job in time (it is on \
+            the primary but a failover could lose it; no id is printed).
             """
     )
 

@@ -102,6 +102,18 @@ struct SentinelProcessTests {
         #expect(!configuration.redactedURL.contains("PASSWORD"))
     }
 
+    /// `hoopoe enqueue --help`'s promise: with `REDIS_WAIT_REPLICAS` and no replica to acknowledge, exit 1, a line
+    /// that says why, and no job id.
+    @Test func aDurableEnqueueNoReplicaAcknowledgedExitsOneWithoutAnID() async throws {
+        let server = try RedisServer()
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.incr", "--payload", "{\"key\":\"\(namespace):n\"}"], environment: [
+            "REDIS_URL": server.url, "HOOPOE_NAMESPACE": namespace, "REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "100",
+        ])
+        #expect(await process.wait(timeout: .seconds(20)) == 1, "\(process.output)")
+        #expect(process.output.contains("0 of 1 replicas acknowledged"), "\(process.output)")
+        #expect(process.output.split(separator: "\n").allSatisfy { $0.hasPrefix("hoopoe:") || $0.contains("warning") }, "no id printed: \(process.output)")
+    }
+
     /// `REDIS_WAIT_REPLICAS=1` and loops of `hoopoe enqueue` through a failover: each enqueue either exits 0 and its
     /// job is on the new primary, or fails and says so — none is reported enqueued and lost.
     @Test func withWaitReplicasNoEnqueueThatReturnedOKIsLost() async throws {
