@@ -36,7 +36,7 @@ import Testing
         return result
     }
 
-    @Test("one worker serving queues on all three primaries runs every job: ready, delayed, unique, retried, dead, resurrected")
+    @Test("one worker serving queues on all three primaries runs every job: ready, delayed, unique, retried, dead, resurrected, deleted")
     func everyPathOnThreeNodes() async throws {
         defer { redis.close() }
         let queues = try (0..<3).map { try servers.tag(onNode: $0, prefix: "q") }
@@ -60,10 +60,15 @@ import Testing
             #expect(try await jobs.enqueue(type: "diag.record", payload: payload, options: unique) == .duplicate(existingID: first))
             _ = try await jobs.enqueue(type: "no.such.type", payload: .object([:]), options: EnqueueOptions(queue: queue, id: "dead-\(index)"))
         }
+        // A job that outlives its timeout is retried later: the reschedule script moves it to its scheduled set.
+        _ = try await jobs.enqueue(
+            type: "diag.record", payload: .object(["key": .string(key + ":slow"), "member": .string("slow"), "sleep_ms": .integer(5000)]),
+            options: EnqueueOptions(queue: queues[2], maxAttempts: 3, timeout: .milliseconds(100), id: "retried"))
         let (worker, task) = worker(queues: queues)
         let expected = Set((0..<60).map { "m\($0)" } + (0..<3).map { "later\($0)" } + (0..<3).map { "unique\($0)" })
         #expect(try await eventually(timeout: .seconds(15)) { Set(try await recorded(key).keys) == expected })
         #expect(try await eventually { try await queues.asyncAllSatisfy { try await jobs.info(queue: $0).dead == 1 } })
+        #expect(try await eventually { try await jobs.info(queue: queues[2]).scheduled == 1 }, "the timed-out job waits for its retry")
         // Every death wrote its job.dead event to the shared events stream (its own slot).
         let events = try await redis.send("XRANGE", "\(namespace):events", "-", "+").array ?? []
         #expect(events.count == 3)
@@ -79,6 +84,44 @@ import Testing
         worker.shutdown()
         try await task.value
         #expect(try await recorded(key).values.allSatisfy { $0 == 1 }, "each job ran once")
+    }
+
+    @Test("cancel (ready and delayed), recovery of a dead consumer's jobs and hand-back at shutdown, on three nodes")
+    func cancelRecoverHandBack() async throws {
+        defer { redis.close() }
+        let a = try servers.tag(onNode: 0, prefix: "c"), b = try servers.tag(onNode: 1, prefix: "c"), c = try servers.tag(onNode: 2, prefix: "c")
+        let key = "\(namespace):{rec}:crh"
+        func payload(_ member: String, sleepMs: Int? = nil) -> JSONValue {
+            var object: [String: JSONValue] = ["key": .string(key), "member": .string(member)]
+            if let sleepMs { object["sleep_ms"] = .integer(Int64(sleepMs)) }
+            return .object(object)
+        }
+        _ = try await jobs.enqueue(type: "diag.record", payload: payload("ready"), options: EnqueueOptions(queue: a, id: "ready"))
+        _ = try await jobs.enqueue(type: "diag.record", payload: payload("later"), options: EnqueueOptions(queue: b, runAt: Date().addingTimeInterval(60), id: "later"))
+        #expect(try await jobs.cancel(id: "ready", queue: a) == .cancelled)
+        #expect(try await jobs.cancel(id: "later", queue: b) == .cancelled)
+        // A consumer that took a job and died: the worker's recovery claims it after the lease.
+        let stream = jobs.keys(c).stream
+        _ = try await jobs.enqueue(type: "diag.record", payload: payload("orphan"), options: EnqueueOptions(queue: c, id: "orphan"))
+        _ = try await redis.send("XGROUP", "CREATE", stream, QueueKeys.group, "0", "MKSTREAM")
+        _ = try await redis.send(RedisCommand("XREADGROUP", ["GROUP", QueueKeys.group, "ghost", "COUNT", "10", "STREAMS", stream, ">"]))
+        for i in 0..<4 { _ = try await jobs.enqueue(type: "diag.record", payload: payload("slow\(i)", sleepMs: 300), options: EnqueueOptions(queue: c)) }
+        let options = WorkerOptions(
+            queues: QueueSelection([a, b, c]), concurrency: 1, lease: .milliseconds(500), recoveryInterval: .milliseconds(100),
+            promoteInterval: .milliseconds(50), fetchBlock: .milliseconds(100), shutdownTimeout: .seconds(5))
+        let first = Worker(jobs: jobs, registry: .diagnostic, options: options, logger: EngineHarness.quietLogger)
+        let firstRun = Task { try await first.run() }
+        try await Task.sleep(for: .milliseconds(150))
+        first.shutdown()  // one slow job running, the prefetched ones handed back to the stream at once
+        try await firstRun.value
+        let second = Worker(jobs: jobs, registry: .diagnostic, options: options, logger: EngineHarness.quietLogger)
+        let secondRun = Task { try await second.run() }
+        let expected: Set<String> = ["orphan", "slow0", "slow1", "slow2", "slow3"]
+        #expect(try await eventually(timeout: .seconds(15)) { Set(try await recorded(key).keys) == expected })
+        second.shutdown()
+        try await secondRun.value
+        let ran = try await recorded(key)
+        #expect(ran["ready"] == nil && ran["later"] == nil, "cancelled jobs never ran")
     }
 
     @Test("a slot migration during enqueues loses nothing: ASK, TRYAGAIN and MOVED are followed, and every job runs")
