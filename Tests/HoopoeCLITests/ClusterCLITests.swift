@@ -9,7 +9,7 @@ import Testing
 /// `enqueue` answered `MOVED`, `worker --queues mail,default` exited at `XGROUP CREATE` (naming the wrong command),
 /// and `queues` failed with `MOVED`.
 @Suite(.serialized) struct ClusterCLITests {
-    @Test("enqueue, worker --queues mail,default,critical,low (queues on all three nodes), queues and dead list on redis-cluster://")
+    @Test("enqueue, worker --queues mail,default,critical,low (queues on all three nodes), queues, dead list and health-check on redis-cluster://")
     func workerEnqueueQueuesDead() async throws {
         let servers = try ClusterServers.shared()
         let namespace = TestRedis.uniquePrefix("clustercli")
@@ -51,6 +51,10 @@ import Testing
         #expect(Set(queues).isSubset(of: Set(listed)), "\(queuesOutput)")
         let (deadStatus, deadOutput) = try await hoopoe(["dead", "list"])
         #expect(deadStatus == 0 && deadOutput.contains("cluster-dead-1"), "\(deadOutput)")
+
+        let (healthStatus, healthOutput) = try await hoopoe(["health-check", "--schedule", "/nonexistent/hoopoe-schedule.yaml"])
+        #expect(healthStatus == 0 && healthOutput.contains("queue:mail") && healthOutput.contains("1 live worker"), "\(healthOutput)")
+        #expect(!healthOutput.contains("MOVED") && !healthOutput.contains("CROSSSLOT"), "\(healthOutput)")
 
         worker.signal(SIGTERM)
         let exit = await worker.wait(timeout: .seconds(15))
