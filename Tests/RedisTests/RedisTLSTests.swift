@@ -10,7 +10,7 @@ import Testing
     let certificates: TLSCertificates
 
     init() throws {
-        certificates = try TLSCertificates()
+        certificates = try TLSCertificates.shared()
     }
 
     private func client(_ server: RedisServer, _ options: String = "", window: Duration = .seconds(3)) throws -> RedisClient {

@@ -17,6 +17,15 @@ public final class TLSCertificates: Sendable {
     /// A CA that signed nothing here: trusting only it, the server must be refused.
     public var otherCAFile: String { "\(directory)/other-ca.pem" }
 
+    /// One set for the whole test process, made on first use: making them runs `openssl` eight times and blocks the
+    /// calling thread, which on the cooperative pool stalls every other test.
+    /// - Throws: when `openssl` is missing or fails.
+    public static func shared() throws -> TLSCertificates {
+        try sharedSet.get()
+    }
+
+    private static let sharedSet = Result { try TLSCertificates() }
+
     /// Makes every file.
     /// - Parameter serverNames: the server certificate's subject alternative names.
     public init(serverNames: String = "DNS:localhost,IP:127.0.0.1") throws {

@@ -27,7 +27,7 @@ import Glibc
     /// open. The check reads them as TLS records and says clean; the connection then works. After the server closes
     /// it, the check says so.
     @Test func sessionTicketsAreNotAClosedConnection() async throws {
-        let certificates = try TLSCertificates()
+        let certificates = try TLSCertificates.shared()
         let server = try RedisServer(tls: certificates)
         let stream = try RedisStream(.tcp(host: "localhost", port: server.port), connectTimeout: .seconds(2), tls: TLSContext(RedisTLS(caFile: certificates.caFile)))
         defer { stream.close() }
