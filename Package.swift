@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        // Already in the graph (through swift-certificates); named because HoopoeCore hashes the function library's
+        // code with its SHA-1 (a version tag, not a security use).
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
@@ -57,6 +60,7 @@ let package = Package(
         .target(
             name: "HoopoeCore",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "HoopoeJSON",
                 "Redis",
                 .product(name: "Logging", package: "swift-log"),
