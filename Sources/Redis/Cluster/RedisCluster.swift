@@ -252,7 +252,21 @@ public final class RedisCluster: Sendable {
         var results = [Delivered?](repeating: nil, count: commands.count)
         // Each pending delivery: which command, to which node, whether after ASKING.
         var pending: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
-        for index in commands.indices { pending.append((index, try await target(for: routes[index]), false)) }
+        let map = try await slotMap()
+        for index in commands.indices {
+            // The map read once for the whole pipeline; a slot it lacks asks again (a refresh).
+            let known: RedisConfiguration.Endpoint? =
+                switch routes[index] {
+                case .slot(let slot): map.primary(for: slot)
+                case .anyNode: map.primaries.first
+                case .crossSlot: nil
+                }
+            if let known {
+                pending.append((index, known, false))
+            } else {
+                pending.append((index, try await target(for: routes[index]), false))
+            }
+        }
         var backoff = Backoff(window: configuration.reconnectWindow)
         var rounds = 0
         while !pending.isEmpty {
