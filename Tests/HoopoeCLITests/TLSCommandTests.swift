@@ -9,7 +9,7 @@ import Testing
 @Suite struct TLSCommandTests {
     @Test func enqueueWorkerAndHealthCheckOverTLS() async throws {
         let h = try CLIHarness()
-        let certificates = try TLSCertificates.shared()
+        let certificates = try await TLSCertificates.shared()
         let server = try RedisServer(tls: certificates)
         // The CA from the environment, as a deployment would mount it.
         let environment = ["REDIS_URL": server.url, "REDIS_TLS_CA": certificates.caFile]
@@ -32,7 +32,7 @@ import Testing
 
     @Test func aWrongCAIsAConnectionErrorNamingTLSVerification() async throws {
         let h = try CLIHarness()
-        let certificates = try TLSCertificates.shared()
+        let certificates = try await TLSCertificates.shared()
         let server = try RedisServer(tls: certificates)
         for command in [["ping"], ["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#], ["worker"], ["health-check"]] {
             let result = try await h.run(command, environment: ["REDIS_URL": server.url, "REDIS_TLS_CA": certificates.otherCAFile], timeout: .seconds(15))
@@ -43,7 +43,7 @@ import Testing
 
     @Test func insecureIsWarnedAboutOnce() async throws {
         let h = try CLIHarness()
-        let certificates = try TLSCertificates.shared()
+        let certificates = try await TLSCertificates.shared()
         let server = try RedisServer(tls: certificates)
         let result = try await h.run(["ping"], environment: ["REDIS_URL": "\(server.url)?insecure=true"])
         #expect(result.status == 0, "\(result.output)")
@@ -54,7 +54,7 @@ import Testing
     /// password and files replaced by the test's; the exit-78 message it quotes is what a missing CA file prints.
     @Test func theOperatingGuideTLSLinesWork() async throws {
         let h = try CLIHarness()
-        let certificates = try TLSCertificates.shared()
+        let certificates = try await TLSCertificates.shared()
         let optional = try RedisServer(arguments: ["--requirepass", "doc-pass"], tls: certificates, clients: "optional")
         let required = try RedisServer(arguments: ["--requirepass", "doc-pass"], tls: certificates, clients: "yes")
         let doc = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)

@@ -9,8 +9,8 @@ import Testing
 @Suite struct RedisTLSTests {
     let certificates: TLSCertificates
 
-    init() throws {
-        certificates = try TLSCertificates.shared()
+    init() async throws {
+        certificates = try await TLSCertificates.shared()
     }
 
     private func client(_ server: RedisServer, _ options: String = "", window: Duration = .seconds(3)) throws -> RedisClient {

@@ -17,24 +17,22 @@ public final class TLSCertificates: Sendable {
     /// A CA that signed nothing here: trusting only it, the server must be refused.
     public var otherCAFile: String { "\(directory)/other-ca.pem" }
 
-    /// One set for the whole test process, made on first use: making them runs `openssl` eight times and blocks the
-    /// calling thread, which on the cooperative pool stalls every other test.
+    /// One set for the whole test process, made on first use (eight `openssl` runs, awaited without blocking a
+    /// thread of the cooperative pool, which would stall every other test).
     /// - Throws: when `openssl` is missing or fails.
-    public static func shared() throws -> TLSCertificates {
-        try sharedSet.get()
+    public static func shared() async throws -> TLSCertificates {
+        try await SharedCertificates.instance.get()
     }
-
-    private static let sharedSet = Result { try TLSCertificates() }
 
     /// Makes every file.
     /// - Parameter serverNames: the server certificate's subject alternative names.
-    public init(serverNames: String = "DNS:localhost,IP:127.0.0.1") throws {
+    public init(serverNames: String = "DNS:localhost,IP:127.0.0.1") async throws {
         directory = NSTemporaryDirectory() + "hoopoe-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try makeCA("ca", name: "Hoopoe Test CA")
-        try makeCA("other-ca", name: "Somebody Else's CA")
-        try makeSigned("server", name: "localhost", extensions: "subjectAltName=\(serverNames)\nextendedKeyUsage=serverAuth\n")
-        try makeSigned("client", name: "hoopoe-client", extensions: "extendedKeyUsage=clientAuth\n")
+        try await makeCA("ca", name: "Hoopoe Test CA")
+        try await makeCA("other-ca", name: "Somebody Else's CA")
+        try await makeSigned("server", name: "localhost", extensions: "subjectAltName=\(serverNames)\nextendedKeyUsage=serverAuth\n")
+        try await makeSigned("client", name: "hoopoe-client", extensions: "extendedKeyUsage=clientAuth\n")
     }
 
     deinit {
@@ -46,31 +44,43 @@ public final class TLSCertificates: Sendable {
         ["--tls-cert-file", serverCertificate, "--tls-key-file", serverKey, "--tls-ca-cert-file", caFile, "--tls-auth-clients", clients]
     }
 
-    private func makeCA(_ file: String, name: String) throws {
-        try openssl([
+    private func makeCA(_ file: String, name: String) async throws {
+        try await openssl([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "\(directory)/\(file).key",
             "-out", "\(directory)/\(file).pem", "-days", "2", "-subj", "/CN=\(name)",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
     }
 
-    private func makeSigned(_ file: String, name: String, extensions: String) throws {
+    private func makeSigned(_ file: String, name: String, extensions: String) async throws {
         try extensions.write(toFile: "\(directory)/\(file).ext", atomically: true, encoding: .utf8)
-        try openssl([
+        try await openssl([
             "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "\(directory)/\(file).key",
             "-out", "\(directory)/\(file).csr", "-subj", "/CN=\(name)",
         ])
-        try openssl([
+        try await openssl([
             "x509", "-req", "-in", "\(directory)/\(file).csr", "-CA", caFile, "-CAkey", "\(directory)/ca.key", "-CAcreateserial",
             "-out", "\(directory)/\(file).pem", "-days", "2", "-extfile", "\(directory)/\(file).ext",
         ])
     }
 
-    private func openssl(_ arguments: [String]) throws {
+    private func openssl(_ arguments: [String]) async throws {
         let binary = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let binary else { throw TestSupportError("openssl is not installed: run scripts/install-deps.sh (it installs openssl)") }
         let process = try ChildProcess(binary, arguments)
-        process.waitBlocking()
-        guard process.poll() == 0 else { throw TestSupportError("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(process.output)") }
+        guard await process.wait(timeout: .seconds(60)) == 0 else { throw TestSupportError("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(process.output)") }
+    }
+}
+
+/// The process's one set of test certificates, made once even when many tests ask at the same moment.
+private actor SharedCertificates {
+    static let instance = SharedCertificates()
+    private var making: Task<TLSCertificates, any Error>?
+
+    func get() async throws -> TLSCertificates {
+        if let making { return try await making.value }
+        let task = Task { try await TLSCertificates() }
+        making = task
+        return try await task.value
     }
 }

@@ -27,7 +27,7 @@ import Glibc
     /// open. The check reads them as TLS records and says clean; the connection then works. After the server closes
     /// it, the check says so.
     @Test func sessionTicketsAreNotAClosedConnection() async throws {
-        let certificates = try TLSCertificates.shared()
+        let certificates = try await TLSCertificates.shared()
         let server = try RedisServer(tls: certificates)
         let stream = try RedisStream(.tcp(host: "localhost", port: server.port), connectTimeout: .seconds(2), tls: TLSContext(RedisTLS(caFile: certificates.caFile)))
         defer { stream.close() }
@@ -57,7 +57,7 @@ import Glibc
         let server = try RedisServer()
         let stream = try RedisStream(.tcp(host: "127.0.0.1", port: server.port), connectTimeout: .seconds(2), tls: nil)
         defer { stream.close() }
-        stream.setTimeout(0.2)
+        stream.setTimeout(0.05)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 1)
         defer { buffer.deallocate() }
         #expect {
