@@ -19,8 +19,10 @@ release: deps
 # Suites that spawn many processes or push thousands of jobs through a real worker (fuzzing, SIGKILLs, the secrets
 # grep, Redis ACL servers, conformance, `make run`, Python examples). They get a phase of their own, run one at a
 # time: in the parallel pool they starved the timing-sensitive tests on 2 cores. A new suite of that kind is
-# added here (a regex over suite names, matched by `swift test --filter/--skip`).
-HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests
+# added here (a regex over suite names, matched by `swift test --filter/--skip`). The Redis Cluster suites are here
+# too: creating the test cluster blocks a cooperative thread for ~3 s, which stalled the health checks' relative-timing
+# tests in the parallel phase.
+HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests|ClusterClientTests|ClusterTests|ClusterEngineTests
 
 # A private redis-server on a free port for the whole test run; stopped by its own pid afterwards.
 test: deps
