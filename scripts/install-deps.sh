@@ -4,7 +4,7 @@
 #   redis-server    the local Redis for `make run` and the private one for `make test`
 #   redis-tools     redis-cli and redis-benchmark (`make bench`)
 #   libssl-dev openssl  TLS to Redis (rediss://, decision 0024) and the test certificates made at test time
-#   redis-sentinel  three real sentinels for the Sentinel failover tests (Tests/TestSupport/SentinelCluster.swift)
+#   redis-sentinel  three real sentinels for the Sentinel failover tests (Tests/TestSupport/SentinelGroup.swift)
 #   python3 redis, jsonschema   the Python example enqueuer the tests run, and schema checks
 #   php-cli php-redis golang-go golang-github-gomodule-redigo-dev   the PHP and Go clients' tests (jobs/clients/)
 #   python3 python3-pip tzdata   the Python client and examples (pip installs their pins; a fresh Debian has no pip)
