@@ -26,6 +26,20 @@ import Testing
         #expect(resolved == root.appendingPathComponent("Sources/HoopoeCore/Store/Lua/enqueue.lua").standardizedFileURL.path, "jobs/lua/enqueue.lua → \(target)")
     }
 
+    /// On a Redis where no hoopoe process has loaded the function library, a later job cannot be enqueued: the
+    /// example says so, naming the fix, with exit 69 (the service is unavailable), not 64 (a usage error).
+    @Test func pythonExampleWithoutTheFunctionLibraryExits69NamingTheFix() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let script = BuiltProducts.projectRoot.appendingPathComponent("jobs/examples/hoopoe_enqueue.py").path
+        let child = try ChildProcess(
+            "/usr/bin/env", ["python3", script, "diag.record", #"{"key":"k","member":"m"}"#, "--in", "60"],
+            environment: ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": "nolib"])
+        let status = await child.wait(timeout: .seconds(60))
+        #expect(status == 69, "\(child.output)")
+        #expect(child.output.contains("hoopoe functions load"), "\(child.output)")
+    }
+
     @Test func tenThousandJobsFromPythonAllRun() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):py"

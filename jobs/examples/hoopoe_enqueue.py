@@ -8,7 +8,8 @@
 REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
 Exit 0 when enqueued or scheduled, 3 when refused as a duplicate or a used once-key, 64 for bad arguments or a job
-that breaks the envelope rules (the reason names the field).
+that breaks the envelope rules (the reason names the field), 69 when Redis cannot run it (the hoopoe function
+library is not loaded: start a worker or run `hoopoe functions load`).
 
 Every rule (ids, the envelope checks, the size limit, seconds, the Lua script's arguments) is the client's, so this
 file holds none of its own: the wire format is jobs/PROTOCOL.md.
@@ -22,7 +23,7 @@ import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
 import hoopoe_client  # noqa: E402
-from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, new_id, problem  # noqa: E402
+from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, LibraryNotLoaded, new_id, problem  # noqa: E402
 
 
 def envelope(job_type, payload, queue="default"):
@@ -105,6 +106,9 @@ def main(argv):
             return 0
         run_at = time.time() + float(delay) if delay else None
         kind, job_id = enq.enqueue(job_type, json.loads(template), queue, run_at, unique_key, notify=notify)
+    except LibraryNotLoaded as unavailable:  # not the caller's mistake: EX_UNAVAILABLE, as sysexits.h says
+        print(f"hoopoe_enqueue: {unavailable}", file=sys.stderr)
+        return 69
     except (HoopoeError, ValueError) as refused:
         print(f"hoopoe_enqueue: {refused}", file=sys.stderr)
         return 64
