@@ -69,12 +69,23 @@ extension RedisConfiguration {
         guard let schemeEnd = url.firstRange(of: "://") else { return url.replacingPasswordOptions() }
         let afterScheme = url[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex(of: "?") ?? url.endIndex
-        guard let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return url.replacingPasswordOptions() }
+        let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") ?? unencodedCredentialsEnd(url, after: schemeEnd.upperBound)
+        guard let at else { return url.replacingPasswordOptions() }
         let credentials = url[schemeEnd.upperBound..<at]
         // Empty subsequences kept: in `:password@` the user is empty, not the password.
         let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(user):***" : "***")
             + String(url[at...]).replacingPasswordOptions()
+    }
+
+    /// The `@` that ends credentials holding a raw `?` (`redis://:pa?ss@host`): an `@` after the first `?` whose text
+    /// since that `?` is not an option (`name=value`). Such a URL cannot be parsed as written — the `?` starts the
+    /// query — and every part it would be read as (a port, an option's name) is a piece of the password.
+    static func unencodedCredentialsEnd(_ url: String, after start: String.Index) -> String.Index? {
+        let rest = url[start...]
+        guard let question = rest.firstIndex(of: "?"), let at = rest[question...].firstIndex(of: "@") else { return nil }
+        let between = rest[rest.index(after: question)..<at]
+        return between.contains("=") || between.contains("&") ? nil : at
     }
 
     static func percentDecode(_ text: some StringProtocol) -> String {
@@ -108,6 +119,10 @@ private struct URLParser {
     mutating func parse(into configuration: inout RedisConfiguration) throws(RedisError) {
         guard let schemeEnd = url.firstRange(of: "://") else {
             throw invalid("expected redis://host:port/db, rediss://, unix:///path, redis-sentinel:// or redis-cluster://")
+        }
+        if RedisConfiguration.unencodedCredentialsEnd(url, after: schemeEnd.upperBound) != nil {
+            // Said without quoting any part: each would be a piece of the password.
+            throw invalid("the user or password holds a character URLs reserve ('?', '#', '/' or '@'): percent-encode it (? is %3F, # is %23, / is %2F, @ is %40)")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(url[schemeEnd.upperBound...])

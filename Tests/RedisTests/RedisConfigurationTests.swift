@@ -170,4 +170,22 @@ import Testing
             "\(error)".contains("topsecret") == false && "\(error)".contains("***@host")
         }
     }
+
+    /// A raw `?` in the password ends the authority where the URL's query starts: every part the parser would then
+    /// name (a port, an option) is a piece of the password. The error says what to encode and quotes none of it.
+    @Test(arguments: ["redis://:top?secret@host:6379/0", "redis://u:top?secret@host/0", "rediss://:top?secret@host:6380", "redis-sentinel://:top?secret@h1:26379/0?master=m"])
+    func aRawQuestionMarkInThePasswordIsNeverEchoed(url: String) {
+        #expect {
+            try RedisConfiguration(url: url)
+        } throws: { error in
+            let text = "\(error)"
+            return !text.contains("top") && !text.contains("secret") && text.contains("percent-encode") && text.contains("***@h")
+        }
+    }
+
+    /// An `@` inside an option's value is not taken for the end of credentials.
+    @Test func anAtSignInAnOptionValueIsNotCredentials() throws {
+        let configuration = try RedisConfiguration(url: "redis-sentinel://h1:26379/0?master=m&sentinel_user=ops@example")
+        #expect(configuration.redactedURL.contains("ops@example") || configuration.redactedURL.contains("ops%40example"))
+    }
 }
