@@ -24,7 +24,7 @@ enum ClusterRedirection: Equatable {
             return
         }
         let words = message.split(separator: " ")
-        guard words.count >= 3, words[0] == "MOVED" || words[0] == "ASK", let slot = Int(words[1]),
+        guard words.count >= 3, words[0] == "MOVED" || words[0] == "ASK", let slot = Int(words[1]), (0..<HashSlot.count).contains(slot),
             let colon = words[2].lastIndex(of: ":"), let port = Int(words[2][words[2].index(after: colon)...])
         else { return nil }
         var host = String(words[2][..<colon])

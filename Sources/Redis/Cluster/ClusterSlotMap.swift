@@ -26,6 +26,10 @@ public struct ClusterSlotMap: Sendable, Equatable {
 
     /// Records that `slots` are served by `endpoint` (a `MOVED` reply, or one range of a refresh).
     public mutating func assign(_ slots: ClosedRange<Int>, to endpoint: RedisConfiguration.Endpoint) {
+        // A range from the network may lie outside 0…16383: what of it is inside is kept, nothing else (an empty
+        // clamp would be a range whose bounds cross, which traps).
+        let low = max(0, slots.lowerBound), high = min(HashSlot.count - 1, slots.upperBound)
+        guard low <= high else { return }
         let index: Int
         if let known = primaries.firstIndex(of: endpoint) {
             index = known
@@ -33,8 +37,7 @@ public struct ClusterSlotMap: Sendable, Equatable {
             primaries.append(endpoint)
             index = primaries.count - 1
         }
-        let clamped = max(0, slots.lowerBound)...min(HashSlot.count - 1, slots.upperBound)
-        for slot in clamped { owners[slot] = UInt16(index) }
+        for slot in low...high { owners[slot] = UInt16(index) }
     }
 
     /// The map in a `CLUSTER SHARDS` reply: per shard a map (a flat array in RESP2) with `slots` (start, end pairs)
