@@ -6,6 +6,6 @@ struct Hoopoe: AsyncParsableCommand {
         commandName: "hoopoe",
         abstract: "A Redis-backed background job worker and scheduler.",
         version: "0.1.0",
-        subcommands: [WorkerCommand.self, SchedulerCommand.self, EnqueueCommand.self, PingCommand.self, HealthCheckCommand.self, QueuesCommand.self, DeadCommand.self, JobCommand.self, ScheduleCommand.self, DashboardCommand.self, FunctionsCommand.self, DevCommand.self]
+        subcommands: [WorkerCommand.self, SchedulerCommand.self, EnqueueCommand.self, PingCommand.self, HealthCheckCommand.self, QueuesCommand.self, QueueCommand.self, DeadCommand.self, JobCommand.self, ScheduleCommand.self, DashboardCommand.self, FunctionsCommand.self, DevCommand.self]
     )
 }

@@ -90,4 +90,7 @@ public struct GlobalKeys: Sendable, Hashable {
     public var events: String { "\(namespace):events" }
     /// Hash describing one process, with a TTL.
     public func process(_ id: String) -> String { "\(namespace):process:\(id)" }
+    /// Hash of the paused queues: field = queue name, value = when it was paused (Unix seconds). One key for all
+    /// queues, so a worker learns every pause of its queues with one read (decision 0029).
+    public var paused: String { "\(namespace):paused" }
 }

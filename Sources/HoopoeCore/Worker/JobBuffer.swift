@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Runners wait in ``take()``; the fetcher (on a Redis Cluster, one per queue) waits in ``waitForRoom(below:)``
 /// until the buffer is low, so a worker holds at most about `prefetch` jobs it is not running. Closing wakes everyone and returns
-/// what was left, for handing back.
+/// what was left, for handing back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused
+/// queue is never taken to run: the check and the put are one step under the buffer's lock.
 final class JobBuffer: Sendable {
     private struct State {
         var queues: [String: [FetchedJob]] = [:]
@@ -13,6 +14,10 @@ final class JobBuffer: Sendable {
         var closed = false
         var takers: [CheckedContinuation<FetchedJob?, Never>] = []
         var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Paused queues (decision 0029): their jobs are refused here and fetchers leave them out.
+        var paused: Set<String> = []
+        /// Fetchers waiting in ``activeQueues(among:)`` for one of their queues to be resumed.
+        var pauseWaiters: [CheckedContinuation<[String]?, Never>] = []
     }
 
     private let selection: QueueSelection
@@ -26,17 +31,24 @@ final class JobBuffer: Sendable {
     var count: Int { state.withLock { $0.count } }
 
     /// Adds jobs; wakes waiting runners.
-    /// - Returns: the jobs refused because the buffer is closed (to be handed back).
+    /// - Returns: the jobs refused because the buffer is closed or their queue is paused (to be handed back).
     func put(_ jobs: [FetchedJob]) -> [FetchedJob] {
         var wake: [(CheckedContinuation<FetchedJob?, Never>, FetchedJob)] = []
         let refused: [FetchedJob] = state.withLock { state in
             if state.closed { return jobs }
-            for job in jobs { state.queues[job.queue, default: []].append(job) }
-            state.count += jobs.count
+            var refused: [FetchedJob] = []
+            for job in jobs {
+                if state.paused.contains(job.queue) {
+                    refused.append(job)
+                } else {
+                    state.queues[job.queue, default: []].append(job)
+                    state.count += 1
+                }
+            }
             while !state.takers.isEmpty, let job = Self.pop(&state, selection) {
                 wake.append((state.takers.removeFirst(), job))
             }
-            return []
+            return refused
         }
         for (continuation, job) in wake { continuation.resume(returning: job) }
         return refused
@@ -76,9 +88,60 @@ final class JobBuffer: Sendable {
         }
     }
 
+    /// Sets which queues are paused. Jobs of a newly paused queue waiting here are withdrawn (to be handed back, so
+    /// they wait in Redis as ready jobs, not here), later ``put(_:)``s refuse that queue's jobs, and fetchers
+    /// waiting in ``activeQueues(among:)`` look again.
+    /// - Returns: the withdrawn jobs, and the queues paused and resumed by this call.
+    func setPaused(_ queues: Set<String>) -> (withdrawn: [FetchedJob], paused: Set<String>, resumed: Set<String>) {
+        var room: [CheckedContinuation<Void, Never>] = []
+        var waiters: [CheckedContinuation<[String]?, Never>] = []
+        let result: ([FetchedJob], Set<String>, Set<String>) = state.withLock { state in
+            let paused = queues.subtracting(state.paused)
+            let resumed = state.paused.subtracting(queues)
+            if paused.isEmpty && resumed.isEmpty { return ([], [], []) }
+            state.paused = queues
+            var withdrawn: [FetchedJob] = []
+            for queue in paused {
+                guard let list = state.queues[queue] else { continue }
+                let head = state.heads[queue] ?? 0
+                withdrawn += list[head...]
+                state.count -= list.count - head
+                state.queues[queue] = []
+                state.heads[queue] = 0
+            }
+            let count = state.count
+            room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
+            state.roomWaiters.removeAll { count < $0.limit }
+            waiters = state.pauseWaiters
+            state.pauseWaiters = []
+            return (withdrawn, paused, resumed)
+        }
+        for waiter in room { waiter.resume() }
+        for waiter in waiters { waiter.resume(returning: nil) }
+        return result
+    }
+
+    /// `names` without the paused queues, in the same order, waiting while every one of them is paused; empty once
+    /// the buffer is closed.
+    func activeQueues(among names: [String]) async -> [String] {
+        while true {
+            let active: [String]? = await withCheckedContinuation { (continuation: CheckedContinuation<[String]?, Never>) in
+                let now: [String]?? = state.withLock { state in
+                    if state.closed { return [] }
+                    let active = names.filter { !state.paused.contains($0) }
+                    if !active.isEmpty { return active }
+                    state.pauseWaiters.append(continuation)
+                    return .none
+                }
+                if case .some(let result) = now { continuation.resume(returning: result) }
+            }
+            if let active { return active }
+        }
+    }
+
     /// Stops the buffer: waiting runners get nil, and the jobs still waiting are returned.
     func close() -> [FetchedJob] {
-        let (takers, room, left) = state.withLock { state in
+        let (takers, room, left, waiters) = state.withLock { state in
             state.closed = true
             var left: [FetchedJob] = []
             for (queue, jobs) in state.queues { left += jobs[(state.heads[queue] ?? 0)...] }
@@ -89,10 +152,13 @@ final class JobBuffer: Sendable {
             state.takers = []
             let room = state.roomWaiters.map(\.continuation)
             state.roomWaiters = []
-            return (takers, room, left)
+            let waiters = state.pauseWaiters
+            state.pauseWaiters = []
+            return (takers, room, left, waiters)
         }
         for taker in takers { taker.resume(returning: nil) }
         for waiter in room { waiter.resume() }
+        for waiter in waiters { waiter.resume(returning: nil) }
         return left
     }
 

@@ -19,7 +19,8 @@ import Synchronization
 ///
 /// Lifecycle (``WorkerState``): ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
 /// `shutdownTimeout`, hand the rest back to their queues at once) or ``shutdownNow()`` (hand everything back at
-/// once); ``quiet()`` stops fetching only. Each of these is an event that moves the state forward; the fetch loop,
+/// once); ``quiet()`` stops fetching only. A queue paused for all workers (``JobQueue/pause(queue:)``) is left out of
+/// the fetch within a second (``PauseWatch``). Each of these is an event that moves the state forward; the fetch loop,
 /// the background steps and the shutdown timer wait for the state they care about, none polls.
 public final class Worker: Sendable {
     /// The engine this worker serves.
@@ -108,6 +109,8 @@ public final class Worker: Sendable {
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
     public func run() async throws {
         try await prepareQueues()
+        // Paused queues are known before the first fetch: a worker started while its queue is paused takes nothing.
+        try await pauseWatch.round()
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
         await withTaskGroup(of: Void.self) { group in
             if jobs.store.redis.isCluster {
@@ -167,10 +170,13 @@ public final class Worker: Sendable {
                 }
                 await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
                 if !fetches { break }
+                // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
+                let active = await buffer.activeQueues(among: queue.map { [$0] } ?? options.queues.weightedOrder())
+                if !fetches || active.isEmpty { break }
                 let want = max(1, (options.prefetch - buffer.count) / fetchers)
                 // A missing group (the stream was deleted) is created again by the store before it throws.
                 let fetched = try await jobs.store.fetch(
-                    on: current, consumer: options.consumer, count: want, block: options.fetchBlock, queues: queue.map { [$0] } ?? options.queues.weightedOrder())
+                    on: current, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
                 failures = 0
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
@@ -218,6 +224,7 @@ public final class Worker: Sendable {
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
             promotion,
             LeaseRenewal(store: jobs.store, leases: leases, consumer: options.consumer, lease: options.lease),
+            pauseWatch,
         ]
         await withTaskGroup(of: Void.self) { group in
             for step in steps {
@@ -239,6 +246,12 @@ public final class Worker: Sendable {
             let factor = 1 + step.jitter * Double.random(in: -1...1)
             try? await Task.sleep(for: step.interval * factor)
         }
+    }
+
+    private var pauseWatch: PauseWatch {
+        PauseWatch(
+            store: jobs.store, queues: Set(options.queues.names), buffer: buffer, handBack: handBack, interval: options.pauseCheckInterval,
+            wakeFetchers: { [self] in await wakeFetchers(fetchClients.withLock { Array($0.values) }) }, logger: logger)
     }
 
     private var promotion: JobPromotion {

@@ -29,6 +29,9 @@ public struct WorkerOptions: Sendable {
     /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
     /// setting as the domain jobs' events (`HOOPOE_EVENTS_MAXLEN`, default 100,000).
     public var eventsMaxLength = 100_000
+    /// How often the worker reads which queues are paused (default 0.5 s, ± 20 %): a pause or resume reaches it
+    /// within about that (decision 0029). Each read is one `HGETALL` of one small hash.
+    public var pauseCheckInterval: Duration = .milliseconds(500)
 
     /// - Parameters:
     ///   - queues: the queues and how to choose between them.

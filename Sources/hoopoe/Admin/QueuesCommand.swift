@@ -1,22 +1,29 @@
 import ArgumentParser
+import Foundation
 import HoopoeCore
 import HoopoeJSON
 
-/// `hoopoe queues`: the numbers of every queue and the processes serving them, at a glance.
+/// `hoopoe queues`: the numbers of every queue and the processes serving them, at a glance; `--watch` redraws them.
 struct QueuesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queues",
         abstract: "Show every queue's depth, latency and today's counts, then live workers and schedulers.",
         discussion: """
             Per queue: READY (waiting for a worker), IN FLIGHT (held by workers), SCHEDULED (delayed jobs and \
-            retries), DEAD, LATENCY (how long the oldest ready job has waited) and PROCESSED/FAILED today (UTC day). \
-            Then every worker with a live heartbeat (id, host, pid, busy/concurrency, queues, last beat) and every \
-            scheduler. A process that stopped beating for 15 s is gone from the list.
+            retries), DEAD, LATENCY (how long the oldest ready job has waited), PAUSED (`yes (5m)` since a \
+            `hoopoe queue pause`, else `no`) and PROCESSED/FAILED today (UTC day). Then every worker with a live \
+            heartbeat (id, host, pid, busy/concurrency, queues, last beat) and every scheduler. A process that \
+            stopped beating for 15 s is gone from the list.
+
+            --watch redraws the report every --interval seconds (default 2) until Ctrl-C or SIGTERM (exit 0): on a \
+            terminal the screen is cleared first; otherwise each report is printed after the last, each starting \
+            with a line `hoopoe queues at <time>`. With --json, one JSON document a line per interval.
 
             --json prints {"queues": [{"name", "ready", "in_flight", "scheduled", "dead", "latency_seconds", \
-            "processed_today", "failed_today"}], "workers": [{"id", "host", "pid", "busy", "concurrency", "queues", \
-            "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", "beat_age_seconds"}]}.
-            Exit 0, or 2 when Redis is unreachable.
+            "paused", "paused_at", "processed_today", "failed_today"}], "workers": [{"id", "host", "pid", "busy", \
+            "concurrency", "queues", "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", \
+            "beat_age_seconds"}]} ("paused" true or false, "paused_at" ISO 8601 or null).
+            Exit 0, or 2 when Redis is unreachable (with --watch: at start; later failures are shown and retried).
             """
     )
 
@@ -25,69 +32,141 @@ struct QueuesCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Flag(help: "Redraw every --interval seconds until Ctrl-C.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("Seconds between two redraws with --watch (0.2 to 3600).", valueName: "seconds"))
+    var interval: Double = 2
+
+    func validate() throws {
+        guard interval >= 0.2 && interval <= 3600 else { throw ValidationError("--interval must be 0.2 to 3600 seconds (got \(interval))") }
+    }
+
     func run() async throws {
-        let (rows, processes) = try await options.withJobQueue { jobs in
-            var rows: [(QueueInfo, [String: Int])] = []
-            for queue in try await jobs.knownQueues() {
-                rows.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
-            }
-            return (rows, try await jobs.liveProcesses().sorted { $0.id < $1.id })
-        }
-        let workers = processes.filter { $0.kind == "worker" }
-        let schedulers = processes.filter { $0.kind == "scheduler" }
-        if json {
-            printJSON(.object([
-                "queues": .array(rows.map { info, counts in
-                    .object([
-                        "name": .string(info.queue), "ready": .integer(Int64(info.ready)), "in_flight": .integer(Int64(info.inFlight)),
-                        "scheduled": .integer(Int64(info.scheduled)), "dead": .integer(Int64(info.dead)), "latency_seconds": .double(info.latency),
-                        "processed_today": .integer(Int64(counts["processed"] ?? 0)), "failed_today": .integer(Int64(counts["failed"] ?? 0)),
-                    ])
-                }),
-                "workers": .array(workers.map { worker in
-                    .object([
-                        "id": .string(worker.id), "host": .string(worker.fields["host"] ?? ""), "pid": integer(worker.fields["pid"]),
-                        "busy": integer(worker.fields["busy"]), "concurrency": integer(worker.fields["concurrency"]),
-                        "queues": .array((worker.fields["queues"] ?? "").split(separator: ",").map { .string(String($0)) }),
-                        "beat_age_seconds": .double((worker.age * 100).rounded() / 100),
-                    ])
-                }),
-                "schedulers": .array(schedulers.map { scheduler in
-                    .object([
-                        "id": .string(scheduler.id), "host": .string(scheduler.fields["host"] ?? ""), "pid": integer(scheduler.fields["pid"]),
-                        "tasks": integer(scheduler.fields["tasks"]), "beat_age_seconds": .double((scheduler.age * 100).rounded() / 100),
-                    ])
-                }),
-            ]))
+        if watch {
+            try await watchReports()
             return
         }
-        var queues = TextTable("QUEUE", "READY", "IN FLIGHT", "SCHEDULED", "DEAD", "LATENCY", "PROCESSED TODAY", "FAILED TODAY")
-        for (info, counts) in rows {
+        print(try await options.withJobQueue { try await text(Report(jobs: $0)) })
+    }
+
+    /// The report as printed: JSON, or the three tables.
+    private func text(_ report: Report) -> String {
+        json ? jsonValue(report).text : tables(report)
+    }
+
+    /// Prints a report every ``interval`` until SIGINT or SIGTERM. One client for the whole watch; a failed read
+    /// after the first is shown in place of the report and tried again next time.
+    private func watchReports() async throws {
+        let signals = SignalStream([SIGINT, SIGTERM])
+        let terminal = isatty(STDOUT_FILENO) == 1
+        try await options.withJobQueue { jobs in
+            // The first read decides the exit code for an unreachable Redis, as without --watch.
+            let firstFrame = text(try await Report(jobs: jobs))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var frame = firstFrame
+                    var first = true
+                    while !Task.isCancelled {
+                        if !first {
+                            do {
+                                frame = text(try await Report(jobs: jobs))
+                            } catch {
+                                frame = "Redis did not answer: \(error); trying again in \(TimeText.span(interval))"
+                            }
+                        }
+                        first = false
+                        let header = json ? "" : "hoopoe queues at \(TimeText.iso(Date().timeIntervalSince1970)) (every \(TimeText.span(interval)); Ctrl-C to stop)\n\n"
+                        // Written straight to the descriptor: print's buffer would hold a piped report back.
+                        let output = (terminal ? "\u{1B}[H\u{1B}[2J" : "") + header + frame + (terminal || json ? "\n" : "\n\n")
+                        FileHandle.standardOutput.write(Data(output.utf8))
+                        try? await Task.sleep(for: .seconds(interval))
+                    }
+                }
+                group.addTask {
+                    for await _ in signals.signals { return }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func tables(_ report: Report) -> String {
+        var queues = TextTable("QUEUE", "READY", "IN FLIGHT", "SCHEDULED", "DEAD", "LATENCY", "PAUSED", "PROCESSED TODAY", "FAILED TODAY")
+        for (info, counts) in report.queues {
+            let paused = report.paused[info.queue].map { "yes (\(TimeText.span(max(0, Date().timeIntervalSince($0)))))" } ?? "no"
             queues.add(
-                info.queue, "\(info.ready)", "\(info.inFlight)", "\(info.scheduled)", "\(info.dead)", TimeText.span(info.latency),
+                info.queue, "\(info.ready)", "\(info.inFlight)", "\(info.scheduled)", "\(info.dead)", TimeText.span(info.latency), paused,
                 "\(counts["processed"] ?? 0)", "\(counts["failed"] ?? 0)")
         }
-        print(rows.isEmpty ? "No queues yet." : queues.text)
-        print("")
         var workerTable = TextTable("WORKER", "HOST", "PID", "BUSY", "QUEUES", "LAST BEAT")
-        for worker in workers {
+        for worker in report.workers {
             workerTable.add(
                 worker.id, worker.fields["host"] ?? "?", worker.fields["pid"] ?? "?",
                 "\(worker.fields["busy"] ?? "?")/\(worker.fields["concurrency"] ?? "?")", worker.fields["queues"] ?? "",
                 TimeText.span(worker.age) + " ago")
         }
-        print(workers.isEmpty ? "No live workers." : workerTable.text)
-        print("")
         var schedulerTable = TextTable("SCHEDULER", "HOST", "PID", "TASKS", "LAST BEAT")
-        for scheduler in schedulers {
+        for scheduler in report.schedulers {
             schedulerTable.add(
                 scheduler.id, scheduler.fields["host"] ?? "?", scheduler.fields["pid"] ?? "?", scheduler.fields["tasks"] ?? "?",
                 TimeText.span(scheduler.age) + " ago")
         }
-        print(schedulers.isEmpty ? "No live schedulers." : schedulerTable.text)
+        return [
+            report.queues.isEmpty ? "No queues yet." : queues.text,
+            report.workers.isEmpty ? "No live workers." : workerTable.text,
+            report.schedulers.isEmpty ? "No live schedulers." : schedulerTable.text,
+        ].joined(separator: "\n\n")
+    }
+
+    private func jsonValue(_ report: Report) -> JSONValue {
+        .object([
+            "queues": .array(report.queues.map { info, counts in
+                .object([
+                    "name": .string(info.queue), "ready": .integer(Int64(info.ready)), "in_flight": .integer(Int64(info.inFlight)),
+                    "scheduled": .integer(Int64(info.scheduled)), "dead": .integer(Int64(info.dead)), "latency_seconds": .double(info.latency),
+                    "paused": .bool(report.paused[info.queue] != nil),
+                    "paused_at": report.paused[info.queue].map { .string(TimeText.iso($0.timeIntervalSince1970)) } ?? .null,
+                    "processed_today": .integer(Int64(counts["processed"] ?? 0)), "failed_today": .integer(Int64(counts["failed"] ?? 0)),
+                ])
+            }),
+            "workers": .array(report.workers.map { worker in
+                .object([
+                    "id": .string(worker.id), "host": .string(worker.fields["host"] ?? ""), "pid": integer(worker.fields["pid"]),
+                    "busy": integer(worker.fields["busy"]), "concurrency": integer(worker.fields["concurrency"]),
+                    "queues": .array((worker.fields["queues"] ?? "").split(separator: ",").map { .string(String($0)) }),
+                    "beat_age_seconds": .double((worker.age * 100).rounded() / 100),
+                ])
+            }),
+            "schedulers": .array(report.schedulers.map { scheduler in
+                .object([
+                    "id": .string(scheduler.id), "host": .string(scheduler.fields["host"] ?? ""), "pid": integer(scheduler.fields["pid"]),
+                    "tasks": integer(scheduler.fields["tasks"]), "beat_age_seconds": .double((scheduler.age * 100).rounded() / 100),
+                ])
+            }),
+        ])
     }
 
     private func integer(_ text: String?) -> JSONValue {
         text.flatMap { Int64($0) }.map(JSONValue.integer) ?? .null
+    }
+
+    /// What one report shows, read from Redis.
+    private struct Report {
+        var queues: [(QueueInfo, [String: Int])] = []
+        var paused: [String: Date]
+        var workers: [ProcessRecord]
+        var schedulers: [ProcessRecord]
+
+        init(jobs: JobQueue) async throws {
+            for queue in try await jobs.knownQueues() {
+                queues.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
+            }
+            paused = try await jobs.pausedQueues()
+            let processes = try await jobs.liveProcesses().sorted { $0.id < $1.id }
+            workers = processes.filter { $0.kind == "worker" }
+            schedulers = processes.filter { $0.kind == "scheduler" }
+        }
     }
 }

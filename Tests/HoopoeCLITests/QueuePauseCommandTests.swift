@@ -1,0 +1,95 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import TestSupport
+import Testing
+
+/// `hoopoe queue pause|resume NAME` and what `hoopoe queues` shows of a pause, as an operator runs them.
+struct QueuePauseCommandTests {
+    @Test func pauseAndResumeAreIdempotentAndShownByQueues() async throws {
+        let h = try CLIHarness()
+        for _ in 0..<2 { try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail")) }
+
+        let (paused, pausedOutput) = try await h.run(["queue", "pause", "mail"])
+        #expect(paused == 0, "\(pausedOutput)")
+        #expect(pausedOutput.contains("paused queue mail: workers stop fetching from it within a second; its jobs stay ready"), "\(pausedOutput)")
+        let (again, againOutput) = try await h.run(["queue", "pause", "mail"])
+        #expect(again == 0 && againOutput.contains("queue mail was already paused since "), "\(againOutput)")
+        #expect(try await h.jobs.pausedQueues().keys.sorted() == ["mail"])
+
+        let (status, json) = try await h.json(["queues", "--json"])
+        #expect(status == 0)
+        let mail = (json["queues"]?.arrayValue ?? []).first { $0["name"] == .string("mail") }
+        #expect(mail?["paused"] == .bool(true) && mail?["ready"] == .integer(2), "\(String(describing: mail))")
+        #expect(mail?["paused_at"]?.stringValue?.hasSuffix("Z") == true)
+        let (_, table) = try await h.run(["queues"])
+        let header = table.split(separator: "\n").first { $0.hasPrefix("QUEUE") }.map(String.init) ?? ""
+        let row = table.split(separator: "\n").first { $0.hasPrefix("mail ") }.map(String.init) ?? ""
+        #expect(header.contains("PAUSED") && row.contains("yes ("), "\(table)")
+
+        let (resumed, resumedOutput) = try await h.run(["queue", "resume", "mail"])
+        #expect(resumed == 0 && resumedOutput.contains("resumed queue mail"), "\(resumedOutput)")
+        let (resumedAgain, resumedAgainOutput) = try await h.run(["queue", "resume", "mail"])
+        #expect(resumedAgain == 0 && resumedAgainOutput.contains("queue mail was not paused"), "\(resumedAgainOutput)")
+        #expect(try await h.jobs.pausedQueues().isEmpty)
+        let (_, after) = try await h.json(["queues", "--json"])
+        #expect((after["queues"]?.arrayValue ?? []).first { $0["name"] == .string("mail") }?["paused"] == .bool(false))
+    }
+
+    @Test func anUnknownQueueIsRefusedAndNothingIsPaused() async throws {
+        let h = try CLIHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        let (status, output) = try await h.run(["queue", "pause", "mial"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("no queue named mial (known queues: mail)"), "\(output)")
+        #expect(try await h.jobs.pausedQueues().isEmpty)
+        let (resume, resumeOutput) = try await h.run(["queue", "resume", "mial"])
+        #expect(resume == 1 && resumeOutput.contains("no queue named mial"), "\(resumeOutput)")
+    }
+
+    @Test func aNameThatCannotBeAQueueIsAUsageError() async throws {
+        let h = try CLIHarness()
+        for name in ["{mail}", "a..b", ""] {
+            let (status, output) = try await h.run(["queue", "pause", name])
+            #expect(status == 64, "\(name): \(output)")
+            #expect(output.contains("Error: the queue name "), "\(name): \(output)")
+        }
+        #expect(try await h.jobs.pausedQueues().isEmpty)
+    }
+
+    /// Without a terminal, `--watch` prints one report per interval, each after a `hoopoe queues at` line; SIGINT
+    /// and SIGTERM end it with exit 0.
+    @Test(arguments: [SIGINT, SIGTERM]) func watchPrintsAReportEachIntervalUntilInterrupted(signal: Int32) async throws {
+        let h = try CLIHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["queues", "--watch", "--interval", "0.3"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace,
+        ])
+        defer { process.signal(SIGKILL) }
+        #expect(try await h.eventually { Self.reports(process.output).count >= 1 })
+        _ = try await h.jobs.pause(queue: "mail")
+        // A later report shows the change: the watch reads Redis again each time.
+        #expect(try await h.eventually {
+            let reports = Self.reports(process.output)
+            return reports.count >= 2 && reports.last!.contains { $0.hasPrefix("mail ") && $0.contains("yes (") }
+        }, "\(process.output)")
+        let first = Self.reports(process.output)[0]
+        #expect(first.first?.hasPrefix("QUEUE") == true && first.contains { $0.hasPrefix("mail ") && $0.contains(" no ") }, "\(first)")
+        process.signal(signal)
+        #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
+    }
+
+    /// The reports in `output`: the lines after each `hoopoe queues at` line up to the next, blank lines dropped.
+    private static func reports(_ output: String) -> [[String]] {
+        var reports: [[String]] = []
+        for line in output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("hoopoe queues at ") {
+                reports.append([])
+            } else if !reports.isEmpty && !line.isEmpty {
+                reports[reports.count - 1].append(line)
+            }
+        }
+        // The last report may still be being written: only those followed by another header, plus a complete last one.
+        return reports.filter { $0.contains { $0.hasPrefix("No live schedulers.") || $0.hasPrefix("SCHEDULER") } }
+    }
+}
