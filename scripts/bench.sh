@@ -3,11 +3,14 @@
 #   1. the Redis client beside redis-benchmark on the same server, as ratios;
 #   2. the engine: batch-enqueue rate, enqueue→start latency at 1000 jobs/s, promotion of 1M due delayed jobs;
 #   3. the idle RSS of a `hoopoe worker`;
-#   4. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
+#   4. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a 3-primary cluster
+#      (scripts/bench-topologies.py: private servers on ports 7400+);
+#   5. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all),
-#      BENCH_SKIP_PEERS=1 to stop after 3 (the peers take ~10 minutes),
+#      BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_SKIP_TOPOLOGIES=1 to leave out 4,
+#      BENCH_SKIP_PEERS=1 to stop after 4 (the peers take ~10 minutes),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
-#      2-4 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
+#      2, 3 and 5 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
@@ -77,9 +80,14 @@ idle() {  # $1 = label, $2 = the hoopoe binary
 }
 idle "" .build/release/hoopoe
 [ -z "$base" ] || idle " (base ${sha:0:7})" "$base/.build/release/hoopoe"
+if [ -z "${BENCH_SKIP_TOPOLOGIES:-}" ]; then
+  echo
+  echo "## 4. Topologies (one worker, same backlog, same run)"
+  python3 scripts/bench-topologies.py
+fi
 [ -n "${BENCH_SKIP_PEERS:-}" ] && exit 0
 echo
-echo "## 4. Beside the peers (../shared/bench/peers, one run)"
+echo "## 5. Beside the peers (../shared/bench/peers, one run)"
 extra="$PWD/bench/peers.json"
 if [ -n "$base" ]; then  # the base as one more peer, run the same way
   extra="$PWD/.build/bench-peers-ab.json"

@@ -22,6 +22,23 @@ enum EngineBenchmark {
         return Double(count) / seconds
     }
 
+    /// Enqueues `count` `diag.incr` jobs round-robin over `queues` in the default namespace (batches of 1000),
+    /// each adding one to `counter` when it runs; returns the seconds it took. Nothing is cleaned up: the
+    /// topology benchmark (scripts/bench-topologies.py) has a `hoopoe worker` drain them.
+    static func fill(url: String, jobs count: Int, queues: [String], counter: String) async throws -> Double {
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: "hoopoe")
+        let payload = JSONValue.object(["key": .string(counter)])
+        return try await time {
+            for start in stride(from: 0, to: count, by: 1000) {
+                _ = try await jobs.enqueueBatch((start..<min(count, start + 1000)).map { index in
+                    (type: "diag.incr", payload: payload, options: EnqueueOptions(queue: queues[index % queues.count]))
+                })
+            }
+        }
+    }
+
     /// Enqueue→start latency percentiles (ms) with one in-process worker, jobs enqueued one by one at
     /// `rate` per second for `seconds`.
     static func latency(url: String, rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double, count: Int) {

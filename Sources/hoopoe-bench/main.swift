@@ -19,7 +19,12 @@ case "engine":
     print("{\"name\": \"enqueue to start at 1000 jobs/s\", \"p50_ms\": \(latency.p50), \"p99_ms\": \(latency.p99), \"max_ms\": \(latency.max), \"jobs\": \(latency.count)}")
     let promotion = try await EngineBenchmark.promotion(url: url, jobs: count ?? 1_000_000)
     print("{\"name\": \"promotion of due delayed jobs\", \"per_second\": \(Int(promotion))}")
+case "fill":
+    // The topology benchmark's backlog: N `diag.incr` jobs over the given queues, for a `hoopoe worker` to drain.
+    let queues = arguments.count > 3 ? arguments[3].split(separator: ",").map(String.init) : ["default"]
+    let seconds = try await EngineBenchmark.fill(url: url, jobs: count ?? 100_000, queues: queues, counter: "bench:done")
+    print("{\"name\": \"fill\", \"seconds\": \(seconds)}")
 default:
-    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs]")
+    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs] | fill N queue,queue,...")
     exit(64)
 }

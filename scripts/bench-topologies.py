@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""`make bench`, section 5: one `hoopoe worker` draining the same backlog on each Redis topology, in one run.
+
+Rows: one plain Redis (the baseline); the same over TLS (`rediss://`, a CA made by `openssl` now); a primary with
+one replica, without and with `REDIS_WAIT_REPLICAS=1` (every enqueue and settle waits for the replica); a
+three-primary Redis Cluster (`redis-cluster://`, queues spread over the three primaries). Each row: FLUSHALL,
+`hoopoe-bench fill N` (diag.incr jobs round-robin over four queues), then a release `hoopoe worker --concurrency 20`
+started on them; the counter they increment is polled every 5 ms. Like the peers' driver
+(../shared/bench/peers/driver.py), the steady rate and the CPU per job count from the first finished job to the
+last; Redis CPU is summed over the primaries (`INFO cpu`), the worker's from /proc.
+
+Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
+Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries).
+Prints a Markdown table; exit 1 when a row does not finish (its reason is printed).
+"""
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOOPOE = os.environ.get("HOOPOE_BIN", os.path.join(ROOT, ".build/release/hoopoe"))
+BENCH = os.environ.get("HOOPOE_BENCH_BIN", os.path.join(ROOT, ".build/release/hoopoe-bench"))
+N = int(os.environ.get("BENCH_TOPOLOGY_N", "100000"))
+PORT = int(os.environ.get("BENCH_TOPOLOGY_PORT", "7400"))
+QUEUES = "default,mail,critical,low"  # on three different primaries of a three-primary cluster
+COUNTER = "bench:done"
+CLK = os.sysconf("SC_CLK_TCK")
+TIMEOUT_S = 300
+
+
+class Node:
+    """One RESP connection to a server (TLS when given a context): enough to run INFO, GET, FLUSHALL."""
+
+    def __init__(self, port, tls=None):
+        self.port = port
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = tls.wrap_socket(raw, server_hostname="127.0.0.1") if tls else raw
+        self.buffer = b""
+
+    def __call__(self, *args):
+        out = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in (str(x).encode() for x in args))
+        self.sock.sendall(out)
+        return self._read()
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"server on {self.port} closed the connection")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def _read(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            return RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buffer) < size + 2:
+                self.buffer += self.sock.recv(65536)
+            data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+            return data.decode()
+        if kind == b"*":
+            return [self._read() for _ in range(int(rest))]
+        raise ValueError(f"unexpected reply {line!r}")
+
+    def info(self, section):
+        return dict(l.split(":", 1) for l in self("INFO", section).splitlines() if ":" in l)
+
+    def cpu(self):
+        info = self.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+class Servers:
+    """The private redis-servers of the run, each in its own directory under one temporary root."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="hoopoe-bench-topologies-")
+        self.processes = []
+        self.next_port = PORT
+
+    def port(self):
+        self.next_port += 1
+        return self.next_port - 1
+
+    def start(self, *args, port=None, tls_port=False):
+        port = port or self.port()
+        directory = os.path.join(self.root, str(port))
+        os.makedirs(directory)
+        listen = ["--port", "0", "--tls-port", str(port)] if tls_port else ["--port", str(port)]
+        process = subprocess.Popen(
+            ["redis-server", *listen, "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no",
+             "--logfile", os.path.join(directory, "log"), *args], stdout=subprocess.DEVNULL)
+        self.processes.append(process)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return port
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on {port} did not start")
+
+    def stop(self):
+        for process in self.processes:
+            process.kill()
+            process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 it signed, as the TLS tests make them."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    ca, key = os.path.join(directory, "ca.pem"), os.path.join(directory, "ca.key")
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", ca,
+            "-days", "1", "-subj", "/CN=bench-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    server, server_key, csr, ext = (os.path.join(directory, f) for f in ("server.pem", "server.key", "server.csr", "server.ext"))
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", server_key,
+            "-out", csr, "-subj", "/CN=127.0.0.1")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", key, "-CAcreateserial", "-out", server, "-days", "1", "-extfile", ext)
+    return ca, server, server_key
+
+
+def wait_until(predicate, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def process_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
+
+
+def run_row(url, primaries, counter_node, extra_env=None):
+    """Fills N jobs, lets one worker drain them; returns (steady jobs/s, worker µs/job, Redis µs/job)."""
+    for node in primaries:
+        node("FLUSHALL")
+    env = {**os.environ, "REDIS_URL": url}
+    fill = subprocess.run([BENCH, "fill", str(N), QUEUES], env=env, capture_output=True, text=True)
+    if fill.returncode != 0:
+        raise RuntimeError(f"fill failed: {fill.stderr.strip()[-400:]}")
+    worker = subprocess.Popen(
+        [HOOPOE, "worker", "--queues", QUEUES, "--concurrency", "20"],
+        env={**env, "LOG_LEVEL": "warning", **(extra_env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        done = lambda: int(counter_node("GET", COUNTER) or 0)
+        started = time.monotonic()
+        first = 0
+        while first == 0:
+            first = done()
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker exited {worker.returncode}: {worker.stderr.read()[-400:]}")
+            if time.monotonic() - started > TIMEOUT_S:
+                raise RuntimeError("no job finished")
+            time.sleep(0.005)
+        t_first, cpu_first, redis_first = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+        jobs = first
+        while jobs < N:
+            if time.monotonic() - started > TIMEOUT_S:
+                raise RuntimeError(f"{jobs} of {N} jobs ran within {TIMEOUT_S} s")
+            time.sleep(0.005)
+            jobs = done()
+        t_end, cpu_end, redis_end = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    counted = N - first
+    return counted / (t_end - t_first), 1e6 * (cpu_end - cpu_first) / counted, 1e6 * (redis_end - redis_first) / counted
+
+
+def main():
+    for binary in (HOOPOE, BENCH):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"{binary} is missing: build it with `swift build -c release` (make bench does)")
+    servers = Servers()
+    rows = []
+    try:
+        # 1. One plain Redis.
+        plain = servers.start()
+        node = Node(plain)
+        rows.append(("one Redis, `redis://`", f"redis://127.0.0.1:{plain}/0", [node], node, None))
+
+        # 2. The same over TLS.
+        ca, cert, key = certificates(servers.root)
+        tls_port = servers.start("--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca,
+                                 "--tls-auth-clients", "no", tls_port=True)
+        context = ssl.create_default_context(cafile=ca)
+        tls_node = Node(tls_port, context)
+        rows.append(("one Redis over TLS, `rediss://`", f"rediss://127.0.0.1:{tls_port}/0?ca={ca}", [tls_node], tls_node, None))
+
+        # 3. A primary and a replica, without and with WAIT.
+        primary = servers.start()
+        replica = servers.start("--replicaof", "127.0.0.1", str(primary))
+        primary_node = Node(primary)
+        wait_until(lambda: "state=online" in primary_node("INFO", "replication"), "the replica to sync")
+        url = f"redis://127.0.0.1:{primary}/0"
+        rows.append(("primary + 1 replica, no WAIT", url, [primary_node], primary_node, None))
+        rows.append(("primary + 1 replica, `REDIS_WAIT_REPLICAS=1`", url, [primary_node], primary_node, {"REDIS_WAIT_REPLICAS": "1"}))
+
+        # 4. A three-primary cluster.
+        ports = [servers.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+                 for _ in range(3)]
+        subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-yes"],
+                       check=True, capture_output=True)
+        cluster = [Node(p) for p in ports]
+        wait_until(lambda: all("cluster_state:ok" in n("CLUSTER", "INFO") for n in cluster), "the cluster to be ok")
+        slot = cluster[0]("CLUSTER", "KEYSLOT", COUNTER)
+        owner = next(n for n in cluster if not isinstance(n("GET", COUNTER), RuntimeError))
+        rows.append((f"Redis Cluster, 3 primaries (queues on all three; counter in slot {slot})",
+                     "redis-cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports), cluster, owner, None))
+
+        print(f"{N:,} `diag.incr` jobs a row over queues {QUEUES}; one `hoopoe worker --concurrency 20`.\n")
+        print("| topology | steady jobs/s | worker CPU µs/job | Redis CPU µs/job (primaries) | per-job worker cost vs one Redis |")
+        print("|---|--:|--:|--:|--:|")
+        baseline = None
+        failed = False
+        for name, url, primaries, counter_node, extra in rows:
+            try:
+                rate, worker_us, redis_us = run_row(url, primaries, counter_node, extra)
+            except Exception as error:  # one failed row is reported, the others still run
+                print(f"| {name} | failed: {error} | | | |")
+                failed = True
+                continue
+            baseline = baseline or worker_us
+            print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {worker_us / baseline:.2f}× |")
+        sys.exit(1 if failed else 0)
+    finally:
+        servers.stop()
+
+
+if __name__ == "__main__":
+    main()
