@@ -119,5 +119,15 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
         JobFailure(disposition: .discard, message: message)
     }
 
+    /// The job a deferral enqueued in this one's place (``deferred(_:to:)``); nil for any other verdict.
+    public var deferredTo: String? = nil
+
+    /// This job is done because the handler enqueued job `id` to do its work later (quiet hours, a daily cap): it
+    /// ends like a discard (no attempt burnt), but is logged and recorded as `deferred`, with the link to `id` in
+    /// its job history.
+    public static func deferred(_ message: String, to id: String) -> JobFailure {
+        JobFailure(disposition: .discard, message: message, deferredTo: id)
+    }
+
     public var description: String { message }
 }

@@ -11,6 +11,8 @@ public enum JobState: Sendable, Equatable {
     case scheduled(at: Double)
     /// In the dead set.
     case dead
+    /// Finished, as job history recorded it (processed, discarded, deferred, dead and since deleted, cancelled).
+    case finished(HistoryRecord)
 }
 
 /// A found job: its envelope and where it is.

@@ -29,6 +29,10 @@ struct WorkerCommand: AsyncParsableCommand {
             every event this worker writes, the engine's job.dead and the domain jobs' alike, trims it to about \
             that many entries.
 
+            HOOPOE_HISTORY_MAX_JOBS (default 10000, 0 to 1000000; 0 keeps none) and HOOPOE_HISTORY_MAX_AGE (seconds, \
+            default 86400, 60 to 31536000) cap each queue's job history: the finished jobs `hoopoe job show` and the \
+            dashboard find (docs/operating.md, "Job history").
+
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             worker takes its jobs after --lease and counts the lost run as an attempt.
             """
@@ -76,8 +80,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let metrics = JobMetrics()
         if metricsPort != nil { PrometheusEndpoint.bootstrap() }
         let settings: DomainSettings
+        let history: HistorySettings
         do {
             settings = try DomainSettings(environment: EnvironmentReader())
+            history = try HistorySettings(environment: EnvironmentReader())
         } catch {
             logger.critical("bad configuration: \(error)")
             throw ExitCode(78)  // EX_CONFIG, as `hoopoe scheduler` for a bad schedule
@@ -93,7 +99,7 @@ struct WorkerCommand: AsyncParsableCommand {
             lease: .milliseconds(Int(lease * 1000)), shutdownTimeout: .milliseconds(Int(shutdownTimeout * 1000)))
         // One cap for the events stream, whoever writes to it (the engine's job.dead, the domain jobs' events).
         configured.eventsMaxLength = settings.eventsMaxLength
-        let workerOptions = configured
+        let workerOptions = history.applied(to: configured)
         let worker = Worker(
             jobs: jobs, registry: JobCatalog.registry(domain: domain), options: workerOptions, logger: logger,
             metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)

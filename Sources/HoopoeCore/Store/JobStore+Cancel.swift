@@ -21,7 +21,7 @@ extension JobStore {
             let n = try await redis.run(Self.cancelReadyScript, keys: [k.stream, unique], arguments: [QueueKeys.group, found.entryID!, id])
             return n.int == 1 ? .cancelled : n.int == -1 ? .running : .notFound
         case .running: return .running
-        case .dead: return .notFound
+        case .dead, .finished: return .notFound
         }
     }
 }

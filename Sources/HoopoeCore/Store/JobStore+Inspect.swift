@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 
 extension JobStore {
@@ -78,12 +79,16 @@ extension JobStore {
         } while cursor != "0"
     }
 
-    /// Finds a job by id in a queue: scheduled, dead, or in the stream (a scan of the stream, for
-    /// operators; not for hot paths).
+    /// Finds a job by id in a queue: scheduled, dead, finished (job history), or in the stream (a scan of the
+    /// stream, for operators; not for hot paths).
+    ///
+    /// A history record that says `dead` while the dead set no longer holds the job may be stale (the job was
+    /// retried from the dead set and waits in the stream): then the stream is searched first.
     func find(id: String, queue: String) async throws -> FoundJob? {
         let k = keys(queue)
         let replies = try await redis.pipeline([
             RedisCommand("HGET", k.scheduledJobs, id), RedisCommand("ZSCORE", k.scheduled, id), RedisCommand("HGET", k.deadJobs, id),
+            RedisCommand("HGET", k.historyJobs, id),
         ])
         if let bytes = replies[0].bytes, let envelope = try? JobEnvelope.decode(bytes) {
             return FoundJob(envelope: envelope, state: .scheduled(at: replies[1].double ?? 0), entryID: nil)
@@ -91,7 +96,13 @@ extension JobStore {
         if let bytes = replies[2].bytes, let envelope = try? JobEnvelope.decode(bytes) {
             return FoundJob(envelope: envelope, state: .dead, entryID: nil)
         }
-        guard let (entryID, envelope) = try await scanStream(queue: queue, for: id) else { return nil }
+        let finished = replies[3].bytes.flatMap(HistoryRecord.decode).map { record in
+            var envelope = record.envelope ?? JobEnvelope(id: record.id, type: record.type, queue: record.queue, payload: .null, enqueuedAt: 0)
+            envelope.attempt = record.attempt  // the attempt that finished it (the stream's copy says how many ran before)
+            return FoundJob(envelope: envelope, state: .finished(record), entryID: nil)
+        }
+        if let finished, case .finished(let record) = finished.state, record.outcome != .dead { return finished }
+        guard let (entryID, envelope) = try await scanStream(queue: queue, for: id) else { return finished }
         // Before any worker created the group, XPENDING errors (NOGROUP): then nobody holds the job.
         let pending = try await redis.pipeline([RedisCommand("XPENDING", k.stream, QueueKeys.group, entryID, entryID, "1")])[0]
         if let consumer = pending.array?.first?.array?[1].string {

@@ -14,29 +14,52 @@ extension JobStore {
     static let killScript = RedisScript(name: "kill", embedded: PackageResources.kill_lua)
     static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
 
+    /// How much job history a queue keeps (``QueueKeys/history``): every settle script that adds a record trims
+    /// the oldest beyond these.
+    struct HistoryLimits: Sendable, Equatable {
+        /// Most records a queue keeps.
+        let maxJobs: Int
+        /// Oldest record kept, seconds.
+        let maxAgeSeconds: Int
+    }
+
     /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
-    /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, and counts
-    /// them per type.
+    /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, records them in
+    /// job history (trimming it by age and count), and counts them per type for the day, the hour and the minute.
     ///
-    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3..2+u] unique:<key> of the jobs that hold one ·
-    /// KEYS[3+u..2+u+a] answer:<id> of the jobs with `notify`
-    /// ARGV: group, n, u, a, answer TTL (s), n entry ids, u job ids (one per unique key, same order), a outcome
-    /// JSONs (one per answer key), then the counter name (`processed` or `discarded`), then type/count pairs.
-    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, day: String) async throws {
-        let call = Self.acknowledgeCall(keys(queue), day: day, counter: counter, acks: acks)
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history · KEYS[5] history:jobs ·
+    /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`
+    /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
+    /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] history max jobs ·
+    /// ARGV[10] history max age (s) · ARGV[11] now (Unix s); then n entry ids, u job ids (one per unique key, same
+    /// order), a outcome JSONs (one per answer key), h pairs of (job id, history record), then the counter name
+    /// (`processed`, `discarded`, `deferred`), then type/count pairs.
+    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws {
+        let call = Self.acknowledgeCall(keys(queue), at: date, counter: counter, acks: acks)
         try await redis.run(Self.acknowledgeScript, keys: call.keys, arguments: call.arguments, durable: true)
     }
 
-    static func acknowledgeCall(_ keys: QueueKeys, day: String, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
+    static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
         let unique = acks.filter { $0.uniqueKey != nil }
         let answers = acks.filter { $0.answer != nil }
-        var k = [keys.stream, keys.stats(day: day)]
+        let recorded = acks.filter { $0.history != nil }
+        let limits = recorded.first?.history?.limits ?? HistoryLimits(maxJobs: 0, maxAgeSeconds: 0)
+        let hour = QueueKeys.hour(date)
+        var k = [keys.stream, keys.stats(day: QueueKeys.day(date)), keys.stats(hour: hour.hour), keys.history, keys.historyJobs]
         k += unique.map { keys.unique($0.uniqueKey!) }
         k += answers.map { keys.answer($0.jobID) }
-        var a = [QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds)]
+        var a = [
+            QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds),
+            hour.minute, String(QueueKeys.hourStatsTTLSeconds), String(recorded.count), String(limits.maxJobs), String(limits.maxAgeSeconds),
+            String(format: "%.3f", date.timeIntervalSince1970),
+        ]
         a += acks.map(\.entryID)
         a += unique.map(\.jobID)
         a += answers.compactMap(\.answer)
+        for ack in recorded {
+            a.append(ack.jobID)
+            a.append(ack.history!.record)
+        }
         a.append(counter)
         var perType: [String: Int] = [:]
         for ack in acks { perType[ack.type, default: 0] += 1 }
@@ -60,18 +83,25 @@ extension JobStore {
         try await reschedule(queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: runAt, type: type, onlyIfEarly: true, counters: ["early"])
     }
 
-    /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day>
+    /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day> · KEYS[5] stats:<hour>
     /// ARGV[1] group · ARGV[2] entry id ("" = not from the stream) · ARGV[3] job id · ARGV[4] envelope JSON
     /// ARGV[5] due (Unix s) · ARGV[6] type · ARGV[7] `1`: only if ARGV[5] is still ahead of Redis's `TIME`
-    /// ARGV[8...] counters to add one to, each also per type (`<counter>:<type>`)
+    /// ARGV[8] the minute's field prefix (`m07`) · ARGV[9] hour counters' TTL (s)
+    /// ARGV[10...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
+    /// the hour's, as the hour's total and the minute's (`m07:<counter>`)
     /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed)
     private func reschedule(
         queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String]
     ) async throws -> Bool {
         let k = keys(queue)
+        let now = Date()
+        let hour = QueueKeys.hour(now)
         let reply = try await redis.run(
-            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(on: Date())],
-            arguments: [QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0"] + counters, durable: true)
+            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(on: now), k.stats(hour: hour.hour)],
+            arguments: [
+                QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0",
+                hour.minute, String(QueueKeys.hourStatsTTLSeconds),
+            ] + counters, durable: true)
         return reply.int == 1
     }
 
@@ -90,13 +120,14 @@ extension JobStore {
     /// and, for a job with `notify`, its `answer` — all in one script, so a job is never dead without them.
     ///
     /// KEYS[1] stream · KEYS[2] dead · KEYS[3] dead:jobs · KEYS[4] stats:<day> · KEYS[5] unique:<key>
-    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id>
+    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id> · KEYS[8] stats:<hour> · KEYS[9] history · KEYS[10] history:jobs
     /// ARGV[1] group · ARGV[2] entry id or "" · ARGV[3] job id · ARGV[4] dead envelope JSON
     /// ARGV[5] now (Unix s) · ARGV[6] max dead jobs · ARGV[7] max age (s) · ARGV[8] type
     /// ARGV[9] id that must hold the unique lock for it to be released ("" = no lock)
     /// ARGV[10] `job.dead` event data JSON ("" = written by the caller) · ARGV[11] events MAXLEN · ARGV[12] event
     /// time (`%.3f` s) · ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer
-    /// TTL (s)
+    /// TTL (s) · ARGV[15] the minute's field prefix (`m07`) · ARGV[16] hour counters' TTL (s) · ARGV[17] the job's
+    /// history record ("" = no history) · ARGV[18] history max jobs · ARGV[19] history max age (s)
     ///
     /// KEYS[6] is outside the queue's hash slot: on one Redis the `job.dead` event is written in the same atomic step
     /// as the death (decision 0006). A cluster refuses a script whose keys span slots, so there the event is
@@ -104,9 +135,10 @@ extension JobStore {
     /// a failure between the two repeats the death and its event after the lease, never loses the event.
     func bury(
         _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
-        limits: DeadSetLimits, now: Double
+        limits: DeadSetLimits, now: Double, history: (record: String, limits: HistoryLimits)? = nil
     ) async throws {
         let k = keys(queue)
+        let hour = QueueKeys.hour(Date(timeIntervalSince1970: now))
         let event: [String: JSONValue] = [
             "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
             "reason": .string(record.deadReason ?? ""), "attempt": .integer(Int64(record.attempt)),
@@ -120,12 +152,17 @@ extension JobStore {
         }
         try await redis.run(
             Self.killScript,
-            keys: [k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id)],
+            keys: [
+                k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id),
+                k.stats(hour: hour.hour), k.history, k.historyJobs,
+            ],
             arguments: [
                 QueueKeys.group, entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
                 String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
                 eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
+                hour.minute, String(QueueKeys.hourStatsTTLSeconds), history?.record ?? "",
+                String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0),
             ], durable: true)
     }
 

@@ -37,6 +37,17 @@ public struct QueueKeys: Sendable, Hashable {
     public func stats(day: String) -> String { "\(base):stats:\(day)" }
     /// The counters of the UTC day `date` falls on.
     func stats(on date: Date) -> String { stats(day: Self.day(date)) }
+    /// Sorted set of finished jobs (job history): member = job id, score = when it finished (Unix seconds).
+    /// Trimmed by age and count in the script that adds to it (``JobStore`` settle scripts).
+    public var history: String { "\(base):history" }
+    /// Hash of the finished jobs' records (``HistoryRecord`` JSON): field = job id.
+    public var historyJobs: String { "\(base):history:jobs" }
+    /// Counters of one UTC hour (`YYYY-MM-DDTHH`): the hour's totals (`processed`, `failed`, `dead`, …) and per
+    /// minute (`m07:processed`). Kept ``hourStatsTTLSeconds``, so the last day's hours are always there.
+    public func stats(hour: String) -> String { "\(base):stats:\(hour)" }
+    /// How long an hour's counters are kept (two days: a day of hours plus slack).
+    public static let hourStatsTTLSeconds = 2 * 86_400
+
     /// The unique lock of a job with this `unique_key`.
     public func unique(_ key: String) -> String { "\(base):unique:\(key)" }
     /// A dedupe marker that is never released early (scheduler ticks).
@@ -57,6 +68,13 @@ public struct QueueKeys: Sendable, Hashable {
         let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
         let (y, m, d) = civilFromDays(days)
         return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// `YYYY-MM-DDTHH` in UTC: the hour counters' key part, and `mMM`: the minute's field prefix.
+    static func hour(_ date: Date) -> (hour: String, minute: String) {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let within = ((seconds % 86_400) + 86_400) % 86_400
+        return (day(date) + String(format: "T%02d", within / 3600), String(format: "m%02d", (within % 3600) / 60))
     }
 
     /// Howard Hinnant's days-to-civil: a date without a Calendar (cheap on the ack path).

@@ -74,7 +74,7 @@ final class Acknowledger: Sendable {
     }
 
     private func send(_ batch: [Ack]) async {
-        let day = QueueKeys.day(Date())
+        let now = Date()
         var byQueue: [String: [Ack]] = [:]
         for ack in batch { byQueue[ack.queue, default: []].append(ack) }
         await withTaskGroup(of: Void.self) { group in
@@ -83,7 +83,7 @@ final class Acknowledger: Sendable {
                     for counter in Set(acks.map(\.counter)) {
                         let selected = acks.filter { $0.counter == counter }
                         do {
-                            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, day: day)
+                            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
                         } catch {
                             // The jobs stay delivered-but-unacknowledged: after their lease another worker
                             // runs them again. At-least-once is kept; the error is worth a log line.

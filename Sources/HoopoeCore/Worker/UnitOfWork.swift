@@ -21,11 +21,14 @@ struct UnitOfWork: Sendable {
 
     /// Acknowledged in the acknowledger's next batch (group commit), which releases the lease once sent.
     /// - Parameters:
-    ///   - counter: `processed` or `discarded`.
+    ///   - counter: `processed`, `discarded` or `deferred`.
     ///   - answer: the outcome for a job with `notify`.
-    func acknowledge(type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?) {
+    ///   - history: its job history record, written in the same script.
+    func acknowledge(
+        type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?, history: (record: String, limits: JobStore.HistoryLimits)?
+    ) {
         acknowledger.add(Acknowledgement(
-            queue: job.queue, entryID: job.entryID, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer))
+            queue: job.queue, entryID: job.entryID, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer, history: history))
     }
 
     /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten.
@@ -47,11 +50,15 @@ struct UnitOfWork: Sendable {
         }
     }
 
-    /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:)``).
-    func bury(_ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double) async throws {
+    /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``).
+    func bury(
+        _ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double,
+        history: (record: String, limits: JobStore.HistoryLimits)?
+    ) async throws {
         defer { release() }
         try await store.bury(
-            record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits, now: now)
+            record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits, now: now,
+            history: history)
     }
 
     /// Back on its queue at once (shutdown interrupted it).

@@ -71,7 +71,8 @@ extension Worker {
             if logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
             work.acknowledge(
                 type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
-                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil)
+                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil,
+                history: historyEntry(job, header, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
@@ -79,7 +80,7 @@ extension Worker {
             settled(header.type, "handed_back", seconds)
         case .timedOut:
             guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
-            await fail(work, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -89,31 +90,40 @@ extension Worker {
                 default: .retry(String(describing: error))
                 }
             guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
-            await fail(work, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
+            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
     private func fail(
-        _ work: UnitOfWork, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
+        _ work: UnitOfWork, _ header: JobHeader, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
         failure: JobFailure, log: Logger, seconds: Double
     ) async {
         let job = work.job
         let duration = Self.duration(seconds)
         switch failure.disposition {
         case .discard:
-            log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
+            // A deferral (the handler enqueued a job in this one's place) ends like a discard, but says so, with the link.
+            let outcome: HistoryRecord.Outcome = failure.deferredTo == nil ? .discarded : .deferred
+            if let next = failure.deferredTo {
+                log.info("job deferred: \(failure.message)", metadata: ["duration": "\(duration)", "deferred_to": "\(next)"])
+            } else {
+                log.info("job discarded: \(failure.message)", metadata: ["duration": "\(duration)"])
+            }
+            let message = Self.capped(failure.message)
             work.acknowledge(
-                type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: "discarded",
-                answer: envelope.notify == true ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "discarded", attempt: attempt, error: Self.capped(failure.message)) : nil)
-            settled(envelope.type, "discarded", seconds)
+                type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: outcome.rawValue,
+                answer: envelope.notify == true
+                    ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: outcome.rawValue, attempt: attempt, error: message, deferredTo: failure.deferredTo) : nil,
+                history: historyEntry(job, header, outcome: outcome, attempt: attempt, seconds: seconds, error: message, deferredTo: failure.deferredTo))
+            settled(envelope.type, outcome.rawValue, seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
-            await bury(work, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message))
+            await bury(work, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message), seconds: seconds)
             settled(envelope.type, "dead", seconds)
         case .retry(let at):
             guard attempt < maxAttempts else {
                 log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message))
+                await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message), seconds: seconds)
                 settled(envelope.type, "dead", seconds)
                 return
             }
@@ -126,7 +136,7 @@ extension Worker {
             let nextBytes = next.encoded()
             guard nextBytes.count <= jobs.maxEnvelopeBytes else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message))
+                await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message), seconds: seconds)
                 settled(envelope.type, "dead", seconds)
                 return
             }

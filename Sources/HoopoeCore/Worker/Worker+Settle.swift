@@ -23,12 +23,14 @@ extension Worker {
     }
 
     /// The outcome pushed to a `notify` job's answer list: `{"id","type","queue","outcome","attempt","error"?}`,
-    /// `outcome` one of `processed`, `discarded`, `dead`; `error` the discard message or the dead reason.
-    static func answer(id: String, type: String, queue: String, outcome: String, attempt: Int, error: String? = nil) -> String {
+    /// `outcome` one of `processed`, `discarded`, `deferred`, `dead`; `error` the discard message or the dead reason;
+    /// `deferred_to` the job a deferral enqueued in its place.
+    static func answer(id: String, type: String, queue: String, outcome: String, attempt: Int, error: String? = nil, deferredTo: String? = nil) -> String {
         var object: [String: JSONValue] = [
             "id": .string(id), "type": .string(type), "queue": .string(queue), "outcome": .string(outcome), "attempt": .integer(Int64(attempt)),
         ]
         if let error { object["error"] = .string(error) }
+        if let deferredTo { object["deferred_to"] = .string(deferredTo) }
         return String(decoding: JSONValue.object(object).encoded(), as: UTF8.self)
     }
 
@@ -77,7 +79,8 @@ extension Worker {
     /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
     /// `entry-<stream entry id>`.
     func bury(
-        _ work: UnitOfWork, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil
+        _ work: UnitOfWork, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil,
+        seconds: Double? = nil
     ) async {
         let job = work.job
         let now = Date().timeIntervalSince1970
@@ -123,7 +126,8 @@ extension Worker {
         do {
             try await work.bury(
                 record, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
-                limits: .init(maxJobs: options.deadMaxJobs, maxAge: options.deadMaxAge, eventsMaxLength: options.eventsMaxLength), now: now)
+                limits: .init(maxJobs: options.deadMaxJobs, maxAge: options.deadMaxAge, eventsMaxLength: options.eventsMaxLength), now: now,
+                history: historyEntry(dead: record, queue: job.queue, seconds: seconds, now: now))
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }

@@ -1,7 +1,7 @@
 /// Hooks a worker calls as jobs settle, for metrics. The default does nothing; the CLI wires
 /// swift-metrics counters and histograms here.
 public struct WorkerMetrics: Sendable {
-    /// A job finished: its type, its outcome (`processed`, `retried`, `dead`, `discarded`, `handed_back`, or
+    /// A job finished: its type, its outcome (`processed`, `retried`, `dead`, `discarded`, `deferred`, `handed_back`, or
     /// `early`: it arrived before its `run_at` and was moved to the scheduled set)
     /// and how long the attempt ran, in seconds.
     public var jobSettled: @Sendable (_ type: String, _ outcome: String, _ seconds: Double) -> Void

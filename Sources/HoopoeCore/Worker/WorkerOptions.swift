@@ -29,6 +29,11 @@ public struct WorkerOptions: Sendable {
     /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
     /// setting as the domain jobs' events (`HOOPOE_EVENTS_MAXLEN`, default 100,000).
     public var eventsMaxLength = 100_000
+    /// Finished jobs each queue's history keeps (``HistoryRecord``; `HOOPOE_HISTORY_MAX_JOBS`, default 10,000; 0
+    /// turns history off)...
+    public var historyMaxJobs = 10_000
+    /// ...and none older than this (`HOOPOE_HISTORY_MAX_AGE`, default 24 h).
+    public var historyMaxAge: Duration = .seconds(86_400)
     /// How often the worker reads which queues are paused (default 0.5 s, ± 20 %): a pause or resume reaches it
     /// within about that (decision 0029). Each read is one `HGETALL` of one small hash.
     public var pauseCheckInterval: Duration = .milliseconds(500)

@@ -17,7 +17,7 @@ extension Dashboard {
         }
         let body: HTML = """
             <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
-            <p class="muted">A finished job is not kept: job history comes with issue 14's history work, after the topologies work.</p>
+            <p class="muted">Finished jobs are kept in each queue's job history for HOOPOE_HISTORY_MAX_AGE (default 24 h), at most HOOPOE_HISTORY_MAX_JOBS (default 10,000) a queue; this one is not, or never was, in it. <a href="/search">Search</a> recent jobs by type or payload field.</p>
             """
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)
     }
@@ -36,11 +36,14 @@ extension Dashboard {
             state = "dead"
             actions.append(button("Retry", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "retry")]))
             actions.append(button("Delete", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "delete")], danger: true))
+        case .finished(let record):
+            state = "finished: <strong class=\"outcome \(record.outcome.rawValue)\">\(record.outcome.rawValue)</strong>"
         }
         var fields: [(String, HTML)] = [
             ("state", state), ("id", "<code>\(envelope.id)</code>"), ("type", "\(envelope.type)"), ("queue", "\(queue)"),
             ("attempts", "\(envelope.attempt)\(envelope.maxAttempts.map { " of \($0)" } ?? "")"),
         ]
+        if case .finished(let record) = found.state { fields += finishedFields(record, queue: queue) }
         if envelope.enqueuedAt > 0 { fields.append(("enqueued", "\(Clock.relative(envelope.enqueuedAt))")) }
         if let runAt = envelope.runAt { fields.append(("run at", "\(Clock.relative(runAt))")) }
         if let diedAt = envelope.diedAt { fields.append(("died", "\(Clock.relative(diedAt))")) }
@@ -54,8 +57,19 @@ extension Dashboard {
             <div class="actions">\(actions)</div>
             <h2>Payload</h2><pre class="payload">\(Self.pretty(envelope.payload))</pre>
             <p class="muted">Secret fields of this type are removed and phone numbers masked, as in <code>hoopoe job show</code>.</p>
-            <p class="later">Attempts with their errors and times, the outcome, the events it emitted and the jobs it enqueued come with job history (issue 14, after the topologies work).</p>
             """
+    }
+
+    /// What job history recorded of a finished job: when, how long, where, why, and the job a deferral enqueued.
+    private func finishedFields(_ record: HistoryRecord, queue: String) -> [(String, HTML)] {
+        var fields: [(String, HTML)] = [("finished", "\(Clock.relative(record.finishedAt))")]
+        if let duration = record.duration { fields.append(("duration", "\(String(format: "%.3f", duration)) s")) }
+        if let worker = record.worker { fields.append(("worker", "<code>\(worker)</code>")) }
+        if let error = record.error { fields.append(("error", "\(PhoneNumberMask.mask(error))")) }
+        if let next = record.deferredTo {
+            fields.append(("deferred to", "<a class=\"deferred-to\" href=\"/job\(QueryString.make([("id", next), ("queue", queue)]))\"><code>\(next)</code></a>"))
+        }
+        return fields
     }
 
     /// The payload as indented JSON, keys sorted (escaped by the caller's interpolation).

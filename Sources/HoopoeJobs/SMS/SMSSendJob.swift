@@ -9,7 +9,7 @@ import Providers
 /// Order of work, each step for a reason:
 /// 1. check the payload (template, phone, token rules) — a message a provider would refuse fails now, for good;
 /// 2. read the ledger — a message a provider already accepted is never sent again (idempotency by `message_id`);
-/// 3. quiet hours — a send due in them is re-enqueued for their end and this job is discarded (no attempt burnt);
+/// 3. quiet hours — a send due in them is re-enqueued for their end and this job ends as deferred to it (no attempt burnt);
 /// 4. take the per-message lock — two runs of one message never send at the same moment;
 /// 5. the recipient's daily cap — over it, the send moves to the next local day the same way;
 /// 6. the providers in the configured order, falling back on a retryable failure or an alert;
@@ -328,7 +328,7 @@ public struct SMSSendJob: JobHandler {
         return list
     }
 
-    /// Re-enqueues the message to run at `target` (domain time) and discards this job. Not `JobFailure.retry(at:)`:
+    /// Re-enqueues the message to run at `target` (domain time) and ends this job as deferred to the new one. Not `JobFailure.retry(at:)`:
     /// that counts an attempt, and a message deferred night after night by quiet hours or the daily cap would run
     /// out of attempts without ever failing. The new job's once-key (message id + target) keeps a re-run of this
     /// job from deferring twice.
@@ -341,7 +341,7 @@ public struct SMSSendJob: JobHandler {
         switch result {
         case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
         }
-        throw JobFailure.discard("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)")
+        throw JobFailure.deferred("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)", to: id)
     }
 
     private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger, fallbackTemplate: String? = nil) async throws {

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import HoopoeCore
 import HoopoeJSON
@@ -6,13 +7,17 @@ import HoopoeJSON
 struct JobShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show a job's state (ready, running, scheduled or dead) and its envelope.",
+        abstract: "Show a job's state (ready, running, scheduled, dead or finished) and its envelope.",
         discussion: """
             States: ready (waiting for a worker), running (held by the named worker consumer), scheduled (a delayed \
-            job or a retry, with its due time), dead. A finished job is gone and reads as not found.
+            job or a retry, with its due time), dead, finished. A finished job is found while its queue's job history \
+            keeps it (HOOPOE_HISTORY_MAX_AGE, default 24 h, and HOOPOE_HISTORY_MAX_JOBS, default 10000 a queue), with \
+            its outcome (processed, discarded, deferred, dead, cancelled), when it finished, how long it ran, its \
+            attempts, the worker that ran it, its error, and for a deferral the job enqueued in its place.
             A type's secret payload fields (e.g. sendinblue.register's password) are never shown and phone numbers are \
             masked, as everywhere Hoopoe prints a payload.
-            Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}.
+            Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
+            a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}.
             """
     )
 
@@ -26,7 +31,9 @@ struct JobShowCommand: AsyncParsableCommand {
         let ((found, text), searched) = try await target.search { jobs, queues in
             (try await JobLookup.find(id: id, in: queues, jobs: jobs), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
-        guard let (queue, job) = found else { throw target.notFound("job", searched: searched, note: " (finished jobs are not kept)") }
+        guard let (queue, job) = found else {
+            throw target.notFound("job", searched: searched, note: " (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)")
+        }
         if json {
             var object: [String: JSONValue] = ["queue": .string(queue), "envelope": text.json(job.envelope)]
             switch job.state {
@@ -38,18 +45,32 @@ struct JobShowCommand: AsyncParsableCommand {
                 object["state"] = "scheduled"
                 object["scheduled_at"] = .double(at)
             case .dead: object["state"] = "dead"
+            case .finished(let record):
+                object["state"] = "finished"
+                object["outcome"] = .string(record.outcome.rawValue)
+                object["finished_at"] = .double(record.finishedAt)
+                object["attempt"] = .integer(Int64(record.attempt))
+                if let duration = record.duration { object["duration"] = .double(duration) }
+                if let worker = record.worker { object["worker"] = .string(worker) }
+                if let error = record.error { object["error"] = .string(PhoneNumberMask.mask(error)) }
+                if let next = record.deferredTo { object["deferred_to"] = .string(next) }
             }
             printJSON(.object(object))
             return
         }
-        let state: String =
-            switch job.state {
-            case .ready: "ready"
-            case .running(let consumer): "running (worker \(consumer))"
-            case .scheduled(let at): "scheduled (at \(TimeText.isoWithRelative(at)))"
-            case .dead: "dead"
-            }
-        print("state:       \(state)")
+        switch job.state {
+        case .ready: print("state:       ready")
+        case .running(let consumer): print("state:       running (worker \(consumer))")
+        case .scheduled(let at): print("state:       scheduled (at \(TimeText.isoWithRelative(at)))")
+        case .dead: print("state:       dead")
+        case .finished(let record):
+            print("state:       finished: \(record.outcome.rawValue)")
+            print("finished:    \(TimeText.isoWithRelative(record.finishedAt))")
+            if let duration = record.duration { print("duration:    \(String(format: "%.3f", duration)) s") }
+            if let worker = record.worker { print("worker:      \(worker)") }
+            if let error = record.error { print("error:       \(PhoneNumberMask.mask(error))") }
+            if let next = record.deferredTo { print("deferred to: \(next) (hoopoe job show \(next))") }
+        }
         print(text.lines(job.envelope).joined(separator: "\n"))
     }
 }

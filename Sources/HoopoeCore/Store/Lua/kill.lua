@@ -29,4 +29,25 @@ redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1)
 redis.call('HINCRBY', KEYS[4], 'dead', 1)
 redis.call('HINCRBY', KEYS[4], 'dead:' .. ARGV[8], 1)
 redis.call('EXPIRE', KEYS[4], 7776000)
+redis.call('HINCRBY', KEYS[8], 'failed', 1)
+redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':failed', 1)
+redis.call('HINCRBY', KEYS[8], 'dead', 1)
+redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':dead', 1)
+redis.call('EXPIRE', KEYS[8], ARGV[16])
+-- Job history (as in acknowledge.lua): the record, then the trim by age and count.
+if ARGV[17] ~= '' then
+  local now = tonumber(ARGV[5])
+  redis.call('ZADD', KEYS[9], now, ARGV[3])
+  redis.call('HSET', KEYS[10], ARGV[3], ARGV[17])
+  local stale = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[19]), 'LIMIT', 0, 1000)
+  if #stale > 0 then
+    redis.call('HDEL', KEYS[10], unpack(stale))
+    redis.call('ZREM', KEYS[9], unpack(stale))
+  end
+  local over = math.min(redis.call('ZCARD', KEYS[9]) - tonumber(ARGV[18]), 1000)
+  if over > 0 then
+    redis.call('HDEL', KEYS[10], unpack(redis.call('ZRANGE', KEYS[9], 0, over - 1)))
+    redis.call('ZREMRANGEBYRANK', KEYS[9], 0, over - 1)
+  end
+end
 return 1

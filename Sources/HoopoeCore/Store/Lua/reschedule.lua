@@ -9,9 +9,12 @@ if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
-for i = 8, #ARGV do
+for i = 10, #ARGV do
   redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
   redis.call('HINCRBY', KEYS[4], ARGV[i] .. ':' .. ARGV[6], 1)
+  redis.call('HINCRBY', KEYS[5], ARGV[i], 1)
+  redis.call('HINCRBY', KEYS[5], ARGV[8] .. ':' .. ARGV[i], 1)
 end
 redis.call('EXPIRE', KEYS[4], 7776000)
+redis.call('EXPIRE', KEYS[5], ARGV[9])
 return 1

@@ -1,0 +1,104 @@
+import Foundation
+import HoopoeJSON
+
+/// A finished job as job history keeps it (``QueueKeys/historyJobs``): how it ended, and its envelope.
+///
+/// Stored as one line of JSON (the fields below, snake_case), a newline, then the envelope's JSON as the worker
+/// read it — secret payload keys removed (``PayloadRedaction/stripped(_:type:)``), at most
+/// ``maxEnvelopeBytes``. Why two parts: on the hot path (a processed job) the envelope was only scanned, not
+/// decoded, and copying its bytes after a small header costs nothing, where re-encoding it inside the header
+/// would cost a decode and an encode per job. Phone numbers are masked when a record is shown, as for the dead set.
+public struct HistoryRecord: Sendable, Equatable {
+    /// How the job finished.
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// Its handler finished.
+        case processed
+        /// Its handler dropped it (``JobFailure/discard(_:)``).
+        case discarded
+        /// Its handler put it off by enqueuing a new job (``deferredTo``): quiet hours, a daily cap.
+        case deferred
+        /// In the dead set.
+        case dead
+        /// Cancelled while it waited (`hoopoe job cancel`).
+        case cancelled
+    }
+
+    /// The largest envelope a record keeps, in bytes; a larger one is kept without its payload.
+    public static let maxEnvelopeBytes = 8192
+
+    public var id: String
+    public var type: String
+    public var queue: String
+    public var outcome: Outcome
+    /// The attempt that finished it (1 for a first run; 0 for a job cancelled before it ran).
+    public var attempt: Int
+    /// How long the last run took, seconds (nil when it did not run).
+    public var duration: Double?
+    /// The worker process that finished it (its consumer name, `host:pid:suffix`, as in `hoopoe queues`).
+    public var worker: String?
+    /// When it finished, Unix seconds.
+    public var finishedAt: Double
+    /// The discard message, the dead reason or the last error (capped, phone numbers masked).
+    public var error: String?
+    /// The job a deferral enqueued in its place.
+    public var deferredTo: String?
+    /// The envelope as kept (secret payload keys removed); nil when it could not be read.
+    public var envelope: JobEnvelope?
+
+    public init(
+        id: String, type: String, queue: String, outcome: Outcome, attempt: Int, duration: Double? = nil, worker: String? = nil,
+        finishedAt: Double, error: String? = nil, deferredTo: String? = nil, envelope: JobEnvelope? = nil
+    ) {
+        self.id = id
+        self.type = type
+        self.queue = queue
+        self.outcome = outcome
+        self.attempt = attempt
+        self.duration = duration
+        self.worker = worker
+        self.finishedAt = finishedAt
+        self.error = error
+        self.deferredTo = deferredTo
+        self.envelope = envelope
+    }
+
+    /// The header line's JSON (without the envelope).
+    var header: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "type": .string(type), "queue": .string(queue), "outcome": .string(outcome.rawValue),
+            "attempt": .integer(Int64(attempt)), "finished_at": .double((finishedAt * 1000).rounded() / 1000),
+        ]
+        if let duration { object["duration"] = .double((duration * 1000).rounded() / 1000) }
+        if let worker { object["worker"] = .string(worker) }
+        if let error { object["error"] = .string(error) }
+        if let deferredTo { object["deferred_to"] = .string(deferredTo) }
+        return .object(object)
+    }
+
+    /// The stored text: the header, a newline, `envelopeJSON` (already stripped and capped by the caller).
+    func encoded(envelopeJSON: [UInt8]) -> [UInt8] {
+        var bytes = header.encoded()
+        bytes.append(UInt8(ascii: "\n"))
+        bytes += envelopeJSON
+        return bytes
+    }
+
+    /// The stored text with ``envelope`` encoded (nothing after the newline when there is none).
+    func encoded() -> [UInt8] {
+        encoded(envelopeJSON: envelope?.encoded() ?? [])
+    }
+
+    /// A stored record; nil when its header is not one.
+    public static func decode(_ bytes: [UInt8]) -> HistoryRecord? {
+        let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+        guard let header = JSONValue.parse(bytes[..<newline]), let id = header["id"]?.stringValue, let type = header["type"]?.stringValue,
+            let outcome = header["outcome"]?.stringValue.flatMap(Outcome.init(rawValue:)), let finishedAt = header["finished_at"]?.doubleValue
+        else { return nil }
+        let rest = newline < bytes.endIndex ? Array(bytes[(newline + 1)...]) : []
+        return HistoryRecord(
+            id: id, type: type, queue: header["queue"]?.stringValue ?? "", outcome: outcome, attempt: Int(clamping: header["attempt"]?.int64Value ?? 0),
+            duration: header["duration"]?.doubleValue, worker: header["worker"]?.stringValue, finishedAt: finishedAt,
+            error: header["error"]?.stringValue, deferredTo: header["deferred_to"]?.stringValue,
+            envelope: rest.isEmpty ? nil : try? JobEnvelope.decode(rest))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import HoopoeJSON
+
+/// The job history records this worker writes with each settle (``HistoryRecord``), in the same script.
+extension Worker {
+    /// The caps of the history this worker keeps; nil when it keeps none (`HOOPOE_HISTORY_MAX_JOBS=0`).
+    var historyLimits: JobStore.HistoryLimits? {
+        guard options.historyMaxJobs > 0 else { return nil }
+        return JobStore.HistoryLimits(maxJobs: options.historyMaxJobs, maxAgeSeconds: Int(options.historyMaxAge.seconds))
+    }
+
+    /// The record of a job that ran and was acknowledged (processed, discarded, deferred).
+    ///
+    /// The envelope is kept as the worker read it — no decode on the hot path — unless its type carries secrets
+    /// (then it is decoded and those keys removed, the one rule ``PayloadRedaction``) or it is over
+    /// ``HistoryRecord/maxEnvelopeBytes`` (then its payload is not kept).
+    func historyEntry(
+        _ job: FetchedJob, _ header: JobHeader, outcome: HistoryRecord.Outcome, attempt: Int, seconds: Double?, error: String? = nil,
+        deferredTo: String? = nil
+    ) -> (record: String, limits: JobStore.HistoryLimits)? {
+        guard let limits = historyLimits else { return nil }
+        let record = HistoryRecord(
+            id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, duration: seconds, worker: options.consumer,
+            finishedAt: Date().timeIntervalSince1970, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo)
+        let envelope: [UInt8]
+        if !redaction.carriesSecrets(header.type) && job.bytes.count <= HistoryRecord.maxEnvelopeBytes {
+            envelope = job.bytes
+        } else if var decoded = header.envelope(job) {
+            decoded.payload = redaction.stripped(decoded.payload, type: decoded.type)
+            envelope = Self.historyCopy(decoded)
+        } else {
+            envelope = []
+        }
+        return (String(decoding: record.encoded(envelopeJSON: envelope), as: UTF8.self), limits)
+    }
+
+    /// The record of a job on its way to the dead set: `dead` is the dead-set copy (secret keys already removed).
+    func historyEntry(dead: JobEnvelope, queue: String, seconds: Double?, now: Double) -> (record: String, limits: JobStore.HistoryLimits)? {
+        guard let limits = historyLimits else { return nil }
+        let record = HistoryRecord(
+            id: dead.id, type: dead.type, queue: queue, outcome: .dead, attempt: dead.attempt, duration: seconds, worker: options.consumer,
+            finishedAt: now, error: (dead.lastError ?? dead.deadReason).map(PhoneNumberMask.mask))
+        return (String(decoding: record.encoded(envelopeJSON: Self.historyCopy(dead)), as: UTF8.self), limits)
+    }
+
+    /// `envelope` encoded, without its payload when that would make it larger than ``HistoryRecord/maxEnvelopeBytes``.
+    static func historyCopy(_ envelope: JobEnvelope) -> [UInt8] {
+        let bytes = envelope.encoded()
+        guard bytes.count > HistoryRecord.maxEnvelopeBytes else { return bytes }
+        var copy = envelope
+        copy.payload = .string("(not kept in history: the envelope is \(bytes.count) bytes, over \(HistoryRecord.maxEnvelopeBytes))")
+        copy.lastError = copy.lastError.map { String($0.prefix(1024)) }
+        copy.deadReason = copy.deadReason.map { String($0.prefix(1024)) }
+        return copy.encoded()
+    }
+}

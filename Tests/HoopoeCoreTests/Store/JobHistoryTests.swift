@@ -1,0 +1,180 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// Job history: every finished job is recorded by the script that settles it, and the history stays within its caps.
+@Suite struct JobHistoryTests {
+    /// Ends each job as its payload's `verdict` says.
+    struct Verdicts: JobHandler {
+        struct Payload: Codable, Sendable {
+            let verdict: String
+            let password: String?
+        }
+        static let type = "test.verdicts"
+        var redactedPayloadKeys: Set<String> { ["password"] }
+        var maxAttempts: Int { 1 }
+        func run(_ payload: Payload, context: JobContext) async throws {
+            switch payload.verdict {
+            case "discard": throw JobFailure.discard("nothing to do for +989121234567")
+            case "defer": throw JobFailure.deferred("quiet hours: deferred as job NEXT-1", to: "NEXT-1")
+            case "permanent": throw JobFailure.permanent("the number is invalid")
+            case "retry": throw JobFailure.retry("provider down")
+            default: try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private var registry: JobRegistry {
+        var registry = JobRegistry.diagnostic
+        registry.register(Verdicts())
+        return registry
+    }
+
+    private func enqueue(_ h: EngineHarness, id: String, verdict: String, password: String? = nil, notify: Bool = false) async throws {
+        var payload: [String: JSONValue] = ["verdict": .string(verdict)]
+        if let password { payload["password"] = .string(password) }
+        _ = try await h.jobs.enqueue(type: Verdicts.type, payload: .object(payload), options: EnqueueOptions(id: id, notify: notify))
+    }
+
+    private func record(_ h: EngineHarness, _ id: String) async throws -> HistoryRecord? {
+        try await h.jobs.store.historyRecord(id: id, queue: "default")
+    }
+
+    @Test func aProcessedJobIsFoundWithItsOutcomeDurationAttemptAndWorker() async throws {
+        let h = try EngineHarness()
+        try await enqueue(h, id: "ok-1", verdict: "ok")
+        let options = WorkerOptions.fastTest()
+        let (worker, task) = h.startWorker(registry, options: options)
+        #expect(try await h.eventually { try await record(h, "ok-1") != nil })
+        worker.shutdown()
+        try await task.value
+        let found = try #require(try await h.jobs.find(id: "ok-1", queue: "default"))
+        guard case .finished(let record) = found.state else { Issue.record("state \(found.state)"); return }
+        #expect(record.outcome == .processed && record.attempt == 1 && record.queue == "default" && record.type == Verdicts.type)
+        #expect((record.duration ?? 0) >= 0.02 && (record.duration ?? 9) < 5, "\(String(describing: record.duration))")
+        #expect(record.worker == options.consumer)
+        #expect(abs(record.finishedAt - Date().timeIntervalSince1970) < 30)
+        #expect(record.envelope?.payload["verdict"] == .string("ok") && found.envelope.attempt == 1)
+        #expect(record.error == nil && record.deferredTo == nil)
+    }
+
+    @Test func discardedDeferredAndDeadJobsKeepTheirErrorAndTheDeferralItsLink() async throws {
+        let h = try EngineHarness()
+        try await enqueue(h, id: "gone", verdict: "discard")
+        try await enqueue(h, id: "later", verdict: "defer", notify: true)
+        try await enqueue(h, id: "dead", verdict: "permanent")
+        try await enqueue(h, id: "retry", verdict: "retry")
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.store.historyCount(queue: "default") == 4 })
+        worker.shutdown()
+        try await task.value
+        let gone = try #require(try await record(h, "gone"))
+        #expect(gone.outcome == .discarded && gone.error == "nothing to do for +9891*****567", "phones masked: \(gone.error ?? "")")
+        let later = try #require(try await record(h, "later"))
+        #expect(later.outcome == .deferred && later.deferredTo == "NEXT-1" && later.error == "quiet hours: deferred as job NEXT-1")
+        let dead = try #require(try await record(h, "dead"))
+        #expect(dead.outcome == .dead && dead.error == "the number is invalid" && dead.attempt == 1 && dead.duration != nil)
+        // max_attempts 1: the retry is its last attempt, so it is dead too, with the handler's error.
+        let retry = try #require(try await record(h, "retry"))
+        #expect(retry.outcome == .dead && retry.error == "provider down")
+        // The deferral is counted as such, and its answer carries the link.
+        let counters = try await h.jobs.counters(queue: "default")
+        #expect(counters["deferred"] == 1 && counters["discarded"] == 1 && counters["dead"] == 2, "\(counters)")
+        let answer = try await h.redis.send("LPOP", h.jobs.keys("default").answer("later")).bytes.flatMap(JSONValue.parse)
+        #expect(answer?["outcome"] == .string("deferred") && answer?["deferred_to"] == .string("NEXT-1"))
+    }
+
+    /// The one redaction rule: a type's secret payload keys never reach the history; phone numbers are kept there
+    /// (as in the dead set) and masked wherever a record is shown.
+    @Test func aSecretPayloadKeyIsNotKeptInHistory() async throws {
+        let h = try EngineHarness()
+        try await enqueue(h, id: "secret", verdict: "ok", password: "hunter2-secret")
+        try await enqueue(h, id: "secret-dead", verdict: "permanent", password: "hunter3-secret")
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.store.historyCount(queue: "default") == 2 })
+        worker.shutdown()
+        try await task.value
+        let all = try await h.redis.send("HGETALL", h.jobs.keys("default").historyJobs).array ?? []
+        let text = all.compactMap(\.string).joined(separator: "\n")
+        #expect(text.contains("\"verdict\":\"ok\"") && text.contains("secret-dead"), "\(text)")
+        #expect(!text.contains("hunter2") && !text.contains("hunter3") && !text.contains("password"), "\(text)")
+    }
+
+    /// Many more jobs than the cap: the history keeps exactly the cap, the most recent ones, record and index alike;
+    /// a record older than the age cap goes at the next settle.
+    @Test func historyStaysWithinItsCapsByCountAndAge() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        // A record from two hours ago: past a one-hour age cap.
+        try await h.redis.send("ZADD", k.history, String(Date().timeIntervalSince1970 - 7200), "ancient")
+        try await h.redis.send("HSET", k.historyJobs, "ancient", #"{"id":"ancient","type":"x","outcome":"processed","finished_at":1}"#)
+        let total = 600
+        _ = try await h.jobs.enqueueBatch((0..<total).map { n in
+            (type: "diag.record", payload: h.diag(key: "\(h.namespace):cap", member: "m\(n)"), options: EnqueueOptions(id: "cap-\(n)"))
+        })
+        var options = WorkerOptions.fastTest()
+        options.historyMaxJobs = 25
+        options.historyMaxAge = .seconds(3600)
+        let (worker, task) = h.startWorker(.diagnostic, options: options)
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.counters(queue: "default")["processed"] == total })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.redis.send("ZCARD", k.history).int == 25)
+        #expect(try await h.redis.send("HLEN", k.historyJobs).int == 25)
+        #expect(try await h.jobs.store.historyRecord(id: "ancient", queue: "default") == nil)
+        // The newest are kept: the last jobs run are there, the first are gone.
+        let kept = try await h.jobs.store.historyRecords(queue: "default", offset: 0, limit: 100)
+        #expect(kept.count == 25 && kept.allSatisfy { $0.outcome == .processed })
+        #expect(try await h.jobs.store.historyRecord(id: "cap-0", queue: "default") == nil)
+    }
+
+    @Test func aWorkerWithHistoryOffKeepsNone() async throws {
+        let h = try EngineHarness()
+        try await enqueue(h, id: "off-1", verdict: "ok")
+        try await enqueue(h, id: "off-2", verdict: "permanent")
+        var options = WorkerOptions.fastTest()
+        options.historyMaxJobs = 0
+        let (worker, task) = h.startWorker(registry, options: options)
+        #expect(try await h.eventually { (try await h.jobs.counters(queue: "default"))["dead"] == 1 })
+        #expect(try await h.eventually { (try await h.jobs.counters(queue: "default"))["processed"] == 1 })
+        worker.shutdown()
+        try await task.value
+        let k = h.jobs.keys("default")
+        #expect(try await h.redis.send("EXISTS", k.history, k.historyJobs).int == 0)
+    }
+
+    /// The counters the dashboard charts: per hour and per minute, in one hash an hour, kept two days.
+    @Test func settlesAreCountedPerHourAndPerMinute() async throws {
+        let h = try EngineHarness()
+        for n in 0..<3 { try await enqueue(h, id: "c-\(n)", verdict: "ok") }
+        try await enqueue(h, id: "c-dead", verdict: "permanent")
+        let before = Date()
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.store.historyCount(queue: "default") == 4 })
+        worker.shutdown()
+        try await task.value
+        let after = Date()
+        let hours = try await h.jobs.store.hourCounters(queue: "default", hours: [before, after])
+        // Both reads name the same hash unless the hour turned during the test; sum the distinct ones.
+        let counters = QueueKeys.hour(before).hour == QueueKeys.hour(after).hour ? [hours[0]] : hours
+        func total(_ field: String) -> Int { counters.reduce(0) { $0 + ($1[field] ?? 0) } }
+        #expect(total("processed") == 3 && total("failed") == 1 && total("dead") == 1, "\(counters)")
+        let minutes = counters.flatMap { $0.filter { $0.key.hasSuffix(":processed") }.map(\.value) }
+        #expect(minutes.reduce(0, +) == 3, "\(counters)")
+        let ttl = try await h.redis.send("TTL", h.jobs.keys("default").stats(hour: QueueKeys.hour(after).hour)).int ?? 0
+        #expect(ttl > 86_400 && ttl <= QueueKeys.hourStatsTTLSeconds)
+    }
+
+    @Test func aRecordReadsBackAsWritten() {
+        let envelope = JobEnvelope(id: "r-1", type: "t", queue: "q", payload: .object(["a": .string("line\nbreak")]), enqueuedAt: 5)
+        let record = HistoryRecord(
+            id: "r-1", type: "t", queue: "q", outcome: .deferred, attempt: 2, duration: 0.5, worker: "h:1:X", finishedAt: 10, error: "e\nf",
+            deferredTo: "r-2", envelope: envelope)
+        #expect(HistoryRecord.decode(record.encoded()) == record)
+        #expect(HistoryRecord.decode(Array("not json".utf8)) == nil)
+    }
+}
