@@ -36,6 +36,22 @@ struct QueuePauseCommandTests {
         #expect((after["queues"]?.arrayValue ?? []).first { $0["name"] == .string("mail") }?["paused"] == .bool(false))
     }
 
+    /// A paused queue's waiting jobs are not a latency failure; resumed, the same wait is one again.
+    @Test func healthCheckDoesNotFailOnAPausedQueuesLatency() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,slow"] }.beat()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "slow"))
+        try await Task.sleep(for: .milliseconds(250))
+        let (paused, _) = try await h.run(["queue", "pause", "slow"])
+        #expect(paused == 0)
+        let (status, output) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "100ms"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("ok      queue:slow") && output.contains("paused (hoopoe queue resume slow)"), "\(output)")
+        _ = try await h.run(["queue", "resume", "slow"])
+        let (resumed, resumedOutput) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "100ms"])
+        #expect(resumed == 1 && resumedOutput.contains("fail    queue:slow"), "\(resumedOutput)")
+    }
+
     @Test func anUnknownQueueIsRefusedAndNothingIsPaused() async throws {
         let h = try CLIHarness()
         try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))

@@ -6,6 +6,13 @@ extension HealthCheck {
         return infos
     }
 
+    /// The paused queues' names (decision 0029); none when Redis does not answer, so every queue is then judged by
+    /// its latency.
+    func pausedQueueNames() async -> Set<String> {
+        guard let paused = try? await jobs.pausedQueues() else { return [] }
+        return Set(paused.keys)
+    }
+
     /// `queue:<name>` per queue: fails when the oldest ready job has waited longer than
     /// ``HealthCheckOptions/maxLatency``. Latency, not depth, is what users feel: a deep queue that
     /// drains fast is fine, a short one nobody reads is not.
@@ -13,7 +20,10 @@ extension HealthCheck {
     /// A queue no live worker serves (by the `queues` of the workers' heartbeats) is a warning that says so,
     /// whatever its latency: a stray job in a forgotten queue is a configuration question for a person, and
     /// failing on it would make every healthy worker look broken.
-    func latency(_ infos: [QueueInfo], processes: [ProcessRecord]) -> [HealthFinding] {
+    ///
+    /// A queue in `paused` (``JobQueue/pause(queue:)``) is ok whatever its latency, and says it is paused: its jobs
+    /// wait because an operator asked them to (decision 0029).
+    func latency(_ infos: [QueueInfo], processes: [ProcessRecord], paused: Set<String> = []) -> [HealthFinding] {
         let limit = options.maxLatency.seconds
         let workers = fresh(processes, kind: "worker")
         return infos.map { info in
@@ -22,6 +32,11 @@ extension HealthCheck {
                 "in_flight": Double(info.inFlight), "scheduled": Double(info.scheduled), "dead": Double(info.dead),
             ]
             let counts = "\(info.ready) ready, \(info.inFlight) in flight"
+            if paused.contains(info.queue) {
+                return HealthFinding(
+                    name: "queue:\(info.queue)", status: .ok, message: "paused (hoopoe queue resume \(info.queue)); latency \(Self.seconds(info.latency)); \(counts)",
+                    numbers: numbers.merging(["paused": 1]) { $1 })
+            }
             if info.ready > 0 && !workers.contains(where: { $0.serves(info.queue) }) {
                 let waiting = info.ready == 1 ? "1 job waiting" : "\(info.ready) jobs waiting"
                 return HealthFinding(

@@ -48,7 +48,7 @@ public struct HealthCheck: Sendable {
             findings.append(workers(processes))
             if let scheduler = scheduler(processes) { findings.append(scheduler) }
             let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
-            findings.append(contentsOf: latency(infos, processes: processes))
+            findings.append(contentsOf: latency(infos, processes: processes, paused: await pausedQueueNames()))
             try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }
             if options.canary {
                 try await step("canary", &findings) { [try await canary(processes)] }
