@@ -59,7 +59,7 @@ struct AdminCommandTests {
         for (command, message) in [
             (["dead", "show"], "no dead job NOPE in any queue (mail)"), (["dead", "retry"], "no dead job NOPE in any queue (mail)"),
             (["dead", "delete"], "no dead job NOPE in any queue (mail)"),
-            (["job", "show"], "no job NOPE in any queue (mail) (finished jobs are not kept)"),
+            (["job", "show"], "no job NOPE in any queue (mail) (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)"),
             (["job", "cancel"], "no waiting job NOPE in any queue (mail)"),
         ] {
             let (status, output) = try await h.run(command + ["NOPE"])
