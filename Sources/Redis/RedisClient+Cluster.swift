@@ -68,10 +68,12 @@ extension RedisClient {
 
     /// A connection for one caller's exclusive use (a blocking read) on the node that serves `key` now; on one
     /// server, ``makeDedicatedConnection(name:)``. The caller closes it. When the slot moves, the read on it
-    /// answers `MOVED`: pass that to ``noteRedirection(_:on:)`` and make a new one.
+    /// answers `MOVED`: pass that to ``noteRedirection(_:on:)`` and make a new one. The node is looked up in a map
+    /// asked again if older than a quarter second, so a connection made again after one failed (its primary was
+    /// killed) goes to the replica promoted meanwhile.
     public func makeDedicatedConnection(forKey key: String, name: String = "hoopoe-redis-dedicated") async throws -> RedisConnection {
         guard let cluster else { return makeDedicatedConnection(name: name) }
-        return RedisConnection(configuration: cluster.nodeConfiguration(try await cluster.endpoint(forKey: key)), name: name)
+        return RedisConnection(configuration: cluster.nodeConfiguration(try await cluster.freshEndpoint(forKey: key)), name: name)
     }
 
     /// Tells the router about a `MOVED` seen on a dedicated connection, so the next one goes to the new owner.

@@ -40,6 +40,10 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// How long the next command keeps trying to reconnect (with backoff) after the connection dropped,
     /// before it fails. Covers a Redis restart or failover without failing every call in between.
     public var reconnectWindow: Duration
+    /// On a Redis Cluster: how long a command for a slot whose primary cannot be reached waits, asking the cluster
+    /// for its map again with backoff, for a replica to be promoted (`cluster-node-timeout`, 15 s by default, plus
+    /// about a second) before it fails. Never shorter than ``reconnectWindow``; 20 s by default.
+    public var clusterFailoverWindow: Duration = .seconds(20)
     /// Shared, pipelining connections in a ``RedisClient``. Each has its own thread; concurrent callers'
     /// commands are batched into one round trip, so a few connections serve many tasks.
     public var poolSize: Int

@@ -3,17 +3,22 @@ import Redis
 import Synchronization
 
 /// A real Redis Cluster on loopback: three primaries (`redis-server --cluster-enabled yes`, each with an explicit
-/// cluster-bus port), joined by `redis-cli --cluster create`, slots 0–16383 split in three.
+/// cluster-bus port), joined by `redis-cli --cluster create`, slots 0–16383 split in three; optionally with one
+/// replica per primary (`--cluster-replicas 1`) for failover tests.
 ///
-/// Started once per test process (``shared()``) and shared by every cluster test, like ``TestRedis``'s server:
-/// tests isolate by key prefix, never by FLUSHALL. A test that migrates a slot moves it back (or uses a hash tag
-/// of its own), so the others' keys stay where the map says.
+/// The three-primary cluster is started once per test process (``shared()``) and shared by every cluster test,
+/// like ``TestRedis``'s server: tests isolate by key prefix, never by FLUSHALL. A test that migrates a slot moves it
+/// back (or uses a hash tag of its own), so the others' keys stay where the map says. A failover test starts a
+/// cluster with replicas of its own (``init(replicas:nodeTimeout:)``): a failover changes who is primary.
 public final class ClusterServers: Sendable {
-    /// The primaries, in the order `redis-cli` gave them slots (0–5460, 5461–10922, 10923–16383).
+    /// Every node, primaries first, in the order `redis-cli` gave them slots (0–5460, 5461–10922, 10923–16383);
+    /// then the replicas, if any (after a failover the roles differ: ask ``primaryIndex(ofShard:)``).
     public let nodes: [RedisServer]
+    /// How many of ``nodes`` were created as primaries (3).
+    public let primaryCount = 3
 
-    /// The seed list of a `redis-cluster://` URL.
-    public var seeds: String { nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
+    /// The seed list of a `redis-cluster://` URL (the first three nodes).
+    public var seeds: String { nodes.prefix(primaryCount).map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
     /// The `redis-cluster://` URL of this cluster.
     public var url: String { "redis-cluster://\(seeds)" }
     /// The nodes' endpoints.
@@ -43,20 +48,25 @@ public final class ClusterServers: Sendable {
         for node in servers.nodes { node.stop() }
     }
 
-    /// Starts three cluster-enabled servers and creates the cluster.
-    public init() throws {
+    /// Starts three cluster-enabled servers (and `replicas` more per primary) and creates the cluster.
+    /// - Parameters:
+    ///   - replicas: replicas per primary (`--cluster-replicas`).
+    ///   - nodeTimeout: `cluster-node-timeout` in ms: how long a primary may be unreachable before its replica is
+    ///     promoted (a failover takes about this plus a second).
+    public init(replicas: Int = 0, nodeTimeout: Int = 2000) throws {
         var nodes: [RedisServer] = []
-        for _ in 0..<3 {
+        for _ in 0..<(3 * (1 + replicas)) {
             // An explicit bus port: the default (port + 10000) overflows for a kernel-chosen port above 55535.
             let bus = try RedisServer.freePort()
             nodes.append(try RedisServer(arguments: [
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(bus),
-                "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "no",
+                "--cluster-node-timeout", String(nodeTimeout), "--cluster-require-full-coverage", "no",
             ]))
         }
         self.nodes = nodes
         let create = try ChildProcess(
-            Self.redisCLI, ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-yes"],
+            Self.redisCLI,
+            ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", String(replicas), "--cluster-yes"],
             logPath: nodes[0].directory.appendingPathComponent("create.log").path)
         create.waitBlocking()
         let status = create.poll() ?? -1
@@ -67,14 +77,19 @@ public final class ClusterServers: Sendable {
         try waitUntilConsistent()
     }
 
-    /// Waits until every node says `cluster_state:ok` and knows the other two (the gossip after `create`).
+    /// Waits until every running node says `cluster_state:ok` and sees three healthy primaries and every other
+    /// running node (the gossip after `create` or a failover), and every replica's link to its primary is up.
     public func waitUntilConsistent(timeout: TimeInterval = 15) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let ready = nodes.allSatisfy { node in
+            let running = nodes.filter(isRunning)
+            let ready = running.allSatisfy { node in
                 let info = Self.cli(port: node.port, ["CLUSTER", "INFO"])
-                let known = Self.cli(port: node.port, ["CLUSTER", "NODES"]).split(separator: "\n").filter { $0.contains("master") && !$0.contains("fail") }
-                return info.contains("cluster_state:ok") && known.count == nodes.count
+                let lines = Self.cli(port: node.port, ["CLUSTER", "NODES"]).split(separator: "\n").filter { !$0.contains("fail") }
+                let replication = Self.cli(port: node.port, ["INFO", "replication"])
+                let linked = replication.contains("role:master") || replication.contains("master_link_status:up")
+                return info.contains("cluster_state:ok") && lines.count(where: { $0.contains("master") }) == primaryCount
+                    && lines.count == running.count && linked
             }
             if ready { return }
             Thread.sleep(forTimeInterval: 0.05)
@@ -82,11 +97,69 @@ public final class ClusterServers: Sendable {
         throw TestSupportError("the cluster on \(seeds) did not become consistent within \(timeout) s")
     }
 
-    /// The node (index into ``nodes``) that serves `slot`, asked of the first node.
-    public func owner(ofSlot slot: Int) throws -> Int {
-        for line in Self.cli(port: nodes[0].port, ["CLUSTER", "NODES"]).split(separator: "\n") {
+    /// Whether `node` answers PING (`redis-cli` prints why it could not connect in its place).
+    private func isRunning(_ node: RedisServer) -> Bool {
+        Self.cli(port: node.port, ["PING"]).contains("PONG")
+    }
+
+    /// `CLUSTER NODES` of the first node that answers.
+    private func clusterNodes() -> String {
+        for node in nodes {
+            let lines = Self.cli(port: node.port, ["CLUSTER", "NODES"])
+            if lines.contains("myself") { return lines }
+        }
+        return ""
+    }
+
+    /// The node (index into ``nodes``) that is primary of the shard first given the slots of primary `shard` now
+    /// (after a failover, its former replica).
+    public func primaryIndex(ofShard shard: Int) throws -> Int {
+        try owner(ofSlot: [0, 5461, 10923][shard])
+    }
+
+    /// The replica (index into ``nodes``) of the primary `primary` (an index into ``nodes``), asked of the cluster.
+    public func replicaIndex(of primary: Int) throws -> Int {
+        let id = nodeID(primary)
+        for line in clusterNodes().split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count >= 9, fields[2].contains("master") else { continue }
+            guard fields.count >= 4, fields[2].contains("slave"), fields[3] == id else { continue }
+            let address = fields[1].split(separator: "@")[0]
+            if let index = nodes.firstIndex(where: { "127.0.0.1:\($0.port)" == address }) { return index }
+        }
+        throw TestSupportError("node \(primary) has no replica")
+    }
+
+    /// `CLUSTER FAILOVER` on node `replica`: it catches up with its primary, takes its slots and the primary becomes
+    /// its replica. Returns when the cluster agrees.
+    public func failover(to replica: Int, timeout: TimeInterval = 15) throws {
+        let answer = Self.cli(port: nodes[replica].port, ["CLUSTER", "FAILOVER"])
+        guard answer.contains("OK") else { throw TestSupportError("CLUSTER FAILOVER on node \(replica): \(answer)") }
+        try waitUntilPrimary(replica, timeout: timeout)
+    }
+
+    /// Waits until node `index` serves slots as a primary in every running node's view, and the cluster is ok.
+    public func waitUntilPrimary(_ index: Int, timeout: TimeInterval = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        let address = "127.0.0.1:\(nodes[index].port)"
+        while Date() < deadline {
+            let agreed = nodes.filter(isRunning).allSatisfy { node in
+                let lines = Self.cli(port: node.port, ["CLUSTER", "NODES"])
+                return lines.split(separator: "\n").contains { line in
+                    let fields = line.split(separator: " ")
+                    return fields.count >= 9 && fields[1].hasPrefix(address + "@") && fields[2].contains("master") && !fields[2].contains("fail")
+                }
+            }
+            if agreed, Self.cli(port: nodes[index].port, ["CLUSTER", "INFO"]).contains("cluster_state:ok") { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestSupportError("node \(index) did not become a primary within \(timeout) s")
+    }
+
+    /// The node (index into ``nodes``) that serves `slot`, asked of the first node that answers.
+    public func owner(ofSlot slot: Int) throws -> Int {
+        for line in clusterNodes().split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 9, fields[2].contains("master"), !fields[2].contains("fail") else { continue }
             let address = fields[1].split(separator: "@")[0]
             for range in fields[8...] where !range.hasPrefix("[") {
                 let bounds = range.split(separator: "-").compactMap { Int($0) }

@@ -5,6 +5,11 @@
 public struct ClusterSlotMap: Sendable, Equatable {
     /// The primaries, in the order first seen.
     public private(set) var primaries: [RedisConfiguration.Endpoint]
+    /// Every node the map's reply named, replicas included: after a failover the router asks them for a new map
+    /// when the primaries it knew no longer answer (a replica that was promoted, or one that knows who was).
+    public private(set) var nodes: [RedisConfiguration.Endpoint] = []
+    /// Primaries the reply marked `failed` (a primary killed, not yet replaced), for the topology report.
+    public private(set) var failedPrimaries: [RedisConfiguration.Endpoint] = []
     /// Index into ``primaries`` for each slot; ``unassigned`` when no primary serves it.
     private var owners: [UInt16]
     private static let unassigned = UInt16.max
@@ -12,6 +17,7 @@ public struct ClusterSlotMap: Sendable, Equatable {
     /// An empty map: no slot served.
     public init() {
         primaries = []
+        nodes = []
         owners = Array(repeating: Self.unassigned, count: HashSlot.count)
     }
 
@@ -24,12 +30,24 @@ public struct ClusterSlotMap: Sendable, Equatable {
     /// How many slots have a primary.
     public var coveredSlots: Int { owners.count { $0 != Self.unassigned } }
 
+    /// How many slots `primary` serves.
+    public func slotCount(of primary: RedisConfiguration.Endpoint) -> Int {
+        guard let index = primaries.firstIndex(of: primary) else { return 0 }
+        return owners.count { $0 == UInt16(index) }
+    }
+
+    /// Records a node of the cluster (a replica of a refresh's reply) as one to ask for the map.
+    public mutating func know(_ endpoint: RedisConfiguration.Endpoint) {
+        if !nodes.contains(endpoint) { nodes.append(endpoint) }
+    }
+
     /// Records that `slots` are served by `endpoint` (a `MOVED` reply, or one range of a refresh).
     public mutating func assign(_ slots: ClosedRange<Int>, to endpoint: RedisConfiguration.Endpoint) {
         // A range from the network may lie outside 0…16383: what of it is inside is kept, nothing else (an empty
         // clamp would be a range whose bounds cross, which traps).
         let low = max(0, slots.lowerBound), high = min(HashSlot.count - 1, slots.upperBound)
         guard low <= high else { return }
+        know(endpoint)
         let index: Int
         if let known = primaries.firstIndex(of: endpoint) {
             index = known
@@ -42,22 +60,38 @@ public struct ClusterSlotMap: Sendable, Equatable {
 
     /// The map in a `CLUSTER SHARDS` reply: per shard a map (a flat array in RESP2) with `slots` (start, end pairs)
     /// and `nodes`, each with `ip`, `endpoint`, `port`, `role` and `health`. The primary is the node whose role is
-    /// `master`. An address the node does not know (`?`, empty) is `fallbackHost`, the host the reply came from.
+    /// `master` and whose health is not `failed` (after a `kill` the dead primary stays listed, failed, beside the
+    /// replica promoted in its place). An address the node does not know (`?`, empty) is `fallbackHost`, the host
+    /// the reply came from. Every other healthy node is remembered in ``nodes``.
     public static func parse(shards reply: RedisReply, fallbackHost: String) -> ClusterSlotMap? {
         guard let shards = reply.array else { return nil }
         var map = ClusterSlotMap()
         for shard in shards {
             let fields = Self.fields(shard)
             guard let slots = fields["slots"]?.array, let nodes = fields["nodes"]?.array else { continue }
-            let primary = nodes.lazy.map(Self.fields).first { $0["role"]?.string == "master" && $0["health"]?.string != "fail" }
-            guard let primary, let port = primary["port"]?.int ?? primary["tls-port"]?.int else { continue }
-            let host = [primary["endpoint"]?.string, primary["ip"]?.string].compactMap { $0 }.first { !$0.isEmpty && $0 != "?" } ?? fallbackHost
+            let described = nodes.map(Self.fields)
+            let isFailed = { (node: [String: RedisReply]) in ["fail", "failed"].contains(node["health"]?.string ?? "") }
+            let healthy = described.filter { !isFailed($0) }
+            for node in healthy {
+                if let address = endpoint(of: node, fallbackHost: fallbackHost) { map.know(address) }
+            }
+            for node in described where node["role"]?.string == "master" && isFailed(node) {
+                if let address = endpoint(of: node, fallbackHost: fallbackHost), !map.failedPrimaries.contains(address) { map.failedPrimaries.append(address) }
+            }
+            guard let primary = healthy.first(where: { $0["role"]?.string == "master" }), let address = endpoint(of: primary, fallbackHost: fallbackHost) else { continue }
             for pair in stride(from: 0, to: slots.count - 1, by: 2) {
                 guard let low = slots[pair].int, let high = slots[pair + 1].int, low <= high else { continue }
-                map.assign(low...high, to: .tcp(host: host, port: port))
+                map.assign(low...high, to: address)
             }
         }
         return map
+    }
+
+    /// A `CLUSTER SHARDS` node's address: its `endpoint` or `ip` (else `fallbackHost`) and `port` (or `tls-port`).
+    private static func endpoint(of node: [String: RedisReply], fallbackHost: String) -> RedisConfiguration.Endpoint? {
+        guard let port = node["port"]?.int ?? node["tls-port"]?.int else { return nil }
+        let host = [node["endpoint"]?.string, node["ip"]?.string].compactMap { $0 }.first { !$0.isEmpty && $0 != "?" } ?? fallbackHost
+        return .tcp(host: host, port: port)
     }
 
     /// The map in a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, ...], replica...], ...]`.
@@ -70,6 +104,10 @@ public struct ClusterSlotMap: Sendable, Equatable {
             else { continue }
             let host = node[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? fallbackHost
             map.assign(low...high, to: .tcp(host: host, port: port))
+            for replica in parts.dropFirst(3) {
+                guard let fields = replica.array, fields.count >= 2, let replicaPort = fields[1].int else { continue }
+                map.know(.tcp(host: fields[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? fallbackHost, port: replicaPort))
+            }
         }
         return map
     }

@@ -7,7 +7,9 @@ import Synchronization
 /// A pipeline is split per node and sent to all of them at once; the replies are put back in the caller's order.
 /// `MOVED` patches the map, resends, and refreshes the whole map in the background; `ASK` resends once after
 /// `ASKING`; `TRYAGAIN`/`CLUSTERDOWN` back off and resend within the reconnect window; `NOSCRIPT` loads the script on
-/// that node and resends. A command, script or `MULTI` whose keys span slots is refused before anything is sent
+/// that node and resends. A node that cannot be reached (a primary killed, its replica not yet promoted) gets
+/// nothing: the map is asked again of any node that answers, and the commands go where it says, with backoff, for up
+/// to ``failoverWindow`` (decision 0031). A command, script or `MULTI` whose keys span slots is refused before anything is sent
 /// (``HashSlot/CrossSlot``, naming the keys), because the cluster would refuse it with `CROSSSLOT` anyway and a
 /// partial run of a transaction is worse than none.
 ///
@@ -18,6 +20,11 @@ public final class RedisCluster: Sendable {
     public let configuration: RedisConfiguration
     /// Nodes asked for the slot map when no known primary answers.
     public let seeds: [RedisConfiguration.Endpoint]
+    /// How long a command for a slot whose primary cannot be reached waits for the cluster to promote a replica
+    /// (`cluster-node-timeout`, 15 s by default, plus an election of about a second) before it fails.
+    public let failoverWindow: Duration
+    /// How long one connection to a node keeps trying to connect before the router looks at the map again.
+    static let nodeReconnectWindow = Duration.milliseconds(250)
 
     private struct State {
         var map: ClusterSlotMap?
@@ -28,6 +35,10 @@ public final class RedisCluster: Sendable {
         /// `NOSCRIPT` to an `EVALSHA` gets the script loaded and the call resent, whoever loaded it first.
         var scriptSources: [String: String] = [:]
         var closed = false
+        /// When the map was last asked of the cluster.
+        var refreshed: ContinuousClock.Instant?
+        /// Nodes whose last send failed for want of a connection: a command any node may serve avoids them.
+        var down: Set<RedisConfiguration.Endpoint> = []
     }
     private let state = Mutex(State())
     private let refreshing = Atomic<Bool>(false)
@@ -38,9 +49,12 @@ public final class RedisCluster: Sendable {
     /// - Parameters:
     ///   - configuration: credentials, timeouts and TLS for every node.
     ///   - seeds: nodes to ask for the slot map (at least one).
-    public init(configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint]) {
+    ///   - failoverWindow: how long a command waits for an unreachable primary's slots to get a new primary;
+    ///     ``RedisConfiguration/clusterFailoverWindow`` by default, at least the reconnect window.
+    public init(configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint], failoverWindow: Duration? = nil) {
         self.configuration = configuration
         self.seeds = seeds.isEmpty ? [configuration.endpoint] : seeds
+        self.failoverWindow = max(failoverWindow ?? configuration.clusterFailoverWindow, configuration.reconnectWindow)
     }
 
     /// How many `MOVED`, `ASK`, `TRYAGAIN`/`CLUSTERDOWN` and `NOSCRIPT` answers this router has followed: a count
@@ -64,14 +78,14 @@ public final class RedisCluster: Sendable {
         return try await refresh()
     }
 
-    /// Asks the known primaries, then the seeds, for the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` on a Redis
+    /// Asks the known primaries, then the other nodes the last map named (replicas), then the seeds, for the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` on a Redis
     /// before 7), and keeps the first complete answer.
     /// - Throws: the last node's error when none answered with a map.
     @discardableResult
     public func refresh() async throws -> ClusterSlotMap {
-        let known = state.withLock { $0.map?.primaries ?? [] }
-        var candidates = known
-        for seed in seeds where !candidates.contains(seed) { candidates.append(seed) }
+        let known = state.withLock { ($0.map?.primaries ?? []) + ($0.map?.nodes ?? []) }
+        var candidates: [RedisConfiguration.Endpoint] = []
+        for node in known + seeds where !candidates.contains(node) { candidates.append(node) }
         var lastError: any Error = RedisError(.connectionFailed, endpoint: seeds.map(\.description).joined(separator: ","), command: "CLUSTER SHARDS", message: "no node answered")
         for node in candidates {
             do {
@@ -92,7 +106,10 @@ public final class RedisCluster: Sendable {
                     lastError = RedisError(.protocolError, endpoint: node.description, command: "CLUSTER SHARDS", message: "no slot map in the reply (is this node in a cluster?)")
                     continue
                 }
-                state.withLock { $0.map = map }
+                state.withLock {
+                    $0.map = map
+                    $0.refreshed = .now
+                }
                 return map
             } catch {
                 lastError = error
@@ -114,12 +131,24 @@ public final class RedisCluster: Sendable {
         throw RedisError(.server, endpoint: seeds[0].description, message: "CLUSTERDOWN no primary serves slot \(slot) (key \(key))")
     }
 
-    /// The configuration of a connection to `node`: this cluster's, aimed at that node.
+    /// The primary that serves `key`, from a map at most `age` old (asked again if older): for a connection made
+    /// after one failed (a blocking read's), so that it goes to the replica promoted meanwhile, not back to a dead
+    /// primary. The cached map when no node answers.
+    public func freshEndpoint(forKey key: String, age: Duration = .milliseconds(250)) async throws -> RedisConfiguration.Endpoint {
+        let refreshed = state.withLock { $0.refreshed }
+        if refreshed.map({ ContinuousClock.now - $0 > age }) ?? true { _ = try? await refresh() }
+        return try await endpoint(forKey: key)
+    }
+
+    /// The configuration of a connection to `node`: this cluster's, aimed at that node, with a short reconnect
+    /// window (the router, not the connection, decides how long to wait for a node: it looks at the map between
+    /// tries, and a failover moves the slots to another node).
     public func nodeConfiguration(_ node: RedisConfiguration.Endpoint) -> RedisConfiguration {
         var copy = configuration
         copy.endpoint = node
         copy.topology = .standalone
         copy.database = 0
+        copy.reconnectWindow = min(configuration.reconnectWindow, Self.nodeReconnectWindow)
         return copy
     }
 
@@ -169,6 +198,7 @@ public final class RedisCluster: Sendable {
         let route = ClusterRoute(together: commands)
         if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: operation, keys: keys) }
         var backoff = Backoff(window: configuration.reconnectWindow)
+        var unreachable: Backoff?
         var redirected = 0
         var askTarget: RedisConfiguration.Endpoint?
         while true {
@@ -179,7 +209,15 @@ public final class RedisCluster: Sendable {
                 node = try await target(for: route)
             }
             let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
-            var replies = try await connection(to: node).send(batch)
+            var replies: [RedisReply]
+            do {
+                replies = try await connection(to: node).send(batch)
+            } catch let error as RedisError where error.code == .connectionFailed {
+                // Nothing was sent: wait for the map to name another primary (a failover), within the window.
+                askTarget = nil
+                try await awaitFailover(after: error, backoff: &unreachable)
+                continue
+            }
             if askTarget != nil { replies = stride(from: 1, to: replies.count, by: 2).map { replies[$0] } }
             askTarget = nil
             let redirection = replies.lazy.compactMap { $0.errorMessage.flatMap { ClusterRedirection($0, replier: node) } }.first
@@ -258,7 +296,7 @@ public final class RedisCluster: Sendable {
             let known: RedisConfiguration.Endpoint? =
                 switch routes[index] {
                 case .slot(let slot): map.primary(for: slot)
-                case .anyNode: map.primaries.first
+                case .anyNode: nil  // the first primary not known to be down
                 case .crossSlot: nil
                 }
             if let known {
@@ -268,13 +306,29 @@ public final class RedisCluster: Sendable {
             }
         }
         var backoff = Backoff(window: configuration.reconnectWindow)
+        var unreachable: Backoff?
         var rounds = 0
         while !pending.isEmpty {
             rounds += 1
-            let replies = try await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
+            let outcomes = await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
             var again: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
             var pause = false
-            for (delivery, reply) in zip(pending, replies) {
+            var notSent: [Int] = []
+            var notSentError: RedisError?
+            var lost: (any Error)?
+            for (delivery, outcome) in zip(pending, outcomes) {
+                let reply: RedisReply
+                switch outcome {
+                case .success(let value):
+                    reply = value
+                case .failure(let error as RedisError) where error.code == .connectionFailed:
+                    notSent.append(delivery.index)  // never sent: safe to send elsewhere
+                    notSentError = error
+                    continue
+                case .failure(let error):
+                    lost = lost ?? error  // may have run: not repeated, the caller decides
+                    continue
+                }
                 results[delivery.index] = Delivered(reply: reply, node: delivery.node)
                 rememberScript(commands[delivery.index], loaded: reply)
                 guard rounds <= Self.maxRedirections, let message = reply.errorMessage,
@@ -301,34 +355,69 @@ public final class RedisCluster: Sendable {
                     if loaded.errorMessage == nil { again.append(delivery) }
                 }
             }
-            if pause, !(await backoff.pause()) { break }
+            if let lost {
+                refreshInBackground()
+                throw lost
+            }
+            if let notSentError {
+                try await awaitFailover(after: notSentError, backoff: &unreachable)
+                for index in notSent { again.append((index, try await target(for: routes[index]), false)) }
+            } else if pause, !(await backoff.pause()) {
+                break
+            }
             pending = again
         }
         return results.map { $0! }
     }
 
-    /// Sends each node its share at once and returns the replies in the order of `deliveries`.
-    private func dispatch(_ deliveries: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)]) async throws -> [RedisReply] {
+    /// After a node could not be reached: waits the next backoff step of the failover window, then asks any node
+    /// that answers for the map, so the next try goes to the replica promoted in the dead primary's place.
+    /// - Throws: `error` once ``failoverWindow`` is spent.
+    private func awaitFailover(after error: RedisError, backoff: inout Backoff?) async throws {
+        redirections.add(1, ordering: .relaxed)
+        if backoff == nil { backoff = Backoff(window: failoverWindow) }
+        guard await backoff!.pause() else { throw error }
+        _ = try? await refresh()
+    }
+
+    /// Sends each node its share at once and returns the outcomes in the order of `deliveries`: a reply each, or
+    /// its node's transport failure (the other nodes' replies stand).
+    private func dispatch(_ deliveries: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)]) async -> [Result<RedisReply, any Error>] {
         var byNode: [RedisConfiguration.Endpoint: [Int]] = [:]
         for (position, delivery) in deliveries.enumerated() { byNode[delivery.node, default: []].append(position) }
         if byNode.count == 1, let node = deliveries.first?.node {
-            return try await sendShare(deliveries.indices.map { deliveries[$0] }, to: node)
+            do {
+                return try await sendShare(deliveries, to: node).map { .success($0) }
+            } catch {
+                return Array(repeating: .failure(error), count: deliveries.count)
+            }
         }
-        var replies = [RedisReply](repeating: .null, count: deliveries.count)
-        try await withThrowingTaskGroup(of: ([Int], [RedisReply]).self) { group in
+        var outcomes = [Result<RedisReply, any Error>](repeating: .success(.null), count: deliveries.count)
+        await withTaskGroup(of: ([Int], Result<[RedisReply], any Error>).self) { group in
             for (node, positions) in byNode {
                 let share = positions.map { deliveries[$0] }
-                group.addTask { (positions, try await self.sendShare(share, to: node)) }
+                group.addTask {
+                    do {
+                        return (positions, .success(try await self.sendShare(share, to: node)))
+                    } catch {
+                        return (positions, .failure(error))
+                    }
+                }
             }
-            for try await (positions, shareReplies) in group {
-                for (position, reply) in zip(positions, shareReplies) { replies[position] = reply }
+            for await (positions, shareOutcome) in group {
+                switch shareOutcome {
+                case .success(let replies):
+                    for (position, reply) in zip(positions, replies) { outcomes[position] = .success(reply) }
+                case .failure(let error):
+                    for position in positions { outcomes[position] = .failure(error) }
+                }
             }
         }
-        return replies
+        return outcomes
     }
 
     /// One node's share of a pipeline, `ASKING` put before each command that needs it; the replies of the commands
-    /// only. A node that cannot be reached (never sent: `connectionFailed`) refreshes the map for the next call.
+    /// only. A lost or refused connection refreshes the map in the background (the node may be gone for good).
     private func sendShare(_ share: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
         var batch: [RedisCommand] = []
         var positions: [Int] = []
@@ -339,8 +428,10 @@ public final class RedisCluster: Sendable {
         }
         do {
             let replies = try await connection(to: node).send(batch)
+            state.withLock { _ = $0.down.remove(node) }
             return positions.map { replies[$0] }
-        } catch let error as RedisError where error.code == .connectionFailed {
+        } catch let error as RedisError where error.code == .connectionFailed || error.code == .connectionLost {
+            state.withLock { _ = $0.down.insert(node) }
             refreshInBackground()
             throw error
         }
@@ -351,7 +442,8 @@ public final class RedisCluster: Sendable {
         let map = try await slotMap()
         switch route {
         case .anyNode:
-            return map.primaries.first ?? seeds[0]
+            let down = state.withLock { $0.down }
+            return map.primaries.first { !down.contains($0) } ?? map.primaries.first ?? seeds[0]
         case .slot(let slot):
             if let node = map.primary(for: slot) { return node }
             if let node = try await refresh().primary(for: slot) { return node }

@@ -6,13 +6,15 @@ import Redis
 extension GlobalOptions {
     /// A client with short timeouts for admin commands and probes: a person or an orchestrator wants
     /// "unreachable" in seconds, not the worker's patient reconnecting.
-    /// - Parameter timeout: connect timeout, reply timeout and reconnect window alike.
+    /// - Parameter timeout: connect timeout, reply timeout, reconnect window and (on a cluster) the wait for a
+    ///   failover alike.
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
         var configuration = try redisConfiguration()
         configuration.connectTimeout = timeout
         configuration.commandTimeout = timeout
         configuration.reconnectWindow = timeout
+        configuration.clusterFailoverWindow = timeout
         configuration.poolSize = 1
         return RedisClient(configuration: configuration)
     }
