@@ -52,6 +52,8 @@ public final class Dashboard: Sendable {
         router.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
         router.post("/scheduled/delete") { request, _ in await self.action(request) { try await self.scheduledDelete($0) } }
         router.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
+        router.post("/queues/pause") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: true) } }
+        router.post("/queues/resume") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: false) } }
         return router
     }
 

@@ -1,8 +1,12 @@
 import Foundation
 import HoopoeCore
+import HTTPTypes
+import Hummingbird
+import Logging
 
 extension Dashboard {
-    /// `/queues`: every queue's depths, latency and workers, and today's counters by outcome.
+    /// `/queues`: every queue's depths, latency, pause and workers, with Pause/Resume buttons, and today's counters by
+    /// outcome.
     func queuesPage(_ query: FormFields) async throws -> Page {
         let names = try await queueNames()
         var infos: [QueueInfo] = []
@@ -13,14 +17,59 @@ extension Dashboard {
             let cells = ["processed", "failed", "retried", "dead", "discarded"].map { key -> HTML in "<td class=\"num\">\(today[key] ?? 0)</td>" }
             counterRows.append("<tr><td>\(name)</td>\(cells)</tr>")
         }
+        let paused = try await jobs.pausedQueues()
         let processes = try await jobs.liveProcesses()
         let body: HTML = """
-            \(queueTable(infos, processes: processes))
-            <p class="later">Pause and resume (a "paused" column and its buttons) come with issue 14's pause/resume work, after the topologies work: the engine has no paused state to show yet.</p>
+            \(pauseTable(infos, paused: paused, processes: processes))
+            <p class="muted">A paused queue keeps its jobs ready; every worker stops fetching from it within a second, and \
+            jobs already running finish (<code>hoopoe queue pause</code> and <code>resume</code> do the same).</p>
             <h2>Today (UTC) by outcome</h2>
             <table class="counters"><thead><tr><th>Queue</th><th class="num">Processed</th><th class="num">Failed</th><th class="num">Retried</th>\
             <th class="num">Dead</th><th class="num">Discarded</th></tr></thead><tbody>\(counterRows)</tbody></table>
             """
         return Page(title: "Queues", path: "/queues", readOnly: configuration.readOnly, body: body)
+    }
+
+    /// The queues' numbers with a Paused column and, unless read-only, a Pause or Resume button per queue.
+    private func pauseTable(_ infos: [QueueInfo], paused: [String: Date], processes: [ProcessRecord]) -> HTML {
+        guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
+        let now = Date()
+        let rows = infos.map { info -> HTML in
+            let servers = processes.filter { $0.kind == "worker" && Self.serves($0, info.queue) }.map(\.id)
+            let since = paused[info.queue]
+            let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
+            let action =
+                since == nil
+                ? button("Pause", action: "/queues/pause", fields: [("queue", info.queue)], danger: true)
+                : button("Resume", action: "/queues/resume", fields: [("queue", info.queue)])
+            return """
+                <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td>\
+                <td class="num">\(info.ready)</td><td class="num">\(info.inFlight)</td>\
+                <td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
+                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(Clock.span(info.latency))</td>\
+                <td class="pause-state">\(state)</td>\
+                <td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td><td>\(action)</td></tr>
+                """
+        }
+        return """
+            <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
+            <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th><th></th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
+    /// `POST /queues/pause` and `/queues/resume` (`queue`): pauses or resumes the queue for every worker.
+    func pauseAction(_ form: FormFields, pause: Bool) async throws -> Response {
+        guard let queue = form["queue"], EnvelopeRules.queueProblem(queue) == nil else { return Page.plain(.badRequest, "a queue name is required\n") }
+        guard pause ? try await queueNames().contains(queue) : true else { return Page.plain(.notFound, "no queue named \(queue)\n") }
+        let changed = pause ? try await jobs.pause(queue: queue) : try await jobs.resume(queue: queue)
+        let notice =
+            switch (pause, changed) {
+            case (true, true): "Paused \(queue): workers stop fetching from it within a second; its jobs stay ready."
+            case (true, false): "\(queue) was already paused."
+            case (false, true): "Resumed \(queue): workers fetch from it again within a second."
+            case (false, false): "\(queue) was not paused."
+            }
+        logger.notice("dashboard: \(notice)")
+        return Page.after("/queues", notice: notice)
     }
 }

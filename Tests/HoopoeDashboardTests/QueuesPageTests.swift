@@ -1,0 +1,48 @@
+import Foundation
+import HTTPTypes
+import HoopoeCore
+import HoopoeDashboard
+import HoopoeJSON
+import Testing
+
+/// The Queues page's pause: the column, the buttons, the POSTs (with the CSRF token; refused without it or read-only).
+@Suite struct QueuesPageTests {
+    @Test func pauseAndResumeFromThePage() async throws {
+        let harness = try DashboardHarness()
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        let before = try await harness.get("/queues")
+        #expect(before.text.contains("<th>Paused</th>") && before.text.contains("action=\"/queues/pause\""), "\(before.text)")
+
+        let paused = try await harness.post("/queues/pause", "csrf=\(harness.token.value)&queue=mail")
+        #expect(paused.status == .seeOther)
+        #expect(paused.headers[.location]?.hasPrefix("/queues?notice=Paused%20mail") == true, "\(String(describing: paused.headers[.location]))")
+        #expect(try await harness.jobs.pausedQueues().keys.sorted() == ["mail"])
+        let page = try await harness.get("/queues")
+        #expect(page.text.contains("<span class=\"paused\">paused</span>") && page.text.contains("action=\"/queues/resume\""), "\(page.text)")
+        #expect(try await harness.jobs.info(queue: "mail").ready == 1, "nothing is moved")
+
+        let resumed = try await harness.post("/queues/resume", "csrf=\(harness.token.value)&queue=mail")
+        #expect(resumed.headers[.location]?.hasPrefix("/queues?notice=Resumed%20mail") == true)
+        #expect(try await harness.jobs.pausedQueues().isEmpty)
+    }
+
+    @Test func aPauseWithoutTheTokenOrOfAnUnknownQueueChangesNothing() async throws {
+        let harness = try DashboardHarness()
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        #expect(try await harness.post("/queues/pause", "queue=mail").status == .forbidden)
+        #expect(try await harness.post("/queues/pause", "csrf=guess&queue=mail").status == .forbidden)
+        #expect(try await harness.post("/queues/pause", "csrf=\(harness.token.value)&queue=nosuch").status == .notFound)
+        #expect(try await harness.post("/queues/pause", "csrf=\(harness.token.value)&queue=%7Bmail%7D").status == .badRequest)
+        #expect(try await harness.jobs.pausedQueues().isEmpty)
+    }
+
+    @Test func readOnlyShowsThePauseButNoButtonAndRefusesThePost() async throws {
+        let harness = try DashboardHarness(readOnly: true)
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        _ = try await harness.jobs.pause(queue: "mail")
+        let page = try await harness.get("/queues")
+        #expect(page.text.contains("class=\"paused\"") && !page.text.contains("/queues/resume") && !page.text.contains("method=\"post\""))
+        #expect(try await harness.post("/queues/resume", "csrf=\(harness.token.value)&queue=mail").status == .forbidden)
+        #expect(try await harness.jobs.pausedQueues().keys.sorted() == ["mail"])
+    }
+}
