@@ -3,19 +3,23 @@ import Synchronization
 
 /// Keeps every connection of one ``RedisClient`` on the primary the sentinels name.
 ///
-/// - Each connection asks ``address(for:)`` before it connects: the sentinels are asked then, so a failed connect,
+/// - Each connection asks ``address()`` before it connects: the sentinels are asked then, so a failed connect,
 ///   a closed socket or a dropped connection all lead to a fresh answer.
-/// - The ``SentinelWatcher`` reports each `+switch-master`; the client's code reports a `READONLY` or `MASTERDOWN`
-///   refusal (``nodeRefusedWrites()``). Either way every pooled and dedicated connection is dropped
-///   (``RedisConnection/dropConnection()``: a blocked read is interrupted too), so none keeps talking to a demoted
-///   primary; each reconnects on its next command.
+/// - The ``SentinelWatcher`` reports each `+switch-master` (and each new subscription); the sentinels are then asked
+///   the same way. The client's code reports a `READONLY` or `MASTERDOWN` refusal (``nodeRefusedWrites()``). A move
+///   drops every pooled and dedicated connection (``RedisConnection/dropConnection()``: a blocked read is
+///   interrupted too), so none keeps talking to a demoted primary; each reconnects on its next command.
+/// - The newest configuration seen is kept: an answer with a lower config epoch than one already followed is stale
+///   (the sentinel that gave it has not learned of the failover, or the one that had is unreachable now) and the
+///   known primary is used instead — the follower never moves back to a demoted primary on a lagging sentinel's word.
+///   Only when every sentinel agrees on an older epoch (sentinels rebuilt from scratch) is it taken.
 /// - A move is logged once, at notice, whichever path saw it first: `Redis primary moved from A to B (sentinel)`.
 ///   Addresses only, never credentials.
 final class SentinelFollower: Sendable {
     private let resolver: SentinelResolver
     private let watcher = Mutex<SentinelWatcher?>(nil)
-    /// The primary last named, nil before the first answer.
-    private let known = Mutex<RedisConfiguration.Endpoint?>(nil)
+    /// The answer followed, nil before the first.
+    private let known = Mutex<SentinelResolver.Answer?>(nil)
     private let tracked = Mutex<[TrackedConnection]>([])
     private let logger = Logger(label: "hoopoe.redis")
 
@@ -31,13 +35,11 @@ final class SentinelFollower: Sendable {
     /// The primary's address, for a connection about to connect (its `address`). Asking the sentinels here, not
     /// once per client, is what makes a reconnect after any failure land on the current primary.
     func address() throws(RedisError) -> RedisConfiguration.Endpoint {
-        let primary = try resolver.primary()
-        observe(primary)
-        return primary
+        try follow(resolver.primary())
     }
 
     /// The primary last named (for error messages), or nil before the first answer.
-    var knownPrimary: RedisConfiguration.Endpoint? { known.withLock { $0 } }
+    var knownPrimary: RedisConfiguration.Endpoint? { known.withLock { $0?.primary } }
 
     /// Adds a connection to those dropped on a switch.
     func track(_ connection: RedisConnection) {
@@ -50,7 +52,7 @@ final class SentinelFollower: Sendable {
     /// Starts listening for `+switch-master` (a thread and one connection to a sentinel).
     func startWatching() {
         let settings = resolver.settings
-        let started = SentinelWatcher(settings: settings, timeout: resolver.timeout) { [weak self] primary in self?.observe(primary) }
+        let started = SentinelWatcher(settings: settings, timeout: resolver.timeout) { [weak self] in _ = try? self?.address() }
         watcher.withLock { $0 = started }
     }
 
@@ -65,16 +67,44 @@ final class SentinelFollower: Sendable {
         dropAll()
     }
 
-    /// Notes the primary the sentinels named; a change from the one known is a move: logged once, and every
-    /// connection dropped.
-    private func observe(_ primary: RedisConfiguration.Endpoint) {
-        let previous = known.withLock { known -> RedisConfiguration.Endpoint?? in
-            defer { known = primary }
-            return known == primary ? .none : .some(known)
+    /// What to do with an answer, given the one followed.
+    enum Step: Equatable {
+        /// The same primary (or the first answer): nothing changes.
+        case stay
+        /// A newer (or equally new) configuration names another primary: follow it.
+        case move(from: RedisConfiguration.Endpoint)
+        /// An older configuration names another primary: ignore it, keep the known one.
+        case ignore
+    }
+
+    /// The step for `answer` when `known` is followed.
+    static func step(known: SentinelResolver.Answer?, answer: SentinelResolver.Answer) -> Step {
+        guard let known, known.primary != answer.primary else { return .stay }
+        if answer.unanimous || (answer.epoch ?? -1) >= (known.epoch ?? -1) { return .move(from: known.primary) }
+        return .ignore
+    }
+
+    /// Follows `answer` unless it is stale; returns the primary to connect to. A move is logged once and drops
+    /// every connection.
+    private func follow(_ answer: SentinelResolver.Answer) -> RedisConfiguration.Endpoint {
+        let (step, primary) = known.withLock { known -> (Step, RedisConfiguration.Endpoint) in
+            let step = Self.step(known: known, answer: answer)
+            switch step {
+            case .stay:
+                // Keeps the higher epoch of the two (the same primary may be named by a sentinel that lags), unless
+                // every sentinel agrees on the lower one.
+                if let current = known, (current.epoch ?? -1) > (answer.epoch ?? -1), !answer.unanimous { return (step, current.primary) }
+                known = answer
+            case .move: known = answer
+            case .ignore: break
+            }
+            return (step, known?.primary ?? answer.primary)
         }
-        guard case .some(.some(let old)) = previous else { return }
-        logger.notice("Redis primary moved from \(old) to \(primary) (sentinel)", metadata: ["master": "\(resolver.settings.masterName)"])
-        dropAll()
+        if case .move(let old) = step {
+            logger.notice("Redis primary moved from \(old) to \(primary) (sentinel)", metadata: ["master": "\(resolver.settings.masterName)"])
+            dropAll()
+        }
+        return primary
     }
 
     private func dropAll() {

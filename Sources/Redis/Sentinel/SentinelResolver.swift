@@ -1,17 +1,32 @@
 import Synchronization
 
-/// Asks the sentinels where the primary is (`SENTINEL get-master-addr-by-name NAME`).
+/// Asks the sentinels where the primary is: every reachable sentinel, and the one with the newest configuration
+/// (the highest `config-epoch`) wins.
 ///
-/// The sentinels are asked in order, starting with the one that answered last time (it was up then, and asking a
-/// dead one first would cost a connect timeout on every reconnect); the first that names the primary wins. A
-/// sentinel that does not know the name (`nil`) is skipped like one that is down: during its own start-up a
-/// sentinel may not have loaded its configuration yet.
+/// Why not the first answer: after a failover the sentinels learn of it one by one (the leader at once, the others
+/// from its hello messages, up to two seconds later). A sentinel that has not learned yet still names the old
+/// primary; if that one comes back meanwhile (restarted after a `kill -9`, empty, saying `master` until a sentinel
+/// converts it), a client that took the first answer connected to it and wrote there — writes the old primary
+/// throws away when it is converted. The config epoch is how the sentinels themselves decide which configuration is
+/// newer: each failover gets a higher one, so the highest epoch among the sentinels names the current primary,
+/// however many still lag. (Decision 0025, amended.)
+///
+/// For each sentinel, `SENTINEL MASTER` (its epoch) is asked before `SENTINEL get-master-addr-by-name` (its
+/// address): a failover between the two then pairs an older epoch with a newer address, never the reverse. The
+/// address comes from `get-master-addr-by-name`, not from `SENTINEL MASTER`, because during a failover the leader
+/// already has the new epoch while `SENTINEL MASTER` still shows the old address until the replicas are
+/// reconfigured; `get-master-addr-by-name` names the promoted replica from the moment it is promoted.
+///
+/// A sentinel that does not know the name (`nil`) is skipped like one that is down (during its own start-up it may
+/// not have loaded its configuration yet). One that refuses `SENTINEL MASTER` (an ACL allowing only
+/// `get-master-addr-by-name`) still counts, as the oldest configuration: it wins only when no sentinel gave an epoch.
+/// Ties go to the sentinel asked first, starting with the one that won last time.
 ///
 /// Runs on the thread of the ``RedisConnection`` about to connect (its `address`), so it blocks: each sentinel gets
 /// at most ``timeout`` to connect and answer.
 final class SentinelResolver: Sendable {
     let settings: RedisSentinelSettings
-    /// Per sentinel, to connect and to answer: short, so one dead sentinel does not hold up a reconnect.
+    /// Per sentinel, to connect and to answer: short, so one dead sentinel does not hold up a reconnect for long.
     let timeout: Duration
     private let lastAnswered = Atomic<Int>(0)
 
@@ -20,12 +35,23 @@ final class SentinelResolver: Sendable {
         self.timeout = timeout
     }
 
+    /// One sentinel's answer, or the one chosen.
+    struct Answer: Equatable, Sendable {
+        let primary: RedisConfiguration.Endpoint
+        /// Its `config-epoch` for the primary, nil when it would not say.
+        let epoch: Int?
+        /// Every configured sentinel answered, all with this primary and epoch (for the chosen answer only): what
+        /// lets the follower accept an older epoch than it has seen, as sentinels rebuilt from scratch have.
+        var unanimous = false
+    }
+
     /// The primary the sentinels name now.
     /// - Throws: ``RedisError`` `connectionFailed` naming every sentinel tried and why each failed;
     ///   `authenticationFailed` when every sentinel refused the sentinel credentials (retrying cannot help).
-    func primary() throws(RedisError) -> RedisConfiguration.Endpoint {
+    func primary() throws(RedisError) -> Answer {
         let count = settings.sentinels.count
         let first = lastAnswered.load(ordering: .relaxed)
+        var answers: [(index: Int, answer: Answer)] = []
         var reasons: [String] = []
         var refusedCredentials = 0
         for offset in 0..<count {
@@ -33,26 +59,54 @@ final class SentinelResolver: Sendable {
             let sentinel = settings.sentinels[index]
             do {
                 let link = try SentinelLink(sentinel, settings: settings, timeout: timeout)
+                let epoch = Self.epoch(try link.command(RedisCommand("SENTINEL", "MASTER", settings.masterName)))
                 let reply = try link.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))
                 guard let endpoint = Self.endpoint(reply) else {
                     reasons.append("\(sentinel): \(reply.errorMessage ?? "does not know a primary named '\(settings.masterName)'")")
                     continue
                 }
-                lastAnswered.store(index, ordering: .relaxed)
-                return endpoint
+                answers.append((index, Answer(primary: endpoint, epoch: epoch)))
             } catch {
                 if error.code == .authenticationFailed { refusedCredentials += 1 }
                 reasons.append("\(sentinel): \(error.message)")
             }
         }
-        throw RedisError(
-            refusedCredentials == count ? .authenticationFailed : .connectionFailed, endpoint: settings.sentinels.map(\.description).joined(separator: ","),
-            command: "SENTINEL get-master-addr-by-name", message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))")
+        guard let newest = Self.newest(answers.map(\.answer)) else {
+            throw RedisError(
+                refusedCredentials == count ? .authenticationFailed : .connectionFailed, endpoint: settings.sentinels.map(\.description).joined(separator: ","),
+                command: "SENTINEL get-master-addr-by-name", message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))")
+        }
+        lastAnswered.store(answers[newest].index, ordering: .relaxed)
+        var chosen = answers[newest].answer
+        let unanimous = answers.count == count && answers.allSatisfy { $0.answer == chosen }
+        chosen.unanimous = unanimous
+        return chosen
+    }
+
+    /// The position of the answer with the highest epoch (an answer without one ranks below every epoch); the
+    /// first of equals. Nil when there is none.
+    static func newest(_ answers: [Answer]) -> Int? {
+        var best: Int?
+        for (position, answer) in answers.enumerated() {
+            guard let current = best else { best = position; continue }
+            if (answer.epoch ?? -1) > (answers[current].epoch ?? -1) { best = position }
+        }
+        return best
     }
 
     /// The address in a `get-master-addr-by-name` reply (`[host, port]`), nil for `nil` or an error.
     static func endpoint(_ reply: RedisReply) -> RedisConfiguration.Endpoint? {
         guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap(Int.init) else { return nil }
         return .tcp(host: host, port: port)
+    }
+
+    /// The `config-epoch` in a `SENTINEL MASTER` reply (a flat `[name, value, ...]` list), nil for an error or when
+    /// it is missing.
+    static func epoch(_ reply: RedisReply) -> Int? {
+        guard let items = reply.array else { return nil }
+        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == "config-epoch" {
+            return items[index + 1].int
+        }
+        return nil
     }
 }

@@ -13,25 +13,27 @@ import Glibc
 /// to it in between is lost when it resyncs from the new primary. A connection that only re-resolves on
 /// `READONLY` or a closed socket would keep writing there all that time.
 ///
-/// On every (re)subscription the watcher also asks that sentinel where the primary is, so a switch made while it
-/// was not subscribed (its sentinel restarted, the network dropped) is reported too. A sentinel that fails is
-/// replaced by the next one in the list, after a short pause.
+/// A message is only a cue: the follower then asks every sentinel and follows the newest configuration (the one
+/// subscribed to may itself lag behind the failover's leader). On every (re)subscription the sentinels are asked
+/// too, so a switch made while the watcher was not subscribed (its sentinel restarted, the network dropped) is
+/// seen. A sentinel that fails is replaced by the next one in the list, after a short pause.
 final class SentinelWatcher: Sendable {
     private let settings: RedisSentinelSettings
     private let timeout: Duration
     private let stopped = Atomic<Bool>(false)
-    private let onPrimary: @Sendable (RedisConfiguration.Endpoint) -> Void
+    private let onSwitch: @Sendable () -> Void
 
     /// Starts the thread.
     /// - Parameters:
     ///   - settings: the sentinels and the primary's name.
     ///   - timeout: to connect to a sentinel and for it to answer.
-    ///   - onPrimary: told the primary's address after each `+switch-master` for this name and after each
-    ///     (re)subscription; it decides whether that is a move.
-    init(settings: RedisSentinelSettings, timeout: Duration, onPrimary: @escaping @Sendable (RedisConfiguration.Endpoint) -> Void) {
+    ///   - onSwitch: called after each `+switch-master` for this name and after each (re)subscription, on the
+    ///     watcher's thread: it asks the sentinels (all of them, not only the one subscribed to: that one may lag)
+    ///     and decides whether that is a move.
+    init(settings: RedisSentinelSettings, timeout: Duration, onSwitch: @escaping @Sendable () -> Void) {
         self.settings = settings
         self.timeout = timeout
-        self.onPrimary = onPrimary
+        self.onSwitch = onSwitch
         let thread = Thread { [self] in self.run() }
         thread.name = "hoopoe-sentinel-watch"
         thread.start()
@@ -60,17 +62,14 @@ final class SentinelWatcher: Sendable {
             case .array = (try? link.command(RedisCommand("SUBSCRIBE", "+switch-master"))) ?? .null
         else { return }
         // Subscribed first, asked second: a switch between the two is then seen by one or the other.
-        guard let asker = try? SentinelLink(sentinel, settings: settings, timeout: timeout),
-            let named = (try? asker.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))).flatMap(SentinelResolver.endpoint)
-        else { return }
-        onPrimary(named)
+        onSwitch()
         while !isStopped {
             var descriptor = pollfd(fd: link.socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 500)
             if ready < 0 && errno != EINTR { return }
             if ready <= 0 { continue }
             guard let message = try? link.read() else { return }
-            if let primary = Self.switched(message, masterName: settings.masterName) { onPrimary(primary) }
+            if Self.switched(message, masterName: settings.masterName) != nil { onSwitch() }
         }
     }
 
