@@ -62,25 +62,69 @@ public struct HistoryRecord: Sendable, Equatable {
         self.envelope = envelope
     }
 
-    /// The header line's JSON (without the envelope).
-    var header: JSONValue {
-        var object: [String: JSONValue] = [
-            "id": .string(id), "type": .string(type), "queue": .string(queue), "outcome": .string(outcome.rawValue),
-            "attempt": .integer(Int64(attempt)), "finished_at": .double((finishedAt * 1000).rounded() / 1000),
-        ]
-        if let duration { object["duration"] = .double((duration * 1000).rounded() / 1000) }
-        if let worker { object["worker"] = .string(worker) }
-        if let error { object["error"] = .string(error) }
-        if let deferredTo { object["deferred_to"] = .string(deferredTo) }
-        return .object(object)
+    /// The header line's JSON (without the envelope), written by hand: it is made for every processed job, and
+    /// `JSONEncoder` would cost more than the rest of the acknowledgement. Keys in a fixed order, strings escaped
+    /// per RFC 8259 (quote, backslash, control characters).
+    var header: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + id.utf8.count + type.utf8.count + (error?.utf8.count ?? 0))
+        bytes.append(UInt8(ascii: "{"))
+        Self.member("id", id, &bytes)
+        Self.member("type", type, &bytes)
+        Self.member("queue", queue, &bytes)
+        Self.member("outcome", outcome.rawValue, &bytes)
+        Self.member("attempt", raw: String(attempt), &bytes)
+        Self.member("finished_at", raw: Self.number(finishedAt), &bytes)
+        if let duration { Self.member("duration", raw: Self.number(duration), &bytes) }
+        if let worker { Self.member("worker", worker, &bytes) }
+        if let error { Self.member("error", error, &bytes) }
+        if let deferredTo { Self.member("deferred_to", deferredTo, &bytes) }
+        bytes[bytes.count - 1] = UInt8(ascii: "}")
+        return bytes
     }
 
     /// The stored text: the header, a newline, `envelopeJSON` (already stripped and capped by the caller).
     func encoded(envelopeJSON: [UInt8]) -> [UInt8] {
-        var bytes = header.encoded()
+        var bytes = header
         bytes.append(UInt8(ascii: "\n"))
         bytes += envelopeJSON
         return bytes
+    }
+
+    /// `"key":"value",` with `value` escaped.
+    private static func member(_ key: String, _ value: String, _ bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        bytes += key.utf8
+        bytes += Array("\":\"".utf8)
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes += Array("\\u00".utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes += Array("\",".utf8)
+    }
+
+    /// `"key":value,` with `value` written as it is (a number).
+    private static func member(_ key: String, raw value: String, _ bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        bytes += key.utf8
+        bytes += Array("\":".utf8)
+        bytes += value.utf8
+        bytes.append(UInt8(ascii: ","))
+    }
+
+    /// Seconds to the millisecond, as a JSON number (`0` for anything not finite).
+    private static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        return String(format: "%.3f", value)
     }
 
     /// The stored text with ``envelope`` encoded (nothing after the newline when there is none).

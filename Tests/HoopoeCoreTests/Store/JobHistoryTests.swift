@@ -172,7 +172,7 @@ import Testing
     @Test func aRecordReadsBackAsWritten() {
         let envelope = JobEnvelope(id: "r-1", type: "t", queue: "q", payload: .object(["a": .string("line\nbreak")]), enqueuedAt: 5)
         let record = HistoryRecord(
-            id: "r-1", type: "t", queue: "q", outcome: .deferred, attempt: 2, duration: 0.5, worker: "h:1:X", finishedAt: 10, error: "e\nf",
+            id: "r-1", type: "t", queue: "q", outcome: .deferred, attempt: 2, duration: 0.5, worker: "h:1:X", finishedAt: 10.25, error: "e\nf \"quoted\" back\\slash \u{1} ü ☃",
             deferredTo: "r-2", envelope: envelope)
         #expect(HistoryRecord.decode(record.encoded()) == record)
         #expect(HistoryRecord.decode(Array("not json".utf8)) == nil)
