@@ -23,14 +23,59 @@ extension Dashboard {
         let chart = BarChart(
             series: [.init(name: "processed", color: "#2e7d4f"), .init(name: "failed", color: "#d98b18"), .init(name: "dead", color: "#b42318")],
             rows: zip(names, today).map { name, counters in (name, [counters["processed"] ?? 0, counters["failed"] ?? 0, counters["dead"] ?? 0]) })
+        let (lastHour, lastDay) = try await timeCharts(names)
         let body: HTML = """
             <div class="cards">\(cards)</div>
+            <h2>Last hour, per minute (UTC)</h2>\(lastHour.svg)
+            <h2>Last day, per hour (UTC)</h2>\(lastDay.svg)
+            <p class="muted">All queues together, as the workers count them when jobs settle (kept two days).</p>
             <h2>Today (UTC) per queue</h2>\(names.isEmpty ? "<p class=\"muted\">No queue in Redis yet.</p>" as HTML : chart.svg)
-            <p class="later">Per-minute and per-hour charts need counters the engine does not keep yet (issue 14, job history and counters, after the topologies work): today's daily counters are what it records.</p>
             <h2>Queues</h2>\(queueTable(infos, processes: processes))
             <h2>Processes</h2>\(processTable(processes))
             """
         return Page(title: "Overview", path: "/", readOnly: configuration.readOnly, body: body)
+    }
+
+    /// The series the time charts draw, with the counters they read.
+    private static let timeSeries: [(counter: String, series: BarChart.Series)] = [
+        ("processed", .init(name: "processed", color: "#2e7d4f")), ("failed", .init(name: "failed", color: "#d98b18")),
+        ("dead", .init(name: "dead", color: "#b42318")),
+    ]
+
+    /// Processed / failed / dead per minute over the last hour and per hour over the last day, summed over `queues`:
+    /// per queue two `HGETALL`s and one pipeline of 24 `HMGET`s.
+    private func timeCharts(_ queues: [String]) async throws -> (TimeChart, TimeChart) {
+        let now = Date()
+        let counters = Self.timeSeries.map(\.counter)
+        var minutes = Array(repeating: Array(repeating: 0, count: counters.count), count: 60)
+        let hourDates = (0..<24).map { now.addingTimeInterval(-Double(23 - $0) * 3600) }
+        var hours = Array(repeating: Array(repeating: 0, count: counters.count), count: 24)
+        for queue in queues {
+            for (index, values) in try await jobs.store.minuteCounts(queue: queue, fields: counters, minutes: 60, now: now).enumerated() {
+                for (series, value) in values.enumerated() { minutes[index][series] += value }
+            }
+            for (index, values) in try await jobs.store.hourTotals(queue: queue, hours: hourDates, fields: counters).enumerated() {
+                for (series, value) in values.enumerated() { hours[index][series] += value }
+            }
+        }
+        let series = Self.timeSeries.map(\.series)
+        let minuteSlots = minutes.enumerated().map { index, values in
+            TimeChart.Slot(label: Self.utcClock(now.addingTimeInterval(-Double(59 - index) * 60)), values: values)
+        }
+        let hourSlots = hours.enumerated().map { index, values in
+            TimeChart.Slot(label: String(Self.utcClock(hourDates[index]).prefix(2)) + ":00", values: values)
+        }
+        return (
+            TimeChart(series: series, slots: minuteSlots, caption: "jobs per minute, last hour"),
+            TimeChart(series: series, slots: hourSlots, caption: "jobs per hour, last day")
+        )
+    }
+
+    /// `HH:MM` in UTC.
+    private static func utcClock(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let within = ((seconds % 86_400) + 86_400) % 86_400
+        return String(format: "%02d:%02d", within / 3600, (within % 3600) / 60)
     }
 
     private func card(_ label: String, _ value: Int, bad: Bool = false) -> HTML {
