@@ -7,7 +7,7 @@ struct Page {
     /// The pages in the navigation bar: path and label.
     static let navigation: [(path: String, label: String)] = [
         ("/", "Overview"), ("/queues", "Queues"), ("/busy", "Busy"), ("/scheduled", "Scheduled & retries"), ("/dead", "Dead"),
-        ("/periodic", "Periodic"),
+        ("/periodic", "Periodic"), ("/search", "Search"),
     ]
 
     let title: String
