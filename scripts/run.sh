@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: a local Redis (unless REDIS_URL is set), then a worker, the scheduler and the dashboard (on loopback, its
-# URL printed) against it. Without provider
+# `make run`: a local Redis (unless REDIS_URL is set), then a worker (with Prometheus /metrics, its URL printed), the
+# scheduler and the dashboard (on loopback, its URL printed) against it. Without provider
 # keys in the environment (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY) it also starts the local fake providers
 # (`hoopoe dev fake-providers`) and points the worker at them, so the domain jobs run and no SMS leaves the machine.
 # Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started: the worker gets
@@ -121,7 +121,12 @@ if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
   echo "[hoopoe] no provider keys set: using the local fake providers ($KAVENEGAR_BASE_URL …); no SMS leaves this machine"
 fi
 
-setsid "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" </dev/null >>"$LOGS/worker.log" 2>&1 &
+# The worker's Prometheus /metrics: 9464, or a free port when 9464 is taken.
+metrics_port="${HOOPOE_METRICS_PORT:-9464}"
+if python3 -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $metrics_port)) != 0)" 2>/dev/null; then
+  metrics_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+fi
+setsid "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" --metrics-port "$metrics_port" </dev/null >>"$LOGS/worker.log" 2>&1 &
 pids+=($!)
 setsid "$HOOPOE" scheduler </dev/null >>"$LOGS/scheduler.log" 2>&1 &
 pids+=($!)
@@ -134,6 +139,7 @@ setsid "$HOOPOE" dashboard --port "$dashboard_port" </dev/null >"$LOGS/dashboard
 pids+=($!)
 for _ in $(seq 100); do grep -q '^dashboard: ' "$LOGS/dashboard.out" 2>/dev/null && break; sleep 0.05; done
 echo "[hoopoe] $(head -n 1 "$LOGS/dashboard.out" 2>/dev/null || echo "dashboard: did not start, see $LOGS/dashboard.log") (log: $LOGS/dashboard.log)"
+echo "[hoopoe] metrics: http://127.0.0.1:$metrics_port/metrics (Prometheus text, from the worker)"
 echo "[hoopoe] try, in another shell:"
 echo "    export REDIS_URL=$REDIS_URL"
 echo "    $HOOPOE enqueue diag.record --payload '{\"key\":\"hello\",\"member\":\"world\"}' && redis-cli -u \$REDIS_URL smembers hello"

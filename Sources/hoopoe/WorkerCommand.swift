@@ -77,8 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.worker")
-        let metrics = JobMetrics()
-        if metricsPort != nil { PrometheusEndpoint.bootstrap() }
+        let metrics = JobMetrics(registry: PrometheusEndpoint.registry)
         let settings: DomainSettings
         let history: HistorySettings
         do {
@@ -112,8 +111,8 @@ struct WorkerCommand: AsyncParsableCommand {
         ]
         if let metricsPort {
             // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
-            services.append(.init(service: PrometheusEndpoint.service(port: metricsPort, logger: logger)))
-            services.append(.init(service: QueueGaugeService(metrics: metrics, jobs: jobs, worker: worker)))
+            let gauges = QueueGauges(registry: PrometheusEndpoint.registry, jobs: jobs, queues: workerOptions.queues.names) { worker.busy }
+            services.append(.init(service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() }))
             logger.info("metrics on :\(metricsPort)/metrics")
         }
         services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue
@@ -128,19 +127,6 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(error is RedisError ? 2 : 1)
         }
         try? await httpClient.shutdown()
-    }
-}
-
-/// Samples queue gauges until graceful shutdown.
-struct QueueGaugeService: Service {
-    let metrics: JobMetrics
-    let jobs: JobQueue
-    let worker: Worker
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { [metrics, jobs, worker] in
-            await metrics.sampleQueues(jobs: jobs, queues: worker.options.queues.names, busy: { worker.busy })
-        }
     }
 }
 

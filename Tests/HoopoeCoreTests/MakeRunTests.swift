@@ -35,6 +35,19 @@ import Testing
         #expect(output.contains("worker.log") && output.contains("scheduler.log"), "says where the logs go")
         #expect(output.contains("using the local fake providers"), "no provider keys in the environment: the fakes stand in")
         #expect(output.contains("[hoopoe] dashboard: http://127.0.0.1:"), "prints the dashboard's URL: \(output)")
+        // The worker's /metrics, at the URL printed: Prometheus text with the queue gauges.
+        let metricsURL = output.split(separator: "\n").first { $0.hasPrefix("[hoopoe] metrics: http://127.0.0.1:") }.map { String($0.split(separator: " ")[2]) }
+        #expect(metricsURL?.hasSuffix("/metrics") == true, "prints the metrics URL: \(output)")
+        if let metricsURL {
+            var text = ""
+            for _ in 0..<50 where !text.contains("# TYPE hoopoe_queue_depth gauge") {
+                let scrape = try ChildProcess("/usr/bin/env", ["python3", "-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", metricsURL])
+                _ = await scrape.wait(timeout: .seconds(10))
+                text = scrape.output
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(text.contains("# HELP hoopoe_queue_depth ") && text.contains("hoopoe_queue_paused{queue=\"default\"} 0"), "\(text)")
+        }
 
         // "From another shell":
         let enqueue = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.record", "--payload", #"{"key":"hello","member":"world"}"#], environment: ["REDIS_URL": url])

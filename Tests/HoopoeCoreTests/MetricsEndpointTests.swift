@@ -53,4 +53,72 @@ import Testing
         #expect(after["family:hoopoe_job_duration_seconds"] == 1)
         #expect(after["family:hoopoe_queue_depth"] == 1 && after["family:hoopoe_jobs_in_flight"] == 1)
     }
+
+    /// Every family of the scrape, `name` → (type, help), and every sample, `name{label=value,...}` → value, as
+    /// prometheus_client's parser reads them; plus the metric names that lack a `# HELP` or `# TYPE` line in the text.
+    private func scrapeAll(port: Int) async throws -> (families: [String: (type: String, help: String)], samples: [String: Double], undocumented: [String]) {
+        let parse = """
+            import json, re, sys, urllib.request
+            from prometheus_client.parser import text_string_to_metric_families
+            text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+            families, samples = {}, {}
+            for family in text_string_to_metric_families(text):
+                families[family.name] = [family.type, family.documentation]
+                for s in family.samples:
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()) if k != "le")
+                    if "le" not in s.labels:
+                        samples[f"{s.name}{{{labels}}}"] = s.value
+            helped = set(re.findall(r"^# HELP (\\S+) \\S", text, re.M))
+            typed = set(re.findall(r"^# TYPE (\\S+) \\S", text, re.M))
+            names = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)", text, re.M))
+            base = lambda n: re.sub(r"_(bucket|sum|count)$", "", n) if re.sub(r"_(bucket|sum|count)$", "", n) in typed else n
+            undocumented = sorted({base(n) for n in names} - (helped & typed))
+            print(json.dumps({"families": families, "samples": samples, "undocumented": undocumented}))
+            """
+        let child = try ChildProcess("/usr/bin/env", ["python3", "-c", parse, String(port)])
+        guard await child.wait(timeout: .seconds(20)) == 0 else { throw TestSupportError("scrape failed: \(child.output)") }
+        let object = try JSONSerialization.jsonObject(with: Data(child.output.utf8)) as? [String: Any] ?? [:]
+        var families: [String: (String, String)] = [:]
+        for (name, value) in object["families"] as? [String: [String]] ?? [:] where value.count == 2 { families[name] = (value[0], value[1]) }
+        let samples = (object["samples"] as? [String: Double]) ?? [:]
+        return (families, samples, object["undocumented"] as? [String] ?? ["(unparsed)"])
+    }
+
+    /// Every metric has `# HELP` and `# TYPE`; the queue gauges (ready, in flight, scheduled, dead, latency, paused) are
+    /// read from Redis at the scrape itself: a job enqueued just before a scrape is in it.
+    @Test func everyMetricIsDocumentedAndQueueGaugesAreReadAtEachScrape() async throws {
+        let h = try EngineHarness()
+        let port = Int.random(in: 20_000...60_000)
+        _ = try await h.jobs.pause(queue: "mail")
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default,mail", "--metrics-port", String(port)], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ])
+        defer { worker.signal(SIGKILL) }
+        let key = "\(h.namespace):gauges"
+        _ = try await h.jobs.enqueueBatch((0..<3).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions(queue: "mail")) })
+        _ = try await h.jobs.enqueueBatch((0..<2).map { _ in (type: "diag.record", payload: h.diag(key: key, member: "later"), options: EnqueueOptions(runAt: Date() + 3600)) })
+        try await h.jobs.enqueue(type: "no.such.type", payload: .object([:]))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 }, "\(worker.output)")
+
+        var scrape = (families: [String: (type: String, help: String)](), samples: [String: Double](), undocumented: [String]())
+        #expect(try await h.eventually { (scrape = (try? await scrapeAll(port: port)) ?? scrape); return !scrape.families.isEmpty }, "\(worker.output)")
+        #expect(scrape.undocumented.isEmpty, "metrics without # HELP or # TYPE: \(scrape.undocumented)")
+        for (name, family) in scrape.families {
+            #expect(!family.help.isEmpty && family.type != "unknown", "\(name): \(family)")
+        }
+        #expect(scrape.families["hoopoe_queue_depth"]?.type == "gauge" && scrape.families["hoopoe_jobs"]?.type == "counter")
+        #expect(scrape.samples["hoopoe_queue_depth{queue=mail}"] == 3, "\(scrape.samples)")
+        #expect(scrape.samples["hoopoe_queue_paused{queue=mail}"] == 1 && scrape.samples["hoopoe_queue_paused{queue=default}"] == 0)
+        #expect(scrape.samples["hoopoe_queue_scheduled{queue=default}"] == 2 && scrape.samples["hoopoe_queue_dead{queue=default}"] == 1)
+        #expect(scrape.samples["hoopoe_queue_in_flight{queue=default}"] == 0 && scrape.samples["hoopoe_queue_metrics_up{}"] == 1)
+        #expect((scrape.samples["hoopoe_queue_latency_seconds{queue=mail}"] ?? 0) > 0, "the paused queue's jobs wait")
+
+        // Fresh at each scrape: what is enqueued now is in the very next scrape.
+        _ = try await h.jobs.enqueueBatch((3..<5).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions(queue: "mail")) })
+        #expect(try await scrapeAll(port: port).samples["hoopoe_queue_depth{queue=mail}"] == 5)
+        _ = try await h.jobs.resume(queue: "mail")
+        #expect(try await h.eventually { try await h.recorded(key).count == 5 })
+        let after = try await scrapeAll(port: port).samples
+        #expect(after["hoopoe_queue_depth{queue=mail}"] == 0 && after["hoopoe_queue_paused{queue=mail}"] == 0, "\(after)")
+    }
 }

@@ -1,18 +1,35 @@
-import CoreMetrics
-import Foundation
 import HoopoeCore
+import Prometheus
 import Synchronization
 
-/// The worker's metrics through swift-metrics:
-/// - `hoopoe_jobs_total{type, outcome}`: settled attempts, outcome = processed | retried | dead | discarded | handed_back;
-/// - `hoopoe_job_duration_seconds{type}`: how long attempts ran (histogram);
-/// - `hoopoe_jobs_in_flight`: jobs running now;
-/// - `hoopoe_queue_depth{queue}`, `hoopoe_queue_latency_seconds{queue}`, `hoopoe_queue_scheduled{queue}`,
-///   `hoopoe_queue_dead{queue}`: sampled every few seconds.
-/// Metric objects are made once per label set and cached: making one takes the factory's lock.
+/// The worker's job metrics, in the process's Prometheus registry (``PrometheusEndpoint/registry``), each with its
+/// `# HELP` text:
+/// - `hoopoe_jobs_total{type, outcome}`: settled attempts (outcomes as ``WorkerMetrics`` names them);
+/// - `hoopoe_job_duration_seconds{type}`: how long attempts ran (histogram).
+/// The queue gauges are ``QueueGauges``. Metric objects are made once per label set and cached: making one takes the
+/// registry's lock.
 final class JobMetrics: Sendable {
-    private let counters = Mutex([String: CoreMetrics.Counter]())
-    private let timers = Mutex([String: CoreMetrics.Timer]())
+    static var jobs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "hoopoe_jobs_total", unitName: "",
+            helpText: "Job attempts settled by this worker, by job type and outcome (processed, retried, dead, discarded, deferred, handed_back, early).")
+    }
+    static var duration: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "hoopoe_job_duration_seconds", unitName: "", helpText: "How long job attempts ran in this worker, by job type, in seconds.")
+    }
+    /// The histogram's buckets: from a millisecond (a Redis-only job) to five minutes (a slow provider).
+    static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+    ]
+
+    private let registry: PrometheusCollectorRegistry
+    private let counters = Mutex([String: Counter]())
+    private let timers = Mutex([String: DurationHistogram]())
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
 
     /// The hook for ``WorkerMetrics``.
     var workerMetrics: WorkerMetrics {
@@ -22,47 +39,22 @@ final class JobMetrics: Sendable {
         }
     }
 
-    private func counter(type: String, outcome: String) -> CoreMetrics.Counter {
+    private func counter(type: String, outcome: String) -> Counter {
         let key = type + "\u{0}" + outcome
         return counters.withLock { cache in
             if let counter = cache[key] { return counter }
-            let counter = CoreMetrics.Counter(label: "hoopoe_jobs_total", dimensions: [("type", type), ("outcome", outcome)])
+            let counter = registry.makeCounter(descriptor: Self.jobs, labels: [("type", type), ("outcome", outcome)])
             cache[key] = counter
             return counter
         }
     }
 
-    private func timer(type: String) -> CoreMetrics.Timer {
+    private func timer(type: String) -> DurationHistogram {
         timers.withLock { cache in
             if let timer = cache[type] { return timer }
-            let timer = CoreMetrics.Timer(label: "hoopoe_job_duration_seconds", dimensions: [("type", type)], preferredDisplayUnit: .seconds)
+            let timer = registry.makeDurationHistogram(descriptor: Self.duration, labels: [("type", type)], buckets: Self.buckets)
             cache[type] = timer
             return timer
-        }
-    }
-
-    /// Samples queue gauges and jobs in flight every `interval` until cancelled.
-    func sampleQueues(jobs: JobQueue, queues: [String], busy: @escaping @Sendable () -> Int, interval: Duration = .seconds(5)) async {
-        let inFlight = Gauge(label: "hoopoe_jobs_in_flight")
-        let gauges = queues.map { queue in
-            (
-                queue, Gauge(label: "hoopoe_queue_depth", dimensions: [("queue", queue)]),
-                Gauge(label: "hoopoe_queue_latency_seconds", dimensions: [("queue", queue)]),
-                Gauge(label: "hoopoe_queue_scheduled", dimensions: [("queue", queue)]),
-                Gauge(label: "hoopoe_queue_dead", dimensions: [("queue", queue)])
-            )
-        }
-        while !Task.isCancelled {
-            inFlight.record(busy())
-            for (queue, depth, latency, scheduled, dead) in gauges {
-                if let info = try? await jobs.info(queue: queue) {
-                    depth.record(info.ready)
-                    latency.record(info.latency)
-                    scheduled.record(info.scheduled)
-                    dead.record(info.dead)
-                }
-            }
-            try? await Task.sleep(for: interval)
         }
     }
 }
