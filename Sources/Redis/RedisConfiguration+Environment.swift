@@ -18,7 +18,8 @@ extension RedisConfiguration {
     /// `REDIS_TLS_CA`, `REDIS_TLS_CERT` and `REDIS_TLS_KEY` fill the TLS files the URL did not name (the URL's
     /// `ca=`, `cert=`, `key=` win); they are an error when the URL does not use TLS, since TLS is not on merely
     /// because a CA is configured. `REDIS_WAIT_REPLICAS` and `REDIS_WAIT_TIMEOUT_MS` apply when the URL has no
-    /// `wait_replicas=` / `wait_timeout_ms=`.
+    /// `wait_replicas=` / `wait_timeout_ms=`: an option spelled out in the URL wins, `wait_replicas=0` included (one
+    /// process, e.g. a bulk import, can opt out of the fleet-wide setting by its URL).
     /// - Parameter value: the environment, an empty value counting as unset.
     /// - Throws: ``SettingError`` naming the variable or option: a bad number, TLS files without TLS, a file that
     ///   cannot be read, a certificate without its key.
@@ -57,11 +58,11 @@ extension RedisConfiguration {
                 }
             }
         }
-        if waitReplicas == 0, let replicas = value("REDIS_WAIT_REPLICAS") {
+        if !waitOptionsInURL.contains("wait_replicas"), let replicas = value("REDIS_WAIT_REPLICAS") {
             guard let n = Int(replicas), n >= 0 else { throw SettingError(key: "REDIS_WAIT_REPLICAS", message: "'\(replicas)' is not a number of replicas") }
             waitReplicas = n
         }
-        if waitTimeout == .seconds(1), let milliseconds = value("REDIS_WAIT_TIMEOUT_MS") {
+        if !waitOptionsInURL.contains("wait_timeout_ms"), let milliseconds = value("REDIS_WAIT_TIMEOUT_MS") {
             guard let n = Int(milliseconds), n > 0 else {
                 throw SettingError(key: "REDIS_WAIT_TIMEOUT_MS", message: "'\(milliseconds)' is not a positive number of milliseconds")
             }

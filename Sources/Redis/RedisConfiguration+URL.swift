@@ -208,10 +208,12 @@ private struct URLParser {
         if let replicas = options["wait_replicas"] {
             guard let n = Int(replicas), n >= 0 else { throw invalid("wait_replicas '\(replicas)' is not a number of replicas") }
             configuration.waitReplicas = n
+            configuration.waitOptionsInURL.insert("wait_replicas")
         }
         if let milliseconds = options["wait_timeout_ms"] {
             guard let n = Int(milliseconds), n > 0 else { throw invalid("wait_timeout_ms '\(milliseconds)' is not a positive number of milliseconds") }
             configuration.waitTimeout = .milliseconds(n)
+            configuration.waitOptionsInURL.insert("wait_timeout_ms")
         }
     }
 

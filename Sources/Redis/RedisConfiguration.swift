@@ -53,6 +53,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// How long a durable write waits for ``waitReplicas`` (`WAIT`'s timeout). From `REDIS_WAIT_TIMEOUT_MS` or the
     /// URL's `wait_timeout_ms=`; 1 s by default.
     public var waitTimeout: Duration
+    /// The durable-write options the URL spelled out (`wait_replicas`, `wait_timeout_ms`): an explicit URL option
+    /// beats the environment (``applyEnvironment(_:)``), `wait_replicas=0` included.
+    var waitOptionsInURL: Set<String> = []
 
     /// - Parameters:
     ///   - endpoint: how to reach the server.

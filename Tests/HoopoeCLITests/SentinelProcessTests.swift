@@ -114,6 +114,60 @@ struct SentinelProcessTests {
         #expect(process.output.split(separator: "\n").allSatisfy { $0.hasPrefix("hoopoe:") || $0.contains("warning") }, "no id printed: \(process.output)")
     }
 
+    /// docs/operating.md's retry of a failed durable enqueue, run as written (from the project folder, `hoopoe` on the
+    /// PATH) against a primary whose replica is frozen (`SIGSTOP`) during the first attempt: that attempt's `WAIT`
+    /// counts 0 of 1, so it fails although its job is queued; the replica then resumes, the next attempt is refused
+    /// with exit 3 naming that job, the loop stops, and exactly one job is queued.
+    @Test func theDocumentedRetryOfAFailedDurableEnqueueQueuesOneJob() async throws {
+        let text = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## Sentinel: `redis-sentinel://`").dropFirst().first)
+        let lines = section.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix("for attempt") }, "no retry loop in the Sentinel section")
+        let end = try #require(lines[start...].firstIndex { $0.trimmingCharacters(in: .whitespaces) == "done" })
+        let loop = lines[start...end].joined(separator: "\n")
+        #expect(loop.contains("--unique-key"), "the documented retry uses a unique key: \(loop)")
+
+        let server = try RedisServer()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-retry-replica-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let replicaPort = try RedisServer.freePort()
+        let replica = try ChildProcess("/usr/bin/env", [
+            "redis-server", "--port", String(replicaPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder.path,
+            "--replicaof", "127.0.0.1", String(server.port),
+        ])
+        defer { replica.signal(SIGCONT); replica.signal(SIGKILL); replica.waitBlocking() }
+        let primary = SentinelGroup.client(port: server.port)
+        defer { primary.close() }
+        let streaming = try await eventually(timeout: .seconds(15)) {
+            (try? await primary.pipeline([RedisCommand("SET", "retry:ready", "1"), RedisCommand("WAIT", "1", "100")]))?.last?.int == 1
+        }
+        try #require(streaming, "the replica acknowledges writes: \(replica.output)")
+        replica.signal(SIGSTOP)
+
+        let bin = URL(fileURLWithPath: BuiltProducts.hoopoe).deletingLastPathComponent().path
+        let script = "cd '\(BuiltProducts.projectRoot.path)' || exit 99\n\(loop)\necho \"attempts=$attempt\""
+        let process = try ChildProcess("/bin/sh", ["-c", script], environment: [
+            "REDIS_URL": server.url, "HOOPOE_NAMESPACE": namespace, "REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "100",
+            "PATH": "\(bin):/usr/local/bin:/usr/bin:/bin",
+        ])
+        defer { process.signal(SIGKILL) }
+        let firstFailed = try await eventually(timeout: .seconds(20)) { process.output.contains("0 of 1 replicas acknowledged") }
+        replica.signal(SIGCONT)
+        #expect(firstFailed, "the first attempt failed for want of the replica: \(process.output)")
+        #expect(await process.wait(timeout: .seconds(60)) == 0, "\(process.output)")
+        let output = process.output
+        #expect(!output.contains("attempts=1\n") && !output.contains("attempts=5"), "a retry ended the loop: \(output)")
+        var queued: [String] = []
+        for key in try await primary.send("KEYS", "\(namespace):*:stream").array?.compactMap(\.string) ?? [] {
+            for entry in try await primary.send("XRANGE", key, "-", "+").array ?? [] { queued.append(entry.description) }
+        }
+        #expect(queued.count == 1, "one job queued, not one per attempt: \(queued)")
+        let refusal = try #require(output.split(separator: "\n").first { $0.hasPrefix("refused: job ") }, "\(output)")
+        let holder = refusal.dropFirst("refused: job ".count).prefix { $0 != " " }
+        #expect(queued.first?.contains(String(holder)) == true, "the refusal names the queued job: \(refusal) \(queued)")
+    }
+
     /// `REDIS_WAIT_REPLICAS=1` and loops of `hoopoe enqueue` through a failover: each enqueue either exits 0 and its
     /// job is on the new primary, or fails and says so — none is reported enqueued and lost.
     @Test func withWaitReplicasNoEnqueueThatReturnedOKIsLost() async throws {

@@ -54,4 +54,17 @@ import Testing
         let url = try apply("redis://h/0?wait_replicas=2&wait_timeout_ms=50", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"])
         #expect(url.waitReplicas == 2 && url.waitTimeout == .milliseconds(50))
     }
+
+    /// An explicit URL option beats the environment even when it says the default: `wait_replicas=0` turns durable
+    /// writes off for a process whose environment turns them on fleet-wide, and `wait_timeout_ms=1000` is kept.
+    @Test func anExplicitURLOptionBeatsTheEnvironmentEvenAtItsDefault() throws {
+        let off = try apply("redis://h/0?wait_replicas=0&wait_timeout_ms=1000", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"])
+        #expect(off.waitReplicas == 0)
+        #expect(off.waitTimeout == .seconds(1))
+        // The environment still fills what the URL left out.
+        let partly = try apply("redis://h/0?wait_replicas=0", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"])
+        #expect(partly.waitReplicas == 0 && partly.waitTimeout == .milliseconds(300))
+        // A bad environment value the URL overrides is not an error: it is not used.
+        #expect(try apply("redis://h/0?wait_replicas=1", ["REDIS_WAIT_REPLICAS": "two"]).waitReplicas == 1)
+    }
 }

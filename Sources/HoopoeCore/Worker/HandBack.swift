@@ -1,4 +1,5 @@
 import Logging
+import Redis
 
 /// Puts jobs this worker holds back on their queues at once, as new entries; their current deliveries are removed.
 /// For jobs that are not going to run here: prefetched when shutdown began, fetched into a closed buffer, or
@@ -24,6 +25,13 @@ struct HandBack: Sendable {
             }
             do {
                 try await store.handBack(queue: queue, returned)
+            } catch let error as RedisError where error.code == .notReplicated {
+                // The hand-back ran on the primary: the jobs are on their queue again. Only the replicas' confirmation
+                // (REDIS_WAIT_REPLICAS) is missing; a failover before they have it would bring back the old deliveries,
+                // which return after their lease. Saying "failed" here sent operators looking for jobs that were queued.
+                logger.warning(
+                    "handed back \(list.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
+                    metadata: ["queue": "\(queue)", "error": "\(error)"])
             } catch {
                 logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }

@@ -1,0 +1,35 @@
+import Foundation
+import HoopoeCore
+import Redis
+import TestSupport
+import Testing
+
+/// A hand-back at shutdown with `REDIS_WAIT_REPLICAS` set and too few replicas: it ran on the primary, so the worker
+/// must not log it as failed (operators would look for jobs that are in fact queued).
+@Suite struct HandBackDurableTests {
+    @Test func aHandBackTheReplicasDidNotConfirmIsLoggedAsDoneOnThePrimary() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):held"
+        _ = try await h.jobs.enqueueBatch((0..<4).map {
+            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 1_500), options: EnqueueOptions())
+        })
+        // The test Redis has no replica: every durable write (settles, the hand-back) reaches it and gets 0 of 1.
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default", "--concurrency", "1"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info",
+            "REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "50",
+        ])
+        defer { process.signal(SIGKILL) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight >= 2 }, "one running, more prefetched: \(process.output)")
+        process.signal(SIGTERM)
+        #expect(await process.wait(timeout: .seconds(20)) == 0, "\(process.output)")
+
+        // What happened: the prefetched jobs are on the queue again, their deliveries gone (not left for the lease).
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.inFlight == 0 && info.ready == 3, "\(info)")
+        // And the log says so, naming the replicas' missing confirmation.
+        let line = process.output.split(separator: "\n").first { $0.contains("handed back") && $0.contains("jobs on") }
+        #expect(line?.contains("on the primary, but too few replicas confirmed it") == true, "\(process.output)")
+        #expect(line?.contains("0 of 1 replicas") == true, "\(process.output)")
+        #expect(!process.output.contains("handing back"), "not logged as a failed hand-back: \(process.output)")
+    }
+}
