@@ -6,7 +6,8 @@ import Redis
 /// named checks.
 ///
 /// The checks, in order: Redis answers on the pooled client (`redis`) and on a connection of its own
-/// (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`);
+/// (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`); the
+/// topology (`topology`: every primary answers, cluster slots all served, replicas in sync, ``TopologyReport``);
 /// live workers (`workers`) and, when the schedule has enabled tasks, a live scheduler (`scheduler`); each
 /// queue's oldest ready job against ``HealthCheckOptions/maxLatency`` (`queue:<name>`; a queue no live worker
 /// serves is a warning that says so, not a latency failure); the dead set's
@@ -40,10 +41,13 @@ public struct HealthCheck: Sendable {
     /// The deployment checks, in order.
     private func runDeployment() async -> HealthReport {
         var findings: [HealthFinding] = []
+        var topology: TopologyReport?
         do {
             try await step("redis", &findings) { [try await pingPooled()] }
             findings.append(await pingDedicated())
             try await step("redis_version", &findings) { try await serverSettings() }
+            topology = try await step("topology", &findings) { try await TopologyReport.probe(jobs.redis) }
+            if let topology { findings.append(topology.finding) }
             let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() } ?? []
             findings.append(workers(processes))
             if let scheduler = scheduler(processes) { findings.append(scheduler) }
@@ -54,9 +58,9 @@ public struct HealthCheck: Sendable {
                 try await step("canary", &findings) { [try await canary(processes)] }
             }
         } catch {
-            return HealthReport(findings: findings, reachable: false)
+            return HealthReport(findings: findings, reachable: false, topology: topology)
         }
-        return HealthReport(findings: findings)
+        return HealthReport(findings: findings, topology: topology)
     }
 
     /// The liveness checks: `redis` (PING) and `process` (a fresh heartbeat of this process). Reads only; no

@@ -6,13 +6,17 @@ public struct HealthReport: Sendable, Hashable {
     public let findings: [HealthFinding]
     /// False when Redis stopped answering during the run; the later checks were not run.
     public let reachable: Bool
+    /// What Redis the run talked to, node by node (deployment checks only; nil when it could not be read).
+    public let topology: TopologyReport?
 
     /// - Parameters:
     ///   - findings: the findings in check order.
     ///   - reachable: whether Redis answered throughout.
-    public init(findings: [HealthFinding], reachable: Bool = true) {
+    ///   - topology: the topology read during the run, if any.
+    public init(findings: [HealthFinding], reachable: Bool = true, topology: TopologyReport? = nil) {
         self.findings = findings
         self.reachable = reachable
+        self.topology = topology
     }
 
     /// unreachable, else unhealthy when any check failed, else healthy (warnings allowed).
@@ -27,7 +31,8 @@ public struct HealthReport: Sendable, Hashable {
     }
 
     /// The documented JSON shape:
-    /// `{"status": "healthy|unhealthy|unreachable", "checks": [{"name", "status", "message", <numbers>...}]}`.
+    /// `{"status": "healthy|unhealthy|unreachable", "checks": [{"name", "status", "message", <numbers>...}],
+    /// "topology": {...}}` (``TopologyReport/json``; no `topology` when it was not read).
     /// Numbers sit beside `name`/`status`/`message` in each check; whole numbers are JSON integers.
     public var json: JSONValue {
         let checks: [JSONValue] = findings.map { finding in
@@ -39,6 +44,8 @@ public struct HealthReport: Sendable, Hashable {
             }
             return .object(object)
         }
-        return .object(["status": .string(verdict.rawValue), "checks": .array(checks)])
+        var document: [String: JSONValue] = ["status": .string(verdict.rawValue), "checks": .array(checks)]
+        if let topology { document["topology"] = topology.json }
+        return .object(document)
     }
 }

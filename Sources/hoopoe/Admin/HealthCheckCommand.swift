@@ -27,6 +27,10 @@ struct HealthCheckCommand: AsyncParsableCommand {
               redis_second_connection  PING on a connection of its own
               redis_version            Redis 6.2 or later
               maxmemory_policy         warns unless noeviction (eviction deletes jobs)
+              topology                 INFO replication on the server, on the primary the sentinels name, or on
+                                       every cluster primary: fails when a primary does not answer (naming its
+                                       address), when cluster slots have no primary, or when REDIS_URL names a
+                                       replica; warns when a replica is not in sync (not online, or lag > 10 s)
               workers                  a live worker heartbeat (or --worker ID's)
               scheduler                a live scheduler when the schedule has enabled tasks
               queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
@@ -43,7 +47,13 @@ struct HealthCheckCommand: AsyncParsableCommand {
                "checks": [{"name": "redis", "status": "ok|warn|fail",
                            "message": "...", "round_trip_ms": 0.31}, ...]}
             A check's numbers (round_trip_ms, latency_seconds, live_workers, growth, ...) \
-            sit beside its name.
+            sit beside its name. Beside "checks", "topology" describes what Redis was read:
+              {"kind": "standalone|sentinel|cluster", "unserved_slots": 0, "master_name": "...",
+               "primaries": [{"address": "10.0.0.11:7000", "reachable": true, "role": "master",
+                              "slots": 5461, "problem": "...",
+                              "replicas": [{"address", "state", "in_sync", "lag_seconds", "bytes_behind"}]}]}
+            ("slots" on a cluster only, "master_name" with Sentinel only, "problem" when a primary could not be \
+            read). The table output ends with the same as a table of primaries. Addresses only, never a password.
 
             Writes to Redis: <namespace>:health:dead (dead counts of this run, for the next run's growth) and, \
             with --canary, <namespace>:health:canary (its own member, removed after).

@@ -1,6 +1,6 @@
 import HoopoeCore
 
-/// A ``HealthReport`` as a table for people: one line per check, then the verdict.
+/// A ``HealthReport`` as a table for people: one line per check, the Redis topology, then the verdict.
 enum HealthReportText {
     static func table(_ report: HealthReport) -> String {
         var table = TextTable("STATUS", "CHECK", "DETAIL")
@@ -12,6 +12,7 @@ enum HealthReportText {
         if failures > 0 { counts.append("\(failures) failed") }
         if warnings > 0 { counts.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
         if !counts.isEmpty { summary += " (" + counts.joined(separator: ", ") + ")" }
-        return table.text + "\n" + summary
+        let topology = report.topology.map { "\n\n" + TopologyText.table($0) } ?? ""
+        return table.text + topology + "\n" + summary
     }
 }

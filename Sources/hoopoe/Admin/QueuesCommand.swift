@@ -15,6 +15,10 @@ struct QueuesCommand: AsyncParsableCommand {
             heartbeat (id, host, pid, busy/concurrency, queues, last beat) and every scheduler. A process that \
             stopped beating for 15 s is gone from the list.
 
+            Last, the Redis topology: the server (or the primary the sentinels name, or every cluster primary) with \
+            its address, slots (cluster), whether it answered, its role and its replicas in sync with their lag, \
+            from INFO replication on each primary ("topology" in --json, as in `hoopoe health-check --json`).
+
             --watch redraws the report every --interval seconds (default 2) until Ctrl-C or SIGTERM (exit 0): on a \
             terminal the screen is cleared first; otherwise each report is printed after the last, each starting \
             with a line `hoopoe queues at <time>`. With --json, one JSON document a line per interval.
@@ -117,6 +121,7 @@ struct QueuesCommand: AsyncParsableCommand {
             report.queues.isEmpty ? "No queues yet." : queues.text,
             report.workers.isEmpty ? "No live workers." : workerTable.text,
             report.schedulers.isEmpty ? "No live schedulers." : schedulerTable.text,
+            report.topology.map(TopologyText.table) ?? "Redis: topology not read.",
         ].joined(separator: "\n\n")
     }
 
@@ -145,6 +150,7 @@ struct QueuesCommand: AsyncParsableCommand {
                     "tasks": integer(scheduler.fields["tasks"]), "beat_age_seconds": .double((scheduler.age * 100).rounded() / 100),
                 ])
             }),
+            "topology": report.topology?.json ?? .null,
         ])
     }
 
@@ -158,6 +164,8 @@ struct QueuesCommand: AsyncParsableCommand {
         var paused: [String: Date]
         var workers: [ProcessRecord]
         var schedulers: [ProcessRecord]
+        /// What Redis was read (TopologyText), nil when it could not be.
+        var topology: TopologyReport?
 
         init(jobs: JobQueue) async throws {
             for queue in try await jobs.knownQueues() {
@@ -167,6 +175,7 @@ struct QueuesCommand: AsyncParsableCommand {
             let processes = try await jobs.liveProcesses().sorted { $0.id < $1.id }
             workers = processes.filter { $0.kind == "worker" }
             schedulers = processes.filter { $0.kind == "scheduler" }
+            topology = await TopologyText.read(jobs)
         }
     }
 }

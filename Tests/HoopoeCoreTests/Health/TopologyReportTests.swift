@@ -1,0 +1,90 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// The topology part of the health check (and of `hoopoe queues`) against real servers: one server with a replica,
+/// the same pair through Sentinel, and a cluster with replicas whose primary is then killed.
+@Suite(.serialized) struct TopologyReportTests {
+    /// A client with the admin commands' short timeouts (`hoopoe health-check --timeout 1s`).
+    private func adminClient(_ url: String) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(1)
+        configuration.reconnectWindow = .seconds(1)
+        configuration.clusterFailoverWindow = .seconds(1)
+        return RedisClient(configuration: configuration)
+    }
+
+    @Test("one server: its address, role and the replica in sync; pointed at the replica, the check fails; through Sentinel: the primary the sentinels name")
+    func standaloneAndSentinel() async throws {
+        let group = try await SentinelGroup()
+        let primary = group.nodes[0], replica = group.nodes[1]
+
+        let direct = try adminClient("redis://127.0.0.1:\(primary.port)/0")
+        defer { direct.close() }
+        let report = try await TopologyReport.probe(direct)
+        #expect(report.kind == .standalone)
+        #expect(report.primaries.map(\.address) == ["127.0.0.1:\(primary.port)"])
+        #expect(report.primaries.first?.role == "master")
+        #expect(report.primaries.first?.replicas.map(\.address) == ["127.0.0.1:\(replica.port)"])
+        #expect(report.primaries.first?.replicasInSync == 1)
+        #expect(report.finding.status == .ok, "\(report.finding)")
+        #expect(report.finding.message.hasPrefix("standalone 127.0.0.1:\(primary.port) (master), 1 replica in sync"), "\(report.finding.message)")
+
+        // The health check carries it: a `topology` check and a `topology` part in the JSON.
+        let health = await HealthCheck(jobs: JobQueue(redis: direct, namespace: TestRedis.uniquePrefix("topo"))).run()
+        #expect(health.finding("topology")?.status == .ok)
+        #expect(health.json["topology"]?["kind"]?.stringValue == "standalone")
+        #expect(health.json["topology"]?["primaries"]?.arrayValue?.first?["replicas"]?.arrayValue?.first?["in_sync"] == .bool(true))
+
+        let onReplica = try adminClient("redis://127.0.0.1:\(replica.port)/0")
+        defer { onReplica.close() }
+        let wrong = try await TopologyReport.probe(onReplica)
+        #expect(wrong.finding.status == .fail)
+        #expect(wrong.finding.message.contains("127.0.0.1:\(replica.port) is a replica"), "\(wrong.finding.message)")
+
+        let sentinel = try adminClient(group.url)
+        defer { sentinel.close() }
+        let followed = try await TopologyReport.probe(sentinel)
+        #expect(followed.kind == .sentinel)
+        #expect(followed.masterName == group.masterName)
+        #expect(followed.primaries.map(\.address) == ["127.0.0.1:\(try await group.primaryPort())"])
+        #expect(followed.primaries.first?.replicasInSync == 1)
+        #expect(followed.finding.message.hasPrefix("sentinel: primary '\(group.masterName)' at 127.0.0.1:\(primary.port) (master), 1 replica in sync"), "\(followed.finding.message)")
+    }
+
+    @Test("a cluster: every primary with its slots and its replica in sync; a killed primary fails the health check, named by address")
+    func clusterWithAKilledPrimary() async throws {
+        let servers = try await offPool { try ClusterServers(replicas: 1, nodeTimeout: 5000) }
+        let redis = try adminClient(servers.url)
+        defer { redis.close() }
+        let report = try await TopologyReport.probe(redis)
+        #expect(report.kind == .cluster)
+        #expect(Set(report.primaries.map(\.address)) == Set(servers.nodes.prefix(3).map { "127.0.0.1:\($0.port)" }))
+        #expect(report.primaries.reduce(0) { $0 + ($1.slots ?? 0) } == 16384)
+        #expect(report.primaries.allSatisfy { $0.reachable && $0.role == "master" && $0.replicasInSync == 1 }, "\(report.primaries)")
+        #expect(report.finding.status == .ok, "\(report.finding)")
+        #expect(report.finding.message == "cluster: 3 of 3 primaries reachable, 16384 slots served, 3 replicas in sync")
+
+        let victim = servers.nodes[2]
+        victim.kill()
+        let health = await HealthCheck(jobs: JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("topo"))).run()
+        let finding = try #require(health.finding("topology"))
+        #expect(finding.status == .fail)
+        #expect(finding.message.contains("cluster primary 127.0.0.1:\(victim.port) unreachable"), "\(finding.message)")
+        // Unhealthy, or unreachable when one of Hoopoe's shared keys (heartbeats, queue list) lives on the dead node.
+        #expect(health.verdict != .healthy, "\(health.findings)")
+        let listed = health.json["topology"]?["primaries"]?.arrayValue ?? []
+        #expect(listed.contains { $0["address"]?.stringValue == "127.0.0.1:\(victim.port)" && $0["reachable"] == .bool(false) }, "\(listed)")
+    }
+
+    /// Blocking harness work on a thread of its own, not the cooperative pool.
+    private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+}
