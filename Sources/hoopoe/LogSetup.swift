@@ -33,7 +33,7 @@ struct MaskingLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = LogTimestamp.now()
         let line: String
         if json {
             var object: [String: String] = ["time": time, "level": "\(event.level)", "label": label, "message": PhoneNumberMask.mask("\(event.message)")]

@@ -22,7 +22,7 @@ public struct DomainSettings: Sendable {
     /// Free credit: cooldown, monthly cap (``FreeCreditSettings``).
     public var freeCredit: FreeCreditSettings = FreeCreditSettings()
 
-    public init(providers: ProviderSettings = ProviderSettings(), timeZone: TimeZone = LocalCalendar.tehran.timeZone,
+    public init(providers: ProviderSettings = ProviderSettings(), timeZone: TimeZone = LocalCalendar.tehranZone,
                 eventsMaxLength: Int = 100_000, clockKey: String? = nil) {
         self.providers = providers
         self.timeZone = timeZone
@@ -34,7 +34,7 @@ public struct DomainSettings: Sendable {
     /// - Throws: ``ConfigurationError`` naming the first variable that cannot be used.
     public init(environment env: EnvironmentReader) throws(ConfigurationError) {
         providers = try ProviderSettings(environment: env)
-        timeZone = try env.parsed("HOOPOE_TIME_ZONE", default: LocalCalendar.tehran.timeZone) { (text: String) throws(ConfigurationProblem) in
+        timeZone = try env.parsed("HOOPOE_TIME_ZONE", default: LocalCalendar.tehranZone) { (text: String) throws(ConfigurationProblem) in
             guard let zone = TimeZone(identifier: text) else { throw ConfigurationProblem("unknown time zone \(text) (e.g. Asia/Tehran)") }
             return zone
         }

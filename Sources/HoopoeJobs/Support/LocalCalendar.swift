@@ -1,27 +1,50 @@
 import Foundation
+import Synchronization
 
 /// Calendar and wall-clock questions in the users' zone: Asia/Tehran by default (Iran has kept +03:30 all year
 /// since 2022), the Persian (Solar Hijri) calendar for dates people read.
 public struct LocalCalendar: Sendable {
     /// The zone reminders, quiet hours and months are counted in.
     public let timeZone: TimeZone
+    private let calendars: Calendars
+
     /// Gregorian calendar in ``timeZone``, for day arithmetic.
-    public let gregorian: Calendar
+    public var gregorian: Calendar { calendars.get().gregorian }
     /// Persian calendar in ``timeZone``, for displayed dates and calendar months (``MonthCalendar``).
-    public let persian: Calendar
+    public var persian: Calendar { calendars.get().persian }
 
     /// Asia/Tehran (a fixed +03:30 when the system has no zone data).
-    public static let tehran = LocalCalendar(timeZone: TimeZone(identifier: "Asia/Tehran") ?? TimeZone(secondsFromGMT: 12_600)!)
+    public static let tehranZone = TimeZone(identifier: "Asia/Tehran") ?? TimeZone(secondsFromGMT: 12_600)!
+
+    /// Calendars in ``tehranZone``.
+    public static let tehran = LocalCalendar(timeZone: tehranZone)
 
     /// - Parameter timeZone: the zone.
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone
-        var gregorian = Calendar(identifier: .gregorian)
-        gregorian.timeZone = timeZone
-        self.gregorian = gregorian
-        var persian = Calendar(identifier: .persian)
-        persian.timeZone = timeZone
-        self.persian = persian
+        calendars = Calendars(timeZone: timeZone)
+    }
+
+    /// The two calendars, built on first use rather than at start-up: on Linux a `Calendar` opens ICU, which maps
+    /// about 7 MiB of data into the process — a sixth of an idle worker's memory — that a worker running no
+    /// calendar job never needs.
+    private final class Calendars: Sendable {
+        private let timeZone: TimeZone
+        private let built = Mutex<(gregorian: Calendar, persian: Calendar)?>(nil)
+
+        init(timeZone: TimeZone) { self.timeZone = timeZone }
+
+        func get() -> (gregorian: Calendar, persian: Calendar) {
+            built.withLock { built in
+                if let built { return built }
+                var gregorian = Calendar(identifier: .gregorian)
+                gregorian.timeZone = timeZone
+                var persian = Calendar(identifier: .persian)
+                persian.timeZone = timeZone
+                built = (gregorian, persian)
+                return (gregorian, persian)
+            }
+        }
     }
 
     /// Midnight at the start of `date`'s local day.
