@@ -21,10 +21,13 @@ public final class SentinelGroup: Sendable {
     public let sentinelPorts: [Int]
     private let sentinels: Mutex<[ChildProcess]>
     private let directory: URL
+    /// Set for a group that speaks only TLS, data nodes and sentinels alike.
+    public let tls: TLSCertificates?
 
     /// The `redis-sentinel://` URL of this group, as users write it (`db` 0).
     public var url: String {
         "redis-sentinel://" + sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") + "/0?master=\(masterName)"
+            + (tls.map { "&tls=true&ca=\($0.caFile)" } ?? "")
     }
 
     /// Starts the primary (`nodes[0]`), its replicas (`nodes[1...]`) and three sentinels, and waits until every
@@ -33,16 +36,21 @@ public final class SentinelGroup: Sendable {
     ///   - replicas: how many (1; 2 so that a durable write has a replica right after a failover, the other one
     ///     being reattached to the new primary, while the demoted one waits ~10 s to be converted).
     ///   - nodeArguments: extra `redis-server` options for the data nodes (e.g. `--appendonly yes`).
-    public init(replicas: Int = 1, nodeArguments: [String] = []) async throws {
+    ///   - tls: serve TLS only, on every data node and sentinel (replication and the sentinels' links to the data
+    ///     nodes too), with these certificates; ``url`` then asks for TLS with their CA.
+    public init(replicas: Int = 1, nodeArguments: [String] = [], tls: TLSCertificates? = nil) async throws {
+        self.tls = tls
         guard let binary = ["/usr/bin/redis-sentinel", "/usr/local/bin/redis-sentinel"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw TestSupportError("redis-sentinel is not installed: run scripts/install-deps.sh (it installs redis-sentinel), or apt-get install -y redis-sentinel")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-sentinel-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // No 5 s wait before a full sync (diskless sync's default delay gathers replicas; there is one).
-        let arguments = ["--repl-diskless-sync-delay", "0"] + nodeArguments
-        let primary = try RedisServer(arguments: arguments)
-        let replicaNodes = try (0..<max(1, replicas)).map { _ in try RedisServer(arguments: arguments + ["--replicaof", "127.0.0.1", String(primary.port)]) }
+        let arguments = ["--repl-diskless-sync-delay", "0"] + (tls == nil ? [] : ["--tls-replication", "yes"]) + nodeArguments
+        let primary = try RedisServer(arguments: arguments, tls: tls)
+        let replicaNodes = try (0..<max(1, replicas)).map { _ in
+            try RedisServer(arguments: arguments + ["--replicaof", "127.0.0.1", String(primary.port)], tls: tls)
+        }
         nodes = [primary] + replicaNodes
         let ports = try (0..<3).map { _ in try RedisServer.freePort() }
         sentinelPorts = ports
@@ -51,8 +59,12 @@ public final class SentinelGroup: Sendable {
         for (index, port) in ports.enumerated() {
             let folder = directory.appendingPathComponent("sentinel-\(port)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            var lines = [
-                "port \(port)", "bind 127.0.0.1", "daemonize no", "dir \(folder.path)", "logfile \(folder.path)/sentinel.log",
+            let listen = tls.map {
+                ["port 0", "tls-port \(port)", "tls-cert-file \($0.serverCertificate)", "tls-key-file \($0.serverKey)",
+                 "tls-ca-cert-file \($0.caFile)", "tls-auth-clients no", "tls-replication yes"]
+            } ?? ["port \(port)"]
+            var lines = listen + [
+                "bind 127.0.0.1", "daemonize no", "dir \(folder.path)", "logfile \(folder.path)/sentinel.log",
                 "sentinel myid \(ids[index])",
                 "sentinel monitor \(masterName) 127.0.0.1 \(primary.port) 2",
                 "sentinel down-after-milliseconds \(masterName) 1000",
@@ -82,7 +94,7 @@ public final class SentinelGroup: Sendable {
 
     /// Asks sentinel number `index` (0–2) one command.
     public func sentinel(_ index: Int, _ name: String, _ arguments: String...) async throws -> RedisReply {
-        let client = Self.client(port: sentinelPorts[index])
+        let client = connect(port: sentinelPorts[index])
         defer { client.close() }
         return try await client.send(RedisCommand(name, arguments))
     }
@@ -124,9 +136,18 @@ public final class SentinelGroup: Sendable {
 
     /// The `ROLE` of the node on `port` (`master`, `slave`), or nil when it does not answer.
     public func role(port: Int) async throws -> String? {
-        let client = Self.client(port: port)
+        let client = connect(port: port)
         defer { client.close() }
         return try? await client.send("ROLE").array?.first?.string
+    }
+
+    /// A client on one node or sentinel of this group, over TLS when the group speaks it.
+    public func connect(port: Int) -> RedisClient {
+        guard let tls else { return Self.client(port: port) }
+        return RedisClient(
+            configuration: RedisConfiguration(
+                endpoint: .tcp(host: "127.0.0.1", port: port), tls: RedisTLS(caFile: tls.caFile), connectTimeout: .seconds(1), commandTimeout: .seconds(2),
+                reconnectWindow: .milliseconds(300)))
     }
 
     /// A plain client on one node, whatever its role (for assertions on that node).
@@ -141,7 +162,7 @@ public final class SentinelGroup: Sendable {
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         let replicas = nodes.count - 1
-        let primary = Self.client(port: nodes[0].port)
+        let primary = connect(port: nodes[0].port)
         defer { primary.close() }
         while ContinuousClock.now < deadline {
             var ready = 0
@@ -162,7 +183,7 @@ public final class SentinelGroup: Sendable {
     }
 
     /// A flat `[name, value, ...]` reply as a dictionary.
-    static func fields(_ items: [RedisReply]) -> [String: String] {
+    public static func fields(_ items: [RedisReply]) -> [String: String] {
         var result: [String: String] = [:]
         for index in stride(from: 0, to: items.count - 1, by: 2) {
             if let name = items[index].string { result[name] = items[index + 1].string ?? "" }
