@@ -127,9 +127,20 @@ public struct HistoryRecord: Sendable, Equatable {
         return String(format: "%.3f", value)
     }
 
-    /// The stored text with ``envelope`` encoded (nothing after the newline when there is none).
+    /// The stored text with ``envelope`` as ``kept(_:)`` keeps it (nothing after the newline when there is none).
     func encoded() -> [UInt8] {
-        encoded(envelopeJSON: envelope?.encoded() ?? [])
+        encoded(envelopeJSON: envelope.map(Self.kept) ?? [])
+    }
+
+    /// `envelope` encoded, without its payload when that would make it larger than ``maxEnvelopeBytes``.
+    static func kept(_ envelope: JobEnvelope) -> [UInt8] {
+        let bytes = envelope.encoded()
+        guard bytes.count > maxEnvelopeBytes else { return bytes }
+        var copy = envelope
+        copy.payload = .string("(not kept in history: the envelope is \(bytes.count) bytes, over \(maxEnvelopeBytes))")
+        copy.lastError = copy.lastError.map { String($0.prefix(1024)) }
+        copy.deadReason = copy.deadReason.map { String($0.prefix(1024)) }
+        return copy.encoded()
     }
 
     /// A stored record; nil when its header is not one.

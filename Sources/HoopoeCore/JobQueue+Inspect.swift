@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 
 /// Where a job is, as found by id.
@@ -57,16 +58,23 @@ extension JobQueue {
     public func info(queue: String) async throws -> QueueInfo { try await store.info(queue: queue) }
 
     /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
-    /// scheduled set or a dead set under the namespace (a queue may hold only delayed or dead jobs).
+    /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or finished jobs).
     public func knownQueues() async throws -> [String] { try await store.knownQueues() }
 
-    /// Finds a job by id in a queue: scheduled, dead, or in the stream (a scan of the stream, for
-    /// operators; not for hot paths).
+    /// Finds a job by id in a queue: scheduled, dead, finished (job history), or in the stream (a scan of the
+    /// stream, for operators; not for hot paths).
     public func find(id: String, queue: String) async throws -> FoundJob? { try await store.find(id: id, queue: queue) }
 
-    /// Cancels a job that is waiting (ready or scheduled). Running jobs are not interrupted.
-    public func cancel(id: String, queue: String) async throws -> CancelResult {
+    /// Cancels a job that is waiting (ready or scheduled). Running jobs are not interrupted. A cancelled job is
+    /// recorded in its queue's job history (outcome `cancelled`), its envelope stripped of secret payload keys by
+    /// `redaction`; without a rule its payload is not kept.
+    public func cancel(id: String, queue: String, redaction: PayloadRedaction? = nil) async throws -> CancelResult {
         guard let found = try await store.find(id: id, queue: queue) else { return .notFound }
-        return try await store.cancel(id: id, found, queue: queue)
+        var envelope = found.envelope
+        envelope.payload = redaction.map { $0.stripped(envelope.payload, type: envelope.type) } ?? .string("(not kept: cancelled without the job types' redaction rule)")
+        let record = HistoryRecord(
+            id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
+            envelope: envelope)
+        return try await store.cancel(id: id, found, queue: queue, record: record)
     }
 }

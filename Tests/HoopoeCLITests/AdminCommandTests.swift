@@ -91,7 +91,9 @@ struct AdminCommandTests {
         #expect(try await h.run(["job", "cancel", id]).status == 0)
         #expect(try await h.jobs.info(queue: "default").scheduled == 0)
         #expect(try await h.run(["job", "cancel", id]).status == 1)
-        #expect(try await h.run(["job", "show", id]).status == 1)
+        // Job history keeps the cancelled job: it is found, as cancelled.
+        let (afterStatus, after) = try await h.run(["job", "show", id])
+        #expect(afterStatus == 0 && after.contains("state:       finished: cancelled"), "\(after)")
     }
 
     /// Issue 11: a score or a time in Redis is whatever a writer put there. Infinite or huge ones are shown as `?`

@@ -29,11 +29,21 @@ import Testing
         func run(_ payload: Payload, context: JobContext) async throws { throw JobFailure.permanent("refused \(payload.phone)") }
     }
 
+    /// Puts itself off to a job it names, as `sms.send` does in quiet hours.
+    struct Defers: JobHandler {
+        struct Payload: Codable, Sendable { let next: String }
+        static let type = "test.defers"
+        func run(_ payload: Payload, context: JobContext) async throws {
+            throw JobFailure.deferred("quiet hours: deferred as job \(payload.next)", to: payload.next)
+        }
+    }
+
     private func runAll(_ harness: DashboardHarness, expecting count: Int) async throws {
         var registry = JobRegistry()
         registry.register(DiagRecordJob())
         registry.register(Register())
         registry.register(Refuses())
+        registry.register(Defers())
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let options = WorkerOptions(queues: QueueSelection(["default"]), concurrency: 4, fetchBlock: .milliseconds(200), shutdownTimeout: .seconds(2))
@@ -60,6 +70,15 @@ import Testing
 
         let dead = try await harness.get("/job?id=\(refused)")
         #expect(dead.text.contains("refused +9891*****567") && !dead.text.contains("+989121234567"), "\(dead.text)")
+    }
+
+    @Test func aDeferredJobsPageLinksTheJobEnqueuedInItsPlace() async throws {
+        let harness = try DashboardHarness()
+        let old = try #require(try await harness.jobs.enqueue(type: Defers.type, payload: .object(["next": .string("NEXT-9")])).createdID)
+        try await runAll(harness, expecting: 1)
+        let page = try await harness.get("/job?id=\(old)")
+        #expect(page.text.contains("finished: <strong class=\"outcome deferred\">deferred</strong>"), "\(page.text)")
+        #expect(page.text.contains("<a class=\"deferred-to\" href=\"/job?id=NEXT-9&amp;queue=default\"><code>NEXT-9</code></a>"), "\(page.text)")
     }
 
     @Test func searchFindsJobsByPayloadFieldTypeAndIdAndSaysItsBound() async throws {

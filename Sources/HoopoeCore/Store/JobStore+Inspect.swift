@@ -53,7 +53,8 @@ extension JobStore {
     }
 
     /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
-    /// scheduled set or a dead set under the namespace (a queue may hold only delayed or dead jobs). On a cluster
+    /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or
+    /// finished jobs). On a cluster
     /// the keys are scanned on every primary (a `SCAN` sees one node's keys).
     func knownQueues() async throws -> [String] {
         var names = Set((try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string))
@@ -71,7 +72,7 @@ extension JobStore {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCAN") }
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {
-                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead"),
+                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead") || key.hasSuffix("}:history"),
                     let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}"), open < close
                 else { continue }
                 names.insert(String(key[key.index(after: open)..<close]))

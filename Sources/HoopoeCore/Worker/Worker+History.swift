@@ -1,5 +1,4 @@
 import Foundation
-import HoopoeJSON
 
 /// The job history records this worker writes with each settle (``HistoryRecord``), in the same script.
 extension Worker {
@@ -27,7 +26,7 @@ extension Worker {
             envelope = job.bytes
         } else if var decoded = header.envelope(job) {
             decoded.payload = redaction.stripped(decoded.payload, type: decoded.type)
-            envelope = Self.historyCopy(decoded)
+            envelope = HistoryRecord.kept(decoded)
         } else {
             envelope = []
         }
@@ -40,17 +39,6 @@ extension Worker {
         let record = HistoryRecord(
             id: dead.id, type: dead.type, queue: queue, outcome: .dead, attempt: dead.attempt, duration: seconds, worker: options.consumer,
             finishedAt: now, error: (dead.lastError ?? dead.deadReason).map(PhoneNumberMask.mask))
-        return (String(decoding: record.encoded(envelopeJSON: Self.historyCopy(dead)), as: UTF8.self), limits)
-    }
-
-    /// `envelope` encoded, without its payload when that would make it larger than ``HistoryRecord/maxEnvelopeBytes``.
-    static func historyCopy(_ envelope: JobEnvelope) -> [UInt8] {
-        let bytes = envelope.encoded()
-        guard bytes.count > HistoryRecord.maxEnvelopeBytes else { return bytes }
-        var copy = envelope
-        copy.payload = .string("(not kept in history: the envelope is \(bytes.count) bytes, over \(HistoryRecord.maxEnvelopeBytes))")
-        copy.lastError = copy.lastError.map { String($0.prefix(1024)) }
-        copy.deadReason = copy.deadReason.map { String($0.prefix(1024)) }
-        return copy.encoded()
+        return (String(decoding: record.encoded(envelopeJSON: HistoryRecord.kept(dead)), as: UTF8.self), limits)
     }
 }

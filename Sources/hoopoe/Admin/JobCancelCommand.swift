@@ -19,7 +19,7 @@ struct JobCancelCommand: AsyncParsableCommand {
         let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: CancelResult, dead: Bool) in
             guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, false) }
             if case .dead = job.state { return (queue, .notFound, true) }
-            return (queue, try await jobs.cancel(id: id, queue: queue), false)
+            return (queue, try await jobs.cancel(id: id, queue: queue, redaction: JobCatalog.redaction(jobs: jobs)), false)
         }
         switch outcome.result {
         case .cancelled:

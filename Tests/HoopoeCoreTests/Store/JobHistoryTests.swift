@@ -169,6 +169,27 @@ import Testing
         #expect(ttl > 86_400 && ttl <= QueueKeys.hourStatsTTLSeconds)
     }
 
+    /// `hoopoe job cancel` (and ``JobQueue/cancel(id:queue:redaction:)``) records the job as cancelled, in the same
+    /// script, its secret payload keys removed; a job that is not waiting is not recorded.
+    @Test func aCancelledJobIsRecordedWithoutItsSecret() async throws {
+        let h = try EngineHarness()
+        let rule = PayloadRedaction(registry: registry)
+        _ = try await h.jobs.enqueue(
+            type: Verdicts.type, payload: .object(["verdict": .string("ok"), "password": .string("hunter4-secret")]),
+            options: EnqueueOptions(runAt: Date() + 3600, id: "x-later"))
+        _ = try await h.jobs.enqueue(type: Verdicts.type, payload: .object(["verdict": .string("ok")]), options: EnqueueOptions(id: "x-ready"))
+        #expect(try await h.jobs.cancel(id: "x-later", queue: "default", redaction: rule) == .cancelled)
+        #expect(try await h.jobs.cancel(id: "x-ready", queue: "default", redaction: rule) == .cancelled)
+        for id in ["x-later", "x-ready"] {
+            let found = try #require(try await h.jobs.find(id: id, queue: "default"))
+            guard case .finished(let record) = found.state else { Issue.record("\(id): \(found.state)"); continue }
+            #expect(record.outcome == .cancelled && record.attempt == 0 && record.worker == nil && record.envelope?.payload["verdict"] == .string("ok"))
+        }
+        let raw = try await h.redis.send("HGET", h.jobs.keys("default").historyJobs, "x-later").string ?? ""
+        #expect(raw.contains("\"outcome\":\"cancelled\"") && !raw.contains("hunter4"), "\(raw)")
+        #expect(try await h.jobs.cancel(id: "x-later", queue: "default", redaction: rule) == .notFound, "a finished job is not cancelled twice")
+    }
+
     @Test func aRecordReadsBackAsWritten() {
         let envelope = JobEnvelope(id: "r-1", type: "t", queue: "q", payload: .object(["a": .string("line\nbreak")]), enqueuedAt: 5)
         let record = HistoryRecord(

@@ -3,4 +3,8 @@ local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if type(p) == 'table' and p[1] then return -1 end  -- an error (no group yet) means no worker holds it
 local n = redis.call('XDEL', KEYS[1], ARGV[2])
 if n == 1 and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if n == 1 then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
+  redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+end
 return n
