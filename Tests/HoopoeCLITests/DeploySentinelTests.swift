@@ -93,6 +93,11 @@ struct DeploySentinelTests {
             let check = try ChildProcess(BuiltProducts.hoopoe, Array(test.dropFirst(2)), environment: environment)
             #expect(await check.wait(timeout: .seconds(20)) == 0, "\(name)'s health check: \(check.output)")
         }
+        // The deployment check (not in the compose file: an orchestrator's or a person's) with the same URL: healthy,
+        // and its topology names the primary the sentinels name.
+        let deployment = try ChildProcess(BuiltProducts.hoopoe, ["health-check"], environment: environment)
+        #expect(await deployment.wait(timeout: .seconds(30)) == 0, "hoopoe health-check: \(deployment.output)")
+        #expect(deployment.output.contains("127.0.0.1:\(primaryPort)"), "hoopoe health-check names the primary: \(deployment.output)")
         let counter = "\(namespace):done"
         #expect(try await enqueue(counter, environment) == 0)
         #expect(try await eventually { try await primary.send("GET", counter).int == 1 }, "\(worker.output)")
