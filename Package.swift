@@ -126,6 +126,7 @@ let package = Package(
             // The web dashboard (`hoopoe dashboard`): server-rendered HTML on Hummingbird, reading through the stores.
             dependencies: [
                 "HoopoeCore",
+                "HoopoeJobs",
                 "HoopoeJSON",
                 "HoopoeScheduler",
                 "Redis",

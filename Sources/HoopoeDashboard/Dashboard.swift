@@ -48,6 +48,7 @@ public final class Dashboard: Sendable {
         router.get("/job") { request, _ in await self.page(request) { try await self.jobPage($0) } }
         router.get("/search") { request, _ in await self.page(request) { try await self.searchPage($0) } }
         router.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }
+        router.get("/providers") { request, _ in await self.page(request) { try await self.providersPage($0) } }
         router.get("/assets/{name}") { _, context in Assets.response(context.parameters.get("name") ?? "") ?? Page.plain(.notFound, "not found\n") }
         router.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
         router.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }

@@ -7,7 +7,7 @@ struct Page {
     /// The pages in the navigation bar: path and label.
     static let navigation: [(path: String, label: String)] = [
         ("/", "Overview"), ("/queues", "Queues"), ("/busy", "Busy"), ("/scheduled", "Scheduled & retries"), ("/dead", "Dead"),
-        ("/periodic", "Periodic"), ("/search", "Search"),
+        ("/periodic", "Periodic"), ("/search", "Search"), ("/providers", "Providers"),
     ]
 
     let title: String

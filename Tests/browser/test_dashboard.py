@@ -294,6 +294,30 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: self.redis.get(key) == b"3", timeout=5, what="the worker to run the resumed queue's jobs")
         self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "tr[data-queue='critical'] td.pause-state").text, "no")
 
+    def test_the_providers_page_shows_credit_alerts_errors_and_states_with_phones_masked(self):
+        # What the SMS jobs record, written as they write it (jobs/EVENTS.md; jobs/types/sms.send.md, "Redis keys"):
+        # the last credit read, and events on the stream.
+        phone = "+989121234567"
+        self.redis.hset(f"{self.namespace}:{{sms}}:credit", mapping={"remaining": "1500000", "checked_at": str(time.time() - 120)})
+        events = f"{self.namespace}:events"
+        def emit(kind, data):
+            self.redis.xadd(events, {"type": kind, "data": json.dumps(data, sort_keys=True), "at": f"{time.time():.3f}"})
+        emit("sms.sent", {"message_id": "pv-1", "provider": "kavenegar", "provider_message_ids": ["1"], "user_id": "7", "purpose": None})
+        emit("sms.status", {"message_id": "pv-1", "provider": "kavenegar", "state": "delivered", "raw_status": "10"})
+        emit("sms.sent", {"message_id": "pv-2", "provider": "ippanel", "provider_message_ids": ["2"], "user_id": "8", "purpose": None})
+        emit("sms.failed", {"message_id": "pv-3", "reason": f"Kavenegar [411] invalid receptor {phone}", "user_id": "9", "purpose": None})
+        emit("provider.alert", {"provider": "kavenegar", "code": "credit_low", "operation": "account/info",
+                                "message": "remaining credit 1500000 Rial is below KAVENEGAR_CREDIT_FLOOR 2000000"})
+        self.assertEqual(self.open("/providers"), [])
+        page = self.driver.page_source
+        self.assertIn("1,500,000", self.driver.find_element(By.CSS_SELECTOR, "strong.credit").text)
+        self.assertIn("credit_low", page)
+        self.assertIn("[411] invalid receptor +9891*****567", page)
+        self.assertNotIn(phone, page)
+        states = {row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[1].text
+                  for row in self.driver.find_elements(By.CSS_SELECTOR, "table.states tbody tr")}
+        self.assertEqual(states, {"delivered": "1", "sent": "1", "failed": "1"})
+
     def test_enqueue_now_runs_a_periodic_task(self):
         self.assertEqual(self.open("/periodic"), [])
         self.assertIn("browser.canary", self.driver.page_source)

@@ -27,7 +27,10 @@ public struct SMSLedger: Sendable {
     public var pollKey: String { services.key("{sms}:poll") }
     public func capKey(phone: String, day: String) -> String { services.key("{sms}:cap:\(phone):\(day)") }
     public func lockKey(_ messageID: String) -> String { services.key("{sms}:lock:\(messageID)") }
-    public var creditKey: String { services.key("{sms}:credit") }
+    public var creditKey: String { Self.creditKey(namespace: services.jobs.namespace) }
+    /// The credit hash of `namespace`: its name is built here only (for readers without ``DomainServices``, such as
+    /// the dashboard's Providers page).
+    static func creditKey(namespace: String) -> String { "\(namespace):{sms}:credit" }
 
     // MARK: Messages
 
@@ -226,6 +229,24 @@ public struct SMSLedger: Sendable {
     /// Stores the last credit read.
     public func recordCredit(_ remaining: Int64) async throws {
         _ = try await redis.send("HSET", creditKey, "remaining", String(remaining))
+    }
+
+    /// The last Kavenegar credit `sms.delivery_poll` read, as it recorded it.
+    public struct CreditReading: Sendable, Equatable {
+        /// Rial, as Kavenegar reported it; nil when no read has succeeded yet.
+        public let remaining: Int64?
+        /// When the last check was made (domain time; the check may have failed, then `remaining` is older).
+        public let checkedAt: Date?
+    }
+
+    /// The last credit read of `namespace` (one `HMGET`); nil when none was ever checked. A read-only view for
+    /// operators (the dashboard), so it needs no ``DomainServices``.
+    public static func lastCredit(redis: RedisClient, namespace: String) async throws -> CreditReading? {
+        let reply = try await redis.send("HMGET", creditKey(namespace: namespace), "remaining", "checked_at").array ?? []
+        let remaining = reply.first?.string.flatMap { Int64($0) }
+        let checkedAt = reply.count > 1 ? reply[1].string.flatMap { Double($0) }.map { Date(timeIntervalSince1970: $0) } : nil
+        if remaining == nil && checkedAt == nil { return nil }
+        return CreditReading(remaining: remaining, checkedAt: checkedAt)
     }
 
     // MARK: Helpers

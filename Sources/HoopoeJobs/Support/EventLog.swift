@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 
 /// The capped stream of outcomes other services read: `<namespace>:events` (jobs/EVENTS.md).
@@ -38,6 +39,40 @@ public struct EventLog: Sendable {
         guard !events.isEmpty else { return }
         let replies = try await redis.pipeline(try events.map { try command($0, at: at) })
         if let error = replies.compactMap(\.errorMessage).first { throw EventLogError(message: error) }
+    }
+
+    /// An event as read back from the stream.
+    public struct Recorded: Sendable {
+        /// The stream entry id.
+        public let id: String
+        /// The event's name (`sms.status`).
+        public let type: String
+        /// Its fields (the `data` JSON); an empty object when it is not JSON.
+        public let data: JSONValue
+        /// When it happened (domain Unix seconds, the `at` field).
+        public let at: Double
+
+        public init(id: String, type: String, data: JSONValue, at: Double) {
+            self.id = id
+            self.type = type
+            self.data = data
+            self.at = at
+        }
+    }
+
+    /// The newest `count` events, newest first (one `XREVRANGE … COUNT`): for operators' views of recent activity.
+    public func recent(count: Int) async throws -> [Recorded] {
+        let reply = try await redis.send("XREVRANGE", key, "+", "-", "COUNT", String(max(1, count)))
+        return (reply.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
+            var fields: [String: String] = [:]
+            let items = parts[1].array ?? []
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                if let name = items[index].string { fields[name] = items[index + 1].string ?? "" }
+            }
+            let data = fields["data"].flatMap { JSONValue.parse(Array($0.utf8)) } ?? .object([:])
+            return Recorded(id: id, type: fields["type"] ?? "", data: data, at: Double(fields["at"] ?? "") ?? 0)
+        }
     }
 
     /// The one encoder of the stream's fields: `data` with sorted keys and unescaped slashes (as every event has
