@@ -196,6 +196,46 @@ struct SentinelFailoverTests {
         #expect(durableLost.count == 0, "acknowledged durable writes missing on the new primary, e.g. \(durableLost.prefix(5))")
     }
 
+    /// `tls=true` protects the sentinel links too (decision 0025, amended): against sentinels and data nodes that speak
+    /// only TLS, the client finds the primary, writes there, and follows a `SENTINEL FAILOVER` (its `+switch-master`
+    /// subscription is a TLS link as well) within 5 s. With `sentinel_tls=false` the same sentinels cannot be asked:
+    /// the links really are TLS, not a plain fallback.
+    @Test func overTLSTheSentinelLinksAreEncryptedAndFollowAFailover() async throws {
+        let group = try await SentinelGroup(tls: try await TLSCertificates.shared())
+        let old = group.nodes[0].port
+        let client = try RedisClient(url: group.url)
+        defer { client.close() }
+        try await client.send("SET", "n", "0")
+        let onOld = group.connect(port: old)
+        defer { onOld.close() }
+        #expect(try await onOld.send("GET", "n").string == "0")
+        let new = try await group.failover()
+        let switched = ContinuousClock.now
+        let onNew = group.connect(port: new)
+        defer { onNew.close() }
+        var landed = false
+        for attempt in 1...500 where !landed {
+            _ = try? await client.send("SET", "n", String(attempt))
+            landed = (try? await onNew.send("GET", "n").string) == String(attempt)
+            if !landed { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(landed, "no write reached the new primary")
+        #expect(ContinuousClock.now - switched < .seconds(5))
+
+        let plain = RedisClient(configuration: try RedisConfiguration(url: group.url + "&sentinel_tls=false"))
+        defer { plain.close() }
+        let error = await #expect(throws: RedisError.self) { try await plain.send("PING") }
+        #expect(error?.code == .connectionFailed, "\(String(describing: error))")
+        #expect(error?.description.contains("no sentinel named the primary") == true, "\(String(describing: error))")
+
+        // A CA that did not sign the sentinels' certificates: refused, saying TLS and certificate (never a hang).
+        let certificates = try #require(group.tls)
+        let stranger = RedisClient(configuration: try RedisConfiguration(url: group.url.replacingOccurrences(of: certificates.caFile, with: certificates.otherCAFile)))
+        defer { stranger.close() }
+        let refused = await #expect(throws: RedisError.self) { try await stranger.send("PING") }
+        #expect(refused?.description.contains("TLS") == true && refused?.description.contains("certificate") == true, "\(String(describing: refused))")
+    }
+
     /// docs/operating.md's ACL advice: a user without `ROLE` still works in Sentinel mode (the check is skipped), and
     /// a durable write by a user without `WAIT` is refused naming `WAIT`, not reported as replicated.
     @Test func aUserWithoutRoleWorksAndOneWithoutWaitIsToldSo() async throws {

@@ -1,45 +1,39 @@
-import CHiredis
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One blocking connection to a sentinel, owned by one thread: the resolver's (a ``RedisConnection``'s thread,
 /// asking where to connect) or the watcher's (subscribed to `+switch-master`).
 ///
-/// Sentinels answer a handful of small commands, rarely, so a plain blocking hiredis connection is enough: no
-/// pipelining, no reconnect logic (a failed link is dropped and the next sentinel asked).
+/// On the project's own transport (``RedisStream``: TCP, or TLS when the URL asks for it, `tls=true` unless
+/// `sentinel_tls=false`), so the sentinel links are protected like the data nodes' connections — a sentinel's
+/// answer decides where every write goes, and its password is on the wire. Sentinels answer a handful of small
+/// commands, rarely: no pipelining, no reconnect logic (a failed link is dropped and the next sentinel asked).
 ///
-/// - Note: not `Sendable`: the hiredis context never leaves the thread that made the link.
+/// - Note: not `Sendable`: it never leaves the thread that made it.
 final class SentinelLink {
     /// The sentinel, as `host:port`.
     let endpoint: RedisConfiguration.Endpoint
-    private let context: UnsafeMutablePointer<redisContext>
+    private let stream: RedisStream
+    private let reader: RESPReader
+    private let timeout: Duration
+    private var encoder = RESPEncoder()
+    /// Allocated once the socket is connected (a failed connect, common for a sentinel that is down, allocates nothing).
+    private let buffer: UnsafeMutableRawBufferPointer
 
-    /// Connects and authenticates (with the sentinels' own user and password, not the data nodes').
-    /// - Throws: ``RedisError`` `connectionFailed`, or `authenticationFailed` naming the sentinel user.
+    /// Connects (with TLS when the settings ask for it) and authenticates (with the sentinels' own user and
+    /// password, not the data nodes').
+    /// - Throws: ``RedisError`` `connectionFailed` (naming TLS when the handshake or the certificate failed), or
+    ///   `authenticationFailed` naming the sentinel user.
     init(_ endpoint: RedisConfiguration.Endpoint, settings: RedisSentinelSettings, timeout: Duration) throws(RedisError) {
         self.endpoint = endpoint
-        if settings.tls != nil {
-            // Said plainly rather than tried in the clear: the sentinel link has no TLS yet (decision 0025).
-            throw RedisError(
-                .connectionFailed, endpoint: endpoint.description,
-                message: "TLS to the sentinels is not supported yet: add sentinel_tls=false to the URL (tls=true still applies to the data nodes)")
+        self.timeout = timeout
+        do throws(TransportFailure) {
+            let context = try settings.tls.map { (tls) throws(TransportFailure) in try TLSContext(tls) }
+            stream = try RedisStream(endpoint, connectTimeout: timeout, tls: context)
+            reader = try RESPReader()
+        } catch {
+            let prefix = error.reason.hasPrefix("TLS") ? "" : "cannot connect to the sentinel: "
+            throw RedisError(.connectionFailed, endpoint: endpoint.description, message: prefix + error.reason)
         }
-        let limit = timeval(timeout)
-        let made: UnsafeMutablePointer<redisContext>? =
-            switch endpoint {
-            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), limit)
-            case .unix(let path): redisConnectUnixWithTimeout(path, limit)
-            }
-        guard let made else { throw RedisError(.connectionFailed, endpoint: endpoint.description, message: "out of memory") }
-        if chiredis_err(made) != 0 {
-            let reason = String(cString: chiredis_errstr(made))
-            redisFree(made)
-            throw RedisError(.connectionFailed, endpoint: endpoint.description, message: "cannot connect to the sentinel: \(reason)")
-        }
-        context = made
-        _ = redisSetTimeout(made, limit)
+        buffer = .allocate(byteCount: 16 * 1024, alignment: 1)
+        stream.setTimeout(timeout.seconds)
         if let password = settings.password {
             var auth = RedisCommand("AUTH")
             if let username = settings.username { auth.append(username) }
@@ -52,53 +46,47 @@ final class SentinelLink {
         }
     }
 
-    deinit { redisFree(context) }
-
-    /// The socket, for `poll` (the watcher waits on it with a timeout so it can notice it was stopped).
-    var socket: Int32 { chiredis_fd(context) }
+    deinit {
+        stream.close()
+        buffer.deallocate()
+    }
 
     /// Sends one command and reads its reply (an error reply is returned, not thrown).
     func command(_ command: RedisCommand) throws(RedisError) -> RedisReply {
-        let arguments = command.arguments
-        // hiredis copies the arguments into its output buffer during the call; each copy lives until then.
-        let copies: [UnsafeMutablePointer<CChar>] = arguments.map { bytes in
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
-            bytes.withUnsafeBufferPointer { buffer in
-                if let base = buffer.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count) }
-            }
-            return copy
+        encoder.reset()
+        encoder.append(command)
+        do throws(TransportFailure) {
+            try stream.write(encoder.bytes)
+        } catch {
+            throw failure(error, command.name)
         }
-        defer { for copy in copies { copy.deallocate() } }
-        var argv: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-        let lengths = arguments.map(\.count)
-        let raw = argv.withUnsafeMutableBufferPointer { argv in
-            lengths.withUnsafeBufferPointer { lengths in
-                redisCommandArgv(context, Int32(argv.count), argv.baseAddress, lengths.baseAddress)
-            }
+        guard let reply = try next(within: timeout, command: command.name) else {
+            throw RedisError(.timeout, endpoint: endpoint.description, command: command.name, message: "the sentinel did not answer within \(timeout)")
         }
-        guard let raw else { throw failure(command.name) }
-        defer { freeReplyObject(raw) }
-        return RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        return reply
     }
 
-    /// Reads the next message pushed to a subscribed connection.
-    func read() throws(RedisError) -> RedisReply {
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw failure("SUBSCRIBE") }
-        defer { freeReplyObject(raw) }
-        return RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+    /// The next message pushed to a subscribed link, or nil when none came within `wait` (the watcher's way of
+    /// noticing it was stopped). A message already read along with an earlier one is returned at once.
+    func next(within wait: Duration, command: String = "SUBSCRIBE") throws(RedisError) -> RedisReply? {
+        do throws(TransportFailure) {
+            while true {
+                if let reply = try reader.next() { return reply }
+                stream.setTimeout(wait.seconds)
+                let count: Int
+                do throws(TransportFailure) {
+                    count = try stream.read(into: buffer)
+                } catch where error.kind == .timedOut {
+                    return nil
+                }
+                try reader.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+        } catch {
+            throw failure(error, command)
+        }
     }
 
-    private func failure(_ command: String) -> RedisError {
-        let reason = String(cString: chiredis_errstr(context))
-        return RedisError(.connectionLost, endpoint: endpoint.description, command: command, message: reason.isEmpty ? "the sentinel closed the connection" : reason)
-    }
-}
-
-extension timeval {
-    fileprivate init(_ duration: Duration) {
-        let seconds = duration.seconds
-        let whole = seconds.rounded(.down)
-        self.init(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
+    private func failure(_ error: TransportFailure, _ command: String) -> RedisError {
+        RedisError(.connectionLost, endpoint: endpoint.description, command: command, message: error.kind == .closed ? "the sentinel closed the connection" : error.reason)
     }
 }

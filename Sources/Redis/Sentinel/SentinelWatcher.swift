@@ -1,10 +1,6 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Listens to a sentinel's `+switch-master` channel on a thread of its own, and reports each switch of the
 /// monitored primary the moment the sentinels make it.
 ///
@@ -64,11 +60,14 @@ final class SentinelWatcher: Sendable {
         // Subscribed first, asked second: a switch between the two is then seen by one or the other.
         onSwitch()
         while !isStopped {
-            var descriptor = pollfd(fd: link.socket, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 500)
-            if ready < 0 && errno != EINTR { return }
-            if ready <= 0 { continue }
-            guard let message = try? link.read() else { return }
+            // Half a second at most in a read, so a stop is noticed; a failed link ends this subscription.
+            let message: RedisReply?
+            do {
+                message = try link.next(within: .milliseconds(500))
+            } catch {
+                return
+            }
+            guard let message else { continue }
             if Self.switched(message, masterName: settings.masterName) != nil { onSwitch() }
         }
     }
