@@ -95,6 +95,21 @@ struct QueuePauseCommandTests {
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
     }
 
+    /// On a terminal (a pty from `script`), each report starts by clearing the screen; SIGTERM still ends it with 0.
+    @Test func watchOnATerminalClearsTheScreenBeforeEachReport() async throws {
+        let h = try CLIHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        let process = try ChildProcess("/usr/bin/script", ["-qfec", "\(BuiltProducts.hoopoe) queues --watch --interval 0.3", "/dev/null"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace,
+        ])
+        defer { process.signal(SIGKILL) }
+        let clear = "\u{1B}[H\u{1B}[2J"
+        #expect(try await h.eventually { process.output.components(separatedBy: clear + "hoopoe queues at ").count >= 3 }, "\(process.output)")
+        #expect(process.output.hasPrefix(clear), "\(process.output)")
+        process.signal(SIGTERM)  // script passes it on to hoopoe and exits with its status
+        #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
+    }
+
     /// The reports in `output`: the lines after each `hoopoe queues at` line up to the next, blank lines dropped.
     private static func reports(_ output: String) -> [[String]] {
         var reports: [[String]] = []
