@@ -27,6 +27,26 @@ import Testing
         try await runThrough(.kill)
     }
 
+    @Test("a command for a killed primary's slot waits for its replica's promotion and runs there; a blocking read's new connection goes there too")
+    func aCommandWaitsOutThePromotion() async throws {
+        let servers = try await offPool { try ClusterServers(replicas: 1, nodeTimeout: 1000) }
+        let redis = try RedisClient(url: servers.url)
+        defer { redis.close() }
+        let onVictim = try servers.tag(onNode: 0, prefix: "k"), elsewhere = try servers.tag(onNode: 1, prefix: "k")
+        let replica = try servers.replicaIndex(of: 0)
+        #expect(try await redis.send("SET", "{\(onVictim)}:before", "1").string == "OK")
+        servers.nodes[0].kill()
+        #expect(try await redis.send("SET", "{\(elsewhere)}:other", "2").string == "OK", "the other primaries' slots are served as before")
+        // Refused connections until the cluster promotes the replica (about 2 s here): the command waits, then runs.
+        #expect(try await redis.send("SET", "{\(onVictim)}:after", "3").string == "OK")
+        let direct = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[replica]))
+        defer { direct.close() }
+        #expect(try await direct.send("GET", "{\(onVictim)}:after").string == "3", "written on the promoted replica")
+        let connection = try await redis.makeDedicatedConnection(forKey: "{\(onVictim)}:after")
+        defer { connection.close() }
+        #expect(connection.configuration.endpoint == servers.endpoints[replica])
+    }
+
     private func runThrough(_ failover: Failover) async throws {
         let servers = try await offPool { try ClusterServers(replicas: 1, nodeTimeout: 1000) }
         var configuration = try RedisConfiguration(url: servers.url)

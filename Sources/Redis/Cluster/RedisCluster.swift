@@ -206,7 +206,7 @@ public final class RedisCluster: Sendable {
             if let askTarget {
                 node = askTarget
             } else {
-                node = try await target(for: route)
+                node = try await target(for: route, waiting: &unreachable)
             }
             let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
             var replies: [RedisReply]
@@ -361,7 +361,7 @@ public final class RedisCluster: Sendable {
             }
             if let notSentError {
                 try await awaitFailover(after: notSentError, backoff: &unreachable)
-                for index in notSent { again.append((index, try await target(for: routes[index]), false)) }
+                for index in notSent { again.append((index, try await target(for: routes[index], waiting: &unreachable), false)) }
             } else if pause, !(await backoff.pause()) {
                 break
             }
@@ -439,6 +439,15 @@ public final class RedisCluster: Sendable {
 
     /// The node for a route, from the map (refreshed once when the slot has no primary in it).
     private func target(for route: ClusterRoute) async throws -> RedisConfiguration.Endpoint {
+        var waiting: Backoff?
+        return try await target(for: route, waiting: &waiting)
+    }
+
+    /// The node for a route. A slot without a primary in the map (its primary failed and no replica is promoted
+    /// yet) is asked of the cluster again, with backoff, until one serves it or `waiting`'s failover window (shared
+    /// with the caller's other waits for this command) is spent.
+    /// - Throws: `CLUSTERDOWN` once the window is spent; the refresh's error when no node answers.
+    private func target(for route: ClusterRoute, waiting: inout Backoff?) async throws -> RedisConfiguration.Endpoint {
         let map = try await slotMap()
         switch route {
         case .anyNode:
@@ -446,8 +455,13 @@ public final class RedisCluster: Sendable {
             return map.primaries.first { !down.contains($0) } ?? map.primaries.first ?? seeds[0]
         case .slot(let slot):
             if let node = map.primary(for: slot) { return node }
-            if let node = try await refresh().primary(for: slot) { return node }
-            throw RedisError(.server, endpoint: seeds[0].description, message: "CLUSTERDOWN no primary serves slot \(slot)")
+            while true {
+                if let node = try await refresh().primary(for: slot) { return node }
+                if waiting == nil { waiting = Backoff(window: failoverWindow) }
+                guard await waiting!.pause() else {
+                    throw RedisError(.server, endpoint: seeds[0].description, message: "CLUSTERDOWN no primary serves slot \(slot)")
+                }
+            }
         case .crossSlot(let keys):
             throw HashSlot.CrossSlot(operation: "command", keys: keys)
         }
