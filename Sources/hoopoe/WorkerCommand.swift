@@ -18,7 +18,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Signals: SIGTERM or SIGINT stop fetching, let running jobs finish within --shutdown-timeout, hand the \
             rest back to their queues at once, and exit 0; a second SIGTERM/SIGINT stops at once (running jobs are \
             handed back). SIGTSTP makes the worker quiet: it fetches nothing new but finishes what it has \
-            (then stop it with SIGTERM).
+            (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
+            every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
             The domain jobs (jobs/README.md) read their settings from the environment: provider keys \
             (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY), RECEIPT_BASE_URL, quiet hours, caps; \
@@ -57,7 +58,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a fetched job belongs to this worker without renewal (recovery time after a crash).")
     var lease: Double = 30
 
-    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given).")
+    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given; queue gauges are read at each scrape).")
     var metricsPort: Int?
 
     /// The longest `--lease` or `--shutdown-timeout`: a day, the longest job timeout an envelope may ask for.
