@@ -1,7 +1,7 @@
 """How fast each dashboard page answers on a large backlog: a benchmark, not a test (nothing here fails on time).
 
 Seeds one queue with 100,000 ready, 100,000 scheduled and 100,000 dead jobs (envelopes as the engine writes them,
-jobs/PROTOCOL.md), starts `hoopoe dashboard` on them and prints each page's median time over 5 requests.
+jobs/PROTOCOL.md) and a full job history (10,000 finished jobs, the default cap), starts `hoopoe dashboard` on them and prints each page's median time over 5 requests.
 
     scripts/test-redis.sh .build/browser-venv/bin/python Tests/browser/bench_dashboard.py [JOBS]
 
@@ -36,6 +36,12 @@ def seed(r, namespace, count):
         pipe.hset(f"{namespace}:{{default}}:scheduled:jobs", "s" + job_id, json.dumps(scheduled))
         pipe.zadd(f"{namespace}:{{default}}:scheduled", {"s" + job_id: now + 3600 + i})
         pipe.xadd(f"{namespace}:{{default}}:stream", {"job": json.dumps(dict(dead, id="r" + job_id, attempt=0, dead_reason=None, died_at=None))})
+        if i < 10_000:  # job history at its default cap: a record line, a newline, the envelope
+            record = {"id": "h" + job_id, "type": dead["type"], "queue": "default", "outcome": "processed", "attempt": 1,
+                      "finished_at": now - i, "duration": 0.05, "worker": "bench:1:ABCDEF"}
+            envelope = dict(dead, id="h" + job_id, attempt=0, dead_reason=None, died_at=None)
+            pipe.hset(f"{namespace}:{{default}}:history:jobs", "h" + job_id, json.dumps(record) + "\n" + json.dumps(envelope))
+            pipe.zadd(f"{namespace}:{{default}}:history", {"h" + job_id: now - i})
         if i % 5000 == 4999:
             pipe.execute()
     pipe.execute()
@@ -54,8 +60,9 @@ def main():
         paths = ["/", "/queues", "/busy", "/scheduled?queue=default", f"/scheduled?queue=default&offset={count - 50}",
                  "/dead?queue=default", "/dead?queue=default&type=email.send", "/dead?queue=default&error=address",
                  "/dead?queue=default&error=no-such-text", f"/job?queue=default&id=job{last // 2:06d}",
-                 f"/job?queue=default&id=rjob{last:06d}", "/periodic"]
-        print(f"{count} ready, {count} scheduled, {count} dead jobs in one queue; {HOOPOE}")
+                 f"/job?queue=default&id=rjob{last:06d}", "/job?queue=default&id=hjob005000", "/periodic", "/search",
+                 "/search?field=n%3D42", "/search?type=email.send", "/search?id=hjob000042"]
+        print(f"{count} ready, {count} scheduled, {count} dead jobs, {min(count, 10_000)} finished in one queue; {HOOPOE}")
         for path in paths:
             times = []
             for _ in range(5):

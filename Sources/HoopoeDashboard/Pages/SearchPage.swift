@@ -23,6 +23,20 @@ struct JobSearch {
 
     var isEmpty: Bool { id == nil && type == nil && field == nil }
 
+    /// Texts a job's stored JSON must contain for it to match, tested before it is decoded: the type, and the field's
+    /// name and value when JSON writes them as they are (letters, digits, `.-_@+`). A value with anything else (a
+    /// masked phone's `*`, a character JSON may escape) adds no needle, so a needle never hides a match.
+    var needles: [[UInt8]] {
+        func plain(_ text: String) -> Bool { !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_@+".unicodeScalars.contains($0)) } }
+        var result: [[UInt8]] = []
+        if let type, plain(type) { result.append(Array(type.utf8)) }
+        if let field {
+            if let key = field.path.last, plain(key) { result.append(Array("\"\(key)\"".utf8)) }
+            if plain(field.value) { result.append(Array(field.value.utf8)) }
+        }
+        return result
+    }
+
     /// True when `envelope` (as it may be shown: secret keys removed, phones masked) matches every filter given.
     /// Matching the shown payload, not the stored one, keeps a search from confirming a secret's value.
     func matches(_ envelope: JobEnvelope) -> Bool {
@@ -57,7 +71,14 @@ extension Dashboard {
         var matches: [(queue: String, job: RecentJob, shown: JobEnvelope)] = []
         var seen: Set<String> = []
         reading: for queue in selected {
-            for job in try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth) {
+            // By id: the job's own entries (one look-up each), not every recent job.
+            let recent: [RecentJob]
+            if let id = search.id {
+                recent = try await jobs.store.recentJob(id: id, queue: queue, limit: Self.searchDepth)
+            } else {
+                recent = try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth, needles: search.needles)
+            }
+            for job in recent {
                 let shown = shown(job.envelope)
                 guard search.matches(shown), seen.insert("\(queue)\u{0}\(shown.id)").inserted else { continue }
                 matches.append((queue, job, shown))
