@@ -40,13 +40,15 @@ extension HealthCheck {
     }
 
     /// `redis_version` and `maxmemory_policy`, from `INFO server` and `INFO memory` (works where
-    /// `CONFIG` is disabled, as on many managed services).
+    /// `CONFIG` is disabled, as on many managed services), of the one server or of every cluster primary: the
+    /// oldest version counts, and every primary that may evict is named.
     ///
     /// An ACL without `INFO` is common for application users: then both checks warn that they could not look,
-    /// naming the command, instead of reading an empty answer as "too old".
+    /// naming the command, instead of reading an empty answer as "too old". A cluster primary that does not answer
+    /// is left to the `topology` check, which names it.
     func serverSettings() async throws -> [HealthFinding] {
-        let replies = try await jobs.redis.pipeline([RedisCommand("INFO", "server"), RedisCommand("INFO", "memory")])
-        if let refusal = replies.compactMap(\.errorMessage).first {
+        let nodes = try await serverInfos()
+        if let refusal = nodes.lazy.flatMap(\.replies).compactMap(\.errorMessage).first {
             let error = RedisError.reply(refusal, endpoint: jobs.redis.configuration.endpoint.description, command: "INFO")
             guard error.code == .permissionDenied else { throw error }
             let message = "cannot check: \(error.operatorLine); grant +info, or ignore this warning"
@@ -55,34 +57,66 @@ extension HealthCheck {
                 HealthFinding(name: "maxmemory_policy", status: .warn, message: message),
             ]
         }
-        let server = Self.infoFields(replies[0].string ?? "")
-        let memory = Self.infoFields(replies[1].string ?? "")
+        let servers = nodes.map { (node: $0.node, fields: Self.infoFields($0.replies[0].string ?? "")) }
+        let memories = nodes.map { (node: $0.node, fields: Self.infoFields($0.replies[1].string ?? "")) }
+        let several = nodes.count > 1
         var findings: [HealthFinding] = []
 
-        let version = server["redis_version"] ?? "?"
+        // The oldest version among the primaries is the one Hoopoe can count on.
+        let versions = servers.map { (node: $0.node, version: $0.fields["redis_version"] ?? "?", uptime: $0.fields["uptime_in_seconds"].flatMap(Double.init)) }
+        let oldest = versions.min { $0.version.split(separator: ".").map { Int($0) ?? 0 }.lexicographicallyPrecedes($1.version.split(separator: ".").map { Int($0) ?? 0 }) }
+        let version = oldest?.version ?? "?"
         let parts = version.split(separator: ".").map { Int($0) ?? 0 }
         var numbers: [String: Double] = [:]
-        if let uptime = server["uptime_in_seconds"].flatMap(Double.init) { numbers["uptime_seconds"] = uptime }
+        if let uptime = versions.compactMap(\.uptime).min() { numbers["uptime_seconds"] = uptime }
+        let on = several ? " (the oldest of \(nodes.count) primaries\(oldest.map { ": \($0.node)" } ?? ""))" : ""
         if parts.lexicographicallyPrecedes(Self.minimumRedisVersion) {
             findings.append(HealthFinding(
-                name: "redis_version", status: .fail, message: "Redis \(version) is too old: Hoopoe needs 6.2 or later (XAUTOCLAIM)", numbers: numbers))
+                name: "redis_version", status: .fail, message: "Redis \(version)\(on) is too old: Hoopoe needs 6.2 or later (XAUTOCLAIM)", numbers: numbers))
         } else {
-            findings.append(HealthFinding(name: "redis_version", status: .ok, message: "Redis \(version)", numbers: numbers))
+            findings.append(HealthFinding(name: "redis_version", status: .ok, message: "Redis \(version)\(several ? " on \(nodes.count) primaries" : "")", numbers: numbers))
         }
 
-        let policy = memory["maxmemory_policy"] ?? "?"
         var memoryNumbers: [String: Double] = [:]
-        if let limit = memory["maxmemory"].flatMap(Double.init) { memoryNumbers["maxmemory_bytes"] = limit }
-        if let used = memory["used_memory"].flatMap(Double.init) { memoryNumbers["used_memory_bytes"] = used }
-        if policy == "noeviction" {
+        if let limit = memories.compactMap({ $0.fields["maxmemory"].flatMap(Double.init) }).min() { memoryNumbers["maxmemory_bytes"] = limit }
+        if let used = memories.compactMap({ $0.fields["used_memory"].flatMap(Double.init) }).max() { memoryNumbers["used_memory_bytes"] = used }
+        let evicting = memories.filter { ($0.fields["maxmemory_policy"] ?? "?") != "noeviction" }
+        if evicting.isEmpty {
             findings.append(HealthFinding(name: "maxmemory_policy", status: .ok, message: "noeviction", numbers: memoryNumbers))
         } else {
+            let policies = evicting.map { "\($0.fields["maxmemory_policy"] ?? "?")\(several ? " on \($0.node)" : "")" }.joined(separator: ", ")
             findings.append(HealthFinding(
                 name: "maxmemory_policy", status: .warn,
-                message: "maxmemory-policy is \(policy): under memory pressure Redis silently deletes keys, jobs included; set noeviction",
+                message: "maxmemory-policy is \(policies): under memory pressure Redis silently deletes keys, jobs included; set noeviction",
                 numbers: memoryNumbers))
         }
         return findings
+    }
+
+    /// `INFO server` and `INFO memory` of the one server, or of every cluster primary that answers (at once).
+    /// - Throws: the first node's error when none answered.
+    private func serverInfos() async throws -> [(node: String, replies: [RedisReply])] {
+        let commands = [RedisCommand("INFO", "server"), RedisCommand("INFO", "memory")]
+        guard jobs.redis.isCluster else {
+            return [(jobs.redis.configuration.endpoint.description, try await jobs.redis.pipeline(commands))]
+        }
+        let redis = jobs.redis
+        let primaries = try await redis.primaries()
+        let answers = await withTaskGroup(of: (Int, Result<[RedisReply], any Error>).self) { group in
+            for (index, node) in primaries.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await redis.send(commands, to: node)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(Int, Result<[RedisReply], any Error>)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
+        }
+        let answered = answers.compactMap { index, result in (try? result.get()).map { (primaries[index].description, $0) } }
+        if answered.isEmpty, let (_, first) = answers.first, case .failure(let error) = first { throw error }
+        return answered
     }
 
     /// `INFO` text as a dictionary (`key:value` lines; `#` headers skipped).

@@ -25,8 +25,9 @@ struct HealthCheckCommand: AsyncParsableCommand {
             The deployment checks (each ok, warn or fail):
               redis                    PING on the pooled client
               redis_second_connection  PING on a connection of its own
-              redis_version            Redis 6.2 or later
-              maxmemory_policy         warns unless noeviction (eviction deletes jobs)
+              redis_version            Redis 6.2 or later (on a cluster: every primary that answers)
+              maxmemory_policy         warns unless noeviction (eviction deletes jobs), naming each cluster
+                                       primary that may evict
               topology                 INFO replication on the server, on the primary the sentinels name, or on
                                        every cluster primary: fails when a primary does not answer (naming its
                                        address), when cluster slots have no primary, or when REDIS_URL names a

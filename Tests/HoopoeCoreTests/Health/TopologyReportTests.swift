@@ -69,12 +69,21 @@ import Testing
         #expect(report.finding.status == .ok, "\(report.finding)")
         #expect(report.finding.message == "cluster: 3 of 3 primaries reachable, 16384 slots served, 3 replicas in sync")
 
+        // INFO runs on every primary: one that may evict is named.
+        let evicting = servers.nodes[1]
+        ClusterServers.cli(port: evicting.port, ["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+        let settings = await HealthCheck(jobs: JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("topo"))).run()
+        #expect(settings.finding("redis_version")?.message.hasSuffix("on 3 primaries") == true, "\(settings.findings)")
+        let policy = try #require(settings.finding("maxmemory_policy"))
+        #expect(policy.status == .warn && policy.message.contains("allkeys-lru on 127.0.0.1:\(evicting.port)"), "\(policy.message)")
+
         let victim = servers.nodes[2]
         victim.kill()
         let health = await HealthCheck(jobs: JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("topo"))).run()
         let finding = try #require(health.finding("topology"))
         #expect(finding.status == .fail)
         #expect(finding.message.contains("cluster primary 127.0.0.1:\(victim.port) unreachable"), "\(finding.message)")
+        #expect(health.finding("redis_version")?.status == .ok, "the primaries that answer are read: \(health.findings)")
         // Unhealthy, or unreachable when one of Hoopoe's shared keys (heartbeats, queue list) lives on the dead node.
         #expect(health.verdict != .healthy, "\(health.findings)")
         let listed = health.json["topology"]?["primaries"]?.arrayValue ?? []
