@@ -5,12 +5,14 @@
 #   3. the idle RSS of a `hoopoe worker`;
 #   4. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a 3-primary cluster
 #      (scripts/bench-topologies.py: private servers on ports 7400+);
-#   5. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
+#   5. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
+#      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
+#   6. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all),
 #      BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_SKIP_TOPOLOGIES=1 to leave out 4,
-#      BENCH_SKIP_PEERS=1 to stop after 4 (the peers take ~10 minutes),
+#      BENCH_DASHBOARD_JOBS (backlog of 5, 100000), BENCH_SKIP_PEERS=1 to stop after 5 (the peers take ~10 minutes),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
-#      2, 3 and 5 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
+#      2, 3 and 6 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
@@ -85,9 +87,16 @@ if [ -z "${BENCH_SKIP_TOPOLOGIES:-}" ]; then
   echo "## 4. Topologies (one worker, same backlog, same run)"
   python3 scripts/bench-topologies.py
 fi
+echo
+echo "## 5. Dashboard pages on a large backlog (release build, median of 5 requests)"
+if [ -x .build/browser-venv/bin/python ]; then
+  HOOPOE_BIN="$PWD/.build/release/hoopoe" .build/browser-venv/bin/python Tests/browser/bench_dashboard.py "${BENCH_DASHBOARD_JOBS:-100000}"
+else
+  echo "(skipped: .build/browser-venv is missing; scripts/install-deps.sh makes it)"
+fi
 [ -n "${BENCH_SKIP_PEERS:-}" ] && exit 0
 echo
-echo "## 5. Beside the peers (../shared/bench/peers, one run)"
+echo "## 6. Beside the peers (../shared/bench/peers, one run)"
 extra="$PWD/bench/peers.json"
 if [ -n "$base" ]; then  # the base as one more peer, run the same way
   extra="$PWD/.build/bench-peers-ab.json"
