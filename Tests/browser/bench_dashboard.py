@@ -1,7 +1,7 @@
 """How fast each dashboard page answers on a large backlog: a benchmark, not a test (nothing here fails on time).
 
 Seeds one queue with 100,000 ready, 100,000 scheduled and 100,000 dead jobs (envelopes as the engine writes them,
-jobs/PROTOCOL.md) and a full job history (10,000 finished jobs, the default cap), starts `hoopoe dashboard` on them and prints each page's median time over 5 requests.
+jobs/PROTOCOL.md), a full job history (10,000 finished jobs, the default cap) and 100,000 events (the Providers page), starts `hoopoe dashboard` on them and prints each page's median time over 5 requests.
 
     scripts/test-redis.sh .build/browser-venv/bin/python Tests/browser/bench_dashboard.py [JOBS]
 
@@ -42,8 +42,15 @@ def seed(r, namespace, count):
             envelope = dict(dead, id="h" + job_id, attempt=0, dead_reason=None, died_at=None)
             pipe.hset(f"{namespace}:{{default}}:history:jobs", "h" + job_id, json.dumps(record) + "\n" + json.dumps(envelope))
             pipe.zadd(f"{namespace}:{{default}}:history", {"h" + job_id: now - i})
+        # The events stream at its default cap's order of size, as the SMS jobs write it: what the Providers page reads.
+        kind = ("sms.sent", "sms.status", "sms.failed", "provider.alert")[i % 4]
+        data = {"message_id": f"m{i // 4}", "provider": "kavenegar", "state": "delivered", "raw_status": "10",
+                "reason": "Kavenegar [411] invalid receptor 09121234567", "code": "418", "operation": "verify/lookup",
+                "message": "credit", "provider_message_ids": [str(i)], "user_id": "7", "purpose": None}
+        pipe.xadd(f"{namespace}:events", {"type": kind, "data": json.dumps(data, sort_keys=True), "at": f"{now - count + i:.3f}"})
         if i % 5000 == 4999:
             pipe.execute()
+    pipe.hset(f"{namespace}:{{sms}}:credit", mapping={"remaining": "1500000", "checked_at": str(now)})
     pipe.execute()
 
 
@@ -61,7 +68,7 @@ def main():
                  "/dead?queue=default", "/dead?queue=default&type=email.send", "/dead?queue=default&error=address",
                  "/dead?queue=default&error=no-such-text", f"/job?queue=default&id=job{last // 2:06d}",
                  f"/job?queue=default&id=rjob{last:06d}", "/job?queue=default&id=hjob005000", "/periodic", "/search",
-                 "/search?field=n%3D42", "/search?type=email.send", "/search?id=hjob000042"]
+                 "/search?field=n%3D42", "/search?type=email.send", "/search?id=hjob000042", "/providers"]
         print(f"{count} ready, {count} scheduled, {count} dead jobs, {min(count, 10_000)} finished in one queue; {HOOPOE}")
         for path in paths:
             times = []
