@@ -61,9 +61,12 @@ extension JobQueue {
     /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or finished jobs).
     public func knownQueues() async throws -> [String] { try await store.knownQueues() }
 
-    /// Finds a job by id in a queue: scheduled, dead, finished (job history), or in the stream (a scan of the
-    /// stream, for operators; not for hot paths).
-    public func find(id: String, queue: String) async throws -> FoundJob? { try await store.find(id: id, queue: queue) }
+    /// Finds a job by id in a queue: scheduled, dead, or in the stream (a scan of the stream, for operators; not for
+    /// hot paths), and with `finished` also in job history (``JobState/finished(_:)``). Without it a finished job is
+    /// not found: callers asking "is it still waiting?" (a cancel, the domain jobs' follow-ups) keep that answer.
+    public func find(id: String, queue: String, finished: Bool = false) async throws -> FoundJob? {
+        try await store.find(id: id, queue: queue, finished: finished)
+    }
 
     /// Cancels a job that is waiting (ready or scheduled). Running jobs are not interrupted. A cancelled job is
     /// recorded in its queue's job history (outcome `cancelled`), its envelope stripped of secret payload keys by

@@ -13,8 +13,8 @@ import Testing
         defer { worker.signal(SIGKILL) }
         let payload: JSONValue = .object(["key": .string("\(h.namespace):done"), "member": .string("m")])
         let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: payload).createdID)
-        #expect(try await h.eventually { try await h.jobs.counters(queue: "default")["processed"] == 1 })
-        #expect(try await h.eventually { try await h.run(["job", "show", id]).status == 0 })
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.counters(queue: "default")["processed"] == 1 })
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.run(["job", "show", id]).status == 0 })
         let (status, text) = try await h.run(["job", "show", id])
         #expect(status == 0)
         #expect(text.contains("state:       finished: processed"), "\(text)")

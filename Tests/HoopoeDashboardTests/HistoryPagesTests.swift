@@ -49,7 +49,7 @@ import Testing
         let options = WorkerOptions(queues: QueueSelection(["default"]), concurrency: 4, fetchBlock: .milliseconds(200), shutdownTimeout: .seconds(2))
         let worker = Worker(jobs: harness.jobs, registry: registry, options: options, logger: logger)
         let task = Task { try await worker.run() }
-        let done = try await eventually(timeout: .seconds(15)) { try await harness.jobs.store.historyCount(queue: "default") == count }
+        let done = try await eventually(timeout: .seconds(30)) { try await harness.jobs.store.historyCount(queue: "default") == count }
         worker.shutdown()
         try await task.value
         #expect(done, "the worker finished \(count) jobs")

@@ -80,12 +80,12 @@ extension JobStore {
         } while cursor != "0"
     }
 
-    /// Finds a job by id in a queue: scheduled, dead, finished (job history), or in the stream (a scan of the
-    /// stream, for operators; not for hot paths).
+    /// Finds a job by id in a queue: scheduled, dead, finished (job history, only with `finished`), or in the stream
+    /// (a scan of the stream, for operators; not for hot paths).
     ///
     /// A history record that says `dead` while the dead set no longer holds the job may be stale (the job was
     /// retried from the dead set and waits in the stream): then the stream is searched first.
-    func find(id: String, queue: String) async throws -> FoundJob? {
+    func find(id: String, queue: String, finished includeFinished: Bool = false) async throws -> FoundJob? {
         let k = keys(queue)
         let replies = try await redis.pipeline([
             RedisCommand("HGET", k.scheduledJobs, id), RedisCommand("ZSCORE", k.scheduled, id), RedisCommand("HGET", k.deadJobs, id),
@@ -97,7 +97,7 @@ extension JobStore {
         if let bytes = replies[2].bytes, let envelope = try? JobEnvelope.decode(bytes) {
             return FoundJob(envelope: envelope, state: .dead, entryID: nil)
         }
-        let finished = replies[3].bytes.flatMap(HistoryRecord.decode).map { record in
+        let finished = replies[3].bytes.flatMap { includeFinished ? HistoryRecord.decode($0) : nil }.map { record in
             var envelope = record.envelope ?? JobEnvelope(id: record.id, type: record.type, queue: record.queue, payload: .null, enqueuedAt: 0)
             envelope.attempt = record.attempt  // the attempt that finished it (the stream's copy says how many ran before)
             return FoundJob(envelope: envelope, state: .finished(record), entryID: nil)

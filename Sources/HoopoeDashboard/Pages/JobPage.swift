@@ -12,7 +12,7 @@ extension Dashboard {
         let queues: [String]
         if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
         for queue in queues {
-            guard let found = try await jobs.find(id: id, queue: queue) else { continue }
+            guard let found = try await jobs.find(id: id, queue: queue, finished: true) else { continue }
             return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue))
         }
         let body: HTML = """

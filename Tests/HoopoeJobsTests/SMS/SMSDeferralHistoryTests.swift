@@ -15,15 +15,15 @@ import Testing
         let oldID = try #require(try await harness.jobs.enqueue(SMSTest.reminder(), options: EnqueueOptions(id: "sms-night-1")).createdID)
 
         var newID: String?
-        #expect(try await eventually(timeout: .seconds(20)) {
+        #expect(try await eventually(timeout: .seconds(30)) {
             newID = try await SMSTest.scheduled(harness).first { $0.envelope.type == SMSSendJob.type }?.envelope.id
             return newID != nil
         })
         let next = try #require(newID)
         #expect(next != oldID)
         var found: FoundJob?
-        #expect(try await eventually(timeout: .seconds(10)) {
-            found = try await harness.jobs.find(id: oldID, queue: "default")
+        #expect(try await eventually(timeout: .seconds(30)) {
+            found = try await harness.jobs.find(id: oldID, queue: "default", finished: true)
             if case .finished = found?.state { return true }
             return false
         })
