@@ -95,6 +95,28 @@ struct QueuePauseCommandTests {
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
     }
 
+    /// `--watch --json`: one JSON document a line per interval, each read from Redis again.
+    @Test func watchWithJSONPrintsOneDocumentALine() async throws {
+        let h = try CLIHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["queues", "--watch", "--json", "--interval", "0.3"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace,
+        ])
+        defer { process.signal(SIGKILL) }
+        func documents() -> [JSONValue] { process.output.split(separator: "\n").compactMap { JSONValue.parse(Array($0.utf8)) } }
+        #expect(try await h.eventually { documents().count >= 1 })
+        _ = try await h.jobs.pause(queue: "mail")
+        #expect(try await h.eventually {
+            documents().last?["queues"]?.arrayValue?.first { $0["name"] == .string("mail") }?["paused"] == .bool(true)
+        }, "\(process.output)")
+        #expect(documents().first?["queues"]?.arrayValue?.first?["paused"] == .bool(false))
+        // Complete lines only (the last may be being written).
+        let lines = process.output.components(separatedBy: "\n").dropLast()
+        #expect(!lines.isEmpty && lines.allSatisfy { JSONValue.parse(Array($0.utf8)) != nil }, "every line is a document")
+        process.signal(SIGINT)
+        #expect(await process.wait(timeout: .seconds(5)) == 0)
+    }
+
     /// On a terminal (a pty from `script`), each report starts by clearing the screen; SIGTERM still ends it with 0.
     @Test func watchOnATerminalClearsTheScreenBeforeEachReport() async throws {
         let h = try CLIHarness()
