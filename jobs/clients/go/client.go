@@ -351,8 +351,9 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 	return results, nil
 }
 
-// WaitFor is the final outcome of a job enqueued with Notify: {id, type, queue, outcome, attempt, error?} with outcome
-// processed, discarded or dead; nil when none came within timeout. Kept an hour after the job settled, and popped by
+// WaitFor is the final outcome of a job enqueued with Notify: {id, type, queue, outcome, attempt, error?, deferred_to?}
+// with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place) or dead; nil when none came
+// within timeout. Kept an hour after the job settled, and popped by
 // the first waiter.
 func (c *Client) WaitFor(id, queue string, timeout time.Duration) (map[string]interface{}, error) {
 	if queue == "" {

@@ -224,8 +224,9 @@ class Client:
         return self._blocking(lambda seconds: self.redis.blpop([key], timeout=seconds), timeout)
 
     def wait_for(self, job_id, queue="default", timeout=10.0):
-        """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?}
-        with outcome processed, discarded or dead; None when none came within `timeout` seconds. Kept an hour after
+        """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?,
+        deferred_to?} with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place) or dead;
+        None when none came within `timeout` seconds. Kept an hour after
         the job settled, and popped by the first waiter."""
         popped = self._blpop(self.key(queue, f"answer:{job_id}"), timeout)
         return json.loads(popped[1]) if popped is not None else None
