@@ -81,6 +81,21 @@ import Testing
         #expect(page.text.contains("<a class=\"deferred-to\" href=\"/job?id=NEXT-9&amp;queue=default\"><code>NEXT-9</code></a>"), "\(page.text)")
     }
 
+    /// Deleting a scheduled job on the dashboard cancels it: job history keeps it as cancelled, without its secret.
+    @Test func aJobDeletedFromTheScheduledPageIsFoundAsCancelled() async throws {
+        let harness = try DashboardHarness()
+        let id = try #require(try await harness.jobs.enqueue(
+            type: Register.type, payload: .object(["email": .string("sara@example.com"), "password": .string("S3cret-pass-992")]),
+            options: EnqueueOptions(runAt: Date() + 3600)).createdID)
+        let reply = try await harness.post("/scheduled/delete", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect(reply.status == .seeOther)
+        let page = try await harness.get("/job?id=\(id)")
+        #expect(page.text.contains("finished: <strong class=\"outcome cancelled\">cancelled</strong>") && page.text.contains("sara@example.com"), "\(page.text)")
+        #expect(!page.text.contains("S3cret"))
+        let raw = try await harness.redis.send("HGET", harness.jobs.keys("default").historyJobs, id).string ?? ""
+        #expect(!raw.isEmpty && !raw.contains("S3cret"), "\(raw)")
+    }
+
     @Test func searchFindsJobsByPayloadFieldTypeAndIdAndSaysItsBound() async throws {
         let harness = try DashboardHarness()
         let key = "\(harness.jobs.namespace):search"

@@ -45,7 +45,7 @@ extension Dashboard {
         guard case .scheduled = try await jobs.find(id: id, queue: queue)?.state else {
             return Page.after(back, notice: "Job \(id) is no longer scheduled in \(queue): nothing deleted.")
         }
-        let result = try await jobs.cancel(id: id, queue: queue)
+        let result = try await jobs.cancel(id: id, queue: queue, redaction: configuration.redaction)
         return Page.after(back, notice: result == .cancelled ? "Deleted scheduled job \(id)." : "Job \(id) was not deleted: it is no longer scheduled.")
     }
 }
