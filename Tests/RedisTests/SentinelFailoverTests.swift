@@ -114,8 +114,22 @@ struct SentinelFailoverTests {
     }
 
     /// `kill -9` of the primary: the client follows the sentinels' failover, and when the old primary comes back
-    /// (as a master, until a sentinel converts it) nothing writes to it.
+    /// (as a master, until a sentinel converts it) nothing writes to it — though a sentinel that has not learned of
+    /// the failover yet still names it (decision 0025, amended: the newest configuration wins).
+    ///
+    /// Should the sentinels themselves fail back to the returned old primary (a second failover, epoch 2: they took
+    /// the new one for down), writing there is right and the run proves nothing: it is run again, at most three times.
     @Test func afterAKillTheReturnedOldPrimaryGetsNoWrites() async throws {
+        for attempt in 1...3 {
+            if try await killScenario() == .conclusive { return }
+            print("afterAKillTheReturnedOldPrimaryGetsNoWrites: the sentinels failed back to the old primary (run \(attempt)); again")
+        }
+        Issue.record("the sentinels failed back to the restarted old primary in three runs out of three: nothing was tested")
+    }
+
+    private enum Run { case conclusive, sentinelsFailedBack }
+
+    private func killScenario() async throws -> Run {
         let group = try await SentinelGroup()
         let old = group.nodes[0]
         let client = try RedisClient(url: group.url)
@@ -133,6 +147,7 @@ struct SentinelFailoverTests {
             if (try? await client.send("INCR", "n")) != nil { written += 1 }
             try await Task.sleep(for: .milliseconds(10))
         }
+        if try await group.configEpoch() > 1 { return .sentinelsFailedBack }
         #expect(written > 0)
         let n = try await onNew.send("GET", "n").int
         #expect(n == written)
@@ -141,6 +156,7 @@ struct SentinelFailoverTests {
         if try await group.role(port: old.port) == "master" {
             #expect(try await onOld.send("EXISTS", "n").int == 0, "the client wrote to the returned old primary")
         }
+        return .conclusive
     }
 
     /// `waitReplicas` 1 during a failover: every durable write that returned is on the new primary. Beside it, the
