@@ -34,6 +34,9 @@ struct DeploySentinelTests {
         let sentinelConf = try mountedFile(services["sentinel-1"], endingIn: "sentinel.conf")
         let monitor = try #require(sentinelConf.split(separator: "\n").first { $0.hasPrefix("sentinel monitor ") }).split(separator: " ")
         #expect(monitor.count == 6 && monitor[3] == "redis-primary" && monitor[5] == "2", "monitors the primary, quorum 2: \(monitor)")
+        // operating.md: a few seconds, or a loaded sentinel may fail back to an empty restarted primary.
+        let downAfter = sentinelConf.split(separator: "\n").first { $0.hasPrefix("sentinel down-after-milliseconds ") }?.split(separator: " ").last
+        #expect((downAfter.flatMap { Int($0) } ?? 30_000) >= 3_000, "down-after-milliseconds \(String(describing: downAfter))")
         for hoopoe in ["worker", "scheduler"] {
             let environment = try #require(services[hoopoe]?["environment"] as? [String: Any])
             let url = try #require(environment["REDIS_URL"] as? String)
