@@ -18,6 +18,8 @@ public final class Dashboard: Sendable {
     let configuration: DashboardConfiguration
     let csrf: CSRFToken
     let logger: Logger
+    /// The dead page's retry-all and delete-all runs, in the background of this process.
+    let bulkRuns = DeadBulkRuns()
 
     /// - Parameters:
     ///   - jobs: the engine.
@@ -45,6 +47,7 @@ public final class Dashboard: Sendable {
         router.get("/busy") { request, _ in await self.page(request) { try await self.busyPage($0) } }
         router.get("/scheduled") { request, _ in await self.page(request) { try await self.scheduledPage($0) } }
         router.get("/dead") { request, _ in await self.page(request) { try await self.deadPage($0) } }
+        router.get("/dead/progress") { request, _ in await self.page(request) { try await self.deadProgressPage($0) } }
         router.get("/job") { request, _ in await self.page(request) { try await self.jobPage($0) } }
         router.get("/search") { request, _ in await self.page(request) { try await self.searchPage($0) } }
         router.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }

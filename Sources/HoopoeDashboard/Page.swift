@@ -15,6 +15,8 @@ struct Page {
     var notice: String?
     var readOnly: Bool
     let body: HTML
+    /// Reload the page every this many seconds (a `<meta http-equiv="refresh">`: no script needed), nil for never.
+    var refreshSeconds: Int?
 
     /// The whole document.
     var html: HTML {
@@ -22,10 +24,11 @@ struct Page {
             item.path == path ? "<a class=\"current\" href=\"\(item.path)\">\(item.label)</a>" : "<a href=\"\(item.path)\">\(item.label)</a>"
         }
         let banner: HTML = notice.map { "<p class=\"notice\" role=\"status\">\($0)</p>" } ?? .empty
+        let refresh: HTML = refreshSeconds.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? .empty
         let mode: HTML = readOnly ? "<span class=\"badge\">read-only</span>" : .empty
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\(refresh)
             <title>\(title) · hoopoe</title><link rel="stylesheet" href="/assets/app.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
             <script src="/assets/app.js" defer></script></head>
             <body><header><span class="brand">hoopoe</span><nav>\(links)</nav>\(mode)
@@ -44,6 +47,9 @@ struct Page {
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
     }
+
+    /// 303 to `location` (a path of this dashboard) after an action that has its own page to show.
+    static func see(_ location: String) -> Response { Response(status: .seeOther, headers: [.location: location]) }
 
     /// 303 to `location` (a path of this dashboard) after an action, with `notice` shown there.
     static func after(_ location: String, notice: String) -> Response {

@@ -40,19 +40,6 @@ import Testing
         #expect(byError.text.contains(mail) && !byError.text.contains(sms))
     }
 
-    @Test func retryAllMatchingMovesOnlyTheMatches() async throws {
-        let harness = try DashboardHarness()
-        try await harness.bury(type: "sms.send", reason: "provider timeout")
-        try await harness.bury(type: "sms.send", reason: "provider timeout")
-        let kept = try await harness.bury(type: "email.send", reason: "bad address")
-        let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=retry-all&error=timeout")
-        #expect(reply.status == .seeOther)
-        #expect(reply.headers[.location]?.contains("Retried%202%20dead%20jobs") == true)
-        #expect(try await harness.deadCount() == 1)
-        #expect(try await harness.jobs.deadJob(id: kept, queue: "default") != nil)
-        #expect(try await harness.streamLength() == 2)
-    }
-
     @Test func deletingAScheduledJobRemovesIt() async throws {
         let harness = try DashboardHarness()
         let result = try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600))

@@ -215,6 +215,23 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: self.redis.sismember(key, "ran"), what="the worker to run the retried job")
         self.assertNotIn(job_id, self.dead_ids())
 
+    def test_retry_all_on_a_filtered_set_makes_the_worker_run_them(self):
+        key = f"{self.namespace}:retried-all"
+        marker = "bulk-" + secrets.token_hex(4)
+        matching = [self.bury("diag.record", {"key": key, "member": str(n)}, reason=f"{marker} timeout") for n in range(3)]
+        other = self.bury("diag.record", {"key": key, "member": "not matching"}, reason="another failure")
+        self.assertEqual(self.open(f"/dead?queue=default&error={marker}"), [])
+        self.driver.find_element(By.XPATH, "//button[text()='Retry all matching']").click()
+        self.driver.switch_to.alert.accept()  # the data-confirm question
+        wait_for(lambda: "/dead/progress" in self.driver.current_url, what="the progress page")
+        wait_for(lambda: "finished" in self.driver.find_element(By.CSS_SELECTOR, ".bulk-state").text, what="the run to finish")
+        self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "dd.done").text, "3")
+        wait_for(lambda: self.redis.smembers(key) == {b"0", b"1", b"2"}, what="the worker to run the retried jobs")
+        remaining = self.dead_ids()
+        self.assertIn(other, remaining)
+        for job_id in matching:
+            self.assertNotIn(job_id, remaining)
+
     def test_selected_jobs_are_deleted_from_the_dead_page(self):
         first, second, kept = (self.bury("diag.record", {"key": "x", "member": str(n)}, reason=f"selection {n}") for n in range(3))
         self.open("/dead?queue=default&error=selection")

@@ -40,3 +40,57 @@ extension JobStore {
         return replies.first?.int == 1
     }
 }
+
+/// The batched verbs of the dead set, for a "retry all" or "delete all" that goes through a large dead set a chunk
+/// at a time (the dashboard's bulk actions): each call is a bounded number of round trips, whatever the set's size.
+extension JobStore {
+    /// Dead jobs that died at or before `diedUpTo` (Unix seconds), oldest first, from the `offset`-th: one
+    /// `ZRANGEBYSCORE … LIMIT` and one `HMGET`. Oldest first with an upper bound, so jobs buried while a bulk action
+    /// runs (a retried job that fails again) come after the bound and are not visited twice.
+    package func deadEntries(queue: String, diedUpTo: Double, offset: Int, limit: Int) async throws -> [DeadEntry] {
+        let k = keys(queue)
+        let pairs =
+            try await redis.send(
+                "ZRANGEBYSCORE", k.dead, "-inf", String(diedUpTo), "WITHSCORES", "LIMIT", String(offset), String(limit)
+            ).array ?? []
+        var ids: [String] = []
+        var scores: [Double] = []
+        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+            guard let id = pairs[index].string else { continue }
+            ids.append(id)
+            scores.append(pairs[index + 1].double ?? Double(pairs[index + 1].string ?? "") ?? 0)
+        }
+        if ids.isEmpty { return [] }
+        let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
+        return ids.indices.map { index in
+            let envelope = index < bodies.count ? bodies[index].bytes.flatMap { try? JobEnvelope.decode($0) } : nil
+            return DeadEntry(id: ids[index], diedAt: scores[index], envelope: envelope)
+        }
+    }
+
+    /// The stored texts of dead jobs `ids` (one `HMGET`), nil for an id the dead set does not hold.
+    package func deadJobBytes(ids: [String], queue: String) async throws -> [[UInt8]?] {
+        if ids.isEmpty { return [] }
+        let bodies = try await redis.send(RedisCommand("HMGET", [keys(queue).deadJobs] + ids)).array ?? []
+        return ids.indices.map { $0 < bodies.count ? bodies[$0].bytes : nil }
+    }
+
+    /// ``resurrect(id:queue:envelope:)`` for many jobs in one round trip (the script pipelined); returns how many
+    /// were moved (a job no longer in the dead set is not).
+    package func resurrect(_ jobs: [(id: String, envelope: [UInt8])], queue: String) async throws -> Int {
+        let k = keys(queue)
+        let replies = try await redis.pipeline(
+            Self.resurrectScript,
+            calls: jobs.map { (keys: [k.dead, k.deadJobs, k.stream], arguments: [$0.id, String(decoding: $0.envelope, as: UTF8.self)]) })
+        if let failure = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(failure, endpoint: endpoint, command: "EVALSHA resurrect") }
+        return replies.filter { $0.int == 1 }.count
+    }
+
+    /// Deletes dead jobs `ids` in one transaction (`ZREM` and `HDEL` of them all); returns how many were there.
+    package func deleteDead(ids: [String], queue: String) async throws -> Int {
+        if ids.isEmpty { return 0 }
+        let k = keys(queue)
+        let replies = try await redis.transaction([RedisCommand("ZREM", [k.dead] + ids), RedisCommand("HDEL", [k.deadJobs] + ids)])
+        return replies.first?.int ?? 0
+    }
+}

@@ -3,14 +3,24 @@ import HoopoeCore
 import HTTPTypes
 import Hummingbird
 
-/// The dead page's filter: type (exact) and error text (case-insensitive substring of the shown reason).
-struct DeadFilter {
+/// The dead page's filter: type (exact) and error text (case-insensitive substring of the shown reason), each cut
+/// to ``maxLength`` characters.
+struct DeadFilter: Sendable {
+    /// The longest type or error text a filter keeps: a filter is a search box, not a place to paste a payload.
+    static let maxLength = 200
+
     var type: String?
     var error: String?
 
     init(_ fields: FormFields) {
-        type = fields["type"]
-        error = fields["error"]
+        type = fields["type"].map { String($0.prefix(Self.maxLength)) }
+        error = fields["error"].map { String($0.prefix(Self.maxLength)) }
+    }
+
+    /// `type=…, error text "…"`, or nil for no filter.
+    var summary: String? {
+        let parts = [type.map { "type \($0)" }, error.map { "error text \"\($0)\"" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     var isEmpty: Bool { type == nil && error == nil }
@@ -91,13 +101,24 @@ extension Dashboard {
             \(button(filter.isEmpty ? "Retry all in \(queue)" : "Retry all matching", action: "/dead/action", fields: bulkFields(queue, filter, "retry-all"), confirm: "Retry every matching dead job of \(queue)?"))\
             \(button(filter.isEmpty ? "Delete all in \(queue)" : "Delete all matching", action: "/dead/action", fields: bulkFields(queue, filter, "delete-all"), danger: true, confirm: "Delete every matching dead job of \(queue)? This cannot be undone."))</div>
             """
+        let runningNote: HTML = await bulkRuns.running(queue: queue).map { run in
+            let progress = "/dead/progress" + QueryString.make([("run", String(run.id))])
+            return """
+                <p class="notice bulk-running">\(run.verb == .retry ? "A retry" : "A delete") of \(queue)'s dead jobs is running: \
+                <a href="\(progress)">\(run.scanned) of \(run.total) looked at</a>.</p>
+                """
+        } ?? .empty
         let body: HTML = """
             \(queuePicker(path: "/dead", names: names, current: queue, count: counts))
             <form class="filters" method="get" action="/dead"><input type="hidden" name="queue" value="\(queue)">\
-            <label>Type<input name="type" value="\(filter.type ?? "")" placeholder="sms.send"></label>\
-            <label>Error text<input name="error" value="\(filter.error ?? "")" placeholder="timeout"></label><button>Filter</button>\
+            <label>Type<input name="type" value="\(filter.type ?? "")" placeholder="sms.send" maxlength="\(DeadFilter.maxLength)"></label>\
+            <label>Error text<input name="error" value="\(filter.error ?? "")" placeholder="timeout" maxlength="\(DeadFilter.maxLength)"></label><button>Filter</button>\
             \(filter.isEmpty ? HTML.empty : "<a href=\"/dead\(QueryString.make([("queue", queue)]))\">clear</a>")</form>
-            \(bulk)\(table)<div class="pager">\(newer)<span class="muted">\(matches.count) shown · \(total) dead in \(queue)</span>\(more)</div>
+            <p class="muted filter-bounds">Type matches exactly; error text is found anywhere in the reason, ignoring case (each up to \
+            \(DeadFilter.maxLength) characters). A page looks at up to \(Self.deadScanBudget) dead jobs for matches; "older »" goes on from \
+            there. Retry all / Delete all go through the whole dead set of \(queue) in the background, \(DeadBulkRuns.batchSize) jobs at a \
+            time, with a progress page.</p>
+            \(runningNote)\(bulk)\(table)<div class="pager">\(newer)<span class="muted">\(matches.count) shown · \(total) dead in \(queue)</span>\(more)</div>
             """
         return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: body)
     }
@@ -109,43 +130,61 @@ extension Dashboard {
         return fields
     }
 
-    /// POST `/dead/action`: `do` = retry | delete (the `id` fields) or retry-all | delete-all (every dead job of
-    /// `queue` matching `type` / `error`). Retry puts a job back on its queue with its attempts reset (the same
-    /// checks as `hoopoe dead retry`); a job that cannot run again is left dead and counted as skipped.
+    /// POST `/dead/action`: `do` = retry | delete (the `id` fields, at once) or retry-all | delete-all (every dead
+    /// job of `queue` matching `type` / `error`: started in the background, answered with its progress page). Retry
+    /// puts a job back on its queue with its attempts reset (the same checks as `hoopoe dead retry`); a job that
+    /// cannot run again is left dead and counted as skipped.
     func deadAction(_ form: FormFields) async throws -> Response {
         guard let queue = form["queue"], let verb = form["do"] else { return Page.plain(.badRequest, "queue and do are required\n") }
         let filter = DeadFilter(form)
-        let ids: [String]
+        let back = "/dead" + QueryString.make([("queue", queue), ("type", filter.type), ("error", filter.error)])
+        let bulk: DeadBulkRun.Verb
         switch verb {
-        case "retry", "delete": ids = form.all("id")
-        case "retry-all", "delete-all": ids = try await matchingDeadIDs(queue: queue, filter: filter)
+        case "retry", "delete":
+            let ids = form.all("id")
+            let result = verb == "retry" ? try await jobs.retryDead(ids: ids, queue: queue) : try await jobs.deleteDead(ids: ids, queue: queue)
+            let what = verb == "retry" ? "Retried" : "Deleted"
+            let notice =
+                "\(what) \(result.done) dead job\(result.done == 1 ? "" : "s") of \(queue)"
+                + (result.skipped > 0 ? "; \(result.skipped) skipped (gone, or cannot run again)." : ".")
+            return Page.after(back, notice: notice)
+        case "retry-all": bulk = .retry
+        case "delete-all": bulk = .delete
         default: return Page.plain(.badRequest, "unknown action\n")
         }
-        var done = 0
-        var skipped = 0
-        for id in ids {
-            let changed: Bool
-            if verb.hasPrefix("retry") {
-                changed = (try? await jobs.retryDead(id: id, queue: queue)) ?? false
-            } else {
-                changed = try await jobs.deleteDead(id: id, queue: queue)
-            }
-            if changed { done += 1 } else { skipped += 1 }
-        }
-        let what = verb.hasPrefix("retry") ? "Retried" : "Deleted"
-        let notice = "\(what) \(done) dead job\(done == 1 ? "" : "s") of \(queue)" + (skipped > 0 ? "; \(skipped) skipped (gone, or cannot run again)." : ".")
-        return Page.after("/dead" + QueryString.make([("queue", queue), ("type", filter.type), ("error", filter.error)]), notice: notice)
+        guard try await queueNames().contains(queue) else { return Page.after(back, notice: "No queue \(queue) in Redis.") }
+        let (run, started) = try await bulkRuns.start(queue: queue, verb: bulk, filter: filter, jobs: jobs, shown: { self.shown($0) })
+        let location = "/dead/progress" + QueryString.make([("run", String(run.id))])
+        return started ? Page.see(location) : Page.after(location, notice: "A bulk action is already running on \(queue): this is its progress.")
     }
 
-    /// Every dead job id of `queue` that `filter` matches, read a chunk at a time.
-    private func matchingDeadIDs(queue: String, filter: DeadFilter) async throws -> [String] {
-        var ids: [String] = []
-        var offset = 0
-        while true {
-            let chunk = try await jobs.store.deadEntries(queue: queue, offset: offset, limit: 500)
-            if chunk.isEmpty { return ids }
-            offset += chunk.count
-            ids += chunk.filter { filter.matches($0.envelope.map(shown)) }.map(\.id)
+    /// `/dead/progress?run=N`: how far a retry-all or delete-all has got; it reloads itself each second while it runs.
+    func deadProgressPage(_ query: FormFields) async throws -> Page {
+        guard let id = query["run"].flatMap(Int.init), let run = await bulkRuns.run(id) else {
+            return Page(
+                title: "Bulk action", path: "/dead", readOnly: configuration.readOnly,
+                body: "<p class=\"muted\">No such run in this dashboard process (runs are kept until it restarts, the last \(DeadBulkRuns.kept) finished ones).</p><p><a href=\"/dead\">Dead jobs</a></p>")
         }
+        let what: HTML = "\(run.verb == .retry ? "Retry" : "Delete") all dead jobs of \(run.queue)\(run.filter.summary.map { " matching \($0)" } ?? "")"
+        let state: HTML =
+            if let failure = run.failure {
+                "<strong class=\"bulk-state failed\">stopped</strong>: \(failure)"
+            } else if let finishedAt = run.finishedAt {
+                "<strong class=\"bulk-state finished\">finished</strong> in \(Clock.span(finishedAt.timeIntervalSince(run.startedAt)))"
+            } else {
+                "<strong class=\"bulk-state running\">running</strong> since \(Clock.relative(run.startedAt.timeIntervalSince1970)) (this page reloads each second)"
+            }
+        let back = "/dead" + QueryString.make([("queue", run.queue), ("type", run.filter.type), ("error", run.filter.error)])
+        let body: HTML = """
+            <p>\(what): \(state).</p>
+            <progress value="\(min(run.scanned, max(run.total, 1)))" max="\(max(run.total, 1))"></progress>
+            <dl class="fields bulk-progress"><dt>Looked at</dt><dd class="scanned">\(run.scanned) of \(run.total) dead when it started</dd>\
+            <dt>\(run.verb.past)</dt><dd class="done">\(run.done)</dd>\
+            <dt>Skipped</dt><dd class="skipped">\(run.skipped) (gone meanwhile, or cannot run again)</dd></dl>
+            <p><a href="\(back)">Back to the dead jobs of \(run.queue)</a></p>
+            """
+        var page = Page(title: "Bulk action", path: "/dead", readOnly: configuration.readOnly, body: body)
+        page.refreshSeconds = run.isRunning ? 1 : nil
+        return page
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import HoopoeCore
+
+/// One "retry all" or "delete all" of a queue's dead set (every match of the dead page's filter, or every job),
+/// as the progress page shows it.
+struct DeadBulkRun: Sendable {
+    enum Verb: String, Sendable {
+        case retry, delete
+
+        var past: String { self == .retry ? "Retried" : "Deleted" }
+    }
+
+    let id: Int
+    let queue: String
+    let verb: Verb
+    let filter: DeadFilter
+    /// The dead set's size when the run started (what "looked at … of" counts against).
+    let total: Int
+    let startedAt: Date
+    var scanned = 0
+    var done = 0
+    var skipped = 0
+    var finishedAt: Date?
+    /// Why the run stopped early (Redis stopped answering), nil when it did not.
+    var failure: String?
+
+    var isRunning: Bool { finishedAt == nil }
+}
+
+/// The bulk actions of this dashboard process: each runs as a `Task` here, a batch at a time, so the POST that
+/// starts it answers at once and every page stays responsive while it goes through a dead set of 100,000 jobs; the
+/// progress page reads its counts from here. At most one run per queue at a time; the last few finished runs are
+/// kept for their progress pages. A run lives as long as the process: a restarted dashboard has none (what was
+/// done stays done, the rest stays dead).
+actor DeadBulkRuns {
+    /// Dead jobs read (and retried or deleted) per round trip.
+    static let batchSize = 500
+    /// Finished runs kept for their progress pages.
+    static let kept = 20
+
+    private var runs: [Int: DeadBulkRun] = [:]
+    private var nextID = 1
+
+    /// The run `id`, nil when unknown (or long finished).
+    func run(_ id: Int) -> DeadBulkRun? { runs[id] }
+
+    /// The run in progress on `queue`, if any.
+    func running(queue: String) -> DeadBulkRun? { runs.values.first { $0.queue == queue && $0.isRunning } }
+
+    /// Starts `verb` over `queue`'s dead jobs that `filter` matches, unless a run is already going on `queue` (then
+    /// that run is returned with `started` false). The run visits the jobs dead when it starts, oldest first.
+    func start(
+        queue: String, verb: DeadBulkRun.Verb, filter: DeadFilter, jobs: JobQueue, shown: @escaping @Sendable (JobEnvelope) -> JobEnvelope
+    ) async throws -> (run: DeadBulkRun, started: Bool) {
+        if let current = running(queue: queue) { return (current, false) }
+        let total = try await jobs.store.deadCount(queue: queue)
+        let run = DeadBulkRun(id: nextID, queue: queue, verb: verb, filter: filter, total: total, startedAt: Date())
+        nextID += 1
+        runs[run.id] = run
+        forgetOldRuns()
+        let upTo = Date().timeIntervalSince1970
+        Task { await self.perform(run.id, queue: queue, verb: verb, filter: filter, upTo: upTo, jobs: jobs, shown: shown) }
+        return (run, true)
+    }
+
+    /// Goes through the dead set oldest first, up to `upTo`, a batch at a time. The offset advances past what a batch
+    /// left in place (skipped or not matching), so what it removed does not make it skip the jobs behind.
+    private func perform(
+        _ id: Int, queue: String, verb: DeadBulkRun.Verb, filter: DeadFilter, upTo: Double, jobs: JobQueue,
+        shown: @Sendable (JobEnvelope) -> JobEnvelope
+    ) async {
+        var offset = 0
+        do {
+            while true {
+                let batch = try await jobs.store.deadEntries(queue: queue, diedUpTo: upTo, offset: offset, limit: Self.batchSize)
+                if batch.isEmpty { break }
+                let matching = batch.filter { filter.matches($0.envelope.map(shown)) }.map(\.id)
+                let result =
+                    matching.isEmpty
+                    ? JobQueue.DeadBatchResult()
+                    : verb == .retry ? try await jobs.retryDead(ids: matching, queue: queue) : try await jobs.deleteDead(ids: matching, queue: queue)
+                offset += batch.count - result.done
+                runs[id]?.scanned += batch.count
+                runs[id]?.done += result.done
+                runs[id]?.skipped += result.skipped
+                if batch.count < Self.batchSize { break }
+            }
+        } catch {
+            runs[id]?.failure = "Redis did not answer (\(error)); what was done stays done, the rest stays dead."
+        }
+        runs[id]?.finishedAt = Date()
+    }
+
+    private func forgetOldRuns() {
+        let finished = runs.values.filter { !$0.isRunning }.sorted { $0.id < $1.id }
+        for run in finished.dropLast(Self.kept) { runs[run.id] = nil }
+    }
+}

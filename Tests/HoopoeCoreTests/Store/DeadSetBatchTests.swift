@@ -1,0 +1,60 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// The dead set's batched verbs (a bulk retry or delete a batch at a time): the same outcome as one job at a time.
+@Suite struct DeadSetBatchTests {
+    /// Writes a dead job as the worker does (envelope text in `dead:jobs`, id in `dead` scored by its death).
+    private func bury(_ jobs: JobQueue, _ redis: RedisClient, id: String, text: String, diedAt: Double) async throws {
+        let keys = jobs.keys("default")
+        _ = try await redis.pipeline([RedisCommand("ZADD", keys.dead, String(diedAt), id), RedisCommand("HSET", keys.deadJobs, id, text)])
+    }
+
+    private func envelope(_ id: String, diedAt: Double) -> String {
+        var envelope = JobEnvelope(id: id, type: "diag.record", queue: "default", enqueuedAt: diedAt - 60)
+        envelope.attempt = 3
+        envelope.deadReason = "boom"
+        envelope.diedAt = diedAt
+        return String(decoding: envelope.encoded(), as: UTF8.self)
+    }
+
+    @Test func aBatchedRetryMovesWhatCanRunAndSkipsTheRest() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let now = Date().timeIntervalSince1970
+        try await bury(jobs, redis, id: "good", text: envelope("good", diedAt: now), diedAt: now)
+        try await bury(jobs, redis, id: "kept-as-text", text: "not json", diedAt: now)
+        let result = try await jobs.retryDead(ids: ["good", "kept-as-text", "gone"], queue: "default")
+        #expect(result == JobQueue.DeadBatchResult(done: 1, skipped: 2))
+        #expect(try await jobs.store.streamLength(queue: "default") == 1)
+        #expect(try await jobs.store.deadCount(queue: "default") == 1, "the unreadable one stays dead")
+        #expect(try await jobs.deadJob(id: "good", queue: "default") == nil)
+    }
+
+    @Test func aBatchedDeleteCountsWhatWasThere() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let now = Date().timeIntervalSince1970
+        for id in ["a", "b"] { try await bury(jobs, redis, id: id, text: envelope(id, diedAt: now), diedAt: now) }
+        #expect(try await jobs.deleteDead(ids: ["a", "b", "c"], queue: "default") == JobQueue.DeadBatchResult(done: 2, skipped: 1))
+        #expect(try await jobs.store.deadCount(queue: "default") == 0)
+        #expect(try await jobs.store.deadJobBytes(ids: ["a", "b"], queue: "default").allSatisfy { $0 == nil }, "the texts go too")
+    }
+
+    @Test func theOldestFirstCursorStopsAtItsBound() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        for (index, id) in ["old", "middle", "new"].enumerated() {
+            let at = 1_000_000 + Double(index)
+            try await bury(jobs, redis, id: id, text: envelope(id, diedAt: at), diedAt: at)
+        }
+        let upToMiddle = try await jobs.store.deadEntries(queue: "default", diedUpTo: 1_000_001, offset: 0, limit: 10)
+        #expect(upToMiddle.map(\.id) == ["old", "middle"])
+        #expect(upToMiddle.first?.envelope?.deadReason == "boom")
+        #expect(try await jobs.store.deadEntries(queue: "default", diedUpTo: 2_000_000, offset: 1, limit: 1).map(\.id) == ["middle"])
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import HoopoeCore
+import HoopoeDashboard
+import Testing
+
+/// The dead page's "retry all" and "delete all": started by a POST that answers at once with a progress page, run in
+/// the background a batch at a time, only on the filter's matches.
+@Suite struct DeadBulkActionTests {
+    /// Posts a bulk action and reloads its progress page until the run has finished; returns that page's text.
+    private func runToTheEnd(_ harness: DashboardHarness, _ form: String) async throws -> String {
+        let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&" + form)
+        #expect(reply.status == .seeOther)
+        let location = try #require(reply.headers[.location])
+        #expect(location.hasPrefix("/dead/progress?run="), "\(location)")
+        for _ in 0..<1200 {
+            let page = try await harness.get(location)
+            if page.text.contains("bulk-state finished") {
+                #expect(!page.text.contains("http-equiv=\"refresh\""), "a finished run's page stops reloading")
+                return page.text
+            }
+            #expect(page.text.contains("bulk-state running"), "\(page.text)")
+            #expect(page.text.contains("http-equiv=\"refresh\""), "a running run's page reloads itself")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the bulk action did not finish within a minute")
+        return ""
+    }
+
+    @Test func retryAllMatchingMovesOnlyTheMatches() async throws {
+        let harness = try DashboardHarness()
+        try await harness.bury(type: "sms.send", reason: "provider timeout")
+        try await harness.bury(type: "sms.send", reason: "provider timeout")
+        let kept = try await harness.bury(type: "email.send", reason: "bad address")
+        let page = try await runToTheEnd(harness, "queue=default&do=retry-all&error=timeout")
+        #expect(page.contains("matching error text &quot;timeout&quot;"), "\(page)")
+        #expect(page.contains("<dd class=\"done\">2</dd>") && page.contains("3 of 3 dead"), "\(page)")
+        #expect(try await harness.deadCount() == 1)
+        #expect(try await harness.jobs.deadJob(id: kept, queue: "default") != nil)
+        #expect(try await harness.streamLength() == 2)
+    }
+
+    /// More than two batches, matches and others mixed in each: what a batch removes does not make the next skip any.
+    @Test func deleteAllMatchingGoesThroughEveryBatch() async throws {
+        let harness = try DashboardHarness()
+        for index in 0..<1100 {
+            try await harness.bury(type: index % 2 == 0 ? "sms.send" : "email.send", reason: index % 2 == 0 ? "drop me" : "keep me")
+        }
+        let page = try await runToTheEnd(harness, "queue=default&do=delete-all&type=sms.send")
+        #expect(page.contains("<dd class=\"done\">550</dd>") && page.contains("1100 of 1100 dead"), "\(page)")
+        #expect(try await harness.deadCount() == 550)
+        let left = try await harness.jobs.deadJobs(queue: "default", offset: 0, limit: 1000)
+        #expect(left.count == 550 && left.allSatisfy { $0.type == "email.send" })
+    }
+
+    @Test func deleteAllWithoutAFilterEmptiesTheQueuesDeadSetOnly() async throws {
+        let harness = try DashboardHarness()
+        for _ in 0..<3 { try await harness.bury() }
+        try await harness.bury(queue: "mail")
+        _ = try await runToTheEnd(harness, "queue=default&do=delete-all")
+        #expect(try await harness.deadCount() == 0)
+        #expect(try await harness.deadCount("mail") == 1)
+    }
+
+    @Test func aBulkActionIsRefusedWithoutTheTokenAndWhenReadOnly() async throws {
+        let harness = try DashboardHarness()
+        try await harness.bury()
+        #expect(try await harness.post("/dead/action", "queue=default&do=retry-all").status == .forbidden)
+        #expect(try await harness.post("/dead/action", "csrf=guess&queue=default&do=delete-all").status == .forbidden)
+        let readOnly = try DashboardHarness(readOnly: true)
+        try await readOnly.bury()
+        #expect(try await readOnly.post("/dead/action", "csrf=\(readOnly.token.value)&queue=default&do=delete-all").status == .forbidden)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await harness.deadCount() == 1)
+        #expect(try await readOnly.deadCount() == 1)
+    }
+
+    @Test func anUnknownRunSaysSo() async throws {
+        let harness = try DashboardHarness()
+        let page = try await harness.get("/dead/progress?run=999")
+        #expect(page.status == .ok && page.text.contains("No such run"))
+    }
+
+    @Test func theFilterIsBoundedAndItsBoundsAreStated() async throws {
+        let harness = try DashboardHarness()
+        try await harness.bury()
+        let long = String(repeating: "x", count: 300)
+        let page = try await harness.get("/dead?queue=default&error=\(long)")
+        #expect(page.text.contains("value=\"\(String(repeating: "x", count: 200))\"") && !page.text.contains(String(repeating: "x", count: 201)))
+        #expect(page.text.contains("Type matches exactly; error text is found anywhere in the reason, ignoring case"))
+        #expect(page.text.contains("in the background, 500 jobs at a"))
+    }
+}
