@@ -46,3 +46,22 @@ import Testing
         #expect(try await harness.jobs.pausedQueues().keys.sorted() == ["mail"])
     }
 }
+
+/// The overview's "queues at a glance" shows a paused queue as the Queues page does.
+@Suite struct OverviewPausedTests {
+    @Test func theOverviewShowsWhichQueuesArePaused() async throws {
+        let harness = try DashboardHarness()
+        for queue in ["mail", "sms"] {
+            try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: queue))
+        }
+        #expect(try await harness.jobs.pause(queue: "mail"))
+        let page = try await harness.get("/").text
+        #expect(page.contains("<th>Paused</th>"))
+        let mail = try #require(page.range(of: "<tr data-queue=\"mail\">")).upperBound
+        let sms = try #require(page.range(of: "<tr data-queue=\"sms\">")).upperBound
+        let mailRow = page[mail...].split(separator: "</tr>").first ?? ""
+        let smsRow = page[sms...].split(separator: "</tr>").first ?? ""
+        #expect(mailRow.contains("<span class=\"paused\">paused</span>"), "\(mailRow)")
+        #expect(smsRow.contains("<td class=\"pause-state\">no</td>"), "\(smsRow)")
+    }
+}

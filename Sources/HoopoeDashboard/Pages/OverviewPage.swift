@@ -12,6 +12,7 @@ extension Dashboard {
             today.append(try await jobs.counters(queue: name, day: Date()))
         }
         let processes = try await jobs.liveProcesses()
+        let paused = try await jobs.pausedQueues()
         func total(_ key: String) -> Int { today.reduce(0) { $0 + ($1[key] ?? 0) } }
         let cards: [HTML] = [
             card("processed today", total("processed")), card("failed today", total("failed"), bad: total("failed") > 0),
@@ -30,7 +31,7 @@ extension Dashboard {
             <h2>Last day, per hour (UTC)</h2>\(lastDay.svg)
             <p class="muted">All queues together, as the workers count them when jobs settle (kept two days).</p>
             <h2>Today (UTC) per queue</h2>\(names.isEmpty ? "<p class=\"muted\">No queue in Redis yet.</p>" as HTML : chart.svg)
-            <h2>Queues</h2>\(queueTable(infos, processes: processes))
+            <h2>Queues</h2>\(queueTable(infos, processes: processes, paused: paused))
             <h2>Processes</h2>\(processTable(processes))
             """
         return Page(title: "Overview", path: "/", readOnly: configuration.readOnly, body: body)
@@ -82,21 +83,26 @@ extension Dashboard {
         "<div class=\"card\(bad ? " bad" : "")\"><div class=\"value\">\(value)</div><div class=\"label\">\(label)</div></div>"
     }
 
-    /// One row a queue: the numbers `hoopoe queues` prints, and the workers that serve it.
-    func queueTable(_ infos: [QueueInfo], processes: [ProcessRecord]) -> HTML {
+    /// One row a queue: the numbers `hoopoe queues` prints, whether it is paused (since when; its latency is then
+    /// shown muted: waiting is what a paused queue's jobs do, not an alarm), and the workers that serve it.
+    func queueTable(_ infos: [QueueInfo], processes: [ProcessRecord], paused: [String: Date] = [:]) -> HTML {
+        let now = Date()
         guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
         let rows = infos.map { info -> HTML in
             let servers = processes.filter { $0.kind == "worker" && Self.serves($0, info.queue) }.map(\.id)
+            let since = paused[info.queue]
+            let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
+            let latency: HTML = since == nil ? "\(Clock.span(info.latency))" : "<span class=\"muted\">\(Clock.span(info.latency))</span>"
             return """
-                <tr><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td><td class="num">\(info.ready)</td>\
+                <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td><td class="num">\(info.ready)</td>\
                 <td class="num">\(info.inFlight)</td><td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
-                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(Clock.span(info.latency))</td>\
-                <td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
+                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(latency)</td>\
+                <td class="pause-state">\(state)</td><td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
                 """
         }
         return """
             <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
-            <th class="num">Dead</th><th class="num">Latency</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
+            <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
             """
     }
 
