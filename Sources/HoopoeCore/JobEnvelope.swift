@@ -163,4 +163,18 @@ public enum JobID {
         for index in 10..<26 { bytes[index] = alphabet[Int(random.next() & 31)] }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The creation time (Unix milliseconds) an id of ``make(now:)``'s shape carries: 26 characters of the
+    /// alphabet, the first 10 the time. Nil for any other id (a caller-chosen one). A caller-chosen id that happens to
+    /// have this shape yields a time that means nothing; a lookup must treat it as a hint, never as a fact.
+    public static func milliseconds(of id: String) -> UInt64? {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 26 else { return nil }
+        var time: UInt64 = 0
+        for (index, byte) in bytes.enumerated() {
+            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+            if index < 10 { time = time << 5 | UInt64(digit) }
+        }
+        return time < 1 << 48 ? time : nil
+    }
 }

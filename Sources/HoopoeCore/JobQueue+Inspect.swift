@@ -61,11 +61,16 @@ extension JobQueue {
     /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or finished jobs).
     public func knownQueues() async throws -> [String] { try await store.knownQueues() }
 
-    /// Finds a job by id in a queue: scheduled, dead, or in the stream (a scan of the stream, for operators; not for
-    /// hot paths), and with `finished` also in job history (``JobState/finished(_:)``). Without it a finished job is
-    /// not found: callers asking "is it still waiting?" (a cancel, the domain jobs' follow-ups) keep that answer.
-    public func find(id: String, queue: String, finished: Bool = false) async throws -> FoundJob? {
-        try await store.find(id: id, queue: queue, finished: finished)
+    /// Finds a job by id in a queue: scheduled, dead, or in the stream, and with `finished` also in job history
+    /// (``JobState/finished(_:)``). Without it a finished job is not found: callers asking "is it still waiting?" (a
+    /// cancel, the domain jobs' follow-ups) keep that answer.
+    ///
+    /// `stream` says how much of the stream (ready and running jobs) is read: by default all of it, which takes
+    /// seconds on a large backlog but never misses a waiting job; ``StreamSearch/bounded`` (the dashboard, `hoopoe job
+    /// show`) reads a few thousand entries at most, where a job can be (``StreamSearch``), and may miss a job with a
+    /// caller-chosen id deep in a backlog: say ``StreamSearch/scope`` when it finds nothing.
+    public func find(id: String, queue: String, finished: Bool = false, stream: StreamSearch = .whole) async throws -> FoundJob? {
+        try await store.find(id: id, queue: queue, finished: finished, stream: stream)
     }
 
     /// Cancels a job that is waiting (ready or scheduled). Running jobs are not interrupted. A cancelled job is

@@ -81,11 +81,11 @@ extension JobStore {
     }
 
     /// Finds a job by id in a queue: scheduled, dead, finished (job history, only with `finished`), or in the stream
-    /// (a scan of the stream, for operators; not for hot paths).
+    /// (as far as `stream` says: ``StreamSearch``).
     ///
     /// A history record that says `dead` while the dead set no longer holds the job may be stale (the job was
     /// retried from the dead set and waits in the stream): then the stream is searched first.
-    func find(id: String, queue: String, finished includeFinished: Bool = false) async throws -> FoundJob? {
+    func find(id: String, queue: String, finished includeFinished: Bool = false, stream search: StreamSearch = .whole) async throws -> FoundJob? {
         let k = keys(queue)
         let replies = try await redis.pipeline([
             RedisCommand("HGET", k.scheduledJobs, id), RedisCommand("ZSCORE", k.scheduled, id), RedisCommand("HGET", k.deadJobs, id),
@@ -103,43 +103,13 @@ extension JobStore {
             return FoundJob(envelope: envelope, state: .finished(record), entryID: nil)
         }
         if let finished, case .finished(let record) = finished.state, record.outcome != .dead { return finished }
-        guard let (entryID, envelope) = try await scanStream(queue: queue, for: id) else { return finished }
+        guard let (entryID, envelope) = try await streamEntry(queue: queue, id: id, search: search) else { return finished }
         // Before any worker created the group, XPENDING errors (NOGROUP): then nobody holds the job.
         let pending = try await redis.pipeline([RedisCommand("XPENDING", k.stream, QueueKeys.group, entryID, entryID, "1")])[0]
         if let consumer = pending.array?.first?.array?[1].string {
             return FoundJob(envelope: envelope, state: .running(consumer: consumer), entryID: entryID)
         }
         return FoundJob(envelope: envelope, state: .ready, entryID: entryID)
-    }
-
-    private func scanStream(queue: String, for id: String) async throws -> (String, JobEnvelope)? {
-        var start = "-"
-        let needle = Array("\"id\":\"\(id)\"".utf8)
-        while true {
-            let page = try await redis.send("XRANGE", keys(queue).stream, start, "+", "COUNT", "500").array ?? []
-            for entry in page {
-                guard let parts = entry.array, let entryID = parts.first?.string, let fields = parts.last?.array,
-                    let bytes = fields.last?.bytes, bytes.contains(subsequence: needle),
-                    let envelope = try? JobEnvelope.decode(bytes), envelope.id == id
-                else { continue }
-                return (entryID, envelope)
-            }
-            guard page.count == 500, let last = page.last?.array?.first?.string else { return nil }
-            start = "(" + last
-        }
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func contains(subsequence needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, count >= needle.count else { return needle.isEmpty }
-        let first = needle[0]
-        var index = 0
-        while index <= count - needle.count {
-            if self[index] == first && self[index..<index + needle.count].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
     }
 }
 

@@ -4,7 +4,8 @@ import HoopoeJSON
 
 extension Dashboard {
     /// `/job?id=ID[&queue=Q]`: where a job is and its envelope, redacted as `hoopoe job show` redacts it. Without a
-    /// queue every known queue is searched (a scheduled or dead job is one look-up; a ready one a scan of the stream).
+    /// queue every known queue is searched (a scheduled, dead or finished job is one look-up; a ready or running one a
+    /// bounded read of the stream, ``StreamSearch/bounded``, whose bound the page states when it finds nothing).
     func jobPage(_ query: FormFields) async throws -> Page {
         guard let id = query["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty else {
             return Page(title: "Find a job", path: "/job", readOnly: configuration.readOnly, body: "<p>Give a job id in the search box.</p>")
@@ -12,11 +13,12 @@ extension Dashboard {
         let queues: [String]
         if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
         for queue in queues {
-            guard let found = try await jobs.find(id: id, queue: queue, finished: true) else { continue }
+            guard let found = try await jobs.find(id: id, queue: queue, finished: true, stream: .bounded) else { continue }
             return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue))
         }
         let body: HTML = """
             <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
+            <p class="muted">A ready or running job was looked for in \(StreamSearch.bounded.scope); one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>.</p>
             <p class="muted">Finished jobs are kept in each queue's job history for HOOPOE_HISTORY_MAX_AGE (default 24 h), at most HOOPOE_HISTORY_MAX_JOBS (default 10,000) a queue; this one is not, or never was, in it. <a href="/search">Search</a> recent jobs by type or payload field.</p>
             """
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)

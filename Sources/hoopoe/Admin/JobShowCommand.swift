@@ -16,6 +16,10 @@ struct JobShowCommand: AsyncParsableCommand {
             attempts, the worker that ran it, its error, and for a deferral the job enqueued in its place.
             A type's secret payload fields (e.g. sendinblue.register's password) are never shown and phone numbers are \
             masked, as everywhere Hoopoe prints a payload.
+            A ready or running job is looked for, as the dashboard does, in part of its queue's stream: for an id \
+            Hoopoe made (26 characters, time-ordered) the entries added around the time the id carries, and for any \
+            id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, so the answer is quick on any backlog. A job with an id its \
+            enqueuer chose, deep in a larger backlog, is found with --whole-stream (a scan: seconds on 100k jobs).
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
             a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}.
             """
@@ -26,13 +30,18 @@ struct JobShowCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Read the whole stream for a ready or running job (slow on a large backlog; by default a bounded part).")
+    var wholeStream = false
+
     func run() async throws {
         let id = target.id
+        let stream: StreamSearch = wholeStream ? .whole : .bounded
         let ((found, text), searched) = try await target.search { jobs, queues in
-            (try await JobLookup.find(id: id, in: queues, jobs: jobs), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
+            (try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: stream), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
         guard let (queue, job) = found else {
-            throw target.notFound("job", searched: searched, note: " (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)")
+            let scope = wholeStream ? "" : "; a ready or running job was looked for in \(stream.scope): --whole-stream reads it all"
+            throw target.notFound("job", searched: searched, note: " (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)\(scope)")
         }
         if json {
             var object: [String: JSONValue] = ["queue": .string(queue), "envelope": text.json(job.envelope)]

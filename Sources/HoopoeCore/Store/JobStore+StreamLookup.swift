@@ -1,0 +1,102 @@
+import Redis
+
+/// How much of a queue's stream a lookup by id reads (the stream holds the ready and running jobs).
+///
+/// Why bounded: a job's stream entry cannot be found from its id in O(1) without an index written on every enqueue
+/// (a second command per job, issue 17), and a scan of a 100k-job backlog takes seconds. Instead a bounded lookup
+/// reads where the job can be: for an id ``JobID/make(now:)`` made, the entries added around the time it carries
+/// (an entry id is the XADD's `<ms>-<seq>`, and a job is added when it is made unless it was delayed or retried);
+/// then, for any id, the oldest entries (the next to run, and the jobs workers hold) and the newest.
+public struct StreamSearch: Sendable, Equatable {
+    /// Entries read from each place; nil reads the whole stream.
+    public let window: Int?
+
+    /// Every entry: slow on a large backlog, but a waiting job is never missed (a cancel, a "is it still waiting?").
+    public static let whole = StreamSearch(window: nil)
+    /// At most ``defaultWindow`` entries from each of: around the time a Hoopoe id carries, the oldest, the newest.
+    public static let bounded = StreamSearch(window: defaultWindow)
+    public static let defaultWindow = 1000
+    /// How far before the time an id carries its entry may be (the enqueuer's clock ahead of Redis's).
+    public static let clockSkewMilliseconds: UInt64 = 5000
+
+    public init(window: Int?) {
+        self.window = window.map { max(1, $0) }
+    }
+
+    /// What a bounded lookup read, for a "not found" message ("not found in …").
+    public var scope: String {
+        guard let window else { return "the whole stream" }
+        return "the stream's oldest \(window) and newest \(window) entries (for an id Hoopoe made, also the \(window) entries from "
+            + "\(Self.clockSkewMilliseconds / 1000) s before the time it carries, and the \(window) after)"
+    }
+}
+
+extension JobStore {
+    /// Job `id`'s entry in `queue`'s stream (its entry id and envelope), reading as much of the stream as `search` says.
+    /// A bounded search is at most two round trips of at most two reads of `window` entries each.
+    func streamEntry(queue: String, id: String, search: StreamSearch) async throws -> (String, JobEnvelope)? {
+        let stream = keys(queue).stream
+        let matcher = EntryMatcher(id: id)
+        guard let window = search.window.map(String.init) else { return try await scanStream(stream, matcher) }
+        var rounds: [[RedisCommand]] = []
+        if let ms = JobID.milliseconds(of: id) {
+            // Forward from its time (the usual case: added just after it was made), and back from there to the skew.
+            let earliest = ms > StreamSearch.clockSkewMilliseconds ? ms - StreamSearch.clockSkewMilliseconds : 0
+            var around = [RedisCommand("XRANGE", stream, String(ms), "+", "COUNT", window)]
+            if ms > 0 { around.append(RedisCommand("XREVRANGE", stream, "\(ms - 1)", String(earliest), "COUNT", window)) }
+            rounds.append(around)
+        }
+        rounds.append([RedisCommand("XRANGE", stream, "-", "+", "COUNT", window), RedisCommand("XREVRANGE", stream, "+", "-", "COUNT", window)])
+        for commands in rounds {
+            for (reply, command) in zip(try await redis.pipeline(commands), commands) {
+                if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
+                if let found = matcher.first(in: reply.array ?? []) { return found }
+            }
+        }
+        return nil
+    }
+
+    /// Every entry of `stream`, oldest first, in pages of 500.
+    private func scanStream(_ stream: String, _ matcher: EntryMatcher) async throws -> (String, JobEnvelope)? {
+        var start = "-"
+        while true {
+            let page = try await redis.send("XRANGE", stream, start, "+", "COUNT", "500").array ?? []
+            if let found = matcher.first(in: page) { return found }
+            guard page.count == 500, let last = page.last?.array?.first?.string else { return nil }
+            start = "(" + last
+        }
+    }
+}
+
+/// Picks a job's entry out of a page of stream entries: a cheap byte test for its quoted id, then a decode of only
+/// the entries that pass. The quoted id, not `"id":"…"`: enqueuers write JSON with or without spaces.
+private struct EntryMatcher {
+    let id: String
+    let needle: [UInt8]
+
+    init(id: String) {
+        self.id = id
+        needle = Array("\"\(id)\"".utf8)
+    }
+
+    func first(in entries: [RedisReply]) -> (String, JobEnvelope)? {
+        for entry in entries {
+            guard let parts = entry.array, let entryID = parts.first?.string, let bytes = parts.last?.array?.last?.bytes,
+                contains(bytes), let envelope = try? JobEnvelope.decode(bytes), envelope.id == id
+            else { continue }
+            return (entryID, envelope)
+        }
+        return nil
+    }
+
+    private func contains(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= needle.count else { return false }
+        let first = needle[0]
+        var index = 0
+        while index <= bytes.count - needle.count {
+            if bytes[index] == first && bytes[index..<index + needle.count].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Testing
+
+/// The job page finds a ready job in a large backlog by a bounded read of the stream, and says what it read when it
+/// finds nothing.
+@Suite struct JobPageTests {
+    /// 3,000 ready jobs with caller-chosen ids `<prefix>-<n>`, one a millisecond from `startMs` (before anything added now).
+    private func fill(_ harness: DashboardHarness, prefix: String, startMs: UInt64?) async throws {
+        let stream = harness.jobs.keys("default").stream
+        let commands = (0..<3000).map { n in
+            var xadd = RedisCommand("XADD", stream, startMs.map { "\($0 + UInt64(n))-0" } ?? "*", "job")
+            xadd.append(bytes: JobEnvelope(id: "\(prefix)-\(n)", type: "diag.record", payload: .object([:])).encoded())
+            return xadd
+        }
+        for reply in try await harness.redis.pipeline(commands) { #expect(reply.errorMessage == nil) }
+    }
+
+    @Test func aReadyJobDeepInTheBacklogIsShownAndAMissOneStatesTheBound() async throws {
+        let harness = try DashboardHarness()
+        try await fill(harness, prefix: "old", startMs: UInt64(Date().timeIntervalSince1970 * 1000) - 60_000)
+        let id = try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object(["member": "deep"])).createdID)
+        try await fill(harness, prefix: "new", startMs: nil)
+        #expect(try await harness.streamLength() == 6001)
+
+        let page = try await harness.get("/job?queue=default&id=\(id)")
+        #expect(page.status == .ok && page.text.contains("ready (waiting for a worker)") && page.text.contains("deep"), "\(page.text)")
+        #expect(try await harness.get("/job?queue=default&id=new-2999").text.contains("ready (waiting for a worker)"))
+
+        // A caller-chosen id in the middle of the backlog is outside the bound: the page says what it read.
+        let missed = try await harness.get("/job?queue=default&id=old-2000")
+        #expect(missed.text.contains("No job") && missed.text.contains("oldest 1000 and newest 1000 entries"), "\(missed.text)")
+        #expect(missed.text.contains("hoopoe job show --whole-stream old-2000"))
+    }
+}
