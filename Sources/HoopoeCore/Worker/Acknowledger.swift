@@ -84,6 +84,13 @@ final class Acknowledger: Sendable {
                         let selected = acks.filter { $0.counter == counter }
                         do {
                             try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
+                        } catch let error as RedisError where error.code == .notReplicated {
+                            // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
+                            // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
+                            // the deliveries back and the jobs run again after their lease (at least once).
+                            logger.warning(
+                                "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
+                                metadata: ["queue": "\(queue)", "error": "\(error)"])
                         } catch {
                             // The jobs stay delivered-but-unacknowledged: after their lease another worker
                             // runs them again. At-least-once is kept; the error is worth a log line.

@@ -4,8 +4,8 @@ import Redis
 import TestSupport
 import Testing
 
-/// A hand-back at shutdown with `REDIS_WAIT_REPLICAS` set and too few replicas: it ran on the primary, so the worker
-/// must not log it as failed (operators would look for jobs that are in fact queued).
+/// A hand-back (and an acknowledgement) at shutdown with `REDIS_WAIT_REPLICAS` set and too few replicas: each ran on
+/// the primary, so the worker must not log it as failed (operators would look for jobs that are in fact queued).
 @Suite struct HandBackDurableTests {
     @Test func aHandBackTheReplicasDidNotConfirmIsLoggedAsDoneOnThePrimary() async throws {
         let h = try EngineHarness()
@@ -31,5 +31,9 @@ import Testing
         #expect(line?.contains("on the primary, but too few replicas confirmed it") == true, "\(process.output)")
         #expect(line?.contains("0 of 1 replicas") == true, "\(process.output)")
         #expect(!process.output.contains("handing back"), "not logged as a failed hand-back: \(process.output)")
+        // The same for the running job's acknowledgement: done on the primary (it is not in flight above), unconfirmed.
+        let ack = process.output.split(separator: "\n").first { $0.contains("acknowledged 1 jobs on the primary") }
+        #expect(ack?.contains("too few replicas confirmed it") == true, "\(process.output)")
+        #expect(!process.output.contains("acknowledging"), "not logged as a failed acknowledgement: \(process.output)")
     }
 }
