@@ -3,7 +3,8 @@ import Redis
 /// Job history's read side: the finished jobs each queue keeps (``QueueKeys/history``, ``QueueKeys/historyJobs``).
 ///
 /// The writes are in the settle scripts (acknowledge, kill), in the queue's slot and the settle's own round trip:
-/// a record is added, and the history trimmed by age and count, in the same step that finishes the job.
+/// a record is added in the same step that finishes the job, and the history trimmed by age and count when it is
+/// past its caps by the slack ``JobStore/HistoryLimits`` describes (so a reader may see up to 1 % more than the cap).
 extension JobStore {
     /// The record of finished job `id` in `queue`, if history still holds it (one `HGET`).
     package func historyRecord(id: String, queue: String) async throws -> HistoryRecord? {

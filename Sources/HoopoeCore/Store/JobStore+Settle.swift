@@ -14,18 +14,25 @@ extension JobStore {
     static let killScript = RedisScript(name: "kill", embedded: PackageResources.kill_lua)
     static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
 
-    /// How much job history a queue keeps (``QueueKeys/history``): every settle script that adds a record trims
-    /// the oldest beyond these.
+    /// How much job history a queue keeps (``QueueKeys/history``): the settle scripts that add records trim the
+    /// oldest beyond these (decision 0028).
+    ///
+    /// A trim's fixed cost (a range read, then `HDEL` and a remove from the sorted set) is paid once per many jobs,
+    /// not once per settle: the count trim runs when the history holds more than `maxJobs + maxJobs / 100` records
+    /// (1 % slack, none below a cap of 100) and takes it back to `maxJobs`; the acknowledge script trims by age with
+    /// it, or at its first call in a minute (a job is removed at most a minute after it is `maxAgeSeconds` old, while
+    /// the queue is worked); the kill script trims by age on every call (a death is rare).
     struct HistoryLimits: Sendable, Equatable {
-        /// Most records a queue keeps.
+        /// Most records a queue keeps (plus at most 1 % between two trims).
         let maxJobs: Int
-        /// Oldest record kept, seconds.
+        /// Oldest record kept, seconds (plus at most a minute between two trims).
         let maxAgeSeconds: Int
     }
 
     /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
     /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, records them in
-    /// job history (trimming it by age and count), and counts them per type for the day, the hour and the minute.
+    /// job history (one `ZADD` and one `HSET` for the batch; trimmed by age and count as ``HistoryLimits`` says), and
+    /// counts them per type for the day, the hour and the minute (a counter key's TTL is set when the key is new).
     ///
     /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history · KEYS[5] history:jobs ·
     /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`

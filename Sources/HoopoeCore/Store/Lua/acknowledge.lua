@@ -19,26 +19,10 @@ for i = 6 + u, 5 + u + a do
   redis.call('EXPIRE', KEYS[i], ARGV[5])
   pos = pos + 1
 end
--- Job history: each record under its id, scored by its finish time, then trimmed by age and count (at most
--- 1000 members a call, so a lowered cap is reached over a few calls instead of one long script).
-if h > 0 then
-  local now = tonumber(ARGV[11])
-  for i = 1, h do
-    redis.call('ZADD', KEYS[4], now, ARGV[pos])
-    redis.call('HSET', KEYS[5], ARGV[pos], ARGV[pos + 1])
-    pos = pos + 2
-  end
-  local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[10]), 'LIMIT', 0, 1000)
-  if #old > 0 then
-    redis.call('HDEL', KEYS[5], unpack(old))
-    redis.call('ZREM', KEYS[4], unpack(old))
-  end
-  local extra = math.min(redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9]), 1000)
-  if extra > 0 then
-    redis.call('HDEL', KEYS[5], unpack(redis.call('ZRANGE', KEYS[4], 0, extra - 1)))
-    redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1)
-  end
-end
+local records = pos
+pos = pos + 2 * h
+-- Counters: per type for the day, the totals for the day and the hour, the minute's. A key's TTL is set when the
+-- total's field is new (the key is new then too), not on every call.
 local field = ARGV[pos]
 pos = pos + 1
 local total = 0
@@ -47,11 +31,44 @@ while pos < #ARGV do
   total = total + tonumber(ARGV[pos + 1])
   pos = pos + 2
 end
+local newMinute = false
 if total > 0 then
-  redis.call('HINCRBY', KEYS[2], field, total)
-  redis.call('EXPIRE', KEYS[2], 7776000)
-  redis.call('HINCRBY', KEYS[3], field, total)
-  redis.call('HINCRBY', KEYS[3], ARGV[6] .. ':' .. field, total)
-  redis.call('EXPIRE', KEYS[3], ARGV[7])
+  if redis.call('HINCRBY', KEYS[2], field, total) == total then redis.call('EXPIRE', KEYS[2], 7776000) end
+  if redis.call('HINCRBY', KEYS[3], field, total) == total then redis.call('EXPIRE', KEYS[3], ARGV[7]) end
+  newMinute = redis.call('HINCRBY', KEYS[3], ARGV[6] .. ':' .. field, total) == total
+end
+-- Job history (decision 0028): all the batch's records in one ZADD and one HSET. The count trim runs only once the
+-- history is over its cap by more than 1 % (down to the cap, at most 1000 a call), the age trim with it or at the
+-- first settle of a minute: each trim's fixed cost is paid once per many jobs instead of once per batch.
+if h > 0 then
+  local now = ARGV[11]
+  local scored, kept = {}, {}
+  for i = 0, h - 1 do
+    local id = ARGV[records + 2 * i]
+    scored[2 * i + 1] = now
+    scored[2 * i + 2] = id
+    kept[2 * i + 1] = id
+    kept[2 * i + 2] = ARGV[records + 2 * i + 1]
+  end
+  redis.call('ZADD', KEYS[4], unpack(scored))
+  redis.call('HSET', KEYS[5], unpack(kept))
+  local cap = tonumber(ARGV[9])
+  local size = redis.call('ZCARD', KEYS[4])
+  local over = size > cap + math.floor(cap / 100)
+  if over or newMinute then
+    local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(now) - tonumber(ARGV[10]), 'LIMIT', 0, 1000)
+    if #old > 0 then
+      redis.call('HDEL', KEYS[5], unpack(old))
+      redis.call('ZREM', KEYS[4], unpack(old))
+      size = size - #old
+    end
+  end
+  if over then
+    local extra = math.min(size - cap, 1000)
+    if extra > 0 then
+      redis.call('HDEL', KEYS[5], unpack(redis.call('ZRANGE', KEYS[4], 0, extra - 1)))
+      redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1)
+    end
+  end
 end
 return n

@@ -24,17 +24,17 @@ if ARGV[13] ~= '' then
   redis.call('LPUSH', KEYS[7], ARGV[13])
   redis.call('EXPIRE', KEYS[7], ARGV[14])
 end
-redis.call('HINCRBY', KEYS[4], 'failed', 1)
+-- Counters; a key's TTL is set when its first field is written (as in acknowledge.lua), not on every call.
+if redis.call('HINCRBY', KEYS[4], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
 redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1)
 redis.call('HINCRBY', KEYS[4], 'dead', 1)
 redis.call('HINCRBY', KEYS[4], 'dead:' .. ARGV[8], 1)
-redis.call('EXPIRE', KEYS[4], 7776000)
-redis.call('HINCRBY', KEYS[8], 'failed', 1)
+if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], ARGV[16]) end
 redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':failed', 1)
 redis.call('HINCRBY', KEYS[8], 'dead', 1)
 redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':dead', 1)
-redis.call('EXPIRE', KEYS[8], ARGV[16])
--- Job history (as in acknowledge.lua): the record, then the trim by age and count.
+-- Job history (as in acknowledge.lua): the record, the trim by age (a dead job is rare: on every call), and by count
+-- once the history is over its cap by more than 1 % (down to the cap, at most 1000 a call).
 if ARGV[17] ~= '' then
   local now = tonumber(ARGV[5])
   redis.call('ZADD', KEYS[9], now, ARGV[3])
@@ -44,8 +44,10 @@ if ARGV[17] ~= '' then
     redis.call('HDEL', KEYS[10], unpack(stale))
     redis.call('ZREM', KEYS[9], unpack(stale))
   end
-  local over = math.min(redis.call('ZCARD', KEYS[9]) - tonumber(ARGV[18]), 1000)
-  if over > 0 then
+  local cap = tonumber(ARGV[18])
+  local size = redis.call('ZCARD', KEYS[9])
+  if size > cap + math.floor(cap / 100) then
+    local over = math.min(size - cap, 1000)
     redis.call('HDEL', KEYS[10], unpack(redis.call('ZRANGE', KEYS[9], 0, over - 1)))
     redis.call('ZREMRANGEBYRANK', KEYS[9], 0, over - 1)
   end
