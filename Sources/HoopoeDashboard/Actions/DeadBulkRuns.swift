@@ -42,7 +42,7 @@ actor DeadBulkRuns {
     private var nextID = 1
 
     /// The run `id`, nil when unknown (or long finished).
-    func run(_ id: Int) -> DeadBulkRun? { runs[id] }
+    func progress(of id: Int) -> DeadBulkRun? { runs[id] }
 
     /// The run in progress on `queue`, if any.
     func running(queue: String) -> DeadBulkRun? { runs.values.first { $0.queue == queue && $0.isRunning } }

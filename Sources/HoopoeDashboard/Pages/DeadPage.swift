@@ -160,7 +160,7 @@ extension Dashboard {
 
     /// `/dead/progress?run=N`: how far a retry-all or delete-all has got; it reloads itself each second while it runs.
     func deadProgressPage(_ query: FormFields) async throws -> Page {
-        guard let id = query["run"].flatMap(Int.init), let run = await bulkRuns.run(id) else {
+        guard let id = query["run"].flatMap(Int.init), let run = await bulkRuns.progress(of: id) else {
             return Page(
                 title: "Bulk action", path: "/dead", readOnly: configuration.readOnly,
                 body: "<p class=\"muted\">No such run in this dashboard process (runs are kept until it restarts, the last \(DeadBulkRuns.kept) finished ones).</p><p><a href=\"/dead\">Dead jobs</a></p>")
