@@ -42,23 +42,25 @@ public final class Dashboard: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: DashboardGuard(auth: configuration.password.map(BasicAuth.init), readOnly: configuration.readOnly))
-        router.get("/") { request, _ in await self.page(request) { try await self.overview($0) } }
-        router.get("/queues") { request, _ in await self.page(request) { try await self.queuesPage($0) } }
-        router.get("/busy") { request, _ in await self.page(request) { try await self.busyPage($0) } }
-        router.get("/scheduled") { request, _ in await self.page(request) { try await self.scheduledPage($0) } }
-        router.get("/dead") { request, _ in await self.page(request) { try await self.deadPage($0) } }
-        router.get("/dead/progress") { request, _ in await self.page(request) { try await self.deadProgressPage($0) } }
-        router.get("/job") { request, _ in await self.page(request) { try await self.jobPage($0) } }
-        router.get("/search") { request, _ in await self.page(request) { try await self.searchPage($0) } }
-        router.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }
-        router.get("/providers") { request, _ in await self.page(request) { try await self.providersPage($0) } }
-        router.get("/assets/{name}") { _, context in Assets.response(context.parameters.get("name") ?? "") ?? Page.plain(.notFound, "not found\n") }
-        router.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
-        router.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
-        router.post("/scheduled/delete") { request, _ in await self.action(request) { try await self.scheduledDelete($0) } }
-        router.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
-        router.post("/queues/pause") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: true) } }
-        router.post("/queues/resume") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: false) } }
+        // Behind a proxy on a sub-path every route answers under it (`/hoopoe/dead`); at the root, as it is.
+        let routes = router.group(RouterPath(configuration.basePath.value))
+        routes.get("/") { request, _ in await self.page(request) { try await self.overview($0) } }
+        routes.get("/queues") { request, _ in await self.page(request) { try await self.queuesPage($0) } }
+        routes.get("/busy") { request, _ in await self.page(request) { try await self.busyPage($0) } }
+        routes.get("/scheduled") { request, _ in await self.page(request) { try await self.scheduledPage($0) } }
+        routes.get("/dead") { request, _ in await self.page(request) { try await self.deadPage($0) } }
+        routes.get("/dead/progress") { request, _ in await self.page(request) { try await self.deadProgressPage($0) } }
+        routes.get("/job") { request, _ in await self.page(request) { try await self.jobPage($0) } }
+        routes.get("/search") { request, _ in await self.page(request) { try await self.searchPage($0) } }
+        routes.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }
+        routes.get("/providers") { request, _ in await self.page(request) { try await self.providersPage($0) } }
+        routes.get("/assets/{name}") { _, context in Assets.response(context.parameters.get("name") ?? "") ?? Page.plain(.notFound, "not found\n") }
+        routes.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
+        routes.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
+        routes.post("/scheduled/delete") { request, _ in await self.action(request) { try await self.scheduledDelete($0) } }
+        routes.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
+        routes.post("/queues/pause") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: true) } }
+        routes.post("/queues/resume") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: false) } }
         return router
     }
 
@@ -76,11 +78,12 @@ public final class Dashboard: Sendable {
             var page = try await render(query)
             page.notice = query["notice"]
             page.readOnly = configuration.readOnly
-            return page.response
+            return Page.html(configuration.basePath.prefixing(page.html), status: .ok)
         } catch {
             logger.error("dashboard page \(request.uri.path) failed: \(error)")
             let body: HTML = "<p>Redis did not answer this page's reads. The dashboard's log has the error; reload to try again.</p>"
-            return Page.html(Page(title: "Unavailable", path: request.uri.path, readOnly: configuration.readOnly, body: body).html, status: .serviceUnavailable)
+            let page = Page(title: "Unavailable", path: request.uri.path, readOnly: configuration.readOnly, body: body)
+            return Page.html(configuration.basePath.prefixing(page.html), status: .serviceUnavailable)
         }
     }
 
@@ -93,7 +96,10 @@ public final class Dashboard: Sendable {
             return Page.plain(.forbidden, "Refused: the form's CSRF token is missing or stale. Reload the page and try again.\n")
         }
         do {
-            return try await perform(form)
+            var response = try await perform(form)
+            // Redirects name root paths (`/dead?…`): under a base path they carry it too.
+            if let location = response.headers[.location] { response.headers[.location] = configuration.basePath.link(location) }
+            return response
         } catch {
             logger.error("dashboard action \(request.uri.path) failed: \(error)")
             return Page.plain(.serviceUnavailable, "The action failed: Redis did not answer. The dashboard's log has the error.\n")

@@ -13,6 +13,8 @@ public struct DashboardConfiguration: Sendable {
     public var schedule: ScheduleSource
     /// Rows on a list page.
     public var pageSize: Int
+    /// The path prefix behind a reverse proxy (`--base-path`); ``BasePath/root`` when served at the root.
+    public var basePath: BasePath
 
     /// - Parameters:
     ///   - readOnly: hide and refuse every action.
@@ -20,12 +22,17 @@ public struct DashboardConfiguration: Sendable {
     ///   - redaction: the payload rule.
     ///   - schedule: the periodic tasks.
     ///   - pageSize: rows on a list page (default 50).
-    public init(readOnly: Bool = false, password: String? = nil, redaction: PayloadRedaction, schedule: ScheduleSource = .none, pageSize: Int = 50) {
+    ///   - basePath: the prefix every route, link and redirect carries (default: none).
+    public init(
+        readOnly: Bool = false, password: String? = nil, redaction: PayloadRedaction, schedule: ScheduleSource = .none, pageSize: Int = 50,
+        basePath: BasePath = .root
+    ) {
         self.readOnly = readOnly
         self.password = password.flatMap { $0.isEmpty ? nil : $0 }
         self.redaction = redaction
         self.schedule = schedule
         self.pageSize = max(1, pageSize)
+        self.basePath = basePath
     }
 }
 

@@ -23,7 +23,13 @@ struct DashboardCommand: AsyncParsableCommand {
             POST without it is refused (403). --read-only hides and refuses every action. Basic auth is plain text on \
             the wire: beyond loopback, serve it behind a TLS proxy (docs/operating.md, "Dashboard").
 
-            Prints "dashboard: http://HOST:PORT/" once it listens (--port 0 picks a free port). SIGTERM/SIGINT stop it.
+            Behind a proxy on a sub-path: --base-path /hoopoe (or HOOPOE_DASHBOARD_BASE_PATH) serves every page \
+            under /hoopoe/ and puts the prefix on every link, form, asset and redirect. The proxy forwards the path \
+            as it came, prefix included (nginx: location /hoopoe/ { proxy_pass http://127.0.0.1:9460; }). A prefix \
+            that is not a plain path (letters, digits, - . _ ~ between slashes) stops start-up with exit 78.
+
+            Prints "dashboard: http://HOST:PORT/" (with the base path) once it listens (--port 0 picks a free \
+            port). SIGTERM/SIGINT stop it.
             """
     )
 
@@ -38,6 +44,9 @@ struct DashboardCommand: AsyncParsableCommand {
     @Flag(help: "Show, never change: every action is hidden and refused.")
     var readOnly = false
 
+    @Option(help: "Path prefix behind a reverse proxy, e.g. /hoopoe (default: HOOPOE_DASHBOARD_BASE_PATH, else none).")
+    var basePath: String?
+
     @Option(help: "The schedule file the periodic tasks page shows.")
     var schedule: String = ScheduleFile.defaultPath
 
@@ -48,6 +57,12 @@ struct DashboardCommand: AsyncParsableCommand {
     func run() async throws {
         LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.dashboard")
+        let prefixText = basePath ?? Environment.value("HOOPOE_DASHBOARD_BASE_PATH") ?? ""
+        guard let prefix = BasePath(prefixText) else {
+            let key = basePath == nil ? "HOOPOE_DASHBOARD_BASE_PATH" : "--base-path"
+            printError("dashboard: \(key) \"\(prefixText)\" is not a plain path prefix (letters, digits, - . _ ~ between slashes, e.g. /hoopoe)")
+            throw ExitCode(78)
+        }
         let source: ScheduleSource
         do {
             let file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
@@ -61,15 +76,16 @@ struct DashboardCommand: AsyncParsableCommand {
         let password = Environment.value("HOOPOE_DASHBOARD_PASSWORD")
         let dashboard = Dashboard(
             jobs: jobs, redis: redis,
-            configuration: DashboardConfiguration(readOnly: readOnly, password: password, redaction: JobCatalog.redaction(jobs: jobs), schedule: source),
+            configuration: DashboardConfiguration(
+                readOnly: readOnly, password: password, redaction: JobCatalog.redaction(jobs: jobs), schedule: source, basePath: prefix),
             logger: logger)
         let host = bind
         let application = dashboard.application(host: host, port: port) { bound in
             let shownHost = host.contains(":") ? "[\(host)]" : host
             // Unbuffered, so a script reading the first line (make run, the browser test) gets it at once.
-            FileHandle.standardOutput.write(Data("dashboard: http://\(shownHost):\(bound)/\n".utf8))
+            FileHandle.standardOutput.write(Data("dashboard: http://\(shownHost):\(bound)\(prefix.value)/\n".utf8))
             logger.info(
-                "dashboard on \(shownHost):\(bound)\(password?.isEmpty == false ? ", basic auth on" : ", no password")\(readOnly ? ", read-only" : "")")
+                "dashboard on \(shownHost):\(bound)\(prefix.value)/\(password?.isEmpty == false ? ", basic auth on" : ", no password")\(readOnly ? ", read-only" : "")")
         }
         let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -19,13 +19,17 @@ struct DashboardHarness {
     /// The redaction rule `sendinblue.register` has in the worker: its password is a secret.
     static let redaction = PayloadRedaction(secretKeys: ["sendinblue.register": ["password"]])
 
-    init(readOnly: Bool = false, password: String? = nil, pageSize: Int = 50, schedule: ScheduleSource = .none, name: String = #function) throws {
+    init(
+        readOnly: Bool = false, password: String? = nil, pageSize: Int = 50, schedule: ScheduleSource = .none, basePath: BasePath = .root,
+        name: String = #function
+    ) throws {
         redis = try TestRedis.client()
         jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix(name))
         dashboard = Dashboard(
             jobs: jobs, redis: redis,
             configuration: DashboardConfiguration(
-                readOnly: readOnly, password: password, redaction: Self.redaction, schedule: schedule, pageSize: pageSize), csrf: token)
+                readOnly: readOnly, password: password, redaction: Self.redaction, schedule: schedule, pageSize: pageSize, basePath: basePath),
+            csrf: token)
     }
 
     /// A response's status, headers and body text.

@@ -374,6 +374,31 @@ class DashboardInABrowser(unittest.TestCase):
         self.assertIn(f"hoopoe: dashboard: cannot serve on 127.0.0.1:{port}", done.stderr)
         self.assertEqual(done.stdout, "")
 
+    def test_behind_a_proxy_on_a_sub_path_every_link_keeps_the_prefix(self):
+        url = self.processes.dashboard("--base-path", "/hoopoe")
+        self.assertTrue(url.endswith("/hoopoe"), url)
+        # Every page reached by its navigation link, with its assets (a 404 for app.js or app.css is a console error).
+        self.assertEqual(self.open("/", base=url), [])
+        self.assertIn("stylesheet", self.driver.page_source)
+        for label in ("Queues", "Dead", "Search"):
+            self.driver.get_log("browser")
+            self.driver.find_element(By.XPATH, f"//nav/a[text()='{label}']").click()
+            wait_for(lambda: self.driver.find_element(By.TAG_NAME, "h1").text, what=f"the {label} page")
+            self.assertTrue(urllib.parse.urlparse(self.driver.current_url).path.startswith("/hoopoe/"), self.driver.current_url)
+            self.assertEqual([e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"], [], label)
+        # An action's redirect stays under the prefix.
+        job_id = self.bury("diag.record", {"key": "x", "member": "sub-path"})
+        self.open("/dead?queue=default", base=url)
+        self.driver.find_element(By.XPATH, f"//tr[td/a[text()='{job_id}']]//button[text()='Delete']").click()
+        wait_for(lambda: "Deleted 1 dead job" in self.driver.page_source, what="the delete's notice")
+        self.assertTrue(urllib.parse.urlparse(self.driver.current_url).path.startswith("/hoopoe/dead"), self.driver.current_url)
+        self.assertEqual(http("GET", url.rsplit("/hoopoe", 1)[0] + "/dead")[0], 404)
+        # A prefix that is not a plain path stops start-up with exit 78, naming the setting.
+        done = subprocess.run([HOOPOE, "dashboard", "--port", "0"], env={**self.processes.environment, "HOOPOE_DASHBOARD_BASE_PATH": "/a b"},
+                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 78, done.stderr)
+        self.assertIn("HOOPOE_DASHBOARD_BASE_PATH", done.stderr)
+
     def test_read_only_hides_and_refuses_actions(self):
         url = self.processes.dashboard("--read-only")
         job_id = self.bury("diag.record", {"key": "x", "member": "read-only"})
