@@ -39,6 +39,9 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     public var deadReason: String?
     /// When it entered the dead set (Unix seconds).
     public var diedAt: Double?
+    /// The newest earlier attempts that failed and were retried, oldest first (at most ``FailedAttempt/maxKept``);
+    /// written by the worker on each retry, nil for a job never retried (and in envelopes from before it existed).
+    public var failedAttempts: [FailedAttempt]?
 
     enum CodingKeys: String, CodingKey {
         case id, type, queue, payload, attempt, timeout, notify
@@ -50,6 +53,7 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         case lastError = "last_error"
         case deadReason = "dead_reason"
         case diedAt = "died_at"
+        case failedAttempts = "failed_attempts"
     }
 
     /// - Parameters:
@@ -96,6 +100,8 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
         deadReason = try c.decodeIfPresent(String.self, forKey: .deadReason)
         diedAt = try c.decodeIfPresent(Double.self, forKey: .diedAt)
+        // Only shown, never needed to run: a list of another shape is dropped rather than making the envelope unreadable.
+        failedAttempts = (try? c.decodeIfPresent([FailedAttempt].self, forKey: .failedAttempts)) ?? nil
     }
 
     /// The envelope as compact JSON bytes (sorted keys, so equal jobs are equal bytes).

@@ -34,4 +34,26 @@ import Testing
         let (wholeStatus, whole) = try await h.run(["job", "show", "--whole-stream", "old-2000"])
         #expect(wholeStatus == 0 && whole.contains("state:       ready"), "\(whole)")
     }
+
+    /// A retried job's failed attempts are listed, in text and in the JSON envelope, phone numbers masked.
+    @Test func aRetriedJobsFailedAttemptsAreListed() async throws {
+        let h = try CLIHarness()
+        var envelope = JobEnvelope(id: "retried-1", type: "diag.record", payload: .object([:]), attempt: 2, lastError: "provider down again")
+        envelope.failedAttempts = [
+            FailedAttempt(attempt: 1, at: Date().timeIntervalSince1970 - 120, error: "provider down"),
+            FailedAttempt(attempt: 2, at: Date().timeIntervalSince1970 - 60, error: "invalid receptor PHONE"),
+        ]
+        let text = String(decoding: envelope.encoded(), as: UTF8.self).replacingOccurrences(of: "PHONE", with: "+989121234567")
+        let k = h.jobs.keys("default")
+        _ = try await h.redis.pipeline([
+            RedisCommand("HSET", [k.scheduledJobs, "retried-1", text]), RedisCommand("ZADD", k.scheduled, String(Date().timeIntervalSince1970 + 600), "retried-1"),
+        ])
+        let (status, output) = try await h.run(["job", "show", "retried-1"])
+        #expect(status == 0 && output.contains("failed attempts") && output.contains("  1: ") && output.contains("provider down"), "\(output)")
+        #expect(output.contains("invalid receptor") && !output.contains("9121234567"), "\(output)")
+        let (_, json) = try await h.json(["job", "show", "retried-1", "--json"])
+        guard case .array(let listed) = json["envelope"]?["failed_attempts"], listed.count == 2 else { Issue.record("\(json)"); return }
+        #expect(listed[1]["attempt"] == .integer(2) && listed[0]["error"] == .string("provider down"), "\(json)")
+        #expect(!"\(json)".contains("9121234567"))
+    }
 }

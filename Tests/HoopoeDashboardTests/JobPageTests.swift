@@ -36,3 +36,23 @@ import Testing
         #expect(missed.text.contains("hoopoe job show --whole-stream old-2000"))
     }
 }
+
+extension JobPageTests {
+    /// A dead job's page lists its failed attempts with their times and errors, phone numbers masked.
+    @Test func aRetriedJobsPageListsItsFailedAttempts() async throws {
+        let harness = try DashboardHarness()
+        let id = try await harness.bury(reason: "failed 3 of 3 attempts")
+        var envelope = try #require(try await harness.jobs.deadJob(id: id, queue: "default"))
+        envelope.failedAttempts = [
+            FailedAttempt(attempt: 1, at: Date().timeIntervalSince1970 - 120, error: "provider down"),
+            FailedAttempt(attempt: 2, at: Date().timeIntervalSince1970 - 60, error: "invalid receptor PHONE"),
+        ]
+        // Written as an enqueuer might, the number unmasked: the page masks it.
+        let text = String(decoding: envelope.encoded(), as: UTF8.self).replacingOccurrences(of: "PHONE", with: "+989121234567")
+        let hset = RedisCommand("HSET", [harness.jobs.keys("default").deadJobs, id, text])
+        _ = try await harness.redis.send(hset)
+        let page = try await harness.get("/job?queue=default&id=\(id)").text
+        #expect(page.contains("Failed attempts") && page.contains("provider down") && page.contains("invalid receptor"), "\(page)")
+        #expect(!page.contains("9121234567"), "phone numbers are masked")
+    }
+}

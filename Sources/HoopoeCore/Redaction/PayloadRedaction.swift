@@ -79,6 +79,7 @@ public struct PayloadRedaction: Sendable {
         copy.lastError = envelope.lastError.map(PhoneNumberMask.mask)
         copy.deadReason = envelope.deadReason.map(PhoneNumberMask.mask)
         copy.uniqueKey = envelope.uniqueKey.map(PhoneNumberMask.mask)
+        copy.failedAttempts = envelope.failedAttempts?.map(\.masked)
         return copy
     }
 

@@ -100,6 +100,8 @@ struct CheckedEnvelope: Decodable {
         }
         envelope.deadReason = try Self.string(c, .deadReason)
         envelope.diedAt = try Self.number(c, .diedAt)
+        // Written by Hoopoe on retries and only shown: a list of another shape is dropped, never a reason to bury.
+        envelope.failedAttempts = (try? c.decodeIfPresent([FailedAttempt].self, forKey: .failedAttempts)) ?? nil
         self.envelope = envelope
     }
 

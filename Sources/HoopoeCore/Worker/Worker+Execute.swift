@@ -133,7 +133,13 @@ extension Worker {
             next.attempt = attempt
             next.lastError = Self.capped(failure.message)
             next.runAt = due
-            let nextBytes = next.encoded()
+            next.failedAttempts = FailedAttempt.appending(FailedAttempt(attempt: attempt, at: now, error: failure.message), to: envelope.failedAttempts)
+            var nextBytes = next.encoded()
+            if nextBytes.count > jobs.maxEnvelopeBytes {
+                // The attempts list is a convenience: a retry near the size limit goes without it rather than dead.
+                next.failedAttempts = nil
+                nextBytes = next.encoded()
+            }
             guard nextBytes.count <= jobs.maxEnvelopeBytes else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
                 await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message), seconds: seconds)

@@ -57,6 +57,7 @@ extension Dashboard {
         return """
             <dl class="fields">\(list)</dl>
             <div class="actions">\(actions)</div>
+            \(Self.failedAttempts(envelope))
             <h2>Payload</h2><pre class="payload">\(Self.pretty(envelope.payload))</pre>
             <p class="muted">Secret fields of this type are removed and phone numbers masked, as in <code>hoopoe job show</code>.</p>
             """
@@ -72,6 +73,19 @@ extension Dashboard {
             fields.append(("deferred to", "<a class=\"deferred-to\" href=\"/job\(QueryString.make([("id", next), ("queue", queue)]))\"><code>\(next)</code></a>"))
         }
         return fields
+    }
+
+    /// The attempts that failed and were retried, as the envelope keeps them (the newest few; the last error is above).
+    private static func failedAttempts(_ envelope: JobEnvelope) -> HTML {
+        guard let attempts = envelope.failedAttempts, !attempts.isEmpty else { return .empty }
+        let rows = attempts.map { failed -> HTML in
+            "<tr><td class=\"num\">\(failed.attempt)</td><td>\(Clock.relative(failed.at))</td><td>\(failed.error)</td></tr>"
+        }
+        return """
+            <h2>Failed attempts</h2>
+            <table class="attempts"><thead><tr><th class="num">Attempt</th><th>Failed</th><th>Error</th></tr></thead><tbody>\(rows)</tbody></table>
+            <p class="muted">Each retried attempt's error, the newest \(FailedAttempt.maxKept) kept (at most \(FailedAttempt.maxErrorLength) characters each).</p>
+            """
     }
 
     /// The payload as indented JSON, keys sorted (escaped by the caller's interpolation).

@@ -21,7 +21,9 @@ struct JobShowCommand: AsyncParsableCommand {
             id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, so the answer is quick on any backlog. A job with an id its \
             enqueuer chose, deep in a larger backlog, is found with --whole-stream (a scan: seconds on 100k jobs).
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
-            a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}.
+            a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}. \
+            A job that was retried lists its failed attempts (the newest \(FailedAttempt.maxKept): attempt, time, error), \
+            in JSON as the envelope's "failed_attempts".
             """
     )
 
@@ -81,5 +83,9 @@ struct JobShowCommand: AsyncParsableCommand {
             if let next = record.deferredTo { print("deferred to: \(next) (hoopoe job show \(next))") }
         }
         print(text.lines(job.envelope).joined(separator: "\n"))
+        if let attempts = text.redaction.redacted(job.envelope).failedAttempts, !attempts.isEmpty {
+            print("failed attempts (retried; the newest \(FailedAttempt.maxKept) kept):")
+            for failed in attempts { print("  \(failed.attempt): \(TimeText.isoWithRelative(failed.at)): \(failed.error)") }
+        }
     }
 }
