@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """What job history costs: Redis memory per 100k finished jobs, Redis script time per job, and worker throughput,
-with history on (HOOPOE_HISTORY_MAX_JOBS large enough to keep every job) and off (0).
+with history keeping every job (HOOPOE_HISTORY_MAX_JOBS = --jobs), at the default cap (10,000: the steady state,
+where every record added is one trimmed) and off (0).
 
-    scripts/measure-history.py [--jobs 100000] [--hoopoe .build/release/hoopoe]
+    scripts/measure-history.py [--jobs 100000] [--hoopoe .build/release/hoopoe] [--hoopoe before=/tmp/old/hoopoe ...]
+    scripts/measure-history.py --scripts-from REV   # the acknowledge script at REV beside the working tree's, alone
 
 Starts its own redis-server on a free port (no persistence), writes N ready `diag.incr` jobs straight into a
 queue's stream (an envelope of ~230 bytes, a payload with a user id and a note, like a small domain job), runs one
 `hoopoe worker --concurrency 20` until all are processed, and reads INFO memory, MEMORY USAGE of the history keys
-and INFO commandstats. Then the same with history off. The figures in docs/operating.md ("Job history") come from
-this script; run it on an idle machine for throughput (Redis-side figures do not depend on load).
+and INFO commandstats. Each --hoopoe binary (label=path; several are run in turn, round by round, so an A/B is
+measured side by side on the same machine and Redis) runs each setting. The figures in docs/operating.md ("Job
+history") and docs/benchmarks.md ("History cost") come from this script; run it on an idle machine for throughput.
+
+--scripts-from REV calls the acknowledge script directly (EVALSHA, no worker): the version at git revision REV and
+the working tree's, on the same key space (a group's delivered entries; history growing, and at a 10,000 cap),
+in batches of 1, 4 and 16 jobs, best of three; it prints Redis's time per job for each, and with no history.
 """
 import argparse
 import os
@@ -83,12 +90,78 @@ def run(hoopoe, url, n, history_jobs):
     }
 
 
+def record(i, now):
+    envelope = (
+        '{"id":"J%09d","type":"diag.incr","queue":"bench","payload":{"key":"mh:count","user_id":%d,'
+        '"note":"a payload of about the size of a small domain job, e.g. an email or an SMS"},"attempt":0,"enqueued_at":%.3f}' % (i, i, now))
+    header = ('{"id":"J%09d","type":"diag.incr","queue":"bench","outcome":"processed","attempt":1,"finished_at":%.3f,'
+              '"duration":0.000123,"worker":"host:12345:abcd1234"}' % (i, now))
+    return envelope, header + "\n" + envelope
+
+
+def script_run(r, script, batch, total, cap, prefill, history):
+    """Redis's time per job (INFO commandstats) for acknowledging `total` delivered jobs in calls of `batch`."""
+    r.flushall()
+    sha = r.script_load(script)
+    ns = "ms:{bench}"
+    keys = [f"{ns}:stream", f"{ns}:stats:2026-11-30", f"{ns}:stats:2026-11-30T11", f"{ns}:history", f"{ns}:history:jobs"]
+    now = time.time()
+    pipe = r.pipeline(transaction=False)
+    for i in range(prefill):
+        pipe.zadd(keys[3], {"P%09d" % i: now - 100})
+        pipe.hset(keys[4], "P%09d" % i, record(i, now)[1])
+        if i % 2000 == 1999:
+            pipe.execute()
+    pipe.execute()
+    r.xgroup_create(keys[0], "workers", id="0", mkstream=True)
+    for i in range(total):
+        pipe.xadd(keys[0], {"job": record(i, now)[0]})
+    pipe.execute()
+    ids = []
+    while got := r.xreadgroup("workers", "c", {keys[0]: ">"}, count=1000):
+        ids += [e[0].decode() for e in got[0][1]]
+    r.config_resetstat()
+    for start in range(0, total, batch):
+        chunk = ids[start:start + batch]
+        h = len(chunk) if history else 0
+        args = ["workers", str(len(chunk)), "0", "0", "300", "m07", "172800", str(h), str(cap), "86400", "%.3f" % (now + start * 1e-4)]
+        args += chunk
+        for j in range(h):
+            args += ["J%09d" % (start + j), record(start + j, now)[1]]
+        args += ["processed", "diag.incr", str(len(chunk))]
+        pipe.evalsha(sha, len(keys), *keys, *args)
+        if start // batch % 50 == 49:
+            pipe.execute()
+    pipe.execute()
+    return r.info("commandstats")["cmdstat_evalsha"]["usec"] / total
+
+
+def compare_scripts(url, rev):
+    path = "Sources/HoopoeCore/Store/Lua/acknowledge.lua"
+    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+    before = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=True, cwd=root).stdout
+    after = open(os.path.join(root, path)).read()
+    r = redis.Redis.from_url(url)
+    print("Redis time per acknowledged job (EVALSHA, us), best of 3; 20,000 jobs")
+    for batch in (1, 4, 16):
+        for label, cap, prefill in (("history growing", 1_000_000, 0), ("at a 10,000 cap", 10_000, 10_000)):
+            best = {}
+            for _ in range(3):
+                for name, text, history in (("no history", before, False), (rev, before, True), ("working tree", after, True)):
+                    best[name] = min(best.get(name, 1e9), script_run(r, text, batch, 20_000, cap, prefill, history))
+            print(f"batch {batch:2}  {label:16} " + "  ".join(f"{name}: {usec:5.2f}" for name, usec in best.items()), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--hoopoe", default=".build/release/hoopoe")
+    parser.add_argument("--hoopoe", action="append", help="path, or label=path; repeat for an A/B")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--settings", default="all,cap,off", help="which of all (keep every job), cap (10,000), off")
+    parser.add_argument("--scripts-from", metavar="REV")
     args = parser.parse_args()
+    binaries = [(h.split("=", 1) if "=" in h else (h, h)) for h in (args.hoopoe or [".build/release/hoopoe"])]
+    settings = {"all": args.jobs, "cap": 10_000, "off": 0}
     port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
@@ -101,15 +174,20 @@ def main():
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
+        if args.scripts_from:
+            compare_scripts(url, args.scripts_from)
+            return
         for _ in range(args.rounds):
-            for history_jobs in (args.jobs, 0):
-                result = run(args.hoopoe, url, args.jobs, history_jobs)
-                print(
-                    f"history {'on ' if history_jobs else 'off'} kept={result['kept']:>7} {result['jobs_per_s']:8.0f} jobs/s  "
-                    f"history keys {result['history_bytes'] / 1048576:7.1f} MiB ({result['history_bytes'] / max(1, result['kept']):5.0f} B/job)  "
-                    f"used_memory +{result['used_memory_delta'] / 1048576:7.1f} MiB  "
-                    f"scripts {result['evalsha_usec_per_job']:5.1f} us/job in {result['evalsha_calls']} calls",
-                    flush=True)
+            for setting in args.settings.split(","):
+                for label, hoopoe in binaries:
+                    result = run(hoopoe, url, args.jobs, settings[setting])
+                    print(
+                        f"{label:>10} history {setting:3} kept={result['kept']:>7} {result['jobs_per_s']:8.0f} jobs/s  "
+                        f"history keys {result['history_bytes'] / 1048576:7.1f} MiB ({result['history_bytes'] / max(1, result['kept']):5.0f} B/job)  "
+                        f"used_memory +{result['used_memory_delta'] / 1048576:7.1f} MiB  "
+                        f"scripts {result['evalsha_usec_per_job']:5.1f} us/job in {result['evalsha_calls']} calls "
+                        f"({args.jobs / max(1, result['evalsha_calls']):.1f} jobs a call)",
+                        flush=True)
     finally:
         server.terminate()
         server.wait()
