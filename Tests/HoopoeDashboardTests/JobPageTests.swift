@@ -56,3 +56,29 @@ extension JobPageTests {
         #expect(!page.contains("9121234567"), "phone numbers are masked")
     }
 }
+
+extension JobPageTests {
+    /// The page lists the events that name the job (its `job_id`) or its payload's `message_id`, and no other, phones masked.
+    @Test func theJobsEventsAreListedByItsIdAndMessageID() async throws {
+        let harness = try DashboardHarness()
+        let id = try await harness.bury(type: "sms.send", payload: .object(["message_id": "m-1", "receptor": "09121234567"]), reason: "failed permanently")
+        let events = "\(harness.jobs.namespace):events"
+        let now = Date().timeIntervalSince1970
+        for (type, data) in [
+            ("sms.failed", #"{"message_id":"m-1","reason":"Kavenegar [411] invalid receptor 09121234567","user_id":"7"}"#),
+            ("sms.sent", #"{"message_id":"m-2","provider":"kavenegar","provider_message_ids":["9"],"user_id":"8"}"#),
+            ("job.dead", #"{"attempt":1,"job_id":"\#(id)","job_type":"sms.send","queue":"default","reason":"failed permanently"}"#),
+            ("job.dead", #"{"attempt":1,"job_id":"other-job","job_type":"sms.send","queue":"default","reason":"marker-other"}"#),
+        ] {
+            _ = try await harness.redis.send("XADD", events, "*", "type", type, "data", data, "at", String(format: "%.3f", now))
+        }
+        let page = try await harness.get("/job?queue=default&id=\(id)").text
+        #expect(page.contains("sms.failed") && page.contains("invalid receptor") && page.contains("job.dead"), "\(page)")
+        #expect(!page.contains("m-2") && !page.contains("marker-other"), "only the job's own events")
+        #expect(!page.contains("9121234567"), "phone numbers masked")
+        #expect(page.contains("among the newest 2000 of the events stream"))
+
+        let quiet = try await harness.bury(payload: .object([:]))
+        #expect(try await harness.get("/job?queue=default&id=\(quiet)").text.contains("<h2>Events</h2><p>None found.</p>"))
+    }
+}

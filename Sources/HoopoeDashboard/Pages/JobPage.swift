@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import HoopoeJobs
 
 extension Dashboard {
     /// `/job?id=ID[&queue=Q]`: where a job is and its envelope, redacted as `hoopoe job show` redacts it. Without a
@@ -14,7 +15,8 @@ extension Dashboard {
         if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
         for queue in queues {
             guard let found = try await jobs.find(id: id, queue: queue, finished: true, stream: .bounded) else { continue }
-            return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue))
+            let events = try await jobEvents(found.envelope)
+            return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue, events: events))
         }
         let body: HTML = """
             <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
@@ -24,7 +26,7 @@ extension Dashboard {
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)
     }
 
-    private func jobBody(_ found: FoundJob, queue: String) -> HTML {
+    private func jobBody(_ found: FoundJob, queue: String, events: HTML) -> HTML {
         let envelope = shown(found.envelope)
         let state: HTML
         var actions: [HTML] = []
@@ -60,6 +62,40 @@ extension Dashboard {
             \(Self.failedAttempts(envelope))
             <h2>Payload</h2><pre class="payload">\(Self.pretty(envelope.payload))</pre>
             <p class="muted">Secret fields of this type are removed and phone numbers masked, as in <code>hoopoe job show</code>.</p>
+            \(events)
+            """
+    }
+
+    /// How many of the newest events the job page reads for a job's events: a bounded `XREVRANGE`, as on the Providers page.
+    static let jobEventWindow = 2000
+
+    /// The events that name this job, from the newest ``jobEventWindow`` of the events stream: those whose `job_id` is
+    /// its id (`job.dead`; `reminder.queued`, which enqueued it) and, when its payload has a `message_id`, those about
+    /// that message (`sms.sent`, `sms.failed`, `sms.status`, `email.*`). Events do not carry the id of every job that
+    /// wrote them (jobs/EVENTS.md), so this is what can be matched; the page says so. Phone numbers masked.
+    private func jobEvents(_ envelope: JobEnvelope) async throws -> HTML {
+        let messageID: String? =
+            switch envelope.payload["message_id"] {
+            case .string(let text): text
+            case .integer(let number): String(number)
+            default: nil
+            }
+        let events = try await EventLog(redis: jobs.redis, namespace: jobs.namespace).recent(count: Self.jobEventWindow).filter { event in
+            if event.data["job_id"] == .string(envelope.id) { return true }
+            guard let messageID else { return false }
+            return event.data["message_id"] == .string(messageID)
+        }
+        let rule: HTML = messageID == nil ? "that name it (<code>job_id</code>)" : "that name it (<code>job_id</code>) or its message (<code>message_id</code>)"
+        let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(Self.jobEventWindow) of the events stream, newest first; other events a job wrote do not carry its id.</p>"
+        guard !events.isEmpty else { return "<h2>Events</h2><p>None found.</p>\(note)" }
+        let rows = events.map { event -> HTML in
+            let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)
+            return "<tr><td>\(Clock.relative(event.at))</td><td><code>\(event.type)</code></td><td><code class=\"event-data\">\(data)</code></td></tr>"
+        }
+        return """
+            <h2>Events</h2>
+            <table class="events"><thead><tr><th>At</th><th>Event</th><th>Data</th></tr></thead><tbody>\(rows)</tbody></table>
+            \(note)
             """
     }
 
