@@ -80,7 +80,9 @@ extension Dashboard {
             case .integer(let number): String(number)
             default: nil
             }
-        let events = try await EventLog(redis: jobs.redis, namespace: jobs.namespace).recent(count: Self.jobEventWindow).filter { event in
+        let needles = ["\"\(envelope.id)\""] + (messageID.map { ["\"\($0)\""] } ?? [])
+        let log = EventLog(redis: jobs.redis, namespace: jobs.namespace)
+        let events = try await log.recent(count: Self.jobEventWindow, mentioning: needles).filter { event in
             if event.data["job_id"] == .string(envelope.id) { return true }
             guard let messageID else { return false }
             return event.data["message_id"] == .string(messageID)

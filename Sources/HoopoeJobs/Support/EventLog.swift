@@ -61,7 +61,9 @@ public struct EventLog: Sendable {
     }
 
     /// The newest `count` events, newest first (one `XREVRANGE … COUNT`): for operators' views of recent activity.
-    public func recent(count: Int) async throws -> [Recorded] {
+    /// With `mentioning`, only the events whose `data` text contains one of those strings are decoded and returned
+    /// (a cheap test before the JSON decode, for a page looking for one job's events).
+    public func recent(count: Int, mentioning needles: [String]? = nil) async throws -> [Recorded] {
         let reply = try await redis.send("XREVRANGE", key, "+", "-", "COUNT", String(max(1, count)))
         return (reply.array ?? []).compactMap { entry in
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
@@ -70,6 +72,7 @@ public struct EventLog: Sendable {
             for index in stride(from: 0, to: items.count - 1, by: 2) {
                 if let name = items[index].string { fields[name] = items[index + 1].string ?? "" }
             }
+            if let needles, !needles.contains(where: { (fields["data"] ?? "").contains($0) }) { return nil }
             let data = fields["data"].flatMap { JSONValue.parse(Array($0.utf8)) } ?? .object([:])
             return Recorded(id: id, type: fields["type"] ?? "", data: data, at: Double(fields["at"] ?? "") ?? 0)
         }
