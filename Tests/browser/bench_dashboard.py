@@ -22,6 +22,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOOPOE = os.environ.get("HOOPOE_BIN", str(ROOT / ".build" / "debug" / "hoopoe"))
 
 
+def hoopoe_id():
+    """A job id as JobID.make writes it: 10 characters of Crockford base32 milliseconds, 16 random."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    ms, head = int(time.time() * 1000), ""
+    for _ in range(10):
+        head, ms = alphabet[ms & 31] + head, ms >> 5
+    return head + "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+ULID_IN_THE_MIDDLE = [""]
+
+
 def seed(r, namespace, count):
     now = time.time()
     pipe = r.pipeline(transaction=False)
@@ -36,6 +48,10 @@ def seed(r, namespace, count):
         pipe.hset(f"{namespace}:{{default}}:scheduled:jobs", "s" + job_id, json.dumps(scheduled))
         pipe.zadd(f"{namespace}:{{default}}:scheduled", {"s" + job_id: now + 3600 + i})
         pipe.xadd(f"{namespace}:{{default}}:stream", {"job": json.dumps(dict(dead, id="r" + job_id, attempt=0, dead_reason=None, died_at=None))})
+        if i == count // 2:  # one ready job with an id as Hoopoe makes them (its time in it), in the middle of the stream
+            pipe.execute()
+            ULID_IN_THE_MIDDLE[0] = hoopoe_id()
+            pipe.xadd(f"{namespace}:{{default}}:stream", {"job": json.dumps(dict(dead, id=ULID_IN_THE_MIDDLE[0], attempt=0, dead_reason=None, died_at=None))})
         if i < 10_000:  # job history at its default cap: a record line, a newline, the envelope
             record = {"id": "h" + job_id, "type": dead["type"], "queue": "default", "outcome": "processed", "attempt": 1,
                       "finished_at": now - i, "duration": 0.05, "worker": "bench:1:ABCDEF"}
@@ -67,16 +83,18 @@ def main():
         paths = ["/", "/queues", "/busy", "/scheduled?queue=default", f"/scheduled?queue=default&offset={count - 50}",
                  "/dead?queue=default", "/dead?queue=default&type=email.send", "/dead?queue=default&error=address",
                  "/dead?queue=default&error=no-such-text", f"/job?queue=default&id=job{last // 2:06d}",
-                 f"/job?queue=default&id=rjob{last:06d}", "/job?queue=default&id=hjob005000", "/periodic", "/search",
+                 f"/job?queue=default&id=rjob{last:06d}", f"/job?queue=default&id={ULID_IN_THE_MIDDLE[0]}",
+                 f"/job?queue=default&id=rjob{last // 2:06d}", "/job?queue=default&id=hjob005000", "/periodic", "/search",
                  "/search?field=n%3D42", "/search?type=email.send", "/search?id=hjob000042", "/providers"]
         print(f"{count} ready, {count} scheduled, {count} dead jobs, {min(count, 10_000)} finished in one queue; {HOOPOE}")
         for path in paths:
             times = []
             for _ in range(5):
                 start = time.perf_counter()
-                urllib.request.urlopen(url + path).read()
+                body = urllib.request.urlopen(url + path).read()
                 times.append((time.perf_counter() - start) * 1000)
-            print(f"  {path:50s} median {sorted(times)[2]:8.1f} ms")
+            found = (" (not found)" if b"No job" in body else " (found)") if path.startswith("/job") else ""
+            print(f"  {path:60s} median {sorted(times)[2]:8.1f} ms{found}")
     finally:
         dashboard.terminate()
         dashboard.wait()
