@@ -9,7 +9,7 @@ where every record added is one trimmed) and off (0).
 Starts its own redis-server on a free port (no persistence), writes N ready `diag.incr` jobs straight into a
 queue's stream (an envelope of ~230 bytes, a payload with a user id and a note, like a small domain job), runs one
 `hoopoe worker --concurrency 20` until all are processed, and reads INFO memory, MEMORY USAGE of the history keys
-and INFO commandstats. Each --hoopoe binary (label=path; several are run in turn, round by round, so an A/B is
+INFO commandstats, Redis's CPU (INFO cpu) and the worker's (/proc/PID/stat) per job. Each --hoopoe binary (label=path; several are run in turn, round by round, so an A/B is
 measured side by side on the same machine and Redis) runs each setting. The figures in docs/operating.md ("Job
 history") and docs/benchmarks.md ("History cost") come from this script; run it on an idle machine for throughput.
 
@@ -57,6 +57,7 @@ def run(hoopoe, url, n, history_jobs):
     seed(r, ns, n)
     used_before = r.info("memory")["used_memory"]
     r.config_resetstat()
+    cpu_before = redis_cpu(r)
     env = dict(os.environ, REDIS_URL=url, HOOPOE_NAMESPACE=ns, LOG_LEVEL="warning", HOOPOE_HISTORY_MAX_JOBS=str(history_jobs))
     log = tempfile.TemporaryFile()
     start = time.monotonic()
@@ -71,6 +72,8 @@ def run(hoopoe, url, n, history_jobs):
         # The last acknowledgements follow the last INCR by a moment.
         while r.xlen(f"{ns}:{{bench}}:stream") > 0:
             time.sleep(0.05)
+        redis_seconds = redis_cpu(r) - cpu_before
+        worker_seconds = process_cpu(worker.pid)
     finally:
         worker.terminate()
         worker.wait()
@@ -87,7 +90,22 @@ def run(hoopoe, url, n, history_jobs):
         "history_bytes": history + records,
         "evalsha_calls": evalsha["calls"],
         "evalsha_usec_per_job": evalsha["usec"] / n,
+        "redis_cpu_usec_per_job": redis_seconds * 1e6 / n,
+        "worker_cpu_usec_per_job": worker_seconds * 1e6 / n,
     }
+
+
+def redis_cpu(r):
+    """Redis's CPU seconds so far (main thread and all, user + system: INFO cpu)."""
+    cpu = r.info("cpu")
+    return cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
+def process_cpu(pid):
+    """A live process's CPU seconds so far (user + system, /proc/PID/stat), start-up included."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def record(i, now):
@@ -185,6 +203,7 @@ def main():
                         f"{label:>10} history {setting:3} kept={result['kept']:>7} {result['jobs_per_s']:8.0f} jobs/s  "
                         f"history keys {result['history_bytes'] / 1048576:7.1f} MiB ({result['history_bytes'] / max(1, result['kept']):5.0f} B/job)  "
                         f"used_memory +{result['used_memory_delta'] / 1048576:7.1f} MiB  "
+                        f"Redis CPU {result['redis_cpu_usec_per_job']:5.1f} us/job, worker CPU {result['worker_cpu_usec_per_job']:5.1f} us/job  "
                         f"scripts {result['evalsha_usec_per_job']:5.1f} us/job in {result['evalsha_calls']} calls "
                         f"({args.jobs / max(1, result['evalsha_calls']):.1f} jobs a call)",
                         flush=True)
