@@ -199,4 +199,16 @@ import Testing
         #expect(HistoryRecord.decode(record.encoded()) == record)
         #expect(HistoryRecord.decode(Array("not json".utf8)) == nil)
     }
+
+    /// Times are written to the millisecond as `%.3f` wrote them (the header is written by hand, decision 0028).
+    @Test func aRecordsTimesAreWrittenToTheMillisecond() {
+        for (finishedAt, duration, text) in [
+            (1_764_500_000.1234, 0.0005, #""finished_at":1764500000.123,"duration":0.001}"#),
+            (10.25, 0.0, #""finished_at":10.250,"duration":0.000}"#),
+            (7.9996, 12.05, #""finished_at":8.000,"duration":12.050}"#),
+        ] {
+            let record = HistoryRecord(id: "t", type: "t", queue: "q", outcome: .processed, attempt: 1, duration: duration, worker: nil, finishedAt: finishedAt)
+            #expect(String(decoding: record.header, as: UTF8.self).contains(text), "\(String(decoding: record.header, as: UTF8.self))")
+        }
+    }
 }
