@@ -24,15 +24,17 @@ import Testing
         #expect(await process.wait(timeout: .seconds(20)) == 0, "\(process.output)")
 
         // What happened: the prefetched jobs are on the queue again, their deliveries gone (not left for the lease).
+        // (Under load the one running job may finish and the next start before the SIGTERM: count what ran.)
         let info = try await h.jobs.info(queue: "default")
-        #expect(info.inFlight == 0 && info.ready == 3, "\(info)")
+        let ran = try await h.redis.send("SCARD", key).int ?? -1
+        #expect(info.inFlight == 0 && info.ready >= 1 && info.ready + ran == 4, "\(info), ran \(ran)")
         // And the log says so, naming the replicas' missing confirmation.
         let line = process.output.split(separator: "\n").first { $0.contains("handed back") && $0.contains("jobs on") }
         #expect(line?.contains("on the primary, but too few replicas confirmed it") == true, "\(process.output)")
         #expect(line?.contains("0 of 1 replicas") == true, "\(process.output)")
         #expect(!process.output.contains("handing back"), "not logged as a failed hand-back: \(process.output)")
         // The same for the running job's acknowledgement: done on the primary (it is not in flight above), unconfirmed.
-        let ack = process.output.split(separator: "\n").first { $0.contains("acknowledged 1 jobs on the primary") }
+        let ack = process.output.split(separator: "\n").first { $0.contains("acknowledged") && $0.contains("jobs on the primary") }
         #expect(ack?.contains("too few replicas confirmed it") == true, "\(process.output)")
         #expect(!process.output.contains("acknowledging"), "not logged as a failed acknowledgement: \(process.output)")
     }
