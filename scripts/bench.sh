@@ -12,7 +12,7 @@
 #      BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_SKIP_TOPOLOGIES=1 to leave out 4,
 #      BENCH_DASHBOARD_JOBS (backlog of 5, 100000), BENCH_SKIP_PEERS=1 to stop after 5 (the peers take ~10 minutes),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
-#      2, 3 and 6 then have a base row; the base is built once under .build/bench-base/<sha> (a detached worktree).
+#      2, 3 and 6 then have a base row (6 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the base is built once under .build/bench-base/<sha> (a detached worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
@@ -109,6 +109,12 @@ twin["check"] = ["test", "-x", base + "/.build/release/hoopoe"]
 twin["workers"] = [[base + "/.build/release/hoopoe" if part == ".build/release/hoopoe" else part for part in w] for w in twin["workers"]]
 twin["setup"] += ", base " + short
 peers["hoopoe-base"] = twin
+# This build with job history off (HOOPOE_HISTORY_MAX_JOBS=0): what history costs, and a like-for-like row
+# beside a base from before history existed.
+off = json.loads(json.dumps(peers["hoopoe"]))
+off["workers"] = [[w[0], "HOOPOE_HISTORY_MAX_JOBS=0", *w[1:]] for w in off["workers"]]
+off["setup"] += ", job history off"
+peers["hoopoe-history-off"] = off
 print(json.dumps(peers))
 PY
 fi
