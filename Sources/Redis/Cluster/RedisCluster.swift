@@ -393,27 +393,36 @@ public final class RedisCluster: Sendable {
             }
         }
         var outcomes = [Result<RedisReply, any Error>](repeating: .success(.null), count: deliveries.count)
-        await withTaskGroup(of: ([Int], Result<[RedisReply], any Error>).self) { group in
+        // Each child returns a plain struct, not a tuple holding a `Result<_, any Error>`: with the latter, release
+        // builds (Swift 6.3.1) crashed in the task group's copy of the child's result (swift_retain of a bad pointer
+        // in tuple_initializeWithCopy) on every pipeline over two or more nodes; debug builds did not.
+        await withTaskGroup(of: ShareOutcome.self) { group in
             for (node, positions) in byNode {
                 let share = positions.map { deliveries[$0] }
                 group.addTask {
                     do {
-                        return (positions, .success(try await self.sendShare(share, to: node)))
+                        return ShareOutcome(positions: positions, replies: try await self.sendShare(share, to: node), error: nil)
                     } catch {
-                        return (positions, .failure(error))
+                        return ShareOutcome(positions: positions, replies: [], error: error)
                     }
                 }
             }
-            for await (positions, shareOutcome) in group {
-                switch shareOutcome {
-                case .success(let replies):
-                    for (position, reply) in zip(positions, replies) { outcomes[position] = .success(reply) }
-                case .failure(let error):
-                    for position in positions { outcomes[position] = .failure(error) }
+            for await share in group {
+                if let error = share.error {
+                    for position in share.positions { outcomes[position] = .failure(error) }
+                } else {
+                    for (position, reply) in zip(share.positions, share.replies) { outcomes[position] = .success(reply) }
                 }
             }
         }
         return outcomes
+    }
+
+    /// What one node's share of a pipeline came back with: its replies in order, or the failure of its connection.
+    private struct ShareOutcome: Sendable {
+        let positions: [Int]
+        let replies: [RedisReply]
+        let error: (any Error)?
     }
 
     /// One node's share of a pipeline, `ASKING` put before each command that needs it; the replies of the commands
