@@ -78,7 +78,8 @@ public final class ClusterServers: Sendable {
     }
 
     /// Waits until every running node says `cluster_state:ok` and sees three healthy primaries and every other
-    /// running node (the gossip after `create` or a failover), and every replica's link to its primary is up.
+    /// running node (the gossip after `create` or a failover), every replica's link to its primary is up and every
+    /// primary calls its replicas `online` (their full sync done).
     public func waitUntilConsistent(timeout: TimeInterval = 15) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -87,7 +88,11 @@ public final class ClusterServers: Sendable {
                 let info = Self.cli(port: node.port, ["CLUSTER", "INFO"])
                 let lines = Self.cli(port: node.port, ["CLUSTER", "NODES"]).split(separator: "\n").filter { !$0.contains("fail") }
                 let replication = Self.cli(port: node.port, ["INFO", "replication"])
-                let linked = replication.contains("role:master") || replication.contains("master_link_status:up")
+                // A primary's replicas count once it calls them `online` (not `wait_bgsave`/`send_bulk`: the link is
+                // up before the full sync ends, and a topology check then rightly says "not in sync").
+                let replicaLines = replication.split(separator: "\n").filter { $0.hasPrefix("slave") && $0.contains("ip=") }
+                let linked = replication.contains("role:master")
+                    ? replicaLines.allSatisfy { $0.contains("state=online") } : replication.contains("master_link_status:up")
                 return info.contains("cluster_state:ok") && lines.count(where: { $0.contains("master") }) == primaryCount
                     && lines.count == running.count && linked
             }
