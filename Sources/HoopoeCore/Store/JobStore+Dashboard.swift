@@ -84,7 +84,8 @@ extension JobStore {
         }
     }
 
-    private static func membersAndScores(_ pairs: [RedisReply]) -> ([String], [Double]) {
+    /// A `WITHSCORES` reply as members and their scores (a score Redis sent as text is parsed).
+    static func membersAndScores(_ pairs: [RedisReply]) -> ([String], [Double]) {
         var ids: [String] = []
         var scores: [Double] = []
         for index in stride(from: 0, to: pairs.count - 1, by: 2) {

@@ -53,13 +53,7 @@ extension JobStore {
             try await redis.send(
                 "ZRANGEBYSCORE", k.dead, "-inf", String(diedUpTo), "WITHSCORES", "LIMIT", String(offset), String(limit)
             ).array ?? []
-        var ids: [String] = []
-        var scores: [Double] = []
-        for index in stride(from: 0, to: pairs.count - 1, by: 2) {
-            guard let id = pairs[index].string else { continue }
-            ids.append(id)
-            scores.append(pairs[index + 1].double ?? Double(pairs[index + 1].string ?? "") ?? 0)
-        }
+        let (ids, scores) = Self.membersAndScores(pairs)
         if ids.isEmpty { return [] }
         let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
         return ids.indices.map { index in
