@@ -50,6 +50,21 @@ def wait_for(predicate, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def headless_chromium():
+    """Debian's chromium, headless, through chromium-driver, keeping the browser console for the checks."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1000",
+                     "--no-first-run", "--disable-extensions", "--disable-background-networking"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(30)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return driver
+
+
 class Processes:
     """The hoopoe processes of the run, each stopped by its own pid at the end."""
 
@@ -141,16 +156,7 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: cls.redis.zscore(f"{cls.namespace}:{{default}}:dead", cls.bad_id) is not None,
                  what="the worker to bury the malformed job")
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1000",
-                         "--no-first-run", "--disable-extensions", "--disable-background-networking"):
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-        cls.driver = webdriver.Chrome(options=options, service=service)
-        cls.driver.set_page_load_timeout(30)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        cls.driver = headless_chromium()
 
     @classmethod
     def tearDownClass(cls):

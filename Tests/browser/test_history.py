@@ -9,15 +9,12 @@ client (jobs/examples).
 """
 import os
 import secrets
-import shutil
 import unittest
 
 import redis
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from test_dashboard import SCREENSHOTS, Enqueuer, Processes, wait_for
+from test_dashboard import SCREENSHOTS, Enqueuer, Processes, headless_chromium, wait_for
 
 
 class HistoryInABrowser(unittest.TestCase):
@@ -43,16 +40,7 @@ class HistoryInABrowser(unittest.TestCase):
             cls.processes.stop()
             raise AssertionError(f"the worker did not finish the jobs; its log:\n{log}")
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1000",
-                         "--no-first-run", "--disable-extensions", "--disable-background-networking"):
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-        cls.driver = webdriver.Chrome(options=options, service=service)
-        cls.driver.set_page_load_timeout(30)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        cls.driver = headless_chromium()
 
     @classmethod
     def tearDownClass(cls):

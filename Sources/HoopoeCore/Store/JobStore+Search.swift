@@ -52,13 +52,7 @@ extension JobStore {
     /// their text in hash `bodies`, undecoded; members without text are left out.
     private func page(_ index: String, _ bodies: String, newest: Bool, limit: Int) async throws -> [(String, Double, [UInt8])] {
         let pairs = try await redis.send(newest ? "ZREVRANGE" : "ZRANGE", index, "0", String(limit - 1), "WITHSCORES").array ?? []
-        var ids: [String] = []
-        var scores: [Double] = []
-        for position in stride(from: 0, to: pairs.count - 1, by: 2) {
-            guard let id = pairs[position].string else { continue }
-            ids.append(id)
-            scores.append(pairs[position + 1].double ?? Double(pairs[position + 1].string ?? "") ?? 0)
-        }
+        let (ids, scores) = Self.membersAndScores(pairs)
         if ids.isEmpty { return [] }
         let texts = try await redis.send(RedisCommand("HMGET", [bodies] + ids)).array ?? []
         return ids.indices.compactMap { position in
