@@ -5,7 +5,8 @@ import Synchronization
 /// since 2022), the Persian (Solar Hijri) calendar for dates people read.
 public struct LocalCalendar: Sendable {
     /// The zone reminders, quiet hours and months are counted in.
-    public let timeZone: TimeZone
+    public var timeZone: TimeZone { zone.zone }
+    private let zone: DeferredTimeZone
     private let calendars: Calendars
 
     /// Gregorian calendar in ``timeZone``, for day arithmetic.
@@ -20,27 +21,30 @@ public struct LocalCalendar: Sendable {
     public static let tehran = LocalCalendar(timeZone: tehranZone)
 
     /// - Parameter timeZone: the zone.
-    public init(timeZone: TimeZone) {
-        self.timeZone = timeZone
-        calendars = Calendars(timeZone: timeZone)
+    public init(timeZone: TimeZone) { self.init(zone: DeferredTimeZone(timeZone)) }
+
+    /// - Parameter zone: the zone, named now and resolved on first use (``DeferredTimeZone``).
+    public init(zone: DeferredTimeZone) {
+        self.zone = zone
+        calendars = Calendars(zone: zone)
     }
 
     /// The two calendars, built on first use rather than at start-up: on Linux a `Calendar` opens ICU, which maps
     /// about 7 MiB of data into the process — a sixth of an idle worker's memory — that a worker running no
     /// calendar job never needs.
     private final class Calendars: Sendable {
-        private let timeZone: TimeZone
+        private let zone: DeferredTimeZone
         private let built = Mutex<(gregorian: Calendar, persian: Calendar)?>(nil)
 
-        init(timeZone: TimeZone) { self.timeZone = timeZone }
+        init(zone: DeferredTimeZone) { self.zone = zone }
 
         func get() -> (gregorian: Calendar, persian: Calendar) {
             built.withLock { built in
                 if let built { return built }
                 var gregorian = Calendar(identifier: .gregorian)
-                gregorian.timeZone = timeZone
+                gregorian.timeZone = zone.zone
                 var persian = Calendar(identifier: .persian)
-                persian.timeZone = timeZone
+                persian.timeZone = zone.zone
                 built = (gregorian, persian)
                 return (gregorian, persian)
             }
