@@ -23,7 +23,7 @@ release: deps
 # too: creating the test cluster blocks a cooperative thread for ~3 s, which stalled the health checks' relative-timing
 # tests in the parallel phase. And the health checks' suites themselves: their relative-timing tests (a check with short
 # windows ends before one with the default windows) need a pool no other suite is blocking.
-HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests|DeploySentinelTests|ClusterClientTests|ClusterTests|ClusterEngineTests|ClusterFailoverTests|TopologyReportTests|HealthCheckTests|HealthCheckCommandTests|QueuePauseProcessTests|ClusterPauseTests|PauseWatchTests
+HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests|DeploySentinelTests|ClusterClientTests|ClusterTests|ClusterEngineTests|ClusterFailoverTests|TopologyReportTests|HealthCheckTests|HealthCheckCommandTests|QueuePauseProcessTests|ClusterPauseTests|PauseWatchTests|LeaseUnderLoadTests
 
 # A private redis-server on a free port for the whole test run; stopped by its own pid afterwards.
 test: deps

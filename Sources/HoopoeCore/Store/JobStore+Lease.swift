@@ -1,14 +1,25 @@
 import Redis
 
 extension JobStore {
-    /// Renews the lease of `consumer`'s deliveries `ids` of `queue` (`XCLAIM` to itself with min-idle 0 resets
-    /// their idle time), at most 1000 ids a command.
-    func renewLeases(queue: String, ids: [String], consumer: String) async throws {
+    static let renewScript = RedisScript(name: "renew", embedded: PackageResources.renew_lua)
+
+    /// Renews the lease of `consumer`'s deliveries `ids` of `queue`, at most 1000 ids a call, and returns those another
+    /// consumer holds now (taken after their lease lapsed): they are not claimed back (decision 0032).
+    ///
+    /// A delivery still `consumer`'s is claimed again by it with min-idle 0 (`XCLAIM … JUSTID`), which resets its idle
+    /// time — Redis's own clock, so hosts' clocks never matter — and leaves its delivery count alone. One no longer
+    /// pending (settled meanwhile) is skipped:
+    ///
+    /// KEYS[1] stream · ARGV[1] group · ARGV[2] consumer · ARGV[3...] entry ids
+    /// Returns {entry id, ...}: the ids another consumer holds.
+    func renewLeases(queue: String, ids: [String], consumer: String) async throws -> [String] {
+        var taken: [String] = []
         for chunk in stride(from: 0, to: ids.count, by: 1000) {
-            var command = RedisCommand("XCLAIM", keys(queue).stream, QueueKeys.group, consumer, "0")
-            command.append(contentsOf: ids[chunk..<min(ids.count, chunk + 1000)])
-            command.append("JUSTID")
-            try await redis.send(command)
+            let reply = try await redis.run(
+                Self.renewScript, keys: [keys(queue).stream],
+                arguments: [QueueKeys.group, consumer] + ids[chunk..<min(ids.count, chunk + 1000)])
+            taken += (reply.array ?? []).compactMap(\.string)
         }
+        return taken
     }
 }

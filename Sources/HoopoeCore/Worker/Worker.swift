@@ -123,6 +123,10 @@ public final class Worker: Sendable {
                 group.addTask { await self.fetchLoop(fetcher: 0, queue: nil, of: 1) }
             }
             group.addTask { await self.backgroundSteps() }
+            // Renewal outlives the steps above: jobs running while draining must stay this worker's (decision 0032).
+            group.addTask {
+                await LeaseRenewal(store: self.jobs.store, leases: self.leases, consumer: self.options.consumer, lease: self.options.lease, logger: self.logger).run()
+            }
             group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
             for _ in 0..<options.concurrency {
@@ -218,12 +222,12 @@ public final class Worker: Sendable {
         for job in late { job.interrupt() }
     }
 
-    /// Recovery, promotion and lease renewal, each on its own interval, until shutdown begins.
+    /// Recovery, promotion and the pause watch, each on its own interval, until shutdown begins (lease renewal runs
+    /// until the worker stopped: ``LeaseRenewal``).
     private func backgroundSteps() async {
         let steps: [any BackgroundStep] = [
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
             promotion,
-            LeaseRenewal(store: jobs.store, leases: leases, consumer: options.consumer, lease: options.lease),
             pauseWatch,
         ]
         await withTaskGroup(of: Void.self) { group in

@@ -1,0 +1,127 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// A live worker keeps its jobs (decision 0032): with the default 10 s lease, busy CPUs, handlers that block every
+/// cooperative thread for longer than the lease, jobs that run longer than the lease and a shutdown that waits for
+/// running jobs do not let another worker take them. A job taken from a live worker would run twice.
+@Suite(.serialized) struct LeaseUnderLoadTests {
+    /// Blocks its thread (`usleep`, as a synchronous library call or a long computation would), then records its run.
+    private struct BlockThreadJob: JobHandler {
+        struct Payload: JobPayload {
+            static let jobType = "test.block_thread"
+            let key: String
+            let member: String
+            let blockMs: Int
+
+            enum CodingKeys: String, CodingKey {
+                case key, member
+                case blockMs = "block_ms"
+            }
+        }
+
+        func run(_ payload: Payload, context: JobContext) async throws {
+            usleep(UInt32(payload.blockMs) * 1000)
+            if let error = try await DiagStore(redis: context.redis).record(key: payload.key, member: payload.member, attempt: context.attempt) {
+                throw JobFailure.retry(error)
+            }
+        }
+    }
+
+    /// Two CPU hogs, this process's handlers blocking every cooperative thread for 11 s (longer than the lease), and
+    /// async jobs of 14 s, in a worker with default options; a `hoopoe worker` process with default options watches the
+    /// same queue, recovering whatever lease lapses. It takes nothing: every job runs once, at attempt 1.
+    @Test func aWorkerWhoseHandlersBlockEveryThreadUnderCPULoadKeepsItsJobs() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):busy"
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        // The sleeping jobs first: they start (and give their thread back) before the blocking ones take every thread.
+        var batch: [(type: String, payload: JSONValue, options: EnqueueOptions)] = (0..<10).map {
+            ("diag.record", h.diag(key: key, member: "sleep\($0)", sleepMs: 13_000), EnqueueOptions())
+        }
+        for i in 0..<threads {
+            batch.append(("test.block_thread", .object(["key": .string(key), "member": .string("block\(i)"), "block_ms": .integer(11_000)]), EnqueueOptions()))
+        }
+        _ = try await h.jobs.enqueueBatch(batch)
+
+        let hogs = try (0..<2).map { _ in try ChildProcess("/bin/sh", ["-c", "while :; do :; done"]) }
+        defer {
+            for hog in hogs {
+                hog.signal(SIGKILL)
+                hog.waitBlocking()
+            }
+        }
+        var registry = JobRegistry.diagnostic
+        registry.register(BlockThreadJob())
+        let (busy, busyTask) = h.startWorker(registry, options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: batch.count))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == batch.count })
+        let watcher = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ])
+
+        #expect(try await h.eventually(timeout: .seconds(40)) { try await h.recorded(key).count == batch.count }, "\(watcher.output)")
+        busy.shutdown()
+        try await busyTask.value
+        watcher.signal(SIGTERM)
+        #expect(await watcher.wait(timeout: .seconds(10)) == 0)
+        #expect(!watcher.output.contains("recovered"), "\(watcher.output)")
+        #expect(try await h.recorded(key).values.allSatisfy { $0 == 1 }, "every job ran once")
+        let attempts = try await h.redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
+        #expect(attempts.count == batch.count && attempts.allSatisfy { $0 == 1 }, "\(attempts)")
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 0 && info.inFlight == 0 && info.dead == 0, "\(info)")
+        #expect(try await h.jobs.counters(queue: "default")["processed"] == batch.count)
+    }
+
+    /// A shutdown lets running jobs finish for up to the shutdown timeout, which may be longer than the lease: renewal
+    /// goes on while draining, so another worker (recovering every 200 ms) does not take them meanwhile.
+    @Test func jobsFinishingDuringShutdownKeepTheirLease() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):drain"
+        _ = try await h.jobs.enqueueBatch((0..<5).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 4_000), options: EnqueueOptions()) })
+        var options = WorkerOptions.fastTest(concurrency: 5, lease: .seconds(1))
+        options.shutdownTimeout = .seconds(10)
+        let (draining, drainingTask) = h.startWorker(options: options)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 5 })
+        draining.shutdown()
+        let (watcher, watcherTask) = h.startWorker(options: .fastTest(concurrency: 5, lease: .seconds(1)))
+        try await drainingTask.value
+        #expect(try await h.recorded(key).count == 5)
+        watcher.shutdown()
+        try await watcherTask.value
+        let runs = try await h.recorded(key)
+        #expect(runs.values.allSatisfy { $0 == 1 }, "none ran twice: \(runs)")
+        let attempts = try await h.redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
+        #expect(attempts.count == 5 && attempts.allSatisfy { $0 == 1 }, "\(attempts)")
+    }
+
+    /// Renewal renews this consumer's deliveries, skips settled ones, and does not claim back one another worker took
+    /// (its lease had lapsed): it names it, so the worker stops renewing it.
+    @Test func renewalRenewsOnlyWhatIsStillThisConsumers() async throws {
+        let h = try EngineHarness()
+        let stream = h.jobs.keys("default").stream
+        try await h.jobs.store.createGroups(queues: ["default"])
+        var ids: [String] = []
+        for i in 0..<3 { ids.append(try #require(try await h.redis.send("XADD", stream, "*", "job", "{\"n\":\(i)}").string)) }
+        _ = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "a", "COUNT", "3", "STREAMS", stream, ">")
+        _ = try await h.redis.send("XCLAIM", stream, QueueKeys.group, "b", "0", ids[1], "JUSTID")
+        _ = try await h.redis.send("XACK", stream, QueueKeys.group, ids[2])
+        try await Task.sleep(for: .milliseconds(300))
+
+        let taken = try await h.jobs.store.renewLeases(queue: "default", ids: ids, consumer: "a")
+        #expect(taken == [ids[1]])
+        let pending = try await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10").array ?? []
+        let byID = Dictionary(uniqueKeysWithValues: pending.compactMap { entry -> (String, (owner: String, idle: Int, deliveries: Int))? in
+            guard let parts = entry.array, let id = parts[0].string, let owner = parts[1].string, let idle = parts[2].int, let count = parts[3].int else { return nil }
+            return (id, (owner, idle, count))
+        })
+        #expect(byID.count == 2)
+        #expect(byID[ids[0]]?.owner == "a" && (byID[ids[0]]?.idle ?? .max) < 200, "renewed: idle time reset")
+        #expect(byID[ids[0]]?.deliveries == 1, "a renewal is not a delivery")
+        #expect(byID[ids[1]]?.owner == "b" && (byID[ids[1]]?.idle ?? 0) >= 250, "not claimed back, not renewed")
+    }
+}
