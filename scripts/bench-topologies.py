@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`, section 5: one `hoopoe worker` draining the same backlog on each Redis topology, in one run.
+"""`make bench`, section 6: one `hoopoe worker` draining the same backlog on each Redis topology, in one run.
 
 Rows: one plain Redis (the baseline); the same over TLS (`rediss://`, a CA made by `openssl` now); a primary with
 one replica, without and with `REDIS_WAIT_REPLICAS=1` (every enqueue and settle waits for the replica); a
@@ -10,7 +10,9 @@ started on them; the counter they increment is polled every 5 ms. Like the peers
 last; Redis CPU is summed over the primaries (`INFO cpu`), the worker's from /proc.
 
 Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
-Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries).
+Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries),
+BENCH_FACTS (a file each row is appended to as a JSON line, {"fact": "topology", "row": plain|tls|replica|wait|cluster,
+...}, for make bench's Targets table).
 Prints a Markdown table; exit 1 when a row does not finish (its reason is printed).
 """
 import os
@@ -20,6 +22,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import json
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +32,7 @@ N = int(os.environ.get("BENCH_TOPOLOGY_N", "100000"))
 PORT = int(os.environ.get("BENCH_TOPOLOGY_PORT", "7400"))
 QUEUES = "default,mail,critical,low"  # on three different primaries of a three-primary cluster
 COUNTER = "bench:done"
+FACTS = os.environ.get("BENCH_FACTS")
 CLK = os.sysconf("SC_CLK_TCK")
 TIMEOUT_S = 300
 
@@ -194,6 +198,13 @@ def run_row(url, primaries, counter_node, extra_env=None):
     return counted / (t_end - t_first), 1e6 * (cpu_end - cpu_first) / counted, 1e6 * (redis_end - redis_first) / counted
 
 
+def fact(**fields):
+    """One row's figures for make bench's Targets table (BENCH_FACTS), when it asked for them."""
+    if FACTS:
+        with open(FACTS, "a") as f:
+            f.write(json.dumps({"fact": "topology", **fields}) + "\n")
+
+
 def main():
     for binary in (HOOPOE, BENCH):
         if not os.access(binary, os.X_OK):
@@ -204,7 +215,7 @@ def main():
         # 1. One plain Redis.
         plain = servers.start()
         node = Node(plain)
-        rows.append(("one Redis, `redis://`", f"redis://127.0.0.1:{plain}/0", [node], node, None))
+        rows.append(("plain", "one Redis, `redis://`", f"redis://127.0.0.1:{plain}/0", [node], node, None))
 
         # 2. The same over TLS.
         ca, cert, key = certificates(servers.root)
@@ -212,7 +223,7 @@ def main():
                                  "--tls-auth-clients", "no", tls_port=True)
         context = ssl.create_default_context(cafile=ca)
         tls_node = Node(tls_port, context)
-        rows.append(("one Redis over TLS, `rediss://`", f"rediss://127.0.0.1:{tls_port}/0?ca={ca}", [tls_node], tls_node, None))
+        rows.append(("tls", "one Redis over TLS, `rediss://`", f"rediss://127.0.0.1:{tls_port}/0?ca={ca}", [tls_node], tls_node, None))
 
         # 3. A primary and a replica, without and with WAIT.
         primary = servers.start()
@@ -220,8 +231,8 @@ def main():
         primary_node = Node(primary)
         wait_until(lambda: "state=online" in primary_node("INFO", "replication"), "the replica to sync")
         url = f"redis://127.0.0.1:{primary}/0"
-        rows.append(("primary + 1 replica, no WAIT", url, [primary_node], primary_node, None))
-        rows.append(("primary + 1 replica, `REDIS_WAIT_REPLICAS=1`", url, [primary_node], primary_node, {"REDIS_WAIT_REPLICAS": "1"}))
+        rows.append(("replica", "primary + 1 replica, no WAIT", url, [primary_node], primary_node, None))
+        rows.append(("wait", "primary + 1 replica, `REDIS_WAIT_REPLICAS=1`", url, [primary_node], primary_node, {"REDIS_WAIT_REPLICAS": "1"}))
 
         # 4. A three-primary cluster.
         ports = [servers.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
@@ -232,7 +243,7 @@ def main():
         wait_until(lambda: all("cluster_state:ok" in n("CLUSTER", "INFO") for n in cluster), "the cluster to be ok")
         slot = cluster[0]("CLUSTER", "KEYSLOT", COUNTER)
         owner = next(n for n in cluster if not isinstance(n("GET", COUNTER), RuntimeError))
-        rows.append((f"Redis Cluster, 3 primaries (queues on all three; counter in slot {slot})",
+        rows.append(("cluster", f"Redis Cluster, 3 primaries (queues on all three; counter in slot {slot})",
                      "redis-cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports), cluster, owner, None))
 
         print(f"{N:,} `diag.incr` jobs a row over queues {QUEUES}; one `hoopoe worker --concurrency 20`.\n")
@@ -240,13 +251,15 @@ def main():
         print("|---|--:|--:|--:|--:|")
         baseline = None
         failed = False
-        for name, url, primaries, counter_node, extra in rows:
+        for key, name, url, primaries, counter_node, extra in rows:
             try:
                 rate, worker_us, redis_us = run_row(url, primaries, counter_node, extra)
             except Exception as error:  # one failed row is reported, the others still run
                 print(f"| {name} | failed: {error} | | | |")
+                fact(row=key, error=str(error))
                 failed = True
                 continue
+            fact(row=key, rate=rate, worker_us=worker_us, redis_us=redis_us)
             baseline = baseline or worker_us
             print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {worker_us / baseline:.2f}× |")
         sys.exit(1 if failed else 0)

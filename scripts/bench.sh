@@ -1,24 +1,58 @@
 #!/usr/bin/env bash
 # `make bench` (run inside scripts/test-redis.sh, so REDIS_URL is a private server). Prints, in one run:
-#   1. the Redis client beside redis-benchmark on the same server, as ratios;
-#   2. the engine: batch-enqueue rate, enqueue→start latency at 1000 jobs/s, promotion of 1M due delayed jobs;
+#   1. the Redis client beside redis-benchmark on the same server, as ratios (the 1-task row beside `-c 1`);
+#   2. the engine: batch-enqueue rate, enqueue→start latency at 1,000 and 10,000 jobs/s (open loop: each job's
+#      latency counts from its scheduled send time), promotion of 1M due delayed jobs;
 #   3. the idle RSS of a `hoopoe worker`;
-#   4. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a 3-primary cluster
+#   4. recovery: a default `hoopoe worker` killed (-9) with jobs in flight, a second one started; seconds until every
+#      one of them started again (scripts/bench-recovery.py);
+#   5. Redis memory per 100k jobs held ready, scheduled, dead and in history, for the peers' envelope and a
+#      reminder `sms.send` (hoopoe-bench memory: INFO memory's used_memory delta and MEMORY USAGE of the keys);
+#   6. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a 3-primary cluster
 #      (scripts/bench-topologies.py: private servers on ports 7400+);
-#   5. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
+#   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
-#   6. Hoopoe beside Sidekiq, RQ, arq, dramatiq and Celery (../shared/bench/peers), same workload, same run.
-# Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all),
-#      BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_SKIP_TOPOLOGIES=1 to leave out 4,
-#      BENCH_DASHBOARD_JOBS (backlog of 5, 100000), BENCH_SKIP_PEERS=1 to stop after 5 (the peers take ~10 minutes),
+#   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same
+#      workload, same run;
+#   then "Targets": every figure issue 17 sets a target for, from sections 1–8 of this run, beside its target, met
+#   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
+# Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
+#      included), BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_DASHBOARD_JOBS (backlog of 7, 100000),
+#      BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS (20) and BENCH_RECOVERY_SLEEP_MS (3000),
+#      BENCH_BIN_DIR (the folder of the release `hoopoe` and `hoopoe-bench` to measure; default .build/release),
+#      BENCH_SKIP_<SECTION>=1 to leave a section out (CLIENT, ENGINE, IDLE, RECOVERY, MEMORY, TOPOLOGIES, DASHBOARD,
+#      PEERS; the peers take ~10 minutes), BENCH_ONLY="memory recovery ..." to run only the sections named
+#      (client engine idle recovery memory topologies dashboard peers),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
-#      2, 3 and 6 then have a base row (6 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the base is built once under .build/bench-base/<sha> (a detached worktree).
+#      2, 3 and 8 then have a base row (8 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the
+#      base is built once under .build/bench-base/<sha> (a detached worktree). The Targets table reads this build's rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
 n="${BENCH_N:-200000}"
-out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
+bin="$(cd "${BENCH_BIN_DIR:-.build/release}" && pwd)"  # the release binaries measured
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+out="$work/out"
+facts="$work/facts.jsonl"  # what each section measured, one JSON line each, for the Targets table
+: > "$facts"
+fact() {  # fact SECTION KEY VALUE: one {"fact": SECTION, KEY: VALUE} line (a skipped or failed section)
+  python3 -c 'import json, sys; print(json.dumps({"fact": sys.argv[1], sys.argv[2]: sys.argv[3]}))' "$@" >> "$facts"
+}
+want() {  # want SECTION: false, and the section marked skipped, when BENCH_ONLY leaves it out or BENCH_SKIP_<SECTION> is set
+  local skip; skip="BENCH_SKIP_$(echo "$1" | tr '[:lower:]' '[:upper:]')"
+  if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $1 "* ]]; then fact "$1" skipped "not in BENCH_ONLY"; return 1; fi
+  if [ -n "${!skip:-}" ]; then fact "$1" skipped "$skip"; return 1; fi
+}
+run() {  # run SECTION CMD...: CMD's output into $out; when it fails, the section is marked failed with its last words
+  local section="$1"; shift
+  "$@" > "$out" 2> "$work/err" && return 0
+  local rc=$? why
+  why="$(tail -n 3 "$work/err" | tr '\n' ' ' | cut -c1-300)"
+  echo "(failed: $* exited $rc: $why)"
+  fact "$section" error "exited $rc: $why"
+  return 1
+}
 base=""
 if [ -n "${BENCH_BASE:-}" ]; then
   sha="$(git rev-parse --verify "${BENCH_BASE}^{commit}")"
@@ -30,92 +64,203 @@ if [ -n "${BENCH_BASE:-}" ]; then
   fi
 fi
 echo "# Hoopoe benchmarks, $(date -u '+%F %T') UTC, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(redis-server --version | cut -d' ' -f3)"
-echo
-echo "## 1. Redis client vs redis-benchmark (same server, same run)"
-plain="$(redis-benchmark -p "$port" -q -n "$n" -t incr | tr '\r' '\n' | grep -E '^INCR' | tail -1 | sed -E 's/.*: ([0-9.]+) requests.*/\1/')"
-piped="$(redis-benchmark -p "$port" -q -n "$n" -P 16 -t incr | tr '\r' '\n' | grep -E '^INCR' | tail -1 | sed -E 's/.*: ([0-9.]+) requests.*/\1/')"
-.build/release/hoopoe-bench redis "$n" > "$out"
-python3 - "$plain" "$piped" "$out" <<'PY'
+echo "Binaries: $bin (the tree is at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ', with uncommitted changes'))"
+
+if want client; then
+  echo
+  echo "## 1. Redis client vs redis-benchmark (same server, same run)"
+  rb() {  # redis-benchmark's INCR rate with the given options
+    redis-benchmark -p "$port" -q -t incr "$@" | tr '\r' '\n' | grep -E '^INCR' | tail -1 | sed -E 's/.*: ([0-9.]+) requests.*/\1/'
+  }
+  if ! { plain="$(rb -n "$n")" && piped="$(rb -n "$n" -P 16)" && single="$(rb -n "$((n / 10))" -c 1)"; }; then
+    echo "(failed: redis-benchmark gave no INCR rate)"; fact client error "redis-benchmark gave no INCR rate"
+  elif run client "$bin/hoopoe-bench" redis "$n"; then
+    python3 - "$plain" "$piped" "$single" "$out" "$facts" <<'PY' || fact client error "the client rows could not be read"
 import json, sys
-plain, piped = float(sys.argv[1]), float(sys.argv[2])
-rows = [json.loads(l) for l in open(sys.argv[3])]
+plain, piped, single = (float(x) for x in sys.argv[1:4])
+rows = [json.loads(l) for l in open(sys.argv[4])]
 print("| measurement | Hoopoe client ops/s | redis-benchmark ops/s | ratio |")
 print("|---|--:|--:|--:|")
+fact = {"fact": "client", "rb_c1": single, "rb_p16": piped, "rb_c50": plain}
 for r in rows:
-    other = piped if "pipelines" in r["name"] else plain if "1 task" not in r["name"] else None
-    ratio = f"{r['per_second'] / other:.2f}" if other else "–"
-    print(f"| {r['name']} | {r['per_second']:,} | {f'{other:,.0f}' if other else '–'} | {ratio} |")
-print("\nredis-benchmark: 50 clients, INCR, unpipelined and -P 16. The 1-task row is one command per round trip.")
+    if "1 task" in r["name"]:
+        other, fact["one_task"] = single, r["per_second"]
+    elif "pipelines" in r["name"]:
+        other, fact["p16"] = piped, r["per_second"]
+    else:
+        other, fact["c50"] = plain, r["per_second"]
+    print(f"| {r['name']} | {r['per_second']:,} | {other:,.0f} | {r['per_second'] / other:.2f} |")
+print("\nredis-benchmark: INCR; the 1-task row beside `-c 1` (one client, one command a round trip, n/10 commands),")
+print("the others beside 50 clients, unpipelined and `-P 16`.")
+with open(sys.argv[5], "a") as f:
+    f.write(json.dumps(fact) + "\n")
 PY
-echo
-echo "## 2. Engine"
-engine() {  # $1 = label (empty, this, base ...), $2 = the hoopoe-bench binary
-  "$2" engine "${BENCH_DELAYED:-1000000}" | python3 -c '
+  fi
+fi
+
+if want engine; then
+  echo
+  echo "## 2. Engine"
+  engine() {  # $1 = label (empty, this, base ...), $2 = the hoopoe-bench binary, $3 = the facts file or ""
+    run engine "$2" engine "${BENCH_DELAYED:-1000000}" || return 0
+    python3 - "$1" "$3" "$out" <<'PY' || fact engine error "the engine's figures could not be read"
 import json, sys
-label = sys.argv[1]
-for line in sys.stdin:
+label, facts = sys.argv[1], sys.argv[2]
+fact = {"fact": "engine", "latency": {}}
+for line in open(sys.argv[3]):
     r = json.loads(line)
     name = (label + ": " if label else "") + r["name"]
     if "p50_ms" in r:
         p50, p99, top, jobs = r["p50_ms"], r["p99_ms"], r["max_ms"], r["jobs"]
-        print(f"- {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms ({jobs} jobs)")
+        expected = r.get("expected", jobs)  # a base from before the 10k/s row says no more
+        short = f", only {jobs:,} of {expected:,} started" if jobs < expected else ""
+        lag = f"; the pacer's longest lag behind its schedule {r['max_send_lag_ms']:.2f} ms" if "max_send_lag_ms" in r else ""
+        print(f"- {name}: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {top:.2f} ms ({jobs:,} jobs{short}{lag})")
+        fact["latency"][str(r.get("rate", 1000))] = {"p50_ms": p50, "p99_ms": p99, "max_ms": top, "jobs": jobs, "expected": expected}
     else:
         rate = r["per_second"]
         print(f"- {name}: {rate:,} jobs/s")
-' "$1"
-}
-if [ -n "$base" ]; then
-  engine this .build/release/hoopoe-bench
-  engine "base ${sha:0:7}" "$base/.build/release/hoopoe-bench"
-else
-  engine "" .build/release/hoopoe-bench
-fi
-echo
-echo "## 3. Idle worker"
-idle() {  # $1 = label, $2 = the hoopoe binary
-  LOG_LEVEL=warning HOOPOE_NAMESPACE=bench-idle "$2" worker >/dev/null 2>&1 &
-  local worker=$!
-  sleep 3
-  local rss; rss="$(awk '/VmRSS/ {print $2}' "/proc/$worker/status")"
-  kill -TERM "$worker"; wait "$worker" 2>/dev/null || true
-  echo "- idle RSS of hoopoe worker$1 (concurrency 20, 3 s after start): $((rss / 1024)) MiB"
-}
-idle "" .build/release/hoopoe
-[ -z "$base" ] || idle " (base ${sha:0:7})" "$base/.build/release/hoopoe"
-if [ -z "${BENCH_SKIP_TOPOLOGIES:-}" ]; then
+        fact["batch_enqueue" if "batch" in r["name"] else "promotion"] = rate
+if facts:
+    with open(facts, "a") as f:
+        f.write(json.dumps(fact) + "\n")
+PY
+  }
+  if [ -n "$base" ]; then
+    engine this "$bin/hoopoe-bench" "$facts"
+    engine "base ${sha:0:7}" "$base/.build/release/hoopoe-bench" ""
+  else
+    engine "" "$bin/hoopoe-bench" "$facts"
+  fi
   echo
-  echo "## 4. Topologies (one worker, same backlog, same run)"
-  python3 scripts/bench-topologies.py || echo "(a topology row failed: its reason is in its row)"
+  echo "Latency: one in-process worker (concurrency 20), jobs enqueued one a call for 5 s, open loop: job i is due at"
+  echo "start + i/rate, sent then whatever the sends before it did, and its latency counts from that scheduled time."
 fi
-echo
-echo "## 5. Dashboard pages on a large backlog (release build, median of 5 requests)"
-if [ -x .build/browser-venv/bin/python ]; then
-  HOOPOE_BIN="$PWD/.build/release/hoopoe" .build/browser-venv/bin/python Tests/browser/bench_dashboard.py "${BENCH_DASHBOARD_JOBS:-100000}"
-else
-  echo "(skipped: .build/browser-venv is missing; scripts/install-deps.sh makes it)"
+
+if want idle; then
+  echo
+  echo "## 3. Idle worker"
+  idle() {  # $1 = label, $2 = the hoopoe binary, $3 = record the fact (yes/no)
+    LOG_LEVEL=warning HOOPOE_NAMESPACE=bench-idle "$2" worker >/dev/null 2>&1 &
+    local worker=$!
+    sleep 3
+    local rss; rss="$(awk '/VmRSS/ {print $2}' "/proc/$worker/status" 2>/dev/null || true)"
+    kill -TERM "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true
+    if [ -z "$rss" ]; then
+      echo "- idle RSS of hoopoe worker$1: failed (the worker exited within 3 s)"
+      [ "$3" = no ] || fact idle error "the worker exited within 3 s of its start"
+      return 0
+    fi
+    echo "- idle RSS of hoopoe worker$1 (concurrency 20, 3 s after start): $((rss / 1024)) MiB"
+    [ "$3" = no ] || python3 -c 'import json, sys; print(json.dumps({"fact": "idle", "rss_mib": int(sys.argv[1]) / 1024}))' "$rss" >> "$facts"
+  }
+  idle "" "$bin/hoopoe" yes
+  [ -z "$base" ] || idle " (base ${sha:0:7})" "$base/.build/release/hoopoe" no
 fi
-[ -n "${BENCH_SKIP_PEERS:-}" ] && exit 0
-echo
-echo "## 6. Beside the peers (../shared/bench/peers, one run)"
-extra="$PWD/bench/peers.json"
-if [ -n "$base" ]; then  # the base as one more peer, run the same way
-  extra="$PWD/.build/bench-peers-ab.json"
-  python3 - "$base" "${sha:0:7}" > "$extra" <<'PY'
+
+if want recovery; then
+  echo
+  echo "## 4. Recovery of a killed worker's jobs"
+  # bench-recovery.py prints its one line, the reason included, even when it fails.
+  HOOPOE_BIN="$bin/hoopoe" python3 scripts/bench-recovery.py > "$out" 2> "$work/err" || true
+  python3 - "$facts" "$out" <<'PY' || fact recovery error "bench-recovery.py printed no result: $(tail -n 2 "$work/err" | tr '\n' ' ' | cut -c1-300)"
 import json, sys
-base, short = sys.argv[1], sys.argv[2]
-peers = json.load(open("bench/peers.json"))
-twin = json.loads(json.dumps(peers["hoopoe"]))
-twin["check"] = ["test", "-x", base + "/.build/release/hoopoe"]
-twin["workers"] = [[base + "/.build/release/hoopoe" if part == ".build/release/hoopoe" else part for part in w] for w in twin["workers"]]
-twin["setup"] += ", base " + short
-peers["hoopoe-base"] = twin
-# This build with job history off (HOOPOE_HISTORY_MAX_JOBS=0): what history costs, and a like-for-like row
-# beside a base from before history existed.
-off = json.loads(json.dumps(peers["hoopoe"]))
-off["workers"] = [[w[0], "HOOPOE_HISTORY_MAX_JOBS=0", *w[1:]] for w in off["workers"]]
-off["setup"] += ", job history off"
-peers["hoopoe-history-off"] = off
-print(json.dumps(peers))
+r = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps({"fact": "recovery", **r}) + "\n")
+if "error" in r:
+    print(f"- failed: {r['error']}")
+else:
+    attempts = ", ".join(f"{count} at attempt {a}" for a, count in sorted(r["attempts"].items()))
+    print(f"- {r['jobs']} `diag.record` jobs of {r['sleep_ms']} ms in flight on a default `hoopoe worker`, `kill -9`, a second "
+          f"default worker started at once: the last of them finished {r['done_s']:.1f} s after the kill, so all had started "
+          f"again within **{r['recovery_s']:.1f} s** of it ({attempts}).")
 PY
 fi
-BENCH_EXTRA="$extra" BENCH_OUT="$PWD/.build/bench-peers-$(date +%F).md" bash ../shared/bench/peers/run.sh
+
+if want memory; then
+  echo
+  echo "## 5. Redis memory per 100k jobs"
+  if run memory "$bin/hoopoe-bench" memory "${BENCH_MEMORY_JOBS:-100000}"; then
+    python3 - "$facts" "$out" <<'PY' || fact memory error "hoopoe-bench memory's lines could not be read"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+MIB = 1024 * 1024
+print("| envelope | held | bytes stored a job | MEMORY USAGE a job | per 100k jobs | used_memory Δ per 100k |")
+print("|---|---|--:|--:|--:|--:|")
+for r in rows:
+    scale = 100_000 / r["jobs"]
+    print(f"| {r['workload']} | {r['held']} | {r['stored_bytes']} B | {r['key_bytes'] / r['jobs']:.0f} B | "
+          f"{r['key_bytes'] * scale / MIB:.1f} MiB | {r['used_memory_delta'] * scale / MIB:.1f} MiB |")
+print(f"\n{rows[0]['jobs']:,} jobs a row, each in a fresh namespace. *Bytes stored*: one envelope (or history record) as "
+      "Redis holds it; *MEMORY USAGE*: the keys holding the jobs (`SAMPLES 0`: every element), per job; *used_memory Δ* "
+      "also counts what the path writes besides (a dead job's `job.dead` event). Ready: the stream; scheduled, dead, "
+      "history: a sorted set + a hash each (dead set and history raised to keep them all: the defaults keep 10,000 a queue).")
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps({"fact": "memory", "rows": rows}) + "\n")
+PY
+  fi
+fi
+
+if want topologies; then
+  echo
+  echo "## 6. Topologies (one worker, same backlog, same run)"
+  HOOPOE_BIN="$bin/hoopoe" HOOPOE_BENCH_BIN="$bin/hoopoe-bench" BENCH_FACTS="$facts" python3 scripts/bench-topologies.py \
+    || { echo "(a topology row failed: its reason is in its row, or above)"
+         grep -q '"topology"' "$facts" || fact topologies error "bench-topologies.py failed before its first row"; }
+fi
+
+if want dashboard; then
+  echo
+  echo "## 7. Dashboard pages on a large backlog (release build, median of 5 requests)"
+  if [ -x .build/browser-venv/bin/python ]; then
+    HOOPOE_BIN="$bin/hoopoe" .build/browser-venv/bin/python Tests/browser/bench_dashboard.py "${BENCH_DASHBOARD_JOBS:-100000}" \
+      || echo "(failed: bench_dashboard.py exited with an error)"
+  else
+    echo "(skipped: .build/browser-venv is missing; scripts/install-deps.sh makes it)"
+  fi
+fi
+
+if want peers; then
+  echo
+  echo "## 8. Beside the peers (../shared/bench/peers, one run)"
+  extra="$work/peers.json"
+  python3 - "$bin" "$base" "${sha:-}" "$PWD" > "$extra" <<'PY'
+import json, sys
+bin_dir, base, short, root = sys.argv[1:5]
+peers = json.load(open("bench/peers.json"))
+def pointed(peer, binary):  # the same peer, run from this checkout with `binary` as its hoopoe
+    twin = json.loads(json.dumps(peer))
+    twin["cwd"] = root
+    twin["check"] = ["test", "-x", binary]
+    twin["workers"] = [[binary if part == ".build/release/hoopoe" else part for part in w] for w in twin["workers"]]
+    return twin
+hoopoe = peers["hoopoe"]
+peers["hoopoe"] = pointed(hoopoe, bin_dir + "/hoopoe")
+if base:  # the base as one more peer, run the same way
+    peers["hoopoe-base"] = pointed(hoopoe, base + "/.build/release/hoopoe")
+    peers["hoopoe-base"]["setup"] += ", base " + short
+    # This build with job history off (HOOPOE_HISTORY_MAX_JOBS=0): what history costs, and a like-for-like row
+    # beside a base from before history existed.
+    off = pointed(hoopoe, bin_dir + "/hoopoe")
+    off["workers"] = [[w[0], "HOOPOE_HISTORY_MAX_JOBS=0", *w[1:]] for w in off["workers"]]
+    off["setup"] += ", job history off"
+    peers["hoopoe-history-off"] = off
+print(json.dumps(peers))
+PY
+  mkdir -p .build
+  report="$PWD/.build/bench-peers-$(date +%F).md"
+  runs="$(cat "${report%.md}.jsonl" 2>/dev/null | wc -l)"
+  BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
+  if [ "$(cat "${report%.md}.jsonl" 2>/dev/null | wc -l)" -gt "$runs" ]; then
+    tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": "peers", "peers": json.load(sys.stdin)["peers"]}))' >> "$facts" \
+      || fact peers error "the peers' report could not be read"
+  else
+    fact peers error "the peers' harness wrote no report (its log is above)"
+  fi
+fi
+
+echo
+echo "## Targets (issue 17), this run"
+python3 scripts/bench-targets.py "$facts" || echo "(failed: bench-targets.py could not render the table)"
+mkdir -p .build && cp "$facts" ".build/bench-facts-$(date -u +%F-%H%M).jsonl"

@@ -39,9 +39,15 @@ enum EngineBenchmark {
         }
     }
 
-    /// Enqueue→start latency percentiles (ms) with one in-process worker, jobs enqueued one by one at
-    /// `rate` per second for `seconds`.
-    static func latency(url: String, rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double, count: Int) {
+    /// Enqueue→start latency percentiles (ms) with one in-process worker (concurrency 20), jobs enqueued one by
+    /// one at `rate` per second for `seconds`.
+    ///
+    /// Open-loop pacing: job *i* is due at `start + i / rate`, whatever happened to the jobs before it. The pacer
+    /// sleeps until the next job is due, then starts an enqueue task for every job whose time has come (so a slow
+    /// enqueue delays no other send), and each job's latency counts from its *scheduled* send time, not from when
+    /// its enqueue actually left: an enqueuer that falls behind adds its lag to the latency instead of hiding it.
+    /// `maxSendLag` is the longest a send started after its scheduled time.
+    static func latency(url: String, rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double) {
         let (redis, jobs) = try setUp(url)
         defer { redis.close() }
         let samples = LatencySamples()
@@ -54,10 +60,24 @@ enum EngineBenchmark {
         try await Task.sleep(for: .milliseconds(300))
         let total = rate * seconds
         let clock = ContinuousClock()
-        let start = clock.now
-        for index in 0..<total {
-            try await Task.sleep(until: start + .microseconds(index * 1_000_000 / rate))
-            try await jobs.enqueue(type: LatencyProbe.type, payload: .object(["sent": .double(Date().timeIntervalSince1970)]))
+        let start = clock.now + .milliseconds(20)
+        let wallStart = Date().timeIntervalSince1970 + 0.020  // the same instant on the wall clock the probe reads
+        var maxLag = Duration.zero
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            while next < total {
+                try await Task.sleep(until: start + .microseconds(next * 1_000_000 / rate))
+                let now = clock.now
+                maxLag = max(maxLag, now - (start + .microseconds(next * 1_000_000 / rate)))
+                let elapsed = now - start
+                let due = min(total, Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * Double(rate)) + 1)
+                while next < due {
+                    let scheduled = wallStart + Double(next) / Double(rate)
+                    group.addTask { try await jobs.enqueue(type: LatencyProbe.type, payload: .object(["sent": .double(scheduled)])) }
+                    next += 1
+                }
+            }
+            try await group.waitForAll()
         }
         while samples.count < total, clock.now - start < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
         worker.shutdown()
@@ -65,7 +85,8 @@ enum EngineBenchmark {
         try await cleanUp(jobs)
         let sorted = samples.values.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count)
+        let lag = Double(maxLag.components.seconds) * 1000 + Double(maxLag.components.attoseconds) / 1e15
+        return (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count, lag)
     }
 
     /// Delayed jobs moved to their stream per second, by one worker's promotion step, from a backlog of

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""`make bench`'s last table: every figure issue 17 sets a target for, beside its target, from this run.
+
+    scripts/bench-targets.py FACTS.jsonl
+
+Each section of scripts/bench.sh appends what it measured to FACTS as one JSON line, {"fact": SECTION, ...}, or
+{"fact": SECTION, "error": why} when it failed, or {"fact": SECTION, "skipped": why}. A row whose section did not
+measure its figure says so (the reason, not a number); a number outside what makes sense (zero, NaN, a latency run
+where not every job started) is a failure, never a "met".
+"""
+import json
+import math
+import sys
+
+MIB = 1024 * 1024
+
+
+def load(path):
+    facts = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                fact = json.loads(line)
+                if fact["fact"] == "topology":
+                    facts.setdefault("topology", {})[fact["row"]] = fact
+                else:
+                    facts[fact["fact"]] = fact
+    return facts
+
+
+class Missing(Exception):
+    """The figure was not measured in this run; the message says why."""
+
+
+def need(facts, section):
+    fact = facts.get(section)
+    if fact is None:
+        raise Missing(f"not run ({section} section did not report)")
+    if "skipped" in fact:
+        raise Missing(f"not run ({fact['skipped']})")
+    if "error" in fact:
+        raise Missing(f"failed: {fact['error']}")
+    return fact
+
+
+def number(value, what):
+    if not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
+        raise Missing(f"failed: {what} is {value!r}")
+    return float(value)
+
+
+def peer(facts, name):
+    peers = need(facts, "peers")["peers"]
+    row = next((p for p in peers if p.get("peer") == name), None)
+    if row is None:
+        raise Missing(f"not run ({name} not in BENCH_PEERS)")
+    if row.get("error") or row.get("skipped"):
+        raise Missing(f"{name} failed: {row.get('error') or row.get('skipped')}")
+    return row
+
+
+def rows(facts):
+    """(figure, measured text, target text, met: True/False) for each target; met is None when not measured."""
+
+    def vs_sidekiq(name, minimum):
+        hoopoe = number(peer(facts, "hoopoe").get("steady_rate"), "Hoopoe's steady jobs/s")
+        other = number(peer(facts, name).get("steady_rate"), f"{name}'s steady jobs/s")
+        ratio = hoopoe / other
+        return f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×", ratio >= minimum
+
+    def hoopoe_peer(field, what, maximum, unit):
+        value = number(peer(facts, "hoopoe").get(field), what)
+        return f"{value:.1f} {unit}", value <= maximum
+
+    def commands():
+        row = peer(facts, "hoopoe")
+        enqueue = number(row.get("enqueue_cmds_per_job"), "enqueue commands a job")
+        process = number(row.get("process_cmds_per_job"), "process commands a job")
+        return f"{enqueue:.1f} + {process:.1f} = {enqueue + process:.2f}", enqueue + process <= 2.5
+
+    def batch_enqueue():
+        value = number(need(facts, "engine").get("batch_enqueue"), "batch enqueue jobs/s")
+        return f"{value:,.0f} jobs/s", value >= 200_000
+
+    def client(ours, theirs, what):
+        fact = need(facts, "client")
+        hoopoe, other = number(fact.get(ours), f"Hoopoe's {what}"), number(fact.get(theirs), f"redis-benchmark's {what}")
+        return f"{hoopoe:,.0f} / {other:,.0f} ops/s = {hoopoe / other:.2f}×", hoopoe / other >= 0.9
+
+    def latency():
+        run = need(facts, "engine").get("latency", {}).get("10000")
+        if run is None:
+            raise Missing("failed: the engine printed no 10,000 jobs/s latency run")
+        if run["jobs"] < run["expected"]:
+            raise Missing(f"failed: only {run['jobs']:,} of {run['expected']:,} jobs started within the run")
+        p99 = number(run["p99_ms"], "p99")
+        return f"p99 {p99:.2f} ms (p50 {run['p50_ms']:.2f}, max {run['max_ms']:.1f}; {run['jobs']:,} jobs)", p99 <= 1.0
+
+    def idle():
+        value = number(need(facts, "idle").get("rss_mib"), "idle RSS")
+        return f"{value:.1f} MiB (VmRSS, 3 s after start)", value <= 20
+
+    def recovery():
+        fact = need(facts, "recovery")
+        value = fact.get("recovery_s")
+        if not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+            raise Missing(f"failed: recovery time is {value!r}")
+        return f"{value:.1f} s ({fact['jobs']} jobs of {fact['sleep_ms']} ms, kill -9, default settings)", value <= 15
+
+    def topology(name):
+        rows_ = facts.get("topology")
+        if rows_ is None:
+            need(facts, "topologies")  # skipped or failed as a whole
+            raise Missing("not run (no topology rows)")
+        row = rows_.get(name)
+        if row is None:
+            raise Missing(f"not run (no {name} row)")
+        if "error" in row:
+            raise Missing(f"{name} row failed: {row['error']}")
+        return row
+
+    def tls():
+        plain, secure = topology("plain"), topology("tls")
+        base = number(plain["worker_us"], "plain worker µs/job") + number(plain["redis_us"], "plain Redis µs/job")
+        cost = number(secure["worker_us"], "TLS worker µs/job") + number(secure["redis_us"], "TLS Redis µs/job")
+        return f"{cost:.1f} / {base:.1f} µs/job (worker + Redis CPU) = {cost / base:.2f}×", cost / base <= 1.3
+
+    def cluster():
+        plain, cluster_ = topology("plain"), topology("cluster")
+        base = number(plain["redis_us"], "plain Redis µs/job")
+        cost = number(cluster_["redis_us"], "cluster Redis µs/job")
+        # "adds no cost", read with this VM's run-to-run noise (±10 %) as the margin.
+        return f"{cost:.1f} / {base:.1f} Redis µs/job (3 primaries summed) = {cost / base:.2f}×", cost / base <= 1.10
+
+    def memory():
+        fact = need(facts, "memory")
+        parts = []
+        for workload in dict.fromkeys(r["workload"] for r in fact["rows"]):
+            held = {r["held"]: r for r in fact["rows"] if r["workload"] == workload}
+            sizes = ", ".join(f"{h} {number(held[h]['key_bytes'], h + ' bytes') / held[h]['jobs'] * 100_000 / MIB:.1f}"
+                              for h in ("ready", "scheduled", "dead", "history") if h in held)
+            parts.append(f"{workload}: {sizes} MiB")
+        return "; ".join(parts), True
+
+    return [
+        ("One worker process vs Sidekiq, 1 process (steady jobs/s)", lambda: vs_sidekiq("sidekiq", 12), "≥ 12×"),
+        ("One worker process vs Sidekiq, 2 processes", lambda: vs_sidekiq("sidekiq-2p", 2), "≥ 2×"),
+        ("Worker CPU a job (peers' workload)", lambda: hoopoe_peer("worker_cpu_us_per_job", "worker CPU", 15, "µs"), "≤ 15 µs"),
+        ("Redis CPU a job (peers' workload)", lambda: hoopoe_peer("redis_cpu_us_per_job", "Redis CPU", 10, "µs"), "≤ 10 µs"),
+        ("Redis commands a job, enqueue + process", commands, "≤ 2.5"),
+        ("Batch enqueue (1,000 a round trip)", batch_enqueue, "≥ 200,000 jobs/s"),
+        ("Client, one task's round trips vs `redis-benchmark -c 1`", lambda: client("one_task", "rb_c1", "one-task rate"), "≥ 0.9×"),
+        ("Client, pipelines of 16 vs `redis-benchmark -P 16`", lambda: client("p16", "rb_p16", "pipelined rate"), "≥ 0.9×"),
+        ("Enqueue→start at 10,000 jobs/s (open loop)", latency, "p99 ≤ 1 ms"),
+        ("Idle RSS of `hoopoe worker`", idle, "≤ 20 MiB"),
+        ("Recovery of a killed worker's jobs", recovery, "≤ 15 s"),
+        ("TLS per-job cost vs plain", tls, "≤ 1.3×"),
+        ("3-primary cluster's per-job Redis cost vs one Redis", cluster, "no more (≤ 1.10×, the noise)"),
+        ("Redis memory per 100k jobs (ready, scheduled, dead, history)", memory, "measured, documented"),
+    ]
+
+
+def main():
+    facts = load(sys.argv[1])
+    print("| figure (issue 17) | this run | target | met |")
+    print("|---|---|---|---|")
+    for figure, measure, target in rows(facts):
+        try:
+            value, met = measure()
+            verdict = "met" if met else "**missed**"
+        except Missing as why:
+            value, verdict = str(why).replace("|", "/"), "–"
+        except (KeyError, TypeError, ValueError) as error:  # a section wrote something unexpected: say so
+            value, verdict = f"failed: unreadable figure ({error!r})", "–"
+        print(f"| {figure} | {value} | {target} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
