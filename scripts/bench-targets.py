@@ -59,18 +59,26 @@ def peer(facts, name):
     return row
 
 
+def load_note(*rows_):
+    """The peers' harness's flag for CPU the machine spent outside the benchmark while a row ran."""
+    busy = max(r.get("other_load_cores", 0) for r in rows_)
+    return f" (other load: {busy:.1f} cores busy outside the benchmark)" if busy > 0.15 else ""
+
+
 def rows(facts):
     """(figure, measured text, target text, met: True/False) for each target; met is None when not measured."""
 
     def vs_sidekiq(name, minimum):
-        hoopoe = number(peer(facts, "hoopoe").get("steady_rate"), "Hoopoe's steady jobs/s")
-        other = number(peer(facts, name).get("steady_rate"), f"{name}'s steady jobs/s")
+        ours, theirs = peer(facts, "hoopoe"), peer(facts, name)
+        hoopoe = number(ours.get("steady_rate"), "Hoopoe's steady jobs/s")
+        other = number(theirs.get("steady_rate"), f"{name}'s steady jobs/s")
         ratio = hoopoe / other
-        return f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×", ratio >= minimum
+        return f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}", ratio >= minimum
 
     def hoopoe_peer(field, what, maximum, unit):
-        value = number(peer(facts, "hoopoe").get(field), what)
-        return f"{value:.1f} {unit}", value <= maximum
+        row = peer(facts, "hoopoe")
+        value = number(row.get(field), what)
+        return f"{value:.1f} {unit}{load_note(row)}", value <= maximum
 
     def commands():
         row = peer(facts, "hoopoe")

@@ -250,9 +250,10 @@ print(json.dumps(peers))
 PY
   mkdir -p .build
   report="$PWD/.build/bench-peers-$(date +%F).md"
-  runs="$(cat "${report%.md}.jsonl" 2>/dev/null | wc -l)"
+  lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+  runs="$(lines "${report%.md}.jsonl")"
   BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
-  if [ "$(cat "${report%.md}.jsonl" 2>/dev/null | wc -l)" -gt "$runs" ]; then
+  if [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ]; then
     tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": "peers", "peers": json.load(sys.stdin)["peers"]}))' >> "$facts" \
       || fact peers error "the peers' report could not be read"
   else
