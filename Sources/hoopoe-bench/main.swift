@@ -22,6 +22,10 @@ case "engine":
     }
     let promotion = try await EngineBenchmark.promotion(url: url, jobs: count ?? 1_000_000)
     print("{\"name\": \"promotion of due delayed jobs\", \"per_second\": \(Int(promotion))}")
+case "enqueue":
+    // Only the engine's batch-enqueue row (same workload), for A/B runs of the enqueue path.
+    let enqueue = try await EngineBenchmark.batchEnqueue(url: url, jobs: count ?? 200_000)
+    print("{\"name\": \"batch enqueue (1000 a round trip)\", \"per_second\": \(Int(enqueue))}")
 case "fill":
     // The topology benchmark's backlog: N `diag.incr` jobs over the given queues, for a `hoopoe worker` to drain.
     let queues = arguments.count > 3 ? arguments[3].split(separator: ",").map(String.init) : ["default"]
@@ -33,6 +37,6 @@ case "memory":
         print("{\"name\": \"memory\", \"workload\": \"\(r.workload)\", \"held\": \"\(r.held)\", \"jobs\": \(r.jobs), \"used_memory_delta\": \(r.usedMemoryDelta), \"key_bytes\": \(r.keyBytes), \"stored_bytes\": \(r.storedBytes)}")
     }
 default:
-    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs] | fill N queue,queue,... | memory [N]")
+    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs] | enqueue [N] | fill N queue,queue,... | memory [N]")
     exit(64)
 }
