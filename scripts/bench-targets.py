@@ -84,7 +84,7 @@ def rows(facts):
         row = peer(facts, "hoopoe")
         enqueue = number(row.get("enqueue_cmds_per_job"), "enqueue commands a job")
         process = number(row.get("process_cmds_per_job"), "process commands a job")
-        return f"{enqueue:.1f} + {process:.1f} = {enqueue + process:.2f}", enqueue + process <= 2.5
+        return f"{enqueue:.2f} + {process:.2f} = {enqueue + process:.2f}", enqueue + process <= 2.5
 
     def batch_enqueue():
         value = number(need(facts, "engine").get("batch_enqueue"), "batch enqueue jobs/s")
