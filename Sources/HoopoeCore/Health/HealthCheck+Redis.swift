@@ -102,21 +102,29 @@ extension HealthCheck {
         }
         let redis = jobs.redis
         let primaries = try await redis.primaries()
-        let answers = await withTaskGroup(of: (Int, Result<[RedisReply], any Error>).self) { group in
+        let answers = await withTaskGroup(of: NodeInfo.self) { group in
             for (index, node) in primaries.enumerated() {
                 group.addTask {
                     do {
-                        return (index, .success(try await redis.send(commands, to: node)))
+                        return NodeInfo(index: index, replies: try await redis.send(commands, to: node), error: nil)
                     } catch {
-                        return (index, .failure(error))
+                        return NodeInfo(index: index, replies: [], error: error)
                     }
                 }
             }
-            return await group.reduce(into: [(Int, Result<[RedisReply], any Error>)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
+            return await group.reduce(into: [NodeInfo]()) { $0.append($1) }.sorted { $0.index < $1.index }
         }
-        let answered = answers.compactMap { index, result in (try? result.get()).map { (primaries[index].description, $0) } }
-        if answered.isEmpty, let (_, first) = answers.first, case .failure(let error) = first { throw error }
+        let answered = answers.filter { $0.error == nil }.map { (primaries[$0.index].description, $0.replies) }
+        if answered.isEmpty, let error = answers.first?.error { throw error }
         return answered
+    }
+
+    /// One primary's answer. A struct, not an `(Int, Result<_, any Error>)` tuple: a task-group child returning that
+    /// tuple crashed release builds in `RedisCluster.dispatch` (see its `ShareOutcome`).
+    private struct NodeInfo: Sendable {
+        let index: Int
+        let replies: [RedisReply]
+        let error: (any Error)?
     }
 
     /// `INFO` text as a dictionary (`key:value` lines; `#` headers skipped).
