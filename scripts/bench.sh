@@ -25,7 +25,9 @@
 #      (client engine idle recovery memory topologies dashboard peers),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
 #      2, 3 and 8 then have a base row (8 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the
-#      base is built once under .build/bench-base/<sha> (a detached worktree). The Targets table reads this build's rows.
+#      base is built once under .build/bench-base/<sha> (a detached worktree). BENCH_BASE_BIN_DIR=<folder> instead takes
+#      the base's release `hoopoe` and `hoopoe-bench` from that folder, built beforehand (labelled with the folder's name,
+#      or BENCH_BASE_LABEL). The Targets table reads this build's rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
@@ -53,14 +55,19 @@ run() {  # run SECTION CMD...: CMD's output into $out; when it fails, the sectio
   fact "$section" error "exited $rc: $why"
   return 1
 }
-base=""
-if [ -n "${BENCH_BASE:-}" ]; then
+base=""  # the base's release binaries' folder, for an A/B in this run; $short names it
+if [ -n "${BENCH_BASE_BIN_DIR:-}" ]; then
+  base="$(cd "$BENCH_BASE_BIN_DIR" && pwd)"
+  short="${BENCH_BASE_LABEL:-$(basename "$base")}"
+elif [ -n "${BENCH_BASE:-}" ]; then
   sha="$(git rev-parse --verify "${BENCH_BASE}^{commit}")"
-  base="$PWD/.build/bench-base/$sha"
-  if [ ! -x "$base/.build/release/hoopoe" ] || [ ! -x "$base/.build/release/hoopoe-bench" ]; then
-    [ -d "$base" ] || git worktree add --detach "$base" "$sha" >/dev/null
-    echo "[bench] building the base ${sha:0:7} (release) in $base" >&2
-    (cd "$base" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
+  short="${sha:0:7}"
+  tree="$PWD/.build/bench-base/$sha"
+  base="$tree/.build/release"
+  if [ ! -x "$base/hoopoe" ] || [ ! -x "$base/hoopoe-bench" ]; then
+    [ -d "$tree" ] || git worktree add --detach "$tree" "$sha" >/dev/null
+    echo "[bench] building the base $short (release) in $tree" >&2
+    (cd "$tree" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
   fi
 fi
 echo "# Hoopoe benchmarks, $(date -u '+%F %T') UTC, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(redis-server --version | cut -d' ' -f3)"
@@ -102,8 +109,9 @@ if want engine; then
   echo
   echo "## 2. Engine"
   engine() {  # $1 = label (empty, this, base ...), $2 = the hoopoe-bench binary, $3 = the facts file or ""
-    run engine "$2" engine "${BENCH_DELAYED:-1000000}" || return 0
-    python3 - "$1" "$3" "$out" <<'PY' || fact engine error "the engine's figures could not be read"
+    local section=engine; [ -n "$3" ] || section=engine-base  # the base's failure is not this build's
+    run "$section" "$2" engine "${BENCH_DELAYED:-1000000}" || return 0
+    python3 - "$1" "$3" "$out" <<'PY' || fact "$section" error "the engine's figures could not be read"
 import json, sys
 label, facts = sys.argv[1], sys.argv[2]
 fact = {"fact": "engine", "latency": {}}
@@ -128,7 +136,7 @@ PY
   }
   if [ -n "$base" ]; then
     engine this "$bin/hoopoe-bench" "$facts"
-    engine "base ${sha:0:7}" "$base/.build/release/hoopoe-bench" ""
+    engine "base $short" "$base/hoopoe-bench" ""
   else
     engine "" "$bin/hoopoe-bench" "$facts"
   fi
@@ -155,7 +163,7 @@ if want idle; then
     [ "$3" = no ] || python3 -c 'import json, sys; print(json.dumps({"fact": "idle", "rss_mib": int(sys.argv[1]) / 1024}))' "$rss" >> "$facts"
   }
   idle "" "$bin/hoopoe" yes
-  [ -z "$base" ] || idle " (base ${sha:0:7})" "$base/.build/release/hoopoe" no
+  [ -z "$base" ] || idle " (base $short)" "$base/hoopoe" no
 fi
 
 if want recovery; then
@@ -225,7 +233,7 @@ if want peers; then
   echo
   echo "## 8. Beside the peers (../shared/bench/peers, one run)"
   extra="$work/peers.json"
-  python3 - "$bin" "$base" "${sha:-}" "$PWD" > "$extra" <<'PY'
+  python3 - "$bin" "$base" "${short:-}" "$PWD" > "$extra" <<'PY'
 import json, sys
 bin_dir, base, short, root = sys.argv[1:5]
 peers = json.load(open("bench/peers.json"))
@@ -238,7 +246,7 @@ def pointed(peer, binary):  # the same peer, run from this checkout with `binary
 hoopoe = peers["hoopoe"]
 peers["hoopoe"] = pointed(hoopoe, bin_dir + "/hoopoe")
 if base:  # the base as one more peer, run the same way
-    peers["hoopoe-base"] = pointed(hoopoe, base + "/.build/release/hoopoe")
+    peers["hoopoe-base"] = pointed(hoopoe, base + "/hoopoe")
     peers["hoopoe-base"]["setup"] += ", base " + short
     # This build with job history off (HOOPOE_HISTORY_MAX_JOBS=0): what history costs, and a like-for-like row
     # beside a base from before history existed.
