@@ -39,26 +39,91 @@ enum EngineBenchmark {
         }
     }
 
-    /// Enqueue→start latency percentiles (ms) with one in-process worker (concurrency 20), jobs enqueued one by
-    /// one at `rate` per second for `seconds`.
+    /// Enqueue→start latency percentiles (ms) with one worker (concurrency 20), jobs enqueued one by one at `rate`
+    /// per second for `seconds`. The worker runs in this process, or with `separateProcess` in a child
+    /// `hoopoe-bench latency-worker` (so the enqueuer's tasks do not share the worker's thread pool, as producers are
+    /// other services in production).
     ///
     /// Open-loop pacing: job *i* is due at `start + i / rate`, whatever happened to the jobs before it. The pacer
     /// sleeps until the next job is due, then starts an enqueue task for every job whose time has come (so a slow
     /// enqueue delays no other send), and each job's latency counts from its *scheduled* send time, not from when
     /// its enqueue actually left: an enqueuer that falls behind adds its lag to the latency instead of hiding it.
     /// `maxSendLag` is the longest a send started after its scheduled time.
-    static func latency(url: String, rate: Int, seconds: Int) async throws -> (p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double) {
+    static func latency(url: String, rate: Int, seconds: Int, separateProcess: Bool = false) async throws -> (p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double) {
         let (redis, jobs) = try setUp(url)
         defer { redis.close() }
+        let total = rate * seconds
+        let clock = ContinuousClock()
+        let started = clock.now
+        let maxLag: Duration
+        let result: LatencyResult
+        if separateProcess {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/proc/self/exe")  // this hoopoe-bench
+            child.arguments = ["latency-worker", jobs.store.namespace, String(total), String(seconds + 10)]
+            let output = Pipe()
+            child.standardOutput = output
+            try child.run()
+            let ready = "\(jobs.store.namespace):bench:ready"
+            while try await redis.send("EXISTS", ready).int != 1 {
+                guard child.isRunning, clock.now - started < .seconds(30) else { throw BenchError("latency-worker did not start") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            maxLag = try await pace(jobs, rate: rate, total: total)
+            while child.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            let line = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            guard child.terminationStatus == 0, let decoded = LatencyResult(json: line) else {
+                throw BenchError("latency-worker exited \(child.terminationStatus): \(line.suffix(300))")
+            }
+            result = decoded
+        } else {
+            let samples = LatencySamples()
+            let worker = latencyWorker(jobs, samples)
+            let running = Task { try await worker.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            maxLag = try await pace(jobs, rate: rate, total: total)
+            while samples.count < total, clock.now - started < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
+            worker.shutdown()
+            try await running.value
+            result = LatencyResult(samples.values)
+        }
+        try await cleanUp(jobs)
+        let lag = Double(maxLag.components.seconds) * 1000 + Double(maxLag.components.attoseconds) / 1e15
+        return (result.p50, result.p99, result.max, result.count, lag)
+    }
+
+    /// `hoopoe-bench latency-worker`: the worker side of ``latency(url:rate:seconds:separateProcess:)`` in a process
+    /// of its own. Marks `<namespace>:bench:ready` once running, stops after `count` jobs or `timeout` seconds, and
+    /// prints the percentiles as one JSON line.
+    static func latencyWorkerProcess(url: String, namespace: String, count: Int, timeout: Int) async throws -> String {
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: namespace)
         let samples = LatencySamples()
+        let worker = latencyWorker(jobs, samples)
+        let running = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(300))
+        try await redis.send("SET", "\(namespace):bench:ready", "1", "EX", "600")
+        let clock = ContinuousClock()
+        let start = clock.now
+        while samples.count < count, clock.now - start < .seconds(timeout) { try await Task.sleep(for: .milliseconds(20)) }
+        worker.shutdown()
+        try await running.value
+        try await redis.send("DEL", "\(namespace):bench:ready")
+        return LatencyResult(samples.values).json
+    }
+
+    private static func latencyWorker(_ jobs: JobQueue, _ samples: LatencySamples) -> Worker {
         var registry = JobRegistry()
         registry.register(LatencyProbe(samples: samples))
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let worker = Worker(jobs: jobs, registry: registry, options: WorkerOptions(concurrency: 20), logger: logger)
-        let running = Task { try await worker.run() }
-        try await Task.sleep(for: .milliseconds(300))
-        let total = rate * seconds
+        return Worker(jobs: jobs, registry: registry, options: WorkerOptions(concurrency: 20), logger: logger)
+    }
+
+    /// Enqueues `total` probe jobs at `rate` a second, open loop (see ``latency(url:rate:seconds:separateProcess:)``);
+    /// returns the longest a send started after its scheduled time.
+    private static func pace(_ jobs: JobQueue, rate: Int, total: Int) async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now + .milliseconds(20)
         let wallStart = Date().timeIntervalSince1970 + 0.020  // the same instant on the wall clock the probe reads
@@ -79,14 +144,7 @@ enum EngineBenchmark {
             }
             try await group.waitForAll()
         }
-        while samples.count < total, clock.now - start < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
-        worker.shutdown()
-        try await running.value
-        try await cleanUp(jobs)
-        let sorted = samples.values.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        let lag = Double(maxLag.components.seconds) * 1000 + Double(maxLag.components.attoseconds) / 1e15
-        return (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count, lag)
+        return maxLag
     }
 
     /// Delayed jobs moved to their stream per second, by one worker's promotion step, from a backlog of
@@ -137,6 +195,31 @@ private struct LatencyProbe: JobHandler {
     let samples: LatencySamples
     func run(_ payload: Payload, context: JobContext) async throws {
         samples.add((Date().timeIntervalSince1970 - payload.sent) * 1000)
+    }
+}
+
+/// The percentiles of a latency run, and their JSON line between a latency-worker process and its parent.
+private struct LatencyResult {
+    let p50: Double, p99: Double, max: Double, count: Int
+
+    init(_ values: [Double]) {
+        let sorted = values.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        (p50, p99, max, count) = (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count)
+    }
+
+    init?(json: String) {
+        guard let data = json.split(whereSeparator: \.isNewline).last.map({ Data($0.utf8) }),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let p50 = object["p50_ms"] as? Double, let p99 = object["p99_ms"] as? Double,
+              let max = object["max_ms"] as? Double, let count = object["jobs"] as? Int else { return nil }
+        (self.p50, self.p99, self.max, self.count) = (p50, p99, max, count)
+    }
+
+    /// NaN (no samples) is written as -1: JSON has no NaN.
+    var json: String {
+        func number(_ value: Double) -> Double { value.isNaN ? -1 : value }
+        return "{\"p50_ms\": \(number(p50)), \"p99_ms\": \(number(p99)), \"max_ms\": \(number(max)), \"jobs\": \(count)}"
     }
 }
 

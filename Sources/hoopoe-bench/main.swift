@@ -26,6 +26,17 @@ case "enqueue":
     // Only the engine's batch-enqueue row (same workload), for A/B runs of the enqueue path.
     let enqueue = try await EngineBenchmark.batchEnqueue(url: url, jobs: count ?? 200_000)
     print("{\"name\": \"batch enqueue (1000 a round trip)\", \"per_second\": \(Int(enqueue))}")
+case "latency":
+    // hoopoe-bench latency RATE [SECONDS] [separate]: one enqueue→start run (engine's rows are in-process).
+    let rate = count ?? 10_000
+    let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+    let separate = arguments.count > 4 && arguments[4] == "separate"
+    let latency = try await EngineBenchmark.latency(url: url, rate: rate, seconds: seconds, separateProcess: separate)
+    print("{\"name\": \"enqueue to start at \(rate) jobs/s\(separate ? ", worker in its own process" : "")\", \"rate\": \(rate), \"p50_ms\": \(latency.p50), \"p99_ms\": \(latency.p99), \"max_ms\": \(latency.max), \"jobs\": \(latency.count), \"expected\": \(rate * seconds), \"max_send_lag_ms\": \(latency.maxSendLag)}")
+case "latency-worker":
+    // The worker side of `latency ... separate`, started by it: NAMESPACE COUNT TIMEOUT-SECONDS.
+    guard arguments.count > 4, let jobs = Int(arguments[3]), let timeout = Int(arguments[4]) else { exit(64) }
+    print(try await EngineBenchmark.latencyWorkerProcess(url: url, namespace: arguments[2], count: jobs, timeout: timeout))
 case "fill":
     // The topology benchmark's backlog: N `diag.incr` jobs over the given queues, for a `hoopoe worker` to drain.
     let queues = arguments.count > 3 ? arguments[3].split(separator: ",").map(String.init) : ["default"]
@@ -37,6 +48,6 @@ case "memory":
         print("{\"name\": \"memory\", \"workload\": \"\(r.workload)\", \"held\": \"\(r.held)\", \"jobs\": \(r.jobs), \"used_memory_delta\": \(r.usedMemoryDelta), \"key_bytes\": \(r.keyBytes), \"stored_bytes\": \(r.storedBytes)}")
     }
 default:
-    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs] | enqueue [N] | fill N queue,queue,... | memory [N]")
+    print("usage: hoopoe-bench redis [N] | engine [delayed-jobs] | enqueue [N] | latency RATE [SECONDS] [separate] | fill N queue,queue,... | memory [N]")
     exit(64)
 }
