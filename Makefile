@@ -44,7 +44,8 @@ test: deps
 run: release
 	@scripts/run.sh
 
-# Client round trips/s and pipelined ops/s, beside redis-benchmark on the same private server.
+# Every figure of issue 17 beside its target, with the peers, in one run (~17 min; scripts/bench.sh's header lists
+# the sections and their BENCH_* switches, e.g. BENCH_ONLY="engine memory" or BENCH_BIN_DIR for other binaries).
 bench: release
 	@scripts/test-redis.sh scripts/bench.sh
 
