@@ -98,6 +98,9 @@ def measure():
 
 
 def main():
+    if not 1 <= JOBS <= 20:  # the formula needs every job running at once on the second worker (default concurrency)
+        print(json.dumps({"error": f"BENCH_RECOVERY_JOBS={JOBS}: must be 1-20, the default concurrency"}))
+        sys.exit(1)
     if not os.access(HOOPOE, os.X_OK):
         print(json.dumps({"error": f"{HOOPOE} is missing"}))
         sys.exit(1)

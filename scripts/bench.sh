@@ -18,7 +18,7 @@
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
 #      included), BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_DASHBOARD_JOBS (backlog of 7, 100000),
-#      BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS (20) and BENCH_RECOVERY_SLEEP_MS (3000),
+#      BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS (20, at most 20) and BENCH_RECOVERY_SLEEP_MS (3000),
 #      BENCH_BIN_DIR (the folder of the release `hoopoe` and `hoopoe-bench` to measure; default .build/release),
 #      BENCH_SKIP_<SECTION>=1 to leave a section out (CLIENT, ENGINE, IDLE, RECOVERY, MEMORY, TOPOLOGIES, DASHBOARD,
 #      PEERS; the peers take ~10 minutes), BENCH_ONLY="memory recovery ..." to run only the sections named
