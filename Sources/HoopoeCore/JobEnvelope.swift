@@ -104,29 +104,67 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         failedAttempts = (try? c.decodeIfPresent([FailedAttempt].self, forKey: .failedAttempts)) ?? nil
     }
 
-    /// The envelope as compact JSON bytes (sorted keys, so equal jobs are equal bytes).
+    /// The envelope as compact JSON bytes (sorted keys, so equal jobs are equal bytes); empty when the payload holds
+    /// a number JSON cannot carry (NaN, an infinity).
+    ///
+    /// Written by ``CompactJSONWriter``, byte for byte what `JSONEncoder` with sorted keys and unescaped slashes
+    /// writes (the protocol's bytes, jobs/PROTOCOL.md), at a fraction of its cost (decision 0034).
     public func encoded() -> [UInt8] {
-        // Encoding a value of this shape cannot fail: every field is a string, number or JSONValue.
-        (try? Array(JobEnvelope.encoder.encode(self))) ?? []
+        (try? write(payloadJSON: nil)) ?? []
     }
 
     /// The envelope as ``encoded()`` writes it, with `payloadJSON` — a payload already encoded as JSON (by
     /// ``encodePayload(_:)``) — as its `payload`: a typed payload is encoded once, straight into the envelope's
     /// bytes, not through a ``JSONValue``. This envelope's own `payload` is not written.
     func encoded(payloadJSON: [UInt8]) -> [UInt8] {
-        var header = self
-        header.payload = .null
-        let bytes = header.encoded()
-        // `"payload":null` occurs once, as the key: inside a JSON string each `"` is escaped (`\"`), so the
-        // sequence `payload":` cannot appear in one.
-        guard let range = bytes.firstRange(of: Self.nullPayload) else { return bytes }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count + payloadJSON.count)
-        out += bytes[..<range.lowerBound]
-        out += Self.payloadKey
-        out += payloadJSON
-        out += bytes[range.upperBound...]
-        return out
+        (try? write(payloadJSON: payloadJSON)) ?? []
+    }
+
+    /// Every field present, in the sorted order of their keys (`CodingKeys`); nil optionals are left out, as the
+    /// synthesized `Encodable` leaves them out.
+    private func write(payloadJSON: [UInt8]?) throws(CompactJSONWriter.NotEncodable) -> [UInt8] {
+        typealias Key = EnvelopeKeyBytes
+        var out = CompactJSONWriter(capacity: 160 + (payloadJSON?.count ?? 64))
+        out.append(UInt8(ascii: "{"))
+        out.rawKey(Key.attempt, first: true)
+        out.integer(Int64(attempt))
+        if let deadReason { out.rawKey(Key.deadReason, first: false); out.string(deadReason) }
+        if let diedAt { out.rawKey(Key.diedAt, first: false); try out.number(diedAt) }
+        out.rawKey(Key.enqueuedAt, first: false)
+        try out.number(enqueuedAt)
+        if let failedAttempts {
+            out.rawKey(Key.failedAttempts, first: false)
+            out.append(UInt8(ascii: "["))
+            for (index, failure) in failedAttempts.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "{"))
+                out.rawKey(Key.at, first: true)
+                try out.number(failure.at)
+                out.rawKey(Key.attempt, first: false)
+                out.integer(Int64(failure.attempt))
+                out.rawKey(Key.error, first: false)
+                out.string(failure.error)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.rawKey(Key.id, first: false)
+        out.string(id)
+        if let lastError { out.rawKey(Key.lastError, first: false); out.string(lastError) }
+        if let maxAttempts { out.rawKey(Key.maxAttempts, first: false); out.integer(Int64(maxAttempts)) }
+        if let notify { out.rawKey(Key.notify, first: false); out.bool(notify) }
+        out.rawKey(Key.payload, first: false)
+        if let payloadJSON { out.raw(payloadJSON) } else { try out.value(payload) }
+        out.rawKey(Key.queue, first: false)
+        out.string(queue)
+        if let runAt { out.rawKey(Key.runAt, first: false); try out.number(runAt) }
+        if let timeout { out.rawKey(Key.timeout, first: false); try out.number(timeout) }
+        out.rawKey(Key.type, first: false)
+        out.string(type)
+        if let uniqueFor { out.rawKey(Key.uniqueFor, first: false); try out.number(uniqueFor) }
+        if let uniqueKey { out.rawKey(Key.uniqueKey, first: false); out.string(uniqueKey) }
+        out.append(UInt8(ascii: "}"))
+        return out.bytes
     }
 
     /// A payload as the JSON ``encoded()`` would write for it (sorted keys, slashes unescaped).
@@ -134,20 +172,44 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         Array(try encoder.encode(payload))
     }
 
-    private static let payloadKey = Array(#""payload":"#.utf8)
-    private static let nullPayload = Array(#""payload":null"#.utf8)
-
     /// Decodes an envelope from JSON bytes.
     public static func decode(_ bytes: [UInt8]) throws -> JobEnvelope {
         try JSONDecoder().decode(JobEnvelope.self, from: Data(bytes))
     }
 
+    /// Encodes typed payloads (``encodePayload(_:)``); the envelope itself is written by ``CompactJSONWriter``.
     private static let encoder: JSONEncoder = {
         // Configured once here and never mutated after: safe to share across threads.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+}
+
+/// Each envelope key as written, quoted and followed by its colon (`"id":`): ``JobEnvelope/encoded()`` appends them
+/// without escaping or sorting at run time.
+private enum EnvelopeKeyBytes {
+    static let attempt = quoted("attempt")
+    static let deadReason = quoted(JobEnvelope.CodingKeys.deadReason.rawValue)
+    static let diedAt = quoted(JobEnvelope.CodingKeys.diedAt.rawValue)
+    static let enqueuedAt = quoted(JobEnvelope.CodingKeys.enqueuedAt.rawValue)
+    static let failedAttempts = quoted(JobEnvelope.CodingKeys.failedAttempts.rawValue)
+    static let id = quoted("id")
+    static let lastError = quoted(JobEnvelope.CodingKeys.lastError.rawValue)
+    static let maxAttempts = quoted(JobEnvelope.CodingKeys.maxAttempts.rawValue)
+    static let notify = quoted("notify")
+    static let payload = quoted("payload")
+    static let queue = quoted("queue")
+    static let runAt = quoted(JobEnvelope.CodingKeys.runAt.rawValue)
+    static let timeout = quoted("timeout")
+    static let type = quoted("type")
+    static let uniqueFor = quoted(JobEnvelope.CodingKeys.uniqueFor.rawValue)
+    static let uniqueKey = quoted(JobEnvelope.CodingKeys.uniqueKey.rawValue)
+    // FailedAttempt's keys.
+    static let at = quoted("at")
+    static let error = quoted("error")
+
+    private static func quoted(_ key: String) -> [UInt8] { Array("\"\(key)\":".utf8) }
 }
 
 /// Job ids: 26 characters of Crockford base32, time-ordered (48 bits of milliseconds, 80 random bits),
@@ -157,17 +219,21 @@ public enum JobID {
 
     /// A new id.
     public static func make(now: Date = Date()) -> String {
-        var bytes = [UInt8](repeating: 0, count: 26)
         // Clamped: a clock far off (or a caller's odd Date) must not trap the conversion; 48 bits hold the time.
         let milliseconds = now.timeIntervalSince1970 * 1000
         var time = milliseconds.isFinite ? UInt64(min(max(0, milliseconds), Double(1 << 48 - 1))) : 0
-        for index in stride(from: 9, through: 0, by: -1) {
-            bytes[index] = alphabet[Int(time & 31)]
-            time >>= 5
+        return String(unsafeUninitializedCapacity: 26) { bytes in
+            for index in stride(from: 9, through: 0, by: -1) {
+                bytes[index] = alphabet[Int(time & 31)]
+                time >>= 5
+            }
+            // 16 random bytes, 5 bits of each used: from a pool, not one `getrandom` call per 8 bytes (RandomBytePool).
+            withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { random in
+                RandomBytePool.fill(random)
+                for index in 10..<26 { bytes[index] = alphabet[Int(random[index - 10] & 31)] }
+            }
+            return 26
         }
-        var random = SystemRandomNumberGenerator()
-        for index in 10..<26 { bytes[index] = alphabet[Int(random.next() & 31)] }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The creation time (Unix milliseconds) an id of ``make(now:)``'s shape carries: 26 characters of the

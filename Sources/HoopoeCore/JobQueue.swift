@@ -108,6 +108,8 @@ public final class JobQueue: Sendable {
         case .encoded(let json):
             bytes = envelope.encoded(payloadJSON: json)
         }
+        // Empty: the payload holds NaN or an infinity, which JSON cannot carry (once written as an empty envelope).
+        guard !bytes.isEmpty else { throw EnqueueError(message: "job \(type): the payload holds a number JSON cannot carry (NaN or infinity)") }
         guard bytes.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "job \(type) is \(bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")
         }

@@ -31,6 +31,16 @@ public struct RedisCommand: Sendable {
         self.init(name, arguments)
     }
 
+    /// An empty command (its name only) with room for `bytes` more argument bytes and `arguments` more arguments, for
+    /// a caller that appends them: a batch of thousands of `XADD`s then allocates once a command, not once per grow.
+    public init(_ name: String, reservingCapacity bytes: Int, arguments: Int) {
+        buffer = []
+        buffer.reserveCapacity(name.utf8.count + bytes)
+        lengths = []
+        lengths.reserveCapacity(arguments + 1)
+        append(name)
+    }
+
     /// Appends a text argument as UTF-8.
     public mutating func append(_ argument: String) {
         let before = buffer.count

@@ -45,6 +45,21 @@ import Testing
         #expect(try await h.jobs.info(queue: "default").ready == 0)
     }
 
+    @Test func aPayloadNumberJSONCannotCarryIsRefusedAndNothingIsWritten() async throws {
+        let h = try EngineHarness()
+        for number in [Double.nan, .infinity] {
+            await #expect {
+                try await h.jobs.enqueueBatch([
+                    (type: "diag.record", payload: ["ok": 1], options: EnqueueOptions()),
+                    (type: "diag.record", payload: ["ratio": .double(number)], options: EnqueueOptions()),
+                ])
+            } throws: { error in
+                "\(error)".contains("NaN or infinity")
+            }
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 0, "not even the good job of the batch")
+    }
+
     @Test func badQueueNameIsRefused() async throws {
         let h = try EngineHarness()
         await #expect(throws: EnqueueError.self) {

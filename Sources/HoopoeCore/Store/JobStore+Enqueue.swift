@@ -26,16 +26,28 @@ extension JobStore {
     func enqueue(_ jobs: [PreparedJob], maxEnvelopeBytes: Int) async throws -> [EnqueueResult] {
         var results = [EnqueueResult?](repeating: nil, count: jobs.count)
         var plain: [RedisCommand] = []
+        plain.reserveCapacity(jobs.count)
         var scripted: [(index: Int, call: (keys: [String], arguments: [String]))] = []
+        var lastStream: (queue: String, key: String)?  // a batch is mostly one queue: its key is built once
         for (index, job) in jobs.enumerated() {
-            let k = keys(job.queue)
             if job.isPlain {
-                var xadd = RedisCommand("XADD", k.stream, "*", "job")
+                let stream: String
+                if let lastStream, lastStream.queue == job.queue {
+                    stream = lastStream.key
+                } else {
+                    stream = keys(job.queue).stream
+                    lastStream = (job.queue, stream)
+                }
+                var xadd = RedisCommand("XADD", reservingCapacity: stream.utf8.count + 4 + job.bytes.count, arguments: 4)
+                xadd.append(stream)
+                xadd.append("*")
+                xadd.append("job")
                 xadd.append(bytes: job.bytes)
                 plain.append(xadd)
                 results[index] = .enqueued(id: job.id)
                 continue
             }
+            let k = keys(job.queue)
             let now = Date().timeIntervalSince1970
             let options = job.options
             let uniqueSeconds = options.uniqueFor.map { $0.seconds } ?? (max(0, (job.runAt ?? now) - now) + 86_400)
