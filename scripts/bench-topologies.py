@@ -9,6 +9,14 @@ started on them; the counter they increment is polled every 5 ms. Like the peers
 (../shared/bench/peers/driver.py), the steady rate and the CPU per job count from the first finished job to the
 last; Redis CPU is summed over the primaries (`INFO cpu`), the worker's from /proc.
 
+Redis CPU a job is the servers' CPU over that span less their idle CPU over as long: each row first measures its
+primaries with the backlog filled and no client for IDLE_S seconds (the `hz` cron, and on a cluster the bus's
+pings — about 2 ms/s a node here, 0.1–0.3 µs/job at 20k jobs/s), and the table says how much it took off. Everything
+a job's traffic costs stays in, on every node. The round trips a job column is `total_reads_processed` summed over
+the primaries: the requests Redis read, each a wake-up and a read and a write system call, which is where a cluster
+spends most of what it adds (session 6: a cluster's per-queue fetches read a few jobs each, and each node's share of
+a pipeline is smaller). The bench's own polling (a GET every 5 ms) is in both columns, about 0.01 a job.
+
 Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
 Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries),
 BENCH_FACTS (a file each row is appended to as a JSON line, {"fact": "topology", "row": plain|tls|replica|wait|cluster,
@@ -35,6 +43,7 @@ COUNTER = "bench:done"
 FACTS = os.environ.get("BENCH_FACTS")
 CLK = os.sysconf("SC_CLK_TCK")
 TIMEOUT_S = 300
+IDLE_S = 1.0  # how long each row's idle baseline is measured
 
 
 class Node:
@@ -87,6 +96,10 @@ class Node:
     def cpu(self):
         info = self.info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+    def reads(self):
+        """Requests read from clients so far (each a wake-up, a read and, for its replies, a write)."""
+        return int(self.info("stats")["total_reads_processed"])
 
 
 class Servers:
@@ -158,14 +171,24 @@ def process_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK  # utime, stime
 
 
+def idle_cpu_per_second(primaries):
+    """The primaries' summed CPU a second with no client at work: cron, and on a cluster the bus (not per-job cost)."""
+    time.sleep(0.2)  # let the fill's last replies and frees settle
+    cpu, started = sum(n.cpu() for n in primaries), time.monotonic()
+    time.sleep(IDLE_S)
+    return (sum(n.cpu() for n in primaries) - cpu) / (time.monotonic() - started)
+
+
 def run_row(url, primaries, counter_node, extra_env=None):
-    """Fills N jobs, lets one worker drain them; returns (steady jobs/s, worker µs/job, Redis µs/job)."""
+    """Fills N jobs, lets one worker drain them; returns (steady jobs/s, worker µs/job, Redis µs/job less idle,
+    idle Redis µs/s subtracted, Redis round trips/job)."""
     for node in primaries:
         node("FLUSHALL")
     env = {**os.environ, "REDIS_URL": url}
     fill = subprocess.run([BENCH, "fill", str(N), QUEUES], env=env, capture_output=True, text=True)
     if fill.returncode != 0:
         raise RuntimeError(f"fill failed: {fill.stderr.strip()[-400:]}")
+    idle = idle_cpu_per_second(primaries)
     worker = subprocess.Popen(
         [HOOPOE, "worker", "--queues", QUEUES, "--concurrency", "20"],
         env={**env, "LOG_LEVEL": "warning", **(extra_env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -181,6 +204,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
                 raise RuntimeError("no job finished")
             time.sleep(0.005)
         t_first, cpu_first, redis_first = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+        reads_first = sum(n.reads() for n in primaries)
         jobs = first
         while jobs < N:
             if time.monotonic() - started > TIMEOUT_S:
@@ -188,14 +212,17 @@ def run_row(url, primaries, counter_node, extra_env=None):
             time.sleep(0.005)
             jobs = done()
         t_end, cpu_end, redis_end = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+        reads_end = sum(n.reads() for n in primaries)
     finally:
         worker.terminate()
         try:
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
-    counted = N - first
-    return counted / (t_end - t_first), 1e6 * (cpu_end - cpu_first) / counted, 1e6 * (redis_end - redis_first) / counted
+    counted, wall = N - first, t_end - t_first
+    redis = redis_end - redis_first - idle * wall
+    return (counted / wall, 1e6 * (cpu_end - cpu_first) / counted, 1e6 * redis / counted, 1e6 * idle,
+            (reads_end - reads_first) / counted)
 
 
 def fact(**fields):
@@ -247,21 +274,23 @@ def main():
                      "redis-cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports), cluster, owner, None))
 
         print(f"{N:,} `diag.incr` jobs a row over queues {QUEUES}; one `hoopoe worker --concurrency 20`.\n")
-        print("| topology | steady jobs/s | worker CPU µs/job | Redis CPU µs/job (primaries) | per-job worker cost vs one Redis |")
-        print("|---|--:|--:|--:|--:|")
+        print("| topology | steady jobs/s | worker CPU µs/job | Redis CPU µs/job (primaries, less idle) | Redis idle µs/s (subtracted) "
+              "| Redis round trips/job | per-job worker cost vs one Redis |")
+        print("|---|--:|--:|--:|--:|--:|--:|")
         baseline = None
         failed = False
         for key, name, url, primaries, counter_node, extra in rows:
             try:
-                rate, worker_us, redis_us = run_row(url, primaries, counter_node, extra)
+                rate, worker_us, redis_us, idle_us_per_s, round_trips = run_row(url, primaries, counter_node, extra)
             except Exception as error:  # one failed row is reported, the others still run
-                print(f"| {name} | failed: {error} | | | |")
+                print(f"| {name} | failed: {error} | | | | | |")
                 fact(row=key, error=str(error))
                 failed = True
                 continue
-            fact(row=key, rate=rate, worker_us=worker_us, redis_us=redis_us)
+            fact(row=key, rate=rate, worker_us=worker_us, redis_us=redis_us, redis_idle_us_per_s=idle_us_per_s, round_trips=round_trips)
             baseline = baseline or worker_us
-            print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {worker_us / baseline:.2f}× |")
+            print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {idle_us_per_s:,.0f} | {round_trips:.2f} "
+                  f"| {worker_us / baseline:.2f}× |")
         sys.exit(1 if failed else 0)
     finally:
         servers.stop()
