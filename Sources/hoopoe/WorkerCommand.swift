@@ -37,8 +37,9 @@ struct WorkerCommand: AsyncParsableCommand {
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             running worker takes its jobs after --lease plus at most one recovery round (2 s ± 20 %): within 15 s \
             with the default 10 s lease. The lost run counts as an attempt. A live worker renews its leases every \
-            fifth of --lease on a thread of its own, so busy CPUs or handlers that block their thread do not make \
-            its jobs run twice; a job may run for hours and stays this worker's.
+            fifth of --lease on a thread of its own, so busy CPUs, handlers that block their thread and jobs that \
+            run longer than the lease do not lose their jobs to another worker. Give every worker of a queue the \
+            same --lease (docs/operating.md, "When a worker dies").
             """
     )
 
