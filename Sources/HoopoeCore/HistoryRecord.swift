@@ -67,69 +67,124 @@ public struct HistoryRecord: Sendable, Equatable {
     /// per RFC 8259 (quote, backslash, control characters).
     var header: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + id.utf8.count + type.utf8.count + (error?.utf8.count ?? 0))
+        writeHeader(into: &bytes)
+        return bytes
+    }
+
+    /// The stored text: the header, a newline, `envelopeJSON` (already stripped and capped by the caller).
+    ///
+    /// One buffer, sized once, every member appended in place (no `String` per number, no array per literal):
+    /// this runs for every processed job, and the small allocations were most of its cost (session 6 profile).
+    func encoded(envelopeJSON: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerCapacity + 1 + envelopeJSON.count)
+        writeHeader(into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: envelopeJSON)
+        return bytes
+    }
+
+    /// Room for the header: its fixed text, the strings (escapes rarely make it grow past this) and the numbers.
+    private var headerCapacity: Int {
+        160 + id.utf8.count + type.utf8.count + queue.utf8.count + (worker?.utf8.count ?? 0) + (error?.utf8.count ?? 0)
+            + (deferredTo?.utf8.count ?? 0)
+    }
+
+    private func writeHeader(into bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + headerCapacity)
         bytes.append(UInt8(ascii: "{"))
         Self.member("id", id, &bytes)
         Self.member("type", type, &bytes)
         Self.member("queue", queue, &bytes)
         Self.member("outcome", outcome.rawValue, &bytes)
-        Self.member("attempt", raw: String(attempt), &bytes)
-        Self.member("finished_at", raw: Self.number(finishedAt), &bytes)
-        if let duration { Self.member("duration", raw: Self.number(duration), &bytes) }
+        Self.key("attempt", &bytes)
+        Self.integer(Int64(attempt), &bytes)
+        bytes.append(UInt8(ascii: ","))
+        Self.key("finished_at", &bytes)
+        Self.number(finishedAt, &bytes)
+        bytes.append(UInt8(ascii: ","))
+        if let duration {
+            Self.key("duration", &bytes)
+            Self.number(duration, &bytes)
+            bytes.append(UInt8(ascii: ","))
+        }
         if let worker { Self.member("worker", worker, &bytes) }
         if let error { Self.member("error", error, &bytes) }
         if let deferredTo { Self.member("deferred_to", deferredTo, &bytes) }
         bytes[bytes.count - 1] = UInt8(ascii: "}")
-        return bytes
     }
 
-    /// The stored text: the header, a newline, `envelopeJSON` (already stripped and capped by the caller).
-    func encoded(envelopeJSON: [UInt8]) -> [UInt8] {
-        var bytes = header
-        bytes.append(UInt8(ascii: "\n"))
-        bytes += envelopeJSON
-        return bytes
-    }
-
-    /// `"key":"value",` with `value` escaped.
-    private static func member(_ key: String, _ value: String, _ bytes: inout [UInt8]) {
+    /// `"key":`.
+    private static func key(_ key: StaticString, _ bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        bytes += key.utf8
-        bytes += Array("\":\"".utf8)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(byte)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += Array("\\u00".utf8)
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
-            default: bytes.append(byte)
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// `"key":"value",` with `value` escaped (copied as a whole when nothing in it needs escaping, the usual case).
+    private static func member(_ name: StaticString, _ value: String, _ bytes: inout [UInt8]) {
+        key(name, &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: value.utf8)
+        } else {
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(byte)
+                case 0..<0x20:
+                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    bytes.append(hexDigit(byte >> 4))
+                    bytes.append(hexDigit(byte & 0xF))
+                default: bytes.append(byte)
+                }
             }
         }
-        bytes += Array("\",".utf8)
-    }
-
-    /// `"key":value,` with `value` written as it is (a number).
-    private static func member(_ key: String, raw value: String, _ bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        bytes += key.utf8
-        bytes += Array("\":".utf8)
-        bytes += value.utf8
         bytes.append(UInt8(ascii: ","))
     }
 
-    /// Seconds to the millisecond, as a JSON number (`0` for anything not finite or beyond any clock).
-    ///
-    /// Written from the integer count of milliseconds, not `String(format:)`: that goes through Foundation's
-    /// formatter, a measurable part of the worker's CPU per job when it ran twice for every record.
-    private static func number(_ value: Double) -> String {
-        guard value.isFinite, abs(value) < 1e15 else { return "0" }
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
+    /// `value` in decimal.
+    private static func integer(_ value: Int64, _ bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
+    }
+
+    /// Seconds to the millisecond, as a JSON number (`0` for anything not finite or beyond any clock): what
+    /// `String(format: "%.3f")` writes, without Foundation's formatter (twice a job on the worker's hot path).
+    static func number(_ value: Double, _ bytes: inout [UInt8]) {
+        guard value.isFinite, abs(value) < 1e15 else {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
         let millis = Int64((abs(value) * 1000).rounded())
-        let fraction = String(millis % 1000)
-        return (value < 0 && millis > 0 ? "-" : "") + String(millis / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        if value < 0 && millis > 0 { bytes.append(UInt8(ascii: "-")) }
+        integer(millis / 1000, &bytes)
+        bytes.append(UInt8(ascii: "."))
+        let fraction = millis % 1000
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    /// ``number(_:_:)`` as text (the settle scripts' `now` argument).
+    static func number(_ value: Double) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        number(value, &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The stored text with ``envelope`` as ``kept(_:)`` keeps it (nothing after the newline when there is none).

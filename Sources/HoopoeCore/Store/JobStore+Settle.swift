@@ -47,30 +47,50 @@ extension JobStore {
     }
 
     static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
-        let unique = acks.filter { $0.uniqueKey != nil }
-        let answers = acks.filter { $0.answer != nil }
-        let recorded = acks.filter { $0.history != nil }
-        let limits = recorded.first?.history?.limits ?? HistoryLimits(maxJobs: 0, maxAgeSeconds: 0)
-        let hour = QueueKeys.hour(date)
-        var k = [keys.stream, keys.stats(day: QueueKeys.day(date)), keys.stats(hour: hour.hour), keys.history, keys.historyJobs]
-        k += unique.map { keys.unique($0.uniqueKey!) }
-        k += answers.map { keys.answer($0.jobID) }
+        var uniqueCount = 0
+        var answerCount = 0
+        var recordCount = 0
+        var limits = HistoryLimits(maxJobs: 0, maxAgeSeconds: 0)
+        for ack in acks {
+            if ack.uniqueKey != nil { uniqueCount += 1 }
+            if ack.answer != nil { answerCount += 1 }
+            if let history = ack.history {
+                if recordCount == 0 { limits = history.limits }
+                recordCount += 1
+            }
+        }
+        let time = CounterTime.at(date)
+        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.history, keys.historyJobs]
+        k.reserveCapacity(k.count + uniqueCount + answerCount)
+        for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
+        for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
         var a = [
-            QueueKeys.group, String(acks.count), String(unique.count), String(answers.count), String(QueueKeys.answerTTLSeconds),
-            hour.minute, String(QueueKeys.hourStatsTTLSeconds), String(recorded.count), String(limits.maxJobs), String(limits.maxAgeSeconds),
-            String(format: "%.3f", date.timeIntervalSince1970),
+            QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
+            time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), String(limits.maxJobs), String(limits.maxAgeSeconds),
+            HistoryRecord.number(date.timeIntervalSince1970),
         ]
-        a += acks.map(\.entryID)
-        a += unique.map(\.jobID)
-        a += answers.compactMap(\.answer)
-        for ack in recorded {
+        a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + 2 * recordCount + 3)
+        for ack in acks { a.append(ack.entryID) }
+        for ack in acks where ack.uniqueKey != nil { a.append(ack.jobID) }
+        for ack in acks { if let answer = ack.answer { a.append(answer) } }
+        for ack in acks {
+            guard let history = ack.history else { continue }
             a.append(ack.jobID)
-            a.append(ack.history!.record)
+            a.append(history.record)
         }
         a.append(counter)
-        var perType: [String: Int] = [:]
-        for ack in acks { perType[ack.type, default: 0] += 1 }
-        for (type, count) in perType {
+        // Per type: a batch is nearly always of one type, so the first is counted without a dictionary.
+        let firstType = acks.first?.type ?? ""
+        var firstCount = 0
+        var others: [String: Int] = [:]
+        for ack in acks {
+            if ack.type == firstType { firstCount += 1 } else { others[ack.type, default: 0] += 1 }
+        }
+        if firstCount > 0 {
+            a.append(firstType)
+            a.append(String(firstCount))
+        }
+        for (type, count) in others {
             a.append(type)
             a.append(String(count))
         }

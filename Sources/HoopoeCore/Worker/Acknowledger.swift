@@ -73,31 +73,42 @@ final class Acknowledger: Sendable {
         }
     }
 
+    /// Sends a batch: one script call per queue and counter, the queues at once. A batch of one queue (the usual
+    /// case) is sent from this task, without a task group: a child task per batch was a hop of its own.
     private func send(_ batch: [Ack]) async {
+        guard let first = batch.first?.queue else { return }
         let now = Date()
+        if batch.allSatisfy({ $0.queue == first }) {
+            await send(batch, queue: first, at: now)
+            return
+        }
         var byQueue: [String: [Ack]] = [:]
         for ack in batch { byQueue[ack.queue, default: []].append(ack) }
         await withTaskGroup(of: Void.self) { group in
             for (queue, acks) in byQueue {
-                group.addTask { [jobs, logger] in
-                    for counter in Set(acks.map(\.counter)) {
-                        let selected = acks.filter { $0.counter == counter }
-                        do {
-                            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
-                        } catch let error as RedisError where error.code == .notReplicated {
-                            // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
-                            // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
-                            // the deliveries back and the jobs run again after their lease (at least once).
-                            logger.warning(
-                                "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
-                                metadata: ["queue": "\(queue)", "error": "\(error)"])
-                        } catch {
-                            // The jobs stay delivered-but-unacknowledged: after their lease another worker
-                            // runs them again. At-least-once is kept; the error is worth a log line.
-                            logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                        }
-                    }
-                }
+                group.addTask { await self.send(acks, queue: queue, at: now) }
+            }
+        }
+    }
+
+    /// One queue's acknowledgements, one script call per counter (`processed`, `discarded`, `deferred`).
+    private func send(_ acks: [Ack], queue: String, at now: Date) async {
+        let first = acks[0].counter
+        let byCounter = acks.allSatisfy { $0.counter == first } ? [first: acks] : Dictionary(grouping: acks, by: \.counter)
+        for (counter, selected) in byCounter {
+            do {
+                try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
+            } catch let error as RedisError where error.code == .notReplicated {
+                // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
+                // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
+                // the deliveries back and the jobs run again after their lease (at least once).
+                logger.warning(
+                    "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
+                    metadata: ["queue": "\(queue)", "error": "\(error)"])
+            } catch {
+                // The jobs stay delivered-but-unacknowledged: after their lease another worker
+                // runs them again. At-least-once is kept; the error is worth a log line.
+                logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }
     }

@@ -162,16 +162,30 @@ final class JobBuffer: Sendable {
         return left
     }
 
+    /// The next job, by the selection's rule when jobs of several queues wait.
+    ///
+    /// With one queue waiting (the usual case) that queue is taken without asking the selection, which would choose
+    /// it too but at the cost of a random number and an array. The state is read and changed in place: a copy of
+    /// its dictionaries held across the change made each pop copy them whole (session 6 profile).
     private static func pop(_ state: inout State, _ selection: QueueSelection) -> FetchedJob? {
         guard state.count > 0 else { return nil }
-        let queues = state.queues
-        let heads = state.heads
-        guard let queue = selection.pick(among: { (heads[$0] ?? 0) < (queues[$0]?.count ?? 0) }) else { return nil }
+        var only: String?
+        var several = false
+        for (queue, list) in state.queues where (state.heads[queue] ?? 0) < list.count {
+            if only == nil {
+                only = queue
+            } else {
+                several = true
+                break
+            }
+        }
+        let picked = several ? selection.pick(among: { (state.heads[$0] ?? 0) < (state.queues[$0]?.count ?? 0) }) : only
+        guard let queue = picked else { return nil }
         let head = state.heads[queue] ?? 0
         let job = state.queues[queue]![head]
         state.count -= 1
         if head + 1 == state.queues[queue]!.count {
-            state.queues[queue] = []
+            state.queues[queue]!.removeAll(keepingCapacity: true)
             state.heads[queue] = 0
         } else {
             state.heads[queue] = head + 1
