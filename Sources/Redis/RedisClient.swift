@@ -12,7 +12,8 @@ import Synchronization
 /// (`READONLY`, `MASTERDOWN`: it did not run) is sent once more, to the new primary.
 ///
 /// A call marked `durable` waits, when ``RedisConfiguration/waitReplicas`` is above 0, until that many replicas
-/// have the write (`WAIT` in the same round trip), and fails with ``RedisError/Code/notReplicated`` when fewer did.
+/// have the write (`WAIT` in the same round trip, one shared by the durable calls pipelined together), and fails with
+/// ``RedisError/Code/notReplicated`` when fewer did.
 public final class RedisClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: RedisConfiguration
@@ -175,7 +176,7 @@ public final class RedisClient: Sendable {
         if let cluster { return try await clusterRoundTrip(commands, on: cluster, durable: durable) }
         let waits = durable && configuration.waitReplicas > 0
         if follower == nil && !waits { return try await connection().send(commands) }
-        var replies = try await connection().send(waits ? commands + [waitCommand] : commands)
+        var replies = try await waits ? connection().send(commands, thenWait: waitCommand) : connection().send(commands)
         if let follower {
             let refused = commands.indices.filter { Self.refusedAsNotPrimary(replies[$0]) }
             if !refused.isEmpty {
@@ -183,7 +184,8 @@ public final class RedisClient: Sendable {
                 // connection asks the sentinels before it reconnects.
                 follower.nodeRefusedWrites()
                 let again = retryWhole ? Array(commands.indices) : refused
-                let retried = try await connection().send(again.map { commands[$0] } + (waits ? [waitCommand] : []))
+                let resent = again.map { commands[$0] }
+                let retried = try await waits ? connection().send(resent, thenWait: waitCommand) : connection().send(resent)
                 for (index, reply) in zip(again, retried) { replies[index] = reply }
                 if waits { replies[commands.count] = retried[retried.count - 1] }
             }

@@ -69,6 +69,11 @@ public struct RedisCommand: Sendable {
         String(decoding: buffer.prefix(lengths.first ?? 0), as: UTF8.self).uppercased()
     }
 
+    /// True when `other` has the same arguments (name included), byte for byte.
+    func isSame(_ other: RedisCommand) -> Bool {
+        lengths == other.lengths && buffer == other.buffer
+    }
+
     /// The number of arguments, the name included.
     public var count: Int { lengths.count }
 

@@ -28,6 +28,9 @@ public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {
         let commands: [RedisCommand]
+        /// A `WAIT` to run after the commands, its reply added last; shared by every request of the batch that asks
+        /// for the same one (``send(_:thenWait:)``).
+        var wait: RedisCommand? = nil
         let completion: @Sendable (Result<[RedisReply], RedisError>) -> Void
     }
 
@@ -88,6 +91,19 @@ public final class RedisConnection: @unchecked Sendable {
         if commands.isEmpty { return [] }
         return try await withUnsafeThrowingContinuation { continuation in
             enqueue(Request(commands: commands) { continuation.resume(with: $0) })
+        }
+    }
+
+    /// Sends commands, then `wait` (a `WAIT numreplicas timeout`), and returns their replies with `WAIT`'s last.
+    ///
+    /// Requests queued together that ask for the same `WAIT` share one, sent after all of the batch's commands: it
+    /// counts the replicas that have every write before it, so each caller learns what its own `WAIT` would have
+    /// told it, and a batch of concurrent durable calls waits for the replicas once, not once per call one after the
+    /// other (decision 0034). Each caller's replies still come back only after the shared `WAIT`'s.
+    /// - Throws: as ``send(_:)``.
+    public func send(_ commands: [RedisCommand], thenWait wait: RedisCommand) async throws -> [RedisReply] {
+        try await withUnsafeThrowingContinuation { continuation in
+            enqueue(Request(commands: commands, wait: wait) { continuation.resume(with: $0) })
         }
     }
 
@@ -162,24 +178,32 @@ public final class RedisConnection: @unchecked Sendable {
             }
         }
         guard let stream else { return }
-        let blocking = batch.lazy.flatMap(\.commands).map(\.blockingSeconds).max() ?? 0
+        // The batch's shared WAIT: the first request's, for every request asking for the same one; a request asking
+        // for another (a different count or timeout) keeps its own, right after its commands.
+        let sharedWait = batch.lazy.compactMap(\.wait).first
+        let shares = batch.map { request in request.wait.map { sharedWait.map($0.isSame) ?? false } ?? false }
+        let blocking = batch.lazy.flatMap { $0.commands + ($0.wait.map { [$0] } ?? []) }.map(\.blockingSeconds).max() ?? 0
         setReadTimeout(configuration.commandTimeout.seconds + blocking)
         encoder.reset()
-        for request in batch {
+        for (request, shared) in zip(batch, shares) {
             for command in request.commands { encoder.append(command) }
+            if let wait = request.wait, !shared { encoder.append(wait) }
         }
+        if let sharedWait { encoder.append(sharedWait) }
         do throws(TransportFailure) {
             try stream.write(encoder.bytes)
         } catch {
-            let failure = redisError(error, command: batch[0].commands[0].name)
+            let failure = redisError(error, command: batch[0].commands.first?.name ?? "WAIT")
             disconnect()
             for request in batch { request.completion(.failure(failure.naming(request.commands.first?.name))) }
             return
         }
-        for (position, request) in batch.enumerated() {
+        var waiting: [(request: Request, replies: [RedisReply])] = []  // their replies wait for the shared WAIT's
+        for (position, (request, shared)) in zip(batch, shares).enumerated() {
+            let own = request.wait != nil && !shared ? request.commands + [request.wait!] : request.commands
             var replies: [RedisReply] = []
-            replies.reserveCapacity(request.commands.count)
-            for command in request.commands {
+            replies.reserveCapacity(own.count + 1)
+            for command in own {
                 do throws(TransportFailure) {
                     replies.append(try nextReply())
                 } catch {
@@ -187,10 +211,24 @@ public final class RedisConnection: @unchecked Sendable {
                     disconnect()
                     request.completion(.failure(failure))
                     for rest in batch[(position + 1)...] { rest.completion(.failure(failure.naming(rest.commands.first?.name))) }
+                    for held in waiting { held.request.completion(.failure(failure.naming(held.request.commands.first?.name))) }
                     return
                 }
             }
-            request.completion(.success(replies))
+            if shared {
+                waiting.append((request, replies))
+            } else {
+                request.completion(.success(replies))
+            }
+        }
+        guard !waiting.isEmpty else { return }
+        do throws(TransportFailure) {
+            let waitReply = try nextReply()
+            for held in waiting { held.request.completion(.success(held.replies + [waitReply])) }
+        } catch {
+            let failure = redisError(error, command: "WAIT")
+            disconnect()
+            for held in waiting { held.request.completion(.failure(failure.naming(held.request.commands.first?.name))) }
         }
     }
 

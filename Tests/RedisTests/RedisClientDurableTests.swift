@@ -66,6 +66,61 @@ struct RedisClientDurableTests {
         await #expect(throws: RedisError.self) { try await asksTwo.pipeline([RedisCommand("SET", "x", "1")], durable: true) }
     }
 
+    @Test func durableCallsQueuedTogetherShareOneWaitAndEachGetsItsCount() async throws {
+        let (primary, replica) = try await Self.pair()
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(primary.port)/0"))
+        defer { connection.close() }
+        // Holds the connection's thread for a second, so every call below queues behind it and goes out as one batch.
+        var hold = RedisCommand("BLPOP", "durable-tests:hold", "1")
+        hold.blockingSeconds = 1
+        async let held = connection.send([hold])
+        try await Task.sleep(for: .milliseconds(200))
+        let wait = RedisCommand("WAIT", "1", "300")
+        let replies = try await withThrowingTaskGroup(of: (String, [RedisReply]).self) { group in
+            for _ in 0..<10 { group.addTask { ("durable", try await connection.send([RedisCommand("INCR", "n")], thenWait: wait)) } }
+            group.addTask { ("plain", try await connection.send([RedisCommand("INCR", "n")])) }
+            group.addTask { ("other wait", try await connection.send([RedisCommand("INCR", "n")], thenWait: RedisCommand("WAIT", "1", "299"))) }
+            return try await group.reduce(into: [(String, [RedisReply])]()) { $0.append($1) }
+        }
+        _ = try await held
+        for (kind, reply) in replies {
+            switch kind {
+            case "plain": #expect(reply.count == 1, "no WAIT reply for a call that asked for none")
+            default: #expect(reply.count == 2 && reply[1].int == 1, "\(kind): the replica counted")
+            }
+        }
+        #expect(Set(replies.compactMap { $0.1.first?.int }) == Set(1...12))
+        let stats = try await connection.send([RedisCommand("INFO", "commandstats")])[0].string ?? ""
+        #expect(stats.contains("cmdstat_wait:calls=2,"), "one shared WAIT, one of its own for the call asking another: \(stats)")
+        // Every call returned after the shared WAIT: the replica has all twelve writes already.
+        let onReplica = SentinelGroup.client(port: replica.port)
+        defer { onReplica.close() }
+        #expect(try await onReplica.send("GET", "n").string == "12")
+    }
+
+    @Test func everyDurableCallSharingAWaitFailsWhenTooFewReplicasAcknowledge() async throws {
+        let (primary, replica) = try await Self.pair()
+        let client = try Self.client(primary.port, waitReplicas: 1)
+        defer { client.close() }
+        replica.stop()
+        let codes = await withTaskGroup(of: RedisError.Code?.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    do {
+                        try await client.send(RedisCommand("SET", "k\(index)", "v"), durable: true)
+                        return nil
+                    } catch let error as RedisError {
+                        return error.code
+                    } catch {
+                        return .protocolError
+                    }
+                }
+            }
+            return await group.reduce(into: [RedisError.Code?]()) { $0.append($1) }
+        }
+        #expect(codes.count == 20 && codes.allSatisfy { $0 == .notReplicated })
+    }
+
     @Test func withoutWaitReplicasDurableAddsNothing() async throws {
         let (primary, replica) = try await Self.pair()
         replica.stop()
