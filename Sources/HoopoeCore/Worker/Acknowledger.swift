@@ -37,7 +37,9 @@ final class Acknowledger: Sendable {
             state.flushing = true
             return true
         }
-        if start { Task { await flushLoop() } }
+        // Started on this thread: the batch is built here at once and only the wait for Redis leaves it, instead
+        // of the whole loop waiting for a turn in the thread pool.
+        if start { Task.immediate { await self.flushLoop() } }
     }
 
     /// Returns when nothing is pending or in flight.
