@@ -180,14 +180,25 @@ public final class RedisConnection: @unchecked Sendable {
         guard let stream else { return }
         // The batch's shared WAIT: the first request's, for every request asking for the same one; a request asking
         // for another (a different count or timeout) keeps its own, right after its commands.
-        let sharedWait = batch.lazy.compactMap(\.wait).first
-        let shares = batch.map { request in request.wait.map { sharedWait.map($0.isSame) ?? false } ?? false }
-        let blocking = batch.lazy.flatMap { $0.commands + ($0.wait.map { [$0] } ?? []) }.map(\.blockingSeconds).max() ?? 0
+        // (Loops, not `lazy` chains: this runs for every batch of a worker's hot path and must allocate nothing.)
+        var sharedWait: RedisCommand?
+        var blocking = 0.0
+        for request in batch {
+            for command in request.commands { blocking = max(blocking, command.blockingSeconds) }
+            if let wait = request.wait {
+                blocking = max(blocking, wait.blockingSeconds)
+                if sharedWait == nil { sharedWait = wait }
+            }
+        }
+        func shares(_ request: Request) -> Bool {
+            guard let wait = request.wait, let sharedWait else { return false }
+            return wait.isSame(sharedWait)
+        }
         setReadTimeout(configuration.commandTimeout.seconds + blocking)
         encoder.reset()
-        for (request, shared) in zip(batch, shares) {
+        for request in batch {
             for command in request.commands { encoder.append(command) }
-            if let wait = request.wait, !shared { encoder.append(wait) }
+            if let wait = request.wait, !shares(request) { encoder.append(wait) }
         }
         if let sharedWait { encoder.append(sharedWait) }
         do throws(TransportFailure) {
@@ -199,7 +210,8 @@ public final class RedisConnection: @unchecked Sendable {
             return
         }
         var waiting: [(request: Request, replies: [RedisReply])] = []  // their replies wait for the shared WAIT's
-        for (position, (request, shared)) in zip(batch, shares).enumerated() {
+        for (position, request) in batch.enumerated() {
+            let shared = shares(request)
             let own = request.wait != nil && !shared ? request.commands + [request.wait!] : request.commands
             var replies: [RedisReply] = []
             replies.reserveCapacity(own.count + 1)
