@@ -6,12 +6,22 @@ extension JobStore {
     /// Claims for `consumer` up to `limit` deliveries of `queue` whose lease expired (their worker died or hung),
     /// with how many times each has been delivered, so the caller can count the lost runs as attempts:
     ///
-    /// KEYS[1] stream · ARGV[1] group · ARGV[2] consumer · ARGV[3] lease (ms) · ARGV[4] max jobs
+    /// A lease lapses by Redis's clock (the delivery's idle time), never a host's. Every call — one with `limit` 0 too,
+    /// which claims nothing — records Redis's time in ``QueueKeys/recoveryClock``. When the previous call on the queue
+    /// (by any worker) is more than `expectedGap` ago, Redis was not answering or no worker was there: the idle time
+    /// grown meanwhile, when no owner could renew, is added to the lease for `grace` (time for the owners' renewals to
+    /// land). So a Redis that stalls longer than a lease does not hand live workers' jobs to whichever command it runs
+    /// first afterwards (decision 0032).
+    ///
+    /// KEYS[1] stream · KEYS[2] recovery clock · ARGV[1] group · ARGV[2] consumer · ARGV[3] lease (ms) · ARGV[4] max
+    /// jobs (0: only the clock) · ARGV[5] expected gap between rounds (ms) · ARGV[6] grace (ms)
     /// Returns {{entry id, {"job", json}, deliveries}, ...} (`XAUTOCLAIM` rounds until `limit` or the end)
-    func recover(queue: String, consumer: String, lease: Duration, limit: Int) async throws -> [FetchedJob] {
+    func recover(queue: String, consumer: String, lease: Duration, limit: Int, expectedGap: Duration, grace: Duration) async throws -> [FetchedJob] {
+        let queueKeys = keys(queue)
         let reply = try await redis.run(
-            Self.recoverScript, keys: [keys(queue).stream],
-            arguments: [QueueKeys.group, consumer, String(Int(lease.seconds * 1000)), String(limit)])
+            Self.recoverScript, keys: [queueKeys.stream, queueKeys.recoveryClock],
+            arguments: [QueueKeys.group, consumer, String(Int(lease.seconds * 1000)), String(limit),
+                String(Int(expectedGap.seconds * 1000)), String(Int(grace.seconds * 1000))])
         var recovered: [FetchedJob] = []
         for item in reply.array ?? [] {
             guard let parts = item.array, parts.count == 3, let entryID = parts[0].string else { continue }

@@ -33,6 +33,10 @@ public struct QueueKeys: Sendable, Hashable {
     public var deadJobs: String { "\(base):dead:jobs" }
     /// Short lock that keeps many workers from promoting the same queue at the same moment.
     public var promoteLock: String { "\(base):promote:lock" }
+    /// Hash `last`, `extra`, `until`: Redis's time (ms) of the last recovery round on this queue, by any worker, and
+    /// what a longer gap added to the lease, until when (a stall of Redis is not held against live workers; decision
+    /// 0032).
+    public var recoveryClock: String { "\(base):recovery" }
     /// Counters of one day (UTC): `processed`, `failed`, `retried`, `dead`, `discarded`, each also per type.
     public func stats(day: String) -> String { "\(base):stats:\(day)" }
     /// The counters of the UTC day `date` falls on.

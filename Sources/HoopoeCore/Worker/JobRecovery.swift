@@ -1,4 +1,5 @@
 import Logging
+import Redis
 
 /// Takes over jobs whose worker died or hung: deliveries of this worker's queues whose lease expired are claimed
 /// for this worker (with their delivery counts, so the lost runs count as attempts) and queued here to run.
@@ -16,14 +17,25 @@ struct JobRecovery: BackgroundStep {
 
     var interval: Duration { options.recoveryInterval }
     var jitter: Double { 0.2 }
+    /// The longest two rounds on a queue are normally apart (one worker's interval with its jitter, and slack for a
+    /// slow round); a longer gap is counted as Redis having stalled (``JobStore/recover(queue:consumer:lease:limit:expectedGap:grace:)``).
+    var expectedGap: Duration { options.recoveryInterval * (1 + jitter) + .milliseconds(500) }
+    /// How long after a stall its excess idle time is added to the lease: time for every owner's renewal to land (one
+    /// may be waiting out the client's command timeout, then one renewal interval).
+    var grace: Duration { options.lease + store.redis.configuration.commandTimeout }
 
+    /// Every queue gets at least one call per round, one that claims nothing when the buffer is full, so the recovery
+    /// clock sees every round and a busy worker's pause in recovering is not taken for a stall of Redis.
     func round() async throws {
         for queue in options.queues.names {
+            var first = true
             while true {
-                let room = options.prefetch - buffer.count
-                if room <= 0 || lifecycle.current >= .draining { break }
-                let limit = min(room, 100)
-                let recovered = try await store.recover(queue: queue, consumer: options.consumer, lease: options.lease, limit: limit)
+                if lifecycle.current >= .draining { break }
+                let limit = max(0, min(options.prefetch - buffer.count, 100))
+                if limit == 0 && !first { break }
+                first = false
+                let recovered = try await store.recover(
+                    queue: queue, consumer: options.consumer, lease: options.lease, limit: limit, expectedGap: expectedGap, grace: grace)
                 if recovered.isEmpty { break }
                 logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
                 leases.hold(recovered)

@@ -10,7 +10,8 @@ import Testing
 /// cooperative thread for longer than the lease, jobs that run longer than the lease and a shutdown that waits for
 /// running jobs do not let another worker take them. A job taken from a live worker would run twice.
 @Suite(.serialized) struct LeaseUnderLoadTests {
-    /// Blocks its thread (`usleep`, as a synchronous library call or a long computation would), then records its run.
+    /// Waits 1.5 s (so the test sees every job fetched and starts the watcher while the pool still runs), then blocks its
+    /// thread (`usleep`, as a synchronous library call or a long computation would), then records its run.
     private struct BlockThreadJob: JobHandler {
         struct Payload: JobPayload {
             static let jobType = "test.block_thread"
@@ -25,6 +26,7 @@ import Testing
         }
 
         func run(_ payload: Payload, context: JobContext) async throws {
+            try await Task.sleep(for: .milliseconds(1_500))
             usleep(UInt32(payload.blockMs) * 1000)
             if let error = try await DiagStore(redis: context.redis).record(key: payload.key, member: payload.member, attempt: context.attempt) {
                 throw JobFailure.retry(error)
@@ -32,7 +34,7 @@ import Testing
         }
     }
 
-    /// Two CPU hogs, this process's handlers blocking every cooperative thread for 11 s (longer than the lease), and
+    /// Two CPU hogs, this process's handlers blocking every cooperative thread for 12 s (longer than the lease), and
     /// async jobs of 14 s, in a worker with default options; a `hoopoe worker` process with default options watches the
     /// same queue, recovering whatever lease lapses. It takes nothing: every job runs once, at attempt 1.
     @Test func aWorkerWhoseHandlersBlockEveryThreadUnderCPULoadKeepsItsJobs() async throws {
@@ -41,10 +43,10 @@ import Testing
         let threads = ProcessInfo.processInfo.activeProcessorCount
         // The sleeping jobs first: they start (and give their thread back) before the blocking ones take every thread.
         var batch: [(type: String, payload: JSONValue, options: EnqueueOptions)] = (0..<10).map {
-            ("diag.record", h.diag(key: key, member: "sleep\($0)", sleepMs: 13_000), EnqueueOptions())
+            ("diag.record", h.diag(key: key, member: "sleep\($0)", sleepMs: 14_000), EnqueueOptions())
         }
         for i in 0..<threads {
-            batch.append(("test.block_thread", .object(["key": .string(key), "member": .string("block\(i)"), "block_ms": .integer(11_000)]), EnqueueOptions()))
+            batch.append(("test.block_thread", .object(["key": .string(key), "member": .string("block\(i)"), "block_ms": .integer(12_000)]), EnqueueOptions()))
         }
         _ = try await h.jobs.enqueueBatch(batch)
 
@@ -97,6 +99,32 @@ import Testing
         #expect(runs.values.allSatisfy { $0 == 1 }, "none ran twice: \(runs)")
         let attempts = try await h.redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
         #expect(attempts.count == 5 && attempts.allSatisfy { $0 == 1 }, "\(attempts)")
+    }
+
+    /// Redis not answering for longer than the lease (`CLIENT PAUSE`: commands wait or time out, time goes on, idle times
+    /// grow with nobody able to renew) does not hand a live worker's jobs to another worker: whichever queued command Redis runs
+    /// first afterwards, recovery does not count the stall against the owner.
+    @Test func aRedisStallLongerThanTheLeaseTakesNoJobs() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):stall"
+        _ = try await h.jobs.enqueueBatch((0..<10).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 13_000), options: EnqueueOptions()) })
+        let (owner, ownerTask) = h.startWorker(options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 10 })
+        // A second worker, recovering five times a second, so that a round of it waits in Redis through the stall.
+        let (watcher, watcherTask) = h.startWorker(options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10, recoveryInterval: .milliseconds(200)))
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try await h.redis.send("CLIENT", "PAUSE", "11000", "ALL")
+        // Every command times out meanwhile (the client's 5 s), the test's own too: it waits the pause out first.
+        try await Task.sleep(for: .milliseconds(11_200))
+        #expect(try await h.eventually(timeout: .seconds(25)) { try await h.recorded(key).count == 10 })
+        owner.shutdown()
+        watcher.shutdown()
+        try await ownerTask.value
+        try await watcherTask.value
+        let runs = try await h.recorded(key)
+        #expect(runs.values.allSatisfy { $0 == 1 }, "none ran twice: \(runs)")
+        let attempts = try await h.redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
+        #expect(attempts.count == 10 && attempts.allSatisfy { $0 == 1 }, "\(attempts)")
     }
 
     /// Renewal renews this consumer's deliveries, skips settled ones, and does not claim back one another worker took

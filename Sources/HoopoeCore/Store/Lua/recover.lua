@@ -1,8 +1,23 @@
 -- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Recovery.swift.
+-- The recovery clock: a gap since the last round on this queue (by any worker, by Redis's clock) longer than the
+-- rounds' own means Redis was not answering (or no worker was there). Idle time grew meanwhile with nobody able to
+-- renew, so for a grace period after it that excess is added to the lease (decision 0032).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local clock = redis.call('HMGET', KEYS[2], 'last', 'extra', 'until')
+local last, extra, graceEnd = tonumber(clock[1]), tonumber(clock[2]) or 0, tonumber(clock[3]) or 0
+if now >= graceEnd then extra = 0 end
+if last and now - last > tonumber(ARGV[5]) then
+  extra = extra + (now - last - tonumber(ARGV[5]))
+  graceEnd = now + tonumber(ARGV[6])
+end
+redis.call('HSET', KEYS[2], 'last', now, 'extra', extra, 'until', graceEnd)
+redis.call('PEXPIRE', KEYS[2], 3600000)
 local out = {}
+if tonumber(ARGV[4]) < 1 then return out end
 local cursor = '0-0'
 for round = 1, 10 do
-  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], cursor, 'COUNT', ARGV[4])
+  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]) + extra, cursor, 'COUNT', ARGV[4])
   for _, entry in ipairs(r[2]) do
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)
     local deliveries = 1
