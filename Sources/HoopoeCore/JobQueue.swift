@@ -39,14 +39,16 @@ public final class JobQueue: Sendable {
     ///   - type: the handler's name.
     ///   - payload: its input.
     ///   - options: queue, time, uniqueness.
-    /// - Throws: ``EnqueueError`` for a bad queue name or an envelope over the size limit; ``RedisError``.
+    /// - Throws: ``EnqueueError`` for a bad queue name, an envelope over the size limit, or a payload holding NaN or an
+    ///   infinity (JSON has no such numbers); ``RedisError``.
     @discardableResult
     public func enqueue(type: String, payload: JSONValue, options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
         try await enqueueBatch([(type, payload, options)])[0]
     }
 
     /// Enqueues many jobs in one round trip. Each is independent: a refused duplicate does not stop the
-    /// others. Results are in the order given.
+    /// others. Results are in the order given. A job refused before writing (``EnqueueError``, as for
+    /// ``enqueue(type:payload:options:)``) throws before any job of the batch is written.
     public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
         let prepared = try jobs.map { try prepare(type: $0.type, payload: .value($0.payload), options: $0.options) }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
