@@ -105,25 +105,36 @@ import Testing
     /// grow with nobody able to renew) does not hand a live worker's jobs to another worker: whichever queued command Redis runs
     /// first afterwards, recovery does not count the stall against the owner.
     @Test func aRedisStallLongerThanTheLeaseTakesNoJobs() async throws {
-        let h = try EngineHarness()
-        let key = "\(h.namespace):stall"
-        _ = try await h.jobs.enqueueBatch((0..<10).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 13_000), options: EnqueueOptions()) })
-        let (owner, ownerTask) = h.startWorker(options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10))
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 10 })
+        // A Redis of its own: the pause stops every client of the server, and tests running beside this one must not be.
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: "stall")
+        let key = "stall:runs"
+        _ = try await jobs.enqueueBatch((0..<10).map {
+            (type: "diag.record", payload: .object(["key": .string(key), "member": .string("m\($0)"), "sleep_ms": .integer(13_000)]), options: EnqueueOptions())
+        })
+        let start = { (options: WorkerOptions) in
+            let worker = Worker(jobs: jobs, registry: .diagnostic, options: options, logger: EngineHarness.quietLogger)
+            return (worker, Task { try await worker.run() })
+        }
+        let (owner, ownerTask) = start(WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10))
+        #expect(try await eventually { try await jobs.info(queue: "default").inFlight == 10 })
         // A second worker, recovering five times a second, so that a round of it waits in Redis through the stall.
-        let (watcher, watcherTask) = h.startWorker(options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10, recoveryInterval: .milliseconds(200)))
+        let (watcher, watcherTask) = start(WorkerOptions(queues: QueueSelection(["default"]), concurrency: 10, recoveryInterval: .milliseconds(200)))
         try await Task.sleep(for: .milliseconds(500))
-        _ = try await h.redis.send("CLIENT", "PAUSE", "11000", "ALL")
+        _ = try await redis.send("CLIENT", "PAUSE", "11000", "ALL")
         // Every command times out meanwhile (the client's 5 s), the test's own too: it waits the pause out first.
         try await Task.sleep(for: .milliseconds(11_200))
-        #expect(try await h.eventually(timeout: .seconds(25)) { try await h.recorded(key).count == 10 })
+        let recorded = { try await redis.send("HLEN", key + ":count").int ?? 0 }
+        #expect(try await eventually(timeout: .seconds(25)) { try await recorded() == 10 })
         owner.shutdown()
         watcher.shutdown()
         try await ownerTask.value
         try await watcherTask.value
-        let runs = try await h.recorded(key)
-        #expect(runs.values.allSatisfy { $0 == 1 }, "none ran twice: \(runs)")
-        let attempts = try await h.redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
+        let runs = try await redis.send("HVALS", key + ":count").array?.compactMap(\.int) ?? []
+        #expect(runs.count == 10 && runs.allSatisfy { $0 == 1 }, "none ran twice: \(runs)")
+        let attempts = try await redis.send("HVALS", key + ":attempt").array?.compactMap(\.int) ?? []
         #expect(attempts.count == 10 && attempts.allSatisfy { $0 == 1 }, "\(attempts)")
     }
 
