@@ -126,18 +126,12 @@ import Testing
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a failing round can be replayed.
+/// Random envelopes from a fixed seed (``SeededRandom``), so a failing round can be replayed.
 private struct WriterFuzz {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var random: SeededRandom
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func coin() -> Bool { next() & 1 == 0 }
 
