@@ -59,7 +59,7 @@ extension JobStore {
                 recordCount += 1
             }
         }
-        let time = CounterTime.at(date)
+        let time = QueueKeys.counterTime(date)
         var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.history, keys.historyJobs]
         k.reserveCapacity(k.count + uniqueCount + answerCount)
         for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
@@ -121,13 +121,12 @@ extension JobStore {
         queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String]
     ) async throws -> Bool {
         let k = keys(queue)
-        let now = Date()
-        let hour = QueueKeys.hour(now)
+        let counted = QueueKeys.counterTime(Date())
         let reply = try await redis.run(
-            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(on: now), k.stats(hour: hour.hour)],
+            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: counted.day), k.stats(hour: counted.hour)],
             arguments: [
                 QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0",
-                hour.minute, String(QueueKeys.hourStatsTTLSeconds),
+                counted.minute, String(QueueKeys.hourStatsTTLSeconds),
             ] + counters, durable: true)
         return reply.int == 1
     }
@@ -165,7 +164,7 @@ extension JobStore {
         limits: DeadSetLimits, now: Double, history: (record: String, limits: HistoryLimits)? = nil
     ) async throws {
         let k = keys(queue)
-        let hour = QueueKeys.hour(Date(timeIntervalSince1970: now))
+        let time = QueueKeys.counterTime(Date(timeIntervalSince1970: now))  // the day and the hour of one instant
         let event: [String: JSONValue] = [
             "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
             "reason": .string(record.deadReason ?? ""), "attempt": .integer(Int64(record.attempt)),
@@ -180,15 +179,15 @@ extension JobStore {
         try await redis.run(
             Self.killScript,
             keys: [
-                k.stream, k.dead, k.deadJobs, k.stats(on: Date()), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id),
-                k.stats(hour: hour.hour), k.history, k.historyJobs,
+                k.stream, k.dead, k.deadJobs, k.stats(day: time.day), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id),
+                k.stats(hour: time.hour), k.history, k.historyJobs,
             ],
             arguments: [
                 QueueKeys.group, entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),
                 String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
                 eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
-                hour.minute, String(QueueKeys.hourStatsTTLSeconds), history?.record ?? "",
+                time.minute, String(QueueKeys.hourStatsTTLSeconds), history?.record ?? "",
                 String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0),
             ], durable: true)
     }

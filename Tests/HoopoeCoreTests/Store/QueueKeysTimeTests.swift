@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@testable import HoopoeCore
+
+/// The counter keys' time parts (``QueueKeys/counterTime(_:)``) and the acknowledge call built from them.
+@Suite struct QueueKeysTimeTests {
+    /// What `String(format:)` wrote before the parts were written digit by digit: the keys of counters already in
+    /// Redis must not change.
+    static func formatted(_ date: Date) -> (day: String, hour: String, minute: String) {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: Date(timeIntervalSince1970: Double(seconds)))
+        let day = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        return (day, day + String(format: "T%02d", c.hour!), String(format: "m%02d", c.minute!))
+    }
+
+    /// Across minute, hour, day, month, year and leap-day boundaries, before 1970 and far ahead: the same parts as the
+    /// formatter and a calendar give.
+    @Test func thePartsAreThoseTheFormatterWrote() {
+        let start = 1_764_547_199.5  // 2025-11-30T23:59:59.5Z: the next second is a new minute, hour and day
+        var moments = [start, start + 0.4, start + 0.6, start + 59, start + 61, start - 3600, start + 86_400 * 40,
+                       951_782_399.9, 951_782_400, 951_868_800,  // 2000-02-28/29, 2000-03-01
+                       1_767_225_599.999, 1_767_225_600, 0, -0.5, -86_400.25, -2_208_988_800, 4_102_444_800]
+        var random = SeededRandom(seed: 17)
+        for _ in 0..<2_000 { moments.append(Double(Int64(random.next() % 8_000_000_000)) - 2_000_000_000 + 0.25) }
+        for seconds in moments {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = QueueKeys.counterTime(date)
+            let want = Self.formatted(date)
+            #expect(parts.day == want.day && parts.hour == want.hour && parts.minute == want.minute, "\(seconds): \(parts) vs \(want)")
+            #expect(QueueKeys.day(date) == want.day && QueueKeys.hour(date) == (want.hour, want.minute))
+        }
+        let before = QueueKeys.counterTime(Date(timeIntervalSince1970: start))
+        #expect(before.day == "2025-11-30" && before.hour == "2025-11-30T23" && before.minute == "m59")
+        let after = QueueKeys.counterTime(Date(timeIntervalSince1970: start + 0.6))
+        #expect(after.day == "2025-12-01" && after.hour == "2025-12-01T00" && after.minute == "m00")
+    }
+
+    /// A batch counts every job under its own type (the first type without a dictionary, the others with one), and
+    /// names the unique locks, answers and history records of only the jobs that have them, in the batch's order.
+    @Test func theAcknowledgeCallCountsEachTypeAndListsWhatEachJobHas() {
+        let keys = QueueKeys(queue: "default", namespace: "ns")
+        let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 60)
+        let acks = [
+            Acknowledgement(queue: "default", entryID: "1-0", type: "a", jobID: "j1", uniqueKey: nil, counter: "processed", history: ("r1", limits)),
+            Acknowledgement(queue: "default", entryID: "2-0", type: "b", jobID: "j2", uniqueKey: "u2", counter: "processed", answer: "{}"),
+            Acknowledgement(queue: "default", entryID: "3-0", type: "a", jobID: "j3", uniqueKey: "u3", counter: "processed", history: ("r3", limits)),
+        ]
+        let date = Date(timeIntervalSince1970: 1_764_547_199.5)
+        let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks)
+        #expect(call.keys == [
+            keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.history, keys.historyJobs,
+            keys.unique("u2"), keys.unique("u3"), keys.answer("j2"),
+        ])
+        #expect(call.arguments == [
+            QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "100", "60",
+            "1764547199.500", "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "r1", "j3", "r3", "processed", "a", "2", "b", "1",
+        ])
+    }
+}
