@@ -49,8 +49,7 @@ struct CompactJSONWriter {
         case 0x0D: bytes.append(UInt8(ascii: "r"))
         case 0x09: bytes.append(UInt8(ascii: "t"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hexDigit(byte >> 4), Self.hexDigit(byte & 15)])
         }
     }
 
@@ -63,14 +62,34 @@ struct CompactJSONWriter {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    /// A number from an integer.
+    /// A number from an integer, digit by digit (no `String` per number: this runs for every job enqueued or kept in
+    /// history).
     mutating func integer(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            bytes.append(UInt8(48 + value))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
+    }
+
+    /// Seconds to the millisecond, as `String(format: "%.3f")` writes them (`0` for anything not finite or beyond any
+    /// clock): the times of job history records (decision 0028), without Foundation's formatter.
+    mutating func millis(_ value: Double) {
+        guard value.isFinite, abs(value) < 1e15 else {
+            bytes.append(UInt8(ascii: "0"))
             return
         }
-        var text = String(value)
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        let millis = Int64((abs(value) * 1000).rounded())
+        if value < 0 && millis > 0 { bytes.append(UInt8(ascii: "-")) }
+        integer(millis / 1000)
+        bytes.append(UInt8(ascii: "."))
+        let fraction = millis % 1000
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 
     /// `true` or `false`.
@@ -133,6 +152,10 @@ struct CompactJSONWriter {
 
     mutating func append(_ byte: UInt8) {
         bytes.append(byte)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     private static let trueBytes = Array("true".utf8)

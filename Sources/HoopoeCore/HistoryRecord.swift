@@ -62,13 +62,12 @@ public struct HistoryRecord: Sendable, Equatable {
         self.envelope = envelope
     }
 
-    /// The header line's JSON (without the envelope), written by hand: it is made for every processed job, and
-    /// `JSONEncoder` would cost more than the rest of the acknowledgement. Keys in a fixed order, strings escaped
-    /// per RFC 8259 (quote, backslash, control characters).
+    /// The header line's JSON (without the envelope), written by ``CompactJSONWriter``: it is made for every
+    /// processed job, and `JSONEncoder` would cost more than the rest of the acknowledgement. Keys in a fixed order.
     var header: [UInt8] {
-        var bytes: [UInt8] = []
-        writeHeader(into: &bytes)
-        return bytes
+        var writer = CompactJSONWriter(capacity: headerCapacity)
+        writeHeader(into: &writer)
+        return writer.bytes
     }
 
     /// The stored text: the header, a newline, `envelopeJSON` (already stripped and capped by the caller).
@@ -76,12 +75,11 @@ public struct HistoryRecord: Sendable, Equatable {
     /// One buffer, sized once, every member appended in place (no `String` per number, no array per literal):
     /// this runs for every processed job, and the small allocations were most of its cost (session 6 profile).
     func encoded(envelopeJSON: [UInt8]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(headerCapacity + 1 + envelopeJSON.count)
-        writeHeader(into: &bytes)
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: envelopeJSON)
-        return bytes
+        var writer = CompactJSONWriter(capacity: headerCapacity + 1 + envelopeJSON.count)
+        writeHeader(into: &writer)
+        writer.append(UInt8(ascii: "\n"))
+        writer.raw(envelopeJSON)
+        return writer.bytes
     }
 
     /// Room for the header: its fixed text, the strings (escapes rarely make it grow past this) and the numbers.
@@ -90,101 +88,59 @@ public struct HistoryRecord: Sendable, Equatable {
             + (deferredTo?.utf8.count ?? 0)
     }
 
-    private func writeHeader(into bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + headerCapacity)
-        bytes.append(UInt8(ascii: "{"))
-        Self.member("id", id, &bytes)
-        Self.member("type", type, &bytes)
-        Self.member("queue", queue, &bytes)
-        Self.member("outcome", outcome.rawValue, &bytes)
-        Self.key("attempt", &bytes)
-        Self.integer(Int64(attempt), &bytes)
-        bytes.append(UInt8(ascii: ","))
-        Self.key("finished_at", &bytes)
-        Self.number(finishedAt, &bytes)
-        bytes.append(UInt8(ascii: ","))
+    private func writeHeader(into writer: inout CompactJSONWriter) {
+        writer.append(UInt8(ascii: "{"))
+        writer.rawKey(Keys.id, first: true)
+        writer.string(id)
+        writer.rawKey(Keys.type, first: false)
+        writer.string(type)
+        writer.rawKey(Keys.queue, first: false)
+        writer.string(queue)
+        writer.rawKey(Keys.outcome, first: false)
+        writer.string(outcome.rawValue)
+        writer.rawKey(Keys.attempt, first: false)
+        writer.integer(Int64(attempt))
+        writer.rawKey(Keys.finishedAt, first: false)
+        writer.millis(finishedAt)
         if let duration {
-            Self.key("duration", &bytes)
-            Self.number(duration, &bytes)
-            bytes.append(UInt8(ascii: ","))
+            writer.rawKey(Keys.duration, first: false)
+            writer.millis(duration)
         }
-        if let worker { Self.member("worker", worker, &bytes) }
-        if let error { Self.member("error", error, &bytes) }
-        if let deferredTo { Self.member("deferred_to", deferredTo, &bytes) }
-        bytes[bytes.count - 1] = UInt8(ascii: "}")
-    }
-
-    /// `"key":`.
-    private static func key(_ key: StaticString, _ bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    /// `"key":"value",` with `value` escaped (copied as a whole when nothing in it needs escaping, the usual case).
-    private static func member(_ name: StaticString, _ value: String, _ bytes: inout [UInt8]) {
-        key(name, &bytes)
-        bytes.append(UInt8(ascii: "\""))
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
-        } else {
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    bytes.append(UInt8(ascii: "\\"))
-                    bytes.append(byte)
-                case 0..<0x20:
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    bytes.append(hexDigit(byte >> 4))
-                    bytes.append(hexDigit(byte & 0xF))
-                default: bytes.append(byte)
-                }
-            }
+        if let worker {
+            writer.rawKey(Keys.worker, first: false)
+            writer.string(worker)
         }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ","))
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-    }
-
-    /// `value` in decimal.
-    private static func integer(_ value: Int64, _ bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = value.magnitude
-        var divisor: UInt64 = 1
-        while divisor <= magnitude / 10 { divisor *= 10 }
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
-    }
-
-    /// Seconds to the millisecond, as a JSON number (`0` for anything not finite or beyond any clock): what
-    /// `String(format: "%.3f")` writes, without Foundation's formatter (twice a job on the worker's hot path).
-    static func number(_ value: Double, _ bytes: inout [UInt8]) {
-        guard value.isFinite, abs(value) < 1e15 else {
-            bytes.append(UInt8(ascii: "0"))
-            return
+        if let error {
+            writer.rawKey(Keys.error, first: false)
+            writer.string(error)
         }
-        let millis = Int64((abs(value) * 1000).rounded())
-        if value < 0 && millis > 0 { bytes.append(UInt8(ascii: "-")) }
-        integer(millis / 1000, &bytes)
-        bytes.append(UInt8(ascii: "."))
-        let fraction = millis % 1000
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        if let deferredTo {
+            writer.rawKey(Keys.deferredTo, first: false)
+            writer.string(deferredTo)
+        }
+        writer.append(UInt8(ascii: "}"))
     }
 
-    /// ``number(_:_:)`` as text (the settle scripts' `now` argument).
+    /// The header's keys, quoted with their colons once.
+    private enum Keys {
+        static let id = Array(#""id":"#.utf8)
+        static let type = Array(#""type":"#.utf8)
+        static let queue = Array(#""queue":"#.utf8)
+        static let outcome = Array(#""outcome":"#.utf8)
+        static let attempt = Array(#""attempt":"#.utf8)
+        static let finishedAt = Array(#""finished_at":"#.utf8)
+        static let duration = Array(#""duration":"#.utf8)
+        static let worker = Array(#""worker":"#.utf8)
+        static let error = Array(#""error":"#.utf8)
+        static let deferredTo = Array(#""deferred_to":"#.utf8)
+    }
+
+    /// Seconds to the millisecond as text (the settle scripts' `now` argument), as ``CompactJSONWriter/millis(_:)``
+    /// writes it.
     static func number(_ value: Double) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        number(value, &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        var writer = CompactJSONWriter(capacity: 24)
+        writer.millis(value)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// The stored text with ``envelope`` as ``kept(_:)`` keeps it (nothing after the newline when there is none).
