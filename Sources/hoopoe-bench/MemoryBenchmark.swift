@@ -6,7 +6,7 @@ import Redis
 
 /// What jobs cost in Redis's memory, per place a job can be held: ready (the queue's stream), scheduled (a delayed
 /// job: sorted set + envelope hash), dead (sorted set + envelope hash, with `dead_reason`) and history (a finished
-/// job's record: sorted set + record hash). Issue 17 asks for these per 100k jobs, so an operator can size Redis.
+/// job's record: list of ids + record hash). Issue 17 asks for these per 100k jobs, so an operator can size Redis.
 ///
 /// Each measurement fills a fresh namespace through the engine's own paths (``JobQueue/enqueueBatch(_:)``, and an
 /// in-process ``Worker`` whose probe handler succeeds, for history, or fails for good, for the dead set), then reads
@@ -70,7 +70,7 @@ enum MemoryBenchmark {
     /// (its history record kept: the cap raised to `count`, so every record stays).
     private static func finished(url: String, workload: Workload, count: Int, dead: Bool) async throws -> Result {
         let held = dead ? "dead" : "history"
-        return try await measure(url, workload, held, count, keys: { dead ? [$0.dead, $0.deadJobs] : [$0.history, $0.historyJobs] }) { jobs, keys in
+        return try await measure(url, workload, held, count, keys: { dead ? [$0.dead, $0.deadJobs] : [$0.historyIDs, $0.historyJobs] }) { jobs, keys in
             // The stream is empty again at the end (each finished entry is deleted), so the delta is what the finished
             // jobs leave behind, with what their path writes besides (a dead job's event, the counters).
             var registry = JobRegistry()
@@ -87,9 +87,8 @@ enum MemoryBenchmark {
             let running = Task { try await worker.run() }
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(300)
-            let counter = dead ? keys.dead : keys.history
             while true {
-                let done = try await jobs.redis.send("ZCARD", counter).int ?? 0
+                let done = try await jobs.redis.send(dead ? "ZCARD" : "LLEN", dead ? keys.dead : keys.historyIDs).int ?? 0
                 let waiting = try await jobs.store.streamLength(queue: "default")
                 if done >= count && waiting == 0 { break }
                 guard clock.now < deadline else { throw BenchError("memory: \(done) of \(count) jobs in \(held) after 300 s") }

@@ -41,7 +41,7 @@ import Testing
         defer { worker.signal(SIGKILL) }
         #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.counters(queue: "default")["processed"] == total })
         let k = h.jobs.keys("default")
-        #expect(try await h.redis.send("ZCARD", k.history).int == 20)
+        #expect(try await h.redis.send("LLEN", k.historyIDs).int == 20)
         #expect(try await h.redis.send("HLEN", k.historyJobs).int == 20)
         #expect(try await h.run(["job", "show", try #require(ids.last)]).status == 0)
         #expect(try await h.run(["job", "show", try #require(ids.first)]).status == 1, "the oldest is trimmed")

@@ -2,35 +2,24 @@ import Foundation
 import Redis
 
 /// The per-hour and per-minute counters the settle scripts keep (``QueueKeys/stats(hour:)``), for the dashboard's
-/// charts: one hash an hour a queue, with the hour's totals and each minute's.
+/// charts: one hash an hour a queue, with each minute's counts (the hour's totals are their sums).
 extension JobStore {
     /// The counters of the UTC hours `dates` fall in, one dictionary an hour in the order given (empty for an hour
-    /// with none): `processed`, `failed`, `dead`, … and per minute `m07:processed`. One pipeline.
+    /// with none): per minute `m07:processed`, and the hour's totals `processed`, `failed`, `dead`, … (their sums,
+    /// ``CounterTotals``). One pipeline.
     package func hourCounters(queue: String, hours dates: [Date]) async throws -> [[String: Int]] {
         let k = keys(queue)
         let replies = try await redis.pipeline(dates.map { RedisCommand("HGETALL", k.stats(hour: QueueKeys.hour($0).hour)) })
-        return replies.map { reply in
-            var result: [String: Int] = [:]
-            let items = reply.array ?? []
-            for index in stride(from: 0, to: items.count - 1, by: 2) {
-                if let key = items[index].string, let value = items[index + 1].int { result[key] = value }
-            }
-            return result
-        }
+        return replies.map(CounterTotals.summed)
     }
 }
 
 extension JobStore {
     /// The hour totals `fields` (e.g. `processed`, `failed`, `dead`) of the UTC hours `dates` fall in, one array
-    /// an hour in the order given, 0 where none was counted. One pipeline of `HMGET`s, so a day's chart costs the
-    /// same whatever the load.
+    /// an hour in the order given, 0 where none was counted: each the sum of the hour's minutes (one pipeline of
+    /// `HGETALL`s, at most 60 fields a counter an hour, so a day's chart costs the same whatever the load).
     package func hourTotals(queue: String, hours dates: [Date], fields: [String]) async throws -> [[Int]] {
-        let k = keys(queue)
-        let replies = try await redis.pipeline(dates.map { RedisCommand("HMGET", [k.stats(hour: QueueKeys.hour($0).hour)] + fields) })
-        return replies.map { reply in
-            let values = reply.array ?? []
-            return fields.indices.map { index in index < values.count ? values[index].int ?? 0 : 0 }
-        }
+        try await hourCounters(queue: queue, hours: dates).map { hour in fields.map { hour[$0] ?? 0 } }
     }
 
     /// The per-minute counts of `fields` for the `minutes` minutes ending with the one `now` falls in, oldest first:

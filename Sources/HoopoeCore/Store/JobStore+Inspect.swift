@@ -4,15 +4,10 @@ import Redis
 
 extension JobStore {
     /// The jobs of one day (UTC), as `processed`, `failed`, `retried`, `dead`, `discarded`, and per type
-    /// as `processed:<type>` and so on.
+    /// as `processed:<type>` and so on. The settles count per type only; the totals are summed here
+    /// (``CounterTotals``).
     func counters(queue: String, day: Date) async throws -> [String: Int] {
-        let reply = try await redis.send("HGETALL", keys(queue).stats(on: day))
-        var result: [String: Int] = [:]
-        let items = reply.array ?? []
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let key = items[index].string, let value = items[index + 1].int { result[key] = value }
-        }
-        return result
+        CounterTotals.summed(try await redis.send("HGETALL", keys(queue).stats(on: day)))
     }
 
     /// Depth, in-flight, scheduled, dead and latency of a queue, in one round trip.
@@ -72,7 +67,7 @@ extension JobStore {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCAN") }
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {
-                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead") || key.hasSuffix("}:history"),
+                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead") || key.hasSuffix("}:history:jobs"),
                     let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}"), open < close
                 else { continue }
                 names.insert(String(key[key.index(after: open)..<close]))

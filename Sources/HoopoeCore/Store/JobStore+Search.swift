@@ -22,14 +22,14 @@ package struct RecentJob: Sendable {
 /// The recent jobs of a queue, for the dashboard's search: a bounded read of each place a job can be.
 extension JobStore {
     /// Up to `limit` jobs from each of `queue`'s history (most recently finished), stream (newest), scheduled set
-    /// (soonest due) and dead set (newest): one `ZREVRANGE`+`HMGET` or `ZRANGE`+`HMGET` per set and one
-    /// `XREVRANGE`. Whatever the backlog, at most 4 × `limit` jobs are read; only those whose stored text contains
+    /// (soonest due) and dead set (newest): ``historyPage(queue:offset:limit:)``, one `ZREVRANGE`+`HMGET` or
+    /// `ZRANGE`+`HMGET` per set and one `XREVRANGE`. Whatever the backlog, at most 4 × `limit` jobs are read; only those whose stored text contains
     /// every one of `needles` (a cheap test that a filter may match) are decoded.
     package func recentJobs(queue: String, limit: Int, needles: [[UInt8]] = []) async throws -> [RecentJob] {
         let k = keys(queue)
         func wanted(_ bytes: [UInt8]) -> Bool { needles.allSatisfy { bytes.containsBytes($0) } }
         var found: [RecentJob] = []
-        for (id, _, bytes) in try await page(k.history, k.historyJobs, newest: true, limit: limit) where wanted(bytes) {
+        for (id, bytes) in try await historyPage(queue: queue, offset: 0, limit: limit) where wanted(bytes) {
             guard let record = HistoryRecord.decode(bytes), record.id == id, let envelope = record.envelope else { continue }
             found.append(RecentJob(place: .finished, envelope: envelope, record: record, at: record.finishedAt))
         }

@@ -9,19 +9,20 @@ import Redis
 /// one that is not (``RedisError/Code/notReplicated``) is treated like a lost connection: the lease lapses and the
 /// job runs again (at least once), rather than being acknowledged on a primary that may be about to fail.
 extension JobStore {
-    static let acknowledgeScript = RedisScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
+    static let acknowledgeScript = historyScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
     static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
-    static let killScript = RedisScript(name: "kill", embedded: PackageResources.kill_lua)
+    static let killScript = historyScript(name: "kill", embedded: PackageResources.kill_lua)
     static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
 
     /// How much job history a queue keeps (``QueueKeys/history``): the settle scripts that add records trim the
     /// oldest beyond these (decision 0028).
     ///
-    /// A trim's fixed cost (a range read, then `HDEL` and a remove from the sorted set) is paid once per many jobs,
-    /// not once per settle: the count trim runs when the history holds more than `maxJobs + maxJobs / 100` records
-    /// (1 % slack, none below a cap of 100) and takes it back to `maxJobs`; the acknowledge script trims by age with
-    /// it, or at its first call in a minute (a job is removed at most a minute after it is `maxAgeSeconds` old, while
-    /// the queue is worked); the kill script trims by age on every call (a death is rare).
+    /// A trim's fixed cost (an `RPOP` of the oldest ids and their `HDEL`; for the age, a read of the oldest
+    /// records' `finished_at`) is paid once per many jobs, not once per settle: the count trim runs when the history
+    /// holds more than `maxJobs + maxJobs / 100` records (1 % slack, none below a cap of 100) and takes it back to
+    /// `maxJobs`; the acknowledge script trims by age at its first call in a minute (a job is removed at most a
+    /// minute after it is `maxAgeSeconds` old, while the queue is worked); the kill script trims by age on every call
+    /// (a death is rare). Both are in history.lua (decision 0033).
     struct HistoryLimits: Sendable, Equatable {
         /// Most records a queue keeps (plus at most 1 % between two trims).
         let maxJobs: Int
@@ -31,11 +32,13 @@ extension JobStore {
 
     /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
     /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, records them in
-    /// job history (one `ZADD` and one `HSET` for the batch; trimmed by age and count as ``HistoryLimits`` says), and
-    /// counts them per type for the day, the hour and the minute (a counter key's TTL is set when the key is new).
+    /// job history (one `HSET` and one `LPUSH` for the batch; trimmed by age and count as ``HistoryLimits`` says),
+    /// and counts them per type for the day and in all for the minute (a counter key's TTL is set when a field of it
+    /// is new; the totals are summed when read, decision 0033).
     ///
-    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history · KEYS[5] history:jobs ·
-    /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history:ids · KEYS[5] history:jobs ·
+    /// KEYS[6] history (the legacy sorted set, emptied) · KEYS[7..6+u] unique:<key> of the jobs that hold one ·
+    /// KEYS[7+u..6+u+a] answer:<id> of the jobs with `notify`
     /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
     /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] history max jobs ·
     /// ARGV[10] history max age (s) · ARGV[11] now (Unix s); then n entry ids, u job ids (one per unique key, same
@@ -60,7 +63,7 @@ extension JobStore {
             }
         }
         let time = QueueKeys.counterTime(date)
-        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.history, keys.historyJobs]
+        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs, keys.historyJobs, keys.legacyHistory]
         k.reserveCapacity(k.count + uniqueCount + answerCount)
         for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
         for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
@@ -115,7 +118,7 @@ extension JobStore {
     /// ARGV[5] due (Unix s) · ARGV[6] type · ARGV[7] `1`: only if ARGV[5] is still ahead of Redis's `TIME`
     /// ARGV[8] the minute's field prefix (`m07`) · ARGV[9] hour counters' TTL (s)
     /// ARGV[10...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
-    /// the hour's, as the hour's total and the minute's (`m07:<counter>`)
+    /// the hour's as the minute's (`m07:<counter>`); the totals are summed when read
     /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed)
     private func reschedule(
         queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String]
@@ -146,7 +149,8 @@ extension JobStore {
     /// and, for a job with `notify`, its `answer` — all in one script, so a job is never dead without them.
     ///
     /// KEYS[1] stream · KEYS[2] dead · KEYS[3] dead:jobs · KEYS[4] stats:<day> · KEYS[5] unique:<key>
-    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id> · KEYS[8] stats:<hour> · KEYS[9] history · KEYS[10] history:jobs
+    /// KEYS[6] `<ns>:events` · KEYS[7] answer:<id> · KEYS[8] stats:<hour> · KEYS[9] history (legacy sorted set) ·
+    /// KEYS[10] history:jobs · KEYS[11] history:ids
     /// ARGV[1] group · ARGV[2] entry id or "" · ARGV[3] job id · ARGV[4] dead envelope JSON
     /// ARGV[5] now (Unix s) · ARGV[6] max dead jobs · ARGV[7] max age (s) · ARGV[8] type
     /// ARGV[9] id that must hold the unique lock for it to be released ("" = no lock)
@@ -180,7 +184,7 @@ extension JobStore {
             Self.killScript,
             keys: [
                 k.stream, k.dead, k.deadJobs, k.stats(day: time.day), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id),
-                k.stats(hour: time.hour), k.history, k.historyJobs,
+                k.stats(hour: time.hour), k.legacyHistory, k.historyJobs, k.historyIDs,
             ],
             arguments: [
                 QueueKeys.group, entryID, record.id, String(decoding: record.encoded(), as: UTF8.self), String(now),

@@ -37,17 +37,27 @@ public struct QueueKeys: Sendable, Hashable {
     /// what a longer gap added to the lease, until when (a stall of Redis is not held against live workers; decision
     /// 0032).
     public var recoveryClock: String { "\(base):recovery" }
-    /// Counters of one day (UTC): `processed`, `failed`, `retried`, `dead`, `discarded`, each also per type.
+    /// Counters of one day (UTC), per type: `processed:<type>`, `failed:<type>`, … The day's totals are their sums,
+    /// made when read (``JobStore/counters(queue:day:)``); keys written before decision 0033 also hold the totals,
+    /// which the readers ignore.
     public func stats(day: String) -> String { "\(base):stats:\(day)" }
     /// The counters of the UTC day `date` falls on.
     func stats(on date: Date) -> String { stats(day: Self.day(date)) }
-    /// Sorted set of finished jobs (job history): member = job id, score = when it finished (Unix seconds).
-    /// Trimmed by age and count in the script that adds to it (``JobStore`` settle scripts).
-    public var history: String { "\(base):history" }
+    /// List of finished jobs' ids (job history), the most recently finished first: each settle `LPUSH`es its jobs,
+    /// whose reply is the length the count cap needs; the oldest are popped from the other end (decision 0033).
+    /// Trimmed by age (the records' `finished_at`) and count in the script that adds to it (``JobStore`` settles).
+    public var historyIDs: String { "\(base):history:ids" }
+    /// The sorted set (member = job id, score = when it finished) that held job history's order before decision
+    /// 0033. Workers of an older release may add to it during a rolling upgrade: the settles no longer write it but
+    /// empty it (its records past the age cap, and beyond the count cap with the list), and the readers merge it
+    /// with ``historyIDs`` while it exists. A new name, not a new type under the old one: an older worker's `ZADD`
+    /// on a list would fail its whole acknowledgement (`WRONGTYPE`).
+    public var legacyHistory: String { "\(base):history" }
     /// Hash of the finished jobs' records (``HistoryRecord`` JSON): field = job id.
     public var historyJobs: String { "\(base):history:jobs" }
-    /// Counters of one UTC hour (`YYYY-MM-DDTHH`): the hour's totals (`processed`, `failed`, `dead`, …) and per
-    /// minute (`m07:processed`). Kept ``hourStatsTTLSeconds``, so the last day's hours are always there.
+    /// Counters of one UTC hour (`YYYY-MM-DDTHH`), per minute (`m07:processed`); the hour's totals are their sums,
+    /// made when read (``JobStore/hourCounters(queue:hours:)``). Kept ``hourStatsTTLSeconds``, so the last day's
+    /// hours are always there.
     public func stats(hour: String) -> String { "\(base):stats:\(hour)" }
     /// How long an hour's counters are kept (two days: a day of hours plus slack).
     public static let hourStatsTTLSeconds = 2 * 86_400

@@ -105,14 +105,20 @@ import Testing
         #expect(!text.contains("hunter2") && !text.contains("hunter3") && !text.contains("password"), "\(text)")
     }
 
-    /// Many more jobs than the cap: the history keeps exactly the cap, the most recent ones, record and index alike;
-    /// a record older than the age cap goes at the next settle.
+    /// Many more jobs than the cap: the history keeps exactly the cap, the most recent ones, record and list alike;
+    /// a record older than the age cap goes at the next settle, and so does what the sorted set of a release before
+    /// decision 0033 held (one past the age cap, one recent: no room beside a full list).
     @Test func historyStaysWithinItsCapsByCountAndAge() async throws {
         let h = try EngineHarness()
         let k = h.jobs.keys("default")
-        // A record from two hours ago: past a one-hour age cap.
-        try await h.redis.send("ZADD", k.history, String(Date().timeIntervalSince1970 - 7200), "ancient")
-        try await h.redis.send("HSET", k.historyJobs, "ancient", #"{"id":"ancient","type":"x","outcome":"processed","finished_at":1}"#)
+        let now = Date().timeIntervalSince1970
+        // Records from two hours ago, past a one-hour age cap: one at the list's old end, one in the legacy set.
+        try await h.redis.send("RPUSH", k.historyIDs, "ancient")
+        try await h.redis.send("HSET", k.historyJobs, "ancient", #"{"id":"ancient","type":"x","queue":"default","outcome":"processed","attempt":1,"finished_at":\#(now - 7200)}"#)
+        try await h.redis.send("ZADD", k.legacyHistory, String(now - 7200), "legacy-ancient")
+        try await h.redis.send("HSET", k.historyJobs, "legacy-ancient", #"{"id":"legacy-ancient","type":"x","outcome":"processed","finished_at":1}"#)
+        try await h.redis.send("ZADD", k.legacyHistory, String(now - 10), "legacy-recent")
+        try await h.redis.send("HSET", k.historyJobs, "legacy-recent", #"{"id":"legacy-recent","type":"x","outcome":"processed","finished_at":\#(now - 10)}"#)
         let total = 600
         _ = try await h.jobs.enqueueBatch((0..<total).map { n in
             (type: "diag.record", payload: h.diag(key: "\(h.namespace):cap", member: "m\(n)"), options: EnqueueOptions(id: "cap-\(n)"))
@@ -124,13 +130,82 @@ import Testing
         #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.counters(queue: "default")["processed"] == total })
         worker.shutdown()
         try await task.value
-        #expect(try await h.redis.send("ZCARD", k.history).int == 25)
+        #expect(try await h.redis.send("LLEN", k.historyIDs).int == 25)
         #expect(try await h.redis.send("HLEN", k.historyJobs).int == 25)
-        #expect(try await h.jobs.store.historyRecord(id: "ancient", queue: "default") == nil)
+        #expect(try await h.redis.send("EXISTS", k.legacyHistory).int == 0, "the legacy set is emptied")
+        for id in ["ancient", "legacy-ancient", "legacy-recent", "cap-0"] {
+            #expect(try await h.jobs.store.historyRecord(id: id, queue: "default") == nil, "\(id)")
+        }
         // The newest are kept: the last jobs run are there, the first are gone.
         let kept = try await h.jobs.store.historyRecords(queue: "default", offset: 0, limit: 100)
         #expect(kept.count == 25 && kept.allSatisfy { $0.outcome == .processed })
-        #expect(try await h.jobs.store.historyRecord(id: "cap-0", queue: "default") == nil)
+        #expect(try await h.jobs.store.historyCount(queue: "default") == 25)
+    }
+
+    /// Age alone (a cap far from reached): the records past the age cap go at the first settle of a minute, read
+    /// from their `finished_at` at the list's old end, and the younger ones stay.
+    @Test func recordsPastTheAgeCapGoWhileYoungerOnesStay() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        let now = Date().timeIntervalSince1970
+        for (id, age) in [("old-1", 7300.0), ("old-2", 7200), ("young-1", 600), ("young-2", 60)] {
+            try await h.redis.send("LPUSH", k.historyIDs, id)
+            try await h.redis.send("HSET", k.historyJobs, id, #"{"id":"\#(id)","type":"x","queue":"default","outcome":"processed","attempt":1,"finished_at":\#(now - age)}"#)
+        }
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):age", member: "m"), options: EnqueueOptions(id: "age-now"))
+        var options = WorkerOptions.fastTest()
+        options.historyMaxAge = .seconds(3600)
+        let (worker, task) = h.startWorker(.diagnostic, options: options)
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.counters(queue: "default")["processed"] == 1 })
+        worker.shutdown()
+        try await task.value
+        let ids = (try await h.redis.send("LRANGE", k.historyIDs, "0", "-1").array ?? []).compactMap(\.string)
+        #expect(ids == ["age-now", "young-2", "young-1"], "\(ids)")
+        #expect(try await h.redis.send("HLEN", k.historyJobs).int == 3)
+    }
+
+    /// A job that finishes twice (a dead job retried that dies again) keeps one entry and its latest record: the
+    /// list never names an id twice, so the older finish's trim cannot take the newer record with it.
+    @Test func aJobThatFinishesTwiceIsListedOnce() async throws {
+        let h = try EngineHarness()
+        try await enqueue(h, id: "twice", verdict: "permanent")
+        try await enqueue(h, id: "other", verdict: "ok")
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.store.historyCount(queue: "default") == 2 })
+        #expect(try await h.jobs.retryDead(id: "twice", queue: "default"))
+        #expect(try await h.eventually(timeout: .seconds(30)) { (try await h.jobs.counters(queue: "default"))["dead"] == 2 })
+        worker.shutdown()
+        try await task.value
+        let k = h.jobs.keys("default")
+        let ids = (try await h.redis.send("LRANGE", k.historyIDs, "0", "-1").array ?? []).compactMap(\.string)
+        #expect(ids == ["twice", "other"], "\(ids)")
+        #expect(try await h.jobs.store.historyCount(queue: "default") == 2)
+    }
+
+    /// During a rolling upgrade from a release before decision 0033, older workers add to the legacy sorted set:
+    /// the readers merge it with the list by finish time, so every finished job is listed, counted and found.
+    @Test func theReadersMergeTheLegacySortedSetWhileItHoldsRecords() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        let now = Date().timeIntervalSince1970
+        func record(_ id: String, _ at: Double) -> String {
+            #"{"id":"\#(id)","type":"x","queue":"default","outcome":"processed","attempt":1,"finished_at":\#(at)}"# + "\n"
+                + #"{"id":"\#(id)","type":"x","queue":"default","payload":{},"attempt":1,"enqueued_at":1}"#
+        }
+        for (id, age) in [("new-3", 30.0), ("new-1", 10)] {  // LPUSH: the newest ends up first
+            try await h.redis.send("LPUSH", k.historyIDs, id)
+            try await h.redis.send("HSET", k.historyJobs, id, record(id, now - age))
+        }
+        for (id, age) in [("old-2", 20.0), ("old-4", 40)] {
+            try await h.redis.send("ZADD", k.legacyHistory, String(now - age), id)
+            try await h.redis.send("HSET", k.historyJobs, id, record(id, now - age))
+        }
+        #expect(try await h.jobs.store.historyCount(queue: "default") == 4)
+        #expect(try await h.jobs.store.historyRecords(queue: "default", offset: 0, limit: 10).map(\.id) == ["new-1", "old-2", "new-3", "old-4"])
+        #expect(try await h.jobs.store.historyRecords(queue: "default", offset: 1, limit: 2).map(\.id) == ["old-2", "new-3"])
+        let found = try await h.jobs.store.recentJobs(queue: "default", limit: 3).filter { $0.place == .finished }
+        #expect(found.compactMap(\.record?.id) == ["new-1", "old-2", "new-3"])
+        #expect(try await h.jobs.store.historyRecord(id: "old-4", queue: "default")?.outcome == .processed)
     }
 
     @Test func aWorkerWithHistoryOffKeepsNone() async throws {
@@ -145,7 +220,7 @@ import Testing
         worker.shutdown()
         try await task.value
         let k = h.jobs.keys("default")
-        #expect(try await h.redis.send("EXISTS", k.history, k.historyJobs).int == 0)
+        #expect(try await h.redis.send("EXISTS", k.historyIDs, k.legacyHistory, k.historyJobs).int == 0)
     }
 
     /// The counters the dashboard charts: per hour and per minute, in one hash an hour, kept two days.

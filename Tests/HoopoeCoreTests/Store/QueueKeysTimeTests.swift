@@ -51,7 +51,7 @@ import Testing
         let date = Date(timeIntervalSince1970: 1_764_547_199.5)
         let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks)
         #expect(call.keys == [
-            keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.history, keys.historyJobs,
+            keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.historyIDs, keys.historyJobs, keys.legacyHistory,
             keys.unique("u2"), keys.unique("u3"), keys.answer("j2"),
         ])
         #expect(call.arguments == [

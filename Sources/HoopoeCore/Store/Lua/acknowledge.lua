@@ -1,4 +1,4 @@
--- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift.
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift; history.lua is put before it.
 local n = tonumber(ARGV[2])
 local u = tonumber(ARGV[3])
 local a = tonumber(ARGV[4])
@@ -10,65 +10,38 @@ if n > 0 then
   redis.call('XDEL', KEYS[1], unpack(ids))
 end
 pos = pos + n
-for i = 6, 5 + u do
+for i = 7, 6 + u do
   if redis.call('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
   pos = pos + 1
 end
-for i = 6 + u, 5 + u + a do
+for i = 7 + u, 6 + u + a do
   redis.call('LPUSH', KEYS[i], ARGV[pos])
   redis.call('EXPIRE', KEYS[i], ARGV[5])
   pos = pos + 1
 end
 local records = pos
 pos = pos + 2 * h
--- Counters: per type for the day, the totals for the day and the hour, the minute's. A key's TTL is set when the
--- total's field is new (the key is new then too), not on every call.
+-- Counters (decision 0033): per type for the day, and the batch for the minute; the day's and the hour's totals are
+-- those summed when read. A key's TTL is set when one of its fields is new, not on every call.
 local field = ARGV[pos]
 pos = pos + 1
 local total = 0
 while pos < #ARGV do
-  redis.call('HINCRBY', KEYS[2], field .. ':' .. ARGV[pos], ARGV[pos + 1])
-  total = total + tonumber(ARGV[pos + 1])
+  local count = tonumber(ARGV[pos + 1])
+  if redis.call('HINCRBY', KEYS[2], field .. ':' .. ARGV[pos], count) == count then redis.call('EXPIRE', KEYS[2], 7776000) end
+  total = total + count
   pos = pos + 2
 end
 local newMinute = false
 if total > 0 then
-  if redis.call('HINCRBY', KEYS[2], field, total) == total then redis.call('EXPIRE', KEYS[2], 7776000) end
-  if redis.call('HINCRBY', KEYS[3], field, total) == total then redis.call('EXPIRE', KEYS[3], ARGV[7]) end
   newMinute = redis.call('HINCRBY', KEYS[3], ARGV[6] .. ':' .. field, total) == total
+  if newMinute then redis.call('EXPIRE', KEYS[3], ARGV[7]) end
 end
--- Job history (decision 0028): all the batch's records in one ZADD and one HSET. The count trim runs only once the
--- history is over its cap by more than 1 % (down to the cap, at most 1000 a call), the age trim with it or at the
--- first settle of a minute: each trim's fixed cost is paid once per many jobs instead of once per batch.
+-- Job history (decisions 0028, 0033): the batch's records in one HSET and one LPUSH, whose reply is the length the
+-- count trim needs. That trim runs once the history is over its cap by more than 1 %, the age trim at the first
+-- settle of a minute: each trim's fixed cost is paid once per many jobs instead of once per batch.
 if h > 0 then
-  local now = ARGV[11]
-  local scored, kept = {}, {}
-  for i = 0, h - 1 do
-    local id = ARGV[records + 2 * i]
-    scored[2 * i + 1] = now
-    scored[2 * i + 2] = id
-    kept[2 * i + 1] = id
-    kept[2 * i + 2] = ARGV[records + 2 * i + 1]
-  end
-  redis.call('ZADD', KEYS[4], unpack(scored))
-  redis.call('HSET', KEYS[5], unpack(kept))
-  local cap = tonumber(ARGV[9])
-  local size = redis.call('ZCARD', KEYS[4])
-  local over = size > cap + math.floor(cap / 100)
-  if over or newMinute then
-    local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(now) - tonumber(ARGV[10]), 'LIMIT', 0, 1000)
-    if #old > 0 then
-      redis.call('HDEL', KEYS[5], unpack(old))
-      redis.call('ZREM', KEYS[4], unpack(old))
-      size = size - #old
-    end
-  end
-  if over then
-    local extra = math.min(size - cap, 1000)
-    if extra > 0 then
-      redis.call('HDEL', KEYS[5], unpack(redis.call('ZRANGE', KEYS[4], 0, extra - 1)))
-      redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1)
-    end
-  end
+  local size = history_add(KEYS[4], KEYS[5], KEYS[6], ARGV, records, h)
+  history_trim(KEYS[4], KEYS[5], KEYS[6], size, tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), newMinute)
 end
 return n

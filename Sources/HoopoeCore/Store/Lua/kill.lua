@@ -1,4 +1,4 @@
--- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift.
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift; history.lua is put before it.
 if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
@@ -24,32 +24,16 @@ if ARGV[13] ~= '' then
   redis.call('LPUSH', KEYS[7], ARGV[13])
   redis.call('EXPIRE', KEYS[7], ARGV[14])
 end
--- Counters; a key's TTL is set when its first field is written (as in acknowledge.lua), not on every call.
-if redis.call('HINCRBY', KEYS[4], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
-redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1)
-redis.call('HINCRBY', KEYS[4], 'dead', 1)
+-- Counters (as in acknowledge.lua): per type for the day, and the minute's; the totals are summed when read. A key's
+-- TTL is set when the first field it gets is new (the key is new then too).
+if redis.call('HINCRBY', KEYS[4], 'failed:' .. ARGV[8], 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
 redis.call('HINCRBY', KEYS[4], 'dead:' .. ARGV[8], 1)
-if redis.call('HINCRBY', KEYS[8], 'failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], ARGV[16]) end
-redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':failed', 1)
-redis.call('HINCRBY', KEYS[8], 'dead', 1)
+if redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':failed', 1) == 1 then redis.call('EXPIRE', KEYS[8], ARGV[16]) end
 redis.call('HINCRBY', KEYS[8], ARGV[15] .. ':dead', 1)
--- Job history (as in acknowledge.lua): the record, the trim by age (a dead job is rare: on every call), and by count
--- once the history is over its cap by more than 1 % (down to the cap, at most 1000 a call).
+-- Job history (as in acknowledge.lua): the record, the trim by age (a death is rare: on every call), and by count
+-- once the history is over its cap by more than 1 %.
 if ARGV[17] ~= '' then
-  local now = tonumber(ARGV[5])
-  redis.call('ZADD', KEYS[9], now, ARGV[3])
-  redis.call('HSET', KEYS[10], ARGV[3], ARGV[17])
-  local stale = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[19]), 'LIMIT', 0, 1000)
-  if #stale > 0 then
-    redis.call('HDEL', KEYS[10], unpack(stale))
-    redis.call('ZREM', KEYS[9], unpack(stale))
-  end
-  local cap = tonumber(ARGV[18])
-  local size = redis.call('ZCARD', KEYS[9])
-  if size > cap + math.floor(cap / 100) then
-    local over = math.min(size - cap, 1000)
-    redis.call('HDEL', KEYS[10], unpack(redis.call('ZRANGE', KEYS[9], 0, over - 1)))
-    redis.call('ZREMRANGEBYRANK', KEYS[9], 0, over - 1)
-  end
+  local size = history_add(KEYS[11], KEYS[10], KEYS[9], {ARGV[3], ARGV[17]}, 1, 1)
+  history_trim(KEYS[11], KEYS[10], KEYS[9], size, tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[5]), true)
 end
 return 1

@@ -9,11 +9,10 @@ if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
--- A counter key's TTL is set when one of its totals is new (the key is new then too), not on every call.
+-- Counters (as in acknowledge.lua): per type for the day, and the minute's; the totals are summed when read. A key's
+-- TTL is set when a field it gets is new (the key is new then too), not on every call.
 for i = 10, #ARGV do
-  if redis.call('HINCRBY', KEYS[4], ARGV[i], 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
-  redis.call('HINCRBY', KEYS[4], ARGV[i] .. ':' .. ARGV[6], 1)
-  if redis.call('HINCRBY', KEYS[5], ARGV[i], 1) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[9]) end
-  redis.call('HINCRBY', KEYS[5], ARGV[8] .. ':' .. ARGV[i], 1)
+  if redis.call('HINCRBY', KEYS[4], ARGV[i] .. ':' .. ARGV[6], 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
+  if redis.call('HINCRBY', KEYS[5], ARGV[8] .. ':' .. ARGV[i], 1) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[9]) end
 end
 return 1

@@ -1,0 +1,78 @@
+-- Job history's writes (decision 0033), put before each script that adds records (acknowledge, kill, cancel_ready,
+-- cancel_scheduled) by JobStore.historyScript: one copy of the layout's rules.
+--   ids     LIST of job ids, newest first (history:ids)
+--   records HASH job id -> record (history:jobs)
+--   legacy  the SORTED SET of releases before decision 0033 (history): no longer written here, only emptied
+
+-- Records `count` finished jobs, given as (id, record) pairs in `list` from index `first`: one HSET and one LPUSH.
+-- HSET says how many ids were new; an id seen before (a dead job retried, a job run twice) has its older entry
+-- removed from the list (and from the legacy set), so each id is listed once, as a sorted set would.
+-- Returns the list's length.
+local function history_add(ids, records, legacy, list, first, count)
+  local last = first + 2 * count - 1
+  local added = redis.call('HSET', records, unpack(list, first, last))
+  local order = {}
+  for i = 1, count do order[i] = list[first + 2 * i - 2] end
+  if added < count then
+    for i = 1, count do
+      redis.call('LREM', ids, 0, order[i])
+      redis.call('ZREM', legacy, order[i])
+    end
+  end
+  return redis.call('LPUSH', ids, unpack(order))
+end
+
+-- Removes the records that finished before `cutoff` (Unix s) from the old end of the list, at most 1000: the list
+-- holds ids only, so the age is the record's `finished_at`, read 100 records at a time. A record that is missing or
+-- unreadable goes too. Returns how many went.
+local function history_trim_age(ids, records, cutoff)
+  local removed = 0
+  while removed < 1000 do
+    local oldest = redis.call('LRANGE', ids, -100, -1)
+    if #oldest == 0 then break end
+    local bodies = redis.call('HMGET', records, unpack(oldest))
+    local old = 0
+    for i = #oldest, 1, -1 do
+      local at = bodies[i] and tonumber(string.match(bodies[i], '"finished_at":(%-?[%d%.]+)'))
+      if at and at >= cutoff then break end
+      old = old + 1
+    end
+    if old == 0 then break end
+    redis.call('HDEL', records, unpack(redis.call('RPOP', ids, old)))
+    removed = removed + old
+    if old < #oldest then break end
+  end
+  return removed
+end
+
+-- Empties the legacy sorted set that workers of an older release may still be adding to during a rolling upgrade:
+-- its records past the age cap, then its oldest beyond what the cap leaves room for beside the list (`room`), at
+-- most 1000 each a call. A set that is gone costs one EXISTS.
+local function history_drain_legacy(legacy, records, cutoff, room)
+  if redis.call('EXISTS', legacy) == 0 then return end
+  local old = redis.call('ZRANGEBYSCORE', legacy, '-inf', cutoff, 'LIMIT', 0, 1000)
+  if #old > 0 then
+    redis.call('HDEL', records, unpack(old))
+    redis.call('ZREM', legacy, unpack(old))
+  end
+  local extra = math.min(redis.call('ZCARD', legacy) - math.max(room, 0), 1000)
+  if extra > 0 then
+    redis.call('HDEL', records, unpack(redis.call('ZRANGE', legacy, 0, extra - 1)))
+    redis.call('ZREMRANGEBYRANK', legacy, 0, extra - 1)
+  end
+end
+
+-- Keeps the history within its caps (JobStore.HistoryLimits): by age when `byAge`, and by count once the list is
+-- over `cap` by more than 1 % (down to the cap, at most 1000 a call); the legacy set with either. `size` is the
+-- list's length after the add.
+local function history_trim(ids, records, legacy, size, cap, maxAge, now, byAge)
+  local cutoff = now - maxAge
+  if byAge then size = size - history_trim_age(ids, records, cutoff) end
+  local over = size > cap + math.floor(cap / 100)
+  if over then
+    local extra = math.min(size - cap, 1000)
+    redis.call('HDEL', records, unpack(redis.call('RPOP', ids, extra)))
+    size = size - extra
+  end
+  if byAge or over then history_drain_legacy(legacy, records, cutoff, cap - size) end
+end
