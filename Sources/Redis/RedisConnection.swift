@@ -15,14 +15,21 @@ import Glibc
 /// round trip, writes all of it in one `send`, then reads all replies in large chunks. Concurrent callers are
 /// pipelined into one round trip without asking for it (auto-pipelining), and an explicit pipeline is one request.
 ///
+/// A request that finds the connection idle (nothing queued or awaiting replies, connected over a plain socket, the
+/// thread parked) is written by its caller at once, without waiting (a non-blocking `send`; what does not fit is left
+/// to the thread): waking the thread to write it would cost a thread switch per round trip. The thread parks in
+/// `poll` on the idle socket, so the reply itself wakes it (decision 0036). Under load nothing changes: requests
+/// arriving while one is in flight queue and leave together in the next batch.
+///
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
 /// reading any session tickets, which a TLS 1.3 server sends unasked. The thread then reconnects first, so the
 /// first command after a Redis restart succeeds instead of failing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested` and `liveSocket` are only touched while holding `condition`; `stream`,
-///   `reader`, the buffers and `endpoint` only on this connection's own thread. No C pointer ever leaves that thread:
+///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `direct`, `sent` and `directEncoder` are only
+///   touched while holding `lock`; `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
+///   (a caller writes to the socket through `direct` only while the thread is parked, holding `lock`). No C pointer ever leaves that thread:
 ///   replies are copied into ``RedisReply`` values and freed there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
@@ -34,6 +41,24 @@ public final class RedisConnection: @unchecked Sendable {
         let completion: @Sendable (Result<[RedisReply], RedisError>) -> Void
     }
 
+    /// A request its caller wrote to the socket itself.
+    private struct SentRequest {
+        let request: Request
+        /// When its replies are overdue (the command timeout, plus what its blocking commands may wait).
+        let deadline: ContinuousClock.Instant
+        /// What the socket did not take at once: the thread writes it before reading.
+        let unsent: [UInt8]
+    }
+
+    /// What the thread does next.
+    private enum Work {
+        case batch([Request], dropped: Bool)
+        case sent(SentRequest)
+        /// The idle socket became readable with nothing asked: the server closed it, or ``dropConnection()``
+        /// shut it down.
+        case idleSocketClosed
+    }
+
     /// Bytes asked of the socket per read: a large batch's replies arrive in few reads.
     private static let readChunk = 64 * 1024
 
@@ -42,11 +67,20 @@ public final class RedisConnection: @unchecked Sendable {
     /// Where to connect, asked on the connection's thread before every (re)connect (Sentinel's current primary,
     /// a cluster node); by default the configuration's endpoint.
     private let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint
-    private let condition = NSCondition()
-    private var queue: [Request] = []  // guarded by condition
-    private var isClosed = false  // guarded by condition
-    private var dropRequested = false  // guarded by condition
-    private var liveSocket: Int32 = -1  // guarded by condition: the socket dropConnection() shuts down
+    private let lock = NSLock()
+    private let wakeup = ThreadWakeup()
+    private var queue: [Request] = []  // guarded by lock
+    private var isClosed = false  // guarded by lock
+    private var dropRequested = false  // guarded by lock
+    private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
+    /// The thread waits in ``ThreadWakeup/wait(socket:timeout:)`` with nothing to do; whoever gives it work
+    /// signals (once: the signaller clears it).
+    private var parked = false  // guarded by lock
+    /// The live stream when callers may write to it themselves (plain socket, connected, authenticated).
+    private var direct: RedisStream?  // guarded by lock
+    /// The request a caller wrote itself: the thread reads its replies.
+    private var sent: SentRequest?  // guarded by lock
+    private var directEncoder = RESPEncoder()  // guarded by lock
 
     // Connection thread only.
     private var endpoint: String
@@ -56,6 +90,8 @@ public final class RedisConnection: @unchecked Sendable {
     private var encoder = RESPEncoder()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
     private var readTimeout: Double = -1
+    /// The reply window a timeout error names (the read timeout of a caller-written request is what is left of it).
+    private var replyWindow: Double = -1
 
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
@@ -109,32 +145,66 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Stops the thread after the work already queued; later calls fail with `closed`.
     public func close() {
-        condition.lock()
+        lock.lock()
         isClosed = true
-        condition.signal()
-        condition.unlock()
+        wakeParked()
+        lock.unlock()
     }
 
     /// Closes the connection so the next batch connects afresh, asking `address` again (a failover moved the
     /// primary). Thread-safe. A read in progress (a batch in flight, a blocking `XREADGROUP`) is interrupted: its
     /// commands fail with `connectionLost` (they may have run).
     public func dropConnection() {
-        condition.lock()
+        lock.lock()
         dropRequested = true
         if liveSocket >= 0 { _ = shutdown(liveSocket, Int32(SHUT_RDWR)) }
-        condition.unlock()
+        lock.unlock()
     }
 
     private func enqueue(_ request: Request) {
-        condition.lock()
+        lock.lock()
         if isClosed {
-            condition.unlock()
+            lock.unlock()
             request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
+        if parked, sent == nil, queue.isEmpty, !dropRequested, let direct, writeDirectly(request, to: direct) {
+            lock.unlock()
+            return
+        }
         queue.append(request)
-        if queue.count == 1 { condition.signal() }
-        condition.unlock()
+        if sent == nil { wakeParked() }  // else the reply in flight wakes the thread, which then takes the queue
+        lock.unlock()
+    }
+
+    /// Writes an idle connection's request from the caller's thread (holding `lock`, the thread parked), without
+    /// waiting. False when the socket takes nothing or the server closed it while idle: the request then queues
+    /// and the thread reconnects first, as for any batch.
+    private func writeDirectly(_ request: Request, to stream: RedisStream) -> Bool {
+        guard stream.idleIsClean() else { return false }
+        directEncoder.reset()
+        var blocking = 0.0
+        for command in request.commands {
+            directEncoder.append(command)
+            blocking = max(blocking, command.blockingSeconds)
+        }
+        if let wait = request.wait {
+            directEncoder.append(wait)
+            blocking = max(blocking, wait.blockingSeconds)
+        }
+        let written = directEncoder.bytes.withUnsafeBytes { stream.sendWithoutWaiting($0) }
+        guard written > 0 else { return false }
+        let unsent = written < directEncoder.bytes.count ? Array(directEncoder.bytes[written...]) : []
+        sent = SentRequest(request: request, deadline: .now + configuration.commandTimeout + .seconds(blocking), unsent: unsent)
+        if !unsent.isEmpty { wakeParked() }
+        return true
+    }
+
+    /// Wakes the thread if it is parked (holding `lock`).
+    private func wakeParked() {
+        guard parked else { return }
+        parked = false
+        wakeup.signal()
     }
 
     // MARK: - The connection's thread
@@ -146,25 +216,77 @@ public final class RedisConnection: @unchecked Sendable {
         sigemptyset(&pipe)
         sigaddset(&pipe, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &pipe, nil)
-        while let (batch, dropped) = nextBatch() {
-            if dropped { disconnect() }
-            execute(batch)
+        while let work = nextWork() {
+            switch work {
+            case .batch(let batch, let dropped):
+                if dropped { disconnect() }
+                execute(batch)
+            case .sent(let request):
+                finish(request)
+            case .idleSocketClosed:
+                disconnect()
+            }
         }
         disconnect()
     }
 
-    /// Waits for work; returns all of it at once (and whether ``dropConnection()`` asked for a fresh connection),
-    /// or nil once closed and drained.
-    private func nextBatch() -> ([Request], Bool)? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !isClosed { condition.wait() }
-        if queue.isEmpty { return nil }
-        let batch = queue
-        queue.removeAll(keepingCapacity: true)
-        let dropped = dropRequested
-        dropRequested = false
-        return (batch, dropped)
+    /// Waits for work: a request a caller wrote, else all that is queued at once (and whether ``dropConnection()``
+    /// asked for a fresh connection); nil once closed and drained.
+    ///
+    /// Parked, the thread waits on the idle plain socket as well as for a signal: a caller's own write is answered
+    /// there (and a readable idle socket with nothing in flight was closed by the server). The wait is bounded by the
+    /// command timeout so a written request whose reply never comes still times out.
+    private func nextWork() -> Work? {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if let request = sent {
+                sent = nil
+                return .sent(request)
+            }
+            if !queue.isEmpty {
+                let batch = queue
+                queue.removeAll(keepingCapacity: true)
+                let dropped = dropRequested
+                dropRequested = false
+                return .batch(batch, dropped: dropped)
+            }
+            if isClosed { return nil }
+            parked = true
+            let socket = direct?.fd
+            lock.unlock()
+            let readiness = wakeup.wait(socket: socket, timeout: socket == nil ? nil : configuration.commandTimeout.seconds)
+            lock.lock()
+            parked = false
+            if readiness.socket && sent == nil && queue.isEmpty {
+                dropRequested = false
+                return .idleSocketClosed
+            }
+        }
+    }
+
+    /// Reads the replies to a request its caller wrote (after writing what the socket did not take at once).
+    private func finish(_ sent: SentRequest) {
+        let request = sent.request
+        guard let stream else {
+            request.completion(.failure(RedisError(.connectionLost, endpoint: endpoint, command: request.commands.first?.name, message: "no connection")))
+            return
+        }
+        let left = (sent.deadline - .now).seconds
+        replyWindow = configuration.commandTimeout.seconds + request.commands.reduce(request.wait?.blockingSeconds ?? 0) { max($0, $1.blockingSeconds) }
+        readTimeout = -1  // set anew below, and by the next batch
+        stream.setTimeout(max(0.001, left))
+        if !sent.unsent.isEmpty {
+            do throws(TransportFailure) {
+                try stream.write(sent.unsent)
+            } catch {
+                let failure = redisError(error, command: request.commands.first?.name ?? "WAIT")
+                disconnect()
+                request.completion(.failure(failure))
+                return
+            }
+        }
+        receive([request], sharedWait: request.wait)
     }
 
     private func execute(_ batch: [Request]) {
@@ -190,15 +312,11 @@ public final class RedisConnection: @unchecked Sendable {
                 if sharedWait == nil { sharedWait = wait }
             }
         }
-        func shares(_ request: Request) -> Bool {
-            guard let wait = request.wait, let sharedWait else { return false }
-            return wait.isSame(sharedWait)
-        }
         setReadTimeout(configuration.commandTimeout.seconds + blocking)
         encoder.reset()
         for request in batch {
             for command in request.commands { encoder.append(command) }
-            if let wait = request.wait, !shares(request) { encoder.append(wait) }
+            if let wait = request.wait, !Self.shares(request, sharedWait) { encoder.append(wait) }
         }
         if let sharedWait { encoder.append(sharedWait) }
         do throws(TransportFailure) {
@@ -209,9 +327,20 @@ public final class RedisConnection: @unchecked Sendable {
             for request in batch { request.completion(.failure(failure.naming(request.commands.first?.name))) }
             return
         }
+        receive(batch, sharedWait: sharedWait)
+    }
+
+    /// Whether `request` waits for the batch's shared `WAIT` rather than sending its own.
+    private static func shares(_ request: Request, _ sharedWait: RedisCommand?) -> Bool {
+        guard let wait = request.wait, let sharedWait else { return false }
+        return wait.isSame(sharedWait)
+    }
+
+    /// Reads a written batch's replies in order and completes each request (those sharing the `WAIT` after it).
+    private func receive(_ batch: [Request], sharedWait: RedisCommand?) {
         var waiting: [(request: Request, replies: [RedisReply])] = []  // their replies wait for the shared WAIT's
         for (position, request) in batch.enumerated() {
-            let shared = shares(request)
+            let shared = Self.shares(request, sharedWait)
             let own = request.wait != nil && !shared ? request.commands + [request.wait!] : request.commands
             var replies: [RedisReply] = []
             replies.reserveCapacity(own.count + 1)
@@ -262,10 +391,10 @@ public final class RedisConnection: @unchecked Sendable {
                 try connect()
                 // A drop asked for while connecting (a failover seen meanwhile) may mean `address` answered with the
                 // old primary: connect once more rather than send the batch there.
-                condition.lock()
+                lock.lock()
                 let droppedMeanwhile = dropRequested
                 dropRequested = false
-                condition.unlock()
+                lock.unlock()
                 if droppedMeanwhile && ContinuousClock.now < deadline {
                     disconnect()
                     continue
@@ -309,9 +438,9 @@ public final class RedisConnection: @unchecked Sendable {
             throw RedisError(.connectionFailed, endpoint: endpoint, message: prefix + error.reason)
         }
         stream = made
-        condition.lock()
+        lock.lock()
         liveSocket = made.fd
-        condition.unlock()
+        lock.unlock()
         readTimeout = -1
         setReadTimeout(configuration.commandTimeout.seconds)
         if let password = configuration.password {
@@ -325,6 +454,11 @@ public final class RedisConnection: @unchecked Sendable {
             try handshake(
                 RedisCommand("SELECT", String(configuration.database)), refused: "database \(configuration.database) (from the URL) does not exist on this server",
                 code: .badDatabase)
+        }
+        if made.isPlain {
+            lock.lock()
+            direct = made
+            lock.unlock()
         }
     }
 
@@ -353,6 +487,7 @@ public final class RedisConnection: @unchecked Sendable {
     private func setReadTimeout(_ seconds: Double) {
         guard let stream, seconds != readTimeout else { return }
         readTimeout = seconds
+        replyWindow = seconds
         stream.setTimeout(seconds)
     }
 
@@ -360,7 +495,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// (bytes that are not RESP), else `connectionLost` — the command may have run.
     private func redisError(_ failure: TransportFailure, command: String) -> RedisError {
         switch failure.kind {
-        case .timedOut: RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(readTimeout) s")
+        case .timedOut: RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(replyWindow) s")
         case .protocolError: RedisError(.protocolError, endpoint: endpoint, command: command, message: failure.reason)
         case .closed, .failed, .tlsVerification: RedisError(.connectionLost, endpoint: endpoint, command: command, message: failure.reason)
         }
@@ -368,9 +503,10 @@ public final class RedisConnection: @unchecked Sendable {
 
     private func disconnect() {
         guard let made = stream else { return }
-        condition.lock()
+        lock.lock()
         liveSocket = -1
-        condition.unlock()
+        direct = nil
+        lock.unlock()
         made.close()
         stream = nil
         reader = nil

@@ -7,7 +7,8 @@ import Glibc
 
 /// The byte stream a connection speaks RESP over: a connected socket, with a TLS session on it when configured.
 /// Blocking I/O bounded by the socket's timeouts, as decision 0001's thread-per-connection design wants.
-/// Connection-thread only; ``close()`` once.
+/// Connection-thread only, except ``isPlain``, ``sendWithoutWaiting(_:)`` and ``idleIsClean()``, which a caller may use
+/// under the connection's lock while the thread is parked (decision 0036); ``close()`` once.
 final class RedisStream {
     /// The socket, for `poll` and for ``RedisConnection/dropConnection()``'s `shutdown`.
     let fd: Int32
@@ -36,6 +37,9 @@ final class RedisStream {
             throw error
         }
     }
+
+    /// No TLS session: bytes can be written from any thread (an `SSL` object cannot be shared between threads).
+    var isPlain: Bool { tls == nil }
 
     /// How long a read (or write) may wait; set only when it changes (one `setsockopt` pair).
     func setTimeout(_ seconds: Double) {
@@ -78,6 +82,19 @@ final class RedisStream {
                 throw TransportFailure.errno()
             }
             offset += count
+        }
+    }
+
+    /// Writes as much of `bytes` as the socket buffer takes now, never waiting: what a caller on Swift's cooperative
+    /// pool may do (decision 0001 forbids it to block). Plain sockets only.
+    /// - Returns: the bytes written (possibly fewer than asked), or 0 when nothing could be (the buffer is full, or
+    ///   the socket failed: the connection's thread finds out which when it takes the request over).
+    func sendWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Int {
+        precondition(tls == nil, "a TLS session is written by the connection's thread only")
+        while true {
+            let count = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if count >= 0 { return count }
+            if errno != EINTR { return 0 }
         }
     }
 

@@ -1,0 +1,124 @@
+import Foundation
+import Redis
+import TestSupport
+import Testing
+
+/// A request that finds its connection idle is written by its caller, and the connection's thread, parked on the
+/// socket, reads the reply (decision 0036). These tests make the first command connect, so every later one takes
+/// that path, and check what must not change with it: timeouts, blocking allowances, big writes, `close()`, a server
+/// that closed the idle socket, order under concurrency.
+@Suite struct RedisConnectionHandoffTests {
+    private func connected(_ server: RedisServer, commandTimeout: Duration = .seconds(5)) async throws -> RedisConnection {
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.commandTimeout = commandTimeout
+        let connection = RedisConnection(configuration: configuration)
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+        return connection
+    }
+
+    /// No reply within the command timeout is a timeout (naming the window), though the caller wrote the command and
+    /// the thread only learns of it when its wait on the idle socket ends; the next command connects afresh.
+    @Test func anUnansweredCommandOnAnIdleConnectionTimesOut() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server, commandTimeout: .milliseconds(300))
+        defer { connection.close() }
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await connection.send([RedisCommand("BLPOP", "nothing-here", "3")])  // no blocking allowance
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .timeout && error?.message == "no reply within 0.3 s"
+        }
+        let waited = ContinuousClock.now - start
+        #expect(waited >= .milliseconds(290) && waited < .seconds(2), "timed out after \(waited)")
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+    }
+
+    /// A blocking command's allowance holds on the caller-written path too, past the thread's own wake-up at the
+    /// command timeout: a 1 s BLPOP under a 300 ms timeout returns its nil reply.
+    @Test func aBlockingCommandOnAnIdleConnectionOutlivesTheCommandTimeout() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server, commandTimeout: .milliseconds(300))
+        defer { connection.close() }
+        var pop = RedisCommand("BLPOP", "nothing-here", "1")
+        pop.blockingSeconds = 1
+        let start = ContinuousClock.now
+        #expect(try await connection.send([pop]) == [.null])
+        #expect(ContinuousClock.now - start >= .milliseconds(900))
+    }
+
+    /// A request larger than the socket takes at once leaves partly from the caller, the rest from the thread, and
+    /// arrives whole: 8 MiB set, read back byte for byte.
+    @Test func aRequestLargerThanTheSocketBufferArrivesWhole() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server)
+        defer { connection.close() }
+        let value = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
+        var set = RedisCommand("SET", "big")
+        set.append(bytes: value)
+        #expect(try await connection.send([set, RedisCommand("STRLEN", "big")]) == [.status("OK"), .integer(8 << 20)])
+        #expect(try await connection.send([RedisCommand("GET", "big")]) == [.bulk(value)])
+    }
+
+    /// `close()` right after an idle connection's caller wrote its command still delivers that command's reply (the
+    /// work already handed over runs); later calls fail with `closed`.
+    @Test func closeLetsACallerWrittenCommandFinish() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server)
+        var pop = RedisCommand("BLPOP", "nothing-here", "0.3")
+        pop.blockingSeconds = 0.3
+        let waiting = Task { try await connection.send([pop]) }
+        try await Task.sleep(for: .milliseconds(100))
+        connection.close()
+        #expect(try await waiting.value == [.null])
+        await #expect {
+            _ = try await connection.send([RedisCommand("PING")])
+        } throws: { error in
+            (error as? RedisError)?.code == .closed
+        }
+    }
+
+    /// The server closing the idle socket (`CLIENT KILL`) is noticed before the next command is written — by the
+    /// parked thread or the caller's own check — so that command reconnects and succeeds, whether it comes at once or
+    /// after the thread has seen the close.
+    @Test func aSocketTheServerClosedWhileIdleIsReplacedBeforeWriting() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server)
+        defer { connection.close() }
+        let killer = try RedisClient(url: server.url)
+        defer { killer.close() }
+        for pause in [0, 100] {
+            let killed = try await killer.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            #expect(killed != .integer(0))
+            if pause > 0 { try await Task.sleep(for: .milliseconds(pause)) }
+            #expect(try await connection.send([RedisCommand("INCR", "counter")]) == [.integer(pause == 0 ? 1 : 2)])
+        }
+    }
+
+    /// Concurrent callers on an idle connection: one writes, the rest queue behind it; every caller gets its own
+    /// replies, in order, and a sequence of increments per caller comes back strictly increasing.
+    @Test func concurrentCallersGetTheirOwnRepliesInOrder() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server)
+        defer { connection.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<20 {
+                group.addTask {
+                    var last: Int64 = 0
+                    for round in 0..<200 {
+                        if round % 50 == 0 { try await Task.sleep(for: .milliseconds(5)) }  // let the connection go idle
+                        let replies = try await connection.send([RedisCommand("INCR", "caller-\(caller)"), RedisCommand("ECHO", "\(caller)-\(round)")])
+                        guard case .integer(let count) = replies[0] else {
+                            Issue.record("INCR answered \(replies[0])")
+                            return
+                        }
+                        #expect(count == last + 1)
+                        #expect(replies[1] == .bulk(Array("\(caller)-\(round)".utf8)))
+                        last = count
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
