@@ -79,12 +79,13 @@ def run(hoopoe, url, n, history_jobs):
         worker.wait()
     info = r.info("memory")
     stats = r.info("commandstats")
-    history = r.memory_usage(f"{ns}:{{bench}}:history", samples=0) or 0
+    # The order: a list since decision 0033 (history:ids), a sorted set before (history); a binary writes one of them.
+    history = sum(r.memory_usage(f"{ns}:{{bench}}:{key}", samples=0) or 0 for key in ("history:ids", "history"))
     records = r.memory_usage(f"{ns}:{{bench}}:history:jobs", samples=0) or 0
     evalsha = stats.get("cmdstat_evalsha", {"calls": 0, "usec": 0})
     return {
         "history_jobs": history_jobs,
-        "kept": r.zcard(f"{ns}:{{bench}}:history"),
+        "kept": r.llen(f"{ns}:{{bench}}:history:ids") + r.zcard(f"{ns}:{{bench}}:history"),
         "jobs_per_s": n / elapsed,
         "used_memory_delta": info["used_memory"] - used_before,
         "history_bytes": history + records,
@@ -118,15 +119,24 @@ def record(i, now):
 
 
 def script_run(r, script, batch, total, cap, prefill, history):
-    """Redis's time per job (INFO commandstats) for acknowledging `total` delivered jobs in calls of `batch`."""
+    """Redis's time per job (INFO commandstats) for acknowledging `total` delivered jobs in calls of `batch`.
+
+    A script of decision 0033's layout (it calls history.lua's `history_add`, put before it as JobStore does) gets
+    KEYS[4] history:ids, KEYS[5] history:jobs, KEYS[6] the legacy sorted set; an older one KEYS[4] history (a
+    sorted set), KEYS[5] history:jobs."""
     r.flushall()
+    listed = "history_add(" in script
     sha = r.script_load(script)
     ns = "ms:{bench}"
-    keys = [f"{ns}:stream", f"{ns}:stats:2026-11-30", f"{ns}:stats:2026-11-30T11", f"{ns}:history", f"{ns}:history:jobs"]
+    keys = [f"{ns}:stream", f"{ns}:stats:2026-11-30", f"{ns}:stats:2026-11-30T11"]
+    keys += [f"{ns}:history:ids", f"{ns}:history:jobs", f"{ns}:history"] if listed else [f"{ns}:history", f"{ns}:history:jobs"]
     now = time.time()
     pipe = r.pipeline(transaction=False)
     for i in range(prefill):
-        pipe.zadd(keys[3], {"P%09d" % i: now - 100})
+        if listed:
+            pipe.lpush(keys[3], "P%09d" % i)
+        else:
+            pipe.zadd(keys[3], {"P%09d" % i: now - 100})
         pipe.hset(keys[4], "P%09d" % i, record(i, now)[1])
         if i % 2000 == 1999:
             pipe.execute()
@@ -159,6 +169,12 @@ def compare_scripts(url, rev):
     root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
     before = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=True, cwd=root).stdout
     after = open(os.path.join(root, path)).read()
+    shared = os.path.join(root, "Sources/HoopoeCore/Store/Lua/history.lua")  # put before it, as JobStore.historyScript does
+    if "history_add(" in after:
+        after = open(shared).read() + after
+    if "history_add(" in before:
+        before = subprocess.run(["git", "show", f"{rev}:Sources/HoopoeCore/Store/Lua/history.lua"], capture_output=True, text=True,
+                                check=True, cwd=root).stdout + before
     r = redis.Redis.from_url(url)
     print("Redis time per acknowledged job (EVALSHA, us), best of 3; 20,000 jobs")
     for batch in (1, 4, 16):

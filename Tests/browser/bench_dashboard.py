@@ -57,7 +57,7 @@ def seed(r, namespace, count):
                       "finished_at": now - i, "duration": 0.05, "worker": "bench:1:ABCDEF"}
             envelope = dict(dead, id="h" + job_id, attempt=0, dead_reason=None, died_at=None)
             pipe.hset(f"{namespace}:{{default}}:history:jobs", "h" + job_id, json.dumps(record) + "\n" + json.dumps(envelope))
-            pipe.zadd(f"{namespace}:{{default}}:history", {"h" + job_id: now - i})
+            pipe.rpush(f"{namespace}:{{default}}:history:ids", "h" + job_id)  # newest first (decision 0033)
         # The events stream at its default cap's order of size, as the SMS jobs write it: what the Providers page reads.
         kind = ("sms.sent", "sms.status", "sms.failed", "provider.alert")[i % 4]
         data = {"message_id": f"m{i // 4}", "provider": "kavenegar", "state": "delivered", "raw_status": "10",

@@ -34,7 +34,7 @@ class HistoryInABrowser(unittest.TestCase):
         cls.dead_id = cls.enqueuer.enqueue("diag.record", {"member": "no key", "user_id": 4242})[1]
         try:
             wait_for(lambda: int(cls.redis.get(counter) or 0) == 3, what="the worker to run the jobs")
-            wait_for(lambda: cls.redis.zcard(f"{cls.namespace}:{{default}}:history") == 4, what="job history to hold all four")
+            wait_for(lambda: cls.redis.llen(f"{cls.namespace}:{{default}}:history:ids") == 4, what="job history to hold all four")
         except AssertionError:
             log = cls.processes.log_of(cls.worker)
             cls.processes.stop()

@@ -107,7 +107,7 @@ import Testing
 
     /// Many more jobs than the cap: the history keeps exactly the cap, the most recent ones, record and list alike;
     /// a record older than the age cap goes at the next settle, and so does what the sorted set of a release before
-    /// decision 0033 held (one past the age cap, one recent: no room beside a full list).
+    /// decision 0033 held (one past the age cap, one recent: no room beside the list, full from the first settle).
     @Test func historyStaysWithinItsCapsByCountAndAge() async throws {
         let h = try EngineHarness()
         let k = h.jobs.keys("default")
@@ -119,6 +119,10 @@ import Testing
         try await h.redis.send("HSET", k.historyJobs, "legacy-ancient", #"{"id":"legacy-ancient","type":"x","outcome":"processed","finished_at":1}"#)
         try await h.redis.send("ZADD", k.legacyHistory, String(now - 10), "legacy-recent")
         try await h.redis.send("HSET", k.historyJobs, "legacy-recent", #"{"id":"legacy-recent","type":"x","outcome":"processed","finished_at":\#(now - 10)}"#)
+        for n in 0..<25 {  // a full list of recent records
+            try await h.redis.send("LPUSH", k.historyIDs, "seed-\(n)")
+            try await h.redis.send("HSET", k.historyJobs, "seed-\(n)", #"{"id":"seed-\#(n)","type":"x","outcome":"processed","finished_at":\#(now - 20)}"#)
+        }
         let total = 600
         _ = try await h.jobs.enqueueBatch((0..<total).map { n in
             (type: "diag.record", payload: h.diag(key: "\(h.namespace):cap", member: "m\(n)"), options: EnqueueOptions(id: "cap-\(n)"))
@@ -133,7 +137,7 @@ import Testing
         #expect(try await h.redis.send("LLEN", k.historyIDs).int == 25)
         #expect(try await h.redis.send("HLEN", k.historyJobs).int == 25)
         #expect(try await h.redis.send("EXISTS", k.legacyHistory).int == 0, "the legacy set is emptied")
-        for id in ["ancient", "legacy-ancient", "legacy-recent", "cap-0"] {
+        for id in ["ancient", "legacy-ancient", "legacy-recent", "seed-24", "cap-0"] {
             #expect(try await h.jobs.store.historyRecord(id: id, queue: "default") == nil, "\(id)")
         }
         // The newest are kept: the last jobs run are there, the first are gone.

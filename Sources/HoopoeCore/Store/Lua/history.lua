@@ -47,7 +47,7 @@ end
 
 -- Empties the legacy sorted set that workers of an older release may still be adding to during a rolling upgrade:
 -- its records past the age cap, then its oldest beyond what the cap leaves room for beside the list (`room`), at
--- most 1000 each a call. A set that is gone costs one EXISTS.
+-- most 1000 each a call (with the age trim: once a minute). A set that is gone costs one EXISTS.
 local function history_drain_legacy(legacy, records, cutoff, room)
   if redis.call('EXISTS', legacy) == 0 then return end
   local old = redis.call('ZRANGEBYSCORE', legacy, '-inf', cutoff, 'LIMIT', 0, 1000)
@@ -62,17 +62,16 @@ local function history_drain_legacy(legacy, records, cutoff, room)
   end
 end
 
--- Keeps the history within its caps (JobStore.HistoryLimits): by age when `byAge`, and by count once the list is
--- over `cap` by more than 1 % (down to the cap, at most 1000 a call); the legacy set with either. `size` is the
--- list's length after the add.
+-- Keeps the history within its caps (JobStore.HistoryLimits): by age when `byAge` (and the legacy set with it), and
+-- by count once the list is over `cap` by more than 1 % (down to the cap, at most 1000 a call). `size` is the list's
+-- length after the add.
 local function history_trim(ids, records, legacy, size, cap, maxAge, now, byAge)
   local cutoff = now - maxAge
   if byAge then size = size - history_trim_age(ids, records, cutoff) end
-  local over = size > cap + math.floor(cap / 100)
-  if over then
+  if size > cap + math.floor(cap / 100) then
     local extra = math.min(size - cap, 1000)
     redis.call('HDEL', records, unpack(redis.call('RPOP', ids, extra)))
     size = size - extra
   end
-  if byAge or over then history_drain_legacy(legacy, records, cutoff, cap - size) end
+  if byAge then history_drain_legacy(legacy, records, cutoff, cap - size) end
 end
