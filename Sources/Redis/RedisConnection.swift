@@ -44,7 +44,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// A request its caller wrote to the socket itself.
     private struct SentRequest {
         let request: Request
-        /// When its replies are overdue (the command timeout, plus what its blocking commands may wait).
+        /// How long its first reply may take, as a batch's read timeout: the command timeout, plus what its blocking
+        /// commands may wait.
+        let window: Double
+        /// When its first reply is overdue.
         let deadline: ContinuousClock.Instant
         /// What the socket did not take at once: the thread writes it before reading.
         let unsent: [UInt8]
@@ -53,7 +56,9 @@ public final class RedisConnection: @unchecked Sendable {
     /// What the thread does next.
     private enum Work {
         case batch([Request], dropped: Bool)
-        case sent(SentRequest)
+        /// Its reply has begun to arrive (or the socket closed), or it has bytes still to write; `overdue`: neither,
+        /// and its deadline has passed.
+        case sent(SentRequest, overdue: Bool)
         /// The idle socket became readable with nothing asked: the server closed it, or ``dropConnection()``
         /// shut it down.
         case idleSocketClosed
@@ -90,8 +95,6 @@ public final class RedisConnection: @unchecked Sendable {
     private var encoder = RESPEncoder()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
     private var readTimeout: Double = -1
-    /// The reply window a timeout error names (the read timeout of a caller-written request is what is left of it).
-    private var replyWindow: Double = -1
 
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
@@ -195,7 +198,8 @@ public final class RedisConnection: @unchecked Sendable {
         let written = directEncoder.bytes.withUnsafeBytes { stream.sendWithoutWaiting($0) }
         guard written > 0 else { return false }
         let unsent = written < directEncoder.bytes.count ? Array(directEncoder.bytes[written...]) : []
-        sent = SentRequest(request: request, deadline: .now + configuration.commandTimeout + .seconds(blocking), unsent: unsent)
+        let window = configuration.commandTimeout.seconds + blocking
+        sent = SentRequest(request: request, window: window, deadline: .now + .seconds(window), unsent: unsent)
         if !unsent.isEmpty { wakeParked() }
         return true
     }
@@ -221,8 +225,8 @@ public final class RedisConnection: @unchecked Sendable {
             case .batch(let batch, let dropped):
                 if dropped { disconnect() }
                 execute(batch)
-            case .sent(let request):
-                finish(request)
+            case .sent(let request, let overdue):
+                finish(request, overdue: overdue)
             case .idleSocketClosed:
                 disconnect()
             }
@@ -235,47 +239,58 @@ public final class RedisConnection: @unchecked Sendable {
     ///
     /// Parked, the thread waits on the idle plain socket as well as for a signal: a caller's own write is answered
     /// there (and a readable idle socket with nothing in flight was closed by the server). The wait is bounded by the
-    /// command timeout so a written request whose reply never comes still times out.
+    /// command timeout (by what is left of a written request's window once it knows of one), so a written request
+    /// whose reply never comes still times out. Requests queued meanwhile wait for that reply, then leave together.
     private func nextWork() -> Work? {
         lock.lock()
         defer { lock.unlock() }
+        var socketReady = false
         while true {
             if let request = sent {
-                sent = nil
-                return .sent(request)
-            }
-            if !queue.isEmpty {
+                let overdue = !socketReady && request.unsent.isEmpty && ContinuousClock.now >= request.deadline
+                if socketReady || !request.unsent.isEmpty || overdue {
+                    sent = nil
+                    return .sent(request, overdue: overdue)
+                }
+            } else if !queue.isEmpty {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
                 let dropped = dropRequested
                 dropRequested = false
                 return .batch(batch, dropped: dropped)
+            } else if isClosed {
+                return nil
             }
-            if isClosed { return nil }
             parked = true
             let socket = direct?.fd
+            let timeout = sent.map { max(0, ($0.deadline - .now).seconds) } ?? (socket == nil ? nil : configuration.commandTimeout.seconds)
             lock.unlock()
-            let readiness = wakeup.wait(socket: socket, timeout: socket == nil ? nil : configuration.commandTimeout.seconds)
+            let readiness = wakeup.wait(socket: socket, timeout: timeout)
             lock.lock()
             parked = false
-            if readiness.socket && sent == nil && queue.isEmpty {
+            socketReady = readiness.socket
+            if socketReady && sent == nil && queue.isEmpty {
                 dropRequested = false
                 return .idleSocketClosed
             }
         }
     }
 
-    /// Reads the replies to a request its caller wrote (after writing what the socket did not take at once).
-    private func finish(_ sent: SentRequest) {
+    /// Reads the replies to a request its caller wrote (after writing what the socket did not take at once), or
+    /// fails it as a timed-out batch would be when none came within its window.
+    private func finish(_ sent: SentRequest, overdue: Bool) {
         let request = sent.request
         guard let stream else {
             request.completion(.failure(RedisError(.connectionLost, endpoint: endpoint, command: request.commands.first?.name, message: "no connection")))
             return
         }
-        let left = (sent.deadline - .now).seconds
-        replyWindow = configuration.commandTimeout.seconds + request.commands.reduce(request.wait?.blockingSeconds ?? 0) { max($0, $1.blockingSeconds) }
-        readTimeout = -1  // set anew below, and by the next batch
-        stream.setTimeout(max(0.001, left))
+        setReadTimeout(sent.window)
+        if overdue {
+            let failure = redisError(TransportFailure("timed out", kind: .timedOut), command: request.commands.first?.name ?? "WAIT")
+            disconnect()
+            request.completion(.failure(failure))
+            return
+        }
         if !sent.unsent.isEmpty {
             do throws(TransportFailure) {
                 try stream.write(sent.unsent)
@@ -487,7 +502,6 @@ public final class RedisConnection: @unchecked Sendable {
     private func setReadTimeout(_ seconds: Double) {
         guard let stream, seconds != readTimeout else { return }
         readTimeout = seconds
-        replyWindow = seconds
         stream.setTimeout(seconds)
     }
 
@@ -495,7 +509,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// (bytes that are not RESP), else `connectionLost` — the command may have run.
     private func redisError(_ failure: TransportFailure, command: String) -> RedisError {
         switch failure.kind {
-        case .timedOut: RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(replyWindow) s")
+        case .timedOut: RedisError(.timeout, endpoint: endpoint, command: command, message: "no reply within \(readTimeout) s")
         case .protocolError: RedisError(.protocolError, endpoint: endpoint, command: command, message: failure.reason)
         case .closed, .failed, .tlsVerification: RedisError(.connectionLost, endpoint: endpoint, command: command, message: failure.reason)
         }
