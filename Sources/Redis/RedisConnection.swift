@@ -19,7 +19,9 @@ import Glibc
 /// thread parked) is written by its caller at once, without waiting (a non-blocking `send`; what does not fit is left
 /// to the thread): waking the thread to write it would cost a thread switch per round trip. The thread parks in
 /// `poll` on the idle socket, so the reply itself wakes it (decision 0036). Under load nothing changes: requests
-/// arriving while one is in flight queue and leave together in the next batch.
+/// arriving while one is in flight queue and leave together in the next batch, and once a batch has held several
+/// requests, callers go back to waking the thread (so a burst of callers shares one round trip) until one comes
+/// alone again.
 ///
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
@@ -86,6 +88,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// The request a caller wrote itself: the thread reads its replies.
     private var sent: SentRequest?  // guarded by lock
     private var directEncoder = RESPEncoder()  // guarded by lock
+    /// The thread's last batch held one request: callers come one at a time, and writing at once saves a thread
+    /// switch. After a batch of several, callers come together: the first one waking the thread lets the others
+    /// join its round trip, which writing alone would split into two (measured: `-P 16`'s rate fell by a third).
+    private var callersComeAlone = true  // guarded by lock
 
     // Connection thread only.
     private var endpoint: String
@@ -171,7 +177,7 @@ public final class RedisConnection: @unchecked Sendable {
             request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
-        if parked, sent == nil, queue.isEmpty, !dropRequested, let direct, writeDirectly(request, to: direct) {
+        if parked, callersComeAlone, sent == nil, queue.isEmpty, !dropRequested, let direct, writeDirectly(request, to: direct) {
             lock.unlock()
             return
         }
@@ -255,6 +261,7 @@ public final class RedisConnection: @unchecked Sendable {
             } else if !queue.isEmpty {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
+                callersComeAlone = batch.count == 1
                 let dropped = dropRequested
                 dropRequested = false
                 return .batch(batch, dropped: dropped)
