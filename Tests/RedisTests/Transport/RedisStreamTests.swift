@@ -67,6 +67,20 @@ import Glibc
         }
     }
 
+    /// What an idle connection's caller uses (decision 0036): it takes what the socket buffer holds and returns at
+    /// once, never waiting for the rest, even for far more than fits (32 MiB to a server that has not read it).
+    @Test func aSendWithoutWaitingTakesWhatFitsAndReturns() throws {
+        let server = try RedisServer()
+        let stream = try RedisStream(.tcp(host: "127.0.0.1", port: server.port), connectTimeout: .seconds(2), tls: nil)
+        defer { stream.close() }
+        stream.setTimeout(5)
+        let bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 32 << 20)
+        let start = ContinuousClock.now
+        let written = bytes.withUnsafeBytes { stream.sendWithoutWaiting($0) }
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(written > 0 && written < bytes.count, "wrote \(written) of \(bytes.count)")
+    }
+
     @Test func aRefusedConnectSaysSo() throws {
         let port = try RedisServer.freePort()
         #expect {
