@@ -27,6 +27,17 @@ import Testing
         #expect(gift.ippanel?.parameters == ["hours": "token", "service": "token20"])
     }
 
+    /// Every scalar is read as the text written: names and pattern codes that YAML would type as a boolean, a
+    /// number, a date or null (`yes`, `0012`, `2024-01-01`, `~`) keep their exact spelling.
+    @Test func scalarsAreTheTextWritten() throws {
+        let yaml = "templates:\n  yes:\n    kavenegar: 0012\n    tokens: {token: ~}\n    ippanel: {pattern: 2024-01-01, params: {on: token}}\n"
+        let template = try #require(try SMSTemplates.parse(yaml, file: "f.yaml")["yes"])
+        #expect(template.kavenegar == "0012")
+        #expect(template.tokens == ["token": "~"])
+        #expect(template.ippanel?.code == "2024-01-01")
+        #expect(template.ippanel?.parameters == ["on": "token"])
+    }
+
     @Test(arguments: [
         ("templates:\n  a:\n    kavenegr: x\n    tokens: {token: t}\n", "f.yaml: templates.a.kavenegr"),
         ("templates:\n  a:\n    tokens: {token: t}\n", "f.yaml: templates.a.kavenegar"),
