@@ -13,8 +13,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The release binary: static Swift runtime and Foundation, packed relocations, start-up code first in .text
+# (scripts/build-release.sh; decision 0035). Debug builds (`build`, `test`) stay dynamic.
 release: deps
-	$(SWIFT) build -c release
+	SWIFT="$(SWIFT)" scripts/build-release.sh
 
 # Suites that spawn many processes or push thousands of jobs through a real worker (fuzzing, SIGKILLs, the secrets
 # grep, Redis ACL servers, conformance, `make run`, Python examples). They get a phase of their own, run one at a
