@@ -34,7 +34,9 @@ public struct JobRegistry: Sendable {
         ) { bytes, range, context in
             let payload: H.Payload
             do {
-                if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) {
+                if let range, let decoded = PlainPayloadDecoder.decode(H.Payload.self, from: bytes, range: range) {
+                    payload = decoded  // the usual payload: no JSONDecoder (see PlainPayloadDecoder)
+                } else if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) {
                     payload = decoded
                 } else {
                     // The whole envelope: the verdict, and an error's path ("in payload"), as they always were.

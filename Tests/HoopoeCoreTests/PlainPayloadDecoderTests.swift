@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+@testable import HoopoeCore
+
+/// The worker's payload reader without JSONDecoder: it takes the usual payloads itself, and for any payload it
+/// either gives JSONDecoder's value or declines (so JSONDecoder's verdict, value or error, is what users see).
+@Suite struct PlainPayloadDecoderTests {
+    struct Inner: Codable, Equatable {
+        let id: Int
+        let label: String?
+    }
+
+    enum Kind: String, Codable { case first, second }
+
+    struct Wide: Codable, Equatable {
+        let name: String
+        let count: Int
+        let ratio: Double
+        let flag: Bool
+        let note: String?
+        let tags: [String]
+        let inner: Inner?
+        let small: UInt8?
+        let big: Int64?
+        let map: [String: Int]?
+        let kind: Kind?
+        let grid: [[Double]]?
+    }
+
+    struct Key: Codable, Equatable { let key: String }
+    struct Stamped: Codable, Equatable { let at: Date }
+    struct Money: Codable, Equatable { let amount: Decimal }
+    struct Ratio: Codable, Equatable { let value: Float }
+
+    /// A payload whose own decoding swallows an error and takes a default: on this reader's decline that
+    /// default must not become the answer.
+    struct Lenient: Decodable, Equatable {
+        let amount: Decimal
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            amount = (try? container.decode(Decimal.self, forKey: .amount)) ?? -1
+        }
+        enum CodingKeys: String, CodingKey { case amount }
+    }
+
+    /// Either nil (declined) or exactly JSONDecoder's value; never a value where JSONDecoder fails.
+    private func agrees<T: Decodable & Equatable>(_ type: T.Type, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> T? {
+        let bytes = Array(text.utf8)
+        let plain = PlainPayloadDecoder.decode(type, from: bytes, range: 0..<bytes.count)
+        let full = try? JSONDecoder().decode(type, from: Data(bytes))
+        if let plain {
+            #expect(plain == full, "\(T.self) from \(text)", sourceLocation: sourceLocation)
+        }
+        return plain
+    }
+
+    @Test func theUsualPayloadsAreReadWithoutJSONDecoderAndGiveItsValue() throws {
+        #expect(agrees(Key.self, #"{"key":"bench:done"}"#) == Key(key: "bench:done"))
+        let wide = #"""
+            { "name": "Sara \"S\" \u0633\u0627\u0631\u0627 / \\ \n", "count": -42, "ratio": 0.1, "flag": true, "note": null,
+              "tags": ["a", "سارا", ""], "inner": {"id": 7, "label": "x"}, "small": 255, "big": 9007199254740993,
+              "map": {"a": 1, "b": -2}, "kind": "second", "grid": [[1, 2.5e3], [], [-0.0]], "unknown": {"deep": [null, true]} }
+            """#
+        let decoded = try #require(agrees(Wide.self, wide))
+        #expect(decoded.name == "Sara \"S\" سارا / \\ \n" && decoded.big == 9_007_199_254_740_993 && decoded.note == nil)
+        #expect(agrees([Int].self, "[1, 2, 3]") == [1, 2, 3])
+        #expect(agrees(String.self, #""plain""#) == "plain")
+        #expect(agrees([String: Double].self, #"{"a": 1.5}"#) == ["a": 1.5])
+    }
+
+    @Test func whatJSONDecoderDecidesItselfIsDeclined() {
+        // Types with JSONDecoder rules of their own, integers not written as integers, out-of-range numbers.
+        #expect(agrees(Stamped.self, #"{"at": 12.5}"#) == nil)
+        #expect(agrees(Money.self, #"{"amount": 0.1}"#) == nil)
+        #expect(agrees(Ratio.self, #"{"value": 0.1}"#) == nil)
+        #expect(agrees(Inner.self, #"{"id": 1.0}"#) == nil)
+        #expect(agrees(Inner.self, #"{"id": 1e2}"#) == nil)
+        #expect(agrees(Inner.self, #"{"id": 9223372036854775808}"#) == nil)
+        #expect(agrees([UInt8].self, "[-0]") == nil)
+        #expect(agrees([Double].self, "[1e400]") == nil)
+        #expect(agrees([Double].self, "[1e-400]") == nil)
+        // Duplicate keys, surrogate escapes, invalid UTF-8, malformed JSON, errors: JSONDecoder's verdict.
+        #expect(agrees(Key.self, #"{"key": "a", "key": "b"}"#) == nil)
+        #expect(agrees(Key.self, #"{"key": "\ud83d\ude00"}"#) == nil)
+        #expect(agrees(Key.self, #"{"key": "ÿ"}"#) == Key(key: "ÿ"))
+        let invalid: [UInt8] = Array(#"{"key": ""#.utf8) + [0xC3] + Array(#""}"#.utf8)
+        #expect(PlainPayloadDecoder.decode(Key.self, from: invalid, range: 0..<invalid.count) == nil)
+        for text in [#"{"key": 1}"#, #"{"key": null}"#, "{}", #"{"key": "a",}"#, #"{"key": "a"} x"#, #"{"key": "a\x"}"#, "[01]"] {
+            #expect(agrees(Key.self, text) == nil, "\(text)")
+        }
+        // The payload's own try? does not turn a decline into its default.
+        #expect(agrees(Lenient.self, #"{"amount": 0.1}"#) == nil)
+    }
+
+    @Test func onlyThePayloadsBytesAreRead() {
+        let envelope = Array(#"{"id":"1","payload":{"key":"k"},"type":"t"}"#.utf8)
+        let start = 20
+        #expect(PlainPayloadDecoder.decode(Key.self, from: envelope, range: start..<start + 11) == Key(key: "k"))
+        #expect(PlainPayloadDecoder.decode(Key.self, from: envelope, range: start..<start + 10) == nil)
+    }
+
+    /// Random payload texts (valid ones and ones with a byte changed, dropped or added) against JSONDecoder:
+    /// whenever this reader answers, the answer is JSONDecoder's; and it does answer for most of the valid ones.
+    @Test func randomPayloadsAgreeWithJSONDecoder() {
+        var random = SeededRandom(seed: 0x17)
+        let pieces = [#""a""#, #""\u00e9\n""#, "0", "-1", "2.5", "1e3", "255", "256", "-0", "true", "null", "[]", "{}", #""سارا""#]
+        let keys = ["name", "count", "ratio", "flag", "note", "tags", "inner", "small", "big", "map", "kind", "grid", "id", "label", "x"]
+        let alphabet = Array(#"{}[]":,\ -.e0123456789aturn"#.utf8)
+        var answered = 0
+        for round in 0..<3000 {
+            func value(_ depth: Int) -> String {
+                switch Int.random(in: 0..<(depth > 2 ? 1 : 4), using: &random) {
+                case 0: return pieces.randomElement(using: &random)!
+                case 1: return "[" + (0..<Int.random(in: 0...3, using: &random)).map { _ in value(depth + 1) }.joined(separator: ",") + "]"
+                default:
+                    let members = keys.shuffled(using: &random).prefix(Int.random(in: 0...6, using: &random))
+                    return "{" + members.map { "\"\($0)\": \(value(depth + 1))" }.joined(separator: ", ") + "}"
+                }
+            }
+            var bytes = Array(value(0).utf8)
+            if round % 3 == 1, !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[at] = alphabet.randomElement(using: &random)!
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet.randomElement(using: &random)!, at: at)
+                }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let answers = [
+                agrees(Wide.self, text) != nil, agrees(Inner.self, text) != nil, agrees([String: Int].self, text) != nil,
+                agrees([Double].self, text) != nil, agrees([Int8].self, text) != nil, agrees(String.self, text) != nil,
+            ]
+            if answers.contains(true) { answered += 1 }
+        }
+        #expect(answered > 300, "the reader answered \(answered) of 3000")
+    }
+}
