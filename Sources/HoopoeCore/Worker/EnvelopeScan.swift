@@ -243,6 +243,7 @@ enum EnvelopeScan {
                 }
                 if plain { return .some(negative ? -Double(value) : Double(value)) }
             }
+            if let value = EnvelopeScan.shortDecimal(UnsafeBufferPointer(rebasing: bytes[start..<index])) { return .some(value) }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             return .some(Double(text) ?? .infinity)
         }
@@ -360,4 +361,39 @@ enum EnvelopeScan {
             }
         }
     }
+}
+
+extension EnvelopeScan {
+    /// A number written `-?digits.digits` with at most 15 digits in all (an `enqueued_at` such as
+    /// `1795400000.123`), without a String and `strtod`: the digits as an integer (below 2^53, exact) divided by
+    /// a power of ten (at most 10^15, exact) is one correctly rounded operation, so it is the double that
+    /// `Double(text)` reads (Clinger's fast path). Nil for any other form (exponents, more digits).
+    static func shortDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var position = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { position = 1 }
+        var mantissa = 0
+        var digits = 0
+        var fraction = -1
+        while position < text.count {
+            let byte = text[position]
+            if byte == UInt8(ascii: ".") {
+                guard fraction < 0 else { return nil }
+                fraction = 0
+            } else {
+                let digit = byte &- 0x30
+                guard digit <= 9 else { return nil }
+                mantissa = mantissa * 10 + Int(digit)
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+                guard digits <= 15 else { return nil }
+            }
+            position += 1
+        }
+        guard fraction > 0 else { return nil }
+        let value = Double(mantissa) / powersOfTen[fraction]
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
 }

@@ -7,6 +7,27 @@ import Testing
 /// The worker's one-pass envelope reader must agree with the full decoder on every envelope it accepts,
 /// and decline (so the full decoder decides) anything unusual.
 @Suite struct EnvelopeScanTests {
+    /// A short decimal (an `enqueued_at` with milliseconds) is read without strtod, to the same double.
+    @Test func shortDecimalsAreReadAsDoubleReadsThem() {
+        func short(_ text: String) -> Double? {
+            Array(text.utf8).withUnsafeBufferPointer { EnvelopeScan.shortDecimal($0) }
+        }
+        var random = SeededRandom(seed: 0x5C)
+        var answered = 0
+        for _ in 0..<20_000 {
+            let whole = String(UInt64.random(in: 0...9_999_999_999, using: &random) >> UInt64.random(in: 0...40, using: &random))
+            let fraction = String(String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...12, using: &random)))
+            let text = (Bool.random(using: &random) ? "-" : "") + whole + "." + fraction
+            if let value = short(text) {
+                answered += 1
+                #expect(value.bitPattern == Double(text)!.bitPattern, "\(text)")
+            }
+        }
+        #expect(answered > 10_000)
+        #expect(short("1795400000.123") == 1_795_400_000.123 && short("-0.0")!.sign == .minus && short("0.1") == 0.1)
+        for other in ["12", "1e3", "1.5e3", "1234567890.1234567", "0.0000000000000001"] { #expect(short(other) == nil, "\(other)") }
+    }
+
     /// Payloads that stress the value skipper: nesting, escapes, Persian text, numbers of every form.
     static let payloads: [String] = [
         #"{}"#, #"[]"#, #"null"#, #"true"#, #"-12.5e+3"#, #""just a string""#,
