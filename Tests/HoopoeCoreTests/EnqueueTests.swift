@@ -9,7 +9,9 @@ import Testing
         let h = try EngineHarness()
         let now = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "k", member: "a"))
         guard case .enqueued(let id) = now else { Issue.record("expected enqueued, got \(now)"); return }
+        let before = Date().timeIntervalSince1970
         let later = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(60)))
+        let after = Date().timeIntervalSince1970
         guard case .scheduled(let laterID) = later else { Issue.record("expected scheduled, got \(later)"); return }
         let info = try await h.jobs.info(queue: "default")
         #expect(info.ready == 1 && info.scheduled == 1)
@@ -17,7 +19,9 @@ import Testing
         guard case .scheduled(let at)? = try await h.jobs.find(id: laterID, queue: "default")?.state else {
             Issue.record("delayed job not found as scheduled"); return
         }
-        #expect(abs(at - (Date().timeIntervalSince1970 + 60)) < 5)
+        // Bounded by the clock around the call, not by a later reading: on a loaded pool the lookups above can take
+        // seconds, which says nothing about where the job was scheduled.
+        #expect(at >= before + 60 - 0.01 && at <= after + 60 + 0.01, "scheduled at \(at - before) s after the call began")
     }
 
     @Test func batchEnqueueKeepsOrderAndIsOneRoundTrip() async throws {
@@ -94,7 +98,8 @@ import Testing
         let start = ContinuousClock.now
         #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID != nil)
         let ttl = try await h.redis.send("PTTL", lock).int ?? -2
-        #expect(ttl > 0 && ttl <= 2_000, "the lock lives uniqueFor: \(ttl) ms")
+        // Gone (-2) only when the TTL has passed since the enqueue began (a loaded test pool can take that long).
+        #expect((ttl > 0 && ttl <= 2_000) || (ttl == -2 && ContinuousClock.now - start >= .seconds(2)), "the lock lives uniqueFor: \(ttl) ms")
         let refused = try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID == nil
         // Refused within the TTL; a loaded machine that took longer than the TTL between the calls is told apart
         // by the clock, not failed.
