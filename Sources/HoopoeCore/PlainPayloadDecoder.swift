@@ -12,7 +12,9 @@ import Foundation
 /// decode itself (`Date`, `Data`, `URL`, `Decimal`, `Float`, 128-bit integers, whose `JSONDecoder` rules are its
 /// own), integers written with a fraction or exponent, numbers a `Double` cannot hold. A decline is remembered
 /// even when the payload's own `init(from:)` catches the error (`try?`), so a fallback branch taken on this
-/// reader's account never becomes the answer.
+/// reader's account never becomes the answer. Only a value of a kind JSONDecoder never converts (a string read
+/// as a number, a missing key) throws without declining, as JSONDecoder throws there too: a payload that tries
+/// one kind then another (an id as a number, else as a string) is read here, with JSONDecoder's result.
 enum PlainPayloadDecoder {
     /// The payload decoded from `bytes[range]`, or nil when `JSONDecoder` must decide.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], range: Range<Int>) -> T? {
@@ -71,18 +73,27 @@ enum PlainPayloadDecoder {
             return try T(from: NodeDecoder(node: node, run: self, codingPath: path()))
         }
 
+        /// A kind JSONDecoder never converts (a string for a number, a number for a string, null, an object for an
+        /// array, a missing key): JSONDecoder throws here too, so this throw is not a decline, and a payload whose
+        /// own decoding tries one kind then another (`try? decode(Int64.self)`, then `String`) stays on this
+        /// path. Its text is never shown: an error that leaves the payload's decoding is a decline (see `decode`).
+        func mismatch(_ type: Any.Type) -> DecodingError {
+            DecodingError.typeMismatch(type, DecodingError.Context(codingPath: [], debugDescription: "not of this kind"))
+        }
+
         func string(_ node: Node) throws -> String {
-            guard case .string(let text) = node else { throw decline() }
+            guard case .string(let text) = node else { throw mismatch(String.self) }
             return text
         }
 
         func bool(_ node: Node) throws -> Bool {
-            guard case .bool(let flag) = node else { throw decline() }
+            guard case .bool(let flag) = node else { throw mismatch(Bool.self) }
             return flag
         }
 
         func double(_ node: Node) throws -> Double {
-            guard case .number(let text) = node, let value = Double(text), value.isFinite else { throw decline() }
+            guard case .number(let text) = node else { throw mismatch(Double.self) }
+            guard let value = Double(text), value.isFinite else { throw decline() }
             // An underflow to zero (`1e-400`): JSONDecoder's call.
             if value == 0, text.utf8.contains(where: { (0x31...0x39).contains($0) }) { throw decline() }
             return value
@@ -90,7 +101,7 @@ enum PlainPayloadDecoder {
 
         /// Only an integer written as one (`-?[0-9]+`) that fits; `1.0`, `1e3` and overflow are JSONDecoder's call.
         func integer<I: FixedWidthInteger>(_ node: Node, as: I.Type) throws -> I {
-            guard case .number(let text) = node else { throw decline() }
+            guard case .number(let text) = node else { throw mismatch(I.self) }
             let utf8 = text.utf8
             guard !utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
                 I.isSigned || utf8.first != UInt8(ascii: "-"), let value = I(text)
@@ -115,12 +126,12 @@ enum PlainPayloadDecoder {
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-            guard case .object(let members) = node else { throw run.decline() }
+            guard case .object(let members) = node else { throw run.mismatch([String: Node].self) }
             return KeyedDecodingContainer(Keyed<Key>(members: members, run: run, codingPath: codingPath))
         }
 
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            guard case .array(let elements) = node else { throw run.decline() }
+            guard case .array(let elements) = node else { throw run.mismatch([Node].self) }
             return Unkeyed(elements: elements, run: run, codingPath: codingPath)
         }
 
@@ -145,12 +156,15 @@ enum PlainPayloadDecoder {
         }
 
         private func member(_ key: Key) throws -> Node {
-            guard let node = find(key) else { throw run.decline() }
+            guard let node = find(key) else {
+                throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "missing"))
+            }
             return node
         }
 
         func decodeNil(forKey key: Key) throws -> Bool {
-            if case .null = try member(key) { return true }
+            guard let node = find(key) else { throw run.decline() }
+            if case .null = node { return true }
             return false
         }
 

@@ -44,6 +44,22 @@ import Testing
         enum CodingKeys: String, CodingKey { case amount }
     }
 
+    /// An id sent as a number or as a string (the domain's ids): one kind tried, then the other.
+    struct FlexibleID: Decodable, Equatable {
+        let id: String
+        let extra: Int?
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let number = try? container.decode(Int64.self, forKey: .id) {
+                id = "n\(number)"
+            } else {
+                id = try container.decode(String.self, forKey: .id)
+            }
+            extra = try? container.decode(Int.self, forKey: .extra)
+        }
+        enum CodingKeys: String, CodingKey { case id, extra }
+    }
+
     /// Either nil (declined) or exactly JSONDecoder's value; never a value where JSONDecoder fails.
     private func agrees<T: Decodable & Equatable>(_ type: T.Type, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> T? {
         let bytes = Array(text.utf8)
@@ -67,6 +83,13 @@ import Testing
         #expect(agrees([Int].self, "[1, 2, 3]") == [1, 2, 3])
         #expect(agrees(String.self, #""plain""#) == "plain")
         #expect(agrees([String: Double].self, #"{"a": 1.5}"#) == ["a": 1.5])
+        // A kind tried then another: JSONDecoder throws for the first too, so this is read here, to its value.
+        #expect(agrees(FlexibleID.self, #"{"id": 42}"#) == (try JSONDecoder().decode(FlexibleID.self, from: Data(#"{"id": 42}"#.utf8))))
+        #expect(agrees(FlexibleID.self, #"{"id": "u-1", "extra": "x"}"#)?.id == "u-1")
+        #expect(agrees(FlexibleID.self, #"{"id": "u-1"}"#)?.extra == .some(nil))
+        // …but a try? around what only JSONDecoder may judge (an integer written 42.0) is a decline.
+        #expect(agrees(FlexibleID.self, #"{"id": 42.0}"#) == nil)
+        #expect(agrees(FlexibleID.self, #"{"id": "u", "extra": 1e2}"#) == nil)
     }
 
     @Test func whatJSONDecoderDecidesItselfIsDeclined() {
@@ -131,6 +154,7 @@ import Testing
             let answers = [
                 agrees(Wide.self, text) != nil, agrees(Inner.self, text) != nil, agrees([String: Int].self, text) != nil,
                 agrees([Double].self, text) != nil, agrees([Int8].self, text) != nil, agrees(String.self, text) != nil,
+                agrees(FlexibleID.self, text) != nil, agrees(Lenient.self, text) != nil,
             ]
             if answers.contains(true) { answered += 1 }
         }
