@@ -364,10 +364,11 @@ enum EnvelopeScan {
 }
 
 extension EnvelopeScan {
-    /// A number written `-?digits.digits` with at most 15 digits in all (an `enqueued_at` such as
-    /// `1795400000.123`), without a String and `strtod`: the digits as an integer (below 2^53, exact) divided by
-    /// a power of ten (at most 10^15, exact) is one correctly rounded operation, so it is the double that
-    /// `Double(text)` reads (Clinger's fast path). Nil for any other form (exponents, more digits).
+    /// A number written `-?digits.digits` whose digits, as one integer, are at most 2^53 (an `enqueued_at` such as
+    /// `1795400000.123`, or Python's `time.time()`, `1796057893.032301`), without a String and `strtod`: that
+    /// integer (exact as a double) divided by a power of ten (at most 10^17, exact) is one correctly rounded
+    /// operation, so it is the double `Double(text)` reads (Clinger's fast path). Nil for any other form
+    /// (exponents, more digits).
     static func shortDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         var position = 0
         let negative = text.first == UInt8(ascii: "-")
@@ -386,14 +387,14 @@ extension EnvelopeScan {
                 mantissa = mantissa * 10 + Int(digit)
                 digits += 1
                 if fraction >= 0 { fraction += 1 }
-                guard digits <= 15 else { return nil }
+                guard digits <= 17 else { return nil }
             }
             position += 1
         }
-        guard fraction > 0 else { return nil }
+        guard fraction > 0, mantissa <= 1 << 53 else { return nil }
         let value = Double(mantissa) / powersOfTen[fraction]
         return negative ? -value : value
     }
 
-    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17]
 }

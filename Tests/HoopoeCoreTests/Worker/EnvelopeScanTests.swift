@@ -16,7 +16,7 @@ import Testing
         var answered = 0
         for _ in 0..<20_000 {
             let whole = String(UInt64.random(in: 0...9_999_999_999, using: &random) >> UInt64.random(in: 0...40, using: &random))
-            let fraction = String(String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...12, using: &random)))
+            let fraction = String(String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...17, using: &random)))
             let text = (Bool.random(using: &random) ? "-" : "") + whole + "." + fraction
             if let value = short(text) {
                 answered += 1
@@ -25,7 +25,10 @@ import Testing
         }
         #expect(answered > 10_000)
         #expect(short("1795400000.123") == 1_795_400_000.123 && short("-0.0")!.sign == .minus && short("0.1") == 0.1)
-        for other in ["12", "1e3", "1.5e3", "1234567890.1234567", "0.0000000000000001"] { #expect(short(other) == nil, "\(other)") }
+        #expect(short("1796057893.032301") == 1_796_057_893.032301 && short("0.0000000000000001") == 1e-16)
+        for other in ["12", "1e3", "1.5e3", "1234567890.1234567", "9007199254.7409930", "0.00000000000000001"] {
+            #expect(short(other) == nil, "\(other)")
+        }
     }
 
     /// Payloads that stress the value skipper: nesting, escapes, Persian text, numbers of every form.
