@@ -10,9 +10,10 @@ import Synchronization
 /// Under load a batch may also linger (decision 0037): when the batch just sent carried several jobs, other
 /// runners are still mid-job, and fewer than ``target`` acks are pending, the pending ones wait up to ``linger``
 /// (500 µs) for more: the job whose finish brings them to ``target`` sends them, as does the first to finish after
-/// the linger's time, or a timer at its end when no job finished. On the peers' workload batches grow from ~18 to
+/// the linger's time; when no job finishes, a backstop (``LingerClock``, a thread of its own) sends them at twice the
+/// linger's time. On the peers' workload batches grow from ~18 to
 /// ~40 jobs (the 7 commands of a batch: 0.44 → 0.23 a job). What the linger costs: an acknowledgement (its history
-/// record, its `notify` answer, the lease's release) comes up to ~0.5 ms later under load; job start never waits
+/// record, its `notify` answer, the lease's release) comes up to ~0.5 ms later under load (1 ms when no job finishes); job start never waits
 /// for it (runners take from the buffer, the fetch waits for room in it). A lone job, a light load, and
 /// ``drain()`` never linger.
 final class Acknowledger: Sendable {
@@ -28,8 +29,6 @@ final class Acknowledger: Sendable {
         var lastBatch = 0
         /// Since when pending acks linger (no flush loop runs meanwhile); nil when none do.
         var lingerSince: ContinuousClock.Instant?
-        /// Counts lingers, so a linger's timer knows whether the one it was set for still goes on.
-        var lingerCount = 0
         var draining = false
     }
 
@@ -40,6 +39,7 @@ final class Acknowledger: Sendable {
     /// Jobs running now (the worker's other runners): a linger pays only while some are mid-job.
     private let busy: @Sendable () -> Int
     private let clock = ContinuousClock()
+    private let backstop = LingerClock()
 
     private let jobs: JobQueue
     private let logger: Logger
@@ -58,6 +58,7 @@ final class Acknowledger: Sendable {
         self.target = max(1, target)
         self.busy = busy
         self.onSettled = onSettled
+        backstop.fire = { [weak self] in self?.backstopPassed() }
     }
 
     /// Whether pending acks linger now (for tests).
@@ -103,20 +104,23 @@ final class Acknowledger: Sendable {
         }
     }
 
-    /// The end of linger number `count`, when no job finished to end it sooner.
-    private func lingerEnded(_ count: Int) {
-        let start = state.withLock { state -> Bool in
-            guard state.lingerCount == count, state.lingerSince != nil else { return false }
+    /// A backstop's deadline passed: ends a linger that no finishing job ended in its time. The deadline may be an
+    /// earlier linger's (the clock is not disarmed when jobs end one): a younger linger gets its own.
+    private func backstopPassed() {
+        let (start, rearm) = state.withLock { state -> (Bool, ContinuousClock.Instant?) in
+            guard let since = state.lingerSince else { return (false, nil) }
+            if clock.now - since < linger { return (false, since + linger * 2) }
             state.lingerSince = nil
             state.flushing = true
-            return true
+            return (true, nil)
         }
+        if let rearm { backstop.arm(at: rearm) }
         if start { Task.immediate { await self.flushLoop() } }
     }
 
     private enum Next {
         case send([Ack])
-        case linger(Int)
+        case linger(ContinuousClock.Instant)
         case idle([CheckedContinuation<Void, Never>])
     }
 
@@ -127,11 +131,11 @@ final class Acknowledger: Sendable {
             let next = state.withLock { state -> Next in
                 let batch = state.pending
                 if !batch.isEmpty && batch.count < target && state.lastBatch >= 2 && running >= 2 && !state.draining {
+                    let now = clock.now
                     state.flushing = false
-                    state.lingerSince = clock.now
-                    state.lingerCount &+= 1
+                    state.lingerSince = now
                     state.lastBatch = 0
-                    return .linger(state.lingerCount)
+                    return .linger(now + linger * 2)
                 }
                 state.pending.removeAll(keepingCapacity: true)
                 state.lastBatch = batch.count
@@ -146,14 +150,8 @@ final class Acknowledger: Sendable {
             case .send(let batch):
                 await send(batch)
                 onSettled(batch)
-            case .linger(let count):
-                // The timer for a linger no job ends; under load jobs end it long before (measured: one sleep a
-                // batch, ~0.15 system calls a job; a thread of our own for it measured no cheaper).
-                let linger = self.linger
-                Task {
-                    try? await Task.sleep(for: linger)
-                    self.lingerEnded(count)
-                }
+            case .linger(let backstopAt):
+                backstop.arm(at: backstopAt)
                 return
             case .idle(let waiters):
                 for waiter in waiters { waiter.resume() }
