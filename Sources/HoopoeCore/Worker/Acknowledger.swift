@@ -10,12 +10,12 @@ import Synchronization
 /// Under load a batch may also linger (decision 0037): when the batch just sent carried several jobs, other
 /// runners are still mid-job, and fewer than ``target`` acks are pending, the pending ones wait up to ``linger``
 /// (500 µs) for more: the job whose finish brings them to ``target`` sends them, as does the first to finish after
-/// the linger's time; when no job finishes, a backstop (``LingerClock``, a thread of its own) sends them at twice the
-/// linger's time. On the peers' workload batches grow from ~18 to
-/// ~40 jobs (the 7 commands of a batch: 0.44 → 0.23 a job). What the linger costs: an acknowledgement (its history
-/// record, its `notify` answer, the lease's release) comes up to ~0.5 ms later under load (1 ms when no job finishes); job start never waits
-/// for it (runners take from the buffer, the fetch waits for room in it). A lone job, a light load, and
-/// ``drain()`` never linger.
+/// the linger's time; when no job finishes, a backstop (``LingerClock``, a thread of its own) sends them at twice
+/// the linger's time. On the peers' workload batches grow from ~18 to ~40 jobs (the 7 commands of a batch:
+/// 0.44 → 0.22 a job). What it costs: an acknowledgement (its history record, its `notify` answer, the lease's
+/// release) comes up to ~0.5 ms later under load (1 ms when no job finishes), and the worker measured +1.5–2 µs of
+/// CPU a job (decision 0037). Job start never waits for it (runners take from the buffer, the fetch waits for room
+/// in it). A lone job, a light load and ``drain()`` never linger.
 final class Acknowledger: Sendable {
     /// A finished job to acknowledge.
     typealias Ack = Acknowledgement
