@@ -5,41 +5,17 @@ import Synchronization
 
 /// Acknowledges finished jobs in batches: whoever finishes a job while no batch is in flight sends one
 /// (group commit), and jobs finishing meanwhile ride in the next. Under load a batch carries many jobs
-/// for one Lua call; when idle, a lone job is acknowledged at once.
-///
-/// Under load a batch may also linger (decision 0037): when the batch just sent carried several jobs, other
-/// runners are still mid-job, and fewer than ``target`` acks are pending, the pending ones wait up to ``linger``
-/// (500 µs) for more: the job whose finish brings them to ``target`` sends them, as does the first to finish after
-/// the linger's time; when no job finishes, a backstop (``LingerClock``, a thread of its own) sends them at twice
-/// the linger's time. On the peers' workload batches grow from ~18 to ~40 jobs (the 7 commands of a batch:
-/// 0.44 → 0.22 a job). What it costs: an acknowledgement (its history record, its `notify` answer, the lease's
-/// release) comes up to ~0.5 ms later under load (1 ms when no job finishes), and the worker measured +1.5–2 µs of
-/// CPU a job (decision 0037). Job start never waits for it (runners take from the buffer, the fetch waits for room
-/// in it). A lone job, a light load and ``drain()`` never linger.
+/// for one Lua call; when idle, a lone job is acknowledged at once. No timer, no added latency: holding a batch
+/// back for more jobs (a linger of 0.5 ms) was measured and not adopted (decision 0037).
 final class Acknowledger: Sendable {
     /// A finished job to acknowledge.
     typealias Ack = Acknowledgement
 
     private struct State {
         var pending: [Ack] = []
-        /// A flush loop runs (builds or sends a batch); acks added meanwhile wait for it.
         var flushing = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Acks in the batch sent last; 0 after an idle moment or a linger, so neither lingers twice in a row.
-        var lastBatch = 0
-        /// Since when pending acks linger (no flush loop runs meanwhile); nil when none do.
-        var lingerSince: ContinuousClock.Instant?
-        var draining = false
     }
-
-    /// The longest an acknowledgement lingers.
-    let linger: Duration
-    /// Pending acks that end a linger at once.
-    let target: Int
-    /// Jobs running now (the worker's other runners): a linger pays only while some are mid-job.
-    private let busy: @Sendable () -> Int
-    private let clock = ContinuousClock()
-    private let backstop = LingerClock()
 
     private let jobs: JobQueue
     private let logger: Logger
@@ -48,34 +24,20 @@ final class Acknowledger: Sendable {
     /// a batch whose acknowledgement failed must be left to expire and run again, not be held forever.
     private let onSettled: @Sendable ([Ack]) -> Void
 
-    init(
-        jobs: JobQueue, logger: Logger, linger: Duration = .microseconds(500), target: Int = 64, busy: @escaping @Sendable () -> Int = { 0 },
-        onSettled: @escaping @Sendable ([Ack]) -> Void
-    ) {
+    init(jobs: JobQueue, logger: Logger, onSettled: @escaping @Sendable ([Ack]) -> Void) {
         self.jobs = jobs
         self.logger = logger
-        self.linger = linger
-        self.target = max(1, target)
-        self.busy = busy
         self.onSettled = onSettled
-        backstop.fire = { [weak self] in self?.backstopPassed() }
     }
-
-    /// Whether pending acks linger now (for tests).
-    var isLingering: Bool { state.withLock { $0.lingerSince != nil } }
 
     /// Acks not yet taken into a batch (for tests).
     var pendingCount: Int { state.withLock { $0.pending.count } }
 
-    /// Queues an acknowledgement; sends a batch now unless one is already on its way, or lingering acks wait for more.
+    /// Queues an acknowledgement; sends a batch now unless one is already on its way.
     func add(_ ack: Ack) {
         let start = state.withLock { state -> Bool in
             state.pending.append(ack)
             if state.flushing { return false }
-            if let since = state.lingerSince {
-                guard state.pending.count >= target || clock.now - since >= linger else { return false }
-                state.lingerSince = nil
-            }
             state.flushing = true
             return true
         }
@@ -84,79 +46,36 @@ final class Acknowledger: Sendable {
         if start { Task.immediate { await self.flushLoop() } }
     }
 
-    /// Returns when nothing is pending or in flight. Lingering acks are sent at once, and none linger after.
+    /// Returns when nothing is pending or in flight.
     func drain() async {
         await withCheckedContinuation { continuation in
-            let (idle, start) = state.withLock { state -> (Bool, Bool) in
-                state.draining = true
-                var start = false
-                if state.lingerSince != nil {
-                    state.lingerSince = nil
-                    state.flushing = true
-                    start = true
-                }
-                if !state.flushing && state.pending.isEmpty { return (true, false) }
+            let idle = state.withLock { state -> Bool in
+                if !state.flushing && state.pending.isEmpty { return true }
                 state.idleWaiters.append(continuation)
-                return (false, start)
+                return false
             }
-            if start { Task.immediate { await self.flushLoop() } }
             if idle { continuation.resume() }
         }
     }
 
-    /// A backstop's deadline passed: ends a linger that no finishing job ended in its time. The deadline may be an
-    /// earlier linger's (the clock is not disarmed when jobs end one): a younger linger gets its own.
-    private func backstopPassed() {
-        let (start, rearm) = state.withLock { state -> (Bool, ContinuousClock.Instant?) in
-            guard let since = state.lingerSince else { return (false, nil) }
-            if clock.now - since < linger { return (false, since + linger * 2) }
-            state.lingerSince = nil
-            state.flushing = true
-            return (true, nil)
-        }
-        if let rearm { backstop.arm(at: rearm) }
-        if start { Task.immediate { await self.flushLoop() } }
-    }
-
-    private enum Next {
-        case send([Ack])
-        case linger(ContinuousClock.Instant)
-        case idle([CheckedContinuation<Void, Never>])
-    }
-
     private func flushLoop() async {
         while true {
-            // Read outside this lock (the lifecycle has its own).
-            let running = busy()
-            let next = state.withLock { state -> Next in
+            let (batch, waiters) = state.withLock { state -> ([Ack], [CheckedContinuation<Void, Never>]) in
                 let batch = state.pending
-                if !batch.isEmpty && batch.count < target && state.lastBatch >= 2 && running >= 2 && !state.draining {
-                    let now = clock.now
-                    state.flushing = false
-                    state.lingerSince = now
-                    state.lastBatch = 0
-                    return .linger(now + linger * 2)
-                }
                 state.pending.removeAll(keepingCapacity: true)
-                state.lastBatch = batch.count
-                if !batch.isEmpty { return .send(batch) }
+                if !batch.isEmpty { return (batch, []) }
                 // Nothing left: stop, under the lock, so the next add() starts a new loop.
                 state.flushing = false
                 let waiters = state.idleWaiters
                 state.idleWaiters = []
-                return .idle(waiters)
+                return ([], waiters)
             }
-            switch next {
-            case .send(let batch):
-                await send(batch)
-                onSettled(batch)
-            case .linger(let backstopAt):
-                backstop.arm(at: backstopAt)
-                return
-            case .idle(let waiters):
+            if batch.isEmpty {
                 for waiter in waiters { waiter.resume() }
                 return
             }
+            await send(batch)
+            onSettled(batch)
         }
     }
 

@@ -62,8 +62,7 @@ public final class Worker: Sendable {
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         let leases = self.leases
         handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
-        let lifecycle = self.lifecycle
-        acknowledger = Acknowledger(jobs: jobs, logger: logger, busy: { lifecycle.busy }) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID) }) }
+        acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID) }) }
     }
 
     /// Jobs running now.

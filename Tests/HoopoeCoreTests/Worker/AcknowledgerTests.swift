@@ -8,42 +8,31 @@ import Testing
 
 @testable import HoopoeCore
 
-/// When the acknowledger sends a batch (decision 0037): at once for a lone job and a light load, a short linger under
-/// load, never a linger at shutdown. Real Redis, real deliveries: each acknowledged job leaves the pending list.
+/// When the acknowledger sends a batch (group commit, no timer; decision 0037): a lone job at once, the jobs finishing
+/// while a batch is in flight together in the next, and shutdown's drain waits for both. Real Redis, real deliveries:
+/// each acknowledged job leaves the pending list.
 @Suite struct AcknowledgerTests {
-    /// The batches sent, in order, and what to do once batch number n (1-based) settled: the flush loop calls
-    /// `onSettled` between batches, so an ack added there arrives at a known moment, while the next batch is taken.
+    /// The batches sent, in order.
     final class Batches: Sendable {
         private let sent = Mutex<[[String]]>([])
-        private let after = Mutex<[Int: @Sendable () -> Void]>([:])
 
         func settled(_ acks: [Acknowledgement]) {
-            let number = sent.withLock { sent in
-                sent.append(acks.map(\.jobID))
-                return sent.count
-            }
-            after.withLock { $0.removeValue(forKey: number) }?()
-        }
-
-        func after(batch number: Int, _ action: @escaping @Sendable () -> Void) {
-            after.withLock { $0[number] = action }
+            sent.withLock { $0.append(acks.map(\.jobID)) }
         }
 
         var all: [[String]] { sent.withLock { $0 } }
     }
 
-    /// An acknowledger's setting: its own batches, `busy` other runners, the given linger and target.
+    /// An acknowledger and the batches it sent.
     final class Setting: Sendable {
         let space: TestNamespace
         let batches = Batches()
         let acknowledger: Acknowledger
 
-        init(busy: Int, linger: Duration = .seconds(60), target: Int = 64, _ name: String = #function) throws {
+        init(_ name: String = #function) throws {
             space = try TestNamespace(name)
             let batches = batches
-            acknowledger = Acknowledger(
-                jobs: space.jobs, logger: Logger(label: "test"), linger: linger, target: target, busy: { busy },
-                onSettled: { batches.settled($0) })
+            acknowledger = Acknowledger(jobs: space.jobs, logger: Logger(label: "test"), onSettled: { batches.settled($0) })
         }
 
         /// `count` jobs enqueued and delivered to one consumer, as acknowledgements to make.
@@ -75,96 +64,50 @@ import Testing
         }
     }
 
-    /// A lone job is acknowledged at once, even with other runners mid-job: nothing was sent just before it (an idle
-    /// worker, or a light load of long jobs), so there is nothing to wait for.
+    /// A lone job is acknowledged at once: taken into a batch on the spot, nothing waits for company.
     @Test func aLoneJobIsSentAtOnce() async throws {
-        let setting = try Setting(busy: 19)
+        let setting = try Setting()
         let acks = try await setting.delivered(1)
         setting.acknowledger.add(acks[0])
-        #expect(!setting.acknowledger.isLingering && setting.acknowledger.pendingCount == 0, "taken into a batch on the spot")
+        #expect(setting.acknowledger.pendingCount == 0, "taken into a batch on the spot")
         #expect(try await setting.waitForBatches(1))
         await setting.acknowledger.drain()
         #expect(setting.batches.all == [["j0"]])
         #expect(try await setting.unacknowledged() == 0)
     }
 
-    /// After a batch of several, the next one lingers while other runners are mid-job; the job whose ack brings the
-    /// pending ones to the target sends them (the linger here is a minute: only the target can end it in time).
-    @Test func underLoadASmallBatchWaitsForTheTarget() async throws {
-        let setting = try Setting(busy: 10, target: 4)
-        let acks = try await setting.delivered(7)
+    /// Jobs finishing while a batch is in flight wait for it and then leave together, in one batch; the next job
+    /// after that, with nothing in flight, leaves at once, alone.
+    @Test func jobsFinishingDuringAFlightRideTogetherInTheNext() async throws {
+        let setting = try Setting()
+        let acks = try await setting.delivered(5)
         let acknowledger = setting.acknowledger
-        // j0 goes alone; j1 and j2 finish while it is in flight and go as the second batch, after which j3 is pending.
-        setting.batches.after(batch: 1) {
-            acknowledger.add(acks[1])
-            acknowledger.add(acks[2])
-        }
-        setting.batches.after(batch: 2) { acknowledger.add(acks[3]) }
         acknowledger.add(acks[0])
-        #expect(try await eventually { acknowledger.isLingering })
-        #expect(setting.batches.all == [["j0"], ["j1", "j2"]], "the batch of two was sent, j3 lingers")
+        acknowledger.add(acks[1])
+        acknowledger.add(acks[2])
+        acknowledger.add(acks[3])
+        // Four adds take microseconds, a round trip to Redis tens of them: j1–j3 come while j0 is in flight.
+        #expect(acknowledger.pendingCount == 3, "j0 is in flight, the others wait for it")
+        await acknowledger.drain()
+        let first = setting.batches.all
+        #expect(first == [["j0"], ["j1", "j2", "j3"]])
         acknowledger.add(acks[4])
-        acknowledger.add(acks[5])
-        #expect(acknowledger.isLingering && acknowledger.pendingCount == 3)
-        acknowledger.add(acks[6])  // the fourth pending: the target
-        #expect(!acknowledger.isLingering)
-        #expect(try await setting.waitForBatches(3))
-        #expect(setting.batches.all.last == ["j3", "j4", "j5", "j6"])
+        #expect(acknowledger.pendingCount == 0)
         await acknowledger.drain()
+        #expect(setting.batches.all == first + [["j4"]])
         #expect(try await setting.unacknowledged() == 0)
     }
 
-    /// With no other runner mid-job, nothing is expected to join: the ack after a batch of several is sent at once.
-    @Test func noLingerWhenNoOtherJobRuns() async throws {
-        let setting = try Setting(busy: 1)
-        let acks = try await setting.delivered(4)
+    /// Shutdown's drain returns only once the batch in flight and the jobs waiting for it were sent.
+    @Test func drainWaitsForTheBatchInFlightAndTheOnesWaiting() async throws {
+        let setting = try Setting()
+        let acks = try await setting.delivered(3)
         let acknowledger = setting.acknowledger
-        setting.batches.after(batch: 1) {
-            acknowledger.add(acks[1])
-            acknowledger.add(acks[2])
-        }
-        setting.batches.after(batch: 2) { acknowledger.add(acks[3]) }
         acknowledger.add(acks[0])
-        #expect(try await setting.waitForBatches(3))
-        #expect(setting.batches.all == [["j0"], ["j1", "j2"], ["j3"]])
+        acknowledger.add(acks[1])
+        acknowledger.add(acks[2])
         await acknowledger.drain()
-        #expect(try await setting.unacknowledged() == 0)
-    }
-
-    /// A linger no finishing job ends is ended by its timer: the ack is not left pending.
-    @Test func aLingerEndsAtItsTimeWhenNoJobFinishes() async throws {
-        let setting = try Setting(busy: 10, linger: .milliseconds(20))
-        let acks = try await setting.delivered(4)
-        let acknowledger = setting.acknowledger
-        setting.batches.after(batch: 1) {
-            acknowledger.add(acks[1])
-            acknowledger.add(acks[2])
-        }
-        setting.batches.after(batch: 2) { acknowledger.add(acks[3]) }
-        acknowledger.add(acks[0])
-        #expect(try await setting.waitForBatches(3), "sent by the linger's timer")
-        #expect(setting.batches.all.last == ["j3"])
-        #expect(!acknowledger.isLingering)
-        #expect(try await eventually { try await setting.unacknowledged() == 0 })
-    }
-
-    /// Shutdown's drain does not wait out a linger: it sends the lingering acks at once (the linger is a minute).
-    @Test func drainSendsLingeringAcksAtOnce() async throws {
-        let setting = try Setting(busy: 10)
-        let acks = try await setting.delivered(4)
-        let acknowledger = setting.acknowledger
-        setting.batches.after(batch: 1) {
-            acknowledger.add(acks[1])
-            acknowledger.add(acks[2])
-        }
-        setting.batches.after(batch: 2) { acknowledger.add(acks[3]) }
-        acknowledger.add(acks[0])
-        #expect(try await eventually { acknowledger.isLingering })
-        let drained = Task { await acknowledger.drain() }
-        let done = try await eventually(timeout: .seconds(10)) { setting.batches.all.count == 3 }
-        #expect(done, "the lingering ack was sent by the drain, not after its minute")
-        await drained.value
-        #expect(setting.batches.all.last == ["j3"])
+        #expect(setting.batches.all.joined().sorted() == ["j0", "j1", "j2"], "all sent before drain returned")
         #expect(try await setting.unacknowledged() == 0)
     }
 }
