@@ -267,7 +267,7 @@ enum PlainPayloadDecoder {
     }
 
     /// The strict subset of JSON this reader takes; nil for anything else.
-    struct Parser {
+    struct Parser: JSONByteCursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
@@ -329,29 +329,6 @@ enum PlainPayloadDecoder {
                 guard skipNumber() else { return nil }
                 return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
             }
-        }
-
-        mutating func skipSpace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x0A, 0x0D, 0x09: index += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        mutating func literal(_ text: StaticString) -> Bool {
-            let count = text.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return false }
-            for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
-            index += count
-            return true
         }
 
         /// A string: valid UTF-8, no control characters, escapes `\" \\ \/ \b \f \n \r \t` and `\uXXXX` outside

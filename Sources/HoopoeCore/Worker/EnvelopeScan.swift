@@ -17,7 +17,7 @@ enum EnvelopeScan {
         }
     }
 
-    private struct Reader {
+    private struct Reader: JSONByteCursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
@@ -144,29 +144,6 @@ enum EnvelopeScan {
                 return true
             }
             var string: String { String(decoding: UnsafeBufferPointer(rebasing: base[range]), as: UTF8.self) }
-        }
-
-        mutating func skipSpace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x0A, 0x0D, 0x09: index += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        mutating func literal(_ text: StaticString) -> Bool {
-            let count = text.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return false }
-            for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
-            index += count
-            return true
         }
 
         /// A string without escapes or control characters; its contents, quotes excluded. UTF-8 is

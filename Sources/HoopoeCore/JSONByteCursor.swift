@@ -1,0 +1,35 @@
+/// The byte-level steps both of the worker's JSON readers share (the envelope's scan, `EnvelopeScan`, and the
+/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte and a literal. Each reader keeps its own
+/// grammar; a protocol, not a type they hold, so their `index` stays a plain stored property in the hot loop.
+protocol JSONByteCursor {
+    var bytes: UnsafeBufferPointer<UInt8> { get }
+    var index: Int { get set }
+}
+
+extension JSONByteCursor {
+    /// Skips JSON's whitespace (space, line feed, carriage return, tab): RFC 8259's, no other.
+    mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// Takes `byte` when it is next.
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Takes `text` (`true`, `false`, `null`) when it is next, whole.
+    mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
+        index += count
+        return true
+    }
+}
