@@ -1,5 +1,5 @@
 /// The byte-level steps both of the worker's JSON readers share (the envelope's scan, `EnvelopeScan`, and the
-/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte and a literal. Each reader keeps its own
+/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal and a number's grammar. Each reader keeps its own
 /// grammar; a protocol, not a type they hold, so their `index` stays a plain stored property in the hot loop.
 protocol JSONByteCursor {
     var bytes: UnsafeBufferPointer<UInt8> { get }
@@ -30,6 +30,32 @@ extension JSONByteCursor {
         guard index + count <= bytes.count else { return false }
         for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
         index += count
+        return true
+    }
+
+    /// Skips a JSON number per RFC 8259; false when what is next is not one.
+    mutating func skipNumber() -> Bool {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count else { return false }
+        if bytes[index] == 0x30 {
+            index += 1
+        } else {
+            guard (0x31...0x39).contains(bytes[index]) else { return false }
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let digits = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            guard index > digits else { return false }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let digits = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            guard index > digits else { return false }
+        }
         return true
     }
 }

@@ -405,30 +405,5 @@ enum PlainPayloadDecoder {
             }
         }
 
-        /// A JSON number per RFC 8259.
-        mutating func skipNumber() -> Bool {
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count else { return false }
-            if bytes[index] == 0x30 {
-                index += 1
-            } else {
-                guard (0x31...0x39).contains(bytes[index]) else { return false }
-                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                index += 1
-                let digits = index
-                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
-                guard index > digits else { return false }
-            }
-            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-                index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                let digits = index
-                while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
-                guard index > digits else { return false }
-            }
-            return true
-        }
     }
 }
