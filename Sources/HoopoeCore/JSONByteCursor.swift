@@ -1,5 +1,5 @@
 /// The byte-level steps both of the worker's JSON readers share (the envelope's scan, `EnvelopeScan`, and the
-/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal and a number's grammar. Each reader keeps its own
+/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal, a number's grammar and a string's plain run. Each reader keeps its own
 /// grammar; a protocol, not a type they hold, so their `index` stays a plain stored property in the hot loop.
 protocol JSONByteCursor {
     var bytes: UnsafeBufferPointer<UInt8> { get }
@@ -57,5 +57,18 @@ extension JSONByteCursor {
             guard index > digits else { return false }
         }
         return true
+    }
+
+    /// Skips a string's plain run: the bytes up to its closing quote, a backslash or a control character, where it
+    /// stops (or at the end). Returns whether the run was all ASCII (else its UTF-8 is the caller's to check).
+    mutating func skipPlainRun() -> Bool {
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return ascii }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        return ascii
     }
 }

@@ -336,20 +336,16 @@ enum PlainPayloadDecoder {
         mutating func string() -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
-            var ascii = true
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    index += 1
-                    return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
-                }
-                if byte == UInt8(ascii: "\\") { return escapedString(from: start) }
-                if byte < 0x20 { return nil }
-                if byte >= 0x80 { ascii = false }
+            let ascii = skipPlainRun()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+            case UInt8(ascii: "\\"): return escapedString(from: start)
+            default: return nil  // a control character
             }
-            return nil
         }
 
         /// The rest of a string that has escapes, from its first content byte.

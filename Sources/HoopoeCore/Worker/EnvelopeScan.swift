@@ -152,20 +152,12 @@ enum EnvelopeScan {
         mutating func plainString() -> Span? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
-            var ascii = true
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let span = Span(base: bytes, range: start..<index)
-                    index += 1
-                    if !ascii && !Self.validUTF8(UnsafeBufferPointer(rebasing: bytes[span.range])) { return nil }
-                    return span
-                }
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-                if byte >= 0x80 { ascii = false }
-                index += 1
-            }
-            return nil
+            let ascii = skipPlainRun()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }  // an escape, a control character, the end
+            let span = Span(base: bytes, range: start..<index)
+            index += 1
+            if !ascii && !Self.validUTF8(UnsafeBufferPointer(rebasing: bytes[span.range])) { return nil }
+            return span
         }
 
         static func validUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
