@@ -14,5 +14,12 @@ public final class TestNamespace: Sendable {
         jobs = JobQueue(redis: redis, namespace: namespace)
     }
 
+    /// The same on another server (a private `RedisServer`, for a test that pauses or stops it).
+    public init(_ name: String = #function, url: String) throws {
+        redis = try RedisClient(url: url)
+        namespace = TestRedis.uniquePrefix(name)
+        jobs = JobQueue(redis: redis, namespace: namespace)
+    }
+
     deinit { redis.close() }
 }

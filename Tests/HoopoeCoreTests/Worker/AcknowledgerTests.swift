@@ -29,8 +29,9 @@ import Testing
         let batches = Batches()
         let acknowledger: Acknowledger
 
-        init(_ name: String = #function) throws {
-            space = try TestNamespace(name)
+        /// - Parameter url: a private server instead of the shared test Redis.
+        init(_ name: String = #function, url: String? = nil) throws {
+            space = try url.map { try TestNamespace(name, url: $0) } ?? TestNamespace(name)
             let batches = batches
             acknowledger = Acknowledger(jobs: space.jobs, logger: Logger(label: "test"), onSettled: { batches.settled($0) })
         }
@@ -79,15 +80,24 @@ import Testing
     /// Jobs finishing while a batch is in flight wait for it and then leave together, in one batch; the next job
     /// after that, with nothing in flight, leaves at once, alone.
     @Test func jobsFinishingDuringAFlightRideTogetherInTheNext() async throws {
-        let setting = try Setting()
+        // A private server whose scripts are paused while j1–j3 come: j0's batch is in flight for as long as the test
+        // says, not for a round trip a loaded test pool may outlast between two adds.
+        let server = try RedisServer()
+        defer { withExtendedLifetime(server) {} }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let setting = try Setting(url: server.url)
         let acks = try await setting.delivered(5)
         let acknowledger = setting.acknowledger
+        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // EVALSHA waits; CLIENT UNPAUSE does not
         acknowledger.add(acks[0])
         acknowledger.add(acks[1])
         acknowledger.add(acks[2])
         acknowledger.add(acks[3])
-        // Four adds take microseconds, a round trip to Redis tens of them: j1–j3 come while j0 is in flight.
         #expect(acknowledger.pendingCount == 3, "j0 is in flight, the others wait for it")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(acknowledger.pendingCount == 3 && setting.batches.all.isEmpty, "j0 held in flight by the pause")
+        try await control.send("CLIENT", "UNPAUSE")
         await acknowledger.drain()
         let first = setting.batches.all
         #expect(first == [["j0"], ["j1", "j2", "j3"]])
