@@ -6,18 +6,22 @@
 
 -- Records `count` finished jobs, given as (id, record) pairs in `list` from index `first`: one HSET and one LPUSH.
 -- HSET says how many ids were new; an id seen before (a dead job retried, a job run twice) has its older entry
--- removed from the list (and from the legacy set), so each id is listed once, as a sorted set would.
+-- removed from the list (and from the legacy set), so each id is listed once, as a sorted set would. HSET does not
+-- say which ids those were, and each LREM scans the list, so the search stops once as many older entries were found
+-- as HSET counted: a batch with one retried job among new ones no longer scans the list once per job. (Finding the
+-- ids beforehand would cost an HMGET in every batch, and the commands a job are counted.)
 -- Returns the list's length.
 local function history_add(ids, records, legacy, list, first, count)
   local last = first + 2 * count - 1
   local added = redis.call('HSET', records, unpack(list, first, last))
   local order = {}
   for i = 1, count do order[i] = list[first + 2 * i - 2] end
-  if added < count then
-    for i = 1, count do
-      redis.call('LREM', ids, 0, order[i])
-      redis.call('ZREM', legacy, order[i])
-    end
+  local seen = count - added
+  local i = 1
+  while seen > 0 and i <= count do
+    local found = redis.call('LREM', ids, 0, order[i]) + redis.call('ZREM', legacy, order[i])
+    if found > 0 then seen = seen - 1 end
+    i = i + 1
   end
   return redis.call('LPUSH', ids, unpack(order))
 end
