@@ -41,11 +41,9 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // The system OpenSSL (Debian's libssl-dev) for TLS to Redis, on the connection's own thread (decision 0024).
-        .systemLibrary(
-            name: "CHoopoeOpenSSL",
-            providers: [.apt(["libssl-dev"])]
-        ),
+        // The system OpenSSL for TLS to Redis, on the connection's own thread (decision 0024): built against Debian's
+        // libssl-dev headers, not linked, loaded with dlopen() at the first TLS connection (decision 0035).
+        .target(name: "CHoopoeOpenSSL"),
         .target(
             name: "HoopoeJSON",
             swiftSettings: swiftSettings

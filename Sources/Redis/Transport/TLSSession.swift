@@ -18,25 +18,25 @@ final class TLSSession {
     /// - Throws: `.tlsVerification` when the certificate is not trusted or names another host (retrying cannot
     ///   help), `.failed` for anything else (a reset mid-handshake, a timeout).
     init(fd: Int32, host: String?, context: TLSContext) throws(TransportFailure) {
-        ERR_clear_error()
-        guard let ssl = SSL_new(context.context) else { throw TransportFailure("TLS: " + TLSContext.openSSLError("out of memory")) }
+        choopoe_ERR_clear_error()
+        guard let ssl = choopoe_SSL_new(context.context) else { throw TransportFailure("TLS: " + TLSContext.openSSLError("out of memory")) }
         self.ssl = ssl
         let name = context.settings.serverName ?? host
         if let name, !context.settings.insecure {
             if Self.isIPAddress(name) {
-                _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+                _ = choopoe_X509_VERIFY_PARAM_set1_ip_asc(choopoe_SSL_get0_param(ssl), name)
             } else {
-                _ = SSL_set1_host(ssl, name)
+                _ = choopoe_SSL_set1_host(ssl, name)
             }
         }
         if let name, !Self.isIPAddress(name) { _ = choopoe_ssl_set_sni(ssl, name) }
-        SSL_set_fd(ssl, fd)
-        let result = SSL_connect(ssl)
+        choopoe_SSL_set_fd(ssl, fd)
+        let result = choopoe_SSL_connect(ssl)
         if result != 1 {
-            let verification = SSL_get_verify_result(ssl)
+            let verification = choopoe_SSL_get_verify_result(ssl)
             if verification != X509_V_OK {
-                let reason = String(cString: X509_verify_cert_error_string(verification))
-                ERR_clear_error()
+                let reason = String(cString: choopoe_X509_verify_cert_error_string(verification))
+                choopoe_ERR_clear_error()
                 throw TransportFailure(
                     "TLS certificate verification failed: \(reason) (the server's certificate for \(name ?? "the server") is not trusted by "
                         + "\(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs"))", kind: .tlsVerification)
@@ -46,13 +46,13 @@ final class TLSSession {
     }
 
     deinit {
-        SSL_free(ssl)
+        choopoe_SSL_free(ssl)
     }
 
     /// Reads what has arrived (at least one byte), waiting up to the socket's read timeout.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportFailure) -> Int {
-        ERR_clear_error()
-        let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
+        choopoe_ERR_clear_error()
+        let count = choopoe_SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         if count > 0 { return Int(count) }
         throw failure(count, during: "TLS read failed")
     }
@@ -61,8 +61,8 @@ final class TLSSession {
     func write(_ bytes: UnsafeRawBufferPointer) throws(TransportFailure) {
         var offset = 0
         while offset < bytes.count {
-            ERR_clear_error()
-            let count = SSL_write(ssl, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
+            choopoe_ERR_clear_error()
+            let count = choopoe_SSL_write(ssl, bytes.baseAddress! + offset, Int32(clamping: bytes.count - offset))
             guard count > 0 else { throw failure(count, during: "TLS write failed") }
             offset += Int(count)
         }
@@ -78,11 +78,11 @@ final class TLSSession {
         defer { _ = fcntl(fd, F_SETFL, flags) }
         var byte: UInt8 = 0
         while true {
-            ERR_clear_error()
-            let count = SSL_read(ssl, &byte, 1)
+            choopoe_ERR_clear_error()
+            let count = choopoe_SSL_read(ssl, &byte, 1)
             if count > 0 { return false }
-            let error = SSL_get_error(ssl, count)
-            ERR_clear_error()
+            let error = choopoe_SSL_get_error(ssl, count)
+            choopoe_ERR_clear_error()
             if error == SSL_ERROR_WANT_READ { return true }  // only handshake records were pending
             return false
         }
@@ -91,18 +91,18 @@ final class TLSSession {
     /// Tells the server the session ends (best effort, never waits for its answer).
     func shutdown() {
         guard !broken else { return }
-        ERR_clear_error()
-        _ = SSL_shutdown(ssl)
-        ERR_clear_error()
+        choopoe_ERR_clear_error()
+        _ = choopoe_SSL_shutdown(ssl)
+        choopoe_ERR_clear_error()
     }
 
     /// The failure of an SSL call in words: a timeout (the socket's `EAGAIN`), the peer closing, or OpenSSL's reason.
     private func failure(_ result: Int32, during action: String) -> TransportFailure {
         let number = errno
         broken = true
-        let error = SSL_get_error(ssl, result)
+        let error = choopoe_SSL_get_error(ssl, result)
         var failure = classify(error, result: result, errno: number, action: action)
-        if SSL_get_ex_data(ssl, 0) != nil, failure.kind != .timedOut {
+        if choopoe_SSL_get_ex_data(ssl, 0) != nil, failure.kind != .timedOut {
             // The server asked for a client certificate and got none: with TLS 1.3 it says no only after the
             // handshake, as an alert or a reset on the first read.
             failure = TransportFailure(
@@ -115,10 +115,10 @@ final class TLSSession {
     private func classify(_ error: Int32, result: Int32, errno number: Int32, action: String) -> TransportFailure {
         switch error {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            ERR_clear_error()
+            choopoe_ERR_clear_error()
             return TransportFailure("timed out", kind: .timedOut)
         case SSL_ERROR_ZERO_RETURN:
-            ERR_clear_error()
+            choopoe_ERR_clear_error()
             return TransportFailure("the server closed the TLS session", kind: .closed)
         case SSL_ERROR_SYSCALL:
             let queued = TLSContext.openSSLError("")
