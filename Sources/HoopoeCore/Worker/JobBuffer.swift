@@ -7,9 +7,19 @@ import Synchronization
 /// what was left, for handing back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused
 /// queue is never taken to run: the check and the put are one step under the buffer's lock.
 final class JobBuffer: Sendable {
+    /// One queue's waiting jobs: those from `head` on (taken jobs are dropped when the lane empties, not one by one).
+    private struct Lane {
+        let queue: String
+        var jobs: [FetchedJob] = []
+        var head = 0
+        var waiting: Int { jobs.count - head }
+    }
+
     private struct State {
-        var queues: [String: [FetchedJob]] = [:]
-        var heads: [String: Int] = [:]
+        /// The queues' lanes, in the order their first job came; a pop walks this array, hashing no queue name.
+        var lanes: [Lane] = []
+        /// Each queue's lane in ``lanes``.
+        var laneIndex: [String: Int] = [:]
         var count = 0
         var closed = false
         var takers: [CheckedContinuation<FetchedJob?, Never>] = []
@@ -37,13 +47,20 @@ final class JobBuffer: Sendable {
         let refused: [FetchedJob] = state.withLock { state in
             if state.closed { return jobs }
             var refused: [FetchedJob] = []
+            // A fetch's jobs come grouped by queue: the lane is looked up when the queue changes, not per job.
+            var lastQueue: String?
+            var lane = 0
             for job in jobs {
-                if state.paused.contains(job.queue) {
-                    refused.append(job)
-                } else {
-                    state.queues[job.queue, default: []].append(job)
-                    state.count += 1
+                if job.queue != lastQueue {
+                    if !state.paused.isEmpty && state.paused.contains(job.queue) {
+                        refused.append(job)
+                        continue
+                    }
+                    lane = Self.lane(&state, job.queue)
+                    lastQueue = job.queue
                 }
+                state.lanes[lane].jobs.append(job)
+                state.count += 1
             }
             while !state.takers.isEmpty, let job = Self.pop(&state, selection) {
                 wake.append((state.takers.removeFirst(), job))
@@ -102,12 +119,11 @@ final class JobBuffer: Sendable {
             state.paused = queues
             var withdrawn: [FetchedJob] = []
             for queue in paused {
-                guard let list = state.queues[queue] else { continue }
-                let head = state.heads[queue] ?? 0
-                withdrawn += list[head...]
-                state.count -= list.count - head
-                state.queues[queue] = []
-                state.heads[queue] = 0
+                guard let lane = state.laneIndex[queue] else { continue }
+                withdrawn += state.lanes[lane].jobs[state.lanes[lane].head...]
+                state.count -= state.lanes[lane].waiting
+                state.lanes[lane].jobs = []
+                state.lanes[lane].head = 0
             }
             let count = state.count
             room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
@@ -144,9 +160,9 @@ final class JobBuffer: Sendable {
         let (takers, room, left, waiters) = state.withLock { state in
             state.closed = true
             var left: [FetchedJob] = []
-            for (queue, jobs) in state.queues { left += jobs[(state.heads[queue] ?? 0)...] }
-            state.queues = [:]
-            state.heads = [:]
+            for lane in state.lanes { left += lane.jobs[lane.head...] }
+            state.lanes = []
+            state.laneIndex = [:]
             state.count = 0
             let takers = state.takers
             state.takers = []
@@ -162,33 +178,48 @@ final class JobBuffer: Sendable {
         return left
     }
 
+    /// The lane of `queue`, made on its first job.
+    private static func lane(_ state: inout State, _ queue: String) -> Int {
+        if let lane = state.laneIndex[queue] { return lane }
+        state.lanes.append(Lane(queue: queue))
+        state.laneIndex[queue] = state.lanes.count - 1
+        return state.lanes.count - 1
+    }
+
     /// The next job, by the selection's rule when jobs of several queues wait.
     ///
     /// With one queue waiting (the usual case) that queue is taken without asking the selection, which would choose
-    /// it too but at the cost of a random number and an array. The state is read and changed in place: a copy of
-    /// its dictionaries held across the change made each pop copy them whole (session 6 profile).
+    /// it too but at the cost of a random number and an array. The lanes are walked by position and changed in place:
+    /// a copy of the state held across the change made each pop copy it whole, and a dictionary keyed by queue name
+    /// hashed the name several times a pop (session 6 and 8 profiles).
     private static func pop(_ state: inout State, _ selection: QueueSelection) -> FetchedJob? {
         guard state.count > 0 else { return nil }
-        var only: String?
+        var only: Int?
         var several = false
-        for (queue, list) in state.queues where (state.heads[queue] ?? 0) < list.count {
+        for lane in state.lanes.indices where state.lanes[lane].waiting > 0 {
             if only == nil {
-                only = queue
+                only = lane
             } else {
                 several = true
                 break
             }
         }
-        let picked = several ? selection.pick(among: { (state.heads[$0] ?? 0) < (state.queues[$0]?.count ?? 0) }) : only
-        guard let queue = picked else { return nil }
-        let head = state.heads[queue] ?? 0
-        let job = state.queues[queue]![head]
-        state.count -= 1
-        if head + 1 == state.queues[queue]!.count {
-            state.queues[queue]!.removeAll(keepingCapacity: true)
-            state.heads[queue] = 0
+        let picked: Int?
+        if several {
+            // Names, not the lanes: a copy of the lanes alive across the change below would make it copy them all.
+            let available = state.lanes.filter { $0.waiting > 0 }.map(\.queue)
+            picked = selection.pick(among: { available.contains($0) }).flatMap { state.laneIndex[$0] }
         } else {
-            state.heads[queue] = head + 1
+            picked = only
+        }
+        guard let lane = picked else { return nil }
+        let job = state.lanes[lane].jobs[state.lanes[lane].head]
+        state.count -= 1
+        if state.lanes[lane].head + 1 == state.lanes[lane].jobs.count {
+            state.lanes[lane].jobs.removeAll(keepingCapacity: true)
+            state.lanes[lane].head = 0
+        } else {
+            state.lanes[lane].head += 1
         }
         return job
     }

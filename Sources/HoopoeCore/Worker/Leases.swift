@@ -12,7 +12,19 @@ final class Leases: Sendable {
     /// Starts holding `jobs` (one lock for a whole fetch).
     func hold(_ jobs: [FetchedJob]) {
         state.withLock { held in
-            for job in jobs { held[job.queue, default: []].insert(job.entryID) }
+            // A fetch's jobs come grouped by queue: its set is looked up when the queue changes, not per job.
+            var last: (queue: String, index: Dictionary<String, Set<String>>.Index)?
+            for job in jobs {
+                let index: Dictionary<String, Set<String>>.Index
+                if let last, last.queue == job.queue {
+                    index = last.index
+                } else {
+                    if held[job.queue] == nil { held[job.queue] = [] }
+                    index = held.index(forKey: job.queue)!
+                }
+                held.values[index].insert(job.entryID)
+                last = (job.queue, index)
+            }
         }
     }
 
@@ -31,7 +43,18 @@ final class Leases: Sendable {
     /// Stops holding entries of any queues (one lock for a whole acknowledged batch).
     func release(_ entries: some Sequence<(queue: String, entryID: String)>) {
         state.withLock { held in
-            for (queue, id) in entries { held[queue]?.remove(id) }
+            // A batch is nearly always of one queue: its set is looked up when the queue changes, not per entry.
+            var last: (queue: String, index: Dictionary<String, Set<String>>.Index?)?
+            for (queue, id) in entries {
+                let index: Dictionary<String, Set<String>>.Index?
+                if let last, last.queue == queue {
+                    index = last.index
+                } else {
+                    index = held.index(forKey: queue)
+                    last = (queue, index)
+                }
+                if let index { held.values[index].remove(id) }
+            }
         }
     }
 

@@ -9,7 +9,8 @@ import Synchronization
 /// job cost more CPU than a no-op job itself.
 final class TimeoutWatchdog: Sendable {
     private struct State {
-        var jobs: [ObjectIdentifier: RunningJob] = [:]
+        /// The running jobs by ``RunningJob/slot``: an array index per start and end, no hashing.
+        var jobs: [RunningJob?]
         /// The deadline the sleeping loop wakes at; nil while it waits for a job.
         var target: ContinuousClock.Instant?
         /// The sleeping loop; resumed to make it look again.
@@ -25,12 +26,17 @@ final class TimeoutWatchdog: Sendable {
         case sleep(until: ContinuousClock.Instant, generation: Int)
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// - Parameter slots: how many jobs run at once (the worker's concurrency); a job's slot is below it.
+    init(slots: Int) {
+        state = Mutex(State(jobs: Array(repeating: nil, count: slots)))
+    }
 
     /// Watches `job` until ``remove(_:)``.
     func add(_ job: RunningJob) {
         let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.jobs[ObjectIdentifier(job)] = job
+            state.jobs[job.slot] = job
             guard state.wake != nil, state.target.map({ job.deadline < $0 }) ?? true else { return nil }
             defer { state.wake = nil }
             state.generation &+= 1
@@ -41,7 +47,9 @@ final class TimeoutWatchdog: Sendable {
 
     /// Stops watching `job` (it ended).
     func remove(_ job: RunningJob) {
-        _ = state.withLock { $0.jobs.removeValue(forKey: ObjectIdentifier(job)) }
+        state.withLock { state in
+            if state.jobs[job.slot] === job { state.jobs[job.slot] = nil }
+        }
     }
 
     /// Ends ``run()``.
@@ -59,8 +67,12 @@ final class TimeoutWatchdog: Sendable {
         while true {
             let now = ContinuousClock.now
             let (due, stopped) = state.withLock { state -> ([RunningJob], Bool) in
-                let due = state.jobs.values.filter { $0.deadline <= now }
-                for job in due { state.jobs[ObjectIdentifier(job)] = nil }
+                var due: [RunningJob] = []
+                for slot in state.jobs.indices {
+                    guard let job = state.jobs[slot], job.deadline <= now else { continue }
+                    due.append(job)
+                    state.jobs[slot] = nil
+                }
                 return (due, state.stopped)
             }
             for job in due { job.timeOut() }
@@ -68,7 +80,7 @@ final class TimeoutWatchdog: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let next = state.withLock { state -> Next in
                     if state.stopped { return .now }
-                    guard let earliest = state.jobs.values.lazy.map(\.deadline).min() else {
+                    guard let earliest = state.jobs.lazy.compactMap({ $0?.deadline }).min() else {
                         state.target = nil
                         state.wake = continuation
                         return .wait

@@ -4,9 +4,9 @@ import Logging
 import Redis
 
 extension Worker {
-    /// Runs one fetched job and settles it. Never throws: every outcome, bad input included, ends as
+    /// Runs one fetched job on runner `slot` and settles it. Never throws: every outcome, bad input included, ends as
     /// an acknowledgement, a retry, a dead-set entry or a hand-back.
-    func execute(_ fetched: FetchedJob) async {
+    func execute(_ fetched: FetchedJob, slot: Int) async {
         let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
         let job = work.job
         let clock = ContinuousClock()
@@ -57,7 +57,7 @@ extension Worker {
         if logsInfo { context.logger.info("job started") }
         // In range (EnvelopeRules: 0 < timeout <= 86400), so the conversion cannot trap.
         let timeout = header.timeout.map { Duration.milliseconds(Int(($0 * 1000).rounded(.up))) } ?? entry.timeout
-        let running = RunningJob(key: job.entryID, timeout: timeout)
+        let running = RunningJob(key: job.entryID, slot: slot, timeout: timeout)
         register(running)
         let bytes = job.bytes
         let payload = header.payload

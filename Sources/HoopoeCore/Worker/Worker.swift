@@ -36,7 +36,7 @@ public final class Worker: Sendable {
     let leases = Leases()
     /// Puts jobs that will not run here back on their queues.
     let handBack: HandBack
-    let watchdog = TimeoutWatchdog()
+    let watchdog: TimeoutWatchdog
     let lifecycle: WorkerLifecycle
     /// Each fetch connection's node and `CLIENT ID`, by fetcher, to wake its blocked read when fetching stops.
     private let fetchClients = Mutex<[Int: FetchClient]>([:])
@@ -60,6 +60,7 @@ public final class Worker: Sendable {
         self.metrics = metrics
         buffer = JobBuffer(selection: options.queues)
         lifecycle = WorkerLifecycle(runners: options.concurrency)
+        watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
         handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
         acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID) }) }
@@ -129,8 +130,8 @@ public final class Worker: Sendable {
             }
             group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
-            for _ in 0..<options.concurrency {
-                group.addTask { await self.runnerLoop() }
+            for slot in 0..<options.concurrency {
+                group.addTask { await self.runnerLoop(slot: slot) }
             }
             // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
             await self.lifecycle.wait(until: .stopped)
@@ -204,9 +205,9 @@ public final class Worker: Sendable {
         }
     }
 
-    private func runnerLoop() async {
+    private func runnerLoop(slot: Int) async {
         while let job = await buffer.take() {
-            await execute(job)
+            await execute(job, slot: slot)
         }
         lifecycle.runnerEnded()
     }

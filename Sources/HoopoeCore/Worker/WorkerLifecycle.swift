@@ -13,7 +13,9 @@ final class WorkerLifecycle: Sendable {
 
     private struct State {
         var phase = WorkerState.running
-        var running: [String: RunningJob] = [:]
+        /// The job each runner runs, by ``RunningJob/slot``.
+        var running: [RunningJob?]
+        var busy = 0
         /// Runner loops not yet ended; the last one to end makes the worker ``WorkerState/stopped``.
         var runners: Int
         var waiters: [Int: Waiter] = [:]
@@ -26,17 +28,17 @@ final class WorkerLifecycle: Sendable {
 
     /// - Parameter runners: how many runner loops the worker starts (its concurrency).
     init(runners: Int) {
-        state = Mutex(State(runners: runners))
+        state = Mutex(State(running: Array(repeating: nil, count: runners), runners: runners))
     }
 
     /// The state now.
     var current: WorkerState { state.withLock { $0.phase } }
 
     /// Jobs running now.
-    var busy: Int { state.withLock { $0.running.count } }
+    var busy: Int { state.withLock { $0.busy } }
 
     /// Jobs running now, for interrupting.
-    var runningJobs: [RunningJob] { state.withLock { Array($0.running.values) } }
+    var runningJobs: [RunningJob] { state.withLock { $0.running.compactMap { $0 } } }
 
     /// ``WorkerState/running`` → ``WorkerState/quiet``. Returns false when the worker was not running.
     func quiet() -> Bool {
@@ -68,14 +70,20 @@ final class WorkerLifecycle: Sendable {
     /// Records a job that starts. Returns true when the worker is already stopping: then the caller interrupts it.
     func register(_ job: RunningJob) -> Bool {
         state.withLock { state in
-            state.running[job.key] = job
+            assert(state.running[job.slot] == nil, "runner \(job.slot) registered a job while running another")
+            state.running[job.slot] = job
+            state.busy += 1
             return state.phase >= .stopping
         }
     }
 
     /// Forgets a job that ended.
     func unregister(_ job: RunningJob) {
-        _ = state.withLock { $0.running.removeValue(forKey: job.key) }
+        state.withLock { state in
+            guard state.running[job.slot] === job else { return }
+            state.running[job.slot] = nil
+            state.busy -= 1
+        }
     }
 
     /// Returns once the worker has reached `target` (or a later state), or when the task is cancelled.
@@ -110,7 +118,7 @@ final class WorkerLifecycle: Sendable {
         let moved = state.withLock { state -> ([RunningJob], [Waiter])? in
             guard from.contains(state.phase) else { return nil }
             state.phase = next
-            return (Array(state.running.values), Self.due(&state))
+            return (state.running.compactMap { $0 }, Self.due(&state))
         }
         guard let (running, waiters) = moved else { return nil }
         for waiter in waiters { waiter.continuation.resume() }

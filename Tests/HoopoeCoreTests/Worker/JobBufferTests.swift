@@ -1,0 +1,53 @@
+@testable import HoopoeCore
+import Testing
+
+/// The buffer between the fetcher and the runners: each queue's jobs in the order fetched, queues by the selection's
+/// rule, a paused queue's jobs withdrawn and refused, whatever waits returned on close.
+@Suite struct JobBufferTests {
+    private func jobs(_ queue: String, _ ids: ClosedRange<Int>) -> [FetchedJob] {
+        ids.map { FetchedJob(queue: queue, entryID: "\($0)-0", bytes: [], deliveries: 1) }
+    }
+
+    private func takeAll(_ buffer: JobBuffer, _ count: Int) async -> [String] {
+        var taken: [String] = []
+        for _ in 0..<count {
+            guard let job = await buffer.take() else { break }
+            taken.append("\(job.queue):\(job.entryID)")
+        }
+        return taken
+    }
+
+    @Test func strictOrderTakesTheFirstQueueDryBeforeTheNextEachInFetchOrder() async {
+        let buffer = JobBuffer(selection: QueueSelection(["high", "low"], strict: true))
+        // One fetch with both queues' jobs, the low one first: the order of the queues is the selection's, not the fetch's.
+        #expect(buffer.put(jobs("low", 1...2) + jobs("high", 3...5)).isEmpty)
+        #expect(buffer.count == 5)
+        #expect(await takeAll(buffer, 3) == ["high:3-0", "high:4-0", "high:5-0"])
+        #expect(buffer.put(jobs("high", 6...6)).isEmpty)
+        #expect(await takeAll(buffer, 3) == ["high:6-0", "low:1-0", "low:2-0"])
+        #expect(buffer.count == 0)
+        // A queue emptied and filled again keeps its order.
+        #expect(buffer.put(jobs("low", 7...8)).isEmpty)
+        #expect(await takeAll(buffer, 2) == ["low:7-0", "low:8-0"])
+    }
+
+    @Test func aPausedQueueIsWithdrawnAndRefusedAndCloseReturnsTheRest() async {
+        let buffer = JobBuffer(selection: QueueSelection(["a", "b"]))
+        #expect(buffer.put(jobs("a", 1...3) + jobs("b", 4...5)).isEmpty)
+        let change = buffer.setPaused(["b"])
+        #expect(change.withdrawn.map(\.entryID) == ["4-0", "5-0"])
+        #expect(change.paused == ["b"])
+        #expect(buffer.count == 3)
+        let refused = buffer.put(jobs("b", 6...6) + jobs("a", 7...7))
+        #expect(refused.map(\.entryID) == ["6-0"], "the paused queue's job is refused, the other queue's kept")
+        #expect(await takeAll(buffer, 1) == ["a:1-0"])
+        #expect(buffer.setPaused([]).resumed == ["b"])
+        #expect(buffer.put(jobs("b", 8...8)).isEmpty)
+        let left = buffer.close()
+        #expect(Set(left.map(\.entryID)) == ["2-0", "3-0", "7-0", "8-0"])
+        #expect(left.filter { $0.queue == "a" }.map(\.entryID) == ["2-0", "3-0", "7-0"])
+        #expect(buffer.count == 0)
+        #expect(await buffer.take() == nil)
+        #expect(buffer.put(jobs("a", 9...9)).count == 1, "a closed buffer refuses everything")
+    }
+}
