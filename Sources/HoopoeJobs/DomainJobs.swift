@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import HoopoeCore
 import Logging
+import Providers
 
 /// The job types Hoopoe exists for (jobs/README.md): registration retries, reminders, SMS, gifts, free credit.
 public enum DomainJobs {
@@ -27,8 +27,8 @@ public enum DomainJobs {
     /// - Parameters:
     ///   - settings: from ``DomainSettings/init(environment:)``.
     ///   - jobs: the engine.
-    ///   - httpClient: shared by the provider clients; the caller shuts it down.
-    public static func services(settings: DomainSettings, jobs: JobQueue, httpClient: HTTPClient, logger: Logger) -> DomainServices {
+    ///   - httpClient: shared by the provider clients, made at their first request; the caller shuts it down.
+    public static func services(settings: DomainSettings, jobs: JobQueue, httpClient: ProviderHTTPClient, logger: Logger) -> DomainServices {
         DomainServices(
             jobs: jobs,
             events: EventLog(redis: jobs.redis, namespace: jobs.namespace, maxLength: settings.eventsMaxLength),

@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+import Providers
 import HoopoeCore
 import HoopoeJobs
 import Logging
@@ -22,7 +22,7 @@ enum JobCatalog {
         // Defaults never fail to parse; a failure here is a programming error in a settings default.
         guard let settings = try? DomainSettings(environment: EnvironmentReader([:])) else { return registry(domain: nil) }
         let services = DomainJobs.services(
-            settings: settings, jobs: jobs, httpClient: HTTPClient.shared, logger: Logger(label: "hoopoe.inspection") { _ in SwiftLogNoOpLogHandler() })
+            settings: settings, jobs: jobs, httpClient: ProviderHTTPClient(), logger: Logger(label: "hoopoe.inspection") { _ in SwiftLogNoOpLogHandler() })
         return registry(domain: services)
     }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import HoopoeCore
 import HoopoeJobs
@@ -96,7 +95,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
-        let httpClient = ProviderHTTPClient.make()
+        // Made at the first provider request, not here: a worker that never calls a provider never starts NIO's
+        // threads (decision 0035).
+        let httpClient = ProviderHTTPClient()
         let domain = DomainJobs.services(settings: settings, jobs: jobs, httpClient: httpClient, logger: LogSetup.logger("hoopoe.providers"))
         var configured = WorkerOptions(
             queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Logging
 import Providers
 
@@ -50,7 +49,7 @@ public struct ProviderSettings: Sendable {
     }
 }
 
-/// The provider clients of one worker process, sharing one `HTTPClient`.
+/// The provider clients of one worker process, sharing one ``ProviderHTTPClient`` (made at the first request).
 public struct ProviderClients: Sendable {
     public let kavenegar: KavenegarClient?
     public let ippanel: IPPanelClient?
@@ -58,7 +57,7 @@ public struct ProviderClients: Sendable {
     /// Set when `SMS_DRY_RUN` is on.
     public let dryRun: DryRunSMSSender?
 
-    public init(settings: ProviderSettings, httpClient: HTTPClient, logger: Logger) {
+    public init(settings: ProviderSettings, httpClient: ProviderHTTPClient, logger: Logger) {
         kavenegar = settings.kavenegar.map { KavenegarClient(configuration: $0, httpClient: httpClient, logger: logger) }
         ippanel = settings.ippanel.map { IPPanelClient(configuration: $0, httpClient: httpClient, logger: logger) }
         brevo = settings.brevo.map { BrevoClient(configuration: $0, httpClient: httpClient, logger: logger) }

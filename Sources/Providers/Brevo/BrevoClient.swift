@@ -20,17 +20,26 @@ public struct BrevoClient: Sendable {
     /// Creates a client.
     /// - Parameters:
     ///   - configuration: base URL, keys, timeouts.
-    ///   - httpClient: shared by every provider client of the process; see ``ProviderHTTPClient``.
+    ///   - httpClient: shared by every provider client of the process, made at its first request.
     ///   - logger: receives redacted lines (no keys, no passwords).
+    public init(
+        configuration: Configuration,
+        httpClient: ProviderHTTPClient,
+        logger: Logger = Logger(label: "hoopoe.providers.brevo")
+    ) {
+        self.configuration = configuration
+        self.transport = ProviderTransport(
+            provider: .brevo, http: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
+            redactor: Redactor(secrets: [configuration.apiKey] + (configuration.partnerKey.map { [$0] } ?? [])))
+    }
+
+    /// Creates a client over an `HTTPClient` the caller made and shuts down (by default AsyncHTTPClient's shared one).
     public init(
         configuration: Configuration,
         httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "hoopoe.providers.brevo")
     ) {
-        self.configuration = configuration
-        self.transport = ProviderTransport(
-            provider: .brevo, httpClient: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
-            redactor: Redactor(secrets: [configuration.apiKey] + (configuration.partnerKey.map { [$0] } ?? [])))
+        self.init(configuration: configuration, httpClient: ProviderHTTPClient(httpClient), logger: logger)
     }
 
     /// Creates a child account (`POST /reseller/children`). Persist `authKey` and `id` at once.

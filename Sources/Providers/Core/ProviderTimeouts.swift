@@ -2,7 +2,7 @@
 ///
 /// docs/providers.md §1 rule 3 suggests connect 5 s and total 15 s for SMS sends, 30 s for Brevo. The total limit is
 /// enforced per request (as an AsyncHTTPClient deadline); the connect limit belongs to the `HTTPClient` the caller
-/// shares between clients, so build that client with ``ProviderHTTPClient/make(connectTimeout:)`` to apply it.
+/// shares between clients, so build that client with ``ProviderHTTPClient/init(connectTimeout:)`` to apply it.
 /// Tests shorten both to keep timeout tests fast.
 public struct ProviderTimeouts: Sendable, Hashable {
     /// Upper bound for establishing a TCP (and TLS) connection.

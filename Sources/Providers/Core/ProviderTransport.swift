@@ -32,14 +32,14 @@ struct ProviderResponse: Sendable {
     var body: [UInt8]
 }
 
-/// Sends provider requests over a shared `HTTPClient`, enforces the total timeout, logs redacted lines, and turns
+/// Sends provider requests over the process's shared ``ProviderHTTPClient`` (made at the first request), enforces the total timeout, logs redacted lines, and turns
 /// transport failures into ``ProviderError``s with disposition `retry` (docs/providers.md §1 rule 2).
 struct ProviderTransport: Sendable {
     /// Largest body read from a provider; their documented responses are a few kilobytes.
     static let maximumBodySize = 4 << 20
 
     let provider: ProviderName
-    let httpClient: HTTPClient
+    let http: ProviderHTTPClient
     let logger: Logger
     let totalTimeout: Duration
     let redactor: Redactor
@@ -65,7 +65,7 @@ struct ProviderTransport: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let response = try await httpClient.execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: Self.silentHTTPLogger)
+            let response = try await http.client().execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: Self.silentHTTPLogger)
             let body = try await response.body.collect(upTo: Self.maximumBodySize)
             let status = Int(response.status.code)
             metadata["status"] = "\(status)"

@@ -15,17 +15,26 @@ public struct IPPanelClient: Sendable {
     /// Creates a client.
     /// - Parameters:
     ///   - configuration: base URL, key, line, timeouts.
-    ///   - httpClient: shared by every provider client of the process; see ``ProviderHTTPClient``.
+    ///   - httpClient: shared by every provider client of the process, made at its first request.
     ///   - logger: receives redacted lines (recipients masked, no key).
+    public init(
+        configuration: Configuration,
+        httpClient: ProviderHTTPClient,
+        logger: Logger = Logger(label: "hoopoe.providers.ippanel")
+    ) {
+        self.configuration = configuration
+        self.transport = ProviderTransport(
+            provider: .ippanel, http: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
+            redactor: Redactor(secrets: [configuration.apiKey]))
+    }
+
+    /// Creates a client over an `HTTPClient` the caller made and shuts down (by default AsyncHTTPClient's shared one).
     public init(
         configuration: Configuration,
         httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "hoopoe.providers.ippanel")
     ) {
-        self.configuration = configuration
-        self.transport = ProviderTransport(
-            provider: .ippanel, httpClient: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
-            redactor: Redactor(secrets: [configuration.apiKey]))
+        self.init(configuration: configuration, httpClient: ProviderHTTPClient(httpClient), logger: logger)
     }
 
     /// Sends a pattern message to its one recipient. Not idempotent (no dedupe key): a timeout or 5xx is flagged

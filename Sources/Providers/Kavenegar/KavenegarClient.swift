@@ -15,21 +15,30 @@ public struct KavenegarClient: Sendable {
     /// Creates a client.
     /// - Parameters:
     ///   - configuration: base URL, key, sender, timeouts.
-    ///   - httpClient: shared by every provider client of the process; see ``ProviderHTTPClient``.
+    ///   - httpClient: shared by every provider client of the process, made at its first request.
     ///   - logger: receives redacted request/response lines (receptors masked, no tokens, no key).
     public init(
         configuration: Configuration,
-        httpClient: HTTPClient = .shared,
+        httpClient: ProviderHTTPClient,
         logger: Logger = Logger(label: "hoopoe.providers.kavenegar")
     ) {
         self.configuration = configuration
         self.transport = ProviderTransport(
             provider: .kavenegar,
-            httpClient: httpClient,
+            http: httpClient,
             logger: logger,
             totalTimeout: configuration.timeouts.total,
             redactor: Redactor(secrets: [configuration.apiKey])
         )
+    }
+
+    /// Creates a client over an `HTTPClient` the caller made and shuts down (by default AsyncHTTPClient's shared one).
+    public init(
+        configuration: Configuration,
+        httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "hoopoe.providers.kavenegar")
+    ) {
+        self.init(configuration: configuration, httpClient: ProviderHTTPClient(httpClient), logger: logger)
     }
 
     /// Sends a templated message with `verify/lookup`.

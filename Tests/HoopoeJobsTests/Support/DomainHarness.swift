@@ -68,7 +68,7 @@ final class DomainHarness: Sendable {
     /// Domain services in this process, configured exactly as the worker processes are.
     func services() throws -> DomainServices {
         let settings = try DomainSettings(environment: EnvironmentReader(try baseEnvironment))
-        return DomainJobs.services(settings: settings, jobs: jobs, httpClient: httpClient, logger: Logger(label: "test.providers"))
+        return DomainJobs.services(settings: settings, jobs: jobs, httpClient: ProviderHTTPClient(httpClient), logger: Logger(label: "test.providers"))
     }
 
     /// A context for calling a handler directly.
