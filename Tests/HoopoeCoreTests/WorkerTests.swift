@@ -38,6 +38,20 @@ struct Sleepy: JobHandler {
     }
 }
 
+/// Waits, ignoring cancellation, until the test lets it go: a handler that does not honour its timeout (a
+/// synchronous library call, a loop that never checks).
+struct Stubborn: JobHandler {
+    struct Payload: Codable, Sendable {}
+    static let type = "test.stubborn"
+    /// Let go at the end of the test that uses it.
+    static let release = TestGate()
+    var timeout: Duration { .milliseconds(200) }
+    var maxAttempts: Int { 1 }
+    func run(_ payload: Payload, context: JobContext) async throws {
+        await Self.release.wait()
+    }
+}
+
 /// Discards or fails permanently, as told by the payload.
 struct Verdict: JobHandler {
     struct Payload: Codable, Sendable { let verdict: String }
@@ -217,6 +231,27 @@ struct Verdict: JobHandler {
         try await task.value
         let dead = try await h.jobs.deadJobs(queue: "default")
         #expect(dead.first?.lastError?.hasPrefix("timed out after 0.2 seconds") == true)
+    }
+
+    /// The handler runs in its runner's task (RunningJob): one that ignores its timeout must not keep the runner, nor
+    /// the worker's shutdown, waiting. One runner only, so the jobs after it run only if the runner was replaced.
+    @Test func aHandlerThatIgnoresItsTimeoutHoldsNeitherItsRunnerNorShutdown() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(Stubborn())
+        let key = "\(h.namespace):after"
+        try await h.jobs.enqueue(type: Stubborn.type, payload: .object([:]))
+        _ = try await h.jobs.enqueueBatch((0..<5).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions()) })
+        let (worker, task) = h.startWorker(registry, options: .fastTest(concurrency: 1))
+        defer { Stubborn.release.open() }
+        #expect(try await h.eventually(timeout: .seconds(20)) { try await h.jobs.info(queue: "default").dead == 1 })
+        #expect(try await eventually(reaching: 5) { try await h.recorded(key).count }, "the jobs behind it ran on the one runner")
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.first?.lastError?.hasPrefix("timed out after 0.2 seconds") == true)
+        // The handler is still waiting: the worker stops anyway (shutdown's 2 s are not spent on it either).
+        worker.shutdown()
+        try await task.value
+        #expect(worker.busy == 0)
     }
 
     @Test func delayedJobsNeverRunEarly() async throws {

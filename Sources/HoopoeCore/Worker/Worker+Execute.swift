@@ -6,7 +6,10 @@ import Redis
 extension Worker {
     /// Runs one fetched job on runner `slot` and settles it. Never throws: every outcome, bad input included, ends as
     /// an acknowledgement, a retry, a dead-set entry or a hand-back.
-    func execute(_ fetched: FetchedJob, slot: Int) async {
+    ///
+    /// - Returns: false when the attempt was taken over (timed out or interrupted while its handler ran in this task,
+    ///   ``RunningJob``): a new task settled the job and runs the slot on, so the calling runner must stop.
+    func execute(_ fetched: FetchedJob, slot: Int) async -> Bool {
         let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
         let job = work.job
         let clock = ContinuousClock()
@@ -20,31 +23,31 @@ extension Worker {
             header = read
         case .invalid(let reason, let envelope, let id, let type):
             await bury(work, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawID: id, rawType: type)
-            return
+            return true
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
-            return
+            return true
         }
         // Deliveries beyond the first are runs whose worker died (or hung) with the job: the lease expired while
         // it held it. Twice is a pattern, not bad luck: the job is a poison pill, whatever its max_attempts.
         let lostRuns = min(job.deliveries, 1_000_000) - 1
         if lostRuns >= Self.poisonPillKills {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
-            return
+            return true
         }
         guard let entry = registry[header.type] else {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
-            return
+            return true
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
         // the scheduled set ran there by its score.
-        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(work, header, runAt: runAt) { return }
+        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(work, header, runAt: runAt) { return true }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {
             await bury(work, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
-            return
+            return true
         }
 
         let context = JobContext(
@@ -61,14 +64,52 @@ extension Worker {
         register(running)
         let bytes = job.bytes
         let payload = header.payload
-        let outcome = await running.run { try await entry.run(bytes, payload, context) }
-        unregister(running)
-        let seconds = (clock.now - start).seconds
+        let attemptRun = AttemptRun(
+            work: work, header: header, context: context, entry: entry, attempt: attempt, maxAttempts: maxAttempts, timeout: timeout,
+            running: running, start: start, logsInfo: logsInfo)
+        let outcome = await running.run(takeOver: { outcome in
+            // The handler still holds this runner's task: settle the job and run the slot on in a new one.
+            Task { [self] in
+                await conclude(attemptRun, outcome)
+                await runnerLoop(slot: slot)
+            }
+        }) { try await entry.run(bytes, payload, context) }
+        guard let outcome else { return false }
+        await conclude(attemptRun, outcome)
+        return true
+    }
+
+    /// What settling an attempt needs once its handler ended (or was cut short).
+    struct AttemptRun: Sendable {
+        let work: UnitOfWork
+        let header: JobHeader
+        let context: JobContext
+        let entry: JobRegistry.Entry
+        let attempt: Int
+        let maxAttempts: Int
+        let timeout: Duration
+        let running: RunningJob
+        let start: ContinuousClock.Instant
+        let logsInfo: Bool
+    }
+
+    /// Settles an attempt by its outcome: acknowledged, retried or buried, or handed back when interrupted.
+    func conclude(_ run: AttemptRun, _ outcome: RunningJob.Outcome) async {
+        unregister(run.running)
+        let work = run.work
+        let job = work.job
+        let header = run.header
+        let context = run.context
+        let attempt = run.attempt
+        let maxAttempts = run.maxAttempts
+        let timeout = run.timeout
+        let entry = run.entry
+        let seconds = (ContinuousClock.now - run.start).seconds
         let duration = Self.duration(seconds)
 
         switch outcome {
         case .finished(.success):
-            if logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
+            if run.logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
             work.acknowledge(
                 type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
                 answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil,

@@ -130,8 +130,10 @@ public final class Worker: Sendable {
             }
             group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
+            // Runners are tasks of their own, not the group's: a handler that ignores its timeout keeps its runner's task
+            // (it runs there, RunningJob), which a new task replaces; the group must not wait for the old one.
             for slot in 0..<options.concurrency {
-                group.addTask { await self.runnerLoop(slot: slot) }
+                Task { await self.runnerLoop(slot: slot) }
             }
             // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
             await self.lifecycle.wait(until: .stopped)
@@ -176,7 +178,9 @@ public final class Worker: Sendable {
                 await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
                 if !fetches { break }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
-                let active = await buffer.activeQueues(among: queue.map { [$0] } ?? options.queues.weightedOrder())
+                // One queue has one order: no random shuffle (a getrandom call a fetch).
+                let order = queue.map { [$0] } ?? (options.queues.names.count == 1 ? options.queues.names : options.queues.weightedOrder())
+                let active = await buffer.activeQueues(among: order)
                 if !fetches || active.isEmpty { break }
                 // COUNT applies to each stream of a read: a cluster's per-queue read asks its queue for what the one
                 // read of all queues asks of each. Split by the number of fetchers it fetched ~6 jobs a read, 17× the
@@ -205,9 +209,11 @@ public final class Worker: Sendable {
         }
     }
 
-    private func runnerLoop(slot: Int) async {
+    /// Runs jobs on runner `slot` until the buffer closes. Stops without ending the runner when its attempt was taken
+    /// over: the task that took it over runs the slot on (``execute(_:slot:)``).
+    func runnerLoop(slot: Int) async {
         while let job = await buffer.take() {
-            await execute(job, slot: slot)
+            guard await execute(job, slot: slot) else { return }
         }
         lifecycle.runnerEnded()
     }
