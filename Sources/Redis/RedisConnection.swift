@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -11,17 +12,19 @@ import Glibc
 /// let two slow replies stall every task of the process, so each connection owns one plain OS thread and callers
 /// hand it work through a queue, then `await` (decision 0001).
 ///
-/// The queue is also what makes the client fast: the thread takes *everything* queued since its last
-/// round trip, writes all of it in one `send`, then reads all replies in large chunks. Concurrent callers are
-/// pipelined into one round trip without asking for it (auto-pipelining), and an explicit pipeline is one request.
+/// The queue is also what makes the client fast: the thread takes *everything* queued since it last wrote, writes
+/// all of it in one `send`, then reads the replies in large chunks. Concurrent callers are pipelined into shared
+/// round trips without asking for it (auto-pipelining), and an explicit pipeline is one request.
 ///
-/// A request that finds the connection idle (nothing queued or awaiting replies, connected over a plain socket, the
-/// thread parked) is written by its caller at once, without waiting (a non-blocking `send`; what does not fit is left
-/// to the thread): waking the thread to write it would cost a thread switch per round trip. The thread parks in
-/// `poll` on the idle socket, so the reply itself wakes it (decision 0036). Under load nothing changes: requests
-/// arriving while one is in flight queue and leave together in the next batch, and once a batch has held several
-/// requests, callers go back to waking the thread (so a burst of callers shares one round trip) until one comes
-/// alone again.
+/// A caller that is alone — no other request outstanding now or in the last 10 ms — and finds the connection idle
+/// (nothing queued or awaiting replies, a plain socket, the thread parked) writes its request itself, without waiting
+/// (a non-blocking `send`; what does not fit is left to the thread): waking the thread for it would cost a thread
+/// switch a round trip. The thread parks in `poll` on the idle socket, so the reply itself wakes it (decision 0036).
+/// Concurrent callers never write: each burst goes to the thread, whose one `send` takes all of it (decision 0039).
+///
+/// What is on the wire is kept in order (``inFlight``): the thread writes queued requests as soon as it is awake,
+/// behind any still awaiting replies, and reads replies strictly in that order. A request behind one whose reply
+/// never comes (or whose connection fails) fails as lost: its connection is closed.
 ///
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
@@ -29,10 +32,11 @@ import Glibc
 /// first command after a Redis restart succeeds instead of failing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `direct`, `sent` and `directEncoder` are only
-///   touched while holding `lock`; `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
-///   (a caller writes to the socket through `direct` only while the thread is parked, holding `lock`). No C pointer ever leaves that thread:
-///   replies are copied into ``RedisReply`` values and freed there.
+///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `direct`, `inFlight`, `writeBusy`, `lastConcurrent`
+///   and `directEncoder` are only touched while holding `lock` (`outstanding` is atomic); `stream`, `reader`, the
+///   buffers and `endpoint` only on this connection's own thread (a caller writes to the socket through `direct` only
+///   while the thread is parked with nothing in flight, holding `lock`; the thread writes only while `writeBusy` keeps
+///   callers out). No C pointer ever leaves that thread: replies are copied into ``RedisReply`` values and freed there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {
@@ -43,24 +47,28 @@ public final class RedisConnection: @unchecked Sendable {
         let completion: @Sendable (Result<[RedisReply], RedisError>) -> Void
     }
 
-    /// A request its caller wrote to the socket itself.
-    private struct SentRequest {
-        let request: Request
-        /// How long its first reply may take, as a batch's read timeout: the command timeout, plus what its blocking
-        /// commands may wait.
+    /// Requests on the wire, their replies not read yet: a batch the thread wrote, or one request its caller wrote.
+    private struct InFlight {
+        let requests: [Request]
+        /// The `WAIT` written once after all of them (``send(_:thenWait:)``).
+        let sharedWait: RedisCommand?
+        /// How long its first reply may take, as a read timeout: the command timeout, plus what its blocking commands
+        /// may wait.
         let window: Double
         /// When its first reply is overdue.
         let deadline: ContinuousClock.Instant
-        /// What the socket did not take at once: the thread writes it before reading.
-        let unsent: [UInt8]
+        /// What the socket did not take at once from its caller: the thread writes it before reading.
+        var unsent: [UInt8] = []
     }
 
     /// What the thread does next.
     private enum Work {
-        case batch([Request], dropped: Bool)
-        /// Its reply has begun to arrive (or the socket closed), or it has bytes still to write; `overdue`: neither,
-        /// and its deadline has passed.
-        case sent(SentRequest, overdue: Bool)
+        /// Write these (after the requests in flight, or first connecting when none are).
+        case write([Request], dropped: Bool)
+        /// Read the replies of the oldest requests in flight: they have begun to arrive (or the socket closed), or
+        /// they have bytes still to write, or the thread has just been busy; `overdue`: parked, nothing came, and its
+        /// deadline has passed.
+        case read(InFlight, overdue: Bool)
         /// The idle socket became readable with nothing asked: the server closed it, or ``dropConnection()``
         /// shut it down.
         case idleSocketClosed
@@ -85,13 +93,20 @@ public final class RedisConnection: @unchecked Sendable {
     private var parked = false  // guarded by lock
     /// The live stream when callers may write to it themselves (plain socket, connected, authenticated).
     private var direct: RedisStream?  // guarded by lock
-    /// The request a caller wrote itself: the thread reads its replies.
-    private var sent: SentRequest?  // guarded by lock
+    /// What is on the wire, in the order it went there: the thread reads the replies in this order.
+    private var inFlight: [InFlight] = []  // guarded by lock
+    /// A caller's write did not finish (the last of `inFlight` has bytes left), or the thread is writing a batch:
+    /// nobody else writes until the thread has written them.
+    private var writeBusy = false  // guarded by lock
+    /// Requests handed in and not yet answered: a caller finding none is alone (it waited for the previous reply).
+    private let outstanding = Atomic<Int>(0)
+    /// The last time a request came while another was outstanding (callers then hand theirs to the thread).
+    private var lastConcurrent = ContinuousClock.Instant.now - .seconds(3600)  // guarded by lock
+    /// How long no two requests may have been outstanding together before a caller writes its own: one caller
+    /// at a time (a task's sequential calls) saves a thread switch a round trip by writing, while concurrent callers
+    /// hand their requests to the thread, which writes each burst in one `send` (decision 0039).
+    private static let aloneFor = Duration.milliseconds(10)
     private var directEncoder = RESPEncoder()  // guarded by lock
-    /// The thread's last batch held one request: callers come one at a time, and writing at once saves a thread
-    /// switch. After a batch of several, callers come together: the first one waking the thread lets the others
-    /// join its round trip, which writing alone would split into two (measured: `-P 16`'s rate fell by a third).
-    private var callersComeAlone = true  // guarded by lock
 
     // Connection thread only.
     private var endpoint: String
@@ -135,7 +150,10 @@ public final class RedisConnection: @unchecked Sendable {
     public func send(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         if commands.isEmpty { return [] }
         return try await withUnsafeThrowingContinuation { continuation in
-            enqueue(Request(commands: commands) { continuation.resume(with: $0) })
+            enqueue(Request(commands: commands) { [self] in
+                self.outstanding.subtract(1, ordering: .relaxed)
+                continuation.resume(with: $0)
+            })
         }
     }
 
@@ -148,7 +166,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// - Throws: as ``send(_:)``.
     public func send(_ commands: [RedisCommand], thenWait wait: RedisCommand) async throws -> [RedisReply] {
         try await withUnsafeThrowingContinuation { continuation in
-            enqueue(Request(commands: commands, wait: wait) { continuation.resume(with: $0) })
+            enqueue(Request(commands: commands, wait: wait) { [self] in
+                self.outstanding.subtract(1, ordering: .relaxed)
+                continuation.resume(with: $0)
+            })
         }
     }
 
@@ -171,24 +192,31 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     private func enqueue(_ request: Request) {
+        let alone = outstanding.add(1, ordering: .relaxed).oldValue == 0
         lock.lock()
+        if !alone { lastConcurrent = .now }
         if isClosed {
             lock.unlock()
             request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
-        if parked, callersComeAlone, sent == nil, queue.isEmpty, !dropRequested, let direct, writeDirectly(request, to: direct) {
+        if alone, mayWriteDirectly, ContinuousClock.now - lastConcurrent > Self.aloneFor, let direct, writeDirectly(request, to: direct) {
             lock.unlock()
             return
         }
         queue.append(request)
-        if sent == nil { wakeParked() }  // else the reply in flight wakes the thread, which then takes the queue
+        wakeParked()  // it writes the request behind any in flight
         lock.unlock()
     }
 
-    /// Writes an idle connection's request from the caller's thread (holding `lock`, the thread parked), without
-    /// waiting. False when the socket takes nothing or the server closed it while idle: the request then queues
-    /// and the thread reconnects first, as for any batch.
+    /// Whether a caller may write its request itself now (holding `lock`).
+    private var mayWriteDirectly: Bool {
+        parked && inFlight.isEmpty && queue.isEmpty && !writeBusy && !dropRequested
+    }
+
+    /// Writes a request from the caller's thread (holding `lock`), without waiting. False when the socket takes
+    /// nothing or the server closed it while idle: the request then queues and the thread reconnects first, as for
+    /// any batch.
     private func writeDirectly(_ request: Request, to stream: RedisStream) -> Bool {
         guard stream.idleIsClean() else { return false }
         directEncoder.reset()
@@ -205,8 +233,11 @@ public final class RedisConnection: @unchecked Sendable {
         guard written > 0 else { return false }
         let unsent = written < directEncoder.bytes.count ? Array(directEncoder.bytes[written...]) : []
         let window = configuration.commandTimeout.seconds + blocking
-        sent = SentRequest(request: request, window: window, deadline: .now + .seconds(window), unsent: unsent)
-        if !unsent.isEmpty { wakeParked() }
+        inFlight.append(InFlight(requests: [request], sharedWait: request.wait, window: window, deadline: .now + .seconds(window), unsent: unsent))
+        if !unsent.isEmpty {
+            writeBusy = true
+            wakeParked()
+        }
         return true
     }
 
@@ -228,11 +259,11 @@ public final class RedisConnection: @unchecked Sendable {
         pthread_sigmask(SIG_BLOCK, &pipe, nil)
         while let work = nextWork() {
             switch work {
-            case .batch(let batch, let dropped):
+            case .write(let batch, let dropped):
                 if dropped { disconnect() }
                 execute(batch)
-            case .sent(let request, let overdue):
-                finish(request, overdue: overdue)
+            case .read(let requests, let overdue):
+                finish(requests, overdue: overdue)
             case .idleSocketClosed:
                 disconnect()
             }
@@ -250,78 +281,97 @@ public final class RedisConnection: @unchecked Sendable {
     private func nextWork() -> Work? {
         lock.lock()
         defer { lock.unlock() }
-        var socketReady = false
+        var woke: ThreadWakeup.Readiness?  // nil: not parked yet, so whatever is in flight is read at once
         while true {
-            if let request = sent {
-                let overdue = !socketReady && request.unsent.isEmpty && ContinuousClock.now >= request.deadline
-                if socketReady || !request.unsent.isEmpty || overdue {
-                    sent = nil
-                    return .sent(request, overdue: overdue)
-                }
-            } else if !queue.isEmpty {
+            if !queue.isEmpty && !writeBusy {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
-                callersComeAlone = batch.count == 1
                 let dropped = dropRequested
                 dropRequested = false
-                return .batch(batch, dropped: dropped)
-            } else if isClosed {
+                writeBusy = true  // until written (``releaseWrites()``): a caller's bytes must not come between its own
+                return .write(batch, dropped: dropped)
+            }
+            if let head = inFlight.first {
+                let socketReady = woke?.socket ?? false
+                let overdue = woke != nil && !socketReady && head.unsent.isEmpty && ContinuousClock.now >= head.deadline
+                if woke == nil || socketReady || !head.unsent.isEmpty || overdue {
+                    inFlight.removeFirst()  // writeBusy stays set while its rest is unwritten
+                    return .read(head, overdue: overdue)
+                }
+            } else if isClosed && queue.isEmpty {
                 return nil
             }
             parked = true
             let socket = direct?.fd
-            let timeout = sent.map { max(0, ($0.deadline - .now).seconds) } ?? (socket == nil ? nil : configuration.commandTimeout.seconds)
+            let timeout = inFlight.first.map { max(0, ($0.deadline - .now).seconds) } ?? (socket == nil ? nil : configuration.commandTimeout.seconds)
             lock.unlock()
             let readiness = wakeup.wait(socket: socket, timeout: timeout)
             lock.lock()
             parked = false
-            socketReady = readiness.socket
-            if socketReady && sent == nil && queue.isEmpty {
+            woke = readiness
+            if readiness.socket && inFlight.isEmpty && queue.isEmpty {
                 dropRequested = false
+                direct = nil  // no caller writes to it before the thread has closed it
                 return .idleSocketClosed
             }
         }
     }
 
-    /// Reads the replies to a request its caller wrote (after writing what the socket did not take at once), or
-    /// fails it as a timed-out batch would be when none came within its window.
-    private func finish(_ sent: SentRequest, overdue: Bool) {
-        let request = sent.request
+    /// Reads the replies of the oldest requests in flight (after writing what the socket did not take from their
+    /// caller at once), or fails them as timed out when none came within their window.
+    private func finish(_ sent: InFlight, overdue: Bool) {
+        let name = sent.requests[0].commands.first?.name ?? "WAIT"
         guard let stream else {
-            request.completion(.failure(RedisError(.connectionLost, endpoint: endpoint, command: request.commands.first?.name, message: "no connection")))
+            if !sent.unsent.isEmpty { releaseWrites() }
+            fail(sent.requests, RedisError(.connectionLost, endpoint: endpoint, command: name, message: "no connection"))
             return
         }
         setReadTimeout(sent.window)
         if overdue {
-            let failure = redisError(TransportFailure("timed out", kind: .timedOut), command: request.commands.first?.name ?? "WAIT")
+            let failure = redisError(TransportFailure("timed out", kind: .timedOut), command: name)
             disconnect()
-            request.completion(.failure(failure))
+            fail(sent.requests, failure)
             return
         }
         if !sent.unsent.isEmpty {
             do throws(TransportFailure) {
                 try stream.write(sent.unsent)
             } catch {
-                let failure = redisError(error, command: request.commands.first?.name ?? "WAIT")
+                let failure = redisError(error, command: name)
                 disconnect()
-                request.completion(.failure(failure))
+                releaseWrites()
+                fail(sent.requests, failure)
                 return
             }
+            releaseWrites()
         }
-        receive([request], sharedWait: request.wait)
+        receive(sent.requests, sharedWait: sent.sharedWait)
     }
 
+    private func fail(_ requests: [Request], _ failure: RedisError) {
+        for request in requests { request.completion(.failure(failure.naming(request.commands.first?.name))) }
+    }
+
+    /// Writes a batch: behind the requests in flight, or, when none are, on a connection checked (and made) first.
+    /// Its replies are read when it reaches the head of ``inFlight``.
     private func execute(_ batch: [Request]) {
-        if let stream, !stream.idleIsClean() { disconnect() }
+        lock.lock()
+        let idle = inFlight.isEmpty  // stable: callers write only while writeBusy is clear
+        lock.unlock()
+        if idle, let stream, !stream.idleIsClean() { disconnect() }
         if stream == nil {
             do {
                 try connectWithBackoff()
             } catch {
+                releaseWrites()
                 for request in batch { request.completion(.failure(error.naming(request.commands.first?.name))) }
                 return
             }
         }
-        guard let stream else { return }
+        guard let stream else {
+            releaseWrites()
+            return
+        }
         // The batch's shared WAIT: the first request's, for every request asking for the same one; a request asking
         // for another (a different count or timeout) keeps its own, right after its commands.
         // (Loops, not `lazy` chains: this runs for every batch of a worker's hot path and must allocate nothing.)
@@ -334,7 +384,6 @@ public final class RedisConnection: @unchecked Sendable {
                 if sharedWait == nil { sharedWait = wait }
             }
         }
-        setReadTimeout(configuration.commandTimeout.seconds + blocking)
         encoder.reset()
         for request in batch {
             for command in request.commands { encoder.append(command) }
@@ -346,10 +395,23 @@ public final class RedisConnection: @unchecked Sendable {
         } catch {
             let failure = redisError(error, command: batch[0].commands.first?.name ?? "WAIT")
             disconnect()
+            releaseWrites()
             for request in batch { request.completion(.failure(failure.naming(request.commands.first?.name))) }
             return
         }
-        receive(batch, sharedWait: sharedWait)
+        let window = configuration.commandTimeout.seconds + blocking
+        lock.lock()
+        inFlight.append(InFlight(requests: batch, sharedWait: sharedWait, window: window, deadline: .now + .seconds(window)))
+        writeBusy = false
+        lock.unlock()
+    }
+
+    /// Lets callers write again once the thread has written what it had to (a batch, or the rest of a caller's
+    /// request): what they write now goes after it on the wire, and its replies are read after it.
+    private func releaseWrites() {
+        lock.lock()
+        writeBusy = false
+        lock.unlock()
     }
 
     /// Whether `request` waits for the batch's shared `WAIT` rather than sending its own.
@@ -522,15 +584,24 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Closes the connection. Requests their callers wrote after the one whose failure closes it fail as lost:
+    /// their replies, if any, went with the socket (the commands may have run).
     private func disconnect() {
         guard let made = stream else { return }
         lock.lock()
         liveSocket = -1
         direct = nil
+        let orphans = inFlight
+        inFlight.removeAll()
+        if orphans.last.map({ !$0.unsent.isEmpty }) ?? false { writeBusy = false }  // nobody will finish that write
         lock.unlock()
         made.close()
         stream = nil
         reader = nil
+        for orphan in orphans {
+            let name = orphan.requests[0].commands.first?.name ?? "WAIT"
+            fail(orphan.requests, RedisError(.connectionLost, endpoint: endpoint, command: name, message: "the connection was closed before the reply came (a request written before it failed)"))
+        }
     }
 }
 

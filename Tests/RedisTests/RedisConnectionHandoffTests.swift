@@ -132,4 +132,76 @@ import Testing
             try await group.waitForAll()
         }
     }
+
+    /// Callers that come while others' requests wait on a paused server (`CLIENT PAUSE`) write theirs behind them, or
+    /// queue once a few are in flight, one of them too large for the socket to take at once: whichever path each
+    /// took, every caller gets its own replies, and the increments they share come back each exactly once.
+    @Test func callersBehindRequestsInFlightGetTheirOwnReplies() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server)
+        defer { connection.close() }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let big = {
+            var set = RedisCommand("SET", "big")
+            set.append(bytes: [UInt8](repeating: 0x61, count: 4 << 20))
+            return set
+        }()
+        for wave in 0..<2 {
+            _ = try await control.send("CLIENT", "PAUSE", "300", "ALL")
+            let start = ContinuousClock.now
+            let counts = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for caller in 0..<40 {
+                    group.addTask {
+                        if caller % 8 == 0 { try await Task.sleep(for: .milliseconds(caller)) }  // some come later, in flight or queued
+                        let commands = caller == 20 ? [big, RedisCommand("INCR", "shared"), RedisCommand("ECHO", "\(wave)-\(caller)")]
+                            : [RedisCommand("INCR", "shared"), RedisCommand("ECHO", "\(wave)-\(caller)")]
+                        let replies = try await connection.send(commands)
+                        #expect(replies.count == commands.count)
+                        #expect(replies.last == .bulk(Array("\(wave)-\(caller)".utf8)))
+                        if caller == 20 { #expect(replies.first == .status("OK")) }
+                        guard case .integer(let count) = replies[replies.count - 2] else {
+                            Issue.record("INCR answered \(replies[replies.count - 2])")
+                            return 0
+                        }
+                        return count
+                    }
+                }
+                var counts: [Int64] = []
+                for try await count in group { counts.append(count) }
+                return counts
+            }
+            #expect(ContinuousClock.now - start >= .milliseconds(250), "the pause did not hold the requests")
+            #expect(counts.sorted() == Array(Int64(wave * 40 + 1)...Int64(wave * 40 + 40)))
+        }
+    }
+
+    /// A request written behind one that gets no reply within its window fails too, as lost (the connection it was
+    /// written on is closed with the first one's timeout), rather than waiting or taking another's reply; the next
+    /// command connects afresh.
+    @Test func aRequestWrittenBehindOneThatTimesOutFailsAsLost() async throws {
+        let server = try RedisServer()
+        let connection = try await connected(server, commandTimeout: .milliseconds(300))
+        defer { connection.close() }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        _ = try await control.send("CLIENT", "PAUSE", "1200", "ALL")
+        let paused = ContinuousClock.now
+        let first = Task { try await connection.send([RedisCommand("ECHO", "first")]) }
+        try await Task.sleep(for: .milliseconds(50))
+        let second = Task { try await connection.send([RedisCommand("ECHO", "second")]) }
+        await #expect {
+            _ = try await first.value
+        } throws: { error in
+            (error as? RedisError)?.code == .timeout
+        }
+        await #expect {
+            _ = try await second.value
+        } throws: { error in
+            (error as? RedisError)?.code == .connectionLost
+        }
+        let left = .milliseconds(1300) - (ContinuousClock.now - paused)
+        if left > .zero { try await Task.sleep(for: left) }
+        #expect(try await connection.send([RedisCommand("ECHO", "after")]) == [.bulk(Array("after".utf8))])
+    }
 }
