@@ -13,7 +13,10 @@ redis-server for 3 s under `perf record -e page-faults -d`; each fault inside .t
 and the functions not yet listed are appended. Later rounds find the functions earlier rounds' faults hid (several
 on one page). A stale list is harmless: the linker ignores names it does not find.
 
-    sudo scripts/startup-order.py [--rounds 6]      (root: mount and losetup; needs perf, redis-server, nm, readelf)
+    sudo scripts/startup-order.py [--rounds 6] [--scratch-path DIR]
+        (root: mount and losetup; needs perf, redis-server, nm, readelf). --scratch-path builds with
+        `scripts/build-release.sh --scratch-path DIR --product hoopoe` instead of `make release` (an existing release
+        scratch folder: each round is then a relink).
 """
 import argparse
 import bisect
@@ -99,7 +102,13 @@ def faulting_functions(binary, work):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--scratch-path", help="build with scripts/build-release.sh in this scratch folder, not `make release`")
     args = p.parse_args()
+    binary = os.path.join(args.scratch_path, "release", "hoopoe") if args.scratch_path else BINARY
+    if args.scratch_path:
+        build = [os.path.join(ROOT, "scripts", "build-release.sh"), "--scratch-path", args.scratch_path, "--product", "hoopoe"]
+    else:
+        build = ["make", "-s", "release"]
     if os.geteuid() != 0:
         raise SystemExit("startup-order.py mounts a loop device: run it as root")
     work = tempfile.mkdtemp(prefix="hoopoe-startup-order-")
@@ -112,16 +121,16 @@ def main():
     open(ORDER, "w").close()  # from scratch: names no longer run drop out
     try:
         for round_ in range(1, args.rounds + 1):
-            if os.path.exists(BINARY):
-                os.remove(BINARY)  # the list is not an input SwiftPM tracks: force the relink
-            subprocess.run(["make", "-s", "release"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            if os.path.exists(binary):
+                os.remove(binary)  # the list is not an input SwiftPM tracks: force the relink
+            subprocess.run(build, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             run("mount", "-o", "loop", image, mnt)
             try:
                 device = run("findmnt", "-n", "-o", "SOURCE", mnt).strip()
                 with open(f"/sys/block/{os.path.basename(device)}/queue/read_ahead_kb", "w") as f:
                     f.write("0")
                 copy = os.path.join(mnt, "hoopoe")
-                shutil.copy(BINARY, copy)
+                shutil.copy(binary, copy)
                 run("umount", mnt)  # unmounting drops the copy's cached pages
                 run("mount", "-o", "loop", image, mnt)
                 device = run("findmnt", "-n", "-o", "SOURCE", mnt).strip()
@@ -135,9 +144,9 @@ def main():
             with open(ORDER, "w") as f:
                 f.write("".join(n + "\n" for n in listed))
             print(f"round {round_}: {len(new)} new functions, {len(listed)} listed", file=sys.stderr)
-        if os.path.exists(BINARY):
-            os.remove(BINARY)
-        subprocess.run(["make", "-s", "release"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        if os.path.exists(binary):
+            os.remove(binary)
+        subprocess.run(build, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
