@@ -24,7 +24,7 @@ public final class RedisClient: Sendable {
     let cluster: RedisCluster?
     private let nextConnection = Atomic<Int>(0)
     /// SHA1 of each loaded script, by source.
-    private let scriptHashes = Mutex<[String: String]>([:])
+    private let scriptHashes = Mutex<[ScriptSource: String]>([:])
 
     /// Starts the pool's threads. Connections are made on first use.
     public convenience init(configuration: RedisConfiguration) {
@@ -229,12 +229,12 @@ public final class RedisClient: Sendable {
 
     /// The script's SHA on the server, loading it when unknown (or when `reload` says the server forgot it).
     private func scriptSHA(_ script: RedisScript, reload: Bool = false) async throws -> String {
-        if !reload, let sha = scriptHashes.withLock({ $0[script.source] }) { return sha }
+        if !reload, let sha = scriptHashes.withLock({ $0[ScriptSource(script)] }) { return sha }
         let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source))
         guard let sha = reply.string else {
             throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
         }
-        scriptHashes.withLock { $0[script.source] = sha }
+        scriptHashes.withLock { $0[ScriptSource(script)] = sha }
         return sha
     }
 
@@ -265,5 +265,23 @@ extension RedisClient {
             for (index, reply) in zip(forgotten, again) { replies[index] = reply }
         }
         return replies
+    }
+}
+
+/// A script's source as a key of the SHA cache, hashed by the hash ``RedisScript`` computed once (equal sources are
+/// still compared whole, which is one pointer check for the same script).
+private struct ScriptSource: Hashable {
+    let script: RedisScript
+
+    init(_ script: RedisScript) {
+        self.script = script
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(script.sourceHash)
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.script.source == rhs.script.source
     }
 }

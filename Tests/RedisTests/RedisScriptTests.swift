@@ -16,6 +16,20 @@ import Testing
         #expect(try await redis.run(script, keys: [key], arguments: ["2"]) == .integer(7))
     }
 
+    /// The client's SHA cache is keyed by the source (its hash computed once per script): scripts that share a name
+    /// each run their own source, and the same source made twice runs as the same script.
+    @Test func eachSourceRunsItsOwnScriptWhateverItsName() async throws {
+        let redis = try TestRedis.client(poolSize: 1)
+        defer { redis.close() }
+        let one = RedisScript(name: "same", source: "return 1")
+        let two = RedisScript(name: "same", source: "return 2")
+        #expect(try await redis.run(one) == .integer(1))
+        #expect(try await redis.run(two) == .integer(2))
+        let again = RedisScript(name: "other", source: String(decoding: Array("return 2".utf8), as: UTF8.self))
+        #expect(try await redis.run(again) == .integer(2))
+        #expect(try await redis.run(one) == .integer(1))
+    }
+
     @Test func scriptErrorNamesTheScript() async throws {
         let redis = try TestRedis.client()
         defer { redis.close() }
