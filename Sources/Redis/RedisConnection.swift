@@ -17,7 +17,8 @@ import Glibc
 /// round trips without asking for it (auto-pipelining), and an explicit pipeline is one request.
 ///
 /// A caller that is alone — no other request outstanding now or in the last 10 ms — and finds the connection idle
-/// (nothing queued or awaiting replies, a plain socket, the thread parked) writes its request itself, without waiting
+/// (nothing queued or awaiting replies, a plain socket, the thread parked) writes its request itself, unless it may
+/// block in Redis (a blocking read, `WAIT`: measured slower for the worker's fetch loop), without waiting
 /// (a non-blocking `send`; what does not fit is left to the thread): waking the thread for it would cost a thread
 /// switch a round trip. The thread parks in `poll` on the idle socket, so the reply itself wakes it (decision 0036).
 /// Concurrent callers never write: each burst goes to the thread, whose one `send` takes all of it (decision 0039).
@@ -45,6 +46,13 @@ public final class RedisConnection: @unchecked Sendable {
         /// for the same one (``send(_:thenWait:)``).
         var wait: RedisCommand? = nil
         let completion: @Sendable (Result<[RedisReply], RedisError>) -> Void
+
+        /// It may wait in Redis (a blocking read, `WAIT`): never written by its caller (decision 0039).
+        var mayBlock: Bool {
+            if let wait, wait.blockingSeconds > 0 { return true }
+            for command in commands where command.blockingSeconds > 0 { return true }
+            return false
+        }
     }
 
     /// Requests on the wire, their replies not read yet: a batch the thread wrote, or one request its caller wrote.
@@ -200,7 +208,7 @@ public final class RedisConnection: @unchecked Sendable {
             request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
-        if alone, mayWriteDirectly, ContinuousClock.now - lastConcurrent > Self.aloneFor, let direct, writeDirectly(request, to: direct) {
+        if alone, mayWriteDirectly, !request.mayBlock, ContinuousClock.now - lastConcurrent > Self.aloneFor, let direct, writeDirectly(request, to: direct) {
             lock.unlock()
             return
         }

@@ -36,8 +36,9 @@ import Testing
         #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
     }
 
-    /// A blocking command's allowance holds on the caller-written path too, past the thread's own wake-up at the
-    /// command timeout: a 1 s BLPOP under a 300 ms timeout returns its nil reply.
+    /// A blocking command's allowance holds on a connection whose thread was parked on the idle socket (a blocking
+    /// command is handed to the thread, never written by its caller): a 1 s BLPOP under a 300 ms timeout returns its
+    /// nil reply.
     @Test func aBlockingCommandOnAnIdleConnectionOutlivesTheCommandTimeout() async throws {
         let server = try RedisServer()
         let connection = try await connected(server, commandTimeout: .milliseconds(300))
@@ -72,16 +73,18 @@ import Testing
     }
 
     /// `close()` right after an idle connection's caller wrote its command still delivers that command's reply (the
-    /// work already handed over runs); later calls fail with `closed`.
+    /// work already handed over runs; the server is paused so the reply comes after the close); later calls fail
+    /// with `closed`.
     @Test func closeLetsACallerWrittenCommandFinish() async throws {
         let server = try RedisServer()
         let connection = try await connected(server)
-        var pop = RedisCommand("BLPOP", "nothing-here", "0.3")
-        pop.blockingSeconds = 0.3
-        let waiting = Task { try await connection.send([pop]) }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        _ = try await control.send("CLIENT", "PAUSE", "300", "ALL")
+        let waiting = Task { try await connection.send([RedisCommand("ECHO", "written")]) }
         try await Task.sleep(for: .milliseconds(100))
         connection.close()
-        #expect(try await waiting.value == [.null])
+        #expect(try await waiting.value == [.bulk(Array("written".utf8))])
         await #expect {
             _ = try await connection.send([RedisCommand("PING")])
         } throws: { error in
