@@ -73,24 +73,39 @@ final class JobBuffer: Sendable {
 
     /// The next job by the selection rule, waiting if none; nil once closed.
     func take() async -> FetchedJob? {
-        await withCheckedContinuation { continuation in
+        // Under load a job is nearly always waiting: taken without a continuation (a checked one allocates its canary).
+        if let ready = takeWaiting() { return ready }
+        return await withCheckedContinuation { continuation in
             let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
                 if state.closed { return (.some(nil), []) }
-                if let job = Self.pop(&state, selection) {
-                    var room: [CheckedContinuation<Void, Never>] = []
-                    if state.roomWaiters.contains(where: { state.count < $0.limit }) {
-                        let count = state.count
-                        room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
-                        state.roomWaiters.removeAll { count < $0.limit }
-                    }
-                    return (.some(job), room)
-                }
+                if let job = Self.pop(&state, selection) { return (.some(job), Self.roomMade(&state)) }
                 state.takers.append(continuation)
                 return (nil, [])
             }
             for waiter in room { waiter.resume() }
             if let job { continuation.resume(returning: job) }
         }
+    }
+
+    /// The next job if one waits (`.some(nil)` once closed), waking the fetchers the room it leaves is for; nil when
+    /// none waits.
+    private func takeWaiting() -> FetchedJob?? {
+        let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
+            if state.closed { return (.some(nil), []) }
+            guard let job = Self.pop(&state, selection) else { return (nil, []) }
+            return (.some(job), Self.roomMade(&state))
+        }
+        for waiter in room { waiter.resume() }
+        return job
+    }
+
+    /// The fetchers waiting for room that there now is, removed from the waiters.
+    private static func roomMade(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard state.roomWaiters.contains(where: { state.count < $0.limit }) else { return [] }
+        let count = state.count
+        let room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
+        state.roomWaiters.removeAll { count < $0.limit }
+        return room
     }
 
     /// Returns once fewer than `limit` jobs wait (or the buffer is closed).
