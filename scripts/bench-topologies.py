@@ -3,7 +3,9 @@
 
 Rows: one plain Redis (the baseline); the same over TLS (`rediss://`, a CA made by `openssl` now); a primary with
 one replica, without and with `REDIS_WAIT_REPLICAS=1` (every enqueue and settle waits for the replica); a
-three-primary Redis Cluster (`redis-cluster://`, queues spread over the three primaries). Each row: FLUSHALL,
+three-primary Redis Cluster (`redis-cluster://`, queues spread over the three primaries), and before it a one-primary
+cluster (one cluster-enabled server owning every slot) that runs the cluster's code path (the client's routing and
+per-queue fetches, a cluster-mode server) without spreading anything, so the two rows split what a cluster costs. Each row: FLUSHALL,
 `hoopoe-bench fill N` (diag.incr jobs round-robin over four queues), then a release `hoopoe worker --concurrency 20`
 started on them; the counter they increment is polled every 5 ms. Like the peers' driver
 (../shared/bench/peers/driver.py), the steady rate and the CPU per job count from the first finished job to the
@@ -15,11 +17,14 @@ pings — about 2 ms/s a node here, 0.1–0.3 µs/job at 20k jobs/s), and the ta
 a job's traffic costs stays in, on every node. The round trips a job column is `total_reads_processed` summed over
 the primaries: the requests Redis read, each a wake-up and a read and a write system call, which is where a cluster
 spends most of what it adds (session 6: a cluster's per-queue fetches read a few jobs each, and each node's share of
-a pipeline is smaller). The bench's own polling (a GET every 5 ms) is in both columns, about 0.01 a job.
+a pipeline is smaller). The bench's own polling (a GET every 5 ms) is in both columns, about 0.01 a job. The
+commands a job column is `total_commands_processed` summed over the primaries: every command Redis ran, the calls a
+script makes included (an acknowledgement's `EVALSHA` counts with its `XACK`, `XDEL`, `HSET`...), so both sides
+show the same work or say where it differs.
 
 Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
 Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries),
-BENCH_FACTS (a file each row is appended to as a JSON line, {"fact": "topology", "row": plain|tls|replica|wait|cluster,
+BENCH_FACTS (a file each row is appended to as a JSON line, {"fact": "topology", "row": plain|tls|replica|wait|cluster1|cluster,
 ...}, for make bench's Targets table).
 Prints a Markdown table; exit 1 when a row does not finish (its reason is printed).
 """
@@ -101,6 +106,10 @@ class Node:
         """Requests read from clients so far (each a wake-up, a read and, for its replies, a write)."""
         return int(self.info("stats")["total_reads_processed"])
 
+    def commands(self):
+        """Commands run so far, those a script calls included."""
+        return int(self.info("stats")["total_commands_processed"])
+
 
 class Servers:
     """The private redis-servers of the run, each in its own directory under one temporary root."""
@@ -181,7 +190,7 @@ def idle_cpu_per_second(primaries):
 
 def run_row(url, primaries, counter_node, extra_env=None):
     """Fills N jobs, lets one worker drain them; returns (steady jobs/s, worker µs/job, Redis µs/job less idle,
-    idle Redis µs/s subtracted, Redis round trips/job)."""
+    idle Redis µs/s subtracted, Redis round trips/job, Redis commands/job)."""
     for node in primaries:
         node("FLUSHALL")
     env = {**os.environ, "REDIS_URL": url}
@@ -205,6 +214,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
             time.sleep(0.005)
         t_first, cpu_first, redis_first = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
         reads_first = sum(n.reads() for n in primaries)
+        commands_first = sum(n.commands() for n in primaries)
         jobs = first
         while jobs < N:
             if time.monotonic() - started > TIMEOUT_S:
@@ -213,6 +223,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
             jobs = done()
         t_end, cpu_end, redis_end = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
         reads_end = sum(n.reads() for n in primaries)
+        commands_end = sum(n.commands() for n in primaries)
     finally:
         worker.terminate()
         try:
@@ -222,7 +233,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
     counted, wall = N - first, t_end - t_first
     redis = redis_end - redis_first - idle * wall
     return (counted / wall, 1e6 * (cpu_end - cpu_first) / counted, 1e6 * redis / counted, 1e6 * idle,
-            (reads_end - reads_first) / counted)
+            (reads_end - reads_first) / counted, (commands_end - commands_first) / counted)
 
 
 def fact(**fields):
@@ -261,7 +272,12 @@ def main():
         rows.append(("replica", "primary + 1 replica, no WAIT", url, [primary_node], primary_node, None))
         rows.append(("wait", "primary + 1 replica, `REDIS_WAIT_REPLICAS=1`", url, [primary_node], primary_node, {"REDIS_WAIT_REPLICAS": "1"}))
 
-        # 4. A three-primary cluster.
+        # 4. A one-primary cluster (the cluster's code path, nothing spread), then a three-primary cluster.
+        single = Node(servers.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"))
+        single("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        wait_until(lambda: "cluster_state:ok" in single("CLUSTER", "INFO"), "the one-primary cluster to be ok")
+        rows.append(("cluster1", "Redis Cluster, 1 primary (every slot; the cluster's code path, nothing spread)",
+                     f"redis-cluster://127.0.0.1:{single.port}", [single], single, None))
         ports = [servers.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
                  for _ in range(3)]
         subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-yes"],
@@ -275,22 +291,23 @@ def main():
 
         print(f"{N:,} `diag.incr` jobs a row over queues {QUEUES}; one `hoopoe worker --concurrency 20`.\n")
         print("| topology | steady jobs/s | worker CPU µs/job | Redis CPU µs/job (primaries, less idle) | Redis idle µs/s (subtracted) "
-              "| Redis round trips/job | per-job worker cost vs one Redis |")
-        print("|---|--:|--:|--:|--:|--:|--:|")
+              "| Redis round trips/job | Redis commands/job | per-job worker cost vs one Redis |")
+        print("|---|--:|--:|--:|--:|--:|--:|--:|")
         baseline = None
         failed = False
         for key, name, url, primaries, counter_node, extra in rows:
             try:
-                rate, worker_us, redis_us, idle_us_per_s, round_trips = run_row(url, primaries, counter_node, extra)
+                rate, worker_us, redis_us, idle_us_per_s, round_trips, commands = run_row(url, primaries, counter_node, extra)
             except Exception as error:  # one failed row is reported, the others still run
-                print(f"| {name} | failed: {error} | | | | | |")
+                print(f"| {name} | failed: {error} | | | | | | |")
                 fact(row=key, error=str(error))
                 failed = True
                 continue
-            fact(row=key, rate=rate, worker_us=worker_us, redis_us=redis_us, redis_idle_us_per_s=idle_us_per_s, round_trips=round_trips)
+            fact(row=key, rate=rate, worker_us=worker_us, redis_us=redis_us, redis_idle_us_per_s=idle_us_per_s, round_trips=round_trips,
+                 commands=commands)
             baseline = baseline or worker_us
             print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {idle_us_per_s:,.0f} | {round_trips:.2f} "
-                  f"| {worker_us / baseline:.2f}× |")
+                  f"| {commands:.2f} | {worker_us / baseline:.2f}× |")
         sys.exit(1 if failed else 0)
     finally:
         servers.stop()
