@@ -8,8 +8,9 @@
 #      one of them started again (scripts/bench-recovery.py);
 #   5. Redis memory per 100k jobs held ready, scheduled, dead and in history, for the peers' envelope and a
 #      reminder `sms.send` (hoopoe-bench memory: INFO memory's used_memory delta and MEMORY USAGE of the keys);
-#   6. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a 3-primary cluster
-#      (scripts/bench-topologies.py: private servers on ports 7400+);
+#   6. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a cluster of 1 primary (the
+#      cluster code path alone) and of 3 primaries (the target's row) (scripts/bench-topologies.py: private servers
+#      on ports 7400+; decision 0040);
 #   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
 #   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same
