@@ -26,8 +26,8 @@ import Testing
 
     @Test func numbersAreWrittenAsTheEncoderWritesThem() throws {
         let doubles: [Double] = [
-            0, -0.0, 1, 30, 0.5, 0.1, 1764507478.123456, 1e-5, 1e-7, 0.0001, 1e15, 1e16, 1e20, 1.5e300, -2.25, 5e-324,
-            .greatestFiniteMagnitude, 12345678901234567890, 86_400, 1_764_507_478,
+            0, -0.0, 1, 30, 0.5, 0.1, 1764507478.123456, 1e-5, 1e-7, 0.0001, 1e15, 1e16, 1e20, 1.5e300, -2.25, .leastNonzeroMagnitude,
+            .greatestFiniteMagnitude, 12345678901234567168, 86_400, 1_764_507_478,
         ]
         for value in doubles {
             var writer = CompactJSONWriter()

@@ -17,7 +17,7 @@ import Testing
     @Test("now is within a second of the system clock")
     func nowIsNow() throws {
         let text = LogTimestamp.now()
-        let parsed = try #require(ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime]).prefix(4).description)
+        let parsed = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime]).prefix(4).description
         #expect(text.hasPrefix(parsed))
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
