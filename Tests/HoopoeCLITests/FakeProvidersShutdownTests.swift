@@ -8,15 +8,9 @@ import Testing
     @Test func sigtermStopsWithoutAnErrorLine() async throws {
         let server = try ChildProcess(BuiltProducts.hoopoe, ["dev", "fake-providers", "--port", "0", "--control"], environment: ["LOG_LEVEL": "debug"])
         defer { server.signal(SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !server.output.contains("FAKE_CONTROL_URL="), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        var values: [String: String] = [:]
-        for line in server.output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        let base = try #require(values["KAVENEGAR_BASE_URL"], "\(server.output)")
-        let control = try #require(values["FAKE_CONTROL_URL"], "\(server.output)")
+        let values = try await FakeProviderSettings.read(server, until: "FAKE_CONTROL_URL")
+        let base = try #require(values["KAVENEGAR_BASE_URL"])
+        let control = try #require(values["FAKE_CONTROL_URL"])
         // One keep-alive connection that has served a request and a control call, still open when SIGTERM arrives.
         let script = """
             import http.client, json, os, signal, sys, time, urllib.parse

@@ -11,7 +11,7 @@ import Testing
         let h = try CLIHarness()
         let fakes = try ChildProcess(BuiltProducts.hoopoe, ["dev", "fake-providers", "--port", "0"], environment: ["LOG_LEVEL": "warning"])
         defer { fakes.signal(SIGKILL) }
-        let fake = try await Self.fakeValues(fakes)
+        let fake = try await FakeProviderSettings.read(fakes)
         let worker = try await h.startWorker(
             ["--concurrency", "2"],
             environment: [
@@ -51,20 +51,5 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap { task in
             try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-    }
-
-    /// `hoopoe dev fake-providers`' printed settings (KAVENEGAR_BASE_URL=… lines).
-    static func fakeValues(_ fakes: ChildProcess) async throws -> [String: String] {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !fakes.output.contains("BREVO_API_KEY="), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        var values: [String: String] = [:]
-        for line in fakes.output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        guard values["KAVENEGAR_BASE_URL"] != nil, values["KAVENEGAR_API_KEY"] != nil else {
-            throw TestSupportError("fake-providers did not print its settings: \(fakes.output)")
-        }
-        return values
     }
 }

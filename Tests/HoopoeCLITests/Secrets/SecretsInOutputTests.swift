@@ -28,7 +28,7 @@ import Testing
 
         let fakes = try ChildProcess(BuiltProducts.hoopoe, ["dev", "fake-providers", "--port", "0"], environment: ["LOG_LEVEL": "warning"])
         defer { fakes.signal(SIGKILL) }
-        let fake = try await Self.fakeValues(fakes)
+        let fake = try await FakeProviderSettings.read(fakes)
         let root = BuiltProducts.projectRoot
         let environment: [String: String] = [
             "REDIS_URL": redisURL, "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "trace", "LOG_FORMAT": "json",
@@ -150,21 +150,6 @@ import Testing
             let hits = needles.found(in: text)
             #expect(hits.isEmpty, "\(label) shows \(hits.joined(separator: ", "))")
         }
-    }
-
-    /// The URLs and keys `hoopoe dev fake-providers` prints.
-    static func fakeValues(_ fakes: ChildProcess) async throws -> [String: String] {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while !fakes.output.contains("BREVO_API_KEY="), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        var values: [String: String] = [:]
-        for line in fakes.output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        for key in ["KAVENEGAR_BASE_URL", "IPPANEL_BASE_URL", "BREVO_BASE_URL", "KAVENEGAR_API_KEY", "IPPANEL_API_KEY", "BREVO_API_KEY"] where values[key] == nil {
-            throw TestSupportError("fake-providers did not print \(key): \(fakes.output)")
-        }
-        return values
     }
 }
 
