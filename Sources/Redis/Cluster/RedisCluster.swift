@@ -29,8 +29,6 @@ public final class RedisCluster: Sendable {
     private struct State {
         var map: ClusterSlotMap?
         var connections: [RedisConfiguration.Endpoint: RedisConnection] = [:]
-        /// SHA1 of each script source, as `SCRIPT LOAD` answered (the same on every node).
-        var scriptSHAs: [String: String] = [:]
         /// Each source by its SHA, from every `SCRIPT LOAD` sent through this router: so a node that answers
         /// `NOSCRIPT` to an `EVALSHA` gets the script loaded and the call resent, whoever loaded it first.
         var scriptSources: [String: String] = [:]
@@ -243,23 +241,6 @@ public final class RedisCluster: Sendable {
     /// routing: the caller chose the node.
     public func send(_ commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
         try await connection(to: node).send(commands)
-    }
-
-    /// The SHA of a script's source, loaded on one node (every node gives the same SHA; the others load it when they
-    /// answer `NOSCRIPT`).
-    public func scriptSHA(_ source: String, name: String) async throws -> String {
-        if let sha = state.withLock({ $0.scriptSHAs[source] }) { return sha }
-        let node = try await target(for: .anyNode)
-        let reply = try await connection(to: node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
-        guard let sha = reply.string, reply.errorMessage == nil else {
-            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCRIPT LOAD") }
-            throw RedisError(.protocolError, endpoint: node.description, command: "SCRIPT LOAD", message: "no SHA for \(name)")
-        }
-        state.withLock {
-            $0.scriptSHAs[source] = sha
-            $0.scriptSources[sha] = source
-        }
-        return sha
     }
 
     /// Remembers the source of a script `SCRIPT LOAD` just loaded, by the SHA the node answered.
