@@ -87,4 +87,32 @@ import Testing
         let missing = try await h.run(["ping"], environment: ["REDIS_URL": optional.url, "REDIS_TLS_CA": "/etc/hoopoe/redis-ca.pem"])
         #expect(missing.status == 78 && missing.output.contains(quoted), "\(missing.output)")
     }
+
+    /// OpenSSL is loaded at the first TLS connection (decision 0035): on a host without libssl (here: the library
+    /// hidden by a bind mount of /dev/null in a private mount namespace) plain Redis still works, and a `rediss://`
+    /// command fails with exit 2 and the message operating.md quotes. Needs `unshare -m` (root, as in CI).
+    @Test(.enabled(if: Self.mountNamespacesWork, "needs `unshare -m` (CAP_SYS_ADMIN)"))
+    func withoutOpenSSLPlainRedisWorksAndTLSSaysWhy() async throws {
+        let section = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let quoted = "TLS: cannot load OpenSSL: "
+        #expect(section.contains("`\(quoted)`"))
+        let plain = try RedisServer()
+        // $1: the hoopoe binary, $2: a plain URL, $3: a TLS URL; both pings run with libssl hidden.
+        let script = """
+            lib=$(ldconfig -p | awk '/libssl\\.so\\.3 /{print $NF; exit}')
+            [ -n "$lib" ] && mount --bind /dev/null "$(readlink -f "$lib")" || { echo "no libssl.so.3 to hide"; exit 9; }
+            REDIS_URL="$2" "$1" ping; echo "plain=$?"
+            REDIS_URL="$3" "$1" ping; echo "tls=$?"
+            """
+        let run = try ChildProcess("/usr/bin/unshare", ["-m", "sh", "-c", script, "sh", BuiltProducts.hoopoe, plain.url, "rediss://127.0.0.1:\(plain.port)/0"])
+        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.output)")
+        #expect(run.output.contains("PONG") && run.output.contains("plain=0"), "\(run.output)")
+        #expect(run.output.contains(quoted) && run.output.contains("tls=2"), "\(run.output)")
+    }
+
+    static let mountNamespacesWork: Bool = {
+        guard let probe = try? ChildProcess("/usr/bin/unshare", ["-m", "true"]) else { return false }
+        probe.waitBlocking()
+        return probe.poll() == 0
+    }()
 }
