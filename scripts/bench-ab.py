@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""A/B of `hoopoe worker` builds on the peers' job, longer and steadier than `make bench`'s peers section.
+
+    python3 scripts/bench-ab.py [--jobs 60000] [--rounds 3] [--history on|off] [--perf] [--cmds]
+                                [--perf-record PREFIX] label=/path/to/hoopoe[,ENV=value...] ...
+
+Why: the peers' harness measures about 0.3 s of steady processing at N = 20,000, so one run swings by ±25 % on these
+VMs (docs/benchmarks.md, session 8). Here each run drains a larger backlog, and the builds alternate round by round,
+so a change's effect shows as a ratio within each pair rather than as two figures from different minutes.
+
+Each run: its own redis-server (a free loopback port, no persistence); the worker (`--concurrency 20`, the peers'
+setting) started first and left idle; the backlog (`diag.incr` of `bench:done`, envelopes by the Python client in
+jobs/examples) written to a side stream with the workers' group already made, then RENAMEd onto the queue's stream,
+so the worker starts on a full backlog and the counters cover only the run. It ends when `bench:done` reaches N and
+the stream is empty.
+
+Printed per run: steady jobs/s (first INCR to last), the worker's CPU µs a job and its user part (/proc), Redis's CPU
+µs a job (INFO cpu), Redis commands a job (commandstats, scripts' inner calls included, less this harness's own
+GET/XLEN/INFO). `--perf` adds `perf stat` counts a job on the worker (context switches, system calls, futex, sendto,
+recvfrom); `--cmds` each command's calls and µs a job; `--perf-record PREFIX` writes `perf record -g` profiles of
+the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
+ending in `-off` runs with job history off. The medians come last.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "jobs", "examples"))
+from hoopoe_enqueue import envelope  # noqa: E402
+
+STREAM = "hoopoe:{default}:stream"
+SIDE = "hoopoe:{default}:seed"
+PERF_EVENTS = "task-clock,context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_futex," \
+              "syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom"
+HARNESS_COMMANDS = {"config|resetstat", "info", "rename", "xadd", "get", "xlen", "exists", "xinfo|groups", "xgroup|create"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid, user_only=False):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + (0 if user_only else int(fields[12]))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def redis_cpu(r):
+    c = r.info("cpu")
+    return c["used_cpu_user"] + c["used_cpu_sys"]
+
+
+def wait_until(check, tries, pause):
+    for _ in range(tries):
+        if check():
+            return True
+        time.sleep(pause)
+    return False
+
+
+def fill_side_stream(r, n):
+    r.xgroup_create(SIDE, "workers", id="0", mkstream=True)
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        pipe.xadd(SIDE, {"job": json.dumps(envelope("diag.incr", {"key": "bench:done"}), separators=(",", ":"))})
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+
+
+def start_profilers(args, label, worker_pid, server_pid, counts_file):
+    if args.perf_record:
+        return [subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "4000", "-g", "-p", str(pid),
+                                  "-o", f"{args.perf_record}.{label}.{name}.data"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, pid in (("worker", worker_pid), ("redis", server_pid))]
+    if args.perf:
+        return [subprocess.Popen(["perf", "stat", "-x", ",", "-e", PERF_EVENTS, "-p", str(worker_pid), "-o", counts_file],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    return []
+
+
+def one_run(args, label, binary, env_extra, history):
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                               "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    r = redis.Redis.from_url(url)
+
+    def answers():
+        try:
+            return r.ping()
+        except redis.ConnectionError:
+            return False
+
+    if not wait_until(answers, 250, 0.02):
+        sys.exit(f"redis-server on port {port} did not answer")
+    env = dict(os.environ, REDIS_URL=url, LOG_LEVEL="warning", **env_extra)
+    if not history:
+        env["HOOPOE_HISTORY_MAX_JOBS"] = "0"
+    log = tempfile.TemporaryFile()
+    worker = subprocess.Popen([binary, "worker", "--concurrency", "20"], env=env, stdout=log, stderr=log, cwd=ROOT)
+    profilers = []
+    counts_file = tempfile.NamedTemporaryFile(suffix=".perf", delete=False).name
+    try:
+        if not wait_until(lambda: r.exists(STREAM) and r.xinfo_groups(STREAM), 500, 0.02):
+            log.seek(0)
+            sys.exit(f"{label}: the worker made no consumer group: " + log.read().decode()[-2000:])
+        time.sleep(0.3)
+        fill_side_stream(r, args.jobs)
+        r.config_resetstat()
+        profilers = start_profilers(args, label, worker.pid, server.pid, counts_file)
+        if profilers:
+            time.sleep(0.5)
+        redis0, worker0, user0 = redis_cpu(r), cpu_seconds(worker.pid), cpu_seconds(worker.pid, True)
+        r.rename(SIDE, STREAM)
+        first = None
+        while True:
+            done = int(r.get("bench:done") or 0)
+            now = time.monotonic()
+            if done and first is None:
+                first = (now, done)
+            if done >= args.jobs:
+                last = now
+                break
+            if worker.poll() is not None:
+                log.seek(0)
+                sys.exit(f"{label}: the worker exited: " + log.read().decode()[-2000:])
+            time.sleep(0.005)
+        while r.xlen(STREAM) > 0:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        worker_s = cpu_seconds(worker.pid) - worker0
+        user_s = cpu_seconds(worker.pid, True) - user0
+        redis_s = redis_cpu(r) - redis0
+        stats = r.info("commandstats")
+        for p in profilers:
+            p.send_signal(signal.SIGINT)
+            p.wait()
+        counts = {}
+        if args.perf and not args.perf_record:
+            with open(counts_file) as f:
+                for line in f:
+                    parts = line.strip().split(",")
+                    if len(parts) > 2 and parts[0][:1].isdigit() and parts[2] != "task-clock":
+                        counts[parts[2].split(":")[-1]] = float(parts[0]) / args.jobs
+    finally:
+        for p in profilers:
+            if p.poll() is None:
+                p.kill()
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        server.terminate()
+        server.wait()
+        os.unlink(counts_file)
+    n = args.jobs
+    commands = {k[8:]: (v["calls"] / n, v["usec"] / n) for k, v in stats.items()
+                if k.startswith("cmdstat_") and k[8:] not in HARNESS_COMMANDS}
+    return dict(jps=(n - first[1]) / (last - first[0]) if last > first[0] else 0.0,
+                worker_us=worker_s * 1e6 / n, user_us=user_s * 1e6 / n, redis_us=redis_s * 1e6 / n,
+                commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts)
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--jobs", type=int, default=60000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--history", choices=("on", "off"), default="on")
+    p.add_argument("--perf", action="store_true", help="perf stat counts a job on the worker")
+    p.add_argument("--cmds", action="store_true", help="each Redis command's calls and µs a job")
+    p.add_argument("--perf-record", metavar="PREFIX", help="perf record -g the worker and Redis during each run")
+    p.add_argument("builds", nargs="+", metavar="label=/path/to/hoopoe[,ENV=value...]")
+    args = p.parse_args()
+    builds = []
+    for spec in args.builds:
+        label, _, rest = spec.partition("=")
+        binary, *envs = rest.split(",")
+        if not label or not os.access(binary, os.X_OK):
+            p.error(f"{spec!r}: expected label=/path/to/an/executable/hoopoe")
+        builds.append((label, binary, dict(e.split("=", 1) for e in envs)))
+    results = {}
+    for rnd in range(args.rounds):
+        for label, binary, env_extra in builds:
+            res = one_run(args, label, binary, env_extra, args.history == "on" and not label.endswith("-off"))
+            results.setdefault(label, []).append(res)
+            print(f"r{rnd} {label:14} {res['jps']:8.0f} jobs/s  worker {res['worker_us']:5.1f} µs/job "
+                  f"(user {res['user_us']:5.1f})  redis {res['redis_us']:5.1f} µs/job  "
+                  f"commands {res['commands_a_job']:.3f}/job", flush=True)
+            if res["counts"]:
+                print("      " + "  ".join(f"{k} {v:.3f}" for k, v in res["counts"].items()), flush=True)
+            if args.cmds:
+                for name, (calls, us) in sorted(res["commands"].items(), key=lambda kv: -kv[1][1]):
+                    print(f"      {name:18} {calls:6.3f} calls/job {us:6.2f} µs/job", flush=True)
+    print("medians:")
+    for label, rs in results.items():
+        print(f"  {label:14} {median(x['jps'] for x in rs):8.0f} jobs/s  worker {median(x['worker_us'] for x in rs):5.1f} "
+              f"(user {median(x['user_us'] for x in rs):5.1f})  redis {median(x['redis_us'] for x in rs):5.1f}  "
+              f"commands {median(x['commands_a_job'] for x in rs):.3f}")
+
+
+if __name__ == "__main__":
+    main()
