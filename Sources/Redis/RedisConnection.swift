@@ -23,9 +23,11 @@ import Glibc
 /// switch a round trip. The thread parks in `poll` on the idle socket, so the reply itself wakes it (decision 0036).
 /// Concurrent callers never write: each burst goes to the thread, whose one `send` takes all of it (decision 0039).
 ///
-/// What is on the wire is kept in order (``inFlight``): the thread writes queued requests as soon as it is awake,
-/// behind any still awaiting replies, and reads replies strictly in that order. A request behind one whose reply
-/// never comes (or whose connection fails) fails as lost: its connection is closed.
+/// What is on the wire is kept in order (``inFlight``), and replies are read strictly in that order. The thread writes
+/// queued requests behind a caller-written request still awaiting its reply as soon as they wake it (decision 0039),
+/// but behind its own batch only once that batch's replies are read: requests that come during its round trip then
+/// leave in one `send`, as a burst does (written at once, they went out nearly one a `send`: decision 0042). A request
+/// behind one whose reply never comes (or whose connection fails) fails as lost: its connection is closed.
 ///
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
@@ -279,19 +281,24 @@ public final class RedisConnection: @unchecked Sendable {
         disconnect()
     }
 
-    /// Waits for work: a request a caller wrote, else all that is queued at once (and whether ``dropConnection()``
-    /// asked for a fresh connection); nil once closed and drained.
+    /// Waits for work: all that is queued at once (and whether ``dropConnection()`` asked for a fresh connection) when
+    /// nothing is in flight or the thread was parked; else the replies of the oldest requests in flight; nil once
+    /// closed and drained.
     ///
     /// Parked, the thread waits on the idle plain socket as well as for a signal: a caller's own write is answered
     /// there (and a readable idle socket with nothing in flight was closed by the server). The wait is bounded by the
     /// command timeout (by what is left of a written request's window once it knows of one), so a written request
-    /// whose reply never comes still times out. Requests queued meanwhile wait for that reply, then leave together.
+    /// whose reply never comes still times out. Requests queued meanwhile signal the thread, which writes them behind
+    /// it.
     private func nextWork() -> Work? {
         lock.lock()
         defer { lock.unlock() }
         var woke: ThreadWakeup.Readiness?  // nil: not parked yet, so whatever is in flight is read at once
         while true {
-            if !queue.isEmpty && !writeBusy {
+            // Queued requests go out at once when nothing is in flight, or behind a caller-written request when the
+            // thread was parked on its reply; behind the thread's own batch they wait until its replies are read, so
+            // what comes meanwhile leaves together in one `send` (decision 0042).
+            if !queue.isEmpty && !writeBusy && (inFlight.isEmpty || woke != nil) {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
                 let dropped = dropRequested

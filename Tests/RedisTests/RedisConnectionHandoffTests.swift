@@ -211,6 +211,71 @@ import Testing
         _ = try await control.send("CLIENT", "UNPAUSE")
         #expect(try await connection.send([RedisCommand("ECHO", "after")]) == [.bulk(Array("after".utf8))])
     }
+
+    /// Requests that come while the thread's own batch awaits its replies are written only once those replies are
+    /// read, so whatever comes during a round trip leaves together in one `send` (decision 0042; written at once, the
+    /// worker's requests went out nearly one a `send`). The batch's write is held up by a frozen server (`DEBUG
+    /// SLEEP`, a request larger than the socket buffers) while ten callers hand theirs in; then its `BLPOP` waits in
+    /// Redis, and meanwhile the server must hold none of their bytes (`qbuf=0`). Afterwards every caller gets its own
+    /// replies, in order.
+    @Test func requestsThatComeWhileTheThreadsBatchAwaitsItsRepliesWaitForThem() async throws {
+        let server = try RedisServer(arguments: ["--enable-debug-command", "yes"])
+        let connection = try await connected(server)
+        defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("CLIENT", "SETNAME", "subject")]) == [.status("OK")])
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let freeze = Task { try await control.send("DEBUG", "SLEEP", "0.8") }
+        try await Task.sleep(for: .milliseconds(150))  // the server sleeps: it reads nothing
+        var big = RedisCommand("SET", "big")
+        big.append(bytes: [UInt8](repeating: 0x61, count: 32 << 20))
+        // A blocking command: never written by its caller, so the thread writes the batch (and waits in the write).
+        var pop = RedisCommand("BLPOP", "nothing", "2")
+        pop.blockingSeconds = 2
+        let batch = Task { try await connection.send([big, pop]) }
+        try await Task.sleep(for: .milliseconds(100))
+        let handedIn = HandedIn()
+        let callers = Task {
+            try await withThrowingTaskGroup(of: (Int, [RedisReply]).self) { group in
+                for caller in 0..<10 {
+                    group.addTask {
+                        handedIn.count.withLock { $0 += 1 }
+                        return (caller, try await connection.send([RedisCommand("INCR", "shared"), RedisCommand("ECHO", "\(caller)")]))
+                    }
+                }
+                var replies: [(Int, [RedisReply])] = []
+                for try await reply in group { replies.append(reply) }
+                return replies
+            }
+        }
+        while handedIn.count.withLock({ $0 }) < 10 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await freeze.value
+        // Wait until the batch's BLPOP blocks in Redis, give a write behind it time to arrive, then look.
+        var line = ""
+        for _ in 0..<200 {
+            line = try await subjectLine(control)
+            if line.contains("cmd=blpop") && line.contains("flags=b") { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(line.contains("flags=b"), "the batch's BLPOP never blocked: \(line)")
+        try await Task.sleep(for: .milliseconds(150))
+        line = try await subjectLine(control)
+        #expect(line.contains("flags=b") && line.contains(" qbuf=0 "), "bytes written behind the batch before its replies: \(line)")
+        #expect(try await batch.value == [.status("OK"), .null])
+        let replies = try await callers.value
+        #expect(replies.count == 10)
+        for (caller, reply) in replies {
+            #expect(reply.count == 2)
+            #expect(reply.last == .bulk(Array("\(caller)".utf8)))
+        }
+        #expect(Set(replies.compactMap { if case .integer(let n) = $0.1.first { n } else { nil } }) == Set(Int64(1)...Int64(10)))
+    }
+
+    /// The `CLIENT LIST` line of the connection named `subject`.
+    private func subjectLine(_ control: RedisClient) async throws -> String {
+        guard case .bulk(let bytes) = try await control.send("CLIENT", "LIST") else { return "" }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.contains("name=subject ") }.map(String.init) ?? ""
+    }
 }
 
 /// How many callers have handed their request in.
