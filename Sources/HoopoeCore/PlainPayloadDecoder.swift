@@ -23,13 +23,16 @@ enum PlainPayloadDecoder {
             return parser.document()
         }
         guard let node else { return nil }
-        let run = Run()
-        guard let value = try? run.value(node, as: T.self, path: []), !run.declined else { return nil }
+        let run = Run(root: node)
+        guard let value = try? run.rootValue(as: T.self), !run.declined else { return nil }
         return value
     }
 
     /// A parsed JSON value. Numbers keep their text: each type reads it its own way, as `JSONDecoder` does.
-    indirect enum Node {
+    ///
+    /// Not `indirect`: its arrays already hold their elements on the heap, and an indirect case boxed every value
+    /// (two allocations a job for a one-member payload).
+    enum Node {
         case object([(key: String, value: Node)])
         case array([Node])
         case string(String)
@@ -41,16 +44,48 @@ enum PlainPayloadDecoder {
     /// Thrown (and remembered) when this reader declines.
     struct Declined: Error {}
 
-    /// One decode's state: whether this reader declined at any point.
-    final class Run {
+    /// One decode's state: whether this reader declined at any point. It is also the decoder of the payload's top
+    /// value, so that the usual payload (one object) needs no `any Decoder` box of its own.
+    final class Run: Decoder {
         var declined = false
+        let root: Node
+
+        init(root: Node) { self.root = root }
 
         func decline() -> Declined {
             declined = true
             return Declined()
         }
 
+        /// The payload's top value as `type`.
+        func rootValue<T: Decodable>(as type: T.Type) throws -> T {
+            if let value = try primitive(root, as: type) { return value }
+            return try T(from: self)
+        }
+
+        var codingPath: [any CodingKey] { [] }
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+            try NodeDecoder(node: root, run: self, codingPath: []).container(keyedBy: type)
+        }
+
+        func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+            try NodeDecoder(node: root, run: self, codingPath: []).unkeyedContainer()
+        }
+
+        func singleValueContainer() throws -> any SingleValueDecodingContainer {
+            Single(node: root, run: self, codingPath: [])
+        }
+
         func value<T: Decodable>(_ node: Node, as type: T.Type, path: @autoclosure () -> [any CodingKey]) throws -> T {
+            if let value = try primitive(node, as: type) { return value }
+            return try T(from: NodeDecoder(node: node, run: self, codingPath: path()))
+        }
+
+        /// `node` as `type` when this reader reads that type itself; nil for a type decoded by its own `init(from:)`.
+        /// - Throws: a decline for the types whose `JSONDecoder` rules are their own.
+        private func primitive<T: Decodable>(_ node: Node, as type: T.Type) throws -> T? {
             if type == String.self { return try string(node) as! T }
             if type == Int.self { return try integer(node, as: Int.self) as! T }
             if type == Bool.self { return try bool(node) as! T }
@@ -70,7 +105,7 @@ enum PlainPayloadDecoder {
             {
                 throw decline()
             }
-            return try T(from: NodeDecoder(node: node, run: self, codingPath: path()))
+            return nil
         }
 
         /// A kind JSONDecoder never converts (a string for a number, a number for a string, null, an object for an
