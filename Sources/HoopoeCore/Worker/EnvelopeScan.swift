@@ -308,16 +308,18 @@ enum EnvelopeScan {
 }
 
 extension EnvelopeScan {
-    /// A number written `-?digits.digits` whose digits, as one integer, are at most 2^53 (an `enqueued_at` such as
-    /// `1795400000.123`, or Python's `time.time()`, `1796057893.032301`), without a String and `strtod`: that
-    /// integer (exact as a double) divided by a power of ten (at most 10^17, exact) is one correctly rounded
-    /// operation, so it is the double `Double(text)` reads (Clinger's fast path). Nil for any other form
-    /// (exponents, more digits).
+    /// A number written `-?digits.digits` with at most 19 digits in all (an `enqueued_at` such as `1795400000.123`,
+    /// or Python's `time.time()`, `1796057893.0323012`), read without a String and `strtod` to the double
+    /// `Double(text)` reads (the correctly rounded one). Nil for any other form (exponents, more digits, no point).
+    ///
+    /// Why: Python's `time.time()` has 16–17 significant digits, past the 2^53 of Clinger's fast path, and going
+    /// through a String and `strtod` for it was ~1 % of the worker's CPU a job (a heap String and a multi-precision
+    /// parse). All 19 digits fit a `UInt64`, and the quotient by a power of ten is rounded exactly in 128 bits.
     static func shortDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         var position = 0
         let negative = text.first == UInt8(ascii: "-")
         if negative { position = 1 }
-        var mantissa = 0
+        var mantissa: UInt64 = 0
         var digits = 0
         var fraction = -1
         while position < text.count {
@@ -328,17 +330,42 @@ extension EnvelopeScan {
             } else {
                 let digit = byte &- 0x30
                 guard digit <= 9 else { return nil }
-                mantissa = mantissa * 10 + Int(digit)
+                mantissa = mantissa &* 10 &+ UInt64(digit)
                 digits += 1
                 if fraction >= 0 { fraction += 1 }
-                guard digits <= 17 else { return nil }
+                guard digits <= 19 else { return nil }  // 19 digits cannot overflow a UInt64
             }
             position += 1
         }
-        guard fraction > 0, mantissa <= 1 << 53 else { return nil }
-        let value = Double(mantissa) / powersOfTen[fraction]
+        guard fraction > 0 else { return nil }
+        // Clinger's fast path: both exact as doubles, so one correctly rounded division.
+        let value = mantissa <= 1 << 53 && fraction <= 17 ? Double(mantissa) / powersOfTen[fraction] : quotient(mantissa, tenToThe: fraction)
         return negative ? -value : value
     }
 
+    /// `mantissa / 10^exponent` rounded to the nearest double, ties to even (as `strtod`), for `exponent` in 1...19.
+    ///
+    /// The quotient is taken in 128-bit integers, scaled by a power of two so it has 55 or 56 bits; the bits past the
+    /// 53 a double keeps, and whether the division left a remainder, decide the rounding.
+    static func quotient(_ mantissa: UInt64, tenToThe exponent: Int) -> Double {
+        guard mantissa != 0 else { return 0 }
+        var divisor = UInt128(integerPowersOfTen[exponent])
+        let mantissaBits = UInt64.bitWidth - mantissa.leadingZeroBitCount
+        let divisorBits = UInt128.bitWidth - divisor.leadingZeroBitCount
+        // 2^(bits-1) <= x < 2^bits for both, so the scaled quotient lies in (2^54, 2^56).
+        let shift = 55 + divisorBits - mantissaBits
+        var dividend = UInt128(mantissa)
+        if shift >= 0 { dividend <<= shift } else { divisor <<= -shift }
+        let (quotient, remainder) = dividend.quotientAndRemainder(dividingBy: divisor)
+        let extra = UInt128.bitWidth - quotient.leadingZeroBitCount - 53  // 2 or 3
+        var kept = UInt64(truncatingIfNeeded: quotient >> extra)
+        let dropped = UInt64(truncatingIfNeeded: quotient) & ((1 << UInt64(extra)) - 1)
+        let half: UInt64 = 1 << UInt64(extra - 1)
+        if dropped > half || (dropped == half && (remainder != 0 || kept & 1 == 1)) { kept += 1 }
+        // kept <= 2^53: exact as a double; scaling by a power of two is exact in the normal range.
+        return Double(sign: .plus, exponent: extra - shift, significand: Double(kept))
+    }
+
     private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17]
+    private static let integerPowersOfTen: [UInt64] = (0...19).map { power in (0..<power).reduce(1) { value, _ in value * 10 } }
 }

@@ -7,26 +7,43 @@ import Testing
 /// The worker's one-pass envelope reader must agree with the full decoder on every envelope it accepts,
 /// and decline (so the full decoder decides) anything unusual.
 @Suite struct EnvelopeScanTests {
-    /// A short decimal (an `enqueued_at` with milliseconds) is read without strtod, to the same double.
+    /// A short decimal (an `enqueued_at` with milliseconds, or Python's `time.time()` with 16–17 digits) is read
+    /// without strtod, to the same double, rounding included.
     @Test func shortDecimalsAreReadAsDoubleReadsThem() {
         func short(_ text: String) -> Double? {
             Array(text.utf8).withUnsafeBufferPointer { EnvelopeScan.shortDecimal($0) }
         }
         var random = SeededRandom(seed: 0x5C)
         var answered = 0
-        for _ in 0..<20_000 {
+        var past53Bits = 0
+        for _ in 0..<40_000 {
             let whole = String(UInt64.random(in: 0...9_999_999_999, using: &random) >> UInt64.random(in: 0...40, using: &random))
-            let fraction = String(String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...17, using: &random)))
+            let fraction = String(String(UInt64.random(in: 0...UInt64.max, using: &random)).prefix(Int.random(in: 1...19, using: &random)))
             let text = (Bool.random(using: &random) ? "-" : "") + whole + "." + fraction
             if let value = short(text) {
                 answered += 1
+                if UInt64((whole + fraction).drop { $0 == "0" }.prefix(19)).map({ $0 > 1 << 53 }) == true { past53Bits += 1 }
                 #expect(value.bitPattern == Double(text)!.bitPattern, "\(text)")
             }
         }
-        #expect(answered > 10_000)
+        #expect(answered > 25_000 && past53Bits > 5_000, "\(answered) answered, \(past53Bits) past 2^53")
+        // Every number of digits and decimal places, with 19-digit mantissas (the most a UInt64 holds here).
+        for _ in 0..<20_000 {
+            let digits = String(UInt64.random(in: 1_000_000_000_000_000_000...9_999_999_999_999_999_999, using: &random)).prefix(Int.random(in: 2...19, using: &random))
+            let point = Int.random(in: 1..<digits.count, using: &random)
+            let text = digits.prefix(point) + "." + digits.dropFirst(point)
+            #expect(short(String(text))?.bitPattern == Double(String(text))!.bitPattern, "\(text)")
+        }
         #expect(short("1795400000.123") == 1_795_400_000.123 && short("-0.0")!.sign == .minus && short("0.1") == 0.1)
         #expect(short("1796057893.032301") == 1_796_057_893.032301 && short("0.0000000000000001") == 1e-16)
-        for other in ["12", "1e3", "1.5e3", "1234567890.1234567", "9007199254.7409930", "0.00000000000000001"] {
+        // Halfway between two doubles: to the even one, as strtod.
+        for text in [
+            "9007199254740993.0", "9007199254740995.0", "4503599627370497.5", "4503599627370498.5", "1234567890.1234567", "9007199254.7409930",
+            "0.00000000000000001", "999999999999999999.9",
+        ] {
+            #expect(short(text)?.bitPattern == Double(text)!.bitPattern, "\(text)")
+        }
+        for other in ["12", "1e3", "1.5e3", "0.0000000000000000001", "12345678901234567890.5", "1.2.3"] {
             #expect(short(other) == nil, "\(other)")
         }
     }
