@@ -24,7 +24,7 @@ final class RunningJob: Sendable {
         /// The runner's task while the handler runs in it: cancelled when the attempt is ended early.
         var runner: RunnerTask?
         /// Settles the job and carries the runner's slot on when the attempt is ended early.
-        var takeOver: (@Sendable (Outcome) -> Void)?
+        var takeOver: (any TakeOver)?
     }
 
     /// The stream entry id: unique among the jobs a worker holds.
@@ -50,6 +50,12 @@ final class RunningJob: Sendable {
     ///   outcome (once, on the thread that ended it) and this task was cancelled; the caller must leave the job and
     ///   its runner's work to whoever took over, and return.
     func run(takeOver: @escaping @Sendable (Outcome) -> Void, _ body: () async throws -> Void) async -> Outcome? {
+        await run(takeOver: ClosureTakeOver(body: takeOver), body)
+    }
+
+    /// ``run(takeOver:_:)`` with an object that takes over: the worker's attempt itself (``Worker/AttemptRun``), so
+    /// that a job needs no closure context allocated and no copy of the attempt made for it.
+    func run(takeOver: any TakeOver, _ body: () async throws -> Void) async -> Outcome? {
         let early = withUnsafeCurrentTask { task in
             state.withLock { state -> Outcome? in
                 if let outcome = state.outcome { return outcome }  // timed out or interrupted before it started
@@ -86,7 +92,7 @@ final class RunningJob: Sendable {
     }
 
     private func end(_ outcome: Outcome) {
-        let takeOver = state.withLock { state -> (@Sendable (Outcome) -> Void)? in
+        let takeOver = state.withLock { state -> (any TakeOver)? in
             guard state.outcome == nil else { return nil }
             state.outcome = outcome
             // Under the lock: the runner's task is alive until run() takes the lock after the handler, and it lets
@@ -96,7 +102,18 @@ final class RunningJob: Sendable {
             defer { state.takeOver = nil }
             return state.takeOver
         }
-        takeOver?(outcome)
+        takeOver?.takeOver(outcome)
+    }
+
+    /// Whoever settles an attempt ended while its handler ran, and carries its runner's work on in a new task.
+    protocol TakeOver: AnyObject, Sendable {
+        func takeOver(_ outcome: Outcome)
+    }
+
+    private final class ClosureTakeOver: TakeOver {
+        let body: @Sendable (Outcome) -> Void
+        init(body: @escaping @Sendable (Outcome) -> Void) { self.body = body }
+        func takeOver(_ outcome: Outcome) { body(outcome) }
     }
 }
 
