@@ -22,7 +22,9 @@ final class JobBuffer: Sendable {
         var laneIndex: [String: Int] = [:]
         var count = 0
         var closed = false
-        var takers: [CheckedContinuation<FetchedJob?, Never>] = []
+        /// Unchecked: a checked continuation allocates its canary, and a runner waits here for nearly every job when the
+        /// buffer runs dry between fetches. Each is resumed once: removed from here under the lock by whoever resumes it.
+        var takers: [UnsafeContinuation<FetchedJob?, Never>] = []
         var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// Paused queues (decision 0029): their jobs are refused here and fetchers leave them out.
         var paused: Set<String> = []
@@ -43,7 +45,7 @@ final class JobBuffer: Sendable {
     /// Adds jobs; wakes waiting runners.
     /// - Returns: the jobs refused because the buffer is closed or their queue is paused (to be handed back).
     func put(_ jobs: [FetchedJob]) -> [FetchedJob] {
-        var wake: [(CheckedContinuation<FetchedJob?, Never>, FetchedJob)] = []
+        var wake: [(UnsafeContinuation<FetchedJob?, Never>, FetchedJob)] = []
         let refused: [FetchedJob] = state.withLock { state in
             if state.closed { return jobs }
             var refused: [FetchedJob] = []
@@ -73,9 +75,9 @@ final class JobBuffer: Sendable {
 
     /// The next job by the selection rule, waiting if none; nil once closed.
     func take() async -> FetchedJob? {
-        // Under load a job is nearly always waiting: taken without a continuation (a checked one allocates its canary).
+        // Under load a job is nearly always waiting: taken without a continuation.
         if let ready = takeWaiting() { return ready }
-        return await withCheckedContinuation { continuation in
+        return await withUnsafeContinuation { continuation in
             let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
                 if state.closed { return (.some(nil), []) }
                 if let job = Self.pop(&state, selection) { return (.some(job), Self.roomMade(&state)) }
