@@ -100,22 +100,31 @@ final class Acknowledger: Sendable {
     /// One queue's acknowledgements, one script call per counter (`processed`, `discarded`, `deferred`).
     private func send(_ acks: [Ack], queue: String, at now: Date) async {
         let first = acks[0].counter
-        let byCounter = acks.allSatisfy { $0.counter == first } ? [first: acks] : Dictionary(grouping: acks, by: \.counter)
-        for (counter, selected) in byCounter {
-            do {
-                try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
-            } catch let error as RedisError where error.code == .notReplicated {
-                // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
-                // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
-                // the deliveries back and the jobs run again after their lease (at least once).
-                logger.warning(
-                    "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
-                    metadata: ["queue": "\(queue)", "error": "\(error)"])
-            } catch {
-                // The jobs stay delivered-but-unacknowledged: after their lease another worker
-                // runs them again. At-least-once is kept; the error is worth a log line.
-                logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            }
+        // The usual batch has one counter: sent as it is, without a dictionary built for it.
+        if acks.allSatisfy({ $0.counter == first }) {
+            await send(acks, queue: queue, counter: first, at: now)
+            return
+        }
+        for (counter, selected) in Dictionary(grouping: acks, by: \.counter) {
+            await send(selected, queue: queue, counter: counter, at: now)
+        }
+    }
+
+    /// One script call: `selected`, all of `queue` and `counter`.
+    private func send(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
+        do {
+            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
+        } catch let error as RedisError where error.code == .notReplicated {
+            // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
+            // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
+            // the deliveries back and the jobs run again after their lease (at least once).
+            logger.warning(
+                "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
+                metadata: ["queue": "\(queue)", "error": "\(error)"])
+        } catch {
+            // The jobs stay delivered-but-unacknowledged: after their lease another worker
+            // runs them again. At-least-once is kept; the error is worth a log line.
+            logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
     }
 }
