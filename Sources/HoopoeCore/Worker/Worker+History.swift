@@ -30,7 +30,7 @@ extension Worker {
         } else {
             envelope = []
         }
-        return (String(decoding: record.encoded(envelopeJSON: envelope), as: UTF8.self), limits)
+        return (record.text(envelopeJSON: envelope), limits)
     }
 
     /// The record of a job on its way to the dead set: `dead` is the dead-set copy (secret keys already removed).
@@ -39,6 +39,6 @@ extension Worker {
         let record = HistoryRecord(
             id: dead.id, type: dead.type, queue: queue, outcome: .dead, attempt: dead.attempt, duration: seconds, worker: options.consumer,
             finishedAt: now, error: (dead.lastError ?? dead.deadReason).map(PhoneNumberMask.mask))
-        return (String(decoding: record.encoded(envelopeJSON: HistoryRecord.kept(dead)), as: UTF8.self), limits)
+        return (record.text(envelopeJSON: HistoryRecord.kept(dead)), limits)
     }
 }
