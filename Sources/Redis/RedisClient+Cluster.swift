@@ -17,17 +17,17 @@ extension RedisClient {
     /// that node's connection, which counts every write sent on it before), and throws `notReplicated` naming the
     /// node when one has fewer.
     func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> [RedisReply] {
-        let replies: [RedisReply]
-        let nodes: Set<RedisConfiguration.Endpoint>
-        if commands.first?.name == "MULTI" {
+        // Per call only what every call needs: no command name is spelled out and no set of nodes made unless a
+        // `MULTI` or a `WAIT` asks for it.
+        let waits = durable && configuration.waitReplicas > 0
+        if let first = commands.first, first.isNamed("MULTI") {
             let sent = try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
-            (replies, nodes) = (sent.replies, [sent.node])
-        } else {
-            let delivered = try await cluster.deliver(commands)
-            (replies, nodes) = (delivered.map(\.reply), Set(delivered.map(\.node)))
+            if waits { try await waitForReplicas(on: [sent.node], cluster: cluster, after: first.name) }
+            return sent.replies
         }
-        if durable && configuration.waitReplicas > 0 { try await waitForReplicas(on: nodes, cluster: cluster, after: commands.first?.name) }
-        return replies
+        let delivered = try await cluster.deliver(commands)
+        if waits { try await waitForReplicas(on: Set(delivered.map(\.node)), cluster: cluster, after: commands.first?.name) }
+        return delivered.map(\.reply)
     }
 
     /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n.

@@ -1,7 +1,8 @@
 import Foundation
-import Redis
 import TestSupport
 import Testing
+
+@testable import Redis
 
 /// The cluster client against a real three-primary cluster on loopback (``ClusterServers``): the slot map, routing,
 /// pipelines split per node, and every redirection a node may answer with.
@@ -71,6 +72,30 @@ import Testing
             #expect(values == stride(from: node, to: 300, by: 3).map { "v\($0)" })
             try await direct.send("DEL", "h:{\(tag)}:list")
         }
+    }
+
+    @Test("calls made in one turn wake each node about once: a write or two a node, each caller its own reply (decision 0045)")
+    func oneWriteANodeATurn() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        let prefix = TestRedis.uniquePrefix()
+        _ = try await cluster.send((0..<3).map { RedisCommand("DEL", "\(prefix):{\(tags[$0])}:n") })  // the connections made
+        let before = (0..<3).map { cluster.turnQueue(to: servers.endpoints[$0]).writes }
+        // 60 callers, as a worker's runners: each its own INCRBY, 20 a node.
+        let replies = try await TurnGate.concurrently(60) { index in
+            try await cluster.send([RedisCommand("INCRBY", "\(prefix):{\(tags[index % 3])}:n", "1")])[0]
+        }
+        for node in 0..<3 {
+            let writes = cluster.turnQueue(to: servers.endpoints[node]).writes - before[node]
+            // One, or two when a pool thread ran the flush before the last callers had their turn (the pool keeps no
+            // strict order across its threads); without the queue each call is a write of its own (20).
+            #expect(writes <= 2, "node \(node): \(writes) writes for 20 calls made in one turn")
+        }
+        #expect(replies.compactMap(\.int).sorted() == (1...20).flatMap { [$0, $0, $0] })
+        let totals = try await cluster.send((0..<3).map { RedisCommand("GET", "\(prefix):{\(tags[$0])}:n") })
+        #expect(totals == Array(repeating: .bulk(Array("20".utf8)), count: 3))
+        _ = try await cluster.send((0..<3).map { RedisCommand("DEL", "\(prefix):{\(tags[$0])}:n") })
     }
 
     @Test("a script or MULTI whose keys span slots is refused before it is sent, naming the keys")

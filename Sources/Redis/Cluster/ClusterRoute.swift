@@ -73,19 +73,52 @@ public enum ClusterRoute: Sendable, Equatable {
     /// Scripts and functions: `NAME script-or-sha numkeys key ...`.
     static let scripts: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
 
+    /// Where a command's keys are, by the sets above: one dictionary lookup a command on the hot path, not a set
+    /// lookup for each of them.
+    enum KeyRule {
+        case noKeys, script, all, firstTwo, afterSubcommand, special
+    }
+
+    /// Each listed command's rule; a command not in it has its key first (or is one the `switch` below knows).
+    static let rules: [String: KeyRule] = {
+        var rules: [String: KeyRule] = [:]
+        for name in keyless { rules[name] = .noKeys }
+        for name in scripts { rules[name] = .script }
+        for name in allKeys { rules[name] = .all }
+        for name in twoKeys { rules[name] = .firstTwo }
+        for name in subcommandThenKey { rules[name] = .afterSubcommand }
+        for name in ["XREAD", "XREADGROUP", "MSET", "MSETNX", "BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX", "ZUNIONSTORE", "ZINTERSTORE",
+            "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD", "BLMPOP", "BZMPOP"] {
+            rules[name] = .special
+        }
+        return rules
+    }()
+
     /// The argument positions (the name is 0) that hold keys.
     static func keyPositions(_ command: RedisCommand) -> [Int] {
         let count = command.count
         guard count > 1 else { return [] }
-        let name = command.name
-        if keyless.contains(name) { return [] }
-        if scripts.contains(name) {
+        // Hoopoe spells its commands in capitals: the name as sent is looked up first, upper-cased only when absent.
+        let sent = String(decoding: command.argument(0), as: UTF8.self)
+        let rule = rules[sent] ?? rules[sent.uppercased()]
+        switch rule {
+        case .noKeys?:
+            return []
+        case .script?:
             guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)), n > 0 else { return [] }
             return Array(3..<min(count, 3 + n))
+        case .all?:
+            return Array(1..<count)
+        case .firstTwo?:
+            return Array(1..<min(count, 3))
+        case .afterSubcommand?:
+            return count > 2 ? [2] : []
+        case nil:
+            return [1]
+        case .special?:
+            break
         }
-        if allKeys.contains(name) { return Array(1..<count) }
-        if twoKeys.contains(name) { return Array(1..<min(count, 3)) }
-        if subcommandThenKey.contains(name) { return count > 2 ? [2] : [] }
+        let name = sent.uppercased()
         switch name {
         case "XREAD", "XREADGROUP":
             // Keys follow STREAMS, as many as the ids after them.
@@ -113,6 +146,19 @@ public enum ClusterRoute: Sendable, Equatable {
 }
 
 extension RedisCommand {
+    /// True when the command's name is `upper` (given in capitals), in any case, compared as bytes: no string made.
+    func isNamed(_ upper: StaticString) -> Bool {
+        guard let length = lengths.first, length == upper.utf8CodeUnitCount else { return false }
+        return upper.withUTF8Buffer { expected in
+            for index in 0..<length {
+                var byte = buffer[index]
+                if byte >= 0x61 && byte <= 0x7A { byte -= 0x20 }
+                if byte != expected[index] { return false }
+            }
+            return true
+        }
+    }
+
     /// The bytes of argument `index` (the name is 0).
     func argument(_ index: Int) -> ArraySlice<UInt8> {
         var offset = 0

@@ -28,7 +28,8 @@ public final class RedisCluster: Sendable {
 
     private struct State {
         var map: ClusterSlotMap?
-        var connections: [RedisConfiguration.Endpoint: RedisConnection] = [:]
+        /// Each node's connection, behind the queue that gathers one scheduling turn's requests into one write.
+        var connections: [RedisConfiguration.Endpoint: ClusterTurnQueue] = [:]
         /// Each source by its SHA, from every `SCRIPT LOAD` sent through this router: so a node that answers
         /// `NOSCRIPT` to an `EVALSHA` gets the script loaded and the call resent, whoever loaded it first.
         var scriptSources: [String: String] = [:]
@@ -39,6 +40,9 @@ public final class RedisCluster: Sendable {
         var down: Set<RedisConfiguration.Endpoint> = []
     }
     private let state = Mutex(State())
+    /// Whether ``State/down`` may hold a node: a send that succeeded takes the lock to clear its node only then, not
+    /// on every call.
+    private let anyDown = Atomic<Bool>(false)
     private let refreshing = Atomic<Bool>(false)
     private let redirections = Atomic<Int>(0)
     /// Redirections followed for one command before giving up (a map that keeps changing is a cluster in trouble).
@@ -63,7 +67,7 @@ public final class RedisCluster: Sendable {
     public func close() {
         let connections = state.withLock { state in
             state.closed = true
-            return Array(state.connections.values)
+            return state.connections.values.map(\.connection)
         }
         for connection in connections { connection.close() }
     }
@@ -169,12 +173,18 @@ public final class RedisCluster: Sendable {
 
     /// The shared, pipelining connection to `node`, made on first use.
     func connection(to node: RedisConfiguration.Endpoint) -> RedisConnection {
+        turnQueue(to: node).connection
+    }
+
+    /// The queue in front of `node`'s connection that gathers the requests of one scheduling turn into one write.
+    func turnQueue(to node: RedisConfiguration.Endpoint) -> ClusterTurnQueue {
         state.withLock { state in
             if let existing = state.connections[node] { return existing }
             let made = RedisConnection(configuration: nodeConfiguration(node), name: "hoopoe-redis-\(node)")
             if state.closed { made.close() }
-            state.connections[node] = made
-            return made
+            let queue = ClusterTurnQueue(connection: made)
+            state.connections[node] = queue
+            return queue
         }
     }
 
@@ -209,7 +219,7 @@ public final class RedisCluster: Sendable {
             let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
             var replies: [RedisReply]
             do {
-                replies = try await connection(to: node).send(batch)
+                replies = try await turnQueue(to: node).send(batch)
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
                 askTarget = nil
@@ -224,7 +234,7 @@ public final class RedisCluster: Sendable {
             case .moved(let slot, let to)?:
                 state.withLock { $0.map?.assign(slot...slot, to: to) }
                 refreshInBackground()
-            case .ask(_, let to)? where !commands.contains(where: { $0.name == "MULTI" }):
+            case .ask(_, let to)? where !commands.contains(where: { $0.isNamed("MULTI") }):
                 askTarget = to
             case .ask?, .tryAgain?:
                 // ASKING covers the next command only, not a transaction's: wait for the migration to finish (MOVED).
@@ -245,7 +255,7 @@ public final class RedisCluster: Sendable {
 
     /// Remembers the source of a script `SCRIPT LOAD` just loaded, by the SHA the node answered.
     private func rememberScript(_ command: RedisCommand, loaded reply: RedisReply) {
-        guard command.count == 3, command.name == "SCRIPT", let sha = reply.string, reply.errorMessage == nil,
+        guard command.count == 3, command.isNamed("SCRIPT"), let sha = reply.string, reply.errorMessage == nil,
             String(decoding: command.argument(1), as: UTF8.self).uppercased() == "LOAD"
         else { return }
         let source = String(decoding: command.argument(2), as: UTF8.self)
@@ -364,15 +374,16 @@ public final class RedisCluster: Sendable {
     /// Sends each node its share at once and returns the outcomes in the order of `deliveries`: a reply each, or
     /// its node's transport failure (the other nodes' replies stand).
     private func dispatch(_ deliveries: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)]) async -> [Result<RedisReply, any Error>] {
-        var byNode: [RedisConfiguration.Endpoint: [Int]] = [:]
-        for (position, delivery) in deliveries.enumerated() { byNode[delivery.node, default: []].append(position) }
-        if byNode.count == 1, let node = deliveries.first?.node {
+        // One node (a lone command, or a pipeline of one slot: the usual case) needs no grouping by node.
+        if let node = deliveries.first?.node, deliveries.allSatisfy({ $0.node == node }) {
             do {
                 return try await sendShare(deliveries, to: node).map { .success($0) }
             } catch {
                 return Array(repeating: .failure(error), count: deliveries.count)
             }
         }
+        var byNode: [RedisConfiguration.Endpoint: [Int]] = [:]
+        for (position, delivery) in deliveries.enumerated() { byNode[delivery.node, default: []].append(position) }
         var outcomes = [Result<RedisReply, any Error>](repeating: .success(.null), count: deliveries.count)
         // Each child returns a plain struct, not a tuple holding a `Result<_, any Error>`: with the latter, release
         // builds (Swift 6.3.1) crashed in the task group's copy of the child's result (swift_retain of a bad pointer
@@ -417,11 +428,19 @@ public final class RedisCluster: Sendable {
             batch.append(item.command)
         }
         do {
-            let replies = try await connection(to: node).send(batch)
-            state.withLock { _ = $0.down.remove(node) }
-            return positions.map { replies[$0] }
+            let replies = try await turnQueue(to: node).send(batch)
+            if anyDown.load(ordering: .relaxed) {
+                state.withLock { state in
+                    state.down.remove(node)
+                    if state.down.isEmpty { anyDown.store(false, ordering: .relaxed) }
+                }
+            }
+            return batch.count == share.count ? replies : positions.map { replies[$0] }
         } catch let error as RedisError where error.code == .connectionFailed || error.code == .connectionLost {
-            state.withLock { _ = $0.down.insert(node) }
+            state.withLock { state in
+                state.down.insert(node)
+                anyDown.store(true, ordering: .relaxed)
+            }
             refreshInBackground()
             throw error
         }
