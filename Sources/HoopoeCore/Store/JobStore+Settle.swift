@@ -41,7 +41,8 @@ extension JobStore {
     /// KEYS[7+u..6+u+a] answer:<id> of the jobs with `notify`
     /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
     /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] history max jobs ·
-    /// ARGV[10] history max age (s) · ARGV[11] now (Unix s); then n entry ids, u job ids (one per unique key, same
+    /// ARGV[10] history max age (s) · ARGV[11] now (Unix s) · ARGV[12] the newest of the entry ids ("" = remove them
+    /// one by one: a batch smaller than ``trimBatch``); then n entry ids, u job ids (one per unique key, same
     /// order), a outcome JSONs (one per answer key), h pairs of (job id, history record), then the counter name
     /// (`processed`, `discarded`, `deferred`), then type/count pairs.
     func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws {
@@ -70,7 +71,7 @@ extension JobStore {
         var a = [
             QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
             time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), String(limits.maxJobs), String(limits.maxAgeSeconds),
-            HistoryRecord.number(date.timeIntervalSince1970),
+            HistoryRecord.number(date.timeIntervalSince1970), acks.count < trimBatch ? "" : newestEntryID(acks),
         ]
         a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + 2 * recordCount + 3)
         for ack in acks { a.append(ack.entryID) }
@@ -98,6 +99,19 @@ extension JobStore {
             a.append(String(count))
         }
         return (k, a)
+    }
+
+    /// The smallest batch whose entries the acknowledge script may remove with `XPENDING` + `XTRIM` (decision 0043):
+    /// below it `XDEL`, whose cost grows with the batch (it finds each id in its stream node), costs less than the two
+    /// fixed commands, and a lone job's settle keeps its command count.
+    static let trimBatch = 8
+
+    /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
+    /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
+    static func newestEntryID(_ acks: [Acknowledgement]) -> String {
+        var newest = ""
+        for ack in acks where newest.isEmpty || StreamEntryID.precedes(newest, ack.entryID) { newest = ack.entryID }
+        return newest
     }
 
     /// Schedules a failed job's next attempt (`envelope`, due at `due`) and removes the failed delivery

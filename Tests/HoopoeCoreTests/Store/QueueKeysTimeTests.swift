@@ -56,7 +56,7 @@ import Testing
         ])
         #expect(call.arguments == [
             QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "100", "60",
-            "1764547199.500", "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "r1", "j3", "r3", "processed", "a", "2", "b", "1",
+            "1764547199.500", "", "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "r1", "j3", "r3", "processed", "a", "2", "b", "1",
         ])
     }
 }
