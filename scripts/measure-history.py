@@ -153,6 +153,8 @@ def script_run(r, script, batch, total, cap, prefill, history):
         chunk = ids[start:start + batch]
         h = len(chunk) if history else 0
         args = ["workers", str(len(chunk)), "0", "0", "300", "m07", "172800", str(h), str(cap), "86400", "%.3f" % (now + start * 1e-4)]
+        if "ARGV[12]" in script:  # decision 0043: the batch's newest entry id
+            args.append(max(chunk, key=lambda i: tuple(map(int, i.split("-")))))
         args += chunk
         for j in range(h):
             args += ["J%09d" % (start + j), record(start + j, now)[1]]
