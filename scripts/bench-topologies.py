@@ -20,7 +20,9 @@ spends most of what it adds (session 6: a cluster's per-queue fetches read a few
 a pipeline is smaller). The bench's own polling (a GET every 5 ms) is in both columns, about 0.01 a job. The
 commands a job column is `total_commands_processed` summed over the primaries: every command Redis ran, the calls a
 script makes included (an acknowledgement's `EVALSHA` counts with its `XACK`, `XDEL`, `HSET`...), so both sides
-show the same work or say where it differs.
+show the same work or say where it differs. After the table, each row with more than one primary gets a line a
+primary: its reads a job, commands a read, CPU a job (idle not taken off) and the part of it spent in scripts (`INFO
+commandstats`: the acknowledgement's `EVALSHA`), so the cost of spreading is seen node by node (decisions 0040, 0045).
 
 Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
 Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries),
@@ -109,6 +111,15 @@ class Node:
     def commands(self):
         """Commands run so far, those a script calls included."""
         return int(self.info("stats")["total_commands_processed"])
+
+    def snapshot(self):
+        """(CPU s, reads, commands, µs spent in scripts) now, for the per-primary lines. Scripts' time from INFO
+        commandstats (`EVALSHA`, `EVAL`, `FCALL`): it includes the commands they call, which are also counted on their
+        own lines, so no sum over all lines would mean anything."""
+        stats, commandstats = self.info("stats"), self.info("commandstats")
+        in_scripts = sum(int(v.split("usec=", 1)[1].split(",", 1)[0]) for k, v in commandstats.items()
+                         if k.split("_", 1)[1] in ("evalsha", "eval", "fcall", "evalsha_ro", "eval_ro", "fcall_ro"))
+        return self.cpu(), int(stats["total_reads_processed"]), int(stats["total_commands_processed"]), in_scripts
 
 
 class Servers:
@@ -213,6 +224,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
                 raise RuntimeError("no job finished")
             time.sleep(0.005)
         t_first, cpu_first, redis_first = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+        nodes_first = [n.snapshot() for n in primaries]
         reads_first = sum(n.reads() for n in primaries)
         commands_first = sum(n.commands() for n in primaries)
         jobs = first
@@ -222,6 +234,7 @@ def run_row(url, primaries, counter_node, extra_env=None):
             time.sleep(0.005)
             jobs = done()
         t_end, cpu_end, redis_end = time.monotonic(), process_cpu(worker.pid), sum(n.cpu() for n in primaries)
+        nodes_end = [n.snapshot() for n in primaries]
         reads_end = sum(n.reads() for n in primaries)
         commands_end = sum(n.commands() for n in primaries)
     finally:
@@ -232,8 +245,12 @@ def run_row(url, primaries, counter_node, extra_env=None):
             worker.kill()
     counted, wall = N - first, t_end - t_first
     redis = redis_end - redis_first - idle * wall
+    per_node = []  # each primary: reads a job, commands a read, CPU µs a job (idle not taken off), µs a job in scripts
+    for node, a, b in zip(primaries, nodes_first, nodes_end):
+        reads = b[1] - a[1]
+        per_node.append((node.port, reads / counted, (b[2] - a[2]) / max(1, reads), 1e6 * (b[0] - a[0]) / counted, (b[3] - a[3]) / counted))
     return (counted / wall, 1e6 * (cpu_end - cpu_first) / counted, 1e6 * redis / counted, 1e6 * idle,
-            (reads_end - reads_first) / counted, (commands_end - commands_first) / counted)
+            (reads_end - reads_first) / counted, (commands_end - commands_first) / counted, per_node)
 
 
 def fact(**fields):
@@ -295,9 +312,10 @@ def main():
         print("|---|--:|--:|--:|--:|--:|--:|--:|")
         baseline = None
         failed = False
+        spread = []  # the per-primary lines of the rows with more than one primary, printed after the table
         for key, name, url, primaries, counter_node, extra in rows:
             try:
-                rate, worker_us, redis_us, idle_us_per_s, round_trips, commands = run_row(url, primaries, counter_node, extra)
+                rate, worker_us, redis_us, idle_us_per_s, round_trips, commands, per_node = run_row(url, primaries, counter_node, extra)
             except Exception as error:  # one failed row is reported, the others still run
                 print(f"| {name} | failed: {error} | | | | | | |")
                 fact(row=key, error=str(error))
@@ -308,6 +326,15 @@ def main():
             baseline = baseline or worker_us
             print(f"| {name} | {rate:,.0f} | {worker_us:.1f} | {redis_us:.1f} | {idle_us_per_s:,.0f} | {round_trips:.2f} "
                   f"| {commands:.2f} | {worker_us / baseline:.2f}× |")
+            if len(per_node) > 1:
+                spread.append((key, counter_node.port, per_node))
+        for key, counter_port, per_node in spread:
+            # Where a spread row's Redis CPU goes (decisions 0040, 0045): how often each primary wakes for how much.
+            print(f"\nPer primary, `{key}` row (CPU with idle not taken off; µs in scripts from INFO commandstats):")
+            for port, reads, per_read, cpu_us, in_scripts in per_node:
+                mark = " (holds the counter)" if port == counter_port else ""
+                print(f"- :{port}{mark}: {reads:.3f} reads/job, {per_read:.1f} commands/read, {cpu_us:.2f} µs CPU/job "
+                      f"({in_scripts:.2f} in scripts), {cpu_us / max(reads, 1e-9):.0f} µs/read")
         sys.exit(1 if failed else 0)
     finally:
         servers.stop()
