@@ -13,8 +13,19 @@ struct JobHeader {
     var notify = false
     /// Where the payload lies in the envelope bytes (nil: decode it from the whole envelope).
     var payload: Range<Int>?
-    /// The fully decoded envelope, when it was.
-    private var decoded: JobEnvelope?
+    /// The fully decoded envelope, when it was: boxed, because a header is copied a few times a job and an
+    /// envelope held inline made it ~450 bytes to copy each time (the scan's header never has one).
+    private var decodedBox: DecodedEnvelope?
+
+    private var decoded: JobEnvelope? {
+        get { decodedBox?.envelope }
+        set { decodedBox = newValue.map(DecodedEnvelope.init) }
+    }
+
+    private final class DecodedEnvelope: Sendable {
+        let envelope: JobEnvelope
+        init(_ envelope: JobEnvelope) { self.envelope = envelope }
+    }
 
     /// From the one-pass scan: the fields, and where the payload lies.
     init(fields: EnvelopeRules.Fields, payload: Range<Int>) {
@@ -43,7 +54,10 @@ struct JobHeader {
     /// The header of a job read from `queue`'s stream: an envelope that names no queue belongs to that one.
     mutating func fillQueue(_ queue: String) {
         if fields.queue.isEmpty { fields.queue = queue }
-        if decoded?.queue.isEmpty == true { decoded?.queue = queue }
+        if var envelope = decoded, envelope.queue.isEmpty {
+            envelope.queue = queue
+            decoded = envelope
+        }
     }
 
     /// The full envelope (decoded now if it was only scanned), its queue filled in; nil when `JSONDecoder`
