@@ -88,7 +88,9 @@ public struct HistoryRecord: Sendable, Equatable {
             + (deferredTo?.utf8.count ?? 0)
     }
 
-    private func writeHeader(into writer: inout CompactJSONWriter) {
+    /// The header's members in their fixed order, written by either writer (``CompactJSONWriter`` for ``header`` and
+    /// ``encoded(envelopeJSON:)``, the in-place one for ``text(envelopeJSON:)``): one list of the members.
+    func writeHeader<Writer: JSONTextWriting>(into writer: inout Writer) {
         writer.append(UInt8(ascii: "{"))
         writer.rawKey(Keys.id, first: true)
         writer.string(id)
