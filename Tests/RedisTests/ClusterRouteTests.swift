@@ -54,4 +54,20 @@ import Testing
         #expect(ClusterRoute(together: transaction) == .crossSlot(keys: ["h:{a}:s", "h:{b}:h"]))
         #expect(ClusterRoute(together: [RedisCommand("MULTI"), RedisCommand("EXEC")]) == .anyNode)
     }
+
+    /// Each way a command places its keys (``ClusterRoute/KeyRule``), checked by the keys a cross-slot route names:
+    /// exactly the keys, none of the counts, timeouts, ids or options around them, whatever the name's case.
+    @Test("every multi-key shape names exactly its keys", arguments: [
+        (["XREAD", "COUNT", "1", "STREAMS", "h:{a}:s", "h:{b}:s", "0", "0"], ["h:{a}:s", "h:{b}:s"]),
+        (["MSETNX", "h:{a}:1", "v", "h:{b}:1", "w"], ["h:{a}:1", "h:{b}:1"]),
+        (["mset", "h:{a}:1", "v", "h:{b}:1", "w"], ["h:{a}:1", "h:{b}:1"]),
+        (["BRPOP", "h:{a}:1", "h:{b}:1", "5"], ["h:{a}:1", "h:{b}:1"]),
+        (["ZINTERSTORE", "h:{a}:d", "2", "h:{b}:1", "h:{c}:1", "WEIGHTS", "1", "2"], ["h:{a}:d", "h:{b}:1", "h:{c}:1"]),
+        (["ZUNION", "2", "h:{a}:1", "h:{b}:1", "WITHSCORES"], ["h:{a}:1", "h:{b}:1"]),
+        (["LMPOP", "2", "h:{a}:1", "h:{b}:1", "LEFT"], ["h:{a}:1", "h:{b}:1"]),
+        (["BLMPOP", "5", "2", "h:{a}:1", "h:{b}:1", "LEFT"], ["h:{a}:1", "h:{b}:1"]),
+    ])
+    func keyShapes(command: [String], keys: [String]) {
+        #expect(ClusterRoute(RedisCommand(command[0], Array(command.dropFirst()))) == .crossSlot(keys: keys))
+    }
 }

@@ -73,13 +73,25 @@ public enum ClusterRoute: Sendable, Equatable {
     /// Scripts and functions: `NAME script-or-sha numkeys key ...`.
     static let scripts: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
 
-    /// Where a command's keys are, by the sets above: one dictionary lookup a command on the hot path, not a set
-    /// lookup for each of them.
+    /// Where a command's keys are: one dictionary lookup a command on the hot path, not a set lookup for each set
+    /// above, and each command that places its keys its own way named once, here, with its rule.
     enum KeyRule {
-        case noKeys, script, all, firstTwo, afterSubcommand, special
+        case noKeys, script, all, firstTwo, afterSubcommand
+        /// `XREAD`, `XREADGROUP`: the streams after `STREAMS`, as many as the ids after them.
+        case afterStreams
+        /// `MSET`, `MSETNX`: every other argument.
+        case alternate
+        /// `BLPOP` and kin: all but the timeout at the end.
+        case allButLast
+        /// `ZUNIONSTORE` and kin: the destination, then `numkeys` keys after the count.
+        case destinationThenCounted
+        /// `ZUNION`, `LMPOP` and kin: `numkeys` keys after the count, which comes first.
+        case countedFirst
+        /// `BLMPOP`, `BZMPOP`: `numkeys` keys after the timeout and the count.
+        case countedAfterTimeout
     }
 
-    /// Each listed command's rule; a command not in it has its key first (or is one the `switch` below knows).
+    /// Each listed command's rule; a command not in it has its key first.
     static let rules: [String: KeyRule] = {
         var rules: [String: KeyRule] = [:]
         for name in keyless { rules[name] = .noKeys }
@@ -87,10 +99,12 @@ public enum ClusterRoute: Sendable, Equatable {
         for name in allKeys { rules[name] = .all }
         for name in twoKeys { rules[name] = .firstTwo }
         for name in subcommandThenKey { rules[name] = .afterSubcommand }
-        for name in ["XREAD", "XREADGROUP", "MSET", "MSETNX", "BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX", "ZUNIONSTORE", "ZINTERSTORE",
-            "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF", "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD", "BLMPOP", "BZMPOP"] {
-            rules[name] = .special
-        }
+        for name in ["XREAD", "XREADGROUP"] { rules[name] = .afterStreams }
+        for name in ["MSET", "MSETNX"] { rules[name] = .alternate }
+        for name in ["BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"] { rules[name] = .allButLast }
+        for name in ["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"] { rules[name] = .destinationThenCounted }
+        for name in ["ZUNION", "ZINTER", "ZDIFF", "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD"] { rules[name] = .countedFirst }
+        for name in ["BLMPOP", "BZMPOP"] { rules[name] = .countedAfterTimeout }
         return rules
     }()
 
@@ -102,6 +116,8 @@ public enum ClusterRoute: Sendable, Equatable {
         let sent = String(decoding: command.argument(0), as: UTF8.self)
         let rule = rules[sent] ?? rules[sent.uppercased()]
         switch rule {
+        case nil:
+            return [1]
         case .noKeys?:
             return []
         case .script?:
@@ -113,34 +129,24 @@ public enum ClusterRoute: Sendable, Equatable {
             return Array(1..<min(count, 3))
         case .afterSubcommand?:
             return count > 2 ? [2] : []
-        case nil:
-            return [1]
-        case .special?:
-            break
-        }
-        let name = sent.uppercased()
-        switch name {
-        case "XREAD", "XREADGROUP":
-            // Keys follow STREAMS, as many as the ids after them.
+        case .afterStreams?:
             guard let streams = (1..<count).first(where: { String(decoding: command.argument($0), as: UTF8.self).uppercased() == "STREAMS" })
             else { return [] }
             let n = (count - streams - 1) / 2
             return Array((streams + 1)..<(streams + 1 + n))
-        case "MSET", "MSETNX":
+        case .alternate?:
             return Array(stride(from: 1, to: count, by: 2))
-        case "BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX":
+        case .allButLast?:
             return Array(1..<max(1, count - 1))
-        case "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE":
+        case .destinationThenCounted?:
             guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [1] }
             return [1] + Array(3..<min(count, 3 + n))
-        case "ZUNION", "ZINTER", "ZDIFF", "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD":
+        case .countedFirst?:
             guard let n = Int(String(decoding: command.argument(1), as: UTF8.self)) else { return [] }
             return Array(2..<min(count, 2 + n))
-        case "BLMPOP", "BZMPOP":
+        case .countedAfterTimeout?:
             guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [] }
             return Array(3..<min(count, 3 + n))
-        default:
-            return [1]
         }
     }
 }
