@@ -86,19 +86,19 @@ enum PlainPayloadDecoder {
         /// `node` as `type` when this reader reads that type itself; nil for a type decoded by its own `init(from:)`.
         /// - Throws: a decline for the types whose `JSONDecoder` rules are their own.
         private func primitive<T: Decodable>(_ node: Node, as type: T.Type) throws -> T? {
-            if type == String.self { return try string(node) as! T }
-            if type == Int.self { return try integer(node, as: Int.self) as! T }
-            if type == Bool.self { return try bool(node) as! T }
-            if type == Double.self { return try double(node) as! T }
-            if type == Int64.self { return try integer(node, as: Int64.self) as! T }
-            if type == Int32.self { return try integer(node, as: Int32.self) as! T }
-            if type == Int16.self { return try integer(node, as: Int16.self) as! T }
-            if type == Int8.self { return try integer(node, as: Int8.self) as! T }
-            if type == UInt.self { return try integer(node, as: UInt.self) as! T }
-            if type == UInt64.self { return try integer(node, as: UInt64.self) as! T }
-            if type == UInt32.self { return try integer(node, as: UInt32.self) as! T }
-            if type == UInt16.self { return try integer(node, as: UInt16.self) as! T }
-            if type == UInt8.self { return try integer(node, as: UInt8.self) as! T }
+            if type == String.self { return .some(try string(node) as! T) }
+            if type == Int.self { return .some(try integer(node, as: Int.self) as! T) }
+            if type == Bool.self { return .some(try bool(node) as! T) }
+            if type == Double.self { return .some(try double(node) as! T) }
+            if type == Int64.self { return .some(try integer(node, as: Int64.self) as! T) }
+            if type == Int32.self { return .some(try integer(node, as: Int32.self) as! T) }
+            if type == Int16.self { return .some(try integer(node, as: Int16.self) as! T) }
+            if type == Int8.self { return .some(try integer(node, as: Int8.self) as! T) }
+            if type == UInt.self { return .some(try integer(node, as: UInt.self) as! T) }
+            if type == UInt64.self { return .some(try integer(node, as: UInt64.self) as! T) }
+            if type == UInt32.self { return .some(try integer(node, as: UInt32.self) as! T) }
+            if type == UInt16.self { return .some(try integer(node, as: UInt16.self) as! T) }
+            if type == UInt8.self { return .some(try integer(node, as: UInt8.self) as! T) }
             // Types with JSONDecoder rules of their own (strategies, exact decimal parsing, range checks).
             if type == Float.self || type == Date.self || type == Data.self || type == URL.self || type == Decimal.self
                 || type == Int128.self || type == UInt128.self
