@@ -11,7 +11,7 @@ import Synchronization
 /// On a Redis Cluster a flight carries one queue's acknowledgements only, those of the queue whose acknowledgement
 /// has waited longest; the other queues' wait for the next flights. Each queue lives on one node, so each node is woken
 /// for its acknowledgements once in every few flights instead of once in every flight, and each of its script calls
-/// carries the jobs that finished meanwhile: 3–8× the jobs a call, a third less Redis CPU a job over three primaries
+/// carries the jobs that finished meanwhile: 2–4× the jobs a call, about a fifth less Redis CPU a job over three primaries
 /// (decision 0048). Still no timer: a flight leaves as soon as the one before it is back, and a lone job leaves at once.
 /// One server sends every queue's share in each flight, as before (its shares already meet in one write).
 final class Acknowledger: Sendable {
