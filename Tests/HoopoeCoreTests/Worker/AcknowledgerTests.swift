@@ -9,8 +9,9 @@ import Testing
 @testable import HoopoeCore
 
 /// When the acknowledger sends a batch (group commit, no timer; decision 0037): a lone job at once, the jobs finishing
-/// while a batch is in flight together in the next, and shutdown's drain waits for both. Real Redis, real deliveries:
-/// each acknowledged job leaves the pending list.
+/// while a batch is in flight together in the next, and shutdown's drain waits for both; on a cluster one queue a flight
+/// (decision 0048). Real Redis (a real three-primary cluster on loopback for the last), real deliveries: each
+/// acknowledged job leaves the pending list.
 @Suite struct AcknowledgerTests {
     /// The batches sent, in order.
     final class Batches: Sendable {
@@ -36,26 +37,29 @@ import Testing
             acknowledger = Acknowledger(jobs: space.jobs, logger: Logger(label: "test"), onSettled: { batches.settled($0) })
         }
 
-        /// `count` jobs enqueued and delivered to one consumer, as acknowledgements to make.
-        func delivered(_ count: Int) async throws -> [Acknowledgement] {
+        /// `count` jobs enqueued on `queue` and delivered to one consumer, as acknowledgements to make; job ids
+        /// `j0`, `j1`... (`<queue>-0`... for another queue than `default`).
+        func delivered(_ count: Int, queue: String = "default") async throws -> [Acknowledgement] {
             let store = space.jobs.store
-            try await store.createGroups(queues: ["default"])
+            try await store.createGroups(queues: [queue])
             for index in 0..<count {
-                _ = try await space.jobs.enqueue(type: "diag.record", payload: .object(["member": .string("j\(index)")]))
+                _ = try await space.jobs.enqueue(
+                    type: "diag.record", payload: .object(["member": .string("j\(index)")]), options: EnqueueOptions(queue: queue))
             }
             let reply = try await space.redis.send(
-                "XREADGROUP", "GROUP", QueueKeys.group, "c1", "COUNT", String(count), "STREAMS", store.keys("default").stream, ">")
+                "XREADGROUP", "GROUP", QueueKeys.group, "c1", "COUNT", String(count), "STREAMS", store.keys(queue).stream, ">")
             let entries = reply.array?.first?.array?.last?.array ?? []
             let ids = entries.compactMap { $0.array?.first?.string }
             try #require(ids.count == count)
             return ids.enumerated().map { index, id in
-                Acknowledgement(queue: "default", entryID: id, type: "diag.record", jobID: "j\(index)", uniqueKey: nil, counter: "processed")
+                let jobID = queue == "default" ? "j\(index)" : "\(queue)-\(index)"
+                return Acknowledgement(queue: queue, entryID: id, type: "diag.record", jobID: jobID, uniqueKey: nil, counter: "processed")
             }
         }
 
-        /// Deliveries not acknowledged yet.
-        func unacknowledged() async throws -> Int {
-            let reply = try await space.redis.send("XPENDING", space.jobs.store.keys("default").stream, QueueKeys.group)
+        /// Deliveries of `queue` not acknowledged yet.
+        func unacknowledged(queue: String = "default") async throws -> Int {
+            let reply = try await space.redis.send("XPENDING", space.jobs.store.keys(queue).stream, QueueKeys.group)
             return reply.array?.first?.int ?? -1
         }
 
@@ -119,5 +123,40 @@ import Testing
         await acknowledger.drain()
         #expect(setting.batches.all.joined().sorted() == ["j0", "j1", "j2"], "all sent before drain returned")
         #expect(try await setting.unacknowledged() == 0)
+    }
+
+    /// On a cluster a flight carries one queue's acknowledgements, those of the queue that waited longest; the other
+    /// queues' wait for flights of their own, so each node gets its jobs in fewer, larger script calls. A lone job still
+    /// leaves at once, and every queue's jobs end acknowledged on their node. (One server would send the five waiting
+    /// acknowledgements of three queues in one flight: `[[a-0], [b-0, c-0, a-1, b-1, c-1]]`.)
+    @Test func onAClusterAFlightCarriesOneQueue() async throws {
+        let servers = try ClusterServers.shared()
+        let setting = try Setting(url: servers.url)
+        // One queue on each primary; the first one's node is paused while the others' acknowledgements come.
+        let queues = try (0..<3).map { try servers.tag(onNode: $0, prefix: "ack") }
+        var acks: [[Acknowledgement]] = []
+        for queue in queues { acks.append(try await setting.delivered(2, queue: queue)) }
+        let (a, b, c) = (acks[0], acks[1], acks[2])
+        let control = try RedisClient(url: servers.nodes[0].url)
+        defer { control.close() }
+        let acknowledger = setting.acknowledger
+        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
+        acknowledger.add(a[0])
+        #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
+        acknowledger.add(b[0])
+        acknowledger.add(c[0])
+        acknowledger.add(a[1])
+        acknowledger.add(b[1])
+        acknowledger.add(c[1])
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(acknowledger.pendingCount == 5 && setting.batches.all.isEmpty, "a's first flight held by the pause")
+        try await control.send("CLIENT", "UNPAUSE")
+        await acknowledger.drain()
+        let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
+        #expect(setting.batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
+        for (index, queue) in queues.enumerated() {
+            let left = try await setting.unacknowledged(queue: queue)
+            #expect(left == 0, "queue \(index) \(queue): \(left)")
+        }
     }
 }
