@@ -1,7 +1,8 @@
-/// A Redis reply, copied out of hiredis's C tree into Swift values.
+/// A Redis reply, as Swift values.
 ///
-/// Every reply is copied and the C reply freed before a caller sees it, so no pointer into hiredis
-/// memory outlives the call that produced it. Bulk strings are bytes, not `String`: Redis values are
+/// Built while hiredis's reader parses (its object functions feed `RedisReplyBuilder`, decision 0047): the bytes
+/// are copied out of the reader's buffer as each element is read, so no pointer into hiredis memory outlives the
+/// call that produced it. Bulk strings are bytes, not `String`: Redis values are
 /// binary-safe (NUL bytes, any encoding), and decoding is the caller's choice.
 public enum RedisReply: Sendable, Hashable {
     /// A simple string such as `OK` or `QUEUED`.

@@ -2,14 +2,24 @@ import CHiredis
 
 /// hiredis's reply parser (`redisReader`), fed with what the socket gives: the RESP codec, without hiredis's I/O.
 ///
+/// hiredis parses; its object functions hand each element to a ``RedisReplyBuilder`` (the reader's privdata),
+/// which builds the Swift ``RedisReply`` directly: no C reply tree is made, copied and freed (decision 0047).
+///
 /// One per live connection, freed with it: a half-read reply from a dropped connection never leaks into the next.
-/// Connection-thread only.
+/// After a protocol error the connection is dropped, and the reader with it. Connection-thread only.
 final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>
+    /// Outlives `reader` (freed in deinit, before the stored properties): hiredis may call `freeObject` into it
+    /// while it frees a half-read reply.
+    private let builder = RedisReplyBuilder()
 
     /// - Throws: when hiredis cannot allocate a reader.
     init() throws(TransportFailure) {
-        guard let reader = redisReaderCreate() else { throw TransportFailure("out of memory") }
+        guard let reader = redisReaderCreateWithFunctions(RedisReplyBuilder.functions) else {
+            throw TransportFailure("out of memory")
+        }
+        // Before the first read: hiredis copies privdata into each read task as it starts one.
+        reader.pointee.privdata = Unmanaged.passUnretained(builder).toOpaque()
         self.reader = reader
     }
 
@@ -21,19 +31,34 @@ final class RESPReader {
     func feed(_ bytes: UnsafeRawBufferPointer) throws(TransportFailure) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         guard redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), bytes.count) == REDIS_OK else {
-            throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
+            throw failure()
         }
     }
 
     /// The next complete reply, or nil when more bytes are needed.
     /// - Throws: for bytes that are not RESP (a protocol error: the connection must be dropped).
     func next() throws(TransportFailure) -> RedisReply? {
-        var raw: UnsafeMutableRawPointer?
-        guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
-            throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
+        var token: UnsafeMutableRawPointer?
+        guard redisReaderGetReply(reader, &token) == REDIS_OK else {
+            builder.reset()
+            throw failure()
         }
-        guard let raw else { return nil }
-        defer { freeReplyObject(raw) }
-        return RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        // hiredis reports a complete reply by returning its root object: the builder, which holds the value.
+        guard token != nil else { return nil }
+        guard let reply = builder.takeFinished() else {
+            throw TransportFailure("reply reader out of step with its builder", kind: .protocolError)
+        }
+        return reply
+    }
+
+    /// Whether the bytes fed so far end inside a reply (unread bytes, or an array still being filled), once
+    /// ``next()`` has returned nil. (hiredis primes its next root task when asked for a reply, so its own task
+    /// index says nothing here.)
+    var isTruncated: Bool {
+        builder.isMidReply || reader.pointee.pos < reader.pointee.len
+    }
+
+    private func failure() -> TransportFailure {
+        TransportFailure(builder.refusal ?? String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
     }
 }
