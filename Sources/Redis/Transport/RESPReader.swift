@@ -9,22 +9,26 @@ import CHiredis
 /// After a protocol error the connection is dropped, and the reader with it. Connection-thread only.
 final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>
-    /// Outlives `reader` (freed in deinit, before the stored properties): hiredis may call `freeObject` into it
+    /// The reader's privdata. Outlives `reader` (deinitialized after it): hiredis may call `freeObject` into it
     /// while it frees a half-read reply.
-    private let builder = RedisReplyBuilder()
+    private let builder: UnsafeMutablePointer<RedisReplyBuilder>
 
     /// - Throws: when hiredis cannot allocate a reader.
     init() throws(TransportFailure) {
         guard let reader = redisReaderCreateWithFunctions(RedisReplyBuilder.functions) else {
             throw TransportFailure("out of memory")
         }
+        builder = .allocate(capacity: 1)
+        builder.initialize(to: RedisReplyBuilder())
         // Before the first read: hiredis copies privdata into each read task as it starts one.
-        reader.pointee.privdata = Unmanaged.passUnretained(builder).toOpaque()
+        reader.pointee.privdata = UnsafeMutableRawPointer(builder)
         self.reader = reader
     }
 
     deinit {
         redisReaderFree(reader)
+        builder.deinitialize(count: 1)
+        builder.deallocate()
     }
 
     /// Adds bytes read from the socket (hiredis copies them into its buffer).
@@ -40,12 +44,12 @@ final class RESPReader {
     func next() throws(TransportFailure) -> RedisReply? {
         var token: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &token) == REDIS_OK else {
-            builder.reset()
+            builder.pointee.reset()
             throw failure()
         }
         // hiredis reports a complete reply by returning its root object: the builder, which holds the value.
         guard token != nil else { return nil }
-        guard let reply = builder.takeFinished() else {
+        guard let reply = builder.pointee.takeFinished() else {
             throw TransportFailure("reply reader out of step with its builder", kind: .protocolError)
         }
         return reply
@@ -55,10 +59,10 @@ final class RESPReader {
     /// ``next()`` has returned nil. (hiredis primes its next root task when asked for a reply, so its own task
     /// index says nothing here.)
     var isTruncated: Bool {
-        builder.isMidReply || reader.pointee.pos < reader.pointee.len
+        builder.pointee.isMidReply || reader.pointee.pos < reader.pointee.len
     }
 
     private func failure() -> TransportFailure {
-        TransportFailure(builder.refusal ?? String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
+        TransportFailure(builder.pointee.refusal ?? String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
     }
 }

@@ -110,8 +110,9 @@ import Testing
             #expect(error.kind == .protocolError)
             #expect(error.reason.contains("out of range"))
         }
-        let builder = RedisReplyBuilder()
-        #expect(!builder.beginArray(count: -2))
+        var builder = RedisReplyBuilder()
+        let began = builder.beginArray(count: -2)
+        #expect(!began)
         #expect(builder.refusal?.contains("-2") == true)
     }
 
@@ -131,15 +132,19 @@ import Testing
     }
 
     @Test func builderDropsItsPartialStateOnReset() {
-        let builder = RedisReplyBuilder()
-        #expect(builder.beginArray(count: 2))
+        var builder = RedisReplyBuilder()
+        let began = builder.beginArray(count: 2)
+        #expect(began)
         builder.add(.integer(1))
         #expect(builder.isMidReply)
-        #expect(builder.takeFinished() == nil)
+        let early = builder.takeFinished()
+        #expect(early == nil)
         builder.reset()
         #expect(!builder.isMidReply)
         builder.add(.integer(5))
-        #expect(builder.takeFinished() == .integer(5))
-        #expect(builder.takeFinished() == nil)
+        let finished = builder.takeFinished()
+        #expect(finished == .integer(5))
+        let again = builder.takeFinished()
+        #expect(again == nil)
     }
 }
