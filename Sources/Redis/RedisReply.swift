@@ -1,8 +1,7 @@
-/// A Redis reply, as Swift values.
+/// A Redis reply, copied out of hiredis's C tree into Swift values.
 ///
-/// Built while hiredis's reader parses (its object functions feed `RedisReplyBuilder`, decision 0047): the bytes
-/// are copied out of the reader's buffer as each element is read, so no pointer into hiredis memory outlives the
-/// call that produced it. Bulk strings are bytes, not `String`: Redis values are
+/// Every reply is copied and the C reply freed before a caller sees it, so no pointer into hiredis
+/// memory outlives the call that produced it. Bulk strings are bytes, not `String`: Redis values are
 /// binary-safe (NUL bytes, any encoding), and decoding is the caller's choice.
 public enum RedisReply: Sendable, Hashable {
     /// A simple string such as `OK` or `QUEUED`.

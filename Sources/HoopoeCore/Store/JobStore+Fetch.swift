@@ -57,21 +57,15 @@ extension JobStore {
     }
 
     /// Entries of an `XREADGROUP` reply: `[[stream, [[id, [field, value, ...]], ...]], ...]`.
-    ///
-    /// Reads the reply's bytes in place: the queue name is cut from the key's bytes (between its braces) and the
-    /// field names are compared as bytes, so the only Strings made are the queue and the entry ids a job keeps.
     static func parseStreams(_ reply: RedisReply, deliveries: Int) -> [FetchedJob] {
-        guard case .array(let streams) = reply else { return [] }
         var result: [FetchedJob] = []
-        for stream in streams {
-            guard case .array(let parts) = stream, parts.count == 2, case .bulk(let key) = parts[0],
-                let open = key.firstIndex(of: UInt8(ascii: "{")), let close = key.lastIndex(of: UInt8(ascii: "}")), open < close,
-                case .array(let entries) = parts[1]
+        for stream in reply.array ?? [] {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
+                let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}")
             else { continue }
-            let queue = String(decoding: key[(open + 1)..<close], as: UTF8.self)
-            result.reserveCapacity(result.count + entries.count)
-            for entry in entries {
-                guard case .array(let fields) = entry, fields.count == 2, let id = fields[0].string else { continue }
+            let queue = String(key[key.index(after: open)..<close])
+            for entry in parts[1].array ?? [] {
+                guard let fields = entry.array, fields.count == 2, let id = fields[0].string else { continue }
                 result.append(FetchedJob(queue: queue, entryID: id, bytes: jobField(fields[1]), deliveries: deliveries, promoted: isPromoted(fields[1])))
             }
         }
@@ -80,15 +74,15 @@ extension JobStore {
 
     /// Whether an entry's field list starts with `promoted` (written by the promote script before `job`).
     static func isPromoted(_ fields: RedisReply) -> Bool {
-        guard case .array(let items) = fields, items.count >= 4, case .bulk(let name) = items[0] else { return false }
-        return name.elementsEqual("promoted".utf8)
+        guard let items = fields.array, items.count >= 4 else { return false }
+        return items[0].string == "promoted"
     }
 
     /// The `job` field of an entry's field list (the first value if there is no `job` field).
     static func jobField(_ fields: RedisReply) -> [UInt8] {
-        guard case .array(let items) = fields else { return [] }
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if case .bulk(let name) = items[index], name.elementsEqual("job".utf8) { return items[index + 1].bytes ?? [] }
+        let items = fields.array ?? []
+        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == "job" {
+            return items[index + 1].bytes ?? []
         }
         return items.count >= 2 ? items[1].bytes ?? [] : []
     }
