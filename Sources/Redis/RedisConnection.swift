@@ -20,12 +20,17 @@ import Glibc
 /// (nothing queued or awaiting replies, a plain socket, the thread parked) writes its request itself, unless it may
 /// block in Redis (a blocking read, `WAIT`: measured slower for the worker's fetch loop), without waiting
 /// (a non-blocking `send`; what does not fit is left to the thread): waking the thread for it would cost a thread
-/// switch a round trip. The thread parks in `poll` on the idle socket, so the reply itself wakes it (decision 0036).
-/// Concurrent callers never write: each burst goes to the thread, whose one `send` takes all of it (decision 0039).
+/// switch a round trip. It then reads its reply itself, on its own thread, waiting at most ``readBudget`` (a `poll`
+/// of 1 ms), and returns without suspending: one wake-up a round trip (the reply's), as `redis-benchmark -c 1`. A reply
+/// that takes longer (a slow command, a loaded server, a large reply) is handed back to the connection's thread, which
+/// reads it as it reads any request, and the caller suspends as before; so does a read that fails, and the thread
+/// meets the failure itself (decision 0046). Concurrent callers never write: each burst goes to the thread, whose one
+/// `send` takes all of it (decision 0039).
 ///
 /// What is on the wire is kept in order (``inFlight``), and replies are read strictly in that order. The thread writes
-/// queued requests behind a caller-written request still awaiting its reply as soon as they wake it (decision 0039),
-/// but behind its own batch only once that batch's replies are read: requests that come during its round trip then
+/// queued requests behind a caller-written request still awaiting its reply as soon as they wake it (decision 0039) —
+/// once its caller has let go of the read (decision 0046: what comes while a caller reads waits at most its
+/// ``readBudget``) — but behind its own batch only once that batch's replies are read: requests that come during its round trip then
 /// leave in one `send`, as a burst does (written at once, they went out nearly one a `send`: decision 0042). A request
 /// behind one whose reply never comes (or whose connection fails) fails as lost: its connection is closed.
 ///
@@ -35,11 +40,15 @@ import Glibc
 /// first command after a Redis restart succeeds instead of failing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `direct`, `inFlight`, `writeBusy`, `lastConcurrent`
-///   and `directEncoder` are only touched while holding `lock` (`outstanding` is atomic); `stream`, `reader`, the
-///   buffers and `endpoint` only on this connection's own thread (a caller writes to the socket through `direct` only
-///   while the thread is parked with nothing in flight, holding `lock`; the thread writes only while `writeBusy` keeps
-///   callers out). No C pointer ever leaves that thread: replies are copied into ``RedisReply`` values and freed there.
+///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
+///   `callerReads`, `lastConcurrent`, `holdStart` and `directEncoder` are only touched while holding `lock`
+///   (`outstanding` is atomic); `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
+///   (a caller writes to the socket through `direct` only while the thread is parked with nothing in flight, holding
+///   `lock`; the thread writes only while `writeBusy` keeps callers out) — with one exception: while `callerReads` is
+///   set, the lone caller that set it owns the connection's reads (the socket's reads, `reader` and `readBuffer`), and
+///   the thread touches neither the stream nor the reader (it neither reads, writes, connects nor disconnects: it
+///   parks on its pipe only, and the caller signals it when it lets go, under `lock`). No C pointer leaves the thread
+///   that owns the reads: replies are copied into ``RedisReply`` values and freed there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {
@@ -98,9 +107,19 @@ public final class RedisConnection: @unchecked Sendable {
     private var isClosed = false  // guarded by lock
     private var dropRequested = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
-    /// The thread waits in ``ThreadWakeup/wait(socket:timeout:)`` with nothing to do; whoever gives it work
+    /// The thread waits in ``ThreadWakeup/wait(socket:watch:timeout:)`` with nothing to do; whoever gives it work
     /// signals (once: the signaller clears it).
     private var parked = false  // guarded by lock
+    /// The parked thread watches the socket (for replies, or for its closing while idle); false while it waits on its
+    /// pipe only, as it does while a caller reads.
+    private var watchingSocket = false  // guarded by lock
+    /// A lone caller is reading its own reply (the head of `inFlight`, the only request in flight): it owns the
+    /// connection's reads, and the thread leaves the stream and the reader alone until the caller clears it
+    /// (decision 0046).
+    private var callerReads = false  // guarded by lock
+    /// When the current run of lone requests completed by their callers without suspending began; nil after one that
+    /// suspended. A run is cut after ``holdLimit`` so other tasks get the caller's pool thread (decision 0046).
+    private var holdStart: ContinuousClock.Instant?  // guarded by lock
     /// The live stream when callers may write to it themselves (plain socket, connected, authenticated).
     private var direct: RedisStream?  // guarded by lock
     /// What is on the wire, in the order it went there: the thread reads the replies in this order.
@@ -116,6 +135,17 @@ public final class RedisConnection: @unchecked Sendable {
     /// at a time (a task's sequential calls) saves a thread switch a round trip by writing, while concurrent callers
     /// hand their requests to the thread, which writes each burst in one `send` (decision 0039).
     private static let aloneFor = Duration.milliseconds(10)
+    /// How long a lone caller waits for its own reply before it hands the request back to the thread and suspends.
+    /// A loopback round trip here takes 25–80 µs and a Redis command a few µs, so a reply that has not come within
+    /// 1 ms is late (a slow command, a large reply, a descheduled server) and may take much longer: the pool thread,
+    /// one of one a core, must not wait for it (decision 0001). `poll`'s resolution is the millisecond (Glibc's Swift
+    /// module has no `ppoll`).
+    private static let readBudget = Duration.milliseconds(1)
+    /// How long a run of lone requests may complete without suspending before one goes through the thread: a task
+    /// that loops on lone requests never suspends while its callers read their replies, so another task waiting for
+    /// the same pool thread (a one-thread pool, or every pool thread so held) gets it within about this, plus one
+    /// ``readBudget`` (decision 0046).
+    private static let holdLimit = Duration.milliseconds(2)
     private var directEncoder = RESPEncoder()  // guarded by lock
 
     // Connection thread only.
@@ -210,12 +240,27 @@ public final class RedisConnection: @unchecked Sendable {
             request.completion(.failure(RedisError(.closed, endpoint: configuration.endpoint.description, command: request.commands.first?.name, message: "the client was closed")))
             return
         }
-        if alone, mayWriteDirectly, !request.mayBlock, ContinuousClock.now - lastConcurrent > Self.aloneFor, let direct, writeDirectly(request, to: direct) {
-            lock.unlock()
-            return
+        if alone, mayWriteDirectly, !request.mayBlock, request.wait == nil, let direct {
+            let now = ContinuousClock.now
+            if now - lastConcurrent > Self.aloneFor {
+                if let holdStart, now - holdStart > Self.holdLimit {
+                    self.holdStart = nil  // this one suspends: the pool thread goes to whoever waits for it
+                } else if writeDirectly(request, to: direct) {
+                    guard callerReads else {
+                        lock.unlock()  // the socket did not take all of it: the thread writes the rest and reads
+                        return
+                    }
+                    if holdStart == nil { holdStart = now }
+                    let reader = self.reader  // set with `direct` (``connect()``), cleared after it: the thread is parked
+                    lock.unlock()
+                    readOwnReplies(request, from: direct, with: reader)
+                    return
+                }
+            }
         }
+        holdStart = nil
         queue.append(request)
-        wakeParked()  // it writes the request behind any in flight
+        if !callerReads { wakeParked() }  // it writes the request behind any in flight; after a caller's read, that caller wakes it
         lock.unlock()
     }
 
@@ -244,11 +289,65 @@ public final class RedisConnection: @unchecked Sendable {
         let unsent = written < directEncoder.bytes.count ? Array(directEncoder.bytes[written...]) : []
         let window = configuration.commandTimeout.seconds + blocking
         inFlight.append(InFlight(requests: [request], sharedWait: request.wait, window: window, deadline: .now + .seconds(window), unsent: unsent))
-        if !unsent.isEmpty {
+        if unsent.isEmpty {
+            callerReads = true  // the caller reads the reply (``readOwnReplies``)
+        } else {
             writeBusy = true
             wakeParked()
         }
         return true
+    }
+
+    /// A lone caller reads the replies to the request it has just written (``callerReads`` set: it owns the reads),
+    /// waiting at most ``readBudget`` from now, then completes the request without suspending. Replies not all come by
+    /// then (or the read fails: closed, reset, not RESP): the rest of the request is handed back to the thread, with
+    /// the bytes already fed left in the reader and the replies already taken kept for the completion; the thread
+    /// reads as it reads any written request (and meets a failure itself: a closed socket reads as closed again, a
+    /// reader that met bad bytes keeps failing), and the caller's continuation is resumed from there.
+    private func readOwnReplies(_ request: Request, from stream: RedisStream, with reader: RESPReader?) {
+        let wanted = request.commands.count
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(wanted)
+        let deadline = ContinuousClock.now + Self.readBudget
+        reading: while let reader, replies.count < wanted {
+            do throws(TransportFailure) {
+                if let reply = try reader.next() {
+                    replies.append(reply)
+                    continue
+                }
+            } catch {
+                break reading
+            }
+            let left = (deadline - .now).seconds
+            guard left > 0 else { break }
+            let count = stream.receive(into: readBuffer, waitingAtMost: Int32((left * 1000).rounded(.up)))
+            guard count > 0 else { break }
+            do throws(TransportFailure) {
+                try reader.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            } catch {
+                break reading
+            }
+        }
+        lock.lock()
+        callerReads = false
+        if replies.count == wanted {
+            inFlight.removeFirst()  // it was alone on the wire: nobody writes while a caller reads
+            if parked && !(queue.isEmpty && inFlight.isEmpty && watchingSocket) { wakeParked() }
+            lock.unlock()
+            request.completion(.success(replies))
+            return
+        }
+        holdStart = nil
+        if !replies.isEmpty {
+            let head = inFlight[0]
+            let done = request.completion
+            let rest = Request(commands: Array(request.commands[replies.count...])) { [replies] result in
+                done(result.map { replies + $0 })
+            }
+            inFlight[0] = InFlight(requests: [rest], sharedWait: nil, window: head.window, deadline: head.deadline)
+        }
+        wakeParked()  // it reads the rest
+        lock.unlock()
     }
 
     /// Wakes the thread if it is parked (holding `lock`).
@@ -298,7 +397,9 @@ public final class RedisConnection: @unchecked Sendable {
             // Queued requests go out at once when nothing is in flight, or behind a caller-written request when the
             // thread was parked on its reply; behind the thread's own batch they wait until its replies are read, so
             // what comes meanwhile leaves together in one `send` (decision 0042).
-            if !queue.isEmpty && !writeBusy && (inFlight.isEmpty || woke != nil) {
+            // While a caller reads its own reply, the thread leaves the stream alone: what comes meanwhile waits for
+            // the caller to let go (decision 0046).
+            if !queue.isEmpty && !writeBusy && !callerReads && (inFlight.isEmpty || woke != nil) {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
                 let dropped = dropRequested
@@ -306,23 +407,29 @@ public final class RedisConnection: @unchecked Sendable {
                 writeBusy = true  // until written (``releaseWrites()``): a caller's bytes must not come between its own
                 return .write(batch, dropped: dropped)
             }
-            if let head = inFlight.first {
+            if !callerReads, let head = inFlight.first {
                 let socketReady = woke?.socket ?? false
                 let overdue = woke != nil && !socketReady && head.unsent.isEmpty && ContinuousClock.now >= head.deadline
                 if woke == nil || socketReady || !head.unsent.isEmpty || overdue {
                     inFlight.removeFirst()  // writeBusy stays set while its rest is unwritten
                     return .read(head, overdue: overdue)
                 }
-            } else if isClosed && queue.isEmpty {
+            } else if inFlight.isEmpty && isClosed && queue.isEmpty {
                 return nil
             }
+            // Parked: on the pipe only while a caller reads (it signals when it lets go); for the replies of what is
+            // in flight, until the oldest's deadline; idle, for the socket's closing only, so that a lone caller's
+            // reply, which the caller reads, does not wake the thread too.
+            let socket = callerReads ? nil : direct?.fd
+            let watch: ThreadWakeup.SocketWatch = inFlight.isEmpty ? .closing : .replies
+            let timeout = callerReads ? nil : inFlight.first.map { max(0, ($0.deadline - .now).seconds) }
             parked = true
-            let socket = direct?.fd
-            let timeout = inFlight.first.map { max(0, ($0.deadline - .now).seconds) } ?? (socket == nil ? nil : configuration.commandTimeout.seconds)
+            watchingSocket = socket != nil
             lock.unlock()
-            let readiness = wakeup.wait(socket: socket, timeout: timeout)
+            let readiness = wakeup.wait(socket: socket, watch: watch, timeout: timeout)
             lock.lock()
             parked = false
+            watchingSocket = false
             woke = readiness
             if readiness.socket && inFlight.isEmpty && queue.isEmpty {
                 dropRequested = false

@@ -8,7 +8,8 @@ import Glibc
 /// The byte stream a connection speaks RESP over: a connected socket, with a TLS session on it when configured.
 /// Blocking I/O bounded by the socket's timeouts, as decision 0001's thread-per-connection design wants.
 /// Connection-thread only, except ``isPlain``, ``sendWithoutWaiting(_:)`` and ``idleIsClean()``, which a caller may use
-/// under the connection's lock while the thread is parked (decision 0036); ``close()`` once.
+/// under the connection's lock while the thread is parked (decision 0036), and ``receive(into:waitingAtMost:)``, which
+/// a lone caller uses to read its own reply while it owns the connection's reads (decision 0046); ``close()`` once.
 final class RedisStream {
     /// The socket, for `poll` and for ``RedisConnection/dropConnection()``'s `shutdown`.
     let fd: Int32
@@ -93,6 +94,26 @@ final class RedisStream {
         precondition(tls == nil, "a TLS session is written by the connection's thread only")
         while true {
             let count = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if count >= 0 { return count }
+            if errno != EINTR { return 0 }
+        }
+    }
+
+    /// Reads what has arrived, waiting at most `milliseconds` for the first byte (a `poll`, then a non-blocking
+    /// `recv`): what a lone caller on Swift's cooperative pool may do to read its own reply (decision 0046), never
+    /// the command's whole timeout. Plain sockets only.
+    /// - Returns: the bytes read, or 0 when none came in time or the socket is closed or failed (the connection's
+    ///   thread, reading after the caller, finds out which and fails the request as it would have).
+    func receive(into buffer: UnsafeMutableRawBufferPointer, waitingAtMost milliseconds: Int32) -> Int {
+        precondition(tls == nil, "a TLS session is read by the connection's thread only")
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { break }
+            if ready == 0 || errno != EINTR { return 0 }
+        }
+        while true {
+            let count = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
             if count >= 0 { return count }
             if errno != EINTR { return 0 }
         }

@@ -2,14 +2,16 @@
 import Glibc
 #endif
 
-/// How a connection's thread waits for work: in `poll` on a pipe that callers signal, and — while a plain
-/// socket is idle — on the socket too, so a reply to a request a caller wrote itself wakes the thread directly
-/// (decision 0036). A condition variable could not wait on the socket as well.
+/// How a connection's thread waits for work: in `poll` on a pipe that callers signal, and on a plain socket too —
+/// for its replies when the thread is to read them (a request handed back by its caller, decision 0046), or only for
+/// its closing while it is idle (the server closed it, or ``RedisConnection/dropConnection()`` shut it down), so that
+/// a reply a lone caller reads itself does not wake the thread as well. A condition variable could not wait on the
+/// socket.
 ///
 /// - Note: `@unchecked Sendable` is sound: the descriptors are set once, and a pipe's small reads and writes are
 ///   atomic.
 final class ThreadWakeup: @unchecked Sendable {
-    /// What ended a ``wait(socket:timeout:)``.
+    /// What ended a ``wait(socket:watch:timeout:)``.
     struct Readiness {
         /// The socket has bytes (a reply), or was closed or shut down.
         var socket = false
@@ -37,16 +39,29 @@ final class ThreadWakeup: @unchecked Sendable {
         Glibc.close(signalFD)
     }
 
-    /// Wakes the thread in ``wait(socket:timeout:)`` (or makes its next wait return at once).
+    /// Wakes the thread in ``wait(socket:watch:timeout:)`` (or makes its next wait return at once).
     func signal() {
         var one: UInt8 = 1
         _ = Glibc.write(signalFD, &one, 1)
     }
 
-    /// Waits until signalled, until `socket` (when given) is readable or closed, or `timeout` seconds (nil: no limit).
-    /// A signal is consumed.
-    func wait(socket: Int32?, timeout: Double?) -> Readiness {
-        var descriptors = (pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: socket ?? -1, events: Int16(POLLIN), revents: 0))
+    /// What the thread waits for on the socket.
+    enum SocketWatch {
+        /// Bytes to read (or the socket closed).
+        case replies
+        /// Only the peer closing or the socket failing (`POLLRDHUP`, `POLLHUP`, `POLLERR`): bytes arriving do not end
+        /// the wait.
+        case closing
+    }
+
+    /// `POLLRDHUP` (Linux: the peer shut its side down), which Glibc's Swift module does not export (`_GNU_SOURCE`).
+    private static let peerClosed = Int16(0x2000)
+
+    /// Waits until signalled, until `socket` (when given) is ready as `watch` says, or `timeout` seconds (nil: no
+    /// limit). A signal is consumed.
+    func wait(socket: Int32?, watch: SocketWatch = .replies, timeout: Double?) -> Readiness {
+        let events = watch == .replies ? Int16(POLLIN) : Self.peerClosed
+        var descriptors = (pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: socket ?? -1, events: events, revents: 0))
         let milliseconds = timeout.map { Int32(clamping: Int(($0 * 1000).rounded(.up))) } ?? -1
         let ready = withUnsafeMutableBytes(of: &descriptors) { raw in
             poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), socket == nil ? 1 : 2, milliseconds)

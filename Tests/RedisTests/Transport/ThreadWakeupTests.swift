@@ -40,4 +40,19 @@ import Glibc
         let readiness = wakeup.wait(socket: ends[0], timeout: 5)
         #expect(readiness.socket && !readiness.timedOut)
     }
+
+    /// Watching an idle socket for its closing only (decision 0046): bytes arriving (a reply its caller reads) do not
+    /// end the wait; the peer closing does.
+    @Test func watchingForClosingIgnoresBytesButNotTheClose() {
+        var ends: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        defer { _ = close(ends[0]) }
+        let wakeup = ThreadWakeup()
+        var byte: UInt8 = 1
+        _ = write(ends[1], &byte, 1)
+        #expect(wakeup.wait(socket: ends[0], watch: .closing, timeout: 0.05).timedOut, "a byte is not a close")
+        _ = close(ends[1])
+        let readiness = wakeup.wait(socket: ends[0], watch: .closing, timeout: 5)
+        #expect(readiness.socket && !readiness.timedOut)
+    }
 }
