@@ -217,8 +217,9 @@ public final class RedisConnection: @unchecked Sendable {
     public func close() {
         lock.lock()
         isClosed = true
-        wakeParked()
+        let wake = claimWake()
         lock.unlock()
+        if wake { wakeup.signal() }
     }
 
     /// Closes the connection so the next batch connects afresh, asking `address` again (a failover moved the
@@ -247,7 +248,9 @@ public final class RedisConnection: @unchecked Sendable {
                     self.holdStart = nil  // this one suspends: the pool thread goes to whoever waits for it
                 } else if writeDirectly(request, to: direct) {
                     guard callerReads else {
+                        let wake = claimWake()
                         lock.unlock()  // the socket did not take all of it: the thread writes the rest and reads
+                        if wake { wakeup.signal() }
                         return
                     }
                     if holdStart == nil { holdStart = now }
@@ -260,8 +263,9 @@ public final class RedisConnection: @unchecked Sendable {
         }
         holdStart = nil
         queue.append(request)
-        if !callerReads { wakeParked() }  // it writes the request behind any in flight; after a caller's read, that caller wakes it
+        let wake = !callerReads && claimWake()  // it writes the request behind any in flight; after a caller's read, that caller wakes it
         lock.unlock()
+        if wake { wakeup.signal() }
     }
 
     /// Whether a caller may write its request itself now (holding `lock`).
@@ -292,8 +296,7 @@ public final class RedisConnection: @unchecked Sendable {
         if unsent.isEmpty {
             callerReads = true  // the caller reads the reply (``readOwnReplies``)
         } else {
-            writeBusy = true
-            wakeParked()
+            writeBusy = true  // the caller wakes the thread to write the rest (``enqueue(_:)``)
         }
         return true
     }
@@ -332,8 +335,9 @@ public final class RedisConnection: @unchecked Sendable {
         callerReads = false
         if replies.count == wanted {
             inFlight.removeFirst()  // it was alone on the wire: nobody writes while a caller reads
-            if parked && !(queue.isEmpty && inFlight.isEmpty && watchingSocket) { wakeParked() }
+            let wake = parked && !(queue.isEmpty && inFlight.isEmpty && watchingSocket) && claimWake()
             lock.unlock()
+            if wake { wakeup.signal() }
             request.completion(.success(replies))
             return
         }
@@ -346,15 +350,19 @@ public final class RedisConnection: @unchecked Sendable {
             }
             inFlight[0] = InFlight(requests: [rest], sharedWait: nil, window: head.window, deadline: head.deadline)
         }
-        wakeParked()  // it reads the rest
+        let wake = claimWake()  // it reads the rest
         lock.unlock()
+        if wake { wakeup.signal() }
     }
 
-    /// Wakes the thread if it is parked (holding `lock`).
-    private func wakeParked() {
-        guard parked else { return }
+    /// Whether the caller is to wake the thread: true, once, when it is parked (holding `lock`). The caller signals
+    /// after unlocking: the thread, woken, takes the lock first thing, and would otherwise block on it at once (a
+    /// futex wait and wake, and a context switch, a request; session 11's futex profile). A signal that lands after the
+    /// thread woke for something else only makes its next wait return at once, to find nothing new.
+    private func claimWake() -> Bool {
+        guard parked else { return false }
         parked = false
-        wakeup.signal()
+        return true
     }
 
     // MARK: - The connection's thread
