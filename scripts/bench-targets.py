@@ -7,6 +7,11 @@ Each section of scripts/bench.sh appends what it measured to FACTS as one JSON l
 {"fact": SECTION, "error": why} when it failed, or {"fact": SECTION, "skipped": why}. A row whose section did not
 measure its figure says so (the reason, not a number); a number outside what makes sense (zero, NaN, a latency run
 where not every job started) is a failure, never a "met".
+
+The peers' section may add {"fact": "peers-repeat", "peers": [...]} lines, one for each further run of the harness with
+Sidekiq's and this build's rows only (BENCH_PEERS_REPEAT): the 1-process ratio is then the median of the pairs' ratios
+(each pair side by side in one harness run) and the worker and Redis CPU rows the medians of this build's rows, every
+value listed (decision 0049). The other rows read the first run.
 """
 import json
 import math
@@ -23,6 +28,8 @@ def load(path):
                 fact = json.loads(line)
                 if fact["fact"] == "topology":
                     facts.setdefault("topology", {})[fact["row"]] = fact
+                elif fact["fact"] == "peers-repeat":
+                    facts.setdefault("peers-repeat", []).append(fact["peers"])
                 else:
                     facts[fact["fact"]] = fact
     return facts
@@ -59,6 +66,24 @@ def peer(facts, name):
     return row
 
 
+def repeated(facts, *names):
+    """The rows of `names` from each repeated run of the harness that measured all of them (decision 0049): a list
+    of tuples, one a run, in run order. A repeat where one of them failed is left out (the main run's rows say why)."""
+    runs = []
+    for peers in facts.get("peers-repeat", []):
+        found = [next((p for p in peers if p.get("peer") == name), None) for name in names]
+        if all(r is not None and not r.get("error") and not r.get("skipped") for r in found):
+            runs.append(tuple(found))
+    return runs
+
+
+def median(values):
+    """The middle value (the mean of the middle two for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def load_note(*rows_):
     """The peers' harness's flag for CPU the machine spent outside the benchmark while a row ran."""
     busy = max(r.get("other_load_cores", 0) for r in rows_)
@@ -73,12 +98,25 @@ def rows(facts):
         hoopoe = number(ours.get("steady_rate"), "Hoopoe's steady jobs/s")
         other = number(theirs.get("steady_rate"), f"{name}'s steady jobs/s")
         ratio = hoopoe / other
-        return f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}", ratio >= minimum
+        first = f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}"
+        pairs = repeated(facts, "hoopoe", name)
+        if not pairs:
+            return first, ratio >= minimum
+        ratios = [ratio] + [number(h.get("steady_rate"), "Hoopoe's steady jobs/s") / number(t.get("steady_rate"), f"{name}'s steady jobs/s")
+                            for h, t in pairs]
+        middle = median(ratios)
+        each = ", ".join(f"{r:.1f}×" for r in ratios)
+        return f"median {middle:.1f}× of {len(ratios)} pairs ({each}); first pair {first}", middle >= minimum
 
     def hoopoe_peer(field, what, maximum, unit):
         row = peer(facts, "hoopoe")
         value = number(row.get(field), what)
-        return f"{value:.1f} {unit}{load_note(row)}", value <= maximum
+        values = [value] + [number(h.get(field), what) for (h,) in repeated(facts, "hoopoe")]
+        if len(values) == 1:
+            return f"{value:.1f} {unit}{load_note(row)}", value <= maximum
+        middle = median(values)
+        each = ", ".join(f"{v:.1f}" for v in values)
+        return f"median {middle:.1f} {unit} of {len(values)} runs ({each}){load_note(row)}", middle <= maximum
 
     def commands():
         row = peer(facts, "hoopoe")

@@ -14,7 +14,9 @@
 #   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
 #   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same
-#      workload, same run;
+#      workload, same run; then BENCH_PEERS_REPEAT (default 2) more runs of the harness with Sidekiq's and this
+#      build's rows only, so the 1-process ratio and the CPU rows are medians of pairs, each pair side by side
+#      (decision 0049: one pair is ~0.4 s of Hoopoe's steady processing, its 50 ms slices swing between ~30k and ~80k jobs/s);
 #   then "Targets": every figure issue 17 sets a target for, from sections 1–8 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
@@ -268,6 +270,22 @@ PY
   else
     fact peers error "the peers' harness wrote no report (its log is above)"
   fi
+  # More pairs of the rows the 1-process targets read, when this run has both (decision 0049). Each is a run of the
+  # harness of its own (its own redis-server, its redis-benchmark reference), appended to the same report.
+  repeat="${BENCH_PEERS_REPEAT:-2}"
+  case " ${BENCH_PEERS:-sidekiq hoopoe} " in *" sidekiq "*) ;; *) repeat=0 ;; esac
+  case " ${BENCH_PEERS:-sidekiq hoopoe} " in *" hoopoe "*) ;; *) repeat=0 ;; esac
+  for round in $(seq 1 "$repeat"); do
+    echo
+    echo "### Pair $((round + 1)) of $((repeat + 1)): Sidekiq and this build again"
+    runs="$(lines "${report%.md}.jsonl")"
+    BENCH_PEERS="sidekiq hoopoe" BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh \
+      || echo "(the peers' harness ended with an error)"
+    if [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ]; then
+      tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": "peers-repeat", "peers": json.load(sys.stdin)["peers"]}))' >> "$facts" \
+        || echo "(pair $((round + 1))'s report could not be read)"
+    fi
+  done
 fi
 
 echo

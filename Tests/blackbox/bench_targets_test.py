@@ -1,0 +1,98 @@
+"""scripts/bench-targets.py, `make bench`'s Targets table, on facts written here: the 1-process ratio and the CPU rows
+are medians over the repeated pairs when the run has them (decision 0049), and a failed repeat is left out, never
+counted as a pair."""
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from fakes import ROOT
+
+SCRIPT = ROOT / "scripts" / "bench-targets.py"
+spec = importlib.util.spec_from_file_location("bench_targets", SCRIPT)
+targets = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(targets)
+
+
+def row(peer, steady, worker=15.0, redis=9.0, **extra):
+    return dict(peer=peer, steady_rate=steady, worker_cpu_us_per_job=worker, redis_cpu_us_per_job=redis,
+                enqueue_cmds_per_job=1.0, process_cmds_per_job=1.47, **extra)
+
+
+def facts_file(main, *repeats):
+    lines = [{"fact": "peers", "peers": main}] + [{"fact": "peers-repeat", "peers": r} for r in repeats]
+    f = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
+    f.write("".join(json.dumps(line) + "\n" for line in lines))
+    f.close()
+    return f.name
+
+
+def measured(path, figure):
+    facts = targets.load(path)
+    for name, measure, _ in targets.rows(facts):
+        if name.startswith(figure):
+            return measure()
+    raise AssertionError(f"no row {figure!r}")
+
+
+class BenchTargets(unittest.TestCase):
+    def test_one_pair_is_read_as_before(self):
+        path = facts_file([row("hoopoe", 60_000), row("sidekiq", 5_000)])
+        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertEqual(text, "60,000 / 5,000 jobs/s = 12.0×")
+        self.assertTrue(met)
+
+    def test_the_ratio_is_the_median_of_the_pairs(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],  # 7.7×
+                          [row("hoopoe", 65_000), row("sidekiq", 5_000)],  # 13.0×
+                          [row("hoopoe", 60_000), row("sidekiq", 4_800)])  # 12.5×
+        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.startswith("median 12.5× of 3 pairs (7.7×, 13.0×, 12.5×)"), text)
+        self.assertTrue(met)
+
+    def test_one_fast_pair_does_not_make_the_target(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],  # 7.7×
+                          [row("hoopoe", 70_000), row("sidekiq", 5_000)],  # 14.0×
+                          [row("hoopoe", 50_000), row("sidekiq", 6_000)])  # 8.3×
+        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertIn("median 8.3×", text)
+        self.assertFalse(met)
+
+    def test_a_failed_repeat_is_left_out(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],
+                          [row("hoopoe", 70_000), dict(peer="sidekiq", error="timed out")],
+                          [row("hoopoe", 50_000), row("sidekiq", 6_000)])
+        text, _ = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertIn("of 2 pairs (7.7×, 8.3×)", text)
+
+    def test_cpu_rows_are_medians_of_the_runs(self):
+        path = facts_file([row("hoopoe", 54_000, worker=17.2, redis=11.9), row("sidekiq", 7_000)],
+                          [row("hoopoe", 65_000, worker=14.6, redis=9.1), row("sidekiq", 5_000)],
+                          [row("hoopoe", 60_000, worker=14.9, redis=10.4), row("sidekiq", 4_800)])
+        text, met = measured(path, "Worker CPU a job")
+        self.assertTrue(text.startswith("median 14.9 µs of 3 runs (17.2, 14.6, 14.9)"), text)
+        self.assertTrue(met)
+        text, met = measured(path, "Redis CPU a job")
+        self.assertTrue(text.startswith("median 10.4 µs of 3 runs"), text)
+        self.assertFalse(met)
+
+    def test_the_two_process_row_reads_the_first_run_only(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000), row("sidekiq-2p", 12_000)],
+                          [row("hoopoe", 70_000), row("sidekiq", 5_000)])
+        text, met = measured(path, "One worker process vs Sidekiq, 2 processes")
+        self.assertEqual(text, "54,000 / 12,000 jobs/s = 4.5×")
+        self.assertTrue(met)
+
+    def test_the_table_prints(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],
+                          [row("hoopoe", 65_000), row("sidekiq", 5_000)])
+        out = subprocess.run([sys.executable, str(SCRIPT), path], capture_output=True, text=True, check=True).stdout
+        line = next(l for l in out.splitlines() if l.startswith("| One worker process vs Sidekiq, 1 process"))
+        self.assertIn("median 10.4× of 2 pairs (7.7×, 13.0×)", line)
+        self.assertTrue(line.endswith("| **missed** |"), line)
+
+
+if __name__ == "__main__":
+    unittest.main()
