@@ -24,6 +24,10 @@ show the same work or say where it differs. After the table, each row with more 
 primary: its reads a job, commands a read, CPU a job (idle not taken off) and the part of it spent in scripts (`INFO
 commandstats`: the acknowledgement's `EVALSHA`), so the cost of spreading is seen node by node (decisions 0040, 0045).
 
+Then BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the plain, TLS and three-primary rows, printed as a small table
+and appended to BENCH_FACTS as {"fact": "topology-repeat", "round": k, "row": ...}: the Targets table reads the TLS
+and cluster ratios as medians of the rounds (decision 0049).
+
 Every server is private (loopback ports from BENCH_TOPOLOGY_PORT, default 7400) and removed at the end.
 Env: BENCH_TOPOLOGY_N (jobs per row, default 100000), HOOPOE_BIN / HOOPOE_BENCH_BIN (release binaries),
 BENCH_FACTS (a file each row is appended to as a JSON line, {"fact": "topology", "row": plain|tls|replica|wait|cluster1|cluster,
@@ -253,11 +257,12 @@ def run_row(url, primaries, counter_node, extra_env=None):
             (reads_end - reads_first) / counted, (commands_end - commands_first) / counted, per_node)
 
 
-def fact(**fields):
-    """One row's figures for make bench's Targets table (BENCH_FACTS), when it asked for them."""
+def fact(kind="topology", **fields):
+    """One row's figures for make bench's Targets table (BENCH_FACTS), when it asked for them; `kind` "topology-repeat"
+    for the repeated rounds (with their `round`)."""
     if FACTS:
         with open(FACTS, "a") as f:
-            f.write(json.dumps({"fact": "topology", **fields}) + "\n")
+            f.write(json.dumps({"fact": kind, **fields}) + "\n")
 
 
 def main():
@@ -328,6 +333,27 @@ def main():
                   f"| {commands:.2f} | {worker_us / baseline:.2f}× |")
             if len(per_node) > 1:
                 spread.append((key, counter_node.port, per_node))
+        # BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the rows the targets compare (plain, TLS, the 3-primary
+        # cluster), each round's rows one after the other: the Targets table reads the median of each round's ratio
+        # (decision 0049; one 100k-job row swings with the VM as the peers' rows do).
+        repeat = int(os.environ.get("BENCH_TOPOLOGY_REPEAT", "2"))
+        again = [row for row in rows if row[0] in ("plain", "tls", "cluster")]
+        if repeat > 0 and not failed:
+            print(f"\nThe compared rows again ({repeat} more rounds; Redis and worker CPU µs/job):\n")
+            print("| round | " + " | ".join(name.split(",")[0] for _, name, *_ in again) + " |")
+            print("|---|" + "--:|" * len(again))
+        for round_ in range(1, repeat + 1 if not failed else 1):
+            cells = []
+            for key, name, url, primaries, counter_node, extra in again:
+                try:
+                    rate, worker_us, redis_us, idle_us_per_s, round_trips, commands, _ = run_row(url, primaries, counter_node, extra)
+                except Exception as error:
+                    cells.append(f"failed: {error}")
+                    fact(row=key, round=round_, error=str(error), kind="topology-repeat")
+                    continue
+                fact(row=key, round=round_, rate=rate, worker_us=worker_us, redis_us=redis_us, kind="topology-repeat")
+                cells.append(f"{rate:,.0f} jobs/s, Redis {redis_us:.1f}, worker {worker_us:.1f}")
+            print(f"| {round_ + 1} | " + " | ".join(cells) + " |")
         for key, counter_port, per_node in spread:
             # Where a spread row's Redis CPU goes (decisions 0040, 0045): how often each primary wakes for how much.
             print(f"\nPer primary, `{key}` row (CPU with idle not taken off; µs in scripts from INFO commandstats):")

@@ -11,7 +11,8 @@
 #      reminder `sms.send` (hoopoe-bench memory: INFO memory's used_memory delta and MEMORY USAGE of the keys);
 #   6. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a cluster of 1 primary (the
 #      cluster code path alone) and of 3 primaries (the target's row) (scripts/bench-topologies.py: private servers
-#      on ports 7400+; decision 0040);
+#      on ports 7400+; decision 0040), then BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the plain, TLS and
+#      3-primary rows, whose ratios the Targets table reads as medians (decision 0049);
 #   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
 #   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same

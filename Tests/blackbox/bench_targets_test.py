@@ -1,5 +1,6 @@
 """scripts/bench-targets.py, `make bench`'s Targets table, on facts written here: the 1-process ratio and the CPU rows
-are medians over the repeated pairs when the run has them, the 10,000 jobs/s p99 the median of its runs (decision 0049);
+are medians over the repeated pairs when the run has them, the 10,000 jobs/s p99 the median of its runs, the TLS and
+cluster ratios the medians of the topology rounds (decision 0049);
 a failed repeat is left out, never counted as a pair, and a latency run where not every job started fails the row."""
 import importlib.util
 import json
@@ -105,6 +106,25 @@ class BenchTargets(unittest.TestCase):
             f.write(json.dumps({"fact": "engine", "latency": {"10000": first}}) + "\n" + json.dumps(short) + "\n")
         with self.assertRaises(targets.Missing):
             measured(path, "Enqueue→start at 10,000 jobs/s")
+
+    def test_tls_and_cluster_rows_are_medians_of_the_rounds(self):
+        def topo(row, worker, redis, kind="topology", round_=None):
+            fact = {"fact": kind, "row": row, "rate": 50_000, "worker_us": worker, "redis_us": redis}
+            return fact if round_ is None else dict(fact, round=round_)
+        lines = [topo("plain", 14.8, 8.6), topo("tls", 18.6, 11.5), topo("cluster", 21.4, 11.3),   # 1.29×, 1.31×
+                 topo("plain", 15.0, 9.0, "topology-repeat", 1), topo("tls", 16.0, 10.0, "topology-repeat", 1),   # 1.08×
+                 topo("cluster", 20.0, 9.5, "topology-repeat", 1),                                             # 1.06×
+                 topo("plain", 15.0, 10.0, "topology-repeat", 2), topo("tls", 17.5, 11.0, "topology-repeat", 2),  # 1.14×
+                 dict(topo("cluster", 0, 0, "topology-repeat", 2), error="the cluster did not agree")]
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in lines))
+        text, met = measured(path, "TLS per-job cost")
+        self.assertTrue(text.startswith("median 1.14× of 3 rounds (1.29×, 1.08×, 1.14×)"), text)
+        self.assertTrue(met)
+        text, met = measured(path, "3-primary cluster")
+        self.assertTrue(text.startswith("median 1.18× of 2 rounds (1.31×, 1.06×)"), text)  # the failed round left out
+        self.assertFalse(met)
 
     def test_the_table_prints(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],
