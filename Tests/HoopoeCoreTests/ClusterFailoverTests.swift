@@ -128,14 +128,6 @@ import Testing
         worker.shutdown()
         try await working.value
     }
-
-    /// Runs blocking harness work (process spawns, sleeps while the cluster agrees) on a thread of its own, not on
-    /// the cooperative pool the worker and the enqueuer share.
-    private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
-    }
 }
 
 extension Sequence {

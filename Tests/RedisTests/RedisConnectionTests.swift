@@ -144,23 +144,3 @@ import Testing
     }
 }
 
-/// Runs `work` on a plain thread started at once, off the cooperative pool; ``value()`` waits for its result.
-///
-/// - Note: `@unchecked Sendable` is sound: `result` is written once by the thread before `done` is signalled, and read
-///   only after waiting for that signal.
-private final class OwnThread<T: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<T, any Error>?
-
-    init(_ work: @escaping @Sendable () throws -> T) {
-        Thread { [self] in
-            result = Result { try work() }
-            done.signal()
-        }.start()
-    }
-
-    func value() throws -> T {
-        done.wait()
-        return try result!.get()
-    }
-}

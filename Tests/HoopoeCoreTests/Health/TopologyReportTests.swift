@@ -89,11 +89,4 @@ import Testing
         let listed = health.json["topology"]?["primaries"]?.arrayValue ?? []
         #expect(listed.contains { $0["address"]?.stringValue == "127.0.0.1:\(victim.port)" && $0["reachable"] == .bool(false) }, "\(listed)")
     }
-
-    /// Blocking harness work on a thread of its own, not the cooperative pool.
-    private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
-    }
 }
