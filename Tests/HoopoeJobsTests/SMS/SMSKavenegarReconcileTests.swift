@@ -18,7 +18,7 @@ import Testing
     @Test func itWasSentSoItIsNotSentAgain() async throws {
         let harness = try await DomainHarness(environment: Self.environment)
         try await harness.setClock(morning)
-        let client = try #require(try await harness.services().providers.kavenegar)
+        let client = try #require(try harness.services().providers.kavenegar)
         _ = try await client.lookup(KavenegarLookup(receptor: "09351112233", template: "low-credit", token: "50", token2: "100", token10: "Reza"))
         await harness.control.enqueue(.succeedThenDrop, for: .kavenegarLookup)
         let worker = try await harness.startWorker()
