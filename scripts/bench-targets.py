@@ -32,7 +32,8 @@ def load(path):
                 if fact["fact"] == "topology":
                     facts.setdefault("topology", {})[fact["row"]] = fact
                 elif fact["fact"] == "peers-repeat":
-                    facts.setdefault("peers-repeat", []).append(fact["peers"])
+                    if "peers" in fact:  # a repeat whose report could not be read is left out
+                        facts.setdefault("peers-repeat", []).append(fact["peers"])
                 elif fact["fact"] == "latency-repeat":
                     facts.setdefault("latency-repeat", []).append(fact)
                 elif fact["fact"] == "topology-repeat":
@@ -91,6 +92,17 @@ def median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def medianed(values, first_text, noun, show, passes):
+    """A row read over several samples (decision 0049): `values[0]` is the first run's, which `first_text` describes.
+    One value: that text and its verdict. More: the median with every value, each shown by `show`, the verdict on the
+    median, and the first run's text after them."""
+    if len(values) == 1:
+        return first_text, passes(values[0])
+    middle = median(values)
+    each = ", ".join(show(v) for v in values)
+    return f"median {show(middle)} of {len(values)} {noun}s ({each}); first {noun} {first_text}", passes(middle)
+
+
 def load_note(*rows_):
     """The peers' harness's flag for CPU the machine spent outside the benchmark while a row ran."""
     busy = max(r.get("other_load_cores", 0) for r in rows_)
@@ -106,24 +118,15 @@ def rows(facts):
         other = number(theirs.get("steady_rate"), f"{name}'s steady jobs/s")
         ratio = hoopoe / other
         first = f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}"
-        pairs = repeated(facts, "hoopoe", name)
-        if not pairs:
-            return first, ratio >= minimum
         ratios = [ratio] + [number(h.get("steady_rate"), "Hoopoe's steady jobs/s") / number(t.get("steady_rate"), f"{name}'s steady jobs/s")
-                            for h, t in pairs]
-        middle = median(ratios)
-        each = ", ".join(f"{r:.1f}×" for r in ratios)
-        return f"median {middle:.1f}× of {len(ratios)} pairs ({each}); first pair {first}", middle >= minimum
+                            for h, t in repeated(facts, "hoopoe", name)]
+        return medianed(ratios, first, "pair", lambda r: f"{r:.1f}×", lambda r: r >= minimum)
 
     def hoopoe_peer(field, what, maximum, unit):
         row = peer(facts, "hoopoe")
         value = number(row.get(field), what)
         values = [value] + [number(h.get(field), what) for (h,) in repeated(facts, "hoopoe")]
-        if len(values) == 1:
-            return f"{value:.1f} {unit}{load_note(row)}", value <= maximum
-        middle = median(values)
-        each = ", ".join(f"{v:.1f}" for v in values)
-        return f"median {middle:.1f} {unit} of {len(values)} runs ({each}){load_note(row)}", middle <= maximum
+        return medianed(values, f"{value:.1f} {unit}{load_note(row)}", "run", lambda v: f"{v:.1f} {unit}", lambda v: v <= maximum)
 
     def commands():
         row = peer(facts, "hoopoe")
@@ -150,12 +153,8 @@ def rows(facts):
                 raise Missing(f"failed: only {r['jobs']:,} of {r['expected']:,} jobs started within a run")
         p99 = number(run["p99_ms"], "p99")
         first = f"p99 {p99:.2f} ms (p50 {run['p50_ms']:.2f}, max {run['max_ms']:.1f}; {run['jobs']:,} jobs)"
-        if len(runs) == 1:
-            return first, p99 <= 1.0
         values = [number(r["p99_ms"], "p99") for r in runs]
-        middle = median(values)
-        each = ", ".join(f"{v:.2f}" for v in values)
-        return f"median p99 {middle:.2f} ms of {len(runs)} runs ({each}); first run {first}", middle <= 1.0
+        return medianed(values, first, "run", lambda v: f"p99 {v:.2f} ms", lambda v: v <= 1.0)
 
     def idle():
         value = number(need(facts, "idle").get("rss_mib"), "idle RSS")
@@ -189,30 +188,24 @@ def rows(facts):
                 pairs.append((plain, other))
         return pairs
 
-    def with_rounds(first_text, first_ratio, ratios, limit):
-        if not ratios:
-            return first_text, first_ratio <= limit
-        every = [first_ratio] + ratios
-        middle = median(every)
-        each = ", ".join(f"{r:.2f}×" for r in every)
-        return f"median {middle:.2f}× of {len(every)} rounds ({each}); first round {first_text}", middle <= limit
-
     def tls():
         def cost(row, what):
             return number(row["worker_us"], f"{what} worker µs/job") + number(row["redis_us"], f"{what} Redis µs/job")
         plain, secure = topology("plain"), topology("tls")
         base, paid = cost(plain, "plain"), cost(secure, "TLS")
-        ratios = [cost(s, "TLS") / cost(p, "plain") for p, s in rounds_of("tls")]
-        return with_rounds(f"{paid:.1f} / {base:.1f} µs/job (worker + Redis CPU) = {paid / base:.2f}×", paid / base, ratios, 1.3)
+        ratios = [paid / base] + [cost(s, "TLS") / cost(p, "plain") for p, s in rounds_of("tls")]
+        return medianed(ratios, f"{paid:.1f} / {base:.1f} µs/job (worker + Redis CPU) = {paid / base:.2f}×", "round",
+                        lambda r: f"{r:.2f}×", lambda r: r <= 1.3)
 
     def cluster():
         plain, cluster_ = topology("plain"), topology("cluster")
         base = number(plain["redis_us"], "plain Redis µs/job")
         cost = number(cluster_["redis_us"], "cluster Redis µs/job")
-        ratios = [number(c["redis_us"], "cluster Redis µs/job") / number(p["redis_us"], "plain Redis µs/job") for p, c in rounds_of("cluster")]
+        ratios = [cost / base] + [number(c["redis_us"], "cluster Redis µs/job") / number(p["redis_us"], "plain Redis µs/job")
+                                  for p, c in rounds_of("cluster")]
         # "adds no cost", read with this VM's run-to-run noise (±10 %) as the margin.
-        return with_rounds(f"{cost:.1f} / {base:.1f} Redis µs/job (3 primaries summed, idle subtracted) = {cost / base:.2f}×",
-                           cost / base, ratios, 1.10)
+        return medianed(ratios, f"{cost:.1f} / {base:.1f} Redis µs/job (3 primaries summed, idle subtracted) = {cost / base:.2f}×",
+                        "round", lambda r: f"{r:.2f}×", lambda r: r <= 1.10)
 
     def memory():
         fact = need(facts, "memory")

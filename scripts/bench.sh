@@ -276,14 +276,15 @@ PY
   mkdir -p .build
   report="$PWD/.build/bench-peers-$(date +%F).md"
   lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
-  runs="$(lines "${report%.md}.jsonl")"
-  BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
-  if [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ]; then
-    tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": "peers", "peers": json.load(sys.stdin)["peers"]}))' >> "$facts" \
-      || fact peers error "the peers' report could not be read"
-  else
-    fact peers error "the peers' harness wrote no report (its log is above)"
-  fi
+  harness() {  # harness FACT: one run of the harness (BENCH_PEERS as set), its rows appended to the facts as FACT; false
+    # when it wrote no report line
+    local runs; runs="$(lines "${report%.md}.jsonl")"
+    BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
+    [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ] || return 1
+    tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": sys.argv[1], "peers": json.load(sys.stdin)["peers"]}))' "$1" >> "$facts" \
+      || fact "$1" error "the peers' report could not be read"
+  }
+  harness peers || fact peers error "the peers' harness wrote no report (its log is above)"
   # More pairs of the rows the 1-process targets read, when this run has both (decision 0049). Each is a run of the
   # harness of its own (its own redis-server, its redis-benchmark reference), appended to the same report.
   repeat="${BENCH_PEERS_REPEAT:-2}"
@@ -292,13 +293,7 @@ PY
   for round in $(seq 1 "$repeat"); do
     echo
     echo "### Pair $((round + 1)) of $((repeat + 1)): Sidekiq and this build again"
-    runs="$(lines "${report%.md}.jsonl")"
-    BENCH_PEERS="sidekiq hoopoe" BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh \
-      || echo "(the peers' harness ended with an error)"
-    if [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ]; then
-      tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": "peers-repeat", "peers": json.load(sys.stdin)["peers"]}))' >> "$facts" \
-        || echo "(pair $((round + 1))'s report could not be read)"
-    fi
+    BENCH_PEERS="sidekiq hoopoe" harness peers-repeat || echo "(pair $((round + 1)) wrote no report)"
   done
 fi
 
