@@ -48,6 +48,25 @@ public final class ClusterServers: Sendable {
         for node in servers.nodes { node.stop() }
     }
 
+    /// One cluster-enabled server. Its bus port is explicit (the default, port + 10000, overflows for a kernel-chosen
+    /// port above 55535) and free when asked for, but, like the client port, it can be taken before the server binds
+    /// it (another test's outgoing connection): a server that exits at once is tried again with another bus port (the
+    /// server itself already retries its client port).
+    private static func node(nodeTimeout: Int) throws -> RedisServer {
+        var attempt = 0
+        while true {
+            let bus = try RedisServer.freePort()
+            do {
+                return try RedisServer(arguments: [
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(bus),
+                    "--cluster-node-timeout", String(nodeTimeout), "--cluster-require-full-coverage", "no",
+                ])
+            } catch is RedisServer.ExitedEarly where attempt < 2 {
+                attempt += 1
+            }
+        }
+    }
+
     /// Starts three cluster-enabled servers (and `replicas` more per primary) and creates the cluster.
     /// - Parameters:
     ///   - replicas: replicas per primary (`--cluster-replicas`).
@@ -56,12 +75,7 @@ public final class ClusterServers: Sendable {
     public init(replicas: Int = 0, nodeTimeout: Int = 2000) throws {
         var nodes: [RedisServer] = []
         for _ in 0..<(3 * (1 + replicas)) {
-            // An explicit bus port: the default (port + 10000) overflows for a kernel-chosen port above 55535.
-            let bus = try RedisServer.freePort()
-            nodes.append(try RedisServer(arguments: [
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(bus),
-                "--cluster-node-timeout", String(nodeTimeout), "--cluster-require-full-coverage", "no",
-            ]))
+            nodes.append(try Self.node(nodeTimeout: nodeTimeout))
         }
         self.nodes = nodes
         let create = try ChildProcess(
