@@ -9,6 +9,10 @@ import Glibc
 /// The connection thread's parking place (decision 0036): a signal, a readable socket and the timeout each end a
 /// wait, and each says which it was.
 @Suite struct ThreadWakeupTests {
+    /// Close-on-exec: a child process another suite spawns meanwhile must not inherit an end. A child holding the peer
+    /// end kept the socket open after this test closed it, and the wait for the close timed out (`make test`, twice).
+    static let streamType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+
     @Test func aSignalEndsTheWaitAtOnceAndIsConsumed() {
         let wakeup = ThreadWakeup()
         wakeup.signal()
@@ -31,7 +35,7 @@ import Glibc
 
     @Test func aReadableSocketEndsTheWaitNamingTheSocket() {
         var ends: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        #expect(socketpair(AF_UNIX, Self.streamType, 0, &ends) == 0)
         defer { ends.forEach { _ = close($0) } }
         let wakeup = ThreadWakeup()
         #expect(wakeup.wait(socket: ends[0], timeout: 0.05).timedOut, "nothing to read yet")
@@ -45,7 +49,7 @@ import Glibc
     /// end the wait; the peer closing does.
     @Test func watchingForClosingIgnoresBytesButNotTheClose() {
         var ends: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        #expect(socketpair(AF_UNIX, Self.streamType, 0, &ends) == 0)
         defer { _ = close(ends[0]) }
         let wakeup = ThreadWakeup()
         var byte: UInt8 = 1
