@@ -283,41 +283,6 @@ struct Verdict: JobHandler {
         #expect(lateness.allSatisfy { $0 >= 0 }, "a job ran before its time: \(lateness.filter { $0 < 0 })")
     }
 
-    @Test func fourConcurrentPromotersNeverDuplicateAJob() async throws {
-        let h = try EngineHarness()
-        let n = 100_000
-        let due = Date().addingTimeInterval(3600)
-        for chunk in stride(from: 0, to: n, by: 5_000) {
-            _ = try await h.jobs.enqueueBatch((chunk..<chunk + 5_000).map {
-                (type: "diag.record", payload: .object(["i": .integer(Int64($0))]), options: EnqueueOptions(runAt: due))
-            })
-        }
-        #expect(try await h.jobs.info(queue: "default").scheduled == n)
-        // Make them all due at once: every score becomes 0.
-        try await h.redis.send("ZUNIONSTORE", h.jobs.keys("default").scheduled, "1", h.jobs.keys("default").scheduled, "WEIGHTS", "0")
-        // Four workers' promoters race over the same scheduled set.
-        let workers = (0..<4).map { _ in Worker(jobs: h.jobs, registry: .diagnostic, options: .fastTest(), logger: EngineHarness.quietLogger) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in workers {
-                group.addTask {
-                    while try await h.jobs.info(queue: "default").scheduled > 0 { try await worker.promote() }
-                }
-            }
-            try await group.waitForAll()
-        }
-        #expect(try await h.redis.send("XLEN", h.jobs.keys("default").stream).int == n)
-        var ids = Set<String>()
-        var start = "-"
-        while true {
-            let page = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, start, "+", "COUNT", "10000").array ?? []
-            for entry in page { ids.insert(try JobEnvelope.decode(entry.array![1].array!.last!.bytes!).id) }  // the `job` field comes last
-            guard page.count == 10_000 else { break }
-            start = "(" + page.last!.array![0].string!
-        }
-        #expect(ids.count == n)
-        try await h.redis.send("DEL", h.jobs.keys("default").stream)
-    }
-
     @Test func weightedQueuesShareByWeightAndStrictOrderDrainsInOrder() async throws {
         for strict in [false, true] {
             let h = try EngineHarness("weighted\(strict)")

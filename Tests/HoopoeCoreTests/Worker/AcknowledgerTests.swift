@@ -9,9 +9,8 @@ import Testing
 @testable import HoopoeCore
 
 /// When the acknowledger sends a batch (group commit, no timer; decision 0037): a lone job at once, the jobs finishing
-/// while a batch is in flight together in the next, and shutdown's drain waits for both; on a cluster one queue a flight
-/// (decision 0048). Real Redis (a real three-primary cluster on loopback for the last), real deliveries: each
-/// acknowledged job leaves the pending list.
+/// while a batch is in flight together in the next, and shutdown's drain waits for both (on a cluster:
+/// `AcknowledgerClusterTests`). Real Redis, real deliveries: each acknowledged job leaves the pending list.
 @Suite struct AcknowledgerTests {
     /// The batches sent, in order.
     final class Batches: Sendable {
@@ -123,40 +122,5 @@ import Testing
         await acknowledger.drain()
         #expect(setting.batches.all.joined().sorted() == ["j0", "j1", "j2"], "all sent before drain returned")
         #expect(try await setting.unacknowledged() == 0)
-    }
-
-    /// On a cluster a flight carries one queue's acknowledgements, those of the queue that waited longest; the other
-    /// queues' wait for flights of their own, so each node gets its jobs in fewer, larger script calls. A lone job still
-    /// leaves at once, and every queue's jobs end acknowledged on their node. (One server would send the five waiting
-    /// acknowledgements of three queues in one flight: `[[a-0], [b-0, c-0, a-1, b-1, c-1]]`.)
-    @Test func onAClusterAFlightCarriesOneQueue() async throws {
-        let servers = try ClusterServers.shared()
-        let setting = try Setting(url: servers.url)
-        // One queue on each primary; the first one's node is paused while the others' acknowledgements come.
-        let queues = try (0..<3).map { try servers.tag(onNode: $0, prefix: "ack") }
-        var acks: [[Acknowledgement]] = []
-        for queue in queues { acks.append(try await setting.delivered(2, queue: queue)) }
-        let (a, b, c) = (acks[0], acks[1], acks[2])
-        let control = try RedisClient(url: servers.nodes[0].url)
-        defer { control.close() }
-        let acknowledger = setting.acknowledger
-        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
-        acknowledger.add(a[0])
-        #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
-        acknowledger.add(b[0])
-        acknowledger.add(c[0])
-        acknowledger.add(a[1])
-        acknowledger.add(b[1])
-        acknowledger.add(c[1])
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(acknowledger.pendingCount == 5 && setting.batches.all.isEmpty, "a's first flight held by the pause")
-        try await control.send("CLIENT", "UNPAUSE")
-        await acknowledger.drain()
-        let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
-        #expect(setting.batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
-        for (index, queue) in queues.enumerated() {
-            let left = try await setting.unacknowledged(queue: queue)
-            #expect(left == 0, "queue \(index) \(queue): \(left)")
-        }
     }
 }
