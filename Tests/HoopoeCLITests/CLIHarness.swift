@@ -39,15 +39,15 @@ final class CLIHarness: Sendable {
     /// Starts `hoopoe worker` and waits until its heartbeat is in Redis.
     func startWorker(_ arguments: [String] = [], environment extra: [String: String] = [:]) async throws -> ChildProcess {
         let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: try environment.merging(extra) { $1 })
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + outcomeDeadline
         while ContinuousClock.now < deadline {
             if try await jobs.liveProcesses().contains(where: { $0.kind == "worker" }) { return process }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestSupportError("the worker did not beat within 10 s: \(process.output)")
+        throw TestSupportError("the worker did not beat within \(outcomeDeadline): \(process.output)")
     }
 
-    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    func eventually(timeout: Duration = outcomeDeadline, _ condition: () async throws -> Bool) async throws -> Bool {
         try await TestSupport.eventually(timeout: timeout, condition)
     }
 

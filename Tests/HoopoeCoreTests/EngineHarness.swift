@@ -38,7 +38,7 @@ final class EngineHarness: Sendable {
         return result
     }
 
-    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    func eventually(timeout: Duration = outcomeDeadline, _ condition: () async throws -> Bool) async throws -> Bool {
         try await TestSupport.eventually(timeout: timeout, condition)
     }
 

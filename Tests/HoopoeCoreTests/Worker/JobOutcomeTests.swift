@@ -19,10 +19,12 @@ import Testing
         }
     }
 
-    /// Blocks on the answer list of `id` the way a client in any language would.
+    /// Blocks on the answer list of `id` the way a client in any language would (for as long as any test waits for an
+    /// outcome: at 10 s it once came back empty in `make test`'s congested parallel phase).
     private func answer(_ h: EngineHarness, _ id: String) async throws -> JSONValue? {
-        var blpop = RedisCommand("BLPOP", h.jobs.keys("default").answer(id), "10")
-        blpop.blockingSeconds = 10
+        let seconds = Int(outcomeDeadline.components.seconds)
+        var blpop = RedisCommand("BLPOP", h.jobs.keys("default").answer(id), String(seconds))
+        blpop.blockingSeconds = Double(seconds)
         // On a connection of its own: a blocked shared connection would hold up the worker's commands.
         let connection = h.redis.makeDedicatedConnection(name: "test-blpop")
         defer { connection.close() }

@@ -84,13 +84,13 @@ final class DomainHarness: Sendable {
     /// Starts `hoopoe worker` and waits for its heartbeat.
     func startWorker(_ arguments: [String] = ["--concurrency", "10"], environment extra: [String: String] = [:]) async throws -> ChildProcess {
         let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"] + arguments, environment: try baseEnvironment.merging(extra) { $1 })
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + outcomeDeadline
         while ContinuousClock.now < deadline {
             if try await jobs.liveProcesses().contains(where: { $0.kind == "worker" && $0.fields["pid"] == String(process.pid) }) { return process }
             if let status = process.poll() { throw TestSupportError("the worker exited with \(status): \(process.output)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestSupportError("the worker did not beat within 15 s: \(process.output)")
+        throw TestSupportError("the worker did not beat within \(outcomeDeadline): \(process.output)")
     }
 
     /// Starts `hoopoe scheduler` with a schedule file written from `yaml`.
