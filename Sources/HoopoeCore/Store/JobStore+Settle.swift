@@ -108,9 +108,18 @@ extension JobStore {
 
     /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
     /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
+    /// Each id is read once (an id that is not one precedes nothing and follows nothing, as
+    /// ``StreamEntryID/precedes(_:_:)`` says: the first id stays when it cannot be ordered).
     static func newestEntryID(_ acks: [Acknowledgement]) -> String {
-        var newest = ""
-        for ack in acks where newest.isEmpty || StreamEntryID.precedes(newest, ack.entryID) { newest = ack.entryID }
+        guard let first = acks.first else { return "" }
+        var newest = first.entryID
+        guard var newestOrder = StreamEntryID.order(newest) else { return newest }
+        for ack in acks.dropFirst() {
+            if let order = StreamEntryID.order(ack.entryID), newestOrder < order {
+                newest = ack.entryID
+                newestOrder = order
+            }
+        }
         return newest
     }
 

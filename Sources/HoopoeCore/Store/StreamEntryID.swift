@@ -1,26 +1,42 @@
-/// The order of Redis stream entry ids (`<ms>-<seq>`, decimal, no leading zeros) compared as text, without parsing
-/// them into numbers: of two numbers the longer is the greater, and of two of one length the later in byte order.
+/// The order of Redis stream entry ids (`<ms>-<seq>`, two decimal 64-bit numbers): by the first number, then the
+/// second.
 enum StreamEntryID {
     /// Whether `a` is older than `b`. An id that is not `<digits>-<digits>` precedes nothing and follows nothing:
     /// the acknowledge script then removes entries one by one, as it does for any batch it cannot order.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        guard let (am, aseq) = parts(a), let (bm, bseq) = parts(b) else { return false }
-        if !am.elementsEqual(bm) { return less(am, bm) }
-        return less(aseq, bseq)
+        guard let x = order(a), let y = order(b) else { return false }
+        return x < y
     }
 
-    private static func parts(_ id: String) -> (Substring.UTF8View, Substring.UTF8View)? {
-        let bytes = id.utf8
-        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")) else { return nil }
-        let ms = id[..<dash].utf8
-        let seq = id[bytes.index(after: dash)...].utf8
-        guard !ms.isEmpty, !seq.isEmpty, ms.allSatisfy(isDigit), seq.allSatisfy(isDigit) else { return nil }
+    /// `<ms>-<seq>` as its two numbers, to compare as a tuple; nil for anything else, a part beyond 64 bits included
+    /// (Redis's ids are two 64-bit numbers). One pass over the bytes in place: it runs for every acknowledged job
+    /// (``JobStore/newestEntryID(_:)``), where the substring comparisons it replaced cost ~3,500 instructions a job
+    /// (callgrind, session 12).
+    static func order(_ id: String) -> (ms: UInt64, seq: UInt64)? {
+        if let parsed = id.utf8.withContiguousStorageIfAvailable({ parse($0) }) { return parsed }
+        return parse(Array(id.utf8))
+    }
+
+    private static func parse(_ bytes: some Collection<UInt8>) -> (ms: UInt64, seq: UInt64)? {
+        var ms: UInt64 = 0
+        var seq: UInt64 = 0
+        var digits = 0
+        var dashSeen = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") {
+                guard !dashSeen, digits > 0 else { return nil }
+                dashSeen = true
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflowed) = (dashSeen ? seq : ms).multipliedReportingOverflow(by: 10)
+            let (next, carried) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflowed, !carried else { return nil }
+            if dashSeen { seq = next } else { ms = next }
+            digits += 1
+        }
+        guard dashSeen, digits > 0 else { return nil }
         return (ms, seq)
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    private static func less(_ a: Substring.UTF8View, _ b: Substring.UTF8View) -> Bool {
-        a.count != b.count ? a.count < b.count : a.lexicographicallyPrecedes(b)
     }
 }

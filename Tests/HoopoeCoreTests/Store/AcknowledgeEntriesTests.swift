@@ -109,6 +109,12 @@ import Testing
         #expect(!StreamEntryID.precedes("1764547199501-0", "1764547199500-10"))
         #expect(!StreamEntryID.precedes("5-5", "5-5"))
         #expect(!StreamEntryID.precedes("5-x", "6-0") && !StreamEntryID.precedes("5", "6-0") && !StreamEntryID.precedes("", "6-0"))
+        #expect(!StreamEntryID.precedes("-5", "6-0") && !StreamEntryID.precedes("5-", "6-0") && !StreamEntryID.precedes("5--1", "6-0"))
+        #expect(!StreamEntryID.precedes("6-0", "-5") && !StreamEntryID.precedes("6-0", "7-1-1"))
+        // Redis's largest ids (two 64-bit numbers) are ordered; a part beyond 64 bits is not an id.
+        #expect(StreamEntryID.precedes("18446744073709551614-18446744073709551615", "18446744073709551615-0"))
+        #expect(StreamEntryID.precedes("18446744073709551615-9", "18446744073709551615-18446744073709551615"))
+        #expect(!StreamEntryID.precedes("1-0", "18446744073709551616-0") && !StreamEntryID.precedes("18446744073709551616-0", "99999999999999999999-0"))
         let acks = ["3-0", "12-1", "12-0", "4-7"].map {
             Acknowledgement(queue: "q", entryID: $0, type: "t", jobID: $0, uniqueKey: nil, counter: "processed")
         }
