@@ -34,16 +34,10 @@ public struct JobRegistry: Sendable {
         ) { bytes, range, context in
             let payload: H.Payload
             do {
-                if let range, let decoded = PlainPayloadDecoder.decode(H.Payload.self, from: bytes, range: range) {
-                    payload = decoded  // the usual payload: no JSONDecoder (see PlainPayloadDecoder)
-                } else if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) {
-                    payload = decoded
-                } else {
-                    // The whole envelope: the verdict, and an error's path ("in payload"), as they always were.
-                    payload = try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
-                }
-            } catch let error as DecodingError {
-                throw PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error)
+                guard let range else { throw PlainPayloadDecoder.Declined() }
+                payload = try PlainPayloadDecoder.value(H.Payload.self, from: bytes, range: range)  // the usual payload: no JSONDecoder
+            } catch {
+                payload = try Self.decodedByJSONDecoder(H.self, bytes, range)
             }
             try await handler.run(payload, context: context)
         }
@@ -56,6 +50,19 @@ public struct JobRegistry: Sendable {
             } catch {
                 return "\(error)"
             }
+        }
+    }
+
+    /// A payload `PlainPayloadDecoder` declined, decoded by `JSONDecoder`: the payload's bytes, else the whole envelope
+    /// (the verdict, and an error's path "in payload", as they always were). A function of its own, so the job's usual
+    /// path does not ask the runtime for the metadata of the types only this one uses (`PayloadOnly<P>`, `P?`).
+    @inline(never)
+    private static func decodedByJSONDecoder<H: JobHandler>(_ handler: H.Type, _ bytes: [UInt8], _ range: Range<Int>?) throws -> H.Payload {
+        do {
+            if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) { return decoded }
+            return try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
+        } catch let error as DecodingError {
+            throw PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error)
         }
     }
 
