@@ -16,14 +16,10 @@ import Foundation
 /// as a number, a missing key) throws without declining, as JSONDecoder throws there too: a payload that tries
 /// one kind then another (an id as a number, else as a string) is read here, with JSONDecoder's result.
 enum PlainPayloadDecoder {
-    /// The payload decoded from `bytes[range]`, or nil when `JSONDecoder` must decide.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], range: Range<Int>) -> T? {
-        try? value(type, from: bytes, range: range)
-    }
-
-    /// The same, throwing ``Declined`` instead of returning nil: the worker's path. No `T?` is made on the way, so
-    /// a caller that is itself generic (``JobRegistry/register(_:)``'s closure) asks the runtime for no `Optional<T>`
-    /// metadata a job (three lookups of ~325 instructions each, callgrind, session 12).
+    /// The payload decoded from `bytes[range]`, or ``Declined`` when `JSONDecoder` must decide. It throws rather than
+    /// returning nil: no `T?` is made on the way, so a caller that is itself generic (``JobRegistry/register(_:)``'s
+    /// closure) asks the runtime for no `Optional<T>` metadata a job (three lookups of ~325 instructions each,
+    /// callgrind, session 12).
     static func value<T: Decodable>(_ type: T.Type, from bytes: [UInt8], range: Range<Int>) throws(Declined) -> T {
         let node: Node? = bytes.withUnsafeBufferPointer { buffer in
             var parser = Parser(bytes: UnsafeBufferPointer(rebasing: buffer[range]))

@@ -63,7 +63,7 @@ import Testing
     /// Either nil (declined) or exactly JSONDecoder's value; never a value where JSONDecoder fails.
     private func agrees<T: Decodable & Equatable>(_ type: T.Type, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> T? {
         let bytes = Array(text.utf8)
-        let plain = PlainPayloadDecoder.decode(type, from: bytes, range: 0..<bytes.count)
+        let plain = try? PlainPayloadDecoder.value(type, from: bytes, range: 0..<bytes.count)
         let full = try? JSONDecoder().decode(type, from: Data(bytes))
         if let plain {
             #expect(plain == full, "\(T.self) from \(text)", sourceLocation: sourceLocation)
@@ -108,7 +108,7 @@ import Testing
         #expect(agrees(Key.self, #"{"key": "\ud83d\ude00"}"#) == nil)
         #expect(agrees(Key.self, #"{"key": "ÿ"}"#) == Key(key: "ÿ"))
         let invalid: [UInt8] = Array(#"{"key": ""#.utf8) + [0xC3] + Array(#""}"#.utf8)
-        #expect(PlainPayloadDecoder.decode(Key.self, from: invalid, range: 0..<invalid.count) == nil)
+        #expect((try? PlainPayloadDecoder.value(Key.self, from: invalid, range: 0..<invalid.count)) == nil)
         for text in [#"{"key": 1}"#, #"{"key": null}"#, "{}", #"{"key": "a",}"#, #"{"key": "a"} x"#, #"{"key": "a\x"}"#, "[01]"] {
             #expect(agrees(Key.self, text) == nil, "\(text)")
         }
@@ -119,8 +119,8 @@ import Testing
     @Test func onlyThePayloadsBytesAreRead() {
         let envelope = Array(#"{"id":"1","payload":{"key":"k"},"type":"t"}"#.utf8)
         let start = 20
-        #expect(PlainPayloadDecoder.decode(Key.self, from: envelope, range: start..<start + 11) == Key(key: "k"))
-        #expect(PlainPayloadDecoder.decode(Key.self, from: envelope, range: start..<start + 10) == nil)
+        #expect((try? PlainPayloadDecoder.value(Key.self, from: envelope, range: start..<start + 11)) == Key(key: "k"))
+        #expect((try? PlainPayloadDecoder.value(Key.self, from: envelope, range: start..<start + 10)) == nil)
     }
 
     /// Random payload texts (valid ones and ones with a byte changed, dropped or added) against JSONDecoder:

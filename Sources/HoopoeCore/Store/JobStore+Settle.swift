@@ -109,7 +109,7 @@ extension JobStore {
     /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
     /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
     /// Each id is read once (an id that is not one precedes nothing and follows nothing, as
-    /// ``StreamEntryID/precedes(_:_:)`` says: the first id stays when it cannot be ordered).
+    /// ``StreamEntryID/order(_:)`` says: the first id stays when it cannot be ordered).
     static func newestEntryID(_ acks: [Acknowledgement]) -> String {
         guard let first = acks.first else { return "" }
         var newest = first.entryID

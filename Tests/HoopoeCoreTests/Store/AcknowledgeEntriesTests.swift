@@ -103,22 +103,29 @@ import Testing
     }
 
     @Test func entryIDsAreOrderedAsNumbers() {
-        #expect(StreamEntryID.precedes("9-0", "10-0"))
-        #expect(StreamEntryID.precedes("1764547199500-9", "1764547199500-10"))
-        #expect(StreamEntryID.precedes("1764547199500-10", "1764547199501-0"))
-        #expect(!StreamEntryID.precedes("1764547199501-0", "1764547199500-10"))
-        #expect(!StreamEntryID.precedes("5-5", "5-5"))
-        #expect(!StreamEntryID.precedes("5-x", "6-0") && !StreamEntryID.precedes("5", "6-0") && !StreamEntryID.precedes("", "6-0"))
-        #expect(!StreamEntryID.precedes("-5", "6-0") && !StreamEntryID.precedes("5-", "6-0") && !StreamEntryID.precedes("5--1", "6-0"))
-        #expect(!StreamEntryID.precedes("6-0", "-5") && !StreamEntryID.precedes("6-0", "7-1-1"))
+        #expect(precedes("9-0", "10-0"))
+        #expect(precedes("1764547199500-9", "1764547199500-10"))
+        #expect(precedes("1764547199500-10", "1764547199501-0"))
+        #expect(!precedes("1764547199501-0", "1764547199500-10"))
+        #expect(!precedes("5-5", "5-5"))
+        #expect(!precedes("5-x", "6-0") && !precedes("5", "6-0") && !precedes("", "6-0"))
+        #expect(!precedes("-5", "6-0") && !precedes("5-", "6-0") && !precedes("5--1", "6-0"))
+        #expect(!precedes("6-0", "-5") && !precedes("6-0", "7-1-1"))
         // Redis's largest ids (two 64-bit numbers) are ordered; a part beyond 64 bits is not an id.
-        #expect(StreamEntryID.precedes("18446744073709551614-18446744073709551615", "18446744073709551615-0"))
-        #expect(StreamEntryID.precedes("18446744073709551615-9", "18446744073709551615-18446744073709551615"))
-        #expect(!StreamEntryID.precedes("1-0", "18446744073709551616-0") && !StreamEntryID.precedes("18446744073709551616-0", "99999999999999999999-0"))
+        #expect(precedes("18446744073709551614-18446744073709551615", "18446744073709551615-0"))
+        #expect(precedes("18446744073709551615-9", "18446744073709551615-18446744073709551615"))
+        #expect(!precedes("1-0", "18446744073709551616-0") && !precedes("18446744073709551616-0", "99999999999999999999-0"))
         let acks = ["3-0", "12-1", "12-0", "4-7"].map {
             Acknowledgement(queue: "q", entryID: $0, type: "t", jobID: $0, uniqueKey: nil, counter: "processed")
         }
         #expect(JobStore.newestEntryID(acks) == "12-1")
         #expect(JobStore.newestEntryID([]) == "")
     }
+}
+
+/// Whether stream entry id `a` is older than `b` by ``StreamEntryID/order(_:)``: an id it cannot read precedes nothing
+/// and follows nothing.
+private func precedes(_ a: String, _ b: String) -> Bool {
+    guard let x = StreamEntryID.order(a), let y = StreamEntryID.order(b) else { return false }
+    return x < y
 }
