@@ -47,10 +47,14 @@ public enum EnvelopeRules {
     }
 
     /// Why `fields` break the rules (`invalid envelope: ...`, naming the first bad field), or nil if they do not.
-    static func violation(_ fields: Fields) -> String? {
-        if let problem = idProblem(fields.id) { return "invalid envelope: id \(problem)" }
-        if let problem = typeProblem(fields.type) { return "invalid envelope: type \(problem)" }
-        if !fields.queue.isEmpty, let problem = queueProblem(fields.queue) { return "invalid envelope: queue \(problem)" }
+    /// - Parameter namesChecked: the caller has checked the id, type and queue already (enqueue does, to word its own
+    ///   errors), so only the other fields are.
+    static func violation(_ fields: Fields, namesChecked: Bool = false) -> String? {
+        if !namesChecked {
+            if let problem = idProblem(fields.id) { return "invalid envelope: id \(problem)" }
+            if let problem = typeProblem(fields.type) { return "invalid envelope: type \(problem)" }
+            if !fields.queue.isEmpty, let problem = queueProblem(fields.queue) { return "invalid envelope: queue \(problem)" }
+        }
         if let value = fields.attempt, !isWhole(value, in: 0...Double(maxAttempts)) {
             return "invalid envelope: attempt must be a whole number from 0 to \(maxAttempts) (got \(describe(value)))"
         }
@@ -81,6 +85,7 @@ public enum EnvelopeRules {
 
     /// Why `queue` is not a queue name, or nil: `^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`.
     public static func queueProblem(_ queue: String) -> String? {
+        if isPlainName(queue, limit: maxQueueLength, colon: false, queueDots: true) { return nil }
         if let problem = nameProblem(queue, limit: maxQueueLength, allowColon: false) { return problem }
         if queue.utf8.first == UInt8(ascii: ".") { return "must not start with '.' (got \(quoted(queue)))" }
         var previousDot = false
@@ -112,15 +117,9 @@ public enum EnvelopeRules {
 
     /// 1 to `limit` characters from `A-Z a-z 0-9 . _ -` (and `:` when allowed).
     private static func nameProblem(_ text: String, limit: Int, allowColon: Bool) -> String? {
+        if isPlainName(text, limit: limit, colon: allowColon, queueDots: false) { return nil }
         let count = text.utf8.count
         guard count >= 1 else { return "must not be empty" }
-        // The hot path: a native string's bytes, checked against a table.
-        if count <= limit, let fine = text.utf8.withContiguousStorageIfAvailable({ bytes in
-            for byte in bytes where !isNameByte(byte, colon: allowColon) { return false }
-            return true
-        }), fine {
-            return nil
-        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
@@ -137,12 +136,33 @@ public enum EnvelopeRules {
         return nil
     }
 
-    /// `A-Z a-z 0-9 . _ -` (and `:` when `colon`).
+    /// Bytes 0–63 that a name may hold: `-` `.` `0-9`; ``nameBytesWithColon`` adds `:`.
+    private static let nameBytesLow: UInt64 = 1 << 45 | 1 << 46 | 0x3FF << 48
+    private static let nameBytesWithColon: UInt64 = nameBytesLow | 1 << 58
+    /// Bytes 64–127 that a name may hold: `A-Z` `_` `a-z`.
+    private static let nameBytesHigh: UInt64 = 0x3FF_FFFF << 1 | 1 << 31 | 0x3FF_FFFF << 33
+
+    /// The hot path of every name check (a job's id, type and queue, at enqueue and for every job a worker runs): a
+    /// native string's bytes, each tested against a 128-bit set in one pass; with `queueDots`, also no leading `.` and
+    /// no `..`. False sends the caller to the slow path, which finds the problem and words it.
     @inline(__always)
-    private static func isNameByte(_ byte: UInt8, colon: Bool) -> Bool {
-        let letter = byte | 0x20  // folds A-Z onto a-z
-        return (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || (colon && byte == UInt8(ascii: ":"))
+    private static func isPlainName(_ text: String, limit: Int, colon: Bool, queueDots: Bool) -> Bool {
+        let low = colon ? nameBytesWithColon : nameBytesLow
+        let high = nameBytesHigh
+        return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.count >= 1, bytes.count <= limit else { return false }
+            var previousDot = queueDots  // a leading dot counts as following one
+            for byte in bytes {
+                let set = byte < 64 ? low : (byte < 128 ? high : 0)
+                guard set &>> UInt64(byte) & 1 == 1 else { return false }  // &>> shifts by byte % 64
+                if queueDots {
+                    let dot = byte == UInt8(ascii: ".")
+                    if dot && previousDot { return false }
+                    previousDot = dot
+                }
+            }
+            return true
+        } ?? false
     }
 
     private static func isWhole(_ value: Double, in range: ClosedRange<Double>) -> Bool {

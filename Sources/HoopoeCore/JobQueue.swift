@@ -96,7 +96,8 @@ public final class JobQueue: Sendable {
         let fields = EnvelopeRules.Fields(
             id: envelope.id, type: type, queue: options.queue, attempt: 0, maxAttempts: options.maxAttempts.map(Double.init),
             timeout: envelope.timeout, enqueuedAt: now, runAt: envelope.runAt, uniqueKey: options.uniqueKey, uniqueFor: nil)
-        if let problem = EnvelopeRules.violation(fields) {
+        // The names were checked above (a generated id is valid by construction): the rest once, not those twice.
+        if let problem = EnvelopeRules.violation(fields, namesChecked: true) {
             throw EnqueueError(message: problem.replacingOccurrences(of: "invalid envelope: ", with: "job \(type): "))
         }
         if let uniqueFor = options.uniqueFor?.seconds, !(uniqueFor > 0) {

@@ -61,6 +61,31 @@ import Testing
         }
     }
 
+    /// Each byte that needs escaping is escaped wherever it stands in a string: first, last, alone, between ASCII
+    /// bytes one off the escaped ones, and next to multi-byte UTF-8.
+    @Test func anEscapeIsWrittenWhereverItStands() throws {
+        let needing: [Unicode.Scalar] = ["\"", "\\", "\u{0}", "\u{1f}", "\n"]
+        let fillers = ["a", "é", "😀", "\u{7f}", " ", "!", "#", "[", "]", "~"]  // 0x21, 0x23, 0x5B, 0x5D: one off the escaped ones
+        for filler in fillers {
+            for length in 0..<18 {
+                for position in 0...length {
+                    for scalar in needing {
+                        var sample = String(repeating: filler, count: length)
+                        sample.insert(Character(scalar), at: sample.index(sample.startIndex, offsetBy: position))
+                        var writer = CompactJSONWriter()
+                        writer.string(sample)
+                        let expected = try reference([sample]).dropFirst().dropLast()
+                        #expect(writer.bytes[...] == expected, "\(sample.debugDescription)")
+                    }
+                }
+                var writer = CompactJSONWriter()
+                let plain = String(repeating: filler, count: length)
+                writer.string(plain)
+                #expect(writer.bytes[...] == (try reference([plain])).dropFirst().dropLast(), "\(plain.debugDescription)")
+            }
+        }
+    }
+
     @Test func objectKeysAreSortedAsTheEncoderSortsThem() throws {
         let keys = ["e\u{301}x", "~", "\u{7f}", "b", "a10", "a9", "A", "a", "_x", "Z", "é", "e", "a_b", "aB", "ab", "B", "", "10", "9", "😀", "ﬀ", "z~", "z-", "Ω"]
         let object = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, .integer(Int64($0))) }))
