@@ -49,8 +49,13 @@ public final class JobQueue: Sendable {
     /// Enqueues many jobs in one round trip. Each is independent: a refused duplicate does not stop the
     /// others. Results are in the order given. A job refused before writing (``EnqueueError``, as for
     /// ``enqueue(type:payload:options:)``) throws before any job of the batch is written.
+    ///
+    /// A batch of ``parallelPreparationThreshold`` jobs or more is prepared (checked, its envelopes written) in two halves
+    /// at once; the refusal thrown is still the first refused job's in the batch's order.
     public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let prepared = try jobs.map { try prepare(type: $0.type, payload: .value($0.payload), options: $0.options) }
+        let prepared = try await prepareAll(jobs) { queue, job in
+            try queue.prepare(type: job.type, payload: .value(job.payload), options: job.options)
+        }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
     }
 
@@ -65,10 +70,31 @@ public final class JobQueue: Sendable {
     /// Enqueues many jobs of typed payloads (of any types) in one round trip, as
     /// ``enqueueBatch(_:)-(Array<(type:payload:options:)>)`` does.
     public func enqueueBatch(_ jobs: [(payload: any JobPayload, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let prepared = try jobs.map { job in
-            try prepare(type: type(of: job.payload).jobType, payload: .encoded(try job.payload.encodedJSON()), options: job.options)
+        let prepared = try await prepareAll(jobs) { queue, job in
+            try queue.prepare(type: type(of: job.payload).jobType, payload: .encoded(try job.payload.encodedJSON()), options: job.options)
         }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
+    }
+
+    /// The smallest batch prepared in two halves at once (``prepareAll(_:_:)``).
+    public static let parallelPreparationThreshold = 128
+
+    /// Every job of a batch prepared, in order, before any is written (a refusal writes nothing).
+    ///
+    /// Why two halves at once for a large batch: preparing — the checks and each envelope's JSON — is most of an
+    /// enqueue's client CPU, and while it runs Redis and the connection's thread wait; the first half on a child task
+    /// uses a second core meanwhile (on a pool with one free thread; else it runs after, as before). The CPU a job is
+    /// the same. A refusal is the first refused job's in the batch's order: the first half's error wins.
+    private func prepareAll<Job: Sendable>(
+        _ jobs: [Job], _ prepareOne: @escaping @Sendable (JobQueue, Job) throws -> PreparedJob
+    ) async throws -> [PreparedJob] {
+        guard jobs.count >= Self.parallelPreparationThreshold else { return try jobs.map { try prepareOne(self, $0) } }
+        let middle = jobs.count / 2
+        async let first = jobs[..<middle].map { try prepareOne(self, $0) }
+        let second = Result { try jobs[middle...].map { try prepareOne(self, $0) } }
+        var prepared = try await first
+        prepared += try second.get()
+        return prepared
     }
 
     /// A payload as given: a value, or JSON already encoded from a typed payload.

@@ -38,6 +38,29 @@ import Testing
         #expect(members == (0..<500).map { "m\($0)" })
     }
 
+    /// A large batch is prepared in two halves at once (JobQueue.prepareAll): the refusal is still the first bad job's
+    /// in the batch's order, a refusal in either half writes nothing, and a good batch keeps its order.
+    @Test func aLargeBatchRefusesItsFirstBadJobAndWritesNothing() async throws {
+        let h = try EngineHarness()
+        let size = 4 * JobQueue.parallelPreparationThreshold
+        func batch(badAt bad: [Int: String]) -> [(type: String, payload: JSONValue, options: EnqueueOptions)] {
+            (0..<size).map { i in (type: "diag.record", payload: h.diag(key: "k", member: "m\(i)"), options: EnqueueOptions(queue: bad[i] ?? "default")) }
+        }
+        for bad in [[3: "bad{one}", size - 2: "bad{two}"], [size - 2: "bad{two}"], [size / 2 - 1: "bad{one}", size / 2: "bad{two}"]] {
+            let first = bad.keys.min()!
+            await #expect {
+                try await h.jobs.enqueueBatch(batch(badAt: bad))
+            } throws: { error in
+                "\(error)".contains("'\(bad[first]!)' is not a queue name")
+            }
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 0, "a refused batch wrote jobs")
+        let results = try await h.jobs.enqueueBatch(batch(badAt: [:]))
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let ids = entries.compactMap { entry in entry.array?.last?.array?.last?.bytes.flatMap { try? JobEnvelope.decode($0).id } }
+        #expect(ids == results.compactMap(\.createdID) && ids.count == size)
+    }
+
     @Test func oversizedPayloadIsRefusedWithAClearError() async throws {
         let h = try EngineHarness()
         let big = JSONValue.object(["blob": .string(String(repeating: "x", count: 600 * 1024))])
