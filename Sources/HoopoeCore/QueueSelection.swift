@@ -67,14 +67,14 @@ public struct QueueSelection: Sendable, Hashable {
         return candidates.last?.name
     }
 
-    /// The queue names shuffled by weight (for the order of streams in one fetch).
-    func weightedOrder() -> [String] {
+    /// The queue names shuffled by weight (for the order of streams in one fetch), drawn from `random`.
+    func weightedOrder(using random: inout some RandomNumberGenerator) -> [String] {
         if strict { return names }
         var remaining = queues
         var order: [String] = []
         while !remaining.isEmpty {
             let total = remaining.reduce(0) { $0 + $1.weight }
-            var target = Double.random(in: 0..<Double(total))
+            var target = Double.random(in: 0..<Double(total), using: &random)
             let index = remaining.firstIndex { target -= Double($0.weight); return target < 0 } ?? remaining.count - 1
             order.append(remaining.remove(at: index).name)
         }

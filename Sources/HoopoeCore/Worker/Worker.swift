@@ -160,6 +160,7 @@ public final class Worker: Sendable {
         defer { connection?.close() }
         var failures = 0
         var knowsClientID = false
+        var shuffle = SplitMix64()
         while fetches {
             do {
                 let current: RedisConnection
@@ -178,8 +179,9 @@ public final class Worker: Sendable {
                 await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
                 if !fetches { break }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
-                // One queue has one order: no random shuffle (a getrandom call a fetch).
-                let order = queue.map { [$0] } ?? (options.queues.names.count == 1 ? options.queues.names : options.queues.weightedOrder())
+                // One queue has one order: no shuffle. Several are shuffled from this loop's own generator, not the
+                // system's (a getrandom call a queue a fetch).
+                let order = queue.map { [$0] } ?? (options.queues.names.count == 1 ? options.queues.names : options.queues.weightedOrder(using: &shuffle))
                 let active = await buffer.activeQueues(among: order)
                 if !fetches || active.isEmpty { break }
                 // COUNT applies to each stream of a read: a cluster's per-queue read asks its queue for what the one

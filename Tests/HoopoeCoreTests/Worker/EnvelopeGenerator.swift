@@ -1,18 +1,10 @@
 import Foundation
 
+@testable import HoopoeCore
+
 /// A fixed-seed source of random numbers (SplitMix64): the same seed makes the same envelopes on every run, so
 /// a failure found once is found again.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededRandom = SplitMix64
 
 /// Envelopes as other services might write them: valid ones, ones broken in one known way, and random ones
 /// (boundary numbers, odd strings and Unicode, deep nesting, duplicate keys, broken JSON).
