@@ -23,6 +23,7 @@ public final class ChildProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        _ = Self.closeFrom3?(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -42,6 +43,15 @@ public final class ChildProcess: Sendable {
         let result = posix_spawn(&child, executable, &actions, &attributes, &cArguments, &cEnvironment)
         guard result == 0 else { throw TestSupportError("could not start \(executable): error \(result)") }
         pid = child
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Glibc's Swift module does not export it),
+    /// looked up at run time: the child gets stdin, stdout and stderr, not every descriptor of the test process that
+    /// is not close-on-exec. A `redis-server` started by one suite once held another test's socket open, so that
+    /// test's wait for the socket's close timed out (session 12). Nil on an older glibc: the child inherits them.
+    private static var closeFrom3: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }
 
     /// Sends a signal.
