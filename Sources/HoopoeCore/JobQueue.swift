@@ -50,8 +50,8 @@ public final class JobQueue: Sendable {
     /// others. Results are in the order given. A job refused before writing (``EnqueueError``, as for
     /// ``enqueue(type:payload:options:)``) throws before any job of the batch is written.
     ///
-    /// A batch of ``parallelPreparationThreshold`` jobs or more is prepared (checked, its envelopes written) in two halves
-    /// at once; the refusal thrown is still the first refused job's in the batch's order.
+    /// A batch of ``parallelPreparationThreshold`` jobs or more is prepared (checked, its envelopes written) in two
+    /// halves at once (decision 0053); the refusal thrown is still the first refused job's in the batch's order.
     public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
         let prepared = try await prepareAll(jobs) { queue, job in
             try queue.prepare(type: job.type, payload: .value(job.payload), options: job.options)
@@ -77,7 +77,7 @@ public final class JobQueue: Sendable {
     }
 
     /// The smallest batch prepared in two halves at once (``prepareAll(_:_:)``).
-    public static let parallelPreparationThreshold = 128
+    package static let parallelPreparationThreshold = 128
 
     /// Every job of a batch prepared, in order, before any is written (a refusal writes nothing).
     ///

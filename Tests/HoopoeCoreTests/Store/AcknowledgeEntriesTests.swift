@@ -115,6 +115,10 @@ import Testing
         #expect(precedes("18446744073709551614-18446744073709551615", "18446744073709551615-0"))
         #expect(precedes("18446744073709551615-9", "18446744073709551615-18446744073709551615"))
         #expect(!precedes("1-0", "18446744073709551616-0") && !precedes("18446744073709551616-0", "99999999999999999999-0"))
+        // 19 digits are read without overflow checks, 20 and more with them; leading zeros count for nothing.
+        #expect(precedes("9999999999999999999-0", "10000000000000000000-0"))
+        #expect(precedes("0000000000000000000001-7", "2-0") && precedes("1-6", "0000000000000000000001-7"))
+        #expect(!precedes("1-0", "1-99999999999999999999") && !precedes("1-99999999999999999999", "2-0"))
         let acks = ["3-0", "12-1", "12-0", "4-7"].map {
             Acknowledgement(queue: "q", entryID: $0, type: "t", jobID: $0, uniqueKey: nil, counter: "processed")
         }
