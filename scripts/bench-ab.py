@@ -20,6 +20,12 @@ GET/XLEN/INFO). `--perf` adds `perf stat` counts a job on the worker (context sw
 recvfrom); `--cmds` each command's calls and µs a job; `--perf-record PREFIX` writes `perf record -g` profiles of
 the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
 ending in `-off` runs with job history off. The medians come last.
+
+`--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
+its last acknowledgement (`callgrind_control -i on/off`), and prints the worker's instructions a job: a count a noisy
+VM does not move, for changes too small for the timings (docs/benchmarks.md, sessions 12 and 13). Each run's profile
+is kept as PREFIX.LABEL.rN.out for `callgrind_annotate`. Under valgrind the timings mean nothing; use a few thousand
+jobs (20,000 take ~25 s).
 """
 import argparse
 import json
@@ -92,7 +98,24 @@ def start_profilers(args, label, worker_pid, server_pid, counts_file):
     return []
 
 
-def one_run(args, label, binary, env_extra, history):
+def callgrind_control(pid, on):
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(pid)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+
+
+def callgrind_total(path):
+    """The instructions a callgrind profile counted (its last `totals:` line; `summary:` is 0 with --instr-atstart=no)."""
+    total = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("totals:"):
+                total = int(line.split()[1])
+    if total is None:
+        sys.exit(f"{path}: no totals in the profile")
+    return total
+
+
+def one_run(args, label, binary, env_extra, history, rnd):
     port = free_port()
     server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
                                "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -111,11 +134,15 @@ def one_run(args, label, binary, env_extra, history):
     if not history:
         env["HOOPOE_HISTORY_MAX_JOBS"] = "0"
     log = tempfile.TemporaryFile()
-    worker = subprocess.Popen([binary, "worker", "--concurrency", "20"], env=env, stdout=log, stderr=log, cwd=ROOT)
+    command = [binary, "worker", "--concurrency", "20"]
+    profile = f"{args.callgrind}.{label}.r{rnd}.out" if args.callgrind else None
+    if profile:
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={profile}"] + command
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
     profilers = []
     counts_file = tempfile.NamedTemporaryFile(suffix=".perf", delete=False).name
     try:
-        if not wait_until(lambda: r.exists(STREAM) and r.xinfo_groups(STREAM), 500, 0.02):
+        if not wait_until(lambda: r.exists(STREAM) and r.xinfo_groups(STREAM), 3000 if profile else 500, 0.02):
             log.seek(0)
             sys.exit(f"{label}: the worker made no consumer group: " + log.read().decode()[-2000:])
         time.sleep(0.3)
@@ -124,6 +151,9 @@ def one_run(args, label, binary, env_extra, history):
         profilers = start_profilers(args, label, worker.pid, server.pid, counts_file)
         if profilers:
             time.sleep(0.5)
+        if profile:
+            time.sleep(2)  # the worker's start-up under valgrind, out of the count
+            callgrind_control(worker.pid, True)
         redis0, worker0, user0 = redis_cpu(r), cpu_seconds(worker.pid), cpu_seconds(worker.pid, True)
         r.rename(SIDE, STREAM)
         first = None
@@ -141,7 +171,9 @@ def one_run(args, label, binary, env_extra, history):
             time.sleep(0.005)
         while r.xlen(STREAM) > 0:
             time.sleep(0.01)
-        time.sleep(0.05)
+        time.sleep(1.0 if profile else 0.05)  # under valgrind, the last acknowledgements' replies
+        if profile:
+            callgrind_control(worker.pid, False)
         worker_s = cpu_seconds(worker.pid) - worker0
         user_s = cpu_seconds(worker.pid, True) - user0
         redis_s = redis_cpu(r) - redis0
@@ -169,11 +201,13 @@ def one_run(args, label, binary, env_extra, history):
         server.wait()
         os.unlink(counts_file)
     n = args.jobs
+    instructions = callgrind_total(profile) / n if profile else None
     commands = {k[8:]: (v["calls"] / n, v["usec"] / n) for k, v in stats.items()
                 if k.startswith("cmdstat_") and k[8:] not in HARNESS_COMMANDS}
     return dict(jps=(n - first[1]) / (last - first[0]) if last > first[0] else 0.0,
                 worker_us=worker_s * 1e6 / n, user_us=user_s * 1e6 / n, redis_us=redis_s * 1e6 / n,
-                commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts)
+                commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts,
+                instructions=instructions)
 
 
 def median(values):
@@ -189,6 +223,7 @@ def main():
     p.add_argument("--perf", action="store_true", help="perf stat counts a job on the worker")
     p.add_argument("--cmds", action="store_true", help="each Redis command's calls and µs a job")
     p.add_argument("--perf-record", metavar="PREFIX", help="perf record -g the worker and Redis during each run")
+    p.add_argument("--callgrind", metavar="PREFIX", help="the worker under callgrind: its instructions a job")
     p.add_argument("builds", nargs="+", metavar="label=/path/to/hoopoe[,ENV=value...]")
     args = p.parse_args()
     builds = []
@@ -201,11 +236,13 @@ def main():
     results = {}
     for rnd in range(args.rounds):
         for label, binary, env_extra in builds:
-            res = one_run(args, label, binary, env_extra, args.history == "on" and not label.endswith("-off"))
+            res = one_run(args, label, binary, env_extra, args.history == "on" and not label.endswith("-off"), rnd)
             results.setdefault(label, []).append(res)
             print(f"r{rnd} {label:14} {res['jps']:8.0f} jobs/s  worker {res['worker_us']:5.1f} µs/job "
                   f"(user {res['user_us']:5.1f})  redis {res['redis_us']:5.1f} µs/job  "
                   f"commands {res['commands_a_job']:.3f}/job", flush=True)
+            if res["instructions"] is not None:
+                print(f"      instructions {res['instructions']:,.0f}/job (callgrind)", flush=True)
             if res["counts"]:
                 print("      " + "  ".join(f"{k} {v:.3f}" for k, v in res["counts"].items()), flush=True)
             if args.cmds:
@@ -215,7 +252,8 @@ def main():
     for label, rs in results.items():
         print(f"  {label:14} {median(x['jps'] for x in rs):8.0f} jobs/s  worker {median(x['worker_us'] for x in rs):5.1f} "
               f"(user {median(x['user_us'] for x in rs):5.1f})  redis {median(x['redis_us'] for x in rs):5.1f}  "
-              f"commands {median(x['commands_a_job'] for x in rs):.3f}")
+              f"commands {median(x['commands_a_job'] for x in rs):.3f}"
+              + (f"  instructions {median(x['instructions'] for x in rs):,.0f}/job" if args.callgrind else ""))
 
 
 if __name__ == "__main__":
