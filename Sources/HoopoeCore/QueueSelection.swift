@@ -53,8 +53,9 @@ public struct QueueSelection: Sendable, Hashable {
     /// The queue names in order.
     public var names: [String] { queues.map(\.name) }
 
-    /// Picks a queue among those `available`, per weights or strict order; nil if none is available.
-    func pick(among available: (String) -> Bool, unit: Double = Double.random(in: 0..<1)) -> String? {
+    /// Picks a queue among those `available`, per weights or strict order; nil if none is available. `unit` is a
+    /// draw from [0, 1), from the caller's generator (``SplitMix64``: the system's is a system call a draw).
+    func pick(among available: (String) -> Bool, unit: Double) -> String? {
         if strict { return queues.first { available($0.name) }?.name }
         let candidates = queues.filter { available($0.name) }
         let total = candidates.reduce(0) { $0 + $1.weight }

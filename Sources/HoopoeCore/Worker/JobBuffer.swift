@@ -30,6 +30,9 @@ final class JobBuffer: Sendable {
         var paused: Set<String> = []
         /// Fetchers waiting in ``activeQueues(among:)`` for one of their queues to be resumed.
         var pauseWaiters: [CheckedContinuation<[String]?, Never>] = []
+        /// The draws of the weighted pick when several queues have jobs waiting: one a job taken, so not the system
+        /// generator's `getrandom` call (``SplitMix64``).
+        var random = SplitMix64()
     }
 
     private let selection: QueueSelection
@@ -225,7 +228,8 @@ final class JobBuffer: Sendable {
         if several {
             // Names, not the lanes: a copy of the lanes alive across the change below would make it copy them all.
             let available = state.lanes.filter { $0.waiting > 0 }.map(\.queue)
-            picked = selection.pick(among: { available.contains($0) }).flatMap { state.laneIndex[$0] }
+            let unit = Double.random(in: 0..<1, using: &state.random)
+            picked = selection.pick(among: { available.contains($0) }, unit: unit).flatMap { state.laneIndex[$0] }
         } else {
             picked = only
         }

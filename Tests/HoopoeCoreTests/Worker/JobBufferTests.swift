@@ -31,6 +31,17 @@ import Testing
         #expect(await takeAll(buffer, 2) == ["low:7-0", "low:8-0"])
     }
 
+    /// While several queues have jobs waiting, each take is a weighted draw (from the buffer's own generator, not the
+    /// system's): over 4,000 takes from two full queues weighted 3:1, about 3,000 and 1,000.
+    @Test func weightedQueuesWithJobsWaitingAreTakenByWeight() async throws {
+        let buffer = JobBuffer(selection: try QueueSelection(parsing: "heavy:3,light:1"))
+        #expect(buffer.put(jobs("heavy", 1...4_000) + jobs("light", 1...4_000)).isEmpty)
+        let taken = await takeAll(buffer, 4_000)
+        let heavy = taken.filter { $0.hasPrefix("heavy:") }.count
+        // Binomial, n 4,000, p 3/4: standard deviation ~27.
+        #expect((2_850...3_150).contains(heavy), "heavy \(heavy) of \(taken.count)")
+    }
+
     @Test func aPausedQueueIsWithdrawnAndRefusedAndCloseReturnsTheRest() async {
         let buffer = JobBuffer(selection: QueueSelection(["a", "b"]))
         #expect(buffer.put(jobs("a", 1...3) + jobs("b", 4...5)).isEmpty)
