@@ -1,9 +1,11 @@
 /// A small, fast pseudo-random generator (SplitMix64, Steele, Lea and Flood 2014), for choices that need an even
-/// spread but no secrecy: the order in which a worker's fetch reads its weighted queues.
+/// spread but no secrecy: the order in which a worker's fetch reads its weighted queues, and which weighted queue a
+/// runner's next job comes from (``JobBuffer``).
 ///
 /// Why not `SystemRandomNumberGenerator`: on Linux each of its draws is a `getrandom` system call. A worker of several
-/// queues drew one per queue per fetch: 0.115 system calls a job on the peers' workload (`perf`, session 13), each
-/// costing more than the whole shuffle. Seeded once from the system generator.
+/// queues drew one per queue per fetch (0.115 system calls a job on the peers' workload) and, with several queues
+/// backlogged, one per job taken (0.663 a job, two weighted queues): `perf`, session 13. Seeded once from the system
+/// generator.
 struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
