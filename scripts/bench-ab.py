@@ -6,7 +6,11 @@
 
 Why: the peers' harness measures about 0.3 s of steady processing at N = 20,000, so one run swings by ±25 % on these
 VMs (docs/benchmarks.md, session 8). Here each run drains a larger backlog, and the builds alternate round by round,
-so a change's effect shows as a ratio within each pair rather than as two figures from different minutes.
+so a change's effect shows as a ratio within each pair rather than as two figures from different minutes. The order
+turns every round (A B, then B A), so neither build always runs first. The last lines count, for each build against
+the first one named, the rounds in which it was lower or higher, with the median of its ratios. One build's worker CPU
+a job swings from 20 to 33 µs between rounds on session 12's VM (docs/benchmarks.md, session 14), so a conclusion
+rests on that count, not on one pair or one median.
 
 Each run: its own redis-server (a free loopback port, no persistence); the worker (`--concurrency 20`, the peers'
 setting) started first and left idle; the backlog (`diag.incr` of `bench:done`, envelopes by the Python client in
@@ -212,7 +216,8 @@ def one_run(args, label, binary, env_extra, history, rnd):
 
 def median(values):
     values = sorted(values)
-    return values[len(values) // 2]
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def main():
@@ -235,7 +240,7 @@ def main():
         builds.append((label, binary, dict(e.split("=", 1) for e in envs)))
     results = {}
     for rnd in range(args.rounds):
-        for label, binary, env_extra in builds:
+        for label, binary, env_extra in (builds if rnd % 2 == 0 else builds[::-1]):
             res = one_run(args, label, binary, env_extra, args.history == "on" and not label.endswith("-off"), rnd)
             results.setdefault(label, []).append(res)
             print(f"r{rnd} {label:14} {res['jps']:8.0f} jobs/s  worker {res['worker_us']:5.1f} µs/job "
@@ -254,6 +259,25 @@ def main():
               f"(user {median(x['user_us'] for x in rs):5.1f})  redis {median(x['redis_us'] for x in rs):5.1f}  "
               f"commands {median(x['commands_a_job'] for x in rs):.3f}"
               + (f"  instructions {median(x['instructions'] for x in rs):,.0f}/job" if args.callgrind else ""))
+    for line in pair_lines(results, [label for label, _, _ in builds]):
+        print(line)
+
+
+def pair_lines(results, labels):
+    """Each build against the first, round by round: how often lower and higher, and the median ratio."""
+    lines = []
+    base = labels[0]
+    for label in labels[1:]:
+        pairs = list(zip(results[base], results[label]))
+        lines.append(f"{label} against {base}, {len(pairs)} rounds:")
+        for key, name in (("worker_us", "worker CPU a job"), ("user_us", "its user part"), ("redis_us", "Redis CPU a job"),
+                          ("jps", "jobs/s")):
+            lower = sum(b[key] < a[key] for a, b in pairs)
+            higher = sum(b[key] > a[key] for a, b in pairs)
+            ratios = [b[key] / a[key] for a, b in pairs if a[key]]
+            ratio = f"{median(ratios):.2f}×" if ratios else "n/a"
+            lines.append(f"  {name:17} {ratio} (median of the rounds' ratios), lower in {lower}, higher in {higher}")
+    return lines
 
 
 if __name__ == "__main__":
