@@ -11,6 +11,9 @@ public struct RedisCommand: Sendable {
     /// Extra seconds this command may block on the server (`BLMOVE`, `XREADGROUP BLOCK`), added to the
     /// connection's read timeout so the wait is not mistaken for a dead server.
     public var blockingSeconds: Double = 0
+    /// Reads this command's reply in place on the connection's thread instead of copying it
+    /// (``RedisConnection/send(_:decoding:)``, which sets it); the reply then comes back as `.null`.
+    @usableFromInline var replyDecoder: (@Sendable (RedisReplyView) -> Void)?
 
     /// - Parameters:
     ///   - name: the command, e.g. `"SET"`.

@@ -48,7 +48,8 @@ import Glibc
 ///   set, the lone caller that set it owns the connection's reads (the socket's reads, `reader` and `readBuffer`), and
 ///   the thread touches neither the stream nor the reader (it neither reads, writes, connects nor disconnects: it
 ///   parks on its pipe only, and the caller signals it when it lets go, under `lock`). No C pointer leaves the thread
-///   that owns the reads: replies are copied into ``RedisReply`` values and freed there.
+///   that owns the reads: replies are copied into ``RedisReply`` values, or read in place by a request's decoder
+///   (``send(_:decoding:)``), and freed there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {
@@ -213,6 +214,30 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends one command and turns its reply into a value with `decode`, on the connection's thread, reading
+    /// hiredis's reply in place (``RedisReplyView``) instead of copying it into a ``RedisReply`` first.
+    ///
+    /// For a hot reply of which the caller wants a few values out of a large structure (a fetch's `XREADGROUP`). What
+    /// `decode` does, it does on the connection's thread while every other reply of the connection waits: it should
+    /// copy out what it needs and return.
+    ///
+    /// Inlinable so that it is specialised in the caller's module: its value's box then costs no generic metadata
+    /// lookup a call (which callgrind showed in the worker's fetch).
+    /// - Throws: as ``send(_:)``; an error reply is thrown as ``RedisError/reply(_:endpoint:command:)`` (`decode` is
+    ///   not called for it).
+    @inlinable
+    public func send<Value: Sendable>(_ command: RedisCommand, decoding decode: @escaping @Sendable (RedisReplyView) -> Value) async throws -> Value {
+        let decoded = DecodedReply<Value>()
+        var command = command
+        command.replyDecoder = { decoded.value = decode($0) }
+        let reply = try await send([command])[0]
+        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name) }
+        guard let value = decoded.value else {
+            throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: command.name, message: "the reply was not decoded")
+        }
+        return value
+    }
+
     /// Stops the thread after the work already queued; later calls fail with `closed`.
     public func close() {
         lock.lock()
@@ -314,7 +339,7 @@ public final class RedisConnection: @unchecked Sendable {
         let deadline = ContinuousClock.now + Self.readBudget
         reading: while let reader, replies.count < wanted {
             do throws(TransportFailure) {
-                if let reply = try reader.next() {
+                if let reply = try reader.next(decoding: request.commands[replies.count].replyDecoder) {
                     replies.append(reply)
                     continue
                 }
@@ -560,7 +585,7 @@ public final class RedisConnection: @unchecked Sendable {
             replies.reserveCapacity(own.count + 1)
             for command in own {
                 do throws(TransportFailure) {
-                    replies.append(try nextReply())
+                    replies.append(try nextReply(decoding: command.replyDecoder))
                 } catch {
                     let failure = redisError(error, command: command.name)
                     disconnect()
@@ -587,11 +612,12 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// The next reply: from what the reader holds, else after reading more (in ``readChunk`` pieces).
-    private func nextReply() throws(TransportFailure) -> RedisReply {
+    /// The next reply: from what the reader holds, else after reading more (in ``readChunk`` pieces); read in place by
+    /// `decoder` when there is one (``send(_:decoding:)``).
+    private func nextReply(decoding decoder: (@Sendable (RedisReplyView) -> Void)? = nil) throws(TransportFailure) -> RedisReply {
         guard let stream, let reader else { throw TransportFailure("no connection", kind: .closed) }
         while true {
-            if let reply = try reader.next() { return reply }
+            if let reply = try reader.next(decoding: decoder) { return reply }
             let count = try stream.read(into: readBuffer)
             try reader.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
         }
@@ -748,4 +774,16 @@ extension Duration {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) / 1e18
     }
+}
+
+/// Where ``RedisConnection/send(_:decoding:)``'s decoder leaves its value for the caller.
+///
+/// - Note: `@unchecked Sendable` is sound because `value` is written once, by the decoder on the connection's thread,
+///   before the request's completion resumes the caller, and read only by the caller after it resumed (the
+///   continuation's resume orders the two).
+@usableFromInline
+final class DecodedReply<Value>: @unchecked Sendable {
+    @usableFromInline var value: Value?
+
+    @usableFromInline init() {}
 }

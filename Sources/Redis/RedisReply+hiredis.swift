@@ -1,6 +1,6 @@
 import CHiredis
 
-// One of the two files that touch hiredis memory (the other is Transport/RESPReader.swift).
+// One of the three files that touch hiredis memory (with Transport/RESPReader.swift and RedisReplyView.swift).
 // It copies a `redisReply` tree into Swift values; the caller frees the C tree right after.
 
 extension RedisReply {

@@ -26,14 +26,29 @@ final class RESPReader {
     }
 
     /// The next complete reply, or nil when more bytes are needed.
+    ///
+    /// With a `decoder`, a reply that is not an error is handed to it in place (``RedisReplyView``) instead of being
+    /// copied, and comes back as `.null`: the decoder has taken what it wants before the tree is freed. An error reply
+    /// is copied as usual, so the caller sees the server's message.
     /// - Throws: for bytes that are not RESP (a protocol error: the connection must be dropped).
-    func next() throws(TransportFailure) -> RedisReply? {
+    func next(decoding decoder: ((RedisReplyView) -> Void)? = nil) throws(TransportFailure) -> RedisReply? {
         var raw: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
             throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
         }
         guard let raw else { return nil }
         defer { freeReplyObject(raw) }
-        return RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        let reply = UnsafePointer(raw.assumingMemoryBound(to: redisReply.self))
+        if let decoder, reply.pointee.type != REDIS_REPLY_ERROR {
+            decoder(RedisReplyView(reply))
+            return .null
+        }
+        return RedisReply(copying: reply)
+    }
+
+    /// Nothing fed is left unread, and no reply is half assembled.
+    var isDrained: Bool {
+        // ridx is 0, not -1, after the last complete reply: the reader primes its next root task.
+        reader.pointee.ridx <= 0 && reader.pointee.pos >= reader.pointee.len
     }
 }

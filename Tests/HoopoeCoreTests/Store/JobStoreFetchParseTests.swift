@@ -4,7 +4,8 @@ import Testing
 @testable import HoopoeCore
 
 /// How a fetch's `XREADGROUP` reply becomes jobs, offline: the reply parsed from RESP bytes by the reader a
-/// connection uses, then `JobStore.parseStreams`.
+/// connection uses, then `JobStore.parseStreams`, both ways it runs: on the reply read in place (the fetch's way,
+/// `RedisReplyView`) and on its copy (`RedisReply`, as recovery's script reply is read): the two must agree.
 @Suite struct JobStoreFetchParseTests {
     private func bulk(_ text: String) -> String { "$\(text.utf8.count)\r\n\(text)\r\n" }
 
@@ -15,7 +16,15 @@ import Testing
     private func parse(_ resp: String) throws -> [FetchedJob] {
         let replies = try RedisReply.parse(resp: Array(resp.utf8))
         try #require(replies.count == 1)
-        return JobStore.parseStreams(replies[0], deliveries: 1)
+        let copied = JobStore.parseStreams(replies[0], deliveries: 1)
+        let viewed = try RedisReplyView.parse(resp: Array(resp.utf8)) { JobStore.parseStreams($0, deliveries: 1) }
+        try #require(viewed.count == 1)
+        #expect(viewed[0].map(Self.fields) == copied.map(Self.fields))
+        return viewed[0]
+    }
+
+    private static func fields(_ job: FetchedJob) -> [String] {
+        [job.queue, job.entryID, String(decoding: job.bytes, as: UTF8.self), String(job.deliveries), String(job.promoted)]
     }
 
     @Test func entriesOfTwoQueues() throws {
