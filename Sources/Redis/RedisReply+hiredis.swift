@@ -43,31 +43,6 @@ extension RedisReply {
     /// Lets reply conversion be tested byte for byte (and fuzzed) offline.
     /// - Throws: ``RedisError`` `protocolError` for bytes that are not RESP, or a truncated reply.
     public static func parse(resp bytes: [UInt8]) throws -> [RedisReply] {
-        guard let reader = redisReaderCreate() else {
-            throw RedisError(.protocolError, endpoint: "reader", message: "out of memory")
-        }
-        defer { redisReaderFree(reader) }
-        let fed = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, $0.count) }
-        }
-        guard fed == REDIS_OK else {
-            throw RedisError(.protocolError, endpoint: "reader", message: String(cString: chiredis_reader_errstr(reader)))
-        }
-        var replies: [RedisReply] = []
-        while true {
-            var raw: UnsafeMutableRawPointer?
-            guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
-                throw RedisError(.protocolError, endpoint: "reader", message: String(cString: chiredis_reader_errstr(reader)))
-            }
-            guard let raw else { break }
-            replies.append(RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
-        }
-        // Unread bytes, or an array still being assembled (ridx > 0), mean the input was cut short.
-        // (ridx is 0, not -1, after the last complete reply: the reader primes its next root task.)
-        if reader.pointee.ridx > 0 || reader.pointee.pos < reader.pointee.len {
-            throw RedisError(.protocolError, endpoint: "reader", message: "truncated reply")
-        }
-        return replies
+        try RESPReader.replies(in: bytes)
     }
 }

@@ -60,31 +60,10 @@ public struct RedisReplyView: RedisReplyNode {
     /// check a decoder byte for byte, as ``RedisReply/parse(resp:)`` does for the copy.
     /// - Throws: ``RedisError`` `protocolError` for bytes that are not RESP, or a truncated reply.
     public static func parse<T>(resp bytes: [UInt8], _ decode: (RedisReplyView) -> T) throws -> [T] {
-        try withoutActuallyEscaping(decode) { try parse(bytes, $0) }
-    }
-
-    private static func parse<T>(_ bytes: [UInt8], _ decode: @escaping (RedisReplyView) -> T) throws -> [T] {
-        let reader: RESPReader
-        do throws(TransportFailure) {
-            reader = try RESPReader()
-            let fed = bytes.withUnsafeBytes { raw in Result { () throws(TransportFailure) in try reader.feed(raw) } }
-            try fed.get()
-        } catch {
-            throw RedisError(.protocolError, endpoint: "reader", message: error.reason)
+        try withoutActuallyEscaping(decode) { decode in
+            var decoded: [T] = []
+            _ = try RESPReader.replies(in: bytes) { decoded.append(decode($0)) }
+            return decoded
         }
-        var decoded: [T] = []
-        while true {
-            var value: T?
-            let reply: RedisReply?
-            do throws(TransportFailure) {
-                reply = try reader.next { value = decode($0) }
-            } catch {
-                throw RedisError(.protocolError, endpoint: "reader", message: error.reason)
-            }
-            guard reply != nil else { break }
-            if let value { decoded.append(value) }
-        }
-        guard reader.isDrained else { throw RedisError(.protocolError, endpoint: "reader", message: "truncated reply") }
-        return decoded
     }
 }

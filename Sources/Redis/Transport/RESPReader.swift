@@ -46,9 +46,25 @@ final class RESPReader {
         return RedisReply(copying: reply)
     }
 
-    /// Nothing fed is left unread, and no reply is half assembled.
-    var isDrained: Bool {
-        // ridx is 0, not -1, after the last complete reply: the reader primes its next root task.
-        reader.pointee.ridx <= 0 && reader.pointee.pos >= reader.pointee.len
+    /// Every reply in `bytes`, parsed offline (no server): copied, or handed to `decoder` in place (then `.null`), as
+    /// ``next(decoding:)`` does for a connection. ``RedisReply/parse(resp:)`` and ``RedisReplyView/parse(resp:_:)``
+    /// are this, for tests and fuzzing.
+    /// - Throws: ``RedisError`` `protocolError` for bytes that are not RESP, or a truncated reply.
+    static func replies(in bytes: [UInt8], decoding decoder: ((RedisReplyView) -> Void)? = nil) throws -> [RedisReply] {
+        let reader: RESPReader
+        var replies: [RedisReply] = []
+        do throws(TransportFailure) {
+            reader = try RESPReader()
+            let fed = bytes.withUnsafeBytes { raw in Result { () throws(TransportFailure) in try reader.feed(raw) } }
+            try fed.get()
+            while let reply = try reader.next(decoding: decoder) { replies.append(reply) }
+        } catch {
+            throw RedisError(.protocolError, endpoint: "reader", message: error.reason)
+        }
+        // Unread bytes, or an array still being assembled (ridx > 0), mean the input was cut short.
+        // (ridx is 0, not -1, after the last complete reply: the reader primes its next root task.)
+        let raw = reader.reader.pointee
+        guard raw.ridx <= 0 && raw.pos >= raw.len else { throw RedisError(.protocolError, endpoint: "reader", message: "truncated reply") }
+        return replies
     }
 }
