@@ -21,8 +21,9 @@ the stream is empty.
 Printed per run: steady jobs/s (first INCR to last), the worker's CPU µs a job and its user part (/proc), Redis's CPU
 µs a job (INFO cpu), Redis commands a job (commandstats, scripts' inner calls included, less this harness's own
 GET/XLEN/INFO). `--perf` adds `perf stat` counts a job on the worker (context switches, system calls, futex, sendto,
-recvfrom); `--cmds` each command's calls and µs a job; `--perf-record PREFIX` writes `perf record -g` profiles of
-the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
+recvfrom) and on Redis (context switches, system calls, read, write, writev, epoll_wait: each round trip costs Redis
+a read and a write); `--cmds` each command's calls and µs a job;
+`--perf-record PREFIX` writes `perf record -g` profiles of the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
 ending in `-off` runs with job history off. The medians come last.
 
 `--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
@@ -51,6 +52,8 @@ STREAM = "hoopoe:{default}:stream"
 SIDE = "hoopoe:{default}:seed"
 PERF_EVENTS = "task-clock,context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_futex," \
               "syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom"
+REDIS_PERF_EVENTS = "context-switches,raw_syscalls:sys_enter,syscalls:sys_enter_read,syscalls:sys_enter_write," \
+                    "syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait"
 HARNESS_COMMANDS = {"config|resetstat", "info", "rename", "xadd", "get", "xlen", "exists", "xinfo|groups", "xgroup|create"}
 
 
@@ -97,8 +100,9 @@ def start_profilers(args, label, worker_pid, server_pid, counts_file):
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for name, pid in (("worker", worker_pid), ("redis", server_pid))]
     if args.perf:
-        return [subprocess.Popen(["perf", "stat", "-x", ",", "-e", PERF_EVENTS, "-p", str(worker_pid), "-o", counts_file],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        return [subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid), "-o", f"{counts_file}.{name}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name, pid, events in (("worker", worker_pid, PERF_EVENTS), ("redis", server_pid, REDIS_PERF_EVENTS))]
     return []
 
 
@@ -187,11 +191,12 @@ def one_run(args, label, binary, env_extra, history, rnd):
             p.wait()
         counts = {}
         if args.perf and not args.perf_record:
-            with open(counts_file) as f:
-                for line in f:
-                    parts = line.strip().split(",")
-                    if len(parts) > 2 and parts[0][:1].isdigit() and parts[2] != "task-clock":
-                        counts[parts[2].split(":")[-1]] = float(parts[0]) / args.jobs
+            for name in ("worker", "redis"):
+                with open(f"{counts_file}.{name}") as f:
+                    for line in f:
+                        parts = line.strip().split(",")
+                        if len(parts) > 2 and parts[0][:1].isdigit() and parts[2] != "task-clock":
+                            counts[(name, parts[2].split(":")[-1])] = float(parts[0]) / args.jobs
     finally:
         for p in profilers:
             if p.poll() is None:
@@ -203,7 +208,9 @@ def one_run(args, label, binary, env_extra, history, rnd):
             worker.kill()
         server.terminate()
         server.wait()
-        os.unlink(counts_file)
+        for path in (counts_file, f"{counts_file}.worker", f"{counts_file}.redis"):
+            if os.path.exists(path):
+                os.unlink(path)
     n = args.jobs
     instructions = callgrind_total(profile) / n if profile else None
     commands = {k[8:]: (v["calls"] / n, v["usec"] / n) for k, v in stats.items()
@@ -225,7 +232,7 @@ def main():
     p.add_argument("--jobs", type=int, default=60000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--history", choices=("on", "off"), default="on")
-    p.add_argument("--perf", action="store_true", help="perf stat counts a job on the worker")
+    p.add_argument("--perf", action="store_true", help="perf stat counts a job on the worker and on Redis")
     p.add_argument("--cmds", action="store_true", help="each Redis command's calls and µs a job")
     p.add_argument("--perf-record", metavar="PREFIX", help="perf record -g the worker and Redis during each run")
     p.add_argument("--callgrind", metavar="PREFIX", help="the worker under callgrind: its instructions a job")
@@ -248,8 +255,10 @@ def main():
                   f"commands {res['commands_a_job']:.3f}/job", flush=True)
             if res["instructions"] is not None:
                 print(f"      instructions {res['instructions']:,.0f}/job (callgrind)", flush=True)
-            if res["counts"]:
-                print("      " + "  ".join(f"{k} {v:.3f}" for k, v in res["counts"].items()), flush=True)
+            for side in ("worker", "redis"):
+                side_counts = {k: v for (s, k), v in res["counts"].items() if s == side}
+                if side_counts:
+                    print(f"      {side:6} " + "  ".join(f"{k} {v:.3f}" for k, v in side_counts.items()), flush=True)
             if args.cmds:
                 for name, (calls, us) in sorted(res["commands"].items(), key=lambda kv: -kv[1][1]):
                     print(f"      {name:18} {calls:6.3f} calls/job {us:6.2f} µs/job", flush=True)

@@ -49,7 +49,7 @@ import Glibc
 ///   the thread touches neither the stream nor the reader (it neither reads, writes, connects nor disconnects: it
 ///   parks on its pipe only, and the caller signals it when it lets go, under `lock`). No C pointer leaves the thread
 ///   that owns the reads: replies are copied into ``RedisReply`` values, or read in place by a request's decoder
-///   (``send(_:decoding:)``), and freed there.
+///   (``send(_:decoding:)``), and their memory is taken back there.
 public final class RedisConnection: @unchecked Sendable {
     /// Work for the thread: commands and who to tell.
     private struct Request {

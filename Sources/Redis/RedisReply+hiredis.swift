@@ -1,11 +1,12 @@
 import CHiredis
 
-// One of the three files that touch hiredis memory (with Transport/RESPReader.swift and RedisReplyView.swift).
+// One of the four files that touch hiredis memory (with Transport/RESPReader.swift, Transport/ReplyArena.swift and
+// RedisReplyView.swift).
 // It copies a `redisReply` tree into Swift values; the caller frees the C tree right after.
 
 extension RedisReply {
-    /// Copies a hiredis reply tree. Does not free it: the caller owns `pointer` and calls
-    /// `freeReplyObject` on the root once this returns (hiredis frees the children with it).
+    /// Copies a hiredis reply tree. Does not free it: the caller owns `pointer` (``RESPReader`` takes its arena back
+    /// once this returns).
     init(copying pointer: UnsafePointer<redisReply>) {
         let reply = pointer.pointee
         switch reply.type {

@@ -4,16 +4,17 @@ import CHiredis
 import Glibc
 #endif
 
-// One of the three files that touch hiredis memory (with RedisReply+hiredis.swift and Transport/RESPReader.swift).
+// One of the four files that touch hiredis memory (with RedisReply+hiredis.swift, Transport/RESPReader.swift and
+// Transport/ReplyArena.swift).
 
 /// A reply read in place, in hiredis's own reply tree, by a decoder that runs on the connection's thread while the
 /// tree is alive (``RedisConnection/send(_:decoding:)``): the values the decoder wants are copied out, and the tree is
-/// freed when it returns.
+/// taken back when it returns (its ``ReplyArena`` is reused).
 ///
 /// Why: a fetch's `XREADGROUP` reply is ~7 C objects an entry. Copied into a ``RedisReply`` tree first, each entry
 /// cost five more allocations (two arrays and three byte copies), freed on another thread, and a walk to copy and
 /// another to release, before the parser took the two values it needs (docs/benchmarks.md, session 14). A view must not
-/// outlive the decoder's call: it points into memory freed right after.
+/// outlive the decoder's call: it points into memory reused right after.
 public struct RedisReplyView: RedisReplyNode {
     private let pointer: UnsafePointer<redisReply>
 

@@ -1,20 +1,32 @@
 import CHiredis
 
+// One of the four files that touch hiredis memory (with ReplyArena.swift, ../RedisReply+hiredis.swift and
+// ../RedisReplyView.swift).
+
 /// hiredis's reply parser (`redisReader`), fed with what the socket gives: the RESP codec, without hiredis's I/O.
+/// Its replies are built in a ``ReplyArena`` of its own, taken back whole once each reply is read.
 ///
 /// One per live connection, freed with it: a half-read reply from a dropped connection never leaks into the next.
 /// Connection-thread only.
 final class RESPReader {
     private let reader: UnsafeMutablePointer<redisReader>
+    private let arena: UnsafeMutablePointer<ReplyArena>
 
     /// - Throws: when hiredis cannot allocate a reader.
     init() throws(TransportFailure) {
-        guard let reader = redisReaderCreate() else { throw TransportFailure("out of memory") }
+        guard let arena = ReplyArena.make() else { throw TransportFailure("out of memory") }
+        guard let reader = redisReaderCreateWithFunctions(ReplyArena.functions) else {
+            ReplyArena.destroy(arena)
+            throw TransportFailure("out of memory")
+        }
+        reader.pointee.privdata = UnsafeMutableRawPointer(arena)
         self.reader = reader
+        self.arena = arena
     }
 
     deinit {
         redisReaderFree(reader)
+        ReplyArena.destroy(arena)
     }
 
     /// Adds bytes read from the socket (hiredis copies them into its buffer).
@@ -28,7 +40,7 @@ final class RESPReader {
     /// The next complete reply, or nil when more bytes are needed.
     ///
     /// With a `decoder`, a reply that is not an error is handed to it in place (``RedisReplyView``) instead of being
-    /// copied, and comes back as `.null`: the decoder has taken what it wants before the tree is freed. An error reply
+    /// copied, and comes back as `.null`: the decoder has taken what it wants before the tree's memory is reused. An error reply
     /// is copied as usual, so the caller sees the server's message.
     /// - Throws: for bytes that are not RESP (a protocol error: the connection must be dropped).
     func next(decoding decoder: ((RedisReplyView) -> Void)? = nil) throws(TransportFailure) -> RedisReply? {
@@ -37,7 +49,8 @@ final class RESPReader {
             throw TransportFailure(String(cString: chiredis_reader_errstr(reader)), kind: .protocolError)
         }
         guard let raw else { return nil }
-        defer { freeReplyObject(raw) }
+        // The reply is complete, and nothing of the next one is built yet: its whole arena comes back.
+        defer { arena.pointee.reset() }
         let reply = UnsafePointer(raw.assumingMemoryBound(to: redisReply.self))
         if let decoder, reply.pointee.type != REDIS_REPLY_ERROR {
             decoder(RedisReplyView(reply))

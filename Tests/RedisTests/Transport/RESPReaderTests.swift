@@ -1,6 +1,10 @@
 @testable import Redis
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The reader a connection parses with, fed the way a socket feeds it, in pieces that split replies anywhere.
 /// Offline: bytes, not a server. (Written for decision 0047's reply builder, which did not pay and was left out;
 /// they hold for the reader as it is.)
@@ -109,6 +113,53 @@ import Testing
     @Test func nestingBeyondHiredisLimitIsAProtocolError() throws {
         let deep = String(repeating: "*1\r\n", count: 9) + ":1\r\n"
         #expect(throws: RedisError.self) { try RedisReply.parse(resp: Array(deep.utf8)) }
+    }
+
+    /// Replies larger than the arena's first block (``ReplyArena``), one after another and between small ones, fed
+    /// in pieces that leave a reply half-built across blocks: each is whole and right, and the small ones after a
+    /// large one too (the arena was taken back and reused). 3,000 entries of 100 bytes need ~450 KiB of nodes and
+    /// strings, several blocks beyond the first.
+    @Test func repliesLargerThanTheArenasFirstBlock() throws {
+        func entries(_ count: Int, _ seed: Int) -> (bytes: [UInt8], reply: RedisReply) {
+            var bytes = Array("*\(count)\r\n".utf8)
+            var elements: [RedisReply] = []
+            for index in 0..<count {
+                let value = (0..<100).map { UInt8(truncatingIfNeeded: ($0 + index * 7 + seed) % 251) }
+                bytes += Array("*2\r\n:\(index)\r\n$100\r\n".utf8) + value + Array("\r\n".utf8)
+                elements.append(.array([.integer(Int64(index)), .bulk(value)]))
+            }
+            return (bytes, .array(elements))
+        }
+        let large = entries(3000, 1)
+        let larger = entries(6000, 2)
+        let small = (Array("*2\r\n$3\r\nabc\r\n:5\r\n".utf8), RedisReply.array([.bulk(Array("abc".utf8)), .integer(5)]))
+        let bytes = small.0 + large.bytes + small.0 + larger.bytes + small.0 + large.bytes
+        let expected = [small.1, large.reply, small.1, larger.reply, small.1, large.reply]
+        #expect(try read(bytes, piecesOf: bytes.count) == expected)
+        #expect(try read(bytes, piecesOf: 4093) == expected)
+        #expect(try RedisReply.parse(resp: bytes) == expected)
+    }
+
+    /// The arena hands out 8-byte-aligned memory front to back, and a reset takes everything back: the first block is
+    /// used again from its start, and what spilled beyond it is freed (nothing else points into it by then).
+    @Test func theArenaIsTakenBackWhole() throws {
+        let arena = try #require(ReplyArena.make())
+        defer { ReplyArena.destroy(arena) }
+        func take(_ size: Int) throws -> UnsafeMutableRawPointer {
+            let memory = arena.pointee.allocate(size)
+            return try #require(memory)
+        }
+        let first = try take(5)
+        #expect(try take(1) - first == 8)
+        let spilled = try take(ReplyArena.blockSize)
+        #expect(abs(spilled - first) >= ReplyArena.blockSize)
+        memset(spilled, 0xAB, ReplyArena.blockSize)  // the whole size is usable
+        arena.pointee.reset()
+        #expect(try take(16) == first)
+        #expect(try take(ReplyArena.blockSize - 16) == first + 16)
+        #expect(try abs(take(8) - first) >= ReplyArena.blockSize)  // the first block is full: a spill block
+        arena.pointee.reset()
+        #expect(try take(8) == first)
     }
 
     /// A reader freed with an array half-built (a connection dropped mid-reply) frees cleanly.
