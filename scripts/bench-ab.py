@@ -18,12 +18,12 @@ jobs/examples) written to a side stream with the workers' group already made, th
 so the worker starts on a full backlog and the counters cover only the run. It ends when `bench:done` reaches N and
 the stream is empty.
 
-Printed per run: steady jobs/s (first INCR to last), the worker's CPU µs a job and its user part (/proc), Redis's CPU
-µs a job (INFO cpu), Redis commands a job (commandstats, scripts' inner calls included, less this harness's own
+Printed per run: steady jobs/s (first INCR to last), the worker's CPU µs a job and its user part (/proc), Redis's CPU µs
+a job (INFO cpu), Redis commands a job (commandstats, scripts' inner calls included, less this harness's own
 GET/XLEN/INFO). `--perf` adds `perf stat` counts a job on the worker (context switches, system calls, futex, sendto,
-recvfrom) and on Redis (context switches, system calls, read, write, writev, epoll_wait: each round trip costs Redis
-a read and a write); `--cmds` each command's calls and µs a job;
-`--perf-record PREFIX` writes `perf record -g` profiles of the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
+recvfrom) and on Redis (context switches, system calls, read, write, writev, epoll_wait: each round trip costs Redis a
+read and a write); `--cmds` each command's calls and µs a job; `--perf-record PREFIX` writes `perf record -g` profiles
+of the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
 ending in `-off` runs with job history off. The medians come last.
 
 `--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
