@@ -48,8 +48,12 @@ enum EngineBenchmark {
     /// sleeps until the next job is due, then starts an enqueue task for every job whose time has come (so a slow
     /// enqueue delays no other send), and each job's latency counts from its *scheduled* send time, not from when
     /// its enqueue actually left: an enqueuer that falls behind adds its lag to the latency instead of hiding it.
-    /// `maxSendLag` is the longest a send started after its scheduled time.
-    static func latency(url: String, rate: Int, seconds: Int, separateProcess: Bool = false) async throws -> (p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double) {
+    /// `maxSendLag` is the longest a send started after its scheduled time. `p99AfterEnqueue` counts from the
+    /// envelope's `enqueued_at` instead (the enqueuing client's clock, set as it builds the envelope): the p99 without
+    /// the pacer's own lag, for reading where the time goes (docs/benchmarks.md, session 15).
+    static func latency(url: String, rate: Int, seconds: Int, separateProcess: Bool = false) async throws -> (
+        p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double, p99AfterEnqueue: Double
+    ) {
         let (redis, jobs) = try setUp(url)
         defer { redis.close() }
         let total = rate * seconds
@@ -85,11 +89,11 @@ enum EngineBenchmark {
             while samples.count < total, clock.now - started < .seconds(seconds + 10) { try await Task.sleep(for: .milliseconds(20)) }
             worker.shutdown()
             try await running.value
-            result = LatencyResult(samples.values)
+            result = LatencyResult(samples)
         }
         try await cleanUp(jobs)
         let lag = Double(maxLag.components.seconds) * 1000 + Double(maxLag.components.attoseconds) / 1e15
-        return (result.p50, result.p99, result.max, result.count, lag)
+        return (result.p50, result.p99, result.max, result.count, lag, result.p99AfterEnqueue)
     }
 
     /// `hoopoe-bench latency-worker`: the worker side of ``latency(url:rate:seconds:separateProcess:)`` in a process
@@ -110,7 +114,7 @@ enum EngineBenchmark {
         worker.shutdown()
         try await running.value
         try await redis.send("DEL", "\(namespace):bench:ready")
-        return LatencyResult(samples.values).json
+        return LatencyResult(samples).json
     }
 
     private static func latencyWorker(_ jobs: JobQueue, _ samples: LatencySamples) -> Worker {
@@ -188,46 +192,61 @@ enum EngineBenchmark {
     }
 }
 
-/// Records how long after its enqueue a job started.
+/// Records how long after its enqueue a job started: from its scheduled send time, and from its envelope's
+/// `enqueued_at`.
 private struct LatencyProbe: JobHandler {
     struct Payload: Decodable, Sendable { let sent: Double }
     static let type = "bench.latency"
     let samples: LatencySamples
     func run(_ payload: Payload, context: JobContext) async throws {
-        samples.add((Date().timeIntervalSince1970 - payload.sent) * 1000)
+        let now = Date().timeIntervalSince1970
+        samples.add(fromSchedule: (now - payload.sent) * 1000, fromEnqueue: (now - context.enqueuedAt) * 1000)
     }
 }
 
 /// The percentiles of a latency run, and their JSON line between a latency-worker process and its parent.
 private struct LatencyResult {
-    let p50: Double, p99: Double, max: Double, count: Int
+    let p50: Double, p99: Double, max: Double, count: Int, p99AfterEnqueue: Double
 
-    init(_ values: [Double]) {
-        let sorted = values.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        (p50, p99, max, count) = (percentile(0.50), percentile(0.99), sorted.last ?? .nan, sorted.count)
+    init(_ samples: LatencySamples) {
+        let (fromSchedule, fromEnqueue) = samples.values
+        let sorted = fromSchedule.sorted()
+        (p50, p99, max, count) = (Self.percentile(sorted, 0.50), Self.percentile(sorted, 0.99), sorted.last ?? .nan, sorted.count)
+        p99AfterEnqueue = Self.percentile(fromEnqueue.sorted(), 0.99)
+    }
+
+    private static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
 
     init?(json: String) {
         guard let data = json.split(whereSeparator: \.isNewline).last.map({ Data($0.utf8) }),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let p50 = object["p50_ms"] as? Double, let p99 = object["p99_ms"] as? Double,
-              let max = object["max_ms"] as? Double, let count = object["jobs"] as? Int else { return nil }
-        (self.p50, self.p99, self.max, self.count) = (p50, p99, max, count)
+              let max = object["max_ms"] as? Double, let count = object["jobs"] as? Int,
+              let p99AfterEnqueue = object["p99_after_enqueue_ms"] as? Double else { return nil }
+        (self.p50, self.p99, self.max, self.count, self.p99AfterEnqueue) = (p50, p99, max, count, p99AfterEnqueue)
     }
 
     /// NaN (no samples) is written as -1: JSON has no NaN.
     var json: String {
         func number(_ value: Double) -> Double { value.isNaN ? -1 : value }
-        return "{\"p50_ms\": \(number(p50)), \"p99_ms\": \(number(p99)), \"max_ms\": \(number(max)), \"jobs\": \(count)}"
+        return "{\"p50_ms\": \(number(p50)), \"p99_ms\": \(number(p99)), \"max_ms\": \(number(max)), \"jobs\": \(count), "
+            + "\"p99_after_enqueue_ms\": \(number(p99AfterEnqueue))}"
     }
 }
 
+/// Each job's latency twice: from its scheduled send time, and from its envelope's `enqueued_at`.
 private final class LatencySamples: Sendable {
-    private let state = Mutex([Double]())
-    func add(_ value: Double) { state.withLock { $0.append(value) } }
-    var count: Int { state.withLock { $0.count } }
-    var values: [Double] { state.withLock { $0 } }
+    private let state = Mutex(([Double](), [Double]()))
+    func add(fromSchedule: Double, fromEnqueue: Double) {
+        state.withLock {
+            $0.0.append(fromSchedule)
+            $0.1.append(fromEnqueue)
+        }
+    }
+    var count: Int { state.withLock { $0.0.count } }
+    var values: (fromSchedule: [Double], fromEnqueue: [Double]) { state.withLock { $0 } }
 }
 
 struct BenchError: Error, CustomStringConvertible {
