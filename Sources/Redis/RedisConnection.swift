@@ -313,9 +313,9 @@ public final class RedisConnection: @unchecked Sendable {
             directEncoder.append(wait)
             blocking = max(blocking, wait.blockingSeconds)
         }
-        let written = directEncoder.bytes.withUnsafeBytes { stream.sendWithoutWaiting($0) }
+        let written = directEncoder.withBytes { stream.sendWithoutWaiting($0) }
         guard written > 0 else { return false }
-        let unsent = written < directEncoder.bytes.count ? Array(directEncoder.bytes[written...]) : []
+        let unsent = written < directEncoder.count ? directEncoder.bytes(from: written) : []
         let window = configuration.commandTimeout.seconds + blocking
         inFlight.append(InFlight(requests: [request], sharedWait: request.wait, window: window, deadline: .now + .seconds(window), unsent: unsent))
         if unsent.isEmpty {
@@ -546,7 +546,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         if let sharedWait { encoder.append(sharedWait) }
         do throws(TransportFailure) {
-            try stream.write(encoder.bytes)
+            try encoder.write(to: stream)
         } catch {
             let failure = redisError(error, command: batch[0].commands.first?.name ?? "WAIT")
             disconnect()
@@ -711,7 +711,7 @@ public final class RedisConnection: @unchecked Sendable {
         do throws(TransportFailure) {
             encoder.reset()
             encoder.append(command)
-            try stream.write(encoder.bytes)
+            try encoder.write(to: stream)
             reply = try nextReply()
         } catch {
             let failure = redisError(error, command: command.name)

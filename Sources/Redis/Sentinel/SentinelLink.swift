@@ -56,7 +56,7 @@ final class SentinelLink {
         encoder.reset()
         encoder.append(command)
         do throws(TransportFailure) {
-            try stream.write(encoder.bytes)
+            try encoder.write(to: stream)
         } catch {
             throw failure(error, command.name)
         }

@@ -3,54 +3,115 @@
 /// Formatted here rather than by hiredis's `redisFormatCommandArgv`: that allocates a C string per command (and a
 /// pointer array to call it), which would then be copied into the batch's buffer; this appends each argument once,
 /// straight from ``RedisCommand``'s own buffer.
+///
+/// Each command is written through one pointer into room made for it beforehand: the array's own count is the buffer's
+/// size, and this encoder's ``count`` says how much of it is the batch. Appending to an array byte by byte (or line by
+/// line) checks its uniqueness and capacity every time: ~110 instructions a `$<length>` line, ~90 an argument's bytes,
+/// 8 lines and 8 arguments a worker job (callgrind, session 15). Written this way, a worker job takes 1,100–1,350 fewer
+/// instructions (−2 %).
 struct RESPEncoder {
-    /// The bytes to send; emptied (capacity kept) by ``reset()``.
-    private(set) var bytes: [UInt8] = []
+    /// The buffer; its first ``count`` bytes are the commands appended since the last ``reset()``.
+    private var storage: [UInt8] = []
+    /// How many bytes of `storage` hold commands.
+    private(set) var count = 0
 
-    init() {
-        bytes.reserveCapacity(16 * 1024)
+    /// The buffer's first size, made at the first append (an encoder never used holds nothing). Small, because the
+    /// buffer is zero-filled when made; a batch that needs more doubles it, and it stays that size.
+    static let initialSize = 1024
+
+    /// Forgets the commands; the buffer is kept for the next batch.
+    mutating func reset() {
+        count = 0
     }
 
-    mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+    /// The commands' bytes, copied (tests, and what a caller's write left unsent).
+    var bytes: [UInt8] { bytes(from: 0) }
+
+    /// The commands' bytes from `offset` on, copied.
+    func bytes(from offset: Int) -> [UInt8] {
+        Array(storage[offset..<count])
+    }
+
+    /// Hands `body` the commands' bytes in place.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// Writes the commands to `stream`, all of them.
+    func write(to stream: RedisStream) throws(TransportFailure) {
+        let failure: TransportFailure? = withBytes { bytes in
+            do throws(TransportFailure) {
+                try stream.write(bytes)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
     mutating func append(_ command: RedisCommand) {
-        bytes.append(UInt8(ascii: "*"))
-        appendLine(command.lengths.count)
-        var offset = 0
-        command.buffer.withUnsafeBufferPointer { argumentBytes in
-            for length in command.lengths {
-                bytes.append(UInt8(ascii: "$"))
-                appendLine(length)
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: argumentBytes[offset..<offset + length]))
-                bytes.append(13)
-                bytes.append(10)
-                offset += length
+        let arguments = command.lengths.count
+        var size = Self.digits(arguments) + 3
+        for length in command.lengths { size += Self.digits(length) + length + 5 }
+        if storage.count - count < size { grow(toHold: count + size) }
+        let start = count
+        storage.withUnsafeMutableBufferPointer { room in
+            var cursor = room.baseAddress! + start
+            cursor = Self.line(UInt8(ascii: "*"), arguments, at: cursor)
+            command.buffer.withUnsafeBufferPointer { argumentBytes in
+                var offset = 0
+                for length in command.lengths {
+                    cursor = Self.line(UInt8(ascii: "$"), length, at: cursor)
+                    if length > 0 { cursor.update(from: argumentBytes.baseAddress! + offset, count: length) }
+                    cursor[length] = 13
+                    cursor[length + 1] = 10
+                    cursor += length + 2
+                    offset += length
+                }
             }
         }
+        count += size
     }
 
-    /// A non-negative number in decimal, then CRLF, without building a `String`.
-    private mutating func appendLine(_ number: Int) {
-        if number < 10 {
-            bytes.append(UInt8(48 + number))
-        } else {
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            var rest = number
-            withUnsafeMutableBytes(of: &digits) { raw in
-                while rest > 0 {
-                    raw[count] = UInt8(48 + rest % 10)
-                    rest /= 10
-                    count += 1
-                }
-                for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[index]) }
+    /// A larger buffer holding at least `needed` bytes (twice the last at least), the commands so far copied in.
+    private mutating func grow(toHold needed: Int) {
+        var larger = [UInt8](repeating: 0, count: max(needed, 2 * storage.count, Self.initialSize))
+        let used = count
+        if used > 0 {
+            larger.withUnsafeMutableBufferPointer { to in
+                storage.withUnsafeBufferPointer { from in to.baseAddress!.update(from: from.baseAddress!, count: used) }
             }
         }
-        bytes.append(13)
-        bytes.append(10)
+        storage = larger
+    }
+
+    /// The decimal digits of a non-negative number.
+    private static func digits(_ number: Int) -> Int {
+        var digits = 1
+        var rest = number / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        return digits
+    }
+
+    /// Writes `<marker><number>\r\n` (a non-negative number in decimal, without building a `String`) at `cursor`;
+    /// returns the position after it.
+    private static func line(_ marker: UInt8, _ number: Int, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        cursor[0] = marker
+        let end = cursor + 1 + digits(number)
+        var position = end
+        var rest = number
+        repeat {
+            position -= 1
+            position.pointee = UInt8(48 + rest % 10)
+            rest /= 10
+        } while rest > 0
+        end[0] = 13
+        end[1] = 10
+        return end + 2
     }
 }
