@@ -40,8 +40,8 @@ final class RESPReader {
     /// The next complete reply, or nil when more bytes are needed.
     ///
     /// With a `decoder`, a reply that is not an error is handed to it in place (``RedisReplyView``) instead of being
-    /// copied, and comes back as `.null`: the decoder has taken what it wants before the tree's memory is reused. An error reply
-    /// is copied as usual, so the caller sees the server's message.
+    /// copied, and comes back as `.null`: the decoder has taken what it wants before the tree's memory is reused. An
+    /// error reply is copied as usual, so the caller sees the server's message.
     /// - Throws: for bytes that are not RESP (a protocol error: the connection must be dropped).
     func next(decoding decoder: ((RedisReplyView) -> Void)? = nil) throws(TransportFailure) -> RedisReply? {
         var raw: UnsafeMutableRawPointer?
