@@ -173,6 +173,10 @@ if want idle; then
   echo
   echo "## 3. Idle worker"
   idle() {  # $1 = label, $2 = the hoopoe binary, $3 = record the fact (yes/no)
+    # The binary read into the page cache first, so every build starts alike: the kernel's fault-around maps a faulting
+    # page's cached neighbours too, and the figure followed what earlier sections had happened to read (session 15:
+    # 1.4 MiB apart for one binary).
+    cat "$2" > /dev/null
     LOG_LEVEL=warning HOOPOE_NAMESPACE=bench-idle "$2" worker >/dev/null 2>&1 &
     local worker=$!
     sleep 3
