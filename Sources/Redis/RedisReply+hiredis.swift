@@ -2,7 +2,7 @@ import CHiredis
 
 // One of the four files that touch hiredis memory (with Transport/RESPReader.swift, Transport/ReplyArena.swift and
 // RedisReplyView.swift).
-// It copies a `redisReply` tree into Swift values; the caller frees the C tree right after.
+// It copies a `redisReply` tree into Swift values; the reader takes the tree's memory back right after.
 
 extension RedisReply {
     /// Copies a hiredis reply tree. Does not free it: the caller owns `pointer` (``RESPReader`` takes its arena back

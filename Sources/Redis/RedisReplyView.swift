@@ -11,7 +11,7 @@ import Glibc
 /// tree is alive (``RedisConnection/send(_:decoding:)``): the values the decoder wants are copied out, and the tree is
 /// taken back when it returns (its ``ReplyArena`` is reused).
 ///
-/// Why: a fetch's `XREADGROUP` reply is ~7 C objects an entry. Copied into a ``RedisReply`` tree first, each entry
+/// Why: a fetch's `XREADGROUP` reply is ~10 C objects an entry. Copied into a ``RedisReply`` tree first, each entry
 /// cost five more allocations (two arrays and three byte copies), freed on another thread, and a walk to copy and
 /// another to release, before the parser took the two values it needs (docs/benchmarks.md, session 14). A view must not
 /// outlive the decoder's call: it points into memory reused right after.

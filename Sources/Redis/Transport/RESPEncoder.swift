@@ -39,15 +39,8 @@ struct RESPEncoder {
 
     /// Writes the commands to `stream`, all of them.
     func write(to stream: RedisStream) throws(TransportFailure) {
-        let failure: TransportFailure? = withBytes { bytes in
-            do throws(TransportFailure) {
-                try stream.write(bytes)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
+        // The array's `withUnsafeBytes` rethrows untyped: the typed failure goes round it in a Result.
+        try withBytes { bytes in Result { () throws(TransportFailure) in try stream.write(bytes) } }.get()
     }
 
     /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
