@@ -100,10 +100,15 @@ def start_profilers(args, label, worker_pid, server_pid, counts_file):
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for name, pid in (("worker", worker_pid), ("redis", server_pid))]
     if args.perf:
-        return [subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid), "-o", f"{counts_file}.{name}"],
+        return [subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid), "-o", path],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for name, pid, events in (("worker", worker_pid, PERF_EVENTS), ("redis", server_pid, REDIS_PERF_EVENTS))]
+                for _, pid, events, path in perf_outputs(worker_pid, server_pid, counts_file)]
     return []
+
+
+def perf_outputs(worker_pid, server_pid, counts_file):
+    """`perf stat`'s targets: the worker's counts go to the temporary file itself, Redis's beside it."""
+    return (("worker", worker_pid, PERF_EVENTS, counts_file), ("redis", server_pid, REDIS_PERF_EVENTS, counts_file + ".redis"))
 
 
 def callgrind_control(pid, on):
@@ -191,8 +196,8 @@ def one_run(args, label, binary, env_extra, history, rnd):
             p.wait()
         counts = {}
         if args.perf and not args.perf_record:
-            for name in ("worker", "redis"):
-                with open(f"{counts_file}.{name}") as f:
+            for name, _, _, path in perf_outputs(worker.pid, server.pid, counts_file):
+                with open(path) as f:
                     for line in f:
                         parts = line.strip().split(",")
                         if len(parts) > 2 and parts[0][:1].isdigit() and parts[2] != "task-clock":
@@ -208,7 +213,7 @@ def one_run(args, label, binary, env_extra, history, rnd):
             worker.kill()
         server.terminate()
         server.wait()
-        for path in (counts_file, f"{counts_file}.worker", f"{counts_file}.redis"):
+        for _, _, _, path in perf_outputs(worker.pid, server.pid, counts_file):
             if os.path.exists(path):
                 os.unlink(path)
     n = args.jobs
