@@ -37,7 +37,8 @@ import Glibc
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
 /// reading any session tickets, which a TLS 1.3 server sends unasked. The thread then reconnects first, so the
-/// first command after a Redis restart succeeds instead of failing.
+/// first command after a Redis restart succeeds instead of failing. A batch that follows the replies of the last one
+/// at once (a busy connection: the thread read them and did not wait) skips the check (``repliesJustRead``).
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
 ///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
@@ -102,7 +103,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Where to connect, asked on the connection's thread before every (re)connect (Sentinel's current primary,
     /// a cluster node); by default the configuration's endpoint.
     private let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint
-    private let lock = NSLock()
+    private let lock = AdaptiveLock()
     private let wakeup = ThreadWakeup()
     private var queue: [Request] = []  // guarded by lock
     private var isClosed = false  // guarded by lock
@@ -157,6 +158,11 @@ public final class RedisConnection: @unchecked Sendable {
     private var encoder = RESPEncoder()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
     private var readTimeout: Double = -1
+    /// The thread has just read every reply on the wire and has not waited since: the socket was working a few µs
+    /// ago, so the next batch goes out without first asking `poll` whether the idle socket was closed (the server's
+    /// closing could have come only since, as it could after the `poll`). A syscall saved a batch on a busy
+    /// connection; a thread that waited asks again.
+    private var repliesJustRead = false
 
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
@@ -458,6 +464,7 @@ public final class RedisConnection: @unchecked Sendable {
             let timeout = callerReads ? nil : inFlight.first.map { max(0, ($0.deadline - .now).seconds) }
             parked = true
             watchingSocket = socket != nil
+            repliesJustRead = false
             lock.unlock()
             let readiness = wakeup.wait(socket: socket, watch: watch, timeout: timeout)
             lock.lock()
@@ -513,7 +520,8 @@ public final class RedisConnection: @unchecked Sendable {
         lock.lock()
         let idle = inFlight.isEmpty  // stable: callers write only while writeBusy is clear
         lock.unlock()
-        if idle, let stream, !stream.idleIsClean() { disconnect() }
+        if idle, !repliesJustRead, let stream, !stream.idleIsClean() { disconnect() }
+        repliesJustRead = false
         if stream == nil {
             do {
                 try connectWithBackoff()
@@ -601,9 +609,13 @@ public final class RedisConnection: @unchecked Sendable {
                 request.completion(.success(replies))
             }
         }
-        guard !waiting.isEmpty else { return }
+        guard !waiting.isEmpty else {
+            repliesJustRead = true
+            return
+        }
         do throws(TransportFailure) {
             let waitReply = try nextReply()
+            repliesJustRead = true
             for held in waiting { held.request.completion(.success(held.replies + [waitReply])) }
         } catch {
             let failure = redisError(error, command: "WAIT")
