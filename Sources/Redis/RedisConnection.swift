@@ -37,8 +37,9 @@ import Glibc
 /// Before each batch the thread checks that an idle socket has nothing to read: Redis never speaks
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
 /// reading any session tickets, which a TLS 1.3 server sends unasked. The thread then reconnects first, so the
-/// first command after a Redis restart succeeds instead of failing. A batch that follows the replies of the last one
-/// at once (a busy connection: the thread read them and did not wait) skips the check (``repliesJustRead``).
+/// first command after a Redis restart succeeds instead of failing. The thread skips the check when it saw the socket
+/// open a moment before (``socketSeenOpen``): it has just read the last batch's replies, or it woke from a wait that
+/// watched the socket for its closing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
 ///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
@@ -158,11 +159,11 @@ public final class RedisConnection: @unchecked Sendable {
     private var encoder = RESPEncoder()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
     private var readTimeout: Double = -1
-    /// The thread has just read every reply on the wire and has not waited since: the socket was working a few µs
-    /// ago, so the next batch goes out without first asking `poll` whether the idle socket was closed (the server's
-    /// closing could have come only since, as it could after the `poll`). A syscall saved a batch on a busy
-    /// connection; a thread that waited asks again.
-    private var repliesJustRead = false
+    /// The thread saw the socket open a moment ago: it has just read every reply on the wire, or it has just woken
+    /// (for work) from a wait that watched the idle socket for its closing, and nothing had come. The next batch then
+    /// goes out without first asking `poll` whether the idle socket was closed: the server's closing could have come
+    /// only since, as it could after that `poll` (decision 0058). A system call saved a batch.
+    private var socketSeenOpen = false
 
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
@@ -464,9 +465,9 @@ public final class RedisConnection: @unchecked Sendable {
             let timeout = callerReads ? nil : inFlight.first.map { max(0, ($0.deadline - .now).seconds) }
             parked = true
             watchingSocket = socket != nil
-            repliesJustRead = false
             lock.unlock()
             let readiness = wakeup.wait(socket: socket, watch: watch, timeout: timeout)
+            socketSeenOpen = socket != nil && watch == .closing && !readiness.socket && !readiness.interrupted
             lock.lock()
             parked = false
             watchingSocket = false
@@ -520,8 +521,8 @@ public final class RedisConnection: @unchecked Sendable {
         lock.lock()
         let idle = inFlight.isEmpty  // stable: callers write only while writeBusy is clear
         lock.unlock()
-        if idle, !repliesJustRead, let stream, !stream.idleIsClean() { disconnect() }
-        repliesJustRead = false
+        if idle, !socketSeenOpen, let stream, !stream.idleIsClean() { disconnect() }
+        socketSeenOpen = false
         if stream == nil {
             do {
                 try connectWithBackoff()
@@ -610,12 +611,12 @@ public final class RedisConnection: @unchecked Sendable {
             }
         }
         guard !waiting.isEmpty else {
-            repliesJustRead = true
+            socketSeenOpen = true
             return
         }
         do throws(TransportFailure) {
             let waitReply = try nextReply()
-            repliesJustRead = true
+            socketSeenOpen = true
             for held in waiting { held.request.completion(.success(held.replies + [waitReply])) }
         } catch {
             let failure = redisError(error, command: "WAIT")

@@ -17,6 +17,8 @@ final class ThreadWakeup: @unchecked Sendable {
         var socket = false
         /// Nothing happened within the timeout.
         var timedOut = false
+        /// `poll` was interrupted by a signal (`EINTR`): nothing is known about the socket.
+        var interrupted = false
     }
 
     /// The pipe's read end (polled and drained by the thread) and write end (signalled), both non-blocking.
@@ -71,7 +73,10 @@ final class ThreadWakeup: @unchecked Sendable {
             readiness.timedOut = true
             return readiness
         }
-        if ready < 0 { return readiness }  // EINTR: the caller looks at its state and waits again
+        if ready < 0 {  // EINTR: the caller looks at its state and waits again
+            readiness.interrupted = true
+            return readiness
+        }
         if descriptors.0.revents != 0 {
             var drained: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             _ = withUnsafeMutableBytes(of: &drained) { Glibc.read(fd, $0.baseAddress, $0.count) }
