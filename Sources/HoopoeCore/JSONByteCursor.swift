@@ -60,9 +60,17 @@ extension JSONByteCursor {
     }
 
     /// Skips a string's plain run: the bytes up to its closing quote, a backslash or a control character, where it
-    /// stops (or at the end). Returns whether the run was all ASCII (else its UTF-8 is the caller's to check).
+    /// stops (or at the end). Returns whether the run was all ASCII (else its UTF-8 is the caller's to check). Eight
+    /// bytes at a time while eight are left (``JSONEscapeScan``).
     mutating func skipPlainRun() -> Bool {
         var ascii = true
+        while index + 8 <= bytes.count {
+            let word = JSONEscapeScan.word(bytes, at: index)
+            let ending = JSONEscapeScan.firstEnding(word)
+            if JSONEscapeScan.hasNonASCII(word, first: ending) { ascii = false }
+            index += ending
+            if ending < 8 { return ascii }
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return ascii }
