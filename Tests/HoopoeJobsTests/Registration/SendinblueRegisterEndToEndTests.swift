@@ -114,6 +114,8 @@ import Testing
             #expect(record["registered_at"] != nil && record["credits_done"] == "1" && record["ip_done"] == "1")
             #expect(record["create_sent"] == nil && record["credits_sent"] == nil)
             #expect((try await harness.redis.send("TTL", key).int ?? 0) > 365 * 86_400)
+            // The lock goes after the event and the mark, as the job's last step: once the job has settled.
+            try await harness.waitUntilIdle()
             #expect(try await harness.redis.send("EXISTS", "\(harness.namespace):{registration}:lock:u-1").int == 0)
 
             // Another job for the same user (a caller retrying) does nothing twice.
