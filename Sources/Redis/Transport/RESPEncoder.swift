@@ -44,14 +44,17 @@ struct RESPEncoder {
     }
 
     /// `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
+    ///
+    /// The room made first is the most the command can take (``maxLine`` a line, the argument bytes and their CRLFs),
+    /// so no length's digits are counted twice; what it did take is where the cursor ends.
     mutating func append(_ command: RedisCommand) {
         let arguments = command.lengths.count
-        var size = Self.digits(arguments) + 3
-        for length in command.lengths { size += Self.digits(length) + length + 5 }
-        if storage.count - count < size { grow(toHold: count + size) }
+        let most = Self.maxLine + arguments * (Self.maxLine + 2) + command.buffer.count
+        if storage.count - count < most { grow(toHold: count + most) }
         let start = count
-        storage.withUnsafeMutableBufferPointer { room in
-            var cursor = room.baseAddress! + start
+        count = storage.withUnsafeMutableBufferPointer { room in
+            let base = room.baseAddress!
+            var cursor = base + start
             cursor = Self.line(UInt8(ascii: "*"), arguments, at: cursor)
             command.buffer.withUnsafeBufferPointer { argumentBytes in
                 var offset = 0
@@ -64,9 +67,12 @@ struct RESPEncoder {
                     offset += length
                 }
             }
+            return cursor - base
         }
-        count += size
     }
+
+    /// The longest `<marker><number>\r\n` line: a marker, at most 19 digits (`Int.max`), CRLF.
+    private static let maxLine = 1 + 19 + 2
 
     /// A larger buffer holding at least `needed` bytes (twice the last at least), the commands so far copied in.
     private mutating func grow(toHold needed: Int) {
