@@ -24,7 +24,8 @@ extension JobStore {
     /// Durable: with `REDIS_WAIT_REPLICAS` set, the jobs are reported enqueued only once that many replicas have them
     /// (else ``RedisError/Code/notReplicated`` is thrown), so a failover loses no enqueue that returned.
     func enqueue(_ jobs: [PreparedJob], maxEnvelopeBytes: Int) async throws -> [EnqueueResult] {
-        // Filled in below, each in its place; a plain job's result is known before its XADD is sent.
+        // Filled in below, each in its place: a plain job's result is known before its XADD is sent, a scripted job's
+        // placeholder is replaced by its script's reply.
         var results = [EnqueueResult](repeating: .enqueued(id: ""), count: jobs.count)
         var plain: [RedisCommand] = []
         plain.reserveCapacity(jobs.count)
@@ -72,6 +73,11 @@ extension JobStore {
         }
         if !scripted.isEmpty {
             let replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call), durable: true)
+            guard replies.count == scripted.count else {  // else a job's placeholder result would stand
+                throw RedisError(
+                    .protocolError, endpoint: endpoint, command: "EVALSHA enqueue",
+                    message: "\(replies.count) replies to \(scripted.count) calls")
+            }
             for (reply, (index, _)) in zip(replies, scripted) {
                 results[index] = try enqueueResult(reply)
             }
