@@ -9,8 +9,8 @@ import HoopoeJSON
 /// this writer must not change one byte: `CompactJSONWriterTests` compares it with `JSONEncoder` on edge cases and
 /// thousands of random envelopes.
 ///
-/// The rules it copies (strings, integers and times in ``JSONTextWriting``, shared with the history record's
-/// in-place writer): keys sorted by their UTF-8 bytes as stored (not by `String`'s `<`, which compares canonical
+/// The rules it copies are ``JSONTextWriting``'s, shared with the envelope's writer (``ScratchJSONWriter``, through a
+/// pointer) and the history record's in-place one; this one appends to an array (history headers, tests): keys sorted by their UTF-8 bytes as stored (not by `String`'s `<`, which compares canonical
 /// forms: `e\u{301}` sorts after `~` by `<`, before it by bytes); no whitespace; `"` `\` and the controls below
 /// U+0020 escaped (`\b \f \n \r \t`, else `\u00XX` in lower-case hex), everything else (`/`, DEL, non-ASCII) as is;
 /// a `Double` as its `description` without a trailing `.0`; integers in decimal.
@@ -22,30 +22,50 @@ struct CompactJSONWriter: JSONTextWriting {
         bytes.reserveCapacity(capacity)
     }
 
+    mutating func append(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: buffer)
+    }
+
+    /// A number JSON cannot carry.
+    struct NotEncodable: Error {
+        let value: Double
+    }
+}
+
+extension JSONTextWriting {
     /// A number from a `Double`.
-    /// - Throws: ``NotEncodable`` for NaN and the infinities, which JSON cannot carry (`JSONEncoder` throws too).
-    mutating func number(_ value: Double) throws(NotEncodable) {
-        guard value.isFinite else { throw NotEncodable(value: value) }
+    /// - Throws: ``CompactJSONWriter/NotEncodable`` for NaN and the infinities, which JSON cannot carry (`JSONEncoder`
+    ///   throws too).
+    mutating func number(_ value: Double) throws(CompactJSONWriter.NotEncodable) {
+        guard value.isFinite else { throw CompactJSONWriter.NotEncodable(value: value) }
         var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { utf8 in
+            // `description` is ASCII, so its ".0" ending is found in its bytes (`hasSuffix` compares as Unicode).
+            var length = utf8.count
+            if length >= 2 && utf8[length - 2] == UInt8(ascii: ".") && utf8[length - 1] == UInt8(ascii: "0") { length -= 2 }
+            append(UnsafeBufferPointer(rebasing: utf8[..<length]))
+        }
     }
 
     /// `true` or `false`.
     mutating func bool(_ value: Bool) {
-        bytes.append(contentsOf: value ? Self.trueBytes : Self.falseBytes)
+        (value ? JSONLiteral.true : JSONLiteral.false).withUnsafeBufferPointer { append($0) }
     }
 
     /// `null`.
     mutating func null() {
-        bytes.append(contentsOf: Self.nullBytes)
+        JSONLiteral.null.withUnsafeBufferPointer { append($0) }
     }
 
     /// Any ``JSONValue``, an object's members in key order.
-    mutating func value(_ value: JSONValue) throws(NotEncodable) {
+    mutating func value(_ value: JSONValue) throws(CompactJSONWriter.NotEncodable) {
         switch value {
         case .object(let members):
-            bytes.append(UInt8(ascii: "{"))
+            append(UInt8(ascii: "{"))
             if members.count == 1, let member = members.first {
                 key(member.key, first: true)
                 try self.value(member.value)
@@ -55,14 +75,14 @@ struct CompactJSONWriter: JSONTextWriting {
                     try self.value(member.value)
                 }
             }
-            bytes.append(UInt8(ascii: "}"))
+            append(UInt8(ascii: "}"))
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                if index > 0 { append(UInt8(ascii: ",")) }
                 try self.value(element)
             }
-            bytes.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         case .string(let text): string(text)
         case .integer(let number): integer(number)
         case .double(let number): try self.number(number)
@@ -73,30 +93,20 @@ struct CompactJSONWriter: JSONTextWriting {
 
     /// An object's key and its colon, after a comma unless it is the object's first.
     mutating func key(_ name: String, first: Bool) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        if !first { append(UInt8(ascii: ",")) }
         string(name)
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
     }
 
     /// JSON already written (a typed payload's encoding), appended as is.
     mutating func raw(_ json: [UInt8]) {
-        bytes.append(contentsOf: json)
+        json.withUnsafeBufferPointer { append($0) }
     }
+}
 
-    mutating func append(_ byte: UInt8) {
-        bytes.append(byte)
-    }
-
-    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: buffer)
-    }
-
-    private static let trueBytes = Array("true".utf8)
-    private static let falseBytes = Array("false".utf8)
-    private static let nullBytes = Array("null".utf8)
-
-    /// A number JSON cannot carry.
-    struct NotEncodable: Error {
-        let value: Double
-    }
+/// The literals' bytes.
+private enum JSONLiteral {
+    static let `true` = Array("true".utf8)
+    static let `false` = Array("false".utf8)
+    static let null = Array("null".utf8)
 }

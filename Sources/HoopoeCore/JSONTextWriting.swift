@@ -1,6 +1,7 @@
-/// How Hoopoe writes a JSON string, an integer and a time in seconds to the millisecond, whatever holds the bytes:
-/// one copy of the rules that ``CompactJSONWriter`` (a growing array: envelopes, history headers) and the history
-/// record's in-place writer (``HistoryRecord/text(envelopeJSON:)``: straight into a `String`'s storage) share.
+/// How Hoopoe writes JSON (strings, numbers, times in seconds to the millisecond, any ``JSONValue``), whatever holds
+/// the bytes: one copy of the rules that ``CompactJSONWriter`` (a growing array: history headers), ``ScratchJSONWriter``
+/// (envelopes, through a pointer) and the history record's in-place writer (``HistoryRecord/text(envelopeJSON:)``:
+/// straight into a `String`'s storage) share.
 ///
 /// The rules are `JSONEncoder`'s with `[.sortedKeys, .withoutEscapingSlashes]` (``CompactJSONWriter`` says which and
 /// why): `"` `\` and the controls below U+0020 escaped (`\b \f \n \r \t`, else `\u00XX` in lower-case hex), everything

@@ -107,8 +107,9 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     /// The envelope as compact JSON bytes (sorted keys, so equal jobs are equal bytes); empty when the payload holds
     /// a number JSON cannot carry (NaN, an infinity).
     ///
-    /// Written by ``CompactJSONWriter``, byte for byte what `JSONEncoder` with sorted keys and unescaped slashes
-    /// writes (the protocol's bytes, jobs/PROTOCOL.md), at a fraction of its cost (decision 0034).
+    /// Written by ``ScratchJSONWriter`` with ``JSONTextWriting``'s rules, byte for byte what `JSONEncoder` with sorted
+    /// keys and unescaped slashes writes (the protocol's bytes, jobs/PROTOCOL.md), at a fraction of its cost (decision
+    /// 0034).
     public func encoded() -> [UInt8] {
         (try? write(payloadJSON: nil)) ?? []
     }
@@ -123,8 +124,13 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     /// Every field present, in the sorted order of their keys (`CodingKeys`); nil optionals are left out, as the
     /// synthesized `Encodable` leaves them out.
     private func write(payloadJSON: [UInt8]?) throws(CompactJSONWriter.NotEncodable) -> [UInt8] {
+        try ScratchJSONWriter.write { (out: inout ScratchJSONWriter) throws(CompactJSONWriter.NotEncodable) in
+            try write(payloadJSON: payloadJSON, into: &out)
+        }
+    }
+
+    private func write(payloadJSON: [UInt8]?, into out: inout some JSONTextWriting) throws(CompactJSONWriter.NotEncodable) {
         typealias Key = EnvelopeKeyBytes
-        var out = CompactJSONWriter(capacity: 160 + (payloadJSON?.count ?? 64))
         out.append(UInt8(ascii: "{"))
         out.rawKey(Key.attempt, first: true)
         out.integer(Int64(attempt))
@@ -164,7 +170,6 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         if let uniqueFor { out.rawKey(Key.uniqueFor, first: false); try out.number(uniqueFor) }
         if let uniqueKey { out.rawKey(Key.uniqueKey, first: false); out.string(uniqueKey) }
         out.append(UInt8(ascii: "}"))
-        return out.bytes
     }
 
     /// A payload as the JSON ``encoded()`` would write for it (sorted keys, slashes unescaped).
