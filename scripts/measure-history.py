@@ -5,6 +5,7 @@ where every record added is one trimmed) and off (0).
 
     scripts/measure-history.py [--jobs 100000] [--hoopoe .build/release/hoopoe] [--hoopoe before=/tmp/old/hoopoe ...]
     scripts/measure-history.py --scripts-from REV   # the acknowledge script at REV beside the working tree's, alone
+    scripts/measure-history.py --layouts [--batch 17] # history's layout beside the alternatives of decision 0059
 
 Starts its own redis-server on a free port (no persistence), writes N ready `diag.incr` jobs straight into a
 queue's stream (an envelope of ~230 bytes, a payload with a user id and a note, like a small domain job), runs one
@@ -16,6 +17,13 @@ history") and docs/benchmarks.md ("History cost") come from this script; run it 
 --scripts-from REV calls the acknowledge script directly (EVALSHA, no worker): the version at git revision REV and
 the working tree's, on the same key space (a group's delivered entries; history growing, and at a 10,000 cap),
 in batches of 1, 4 and 16 jobs, best of three; it prints Redis's time per job for each, and with no history.
+
+--layouts writes 60,000 records of ~300 bytes (the peers' job's) in script calls of --batch records, as an
+acknowledgement carries them, at the default cap of 10,000, in four layouts (decision 0059): the records only carried
+(the script returns at once: the cost of shipping them, the same in all), the shipped one (history.lua's
+`history_add` and `history_trim`: a hash of records and a list of ids), one stream entry a batch (`XADD MAXLEN ~`, no
+lookup by id), and that stream with a hash from each id to its entry (not trimmed: a floor). It prints Redis's CPU a
+job (INFO cpu: the commands and their I/O), best of three rounds.
 """
 import argparse
 import os
@@ -188,6 +196,51 @@ def compare_scripts(url, rev):
             print(f"batch {batch:2}  {label:16} " + "  ".join(f"{name}: {usec:5.2f}" for name, usec in best.items()), flush=True)
 
 
+LAYOUTS = {
+    "records carried only": "return 0",
+    "shipped: hash + list of ids": """
+local size = history_add(KEYS[1], KEYS[2], KEYS[3], ARGV, 1, #ARGV / 2)
+history_trim(KEYS[1], KEYS[2], KEYS[3], size, tonumber(KEYS[5]), 86400, tonumber(KEYS[6]), false)
+return size""",
+    "one stream entry a batch": """
+return redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor(tonumber(KEYS[5]) / (#ARGV / 2)), '*', unpack(ARGV))""",
+    "stream + id index hash (untrimmed)": """
+local entry = redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor(tonumber(KEYS[5]) / (#ARGV / 2)), '*', unpack(ARGV))
+local index = {}
+for i = 1, #ARGV, 2 do index[#index + 1] = ARGV[i]; index[#index + 1] = entry end
+redis.call('HSET', KEYS[2], unpack(index))
+return entry""",
+}
+
+
+def compare_layouts(url, batch, total=60_000, cap=10_000):
+    """Redis CPU a job for each of LAYOUTS, best of 3 rounds (decision 0059)."""
+    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+    shared = open(os.path.join(root, "Sources/HoopoeCore/Store/Lua/history.lua")).read()
+    r = redis.Redis.from_url(url)
+    now = time.time()
+    keys = ["ml:{q}:history:ids", "ml:{q}:history:jobs", "ml:{q}:history", "ml:{q}:history:stream", str(cap), "%.3f" % now]
+    best = {}
+    for _ in range(3):
+        for name, body in LAYOUTS.items():
+            r.flushall()
+            sha = r.script_load(shared + body if "history_" in body else body)
+            pipe = r.pipeline(transaction=False)
+            before = redis_cpu(r)
+            for start in range(0, total, batch):
+                args = []
+                for i in range(start, min(total, start + batch)):
+                    args += ["J%09d" % i, record(i, now)[1]]
+                pipe.evalsha(sha, len(keys), *keys, *args)
+                if start // batch % 50 == 49:
+                    pipe.execute()
+            pipe.execute()
+            best[name] = min(best.get(name, 1e9), (redis_cpu(r) - before) * 1e6 / total)
+    print(f"Redis CPU a job (us, best of 3); {total:,} records of ~300 bytes, {batch} a call, cap {cap:,}")
+    for name in LAYOUTS:
+        print(f"  {name:36} {best[name]:5.2f} us/job", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=100_000)
@@ -195,6 +248,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--settings", default="all,cap,off", help="which of all (keep every job), cap (10,000), off")
     parser.add_argument("--scripts-from", metavar="REV")
+    parser.add_argument("--layouts", action="store_true", help="history's layout beside the alternatives (decision 0059)")
+    parser.add_argument("--batch", type=int, default=17, help="records a script call, with --layouts")
     args = parser.parse_args()
     binaries = [(h.split("=", 1) if "=" in h else (h, h)) for h in (args.hoopoe or [".build/release/hoopoe"])]
     settings = {"all": args.jobs, "cap": 10_000, "off": 0}
@@ -212,6 +267,9 @@ def main():
                 time.sleep(0.05)
         if args.scripts_from:
             compare_scripts(url, args.scripts_from)
+            return
+        if args.layouts:
+            compare_layouts(url, args.batch)
             return
         for _ in range(args.rounds):
             for setting in args.settings.split(","):
