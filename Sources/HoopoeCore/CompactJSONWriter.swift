@@ -9,11 +9,12 @@ import HoopoeJSON
 /// this writer must not change one byte: `CompactJSONWriterTests` compares it with `JSONEncoder` on edge cases and
 /// thousands of random envelopes.
 ///
-/// The rules it copies are ``JSONTextWriting``'s, shared with the envelope's writer (``ScratchJSONWriter``, through a
-/// pointer) and the history record's in-place one; this one appends to an array (history headers, tests): keys sorted by their UTF-8 bytes as stored (not by `String`'s `<`, which compares canonical
-/// forms: `e\u{301}` sorts after `~` by `<`, before it by bytes); no whitespace; `"` `\` and the controls below
-/// U+0020 escaped (`\b \f \n \r \t`, else `\u00XX` in lower-case hex), everything else (`/`, DEL, non-ASCII) as is;
-/// a `Double` as its `description` without a trailing `.0`; integers in decimal.
+/// This one appends to an array (history headers, tests). The rules are ``JSONTextWriting``'s, shared with the
+/// envelope's writer (``ScratchJSONWriter``, through a pointer) and the history record's in-place one: keys sorted by
+/// their UTF-8 bytes as stored (not by `String`'s `<`, which compares canonical forms: `e\u{301}` sorts after `~` by
+/// `<`, before it by bytes); no whitespace; `"` `\` and the controls below U+0020 escaped (`\b \f \n \r \t`, else
+/// `\u00XX` in lower-case hex), everything else (`/`, DEL, non-ASCII) as is; a `Double` as its `description` without a
+/// trailing `.0`; integers in decimal.
 struct CompactJSONWriter: JSONTextWriting {
     /// The JSON written so far.
     private(set) var bytes: [UInt8] = []
@@ -46,7 +47,9 @@ extension JSONTextWriting {
         text.withUTF8 { utf8 in
             // `description` is ASCII, so its ".0" ending is found in its bytes (`hasSuffix` compares as Unicode).
             var length = utf8.count
-            if length >= 2 && utf8[length - 2] == UInt8(ascii: ".") && utf8[length - 1] == UInt8(ascii: "0") { length -= 2 }
+            if length >= 2 && utf8[length - 2] == UInt8(ascii: ".") && utf8[length - 1] == UInt8(ascii: "0") {
+                length -= 2
+            }
             append(UnsafeBufferPointer(rebasing: utf8[..<length]))
         }
     }

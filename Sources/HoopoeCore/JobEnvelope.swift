@@ -129,7 +129,9 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         }
     }
 
-    private func write(payloadJSON: [UInt8]?, into out: inout some JSONTextWriting) throws(CompactJSONWriter.NotEncodable) {
+    private func write(
+        payloadJSON: [UInt8]?, into out: inout some JSONTextWriting
+    ) throws(CompactJSONWriter.NotEncodable) {
         typealias Key = EnvelopeKeyBytes
         out.append(UInt8(ascii: "{"))
         out.rawKey(Key.attempt, first: true)

@@ -23,7 +23,9 @@ struct ScratchJSONWriter: JSONTextWriting {
     static let stackBytes = 1024
 
     /// The bytes `body` writes.
-    static func write<Failure: Error>(_ body: (inout ScratchJSONWriter) throws(Failure) -> Void) throws(Failure) -> [UInt8] {
+    static func write<Failure: Error>(
+        _ body: (inout ScratchJSONWriter) throws(Failure) -> Void
+    ) throws(Failure) -> [UInt8] {
         // `withUnsafeTemporaryAllocation` rethrows untyped: the typed failure goes round it in a Result.
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackBytes) { scratch in
             var writer = ScratchJSONWriter(base: scratch.baseAddress!, capacity: scratch.count)

@@ -41,7 +41,9 @@ import Testing
             let note = String(repeating: "ab\"/", count: noteLength / 4) + String(repeating: "x", count: noteLength % 4)
             let envelope = JobEnvelope(
                 id: "01JABCDEFGHJKMNPQRSTVWXYZ0", type: "sms.send", queue: "default",
-                payload: ["note": .string(note), "tags": .array([.string("سلام"), .integer(7), .double(0.5), .bool(true), .null])],
+                payload: [
+                    "note": .string(note), "tags": .array([.string("سلام"), .integer(7), .double(0.5), .bool(true), .null]),
+                ],
                 enqueuedAt: 1_764_507_478.123456)
             let written = envelope.encoded()
             #expect(written == (try reference(envelope)), "a note of \(noteLength) bytes")
