@@ -8,13 +8,6 @@ import Testing
 /// them. ``CompactJSONWriter`` replaced `JSONEncoder` for speed, so it must write exactly what `JSONEncoder` (sorted
 /// keys, unescaped slashes) wrote: compared here on fixed edge cases and on thousands of random envelopes.
 @Suite struct CompactJSONWriterTests {
-    /// What the envelope was before the writer: the synthesized `Encodable` through the configured `JSONEncoder`.
-    private func reference(_ value: some Encodable) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
-    }
-
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
     /// Where two byte strings part, with some context, for a failure message.
@@ -32,7 +25,7 @@ import Testing
         for value in doubles {
             var writer = CompactJSONWriter()
             try writer.number(value)
-            #expect(text(writer.bytes) == text(try reference([value])).dropFirst().dropLast(), "\(value)")
+            #expect(text(writer.bytes) == text(try encoderReference([value])).dropFirst().dropLast(), "\(value)")
         }
         for value: Int64 in [0, 7, 10, -1, -10, .max, .min, 1000] {
             var writer = CompactJSONWriter()
@@ -57,7 +50,7 @@ import Testing
         for sample in samples {
             var writer = CompactJSONWriter()
             writer.string(sample)
-            #expect(writer.bytes == (try reference([sample])).dropFirst().dropLast(), "\(sample.debugDescription)")
+            #expect(writer.bytes == (try encoderReference([sample])).dropFirst().dropLast(), "\(sample.debugDescription)")
         }
     }
 
@@ -78,14 +71,14 @@ import Testing
                         sample.insert(Character(scalar), at: sample.index(sample.startIndex, offsetBy: position))
                         var writer = CompactJSONWriter()
                         writer.string(sample)
-                        let expected = try reference([sample]).dropFirst().dropLast()
+                        let expected = try encoderReference([sample]).dropFirst().dropLast()
                         #expect(writer.bytes[...] == expected, "\(sample.debugDescription)")
                     }
                 }
                 var writer = CompactJSONWriter()
                 let plain = String(repeating: filler, count: length)
                 writer.string(plain)
-                #expect(writer.bytes[...] == (try reference([plain])).dropFirst().dropLast(), "\(plain.debugDescription)")
+                #expect(writer.bytes[...] == (try encoderReference([plain])).dropFirst().dropLast(), "\(plain.debugDescription)")
             }
         }
     }
@@ -95,7 +88,7 @@ import Testing
         let object = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, .integer(Int64($0))) }))
         var writer = CompactJSONWriter()
         try writer.value(object)
-        #expect(text(writer.bytes) == text(try reference(object)))
+        #expect(text(writer.bytes) == text(try encoderReference(object)))
     }
 
     @Test func everyFieldOfAnEnvelopeIsWrittenAsBefore() throws {
@@ -107,13 +100,13 @@ import Testing
         full.deadReason = "retries exhausted"
         full.diedAt = 1_764_508_000.25
         full.failedAttempts = [FailedAttempt(attempt: 1, at: 1_764_507_500.5, error: "first"), FailedAttempt(attempt: 2, at: 1_764_507_600, error: "x/y \u{1}")]
-        #expect(text(full.encoded()) == text(try reference(full)))
+        #expect(text(full.encoded()) == text(try encoderReference(full)))
         let minimal = JobEnvelope(id: "x", type: "t", queue: "q", payload: .object([:]), enqueuedAt: 0)
         #expect(text(minimal.encoded()) == #"{"attempt":0,"enqueued_at":0,"id":"x","payload":{},"queue":"q","type":"t"}"#)
-        #expect(text(minimal.encoded()) == text(try reference(minimal)))
+        #expect(text(minimal.encoded()) == text(try encoderReference(minimal)))
         var notNotified = minimal
         notNotified.notify = false
-        #expect(text(notNotified.encoded()) == text(try reference(notNotified)))
+        #expect(text(notNotified.encoded()) == text(try encoderReference(notNotified)))
     }
 
     @Test func aTypedPayloadIsSplicedInAsTheEncoderWouldWriteIt() throws {
@@ -122,8 +115,8 @@ import Testing
         let envelope = JobEnvelope(id: "id1", type: "t.typed", queue: "q", enqueuedAt: 1_764_507_478.5, runAt: 1_764_507_999)
         let spliced = envelope.encoded(payloadJSON: try JobEnvelope.encodePayload(payload))
         var whole = envelope
-        whole.payload = try JSONDecoder().decode(JSONValue.self, from: Data(try reference(payload)))
-        #expect(text(spliced) == text(try reference(whole)))
+        whole.payload = try JSONDecoder().decode(JSONValue.self, from: Data(try encoderReference(payload)))
+        #expect(text(spliced) == text(try encoderReference(whole)))
         #expect(try JobEnvelope.decode(spliced) == whole)
     }
 
@@ -148,7 +141,7 @@ import Testing
                 }
             }
             let written = envelope.encoded()
-            let expected = try reference(envelope)
+            let expected = try encoderReference(envelope)
             #expect(written == expected, "round \(round): \(firstDifference(written, expected))")
             #expect(try JobEnvelope.decode(written).id == envelope.id)
         }

@@ -9,12 +9,6 @@ import Testing
 /// must refuse the envelope after the move too. (`CompactJSONWriterTests` compares envelopes of every field and
 /// thousands of random ones, nearly all under the stack's size.)
 @Suite struct ScratchJSONWriterTests {
-    private func reference(_ value: some Encodable) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
-    }
-
     @Test func bytesWrittenOneAtATimeOrInRunsComeBackWhole() {
         let stack = ScratchJSONWriter.stackBytes
         for length in [0, 1, stack - 1, stack, stack + 1, 2 * stack + 3, 9_000] {
@@ -46,7 +40,7 @@ import Testing
                 ],
                 enqueuedAt: 1_764_507_478.123456)
             let written = envelope.encoded()
-            #expect(written == (try reference(envelope)), "a note of \(noteLength) bytes")
+            #expect(written == (try encoderReference(envelope)), "a note of \(noteLength) bytes")
             #expect(written.count > noteLength)
         }
     }
