@@ -18,7 +18,7 @@ history") and docs/benchmarks.md ("History cost") come from this script; run it 
 the working tree's, on the same key space (a group's delivered entries; history growing, and at a 10,000 cap),
 in batches of 1, 4 and 16 jobs, best of three; it prints Redis's time per job for each, and with no history.
 
---layouts writes 60,000 records of ~300 bytes (the peers' job's) in script calls of --batch records, as an
+--layouts writes 60,000 records of ~390 bytes (the ones above: a small domain job's) in script calls of --batch records, as an
 acknowledgement carries them, at the default cap of 10,000, in four layouts (decision 0059): the records only carried
 (the script returns at once: the cost of shipping them, the same in all), the shipped one (history.lua's
 `history_add` and `history_trim`: a hash of records and a list of ids), one stream entry a batch (`XADD MAXLEN ~`, no
@@ -200,12 +200,12 @@ LAYOUTS = {
     "records carried only": "return 0",
     "shipped: hash + list of ids": """
 local size = history_add(KEYS[1], KEYS[2], KEYS[3], ARGV, 1, #ARGV / 2)
-history_trim(KEYS[1], KEYS[2], KEYS[3], size, tonumber(KEYS[5]), 86400, tonumber(KEYS[6]), false)
+history_trim(KEYS[1], KEYS[2], KEYS[3], size, {cap}, 86400, {now}, false)
 return size""",
     "one stream entry a batch": """
-return redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor(tonumber(KEYS[5]) / (#ARGV / 2)), '*', unpack(ARGV))""",
+return redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor({cap} / (#ARGV / 2)), '*', unpack(ARGV))""",
     "stream + id index hash (untrimmed)": """
-local entry = redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor(tonumber(KEYS[5]) / (#ARGV / 2)), '*', unpack(ARGV))
+local entry = redis.call('XADD', KEYS[4], 'MAXLEN', '~', math.floor({cap} / (#ARGV / 2)), '*', unpack(ARGV))
 local index = {}
 for i = 1, #ARGV, 2 do index[#index + 1] = ARGV[i]; index[#index + 1] = entry end
 redis.call('HSET', KEYS[2], unpack(index))
@@ -219,11 +219,12 @@ def compare_layouts(url, batch, total=60_000, cap=10_000):
     shared = open(os.path.join(root, "Sources/HoopoeCore/Store/Lua/history.lua")).read()
     r = redis.Redis.from_url(url)
     now = time.time()
-    keys = ["ml:{q}:history:ids", "ml:{q}:history:jobs", "ml:{q}:history", "ml:{q}:history:stream", str(cap), "%.3f" % now]
+    keys = ["ml:{q}:history:ids", "ml:{q}:history:jobs", "ml:{q}:history", "ml:{q}:history:stream"]
     best = {}
     for _ in range(3):
         for name, body in LAYOUTS.items():
             r.flushall()
+            body = body.replace("{cap}", str(cap)).replace("{now}", "%.3f" % now)  # numbers in the text: KEYS holds keys only
             sha = r.script_load(shared + body if "history_" in body else body)
             pipe = r.pipeline(transaction=False)
             before = redis_cpu(r)
@@ -236,7 +237,7 @@ def compare_layouts(url, batch, total=60_000, cap=10_000):
                     pipe.execute()
             pipe.execute()
             best[name] = min(best.get(name, 1e9), (redis_cpu(r) - before) * 1e6 / total)
-    print(f"Redis CPU a job (us, best of 3); {total:,} records of ~300 bytes, {batch} a call, cap {cap:,}")
+    print(f"Redis CPU a job (us, best of 3); {total:,} records of ~390 bytes, {batch} a call, cap {cap:,}")
     for name in LAYOUTS:
         print(f"  {name:36} {best[name]:5.2f} us/job", flush=True)
 

@@ -28,6 +28,7 @@ import urllib.request
 
 import redis
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -41,9 +42,14 @@ from hoopoe_enqueue import Enqueuer  # noqa: E402
 
 
 def wait_for(predicate, timeout=20.0, what="condition"):
+    """Polls `predicate` until it is true. A page that reloads itself (a bulk run's progress, each second) can replace
+    an element between finding it and reading it, or be between two loads: that is "not yet", not a failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
