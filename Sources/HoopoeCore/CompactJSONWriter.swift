@@ -30,19 +30,13 @@ struct CompactJSONWriter: JSONTextWriting {
     mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: buffer)
     }
-
-    /// A number JSON cannot carry.
-    struct NotEncodable: Error {
-        let value: Double
-    }
 }
 
 extension JSONTextWriting {
     /// A number from a `Double`.
-    /// - Throws: ``CompactJSONWriter/NotEncodable`` for NaN and the infinities, which JSON cannot carry (`JSONEncoder`
-    ///   throws too).
-    mutating func number(_ value: Double) throws(CompactJSONWriter.NotEncodable) {
-        guard value.isFinite else { throw CompactJSONWriter.NotEncodable(value: value) }
+    /// - Throws: ``JSONNotEncodable`` for NaN and the infinities, which JSON cannot carry (`JSONEncoder` throws too).
+    mutating func number(_ value: Double) throws(JSONNotEncodable) {
+        guard value.isFinite else { throw JSONNotEncodable(value: value) }
         var text = value.description
         text.withUTF8 { utf8 in
             // `description` is ASCII, so its ".0" ending is found in its bytes (`hasSuffix` compares as Unicode).
@@ -65,7 +59,7 @@ extension JSONTextWriting {
     }
 
     /// Any ``JSONValue``, an object's members in key order.
-    mutating func value(_ value: JSONValue) throws(CompactJSONWriter.NotEncodable) {
+    mutating func value(_ value: JSONValue) throws(JSONNotEncodable) {
         switch value {
         case .object(let members):
             append(UInt8(ascii: "{"))
@@ -105,6 +99,11 @@ extension JSONTextWriting {
     mutating func raw(_ json: [UInt8]) {
         json.withUnsafeBufferPointer { append($0) }
     }
+}
+
+/// A number JSON cannot carry (NaN, an infinity): what the writers' ``JSONTextWriting/number(_:)`` throws.
+struct JSONNotEncodable: Error {
+    let value: Double
 }
 
 /// The literals' bytes.

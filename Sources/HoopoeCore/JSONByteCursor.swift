@@ -73,7 +73,7 @@ extension JSONByteCursor {
         }
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return ascii }
+            if JSONEscapeScan.endsPlainRun(byte) { return ascii }
             if byte >= 0x80 { ascii = false }
             index += 1
         }

@@ -9,6 +9,13 @@ enum JSONEscapeScan {
     /// The top bit of each byte: a word of ASCII has none of them set.
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
+    /// Whether one byte ends a plain run: a control below U+0020, `"` or `\`. The rule ``firstEnding(_:)`` applies to
+    /// eight bytes at once; the writer and the readers apply this one to the last bytes of a string, fewer than eight.
+    @inline(__always)
+    static func endsPlainRun(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
     /// Where the first of the word's eight bytes that ends a plain run stands (0–7): a control below U+0020, `"` or
     /// `\`; 8 when none does. The word's first byte in memory is its lowest (``word(_:at:)``), and each test's lowest
     /// set bit is exact: a borrow only ever runs upward from a byte that matches.

@@ -30,7 +30,7 @@ extension JSONTextWriting {
                     if ending == 8 { continue }
                 }
                 let value = utf8[index]  // the byte a word found, or one of the last seven
-                if value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") {
+                if JSONEscapeScan.endsPlainRun(value) {
                     append(UnsafeBufferPointer(rebasing: utf8[start..<index]))
                     escape(value)
                     start = index + 1

@@ -123,15 +123,15 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
 
     /// Every field present, in the sorted order of their keys (`CodingKeys`); nil optionals are left out, as the
     /// synthesized `Encodable` leaves them out.
-    private func write(payloadJSON: [UInt8]?) throws(CompactJSONWriter.NotEncodable) -> [UInt8] {
-        try ScratchJSONWriter.write { (out: inout ScratchJSONWriter) throws(CompactJSONWriter.NotEncodable) in
+    private func write(payloadJSON: [UInt8]?) throws(JSONNotEncodable) -> [UInt8] {
+        try ScratchJSONWriter.write { (out: inout ScratchJSONWriter) throws(JSONNotEncodable) in
             try write(payloadJSON: payloadJSON, into: &out)
         }
     }
 
     private func write(
         payloadJSON: [UInt8]?, into out: inout some JSONTextWriting
-    ) throws(CompactJSONWriter.NotEncodable) {
+    ) throws(JSONNotEncodable) {
         typealias Key = EnvelopeKeyBytes
         out.append(UInt8(ascii: "{"))
         out.rawKey(Key.attempt, first: true)

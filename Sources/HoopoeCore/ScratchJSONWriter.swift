@@ -10,7 +10,7 @@ struct ScratchJSONWriter: JSONTextWriting {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// How many bytes were written.
-    private(set) var count = 0
+    private var count = 0
     /// Whether `base` is heap memory this writer allocated, which ``write(_:)`` frees.
     private var onHeap = false
 

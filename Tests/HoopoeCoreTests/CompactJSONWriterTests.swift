@@ -37,7 +37,7 @@ import Testing
     @Test func nanAndInfinityAreRefusedAsTheEncoderRefusesThem() {
         for value in [Double.nan, .infinity, -.infinity] {
             var writer = CompactJSONWriter()
-            #expect(throws: CompactJSONWriter.NotEncodable.self) { try writer.number(value) }
+            #expect(throws: JSONNotEncodable.self) { try writer.number(value) }
             #expect(JobEnvelope(type: "t", payload: .object(["x": .double(value)])).encoded().isEmpty)
         }
     }
