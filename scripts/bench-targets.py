@@ -12,9 +12,11 @@ The peers' section may add {"fact": "peers-repeat", "peers": [...]} lines, one f
 Sidekiq's and this build's rows only (BENCH_PEERS_REPEAT): the 1-process ratio is then the median of the pairs' ratios
 (each pair side by side in one harness run) and the worker and Redis CPU rows the medians of this build's rows, every
 value listed (decision 0049). Likewise {"fact": "latency-repeat", ...} lines, more 10,000 jobs/s runs
-(BENCH_LATENCY_REPEAT): the p99 row reads the median p99 of all the runs; and {"fact": "topology-repeat", "round": k,
-"row": plain|tls|cluster, ...} lines (BENCH_TOPOLOGY_REPEAT): the TLS and cluster rows read the median of each round's
-ratio. The other rows read the first run.
+(BENCH_LATENCY_REPEAT): the p99 row reads the median p99 of all the runs, and names beside it, without counting it,
+the median p99 of the {"fact": "latency-floor", ...} lines, the machine's floor (a C hiredis pair run after each:
+decision 0060); and {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines
+(BENCH_TOPOLOGY_REPEAT): the TLS and cluster rows read the median of each round's ratio. The other rows read the
+first run.
 """
 import json
 import math
@@ -34,8 +36,8 @@ def load(path):
                 elif fact["fact"] == "peers-repeat":
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
-                elif fact["fact"] == "latency-repeat":
-                    facts.setdefault("latency-repeat", []).append(fact)
+                elif fact["fact"] in ("latency-repeat", "latency-floor"):
+                    facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
                 else:
@@ -156,7 +158,24 @@ def rows(facts):
         after = f"; {number(run['p99_after_enqueue_ms'], 'p99 after enqueue'):.2f} after enqueued_at" if "p99_after_enqueue_ms" in run else ""
         first = f"p99 {p99:.2f} ms (p50 {run['p50_ms']:.2f}, max {run['max_ms']:.1f}; {run['jobs']:,} jobs{after})"
         values = [number(r["p99_ms"], "p99") for r in runs]
-        return medianed(values, first, "run", lambda v: f"p99 {v:.2f} ms", lambda v: v <= 1.0)
+        text, met = medianed(values, first, "run", lambda v: f"p99 {v:.2f} ms", lambda v: v <= 1.0)
+        return text + floor(), met
+
+    def floor():
+        """The machine's floor beside the p99 (decision 0060): what a C hiredis pair did at the same rate, in runs
+        alternated with this build's. It is read, never counted: the target is Hoopoe's p99."""
+        runs = facts.get("latency-floor", [])
+        if not runs:
+            return ""
+        failed = [r["error"] for r in runs if "error" in r]
+        measured = [r for r in runs if "error" not in r and r.get("jobs", 0) >= r.get("expected", 1)]
+        if not measured:
+            return f"; the machine's floor failed: {(failed or ['not every job arrived'])[0]}"
+        p99s = [number(r["p99_ms"], "the floor's p99") for r in measured]
+        p50 = median([number(r["p50_ms"], "the floor's p50") for r in measured])
+        each = ", ".join(f"{v:.2f}" for v in p99s)
+        return (f"; the machine's floor (a C hiredis pair, same rate, alternated): median p99 {median(p99s):.2f} ms "
+                f"of {len(measured)} ({each}), p50 {p50:.2f}")
 
     def idle():
         value = number(need(facts, "idle").get("rss_mib"), "idle RSS")

@@ -3,7 +3,8 @@
 #   1. the Redis client beside redis-benchmark on the same server, as ratios (the 1-task row beside `-c 1`);
 #   2. the engine: batch-enqueue rate, enqueue→start latency at 1,000 and 10,000 jobs/s (open loop: each job's
 #      latency counts from its scheduled send time; BENCH_LATENCY_REPEAT, default 2, more 10,000 jobs/s runs, whose
-#      median p99 the target reads: decision 0049), promotion of 1M due delayed jobs;
+#      median p99 the target reads: decision 0049), each 10,000 jobs/s run followed by the machine's floor (a C hiredis
+#      pacer and consumer at the same rate: bench/floor/latency_floor.c, decision 0060), promotion of 1M due delayed jobs;
 #   3. the idle RSS of a `hoopoe worker`;
 #   4. recovery: a default `hoopoe worker` killed (-9) with jobs in flight, a second one started; seconds until every
 #      one of them started again (scripts/bench-recovery.py);
@@ -36,6 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port="${REDIS_URL##*:}"; port="${port%%/*}"
+host="${REDIS_URL#*://}"; host="${host##*@}"; host="${host%%:*}"
 n="${BENCH_N:-200000}"
 bin="$(cd "${BENCH_BIN_DIR:-.build/release}" && pwd)"  # the release binaries measured
 work="$(mktemp -d)"
@@ -142,14 +144,36 @@ if facts:
         f.write(json.dumps(fact) + "\n")
 PY
   }
+  # The machine's floor (decision 0060): a C hiredis pacer and consumer at the same rate and pacing
+  # (bench/floor/latency_floor.c), one run after each of this build's 10,000 jobs/s runs, so each pair shares its minute.
+  floor_bin="$work/latency_floor"
+  if ! scripts/build-latency-floor.sh "$floor_bin" 2> "$work/err"; then
+    fact latency-floor error "bench/floor/latency_floor.c did not build: $(tail -n 2 "$work/err" | tr '\n' ' ' | cut -c1-200)"
+    floor_bin=""
+  fi
+  floor() {
+    [ -n "$floor_bin" ] || return 0
+    run latency-floor "$floor_bin" "$host" "$port" 10000 5 || return 0
+    python3 - "$out" "$facts" <<'PY' || fact latency-floor error "a floor run could not be read"
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+print(f"- the machine's floor at 10000 jobs/s (a C hiredis pair): p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+      f"max {r['max_ms']:.2f} ms ({r['jobs']:,} jobs; p99 after the XADD was sent {r['p99_after_send_ms']:.2f} ms)")
+with open(sys.argv[2], "a") as f:
+    keys = ("p50_ms", "p99_ms", "max_ms", "jobs", "expected", "p99_after_send_ms")
+    f.write(json.dumps({"fact": "latency-floor", **{k: r[k] for k in keys}}) + "\n")
+PY
+  }
   if [ -n "$base" ]; then
     engine this "$bin/hoopoe-bench" "$facts"
+    floor
     engine "base $short" "$base/hoopoe-bench" ""
   else
     engine "" "$bin/hoopoe-bench" "$facts"
+    floor
   fi
   # BENCH_LATENCY_REPEAT (default 2) more 10,000 jobs/s runs of this build: one 5 s run's p99 moves 0.9–2.4 ms on
-  # these VMs, so the target's row reads the median of the runs (decision 0049), each listed.
+  # these VMs, so the target's row reads the median of the runs (decision 0049), each listed, each followed by a floor run.
   for round in $(seq 1 "${BENCH_LATENCY_REPEAT:-2}"); do
     run latency-repeat "$bin/hoopoe-bench" latency 10000 5 || continue
     python3 - "$out" "$facts" <<'PY' || fact latency-repeat error "a repeated latency run could not be read"
@@ -161,12 +185,15 @@ with open(sys.argv[2], "a") as f:
     keys = ("p50_ms", "p99_ms", "max_ms", "jobs", "expected", "p99_after_enqueue_ms")
     f.write(json.dumps({"fact": "latency-repeat", **{k: r[k] for k in keys}}) + "\n")
 PY
+    floor
   done
   echo
   echo "Latency: one in-process worker (concurrency 20), jobs enqueued one a call for 5 s, open loop: job i is due at"
   echo "start + i/rate, sent then whatever the sends before it did, and its latency counts from that scheduled time."
   echo "The p99 after the envelope's enqueued_at (the enqueuing client's clock, as it builds the envelope) leaves out"
-  echo "the pacer's own lag."
+  echo "the pacer's own lag. The machine's floor is no job system: a C pacer and a consumer process blocked in"
+  echo "XREADGROUP, over hiredis, the same rate and pacing (bench/floor/latency_floor.c), run after each of this build's"
+  echo "runs: what this VM's wake-ups and round trips cost any client."
 fi
 
 if want idle; then

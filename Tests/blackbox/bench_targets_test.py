@@ -107,6 +107,31 @@ class BenchTargets(unittest.TestCase):
         self.assertIn("p99 1.51 ms (p50 0.43, max 5.0; 50,000 jobs; 0.72 after enqueued_at)", text)
         self.assertFalse(met)  # the target reads the p99 from the scheduled send, 1.51 ms
 
+    def test_the_latency_row_names_the_machines_floor_without_counting_it(self):
+        first = {"p50_ms": 0.43, "p99_ms": 1.51, "max_ms": 5.0, "jobs": 50_000, "expected": 50_000}
+        again = {"fact": "latency-repeat", "p50_ms": 0.4, "p99_ms": 0.9, "max_ms": 4.0, "jobs": 50_000, "expected": 50_000}
+        floors = [{"fact": "latency-floor", "p50_ms": p50, "p99_ms": p99, "max_ms": 6.0, "jobs": 50_000, "expected": 50_000,
+                   "p99_after_send_ms": p99 / 2} for p50, p99 in ((0.15, 2.5), (0.2, 0.4))]
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in
+                            [{"fact": "engine", "latency": {"10000": first}}, floors[0], again, floors[1]]))
+        text, met = measured(path, "Enqueue→start at 10,000 jobs/s")
+        self.assertTrue(text.startswith("median p99 1.21 ms of 2 runs"), text)
+        self.assertTrue(text.endswith("; the machine's floor (a C hiredis pair, same rate, alternated): median p99 1.45 ms "
+                                      "of 2 (2.50, 0.40), p50 0.17"), text)
+        self.assertFalse(met)  # Hoopoe's median p99, 1.21 ms: a floor above 1 ms does not excuse it
+
+    def test_a_failed_floor_says_why_and_leaves_the_verdict_alone(self):
+        first = {"p50_ms": 0.43, "p99_ms": 0.9, "max_ms": 5.0, "jobs": 50_000, "expected": 50_000}
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write(json.dumps({"fact": "engine", "latency": {"10000": first}}) + "\n")
+            f.write(json.dumps({"fact": "latency-floor", "error": "bench/floor/latency_floor.c did not build"}) + "\n")
+        text, met = measured(path, "Enqueue→start at 10,000 jobs/s")
+        self.assertTrue(text.endswith("; the machine's floor failed: bench/floor/latency_floor.c did not build"), text)
+        self.assertTrue(met)
+
     def test_a_latency_run_where_jobs_did_not_start_fails_the_row(self):
         first = {"p50_ms": 0.43, "p99_ms": 0.9, "max_ms": 5.0, "jobs": 50_000, "expected": 50_000}
         short = {"fact": "latency-repeat", "p50_ms": 0.4, "p99_ms": 0.8, "max_ms": 4.0, "jobs": 49_000, "expected": 50_000}

@@ -1,0 +1,62 @@
+"""bench/floor/latency_floor.c, the machine's enqueue→start floor that `make bench` runs beside Hoopoe's p99
+(decision 0060): built as scripts/bench.sh builds it, run against the real Redis of this test run. It must deliver and
+time every job it paces, report percentiles that make sense, leave no key behind, and fail loudly without Redis."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+from urllib.parse import urlparse
+
+import redis
+
+from fakes import ROOT
+
+URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class LatencyFloor(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.binary = os.path.join(cls.dir.name, "latency_floor")
+        subprocess.run([str(ROOT / "scripts" / "build-latency-floor.sh"), cls.binary], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def run_floor(self, *args):
+        return subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=60)
+
+    def test_every_paced_job_is_timed_from_its_scheduled_send(self):
+        server = urlparse(URL)
+        db = redis.Redis.from_url(URL)
+        before = set(db.keys("bench-floor:*"))
+        done = self.run_floor(server.hostname, str(server.port), "2000", "1")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        line = json.loads(done.stdout)
+        self.assertEqual((line["jobs"], line["expected"], line["rate"]), (2000, 2000, 2000))
+        self.assertEqual(line["name"], "floor: a C hiredis pair at 2000 jobs/s")
+        # Latencies from the scheduled time: positive, ordered, and at least those from the actual send.
+        self.assertGreater(line["p50_ms"], 0)
+        self.assertLessEqual(line["p50_ms"], line["p99_ms"])
+        self.assertLessEqual(line["p99_ms"], line["max_ms"])
+        self.assertLessEqual(line["p99_after_send_ms"], line["p99_ms"] + 1e-3)
+        self.assertLess(line["max_ms"], 10_000)  # a reply's clock, not a stale or zero timestamp
+        self.assertEqual(set(db.keys("bench-floor:*")), before, "the floor's stream was left behind")
+
+    def test_without_redis_it_fails_naming_the_server(self):
+        done = self.run_floor("127.0.0.1", "1", "100", "1")
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("cannot connect to 127.0.0.1:1", done.stderr)
+        self.assertEqual(done.stdout, "")
+
+    def test_bad_arguments_are_refused(self):
+        done = self.run_floor("127.0.0.1", "6379", "0", "1")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("must be positive", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
