@@ -14,7 +14,9 @@ Sidekiq's and this build's rows only (BENCH_PEERS_REPEAT): the 1-process ratio i
 value listed (decision 0049). Likewise {"fact": "latency-repeat", ...} lines, more 10,000 jobs/s runs
 (BENCH_LATENCY_REPEAT): the p99 row reads the median p99 of all the runs, and names beside it, without counting it,
 the median p99 of the {"fact": "latency-floor", ...} lines, the machine's floor (a C hiredis pair run after each:
-decision 0060); and {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines
+decision 0060); {"fact": "enqueue-repeat", ...} lines, more batch-enqueue runs: that row reads the median of all the
+runs, and names beside it the median of the {"fact": "enqueue-ceiling", ...} lines (Redis's own pipelined XADD of the
+same envelope, decision 0060), without counting it; and {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines
 (BENCH_TOPOLOGY_REPEAT): the TLS and cluster rows read the median of each round's ratio. The other rows read the
 first run.
 """
@@ -36,7 +38,7 @@ def load(path):
                 elif fact["fact"] == "peers-repeat":
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
-                elif fact["fact"] in ("latency-repeat", "latency-floor"):
+                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling"):
                     facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
@@ -138,7 +140,23 @@ def rows(facts):
 
     def batch_enqueue():
         value = number(need(facts, "engine").get("batch_enqueue"), "batch enqueue jobs/s")
-        return f"{value:,.0f} jobs/s", value >= 200_000
+        values = [value] + [number(r.get("per_second"), "batch enqueue jobs/s")
+                            for r in facts.get("enqueue-repeat", []) if "error" not in r]
+        text, met = medianed(values, f"{value:,.0f} jobs/s", "run", lambda v: f"{v:,.0f}", lambda v: v >= 200_000)
+        return text + ceiling(), met
+
+    def ceiling():
+        """The machine's ceiling beside the batch-enqueue row (decision 0060): Redis's own pipelined XADD of the same
+        envelope, in runs beside this build's. Read, never counted: the target is Hoopoe's rate."""
+        runs = facts.get("enqueue-ceiling", [])
+        if not runs:
+            return ""
+        measured = [r for r in runs if "error" not in r]
+        if not measured:
+            return f"; the machine's ceiling failed: {runs[0]['error']}"
+        rates = [number(r.get("per_second"), "the ceiling's XADDs/s") for r in measured]
+        return (f"; the machine's ceiling (redis-benchmark XADD of the same envelope, -c 1 -P 1000): median "
+                f"{median(rates):,.0f} XADDs/s of {len(rates)} ({', '.join(f'{v:,.0f}' for v in rates)})")
 
     def client(ours, theirs, what):
         fact = need(facts, "client")

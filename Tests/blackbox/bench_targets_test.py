@@ -132,6 +132,31 @@ class BenchTargets(unittest.TestCase):
         self.assertTrue(text.endswith("; the machine's floor failed: bench/floor/latency_floor.c did not build"), text)
         self.assertTrue(met)
 
+    def test_the_batch_enqueue_row_is_the_median_of_the_runs_beside_the_machines_ceiling(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            lines = [{"fact": "enqueue-ceiling", "per_second": 330_000, "envelope_bytes": 160},
+                     {"fact": "engine", "batch_enqueue": 173_609, "latency": {}},
+                     {"fact": "enqueue-repeat", "per_second": 212_000},
+                     {"fact": "enqueue-ceiling", "per_second": 360_000, "envelope_bytes": 160},
+                     {"fact": "enqueue-repeat", "per_second": 190_000},
+                     {"fact": "enqueue-ceiling", "per_second": 317_000, "envelope_bytes": 160}]
+            f.write("".join(json.dumps(line) + "\n" for line in lines))
+        text, met = measured(path, "Batch enqueue")
+        self.assertTrue(text.startswith("median 190,000 of 3 runs (173,609, 212,000, 190,000); first run 173,609 jobs/s"), text)
+        self.assertTrue(text.endswith("; the machine's ceiling (redis-benchmark XADD of the same envelope, -c 1 -P 1000): "
+                                      "median 330,000 XADDs/s of 3 (330,000, 360,000, 317,000)"), text)
+        self.assertFalse(met)  # one run over 200k does not make the target: the median is 190,000
+
+    def test_one_batch_enqueue_run_and_a_failed_ceiling_are_read_as_such(self):
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write(json.dumps({"fact": "engine", "batch_enqueue": 205_000, "latency": {}}) + "\n")
+            f.write(json.dumps({"fact": "enqueue-ceiling", "error": "exited 1: redis-benchmark printed no rate"}) + "\n")
+        text, met = measured(path, "Batch enqueue")
+        self.assertEqual(text, "205,000 jobs/s; the machine's ceiling failed: exited 1: redis-benchmark printed no rate")
+        self.assertTrue(met)
+
     def test_a_latency_run_where_jobs_did_not_start_fails_the_row(self):
         first = {"p50_ms": 0.43, "p99_ms": 0.9, "max_ms": 5.0, "jobs": 50_000, "expected": 50_000}
         short = {"fact": "latency-repeat", "p50_ms": 0.4, "p99_ms": 0.8, "max_ms": 4.0, "jobs": 49_000, "expected": 50_000}

@@ -1,6 +1,9 @@
-"""bench/floor/latency_floor.c, the machine's enqueue→start floor that `make bench` runs beside Hoopoe's p99
-(decision 0060): built as scripts/bench.sh builds it, run against the real Redis of this test run. It must deliver and
-time every job it paces, report percentiles that make sense, leave no key behind, and fail loudly without Redis."""
+"""bench/floor/, what the machine allows that `make bench` names beside two absolute targets (decision 0060), run
+against the real Redis of this test run:
+- latency_floor.c, the enqueue→start floor beside Hoopoe's p99, built as scripts/bench.sh builds it: it must deliver
+  and time every job it paces, report percentiles that make sense, leave no key behind, and fail loudly without Redis;
+- xadd_ceiling.sh, Redis's own pipelined XADD beside the batch-enqueue rate: it must write every XADD, of the envelope
+  `hoopoe-bench` makes, and leave no key behind."""
 import json
 import os
 import subprocess
@@ -13,6 +16,8 @@ import redis
 from fakes import ROOT
 
 URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The debug hoopoe-bench beside the hoopoe the black-box suites drive (scripts/test-blackbox.sh: HOOPOE_BIN).
+BENCH = os.path.join(os.path.dirname(os.environ.get("HOOPOE_BIN", str(ROOT / ".build" / "debug" / "hoopoe"))), "hoopoe-bench")
 
 
 class LatencyFloor(unittest.TestCase):
@@ -56,6 +61,29 @@ class LatencyFloor(unittest.TestCase):
         done = self.run_floor("127.0.0.1", "6379", "0", "1")
         self.assertEqual(done.returncode, 2)
         self.assertIn("must be positive", done.stderr)
+
+
+class XaddCeiling(unittest.TestCase):
+    def test_every_xadd_of_a_real_envelope_is_written_and_removed(self):
+        server = urlparse(URL)
+        db = redis.Redis.from_url(URL)
+        before = set(db.keys("*"))
+        done = subprocess.run([str(ROOT / "bench" / "floor" / "xadd_ceiling.sh"), server.hostname, str(server.port), BENCH, "3000"],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        line = json.loads(done.stdout)
+        self.assertEqual(line["n"], 3000)
+        self.assertGreater(line["per_second"], 0)
+        # hoopoe-bench's diag.incr envelope: an id, a type, a queue, a time and the payload; well over 100 bytes.
+        self.assertGreater(line["envelope_bytes"], 100)
+        self.assertEqual(set(db.keys("*")), before, "the ceiling's keys were left behind")
+
+    def test_a_missing_hoopoe_bench_fails_before_measuring(self):
+        server = urlparse(URL)
+        done = subprocess.run([str(ROOT / "bench" / "floor" / "xadd_ceiling.sh"), server.hostname, str(server.port), "/nonexistent/hoopoe-bench", "10"],
+                              capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertEqual(done.stdout, "")
 
 
 if __name__ == "__main__":
