@@ -146,6 +146,17 @@ if facts:
         f.write(json.dumps(fact) + "\n")
 PY
   }
+  report() {  # report FACT TEMPLATE KEY...: the last JSON line of $out, printed through TEMPLATE (Python's str.format
+    # over its fields), and appended to the facts as {"fact": FACT, KEY: its value, ...}; unreadable: FACT failed
+    python3 - "$out" "$facts" "$@" <<'PY' || fact "$1" error "its output could not be read"
+import json, sys
+out, facts, name, template, *keys = sys.argv[1:]
+r = json.loads(open(out).read().strip().splitlines()[-1])
+print(template.format(**r))
+with open(facts, "a") as f:
+    f.write(json.dumps({"fact": name, **{k: r[k] for k in keys}}) + "\n")
+PY
+  }
   # The machine's floor (decision 0060): a C hiredis pacer and consumer at the same rate and pacing
   # (bench/floor/latency_floor.c), one run after each of this build's 10,000 jobs/s runs, so each pair shares its minute.
   floor_bin="$work/latency_floor"
@@ -156,29 +167,17 @@ PY
   floor() {
     [ -n "$floor_bin" ] || return 0
     run latency-floor "$floor_bin" "$host" "$port" 10000 5 || return 0
-    python3 - "$out" "$facts" <<'PY' || fact latency-floor error "a floor run could not be read"
-import json, sys
-r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-print(f"- the machine's floor at 10000 jobs/s (a C hiredis pair): p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
-      f"max {r['max_ms']:.2f} ms ({r['jobs']:,} jobs; p99 after the XADD was sent {r['p99_after_send_ms']:.2f} ms)")
-with open(sys.argv[2], "a") as f:
-    keys = ("p50_ms", "p99_ms", "max_ms", "jobs", "expected", "p99_after_send_ms")
-    f.write(json.dumps({"fact": "latency-floor", **{k: r[k] for k in keys}}) + "\n")
-PY
+    report latency-floor "- the machine's floor at 10000 jobs/s (a C hiredis pair): p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms, \
+max {max_ms:.2f} ms ({jobs:,} jobs; p99 after the XADD was sent {p99_after_send_ms:.2f} ms)" \
+      p50_ms p99_ms max_ms jobs expected p99_after_send_ms
   }
   # The machine's batch-enqueue ceiling (decision 0060): Redis's own pipelined XADD of the same envelope
   # (bench/floor/xadd_ceiling.sh: redis-benchmark, one connection, 1,000 a round trip), run beside each of this build's
   # batch-enqueue runs: before the engine's, which runs first, and after each BENCH_ENQUEUE_REPEAT one.
   ceiling() {
     run enqueue-ceiling bench/floor/xadd_ceiling.sh "$host" "$port" "$bin/hoopoe-bench" || return 0
-    python3 - "$out" "$facts" <<'PY' || fact enqueue-ceiling error "a ceiling run could not be read"
-import json, sys
-r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-print(f"- the machine's ceiling for the batch's writes (redis-benchmark XADD -c 1 -P 1000, the same {r['envelope_bytes']}-byte "
-      f"envelope): {r['per_second']:,} XADDs/s")
-with open(sys.argv[2], "a") as f:
-    f.write(json.dumps({"fact": "enqueue-ceiling", "per_second": r["per_second"], "envelope_bytes": r["envelope_bytes"]}) + "\n")
-PY
+    report enqueue-ceiling "- the machine's ceiling for the batch's writes (redis-benchmark XADD -c 1 -P 1000, the same \
+{envelope_bytes}-byte envelope): {per_second:,} XADDs/s" per_second envelope_bytes
   }
   ceiling
   if [ -n "$base" ]; then
@@ -193,15 +192,8 @@ PY
   # these VMs, so the target's row reads the median of the runs (decision 0049), each listed, each followed by a floor run.
   for round in $(seq 1 "${BENCH_LATENCY_REPEAT:-2}"); do
     run latency-repeat "$bin/hoopoe-bench" latency 10000 5 || continue
-    python3 - "$out" "$facts" <<'PY' || fact latency-repeat error "a repeated latency run could not be read"
-import json, sys
-r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-print(f"- at 10000 jobs/s, again: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.2f} ms ({r['jobs']:,} jobs; "
-      f"p99 after the envelope's enqueued_at {r['p99_after_enqueue_ms']:.2f} ms)")
-with open(sys.argv[2], "a") as f:
-    keys = ("p50_ms", "p99_ms", "max_ms", "jobs", "expected", "p99_after_enqueue_ms")
-    f.write(json.dumps({"fact": "latency-repeat", **{k: r[k] for k in keys}}) + "\n")
-PY
+    report latency-repeat "- at 10000 jobs/s, again: p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms, max {max_ms:.2f} ms ({jobs:,} jobs; \
+p99 after the envelope's enqueued_at {p99_after_enqueue_ms:.2f} ms)" p50_ms p99_ms max_ms jobs expected p99_after_enqueue_ms
     floor
   done
   # BENCH_ENQUEUE_REPEAT (default 2) more batch-enqueue runs of this build: one run moved 145k–325k jobs/s within
@@ -209,13 +201,7 @@ PY
   # ceiling run.
   for round in $(seq 1 "${BENCH_ENQUEUE_REPEAT:-2}"); do
     run enqueue-repeat "$bin/hoopoe-bench" enqueue 200000 || continue
-    python3 - "$out" "$facts" <<'PY' || fact enqueue-repeat error "a repeated batch-enqueue run could not be read"
-import json, sys
-r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-print(f"- batch enqueue (1000 a round trip), again: {r['per_second']:,} jobs/s")
-with open(sys.argv[2], "a") as f:
-    f.write(json.dumps({"fact": "enqueue-repeat", "per_second": r["per_second"]}) + "\n")
-PY
+    report enqueue-repeat "- batch enqueue (1000 a round trip), again: {per_second:,} jobs/s" per_second
     ceiling
   done
   echo
