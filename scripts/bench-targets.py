@@ -11,14 +11,16 @@ where not every job started) is a failure, never a "met".
 The peers' section may add {"fact": "peers-repeat", "peers": [...]} lines, one for each further run of the harness with
 Sidekiq's and this build's rows only (BENCH_PEERS_REPEAT): the 1-process ratio is then the median of the pairs' ratios
 (each pair side by side in one harness run) and the worker and Redis CPU rows the medians of this build's rows, every
-value listed (decision 0049). Likewise {"fact": "latency-repeat", ...} lines, more 10,000 jobs/s runs
-(BENCH_LATENCY_REPEAT): the p99 row reads the median p99 of all the runs, and names beside it, without counting it,
-the median p99 of the {"fact": "latency-floor", ...} lines, the machine's floor (a C hiredis pair run after each:
-decision 0060); {"fact": "enqueue-repeat", ...} lines, more batch-enqueue runs: that row reads the median of all the
-runs, and names beside it the median of the {"fact": "enqueue-ceiling", ...} lines (Redis's own pipelined XADD of the
-same envelope, decision 0060), without counting it; and {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines
-(BENCH_TOPOLOGY_REPEAT): the TLS and cluster rows read the median of each round's ratio. The other rows read the
-first run.
+value listed (decision 0049). Likewise:
+- {"fact": "latency-repeat", ...} lines, more 10,000 jobs/s runs (BENCH_LATENCY_REPEAT): the p99 row reads the median
+  p99 of all the runs, and names beside it, without counting it, the median p99 of the {"fact": "latency-floor", ...}
+  lines, the machine's floor (a C hiredis pair run after each: decision 0060);
+- {"fact": "enqueue-repeat", ...} lines, more batch-enqueue runs (BENCH_ENQUEUE_REPEAT): that row reads the median of
+  all the runs, and names beside it, without counting it, the median of the {"fact": "enqueue-ceiling", ...} lines
+  (Redis's own pipelined XADD of the same envelope: decision 0060);
+- {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines (BENCH_TOPOLOGY_REPEAT): the TLS and
+  cluster rows read the median of each round's ratio.
+The other rows read the first run.
 """
 import json
 import math

@@ -72,14 +72,15 @@ static long consume(redisContext *c, const char *key, long total, double deadlin
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
             redisReply *entries = r->element[0]->element[1];
-            for (size_t i = 0; i < entries->elements && got < total; i++) {
+            size_t acks = 0;
+            for (size_t i = 0; i < entries->elements && got < total; i++, acks++) {
                 redisReply *fields = entries->element[i]->element[1];  /* s <scheduled> t <sent> */
                 from_schedule[got] = (now - atof(fields->element[1]->str)) * 1000;
                 from_send[got] = (now - atof(fields->element[3]->str)) * 1000;
                 got++;
                 redisAppendCommand(c, "XACK %s g %s", key, entries->element[i]->element[0]->str);
             }
-            for (size_t i = 0; i < entries->elements; i++) {
+            for (size_t i = 0; i < acks; i++) {  /* one reply for each XACK appended */
                 redisReply *ack;
                 if (redisGetReply(c, (void **)&ack) != REDIS_OK) exit(1);
                 freeReplyObject(ack);
