@@ -14,6 +14,8 @@
  * Exit 1 with a message on stderr when Redis cannot be reached or not every job arrives within SECONDS + 10 s.
  */
 #include <hiredis/hiredis.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +30,9 @@ static double wall_now(void) {
 }
 
 static void sleep_until(double when) {
-    struct timespec t = {.tv_sec = (time_t)when, .tv_nsec = (long)((when - (double)(time_t)when) * 1e9)};
-    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL) != 0) {}
+    long nanoseconds = (long)((when - (double)(time_t)when) * 1e9);
+    struct timespec t = {.tv_sec = (time_t)when, .tv_nsec = nanoseconds < 999999999 ? nanoseconds : 999999999};
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL) == EINTR) {}
 }
 
 static int ascending(const void *a, const void *b) {
@@ -131,8 +134,15 @@ int main(int argc, char **argv) {
         return write(results[1], line, sizeof line) == sizeof line ? 0 : 1;
     }
 
+    /* Only the child writes: with the write ends closed here, a child that dies reads as end of file, not a hang. */
+    close(ready[1]);
+    close(results[1]);
     char byte;
-    if (read(ready[0], &byte, 1) != 1) return 1;
+    if (read(ready[0], &byte, 1) != 1) {
+        fprintf(stderr, "latency_floor: the consumer did not start\n");
+        freeReplyObject(redisCommand(c, "DEL %s", key));
+        return 1;
+    }
     usleep(300000);  /* the consumer is blocked in its first XREADGROUP, as hoopoe-bench's worker has started */
     double start = wall_now() + 0.020;
     long next = 0;
@@ -151,6 +161,7 @@ int main(int argc, char **argv) {
             redisReply *reply;
             if (redisGetReply(c, (void **)&reply) != REDIS_OK) {
                 fprintf(stderr, "latency_floor: XADD failed: %s\n", c->errstr);
+                kill(child, SIGTERM);
                 return 1;
             }
             freeReplyObject(reply);
