@@ -196,9 +196,9 @@ max {max_ms:.2f} ms ({jobs:,} jobs; p99 after the XADD was sent {p99_after_send_
 p99 after the envelope's enqueued_at {p99_after_enqueue_ms:.2f} ms)" p50_ms p99_ms max_ms jobs expected p99_after_enqueue_ms
     floor
   done
-  # BENCH_ENQUEUE_REPEAT (default 2) more batch-enqueue runs of this build: one run moved 153k–325k jobs/s within
-  # minutes on session 12's VM (session 18), so the target's row reads the median (decision 0049), each followed by a
-  # ceiling run.
+  # BENCH_ENQUEUE_REPEAT (default 2) more batch-enqueue runs of this build: one binary's runs moved between 153k and
+  # 325k jobs/s within minutes on session 12's VM (session 18), so the target's row reads the median (decision 0049),
+  # each followed by a ceiling run.
   for round in $(seq 1 "${BENCH_ENQUEUE_REPEAT:-2}"); do
     run enqueue-repeat "$bin/hoopoe-bench" enqueue 200000 || continue
     report enqueue-repeat "- batch enqueue (1000 a round trip), again: {per_second:,} jobs/s" per_second
