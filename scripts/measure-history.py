@@ -18,12 +18,12 @@ history") and docs/benchmarks.md ("History cost") come from this script; run it 
 the working tree's, on the same key space (a group's delivered entries; history growing, and at a 10,000 cap),
 in batches of 1, 4 and 16 jobs, best of three; it prints Redis's time per job for each, and with no history.
 
---layouts writes 60,000 records of ~390 bytes (the ones above: a small domain job's) in script calls of --batch records, as an
-acknowledgement carries them, at the default cap of 10,000, in four layouts (decision 0059): the records only carried
-(the script returns at once: the cost of shipping them, the same in all), the shipped one (history.lua's
-`history_add` and `history_trim`: a hash of records and a list of ids), one stream entry a batch (`XADD MAXLEN ~`, no
-lookup by id), and that stream with a hash from each id to its entry (not trimmed: a floor). It prints Redis's CPU a
-job (INFO cpu: the commands and their I/O), best of three rounds.
+--layouts writes 60,000 records of ~390 bytes (the ones above: a small domain job's) in script calls of --batch
+records, as an acknowledgement carries them, at the default cap of 10,000, in four layouts (decision 0059): the
+records only carried (the script returns at once: the cost of shipping them, the same in all), the shipped one
+(history.lua's `history_add` and `history_trim`: a hash of records and a list of ids), one stream entry a batch (`XADD
+MAXLEN ~`, no lookup by id), and that stream with a hash from each id to its entry (not trimmed: a floor). It prints
+Redis's CPU a job (INFO cpu: the commands and their I/O), best of three rounds.
 """
 import argparse
 import os
