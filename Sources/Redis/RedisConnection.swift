@@ -94,6 +94,8 @@ public final class RedisConnection: @unchecked Sendable {
         /// The idle socket became readable with nothing asked: the server closed it, or ``dropConnection()``
         /// shut it down.
         case idleSocketClosed
+        /// Run these tasks' jobs (they prefer ``executor``).
+        case run([UnownedJob])
     }
 
     /// Bytes asked of the socket per read: a large batch's replies arrive in few reads.
@@ -107,6 +109,10 @@ public final class RedisConnection: @unchecked Sendable {
     private let lock = AdaptiveLock()
     private let wakeup = ThreadWakeup()
     private var queue: [Request] = []  // guarded by lock
+    /// Jobs of tasks that prefer ``executor``, for the thread to run before it writes or parks.
+    private var tasks: [UnownedJob] = []  // guarded by lock
+    /// The thread has ended: jobs for ``executor`` go to the global executor.
+    private var threadEnded = false  // guarded by lock
     private var isClosed = false  // guarded by lock
     private var dropRequested = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
@@ -165,12 +171,16 @@ public final class RedisConnection: @unchecked Sendable {
     /// only since, as it could after that `poll` (decision 0058). A system call saved a batch.
     private var socketSeenOpen = false
 
+    /// Runs tasks on this connection's own thread: a task that only awaits this connection's replies crosses no
+    /// thread for them (``RedisConnectionExecutor``, decision 0061).
+    public let executor = RedisConnectionExecutor()
+
     /// Starts the connection's thread. It connects on the first command, not here, so building a
     /// client never fails and a process can start before Redis does. The thread (and this object)
     /// lives until ``close()``.
     /// - Parameters:
     ///   - configuration: where and how to connect.
-    ///   - name: the thread's name, seen in debuggers and `top -H`.
+    ///   - name: the thread's name, seen in debuggers and `top -H` (its first 15 bytes: ``ThreadName``).
     ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
     ///     error fails the batch (within the reconnect window, it is asked again with backoff).
     public init(
@@ -181,8 +191,11 @@ public final class RedisConnection: @unchecked Sendable {
         self.endpoint = configuration.endpoint.description
         let fixed = configuration.endpoint
         self.address = address ?? { fixed }
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
+        executor.connection = self
+        let thread = Thread { [self] in
+            ThreadName.set(name)
+            self.runLoop()
+        }
         thread.start()
     }
 
@@ -296,6 +309,20 @@ public final class RedisConnection: @unchecked Sendable {
         holdStart = nil
         queue.append(request)
         let wake = !callerReads && claimWake()  // it writes the request behind any in flight; after a caller's read, that caller wakes it
+        lock.unlock()
+        if wake { wakeup.signal() }
+    }
+
+    /// A job of a task that prefers ``executor``: run by the thread before it writes or parks; woken for it if parked.
+    func enqueueTask(_ job: UnownedJob) {
+        lock.lock()
+        if threadEnded {
+            lock.unlock()
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
+        tasks.append(job)
+        let wake = claimWake()
         lock.unlock()
         if wake { wakeup.signal() }
     }
@@ -415,6 +442,9 @@ public final class RedisConnection: @unchecked Sendable {
                 finish(requests, overdue: overdue)
             case .idleSocketClosed:
                 disconnect()
+            case .run(let jobs):
+                let executor = self.executor.asUnownedTaskExecutor()
+                for job in jobs { job.runSynchronously(on: executor) }
             }
         }
         disconnect()
@@ -434,6 +464,12 @@ public final class RedisConnection: @unchecked Sendable {
         defer { lock.unlock() }
         var woke: ThreadWakeup.Readiness?  // nil: not parked yet, so whatever is in flight is read at once
         while true {
+            // Tasks first: what they send then leaves in the batch written next.
+            if !tasks.isEmpty {
+                let jobs = tasks
+                tasks.removeAll(keepingCapacity: true)
+                return .run(jobs)
+            }
             // Queued requests go out at once when nothing is in flight, or behind a caller-written request when the
             // thread was parked on its reply; behind the thread's own batch they wait until its replies are read, so
             // what comes meanwhile leaves together in one `send` (decision 0042).
@@ -455,6 +491,7 @@ public final class RedisConnection: @unchecked Sendable {
                     return .read(head, overdue: overdue)
                 }
             } else if inFlight.isEmpty && isClosed && queue.isEmpty {
+                threadEnded = true
                 return nil
             }
             // Parked: on the pipe only while a caller reads (it signals when it lets go); for the replies of what is

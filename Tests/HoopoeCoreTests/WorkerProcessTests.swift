@@ -121,4 +121,20 @@ import Testing
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
         #expect(try await h.jobs.info(queue: "default").ready == 1)
     }
+
+    /// The threads docs/operating.md names are there under those names, as `top -H` and `ps -L` show them: the shared
+    /// connection's, the fetch's (which also runs the fetch loop, decision 0061), and lease renewal's.
+    @Test func aWorkersThreadsCarryTheirNames() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):names"
+        let process = try worker(h, ["--concurrency", "2"])
+        _ = try await h.jobs.enqueueBatch([(type: "diag.record", payload: h.diag(key: key, member: "one", sleepMs: 0), options: EnqueueOptions())])
+        #expect(try await h.eventually { try await h.recorded(key)["one"] != nil }, "\(process.output)")
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")
+        let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/\(process.pid)/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .newlines) })
+        #expect(names.isSuperset(of: ["hoopoe-redis-0", "hoopoe-fetch", "hoopoe-lease"]), "\(names.sorted())")
+        process.signal(SIGTERM)
+        #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
+    }
 }

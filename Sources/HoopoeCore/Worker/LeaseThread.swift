@@ -1,4 +1,5 @@
 import Foundation
+import Redis
 
 /// One plain OS thread that lease renewal (``LeaseRenewal``) runs on: a Swift task executor with its own clock.
 ///
@@ -29,10 +30,12 @@ final class LeaseThread: TaskExecutor, @unchecked Sendable {
     private var cancelledBeforeArmed: Set<Int> = []
 
     /// Starts the thread.
-    /// - Parameter name: the thread's name, seen in debuggers and `top -H`.
+    /// - Parameter name: the thread's name, seen in debuggers and `top -H` (its first 15 bytes: ``ThreadName``).
     init(name: String) {
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
+        let thread = Thread { [self] in
+            ThreadName.set(name)
+            self.runLoop()
+        }
         thread.start()
     }
 

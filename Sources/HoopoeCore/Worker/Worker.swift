@@ -155,25 +155,43 @@ public final class Worker: Sendable {
 
     /// Fetches until fetching stops: all queues in one read (`queue` nil), or on a cluster one queue, on a
     /// connection to its node made again after a failure (the slot may have moved).
+    ///
+    /// The rounds run on the fetch connection's own thread (``RedisConnection/executor``, decision 0061): a reply is
+    /// turned into buffered jobs, and the next `XREADGROUP` written, where it was read, with no thread woken between
+    /// one fetch and the next. Only the runners the jobs are for are woken.
     private func fetchLoop(fetcher: Int, queue: String?) async {
-        var connection: RedisConnection?
-        defer { connection?.close() }
         var failures = 0
+        while fetches {
+            let connection: RedisConnection
+            if let queue {
+                do {
+                    connection = try await jobs.store.makeFetchConnection(queue: queue)
+                } catch {
+                    if !fetches { break }
+                    failures += 1
+                    await fetchFailed(failures, error)
+                    continue
+                }
+            } else {
+                connection = jobs.store.makeFetchConnection()
+            }
+            await withTaskExecutorPreference(connection.executor) {
+                await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures)
+            }
+            connection.close()
+        }
+    }
+
+    /// Fetches on `connection` until fetching stops, or, on a cluster, until a failure calls for a new connection
+    /// (the queue's slot may live elsewhere now: a new connection asks the map again). Elsewhere the connection
+    /// reconnects by itself, and is kept.
+    private func fetchRounds(fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int) async {
         var knowsClientID = false
         var shuffle = SplitMix64()
         while fetches {
             do {
-                let current: RedisConnection
-                if let connection {
-                    current = connection
-                } else if let queue {
-                    current = try await jobs.store.makeFetchConnection(queue: queue)
-                } else {
-                    current = jobs.store.makeFetchConnection()
-                }
-                connection = current
-                if !knowsClientID, let id = await jobs.store.clientID(of: current) {
-                    fetchClients.withLock { $0[fetcher] = FetchClient(node: current.configuration.endpoint, id: id) }
+                if !knowsClientID, let id = await jobs.store.clientID(of: connection) {
+                    fetchClients.withLock { $0[fetcher] = FetchClient(node: connection.configuration.endpoint, id: id) }
                     knowsClientID = true
                 }
                 await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
@@ -190,7 +208,7 @@ public final class Worker: Sendable {
                 let want = max(1, options.prefetch - buffer.count)
                 // A missing group (the stream was deleted) is created again by the store before it throws.
                 let fetched = try await jobs.store.fetch(
-                    on: current, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
+                    on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
                 failures = 0
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
@@ -200,15 +218,16 @@ public final class Worker: Sendable {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
                 knowsClientID = false  // a reconnect changes the client id
-                if queue != nil {
-                    // On a cluster the queue's slot may live elsewhere now: a new connection asks the map again.
-                    connection?.close()
-                    connection = nil
-                }
-                logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
+                await fetchFailed(failures, error)
+                if queue != nil { return }
             }
         }
+    }
+
+    /// Logs a failed fetch and waits before the next: 100 ms after the first failure, doubling up to 2 s.
+    private func fetchFailed(_ failures: Int, _ error: any Error) async {
+        logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
+        try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
     }
 
     /// Runs jobs on runner `slot` until the buffer closes. Stops without ending the runner when its attempt was taken

@@ -30,8 +30,10 @@ final class SentinelWatcher: Sendable {
         self.settings = settings
         self.timeout = timeout
         self.onSwitch = onSwitch
-        let thread = Thread { [self] in self.run() }
-        thread.name = "hoopoe-sentinel-watch"
+        let thread = Thread { [self] in
+            ThreadName.set("hoopoe-sentinel")
+            self.run()
+        }
         thread.start()
     }
 
