@@ -12,14 +12,19 @@
 /// executor instead, so none is left behind.
 ///
 /// - Note: `@unchecked Sendable`: `connection` is set once, by the connection's init before it is shared, and is
-///   `Sendable` itself; `unowned` because the connection owns this, and a task can prefer it only while its caller
-///   holds the connection.
+///   `Sendable` itself. It is `weak` because the connection owns this: an executor kept after its connection is gone
+///   hands its jobs to the global executor.
 public final class RedisConnectionExecutor: TaskExecutor, @unchecked Sendable {
-    unowned var connection: RedisConnection?
+    weak var connection: RedisConnection?
 
     init() {}
 
     public func enqueue(_ job: consuming ExecutorJob) {
-        connection!.enqueueTask(UnownedJob(job))
+        let job = UnownedJob(job)
+        guard let connection else {
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
+        connection.enqueueTask(job)
     }
 }

@@ -73,6 +73,27 @@ import Testing
         #expect(thread != name)
     }
 
+    /// An executor kept after its connection is gone (closed, its thread ended, released) hands its jobs to the
+    /// global executor: a task preferring it runs, and nothing touches the freed connection.
+    @Test func anExecutorOutlivingItsConnectionRunsTasksElsewhere() async throws {
+        let server = try RedisServer()
+        let name = Self.uniqueName()
+        var redis: RedisConnection? = try connection(server, name: name)
+        _ = try await redis?.send([RedisCommand("PING")])
+        let executor = try #require(redis?.executor)
+        weak let released = redis
+        redis?.close()
+        redis = nil
+        let deadline = ContinuousClock.now + .seconds(10)
+        while released != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(released == nil, "the closed connection was not released")
+        let thread = try await withTaskExecutorPreference(executor) {
+            try await Task.sleep(for: .milliseconds(5))
+            return ThreadName.current
+        }
+        #expect(thread != name)
+    }
+
     /// The names of this process's threads now.
     private static func threadNames() -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
