@@ -6,7 +6,9 @@
 #      decision 0060), enqueue→start latency at 1,000 and 10,000 jobs/s (open loop: each job's
 #      latency counts from its scheduled send time; BENCH_LATENCY_REPEAT, default 2, more 10,000 jobs/s runs, whose
 #      median p99 the target reads: decision 0049), each 10,000 jobs/s run followed by the machine's floor (a C hiredis
-#      pacer and consumer at the same rate: bench/floor/latency_floor.c, decision 0060), promotion of 1M due delayed jobs;
+#      pacer and consumer at the same rate: bench/floor/latency_floor.c, decision 0060), with a base BENCH_LATENCY_PAIRS
+#      (default 6) alternated 10,000 jobs/s runs of this build and the base, summed up as medians and counts,
+#      promotion of 1M due delayed jobs;
 #   3. the idle RSS of a `hoopoe worker`;
 #   4. recovery: a default `hoopoe worker` killed (-9) with jobs in flight, a second one started; seconds until every
 #      one of them started again (scripts/bench-recovery.py);
@@ -196,6 +198,22 @@ max {max_ms:.2f} ms ({jobs:,} jobs; p99 after the XADD was sent {p99_after_send_
 p99 after the envelope's enqueued_at {p99_after_enqueue_ms:.2f} ms)" p50_ms p99_ms max_ms jobs expected p99_after_enqueue_ms
     floor
   done
+  # With a base: BENCH_LATENCY_PAIRS (default 6) alternated 10,000 jobs/s runs of this build and the base, the order
+  # turning each pair. One unpaired run a binary cannot show a 10 % change on these VMs; pairs in the same minutes can
+  # (decision 0061 was judged so). Printed only: the Targets table reads this build's runs above.
+  if [ -n "$base" ] && [ "${BENCH_LATENCY_PAIRS:-6}" -gt 0 ]; then
+    for pair in $(seq 1 "${BENCH_LATENCY_PAIRS:-6}"); do
+      order="this base"
+      [ $((pair % 2)) -eq 0 ] && order="base this"
+      for who in $order; do
+        if [ "$who" = this ]; then pair_bin="$bin"; else pair_bin="$base"; fi
+        run "latency-pair-$who" "$pair_bin/hoopoe-bench" latency 10000 5 || continue
+        report "latency-pair-$who" "- pair $pair, $who: at 10000 jobs/s, p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms ({jobs:,} jobs)" \
+          p50_ms p99_ms jobs expected
+      done
+    done
+    python3 scripts/bench-pairs.py "$facts" "$short" || true
+  fi
   # BENCH_ENQUEUE_REPEAT (default 2) more batch-enqueue runs of this build: one binary's runs moved between 153k and
   # 325k jobs/s within minutes on session 12's VM (session 18), so the target's row reads the median (decision 0049),
   # each followed by a ceiling run.
@@ -212,6 +230,10 @@ p99 after the envelope's enqueued_at {p99_after_enqueue_ms:.2f} ms)" p50_ms p99_
   echo "XREADGROUP, over hiredis, the same rate and pacing (bench/floor/latency_floor.c), run after each of this build's"
   echo "runs: what this VM's wake-ups and round trips cost any client. The ceiling for the batch's writes is Redis's own"
   echo "pipelined XADD of the same envelope (bench/floor/xadd_ceiling.sh): what this Redis does with the writes alone."
+  if [ -n "$base" ]; then
+    echo "The pairs: this build and the base alternated at 10,000 jobs/s, the order turning each pair, so a change too"
+    echo "small for one run a binary shows as a count of pairs and a median of their ratios."
+  fi
 fi
 
 if want idle; then
