@@ -175,17 +175,18 @@ public final class Worker: Sendable {
             } else {
                 connection = jobs.store.makeFetchConnection()
             }
-            await withTaskExecutorPreference(connection.executor) {
+            let reconnect = await withTaskExecutorPreference(connection.executor) {
                 await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures)
             }
             connection.close()
+            if !reconnect { break }
         }
     }
 
-    /// Fetches on `connection` until fetching stops, or, on a cluster, until a failure calls for a new connection
-    /// (the queue's slot may live elsewhere now: a new connection asks the map again). Elsewhere the connection
-    /// reconnects by itself, and is kept.
-    private func fetchRounds(fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int) async {
+    /// Fetches on `connection` until fetching stops or the buffer closes (false: the fetch loop ends), or, on a cluster,
+    /// until a failure calls for a new connection (true: the queue's slot may live elsewhere now, and a new connection
+    /// asks the map again). Elsewhere the connection reconnects by itself, and is kept.
+    private func fetchRounds(fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int) async -> Bool {
         var knowsClientID = false
         var shuffle = SplitMix64()
         while fetches {
@@ -219,9 +220,10 @@ public final class Worker: Sendable {
                 failures += 1
                 knowsClientID = false  // a reconnect changes the client id
                 await fetchFailed(failures, error)
-                if queue != nil { return }
+                if queue != nil { return true }
             }
         }
+        return false
     }
 
     /// Logs a failed fetch and waits before the next: 100 ms after the first failure, doubling up to 2 s.
