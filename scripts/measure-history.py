@@ -4,7 +4,6 @@ with history keeping every job (HOOPOE_HISTORY_MAX_JOBS = --jobs), at the defaul
 where every record added is one trimmed) and off (0).
 
     scripts/measure-history.py [--jobs 100000] [--hoopoe .build/release/hoopoe] [--hoopoe before=/tmp/old/hoopoe ...]
-    scripts/measure-history.py --scripts-from REV   # the acknowledge script at REV beside the working tree's, alone
     scripts/measure-history.py --layouts [--batch 17] # history's layout beside the alternatives of decision 0059
 
 Starts its own redis-server on a free port (no persistence), writes N ready `diag.incr` jobs straight into a
@@ -14,9 +13,8 @@ INFO commandstats, Redis's CPU (INFO cpu) and the worker's (/proc/PID/stat) per 
 measured side by side on the same machine and Redis) runs each setting. The figures in docs/operating.md ("Job
 history") and docs/benchmarks.md ("History cost") come from this script; run it on an idle machine for throughput.
 
---scripts-from REV calls the acknowledge script directly (EVALSHA, no worker): the version at git revision REV and
-the working tree's, on the same key space (a group's delivered entries; history growing, and at a 10,000 cap),
-in batches of 1, 4 and 16 jobs, best of three; it prints Redis's time per job for each, and with no history.
+(Its --scripts-from mode called the acknowledge script alone with the records among its arguments; since decision
+0062 the records go in an HSET beside the script, so a worker A/B, above or with scripts/bench-ab.py, measures it.)
 
 --layouts writes 60,000 records of ~390 bytes (the ones above: a small domain job's) in script calls of --batch
 records, as an acknowledgement carries them, at the default cap of 10,000, in four layouts (decision 0059): the
@@ -126,76 +124,6 @@ def record(i, now):
     return envelope, header + "\n" + envelope
 
 
-def script_run(r, script, batch, total, cap, prefill, history):
-    """Redis's time per job (INFO commandstats) for acknowledging `total` delivered jobs in calls of `batch`.
-
-    A script of decision 0033's layout (it calls history.lua's `history_add`, put before it as JobStore does) gets
-    KEYS[4] history:ids, KEYS[5] history:jobs, KEYS[6] the legacy sorted set; an older one KEYS[4] history (a
-    sorted set), KEYS[5] history:jobs."""
-    r.flushall()
-    listed = "history_add(" in script
-    sha = r.script_load(script)
-    ns = "ms:{bench}"
-    keys = [f"{ns}:stream", f"{ns}:stats:2026-11-30", f"{ns}:stats:2026-11-30T11"]
-    keys += [f"{ns}:history:ids", f"{ns}:history:jobs", f"{ns}:history"] if listed else [f"{ns}:history", f"{ns}:history:jobs"]
-    now = time.time()
-    pipe = r.pipeline(transaction=False)
-    for i in range(prefill):
-        if listed:
-            pipe.lpush(keys[3], "P%09d" % i)
-        else:
-            pipe.zadd(keys[3], {"P%09d" % i: now - 100})
-        pipe.hset(keys[4], "P%09d" % i, record(i, now)[1])
-        if i % 2000 == 1999:
-            pipe.execute()
-    pipe.execute()
-    r.xgroup_create(keys[0], "workers", id="0", mkstream=True)
-    for i in range(total):
-        pipe.xadd(keys[0], {"job": record(i, now)[0]})
-    pipe.execute()
-    ids = []
-    while got := r.xreadgroup("workers", "c", {keys[0]: ">"}, count=1000):
-        ids += [e[0].decode() for e in got[0][1]]
-    r.config_resetstat()
-    for start in range(0, total, batch):
-        chunk = ids[start:start + batch]
-        h = len(chunk) if history else 0
-        args = ["workers", str(len(chunk)), "0", "0", "300", "m07", "172800", str(h), str(cap), "86400", "%.3f" % (now + start * 1e-4)]
-        if "ARGV[12]" in script:  # decision 0043: the batch's newest entry id
-            args.append(max(chunk, key=lambda i: tuple(map(int, i.split("-")))))
-        args += chunk
-        for j in range(h):
-            args += ["J%09d" % (start + j), record(start + j, now)[1]]
-        args += ["processed", "diag.incr", str(len(chunk))]
-        pipe.evalsha(sha, len(keys), *keys, *args)
-        if start // batch % 50 == 49:
-            pipe.execute()
-    pipe.execute()
-    return r.info("commandstats")["cmdstat_evalsha"]["usec"] / total
-
-
-def compare_scripts(url, rev):
-    path = "Sources/HoopoeCore/Store/Lua/acknowledge.lua"
-    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
-    before = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=True, cwd=root).stdout
-    after = open(os.path.join(root, path)).read()
-    shared = os.path.join(root, "Sources/HoopoeCore/Store/Lua/history.lua")  # put before it, as JobStore.historyScript does
-    if "history_add(" in after:
-        after = open(shared).read() + after
-    if "history_add(" in before:
-        before = subprocess.run(["git", "show", f"{rev}:Sources/HoopoeCore/Store/Lua/history.lua"], capture_output=True, text=True,
-                                check=True, cwd=root).stdout + before
-    r = redis.Redis.from_url(url)
-    print("Redis time per acknowledged job (EVALSHA, us), best of 3; 20,000 jobs")
-    for batch in (1, 4, 16):
-        for label, cap, prefill in (("history growing", 1_000_000, 0), ("at a 10,000 cap", 10_000, 10_000)):
-            best = {}
-            for _ in range(3):
-                for name, text, history in (("no history", before, False), (rev, before, True), ("working tree", after, True)):
-                    best[name] = min(best.get(name, 1e9), script_run(r, text, batch, 20_000, cap, prefill, history))
-            print(f"batch {batch:2}  {label:16} " + "  ".join(f"{name}: {usec:5.2f}" for name, usec in best.items()), flush=True)
-
-
 LAYOUTS = {
     "records carried only": "return 0",
     "shipped: hash + list of ids": """
@@ -248,7 +176,6 @@ def main():
     parser.add_argument("--hoopoe", action="append", help="path, or label=path; repeat for an A/B")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--settings", default="all,cap,off", help="which of all (keep every job), cap (10,000), off")
-    parser.add_argument("--scripts-from", metavar="REV")
     parser.add_argument("--layouts", action="store_true", help="history's layout beside the alternatives (decision 0059)")
     parser.add_argument("--batch", type=int, default=17, help="records a script call, with --layouts")
     args = parser.parse_args()
@@ -266,9 +193,6 @@ def main():
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
-        if args.scripts_from:
-            compare_scripts(url, args.scripts_from)
-            return
         if args.layouts:
             compare_layouts(url, args.batch)
             return

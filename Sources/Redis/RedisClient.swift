@@ -121,8 +121,20 @@ public final class RedisClient: Sendable {
     ///   - durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
     public func run(_ script: RedisScript, keys: [String] = [], arguments: [String] = [], durable: Bool = false) async throws -> RedisReply {
+        try await run(script, keys: keys, arguments: arguments, after: [], durable: durable).script
+    }
+
+    /// Sends `commands`, then runs `script`, in one round trip (one write, the script's arguments kept out of Lua:
+    /// what the commands carry is not hashed into the script's interpreter). Not atomic: the commands run first, and
+    /// a failure between them and the script leaves them done. On `NOSCRIPT` only the script is sent again.
+    /// - Returns: the commands' replies (error replies in place, not thrown) and the script's.
+    /// - Throws: ``RedisError`` for the transport, and `server` with the script's error, as ``run(_:keys:arguments:durable:)``.
+    public func run(
+        _ script: RedisScript, keys: [String], arguments: [String], after commands: [RedisCommand], durable: Bool = false
+    ) async throws -> (commands: [RedisReply], script: RedisReply) {
         let sha = try await scriptSHA(script)
-        var reply = try await roundTrip([evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)[0]
+        var replies = try await roundTrip(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)
+        var reply = replies.removeLast()
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             let reloaded = try await scriptSHA(script, reload: true)
             reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)], durable: durable)[0]
@@ -132,7 +144,7 @@ public final class RedisClient: Sendable {
             throw RedisError.reply(
                 message, endpoint: endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
         }
-        return reply
+        return (replies, reply)
     }
 
     /// The command a script was refused, from the line Redis names (`... on @user_script:66.`): Redis does not

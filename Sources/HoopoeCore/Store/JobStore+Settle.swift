@@ -2,14 +2,14 @@ import Foundation
 import HoopoeJSON
 import Redis
 
-/// Every way a fetched job leaves its stream: acknowledged, rescheduled (a retry, or an early arrival), buried
-/// in the dead set, or handed back. Each is one script, so a job is always before or after the change.
+/// Every way a fetched job leaves its stream: acknowledged (JobStore+Acknowledge.swift), rescheduled (a retry, or an
+/// early arrival), buried in the dead set, or handed back. Each is one script, so a job is always before or after
+/// the change (an acknowledgement's history records are written just before its script: decision 0062).
 ///
 /// Each is durable: with `REDIS_WAIT_REPLICAS` set, a settle counts as done only once that many replicas have it;
 /// one that is not (``RedisError/Code/notReplicated``) is treated like a lost connection: the lease lapses and the
 /// job runs again (at least once), rather than being acknowledged on a primary that may be about to fail.
 extension JobStore {
-    static let acknowledgeScript = historyScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
     static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
     static let killScript = historyScript(name: "kill", embedded: PackageResources.kill_lua)
     static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
@@ -20,107 +20,15 @@ extension JobStore {
     /// A trim's fixed cost (an `RPOP` of the oldest ids and their `HDEL`; for the age, a read of the oldest
     /// records' `finished_at`) is paid once per many jobs, not once per settle: the count trim runs when the history
     /// holds more than `maxJobs + maxJobs / 100` records (1 % slack, none below a cap of 100) and takes it back to
-    /// `maxJobs`; the acknowledge script trims by age at its first call in a minute (a job is removed at most a
-    /// minute after it is `maxAgeSeconds` old, while the queue is worked); the kill script trims by age on every call
-    /// (a death is rare). Both are in history.lua (decision 0033).
+    /// `maxJobs`; an acknowledgement that is the first settle of a minute trims by age (a job is removed at most a
+    /// minute after it is `maxAgeSeconds` old, while the queue is worked), both through ``keepHistory(_:)`` after
+    /// it (decision 0062); the kill script trims by age on every call (a death is rare). Both are in history.lua
+    /// (decision 0033).
     struct HistoryLimits: Sendable, Equatable {
         /// Most records a queue keeps (plus at most 1 % between two trims).
         let maxJobs: Int
         /// Oldest record kept, seconds (plus at most a minute between two trims).
         let maxAgeSeconds: Int
-    }
-
-    /// Acknowledges finished jobs of one queue and one counter in one call: removes their entries, releases their
-    /// unique locks (only if still held by that job), pushes the answers of the jobs with `notify`, records them in
-    /// job history (one `HSET` and one `LPUSH` for the batch; trimmed by age and count as ``HistoryLimits`` says),
-    /// and counts them per type for the day and in all for the minute (a counter key's TTL is set when a field of it
-    /// is new; the totals are summed when read, decision 0033).
-    ///
-    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history:ids · KEYS[5] history:jobs ·
-    /// KEYS[6] history (the legacy sorted set, emptied) · KEYS[7..6+u] unique:<key> of the jobs that hold one ·
-    /// KEYS[7+u..6+u+a] answer:<id> of the jobs with `notify`
-    /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
-    /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] history max jobs ·
-    /// ARGV[10] history max age (s) · ARGV[11] now (Unix s) · ARGV[12] the newest of the entry ids ("" = remove them
-    /// one by one: a batch smaller than ``trimBatch``); then n entry ids, u job ids (one per unique key, same
-    /// order), a outcome JSONs (one per answer key), h pairs of (job id, history record), then the counter name
-    /// (`processed`, `discarded`, `deferred`), then type/count pairs.
-    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws {
-        let call = Self.acknowledgeCall(keys(queue), at: date, counter: counter, acks: acks)
-        try await redis.run(Self.acknowledgeScript, keys: call.keys, arguments: call.arguments, durable: true)
-    }
-
-    static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> (keys: [String], arguments: [String]) {
-        var uniqueCount = 0
-        var answerCount = 0
-        var recordCount = 0
-        var limits = HistoryLimits(maxJobs: 0, maxAgeSeconds: 0)
-        for ack in acks {
-            if ack.uniqueKey != nil { uniqueCount += 1 }
-            if ack.answer != nil { answerCount += 1 }
-            if let history = ack.history {
-                if recordCount == 0 { limits = history.limits }
-                recordCount += 1
-            }
-        }
-        let time = QueueKeys.counterTime(date)
-        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs, keys.historyJobs, keys.legacyHistory]
-        k.reserveCapacity(k.count + uniqueCount + answerCount)
-        for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
-        for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
-        var a = [
-            QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
-            time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), String(limits.maxJobs), String(limits.maxAgeSeconds),
-            HistoryRecord.number(date.timeIntervalSince1970), acks.count < trimBatch ? "" : newestEntryID(acks),
-        ]
-        a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + 2 * recordCount + 3)
-        for ack in acks { a.append(ack.entryID) }
-        for ack in acks where ack.uniqueKey != nil { a.append(ack.jobID) }
-        for ack in acks { if let answer = ack.answer { a.append(answer) } }
-        for ack in acks {
-            guard let history = ack.history else { continue }
-            a.append(ack.jobID)
-            a.append(history.record)
-        }
-        a.append(counter)
-        // Per type: a batch is nearly always of one type, so the first is counted without a dictionary.
-        let firstType = acks.first?.type ?? ""
-        var firstCount = 0
-        var others: [String: Int] = [:]
-        for ack in acks {
-            if ack.type == firstType { firstCount += 1 } else { others[ack.type, default: 0] += 1 }
-        }
-        if firstCount > 0 {
-            a.append(firstType)
-            a.append(String(firstCount))
-        }
-        for (type, count) in others {
-            a.append(type)
-            a.append(String(count))
-        }
-        return (k, a)
-    }
-
-    /// The smallest batch whose entries the acknowledge script may remove with `XPENDING` + `XTRIM` (decision 0043):
-    /// below it `XDEL`, whose cost grows with the batch (it finds each id in its stream node), costs less than the two
-    /// fixed commands, and a lone job's settle keeps its command count.
-    static let trimBatch = 8
-
-    /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
-    /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
-    /// Each id is read once (an id that is not one precedes nothing and follows nothing, as
-    /// ``StreamEntryID/order(_:)`` says: the first id stays when it cannot be ordered).
-    static func newestEntryID(_ acks: [Acknowledgement]) -> String {
-        guard let first = acks.first else { return "" }
-        var newest = first.entryID
-        guard var newestOrder = StreamEntryID.order(newest) else { return newest }
-        for ack in acks.dropFirst() {
-            if let order = StreamEntryID.order(ack.entryID), newestOrder < order {
-                newest = ack.entryID
-                newestOrder = order
-            }
-        }
-        return newest
     }
 
     /// Schedules a failed job's next attempt (`envelope`, due at `due`) and removes the failed delivery

@@ -142,10 +142,17 @@ final class Acknowledger: Sendable {
         }
     }
 
-    /// One script call: `selected`, all of `queue` and `counter`.
+    /// One script call, its history records sent before it (decision 0062): `selected`, all of `queue` and
+    /// `counter`; then the history's upkeep when it calls for one.
     private func send(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
         do {
-            try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now)
+            if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now) {
+                await keepHistory(upkeep)
+            }
+        } catch let error as JobStore.HistoryRecordsNotWritten {
+            logger.error(
+                "acknowledged \(selected.count) jobs, but their job history records were refused; they are missing from history",
+                metadata: ["queue": "\(queue)", "error": "\(error)"])
         } catch let error as RedisError where error.code == .notReplicated {
             // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
             // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
@@ -157,6 +164,18 @@ final class Acknowledger: Sendable {
             // The jobs stay delivered-but-unacknowledged: after their lease another worker
             // runs them again. At-least-once is kept; the error is worth a log line.
             logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
+    }
+
+    /// The history's upkeep after an acknowledgement (``JobStore/keepHistory(_:)``): the jobs are acknowledged
+    /// whatever becomes of it.
+    private func keepHistory(_ upkeep: JobStore.HistoryUpkeep) async {
+        do {
+            try await jobs.store.keepHistory(upkeep)
+        } catch {
+            logger.warning(
+                "trimming job history failed; the next settle over its caps trims it, and a job that finished again may be listed twice until then",
+                metadata: ["queue": "\(upkeep.queue)", "error": "\(error)"])
         }
     }
 }

@@ -38,7 +38,7 @@ import Testing
         let acks = ids.map { id in
             Acknowledgement(queue: "default", entryID: id, type: "test.ack", jobID: "j\(all.firstIndex(of: id) ?? -1)", uniqueKey: nil, counter: "processed")
         }
-        try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
+        _ = try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
     }
 
     private static func remaining(_ store: JobStore) async throws -> [String] {

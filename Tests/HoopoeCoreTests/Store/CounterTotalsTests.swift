@@ -35,7 +35,7 @@ import Testing
         let acks = (0..<2).map { n in
             Acknowledgement(queue: "default", entryID: "\(n + 1)-0", type: "a", jobID: "t-\(n)", uniqueKey: nil, counter: "processed")
         }
-        try await store.acknowledge(acks, queue: "default", counter: "processed", at: now)
+        _ = try await store.acknowledge(acks, queue: "default", counter: "processed", at: now)
         let counters = try await space.jobs.counters(queue: "default")
         #expect(counters["processed"] == 7 && counters["processed:a"] == 5 && counters["processed:b"] == 2, "\(counters)")
         #expect(try await store.hourTotals(queue: "default", hours: [now], fields: ["processed"]) == [[7]])

@@ -52,3 +52,28 @@ import Testing
         #expect(ids == ["a", "n2", "n1", "b"], "\(ids)")
     }
 }
+
+/// history.lua's `history_unlist_older`, which the acknowledgement's upkeep runs after its `MULTI` pushed the ids
+/// (decision 0062): every list entry of the id but the newest goes, and its legacy entry; a lone entry stays.
+@Suite struct HistoryUnlistOlderTests {
+    private static func unlist(_ redis: RedisClient, _ id: String) async throws -> Int? {
+        let script = String(decoding: PackageResources.history_lua, as: UTF8.self)
+            + "\nreturn history_unlist_older(KEYS[1], KEYS[2], ARGV[1])"
+        return try await redis.send(RedisCommand("EVAL", [script, "2", "h:ids", "h:legacy", id])).int
+    }
+
+    @Test func theNewestEntryOfAnIdStaysAndTheOlderOnesGo() async throws {
+        let server = try RedisServer()
+        defer { withExtendedLifetime(server) {} }
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        try await redis.send(RedisCommand("RPUSH", ["h:ids", "a", "b", "a", "c", "a", "d"]))
+        try await redis.send("ZADD", "h:legacy", "1", "a")
+        #expect(try await Self.unlist(redis, "a") == 2, "older list entries and the legacy one")
+        #expect(try await redis.send("LRANGE", "h:ids", "0", "-1").array?.compactMap(\.string) == ["a", "b", "c", "d"])
+        #expect(try await redis.send("EXISTS", "h:legacy").int == 0)
+        #expect(try await Self.unlist(redis, "b") == 0, "listed once: nothing to remove")
+        #expect(try await Self.unlist(redis, "zz") == 0)
+        #expect(try await redis.send("LLEN", "h:ids").int == 4)
+    }
+}

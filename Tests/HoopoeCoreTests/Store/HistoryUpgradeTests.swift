@@ -99,6 +99,26 @@ return n
         }
     }
 
+    /// The older script's keys: the stream, the day's and the hour's counters, the sorted set, the records.
+    private static func olderKeys(_ k: QueueKeys, at date: Date) -> [String] {
+        let time = QueueKeys.counterTime(date)
+        return [k.stream, k.stats(day: time.day), k.stats(hour: time.hour), k.legacyHistory, k.historyJobs]
+    }
+
+    /// The older script's arguments for `batch` (no unique locks, no answers, one type): group, n, u, a, answer TTL,
+    /// the minute, the hour's TTL, h, the caps, now; the entry ids; the (id, record) pairs; the counter, type, count.
+    private static func olderArguments(_ batch: [Acknowledgement], at date: Date) -> [String] {
+        let limits = batch[0].history?.limits ?? JobStore.HistoryLimits(maxJobs: 0, maxAgeSeconds: 0)
+        var arguments = [
+            QueueKeys.group, String(batch.count), "0", "0", String(QueueKeys.answerTTLSeconds), QueueKeys.counterTime(date).minute,
+            String(QueueKeys.hourStatsTTLSeconds), String(batch.count), String(limits.maxJobs), String(limits.maxAgeSeconds),
+            HistoryRecord.number(date.timeIntervalSince1970),
+        ]
+        arguments += batch.map(\.entryID)
+        for ack in batch { arguments += [ack.jobID, ack.history?.record ?? ""] }
+        return arguments + ["processed", batch[0].type, String(batch.count)]
+    }
+
     @Test func anOlderWorkersSettlesBesideThisReleasesAreListedCountedAndNeverFail() async throws {
         let space = try TestNamespace()
         let store = space.jobs.store
@@ -110,16 +130,12 @@ return n
             let batch = acks(ids, at: at)
             let date = Date(timeIntervalSince1970: at)
             if ids[0].hasPrefix("o") {
-                let call = JobStore.acknowledgeCall(k, at: date, counter: "processed", acks: batch)
-                // The older layout: five keys, the sorted set fourth.
-                let keys = [call.keys[0], call.keys[1], call.keys[2], k.legacyHistory, k.historyJobs]
-                // And its arguments: without ARGV[12], the newest entry id (decision 0043).
-                var arguments = call.arguments
-                arguments.remove(at: 11)
-                let reply = try await space.redis.run(Self.olderAcknowledge, keys: keys, arguments: arguments)
+                let reply = try await space.redis.run(Self.olderAcknowledge, keys: Self.olderKeys(k, at: date), arguments: Self.olderArguments(batch, at: date))
                 #expect(reply.errorMessage == nil, "\(reply)")
             } else {
-                try await store.acknowledge(batch, queue: "default", counter: "processed", at: date)
+                if let upkeep = try await store.acknowledge(batch, queue: "default", counter: "processed", at: date) {
+                    try await store.keepHistory(upkeep)
+                }
             }
         }
         #expect(try await space.redis.send("TYPE", k.legacyHistory).string == "zset")

@@ -1,4 +1,5 @@
 import Foundation
+import Redis
 import Testing
 
 @testable import HoopoeCore
@@ -39,7 +40,8 @@ import Testing
     }
 
     /// A batch counts every job under its own type (the first type without a dictionary, the others with one), and
-    /// names the unique locks, answers and history records of only the jobs that have them, in the batch's order.
+    /// names the unique locks, answers and history ids of only the jobs that have them, in the batch's order; the
+    /// history records go in an `HSET` of their own, not in the script's arguments (decision 0062).
     @Test func theAcknowledgeCallCountsEachTypeAndListsWhatEachJobHas() {
         let keys = QueueKeys(queue: "default", namespace: "ns")
         let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 60)
@@ -51,12 +53,14 @@ import Testing
         let date = Date(timeIntervalSince1970: 1_764_547_199.5)
         let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks)
         #expect(call.keys == [
-            keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.historyIDs, keys.historyJobs, keys.legacyHistory,
-            keys.unique("u2"), keys.unique("u3"), keys.answer("j2"),
+            keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.historyIDs, keys.unique("u2"), keys.unique("u3"),
+            keys.answer("j2"),
         ])
         #expect(call.arguments == [
-            QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "100", "60",
-            "1764547199.500", "", "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "r1", "j3", "r3", "processed", "a", "2", "b", "1",
+            QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "",
+            "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "j3", "processed", "a", "2", "b", "1",
         ])
+        #expect(call.records?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["HSET", keys.historyJobs, "j1", "r1", "j3", "r3"])
+        #expect(call.limits == limits && call.jobIDs == ["j1", "j3"])
     }
 }

@@ -1,5 +1,7 @@
--- Job history's writes (decision 0033), put before each script that adds records (acknowledge, kill, cancel_ready,
--- cancel_scheduled) by JobStore.historyScript: one copy of the layout's rules.
+-- Job history's writes (decision 0033), put before each script that adds or trims records (kill, cancel_ready,
+-- cancel_scheduled, history_upkeep) by JobStore.historyScript: one copy of the layout's rules. The acknowledgement
+-- writes its records with an HSET before its script and its ids in the script (decision 0062), and leaves the rest
+-- to history_upkeep.
 --   ids     LIST of job ids, newest first (history:ids)
 --   records HASH job id -> record (history:jobs)
 --   legacy  the SORTED SET of releases before decision 0033 (history): no longer written here, only emptied
@@ -24,6 +26,20 @@ local function history_add(ids, records, legacy, list, first, count)
     i = i + 1
   end
   return redis.call('LPUSH', ids, unpack(order))
+end
+
+-- For a settle that wrote its records before looking (decision 0062: the acknowledgement's HSET and LPUSH come first):
+-- removes every list entry of `id` but the newest (the one at the head, just pushed), and its legacy entry.
+-- `LPOS ... COUNT 0` finds them all in one scan; called only for a batch in which HSET found an id already there.
+-- Returns how many kinds of older entry it found (list, legacy): above 0 when `id` had finished before.
+local function history_unlist_older(ids, legacy, id)
+  local found = redis.call('ZREM', legacy, id)
+  local at = redis.call('LPOS', ids, id, 'COUNT', 0)
+  if #at > 1 then
+    redis.call('LREM', ids, 1 - #at, id)
+    found = found + 1
+  end
+  return found
 end
 
 -- Removes the records that finished before `cutoff` (Unix s) from the old end of the list, at most 1000: the list

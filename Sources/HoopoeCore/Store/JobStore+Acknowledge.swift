@@ -1,0 +1,194 @@
+import Foundation
+import Redis
+
+/// The acknowledgement of finished jobs: their history records in one `HSET`, then the acknowledge script, in one
+/// write (decision 0062); now and then the history's upkeep after it.
+///
+/// Why the records are not the script's arguments: every byte that enters a Lua script is hashed byte by byte as Lua
+/// interns it (this Redis hashes all of a string, not a sample), then copied again into the commands the script
+/// calls. The records, ~400 bytes a job, were most of what a settle sent, and made its script the largest part of
+/// Redis's CPU at full speed. Given to `HSET` directly, they are read once.
+extension JobStore {
+    static let acknowledgeScript = RedisScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
+    static let historyUpkeepScript = historyScript(name: "history-upkeep", embedded: PackageResources.history_upkeep_lua)
+
+    /// Acknowledges finished jobs of one queue and one counter. In one write:
+    /// 1. `HSET history:jobs` of their history records (when the worker keeps history);
+    /// 2. the acknowledge script: removes their entries, releases their unique locks (only if still held by that job),
+    ///    pushes the answers of the jobs with `notify`, lists their ids in job history (one `LPUSH`), and counts them
+    ///    per type for the day and in all for the minute (a counter key's TTL is set when a field of it is new; the
+    ///    totals are summed when read, decision 0033).
+    ///
+    /// The records come first and are not atomic with the rest: if the script does not run (the connection or the
+    /// server lost between the two), a record is there without its list entry, and its job, not acknowledged, runs
+    /// again after its lease and writes it again, listed then. The list, which the dashboard and `hoopoe history`
+    /// read, names only acknowledged jobs.
+    ///
+    /// Returns what the history needs next (``HistoryUpkeep``), when it needs anything: the caller runs it with
+    /// ``keepHistory(_:)``.
+    /// - Throws: ``RedisError``: the script failed or never ran (the jobs stay delivered and run again after their
+    ///   lease); ``HistoryRecordsNotWritten``: the jobs were acknowledged, but `HSET` was refused.
+    ///
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history:ids · KEYS[5..4+u] unique:<key>
+    /// of the jobs that hold one · KEYS[5+u..4+u+a] answer:<id> of the jobs with `notify`
+    /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
+    /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] the newest of the entry ids
+    /// ("" = remove them one by one: a batch smaller than ``trimBatch``); then n entry ids, u job ids (one per unique
+    /// key, same order), a outcome JSONs (one per answer key), h job ids (those with a record, in order), then the
+    /// counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
+    /// Returns {n, the history list's length after the push (0 when h is 0), 1 when the minute's counter was new}
+    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws -> HistoryUpkeep? {
+        if acks.isEmpty { return nil }
+        let k = keys(queue)
+        let call = Self.acknowledgeCall(k, at: date, counter: counter, acks: acks)
+        let replies = try await redis.run(
+            Self.acknowledgeScript, keys: call.keys, arguments: call.arguments, after: call.records.map { [$0] } ?? [], durable: true)
+        guard let limits = call.limits, let added = replies.commands.first else { return nil }
+        if let message = added.errorMessage {
+            throw HistoryRecordsNotWritten(error: RedisError.reply(message, endpoint: endpoint, command: "HSET"))
+        }
+        let reply = replies.script.array ?? []
+        let size = reply.count > 1 ? reply[1].int ?? 0 : 0
+        let byAge = reply.count > 2 && reply[2].int == 1
+        let refinished = call.jobIDs.count - (added.int ?? call.jobIDs.count)
+        guard refinished > 0 || byAge || size > limits.maxJobs + limits.maxJobs / 100 else { return nil }
+        return HistoryUpkeep(queue: queue, limits: limits, now: date.timeIntervalSince1970, byAge: byAge, refinished: refinished, jobIDs: call.jobIDs)
+    }
+
+    /// The jobs were acknowledged, but their history records were refused (`WRONGTYPE`, an ACL): only their history
+    /// is missing.
+    struct HistoryRecordsNotWritten: Error, CustomStringConvertible {
+        let error: RedisError
+        var description: String { "\(error)" }
+    }
+
+    /// One acknowledgement's script keys and arguments (as ``acknowledge(_:queue:counter:at:)`` documents), its
+    /// `HSET` of the records (nil when no job has one), the history's caps, and the ids with a record, in order.
+    struct AcknowledgeCall {
+        var keys: [String]
+        var arguments: [String]
+        var records: RedisCommand?
+        var limits: HistoryLimits?
+        var jobIDs: [String]
+    }
+
+    static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> AcknowledgeCall {
+        var uniqueCount = 0
+        var answerCount = 0
+        var recordCount = 0
+        var recordBytes = 0
+        var limits: HistoryLimits?
+        for ack in acks {
+            if ack.uniqueKey != nil { uniqueCount += 1 }
+            if ack.answer != nil { answerCount += 1 }
+            if let history = ack.history {
+                if limits == nil { limits = history.limits }
+                recordCount += 1
+                recordBytes += ack.jobID.utf8.count + history.record.utf8.count
+            }
+        }
+        let time = QueueKeys.counterTime(date)
+        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs]
+        k.reserveCapacity(k.count + uniqueCount + answerCount)
+        for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
+        for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
+        var a = [
+            QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
+            time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), acks.count < trimBatch ? "" : newestEntryID(acks),
+        ]
+        a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + recordCount + 3)
+        for ack in acks { a.append(ack.entryID) }
+        for ack in acks where ack.uniqueKey != nil { a.append(ack.jobID) }
+        for ack in acks { if let answer = ack.answer { a.append(answer) } }
+        var records: RedisCommand?
+        var jobIDs: [String] = []
+        if recordCount > 0 {
+            var hset = RedisCommand("HSET", reservingCapacity: recordBytes + keys.historyJobs.utf8.count, arguments: 2 * recordCount + 1)
+            hset.append(keys.historyJobs)
+            jobIDs.reserveCapacity(recordCount)
+            for ack in acks {
+                guard let history = ack.history else { continue }
+                hset.append(ack.jobID)
+                hset.append(history.record)
+                a.append(ack.jobID)
+                jobIDs.append(ack.jobID)
+            }
+            records = hset
+        }
+        a.append(counter)
+        // Per type: a batch is nearly always of one type, so the first is counted without a dictionary.
+        let firstType = acks.first?.type ?? ""
+        var firstCount = 0
+        var others: [String: Int] = [:]
+        for ack in acks {
+            if ack.type == firstType { firstCount += 1 } else { others[ack.type, default: 0] += 1 }
+        }
+        if firstCount > 0 {
+            a.append(firstType)
+            a.append(String(firstCount))
+        }
+        for (type, count) in others {
+            a.append(type)
+            a.append(String(count))
+        }
+        return AcknowledgeCall(keys: k, arguments: a, records: records, limits: limits, jobIDs: jobIDs)
+    }
+
+    /// The smallest batch whose entries the acknowledge script may remove with `XPENDING` + `XTRIM` (decision 0043):
+    /// below it `XDEL`, whose cost grows with the batch (it finds each id in its stream node), costs less than the two
+    /// fixed commands, and a lone job's settle keeps its command count.
+    static let trimBatch = 8
+
+    /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
+    /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
+    /// Each id is read once (an id that is not one precedes nothing and follows nothing, as
+    /// ``StreamEntryID/order(_:)`` says: the first id stays when it cannot be ordered).
+    static func newestEntryID(_ acks: [Acknowledgement]) -> String {
+        guard let first = acks.first else { return "" }
+        var newest = first.entryID
+        guard var newestOrder = StreamEntryID.order(newest) else { return newest }
+        for ack in acks.dropFirst() {
+            if let order = StreamEntryID.order(ack.entryID), newestOrder < order {
+                newest = ack.entryID
+                newestOrder = order
+            }
+        }
+        return newest
+    }
+
+    /// What a settle's history needs after it, decided from its replies.
+    struct HistoryUpkeep: Sendable, Equatable {
+        let queue: String
+        let limits: HistoryLimits
+        /// When the settle ran, Unix seconds: the age trim's clock.
+        let now: Double
+        /// The first settle of a minute (its minute counter was new): trim by age too.
+        let byAge: Bool
+        /// How many of the batch's ids `HSET` found already there (a dead job retried, a job run twice).
+        let refinished: Int
+        /// The batch's job ids with a record, in order (searched only when `refinished` > 0).
+        let jobIDs: [String]
+    }
+
+    /// Runs a settle's history upkeep in one script call (history_upkeep.lua, with history.lua before it):
+    /// removes the older list entries of the jobs that finished again, then trims by age (when `byAge`) and by count
+    /// (when over the cap by more than 1 %), as ``HistoryLimits`` says.
+    ///
+    /// Best effort, after the jobs are acknowledged: a failed trim is made by the next settle that finds the history
+    /// over its cap (or the next minute's first); a failed re-finish check leaves that job listed twice, until its
+    /// older entry is trimmed.
+    ///
+    /// KEYS[1] history:ids · KEYS[2] history:jobs · KEYS[3] history (the legacy sorted set, emptied)
+    /// ARGV[1] history max jobs · ARGV[2] history max age (s) · ARGV[3] now (Unix s) · ARGV[4] `1`: trim by age ·
+    /// ARGV[5] how many of the batch's jobs had finished before · ARGV[6...] the batch's job ids (when ARGV[5] > 0)
+    /// Returns the list's length before the trims.
+    func keepHistory(_ upkeep: HistoryUpkeep) async throws {
+        let k = keys(upkeep.queue)
+        var arguments = [
+            String(upkeep.limits.maxJobs), String(upkeep.limits.maxAgeSeconds), HistoryRecord.number(upkeep.now), upkeep.byAge ? "1" : "0",
+            String(upkeep.refinished),
+        ]
+        if upkeep.refinished > 0 { arguments.append(contentsOf: upkeep.jobIDs) }
+        try await redis.run(Self.historyUpkeepScript, keys: [k.historyIDs, k.historyJobs, k.legacyHistory], arguments: arguments)
+    }
+}
