@@ -2,8 +2,9 @@ import Redis
 
 /// Job history: the finished jobs each queue keeps (``QueueKeys/historyIDs``, ``QueueKeys/historyJobs``).
 ///
-/// The writes are in the settle scripts (acknowledge, kill, the cancels), in the queue's slot and the settle's own
-/// round trip: a record is added in the same step that finishes the job, and the history trimmed by age and count
+/// The writes are in the settle scripts (kill, the cancels) and, for an acknowledgement, an `HSET` sent just before its
+/// script (decision 0062), in the queue's slot and the settle's own round trip: a record is added with the step that
+/// finishes the job (for the acknowledgement, one command before it), and the history trimmed by age and count
 /// when it is past its caps by the slack ``JobStore/HistoryLimits`` describes (so a reader may see up to 1 % more
 /// than the cap). Their rules are in one file, history.lua, that ``historyScript(name:embedded:)`` puts before each
 /// of those scripts (decision 0033).

@@ -23,7 +23,7 @@ struct UnitOfWork: Sendable {
     /// - Parameters:
     ///   - counter: `processed`, `discarded` or `deferred`.
     ///   - answer: the outcome for a job with `notify`.
-    ///   - history: its job history record, written in the same script.
+    ///   - history: its job history record, written in the same round trip (just before the script: decision 0062).
     func acknowledge(
         type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?, history: (record: String, limits: JobStore.HistoryLimits)?
     ) {

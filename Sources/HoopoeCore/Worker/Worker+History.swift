@@ -1,6 +1,6 @@
 import Foundation
 
-/// The job history records this worker writes with each settle (``HistoryRecord``), in the same script.
+/// The job history records this worker writes with each settle (``HistoryRecord``), in the same round trip.
 extension Worker {
     /// The caps of the history this worker keeps; nil when it keeps none (`HOOPOE_HISTORY_MAX_JOBS=0`).
     var historyLimits: JobStore.HistoryLimits? {
