@@ -197,9 +197,11 @@ import Testing
         let control = try RedisClient(url: server.url)
         defer { control.close() }
         _ = try await control.send("CLIENT", "PAUSE", "20000", "WRITE")  // INCR waits; CLIENT UNPAUSE does not
-        let first = Task { try await connection.send([RedisCommand("INCR", "first")]) }
+        // `Task.immediate`: each request is handed in before this test goes on, not whenever a congested pool starts
+        // its task (a second task once started after the first's window had closed, on a fresh connection).
+        let first = Task.immediate { try await connection.send([RedisCommand("INCR", "first")]) }
         try await Task.sleep(for: .milliseconds(50))  // the second comes while the first waits
-        let second = Task { try await connection.send([RedisCommand("INCR", "second")]) }
+        let second = Task.immediate { try await connection.send([RedisCommand("INCR", "second")]) }
         await #expect {
             _ = try await first.value
         } throws: { error in
