@@ -104,9 +104,18 @@ public final class ClusterServers: Sendable {
                 let replication = Self.cli(port: node.port, ["INFO", "replication"])
                 // A primary's replicas count once it calls them `online` (not `wait_bgsave`/`send_bulk`: the link is
                 // up before the full sync ends, and a topology check then rightly says "not in sync").
-                let replicaLines = replication.split(separator: "\n").filter { $0.hasPrefix("slave") && $0.contains("ip=") }
+                // And a primary lists every replica the cluster gives it. (`INFO` ends its lines with "\r\n", one
+                // Character in Swift: split on "\n", it was one line, no replica was ever found, and every primary
+                // read as all online; make test once saw `wait_bgsave` right after this returned.)
+                let replicaLines = replication.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("slave") && $0.contains("ip=") }
+                let myID = lines.first { $0.contains("myself") }?.split(separator: " ").first
+                let expected = lines.count { line in
+                    let fields = line.split(separator: " ")
+                    return fields.count > 3 && fields[2].contains("slave") && fields[3] == myID
+                }
                 let linked = replication.contains("role:master")
-                    ? replicaLines.allSatisfy { $0.contains("state=online") } : replication.contains("master_link_status:up")
+                    ? replicaLines.count == expected && replicaLines.allSatisfy { $0.contains("state=online") }
+                    : replication.contains("master_link_status:up")
                 return info.contains("cluster_state:ok") && lines.count(where: { $0.contains("master") }) == primaryCount
                     && lines.count == running.count && linked
             }
