@@ -21,8 +21,8 @@ extension JobStore {
     ///
     /// The records come first and are not atomic with the rest: if the script does not run (the connection or the
     /// server lost between the two), a record is there without its list entry, and its job, not acknowledged, runs
-    /// again after its lease and writes it again, listed then. The list, which the dashboard and `hoopoe history`
-    /// read, names only acknowledged jobs.
+    /// again after its lease and writes it again, listed then. The list, which the dashboard's search walks, names
+    /// only acknowledged jobs; a lookup by id (`hoopoe job show`) may find a record a moment before.
     ///
     /// Returns what the history needs next (``HistoryUpkeep``), when it needs anything: the caller runs it with
     /// ``keepHistory(_:)``.
