@@ -10,30 +10,6 @@ import Testing
 /// keeps every pending and every undelivered entry and no acknowledged one. Each test has its own server, so INFO
 /// commandstats counts only its commands.
 @Suite struct AcknowledgeEntriesTests {
-    /// Runs `body` against a store on a server of its own (so INFO commandstats counts only this test's commands).
-    private static func withOwnServer(_ body: (JobStore, RedisClient) async throws -> Void) async throws {
-        let server = try RedisServer()
-        defer { withExtendedLifetime(server) {} }
-        let redis = try RedisClient(url: server.url)
-        defer { redis.close() }
-        try await body(JobStore(redis: redis, namespace: "t"), redis)
-    }
-
-    /// A stream of `count` jobs of which the first `delivered` were read by one consumer: their entry ids, in order.
-    private static func stream(_ store: JobStore, count: Int, delivered: Int) async throws -> [String] {
-        try await store.createGroups(queues: ["default"])
-        var ids: [String] = []
-        for index in 0..<count {
-            var xadd = RedisCommand("XADD", store.keys("default").stream, "*", "job")
-            xadd.append(bytes: JobEnvelope(id: "j\(index)", type: "test.ack").encoded())
-            ids.append(try #require(try await store.redis.send(xadd).string))
-        }
-        let read = try await store.redis.send(
-            "XREADGROUP", "GROUP", QueueKeys.group, "c1", "COUNT", String(delivered), "STREAMS", store.keys("default").stream, ">")
-        #expect(read.array?.first?.array?.last?.array?.count == delivered)
-        return ids
-    }
-
     private static func acknowledge(_ store: JobStore, _ ids: [String], all: [String]) async throws {
         let acks = ids.map { id in
             Acknowledgement(queue: "default", entryID: id, type: "test.ack", jobID: "j\(all.firstIndex(of: id) ?? -1)", uniqueKey: nil, counter: "processed")
@@ -41,64 +17,52 @@ import Testing
         _ = try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
     }
 
-    private static func remaining(_ store: JobStore) async throws -> [String] {
-        (try await store.redis.send("XRANGE", store.keys("default").stream, "-", "+").array ?? []).compactMap { $0.array?.first?.string }
-    }
-
-    private static func calls(_ redis: RedisClient, _ command: String) async throws -> Int {
-        let stats = try await redis.send("INFO", "commandstats").string ?? ""
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
-              let calls = line.split(separator: ",").first?.split(separator: "=").last
-        else { return 0 }
-        return Int(calls) ?? 0
-    }
-
     @Test func aBatchOlderThanEveryPendingEntryIsTrimmedInOneCall() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 30, delivered: 20)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 30, delivered: 20)
             let batch = Array(ids[..<10])
             try await Self.acknowledge(store, Array(batch.reversed()), all: ids)  // finished out of order within the batch
-            #expect(try await Self.remaining(store) == Array(ids[10...]), "pending 10-19 and undelivered 20-29 stay")
+            #expect(try await AcknowledgeFixture.remaining(store) == Array(ids[10...]), "pending 10-19 and undelivered 20-29 stay")
             #expect(try await redis.send("XPENDING", store.keys("default").stream, QueueKeys.group).array?.first?.int == 10)
-            #expect(try await Self.calls(redis, "xtrim") == 1)
-            #expect(try await Self.calls(redis, "xdel") == 0)
+            #expect(try await AcknowledgeFixture.calls(redis, "xtrim") == 1)
+            #expect(try await AcknowledgeFixture.calls(redis, "xdel") == 0)
         }
     }
 
     @Test func aBatchNewerThanAPendingEntryIsDeletedIdById() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 30, delivered: 20)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 30, delivered: 20)
             try await Self.acknowledge(store, Array(ids[1...10]), all: ids)  // ids[0] (another runner's job) still pending
-            #expect(try await Self.remaining(store) == [ids[0]] + Array(ids[11...]))
-            #expect(try await Self.calls(redis, "xtrim") == 0)
-            #expect(try await Self.calls(redis, "xdel") == 1)
+            #expect(try await AcknowledgeFixture.remaining(store) == [ids[0]] + Array(ids[11...]))
+            #expect(try await AcknowledgeFixture.calls(redis, "xtrim") == 0)
+            #expect(try await AcknowledgeFixture.calls(redis, "xdel") == 1)
             try await Self.acknowledge(store, [ids[0]] + Array(ids[11...17]), all: ids)  // now the oldest pending is ids[18]
-            #expect(try await Self.remaining(store) == Array(ids[18...]))
-            #expect(try await Self.calls(redis, "xtrim") == 1)
-            #expect(try await Self.calls(redis, "xdel") == 1)
+            #expect(try await AcknowledgeFixture.remaining(store) == Array(ids[18...]))
+            #expect(try await AcknowledgeFixture.calls(redis, "xtrim") == 1)
+            #expect(try await AcknowledgeFixture.calls(redis, "xdel") == 1)
         }
     }
 
     @Test func theLastPendingBatchIsDeletedIdByIdAndLeavesTheUndelivered() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 12, delivered: 8)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 12, delivered: 8)
             try await Self.acknowledge(store, Array(ids[..<8]), all: ids)  // nothing pending after it: nothing to trim up to
-            #expect(try await Self.remaining(store) == Array(ids[8...]))
-            #expect(try await Self.calls(redis, "xdel") == 1)
-            #expect(try await Self.calls(redis, "xtrim") == 0)
+            #expect(try await AcknowledgeFixture.remaining(store) == Array(ids[8...]))
+            #expect(try await AcknowledgeFixture.calls(redis, "xdel") == 1)
+            #expect(try await AcknowledgeFixture.calls(redis, "xtrim") == 0)
         }
     }
 
     /// Below ``JobStore/trimBatch`` jobs the entries go by XDEL without asking for the oldest pending entry: a lone
     /// job's settle costs the commands it did.
     @Test func aSmallBatchIsDeletedWithoutLookingAtThePendingEntries() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 12, delivered: 10)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 12, delivered: 10)
             try await Self.acknowledge(store, Array(ids[..<(JobStore.trimBatch - 1)]), all: ids)
-            #expect(try await Self.remaining(store) == Array(ids[(JobStore.trimBatch - 1)...]))
-            #expect(try await Self.calls(redis, "xpending") == 0)
-            #expect(try await Self.calls(redis, "xtrim") == 0)
-            #expect(try await Self.calls(redis, "xdel") == 1)
+            #expect(try await AcknowledgeFixture.remaining(store) == Array(ids[(JobStore.trimBatch - 1)...]))
+            #expect(try await AcknowledgeFixture.calls(redis, "xpending") == 0)
+            #expect(try await AcknowledgeFixture.calls(redis, "xtrim") == 0)
+            #expect(try await AcknowledgeFixture.calls(redis, "xdel") == 1)
         }
     }
 

@@ -15,21 +15,13 @@ import Testing
         return try await redis.send(RedisCommand("EVAL", [script, "3", "h:ids", "h:jobs", "h:legacy"] + batch)).int
     }
 
-    private static func lremCalls(_ redis: RedisClient) async throws -> Int {
-        let stats = try await redis.send("INFO", "commandstats").string ?? ""
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_lrem:") }),
-              let calls = line.split(separator: ",").first?.split(separator: "=").last
-        else { return 0 }
-        return Int(calls) ?? 0
-    }
-
     @Test func aBatchMixingRefinishedAndNewIdsListsEachOnceNewestFirst() async throws {
         let server = try RedisServer()
         defer { withExtendedLifetime(server) {} }
         let redis = try RedisClient(url: server.url)
         defer { redis.close() }
         #expect(try await Self.add(redis, ["a", "1", "b", "1", "c", "1", "d", "1"]) == 4)
-        #expect(try await Self.lremCalls(redis) == 0, "all new: no list is searched")
+        #expect(try await AcknowledgeFixture.calls(redis, "lrem") == 0, "all new: no list is searched")
         try await redis.send("ZADD", "h:legacy", "5", "e")  // an older release's entry (decision 0033)
         try await redis.send("HSET", "h:jobs", "e", "1")
         // b and e finished before, among new ids; the last existing one (e) comes before the last new one.
@@ -38,7 +30,7 @@ import Testing
         #expect(ids == ["n2", "e", "b", "n1", "d", "c", "a"], "\(ids)")
         #expect(try await redis.send("ZCARD", "h:legacy").int == 0, "e's legacy entry went with it")
         #expect(try await redis.send("HGET", "h:jobs", "b").string == "2", "the latest record is kept")
-        #expect(try await Self.lremCalls(redis) == 3, "n1, b, e searched; n2 not: both older entries were found")
+        #expect(try await AcknowledgeFixture.calls(redis, "lrem") == 3, "n1, b, e searched; n2 not: both older entries were found")
     }
 
     @Test func anIdFinishingAgainLastInItsBatchIsStillMovedToTheFront() async throws {

@@ -5,13 +5,11 @@ import Testing
 
 @testable import HoopoeCore
 
-/// The acknowledgement with its history records written just before its script (decision 0062): a job that finishes
-/// again is listed once with its latest record, a record whose acknowledgement never ran is listed when its job is
-/// acknowledged, refused records do not undo the acknowledgement, and unique locks go only from the job that holds
-/// them. (How the stream entries go: AcknowledgeEntriesTests.) Each test has its own server.
-@Suite struct JobStoreAcknowledgeTests {
+/// What the acknowledgement's suites share: a server of each test's own (so INFO commandstats counts only its
+/// commands), a stream read in part by one consumer, what is left of it, and a command's calls.
+enum AcknowledgeFixture {
     /// Runs `body` against a store on a server of its own (so INFO commandstats counts only this test's commands).
-    private static func withOwnServer(_ body: (JobStore, RedisClient) async throws -> Void) async throws {
+    static func withOwnServer(_ body: (JobStore, RedisClient) async throws -> Void) async throws {
         let server = try RedisServer()
         defer { withExtendedLifetime(server) {} }
         let redis = try RedisClient(url: server.url)
@@ -20,7 +18,7 @@ import Testing
     }
 
     /// A stream of `count` jobs of which the first `delivered` were read by one consumer: their entry ids, in order.
-    private static func stream(_ store: JobStore, count: Int, delivered: Int) async throws -> [String] {
+    static func stream(_ store: JobStore, count: Int, delivered: Int) async throws -> [String] {
         try await store.createGroups(queues: ["default"])
         var ids: [String] = []
         for index in 0..<count {
@@ -34,6 +32,24 @@ import Testing
         return ids
     }
 
+    static func remaining(_ store: JobStore) async throws -> [String] {
+        (try await store.redis.send("XRANGE", store.keys("default").stream, "-", "+").array ?? []).compactMap { $0.array?.first?.string }
+    }
+
+    static func calls(_ redis: RedisClient, _ command: String) async throws -> Int {
+        let stats = try await redis.send("INFO", "commandstats").string ?? ""
+        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
+              let calls = line.split(separator: ",").first?.split(separator: "=").last
+        else { return 0 }
+        return Int(calls) ?? 0
+    }
+}
+
+/// The acknowledgement with its history records written just before its script (decision 0062): a job that finishes
+/// again is listed once with its latest record, a record whose acknowledgement never ran is listed when its job is
+/// acknowledged, refused records do not undo the acknowledgement, and unique locks go only from the job that holds
+/// them. (How the stream entries go: AcknowledgeEntriesTests.) Each test has its own server.
+@Suite struct JobStoreAcknowledgeTests {
     private static let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 3600)
 
     /// Acknowledges `ids` (entry ids of `all`, job id `j<index>`), with a history record each (`note` as its
@@ -55,24 +71,12 @@ import Testing
         return upkeep
     }
 
-    private static func remaining(_ store: JobStore) async throws -> [String] {
-        (try await store.redis.send("XRANGE", store.keys("default").stream, "-", "+").array ?? []).compactMap { $0.array?.first?.string }
-    }
-
-    private static func calls(_ redis: RedisClient, _ command: String) async throws -> Int {
-        let stats = try await redis.send("INFO", "commandstats").string ?? ""
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
-              let calls = line.split(separator: ",").first?.split(separator: "=").last
-        else { return 0 }
-        return Int(calls) ?? 0
-    }
-
     /// A job acknowledged again (run twice: its first acknowledgement reached Redis, but its worker lost the reply) is
     /// listed once, newest first, with its latest record; an older release's legacy entry of it goes too. A batch in
     /// which every id is new asks for no upkeep.
     @Test func aJobAcknowledgedAgainIsListedOnceWithItsLatestRecord() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 6, delivered: 6)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 6, delivered: 6)
             try await Self.acknowledge(store, Array(ids[0...2]), all: ids, note: "first")
             let k = store.keys("default")
             try await redis.send("ZADD", k.legacyHistory, "1", "j4")  // an older release's entry (decision 0033)
@@ -90,8 +94,8 @@ import Testing
 
     /// A unique lock goes with the job that holds it, and stays when another job holds it now.
     @Test func aUniqueLockIsReleasedOnlyByTheJobThatHoldsIt() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 2, delivered: 2)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 2, delivered: 2)
             let k = store.keys("default")
             try await redis.send("SET", k.unique("mine"), "j0")
             try await Self.acknowledge(store, [ids[0]], all: ids, unique: "mine")
@@ -99,15 +103,15 @@ import Testing
             try await redis.send("SET", k.unique("theirs"), "someone-else")
             try await Self.acknowledge(store, [ids[1]], all: ids, unique: "theirs")
             #expect(try await redis.send("GET", k.unique("theirs")).string == "someone-else")
-            #expect(try await Self.remaining(store).isEmpty)
+            #expect(try await AcknowledgeFixture.remaining(store).isEmpty)
         }
     }
 
     /// A record written whose script never ran (the connection lost between the two) waits unlisted; the job runs
     /// again, and its acknowledgement lists it once, with the new record.
     @Test func aRecordWhoseAcknowledgementWasLostIsListedWhenTheJobIsAcknowledged() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 2, delivered: 2)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 2, delivered: 2)
             let k = store.keys("default")
             try await redis.send("HSET", k.historyJobs, "j0", "from the lost settle")
             #expect(try await store.historyRecords(queue: "default", offset: 0, limit: 10).isEmpty, "not listed: not acknowledged")
@@ -115,19 +119,19 @@ import Testing
             #expect(upkeep?.refinished == 1)
             #expect(try await redis.send("LRANGE", k.historyIDs, "0", "-1").array?.compactMap(\.string) == ["j1", "j0"])
             #expect(try await store.historyRecord(id: "j0", queue: "default")?.error == "again")
-            #expect(try await Self.remaining(store).isEmpty)
+            #expect(try await AcknowledgeFixture.remaining(store).isEmpty)
         }
     }
 
     /// Records refused (here `WRONGTYPE`: the records key is not a hash) do not undo the acknowledgement: the entries
     /// are gone and counted, and the error says only history is missing.
     @Test func refusedRecordsLeaveTheJobsAcknowledged() async throws {
-        try await Self.withOwnServer { store, redis in
-            let ids = try await Self.stream(store, count: 3, delivered: 3)
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 3, delivered: 3)
             let k = store.keys("default")
             try await redis.send("SET", k.historyJobs, "not a hash")
             await #expect(throws: JobStore.HistoryRecordsNotWritten.self) { try await Self.acknowledge(store, ids, all: ids) }
-            #expect(try await Self.remaining(store).isEmpty)
+            #expect(try await AcknowledgeFixture.remaining(store).isEmpty)
             #expect(try await redis.send("XPENDING", k.stream, QueueKeys.group).array?.first?.int == 0)
             #expect(try await store.counters(queue: "default", day: Date())["processed"] == 3)
         }
