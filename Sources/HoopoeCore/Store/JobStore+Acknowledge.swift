@@ -9,13 +9,14 @@ import Redis
 /// calls. The records, ~400 bytes a job, were most of what a settle sent, and made its script the largest part of
 /// Redis's CPU at full speed. Given to `HSET` directly, they are read once.
 extension JobStore {
-    static let acknowledgeScript = RedisScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
+    static let acknowledgeScript = historyScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
     static let historyUpkeepScript = historyScript(name: "history-upkeep", embedded: PackageResources.history_upkeep_lua)
 
     /// Acknowledges finished jobs of one queue and one counter. In one write:
     /// 1. `HSET history:jobs` of their history records (when the worker keeps history);
     /// 2. the acknowledge script: removes their entries, releases their unique locks (only if still held by that job),
-    ///    pushes the answers of the jobs with `notify`, lists their ids in job history (one `LPUSH`), and counts them
+    ///    pushes the answers of the jobs with `notify`, lists their ids in job history (one `LPUSH`; past the cap's
+    ///    1 % slack, the oldest entries go, and their records but the batch's own), and counts them
     ///    per type for the day and in all for the minute (a counter key's TTL is set when a field of it is new; the
     ///    totals are summed when read, decision 0033).
     ///
@@ -29,14 +30,15 @@ extension JobStore {
     /// - Throws: ``RedisError``: the script failed or never ran (the jobs stay delivered and run again after their
     ///   lease); ``HistoryRecordsNotWritten``: the jobs were acknowledged, but `HSET` was refused.
     ///
-    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history:ids · KEYS[5..4+u] unique:<key>
-    /// of the jobs that hold one · KEYS[5+u..4+u+a] answer:<id> of the jobs with `notify`
+    /// KEYS[1] stream · KEYS[2] stats:<day> · KEYS[3] stats:<hour> · KEYS[4] history:ids · KEYS[5] history:jobs ·
+    /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`
     /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
     /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] the newest of the entry ids
-    /// ("" = remove them one by one: a batch smaller than ``trimBatch``); then n entry ids, u job ids (one per unique
+    /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs; then n entry ids, u job ids (one per unique
     /// key, same order), a outcome JSONs (one per answer key), h job ids (those with a record, in order), then the
     /// counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
-    /// Returns {n, the history list's length after the push (0 when h is 0), 1 when the minute's counter was new}
+    /// Returns {n, the history list's length after the push and the count trim (0 when h is 0), 1 when the minute's
+    /// counter was new}
     func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws -> HistoryUpkeep? {
         if acks.isEmpty { return nil }
         let k = keys(queue)
@@ -48,10 +50,9 @@ extension JobStore {
             throw HistoryRecordsNotWritten(error: RedisError.reply(message, endpoint: endpoint, command: "HSET"))
         }
         let reply = replies.script.array ?? []
-        let size = reply.count > 1 ? reply[1].int ?? 0 : 0
         let byAge = reply.count > 2 && reply[2].int == 1
         let refinished = call.jobIDs.count - (added.int ?? call.jobIDs.count)
-        guard refinished > 0 || byAge || size > limits.maxJobs + limits.maxJobs / 100 else { return nil }
+        guard refinished > 0 || byAge else { return nil }
         return HistoryUpkeep(queue: queue, limits: limits, now: date.timeIntervalSince1970, byAge: byAge, refinished: refinished, jobIDs: call.jobIDs)
     }
 
@@ -88,13 +89,14 @@ extension JobStore {
             }
         }
         let time = QueueKeys.counterTime(date)
-        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs]
+        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs, keys.historyJobs]
         k.reserveCapacity(k.count + uniqueCount + answerCount)
         for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
         for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
         var a = [
             QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
             time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), acks.count < trimBatch ? "" : newestEntryID(acks),
+            String(limits?.maxJobs ?? 0),
         ]
         a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + recordCount + 3)
         for ack in acks { a.append(ack.entryID) }
@@ -172,11 +174,11 @@ extension JobStore {
 
     /// Runs a settle's history upkeep in one script call (history_upkeep.lua, with history.lua before it):
     /// removes the older list entries of the jobs that finished again, then trims by age (when `byAge`) and by count
-    /// (when over the cap by more than 1 %), as ``HistoryLimits`` says.
+    /// (when over the cap by more than 1 %), as ``HistoryLimits`` says. Asked for only by the minute's first settle and
+    /// by one in which `HSET` found an id already there: the acknowledge script makes the count trim itself.
     ///
-    /// Best effort, after the jobs are acknowledged: a failed trim is made by the next settle that finds the history
-    /// over its cap (or the next minute's first); a failed re-finish check leaves that job listed twice, until its
-    /// older entry is trimmed.
+    /// Best effort, after the jobs are acknowledged: a failed age trim is made by the next minute's first settle; a
+    /// failed re-finish check leaves that job listed twice, until its older entry is trimmed.
     ///
     /// KEYS[1] history:ids · KEYS[2] history:jobs · KEYS[3] history (the legacy sorted set, emptied)
     /// ARGV[1] history max jobs · ARGV[2] history max age (s) · ARGV[3] now (Unix s) · ARGV[4] `1`: trim by age ·

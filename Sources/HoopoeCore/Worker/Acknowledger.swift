@@ -174,7 +174,7 @@ final class Acknowledger: Sendable {
             try await jobs.store.keepHistory(upkeep)
         } catch {
             logger.warning(
-                "trimming job history failed; the next settle over its caps trims it, and a job that finished again may be listed twice until then",
+                "trimming job history by age failed, or checking for jobs that finished again; the next minute's first settle trims it, and such a job may be listed twice until its older entry is trimmed",
                 metadata: ["queue": "\(upkeep.queue)", "error": "\(error)"])
         }
     }

@@ -50,13 +50,11 @@ enum AcknowledgeFixture {
 /// acknowledged, refused records do not undo the acknowledgement, and unique locks go only from the job that holds
 /// them. (How the stream entries go: AcknowledgeEntriesTests.) Each test has its own server.
 @Suite struct JobStoreAcknowledgeTests {
-    private static let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 3600)
-
     /// Acknowledges `ids` (entry ids of `all`, job id `j<index>`), with a history record each (`note` as its
     /// error), and runs the upkeep the settle asks for, as the acknowledger does; returns that upkeep.
     @discardableResult
     private static func acknowledge(
-        _ store: JobStore, _ ids: [String], all: [String], note: String? = nil, unique: String? = nil
+        _ store: JobStore, _ ids: [String], all: [String], note: String? = nil, unique: String? = nil, cap: Int = 100
     ) async throws -> JobStore.HistoryUpkeep? {
         let acks = ids.map { id in
             let jobID = "j\(all.firstIndex(of: id) ?? -1)"
@@ -64,7 +62,7 @@ enum AcknowledgeFixture {
                 id: jobID, type: "test.ack", queue: "default", outcome: .processed, attempt: 1, finishedAt: Date().timeIntervalSince1970, error: note)
             return Acknowledgement(
                 queue: "default", entryID: id, type: "test.ack", jobID: jobID, uniqueKey: unique, counter: "processed",
-                history: (String(decoding: record.encoded(), as: UTF8.self), limits))
+                history: (String(decoding: record.encoded(), as: UTF8.self), JobStore.HistoryLimits(maxJobs: cap, maxAgeSeconds: 3600)))
         }
         let upkeep = try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
         if let upkeep { try await store.keepHistory(upkeep) }
@@ -89,6 +87,22 @@ enum AcknowledgeFixture {
             #expect(listed == ["j4", "j1", "j3", "j5", "j2", "j0"], "\(listed)")
             #expect(try await store.historyRecord(id: "j1", queue: "default")?.error == "second")
             #expect(try await redis.send("EXISTS", k.legacyHistory).int == 0)
+        }
+    }
+
+    /// The count trim in the acknowledge script reaches, among the oldest entries, the older entry of a job of the
+    /// batch itself: that entry goes, the job's new record stays, and the job is listed once, newest first.
+    @Test func theCountTrimSparesTheRecordOfAJobOfItsOwnBatch() async throws {
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 8, delivered: 8)
+            let k = store.keys("default")
+            try await Self.acknowledge(store, Array(ids[0...4]), all: ids, note: "first", cap: 5)  // j4 ... j0, j0 oldest
+            let upkeep = try await Self.acknowledge(store, [ids[0], ids[5]], all: ids, note: "again", cap: 5)
+            #expect(upkeep?.refinished == 1)
+            #expect(try await redis.send("LRANGE", k.historyIDs, "0", "-1").array?.compactMap(\.string) == ["j5", "j0", "j4", "j3", "j2"])
+            #expect(try await store.historyRecord(id: "j0", queue: "default")?.error == "again")
+            #expect(try await store.historyRecord(id: "j1", queue: "default") == nil)
+            #expect(try await redis.send("HLEN", k.historyJobs).int == 5)
         }
     }
 

@@ -1,10 +1,11 @@
--- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Acknowledge.swift. The batch's history records
--- are not here: they go in the HSET sent just before this script, in the same write (decision 0062).
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Acknowledge.swift; history.lua is put before it.
+-- The batch's history records are not here: they go in the HSET sent just before this script, in the same write
+-- (decision 0062).
 local n = tonumber(ARGV[2])
 local u = tonumber(ARGV[3])
 local a = tonumber(ARGV[4])
 local h = tonumber(ARGV[8])
-local pos = 10
+local pos = 11
 -- Whether stream entry id `a` is older than `b` (decimal "ms-seq" without leading zeros, compared exactly as text:
 -- the longer number is the greater, or the later one in the same length).
 local function entry_older(a, b)
@@ -30,21 +31,29 @@ if n > 0 then
   end
 end
 pos = pos + n
-for i = 5, 4 + u do
+for i = 6, 5 + u do
   if redis.call('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
   pos = pos + 1
 end
-for i = 5 + u, 4 + u + a do
+for i = 6 + u, 5 + u + a do
   redis.call('LPUSH', KEYS[i], ARGV[pos])
   redis.call('EXPIRE', KEYS[i], ARGV[5])
   pos = pos + 1
 end
 -- Job history's list (decision 0033): the batch's ids in one LPUSH, in the same step as their acknowledgement, so
--- the list names only acknowledged jobs. Its reply, the length, and whether this is the minute's first settle, are
--- returned for the trims the caller runs after (JobStore.keepHistory, history_upkeep.lua).
+-- the list names only acknowledged jobs; then the count trim, once the list is over its cap by more than 1 %, which
+-- spares the batch's own records. The list's length and whether this is the minute's first settle are returned: the
+-- caller runs the age trim and the re-finish check after (JobStore.keepHistory, history_upkeep.lua).
 local size = 0
 if h > 0 then
   size = redis.call('LPUSH', KEYS[4], unpack(ARGV, pos, pos + h - 1))
+  local cap = tonumber(ARGV[10])
+  if size > cap + math.floor(cap / 100) then
+    -- Spared: the batch's ids whose new entry stays, the last `cap` pushed (a batch larger than the cap loses its first).
+    local batch = {}
+    for i = math.max(pos, pos + h - cap), pos + h - 1 do batch[ARGV[i]] = true end
+    size = history_trim_count(KEYS[4], KEYS[5], size, cap, batch)
+  end
   pos = pos + h
 end
 -- Counters (decision 0033): per type for the day, and the batch for the minute; the day's and the hour's totals are

@@ -42,6 +42,26 @@ local function history_unlist_older(ids, legacy, id)
   return found
 end
 
+-- The count trim: once the list is over `cap` by more than 1 %, its oldest entries down to the cap (at most 1000 a
+-- call) and their records, but not the records of the ids in `spare` (a set, or nil): the acknowledgement passes its
+-- batch's ids whose new entries stay listed, whose records it has just written and whose older entries, if they
+-- finished before, may be among the oldest (those entries go, the records stay; decision 0062). Returns the list's
+-- length after it.
+local function history_trim_count(ids, records, size, cap, spare)
+  if size <= cap + math.floor(cap / 100) then return size end
+  local extra = math.min(size - cap, 1000)
+  local popped = redis.call('RPOP', ids, extra)
+  if spare then
+    local gone = {}
+    for _, id in ipairs(popped) do
+      if not spare[id] then gone[#gone + 1] = id end
+    end
+    popped = gone
+  end
+  if #popped > 0 then redis.call('HDEL', records, unpack(popped)) end
+  return size - extra
+end
+
 -- Removes the records that finished before `cutoff` (Unix s) from the old end of the list, at most 1000: the list
 -- holds ids only, so the age is the record's `finished_at`, read 100 records at a time. A record that is missing or
 -- unreadable goes too. Returns how many went.
@@ -88,10 +108,6 @@ end
 local function history_trim(ids, records, legacy, size, cap, maxAge, now, byAge)
   local cutoff = now - maxAge
   if byAge then size = size - history_trim_age(ids, records, cutoff) end
-  if size > cap + math.floor(cap / 100) then
-    local extra = math.min(size - cap, 1000)
-    redis.call('HDEL', records, unpack(redis.call('RPOP', ids, extra)))
-    size = size - extra
-  end
+  size = history_trim_count(ids, records, size, cap, nil)
   if byAge then history_drain_legacy(legacy, records, cutoff, cap - size) end
 end
