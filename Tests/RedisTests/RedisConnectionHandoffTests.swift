@@ -94,8 +94,10 @@ import Testing
     }
 
     /// The server closing the idle socket (`CLIENT KILL`) is noticed before the next command is written — by the
-    /// parked thread or the caller's own check — so that command reconnects and succeeds, whether it comes at once or
-    /// after the thread has seen the close.
+    /// parked thread or the caller's own check — so that command reconnects and succeeds once the close has reached
+    /// this side. A command sent at once may race the close itself: on a loaded machine the kernel can deliver the
+    /// server's FIN after the write (`make test`'s parallel phase once did). Then it fails as lost, was never run
+    /// (the next one counts 1), and the next one reconnects; never a wrong reply, never a command run twice.
     @Test func aSocketTheServerClosedWhileIdleIsReplacedBeforeWriting() async throws {
         let server = try RedisServer()
         let connection = try await connected(server)
@@ -106,7 +108,16 @@ import Testing
             let killed = try await killer.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
             #expect(killed != .integer(0))
             if pause > 0 { try await Task.sleep(for: .milliseconds(pause)) }
-            #expect(try await connection.send([RedisCommand("INCR", "counter")]) == [.integer(pause == 0 ? 1 : 2)])
+            let increment = [RedisCommand("INCR", "counter")]
+            if pause == 0 {
+                do {
+                    #expect(try await connection.send(increment) == [.integer(1)])
+                } catch let error as RedisError where error.code == .connectionLost {
+                    #expect(try await connection.send(increment) == [.integer(1)], "the lost INCR did not run")
+                }
+            } else {
+                #expect(try await connection.send(increment) == [.integer(2)])
+            }
         }
     }
 
