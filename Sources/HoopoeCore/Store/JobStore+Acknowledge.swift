@@ -37,8 +37,7 @@ extension JobStore {
     /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs; then n entry ids, u job ids (one per unique
     /// key, same order), a outcome JSONs (one per answer key), h job ids (those with a record, in order), then the
     /// counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
-    /// Returns {n, the history list's length after the push and the count trim (0 when h is 0), 1 when the minute's
-    /// counter was new}
+    /// Returns {n, 1 when the minute's counter was new}
     func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws -> HistoryUpkeep? {
         if acks.isEmpty { return nil }
         let k = keys(queue)
@@ -50,7 +49,7 @@ extension JobStore {
             throw HistoryRecordsNotWritten(error: RedisError.reply(message, endpoint: endpoint, command: "HSET"))
         }
         let reply = replies.script.array ?? []
-        let byAge = reply.count > 2 && reply[2].int == 1
+        let byAge = reply.count > 1 && reply[1].int == 1
         let refinished = call.jobIDs.count - (added.int ?? call.jobIDs.count)
         guard refinished > 0 || byAge else { return nil }
         return HistoryUpkeep(queue: queue, limits: limits, now: date.timeIntervalSince1970, byAge: byAge, refinished: refinished, jobIDs: call.jobIDs)

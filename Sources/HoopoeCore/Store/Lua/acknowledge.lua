@@ -42,17 +42,16 @@ for i = 6 + u, 5 + u + a do
 end
 -- Job history's list (decision 0033): the batch's ids in one LPUSH, in the same step as their acknowledgement, so
 -- the list names only acknowledged jobs; then the count trim, once the list is over its cap by more than 1 %, which
--- spares the batch's own records. The list's length and whether this is the minute's first settle are returned: the
--- caller runs the age trim and the re-finish check after (JobStore.keepHistory, history_upkeep.lua).
-local size = 0
+-- spares the batch's own records. Whether this is the minute's first settle is returned: the caller runs the age
+-- trim and the re-finish check after (JobStore.keepHistory, history_upkeep.lua).
 if h > 0 then
-  size = redis.call('LPUSH', KEYS[4], unpack(ARGV, pos, pos + h - 1))
+  local size = redis.call('LPUSH', KEYS[4], unpack(ARGV, pos, pos + h - 1))
   local cap = tonumber(ARGV[10])
   if size > cap + math.floor(cap / 100) then
     -- Spared: the batch's ids whose new entry stays, the last `cap` pushed (a batch larger than the cap loses its first).
     local batch = {}
     for i = math.max(pos, pos + h - cap), pos + h - 1 do batch[ARGV[i]] = true end
-    size = history_trim_count(KEYS[4], KEYS[5], size, cap, batch)
+    history_trim_count(KEYS[4], KEYS[5], size, cap, batch)
   end
   pos = pos + h
 end
@@ -72,4 +71,4 @@ if total > 0 and redis.call('HINCRBY', KEYS[3], ARGV[6] .. ':' .. field, total) 
   newMinute = 1
   redis.call('EXPIRE', KEYS[3], ARGV[7])
 end
-return {n, size, newMinute}
+return {n, newMinute}
