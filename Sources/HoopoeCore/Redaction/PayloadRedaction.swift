@@ -32,6 +32,13 @@ public struct PayloadRedaction: Sendable {
         secretKeys[type]?.isEmpty == false
     }
 
+    /// ``carriesSecrets(_:)`` for a job whose handler the caller found in the registry this rule was made from
+    /// (``init(registry:)``): the same answer, read from the handler's own keys instead of hashing its type again
+    /// (each job's history record, ~540 instructions a job; session 21).
+    func carriesSecrets(_ entry: JobRegistry.Entry) -> Bool {
+        !entry.redactedPayloadKeys.isEmpty
+    }
+
     /// True when raw envelope text that could not be read as an envelope may hold a secret: it names a type whose
     /// payloads carry secrets, or one of their secret keys in quotes. Such text cannot be stripped key by key (it
     /// is not JSON, or not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping

@@ -140,7 +140,7 @@ extension Worker {
             work.acknowledge(
                 type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
                 answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil,
-                history: historyEntry(job, header, outcome: .processed, attempt: attempt, seconds: seconds))
+                history: historyEntry(job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
@@ -148,7 +148,7 @@ extension Worker {
             settled(header.type, "handed_back", seconds)
         case .timedOut:
             guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
-            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy,
+            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -158,12 +158,12 @@ extension Worker {
                 default: .retry(String(describing: error))
                 }
             guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
-            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, policy: entry.retryPolicy, failure: failure, log: context.logger, seconds: seconds)
+            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
     private func fail(
-        _ work: UnitOfWork, _ header: JobHeader, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, policy: RetryPolicy,
+        _ work: UnitOfWork, _ header: JobHeader, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, entry: JobRegistry.Entry,
         failure: JobFailure, log: Logger, seconds: Double
     ) async {
         let job = work.job
@@ -182,7 +182,7 @@ extension Worker {
                 type: envelope.type, jobID: envelope.id, uniqueKey: envelope.uniqueKey, counter: outcome.rawValue,
                 answer: envelope.notify == true
                     ? Self.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: outcome.rawValue, attempt: attempt, error: message, deferredTo: failure.deferredTo) : nil,
-                history: historyEntry(job, header, outcome: outcome, attempt: attempt, seconds: seconds, error: message, deferredTo: failure.deferredTo))
+                history: historyEntry(job, header, entry: entry, outcome: outcome, attempt: attempt, seconds: seconds, error: message, deferredTo: failure.deferredTo))
             settled(envelope.type, outcome.rawValue, seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
@@ -196,7 +196,7 @@ extension Worker {
                 return
             }
             let now = Date().timeIntervalSince1970
-            let due = Self.retryDue(at: at, now: now, policyDelay: policy.delay(afterAttempt: attempt))
+            let due = Self.retryDue(at: at, now: now, policyDelay: entry.retryPolicy.delay(afterAttempt: attempt))
             var next = envelope
             next.attempt = attempt
             next.lastError = Self.capped(failure.message)

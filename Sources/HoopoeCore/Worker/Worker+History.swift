@@ -8,21 +8,21 @@ extension Worker {
         return JobStore.HistoryLimits(maxJobs: options.historyMaxJobs, maxAgeSeconds: Int(options.historyMaxAge.seconds))
     }
 
-    /// The record of a job that ran and was acknowledged (processed, discarded, deferred).
+    /// The record of a job that ran and was acknowledged (processed, discarded, deferred); `entry` is its handler's.
     ///
     /// The envelope is kept as the worker read it — no decode on the hot path — unless its type carries secrets
     /// (then it is decoded and those keys removed, the one rule ``PayloadRedaction``) or it is over
     /// ``HistoryRecord/maxEnvelopeBytes`` (then its payload is not kept).
     func historyEntry(
-        _ job: FetchedJob, _ header: JobHeader, outcome: HistoryRecord.Outcome, attempt: Int, seconds: Double?, error: String? = nil,
-        deferredTo: String? = nil
+        _ job: FetchedJob, _ header: JobHeader, entry: JobRegistry.Entry, outcome: HistoryRecord.Outcome, attempt: Int, seconds: Double?,
+        error: String? = nil, deferredTo: String? = nil
     ) -> (record: String, limits: JobStore.HistoryLimits)? {
         guard let limits = historyLimits else { return nil }
         let record = HistoryRecord(
             id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, duration: seconds, worker: options.consumer,
             finishedAt: Date().timeIntervalSince1970, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo)
         let envelope: [UInt8]
-        if !redaction.carriesSecrets(header.type) && job.bytes.count <= HistoryRecord.maxEnvelopeBytes {
+        if !redaction.carriesSecrets(entry) && job.bytes.count <= HistoryRecord.maxEnvelopeBytes {
             envelope = job.bytes
         } else if var decoded = header.envelope(job) {
             decoded.payload = redaction.stripped(decoded.payload, type: decoded.type)
