@@ -23,6 +23,11 @@ script makes included (an acknowledgement's `EVALSHA` counts with its `XACK`, `X
 show the same work or say where it differs. After the table, each row with more than one primary gets a line a
 primary: its reads a job, commands a read, CPU a job (idle not taken off) and the part of it spent in scripts (`INFO
 commandstats`: the acknowledgement's `EVALSHA`), so the cost of spreading is seen node by node (decisions 0040, 0045).
+Then, for one Redis, the one-primary cluster and the three primaries (first round), where each primary's command time
+went: the acknowledge script's calls a job and jobs a call, its µs a job split into the commands it calls (`XACK`,
+`XDEL`, `XTRIM`, `XPENDING`, `LPUSH`, the trim's `RPOP` and `HDEL`, `HINCRBY`, `EXPIRE`: in this workload only
+scripts call them) and the rest, Lua's own work (its arguments, `redis.call`'s glue, collection), also as µs a call;
+and the fetch's `XREADGROUP` and the records' `HSET` (decision 0040's amendment of session 21).
 
 Then BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the plain, TLS and three-primary rows, printed as a small table
 and appended to BENCH_FACTS as {"fact": "topology-repeat", "round": k, "row": ...}: the Targets table reads the TLS
@@ -123,7 +128,9 @@ class Node:
         stats, commandstats = self.info("stats"), self.info("commandstats")
         in_scripts = sum(int(v.split("usec=", 1)[1].split(",", 1)[0]) for k, v in commandstats.items()
                          if k.split("_", 1)[1] in ("evalsha", "eval", "fcall", "evalsha_ro", "eval_ro", "fcall_ro"))
-        return self.cpu(), int(stats["total_reads_processed"]), int(stats["total_commands_processed"]), in_scripts
+        calls = {k.split("_", 1)[1]: (int(v.split("calls=", 1)[1].split(",", 1)[0]), int(v.split("usec=", 1)[1].split(",", 1)[0]))
+                 for k, v in commandstats.items()}
+        return self.cpu(), int(stats["total_reads_processed"]), int(stats["total_commands_processed"]), in_scripts, calls
 
 
 class Servers:
@@ -249,12 +256,34 @@ def run_row(url, primaries, counter_node, extra_env=None):
             worker.kill()
     counted, wall = N - first, t_end - t_first
     redis = redis_end - redis_first - idle * wall
-    per_node = []  # each primary: reads a job, commands a read, CPU µs a job (idle not taken off), µs a job in scripts
+    per_node = []  # each primary: reads a job, commands a read, CPU µs a job (idle not taken off), µs a job in scripts,
+    # and each command's (calls, µs) a job
     for node, a, b in zip(primaries, nodes_first, nodes_end):
         reads = b[1] - a[1]
-        per_node.append((node.port, reads / counted, (b[2] - a[2]) / max(1, reads), 1e6 * (b[0] - a[0]) / counted, (b[3] - a[3]) / counted))
+        commands = {name: ((calls - a[4].get(name, (0, 0))[0]) / counted, (usec - a[4].get(name, (0, 0))[1]) / counted)
+                    for name, (calls, usec) in b[4].items()}
+        per_node.append((node.port, reads / counted, (b[2] - a[2]) / max(1, reads), 1e6 * (b[0] - a[0]) / counted, (b[3] - a[3]) / counted,
+                         commands))
     return (counted / wall, 1e6 * (cpu_end - cpu_first) / counted, 1e6 * redis / counted, 1e6 * idle,
             (reads_end - reads_first) / counted, (commands_end - commands_first) / counted, per_node)
+
+
+SCRIPT_ONLY = ("xack", "xdel", "xtrim", "xpending", "lpush", "rpop", "hdel", "hincrby", "expire")  # the acknowledgement's inner calls
+
+
+def command_split(commands, whole=True):
+    """One primary's (or a sum's) command time a job: the acknowledge script, split into the commands it calls and Lua's
+    own work, then the fetch and the records' writes. Jobs a call only for a `whole` row (one primary, or the sum): a
+    primary of several acknowledges only its queues' share of the jobs."""
+    calls, usec = commands.get("evalsha", (0.0, 0.0))
+    inner = sum(commands.get(name, (0.0, 0.0))[1] for name in SCRIPT_ONLY)
+    own = usec - inner
+    share = f" ({1 / calls if calls else 0:.1f} jobs a call)" if whole else ""
+    text = (f"acknowledge script {calls:.3f} calls/job{share}, {usec:.2f} µs/job: "
+            f"{inner:.2f} in the commands it calls, {own:.2f} its own ({own / calls if calls else 0:.0f} µs a call)")
+    for name, label in (("xreadgroup", "XREADGROUP"), ("hset", "HSET")):
+        text += f"; {label} {commands.get(name, (0.0, 0.0))[1]:.2f}"
+    return text
 
 
 def fact(kind="topology", **fields):
@@ -318,6 +347,7 @@ def main():
         baseline = None
         failed = False
         spread = []  # the per-primary lines of the rows with more than one primary, printed after the table
+        by_command = []  # the compared rows' command time, printed last
         for key, name, url, primaries, counter_node, extra in rows:
             try:
                 rate, worker_us, redis_us, idle_us_per_s, round_trips, commands, per_node = run_row(url, primaries, counter_node, extra)
@@ -333,6 +363,8 @@ def main():
                   f"| {commands:.2f} | {worker_us / baseline:.2f}× |")
             if len(per_node) > 1:
                 spread.append((key, counter_node.port, per_node))
+            if key in ("plain", "cluster1", "cluster"):
+                by_command.append((name.split(" (")[0], per_node))
         # BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the rows the targets compare (plain, TLS, the 3-primary
         # cluster), each round's rows one after the other: the Targets table reads the median of each round's ratio
         # (decision 0049; one 100k-job row swings with the VM as the peers' rows do).
@@ -357,10 +389,24 @@ def main():
         for key, counter_port, per_node in spread:
             # Where a spread row's Redis CPU goes (decisions 0040, 0045): how often each primary wakes for how much.
             print(f"\nPer primary, `{key}` row (CPU with idle not taken off; µs in scripts from INFO commandstats):")
-            for port, reads, per_read, cpu_us, in_scripts in per_node:
+            for port, reads, per_read, cpu_us, in_scripts, _ in per_node:
                 mark = " (holds the counter)" if port == counter_port else ""
                 print(f"- :{port}{mark}: {reads:.3f} reads/job, {per_read:.1f} commands/read, {cpu_us:.2f} µs CPU/job "
                       f"({in_scripts:.2f} in scripts), {cpu_us / max(reads, 1e-9):.0f} µs/read")
+        if by_command:
+            print("\nWhere the compared rows' command time went (first round; µs a job, INFO commandstats; a row of several "
+                  "primaries also summed):")
+            for name, per_node in by_command:
+                lines = [command_split(commands, whole=len(per_node) == 1) for *_, commands in per_node]
+                if len(per_node) > 1:
+                    summed = {}
+                    for *_, commands in per_node:
+                        for command, (calls, usec) in commands.items():
+                            c, u = summed.get(command, (0.0, 0.0))
+                            summed[command] = (c + calls, u + usec)
+                    lines.append("summed: " + command_split(summed))
+                for port_line, (port, *_) in zip(lines, per_node + [(None,)]):
+                    print(f"- {name}" + (f", :{port}" if port and len(per_node) > 1 else "") + f": {port_line}")
         sys.exit(1 if failed else 0)
     finally:
         servers.stop()

@@ -17,7 +17,9 @@
 #   6. one worker on each Redis topology: plain, TLS, a replica without and with WAIT, a cluster of 1 primary (the
 #      cluster code path alone) and of 3 primaries (the target's row) (scripts/bench-topologies.py: private servers
 #      on ports 7400+; decision 0040), then BENCH_TOPOLOGY_REPEAT (default 2) more rounds of the plain, TLS and
-#      3-primary rows, whose ratios the Targets table reads as medians (decision 0049);
+#      3-primary rows, whose ratios the Targets table reads as medians (decision 0049); then each primary's wake-ups
+#      and, for one Redis and both clusters, where the command time went (the acknowledge script's commands and its
+#      Lua, the fetch, the records' HSET; decision 0040's session-21 amendment);
 #   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
 #   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same
