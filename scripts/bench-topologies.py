@@ -126,10 +126,10 @@ class Node:
         commandstats (`EVALSHA`, `EVAL`, `FCALL`): it includes the commands they call, which are also counted on their
         own lines, so no sum over all lines would mean anything."""
         stats, commandstats = self.info("stats"), self.info("commandstats")
-        in_scripts = sum(int(v.split("usec=", 1)[1].split(",", 1)[0]) for k, v in commandstats.items()
-                         if k.split("_", 1)[1] in ("evalsha", "eval", "fcall", "evalsha_ro", "eval_ro", "fcall_ro"))
         calls = {k.split("_", 1)[1]: (int(v.split("calls=", 1)[1].split(",", 1)[0]), int(v.split("usec=", 1)[1].split(",", 1)[0]))
                  for k, v in commandstats.items()}
+        in_scripts = sum(usec for name, (_, usec) in calls.items()
+                         if name in ("evalsha", "eval", "fcall", "evalsha_ro", "eval_ro", "fcall_ro"))
         return self.cpu(), int(stats["total_reads_processed"]), int(stats["total_commands_processed"]), in_scripts, calls
 
 

@@ -34,9 +34,9 @@ extension JobStore {
     /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`
     /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
     /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] the newest of the entry ids
-    /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs; then n entry ids, u job ids (one per unique
-    /// key, same order), a outcome JSONs (one per answer key), h job ids (those with a record, in order), then the
-    /// counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
+    /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs; then n entry
+    /// ids, u job ids (one per unique key, same order), a outcome JSONs (one per answer key), h job ids (those with a
+    /// record, in order), then the counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
     /// Returns {n, 1 when the minute's counter was new}
     func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws -> HistoryUpkeep? {
         if acks.isEmpty { return nil }
