@@ -50,9 +50,11 @@ extension JobStore {
         }
         let reply = replies.script.array ?? []
         let byAge = reply.count > 1 && reply[1].int == 1
-        let refinished = call.jobIDs.count - (added.int ?? call.jobIDs.count)
+        let refinished = call.recordCount - (added.int ?? call.recordCount)
         guard refinished > 0 || byAge else { return nil }
-        return HistoryUpkeep(queue: queue, limits: limits, now: date.timeIntervalSince1970, byAge: byAge, refinished: refinished, jobIDs: call.jobIDs)
+        // The ids are gathered only for the re-finish check, which needs them: most settles ask for no upkeep.
+        let jobIDs = refinished > 0 ? acks.compactMap { $0.history == nil ? nil : $0.jobID } : []
+        return HistoryUpkeep(queue: queue, limits: limits, now: date.timeIntervalSince1970, byAge: byAge, refinished: refinished, jobIDs: jobIDs)
     }
 
     /// The jobs were acknowledged, but their history records were refused (`WRONGTYPE`, an ACL): only their history
@@ -63,13 +65,14 @@ extension JobStore {
     }
 
     /// One acknowledgement's script keys and arguments (as ``acknowledge(_:queue:counter:at:)`` documents), its
-    /// `HSET` of the records (nil when no job has one), the history's caps, and the ids with a record, in order.
+    /// `HSET` of the records (nil when no job has one), the history's caps, and how many jobs have a record.
     struct AcknowledgeCall {
         var keys: [String]
         var arguments: [String]
         var records: RedisCommand?
         var limits: HistoryLimits?
-        var jobIDs: [String]
+        /// How many of the batch's jobs have a history record (the `HSET`'s fields).
+        var recordCount: Int
     }
 
     static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> AcknowledgeCall {
@@ -102,17 +105,14 @@ extension JobStore {
         for ack in acks where ack.uniqueKey != nil { a.append(ack.jobID) }
         for ack in acks { if let answer = ack.answer { a.append(answer) } }
         var records: RedisCommand?
-        var jobIDs: [String] = []
         if recordCount > 0 {
             var hset = RedisCommand("HSET", reservingCapacity: recordBytes + keys.historyJobs.utf8.count, arguments: 2 * recordCount + 1)
             hset.append(keys.historyJobs)
-            jobIDs.reserveCapacity(recordCount)
             for ack in acks {
                 guard let history = ack.history else { continue }
                 hset.append(ack.jobID)
                 hset.append(history.record)
                 a.append(ack.jobID)
-                jobIDs.append(ack.jobID)
             }
             records = hset
         }
@@ -132,7 +132,7 @@ extension JobStore {
             a.append(type)
             a.append(String(count))
         }
-        return AcknowledgeCall(keys: k, arguments: a, records: records, limits: limits, jobIDs: jobIDs)
+        return AcknowledgeCall(keys: k, arguments: a, records: records, limits: limits, recordCount: recordCount)
     }
 
     /// The smallest batch whose entries the acknowledge script may remove with `XPENDING` + `XTRIM` (decision 0043):
