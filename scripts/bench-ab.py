@@ -2,7 +2,8 @@
 """A/B of `hoopoe worker` builds on the peers' job, longer and steadier than `make bench`'s peers section.
 
     python3 scripts/bench-ab.py [--jobs 60000] [--rounds 3] [--history on|off] [--perf] [--cmds]
-                                [--perf-record PREFIX] label=/path/to/hoopoe[,ENV=value...] ...
+                                [--perf-record PREFIX] [--callgrind PREFIX] [--redis-callgrind PREFIX]
+                                label=/path/to/hoopoe[,ENV=value...] ...
 
 Why: the peers' harness measures about 0.3 s of steady processing at N = 20,000, so one run swings by ±25 % on these
 VMs (docs/benchmarks.md, session 8). Here each run drains a larger backlog, and the builds alternate round by round,
@@ -31,6 +32,10 @@ its last acknowledgement (`callgrind_control -i on/off`), and prints the worker'
 VM does not move, for changes too small for the timings (docs/benchmarks.md, sessions 12 and 13). Each run's profile
 is kept as PREFIX.LABEL.rN.out for `callgrind_annotate`. Under valgrind the timings mean nothing; use a few thousand
 jobs (20,000 take ~25 s).
+
+`--redis-callgrind PREFIX` does the same for redis-server: Redis's instructions a job, for a change to what a job
+asks of Redis (a script's arguments, a command fewer). Redis under valgrind is the bottleneck, so the worker's batches
+run larger than at full speed: the count compares builds in that regime, it is not the full-speed figure.
 """
 import argparse
 import json
@@ -130,8 +135,12 @@ def callgrind_total(path):
 
 def one_run(args, label, binary, env_extra, history, rnd):
     port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                               "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server_command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+    redis_profile = f"{args.redis_callgrind}.{label}.r{rnd}.out" if args.redis_callgrind else None
+    if redis_profile:
+        server_command = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                          f"--callgrind-out-file={redis_profile}"] + server_command
+    server = subprocess.Popen(server_command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     r = redis.Redis.from_url(url)
 
@@ -141,7 +150,7 @@ def one_run(args, label, binary, env_extra, history, rnd):
         except redis.ConnectionError:
             return False
 
-    if not wait_until(answers, 250, 0.02):
+    if not wait_until(answers, 1500 if redis_profile else 250, 0.02):
         sys.exit(f"redis-server on port {port} did not answer")
     env = dict(os.environ, REDIS_URL=url, LOG_LEVEL="warning", **env_extra)
     if not history:
@@ -167,6 +176,8 @@ def one_run(args, label, binary, env_extra, history, rnd):
         if profile:
             time.sleep(2)  # the worker's start-up under valgrind, out of the count
             callgrind_control(worker.pid, True)
+        if redis_profile:
+            callgrind_control(server.pid, True)
         redis0, worker0, user0 = redis_cpu(r), cpu_seconds(worker.pid), cpu_seconds(worker.pid, True)
         r.rename(SIDE, STREAM)
         first = None
@@ -181,12 +192,14 @@ def one_run(args, label, binary, env_extra, history, rnd):
             if worker.poll() is not None:
                 log.seek(0)
                 sys.exit(f"{label}: the worker exited: " + log.read().decode()[-2000:])
-            time.sleep(0.005)
+            time.sleep(0.1 if redis_profile else 0.005)  # under valgrind, fewer of the harness's own commands
         while r.xlen(STREAM) > 0:
-            time.sleep(0.01)
-        time.sleep(1.0 if profile else 0.05)  # under valgrind, the last acknowledgements' replies
+            time.sleep(0.1 if redis_profile else 0.01)
+        time.sleep(1.0 if profile or redis_profile else 0.05)  # under valgrind, the last acknowledgements' replies
         if profile:
             callgrind_control(worker.pid, False)
+        if redis_profile:
+            callgrind_control(server.pid, False)
         worker_s = cpu_seconds(worker.pid) - worker0
         user_s = cpu_seconds(worker.pid, True) - user0
         redis_s = redis_cpu(r) - redis0
@@ -218,12 +231,13 @@ def one_run(args, label, binary, env_extra, history, rnd):
                 os.unlink(path)
     n = args.jobs
     instructions = callgrind_total(profile) / n if profile else None
+    redis_instructions = callgrind_total(redis_profile) / n if redis_profile else None
     commands = {k[8:]: (v["calls"] / n, v["usec"] / n) for k, v in stats.items()
                 if k.startswith("cmdstat_") and k[8:] not in HARNESS_COMMANDS}
     return dict(jps=(n - first[1]) / (last - first[0]) if last > first[0] else 0.0,
                 worker_us=worker_s * 1e6 / n, user_us=user_s * 1e6 / n, redis_us=redis_s * 1e6 / n,
                 commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts,
-                instructions=instructions)
+                instructions=instructions, redis_instructions=redis_instructions)
 
 
 def median(values):
@@ -241,6 +255,7 @@ def main():
     p.add_argument("--cmds", action="store_true", help="each Redis command's calls and µs a job")
     p.add_argument("--perf-record", metavar="PREFIX", help="perf record -g the worker and Redis during each run")
     p.add_argument("--callgrind", metavar="PREFIX", help="the worker under callgrind: its instructions a job")
+    p.add_argument("--redis-callgrind", metavar="PREFIX", help="redis-server under callgrind: its instructions a job")
     p.add_argument("builds", nargs="+", metavar="label=/path/to/hoopoe[,ENV=value...]")
     args = p.parse_args()
     builds = []
@@ -260,6 +275,8 @@ def main():
                   f"commands {res['commands_a_job']:.3f}/job", flush=True)
             if res["instructions"] is not None:
                 print(f"      instructions {res['instructions']:,.0f}/job (callgrind)", flush=True)
+            if res["redis_instructions"] is not None:
+                print(f"      Redis instructions {res['redis_instructions']:,.0f}/job (callgrind)", flush=True)
             for side in ("worker", "redis"):
                 side_counts = {k: v for (s, k), v in res["counts"].items() if s == side}
                 if side_counts:
@@ -272,7 +289,8 @@ def main():
         print(f"  {label:14} {median(x['jps'] for x in rs):8.0f} jobs/s  worker {median(x['worker_us'] for x in rs):5.1f} "
               f"(user {median(x['user_us'] for x in rs):5.1f})  redis {median(x['redis_us'] for x in rs):5.1f}  "
               f"commands {median(x['commands_a_job'] for x in rs):.3f}"
-              + (f"  instructions {median(x['instructions'] for x in rs):,.0f}/job" if args.callgrind else ""))
+              + (f"  instructions {median(x['instructions'] for x in rs):,.0f}/job" if args.callgrind else "")
+              + (f"  Redis instructions {median(x['redis_instructions'] for x in rs):,.0f}/job" if args.redis_callgrind else ""))
     for line in pair_lines(results, [label for label, _, _ in builds]):
         print(line)
 
