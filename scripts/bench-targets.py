@@ -19,7 +19,9 @@ value listed (decision 0049). Likewise:
   all the runs, and names beside it, without counting it, the median of the {"fact": "enqueue-ceiling", ...} lines
   (Redis's own pipelined XADD of the same envelope: decision 0060);
 - {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines (BENCH_TOPOLOGY_REPEAT): the TLS and
-  cluster rows read the median of each round's ratio.
+  cluster rows read the median of each round's ratio;
+- {"fact": "machine-speed", "loop_ms": ...} lines, one before each run of the peers' harness (bench/floor/cpu_loop.py):
+  the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes.
 The other rows read the first run.
 """
 import json
@@ -40,7 +42,7 @@ def load(path):
                 elif fact["fact"] == "peers-repeat":
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
-                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling"):
+                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed"):
                     facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
@@ -132,7 +134,18 @@ def rows(facts):
         row = peer(facts, "hoopoe")
         value = number(row.get(field), what)
         values = [value] + [number(h.get(field), what) for (h,) in repeated(facts, "hoopoe")]
-        return medianed(values, f"{value:.1f} {unit}{load_note(row)}", "run", lambda v: f"{v:.1f} {unit}", lambda v: v <= maximum)
+        text, met = medianed(values, f"{value:.1f} {unit}{load_note(row)}", "run", lambda v: f"{v:.1f} {unit}", lambda v: v <= maximum)
+        return text + speed(), met
+
+    def speed():
+        """The machine's speed beside the CPU rows (decision 0060, amended in session 22): a fixed loop's CPU time,
+        taken before each run of the peers' harness. Named, never counted: it says which stretch the run fell in."""
+        readings = facts.get("machine-speed", [])
+        loops = [r["loop_ms"] for r in readings if isinstance(r.get("loop_ms"), (int, float)) and r["loop_ms"] > 0]
+        if not loops:
+            return ""
+        return (f"; the machine's speed: a fixed loop took {', '.join(f'{v:.0f}' for v in loops)} ms before "
+                f"{'each run' if len(loops) > 1 else 'the run'} of the peers (bench/floor/cpu_loop.py; larger is slower)")
 
     def commands():
         row = peer(facts, "hoopoe")

@@ -26,6 +26,8 @@
 #      workload, same run; then BENCH_PEERS_REPEAT (default 2) more runs of the harness with Sidekiq's and this
 #      build's rows only, so the 1-process ratio and the CPU rows are medians of pairs, each pair side by side
 #      (decision 0049: one pair is ~0.4 s of Hoopoe's steady processing, its 50 ms slices swing between ~30k and ~80k jobs/s);
+#      before each run of the harness, the machine's speed (bench/floor/cpu_loop.py, a fixed loop's CPU time), which the
+#      CPU rows name without counting it (decision 0060, amended in session 22);
 #   then "Targets": every figure issue 17 sets a target for, from sections 1–8 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
@@ -356,9 +358,20 @@ PY
   mkdir -p .build
   report="$PWD/.build/bench-peers-$(date +%F).md"
   lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+  speed() {  # the machine's speed now, a fixed loop's CPU time (bench/floor/cpu_loop.py), appended to the facts and
+    # printed: the CPU rows name it beside each run (decision 0060, amended in session 22)
+    local reading
+    if reading="$(python3 bench/floor/cpu_loop.py)"; then
+      python3 -c 'import json, sys; print(json.dumps({"fact": "machine-speed", **json.loads(sys.argv[1])}))' "$reading" >> "$facts"
+      echo "(the machine's speed before this run: a fixed loop, $(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["loop_ms"])' "$reading") ms; larger is slower)"
+    else
+      fact machine-speed error "bench/floor/cpu_loop.py failed"
+    fi
+  }
   harness() {  # harness FACT: one run of the harness (BENCH_PEERS as set), its rows appended to the facts as FACT; false
     # when it wrote no report line
     local runs; runs="$(lines "${report%.md}.jsonl")"
+    speed
     BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
     [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ] || return 1
     tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": sys.argv[1], "peers": json.load(sys.stdin)["peers"]}))' "$1" >> "$facts" \

@@ -3,7 +3,9 @@ against the real Redis of this test run:
 - latency_floor.c, the enqueue→start floor beside Hoopoe's p99, built as scripts/bench.sh builds it: it must deliver
   and time every job it paces, report percentiles that make sense, leave no key behind, and fail loudly without Redis;
 - xadd_ceiling.sh, Redis's own pipelined XADD beside the batch-enqueue rate: it must write every XADD, of the envelope
-  `hoopoe-bench` makes, and leave no key behind."""
+  `hoopoe-bench` makes, and leave no key behind;
+- cpu_loop.py, the machine's speed beside the CPU rows (decision 0060, amended in session 22): one JSON line, the
+  median of three timed loops, each a real measurement."""
 import json
 import os
 import subprocess
@@ -84,6 +86,21 @@ class XaddCeiling(unittest.TestCase):
                               capture_output=True, text=True, timeout=60)
         self.assertNotEqual(done.returncode, 0)
         self.assertEqual(done.stdout, "")
+
+
+class CPULoop(unittest.TestCase):
+    def test_it_prints_the_median_of_three_timed_loops(self):
+        out = subprocess.run(["python3", str(ROOT / "bench" / "floor" / "cpu_loop.py")], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+        reading = json.loads(out)
+        runs = reading["runs_ms"]
+        self.assertEqual(len(runs), 3)
+        self.assertEqual(runs, sorted(runs))
+        self.assertEqual(reading["loop_ms"], runs[1])
+        # 3,000,000 multiply-adds in Python take tens to hundreds of ms on any machine this runs on: a loop optimised
+        # away or a clock not read would print ~0.
+        self.assertGreater(runs[0], 10.0)
+        self.assertLess(runs[2], 60_000.0)
 
 
 if __name__ == "__main__":

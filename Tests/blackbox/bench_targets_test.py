@@ -79,6 +79,29 @@ class BenchTargets(unittest.TestCase):
         self.assertTrue(text.startswith("median 10.4 µs of 3 runs (11.9 µs, 9.1 µs, 10.4 µs)"), text)
         self.assertFalse(met)
 
+    def test_cpu_rows_name_the_machines_speed_without_counting_it(self):
+        path = facts_file([row("hoopoe", 54_000, worker=16.0, redis=9.5), row("sidekiq", 7_000)],
+                          [row("hoopoe", 65_000, worker=15.5, redis=9.0), row("sidekiq", 5_000)])
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in
+                            [{"fact": "machine-speed", "loop_ms": 301.4, "runs_ms": [299.0, 301.4, 305.2]},
+                             {"fact": "machine-speed", "error": "python3 not found"},
+                             {"fact": "machine-speed", "loop_ms": 226.0, "runs_ms": [224.1, 226.0, 230.0]}]))
+        text, met = measured(path, "Worker CPU a job")
+        self.assertTrue(text.startswith("median 15.8 µs of 2 runs"), text)
+        self.assertTrue(text.endswith("; the machine's speed: a fixed loop took 301, 226 ms before each run of the peers "
+                                      "(bench/floor/cpu_loop.py; larger is slower)"), text)
+        self.assertFalse(met)  # 15.8 µs: a slow machine does not excuse it
+        text, met = measured(path, "Redis CPU a job")
+        self.assertIn("a fixed loop took 301, 226 ms", text)
+        self.assertTrue(met)
+
+    def test_cpu_rows_without_a_speed_reading_say_nothing_of_it(self):
+        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
+        text, met = measured(path, "Worker CPU a job")
+        self.assertEqual(text, "14.0 µs")
+        self.assertTrue(met)
+
     def test_the_two_process_row_reads_the_first_run_only(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000), row("sidekiq-2p", 12_000)],
                           [row("hoopoe", 70_000), row("sidekiq", 5_000)])
