@@ -22,10 +22,14 @@ value listed (decision 0049). Likewise:
   cluster rows read the median of each round's ratio;
 - {"fact": "machine-speed", "loop_ms": ...} lines, one before each run of the peers' harness (bench/floor/cpu_loop.py):
   the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes.
+The 1-process row also names, without counting it, the machine's ceiling for each pair: the vCPUs (os.cpu_count())
+divided by Hoopoe's worker and Redis CPU a job, as a ratio to that pair's Sidekiq (no run can go faster than its
+worker and its Redis can be given CPU).
 The other rows read the first run.
 """
 import json
 import math
+import os
 import sys
 
 MIB = 1024 * 1024
@@ -126,9 +130,28 @@ def rows(facts):
         other = number(theirs.get("steady_rate"), f"{name}'s steady jobs/s")
         ratio = hoopoe / other
         first = f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}"
+        pairs = [(ours, theirs)] + repeated(facts, "hoopoe", name)
         ratios = [ratio] + [number(h.get("steady_rate"), "Hoopoe's steady jobs/s") / number(t.get("steady_rate"), f"{name}'s steady jobs/s")
-                            for h, t in repeated(facts, "hoopoe", name)]
-        return medianed(ratios, first, "pair", lambda r: f"{r:.1f}×", lambda r: r >= minimum)
+                            for h, t in pairs[1:]]
+        text, met = medianed(ratios, first, "pair", lambda r: f"{r:.1f}×", lambda r: r >= minimum)
+        return text + (machine_ceiling(pairs) if name == "sidekiq" else ""), met
+
+    def machine_ceiling(pairs):
+        """What the machine allows beside the 1-process ratio (decision 0060, amended in session 22): Hoopoe's worker and
+        Redis share the machine's vCPUs, so at a pair's CPU a job (worker + Redis, from its first to its last job) no
+        run can exceed vCPUs ÷ that many jobs a second; as a ratio to the same pair's Sidekiq. Named, never counted."""
+        cores = os.cpu_count() or 1
+        bounds = []
+        for h, t in pairs:
+            per_job = h.get("worker_cpu_us_per_job", 0) + h.get("redis_cpu_us_per_job", 0)
+            rate = t.get("steady_rate", 0)
+            if isinstance(per_job, (int, float)) and per_job > 0 and isinstance(rate, (int, float)) and rate > 0:
+                bounds.append(cores * 1e6 / per_job / rate)
+        if not bounds:
+            return ""
+        each = f" ({', '.join(f'{b:.1f}×' for b in bounds)})" if len(bounds) > 1 else ""
+        return (f"; the machine's ceiling at this CPU a job ({cores} vCPUs ÷ the worker's and Redis's CPU a job, against "
+                f"the same pair's Sidekiq): {'median ' if len(bounds) > 1 else ''}{median(bounds):.1f}×{each}")
 
     def hoopoe_peer(field, what, maximum, unit):
         row = peer(facts, "hoopoe")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 from fakes import ROOT
 
@@ -41,9 +42,25 @@ def measured(path, figure):
 class BenchTargets(unittest.TestCase):
     def test_one_pair_is_read_as_before(self):
         path = facts_file([row("hoopoe", 60_000), row("sidekiq", 5_000)])
-        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
-        self.assertEqual(text, "60,000 / 5,000 jobs/s = 12.0×")
+        with mock.patch.object(targets.os, "cpu_count", return_value=2):
+            text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        # 2 vCPUs ÷ (15 + 9 µs a job) = 83,333 jobs/s = 16.7× Sidekiq's 5,000
+        self.assertEqual(text, "60,000 / 5,000 jobs/s = 12.0×; the machine's ceiling at this CPU a job (2 vCPUs ÷ the "
+                               "worker's and Redis's CPU a job, against the same pair's Sidekiq): 16.7×")
         self.assertTrue(met)
+
+    def test_the_one_process_row_names_the_machines_ceiling_without_counting_it(self):
+        path = facts_file([row("hoopoe", 100_000, worker=9.0, redis=6.0), row("sidekiq", 11_000),
+                           row("sidekiq-2p", 15_000)],  # 9.1×, ceiling 12.1×
+                          [row("hoopoe", 70_000, worker=14.0, redis=9.0), row("sidekiq", 9_000)],  # 7.8×, ceiling 9.7×
+                          [row("hoopoe", 76_000, worker=12.0, redis=7.0), row("sidekiq", 8_000)])  # 9.5×, ceiling 13.2×
+        with mock.patch.object(targets.os, "cpu_count", return_value=2):
+            text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.startswith("median 9.1× of 3 pairs (9.1×, 7.8×, 9.5×)"), text)
+        self.assertTrue(text.endswith("against the same pair's Sidekiq): median 12.1× (12.1×, 9.7×, 13.2×)"), text)
+        self.assertFalse(met)  # a ceiling near the target does not excuse the miss
+        text, _ = measured(path, "One worker process vs Sidekiq, 2 processes")
+        self.assertNotIn("ceiling", text)
 
     def test_the_ratio_is_the_median_of_the_pairs(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],  # 7.7×
