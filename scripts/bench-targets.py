@@ -142,11 +142,11 @@ def rows(facts):
         run can exceed vCPUs ÷ that many jobs a second; as a ratio to the same pair's Sidekiq. Named, never counted."""
         cores = os.cpu_count() or 1
         bounds = []
+        positive = lambda v: isinstance(v, (int, float)) and not math.isnan(v) and v > 0
         for h, t in pairs:
-            per_job = h.get("worker_cpu_us_per_job", 0) + h.get("redis_cpu_us_per_job", 0)
-            rate = t.get("steady_rate", 0)
-            if isinstance(per_job, (int, float)) and per_job > 0 and isinstance(rate, (int, float)) and rate > 0:
-                bounds.append(cores * 1e6 / per_job / rate)
+            worker, redis, rate = h.get("worker_cpu_us_per_job"), h.get("redis_cpu_us_per_job"), t.get("steady_rate")
+            if positive(worker) and positive(redis) and positive(rate):
+                bounds.append(cores * 1e6 / (worker + redis) / rate)
         if not bounds:
             return ""
         each = f" ({', '.join(f'{b:.1f}×' for b in bounds)})" if len(bounds) > 1 else ""
@@ -166,7 +166,8 @@ def rows(facts):
         readings = facts.get("machine-speed", [])
         loops = [r["loop_ms"] for r in readings if isinstance(r.get("loop_ms"), (int, float)) and r["loop_ms"] > 0]
         if not loops:
-            return ""
+            failed = [r["error"] for r in readings if r.get("error")]
+            return f"; the machine's speed failed: {failed[0]}" if failed else ""
         return (f"; the machine's speed: a fixed loop took {', '.join(f'{v:.0f}' for v in loops)} ms before "
                 f"{'each run' if len(loops) > 1 else 'the run'} of the peers (bench/floor/cpu_loop.py; larger is slower)")
 

@@ -119,6 +119,14 @@ class BenchTargets(unittest.TestCase):
         self.assertEqual(text, "14.0 µs")
         self.assertTrue(met)
 
+    def test_a_failed_speed_reading_says_why_and_leaves_the_verdict_alone(self):
+        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write(json.dumps({"fact": "machine-speed", "error": "bench/floor/cpu_loop.py failed"}) + "\n")
+        text, met = measured(path, "Worker CPU a job")
+        self.assertEqual(text, "14.0 µs; the machine's speed failed: bench/floor/cpu_loop.py failed")
+        self.assertTrue(met)
+
     def test_the_two_process_row_reads_the_first_run_only(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000), row("sidekiq-2p", 12_000)],
                           [row("hoopoe", 70_000), row("sidekiq", 5_000)])
