@@ -13,9 +13,13 @@ Each FORM runs on its own redis-server under `valgrind --tool=callgrind` (counti
 the stream filled with `--jobs × --settles` entries and all of them delivered first, then one settle a write, each
 acknowledging `--jobs` entries (in the order they were delivered, so the script takes its `XTRIM` path, as most of a
 worker's settles do; `--order reverse` keeps older entries pending, so it takes `XDEL`). The history's records are
-left out (their `HSET` is the same in every form). FORMs:
-- `script`: the committed acknowledge script (history.lua before it), the job ids in its arguments, as the worker sends it;
-- `lpush-after`: the same script without the job ids (no `LPUSH` inside), then `LPUSH history:ids` of them in the same write;
+left out (their `HSET` is the same in every form). The arguments are built here as `JobStore.acknowledgeCall` builds
+them; a settle that does not acknowledge and list every job stops the run, so a layout this copy no longer matches
+fails loudly. FORMs:
+- `script`: the committed acknowledge script (history.lua before it), the job ids in its arguments, as the worker
+  sends it;
+- `lpush-after`: the same script without the job ids (no `LPUSH` inside), then `LPUSH history:ids` of them in the same
+  write;
 - `empty`: a script that returns at once, given the same arguments as `script` (what entering Lua costs);
 - `ping`: a `PING` a write (a round trip's floor).
 `--cluster` starts each server in cluster mode, owning every slot (what cluster mode adds to the same calls).
