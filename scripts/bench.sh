@@ -70,6 +70,17 @@ run() {  # run SECTION CMD...: CMD's output into $out; when it fails, the sectio
   fact "$section" error "exited $rc: $why"
   return 1
 }
+report() {  # report FACT TEMPLATE KEY...: the last JSON line of $out (after `run`), printed through TEMPLATE (Python's
+  # str.format over its fields), and appended to the facts as {"fact": FACT, KEY: its value, ...}; unreadable: FACT failed
+  python3 - "$out" "$facts" "$@" <<'PY' || fact "$1" error "its output could not be read"
+import json, sys
+out, facts, name, template, *keys = sys.argv[1:]
+r = json.loads(open(out).read().strip().splitlines()[-1])
+print(template.format(**r))
+with open(facts, "a") as f:
+    f.write(json.dumps({"fact": name, **{k: r[k] for k in keys}}) + "\n")
+PY
+}
 base=""  # the base's release binaries' folder, for an A/B in this run; $short names it
 if [ -n "${BENCH_BASE_BIN_DIR:-}" ]; then
   base="$(cd "$BENCH_BASE_BIN_DIR" && pwd)"
@@ -150,17 +161,6 @@ for line in open(sys.argv[3]):
 if facts:
     with open(facts, "a") as f:
         f.write(json.dumps(fact) + "\n")
-PY
-  }
-  report() {  # report FACT TEMPLATE KEY...: the last JSON line of $out, printed through TEMPLATE (Python's str.format
-    # over its fields), and appended to the facts as {"fact": FACT, KEY: its value, ...}; unreadable: FACT failed
-    python3 - "$out" "$facts" "$@" <<'PY' || fact "$1" error "its output could not be read"
-import json, sys
-out, facts, name, template, *keys = sys.argv[1:]
-r = json.loads(open(out).read().strip().splitlines()[-1])
-print(template.format(**r))
-with open(facts, "a") as f:
-    f.write(json.dumps({"fact": name, **{k: r[k] for k in keys}}) + "\n")
 PY
   }
   # The machine's floor (decision 0060): a C hiredis pacer and consumer at the same rate and pacing
@@ -360,13 +360,8 @@ PY
   lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
   speed() {  # the machine's speed now, a fixed loop's CPU time (bench/floor/cpu_loop.py), appended to the facts and
     # printed: the CPU rows name it beside each run (decision 0060, amended in session 22)
-    local reading
-    if reading="$(python3 bench/floor/cpu_loop.py)"; then
-      python3 -c 'import json, sys; print(json.dumps({"fact": "machine-speed", **json.loads(sys.argv[1])}))' "$reading" >> "$facts"
-      echo "(the machine's speed before this run: a fixed loop, $(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["loop_ms"])' "$reading") ms; larger is slower)"
-    else
-      fact machine-speed error "bench/floor/cpu_loop.py failed"
-    fi
+    run machine-speed python3 bench/floor/cpu_loop.py || return 0
+    report machine-speed "(the machine's speed before this run: a fixed loop, {loop_ms} ms; larger is slower)" loop_ms runs_ms
   }
   harness() {  # harness FACT: one run of the harness (BENCH_PEERS as set), its rows appended to the facts as FACT; false
     # when it wrote no report line
