@@ -26,9 +26,9 @@ fails loudly. FORMs:
 Prints the instructions a settle and a job for each form.
 """
 import argparse
+import importlib.util
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,16 +36,14 @@ import time
 import redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# bench-ab.py's free port and callgrind total, not copies of them.
+_spec = importlib.util.spec_from_file_location("bench_ab", os.path.join(ROOT, "scripts", "bench-ab.py"))
+bench_ab = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_ab)
 LUA = os.path.join(ROOT, "Sources", "HoopoeCore", "Store", "Lua")
 NS = "hoopoe:{default}"
 KEYS = [f"{NS}:stream", f"{NS}:stats:d", f"{NS}:stats:h", f"{NS}:history:ids", f"{NS}:history:jobs"]
 FORMS = ("script", "lpush-after", "empty", "ping")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def arguments(entries, jobs, with_ids):
@@ -57,7 +55,7 @@ def arguments(entries, jobs, with_ids):
 
 
 def count(form, args, directory):
-    port = free_port()
+    port = bench_ab.free_port()
     profile = os.path.join(directory, f"{form}.out")
     command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={profile}", "redis-server",
                "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory]
@@ -110,8 +108,7 @@ def count(form, args, directory):
     finally:
         server.terminate()  # callgrind writes its profile as the server exits
         server.wait()
-    with open(profile) as f:
-        return [int(line.split()[1]) for line in f if line.startswith("totals:")][-1]
+    return bench_ab.callgrind_total(profile)
 
 
 def main():
