@@ -21,7 +21,13 @@ fails loudly. FORMs:
 - `lpush-after`: the same script without the job ids (no `LPUSH` inside), then `LPUSH history:ids` of them in the same
   write;
 - `empty`: a script that returns at once, given the same arguments as `script` (what entering Lua costs);
-- `ping`: a `PING` a write (a round trip's floor).
+- `ping`: a `PING` a write (a round trip's floor);
+- `multi-script`: `MULTI`, the committed script given only the entry ids (`XACK` and their removal), then the history
+  list's `LPUSH` and the two counters' `HINCRBY`s as plain commands, `EXEC`: what taking the job ids and the counters
+  out of Lua while keeping the settle atomic would save (decision 0064);
+- `multi`: `MULTI`, `XACK`, `XTRIM MINID` past the batch's newest, `LPUSH`, the `HINCRBY`s, `EXEC`: no Lua at all. A
+  bound, not a design: only the script can see whether older entries are still pending (`--order in` only);
+- `multi-keep`: the same without the `XTRIM` (acknowledged entries left in the stream): the floor of a settle.
 `--cluster` starts each server in cluster mode, owning every slot (what cluster mode adds to the same calls).
 Prints the instructions a settle and a job for each form.
 """
@@ -43,15 +49,22 @@ _spec.loader.exec_module(bench_ab)
 LUA = os.path.join(ROOT, "Sources", "HoopoeCore", "Store", "Lua")
 NS = "hoopoe:{default}"
 KEYS = [f"{NS}:stream", f"{NS}:stats:d", f"{NS}:stats:h", f"{NS}:history:ids", f"{NS}:history:jobs"]
-FORMS = ("script", "lpush-after", "empty", "ping")
+FORMS = ("script", "lpush-after", "empty", "ping", "multi-script", "multi", "multi-keep")
 
 
-def arguments(entries, jobs, with_ids):
+def arguments(entries, jobs, with_ids, counted=True):
     """The acknowledge script's ARGV as JobStore.acknowledgeCall builds it for one queue and one counter, no unique
-    keys, no answers, a cap high enough that no settle trims."""
+    keys, no answers, a cap high enough that no settle trims (`counted=False`: no type/count pair, so no counter)."""
     n = len(entries)
     fixed = ["workers", str(n), "0", "0", "60", "m1", "7200", str(n if with_ids else 0), entries[-1], "100000000"]
-    return fixed + entries + (jobs if with_ids else []) + ["processed", "diag.incr", str(n)]
+    return fixed + entries + (jobs if with_ids else []) + ["processed"] + (["diag.incr", str(n)] if counted else [])
+
+
+def plain_tail(pipe, entries, jobs):
+    """The history list's push and the two counters as plain commands (the `multi` forms)."""
+    pipe.lpush(KEYS[3], *jobs)
+    pipe.hincrby(KEYS[1], "processed:diag.incr", len(entries))
+    pipe.hincrby(KEYS[2], "m1:processed", len(entries))
 
 
 def count(form, args, directory):
@@ -95,6 +108,17 @@ def count(form, args, directory):
             pipe = r.pipeline(transaction=False)
             if form == "ping":
                 pipe.ping()
+            elif form == "multi-script":
+                pipe.multi()
+                pipe.evalsha(sha, len(KEYS), *KEYS, *arguments(e, j, False, counted=False))
+                plain_tail(pipe, e, j)
+            elif form in ("multi", "multi-keep"):
+                pipe.multi()
+                pipe.xack(KEYS[0], "workers", *e)
+                if form == "multi":
+                    ms, seq = e[-1].split("-")
+                    pipe.xtrim(KEYS[0], minid=f"{ms}-{int(seq) + 1}", approximate=False)
+                plain_tail(pipe, e, j)
             elif form == "lpush-after":
                 pipe.evalsha(sha, len(KEYS), *KEYS, *arguments(e, j, False))
                 pipe.lpush(KEYS[3], *j)
@@ -103,8 +127,11 @@ def count(form, args, directory):
             pipe.execute()
         subprocess.run(["callgrind_control", "-i", "off", str(server.pid)], capture_output=True, check=True)
         listed = r.llen(KEYS[3])
-        if form in ("script", "lpush-after") and (listed != total or r.xlen(KEYS[0]) != 0):
+        removes = form in ("script", "lpush-after", "multi-script", "multi")
+        if removes and (listed != total or r.xlen(KEYS[0]) != 0):
             raise SystemExit(f"{form}: {listed} of {total} ids listed, {r.xlen(KEYS[0])} entries left: not a settle")
+        if form.startswith("multi") and r.hget(KEYS[1], "processed:diag.incr") != str(total).encode():
+            raise SystemExit(f"{form}: the counter reads {r.hget(KEYS[1], 'processed:diag.incr')}, not {total}")
     finally:
         server.terminate()  # callgrind writes its profile as the server exits
         server.wait()
@@ -119,6 +146,8 @@ def main():
     p.add_argument("--cluster", action="store_true")
     p.add_argument("forms", nargs="+", choices=FORMS, metavar="FORM")
     args = p.parse_args()
+    if "multi" in args.forms and args.order == "reverse":
+        p.error("multi: --order in only (its XTRIM past the batch's newest would drop entries still pending)")
     with tempfile.TemporaryDirectory(prefix="hoopoe-ack-callgrind-") as directory:
         for form in args.forms:
             total = count(form, args, directory)
