@@ -16,11 +16,11 @@ final class Acknowledgement: Sendable {
     let answer: String?
     /// Its job history record (``HistoryRecord``'s stored text) and the caps of that history; nil when the worker
     /// keeps none.
-    let history: (record: String, limits: JobStore.HistoryLimits)?
+    let history: (record: [UInt8], limits: JobStore.HistoryLimits)?
 
     init(
         queue: String, entryID: String, type: String, jobID: String, uniqueKey: String?, counter: String, answer: String? = nil,
-        history: (record: String, limits: JobStore.HistoryLimits)? = nil
+        history: (record: [UInt8], limits: JobStore.HistoryLimits)? = nil
     ) {
         self.queue = queue
         self.entryID = entryID

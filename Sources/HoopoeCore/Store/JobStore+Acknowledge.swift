@@ -87,7 +87,7 @@ extension JobStore {
             if let history = ack.history {
                 if limits == nil { limits = history.limits }
                 recordCount += 1
-                recordBytes += ack.jobID.utf8.count + history.record.utf8.count
+                recordBytes += ack.jobID.utf8.count + history.record.count
             }
         }
         let time = QueueKeys.counterTime(date)
@@ -111,7 +111,7 @@ extension JobStore {
             for ack in acks {
                 guard let history = ack.history else { continue }
                 hset.append(ack.jobID)
-                hset.append(history.record)
+                hset.append(bytes: history.record)
                 a.append(ack.jobID)
             }
             records = hset

@@ -96,7 +96,7 @@ extension JobStore {
     /// a failure between the two repeats the death and its event after the lease, never loses the event.
     func bury(
         _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
-        limits: DeadSetLimits, now: Double, history: (record: String, limits: HistoryLimits)? = nil
+        limits: DeadSetLimits, now: Double, history: (record: [UInt8], limits: HistoryLimits)? = nil
     ) async throws {
         let k = keys(queue)
         let time = QueueKeys.counterTime(Date(timeIntervalSince1970: now))  // the day and the hour of one instant
@@ -122,7 +122,7 @@ extension JobStore {
                 String(limits.maxJobs), String(Int(limits.maxAge.seconds)), countedType, uniqueKey == nil ? "" : record.id,
                 eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
-                time.minute, String(QueueKeys.hourStatsTTLSeconds), history?.record ?? "",
+                time.minute, String(QueueKeys.hourStatsTTLSeconds), history.map { String(decoding: $0.record, as: UTF8.self) } ?? "",
                 String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0),
             ], durable: true)
     }

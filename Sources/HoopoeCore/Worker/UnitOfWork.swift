@@ -25,7 +25,7 @@ struct UnitOfWork: Sendable {
     ///   - answer: the outcome for a job with `notify`.
     ///   - history: its job history record, written in the same round trip (just before the script: decision 0062).
     func acknowledge(
-        type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?, history: (record: String, limits: JobStore.HistoryLimits)?
+        type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?, history: (record: [UInt8], limits: JobStore.HistoryLimits)?
     ) {
         acknowledger.add(Acknowledgement(
             queue: job.queue, entryID: job.entryID, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer, history: history))
@@ -53,7 +53,7 @@ struct UnitOfWork: Sendable {
     /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``).
     func bury(
         _ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double,
-        history: (record: String, limits: JobStore.HistoryLimits)?
+        history: (record: [UInt8], limits: JobStore.HistoryLimits)?
     ) async throws {
         defer { release() }
         try await store.bury(

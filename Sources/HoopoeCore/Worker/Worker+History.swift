@@ -16,7 +16,7 @@ extension Worker {
     func historyEntry(
         _ job: FetchedJob, _ header: JobHeader, entry: JobRegistry.Entry, outcome: HistoryRecord.Outcome, attempt: Int, seconds: Double?,
         error: String? = nil, deferredTo: String? = nil
-    ) -> (record: String, limits: JobStore.HistoryLimits)? {
+    ) -> (record: [UInt8], limits: JobStore.HistoryLimits)? {
         guard let limits = historyLimits else { return nil }
         let record = HistoryRecord(
             id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, duration: seconds, worker: options.consumer,
@@ -34,7 +34,7 @@ extension Worker {
     }
 
     /// The record of a job on its way to the dead set: `dead` is the dead-set copy (secret keys already removed).
-    func historyEntry(dead: JobEnvelope, queue: String, seconds: Double?, now: Double) -> (record: String, limits: JobStore.HistoryLimits)? {
+    func historyEntry(dead: JobEnvelope, queue: String, seconds: Double?, now: Double) -> (record: [UInt8], limits: JobStore.HistoryLimits)? {
         guard let limits = historyLimits else { return nil }
         let record = HistoryRecord(
             id: dead.id, type: dead.type, queue: queue, outcome: .dead, attempt: dead.attempt, duration: seconds, worker: options.consumer,

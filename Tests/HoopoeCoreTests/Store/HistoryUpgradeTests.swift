@@ -95,7 +95,7 @@ return n
             let record = HistoryRecord(id: id, type: "t", queue: "default", outcome: .processed, attempt: 1, finishedAt: time + Double(index) / 1000)
             return Acknowledgement(
                 queue: "default", entryID: "\(index + 1)-0", type: "t", jobID: id, uniqueKey: nil, counter: "processed",
-                history: (String(decoding: record.encoded(), as: UTF8.self), limits))
+                history: (record.encoded(), limits))
         }
     }
 
@@ -115,7 +115,7 @@ return n
             HistoryRecord.number(date.timeIntervalSince1970),
         ]
         arguments += batch.map(\.entryID)
-        for ack in batch { arguments += [ack.jobID, ack.history?.record ?? ""] }
+        for ack in batch { arguments += [ack.jobID, ack.history.map { String(decoding: $0.record, as: UTF8.self) } ?? ""] }
         return arguments + ["processed", batch[0].type, String(batch.count)]
     }
 

@@ -22,7 +22,7 @@ import Testing
                 id: jobID, type: "test.ack", queue: "default", outcome: .processed, attempt: 1, finishedAt: Date().timeIntervalSince1970, error: note)
             return Acknowledgement(
                 queue: "default", entryID: id, type: "test.ack", jobID: jobID, uniqueKey: unique, counter: "processed",
-                history: (String(decoding: record.encoded(), as: UTF8.self), JobStore.HistoryLimits(maxJobs: cap, maxAgeSeconds: 3600)))
+                history: (record.encoded(), JobStore.HistoryLimits(maxJobs: cap, maxAgeSeconds: 3600)))
         }
         let upkeep = try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
         if let upkeep { try await store.keepHistory(upkeep) }

@@ -46,9 +46,9 @@ import Testing
         let keys = QueueKeys(queue: "default", namespace: "ns")
         let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 60)
         let acks = [
-            Acknowledgement(queue: "default", entryID: "1-0", type: "a", jobID: "j1", uniqueKey: nil, counter: "processed", history: ("r1", limits)),
+            Acknowledgement(queue: "default", entryID: "1-0", type: "a", jobID: "j1", uniqueKey: nil, counter: "processed", history: (Array("r1".utf8), limits)),
             Acknowledgement(queue: "default", entryID: "2-0", type: "b", jobID: "j2", uniqueKey: "u2", counter: "processed", answer: "{}"),
-            Acknowledgement(queue: "default", entryID: "3-0", type: "a", jobID: "j3", uniqueKey: "u3", counter: "processed", history: ("r3", limits)),
+            Acknowledgement(queue: "default", entryID: "3-0", type: "a", jobID: "j3", uniqueKey: "u3", counter: "processed", history: (Array("r3".utf8), limits)),
         ]
         let date = Date(timeIntervalSince1970: 1_764_547_199.5)
         let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks)
