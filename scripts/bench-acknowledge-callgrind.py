@@ -50,21 +50,23 @@ LUA = os.path.join(ROOT, "Sources", "HoopoeCore", "Store", "Lua")
 NS = "hoopoe:{default}"
 KEYS = [f"{NS}:stream", f"{NS}:stats:d", f"{NS}:stats:h", f"{NS}:history:ids", f"{NS}:history:jobs"]
 FORMS = ("script", "lpush-after", "empty", "ping", "multi-script", "multi", "multi-keep")
+# The one counter, type and minute every settle counts under, in the script's arguments and the plain commands alike.
+COUNTER, TYPE, MINUTE = "processed", "diag.incr", "m1"
 
 
 def arguments(entries, jobs, with_ids, counted=True):
     """The acknowledge script's ARGV as JobStore.acknowledgeCall builds it for one queue and one counter, no unique
     keys, no answers, a cap high enough that no settle trims (`counted=False`: no type/count pair, so no counter)."""
     n = len(entries)
-    fixed = ["workers", str(n), "0", "0", "60", "m1", "7200", str(n if with_ids else 0), entries[-1], "100000000"]
-    return fixed + entries + (jobs if with_ids else []) + ["processed"] + (["diag.incr", str(n)] if counted else [])
+    fixed = ["workers", str(n), "0", "0", "60", MINUTE, "7200", str(n if with_ids else 0), entries[-1], "100000000"]
+    return fixed + entries + (jobs if with_ids else []) + [COUNTER] + ([TYPE, str(n)] if counted else [])
 
 
 def plain_tail(pipe, entries, jobs):
     """The history list's push and the two counters as plain commands (the `multi` forms)."""
     pipe.lpush(KEYS[3], *jobs)
-    pipe.hincrby(KEYS[1], "processed:diag.incr", len(entries))
-    pipe.hincrby(KEYS[2], "m1:processed", len(entries))
+    pipe.hincrby(KEYS[1], f"{COUNTER}:{TYPE}", len(entries))
+    pipe.hincrby(KEYS[2], f"{MINUTE}:{COUNTER}", len(entries))
 
 
 def count(form, args, directory):
@@ -91,7 +93,7 @@ def count(form, args, directory):
             open(os.path.join(LUA, "history.lua")).read() + "\n" + open(os.path.join(LUA, "acknowledge.lua")).read()
         sha = r.script_load(source)
         total = args.jobs * args.settles
-        envelope = json.dumps({"id": "01JD3Q8Z6N4Y2K7VBX0RS5TMWE", "type": "diag.incr", "queue": "default",
+        envelope = json.dumps({"id": "01JD3Q8Z6N4Y2K7VBX0RS5TMWE", "type": TYPE, "queue": "default",
                                "payload": {"key": "bench:done"}, "attempt": 0, "max_attempts": 25})
         r.xgroup_create(KEYS[0], "workers", id="$", mkstream=True)
         pipe = r.pipeline(transaction=False)
@@ -130,8 +132,8 @@ def count(form, args, directory):
         removes = form in ("script", "lpush-after", "multi-script", "multi")
         if removes and (listed != total or r.xlen(KEYS[0]) != 0):
             raise SystemExit(f"{form}: {listed} of {total} ids listed, {r.xlen(KEYS[0])} entries left: not a settle")
-        if form.startswith("multi") and r.hget(KEYS[1], "processed:diag.incr") != str(total).encode():
-            raise SystemExit(f"{form}: the counter reads {r.hget(KEYS[1], 'processed:diag.incr')}, not {total}")
+        if form.startswith("multi") and r.hget(KEYS[1], f"{COUNTER}:{TYPE}") != str(total).encode():
+            raise SystemExit(f"{form}: the counter reads {r.hget(KEYS[1], f'{COUNTER}:{TYPE}')}, not {total}")
     finally:
         server.terminate()  # callgrind writes its profile as the server exits
         server.wait()
