@@ -89,8 +89,19 @@ public struct HistoryRecord: Sendable, Equatable {
     }
 
     /// The header's members in their fixed order, written by either writer (``CompactJSONWriter`` for ``header`` and
-    /// ``encoded(envelopeJSON:)``, the in-place one for ``text(envelopeJSON:)``): one list of the members.
+    /// ``encoded(envelopeJSON:)``, the in-place one for ``text(envelopeJSON:)``).
     func writeHeader<Writer: JSONTextWriting>(into writer: inout Writer) {
+        Self.writeHeader(
+            into: &writer, id: id, type: type, queue: queue, outcome: outcome, attempt: attempt, finishedAt: finishedAt, duration: duration, worker: worker,
+            error: error, deferredTo: deferredTo)
+    }
+
+    /// The one list of the header's members, from the members themselves: a finishing job's record is written from
+    /// them without a `HistoryRecord` made for it (``text(id:type:queue:outcome:attempt:finishedAt:duration:worker:error:deferredTo:envelopeJSON:)``).
+    static func writeHeader<Writer: JSONTextWriting>(
+        into writer: inout Writer, id: String, type: String, queue: String, outcome: Outcome, attempt: Int, finishedAt: Double, duration: Double?,
+        worker: String?, error: String?, deferredTo: String?
+    ) {
         writer.append(UInt8(ascii: "{"))
         writer.rawKey(Keys.id, first: true)
         writer.string(id)

@@ -6,7 +6,10 @@ import Foundation
 /// handler up by the envelope's `type` string and decode the payload for it.
 public struct JobRegistry: Sendable {
     /// One registered type, erased.
-    struct Entry: Sendable {
+    ///
+    /// A class: every job looks its entry up and keeps it while it runs (its attempt holds it), and a struct of two
+    /// strings, a set and two closures was copied field by field each time, ~six retains and releases a copy.
+    final class Entry: Sendable {
         let type: String
         let payloadTypeName: String
         let maxAttempts: Int
@@ -19,7 +22,22 @@ public struct JobRegistry: Sendable {
         /// known, is where the payload value lies in `envelope`: only those bytes are decoded.
         let run: @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void
         /// Decodes a payload (its JSON bytes) into the handler's type, as `run` will: nil when it fits, else why not.
-        var check: @Sendable (_ payload: [UInt8]) -> String? = { _ in nil }
+        let check: @Sendable (_ payload: [UInt8]) -> String?
+
+        init(
+            type: String, payloadTypeName: String, maxAttempts: Int, timeout: Duration, retryPolicy: RetryPolicy, redactedPayloadKeys: Set<String>,
+            run: @escaping @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void,
+            check: @escaping @Sendable (_ payload: [UInt8]) -> String?
+        ) {
+            self.type = type
+            self.payloadTypeName = payloadTypeName
+            self.maxAttempts = maxAttempts
+            self.timeout = timeout
+            self.retryPolicy = retryPolicy
+            self.redactedPayloadKeys = redactedPayloadKeys
+            self.run = run
+            self.check = check
+        }
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -30,27 +48,27 @@ public struct JobRegistry: Sendable {
     public mutating func register<H: JobHandler>(_ handler: H) {
         entries[H.type] = Entry(
             type: H.type, payloadTypeName: String(describing: H.Payload.self), maxAttempts: handler.maxAttempts,
-            timeout: handler.timeout, retryPolicy: handler.retryPolicy, redactedPayloadKeys: handler.redactedPayloadKeys
-        ) { bytes, range, context in
-            let payload: H.Payload
-            do {
-                guard let range else { throw PlainPayloadDecoder.Declined() }
-                payload = try PlainPayloadDecoder.value(H.Payload.self, from: bytes, range: range)  // the usual payload: no JSONDecoder
-            } catch {
-                payload = try Self.decodedByJSONDecoder(H.self, bytes, range)
-            }
-            try await handler.run(payload, context: context)
-        }
-        entries[H.type]?.check = { bytes in
-            do {
-                _ = try JSONDecoder().decode(H.Payload.self, from: Data(bytes))
-                return nil
-            } catch let error as DecodingError {
-                return PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error).description
-            } catch {
-                return "\(error)"
-            }
-        }
+            timeout: handler.timeout, retryPolicy: handler.retryPolicy, redactedPayloadKeys: handler.redactedPayloadKeys,
+            run: { bytes, range, context in
+                let payload: H.Payload
+                do {
+                    guard let range else { throw PlainPayloadDecoder.Declined() }
+                    payload = try PlainPayloadDecoder.value(H.Payload.self, from: bytes, range: range)  // the usual payload: no JSONDecoder
+                } catch {
+                    payload = try Self.decodedByJSONDecoder(H.self, bytes, range)
+                }
+                try await handler.run(payload, context: context)
+            },
+            check: { bytes in
+                do {
+                    _ = try JSONDecoder().decode(H.Payload.self, from: Data(bytes))
+                    return nil
+                } catch let error as DecodingError {
+                    return PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error).description
+                } catch {
+                    return "\(error)"
+                }
+            })
     }
 
     /// A payload `PlainPayloadDecoder` declined, decoded by `JSONDecoder`: the payload's bytes, else the whole envelope

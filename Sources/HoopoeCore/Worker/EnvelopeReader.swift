@@ -23,7 +23,7 @@ enum EnvelopeReader {
                 return .invalid(reason: reason, envelope: envelope, id: header.id, type: header.type)
             }
             header.fillQueue(queue)
-            return .valid(header)
+            return .valid(consume header)  // moved, not copied
         }
         let checked: CheckedEnvelope
         do {

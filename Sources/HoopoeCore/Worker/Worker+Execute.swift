@@ -11,7 +11,7 @@ extension Worker {
     ///   ``RunningJob``): a new task settled the job and runs the slot on, so the calling runner must stop.
     func execute(_ fetched: FetchedJob, slot: Int) async -> Bool {
         let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
-        let job = work.job
+        let job = fetched
         let clock = ContinuousClock()
         let start = clock.now
         // The usual envelope is read in one pass without JSONDecoder (EnvelopeReader); any other goes the full
@@ -64,10 +64,11 @@ extension Worker {
         register(running)
         let bytes = job.bytes
         let payload = header.payload
+        // Moved into the attempt, not copied: the handler reads them from it.
         let attemptRun = AttemptRun(
-            worker: self, slot: slot, work: work, header: header, context: context, entry: entry, attempt: attempt, maxAttempts: maxAttempts,
-            timeout: timeout, running: running, start: start, logsInfo: logsInfo)
-        let outcome = await running.run(takeOver: attemptRun) { try await entry.run(bytes, payload, context) }
+            worker: self, slot: slot, work: work, header: consume header, context: consume context, entry: entry, attempt: attempt,
+            maxAttempts: maxAttempts, timeout: timeout, running: running, start: start, logsInfo: logsInfo)
+        let outcome = await running.run(takeOver: attemptRun) { try await attemptRun.entry.run(bytes, payload, attemptRun.context) }
         guard let outcome else { return false }
         await conclude(attemptRun, outcome)
         return true
@@ -124,7 +125,6 @@ extension Worker {
     func conclude(_ run: AttemptRun, _ outcome: RunningJob.Outcome) async {
         unregister(run.running)
         let work = run.work
-        let job = work.job
         let header = run.header
         let context = run.context
         let attempt = run.attempt
@@ -139,15 +139,15 @@ extension Worker {
             if run.logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
             work.acknowledge(
                 type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
-                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: job.queue, outcome: "processed", attempt: attempt) : nil,
-                history: historyEntry(job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
+                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: work.job.queue, outcome: "processed", attempt: attempt) : nil,
+                history: historyEntry(work.job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
             await work.handBack()
             settled(header.type, "handed_back", seconds)
         case .timedOut:
-            guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
+            guard let envelope = header.envelope(work.job) else { return await buryUndecodable(work, header) }
             await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
@@ -157,7 +157,7 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            guard let envelope = header.envelope(job) else { return await buryUndecodable(work, header) }
+            guard let envelope = header.envelope(work.job) else { return await buryUndecodable(work, header) }
             await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry, failure: failure, log: context.logger, seconds: seconds)
         }
     }

@@ -18,9 +18,6 @@ extension Worker {
         error: String? = nil, deferredTo: String? = nil
     ) -> (record: [UInt8], limits: JobStore.HistoryLimits)? {
         guard let limits = historyLimits else { return nil }
-        let record = HistoryRecord(
-            id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, duration: seconds, worker: options.consumer,
-            finishedAt: Date().timeIntervalSince1970, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo)
         let envelope: [UInt8]
         if !redaction.carriesSecrets(entry) && job.bytes.count <= HistoryRecord.maxEnvelopeBytes {
             envelope = job.bytes
@@ -30,7 +27,11 @@ extension Worker {
         } else {
             envelope = []
         }
-        return (record.text(envelopeJSON: envelope), limits)
+        // Written from the members, without a `HistoryRecord` made for it (``HistoryRecord/text(id:type:queue:outcome:attempt:finishedAt:duration:worker:error:deferredTo:envelopeJSON:)``).
+        let record = HistoryRecord.text(
+            id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, finishedAt: Date().timeIntervalSince1970,
+            duration: seconds, worker: options.consumer, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo, envelopeJSON: envelope)
+        return (record, limits)
     }
 
     /// The record of a job on its way to the dead set: `dead` is the dead-set copy (secret keys already removed).
