@@ -11,10 +11,12 @@ enum EnvelopeScan {
     /// Reads `bytes`; nil when the envelope is not of the plain shape this reader handles. The header's queue is
     /// empty when the envelope names none.
     static func scan(_ bytes: [UInt8]) -> JobHeader? {
-        bytes.withUnsafeBufferPointer { buffer in
+        var header = JobHeader(fields: EnvelopeRules.Fields(id: "", type: "", queue: ""), payload: 0..<0)
+        let plain = bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)
-            return reader.envelope()
+            return reader.envelope(into: &header)
         }
+        return plain ? header : nil
     }
 
     private struct Reader: JSONByteCursor {
@@ -23,86 +25,87 @@ enum EnvelopeScan {
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-        mutating func envelope() -> JobHeader? {
-            var result = JobHeader(fields: EnvelopeRules.Fields(id: "", type: "", queue: ""), payload: 0..<0)
+        /// Fills `result` (made empty by the caller); false when the envelope is not of the plain shape. Filled in place,
+        /// not returned: a header returned from here was copied (its strings retained) and the original destroyed.
+        mutating func envelope(into result: inout JobHeader) -> Bool {
             // Bit per known key: a duplicate falls back (JSONDecoder's choice between them is its own).
             var seen: UInt32 = 0
             skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
+            guard take(UInt8(ascii: "{")) else { return false }
             skipSpace()
-            if take(UInt8(ascii: "}")) { return nil }  // id, type and payload are required
+            if take(UInt8(ascii: "}")) { return false }  // id, type and payload are required
             while true {
-                guard let key = plainString() else { return nil }
+                guard let key = plainString() else { return false }
                 skipSpace()
-                guard take(UInt8(ascii: ":")) else { return nil }
+                guard take(UInt8(ascii: ":")) else { return false }
                 skipSpace()
                 let bit: UInt32
                 switch Self.keyCode(key) {
                 case 1:
                     bit = 1
-                    guard let text = plainString() else { return nil }
+                    guard let text = plainString() else { return false }
                     result.fields.id = text.string
                 case 2:
                     bit = 2
-                    guard let text = plainString() else { return nil }
+                    guard let text = plainString() else { return false }
                     result.fields.type = text.string
                 case 3:
                     bit = 4
                     // null is not a queue name: the full decoder names the field.
-                    guard let text = optionalString(), let queue = text else { return nil }
+                    guard let text = optionalString(), let queue = text else { return false }
                     result.fields.queue = queue
                 case 4:
                     bit = 8
                     let start = index
-                    guard skipValue() else { return nil }
+                    guard skipValue() else { return false }
                     result.payload = start..<index
                 case 5:
                     bit = 16
-                    guard let value = optionalNumber(), let attempt = value else { return nil }  // null: as queue
+                    guard let value = optionalNumber(), let attempt = value else { return false }  // null: as queue
                     result.fields.attempt = attempt
                 case 6:
                     bit = 32
-                    guard let value = optionalNumber() else { return nil }
+                    guard let value = optionalNumber() else { return false }
                     result.fields.maxAttempts = value
                 case 7:
                     bit = 64
-                    guard let value = optionalNumber(), let enqueuedAt = value else { return nil }  // null: as queue
+                    guard let value = optionalNumber(), let enqueuedAt = value else { return false }  // null: as queue
                     result.fields.enqueuedAt = enqueuedAt
                 case 8:
                     bit = 128
-                    guard let value = optionalNumber() else { return nil }
+                    guard let value = optionalNumber() else { return false }
                     result.fields.timeout = value
                 case 9:
                     bit = 256
-                    guard let text = optionalString() else { return nil }
+                    guard let text = optionalString() else { return false }
                     result.fields.uniqueKey = text
                 case 10:
                     bit = 512
-                    guard let value = optionalNumber() else { return nil }
+                    guard let value = optionalNumber() else { return false }
                     result.fields.runAt = value
                 case 11:
                     bit = 1024
-                    guard let value = optionalNumber() else { return nil }
+                    guard let value = optionalNumber() else { return false }
                     result.fields.uniqueFor = value
                 case 12:  // died_at: a number the run does not need
                     bit = 2048
-                    guard optionalNumber() != nil else { return nil }
+                    guard optionalNumber() != nil else { return false }
                 case 15:
                     bit = 16384
                     if literal("true") {
                         result.notify = true
                     } else if !literal("false") && !literal("null") {
-                        return nil  // not a boolean: the full decoder names the field
+                        return false  // not a boolean: the full decoder names the field
                     }
                 case 13, 14:  // last_error, dead_reason: text the run does not need
                     bit = 4096 << UInt32(Self.keyCode(key) - 13)
-                    guard optionalString(allowEscapes: true) != nil else { return nil }
+                    guard optionalString(allowEscapes: true) != nil else { return false }
                 default:
                     bit = 0
-                    guard skipValue() else { return nil }
+                    guard skipValue() else { return false }
                 }
                 if bit != 0 {
-                    if seen & bit != 0 { return nil }
+                    if seen & bit != 0 { return false }
                     seen |= bit
                 }
                 skipSpace()
@@ -110,12 +113,12 @@ enum EnvelopeScan {
                     skipSpace()
                     continue
                 }
-                guard take(UInt8(ascii: "}")) else { return nil }
+                guard take(UInt8(ascii: "}")) else { return false }
                 break
             }
             skipSpace()
-            guard index == bytes.count, seen & 0b1011 == 0b1011 else { return nil }
-            return result
+            guard index == bytes.count, seen & 0b1011 == 0b1011 else { return false }
+            return true
         }
 
         /// 1...15 for the envelope's keys, 0 for any other.

@@ -66,7 +66,7 @@ extension Worker {
         let payload = header.payload
         // Moved into the attempt, not copied: the handler reads them from it.
         let attemptRun = AttemptRun(
-            worker: self, slot: slot, work: work, header: consume header, context: consume context, entry: entry, attempt: attempt,
+            worker: self, slot: slot, work: consume work, header: consume header, context: consume context, entry: entry, attempt: attempt,
             maxAttempts: maxAttempts, timeout: timeout, running: running, start: start, logsInfo: logsInfo)
         let outcome = await running.run(takeOver: attemptRun) { try await attemptRun.entry.run(bytes, payload, attemptRun.context) }
         guard let outcome else { return false }
@@ -124,7 +124,6 @@ extension Worker {
     /// Settles an attempt by its outcome: acknowledged, retried or buried, or handed back when interrupted.
     func conclude(_ run: AttemptRun, _ outcome: RunningJob.Outcome) async {
         unregister(run.running)
-        let work = run.work
         let header = run.header
         let context = run.context
         let attempt = run.attempt
@@ -137,18 +136,18 @@ extension Worker {
         switch outcome {
         case .finished(.success):
             if run.logsInfo { context.logger.info("job done", metadata: ["duration": "\(duration)"]) }
-            work.acknowledge(
+            run.work.acknowledge(
                 type: header.type, jobID: header.id, uniqueKey: header.uniqueKey, counter: "processed",
-                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: work.job.queue, outcome: "processed", attempt: attempt) : nil,
-                history: historyEntry(work.job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
+                answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: run.work.job.queue, outcome: "processed", attempt: attempt) : nil,
+                history: historyEntry(run.work.job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
-            await work.handBack()
+            await run.work.handBack()
             settled(header.type, "handed_back", seconds)
         case .timedOut:
-            guard let envelope = header.envelope(work.job) else { return await buryUndecodable(work, header) }
-            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
+            guard let envelope = header.envelope(run.work.job) else { return await buryUndecodable(run.work, header) }
+            await fail(run.work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
                 failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
         case .finished(.failure(let error)):
             let failure: JobFailure =
@@ -157,8 +156,8 @@ extension Worker {
                 case let decoding as PayloadDecodingError: .permanent(decoding.description)
                 default: .retry(String(describing: error))
                 }
-            guard let envelope = header.envelope(work.job) else { return await buryUndecodable(work, header) }
-            await fail(work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry, failure: failure, log: context.logger, seconds: seconds)
+            guard let envelope = header.envelope(run.work.job) else { return await buryUndecodable(run.work, header) }
+            await fail(run.work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry, failure: failure, log: context.logger, seconds: seconds)
         }
     }
 
