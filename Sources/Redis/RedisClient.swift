@@ -251,7 +251,14 @@ public final class RedisClient: Sendable {
     }
 
     private func evalshaCommand(_ sha: String, keys: [String], arguments: [String]) -> RedisCommand {
-        var command = RedisCommand("EVALSHA", sha, String(keys.count))
+        // Sized once: a settle's call has dozens of arguments, and growing the buffers took two reallocations or more.
+        let count = String(keys.count)
+        var bytes = sha.utf8.count + count.utf8.count
+        for key in keys { bytes += key.utf8.count }
+        for argument in arguments { bytes += argument.utf8.count }
+        var command = RedisCommand("EVALSHA", reservingCapacity: bytes, arguments: 2 + keys.count + arguments.count)
+        command.append(sha)
+        command.append(count)
         command.append(contentsOf: keys)
         command.append(contentsOf: arguments)
         return command

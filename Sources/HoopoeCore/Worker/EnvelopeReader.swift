@@ -17,7 +17,7 @@ enum EnvelopeVerdict {
 enum EnvelopeReader {
     /// Judges `bytes`, read from `queue`'s stream. `fast: false` skips the one-pass scan (tests compare the two).
     static func read(_ bytes: [UInt8], queue: String, fast: Bool = true) -> EnvelopeVerdict {
-        if fast, var header = EnvelopeScan.scan(bytes) {
+        if fast, var header = EnvelopeScan.scan(bytes, streamQueue: queue) {
             if let reason = EnvelopeRules.violation(header.fields) {
                 let envelope = (try? JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes)))?.envelope
                 return .invalid(reason: reason, envelope: envelope, id: header.id, type: header.type)

@@ -78,6 +78,22 @@ import Testing
         }
     }
 
+    /// The stream's queue name is the header's when the envelope names the same queue, and the envelope's own when it
+    /// names another (or none, or one with escapes: then the full decoder reads it).
+    @Test func keepsTheStreamsQueueNameOnlyWhenTheEnvelopeNamesTheSame() {
+        func queue(_ named: String, stream: String) -> String? {
+            EnvelopeScan.scan(Array(#"{"id":"j","type":"t","queue":\#(named),"payload":{}}"#.utf8), streamQueue: stream)?.queue
+        }
+        #expect(queue(#""default""#, stream: "default") == "default")
+        #expect(queue(#""mail""#, stream: "default") == "mail")
+        #expect(queue(#""defaul""#, stream: "default") == "defaul")
+        #expect(queue(#""ارسال""#, stream: "ارسال") == "ارسال")
+        #expect(queue(#""""#, stream: "default") == "")
+        #expect(queue("null", stream: "default") == nil)
+        #expect(queue(#""de\u0066ault""#, stream: "default") == nil)
+        #expect(EnvelopeScan.scan(Array(#"{"id":"j","type":"t","payload":{}}"#.utf8), streamQueue: "default")?.queue == "")
+    }
+
     @Test(arguments: [
         "this is { not json",
         #"{"id":"j","payload":{}}"#,  // no type
