@@ -235,8 +235,16 @@ def rows(facts):
                 f"of {len(measured)} ({each}), p50 {p50:.2f}")
 
     def idle():
-        value = number(need(facts, "idle").get("rss_mib"), "idle RSS")
-        return f"{value:.1f} MiB (VmRSS, 3 s after start)", value <= 20
+        fact = need(facts, "idle")
+        value = number(fact.get("rss_mib"), "idle RSS")
+        text = f"{value:.1f} MiB (VmRSS, 3 s after start, the binary not in the page cache)"
+        if "anon_mib" in fact and "file_mib" in fact:
+            text += (f": its own memory (RssAnon) {number(fact['anon_mib'], 'RssAnon'):.1f}, "
+                     f"the binary's pages (RssFile) {number(fact['file_mib'], 'RssFile'):.1f}")
+        # Named, never counted: the same binary read whole into the page cache first (decision 0066).
+        if "warm_rss_mib" in fact:
+            text += f"; the binary read whole first: {number(fact['warm_rss_mib'], 'the warm idle RSS'):.1f} MiB"
+        return text, value <= 20
 
     def recovery():
         fact = need(facts, "recovery")

@@ -233,6 +233,26 @@ class BenchTargets(unittest.TestCase):
         self.assertTrue(text.startswith("median 1.18× of 2 rounds (1.31×, 1.06×)"), text)  # the failed round left out
         self.assertFalse(met)
 
+    def idle_facts(self, **idle):
+        f = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
+        f.write(json.dumps({"fact": "idle", **idle}) + "\n")
+        f.close()
+        return f.name
+
+    def test_the_idle_row_counts_a_cold_start_and_names_the_warm_one_without_counting_it(self):
+        text, met = measured(self.idle_facts(rss_mib=17.5, anon_mib=2.9, file_mib=14.6, warm_rss_mib=22.4), "Idle RSS")
+        self.assertTrue(met)
+        self.assertIn("17.5 MiB (VmRSS, 3 s after start, the binary not in the page cache)", text)
+        self.assertIn("its own memory (RssAnon) 2.9, the binary's pages (RssFile) 14.6", text)
+        self.assertIn("the binary read whole first: 22.4 MiB", text)
+        text, met = measured(self.idle_facts(rss_mib=20.5, anon_mib=2.9, file_mib=17.6, warm_rss_mib=17.0), "Idle RSS")
+        self.assertFalse(met, "the warm start is never counted: " + text)
+
+    def test_an_idle_fact_of_an_older_run_is_read_as_before(self):
+        text, met = measured(self.idle_facts(rss_mib=18.0), "Idle RSS")
+        self.assertTrue(met)
+        self.assertNotIn("read whole first", text)
+
     def test_the_table_prints(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],
                           [row("hoopoe", 65_000), row("sidekiq", 5_000)])
