@@ -61,7 +61,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a fetched job stays this worker's without a renewal (renewed every fifth of it): after a crash, its jobs run again elsewhere within --lease + 2.4 s (default 10: within 15 s).")
     var lease: Double = 10
 
-    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given; queue gauges are read at each scrape).")
+    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given; queue gauges are read at each scrape; a port already taken stops the worker with status 1).")
     var metricsPort: Int?
 
     /// The longest `--lease` or `--shutdown-timeout`: a day, the longest job timeout an envelope may ask for.
@@ -118,7 +118,12 @@ struct WorkerCommand: AsyncParsableCommand {
         if let metricsPort {
             // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
             let gauges = QueueGauges(registry: PrometheusEndpoint.registry, jobs: jobs, queues: workerOptions.queues.names) { worker.busy }
-            services.append(.init(service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() }))
+            // Its failure (the port taken) shuts the group down gracefully: the worker drains and the error is printed
+            // as the worker's exit. Cancelling the group instead (the default) left the worker running, the error
+            // unprinted and SIGTERM unheard.
+            services.append(.init(
+                service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() },
+                failureTerminationBehavior: .gracefullyShutdownGroup))
             logger.info("metrics on :\(metricsPort)/metrics")
         }
         services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue

@@ -32,7 +32,7 @@ import Testing
 
     @Test func prometheusOutputParsesAndCountersMove() async throws {
         let h = try EngineHarness()
-        let port = Int.random(in: 20_000...60_000)
+        let port = try RedisServer.freePort()
         let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--metrics-port", String(port)], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
         ])
@@ -52,6 +52,26 @@ import Testing
         }, "\(after)")
         #expect(after["family:hoopoe_job_duration_seconds"] == 1)
         #expect(after["family:hoopoe_queue_depth"] == 1 && after["family:hoopoe_jobs_in_flight"] == 1)
+    }
+
+    /// A metrics port another process holds: the worker stops and says why. (It used to run on without its endpoint,
+    /// print nothing and not hear SIGTERM: the endpoint's failure cancelled the service group, which the worker does
+    /// not answer.)
+    @Test func aTakenPortStopsTheWorkerWithItsError() async throws {
+        let h = try EngineHarness()
+        let holder = try ChildProcess("/usr/bin/env", [
+            "python3", "-c", "import socket, time; s = socket.socket(); s.bind(('0.0.0.0', 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)",
+        ])
+        defer { holder.signal(SIGKILL) }
+        var port: Int?
+        #expect(try await h.eventually { port = Int(holder.output.trimmingCharacters(in: .whitespacesAndNewlines)); return port != nil })
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--metrics-port", String(try #require(port))], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ])
+        defer { worker.signal(SIGKILL) }
+        let status = await worker.wait(timeout: .seconds(30))
+        #expect(status == 1, "the worker should have stopped with status 1 (README): \(worker.output)")
+        #expect(worker.output.contains("worker failed") && worker.output.lowercased().contains("address already in use"), "\(worker.output)")
     }
 
     /// Every family of the scrape, `name` → (type, help), and every sample, `name{label=value,...}` → value, as
@@ -88,7 +108,7 @@ import Testing
     /// read from Redis at the scrape itself: a job enqueued just before a scrape is in it.
     @Test func everyMetricIsDocumentedAndQueueGaugesAreReadAtEachScrape() async throws {
         let h = try EngineHarness()
-        let port = Int.random(in: 20_000...60_000)
+        let port = try RedisServer.freePort()
         _ = try await h.jobs.pause(queue: "mail")
         let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default,mail", "--metrics-port", String(port)], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
