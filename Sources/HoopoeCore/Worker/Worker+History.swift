@@ -27,7 +27,7 @@ extension Worker {
         } else {
             envelope = []
         }
-        // Written from the members, without a `HistoryRecord` made for it (``HistoryRecord/text(id:type:queue:outcome:attempt:finishedAt:duration:worker:error:deferredTo:envelopeJSON:)``).
+        // Written from the members, without a `HistoryRecord` made for it (decision 0065).
         let record = HistoryRecord.text(
             id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, finishedAt: Date().timeIntervalSince1970,
             duration: seconds, worker: options.consumer, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo, envelopeJSON: envelope)
