@@ -119,8 +119,8 @@ struct WorkerCommand: AsyncParsableCommand {
             // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
             let gauges = QueueGauges(registry: PrometheusEndpoint.registry, jobs: jobs, queues: workerOptions.queues.names) { worker.busy }
             // Its failure (the port taken) shuts the group down gracefully: the worker drains and the error is printed
-            // as the worker's exit. Cancelling the group instead (the default) left the worker running, the error
-            // unprinted and SIGTERM unheard.
+            // as the worker's exit. (Cancelling the group, the default, now drains the worker too, `Worker.run()`;
+            // before that answer, it left the worker running, the error unprinted and SIGTERM unheard.)
             services.append(.init(
                 service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() },
                 failureTerminationBehavior: .gracefullyShutdownGroup))
@@ -141,7 +141,8 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// The worker as a swift-service-lifecycle service: graceful shutdown of the group shuts the worker down.
+/// The worker as a swift-service-lifecycle service: graceful shutdown of the group shuts the worker down, and so does
+/// the group's cancellation (a member's failure), inside `Worker.run()`.
 struct WorkerService: Service {
     let worker: Worker
     let heartbeat: Heartbeat

@@ -108,11 +108,29 @@ public final class Worker: Sendable {
     }
 
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
+    ///
+    /// Cancelling the task that runs it is a ``shutdown()``: running jobs get `shutdownTimeout`, prefetched ones go
+    /// back to their queues, acknowledgements land, and then it returns. A `ServiceGroup` cancels its services when
+    /// one of them fails; a worker that let the cancellation reach its loops would stop renewing its leases and stop
+    /// waiting for its runners, and return with jobs still running, to be run again after their lease.
     public func run() async throws {
         try await prepareQueues()
         // Paused queues are known before the first fetch: a worker started while its queue is paused takes nothing.
         try await pauseWatch.round()
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
+        // An unstructured task does not inherit the caller's cancellation: inside it the loops end by the worker's own
+        // states, as on SIGTERM, and the caller's cancellation only starts that shutdown.
+        let serving = Task { await serve() }
+        await withTaskCancellationHandler {
+            await serving.value
+        } onCancel: {
+            shutdown()
+        }
+        logger.info("worker \(options.consumer) stopped")
+    }
+
+    /// The worker's loops, from the first fetch until every runner ended and every acknowledgement landed.
+    private func serve() async {
         await withTaskGroup(of: Void.self) { group in
             if jobs.store.redis.isCluster {
                 // A cluster: each queue's stream is read on its own, on its node (one read of streams in different
@@ -142,7 +160,6 @@ public final class Worker: Sendable {
         }
         for task in handBacks.withLock({ $0 }) { await task.value }
         await acknowledger.drain()
-        logger.info("worker \(options.consumer) stopped")
     }
 
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker

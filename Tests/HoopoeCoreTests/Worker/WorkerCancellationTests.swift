@@ -1,0 +1,74 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Synchronization
+import TestSupport
+import Testing
+
+/// A cancelled ``Worker/run()`` (a `ServiceGroup` cancels its services when one fails) stops as a shutdown does.
+@Suite struct WorkerCancellationTests {
+    /// Two jobs running and four waiting when the task is cancelled: the two finish and are acknowledged before `run()`
+    /// returns, the four are back in their queue, and a later worker runs each of them once.
+    @Test func aCancelledRunFinishesItsRunningJobsAndHandsTheRestBack() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):ran"
+        _ = try await h.jobs.enqueueBatch((0..<6).map {
+            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 1_000), options: EnqueueOptions())
+        })
+        let (worker, task) = h.startWorker(options: .fastTest(concurrency: 2))
+        #expect(try await h.eventually { worker.busy == 2 })
+        task.cancel()
+        #expect(try await ends(task, of: worker, within: .seconds(20)))
+        // Returned only once the running two had finished and their acknowledgements had landed.
+        #expect(try await h.recorded(key).count == 2)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.inFlight == 0, "\(info.inFlight) jobs left delivered to a worker that returned")
+        #expect(info.ready == 4)
+        #expect(worker.state == .stopped)
+        let (next, again) = h.startWorker()
+        #expect(try await eventually(reaching: 6) { try await h.recorded(key).count })
+        next.shutdown()
+        try await again.value
+        #expect(try await h.recorded(key).values.allSatisfy { $0 == 1 })
+    }
+
+    /// A job still running when `shutdownTimeout` (2 s here) ends is interrupted and handed back, as after SIGTERM:
+    /// a cancelled run does not wait for it.
+    @Test func aCancelledRunStillStopsAJobThatOutlivesTheShutdownTimeout() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):long"
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "long", sleepMs: 60_000))
+        let (worker, task) = h.startWorker(options: .fastTest(concurrency: 1))
+        #expect(try await h.eventually { worker.busy == 1 })
+        let start = ContinuousClock.now
+        task.cancel()
+        #expect(try await ends(task, of: worker, within: .seconds(30)))
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .seconds(2) && elapsed < .seconds(30), "returned after \(elapsed)")
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.inFlight == 0 && info.ready + info.scheduled == 1, "the job handed back: \(info)")
+        #expect(try await h.recorded(key).isEmpty)
+    }
+
+    /// Whether the worker's task ends within `timeout`. If not, the worker is stopped at once (the failure is the
+    /// expectation's, not a hung test process).
+    private func ends(_ task: Task<Void, any Error>, of worker: Worker, within timeout: Duration) async throws -> Bool {
+        let ended = Flag()
+        let watcher = Task {
+            _ = try? await task.value
+            ended.raise()
+        }
+        let inTime = try await eventually(timeout: timeout) { ended.isRaised }
+        if !inTime { worker.shutdownNow() }
+        await watcher.value
+        return inTime
+    }
+}
+
+/// Set once, read from any task.
+private final class Flag: Sendable {
+    private let raised = Mutex(false)
+    var isRaised: Bool { raised.withLock { $0 } }
+    func raise() { raised.withLock { $0 = true } }
+}
