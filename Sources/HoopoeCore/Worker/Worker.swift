@@ -19,9 +19,10 @@ import Synchronization
 ///
 /// Lifecycle (``WorkerState``): ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
 /// `shutdownTimeout`, hand the rest back to their queues at once) or ``shutdownNow()`` (hand everything back at
-/// once); ``quiet()`` stops fetching only. A queue paused for all workers (``JobQueue/pause(queue:)``) is left out of
-/// the fetch within a second (``PauseWatch``). Each of these is an event that moves the state forward; the fetch loop,
-/// the background steps and the shutdown timer wait for the state they care about, none polls.
+/// once); ``quiet()`` stops fetching only. Cancelling the task that runs ``run()`` is a ``shutdown()``. A queue paused
+/// for all workers (``JobQueue/pause(queue:)``) is left out of the fetch within a second (``PauseWatch``). Each of
+/// these is an event that moves the state forward; the fetch loop, the background steps and the shutdown timer wait
+/// for the state they care about, none polls.
 public final class Worker: Sendable {
     /// The engine this worker serves.
     public let jobs: JobQueue
