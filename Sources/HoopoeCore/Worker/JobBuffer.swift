@@ -25,7 +25,10 @@ final class JobBuffer: Sendable {
         /// Unchecked: a checked continuation allocates its canary, and a runner waits here for nearly every job when the
         /// buffer runs dry between fetches. Each is resumed once: removed from here under the lock by whoever resumes it.
         var takers: [UnsafeContinuation<FetchedJob?, Never>] = []
-        var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        /// Fetchers waiting in ``waitForRoom(below:)``. Unchecked too: every take looks here (``roomMade(_:)``), and
+        /// a checked continuation's layout is opaque, so that look went through its value witnesses (~300
+        /// instructions a job, callgrind, session 25).
+        var roomWaiters: [(limit: Int, continuation: UnsafeContinuation<Void, Never>)] = []
         /// Paused queues (decision 0029): their jobs are refused here and fetchers leave them out.
         var paused: Set<String> = []
         /// Fetchers waiting in ``activeQueues(among:)`` for one of their queues to be resumed.
@@ -81,7 +84,7 @@ final class JobBuffer: Sendable {
         // Under load a job is nearly always waiting: taken without a continuation.
         if let ready = takeWaiting() { return ready }
         return await withUnsafeContinuation { continuation in
-            let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
+            let (job, room) = state.withLock { state -> (FetchedJob??, [UnsafeContinuation<Void, Never>]) in
                 if state.closed { return (.some(nil), []) }
                 if let job = Self.pop(&state, selection) { return (.some(job), Self.roomMade(&state)) }
                 state.takers.append(continuation)
@@ -95,7 +98,7 @@ final class JobBuffer: Sendable {
     /// The next job if one waits (`.some(nil)` once closed), waking the fetchers the room it leaves is for; nil when
     /// none waits.
     private func takeWaiting() -> FetchedJob?? {
-        let (job, room) = state.withLock { state -> (FetchedJob??, [CheckedContinuation<Void, Never>]) in
+        let (job, room) = state.withLock { state -> (FetchedJob??, [UnsafeContinuation<Void, Never>]) in
             if state.closed { return (.some(nil), []) }
             guard let job = Self.pop(&state, selection) else { return (nil, []) }
             return (.some(job), Self.roomMade(&state))
@@ -105,7 +108,7 @@ final class JobBuffer: Sendable {
     }
 
     /// The fetchers waiting for room that there now is, removed from the waiters.
-    private static func roomMade(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+    private static func roomMade(_ state: inout State) -> [UnsafeContinuation<Void, Never>] {
         guard state.roomWaiters.contains(where: { state.count < $0.limit }) else { return [] }
         let count = state.count
         let room = state.roomWaiters.filter { count < $0.limit }.map(\.continuation)
@@ -115,7 +118,7 @@ final class JobBuffer: Sendable {
 
     /// Returns once fewer than `limit` jobs wait (or the buffer is closed).
     func waitForRoom(below limit: Int) async {
-        await withCheckedContinuation { continuation in
+        await withUnsafeContinuation { continuation in
             let ready = state.withLock { state -> Bool in
                 if state.closed || state.count < limit { return true }
                 state.roomWaiters.append((limit, continuation))
@@ -130,7 +133,7 @@ final class JobBuffer: Sendable {
     /// waiting in ``activeQueues(among:)`` look again.
     /// - Returns: the withdrawn jobs, and the queues paused and resumed by this call.
     func setPaused(_ queues: Set<String>) -> (withdrawn: [FetchedJob], paused: Set<String>, resumed: Set<String>) {
-        var room: [CheckedContinuation<Void, Never>] = []
+        var room: [UnsafeContinuation<Void, Never>] = []
         var waiters: [CheckedContinuation<[String]?, Never>] = []
         let result: ([FetchedJob], Set<String>, Set<String>) = state.withLock { state in
             let paused = queues.subtracting(state.paused)
