@@ -112,8 +112,8 @@ public final class Worker: Sendable {
     ///
     /// Cancelling the task that runs it is a ``shutdown()``: running jobs get `shutdownTimeout`, prefetched ones go
     /// back to their queues, acknowledgements land, and then it returns. A `ServiceGroup` cancels its services when
-    /// one of them fails; a worker that let the cancellation reach its loops would stop renewing its leases and stop
-    /// waiting for its runners, and return with jobs still running, to be run again after their lease.
+    /// one of them fails; when the cancellation reached the loops themselves, the worker fetched and ran jobs on, its
+    /// leases no longer renewed, and never returned (`WorkerCancellationTests`).
     public func run() async throws {
         try await prepareQueues()
         // Paused queues are known before the first fetch: a worker started while its queue is paused takes nothing.
