@@ -120,10 +120,10 @@ public final class Worker: Sendable {
         try await pauseWatch.round()
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
         // An unstructured task does not inherit the caller's cancellation: inside it the loops end by the worker's own
-        // states, as on SIGTERM, and the caller's cancellation only starts that shutdown.
-        let serving = Task { await serve() }
+        // states, as on SIGTERM, and the caller's cancellation only starts that shutdown. Made inside the handler's
+        // operation, so a caller cancelled already has shut the worker down before its loops start (nothing fetched).
         await withTaskCancellationHandler {
-            await serving.value
+            await Task { await serve() }.value
         } onCancel: {
             shutdown()
         }

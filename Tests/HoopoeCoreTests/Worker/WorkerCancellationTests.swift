@@ -33,6 +33,22 @@ import Testing
         #expect(try await h.recorded(key).values.allSatisfy { $0 == 1 })
     }
 
+    /// Cancelled before its loops start (still making its queues' groups): it takes no job and returns.
+    @Test func aRunCancelledAtOnceTakesNothing() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):none"
+        _ = try await h.jobs.enqueueBatch((0..<3).map {
+            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions())
+        })
+        let (worker, task) = h.startWorker()
+        task.cancel()
+        #expect(try await ends(task, of: worker, within: .seconds(20)))
+        #expect(worker.state == .stopped)
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 3 && info.inFlight == 0, "\(info)")
+        #expect(try await h.recorded(key).isEmpty)
+    }
+
     /// A job still running when `shutdownTimeout` (2 s here) ends is interrupted and handed back, as after SIGTERM:
     /// a cancelled run does not wait for it.
     @Test func aCancelledRunStillStopsAJobThatOutlivesTheShutdownTimeout() async throws {
