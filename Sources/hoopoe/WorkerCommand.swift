@@ -119,8 +119,8 @@ struct WorkerCommand: AsyncParsableCommand {
             // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
             let gauges = QueueGauges(registry: PrometheusEndpoint.registry, jobs: jobs, queues: workerOptions.queues.names) { worker.busy }
             // Its failure (the port taken) shuts the group down gracefully: the worker drains and the error is printed
-            // as the worker's exit. (Cancelling the group, the default, now drains the worker too, `Worker.run()`;
-            // before that answer, it left the worker running, the error unprinted and SIGTERM unheard.)
+            // as the worker's exit. Cancelling the group (the default) would drain the worker too (`Worker.run()`), but
+            // it also ends WorkerSignalService at once, so a second SIGTERM during that drain would not stop it now.
             services.append(.init(
                 service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() },
                 failureTerminationBehavior: .gracefullyShutdownGroup))

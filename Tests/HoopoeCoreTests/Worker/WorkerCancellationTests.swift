@@ -67,8 +67,8 @@ import Testing
         #expect(try await h.recorded(key).isEmpty)
     }
 
-    /// Whether the worker's task ends within `timeout`. If not, the worker is stopped at once (the failure is the
-    /// expectation's, not a hung test process).
+    /// Whether the worker's task ends within `timeout`; an error `run()` threw is rethrown. If it does not end, the
+    /// worker is stopped at once (the failure is the expectation's, not a hung test process).
     private func ends(_ task: Task<Void, any Error>, of worker: Worker, within timeout: Duration) async throws -> Bool {
         let ended = Flag()
         let watcher = Task {
@@ -78,6 +78,7 @@ import Testing
         let inTime = try await eventually(timeout: timeout) { ended.isRaised }
         if !inTime { worker.shutdownNow() }
         await watcher.value
+        try await task.value  // ended by now: only surfaces what run() threw
         return inTime
     }
 }
