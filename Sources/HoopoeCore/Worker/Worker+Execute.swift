@@ -12,8 +12,7 @@ extension Worker {
     func execute(_ fetched: FetchedJob, slot: Int) async -> Bool {
         let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
         let job = fetched
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = AttemptClock.now
         // The usual envelope is read in one pass without JSONDecoder (EnvelopeReader); any other goes the full
         // way. Every field is range-checked by EnvelopeRules on both ways before anything uses it. The full
         // envelope is decoded later only if the job fails (a retry or the dead set rewrites it).
@@ -91,12 +90,12 @@ extension Worker {
         let maxAttempts: Int
         let timeout: Duration
         let running: RunningJob
-        let start: ContinuousClock.Instant
+        let start: AttemptClock
         let logsInfo: Bool
 
         init(
             worker: Worker, slot: Int, work: UnitOfWork, header: JobHeader, context: JobContext, entry: JobRegistry.Entry, attempt: Int,
-            maxAttempts: Int, timeout: Duration, running: RunningJob, start: ContinuousClock.Instant, logsInfo: Bool
+            maxAttempts: Int, timeout: Duration, running: RunningJob, start: AttemptClock, logsInfo: Bool
         ) {
             self.worker = worker
             self.slot = slot
@@ -130,7 +129,7 @@ extension Worker {
         let maxAttempts = run.maxAttempts
         let timeout = run.timeout
         let entry = run.entry
-        let seconds = (ContinuousClock.now - run.start).seconds
+        let seconds = run.start.secondsElapsed
         let duration = Self.duration(seconds)
 
         switch outcome {

@@ -56,7 +56,8 @@ import Testing
         let found = try #require(try await h.jobs.find(id: "ok-1", queue: "default", finished: true))
         guard case .finished(let record) = found.state else { Issue.record("state \(found.state)"); return }
         #expect(record.outcome == .processed && record.attempt == 1 && record.queue == "default" && record.type == Verdicts.type)
-        #expect((record.duration ?? 0) >= 0.02 && (record.duration ?? 99) < 30, "\(String(describing: record.duration))")
+        // The handler sleeps 20 ms: seconds, not milliseconds (a unit off by 1,000 reads 20).
+        #expect((record.duration ?? 0) >= 0.02 && (record.duration ?? 99) < 10, "\(String(describing: record.duration))")
         #expect(record.worker == options.consumer)
         #expect(abs(record.finishedAt - Date().timeIntervalSince1970) < 120)
         #expect(record.envelope?.payload["verdict"] == .string("ok") && found.envelope.attempt == 1)
