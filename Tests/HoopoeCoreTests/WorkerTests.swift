@@ -254,6 +254,30 @@ struct Verdict: JobHandler {
         #expect(worker.busy == 0)
     }
 
+    /// One runner takes jobs of several types in a row, an unknown one among them: each runs its own type's handler
+    /// (the runner keeps its last job's registry entry, ``Worker/execute(_:slot:lastEntry:)``), and the unknown one is
+    /// buried, not run as the type before it.
+    @Test func oneRunnerRunsEachTypesOwnHandlerInAnyOrder() async throws {
+        let h = try EngineHarness()
+        var registry = JobRegistry.diagnostic
+        registry.register(DiagIncrJob())
+        let counter = "\(h.namespace):count"
+        let key = "\(h.namespace):ran"
+        let types = ["diag.incr", "diag.record", "diag.record", "no.such.job", "diag.incr", "diag.incr", "no.such.job", "diag.record"]
+        _ = try await h.jobs.enqueueBatch(types.enumerated().map { index, type in
+            (type: type, payload: type == "diag.incr" ? .object(["key": .string(counter)]) : h.diag(key: key, member: "m\(index)"), options: EnqueueOptions())
+        })
+        let (worker, task) = h.startWorker(registry, options: .fastTest(concurrency: 1))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 2 })
+        #expect(try await eventually(reaching: 3) { try await h.recorded(key).count })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.recorded(key) == ["m1": 1, "m2": 1, "m7": 1])
+        #expect(try await h.redis.send("GET", counter).string == "3")
+        let reasons = try await h.jobs.deadJobs(queue: "default").map { $0.deadReason ?? "" }
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.hasPrefix("unknown job type 'no.such.job'") }, "\(reasons)")
+    }
+
     @Test func delayedJobsNeverRunEarly() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):delayed"

@@ -7,9 +7,13 @@ extension Worker {
     /// Runs one fetched job on runner `slot` and settles it. Never throws: every outcome, bad input included, ends as
     /// an acknowledgement, a retry, a dead-set entry or a hand-back.
     ///
+    /// `lastEntry` is the registry entry of the runner's previous job: a runner mostly takes jobs of one type in a row,
+    /// and comparing the type with the last one's is cheaper than looking it up (hashing the name: ~350 instructions
+    /// a job, callgrind, session 26).
+    ///
     /// - Returns: false when the attempt was taken over (timed out or interrupted while its handler ran in this task,
     ///   ``RunningJob``): a new task settled the job and runs the slot on, so the calling runner must stop.
-    func execute(_ fetched: FetchedJob, slot: Int) async -> Bool {
+    func execute(_ fetched: FetchedJob, slot: Int, lastEntry: inout JobRegistry.Entry?) async -> Bool {
         let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
         let job = fetched
         let start = AttemptClock.now
@@ -35,7 +39,13 @@ extension Worker {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
             return true
         }
-        guard let entry = registry[header.type] else {
+        let entry: JobRegistry.Entry
+        if let last = lastEntry, last.type == header.type {
+            entry = last
+        } else if let found = registry[header.type] {
+            entry = found
+            lastEntry = found
+        } else {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
             return true
         }

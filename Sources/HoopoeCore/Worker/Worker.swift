@@ -251,10 +251,11 @@ public final class Worker: Sendable {
     }
 
     /// Runs jobs on runner `slot` until the buffer closes. Stops without ending the runner when its attempt was taken
-    /// over: the task that took it over runs the slot on (``execute(_:slot:)``).
+    /// over: the task that took it over runs the slot on (``execute(_:slot:lastEntry:)``).
     func runnerLoop(slot: Int) async {
+        var lastEntry: JobRegistry.Entry?
         while let job = await buffer.take() {
-            guard await execute(job, slot: slot) else { return }
+            guard await execute(job, slot: slot, lastEntry: &lastEntry) else { return }
         }
         lifecycle.runnerEnded()
     }
