@@ -1,5 +1,5 @@
-/// The order of Redis stream entry ids (`<ms>-<seq>`, two decimal 64-bit numbers): by the first number, then the
-/// second.
+/// Redis stream entry ids (`<ms>-<seq>`, two decimal 64-bit numbers) read as their two numbers: to order them (by the
+/// first, then the second) and to hold them (``Leases``).
 enum StreamEntryID {
     /// `<ms>-<seq>` as its two numbers, to compare as a tuple; nil for anything else, a part beyond 64 bits included
     /// (Redis's ids are two 64-bit numbers). An id read as nil precedes nothing and follows nothing: the acknowledge
@@ -7,38 +7,47 @@ enum StreamEntryID {
     /// every acknowledged job (``JobStore/newestEntryID(_:)``), where the substring comparisons it replaced cost ~3,500
     /// instructions a job (callgrind, session 12), and checking each digit for overflow ~250 more (session 13).
     static func order(_ id: String) -> (ms: UInt64, seq: UInt64)? {
-        if let parsed = id.utf8.withContiguousStorageIfAvailable({ parse($0) }) { return parsed }
-        return Array(id.utf8).withUnsafeBufferPointer { parse($0) }
+        numbers(id, canonical: false)
     }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (ms: UInt64, seq: UInt64)? {
-        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")),
-            let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...])
+    /// ``order(_:)`` for an id in the form Redis writes, no part with a leading zero ("0" itself aside): its numbers
+    /// written back (`"\(ms)-\(seq)"`) give the very text. Nil for any other id.
+    static func canonical(_ id: String) -> (ms: UInt64, seq: UInt64)? {
+        numbers(id, canonical: true)
+    }
+
+    private static func numbers(_ id: String, canonical: Bool) -> (ms: UInt64, seq: UInt64)? {
+        if let parsed = id.utf8.withContiguousStorageIfAvailable({ parse($0, canonical: canonical) }) { return parsed }
+        return Array(id.utf8).withUnsafeBufferPointer { parse($0, canonical: canonical) }
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, canonical: Bool) -> (ms: UInt64, seq: UInt64)? {
+        guard let (ms, dash) = part(bytes, from: 0, canonical: canonical), dash < bytes.count, bytes[dash] == UInt8(ascii: "-"),
+            let (seq, end) = part(bytes, from: dash + 1, canonical: canonical), end == bytes.count
         else { return nil }
         return (ms, seq)
     }
 
-    /// A part's decimal digits as a number; nil when empty, not all digits, or beyond 64 bits. Up to 19 digits always
-    /// fit in 64 bits, so Redis's usual ids (13 and 1–3 digits) are read without overflow checks.
-    private static func number(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
-        guard !digits.isEmpty else { return nil }
+    /// The decimal number whose digits start at `start`, and where they end; nil when there are none, when it is
+    /// beyond 64 bits, or (`canonical`) when it has a leading zero. Up to 19 digits always fit in 64 bits, so Redis's
+    /// usual ids (13 and 1–3 digits) are read without overflow checks.
+    @inline(__always)
+    private static func part(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, canonical: Bool) -> (UInt64, end: Int)? {
+        var end = start
+        while end < bytes.count, bytes[end] &- UInt8(ascii: "0") < 10 { end += 1 }
+        let count = end - start
+        guard count >= 1, !canonical || bytes[start] != UInt8(ascii: "0") || count == 1 else { return nil }
         var value: UInt64 = 0
-        if digits.count <= 19 {
-            for byte in digits {
-                let digit = byte &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                value = value &* 10 &+ UInt64(digit)
-            }
-            return value
+        if count <= 19 {
+            for index in start..<end { value = value &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0")) }
+            return (value, end)
         }
-        for byte in digits {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
+        for index in start..<end {
             let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
-            let (next, carried) = times10.addingReportingOverflow(UInt64(digit))
+            let (next, carried) = times10.addingReportingOverflow(UInt64(bytes[index] &- UInt8(ascii: "0")))
             guard !overflowed, !carried else { return nil }
             value = next
         }
-        return value
+        return (value, end)
     }
 }

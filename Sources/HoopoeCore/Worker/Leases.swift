@@ -7,7 +7,7 @@ import Synchronization
 /// for many, ``Acknowledger`` for a batch once sent), whether the settling command landed or not: a job whose
 /// acknowledgement or retry failed must be left to expire and run again, not be held forever.
 ///
-/// Every job is held once and released once, so these sets are on every job's path: an id is kept as its two numbers
+/// Every job is held once and released once, so this is on every job's path: an id is kept as its two numbers
 /// in a sorted array (``HeldEntries``), not as text in a `Set<String>`, which hashed each id's bytes on insert, on
 /// remove and again for the neighbours a removal moved. Renewal, every few seconds, turns the numbers back into text.
 final class Leases: Sendable {
@@ -71,7 +71,7 @@ final class Leases: Sendable {
 /// One queue's held entries: ids in Redis's own form (``HeldEntryID``) as numbers in ascending order, anything else as
 /// text.
 ///
-/// A sorted array, not a hash set: a worker holds about `prefetch` plus `concurrency` entries of a queue, a fetch's
+/// A sorted array, not a hash set: a worker holds about `prefetch` plus `concurrency` entries of a queue; a fetch's
 /// come in ascending order (each is appended), and a release finds its entry in ~8 comparisons and closes the gap with
 /// one `memmove` of a few hundred bytes. Holding and releasing cost ~1,460 instructions a job against the
 /// `Set<String>`'s ~1,750, of which reading each id's numbers is ~210 twice (callgrind, session 26). A
@@ -118,45 +118,18 @@ struct HeldEntries {
     }
 }
 
-/// A stream entry id in the canonical form Redis writes (`<ms>-<seq>`, decimal, no leading zeros, each part at most 19
-/// digits) as its two numbers, ordered as Redis orders them. Only that form is read, so ``text`` gives back the very
-/// text it came from.
+/// A held stream entry id in the form Redis writes, as its two numbers (``StreamEntryID/canonical(_:)``), ordered as
+/// Redis orders them. Only that form is read, so ``text`` gives back the very text it came from.
 struct HeldEntryID: Comparable {
     let ms: UInt64
     let seq: UInt64
 
     init?(_ id: String) {
-        var id = id
-        guard let parsed = id.withUTF8({ Self.parse($0) }) else { return nil }
-        (ms, seq) = parsed
+        guard let (ms, seq) = StreamEntryID.canonical(id) else { return nil }
+        (self.ms, self.seq) = (ms, seq)
     }
 
     var text: String { "\(ms)-\(seq)" }
 
     static func < (a: Self, b: Self) -> Bool { a.ms < b.ms || (a.ms == b.ms && a.seq < b.seq) }
-
-    /// `<digits>-<digits>`, each part canonical: not empty, no leading zero (but "0" itself), at most 19 digits (which
-    /// always fit in 64 bits; Redis's have 13 and 1–3).
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
-        guard let (ms, dash) = part(bytes, from: 0), dash < bytes.count, bytes[dash] == UInt8(ascii: "-"),
-            let (seq, end) = part(bytes, from: dash + 1), end == bytes.count
-        else { return nil }
-        return (ms, seq)
-    }
-
-    /// The canonical decimal number starting at `start`, and where its digits end.
-    @inline(__always)
-    private static func part(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (UInt64, end: Int)? {
-        var index = start
-        var value: UInt64 = 0
-        while index < bytes.count {
-            let digit = bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { break }
-            value = value &* 10 &+ UInt64(digit)
-            index += 1
-        }
-        let count = index - start
-        guard count >= 1, count <= 19, bytes[start] != UInt8(ascii: "0") || count == 1 else { return nil }
-        return (value, index)
-    }
 }
