@@ -7,10 +7,10 @@ import Foundation
 /// worker's CPU a job (issue 17) — its setup, the `Data` copy and its generic containers cost more than a small
 /// payload's parsing. Why it may decline anything: the verdict users see (the value, or the dead-set reason naming
 /// the field) must stay `JSONDecoder`'s. So this reader takes only a strict subset of JSON (RFC 8259 grammar;
-/// strings with the simple escapes and `\u` escapes outside the surrogates; no duplicate keys; at most 64 deep),
-/// gives only answers `JSONDecoder` gives for it, and declines everything else: any error, any type it does not
-/// decode itself (`Date`, `Data`, `URL`, `Decimal`, `Float`, 128-bit integers, whose `JSONDecoder` rules are its
-/// own), integers written with a fraction or exponent, numbers a `Double` cannot hold. A decline is remembered
+/// strings with the simple escapes and `\u` escapes outside the surrogates; object keys in ASCII without escapes,
+/// none twice; at most 64 deep), gives only answers `JSONDecoder` gives for it, and declines everything else: any
+/// error, any type it does not decode itself (`Date`, `Data`, `URL`, `Decimal`, `Float`, 128-bit integers, whose
+/// `JSONDecoder` rules are its own), integers written with a fraction or exponent, numbers a `Double` cannot hold. A decline is remembered
 /// even when the payload's own `init(from:)` catches the error (`try?`), so a fallback branch taken on this
 /// reader's account never becomes the answer. Only a value of a kind JSONDecoder never converts (a string read
 /// as a number, a missing key) throws without declining, as JSONDecoder throws there too: a payload that tries
@@ -21,12 +21,12 @@ enum PlainPayloadDecoder {
     /// closure) asks the runtime for no `Optional<T>` metadata a job (three lookups of ~325 instructions each,
     /// callgrind, session 12).
     static func value<T: Decodable>(_ type: T.Type, from bytes: [UInt8], range: Range<Int>) throws(Declined) -> T {
-        let node: Node? = bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(bytes: UnsafeBufferPointer(rebasing: buffer[range]))
-            return parser.document()
+        let root: Node? = bytes.withUnsafeBufferPointer { buffer in
+            var checker = Checker(bytes: UnsafeBufferPointer(rebasing: buffer[range]))
+            return checker.document()
         }
-        guard let node else { throw Declined() }
-        let run = Run(root: node)
+        guard let root else { throw Declined() }
+        let run = Run(bytes: bytes, payload: range, root: root)
         let value: T
         do {
             value = try run.rootValue(as: T.self)
@@ -37,29 +37,38 @@ enum PlainPayloadDecoder {
         return value
     }
 
-    /// A parsed JSON value. Numbers keep their text: each type reads it its own way, as `JSONDecoder` does.
-    ///
-    /// Not `indirect`: its arrays already hold their elements on the heap, and an indirect case boxed every value
-    /// (two allocations a job for a one-member payload).
-    enum Node {
-        case object([(key: String, value: Node)])
-        case array([Node])
-        case string(String)
-        case number(String)
-        case bool(Bool)
-        case null
+    /// A JSON value of the payload, checked by ``Checker``: its kind and where its text lies in the payload's bytes.
+    /// A value is made from its text only when the payload's decoding asks for it, and an object's members are found
+    /// by reading the object again: no tree is built. (A tree of members, `[(key: String, value: Node)]`, cost
+    /// ~1,700 instructions a job for a one-member payload, callgrind, session 27: its arrays, the key strings, and
+    /// destroying the tuples through their metadata.)
+    struct Node {
+        enum Kind { case object, array, string, number, bool, null }
+        let kind: Kind
+        /// The value's text, a string's with its quotes, as offsets into the payload's bytes.
+        let range: Range<Int>
+        /// A string with a backslash in it (its text is unescaped when read); false for anything else.
+        var escaped = false
     }
 
     /// Thrown (and remembered) when this reader declines.
     struct Declined: Error {}
 
-    /// One decode's state: whether this reader declined at any point. It is also the decoder of the payload's top
-    /// value, so that the usual payload (one object) needs no `any Decoder` box of its own.
+    /// One decode's state: whether this reader declined at any point, and the payload's bytes its nodes point into.
+    /// It is also the decoder of the payload's top value, so that the usual payload (one object) needs no
+    /// `any Decoder` box of its own.
     final class Run: Decoder {
         var declined = false
+        /// The envelope's bytes, held (not copied); the payload is `payload` of them.
+        let bytes: [UInt8]
+        let payload: Range<Int>
         let root: Node
 
-        init(root: Node) { self.root = root }
+        init(bytes: [UInt8], payload: Range<Int>, root: Node) {
+            self.bytes = bytes
+            self.payload = payload
+            self.root = root
+        }
 
         func decline() -> Declined {
             declined = true
@@ -70,7 +79,7 @@ enum PlainPayloadDecoder {
         /// function of its own because its `T?` made this one ask the runtime for `Optional<T>`'s metadata on entry,
         /// on every job (~330 instructions, callgrind, session 21).
         func rootValue<T: Decodable>(as type: T.Type) throws -> T {
-            if case .object = root { return try T(from: self) }
+            if root.kind == .object { return try T(from: self) }
             return try rootValueNotAnObject(as: type)
         }
 
@@ -133,18 +142,37 @@ enum PlainPayloadDecoder {
             DecodingError.typeMismatch(type, DecodingError.Context(codingPath: [], debugDescription: "not of this kind"))
         }
 
+        /// The payload's bytes, for reading the checked text of its nodes.
+        @inline(__always)
+        func reading<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[payload])) }
+        }
+
         func string(_ node: Node) throws -> String {
-            guard case .string(let text) = node else { throw mismatch(String.self) }
+            guard node.kind == .string else { throw mismatch(String.self) }
+            let text: String? = reading { payload in
+                let contents = node.range.lowerBound + 1..<node.range.upperBound - 1
+                guard node.escaped else { return String(decoding: UnsafeBufferPointer(rebasing: payload[contents]), as: UTF8.self) }
+                var index = contents.lowerBound
+                return Checker.unescaped(payload, from: contents.lowerBound, index: &index)
+            }
+            guard let text else { throw decline() }  // checked already: not reached
             return text
         }
 
         func bool(_ node: Node) throws -> Bool {
-            guard case .bool(let flag) = node else { throw mismatch(Bool.self) }
-            return flag
+            guard node.kind == .bool else { throw mismatch(Bool.self) }
+            return reading { $0[node.range.lowerBound] == UInt8(ascii: "t") }
+        }
+
+        /// A number's text, as JSONDecoder reads it.
+        private func numberText(_ node: Node) -> String {
+            reading { String(decoding: UnsafeBufferPointer(rebasing: $0[node.range]), as: UTF8.self) }
         }
 
         func double(_ node: Node) throws -> Double {
-            guard case .number(let text) = node else { throw mismatch(Double.self) }
+            guard node.kind == .number else { throw mismatch(Double.self) }
+            let text = numberText(node)
             guard let value = Double(text), value.isFinite else { throw decline() }
             // An underflow to zero (`1e-400`): JSONDecoder's call.
             if value == 0, text.utf8.contains(where: { (0x31...0x39).contains($0) }) { throw decline() }
@@ -153,12 +181,53 @@ enum PlainPayloadDecoder {
 
         /// Only an integer written as one (`-?[0-9]+`) that fits; `1.0`, `1e3` and overflow are JSONDecoder's call.
         func integer<I: FixedWidthInteger>(_ node: Node, as: I.Type) throws -> I {
-            guard case .number(let text) = node else { throw mismatch(I.self) }
+            guard node.kind == .number else { throw mismatch(I.self) }
+            let text = numberText(node)
             let utf8 = text.utf8
             guard !utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
                 I.isSigned || utf8.first != UInt8(ascii: "-"), let value = I(text)
             else { throw decline() }
             return value
+        }
+
+        /// The member of `object` named `name`, read from the object's checked text.
+        func member(named name: String, in object: Node) -> Node? {
+            reading { payload in
+                var reader = Reader(bytes: payload, index: object.range.lowerBound)
+                var nameIsASCII: Bool?
+                while let member = reader.nextMember() {
+                    let keyBytes = UnsafeBufferPointer(rebasing: payload[member.key])
+                    if name.utf8Equals(keyBytes) { return member.value }
+                    // Equal bytes are equal strings, but `String`'s `==` (which JSONDecoder's dictionary of members
+                    // uses) is canonical equivalence: an ASCII key can equal a name that is not ASCII (the Kelvin sign
+                    // U+212A is "K"). The checker let only ASCII keys through.
+                    if nameIsASCII == nil { nameIsASCII = name.utf8.allSatisfy { $0 < 0x80 } }
+                    if nameIsASCII == false, String(decoding: keyBytes, as: UTF8.self) == name { return member.value }
+                }
+                return nil
+            }
+        }
+
+        /// The names of `object`'s members, in order.
+        func keys(of object: Node) -> [String] {
+            reading { payload in
+                var reader = Reader(bytes: payload, index: object.range.lowerBound)
+                var keys: [String] = []
+                while let member = reader.nextMember() {
+                    keys.append(String(decoding: UnsafeBufferPointer(rebasing: payload[member.key]), as: UTF8.self))
+                }
+                return keys
+            }
+        }
+
+        /// `array`'s elements, in order.
+        func elements(of array: Node) -> [Node] {
+            reading { payload in
+                var reader = Reader(bytes: payload, index: array.range.lowerBound)
+                var elements: [Node] = []
+                while let element = reader.nextElement() { elements.append(element) }
+                return elements
+            }
         }
     }
 
@@ -178,13 +247,13 @@ enum PlainPayloadDecoder {
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-            guard case .object(let members) = node else { throw run.mismatch([String: Node].self) }
-            return KeyedDecodingContainer(Keyed<Key>(members: members, run: run, codingPath: codingPath))
+            guard node.kind == .object else { throw run.mismatch([String: Node].self) }
+            return KeyedDecodingContainer(Keyed<Key>(object: node, run: run, codingPath: codingPath))
         }
 
         func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            guard case .array(let elements) = node else { throw run.mismatch([Node].self) }
-            return Unkeyed(elements: elements, run: run, codingPath: codingPath)
+            guard node.kind == .array else { throw run.mismatch([Node].self) }
+            return Unkeyed(elements: run.elements(of: node), run: run, codingPath: codingPath)
         }
 
         func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -193,19 +262,15 @@ enum PlainPayloadDecoder {
     }
 
     struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-        let members: [(key: String, value: Node)]
+        let object: Node
         let run: Run
         let codingPath: [any CodingKey]
 
-        var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
+        var allKeys: [Key] { run.keys(of: object).compactMap { Key(stringValue: $0) } }
 
         func contains(_ key: Key) -> Bool { find(key) != nil }
 
-        private func find(_ key: Key) -> Node? {
-            let name = key.stringValue
-            for member in members where member.key == name { return member.value }
-            return nil
-        }
+        private func find(_ key: Key) -> Node? { run.member(named: key.stringValue, in: object) }
 
         private func member(_ key: Key) throws -> Node {
             guard let node = find(key) else {
@@ -216,8 +281,7 @@ enum PlainPayloadDecoder {
 
         func decodeNil(forKey key: Key) throws -> Bool {
             guard let node = find(key) else { throw run.decline() }
-            if case .null = node { return true }
-            return false
+            return node.kind == .null
         }
 
         func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try run.bool(member(key)) }
@@ -274,7 +338,7 @@ enum PlainPayloadDecoder {
         }
 
         mutating func decodeNil() throws -> Bool {
-            guard case .null = try current() else { return false }
+            guard try current().kind == .null else { return false }
             currentIndex += 1
             return true
         }
@@ -310,21 +374,25 @@ enum PlainPayloadDecoder {
         let run: Run
         let codingPath: [any CodingKey]
 
-        func decodeNil() -> Bool {
-            if case .null = node { return true }
-            return false
-        }
+        func decodeNil() -> Bool { node.kind == .null }
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try run.value(node, as: type, path: codingPath) }
     }
 
-    /// The strict subset of JSON this reader takes; nil for anything else.
-    struct Parser: JSONByteCursor {
+    /// Checks that the payload is of the strict subset of JSON this reader takes, in one pass that makes nothing; nil
+    /// for anything else. Beyond the grammar: strings are valid UTF-8 with only the escapes listed at ``unescaped``,
+    /// values nest at most 64 deep, and an object's keys are ASCII without escapes and differ (byte for byte, which for
+    /// ASCII is what `String`'s `==` says), so that ``Run/member(named:in:)`` can find a member by its key's bytes.
+    struct Checker: JSONByteCursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// The keys of the objects being checked, innermost last: a duplicate is looked for among its own object's.
+        /// An object's first key goes in only when a second comes, so one-member objects never fill it.
+        private var keys: [Range<Int>] = []
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
+        /// The payload's top value, when the whole payload is of the subset.
         mutating func document() -> Node? {
             skipSpace()
             guard let node = value(depth: 0) else { return nil }
@@ -332,60 +400,76 @@ enum PlainPayloadDecoder {
             return index == bytes.count ? node : nil
         }
 
-        mutating func value(depth: Int) -> Node? {
+        private mutating func value(depth: Int) -> Node? {
             guard depth < 64, index < bytes.count else { return nil }
+            let start = index
             switch bytes[index] {
             case UInt8(ascii: "\""):
-                return string().map(Node.string)
+                guard let shape = string() else { return nil }
+                return Node(kind: .string, range: start..<index, escaped: shape == .escaped)
             case UInt8(ascii: "{"):
                 index += 1
                 skipSpace()
-                var members: [(key: String, value: Node)] = []
-                if take(UInt8(ascii: "}")) { return .object(members) }
+                if take(UInt8(ascii: "}")) { return Node(kind: .object, range: start..<index) }
+                let base = keys.count
+                var first: Range<Int>?
                 while true {
-                    guard let key = string() else { return nil }
-                    // A duplicate key: which one JSONDecoder keeps is its own choice.
-                    if members.contains(where: { $0.key == key }) { return nil }
+                    let keyStart = index + 1
+                    // A key with an escape or beyond ASCII: JSONDecoder's to match (see the type's comment).
+                    guard string() == .ascii else { return nil }
+                    let key = keyStart..<index - 1
+                    if let first {
+                        if keys.count == base { keys.append(first) }
+                        // A duplicate key: which one JSONDecoder keeps is its own choice.
+                        for other in keys[base...] where Self.same(other, key, in: bytes) { return nil }
+                        keys.append(key)
+                    } else {
+                        first = key
+                    }
                     skipSpace()
                     guard take(UInt8(ascii: ":")) else { return nil }
                     skipSpace()
-                    guard let member = value(depth: depth + 1) else { return nil }
-                    members.append((key, member))
+                    guard value(depth: depth + 1) != nil else { return nil }
                     skipSpace()
                     if take(UInt8(ascii: ",")) {
                         skipSpace()
                         continue
                     }
-                    return take(UInt8(ascii: "}")) ? .object(members) : nil
+                    if keys.count > base { keys.removeSubrange(base...) }  // an empty array made unique allocates
+                    return take(UInt8(ascii: "}")) ? Node(kind: .object, range: start..<index) : nil
                 }
             case UInt8(ascii: "["):
                 index += 1
                 skipSpace()
-                var elements: [Node] = []
-                if take(UInt8(ascii: "]")) { return .array(elements) }
+                if take(UInt8(ascii: "]")) { return Node(kind: .array, range: start..<index) }
                 while true {
-                    guard let element = value(depth: depth + 1) else { return nil }
-                    elements.append(element)
+                    guard value(depth: depth + 1) != nil else { return nil }
                     skipSpace()
                     if take(UInt8(ascii: ",")) {
                         skipSpace()
                         continue
                     }
-                    return take(UInt8(ascii: "]")) ? .array(elements) : nil
+                    return take(UInt8(ascii: "]")) ? Node(kind: .array, range: start..<index) : nil
                 }
-            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-            case UInt8(ascii: "n"): return literal("null") ? .null : nil
+            case UInt8(ascii: "t"): return literal("true") ? Node(kind: .bool, range: start..<index) : nil
+            case UInt8(ascii: "f"): return literal("false") ? Node(kind: .bool, range: start..<index) : nil
+            case UInt8(ascii: "n"): return literal("null") ? Node(kind: .null, range: start..<index) : nil
             default:
-                let start = index
                 guard skipNumber() else { return nil }
-                return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                return Node(kind: .number, range: start..<index)
             }
         }
 
-        /// A string: valid UTF-8, no control characters, escapes `\" \\ \/ \b \f \n \r \t` and `\uXXXX` outside
-        /// the surrogates (a pair's rules are JSONDecoder's).
-        mutating func string() -> String? {
+        enum StringShape { case ascii, unicode, escaped }
+
+        /// Whether two ranges of `bytes` hold the same bytes.
+        @inline(__always)
+        static func same(_ first: Range<Int>, _ second: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            first.count == second.count && memcmp(bytes.baseAddress! + first.lowerBound, bytes.baseAddress! + second.lowerBound, first.count) == 0
+        }
+
+        /// Checks a string and takes it, closing quote included; nil when it is not of the subset.
+        private mutating func string() -> StringShape? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             let ascii = skipPlainRun()
@@ -394,14 +478,19 @@ enum PlainPayloadDecoder {
             case UInt8(ascii: "\""):
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
-            case UInt8(ascii: "\\"): return escapedString(from: start)
+                if ascii { return .ascii }
+                return String(validating: raw, as: UTF8.self) == nil ? nil : .unicode
+            case UInt8(ascii: "\\"):
+                return Self.unescaped(bytes, from: start, index: &index) == nil ? nil : .escaped
             default: return nil  // a control character
             }
         }
 
-        /// The rest of a string that has escapes, from its first content byte.
-        private mutating func escapedString(from start: Int) -> String? {
+        /// The text of a string with escapes: its contents from `start`, read on from `index` (a later byte of them:
+        /// the bytes between are plain) to the closing quote, after which `index` is left. Valid UTF-8, no control
+        /// characters, escapes `\" \\ \/ \b \f \n \r \t` and `\uXXXX` outside the surrogates (a pair's rules are
+        /// JSONDecoder's); nil for anything else. The checker runs it to check; the decoder again, to read.
+        static func unescaped(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, index: inout Int) -> String? {
             var scalars: [UInt8] = Array(bytes[start..<index])
             while index < bytes.count {
                 let byte = bytes[index]
@@ -425,7 +514,7 @@ enum PlainPayloadDecoder {
                         guard index + 4 <= bytes.count else { return nil }
                         var code: UInt32 = 0
                         for offset in 0..<4 {
-                            guard let digit = Self.hexValue(bytes[index + offset]) else { return nil }
+                            guard let digit = hexValue(bytes[index + offset]) else { return nil }
                             code = code << 4 | digit
                         }
                         index += 4
@@ -452,6 +541,104 @@ enum PlainPayloadDecoder {
             default: nil
             }
         }
+    }
 
+    /// Walks the members of an object or the elements of an array whose text ``Checker`` has checked, from its opening
+    /// bracket: it only finds where each value ends, trusting the grammar.
+    struct Reader: JSONByteCursor {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index: Int
+
+        /// The next member's key (its contents) and value; nil after the last.
+        mutating func nextMember() -> (key: Range<Int>, value: Node)? {
+            guard next() else { return nil }
+            let keyStart = index + 1
+            _ = skipString()
+            let key = keyStart..<index - 1
+            skipSpace()
+            index += 1  // the colon
+            skipSpace()
+            return (key, node())
+        }
+
+        /// The next element; nil after the last.
+        mutating func nextElement() -> Node? {
+            guard next() else { return nil }
+            return node()
+        }
+
+        /// Steps over the opening bracket or the comma after the last value, to the next value; false at the end.
+        private mutating func next() -> Bool {
+            switch bytes[index] {
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                return false
+            default:  // `{`, `[` or `,`
+                index += 1
+                skipSpace()
+                let byte = bytes[index]
+                return byte != UInt8(ascii: "}") && byte != UInt8(ascii: "]")
+            }
+        }
+
+        /// The value that starts here, taken with the whitespace after it.
+        private mutating func node() -> Node {
+            let start = index
+            let kind: Node.Kind
+            var escaped = false
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                kind = .string
+                escaped = skipString()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                kind = bytes[index] == UInt8(ascii: "{") ? .object : .array
+                skipNested()
+            case UInt8(ascii: "t"):
+                kind = .bool
+                index += 4
+            case UInt8(ascii: "f"):
+                kind = .bool
+                index += 5
+            case UInt8(ascii: "n"):
+                kind = .null
+                index += 4
+            default:
+                kind = .number
+                _ = skipNumber()
+            }
+            let node = Node(kind: kind, range: start..<index, escaped: escaped)
+            skipSpace()
+            return node
+        }
+
+        /// Takes a string, quotes included; whether it had an escape.
+        private mutating func skipString() -> Bool {
+            index += 1
+            var escaped = false
+            while true {
+                _ = skipPlainRun()
+                if bytes[index] == UInt8(ascii: "\"") {
+                    index += 1
+                    return escaped
+                }
+                escaped = true
+                index += 2  // a backslash and the byte after it (a `\u`'s four hex digits are plain)
+            }
+        }
+
+        /// Takes an object or array, brackets included.
+        private mutating func skipNested() {
+            var depth = 0
+            repeat {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    _ = skipString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+                default: break
+                }
+                index += 1
+            } while depth > 0
+        }
     }
 }

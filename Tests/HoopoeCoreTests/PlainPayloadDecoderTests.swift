@@ -116,6 +116,41 @@ import Testing
         #expect(agrees(Lenient.self, #"{"amount": 0.1}"#) == nil)
     }
 
+    /// A member is found by reading its object's text again, past the members before it: strings holding brackets,
+    /// quotes and backslashes, nested objects and arrays, literals and numbers are stepped over, not misread.
+    @Test func membersAreFoundPastWhatComesBeforeThem() throws {
+        struct Late: Codable, Equatable {
+            let key: String
+            let after: [Int]
+        }
+        let text = #"""
+            {"a": "}]\"{[", "b": {"c": ["]", {"d": "\\"}], "e": null}, "f": [true, false, -1.5e3, {}, []],
+             "g": "\u0041\n", "key": "found \"it\"", "after": [1, 2], "z": {"key": "not this one"}}
+            """#
+        #expect(agrees(Late.self, text) == Late(key: #"found "it""#, after: [1, 2]))
+        #expect(agrees([String: [String: String]].self, #"{"x": {"b": "2", "a": "1"}, "y": {}}"#) == ["x": ["a": "1", "b": "2"], "y": [:]])
+        #expect(agrees([[Key]].self, #"[[{"key": "a"}], [], [{"key": "b"}, {"key": "c"}]]"#)?.joined().map(\.key) == ["a", "b", "c"])
+        // A duplicate is looked for in its own object only: the same key in two objects is no duplicate.
+        #expect(agrees([Key].self, #"[{"key": "a"}, {"key": "b"}]"#) == [Key(key: "a"), Key(key: "b")])
+        #expect(agrees(Late.self, #"{"key": "k", "after": [], "x": {"key": 1, "after": 2}, "y": {"key": 3}}"#) == Late(key: "k", after: []))
+        #expect(agrees(Late.self, #"{"key": "k", "after": [], "x": {"key": 1, "after": 2, "key": 3}}"#) == nil)
+    }
+
+    /// Keys are matched as JSONDecoder matches them, `String`'s `==`: a key with an escape or beyond ASCII is
+    /// JSONDecoder's to read, and a coding key that is not ASCII still finds the ASCII key it equals.
+    @Test func keysMatchAsJSONDecoderMatchesThem() throws {
+        struct Kelvin: Decodable, Equatable {
+            let value: Int
+            enum CodingKeys: String, CodingKey { case value = "\u{212A}" }  // the Kelvin sign, canonically "K"
+        }
+        #expect("\u{212A}" == "K")
+        #expect(agrees(Kelvin.self, #"{"K": 7}"#) == (try JSONDecoder().decode(Kelvin.self, from: Data(#"{"K": 7}"#.utf8))))
+        #expect(agrees(Kelvin.self, #"{"K": 7}"#)?.value == 7)
+        #expect(agrees(Key.self, #"{"k\u0065y": "escaped"}"#) == nil)
+        #expect(agrees(Key.self, #"{"key": "a", "ké": "b"}"#) == nil)
+        #expect(try JSONDecoder().decode(Key.self, from: Data(#"{"k\u0065y": "escaped"}"#.utf8)) == Key(key: "escaped"))
+    }
+
     @Test func onlyThePayloadsBytesAreRead() {
         let envelope = Array(#"{"id":"1","payload":{"key":"k"},"type":"t"}"#.utf8)
         let start = 20
