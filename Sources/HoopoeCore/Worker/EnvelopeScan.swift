@@ -20,7 +20,7 @@ enum EnvelopeScan {
             guard reader.envelope(into: &header) else { return false }
             if let range = reader.queue {
                 let named = UnsafeBufferPointer(rebasing: buffer[range])
-                header.fields.queue = streamQueue.utf8.elementsEqual(named) ? streamQueue : String(decoding: named, as: UTF8.self)
+                header.fields.queue = streamQueue.utf8Equals(named) ? streamQueue : String(decoding: named, as: UTF8.self)
             }
             return true
         }
