@@ -29,25 +29,37 @@ enum StreamEntryID {
     }
 
     /// The decimal number whose digits start at `start`, and where they end; nil when there are none, when it is
-    /// beyond 64 bits, or (`canonical`) when it has a leading zero. Up to 19 digits always fit in 64 bits, so Redis's
-    /// usual ids (13 and 1–3 digits) are read without overflow checks.
+    /// beyond 64 bits, or (`canonical`) when it has a leading zero. One pass: up to 19 digits always fit in 64 bits, so
+    /// Redis's usual ids (13 and 1–3 digits) are read without overflow checks, and a longer run is read again with
+    /// them. (Finding the digits' end first and reading them after cost ~90 instructions a call more, callgrind,
+    /// session 27: three calls a job.)
     @inline(__always)
     private static func part(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, canonical: Bool) -> (UInt64, end: Int)? {
         var end = start
-        while end < bytes.count, bytes[end] &- UInt8(ascii: "0") < 10 { end += 1 }
+        var value: UInt64 = 0
+        while end < bytes.count {
+            let digit = bytes[end] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            value = value &* 10 &+ UInt64(digit)  // wraps past 19 digits: such a run is read again below
+            end += 1
+        }
         let count = end - start
         guard count >= 1, !canonical || bytes[start] != UInt8(ascii: "0") || count == 1 else { return nil }
+        if count <= 19 { return (value, end) }
+        guard let checked = checkedNumber(bytes, start..<end) else { return nil }
+        return (checked, end)
+    }
+
+    /// The digits in `digits` as a number, nil beyond 64 bits.
+    @inline(never)
+    private static func checkedNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ digits: Range<Int>) -> UInt64? {
         var value: UInt64 = 0
-        if count <= 19 {
-            for index in start..<end { value = value &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0")) }
-            return (value, end)
-        }
-        for index in start..<end {
+        for index in digits {
             let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
             let (next, carried) = times10.addingReportingOverflow(UInt64(bytes[index] &- UInt8(ascii: "0")))
             guard !overflowed, !carried else { return nil }
             value = next
         }
-        return (value, end)
+        return value
     }
 }
