@@ -134,6 +134,12 @@ import Testing
         #expect(agrees([Key].self, #"[{"key": "a"}, {"key": "b"}]"#) == [Key(key: "a"), Key(key: "b")])
         #expect(agrees(Late.self, #"{"key": "k", "after": [], "x": {"key": 1, "after": 2}, "y": {"key": 3}}"#) == Late(key: "k", after: []))
         #expect(agrees(Late.self, #"{"key": "k", "after": [], "x": {"key": 1, "after": 2, "key": 3}}"#) == nil)
+        // An object of more members than it reads well (each found from the object's start) is JSONDecoder's.
+        func map(_ count: Int) -> String { "{" + (0..<count).map { #""m\#($0)": \#($0)"# }.joined(separator: ", ") + "}" }
+        let most = PlainPayloadDecoder.Checker.maxMembers
+        #expect(agrees([String: Int].self, map(most))?.count == most)
+        #expect(agrees([String: Int].self, map(most + 1)) == nil)
+        #expect(try JSONDecoder().decode([String: Int].self, from: Data(map(most + 1).utf8)).count == most + 1)
     }
 
     /// Keys are matched as JSONDecoder matches them, `String`'s `==`: a key with an escape or beyond ASCII is
