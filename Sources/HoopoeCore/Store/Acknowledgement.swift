@@ -7,6 +7,9 @@
 final class Acknowledgement: Sendable {
     let queue: String
     let entryID: String
+    /// `entryID` as its two numbers, nil when it is not in Redis's form: the job's ``FetchedJob/held`` when given (read
+    /// once a job, at its fetch), else read here.
+    let held: HeldEntryID?
     let type: String
     let jobID: String
     let uniqueKey: String?
@@ -19,11 +22,12 @@ final class Acknowledgement: Sendable {
     let history: (record: [UInt8], limits: JobStore.HistoryLimits)?
 
     init(
-        queue: String, entryID: String, type: String, jobID: String, uniqueKey: String?, counter: String, answer: String? = nil,
-        history: (record: [UInt8], limits: JobStore.HistoryLimits)? = nil
+        queue: String, entryID: String, held: HeldEntryID? = nil, type: String, jobID: String, uniqueKey: String?, counter: String,
+        answer: String? = nil, history: (record: [UInt8], limits: JobStore.HistoryLimits)? = nil
     ) {
         self.queue = queue
         self.entryID = entryID
+        self.held = held ?? HeldEntryID(entryID)
         self.type = type
         self.jobID = jobID
         self.uniqueKey = uniqueKey

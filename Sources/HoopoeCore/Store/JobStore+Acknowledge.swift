@@ -142,19 +142,25 @@ extension JobStore {
 
     /// The newest of the batch's stream entry ids ("" for none): the acknowledge script removes the batch's entries with
     /// one `XTRIM MINID` when this one is older than every entry still pending (decision 0043).
-    /// Each id is read once (an id that is not one precedes nothing and follows nothing, as
-    /// ``StreamEntryID/order(_:)`` says: the first id stays when it cannot be ordered).
+    /// Each id's numbers were read with its job (``Acknowledgement/held``); an id not in Redis's form is read here (one
+    /// that is not an id at all precedes nothing and follows nothing, as ``StreamEntryID/order(_:)`` says: the first id
+    /// stays when it cannot be ordered).
     static func newestEntryID(_ acks: [Acknowledgement]) -> String {
         guard let first = acks.first else { return "" }
         var newest = first.entryID
-        guard var newestOrder = StreamEntryID.order(newest) else { return newest }
+        guard var newestOrder = order(first) else { return newest }
         for ack in acks.dropFirst() {
-            if let order = StreamEntryID.order(ack.entryID), newestOrder < order {
+            if let order = order(ack), newestOrder < order {
                 newest = ack.entryID
                 newestOrder = order
             }
         }
         return newest
+    }
+
+    private static func order(_ ack: Acknowledgement) -> (ms: UInt64, seq: UInt64)? {
+        if let held = ack.held { return (held.ms, held.seq) }
+        return StreamEntryID.order(ack.entryID)
     }
 
     /// What a settle's history needs after it, decided from its replies.

@@ -26,30 +26,30 @@ final class Leases: Sendable {
                     if held[job.queue] == nil { held[job.queue] = HeldEntries() }
                     index = held.index(forKey: job.queue)!
                 }
-                held.values[index].insert(job.entryID)
+                held.values[index].insert(job.entryID, held: job.held)
                 last = (job.queue, index)
             }
         }
     }
 
-    /// Stops holding one entry.
-    func release(queue: String, entryID: String) {
-        state.withLock { $0[queue]?.remove(entryID) }
+    /// Stops holding one entry; `held` is its id's numbers when read already (``FetchedJob/held``).
+    func release(queue: String, entryID: String, held: HeldEntryID? = nil) {
+        state.withLock { $0[queue]?.remove(entryID, held: held ?? HeldEntryID(entryID)) }
     }
 
     /// Stops holding entries of `queue`.
     func release(queue: String, entryIDs: some Sequence<String>) {
         state.withLock { held in
-            for id in entryIDs { held[queue]?.remove(id) }
+            for id in entryIDs { held[queue]?.remove(id, held: HeldEntryID(id)) }
         }
     }
 
-    /// Stops holding entries of any queues (one lock for a whole acknowledged batch).
-    func release(_ entries: some Sequence<(queue: String, entryID: String)>) {
+    /// Stops holding entries of any queues (one lock for a whole acknowledged batch), their ids' numbers read already.
+    func release(_ entries: some Sequence<(queue: String, entryID: String, held: HeldEntryID?)>) {
         state.withLock { held in
             // A batch is nearly always of one queue: its set is looked up when the queue changes, not per entry.
             var last: (queue: String, index: Dictionary<String, HeldEntries>.Index?)?
-            for (queue, id) in entries {
+            for (queue, id, key) in entries {
                 let index: Dictionary<String, HeldEntries>.Index?
                 if let last, last.queue == queue {
                     index = last.index
@@ -57,7 +57,7 @@ final class Leases: Sendable {
                     index = held.index(forKey: queue)
                     last = (queue, index)
                 }
-                if let index { held.values[index].remove(id) }
+                if let index { held.values[index].remove(id, held: key) }
             }
         }
     }
@@ -82,9 +82,10 @@ struct HeldEntries {
     /// given so renewal sends back exactly the text it was handed.
     private var other = Set<String>()
 
-    /// Holds `id`; holding it again changes nothing.
-    mutating func insert(_ id: String) {
-        guard let key = HeldEntryID(id) else { other.insert(id); return }
+    /// Holds `id`, whose numbers are `held` (``HeldEntryID/init(_:)`` of it: nil for an id not in Redis's form);
+    /// holding it again changes nothing.
+    mutating func insert(_ id: String, held: HeldEntryID?) {
+        guard let key = held else { other.insert(id); return }
         if let last = numbered.last, !(last < key) {
             let index = position(of: key)
             if index == numbered.count || numbered[index] != key { numbered.insert(key, at: index) }
@@ -93,8 +94,9 @@ struct HeldEntries {
         }
     }
 
-    mutating func remove(_ id: String) {
-        guard let key = HeldEntryID(id) else { other.remove(id); return }
+    /// Stops holding `id`, whose numbers are `held`.
+    mutating func remove(_ id: String, held: HeldEntryID?) {
+        guard let key = held else { other.remove(id); return }
         let index = position(of: key)
         if index < numbered.count, numbered[index] == key { numbered.remove(at: index) }
     }

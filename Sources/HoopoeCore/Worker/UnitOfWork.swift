@@ -29,7 +29,7 @@ struct UnitOfWork: Sendable {
         type: String, jobID: String, uniqueKey: String?, counter: String, answer: String?, history: (record: [UInt8], limits: JobStore.HistoryLimits)?
     ) {
         acknowledger.add(Acknowledgement(
-            queue: job.queue, entryID: job.entryID, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer, history: history))
+            queue: job.queue, entryID: job.entryID, held: job.held, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer, history: history))
     }
 
     /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten.
@@ -68,6 +68,6 @@ struct UnitOfWork: Sendable {
     }
 
     private func release() {
-        leases.release(queue: job.queue, entryID: job.entryID)
+        leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
     }
 }

@@ -27,7 +27,10 @@ struct LeasesTests {
 
         leases.release(queue: "a", entryID: "1764728000000-1")
         leases.release(queue: "b", entryIDs: ["18446744073709551615-18446744073709551615"])
-        leases.release([(queue: "a", entryID: "1764728000000-0"), (queue: "b", entryID: "1764728000001-7")])
+        // A batch's ids come with their numbers, read once with the job (`FetchedJob.held`).
+        let batch = [job("a", "1764728000000-0"), job("b", "1764728000001-7")]
+        #expect(batch.map(\.held) == [HeldEntryID("1764728000000-0"), HeldEntryID("1764728000001-7")] && batch.allSatisfy { $0.held != nil })
+        leases.release(batch.map { (queue: $0.queue, entryID: $0.entryID, held: $0.held) })
         #expect(held(leases) == ["a": ["1764728000002-12"]])
 
         // Releasing what is not held (another queue's id, an unknown queue) changes nothing.
