@@ -151,6 +151,7 @@ public enum EnvelopeRules {
         let high = nameBytesHigh
         return text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard bytes.count >= 1, bytes.count <= limit else { return false }
+            if !queueDots, bytes.count >= 8 { return allNameBytes(bytes, colon: colon) }
             var previousDot = queueDots  // a leading dot counts as following one
             for byte in bytes {
                 let set = byte < 64 ? low : (byte < 128 ? high : 0)
@@ -163,6 +164,38 @@ public enum EnvelopeRules {
             }
             return true
         } ?? false
+    }
+
+    /// Whether every byte of `bytes` (eight or more) is a name byte, eight at a time: each word, then the last eight
+    /// bytes again for a tail shorter than a word. An id of 26 and a type of 9 bytes took ~490 instructions a job a
+    /// byte at a time (callgrind, session 27).
+    @inline(__always)
+    private static func allNameBytes(_ bytes: UnsafeBufferPointer<UInt8>, colon: Bool) -> Bool {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            guard isNameWord(base.loadUnaligned(fromByteOffset: offset, as: UInt64.self), colon: colon) else { return false }
+            offset += 8
+        }
+        return offset == bytes.count || isNameWord(base.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self), colon: colon)
+    }
+
+    /// Whether all eight bytes of `word` are name bytes (``nameBytesLow`` and ``nameBytesHigh``, as ranges). For a byte
+    /// `x` below 0x80, `x + (0x80 - low)` has its top bit set when `x >= low`, and `x + (0x7F - high)` when `x > high`;
+    /// neither sum passes 0xFF, so no byte carries into the next and each byte's top bit answers for that byte alone.
+    /// Bytes from 0x80 up are refused first.
+    @inline(__always)
+    private static func isNameWord(_ word: UInt64, colon: Bool) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard word & highs == 0 else { return false }
+        func within(_ low: UInt8, _ high: UInt8) -> UInt64 {
+            (word &+ ones &* UInt64(0x80 - low)) & ~(word &+ ones &* UInt64(0x7F - high))
+        }
+        let digits = within(UInt8(ascii: "0"), colon ? UInt8(ascii: ":") : UInt8(ascii: "9"))  // `:` follows `9`
+        let allowed = within(UInt8(ascii: "a"), UInt8(ascii: "z")) | within(UInt8(ascii: "A"), UInt8(ascii: "Z")) | digits
+            | within(UInt8(ascii: "-"), UInt8(ascii: ".")) | within(UInt8(ascii: "_"), UInt8(ascii: "_"))  // `-` and `.` adjoin
+        return allowed & highs == highs
     }
 
     private static func isWhole(_ value: Double, in range: ClosedRange<Double>) -> Bool {

@@ -8,9 +8,12 @@ import Testing
 @Suite struct EnvelopeRulesTests {
     /// The rules as the protocol states them, one character at a time.
     private static func isName(_ text: String, limit: Int, colon: Bool) -> Bool {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-" + (colon ? ":" : ""))
+        let allowed = colon ? nameCharactersWithColon : nameCharacters
         return !text.isEmpty && text.utf8.count <= limit && text.allSatisfy { allowed.contains($0) }
     }
+
+    private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    private static let nameCharactersWithColon = nameCharacters.union([":"])
 
     /// `^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`.
     private static func isQueue(_ text: String) -> Bool {
@@ -27,11 +30,15 @@ import Testing
         var scalars = (0...0x7F).compactMap(Unicode.Scalar.init(_:))
         scalars += ["\u{80}", "\u{FF}", "é", "ی", "😀", "\u{301}"]
         for scalar in scalars {
-            for place in 0..<10 {
-                var text = String(repeating: "a", count: 9)
-                text.insert(Character(scalar), at: text.index(text.startIndex, offsetBy: place))
-                Self.check(text)
-                Self.check(String(Character(scalar)))
+            Self.check(String(Character(scalar)))
+            // Names of 1 to 18 characters, the character at each place: a byte at a time below eight, eight at a time
+            // from eight, with a tail read in the last word again.
+            for length in 1...18 {
+                for place in 0..<length {
+                    var text = String(repeating: "a", count: length - 1)
+                    text.insert(Character(scalar), at: text.index(text.startIndex, offsetBy: place))
+                    Self.check(text)
+                }
             }
         }
     }
