@@ -10,11 +10,11 @@ import Foundation
 /// strings with the simple escapes and `\u` escapes outside the surrogates; object keys in ASCII without escapes,
 /// none twice; at most 64 deep), gives only answers `JSONDecoder` gives for it, and declines everything else: any
 /// error, any type it does not decode itself (`Date`, `Data`, `URL`, `Decimal`, `Float`, 128-bit integers, whose
-/// `JSONDecoder` rules are its own), integers written with a fraction or exponent, numbers a `Double` cannot hold. A decline is remembered
-/// even when the payload's own `init(from:)` catches the error (`try?`), so a fallback branch taken on this
-/// reader's account never becomes the answer. Only a value of a kind JSONDecoder never converts (a string read
-/// as a number, a missing key) throws without declining, as JSONDecoder throws there too: a payload that tries
-/// one kind then another (an id as a number, else as a string) is read here, with JSONDecoder's result.
+/// `JSONDecoder` rules are its own), integers written with a fraction or exponent, numbers a `Double` cannot hold.
+/// A decline is remembered even when the payload's own `init(from:)` catches the error (`try?`), so a fallback branch
+/// taken on this reader's account never becomes the answer. Only a value of a kind JSONDecoder never converts (a
+/// string read as a number, a missing key) throws without declining, as JSONDecoder throws there too: a payload that
+/// tries one kind then another (an id as a number, else as a string) is read here, with JSONDecoder's result.
 enum PlainPayloadDecoder {
     /// The payload decoded from `bytes[range]`, or ``Declined`` when `JSONDecoder` must decide. It throws rather than
     /// returning nil: no `T?` is made on the way, so a caller that is itself generic (``JobRegistry/register(_:)``'s

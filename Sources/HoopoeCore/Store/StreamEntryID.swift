@@ -3,9 +3,11 @@
 enum StreamEntryID {
     /// `<ms>-<seq>` as its two numbers, to compare as a tuple; nil for anything else, a part beyond 64 bits included
     /// (Redis's ids are two 64-bit numbers). An id read as nil precedes nothing and follows nothing: the acknowledge
-    /// script then removes entries one by one, as it does for any batch it cannot order. Read in place: it runs for
+    /// script then removes entries one by one, as it does for any batch it cannot order. Read in place: it ran for
     /// every acknowledged job (``JobStore/newestEntryID(_:)``), where the substring comparisons it replaced cost ~3,500
-    /// instructions a job (callgrind, session 12), and checking each digit for overflow ~250 more (session 13).
+    /// instructions a job (callgrind, session 12), and checking each digit for overflow ~250 more (session 13). Since
+    /// session 27 a fetched job's id is read once (``FetchedJob/held``, by ``canonical(_:)``), and this reads only the
+    /// ids not in Redis's form.
     static func order(_ id: String) -> (ms: UInt64, seq: UInt64)? {
         numbers(id, canonical: false)
     }
