@@ -1,6 +1,7 @@
 /// The byte-level steps both of the worker's JSON readers share (the envelope's scan, `EnvelopeScan`, and the
-/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal, a number's grammar and a string's plain run. Each reader keeps its own
-/// grammar; a protocol, not a type they hold, so their `index` stays a plain stored property in the hot loop.
+/// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal, a number's grammar, a string's
+/// plain run and UTF-8's check. Each reader keeps its own grammar; a protocol, not a type they hold, so their `index`
+/// stays a plain stored property in the hot loop.
 protocol JSONByteCursor {
     var bytes: UnsafeBufferPointer<UInt8> { get }
     var index: Int { get set }
@@ -57,6 +58,20 @@ extension JSONByteCursor {
             guard index > digits else { return false }
         }
         return true
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (the standard library's decoder, as strict as `String(validating:)`), checked
+    /// in place: a plain run beyond ASCII is checked this way, without a `String` made only to be thrown away.
+    static func validUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 
     /// Skips a string's plain run: the bytes up to its closing quote, a backslash or a control character, where it

@@ -487,7 +487,7 @@ enum PlainPayloadDecoder {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
                 if ascii { return .ascii }
-                return String(validating: raw, as: UTF8.self) == nil ? nil : .unicode
+                return Self.validUTF8(raw) ? .unicode : nil  // checked in place: the decoder makes the string if asked
             case UInt8(ascii: "\\"):
                 return Self.unescaped(bytes, from: start, index: &index) == nil ? nil : .escaped
             default: return nil  // a control character

@@ -176,18 +176,6 @@ enum EnvelopeScan {
             return span
         }
 
-        static func validUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            var iterator = bytes.makeIterator()
-            var decoder = UTF8()
-            while true {
-                switch decoder.decode(&iterator) {
-                case .scalarValue: continue
-                case .emptyInput: return true
-                case .error: return false
-                }
-            }
-        }
-
         /// `.some(nil)` for null, `.some(text)` for a plain string, nil for anything else.
         mutating func optionalString(allowEscapes: Bool = false) -> String?? {
             if literal("null") { return .some(nil) }

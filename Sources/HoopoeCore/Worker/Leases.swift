@@ -32,9 +32,9 @@ final class Leases: Sendable {
         }
     }
 
-    /// Stops holding one entry; `held` is its id's numbers when read already (``FetchedJob/held``).
-    func release(queue: String, entryID: String, held: HeldEntryID? = nil) {
-        state.withLock { $0[queue]?.remove(entryID, held: held ?? HeldEntryID(entryID)) }
+    /// Stops holding one entry, `held` its id's numbers (``FetchedJob/held``: nil for an id not in Redis's form).
+    func release(queue: String, entryID: String, held: HeldEntryID?) {
+        state.withLock { $0[queue]?.remove(entryID, held: held) }
     }
 
     /// Stops holding entries of `queue`.

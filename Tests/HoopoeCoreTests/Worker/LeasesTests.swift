@@ -25,7 +25,7 @@ struct LeasesTests {
             "b": ["1764728000001-7", "18446744073709551615-18446744073709551615"],
         ])
 
-        leases.release(queue: "a", entryID: "1764728000000-1")
+        leases.release(queue: "a", entryID: "1764728000000-1", held: HeldEntryID("1764728000000-1"))
         leases.release(queue: "b", entryIDs: ["18446744073709551615-18446744073709551615"])
         // A batch's ids come with their numbers, read once with the job (`FetchedJob.held`).
         let batch = [job("a", "1764728000000-0"), job("b", "1764728000001-7")]
@@ -34,8 +34,8 @@ struct LeasesTests {
         #expect(held(leases) == ["a": ["1764728000002-12"]])
 
         // Releasing what is not held (another queue's id, an unknown queue) changes nothing.
-        leases.release(queue: "b", entryID: "1764728000002-12")
-        leases.release(queue: "c", entryID: "1764728000002-12")
+        leases.release(queue: "b", entryID: "1764728000002-12", held: HeldEntryID("1764728000002-12"))
+        leases.release(queue: "c", entryID: "1764728000002-12", held: HeldEntryID("1764728000002-12"))
         #expect(held(leases) == ["a": ["1764728000002-12"]])
     }
 
