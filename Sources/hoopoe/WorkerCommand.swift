@@ -52,7 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Strict priority: always take from the first queue that has work, in the order given.")
     var strict = false
 
-    @Option(help: "Jobs running at once.")
+    @Option(help: "Jobs running at once. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches (docs/operating.md).")
     var concurrency: Int = 20
 
     @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back.")

@@ -71,9 +71,9 @@ final class Leases: Sendable {
 /// One queue's held entries: ids in Redis's own form (``HeldEntryID``) as numbers in ascending order, anything else as
 /// text.
 ///
-/// A sorted array, not a hash set: a worker holds about `prefetch` plus `concurrency` entries of a queue; a fetch's
-/// come in ascending order (each is appended), and a release finds its entry in ~8 comparisons and closes the gap with
-/// one `memmove` of a few hundred bytes. Holding and releasing cost ~1,460 instructions a job against the
+/// A sorted array, not a hash set: a worker holds at most about `maxPrefetch` plus `concurrency` entries of a queue
+/// (100 by default); a fetch's come in ascending order (each is appended), and a release finds its entry in ~7
+/// comparisons and closes the gap with one `memmove` of at most a few hundred bytes. Holding and releasing cost ~1,460 instructions a job against the
 /// `Set<String>`'s ~1,750, of which reading each id's numbers was ~210 twice (callgrind, session 26; since session
 /// 27 they are read once, with the fetched job: ``FetchedJob/held``). A `Set<HeldEntryID>` hashed as one word cost
 /// more (~2,050): `Set`'s own insert and remove stayed at ~450 each.

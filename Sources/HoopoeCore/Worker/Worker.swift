@@ -207,13 +207,14 @@ public final class Worker: Sendable {
     private func fetchRounds(fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int) async -> Bool {
         var knowsClientID = false
         var shuffle = SplitMix64()
+        var depth = FetchDepth(prefetch: options.prefetch, maxPrefetch: options.maxPrefetch)
         while fetches {
             do {
                 if !knowsClientID, let id = await jobs.store.clientID(of: connection) {
                     fetchClients.withLock { $0[fetcher] = FetchClient(node: connection.configuration.endpoint, id: id) }
                     knowsClientID = true
                 }
-                await buffer.waitForRoom(below: max(1, options.prefetch / 2 + 1))
+                await buffer.waitForRoom(below: depth.refillBelow)
                 if !fetches { break }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
                 // One queue has one order: no shuffle. Several are shuffled from this loop's own generator, not the
@@ -224,11 +225,12 @@ public final class Worker: Sendable {
                 // COUNT applies to each stream of a read: a cluster's per-queue read asks its queue for what the one
                 // read of all queues asks of each. Split by the number of fetchers it fetched ~6 jobs a read, 17× the
                 // reads a job of one Redis, each a round trip (session 6: +4 µs of Redis CPU a job, mostly system time).
-                let want = max(1, options.prefetch - buffer.count)
+                let want = depth.wanted(holding: buffer.count)
                 // A missing group (the stream was deleted) is created again by the store before it throws.
                 let fetched = try await jobs.store.fetch(
                     on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
                 failures = 0
+                depth.record(fetched: fetched.count, wanted: want, bufferWasEmpty: buffer.count == 0)
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
                 let refused = buffer.put(fetched)

@@ -7,8 +7,14 @@ public struct WorkerOptions: Sendable {
     /// Jobs running at once (default 20).
     public var concurrency: Int
     /// The most jobs a worker holds fetched but not yet running (default 2 × concurrency). A fetch refills the
-    /// buffer once it is half empty, so a free slot never waits for a round trip and each fetch is a large batch.
+    /// buffer once it is half empty, so a free slot seldom waits for a round trip and each fetch is a large batch.
     public var prefetch: Int
+    /// The most it holds so while its runners empty the buffer faster than fetches refill it, on a queue with more
+    /// waiting (default 2 × prefetch when `prefetch` is defaulted, else `prefetch`; never below `prefetch`). Short jobs
+    /// then share each round trip instead of waiting for the fetch. Slow jobs never empty the buffer, so a worker
+    /// running them keeps to `prefetch` and holds no more back from other workers. Back to `prefetch` as soon as a
+    /// fetch finds the queue short (decision 0069).
+    public var maxPrefetch: Int
     /// How long a fetched job belongs to this worker without a sign of life (default 10 s). A worker renews its
     /// jobs' leases every fifth of it on a thread of its own, so a live one keeps them through 8 s without a renewal;
     /// when it dies, others take its jobs after the lease plus at most one recovery round: within 12.4 s by default,
@@ -43,15 +49,18 @@ public struct WorkerOptions: Sendable {
     /// - Parameters:
     ///   - queues: the queues and how to choose between them.
     ///   - concurrency: jobs running at once.
+    ///   - prefetch: see ``prefetch``; given alone, it is also ``maxPrefetch`` (a fixed depth).
+    ///   - maxPrefetch: see ``maxPrefetch``.
     public init(
-        queues: QueueSelection = QueueSelection(["default"]), concurrency: Int = 20, prefetch: Int? = nil,
+        queues: QueueSelection = QueueSelection(["default"]), concurrency: Int = 20, prefetch: Int? = nil, maxPrefetch: Int? = nil,
         lease: Duration = .seconds(10), recoveryInterval: Duration = .seconds(2), promoteInterval: Duration = .milliseconds(500),
         fetchBlock: Duration = .seconds(1), shutdownTimeout: Duration = .seconds(25), deadMaxJobs: Int = 10_000,
         deadMaxAge: Duration = .seconds(180 * 86_400), consumer: String? = nil
     ) {
         self.queues = queues
         self.concurrency = max(1, concurrency)
-        self.prefetch = max(1, prefetch ?? 2 * concurrency)
+        self.prefetch = max(1, prefetch ?? 2 * self.concurrency)
+        self.maxPrefetch = max(self.prefetch, maxPrefetch ?? (prefetch == nil ? 2 * self.prefetch : self.prefetch))
         self.lease = lease
         self.recoveryInterval = recoveryInterval
         self.promoteInterval = promoteInterval
