@@ -3,8 +3,8 @@ import Synchronization
 /// Fetched jobs waiting for a free slot, per queue, with the queue chosen by the selection's rule.
 ///
 /// Runners wait in ``take()``; the fetcher (on a Redis Cluster, one per queue) waits in ``waitForRoom(below:)``
-/// until the buffer is low, so a worker holds at most about `prefetch` jobs it is not running. Closing wakes everyone and returns
-/// what was left, for handing back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused
+/// until the buffer is low, so a worker holds at most about `prefetch` jobs it is not running (`maxPrefetch` while
+/// short jobs outrun the fetches: ``FetchDepth``). Closing wakes everyone and returns what was left, for handing back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused
 /// queue is never taken to run: the check and the put are one step under the buffer's lock.
 final class JobBuffer: Sendable {
     /// One queue's waiting jobs: those from `head` on (taken jobs are dropped when the lane empties, not one by one).

@@ -73,10 +73,10 @@ final class Leases: Sendable {
 ///
 /// A sorted array, not a hash set: a worker holds at most about `maxPrefetch` plus `concurrency` entries of a queue
 /// (100 by default); a fetch's come in ascending order (each is appended), and a release finds its entry in ~7
-/// comparisons and closes the gap with one `memmove` of at most a few hundred bytes. Holding and releasing cost ~1,460 instructions a job against the
-/// `Set<String>`'s ~1,750, of which reading each id's numbers was ~210 twice (callgrind, session 26; since session
-/// 27 they are read once, with the fetched job: ``FetchedJob/held``). A `Set<HeldEntryID>` hashed as one word cost
-/// more (~2,050): `Set`'s own insert and remove stayed at ~450 each.
+/// comparisons and closes the gap with one `memmove` of at most a few hundred bytes. Holding and releasing cost ~1,460
+/// instructions a job against the `Set<String>`'s ~1,750, of which reading each id's numbers was ~210 twice
+/// (callgrind, session 26; since session 27 they are read once, with the fetched job: ``FetchedJob/held``). A
+/// `Set<HeldEntryID>` hashed as one word cost more (~2,050): `Set`'s own insert and remove stayed at ~450 each.
 struct HeldEntries {
     private var numbered: [HeldEntryID] = []
     /// Ids that are not a canonical `<ms>-<seq>` (never one Redis made; a test's or a hand-written entry's), kept as

@@ -12,7 +12,8 @@ import Synchronization
 /// renewed, and after the lease any worker's recovery step claims them and runs them again, counting
 /// the lost run as an attempt (so a job that kills its worker ends in the dead set, not in a loop).
 ///
-/// What makes it fast: fetch is one blocking `XREADGROUP` for up to `prefetch` jobs across all queues (on a Redis
+/// What makes it fast: fetch is one blocking `XREADGROUP` for up to `prefetch` jobs across all queues (up to
+/// `maxPrefetch` while short jobs outrun the fetches: ``FetchDepth``; on a Redis
 /// Cluster, one per queue on its node: a read of streams in several slots is refused; decision 0026);
 /// acknowledgements are batched (one Lua call for many jobs); the Redis client pipelines whatever the
 /// running handlers send at the same moment.

@@ -6,7 +6,7 @@ public struct WorkerOptions: Sendable {
     public var queues: QueueSelection
     /// Jobs running at once (default 20).
     public var concurrency: Int
-    /// The most jobs a worker holds fetched but not yet running (default 2 × concurrency). A fetch refills the
+    /// How many jobs a worker holds fetched but not yet running (default 2 × concurrency). A fetch refills the
     /// buffer once it is half empty, so a free slot seldom waits for a round trip and each fetch is a large batch.
     public var prefetch: Int
     /// The most it holds so while its runners empty the buffer faster than fetches refill it, on a queue with more
