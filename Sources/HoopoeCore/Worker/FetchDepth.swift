@@ -9,7 +9,8 @@
 /// Going deeper only when that happens keeps the shallow depth for slow jobs. For slow jobs a deep buffer would only
 /// hold jobs back from other workers: their runners never empty the buffer of `prefetch`.
 ///
-/// The rule, after each fetch:
+/// The rule, after each fetch (a fetch of several queues counted by its largest share: `XREADGROUP`'s `COUNT` applies
+/// to each stream, so only a queue that gave all that was asked had more waiting):
 /// - it brought fewer jobs than it asked for (the queue has run short, or the blocking read timed out): back to
 ///   `prefetch`;
 /// - it and the fetch before it both brought all they asked for, and the buffer was empty when it came back: to
@@ -36,8 +37,25 @@ struct FetchDepth {
     /// How many jobs to fetch into a buffer holding `held`.
     func wanted(holding held: Int) -> Int { max(1, current - held) }
 
-    /// Records a fetch that asked for `wanted` jobs and brought `fetched`, into a buffer that was empty (or not) when
-    /// its reply came.
+    /// Records a fetch that asked each queue for `wanted` jobs and brought `jobs` (grouped by queue, as a read returns
+    /// them), into a buffer that was empty (or not) when its reply came.
+    mutating func record(_ jobs: [FetchedJob], wanted: Int, bufferWasEmpty: Bool) {
+        var largest = 0
+        var run = 0
+        var queue: String?
+        for job in jobs {
+            if job.queue == queue {
+                run += 1
+            } else {
+                queue = job.queue
+                run = 1
+            }
+            largest = max(largest, run)
+        }
+        record(fetched: largest, wanted: wanted, bufferWasEmpty: bufferWasEmpty)
+    }
+
+    /// Records a fetch whose largest share of one queue was `fetched` jobs, of `wanted` asked of each.
     mutating func record(fetched: Int, wanted: Int, bufferWasEmpty: Bool) {
         let full = fetched >= wanted
         if !full {

@@ -231,7 +231,7 @@ public final class Worker: Sendable {
                 let fetched = try await jobs.store.fetch(
                     on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
                 failures = 0
-                depth.record(fetched: fetched.count, wanted: want, bufferWasEmpty: buffer.count == 0)
+                depth.record(fetched, wanted: want, bufferWasEmpty: buffer.count == 0)
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
                 let refused = buffer.put(fetched)

@@ -69,6 +69,28 @@ import Testing
         #expect(depth.current == 80)
     }
 
+    /// `COUNT` applies to each stream of a read, so a read of several queues can bring as many jobs as were asked
+    /// for while every queue ran short: the fetch is full only when one queue gave all that was asked of it.
+    @Test func aReadOfSeveralQueuesIsFullOnlyWhenOneQueueGaveAllThatWasAsked() {
+        func jobs(_ shares: [(String, Int)]) -> [FetchedJob] {
+            var made: [FetchedJob] = []
+            for (queue, count) in shares {
+                for n in 0..<count { made.append(FetchedJob(queue: queue, entryID: "\(made.count + n + 1)-0", bytes: [], deliveries: 1)) }
+            }
+            return made
+        }
+        var depth = FetchDepth(prefetch: 40, maxPrefetch: 80)
+        for _ in 0..<3 {
+            depth.record(jobs([("critical", 20), ("default", 15), ("low", 10)]), wanted: 40, bufferWasEmpty: true)
+            #expect(depth.current == 40, "45 jobs, but no queue gave the 40 asked of it")
+        }
+        depth.record(jobs([("critical", 2), ("default", 40), ("low", 1)]), wanted: 40, bufferWasEmpty: true)
+        depth.record(jobs([("default", 40)]), wanted: 40, bufferWasEmpty: true)
+        #expect(depth.current == 80)
+        depth.record(jobs([("critical", 3), ("default", 39)]), wanted: 40, bufferWasEmpty: true)
+        #expect(depth.current == 40)
+    }
+
     @Test func aFixedPrefetchNeverGoesDeeper() {
         var depth = FetchDepth(prefetch: 10, maxPrefetch: 10)
         for _ in 0..<10 { depth.record(fetched: 10, wanted: 10, bufferWasEmpty: true) }
