@@ -38,8 +38,8 @@ import Glibc
 /// unasked, so readable means the server closed it (a restart, `CLIENT KILL`, a timeout) — under TLS after
 /// reading any session tickets, which a TLS 1.3 server sends unasked. The thread then reconnects first, so the
 /// first command after a Redis restart succeeds instead of failing. The thread skips the check when it saw the socket
-/// open a moment before (``socketSeenOpen``): it has just read the last batch's replies, or it woke from a wait that
-/// watched the socket for its closing.
+/// open a moment before (``socketSeenOpenAt``, at most ``seenOpenFor`` ago): it has just read the last batch's replies,
+/// or it woke from a wait that watched the socket for its closing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
 ///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
@@ -165,11 +165,16 @@ public final class RedisConnection: @unchecked Sendable {
     private var encoder = RESPEncoder()
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readChunk, alignment: 16)
     private var readTimeout: Double = -1
-    /// The thread saw the socket open a moment ago: it has just read every reply on the wire, or it has just woken
-    /// (for work) from a wait that watched the idle socket for its closing, and nothing had come. The next batch then
-    /// goes out without first asking `poll` whether the idle socket was closed: the server's closing could have come
-    /// only since, as it could after that `poll` (decision 0058). A system call saved a batch.
-    private var socketSeenOpen = false
+    /// When the thread last saw the socket open: it had just read every reply on the wire, or it had just woken (for
+    /// work) from a wait that watched the idle socket for its closing, and nothing had come. A batch within
+    /// ``seenOpenFor`` of that goes out without first asking `poll` whether the idle socket was closed: the server's
+    /// closing could have come only since, as it could after that `poll` (decision 0058). A system call saved a batch.
+    private var socketSeenOpenAt: ContinuousClock.Instant?
+    /// How long ``socketSeenOpenAt`` vouches for the socket. A batch usually follows the replies it was queued behind
+    /// within a few µs; a later one (the thread was descheduled, or a task it ran took its time) checks, because a
+    /// caller may have seen those replies, restarted Redis and sent again meanwhile, and its command would be written
+    /// onto the dead socket and fail as lost instead of reconnecting first (decision 0070).
+    private static let seenOpenFor = Duration.microseconds(200)
 
     /// Runs tasks on this connection's own thread: a task that only awaits this connection's replies crosses no
     /// thread for them (``RedisConnectionExecutor``, decision 0061).
@@ -504,7 +509,7 @@ public final class RedisConnection: @unchecked Sendable {
             watchingSocket = socket != nil
             lock.unlock()
             let readiness = wakeup.wait(socket: socket, watch: watch, timeout: timeout)
-            socketSeenOpen = socket != nil && watch == .closing && !readiness.socket && !readiness.interrupted
+            socketSeenOpenAt = socket != nil && watch == .closing && !readiness.socket && !readiness.interrupted ? .now : nil
             lock.lock()
             parked = false
             watchingSocket = false
@@ -558,8 +563,8 @@ public final class RedisConnection: @unchecked Sendable {
         lock.lock()
         let idle = inFlight.isEmpty  // stable: callers write only while writeBusy is clear
         lock.unlock()
-        if idle, !socketSeenOpen, let stream, !stream.idleIsClean() { disconnect() }
-        socketSeenOpen = false
+        if idle, !socketRecentlySeenOpen, let stream, !stream.idleIsClean() { disconnect() }
+        socketSeenOpenAt = nil
         if stream == nil {
             do {
                 try connectWithBackoff()
@@ -609,6 +614,12 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Lets callers write again once the thread has written what it had to (a batch, or the rest of a caller's
     /// request): what they write now goes after it on the wire, and its replies are read after it.
+    /// Whether the thread saw the socket open within ``seenOpenFor`` (connection thread only).
+    private var socketRecentlySeenOpen: Bool {
+        guard let seen = socketSeenOpenAt else { return false }
+        return ContinuousClock.now - seen < Self.seenOpenFor
+    }
+
     private func releaseWrites() {
         lock.lock()
         writeBusy = false
@@ -648,12 +659,12 @@ public final class RedisConnection: @unchecked Sendable {
             }
         }
         guard !waiting.isEmpty else {
-            socketSeenOpen = true
+            socketSeenOpenAt = .now
             return
         }
         do throws(TransportFailure) {
             let waitReply = try nextReply()
-            socketSeenOpen = true
+            socketSeenOpenAt = .now
             for held in waiting { held.request.completion(.success(held.replies + [waitReply])) }
         } catch {
             let failure = redisError(error, command: "WAIT")

@@ -54,6 +54,24 @@ import Testing
         #expect(threads == [name, name])
     }
 
+    /// A task on the connection's thread may take its time after a reply: here it restarts Redis. What it sends then
+    /// is not written onto the socket the dead server closed (which fails as lost): the thread vouches for the socket
+    /// only for a moment after it saw it open, and checks it first after longer, so the command reconnects and runs.
+    @Test func whatATaskSendsAfterTakingItsTimeReconnectsIfRedisRestartedMeanwhile() async throws {
+        let server = try RedisServer()
+        let redis = try connection(server, name: Self.uniqueName())
+        defer { redis.close() }
+        let (thread, reply) = try await withTaskExecutorPreference(redis.executor) {
+            _ = try await redis.send([RedisCommand("SET", "k", "v")])
+            let thread = ThreadName.current
+            server.kill()  // between the reply and the next batch, on the connection's own thread
+            try server.start()
+            return (thread, try await redis.send([RedisCommand("INCR", "n")]))
+        }
+        #expect(thread.hasPrefix("hx-"), "the task went on on the connection's thread")
+        #expect(reply == [.integer(1)])
+    }
+
     /// Once the connection is closed and its thread has ended, a task that still prefers its executor runs on the
     /// pool instead of waiting for a thread that is gone.
     @Test func afterCloseTasksRunElsewhere() async throws {

@@ -72,6 +72,25 @@ import Testing
         #expect(try await redis.send("PING") == .status("PONG"))
     }
 
+    /// The same when the first command after the restart comes a while after the last reply on a busy connection
+    /// thread (a task it runs restarts Redis): the thread checks the idle TLS session before writing (its closing is
+    /// not a session ticket) and reconnects, instead of writing onto the dead session (`make test` once failed here
+    /// with "TLS read failed: unexpected eof" when the loaded machine descheduled the thread after the reply).
+    @Test func aCommandLongAfterTheLastReplyReconnectsAfterTheTLSServerRestarts() async throws {
+        let server = try RedisServer(tls: certificates)
+        let redis = try client(server, window: .seconds(5))
+        defer { redis.close() }
+        let connection = redis.makeDedicatedConnection()
+        defer { connection.close() }
+        let reply = try await withTaskExecutorPreference(connection.executor) {
+            _ = try await connection.send([RedisCommand("SET", "k", "v")])
+            server.kill()  // between the reply and the next batch, on the connection's own thread
+            try server.start()
+            return try await connection.send([RedisCommand("INCR", "n")])
+        }
+        #expect(reply == [.integer(1)])
+    }
+
     /// A TLS 1.3 server sends session tickets after the handshake, unasked: the idle socket is readable. The idle
     /// check must read them as TLS records, not take them for a closed connection (which would reconnect before
     /// every batch): the same connection (`CLIENT ID`) serves commands seconds apart.
