@@ -40,6 +40,10 @@ final class JobBuffer: Sendable {
 
     private let selection: QueueSelection
     private let state = Mutex(State())
+    /// How many jobs the fetch loops keep here now (``FetchDepth/current``; on a cluster, that of the loop that fetched
+    /// last): recovery claims into the room below it (``room(keepingAtLeast:)``). Not under the lock: one store a
+    /// fetch, read once a recovery round, and a stale value only moves one round's claim.
+    private let fetchDepth = Atomic<Int>(0)
 
     init(selection: QueueSelection) {
         self.selection = selection
@@ -47,6 +51,18 @@ final class JobBuffer: Sendable {
 
     /// Jobs waiting.
     var count: Int { state.withLock { $0.count } }
+
+    /// Notes a fetch loop's depth after its fetch (``FetchDepth/current``).
+    func setFetchDepth(_ depth: Int) {
+        fetchDepth.store(depth, ordering: .relaxed)
+    }
+
+    /// The jobs this buffer has room for below the fetch loops' depth, and never below `floor` (the worker's
+    /// `prefetch`): what recovery claims now. A deep worker drains a backlog of short jobs and holds up to `maxPrefetch`,
+    /// so below `prefetch` alone it often had no room, and a dead worker's jobs waited rounds for it (decision 0069).
+    func room(keepingAtLeast floor: Int) -> Int {
+        max(0, max(floor, fetchDepth.load(ordering: .relaxed)) - count)
+    }
 
     /// Adds jobs; wakes waiting runners.
     /// - Returns: the jobs refused because the buffer is closed or their queue is paused (to be handed back).

@@ -4,8 +4,9 @@ import Redis
 /// Takes over jobs whose worker died or hung: deliveries of this worker's queues whose lease expired are claimed
 /// for this worker (with their delivery counts, so the lost runs count as attempts) and queued here to run.
 ///
-/// Claims at most what the buffer has room for, so one worker does not hoard a large orphaned backlog: the rest
-/// is left for the next round or for other workers. Stops claiming once shutdown begins.
+/// Claims at most what the buffer has room for below the fetch's depth (`prefetch`, `maxPrefetch` while short jobs
+/// outrun the fetches: ``JobBuffer/room(keepingAtLeast:)``), so one worker does not hoard a large orphaned backlog: the
+/// rest is left for the next round or for other workers. Stops claiming once shutdown begins.
 struct JobRecovery: BackgroundStep {
     let store: JobStore
     let options: WorkerOptions
@@ -31,7 +32,7 @@ struct JobRecovery: BackgroundStep {
             var first = true
             while true {
                 if lifecycle.current >= .draining { break }
-                let limit = max(0, min(options.prefetch - buffer.count, 100))
+                let limit = min(buffer.room(keepingAtLeast: options.prefetch), 100)
                 if limit == 0 && !first { break }
                 first = false
                 let recovered = try await store.recover(

@@ -232,6 +232,7 @@ public final class Worker: Sendable {
                     on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
                 failures = 0
                 depth.record(fetched, wanted: want, bufferWasEmpty: buffer.count == 0)
+                buffer.setFetchDepth(depth.current)
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
                 let refused = buffer.put(fetched)

@@ -13,8 +13,9 @@ public struct WorkerOptions: Sendable {
     /// waiting (default 2 × prefetch when `prefetch` is defaulted, else `prefetch`; never below `prefetch`). Short jobs
     /// then share each round trip instead of waiting for the fetch. Slow jobs never empty the buffer, so a worker
     /// running them keeps to `prefetch` and holds no more back from other workers. Back to `prefetch` as soon as a
-    /// fetch finds the queue short (decision 0069). Setting `prefetch` after init leaves this as it was: set both for
-    /// a fixed depth.
+    /// fetch finds the queue short (decision 0069). Recovery claims a dead worker's jobs into the same room: below
+    /// this while the fetch is deep, below `prefetch` otherwise (decision 0071). Setting `prefetch` after init leaves
+    /// this as it was: set both for a fixed depth.
     public var maxPrefetch: Int
     /// How long a fetched job belongs to this worker without a sign of life (default 10 s). A worker renews its
     /// jobs' leases every fifth of it on a thread of its own, so a live one keeps them through 8 s without a renewal;
