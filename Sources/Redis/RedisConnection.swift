@@ -612,14 +612,14 @@ public final class RedisConnection: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Lets callers write again once the thread has written what it had to (a batch, or the rest of a caller's
-    /// request): what they write now goes after it on the wire, and its replies are read after it.
     /// Whether the thread saw the socket open within ``seenOpenFor`` (connection thread only).
     private var socketRecentlySeenOpen: Bool {
         guard let seen = socketSeenOpenAt else { return false }
         return ContinuousClock.now - seen < Self.seenOpenFor
     }
 
+    /// Lets callers write again once the thread has written what it had to (a batch, or the rest of a caller's
+    /// request): what they write now goes after it on the wire, and its replies are read after it.
     private func releaseWrites() {
         lock.lock()
         writeBusy = false
