@@ -4,8 +4,9 @@ import Synchronization
 ///
 /// Runners wait in ``take()``; the fetcher (on a Redis Cluster, one per queue) waits in ``waitForRoom(below:)``
 /// until the buffer is low, so a worker holds at most about `prefetch` jobs it is not running (`maxPrefetch` while
-/// short jobs outrun the fetches: ``FetchDepth``). Closing wakes everyone and returns what was left, for handing back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused
-/// queue is never taken to run: the check and the put are one step under the buffer's lock.
+/// short jobs outrun the fetches: ``FetchDepth``). Closing wakes everyone and returns what was left, for handing
+/// back. It also knows the paused queues (``setPaused(_:)``), so that a job of a paused queue is never taken to run:
+/// the check and the put are one step under the buffer's lock.
 final class JobBuffer: Sendable {
     /// One queue's waiting jobs: those from `head` on (taken jobs are dropped when the lane empties, not one by one).
     private struct Lane {
@@ -58,8 +59,9 @@ final class JobBuffer: Sendable {
     }
 
     /// The jobs this buffer has room for below the fetch loops' depth, and never below `floor` (the worker's
-    /// `prefetch`): what recovery claims now. A deep worker drains a backlog of short jobs and holds up to `maxPrefetch`,
-    /// so below `prefetch` alone it often had no room, and a dead worker's jobs waited rounds for it (decision 0069).
+    /// `prefetch`): what recovery claims now. A deep worker drains a backlog of short jobs and holds up to
+    /// `maxPrefetch`, so below `prefetch` alone it often had no room, and a dead worker's jobs waited rounds for it
+    /// (decision 0071).
     func room(keepingAtLeast floor: Int) -> Int {
         max(0, max(floor, fetchDepth.load(ordering: .relaxed)) - count)
     }
