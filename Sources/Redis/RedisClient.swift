@@ -139,12 +139,30 @@ public final class RedisClient: Sendable {
             let reloaded = try await scriptSHA(script, reload: true)
             reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)], durable: durable)[0]
         }
-        if case .error(let message) = reply {
-            let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
-            throw RedisError.reply(
-                message, endpoint: endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
-        }
+        if case .error(let message) = reply { throw scriptFailure(message, in: script) }
         return (replies, reply)
+    }
+
+    /// Runs a Lua script on `connection` (one of ``makeDedicatedConnection(name:)``'s) instead of the pool, by its SHA as
+    /// ``run(_:keys:arguments:durable:)`` does, loading it there when unknown and once more on `NOSCRIPT`: nothing of
+    /// the call waits for a pooled connection, whose thread a task may hold (``connectionExecutors``).
+    /// - Throws: ``RedisError`` for the transport, and `server` with the script's error.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String], arguments: [String], on connection: RedisConnection) async throws -> RedisReply {
+        let sha = try await scriptSHA(script, on: connection)
+        var reply = try await connection.send([evalshaCommand(sha, keys: keys, arguments: arguments)])[0]
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            let reloaded = try await scriptSHA(script, reload: true, on: connection)
+            reply = try await connection.send([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
+        }
+        if case .error(let message) = reply { throw scriptFailure(message, in: script) }
+        return reply
+    }
+
+    /// A script's error reply as thrown, naming the command an ACL refused inside it when Redis says which line.
+    private func scriptFailure(_ message: String, in script: RedisScript) -> RedisError {
+        let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
+        return RedisError.reply(message, endpoint: endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
     }
 
     /// The command a script was refused, from the line Redis names (`... on @user_script:66.`): Redis does not
@@ -233,16 +251,36 @@ public final class RedisClient: Sendable {
                 + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
     }
 
+    /// The pooled connections' executors, one a connection, in the pool's order. A task that prefers one
+    /// (`Task(executorPreference:)`) runs on that connection's thread, and its calls on this client go on that connection
+    /// (``connection()``): a call joins the thread's next write with no signal to it, and its reply resumes the task
+    /// where it was read. The worker's runners run so when the pool has several connections (decision 0072). Such a task
+    /// must not block its thread: every call on that connection waits while it does.
+    public var connectionExecutors: [RedisConnectionExecutor] { connections.map(\.executor) }
+
+    /// The connection a call goes on: the one whose thread the calling task prefers (``connectionExecutors``), else the
+    /// next in turn.
     private func connection() -> RedisConnection {
         if connections.count == 1 { return connections[0] }
+        if let current = withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor }) {
+            for connection in connections where connection.executor.asUnownedTaskExecutor() == current { return connection }
+        }
         let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
         return connections[index % connections.count]
     }
 
     /// The script's SHA on the server, loading it when unknown (or when `reload` says the server forgot it).
-    private func scriptSHA(_ script: RedisScript, reload: Bool = false) async throws -> String {
+    /// - Parameter connection: where to load it (a dedicated connection); nil: the pool.
+    private func scriptSHA(_ script: RedisScript, reload: Bool = false, on connection: RedisConnection? = nil) async throws -> String {
         if !reload, let sha = scriptHashes.withLock({ $0[ScriptSource(script)] }) { return sha }
-        let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source))
+        let load = RedisCommand("SCRIPT", "LOAD", script.source)
+        let reply: RedisReply
+        if let connection {
+            reply = try await connection.send([load])[0]
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpointName, command: "SCRIPT LOAD") }
+        } else {
+            reply = try await send(load)
+        }
         guard let sha = reply.string else {
             throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
         }

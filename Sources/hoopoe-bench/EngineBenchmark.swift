@@ -54,7 +54,8 @@ enum EngineBenchmark {
     static func latency(url: String, rate: Int, seconds: Int, separateProcess: Bool = false) async throws -> (
         p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double, p99AfterEnqueue: Double
     ) {
-        let (redis, jobs) = try setUp(url)
+        // A worker's client (`hoopoe worker`'s pool: its runners run on the shared connections' threads), shared with the pacer.
+        let (redis, jobs) = try setUp(url, poolSize: Worker.sharedConnections)
         defer { redis.close() }
         let total = rate * seconds
         let clock = ContinuousClock()
@@ -100,7 +101,9 @@ enum EngineBenchmark {
     /// of its own. Marks `<namespace>:bench:ready` once running, stops after `count` jobs or `timeout` seconds, and
     /// prints the percentiles as one JSON line.
     static func latencyWorkerProcess(url: String, namespace: String, count: Int, timeout: Int) async throws -> String {
-        let redis = try RedisClient(url: url)
+        var configuration = try RedisConfiguration(url: url)
+        configuration.poolSize = Worker.sharedConnections  // as `hoopoe worker`'s
+        let redis = RedisClient(configuration: configuration)
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: namespace)
         let samples = LatencySamples()
@@ -174,8 +177,10 @@ enum EngineBenchmark {
         return Double(count) / seconds
     }
 
-    private static func setUp(_ url: String) throws -> (RedisClient, JobQueue) {
-        let redis = try RedisClient(url: url)
+    private static func setUp(_ url: String, poolSize: Int = 1) throws -> (RedisClient, JobQueue) {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.poolSize = poolSize
+        let redis = RedisClient(configuration: configuration)
         return (redis, JobQueue(redis: redis, namespace: "bench-\(JobID.make().suffix(8))"))
     }
 

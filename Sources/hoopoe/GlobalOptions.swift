@@ -23,9 +23,12 @@ struct GlobalOptions: ParsableArguments {
     var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
 
     /// A client for the resolved URL.
+    /// - Parameter poolSize: its shared connections (`hoopoe worker`: `Worker.sharedConnections`).
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
-    func makeRedisClient() throws -> RedisClient {
-        RedisClient(configuration: try redisConfiguration())
+    func makeRedisClient(poolSize: Int = 1) throws -> RedisClient {
+        var configuration = try redisConfiguration()
+        configuration.poolSize = poolSize
+        return RedisClient(configuration: configuration)
     }
 
     /// The configuration every command connects with: the URL, then `REDIS_TLS_*` and `REDIS_WAIT_*` from the

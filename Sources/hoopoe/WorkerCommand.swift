@@ -92,7 +92,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG, as `hoopoe scheduler` for a bad schedule
         }
         for warning in DomainJobs.startupWarnings(settings) { logger.warning("\(warning)") }
-        let redis = try options.makeRedisClient()
+        let redis = try options.makeRedisClient(poolSize: Worker.sharedConnections)
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
         // Made at the first provider request, not here: a worker that never calls a provider never starts NIO's

@@ -16,14 +16,27 @@ extension JobStore {
     ///
     /// KEYS[1] stream · ARGV[1] group · ARGV[2] consumer · ARGV[3] ownLimit · ARGV[4...] entry ids
     /// Returns {entry id, ...}: the ids another consumer holds.
-    func renewLeases(queue: String, ids: [String], consumer: String) async throws -> [String] {
+    ///
+    /// - Parameter connection: the renewal's own connection (``makeLeaseConnection()``), or nil for the pool.
+    func renewLeases(queue: String, ids: [String], consumer: String, on connection: RedisConnection? = nil) async throws -> [String] {
         var taken: [String] = []
         for chunk in stride(from: 0, to: ids.count, by: 1000) {
-            let reply = try await redis.run(
-                Self.renewScript, keys: [keys(queue).stream],
-                arguments: [QueueKeys.group, consumer, String(Self.ownLimit)] + ids[chunk..<min(ids.count, chunk + 1000)])
+            let stream = [keys(queue).stream]
+            let arguments = [QueueKeys.group, consumer, String(Self.ownLimit)] + ids[chunk..<min(ids.count, chunk + 1000)]
+            let reply = if let connection {
+                try await redis.run(Self.renewScript, keys: stream, arguments: arguments, on: connection)
+            } else {
+                try await redis.run(Self.renewScript, keys: stream, arguments: arguments)
+            }
             taken += (reply.array ?? []).compactMap(\.string)
         }
         return taken
+    }
+
+    /// The lease renewal's own connection, so no renewal waits for a shared connection whose thread a handler holds
+    /// (the runners run there: decision 0072); nil on a cluster, where renewals go by their queue's slot and the runners
+    /// stay on the global pool.
+    func makeLeaseConnection() -> RedisConnection? {
+        redis.isCluster ? nil : redis.makeDedicatedConnection(name: "hoopoe-renew")
     }
 }

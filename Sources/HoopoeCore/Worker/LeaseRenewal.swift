@@ -5,7 +5,9 @@ import Redis
 /// lease (2 s of the default 10 s), so a live worker keeps its jobs through four missed or late rounds — 8 s without
 /// one renewal landing — and a dead one loses them one lease after its last renewal (decision 0032).
 ///
-/// It runs on its own thread (``LeaseThread``), so handlers that block every cooperative thread do not stop it, and
+/// It runs on its own thread (``LeaseThread``) and, but on a cluster, sends on its own connection
+/// (``JobStore/makeLeaseConnection()``), so handlers that block every cooperative thread or the shared connections'
+/// threads (the runners run there: decision 0072) do not stop it, and
 /// from the worker's start until it stopped: while draining, running jobs may take the whole shutdown timeout, longer
 /// than a lease, and must stay this worker's.
 ///
@@ -25,11 +27,12 @@ struct LeaseRenewal: Sendable {
     /// Renews every ``interval`` until cancelled (when the worker stopped).
     func run() async {
         let thread = LeaseThread(name: "hoopoe-lease")
+        let connection = store.makeLeaseConnection()
         await withTaskExecutorPreference(thread) {
             var lastProblem: String?
             while !Task.isCancelled {
                 do {
-                    try await round()
+                    try await round(on: connection)
                     lastProblem = nil
                 } catch {
                     let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
@@ -41,13 +44,14 @@ struct LeaseRenewal: Sendable {
                 await thread.sleep(for: interval)
             }
         }
+        connection?.close()
         thread.stop()
     }
 
-    /// One round: every held entry of every queue, one call per queue.
-    func round() async throws {
+    /// One round: every held entry of every queue, one call per queue, on `connection` (nil: the pool).
+    func round(on connection: RedisConnection? = nil) async throws {
         for (queue, ids) in leases.snapshot() where !ids.isEmpty {
-            let taken = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer)
+            let taken = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
             if taken.isEmpty { continue }
             leases.release(queue: queue, entryIDs: taken)
             logger.warning(

@@ -123,7 +123,7 @@ extension Worker {
 
         /// The handler still holds this runner's task: settle the job and run the slot on in a new one.
         func takeOver(_ outcome: RunningJob.Outcome) {
-            Task { [self] in
+            worker.startRunner(slot: slot) { [self] in
                 await worker.conclude(self, outcome)
                 await worker.runnerLoop(slot: slot)
             }

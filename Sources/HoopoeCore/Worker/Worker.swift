@@ -16,7 +16,8 @@ import Synchronization
 /// `maxPrefetch` while short jobs outrun the fetches: ``FetchDepth``; on a Redis
 /// Cluster, one per queue on its node: a read of streams in several slots is refused; decision 0026);
 /// acknowledgements are batched (one Lua call for many jobs); the Redis client pipelines whatever the
-/// running handlers send at the same moment.
+/// running handlers send at the same moment; the handlers run on the shared connections' threads, so their calls and
+/// replies wake no other thread (``runnerExecutors``, decision 0072).
 ///
 /// Lifecycle (``WorkerState``): ``run()`` until ``shutdown()`` (stop fetching, let running jobs finish within
 /// `shutdownTimeout`, hand the rest back to their queues at once) or ``shutdownNow()`` (hand everything back at
@@ -45,6 +46,12 @@ public final class Worker: Sendable {
     /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
     private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
+    /// The threads the runners run on (decision 0072): the client's shared connections' (``RedisClient/connectionExecutors``),
+    /// each runner on one in turn, when it has several and one server serves every queue. A handler's Redis calls then
+    /// join its thread's next write, and their replies resume it where they were read: no thread is woken for either.
+    /// Empty (the global pool) with one connection, where one thread would run every handler and every read in turn
+    /// (decision 0054), and on a cluster, whose calls go on the nodes' connections, not these.
+    let runnerExecutors: [RedisConnectionExecutor]
     var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
 
     /// - Parameters:
@@ -60,6 +67,8 @@ public final class Worker: Sendable {
         self.options = options
         self.logger = logger
         self.metrics = metrics
+        let shared = jobs.store.redis.connectionExecutors
+        runnerExecutors = jobs.store.redis.isCluster || shared.count < 2 ? [] : shared
         buffer = JobBuffer(selection: options.queues)
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         watchdog = TimeoutWatchdog(slots: options.concurrency)
@@ -67,6 +76,11 @@ public final class Worker: Sendable {
         handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
         acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
+
+    /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as `hoopoe worker`'s
+    /// has: its runners run on their threads, half on each (``runnerExecutors``, decision 0072). Two measured faster than
+    /// one and than three on the peers' job; the handlers' and the acknowledgements' calls share them.
+    public static let sharedConnections = 2
 
     /// Jobs running now.
     public var busy: Int { lifecycle.busy }
@@ -153,7 +167,7 @@ public final class Worker: Sendable {
             // Runners are tasks of their own, not the group's: a handler that ignores its timeout keeps its runner's task
             // (it runs there, RunningJob), which a new task replaces; the group must not wait for the old one.
             for slot in 0..<options.concurrency {
-                Task { await self.runnerLoop(slot: slot) }
+                startRunner(slot: slot) { await self.runnerLoop(slot: slot) }
             }
             // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
             await self.lifecycle.wait(until: .stopped)
@@ -252,6 +266,15 @@ public final class Worker: Sendable {
     private func fetchFailed(_ failures: Int, _ error: any Error) async {
         logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
         try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
+    }
+
+    /// Starts a task for runner `slot` that runs `operation` (the slot's loop), on the slot's thread (``runnerExecutors``).
+    func startRunner(slot: Int, _ operation: @escaping @Sendable () async -> Void) {
+        if runnerExecutors.isEmpty {
+            Task(operation: operation)
+        } else {
+            Task(executorPreference: runnerExecutors[slot % runnerExecutors.count], operation: operation)
+        }
     }
 
     /// Runs jobs on runner `slot` until the buffer closes. Stops without ending the runner when its attempt was taken
