@@ -36,9 +36,13 @@ struct WorkerCommand: AsyncParsableCommand {
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             running worker takes its jobs after --lease plus at most one recovery round (2 s ± 20 %): within 15 s \
             with the default 10 s lease. The lost run counts as an attempt. A live worker renews its leases every \
-            fifth of --lease on a thread of its own, so busy CPUs, handlers that block their thread and jobs that \
-            run longer than the lease do not lose their jobs to another worker. Give every worker of a queue the \
-            same --lease (docs/operating.md, "When a worker dies").
+            fifth of --lease on a thread and a Redis connection of its own, so busy CPUs, handlers that block their \
+            thread and jobs that run longer than the lease do not lose their jobs to another worker. Give every \
+            worker of a queue the same --lease (docs/operating.md, "When a worker dies").
+
+            Handlers run on the threads of the worker's two shared Redis connections, half on each: a handler that \
+            blocks its thread (a synchronous call, a long computation) holds up that connection's Redis calls and \
+            the other handlers on it (docs/operating.md, "Handlers must not block their thread").
             """
     )
 
