@@ -9,8 +9,8 @@ import Redis
 /// (retry, optionally at a time; permanent failure; discard); any other error is retried per
 /// ``retryPolicy`` until ``maxAttempts``, then the job is dead.
 ///
-/// Where `run` runs: in a `hoopoe worker`, on one of its shared Redis connections' threads (decision 0072), so its Redis
-/// calls join that thread's next write. It must not block the thread (a synchronous sleep or library call, a long
+/// Where `run` runs: in a `hoopoe worker`, on one of its shared Redis connections' threads (decision 0072), so its
+/// Redis calls join that thread's next write. It must not block the thread (a synchronous sleep or library call, a long
 /// computation): that connection's calls and the other handlers on it wait meanwhile. Await, or move the work off it
 /// (`Task.detached`). Lease renewal does not wait for it: the job keeps its lease.
 public protocol JobHandler: Sendable {

@@ -143,9 +143,9 @@ public final class RedisClient: Sendable {
         return (replies, reply)
     }
 
-    /// Runs a Lua script on `connection` (one of ``makeDedicatedConnection(name:)``'s) instead of the pool, by its SHA as
-    /// ``run(_:keys:arguments:durable:)`` does, loading it there when unknown and once more on `NOSCRIPT`: nothing of
-    /// the call waits for a pooled connection, whose thread a task may hold (``connectionExecutors``).
+    /// Runs a Lua script on `connection` (one of ``makeDedicatedConnection(name:)``'s) instead of the pool, by its SHA
+    /// as ``run(_:keys:arguments:durable:)`` does, loading it there when unknown and once more on `NOSCRIPT`: nothing
+    /// of the call waits for a pooled connection, whose thread a task may hold (``connectionExecutors``).
     /// - Throws: ``RedisError`` for the transport, and `server` with the script's error.
     @discardableResult
     public func run(_ script: RedisScript, keys: [String], arguments: [String], on connection: RedisConnection) async throws -> RedisReply {
@@ -252,10 +252,10 @@ public final class RedisClient: Sendable {
     }
 
     /// The pooled connections' executors, one a connection, in the pool's order. A task that prefers one
-    /// (`Task(executorPreference:)`) runs on that connection's thread, and its calls on this client go on that connection
-    /// (``connection()``): a call joins the thread's next write with no signal to it, and its reply resumes the task
-    /// where it was read. The worker's runners run so when the pool has several connections (decision 0072). Such a task
-    /// must not block its thread: every call on that connection waits while it does.
+    /// (`Task(executorPreference:)`) runs on that connection's thread, and its calls on this client go on that
+    /// connection (``connection()``): a call joins the thread's next write with no signal to it, and its reply resumes
+    /// the task where it was read. The worker's runners run so when the pool has several connections (decision 0072).
+    /// Such a task must not block its thread: every call on that connection waits while it does.
     public var connectionExecutors: [RedisConnectionExecutor] { connections.map(\.executor) }
 
     /// The connection a call goes on: the one whose thread the calling task prefers (``connectionExecutors``), else the

@@ -54,7 +54,8 @@ enum EngineBenchmark {
     static func latency(url: String, rate: Int, seconds: Int, separateProcess: Bool = false) async throws -> (
         p50: Double, p99: Double, max: Double, count: Int, maxSendLag: Double, p99AfterEnqueue: Double
     ) {
-        // A worker's client (`hoopoe worker`'s pool: its runners run on the shared connections' threads), shared with the pacer.
+        // A worker's client (`hoopoe worker`'s pool: its runners run on the shared connections' threads), shared with
+        // the pacer.
         let (redis, jobs) = try setUp(url, poolSize: Worker.sharedConnections)
         defer { redis.close() }
         let total = rate * seconds

@@ -122,9 +122,9 @@ import Testing
         #expect(try await h.jobs.info(queue: "default").ready == 1)
     }
 
-    /// The threads docs/operating.md names are there under those names, as `top -H` and `ps -L` show them: the two shared
-    /// connections' (which also run the handlers, decision 0072), the fetch's (which also runs the fetch loop, decision
-    /// 0061), and lease renewal's connection and timer.
+    /// The threads docs/operating.md names are there under those names, as `top -H` and `ps -L` show them: the two
+    /// shared connections' (which also run the handlers, decision 0072), the fetch's (which also runs the fetch loop,
+    /// decision 0061), and lease renewal's connection and timer.
     @Test func aWorkersThreadsCarryTheirNames() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):names"

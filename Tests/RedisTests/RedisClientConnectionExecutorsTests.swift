@@ -28,8 +28,9 @@ import Testing
         #expect(elsewhere == seen[0].union(seen[1]), "a task on the global pool uses both in turn")
     }
 
-    /// Both pooled connections' threads blocked (a handler's synchronous call) for 2 s: a script on a dedicated connection
-    /// still runs, loaded there after `SCRIPT FLUSH`, before they are free. Through the pool it would wait for them.
+    /// Both pooled connections' threads blocked (a handler's synchronous call) for 2 s: a script on a dedicated
+    /// connection still runs, loaded there after `SCRIPT FLUSH`, before they are free. Through the pool it would wait
+    /// for them.
     @Test func aScriptOnADedicatedConnectionDoesNotWaitForThePoolsThreads() async throws {
         let server = try RedisServer()  // its own: `SCRIPT FLUSH` would make the other tests' scripts load again
         var configuration = try RedisConfiguration(url: server.url)

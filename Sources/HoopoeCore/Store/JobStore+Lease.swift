@@ -34,8 +34,8 @@ extension JobStore {
     }
 
     /// The lease renewal's own connection, so no renewal waits for a shared connection whose thread a handler holds
-    /// (the runners run there: decision 0072); nil on a cluster, where renewals go by their queue's slot and the runners
-    /// stay on the global pool.
+    /// (the runners run there: decision 0072); nil on a cluster, where renewals go by their queue's slot and the
+    /// runners stay on the global pool.
     func makeLeaseConnection() -> RedisConnection? {
         redis.isCluster ? nil : redis.makeDedicatedConnection(name: "hoopoe-renew")
     }

@@ -46,11 +46,12 @@ public final class Worker: Sendable {
     /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
     private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
-    /// The threads the runners run on (decision 0072): the client's shared connections' (``RedisClient/connectionExecutors``),
-    /// each runner on one in turn, when it has several and one server serves every queue. A handler's Redis calls then
-    /// join its thread's next write, and their replies resume it where they were read: no thread is woken for either.
-    /// Empty (the global pool) with one connection, where one thread would run every handler and every read in turn
-    /// (decision 0054), and on a cluster, whose calls go on the nodes' connections, not these.
+    /// The threads the runners run on (decision 0072): the client's shared connections'
+    /// (``RedisClient/connectionExecutors``), each runner on one in turn, when it has several and one server serves
+    /// every queue. A handler's Redis calls then join its thread's next write, and their replies resume it where they
+    /// were read: no thread is woken for either. Empty (the global pool) with one connection, where one thread would
+    /// run every handler and every read in turn (decision 0054), and on a cluster, whose calls go on the nodes'
+    /// connections, not these.
     let runnerExecutors: [RedisConnectionExecutor]
     var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
 
@@ -77,9 +78,10 @@ public final class Worker: Sendable {
         acknowledger = Acknowledger(jobs: jobs, logger: logger) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 
-    /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as `hoopoe worker`'s
-    /// has: its runners run on their threads, half on each (``runnerExecutors``, decision 0072). Two measured faster than
-    /// one and than three on the peers' job; the handlers' and the acknowledgements' calls share them.
+    /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of
+    /// `hoopoe worker` has: its runners run on their threads, half on each (``runnerExecutors``, decision 0072). Two
+    /// measured faster than one and than three on the peers' job; the handlers' and the acknowledgements' calls share
+    /// them.
     public static let sharedConnections = 2
 
     /// Jobs running now.
@@ -268,7 +270,8 @@ public final class Worker: Sendable {
         try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
     }
 
-    /// Starts a task for runner `slot` that runs `operation` (the slot's loop), on the slot's thread (``runnerExecutors``).
+    /// Starts a task for runner `slot` that runs `operation` (the slot's loop), on the slot's thread
+    /// (``runnerExecutors``).
     func startRunner(slot: Int, _ operation: @escaping @Sendable () async -> Void) {
         if runnerExecutors.isEmpty {
             Task(operation: operation)
