@@ -102,9 +102,7 @@ enum EngineBenchmark {
     /// of its own. Marks `<namespace>:bench:ready` once running, stops after `count` jobs or `timeout` seconds, and
     /// prints the percentiles as one JSON line.
     static func latencyWorkerProcess(url: String, namespace: String, count: Int, timeout: Int) async throws -> String {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.poolSize = Worker.sharedConnections  // as `hoopoe worker`'s
-        let redis = RedisClient(configuration: configuration)
+        let redis = try client(url, poolSize: Worker.sharedConnections)  // as `hoopoe worker`'s
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: namespace)
         let samples = LatencySamples()
@@ -178,10 +176,15 @@ enum EngineBenchmark {
         return Double(count) / seconds
     }
 
-    private static func setUp(_ url: String, poolSize: Int = 1) throws -> (RedisClient, JobQueue) {
+    /// A client with `poolSize` shared connections (a worker's: ``Worker/sharedConnections``).
+    private static func client(_ url: String, poolSize: Int) throws -> RedisClient {
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = poolSize
-        let redis = RedisClient(configuration: configuration)
+        return RedisClient(configuration: configuration)
+    }
+
+    private static func setUp(_ url: String, poolSize: Int = 1) throws -> (RedisClient, JobQueue) {
+        let redis = try client(url, poolSize: poolSize)
         return (redis, JobQueue(redis: redis, namespace: "bench-\(JobID.make().suffix(8))"))
     }
 
