@@ -17,6 +17,8 @@ public struct Heartbeat: Sendable {
     private let details: @Sendable () -> [String: String]
     /// Where a failed beat is reported (once until the failure changes); nil says nothing.
     private let logger: Logger?
+    /// Whether ``run()`` beats on a connection of its own (``JobStore/makeBeatConnection()``) instead of the pool.
+    private let ownConnection: Bool
 
     /// - Parameters:
     ///   - kind: `worker` or `scheduler`.
@@ -25,27 +27,34 @@ public struct Heartbeat: Sendable {
     ///   - interval: beat interval.
     ///   - details: extra fields written with each beat (busy count, queues).
     ///   - logger: where a failed beat is reported (a beat refused by Redis would otherwise be lost without a word).
+    ///   - ownConnection: beat on a connection of its own, but on a cluster. A worker's heartbeat does: its handlers
+    ///     run on the shared connections' threads (decision 0072), and one that blocks its thread for longer than the
+    ///     beat's TTL must not make the worker look gone to `hoopoe health-check` (decision 0073).
     public init(
         kind: String, id: String, jobs: JobQueue, interval: Duration = .seconds(5), logger: Logger? = nil,
-        details: @escaping @Sendable () -> [String: String] = { [:] }
+        ownConnection: Bool = false, details: @escaping @Sendable () -> [String: String] = { [:] }
     ) {
         self.kind = kind
         self.logger = logger
+        self.ownConnection = ownConnection
         self.id = id
         self.jobs = jobs
         self.interval = interval
         self.details = details
     }
 
-    /// Writes one beat.
-    public func beat() async throws {
+    /// Writes one beat, through the pool.
+    public func beat() async throws { try await beat(on: nil) }
+
+    /// Writes one beat on `connection` (nil: the pool).
+    private func beat(on connection: RedisConnection?) async throws {
         let now = Date().timeIntervalSince1970
         var fields: [String: String] = [
             "kind": kind, "pid": String(ProcessInfo.processInfo.processIdentifier), "host": ProcessInfo.processInfo.hostName,
             "started_at": String(started), "beat_at": String(now),
         ]
         fields.merge(details()) { $1 }
-        try await jobs.store.beat(id: id, fields: fields, ttl: Int((interval * 3).seconds.rounded(.up)), now: now)
+        try await jobs.store.beat(id: id, fields: fields, ttl: Int((interval * 3).seconds.rounded(.up)), now: now, on: connection)
     }
 
     /// Removes this process's record (orderly exit).
@@ -53,12 +62,14 @@ public struct Heartbeat: Sendable {
         await jobs.store.removeProcess(id: id)
     }
 
-    /// Beats until cancelled.
+    /// Beats until cancelled; on its own connection if asked (closed when cancelled).
     public func run() async {
+        let connection = ownConnection ? jobs.store.makeBeatConnection() : nil
+        defer { connection?.close() }
         var lastProblem: String?
         while !Task.isCancelled {
             do {
-                try await beat()
+                try await beat(on: connection)
                 lastProblem = nil
             } catch {
                 let problem = (error as? RedisError)?.operatorLine ?? "\(error)"

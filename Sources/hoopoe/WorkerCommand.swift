@@ -112,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(
             jobs: jobs, registry: JobCatalog.registry(domain: domain), options: workerOptions, logger: logger,
             metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)
-        let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs, logger: logger) {
+        let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs, logger: logger, ownConnection: true) {
             ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
         }
         // Listed first, so it stops last: a second signal must still reach the worker while it drains.

@@ -5,8 +5,9 @@ import Redis
 /// score in ``GlobalKeys/processes``.
 extension JobStore {
     /// Writes one beat of process `id`: its fields (sorted, so equal beats are equal commands), a TTL of `ttl`
-    /// seconds on them, its score `now` in the processes set. One round trip.
-    func beat(id: String, fields: [String: String], ttl: Int, now: Double) async throws {
+    /// seconds on them, its score `now` in the processes set. One round trip, on `connection` (the heartbeat's own:
+    /// ``makeBeatConnection()``) or, if nil, the pool.
+    func beat(id: String, fields: [String: String], ttl: Int, now: Double, on connection: RedisConnection? = nil) async throws {
         var hset = RedisCommand("HSET", global.process(id))
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             hset.append(key)
@@ -15,9 +16,17 @@ extension JobStore {
         let commands = [hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id)]
         // A pipeline returns error replies in place: one that failed (a key on another cluster node, an ACL) is thrown,
         // naming its command, so the heartbeat logs it instead of losing the beat without a word.
-        for (reply, command) in zip(try await redis.pipeline(commands), commands) {
+        let replies = if let connection { try await connection.send(commands) } else { try await redis.pipeline(commands) }
+        for (reply, command) in zip(replies, commands) {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
         }
+    }
+
+    /// The heartbeat's own connection, so no beat waits for a shared connection whose thread a handler holds (the
+    /// runners run there: decision 0072); nil on a cluster, where the beat goes by its keys' node and the runners stay
+    /// on the global pool (decision 0073).
+    func makeBeatConnection() -> RedisConnection? {
+        redis.isCluster ? nil : redis.makeDedicatedConnection(name: "hoopoe-beat")
     }
 
     /// Removes process `id`'s record (an orderly exit); errors are ignored, the record expires anyway.

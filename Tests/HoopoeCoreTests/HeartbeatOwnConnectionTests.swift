@@ -1,0 +1,58 @@
+import Foundation
+import HoopoeCore
+import Redis
+import Synchronization
+import TestSupport
+import Testing
+
+/// A worker's handlers run on the shared connections' threads (decision 0072). One that blocks its thread for longer
+/// than the heartbeat's TTL must not make the worker look gone to `hoopoe health-check`, which would have an
+/// orchestrator restart a live worker: the worker's heartbeat beats on a connection of its own (decision 0073).
+struct HeartbeatOwnConnectionTests {
+    @Test func beatsGoOnWhileBothSharedConnectionsThreadsAreBlocked() async throws {
+        let redis = try TestRedis.client(poolSize: 2)
+        defer { redis.close() }
+        let observer = try TestRedis.client(poolSize: 1)  // its own thread, which nothing blocks
+        defer { observer.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let key = GlobalKeys(namespace: jobs.namespace).process("w1")
+        // Beats every 500 ms with a TTL of 2 s (three intervals, rounded up to whole seconds).
+        let heartbeat = Heartbeat(kind: "worker", id: "w1", jobs: jobs, interval: .milliseconds(500), ownConnection: true)
+        let beating = Task { await heartbeat.run() }
+        defer { beating.cancel() }
+        #expect(try await eventually { try await observer.send("EXISTS", key).int == 1 })
+
+        let blocked = Blockers()
+        let blockers = redis.connectionExecutors.map { executor in
+            Task(executorPreference: executor) {
+                blocked.started.add(1, ordering: .sequentiallyConsistent)
+                usleep(4_000_000)  // a handler's synchronous call, twice the beat's TTL
+                blocked.done.add(1, ordering: .sequentiallyConsistent)
+            }
+        }
+        while blocked.started.load(ordering: .sequentiallyConsistent) < blockers.count { try await Task.sleep(for: .milliseconds(5)) }
+        let firstBeat = try await beatAt(key, observer)
+        var missing = 0
+        var samples = 0
+        while blocked.done.load(ordering: .sequentiallyConsistent) == 0 {
+            samples += 1
+            if try await observer.send("EXISTS", key).int != 1 { missing += 1 }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let lastBeat = try await beatAt(key, observer)
+        for blocker in blockers { await blocker.value }
+        #expect(samples > 40, "the observer kept looking while the threads were blocked")
+        #expect(missing == 0, "the process record expired in \(missing) of \(samples) looks while the shared connections' threads were blocked")
+        #expect(lastBeat - firstBeat >= 3, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first")
+    }
+
+    private func beatAt(_ key: String, _ observer: RedisClient) async throws -> Double {
+        Double(try await observer.send("HGET", key, "beat_at").string ?? "") ?? 0
+    }
+}
+
+/// How many blockers started and ended.
+private final class Blockers: Sendable {
+    let started = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+}
