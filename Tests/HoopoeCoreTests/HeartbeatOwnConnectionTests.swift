@@ -41,7 +41,7 @@ struct HeartbeatOwnConnectionTests {
         }
         let lastBeat = try await beatAt(key, observer)
         for blocker in blockers { await blocker.value }
-        #expect(samples > 40, "the observer kept looking while the threads were blocked")
+        #expect(samples >= 10, "the observer kept looking while the threads were blocked")
         #expect(missing == 0, "the process record expired in \(missing) of \(samples) looks while the shared connections' threads were blocked")
         #expect(lastBeat - firstBeat >= 3, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first")
     }
