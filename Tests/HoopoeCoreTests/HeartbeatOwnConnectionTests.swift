@@ -1,7 +1,6 @@
 import Foundation
 import HoopoeCore
 import Redis
-import Synchronization
 import TestSupport
 import Testing
 
@@ -22,25 +21,18 @@ struct HeartbeatOwnConnectionTests {
         defer { beating.cancel() }
         #expect(try await eventually { try await observer.send("EXISTS", key).int == 1 })
 
-        let blocked = Blockers()
-        let blockers = redis.connectionExecutors.map { executor in
-            Task(executorPreference: executor) {
-                blocked.started.add(1, ordering: .sequentiallyConsistent)
-                usleep(4_000_000)  // a handler's synchronous call, twice the beat's TTL
-                blocked.done.add(1, ordering: .sequentiallyConsistent)
-            }
-        }
-        while blocked.started.load(ordering: .sequentiallyConsistent) < blockers.count { try await Task.sleep(for: .milliseconds(5)) }
+        // A handler's synchronous call on each shared thread, for twice the beat's TTL.
+        let blocked = try await BlockedConnectionThreads.block(redis, forSeconds: 4)
         let firstBeat = try await beatAt(key, observer)
         var missing = 0
         var samples = 0
-        while blocked.done.load(ordering: .sequentiallyConsistent) == 0 {
+        while !blocked.anyFree {
             samples += 1
             if try await observer.send("EXISTS", key).int != 1 { missing += 1 }
             try await Task.sleep(for: .milliseconds(50))
         }
         let lastBeat = try await beatAt(key, observer)
-        for blocker in blockers { await blocker.value }
+        await blocked.untilFree()
         #expect(samples >= 10, "the observer kept looking while the threads were blocked")
         #expect(missing == 0, "the process record expired in \(missing) of \(samples) looks while the shared connections' threads were blocked")
         #expect(lastBeat - firstBeat >= 3, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first")
@@ -49,10 +41,4 @@ struct HeartbeatOwnConnectionTests {
     private func beatAt(_ key: String, _ observer: RedisClient) async throws -> Double {
         Double(try await observer.send("HGET", key, "beat_at").string ?? "") ?? 0
     }
-}
-
-/// How many blockers started and ended.
-private final class Blockers: Sendable {
-    let started = Atomic<Int>(0)
-    let done = Atomic<Int>(0)
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Redis
-import Synchronization
 import TestSupport
 import Testing
 
@@ -43,24 +42,10 @@ import Testing
         try await redis.send("SCRIPT", "FLUSH")
         let dedicated = redis.makeDedicatedConnection(name: "test-dedicated")
         defer { dedicated.close() }
-        let blocked = BlockedThreads()
-        let blockers = redis.connectionExecutors.map { executor in
-            Task(executorPreference: executor) {
-                blocked.started.add(1, ordering: .sequentiallyConsistent)
-                usleep(2_000_000)
-                blocked.done.add(1, ordering: .sequentiallyConsistent)
-            }
-        }
-        while blocked.started.load(ordering: .sequentiallyConsistent) < blockers.count { try await Task.sleep(for: .milliseconds(5)) }
+        let blocked = try await BlockedConnectionThreads.block(redis, forSeconds: 2)
         let reply = try await redis.run(script, keys: [key], arguments: [], on: dedicated)
         #expect(reply.int == 2)
-        #expect(blocked.done.load(ordering: .sequentiallyConsistent) == 0, "the script waited for the blocked threads")
-        for blocker in blockers { await blocker.value }
+        #expect(!blocked.anyFree, "the script waited for the blocked threads")
+        await blocked.untilFree()
     }
-}
-
-/// How many blockers started and ended.
-private final class BlockedThreads: Sendable {
-    let started = Atomic<Int>(0)
-    let done = Atomic<Int>(0)
 }
