@@ -23,6 +23,8 @@ public final class RedisClient: Sendable {
     /// Set for a Redis Cluster: routes every call by its keys' slot (`RedisClient+Cluster.swift`).
     let cluster: RedisCluster?
     private let nextConnection = Atomic<Int>(0)
+    /// Where calls of tasks that prefer no pooled connection go (``PoolRouting``).
+    private let routing = Atomic<PoolRouting>(.roundRobin)
     /// SHA1 of each loaded script, by source.
     private let scriptHashes = Mutex<[ScriptSource: String]>([:])
 
@@ -258,13 +260,20 @@ public final class RedisClient: Sendable {
     /// Such a task must not block its thread: every call on that connection waits while it does.
     public var connectionExecutors: [RedisConnectionExecutor] { connections.map(\.executor) }
 
-    /// The connection a call goes on: the one whose thread the calling task prefers (``connectionExecutors``), else the
-    /// next in turn.
+    /// Where calls of tasks that prefer no pooled connection go from now on; round the pool until set. A worker sets it
+    /// as the fetch finds a backlog or none (decision 0076).
+    public func route(_ routing: PoolRouting) {
+        self.routing.store(routing, ordering: .relaxed)
+    }
+
+    /// The connection a call goes on: the one whose thread the calling task prefers (``connectionExecutors``), else as
+    /// ``route(_:)`` said: the next in turn, or the first.
     private func connection() -> RedisConnection {
         if connections.count == 1 { return connections[0] }
         if let current = withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor }) {
             for connection in connections where connection.executor.asUnownedTaskExecutor() == current { return connection }
         }
+        if routing.load(ordering: .relaxed) == .first { return connections[0] }
         let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
         return connections[index % connections.count]
     }

@@ -23,6 +23,10 @@ struct FetchDepth {
     let deep: Int
     /// The depth now.
     private(set) var current: Int
+    /// Whether the runners are working through a backlog: the loop fetches at `deep`, or, when its depth is fixed
+    /// (`deep` is `shallow`), its last two fetches brought all they asked for. The worker's runners run on the shared
+    /// connections' threads while it is true (``RunnerPlacement``, decision 0076).
+    private(set) var backlog = false
     private var lastWasFull = false
 
     init(prefetch: Int, maxPrefetch: Int) {
@@ -63,6 +67,7 @@ struct FetchDepth {
         } else if lastWasFull && bufferWasEmpty {
             current = deep
         }
+        backlog = current > shallow || (deep == shallow && full && lastWasFull)
         lastWasFull = full
     }
 }

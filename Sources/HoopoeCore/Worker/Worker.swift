@@ -46,13 +46,9 @@ public final class Worker: Sendable {
     /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
     private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
-    /// The threads the runners run on (decision 0072): the client's shared connections'
-    /// (``RedisClient/connectionExecutors``), each runner on one in turn, when it has several and one server serves
-    /// every queue. A handler's Redis calls then join its thread's next write, and their replies resume it where they
-    /// were read: no thread is woken for either. Empty (the global pool) with one connection, where one thread would
-    /// run every handler and every read in turn (decision 0054), and on a cluster, whose calls go on the nodes'
-    /// connections, not these.
-    let runnerExecutors: [RedisConnectionExecutor]
+    /// Where the runners run: on the global pool, or during a backlog on the shared connections' threads (decision
+    /// 0076).
+    let placement: RunnerPlacement
     var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
 
     /// - Parameters:
@@ -68,8 +64,7 @@ public final class Worker: Sendable {
         self.options = options
         self.logger = logger
         self.metrics = metrics
-        let shared = jobs.store.redis.connectionExecutors
-        runnerExecutors = jobs.store.redis.isCluster || shared.count < 2 ? [] : shared
+        placement = RunnerPlacement(redis: jobs.store.redis)
         buffer = JobBuffer(selection: options.queues)
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         watchdog = TimeoutWatchdog(slots: options.concurrency)
@@ -79,7 +74,8 @@ public final class Worker: Sendable {
     }
 
     /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of
-    /// `hoopoe worker` has: its runners run on their threads, half on each (``runnerExecutors``, decision 0072). Two
+    /// `hoopoe worker` has: through a backlog its runners run on their threads, half on each (``RunnerPlacement``,
+    /// decisions 0072 and 0076). Two
     /// measured faster than one and than three on the peers' job; the handlers' and the acknowledgements' calls share
     /// them.
     public static let sharedConnections = 2
@@ -249,6 +245,7 @@ public final class Worker: Sendable {
                 failures = 0
                 depth.record(fetched, wanted: want, bufferWasEmpty: buffer.count == 0)
                 buffer.setFetchDepth(depth.current)
+                placement.record(backlog: depth.backlog)
                 if fetched.isEmpty { continue }
                 leases.hold(fetched)
                 let refused = buffer.put(fetched)
@@ -270,24 +267,53 @@ public final class Worker: Sendable {
         try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
     }
 
-    /// Starts a task for runner `slot` that runs `operation` (the slot's loop), on the slot's thread
-    /// (``runnerExecutors``).
+    /// Starts a task for runner `slot` that runs `operation` (the slot's loop). It starts on the global pool; the loop
+    /// moves it where ``placement`` says.
     func startRunner(slot: Int, _ operation: @escaping @Sendable () async -> Void) {
-        if runnerExecutors.isEmpty {
-            Task(operation: operation)
-        } else {
-            Task(executorPreference: runnerExecutors[slot % runnerExecutors.count], operation: operation)
+        Task(operation: operation)
+    }
+
+    /// Runs jobs on runner `slot` until the buffer closes, where ``placement`` says, moving when it changes. Stops
+    /// without ending the runner when its attempt was taken over: the task that took it over runs the slot on
+    /// (``execute(_:slot:lastEntry:)``).
+    func runnerLoop(slot: Int) async {
+        var lastEntry: JobRegistry.Entry?
+        while true {
+            let stop: RunnerStop
+            if let executor = placement.executor(slot: slot) {
+                stop = await withTaskExecutorPreference(executor) {
+                    await runJobs(slot: slot, lastEntry: &lastEntry) { placement.executor(slot: slot) === executor }
+                }
+            } else {
+                stop = await runJobs(slot: slot, lastEntry: &lastEntry) { placement.executor(slot: slot) == nil }
+            }
+            switch stop {
+            case .moved: continue
+            case .takenOver: return
+            case .bufferClosed:
+                lifecycle.runnerEnded()
+                return
+            }
         }
     }
 
-    /// Runs jobs on runner `slot` until the buffer closes. Stops without ending the runner when its attempt was taken
-    /// over: the task that took it over runs the slot on (``execute(_:slot:lastEntry:)``).
-    func runnerLoop(slot: Int) async {
-        var lastEntry: JobRegistry.Entry?
-        while let job = await buffer.take() {
-            guard await execute(job, slot: slot, lastEntry: &lastEntry) else { return }
+    /// Why ``runJobs(slot:lastEntry:while:)`` returned.
+    private enum RunnerStop {
+        /// The placement changed: the runner moves.
+        case moved
+        /// A timed-out attempt was taken over by a new task, which runs the slot on.
+        case takenOver
+        /// The buffer closed: the worker is stopping.
+        case bufferClosed
+    }
+
+    /// Runs jobs from the buffer while `stays` (the placement is where this runner runs now).
+    private func runJobs(slot: Int, lastEntry: inout JobRegistry.Entry?, while stays: () -> Bool) async -> RunnerStop {
+        while stays() {
+            guard let job = await buffer.take() else { return .bufferClosed }
+            guard await execute(job, slot: slot, lastEntry: &lastEntry) else { return .takenOver }
         }
-        lifecycle.runnerEnded()
+        return .moved
     }
 
     /// Once shutdown begins, gives running jobs `shutdownTimeout`, then stops now: whatever still runs is

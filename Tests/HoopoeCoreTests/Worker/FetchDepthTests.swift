@@ -97,6 +97,29 @@ import Testing
         #expect(depth.current == 10)
     }
 
+    /// The backlog the runners' placement follows (decision 0076): the deep depth, or with a fixed depth two full
+    /// fetches in a row; a short fetch ends it.
+    @Test func aBacklogIsTheDeepDepthOrWithAFixedDepthTwoFullFetches() {
+        var varying = FetchDepth(prefetch: 40, maxPrefetch: 80)
+        varying.record(fetched: 40, wanted: 40, bufferWasEmpty: true)
+        #expect(!varying.backlog)
+        varying.record(fetched: 40, wanted: 40, bufferWasEmpty: true)
+        #expect(varying.backlog && varying.current == 80)
+        varying.record(fetched: 3, wanted: 80, bufferWasEmpty: true)
+        #expect(!varying.backlog)
+        varying.record(fetched: 20, wanted: 20, bufferWasEmpty: false)
+        varying.record(fetched: 20, wanted: 20, bufferWasEmpty: false)
+        #expect(!varying.backlog, "slow jobs keep the prefetch, and the pool")
+
+        var fixed = FetchDepth(prefetch: 4, maxPrefetch: 4)
+        fixed.record(fetched: 4, wanted: 4, bufferWasEmpty: false)
+        #expect(!fixed.backlog)
+        fixed.record(fetched: 2, wanted: 2, bufferWasEmpty: false)
+        #expect(fixed.backlog)
+        fixed.record(fetched: 1, wanted: 4, bufferWasEmpty: true)
+        #expect(!fixed.backlog)
+    }
+
     /// What a user relies on: a worker running slow jobs from a backlog holds back no more than its `prefetch` beyond
     /// the jobs it runs, so other workers get the rest. Concurrency 2, `prefetch` 4 and, to keep the two depths far
     /// apart, `maxPrefetch` 40. Kept to 4, the worker holds at most 8: 2 running, 4 fetched and 2 finished whose
