@@ -9,10 +9,11 @@ import Redis
 /// (retry, optionally at a time; permanent failure; discard); any other error is retried per
 /// ``retryPolicy`` until ``maxAttempts``, then the job is dead.
 ///
-/// Where `run` runs: in a `hoopoe worker`, on one of its shared Redis connections' threads (decision 0072), so its
-/// Redis calls join that thread's next write. It must not block the thread (a synchronous sleep or library call, a long
-/// computation): that connection's calls and the other handlers on it wait meanwhile. Await, or move the work off it
-/// (`Task.detached`). Lease renewal does not wait for it: the job keeps its lease.
+/// Where `run` runs: in a `hoopoe worker` working through a backlog, on one of its shared Redis connections' threads
+/// (decisions 0072 and 0076), so its Redis calls join that thread's next write; otherwise on Swift's cooperative pool.
+/// It must not block the thread (a synchronous sleep or library call, a long computation): that connection's calls
+/// and the other handlers on it wait meanwhile. Await, or move the work off it (`Task.detached`). Lease renewal does
+/// not wait for it: the job keeps its lease.
 public protocol JobHandler: Sendable {
     /// The handler's input, decoded from the envelope's `payload`.
     associatedtype Payload: Decodable & Sendable

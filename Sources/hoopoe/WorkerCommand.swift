@@ -40,9 +40,10 @@ struct WorkerCommand: AsyncParsableCommand {
             thread and jobs that run longer than the lease do not lose their jobs to another worker. Give every \
             worker of a queue the same --lease (docs/operating.md, "When a worker dies").
 
-            Handlers run on the threads of the worker's two shared Redis connections, half on each: a handler that \
-            blocks its thread (a synchronous call, a long computation) holds up that connection's Redis calls and \
-            the other handlers on it (docs/operating.md, "Handlers must not block their thread").
+            While the worker works through a backlog, handlers run on the threads of its two shared Redis \
+            connections, half on each; otherwise on Swift's cooperative pool. A handler that blocks its thread (a \
+            synchronous call, a long computation) holds up that connection's Redis calls and the other handlers on \
+            it (docs/operating.md, "Handlers must not block their thread").
             """
     )
 
