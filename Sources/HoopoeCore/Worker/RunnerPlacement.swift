@@ -11,9 +11,10 @@ import Synchronization
 /// and the client sends every call of a task that prefers no connection on its first (``PoolRouting/first``): the
 /// design before decision 0072.
 ///
-/// The fetch loop reports each fetch's finding (``record(backlog:)``); a runner looks before each job and moves when
-/// the placement changed (``Worker/runnerLoop(slot:)``). With one connection, or on a cluster (whose calls go on the
-/// nodes' connections), the runners always run on the pool and the client's routing is left alone.
+/// The fetch loop reports each fetch's finding (``record(backlog:)``); a runner looks after each take and moves, with
+/// the job it took, when the placement changed (``Worker/runnerLoop(slot:)``). With one connection, or on a cluster
+/// (whose calls go on the nodes' connections), the runners always run on the pool and the client's routing is left
+/// alone.
 final class RunnerPlacement: Sendable {
     /// The shared connections' executors; empty when the runners always run on the pool.
     private let executors: [RedisConnectionExecutor]
@@ -24,6 +25,12 @@ final class RunnerPlacement: Sendable {
         let shared = redis.connectionExecutors
         executors = redis.isCluster || shared.count < 2 ? [] : shared
         self.redis = redis
+    }
+
+    /// Routes the client's calls as for no backlog, where every runner starts: called as the worker starts to run, not
+    /// when it is made, so a worker that never runs leaves its client alone.
+    func start() {
+        backlog.store(false, ordering: .relaxed)
         if !executors.isEmpty { redis.route(.first) }
     }
 

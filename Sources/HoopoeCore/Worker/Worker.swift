@@ -75,9 +75,8 @@ public final class Worker: Sendable {
 
     /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of
     /// `hoopoe worker` has: through a backlog its runners run on their threads, half on each (``RunnerPlacement``,
-    /// decisions 0072 and 0076). Two
-    /// measured faster than one and than three on the peers' job; the handlers' and the acknowledgements' calls share
-    /// them.
+    /// decisions 0072 and 0076). Two measured faster than one and than three on the peers' job; the handlers' and the
+    /// acknowledgements' calls share them.
     public static let sharedConnections = 2
 
     /// Jobs running now.
@@ -131,6 +130,7 @@ public final class Worker: Sendable {
         try await prepareQueues()
         // Paused queues are known before the first fetch: a worker started while its queue is paused takes nothing.
         try await pauseWatch.round()
+        placement.start()
         logger.info("worker \(options.consumer) serving \(options.queues.names.joined(separator: ", ")) with concurrency \(options.concurrency)")
         // An unstructured task does not inherit the caller's cancellation: inside it the loops end by the worker's own
         // states, as on SIGTERM, and the caller's cancellation only starts that shutdown. Made inside the handler's
@@ -278,17 +278,22 @@ public final class Worker: Sendable {
     /// (``execute(_:slot:lastEntry:)``).
     func runnerLoop(slot: Int) async {
         var lastEntry: JobRegistry.Entry?
+        var carried: FetchedJob?
         while true {
             let stop: RunnerStop
             if let executor = placement.executor(slot: slot) {
                 stop = await withTaskExecutorPreference(executor) {
-                    await runJobs(slot: slot, lastEntry: &lastEntry) { placement.executor(slot: slot) === executor }
+                    await runJobs(slot: slot, carrying: carried, lastEntry: &lastEntry) {
+                        placement.executor(slot: slot) === executor
+                    }
                 }
             } else {
-                stop = await runJobs(slot: slot, lastEntry: &lastEntry) { placement.executor(slot: slot) == nil }
+                stop = await runJobs(slot: slot, carrying: carried, lastEntry: &lastEntry) {
+                    placement.executor(slot: slot) == nil
+                }
             }
             switch stop {
-            case .moved: continue
+            case .moved(let job): carried = job
             case .takenOver: return
             case .bufferClosed:
                 lifecycle.runnerEnded()
@@ -297,23 +302,35 @@ public final class Worker: Sendable {
         }
     }
 
-    /// Why ``runJobs(slot:lastEntry:while:)`` returned.
+    /// Why ``runJobs(slot:carrying:lastEntry:while:)`` returned.
     private enum RunnerStop {
-        /// The placement changed: the runner moves.
-        case moved
+        /// The placement changed: the runner moves, and runs the job it took there.
+        case moved(FetchedJob)
         /// A timed-out attempt was taken over by a new task, which runs the slot on.
         case takenOver
         /// The buffer closed: the worker is stopping.
         case bufferClosed
     }
 
-    /// Runs jobs from the buffer while `stays` (the placement is where this runner runs now).
-    private func runJobs(slot: Int, lastEntry: inout JobRegistry.Entry?, while stays: () -> Bool) async -> RunnerStop {
-        while stays() {
-            guard let job = await buffer.take() else { return .bufferClosed }
+    /// Runs `carried` (a job taken where the runner was before), then jobs from the buffer, while `stays` (the
+    /// placement is where this runner runs now). The placement is looked at after each take: a runner that waited in
+    /// ``JobBuffer/take()`` while it changed runs that job in the new place, not the old.
+    private func runJobs(
+        slot: Int, carrying carried: FetchedJob?, lastEntry: inout JobRegistry.Entry?, while stays: () -> Bool
+    ) async -> RunnerStop {
+        var carried = carried
+        while true {
+            let job: FetchedJob
+            if let taken = carried {
+                job = taken
+                carried = nil
+            } else {
+                guard let taken = await buffer.take() else { return .bufferClosed }
+                job = taken
+            }
+            guard stays() else { return .moved(job) }
             guard await execute(job, slot: slot, lastEntry: &lastEntry) else { return .takenOver }
         }
-        return .moved
     }
 
     /// Once shutdown begins, gives running jobs `shutdownTimeout`, then stops now: whatever still runs is
