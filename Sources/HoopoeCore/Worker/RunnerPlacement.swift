@@ -34,6 +34,12 @@ final class RunnerPlacement: Sendable {
         if !executors.isEmpty { redis.route(.first) }
     }
 
+    /// Routes the client's calls round its pool again (its default), once the worker stopped: a client that outlives
+    /// its worker (an in-process enqueuer's) is left as it was before the worker ran.
+    func stop() {
+        if !executors.isEmpty { redis.route(.roundRobin) }
+    }
+
     /// The executor runner `slot` runs on now: its connection's during a backlog, nil (the global pool) otherwise.
     func executor(slot: Int) -> RedisConnectionExecutor? {
         guard !executors.isEmpty, backlog.load(ordering: .relaxed) else { return nil }

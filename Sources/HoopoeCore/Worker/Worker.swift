@@ -140,6 +140,7 @@ public final class Worker: Sendable {
         } onCancel: {
             shutdown()
         }
+        placement.stop()
         logger.info("worker \(options.consumer) stopped")
     }
 

@@ -103,6 +103,27 @@ import Testing
         withExtendedLifetime(worker) {}
     }
 
+    /// A worker that stopped routes its client round the pool again: the calls of a client that outlives it (an
+    /// in-process enqueuer's) go on both connections, as before the worker ran.
+    @Test func aStoppedWorkerLeavesItsClientsCallsRoundThePool() async throws {
+        let space = try TestNamespace(poolSize: Worker.sharedConnections)
+        let worker = Worker(
+            jobs: space.jobs, registry: JobRegistry(), options: .fastTest(concurrency: 4),
+            logger: EngineHarness.quietLogger)
+        func connectionsOfEightCalls() async throws -> Set<Int> {
+            var ids = Set<Int>()
+            for _ in 0..<8 { ids.insert(try await space.redis.send("CLIENT", "ID").int ?? -1) }
+            return ids
+        }
+        let task = Task { try await worker.run() }
+        // Once it runs, without a backlog, every call of a task that prefers no connection goes on the first.
+        #expect(try await eventually { try await connectionsOfEightCalls().count == 1 })
+        worker.shutdown()
+        try await task.value
+        let after = try await connectionsOfEightCalls()
+        #expect(after.count == Worker.sharedConnections, "calls on \(after) after the worker stopped")
+    }
+
     @Test func withOneConnectionHandlersRunOnTheGlobalPool() async throws {
         let seen = try await run(backlog: 400, trickle: 0, poolSize: 1).backlog
         #expect(seen.onConnectionThreads == 0, "\(Set(seen.threads))")
