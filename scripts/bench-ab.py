@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A/B of `hoopoe worker` builds on the peers' job, longer and steadier than `make bench`'s peers section.
 
-    python3 scripts/bench-ab.py [--jobs 60000] [--rounds 3] [--history on|off] [--perf] [--cmds]
-                                [--perf-record PREFIX] [--callgrind PREFIX] [--redis-callgrind PREFIX]
+    python3 scripts/bench-ab.py [--jobs 60000] [--rounds 3] [--history on|off] [--perf] [--cmds] [--threads]
+                                [--json] [--perf-record PREFIX] [--callgrind PREFIX] [--redis-callgrind PREFIX]
                                 label=/path/to/hoopoe[,ENV=value...] ...
 
 Why: the peers' harness measures about 0.3 s of steady processing at N = 20,000, so one run swings by ±25 % on these
@@ -26,6 +26,12 @@ recvfrom) and on Redis (context switches, system calls, read, write, writev, epo
 read and a write); `--cmds` each command's calls and µs a job; `--perf-record PREFIX` writes `perf record -g` profiles
 of the worker and Redis. `,ENV=value` after a path sets the worker's environment for that label (a toggle); a label
 ending in `-off` runs with job history off. The medians come last.
+
+`--threads` adds where the machine's vCPUs went from the backlog's rename to the last job (`/proc`, no profiler): each
+of the worker's threads by name (Swift's pool threads summed as `pool`), Redis, the rest of the machine, and idle, in
+vCPUs. Idle vCPUs while the worker drains a backlog mean the run waited on hand-overs (wake-ups), not on CPU
+(docs/benchmarks.md, session 34). `--json` ends the output with one JSON line of the last run's figures, for
+scripts/bench.sh.
 
 `--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
 its last acknowledgement (`callgrind_control -i on/off`), and prints the worker's instructions a job: a count a noisy
@@ -73,6 +79,49 @@ def cpu_seconds(pid, user_only=False):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + (0 if user_only else int(fields[12]))
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def thread_ticks(pid):
+    """CPU ticks so far of each thread of `pid`, summed by thread name (Swift's pool threads, `*.default-qos`, as
+    `pool`)."""
+    ticks = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        name = "pool" if name.endswith("default-qos") else name
+        ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def machine_ticks():
+    """(busy, idle) ticks of all vCPUs so far (/proc/stat's first line; iowait counted idle, steal busy)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values[:8]) - idle, idle
+
+
+def vcpu_shares(before, after, seconds):
+    """Where the vCPUs went between two snapshots (``snapshot_threads``), in vCPUs: the worker's threads, Redis, the
+    rest of the machine, idle."""
+    hz = os.sysconf("SC_CLK_TCK") * seconds
+    worker = {name: (ticks - before["worker"].get(name, 0)) / hz for name, ticks in after["worker"].items()}
+    redis_share = (after["redis"] - before["redis"]) / hz
+    busy = (after["machine"][0] - before["machine"][0]) / hz
+    return dict(seconds=seconds, vcpus=os.cpu_count(), worker={k: v for k, v in worker.items() if v > 0},
+                worker_total=sum(worker.values()), redis=redis_share,
+                other=max(0.0, busy - sum(worker.values()) - redis_share),
+                idle=(after["machine"][1] - before["machine"][1]) / hz)
+
+
+def snapshot_threads(worker_pid, server_pid):
+    return dict(worker=thread_ticks(worker_pid), redis=sum(thread_ticks(server_pid).values()), machine=machine_ticks(),
+                at=time.monotonic())
 
 
 def redis_cpu(r):
@@ -179,6 +228,7 @@ def one_run(args, label, binary, env_extra, history, rnd):
         if redis_profile:
             callgrind_control(server.pid, True)
         redis0, worker0, user0 = redis_cpu(r), cpu_seconds(worker.pid), cpu_seconds(worker.pid, True)
+        threads0 = snapshot_threads(worker.pid, server.pid) if args.threads else None
         r.rename(SIDE, STREAM)
         first = None
         while True:
@@ -188,6 +238,7 @@ def one_run(args, label, binary, env_extra, history, rnd):
                 first = (now, done)
             if done >= args.jobs:
                 last = now
+                threads1 = snapshot_threads(worker.pid, server.pid) if args.threads else None
                 break
             if worker.poll() is not None:
                 log.seek(0)
@@ -237,7 +288,8 @@ def one_run(args, label, binary, env_extra, history, rnd):
     return dict(jps=(n - first[1]) / (last - first[0]) if last > first[0] else 0.0,
                 worker_us=worker_s * 1e6 / n, user_us=user_s * 1e6 / n, redis_us=redis_s * 1e6 / n,
                 commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts,
-                instructions=instructions, redis_instructions=redis_instructions)
+                instructions=instructions, redis_instructions=redis_instructions,
+                threads=vcpu_shares(threads0, threads1, threads1["at"] - threads0["at"]) if args.threads else None)
 
 
 def median(values):
@@ -253,6 +305,8 @@ def main():
     p.add_argument("--history", choices=("on", "off"), default="on")
     p.add_argument("--perf", action="store_true", help="perf stat counts a job on the worker and on Redis")
     p.add_argument("--cmds", action="store_true", help="each Redis command's calls and µs a job")
+    p.add_argument("--threads", action="store_true", help="where the vCPUs went: the worker's threads, Redis, idle")
+    p.add_argument("--json", action="store_true", help="end with one JSON line of the last run's figures")
     p.add_argument("--perf-record", metavar="PREFIX", help="perf record -g the worker and Redis during each run")
     p.add_argument("--callgrind", metavar="PREFIX", help="the worker under callgrind: its instructions a job")
     p.add_argument("--redis-callgrind", metavar="PREFIX", help="redis-server under callgrind: its instructions a job")
@@ -281,6 +335,8 @@ def main():
                 side_counts = {k: v for (s, k), v in res["counts"].items() if s == side}
                 if side_counts:
                     print(f"      {side:6} " + "  ".join(f"{k} {v:.3f}" for k, v in side_counts.items()), flush=True)
+            if res["threads"]:
+                print("      " + threads_line(res["threads"]), flush=True)
             if args.cmds:
                 for name, (calls, us) in sorted(res["commands"].items(), key=lambda kv: -kv[1][1]):
                     print(f"      {name:18} {calls:6.3f} calls/job {us:6.2f} µs/job", flush=True)
@@ -293,6 +349,15 @@ def main():
               + (f"  Redis instructions {median(x['redis_instructions'] for x in rs):,.0f}/job" if args.redis_callgrind else ""))
     for line in pair_lines(results, [label for label, _, _ in builds]):
         print(line)
+    if args.json and args.rounds > 0:
+        print(json.dumps({"jobs": args.jobs, **{k: v for k, v in res.items() if k != "counts"}}))
+
+
+def threads_line(t):
+    """One run's ``vcpu_shares`` as a line: the largest of the worker's threads first."""
+    threads = ", ".join(f"{name} {share:.2f}" for name, share in sorted(t["worker"].items(), key=lambda kv: -kv[1]))
+    return (f"vCPUs over {t['seconds']:.2f} s (of {t['vcpus']}): Redis {t['redis']:.2f}, "
+            f"the worker {t['worker_total']:.2f} ({threads}), the rest {t['other']:.2f}, idle {t['idle']:.2f}")
 
 
 def pair_lines(results, labels):

@@ -24,7 +24,9 @@ value listed (decision 0049). Likewise:
   the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes.
 The 1-process row also names, without counting it, the machine's ceiling for each pair: the vCPUs (os.cpu_count())
 divided by Hoopoe's worker and Redis CPU a job, as a ratio to that pair's Sidekiq (no run can go faster than its
-worker and its Redis can be given CPU).
+worker and its Redis can be given CPU); and, from a {"fact": "peers-profile", "jobs": N, "jps": ..., "threads": ...}
+line (`bench-ab.py --threads --json`), where the vCPUs went while this build drained a backlog alone: Redis, the
+worker, the rest of the machine, idle. Idle vCPUs say the row waited on hand-overs between threads, not on CPU.
 The other rows read the first run.
 """
 import json
@@ -134,7 +136,29 @@ def rows(facts):
         ratios = [ratio] + [number(h.get("steady_rate"), "Hoopoe's steady jobs/s") / number(t.get("steady_rate"), f"{name}'s steady jobs/s")
                             for h, t in pairs[1:]]
         text, met = medianed(ratios, first, "pair", lambda r: f"{r:.1f}×", lambda r: r >= minimum)
-        return text + (machine_ceiling(pairs) if name == "sidekiq" else ""), met
+        return text + (machine_ceiling(pairs) + profile() if name == "sidekiq" else ""), met
+
+    def profile():
+        """Where the vCPUs went while this build drained a backlog alone (`bench-ab.py --threads`, session 34): the
+        1-process row's profile, named, never counted. Idle vCPUs mean the row waited on hand-overs, not on CPU."""
+        fact = facts.get("peers-profile")
+        if not fact:
+            return ""
+        if "error" in fact or "skipped" in fact:
+            return f"; its profile failed: {fact.get('error') or fact.get('skipped')}"
+        t = fact.get("threads") or {}
+        try:
+            jobs = number(fact.get("jobs"), "the profile's jobs")
+            rate = number(fact.get("jps"), "the profile's jobs/s")
+            shares = [t["redis"], t["worker_total"], t["other"], t["idle"]]
+            if any(not isinstance(v, (int, float)) or math.isnan(v) or v < 0 for v in shares):
+                raise Missing("a share that is not a number")
+        except (Missing, KeyError) as error:
+            return f"; its profile could not be read: {error}"
+        redis_share, worker_share, other, idle = shares
+        return (f"; its profile, this build alone draining {jobs:,.0f} jobs at {rate:,.0f} jobs/s (bench-ab.py "
+                f"--threads): of {t.get('vcpus', '?')} vCPUs Redis used {redis_share:.2f}, the worker {worker_share:.2f}, "
+                f"the rest {other:.2f}, and {idle:.2f} stood idle")
 
     def machine_ceiling(pairs):
         """What the machine allows beside the 1-process ratio (decision 0060, amended in session 22): Hoopoe's worker and

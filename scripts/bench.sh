@@ -27,7 +27,8 @@
 #      build's rows only, so the 1-process ratio and the CPU rows are medians of pairs, each pair side by side
 #      (decision 0049: one pair is ~0.4 s of Hoopoe's steady processing, its 50 ms slices swing between ~30k and ~80k jobs/s);
 #      before each run of the harness, the machine's speed (bench/floor/cpu_loop.py, a fixed loop's CPU time), which the
-#      CPU rows name without counting it (decision 0060, amended in session 22);
+#      CPU rows name without counting it (decision 0060, amended in session 22); last, the 1-process row's profile:
+#      this build alone draining BENCH_PROFILE_JOBS (150000) jobs, where the vCPUs went (scripts/bench-ab.py --threads);
 #   then "Targets": every figure issue 17 sets a target for, from sections 1–8 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
@@ -395,6 +396,15 @@ PY
     echo "### Pair $((round + 1)) of $((repeat + 1)): Sidekiq and this build again"
     BENCH_PEERS="sidekiq hoopoe" harness peers-repeat || echo "(pair $((round + 1)) wrote no report)"
   done
+  # The 1-process row's profile: where the vCPUs went while this build drained a backlog alone (the peers' job, its own
+  # redis-server), named beside the row in the Targets table. Idle vCPUs: the row waited on hand-overs, not on CPU.
+  profile_jobs="${BENCH_PROFILE_JOBS:-150000}"
+  echo
+  echo "### Where the vCPUs went while this build drained $profile_jobs jobs alone (scripts/bench-ab.py --threads)"
+  if run peers-profile python3 scripts/bench-ab.py --jobs "$profile_jobs" --rounds 1 --threads --json "this=$bin/hoopoe"; then
+    grep -m 2 -E '^r0 |vCPUs over' "$out" | sed 's/^ */- /' || true
+    report peers-profile "- the fact: {jobs:,} jobs at {jps:,.0f} jobs/s; idle {threads[idle]:.2f} of {threads[vcpus]} vCPUs" jobs jps threads
+  fi
 fi
 
 echo

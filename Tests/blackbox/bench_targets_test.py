@@ -62,6 +62,36 @@ class BenchTargets(unittest.TestCase):
         text, _ = measured(path, "One worker process vs Sidekiq, 2 processes")
         self.assertNotIn("ceiling", text)
 
+    def test_the_one_process_row_names_its_profile_without_counting_it(self):
+        path = facts_file([row("hoopoe", 60_000), row("sidekiq", 6_000), row("sidekiq-2p", 11_000)])
+        profile = {"fact": "peers-profile", "jobs": 150000, "jps": 58188.4,
+                   "threads": {"seconds": 2.58, "vcpus": 2, "redis": 0.58, "worker_total": 0.79, "other": 0.06,
+                               "idle": 0.57, "worker": {"hoopoe-redis-0": 0.31, "hoopoe-redis-1": 0.30}}}
+        with open(path, "a") as f:
+            f.write(json.dumps(profile) + "\n")
+        with mock.patch.object(targets.os, "cpu_count", return_value=2):
+            text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.endswith("; its profile, this build alone draining 150,000 jobs at 58,188 jobs/s (bench-ab.py "
+                                      "--threads): of 2 vCPUs Redis used 0.58, the worker 0.79, the rest 0.06, and 0.57 "
+                                      "stood idle"), text)
+        self.assertFalse(met)  # 10.0×: the profile explains a miss, it does not excuse it
+        text, _ = measured(path, "One worker process vs Sidekiq, 2 processes")
+        self.assertNotIn("profile", text)
+
+    def test_a_failed_or_unreadable_profile_says_so_and_leaves_the_verdict_alone(self):
+        for fact, said in (({"fact": "peers-profile", "error": "exited 1: no redis-server"},
+                            "; its profile failed: exited 1: no redis-server"),
+                           ({"fact": "peers-profile", "jobs": 150000, "jps": 0, "threads": {}},
+                            "; its profile could not be read: failed: the profile's jobs/s is 0"),
+                           ({"fact": "peers-profile", "jobs": 150000, "jps": 5.0, "threads": {"redis": 0.5}},
+                            "; its profile could not be read: 'worker_total'")):
+            path = facts_file([row("hoopoe", 72_000), row("sidekiq", 6_000)])
+            with open(path, "a") as f:
+                f.write(json.dumps(fact) + "\n")
+            text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+            self.assertTrue(text.endswith(said), text)
+            self.assertTrue(met)  # 12.0×
+
     def test_the_ratio_is_the_median_of_the_pairs(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)],  # 7.7×
                           [row("hoopoe", 65_000), row("sidekiq", 5_000)],  # 13.0×

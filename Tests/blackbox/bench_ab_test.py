@@ -1,0 +1,46 @@
+"""scripts/bench-ab.py's `--threads`: where the vCPUs went over a run, from two /proc snapshots, as `make bench`
+names it beside the 1-process row (docs/benchmarks.md, session 34)."""
+import importlib.util
+import os
+import unittest
+from unittest import mock
+
+from fakes import ROOT
+
+SCRIPT = ROOT / "scripts" / "bench-ab.py"
+spec = importlib.util.spec_from_file_location("bench_ab", SCRIPT)
+bench_ab = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench_ab)
+
+
+class VCPUShares(unittest.TestCase):
+    def test_ticks_become_vcpus_over_the_window(self):
+        before = dict(worker={"hoopoe-redis-0": 100, "pool": 40}, redis=500, machine=(1000, 3000), at=10.0)
+        after = dict(worker={"hoopoe-redis-0": 160, "pool": 52, "hoopoe-fetch": 20}, redis=616, machine=(1290, 3110),
+                     at=12.0)
+        with mock.patch.object(bench_ab.os, "sysconf", return_value=100), \
+                mock.patch.object(bench_ab.os, "cpu_count", return_value=2):
+            t = bench_ab.vcpu_shares(before, after, 2.0)
+        # 200 ticks a vCPU over 2 s: the connection thread 60 ticks, the pool 12, the fetch 20 (new since the first
+        # snapshot), Redis 116; the machine 290 busy, 110 idle
+        self.assertEqual(t["worker"], {"hoopoe-redis-0": 0.3, "pool": 0.06, "hoopoe-fetch": 0.1})
+        self.assertAlmostEqual(t["worker_total"], 0.46)
+        self.assertAlmostEqual(t["redis"], 0.58)
+        self.assertAlmostEqual(t["other"], 1.45 - 0.46 - 0.58)
+        self.assertAlmostEqual(t["idle"], 0.55)
+        self.assertEqual(t["vcpus"], 2)
+        self.assertEqual(bench_ab.threads_line(t), "vCPUs over 2.00 s (of 2): Redis 0.58, the worker 0.46 "
+                                                   "(hoopoe-redis-0 0.30, hoopoe-fetch 0.10, pool 0.06), the rest 0.41, "
+                                                   "idle 0.55")
+
+    def test_a_process_threads_are_read_by_name(self):
+        ticks = bench_ab.thread_ticks(os.getpid())
+        with open(f"/proc/{os.getpid()}/comm") as f:
+            self.assertIn(f.read().strip(), ticks)  # the main thread carries the process's name
+        self.assertTrue(all(isinstance(v, int) and v >= 0 for v in ticks.values()), ticks)
+        busy, idle = bench_ab.machine_ticks()
+        self.assertGreater(busy + idle, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
