@@ -30,7 +30,8 @@ ending in `-off` runs with job history off. The medians come last.
 `--threads` adds where the machine's vCPUs went from the backlog's rename to the last job (`/proc`, no profiler): each
 of the worker's threads by name (Swift's pool threads summed as `pool`), Redis, the rest of the machine, and idle, in
 vCPUs. Idle vCPUs while the worker drains a backlog mean the run waited on hand-overs (wake-ups), not on CPU
-(docs/benchmarks.md, session 34). `--json` ends the output with one JSON line of the last run's figures, for
+(docs/benchmarks.md, session 34); the line ends with how the machine's idle vCPUs wait (a KVM guest's halt polling,
+session 35). `--json` ends the output with one JSON line of the last run's figures, for
 scripts/bench.sh.
 
 `--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
@@ -117,6 +118,29 @@ def vcpu_shares(before, after, seconds):
                 worker_total=sum(worker.values()), redis=redis_share,
                 other=max(0.0, busy - sum(worker.values()) - redis_share),
                 idle=(after["machine"][1] - before["machine"][1]) / hz)
+
+
+def idle_polling(sys_root="/sys"):
+    """How this machine's idle vCPUs wait (session 35): the cpuidle driver and, under `haltpoll` (a KVM guest's), how
+    long a vCPU polls before it halts (`haltpoll.guest_halt_poll_ns`; Linux's default 200,000, 0 on the VMs of sessions
+    29–35). A halted vCPU is woken through the host, ~35 µs on those VMs; a polling one at once. `words` says it for a
+    report ("" when the machine did not say); scripts/bench-targets.py prints them beside the 1-process row."""
+    def read(path):
+        try:
+            with open(os.path.join(sys_root, path)) as f:
+                return f.read().strip() or None
+        except OSError:
+            return None
+    driver = read("devices/system/cpu/cpuidle/current_driver")
+    poll = read("module/haltpoll/parameters/guest_halt_poll_ns")
+    poll_ns = int(poll) if poll is not None and poll.isdigit() else None
+    if not driver:
+        words = ""
+    elif poll_ns is None:
+        words = f"the idle vCPUs' cpuidle driver: {driver}"
+    else:
+        words = f"the idle vCPUs poll {poll_ns:,} ns before they halt (cpuidle {driver}, guest_halt_poll_ns; Linux's default 200,000)"
+    return dict(driver=driver, poll_ns=poll_ns, words=words)
 
 
 def snapshot_threads(worker_pid, server_pid):
@@ -289,7 +313,8 @@ def one_run(args, label, binary, env_extra, history, rnd):
                 worker_us=worker_s * 1e6 / n, user_us=user_s * 1e6 / n, redis_us=redis_s * 1e6 / n,
                 commands_a_job=sum(calls for calls, _ in commands.values()), commands=commands, counts=counts,
                 instructions=instructions, redis_instructions=redis_instructions,
-                threads=vcpu_shares(threads0, threads1, threads1["at"] - threads0["at"]) if args.threads else None)
+                threads=dict(vcpu_shares(threads0, threads1, threads1["at"] - threads0["at"]), idle_polling=idle_polling())
+                if args.threads else None)
 
 
 def median(values):
@@ -357,7 +382,8 @@ def threads_line(t):
     """One run's ``vcpu_shares`` as a line: the largest of the worker's threads first."""
     threads = ", ".join(f"{name} {share:.2f}" for name, share in sorted(t["worker"].items(), key=lambda kv: -kv[1]))
     return (f"vCPUs over {t['seconds']:.2f} s (of {t['vcpus']}): Redis {t['redis']:.2f}, "
-            f"the worker {t['worker_total']:.2f} ({threads}), the rest {t['other']:.2f}, idle {t['idle']:.2f}")
+            f"the worker {t['worker_total']:.2f} ({threads}), the rest {t['other']:.2f}, idle {t['idle']:.2f}"
+            + (f"; {words}" if (words := (t.get("idle_polling") or {}).get("words")) else ""))
 
 
 def pair_lines(results, labels):

@@ -158,7 +158,13 @@ def rows(facts):
         redis_share, worker_share, other, idle = shares
         return (f"; its profile, this build alone draining {jobs:,.0f} jobs at {rate:,.0f} jobs/s (bench-ab.py "
                 f"--threads): of {t.get('vcpus', '?')} vCPUs Redis used {redis_share:.2f}, the worker {worker_share:.2f}, "
-                f"the rest {other:.2f}, and {idle:.2f} stood idle")
+                f"the rest {other:.2f}, and {idle:.2f} stood idle{idle_polling(t.get('idle_polling'))}")
+
+    def idle_polling(polling):
+        """How the machine's idle vCPUs waited during the profile, in bench-ab.py's words (`idle_polling`, session 35):
+        on the VMs of sessions 29–35 they halt at once, and a wake-up onto a halted vCPU goes through the host."""
+        words = polling.get("words") if isinstance(polling, dict) else None
+        return f"; {words}" if isinstance(words, str) and words else ""
 
     def machine_ceiling(pairs):
         """What the machine allows beside the 1-process ratio (decision 0060, amended in session 22): Hoopoe's worker and

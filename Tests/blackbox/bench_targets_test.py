@@ -78,6 +78,20 @@ class BenchTargets(unittest.TestCase):
         text, _ = measured(path, "One worker process vs Sidekiq, 2 processes")
         self.assertNotIn("profile", text)
 
+    def test_the_profile_says_how_the_idle_vcpus_waited_when_bench_ab_could_tell(self):
+        path = facts_file([row("hoopoe", 60_000), row("sidekiq", 6_000), row("sidekiq-2p", 11_000)])
+        words = "the idle vCPUs poll 0 ns before they halt (cpuidle haltpoll, guest_halt_poll_ns; Linux's default 200,000)"
+        profile = {"fact": "peers-profile", "jobs": 150000, "jps": 58188.4,
+                   "threads": {"seconds": 2.58, "vcpus": 2, "redis": 0.58, "worker_total": 0.79, "other": 0.06,
+                               "idle": 0.57, "worker": {}, "idle_polling": {"driver": "haltpoll", "poll_ns": 0,
+                                                                            "words": words}}}
+        with open(path, "a") as f:
+            f.write(json.dumps(profile) + "\n")
+        with mock.patch.object(targets.os, "cpu_count", return_value=2):
+            text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.endswith("and 0.57 stood idle; " + words), text)
+        self.assertFalse(met)
+
     def test_a_failed_or_unreadable_profile_says_so_and_leaves_the_verdict_alone(self):
         for fact, said in (({"fact": "peers-profile", "error": "exited 1: no redis-server"},
                             "; its profile failed: exited 1: no redis-server"),
