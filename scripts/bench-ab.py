@@ -122,9 +122,10 @@ def vcpu_shares(before, after, seconds):
 
 def idle_polling(sys_root="/sys"):
     """How this machine's idle vCPUs wait (session 35): the cpuidle driver and, under `haltpoll` (a KVM guest's), how
-    long a vCPU polls before it halts (`haltpoll.guest_halt_poll_ns`; Linux's default 200,000, 0 on the VMs of sessions
-    29–35). A halted vCPU is woken through the host (34–39 µs on those VMs, session 34); a polling one at once. `words` says it for a
-    report ("" when the machine did not say); scripts/bench-targets.py prints them beside the 1-process row."""
+    long a vCPU polls before it halts (`haltpoll.guest_halt_poll_ns`; Linux's default 200,000; 0 on this VM type,
+    session 35). A halted vCPU is woken through the host (34–39 µs on this VM type, session 34); a polling one at
+    once. `words` says it for a report ("" when the machine did not say); scripts/bench-targets.py prints them beside
+    the 1-process row."""
     def read(path):
         try:
             with open(os.path.join(sys_root, path)) as f:

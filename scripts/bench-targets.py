@@ -162,7 +162,7 @@ def rows(facts):
 
     def idle_polling(polling):
         """How the machine's idle vCPUs waited during the profile, in bench-ab.py's words (`idle_polling`, session 35):
-        on the VMs of sessions 29–35 they halt at once, and a wake-up onto a halted vCPU goes through the host."""
+        on the VM type of sessions 29–35 they halt at once (session 35), and a wake-up onto a halted vCPU goes through the host."""
         words = polling.get("words") if isinstance(polling, dict) else None
         return f"; {words}" if isinstance(words, str) and words else ""
 

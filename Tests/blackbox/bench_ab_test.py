@@ -44,7 +44,7 @@ class VCPUShares(unittest.TestCase):
 
 
 class IdlePolling(unittest.TestCase):
-    """How the idle vCPUs wait, named beside the profile: on the VMs of sessions 29–35 a KVM guest halts at once
+    """How the idle vCPUs wait, named beside the profile: on the VM type of sessions 29–35 a KVM guest halts at once
     (guest_halt_poll_ns 0), and with Linux's default polling the same build drained a backlog 1.11× faster."""
 
     def sysfs(self, files):
