@@ -122,10 +122,12 @@ def vcpu_shares(before, after, seconds):
 
 def idle_polling(sys_root="/sys"):
     """How this machine's idle vCPUs wait (session 35): the cpuidle driver and, under `haltpoll` (a KVM guest's), how
-    long a vCPU polls before it halts (`haltpoll.guest_halt_poll_ns`; Linux's default 200,000; 0 on this VM type,
-    session 35). A halted vCPU is woken through the host (34–39 µs on this VM type, session 34); a polling one at
-    once. `words` says it for a report ("" when the machine did not say); scripts/bench-targets.py prints them beside
-    the 1-process row."""
+    long a vCPU polls before it halts (`haltpoll.guest_halt_poll_ns`; Linux's default 200,000; 0 on the VM type of
+    session 35). The parameter is read only under that driver: the module's parameter is there whether or not its
+    driver runs, and without a cpuidle driver (`none`, the VM type of session 36) the kernel's default idle halts at
+    once, whatever it says. A halted vCPU is woken through the host (34–39 µs on session 34's VM type); a polling one
+    at once. `words` says it for a report ("" when the machine did not say); scripts/bench-targets.py prints them
+    beside the 1-process row."""
     def read(path):
         try:
             with open(os.path.join(sys_root, path)) as f:
@@ -133,10 +135,12 @@ def idle_polling(sys_root="/sys"):
         except OSError:
             return None
     driver = read("devices/system/cpu/cpuidle/current_driver")
-    poll = read("module/haltpoll/parameters/guest_halt_poll_ns")
+    poll = read("module/haltpoll/parameters/guest_halt_poll_ns") if driver == "haltpoll" else None
     poll_ns = int(poll) if poll is not None and poll.isdigit() else None
     if not driver:
         words = ""
+    elif driver == "none":
+        words = "the idle vCPUs halt at once (no cpuidle driver: the kernel's default idle)"
     elif poll_ns is None:
         words = f"the idle vCPUs' cpuidle driver: {driver}"
     else:

@@ -42,7 +42,7 @@ import Glibc
 /// or it woke from a wait that watched the socket for its closing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
+///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `liveTarget`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
 ///   `callerReads`, `lastConcurrent`, `holdStart` and `directEncoder` are only touched while holding `lock`
 ///   (`outstanding` is atomic); `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
 ///   (a caller writes to the socket through `direct` only while the thread is parked with nothing in flight, holding
@@ -116,6 +116,7 @@ public final class RedisConnection: @unchecked Sendable {
     private var isClosed = false  // guarded by lock
     private var dropRequested = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
+    private var liveTarget: RedisConfiguration.Endpoint?  // guarded by lock: where liveSocket is connected
     /// The thread waits in ``ThreadWakeup/wait(socket:watch:timeout:)`` with nothing to do; whoever gives it work
     /// signals (once: the signaller clears it).
     private var parked = false  // guarded by lock
@@ -275,8 +276,16 @@ public final class RedisConnection: @unchecked Sendable {
     /// Closes the connection so the next batch connects afresh, asking `address` again (a failover moved the
     /// primary). Thread-safe. A read in progress (a batch in flight, a blocking `XREADGROUP`) is interrupted: its
     /// commands fail with `connectionLost` (they may have run).
-    public func dropConnection() {
+    /// - Parameter keeping: a connection already connected to this address is left alone: the primary a failover
+    ///   moved to, which a connection that asked `address` itself may have reached before the move is reported.
+    ///   Dropped, its commands in flight would fail as lost though the new primary ran them (session 36: a write
+    ///   that ran reported failed). One still connecting is dropped: its address may have been asked before the move.
+    public func dropConnection(keeping: RedisConfiguration.Endpoint? = nil) {
         lock.lock()
+        if let keeping, liveSocket >= 0, liveTarget == keeping {
+            lock.unlock()
+            return
+        }
         dropRequested = true
         if liveSocket >= 0 { _ = shutdown(liveSocket, Int32(SHUT_RDWR)) }
         lock.unlock()
@@ -741,6 +750,7 @@ public final class RedisConnection: @unchecked Sendable {
         stream = made
         lock.lock()
         liveSocket = made.fd
+        liveTarget = target
         lock.unlock()
         readTimeout = -1
         setReadTimeout(configuration.commandTimeout.seconds)
@@ -807,6 +817,7 @@ public final class RedisConnection: @unchecked Sendable {
         guard let made = stream else { return }
         lock.lock()
         liveSocket = -1
+        liveTarget = nil
         direct = nil
         let orphans = inFlight
         inFlight.removeAll()

@@ -47,6 +47,32 @@ import Testing
         #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
     }
 
+    /// `dropConnection(keeping:)` (what a Sentinel move calls, keeping the new primary) leaves a connection on that
+    /// address alone — its blocked read runs to its end — and drops one on any other address.
+    @Test func aDropKeepingTheAddressAConnectionIsOnLeavesItAlone() async throws {
+        let server = try RedisServer()
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: server.url))
+        defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+        func blockedRead() async throws -> Task<[RedisReply], any Error> {
+            var pop = RedisCommand("BLPOP", "nothing-here", "1")
+            pop.blockingSeconds = 1
+            let waiting = Task { [pop] in try await connection.send([pop]) }
+            try await server.waitUntilBlocked()
+            return waiting
+        }
+        let kept = try await blockedRead()
+        connection.dropConnection(keeping: .tcp(host: "127.0.0.1", port: server.port))
+        #expect(try await kept.value == [.null])  // BLPOP's own timeout, on the same connection
+        let dropped = try await blockedRead()
+        connection.dropConnection(keeping: .tcp(host: "127.0.0.1", port: server.port + 1))
+        await #expect {
+            try await dropped.value
+        } throws: { error in
+            (error as? RedisError)?.code == .connectionLost
+        }
+    }
+
     @Test func reconnectsAfterTheServerIsKilledAndRestarted() async throws {
         let server = try RedisServer()
         let redis = try RedisClient(url: server.url)

@@ -102,6 +102,21 @@ public final class RedisServer: Sendable {
         }
     }
 
+    /// Waits until a client of this server is blocked in a command (`blocked_clients` in `INFO clients`), so that a
+    /// test acts on a blocked read rather than on one still on its way. Plain servers only.
+    public func waitUntilBlocked(timeout: Duration = .seconds(10)) async throws {
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { client.close() }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let info = try await client.send("INFO", "clients").string ?? ""
+            let blocked = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }
+            if let blocked, let count = Int(blocked.dropFirst("blocked_clients:".count)), count > 0 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestSupportError("no client of port \(port) was blocked within \(timeout)")
+    }
+
     private static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }

@@ -66,8 +66,17 @@ class IdlePolling(unittest.TestCase):
                  idle_polling=polling)
         self.assertTrue(bench_ab.threads_line(t).endswith("idle 1.40; " + polling["words"]), bench_ab.threads_line(t))
 
+    def test_without_a_cpuidle_driver_the_haltpoll_parameter_is_not_taken_for_polling(self):
+        # Session 36's VM type: no cpuidle driver, and the haltpoll module's parameter still reads Linux's default.
+        root = self.sysfs({"devices/system/cpu/cpuidle/current_driver": "none\n",
+                           "module/haltpoll/parameters/guest_halt_poll_ns": "200000\n"})
+        self.assertEqual(bench_ab.idle_polling(root),
+                         dict(driver="none", poll_ns=None,
+                              words="the idle vCPUs halt at once (no cpuidle driver: the kernel's default idle)"))
+
     def test_another_driver_is_named_and_a_machine_that_says_nothing_adds_nothing(self):
-        root = self.sysfs({"devices/system/cpu/cpuidle/current_driver": "acpi_idle\n"})
+        root = self.sysfs({"devices/system/cpu/cpuidle/current_driver": "acpi_idle\n",
+                           "module/haltpoll/parameters/guest_halt_poll_ns": "200000\n"})
         self.assertEqual(bench_ab.idle_polling(root),
                          dict(driver="acpi_idle", poll_ns=None, words="the idle vCPUs' cpuidle driver: acpi_idle"))
         nothing = bench_ab.idle_polling(self.sysfs({}))

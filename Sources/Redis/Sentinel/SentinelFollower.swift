@@ -8,7 +8,10 @@ import Synchronization
 /// - The ``SentinelWatcher`` reports each `+switch-master` (and each new subscription); the sentinels are then asked
 ///   the same way. The client's code reports a `READONLY` or `MASTERDOWN` refusal (``nodeRefusedWrites()``). A move
 ///   drops every pooled and dedicated connection (``RedisConnection/dropConnection()``: a blocked read is
-///   interrupted too), so none keeps talking to a demoted primary; each reconnects on its next command.
+///   interrupted too), so none keeps talking to a demoted primary; each reconnects on its next command. A connection
+///   already on the new primary is kept: each connection asks the sentinels itself before it connects, so one may
+///   reach the new primary before the switch is followed (by the watcher's report, or by another connection's
+///   answer), and dropping it would fail its commands in flight as lost though they ran.
 /// - The newest configuration seen is kept: an answer with a lower config epoch than one already followed is stale
 ///   (the sentinel that gave it has not learned of the failover, or the one that had is unreachable now) and the
 ///   known primary is used instead — the follower never moves back to a demoted primary on a lagging sentinel's word.
@@ -64,7 +67,7 @@ final class SentinelFollower: Sendable {
     /// A node refused a write (`READONLY`, `MASTERDOWN`): it is not the primary (any more). Every connection is
     /// dropped, so the next command of each asks the sentinels again.
     func nodeRefusedWrites() {
-        dropAll()
+        dropAll(keeping: nil)
     }
 
     /// What to do with an answer, given the one followed.
@@ -102,13 +105,15 @@ final class SentinelFollower: Sendable {
         }
         if case .move(let old) = step {
             logger.notice("Redis primary moved from \(old) to \(primary) (sentinel)", metadata: ["master": "\(resolver.settings.masterName)"])
-            dropAll()
+            dropAll(keeping: primary)
         }
         return primary
     }
 
-    private func dropAll() {
+    /// Drops every tracked connection but those on `keeping` (the primary moved to; nil after a refusal, when the
+    /// new primary is not known yet).
+    private func dropAll(keeping: RedisConfiguration.Endpoint?) {
         let connections = tracked.withLock { list in list.compactMap(\.connection) }
-        for connection in connections { connection.dropConnection() }
+        for connection in connections { connection.dropConnection(keeping: keeping) }
     }
 }
