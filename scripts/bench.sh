@@ -94,7 +94,14 @@ elif [ -n "${BENCH_BASE:-}" ]; then
   if [ ! -x "$base/hoopoe" ] || [ ! -x "$base/hoopoe-bench" ]; then
     [ -d "$tree" ] || git worktree add --detach "$tree" "$sha" >/dev/null
     echo "[bench] building the base $short (release) in $tree" >&2
-    (cd "$tree" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
+    # Built as that commit ships it (its own scripts/build-release.sh: static stdlib, symbol order), as this build is by
+    # `make release`; a plain `swift build -c release` linked the stdlib dynamically, and its idle worker faulted in
+    # 30 MiB of the binary against 15 (session 36). A commit from before the script gets the plain build.
+    if [ -x "$tree/scripts/build-release.sh" ]; then
+      (cd "$tree" && scripts/build-release.sh --product hoopoe >&2 && scripts/build-release.sh --product hoopoe-bench >&2)
+    else
+      (cd "$tree" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
+    fi
   fi
 fi
 echo "# Hoopoe benchmarks, $(date -u '+%F %T') UTC, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(redis-server --version | cut -d' ' -f3)"
