@@ -91,7 +91,8 @@ elif [ -n "${BENCH_BASE:-}" ]; then
   short="${sha:0:7}"
   tree="$PWD/.build/bench-base/$sha"
   base="$tree/.build/release"
-  if [ ! -x "$base/hoopoe" ] || [ ! -x "$base/hoopoe-bench" ]; then
+  shipped="$tree/.bench-base-built-as-shipped"  # absent: a base built before session 36, by the plain build below
+  if [ ! -x "$base/hoopoe" ] || [ ! -x "$base/hoopoe-bench" ] || { [ -x "$tree/scripts/build-release.sh" ] && [ ! -e "$shipped" ]; }; then
     [ -d "$tree" ] || git worktree add --detach "$tree" "$sha" >/dev/null
     echo "[bench] building the base $short (release) in $tree" >&2
     # Built as that commit ships it (its own scripts/build-release.sh: static stdlib, symbol order), as this build is by
@@ -99,6 +100,7 @@ elif [ -n "${BENCH_BASE:-}" ]; then
     # 30 MiB of the binary against 15 (session 36). A commit from before the script gets the plain build.
     if [ -x "$tree/scripts/build-release.sh" ]; then
       (cd "$tree" && scripts/build-release.sh --product hoopoe >&2 && scripts/build-release.sh --product hoopoe-bench >&2)
+      touch "$shipped"
     else
       (cd "$tree" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
     fi

@@ -154,7 +154,8 @@ struct SentinelFailoverTests {
     ///
     /// Each write adds a member of its own (`SADD`), so a write is traced, not counted: one whose reply was lost —
     /// its connection closed after the server ran it (a sentinel reconfiguring a node sends `CLIENT KILL TYPE
-    /// normal`) — may be on the new primary though it failed, and is told apart from one that went elsewhere.
+    /// normal`; until session 36 the client's own drop did, on a connection already on the new primary) — may be on
+    /// the new primary though it failed, and is told apart from one that went elsewhere or ran twice.
     ///
     /// Should the sentinels themselves fail back to the returned old primary (a second failover, epoch 2: they took
     /// the new one for down), writing there is right and the run proves nothing: it is run again, at most three times.
