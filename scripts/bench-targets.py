@@ -162,7 +162,8 @@ def rows(facts):
 
     def idle_polling(polling):
         """How the machine's idle vCPUs waited during the profile, in bench-ab.py's words (`idle_polling`, session 35):
-        on the VM type of sessions 29–35 they halt at once (session 35), and a wake-up onto a halted vCPU goes through the host."""
+        on the VM types of sessions 29–36 they halt at once (through haltpoll at 0 ns, or with no cpuidle driver), and a
+        wake-up onto a halted vCPU goes through the host."""
         words = polling.get("words") if isinstance(polling, dict) else None
         return f"; {words}" if isinstance(words, str) and words else ""
 

@@ -98,12 +98,10 @@ elif [ -n "${BENCH_BASE:-}" ]; then
     # Built as that commit ships it (its own scripts/build-release.sh: static stdlib, symbol order), as this build is by
     # `make release`; a plain `swift build -c release` linked the stdlib dynamically, and its idle worker faulted in
     # 30 MiB of the binary against 15 (session 36). A commit from before the script gets the plain build.
-    if [ -x "$tree/scripts/build-release.sh" ]; then
-      (cd "$tree" && scripts/build-release.sh --product hoopoe >&2 && scripts/build-release.sh --product hoopoe-bench >&2)
-      touch "$shipped"
-    else
-      (cd "$tree" && swift build -c release --product hoopoe >&2 && swift build -c release --product hoopoe-bench >&2)
-    fi
+    build=(swift build -c release)
+    [ ! -x "$tree/scripts/build-release.sh" ] || build=(scripts/build-release.sh)
+    (cd "$tree" && "${build[@]}" --product hoopoe >&2 && "${build[@]}" --product hoopoe-bench >&2)
+    [ "${build[0]}" = swift ] || touch "$shipped"
   fi
 fi
 echo "# Hoopoe benchmarks, $(date -u '+%F %T') UTC, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(redis-server --version | cut -d' ' -f3)"
