@@ -21,7 +21,9 @@ value listed (decision 0049). Likewise:
 - {"fact": "topology-repeat", "round": k, "row": plain|tls|cluster, ...} lines (BENCH_TOPOLOGY_REPEAT): the TLS and
   cluster rows read the median of each round's ratio;
 - {"fact": "machine-speed", "loop_ms": ...} lines, one before each run of the peers' harness (bench/floor/cpu_loop.py):
-  the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes.
+  the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes;
+- {"fact": "instructions", "who": this|base, "side": worker|redis, "per_job": ...} lines (section 9, callgrind): the
+  worker and Redis CPU rows name this build's count, and the base's beside it, without counting them (decision 0078).
 The 1-process row also names, without counting it, the machine's ceiling for each pair: the vCPUs (os.cpu_count())
 divided by Hoopoe's worker and Redis CPU a job, as a ratio to that pair's Sidekiq (no run can go faster than its
 worker and its Redis can be given CPU); and, from a {"fact": "peers-profile", "jobs": N, "jps": ..., "threads": ...}
@@ -48,7 +50,7 @@ def load(path):
                 elif fact["fact"] == "peers-repeat":
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
-                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed"):
+                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed", "instructions"):
                     facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
@@ -184,12 +186,25 @@ def rows(facts):
         return (f"; the machine's ceiling at this CPU a job ({cores} vCPUs ÷ the worker's and Redis's CPU a job, against "
                 f"the same pair's Sidekiq): {'median ' if len(bounds) > 1 else ''}{median(bounds):.1f}×{each}")
 
-    def hoopoe_peer(field, what, maximum, unit):
+    def hoopoe_peer(field, what, maximum, unit, side):
         row = peer(facts, "hoopoe")
         value = number(row.get(field), what)
         values = [value] + [number(h.get(field), what) for (h,) in repeated(facts, "hoopoe")]
         text, met = medianed(values, f"{value:.1f} {unit}{load_note(row)}", "run", lambda v: f"{v:.1f} {unit}", lambda v: v <= maximum)
-        return text + speed(), met
+        return text + speed() + instructions(side), met
+
+    def instructions(side):
+        """The side's instructions a job under callgrind beside its CPU row (decision 0078): a count the VM's speed does
+        not move, and the base's beside it in an A/B. Named, never counted: the target is CPU time."""
+        readings = facts.get("instructions", [])
+        mine = {r.get("who"): r.get("per_job") for r in readings if r.get("side") == side}
+        positive = lambda v: isinstance(v, (int, float)) and not math.isnan(v) and v > 0
+        if not positive(mine.get("this")):
+            failed = [r["error"] for r in readings if r.get("error")]
+            return f"; its instruction count failed: {failed[0]}" if failed else ""
+        count = mine["this"]
+        base = f" (the base {mine['base']:,.0f}: {count / mine['base']:.3f}×)" if positive(mine.get("base")) else ""
+        return f"; {count:,.0f} instructions a job under callgrind{base}, which the VM's speed does not move"
 
     def speed():
         """The machine's speed beside the CPU rows (decision 0060, amended in session 22): a fixed loop's CPU time,
@@ -337,8 +352,8 @@ def rows(facts):
     return [
         ("One worker process vs Sidekiq, 1 process (steady jobs/s)", lambda: vs_sidekiq("sidekiq", 12), "≥ 12×"),
         ("One worker process vs Sidekiq, 2 processes", lambda: vs_sidekiq("sidekiq-2p", 2), "≥ 2×"),
-        ("Worker CPU a job (peers' workload)", lambda: hoopoe_peer("worker_cpu_us_per_job", "worker CPU", 15, "µs"), "≤ 15 µs"),
-        ("Redis CPU a job (peers' workload)", lambda: hoopoe_peer("redis_cpu_us_per_job", "Redis CPU", 10, "µs"), "≤ 10 µs"),
+        ("Worker CPU a job (peers' workload)", lambda: hoopoe_peer("worker_cpu_us_per_job", "worker CPU", 15, "µs", "worker"), "≤ 15 µs"),
+        ("Redis CPU a job (peers' workload)", lambda: hoopoe_peer("redis_cpu_us_per_job", "Redis CPU", 10, "µs", "redis"), "≤ 10 µs"),
         ("Redis commands a job, enqueue + process", commands, "≤ 2.5"),
         ("Batch enqueue (1,000 a round trip)", batch_enqueue, "≥ 200,000 jobs/s"),
         ("Client, one task's round trips vs `redis-benchmark -c 1`", lambda: client("one_task", "rb_c1", "one-task rate"), "≥ 0.9×"),

@@ -29,17 +29,20 @@
 #      before each run of the harness, the machine's speed (bench/floor/cpu_loop.py, a fixed loop's CPU time), which the
 #      CPU rows name without counting it (decision 0060, amended in session 22); last, the 1-process row's profile:
 #      this build alone draining BENCH_PROFILE_JOBS (150000) jobs, where the vCPUs went (scripts/bench-ab.py --threads);
-#   then "Targets": every figure issue 17 sets a target for, from sections 1–8 of this run, beside its target, met
+#   9. instructions a job under callgrind, the worker's and Redis's, each in a run of its own (scripts/bench-ab.py
+#      --callgrind, --redis-callgrind; BENCH_INSTRUCTIONS_JOBS, 20000): a count the VM's speed does not move, which the
+#      CPU rows name (decision 0078), this build's and the base's; valgrind is installed when missing;
+#   then "Targets": every figure issue 17 sets a target for, from sections 1–9 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
 #      included), BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_DASHBOARD_JOBS (backlog of 7, 100000),
 #      BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS (20, at most 20) and BENCH_RECOVERY_SLEEP_MS (3000),
 #      BENCH_BIN_DIR (the folder of the release `hoopoe` and `hoopoe-bench` to measure; default .build/release),
 #      BENCH_SKIP_<SECTION>=1 to leave a section out (CLIENT, ENGINE, IDLE, RECOVERY, MEMORY, TOPOLOGIES, DASHBOARD,
-#      PEERS; the peers take ~10 minutes), BENCH_ONLY="memory recovery ..." to run only the sections named
-#      (client engine idle recovery memory topologies dashboard peers),
+#      PEERS, INSTRUCTIONS; the peers take ~10 minutes), BENCH_ONLY="memory recovery ..." to run only the sections named
+#      (client engine idle recovery memory topologies dashboard peers instructions),
 #      BENCH_BASE=<commit> to measure that commit's release build beside this one in the same run (A/B): sections
-#      2, 3 and 8 then have a base row (8 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the
+#      2, 3, 8 and 9 then have a base row (8 also a `hoopoe-history-off` row: this build, HOOPOE_HISTORY_MAX_JOBS=0); the
 #      base is built once under .build/bench-base/<sha> (a detached worktree). BENCH_BASE_BIN_DIR=<folder> instead takes
 #      the base's release `hoopoe` and `hoopoe-bench` from that folder, built beforehand (labelled with the folder's name,
 #      or BENCH_BASE_LABEL). The Targets table reads this build's rows.
@@ -411,6 +414,48 @@ PY
   if run peers-profile python3 scripts/bench-ab.py --jobs "$profile_jobs" --rounds 1 --threads --json "this=$bin/hoopoe"; then
     grep -m 2 -E '^r0 |vCPUs over' "$out" | sed 's/^ */- /' || true
     report peers-profile "- the fact: {jobs:,} jobs at {jps:,.0f} jobs/s; idle {threads[idle]:.2f} of {threads[vcpus]} vCPUs" jobs jps threads
+  fi
+fi
+
+if want instructions; then
+  # What a job costs each side in a count the VM's speed does not move (decision 0078): the worker's instructions, then
+  # Redis's, each under callgrind in a run of its own (the other side at full speed, so the batches form much as they do
+  # outside valgrind), this build's and the base's. The CPU rows name them, never count them.
+  echo
+  echo "## 9. Instructions a job under callgrind (scripts/bench-ab.py --callgrind, --redis-callgrind)"
+  if ! command -v callgrind_control > /dev/null; then
+    echo "[bench] installing valgrind (callgrind)" >&2
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind > /dev/null 2>&1 \
+      || { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq > /dev/null 2>&1 && \
+           $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind > /dev/null 2>&1; }; } || true
+  fi
+  if ! command -v callgrind_control > /dev/null; then
+    echo "(skipped: valgrind is not installed, and apt-get could not install it)"
+    fact instructions error "valgrind is not installed, and apt-get could not install it"
+  else
+    insn_jobs="${BENCH_INSTRUCTIONS_JOBS:-20000}"
+    profiles=".build/bench-callgrind-$(date -u +%F-%H%M)"  # kept for callgrind_annotate, like the facts file
+    mkdir -p "$profiles"
+    echo "The peers' job, $insn_jobs jobs a run, history on, \`--concurrency 20\`; counted from the backlog's start to its"
+    echo "last acknowledgement. Profiles kept in $profiles/ (\`callgrind_annotate\`)."
+    for who in this ${base:+base}; do
+      dir="$bin"; [ "$who" = base ] && dir="$base"
+      for side in worker redis; do
+        flag="--callgrind"; [ "$side" = redis ] && flag="--redis-callgrind"
+        run instructions python3 scripts/bench-ab.py --jobs "$insn_jobs" --rounds 1 "$flag" "$profiles/$side" --json "$who=$dir/hoopoe" || continue
+        python3 - "$out" "$facts" "$who" "$side" <<'PY' || fact instructions error "bench-ab.py's output could not be read"
+import json, sys
+out, facts, who, side = sys.argv[1:]
+r = json.loads(open(out).read().strip().splitlines()[-1])
+per_job = r["instructions" if side == "worker" else "redis_instructions"]
+print(f"- {who}, {'the worker' if side == 'worker' else 'Redis'}: {per_job:,.0f} instructions a job "
+      f"({r['jobs']:,} jobs; {r['commands_a_job']:.3f} Redis commands a job in that run)")
+with open(facts, "a") as f:
+    f.write(json.dumps({"fact": "instructions", "who": who, "side": side, "per_job": per_job}) + "\n")
+PY
+      done
+    done
   fi
 fi
 

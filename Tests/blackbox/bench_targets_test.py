@@ -171,6 +171,40 @@ class BenchTargets(unittest.TestCase):
         self.assertEqual(text, "14.0 µs; the machine's speed failed: bench/floor/cpu_loop.py failed")
         self.assertTrue(met)
 
+    def test_cpu_rows_name_the_instruction_counts_without_counting_them(self):
+        path = facts_file([row("hoopoe", 54_000, worker=15.2, redis=9.5), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in
+                            [{"fact": "instructions", "who": "this", "side": "worker", "per_job": 43396.4},
+                             {"fact": "instructions", "who": "this", "side": "redis", "per_job": 37139.0},
+                             {"fact": "instructions", "who": "base", "side": "worker", "per_job": 44120.0},
+                             {"fact": "instructions", "error": "exited 1: valgrind: failed to start tool"}]))
+        text, met = measured(path, "Worker CPU a job")
+        self.assertEqual(text, "15.2 µs; 43,396 instructions a job under callgrind (the base 44,120: 0.984×), which the "
+                               "VM's speed does not move")
+        self.assertFalse(met)  # 15.2 µs: a count the VM does not move does not excuse the time
+        text, met = measured(path, "Redis CPU a job")
+        self.assertEqual(text, "9.5 µs; 37,139 instructions a job under callgrind, which the VM's speed does not move")
+        self.assertTrue(met)
+
+    def test_a_failed_instruction_count_says_why_and_leaves_the_verdict_alone(self):
+        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write(json.dumps({"fact": "instructions", "error": "valgrind is not installed, and apt-get could not install "
+                                                               "it"}) + "\n")
+        text, met = measured(path, "Worker CPU a job")
+        self.assertEqual(text, "14.0 µs; its instruction count failed: valgrind is not installed, and apt-get could not "
+                               "install it")
+        self.assertTrue(met)
+
+    def test_a_skipped_instruction_count_says_nothing(self):
+        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
+        with open(path, "a") as f:
+            f.write(json.dumps({"fact": "instructions", "skipped": "not in BENCH_ONLY"}) + "\n")
+        text, met = measured(path, "Worker CPU a job")
+        self.assertEqual(text, "14.0 µs")
+        self.assertTrue(met)
+
     def test_the_two_process_row_reads_the_first_run_only(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000), row("sidekiq-2p", 12_000)],
                           [row("hoopoe", 70_000), row("sidekiq", 5_000)])
