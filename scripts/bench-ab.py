@@ -31,8 +31,8 @@ ending in `-off` runs with job history off. The medians come last.
 of the worker's threads by name (Swift's pool threads summed as `pool`), Redis, the rest of the machine, and idle, in
 vCPUs. Idle vCPUs while the worker drains a backlog mean the run waited on hand-overs (wake-ups), not on CPU
 (docs/benchmarks.md, session 34); the line ends with how the machine's idle vCPUs wait (a KVM guest's halt polling,
-session 35). `--json` ends the output with one JSON line of the last run's figures, for
-scripts/bench.sh.
+session 35). `--json` ends the output with one JSON line of the last run's figures, and the medians of that build's
+runs, for scripts/bench.sh.
 
 `--callgrind PREFIX` runs the worker under `valgrind --tool=callgrind`, collecting only from the backlog's rename to
 its last acknowledgement (`callgrind_control -i on/off`), and prints the worker's instructions a job: a count a noisy
@@ -380,7 +380,15 @@ def main():
     for line in pair_lines(results, [label for label, _, _ in builds]):
         print(line)
     if args.json and args.rounds > 0:
-        print(json.dumps({"jobs": args.jobs, **{k: v for k, v in res.items() if k != "counts"}}))
+        print(json.dumps(json_line(args.jobs, res, results[label])))
+
+
+def json_line(jobs, last, runs):
+    """`--json`'s line: the last run's figures, and under "medians" the medians of that build's runs (for a count that
+    moves with its runs' batches, such as Redis's instructions under callgrind: scripts/bench.sh section 9)."""
+    figures = ("jps", "worker_us", "redis_us", "commands_a_job", "instructions", "redis_instructions")
+    medians = {k: median(r[k] for r in runs) for k in figures if all(r.get(k) is not None for r in runs)}
+    return {"jobs": jobs, **{k: v for k, v in last.items() if k != "counts"}, "runs": len(runs), "medians": medians}
 
 
 def threads_line(t):

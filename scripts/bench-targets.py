@@ -203,8 +203,12 @@ def rows(facts):
             failed = [r["error"] for r in readings if r.get("error")]
             return f"; its instruction count failed: {failed[0]}" if failed else ""
         count = mine["this"]
-        base = f" (the base {mine['base']:,.0f}: {count / mine['base']:.3f}×)" if positive(mine.get("base")) else ""
-        return f"; {count:,.0f} instructions a job under callgrind{base}, which the VM's speed does not move"
+        runs = next((r.get("runs") for r in readings if r.get("side") == side and r.get("who") == "this"), None)
+        notes = [f"median of {runs} runs"] if isinstance(runs, int) and runs > 1 else []
+        if positive(mine.get("base")):
+            notes.append(f"the base {mine['base']:,.0f}: {count / mine['base']:.3f}×")
+        said = f" ({'; '.join(notes)})" if notes else ""
+        return f"; {count:,.0f} instructions a job under callgrind{said}, which the VM's speed does not move"
 
     def speed():
         """The machine's speed beside the CPU rows (decision 0060, amended in session 22): a fixed loop's CPU time,

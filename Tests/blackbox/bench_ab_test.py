@@ -86,5 +86,29 @@ class IdlePolling(unittest.TestCase):
         self.assertTrue(bench_ab.threads_line(t).endswith("idle 2.00"), bench_ab.threads_line(t))
 
 
+class JSONLine(unittest.TestCase):
+    """`--json`'s line, which scripts/bench.sh section 9 reads: the medians of a build's runs beside the last run's."""
+
+    def run_figures(self, redis_instructions, commands, worker_us=12.0):
+        return dict(jps=60_000.0, worker_us=worker_us, redis_us=9.0, user_us=8.0, commands_a_job=commands,
+                    instructions=None, redis_instructions=redis_instructions, counts={("worker", "x"): 1.0},
+                    commands={}, threads=None)
+
+    def test_the_medians_of_the_runs_beside_the_last_one(self):
+        runs = [self.run_figures(35_270.0, 1.334), self.run_figures(37_986.0, 1.406, worker_us=30.0),
+                self.run_figures(34_590.0, 1.322)]
+        line = bench_ab.json_line(20_000, runs[-1], runs)
+        self.assertEqual(line["redis_instructions"], 34_590.0)  # the last run, as before
+        self.assertEqual(line["runs"], 3)
+        self.assertEqual(line["medians"], dict(jps=60_000.0, worker_us=12.0, redis_us=9.0, commands_a_job=1.334,
+                                               redis_instructions=35_270.0))
+        self.assertNotIn("counts", line)  # its keys are tuples: not JSON
+
+    def test_a_figure_a_run_lacks_has_no_median(self):
+        runs = [self.run_figures(None, 1.3)]
+        self.assertNotIn("redis_instructions", bench_ab.json_line(20_000, runs[0], runs)["medians"])
+        self.assertNotIn("instructions", bench_ab.json_line(20_000, runs[0], runs)["medians"])
+
+
 if __name__ == "__main__":
     unittest.main()
