@@ -443,7 +443,7 @@ if want instructions; then
     for who in this ${base:+base}; do
       dir="$bin"; [ "$who" = base ] && dir="$base"
       for side in worker redis; do
-        # The worker's count holds to ~0.1 % from run to run; Redis's moves with its batches (±5 %), hence its median.
+        # The worker's count holds to ~0.2 % from run to run; Redis's moves with its batches (±5 %), hence its median.
         flag="--callgrind" rounds=1; [ "$side" = redis ] && flag="--redis-callgrind" rounds="${BENCH_INSTRUCTIONS_REDIS_ROUNDS:-3}"
         run instructions python3 scripts/bench-ab.py --jobs "$insn_jobs" --rounds "$rounds" "$flag" "$profiles/$side" --json "$who=$dir/hoopoe" || continue
         python3 - "$out" "$facts" "$who" "$side" <<'PY' || fact instructions error "bench-ab.py's output could not be read"
