@@ -8,8 +8,9 @@ import Synchronization
 /// need a connection to themselves (`WATCH`, `SUBSCRIBE`) belong on a ``makeDedicatedConnection()``.
 ///
 /// With Sentinel (`redis-sentinel://`) every connection follows the primary (``SentinelFollower``): the sentinels
-/// are asked before each connect, every connection is dropped on a switch, and a command a demoted primary refused
-/// (`READONLY`, `MASTERDOWN`: it did not run) is sent once more, to the new primary.
+/// are asked before each connect, every connection not already on the new primary is dropped on a switch, a
+/// connection whose node refuses a write (`READONLY`, `MASTERDOWN`: it did not run) leaves that node, and the refused
+/// command is sent once more on it, to the primary the sentinels name then.
 ///
 /// A call marked `durable` waits, when ``RedisConfiguration/waitReplicas`` is above 0, until that many replicas
 /// have the write (`WAIT` in the same round trip, one shared by the durable calls pipelined together), and fails with
@@ -41,7 +42,9 @@ public final class RedisClient: Sendable {
         if case .sentinel(let settings) = configuration.topology {
             let follower = SentinelFollower(settings: settings, connectTimeout: configuration.connectTimeout)
             connections = (0..<configuration.poolSize).map {
-                RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)") { () throws(RedisError) in try follower.address() }
+                RedisConnection(configuration: configuration, name: "hoopoe-redis-\($0)", leavesARefusingNode: true) { () throws(RedisError) in
+                    try follower.address()
+                }
             }
             connections.forEach(follower.track)
             if watchesSentinel { follower.startWatching() }
@@ -183,7 +186,9 @@ public final class RedisClient: Sendable {
     /// switch).
     public func makeDedicatedConnection(name: String = "hoopoe-redis-dedicated") -> RedisConnection {
         guard let follower else { return RedisConnection(configuration: configuration, name: name) }
-        let connection = RedisConnection(configuration: configuration, name: name) { () throws(RedisError) in try follower.address() }
+        let connection = RedisConnection(configuration: configuration, name: name, leavesARefusingNode: true) { () throws(RedisError) in
+            try follower.address()
+        }
         follower.track(connection)
         return connection
     }
@@ -208,16 +213,19 @@ public final class RedisClient: Sendable {
         if let cluster { return try await clusterRoundTrip(commands, on: cluster, durable: durable) }
         let waits = durable && configuration.waitReplicas > 0
         if follower == nil && !waits { return try await connection().send(commands) }
-        var replies = try await waits ? connection().send(commands, thenWait: waitCommand) : connection().send(commands)
-        if let follower {
-            let refused = commands.indices.filter { Self.refusedAsNotPrimary(replies[$0]) }
+        let pooled = connection()
+        var replies = try await waits ? pooled.send(commands, thenWait: waitCommand) : pooled.send(commands)
+        if follower != nil {
+            let refused = commands.indices.filter { replies[$0].refusesAsNotPrimary }
             if !refused.isEmpty {
-                // Refused without running (the node is a replica now): drop every connection, send them again; the
-                // connection asks the sentinels before it reconnects.
-                follower.nodeRefusedWrites()
+                // Refused without running (the node is a replica now). The connection left that node as it read the
+                // refusal (``RedisConnection``'s `leavesARefusingNode`), so sent again on it, the commands go where the
+                // sentinels name now: it asks them before it reconnects, and a move it finds drops every connection
+                // not on the new primary (``SentinelFollower``). No other connection is dropped here: one already on
+                // the new primary may have a write in flight, which would fail as lost though it ran.
                 let again = retryWhole ? Array(commands.indices) : refused
                 let resent = again.map { commands[$0] }
-                let retried = try await waits ? connection().send(resent, thenWait: waitCommand) : connection().send(resent)
+                let retried = try await waits ? pooled.send(resent, thenWait: waitCommand) : pooled.send(resent)
                 for (index, reply) in zip(again, retried) { replies[index] = reply }
                 if waits { replies[commands.count] = retried[retried.count - 1] }
             }
@@ -226,13 +234,6 @@ public final class RedisClient: Sendable {
         return replies
     }
 
-    /// True for a refusal that means "not the primary": the command did not run, so it is safe to send it again.
-    /// `READONLY` (a replica; also inside a script, which then wrote nothing: a replica refuses every write) and
-    /// `MASTERDOWN` (a replica that lost its primary).
-    static func refusedAsNotPrimary(_ reply: RedisReply) -> Bool {
-        guard let message = reply.errorMessage else { return false }
-        return message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN") || message.contains("-READONLY ")
-    }
 
     /// `WAIT n timeout`, blocking up to the timeout (so the read timeout grows by as much).
     private var waitCommand: RedisCommand {

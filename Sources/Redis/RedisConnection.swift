@@ -42,7 +42,8 @@ import Glibc
 /// or it woke from a wait that watched the socket for its closing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested`, `liveSocket`, `liveTarget`, `parked`, `watchingSocket`, `direct`, `inFlight`, `writeBusy`,
+///   `queue`, `isClosed`, `dropRequested`, `leaving`, `liveSocket`, `liveTarget`, `parked`, `watchingSocket`, `direct`, `inFlight`,
+///   `writeBusy`,
 ///   `callerReads`, `lastConcurrent`, `holdStart` and `directEncoder` are only touched while holding `lock`
 ///   (`outstanding` is atomic); `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
 ///   (a caller writes to the socket through `direct` only while the thread is parked with nothing in flight, holding
@@ -115,8 +116,14 @@ public final class RedisConnection: @unchecked Sendable {
     private var threadEnded = false  // guarded by lock
     private var isClosed = false  // guarded by lock
     private var dropRequested = false  // guarded by lock
+    /// A reply read on the live socket refused a write as not the primary's (``leaveIfRefused(_:)``): the next batch is
+    /// written on a fresh connection, once the replies already on the wire are read. Cleared with the socket.
+    private var leaving = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
     private var liveTarget: RedisConfiguration.Endpoint?  // guarded by lock: where liveSocket is connected
+    /// Sentinel mode: a node that refuses a write because it is not the primary (`READONLY`, `MASTERDOWN`) is left
+    /// (``leaveIfRefused(_:)``), so the next batch asks ``address`` where the primary is now.
+    private let leavesARefusingNode: Bool
     /// The thread waits in ``ThreadWakeup/wait(socket:watch:timeout:)`` with nothing to do; whoever gives it work
     /// signals (once: the signaller clears it).
     private var parked = false  // guarded by lock
@@ -187,13 +194,18 @@ public final class RedisConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: where and how to connect.
     ///   - name: the thread's name, seen in debuggers and `top -H` (its first 15 bytes: ``ThreadName``).
+    ///   - leavesARefusingNode: Sentinel mode: after a reply refusing a write because the node is not the primary
+    ///     (`READONLY`, `MASTERDOWN`), the connection's next batch reconnects, asking `address` again. Decided where
+    ///     the refusal was read, for the socket that read it, not by dropping every connection of the client: one may
+    ///     be on the new primary already, with a write in flight (decision 0025).
     ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
     ///     error fails the batch (within the reconnect window, it is asked again with backoff).
     public init(
-        configuration: RedisConfiguration, name: String = "hoopoe-redis",
+        configuration: RedisConfiguration, name: String = "hoopoe-redis", leavesARefusingNode: Bool = false,
         address: (@Sendable () throws(RedisError) -> RedisConfiguration.Endpoint)? = nil
     ) {
         self.configuration = configuration
+        self.leavesARefusingNode = leavesARefusingNode
         self.endpoint = configuration.endpoint.description
         let fixed = configuration.endpoint
         self.address = address ?? { fixed }
@@ -343,7 +355,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Whether a caller may write its request itself now (holding `lock`).
     private var mayWriteDirectly: Bool {
-        parked && inFlight.isEmpty && queue.isEmpty && !writeBusy && !dropRequested
+        parked && inFlight.isEmpty && queue.isEmpty && !writeBusy && !dropRequested && !leaving
     }
 
     /// Writes a request from the caller's thread (holding `lock`), without waiting. False when the socket takes
@@ -405,6 +417,7 @@ public final class RedisConnection: @unchecked Sendable {
             }
         }
         lock.lock()
+        leaveIfRefused(replies)
         callerReads = false
         if replies.count == wanted {
             inFlight.removeFirst()  // it was alone on the wire: nobody writes while a caller reads
@@ -436,6 +449,18 @@ public final class RedisConnection: @unchecked Sendable {
         guard parked else { return false }
         parked = false
         return true
+    }
+
+    /// Sentinel mode (``leavesARefusingNode``): when `replies` refuse a write because this node is not the primary,
+    /// the next batch reconnects first, asking ``address`` (holding `lock`). Called by whoever read them, before their
+    /// request completes: its caller sends the refused commands again on this connection (``RedisClient``), and they
+    /// must go where the sentinels name now. Nothing is cut short: the socket is not shut, so the replies on the wire
+    /// behind the refusal are read before the next batch is written elsewhere; and a socket made since cannot be the
+    /// one left, as only the thread connects (and clears ``leaving`` when it disconnects), and it is the reader here
+    /// or parked while a caller reads.
+    private func leaveIfRefused(_ replies: [RedisReply]) {
+        guard leavesARefusingNode, replies.contains(where: \.refusesAsNotPrimary) else { return }
+        leaving = true
     }
 
     // MARK: - The connection's thread
@@ -489,11 +514,14 @@ public final class RedisConnection: @unchecked Sendable {
             // what comes meanwhile leaves together in one `send` (decision 0042).
             // While a caller reads its own reply, the thread leaves the stream alone: what comes meanwhile waits for
             // the caller to let go (decision 0046).
-            if !queue.isEmpty && !writeBusy && !callerReads && (inFlight.isEmpty || woke != nil) {
+            // Leaving a node that refused a write: what is in flight is read first, then the batch goes out on a
+            // fresh connection (``leaveIfRefused(_:)``).
+            if !queue.isEmpty && !writeBusy && !callerReads && (inFlight.isEmpty || (woke != nil && !leaving)) {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
-                let dropped = dropRequested
+                let dropped = dropRequested || leaving
                 dropRequested = false
+                leaving = false
                 writeBusy = true  // until written (``releaseWrites()``): a caller's bytes must not come between its own
                 return .write(batch, dropped: dropped)
             }
@@ -525,6 +553,7 @@ public final class RedisConnection: @unchecked Sendable {
             woke = readiness
             if readiness.socket && inFlight.isEmpty && queue.isEmpty {
                 dropRequested = false
+                leaving = false
                 direct = nil  // no caller writes to it before the thread has closed it
                 return .idleSocketClosed
             }
@@ -660,6 +689,11 @@ public final class RedisConnection: @unchecked Sendable {
                     for held in waiting { held.request.completion(.failure(failure.naming(held.request.commands.first?.name))) }
                     return
                 }
+            }
+            if leavesARefusingNode {
+                lock.lock()
+                leaveIfRefused(replies)
+                lock.unlock()
             }
             if shared {
                 waiting.append((request, replies))
@@ -818,6 +852,7 @@ public final class RedisConnection: @unchecked Sendable {
         lock.lock()
         liveSocket = -1
         liveTarget = nil
+        leaving = false  // it was this socket's node that refused
         direct = nil
         let orphans = inFlight
         inFlight.removeAll()

@@ -70,6 +70,14 @@ extension RedisReply {
         if case .error(let message) = self { return message }
         return nil
     }
+
+    /// True for a refusal that means "this node is not the primary": the command did not run, so it is safe to send
+    /// it again (to the primary). `READONLY` (a replica; also inside a script, which then wrote nothing: a replica
+    /// refuses every write) and `MASTERDOWN` (a replica that lost its primary).
+    var refusesAsNotPrimary: Bool {
+        guard case .error(let message) = self else { return false }
+        return message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN") || message.contains("-READONLY ")
+    }
 }
 
 extension RedisReply: CustomStringConvertible {

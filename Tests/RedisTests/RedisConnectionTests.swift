@@ -25,6 +25,45 @@ import Testing
         #expect(try await connection.send([RedisCommand("GET", "where")]) == [.bulk(Array("second".utf8))])
     }
 
+    /// Sentinel mode (`leavesARefusingNode`): a write the node refuses as not the primary (`READONLY`: a replica) makes
+    /// the connection's next batch reconnect, asking `address` again, whether its caller read the refusal (a lone
+    /// call) or its thread did (calls written together); the replies read with the refusal are all read. Without it
+    /// the connection stays on the refusing node. Nothing else is dropped: until session 37 the client dropped every
+    /// connection on a refusal, and one already on the new primary could lose a write in flight that had run.
+    @Test func aRefusedWriteMakesASentinelConnectionLeaveItsNode() async throws {
+        let primary = try RedisServer()
+        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let target = Mutex(replica.port)
+        let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint = { .tcp(host: "127.0.0.1", port: target.withLock { $0 }) }
+        let follows = RedisConnection(configuration: try RedisConfiguration(url: replica.url), leavesARefusingNode: true, address: address)
+        let stays = RedisConnection(configuration: try RedisConfiguration(url: replica.url), address: address)
+        defer { follows.close(); stays.close() }
+        func refused(_ reply: RedisReply) -> Bool { reply.errorMessage?.hasPrefix("READONLY") == true }
+        for connection in [follows, stays] {
+            #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])  // connected to the replica
+            try await Task.sleep(for: .milliseconds(50))  // its thread parked: a lone call then reads its own reply
+            let replies = try await connection.send([RedisCommand("SET", "k", "v"), RedisCommand("PING")])
+            #expect(refused(replies[0]))
+            #expect(replies[1] == .status("PONG"))  // read behind the refusal, not cut short
+        }
+        target.withLock { $0 = primary.port }
+        #expect(try await follows.send([RedisCommand("SET", "k", "lone")]) == [.status("OK")])  // on the primary now
+        #expect(refused(try await stays.send([RedisCommand("SET", "k", "x")])[0]))  // still on the replica
+
+        // The thread reads the refusals: the calls queue behind a drop, so the thread writes them, together.
+        target.withLock { $0 = replica.port }
+        follows.dropConnection()
+        async let first = follows.send([RedisCommand("SET", "a", "1")])
+        async let second = follows.send([RedisCommand("SET", "b", "1")])
+        let replies = try await [first[0], second[0]]
+        #expect(replies.allSatisfy(refused), "\(replies)")
+        target.withLock { $0 = primary.port }
+        #expect(try await follows.send([RedisCommand("SET", "k", "together")]) == [.status("OK")])
+        let onPrimary = RedisConnection(configuration: try RedisConfiguration(url: primary.url))
+        defer { onPrimary.close() }
+        #expect(try await onPrimary.send([RedisCommand("GET", "k")]) == [.bulk(Array("together".utf8))])
+    }
+
     /// A blocking read on a connection that is dropped ends at once with `connectionLost` (the command may have
     /// run), not when its 30 s are up; the next command reconnects.
     @Test func dropConnectionInterruptsABlockingRead() async throws {

@@ -6,12 +6,14 @@ import Synchronization
 /// - Each connection asks ``address()`` before it connects: the sentinels are asked then, so a failed connect,
 ///   a closed socket or a dropped connection all lead to a fresh answer.
 /// - The ``SentinelWatcher`` reports each `+switch-master` (and each new subscription); the sentinels are then asked
-///   the same way. The client's code reports a `READONLY` or `MASTERDOWN` refusal (``nodeRefusedWrites()``). A move
-///   drops every pooled and dedicated connection (``RedisConnection/dropConnection()``: a blocked read is
-///   interrupted too), so none keeps talking to a demoted primary; each reconnects on its next command. A connection
-///   already on the new primary is kept: each connection asks the sentinels itself before it connects, so one may
-///   reach the new primary before the switch is followed (by the watcher's report, or by another connection's
-///   answer), and dropping it would fail its commands in flight as lost though they ran.
+///   the same way. A move drops every pooled and dedicated connection (``RedisConnection/dropConnection()``: a
+///   blocked read is interrupted too), so none keeps talking to a demoted primary; each reconnects on its next
+///   command. A connection already on the new primary is kept: each connection asks the sentinels itself before it
+///   connects, so one may reach the new primary before the switch is followed (by the watcher's report, or by another
+///   connection's answer), and dropping it would fail its commands in flight as lost though they ran.
+/// - A `READONLY` or `MASTERDOWN` refusal is not reported here: the connection that read it leaves its node by itself
+///   (``RedisConnection``'s `leavesARefusingNode`), and asks the sentinels as it reconnects. Dropping every connection
+///   then, as until session 37, could drop one that had reached the new primary meanwhile, its write in flight.
 /// - The newest configuration seen is kept: an answer with a lower config epoch than one already followed is stale
 ///   (the sentinel that gave it has not learned of the failover, or the one that had is unreachable now) and the
 ///   known primary is used instead — the follower never moves back to a demoted primary on a lagging sentinel's word.
@@ -64,12 +66,6 @@ final class SentinelFollower: Sendable {
         watcher.withLock { $0?.stop() }
     }
 
-    /// A node refused a write (`READONLY`, `MASTERDOWN`): it is not the primary (any more). Every connection is
-    /// dropped, so the next command of each asks the sentinels again.
-    func nodeRefusedWrites() {
-        dropAll(keeping: nil)
-    }
-
     /// What to do with an answer, given the one followed.
     enum Step: Equatable {
         /// The same primary (or the first answer): nothing changes.
@@ -110,9 +106,8 @@ final class SentinelFollower: Sendable {
         return primary
     }
 
-    /// Drops every tracked connection but those on `keeping` (the primary moved to; nil after a refusal, when the
-    /// new primary is not known yet).
-    private func dropAll(keeping: RedisConfiguration.Endpoint?) {
+    /// Drops every tracked connection but those on `keeping`, the primary moved to.
+    private func dropAll(keeping: RedisConfiguration.Endpoint) {
         let connections = tracked.withLock { list in list.compactMap(\.connection) }
         for connection in connections { connection.dropConnection(keeping: keeping) }
     }
