@@ -42,9 +42,9 @@ import Glibc
 /// or it woke from a wait that watched the socket for its closing.
 ///
 /// - Note: `@unchecked Sendable` is sound because the mutable state has exactly two owners:
-///   `queue`, `isClosed`, `dropRequested`, `leaving`, `liveSocket`, `liveTarget`, `parked`, `watchingSocket`, `direct`, `inFlight`,
-///   `writeBusy`,
-///   `callerReads`, `lastConcurrent`, `holdStart` and `directEncoder` are only touched while holding `lock`
+///   `queue`, `isClosed`, `dropRequested`, `leaving`, `liveSocket`, `liveTarget`, `parked`, `watchingSocket`, `direct`,
+///   `inFlight`, `writeBusy`, `callerReads`, `lastConcurrent`, `holdStart` and `directEncoder` are only touched while
+///   holding `lock`
 ///   (`outstanding` is atomic); `stream`, `reader`, the buffers and `endpoint` only on this connection's own thread
 ///   (a caller writes to the socket through `direct` only while the thread is parked with nothing in flight, holding
 ///   `lock`; the thread writes only while `writeBusy` keeps callers out) — with one exception: while `callerReads` is
@@ -116,13 +116,13 @@ public final class RedisConnection: @unchecked Sendable {
     private var threadEnded = false  // guarded by lock
     private var isClosed = false  // guarded by lock
     private var dropRequested = false  // guarded by lock
-    /// A reply read on the live socket refused a write as not the primary's (``leaveIfRefused(_:)``): the next batch is
-    /// written on a fresh connection, once the replies already on the wire are read. Cleared with the socket.
+    /// A reply read on the live socket refused a write as not the primary's (``refusesAsNotPrimary(_:)``): the next
+    /// batch is written on a fresh connection, once the replies already on the wire are read. Cleared with the socket.
     private var leaving = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
     private var liveTarget: RedisConfiguration.Endpoint?  // guarded by lock: where liveSocket is connected
     /// Sentinel mode: a node that refuses a write because it is not the primary (`READONLY`, `MASTERDOWN`) is left
-    /// (``leaveIfRefused(_:)``), so the next batch asks ``address`` where the primary is now.
+    /// (``refusesAsNotPrimary(_:)``, ``leaving``), so the next batch asks ``address`` where the primary is now.
     private let leavesARefusingNode: Bool
     /// The thread waits in ``ThreadWakeup/wait(socket:watch:timeout:)`` with nothing to do; whoever gives it work
     /// signals (once: the signaller clears it).
@@ -417,7 +417,7 @@ public final class RedisConnection: @unchecked Sendable {
             }
         }
         lock.lock()
-        leaveIfRefused(replies)
+        if refusesAsNotPrimary(replies) { leaving = true }  // before the request completes and its caller resends them
         callerReads = false
         if replies.count == wanted {
             inFlight.removeFirst()  // it was alone on the wire: nobody writes while a caller reads
@@ -451,16 +451,14 @@ public final class RedisConnection: @unchecked Sendable {
         return true
     }
 
-    /// Sentinel mode (``leavesARefusingNode``): when `replies` refuse a write because this node is not the primary,
-    /// the next batch reconnects first, asking ``address`` (holding `lock`). Called by whoever read them, before their
-    /// request completes: its caller sends the refused commands again on this connection (``RedisClient``), and they
-    /// must go where the sentinels name now. Nothing is cut short: the socket is not shut, so the replies on the wire
-    /// behind the refusal are read before the next batch is written elsewhere; and a socket made since cannot be the
-    /// one left, as only the thread connects (and clears ``leaving`` when it disconnects), and it is the reader here
-    /// or parked while a caller reads.
-    private func leaveIfRefused(_ replies: [RedisReply]) {
-        guard leavesARefusingNode, replies.contains(where: \.refusesAsNotPrimary) else { return }
-        leaving = true
+    /// Sentinel mode (``leavesARefusingNode``): whether `replies` refuse a write because this node is not the primary.
+    /// Whoever read them then sets ``leaving``, under `lock`, before their request completes: its caller sends the
+    /// refused commands again on this connection (``RedisClient``), and they must go where the sentinels name now.
+    /// Nothing is cut short: the socket is not shut, so the replies on the wire behind the refusal are read before the
+    /// next batch is written elsewhere; and a socket made since cannot be the one left, as only the thread connects
+    /// (and clears ``leaving`` when it disconnects), and it is the reader then or parked while a caller reads.
+    private func refusesAsNotPrimary(_ replies: [RedisReply]) -> Bool {
+        leavesARefusingNode && replies.contains(where: \.refusesAsNotPrimary)
     }
 
     // MARK: - The connection's thread
@@ -515,7 +513,7 @@ public final class RedisConnection: @unchecked Sendable {
             // While a caller reads its own reply, the thread leaves the stream alone: what comes meanwhile waits for
             // the caller to let go (decision 0046).
             // Leaving a node that refused a write: what is in flight is read first, then the batch goes out on a
-            // fresh connection (``leaveIfRefused(_:)``).
+            // fresh connection (``leaving``).
             if !queue.isEmpty && !writeBusy && !callerReads && (inFlight.isEmpty || (woke != nil && !leaving)) {
                 let batch = queue
                 queue.removeAll(keepingCapacity: true)
@@ -690,9 +688,9 @@ public final class RedisConnection: @unchecked Sendable {
                     return
                 }
             }
-            if leavesARefusingNode {
+            if refusesAsNotPrimary(replies) {
                 lock.lock()
-                leaveIfRefused(replies)
+                leaving = true
                 lock.unlock()
             }
             if shared {
