@@ -50,7 +50,8 @@ def load(path):
                 elif fact["fact"] == "peers-repeat":
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
-                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed", "instructions"):
+                elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed",
+                                      "instructions"):
                     facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
@@ -197,16 +198,16 @@ def rows(facts):
         """The side's instructions a job under callgrind beside its CPU row (decision 0078): a count the VM's speed does
         not move, and the base's beside it in an A/B. Named, never counted: the target is CPU time."""
         readings = facts.get("instructions", [])
-        mine = {r.get("who"): r.get("per_job") for r in readings if r.get("side") == side}
+        mine = {r.get("who"): r for r in readings if r.get("side") == side}
         positive = lambda v: isinstance(v, (int, float)) and not math.isnan(v) and v > 0
-        if not positive(mine.get("this")):
+        this, base = mine.get("this", {}), mine.get("base", {})
+        if not positive(this.get("per_job")):
             failed = [r["error"] for r in readings if r.get("error")]
             return f"; its instruction count failed: {failed[0]}" if failed else ""
-        count = mine["this"]
-        runs = next((r.get("runs") for r in readings if r.get("side") == side and r.get("who") == "this"), None)
+        count, runs = this["per_job"], this.get("runs")
         notes = [f"median of {runs} runs"] if isinstance(runs, int) and runs > 1 else []
-        if positive(mine.get("base")):
-            notes.append(f"the base {mine['base']:,.0f}: {count / mine['base']:.3f}×")
+        if positive(base.get("per_job")):
+            notes.append(f"the base {base['per_job']:,.0f}: {count / base['per_job']:.3f}×")
         said = f" ({'; '.join(notes)})" if notes else ""
         return f"; {count:,.0f} instructions a job under callgrind{said}, which the VM's speed does not move"
 

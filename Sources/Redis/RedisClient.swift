@@ -234,7 +234,6 @@ public final class RedisClient: Sendable {
         return replies
     }
 
-
     /// `WAIT n timeout`, blocking up to the timeout (so the read timeout grows by as much).
     private var waitCommand: RedisCommand {
         var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
