@@ -31,6 +31,13 @@ def facts_file(main, *repeats):
     return f.name
 
 
+def append_facts(path, *facts):
+    """Adds fact lines to a facts file, as scripts/bench.sh's sections do; returns its path."""
+    with open(path, "a") as f:
+        f.write("".join(json.dumps(fact) + "\n" for fact in facts))
+    return path
+
+
 def measured(path, figure):
     facts = targets.load(path)
     for name, measure, _ in targets.rows(facts):
@@ -143,11 +150,9 @@ class BenchTargets(unittest.TestCase):
     def test_cpu_rows_name_the_machines_speed_without_counting_it(self):
         path = facts_file([row("hoopoe", 54_000, worker=16.0, redis=9.5), row("sidekiq", 7_000)],
                           [row("hoopoe", 65_000, worker=15.5, redis=9.0), row("sidekiq", 5_000)])
-        with open(path, "a") as f:
-            f.write("".join(json.dumps(line) + "\n" for line in
-                            [{"fact": "machine-speed", "loop_ms": 301.4, "runs_ms": [299.0, 301.4, 305.2]},
-                             {"fact": "machine-speed", "error": "python3 not found"},
-                             {"fact": "machine-speed", "loop_ms": 226.0, "runs_ms": [224.1, 226.0, 230.0]}]))
+        append_facts(path, {"fact": "machine-speed", "loop_ms": 301.4, "runs_ms": [299.0, 301.4, 305.2]},
+                     {"fact": "machine-speed", "error": "python3 not found"},
+                     {"fact": "machine-speed", "loop_ms": 226.0, "runs_ms": [224.1, 226.0, 230.0]})
         text, met = measured(path, "Worker CPU a job")
         self.assertTrue(text.startswith("median 15.8 µs of 2 runs"), text)
         self.assertTrue(text.endswith("; the machine's speed: a fixed loop took 301, 226 ms before each run of the peers "
@@ -164,21 +169,18 @@ class BenchTargets(unittest.TestCase):
         self.assertTrue(met)
 
     def test_a_failed_speed_reading_says_why_and_leaves_the_verdict_alone(self):
-        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
-        with open(path, "a") as f:
-            f.write(json.dumps({"fact": "machine-speed", "error": "bench/floor/cpu_loop.py failed"}) + "\n")
+        path = append_facts(facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)]),
+                            {"fact": "machine-speed", "error": "bench/floor/cpu_loop.py failed"})
         text, met = measured(path, "Worker CPU a job")
         self.assertEqual(text, "14.0 µs; the machine's speed failed: bench/floor/cpu_loop.py failed")
         self.assertTrue(met)
 
     def test_cpu_rows_name_the_instruction_counts_without_counting_them(self):
-        path = facts_file([row("hoopoe", 54_000, worker=15.2, redis=9.5), row("sidekiq", 7_000)])
-        with open(path, "a") as f:
-            f.write("".join(json.dumps(line) + "\n" for line in
-                            [{"fact": "instructions", "who": "this", "side": "worker", "per_job": 43396.4},
-                             {"fact": "instructions", "who": "this", "side": "redis", "per_job": 37139.0, "runs": 3},
-                             {"fact": "instructions", "who": "base", "side": "worker", "per_job": 44120.0},
-                             {"fact": "instructions", "error": "exited 1: valgrind: failed to start tool"}]))
+        path = append_facts(facts_file([row("hoopoe", 54_000, worker=15.2, redis=9.5), row("sidekiq", 7_000)]),
+                            {"fact": "instructions", "who": "this", "side": "worker", "per_job": 43396.4},
+                            {"fact": "instructions", "who": "this", "side": "redis", "per_job": 37139.0, "runs": 3},
+                            {"fact": "instructions", "who": "base", "side": "worker", "per_job": 44120.0},
+                            {"fact": "instructions", "error": "exited 1: valgrind: failed to start tool"})
         text, met = measured(path, "Worker CPU a job")
         self.assertEqual(text, "15.2 µs; 43,396 instructions a job under callgrind (the base 44,120: 0.984×), which the "
                                "VM's speed does not move")
@@ -188,23 +190,15 @@ class BenchTargets(unittest.TestCase):
                                "speed does not move")
         self.assertTrue(met)
 
-    def test_a_failed_instruction_count_says_why_and_leaves_the_verdict_alone(self):
-        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
-        with open(path, "a") as f:
-            f.write(json.dumps({"fact": "instructions", "error": "valgrind is not installed, and apt-get could not install "
-                                                               "it"}) + "\n")
-        text, met = measured(path, "Worker CPU a job")
-        self.assertEqual(text, "14.0 µs; its instruction count failed: valgrind is not installed, and apt-get could not "
-                               "install it")
-        self.assertTrue(met)
-
-    def test_a_skipped_instruction_count_says_nothing(self):
-        path = facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)])
-        with open(path, "a") as f:
-            f.write(json.dumps({"fact": "instructions", "skipped": "not in BENCH_ONLY"}) + "\n")
-        text, met = measured(path, "Worker CPU a job")
-        self.assertEqual(text, "14.0 µs")
-        self.assertTrue(met)
+    def test_a_failed_instruction_count_says_why_and_a_skipped_one_nothing_and_the_verdict_stands(self):
+        failed = "valgrind is not installed, and apt-get could not install it"
+        cases = [({"error": failed}, "; its instruction count failed: " + failed), ({"skipped": "not in BENCH_ONLY"}, "")]
+        for fact, words in cases:
+            path = append_facts(facts_file([row("hoopoe", 54_000, worker=14.0), row("sidekiq", 7_000)]),
+                                {"fact": "instructions", **fact})
+            text, met = measured(path, "Worker CPU a job")
+            self.assertEqual(text, "14.0 µs" + words)
+            self.assertTrue(met)
 
     def test_the_two_process_row_reads_the_first_run_only(self):
         path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000), row("sidekiq-2p", 12_000)],
