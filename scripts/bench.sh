@@ -424,13 +424,7 @@ if want instructions; then
   # outside valgrind), this build's and the base's. The CPU rows name them, never count them.
   echo
   echo "## 9. Instructions a job under callgrind (scripts/bench-ab.py --callgrind, --redis-callgrind)"
-  if ! command -v callgrind_control > /dev/null; then
-    echo "[bench] installing valgrind (callgrind)" >&2
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind > /dev/null 2>&1 \
-      || { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq > /dev/null 2>&1 && \
-           $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind > /dev/null 2>&1; }; } || true
-  fi
+  command -v callgrind_control > /dev/null || scripts/apt-install-missing.sh valgrind > /dev/null 2>&1 || true
   if ! command -v callgrind_control > /dev/null; then
     echo "(skipped: valgrind is not installed, and apt-get could not install it)"
     fact instructions error "valgrind is not installed, and apt-get could not install it"
@@ -456,8 +450,7 @@ runs = f"median of {r['runs']} runs, " if r["runs"] > 1 else ""
 print(f"- {who}, {'the worker' if side == 'worker' else 'Redis'}: {per_job:,.0f} instructions a job "
       f"({runs}{r['jobs']:,} jobs a run; {commands:.3f} Redis commands a job)")
 with open(facts, "a") as f:
-    f.write(json.dumps({"fact": "instructions", "who": who, "side": side, "per_job": per_job, "runs": r["runs"],
-                        "commands_a_job": commands}) + "\n")
+    f.write(json.dumps({"fact": "instructions", "who": who, "side": side, "per_job": per_job, "runs": r["runs"]}) + "\n")
 PY
       done
     done

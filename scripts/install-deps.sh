@@ -13,17 +13,8 @@
 #   chromium chromium-driver, .build/browser-venv   a real headless browser and selenium (Tests/browser/requirements.txt)
 #                                   driving `hoopoe dashboard` in `make test` (scripts/test-browser.sh)
 set -euo pipefail
-missing=()
-for pkg in libhiredis-dev libssl-dev openssl redis-server redis-tools redis-sentinel php-cli php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata chromium chromium-driver; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  echo "[hoopoe] installing: ${missing[*]}" >&2
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null 2>&1 \
-    || { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq && \
-         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null; }
-fi
+"$(dirname "$0")/apt-install-missing.sh" libhiredis-dev libssl-dev openssl redis-server redis-tools redis-sentinel php-cli \
+  php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata chromium chromium-driver
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
 # Pinned to the ranges the tests run with: redis 8.1 (whose 5 s default socket timeout the examples must survive),
 # jsonschema 4.26, prometheus_client 0.26. A version outside its range counts as missing and is replaced.
