@@ -65,17 +65,56 @@ extension RedisConfiguration {
     }
 
     /// Replaces the passwords in a URL string that failed to parse: the authority's and every `…password=` option.
+    /// A URL that failed to parse may hold a password with a raw reserved character, so the credentials are read
+    /// widely: everything up to the last `@` anywhere (`redis://:top?sec=ret@host` hides `top?sec=ret`), and a password
+    /// option's value up to the next option this parser knows (`password=top&secret` hides `top&secret`). Hiding a
+    /// host or an option too is the price: it is the operator's own URL, and the message says which part is wrong.
     static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return url.replacingPasswordOptions() }
-        let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(of: "?") ?? url.endIndex
-        let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") ?? unencodedCredentialsEnd(url, after: schemeEnd.upperBound)
-        guard let at else { return url.replacingPasswordOptions() }
+        guard let schemeEnd = url.firstRange(of: "://"),
+            let at = url[schemeEnd.upperBound...].lastIndex(of: "@")
+        else { return url.replacingPasswordOptions() }
         let credentials = url[schemeEnd.upperBound..<at]
         // Empty subsequences kept: in `:password@` the user is empty, not the password.
         let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(user):***" : "***")
+        let shownUser = user.contains(where: { "?&=#/".contains($0) }) ? "" : user
+        return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(shownUser):***" : "***")
             + String(url[at...]).replacingPasswordOptions()
+    }
+
+    /// The parts of a URL that may be a password, read as widely as ``redact(_:)`` reads them.
+    static func possibleSecrets(in url: String) -> [Substring] {
+        var spans: [Substring] = []
+        if let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") {
+            spans.append(url[schemeEnd.upperBound..<at])
+        }
+        spans += url.passwordOptionValues()
+        return spans
+    }
+
+    /// `message` with each quoted part (`'…'`) that is a piece of a possible password replaced by `'***'`: a URL
+    /// whose password holds a raw `?` or `&` is parsed into pieces (a port, an option's name) that are the password's.
+    static func scrub(_ message: String, of url: String) -> String {
+        let secrets = possibleSecrets(in: url).filter { !$0.isEmpty }
+        guard !secrets.isEmpty else { return message }
+        var result = ""
+        var scrubbed = false
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "'"), let close = rest[rest.index(after: open)...].firstIndex(of: "'") {
+            let quoted = rest[rest.index(after: open)..<close]
+            result += rest[...open]
+            if !quoted.isEmpty && secrets.contains(where: { $0.contains(quoted) }) {
+                result += "***"
+                scrubbed = true
+            } else {
+                result += quoted
+            }
+            result += "'"
+            rest = rest[rest.index(after: close)...]
+        }
+        result += rest
+        return scrubbed
+            ? result + " (part of a password, not shown: percent-encode a password's reserved characters, & is %26, ? is %3F, @ is %40)"
+            : result
     }
 
     /// The `@` that ends credentials holding a raw `?` (`redis://:pa?ss@host`): an `@` after the first `?` whose text
@@ -113,7 +152,7 @@ private struct URLParser {
     init(url: String) { self.url = url }
 
     private func invalid(_ why: String) -> RedisError {
-        RedisError(.invalidURL, endpoint: RedisConfiguration.redact(url), message: why)
+        RedisError(.invalidURL, endpoint: RedisConfiguration.redact(url), message: RedisConfiguration.scrub(why, of: url))
     }
 
     mutating func parse(into configuration: inout RedisConfiguration) throws(RedisError) {
@@ -289,28 +328,53 @@ private struct URLParser {
 }
 
 extension String {
-    /// Every `password=…` and `…_password=…` option's value replaced by `***`.
+    /// Every option name a URL form takes. After a password option, the text up to the next `&` that starts one of
+    /// these is read as the password's when a URL is echoed: a raw `&` in a password would otherwise show its tail.
+    fileprivate static let urlOptionNames: Set<Substring> = [
+        "timeout", "wait_replicas", "wait_timeout_ms", "db", "user", "password", "master", "sentinel_user",
+        "sentinel_password", "tls", "sentinel_tls", "ca", "cert", "key", "insecure", "server_name",
+    ]
+
+    /// The query's segments (`?`/`&`-separated), each with whether it continues a password option's value.
+    private func querySegments() -> [(text: Substring, inPassword: Bool)] {
+        guard let question = firstIndex(of: "?") else { return [] }
+        var segments: [(text: Substring, inPassword: Bool)] = []
+        var inPassword = false
+        for segment in self[index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
+            let name = segment.firstIndex(of: "=").map { segment[..<$0] }
+            if let name, Self.urlOptionNames.contains(name) || name.hasSuffix("password") {
+                inPassword = name.hasSuffix("password")
+                segments.append((segment, false))
+            } else {
+                segments.append((segment, inPassword))
+            }
+        }
+        return segments
+    }
+
+    /// The values of the password options, each with any segments that continue it.
+    fileprivate func passwordOptionValues() -> [Substring] {
+        var values: [Substring] = []
+        for (segment, continues) in querySegments() {
+            if continues, let last = values.indices.last {
+                values[last] = self[values[last].startIndex..<segment.endIndex]
+            } else if let equals = segment.firstIndex(of: "="), segment[..<equals].hasSuffix("password") {
+                values.append(segment[segment.index(after: equals)...])
+            }
+        }
+        return values
+    }
+
+    /// Every `password=…` and `…_password=…` option's value replaced by `***`, with any text after it up to the next
+    /// known option (`password=top&secret` becomes `password=***`).
     fileprivate func replacingPasswordOptions() -> String {
         guard contains("password=") else { return self }
         var result = ""
-        var segment = ""
-        func flush() {
-            if let equals = segment.firstIndex(of: "="), segment[..<equals].hasSuffix("password") {
-                result += segment[...equals] + "***"
-            } else {
-                result += segment
-            }
-            segment = ""
+        var last = startIndex
+        for value in passwordOptionValues() {
+            result += self[last..<value.startIndex] + "***"
+            last = value.endIndex
         }
-        for character in self {
-            if character == "?" || character == "&" {
-                flush()
-                result.append(character)
-            } else {
-                segment.append(character)
-            }
-        }
-        flush()
-        return result
+        return result + self[last...]
     }
 }

@@ -183,6 +183,22 @@ import Testing
         }
     }
 
+    /// A password with a raw `?` or `&` that the parser splits into other parts (a port, an option's name): no piece
+    /// of it is echoed, in the URL or in the message, however the rest of the URL reads.
+    @Test(arguments: [
+        "redis://:top?sec=ret@host:6379/0", "redis://u:top?timeout=1@host/0", "unix:///r.sock?password=top&sec",
+        "unix:///r.sock?db=1&password=top&sec=ret", "redis-sentinel://s1/0?master=m&sentinel_password=top&sec&tls=true",
+        "redis-sentinel://:top&sec@s1/0?master=m&tls=maybe",
+    ])
+    func aPasswordSplitByTheParserIsNeverEchoed(url: String) {
+        #expect {
+            try RedisConfiguration(url: url)
+        } throws: { error in
+            let text = "\(error)"
+            return !text.contains("top") && !text.contains("sec") && !text.contains("ret") && text.contains("***")
+        }
+    }
+
     /// An `@` inside an option's value is not taken for the end of credentials.
     @Test func anAtSignInAnOptionValueIsNotCredentials() throws {
         let configuration = try RedisConfiguration(url: "redis-sentinel://h1:26379/0?master=m&sentinel_user=ops@example")
