@@ -18,7 +18,9 @@ enum LogSetup {
     static func logger(_ label: String) -> Logger { Logger(label: label) }
 }
 
-/// One line per event on stderr, text or JSON, with phone numbers masked (`+98912***4567`).
+/// One line per event on stderr, text or JSON, with phone numbers masked (`+98912***4567`). In text, the message's and
+/// the values' control characters are written as escapes (``PrintableText``): a job type holding a newline cannot
+/// forge a line.
 struct MaskingLogHandler: LogHandler {
     let label: String
     let json: Bool
@@ -41,8 +43,8 @@ struct MaskingLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(PhoneNumberMask.mask("\($0.value)"))" }.joined(separator: " ")
-            line = "\(time) \(event.level) \(label): \(PhoneNumberMask.mask("\(event.message)"))" + (fields.isEmpty ? "" : " \(fields)")
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(PrintableText.oneLine(PhoneNumberMask.mask("\($0.value)")))" }.joined(separator: " ")
+            line = "\(time) \(event.level) \(label): \(PrintableText.oneLine(PhoneNumberMask.mask("\(event.message)")))" + (fields.isEmpty ? "" : " \(fields)")
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -40,4 +40,31 @@ import Testing
         let dead = try #require(objects.first { ($0["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "").contains("dead set") })
         #expect(dead["job.id"] == .string("j-unknown") && dead["level"] == .string("error"))
     }
+
+    /// A job's type is whatever its writer put there: one holding a newline and a terminal escape sequence is logged
+    /// on one line in text, and `dead list` and `dead show` print it escaped, so it can neither forge a log line nor
+    /// drive the operator's terminal.
+    @Test func controlCharactersFromRedisArePrintedEscaped() async throws {
+        let h = try CLIHarness()
+        try await h.redis.send(
+            "XADD", h.jobs.keys("default").stream, "*", "job",
+            #"{"id":"j-ctl","type":"no.such\u001b]0;owned\u0007\nforged line","payload":{}}"#)
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info",
+        ])
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 })
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
+
+        let dead = try #require(worker.output.split(separator: "\n").first { $0.contains("dead set") })
+        #expect(dead.contains(#"job.type=no.such\u{1B}]0;owned\u{7}\nforged line"#), "\(dead)")
+        #expect(!worker.output.contains("\u{1B}") && !worker.output.contains("\nforged"), "\(worker.output)")
+        let (listStatus, list) = try await h.run(["dead", "list"])
+        #expect(listStatus == 0 && list.contains(#"no.such\u{1B}]0;owned\u{7}\nforged line"#), "\(list)")
+        let (showStatus, show) = try await h.run(["dead", "show", "j-ctl"])
+        #expect(showStatus == 0 && show.contains(#"type:        no.such\u{1B}]0;owned\u{7}\nforged line"#), "\(show)")
+        for output in [list, show] {
+            #expect(!output.contains("\u{1B}") && !output.contains("\u{7}") && !output.contains("\nforged"), "\(output)")
+        }
+    }
 }

@@ -2,7 +2,7 @@ import HoopoeCore
 import HoopoeJSON
 
 /// A job's envelope for people (`dead show`, `job show`) and for `--json`, always through ``PayloadRedaction``:
-/// the type's secret payload keys removed, phone numbers masked.
+/// the type's secret payload keys removed, phone numbers masked, each line one line (``PrintableText``).
 struct EnvelopeText {
     let redaction: PayloadRedaction
 
@@ -23,7 +23,7 @@ struct EnvelopeText {
         if let unique = envelope.uniqueKey { lines.append("unique key:  \(unique)") }
         if let timeout = envelope.timeout { lines.append("timeout:     \(timeout) s") }
         lines.append("payload:     \(envelope.payload.text)")
-        return lines
+        return lines.map(PrintableText.oneLine)
     }
 
     /// The envelope as its wire JSON (snake_case, see `jobs/PROTOCOL.md`), redacted.

@@ -71,21 +71,21 @@ struct JobShowCommand: AsyncParsableCommand {
         }
         switch job.state {
         case .ready: print("state:       ready")
-        case .running(let consumer): print("state:       running (worker \(consumer))")
+        case .running(let consumer): print("state:       running (worker \(PrintableText.oneLine(consumer)))")
         case .scheduled(let at): print("state:       scheduled (at \(TimeText.isoWithRelative(at)))")
         case .dead: print("state:       dead")
         case .finished(let record):
             print("state:       finished: \(record.outcome.rawValue)")
             print("finished:    \(TimeText.isoWithRelative(record.finishedAt))")
             if let duration = record.duration { print("duration:    \(String(format: "%.3f", duration)) s") }
-            if let worker = record.worker { print("worker:      \(worker)") }
-            if let error = record.error { print("error:       \(PhoneNumberMask.mask(error))") }
+            if let worker = record.worker { print("worker:      \(PrintableText.oneLine(worker))") }
+            if let error = record.error { print("error:       \(PrintableText.oneLine(PhoneNumberMask.mask(error)))") }
             if let next = record.deferredTo { print("deferred to: \(next) (hoopoe job show \(next))") }
         }
         print(text.lines(job.envelope).joined(separator: "\n"))
         if let attempts = text.redaction.redacted(job.envelope).failedAttempts, !attempts.isEmpty {
             print("failed attempts (retried; the newest \(FailedAttempt.maxKept) kept):")
-            for failed in attempts { print("  \(failed.attempt): \(TimeText.isoWithRelative(failed.at)): \(failed.error)") }
+            for failed in attempts { print("  \(failed.attempt): \(TimeText.isoWithRelative(failed.at)): \(PrintableText.oneLine(failed.error))") }
         }
     }
 }

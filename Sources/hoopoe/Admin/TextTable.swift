@@ -1,12 +1,15 @@
+import HoopoeCore
+
 /// Plain-text columns for terminal output: left-aligned, two spaces apart, header in capitals.
-/// No borders or colours, so the output also greps and pastes cleanly.
+/// No borders or colours, so the output also greps and pastes cleanly. A cell's control characters are written as
+/// escapes (``PrintableText``): a cell is one line, whatever a job's type or error holds.
 struct TextTable {
     let header: [String]
     private(set) var rows: [[String]] = []
 
     init(_ header: String...) { self.header = header }
 
-    mutating func add(_ row: String...) { rows.append(row) }
+    mutating func add(_ row: String...) { rows.append(row.map(PrintableText.oneLine)) }
 
     /// The table as lines, each trimmed of trailing spaces.
     var text: String {
