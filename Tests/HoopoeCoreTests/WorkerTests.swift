@@ -172,7 +172,7 @@ struct Verdict: JobHandler {
         let bad: [(String, String)] = [
             ("not json", "this is { not json"),
             ("missing fields", #"{"id":"j-missing","payload":{}}"#),
-            ("unknown type", #"{"id":"j-unknown","type":"no.such.job","payload":{}}"#),
+            ("unknown type", #"{"id":"j-unknown","type":"no.such.job","payload":{"name":"x","password":"hunter2"}}"#),
             ("wrong payload", #"{"id":"j-payload","type":"test.needs_phone","payload":{"phone":989121234567}}"#),
             // Passes the worker's one-pass scan (it skips \u escapes) but is not valid JSON (a lone surrogate).
             ("lone surrogate", #"{"id":"j-surrogate","type":"test.needs_phone","payload":{"phone":"\ud800","count":1}}"#),
@@ -192,6 +192,8 @@ struct Verdict: JobHandler {
         #expect(reasons.contains { $0.hasPrefix("not a valid job envelope") })
         #expect(reasons.contains { $0.contains("missing key 'type'") })
         #expect(reasons.contains { $0.contains("unknown job type 'no.such.job'; this worker runs: diag.record, test.needs_phone") })
+        // A type no handler declares keeps nothing that is usually a secret (PayloadRedaction.commonSecretKeys).
+        #expect(dead.first { $0.id == "j-unknown" }?.payload == ["name": "x"])
         #expect(reasons.contains { $0.contains("payload does not match test.needs_phone") && $0.contains("payload.phone should be a string") })
         #expect(reasons.contains { $0.contains("over the 524288-byte limit") })
         // The malformed one is kept with its raw text, so nothing sent is lost.

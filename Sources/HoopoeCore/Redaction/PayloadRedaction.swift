@@ -9,22 +9,39 @@ import HoopoeJSON
 ///    dead-set copy is what a retry runs with, and a placeholder would be sent on as if it were the secret.
 /// 2. Every string (and every integer) that looks like a phone number is masked (``PhoneNumberMask``).
 ///
+/// A type no handler declares (a misspelt type, one only another deployment runs) has no keys of its own to name, so
+/// its payload loses, at any depth, every key any handler declares secret and the usual names of secrets
+/// (``commonSecretKeys``): a `Sendinblue.register` sent by mistake is buried as an unknown type without its password.
+///
 /// Why one type: each output path once had its own copy of the rule, and the copies drifted (the dead set
 /// stripped the password while `job show` printed it). A path that shows a payload calls ``redacted(_:)``.
 public struct PayloadRedaction: Sendable {
     /// Secret top-level payload keys by job type.
     public let secretKeys: [String: Set<String>]
+    /// The types a handler declares, or nil when the rule was given its keys alone (every type then counts as known).
+    private let knownTypes: Set<String>?
+    /// What a payload of a type outside ``knownTypes`` loses, at any depth.
+    private let unknownTypeKeys: Set<String>
+
+    /// The names under which payloads usually carry secrets: removed from a payload whose type no handler declares.
+    public static let commonSecretKeys: Set<String> = [
+        "password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey", "auth_key",
+        "authorization",
+    ]
 
     /// The rule for the handlers of `registry`.
     public init(registry: JobRegistry) {
         var keys: [String: Set<String>] = [:]
         for (type, entry) in registry.entries where !entry.redactedPayloadKeys.isEmpty { keys[type] = entry.redactedPayloadKeys }
-        secretKeys = keys
+        self.init(secretKeys: keys, knownTypes: Set(registry.entries.keys))
     }
 
-    /// A rule with explicit keys (tests, tools without handlers).
-    public init(secretKeys: [String: Set<String>]) {
+    /// A rule with explicit keys (tests, tools without handlers); with `knownTypes`, a payload of any other type loses
+    /// every secret key named here and the common ones, at any depth.
+    public init(secretKeys: [String: Set<String>], knownTypes: Set<String>? = nil) {
         self.secretKeys = secretKeys
+        self.knownTypes = knownTypes
+        unknownTypeKeys = secretKeys.values.reduce(Self.commonSecretKeys) { $0.union($1) }
     }
 
     /// True when `type`'s payloads carry secrets, so raw envelope text of that type must not be shown or kept.
@@ -68,9 +85,25 @@ public struct PayloadRedaction: Sendable {
     /// `payload` of a `type` job without its secret keys; phone numbers untouched (the dead-set copy, which a
     /// retry must be able to run with).
     public func stripped(_ payload: JSONValue, type: String) -> JSONValue {
-        guard let keys = secretKeys[type], case .object(var members) = payload else { return payload }
-        for key in keys { members[key] = nil }
-        return .object(members)
+        if let keys = secretKeys[type] {
+            guard case .object(var members) = payload else { return payload }
+            for key in keys { members[key] = nil }
+            return .object(members)
+        }
+        guard let knownTypes, !knownTypes.contains(type) else { return payload }
+        return Self.removing(unknownTypeKeys, from: payload)
+    }
+
+    /// `value` without any member named in `keys`, at any depth.
+    private static func removing(_ keys: Set<String>, from value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            var kept: [String: JSONValue] = [:]
+            for (key, member) in members where !keys.contains(key) { kept[key] = removing(keys, from: member) }
+            return .object(kept)
+        case .array(let elements): return .array(elements.map { removing(keys, from: $0) })
+        default: return value
+        }
     }
 
     /// `payload` as it may be shown: secret keys removed, phone numbers masked.
