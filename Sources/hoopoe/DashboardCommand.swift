@@ -38,7 +38,7 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 9460
 
-    @Option(help: "Address to listen on. Anything but loopback exposes it: set HOOPOE_DASHBOARD_PASSWORD and use a TLS proxy.")
+    @Option(help: "Address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) needs HOOPOE_DASHBOARD_PASSWORD (set and not empty), or start-up stops with exit 78; use a TLS proxy.")
     var bind: String = "127.0.0.1"
 
     @Flag(help: "Show, never change: every action is hidden and refused.")
@@ -74,6 +74,10 @@ struct DashboardCommand: AsyncParsableCommand {
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
         let password = Environment.value("HOOPOE_DASHBOARD_PASSWORD")
+        if let problem = Self.passwordProblem(password: password, bind: bind) {
+            printError("bad configuration: \(problem)")
+            throw ExitCode(78)
+        }
         let dashboard = Dashboard(
             jobs: jobs, redis: redis,
             configuration: DashboardConfiguration(
@@ -95,5 +99,19 @@ struct DashboardCommand: AsyncParsableCommand {
             printError("dashboard: cannot serve on \(host):\(port): \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// Why the dashboard must not start with this password and address, if it must not. It fails closed: on an
+    /// address other than loopback without a password (unset, or set to nothing, which every setting reads as unset),
+    /// anyone who reaches the port would read the action token from a page and retry or delete jobs.
+    static func passwordProblem(password: String?, bind: String) -> String? {
+        if (password ?? "").isEmpty && !isLoopback(bind) {
+            return "HOOPOE_DASHBOARD_PASSWORD is not set and --bind \(bind) is not loopback: anyone who reaches the port could retry and delete jobs; set the password (and put a TLS proxy in front), or bind 127.0.0.1"
+        }
+        return nil
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
     }
 }
