@@ -23,8 +23,10 @@ extension CronExpression {
     /// - Parameters:
     ///   - date: the search starts strictly after this instant.
     ///   - timeZone: the zone whose wall clock the fields describe.
-    /// - Returns: the next matching instant, or nil if there is none within ten years.
+    /// - Returns: the next matching instant, or nil if there is none within ten years (or `date` is not between the
+    ///   years 1 and 9999: the search's arithmetic is in whole seconds).
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
+        guard (-62_135_596_800...253_402_300_799).contains(date.timeIntervalSince1970) else { return nil }
         let zone = ZoneOffsets(timeZone)
         var instant = Int64(date.timeIntervalSince1970.rounded(.down)) + 1
         let horizon = instant + Self.searchHorizon

@@ -23,11 +23,15 @@ public struct RedisLastTickStore: LastTickStore {
         "\(prefix):schedule:\(task.name):last"
     }
 
-    /// A value that is not a whole number (edited by hand, say) reads as "never run", and the next
-    /// advance overwrites it: the task restarts from now instead of stopping for good.
+    /// The last tick a value may name: the end of the year 9999 (what the advance script also reads as a tick).
+    static let latestTick: Int64 = 253_402_300_799
+
+    /// A value that is not a whole number from 0 to ``latestTick`` (edited by hand, say) reads as "never run", and the
+    /// next advance overwrites it: the task restarts from now instead of stopping for good (or trapping the search for
+    /// its next run).
     public func lastTick(of task: ScheduledTask) async throws -> Date? {
         let reply = try await redis.send("GET", key(for: task))
-        guard let text = reply.string, let seconds = Int64(text) else { return nil }
+        guard let text = reply.string, let seconds = Int64(text), (0...Self.latestTick).contains(seconds) else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 

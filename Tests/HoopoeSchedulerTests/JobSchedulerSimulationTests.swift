@@ -167,6 +167,15 @@ import Testing
         #expect(try await store.lastTick(of: minutely) == nil)
         try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 5))
         #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 5))
+        // So does a number no clock reaches (past the year 9999, or before 1970): it trapped the cron search.
+        for absurd in ["99999999999999999999", "9223372036854775807", "-9223372036854775808", "253402300800"] {
+            try await client.send("SET", store.key(for: minutely), absurd)
+            #expect(try await store.lastTick(of: minutely) == nil, "\(absurd)")
+            try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 7))
+            #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 7), "\(absurd)")
+        }
+        #expect(minutely.cron.next(after: Date(timeIntervalSince1970: 9.2e18), in: TimeZone(identifier: "UTC")!) == nil)
+        #expect(minutely.cron.next(after: Date(timeIntervalSince1970: -.infinity), in: TimeZone(identifier: "UTC")!) == nil)
     }
 
     @Test func nextRunsListsEachEnabledTask() throws {
