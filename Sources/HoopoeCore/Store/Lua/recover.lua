@@ -19,10 +19,14 @@ local cursor = '0-0'
 for round = 1, 10 do
   local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]) + extra, cursor, 'COUNT', ARGV[4])
   for _, entry in ipairs(r[2]) do
-    local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)
-    local deliveries = 1
-    if p[1] then deliveries = p[1][4] end
-    out[#out + 1] = {entry[1], entry[2], deliveries}
+    -- Redis 6.2 gives false for a pending entry deleted from the stream (7.0 drops it from the pending list instead):
+    -- nothing to run, and indexing it would fail every round on this queue.
+    if entry then
+      local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)
+      local deliveries = 1
+      if p[1] then deliveries = p[1][4] end
+      out[#out + 1] = {entry[1], entry[2], deliveries}
+    end
   end
   cursor = r[1]
   if cursor == '0-0' or #out >= tonumber(ARGV[4]) then break end
