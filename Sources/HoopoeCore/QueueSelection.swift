@@ -21,6 +21,10 @@ public struct QueueSelection: Sendable, Hashable {
 
     /// Parses `name[:weight],...`; a missing weight is 1.
     /// - Throws: ``QueueSelectionError`` naming the bad entry.
+    /// The largest weight: weights are summed as `Int` when a queue is picked, and a ratio above 1000:1 is not a
+    /// weighting any more (`--strict` is the order without weights).
+    public static let maxWeight = 1000
+
     public init(parsing text: String, strict: Bool = false) throws {
         var seen = Set<String>()
         var queues: [(String, Int)] = []
@@ -32,8 +36,8 @@ public struct QueueSelection: Sendable, Hashable {
             }
             var weight = 1
             if pieces.count == 2 {
-                guard let w = Int(pieces[1]), w > 0 else {
-                    throw QueueSelectionError(message: "the weight in '\(item)' must be a whole number above 0")
+                guard let w = Int(pieces[1]), (1...Self.maxWeight).contains(w) else {
+                    throw QueueSelectionError(message: "the weight in '\(item)' must be a whole number from 1 to \(Self.maxWeight)")
                 }
                 weight = w
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HoopoeCore
 import Redis
 import Synchronization
 
@@ -21,6 +22,28 @@ struct GlobalOptions: ParsableArguments {
 
     /// The key prefix: the flag, then `HOOPOE_NAMESPACE`, then `hoopoe`.
     var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
+
+    /// A namespace with `{` or `}` is refused: a queue's keys carry its name as their hash tag (`hoopoe:{default}:…`),
+    /// read back from the first `{` to the last `}`, so `{hoopoe}` made every fetched job's queue
+    /// `hoopoe}:{default` and every settle miss its keys. An empty one or one with spaces or control characters is
+    /// refused too. From the flag it is a usage error (64); from `HOOPOE_NAMESPACE` a bad setting (78).
+    func validate() throws {
+        guard let problem = Self.namespaceProblem(namespace) else { return }
+        if namespaceOption != nil { throw ValidationError("--namespace: \(problem)") }
+        printError("bad configuration: HOOPOE_NAMESPACE: \(problem)")
+        throw ExitCode(78)
+    }
+
+    static func namespaceProblem(_ namespace: String) -> String? {
+        if namespace.isEmpty { return "it is empty" }
+        if namespace.contains(where: { $0 == "{" || $0 == "}" }) {
+            return "'\(namespace)' holds a brace: queues' keys use braces for their Redis Cluster hash tag (hoopoe:{default}:stream); give a prefix without them"
+        }
+        if namespace.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+            return "\(PrintableText.oneLine("'\(namespace)'")) holds a space or a control character"
+        }
+        return nil
+    }
 
     /// A client for the resolved URL.
     /// - Parameter poolSize: its shared connections (`hoopoe worker`: `Worker.sharedConnections`).

@@ -57,7 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Strict priority: always take from the first queue that has work, in the order given.")
     var strict = false
 
-    @Option(help: "Jobs running at once. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches (docs/operating.md).")
+    @Option(help: "Jobs running at once, 1 to 1000. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches (docs/operating.md).")
     var concurrency: Int = 20
 
     @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back.")
@@ -69,18 +69,26 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given; queue gauges are read at each scrape; a port already taken stops the worker with status 1).")
     var metricsPort: Int?
 
+    /// The most jobs a worker runs at once; for more, run more workers.
+    static let maxConcurrency = 1000
+
     /// The longest `--lease` or `--shutdown-timeout`: a day, the longest job timeout an envelope may ask for.
     static let maxSeconds: Double = 86_400
 
     func validate() throws {
-        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        // At most 1000: the worker holds up to four times as many fetched jobs, and a hand-back or a settle passes a
+        // queue's held ids to one Lua call, whose `unpack` stops at about 8000 values.
+        guard (1...Self.maxConcurrency).contains(concurrency) else {
+            throw ValidationError("--concurrency must be 1 to \(Self.maxConcurrency) (got \(concurrency))")
+        }
         // Upper bounds too: a number of seconds becomes a `Duration` through `Int`, and 1e300 (or inf) would trap.
         guard (0...Self.maxSeconds).contains(shutdownTimeout) else {
             throw ValidationError("--shutdown-timeout must be 0 to \(Int(Self.maxSeconds)) seconds (got \(shutdownTimeout))")
         }
         guard (1...Self.maxSeconds).contains(lease) else { throw ValidationError("--lease must be 1 to \(Int(Self.maxSeconds)) seconds (got \(lease))") }
         if let metricsPort, !(1...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be a port number (1-65535)") }
-        _ = try QueueSelection(parsing: queues)
+        // A usage error (64, with the usage text), as every other flag's; it exited 1 before.
+        do { _ = try QueueSelection(parsing: queues) } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {

@@ -16,6 +16,8 @@ import Testing
         (["RECEIPT_BASE_URL": "https://kamva.ir/email_receipt"], "RECEIPT_BASE_URL"),
         (["HOOPOE_EVENTS_MAXLEN": "lots"], "HOOPOE_EVENTS_MAXLEN"),
         (["HOOPOE_EVENTS_MAXLEN": "10"], "HOOPOE_EVENTS_MAXLEN"),
+        // Its braces would be read as part of every queue's hash tag: each settle would miss its keys.
+        (["HOOPOE_NAMESPACE": "{hoopoe}"], "HOOPOE_NAMESPACE"),
     ])
     func badSettingStopsStartUpNamingTheVariable(environment: [String: String], key: String) async throws {
         let h = try CLIHarness()
@@ -51,6 +53,20 @@ import Testing
         let (status, output) = try await h.run(["worker"] + arguments, timeout: .seconds(15))
         #expect(status == 64, "\(output)")
         #expect(output.contains(flag), "\(output)")
+    }
+
+    /// Counts past what the worker can hold (a hand-back's `unpack` in Lua, the weights' sum) and a namespace with
+    /// braces given as a flag: usage errors naming the flag.
+    @Test(arguments: [
+        (["--concurrency", "1001"], "--concurrency must be 1 to 1000"), (["--concurrency", "0"], "--concurrency"),
+        (["--queues", "a:9223372036854775807,b:1"], "from 1 to 1000"), (["--namespace", "{x}"], "--namespace: '{x}' holds a brace"),
+        (["--namespace", "a b"], "--namespace: 'a b' holds a space"),
+    ])
+    func outOfRangeCountsAreAUsageErrorNamingTheFlag(arguments: [String], message: String) async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["worker"] + arguments, timeout: .seconds(15))
+        #expect(status == 64, "\(output)")
+        #expect(output.contains(message), "\(output)")
     }
 
     @Test func aHugeDurationIsAUsageErrorNamingTheOption() async throws {
