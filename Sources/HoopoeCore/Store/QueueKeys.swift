@@ -37,6 +37,14 @@ public struct QueueKeys: Sendable, Hashable {
     /// what a longer gap added to the lease, until when (a stall of Redis is not held against live workers; decision
     /// 0032).
     public var recoveryClock: String { "\(base):recovery" }
+    /// Hash: stream entry id → how many times a worker started that entry's job after it was recovered from a lost
+    /// worker (decision 0079). A recovered job's worker marks it here before its handler runs, so when the entry is
+    /// recovered again the lost runs are known, not guessed from the delivery count (which also counts deliveries
+    /// fetched into a buffer and never started). Only recovered jobs are marked; a field outlives its entry
+    /// harmlessly (entry ids are never reused), and the hash expires ``recoveredRunsTTLSeconds`` after its last mark.
+    public var recoveredRuns: String { "\(base):recovered-runs" }
+    /// How long the marks are kept after the last one: two days, above the longest job timeout (a day).
+    public static let recoveredRunsTTLSeconds = 2 * 86_400
     /// Counters of one day (UTC), per type: `processed:<type>`, `failed:<type>`, … The day's totals are their sums,
     /// made when read (``JobStore/counters(queue:day:)``); keys written before decision 0033 also hold the totals,
     /// which the readers ignore.

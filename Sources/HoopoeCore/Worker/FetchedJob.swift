@@ -15,13 +15,18 @@ struct FetchedJob: Sendable {
     /// Moved here from the scheduled set by the promote script (the entry's `promoted` field): its time was
     /// decided by its score there, so it is not checked for an early `run_at` again.
     var promoted = false
+    /// Of the deliveries before this one, how many a worker is known to have started and then lost (it marks a
+    /// recovered job before running it: ``JobStore/markRecoveredRun(queue:entryID:)``). The others were lost before
+    /// anyone knew: the first delivery's run, or a fetch held in a lost worker's buffer and never started.
+    var knownLostRuns = 0
 
-    init(queue: String, entryID: String, bytes: [UInt8], deliveries: Int, promoted: Bool = false) {
+    init(queue: String, entryID: String, bytes: [UInt8], deliveries: Int, promoted: Bool = false, knownLostRuns: Int = 0) {
         self.queue = queue
         self.entryID = entryID
         held = HeldEntryID(entryID)
         self.bytes = bytes
         self.deliveries = deliveries
         self.promoted = promoted
+        self.knownLostRuns = knownLostRuns
     }
 }

@@ -32,11 +32,15 @@ extension Worker {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
             return true
         }
-        // Deliveries beyond the first are runs whose worker died (or hung) with the job: the lease expired while
-        // it held it. Twice is a pattern, not bad luck: the job is a poison pill, whatever its max_attempts.
+        // Deliveries beyond the first ended with the lease lapsing while a worker held the job: it died or hung. Each
+        // counts as an attempt (a run may have started: a handler tells its runs apart by the attempt), but only the
+        // runs known to have started make a poison pill (decision 0079): a worker marks a recovered job before running
+        // it, and a delivery held in a lost worker's buffer was never run. A job lost again after a marked run, on its
+        // third delivery, is a poison pill whatever its max_attempts: that run and the first delivery's.
         let lostRuns = min(job.deliveries, 1_000_000) - 1
-        if lostRuns >= Self.poisonPillKills {
-            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(lostRuns) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
+        if lostRuns >= Self.poisonPillKills && job.knownLostRuns >= Self.poisonPillKills - 1 {
+            let kills = min(job.knownLostRuns, 1_000_000) + 1
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(kills) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
             return true
         }
         let entry: JobRegistry.Entry
@@ -55,8 +59,16 @@ extension Worker {
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(work, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while running it (lease expired); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while it held it (lease expired; a run may have started); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
             return true
+        }
+        if job.deliveries > 1 {
+            do {
+                try await jobs.store.markRecoveredRun(queue: job.queue, entryID: job.entryID)
+            } catch {
+                logger.warning(
+                    "could not mark a recovered job as started; if this run is lost too, it does not count toward the poison-pill rule", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
+            }
         }
 
         let context = JobContext(

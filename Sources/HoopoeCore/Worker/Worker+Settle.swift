@@ -4,8 +4,9 @@ import Logging
 import Redis
 
 extension Worker {
-    /// Lost runs (deliveries that ended with the lease expiring while the job was held) after which a job is
-    /// dead whatever its `max_attempts`: once can be bad luck (a deploy, an OOM kill), twice is a poison pill.
+    /// Lost runs (deliveries that ended with the lease expiring while the job ran) after which a job is dead whatever
+    /// its `max_attempts`: once can be bad luck (a deploy, an OOM kill), twice is a poison pill. Counted as the runs
+    /// marked after a recovery, plus the first delivery's (decision 0079).
     static let poisonPillKills = 2
     /// The longest a retry waits (a year): the retry policy's curve grows as attempt⁴, and a `run_at` must stay
     /// a plausible Unix time (``EnvelopeRules/timestampLimit``) or the retry itself would be refused.

@@ -71,30 +71,38 @@ import Testing
         #expect(await process.wait(timeout: .seconds(10)) == 0, "\(process.output.suffix(2000))")
     }
 
+    /// The pending deliveries of the default queue's stream: entry id, consumer and delivery count of each.
+    private func pending(_ h: EngineHarness) async throws -> [(id: String, consumer: String, deliveries: Int)] {
+        // No group yet (no worker started): nothing is pending.
+        guard let reply = try? await h.redis.send("XPENDING", h.jobs.keys("default").stream, QueueKeys.group, "-", "+", "100") else { return [] }
+        return (reply.array ?? []).compactMap { item in
+            guard let entry = item.array, entry.count == 4, let id = entry[0].string, let consumer = entry[1].string, let count = entry[3].int else { return nil }
+            return (id, consumer, count)
+        }
+    }
+
+    /// How many times a worker marked entry `id` as started after a recovery (decision 0079).
+    private func markedRuns(_ h: EngineHarness, _ id: String) async throws -> Int {
+        try await h.redis.send("HGET", h.jobs.keys("default").recoveredRuns, id).string.flatMap { Int($0) } ?? 0
+    }
+
     @Test func aJobThatKillsItsWorkerTwiceIsDeadWhateverItsMaxAttempts() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):poison"
         let id = try #require(try await h.jobs.enqueue(
             type: "diag.record", payload: h.diag(key: key, member: "pill", sleepMs: 600_000), options: EnqueueOptions(maxAttempts: 1000)
         ).createdID)
-        let stream = h.jobs.keys("default").stream
-        /// The job's delivery count and consumer, once a worker holds it.
-        func holder() async throws -> (consumer: String, deliveries: Int)? {
-            // No group yet (no worker started): nobody holds it.
-            guard let reply = try? await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10") else { return nil }
-            let pending = reply.array ?? []
-            guard let entry = pending.first?.array, entry.count == 4, let consumer = entry[1].string, let count = entry[3].int else { return nil }
-            return (consumer, count)
-        }
         var consumers: Set<String> = []
         for kill in 1...2 {
             let process = try worker(h, ["--lease", "1"])
-            // Running: held by this process (a consumer not seen before) with one more delivery each time.
+            // Running: held by this process (a consumer not seen before) with one more delivery each time, and the
+            // second time marked as started after its recovery (what makes the loss count).
             #expect(try await h.eventually(timeout: .seconds(30)) {
-                guard let held = try await holder() else { return false }
-                return held.deliveries == kill && !consumers.contains(held.consumer)
+                guard let held = try await pending(h).first else { return false }
+                let marked = try await markedRuns(h, held.id)
+                return held.deliveries == kill && !consumers.contains(held.consumer) && marked == kill - 1
             }, "kill \(kill): \(process.output.suffix(1000))")
-            if let held = try await holder() { consumers.insert(held.consumer) }
+            if let held = try await pending(h).first { consumers.insert(held.consumer) }
             process.signal(SIGKILL)
             #expect(await process.wait(timeout: .seconds(5)) == 128 + SIGKILL)
         }
@@ -110,5 +118,49 @@ import Testing
         #expect(await third.wait(timeout: .seconds(10)) == 0)
         let info = try await h.jobs.info(queue: "default")
         #expect(info.ready == 0 && info.inFlight == 0)
+    }
+
+    /// Jobs fetched into the buffers of two workers that a poison pill killed, and never started there, are not
+    /// buried with it (decision 0079). Before, every delivery counted as a run that killed its worker: their third
+    /// delivery buried them as poison pills too.
+    @Test func jobsBufferedBehindAPoisonPillAreNotBuriedWithIt() async throws {
+        let h = try EngineHarness()
+        let pillKey = "\(h.namespace):pill"
+        let key = "\(h.namespace):buffered"
+        let pill = try #require(try await h.jobs.enqueue(
+            type: "diag.record", payload: h.diag(key: pillKey, member: "pill", sleepMs: 600_000)).createdID)
+        let members = (1...6).map { "m\($0)" }
+        for member in members {
+            try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: member))
+        }
+        var everBuffered: Set<String> = []
+        var pillEntry = ""
+        for kill in 1...2 {
+            // One runner: the pill holds it, and what the worker fetched besides waits in its buffer.
+            let process = try worker(h, ["--lease", "1", "--concurrency", "1"])
+            if pillEntry.isEmpty {
+                #expect(try await h.eventually(timeout: .seconds(30)) { !(try await pending(h)).isEmpty })
+                pillEntry = try await pending(h).first?.id ?? ""
+            }
+            var consumer = ""
+            #expect(try await h.eventually(timeout: .seconds(30)) {
+                let held = try await pending(h)
+                // The oldest entry is the pill's: enqueued first.
+                guard let pillHeld = held.first, pillHeld.id == pillEntry, pillHeld.deliveries == kill else { return false }
+                guard try await markedRuns(h, pillHeld.id) == kill - 1 else { return false }
+                consumer = pillHeld.consumer
+                return held.filter { $0.consumer == consumer }.count > 1
+            }, "kill \(kill): \(process.output.suffix(1000))")
+            everBuffered.formUnion(try await pending(h).filter { $0.consumer == consumer }.dropFirst().map(\.id))
+            process.signal(SIGKILL)
+            #expect(await process.wait(timeout: .seconds(5)) == 128 + SIGKILL)
+        }
+        #expect(!everBuffered.isEmpty)
+        let third = try worker(h, ["--lease", "1"])
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.recorded(key).count == members.count }, "\(third.output.suffix(1000))")
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(dead.map(\.id) == [pill], "\(dead.map { "\($0.id): \($0.deadReason ?? "")" })")
+        third.signal(SIGTERM)
+        #expect(await third.wait(timeout: .seconds(10)) == 0)
     }
 }

@@ -25,7 +25,9 @@ for round = 1, 10 do
       local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)
       local deliveries = 1
       if p[1] then deliveries = p[1][4] end
-      out[#out + 1] = {entry[1], entry[2], deliveries}
+      -- The runs started after an earlier recovery whose worker was then lost (decision 0079).
+      local started = tonumber(redis.call('HGET', KEYS[3], entry[1])) or 0
+      out[#out + 1] = {entry[1], entry[2], deliveries, started}
     end
   end
   cursor = r[1]
