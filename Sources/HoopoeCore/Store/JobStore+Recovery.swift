@@ -38,8 +38,9 @@ extension JobStore {
     /// recovered jobs only: a first delivery is never marked (a write a job, for what a delivery count already bounds).
     func markRecoveredRun(queue: String, entryID: String) async throws {
         let key = keys(queue).recoveredRuns
-        _ = try await redis.pipeline([
+        let replies = try await redis.pipeline([
             RedisCommand("HINCRBY", key, entryID, "1"), RedisCommand("EXPIRE", key, String(QueueKeys.recoveredRunsTTLSeconds)),
         ])
+        if let message = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(message, endpoint: endpoint, command: "HINCRBY") }
     }
 }
