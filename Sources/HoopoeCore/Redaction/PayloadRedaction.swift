@@ -123,11 +123,14 @@ public struct PayloadRedaction: Sendable {
         return copy
     }
 
-    /// A copy of `value` with phone-like strings and integers masked; an integer that looks like a phone number
-    /// becomes a masked string, so the JSON stays valid.
+    /// A copy of `value` with phone-like strings, integers and object keys masked (a payload may key a map by
+    /// number); an integer that looks like a phone number becomes a masked string, so the JSON stays valid.
     public static func maskingPhones(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .object(let members): return .object(members.mapValues(maskingPhones))
+        case .object(let members):
+            var masked: [String: JSONValue] = [:]
+            for (key, member) in members { masked[PhoneNumberMask.mask(key)] = maskingPhones(member) }
+            return .object(masked)
         case .array(let elements): return .array(elements.map(maskingPhones))
         case .string(let text): return .string(PhoneNumberMask.mask(text))
         case .integer(let number):

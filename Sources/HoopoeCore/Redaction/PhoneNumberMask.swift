@@ -2,36 +2,106 @@
 ///
 /// Phone numbers are the personal data Hoopoe's payloads carry most; every line that leaves the engine (logs, the
 /// admin commands' output, dead-set listings) passes through this one scanner, so a pasted terminal or a shipped
-/// log never carries a full number. It matches runs of 10 to 15 digits that start with `+`, `0` or `9` (`+98912…`,
-/// `0912…`, `98912…`, `912…`), in ASCII or Persian digits. Unix timestamps (`17…`) and Redis entry ids (`17…-0`)
-/// do not match, so the numbers an operator needs stay readable.
+/// log never carries a full number. It matches 10 to 15 digits that start with `+`, `0` or `9` (`+98912…`,
+/// `0912…`, `98912…`, `912…`), in ASCII, Persian or Arabic-Indic digits, written in one run or in groups of two or
+/// more digits joined by a space, a `-` or parentheses, as people write them (`0912 123 4567`, `+98-912-123-4567`,
+/// `(0912) 123 4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates and IP addresses do not match, so
+/// the numbers an operator needs stay readable. Grouped digits count only with no letter, `-` or `_` against either
+/// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number.
 public enum PhoneNumberMask {
     /// `text` with every phone-like run masked (`+98912*****567`).
     public static func mask(_ text: String) -> String {
         guard text.contains(where: \.isNumber) else { return text }
+        let characters = Array(text)
         var result = ""
-        var run = ""
-        func flush() {
-            let digits = run.filter(\.isNumber).count
-            let lead = run.first.map { "+09۰۹".contains($0) } ?? false
-            if (10...15).contains(digits) && lead {
-                result += run.prefix(5) + String(repeating: "*", count: max(0, run.count - 8)) + run.suffix(3)
-            } else {
-                result += run
+        var index = 0
+        while index < characters.count {
+            guard let run = DigitRun(characters, at: index) else {
+                result.append(characters[index])
+                index += 1
+                continue
             }
-            run = ""
+            result += run.masked(characters)
+            index = run.end
         }
-        for ch in text {
-            if ch.isASCII && (ch.isNumber || (ch == "+" && run.isEmpty)) {
-                run.append(ch)
-            } else if ("۰"..."۹").contains(ch) {
-                run.append(ch)
-            } else {
-                flush()
-                result.append(ch)
-            }
-        }
-        flush()
         return result
+    }
+
+    /// Persian (U+06F0…) and Arabic-Indic (U+0660…) digits as well as ASCII ones.
+    static func isDigit(_ character: Character) -> Bool {
+        guard let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1 else { return false }
+        return ("0"..."9").contains(scalar) || (0x06F0...0x06F9).contains(scalar.value) || (0x0660...0x0669).contains(scalar.value)
+    }
+
+    static func isLead(_ character: Character) -> Bool { "+09۰۹٠٩".contains(character) }
+}
+
+/// A stretch of digit groups, and which of its groups make a phone number.
+private struct DigitRun {
+    /// Where each group of digits starts and ends (its `+` or `(` included in the first).
+    var groups: [Range<Int>] = []
+    /// Where the stretch ends.
+    let end: Int
+
+    /// The stretch starting at `start`: digits (after a `+` or `(`), then, while a group of two or more digits
+    /// follows one of two or more, up to two separators and that group. Nil when no digit starts there.
+    init?(_ characters: [Character], at start: Int) {
+        var index = start
+        let opener = characters[index] == "+" || characters[index] == "("
+        if opener { index += 1 }
+        guard index < characters.count, PhoneNumberMask.isDigit(characters[index]) else { return nil }
+        var groupStart = start
+        while true {
+            while index < characters.count, PhoneNumberMask.isDigit(characters[index]) { index += 1 }
+            groups.append(groupStart..<index)
+            var next = index
+            while next < characters.count, next - index < 2, " -()".contains(characters[next]) { next += 1 }
+            let digits = characters[next...].prefix { PhoneNumberMask.isDigit($0) }.count
+            guard next > index, digits >= 2, Self.digitCount(characters, groups.last!) >= 2 else { break }
+            groupStart = next
+            index = next
+        }
+        end = index
+    }
+
+    static func digitCount(_ characters: [Character], _ range: Range<Int>) -> Int {
+        characters[range].filter(PhoneNumberMask.isDigit).count
+    }
+
+    /// The stretch with its phone numbers masked: the longest run of groups from the earliest group that starts with
+    /// a lead and holds 10 to 15 digits; a run of several groups only with no letter, `-` or `_` against its ends.
+    func masked(_ characters: [Character]) -> String {
+        var result = ""
+        var shownUpTo = groups[0].lowerBound
+        var first = 0
+        while first < groups.count {
+            let leadIndex = characters[groups[first].lowerBound] == "(" && groups[first].count > 1 ? groups[first].lowerBound + 1 : groups[first].lowerBound
+            var found: Int?
+            if PhoneNumberMask.isLead(characters[leadIndex]) {
+                var digits = 0
+                for last in first..<groups.count {
+                    digits += Self.digitCount(characters, groups[last])
+                    if digits > 15 { break }
+                    if digits >= 10 && (last == first || isolated(characters, groups[first].lowerBound, groups[last].upperBound)) { found = last }
+                }
+            }
+            guard let last = found else {
+                first += 1
+                continue
+            }
+            let range = groups[first].lowerBound..<groups[last].upperBound
+            result += String(characters[shownUpTo..<range.lowerBound])
+            let run = characters[range]
+            result += String(run.prefix(5)) + String(repeating: "*", count: max(0, run.count - 8)) + String(run.suffix(3))
+            shownUpTo = range.upperBound
+            first = last + 1
+        }
+        return result + String(characters[shownUpTo..<end])
+    }
+
+    /// Whether `start..<end` has no letter, digit, `-` or `_` against either end.
+    private func isolated(_ characters: [Character], _ start: Int, _ end: Int) -> Bool {
+        func joins(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "-" || character == "_" }
+        return (start == 0 || !joins(characters[start - 1])) && (end == characters.count || !joins(characters[end]))
     }
 }
