@@ -59,7 +59,9 @@ extension JobQueue {
 
     /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
     /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or finished jobs).
-    public func knownQueues() async throws -> [String] { try await store.knownQueues() }
+    /// With `rescan` false, a scan of the keyspace made in the last 30 s by any process is reused (the dashboard, the
+    /// health check: a scan walks every key of the database).
+    public func knownQueues(rescan: Bool = true) async throws -> [String] { try await store.knownQueues(rescan: rescan) }
 
     /// Finds a job by id in a queue: scheduled, dead, or in the stream, and with `finished` also in job history
     /// (``JobState/finished(_:)``). Without it a finished job is not found: callers asking "is it still waiting?" (a

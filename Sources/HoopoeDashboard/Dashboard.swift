@@ -109,8 +109,8 @@ public final class Dashboard: Sendable {
     /// An envelope as it may be shown: the redaction rule `hoopoe job show` applies.
     func shown(_ envelope: JobEnvelope) -> JobEnvelope { configuration.redaction.redacted(envelope) }
 
-    /// Known queues, sorted.
-    func queueNames() async throws -> [String] { try await jobs.knownQueues() }
+    /// Known queues, sorted. A scan of the keyspace is reused for 30 s, not made for every page (``JobQueue/knownQueues(rescan:)``).
+    func queueNames() async throws -> [String] { try await jobs.knownQueues(rescan: false) }
 
     /// A form that posts `fields` to `action` with the CSRF token; nothing when read-only.
     func button(_ label: String, action: String, fields: [(String, String)], danger: Bool = false, confirm: String? = nil) -> HTML {

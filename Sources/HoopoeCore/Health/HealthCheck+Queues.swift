@@ -2,7 +2,8 @@ extension HealthCheck {
     /// Every known queue's numbers, in name order.
     func queueInfos() async throws -> [QueueInfo] {
         var infos: [QueueInfo] = []
-        for queue in try await jobs.knownQueues() { infos.append(try await jobs.info(queue: queue)) }
+        // A scan of the keyspace made in the last 30 s is reused: an orchestrator probes every few seconds.
+        for queue in try await jobs.knownQueues(rescan: false) { infos.append(try await jobs.info(queue: queue)) }
         return infos
     }
 

@@ -47,16 +47,35 @@ extension JobStore {
         return QueueInfo(queue: queue, ready: ready, inFlight: inFlight, scheduled: replies[2].int ?? 0, dead: replies[3].int ?? 0, latency: latency)
     }
 
+    /// How long a scan of the keyspace for queues is reused (``GlobalKeys/scannedQueues``).
+    static let scannedQueuesTTLSeconds = 30
+
     /// Every queue with something in Redis: those workers registered, plus any queue with a stream, a
     /// scheduled set, a dead set or a job history under the namespace (a queue may hold only delayed, dead or
-    /// finished jobs). On a cluster
-    /// the keys are scanned on every primary (a `SCAN` sees one node's keys).
-    func knownQueues() async throws -> [String] {
-        var names = Set((try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string))
-        for node in try await redis.primaries() {
-            try await scanQueues(on: node, into: &names)
+    /// finished jobs). On a cluster the keys are scanned on every primary (a `SCAN` sees one node's keys).
+    ///
+    /// A scan walks every key of the database, the domain jobs' and other applications' too: with a million keys, a
+    /// thousand round trips. With `rescan` false (the dashboard's pages, the health check) the last scan's result is
+    /// reused for ``scannedQueuesTTLSeconds`` by every process of the namespace, so a queue that only a service's
+    /// `XADD` made shows up within that time, and the queues workers serve at once. The admin commands rescan: an
+    /// operator's one command may pay for an exact answer.
+    func knownQueues(rescan: Bool = true) async throws -> [String] {
+        let replies = try await redis.pipeline([RedisCommand("SMEMBERS", global.queues), RedisCommand("SMEMBERS", global.scannedQueues)])
+        var names = Set((replies[0].array ?? []).compactMap(\.string))
+        let remembered = (replies[1].array ?? []).compactMap(\.string)
+        if !rescan && !remembered.isEmpty {
+            return names.union(remembered.filter { !$0.isEmpty }).sorted()
         }
-        return names.sorted()
+        var found = Set<String>()
+        for node in try await redis.primaries() {
+            try await scanQueues(on: node, into: &found)
+        }
+        // Remembered for the others; a reader between the DEL and the SADD finds nothing and scans for itself.
+        _ = try? await redis.pipeline([
+            RedisCommand("DEL", global.scannedQueues), RedisCommand("SADD", [global.scannedQueues, ""] + found.sorted()),
+            RedisCommand("EXPIRE", global.scannedQueues, String(Self.scannedQueuesTTLSeconds)),
+        ])
+        return names.union(found).sorted()
     }
 
     /// Adds the queues `node` holds keys of to `names`.

@@ -152,6 +152,10 @@ public struct GlobalKeys: Sendable, Hashable {
 
     /// Set of queue names workers have served (for `hoopoe queues` and the health check).
     public var queues: String { "\(namespace):queues" }
+    /// Set of the queue names the last scan of the keyspace found (queues only services' `XADD`s made, say), kept
+    /// ``JobStore/scannedQueuesTTLSeconds``: the dashboard's pages and the health check read it instead of scanning
+    /// every key on each request. Holds `""` when the scan found none, so that an empty result is remembered too.
+    public var scannedQueues: String { "\(namespace):queues:scanned" }
     /// Sorted set of live processes: member = process id, score = last heartbeat.
     public var processes: String { "\(namespace):processes" }
     /// The capped stream of outcomes other services read (jobs/EVENTS.md); the engine adds `job.dead` to it.
