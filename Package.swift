@@ -127,6 +127,8 @@ let package = Package(
                 "HoopoeJSON",
                 "HoopoeScheduler",
                 "Redis",
+                // HMAC for the notices an action leaves (CSRFToken.seal): already in the graph through HoopoeCore.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// The token every state-changing form carries, so a page on another site cannot make the operator's browser
 /// retry or delete jobs (cross-site request forgery).
 ///
@@ -29,4 +32,18 @@ public struct CSRFToken: Sendable {
 
     /// The hidden form field.
     var field: HTML { "<input type=\"hidden\" name=\"csrf\" value=\"\(value)\">" }
+
+    /// A seal on `notice` (an HMAC keyed by this token): an action's redirect carries it beside the notice, and a page
+    /// shows a notice only with its seal, so a link from elsewhere (`/dead?notice=Session expired, log in at …`)
+    /// cannot put its own words in the dashboard's status banner.
+    func seal(_ notice: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(notice.utf8), using: SymmetricKey(data: Array(value.utf8)))
+        return code.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// True when `seal` is ``seal(_:)``'s for `notice`.
+    func opens(_ notice: String, seal candidate: String?) -> Bool {
+        guard let candidate else { return false }
+        return ConstantTime.equal(Array(candidate.utf8), Array(seal(notice).utf8))
+    }
 }

@@ -76,7 +76,8 @@ public final class Dashboard: Sendable {
         let query = FormFields(request.uri.query)
         do {
             var page = try await render(query)
-            page.notice = query["notice"]
+            // Only a notice this dashboard's action sealed (CSRFToken.seal): never words a link chose.
+            page.notice = query["notice"].flatMap { csrf.opens($0, seal: query["notice_seal"]) ? $0 : nil }
             page.readOnly = configuration.readOnly
             return Page.html(configuration.basePath.prefixing(page.html), status: .ok)
         } catch {
@@ -98,7 +99,14 @@ public final class Dashboard: Sendable {
         do {
             var response = try await perform(form)
             // Redirects name root paths (`/dead?…`): under a base path they carry it too.
-            if let location = response.headers[.location] { response.headers[.location] = configuration.basePath.link(location) }
+            if var location = response.headers[.location] {
+                if let query = location.firstIndex(of: "?").map({ String(location[location.index(after: $0)...]) }),
+                    let notice = FormFields(query)["notice"]
+                {
+                    location += "&notice_seal=" + csrf.seal(notice)
+                }
+                response.headers[.location] = configuration.basePath.link(location)
+            }
             return response
         } catch {
             logger.error("dashboard action \(request.uri.path) failed: \(error)")

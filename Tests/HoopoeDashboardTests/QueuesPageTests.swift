@@ -17,6 +17,8 @@ import Testing
         #expect(paused.status == .seeOther)
         #expect(paused.headers[.location]?.hasPrefix("/queues?notice=Paused%20mail") == true, "\(String(describing: paused.headers[.location]))")
         #expect(try await harness.jobs.pausedQueues().keys.sorted() == ["mail"])
+        let followed = try await harness.get(try #require(paused.headers[.location]))
+        #expect(followed.text.contains("<p class=\"notice\" role=\"status\">Paused mail"), "the action's notice is shown: \(followed.text)")
         let page = try await harness.get("/queues")
         #expect(page.text.contains("<span class=\"paused\">paused</span>") && page.text.contains("action=\"/queues/resume\""), "\(page.text)")
         #expect(try await harness.jobs.info(queue: "mail").ready == 1, "nothing is moved")
@@ -24,6 +26,18 @@ import Testing
         let resumed = try await harness.post("/queues/resume", "csrf=\(harness.token.value)&queue=mail")
         #expect(resumed.headers[.location]?.hasPrefix("/queues?notice=Resumed%20mail") == true)
         #expect(try await harness.jobs.pausedQueues().isEmpty)
+    }
+
+    /// The status banner shows only what an action of this dashboard said: a link cannot put its own words there.
+    @Test func aNoticeALinkChoseIsNotShown() async throws {
+        let harness = try DashboardHarness()
+        for uri in [
+            "/queues?notice=Session%20expired%3A%20log%20in%20at%20https%3A%2F%2Fevil.example",
+            "/queues?notice=Paused%20mail&notice_seal=00112233445566778899aabbccddeeff",
+        ] {
+            let page = try await harness.get(uri)
+            #expect(page.status == .ok && !page.text.contains("class=\"notice\""), "\(uri): \(page.text)")
+        }
     }
 
     @Test func aPauseWithoutTheTokenOrOfAnUnknownQueueChangesNothing() async throws {
