@@ -117,6 +117,11 @@ public final class JobQueue: Sendable {
         envelope.maxAttempts = options.maxAttempts
         envelope.timeout = options.timeout?.seconds
         envelope.uniqueKey = options.uniqueKey
+        // For the record, as the clients write it, and for the worker: a lock with a window of its own is not held
+        // past it by a retry (JobStore.retry). A window past the envelope's limit (30 days) is left out of it.
+        if let uniqueFor = options.uniqueFor?.seconds, uniqueFor > 0 && uniqueFor <= EnvelopeRules.maxUniqueFor {
+            envelope.uniqueFor = uniqueFor
+        }
         if options.notify { envelope.notify = true }
         if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
         let fields = EnvelopeRules.Fields(

@@ -32,9 +32,14 @@ extension JobStore {
     }
 
     /// Schedules a failed job's next attempt (`envelope`, due at `due`) and removes the failed delivery
-    /// (`entryID`, "" when it did not come from the stream); counts `failed` and `retried`.
-    func retry(queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String) async throws {
-        _ = try await reschedule(queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: due, type: type, onlyIfEarly: false, counters: ["failed", "retried"])
+    /// (`entryID`, "" when it did not come from the stream); counts `failed` and `retried`. A job with a unique key
+    /// and no `unique_for` of its own (`uniqueKey`) keeps its lock until a day after the retry is due: the lock is
+    /// held while the job is pending, and the enqueue gave it a day past the first run only.
+    func retry(queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String? = nil) async throws {
+        let lock = uniqueKey.map { (key: $0, seconds: Self.wholeSeconds(max(0, due - Date().timeIntervalSince1970) + 86_400)) }
+        _ = try await reschedule(
+            queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: due, type: type, onlyIfEarly: false, counters: ["failed", "retried"],
+            uniqueLock: lock)
     }
 
     /// Moves a job that arrived in the stream before its `run_at` to the scheduled set, acknowledging its entry,
@@ -45,22 +50,26 @@ extension JobStore {
     }
 
     /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day> · KEYS[5] stats:<hour>
+    /// KEYS[6] the job's unique lock (`unique:-` when none)
     /// ARGV[1] group · ARGV[2] entry id ("" = not from the stream) · ARGV[3] job id · ARGV[4] envelope JSON
     /// ARGV[5] due (Unix s) · ARGV[6] type · ARGV[7] `1`: only if ARGV[5] is still ahead of Redis's `TIME`
     /// ARGV[8] the minute's field prefix (`m07`) · ARGV[9] hour counters' TTL (s)
-    /// ARGV[10...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
+    /// ARGV[10] the least TTL (s) KEYS[6] keeps while it holds ARGV[3] ("" = leave it)
+    /// ARGV[11...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
     /// the hour's as the minute's (`m07:<counter>`); the totals are summed when read
     /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed)
     private func reschedule(
-        queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String]
+        queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String],
+        uniqueLock: (key: String, seconds: String)? = nil
     ) async throws -> Bool {
         let k = keys(queue)
         let counted = QueueKeys.counterTime(Date())
         let reply = try await redis.run(
-            Self.rescheduleScript, keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: counted.day), k.stats(hour: counted.hour)],
+            Self.rescheduleScript,
+            keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: counted.day), k.stats(hour: counted.hour), k.unique(uniqueLock?.key ?? "-")],
             arguments: [
                 QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0",
-                counted.minute, String(QueueKeys.hourStatsTTLSeconds),
+                counted.minute, String(QueueKeys.hourStatsTTLSeconds), uniqueLock?.seconds ?? "",
             ] + counters, durable: true)
         return reply.int == 1
     }

@@ -32,10 +32,11 @@ struct UnitOfWork: Sendable {
             queue: job.queue, entryID: job.entryID, held: job.held, type: type, jobID: jobID, uniqueKey: uniqueKey, counter: counter, answer: answer, history: history))
     }
 
-    /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten.
-    func retry(jobID: String, envelope: [UInt8], due: Double, type: String) async throws {
+    /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten; `uniqueKey`'s
+    /// lock, when it is the job's and had no `unique_for`, kept until a day after `due`.
+    func retry(jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String?) async throws {
         defer { release() }
-        try await store.retry(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type)
+        try await store.retry(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey)
     }
 
     /// Moved to the scheduled set to run at `runAt`: it arrived before its time. Returns false when Redis's clock

@@ -236,7 +236,8 @@ extension Worker {
             }
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
             do {
-                try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type)
+                // A lock with its own `unique_for` is a window the enqueuer chose; one without is held while the job waits.
+                try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type, uniqueKey: envelope.uniqueFor == nil ? envelope.uniqueKey : nil)
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }

@@ -9,9 +9,15 @@ if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
+-- A unique job's lock is held until the job finishes, and its enqueue gave it a day past the first run only: a retry
+-- due later than the lock would live pushes its expiry to ARGV[10] seconds (a day past the retry), while it is this job's.
+if ARGV[10] ~= '' and redis.call('GET', KEYS[6]) == ARGV[3] then
+  local ttl = redis.call('TTL', KEYS[6])
+  if ttl >= 0 and ttl < tonumber(ARGV[10]) then redis.call('EXPIRE', KEYS[6], ARGV[10]) end
+end
 -- Counters (as in acknowledge.lua): per type for the day, and the minute's; the totals are summed when read. A key's
 -- TTL is set when a field it gets is new (the key is new then too), not on every call.
-for i = 10, #ARGV do
+for i = 11, #ARGV do
   if redis.call('HINCRBY', KEYS[4], ARGV[i] .. ':' .. ARGV[6], 1) == 1 then redis.call('EXPIRE', KEYS[4], 7776000) end
   if redis.call('HINCRBY', KEYS[5], ARGV[8] .. ':' .. ARGV[i], 1) == 1 then redis.call('EXPIRE', KEYS[5], ARGV[9]) end
 end
