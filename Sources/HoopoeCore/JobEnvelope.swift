@@ -42,6 +42,10 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     /// The newest earlier attempts that failed and were retried, oldest first (at most ``FailedAttempt/maxKept``);
     /// written by the worker on each retry, nil for a job never retried (and in envelopes from before it existed).
     public var failedAttempts: [FailedAttempt]?
+    /// The fields this release does not know (an enqueuer's `trace_id`, a later release's field), as they came: a
+    /// retry, a hand-back and the dead set write them back, so a field a service added survives every rewrite of its
+    /// job (jobs/PROTOCOL.md: unknown fields are kept). Nil when there are none.
+    public var otherFields: [String: JSONValue]?
 
     enum CodingKeys: String, CodingKey {
         case id, type, queue, payload, attempt, timeout, notify
@@ -102,6 +106,25 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         diedAt = try c.decodeIfPresent(Double.self, forKey: .diedAt)
         // Only shown, never needed to run: a list of another shape is dropped rather than making the envelope unreadable.
         failedAttempts = (try? c.decodeIfPresent([FailedAttempt].self, forKey: .failedAttempts)) ?? nil
+        otherFields = try Self.otherFields(decoder)
+    }
+
+    /// The fields of the object `decoder` reads that are not ``CodingKeys``; nil when there are none.
+    static func otherFields(_ decoder: any Decoder) throws -> [String: JSONValue]? {
+        let all = try decoder.container(keyedBy: OtherKey.self)
+        var others: [String: JSONValue] = [:]
+        for key in all.allKeys where CodingKeys(stringValue: key.stringValue) == nil {
+            others[key.stringValue] = try all.decode(JSONValue.self, forKey: key)
+        }
+        return others.isEmpty ? nil : others
+    }
+
+    /// Any key: what ``otherFields`` are read with.
+    private struct OtherKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// The envelope as compact JSON bytes (sorted keys, so equal jobs are equal bytes); empty when the payload holds
@@ -134,14 +157,29 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
     ) throws(JSONNotEncodable) {
         typealias Key = EnvelopeKeyBytes
         out.append(UInt8(ascii: "{"))
-        out.rawKey(Key.attempt, first: true)
+        // ``otherFields`` go in among the known keys, in the same sorted order.
+        var others = (otherFields ?? [:]).sorted { $0.key < $1.key }[...]
+        var first = true
+        func key(_ quoted: [UInt8], _ name: String) throws(JSONNotEncodable) {
+            while let other = others.first, other.key < name {
+                if !first { out.append(UInt8(ascii: ",")) }
+                out.string(other.key)
+                out.append(UInt8(ascii: ":"))
+                try out.value(other.value)
+                others = others.dropFirst()
+                first = false
+            }
+            out.rawKey(quoted, first: first)
+            first = false
+        }
+        try key(Key.attempt, "attempt")
         out.integer(Int64(attempt))
-        if let deadReason { out.rawKey(Key.deadReason, first: false); out.string(deadReason) }
-        if let diedAt { out.rawKey(Key.diedAt, first: false); try out.number(diedAt) }
-        out.rawKey(Key.enqueuedAt, first: false)
+        if let deadReason { try key(Key.deadReason, "dead_reason"); out.string(deadReason) }
+        if let diedAt { try key(Key.diedAt, "died_at"); try out.number(diedAt) }
+        try key(Key.enqueuedAt, "enqueued_at")
         try out.number(enqueuedAt)
         if let failedAttempts {
-            out.rawKey(Key.failedAttempts, first: false)
+            try key(Key.failedAttempts, "failed_attempts")
             out.append(UInt8(ascii: "["))
             for (index, failure) in failedAttempts.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -156,21 +194,28 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
             }
             out.append(UInt8(ascii: "]"))
         }
-        out.rawKey(Key.id, first: false)
+        try key(Key.id, "id")
         out.string(id)
-        if let lastError { out.rawKey(Key.lastError, first: false); out.string(lastError) }
-        if let maxAttempts { out.rawKey(Key.maxAttempts, first: false); out.integer(Int64(maxAttempts)) }
-        if let notify { out.rawKey(Key.notify, first: false); out.bool(notify) }
-        out.rawKey(Key.payload, first: false)
+        if let lastError { try key(Key.lastError, "last_error"); out.string(lastError) }
+        if let maxAttempts { try key(Key.maxAttempts, "max_attempts"); out.integer(Int64(maxAttempts)) }
+        if let notify { try key(Key.notify, "notify"); out.bool(notify) }
+        try key(Key.payload, "payload")
         if let payloadJSON { out.raw(payloadJSON) } else { try out.value(payload) }
-        out.rawKey(Key.queue, first: false)
+        try key(Key.queue, "queue")
         out.string(queue)
-        if let runAt { out.rawKey(Key.runAt, first: false); try out.number(runAt) }
-        if let timeout { out.rawKey(Key.timeout, first: false); try out.number(timeout) }
-        out.rawKey(Key.type, first: false)
+        if let runAt { try key(Key.runAt, "run_at"); try out.number(runAt) }
+        if let timeout { try key(Key.timeout, "timeout"); try out.number(timeout) }
+        try key(Key.type, "type")
         out.string(type)
-        if let uniqueFor { out.rawKey(Key.uniqueFor, first: false); try out.number(uniqueFor) }
-        if let uniqueKey { out.rawKey(Key.uniqueKey, first: false); out.string(uniqueKey) }
+        if let uniqueFor { try key(Key.uniqueFor, "unique_for"); try out.number(uniqueFor) }
+        if let uniqueKey { try key(Key.uniqueKey, "unique_key"); out.string(uniqueKey) }
+        for other in others {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.string(other.key)
+            out.append(UInt8(ascii: ":"))
+            try out.value(other.value)
+            first = false
+        }
         out.append(UInt8(ascii: "}"))
     }
 

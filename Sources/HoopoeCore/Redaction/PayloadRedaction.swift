@@ -112,7 +112,7 @@ public struct PayloadRedaction: Sendable {
     }
 
     /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,
-    /// unique key) with phone numbers masked.
+    /// unique key) and the fields this release does not know with phone numbers masked.
     public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
         var copy = envelope
         copy.payload = shown(envelope.payload, type: envelope.type)
@@ -120,6 +120,10 @@ public struct PayloadRedaction: Sendable {
         copy.deadReason = envelope.deadReason.map(PhoneNumberMask.mask)
         copy.uniqueKey = envelope.uniqueKey.map(PhoneNumberMask.mask)
         copy.failedAttempts = envelope.failedAttempts?.map(\.masked)
+        copy.otherFields = envelope.otherFields.map { others in
+            if case .object(let masked) = Self.maskingPhones(.object(others)) { return masked }
+            return others
+        }
         return copy
     }
 

@@ -102,6 +102,7 @@ struct CheckedEnvelope: Decodable {
         envelope.diedAt = try Self.number(c, .diedAt)
         // Written by Hoopoe on retries and only shown: a list of another shape is dropped, never a reason to bury.
         envelope.failedAttempts = (try? c.decodeIfPresent([FailedAttempt].self, forKey: .failedAttempts)) ?? nil
+        envelope.otherFields = try JobEnvelope.otherFields(decoder)
         self.envelope = envelope
     }
 

@@ -26,6 +26,11 @@ import Testing
         registry.register(AlwaysFails())
         let start = Date().timeIntervalSince1970
         let id = try #require(try await h.jobs.enqueue(type: AlwaysFails.type, payload: .object([:])).createdID)
+        // A field this release does not know, as a service writes it with a plain XADD: kept through every retry.
+        let traced = "traced-1"
+        try await h.redis.send(
+            "XADD", h.jobs.keys("default").stream, "*", "job",
+            #"{"id":"\#(traced)","type":"\#(AlwaysFails.type)","payload":{},"trace_id":"4bf92f35","a_first":[1,{"b":null}]}"#)
         let (worker, task) = h.startWorker(registry)
         #expect(try await h.eventually(timeout: .seconds(60)) { try await h.jobs.deadJob(id: id, queue: "default") != nil })
         worker.shutdown()
@@ -43,6 +48,8 @@ import Testing
         }
         #expect(zip(attempts, attempts.dropFirst()).allSatisfy { $0.at <= $1.at })
         #expect(dead.lastError?.hasPrefix("run 8 failed") == true, "the last run's error stays in last_error")
+        let tracedDead = try #require(try await h.jobs.deadJob(id: traced, queue: "default"))
+        #expect(tracedDead.attempt == 8 && tracedDead.otherFields == ["trace_id": "4bf92f35", "a_first": [1, ["b": .null]]])
     }
 
     @Test func anEnvelopeWithoutTheListStillDecodesAndOneWithItRoundTrips() throws {
@@ -55,6 +62,11 @@ import Testing
         let text = String(decoding: envelope.encoded(), as: UTF8.self)
         #expect(text.contains(#""failed_attempts":[{"at":1764500000.5,"attempt":1,"error":"down"}]"#), "\(text)")
         #expect(try JobEnvelope.decode(envelope.encoded()) == envelope)
+        // Unknown fields come back in their sorted places among the known ones, as JSONEncoder's sorted keys would put them.
+        let other = try JobEnvelope.decode(Array(#"{"zz":true,"id":"c","type":"t","payload":{},"aa":1,"q":"x","queue":"default","enqueued_at":5}"#.utf8))
+        #expect(other.otherFields == ["aa": 1, "q": "x", "zz": true])
+        #expect(String(decoding: other.encoded(), as: UTF8.self) == #"{"aa":1,"attempt":0,"enqueued_at":5,"id":"c","payload":{},"q":"x","queue":"default","type":"t","zz":true}"#)
+        #expect(try JobEnvelope.decode(other.encoded()) == other)
         #expect(FailedAttempt.appending(FailedAttempt(attempt: 9, at: 0, error: ""), to: (1...8).map { FailedAttempt(attempt: $0, at: 0, error: "") }).map(\.attempt) == [5, 6, 7, 8, 9])
     }
 }
