@@ -158,28 +158,15 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         typealias Key = EnvelopeKeyBytes
         out.append(UInt8(ascii: "{"))
         // ``otherFields`` go in among the known keys, in the same sorted order.
-        var others = (otherFields ?? [:]).sorted { $0.key < $1.key }[...]
-        var first = true
-        func key(_ quoted: [UInt8], _ name: String) throws(JSONNotEncodable) {
-            while let other = others.first, other.key < name {
-                if !first { out.append(UInt8(ascii: ",")) }
-                out.string(other.key)
-                out.append(UInt8(ascii: ":"))
-                try out.value(other.value)
-                others = others.dropFirst()
-                first = false
-            }
-            out.rawKey(quoted, first: first)
-            first = false
-        }
-        try key(Key.attempt, "attempt")
+        var keys = KeyOrder(others: otherFields.map { $0.sorted { $0.key < $1.key }[...] } ?? [])
+        try keys.key(Key.attempt, "attempt", into: &out)
         out.integer(Int64(attempt))
-        if let deadReason { try key(Key.deadReason, "dead_reason"); out.string(deadReason) }
-        if let diedAt { try key(Key.diedAt, "died_at"); try out.number(diedAt) }
-        try key(Key.enqueuedAt, "enqueued_at")
+        if let deadReason { try keys.key(Key.deadReason, "dead_reason", into: &out); out.string(deadReason) }
+        if let diedAt { try keys.key(Key.diedAt, "died_at", into: &out); try out.number(diedAt) }
+        try keys.key(Key.enqueuedAt, "enqueued_at", into: &out)
         try out.number(enqueuedAt)
         if let failedAttempts {
-            try key(Key.failedAttempts, "failed_attempts")
+            try keys.key(Key.failedAttempts, "failed_attempts", into: &out)
             out.append(UInt8(ascii: "["))
             for (index, failure) in failedAttempts.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -194,29 +181,54 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
             }
             out.append(UInt8(ascii: "]"))
         }
-        try key(Key.id, "id")
+        try keys.key(Key.id, "id", into: &out)
         out.string(id)
-        if let lastError { try key(Key.lastError, "last_error"); out.string(lastError) }
-        if let maxAttempts { try key(Key.maxAttempts, "max_attempts"); out.integer(Int64(maxAttempts)) }
-        if let notify { try key(Key.notify, "notify"); out.bool(notify) }
-        try key(Key.payload, "payload")
+        if let lastError { try keys.key(Key.lastError, "last_error", into: &out); out.string(lastError) }
+        if let maxAttempts { try keys.key(Key.maxAttempts, "max_attempts", into: &out); out.integer(Int64(maxAttempts)) }
+        if let notify { try keys.key(Key.notify, "notify", into: &out); out.bool(notify) }
+        try keys.key(Key.payload, "payload", into: &out)
         if let payloadJSON { out.raw(payloadJSON) } else { try out.value(payload) }
-        try key(Key.queue, "queue")
+        try keys.key(Key.queue, "queue", into: &out)
         out.string(queue)
-        if let runAt { try key(Key.runAt, "run_at"); try out.number(runAt) }
-        if let timeout { try key(Key.timeout, "timeout"); try out.number(timeout) }
-        try key(Key.type, "type")
+        if let runAt { try keys.key(Key.runAt, "run_at", into: &out); try out.number(runAt) }
+        if let timeout { try keys.key(Key.timeout, "timeout", into: &out); try out.number(timeout) }
+        try keys.key(Key.type, "type", into: &out)
         out.string(type)
-        if let uniqueFor { try key(Key.uniqueFor, "unique_for"); try out.number(uniqueFor) }
-        if let uniqueKey { try key(Key.uniqueKey, "unique_key"); out.string(uniqueKey) }
-        for other in others {
-            if !first { out.append(UInt8(ascii: ",")) }
-            out.string(other.key)
-            out.append(UInt8(ascii: ":"))
-            try out.value(other.value)
+        if let uniqueFor { try keys.key(Key.uniqueFor, "unique_for", into: &out); try out.number(uniqueFor) }
+        if let uniqueKey { try keys.key(Key.uniqueKey, "unique_key", into: &out); out.string(uniqueKey) }
+        try keys.rest(into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Writes the known keys with the commas between them, and ``otherFields`` in their sorted places among them. An
+    /// envelope without other fields (nearly every one) pays a test a key: the writer is on every enqueue's path.
+    private struct KeyOrder {
+        var others: ArraySlice<(key: String, value: JSONValue)>
+        var first = true
+
+        /// The key `quoted` (named `name`), after any other field that sorts before it.
+        @inline(__always)
+        mutating func key(_ quoted: [UInt8], _ name: String, into out: inout some JSONTextWriting) throws(JSONNotEncodable) {
+            if !others.isEmpty { try others(before: name, into: &out) }
+            out.rawKey(quoted, first: first)
             first = false
         }
-        out.append(UInt8(ascii: "}"))
+
+        /// The other fields left after the last known key.
+        mutating func rest(into out: inout some JSONTextWriting) throws(JSONNotEncodable) {
+            try others(before: nil, into: &out)
+        }
+
+        private mutating func others(before name: String?, into out: inout some JSONTextWriting) throws(JSONNotEncodable) {
+            while let other = others.first, name.map({ other.key < $0 }) ?? true {
+                if !first { out.append(UInt8(ascii: ",")) }
+                out.string(other.key)
+                out.append(UInt8(ascii: ":"))
+                try out.value(other.value)
+                others = others.dropFirst()
+                first = false
+            }
+        }
     }
 
     /// A payload as the JSON ``encoded()`` would write for it (sorted keys, slashes unescaped).
