@@ -19,12 +19,12 @@ public struct QueueSelection: Sendable, Hashable {
         for queue in queues { hasher.combine(queue.name); hasher.combine(queue.weight) }
     }
 
-    /// Parses `name[:weight],...`; a missing weight is 1.
-    /// - Throws: ``QueueSelectionError`` naming the bad entry.
     /// The largest weight: weights are summed as `Int` when a queue is picked, and a ratio above 1000:1 is not a
     /// weighting any more (`--strict` is the order without weights).
     public static let maxWeight = 1000
 
+    /// Parses `name[:weight],...`; a missing weight is 1.
+    /// - Throws: ``QueueSelectionError`` naming the bad entry.
     public init(parsing text: String, strict: Bool = false) throws {
         var seen = Set<String>()
         var queues: [(String, Int)] = []
