@@ -163,6 +163,28 @@ struct Verdict: JobHandler {
         #expect(exponential.delay(afterAttempt: 30, unit: 0.3) == 60)
     }
 
+    /// A dead set Redis refuses (its key holds another type: an operator's mistake) does not lose the job it was
+    /// to take: the job stays delivered, and once the key is fixed it is buried after its lease, not gone.
+    @Test func aJobTheDeadSetRefusesIsNotLost() async throws {
+        let h = try EngineHarness()
+        let keys = h.jobs.keys("default")
+        try await h.redis.send("SET", keys.dead, "not a sorted set")
+        try await h.redis.send("XADD", keys.stream, "*", "job", #"{"id":"j-refused","type":"no.such.job","payload":{}}"#)
+        let (worker, task) = h.startWorker(.diagnostic, options: .fastTest(lease: .seconds(1)))
+        // Delivered (pending: the group exists once the worker has started).
+        #expect(try await h.eventually {
+            guard let pending = try? await h.redis.send("XPENDING", keys.stream, QueueKeys.group) else { return false }
+            return pending.array?.first?.int == 1
+        })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await h.redis.send("XLEN", keys.stream).int == 1, "the entry is still in the stream")
+        try await h.redis.send("DEL", keys.dead)
+        #expect(try await h.eventually { try await h.jobs.deadJob(id: "j-refused", queue: "default") != nil })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.redis.send("XLEN", keys.stream).int == 0)
+    }
+
     @Test func badInputGoesToTheDeadSetWithItsReasonAndTheWorkerGoesOn() async throws {
         let h = try EngineHarness()
         var registry = JobRegistry.diagnostic

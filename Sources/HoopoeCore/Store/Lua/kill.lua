@@ -1,10 +1,12 @@
 -- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift; history.lua is put before it.
+-- The dead copy first, the delivery's removal after it: a script stops at its first error without undoing what ran,
+-- so a dead set Redis refuses (a key of another type) leaves the job delivered, to run again after its lease, not gone.
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[7]), 'LIMIT', 0, 1000)
 if #old > 0 then
   redis.call('HDEL', KEYS[3], unpack(old))
