@@ -160,6 +160,13 @@ final class Acknowledger: Sendable {
             logger.warning(
                 "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
+        } catch let error as RedisError where error.message.contains("@user_script") {
+            // Redis refused a command inside the script (a key of another type, an ACL; such errors name the script's
+            // line): a script stops there without undoing what ran, and the acknowledgement runs first. Saying they run again would send operators
+            // looking for runs that never come.
+            logger.error(
+                "Redis refused part of acknowledging \(selected.count) jobs: they are most likely acknowledged, but what follows in the same script (unique keys, answers, history, counters) may be missing",
+                metadata: ["queue": "\(queue)", "error": "\(error)"])
         } catch {
             // The jobs stay delivered-but-unacknowledged: after their lease another worker
             // runs them again. At-least-once is kept; the error is worth a log line.
