@@ -21,11 +21,12 @@ extension JobQueue {
     /// Puts a dead job back on its queue with its attempts reset. Returns false if it is not dead.
     public func retryDead(id: String, queue: String) async throws -> Bool {
         guard let bytes = try await store.deadJobBytes(id: id, queue: queue) else { return false }
-        return try await store.resurrect(id: id, queue: queue, envelope: try revived(id: id, bytes: bytes))
+        return try await store.resurrect(try revived(id: id, bytes: bytes), queue: queue)
     }
 
-    /// The envelope a dead job goes back to its queue with (attempts reset, death cleared), or the reason it cannot.
-    private func revived(id: String, bytes: [UInt8]) throws -> [UInt8] {
+    /// The envelope a dead job goes back to its queue with (attempts reset, death cleared), and its unique lock (for
+    /// its `unique_for`, else a day, as an enqueue to run now), or the reason it cannot go back.
+    private func revived(id: String, bytes: [UInt8]) throws -> JobStore.Revival {
         var envelope: JobEnvelope
         do {
             envelope = try JobEnvelope.decode(bytes)
@@ -50,7 +51,8 @@ extension JobQueue {
         guard encoded.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")
         }
-        return encoded
+        let lock = envelope.uniqueKey.map { (key: $0, seconds: JobStore.wholeSeconds(envelope.uniqueFor ?? 86_400)) }
+        return JobStore.Revival(id: id, envelope: encoded, uniqueLock: lock)
     }
 
     /// What a batched dead-set action did: `done` jobs moved (or deleted), `skipped` not (gone already, or unable to
@@ -69,10 +71,10 @@ extension JobQueue {
     /// of a large dead set costs a round trip per batch, not per job.
     public func retryDead(ids: [String], queue: String) async throws -> DeadBatchResult {
         let texts = try await store.deadJobBytes(ids: ids, queue: queue)
-        var ready: [(id: String, envelope: [UInt8])] = []
+        var ready: [JobStore.Revival] = []
         for (id, text) in zip(ids, texts) {
-            guard let text, let envelope = try? revived(id: id, bytes: text) else { continue }
-            ready.append((id, envelope))
+            guard let text, let revival = try? revived(id: id, bytes: text) else { continue }
+            ready.append(revival)
         }
         let moved = ready.isEmpty ? 0 : try await store.resurrect(ready, queue: queue)
         return DeadBatchResult(done: moved, skipped: ids.count - moved)

@@ -22,15 +22,30 @@ extension JobStore {
         try await redis.send("HGET", keys(queue).deadJobs, id).bytes
     }
 
-    /// Moves dead job `id` back to the stream with a fresh envelope (attempts reset), in one script:
+    /// A dead job going back to its queue: its new envelope, and its unique lock (key and seconds) when it has one.
+    package struct Revival: Sendable {
+        let id: String
+        let envelope: [UInt8]
+        let uniqueLock: (key: String, seconds: String)?
+    }
+
+    /// Moves dead job `id` back to the stream with a fresh envelope (attempts reset), taking its unique lock again
+    /// when no other job holds it, in one script:
     ///
-    /// KEYS[1] dead · KEYS[2] dead:jobs · KEYS[3] stream · ARGV[1] job id · ARGV[2] new envelope JSON
+    /// KEYS[1] dead · KEYS[2] dead:jobs · KEYS[3] stream · KEYS[4] its unique lock (`unique:-` when none) · ARGV[1] job
+    /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none)
     /// Returns 1 moved · 0 not in the dead set (then this returns false)
-    func resurrect(id: String, queue: String, envelope: [UInt8]) async throws -> Bool {
+    func resurrect(_ job: Revival, queue: String) async throws -> Bool {
+        let call = resurrectCall(job, queue: queue)
+        return try await redis.run(Self.resurrectScript, keys: call.keys, arguments: call.arguments).int == 1
+    }
+
+    private func resurrectCall(_ job: Revival, queue: String) -> (keys: [String], arguments: [String]) {
         let k = keys(queue)
-        let moved = try await redis.run(
-            Self.resurrectScript, keys: [k.dead, k.deadJobs, k.stream], arguments: [id, String(decoding: envelope, as: UTF8.self)])
-        return moved.int == 1
+        return (
+            [k.dead, k.deadJobs, k.stream, k.unique(job.uniqueLock?.key ?? "-")],
+            [job.id, String(decoding: job.envelope, as: UTF8.self), job.uniqueLock?.seconds ?? ""]
+        )
     }
 
     /// Deletes a dead job. Returns false if it was not there.
@@ -69,13 +84,10 @@ extension JobStore {
         return ids.indices.map { $0 < bodies.count ? bodies[$0].bytes : nil }
     }
 
-    /// ``resurrect(id:queue:envelope:)`` for many jobs in one round trip (the script pipelined); returns how many
+    /// ``resurrect(_:queue:)`` for many jobs in one round trip (the script pipelined); returns how many
     /// were moved (a job no longer in the dead set is not).
-    package func resurrect(_ jobs: [(id: String, envelope: [UInt8])], queue: String) async throws -> Int {
-        let k = keys(queue)
-        let replies = try await redis.pipeline(
-            Self.resurrectScript,
-            calls: jobs.map { (keys: [k.dead, k.deadJobs, k.stream], arguments: [$0.id, String(decoding: $0.envelope, as: UTF8.self)]) })
+    package func resurrect(_ jobs: [Revival], queue: String) async throws -> Int {
+        let replies = try await redis.pipeline(Self.resurrectScript, calls: jobs.map { resurrectCall($0, queue: queue) })
         if let failure = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(failure, endpoint: endpoint, command: "EVALSHA resurrect") }
         return replies.filter { $0.int == 1 }.count
     }

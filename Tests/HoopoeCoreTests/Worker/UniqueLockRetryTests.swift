@@ -39,4 +39,29 @@ import Testing
         let again = try await h.jobs.enqueue(type: FailsForDays.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "order-7"))
         #expect(again.createdID == nil, "still refused while the retry waits")
     }
+
+    /// A dead job retried from the dead set takes its unique lock again (its lock went when it died), so a duplicate
+    /// is refused while it waits; a lock another job took meanwhile stays that job's.
+    @Test func aDeadJobRetriedTakesItsUniqueLockAgain() async throws {
+        let h = try EngineHarness()
+        let keys = h.jobs.keys("default")
+        for (id, key) in [("D9", "order-9"), ("D10", "order-10")] {
+            var envelope = JobEnvelope(id: id, type: "diag.record", queue: "default", payload: .object([:]), attempt: 25, uniqueKey: key)
+            envelope.deadReason = "failed 25 of 25 attempts"
+            envelope.diedAt = Date().timeIntervalSince1970
+            var hset = RedisCommand("HSET", keys.deadJobs, id)
+            hset.append(bytes: envelope.encoded())
+            _ = try await h.redis.pipeline([RedisCommand("ZADD", keys.dead, String(envelope.diedAt ?? 0), id), hset])
+        }
+        #expect(try await h.jobs.retryDead(id: "D9", queue: "default"))
+        #expect(try await h.redis.send("GET", keys.unique("order-9")).string == "D9")
+        let ttl = try await h.redis.send("TTL", keys.unique("order-9")).int ?? 0
+        #expect(ttl > 86_300 && ttl <= 86_400, "\(ttl) s")
+        let again = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "order-9"))
+        #expect(again.createdID == nil, "refused while the retried job waits")
+
+        try await h.redis.send("SET", keys.unique("order-10"), "other", "EX", "100")
+        #expect(try await h.jobs.retryDead(ids: ["D10"], queue: "default").done == 1)
+        #expect(try await h.redis.send("GET", keys.unique("order-10")).string == "other")
+    }
 }
