@@ -162,8 +162,8 @@ final class Acknowledger: Sendable {
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
         } catch let error as RedisError where error.message.contains("@user_script") {
             // Redis refused a command inside the script (a key of another type, an ACL; such errors name the script's
-            // line): a script stops there without undoing what ran, and the acknowledgement runs first. Saying they run again would send operators
-            // looking for runs that never come.
+            // line): a script stops there without undoing what ran, and the acknowledgement runs first. Saying they
+            // run again would send operators looking for runs that never come.
             logger.error(
                 "Redis refused part of acknowledging \(selected.count) jobs: they are most likely acknowledged, but what follows in the same script (unique keys, answers, history, counters) may be missing",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
