@@ -70,25 +70,24 @@ extension RedisConfiguration {
     /// option's value up to the next option this parser knows (`password=top&secret` hides `top&secret`). Hiding a
     /// host or an option too is the price: it is the operator's own URL, and the message says which part is wrong.
     static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://"),
-            let at = url[schemeEnd.upperBound...].lastIndex(of: "@")
-        else { return url.replacingPasswordOptions() }
-        let credentials = url[schemeEnd.upperBound..<at]
+        guard let credentials = unparsedCredentials(url) else { return url.replacingPasswordOptions() }
+        let at = credentials.endIndex
         // Empty subsequences kept: in `:password@` the user is empty, not the password.
         let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let shownUser = user.contains(where: { "?&=#/".contains($0) }) ? "" : user
-        return String(url[..<schemeEnd.upperBound]) + (credentials.contains(":") ? "\(shownUser):***" : "***")
+        return String(url[..<credentials.startIndex]) + (credentials.contains(":") ? "\(shownUser):***" : "***")
             + String(url[at...]).replacingPasswordOptions()
+    }
+
+    /// The credentials of a URL that failed to parse, read widely: from the scheme's `://` to the last `@` anywhere.
+    private static func unparsedCredentials(_ url: String) -> Substring? {
+        guard let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return nil }
+        return url[schemeEnd.upperBound..<at]
     }
 
     /// The parts of a URL that may be a password, read as widely as ``redact(_:)`` reads them.
     static func possibleSecrets(in url: String) -> [Substring] {
-        var spans: [Substring] = []
-        if let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") {
-            spans.append(url[schemeEnd.upperBound..<at])
-        }
-        spans += url.passwordOptionValues()
-        return spans
+        (unparsedCredentials(url).map { [$0] } ?? []) + url.passwordOptionValues()
     }
 
     /// `message` with each quoted part (`'…'`) that is a piece of a possible password replaced by `'***'`: a URL
@@ -172,13 +171,13 @@ private struct URLParser {
             }
             rest = rest[..<question]
         }
-        var accepted: Set<String> = ["timeout", "wait_replicas", "wait_timeout_ms"]
+        var accepted = URLOptions.everyForm
         var tlsOn = false
         switch scheme {
         case "unix":
             guard rest.hasPrefix("/") else { throw invalid("a unix URL needs an absolute path: unix:///path/redis.sock") }
             configuration.endpoint = .unix(path: String(rest))
-            accepted.formUnion(["db", "user", "password"])
+            accepted.formUnion(URLOptions.unix)
             if let db = options["db"] { configuration.database = try database(db, part: "db") }
             if let user = options["user"], !user.isEmpty { configuration.username = user }
             configuration.password = options["password"]
@@ -194,7 +193,7 @@ private struct URLParser {
             let hosts = try authority(&rest, into: &configuration)
             let sentinels = try hosts.map { (host) throws(RedisError) in try endpoint(host, defaultPort: 26379) }
             try path(rest, into: &configuration)
-            accepted.formUnion(["master", "sentinel_user", "sentinel_password", "tls", "sentinel_tls"])
+            accepted.formUnion(URLOptions.sentinel)
             guard let master = options["master"], !master.isEmpty else {
                 throw invalid("master= is missing: redis-sentinel://h1:26379,h2:26379/0?master=NAME names the primary to ask for")
             }
@@ -211,7 +210,7 @@ private struct URLParser {
             guard configuration.database == 0 else {
                 throw invalid("database \(configuration.database): a cluster has only database 0")
             }
-            accepted.insert("tls")
+            accepted.formUnion(URLOptions.cluster)
             let tlsFlag = try flag("tls") ?? false
             tlsOn = scheme == "rediss-cluster" || tlsFlag
             configuration.endpoint = seeds[0]
@@ -219,10 +218,9 @@ private struct URLParser {
         default:
             throw invalid("unknown scheme '\(scheme)': use redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// or rediss-cluster://")
         }
-        let tlsOptions: Set<String> = ["ca", "cert", "key", "insecure", "server_name"]
-        if tlsOn { accepted.formUnion(tlsOptions) }
+        if tlsOn { accepted.formUnion(URLOptions.tls) }
         for key in options.keys.sorted() where !accepted.contains(key) {
-            if tlsOptions.contains(key) {
+            if URLOptions.tls.contains(key) {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
             }
             throw invalid("unknown option '\(key)'")
@@ -327,14 +325,25 @@ private struct URLParser {
     }
 }
 
-extension String {
-    /// Every option name a URL form takes. After a password option, the text up to the next `&` that starts one of
-    /// these is read as the password's when a URL is echoed: a raw `&` in a password would otherwise show its tail.
-    fileprivate static let urlOptionNames: Set<Substring> = [
-        "timeout", "wait_replicas", "wait_timeout_ms", "db", "user", "password", "master", "sentinel_user",
-        "sentinel_password", "tls", "sentinel_tls", "ca", "cert", "key", "insecure", "server_name",
-    ]
+/// The option names of the URL forms, one list for the parser (which a form accepts) and for the redaction of a URL
+/// that failed to parse (after a password option, the text up to the next `&` that starts a known option is read as
+/// the password's: a raw `&` in a password would otherwise show its tail).
+enum URLOptions {
+    /// Taken by every form.
+    static let everyForm: Set<String> = ["timeout", "wait_replicas", "wait_timeout_ms"]
+    /// `unix://` only.
+    static let unix: Set<String> = ["db", "user", "password"]
+    /// `redis-sentinel://` only.
+    static let sentinel: Set<String> = ["master", "sentinel_user", "sentinel_password", "tls", "sentinel_tls"]
+    /// `redis-cluster://` only.
+    static let cluster: Set<String> = ["tls"]
+    /// Any form that uses TLS.
+    static let tls: Set<String> = ["ca", "cert", "key", "insecure", "server_name"]
+    /// Every option any form takes.
+    static let all = everyForm.union(unix).union(sentinel).union(cluster).union(tls)
+}
 
+extension String {
     /// The query's segments (`?`/`&`-separated), each with whether it continues a password option's value.
     private func querySegments() -> [(text: Substring, inPassword: Bool)] {
         guard let question = firstIndex(of: "?") else { return [] }
@@ -342,7 +351,7 @@ extension String {
         var inPassword = false
         for segment in self[index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
             let name = segment.firstIndex(of: "=").map { segment[..<$0] }
-            if let name, Self.urlOptionNames.contains(name) || name.hasSuffix("password") {
+            if let name, URLOptions.all.contains(String(name)) || name.hasSuffix("password") {
                 inPassword = name.hasSuffix("password")
                 segments.append((segment, false))
             } else {
