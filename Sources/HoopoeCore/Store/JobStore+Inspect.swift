@@ -61,7 +61,7 @@ extension JobStore {
     /// operator's one command may pay for an exact answer.
     func knownQueues(rescan: Bool = true) async throws -> [String] {
         let replies = try await redis.pipeline([RedisCommand("SMEMBERS", global.queues), RedisCommand("SMEMBERS", global.scannedQueues)])
-        var names = Set((replies[0].array ?? []).compactMap(\.string))
+        let names = Set((replies[0].array ?? []).compactMap(\.string))
         let remembered = (replies[1].array ?? []).compactMap(\.string)
         if !rescan && !remembered.isEmpty {
             return names.union(remembered.filter { !$0.isEmpty }).sorted()

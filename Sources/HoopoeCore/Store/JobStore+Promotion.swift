@@ -1,3 +1,4 @@
+import Foundation
 import Redis
 
 extension JobStore {
@@ -12,18 +13,29 @@ extension JobStore {
     ///
     /// KEYS[1] scheduled · KEYS[2] scheduled:jobs · KEYS[3] stream · KEYS[4] promote:lock
     /// ARGV[1] batch size · ARGV[2] lock time (ms)
-    /// Returns the number promoted, or -1 when another promoter holds the lock.
+    /// Replies `{n, seconds, microseconds}`: the number promoted (-1 when another promoter holds the lock) and Redis's
+    /// clock as the script read it, before the lock, so every round reads it.
     ///
     /// Each entry gets `promoted 1` before its `job` field: the scheduled set's score decided its time (an
     /// operator who sets the score to now means "run now"), so the worker does not hold it back for its
     /// envelope's `run_at`. The lock only saves work: the script's atomicity already rules out double promotion.
-    func promote(queue: String) async throws {
+    ///
+    /// Returns Redis's clock (Unix seconds) as the first call read it, with this process's clock read after that
+    /// call's reply: a worker learns from them how far its clock may be ahead (``ClockLead``). Nil for a reply
+    /// without the time.
+    @discardableResult
+    func promote(queue: String) async throws -> (redis: Double, localAfter: Double)? {
         let k = keys(queue)
+        var clocks: (redis: Double, localAfter: Double)?
         while true {
-            let moved = try await redis.run(
+            let reply = try await redis.run(
                 Self.promoteScript, keys: [k.scheduled, k.scheduledJobs, k.stream, k.promoteLock],
                 arguments: [String(Self.promoteBatch), String(Self.promoteLockMilliseconds)])
-            if (moved.int ?? 0) < Self.promoteBatch { return }
+            let parts = reply.array ?? []
+            if clocks == nil, parts.count == 3, let seconds = parts[1].double, let micros = parts[2].double {
+                clocks = (seconds + micros / 1_000_000, Date().timeIntervalSince1970)
+            }
+            if (parts.first?.int ?? 0) < Self.promoteBatch { return clocks }
         }
     }
 }

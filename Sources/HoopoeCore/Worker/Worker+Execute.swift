@@ -54,8 +54,13 @@ extension Worker {
             return true
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
-        // the scheduled set ran there by its score.
-        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970, await deferEarly(work, header, runAt: runAt) { return true }
+        // the scheduled set ran there by its score. Redis's clock decides: a run_at this worker's clock calls past
+        // but within its possible lead over Redis's goes to the script, which reads Redis's (``ClockLead``).
+        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970 - clockLead.bound(queue: job.queue),
+            await deferEarly(work, header, runAt: runAt)
+        {
+            return true
+        }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
         if job.deliveries > 1 && attempt > maxAttempts {

@@ -37,6 +37,8 @@ public final class Worker: Sendable {
     let buffer: JobBuffer
     let acknowledger: Acknowledger
     let leases = Leases()
+    /// How far this worker's clock may be ahead of Redis's, learnt by promotion: the early-arrival check allows for it.
+    let clockLead = ClockLead()
     /// Puts jobs that will not run here back on their queues.
     let handBack: HandBack
     let watchdog: TimeoutWatchdog
@@ -385,7 +387,7 @@ public final class Worker: Sendable {
     }
 
     private var promotion: JobPromotion {
-        JobPromotion(store: jobs.store, queues: options.queues.names, interval: options.promoteInterval)
+        JobPromotion(store: jobs.store, queues: options.queues.names, interval: options.promoteInterval, clockLead: clockLead)
     }
 
     /// Moves due delayed jobs and retries of every queue to their stream (one round; ``run()`` does it every

@@ -1,0 +1,67 @@
+import Foundation
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// A worker whose clock runs ahead of Redis's must not run a plain-`XADD` job before its `run_at` by Redis's clock
+/// (jobs/PROTOCOL.md): the bound it learns from promotion rounds (``ClockLead``), and a real worker process under
+/// libfaketime a minute ahead.
+struct ClockLeadTests {
+    @Test func theBoundIsTheSmallestOfTheLastRoundsAndUnknownUntilTheFirst() {
+        let lead = ClockLead()
+        #expect(lead.bound(queue: "default") == .infinity)
+        lead.record(queue: "default", redisTime: 1000, localAfter: 1060.5)
+        lead.record(queue: "default", redisTime: 1001, localAfter: 1060.2)
+        lead.record(queue: "default", redisTime: 1002, localAfter: 1063)
+        #expect(abs(lead.bound(queue: "default") - 59.2) < 1e-9)
+        #expect(lead.bound(queue: "other") == .infinity, "a queue's node reads its own clock")
+        // The clock steps back by a minute: seen once the window's older rounds are gone.
+        for round in 0..<ClockLead.window {
+            lead.record(queue: "default", redisTime: 2000 + Double(round), localAfter: 2000.001 + Double(round))
+        }
+        #expect(abs(lead.bound(queue: "default") - 0.001) < 1e-9)
+    }
+
+    /// libfaketime, preloaded into the worker process only: its wall clock a minute ahead, its monotonic clock true.
+    /// `FAKETIME_SHARED` names a semaphore and shared memory that do not exist, which libfaketime tolerates: without it,
+    /// its start-up makes its own and `setenv`s their names, and the Swift runtime then saw no arguments (hoopoe printed
+    /// its top-level help). The `faketime` wrapper sets it too, but forks, so a signal to it would not reach the worker.
+    private static let fakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+    @Test func aWorkerAMinuteAheadOfRedisRunsAPlainXADDJobAtItsRunAtByRedisClock() async throws {
+        #expect(FileManager.default.fileExists(atPath: Self.fakeTime), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try EngineHarness()
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+            "LD_PRELOAD": Self.fakeTime, "FAKETIME": "+60s", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_NO_CACHE": "1", "FAKETIME_SHARED": "/hoopoe-none /hoopoe-none",
+        ])
+        defer { process.signal(SIGKILL) }
+        let key = "\(h.namespace):ran"
+        // Started, and its promotion rounds have read Redis's clock (so the learnt bound is what is tested, not the
+        // unknown one before the first round).
+        #expect(try await h.eventually { !(try await h.jobs.liveProcesses().isEmpty) }, "\(process.output)")
+        try await Task.sleep(for: .seconds(2))
+        let time = try await h.redis.send("TIME").array ?? []
+        let now = (time.first?.double ?? 0) + (time.last?.double ?? 0) / 1e6
+        let due = now + 5
+        let stream = h.jobs.keys("default").stream
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"ahead","type":"diag.record","payload":{"key":"\#(key)","member":"ahead"},"run_at":\#(due)}"#)
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"past","type":"diag.record","payload":{"key":"\#(key)","member":"past"},"run_at":\#(now - 1)}"#)
+
+        // The past one runs at once, not counted early; the one due in 5 s by Redis's clock waits in the scheduled set,
+        // although the worker's clock says it is 55 s overdue.
+        #expect(try await h.eventually { try await h.recorded(key)["past"] == 1 }, "\(process.output)")
+        #expect(try await h.eventually { try await h.jobs.counters(queue: "default")["early"] == 1 }, "\(process.output)")
+        #expect(try await h.recorded(key)["ahead"] == nil, "it ran before its run_at by Redis's clock")
+        #expect(try await h.jobs.info(queue: "default").scheduled == 1)
+
+        // Then it runs when Redis's clock reaches run_at, once.
+        #expect(try await h.eventually(timeout: .seconds(20)) { try await h.recorded(key)["ahead"] == 1 }, "\(process.output)")
+        let after = try await h.redis.send("TIME").array?.first?.double ?? 0
+        #expect(after >= due.rounded(.down))
+        #expect(process.poll() == nil, "the worker exited: \(process.output)")
+    }
+}
