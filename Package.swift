@@ -163,7 +163,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Redis", "HoopoeCore"],
+            dependencies: ["Redis", "HoopoeCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

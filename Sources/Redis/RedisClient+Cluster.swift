@@ -30,23 +30,30 @@ extension RedisClient {
         return delivered.map(\.reply)
     }
 
-    /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n.
+    /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n, answered with an
+    /// error, or could not be asked (the writes ran before it).
     private func waitForReplicas(on nodes: Set<RedisConfiguration.Endpoint>, cluster: RedisCluster, after name: String?) async throws {
-        var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
-        wait.blockingSeconds = configuration.waitTimeout.seconds
-        let command = wait
-        let counts = try await withThrowingTaskGroup(of: (RedisConfiguration.Endpoint, RedisReply).self) { group in
-            for node in nodes { group.addTask { (node, try await cluster.send([command], to: node)[0]) } }
-            return try await group.reduce(into: [(RedisConfiguration.Endpoint, RedisReply)]()) { $0.append($1) }
+        let command = waitCommand
+        let counts = await withTaskGroup(of: (RedisConfiguration.Endpoint, Result<RedisReply, any Error>).self) { group in
+            for node in nodes {
+                group.addTask {
+                    do {
+                        return (node, .success(try await cluster.send([command], to: node)[0]))
+                    } catch {
+                        return (node, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(RedisConfiguration.Endpoint, Result<RedisReply, any Error>)]()) { $0.append($1) }
         }
-        for (node, reply) in counts {
-            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "WAIT (after \(name ?? "a write"))") }
-            let acknowledged = reply.int ?? 0
-            guard acknowledged < configuration.waitReplicas else { continue }
-            throw RedisError(
-                .notReplicated, endpoint: node.description, command: name,
-                message: "the write reached the primary, but \(acknowledged) of \(configuration.waitReplicas) replicas acknowledged it within "
-                    + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
+        for (node, result) in counts {
+            switch result {
+            case .success(let reply): try checkReplicated(reply, endpoint: node.description, after: name)
+            case .failure(let error):
+                throw RedisError(
+                    .notReplicated, endpoint: node.description, command: name,
+                    message: "the write reached the primary, but its WAIT could not be sent (\(error)): whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
+            }
         }
     }
 

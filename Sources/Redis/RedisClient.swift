@@ -227,28 +227,38 @@ public final class RedisClient: Sendable {
                 let resent = again.map { commands[$0] }
                 let retried = try await waits ? pooled.send(resent, thenWait: waitCommand) : pooled.send(resent)
                 for (index, reply) in zip(again, retried) { replies[index] = reply }
-                if waits { replies[commands.count] = retried[retried.count - 1] }
+                if waits {
+                    // The commands not sent again ran where the first WAIT counted: its verdict stands for them.
+                    if again.count < commands.count { try checkReplicated(replies[commands.count], endpoint: endpointName, after: commands.first?.name) }
+                    replies[commands.count] = retried[retried.count - 1]
+                }
             }
         }
-        if waits { try checkReplicated(replies.removeLast(), after: commands) }
+        if waits { try checkReplicated(replies.removeLast(), endpoint: endpointName, after: commands.first?.name) }
         return replies
     }
 
     /// `WAIT n timeout`, blocking up to the timeout (so the read timeout grows by as much).
-    private var waitCommand: RedisCommand {
+    var waitCommand: RedisCommand {
         var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
         wait.blockingSeconds = configuration.waitTimeout.seconds
         return wait
     }
 
-    /// Throws `notReplicated` when `WAIT` counted fewer replicas than asked.
-    private func checkReplicated(_ reply: RedisReply, after commands: [RedisCommand]) throws {
-        let name = commands.first?.name
-        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpointName, command: "WAIT (after \(name ?? "a write"))") }
+    /// The verdict on a durable write from its `WAIT` reply: `notReplicated` when it counted fewer replicas than asked,
+    /// or when it failed (a user without `+wait`, a node just demoted to a replica). The write ran before the `WAIT`
+    /// either way, so an error here must never read as "nothing ran" (`outcomeUnknown` false): a caller that retries
+    /// such an error would write twice.
+    func checkReplicated(_ reply: RedisReply, endpoint: String, after name: String?) throws {
+        if let message = reply.errorMessage {
+            throw RedisError(
+                .notReplicated, endpoint: endpoint, command: name,
+                message: "the write reached the primary, but its WAIT failed (\(message)): whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
+        }
         let acknowledged = reply.int ?? 0
         guard acknowledged < configuration.waitReplicas else { return }
         throw RedisError(
-            .notReplicated, endpoint: endpointName, command: name,
+            .notReplicated, endpoint: endpoint, command: name,
             message: "the write reached the primary, but \(acknowledged) of \(configuration.waitReplicas) replicas acknowledged it within "
                 + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
     }

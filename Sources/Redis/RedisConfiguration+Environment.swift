@@ -63,8 +63,8 @@ extension RedisConfiguration {
             waitReplicas = n
         }
         if !waitOptionsInURL.contains("wait_timeout_ms"), let milliseconds = value("REDIS_WAIT_TIMEOUT_MS") {
-            guard let n = Int(milliseconds), n > 0 else {
-                throw SettingError(key: "REDIS_WAIT_TIMEOUT_MS", message: "'\(milliseconds)' is not a positive number of milliseconds")
+            guard let n = Int(milliseconds), (1...Self.maxWaitTimeoutMilliseconds).contains(n) else {
+                throw SettingError(key: "REDIS_WAIT_TIMEOUT_MS", message: "'\(milliseconds)' is not milliseconds from 1 to \(Self.maxWaitTimeoutMilliseconds)")
             }
             waitTimeout = .milliseconds(n)
         }

@@ -239,7 +239,10 @@ private struct URLParser {
             configuration.topology = .sentinel(settings)
         }
         if let timeout = options["timeout"] {
-            guard let seconds = Double(timeout), seconds > 0, seconds < 1e9 else { throw invalid("timeout '\(timeout)' is not seconds") }
+            // Below a millisecond it would round to 0, which the socket takes for "no timeout at all".
+            guard let seconds = Double(timeout), seconds >= 0.001, seconds <= 86_400 else {
+                throw invalid("timeout '\(timeout)' is not seconds from 0.001 to 86400")
+            }
             configuration.commandTimeout = .milliseconds(Int(seconds * 1000))
         }
         if let replicas = options["wait_replicas"] {
@@ -248,7 +251,9 @@ private struct URLParser {
             configuration.waitOptionsInURL.insert("wait_replicas")
         }
         if let milliseconds = options["wait_timeout_ms"] {
-            guard let n = Int(milliseconds), n > 0 else { throw invalid("wait_timeout_ms '\(milliseconds)' is not a positive number of milliseconds") }
+            guard let n = Int(milliseconds), (1...RedisConfiguration.maxWaitTimeoutMilliseconds).contains(n) else {
+                throw invalid("wait_timeout_ms '\(milliseconds)' is not milliseconds from 1 to \(RedisConfiguration.maxWaitTimeoutMilliseconds)")
+            }
             configuration.waitTimeout = .milliseconds(n)
             configuration.waitOptionsInURL.insert("wait_timeout_ms")
         }

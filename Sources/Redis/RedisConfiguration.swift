@@ -53,6 +53,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// How long a durable write waits for ``waitReplicas`` (`WAIT`'s timeout). From `REDIS_WAIT_TIMEOUT_MS` or the
     /// URL's `wait_timeout_ms=`; 1 s by default.
     public var waitTimeout: Duration
+    /// The longest ``waitTimeout`` a setting may ask for: an hour. A `WAIT` holds its connection that long, and a
+    /// larger number once trapped converting it back to milliseconds.
+    public static let maxWaitTimeoutMilliseconds = 3_600_000
     /// The durable-write options the URL spelled out (`wait_replicas`, `wait_timeout_ms`): an explicit URL option
     /// beats the environment (``applyEnvironment(_:)``), `wait_replicas=0` included.
     var waitOptionsInURL: Set<String> = []

@@ -36,7 +36,8 @@ import Testing
         ("rediss://h/0?ca=/nonexistent/ca.pem", [:], "ca= in the Redis URL", "cannot read"),
         ("rediss://h/0", ["REDIS_TLS_CERT": "CERT"], "REDIS_TLS_CERT", "set key= or REDIS_TLS_KEY too"),
         ("redis://h/0", ["REDIS_WAIT_REPLICAS": "two"], "REDIS_WAIT_REPLICAS", "'two' is not a number"),
-        ("redis://h/0", ["REDIS_WAIT_TIMEOUT_MS": "-5"], "REDIS_WAIT_TIMEOUT_MS", "'-5' is not a positive number"),
+        ("redis://h/0", ["REDIS_WAIT_TIMEOUT_MS": "-5"], "REDIS_WAIT_TIMEOUT_MS", "'-5' is not milliseconds from 1 to 3600000"),
+        ("redis://h/0", ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "9223372036854775807"], "REDIS_WAIT_TIMEOUT_MS", "is not milliseconds from 1"),
     ])
     func aBadSettingIsNamed(url: String, environment: [String: String], key: String, message: String) {
         let environment = environment.mapValues { $0 == "CERT" ? "\(directory)/cert.pem" : $0 }

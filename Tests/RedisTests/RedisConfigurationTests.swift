@@ -52,6 +52,10 @@ import Testing
         ("redis://h/0?wait_replicas=-1", "wait_replicas '-1'"),
         ("redis://h/0?wait_timeout_ms=0", "wait_timeout_ms '0'"),
         ("redis://h/0?timeout=abc", "timeout 'abc'"),
+        // Rounded to 0 ms, a timeout the socket would take for none at all.
+        ("redis://h/0?timeout=0.0004", "timeout '0.0004' is not seconds from 0.001"),
+        // A WAIT of 2^63 ms trapped converting it back to an Int.
+        ("redis://h/0?wait_replicas=1&wait_timeout_ms=9223372036854775807", "wait_timeout_ms '9223372036854775807' is not milliseconds from 1 to 3600000"),
         ("redis://localhost:notaport", "port"),
         ("redis://localhost:6379/x", "database"),
         ("unix://relative.sock", "absolute path"),

@@ -117,7 +117,8 @@ public final class RedisServer: Sendable {
         throw TestSupportError("no client of port \(port) was blocked within \(timeout)")
     }
 
-    private static func canConnect(port: Int) -> Bool {
+    /// Whether something on 127.0.0.1 accepts a TCP connection on `port` now.
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

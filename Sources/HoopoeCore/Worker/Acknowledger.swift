@@ -160,7 +160,7 @@ final class Acknowledger: Sendable {
             logger.warning(
                 "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
-        } catch let error as RedisError where error.message.contains("@user_script") {
+        } catch let error as RedisError where error.message.contains("@user_script") && !Self.refusedBeforeAnyWrite(error.message) {
             // Redis refused a command inside the script (a key of another type, an ACL; such errors name the script's
             // line): a script stops there without undoing what ran, and the acknowledgement runs first. Saying they
             // run again would send operators looking for runs that never come.
@@ -172,6 +172,15 @@ final class Acknowledger: Sendable {
             // runs them again. At-least-once is kept; the error is worth a log line.
             logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
+    }
+
+    /// Whether a script error is one Redis raises only before the script's first write (`NOREPLICAS` under
+    /// `min-replicas-to-write`, `READONLY` on a replica, `MISCONF` after a failed save, `OOM` at `maxmemory`, `MASTERDOWN`):
+    /// for a script without flags it checks these at its first write command and lets the later ones through. Such an
+    /// error names the script's line too, but nothing was acknowledged: the jobs run again after their lease.
+    static func refusedBeforeAnyWrite(_ message: String) -> Bool {
+        let code = message.prefix { $0 != " " }
+        return ["NOREPLICAS", "READONLY", "MISCONF", "OOM", "MASTERDOWN"].contains(code)
     }
 
     /// The history's upkeep after an acknowledgement (``JobStore/keepHistory(_:)``): the jobs are acknowledged

@@ -62,8 +62,10 @@ public struct ClusterSlotMap: Sendable, Equatable {
     /// and `nodes`, each with `ip`, `endpoint`, `port`, `role` and `health`. The primary is the node whose role is
     /// `master` and whose health is not `failed` (after a `kill` the dead primary stays listed, failed, beside the
     /// replica promoted in its place). An address the node does not know (`?`, empty) is `fallbackHost`, the host
-    /// the reply came from. Every other healthy node is remembered in ``nodes``.
-    public static func parse(shards reply: RedisReply, fallbackHost: String) -> ClusterSlotMap? {
+    /// the reply came from. Every other healthy node is remembered in ``nodes``. With `tls`, a node's `tls-port` is
+    /// taken before its `port`: a node serving both (`tls-cluster yes` beside a plaintext port, as while a cluster
+    /// moves to TLS) lists both, and `port` is the plaintext one, where a TLS handshake only times out.
+    public static func parse(shards reply: RedisReply, fallbackHost: String, tls: Bool = false) -> ClusterSlotMap? {
         guard let shards = reply.array else { return nil }
         var map = ClusterSlotMap()
         for shard in shards {
@@ -73,12 +75,12 @@ public struct ClusterSlotMap: Sendable, Equatable {
             let isFailed = { (node: [String: RedisReply]) in ["fail", "failed"].contains(node["health"]?.string ?? "") }
             let healthy = described.filter { !isFailed($0) }
             for node in healthy {
-                if let address = endpoint(of: node, fallbackHost: fallbackHost) { map.know(address) }
+                if let address = endpoint(of: node, fallbackHost: fallbackHost, tls: tls) { map.know(address) }
             }
             for node in described where node["role"]?.string == "master" && isFailed(node) {
-                if let address = endpoint(of: node, fallbackHost: fallbackHost), !map.failedPrimaries.contains(address) { map.failedPrimaries.append(address) }
+                if let address = endpoint(of: node, fallbackHost: fallbackHost, tls: tls), !map.failedPrimaries.contains(address) { map.failedPrimaries.append(address) }
             }
-            guard let primary = healthy.first(where: { $0["role"]?.string == "master" }), let address = endpoint(of: primary, fallbackHost: fallbackHost) else { continue }
+            guard let primary = healthy.first(where: { $0["role"]?.string == "master" }), let address = endpoint(of: primary, fallbackHost: fallbackHost, tls: tls) else { continue }
             for pair in stride(from: 0, to: slots.count - 1, by: 2) {
                 guard let low = slots[pair].int, let high = slots[pair + 1].int, low <= high else { continue }
                 map.assign(low...high, to: address)
@@ -87,9 +89,12 @@ public struct ClusterSlotMap: Sendable, Equatable {
         return map
     }
 
-    /// A `CLUSTER SHARDS` node's address: its `endpoint` or `ip` (else `fallbackHost`) and `port` (or `tls-port`).
-    private static func endpoint(of node: [String: RedisReply], fallbackHost: String) -> RedisConfiguration.Endpoint? {
-        guard let port = node["port"]?.int ?? node["tls-port"]?.int else { return nil }
+    /// A `CLUSTER SHARDS` node's address: its `endpoint` or `ip` (else `fallbackHost`) and, for `tls`, its `tls-port`
+    /// (else `port`), otherwise its `port` (else `tls-port`).
+    private static func endpoint(of node: [String: RedisReply], fallbackHost: String, tls: Bool) -> RedisConfiguration.Endpoint? {
+        let plain = node["port"]?.int
+        let secure = node["tls-port"]?.int
+        guard let port = tls ? secure ?? plain : plain ?? secure else { return nil }
         let host = [node["endpoint"]?.string, node["ip"]?.string].compactMap { $0 }.first { !$0.isEmpty && $0 != "?" } ?? fallbackHost
         return .tcp(host: host, port: port)
     }

@@ -102,7 +102,7 @@ public final class RedisCluster: Sendable {
                     reply = try await connection(to: node).send([RedisCommand("CLUSTER", "SLOTS")])[0]
                     map = ClusterSlotMap.parse(slots: reply, fallbackHost: host)
                 } else {
-                    map = ClusterSlotMap.parse(shards: reply, fallbackHost: host)
+                    map = ClusterSlotMap.parse(shards: reply, fallbackHost: host, tls: configuration.tls != nil)
                 }
                 guard let map, map.coveredSlots > 0 else {
                     lastError = RedisError(.protocolError, endpoint: node.description, command: "CLUSTER SHARDS", message: "no slot map in the reply (is this node in a cluster?)")

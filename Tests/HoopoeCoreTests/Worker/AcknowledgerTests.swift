@@ -29,11 +29,13 @@ import Testing
         let batches = Batches()
         let acknowledger: Acknowledger
 
-        /// - Parameter url: a private server instead of the shared test Redis.
-        init(_ name: String = #function, url: String? = nil) throws {
+        /// - Parameters:
+        ///   - url: a private server instead of the shared test Redis.
+        ///   - logger: where the acknowledger's lines go.
+        init(_ name: String = #function, url: String? = nil, logger: Logger = Logger(label: "test")) throws {
             space = try url.map { try TestNamespace(name, url: $0) } ?? TestNamespace(name)
             let batches = batches
-            acknowledger = Acknowledger(jobs: space.jobs, logger: Logger(label: "test"), onSettled: { batches.settled($0) })
+            acknowledger = Acknowledger(jobs: space.jobs, logger: logger, onSettled: { batches.settled($0) })
         }
 
         /// `count` jobs enqueued on `queue` and delivered to one consumer, as acknowledgements to make; job ids
@@ -66,6 +68,27 @@ import Testing
         func waitForBatches(_ count: Int) async throws -> Bool {
             try await eventually(timeout: .seconds(10)) { batches.all.count >= count }
         }
+    }
+
+    /// A Redis that refuses writes without enough replicas (`min-replicas-to-write`, as deploy/sentinel/redis.conf sets)
+    /// refuses the acknowledgement script at its first write, naming the script's line: nothing was acknowledged, and
+    /// the log says they run again, not that they are "most likely acknowledged" (which a refusal midway means).
+    @Test func anAcknowledgementRefusedBeforeItsFirstWriteIsLoggedAsNotAcknowledged() async throws {
+        let server = try RedisServer()
+        defer { withExtendedLifetime(server) {} }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let log = CapturedLog()
+        let setting = try Setting(url: server.url, logger: log.logger)
+        let acks = try await setting.delivered(2)
+        try await control.send("CONFIG", "SET", "min-replicas-to-write", "1")
+        setting.acknowledger.add(acks[0])
+        setting.acknowledger.add(acks[1])
+        await setting.acknowledger.drain()
+        #expect(try await setting.unacknowledged() == 2)
+        let lines = log.all.filter { $0.contains("acknowledg") }
+        #expect(lines.count >= 1 && lines.allSatisfy { $0.contains("they will run again after their lease") }, "\(log.all)")
+        #expect(!log.all.contains { $0.contains("most likely acknowledged") }, "\(log.all)")
     }
 
     /// A lone job is acknowledged at once: taken into a batch on the spot, nothing waits for company.
