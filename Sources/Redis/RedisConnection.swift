@@ -197,7 +197,8 @@ public final class RedisConnection: @unchecked Sendable {
     ///   - leavesARefusingNode: Sentinel mode: after a reply refusing a write because the node is not the primary
     ///     (`READONLY`, `MASTERDOWN`), the connection's next batch reconnects, asking `address` again. Decided where
     ///     the refusal was read, for the socket that read it, not by dropping every connection of the client: one may
-    ///     be on the new primary already, with a write in flight (decision 0025).
+    ///     be on the new primary already, with a write in flight (decision 0025). A fresh connection also checks
+    ///     `ROLE` and leaves a node that is not the primary.
     ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
     ///     error fails the batch (within the reconnect window, it is asked again with backoff).
     public init(
@@ -798,6 +799,7 @@ public final class RedisConnection: @unchecked Sendable {
                 RedisCommand("SELECT", String(configuration.database)), refused: "database \(configuration.database) (from the URL) does not exist on this server",
                 code: .badDatabase)
         }
+        if leavesARefusingNode { try checkPrimaryRole() }
         if made.isPlain {
             lock.lock()
             direct = made
@@ -809,22 +811,38 @@ public final class RedisConnection: @unchecked Sendable {
     /// (`authenticationFailed` for AUTH, `badDatabase` for SELECT) with `refused` and the server's reason (which
     /// never echoes the password).
     private func handshake(_ command: RedisCommand, refused: String, code: RedisError.Code = .authenticationFailed) throws(RedisError) {
+        if case .error(let reason) = try handshakeReply(command) {
+            disconnect()
+            throw RedisError(code, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
+        }
+    }
+
+    /// One command on a fresh connection, during connect, and its reply; a failed round trip closes the connection.
+    private func handshakeReply(_ command: RedisCommand) throws(RedisError) -> RedisReply {
         guard let stream else { throw RedisError(.connectionFailed, endpoint: endpoint, message: "no connection") }
-        let reply: RedisReply
         do throws(TransportFailure) {
             encoder.reset()
             encoder.append(command)
             try encoder.write(to: stream)
-            reply = try nextReply()
+            return try nextReply()
         } catch {
             let failure = redisError(error, command: command.name)
             disconnect()
             throw RedisError(.connectionFailed, endpoint: endpoint, command: command.name, message: failure.message)
         }
-        if case .error(let reason) = reply {
-            disconnect()
-            throw RedisError(code, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
-        }
+    }
+
+    /// Sentinel mode: the node the sentinels named must say it is the primary (`ROLE`). A demoted primary not yet
+    /// converted, or a lagging sentinel's answer, is left at once (`connectionFailed`, so the reconnect loop asks the
+    /// sentinels again with backoff within the window) instead of serving stale reads and refusing every write. A user
+    /// without `+role` skips the check (`READONLY` and `+switch-master` still move the connection; decision 0025).
+    private func checkPrimaryRole() throws(RedisError) {
+        let reply = try handshakeReply(RedisCommand("ROLE"))
+        if case .error = reply { return }
+        let role = reply.array?.first?.string ?? "unknown"
+        guard role != "master" else { return }
+        disconnect()
+        throw RedisError(.connectionFailed, endpoint: endpoint, command: "ROLE", message: "the node the sentinels named is a \(role), not the primary")
     }
 
     private func setReadTimeout(_ seconds: Double) {

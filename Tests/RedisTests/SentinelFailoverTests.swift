@@ -309,6 +309,35 @@ struct SentinelFailoverTests {
         #expect(refused?.description.contains("TLS") == true && refused?.description.contains("certificate") == true, "\(String(describing: refused))")
     }
 
+    /// No sentinel answering (restarting, or unreachable) must not cut a process off a primary that is well: a
+    /// connection that dropped goes back to the primary last followed. Before, it failed "no sentinel named the
+    /// primary" on every reconnect, so a worker's lease renewals stopped and its running jobs were recovered elsewhere.
+    /// And that node is used only while it says it is the primary (`ROLE`): demoted meanwhile, it is refused, reads
+    /// included, instead of serving them stale.
+    @Test func withNoSentinelAnsweringADroppedConnectionGoesBackToThePrimaryWhileItIsOne() async throws {
+        let group = try await SentinelGroup()
+        var configuration = try RedisConfiguration(url: group.url)
+        configuration.reconnectWindow = .seconds(1)
+        let client = RedisClient(configuration: configuration)
+        defer { client.close() }
+        try await client.send("SET", "k", "1")
+        group.stopSentinels()
+        let primary = group.connect(port: group.nodes[0].port)
+        defer { primary.close() }
+        try await primary.send("CLIENT", "KILL", "TYPE", "normal")
+        try await client.send("SET", "k", "2")
+        #expect(try await primary.send("GET", "k").string == "2")
+
+        // Demoted by hand (no sentinel is there to do it): the replica made primary, the old primary its replica.
+        let replica = group.connect(port: group.nodes[1].port)
+        defer { replica.close() }
+        try await replica.send("REPLICAOF", "NO", "ONE")
+        try await primary.send("REPLICAOF", "127.0.0.1", String(group.nodes[1].port))
+        try await primary.send("CLIENT", "KILL", "TYPE", "normal")
+        let error = await #expect(throws: RedisError.self) { try await client.send("GET", "k") }
+        #expect(error?.code == .connectionFailed && error?.description.contains("not the primary") == true, "\(String(describing: error))")
+    }
+
     /// docs/operating.md's ACL advice: a user without `ROLE` still works in Sentinel mode (the check is skipped), and
     /// a durable write by a user without `WAIT` is reported as not replicated, naming `WAIT`'s refusal.
     @Test func aUserWithoutRoleWorksAndOneWithoutWaitIsToldSo() async throws {

@@ -85,13 +85,18 @@ public final class SentinelGroup: Sendable {
     }
 
     deinit {
+        stopSentinels()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Kills every sentinel (SIGKILL) and waits for them: a sentinel outage, the data nodes untouched.
+    public func stopSentinels() {
         sentinels.withLock { processes in
             for process in processes {
                 process.signal(SIGKILL)
                 process.waitBlocking()
             }
         }
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Asks sentinel number `index` (0–2) one command.

@@ -18,6 +18,7 @@ import Synchronization
 ///   (the sentinel that gave it has not learned of the failover, or the one that had is unreachable now) and the
 ///   known primary is used instead — the follower never moves back to a demoted primary on a lagging sentinel's word.
 ///   Only when every sentinel agrees on an older epoch (sentinels rebuilt from scratch) is it taken.
+/// - With no sentinel answering, a connection goes back to the primary last followed (``address()``).
 /// - A move is logged once, at notice, whichever path saw it first: `Redis primary moved from A to B (sentinel)`.
 ///   Addresses only, never credentials.
 final class SentinelFollower: Sendable {
@@ -39,9 +40,32 @@ final class SentinelFollower: Sendable {
 
     /// The primary's address, for a connection about to connect (its `address`). Asking the sentinels here, not
     /// once per client, is what makes a reconnect after any failure land on the current primary.
+    ///
+    /// When no sentinel answers (they restart, or the network to them is down) the primary last followed is used: a
+    /// connection that merely dropped (an idle timeout, a blip) must not stall while its primary is well, or the
+    /// worker's lease renewals stop and its running jobs are recovered, and run twice, by workers elsewhere. The
+    /// connection's `ROLE` check leaves that node if it is no longer the primary. Logged once an outage, at warning.
     func address() throws(RedisError) -> RedisConfiguration.Endpoint {
-        try follow(resolver.primary())
+        let answer: SentinelResolver.Answer
+        do {
+            answer = try resolver.primary()
+        } catch {
+            guard error.code == .connectionFailed, let primary = knownPrimary else { throw error }
+            if !sentinelsSilent.exchange(true, ordering: .relaxed) {
+                logger.warning(
+                    "no sentinel answered; connecting to the primary last named, \(primary), until one does",
+                    metadata: ["master": "\(resolver.settings.masterName)", "error": "\(error)"])
+            }
+            return primary
+        }
+        if sentinelsSilent.exchange(false, ordering: .relaxed) {
+            logger.notice("a sentinel answers again", metadata: ["master": "\(resolver.settings.masterName)"])
+        }
+        return follow(answer)
     }
+
+    /// Whether the last ask found no sentinel answering (for logging the outage once).
+    private let sentinelsSilent = Atomic(false)
 
     /// The primary last named (for error messages), or nil before the first answer.
     var knownPrimary: RedisConfiguration.Endpoint? { known.withLock { $0?.primary } }
