@@ -160,8 +160,15 @@ public struct SMSSendJob: JobHandler {
             try await ledger.clearUnreconciled(payload.messageID)
             return false
         } catch {
-            throw JobFailure.retry("could not check \(outbox) for the lost send of \(payload.messageID): \(error)",
-                                   at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
+            let problem = "could not check \(outbox) for the lost send of \(payload.messageID): \(error)"
+            if context.attempt >= context.maxAttempts {
+                // The last attempt: the message ends here, said so in the ledger and the events, not only in the dead set.
+                let reason = "outcome unknown; not sent again (it may have been delivered): \(problem)"
+                try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
+                try await emitFailed(payload, reason: reason)
+                throw JobFailure.permanent(reason)
+            }
+            throw JobFailure.retry(problem, at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
         }
         guard let found else {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {

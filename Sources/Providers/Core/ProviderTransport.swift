@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// One HTTP request a client wants to make, described without AsyncHTTPClient types.
 struct ProviderRequest: Sendable {
@@ -85,7 +86,7 @@ struct ProviderTransport: Sendable {
                 code: code,
                 message: message,
                 disposition: .retry(after: nil),
-                outcomeUnknown: !request.idempotent,
+                outcomeUnknown: !request.idempotent && !Self.failedBeforeSending(error),
                 httpStatus: nil,
                 redactedURL: redactedURL,
                 suggestedMaxAttempts: request.transportAttemptCap
@@ -104,6 +105,24 @@ struct ProviderTransport: Sendable {
     /// Redacts text with this transport's secrets plus the request-specific `extra` ones.
     func redact(_ text: String, extra: [String] = []) -> String {
         extra.isEmpty ? redactor.redact(text) : redactor.adding(extra).redact(text)
+    }
+
+    /// Whether the request failed before a connection for it existed, so nothing of it was sent: the name did not
+    /// resolve, every address refused or timed out (`NIOConnectionError`, an `IOError` refusing the connect, or the
+    /// pool's last connect failure when the deadline came while the request waited for a connection), or the connect,
+    /// TLS or proxy handshake timed out.
+    /// Such a send did not happen, whatever the call: the next provider may take the message at once (docs/providers.md
+    /// §1 rule 2). A failure on a connection that existed (a reset, a read timeout, the deadline while waiting for the
+    /// answer) may come after the provider acted on it, and stays "outcome unknown" for a call without a dedupe key.
+    static func failedBeforeSending(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return [.connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout]
+                .contains(error)
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return true }
+        // A connect to an address, not a name, fails with the socket's own error, refused or unreachable.
+        if let error = error as? IOError { return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ENETDOWN, EADDRNOTAVAIL].contains(error.errnoCode) }
+        return error is NIOConnectionError
     }
 
     /// Maps an AsyncHTTPClient / NIO error to a kind and a short code.

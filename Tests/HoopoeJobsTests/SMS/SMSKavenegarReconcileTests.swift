@@ -75,6 +75,25 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// The answer lost, and on the job's last attempt the outbox cannot be read (a 5xx): the message ends `unknown`
+    /// with `sms.failed`, said in the ledger and the events, not only by a job in the dead set.
+    @Test func anOutboxUnreadableOnTheLastAttemptEndsTheMessageAsUnknown() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.reply(.text(502, "<html>bad gateway</html>")), for: .kavenegarLookup)
+        await harness.control.enqueue(.reply(.text(500, "<html>oops</html>")), for: .kavenegarSelectOutbox)
+        let worker = try await harness.startWorker()
+        let payload = SMSTest.reminder()
+        try await harness.jobs.enqueue(payload, options: EnqueueOptions(onceKey: "sms:\(payload.messageID)", maxAttempts: 2))
+
+        let failed = try #require(try await harness.waitForEvents("sms.failed", timeout: .seconds(30)).first).data
+        #expect(failed["reason"]?.stringValue?.contains("could not check Kavenegar's outbox") == true, "\(failed)")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1, "never sent blind")
+        let record = try await SMSLedger(services: harness.services()).record(payload.messageID)
+        #expect(record?.state == "unknown")
+        await SMSTest.stop(worker)
+    }
+
     /// Both answers lost and the outbox closed (407): no third send; the message ends `unknown`, as before outboxes
     /// were read.
     @Test func aClosedOutboxNeverAllowsAThirdSend() async throws {

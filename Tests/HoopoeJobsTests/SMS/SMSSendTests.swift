@@ -96,6 +96,27 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// Kavenegar unreachable (nothing listens: the request never left) → IPPanel takes the message in the same run.
+    /// Before, every transport failure of a lookup was "outcome unknown": no fallback, a retry a minute later to read
+    /// Kavenegar's outbox, unreachable too, until the job was buried without `sms.failed`.
+    @Test func anUnreachableKavenegarFallsBackToIPPanelInTheSameRun() async throws {
+        let closed = try RedisServer.freePort()
+        let harness = try await DomainHarness(environment: ["KAVENEGAR_BASE_URL": "http://127.0.0.1:\(closed)"])
+        try await harness.setClock(morning)
+        await harness.control.setIPPanelLifecycle(bulkStates: [6], recipientStatuses: ["2"])
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        // After the lookup's connect timeout (5 s): the pool keeps trying to connect until then.
+        let found = try? await harness.waitForEvents("sms.sent", timeout: .seconds(40))
+        let sent = try #require(found?.first, "\(worker.output)").data
+        #expect(sent["provider"]?.stringValue == "ippanel")
+        #expect(await harness.control.requests(to: .ippanelSend).count == 1)
+        let counters = try await harness.jobs.counters(queue: "default")
+        #expect(counters["retried"] == nil && counters["processed"] == 1, "\(counters)")
+        await SMSTest.stop(worker)
+    }
+
     /// Kavenegar `418` (credit, ALERT) → one `provider.alert`, and the message still goes out through IPPanel.
     @Test func alertRaisesProviderAlertAndFallsBack() async throws {
         let harness = try await DomainHarness()
