@@ -53,6 +53,9 @@ public struct SMSLedger: Sendable {
         /// attempt began (real Unix seconds): the next run asks the provider's outbox before sending again.
         public var unreconciledProvider: String?
         public var unreconciledSince: Double?
+        /// The template that send used: the message's own, or its link-free variant after Kavenegar's 420, whose
+        /// text the outbox holds instead (nil in a record written before it was kept: the message's own).
+        public var unreconciledTemplate: String?
         /// True once `sms.sent` was emitted.
         public var announced: Bool
 
@@ -70,6 +73,7 @@ public struct SMSLedger: Sendable {
             unknownOutcomes = fields["unknown_outcomes"].flatMap { Int($0) } ?? 0
             unreconciledProvider = fields["unknown_provider"].flatMap { $0.isEmpty ? nil : $0 }
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
+            unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
             announced = fields["announced"] == "1"
         }
     }
@@ -116,12 +120,14 @@ public struct SMSLedger: Sendable {
 
     /// Counts one send whose outcome is unknown; returns how many there have been for this message. With a
     /// `provider` whose outbox can be searched, also notes it and when the attempt began, for the next run to
-    /// reconcile before sending again.
-    public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil) async throws -> Int {
+    /// reconcile before sending again, and the `template` that send used (its tokens are what the outbox is searched for).
+    public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil, template: String? = nil) async throws -> Int {
         let key = messageKey(messageID)
         var commands = [RedisCommand("HINCRBY", key, "unknown_outcomes", "1")]
         if let provider, let attemptStartedAt {
-            commands.append(RedisCommand("HSET", key, "unknown_provider", provider, "unknown_since", Self.format(attemptStartedAt.timeIntervalSince1970)))
+            commands.append(RedisCommand(
+                "HSET", key, "unknown_provider", provider, "unknown_since", Self.format(attemptStartedAt.timeIntervalSince1970),
+                "unknown_template", template ?? ""))
         }
         commands.append(RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)))
         let replies = try await redis.transaction(keys: [key], commands)
@@ -130,7 +136,7 @@ public struct SMSLedger: Sendable {
 
     /// Forgets the unreconciled send: its provider said it did not go out.
     public func clearUnreconciled(_ messageID: String) async throws {
-        _ = try await redis.send("HDEL", messageKey(messageID), "unknown_provider", "unknown_since")
+        _ = try await redis.send("HDEL", messageKey(messageID), "unknown_provider", "unknown_since", "unknown_template")
     }
 
     // MARK: Lock and daily cap

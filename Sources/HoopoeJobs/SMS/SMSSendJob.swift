@@ -127,6 +127,15 @@ public struct SMSSendJob: JobHandler {
         guard let record = try await ledger.record(payload.messageID), let provider = record.unreconciledProvider,
             let since = record.unreconciledSince
         else { return false }
+        // The lost send may have been the link-free variant (after Kavenegar's 420): its text has other tokens, and the
+        // outbox is searched for those, or a variant that went out is not found and the message is sent twice.
+        let ownTemplate = payload.template
+        var (payload, checked) = (payload, checked)
+        if let sentTemplate = record.unreconciledTemplate, sentTemplate != payload.template,
+            let variant = linkFreeVariant(of: payload, checked: checked), variant.payload.template == sentTemplate
+        {
+            (payload, checked) = variant
+        }
         // A minute of slack for the difference between our clock and the provider's.
         let from = Date(timeIntervalSince1970: since - 60)
         let found: (provider: ProviderName, id: String)?
@@ -186,7 +195,8 @@ public struct SMSSendJob: JobHandler {
         try await ledger.recordSent(
             messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
             sentAt: now, userID: payload.userID, purpose: payload.purpose)
-        try await emitSent(payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger)
+        try await emitSent(
+            payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger, fallbackTemplate: payload.template == ownTemplate ? nil : payload.template)
         return true
     }
 
@@ -264,7 +274,8 @@ public struct SMSSendJob: JobHandler {
         // Both providers' outboxes can be asked: IPPanel's reports, Kavenegar's sms/selectoutbox (for a lookup).
         let reconcilable = error.provider == .ippanel || (error.provider == .kavenegar && error.operation == "verify/lookup")
         let count = try await ledger.noteUnknownOutcome(
-            payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil)
+            payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil,
+            template: payload.template)
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
             throw JobFailure.retry(
                 "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",

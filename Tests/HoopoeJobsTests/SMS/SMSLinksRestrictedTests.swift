@@ -35,6 +35,28 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// The link-free variant went out but its answer was lost: the next run finds it in Kavenegar's outbox by the
+    /// variant's own tokens (the variant has no link) and sends nothing more. Searching with the first template's
+    /// tokens, as before, found nothing and sent the message twice.
+    @Test func aLostLinkFreeSendIsFoundInTheOutboxByItsOwnTokens() async throws {
+        let harness = try await DomainHarness(
+            environment: ["SMS_PROVIDERS": "kavenegar", "SMS_UNKNOWN_OUTCOME_RETRY_SECONDS": "1"], fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.setKavenegarLinksRestricted(true)
+        await harness.control.enqueue(.delay(.zero), for: .kavenegarLookup)  // the first lookup: answered as usual (420)
+        await harness.control.enqueue(.succeedThenDrop, for: .kavenegarLookup)  // the variant: sent, its answer lost
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent", timeout: .seconds(30)).first).data
+        #expect(sent["template"]?.stringValue == "expiration_reminder_nolink")
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count >= 1)
+        #expect(await harness.control.kavenegarMessageCount() == 1, "sent once")
+        let lookups = await SMSTest.forms(harness, .kavenegarLookup)
+        #expect(lookups.map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
+        await SMSTest.stop(worker)
+    }
+
     /// With IPPanel configured the other provider takes the message first, link included.
     @Test func otherProviderKeepsTheLink() async throws {
         let harness = try await DomainHarness(fakeOptions: Self.fakeOptions)
