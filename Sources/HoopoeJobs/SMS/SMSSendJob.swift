@@ -359,6 +359,12 @@ public struct SMSSendJob: JobHandler {
         switch result {
         case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
         }
+        if id == context.id {
+            // This run is that deferred job, run before the time it was deferred to by this host's clock (Redis's clock
+            // promoted it, and this one lags; or an operator ran it now). "Deferred to itself" would settle it and
+            // lose the message: it waits for its time as a retry instead.
+            throw JobFailure.retry("\(reason): this deferred job ran before its time; waiting for it", at: runAt.timeIntervalSince1970 + 1)
+        }
         throw JobFailure.deferred("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)", to: id)
     }
 

@@ -255,6 +255,35 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// The deferred job run before its time by this host's clock (a clock behind Redis's, which promoted it; or an
+    /// operator's "run now"): it defers to the same 08:00, whose once-key names itself. It must wait for its time,
+    /// not settle as "deferred to itself", which acknowledged it and lost the message.
+    @Test func aDeferredJobRunBeforeItsTimeWaitsInsteadOfDeferringToItself() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(SMSTest.tehran(2024, 11, 23, 23))
+        let worker = try await harness.startWorker()
+        let payload = SMSTest.reminder()
+        try await payload.enqueue(on: harness.jobs)
+        var deferred: (envelope: JobEnvelope, due: Double)?
+        #expect(try await eventually(timeout: .seconds(20)) {
+            deferred = try await SMSTest.scheduled(harness).first { $0.envelope.type == SMSSendJob.type }
+            return deferred != nil
+        })
+        let job = try #require(deferred)
+        // Still 23:00 by the domain clock: the deferred job is made due now.
+        let keys = harness.jobs.keys("default")
+        try await harness.redis.send("ZADD", keys.scheduled, "XX", String(Date().timeIntervalSince1970), job.envelope.id)
+        var again: (envelope: JobEnvelope, due: Double)?
+        let waits = try await eventually(timeout: .seconds(20)) {
+            again = try await SMSTest.scheduled(harness).first { $0.envelope.id == job.envelope.id && $0.envelope.attempt == 1 }
+            return again != nil
+        }
+        #expect(waits, "the deferred job is lost")
+        #expect(abs((again?.due ?? 0) - job.due) < 120, "it waits for the same 08:00")
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        await SMSTest.stop(worker)
+    }
+
     /// With a cap of 2 a day, the third message to the same number waits for the next day's 08:00.
     @Test func dailyCapDefersToTheNextDay() async throws {
         let harness = try await DomainHarness(environment: ["SMS_DAILY_CAP": "2"])
