@@ -148,7 +148,9 @@ public struct SMSSendJob: JobHandler {
                 found = try await client.findSend(to: checked.internationalPhone, since: from, values: values).map { (.ippanel, String($0.id)) }
             case ProviderName.kavenegar.rawValue:
                 guard let client = services.providers.kavenegar else { throw Self.cannotCheck(payload, outbox: outbox, key: "KAVENEGAR_API_KEY") }
-                found = try await client.findLookup(to: checked.nationalPhone, since: from, values: Array(payload.tokens.values))
+                // Up to the attempt's total timeout after it began, with the same minute's slack for the clocks.
+                let until = Date(timeIntervalSince1970: since + ProviderTimeouts.sms.total.seconds + 60)
+                found = try await client.findLookup(to: checked.nationalPhone, since: from, until: until, values: Array(payload.tokens.values))
                     .map { (.kavenegar, String($0.messageID)) }
             default:
                 return false

@@ -25,22 +25,47 @@ extension KavenegarClient {
         return envelope.entryList.compactMap(KavenegarMessage.init(json:))
     }
 
-    /// The message a lookup to `receptor` sent at or after `since`, if the outbox has one carrying every token
+    /// The message a lookup to `receptor` sent between `since` and `until`, if the outbox has one carrying every token
     /// value; nil when it has none (the lookup did not go out: safe to send again).
+    ///
+    /// `sms/selectoutbox` answers at most ``outboxRowLimit`` rows, oldest first, with no next page. A full answer that
+    /// lacks the message does not say it was not sent (a sweep of a thousand reminders fills a minute's window), so
+    /// the window is halved and both halves are asked, down to a second; a second that still fills a page cannot be
+    /// read whole, and that is an error to retry on, never "not sent".
     /// - Parameters:
     ///   - receptor: the number as sent (any of the seed's formats: matched on its last 10 digits).
     ///   - since: a moment before the attempt began (the caller allows for clock skew); clamped to 3 days back.
+    ///   - until: a moment after the attempt could have been sent (nil: now); at most a day after `since`.
     ///   - values: the tokens' values: a message lacking one of them is another SMS to the same number.
-    public func findLookup(to receptor: String, since: Date, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
-        let earliest = Date().addingTimeInterval(-3 * 86_400 + 60)
+    public func findLookup(to receptor: String, since: Date, until: Date? = nil, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
+        let now = Date()
+        let earliest = now.addingTimeInterval(-3 * 86_400 + 60)
         let start = since.timeIntervalSince1970.isFinite ? max(since, earliest) : earliest
-        let wanted = Self.nationalDigits(receptor)
-        let rows = try await selectOutbox(from: start)
-        return rows.last { row in
-            Self.nationalDigits(row.receptor) == wanted && (row.date ?? Int64.max) >= Int64(start.timeIntervalSince1970)
+        let end = min(until ?? now, now, start.addingTimeInterval(86_400))
+        return try await findLookup(to: Self.nationalDigits(receptor), from: start, to: end, values: values)
+    }
+
+    /// The rows `sms/selectoutbox` answers at most (seed 002).
+    static let outboxRowLimit = 500
+
+    private func findLookup(to wanted: String, from start: Date, to end: Date, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
+        let rows = try await selectOutbox(from: start, to: end)
+        let found = rows.last { row in
+            Self.nationalDigits(row.receptor) == wanted && (row.date ?? Int64.max) >= Int64(start.timeIntervalSince1970.rounded(.down))
                 && values.allSatisfy { row.message.contains($0) }
                 && ![6, 13, 14, 100].contains(row.status)  // failed, cancelled, blocked: it did not go out
         }
+        if found != nil || rows.count < Self.outboxRowLimit { return found }
+        let span = end.timeIntervalSince(start)
+        guard span > 1 else {
+            throw ProviderError(
+                provider: .kavenegar, operation: "sms/selectoutbox", kind: .unparseableResponse, code: "outbox-full",
+                message: "the outbox lists \(rows.count) rows for one second, its most; whether the lookup went out cannot be read",
+                disposition: .retry(after: nil))
+        }
+        let middle = start.addingTimeInterval(span / 2)
+        if let earlier = try await findLookup(to: wanted, from: start, to: middle, values: values) { return earlier }
+        return try await findLookup(to: wanted, from: middle, to: end, values: values)
     }
 
     /// The last 10 digits of an Iranian mobile number in any of its forms.

@@ -54,8 +54,35 @@ import Testing
         #expect(await harness.control.kavenegarMessageCount() == 1)
         let checks = await SMSTest.forms(harness, .kavenegarSelectOutbox)
         #expect(checks.count == 1)
-        // From a minute before the lost attempt, up to now (an empty enddate), as the seed asks.
-        #expect(checks.first?["enddate"] == "" && Int64(checks.first?["startdate"] ?? "") != nil)
+        // From a minute before the lost attempt to now, or to the end of its time to be sent (its total timeout and a
+        // minute) when that came first: an explicit end, so a full page can be halved.
+        let start = try #require(Int64(checks.first?["startdate"] ?? ""))
+        let end = try #require(Int64(checks.first?["enddate"] ?? ""))
+        #expect((60...136).contains(end - start), "\(start)...\(end)")
+        await SMSTest.stop(worker)
+    }
+
+    /// A sweep sent 520 other SMS in the seconds before the lost lookup: the outbox answers 500 rows at most, oldest
+    /// first, without ours. A full page is not "not sent": the window is halved until the lookup is found, and it is
+    /// not sent again. (Two bursts a few seconds apart: the fake sends faster than any account may, and a second
+    /// holding a full page cannot be read whole.)
+    @Test func aFullOutboxPageIsSearchedByHalvesNotReadAsNotSent() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        let client = try #require(try harness.services().providers.kavenegar)
+        for index in 0..<520 {
+            if index == 300 { try await Task.sleep(for: .milliseconds(2500)) }
+            _ = try await client.lookup(KavenegarLookup(receptor: String(format: "0935%07d", index), template: "low-credit", token: "50", token2: "100", token10: "Reza"))
+        }
+        try await Task.sleep(for: .milliseconds(2500))
+        await harness.control.enqueue(.succeedThenDrop, for: .kavenegarLookup)
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+
+        let sent = try #require(try await harness.waitForEvents("sms.sent", timeout: .seconds(30)).first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.kavenegarMessageCount() == 521, "not sent again")
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count >= 2, "the window was halved")
         await SMSTest.stop(worker)
     }
 
