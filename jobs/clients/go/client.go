@@ -112,6 +112,7 @@ type prepared struct {
 	id, queue string
 	body      []byte
 	scripted  bool
+	scheduled bool          // the envelope has a run_at in the future
 	args      []interface{} // FCALL's arguments: the function, the key count, KEYS, then ARGV
 }
 
@@ -178,7 +179,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	if len(body) > limit {
 		return nil, &TooLargeError{len(body), limit}
 	}
-	p := &prepared{id: id, queue: queue, body: body}
+	p := &prepared{id: id, queue: queue, body: body, scheduled: runAt != nil}
 	if runAt == nil && o.UniqueKey == "" && o.OnceKey == "" {
 		return p, nil
 	}
@@ -225,7 +226,7 @@ func isEmptyList(v interface{}) bool {
 	return false
 }
 
-func scriptResult(reply interface{}, err error) (Enqueued, error) {
+func scriptResult(p *prepared, reply interface{}, err error) (Enqueued, error) {
 	if err != nil {
 		var redisError redis.Error
 		if errors.As(err, &redisError) && strings.Contains(err.Error(), "HOOPOE too large") {
@@ -239,6 +240,13 @@ func scriptResult(reply interface{}, err error) (Enqueued, error) {
 	parts, err := redis.Strings(reply, nil)
 	if err != nil || len(parts) != 2 {
 		return Enqueued{}, fmt.Errorf("hoopoe: unexpected reply from the enqueue function: %v", reply)
+	}
+	if (parts[0] == "duplicate" || parts[0] == "once") && parts[1] == p.id {
+		// The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
+		if p.scheduled {
+			return Enqueued{"scheduled", p.id}, nil
+		}
+		return Enqueued{"enqueued", p.id}, nil
 	}
 	switch parts[0] {
 	case "duplicate":
@@ -264,7 +272,8 @@ func (c *Client) Enqueue(jobType string, payload interface{}, o Options) (Enqueu
 		}
 		return Enqueued{"enqueued", p.id}, nil
 	}
-	return scriptResult(conn.Do("FCALL", p.args...))
+	reply, err := conn.Do("FCALL", p.args...)
+	return scriptResult(p, reply, err)
 }
 
 // EnqueueAt runs no earlier than at.
@@ -341,7 +350,7 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 			results[i] = Result{Enqueued: Enqueued{"enqueued", p.id}}
 			continue
 		}
-		enqueued, err := scriptResult(reply, err)
+		enqueued, err := scriptResult(p, reply, err)
 		var missing *LibraryNotLoadedError
 		if errors.As(err, &missing) {
 			return nil, err

@@ -78,7 +78,7 @@ final class Client
             $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
             return new Enqueued('enqueued', $job['id']);
         }
-        $result = $this->result($this->fcall($job['keys'], $job['args']));
+        $result = $this->result($this->fcall($job['keys'], $job['args']), $job);
         if ($result instanceof HoopoeException) {
             throw $result;
         }
@@ -142,7 +142,7 @@ final class Client
                 $results[] = new Enqueued('enqueued', $job['id']);
             } else {
                 // A refusal comes back as false in a pipeline: the call again (it wrote nothing) gives its text.
-                $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply);
+                $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply, $job);
                 if ($result instanceof LibraryNotLoaded) {
                     throw $result;
                 }
@@ -154,7 +154,7 @@ final class Client
 
     /**
      * @param array<string, mixed> $o
-     * @return array{id: string, queue: string, body: string, keys: list<string>|null, args: list<string>}
+     * @return array{id: string, queue: string, body: string, keys: list<string>|null, args: list<string>, scheduled: bool}
      */
     private function prepare(string $type, array|object|null $payload, array $o): array
     {
@@ -208,7 +208,7 @@ final class Client
             throw new InvalidJob('once_key', 'once_key must be a non-empty string and once_for > 0 seconds');
         }
         if ($runAt === null && $uniqueKey === null && $onceKey === null) {
-            return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => []];
+            return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => [], 'scheduled' => false];
         }
         $uniqueSeconds = '';
         if ($uniqueKey !== null) {
@@ -223,7 +223,7 @@ final class Client
             $body, $id, $runAt !== null ? sprintf('%.6F', $runAt) : '0', $uniqueSeconds,
             $onceKey !== null ? (string) (int) ceil((float) $onceFor) : '', (string) $this->maxBytes,
         ];
-        return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args];
+        return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args, 'scheduled' => $runAt !== null];
     }
 
     /**
@@ -243,7 +243,8 @@ final class Client
         return $reply !== false ? $reply : $error;
     }
 
-    private function result(mixed $reply): Enqueued|HoopoeException
+    /** @param array{id: string, scheduled: bool} $job the job the reply is for */
+    private function result(mixed $reply, array $job): Enqueued|HoopoeException
     {
         if (!is_array($reply) || count($reply) !== 2) {
             $text = is_string($reply) ? $reply : (string) $this->redis->getLastError();
@@ -257,6 +258,10 @@ final class Client
             throw new HoopoeException('the enqueue function failed: ' . $text);
         }
         [$kind, $id] = [(string) $reply[0], (string) $reply[1]];
+        if (($kind === 'duplicate' || $kind === 'once') && $id === $job['id']) {
+            // The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
+            return new Enqueued($job['scheduled'] ? 'scheduled' : 'enqueued', $id);
+        }
         return match ($kind) {
             'duplicate' => new Duplicate($id),
             'once' => new AlreadyEnqueued($id),

@@ -18,7 +18,7 @@ spl_autoload_register(static function (string $class): void {
 
 $failures = 0;
 $ran = 0;
-$suites = [new Hoopoe\Tests\ConformanceTest()];
+$suites = [new Hoopoe\Tests\ConformanceTest(), new Hoopoe\Tests\ClientTest()];
 if (getenv('HOOPOE_TEST_WORKER') === '1') {
     $suites[] = new Hoopoe\Tests\WorkerTest();
     $suites[] = new Hoopoe\Tests\LaravelPageTest();

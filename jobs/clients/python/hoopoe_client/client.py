@@ -4,6 +4,7 @@ import math
 import os
 import secrets
 import time
+import warnings
 from collections import namedtuple
 
 import redis as redis_package
@@ -54,6 +55,10 @@ class Client:
         self.namespace = namespace or default_namespace()
         self.max_bytes = max_bytes
         self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
+        if getattr(redis_client, "connection_pool", None) is None:
+            warnings.warn(f"hoopoe_client: {type(redis_client).__name__} has no connection pool, so enqueues go through its "
+                          "own retry policy, which may write a job twice when a reply is late (docs/decisions/0080); "
+                          "pass a redis.Redis", stacklevel=2)
 
     # Keys -------------------------------------------------------------------------------------------------------
 
@@ -75,14 +80,15 @@ class Client:
         job = self._prepare(dict(type=job_type, payload=payload, queue=queue, id=id, at=at, delay=delay,
                                  unique_key=unique_key, unique_for=unique_for, once_key=once_key, once_for=once_for,
                                  max_attempts=max_attempts, timeout=timeout, notify=notify))
+        replies, lost = self._send_once([self._command(job)])
+        if lost is not None:
+            raise lost
+        reply = replies[0]
         if job.script_keys is None:
-            self.redis.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
+            if isinstance(reply, Exception):
+                raise reply
             return Enqueued("enqueued", job.envelope["id"])
-        try:
-            reply = self._fcall(self.redis, job)
-        except redis_package.exceptions.ResponseError as error:  # the function's refusal ("HOOPOE too large: ..."), or no library
-            reply = error
-        result = self._result(reply)
+        result = self._result(reply, job)  # an error reply: the function's refusal ("HOOPOE too large: ..."), or no library
         if isinstance(result, Exception):
             raise result
         return result
@@ -108,13 +114,9 @@ class Client:
         Returns, in order, an Enqueued or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large
         job raises before anything is sent."""
         prepared = [self._prepare(dict(job)) for job in jobs]
-        pipe = self.redis.pipeline(transaction=False)
-        for job in prepared:
-            if job.script_keys is None:
-                pipe.xadd(self.key(job.envelope["queue"], "stream"), {"job": job.body})
-            else:
-                self._fcall(pipe, job)
-        replies = pipe.execute(raise_on_error=False)
+        replies, lost = self._send_once([self._command(job) for job in prepared])
+        if lost is not None:
+            raise lost
         results = []
         for job, reply in zip(prepared, replies):
             if job.script_keys is None:
@@ -122,16 +124,53 @@ class Client:
                     raise reply
                 results.append(Enqueued("enqueued", job.envelope["id"]))
                 continue
-            result = self._result(reply)
+            result = self._result(reply, job)
             if isinstance(result, Exception) and not isinstance(result, (Duplicate, AlreadyEnqueued)):
                 raise result
             results.append(result)
         return results
 
-    @staticmethod
-    def _fcall(target, job):
-        """FCALL hoopoe_enqueue 5 <keys> <args> on a client or a pipeline: the script lives in Redis, loaded by hoopoe."""
-        return target.execute_command("FCALL", ENQUEUE_FUNCTION, len(job.script_keys), *job.script_keys, *job.script_args)
+    def _command(self, job):
+        """The command that writes `job`: one XADD, or FCALL hoopoe_enqueue 5 <keys> <args> (the script lives in Redis,
+        loaded by hoopoe)."""
+        if job.script_keys is None:
+            return ("XADD", self.key(job.envelope["queue"], "stream"), "*", "job", job.body)
+        return ("FCALL", ENQUEUE_FUNCTION, len(job.script_keys), *job.script_keys, *job.script_args)
+
+    def _send_once(self, commands):
+        """Sends `commands` in one round trip and reads their replies, each command sent once (docs/decisions/0080).
+
+        redis-py sends a command again after a TimeoutError or ConnectionError (its default Retry: up to 10 times),
+        so a reply later than the socket timeout made one enqueue write its job twice. Here the commands go out on a
+        connection of the caller's own pool, without that retry layer; the caller's client and its settings are left
+        as they are for everything else. Returns (replies, lost): each reply in order (an error reply as its
+        ResponseError), and the TimeoutError or ConnectionError that cut the reading short, or None. When it is not
+        None, the replies are those read before it: the commands after them were sent and may or may not have run.
+        A client without a pool (not a redis.Redis) sends them through its own pipeline, retries and all."""
+        pool = getattr(self.redis, "connection_pool", None)
+        if pool is None:
+            pipe = self.redis.pipeline(transaction=False)
+            for command in commands:
+                pipe.execute_command(*command)
+            return pipe.execute(raise_on_error=False), None
+        replies = []
+        connection = pool.get_connection()  # connects (redis-py retries connecting: nothing is sent yet)
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            for command in commands:
+                try:
+                    replies.append(self.redis.parse_response(connection, command[0]))
+                except redis_package.exceptions.ResponseError as refused:
+                    replies.append(refused)
+        except (redis_package.exceptions.TimeoutError, redis_package.exceptions.ConnectionError) as lost:
+            connection.disconnect()  # its replies may still come: the connection is not used again
+            return replies, lost
+        except BaseException:
+            connection.disconnect()
+            raise
+        finally:
+            pool.release(connection)
+        return replies, None
 
     def _prepare(self, call):
         now = time.time()
@@ -189,13 +228,16 @@ class Client:
         return _Prepared(env, body, keys, args)
 
     @staticmethod
-    def _result(reply):
+    def _result(reply, job):
         if isinstance(reply, Exception):
             if "HOOPOE too large" in str(reply):
                 return TooLarge(-1, -1)
             missing = LibraryNotLoaded.from_reply(str(reply))
             return missing or reply
         kind, job_id = (part.decode() if isinstance(part, bytes) else part for part in reply)
+        if kind in ("duplicate", "once") and job_id == job.envelope["id"]:
+            # The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
+            return Enqueued("scheduled" if "run_at" in job.envelope else "enqueued", job_id)
         if kind == "duplicate":
             return Duplicate(job_id)
         if kind == "once":

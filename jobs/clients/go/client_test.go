@@ -1,0 +1,41 @@
+package hoopoe
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded).
+
+func testClient(t *testing.T, name string) *Client {
+	t.Helper()
+	return New(testPool(t), name+"-go-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+}
+
+// A duplicate or once reply that names the id this call sent is the call's own job, enqueued before (the same call
+// sent again after a lost reply): Enqueued, not a refusal. Another job's call is still refused.
+func TestTheSameCallSentTwiceIsItsOwnJob(t *testing.T) {
+	c := testClient(t, "again")
+	payload := map[string]interface{}{"key": "k", "member": "m"}
+	for _, o := range []Options{{UniqueKey: "again-u", ID: "again-1"}, {OnceKey: "again-o", ID: "again-2"}, {UniqueKey: "again-later", In: 10 * time.Minute, ID: "again-3"}} {
+		want := Enqueued{"enqueued", o.ID}
+		if o.In > 0 {
+			want.Status = "scheduled"
+		}
+		for i := 0; i < 2; i++ {
+			if got, err := c.Enqueue("diag.record", payload, o); err != nil || got != want {
+				t.Errorf("%+v, call %d: %+v %v, want %+v", o, i+1, got, err, want)
+			}
+		}
+	}
+	results, err := c.EnqueueBatch([]Job{{"diag.record", payload, Options{OnceKey: "again-o", ID: "again-2"}}, {"diag.record", payload, Options{OnceKey: "again-o", ID: "other"}}})
+	if err != nil || results[0].Err != nil || results[0].Enqueued != (Enqueued{"enqueued", "again-2"}) {
+		t.Errorf("in a batch: %+v %v", results, err)
+	}
+	var once *AlreadyEnqueuedError
+	if err == nil && (!errors.As(results[1].Err, &once) || once.ExistingID != "again-2") {
+		t.Errorf("another job: %+v", results[1])
+	}
+}

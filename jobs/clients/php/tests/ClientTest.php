@@ -1,0 +1,49 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Hoopoe\Tests;
+
+use Hoopoe\Client;
+use Hoopoe\Enqueued;
+use Hoopoe\Exception\AlreadyEnqueued;
+
+/** The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded). */
+final class ClientTest
+{
+    private \Redis $redis;
+
+    public function __construct()
+    {
+        $this->redis = Check::redis();
+    }
+
+    private function client(string $name): Client
+    {
+        return new Client($this->redis, "$name-php-" . bin2hex(random_bytes(4)));
+    }
+
+    /**
+     * A duplicate or once reply that names the id this call sent is the call's own job, enqueued before (the same call
+     * sent again after a lost reply): Enqueued, not a refusal. Another job's call is still refused.
+     */
+    public function testTheSameCallSentTwiceIsItsOwnJob(): void
+    {
+        $c = $this->client('again');
+        $payload = ['key' => 'k', 'member' => 'm'];
+        foreach ([['unique_key' => 'again-u', 'id' => 'again-1'], ['once_key' => 'again-o', 'id' => 'again-2']] as $options) {
+            $first = $c->enqueue('diag.record', $payload, $options);
+            Check::equal(new Enqueued('enqueued', $options['id']), $first, 'the first call');
+            Check::equal($first, $c->enqueue('diag.record', $payload, $options), 'the same call again');
+        }
+        $later = ['unique_key' => 'again-later', 'in' => 600, 'id' => 'again-3'];
+        Check::equal(new Enqueued('scheduled', 'again-3'), $c->enqueue('diag.record', $payload, $later), 'a later one');
+        Check::equal(new Enqueued('scheduled', 'again-3'), $c->enqueue('diag.record', $payload, $later), 'a later one again');
+        $results = $c->enqueueBatch([
+            ['type' => 'diag.record', 'payload' => $payload, 'once_key' => 'again-o', 'id' => 'again-2'],
+            ['type' => 'diag.record', 'payload' => $payload, 'once_key' => 'again-o', 'id' => 'other'],
+        ]);
+        Check::equal(new Enqueued('enqueued', 'again-2'), $results[0], 'in a batch');
+        Check::that($results[1] instanceof AlreadyEnqueued && $results[1]->existingId === 'again-2', 'another job is refused');
+    }
+}
