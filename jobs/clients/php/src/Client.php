@@ -75,7 +75,13 @@ final class Client
     {
         $job = $this->prepare($type, $payload, $options);
         if ($job['keys'] === null) {
-            $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
+            $this->redis->clearLastError();
+            if ($this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]) === false) {
+                // An error reply (WRONGTYPE, OOM, READONLY, NOPERM): phpredis returns false for it, and sets the last error.
+                $error = (string) $this->redis->getLastError();
+                $this->redis->clearLastError();
+                throw new HoopoeException('XADD failed: ' . $error);
+            }
             return new Enqueued('enqueued', $job['id']);
         }
         $result = $this->result($this->fcall($job['keys'], $job['args']), $job);

@@ -7,6 +7,7 @@ namespace Hoopoe\Tests;
 use Hoopoe\Client;
 use Hoopoe\Enqueued;
 use Hoopoe\Exception\AlreadyEnqueued;
+use Hoopoe\Exception\HoopoeException;
 
 /** The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded). */
 final class ClientTest
@@ -45,5 +46,24 @@ final class ClientTest
         ]);
         Check::equal(new Enqueued('enqueued', 'again-2'), $results[0], 'in a batch');
         Check::that($results[1] instanceof AlreadyEnqueued && $results[1]->existingId === 'again-2', 'another job is refused');
+    }
+
+    /** An XADD that Redis refuses (here WRONGTYPE: the stream's key holds a string) throws, naming Redis's error. */
+    public function testARefusedXaddThrows(): void
+    {
+        $c = $this->client('wrongtype');
+        $this->redis->set($c->key('default', 'stream'), 'not a stream');
+        foreach (['enqueue' => fn () => $c->enqueue('diag.record', ['key' => 'k', 'member' => 'm']),
+                  'enqueueBatch' => fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => 'm']]])] as $call => $send) {
+            $thrown = null;
+            try {
+                $returned = $send();
+            } catch (HoopoeException $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown !== null, "$call: no exception, it returned " . json_encode($returned ?? null));
+            Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), "$call: " . $thrown->getMessage());
+        }
+        Check::equal('not a stream', $this->redis->get($c->key('default', 'stream')), 'the key is left as it was');
     }
 }
