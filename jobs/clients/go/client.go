@@ -313,19 +313,38 @@ type Result struct {
 	Err error
 }
 
-// EnqueueBatch enqueues many jobs in one round trip; results are in order. An invalid or too large job returns an
-// error before anything is sent; a refused duplicate does not stop the others.
+// EnqueueBatch enqueues many jobs in one round trip; results are in order, a refused duplicate or once-key in its
+// job's Err (it does not stop the others).
+//
+// Before anything is sent, an invalid or too large job returns an error, and so does *LibraryNotLoadedError when a
+// job needs the function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0
+// first). After sending, Redis runs each job on its own: an error for one job (an error reply, e.g. WRONGTYPE) or a
+// lost connection does not undo the others. Every reply is read, and the first such error is returned beside the
+// results, which say what happened to each job: Enqueued (written), Err a *DuplicateError or *AlreadyEnqueuedError
+// (not written), Err the job's own error (not written), or Err the connection's error when its reply never came (it
+// may be in).
 func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 	all := make([]*prepared, len(jobs))
+	scripted := false
 	for i, job := range jobs {
 		p, err := c.prepare(job.Type, job.Payload, job.Options)
 		if err != nil {
 			return nil, fmt.Errorf("job %d: %w", i, err)
 		}
 		all[i] = p
+		scripted = scripted || p.scripted
 	}
 	conn := c.Pool.Get()
 	defer conn.Close()
+	if scripted {
+		// Plain FCALL of the read-only version function: the enqueuer's ACL (docs/operating.md) allows FCALL, not FCALL_RO.
+		if _, err := conn.Do("FCALL", "hoopoe_library_version", 0); err != nil {
+			if missing := libraryNotLoaded(err); missing != nil {
+				return nil, missing
+			}
+			return nil, err
+		}
+	}
 	for _, p := range all {
 		var err error
 		if p.scripted {
@@ -338,26 +357,27 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 		}
 	}
 	if err := conn.Flush(); err != nil {
-		return nil, err
+		return nil, err // redigo buffers until Flush: what was flushed before the error may be in
 	}
 	results := make([]Result, len(all))
+	var first error
 	for i, p := range all {
 		reply, err := conn.Receive()
 		if !p.scripted {
-			if err != nil {
-				return nil, err
+			if results[i] = (Result{Enqueued: Enqueued{"enqueued", p.id}}); err != nil {
+				results[i] = Result{Err: err}
 			}
-			results[i] = Result{Enqueued: Enqueued{"enqueued", p.id}}
-			continue
+		} else {
+			enqueued, err := scriptResult(p, reply, err)
+			results[i] = Result{Enqueued: enqueued, Err: err}
 		}
-		enqueued, err := scriptResult(p, reply, err)
-		var missing *LibraryNotLoadedError
-		if errors.As(err, &missing) {
-			return nil, err
+		var dup *DuplicateError
+		var once *AlreadyEnqueuedError
+		if err := results[i].Err; err != nil && first == nil && !errors.As(err, &dup) && !errors.As(err, &once) {
+			first = err
 		}
-		results[i] = Result{Enqueued: enqueued, Err: err}
 	}
-	return results, nil
+	return results, first
 }
 
 // WaitFor is the final outcome of a job enqueued with Notify: {id, type, queue, outcome, attempt, error?, deferred_to?}

@@ -3,8 +3,11 @@ package hoopoe
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomodule/redigo/redis"
 )
 
 // The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded).
@@ -37,5 +40,36 @@ func TestTheSameCallSentTwiceIsItsOwnJob(t *testing.T) {
 	var once *AlreadyEnqueuedError
 	if err == nil && (!errors.As(results[1].Err, &once) || once.ExistingID != "again-2") {
 		t.Errorf("another job: %+v", results[1])
+	}
+}
+
+// Redis runs each job of a batch's pipeline on its own: one it refuses (WRONGTYPE) does not undo the others, and the
+// results returned beside the error say which were written.
+func TestAnErrorAfterABatchWasSentComesWithEveryJobsResult(t *testing.T) {
+	c := testClient(t, "partial")
+	conn := c.Pool.Get()
+	defer conn.Close()
+	if _, err := conn.Do("SET", c.Key("broken", "stream"), "not a stream"); err != nil {
+		t.Fatal(err)
+	}
+	diag := func(member string) map[string]interface{} {
+		return map[string]interface{}{"key": "k", "member": member}
+	}
+	results, err := c.EnqueueBatch([]Job{
+		{"diag.record", diag("1"), Options{ID: "p-1"}},
+		{"diag.record", diag("2"), Options{ID: "p-2", Queue: "broken"}},
+		{"diag.record", diag("3"), Options{ID: "p-3", OnceKey: "p"}},
+		{"diag.record", diag("4"), Options{ID: "p-4", OnceKey: "p"}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Fatalf("the error: %v", err)
+	}
+	var once *AlreadyEnqueuedError
+	if len(results) != 4 || results[0] != (Result{Enqueued: Enqueued{"enqueued", "p-1"}}) || results[1].Err != err ||
+		results[2] != (Result{Enqueued: Enqueued{"enqueued", "p-3"}}) || !errors.As(results[3].Err, &once) {
+		t.Fatalf("results: %+v", results)
+	}
+	if n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream"))); n != 2 {
+		t.Errorf("%d jobs in the stream, want p-1 and p-3", n)
 	}
 }

@@ -346,6 +346,42 @@ func TestARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(t *testing.T) {
 	}
 }
 
+// A batch with a job that needs the function library fails with *LibraryNotLoadedError before anything is sent, so
+// the documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice.
+func TestABatchWithoutTheFunctionLibrarySendsNothing(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	c := testClient(t, "nolib") // a namespace of its own: no worker reads it
+	conn := c.Pool.Get()
+	defer conn.Close()
+	diag := func(member string) map[string]interface{} {
+		return map[string]interface{}{"key": "k", "member": member}
+	}
+	batch := []Job{{"diag.record", diag("1"), Options{ID: "nolib-plain"}}, {"diag.record", diag("2"), Options{ID: "nolib-unique", UniqueKey: "nolib"}}}
+	load := func() {
+		if out, err := exec.Command(os.Getenv("HOOPOE_BIN"), "functions", "load").CombinedOutput(); err != nil {
+			t.Fatalf("hoopoe functions load: %v %s", err, out)
+		}
+	}
+	if _, err := conn.Do("FUNCTION", "DELETE", "hoopoe"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.EnqueueBatch(batch)
+	n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream")))
+	load()
+	var missing *LibraryNotLoadedError
+	if !errors.As(err, &missing) || n != 0 {
+		t.Fatalf("without the library: %v, %d jobs written", err, n)
+	}
+	if results, err := c.EnqueueBatch(batch); err != nil || len(results) != 2 {
+		t.Fatalf("sent again: %+v %v", results, err)
+	}
+	if n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream"))); n != 2 {
+		t.Errorf("%d jobs in the stream, want each once", n)
+	}
+}
+
 // Without the function library (a Redis restarted without persistence forgets it) an enqueue that needs
 // hoopoe_enqueue fails with *LibraryNotLoadedError saying what to do; `hoopoe functions load` brings it back.
 func TestAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(t *testing.T) {

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Hoopoe;
 
 use Hoopoe\Exception\AlreadyEnqueued;
+use Hoopoe\Exception\BatchFailed;
 use Hoopoe\Exception\Duplicate;
 use Hoopoe\Exception\HoopoeException;
 use Hoopoe\Exception\InvalidJob;
@@ -117,11 +118,17 @@ final class Client
 
     /**
      * Many jobs in one round trip: each ['type' => ..., 'payload' => ..., options...]. Returns, in order, an Enqueued
-     * or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large job throws before anything is sent, and
-     * LibraryNotLoaded is thrown when Redis lacks the hoopoe_enqueue function.
+     * or the Duplicate/AlreadyEnqueued refusal of each.
+     *
+     * Before anything is sent, an invalid or too large job throws, and so does LibraryNotLoaded when a job needs the
+     * function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0 first). After
+     * sending, Redis runs each job on its own: when it refuses one (an error reply), the others are not undone, and
+     * BatchFailed is thrown once every reply is read, its $results saying which jobs were written. A RedisException
+     * from the pipeline (a lost connection, a read timeout) means any of its jobs may be in.
      *
      * @param list<array<string, mixed>> $jobs
      * @return list<Enqueued|HoopoeException>
+     * @throws InvalidJob|TooLarge|LibraryNotLoaded|BatchFailed
      */
     public function enqueueBatch(array $jobs): array
     {
@@ -129,6 +136,10 @@ final class Client
         foreach ($jobs as $job) {
             $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
         }
+        if (array_filter($prepared, static fn (array $job): bool => $job['keys'] !== null) !== []) {
+            $this->checkLibrary();
+        }
+        $this->redis->clearLastError();
         $pipe = $this->redis->multi(\Redis::PIPELINE);
         foreach ($prepared as $job) {
             if ($job['keys'] === null) {
@@ -138,24 +149,50 @@ final class Client
             }
         }
         $replies = $pipe->exec();
+        $lastError = (string) $this->redis->getLastError();  // a pipeline keeps the last error reply's text only
+        $this->redis->clearLastError();
         $results = [];
+        $first = null;
         foreach ($prepared as $i => $job) {
             $reply = $replies[$i] ?? false;
             if ($job['keys'] === null) {
-                if ($reply === false) {
-                    throw new HoopoeException('XADD failed: ' . $this->redis->getLastError());
-                }
-                $results[] = new Enqueued('enqueued', $job['id']);
+                $result = $reply === false ? new HoopoeException('XADD failed: ' . $lastError) : new Enqueued('enqueued', $job['id']);
             } else {
-                // A refusal comes back as false in a pipeline: the call again (it wrote nothing) gives its text.
-                $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply, $job);
-                if ($result instanceof LibraryNotLoaded) {
-                    throw $result;
+                try {
+                    // A refusal comes back as false in a pipeline: the call again (it wrote nothing) gives its text.
+                    $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply, $job);
+                } catch (HoopoeException $e) {
+                    $result = $e;
                 }
-                $results[] = $result;
             }
+            if ($result instanceof HoopoeException && !$result instanceof Duplicate && !$result instanceof AlreadyEnqueued) {
+                $first ??= $result;
+            }
+            $results[] = $result;
+        }
+        if ($first !== null) {
+            throw new BatchFailed($results, $first);
         }
         return $results;
+    }
+
+    /**
+     * Throws LibraryNotLoaded when Redis lacks hoopoe's function library (or functions: Redis < 7). Plain FCALL of the
+     * read-only version function: the enqueuer's ACL (docs/operating.md) allows FCALL, not FCALL_RO.
+     */
+    private function checkLibrary(): void
+    {
+        $this->redis->clearLastError();
+        try {
+            $reply = $this->redis->rawCommand('FCALL', 'hoopoe_library_version', 0);
+            $error = $reply === false ? (string) $this->redis->getLastError() : '';
+        } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
+            [$reply, $error] = [false, $e->getMessage()];
+        }
+        $this->redis->clearLastError();
+        if ($reply === false) {
+            throw LibraryNotLoaded::fromReply($error) ?? new HoopoeException('FCALL hoopoe_library_version failed: ' . $error);
+        }
     }
 
     /**

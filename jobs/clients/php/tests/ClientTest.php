@@ -7,6 +7,7 @@ namespace Hoopoe\Tests;
 use Hoopoe\Client;
 use Hoopoe\Enqueued;
 use Hoopoe\Exception\AlreadyEnqueued;
+use Hoopoe\Exception\BatchFailed;
 use Hoopoe\Exception\HoopoeException;
 
 /** The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded). */
@@ -65,5 +66,34 @@ final class ClientTest
             Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), "$call: " . $thrown->getMessage());
         }
         Check::equal('not a stream', $this->redis->get($c->key('default', 'stream')), 'the key is left as it was');
+    }
+
+    /**
+     * Redis runs each job of a batch's pipeline on its own: one it refuses (WRONGTYPE) does not undo the others, and
+     * the exception says which were written.
+     */
+    public function testAnErrorAfterABatchWasSentComesWithEveryJobsResult(): void
+    {
+        $c = $this->client('partial');
+        $this->redis->set($c->key('broken', 'stream'), 'not a stream');
+        $thrown = null;
+        try {
+            $c->enqueueBatch([
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '1'], 'id' => 'p-1'],
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '2'], 'id' => 'p-2', 'queue' => 'broken'],
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '3'], 'id' => 'p-3', 'once_key' => 'p'],
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '4'], 'id' => 'p-4', 'once_key' => 'p'],
+            ]);
+        } catch (HoopoeException $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown instanceof BatchFailed, 'BatchFailed, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+        Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), $thrown->getMessage());
+        $results = $thrown->results;
+        Check::equal(new Enqueued('enqueued', 'p-1'), $results[0], 'written');
+        Check::that($results[1] instanceof HoopoeException && $results[1] === $thrown->getPrevious(), 'the refused one');
+        Check::equal(new Enqueued('enqueued', 'p-3'), $results[2], 'written after it');
+        Check::that($results[3] instanceof AlreadyEnqueued, 'refused as before');
+        Check::equal(2, $this->redis->xLen($c->key('default', 'stream')), 'p-1 and p-3 in the stream');
     }
 }

@@ -121,6 +121,33 @@ final class WorkerTest
         $this->redis->zRem($client->key('default', 'scheduled'), $done->id);
     }
 
+    /**
+     * A batch with a job that needs the function library throws LibraryNotLoaded before anything is sent, so the
+     * documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice.
+     */
+    public function testABatchWithoutTheFunctionLibrarySendsNothing(): void
+    {
+        $client = new Client($this->redis, "{$this->run}-nolib");  // a namespace of its own: no worker reads it
+        $batch = [['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '1'], 'id' => 'nolib-plain'],
+                  ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '2'], 'id' => 'nolib-unique', 'unique_key' => 'nolib']];
+        $this->redis->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
+        try {
+            $thrown = null;
+            try {
+                $client->enqueueBatch($batch);
+            } catch (LibraryNotLoaded $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown !== null, 'LibraryNotLoaded');
+            Check::equal(0, $this->redis->xLen($client->key('default', 'stream')), 'jobs written before the error');
+        } finally {
+            exec(escapeshellarg((string) getenv('HOOPOE_BIN')) . ' functions load 2>&1', $output, $status);
+        }
+        Check::equal(0, $status, 'hoopoe functions load: ' . implode("\n", $output));
+        Check::equal(2, count($client->enqueueBatch($batch)), 'sent again');
+        Check::equal(2, $this->redis->xLen($client->key('default', 'stream')), 'each job once');
+    }
+
     /** A wait longer than the connection's read timeout ends in null, not an exception. */
     public function testWaitsLongerThanTheReadTimeout(): void
     {

@@ -111,24 +111,41 @@ class Client:
 
     def enqueue_batch(self, jobs):
         """Many jobs in one round trip. `jobs` are dicts of enqueue()'s arguments (`type`, `payload`, ...).
-        Returns, in order, an Enqueued or the Duplicate/AlreadyEnqueued refusal of each; an invalid or too large
-        job raises before anything is sent."""
+        Returns, in order, an Enqueued or the Duplicate/AlreadyEnqueued refusal of each.
+
+        Before anything is sent: an invalid or too large job raises, and so does LibraryNotLoaded when a job needs
+        the function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0 first).
+        After sending, Redis runs each job on its own: an error for one job (an error reply, e.g. WRONGTYPE) or a
+        lost connection does not undo the others. Every reply is read, then the first error is raised with a
+        `results` attribute, one entry a job: Enqueued (written), its Duplicate/AlreadyEnqueued (not written), its
+        own error (not written), or None when its reply never came (a timeout or lost connection: it may be in)."""
         prepared = [self._prepare(dict(job)) for job in jobs]
+        if any(job.script_keys is not None for job in prepared):
+            self._check_library()
         replies, lost = self._send_once([self._command(job) for job in prepared])
-        if lost is not None:
-            raise lost
-        results = []
+        results, first = [], None
         for job, reply in zip(prepared, replies):
             if job.script_keys is None:
-                if isinstance(reply, Exception):
-                    raise reply
-                results.append(Enqueued("enqueued", job.envelope["id"]))
-                continue
-            result = self._result(reply, job)
-            if isinstance(result, Exception) and not isinstance(result, (Duplicate, AlreadyEnqueued)):
-                raise result
+                result = reply if isinstance(reply, Exception) else Enqueued("enqueued", job.envelope["id"])
+            else:
+                result = self._result(reply, job)
+            if isinstance(result, Exception) and not isinstance(result, (Duplicate, AlreadyEnqueued)) and first is None:
+                first = result
             results.append(result)
+        results += [None] * (len(prepared) - len(results))
+        failed = first if first is not None else lost
+        if failed is not None:
+            failed.results = results
+            raise failed
         return results
+
+    def _check_library(self):
+        """Raises LibraryNotLoaded when Redis lacks hoopoe's function library (or functions: Redis < 7). Plain FCALL
+        of the read-only version function: the enqueuer's ACL (docs/operating.md) allows FCALL, not FCALL_RO."""
+        try:
+            self.redis.execute_command("FCALL", "hoopoe_library_version", 0)
+        except redis_package.exceptions.ResponseError as error:
+            raise LibraryNotLoaded.from_reply(str(error)) or error
 
     def _command(self, job):
         """The command that writes `job`: one XADD, or FCALL hoopoe_enqueue 5 <keys> <args> (the script lives in Redis,

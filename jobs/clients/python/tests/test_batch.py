@@ -1,0 +1,61 @@
+"""enqueue_batch: nothing is sent when the function library its jobs need is missing, and an error after sending
+comes with every job's result (what was written and what was not). Against REDIS_URL's Redis; the library test
+deletes the function library and loads it again with HOOPOE_BIN (scripts/test-clients.sh sets both)."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+import uuid
+
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import hoopoe_client as hoopoe  # noqa: E402
+
+
+class Batches(unittest.TestCase):
+    def setUp(self):
+        self.r = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        self.client = hoopoe.Client(self.r, f"batch-py-{uuid.uuid4().hex[:8]}")
+
+    def ids(self, queue="default"):
+        return [json.loads(fields[b"job"])["id"] for _, fields in self.r.xrange(self.client.key(queue, "stream"))]
+
+    @unittest.skipUnless(os.environ.get("HOOPOE_BIN"), "needs HOOPOE_BIN to load the function library again")
+    def test_without_the_function_library_nothing_is_sent(self):
+        """A batch with a job that needs FCALL hoopoe_enqueue: LibraryNotLoaded before anything is written, so the
+        documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice."""
+        self.addCleanup(lambda: subprocess.run([os.environ["HOOPOE_BIN"], "functions", "load"], check=True, capture_output=True))
+        self.r.execute_command("FUNCTION", "DELETE", "hoopoe")
+        batch = [{"type": "diag.record", "payload": {"key": "k", "member": "1"}, "id": "nolib-plain"},
+                 {"type": "diag.record", "payload": {"key": "k", "member": "2"}, "id": "nolib-unique", "unique_key": "nolib"}]
+        with self.assertRaises(hoopoe.LibraryNotLoaded):
+            self.client.enqueue_batch(batch)
+        self.assertEqual(self.ids(), [])
+        subprocess.run([os.environ["HOOPOE_BIN"], "functions", "load"], check=True, capture_output=True)
+        self.assertEqual(self.client.enqueue_batch(batch), [hoopoe.Enqueued("enqueued", "nolib-plain"), hoopoe.Enqueued("enqueued", "nolib-unique")])
+        self.assertEqual(self.ids(), ["nolib-plain", "nolib-unique"])
+
+    def test_an_error_after_sending_comes_with_every_jobs_result(self):
+        """Redis runs each job of the pipeline on its own: one refused (WRONGTYPE) does not undo the others, and the
+        error raised says which were written."""
+        self.r.set(self.client.key("broken", "stream"), "not a stream")
+        with self.assertRaises(redis.exceptions.ResponseError) as caught:
+            self.client.enqueue_batch([
+                {"type": "diag.record", "payload": {"key": "k", "member": "1"}, "id": "p-1"},
+                {"type": "diag.record", "payload": {"key": "k", "member": "2"}, "id": "p-2", "queue": "broken"},
+                {"type": "diag.record", "payload": {"key": "k", "member": "3"}, "id": "p-3", "once_key": "p"},
+                {"type": "diag.record", "payload": {"key": "k", "member": "4"}, "id": "p-4", "once_key": "p"}])
+        self.assertIn("WRONGTYPE", str(caught.exception))
+        results = caught.exception.results
+        self.assertEqual(results[0], hoopoe.Enqueued("enqueued", "p-1"))
+        self.assertIs(results[1], caught.exception)
+        self.assertEqual(results[2], hoopoe.Enqueued("enqueued", "p-3"))
+        self.assertIsInstance(results[3], hoopoe.AlreadyEnqueued)
+        self.assertEqual(self.ids(), ["p-1", "p-3"])
+
+
+if __name__ == "__main__":
+    unittest.main()
