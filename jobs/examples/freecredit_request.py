@@ -90,7 +90,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 64
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    namespace = os.environ.get("HOOPOE_NAMESPACE", "hoopoe")
+    namespace = os.environ.get("HOOPOE_NAMESPACE") or "hoopoe"  # empty is unset, as for the workers
     if direct:
         answer = request_direct(client, namespace, args[0], request_id, amount, now)
     else:

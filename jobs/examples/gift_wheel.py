@@ -61,7 +61,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 64
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    answer = wheel(client, os.environ.get("HOOPOE_NAMESPACE", "hoopoe"), args[0], record, now)
+    answer = wheel(client, os.environ.get("HOOPOE_NAMESPACE") or "hoopoe", args[0], record, now)  # empty is unset, as for the workers
     print(json.dumps(answer))
     return 2 if answer["verdict"] in ("daily_limit", "monthly_limit") else 0
 

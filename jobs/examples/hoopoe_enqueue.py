@@ -9,7 +9,8 @@ REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopo
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
 Exit 0 when enqueued or scheduled, 3 when refused as a duplicate or a used once-key, 64 for bad arguments or a job
 that breaks the envelope rules (the reason names the field), 69 when Redis cannot run it (the hoopoe function
-library is not loaded: start a worker or run `hoopoe functions load`).
+library is not loaded: start a worker or run `hoopoe functions load`), 78 for a HOOPOE_NAMESPACE the workers refuse
+(a brace, a space or a control character; an empty one is unset).
 
 Every rule (ids, the envelope checks, the size limit, seconds, the Lua script's arguments) is the client's, so this
 file holds none of its own: the wire format is jobs/PROTOCOL.md.
@@ -70,7 +71,11 @@ class Enqueuer:
 
 def main(argv):
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    enq = Enqueuer(client, os.environ.get("HOOPOE_NAMESPACE", "hoopoe"))
+    try:
+        enq = Enqueuer(client, os.environ.get("HOOPOE_NAMESPACE") or "hoopoe")  # empty is unset, as for the workers
+    except InvalidJob as refused:  # a namespace the workers refuse too: a bad setting, EX_CONFIG as the worker says
+        print(f"hoopoe_enqueue: bad configuration: HOOPOE_NAMESPACE: {refused}", file=sys.stderr)
+        return 78
     args = list(argv)
 
     def option(name, default=None):

@@ -56,7 +56,9 @@ type Client struct {
 	drained   sync.Map // group + consumer pairs whose unacknowledged events this client has handed back
 }
 
-// New: namespace "" is HOOPOE_NAMESPACE, default "hoopoe" (the workers' setting, shared by every enqueuer).
+// New: namespace "" is HOOPOE_NAMESPACE, default "hoopoe" (the workers' setting, shared by every enqueuer). A namespace
+// the workers refuse (a brace, a space, a control character: NamespaceProblem) makes every enqueue fail with an
+// *InvalidJobError whose Field is "namespace".
 func New(pool *redis.Pool, namespace string) *Client {
 	if namespace == "" {
 		namespace = DefaultNamespace()
@@ -120,6 +122,9 @@ type prepared struct {
 func seconds(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
 
 func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepared, error) {
+	if problem := NamespaceProblem(c.Namespace); problem != "" {
+		return nil, &InvalidJobError{"namespace", problem}
+	}
 	now := time.Now()
 	nowSeconds := seconds(now)
 	id := o.ID

@@ -2,6 +2,7 @@ package hoopoe
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,5 +72,45 @@ func TestAnErrorAfterABatchWasSentComesWithEveryJobsResult(t *testing.T) {
 	}
 	if n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream"))); n != 2 {
 		t.Errorf("%d jobs in the stream, want p-1 and p-3", n)
+	}
+}
+
+// "" is unset, as the worker takes an empty HOOPOE_NAMESPACE.
+func TestAnEmptyNamespaceIsUnset(t *testing.T) {
+	saved, had := os.LookupEnv("HOOPOE_NAMESPACE")
+	defer func() {
+		if had {
+			os.Setenv("HOOPOE_NAMESPACE", saved)
+		} else {
+			os.Unsetenv("HOOPOE_NAMESPACE")
+		}
+	}()
+	os.Setenv("HOOPOE_NAMESPACE", "")
+	if ns := New(nil, "").Namespace; ns != "hoopoe" {
+		t.Errorf("HOOPOE_NAMESPACE= gives %q", ns)
+	}
+	os.Setenv("HOOPOE_NAMESPACE", "panel")
+	if ns := New(nil, "").Namespace; ns != "panel" {
+		t.Errorf("HOOPOE_NAMESPACE=panel gives %q", ns)
+	}
+}
+
+// The worker refuses a namespace with a brace (its queues' keys carry {queue} as their hash tag), a space or a
+// control character (Sources/hoopoe/GlobalOptions.swift, namespaceProblem): so does every enqueue of the client.
+func TestANamespaceTheWorkerRefusesIsRefused(t *testing.T) {
+	payload := map[string]interface{}{"key": "k", "member": "m"}
+	for _, bad := range []string{"{hoopoe}", "hoo}poe", "my app", "tab\there", "new\nline", "nbsp\u00a0", "ideographic\u3000space", "del\x7f", "nul\x00"} {
+		c := New(nil, bad) // no pool: refused before anything is sent
+		_, err := c.Enqueue("diag.record", payload, Options{})
+		_, batchErr := c.EnqueueBatch([]Job{{"diag.record", payload, Options{}}})
+		var invalid *InvalidJobError
+		if !errors.As(err, &invalid) || invalid.Field != "namespace" || !strings.Contains(err.Error(), "brace") || !errors.As(batchErr, &invalid) {
+			t.Errorf("%q: %v / %v", bad, err, batchErr)
+		}
+	}
+	for _, good := range []string{"hoopoe", "clients-123", "a:b.c_d", "هدهد"} {
+		if p := NamespaceProblem(good); p != "" {
+			t.Errorf("%q: %s", good, p)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,20 @@ var (
 // ValidQueue reports whether name is a queue name: 1-64 of A-Z a-z 0-9 . _ -, not starting with '.', no "..".
 func ValidQueue(name string) bool {
 	return queuePattern.MatchString(name) && !strings.Contains(name, "..")
+}
+
+// NamespaceProblem says why the workers would refuse namespace as HOOPOE_NAMESPACE (Sources/hoopoe/GlobalOptions.swift),
+// or is "": empty, a brace, Unicode's White_Space or a control character.
+func NamespaceProblem(namespace string) string {
+	refused := namespace == "" || !utf8.ValidString(namespace)
+	for _, r := range namespace {
+		refused = refused || r == '{' || r == '}' || r <= 0x20 || r == 0x7f || unicode.Is(unicode.White_Space, r)
+	}
+	if !refused {
+		return ""
+	}
+	return fmt.Sprintf("the namespace must be a non-empty text without braces, spaces or control characters, as the workers "+
+		"require of HOOPOE_NAMESPACE (got %q): a queue's keys carry {queue} as their Redis Cluster hash tag (hoopoe:{default}:stream)", namespace)
 }
 
 // Problem is the verdict on an envelope as JSON text: nil when it is valid, else the rule it breaks (size first).

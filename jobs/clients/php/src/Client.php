@@ -33,10 +33,17 @@ final class Client
     /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
     private array $drained = [];
 
-    /** @param string|null $namespace the key prefix the workers use: HOOPOE_NAMESPACE, default "hoopoe" */
+    /**
+     * @param string|null $namespace the key prefix the workers use; null or '' (Laravel's env() for `HOOPOE_NAMESPACE=`):
+     *     HOOPOE_NAMESPACE, default "hoopoe"
+     * @throws InvalidJob (field "namespace") for one the workers refuse: a brace, a space or a control character
+     */
     public function __construct(private readonly \Redis $redis, ?string $namespace = null, private readonly int $maxBytes = Envelope::MAX_BYTES)
     {
-        $this->namespace = $namespace ?? self::defaultNamespace();
+        $this->namespace = $namespace !== null && $namespace !== '' ? $namespace : self::defaultNamespace();
+        if (($problem = Envelope::namespaceProblem($this->namespace)) !== null) {
+            throw new InvalidJob('namespace', $problem);
+        }
     }
 
     public static function defaultNamespace(): string

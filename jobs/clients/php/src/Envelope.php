@@ -97,6 +97,21 @@ final class Envelope
         return null;
     }
 
+    /**
+     * Why the workers would refuse $namespace as HOOPOE_NAMESPACE (Sources/hoopoe/GlobalOptions.swift), or null: empty,
+     * a brace, Unicode's White_Space or a control character.
+     */
+    public static function namespaceProblem(string $namespace): ?string
+    {
+        $found = preg_match('/[{}\x{0}-\x{20}\x{7f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]/u', $namespace);
+        if ($namespace === '' || $found !== 0) {  // false: not UTF-8
+            return 'the namespace must be a non-empty text without braces, spaces or control characters, as the workers require of '
+                . 'HOOPOE_NAMESPACE (got ' . (json_encode($namespace, JSON_UNESCAPED_UNICODE) ?: 'text that is not UTF-8')
+                . '): a queue\'s keys carry {queue} as their Redis Cluster hash tag (hoopoe:{default}:stream)';
+        }
+        return null;
+    }
+
     /** Why $value is not Unix seconds (0 <= x < 1e11), or null. */
     public static function timeProblem(string $field, mixed $value): ?string
     {

@@ -14,14 +14,17 @@ final class Jobs
     /** The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on "default". */
     public const QUEUES = ['freecredit.request' => 'critical'];
 
-    /** @param string|null $queue one queue for every type; null = each type's queue from the protocol's table */
+    /**
+     * @param string|null $queue one queue for every type; null or '' (Laravel's env() for `HOOPOE_QUEUE=`) = each type's
+     *     queue from the protocol's table
+     */
     public function __construct(private readonly Client $client, private readonly ?string $queue = null)
     {
     }
 
     private function queueOf(string $type): string
     {
-        return $this->queue ?? self::QUEUES[$type] ?? 'default';
+        return $this->queue !== null && $this->queue !== '' ? $this->queue : self::QUEUES[$type] ?? 'default';
     }
 
     /**

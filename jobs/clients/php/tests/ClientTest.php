@@ -9,6 +9,8 @@ use Hoopoe\Enqueued;
 use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\BatchFailed;
 use Hoopoe\Exception\HoopoeException;
+use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Jobs;
 
 /** The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded). */
 final class ClientTest
@@ -95,5 +97,47 @@ final class ClientTest
         Check::equal(new Enqueued('enqueued', 'p-3'), $results[2], 'written after it');
         Check::that($results[3] instanceof AlreadyEnqueued, 'refused as before');
         Check::equal(2, $this->redis->xLen($c->key('default', 'stream')), 'p-1 and p-3 in the stream');
+    }
+
+    /**
+     * '' is unset, as the worker takes an empty HOOPOE_NAMESPACE (Laravel's env() gives '' for `HOOPOE_NAMESPACE=`):
+     * the namespace is the default, and a Jobs queue of '' is each type's own queue.
+     */
+    public function testAnEmptyNamespaceOrQueueIsUnset(): void
+    {
+        Check::equal(Client::defaultNamespace(), (new Client($this->redis, ''))->namespace, "namespace ''");
+        $saved = getenv('HOOPOE_NAMESPACE');
+        putenv('HOOPOE_NAMESPACE=');
+        try {
+            Check::equal('hoopoe', (new Client($this->redis, ''))->namespace, "HOOPOE_NAMESPACE= and namespace ''");
+        } finally {
+            putenv($saved === false ? 'HOOPOE_NAMESPACE' : "HOOPOE_NAMESPACE=$saved");
+        }
+        $c = $this->client('unset-queue');
+        $done = (new Jobs($c, ''))->requestFreeCredit('176', 'unset-queue-1');
+        Check::equal(1, $this->redis->xLen($c->key('critical', 'stream')), 'freecredit.request on its queue, critical');
+        Check::equal(0, $this->redis->exists($c->key('', 'stream')), "a queue named ''");
+        Check::that($done->status === 'enqueued', 'enqueued');
+    }
+
+    /**
+     * The worker refuses a namespace with a brace (its queues' keys carry {queue} as their hash tag), a space or a
+     * control character (Sources/hoopoe/GlobalOptions.swift, namespaceProblem): so does the client.
+     */
+    public function testANamespaceTheWorkerRefusesIsRefused(): void
+    {
+        foreach (['{hoopoe}', 'hoo}poe', 'my app', "tab\there", "new\nline", "nbsp\u{a0}", "ideographic\u{3000}space", "del\x7f", "nul\x00"] as $bad) {
+            $thrown = null;
+            try {
+                new Client($this->redis, $bad);
+            } catch (InvalidJob $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown !== null && $thrown->field() === 'namespace' && str_contains($thrown->getMessage(), 'brace'),
+                json_encode($bad) . ': ' . ($thrown?->getMessage() ?? 'accepted'));
+        }
+        foreach (['hoopoe', 'clients-123', 'a:b.c_d', 'هدهد'] as $good) {
+            Check::equal($good, (new Client($this->redis, $good))->namespace, $good);
+        }
     }
 }

@@ -51,8 +51,13 @@ class Client:
     """Talks the wire protocol to Redis. `redis_client` is a `redis.Redis` (decode_responses either way)."""
 
     def __init__(self, redis_client, namespace=None, max_bytes=rules.MAX_BYTES):
+        """namespace: the workers' HOOPOE_NAMESPACE; None or "" = HOOPOE_NAMESPACE, else "hoopoe". One the workers
+        would refuse (a brace, a space, a control character) raises InvalidJob (field "namespace")."""
         self.redis = redis_client
         self.namespace = namespace or default_namespace()
+        refused = rules.namespace_problem(self.namespace)
+        if refused:
+            raise InvalidJob("namespace", refused)
         self.max_bytes = max_bytes
         self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
         if getattr(redis_client, "connection_pool", None) is None:

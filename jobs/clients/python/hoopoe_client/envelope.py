@@ -66,6 +66,19 @@ def problem(envelope):
     return None
 
 
+# Unicode's White_Space characters (what the worker's check calls whitespace), and the control characters it refuses.
+_SPACE_OR_CONTROL = re.compile("[\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def namespace_problem(namespace):
+    """Why the workers would refuse `namespace` as HOOPOE_NAMESPACE (Sources/hoopoe/GlobalOptions.swift), or None."""
+    if not isinstance(namespace, str) or not namespace or "{" in namespace or "}" in namespace or _SPACE_OR_CONTROL.search(namespace):
+        return (f"the namespace must be a non-empty text without braces, spaces or control characters, as the workers "
+                f"require of HOOPOE_NAMESPACE (got {namespace!r}): a queue's keys carry {{queue}} as their Redis Cluster "
+                f"hash tag (hoopoe:{{default}}:stream)")
+    return None
+
+
 def problem_in_text(text, max_bytes=MAX_BYTES):
     """The verdict on an envelope as JSON text (str or bytes): size first, then the rules."""
     raw = text.encode() if isinstance(text, str) else text
