@@ -171,8 +171,13 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		env.Timeout = &s
 	}
 	body, err := encode(env)
-	if err != nil {
-		return nil, err
+	if err != nil { // only the payload can hold what JSON cannot carry: the envelope's other fields are typed and finite
+		why := err.Error()
+		var unsupported *json.UnsupportedValueError
+		if errors.As(err, &unsupported) && (unsupported.Str == "NaN" || strings.HasSuffix(unsupported.Str, "Inf")) {
+			why = unsupported.Str + ", which is not a JSON number"
+		}
+		return nil, &InvalidJobError{"payload", "payload is not JSON: " + why}
 	}
 	if problem := Problem(body, math.MaxInt); problem != nil {
 		return nil, problem

@@ -2,6 +2,7 @@ package hoopoe
 
 import (
 	"errors"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -111,6 +112,19 @@ func TestANamespaceTheWorkerRefusesIsRefused(t *testing.T) {
 	for _, good := range []string{"hoopoe", "clients-123", "a:b.c_d", "هدهد"} {
 		if p := NamespaceProblem(good); p != "" {
 			t.Errorf("%q: %s", good, p)
+		}
+	}
+}
+
+// A payload JSON cannot carry (NaN, Infinity, a channel) is an *InvalidJobError naming the payload, like the other
+// clients' InvalidJob, not encoding/json's own error.
+func TestAPayloadJSONCannotCarryIsAnInvalidJob(t *testing.T) {
+	c := New(nil, "checks") // no pool: refused before anything is sent
+	for _, payload := range []interface{}{map[string]interface{}{"x": math.NaN()}, map[string]interface{}{"x": []float64{math.Inf(1)}}, map[string]interface{}{"c": make(chan int)}} {
+		_, err := c.Enqueue("diag.record", payload, Options{})
+		var invalid *InvalidJobError
+		if !errors.As(err, &invalid) || invalid.Field != "payload" || !strings.Contains(err.Error(), "JSON") {
+			t.Errorf("%v: %v", payload, err)
 		}
 	}
 }

@@ -245,7 +245,7 @@ final class Client
         if (!empty($o['notify'])) {
             $env['notify'] = true;
         }
-        $body = Envelope::encode($env);
+        $body = Envelope::encodeChecked($env);
         $problem = Envelope::problemInText($body, PHP_INT_MAX);
         if ($problem !== null) {
             throw new InvalidJob($problem[0], $problem[1]);

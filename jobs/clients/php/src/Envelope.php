@@ -28,6 +28,36 @@ final class Envelope
         return json_encode($envelope, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION | JSON_THROW_ON_ERROR);
     }
 
+    /**
+     * encode(), but a value JSON cannot carry (NAN, INF, text that is not UTF-8, such as a Persian word cut in the middle
+     * of a character) throws InvalidJob naming the envelope's field that holds it, not a JsonException.
+     *
+     * @param array<string, mixed> $envelope
+     * @throws Exception\InvalidJob
+     */
+    public static function encodeChecked(array $envelope): string
+    {
+        try {
+            return self::encode($envelope);
+        } catch (\JsonException $e) {
+            $field = 'envelope';
+            foreach ($envelope as $key => $value) {
+                try {
+                    self::encode([$key => $value]);
+                } catch (\JsonException) {
+                    $field = (string) $key;
+                    break;
+                }
+            }
+            $why = match ($e->getCode()) {
+                JSON_ERROR_INF_OR_NAN => 'NAN or INF, which are not JSON numbers',
+                JSON_ERROR_UTF8, JSON_ERROR_UTF16 => 'text that is not UTF-8 (' . $e->getMessage() . ')',
+                default => $e->getMessage(),
+            };
+            throw new Exception\InvalidJob($field, "$field is not JSON: $why");
+        }
+    }
+
     /** @return array{0: string, 1: string}|null [field, message] for the first rule the text breaks: size first. */
     public static function problemInText(string $text, int $maxBytes = self::MAX_BYTES): ?array
     {

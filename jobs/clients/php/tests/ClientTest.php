@@ -140,4 +140,32 @@ final class ClientTest
             Check::equal($good, (new Client($this->redis, $good))->namespace, $good);
         }
     }
+
+    /**
+     * A value JSON cannot carry (NaN, Infinity, text that is not UTF-8: a Persian word cut mid-character) throws
+     * InvalidJob naming its field, inside the HoopoeException family the README promises, not a JsonException.
+     */
+    public function testAPayloadJsonCannotCarryIsAnInvalidJob(): void
+    {
+        $c = $this->client('not-json');
+        $cut = substr('سلام', 0, 3);  // one and a half characters: the second one's first byte alone
+        foreach ([['x' => NAN], ['x' => [INF]], ['name' => $cut]] as $payload) {
+            $thrown = null;
+            try {
+                $c->enqueue('diag.record', $payload);
+            } catch (\Throwable $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown instanceof InvalidJob && $thrown->field() === 'payload' && str_contains($thrown->getMessage(), 'JSON'),
+                'InvalidJob payload, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+        }
+        $thrown = null;
+        try {
+            $c->enqueue('diag.record', [], ['unique_key' => "report:$cut"]);
+        } catch (\Throwable $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown instanceof InvalidJob && $thrown->field() === 'unique_key', 'unique_key: ' . ($thrown === null ? 'accepted' : get_class($thrown)));
+        Check::equal(0, $this->redis->xLen($c->key('default', 'stream')), 'nothing sent');
+    }
 }

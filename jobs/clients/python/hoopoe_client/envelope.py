@@ -4,6 +4,8 @@ import json
 import math
 import re
 
+from .errors import InvalidJob
+
 MAX_BYTES = 512 * 1024
 MAX_SECONDS = 1e11  # a time at or over this is in milliseconds (the year 5138 in seconds)
 ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -92,5 +94,29 @@ def problem_in_text(text, max_bytes=MAX_BYTES):
 
 
 def encode(envelope):
-    """Compact UTF-8 JSON, the bytes that go to Redis."""
-    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON, the bytes that go to Redis. A value JSON cannot carry (NaN or Infinity, which json.dumps
+    would write as bare `NaN`; an object it cannot encode; half a surrogate pair, which is not UTF-8) raises
+    InvalidJob naming the envelope's field that holds it."""
+    try:
+        return _json(envelope)
+    except (ValueError, TypeError) as error:  # UnicodeEncodeError is a ValueError
+        field = next((k for k, v in envelope.items() if not _encodes(v)), "envelope") if isinstance(envelope, dict) else "envelope"
+        if isinstance(error, UnicodeEncodeError):
+            why = "text with half a surrogate pair, which is not UTF-8"
+        elif isinstance(error, ValueError):
+            why = "NaN or Infinity, which are not JSON numbers"
+        else:
+            why = str(error)
+        raise InvalidJob(field, f"{field} is not JSON: {why}") from None
+
+
+def _json(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _encodes(value):
+    try:
+        _json(value)
+        return True
+    except (ValueError, TypeError):
+        return False

@@ -36,5 +36,27 @@ class Namespace(unittest.TestCase):
             self.assertEqual(hoopoe.Client(UNUSED, good).namespace, good)
 
 
+class NotJSON(unittest.TestCase):
+    """A value JSON cannot carry is refused as InvalidJob naming its field, not sent as text the worker buries (a bare
+    NaN) or raised as a ValueError/TypeError outside the client's errors."""
+
+    def test_nan_infinity_and_other_values_json_cannot_carry(self):
+        client = hoopoe.Client(UNUSED, "checks")
+        import datetime
+        for payload in ({"x": float("nan")}, {"x": [float("inf")]}, {"x": -float("inf")}, {"at": datetime.datetime(2026, 1, 1)},
+                        {"name": "\ud83d"}, {b"raw": 1}):
+            with self.subTest(repr(payload)):
+                with self.assertRaises(hoopoe.InvalidJob) as caught:
+                    client.enqueue("diag.record", payload)
+                self.assertEqual(caught.exception.field, "payload")
+                self.assertIn("JSON", str(caught.exception))
+        with self.assertRaises(hoopoe.InvalidJob) as caught:
+            client.enqueue("diag.record", {}, unique_key="half a surrogate \ud83d")
+        self.assertEqual(caught.exception.field, "unique_key")
+        with self.assertRaises(hoopoe.InvalidJob) as caught:
+            client.enqueue_batch([{"type": "diag.record", "payload": {"x": float("nan")}}])
+        self.assertEqual(caught.exception.field, "payload")
+
+
 if __name__ == "__main__":
     unittest.main()
