@@ -23,6 +23,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hoopoe_enqueue import Enqueuer  # noqa: E402
+from hoopoe_client import Jobs  # noqa: E402  (on the path once hoopoe_enqueue is imported)
 from persian_month import month  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +37,8 @@ def keys(namespace, user_id, request_id, month_label):
 
 
 def request_and_wait(client, namespace, user_id, request_id, amount=None, timeout=10.0):
-    """Enqueues freecredit.request and waits up to `timeout` seconds. Returns the answer dict, or None.
+    """Enqueues freecredit.request on its queue (critical) and waits up to `timeout` seconds. Returns the answer dict,
+    or None.
 
     A request id that was already decided is answered at once from its result key (nothing is enqueued). Otherwise
     it is enqueued and the Python client waits (its BLPOP in slices shorter than redis-py's socket timeout, then the
@@ -45,11 +47,9 @@ def request_and_wait(client, namespace, user_id, request_id, amount=None, timeou
     stored = client.get(f"{namespace}:{{freecredit}}:result:{request_id}")
     if stored is not None:
         return json.loads(stored)
-    payload = {"user_id": str(user_id), "request_id": request_id}
-    if amount is not None:
-        payload["amount"] = int(amount)
     enqueuer = Enqueuer(client, namespace)
-    enqueuer.enqueue("freecredit.request", payload)
+    # The typed helper: on the type's queue, critical (jobs/PROTOCOL.md, "Which queue"), ids checked as the handler does.
+    Jobs(enqueuer.client).request_free_credit(user_id, request_id, None if amount is None else int(amount))
     return enqueuer.client.wait_free_credit(request_id, timeout)
 
 

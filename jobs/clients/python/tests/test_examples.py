@@ -42,6 +42,16 @@ class Examples(unittest.TestCase):
                                                             f"hoopoe:{{freecredit}}:result:{self.run_id}-r",
                                                             f"hoopoe:{{gifts}}:wheel:{user}"])
 
+    def test_free_credit_is_asked_on_the_critical_queue(self):
+        """PROTOCOL's queue table and jobs/types/freecredit.request.md: critical (a user is waiting for the answer)."""
+        ns = f"{self.run_id}-ns"  # no worker serves it: the job stays where it was put
+        asked = run("freecredit_request.py", "176", "--request-id", f"{self.run_id}-r", "--timeout", "0.2",
+                    env={"HOOPOE_NAMESPACE": ns})
+        self.assertEqual(asked.returncode, 3, asked.stdout + asked.stderr)  # no answer in time
+        self.assertEqual(self.written(f"{ns}:*"), [f"{ns}:{{critical}}:stream"])
+        [(_, fields)] = self.r.xrange(f"{ns}:{{critical}}:stream")
+        self.assertIn(f'"request_id":"{self.run_id}-r"', fields[b"job"].decode())
+
     def test_a_namespace_the_workers_refuse_is_a_bad_setting(self):
         refused = run("hoopoe_enqueue.py", "diag.record", "{}", env={"HOOPOE_NAMESPACE": "{hoopoe}"})
         self.assertEqual(refused.returncode, 78, refused.stderr)
