@@ -128,3 +128,30 @@ func TestAPayloadJSONCannotCarryIsAnInvalidJob(t *testing.T) {
 		}
 	}
 }
+
+// freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
+// A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
+// waits out its timeout. The helpers refuse them first.
+func TestFreeCreditIDsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
+	j := Jobs{Client: New(nil, "checks")} // no pool: refused before anything is sent
+	for _, c := range []struct{ user, request, field string }{
+		{"user 176", "r-1", "payload.user_id"}, {"176", "r/1", "payload.request_id"}, {"176", "سلام", "payload.request_id"},
+		{"176", strings.Repeat("r", 101), "payload.request_id"}, {"", "r-1", "payload.user_id"}, {"176", "", "payload.request_id"},
+	} {
+		errs := map[string]error{}
+		_, errs["RequestFreeCredit"] = j.RequestFreeCredit(c.user, c.request, 0)
+		if c.request != "" { // FreeCredit makes a request id when given ""
+			started := time.Now()
+			_, errs["FreeCredit"] = j.FreeCredit(c.user, c.request, 0, 30*time.Second)
+			if time.Since(started) > 5*time.Second {
+				t.Errorf("FreeCredit(%q, %q) waited", c.user, c.request)
+			}
+		}
+		for name, err := range errs {
+			var invalid *InvalidJobError
+			if !errors.As(err, &invalid) || invalid.Field != c.field || !strings.Contains(err.Error(), "A-Z a-z 0-9 . _ : -") {
+				t.Errorf("%s(%q, %q): %v", name, c.user, c.request, err)
+			}
+		}
+	}
+}

@@ -3,6 +3,8 @@ package hoopoe
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -33,6 +35,7 @@ func put(payload map[string]interface{}, key string, value interface{}, present 
 
 // FreeCredit asks for free credit and waits for the answer (status granted|rejected, amount or reason and
 // retry_after); nil on a timeout. requestID "" makes one; re-asking with the same id is safe. amount 0: the default.
+// Ids the handler refuses are an *InvalidJobError (see RequestFreeCredit), before anything is sent.
 func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Duration) (map[string]interface{}, error) {
 	if requestID == "" {
 		b := make([]byte, 16)
@@ -45,10 +48,19 @@ func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Dura
 	return j.Client.WaitFreeCredit(requestID, timeout)
 }
 
-// RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit).
+// RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit). userID and requestID go into
+// Redis keys: 1-100 of A-Z a-z 0-9 . _ : -, the handler's rule, else an *InvalidJobError (the worker would bury the job).
 func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued, error) {
+	for _, id := range []struct{ field, value string }{{"user_id", userID}, {"request_id", requestID}} {
+		if !keySafe.MatchString(id.value) {
+			return Enqueued{}, &InvalidJobError{"payload." + id.field, fmt.Sprintf("%s must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into Redis keys; got %q)", id.field, id.value)}
+		}
+	}
 	return j.send("freecredit.request", put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), Options{})
 }
+
+// keySafe is an id the handlers put into Redis keys as it is (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift).
+var keySafe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
 
 // GiftGranted: a user won a gift that expires at expiresAt. phone and serviceName may be "".
 func (j Jobs) GiftGranted(userID, userGiftID string, expiresAt time.Time, phone, serviceName string) (Enqueued, error) {

@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Hoopoe;
 
+use Hoopoe\Exception\InvalidJob;
+
 /**
  * Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
  * jobs/schemas/). Each builds the payload its schema asks for and enqueues it on its queue (jobs/PROTOCOL.md, "Which queue").
@@ -29,20 +31,41 @@ final class Jobs
 
     /**
      * Asks for free credit and waits for the answer (status granted|rejected, amount or reason and retry_after);
-     * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once.
+     * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once. $requestId null or '':
+     * a new one.
      *
      * @return array<string, mixed>|null
+     * @throws InvalidJob for ids the handler refuses (see requestFreeCredit)
      */
     public function freeCredit(string|int $userId, ?string $requestId = null, ?int $amount = null, float $timeout = 10.0): ?array
     {
-        $requestId ??= bin2hex(random_bytes(16));
+        if ($requestId === null || $requestId === '') {
+            $requestId = bin2hex(random_bytes(16));
+        }
         $this->requestFreeCredit($userId, $requestId, $amount);
         return $this->client->waitFreeCredit($requestId, $timeout);
     }
 
+    /**
+     * Only enqueues freecredit.request (wait with Client::waitFreeCredit). $userId and $requestId go into Redis keys:
+     * 1-100 of A-Z a-z 0-9 . _ : -, the handler's rule, else InvalidJob (the worker would bury the job).
+     *
+     * @throws InvalidJob
+     */
     public function requestFreeCredit(string|int $userId, string $requestId, ?int $amount = null): Enqueued
     {
-        return $this->send('freecredit.request', self::put(['user_id' => (string) $userId, 'request_id' => $requestId], ['amount' => $amount]));
+        $payload = ['user_id' => self::keySafe('user_id', (string) $userId), 'request_id' => self::keySafe('request_id', $requestId)];
+        return $this->send('freecredit.request', self::put($payload, ['amount' => $amount]));
+    }
+
+    /** $id, or InvalidJob naming payload.$field when the handler refuses it (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift). */
+    private static function keySafe(string $field, string $id): string
+    {
+        if (preg_match('/^[A-Za-z0-9._:-]{1,100}$/D', $id) !== 1) {
+            throw new InvalidJob("payload.$field", "$field must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into Redis keys; got "
+                . (json_encode($id, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES) ?: 'text that is not UTF-8') . ')');
+        }
+        return $id;
     }
 
     /** A user won a gift that expires at $expiresAt (Unix seconds). */

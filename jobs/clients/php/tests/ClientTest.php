@@ -168,4 +168,35 @@ final class ClientTest
         Check::that($thrown instanceof InvalidJob && $thrown->field() === 'unique_key', 'unique_key: ' . ($thrown === null ? 'accepted' : get_class($thrown)));
         Check::equal(0, $this->redis->xLen($c->key('default', 'stream')), 'nothing sent');
     }
+
+    /**
+     * freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
+     * A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
+     * waits out its timeout. The helpers refuse them first.
+     */
+    public function testFreeCreditIdsTheHandlerRefusesAreRefusedBeforeSending(): void
+    {
+        $c = $this->client('ids');
+        $jobs = new Jobs($c);
+        foreach ([['user 176', 'r-1', 'payload.user_id'], [176, 'r/1', 'payload.request_id'], ['176', 'سلام', 'payload.request_id'],
+                  ['176', str_repeat('r', 101), 'payload.request_id'], ['', 'r-1', 'payload.user_id'], ['176', '', 'payload.request_id']] as [$user, $request, $field]) {
+            $calls = ['requestFreeCredit' => fn () => $jobs->requestFreeCredit($user, $request)];
+            if ($request !== '') {  // freeCredit makes a request id when given none ('' included)
+                $calls['freeCredit'] = fn () => $jobs->freeCredit($user, $request, null, 30);
+            }
+            foreach ($calls as $name => $call) {
+                $thrown = null;
+                $started = microtime(true);
+                try {
+                    $call();
+                } catch (InvalidJob $e) {
+                    $thrown = $e;
+                }
+                Check::that($thrown !== null && $thrown->field() === $field && str_contains($thrown->getMessage(), 'A-Z a-z 0-9 . _ : -'),
+                    "$name(" . json_encode($user) . ', ' . json_encode($request) . '): ' . ($thrown?->getMessage() ?? 'accepted'));
+                Check::that(microtime(true) - $started < 5, "$name did not wait");
+            }
+        }
+        Check::equal(0, $this->redis->xLen($c->key('critical', 'stream')), 'nothing sent');
+    }
 }

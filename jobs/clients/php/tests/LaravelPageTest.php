@@ -91,6 +91,30 @@ final class LaravelPageTest
         }
     }
 
+    /**
+     * The page's controller takes whatever Idempotency-Key a client sends (spaces, Persian, 300 characters): the job's
+     * request id must still be one the handler accepts (it buries any other, and the caller waits out its timeout),
+     * the same key must give the same answer, and two users' keys must not meet.
+     */
+    public function testThePagesControllerTakesAnyIdempotencyKey(): void
+    {
+        $jobs = $this->app->make(Jobs::class);
+        if (!class_exists(\FreeCreditController::class, false)) {  // the page's block, as the test above loads it
+            require_once laravelPageFile('calls-controller', explode('// Gifts from the wheel', $GLOBALS['laravelPage']['calls'])[0]);
+        }
+        foreach (['retry 1 / سلام', str_repeat('k', 300)] as $n => $key) {
+            $user = (object) ['id' => "{$this->run}-key$n"];
+            $started = microtime(true);
+            $first = (new \FreeCreditController())($jobs, new \Illuminate\Http\Request($user, ['Idempotency-Key' => $key]));
+            Check::that(in_array($first->data['status'] ?? null, ['granted', 'rejected'], true) && microtime(true) - $started < 8,
+                'answered, not left to time out: ' . json_encode($first->data));
+            $again = (new \FreeCreditController())($jobs, new \Illuminate\Http\Request($user, ['Idempotency-Key' => $key]));
+            Check::equal($first->data, $again->data, 'the same key, the same answer');
+            $other = (new \FreeCreditController())($jobs, new \Illuminate\Http\Request((object) ['id' => "{$this->run}-other$n"], ['Idempotency-Key' => $key]));
+            Check::that(($other->data['request_id'] ?? null) !== $first->data['request_id'], "another user's same key is another request");
+        }
+    }
+
     public function testThePagesEventReaderAcknowledgesWhatTheJobsWrite(): void
     {
         $client = $this->app->make(Client::class);

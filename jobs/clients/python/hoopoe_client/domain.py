@@ -1,12 +1,27 @@
 """Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
 jobs/schemas/). Each builds the payload its schema asks for and enqueues it on its queue (jobs/PROTOCOL.md, "Which queue")."""
+import re
 import uuid
 
 from .client import Client
+from .errors import InvalidJob
 
 SMS_ONCE_SECONDS = 30 * 86400
 QUEUES = {"freecredit.request": "critical"}
 """The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on `default`."""
+
+
+KEY_SAFE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+"""An id the handlers put into Redis keys as it is (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift)."""
+
+
+def _key_safe(field, value):
+    """`value` as the id text the payload carries, or InvalidJob naming payload.<field> when the handler would refuse it."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not KEY_SAFE.fullmatch(text):
+        raise InvalidJob(f"payload.{field}", f"{field} must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into "
+                                             f"Redis keys; got {value!r})")
+    return text
 
 
 def _put(payload, **optional):
@@ -27,13 +42,16 @@ class Jobs:
 
     def free_credit(self, user_id, request_id=None, amount=None, timeout=10.0):
         """Asks for free credit and waits for the answer (dict with status granted|rejected), None on a timeout.
-        Re-asking with the same request_id is safe: the answer is decided once."""
+        Re-asking with the same request_id is safe: the answer is decided once. request_id None or "": a new one."""
         request_id = request_id or uuid.uuid4().hex
         self.request_free_credit(user_id, request_id, amount)
         return self.client.wait_free_credit(request_id, timeout)
 
     def request_free_credit(self, user_id, request_id, amount=None):
-        return self.client.enqueue("freecredit.request", _put({"user_id": str(user_id), "request_id": str(request_id)}, amount=amount), self._q("freecredit.request"))
+        """Only enqueues freecredit.request (wait with Client.wait_free_credit). user_id and request_id must be ids the
+        handler takes (1-100 of A-Z a-z 0-9 . _ : -; an int user id is fine), else InvalidJob: it would bury the job."""
+        payload = {"user_id": _key_safe("user_id", user_id), "request_id": _key_safe("request_id", request_id)}
+        return self.client.enqueue("freecredit.request", _put(payload, amount=amount), self._q("freecredit.request"))
 
     def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):
         """A user won a gift that expires at `expires_at` (Unix seconds)."""

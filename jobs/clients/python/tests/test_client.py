@@ -58,5 +58,25 @@ class NotJSON(unittest.TestCase):
         self.assertEqual(caught.exception.field, "payload")
 
 
+class FreeCreditIds(unittest.TestCase):
+    """freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
+    A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
+    waits out its timeout. The helpers refuse them first."""
+
+    def test_ids_the_handler_refuses_are_refused_before_sending(self):
+        jobs = hoopoe.Jobs(hoopoe.Client(UNUSED, "checks"))
+        for user_id, request_id, field in (("user 176", "r-1", "payload.user_id"), (176, "r/1", "payload.request_id"),
+                                           ("176", "سلام", "payload.request_id"), ("176", "r" * 101, "payload.request_id"),
+                                           ("", "r-1", "payload.user_id"), ("176", "", "payload.request_id")):
+            calls = [lambda: jobs.request_free_credit(user_id, request_id)]
+            if request_id:  # free_credit makes a request id when given none ("" included)
+                calls.append(lambda: jobs.free_credit(user_id, request_id, timeout=30))
+            for call in calls:
+                with self.subTest(user_id=user_id, request_id=request_id), self.assertRaises(hoopoe.InvalidJob) as caught:
+                    call()
+                self.assertEqual(caught.exception.field, field)
+                self.assertIn("A-Z a-z 0-9 . _ : -", str(caught.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
