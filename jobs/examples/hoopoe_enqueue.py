@@ -4,6 +4,7 @@
     python3 jobs/examples/hoopoe_enqueue.py TYPE PAYLOAD_JSON [--queue Q] [--in SECONDS] [--unique-key K] [--notify]
     python3 jobs/examples/hoopoe_enqueue.py --count N TYPE PAYLOAD_TEMPLATE   # {i} in the template becomes 0..N-1
     python3 jobs/examples/hoopoe_enqueue.py --dump QUEUE                     # print the queue's envelopes as JSON lines
+                                                                           # (secret keys removed, phone numbers masked)
 
 REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
@@ -25,6 +26,160 @@ import redis
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
 import hoopoe_client  # noqa: E402
 from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, LibraryNotLoaded, new_id, problem  # noqa: E402
+
+
+# What --dump may print: the rule of Hoopoe's own outputs (Sources/HoopoeCore/Redaction: PayloadRedaction,
+# PhoneNumberMask), so a pasted terminal carries no password and no full phone number.
+SECRET_KEYS = {"sendinblue.register": {"password"}, "credit.threshold.set": {"auth_key"}}
+"""The top-level payload keys each type's handler declares secret (its redactedPayloadKeys)."""
+COMMON_SECRET_KEYS = {"password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey",
+                      "auth_key", "authorization"}
+"""PayloadRedaction.commonSecretKeys: with SECRET_KEYS', removed at any depth from a type no handler declares."""
+KNOWN_TYPES = {"credit.balance", "credit.threshold.delete", "credit.threshold.set", "diag.incr", "diag.record", "email.send",
+               "freecredit.request", "gift.expire", "gift.granted", "gift.used", "reminders.expiration",
+               "reminders.low_credit", "sendinblue.register", "sms.delivery_poll", "sms.send", "subscription.delete",
+               "subscription.upsert"}
+"""The types Hoopoe's handlers declare (jobs/types/, diag.*)."""
+KNOWN_FIELDS = {"id", "type", "queue", "payload", "attempt", "max_attempts", "timeout", "enqueued_at", "run_at",
+                "unique_key", "unique_for", "notify", "last_error", "dead_reason", "died_at", "failed_attempts"}
+_DIGITS = set("0123456789\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+              "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")  # ASCII, Persian, Arabic-Indic
+_LEADS = set("+09\u06f0\u06f9\u0660\u0669")
+
+
+def mask_phones(text):
+    """`text` with every phone-like run masked, keeping its first 5 and last 3 characters (+98912*****567): 10 to 15
+    digits starting with +, 0 or 9, in one run or in groups joined by a space, - or parentheses. PhoneNumberMask's
+    rule, step for step: timestamps, entry ids, dates, IP addresses and UUIDs stay as they are."""
+    if not any(c.isnumeric() for c in text):
+        return text
+    out, i = [], 0
+    while i < len(text):
+        run = _digit_run(text, i)
+        if run is None:
+            out.append(text[i])
+            i += 1
+            continue
+        groups, end = run
+        out.append(_masked_run(text, groups, end))
+        i = end
+    return "".join(out)
+
+
+def _digit_count(text, group):
+    return sum(1 for c in text[group[0]:group[1]] if c in _DIGITS)
+
+
+def _digit_run(text, start):
+    """Digit groups from `start` (after a + or an opening parenthesis): while a group of two or more digits follows one
+    of two or more, past at most two separators. (groups, end), or None when no digit starts there."""
+    i = start + (1 if text[start] in "+(" else 0)
+    if i >= len(text) or text[i] not in _DIGITS:
+        return None
+    groups, group_start = [], start
+    while True:
+        while i < len(text) and text[i] in _DIGITS:
+            i += 1
+        groups.append((group_start, i))
+        nxt = i
+        while nxt < len(text) and nxt - i < 2 and text[nxt] in " -()":
+            nxt += 1
+        digits = 0
+        while nxt + digits < len(text) and text[nxt + digits] in _DIGITS:
+            digits += 1
+        if not (nxt > i and digits >= 2 and _digit_count(text, groups[-1]) >= 2):
+            return groups, i
+        group_start = i = nxt
+
+
+def _masked_run(text, groups, end):
+    def joins(c):
+        return c.isalpha() or c.isnumeric() or c in "-_"
+
+    def isolated(start, stop):
+        return (start == 0 or not joins(text[start - 1])) and (stop == len(text) or not joins(text[stop]))
+
+    out, shown_up_to, first = [], groups[0][0], 0
+    while first < len(groups):
+        lower, upper = groups[first]
+        lead = lower + 1 if text[lower] == "(" and upper - lower > 1 else lower
+        found = None
+        if text[lead] in _LEADS:
+            digits = 0
+            for last in range(first, len(groups)):
+                digits += _digit_count(text, groups[last])
+                if digits > 15:
+                    break
+                if digits >= 10 and (last == first or isolated(groups[first][0], groups[last][1])):
+                    found = last
+        if found is None:
+            first += 1
+            continue
+        start, stop = groups[first][0], groups[found][1]
+        run = text[start:stop]
+        out.append(text[shown_up_to:start] + run[:5] + "*" * max(0, len(run) - 8) + run[-3:])
+        shown_up_to, first = stop, found + 1
+    return "".join(out) + text[shown_up_to:end]
+
+
+def _masking(value):
+    """`value` with phone-like strings, integers and object keys masked (an integer becomes a masked string)."""
+    if isinstance(value, dict):
+        return {mask_phones(k): _masking(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masking(v) for v in value]
+    if isinstance(value, str):
+        return mask_phones(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = mask_phones(str(value))
+        return value if masked == str(value) else masked
+    return value
+
+
+def _removing(keys, value):
+    if isinstance(value, dict):
+        return {k: _removing(keys, v) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_removing(keys, v) for v in value]
+    return value
+
+
+def shown_payload(payload, job_type):
+    """`payload` as it may be shown: the type's secret keys removed (for a type no handler declares, every declared
+    and common secret key at any depth), phone numbers masked."""
+    if job_type in SECRET_KEYS:
+        if isinstance(payload, dict):
+            payload = {k: v for k, v in payload.items() if k not in SECRET_KEYS[job_type]}
+    elif job_type not in KNOWN_TYPES:
+        payload = _removing(COMMON_SECRET_KEYS.union(*SECRET_KEYS.values()), payload)
+    return _masking(payload)
+
+
+def shown_envelope(env):
+    """The envelope as it may be shown: its payload per shown_payload, its free text (errors, reasons, unique key) and
+    the fields Hoopoe does not know with phone numbers masked."""
+    if not isinstance(env, dict):
+        return _masking(env)
+    out = dict(env)
+    out["payload"] = shown_payload(env.get("payload"), env.get("type"))
+    for field in ("last_error", "dead_reason", "unique_key"):
+        if isinstance(env.get(field), str):
+            out[field] = mask_phones(env[field])
+    if isinstance(env.get("failed_attempts"), list):
+        out["failed_attempts"] = [{**a, "error": mask_phones(a["error"])} if isinstance(a, dict) and isinstance(a.get("error"), str)
+                                  else a for a in env["failed_attempts"]]
+    for field in set(env) - KNOWN_FIELDS:
+        out[field] = _masking(env[field])
+    return out
+
+
+def shown_text(text):
+    """Text that is not a JSON envelope: withheld when it names a type or key that carries secrets (it cannot be
+    stripped key by key), else with phone numbers masked."""
+    needles = set(SECRET_KEYS) | {f'"{key}"' for key in COMMON_SECRET_KEYS.union(*SECRET_KEYS.values())}
+    if any(needle in text for needle in needles):
+        return "(withheld: not JSON, and it names a key that carries secrets)"
+    return mask_phones(text)
 
 
 def envelope(job_type, payload, queue="default"):
@@ -58,14 +213,20 @@ class Enqueuer:
         return [done.id for done in self.client.enqueue_batch([{"type": t, "payload": p, "queue": queue} for t, p in jobs])]
 
     def dump(self, queue="default"):
-        """Every envelope of a queue: ready (stream), scheduled and dead, decoded."""
+        """Every envelope of a queue: ready (stream), scheduled and dead, as (state, envelope) with the envelope as it
+        may be shown (shown_envelope: no secret payload keys, phone numbers masked), or (state, text) for an entry that
+        is not JSON (shown_text)."""
         r, out = self.client.redis, []
-        for _, fields in r.xrange(self.client.key(queue, "stream")):
-            out.append(("ready", json.loads(fields[b"job"])))  # by name: a promoted entry also has `promoted`
-        for body in r.hvals(self.client.key(queue, "scheduled:jobs")):
-            out.append(("scheduled", json.loads(body)))
-        for body in r.hvals(self.client.key(queue, "dead:jobs")):
-            out.append(("dead", json.loads(body)))
+        # The field `job` by name: an entry moved from the scheduled set also has `promoted`.
+        bodies = [("ready", fields.get(b"job", fields.get("job", ""))) for _, fields in r.xrange(self.client.key(queue, "stream"))]
+        bodies += [("scheduled", body) for body in r.hvals(self.client.key(queue, "scheduled:jobs"))]
+        bodies += [("dead", body) for body in r.hvals(self.client.key(queue, "dead:jobs"))]
+        for state, body in bodies:
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            try:
+                out.append((state, shown_envelope(json.loads(text))))
+            except ValueError:
+                out.append((state, shown_text(text)))
         return out
 
 
@@ -88,7 +249,8 @@ def main(argv):
 
     if "--dump" in args:
         for state, env in enq.dump(option("--dump")):
-            print(json.dumps({"state": state, "envelope": env}, ensure_ascii=False))
+            row = {"state": state, "text": env} if isinstance(env, str) else {"state": state, "envelope": env}
+            print(json.dumps(row, ensure_ascii=False))
         return 0
     notify = "--notify" in args
     if notify:

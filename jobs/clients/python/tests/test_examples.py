@@ -1,5 +1,6 @@
 """jobs/examples/*.py, the scripts services copy, against REDIS_URL's Redis (no worker: each test uses a namespace no
 worker serves, or the default one, and removes what it wrote)."""
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,80 @@ class Examples(unittest.TestCase):
         self.assertEqual(refused.returncode, 78, refused.stderr)
         self.assertIn("HOOPOE_NAMESPACE", refused.stderr)
         self.assertIn("brace", refused.stderr)
+
+
+class DumpRedaction(unittest.TestCase):
+    """hoopoe_enqueue.py --dump prints envelopes as Hoopoe's own outputs show them (Sources/HoopoeCore/Redaction):
+    a type's secret payload keys removed (the common secret names too, at any depth, for a type no handler declares)
+    and phone numbers masked. The vectors are PhoneNumberMaskTests.swift's and PayloadRedactionTests.swift's."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, EXAMPLES)
+        import hoopoe_enqueue
+        cls.example = hoopoe_enqueue
+
+    def test_phone_numbers_are_masked_as_the_engine_masks_them(self):
+        mask = self.example.mask_phones
+        for text, masked in [
+            ("+989121234567", "+9891*****567"), ("09121234567", "09121***567"), ("sms-989121234567", "sms-98912****567"),
+            ("0912 123 4567", "0912 *****567"), ("+98-912-123-4567", "+98-9********567"), ("(0912) 123-4567", "(0912*******567"),
+            ("+98 (912) 123 45 67", "+98 (*********** 67"), ("۰۹۱۲۱۲۳۴۵۶۷", "۰۹۱۲۱***۵۶۷"), ("٠٩١٢١٢٣٤٥٦٧", "٠٩١٢١***٥٦٧"),
+            ("refused receptor '0912 123 4567': not a mobile", "refused receptor '0912 *****567': not a mobile"),
+            ("ids 1234 0912 123 4567 done", "ids 1234 0912 *****567 done"),
+        ]:
+            self.assertEqual(mask(text), masked, text)
+        for text in ["2026-12-04 16:58:59", "redis 91.198.174.192:6379 refused", "entry 1733318400000-0 and 1733318400000-12",
+                     "job 12345678-0912-3456-7890-abcdefabcdef", "attempt 3 of 25, 1234 ms", "09 12 2026", "unix time 1764867539"]:
+            self.assertEqual(mask(text), text)
+
+    def test_secret_keys_go_and_phones_are_masked(self):
+        shown = self.example.shown_payload
+        self.assertEqual(shown({"password": "hunter2", "phone": "09121234567", "nested": {"mobile": 989121234567}, "user_id": 42},
+                               "sendinblue.register"),
+                         {"phone": "09121***567", "nested": {"mobile": "98912****567"}, "user_id": 42})
+        self.assertEqual(shown({"password": "kept", "phone": "+989121234567"}, "sms.send"), {"password": "kept", "phone": "+9891*****567"})
+        self.assertEqual(shown({"09121234567": "sent", "state": {"0912 123 4567": 1}}, "sms.send"),
+                         {"09121***567": "sent", "state": {"0912 *****567": 1}})
+        payload = {"password": "hunter2", "user": {"auth_key": "k", "name": "Sara", "tokens": [{"api_key": "a", "id": 1}]}, "email": "s@example.com"}
+        expected = {"user": {"name": "Sara", "tokens": [{"id": 1}]}, "email": "s@example.com"}
+        self.assertEqual(shown(payload, "Sendinblue.register"), expected)  # a type no handler declares
+        self.assertEqual(shown(payload, "credit.threshold.set"), {"user": payload["user"], "email": "s@example.com", "password": "hunter2"})
+        sms_tokens = {"token10": "Sara", "token": "3"}  # sms.send's template tokens are not secrets
+        self.assertEqual(shown({"tokens": sms_tokens}, "sms.send"), {"tokens": sms_tokens})
+
+    def test_dump_prints_no_password_and_no_full_phone(self):
+        r = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        ns = "dump" + uuid.uuid4().hex[:8]
+        self.addCleanup(lambda: r.delete(*r.keys(f"{ns}:*")))
+        register = {"id": "d-1", "type": "sendinblue.register", "queue": "default", "unique_key": "sendinblue.register:09121234567",
+                    "payload": {"user_id": "7", "email": "s@example.com", "password": "Pa55w0rd65", "plan": {"id": "3"}}}
+        sms = {"id": "d-2", "type": "sms.send", "queue": "default", "run_at": 1795400000,
+               "payload": {"message_id": "m", "phone": "09121234567", "template": "t", "tokens": {"token": "3"}}}
+        dead = {"id": "d-3", "type": "Sendinblue.register", "queue": "default", "last_error": "Kavenegar refused 09121234567",
+                "dead_reason": "unknown type", "failed_attempts": [{"attempt": 1, "at": 1.5, "error": "receptor 09121234567"}],
+                "trace": "caller 09121234567", "payload": {"nested": {"password": "hunter2", "api_key": "k"}, "name": "Sara"}}
+        r.xadd(f"{ns}:{{default}}:stream", {"job": json.dumps(register)})
+        r.xadd(f"{ns}:{{default}}:stream", {"job": 'not json, "password": "hunter3"'})
+        r.xadd(f"{ns}:{{default}}:stream", {"job": "not json either, 0912 123 4567"})
+        r.hset(f"{ns}:{{default}}:scheduled:jobs", "d-2", json.dumps(sms))
+        r.hset(f"{ns}:{{default}}:dead:jobs", "d-3", json.dumps(dead))
+        dumped = run("hoopoe_enqueue.py", "--dump", "default", env={"HOOPOE_NAMESPACE": ns})
+        self.assertEqual(dumped.returncode, 0, dumped.stderr)
+        for secret in ("Pa55w0rd65", "hunter2", "hunter3", "09121234567", "0912 123 4567"):
+            self.assertNotIn(secret, dumped.stdout)
+        rows = [json.loads(line) for line in dumped.stdout.splitlines()]
+        self.assertEqual([row["state"] for row in rows], ["ready", "ready", "ready", "scheduled", "dead"])
+        self.assertEqual(rows[0]["envelope"]["payload"], {"user_id": "7", "email": "s@example.com", "plan": {"id": "3"}})
+        self.assertEqual(rows[0]["envelope"]["unique_key"], "sendinblue.register:09121***567")
+        self.assertEqual(rows[1], {"state": "ready", "text": "(withheld: not JSON, and it names a key that carries secrets)"})
+        self.assertEqual(rows[2], {"state": "ready", "text": "not json either, 0912 *****567"})
+        self.assertEqual(rows[3]["envelope"]["payload"]["phone"], "09121***567")
+        self.assertEqual(rows[3]["envelope"]["payload"]["tokens"], {"token": "3"})
+        d = rows[4]["envelope"]
+        self.assertEqual(d["payload"], {"nested": {}, "name": "Sara"})
+        self.assertEqual((d["last_error"], d["failed_attempts"][0]["error"], d["trace"]),
+                         ("Kavenegar refused 09121***567", "receptor 09121***567", "caller 09121***567"))
 
 
 if __name__ == "__main__":
