@@ -34,9 +34,9 @@ type Options struct {
 	At          time.Time     // run no earlier than this (zero: now)
 	In          time.Duration // run no earlier than this from now (when At is zero)
 	UniqueKey   string        // refused (DuplicateError) while a job with it is pending or running
-	UniqueFor   time.Duration // the lock lasts this at most (default: the delay + 24 h)
+	UniqueFor   time.Duration // the lock lasts this at most (0: the delay + 24 h; negative: an *InvalidJobError)
 	OnceKey     string        // refused (AlreadyEnqueuedError) for OnceFor after the first enqueue
-	OnceFor     time.Duration // default 7 days
+	OnceFor     time.Duration // 0: 7 days; negative: an *InvalidJobError
 	MaxAttempts int           // 0: the handler's default
 	Timeout     time.Duration // 0: the handler's default
 	Notify      bool          // the worker pushes the job's final outcome for WaitFor
@@ -157,6 +157,12 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	if o.UniqueKey != "" {
 		key := o.UniqueKey
 		env.UniqueKey = &key
+	}
+	if o.UniqueFor < 0 { // 0 is "the default"; the Python and PHP clients refuse unique_for <= 0 as well
+		return nil, &InvalidJobError{"unique_for", fmt.Sprintf("unique_for must be > 0 and <= 2592000 seconds (got %v)", o.UniqueFor.Seconds())}
+	}
+	if o.OnceKey != "" && o.OnceFor < 0 {
+		return nil, &InvalidJobError{"once_key", fmt.Sprintf("once_key must be a non-empty string and once_for > 0 seconds (got %v)", o.OnceFor.Seconds())}
 	}
 	if o.UniqueFor > 0 {
 		s := o.UniqueFor.Seconds()

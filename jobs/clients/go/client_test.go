@@ -155,3 +155,25 @@ func TestFreeCreditIDsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
 		}
 	}
 }
+
+// A negative UniqueFor or OnceFor is refused, as the Python and PHP clients refuse unique_for / once_for <= 0 (it
+// was ignored: the lock then lasted the default, a day or a week, not what the caller asked). Zero is "the default".
+func TestANegativeLockDurationIsAnInvalidJob(t *testing.T) {
+	c := New(nil, "checks") // no pool: refused before anything is sent
+	payload := map[string]interface{}{"key": "k", "member": "m"}
+	for _, want := range []struct {
+		field string
+		o     Options
+	}{
+		{"unique_for", Options{UniqueKey: "u", UniqueFor: -time.Second}},
+		{"unique_for", Options{UniqueKey: "u", UniqueFor: -time.Second, In: time.Minute}},
+		{"once_key", Options{OnceKey: "o", OnceFor: -time.Hour}},
+	} {
+		_, err := c.Enqueue("diag.record", payload, want.o)
+		_, batchErr := c.EnqueueBatch([]Job{{"diag.record", payload, want.o}})
+		var invalid *InvalidJobError
+		if !errors.As(err, &invalid) || invalid.Field != want.field || !errors.As(batchErr, &invalid) {
+			t.Errorf("%+v: %v / %v", want.o, err, batchErr)
+		}
+	}
+}
