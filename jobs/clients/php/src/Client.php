@@ -78,6 +78,7 @@ final class Client
      * @param array<string, mixed>|object|null $payload an empty array is sent as {}
      * @param array<string, mixed> $options see the class comment
      * @throws Duplicate|AlreadyEnqueued|TooLarge|InvalidJob|LibraryNotLoaded
+     * @throws HoopoeException when Redis refuses the XADD (WRONGTYPE, OOM, READONLY, NOPERM), with its error
      */
     public function enqueue(string $type, array|object|null $payload = null, array $options = []): Enqueued
     {

@@ -76,6 +76,8 @@ class Client:
     def enqueue(self, job_type, payload=None, queue="default", *, id=None, at=None, delay=None, unique_key=None,
                 unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None, notify=False):
         """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
+        Sent once (docs/decisions/0080): a reply later than the socket timeout raises redis-py's TimeoutError (or a
+        ConnectionError), and the job may be in; sent again with the same `id`, a unique or once-only job is Enqueued.
 
         at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
         job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
