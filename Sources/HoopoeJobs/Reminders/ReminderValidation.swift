@@ -18,11 +18,15 @@ enum ReminderValidation {
         return national
     }
 
-    /// A first name for token10 (Kavenegar allows at most 5 spaces there): whitespace collapsed, at most 6 words.
+    /// A first name as Kavenegar's token10 takes it (``SMSPayloadCheck/tokenProblem(_:name:)``), made so where it
+    /// enters, not refused weeks later by every reminder: the separators it refuses (`_ , ; |`) and any whitespace
+    /// read as spaces, at most 6 words (5 spaces), at most 100 characters.
     static func firstName(_ text: String) throws(JobFailureMessage) -> String {
-        let words = text.split(whereSeparator: { $0.isWhitespace })
-        guard !words.isEmpty else { throw JobFailureMessage("first_name must not be empty") }
-        return words.prefix(6).joined(separator: " ")
+        let spaced = String(text.map { "_,;|".contains($0) || $0.isWhitespace ? " " : $0 })
+        let words = spaced.split(separator: " ").prefix(6).joined(separator: " ")
+        let name = String(words.prefix(100)).trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw JobFailureMessage("first_name must not be empty") }
+        return name
     }
 
     /// An id kept in keys and message ids: letters, digits, `_`, `-`, `.`.

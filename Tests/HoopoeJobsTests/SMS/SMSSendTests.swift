@@ -332,6 +332,31 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// A recovered run finds the send lock held by its own earlier run (which died holding it, or is stalled and may
+    /// still send): it must not take it, and it waits for the lock to lapse in one retry, not one every 10 s (twelve
+    /// of which ended before a two-minute lock did). Another job of the same message holding it is sending now: 10 s.
+    @Test func aRecoveredRunWaitsForItsEarlierRunsLockInOneRetry() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let payload = SMSTest.reminder()
+        #expect(try await ledger.lock(payload.messageID, token: "job-1:1"))
+        func retryDelay(id: String, attempt: Int) async throws -> Double? {
+            do {
+                try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, attempt: attempt, id: id))
+            } catch let failure as JobFailure {
+                if case .retry(let at?) = failure.disposition { return at - Date().timeIntervalSince1970 }
+            }
+            return nil
+        }
+        let own = try #require(try await retryDelay(id: "job-1", attempt: 2))
+        #expect((100...122).contains(own), "\(own)")
+        let other = try #require(try await retryDelay(id: "job-2", attempt: 1))
+        #expect((8...11).contains(other), "\(other)")
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+    }
+
     /// Bad payloads go to the dead set with the reason: a token Kavenegar would refuse, an unknown template, a
     /// payload that does not decode. Nothing is sent.
     @Test func badPayloadsAreDeadWithTheReason() async throws {
