@@ -25,43 +25,52 @@ import Testing
         #expect(try await connection.send([RedisCommand("GET", "where")]) == [.bulk(Array("second".utf8))])
     }
 
-    /// Sentinel mode (`leavesARefusingNode`): a write the node refuses as not the primary (`READONLY`: a replica) makes
-    /// the connection's next batch reconnect, asking `address` again, whether its caller read the refusal (a lone
-    /// call) or its thread did (calls written together); the replies read with the refusal are all read. Without it
-    /// the connection stays on the refusing node. Nothing else is dropped: until session 37 the client dropped every
-    /// connection on a refusal, and one already on the new primary could lose a write in flight that had run.
+    /// Sentinel mode (`leavesARefusingNode`): a write the node refuses as not the primary (`READONLY`: a primary
+    /// demoted under the connection) makes the connection's next batch reconnect, asking `address` again, whether its
+    /// caller read the refusal (a lone call) or its thread did (calls written together); the replies read with the
+    /// refusal are all read. Without it the connection stays on the refusing node. Nothing else is dropped: until
+    /// session 37 the client dropped every connection on a refusal, and one already on the new primary could lose a
+    /// write in flight that had run. (A fresh connection checks `ROLE`, so the node is demoted after they connect.)
     @Test func aRefusedWriteMakesASentinelConnectionLeaveItsNode() async throws {
-        let primary = try RedisServer()
-        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
-        let target = Mutex(replica.port)
+        let first = try RedisServer()
+        let second = try RedisServer()
+        let admin = (first: try RedisClient(url: first.url), second: try RedisClient(url: second.url))
+        defer { admin.first.close(); admin.second.close() }
+        let target = Mutex(first.port)
         let address: @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint = { .tcp(host: "127.0.0.1", port: target.withLock { $0 }) }
-        let follows = RedisConnection(configuration: try RedisConfiguration(url: replica.url), leavesARefusingNode: true, address: address)
-        let stays = RedisConnection(configuration: try RedisConfiguration(url: replica.url), address: address)
+        let follows = RedisConnection(configuration: try RedisConfiguration(url: first.url), leavesARefusingNode: true, address: address)
+        let stays = RedisConnection(configuration: try RedisConfiguration(url: first.url), address: address)
         defer { follows.close(); stays.close() }
         func refused(_ reply: RedisReply) -> Bool { reply.errorMessage?.hasPrefix("READONLY") == true }
         for connection in [follows, stays] {
-            #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])  // connected to the replica
+            #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])  // connected to the primary
+        }
+        try await admin.first.send("REPLICAOF", "127.0.0.1", String(second.port))  // demoted under them
+        for connection in [follows, stays] {
             try await Task.sleep(for: .milliseconds(50))  // its thread parked: a lone call then reads its own reply
             let replies = try await connection.send([RedisCommand("SET", "k", "v"), RedisCommand("PING")])
             #expect(refused(replies[0]))
             #expect(replies[1] == .status("PONG"))  // read behind the refusal, not cut short
         }
-        target.withLock { $0 = primary.port }
-        #expect(try await follows.send([RedisCommand("SET", "k", "lone")]) == [.status("OK")])  // on the primary now
-        #expect(refused(try await stays.send([RedisCommand("SET", "k", "x")])[0]))  // still on the replica
+        target.withLock { $0 = second.port }
+        #expect(try await follows.send([RedisCommand("SET", "k", "lone")]) == [.status("OK")])  // on the new primary now
+        #expect(refused(try await stays.send([RedisCommand("SET", "k", "x")])[0]))  // still on the demoted one
 
-        // The thread reads the refusals: the calls queue behind a drop, so the thread writes them, together.
-        target.withLock { $0 = replica.port }
-        follows.dropConnection()
-        async let first = follows.send([RedisCommand("SET", "a", "1")])
-        async let second = follows.send([RedisCommand("SET", "b", "1")])
-        let replies = try await [first[0], second[0]]
+        // The thread reads the refusals: the calls queue behind a blocking read, so the thread writes them, together.
+        try await admin.first.send("REPLICAOF", "NO", "ONE")
+        try await admin.second.send("REPLICAOF", "127.0.0.1", String(first.port))  // demoted under `follows` too
+        var wait = RedisCommand("XREAD", "BLOCK", "300", "STREAMS", "nothing-here", "$")  // a read: a replica serves it
+        wait.blockingSeconds = 0.3
+        async let blocked = follows.send([wait])
+        try await Task.sleep(for: .milliseconds(50))
+        async let one = follows.send([RedisCommand("SET", "a", "1")])
+        async let two = follows.send([RedisCommand("SET", "b", "1")])
+        let replies = try await [one[0], two[0]]
+        _ = try await blocked
         #expect(replies.allSatisfy(refused), "\(replies)")
-        target.withLock { $0 = primary.port }
+        target.withLock { $0 = first.port }
         #expect(try await follows.send([RedisCommand("SET", "k", "together")]) == [.status("OK")])
-        let onPrimary = RedisConnection(configuration: try RedisConfiguration(url: primary.url))
-        defer { onPrimary.close() }
-        #expect(try await onPrimary.send([RedisCommand("GET", "k")]) == [.bulk(Array("together".utf8))])
+        #expect(try await admin.first.send("GET", "k") == .bulk(Array("together".utf8)))
     }
 
     /// A blocking read on a connection that is dropped ends at once with `connectionLost` (the command may have

@@ -53,10 +53,11 @@ struct TransportFailureTests {
                 #expect(error.disposition == .retry(after: nil))
                 #expect(error.httpStatus == nil)
             }
-            #expect(lookup.outcomeUnknown)
-            #expect(create.outcomeUnknown)
-            #expect(credits.outcomeUnknown)
-            #expect(!status.outcomeUnknown)  // a read is idempotent
+            // Refused: no connection existed, so nothing was sent, whatever the call (an SMS goes to the next provider).
+            #expect(!lookup.outcomeUnknown)
+            #expect(!create.outcomeUnknown)
+            #expect(!credits.outcomeUnknown)
+            #expect(!status.outcomeUnknown)
             #expect(!lookup.description.contains("fake-kavenegar-key"))
             #expect(lookup.redactedURL == Self.refusedRoot + "/v1/[REDACTED]/verify/lookup.json")
         }
