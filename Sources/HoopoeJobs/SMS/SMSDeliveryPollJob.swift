@@ -119,6 +119,7 @@ public struct SMSDeliveryPollJob: JobHandler {
         for record in records {
             do {
                 let statuses = try await client.deliveryStatus(of: record.providerIDs)
+                await alertOnUnsentBulks(statuses)
                 let byID = Dictionary(statuses.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
                 updates.append(update(for: record, statuses: record.providerIDs.map { byID[$0] }, now: now))
             } catch {
@@ -126,6 +127,20 @@ public struct SMSDeliveryPollJob: JobHandler {
             }
         }
         return updates
+    }
+
+    /// IPPanel bulks that ended unsent for a reason of the account or of IPPanel (providers.md §3.5): state 8, no
+    /// credit (IPPanel's only word that the account is empty: no send call says so), and 9, a system error. The
+    /// message is `failed` in the ledger and `sms.status` says so, but nothing re-sends it: operators hear of it as a
+    /// `provider.alert` (one per code an hour), as they do of Kavenegar's credit.
+    private func alertOnUnsentBulks(_ statuses: [DeliveryStatus]) async {
+        let reasons = ["state_id:8": "no credit: top up the IPPanel account", "state_id:9": "a system error at IPPanel"]
+        for code in Set(statuses.map(\.rawCode)).sorted() {
+            guard let reason = reasons[code] else { continue }
+            _ = try? await ProviderAlerts(services: services).raise(
+                provider: ProviderName.ippanel.rawValue, code: code,
+                message: "a bulk ended unsent (\(reason)); its message is failed and was not sent again", operation: "report/by_bulk")
+        }
     }
 
     /// One message's new state from its provider ids' statuses: not final while any id is not final (or missing),

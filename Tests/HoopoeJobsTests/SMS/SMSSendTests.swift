@@ -112,8 +112,34 @@ import Testing
         let sent = try #require(found?.first, "\(worker.output)").data
         #expect(sent["provider"]?.stringValue == "ippanel")
         #expect(await harness.control.requests(to: .ippanelSend).count == 1)
-        let counters = try await harness.jobs.counters(queue: "default")
-        #expect(counters["retried"] == nil && counters["processed"] == 1, "\(counters)")
+        // Processed in that first run, never retried (the counters land with the acknowledgement, just after the event).
+        var counters: [String: Int] = [:]
+        let processed = try await eventually {
+            counters = try await harness.jobs.counters(queue: "default")
+            return counters["processed"] == 1
+        }
+        #expect(processed && counters["retried"] == nil, "\(counters)")
+        await SMSTest.stop(worker)
+    }
+
+    /// An IPPanel bulk that ends in state 8 (no credit: IPPanel's only word that the account is empty) is a failed
+    /// message and a `provider.alert`, not a quiet `sms.status failed` that no one reads.
+    @Test func anIPPanelBulkEndingWithoutCreditRaisesAnAlert() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+        await harness.control.setIPPanelLifecycle(bulkStates: [8], recipientStatuses: ["2"])
+        let worker = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        _ = try await harness.waitForEvents("sms.sent")
+
+        try await harness.setClock(morning.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let status = try #require(try await harness.waitForEvents("sms.status").first).data
+        #expect(status["state"]?.stringValue == "failed" && status["raw_status"]?.stringValue == "state_id:8", "\(status)")
+        let alert = try #require(try await harness.waitForEvents("provider.alert").first).data
+        #expect(alert["provider"]?.stringValue == "ippanel" && alert["code"]?.stringValue == "state_id:8", "\(alert)")
+        #expect(alert["message"]?.stringValue?.contains("no credit") == true)
         await SMSTest.stop(worker)
     }
 
