@@ -25,6 +25,10 @@ public final class RedisCluster: Sendable {
     public let failoverWindow: Duration
     /// How long one connection to a node keeps trying to connect before the router looks at the map again.
     static let nodeReconnectWindow = Duration.milliseconds(250)
+    /// How long one connect to a node may take. A primary whose host went silent (power lost, a partition: no refusal)
+    /// cost the whole connect timeout, 5 s by default, on every try and every map refresh that asked it first, which
+    /// ate the failover window before the replica's promotion was seen.
+    static let nodeConnectTimeout = Duration.seconds(1)
 
     private struct State {
         var map: ClusterSlotMap?
@@ -81,13 +85,15 @@ public final class RedisCluster: Sendable {
     }
 
     /// Asks the known primaries, then the other nodes the last map named (replicas), then the seeds, for the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` on a Redis
-    /// before 7), and keeps the first complete answer.
+    /// before 7), and keeps the first complete answer; nodes known to be down last.
     /// - Throws: the last node's error when none answered with a map.
     @discardableResult
     public func refresh() async throws -> ClusterSlotMap {
-        let known = state.withLock { ($0.map?.primaries ?? []) + ($0.map?.nodes ?? []) }
+        let (known, down) = state.withLock { (($0.map?.primaries ?? []) + ($0.map?.nodes ?? []), $0.down) }
         var candidates: [RedisConfiguration.Endpoint] = []
         for node in known + seeds where !candidates.contains(node) { candidates.append(node) }
+        // A node known to be down is asked last: a silent one costs a connect timeout.
+        candidates = candidates.filter { !down.contains($0) } + candidates.filter { down.contains($0) }
         var lastError: any Error = RedisError(.connectionFailed, endpoint: seeds.map(\.description).joined(separator: ","), command: "CLUSTER SHARDS", message: "no node answered")
         for node in candidates {
             do {
@@ -151,6 +157,7 @@ public final class RedisCluster: Sendable {
         copy.topology = .standalone
         copy.database = 0
         copy.reconnectWindow = min(configuration.reconnectWindow, Self.nodeReconnectWindow)
+        copy.connectTimeout = min(configuration.connectTimeout, Self.nodeConnectTimeout)
         return copy
     }
 
