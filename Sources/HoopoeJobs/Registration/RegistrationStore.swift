@@ -58,19 +58,27 @@ struct RegistrationStore: Sendable {
         return commands
     }
 
-    /// Takes the user's lock for `jobID`, or confirms this job already holds it. False when another job holds it.
+    /// Takes the user's lock for `holder` (a job id and its attempt), or confirms `holder` already holds it. False when
+    /// another holds it: another job, or an earlier attempt of this one.
     ///
-    /// KEYS[1] the lock · ARGV[1] job id · ARGV[2] milliseconds.
-    func lock(jobID: String, for duration: Duration) async throws -> Bool {
-        let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [jobID, String(Int(duration.seconds * 1000))])
+    /// KEYS[1] the lock · ARGV[1] holder · ARGV[2] milliseconds.
+    func lock(holder: String, for duration: Duration) async throws -> Bool {
+        let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [holder, String(Int(duration.seconds * 1000))])
         return reply.int == 1
     }
 
-    /// Releases the lock if this job holds it.
+    /// Who holds the lock and for how long still; nil when no one does.
+    func lockHolder() async throws -> (holder: String, remaining: Duration)? {
+        let replies = try await redis.pipeline([RedisCommand("GET", lockKey), RedisCommand("PTTL", lockKey)])
+        guard let holder = replies[0].string, let milliseconds = replies[1].int, milliseconds > 0 else { return nil }
+        return (holder, .milliseconds(milliseconds))
+    }
+
+    /// Releases the lock if `holder` holds it.
     ///
-    /// KEYS[1] the lock · ARGV[1] job id.
-    func unlock(jobID: String) async throws {
-        try await redis.run(Self.unlockScript, keys: [lockKey], arguments: [jobID])
+    /// KEYS[1] the lock · ARGV[1] holder.
+    func unlock(holder: String) async throws {
+        try await redis.run(Self.unlockScript, keys: [lockKey], arguments: [holder])
     }
 
     /// `Lua/registration_lock.lua`.

@@ -54,20 +54,27 @@ public struct SendinblueRegisterJob: JobHandler {
             throw JobFailure.retry("BREVO_API_KEY is not set: sendinblue.register needs the Brevo reseller key; set BREVO_API_KEY and the job continues on its next attempt")
         }
         let store = RegistrationStore(services: services, userID: payload.userID)
-        guard try await store.lock(jobID: context.id, for: timeout + .seconds(60)) else {
+        // The attempt is part of the holder: a run recovered after its earlier run's lease lapsed must not share that
+        // run's lock (it was re-entrant by job id), or a stalled earlier run waking up would add the credits too.
+        let holder = "\(context.id):\(context.attempt)"
+        guard try await store.lock(holder: holder, for: timeout + .seconds(60)) else {
+            // An earlier attempt of this job holds it (it died, or stalls): one retry when it lapses, not one a minute
+            // for the lock's eleven. Another job: it is working on the user now; a minute.
+            let held = try await store.lockHolder()
+            let wait = held.map { $0.holder.hasPrefix(context.id + ":") ? $0.remaining.seconds + 1 : 60 } ?? 1
             throw JobFailure.retry(
-                "another sendinblue.register job is working on user \(payload.userID); trying again in a minute",
-                at: Date().timeIntervalSince1970 + 60)
+                "another sendinblue.register run is working on user \(payload.userID); trying again when it is done",
+                at: Date().timeIntervalSince1970 + wait)
         }
         var log = context.logger
         log[metadataKey: "user_id"] = "\(payload.userID)"
         do {
             try await steps(payload, brevo: brevo, store: store, context: context, log: &log)
         } catch {
-            try? await store.unlock(jobID: context.id)
+            try? await store.unlock(holder: holder)
             throw error
         }
-        try? await store.unlock(jobID: context.id)
+        try? await store.unlock(holder: holder)
     }
 
     private func steps(_ payload: Payload, brevo: BrevoClient, store: RegistrationStore, context: JobContext, log: inout Logger) async throws {

@@ -33,4 +33,32 @@ import TestSupport
         try await h.run(SendinblueRegisterJob(services: services), payload)
         #expect(try await h.events("sendinblue.registered").count == 2)
     }
+
+    /// A run recovered after its earlier run's lease lapsed finds that run's lock: it must not share it (the lock was
+    /// re-entrant by job id, so a stalled earlier run waking up could add the credits a second time), and it waits
+    /// for the lock to lapse in one retry. Another job holding it is working on the user now: a minute.
+    @Test func aRecoveredRunDoesNotShareItsEarlierRunsLock() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let store = RegistrationStore(services: services, userID: "u-lock")
+        #expect(try await store.lock(holder: "job-1:1", for: .seconds(660)))
+        let json: JSONValue = [
+            "user_id": "u-lock", "email": "lock@example.com", "first_name": "Josh", "last_name": "Cruise", "company": "C",
+            "password": "Pw-lock-1", "plan": ["credit": ["email": 1200, "sms": 450], "ip": "123.65.8.22"],
+        ]
+        let payload = try JSONDecoder().decode(SendinblueRegisterJob.Payload.self, from: Data(json.encoded()))
+        func retryDelay(id: String, attempt: Int) async throws -> Double? {
+            do {
+                try await SendinblueRegisterJob(services: services).run(payload, context: h.context(type: SendinblueRegisterJob.type, attempt: attempt, id: id))
+            } catch let failure as JobFailure {
+                if case .retry(let at?) = failure.disposition { return at - Date().timeIntervalSince1970 }
+            }
+            return nil
+        }
+        let own = try #require(try await retryDelay(id: "job-1", attempt: 2))
+        #expect((600...662).contains(own), "\(own)")
+        let other = try #require(try await retryDelay(id: "job-2", attempt: 1))
+        #expect((58...61).contains(other), "\(other)")
+        #expect(await h.control.requests().isEmpty, "no Brevo call while another run holds the user")
+    }
 }

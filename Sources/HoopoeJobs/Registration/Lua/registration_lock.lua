@@ -1,6 +1,6 @@
 -- Hoopoe registration, registration_lock (run by RegistrationStore). KEYS[1] is <ns>:{registration}:lock:<user_id>.
 --
--- KEYS[1] lock · ARGV[1] job id · ARGV[2] ms. Returns 1 when the job holds the lock now, 0 when another does.
+-- KEYS[1] lock · ARGV[1] holder (job id and attempt) · ARGV[2] ms. Returns 1 when the holder holds the lock now, 0 when another does.
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
