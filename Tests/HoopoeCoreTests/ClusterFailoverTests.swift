@@ -47,6 +47,25 @@ import Testing
         #expect(connection.configuration.endpoint == servers.endpoints[replica])
     }
 
+    @Test("a pipeline across nodes whose one node stays unreachable fails as 'may have run', since the others' shares ran")
+    func aPipelinePartlyRunIsNotReportedAsNotRun() async throws {
+        let servers = try await offPool { try ClusterServers(replicas: 0, nodeTimeout: 1000) }
+        var configuration = try RedisConfiguration(url: servers.url)
+        configuration.clusterFailoverWindow = .seconds(2)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let onVictim = try servers.tag(onNode: 0, prefix: "p"), elsewhere = try servers.tag(onNode: 1, prefix: "p")
+        #expect(try await redis.send("SET", "{\(onVictim)}:warm", "1").string == "OK")  // the map is known
+        servers.nodes[0].kill()  // no replica: its slots get no new primary
+        let error = await #expect(throws: RedisError.self) {
+            try await redis.pipeline([RedisCommand("SET", "{\(elsewhere)}:ran", "1"), RedisCommand("SET", "{\(onVictim)}:not", "1")])
+        }
+        #expect(error?.outcomeUnknown == true, "\(String(describing: error))")
+        let direct = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[1]))
+        defer { direct.close() }
+        #expect(try await direct.send("GET", "{\(elsewhere)}:ran").string == "1", "the other node's share ran")
+    }
+
     private func runThrough(_ failover: Failover) async throws {
         let servers = try await offPool { try ClusterServers(replicas: 1, nodeTimeout: 1000) }
         var configuration = try RedisConfiguration(url: servers.url)

@@ -306,64 +306,71 @@ public final class RedisCluster: Sendable {
         var backoff = Backoff(window: configuration.reconnectWindow)
         var unreachable: Backoff?
         var rounds = 0
-        while !pending.isEmpty {
-            rounds += 1
-            let outcomes = await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
-            var again: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
-            var pause = false
-            var notSent: [Int] = []
-            var notSentError: RedisError?
-            var lost: (any Error)?
-            for (delivery, outcome) in zip(pending, outcomes) {
-                let reply: RedisReply
-                switch outcome {
-                case .success(let value):
-                    reply = value
-                case .failure(let error as RedisError) where error.code == .connectionFailed:
-                    notSent.append(delivery.index)  // never sent: safe to send elsewhere
-                    notSentError = error
-                    continue
-                case .failure(let error):
-                    lost = lost ?? error  // may have run: not repeated, the caller decides
-                    continue
-                }
-                results[delivery.index] = Delivered(reply: reply, node: delivery.node)
-                rememberScript(commands[delivery.index], loaded: reply)
-                guard rounds <= Self.maxRedirections, let message = reply.errorMessage,
-                    let redirection = ClusterRedirection(message, replier: delivery.node)
-                else { continue }
-                redirections.add(1, ordering: .relaxed)
-                switch redirection {
-                case .moved(let slot, let to):
-                    state.withLock { $0.map?.assign(slot...slot, to: to) }
-                    refreshInBackground()
-                    again.append((delivery.index, to, false))
-                case .ask(_, let to):
-                    again.append((delivery.index, to, true))
-                case .tryAgain:
-                    pause = true
-                    again.append((delivery.index, try await target(for: routes[delivery.index]), false))
-                case .noScript:
-                    let command = commands[delivery.index]
-                    let sha = command.count > 1 ? String(decoding: command.argument(1), as: UTF8.self) : ""
-                    guard command.name == "EVALSHA" || command.name == "EVALSHA_RO",
-                        let source = scripts[sha] ?? state.withLock({ $0.scriptSources[sha] })
+        do {
+            while !pending.isEmpty {
+                rounds += 1
+                let outcomes = await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
+                var again: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
+                var pause = false
+                var notSent: [Int] = []
+                var notSentError: RedisError?
+                var lost: (any Error)?
+                for (delivery, outcome) in zip(pending, outcomes) {
+                    let reply: RedisReply
+                    switch outcome {
+                    case .success(let value):
+                        reply = value
+                    case .failure(let error as RedisError) where error.code == .connectionFailed:
+                        notSent.append(delivery.index)  // never sent: safe to send elsewhere
+                        notSentError = error
+                        continue
+                    case .failure(let error):
+                        lost = lost ?? error  // may have run: not repeated, the caller decides
+                        continue
+                    }
+                    results[delivery.index] = Delivered(reply: reply, node: delivery.node)
+                    rememberScript(commands[delivery.index], loaded: reply)
+                    guard rounds <= Self.maxRedirections, let message = reply.errorMessage,
+                        let redirection = ClusterRedirection(message, replier: delivery.node)
                     else { continue }
-                    let loaded = try await connection(to: delivery.node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
-                    if loaded.errorMessage == nil { again.append(delivery) }
+                    redirections.add(1, ordering: .relaxed)
+                    switch redirection {
+                    case .moved(let slot, let to):
+                        state.withLock { $0.map?.assign(slot...slot, to: to) }
+                        refreshInBackground()
+                        again.append((delivery.index, to, false))
+                    case .ask(_, let to):
+                        again.append((delivery.index, to, true))
+                    case .tryAgain:
+                        pause = true
+                        again.append((delivery.index, try await target(for: routes[delivery.index]), false))
+                    case .noScript:
+                        let command = commands[delivery.index]
+                        let sha = command.count > 1 ? String(decoding: command.argument(1), as: UTF8.self) : ""
+                        guard command.name == "EVALSHA" || command.name == "EVALSHA_RO",
+                            let source = scripts[sha] ?? state.withLock({ $0.scriptSources[sha] })
+                        else { continue }
+                        let loaded = try await connection(to: delivery.node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
+                        if loaded.errorMessage == nil { again.append(delivery) }
+                    }
                 }
+                if let lost {
+                    refreshInBackground()
+                    throw lost
+                }
+                if let notSentError {
+                    try await awaitFailover(after: notSentError, backoff: &unreachable)
+                    for index in notSent { again.append((index, try await target(for: routes[index], waiting: &unreachable), false)) }
+                } else if pause, !(await backoff.pause()) {
+                    break
+                }
+                pending = again
             }
-            if let lost {
-                refreshInBackground()
-                throw lost
-            }
-            if let notSentError {
-                try await awaitFailover(after: notSentError, backoff: &unreachable)
-                for index in notSent { again.append((index, try await target(for: routes[index], waiting: &unreachable), false)) }
-            } else if pause, !(await backoff.pause()) {
-                break
-            }
-            pending = again
+        } catch let error as RedisError where !error.outcomeUnknown && results.contains(where: { $0 != nil }) {
+            // Other nodes' shares ran: an error that reads as "nothing ran" (a node unreachable past the window, a slot
+            // no primary serves) would invite a retry that writes those shares twice (a multi-queue enqueue batch).
+            throw RedisError(
+                .connectionLost, endpoint: error.endpoint, command: error.command, message: "\(error.message); the pipeline's commands for other nodes ran")
         }
         return results.map { $0! }
     }
