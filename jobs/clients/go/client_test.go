@@ -156,6 +156,25 @@ func TestFreeCreditIDsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
 	}
 }
 
+// The gift helpers' ids go into Redis keys too (gift.granted, gift.used, gift.expire): the same rule, refused first.
+func TestGiftIDsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
+	j := Jobs{Client: New(nil, "checks")} // no pool: refused before anything is sent
+	for _, c := range []struct{ user, gift, field string }{
+		{"user 176", "g-1", "payload.user_id"}, {"176", "g/1", "payload.user_gift_id"}, {"176", "", "payload.user_gift_id"},
+	} {
+		errs := map[string]error{}
+		_, errs["GiftGranted"] = j.GiftGranted(c.user, c.gift, time.Now().Add(time.Hour), "", "")
+		_, errs["GiftUsed"] = j.GiftUsed(c.user, c.gift)
+		_, errs["GiftExpire"] = j.GiftExpire(c.user, c.gift)
+		for name, err := range errs {
+			var invalid *InvalidJobError
+			if !errors.As(err, &invalid) || invalid.Field != c.field {
+				t.Errorf("%s(%q, %q): %v", name, c.user, c.gift, err)
+			}
+		}
+	}
+}
+
 // A negative UniqueFor or OnceFor is refused, as the Python and PHP clients refuse unique_for / once_for <= 0 (it
 // was ignored: the lock then lasted the default, a day or a week, not what the caller asked). Zero is "the default".
 func TestANegativeLockDurationIsAnInvalidJob(t *testing.T) {

@@ -51,10 +51,8 @@ func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Dura
 // RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit). userID and requestID go into
 // Redis keys: 1-100 of A-Z a-z 0-9 . _ : -, the handler's rule, else an *InvalidJobError (the worker would bury the job).
 func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued, error) {
-	for _, id := range []struct{ field, value string }{{"user_id", userID}, {"request_id", requestID}} {
-		if !keySafe.MatchString(id.value) {
-			return Enqueued{}, &InvalidJobError{"payload." + id.field, fmt.Sprintf("%s must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into Redis keys; got %q)", id.field, id.value)}
-		}
+	if err := keySafeIDs("user_id", userID, "request_id", requestID); err != nil {
+		return Enqueued{}, err
 	}
 	return j.send("freecredit.request", put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), Options{})
 }
@@ -62,8 +60,22 @@ func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued,
 // keySafe is an id the handlers put into Redis keys as it is (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift).
 var keySafe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
 
-// GiftGranted: a user won a gift that expires at expiresAt. phone and serviceName may be "".
+// keySafeIDs checks field/value pairs against keySafe: an *InvalidJobError naming the first refused one.
+func keySafeIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if field, value := pairs[i], pairs[i+1]; !keySafe.MatchString(value) {
+			return &InvalidJobError{"payload." + field, fmt.Sprintf("%s must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into Redis keys; got %q)", field, value)}
+		}
+	}
+	return nil
+}
+
+// GiftGranted: a user won a gift that expires at expiresAt. phone and serviceName may be "". The gift helpers'
+// userID and userGiftID follow RequestFreeCredit's rule (they go into Redis keys).
 func (j Jobs) GiftGranted(userID, userGiftID string, expiresAt time.Time, phone, serviceName string) (Enqueued, error) {
+	if err := keySafeIDs("user_id", userID, "user_gift_id", userGiftID); err != nil {
+		return Enqueued{}, err
+	}
 	p := map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID, "expires_at": seconds(expiresAt)}
 	put(p, "phone", phone, phone != "")
 	return j.send("gift.granted", put(p, "service_name", serviceName, serviceName != ""), Options{})
@@ -71,11 +83,17 @@ func (j Jobs) GiftGranted(userID, userGiftID string, expiresAt time.Time, phone,
 
 // GiftUsed: the gift was used (its expiry and reminder are cancelled).
 func (j Jobs) GiftUsed(userID, userGiftID string) (Enqueued, error) {
+	if err := keySafeIDs("user_id", userID, "user_gift_id", userGiftID); err != nil {
+		return Enqueued{}, err
+	}
 	return j.send("gift.used", map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID}, Options{})
 }
 
 // GiftExpire marks an unused gift expired.
 func (j Jobs) GiftExpire(userID, userGiftID string) (Enqueued, error) {
+	if err := keySafeIDs("user_id", userID, "user_gift_id", userGiftID); err != nil {
+		return Enqueued{}, err
+	}
 	return j.send("gift.expire", map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID}, Options{})
 }
 

@@ -68,23 +68,23 @@ final class Jobs
         return $id;
     }
 
-    /** A user won a gift that expires at $expiresAt (Unix seconds). */
+    /** A user won a gift that expires at $expiresAt (Unix seconds). The gift helpers' ids follow keySafe's rule (they go into Redis keys). */
     public function giftGranted(string|int $userId, string|int $userGiftId, int|float $expiresAt, ?string $phone = null, ?string $serviceName = null): Enqueued
     {
         return $this->send('gift.granted', self::put(
-            ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId, 'expires_at' => $expiresAt],
+            ['user_id' => self::keySafe('user_id', (string) $userId), 'user_gift_id' => self::keySafe('user_gift_id', (string) $userGiftId), 'expires_at' => $expiresAt],
             ['phone' => $phone, 'service_name' => $serviceName],
         ));
     }
 
     public function giftUsed(string|int $userId, string|int $userGiftId): Enqueued
     {
-        return $this->send('gift.used', ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId]);
+        return $this->send('gift.used', ['user_id' => self::keySafe('user_id', (string) $userId), 'user_gift_id' => self::keySafe('user_gift_id', (string) $userGiftId)]);
     }
 
     public function giftExpire(string|int $userId, string|int $userGiftId): Enqueued
     {
-        return $this->send('gift.expire', ['user_id' => (string) $userId, 'user_gift_id' => (string) $userGiftId]);
+        return $this->send('gift.expire', ['user_id' => self::keySafe('user_id', (string) $userId), 'user_gift_id' => self::keySafe('user_gift_id', (string) $userGiftId)]);
     }
 
     /** A subscription bought or renewed; $expiresAt: Unix seconds, or a date text the schema accepts. */

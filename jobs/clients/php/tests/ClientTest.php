@@ -174,6 +174,24 @@ final class ClientTest
      * A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
      * waits out its timeout. The helpers refuse them first.
      */
+    /** The gift helpers' ids go into Redis keys too (gift.granted, gift.used, gift.expire): the same rule, refused first. */
+    public function testGiftIdsTheHandlerRefusesAreRefusedBeforeSending(): void
+    {
+        $jobs = new Jobs($this->client('gift-ids'));
+        foreach ([['user 176', 'g-1', 'payload.user_id'], [176, 'g/1', 'payload.user_gift_id'], ['176', '', 'payload.user_gift_id']] as [$user, $gift, $field]) {
+            foreach (['giftGranted' => fn () => $jobs->giftGranted($user, $gift, 1795400000), 'giftUsed' => fn () => $jobs->giftUsed($user, $gift),
+                      'giftExpire' => fn () => $jobs->giftExpire($user, $gift)] as $name => $call) {
+                $thrown = null;
+                try {
+                    $call();
+                } catch (InvalidJob $e) {
+                    $thrown = $e;
+                }
+                Check::that($thrown !== null && $thrown->field() === $field, "$name(" . json_encode($user) . ', ' . json_encode($gift) . '): ' . ($thrown?->getMessage() ?? 'accepted'));
+            }
+        }
+    }
+
     public function testFreeCreditIdsTheHandlerRefusesAreRefusedBeforeSending(): void
     {
         $c = $this->client('ids');

@@ -55,14 +55,14 @@ class Jobs:
 
     def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):
         """A user won a gift that expires at `expires_at` (Unix seconds)."""
-        return self.client.enqueue("gift.granted", _put({"user_id": str(user_id), "user_gift_id": str(user_gift_id), "expires_at": expires_at},
+        return self.client.enqueue("gift.granted", _put({"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id), "expires_at": expires_at},
                                                         phone=phone, service_name=service_name), self._q("gift.granted"))
 
     def gift_used(self, user_id, user_gift_id):
-        return self.client.enqueue("gift.used", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self._q("gift.used"))
+        return self.client.enqueue("gift.used", {"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id)}, self._q("gift.used"))
 
     def gift_expire(self, user_id, user_gift_id):
-        return self.client.enqueue("gift.expire", {"user_id": str(user_id), "user_gift_id": str(user_gift_id)}, self._q("gift.expire"))
+        return self.client.enqueue("gift.expire", {"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id)}, self._q("gift.expire"))
 
     def subscription_upsert(self, user_id, phone, first_name, expires_at, receipt_id, plan=None):
         """A subscription bought or renewed; expires_at: Unix seconds, or a date text the schema accepts."""

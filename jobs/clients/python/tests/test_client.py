@@ -77,6 +77,16 @@ class FreeCreditIds(unittest.TestCase):
                 self.assertEqual(caught.exception.field, field)
                 self.assertIn("A-Z a-z 0-9 . _ : -", str(caught.exception))
 
+    def test_gift_ids_the_handler_refuses_are_refused_before_sending(self):
+        jobs = hoopoe.Jobs(hoopoe.Client(UNUSED, "checks"))
+        for user_id, gift_id, field in (("user 176", "g-1", "payload.user_id"), (176, "g/1", "payload.user_gift_id"),
+                                        ("176", "", "payload.user_gift_id")):
+            for call in (lambda: jobs.gift_granted(user_id, gift_id, 1795400000), lambda: jobs.gift_used(user_id, gift_id),
+                         lambda: jobs.gift_expire(user_id, gift_id)):
+                with self.subTest(user_id=user_id, gift_id=gift_id), self.assertRaises(hoopoe.InvalidJob) as caught:
+                    call()
+                self.assertEqual(caught.exception.field, field)
+
 
 if __name__ == "__main__":
     unittest.main()
