@@ -15,7 +15,7 @@ import Synchronization
 /// `local after − Redis's` is an upper bound on the lead (the reply's delay only widens it). The bound kept is the
 /// smallest of the last ``window`` rounds' (a few seconds), so one slow reply widens it for no one; a clock that
 /// steps forward is seen within those rounds. Before a queue's first round the lead is unknown, and every `run_at`
-/// goes to Redis. On a cluster each queue's node reads its own clock, hence one bound a queue.
+/// goes to Redis. On a cluster each queue's node reads its own clock, hence one bound a queue (decision 0081).
 final class ClockLead: Sendable {
     /// How many rounds' bounds are kept a queue: ~4 s at the default promotion interval of 0.5 s.
     static let window = 8
