@@ -68,10 +68,8 @@ struct RegistrationStore: Sendable {
     }
 
     /// Who holds the lock and for how long still; nil when no one does.
-    func lockHolder() async throws -> (holder: String, remaining: Duration)? {
-        let replies = try await redis.pipeline([RedisCommand("GET", lockKey), RedisCommand("PTTL", lockKey)])
-        guard let holder = replies[0].string, let milliseconds = replies[1].int, milliseconds > 0 else { return nil }
-        return (holder, .milliseconds(milliseconds))
+    func lockHolder() async throws -> LockHolder? {
+        try await LockHolder.read(lockKey, on: redis)
     }
 
     /// Releases the lock if `holder` holds it.

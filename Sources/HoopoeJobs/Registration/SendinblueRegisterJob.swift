@@ -58,10 +58,9 @@ public struct SendinblueRegisterJob: JobHandler {
         // run's lock (it was re-entrant by job id), or a stalled earlier run waking up would add the credits too.
         let holder = "\(context.id):\(context.attempt)"
         guard try await store.lock(holder: holder, for: timeout + .seconds(60)) else {
-            // An earlier attempt of this job holds it (it died, or stalls): one retry when it lapses, not one a minute
-            // for the lock's eleven. Another job: it is working on the user now; a minute.
-            let held = try await store.lockHolder()
-            let wait = held.map { $0.holder.hasPrefix(context.id + ":") ? $0.remaining.seconds + 1 : 60 } ?? 1
+            // An earlier run of this job holds it (it died or stalls): once, when it lapses, not once a minute for the
+            // lock's eleven. Another job: it is working on the user now; a minute.
+            let wait = LockHolder.retryDelay(try await store.lockHolder(), for: context, otherJob: 60)
             throw JobFailure.retry(
                 "another sendinblue.register run is working on user \(payload.userID); trying again when it is done",
                 at: Date().timeIntervalSince1970 + wait)

@@ -146,12 +146,9 @@ public struct SMSLedger: Sendable {
         try await redis.send("SET", lockKey(messageID), token, "NX", "EX", String(seconds)).string == "OK"
     }
 
-    /// Who holds the send lock of `messageID` (the holder's token) and for how long still; nil when no run holds it.
-    public func lockHolder(_ messageID: String) async throws -> (token: String, remaining: Duration)? {
-        let key = lockKey(messageID)
-        let replies = try await redis.pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
-        guard let token = replies[0].string, let milliseconds = replies[1].int, milliseconds > 0 else { return nil }
-        return (token, .milliseconds(milliseconds))
+    /// Who holds the send lock of `messageID` and for how long still; nil when no run holds it.
+    func lockHolder(_ messageID: String) async throws -> LockHolder? {
+        try await LockHolder.read(lockKey(messageID), on: redis)
     }
 
     /// Releases the lock if `token` holds it.

@@ -48,12 +48,9 @@ public struct SMSSendJob: JobHandler {
 
         let token = context.id + ":" + String(context.attempt)
         guard try await ledger.lock(payload.messageID, token: token) else {
-            // Held by an earlier run of this very job: it was recovered after that run's lease lapsed, so that run died
-            // holding the lock (or is stalled, and may still send: the lock must not be taken from it). Retrying every
-            // 10 s spent the job's attempts before the two-minute lock lapsed; it tries once more when it lapses. Held
-            // by another job of the same message: that one is sending now; 10 s.
-            let holder = try await ledger.lockHolder(payload.messageID)
-            let wait = holder.map { $0.token.hasPrefix(context.id + ":") ? $0.remaining.seconds + 1 : 10 } ?? 1
+            // Held by an earlier run of this very job (it died or stalls): once, when the two-minute lock lapses;
+            // retrying every 10 s spent the attempts before it did. Held by another job of the message: 10 s.
+            let wait = LockHolder.retryDelay(try await ledger.lockHolder(payload.messageID), for: context, otherJob: 10)
             throw JobFailure.retry("another run is sending message \(payload.messageID)", at: Date().timeIntervalSince1970 + wait)
         }
         do {
