@@ -11,12 +11,17 @@ import Testing
     @Test func aClusterServingTLSBesideAPlaintextPortIsReachedOnItsTLSPort() async throws {
         let certificates = try await TLSCertificates.shared()
         // Two free ports asked one after the other may be the same one (the server's TLS port is its own ask): then the
-        // server cannot bind both, and is started again on others.
+        // server cannot bind both, and is started again on others. The bus port is given (as ClusterServers does): by
+        // default it is the port + 10000, past 65535 for about a fifth of the free ports, and the server exits just after it
+        // starts listening.
         var started: (server: RedisServer, plainPort: Int)?
         for _ in 0..<3 where started == nil {
             let plainPort = try RedisServer.freePort()
             let server = try RedisServer(
-                arguments: ["--port", String(plainPort), "--tls-cluster", "yes", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
+                arguments: [
+                    "--port", String(plainPort), "--tls-cluster", "yes", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-port", String(try RedisServer.freePort()),
+                ],
                 tls: certificates)
             if server.port != plainPort, RedisServer.canConnect(port: plainPort) { started = (server, plainPort) }
         }
