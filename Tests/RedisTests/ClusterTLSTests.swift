@@ -12,8 +12,8 @@ import Testing
         let certificates = try await TLSCertificates.shared()
         // Two free ports asked one after the other may be the same one (the server's TLS port is its own ask): then the
         // server cannot bind both, and is started again on others. The bus port is given (as ClusterServers does): by
-        // default it is the port + 10000, past 65535 for about a fifth of the free ports, and the server exits just after it
-        // starts listening.
+        // default it is the port + 10000, past 65535 for about a fifth of the free ports, and the server exits just
+        // after it starts listening.
         var started: (server: RedisServer, plainPort: Int)?
         for _ in 0..<3 where started == nil {
             let plainPort = try RedisServer.freePort()

@@ -69,7 +69,7 @@ struct RegistrationStore: Sendable {
 
     /// Who holds the lock and for how long still; nil when no one does.
     func lockHolder() async throws -> LockHolder? {
-        try await LockHolder.read(lockKey, on: redis)
+        try await redis.lockHolder(lockKey)
     }
 
     /// Releases the lock if `holder` holds it.

@@ -148,7 +148,7 @@ public struct SMSLedger: Sendable {
 
     /// Who holds the send lock of `messageID` and for how long still; nil when no run holds it.
     func lockHolder(_ messageID: String) async throws -> LockHolder? {
-        try await LockHolder.read(lockKey(messageID), on: redis)
+        try await redis.lockHolder(lockKey(messageID))
     }
 
     /// Releases the lock if `token` holds it.

@@ -1,18 +1,10 @@
 import HoopoeCore
-import Redis
 
 /// Who holds a run's lock (the key's value, `<job id>:<attempt>`) and how long it still has: what a run refused the
-/// lock reads to choose when to try again (``SMSLedger`` and ``RegistrationStore`` own the keys).
+/// lock reads to choose when to try again (``SMSLedger`` and ``RegistrationStore`` own the keys; ``StoreRedis`` reads it).
 struct LockHolder: Sendable {
     let token: String
     let remaining: Duration
-
-    /// The holder of `key`; nil when no one holds it now.
-    static func read(_ key: String, on redis: StoreRedis) async throws -> LockHolder? {
-        let replies = try await redis.pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
-        guard let token = replies[0].string, let milliseconds = replies[1].int, milliseconds > 0 else { return nil }
-        return LockHolder(token: token, remaining: .milliseconds(milliseconds))
-    }
 
     /// Seconds until a run refused the lock tries again. An earlier run of the same job holding it died holding it (this
     /// run was recovered after that one's lease lapsed) or stalls and may still act, so the lock is not taken from it:

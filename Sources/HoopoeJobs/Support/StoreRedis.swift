@@ -28,6 +28,13 @@ struct StoreRedis: Sendable {
         try await client.pipeline(commands)
     }
 
+    /// Who holds the run's lock at `key` (its value) and for how long still (its `PTTL`); nil when no one does.
+    func lockHolder(_ key: String) async throws -> LockHolder? {
+        let replies = try await pipeline([RedisCommand("GET", key), RedisCommand("PTTL", key)])
+        guard let token = replies[0].string, let milliseconds = replies[1].int, milliseconds > 0 else { return nil }
+        return LockHolder(token: token, remaining: .milliseconds(milliseconds))
+    }
+
     /// Runs `script` with its KEYS (all in one slot) and ARGV.
     @discardableResult
     func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisReply {
