@@ -37,7 +37,9 @@ struct ExpirationRelease: Sendable {
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             var created: [(field: String, job: String)] = []
-            if let id = result.createdID { created.append(("\(first.expiresAt)|\(first.offset)", "\(queue)|\(id)")) }
+            if let id = result.createdID {
+                created.append(("\(first.expiresAt)|\(first.offset)", ReleasedReminders.entry(queue: queue, job: id, smsMessageID: message.smsMessageID)))
+            }
             let email = try await ReminderEmail(services: services).enqueue(message, to: sub.email, plan: sub.plan)
             if let email { created.append(("\(first.expiresAt)|\(first.offset)|email", email.job)) }
             if !created.isEmpty {
@@ -56,7 +58,7 @@ struct ExpirationRelease: Sendable {
             }
             // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
             if !created.isEmpty, try await store.expiresAt(first.user) != first.expiresAt {
-                _ = try await ReleasedReminders.cancel(created.map(\.job), jobs: services.jobs)
+                _ = try await ReleasedReminders.cancel(created.map(\.job), services: services)
             }
         } else {
             let reason = sub == nil ? "deleted" : sub?.expiresAt != first.expiresAt ? "renewed" : "expired"

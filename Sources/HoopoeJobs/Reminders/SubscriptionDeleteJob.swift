@@ -19,7 +19,7 @@ public struct SubscriptionDeleteJob: JobHandler {
         let user: String
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         let deleted = try await SubscriptionStore(services: services).delete(user)
-        let cancelled = try await ReleasedReminders.cancel(deleted.toCancel, jobs: services.jobs)
+        let cancelled = try await ReleasedReminders.cancel(deleted.toCancel, services: services)
         try await services.events.emit(SubscriptionDeleted(
             userID: user, existed: deleted.existed, droppedReminders: deleted.dropped, cancelledJobs: cancelled), at: try await services.clock.now())
     }

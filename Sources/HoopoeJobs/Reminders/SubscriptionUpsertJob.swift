@@ -72,7 +72,7 @@ public struct SubscriptionUpsertJob: JobHandler {
         let recorded = try await store.upsert(
             subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []))
         let outcome = recorded.outcome
-        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel, jobs: services.jobs)
+        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel, services: services)
         var event = SubscriptionUpserted(userID: user, expiresAt: expires, outcome: outcome, cancelledJobs: cancelled)
         if outcome != "same" {
             event.scheduledOffsets = plan.scheduled.map(\.offset)
@@ -104,14 +104,24 @@ public struct SubscriptionUpsertJob: JobHandler {
 
 /// `sms.send` and `email.send` jobs released for a subscription, cancelled when it is renewed or deleted.
 enum ReleasedReminders {
-    /// Cancels each `<queue>|<job id>` that is still waiting; returns how many were cancelled. A job already sent,
-    /// or running now, is left alone.
-    static func cancel(_ entries: [String], jobs: JobQueue) async throws -> Int {
+    /// An entry as recorded: `<queue>|<job id>`, and for an SMS `|<message id>` after it.
+    static func entry(queue: String, job: String, smsMessageID: String? = nil) -> String {
+        [queue, job, smsMessageID].compactMap { $0 }.joined(separator: "|")
+    }
+
+    /// Cancels each recorded job that is still waiting, and marks each SMS message cancelled in the ledger (an SMS
+    /// put off by quiet hours or the daily cap waits as another job, under an id not recorded here); returns how many
+    /// messages will not go out. A message already sent, or being sent now, is left alone.
+    static func cancel(_ entries: [String], services: DomainServices) async throws -> Int {
         var cancelled = 0
         for entry in entries {
-            guard let bar = entry.firstIndex(of: "|") else { continue }
-            let queue = String(entry[..<bar]), id = String(entry[entry.index(after: bar)...])
-            if try await jobs.cancel(id: id, queue: queue) == .cancelled { cancelled += 1 }
+            let parts = entry.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2 else { continue }
+            var stopped = try await services.jobs.cancel(id: parts[1], queue: parts[0]) == .cancelled
+            if parts.count == 3 {
+                stopped = try await SMSLedger(services: services).cancel(parts[2], reason: "its subscription was renewed or deleted") || stopped
+            }
+            if stopped { cancelled += 1 }
         }
         return cancelled
     }

@@ -37,7 +37,8 @@ public struct SMSLedger: Sendable {
     /// One message's record.
     public struct Record: Sendable, Equatable {
         public var messageID: String
-        /// `sent`, `failed` or `unknown` (gave up after sends with an unknown outcome).
+        /// `sent`, `failed`, `unknown` (gave up after sends with an unknown outcome) or `cancelled` (by its
+        /// subscription's renewal or deletion before it went out).
         public var state: String?
         public var provider: String?
         public var providerIDs: [String]
@@ -116,6 +117,20 @@ public struct SMSLedger: Sendable {
             RedisCommand("HSET", [key, "state", state, "reason", reason, "user_id", userID ?? "", "purpose", purpose ?? ""]),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
         ])
+    }
+
+    /// Marks a message that has not been sent, failed or given up as `cancelled`, so no run sends it: the job that
+    /// carries it may be one this caller cannot name (quiet hours and the daily cap re-enqueue it under a new job id).
+    /// True when it was marked; false when the message already had a state (a send under way marks it `sent` after).
+    func cancel(_ messageID: String, reason: String) async throws -> Bool {
+        let key = messageKey(messageID)
+        let replies = try await redis.transaction(keys: [key], [
+            RedisCommand("HSETNX", key, "state", "cancelled"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+        guard replies.first?.int == 1 else { return false }
+        _ = try await redis.send("HSET", key, "reason", reason)
+        return true
     }
 
     /// Counts one send whose outcome is unknown; returns how many there have been for this message. With a

@@ -62,7 +62,8 @@ public struct SMSSendJob: JobHandler {
         }
     }
 
-    /// True when the ledger says this message is done: sent (emitting `sms.sent` if a crash lost it) or given up.
+    /// True when the ledger says this message is done: sent (emitting `sms.sent` if a crash lost it), given up, or
+    /// cancelled (``SMSLedger/cancel(_:reason:)``: a reminder whose subscription was renewed or deleted).
     private func finishedBefore(_ payload: SMSSendPayload, ledger: SMSLedger) async throws -> Bool {
         guard let record = try await ledger.record(payload.messageID), let state = record.state else { return false }
         switch state {
@@ -71,7 +72,7 @@ public struct SMSSendJob: JobHandler {
                 try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger)
             }
             return true
-        case "failed", "unknown":
+        case "failed", "unknown", "cancelled":
             return true
         default:
             return false

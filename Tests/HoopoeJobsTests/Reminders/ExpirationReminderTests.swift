@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import HoopoeJobs
+import ProviderFakes
 import Redis
 import Testing
 import TestSupport
@@ -139,6 +140,34 @@ struct ExpirationReminderTests {
         let jobs = try await harness.smsJobs()
         #expect(jobs.count == 1)
         #expect(jobs.first?.payload["tokens"]?["token3"] == "https://kamva.ir/email/receipt/R-2")
+    }
+
+    @Test("a renewal cancels a reminder SMS that quiet hours put off under a new job id: it does not go out at 08:00")
+    func renewalCancelsADeferredReminder() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15"))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let released = try #require(try await harness.smsJobs().first, "offset 10 released")
+        // A backlog: the sms.send runs at 23:00, inside quiet hours, and is put off to 08:00 as another job; the worker
+        // settles the first one (its stream entry gone).
+        try await harness.setClock(tehran(2024, 12, 5, 23))
+        let payload = try JSONDecoder().decode(SMSSendPayload.self, from: Data(released.payload.encoded()))
+        await #expect(throws: JobFailure.self) {
+            try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, id: released.id))
+        }
+        try await harness.redis.send("DEL", harness.jobs.keys(reminderSMSQueue).stream)
+        // Renewed before 08:00: the recorded job is gone, the message is cancelled all the same.
+        try await harness.setClock(tehran(2024, 12, 6, 7))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2025-01-15", receipt: "R-2"))
+        let renewed = try #require(try await harness.events("subscription.upserted").last)
+        #expect(renewed.data["cancelled_jobs"] == 1)
+        // 08:00: the put-off job runs, and sends nothing.
+        try await harness.setClock(tehran(2024, 12, 6, 8))
+        try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, id: "the-deferred-job"))
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        #expect(try await harness.events("sms.sent").isEmpty)
     }
 
     @Test("the same expiry again only updates the details; delete drops everything and cancels waiting jobs")
