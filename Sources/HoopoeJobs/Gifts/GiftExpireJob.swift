@@ -49,6 +49,9 @@ public struct GiftExpireJob: JobHandler {
         }
         let store = GiftStore(services: services)
         let transition = try await store.transition(.expire, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt)
+        if transition.current == .expired {
+            try await GiftFollowUps(services: services).cancelReminderMessage(gift: payload.userGiftID)
+        }
         guard transition.current == .expired, !transition.emitted else {
             if transition.current != .expired {
                 context.logger.info("gift.expire: gift \(payload.userGiftID) is \(transition.current.rawValue); nothing to expire")

@@ -41,12 +41,20 @@ struct GiftFollowUps: Sendable {
             on: services.jobs, queue: queue, runAt: services.clock.realTime(for: remindAt, now: now), id: Self.reminderJobID(gift))
     }
 
-    /// Cancels both if they are still waiting. A job already running is not interrupted: `gift.expire` then finds
-    /// the gift used and does nothing.
+    /// Cancels both if they are still waiting, and the reminder's message in the SMS ledger: a reminder that quiet
+    /// hours or the daily cap put off waits under another job id, and must not go out for a used gift either. A job
+    /// already running is not interrupted: `gift.expire` then finds the gift used and does nothing.
     func cancel(gift: DomainIdentifier, queue: String) async throws -> (expire: CancelResult, reminder: CancelResult) {
         let expire = try await services.jobs.cancel(id: Self.expireJobID(gift), queue: queue)
         let reminder = try await services.jobs.cancel(id: Self.reminderJobID(gift), queue: queue)
+        _ = try await SMSLedger(services: services).cancel(Self.reminderMessageID(gift), reason: "the gift was used")
         return (expire, reminder)
+    }
+
+    /// The reminder's message will not go out after the gift expired ("N hours left" for a gift that is gone), even
+    /// when it was put off past the expiry; one already sent stays sent.
+    func cancelReminderMessage(gift: DomainIdentifier) async throws {
+        _ = try await SMSLedger(services: services).cancel(Self.reminderMessageID(gift), reason: "the gift expired")
     }
 
     /// What `token20` shows when the grant names no service: "هدیه" ("gift"). The template needs the token.

@@ -88,6 +88,37 @@ struct GiftJobsTests {
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
 
+    @Test("a reminder that quiet hours put off under another job id does not go out once its gift is used, nor once it expired")
+    func aPutOffReminderOfAUsedOrExpiredGiftIsNotSent() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        // Two users: a user is granted one gift a day.
+        for (user, gift, ending) in [("176", "g-20", GiftUsedJob.type), ("177", "g-21", GiftExpireJob.type)] {
+            let sms = SMSSendPayload(messageID: "gift.reminder:\(gift)", phone: "09121234567", template: "gift_reminder",
+                                     tokens: ["token": "3", "token20": "هدیه"], userID: user, purpose: "gift.reminder")
+            // A backlog: the reminder runs at 23:00 and is put off to 08:00 as another job.
+            try await h.setClock(SMSTest.tehran(2024, 11, 23, 23))
+            await #expect(throws: JobFailure.self) {
+                try await SMSSendJob(services: services).run(sms, context: h.context(type: SMSSendJob.type, id: "gift.reminder:\(gift)"))
+            }
+            try await h.run(GiftGrantedJob(services: services), ["user_id": .string(user), "user_gift_id": .string(gift),
+                                                                "expires_at": .integer(Int64(SMSTest.tehran(2024, 11, 24, 2).timeIntervalSince1970))])
+            // Used at 23:30, or expired at 02:00.
+            if ending == GiftUsedJob.type {
+                try await h.run(GiftUsedJob(services: services), ["user_id": .string(user), "user_gift_id": .string(gift)])
+            } else {
+                try await h.setClock(SMSTest.tehran(2024, 11, 24, 2))
+                try await h.run(GiftExpireJob(services: services), ["user_id": .string(user), "user_gift_id": .string(gift)])
+            }
+            // 08:00: the put-off reminder runs, and sends nothing.
+            try await h.setClock(SMSTest.tehran(2024, 11, 24, 8))
+            try await SMSSendJob(services: services).run(sms, context: h.context(type: SMSSendJob.type, id: "put-off-\(gift)"))
+        }
+        #expect(try await h.events("gift.rejected").isEmpty)
+        #expect(await h.control.requests(to: .kavenegarLookup).isEmpty)
+        #expect(try await h.events("sms.sent").isEmpty)
+    }
+
     @Test("a gift used before it expires: no gift.expired, no reminder left, and a late grant schedules nothing")
     func usedBeforeExpiry() async throws {
         let h = try await DomainHarness()
