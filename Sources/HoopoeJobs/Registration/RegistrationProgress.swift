@@ -39,6 +39,8 @@ struct RegistrationProgress: Sendable, Equatable {
         static let creditsDone = "credits_done"
         static let ipDone = "ip_done"
         static let registeredAt = "registered_at"
+        /// How many times `provider` answered `operation` with a capped code (Brevo `409 duplicate_request`).
+        static func failures(provider: String, operation: String, code: String) -> String { "failures:\(provider):\(operation):\(code)" }
     }
 
     init() {}

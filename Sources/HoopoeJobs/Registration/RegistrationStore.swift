@@ -48,6 +48,21 @@ struct RegistrationStore: Sendable {
                          remove: [RegistrationProgress.Field.createSent, RegistrationProgress.Field.creditsSent])
     }
 
+    /// Counts one failure in the count named `field` (``RegistrationProgress/Field/failures(provider:operation:code:)``),
+    /// for a code whose provider caps the attempts (Brevo `409`: two); returns how many there have been.
+    func countFailure(_ field: String) async throws -> Int {
+        let replies = try await redis.transaction(keys: [key], [
+            RedisCommand("HINCRBY", key, field, "1"),
+            RedisCommand("EXPIRE", key, String(stateTTL)),
+        ])
+        return replies.first?.int ?? 1
+    }
+
+    /// Forgets the count named `field`: the job gave up on it.
+    func forgetFailures(_ field: String) async throws {
+        _ = try await redis.send("HDEL", key, field)
+    }
+
     private func commands(set fields: [String: String], remove: [String]) -> [RedisCommand] {
         var commands: [RedisCommand] = []
         if !fields.isEmpty {

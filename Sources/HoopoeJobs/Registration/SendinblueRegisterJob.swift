@@ -87,7 +87,7 @@ public struct SendinblueRegisterJob: JobHandler {
         try await ensureCreated(childID, brevo: brevo, store: store, progress: &progress, context: context)
         try await ensureCredits(payload.plan, childID: childID, brevo: brevo, store: store, progress: &progress, log: log)
         if let ip = payload.plan.ip, !progress.ipDone {
-            _ = try await call { () async throws(ProviderError) in try await brevo.associateIP(ip, with: .id(childID)) }
+            _ = try await call(store) { () async throws(ProviderError) in try await brevo.associateIP(ip, with: .id(childID)) }
             try await store.update(set: [RegistrationProgress.Field.ipDone: "1"])
             progress.ipDone = true
         }
@@ -109,7 +109,7 @@ public struct SendinblueRegisterJob: JobHandler {
         if let id = progress.childID { return id }
         if progress.createSent {
             // An earlier create may have worked although its answer was lost: look before creating again.
-            let found = try await call { () async throws(ProviderError) in try await brevo.findChild(email: payload.email) }.value
+            let found = try await call(store) { () async throws(ProviderError) in try await brevo.findChild(email: payload.email) }.value
             if let id = found?.id {
                 try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent])
                 progress.childID = id
@@ -129,7 +129,7 @@ public struct SendinblueRegisterJob: JobHandler {
         } catch {
             // A clear refusal created nothing: no need to list the children before the next try.
             if !error.outcomeUnknown { try await store.update(remove: [F.createSent]) }
-            throw await failure(for: error, log: log)
+            throw await failure(for: error, store: store, log: log)
         }
         var fields: [String: String] = [:]
         if let authKey = created.authKey { fields[F.authKey] = authKey }
@@ -160,7 +160,7 @@ public struct SendinblueRegisterJob: JobHandler {
                 try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
                 wait *= 2
             }
-            let created = try await call { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
+            let created = try await call(store) { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
             if created {
                 try await store.update(set: [RegistrationProgress.Field.created: "1"])
                 progress.created = true
@@ -182,7 +182,7 @@ public struct SendinblueRegisterJob: JobHandler {
         let sms = plan.smsCredits
         let email = plan.emailCredits
         if progress.creditsDone || (sms == 0 && email == 0) { return }
-        let current = CreditBalance(try await call { () async throws(ProviderError) in try await brevo.child(.id(childID)) }.value)
+        let current = CreditBalance(try await call(store) { () async throws(ProviderError) in try await brevo.child(.id(childID)) }.value)
         if progress.creditsSent, let before = progress.creditsBefore {
             if before.showsAdd(of: sms, email: email, after: current) {
                 try await store.update(set: [F.creditsDone: "1"], remove: [F.creditsSent])
@@ -197,7 +197,7 @@ public struct SendinblueRegisterJob: JobHandler {
             _ = try await brevo.addCredits(to: .id(childID), sms: sms > 0 ? sms : nil, email: email > 0 ? email : nil)
         } catch {
             if !error.outcomeUnknown { try await store.update(remove: [F.creditsSent]) }
-            throw await failure(for: error, log: log)
+            throw await failure(for: error, store: store, log: log)
         }
         try await store.update(set: [F.creditsDone: "1"], remove: [F.creditsSent])
         progress.creditsDone = true
@@ -206,20 +206,29 @@ public struct SendinblueRegisterJob: JobHandler {
     // MARK: - Failures
 
     /// Runs one Brevo call whose failure needs nothing but its disposition.
-    private func call<T: Sendable>(_ body: () async throws(ProviderError) -> T) async throws -> T {
+    private func call<T: Sendable>(_ store: RegistrationStore, _ body: () async throws(ProviderError) -> T) async throws -> T {
         do {
             return try await body()
         } catch {
-            throw await failure(for: error, log: nil)
+            throw await failure(for: error, store: store, log: nil)
         }
     }
 
     /// The job's verdict on a Brevo failure (docs/providers.md §4.5), raising `provider.alert` where it asks for one.
-    private func failure(for error: ProviderError, log: Logger?) async -> JobFailure {
+    /// A code Brevo's table caps (`409 duplicate_request`: retry once) is counted per user and operation; at the cap
+    /// the job fails for good, and the count starts again, so a retry from the dead set gets the same tries.
+    private func failure(for error: ProviderError, store: RegistrationStore, log: Logger?) async -> JobFailure {
         if error.kind == .staleIdentifier {
             log?.warning("data integrity: Brevo does not know the stored child (404); the registration cannot continue", metadata: ["error": "\(error)"])
         }
-        return await ProviderFailurePolicy(alertParkDelay: settings.alertPark).failure(for: error, alerts: ProviderAlerts(services: services))
+        var timesSeen: Int? = nil
+        if case .retry = error.disposition, let cap = error.suggestedMaxAttempts, error.httpStatus != nil {
+            let name = RegistrationProgress.Field.failures(provider: error.provider.rawValue, operation: error.operation, code: error.code)
+            timesSeen = try? await store.countFailure(name)
+            if let seen = timesSeen, seen >= cap { try? await store.forgetFailures(name) }
+        }
+        return await ProviderFailurePolicy(alertParkDelay: settings.alertPark)
+            .failure(for: error, alerts: ProviderAlerts(services: services), timesSeen: timesSeen)
     }
 
     /// Emits `sendinblue.failed` when this failure ends the job: permanent, or a retry on the last attempt.

@@ -119,9 +119,13 @@ public struct SMSDeliveryPollJob: JobHandler {
         for record in records {
             do {
                 let statuses = try await client.deliveryStatus(of: record.providerIDs)
-                await alertOnUnsentBulks(statuses)
                 let byID = Dictionary(statuses.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
-                updates.append(update(for: record, statuses: record.providerIDs.map { byID[$0] }, now: now))
+                let update = update(for: record, statuses: record.providerIDs.map { byID[$0] }, now: now)
+                if update.isFinal, let unsent = Self.unsentCode(statuses) {
+                    let resent = try await resendUnsent(record, code: unsent, logger: logger)
+                    await alertOnUnsentBulk(unsent, resent: resent)
+                }
+                updates.append(update)
             } catch {
                 await callFailed(error, records: [record], now: now, ledger: ledger, logger: logger)
             }
@@ -129,18 +133,50 @@ public struct SMSDeliveryPollJob: JobHandler {
         return updates
     }
 
-    /// IPPanel bulks that ended unsent for a reason of the account or of IPPanel (providers.md §3.5): state 8, no
-    /// credit (IPPanel's only word that the account is empty: no send call says so), and 9, a system error. The
-    /// message is `failed` in the ledger and `sms.status` says so, but nothing re-sends it: operators hear of it as a
-    /// `provider.alert` (one per code an hour), as they do of Kavenegar's credit.
-    private func alertOnUnsentBulks(_ statuses: [DeliveryStatus]) async {
-        let reasons = ["state_id:8": "no credit: top up the IPPanel account", "state_id:9": "a system error at IPPanel"]
-        for code in Set(statuses.map(\.rawCode)).sorted() {
-            guard let reason = reasons[code] else { continue }
-            _ = try? await ProviderAlerts(services: services).raise(
-                provider: ProviderName.ippanel.rawValue, code: code,
-                message: "a bulk ended unsent (\(reason)); its message is failed and was not sent again", operation: "report/by_bulk")
+    /// IPPanel bulk states that mean the bulk ended unsent for a reason of the account or of IPPanel, not of the
+    /// message (providers.md §3.5): 8, no credit (IPPanel's only word that the account is empty: no send call says
+    /// so), and 9, a system error.
+    static let unsentBulkReasons = ["state_id:8": "no credit: top up the IPPanel account", "state_id:9": "a system error at IPPanel"]
+
+    static func unsentCode(_ statuses: [DeliveryStatus]) -> String? {
+        statuses.map(\.rawCode).first { unsentBulkReasons[$0] != nil }
+    }
+
+    /// Plans and enqueues the re-send of a message whose IPPanel bulk ended unsent (providers.md §3.5: 9 "re-send",
+    /// 8 "resend after top-up"), up to ``SMSSettings/unsentBulkResends`` times: an `sms.send` with the payload the
+    /// send kept, under a job id named in the ledger first (``SMSLedger/planResend(_:jobID:)``), which that job reads
+    /// to send a message the ledger says was sent. Named first, so a poll that dies in between enqueues the same job
+    /// on its next round (the claim lapses), never a second one; the re-send waits a minute (8: the alert's park
+    /// time), long after this round has recorded the bulk's `failed`. True when a re-send is (or already was) planned.
+    private func resendUnsent(_ record: SMSLedger.Record, code: String, logger: Logger) async throws -> Bool {
+        guard !record.cancelled, let text = record.resendPayload,
+            let payload = try? JSONDecoder().decode(SMSSendPayload.self, from: Data(text.utf8))
+        else { return false }
+        let jobID: String
+        if let planned = record.resendJob {
+            jobID = planned
+        } else {
+            guard record.resends < SMSSettings.unsentBulkResends else { return false }
+            jobID = JobID.make()
+            try await SMSLedger(services: services).planResend(record.messageID, jobID: jobID)
         }
+        let wait = code == "state_id:8" ? ProviderFailurePolicy().alertParkDelay.seconds : SMSSettings.unsentBulkRetry
+        _ = try await services.jobs.enqueue(payload, options: EnqueueOptions(
+            queue: record.resendQueue ?? "default", runAt: Date().addingTimeInterval(wait),
+            onceKey: "sms:\(record.messageID):resend:\(jobID)", onceFor: .seconds(3 * 86_400), id: jobID))
+        logger.warning("sms.delivery_poll: IPPanel ended a bulk unsent; the message is sent again", metadata: [
+            "message_id": "\(record.messageID)", "raw_status": "\(code)", "job_id": "\(jobID)", "in_seconds": "\(Int(wait))",
+        ])
+        return true
+    }
+
+    /// Operators hear of a bulk IPPanel ended unsent as a `provider.alert` (one per code an hour), as they do of
+    /// Kavenegar's credit, whether or not the message is sent again.
+    private func alertOnUnsentBulk(_ code: String, resent: Bool) async {
+        guard let reason = Self.unsentBulkReasons[code] else { return }
+        let outcome = resent ? "its message is sent again" : "its message is failed and not sent again"
+        _ = try? await ProviderAlerts(services: services).raise(
+            provider: ProviderName.ippanel.rawValue, code: code, message: "a bulk ended unsent (\(reason)); \(outcome)", operation: "report/by_bulk")
     }
 
     /// One message's new state from its provider ids' statuses: not final while any id is not final (or missing),
@@ -162,7 +198,7 @@ public struct SMSDeliveryPollJob: JobHandler {
         let deadline = (record.sentAt ?? now.timeIntervalSince1970) + SMSSettings.pollWindow
         let next = min(now.timeIntervalSince1970 + interval, deadline)
         return .init(messageID: record.messageID, state: state.rawValue, rawStatus: raw, isFinal: state.isFinal,
-                     nextPoll: Date(timeIntervalSince1970: next), countsAsPoll: true)
+                     nextPoll: Date(timeIntervalSince1970: next), countsAsPoll: true, providerIDs: record.providerIDs)
     }
 
     /// A status call failed: the messages are polled again in a minute; an account problem raises its alert.

@@ -7,7 +7,10 @@ import Redis
 ///
 /// - `{sms}:msg:<message_id>` — a hash per message: `state` (`sent`, `failed`, `unknown`), `provider`,
 ///   `provider_ids`, `sent_at`, `delivery` (the delivery state), `raw_status`, `polls`, `user_id`, `purpose`,
-///   `unknown_outcomes`, `announced`. Kept 30 days. It is the idempotency record: once it says `sent`, no run of
+///   `unknown_outcomes` (with `unknown_provider`, `unknown_since`, `unknown_template`: the send under way, or the
+///   last one whose answer was lost), `failures:<provider>:<code>` (a capped code's count), `announced`; for an
+///   IPPanel send until its delivery is final, `payload` and `queue` (the re-send of a bulk IPPanel ends unsent, with
+///   `resend_job` and `resends`); `cancelled`. Kept 30 days. It is the idempotency record: once it says `sent`, no run of
 ///   the message sends again.
 /// - `{sms}:poll` — a sorted set: message id → next poll time (domain Unix seconds).
 /// - `{sms}:cap:<09…>:<yyyy-mm-dd>` — the message ids sent to one recipient on one local day (2 days).
@@ -59,6 +62,16 @@ public struct SMSLedger: Sendable {
         public var unreconciledTemplate: String?
         /// True once `sms.sent` was emitted.
         public var announced: Bool
+        /// The payload (JSON) and queue of an IPPanel send, kept until its delivery is final: a bulk IPPanel ends
+        /// unsent (``SMSDeliveryPollJob``: `state_id` 8 or 9) is sent again with it.
+        public var resendPayload: String?
+        public var resendQueue: String?
+        /// The job planned to send the message again (``planResend(_:jobID:)``), and how many were planned.
+        public var resendJob: String?
+        public var resends: Int
+        /// True when a renewal, deletion or use cancelled the message (``cancel(_:reason:)``), even after it was sent:
+        /// a planned re-send then sends nothing.
+        public var cancelled: Bool
 
         init(messageID: String, fields: [String: String]) {
             self.messageID = messageID
@@ -76,6 +89,11 @@ public struct SMSLedger: Sendable {
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
             announced = fields["announced"] == "1"
+            resendPayload = fields["payload"].flatMap { $0.isEmpty ? nil : $0 }
+            resendQueue = fields["queue"].flatMap { $0.isEmpty ? nil : $0 }
+            resendJob = fields["resend_job"].flatMap { $0.isEmpty ? nil : $0 }
+            resends = fields["resends"].flatMap { Int($0) } ?? 0
+            cancelled = fields["cancelled"] == "1"
         }
     }
 
@@ -87,18 +105,28 @@ public struct SMSLedger: Sendable {
     }
 
     /// Records that `provider` accepted the message (before the job reports success), and schedules its first
-    /// delivery poll ``SMSSettings/firstPollDelay`` after `sentAt`.
+    /// delivery poll ``SMSSettings/firstPollDelay`` after `sentAt`. With `resend` (an IPPanel send), keeps the payload
+    /// and queue until the delivery is final, for a bulk IPPanel ends unsent. `takesBackMark`: the answer of a send
+    /// marked before it went (``noteUnknownOutcome(_:provider:attemptStartedAt:template:)``), whose outcome is now known,
+    /// so it counts as no unknown outcome; not for a send found in an outbox after a lost answer, which was one.
     public func recordSent(
-        messageID: String, provider: String, providerIDs: [String], sentAt: Date, userID: String?, purpose: String?
+        messageID: String, provider: String, providerIDs: [String], sentAt: Date, userID: String?, purpose: String?,
+        resend: (payload: String, queue: String)? = nil, takesBackMark: Bool = false
     ) async throws {
         let key = messageKey(messageID)
         let sent = sentAt.timeIntervalSince1970
+        var fields = [
+            key, "state", "sent", "provider", provider, "provider_ids", providerIDs.joined(separator: ","),
+            "sent_at", Self.format(sent), "delivery", "pending", "raw_status", "", "polls", "0",
+            "user_id", userID ?? "", "purpose", purpose ?? "",
+        ]
+        // The mark written before the send (noteUnknownOutcome): the answer came. A planned re-send: this is it.
+        var gone = [key, "unknown_provider", "unknown_since", "unknown_template", "resend_job"]
+        if let resend { fields += ["payload", resend.payload, "queue", resend.queue] } else { gone += ["payload", "queue"] }
         _ = try await redis.transaction(keys: [key, pollKey], [
-            RedisCommand("HSET", [
-                key, "state", "sent", "provider", provider, "provider_ids", providerIDs.joined(separator: ","),
-                "sent_at", Self.format(sent), "delivery", "pending", "raw_status", "", "polls", "0",
-                "user_id", userID ?? "", "purpose", purpose ?? "",
-            ]),
+            RedisCommand("HSET", fields),
+            RedisCommand("HDEL", gone),
+            RedisCommand("HINCRBY", key, "unknown_outcomes", takesBackMark ? "-1" : "0"),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
             RedisCommand("ZADD", pollKey, Self.format(sent + SMSSettings.firstPollDelay), messageID),
         ])
@@ -126,6 +154,8 @@ public struct SMSLedger: Sendable {
         let key = messageKey(messageID)
         let replies = try await redis.transaction(keys: [key], [
             RedisCommand("HSETNX", key, "state", "cancelled"),
+            // Also after it was sent: a re-send planned for a bulk IPPanel ends unsent must not go out.
+            RedisCommand("HSET", key, "cancelled", "1"),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
         ])
         guard replies.first?.int == 1 else { return false }
@@ -136,6 +166,11 @@ public struct SMSLedger: Sendable {
     /// Counts one send whose outcome is unknown; returns how many there have been for this message. With a
     /// `provider` whose outbox can be searched, also notes it and when the attempt began, for the next run to
     /// reconcile before sending again, and the `template` that send used (its tokens are what the outbox is searched for).
+    ///
+    /// `sms.send` writes it before each send, not after a lost answer only: a run killed (or stalled past its lock)
+    /// while a provider held its request leaves the mark, and the run that recovers the job asks the outbox instead of
+    /// sending blind. An answer that says the send failed takes the mark back (``sendAnswered(_:)``); one that says it
+    /// went out writes `sent` over it (``recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:)``).
     public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil, template: String? = nil) async throws -> Int {
         let key = messageKey(messageID)
         var commands = [RedisCommand("HINCRBY", key, "unknown_outcomes", "1")]
@@ -149,9 +184,52 @@ public struct SMSLedger: Sendable {
         return replies.first?.int ?? 1
     }
 
+    /// Plans the re-send of a message whose IPPanel bulk ended unsent: names the job that will send it, which
+    /// ``reopen(_:)``s the message when it runs (its state says `sent` until then, so no other run sends it).
+    func planResend(_ messageID: String, jobID: String) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key], [
+            RedisCommand("HSET", key, "resend_job", jobID),
+            RedisCommand("HINCRBY", key, "resends", "1"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+    }
+
+    /// Makes a message whose bulk ended unsent sendable again (run by the planned re-send job `jobID` when it
+    /// starts): the send's state, ids and delivery go; its counts (`resends`, `unknown_outcomes`, capped failures)
+    /// stay. In one step with its checks — still `sent`, `jobID` still the planned re-send, not cancelled — so a
+    /// cancel cannot land between a check and the reopening. False when a check failed (nothing changed).
+    ///
+    /// KEYS[1] the message · ARGV[1] the re-send's job id.
+    func reopen(_ messageID: String, jobID: String) async throws -> Bool {
+        try await redis.run(Self.reopenScript, keys: [messageKey(messageID)], arguments: [jobID]).int == 1
+    }
+
     /// Forgets the unreconciled send: its provider said it did not go out.
     public func clearUnreconciled(_ messageID: String) async throws {
         _ = try await redis.send("HDEL", messageKey(messageID), "unknown_provider", "unknown_since", "unknown_template")
+    }
+
+    /// Takes back the mark ``noteUnknownOutcome(_:provider:attemptStartedAt:template:)`` wrote before a send whose
+    /// answer came and said it failed: its outcome is known, and it counts as no unknown outcome.
+    public func sendAnswered(_ messageID: String) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key], [
+            RedisCommand("HINCRBY", key, "unknown_outcomes", "-1"),
+            RedisCommand("HDEL", key, "unknown_provider", "unknown_since", "unknown_template"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+    }
+
+    /// Counts one failure of `provider` with `code` for this message, for a code whose provider caps the attempts
+    /// (Kavenegar `402`: about 3, docs/providers.md §2.6); returns how many there have been.
+    func countCappedFailure(_ messageID: String, provider: String, code: String) async throws -> Int {
+        let key = messageKey(messageID)
+        let replies = try await redis.transaction(keys: [key], [
+            RedisCommand("HINCRBY", key, "failures:\(provider):\(code)", "1"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+        return replies.first?.int ?? 1
     }
 
     // MARK: Lock and daily cap
@@ -219,18 +297,21 @@ public struct SMSLedger: Sendable {
         public var nextPoll: Date
         /// False when the provider was not asked (the update only reschedules or expires the message).
         public var countsAsPoll: Bool
+        /// The provider ids the poll asked about (empty when none was asked).
+        public var providerIDs: [String] = []
     }
 
     /// Records poll results in one round trip; returns the updates whose state changed.
     ///
     /// Per update: KEYS[1] the message · KEYS[2] the poll set · ARGV[1] message id · ARGV[2] state · ARGV[3] raw
-    /// status · ARGV[4] final (1/0) · ARGV[5] next poll · ARGV[6] now · ARGV[7] counts as a poll (1/0).
+    /// status · ARGV[4] final (1/0) · ARGV[5] next poll · ARGV[6] now · ARGV[7] counts as a poll (1/0) · ARGV[8] the
+    /// provider ids polled, comma-separated: a message sent again since (a re-send) is left as it is.
     public func apply(_ updates: [StatusUpdate], now: Date) async throws -> [StatusUpdate] {
         let replies = try await redis.pipeline(Self.applyStatusScript, calls: updates.map { update in
             (keys: [messageKey(update.messageID), pollKey], arguments: [
                 update.messageID, update.state, update.rawStatus, update.isFinal ? "1" : "0",
                 Self.format(update.nextPoll.timeIntervalSince1970), Self.format(now.timeIntervalSince1970),
-                update.countsAsPoll ? "1" : "0",
+                update.countsAsPoll ? "1" : "0", update.providerIDs.joined(separator: ","),
             ])
         })
         if let error = replies.compactMap(\.errorMessage).first { throw SMSLedgerError(message: error) }
@@ -284,6 +365,7 @@ public struct SMSLedger: Sendable {
     static let reserveDailySlotScript = RedisScript(name: "sms.reserve_daily_slot", embedded: PackageResources.sms_reserve_daily_slot_lua)
     static let unlockScript = RedisScript(name: "sms.unlock", embedded: PackageResources.sms_unlock_lua)
     static let claimDueScript = RedisScript(name: "sms.claim_due", embedded: PackageResources.sms_claim_due_lua)
+    static let reopenScript = RedisScript(name: "sms.reopen", embedded: PackageResources.sms_reopen_lua)
     static let applyStatusScript = RedisScript(name: "sms.apply_status", embedded: PackageResources.sms_apply_status_lua)
     static let creditCheckDueScript = RedisScript(name: "sms.credit_check_due", embedded: PackageResources.sms_credit_check_due_lua)
 }

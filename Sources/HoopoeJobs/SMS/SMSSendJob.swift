@@ -38,7 +38,7 @@ public struct SMSSendJob: JobHandler {
             try await emitFailed(payload, reason: "invalid payload: \(problem.message)")
             throw JobFailure.permanent("invalid sms.send payload: \(problem.message)")
         }
-        if try await finishedBefore(payload, ledger: ledger) { return }
+        if try await finishedBefore(payload, ledger: ledger, context: context) { return }
 
         let now = try await services.clock.now()
         if settings.quietHours.contains(now, in: services.calendar) {
@@ -64,9 +64,17 @@ public struct SMSSendJob: JobHandler {
 
     /// True when the ledger says this message is done: sent (emitting `sms.sent` if a crash lost it), given up, or
     /// cancelled (``SMSLedger/cancel(_:reason:)``: a reminder whose subscription was renewed or deleted).
-    private func finishedBefore(_ payload: SMSSendPayload, ledger: SMSLedger) async throws -> Bool {
+    ///
+    /// Sent, but this job is the re-send ``SMSDeliveryPollJob`` planned after IPPanel ended the bulk unsent: the
+    /// message is made sendable again (``SMSLedger/reopen(_:jobID:)``), so this run, or the one quiet hours defer it
+    /// to, sends it — unless it was cancelled meanwhile (then, or in the same step, the message is done). The lock is
+    /// not needed for it: any other run finds `sent` until then, and the lock orders the sends after it.
+    private func finishedBefore(_ payload: SMSSendPayload, ledger: SMSLedger, context: JobContext) async throws -> Bool {
         guard let record = try await ledger.record(payload.messageID), let state = record.state else { return false }
         switch state {
+        case "sent" where record.resendJob == context.id:
+            let reopened = try await ledger.reopen(payload.messageID, jobID: context.id)
+            return !reopened
         case "sent":
             if !record.announced {
                 try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger)
@@ -83,7 +91,7 @@ public struct SMSSendJob: JobHandler {
         _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, ledger: SMSLedger, context: JobContext
     ) async throws {
         // Another run may have sent it between the first read and the lock.
-        if try await finishedBefore(payload, ledger: ledger) { return }
+        if try await finishedBefore(payload, ledger: ledger, context: context) { return }
         let settings = services.settings.sms
         let day = Self.dayString(now, calendar: services.calendar)
         if settings.dailyCap > 0 {
@@ -105,7 +113,7 @@ public struct SMSSendJob: JobHandler {
         if failures.isEmpty { return }
         // Kavenegar 420 ("using links is restricted for this account") and no other provider took the message: send
         // the template's link-free variant rather than lose the message (jobs/types/sms.send.md).
-        if failures.contains(where: Self.isLinksRestricted), let linkFree = linkFreeVariant(of: payload, checked: checked) {
+        if failures.contains(where: { Self.isLinksRestricted($0.error) }), let linkFree = linkFreeVariant(of: payload, checked: checked) {
             context.logger.warning("sms.send: links are restricted (Kavenegar 420); sending the link-free template instead", metadata: [
                 "message_id": "\(payload.messageID)", "template": "\(linkFree.checked.template.name)",
             ])
@@ -200,7 +208,8 @@ public struct SMSSendJob: JobHandler {
         }
         try await ledger.recordSent(
             messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
-            sentAt: now, userID: payload.userID, purpose: payload.purpose)
+            sentAt: now, userID: payload.userID, purpose: payload.purpose,
+            resend: found.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil)
         try await emitSent(
             payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger, fallbackTemplate: payload.template == ownTemplate ? nil : payload.template)
         return true
@@ -209,6 +218,12 @@ public struct SMSSendJob: JobHandler {
     /// A lost send whose provider has no API key configured: its outbox cannot be read, so the job waits for the key.
     private static func cannotCheck(_ payload: SMSSendPayload, outbox: String, key: String) -> JobFailure {
         JobFailure.retry("a send of \(payload.messageID) has an unknown outcome and \(key) is not set to check \(outbox)")
+    }
+
+    /// The payload as JSON, kept with an IPPanel send for a re-send (nil if it cannot be encoded: no re-send then).
+    static func resendCopy(of payload: SMSSendPayload, queue: String) -> (payload: String, queue: String)? {
+        guard let data = try? JSONEncoder().encode(payload) else { return nil }
+        return (String(decoding: data, as: UTF8.self), queue)
     }
 
     /// Kavenegar's `420`: the account may not send links.
@@ -232,17 +247,21 @@ public struct SMSSendJob: JobHandler {
     private func attempt(
         _ senders: [(any SMSSender, TemplateSMS)], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
         ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil
-    ) async throws -> [ProviderError] {
-        var failures: [ProviderError] = []
+    ) async throws -> [SenderFailure] {
+        var failures: [SenderFailure] = []
         for (sender, message) in senders {
             let receipt: SMSReceipt
-            let attemptStartedAt = Date()
+            // Marked before it is sent: a run that dies (or stalls past the lock) while the provider holds the request
+            // leaves the mark, and the run that recovers the job asks the outbox rather than sending a second SMS.
+            let unknownSoFar = try await markSending(sender.provider, payload: payload, ledger: ledger)
             do {
                 receipt = try await sender.sendTemplate(message)
             } catch let error as ProviderError {
                 if error.outcomeUnknown {
-                    try await unknownOutcome(error, payload: payload, attemptStartedAt: attemptStartedAt, ledger: ledger, context: context)
+                    try await unknownOutcome(error, count: unknownSoFar ?? 1, payload: payload, ledger: ledger, context: context)
                 }
+                if unknownSoFar != nil { try await ledger.sendAnswered(payload.messageID) }
+                var failure = SenderFailure(error: error)
                 switch error.disposition {
                 case .permanent:
                     try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
@@ -250,38 +269,53 @@ public struct SMSSendJob: JobHandler {
                 case .alert:
                     _ = try? await ProviderAlerts(services: services).raise(
                         provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)
-                    failures.append(error)
                 case .retry:
-                    failures.append(error)
+                    // Only the provider's own answers count (Kavenegar 402): a failure before any connection existed
+                    // carries the lookup's cap of sends too, but sent nothing, and is retried for the job's attempts.
+                    if let cap = error.suggestedMaxAttempts, error.httpStatus != nil {
+                        let count = try await ledger.countCappedFailure(payload.messageID, provider: error.provider.rawValue, code: error.code)
+                        failure.capReached = count >= cap ? cap : nil
+                    }
                 }
+                failures.append(failure)
                 context.logger.warning("sms.send: \(sender.provider) failed, trying the next provider", metadata: [
                     "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))", "error": "\(error)",
                 ])
                 continue
             }
-            // Recorded before success is reported: a retry after this point finds `sent` and never sends again.
+            // Recorded before success is reported: a retry after this point finds `sent` and never sends again. An
+            // IPPanel send keeps its payload until its bulk is final: IPPanel may still end it unsent (no credit).
             try await ledger.recordSent(
                 messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
-                sentAt: now, userID: payload.userID, purpose: payload.purpose)
+                sentAt: now, userID: payload.userID, purpose: payload.purpose,
+                resend: receipt.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
+                takesBackMark: unknownSoFar != nil)
             try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger, fallbackTemplate: fallbackTemplate)
             return []
         }
         return failures
     }
 
+    /// Notes in the ledger that a send to `provider` is under way (``SMSLedger/noteUnknownOutcome(_:provider:attemptStartedAt:template:)``),
+    /// and returns the message's unknown outcomes with it; nil for the dry-run sender, which sends nothing. Both
+    /// providers' outboxes can be asked: IPPanel's reports and Kavenegar's `sms/selectoutbox` (every Kavenegar send
+    /// here is a `verify/lookup`).
+    private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger) async throws -> Int? {
+        guard provider == .kavenegar || provider == .ippanel else { return nil }
+        return try await ledger.noteUnknownOutcome(
+            payload.messageID, provider: provider.rawValue, attemptStartedAt: Date(), template: payload.template)
+    }
+
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a
-    /// dedupe key): not sent blindly again, and not handed to the other provider. The job tries once more after
-    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS` — for IPPanel, after asking its outbox whether the send went out
-    /// (``sentBeforeAnswerWasLost``) —; after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
+    /// dedupe key): not sent blindly again, and not handed to the other provider. Its mark, written before the send,
+    /// stays (`count` is the message's unknown outcomes with it). The job tries once more after
+    /// `SMS_UNKNOWN_OUTCOME_RETRY_SECONDS`, after asking the provider's outbox whether the send went out
+    /// (``sentBeforeAnswerWasLost``); after ``SMSSettings/unknownOutcomeAttempts`` such outcomes it gives up
     /// (docs/providers.md §2.4.5: cap at 2).
     private func unknownOutcome(
-        _ error: ProviderError, payload: SMSSendPayload, attemptStartedAt: Date, ledger: SMSLedger, context: JobContext
+        _ error: ProviderError, count: Int, payload: SMSSendPayload, ledger: SMSLedger, context: JobContext
     ) async throws {
-        // Both providers' outboxes can be asked: IPPanel's reports, Kavenegar's sms/selectoutbox (for a lookup).
-        let reconcilable = error.provider == .ippanel || (error.provider == .kavenegar && error.operation == "verify/lookup")
-        let count = try await ledger.noteUnknownOutcome(
-            payload.messageID, provider: reconcilable ? error.provider.rawValue : nil, attemptStartedAt: reconcilable ? attemptStartedAt : nil,
-            template: payload.template)
+        let reconcilable = error.provider == .ippanel || error.provider == .kavenegar
         if count < SMSSettings.unknownOutcomeAttempts && context.attempt < context.maxAttempts {
             throw JobFailure.retry(
                 "outcome unknown (\(count) of \(SMSSettings.unknownOutcomeAttempts)), sending once more later: \(error.description)",
@@ -302,23 +336,23 @@ public struct SMSSendJob: JobHandler {
     /// Every provider failed without a permanent verdict: retry (at the alert park time when only alerts stopped
     /// it), or fail for good when every failure was an alert that needs the payload changed, or on the last attempt.
     private func allFailed(
-        _ failures: [ProviderError], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger,
+        _ failures: [SenderFailure], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger,
         context: JobContext
     ) async throws -> Never {
         let summary = failures.map(\.description).joined(separator: "; ")
-        let hopeless = failures.allSatisfy { $0.disposition == .alert(requeueAfterFix: false) }
+        let hopeless = failures.allSatisfy(\.isFinal)
         if hopeless || context.attempt >= context.maxAttempts {
             let reason = hopeless ? "every provider failed for good: \(summary)" : "failed \(context.attempt) of \(context.maxAttempts) attempts: \(summary)"
             try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
             throw JobFailure.permanent(reason)
         }
-        let onlyAlerts = failures.allSatisfy(\.disposition.isAlert)
+        let onlyAlerts = failures.allSatisfy { $0.isFinal || $0.error.disposition.isAlert }
         if onlyAlerts {
             throw JobFailure.retry("every provider raised an alert, parked: \(summary)",
                                    at: Date().timeIntervalSince1970 + failurePolicy.alertParkDelay.seconds)
         }
-        let hint = failures.compactMap { error -> Duration? in
-            if case .retry(let after?) = error.disposition { return after }
+        let hint = failures.compactMap { failure -> Duration? in
+            if case .retry(let after?) = failure.error.disposition { return after }
             return nil
         }.max()
         throw JobFailure.retry("every provider failed: \(summary)", at: hint.map { Date().timeIntervalSince1970 + $0.seconds })

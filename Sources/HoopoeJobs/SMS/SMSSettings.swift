@@ -39,6 +39,12 @@ public struct SMSSettings: Sendable {
     public static let statusBatchSize = 500
     /// Sends with an unknown outcome allowed per message (docs/providers.md §2.4.5: cap at 2).
     public static let unknownOutcomeAttempts = 2
+    /// Times a message is sent again after IPPanel ended its bulk unsent (`state_id` 8, no credit; 9, a system error:
+    /// docs/providers.md §3.5 asks for a re-send): twice, then it stays failed, with the alert.
+    public static let unsentBulkResends = 2
+    /// The wait before such a re-send: after a system error (9), a minute; after no credit (8), the alert's park
+    /// time, for an operator to top up (a re-send through Kavenegar, first by default, needs none of it).
+    public static let unsentBulkRetry: Double = 60
     /// How long the per-message ledger is kept (as long as the payload's once-key).
     public static let ledgerTTL = 30 * 86_400
 }

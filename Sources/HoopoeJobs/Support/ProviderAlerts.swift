@@ -56,7 +56,15 @@ public struct ProviderFailurePolicy: Sendable {
     }
 
     /// The job failure for `error`; raises the alert first when the disposition asks for one.
-    public func failure(for error: ProviderError, alerts: ProviderAlerts) async -> JobFailure {
+    ///
+    /// - Parameter timesSeen: how many times this job's work has failed with `error`'s provider and code, this time
+    ///   included, for a code the provider caps (``Providers/ProviderError/suggestedMaxAttempts``): at the cap, a
+    ///   retry becomes a permanent failure. Nil when the caller does not count (the cap is then not applied):
+    ///   `email.send` sends an idempotency key, so a retry cannot send twice; `reminders.low_credit` only reads.
+    public func failure(for error: ProviderError, alerts: ProviderAlerts, timesSeen: Int? = nil) async -> JobFailure {
+        if case .retry = error.disposition, let cap = error.suggestedMaxAttempts, let timesSeen, timesSeen >= cap {
+            return .permanent("\(error.description); \(error.provider) \(error.code) is tried at most \(cap) times: given up")
+        }
         switch error.disposition {
         case .retry(let after?):
             return .retry(error.description, at: Date().addingTimeInterval(after.seconds).timeIntervalSince1970)

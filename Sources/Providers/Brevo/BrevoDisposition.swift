@@ -29,8 +29,9 @@ enum BrevoDisposition {
         // 404 document_not_found: the stored child id/auth key is stale — permanent plus a data-integrity warning.
         case 404: return Outcome(disposition: .permanent, kind: .staleIdentifier)
         case 405, 406, 422: return Outcome(disposition: .permanent)  // client bug
-        // 409 duplicate_request: retry once after reconciliation [unverified semantics, docs/providers.md §4.5].
-        case 409: return Outcome(disposition: .retry(after: nil), attemptCap: 1, mayHaveTakenEffect: true)
+        // 409 duplicate_request: retry once after reconciliation [unverified semantics, docs/providers.md §4.5]: two
+        // attempts in all.
+        case 409: return Outcome(disposition: .retry(after: nil), attemptCap: 2, mayHaveTakenEffect: true)
         case 429: return Outcome(disposition: .retry(after: rateLimit?.reset))
         case 408: return Outcome(disposition: .retry(after: nil), mayHaveTakenEffect: true)
         case 500...599: return Outcome(disposition: .retry(after: nil), mayHaveTakenEffect: true)

@@ -60,8 +60,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public var httpStatus: Int?
     /// The request URL with secrets replaced by `[REDACTED]`.
     public var redactedURL: String
-    /// A cap on attempts the provider table asks for, if any (Kavenegar `402`: ~3; `verify/lookup` after an
-    /// unknown outcome: 2; Brevo `409`: retry once).
+    /// A cap the provider table sets on the attempts that end in this failure, if any: Kavenegar `402` ~3;
+    /// `verify/lookup` after an unknown outcome 2; Brevo `409` 2 (retry once). `sms.send` (per message) and
+    /// `sendinblue.register` (per user and operation) count the provider's answers with a capped code and give up on
+    /// that provider once the cap is reached; a lookup's unknown outcomes are capped by `sms.send`'s own count.
     public var suggestedMaxAttempts: Int?
     /// Rate-limit headers sent with the failing response (Brevo).
     public var rateLimit: ProviderRateLimit?

@@ -276,6 +276,32 @@ import Testing
         }
     }
 
+    /// Brevo's `409 duplicate_request` is retried once, after reconciling (docs/providers.md §4.5): a second one
+    /// fails the job for good with `sendinblue.failed`, not 67 attempts over 48 hours. The count starts again, so the
+    /// dead job retried by an operator gets its two tries, and finishes.
+    @Test func aDuplicateRequestIsRetriedOnceThenFailsAndADeadSetRetryTriesAgain() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        for _ in 0..<2 {
+            await harness.control.enqueue(.brevo(httpStatus: 409, code: "duplicate_request", message: "in progress"), for: .brevoAddCredits)
+        }
+        try await Self.withWorker(harness, password: password) { _ in
+            let enqueued = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-409", email: "dup@example.com", password: password))
+            let id = try #require(enqueued.createdID)
+            let failed = try #require(try await harness.waitForEvents("sendinblue.failed").first).data
+            #expect(failed["reason"]?.stringValue?.contains("brevo duplicate_request is tried at most 2 times") == true, "\(failed)")
+            _ = try await Self.expectDeadWithoutPassword(harness, id: id, password: password)
+            #expect(await harness.control.requests(to: .brevoAddCredits).count == 2)
+
+            #expect(try await harness.jobs.retryDead(id: id, queue: "default"))
+            let event = try await Self.registered(harness)
+            let childID = try #require(event["child_id"]?.int64Value)
+            let credits = try #require(await harness.control.brevoChildCredits(id: childID))
+            #expect(credits.sms == 450 && credits.email == 1200, "added once")
+            #expect(await harness.control.requests(to: .brevoAddCredits).count == 3)
+        }
+    }
+
     /// The dead-set copy has no password; retried from the dead set, the job finishes the steps that do not need it.
     @Test func aDeadJobRetriedWithoutItsPasswordResumesAfterTheChildExists() async throws {
         let harness = try await DomainHarness(environment: Self.fastRetries)

@@ -4,6 +4,7 @@ import HoopoeJSON
 import HoopoeJobs
 import ProviderFakes
 import Providers
+import Redis
 import TestSupport
 import Testing
 
@@ -84,6 +85,35 @@ import Testing
         #expect(await harness.control.kavenegarMessageCount() == 521, "not sent again")
         #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count >= 2, "the window was halved")
         await SMSTest.stop(worker)
+    }
+
+    /// The worker is killed (`-9`) while Kavenegar holds the lookup it accepted: no answer came, no `catch` ran. The
+    /// mark written before the send makes the run that recovers the job ask the outbox, which has the message: it is
+    /// recorded as sent and not sent again. (The send lock is let lapse by hand: it lasts two minutes.)
+    @Test func aWorkerKilledDuringTheSendIsReconciledNotSentAgain() async throws {
+        let harness = try await DomainHarness(environment: Self.environment)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.succeedThenDelay(.seconds(60)), for: .kavenegarLookup)
+        let first = try await harness.startWorker()
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        #expect(try await eventually(timeout: .seconds(20)) { await harness.control.kavenegarMessageCount() == 1 })
+        first.signal(SIGKILL)
+        _ = await first.wait(timeout: .seconds(10))
+        let ledger = SMSLedger(services: try harness.services())
+        let record = try #require(try await ledger.record(SMSTest.reminder().messageID))
+        #expect(record.state == nil && record.unreconciledProvider == "kavenegar" && record.unknownOutcomes == 1)
+        _ = try await harness.redis.send("DEL", ledger.lockKey(SMSTest.reminder().messageID))
+
+        let second = try await harness.startWorker()
+        let sent = try #require(try await harness.waitForEvents("sms.sent", timeout: .seconds(60)).first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1, "sent once")
+        #expect(await harness.control.kavenegarMessageCount() == 1)
+        #expect(await harness.control.requests(to: .kavenegarSelectOutbox).count >= 1)
+        let after = try await ledger.record(SMSTest.reminder().messageID)
+        #expect(after?.state == "sent" && after?.providerIDs == sent["provider_message_ids"]?.arrayValue?.compactMap(\.stringValue))
+        #expect(after?.unreconciledProvider == nil)
+        await SMSTest.stop(second)
     }
 
     /// The outbox refuses this server (407: its IP is not whitelisted in the panel): that cannot change by

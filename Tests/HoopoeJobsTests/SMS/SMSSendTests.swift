@@ -1,7 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import HoopoeJobs
+@testable import HoopoeJobs
 import ProviderFakes
 import Providers
 import Redis
@@ -122,16 +122,15 @@ import Testing
         await SMSTest.stop(worker)
     }
 
-    /// An IPPanel bulk that ends in state 8 (no credit: IPPanel's only word that the account is empty) is a failed
-    /// message and a `provider.alert`, not a quiet `sms.status failed` that no one reads.
-    @Test func anIPPanelBulkEndingWithoutCreditRaisesAnAlert() async throws {
-        let harness = try await DomainHarness()
-        try await harness.setClock(morning)
+    /// Sends through IPPanel (Kavenegar answers 409 once), whose bulk ends in state 8 (no credit: IPPanel's only word
+    /// that the account is empty), and polls it: `sms.status failed` and a `provider.alert`, not a quiet failure.
+    /// Returns the re-send the poll planned, with its due time.
+    private func sendThroughAnIPPanelBulkThatEndsUnsent(_ harness: DomainHarness) async throws -> (envelope: JobEnvelope, due: Double) {
         await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
         await harness.control.setIPPanelLifecycle(bulkStates: [8], recipientStatuses: ["2"])
-        let worker = try await harness.startWorker()
         try await SMSTest.reminder().enqueue(on: harness.jobs)
-        _ = try await harness.waitForEvents("sms.sent")
+        let first = try #require(try await harness.waitForEvents("sms.sent").first).data
+        #expect(first["provider"]?.stringValue == "ippanel")
 
         try await harness.setClock(morning.addingTimeInterval(300))
         try await SMSTest.poll(harness)
@@ -139,7 +138,57 @@ import Testing
         #expect(status["state"]?.stringValue == "failed" && status["raw_status"]?.stringValue == "state_id:8", "\(status)")
         let alert = try #require(try await harness.waitForEvents("provider.alert").first).data
         #expect(alert["provider"]?.stringValue == "ippanel" && alert["code"]?.stringValue == "state_id:8", "\(alert)")
-        #expect(alert["message"]?.stringValue?.contains("no credit") == true)
+        #expect(alert["message"]?.stringValue?.contains("no credit") == true && alert["message"]?.stringValue?.contains("sent again") == true)
+        let resends = try await SMSTest.scheduled(harness).filter {
+            $0.envelope.type == SMSSendJob.type && $0.envelope.payload["message_id"]?.stringValue == SMSTest.reminder().messageID
+        }
+        return try #require(resends.count == 1 ? resends.first : nil, "one re-send planned: \(resends.map(\.envelope.id))")
+    }
+
+    /// Runs a scheduled `sms.send` now, in this process, under its own id (the worker would run it at its time).
+    private static func run(_ envelope: JobEnvelope, _ harness: DomainHarness) async throws {
+        let payload = try JSONDecoder().decode(SMSSendPayload.self, from: JSONEncoder().encode(envelope.payload))
+        try await SMSSendJob(services: harness.services()).run(payload, context: harness.context(type: SMSSendJob.type, id: envelope.id))
+    }
+
+    /// A bulk IPPanel ends unsent is sent again (providers.md §3.5: "resend after top-up"), after the alert's park
+    /// time, through the providers in order (Kavenegar first): two `sms.sent` for one message, one of them delivered.
+    @Test func anIPPanelBulkEndingWithoutCreditIsSentAgain() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        let resend = try await sendThroughAnIPPanelBulkThatEndsUnsent(harness)
+        #expect((840...960).contains(resend.due - Date().timeIntervalSince1970), "after the alert's 15 minutes: \(resend.due)")
+        let ledger = SMSLedger(services: try harness.services())
+        let failed = try #require(try await ledger.record(SMSTest.reminder().messageID))
+        #expect(failed.resendJob == resend.envelope.id && failed.resends == 1 && failed.resendPayload == nil, "the payload goes once final")
+
+        // The 15 minutes pass: the planned job runs (here in this process, under its own id).
+        try await Self.run(resend.envelope, harness)
+        let sent = try await harness.waitForEvents("sms.sent", count: 2)
+        #expect(sent.last?.data["provider"]?.stringValue == "kavenegar")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+        #expect(await harness.control.ippanelBulkCount() == 1)
+        let record = try #require(try await ledger.record(SMSTest.reminder().messageID))
+        #expect(record.state == "sent" && record.provider == "kavenegar" && record.resendJob == nil && record.resends == 1)
+        #expect(try await harness.events("sms.failed").isEmpty)
+        await SMSTest.stop(worker)
+    }
+
+    /// A re-send planned for a bulk IPPanel ended unsent sends nothing once the message is cancelled (its subscription
+    /// renewed, its gift used) in between.
+    @Test func aPlannedResendOfACancelledMessageSendsNothing() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        let resend = try await sendThroughAnIPPanelBulkThatEndsUnsent(harness)
+        let ledger = SMSLedger(services: try harness.services())
+        #expect(try await ledger.cancel(SMSTest.reminder().messageID, reason: "renewed") == false, "it has a state: sent")
+
+        try await Self.run(resend.envelope, harness)
+        #expect(try await harness.events("sms.sent").count == 1)
+        #expect(try await ledger.record(SMSTest.reminder().messageID)?.state == "sent", "not reopened")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
         await SMSTest.stop(worker)
     }
 
@@ -203,6 +252,34 @@ import Testing
         #expect(failed["message_id"]?.stringValue == "retry-2")
         #expect(failed["reason"]?.stringValue?.contains("failed 1 of 1 attempts") == true)
         await SMSTest.stop(worker)
+    }
+
+    /// Kavenegar's `402` ("operation failed", meaning undocumented) is retried at most 3 times for a message
+    /// (docs/providers.md §2.6), not for the job's 12 attempts; a known failure leaves no unknown-outcome mark.
+    @Test func kavenegar402IsTriedThreeTimesThenTheMessageFails() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let payload = SMSTest.reminder("cap-402")
+        for _ in 0..<3 { await harness.control.enqueue(.kavenegar(code: 402), for: .kavenegarLookup) }
+        var verdicts: [JobFailure] = []
+        for attempt in 1...3 {
+            do {
+                try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, attempt: attempt, id: "job-402"))
+            } catch let failure as JobFailure {
+                verdicts.append(failure)
+            }
+        }
+        #expect(verdicts.count == 3)
+        #expect(verdicts.prefix(2).allSatisfy { if case .retry = $0.disposition { true } else { false } }, "\(verdicts)")
+        #expect(verdicts.last?.disposition == .permanent, "\(verdicts)")
+        #expect(verdicts.last?.message.contains("kavenegar 402 is tried at most 3 times") == true, "\(verdicts)")
+        let failed = try #require(try await harness.events("sms.failed").first).data
+        #expect(failed["message_id"]?.stringValue == "cap-402")
+        let record = try await SMSLedger(services: services).record("cap-402")
+        #expect(record?.state == "failed")
+        #expect(record?.unknownOutcomes == 0 && record?.unreconciledProvider == nil, "a 402 is a known outcome")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 3)
     }
 
     /// A `verify/lookup` whose outcome is unknown (HTTP 500 without an envelope: it may have been sent) is not

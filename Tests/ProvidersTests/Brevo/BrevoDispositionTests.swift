@@ -35,7 +35,7 @@ struct BrevoDispositionTests {
         Row(status: 405, code: "method_not_allowed", expected: .permanent),
         Row(status: 406, code: "not_acceptable", expected: .permanent),
         Row(status: 422, code: "unprocessable_entity", expected: .permanent),
-        Row(status: 409, code: "duplicate_request", call: .addCredits, expected: .retry(after: nil), outcomeUnknown: true, attemptCap: 1),
+        Row(status: 409, code: "duplicate_request", call: .addCredits, expected: .retry(after: nil), outcomeUnknown: true, attemptCap: 2),
         Row(status: 429, code: "too_many_requests", expected: .retry(after: .seconds(37)),
             headers: [FakeHeader("x-sib-ratelimit-limit", "100"), FakeHeader("x-sib-ratelimit-remaining", "0"), FakeHeader("x-sib-ratelimit-reset", "37")]),
         Row(status: 500, code: "internal_error", expected: .retry(after: nil)),
