@@ -5,7 +5,8 @@ import Providers
 /// The fake IPPanel Edge account: key, bulks and their `state_id` / `message_status` lifecycle.
 ///
 /// Implements seed 003 / docs/providers.md §3: raw key in `Authorization` (else 401 `400-1` with an empty `meta.errors`),
-/// the `data`/`meta` envelope, validation errors as 422 `400-2` with `meta.errors`, pattern (one recipient),
+/// the `data`/`meta` envelope, validation errors as 422 `400-2` with `meta.errors`, numbers in E.164 with `+` (§3.3),
+/// pattern (one recipient),
 /// webservice and voice-OTP sends; the reports `new_list` (filters, pagination), `by_bulk` (every field the seed
 /// shows, counts as strings as the seed sends them), `bulk_stats`, and `recipients` (always listed, their
 /// `message_status` only once the bulk is final), each paginated with the seed's full `meta`.
@@ -98,6 +99,9 @@ struct FakeIPPanelState: Sendable {
         return Int(Swift.min(Swift.max(number, 1), Int64(limit)))
     }
 
+    /// "The number is not valid": a validation error for a number not in E.164 with its `+` (docs/providers.md §3.3).
+    static let badNumber = "شماره وارد شده معتبر نیست"
+
     private mutating func send(_ body: JSONValue?) -> FakeReply {
         guard let body, body.isObject else { return Self.validation("body", "invalid json") }
         switch body["sending_type"]?.stringValue {
@@ -106,10 +110,12 @@ struct FakeIPPanelState: Sendable {
             guard let recipients = body["recipients"]?.arrayValue?.compactMap(\.stringValue), recipients.count == 1 else {
                 return Self.validation("recipients", "فقط یک گیرنده مجاز است")
             }
+            guard recipients.allSatisfy(IPPanelNumberRules.isE164) else { return Self.validation("recipients", Self.badNumber) }
             guard body["params"]?.isObject == true else { return Self.validation("params", "تکمیل گزینه پارامترها الزامی است") }
             guard let from = body["from_number"]?.stringValue, !from.isEmpty else {
                 return Self.validation("from_number", "تکمیل گزینه شماره فرستنده الزامی است")
             }
+            guard IPPanelNumberRules.isE164(from) else { return Self.validation("from_number", Self.badNumber) }
             // The text as sent: the pattern with its values filled in (the fake's pattern is the code, then each
             // placeholder's value in name order), so reports show what the recipient got, as IPPanel's do.
             var params: [String: JSONValue] = [:]
@@ -124,9 +130,11 @@ struct FakeIPPanelState: Sendable {
             guard let recipients = body["params"]?["recipients"]?.arrayValue?.compactMap(\.stringValue), !recipients.isEmpty else {
                 return Self.validation("params.recipients", "تکمیل گزینه گیرندگان الزامی است")
             }
+            guard recipients.allSatisfy(IPPanelNumberRules.isE164) else { return Self.validation("params.recipients", Self.badNumber) }
             guard let from = body["from_number"]?.stringValue, !from.isEmpty else {
                 return Self.validation("from_number", "تکمیل گزینه شماره فرستنده الزامی است")
             }
+            guard IPPanelNumberRules.isE164(from) else { return Self.validation("from_number", Self.badNumber) }
             return Self.success(["message_outbox_ids": [.integer(record("webservice", recipients, message, from))]])
         case "votp":
             guard let code = body["message"]?.stringValue, !code.isEmpty else {
@@ -136,6 +144,7 @@ struct FakeIPPanelState: Sendable {
             guard let recipients = body["params"]?["recipients"]?.arrayValue?.compactMap(\.stringValue), recipients.count == 1 else {
                 return Self.validation("params.recipients", "فقط یک گیرنده مجاز است")
             }
+            guard recipients.allSatisfy(IPPanelNumberRules.isE164) else { return Self.validation("params.recipients", Self.badNumber) }
             return Self.success(["message_outbox_ids": [.integer(record("sendvoice", recipients, code, "+98votp"))]])
         default:
             return Self.validation("sending_type", "نوع ارسال نامعتبر است")

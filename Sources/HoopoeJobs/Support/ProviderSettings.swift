@@ -37,6 +37,10 @@ public struct ProviderSettings: Sendable {
             guard let from = env.string("IPPANEL_FROM_NUMBER") else {
                 throw ConfigurationError(key: "IPPANEL_FROM_NUMBER", message: "required with IPPANEL_API_KEY: the sending line in E.164, e.g. +983000505")
             }
+            guard IPPanelNumberRules.isE164(from) else {
+                throw ConfigurationError(
+                    key: "IPPANEL_FROM_NUMBER", message: "\(from) is not a line in E.164 with its +, e.g. +983000505 (IPPanel refuses any other form)")
+            }
             ippanel = IPPanelClient.Configuration(
                 baseURL: try env.url("IPPANEL_BASE_URL", default: "https://edge.ippanel.com/v1")!, apiKey: key, fromNumber: from)
         }

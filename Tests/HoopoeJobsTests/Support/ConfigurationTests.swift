@@ -21,6 +21,8 @@ struct ConfigurationTests {
         (["HOOPOE_TIME_ZONE": "Mars/Olympus"], "HOOPOE_TIME_ZONE"),
         (["KAVENEGAR_API_KEY": "k", "KAVENEGAR_BASE_URL": "ftp://x"], "KAVENEGAR_BASE_URL"),
         (["IPPANEL_API_KEY": "k"], "IPPANEL_FROM_NUMBER"),
+        (["IPPANEL_API_KEY": "k", "IPPANEL_FROM_NUMBER": "3000505"], "IPPANEL_FROM_NUMBER"),
+        (["IPPANEL_API_KEY": "k", "IPPANEL_FROM_NUMBER": "983000505"], "IPPANEL_FROM_NUMBER"),
         (["SMS_DRY_RUN": "perhaps"], "SMS_DRY_RUN"),
         (["HOOPOE_EVENTS_MAXLEN": "-5"], "HOOPOE_EVENTS_MAXLEN"),
     ])

@@ -85,6 +85,30 @@ struct FakeIPPanelStrictnessTests {
         }
     }
 
+    /// Numbers in E.164 with `+` only (seed 003, docs/providers.md §3.3): the national form, the legacy SDK's form
+    /// without `+` and a line without `+` are refused with 422 `400-2`, naming the field.
+    @Test func numbersOutsideE164AreRefused() async throws {
+        try await withHarness { h in
+            let cases: [(body: String, field: String)] = [
+                (#"{"sending_type":"pattern","code":"p1","from_number":"+983000505","recipients":["09120000000"],"params":{"code":"1"}}"#, "recipients"),
+                (#"{"sending_type":"pattern","code":"p1","from_number":"+983000505","recipients":["989120000000"],"params":{"code":"1"}}"#, "recipients"),
+                (#"{"sending_type":"pattern","code":"p1","from_number":"3000505","recipients":["+989120000000"],"params":{"code":"1"}}"#, "from_number"),
+                (#"{"sending_type":"webservice","message":"m","from_number":"+983000505","params":{"recipients":["+989120000000","0935"]}}"#, "params.recipients"),
+                (#"{"sending_type":"votp","message":"45852","params":{"recipients":["+0989120000000"]}}"#, "params.recipients"),
+            ]
+            for (body, field) in cases {
+                let answer = try await call(h, "POST", "/api/send", body)
+                #expect(answer.status == 422, "\(body)")
+                #expect(answer.json?["meta"]?["message_code"]?.stringValue == "400-2")
+                #expect(answer.json?["meta"]?["errors"]?[field] != nil, "\(body): \(answer.json ?? .null)")
+            }
+            #expect(await h.control.requests(to: .ippanelSend).count == cases.count)
+            let accepted = try await call(h, "POST", "/api/send",
+                #"{"sending_type":"pattern","code":"p1","from_number":"+983000505","recipients":["+989120000000"],"params":{"code":"1"}}"#)
+            #expect(accepted.status == 200)
+        }
+    }
+
     @Test func newListFiltersAndPaginates() async throws {
         try await withHarness { h in
             let first = try await sendPattern(h)
