@@ -97,6 +97,34 @@ import Testing
         }
     }
 
+    /// A job's unique key and answer key of another type (`WRONGTYPE`, written by something else) are passed over:
+    /// the rest of the batch still gets its answers, its unique locks released, its history listed and its counts.
+    @Test func aForeignUniqueOrAnswerKeyDoesNotCostTheRestOfTheBatch() async throws {
+        try await AcknowledgeFixture.withOwnServer { store, redis in
+            let ids = try await AcknowledgeFixture.stream(store, count: 3, delivered: 3)
+            let k = store.keys("default")
+            try await redis.send("HSET", k.unique("u0"), "not", "a string")
+            try await redis.send("SET", k.answer("j1"), "not a list")
+            try await redis.send("SET", k.unique("u2"), "j2")
+            let acks = ids.enumerated().map { index, id in
+                let jobID = "j\(index)"
+                let record = HistoryRecord(
+                    id: jobID, type: "test.ack", queue: "default", outcome: .processed, attempt: 1, finishedAt: Date().timeIntervalSince1970)
+                return Acknowledgement(
+                    queue: "default", entryID: id, type: "test.ack", jobID: jobID, uniqueKey: "u\(index)", counter: "processed",
+                    answer: #"{"outcome":"processed"}"#, history: (record.encoded(), JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 3600)))
+            }
+            _ = try await store.acknowledge(acks, queue: "default", counter: "processed", at: Date())
+            #expect(try await AcknowledgeFixture.remaining(store).isEmpty)
+            #expect(try await redis.send("LRANGE", k.answer("j0"), "0", "-1").array?.count == 1)
+            #expect(try await redis.send("LRANGE", k.answer("j2"), "0", "-1").array?.count == 1, "answered after the foreign key")
+            #expect(try await redis.send("GET", k.answer("j1")).string == "not a list", "left as it was")
+            #expect(try await redis.send("EXISTS", k.unique("u2")).int == 0, "released after the foreign key")
+            #expect(try await redis.send("LRANGE", k.historyIDs, "0", "-1").array?.count == 3)
+            #expect(try await store.counters(queue: "default", day: Date())["processed"] == 3)
+        }
+    }
+
     /// Records refused (here `WRONGTYPE`: the records key is not a hash) do not undo the acknowledgement: the entries
     /// are gone and counted, and the error says only history is missing.
     @Test func refusedRecordsLeaveTheJobsAcknowledged() async throws {

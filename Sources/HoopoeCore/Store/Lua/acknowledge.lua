@@ -31,13 +31,15 @@ if n > 0 then
   end
 end
 pos = pos + n
+-- A unique or answer key of another type (written by something else: `WRONGTYPE`) is passed over with pcall, not
+-- raised: the entries are already acknowledged above, and an error here would lose the rest of the batch's answers,
+-- its history list and its counts (Redis keeps a script's writes before an error). Its own job's caller waits in vain.
 for i = 6, 5 + u do
-  if redis.call('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
+  if redis.pcall('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
   pos = pos + 1
 end
 for i = 6 + u, 5 + u + a do
-  redis.call('LPUSH', KEYS[i], ARGV[pos])
-  redis.call('EXPIRE', KEYS[i], ARGV[5])
+  if type(redis.pcall('LPUSH', KEYS[i], ARGV[pos])) == 'number' then redis.call('EXPIRE', KEYS[i], ARGV[5]) end
   pos = pos + 1
 end
 -- Job history's list (decision 0033): the batch's ids in one LPUSH, in the same step as their acknowledgement, so
