@@ -31,6 +31,26 @@ import Testing
         #expect(redaction.carriesSecrets("sendinblue.register") && !redaction.carriesSecrets("sms.send"))
     }
 
+    /// jobs/conformance/redaction.json's `payloads` under its `rule`, the vectors jobs/examples/hoopoe_enqueue.py's copy
+    /// of the rule runs too (DomainJobsRedactionVectorsTests, in HoopoeJobsTests, checks the `rule` is this build's handlers').
+    @Test func theSharedVectorsAreShownAsTheySay() throws {
+        let vectors = try ConformanceTests.vectors("redaction.json")
+        let rule = try #require(vectors["rule"])
+        var secretKeys: [String: Set<String>] = [:]
+        if case .object(let map)? = rule["secret_keys"] {
+            for (type, keys) in map { secretKeys[type] = Set(keys.arrayValue?.compactMap(\.stringValue) ?? []) }
+        }
+        let known = Set(rule["known_types"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        #expect(Set(rule["common_secret_keys"]?.arrayValue?.compactMap(\.stringValue) ?? []) == PayloadRedaction.commonSecretKeys)
+        let redaction = PayloadRedaction(secretKeys: secretKeys, knownTypes: known)
+        let cases = try #require(vectors["payloads"]?.arrayValue)
+        #expect(cases.count >= 5)
+        for item in cases {
+            let type = try #require(item["type"]?.stringValue)
+            #expect(redaction.shown(try #require(item["payload"]), type: type) == item["shown"], "\(item["why"]?.stringValue ?? type)")
+        }
+    }
+
     /// A type no handler declares: its payload loses every declared secret key and the common ones, at any depth; a
     /// declared type without secrets keeps its keys.
     @Test func aTypeNoHandlerDeclaresLosesEverySecretKeyAtAnyDepth() {
