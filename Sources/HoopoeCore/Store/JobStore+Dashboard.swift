@@ -18,6 +18,8 @@ package struct DeadEntry: Sendable {
     package let diedAt: Double
     /// Its envelope; nil when the stored text is missing or not an envelope.
     package let envelope: JobEnvelope?
+    /// The size of its stored text in bytes (0 when missing): what reading it cost.
+    package var size: Int = 0
 }
 
 /// A stream entry delivered to a worker and not yet acknowledged: a running (or prefetched) job.
@@ -51,14 +53,40 @@ extension JobStore {
     }
 
     /// Dead jobs, newest first, from the `offset`-th newest (entries whose text is not an envelope are kept, with a
-    /// nil envelope, so offsets stay positions in the set).
-    package func deadEntries(queue: String, offset: Int, limit: Int) async throws -> [DeadEntry] {
+    /// nil envelope, so offsets stay positions in the set). At most `byteBudget` bytes of their text are read
+    /// (``boundedTexts(_:_:budget:)``): fewer than `limit` entries come back when the budget ends first, at least one.
+    package func deadEntries(queue: String, offset: Int, limit: Int, byteBudget: Int = .max) async throws -> [DeadEntry] {
         let k = keys(queue)
         let pairs = try await redis.send("ZREVRANGE", k.dead, String(offset), String(offset + limit - 1), "WITHSCORES").array ?? []
         let (ids, scores) = Self.membersAndScores(pairs)
         if ids.isEmpty { return [] }
-        let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
-        return ids.indices.map { index in DeadEntry(id: ids[index], diedAt: scores[index], envelope: Self.envelope(bodies, at: index)) }
+        let bodies = try await boundedTexts(k.deadJobs, ids, budget: byteBudget)
+        return bodies.indices.map { index in
+            DeadEntry(id: ids[index], diedAt: scores[index], envelope: Self.envelope(bodies, at: index), size: bodies[index].bytes?.count ?? 0)
+        }
+    }
+
+    /// The stored texts of `ids` in hash `hash`, in order, as far as `budget` bytes reach — at least the first, so a
+    /// reader always moves on: one pipelined `HSTRLEN` each, then one `HMGET` of those that fit. Fewer replies than
+    /// ids when the budget ended first (a missing text is a nil reply and costs nothing).
+    ///
+    /// Why: a dashboard page reads up to thousands of envelopes, and a plain `XADD` may write one of 512 KiB; bounded
+    /// by count alone, a page could pull gigabytes through the dashboard's memory.
+    package func boundedTexts(_ hash: String, _ ids: [String], budget: Int) async throws -> [RedisReply] {
+        if ids.isEmpty { return [] }
+        var take = ids.count
+        if budget < Int.max {
+            let sizes = try await redis.pipeline(ids.map { RedisCommand("HSTRLEN", hash, $0) })
+            var total = 0
+            for (index, size) in sizes.enumerated() {
+                total += max(0, size.int ?? 0)
+                if total > budget && index > 0 {
+                    take = index
+                    break
+                }
+            }
+        }
+        return try await redis.send(RedisCommand("HMGET", [hash] + ids.prefix(take))).array ?? []
     }
 
     /// How many jobs the dead set of `queue` holds (one `ZCARD`).

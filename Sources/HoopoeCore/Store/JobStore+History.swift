@@ -61,6 +61,21 @@ extension JobStore {
         return Array(merged.dropFirst(offset).prefix(limit))
     }
 
+    /// The ids of `queue`'s `limit` most recently finished jobs in the list, and in the legacy set those not in the
+    /// list (``historyPage(queue:offset:limit:)`` says why there are two; the second is nearly always empty), without
+    /// their records: for a read that bounds their records' bytes (the dashboard's search), which merges the two by
+    /// finish time itself.
+    func historyIDs(queue: String, limit: Int) async throws -> (listed: [String], legacy: [String]) {
+        guard limit > 0 else { return ([], []) }
+        let k = keys(queue)
+        let replies = try await redis.pipeline([
+            RedisCommand("LRANGE", k.historyIDs, "0", String(limit - 1)), RedisCommand("ZREVRANGE", k.legacyHistory, "0", String(limit - 1)),
+        ])
+        let listed = (replies[0].array ?? []).compactMap(\.string)
+        let known = Set(listed)
+        return (listed, (replies[1].array ?? []).compactMap(\.string).filter { !known.contains($0) })
+    }
+
     /// The records of `ids` in order (one `HMGET`), without the ids that have none.
     private func records(of ids: [String], _ k: QueueKeys) async throws -> [(id: String, text: [UInt8])] {
         if ids.isEmpty { return [] }

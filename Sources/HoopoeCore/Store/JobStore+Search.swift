@@ -19,50 +19,95 @@ package struct RecentJob: Sendable {
     package let at: Double?
 }
 
+/// The recent jobs of a queue as a search read them, and whether a place's read stopped at its byte budget.
+package struct RecentJobs: Sendable {
+    package var jobs: [RecentJob] = []
+    /// True when the stored text of a place ran past its share of the budget before `limit` jobs were read.
+    package var cut = false
+}
+
 /// The recent jobs of a queue, for the dashboard's search: a bounded read of each place a job can be.
 extension JobStore {
     /// Up to `limit` jobs from each of `queue`'s history (most recently finished), stream (newest), scheduled set
-    /// (soonest due) and dead set (newest): ``historyPage(queue:offset:limit:)``, one `ZREVRANGE`+`HMGET` or
-    /// `ZRANGE`+`HMGET` per set and one `XREVRANGE`. Whatever the backlog, at most 4 × `limit` jobs are read; only those whose stored text contains
-    /// every one of `needles` (a cheap test that a filter may match) are decoded.
-    package func recentJobs(queue: String, limit: Int, needles: [[UInt8]] = []) async throws -> [RecentJob] {
+    /// (soonest due) and dead set (newest), and at most a quarter of `byteBudget` bytes of stored text from each: the
+    /// hashes' texts through ``boundedTexts(_:_:budget:)``, the stream in slices of ``searchStreamSlice`` entries.
+    /// Whatever the backlog, and however large its envelopes, a search reads at most 4 × `limit` jobs and about
+    /// `byteBudget` bytes (plus one stream slice); only jobs whose stored text contains every one of `needles` (a cheap
+    /// test that a filter may match) are decoded.
+    package func recentJobs(queue: String, limit: Int, needles: [[UInt8]] = [], byteBudget: Int = JobStore.searchByteBudget) async throws -> RecentJobs {
+        guard limit > 0 else { return RecentJobs() }
         let k = keys(queue)
+        let share = max(1, byteBudget / 4)
         func wanted(_ bytes: [UInt8]) -> Bool { needles.allSatisfy { bytes.containsBytes($0) } }
-        var found: [RecentJob] = []
-        for (id, bytes) in try await historyPage(queue: queue, offset: 0, limit: limit) where wanted(bytes) {
-            guard let record = HistoryRecord.decode(bytes), record.id == id, let envelope = record.envelope else { continue }
-            found.append(RecentJob(place: .finished, envelope: envelope, record: record, at: record.finishedAt))
+        var found = RecentJobs()
+
+        let (listed, legacy) = try await historyIDs(queue: queue, limit: limit)
+        let history = listed + legacy
+        let records = try await boundedTexts(k.historyJobs, history, budget: share)
+        found.cut = found.cut || records.count < history.count
+        var finished: [(job: RecentJob, text: [UInt8])] = []
+        for (id, reply) in zip(history, records) {
+            // With a legacy set the two are merged by finish time before the filter, so every job is read.
+            guard let bytes = reply.bytes, !legacy.isEmpty || wanted(bytes), let record = HistoryRecord.decode(bytes), record.id == id,
+                let envelope = record.envelope
+            else { continue }
+            finished.append((RecentJob(place: .finished, envelope: envelope, record: record, at: record.finishedAt), bytes))
         }
-        for entry in try await redis.send("XREVRANGE", k.stream, "+", "-", "COUNT", String(limit)).array ?? [] {
-            guard let bytes = entry.array?.last?.array?.last?.bytes, wanted(bytes), let envelope = try? JobEnvelope.decode(bytes) else { continue }
-            found.append(RecentJob(place: .stream, envelope: envelope, record: nil, at: nil))
+        if !legacy.isEmpty {
+            finished = Array(finished.sorted { ($0.job.at ?? 0) > ($1.job.at ?? 0) }.prefix(limit)).filter { wanted($0.text) }
         }
-        for (_, due, bytes) in try await page(k.scheduled, k.scheduledJobs, newest: false, limit: limit) where wanted(bytes) {
-            guard let envelope = try? JobEnvelope.decode(bytes) else { continue }
-            found.append(RecentJob(place: .scheduled, envelope: envelope, record: nil, at: due))
+        found.jobs += finished.map(\.job)
+
+        let streamCut = try await newestEntries(k.stream, limit: limit, budget: share) { bytes in
+            guard wanted(bytes), let envelope = try? JobEnvelope.decode(bytes) else { return }
+            found.jobs.append(RecentJob(place: .stream, envelope: envelope, record: nil, at: nil))
         }
-        for (_, died, bytes) in try await page(k.dead, k.deadJobs, newest: true, limit: limit) where wanted(bytes) {
-            guard let envelope = try? JobEnvelope.decode(bytes) else { continue }
-            found.append(RecentJob(place: .dead, envelope: envelope, record: nil, at: died))
+        found.cut = found.cut || streamCut
+
+        for (place, index, bodies, newest) in [(RecentJob.Place.scheduled, k.scheduled, k.scheduledJobs, false), (.dead, k.dead, k.deadJobs, true)] {
+            let pairs = try await redis.send(newest ? "ZREVRANGE" : "ZRANGE", index, "0", String(limit - 1), "WITHSCORES").array ?? []
+            let (ids, scores) = Self.membersAndScores(pairs)
+            let texts = try await boundedTexts(bodies, ids, budget: share)
+            found.cut = found.cut || texts.count < ids.count
+            for (position, reply) in texts.enumerated() {
+                guard let bytes = reply.bytes, wanted(bytes), let envelope = try? JobEnvelope.decode(bytes) else { continue }
+                found.jobs.append(RecentJob(place: place, envelope: envelope, record: nil, at: scores[position]))
+            }
         }
         return found
     }
 
-    /// The first `limit` members of sorted set `index` (highest scores first when `newest`) with their scores and
-    /// their text in hash `bodies`, undecoded; members without text are left out.
-    private func page(_ index: String, _ bodies: String, newest: Bool, limit: Int) async throws -> [(String, Double, [UInt8])] {
-        let pairs = try await redis.send(newest ? "ZREVRANGE" : "ZRANGE", index, "0", String(limit - 1), "WITHSCORES").array ?? []
-        let (ids, scores) = Self.membersAndScores(pairs)
-        if ids.isEmpty { return [] }
-        let texts = try await redis.send(RedisCommand("HMGET", [bodies] + ids)).array ?? []
-        return ids.indices.compactMap { position in
-            guard position < texts.count, let bytes = texts[position].bytes else { return nil }
-            return (ids[position], scores[position], bytes)
+    /// Visits the envelope text of `stream`'s newest `limit` entries, newest first, in slices of
+    /// ``searchStreamSlice``, and stops once `budget` bytes were read; true when it stopped there before `limit`.
+    private func newestEntries(_ stream: String, limit: Int, budget: Int, _ visit: ([UInt8]) -> Void) async throws -> Bool {
+        var end = "+"
+        var read = 0
+        var spent = 0
+        while read < limit {
+            if spent >= budget { return true }
+            let want = min(Self.searchStreamSlice, limit - read)
+            let slice = try await redis.send("XREVRANGE", stream, end, "-", "COUNT", String(want)).array ?? []
+            for entry in slice {
+                guard let bytes = entry.array?.last?.array?.last?.bytes else { continue }
+                spent += bytes.count
+                visit(bytes)
+            }
+            read += slice.count
+            guard slice.count == want, let last = slice.last?.array?.first?.string else { return false }
+            end = "(" + last
         }
+        return false
     }
 
-    /// Job `id` wherever ``recentJobs(queue:limit:)`` would look, without reading the others: one pipeline for its
-    /// history record and its scheduled and dead copies, then the newest `limit` stream entries.
+    /// What one queue's search may read of stored text: 32 MiB, a quarter for each place. A thousand envelopes of the
+    /// peers' size take about 0.4 MiB; at the envelope limit of 512 KiB, a quarter holds 16.
+    package static let searchByteBudget = 32 << 20
+    /// Stream entries read in one `XREVRANGE` of a search: the most a slice can overshoot the budget by.
+    static let searchStreamSlice = 50
+
+    /// Job `id` wherever ``recentJobs(queue:limit:needles:byteBudget:)`` would look, without reading the others: one
+    /// pipeline for its history record and its scheduled and dead copies, then the newest `limit` stream entries (as
+    /// far as a quarter of ``searchByteBudget`` reaches).
     package func recentJob(id: String, queue: String, limit: Int) async throws -> [RecentJob] {
         let k = keys(queue)
         let replies = try await redis.pipeline([
@@ -80,10 +125,8 @@ extension JobStore {
             found.append(RecentJob(place: .dead, envelope: envelope, record: nil, at: replies[4].double ?? Double(replies[4].string ?? "")))
         }
         let needle = Array("\"\(id)\"".utf8)
-        for entry in try await redis.send("XREVRANGE", k.stream, "+", "-", "COUNT", String(limit)).array ?? [] {
-            guard let bytes = entry.array?.last?.array?.last?.bytes, bytes.containsBytes(needle), let envelope = try? JobEnvelope.decode(bytes),
-                envelope.id == id
-            else { continue }
+        _ = try await newestEntries(k.stream, limit: limit, budget: Self.searchByteBudget / 4) { bytes in
+            guard bytes.containsBytes(needle), let envelope = try? JobEnvelope.decode(bytes), envelope.id == id else { return }
             found.append(RecentJob(place: .stream, envelope: envelope, record: nil, at: nil))
         }
         return found

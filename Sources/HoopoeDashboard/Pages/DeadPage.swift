@@ -39,6 +39,9 @@ extension Dashboard {
     /// How many dead entries one page may look at while filtering: a filter that matches little still answers fast
     /// on a large dead set, and the page offers to go on from where it stopped.
     static let deadScanBudget = 2000
+    /// And how many bytes of their stored text: a plain `XADD` may write envelopes of 512 KiB, and 2,000 of them would
+    /// pull a gigabyte through the dashboard (JobStore.boundedTexts).
+    static let deadScanBytes = 16 << 20
 
     /// `/dead?queue=Q&type=T&error=E&offset=N`: the dead set of one queue, newest first, filtered; retry or delete
     /// one, the selected, or every match.
@@ -55,18 +58,22 @@ extension Dashboard {
         var matches: [DeadEntry] = []
         var position = start
         var scanned = 0
-        while matches.count < limit, scanned < Self.deadScanBudget {
-            let chunk = try await jobs.store.deadEntries(queue: queue, offset: position, limit: filter.isEmpty ? limit - matches.count : 200)
+        var bytes = 0
+        while matches.count < limit, scanned < Self.deadScanBudget, bytes < Self.deadScanBytes {
+            let chunk = try await jobs.store.deadEntries(
+                queue: queue, offset: position, limit: filter.isEmpty ? limit - matches.count : 200, byteBudget: Self.deadScanBytes - bytes)
             if chunk.isEmpty { break }
             for entry in chunk {
                 position += 1
                 scanned += 1
+                bytes += entry.size
                 if filter.matches(entry.envelope.map(shown)) {
                     matches.append(entry)
                     if matches.count == limit { break }
                 }
             }
         }
+        let stopped = scanned >= Self.deadScanBudget || bytes >= Self.deadScanBytes
         let total = counts[queue] ?? 0
         let filterPairs: [(String, String?)] = [("queue", queue), ("type", filter.type), ("error", filter.error)]
         let rows = matches.map { entry -> HTML in
@@ -83,13 +90,13 @@ extension Dashboard {
         let selectAll: HTML = configuration.readOnly ? .empty : "<th><input type=\"checkbox\" data-select-all aria-label=\"select all\"></th>"
         let table: HTML =
             rows.isEmpty
-            ? "<p class=\"muted\">No dead job\(filter.isEmpty ? "" : " matches the filter") in \(queue)\(scanned >= Self.deadScanBudget ? " among the \(scanned) looked at" : "").</p>"
+            ? "<p class=\"muted\">No dead job\(filter.isEmpty ? "" : " matches the filter") in \(queue)\(stopped ? " among the \(scanned) looked at" : "").</p>"
             : """
             <table class="dead"><thead><tr>\(selectAll)<th>Job</th><th>Type</th><th>Died</th><th class="num">Attempts</th><th>Reason</th><th></th></tr></thead>\
             <tbody>\(rows)</tbody></table>
             """
         let more: HTML =
-            position < total && (matches.count == limit || scanned >= Self.deadScanBudget)
+            position < total && (matches.count == limit || stopped)
             ? "<a href=\"/dead\(QueryString.make(filterPairs + [("offset", String(position))]))\">older »</a>" : .empty
         let newer: HTML = start > 0 ? "<a href=\"/dead\(QueryString.make(filterPairs))\">« newest</a>" : .empty
         let bulk: HTML =
@@ -115,7 +122,7 @@ extension Dashboard {
             <label>Error text<input name="error" value="\(filter.error ?? "")" placeholder="timeout" maxlength="\(DeadFilter.maxLength)"></label><button>Filter</button>\
             \(filter.isEmpty ? HTML.empty : "<a href=\"/dead\(QueryString.make([("queue", queue)]))\">clear</a>")</form>
             <p class="muted filter-bounds">Type matches exactly; error text is found anywhere in the reason, ignoring case (each up to \
-            \(DeadFilter.maxLength) characters). A page looks at up to \(Self.deadScanBudget) dead jobs for matches; "older »" goes on from \
+            \(DeadFilter.maxLength) characters). A page looks at up to \(Self.deadScanBudget) dead jobs (\(Self.deadScanBytes >> 20) MiB of them) for matches; "older »" goes on from \
             there. Retry all / Delete all go through the whole dead set of \(queue) in the background, \(DeadBulkRuns.batchSize) jobs at a \
             time, with a progress page.</p>
             \(runningNote)\(bulk)\(table)<div class="pager">\(newer)<span class="muted">\(matches.count) shown · \(total) dead in \(queue)</span>\(more)</div>

@@ -58,7 +58,8 @@ extension Dashboard {
     static let searchResults = 200
 
     /// `/search?id=&type=&field=&queue=`: recent jobs by id, type or payload field, over a bounded read of each
-    /// queue's history, stream, scheduled and dead sets (``JobStore/recentJobs(queue:limit:)``).
+    /// queue's history, stream, scheduled and dead sets (``JobStore/recentJobs(queue:limit:needles:byteBudget:)``):
+    /// large stored jobs stop a place's read at its share of ``JobStore/searchByteBudget``, and the page says so.
     func searchPage(_ query: FormFields) async throws -> Page {
         let search = JobSearch(query)
         let names = try await queueNames()
@@ -70,13 +71,16 @@ extension Dashboard {
         }
         var matches: [(queue: String, job: RecentJob, shown: JobEnvelope)] = []
         var seen: Set<String> = []
+        var cut: [String] = []
         reading: for queue in selected {
             // By id: the job's own entries (one look-up each), not every recent job.
             let recent: [RecentJob]
             if let id = search.id {
                 recent = try await jobs.store.recentJob(id: id, queue: queue, limit: Self.searchDepth)
             } else {
-                recent = try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth, needles: search.needles)
+                let read = try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth, needles: search.needles)
+                recent = read.jobs
+                if read.cut { cut.append(queue) }
             }
             for job in recent {
                 let shown = shown(job.envelope)
@@ -101,7 +105,12 @@ extension Dashboard {
                 <table class="search-results"><thead><tr><th>Id</th><th>Type</th><th>Queue</th><th>State</th><th>When</th><th>Payload</th></tr></thead>\
                 <tbody>\(rows)</tbody></table>
                 """
-        return Page(title: "Search", path: "/search", readOnly: configuration.readOnly, body: "\(body)\(results)")
+        // Large envelopes: a place's read stopped at its share of the bytes a search may read (JobStore.searchByteBudget).
+        let stopped: HTML = cut.isEmpty ? .empty : """
+            <p class="muted cut">In \(cut.count == 1 ? "queue" : "queues") \(cut.joined(separator: ", ")) the search stopped before \(Self.searchDepth) jobs of a place: \
+            their stored jobs are large, and a search reads at most \(JobStore.searchByteBudget >> 20) MiB of them a queue. A job id finds a job wherever it is.</p>
+            """
+        return Page(title: "Search", path: "/search", readOnly: configuration.readOnly, body: "\(body)\(results)\(stopped)")
     }
 
     private func searchForm(_ query: FormFields, queues: [String]) -> HTML {

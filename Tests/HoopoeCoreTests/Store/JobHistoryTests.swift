@@ -208,7 +208,7 @@ import Testing
         #expect(try await h.jobs.store.historyCount(queue: "default") == 4)
         #expect(try await h.jobs.store.historyRecords(queue: "default", offset: 0, limit: 10).map(\.id) == ["new-1", "old-2", "new-3", "old-4"])
         #expect(try await h.jobs.store.historyRecords(queue: "default", offset: 1, limit: 2).map(\.id) == ["old-2", "new-3"])
-        let found = try await h.jobs.store.recentJobs(queue: "default", limit: 3).filter { $0.place == .finished }
+        let found = try await h.jobs.store.recentJobs(queue: "default", limit: 3).jobs.filter { $0.place == .finished }
         #expect(found.compactMap(\.record?.id) == ["new-1", "old-2", "new-3"])
         #expect(try await h.jobs.store.historyRecord(id: "old-4", queue: "default")?.outcome == .processed)
     }
