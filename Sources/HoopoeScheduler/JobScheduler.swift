@@ -60,6 +60,7 @@ public struct JobScheduler: Sendable {
     /// - Returns: when to wake up next.
     @discardableResult
     public func runOnce() async -> Date {
+        await clock.synchronize()
         let now = clock.now()
         var wake = now.addingTimeInterval(options.maxSleep)
         for task in tasks {
@@ -83,6 +84,9 @@ public struct JobScheduler: Sendable {
     private func handle(_ task: ScheduledTask, now: Date) async throws {
         let last = try await lastTicks.lastTick(of: task)
         let plan = planner.plan(for: task, lastTick: last, now: now)
+        if let ahead = plan.discardedLastTick {
+            onEvent(.lastTickAhead(task: task.name, stored: ahead))
+        }
         if let latest = plan.latestMissedTick {
             onEvent(.missedTicks(task: task.name, latest: latest, policy: task.catchUp))
         }

@@ -8,14 +8,19 @@ import Redis
 public struct RedisLastTickStore: LastTickStore {
     /// The key prefix, `hoopoe` in production; tests use a unique one.
     public let prefix: String
+    /// How far past Redis's clock a last tick may be (``TickPlanner/gracePeriod``): a later one is refused, and one
+    /// stored is overwritten by the next advance.
+    public let gracePeriod: TimeInterval
     private let redis: RedisClient
 
     /// - Parameters:
     ///   - redis: the shared client.
     ///   - prefix: the key prefix (default `hoopoe`).
-    public init(redis: RedisClient, prefix: String = "hoopoe") {
+    ///   - gracePeriod: how far past Redis's clock a last tick may be (default, as the planner's, 60 s).
+    public init(redis: RedisClient, prefix: String = "hoopoe", gracePeriod: TimeInterval = TickPlanner.defaultGracePeriod) {
         self.redis = redis
         self.prefix = prefix
+        self.gracePeriod = gracePeriod
     }
 
     /// The key holding a task's last handled tick.
@@ -35,16 +40,31 @@ public struct RedisLastTickStore: LastTickStore {
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
+    /// - Throws: ``TickAheadOfRedis`` when `tick` is later than Redis's clock by more than ``gracePeriod``: only a
+    ///   scheduler on its host's clock, ahead, plans one, and stored it would stop every scheduler's plans until then.
     public func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
-        try await redis.run(Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds)])
+        let reply = try await redis.run(
+            Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds), String(Int64(gracePeriod.rounded(.up)))])
+        if reply.int == -1 { throw TickAheadOfRedis(task: task.name, tick: tick) }
     }
 
-    /// Compare and set in one step, so two schedulers writing at once cannot move the value backwards.
+    /// A last tick refused for being later than Redis's clock (``advanceLastTick(of:to:)``).
+    public struct TickAheadOfRedis: Error, CustomStringConvertible {
+        public let task: String
+        public let tick: Date
+        public var description: String {
+            "the last tick of \(task), \(tick), is later than Redis's clock: this scheduler's clock runs ahead; not stored"
+        }
+    }
+
+    /// Compare and set in one step, so two schedulers writing at once cannot move the value backwards, and against
+    /// Redis's `TIME`, so no scheduler's clock can move it past Redis's (decision 0083).
     /// `Lua/schedule_advance_last_tick.lua`, compiled into the binary.
     ///
-    /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds.
-    /// Returns 1 if the value moved, 0 if it was already at or past ARGV[1].
+    /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds; ARGV[2] → the grace period, s.
+    /// Returns 1 if the value moved (or replaced one later than Redis's clock + the grace period), 0 if it was already
+    /// at or past ARGV[1], -1 if ARGV[1] is later than Redis's clock + the grace period (not stored).
     static let advanceScript = RedisScript(
         name: "schedule_advance_last_tick", source: String(decoding: PackageResources.schedule_advance_last_tick_lua, as: UTF8.self))
 }

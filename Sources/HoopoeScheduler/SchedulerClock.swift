@@ -10,6 +10,12 @@ public protocol SchedulerClock: Sendable {
     func now() -> Date
     /// Suspends until `deadline`; returns at once if it has passed.
     func sleep(until deadline: Date) async throws
+    /// Called at every wake-up before ``now()``: a clock that follows another (``RedisSchedulerClock``) reads it here.
+    func synchronize() async
+}
+
+extension SchedulerClock {
+    public func synchronize() async {}
 }
 
 /// The system's wall clock.

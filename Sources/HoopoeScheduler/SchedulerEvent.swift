@@ -8,6 +8,10 @@ public enum SchedulerEvent: Sendable {
     case alreadyEnqueued(task: String, tick: Date)
     /// Some ticks were missed (due longer than the grace period); the policy decided about them.
     case missedTicks(task: String, latest: Date, policy: CatchUpPolicy)
+    /// The task's stored last tick was later than the scheduler's time by more than the grace period: written by a
+    /// scheduler whose clock ran ahead (before schedulers read Redis's). It is planned as a task never run, and the
+    /// next advance overwrites it, rather than no tick being enqueued until the clock reaches it.
+    case lastTickAhead(task: String, stored: Date)
     /// Handling a task failed (Redis unreachable, the enqueue failed); it is retried after
     /// ``JobSchedulerOptions/retryDelay``, and the per-tick dedupe keeps the retry from duplicating jobs.
     case failed(task: String, error: any Error)

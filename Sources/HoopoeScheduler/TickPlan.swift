@@ -10,15 +10,19 @@ public struct TickPlan: Sendable, Hashable {
     public let lastTick: Date?
     /// The latest missed tick (due for longer than the grace period), if any tick was missed.
     public let latestMissedTick: Date?
+    /// A stored last tick later than now by more than the grace period, planned as never run (``TickPlanner``).
+    public let discardedLastTick: Date?
 
     /// - Parameters:
     ///   - ticks: ticks to enqueue, oldest first.
     ///   - lastTick: the new last handled tick, or nil for no change.
     ///   - latestMissedTick: the latest missed tick, if any.
-    public init(ticks: [Date], lastTick: Date?, latestMissedTick: Date?) {
+    ///   - discardedLastTick: a stored last tick too far ahead to be believed, if it was passed over.
+    public init(ticks: [Date], lastTick: Date?, latestMissedTick: Date?, discardedLastTick: Date? = nil) {
         self.ticks = ticks
         self.lastTick = lastTick
         self.latestMissedTick = latestMissedTick
+        self.discardedLastTick = discardedLastTick
     }
 
     /// True when some due ticks were missed and the task's ``CatchUpPolicy`` decided about them.

@@ -21,6 +21,10 @@ import Foundation
 ///   the last minute would start a per-second task with 60 jobs at once. Only a tick in the current second
 ///   (a start exactly on time) runs; the plan records that second as the starting point, and later lateness
 ///   (and ``CatchUpPolicy``) is measured from there.
+/// - A last tick later than `now` by more than the grace period is not believed: no scheduler that reads Redis's
+///   clock (``RedisSchedulerClock``) writes one, so a scheduler with a clock ahead did. It is planned as never run
+///   (``TickPlan/discardedLastTick`` says so), and the store's advance overwrites it; a last tick ahead by less (two
+///   schedulers' clocks a moment apart) plans nothing until `now` reaches it.
 public struct TickPlanner: Sendable, Hashable {
     /// The grace period used when none is given: 60 seconds, enough for a restart or a slow Redis, far
     /// less than the shortest sensible interval between ticks of a catch-up-sensitive task.
@@ -44,6 +48,10 @@ public struct TickPlanner: Sendable, Hashable {
         // Due ticks at or before `lastMissable` are missed; later ones (up to now) are on time.
         let lastMissable = (now.timeIntervalSince1970 - gracePeriod).rounded(.up) - 1
         let lastMissableDate = Date(timeIntervalSince1970: lastMissable)
+        if let lastTick, lastTick.timeIntervalSince(now) > gracePeriod {
+            let fresh = plan(for: task, lastTick: nil, now: now)
+            return TickPlan(ticks: fresh.ticks, lastTick: fresh.lastTick, latestMissedTick: nil, discardedLastTick: lastTick)
+        }
         guard let lastTick else {
             // Only a tick of the current second (a start exactly on time) is due.
             let start = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) - 1)

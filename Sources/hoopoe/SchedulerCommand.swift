@@ -43,14 +43,19 @@ struct SchedulerCommand: AsyncParsableCommand {
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        // Redis's clock decides which ticks are due, not this host's (decision 0083).
+        let clock = RedisSchedulerClock(redis: redis)
         let scheduler = JobScheduler(
-            tasks: file.tasks, lastTicks: RedisLastTickStore(redis: redis, prefix: options.namespace), sink: JobQueueTickSink(jobs: jobs)
+            tasks: file.tasks, lastTicks: RedisLastTickStore(redis: redis, prefix: options.namespace), sink: JobQueueTickSink(jobs: jobs),
+            clock: clock
         ) { event in
             switch event {
             case .enqueued(let task, let tick): logger.info("enqueued \(task) for \(tick)")
             case .alreadyEnqueued(let task, let tick): logger.debug("\(task) for \(tick) was already enqueued by another scheduler")
             case .missedTicks(let task, let latest, let policy): logger.warning("\(task) missed ticks up to \(latest); catch_up: \(policy)")
             case .failed(let task, let error): logger.error("\(task) failed; retrying: \(error)")
+            case .lastTickAhead(let task, let stored):
+                logger.warning("\(task)'s last tick \(stored) is ahead of Redis's clock (a scheduler with a clock ahead wrote it); starting the task afresh from now")
             }
         }
         let id = WorkerOptions.defaultConsumer()
@@ -58,7 +63,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             ["tasks": String(scheduler.tasks.count), "schedule": schedule]
         }
         logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")
-        for (task, next) in scheduler.nextRuns(now: Date()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
+        await clock.synchronize()
+        for (task, next) in scheduler.nextRuns(now: clock.now()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
         let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -48,6 +48,35 @@ import Testing
         #expect(try await h.jobs.liveProcesses().isEmpty, "an orderly stop removes the heartbeat")
     }
 
+    /// A scheduler on a host whose clock runs two hours ahead (libfaketime) plans by Redis's clock: its ticks are Redis's
+    /// seconds, and the task's last tick is not moved two hours ahead, where every scheduler on a right clock stopped
+    /// enqueuing the task until then (decision 0083). (Not a year: under libfaketime, offsets of months stop the Swift
+    /// runtime's sleeps, which a host whose clocks are all wrong alike does not do.)
+    @Test func aSchedulerWhoseClockRunsAheadTicksByRedisClock() async throws {
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try CLIHarness()
+        let path = try schedule("""
+            tasks:
+              - name: every.second
+                cron: "* * * * * *"
+                type: diag.record
+                payload: {key: "\(h.namespace):ticks", member: "t"}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ].merging(FakeClock.environment(offset: "+2h")) { $1 })
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 2 }, "\(scheduler.output)")
+        let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let ticks = try entries.compactMap { try JobEnvelope.decode($0.array![1].array![1].bytes!).payload["tick"]?.int64Value }
+        #expect(ticks.count >= 2 && ticks.allSatisfy { abs(Double($0) - redisNow) < 120 }, "ticks \(ticks), Redis's clock \(redisNow)")
+        let last = Double(try await h.redis.send("GET", "\(h.namespace):schedule:every.second:last").string ?? "") ?? 0
+        #expect(abs(last - redisNow) < 120, "the last tick \(last), Redis's clock \(redisNow)")
+        #expect(scheduler.poll() == nil, "the scheduler exited: \(scheduler.output)")
+    }
+
     /// Issue 11: with no stored history a scheduler starts from now. A per-second task used to get every tick of
     /// the last 60 s (its grace period) at once.
     @Test func aFirstStartEnqueuesNoPastTick() async throws {

@@ -27,6 +27,7 @@ import Testing
             case .alreadyEnqueued: counts.withLock { $0["alreadyEnqueued", default: 0] += 1 }
             case .missedTicks(let task, _, _): counts.withLock { $0["missed:\(task)", default: 0] += 1 }
             case .failed(let task, let error): failures.withLock { $0.append("\(task): \(error)") }
+            case .lastTickAhead(let task, _): counts.withLock { $0["ahead:\(task)", default: 0] += 1 }
             }
         }
 
@@ -167,6 +168,19 @@ import Testing
         #expect(try await store.lastTick(of: minutely) == nil)
         try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 5))
         #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 5))
+        // A tick later than Redis's clock by more than the grace period is refused (only a scheduler on a host clock
+        // that runs ahead plans one), and one stored is overwritten by the next advance, even backwards.
+        let redisNow = Double(try await client.send("TIME").array?.first?.string ?? "") ?? 0
+        await #expect(throws: RedisLastTickStore.TickAheadOfRedis.self) {
+            try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: redisNow + 86_400 * 365))
+        }
+        #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 5))
+        try await client.send("SET", store.key(for: minutely), String(Int64(redisNow) + 86_400 * 365))
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 6))
+        #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: 6))
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: redisNow + 30))
+        #expect(try await store.lastTick(of: minutely) == Date(timeIntervalSince1970: Double(Int64(redisNow + 30))), "within the grace period")
+        try await store.advanceLastTick(of: minutely, to: Date(timeIntervalSince1970: 5))
         // So does a number no clock reaches (past the year 9999, or before 1970): it trapped the cron search.
         for absurd in ["99999999999999999999", "9223372036854775807", "-9223372036854775808", "253402300800"] {
             try await client.send("SET", store.key(for: minutely), absurd)

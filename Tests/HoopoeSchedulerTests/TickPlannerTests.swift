@@ -119,10 +119,25 @@ import Testing
         }
     }
 
+    /// Another scheduler's clock a moment ahead handled a tick this one has not reached: nothing until it does.
     @Test func aLastTickAheadOfThisClockPlansNothing() throws {
-        let plan = planner.plan(for: try task("* * * * *"), lastTick: try at("10:05"), now: try at("10:00:30"))
+        let plan = planner.plan(for: try task("* * * * *"), lastTick: try at("10:01"), now: try at("10:00:30"))
         #expect(plan.ticks.isEmpty)
         #expect(plan.lastTick == nil)
+        #expect(plan.discardedLastTick == nil)
+    }
+
+    /// A last tick further ahead than the grace period was written by a clock ahead (a host a year early, before NTP):
+    /// planned as a task never run, not as "nothing until then", which stopped the task for as long.
+    @Test func aLastTickFarAheadIsNotBelievedAndTheTaskStartsAfresh() throws {
+        let ahead = try at("10:05")
+        let now = try at("10:00:30")
+        let plan = planner.plan(for: try task("* * * * *"), lastTick: ahead, now: now)
+        #expect(plan.discardedLastTick == ahead)
+        #expect(plan.ticks.isEmpty && plan.lastTick == Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) - 1))
+        let ten = try at("10:00")
+        let onTime = planner.plan(for: try task("* * * * *"), lastTick: ahead.addingTimeInterval(365 * 86_400), now: ten)
+        #expect(onTime.ticks == [ten], "a tick of the current second runs, as at a first start")
     }
 
     @Test func longOutageOfAPerSecondTaskIsPlannedWithoutWalkingEveryTick() throws {

@@ -1,8 +1,12 @@
 -- KEYS and ARGV: see the Swift property that runs it, RedisLastTickStore.advanceScript.
+local clock = redis.call('TIME')
+local latest = tonumber(clock[1]) + (tonumber(ARGV[2]) or 60)
 local current = tonumber(redis.call('GET', KEYS[1]))
 -- A value outside 0 to the end of the year 9999 is not a tick (RedisLastTickStore.latestTick): overwritten, as garbage is.
-if current and (current < 0 or current > 253402300799) then current = nil end
+-- Nor is one later than Redis's clock by more than the grace period: a scheduler whose clock ran ahead wrote it.
+if current and (current < 0 or current > 253402300799 or current > latest) then current = nil end
 local proposed = tonumber(ARGV[1])
+if proposed > latest then return -1 end
 if current == nil or proposed > current then
   redis.call('SET', KEYS[1], ARGV[1])
   return 1

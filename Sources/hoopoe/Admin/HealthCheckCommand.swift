@@ -19,8 +19,8 @@ struct HealthCheckCommand: AsyncParsableCommand {
               redis                    PING
               process                  a Hoopoe process (worker or scheduler) on this host has a heartbeat
                                        younger than 15 s (or --worker ID's does)
-            It reads two keys, writes nothing, and ignores queues: a stray job in a queue nobody serves, or a slow
-            queue, is no reason to restart a healthy worker.
+            It reads the heartbeats (pruning expired ones from their index) and ignores queues: a stray job in a
+            queue nobody serves, or a slow queue, is no reason to restart a healthy worker.
 
             The deployment checks (each ok, warn or fail):
               redis                    PING on the pooled client

@@ -24,20 +24,12 @@ struct ClockLeadTests {
         #expect(abs(lead.bound(queue: "default") - 0.001) < 1e-9)
     }
 
-    /// libfaketime, preloaded into the worker process only: its wall clock a minute ahead, its monotonic clock true.
-    /// `FAKETIME_SHARED` names a semaphore and shared memory that do not exist, which libfaketime tolerates: without it,
-    /// its start-up makes its own and `setenv`s their names, and the Swift runtime then saw no arguments (hoopoe printed
-    /// its top-level help). The `faketime` wrapper sets it too, but forks, so a signal to it would not reach the worker.
-    private static let fakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-
     @Test func aWorkerAMinuteAheadOfRedisRunsAPlainXADDJobAtItsRunAtByRedisClock() async throws {
-        #expect(FileManager.default.fileExists(atPath: Self.fakeTime), "libfaketime is missing: scripts/install-deps.sh installs it")
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
         let h = try EngineHarness()
         let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
-            "LD_PRELOAD": Self.fakeTime, "FAKETIME": "+60s", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-            "FAKETIME_NO_CACHE": "1", "FAKETIME_SHARED": "/hoopoe-none /hoopoe-none",
-        ])
+        ].merging(FakeClock.environment(offset: "+60s")) { $1 })
         defer { process.signal(SIGKILL) }
         let key = "\(h.namespace):ran"
         // Started, and its promotion rounds have read Redis's clock (so the learnt bound is what is tested, not the
