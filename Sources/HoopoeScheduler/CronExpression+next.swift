@@ -34,6 +34,14 @@ extension CronExpression {
         if !runsEveryHour, let repeatedEnd = zone.endOfRepeatedReadings(containing: instant) {
             from = max(from, repeatedEnd)  // we are in the second pass of a repeated hour: skip its readings
         }
+        // The search starts at a forward jump's own instant (asked in the second before it): the loop below looks at
+        // the transitions after `instant`, so this one's skipped readings are checked here.
+        if zone.nextTransition(after: instant - 1) == instant {
+            let before = zone.offset(at: instant - 1)
+            if zone.offset(at: instant) > before, firstMatch(from: instant + before, before: instant + zone.offset(at: instant)) != nil {
+                return Date(timeIntervalSince1970: TimeInterval(instant))
+            }
+        }
         while instant < horizon {
             let offset = zone.offset(at: instant)
             let transition = zone.nextTransition(after: instant)

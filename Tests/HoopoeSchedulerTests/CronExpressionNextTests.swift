@@ -127,6 +127,15 @@ import Testing
         ])
     }
 
+    /// Asked in the last second before the jump (a scheduler waking then), the search starts at the jump's own instant:
+    /// its skipped readings were passed over and the daily task's run went to the next day.
+    @Test func springForwardAskedInTheLastSecondBeforeTheJumpStillRunsAtIt() throws {
+        #expect(try runs("30 2 * * *", after: "2024-03-31T01:59:59+01:00", in: "Europe/Berlin", count: 2) == [
+            "2024-03-31T03:00:00+02:00", "2024-04-01T02:30:00+02:00",
+        ])
+        #expect(try runs("30 2 * * *", after: "2024-03-31T01:59:59.5+01:00", in: "Europe/Berlin", count: 1) == ["2024-03-31T03:00:00+02:00"])
+    }
+
     @Test func springForwardEveryMinuteHasNoBurst() throws {
         #expect(try runs("* * * * *", after: "2024-03-31T01:58:30+01:00", in: "Europe/Berlin") == [
             "2024-03-31T01:59:00+01:00", "2024-03-31T03:00:00+02:00", "2024-03-31T03:01:00+02:00",
