@@ -51,6 +51,11 @@ public struct ScheduleFile: Sendable, Hashable {
         tasks = try ScheduleFileParser(source: source).parse(yaml)
     }
 
+    /// As ``init(yaml:source:)``, with another default zone (tests: one the zone database lacks).
+    init(yaml: String, defaultTimeZone: String) throws(ScheduleFileError) {
+        tasks = try ScheduleFileParser(source: ScheduleFile.defaultPath, defaultTimeZone: defaultTimeZone).parse(yaml)
+    }
+
     /// Reads, parses and validates a file.
     /// - Throws: ``ScheduleFileError`` (`unreadable` when the file cannot be read).
     public static func load(contentsOf url: URL) throws(ScheduleFileError) -> ScheduleFile {

@@ -8,12 +8,15 @@ import Yams
 /// as written, which is what lets a message say `line 9: task "x": unknown key "cronn" (did you mean "cron"?)`.
 struct ScheduleFileParser {
     let source: String
+    /// The zone of a task that names none (``ScheduleFile/defaultTimeZoneIdentifier``; tests give one that is missing).
+    let defaultTimeZone: String
     private var problems: [ScheduleFileError.Problem] = []
 
     static let taskKeys = ["name", "cron", "time_zone", "type", "queue", "payload", "enabled", "catch_up"]
 
-    init(source: String) {
+    init(source: String, defaultTimeZone: String = ScheduleFile.defaultTimeZoneIdentifier) {
         self.source = source
+        self.defaultTimeZone = defaultTimeZone
     }
 
     func parse(_ yaml: String) throws(ScheduleFileError) -> [ScheduledTask] {
@@ -126,7 +129,7 @@ struct ScheduleFileParser {
                 return nil
             }
         }
-        var timeZone = ScheduleFile.defaultTimeZone
+        var timeZone = TimeZone.gmt
         if let identifier = text("time_zone", required: false) {
             if let zone = TimeZone(identifier: identifier) {
                 timeZone = zone
@@ -134,6 +137,12 @@ struct ScheduleFileParser {
                 fail(.unknownTimeZone, "time_zone", values["time_zone"],
                      "unknown time zone \"\(identifier)\" (use an IANA name such as Asia/Tehran or Europe/Berlin; case matters)")
             }
+        } else if let zone = TimeZone(identifier: defaultTimeZone) {
+            timeZone = zone
+        } else {
+            // Not UTC in silence: a task meant for 09:00 Tehran time would run at 12:30.
+            fail(.unknownTimeZone, "time_zone", nil,
+                 "no time_zone given, and the default \(defaultTimeZone) is not in this system's zone database: install tzdata, or give time_zone")
         }
         let type = text("type", required: true)
         var queue = ScheduleFile.defaultQueue

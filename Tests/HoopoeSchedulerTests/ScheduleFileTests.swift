@@ -1,7 +1,8 @@
 import Foundation
-import HoopoeScheduler
 import HoopoeJSON
 import Testing
+
+@testable import HoopoeScheduler
 
 @Suite struct ScheduleFileTests {
     @Test func fullTaskAndDefaults() throws {
@@ -37,6 +38,21 @@ import Testing
         #expect(minimal.catchUp == .once)
         #expect(minimal.cron.hasSeconds)
         #expect(file.enabledTasks.map(\.name) == ["minimal"])
+    }
+
+    /// A task without `time_zone` on a system whose zone database lacks the default (a slim image without tzdata)
+    /// stops start-up naming the task and the key: it ran on UTC in silence, 3.5 hours off Tehran time.
+    @Test func aMissingDefaultZoneIsAnErrorNotUTC() throws {
+        let yaml = "tasks:\n  - {name: nightly, cron: \"0 9 * * *\", type: x}\n  - {name: berlin, cron: \"0 9 * * *\", time_zone: Europe/Berlin, type: x}\n"
+        #expect(throws: Never.self) { try ScheduleFile(yaml: yaml, defaultTimeZone: "Asia/Tehran") }
+        do {
+            _ = try ScheduleFile(yaml: yaml, defaultTimeZone: "No/Such_Zone")
+            Issue.record("a task without time_zone loaded without its zone")
+        } catch {
+            #expect(error.problems.map(\.task) == ["nightly"], "the task that names a zone is fine: \(error)")
+            #expect(error.problems.first?.code == .unknownTimeZone && error.problems.first?.key == "time_zone")
+            #expect("\(error)".contains("No/Such_Zone") && "\(error)".contains("tzdata"), "\(error)")
+        }
     }
 
     @Test func emptyFilesHaveNoTasks() throws {
