@@ -15,6 +15,36 @@ import Testing
         return path
     }
 
+    /// A schedule of one task, `every.second`, recording into `<namespace>:ticks`; `extra` adds a line to the task.
+    private func everySecond(_ h: CLIHarness, _ extra: String = "") throws -> String {
+        try schedule("""
+            tasks:
+              - name: every.second
+                cron: "* * * * * *"
+                type: diag.record
+                payload: {key: "\(h.namespace):ticks", member: "t"}
+            \(extra.isEmpty ? "" : "    \(extra)\n")
+            """)
+    }
+
+    /// `hoopoe scheduler --schedule path` on the test Redis, in `h`'s namespace, with `environment` added.
+    private func startScheduler(_ h: CLIHarness, schedule path: String, environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ].merging(environment) { $1 })
+    }
+
+    /// The ticks the jobs in the default queue's stream carry, and how many entries it holds.
+    private func enqueuedTicks(_ h: CLIHarness) async throws -> (ticks: [Int64], entries: Int) {
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let ticks = entries.compactMap { entry -> Int64? in
+            guard let body = entry.array?.last?.array?.last?.bytes, let envelope = try? JobEnvelope.decode(body) else { return nil }
+            guard case .integer(let tick)? = envelope.payload[ScheduleFile.tickPayloadKey] else { return nil }
+            return tick
+        }
+        return (ticks, entries.count)
+    }
+
     @Test(arguments: [
         ("cron: \"0 25 * * *\"", "hour"),
         ("cron: \"* * * * *\"\n    time_zone: Mars/Olympus", "time_zone"),
@@ -30,17 +60,9 @@ import Testing
 
     @Test func goodScheduleEnqueuesTicksAndHeartbeats() async throws {
         let h = try CLIHarness()
-        let path = try schedule("""
-            tasks:
-              - name: every.second
-                cron: "* * * * * *"
-                type: diag.record
-                payload: {key: "\(h.namespace):ticks", member: "t"}
-            """)
+        let path = try everySecond(h)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
-            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
-        ])
+        let scheduler = try startScheduler(h, schedule: path)
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 2 }, "\(scheduler.output)")
         #expect(try await h.jobs.liveProcesses().contains { $0.kind == "scheduler" })
         scheduler.signal(SIGTERM)
@@ -55,22 +77,13 @@ import Testing
     @Test func aSchedulerWhoseClockRunsAheadTicksByRedisClock() async throws {
         #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
         let h = try CLIHarness()
-        let path = try schedule("""
-            tasks:
-              - name: every.second
-                cron: "* * * * * *"
-                type: diag.record
-                payload: {key: "\(h.namespace):ticks", member: "t"}
-            """)
+        let path = try everySecond(h)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
-            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
-        ].merging(FakeClock.environment(offset: "+2h")) { $1 })
+        let scheduler = try startScheduler(h, schedule: path, environment: FakeClock.environment(offset: "+2h"))
         defer { scheduler.signal(SIGKILL) }
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 2 }, "\(scheduler.output)")
         let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
-        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
-        let ticks = try entries.compactMap { try JobEnvelope.decode($0.array![1].array![1].bytes!).payload["tick"]?.int64Value }
+        let ticks = try await enqueuedTicks(h).ticks
         #expect(ticks.count >= 2 && ticks.allSatisfy { abs(Double($0) - redisNow) < 120 }, "ticks \(ticks), Redis's clock \(redisNow)")
         let last = Double(try await h.redis.send("GET", "\(h.namespace):schedule:every.second:last").string ?? "") ?? 0
         #expect(abs(last - redisNow) < 120, "the last tick \(last), Redis's clock \(redisNow)")
@@ -81,31 +94,17 @@ import Testing
     /// the last 60 s (its grace period) at once.
     @Test func aFirstStartEnqueuesNoPastTick() async throws {
         let h = try CLIHarness()
-        let path = try schedule("""
-            tasks:
-              - name: every.second
-                cron: "* * * * * *"
-                type: diag.record
-                payload: {key: "\(h.namespace):ticks", member: "t"}
-                catch_up: once
-            """)
+        let path = try everySecond(h, "catch_up: once")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let started = Date().timeIntervalSince1970.rounded(.down)
-        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
-            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
-        ])
+        let scheduler = try startScheduler(h, schedule: path)
         defer { scheduler.signal(SIGKILL) }
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 1 }, "\(scheduler.output)")
         scheduler.signal(SIGTERM)
         #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
         let stopped = Date().timeIntervalSince1970
-        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
-        let ticks = entries.compactMap { entry -> Int64? in
-            guard let body = entry.array?.last?.array?.last?.bytes, let envelope = try? JobEnvelope.decode(body) else { return nil }
-            guard case .integer(let tick)? = envelope.payload[ScheduleFile.tickPayloadKey] else { return nil }
-            return tick
-        }
-        #expect(!ticks.isEmpty && ticks.count == entries.count)
+        let (ticks, entries) = try await enqueuedTicks(h)
+        #expect(!ticks.isEmpty && ticks.count == entries)
         #expect(ticks.allSatisfy { Double($0) > started - 1 }, "no tick from before the start (\(Int64(started))): \(ticks.sorted())")
         // At most one tick a second it ran, however long a loaded machine made that (a replay of the 60 s grace
         // period would be far more).

@@ -146,8 +146,9 @@ public struct SMSDeliveryPollJob: JobHandler {
     /// 8 "resend after top-up"), up to ``SMSSettings/unsentBulkResends`` times: an `sms.send` with the payload the
     /// send kept, under a job id named in the ledger first (``SMSLedger/planResend(_:jobID:)``), which that job reads
     /// to send a message the ledger says was sent. Named first, so a poll that dies in between enqueues the same job
-    /// on its next round (the claim lapses), never a second one; the re-send waits a minute (8: the alert's park
-    /// time), long after this round has recorded the bulk's `failed`. True when a re-send is (or already was) planned.
+    /// on its next round (the claim lapses), never a second one. The re-send waits a minute (8: the alert's park
+    /// time); a round slower than that does not write the old bulk's `failed` over the new send, as the status script
+    /// applies a result only while the provider ids are the ones polled. True when a re-send is (or already was) planned.
     private func resendUnsent(_ record: SMSLedger.Record, code: String, logger: Logger) async throws -> Bool {
         guard !record.cancelled, let text = record.resendPayload,
             let payload = try? JSONDecoder().decode(SMSSendPayload.self, from: Data(text.utf8))
