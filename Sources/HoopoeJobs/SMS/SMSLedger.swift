@@ -123,10 +123,9 @@ public struct SMSLedger: Sendable {
         // The mark written before the send (noteUnknownOutcome): the answer came. A planned re-send: this is it.
         var gone = [key, "unknown_provider", "unknown_since", "unknown_template", "resend_job"]
         if let resend { fields += ["payload", resend.payload, "queue", resend.queue] } else { gone += ["payload", "queue"] }
-        _ = try await redis.transaction(keys: [key, pollKey], [
-            RedisCommand("HSET", fields),
-            RedisCommand("HDEL", gone),
-            RedisCommand("HINCRBY", key, "unknown_outcomes", takesBackMark ? "-1" : "0"),
+        var commands = [RedisCommand("HSET", fields), RedisCommand("HDEL", gone)]
+        if takesBackMark { commands.append(RedisCommand("HINCRBY", key, "unknown_outcomes", "-1")) }
+        _ = try await redis.transaction(keys: [key, pollKey], commands + [
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
             RedisCommand("ZADD", pollKey, Self.format(sent + SMSSettings.firstPollDelay), messageID),
         ])

@@ -47,17 +47,10 @@ import TestSupport
             "password": "Pw-lock-1", "plan": ["credit": ["email": 1200, "sms": 450], "ip": "123.65.8.22"],
         ]
         let payload = try JSONDecoder().decode(SendinblueRegisterJob.Payload.self, from: Data(json.encoded()))
-        func retryDelay(id: String, attempt: Int) async throws -> Double? {
-            do {
-                try await SendinblueRegisterJob(services: services).run(payload, context: h.context(type: SendinblueRegisterJob.type, attempt: attempt, id: id))
-            } catch let failure as JobFailure {
-                if case .retry(let at?) = failure.disposition { return at - Date().timeIntervalSince1970 }
-            }
-            return nil
-        }
-        let own = try #require(try await retryDelay(id: "job-1", attempt: 2))
+        let job = SendinblueRegisterJob(services: services)
+        let own = try #require(try await h.failure(of: job, payload, id: "job-1", attempt: 2)?.retryDelay)
         #expect((600...662).contains(own), "\(own)")
-        let other = try #require(try await retryDelay(id: "job-2", attempt: 1))
+        let other = try #require(try await h.failure(of: job, payload, id: "job-2")?.retryDelay)
         #expect((58...61).contains(other), "\(other)")
         #expect(await h.control.requests().isEmpty, "no Brevo call while another run holds the user")
     }

@@ -148,7 +148,8 @@ import Testing
     /// Runs a scheduled `sms.send` now, in this process, under its own id (the worker would run it at its time).
     private static func run(_ envelope: JobEnvelope, _ harness: DomainHarness) async throws {
         let payload = try JSONDecoder().decode(SMSSendPayload.self, from: JSONEncoder().encode(envelope.payload))
-        try await SMSSendJob(services: harness.services()).run(payload, context: harness.context(type: SMSSendJob.type, id: envelope.id))
+        let failure = try await harness.failure(of: SMSSendJob(services: harness.services()), payload, id: envelope.id)
+        #expect(failure == nil, "the re-send ended \(String(describing: failure))")
     }
 
     /// A bulk IPPanel ends unsent is sent again (providers.md §3.5: "resend after top-up"), after the alert's park
@@ -264,9 +265,7 @@ import Testing
         for _ in 0..<3 { await harness.control.enqueue(.kavenegar(code: 402), for: .kavenegarLookup) }
         var verdicts: [JobFailure] = []
         for attempt in 1...3 {
-            do {
-                try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, attempt: attempt, id: "job-402"))
-            } catch let failure as JobFailure {
+            if let failure = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-402", attempt: attempt) {
                 verdicts.append(failure)
             }
         }
@@ -445,17 +444,10 @@ import Testing
         let ledger = SMSLedger(services: services)
         let payload = SMSTest.reminder()
         #expect(try await ledger.lock(payload.messageID, token: "job-1:1"))
-        func retryDelay(id: String, attempt: Int) async throws -> Double? {
-            do {
-                try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, attempt: attempt, id: id))
-            } catch let failure as JobFailure {
-                if case .retry(let at?) = failure.disposition { return at - Date().timeIntervalSince1970 }
-            }
-            return nil
-        }
-        let own = try #require(try await retryDelay(id: "job-1", attempt: 2))
+        let job = SMSSendJob(services: services)
+        let own = try #require(try await harness.failure(of: job, payload, id: "job-1", attempt: 2)?.retryDelay)
         #expect((100...122).contains(own), "\(own)")
-        let other = try #require(try await retryDelay(id: "job-2", attempt: 1))
+        let other = try #require(try await harness.failure(of: job, payload, id: "job-2")?.retryDelay)
         #expect((8...11).contains(other), "\(other)")
         #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
     }

@@ -76,6 +76,19 @@ final class DomainHarness: Sendable {
         JobContext(id: id, type: type, attempt: attempt, logger: Logger(label: "test.job"), jobs: jobs)
     }
 
+    /// Runs `handler` on `payload` in this process, as one run of job `id` at `attempt`, and returns the failure it
+    /// ended with (nil when it succeeded); any other error is thrown.
+    func failure<Handler: JobHandler>(of handler: Handler, _ payload: Handler.Payload, id: String = UUID().uuidString, attempt: Int = 1)
+        async throws -> JobFailure?
+    {
+        do {
+            try await handler.run(payload, context: context(type: Handler.type, attempt: attempt, id: id))
+        } catch let failure as JobFailure {
+            return failure
+        }
+        return nil
+    }
+
     /// Sets the domain clock.
     func setClock(_ date: Date) async throws {
         try await redis.send("SET", clockKey, String(format: "%.3f", date.timeIntervalSince1970))
@@ -171,5 +184,13 @@ struct Event: Sendable {
         self.type = type
         self.data = data
         self.at = Double(map["at"] ?? "") ?? 0
+    }
+}
+
+extension JobFailure {
+    /// Seconds from now to the retry this failure asks for; nil for any other verdict, or a retry at no given time.
+    var retryDelay: Double? {
+        if case .retry(let at?) = disposition { return at - Date().timeIntervalSince1970 }
+        return nil
     }
 }
