@@ -19,13 +19,13 @@ release: deps
 	SWIFT="$(SWIFT)" scripts/build-release.sh
 
 # Suites that spawn many processes or push thousands of jobs through a real worker (fuzzing, SIGKILLs, the secrets
-# grep, Redis ACL servers, conformance, `make run`, Python examples). They get a phase of their own, run one at a
+# grep, Redis ACL servers, conformance, `make run`, Python examples, megabytes of envelopes). They get a phase of their own, run one at a
 # time: in the parallel pool they starved the timing-sensitive tests on 2 cores. A new suite of that kind is
 # added here (a regex over suite names, matched by `swift test --filter/--skip`). The Redis Cluster suites are here
 # too: creating the test cluster blocks a cooperative thread for ~3 s, which stalled the health checks' relative-timing
 # tests in the parallel phase. And the health checks' suites themselves: their relative-timing tests (a check with short
 # windows ends before one with the default windows) need a pool no other suite is blocking.
-HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests|DeploySentinelTests|ClusterClientTests|ClusterTests|ClusterEngineTests|ClusterFailoverTests|TopologyReportTests|HealthCheckTests|HealthCheckCommandTests|QueuePauseProcessTests|ClusterPauseTests|PauseWatchTests|LeaseUnderLoadTests|JobPromotionRaceTests|AcknowledgerClusterTests
+HEAVY_SUITES := EnvelopeFuzzTests|HostileInputProcessTests|SecretsInOutputTests|RedisACLTests|ConformanceTests|MakeRunTests|MakeRunCtrlCTests|WorkerProcessTests|PythonExamplesTests|ProtocolExamplesTests|EnvelopeRulesWorkerTests|ClusterCLITests|SentinelFailoverTests|RedisClientDurableTests|SentinelProcessTests|DeploySentinelTests|ClusterClientTests|ClusterTests|ClusterEngineTests|ClusterFailoverTests|TopologyReportTests|HealthCheckTests|HealthCheckCommandTests|QueuePauseProcessTests|ClusterPauseTests|PauseWatchTests|LeaseUnderLoadTests|JobPromotionRaceTests|AcknowledgerClusterTests|DashboardLargeJobsTests|JobStoreSearchTests
 
 # How many tests the first phase runs at once (Swift Testing's SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH; decision
 # 0052). Unbounded, all ~470 started together on 2 cores: CPU-bound suites held both cooperative threads and the first
