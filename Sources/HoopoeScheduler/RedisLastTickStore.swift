@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import Redis
 
 /// ``LastTickStore`` in Redis: one string per task, `<prefix>:schedule:<task>:last`, holding Unix seconds.
@@ -47,6 +48,18 @@ public struct RedisLastTickStore: LastTickStore {
         let reply = try await redis.run(
             Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds), String(Int64(gracePeriod.rounded(.up)))])
         if reply.int == -1 { throw TickAheadOfRedis(task: task.name, tick: tick) }
+    }
+
+    /// Where each task stands, for `health-check`'s `scheduler` finding: its last handled tick and the tick after it,
+    /// against Redis's clock (the one the schedulers plan by), late after ``gracePeriod``.
+    public func progress(of tasks: [ScheduledTask]) async throws -> ScheduleProgress {
+        var states: [ScheduleProgress.Task] = []
+        for task in tasks {
+            let last = try await lastTick(of: task)
+            states.append(ScheduleProgress.Task(name: task.name, lastHandled: last, nextDue: last.flatMap { task.nextTick(after: $0) }))
+        }
+        let now = try await RedisSchedulerClock.time(of: redis)
+        return ScheduleProgress(now: Date(timeIntervalSince1970: now), lateAfter: gracePeriod, tasks: states)
     }
 
     /// A last tick refused for being later than Redis's clock (``advanceLastTick(of:to:)``).

@@ -24,13 +24,25 @@ public final class RedisSchedulerClock: SchedulerClock {
 
     public func synchronize() async {
         let before = Date().timeIntervalSince1970
-        guard let reply = try? await redis.send("TIME").array, reply.count == 2,
-            let seconds = reply[0].string.flatMap(Double.init), let micros = reply[1].string.flatMap(Double.init)
-        else { return }
+        guard let redisNow = try? await Self.time(of: redis) else { return }
         let after = Date().timeIntervalSince1970
         // Against the midpoint of the round trip: off by at most half of it.
-        let lead = seconds + micros / 1e6 - (before + after) / 2
+        let lead = redisNow - (before + after) / 2
         offset.withLock { $0 = lead }
+    }
+
+    /// Redis's `TIME`, Unix seconds with microseconds.
+    static func time(of redis: RedisClient) async throws -> Double {
+        let reply = try await redis.send("TIME").array ?? []
+        guard reply.count == 2, let seconds = reply[0].string.flatMap(Double.init), let micros = reply[1].string.flatMap(Double.init) else {
+            throw UnreadableTime()
+        }
+        return seconds + micros / 1e6
+    }
+
+    /// A `TIME` reply not of two numbers.
+    struct UnreadableTime: Error, CustomStringConvertible {
+        var description: String { "Redis's TIME reply is not two numbers" }
     }
 
     public func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }

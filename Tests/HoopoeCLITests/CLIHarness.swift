@@ -65,5 +65,10 @@ final class CLIHarness: Sendable {
     }
 }
 
-/// A schedule path that does not exist: the scheduler check then does not ask for a scheduler.
-let noSchedule = "/nonexistent/hoopoe-schedule.yaml"
+/// An empty schedule file (no tasks): the scheduler check then does not ask for a scheduler. (A path that does not
+/// exist, named by `--schedule`, fails that check.)
+let noSchedule: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-test-empty-schedule-\(getpid()).yaml").path
+    _ = FileManager.default.createFile(atPath: path, contents: Data("# no tasks\n".utf8))
+    return path
+}()

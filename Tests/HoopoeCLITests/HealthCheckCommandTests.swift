@@ -33,6 +33,16 @@ struct HealthCheckCommandTests {
         #expect(output.contains("unhealthy"))
     }
 
+    @Test func aScheduleFileNamedButMissingExits1NamingIt() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default"] }.beat()
+        let (healthy, fine) = try await h.run(["health-check", "--schedule", noSchedule])
+        #expect(healthy == 0, "\(fine)")
+        let (status, output) = try await h.run(["health-check", "--schedule", "/nonexistent/hoopoe-schedule.yaml"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("no schedule file at /nonexistent/hoopoe-schedule.yaml (--schedule)"), "\(output)")
+    }
+
     @Test func latencyOverTheLimitExits1() async throws {
         let h = try CLIHarness()
         try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,slow"] }.beat()

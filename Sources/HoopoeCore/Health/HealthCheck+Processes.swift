@@ -27,13 +27,21 @@ extension HealthCheck {
             message: "\(live.count) live worker(s), \(Int(numbers["busy"] ?? 0))/\(Int(numbers["concurrency"] ?? 0)) busy", numbers: numbers)
     }
 
-    /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh
-    /// heartbeat. nil when no schedule file is configured (the check does not apply).
-    func scheduler(_ processes: [ProcessRecord]) -> HealthFinding? {
+    /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh heartbeat, and every
+    /// enabled task handled on time: its next tick not due for longer than the schedulers' grace period, and every
+    /// task known to a scheduler that has run longer than that. nil when no schedule file is configured (the check
+    /// does not apply).
+    func scheduler(_ processes: [ProcessRecord]) async throws -> HealthFinding? {
         guard let schedule = options.scheduleFile else { return nil }
         let url = schedule.url
         guard FileManager.default.fileExists(atPath: url.path) else {
-            return HealthFinding(name: "scheduler", status: .ok, message: "no schedule file at \(url.path): no scheduler needed")
+            if schedule.named {
+                return HealthFinding(
+                    name: "scheduler", status: .fail, message: "no schedule file at \(url.path) (--schedule): cannot tell which tasks must run")
+            }
+            return HealthFinding(
+                name: "scheduler", status: .ok,
+                message: "no schedule file at \(url.path) (the default, relative to the working directory): no scheduler needed; --schedule names another")
         }
         let tasks: Int
         do {
@@ -43,7 +51,7 @@ extension HealthCheck {
             return HealthFinding(name: "scheduler", status: .fail, message: "the schedule cannot be loaded, so no scheduler can start: \(first)")
         }
         let live = fresh(processes, kind: "scheduler")
-        let numbers: [String: Double] = ["enabled_tasks": Double(tasks), "live_schedulers": Double(live.count)]
+        var numbers: [String: Double] = ["enabled_tasks": Double(tasks), "live_schedulers": Double(live.count)]
         if tasks == 0 {
             return HealthFinding(name: "scheduler", status: .ok, message: "no enabled tasks in \(url.path): no scheduler needed", numbers: numbers)
         }
@@ -52,9 +60,35 @@ extension HealthCheck {
                 name: "scheduler", status: .fail,
                 message: "\(tasks) enabled task(s) in \(url.path) but no live scheduler (start `hoopoe scheduler`)", numbers: numbers)
         }
-        return HealthFinding(
-            name: "scheduler", status: .ok,
-            message: "\(live.count) live scheduler(s) for \(tasks) enabled task(s), last beat \(rounded2(newest.age)) s ago", numbers: numbers)
+        let alive = "\(live.count) live scheduler(s) for \(tasks) enabled task(s), last beat \(rounded2(newest.age)) s ago"
+        guard let read = schedule.progress else {
+            return HealthFinding(name: "scheduler", status: .ok, message: alive, numbers: numbers)
+        }
+        let progress = try await read()
+        let late = progress.late
+        // A task no scheduler has handled is a problem only once some scheduler has had time to plan it: each handles
+        // every task it knows at its first wake-up, so after the grace period the live ones do not know this task.
+        let longestUp = live.compactMap { $0.fields["started_at"].flatMap(Double.init) }.map { Date().timeIntervalSince1970 - $0 }.max() ?? 0
+        let unknown = longestUp > progress.lateAfter ? progress.neverHandled : []
+        numbers["late_tasks"] = Double(late.count)
+        numbers["unhandled_tasks"] = Double(unknown.count)
+        numbers["most_late_seconds"] = rounded2(late.map(\.seconds).max() ?? 0)
+        var problems: [String] = []
+        if !late.isEmpty {
+            let named = late.sorted { $0.seconds > $1.seconds }.prefix(3).map { "\($0.task.name) (\(Int($0.seconds)) s)" }
+            problems.append(
+                "\(late.count) task(s) with a tick unhandled past the \(Int(progress.lateAfter)) s grace period: "
+                    + named.joined(separator: ", ") + (late.count > 3 ? ", ..." : "") + " (see the schedulers' logs)")
+        }
+        if !unknown.isEmpty {
+            let named = unknown.prefix(3).map(\.name).joined(separator: ", ") + (unknown.count > 3 ? ", ..." : "")
+            problems.append(
+                "\(unknown.count) task(s) never handled by a scheduler: \(named) (a scheduler reads its file at start: restart them after editing it)")
+        }
+        guard problems.isEmpty else {
+            return HealthFinding(name: "scheduler", status: .fail, message: alive + "; " + problems.joined(separator: "; "), numbers: numbers)
+        }
+        return HealthFinding(name: "scheduler", status: .ok, message: alive + ", every task on time", numbers: numbers)
     }
 
     /// Processes of `kind` whose last beat is recent enough to count.

@@ -50,7 +50,7 @@ public struct HealthCheck: Sendable {
             if let topology { findings.append(topology.finding) }
             let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() } ?? []
             findings.append(workers(processes))
-            if let scheduler = scheduler(processes) { findings.append(scheduler) }
+            try await step("scheduler", &findings) { try await scheduler(processes).map { [$0] } ?? [] }
             let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
             findings.append(contentsOf: latency(infos, processes: processes, paused: await pausedQueueNames()))
             try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }

@@ -33,7 +33,10 @@ struct HealthCheckCommand: AsyncParsableCommand {
                                        address), when cluster slots have no primary, or when REDIS_URL names a
                                        replica; warns when a replica is not in sync (not online, or lag > 10 s)
               workers                  a live worker heartbeat (or --worker ID's)
-              scheduler                a live scheduler when the schedule has enabled tasks
+              scheduler                when the schedule has enabled tasks: a live scheduler, and every task
+                                       handled on time (its next tick not due for longer than the 60 s grace
+                                       period; each task known to schedulers up longer than that); fails when a
+                                       file named by --schedule is missing
               queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
                                        `<name>`: N jobs waiting" when no live worker serves a queue with jobs
               dead_jobs                warns when dead sets grew since the previous run
@@ -81,8 +84,11 @@ struct HealthCheckCommand: AsyncParsableCommand {
     @Option(help: "How long the canary may take.")
     var canaryTimeout: String = "10s"
 
-    @Option(help: "The schedule file: when it exists and has enabled tasks, a live scheduler is required.")
-    var schedule: String = ScheduleFile.defaultPath
+    @Option(
+        help: ArgumentHelp(
+            "The schedule file (default: \(ScheduleFile.defaultPath), relative to the working directory). When it has enabled tasks, a live scheduler is required and every task's tick must be on time; a file named here must exist.",
+            valueName: "path"))
+    var schedule: String?
 
     @Option(help: "Redis connect and reply timeout.")
     var timeout: String = "2s"
@@ -99,12 +105,15 @@ struct HealthCheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
+        defer { redis.close() }
         let checkOptions = HealthCheckOptions(
             maxLatency: try DurationText.parse(maxLatency, option: "--max-latency", positive: false), workerID: worker, canary: canary,
             canaryTimeout: try DurationText.parse(canaryTimeout, option: "--canary-timeout"),
-            scheduleFile: .at(URL(fileURLWithPath: schedule)), scope: liveness ? .liveness : .deployment)
-        let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
-        defer { redis.close() }
+            scheduleFile: .at(
+                URL(fileURLWithPath: schedule ?? ScheduleFile.defaultPath), named: schedule != nil,
+                lastTicks: RedisLastTickStore(redis: redis, prefix: options.namespace)),
+            scope: liveness ? .liveness : .deployment)
         let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: options.namespace), options: checkOptions).run()
         if json {
             printJSON(report.json)

@@ -194,7 +194,5 @@ struct HealthCheckTests {
         #expect(report.finding("scheduler")?.status == .ok, "\(report.findings)")
         let disabled = try ScheduleFile(yaml: "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n    enabled: false\n")
         #expect(disabled.enabledTasks.isEmpty)
-        let missing = HealthCheckOptions(scheduleFile: .at(URL(fileURLWithPath: "/nonexistent/schedule.yaml")))
-        #expect(await HealthCheck(jobs: h.jobs, options: missing).run().finding("scheduler")?.status == .ok)
     }
 }
