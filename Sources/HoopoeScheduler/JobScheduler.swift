@@ -9,11 +9,17 @@ import Foundation
 /// forward. Enqueue comes first and the move second, so a crash in between repeats an enqueue (refused
 /// by the dedupe key) rather than losing a tick.
 ///
+/// A disabled task (`enabled: false`) enqueues nothing, but its ticks still pass: each wake-up moves its last handled
+/// tick past those due, so re-enabled it resumes at its next tick instead of counting the disabled time as downtime
+/// to catch up on (`catch_up: once` would otherwise enqueue one job at once).
+///
 /// The remaining gap: the engine's dedupe key lives 24 hours, so a scheduler frozen for longer between
 /// planning and enqueueing could enqueue a tick a second time.
 public struct JobScheduler: Sendable {
     /// The tasks it schedules: the enabled ones it was given, in the given order.
     public let tasks: [ScheduledTask]
+    /// The disabled tasks it was given: their ticks pass without jobs.
+    private let disabledTasks: [ScheduledTask]
     /// Its settings.
     public let options: JobSchedulerOptions
     private let lastTicks: any LastTickStore
@@ -23,7 +29,7 @@ public struct JobScheduler: Sendable {
     private let onEvent: @Sendable (SchedulerEvent) -> Void
 
     /// - Parameters:
-    ///   - tasks: the tasks; disabled ones are ignored.
+    ///   - tasks: the tasks; disabled ones get no jobs, but their last handled tick follows the clock.
     ///   - lastTicks: the shared record of handled ticks (``RedisLastTickStore`` in production).
     ///   - sink: the enqueuer.
     ///   - clock: the time source (the system clock unless testing).
@@ -35,6 +41,7 @@ public struct JobScheduler: Sendable {
         onEvent: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
     ) {
         self.tasks = tasks.filter(\.enabled)
+        self.disabledTasks = tasks.filter { !$0.enabled }
         self.lastTicks = lastTicks
         self.sink = sink
         self.clock = clock
@@ -72,6 +79,13 @@ public struct JobScheduler: Sendable {
                 wake = min(wake, now.addingTimeInterval(options.retryDelay))
             }
         }
+        for task in disabledTasks {
+            do {
+                try await pass(task, now: now)
+            } catch {
+                onEvent(.failed(task: task.name, error: error))
+            }
+        }
         return wake
     }
 
@@ -94,6 +108,15 @@ public struct JobScheduler: Sendable {
             let added = try await sink.enqueueTick(task: task, tick: tick)
             onEvent(added ? .enqueued(task: task.name, tick: tick) : .alreadyEnqueued(task: task.name, tick: tick))
         }
+        if let newLast = plan.lastTick {
+            try await lastTicks.advanceLastTick(of: task, to: newLast)
+        }
+    }
+
+    /// A disabled task's wake-up: its due ticks pass unenqueued, and its last handled tick moves past them (whatever
+    /// its catch-up policy, the plan's last tick is the latest due one).
+    private func pass(_ task: ScheduledTask, now: Date) async throws {
+        let plan = planner.plan(for: task, lastTick: try await lastTicks.lastTick(of: task), now: now)
         if let newLast = plan.lastTick {
             try await lastTicks.advanceLastTick(of: task, to: newLast)
         }

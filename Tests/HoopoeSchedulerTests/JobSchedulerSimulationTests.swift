@@ -121,6 +121,34 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(60))
     }
 
+    @Test func aTaskReenabledResumesAtItsNextTickWithoutCatchingUpTheDisabledHours() async throws {
+        let redis = try SchedulerTestRedis()
+        let prefix = redis.uniquePrefix()
+        let events = Events()
+        let inspector = try redis.client()
+        defer { inspector.close() }
+        let sink = RedisTestSink(redis: inspector, prefix: prefix)
+        let off = ScheduledTask(
+            name: hourlyOnce.name, cron: hourlyOnce.cron, timeZone: Self.tehran, type: hourlyOnce.type, enabled: false, catchUp: .once)
+        // Enabled for an hour, disabled (a scheduler running the edited file) for four, then enabled again.
+        try await runSchedulers(
+            [hourlyOnce], from: SchedulerTestTime.date("2025-06-01T00:00:20+03:30")!, to: SchedulerTestTime.date("2025-06-01T01:00:30+03:30")!,
+            skews: [0], redis: redis, prefix: prefix, events: events)
+        try await runSchedulers(
+            [off], from: SchedulerTestTime.date("2025-06-01T01:00:40+03:30")!, to: SchedulerTestTime.date("2025-06-01T05:00:50+03:30")!,
+            skews: [0], redis: redis, prefix: prefix, events: events)
+        #expect(try await sink.enqueued() == expectedEntries(hourlyOnce, from: "2025-06-01T01:00:00+03:30", through: "2025-06-01T01:00:00+03:30"))
+        try await runSchedulers(
+            [hourlyOnce], from: SchedulerTestTime.date("2025-06-01T05:01:00+03:30")!, to: SchedulerTestTime.date("2025-06-01T07:00:30+03:30")!,
+            skews: [0], redis: redis, prefix: prefix, events: events)
+        // No catch-up job for 02:00–05:00 (`catch_up: once` would enqueue the 05:00 tick at 05:01): 06:00 and 07:00.
+        let all = try await sink.enqueued()
+        #expect(all == expectedEntries(hourlyOnce, from: "2025-06-01T01:00:00+03:30", through: "2025-06-01T01:00:00+03:30")
+            + expectedEntries(hourlyOnce, from: "2025-06-01T06:00:00+03:30", through: "2025-06-01T07:00:00+03:30"))
+        #expect(events["missed:hourly.once"] == 0)
+        #expect(events.failed.isEmpty, "\(events.failed)")
+    }
+
     @Test func thePerTickKeyAloneKeepsTicksUniqueWhenLastTicksDisagree() async throws {
         // Two schedulers whose last-tick records are separate (as after losing that key): both plan every
         // tick, and the sink's per-task-and-tick key still lets each through once.

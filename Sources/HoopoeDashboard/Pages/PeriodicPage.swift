@@ -29,7 +29,7 @@ extension Dashboard {
                     """)
             }
             body = """
-                <p class="muted">From <code>\(path)</code>. "Last tick" is the latest tick the schedulers handled; times are in each task's zone.</p>
+                <p class="muted">From <code>\(path)</code>. "Last tick" is the latest tick the schedulers handled: enqueued, or passed over (by <code>catch_up: skip</code>, or while the task was disabled); times are in each task's zone.</p>
                 <table class="periodic"><thead><tr><th>Task</th><th>Cron</th><th>Zone</th><th>Type</th><th>Queue</th><th>Last tick</th>\
                 <th>Next run</th><th></th></tr></thead><tbody>\(rows)</tbody></table>
                 """
