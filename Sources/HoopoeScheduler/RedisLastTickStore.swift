@@ -2,10 +2,16 @@ import Foundation
 import HoopoeCore
 import Redis
 
-/// ``LastTickStore`` in Redis: one string per task, `<prefix>:schedule:<task>:last`, holding Unix seconds.
+/// ``LastTickStore`` in Redis: one string per task, `<prefix>:{<queue>}:schedule:<task>:last`, holding Unix seconds.
 ///
 /// The key has no expiry: it is the task's history, and a few bytes per task. A task removed from the
-/// file leaves its key behind, harmlessly; a task renamed starts afresh (as if never run).
+/// file leaves its key behind, harmlessly; a task renamed, or moved to another queue, starts afresh (as if never run).
+///
+/// The key carries the task's queue's hash tag, so on a Redis Cluster it lies in the slot of the queue the ticks are
+/// enqueued to: one primary's replication stream holds both, and a failover that loses an enqueue loses the advance
+/// after it too, so the tick is planned and enqueued again instead of being lost (docs/decisions/0084). Releases
+/// before it kept `<prefix>:schedule:<task>:last` (``legacyKey(for:)``): read when the new key is missing, and
+/// deleted once the new key is written.
 public struct RedisLastTickStore: LastTickStore {
     /// The key prefix, `hoopoe` in production; tests use a unique one.
     public let prefix: String
@@ -26,6 +32,11 @@ public struct RedisLastTickStore: LastTickStore {
 
     /// The key holding a task's last handled tick.
     public func key(for task: ScheduledTask) -> String {
+        QueueKeys(queue: task.queue, namespace: prefix).scheduleLastTick(task.name)
+    }
+
+    /// The key releases before decision 0084 kept a task's last handled tick in, outside any queue's slot.
+    public func legacyKey(for task: ScheduledTask) -> String {
         "\(prefix):schedule:\(task.name):last"
     }
 
@@ -35,8 +46,10 @@ public struct RedisLastTickStore: LastTickStore {
     /// A value that is not a whole number from 0 to ``latestTick`` (edited by hand, say) reads as "never run", and the
     /// next advance overwrites it: the task restarts from now instead of stopping for good (or trapping the search for
     /// its next run).
+    /// The key written by releases before decision 0084 is read when the task's key does not exist yet.
     public func lastTick(of task: ScheduledTask) async throws -> Date? {
-        let reply = try await redis.send("GET", key(for: task))
+        var reply = try await redis.send("GET", key(for: task))
+        if reply.isNull { reply = try await redis.send("GET", legacyKey(for: task)) }
         guard let text = reply.string, let seconds = Int64(text), (0...Self.latestTick).contains(seconds) else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
@@ -48,6 +61,12 @@ public struct RedisLastTickStore: LastTickStore {
         let reply = try await redis.run(
             Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds), String(Int64(gracePeriod.rounded(.up)))])
         if reply.int == -1 { throw TickAheadOfRedis(task: task.name, tick: tick) }
+        if reply.int == 2 {
+            // The task's key was written for the first time: a key of a release before decision 0084, read until now,
+            // is done with. Not deleting it costs nothing until the task's key is lost, so a failure here is no
+            // failure of the advance (the next wake-up would enqueue the tick again, refused as a duplicate).
+            _ = try? await redis.send("DEL", legacyKey(for: task))
+        }
     }
 
     /// Where each task stands, for `health-check`'s `scheduler` finding: its last handled tick and the tick after it,
@@ -76,8 +95,9 @@ public struct RedisLastTickStore: LastTickStore {
     /// `Lua/schedule_advance_last_tick.lua`, compiled into the binary.
     ///
     /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds; ARGV[2] → the grace period, s.
-    /// Returns 1 if the value moved (or replaced one later than Redis's clock + the grace period), 0 if it was already
-    /// at or past ARGV[1], -1 if ARGV[1] is later than Redis's clock + the grace period (not stored).
+    /// Returns 2 if the key held no tick (missing, or not a number, or later than Redis's clock + the grace period) and
+    /// now does, 1 if the value moved, 0 if it was already at or past ARGV[1], -1 if ARGV[1] is later than Redis's
+    /// clock + the grace period (not stored).
     static let advanceScript = RedisScript(
         name: "schedule_advance_last_tick", source: String(decoding: PackageResources.schedule_advance_last_tick_lua, as: UTF8.self))
 }

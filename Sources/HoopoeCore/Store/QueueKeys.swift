@@ -21,6 +21,10 @@ public struct QueueKeys: Sendable, Hashable {
 
     private var base: String { "\(namespace):{\(queue)}" }
 
+    /// A periodic task's last handled tick (Unix seconds), in its queue's slot so that on a Redis Cluster it moves with
+    /// the ticks' jobs: a failover that loses an enqueued tick loses its advance too, and the tick is enqueued again
+    /// (docs/decisions/0084). Owned by HoopoeScheduler's `RedisLastTickStore`, which alone reads and writes it.
+    public func scheduleLastTick(_ task: String) -> String { "\(base):schedule:\(task):last" }
     /// Stream of ready jobs; each entry has one field, `job`, holding the envelope JSON.
     public var stream: String { "\(base):stream" }
     /// Sorted set of delayed jobs and retries: member = job id, score = due time (Unix seconds).

@@ -7,7 +7,11 @@ local current = tonumber(redis.call('GET', KEYS[1]))
 if current and (current < 0 or current > 253402300799 or current > latest) then current = nil end
 local proposed = tonumber(ARGV[1])
 if proposed > latest then return -1 end
-if current == nil or proposed > current then
+if current == nil then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return 2
+end
+if proposed > current then
   redis.call('SET', KEYS[1], ARGV[1])
   return 1
 end
