@@ -86,16 +86,21 @@ extension JobQueue {
         return DeadBatchResult(done: deleted, skipped: ids.count - deleted)
     }
 
-    /// Retries every dead job of a queue that can run; returns how many were moved.
-    public func retryAllDead(queue: String) async throws -> Int {
+    /// Retries every dead job of a queue that can run and died by `diedUpTo` (default: now), oldest first, 100 a
+    /// batch (``retryDead(ids:queue:)``); returns how many were moved. The bound is what makes it end: a retried job
+    /// that dies again is buried after it, so it is not retried again (and again) while the call runs.
+    public func retryAllDead(queue: String, diedUpTo: Date = Date()) async throws -> Int {
+        let bound = diedUpTo.timeIntervalSince1970
         var moved = 0
-        var skipped = 0
+        var offset = 0
         while true {
-            let ids = try await store.deadIDs(queue: queue, offset: skipped, limit: 100)
+            let ids = try await store.deadIDs(queue: queue, diedUpTo: bound, offset: offset, limit: 100)
             if ids.isEmpty { return moved }
-            for id in ids {
-                if (try? await retryDead(id: id, queue: queue)) == true { moved += 1 } else { skipped += 1 }
-            }
+            let result = try await retryDead(ids: ids, queue: queue)
+            moved += result.done
+            // Past what stayed (a malformed envelope kept for inspection): the moved ones left the set.
+            offset += ids.count - result.done
+            if ids.count < 100 { return moved }
         }
     }
 

@@ -23,8 +23,14 @@ struct FormFields: Sendable {
     /// Every value of `name`, in order.
     func all(_ name: String) -> [String] { pairs.filter { $0.0 == name }.map(\.1).filter { !$0.isEmpty } }
 
-    /// `name` as a whole number at least 0, else `fallback`.
-    func offset(_ name: String, fallback: Int = 0) -> Int { self[name].flatMap(Int.init).map { max(0, $0) } ?? fallback }
+    /// `name` as a whole number from 0 to ``maxOffset``, else `fallback`. Bounded so that a page's arithmetic on it
+    /// (`offset + limit`) cannot overflow and trap the process: a GET needs no CSRF token.
+    func offset(_ name: String, fallback: Int = 0) -> Int {
+        self[name].flatMap(Int.init).map { min(max(0, $0), Self.maxOffset) } ?? fallback
+    }
+
+    /// The largest offset a page takes: past any set Redis holds.
+    static let maxOffset = 1 << 40
 
     private static func decode(_ text: Substring) -> String {
         var bytes: [UInt8] = []

@@ -369,6 +369,27 @@ struct Verdict: JobHandler {
         }
     }
 
+    /// `hoopoe dead retry-all` after a deploy that did not fix the jobs: each dead job is retried once, and the call
+    /// ends, though the worker buries every retried job again while it runs (it used to meet them again at the end
+    /// of the set and retry them for ever).
+    @Test(.timeLimit(.minutes(1))) func retryAllDeadEndsWhileTheRetriedJobsDieAgain() async throws {
+        let h = try EngineHarness()
+        _ = try await h.jobs.enqueueBatch((0..<150).map { _ in (type: "not.deployed", payload: .object([:]), options: EnqueueOptions()) })
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 150 })
+        // A malformed dead entry, kept for inspection, stays where it is and is passed over (died a minute ago: the
+        // dead set's age limit would trim an older one at the next burial).
+        _ = try await h.redis.pipeline([
+            RedisCommand("ZADD", h.jobs.keys("default").dead, String(Date().timeIntervalSince1970 - 60), "kept-as-text"), RedisCommand("HSET", h.jobs.keys("default").deadJobs, "kept-as-text", "not json"),
+        ])
+        let moved = try await h.jobs.retryAllDead(queue: "default")
+        #expect(moved == 150)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 151 })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.jobs.counters(queue: "default")["dead"] == 300, "each job buried twice: once before, once after its one retry")
+    }
+
     @Test func deadSetRetryDeleteAndCap() async throws {
         let h = try EngineHarness()
         var registry = JobRegistry.diagnostic

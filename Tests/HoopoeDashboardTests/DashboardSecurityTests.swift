@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HoopoeCore
 import HoopoeDashboard
 import HoopoeJSON
 import Hummingbird
@@ -22,6 +23,22 @@ import Testing
         #expect(reply.status == .seeOther)
         #expect(try await harness.deadCount() == 0)
         #expect(try await harness.streamLength() == 1)
+    }
+
+    /// A GET needs no token: an offset no set reaches must get a page, not trap the process in its arithmetic.
+    @Test func anOffsetPastAnyNumberGetsAPageNotACrash() async throws {
+        let harness = try DashboardHarness()
+        _ = try await harness.bury()
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600))
+        for offset in ["9223372036854775807", "9223372036854775800", "4611686018427387904", "-9223372036854775808"] {
+            for page in ["/scheduled?queue=default&offset=", "/dead?queue=default&offset=", "/dead?queue=default&type=diag.record&offset="] {
+                let reply = try await harness.get(page + offset)
+                #expect(reply.status == .ok, "\(page)\(offset): \(reply.status)")
+            }
+        }
+        // The store's own ranges saturate too, for callers other than the dashboard.
+        #expect(try await harness.jobs.store.scheduledEntries(queue: "default", offset: .max, limit: 50).isEmpty)
+        #expect(try await harness.jobs.store.deadEntries(queue: "default", offset: .max - 3, limit: 50).isEmpty)
     }
 
     @Test func formsCarryTheToken() async throws {

@@ -43,7 +43,7 @@ extension JobStore {
     /// Scheduled jobs, soonest due first, from the `offset`-th.
     package func scheduledEntries(queue: String, offset: Int, limit: Int) async throws -> [ScheduledEntry] {
         let k = keys(queue)
-        let pairs = try await redis.send("ZRANGE", k.scheduled, String(offset), String(offset + limit - 1), "WITHSCORES").array ?? []
+        let pairs = try await redis.send("ZRANGE", k.scheduled, String(offset), Self.rangeStop(offset: offset, limit: limit), "WITHSCORES").array ?? []
         let (ids, scores) = Self.membersAndScores(pairs)
         if ids.isEmpty { return [] }
         let bodies = try await redis.send(RedisCommand("HMGET", [k.scheduledJobs] + ids)).array ?? []
@@ -57,7 +57,7 @@ extension JobStore {
     /// (``boundedTexts(_:_:budget:)``): fewer than `limit` entries come back when the budget ends first, at least one.
     package func deadEntries(queue: String, offset: Int, limit: Int, byteBudget: Int = .max) async throws -> [DeadEntry] {
         let k = keys(queue)
-        let pairs = try await redis.send("ZREVRANGE", k.dead, String(offset), String(offset + limit - 1), "WITHSCORES").array ?? []
+        let pairs = try await redis.send("ZREVRANGE", k.dead, String(offset), Self.rangeStop(offset: offset, limit: limit), "WITHSCORES").array ?? []
         let (ids, scores) = Self.membersAndScores(pairs)
         if ids.isEmpty { return [] }
         let bodies = try await boundedTexts(k.deadJobs, ids, budget: byteBudget)
@@ -113,6 +113,13 @@ extension JobStore {
     }
 
     /// A `WITHSCORES` reply as members and their scores (a score Redis sent as text is parsed).
+    /// The last index of a range of `limit` members from `offset` (`ZRANGE`'s and `LRANGE`'s `stop`), saturating: an
+    /// offset from a request (`?offset=9223372036854775807`) must not trap the process in `offset + limit - 1`.
+    static func rangeStop(offset: Int, limit: Int) -> String {
+        let (stop, overflow) = offset.addingReportingOverflow(limit - 1)
+        return String(overflow ? Int.max : stop)
+    }
+
     static func membersAndScores(_ pairs: [RedisReply]) -> ([String], [Double]) {
         var ids: [String] = []
         var scores: [Double] = []

@@ -6,15 +6,17 @@ extension JobStore {
     /// Dead jobs, newest first, from the `offset`-th newest; an entry that does not decode is left out.
     func deadJobs(queue: String, offset: Int, limit: Int) async throws -> [JobEnvelope] {
         let k = keys(queue)
-        let ids = (try await redis.send("ZREVRANGE", k.dead, String(offset), String(offset + limit - 1)).array ?? []).compactMap(\.string)
+        let ids = (try await redis.send("ZREVRANGE", k.dead, String(offset), Self.rangeStop(offset: offset, limit: limit)).array ?? []).compactMap(\.string)
         if ids.isEmpty { return [] }
         let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
         return bodies.compactMap { $0.bytes.flatMap { try? JobEnvelope.decode($0) } }
     }
 
-    /// The ids of dead jobs, oldest first, from the `offset`-th oldest.
-    func deadIDs(queue: String, offset: Int, limit: Int) async throws -> [String] {
-        (try await redis.send("ZRANGE", keys(queue).dead, String(offset), String(offset + limit - 1)).array ?? []).compactMap(\.string)
+    /// The ids of dead jobs that died at or before `diedUpTo` (Unix seconds), oldest first, from the `offset`-th: a
+    /// job buried again after a retry comes after the bound, so a bulk retry does not meet it twice.
+    func deadIDs(queue: String, diedUpTo: Double, offset: Int, limit: Int) async throws -> [String] {
+        let reply = try await redis.send("ZRANGEBYSCORE", keys(queue).dead, "-inf", String(diedUpTo), "LIMIT", String(offset), String(limit))
+        return (reply.array ?? []).compactMap(\.string)
     }
 
     /// The stored text of dead job `id` (one `HGET`, no stream scan), nil when it is not in the dead set.

@@ -43,7 +43,7 @@ extension JobStore {
     func historyPage(queue: String, offset: Int, limit: Int) async throws -> [(id: String, text: [UInt8])] {
         guard limit > 0 else { return [] }
         let k = keys(queue)
-        let end = String(offset + limit - 1)
+        let end = Self.rangeStop(offset: offset, limit: limit)
         let replies = try await redis.pipeline([
             RedisCommand("LRANGE", k.historyIDs, String(offset), end), RedisCommand("ZREVRANGE", k.legacyHistory, "0", end, "WITHSCORES"),
         ])
