@@ -1,5 +1,6 @@
 import Logging
 import Redis
+import Synchronization
 
 /// Renews the lease of every job this worker holds (prefetched, running, awaiting acknowledgement) every fifth of a
 /// lease (2 s of the default 10 s), so a live worker keeps its jobs through four missed or late rounds — 8 s without
@@ -25,38 +26,59 @@ struct LeaseRenewal: Sendable {
     var interval: Duration { lease / 5 }
 
     /// Renews every ``interval`` until cancelled (when the worker stopped).
+    ///
+    /// Each queue is renewed on its own: a round starts one renewal a queue and does not wait for them. On a cluster
+    /// the queues live on different primaries, and a renewal to one that stopped answering hangs until the cluster's
+    /// failover window gives up (20 s, longer than the lease); waited for, it held back the other queues' renewals
+    /// too, so their jobs were recovered by other workers and ran twice. A queue whose last renewal has not answered
+    /// is skipped until it does.
     func run() async {
         let thread = LeaseThread(name: "hoopoe-lease")
         let connection = store.makeLeaseConnection()
         await withTaskExecutorPreference(thread) {
-            var lastProblem: String?
-            while !Task.isCancelled {
-                do {
-                    try await round(on: connection)
-                    lastProblem = nil
-                } catch {
-                    let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
-                    if problem != lastProblem {
-                        logger.warning("lease renewal failed; retrying every \(interval) (jobs held here run again elsewhere if it fails for \(lease))", metadata: ["error": "\(problem)"])
+            let state = RenewalState()
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    for (queue, ids) in leases.snapshot() where !ids.isEmpty {
+                        guard state.pending.withLock({ $0.insert(queue).inserted }) else { continue }
+                        group.addTask {
+                            defer { state.pending.withLock { _ = $0.remove(queue) } }
+                            do {
+                                try await renew(queue: queue, ids: ids, on: connection)
+                                state.problems.withLock { $0[queue] = nil }
+                            } catch {
+                                let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
+                                let known = state.problems.withLock { $0.updateValue(problem, forKey: queue) == problem }
+                                if !known {
+                                    logger.warning(
+                                        "lease renewal failed; retrying every \(interval) (jobs held here run again elsewhere if it fails for \(lease))",
+                                        metadata: ["queue": "\(queue)", "error": "\(problem)"])
+                                }
+                            }
+                        }
                     }
-                    lastProblem = problem
+                    await thread.sleep(for: interval)
                 }
-                await thread.sleep(for: interval)
             }
         }
         connection?.close()
         thread.stop()
     }
 
-    /// One round: every held entry of every queue, one call per queue, on `connection` (nil: the pool).
-    func round(on connection: RedisConnection? = nil) async throws {
-        for (queue, ids) in leases.snapshot() where !ids.isEmpty {
-            let taken = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
-            if taken.isEmpty { continue }
-            leases.release(queue: queue, entryIDs: taken)
-            logger.warning(
-                "\(taken.count) jobs held here were taken by another worker after their lease lapsed (renewal was late by more than the lease); they may run twice",
-                metadata: ["queue": "\(queue)"])
-        }
+    /// Renews one queue's held entries; releases, with a warning, those another worker took.
+    private func renew(queue: String, ids: [String], on connection: RedisConnection?) async throws {
+        let taken = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
+        if taken.isEmpty { return }
+        leases.release(queue: queue, entryIDs: taken)
+        logger.warning(
+            "\(taken.count) jobs held here were taken by another worker after their lease lapsed (renewal was late by more than the lease); they may run twice",
+            metadata: ["queue": "\(queue)"])
     }
+}
+
+/// What the renewals of one worker share: the queues whose renewal is awaiting its answer, and the last problem each
+/// queue's renewal logged (a problem is logged once, not every round).
+private final class RenewalState: Sendable {
+    let pending = Mutex<Set<String>>([])
+    let problems = Mutex<[String: String]>([:])
 }
