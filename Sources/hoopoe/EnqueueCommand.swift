@@ -74,14 +74,20 @@ struct EnqueueCommand: AsyncParsableCommand {
         let result: EnqueueResult
         do {
             result = try await jobs.enqueue(type: type, payload: value, options: enqueueOptions)
-            if try await !served(jobs) {
-                printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
-            }
         } catch let error as EnqueueError {
             throw usageFailure(error.message)
         } catch let error as RedisError {
             printError(error.operatorLine)
             throw ExitCode(error.isUnreachable ? 2 : 1)
+        }
+        // Only a warning, after the job is written: its failure (an ACL without ZRANGE, a dropped connection) must not
+        // make the command fail, or a caller that retries on failure enqueues the job twice.
+        do {
+            if try await !served(jobs) {
+                printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
+            }
+        } catch {
+            printError("warning: could not check that a worker serves queue `\(queue)`: \((error as? RedisError)?.operatorLine ?? "\(error)")")
         }
         switch result {
         case .enqueued(let id), .scheduled(let id): print(id)

@@ -1,3 +1,4 @@
+import Foundation
 import Providers
 import HoopoeCore
 import HoopoeJobs
@@ -17,10 +18,14 @@ enum JobCatalog {
 
     /// Every type with its handler, for commands that only look at jobs (`enqueue`'s checks, `job show`'s
     /// redaction) and never run one: the domain services get default settings, not this process's environment,
-    /// so a command works whatever the worker's configuration is, and no provider is ever called.
+    /// so a command works whatever the worker's configuration is, and no provider is ever called. Only
+    /// `SMS_TEMPLATES_FILE` is read, as the worker reads it; when that file (by default `jobs/sms_templates.yaml`,
+    /// relative to the working directory) cannot be read, the domain types are still known, with no templates, so a
+    /// command run from another directory neither refuses an `sms.send` as an unknown type nor prints it unredacted.
     static func inspectionRegistry(jobs: JobQueue) -> JobRegistry {
-        // Defaults never fail to parse; a failure here is a programming error in a settings default.
-        guard let settings = try? DomainSettings(environment: EnvironmentReader([:])) else { return registry(domain: nil) }
+        var environment: [String: String] = [:]
+        environment["SMS_TEMPLATES_FILE"] = ProcessInfo.processInfo.environment["SMS_TEMPLATES_FILE"]
+        let settings = (try? DomainSettings(environment: EnvironmentReader(environment))) ?? DomainSettings()
         let services = DomainJobs.services(
             settings: settings, jobs: jobs, httpClient: ProviderHTTPClient(), logger: Logger(label: "hoopoe.inspection") { _ in SwiftLogNoOpLogHandler() })
         return registry(domain: services)

@@ -42,6 +42,22 @@ import Testing
         }
     }
 
+    /// Run from another directory (where `jobs/sms_templates.yaml` is not), the domain types are still known; with
+    /// `SMS_TEMPLATES_FILE` set, that file is the one read, as the worker reads it.
+    @Test func domainTypesAreKnownFromAnyWorkingDirectory() async throws {
+        let h = try CLIHarness()
+        let sample = BuiltProducts.projectRoot.appendingPathComponent("jobs/samples/gift.expire.json").path
+        let templates = BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path
+        for extra in [[:], ["SMS_TEMPLATES_FILE": templates]] {
+            let shell = try ChildProcess(
+                "/bin/sh", ["-c", "cd / && exec \"$0\" \"$@\"", BuiltProducts.hoopoe, "enqueue", "gift.expire", "--payload", "@" + sample],
+                environment: ["REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace].merging(extra) { $1 })
+            #expect(await shell.wait(timeout: .seconds(20)) == 0, "\(extra): \(shell.output)")
+            #expect(!shell.output.contains("unknown job type"), "\(shell.output)")
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 2)
+    }
+
     @Test func anUnknownTypeIsRefusedWithTheClosestName() async throws {
         let h = try CLIHarness()
         let (status, output) = try await h.run(["enqueue", "sms.sned", "--payload", "{}"])

@@ -121,6 +121,8 @@ import Testing
         // The health user without INFO, and a user that may only PING and read the queue list.
         users["hoopoe-health"] = users["hoopoe-health"]?.filter { $0 != "+info" }
         users["narrow"] = ["SETUSER", "narrow", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+smembers"]
+        // A user that may enqueue (a plain XADD) but not read the heartbeats `enqueue` looks at for its warning.
+        users["blind"] = ["SETUSER", "blind", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+select", "+xadd"]
         try await Self.create(users, on: server)
         let health = Self.environment(server, user: "hoopoe-health")
 
@@ -144,6 +146,18 @@ import Testing
         #expect(now.status == 1 && now.output.contains("refused XADD: the ACL of this user lacks it (NOPERM"), "\(now.output)")
         let later = try await Self.run(["enqueue", "diag.record", "--payload", payload, "--in", "1m"], narrow)
         #expect(later.status == 1 && later.output.contains("the ACL of this user lacks it"), "\(later.output)")
+        // Written, then refused the heartbeat read: the job is in, so the command succeeds and prints its id (a caller
+        // that retries on failure would enqueue it twice), and the refusal is a warning.
+        let blind = try await Self.run(["enqueue", "diag.record", "--payload", payload], Self.environment(server, user: "blind"))
+        #expect(blind.status == 0, "\(blind.output)")
+        #expect(blind.output.contains("warning: could not check that a worker serves queue `default`"), "\(blind.output)")
+        let admin = try RedisClient(url: server.url)
+        defer { admin.close() }
+        let entries = try await admin.send("XRANGE", "hoopoe:{default}:stream", "-", "+").array ?? []
+        #expect(entries.count == 1, "\(entries)")
+        let id = String(try #require(blind.output.split(separator: "\n").first { $0.count == 26 && $0.allSatisfy { $0.isLetter || $0.isNumber } }))
+        let stored = String(decoding: entries.first?.array?[1].array?[1].bytes ?? [], as: UTF8.self)
+        #expect(stored.contains("\"\(id)\""), "\(blind.output)")
     }
 
     @Test func aBadDatabaseOrPasswordIsNamedAsSuch() async throws {
