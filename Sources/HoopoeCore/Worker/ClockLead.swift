@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// How far this worker's clock may run ahead of Redis's, per queue: what the early-arrival check
@@ -32,6 +33,15 @@ final class ClockLead: Sendable {
             kept.append(bound)
             all[queue] = kept
         }
+    }
+
+    /// Redis's clock for `queue` as near as this worker knows it: its own clock less the lead's bound (unchanged before
+    /// the queue's first reading). The bound is over by the promotion reply's delay at most, so this is behind Redis's
+    /// by that much: a retry timed by it (``Worker``'s retry) is due that much early, not a host clock's error early
+    /// or late.
+    func redisNow(queue: String, local: Double = Date().timeIntervalSince1970) -> Double {
+        let lead = bound(queue: queue)
+        return lead.isFinite ? local - lead : local
     }
 
     /// An upper bound, in seconds, on how far this worker's clock is ahead of Redis's for `queue` (negative when it

@@ -220,8 +220,12 @@ extension Worker {
                 settled(envelope.type, "dead", seconds)
                 return
             }
-            let now = Date().timeIntervalSince1970
-            let due = Self.retryDue(at: at, now: now, policyDelay: entry.retryPolicy.delay(afterAttempt: attempt))
+            // Timed by Redis's clock, which the scheduled set's promotion reads (decision 0081): on this host's, a
+            // worker 10 minutes ahead delayed every retry 10 minutes, and one behind made them due at once. A handler's
+            // own `at` came from this host's clock, so it moves by the same lead.
+            let local = Date().timeIntervalSince1970
+            let now = clockLead.redisNow(queue: job.queue, local: local)
+            let due = Self.retryDue(at: at.map { $0 - (local - now) }, now: now, policyDelay: entry.retryPolicy.delay(afterAttempt: attempt))
             var next = envelope
             next.attempt = attempt
             next.lastError = Self.capped(failure.message)

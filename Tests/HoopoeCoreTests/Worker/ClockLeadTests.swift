@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 import TestSupport
 import Testing
@@ -55,5 +56,29 @@ struct ClockLeadTests {
         let after = try await h.redis.send("TIME").array?.first?.double ?? 0
         #expect(after >= due.rounded(.down))
         #expect(process.poll() == nil, "the worker exited: \(process.output)")
+    }
+
+    /// A worker ten minutes ahead of Redis's clock times a retry's backoff by Redis's: the scheduled set's score is the
+    /// backoff after Redis's now, not ten minutes more (the promotion that runs it reads Redis's clock).
+    @Test func aWorkerTenMinutesAheadTimesARetryByRedisClock() async throws {
+        let h = try EngineHarness()
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ].merging(FakeClock.environment(offset: "+600s")) { $1 })
+        defer { process.signal(SIGKILL) }
+        #expect(try await h.eventually { !(try await h.jobs.liveProcesses().isEmpty) }, "\(process.output)")
+        try await Task.sleep(for: .seconds(2))  // its promotion rounds have read Redis's clock
+        // A diag.record whose key holds a string: SADD fails (WRONGTYPE), a failure the job retries.
+        let key = "\(h.namespace):wrong"
+        try await h.redis.send("SET", key, "a string")
+        try await h.jobs.enqueue(type: "diag.record", payload: .object(["key": .string(key), "member": .string("m")]))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").scheduled == 1 }, "\(process.output)")
+        let time = try await h.redis.send("TIME").array ?? []
+        let redisNow = (time.first?.double ?? 0) + (time.last?.double ?? 0) / 1e6
+        let pairs = try await h.redis.send("ZRANGE", h.jobs.keys("default").scheduled, "0", "0", "WITHSCORES").array ?? []
+        let due = try #require(pairs.last?.double)
+        // The first retry's backoff is well under five minutes; ten minutes of host clock would put it past that.
+        #expect(due - redisNow < 300, "due \(due - redisNow) s after Redis's now")
+        #expect(due - redisNow > 0, "due \(due - redisNow) s after Redis's now")
     }
 }
