@@ -16,7 +16,7 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: """
             Signals: SIGTERM or SIGINT stop fetching, let running jobs finish within --shutdown-timeout, hand the \
             rest back to their queues at once, and exit 0; a second SIGTERM/SIGINT stops at once (running jobs are \
-            handed back). SIGTSTP makes the worker quiet: it fetches nothing new but finishes what it has \
+            handed back). SIGTSTP makes the worker quiet: it fetches nothing new, takes over no lost worker's jobs, but finishes what it has \
             (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 

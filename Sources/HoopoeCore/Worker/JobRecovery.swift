@@ -31,8 +31,11 @@ struct JobRecovery: BackgroundStep {
         for queue in options.queues.names {
             var first = true
             while true {
-                if lifecycle.current >= .draining { break }
-                let limit = min(buffer.room(keepingAtLeast: options.prefetch), 100)
+                let state = lifecycle.current
+                if state >= .draining { break }
+                // Quiet (SIGTSTP) fetches nothing new, and a lost worker's job is new work too: its one call claims
+                // nothing, so the recovery clock still sees the round; the jobs are left to a worker that runs.
+                let limit = state == .quiet ? 0 : min(buffer.room(keepingAtLeast: options.prefetch), 100)
                 if limit == 0 && !first { break }
                 first = false
                 let recovered = try await store.recover(

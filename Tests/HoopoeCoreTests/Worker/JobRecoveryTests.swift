@@ -39,6 +39,34 @@ import Testing
         #expect(buffer.room(keepingAtLeast: options.prefetch) == 10)
     }
 
+    /// A quiet worker (SIGTSTP: "fetches nothing new") takes no lost worker's jobs either; running, it does.
+    @Test func aQuietWorkerRecoversNothing() async throws {
+        let h = try EngineHarness()
+        for i in 0..<5 { _ = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):rec", member: "m\(i)")) }
+        let stream = h.jobs.keys("default").stream
+        _ = try await h.redis.send("XGROUP", "CREATE", stream, QueueKeys.group, "0", "MKSTREAM")
+        _ = try await h.redis.send(RedisCommand("XREADGROUP", ["GROUP", QueueKeys.group, "ghost", "COUNT", "100", "STREAMS", stream, ">"]))
+        try await Task.sleep(for: .milliseconds(300))  // past the 100 ms lease
+        let options = WorkerOptions(concurrency: 2, prefetch: 10, lease: .milliseconds(100))
+        let buffer = JobBuffer(selection: options.queues)
+        let leases = Leases()
+        let lifecycle = WorkerLifecycle(runners: 2)
+        let recovery = JobRecovery(
+            store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle,
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+        #expect(lifecycle.quiet())
+        try await recovery.round()
+        #expect(buffer.count == 0)
+        let pending = try await h.redis.send("XPENDING", stream, QueueKeys.group).array ?? []
+        #expect(pending.last?.array?.first?.array?.first?.string == "ghost", "still the lost worker's: \(pending)")
+        // The same round of a running worker claims them.
+        let running = JobRecovery(
+            store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: WorkerLifecycle(runners: 2),
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+        try await running.round()
+        #expect(buffer.count == 5)
+    }
+
     private func fetchedJobs(count: Int) -> [FetchedJob] {
         (0..<count).map { FetchedJob(queue: "default", entryID: "1-\($0)", bytes: [], deliveries: 1) }
     }
