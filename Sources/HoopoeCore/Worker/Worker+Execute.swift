@@ -43,6 +43,16 @@ extension Worker {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(kills) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
             return true
         }
+        // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time, before the type is looked
+        // up: a type this worker does not know yet may be deployed by then (buried now, a retry from the dead set ran it
+        // at once, days early). A job promoted from the scheduled set ran there by its score. Redis's clock decides: a
+        // run_at this worker's clock calls past but within its possible lead over Redis's goes to the script, which
+        // reads Redis's (``ClockLead``).
+        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970 - clockLead.bound(queue: job.queue),
+            await deferEarly(work, header, runAt: runAt)
+        {
+            return true
+        }
         let entry: JobRegistry.Entry
         if let last = lastEntry, last.type == header.type {
             entry = last
@@ -51,14 +61,6 @@ extension Worker {
             lastEntry = found
         } else {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
-            return true
-        }
-        // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time. A job promoted from
-        // the scheduled set ran there by its score. Redis's clock decides: a run_at this worker's clock calls past
-        // but within its possible lead over Redis's goes to the script, which reads Redis's (``ClockLead``).
-        if !job.promoted, let runAt = header.runAt, runAt > Date().timeIntervalSince1970 - clockLead.bound(queue: job.queue),
-            await deferEarly(work, header, runAt: runAt)
-        {
             return true
         }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts

@@ -112,6 +112,22 @@ import Testing
         #expect(counters["early"] == 1 && counters["early:test.stamp"] == 1 && counters["processed"] == 1, "\(counters)")
     }
 
+    /// A plain-XADD job of a type this worker does not run yet, due in three days: it waits for its run_at in the
+    /// scheduled set, where a worker that knows the type (deployed meanwhile) runs it. Buried at once, a retry from the
+    /// dead set (what operating.md says to do after a deploy) ran it days early.
+    @Test func anEarlyJobOfATypeNotDeployedYetWaitsForItsRunAtInsteadOfDying() async throws {
+        let h = try EngineHarness()
+        let due = (Date().timeIntervalSince1970 + 3 * 86_400).rounded()
+        try await xadd(h, #"{"id":"later-kind","type":"reminder.new_kind","payload":{},"run_at":\#(due)}"#)
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.jobs.counters(queue: "default")["early"] == 1 })
+        worker.shutdown()
+        try await task.value
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.dead == 0 && info.scheduled == 1, "\(info)")
+        #expect(try await h.redis.send("ZSCORE", h.jobs.keys("default").scheduled, "later-kind").string.flatMap(Double.init) == due)
+    }
+
     @Test func theLuaScriptRecordsTheUniqueKeySoTheLockIsReleasedWithoutTheEnvelopeRepeatingIt() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):unique"
