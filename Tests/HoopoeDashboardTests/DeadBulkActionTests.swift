@@ -53,6 +53,32 @@ import Testing
         #expect(left.count == 550 && left.allSatisfy { $0.type == "email.send" })
     }
 
+    /// One run a queue at a time, however many POSTs come at once (a double click, two operators): each is answered
+    /// with the same run's progress page.
+    @Test func simultaneousBulkActionsOnAQueueStartOneRun() async throws {
+        let harness = try DashboardHarness()
+        // Enough batches that the run is still going when the last POST comes (the POSTs are sent at once).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { for _ in 0..<2000 { _ = try await harness.bury() } } }
+            try await group.waitForAll()
+        }
+        let locations = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=delete-all")
+                    return reply.headers[.location] ?? ""
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        // The first starts run 1; the others are sent to its page ("already running").
+        let runs = Set(locations.map { $0.split(separator: "&").first.map(String.init) ?? $0 })
+        #expect(runs == ["/dead/progress?run=1"], "\(locations)")
+        #expect(locations.filter { $0.contains("already%20running") }.count == 39, "\(locations)")
+        _ = try await runToTheEnd(harness, "queue=default&do=delete-all")
+        #expect(try await harness.deadCount() == 0)
+    }
+
     @Test func deleteAllWithoutAFilterEmptiesTheQueuesDeadSetOnly() async throws {
         let harness = try DashboardHarness()
         for _ in 0..<3 { try await harness.bury() }

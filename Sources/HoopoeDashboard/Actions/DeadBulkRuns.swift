@@ -15,7 +15,7 @@ struct DeadBulkRun: Sendable {
     let verb: Verb
     let filter: DeadFilter
     /// The dead set's size when the run started (what "looked at … of" counts against).
-    let total: Int
+    var total: Int
     let startedAt: Date
     var scanned = 0
     var done = 0
@@ -53,12 +53,21 @@ actor DeadBulkRuns {
         queue: String, verb: DeadBulkRun.Verb, filter: DeadFilter, jobs: JobQueue, shown: @escaping @Sendable (JobEnvelope) -> JobEnvelope
     ) async throws -> (run: DeadBulkRun, started: Bool) {
         if let current = running(queue: queue) { return (current, false) }
-        let total = try await jobs.store.deadCount(queue: queue)
-        let run = DeadBulkRun(id: nextID, queue: queue, verb: verb, filter: filter, total: total, startedAt: Date())
+        // Recorded before the first await: the actor is reentrant, and a second POST that came while the count was
+        // read found no run and started its own over the same jobs.
+        var run = DeadBulkRun(id: nextID, queue: queue, verb: verb, filter: filter, total: 0, startedAt: Date())
         nextID += 1
         runs[run.id] = run
         forgetOldRuns()
         let upTo = Date().timeIntervalSince1970
+        do {
+            run.total = try await jobs.store.deadCount(queue: queue)
+            runs[run.id]?.total = run.total
+        } catch {
+            runs[run.id]?.failure = "Redis did not answer (\(error)); nothing was done."
+            runs[run.id]?.finishedAt = Date()
+            throw error
+        }
         Task { await self.perform(run.id, queue: queue, verb: verb, filter: filter, upTo: upTo, jobs: jobs, shown: shown) }
         return (run, true)
     }
