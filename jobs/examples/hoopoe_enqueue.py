@@ -82,7 +82,7 @@ def _digit_run(text, start):
             i += 1
         groups.append((group_start, i))
         nxt = i
-        while nxt < len(text) and nxt - i < 2 and text[nxt] in " -()":
+        while nxt < len(text) and nxt - i < 2 and text[nxt] in " -()._":
             nxt += 1
         digits = 0
         while nxt + digits < len(text) and text[nxt + digits] in _DIGITS:
@@ -90,6 +90,12 @@ def _digit_run(text, start):
         if not (nxt > i and digits >= 2 and _digit_count(text, groups[-1]) >= 2):
             return groups, i
         group_start = i = nxt
+
+
+def _is_ipv4(text):
+    """Four groups of one to three digits joined by single dots: an IPv4 address, not a number."""
+    parts = text.split(".")
+    return len(parts) == 4 and all(1 <= len(p) <= 3 and all(c in _DIGITS for c in p) for p in parts)
 
 
 def _masked_run(text, groups, end):
@@ -110,7 +116,8 @@ def _masked_run(text, groups, end):
                 digits += _digit_count(text, groups[last])
                 if digits > 15:
                     break
-                if digits >= 10 and (last == first or isolated(groups[first][0], groups[last][1])):
+                if (digits >= 10 and (last == first or isolated(groups[first][0], groups[last][1]))
+                        and not _is_ipv4(text[groups[first][0]:groups[last][1]])):
                     found = last
         if found is None:
             first += 1

@@ -4,8 +4,9 @@
 /// admin commands' output, dead-set listings) passes through this one scanner, so a pasted terminal or a shipped
 /// log never carries a full number. It matches 10 to 15 digits that start with `+`, `0` or `9` (`+98912…`,
 /// `0912…`, `98912…`, `912…`), in ASCII, Persian or Arabic-Indic digits, written in one run or in groups of two or
-/// more digits joined by a space, a `-` or parentheses, as people write them (`0912 123 4567`, `+98-912-123-4567`,
-/// `(0912) 123 4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates and IP addresses do not match, so
+/// more digits joined by a space, a `-`, a `.`, a `_` or parentheses, as people write them (`0912 123 4567`,
+/// `+98-912-123-4567`, `(0912) 123 4567`, `0912.123.4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates
+/// and IP addresses (four dotted groups of one to three digits: `91.198.174.192`) do not match, so
 /// the numbers an operator needs stay readable. Grouped digits count only with no letter, `-` or `_` against either
 /// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number.
 public enum PhoneNumberMask {
@@ -55,7 +56,7 @@ private struct DigitRun {
             while index < characters.count, PhoneNumberMask.isDigit(characters[index]) { index += 1 }
             groups.append(groupStart..<index)
             var next = index
-            while next < characters.count, next - index < 2, " -()".contains(characters[next]) { next += 1 }
+            while next < characters.count, next - index < 2, " -()._".contains(characters[next]) { next += 1 }
             let digits = characters[next...].prefix { PhoneNumberMask.isDigit($0) }.count
             guard next > index, digits >= 2, Self.digitCount(characters, groups.last!) >= 2 else { break }
             groupStart = next
@@ -82,7 +83,11 @@ private struct DigitRun {
                 for last in first..<groups.count {
                     digits += Self.digitCount(characters, groups[last])
                     if digits > 15 { break }
-                    if digits >= 10 && (last == first || isolated(characters, groups[first].lowerBound, groups[last].upperBound)) { found = last }
+                    if digits >= 10 && (last == first || isolated(characters, groups[first].lowerBound, groups[last].upperBound))
+                        && !Self.isIPv4(characters[groups[first].lowerBound..<groups[last].upperBound])
+                    {
+                        found = last
+                    }
                 }
             }
             guard let last = found else {
@@ -97,6 +102,12 @@ private struct DigitRun {
             first = last + 1
         }
         return result + String(characters[shownUpTo..<end])
+    }
+
+    /// Whether `text` is four groups of one to three digits joined by single dots: an IPv4 address, not a number.
+    static func isIPv4(_ text: ArraySlice<Character>) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy(PhoneNumberMask.isDigit) }
     }
 
     /// Whether `start..<end` has no letter, digit, `-` or `_` against either end.
