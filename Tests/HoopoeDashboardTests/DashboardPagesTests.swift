@@ -19,6 +19,25 @@ import Testing
         #expect(try await harness.get("/job?id=missing").text.contains("No job"))
     }
 
+    /// A `queue=` that names no known queue (new since the queue list was cached, or a typo) shows that queue, empty,
+    /// never another queue's jobs with its "delete all" beside them; one that is no queue name says so.
+    @Test func anUnknownQueueShowsItselfNotAnotherQueue() async throws {
+        let harness = try DashboardHarness()
+        let dead = try await harness.bury()
+        let scheduled = try #require(
+            try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600)).createdID)
+        for (page, id) in [("/dead", dead), ("/scheduled", scheduled)] {
+            let known = try await harness.get("\(page)?queue=default")
+            #expect(known.text.contains(id), "\(page): \(known.text)")
+            let unknown = try await harness.get("\(page)?queue=newq")
+            #expect(unknown.status == .ok)
+            #expect(!unknown.text.contains(id), "\(page): \(unknown.text)")
+            #expect(unknown.text.contains("newq"), "\(page): \(unknown.text)")
+            let invalid = try await harness.get("\(page)?queue=a%7Bb")
+            #expect(invalid.text.contains("No queue can be named <code>a{b</code>"), "\(page): \(invalid.text)")
+        }
+    }
+
     @Test func listsArePagedNotLoadedWhole() async throws {
         let harness = try DashboardHarness(pageSize: 20)
         let later = Date() + 3600

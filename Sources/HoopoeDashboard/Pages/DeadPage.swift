@@ -50,7 +50,7 @@ extension Dashboard {
         var counts: [String: Int] = [:]
         for name in names { counts[name] = try await jobs.store.deadCount(queue: name) }
         guard let queue = chosenQueue(query, among: names) else {
-            return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: "<p class=\"muted\">No queue in Redis yet.</p>")
+            return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: noQueueBody(query))
         }
         let filter = DeadFilter(query)
         let start = query.offset("offset")

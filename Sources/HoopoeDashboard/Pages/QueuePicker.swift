@@ -1,8 +1,19 @@
+import HoopoeCore
+
 extension Dashboard {
-    /// The queue a list page shows: the `queue` parameter when it names a known queue, else the first known one.
+    /// The queue a list page shows: the `queue` parameter when it is a valid queue name, known or not (a queue made
+    /// since the list of queues was cached, up to 30 s ago, or one with nothing in it: its page is empty, not another
+    /// queue's, with that queue's "delete all" a click away); without the parameter, the first known queue; nil when
+    /// the parameter is no queue name, or no queue is known (``noQueueBody(_:)`` says which).
     func chosenQueue(_ query: FormFields, among names: [String]) -> String? {
-        if let asked = query["queue"], names.contains(asked) { return asked }
+        if let asked = query["queue"] { return EnvelopeRules.queueProblem(asked) == nil ? asked : nil }
         return names.first
+    }
+
+    /// What a list page says when ``chosenQueue(_:among:)`` found no queue.
+    func noQueueBody(_ query: FormFields) -> HTML {
+        if let asked = query["queue"] { return "<p class=\"muted\">No queue can be named <code>\(asked)</code>.</p>" }
+        return "<p class=\"muted\">No queue in Redis yet.</p>"
     }
 
     /// Links to the same page for each queue, with `count` beside each.

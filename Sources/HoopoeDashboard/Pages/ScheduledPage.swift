@@ -10,7 +10,7 @@ extension Dashboard {
         var counts: [String: Int] = [:]
         for name in names { counts[name] = try await jobs.store.scheduledCount(queue: name) }
         guard let queue = chosenQueue(query, among: names) else {
-            return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: "<p class=\"muted\">No queue in Redis yet.</p>")
+            return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: noQueueBody(query))
         }
         let offset = query.offset("offset")
         let entries = try await jobs.store.scheduledEntries(queue: queue, offset: offset, limit: configuration.pageSize)
