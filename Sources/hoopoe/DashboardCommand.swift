@@ -15,7 +15,8 @@ struct DashboardCommand: AsyncParsableCommand {
         abstract: "Serve the web dashboard: queues, busy workers, scheduled, retries, dead jobs, periodic tasks.",
         discussion: """
             Pages: overview, queues, busy, scheduled & retries, dead (filter; retry or delete one, the selected, or \
-            all matching), job (by id), periodic tasks (enqueue now). Secret payload fields are never shown and phone \
+            all matching), job (by id), periodic tasks (enqueue now), search (recent jobs by id, type or payload \
+            field), providers (SMS credit, alerts, delivery states). Secret payload fields are never shown and phone \
             numbers are masked, as in `hoopoe job show`.
 
             Security: it listens on 127.0.0.1 unless --bind says otherwise. HOOPOE_DASHBOARD_PASSWORD, when set, \
