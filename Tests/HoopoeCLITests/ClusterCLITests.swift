@@ -59,7 +59,7 @@ import Testing
         let (deadStatus, deadOutput) = try await hoopoe(["dead", "list"])
         #expect(deadStatus == 0 && deadOutput.contains("cluster-dead-1"), "\(deadOutput)")
 
-        let (healthStatus, healthOutput) = try await hoopoe(["health-check", "--schedule", "/nonexistent/hoopoe-schedule.yaml"])
+        let (healthStatus, healthOutput) = try await hoopoe(["health-check", "--schedule", noSchedule])
         #expect(healthStatus == 0 && healthOutput.contains("queue:mail") && healthOutput.contains("1 live worker"), "\(healthOutput)")
         #expect(!healthOutput.contains("MOVED") && !healthOutput.contains("CROSSSLOT"), "\(healthOutput)")
         #expect(healthOutput.contains("Redis: cluster: 3 of 3 primaries reachable, 16384 slots served"), "the topology: \(healthOutput)")

@@ -142,10 +142,13 @@ import Testing
             command.append(bytes: bytes)
             commands.append(command)
         }
-        _ = try await h.redis.pipeline(commands)
         var options = WorkerOptions.fastTest()
         options.promoteInterval = .seconds(3600)  // retries and early jobs stay scheduled: each entry settles once
         let (worker, task) = h.startWorker(registry, options: options)
+        // The worker's first promotion round runs at its start: over before the first entry fails, or a retry due at
+        // once (a fuzzed `at` in the past) is promoted by it and settles a second time (seen under load).
+        #expect(try await h.eventually { worker.clockLead.bound(queue: "default").isFinite })
+        _ = try await h.redis.pipeline(commands)
         let settledAll = try await h.eventually(timeout: .seconds(60)) {
             let info = try await h.jobs.info(queue: "default")
             return info.ready == 0 && info.inFlight == 0
