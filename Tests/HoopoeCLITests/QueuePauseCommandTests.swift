@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import Redis
 import TestSupport
 import Testing
 
@@ -113,6 +114,27 @@ struct QueuePauseCommandTests {
         // Complete lines only (the last may be being written).
         let lines = process.output.components(separatedBy: "\n").dropLast()
         #expect(!lines.isEmpty && lines.allSatisfy { JSONValue.parse(Array($0.utf8)) != nil }, "every line is a document")
+        process.signal(SIGINT)
+        #expect(await process.wait(timeout: .seconds(5)) == 0)
+    }
+
+    /// A redraw takes the queue list a scan kept (30 s) instead of scanning the whole keyspace again: against a Redis
+    /// of millions of keys, five scans a second a watcher cost more than the report.
+    @Test func watchScansTheKeysOnceNotAtEveryRedraw() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        try await JobQueue(redis: redis).enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        _ = try await redis.send("CONFIG", "RESETSTAT")
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["queues", "--watch", "--json", "--interval", "0.2"], environment: ["REDIS_URL": server.url])
+        defer { process.signal(SIGKILL) }
+        func documents() -> Int { process.output.split(separator: "\n").filter { JSONValue.parse(Array($0.utf8)) != nil }.count }
+        #expect(try await eventually(timeout: .seconds(20)) { documents() >= 8 }, "\(process.output)")
+        let stats = try await redis.send("INFO", "commandstats").string ?? ""
+        let scans = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_scan:") }.flatMap { line in
+            line.split(separator: ",").first.flatMap { Int($0.split(separator: "=").last ?? "") }
+        } ?? 0
+        #expect((1...2).contains(scans), "SCAN calls over \(documents()) reports: \(scans)")
         process.signal(SIGINT)
         #expect(await process.wait(timeout: .seconds(5)) == 0)
     }

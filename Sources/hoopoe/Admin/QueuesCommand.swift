@@ -74,7 +74,9 @@ struct QueuesCommand: AsyncParsableCommand {
                     while !Task.isCancelled {
                         if !first {
                             do {
-                                frame = text(try await Report(jobs: jobs))
+                                // The queue list as last scanned (kept 30 s, then scanned again by whoever reads):
+                                // a scan of the whole keyspace on every redraw would cost Redis more than the report.
+                                frame = text(try await Report(jobs: jobs, rescan: false))
                             } catch {
                                 frame = "Redis did not answer: \(error); trying again in \(TimeText.span(interval))"
                             }
@@ -167,8 +169,10 @@ struct QueuesCommand: AsyncParsableCommand {
         /// What Redis was read (TopologyText), nil when it could not be.
         var topology: TopologyReport?
 
-        init(jobs: JobQueue) async throws {
-            for queue in try await jobs.knownQueues() {
+        /// - Parameter rescan: whether to scan the keys for queues (the first report) or take the list a scan kept up
+        ///   to 30 s ago (the redraws of `--watch`; ``JobQueue/knownQueues(rescan:)``).
+        init(jobs: JobQueue, rescan: Bool = true) async throws {
+            for queue in try await jobs.knownQueues(rescan: rescan) {
                 queues.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
             }
             paused = try await jobs.pausedQueues()
