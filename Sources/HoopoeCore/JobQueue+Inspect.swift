@@ -85,6 +85,8 @@ extension JobQueue {
         let record = HistoryRecord(
             id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
             envelope: envelope)
-        return try await store.cancel(id: id, found, queue: queue, record: record)
+        let answer = found.envelope.notify == true
+            ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
+        return try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
     }
 }

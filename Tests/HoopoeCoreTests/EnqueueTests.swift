@@ -151,4 +151,24 @@ import Testing
         // The unique lock went with the cancelled job.
         #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: EnqueueOptions(uniqueKey: "c1")).createdID != nil)
     }
+
+    /// A `notify` job cancelled while it waits answers its waiter with `cancelled`, ready or delayed, instead of leaving
+    /// it to wait out its timeout; a job without `notify` gets no answer list.
+    @Test func aCancelledNotifyJobAnswersCancelled() async throws {
+        let h = try EngineHarness()
+        let ready = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(notify: true)).createdID!
+        var later = EnqueueOptions.after(.seconds(3600))
+        later.notify = true
+        let delayed = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: later).createdID!
+        let silent = try await h.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID!
+        for id in [ready, delayed, silent] { #expect(try await h.jobs.cancel(id: id, queue: "default") == .cancelled) }
+        for id in [ready, delayed] {
+            let ttl = try await h.redis.send("TTL", h.jobs.keys("default").answer(id)).int ?? 0
+            #expect((1...3600).contains(ttl), "kept an hour, as any answer: \(ttl)")
+            let reply = try await h.redis.send("BLPOP", h.jobs.keys("default").answer(id), "1").array ?? []
+            let answer = try #require(reply.last?.bytes.flatMap { JSONValue.parse($0) }, "no answer for \(id)")
+            #expect(answer["outcome"] == .string("cancelled") && answer["id"] == .string(id) && answer["attempt"] == .integer(0), "\(answer)")
+        }
+        #expect(try await h.redis.send("EXISTS", h.jobs.keys("default").answer(silent)).int == 0)
+    }
 }

@@ -9,26 +9,31 @@ extension JobStore {
     /// Its unique lock is released only if this job holds it, and `record` (outcome `cancelled`) is added to the
     /// queue's job history in the same script. Not trimmed here: the CLI does not know the workers' caps, and the
     /// next settle of the queue trims.
-    func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord) async throws -> CancelResult {
+    /// `answer`, for a job with `notify`, is pushed to its answer list in the same script, so a caller waiting for
+    /// the job learns it was cancelled instead of waiting out its timeout.
+    func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord, answer: String?) async throws -> CancelResult {
         let k = keys(queue)
         let unique = k.unique(found.envelope.uniqueKey ?? "-")
         let history = String(decoding: record.encoded(), as: UTF8.self)
+        let answerTTL = String(QueueKeys.answerTTLSeconds)
         switch found.state {
         case .scheduled:
             // KEYS[1] scheduled · KEYS[2] scheduled:jobs · KEYS[3] unique:<key> · KEYS[4] history (legacy sorted set)
-            // KEYS[5] history:jobs · KEYS[6] history:ids · ARGV[1] job id · ARGV[2] history record
+            // KEYS[5] history:jobs · KEYS[6] history:ids · KEYS[7] answer:<id> · ARGV[1] job id · ARGV[2] history record
+            // ARGV[3] the answer ('' for none) · ARGV[4] its TTL, s
             // Returns 1 cancelled · 0 not there
             let n = try await redis.run(
-                Self.cancelScheduledScript, keys: [k.scheduled, k.scheduledJobs, unique, k.legacyHistory, k.historyJobs, k.historyIDs],
-                arguments: [id, history])
+                Self.cancelScheduledScript, keys: [k.scheduled, k.scheduledJobs, unique, k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
+                arguments: [id, history, answer ?? "", answerTTL])
             return n.int == 1 ? .cancelled : .notFound
         case .ready:
             // KEYS[1] stream · KEYS[2] unique:<key> · KEYS[3] history (legacy sorted set) · KEYS[4] history:jobs
-            // KEYS[5] history:ids · ARGV[1] group · ARGV[2] entry id · ARGV[3] job id · ARGV[4] history record
+            // KEYS[5] history:ids · KEYS[6] answer:<id> · ARGV[1] group · ARGV[2] entry id · ARGV[3] job id
+            // ARGV[4] history record · ARGV[5] the answer ('' for none) · ARGV[6] its TTL, s
             // Returns 1 cancelled · 0 gone · -1 running (a worker holds it)
             let n = try await redis.run(
-                Self.cancelReadyScript, keys: [k.stream, unique, k.legacyHistory, k.historyJobs, k.historyIDs],
-                arguments: [QueueKeys.group, found.entryID!, id, history])
+                Self.cancelReadyScript, keys: [k.stream, unique, k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
+                arguments: [QueueKeys.group, found.entryID!, id, history, answer ?? "", answerTTL])
             return n.int == 1 ? .cancelled : n.int == -1 ? .running : .notFound
         case .running: return .running
         case .dead, .finished: return .notFound

@@ -24,7 +24,8 @@ extension Worker {
     }
 
     /// The outcome pushed to a `notify` job's answer list: `{"id","type","queue","outcome","attempt","error"?}`,
-    /// `outcome` one of `processed`, `discarded`, `deferred`, `dead`; `error` the discard message or the dead reason;
+    /// `outcome` one of `processed`, `discarded`, `deferred`, `dead` (and `cancelled`, from ``JobQueue/cancel(id:queue:redaction:)``);
+    /// `error` the discard message or the dead reason;
     /// `deferred_to` the job a deferral enqueued in its place.
     static func answer(id: String, type: String, queue: String, outcome: String, attempt: Int, error: String? = nil, deferredTo: String? = nil) -> String {
         var object: [String: JSONValue] = [

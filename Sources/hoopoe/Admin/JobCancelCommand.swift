@@ -7,8 +7,10 @@ struct JobCancelCommand: AsyncParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a job that is ready or scheduled; running jobs are not interrupted.",
         discussion: """
-            A cancelled job is removed and its unique key released. Exit 0 cancelled, 1 not found (finished, dead, \
-            or never existed; see `hoopoe dead` for dead jobs), 3 running (a worker holds it; it will finish).
+            A cancelled job is removed and its unique key released; a job sent with `notify` answers `cancelled`. \
+            Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs), 3 held \
+            by a worker (running, or fetched into its buffer to run next: a worker fetches up to a few times its \
+            concurrency ahead; it will run).
             """
     )
 
@@ -25,7 +27,7 @@ struct JobCancelCommand: AsyncParsableCommand {
         case .cancelled:
             print("cancelled job \(id) on queue \(outcome.queue ?? "?")")
         case .running:
-            printError("job \(id) is running on queue \(outcome.queue ?? "?"); running jobs are not interrupted")
+            printError("job \(id) on queue \(outcome.queue ?? "?") is held by a worker (running, or fetched to run next); it is not interrupted")
             throw ExitCode(3)
         case .notFound:
             let dead = outcome.dead ? " (it is dead on queue \(outcome.queue ?? "?"); see `hoopoe dead show \(id)`)" : ""

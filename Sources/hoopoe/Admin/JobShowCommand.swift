@@ -71,7 +71,7 @@ struct JobShowCommand: AsyncParsableCommand {
         }
         switch job.state {
         case .ready: print("state:       ready")
-        case .running(let consumer): print("state:       running (worker \(PrintableText.oneLine(consumer)))")
+        case .running(let consumer): print("state:       running (held by worker \(PrintableText.oneLine(consumer)): running, or fetched to run next)")
         case .scheduled(let at): print("state:       scheduled (at \(TimeText.isoWithRelative(at)))")
         case .dead: print("state:       dead")
         case .finished(let record):

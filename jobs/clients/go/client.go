@@ -397,7 +397,7 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 }
 
 // WaitFor is the final outcome of a job enqueued with Notify: {id, type, queue, outcome, attempt, error?, deferred_to?}
-// with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place) or dead; nil when none came
+// with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place), dead or cancelled; nil when none came
 // within timeout. Kept an hour after the job settled, and popped by
 // the first waiter.
 func (c *Client) WaitFor(id, queue string, timeout time.Duration) (map[string]interface{}, error) {

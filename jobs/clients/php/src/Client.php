@@ -322,7 +322,7 @@ final class Client
 
     /**
      * The final outcome of a job enqueued with 'notify' => true: ['id', 'type', 'queue', 'outcome', 'attempt',
-     * 'error'?] with outcome processed, discarded or dead; null when none came within $timeout seconds. Kept an hour
+     * 'error'?] with outcome processed, discarded, deferred, dead or cancelled; null when none came within $timeout seconds. Kept an hour
      * after the job settled, and popped by the first waiter.
      *
      * @return array<string, mixed>|null

@@ -291,7 +291,7 @@ class Client:
 
     def wait_for(self, job_id, queue="default", timeout=10.0):
         """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?,
-        deferred_to?} with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place) or dead;
+        deferred_to?} with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place), dead or cancelled;
         None when none came within `timeout` seconds. Kept an hour after
         the job settled, and popped by the first waiter."""
         popped = self._blpop(self.key(queue, f"answer:{job_id}"), timeout)
