@@ -10,8 +10,8 @@ import Foundation
 /// by the dedupe key) rather than losing a tick.
 ///
 /// A disabled task (`enabled: false`) enqueues nothing, but its ticks still pass: each wake-up moves its last handled
-/// tick past those due, so re-enabled it resumes at its next tick instead of counting the disabled time as downtime
-/// to catch up on (`catch_up: once` would otherwise enqueue one job at once).
+/// tick past those due longer ago than the grace period, so re-enabled it resumes at its next tick instead of
+/// counting the disabled time as downtime to catch up on (`catch_up: once` would otherwise enqueue one job at once).
 ///
 /// The remaining gap: the engine's dedupe key lives 24 hours, so a scheduler frozen for longer between
 /// planning and enqueueing could enqueue a tick a second time.
@@ -113,10 +113,14 @@ public struct JobScheduler: Sendable {
         }
     }
 
-    /// A disabled task's wake-up: its due ticks pass unenqueued, and its last handled tick moves past them (whatever
-    /// its catch-up policy, the plan's last tick is the latest due one).
+    /// A disabled task's wake-up: its ticks due longer ago than the grace period pass unenqueued, and its last handled
+    /// tick moves past them (whatever its catch-up policy, the plan's last tick is the latest due one). Not the ticks
+    /// within the grace period: during a rolling restart a scheduler that has the task enabled may not have enqueued
+    /// them yet, and a pass would take them from it; when it has, they are handled already, and when none has, they
+    /// pass at a later wake-up.
     private func pass(_ task: ScheduledTask, now: Date) async throws {
-        let plan = planner.plan(for: task, lastTick: try await lastTicks.lastTick(of: task), now: now)
+        let settled = now.addingTimeInterval(-options.gracePeriod)
+        let plan = planner.plan(for: task, lastTick: try await lastTicks.lastTick(of: task), now: settled)
         if let newLast = plan.lastTick {
             try await lastTicks.advanceLastTick(of: task, to: newLast)
         }

@@ -135,18 +135,38 @@ import Testing
             [hourlyOnce], from: SchedulerTestTime.date("2025-06-01T00:00:20+03:30")!, to: SchedulerTestTime.date("2025-06-01T01:00:30+03:30")!,
             skews: [0], redis: redis, prefix: prefix, events: events)
         try await runSchedulers(
-            [off], from: SchedulerTestTime.date("2025-06-01T01:00:40+03:30")!, to: SchedulerTestTime.date("2025-06-01T05:00:50+03:30")!,
+            [off], from: SchedulerTestTime.date("2025-06-01T01:00:40+03:30")!, to: SchedulerTestTime.date("2025-06-01T05:02:00+03:30")!,
             skews: [0], redis: redis, prefix: prefix, events: events)
         #expect(try await sink.enqueued() == expectedEntries(hourlyOnce, from: "2025-06-01T01:00:00+03:30", through: "2025-06-01T01:00:00+03:30"))
         try await runSchedulers(
-            [hourlyOnce], from: SchedulerTestTime.date("2025-06-01T05:01:00+03:30")!, to: SchedulerTestTime.date("2025-06-01T07:00:30+03:30")!,
+            [hourlyOnce], from: SchedulerTestTime.date("2025-06-01T05:02:10+03:30")!, to: SchedulerTestTime.date("2025-06-01T07:00:30+03:30")!,
             skews: [0], redis: redis, prefix: prefix, events: events)
-        // No catch-up job for 02:00–05:00 (`catch_up: once` would enqueue the 05:00 tick at 05:01): 06:00 and 07:00.
+        // No catch-up job for 02:00–05:00 (`catch_up: once` would enqueue the 05:00 tick at 05:02:10): 06:00 and 07:00.
         let all = try await sink.enqueued()
         #expect(all == expectedEntries(hourlyOnce, from: "2025-06-01T01:00:00+03:30", through: "2025-06-01T01:00:00+03:30")
             + expectedEntries(hourlyOnce, from: "2025-06-01T06:00:00+03:30", through: "2025-06-01T07:00:00+03:30"))
         #expect(events["missed:hourly.once"] == 0)
         #expect(events.failed.isEmpty, "\(events.failed)")
+    }
+
+    /// A rolling restart that enables a task: a scheduler that still has it disabled, waking at the tick, does not
+    /// take the tick from the one that has it enabled (it passes only ticks older than the grace period).
+    @Test func aSchedulerThatHasTheTaskDisabledLeavesOnTimeTicksToOneThatHasItEnabled() async throws {
+        let redis = try SchedulerTestRedis()
+        let prefix = redis.uniquePrefix()
+        let client = try redis.client()
+        defer { client.close() }
+        let sink = RedisTestSink(redis: client, prefix: prefix)
+        let store = RedisLastTickStore(redis: client, prefix: prefix)
+        let off = ScheduledTask(
+            name: hourlyOnce.name, cron: hourlyOnce.cron, timeZone: Self.tehran, type: hourlyOnce.type, enabled: false, catchUp: .once)
+        try await store.advanceLastTick(of: hourlyOnce, to: SchedulerTestTime.date("2025-06-01T09:00:00+03:30")!)
+        // 10:00:00: the old scheduler (task disabled) wakes first, then the new one (enabled), a second later.
+        let old = JobScheduler(tasks: [off], lastTicks: store, sink: sink, clock: FixedClock(SchedulerTestTime.date("2025-06-01T10:00:00+03:30")!))
+        await old.runOnce()
+        let new = JobScheduler(tasks: [hourlyOnce], lastTicks: store, sink: sink, clock: FixedClock(SchedulerTestTime.date("2025-06-01T10:00:01+03:30")!))
+        await new.runOnce()
+        #expect(try await sink.enqueued() == expectedEntries(hourlyOnce, from: "2025-06-01T10:00:00+03:30", through: "2025-06-01T10:00:00+03:30"))
     }
 
     @Test func thePerTickKeyAloneKeepsTicksUniqueWhenLastTicksDisagree() async throws {
@@ -260,4 +280,12 @@ struct NeverRunStore: LastTickStore {
 struct RefusingSink: ScheduledJobSink {
     struct Unreachable: Error {}
     func enqueueTick(task: ScheduledTask, tick: Date) async throws -> Bool { throw Unreachable() }
+}
+
+/// A clock stopped at one instant, for a single `runOnce`.
+struct FixedClock: SchedulerClock {
+    let instant: Date
+    init(_ instant: Date) { self.instant = instant }
+    func now() -> Date { instant }
+    func sleep(until deadline: Date) async throws {}
 }
