@@ -93,9 +93,10 @@ def _digit_run(text, start):
 
 
 def _is_ipv4(text):
-    """Four groups of one to three digits joined by single dots: an IPv4 address, not a number."""
+    """Four ASCII numbers from 0 to 255 joined by single dots: an IPv4 address, not a phone number (912.123.45.67 is
+    not one: 912 is over 255)."""
     parts = text.split(".")
-    return len(parts) == 4 and all(1 <= len(p) <= 3 and all(c in _DIGITS for c in p) for p in parts)
+    return len(parts) == 4 and all(1 <= len(p) <= 3 and all(c in "0123456789" for c in p) and int(p) <= 255 for p in parts)
 
 
 def _masked_run(text, groups, end):

@@ -6,7 +6,7 @@
 /// `0912…`, `98912…`, `912…`), in ASCII, Persian or Arabic-Indic digits, written in one run or in groups of two or
 /// more digits joined by a space, a `-`, a `.`, a `_` or parentheses, as people write them (`0912 123 4567`,
 /// `+98-912-123-4567`, `(0912) 123 4567`, `0912.123.4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates
-/// and IP addresses (four dotted groups of one to three digits: `91.198.174.192`) do not match, so
+/// and IP addresses (four dotted numbers up to 255: `91.198.174.192`) do not match, so
 /// the numbers an operator needs stay readable. Grouped digits count only with no letter, `-` or `_` against either
 /// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number.
 public enum PhoneNumberMask {
@@ -104,10 +104,13 @@ private struct DigitRun {
         return result + String(characters[shownUpTo..<end])
     }
 
-    /// Whether `text` is four groups of one to three digits joined by single dots: an IPv4 address, not a number.
+    /// Whether `text` is four ASCII numbers from 0 to 255 joined by single dots: an IPv4 address, not a phone number
+    /// (`912.123.45.67`, a number written 3-3-2-2 without its 0, is not one: 912 is over 255).
     static func isIPv4(_ text: ArraySlice<Character>) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy(PhoneNumberMask.isDigit) }
+        return parts.count == 4 && parts.allSatisfy { part in
+            (1...3).contains(part.count) && part.allSatisfy { $0.isASCII && $0.isNumber } && (Int(String(part)) ?? 256) <= 255
+        }
     }
 
     /// Whether `start..<end` has no letter, digit, `-` or `_` against either end.
