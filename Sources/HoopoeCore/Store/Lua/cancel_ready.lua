@@ -5,7 +5,8 @@ local n = redis.call('XDEL', KEYS[1], ARGV[2])
 if n == 1 and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 if n == 1 then history_add(KEYS[5], KEYS[4], KEYS[3], {ARGV[3], ARGV[4]}, 1, 1) end
 if n == 1 and ARGV[5] ~= '' then
-  redis.call('LPUSH', KEYS[6], ARGV[5])
-  redis.call('EXPIRE', KEYS[6], ARGV[6])
+  -- pcall, as acknowledge.lua: an answer key of another type must not fail a cancel already made.
+  redis.pcall('LPUSH', KEYS[6], ARGV[5])
+  redis.pcall('EXPIRE', KEYS[6], ARGV[6])
 end
 return n
