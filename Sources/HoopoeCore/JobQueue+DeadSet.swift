@@ -86,11 +86,12 @@ extension JobQueue {
         return DeadBatchResult(done: deleted, skipped: ids.count - deleted)
     }
 
-    /// Retries every dead job of a queue that can run and died by `diedUpTo` (default: now), oldest first, 100 a
-    /// batch (``retryDead(ids:queue:)``); returns how many were moved. The bound is what makes it end: a retried job
-    /// that dies again is buried after it, so it is not retried again (and again) while the call runs.
-    public func retryAllDead(queue: String, diedUpTo: Date = Date()) async throws -> Int {
-        let bound = diedUpTo.timeIntervalSince1970
+    /// Retries every dead job of a queue that can run and was dead when the call started (died by the newest death
+    /// then), oldest first, 100 a batch (``retryDead(ids:queue:)``); returns how many were moved. The bound is what
+    /// makes it end: a retried job that dies again is buried after it, so it is not retried again (and again) while
+    /// the call runs.
+    public func retryAllDead(queue: String) async throws -> Int {
+        guard let bound = try await store.newestDeathScore(queue: queue) else { return 0 }
         var moved = 0
         var offset = 0
         while true {

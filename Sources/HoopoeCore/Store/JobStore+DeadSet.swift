@@ -12,6 +12,14 @@ extension JobStore {
         return bodies.compactMap { $0.bytes.flatMap { try? JobEnvelope.decode($0) } }
     }
 
+    /// The newest dead job's time of death (its score), nil when the set is empty: the bound of a bulk action over "the
+    /// jobs dead when it starts". Read from the set, not from this host's clock: the scores are the burying workers'
+    /// clocks, and a bound from a clock behind theirs left the newest jobs out without a word.
+    package func newestDeathScore(queue: String) async throws -> Double? {
+        let pair = try await redis.send("ZRANGE", keys(queue).dead, "-1", "-1", "WITHSCORES").array ?? []
+        return pair.count == 2 ? pair[1].string.flatMap(Double.init) : nil
+    }
+
     /// The ids of dead jobs that died at or before `diedUpTo` (Unix seconds), oldest first, from the `offset`-th: a
     /// job buried again after a retry comes after the bound, so a bulk retry does not meet it twice.
     func deadIDs(queue: String, diedUpTo: Double, offset: Int, limit: Int) async throws -> [String] {

@@ -59,10 +59,12 @@ actor DeadBulkRuns {
         nextID += 1
         runs[run.id] = run
         forgetOldRuns()
-        let upTo = Date().timeIntervalSince1970
+        let upTo: Double
         do {
             run.total = try await jobs.store.deadCount(queue: queue)
             runs[run.id]?.total = run.total
+            // The newest death's score, not this host's clock: the scores are the burying workers' clocks.
+            upTo = try await jobs.store.newestDeathScore(queue: queue) ?? 0
         } catch {
             runs[run.id]?.failure = "Redis did not answer (\(error)); nothing was done."
             runs[run.id]?.finishedAt = Date()
