@@ -7,8 +7,9 @@ struct DeadRetryAllCommand: AsyncParsableCommand {
         commandName: "retry-all",
         abstract: "Put every dead job of a queue (or of every queue) back, attempts reset to 0.",
         discussion: """
-            Jobs that cannot run (a malformed envelope kept for inspection) stay in the dead set. Prints how many \
-            were moved per queue. Exit 0.
+            It goes through the jobs dead when it starts, oldest first: a retried job that dies again while it runs \
+            stays dead (run it again to retry it once more). Jobs that cannot run (a malformed envelope kept for \
+            inspection) stay in the dead set. Prints how many were moved per queue. Exit 0.
             """
     )
 
