@@ -32,7 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         // Already in the graph (through swift-certificates); named because HoopoeCore hashes the function library's
-        // code with its SHA-1 (a version tag, not a security use).
+        // code with its SHA-1 (a version tag, not a security use), and the Redis client a script's source (the name
+        // Redis gives it for EVALSHA).
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
@@ -51,7 +52,11 @@ let package = Package(
         .target(
             name: "Redis",
             // Logging: the client logs a Sentinel failover it follows (once, at notice) through the process's logger.
-            dependencies: ["CHiredis", "CHoopoeOpenSSL", .product(name: "Logging", package: "swift-log")],
+            // Crypto: on a cluster the client computes a script's SHA-1 itself instead of asking a node (RedisCluster).
+            dependencies: [
+                "CHiredis", "CHoopoeOpenSSL", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -290,8 +290,15 @@ public final class RedisClient: Sendable {
 
     /// The script's SHA on the server, loading it when unknown (or when `reload` says the server forgot it).
     /// - Parameter connection: where to load it (a dedicated connection); nil: the pool.
+    /// On a cluster (and no dedicated connection) nothing is sent: the SHA is computed, and the node that runs a call
+    /// loads the script when it answers `NOSCRIPT` (``RedisCluster/scriptSHA(of:)`` says why).
     private func scriptSHA(_ script: RedisScript, reload: Bool = false, on connection: RedisConnection? = nil) async throws -> String {
         if !reload, let sha = scriptHashes.withLock({ $0[ScriptSource(script)] }) { return sha }
+        if connection == nil, let cluster {
+            let sha = cluster.scriptSHA(of: script.source)
+            scriptHashes.withLock { $0[ScriptSource(script)] = sha }
+            return sha
+        }
         let load = RedisCommand("SCRIPT", "LOAD", script.source)
         let reply: RedisReply
         if let connection {

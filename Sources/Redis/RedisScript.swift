@@ -2,7 +2,8 @@
 ///
 /// The client loads it with `SCRIPT LOAD` on first use and remembers the SHA; when the server has
 /// forgotten it (`NOSCRIPT`: a restart, a failover, `SCRIPT FLUSH`) the client loads it again once and
-/// repeats the call. The binary carries its scripts (the stores' `.lua` files are compiled in with SwiftPM's
+/// repeats the call. On a cluster the client computes the SHA itself and the node that answers `NOSCRIPT` gets the
+/// script loaded (``RedisCluster/scriptSHA(of:)``). The binary carries its scripts (the stores' `.lua` files are compiled in with SwiftPM's
 /// `embedInCode`), so a deployment cannot lose them.
 public struct RedisScript: Sendable, Hashable {
     /// A short name for errors and logs.

@@ -53,6 +53,47 @@ import Testing
         _ = try await redis.pipeline(tags.map { RedisCommand("DEL", "h:{\($0)}:l") })
     }
 
+    /// A script's first call goes to its keys' node only. `SCRIPT LOAD` has no key: sent first, it went to the first
+    /// primary in the map, and one that hung without refusing (a partition, a frozen host) failed every script's first
+    /// call on the healthy nodes too, for as long as it hung: a worker started then could neither renew its leases nor
+    /// acknowledge, and its jobs ran twice.
+    @Test("a script's first call on a healthy node succeeds while the map's first primary hangs")
+    func scriptWhileFirstPrimaryHangs() async throws {
+        defer { redis.close() }
+        let own = try ClusterServers()
+        let client = try RedisClient(url: own.url)
+        defer { client.close() }
+        let first = try #require(try await client.primaries().first)
+        let frozen = try #require(own.nodes.firstIndex { RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: $0.port) == first })
+        let healthy = (frozen + 1) % own.primaryCount
+        let tag = try own.tag(onNode: healthy)
+        own.nodes[frozen].freeze()
+        defer { own.nodes[frozen].thaw() }
+        let script = RedisScript(name: "first-call", source: "return redis.call('INCR', KEYS[1]) -- \(UUID().uuidString)")
+        #expect(try await client.run(script, keys: ["h:{\(tag)}:n"]) == .integer(1))
+        let calls = [(keys: ["h:{\(tag)}:n"], arguments: [String]())]
+        let batch = RedisScript(name: "first-batch", source: "return redis.call('INCR', KEYS[1]) -- \(UUID().uuidString)")
+        #expect(try await client.pipeline(batch, calls: calls) == [.integer(2)])
+    }
+
+    /// A keyless command goes to the first primary not known to be down. A node that hangs without refusing times
+    /// out rather than failing to connect; not counted as down, it kept taking every keyless command (and every
+    /// map refresh first), each one costing the whole command timeout.
+    @Test("after a node timed out, keyless commands go to the others")
+    func timedOutNodeIsAvoided() async throws {
+        defer { redis.close() }
+        let own = try ClusterServers()
+        let client = try RedisClient(url: own.url + "?timeout=1")
+        defer { client.close() }
+        let first = try #require(try await client.primaries().first)
+        let frozen = try #require(own.nodes.firstIndex { RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: $0.port) == first })
+        let tag = try own.tag(onNode: frozen)
+        own.nodes[frozen].freeze()
+        defer { own.nodes[frozen].thaw() }
+        await #expect(throws: RedisError.self) { try await client.send("GET", "h:{\(tag)}:k") }
+        #expect(try await client.send("PING") == .status("PONG"))
+    }
+
     @Test("a blocking read on a dedicated connection to the key's node")
     func dedicated() async throws {
         defer { redis.close() }

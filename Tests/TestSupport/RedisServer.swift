@@ -89,6 +89,17 @@ public final class RedisServer: Sendable {
         signalAndReap(SIGKILL)
     }
 
+    /// Freezes the process (SIGSTOP): connections stay open and nothing answers, as on a partitioned or frozen host
+    /// (no refusal, unlike ``kill()``). ``thaw()`` before it is stopped.
+    public func freeze() {
+        process.withLock { $0?.signal(SIGSTOP) }
+    }
+
+    /// Lets a frozen process run on (SIGCONT).
+    public func thaw() {
+        process.withLock { $0?.signal(SIGCONT) }
+    }
+
     /// Stops the process politely (SIGTERM) and waits for it.
     public func stop() {
         signalAndReap(SIGTERM)

@@ -1,3 +1,4 @@
+import Crypto
 import Synchronization
 
 /// Routes commands to the primaries of a Redis Cluster: one pipelining ``RedisConnection`` per primary (each with
@@ -40,7 +41,8 @@ public final class RedisCluster: Sendable {
         var closed = false
         /// When the map was last asked of the cluster.
         var refreshed: ContinuousClock.Instant?
-        /// Nodes whose last send failed for want of a connection: a command any node may serve avoids them.
+        /// Nodes whose last send failed for want of a connection or an answer: a command any node may serve avoids
+        /// them, and a refresh asks them last.
         var down: Set<RedisConfiguration.Endpoint> = []
     }
     private let state = Mutex(State())
@@ -121,9 +123,20 @@ public final class RedisCluster: Sendable {
                 return map
             } catch {
                 lastError = error
+                if let error = error as? RedisError, [.connectionFailed, .connectionLost, .timeout].contains(error.code) { markDown(node) }
             }
         }
         throw lastError
+    }
+
+    /// Notes that `node` did not answer: a node that hangs without refusing (a partition, a frozen host) times out,
+    /// and asked first again it would cost every refresh and every keyless command the whole command timeout. The
+    /// next send to it that succeeds clears the mark (``sendShare(_:to:)``).
+    private func markDown(_ node: RedisConfiguration.Endpoint) {
+        state.withLock { state in
+            state.down.insert(node)
+            anyDown.store(true, ordering: .relaxed)
+        }
     }
 
     /// The primaries, for commands that must run on each (`SCAN`, `INFO`, `FUNCTION LOAD`, health checks).
@@ -258,6 +271,19 @@ public final class RedisCluster: Sendable {
     /// routing: the caller chose the node.
     public func send(_ commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
         try await connection(to: node).send(commands)
+    }
+
+    /// A script's SHA-1, the name `EVALSHA` calls it by, computed here; its source is remembered under it, so the node
+    /// that answers the first call `NOSCRIPT` gets it loaded and the call resent (``deliver(_:scripts:)``).
+    ///
+    /// Why not `SCRIPT LOAD`: it has no key, so it went to the first primary in the map, not to the node of the call's
+    /// keys. A primary that stopped answering without refusing (a partition, a frozen host: never marked down) then
+    /// failed every queue's first call of every script for as long as it hung, on healthy nodes too: a worker started
+    /// then could neither renew its leases nor acknowledge, and its jobs ran twice.
+    public func scriptSHA(of source: String) -> String {
+        let sha = Insecure.SHA1.hash(data: Array(source.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        state.withLock { $0.scriptSources[sha] = source }
+        return sha
     }
 
     /// Remembers the source of a script `SCRIPT LOAD` just loaded, by the SHA the node answered.
@@ -450,11 +476,8 @@ public final class RedisCluster: Sendable {
                 }
             }
             return batch.count == share.count ? replies : positions.map { replies[$0] }
-        } catch let error as RedisError where error.code == .connectionFailed || error.code == .connectionLost {
-            state.withLock { state in
-                state.down.insert(node)
-                anyDown.store(true, ordering: .relaxed)
-            }
+        } catch let error as RedisError where error.code == .connectionFailed || error.code == .connectionLost || error.code == .timeout {
+            markDown(node)
             refreshInBackground()
             throw error
         }
