@@ -56,7 +56,7 @@ struct DashboardCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap()
+        try LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.dashboard")
         let prefixText = basePath ?? Environment.value("HOOPOE_DASHBOARD_BASE_PATH") ?? ""
         guard let prefix = BasePath(prefixText) else {

@@ -79,7 +79,7 @@ struct FakeProvidersCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap()
+        try LogSetup.bootstrap()
         // The Kavenegar templates jobs/sms_templates.yaml names, so the domain jobs' SMS go through under `make run`.
         let options = FakeProvidersOptions(
             kavenegarTemplates: ["verify", "expiration-reminder", "expiration-reminder-nolink", "low-credit", "gift-reminder"])

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HoopoeCore
 import Logging
@@ -5,12 +6,30 @@ import Logging
 /// Configures swift-log once per process from `LOG_LEVEL` (trace…critical, default info) and
 /// `LOG_FORMAT` (`text`, default, or `json` for log shippers). Phone numbers are masked in every line.
 enum LogSetup {
-    static func bootstrap() {
-        let level = Environment.value("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        let json = Environment.value("LOG_FORMAT")?.lowercased() == "json"
+    /// - Throws: exit 78 (EX_CONFIG) naming the variable, for a level or format it does not know: `LOG_FORMAT=jsn`
+    ///   quietly logged text a log shipper could not parse, and `LOG_LEVEL=verbose` quietly logged at info.
+    static func bootstrap() throws {
+        var level = Logger.Level.info
+        if let text = Environment.value("LOG_LEVEL") {
+            guard let known = Logger.Level(rawValue: text.lowercased()) else {
+                let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                printError("bad configuration: LOG_LEVEL: \(PrintableText.oneLine("'\(text)'")) is not a level (\(levels))")
+                throw ExitCode(78)
+            }
+            level = known
+        }
+        var json = false
+        if let text = Environment.value("LOG_FORMAT") {
+            guard ["text", "json"].contains(text.lowercased()) else {
+                printError("bad configuration: LOG_FORMAT: \(PrintableText.oneLine("'\(text)'")) is not a format (text, json)")
+                throw ExitCode(78)
+            }
+            json = text.lowercased() == "json"
+        }
+        let (chosenLevel, chosenJSON) = (level, json)
         LoggingSystem.bootstrap { label in
-            var handler = MaskingLogHandler(label: label, json: json)
-            handler.logLevel = level
+            var handler = MaskingLogHandler(label: label, json: chosenJSON)
+            handler.logLevel = chosenLevel
             return handler
         }
     }

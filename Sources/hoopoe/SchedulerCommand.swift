@@ -30,7 +30,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     var schedule: String = ScheduleFile.defaultPath
 
     func run() async throws {
-        LogSetup.bootstrap()
+        try LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.scheduler")
         let file: ScheduleFile
         do {

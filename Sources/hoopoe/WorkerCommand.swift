@@ -92,7 +92,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap()
+        try LogSetup.bootstrap()
         let logger = LogSetup.logger("hoopoe.worker")
         let metrics = JobMetrics(registry: PrometheusEndpoint.registry)
         let settings: DomainSettings

@@ -106,6 +106,22 @@ import Yams
         #expect(try #require(Self.number(after: "stop_grace_period: ", in: compose)) > 25)
     }
 
+    /// Kubernetes' `runAsNonRoot` checks the image's user by number: a user given by name (`USER hoopoe`) cannot be
+    /// verified, and the kubelet refuses to start the container (`CreateContainerConfigError`).
+    @Test func kubernetesCanVerifyTheImagesUserIsNotRoot() throws {
+        let dockerfile = try text("deploy/Dockerfile")
+        let user = try #require(dockerfile.split(separator: "\n").last { $0.hasPrefix("USER ") }).dropFirst("USER ".count)
+        let uid = try #require(Int(user.split(separator: ":")[0]), "deploy/Dockerfile's USER is not numeric: \(user)")
+        #expect(uid != 0)
+        #expect(dockerfile.contains("--uid \(uid) "), "the image's user is created with uid \(uid)")
+        for path in files(under: "deploy/kubernetes", suffix: ".yaml") {
+            let manifest = try text(path)
+            guard manifest.contains("runAsNonRoot: true") else { continue }
+            let runAs = Self.number(after: "runAsUser: ", in: manifest)
+            #expect(runAs == nil || runAs == Double(uid), "\(path) runs as \(runAs ?? -1), the image's user is \(uid)")
+        }
+    }
+
     @Test func systemdUnitsVerify() async throws {
         let analyze = "/usr/bin/systemd-analyze"
         guard FileManager.default.isExecutableFile(atPath: analyze) else { return }  // not on this machine: nothing to verify
@@ -135,14 +151,16 @@ import Yams
             let source = try text(path)
             for pattern in [#"Environment\.value\("([A-Z0-9_]+)"\)"#, #"getenv\("([A-Z0-9_]+)"\)"#, #"environment\["([A-Z0-9_]+)"\]"#,
                             // EnvironmentReader (HoopoeJobs): env.string("KEY"), env.integer("KEY", …), env.parsed("KEY", …)
-                            #"env\.[a-z]+\("([A-Z0-9_]+)""#] {
+                            #"env\.[a-z]+\("([A-Z0-9_]+)""#,
+                            // RedisConfiguration.applyEnvironment: value("REDIS_WAIT_REPLICAS"), ("REDIS_TLS_CA", "ca", …)
+                            #"\bvalue\("([A-Z][A-Z0-9_]+)"\)"#, #"\("(REDIS_[A-Z0-9_]+)","#] {
                 let regex = try NSRegularExpression(pattern: pattern)
                 for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
                     read.insert(String(source[Range(match.range(at: 1), in: source)!]))
                 }
             }
         }
-        #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE", "KAVENEGAR_API_KEY", "HOOPOE_TIME_ZONE"]), "the scan finds what the code reads: \(read)")
+        #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE", "KAVENEGAR_API_KEY", "HOOPOE_TIME_ZONE", "REDIS_WAIT_REPLICAS", "REDIS_TLS_KEY"]), "the scan finds what the code reads: \(read)")
         for name in read.sorted() {
             #expect(example.contains("\(name)="), "deploy/hoopoe.env.example does not document \(name)")
         }

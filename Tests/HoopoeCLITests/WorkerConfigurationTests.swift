@@ -27,6 +27,18 @@ import Testing
         #expect(!output.contains("secret-"), "no API key in the output: \(output)")
     }
 
+    /// A log level or format the process does not know stops it: before, `LOG_FORMAT=jsn` quietly logged text a log
+    /// shipper could not parse, and `LOG_LEVEL=verbose` quietly logged at info.
+    @Test(arguments: [["worker"], ["scheduler", "--schedule", "jobs/schedule.yaml"], ["dashboard", "--port", "0"], ["dev", "fake-providers"]])
+    func anUnknownLogLevelOrFormatStopsStartUp(command: [String]) async throws {
+        let h = try CLIHarness()
+        for (key, value) in [("LOG_LEVEL", "verbose"), ("LOG_FORMAT", "jsn")] {
+            let (status, output) = try await h.run(command, environment: [key: value], timeout: .seconds(15))
+            #expect(status == 78, "\(key)=\(value): \(output)")
+            #expect(output.contains("bad configuration: \(key): 'jsn'") || output.contains("bad configuration: \(key): 'verbose'"), "\(output)")
+        }
+    }
+
     /// An unusable Redis URL names where it came from: `REDIS_URL` is a bad setting (exit 78, as every other),
     /// `--redis-url` a usage error (64). Every command alike; the password is never printed.
     @Test(arguments: [["worker"], ["scheduler"], ["ping"], ["enqueue", "diag.record"], ["queues"]])
