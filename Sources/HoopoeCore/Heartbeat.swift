@@ -62,6 +62,23 @@ public struct Heartbeat: Sendable {
         await jobs.store.removeProcess(id: id)
     }
 
+    /// Removes this process's record, waiting for it at most `limit`: with Redis unreachable the removal waits out
+    /// the reconnect window, which a stopping process must not spend inside its supervisor's stop timeout. The record
+    /// expires on its own (three beat intervals) anyway.
+    public func remove(within limit: Duration) async {
+        let (first, signal) = AsyncStream<Void>.makeStream()
+        Task {
+            await remove()
+            signal.yield()
+            signal.finish()
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            signal.finish()
+        }
+        for await _ in first { break }
+    }
+
     /// Beats until cancelled; on its own connection if asked (closed when cancelled).
     public func run() async {
         let connection = ownConnection ? jobs.store.makeBeatConnection() : nil
@@ -88,8 +105,20 @@ public struct ProcessRecord: Sendable, Equatable {
     public let id: String
     public let fields: [String: String]
     public var kind: String { fields["kind"] ?? "?" }
-    /// Seconds since its last beat.
+    /// Seconds since its last beat, by Redis's clock.
     public let age: Double
+    /// Seconds it has run, by its own host's clock (its last beat less its start, both that host's) plus ``age``:
+    /// no other host's clock enters it. Nil without both times.
+    public var up: Double? {
+        guard let started = fields["started_at"].flatMap(Double.init), let beat = fields["beat_at"].flatMap(Double.init) else { return nil }
+        return max(0, beat - started) + age
+    }
+
+    public init(id: String, fields: [String: String], age: Double) {
+        self.id = id
+        self.fields = fields
+        self.age = age
+    }
 }
 
 extension JobQueue {

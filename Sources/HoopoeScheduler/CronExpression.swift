@@ -134,7 +134,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 }
             } else {
                 low = try value(base, field, item, expression)
-                high = pieces.count == 2 ? field.starUpperBound : low
+                // `N/step` runs from N to the field's end; `7/2` (Sunday, the day of the week's 7) is its own end: with
+                // `*`'s end, 6, it matched nothing and the task never ran.
+                high = pieces.count == 2 ? max(low, field.starUpperBound) : low
             }
             for number in stride(from: low, through: high, by: step) {
                 let folded = field == .dayOfWeek && number == 7 ? 0 : number

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import HoopoeJSON
 import Yams
 
@@ -144,13 +145,19 @@ struct ScheduleFileParser {
             fail(.unknownTimeZone, "time_zone", nil,
                  "no time_zone given, and the default \(defaultTimeZone) is not in this system's zone database: install tzdata, or give time_zone")
         }
-        let type = text("type", required: true)
+        // The type and the queue by the rules every enqueue checks (``EnvelopeRules``): a task whose every enqueue
+        // is refused started, and failed each tick in the log only.
+        var type = text("type", required: true)
+        if let given = type, let problem = EnvelopeRules.typeProblem(given) {
+            fail(.invalidName, "type", values["type"], "job type \(problem)")
+            type = nil
+        }
         var queue = ScheduleFile.defaultQueue
         if let given = text("queue", required: false) {
-            if Self.isValidName(given) {
-                queue = given
+            if let problem = EnvelopeRules.queueProblem(given) {
+                fail(.invalidName, "queue", values["queue"], "queue \(problem)")
             } else {
-                fail(.invalidName, "queue", values["queue"], "\"\(given)\" may hold only letters, digits, '.', '_' and '-'")
+                queue = given
             }
         }
         var payload: JSONValue = .object([:])

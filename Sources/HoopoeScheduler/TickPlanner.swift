@@ -13,7 +13,9 @@ import Foundation
 /// - Nothing missed: every due tick, oldest first.
 /// - Something missed, ``CatchUpPolicy/once``: only the latest due tick — one job stands for the missed
 ///   ticks (and for any on-time ones found with them).
-/// - Something missed, ``CatchUpPolicy/skip``: the on-time ticks only (often none); missed ones are dropped.
+/// - Something missed, ``CatchUpPolicy/skip``: the latest on-time tick only (often none); missed ones are dropped,
+///   and so are the older on-time ones: after an outage a task every 5 seconds had up to 12 on-time ticks, all
+///   enqueued at once, the burst the policy is there to avoid.
 /// - Either way the last handled tick moves past everything that was due, so the task resumes normally
 ///   at its next tick.
 /// - Never run (no last tick: a first start, or a task new to the schedule): nothing before `now` is
@@ -72,7 +74,8 @@ public struct TickPlanner: Sendable, Hashable {
             let latest = onTime.last ?? latestMissed
             return TickPlan(ticks: [latest], lastTick: latest, latestMissedTick: latestMissed)
         case .skip:
-            return TickPlan(ticks: onTime, lastTick: onTime.last ?? latestMissed, latestMissedTick: latestMissed)
+            let latest = onTime.last.map { [$0] } ?? []
+            return TickPlan(ticks: latest, lastTick: onTime.last ?? latestMissed, latestMissedTick: latestMissed)
         }
     }
 

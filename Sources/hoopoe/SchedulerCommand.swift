@@ -16,7 +16,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             Run as many schedulers as you like (one per host, or two replicas): each tick of each task becomes \
             exactly one job, through a per-task-and-tick key in Redis; no leader is elected. The job's payload is the \
             task's payload plus "tick" (Unix seconds). After downtime a task runs once for the missed ticks \
-            (catch_up: once) or not at all (catch_up: skip). A task with no stored history (the first start, or a \
+            (catch_up: once) or not at all (catch_up: skip: only a tick that fell due within the 60 s grace period \
+            runs, the latest one). A task with no stored history (the first start, or a \
             task new to the file) starts from now: no earlier tick is enqueued.
 
             An invalid schedule (bad cron expression, unknown time zone, unknown key) stops start-up with a message \
@@ -94,6 +95,6 @@ struct SchedulerService: Service {
                 group.cancelAll()
             }
         }
-        await heartbeat.remove()
+        await heartbeat.remove(within: .seconds(1))
     }
 }

@@ -170,6 +170,6 @@ struct WorkerService: Service {
             worker.shutdown()
         }
         beating.cancel()
-        await heartbeat.remove()
+        await heartbeat.remove(within: .seconds(1))
     }
 }

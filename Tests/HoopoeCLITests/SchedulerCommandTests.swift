@@ -58,6 +58,28 @@ import Testing
         #expect(output.contains("nightly.cleanup") && output.contains(key), "\(output)")
     }
 
+    /// SIGTERM while Redis is unreachable: the scheduler stops between tasks and does not wait for its heartbeat's
+    /// removal. It went through every task, each call taking seconds to fail, then waited on the removal: 20-25 s with
+    /// four tasks, past the supervisors' stop timeouts (15 s in deploy/). Bounded here by that timeout.
+    @Test func sigtermWhileRedisIsUnreachableStopsWithinTheStopTimeout() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        let tasks = (0..<8).map { "  - {name: t\($0), cron: \"* * * * * *\", type: diag.record, payload: {key: k, member: m}}" }
+        let path = try schedule("tasks:\n" + tasks.joined(separator: "\n") + "\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
+            "REDIS_URL": server.url, "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        ])
+        defer { scheduler.signal(SIGKILL) }
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        #expect(try await h.eventually { try await redis.send("EXISTS", "\(h.namespace):{default}:schedule:t7:last").int == 1 }, "\(scheduler.output)")
+        server.stop()
+        try await Task.sleep(for: .seconds(3))  // into the rounds of failing tasks
+        scheduler.signal(SIGTERM)
+        #expect(await scheduler.wait(timeout: .seconds(15)) == 0, "\(scheduler.output)")
+    }
+
     @Test func goodScheduleEnqueuesTicksAndHeartbeats() async throws {
         let h = try CLIHarness()
         let path = try everySecond(h)
@@ -88,6 +110,24 @@ import Testing
         let last = Double(try await h.redis.send("GET", "\(h.namespace):{default}:schedule:every.second:last").string ?? "") ?? 0
         #expect(abs(last - redisNow) < 120, "the last tick \(last), Redis's clock \(redisNow)")
         #expect(scheduler.poll() == nil, "the scheduler exited: \(scheduler.output)")
+    }
+
+    /// A scheduler on a host whose clock runs behind the checker's is alive to `health-check`: a beat's age is read by
+    /// Redis's clock (the TTL left), not from the beating host's `beat_at` against the checking host's clock, which
+    /// read a live scheduler 60 s behind as 60 s silent, and reported no live scheduler. (The checker runs ahead here,
+    /// under libfaketime: a scheduler under a negative offset never wakes from its first sleep, which a host whose
+    /// clocks are all behind alike does not do.)
+    @Test func aSchedulerWhoseClockRunsBehindTheCheckersIsAlive() async throws {
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try CLIHarness()
+        let path = try everySecond(h)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scheduler = try startScheduler(h, schedule: path)
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").ready >= 2 }, "\(scheduler.output)")
+        let (_, output) = try await h.run(["health-check", "--schedule", path], environment: FakeClock.environment(offset: "+60s"))
+        let line = output.split(separator: "\n").first { $0.hasPrefix("ok") && $0.contains("scheduler") }
+        #expect(line != nil, "\(output)")
     }
 
     /// Issue 11: with no stored history a scheduler starts from now. A per-second task used to get every tick of

@@ -97,8 +97,15 @@ import Testing
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {tick: 1}}"),
         Bad(label: "name with a colon", task: "a:b", key: "name", code: .invalidName, message: "may hold only letters",
             yaml: "- {name: \"a:b\", cron: \"0 9 * * *\", type: x}"),
-        Bad(label: "queue with braces", task: "a", key: "queue", code: .invalidName, message: "may hold only letters",
+        Bad(label: "queue with braces", task: "a", key: "queue", code: .invalidName, message: "queue may only contain",
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, queue: \"{q}\"}"),
+        // The rules every enqueue checks (EnvelopeRules): the scheduler started, then failed each tick in its log.
+        Bad(label: "queue starting with a dot", task: "a", key: "queue", code: .invalidName, message: "must not start with '.'",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, queue: \"..\"}"),
+        Bad(label: "queue of 65 characters", task: "a", key: "queue", code: .invalidName, message: "at most 64",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, queue: \"\(String(repeating: "q", count: 65))\"}"),
+        Bad(label: "type with a space", task: "a", key: "type", code: .invalidName, message: "job type may only contain",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: \"has space\"}"),
         Bad(label: "key given twice", task: "a", key: "type", code: .duplicateKey, message: "given twice",
             yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  type: y"),
     ]

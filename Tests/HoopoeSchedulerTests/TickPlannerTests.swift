@@ -61,6 +61,17 @@ import Testing
         #expect(skip.latestMissedTick == (try at("08:00")))
     }
 
+    /// After an outage, a frequent task's on-time ticks are many (12 of a task every 5 s in the 60 s grace period):
+    /// `skip` enqueues the latest only, not the burst.
+    @Test func outageWithSkipRunsOnlyTheLatestOnTimeTick() throws {
+        let skip = planner.plan(for: try task("*/5 * * * * *", catchUp: .skip), lastTick: try at("09:00"), now: try at("09:05:00"))
+        #expect(skip.ticks == [try at("09:05")])
+        #expect(skip.lastTick == (try at("09:05")))
+        #expect(skip.missedTicks)
+        let once = planner.plan(for: try task("*/5 * * * * *", catchUp: .once), lastTick: try at("09:00"), now: try at("09:05:00"))
+        #expect(once.ticks == [try at("09:05")])
+    }
+
     @Test func aSingleLateTickIsMissed() throws {
         let once = planner.plan(for: try task("0 * * * *", catchUp: .once), lastTick: try at("09:00"), now: try at("10:02"))
         #expect(once.ticks == [try at("10:00")])

@@ -68,7 +68,7 @@ extension HealthCheck {
         let late = progress.late
         // A task no scheduler has handled is a problem only once some scheduler has had time to plan it: each handles
         // every task it knows at its first wake-up, so after the grace period the live ones do not know this task.
-        let longestUp = live.compactMap { $0.fields["started_at"].flatMap(Double.init) }.map { Date().timeIntervalSince1970 - $0 }.max() ?? 0
+        let longestUp = live.compactMap(\.up).max() ?? 0
         let unknown = longestUp > progress.lateAfter ? progress.neverHandled : []
         numbers["late_tasks"] = Double(late.count)
         numbers["unhandled_tasks"] = Double(unknown.count)

@@ -7,8 +7,13 @@ extension JobStore {
     /// Writes one beat of process `id`: its fields (sorted, so equal beats are equal commands), a TTL of `ttl`
     /// seconds on them, its score `now` in the processes set. One round trip, on `connection` (the heartbeat's own:
     /// ``makeBeatConnection()``) or, if nil, the pool.
+    ///
+    /// The TTL is written too (`ttl`): a reader takes a beat's age from the TTL left (`PTTL`), by Redis's clock, not
+    /// from `beat_at`, which is the beating host's (``liveProcesses()``).
     func beat(id: String, fields: [String: String], ttl: Int, now: Double, on connection: RedisConnection? = nil) async throws {
         var hset = RedisCommand("HSET", global.process(id))
+        var fields = fields
+        fields["ttl"] = String(ttl)
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             hset.append(key)
             hset.append(value)
@@ -35,22 +40,33 @@ extension JobStore {
     }
 
     /// Processes whose heartbeat hash still exists; stale entries of the sorted set are pruned.
+    ///
+    /// A beat's age is its TTL less the TTL left (`PTTL`), both by Redis's clock: `beat_at` is the beating host's
+    /// clock, and compared with this host's, a scheduler or worker on a host 30 s behind read as 30 s silent, and
+    /// `health-check` called it dead (decisions 0081 and 0083: Redis's clock decides). A record without `ttl` (a
+    /// process of an earlier release) is aged by `beat_at`, as before.
     func liveProcesses() async throws -> [ProcessRecord] {
         let ids = (try await redis.send("ZRANGE", global.processes, "0", "-1").array ?? []).compactMap(\.string)
         if ids.isEmpty { return [] }
-        let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", global.process($0)) })
+        let replies = try await redis.pipeline(ids.flatMap { [RedisCommand("HGETALL", global.process($0)), RedisCommand("PTTL", global.process($0))] })
         let now = Date().timeIntervalSince1970
         var live: [ProcessRecord] = []
         var gone: [String] = []
-        for (id, reply) in zip(ids, replies) {
-            let items = reply.array ?? []
+        for (index, id) in ids.enumerated() {
+            let items = replies[2 * index].array ?? []
             if items.isEmpty {
                 gone.append(id)
                 continue
             }
             var fields: [String: String] = [:]
             for i in stride(from: 0, to: items.count - 1, by: 2) { fields[items[i].string ?? ""] = items[i + 1].string }
-            live.append(ProcessRecord(id: id, fields: fields, age: now - (Double(fields["beat_at"] ?? "") ?? 0)))
+            let age: Double
+            if let ttl = fields["ttl"].flatMap(Double.init), let left = replies[2 * index + 1].int, left >= 0 {
+                age = max(0, ttl - Double(left) / 1000)
+            } else {
+                age = now - (Double(fields["beat_at"] ?? "") ?? 0)
+            }
+            live.append(ProcessRecord(id: id, fields: fields, age: age))
         }
         if !gone.isEmpty { try await redis.send(RedisCommand("ZREM", [global.processes] + gone)) }
         return live

@@ -114,15 +114,13 @@ extension Dashboard {
     /// Live processes as their heartbeats describe them.
     func processTable(_ processes: [ProcessRecord]) -> HTML {
         guard !processes.isEmpty else { return "<p class=\"muted\">No live worker or scheduler.</p>" }
-        let now = Date().timeIntervalSince1970
         let rows = processes.sorted { ($0.kind, $0.id) < ($1.kind, $1.id) }.map { process -> HTML in
             let fields = process.fields
             let busy = process.kind == "worker" ? "\(fields["busy"] ?? "?") of \(fields["concurrency"] ?? "?")" : "-"
             let what = process.kind == "worker" ? fields["queues"] ?? "" : "\(fields["tasks"] ?? "?") task(s)"
-            let started = Double(fields["started_at"] ?? "") ?? 0
             return """
                 <tr><td>\(process.kind)</td><td><code>\(process.id)</code></td><td>\(fields["host"] ?? "?")</td><td class="num">\(fields["pid"] ?? "?")</td>\
-                <td>\(busy)</td><td>\(what)</td><td>\(started > 0 ? Clock.span(now - started) : "-")</td><td>\(Clock.span(process.age)) ago</td></tr>
+                <td>\(busy)</td><td>\(what)</td><td>\(process.up.map(Clock.span) ?? "-")</td><td>\(Clock.span(process.age)) ago</td></tr>
                 """
         }
         return """
