@@ -10,6 +10,11 @@ import Redis
 /// Redis's CPU at full speed. Given to `HSET` directly, they are read once.
 extension JobStore {
     static let acknowledgeScript = historyScript(name: "acknowledge", embedded: PackageResources.acknowledge_lua)
+    /// The most jobs one acknowledge call carries: the script spreads its ids into `XACK`, `XDEL` and `LPUSH` with
+    /// `unpack`, which Lua refuses past about 8,000 values ("too many results to unpack") before the script's first
+    /// write. A batch that grew while a flight hung on a frozen node (10,796 jobs once, on a cluster) was refused
+    /// whole, and every job in it ran again. Under load a batch is tens of jobs; larger ones go in calls of this many.
+    static let acknowledgementsACall = 1000
     static let historyUpkeepScript = historyScript(name: "history-upkeep", embedded: PackageResources.history_upkeep_lua)
 
     /// Acknowledges finished jobs of one queue and one counter. In one write:

@@ -142,9 +142,22 @@ final class Acknowledger: Sendable {
         }
     }
 
-    /// One script call, its history records sent before it (decision 0062): `selected`, all of `queue` and
-    /// `counter`; then the history's upkeep when it calls for one.
+    /// `selected`, all of `queue` and `counter`, in script calls of at most ``JobStore/acknowledgementsACall`` jobs
+    /// (one, under load).
     private func send(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
+        let most = JobStore.acknowledgementsACall
+        if selected.count <= most {
+            await sendCall(selected, queue: queue, counter: counter, at: now)
+            return
+        }
+        for start in stride(from: 0, to: selected.count, by: most) {
+            await sendCall(Array(selected[start..<min(selected.count, start + most)]), queue: queue, counter: counter, at: now)
+        }
+    }
+
+    /// One script call, its history records sent before it (decision 0062); then the history's upkeep when it calls
+    /// for one.
+    private func sendCall(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
         do {
             if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now) {
                 await keepHistory(upkeep)

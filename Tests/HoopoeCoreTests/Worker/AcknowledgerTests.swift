@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// Jobs that finish while a flight is out ride in the next, however many: 10,000 of them here, one batch. The
+    /// acknowledge script spreads a call's ids with Lua's `unpack`, refused past about 8,000 values before any write:
+    /// such a batch (one piled up while a flight hung on a frozen cluster node) was refused whole, and every job in it
+    /// ran again. It goes in calls of ``JobStore/acknowledgementsACall``.
+    @Test func aBatchOfTenThousandIsAcknowledged() async throws {
+        let setting = try Setting()
+        let acks = try await setting.delivered(10_001)
+        // The first starts a flight; the other 10,000 pile up behind it, as behind a flight that hangs.
+        for ack in acks { setting.acknowledger.add(ack) }
+        await setting.acknowledger.drain()
+        #expect(setting.batches.all.map(\.count).max() == 10_000, "\(setting.batches.all.map(\.count))")
+        #expect(try await setting.unacknowledged() == 0)
+        let entries = try await setting.space.redis.send("XLEN", setting.space.jobs.store.keys("default").stream)
+        #expect(entries.int == 0)
+    }
+
     /// A Redis that refuses writes without enough replicas (`min-replicas-to-write`, as deploy/sentinel/redis.conf sets)
     /// refuses the acknowledgement script at its first write, naming the script's line: nothing was acknowledged, and
     /// the log says they run again, not that they are "most likely acknowledged" (which a refusal midway means).
