@@ -3,6 +3,7 @@ import HoopoeCore
 import HoopoeScheduler
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Redis
 
@@ -65,9 +66,14 @@ public final class Dashboard: Sendable {
     }
 
     /// The server: `host:port` (port 0 picks a free one), `onRunning` told the bound port once it listens.
+    ///
+    /// A connection that sends no complete request for 30 s is closed, and at most 256 are served at once: a client
+    /// that held half-sent requests open took one file descriptor each, for ever, until the process could open no
+    /// Redis connection (the metrics endpoint's lesson, `PrometheusEndpoint`). A browser keeps about six.
     public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            router: router(), server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil, availableConnectionsDelegate: MaximumAvailableConnections(256)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 

@@ -19,6 +19,8 @@ import Testing
                 for s in family.samples:
                     if s.name == "hoopoe_jobs_total":
                         out[s.labels["type"] + "/" + s.labels["outcome"]] = s.value
+                    if s.name == "hoopoe_job_duration_seconds_count":
+                        out["runs:" + s.labels["type"]] = s.value
             print(json.dumps(out))
             """
         let child = try ChildProcess("/usr/bin/env", ["python3", "-c", parse, String(port)])
@@ -48,8 +50,12 @@ import Testing
         var after: [String: Double] = [:]
         #expect(try await h.eventually {
             after = try await scrape(port: port)
-            return after["diag.record/processed"] == 25 && after["no.such.type/dead"] == 1
+            return after["diag.record/processed"] == 25 && after["(unknown)/dead"] == 1
         }, "\(after)")
+        // A type this worker does not run is labelled `(unknown)`, not by its name (a series set for every typo'd type,
+        // kept until a restart), and a job buried before its handler ran is no run of 0 s in the duration histogram.
+        #expect(after["no.such.type/dead"] == nil && after["runs:(unknown)"] == nil && after["runs:no.such.type"] == nil, "\(after)")
+        #expect(after["runs:diag.record"] == 25, "\(after)")
         #expect(after["family:hoopoe_job_duration_seconds"] == 1)
         #expect(after["family:hoopoe_queue_depth"] == 1 && after["family:hoopoe_jobs_in_flight"] == 1)
     }

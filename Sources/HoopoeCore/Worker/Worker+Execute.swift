@@ -264,8 +264,16 @@ extension Worker {
 
     private static func duration(_ seconds: Double) -> LoggedDuration { LoggedDuration(seconds: seconds) }
 
+    /// An attempt settled after its handler ran (its type is one this worker runs).
     func settled(_ type: String, _ outcome: String, _ seconds: Double) {
         metricsHook(type, outcome, seconds)
+    }
+
+    /// A job settled without running (`early`, or buried before it could run): no duration, and its type named in the
+    /// metrics only when this worker runs it (``WorkerMetrics/jobSettled``).
+    func settledWithoutRunning(_ type: String, _ outcome: String) {
+        let label = registry[type] != nil ? type : (type == "(malformed)" ? type : "(unknown)")
+        metricsHook(label, outcome, nil)
     }
 
     /// A job the one-pass scan accepted but `JSONDecoder` rejects (e.g. a lone `\ud800` surrogate in the

@@ -65,7 +65,7 @@ extension Worker {
         if logger.logLevel <= .info {
             logger.info("job arrived before its run_at: scheduled", metadata: ["job.id": "\(header.id)", "job.type": "\(header.type)", "run_at": "\(runAt)"])
         }
-        settled(header.type, "early", 0)
+        settledWithoutRunning(header.type, "early")
         return true
     }
 
@@ -133,7 +133,7 @@ extension Worker {
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }
-        if lastError == nil { settled(countedType, "dead", 0) }
+        if lastError == nil { settledWithoutRunning(countedType, "dead") }
     }
 
     /// Why the raw text of an unreadable envelope must not be kept, or nil when it may be.

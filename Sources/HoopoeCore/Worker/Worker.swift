@@ -51,7 +51,7 @@ public final class Worker: Sendable {
     /// Where the runners run: on the global pool, or during a backlog on the shared connections' threads (decision
     /// 0076).
     let placement: RunnerPlacement
-    var metricsHook: @Sendable (String, String, Double) -> Void { metrics.jobSettled }
+    var metricsHook: @Sendable (String, String, Double?) -> Void { metrics.jobSettled }
 
     /// - Parameters:
     ///   - jobs: the engine (its Redis client and namespace).

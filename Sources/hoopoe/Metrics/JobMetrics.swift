@@ -5,7 +5,8 @@ import Synchronization
 /// The worker's job metrics, in the process's Prometheus registry (``PrometheusEndpoint/registry``), each with its
 /// `# HELP` text:
 /// - `hoopoe_jobs_total{type, outcome}`: settled attempts (outcomes as ``WorkerMetrics`` names them);
-/// - `hoopoe_job_duration_seconds{type}`: how long attempts ran (histogram).
+/// - `hoopoe_job_duration_seconds{type}`: how long attempts ran (histogram), attempts whose handler ran only.
+/// `type` is a type this worker runs, or `(unknown)` / `(malformed)` (``WorkerMetrics/jobSettled``).
 /// The queue gauges are ``QueueGauges``. Metric objects are made once per label set and cached: making one takes the
 /// registry's lock.
 final class JobMetrics: Sendable {
@@ -35,7 +36,8 @@ final class JobMetrics: Sendable {
     var workerMetrics: WorkerMetrics {
         WorkerMetrics { [self] type, outcome, seconds in
             counter(type: type, outcome: outcome).increment()
-            if outcome != "handed_back" { timer(type: type).recordNanoseconds(Int64(seconds * 1e9)) }
+            // Only attempts that ran: a job handed back at shutdown, early, or buried before its handler ran is not a run.
+            if let seconds, outcome != "handed_back" { timer(type: type).recordNanoseconds(Int64(seconds * 1e9)) }
         }
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -9,8 +11,18 @@ import ServiceLifecycle
 /// Every metric is registered straight in ``registry`` with its help text (``JobMetrics``, ``QueueGauges``), so the
 /// output has a `# HELP` and a `# TYPE` line for each. (Not through swift-metrics: its factory registers without help
 /// text.) Before each scrape is written out, `beforeScrape` runs: the queue gauges are read from Redis then.
+///
+/// The port is bound on every address (a Prometheus in another pod scrapes it), so anyone who reaches it may hold
+/// connections open: each half-sent request held a file descriptor for ever, and at the process's limit the worker
+/// could open no Redis connection (no fetch, no heartbeat: its liveness probe then restarted it). So a connection that
+/// sends no complete request for ``idleTimeout`` is closed, and at most ``maxConnections`` are accepted at once (the
+/// rest wait in the kernel's backlog, holding none of this process's descriptors).
 enum PrometheusEndpoint {
     static let registry = PrometheusCollectorRegistry()
+    /// How long a connection may go without a complete request (a scrape sends one at once).
+    static let idleTimeout = TimeAmount.seconds(10)
+    /// Connections served at once: a few Prometheus servers and a curl need a handful.
+    static let maxConnections = 32
 
     /// A service serving `GET /metrics` on `host:port`.
     static func service(host: String = "0.0.0.0", port: Int, logger: Logger, beforeScrape: @escaping @Sendable () async -> Void) -> some Service {
@@ -25,6 +37,9 @@ enum PrometheusEndpoint {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/health") { _, _ in "ok\n" }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
+        return Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            configuration: .init(address: .hostname(host, port: port), availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
+            logger: logger)
     }
 }
