@@ -244,6 +244,7 @@ private struct URLParser {
                 throw invalid("timeout '\(timeout)' is not seconds from 0.001 to 86400")
             }
             configuration.commandTimeout = .milliseconds(Int(seconds * 1000))
+            configuration.commandTimeoutInURL = true
         }
         if let replicas = options["wait_replicas"] {
             guard let n = Int(replicas), n >= 0 else { throw invalid("wait_replicas '\(replicas)' is not a number of replicas") }

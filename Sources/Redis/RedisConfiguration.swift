@@ -59,6 +59,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// The durable-write options the URL spelled out (`wait_replicas`, `wait_timeout_ms`): an explicit URL option
     /// beats the environment (``applyEnvironment(_:)``), `wait_replicas=0` included.
     var waitOptionsInURL: Set<String> = []
+    /// Whether the URL set the command timeout (`timeout=`): a client that shortens timeouts for its own use (the CLI's
+    /// admin commands) keeps the one the operator asked for.
+    public internal(set) var commandTimeoutInURL = false
 
     /// - Parameters:
     ///   - endpoint: how to reach the server.

@@ -22,7 +22,9 @@ struct EnqueueCommand: AsyncParsableCommand {
             warning on stderr (the job is enqueued and waits).
 
             Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
-            error (unknown type, bad payload, bad option), 2 when Redis is unreachable, 1 when its ACL refuses a \
+            error (unknown type, bad payload, bad option), 2 when Redis is unreachable (nothing was written), 4 when \
+            the enqueue was sent but no answer came in time (?timeout= in the URL, 2 s by default) or the \
+            connection dropped: the job may be enqueued, so check before sending it again, 1 when its ACL refuses a \
             command, or when REDIS_WAIT_REPLICAS is set and fewer replicas acknowledged the job in time (it is on \
             the primary but a failover could lose it; no id is printed).
             """
@@ -76,6 +78,10 @@ struct EnqueueCommand: AsyncParsableCommand {
             result = try await jobs.enqueue(type: type, payload: value, options: enqueueOptions)
         } catch let error as EnqueueError {
             throw usageFailure(error.message)
+        } catch let error as RedisError where error.code == .timeout || error.code == .connectionLost {
+            // Sent, and no answer: the job may be written. Exit 2 ("unreachable") invited a retry that enqueued it twice.
+            printError("\(error.operatorLine); the job may have been enqueued: check (hoopoe queues, hoopoe job show) before enqueuing it again, or enqueue with --unique-key")
+            throw ExitCode(4)
         } catch let error as RedisError {
             printError(error.operatorLine)
             throw ExitCode(error.isUnreachable ? 2 : 1)

@@ -42,6 +42,26 @@ import Testing
         }
     }
 
+    /// An enqueue sent to a Redis that answers late: the job is written, so the command must not say "unreachable"
+    /// (exit 2, which a caller retries, enqueuing the job twice). It exits 4, saying the job may be enqueued. And the
+    /// URL's `timeout=` is kept: an operator who gives a slow Redis 10 s gets 10 s, not the admin commands' 2 s.
+    @Test func anEnqueueWithoutAnAnswerSaysTheJobMayBeEnqueued() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer(arguments: ["--enable-debug-command", "yes"])
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let stream = "\(h.namespace):{default}:stream"
+        for (url, expected) in [(server.url, Int32(4)), (server.url + "?timeout=10", Int32(0))] {
+            async let asleep = control.send("DEBUG", "SLEEP", "3")
+            try await Task.sleep(for: .milliseconds(300))
+            let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--redis-url", url])
+            _ = try await asleep
+            #expect(status == expected, "\(url): \(output)")
+            if expected == 4 { #expect(output.contains("may have been enqueued"), "\(output)") }
+        }
+        #expect(try await control.send("XLEN", stream).int == 2, "both enqueues were written")
+    }
+
     /// Run from another directory (where `jobs/sms_templates.yaml` is not), the domain types are still known; with
     /// `SMS_TEMPLATES_FILE` set, that file is the one read, as the worker reads it.
     @Test func domainTypesAreKnownFromAnyWorkingDirectory() async throws {

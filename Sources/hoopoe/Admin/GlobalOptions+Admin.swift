@@ -7,12 +7,13 @@ extension GlobalOptions {
     /// A client with short timeouts for admin commands and probes: a person or an orchestrator wants
     /// "unreachable" in seconds, not the worker's patient reconnecting.
     /// - Parameter timeout: connect timeout, reply timeout, reconnect window and (on a cluster) the wait for a
-    ///   failover alike.
+    ///   failover alike; the reply timeout only when the URL sets none (`timeout=`: an operator who asked for 10 s
+    ///   against a slow Redis got 2 s, and an enqueue that had been written was reported as failed).
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
     func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
         var configuration = try redisConfiguration()
         configuration.connectTimeout = timeout
-        configuration.commandTimeout = timeout
+        if !configuration.commandTimeoutInURL { configuration.commandTimeout = timeout }
         configuration.reconnectWindow = timeout
         configuration.clusterFailoverWindow = timeout
         configuration.poolSize = 1
