@@ -75,10 +75,13 @@ import Testing
     /// such a batch (one piled up while a flight hung on a frozen cluster node) was refused whole, and every job in it
     /// ran again. It goes in calls of ``JobStore/acknowledgementsACall``.
     @Test func aBatchOfTenThousandIsAcknowledged() async throws {
-        let setting = try Setting()
+        let server = try RedisServer()
+        let setting = try Setting(url: server.url)
         let acks = try await setting.delivered(10_001)
-        // The first starts a flight; the other 10,000 pile up behind it, as behind a flight that hangs.
+        // The first starts a flight, which hangs on the frozen server; the other 10,000 pile up behind it.
+        server.freeze()
         for ack in acks { setting.acknowledger.add(ack) }
+        server.thaw()
         await setting.acknowledger.drain()
         #expect(setting.batches.all.map(\.count).max() == 10_000, "\(setting.batches.all.map(\.count))")
         #expect(try await setting.unacknowledged() == 0)
