@@ -111,7 +111,8 @@ extension JobStore {
         let time = QueueKeys.counterTime(Date(timeIntervalSince1970: now))  // the day and the hour of one instant
         let event: [String: JSONValue] = [
             "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
-            "reason": .string(record.deadReason ?? ""), "attempt": .integer(Int64(record.attempt)),
+            // Phones masked: a reason may quote the value it refused, and other services read the events stream.
+            "reason": .string(PhoneNumberMask.mask(record.deadReason ?? "")), "attempt": .integer(Int64(record.attempt)),
         ]
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
         let eventFirst = redis.isCluster

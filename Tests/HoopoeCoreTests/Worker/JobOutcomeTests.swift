@@ -71,8 +71,11 @@ import Testing
         try await h.redis.send("XADD", stream, "*", "job", #"{"id":"d2","type":"diag.record","payload":{},"timeout":-5}"#)
         try await h.redis.send("XADD", stream, "*", "job", "not json at all")
         try await h.redis.send("XADD", stream, "*", "job", #"{"id":"d4","type":"test.refuses","payload":{"verdict":"ok"},"notify":"yes"}"#)
+        // A reason quotes the bad value: a phone number there is masked, as in every other output (other services read
+        // the events stream).
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"d5","type":"diag.record","payload":{},"queue":"+989121234567"}"#)
         let (worker, task) = h.startWorker(registry)
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 4 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 5 })
         worker.shutdown()
         try await task.value
         let entries = try await h.redis.send("XRANGE", h.jobs.global.events, "-", "+").array ?? []
@@ -86,7 +89,9 @@ import Testing
             let data = try #require(map["data"].flatMap { JSONValue.parse(Array($0.utf8)) })
             events[data["job_id"]?.stringValue ?? "?"] = data
         }
-        #expect(events.count == 4, "\(events.keys.sorted())")
+        #expect(events.count == 5, "\(events.keys.sorted())")
+        let masked = events["d5"]?["reason"]?.stringValue ?? ""
+        #expect(masked.contains("queue") && masked.contains("***") && !masked.contains("1234567"), "\(masked)")
         #expect(events["d1"]?["reason"] == .string("failed permanently: the number is invalid"))
         #expect(events["d1"]?["job_type"] == .string("test.refuses") && events["d1"]?["queue"] == .string("default") && events["d1"]?["attempt"] == .integer(1))
         #expect(events["d2"]?["reason"] == .string("invalid envelope: timeout must be > 0 and <= 86400 seconds (got -5)"))
