@@ -13,7 +13,8 @@
 /// connection.
 extension RedisConfiguration {
     /// Parses any of the URL forms above.
-    /// - Throws: ``RedisError`` with code `invalidURL`, saying which part is wrong (never echoing a password).
+    /// - Throws: ``RedisError`` with code `invalidURL`, saying which part is wrong (never echoing a password, nor an
+    ///   unknown option's value: see ``redact(_:)``).
     public init(url: String) throws {
         self.init()
         var parser = URLParser(url: url)
@@ -64,34 +65,54 @@ extension RedisConfiguration {
         return username.map { "\($0)@" } ?? ""
     }
 
-    /// Replaces the passwords in a URL string that failed to parse: the authority's and every `…password=` option.
-    /// A URL that failed to parse may hold a password with a raw reserved character, so the credentials are read
-    /// widely: everything up to the last `@` anywhere (`redis://:top?sec=ret@host` hides `top?sec=ret`), and a password
-    /// option's value up to the next option this parser knows (`password=top&secret` hides `top&secret`). Hiding a
-    /// host or an option too is the price: it is the operator's own URL, and the message says which part is wrong.
+    /// A URL that failed to parse, with nothing shown that may be a secret: the authority's password and every
+    /// option's value but those of the options this parser knows and shows (``URLOptions/shown``). A URL that failed
+    /// to parse may be malformed anywhere, so the secrets are read widely:
+    /// - the credentials are everything up to the last `@` anywhere (`redis://:top?sec=ret@host` hides `top?sec=ret`),
+    ///   from the scheme's `://` or, when a slash or colon is missing, from whatever run of `:` and `/` follows the
+    ///   scheme (`redis:/u:pw@host`, `redis//u:pw@host`);
+    /// - an option is a `name=value` after `?`, `&`, `/` or `;`, in the query or not (`redis://host/0&password=pw`),
+    ///   and the value of an unknown one is hidden too: it may be a password under another name (`pass`, `passwd`,
+    ///   `auth`, `pwd`) or a misspelt one. A hidden value runs on up to the next option that is shown
+    ///   (`password=top&secret` hides `top&secret`).
+    /// Hiding a host or an option too is the price: it is the operator's own URL, and the message says which part is
+    /// wrong.
     static func redact(_ url: String) -> String {
-        guard let credentials = unparsedCredentials(url) else { return url.replacingPasswordOptions() }
+        guard let credentials = unparsedCredentials(url) else { return url[...].maskingOptionValues() }
         let at = credentials.endIndex
         // Empty subsequences kept: in `:password@` the user is empty, not the password.
         let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let shownUser = user.contains(where: { "?&=#/".contains($0) }) ? "" : user
         return String(url[..<credentials.startIndex]) + (credentials.contains(":") ? "\(shownUser):***" : "***")
-            + String(url[at...]).replacingPasswordOptions()
+            + url[at...].maskingOptionValues()
     }
 
-    /// The credentials of a URL that failed to parse, read widely: from the scheme's `://` to the last `@` anywhere.
+    /// The credentials of a URL that failed to parse, read widely: from the end of the scheme's separator to the last
+    /// `@` anywhere.
     private static func unparsedCredentials(_ url: String) -> Substring? {
-        guard let schemeEnd = url.firstRange(of: "://"), let at = url[schemeEnd.upperBound...].lastIndex(of: "@") else { return nil }
-        return url[schemeEnd.upperBound..<at]
+        guard let at = url.lastIndex(of: "@") else { return nil }
+        return url[credentialsStart(url[..<at])..<at]
     }
 
-    /// The parts of a URL that may be a password, read as widely as ``redact(_:)`` reads them.
+    /// Where the credentials start in `head` (the URL before its last `@`): after `://`, else after the run of `:` and
+    /// `/` that follows a scheme-like word (`redis:/`, `redis//`, `rediss:`), else at the start (`pw@host`).
+    private static func credentialsStart(_ head: Substring) -> String.Index {
+        if let separator = head.firstRange(of: "://") { return separator.upperBound }
+        let scheme = head.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) }
+        let separator = head[scheme.endIndex...].prefix { $0 == ":" || $0 == "/" }
+        return separator.isEmpty ? head.startIndex : separator.endIndex
+    }
+
+    /// The parts of a URL that may be a secret, read as widely as ``redact(_:)`` reads them.
     static func possibleSecrets(in url: String) -> [Substring] {
-        (unparsedCredentials(url).map { [$0] } ?? []) + url.passwordOptionValues()
+        guard let credentials = unparsedCredentials(url) else { return url[...].maskedOptionValues() }
+        return [credentials] + url[credentials.endIndex...].maskedOptionValues()
     }
 
-    /// `message` with each quoted part (`'…'`) that is a piece of a possible password replaced by `'***'`: a URL
-    /// whose password holds a raw `?` or `&` is parsed into pieces (a port, an option's name) that are the password's.
+    /// `message` with each quoted part (`'…'`) cleared of possible secrets. A part that is a piece of one is replaced
+    /// by `'***'` whole: a URL whose password holds a raw `?` or `&` is parsed into pieces (a port, an option's name)
+    /// that are the password's. A part that holds one (`database '0&password=pw'`) keeps the rest:
+    /// `database '0&password=***'`.
     static func scrub(_ message: String, of url: String) -> String {
         let secrets = possibleSecrets(in: url).filter { !$0.isEmpty }
         guard !secrets.isEmpty else { return message }
@@ -105,7 +126,7 @@ extension RedisConfiguration {
                 result += "***"
                 scrubbed = true
             } else {
-                result += quoted
+                result += masking(secrets, in: quoted)
             }
             result += "'"
             rest = rest[rest.index(after: close)...]
@@ -114,6 +135,45 @@ extension RedisConfiguration {
         return scrubbed
             ? result + " (part of a password, not shown: percent-encode a password's reserved characters, & is %26, ? is %3F, @ is %40)"
             : result
+    }
+
+    /// `text` (a part of the URL an error quotes) with every secret in it, or a secret's head at its end or tail at
+    /// its start (the part was cut from the URL across one), replaced by `***`. Only matches that begin and end where
+    /// the URL's parts do (at a separator, or the text's ends) count: a short secret inside a word (`pw` in `pwd`) is
+    /// a coincidence, not a leak.
+    private static func masking(_ secrets: [Substring], in text: Substring) -> String {
+        let characters = Array(text)
+        var hidden = [Bool](repeating: false, count: characters.count)
+        func isSeparator(_ i: Int) -> Bool { "?&/;=:@,#".contains(characters[i]) }
+        for secret in secrets.map(Array.init) {
+            for start in characters.indices where start == 0 || isSeparator(start - 1) {
+                var length = 0
+                while length < secret.count, start + length < characters.count, characters[start + length] == secret[length] { length += 1 }
+                let end = start + length
+                // The whole secret, ending where a part does; or its head, running to the end of the text.
+                if length > 0, (length == secret.count && (end == characters.count || isSeparator(end))) || end == characters.count {
+                    for i in start..<end { hidden[i] = true }
+                }
+            }
+            // The secret's tail at the text's start, ending where a part does.
+            let longest = min(secret.count - 1, characters.count)
+            guard longest >= 1 else { continue }
+            for end in 1...longest where (end == characters.count || isSeparator(end)) && characters[..<end].elementsEqual(secret[(secret.count - end)...]) {
+                for i in 0..<end { hidden[i] = true }
+            }
+        }
+        var result = ""
+        var index = 0
+        while index < characters.count {
+            if hidden[index] {
+                result += "***"
+                while index < characters.count, hidden[index] { index += 1 }
+            } else {
+                result.append(characters[index])
+                index += 1
+            }
+        }
+        return result
     }
 
     /// The `@` that ends credentials holding a raw `?` (`redis://:pa?ss@host`): an `@` after the first `?` whose text
@@ -332,8 +392,8 @@ private struct URLParser {
 }
 
 /// The option names of the URL forms, one list for the parser (which a form accepts) and for the redaction of a URL
-/// that failed to parse (after a password option, the text up to the next `&` that starts a known option is read as
-/// the password's: a raw `&` in a password would otherwise show its tail).
+/// that failed to parse (only the values of ``shown`` options are shown; after any other, the text up to the next
+/// shown option is read as its value: a raw `&` in a password would otherwise show its tail).
 enum URLOptions {
     /// Taken by every form.
     static let everyForm: Set<String> = ["timeout", "wait_replicas", "wait_timeout_ms"]
@@ -347,46 +407,37 @@ enum URLOptions {
     static let tls: Set<String> = ["ca", "cert", "key", "insecure", "server_name"]
     /// Every option any form takes.
     static let all = everyForm.union(unix).union(sentinel).union(cluster).union(tls)
+    /// The options whose values may be shown: every option but the passwords.
+    static let shown = all.subtracting(["password", "sentinel_password"])
 }
 
-extension String {
-    /// The query's segments (`?`/`&`-separated), each with whether it continues a password option's value.
-    private func querySegments() -> [(text: Substring, inPassword: Bool)] {
-        guard let question = firstIndex(of: "?") else { return [] }
-        var segments: [(text: Substring, inPassword: Bool)] = []
-        var inPassword = false
-        for segment in self[index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
-            let name = segment.firstIndex(of: "=").map { segment[..<$0] }
-            if let name, URLOptions.all.contains(String(name)) || name.hasSuffix("password") {
-                inPassword = name.hasSuffix("password")
-                segments.append((segment, false))
-            } else {
-                segments.append((segment, inPassword))
-            }
-        }
-        return segments
-    }
-
-    /// The values of the password options, each with any segments that continue it.
-    fileprivate func passwordOptionValues() -> [Substring] {
+extension Substring {
+    /// The values ``RedisConfiguration/redact(_:)`` hides: each option's (`name=value` after `?`, `&`, `/` or `;`, or
+    /// at the start) unless the option is one that is shown, each run on over the segments after it up to the next
+    /// option that is shown or hides its own value. Inside a hidden value an unknown `name=` is a piece of it
+    /// (`password=top&sec=ret`), not an option whose name could be shown.
+    fileprivate func maskedOptionValues() -> [Substring] {
         var values: [Substring] = []
-        for (segment, continues) in querySegments() {
-            if continues, let last = values.indices.last {
+        var hiding = false
+        for segment in split(omittingEmptySubsequences: false, whereSeparator: { "?&/;".contains($0) }) {
+            let equals = segment.firstIndex(of: "=")
+            let name = equals.map { String(segment[..<$0]) }
+            if hiding, let last = values.indices.last, !(name.map(URLOptions.all.contains) ?? false) {
                 values[last] = self[values[last].startIndex..<segment.endIndex]
-            } else if let equals = segment.firstIndex(of: "="), segment[..<equals].hasSuffix("password") {
-                values.append(segment[segment.index(after: equals)...])
+            } else if let name, let equals {
+                hiding = !URLOptions.shown.contains(name)
+                if hiding { values.append(segment[segment.index(after: equals)...]) }
             }
         }
         return values
     }
 
-    /// Every `password=…` and `…_password=…` option's value replaced by `***`, with any text after it up to the next
-    /// known option (`password=top&secret` becomes `password=***`).
-    fileprivate func replacingPasswordOptions() -> String {
-        guard contains("password=") else { return self }
+    /// This text with every value ``maskedOptionValues()`` finds replaced by `***`
+    /// (`/0&password=top&secret` becomes `/0&password=***`).
+    fileprivate func maskingOptionValues() -> String {
         var result = ""
         var last = startIndex
-        for value in passwordOptionValues() {
+        for value in maskedOptionValues() {
             result += self[last..<value.startIndex] + "***"
             last = value.endIndex
         }

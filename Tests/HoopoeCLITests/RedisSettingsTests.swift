@@ -25,6 +25,25 @@ import Testing
         #expect(!result.output.contains("secret-pw"), "\(result.output)")
     }
 
+    /// A malformed URL never prints its password (an outside review saw each of these print `paW0RD`): from
+    /// `REDIS_URL` it stops `hoopoe worker` with exit 78 naming the variable; from `--redis-url` it is a usage error (64).
+    @Test(arguments: [
+        "redis:/u:paW0RD@127.0.0.1:7602/0", "redis//u:paW0RD@127.0.0.1:7602/0", "rediss//:paW0RD@127.0.0.1:7602/0",
+        "redis://127.0.0.1:7602/0&password=paW0RD", "redis://127.0.0.1:7602/0?pass=paW0RD", "redis://127.0.0.1:7602/0?passwd=paW0RD",
+        "redis://127.0.0.1:7602/0?auth=paW0RD",
+    ])
+    func aMalformedURLNeverPrintsItsPassword(url: String) async throws {
+        let h = try CLIHarness()
+        let worker = try await h.run(["worker"], environment: ["REDIS_URL": url], timeout: .seconds(15))
+        #expect(worker.status == 78, "\(worker.output)")
+        #expect(worker.output.contains("bad configuration: REDIS_URL: Redis "), "\(worker.output)")
+        #expect(!worker.output.contains("paW0RD"), "\(worker.output)")
+        let ping = try await h.run(["ping", "--redis-url", url], timeout: .seconds(15))
+        #expect(ping.status == 64, "\(ping.output)")
+        #expect(ping.output.contains("--redis-url: Redis "), "\(ping.output)")
+        #expect(!ping.output.contains("paW0RD"), "\(ping.output)")
+    }
+
     @Test func aBadWaitSettingIsExit78() async throws {
         let h = try CLIHarness()
         let result = try await h.run(["worker"], environment: ["REDIS_WAIT_REPLICAS": "all"], timeout: .seconds(15))

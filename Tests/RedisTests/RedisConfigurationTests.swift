@@ -203,6 +203,37 @@ import Testing
         }
     }
 
+    /// A URL malformed where the parser does not expect it never shows its password, and the error still says what
+    /// is wrong: credentials after a scheme missing a slash or a colon (`redis:/`, `redis//`), a password option
+    /// outside the query (`/0&password=`), a password under a name the parser does not know (`pass`, `passwd`,
+    /// `auth`, `pwd`), any unknown option's value (an outside review saw each print `paW0RD`).
+    @Test(arguments: [
+        ("redis:/u:paW0RD@127.0.0.1:7602/0", "expected redis://", "redis:/u:***@127.0.0.1:7602/0"),
+        ("redis//u:paW0RD@127.0.0.1:7602/0", "expected redis://", "redis//u:***@127.0.0.1:7602/0"),
+        ("rediss//:paW0RD@127.0.0.1:7602/0", "expected redis://", "rediss//:***@127.0.0.1:7602/0"),
+        ("redis:u:paW0RD@127.0.0.1:7602/0", "expected redis://", "redis:u:***@127.0.0.1:7602/0"),
+        ("paW0RD@127.0.0.1:7602/0", "expected redis://", "***@127.0.0.1:7602/0"),
+        ("redis://127.0.0.1:7602/0&password=paW0RD", "database '0&password=***' is not a number", "redis://127.0.0.1:7602/0&password=***"),
+        ("redis://127.0.0.1:7602/0/password=paW0RD", "database '0/password=***' is not a number", "redis://127.0.0.1:7602/0/password=***"),
+        ("redis://127.0.0.1:7602/0?pass=paW0RD", "unknown option 'pass'", "redis://127.0.0.1:7602/0?pass=***"),
+        ("redis://127.0.0.1:7602/0?passwd=paW0RD", "unknown option 'passwd'", "redis://127.0.0.1:7602/0?passwd=***"),
+        ("redis://127.0.0.1:7602/0?auth=paW0RD", "unknown option 'auth'", "redis://127.0.0.1:7602/0?auth=***"),
+        ("redis://127.0.0.1:7602/0?timeout=1&pwd=paW0RD", "unknown option 'pwd'", "redis://127.0.0.1:7602/0?timeout=1&pwd=***"),
+        ("redis://127.0.0.1:7602/0?PASSWORD=paW0RD", "unknown option 'PASSWORD'", "redis://127.0.0.1:7602/0?PASSWORD=***"),
+        ("redis://127.0.0.1:7602/0?tiemout=paW0RD", "unknown option 'tiemout'", "redis://127.0.0.1:7602/0?tiemout=***"),
+        ("redis-cluster://127.0.0.1:7000?password=paW0RD&x", "unknown option 'password'", "redis-cluster://127.0.0.1:7000?password=***"),
+        ("rediss://h:6380/0?ca=/ca.pem&auth=paW0RD&cert=/c.pem", "unknown option 'auth'", "rediss://h:6380/0?ca=/ca.pem&auth=***&cert=/c.pem"),
+    ])
+    func aMalformedURLNeverEchoesAPasswordAndSaysWhatIsWrong(url: String, reason: String, shown: String) {
+        #expect {
+            try RedisConfiguration(url: url)
+        } throws: { error in
+            let error = error as? RedisError
+            let text = error.map { "\($0)" } ?? ""
+            return error?.code == .invalidURL && !text.contains("paW0RD") && error?.message.contains(reason) == true && error?.endpoint == shown
+        }
+    }
+
     /// An `@` inside an option's value is not taken for the end of credentials.
     @Test func anAtSignInAnOptionValueIsNotCredentials() throws {
         let configuration = try RedisConfiguration(url: "redis-sentinel://h1:26379/0?master=m&sentinel_user=ops@example")
