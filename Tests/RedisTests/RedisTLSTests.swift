@@ -172,6 +172,34 @@ import Testing
         #expect(try await with.send("PING") == .status("PONG"))
     }
 
+    /// A server with `tls-auth-clients optional` asks every client for a certificate and takes one without: a
+    /// session of it that answered and then dropped (`CLIENT KILL`) is not blamed on a missing certificate (an
+    /// outside review saw every error after such a drop carry the hint).
+    @Test func aDroppedSessionOfAnOptionalServerIsNotBlamedOnTheCertificate() async throws {
+        let server = try RedisServer(tls: certificates, clients: "optional")
+        let redis = try client(server)
+        defer { redis.close() }
+        let connection = redis.makeDedicatedConnection()
+        defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+        var pop = RedisCommand("BLPOP", "nothing-here", "30")
+        pop.blockingSeconds = 30
+        let waiting = Task { try await connection.send([pop]) }
+        let blocked = try await eventually(timeout: .seconds(10)) {
+            let info = try await redis.send("INFO", "clients").string ?? ""
+            return info.contains("blocked_clients:1")
+        }
+        #expect(blocked)
+        try await redis.send("CLIENT", "KILL", "TYPE", "normal")  // every client but this one (SKIPME yes)
+        await #expect {
+            try await waiting.value
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .connectionLost && error?.message.contains("client certificate") == false
+        }
+        #expect(try await connection.send([RedisCommand("PING")]) == [.status("PONG")])
+    }
+
     @Test func passwordAndDatabaseOverTLS() async throws {
         let server = try RedisServer(arguments: ["--requirepass", "tls-secret"], tls: certificates)
         let redis = try RedisClient(url: "rediss://:tls-secret@localhost:\(server.port)/3?ca=\(certificates.caFile)")

@@ -10,6 +10,9 @@ final class TLSSession {
     private let ssl: OpaquePointer
     /// Set after a fatal error: OpenSSL says not to send `close_notify` then.
     private var broken = false
+    /// Set by the first application data read: the server took this session (a missing client certificate is
+    /// refused before any reply, so a failure after one is not that).
+    private var answered = false
 
     /// Runs the handshake: sends SNI, verifies the server's chain and name (unless `insecure`).
     /// - Parameters:
@@ -53,7 +56,10 @@ final class TLSSession {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TransportFailure) -> Int {
         choopoe_ERR_clear_error()
         let count = choopoe_SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
-        if count > 0 { return Int(count) }
+        if count > 0 {
+            answered = true
+            return Int(count)
+        }
         throw failure(count, during: "TLS read failed")
     }
 
@@ -102,14 +108,22 @@ final class TLSSession {
         broken = true
         let error = choopoe_SSL_get_error(ssl, result)
         var failure = classify(error, result: result, errno: number, action: action)
-        if choopoe_SSL_get_ex_data(ssl, 0) != nil, failure.kind != .timedOut {
+        if choopoe_SSL_get_ex_data(ssl, 0) != nil, failure.kind != .timedOut, !answered || Self.refusesTheCertificate(failure.reason) {
             // The server asked for a client certificate and got none: with TLS 1.3 it says no only after the
-            // handshake, as an alert or a reset on the first read.
+            // handshake, as an alert or a reset on the first read. Only then: a server with `tls-auth-clients
+            // optional` asks every client, and a session of such a server that answered and later dropped (CLIENT
+            // KILL, a restart) was blamed on the certificate.
             failure = TransportFailure(
                 failure.reason + " (the server asked for a client certificate and none is configured: set cert= and key=, or REDIS_TLS_CERT and REDIS_TLS_KEY)",
                 kind: failure.kind)
         }
         return failure
+    }
+
+    /// Whether OpenSSL's reason is the server's alert refusing the client's certificate: `certificate_required`
+    /// (116, TLS 1.3) or `bad_certificate` (42).
+    private static func refusesTheCertificate(_ reason: String) -> Bool {
+        reason.contains("alert certificate required") || reason.contains("alert bad certificate")
     }
 
     private func classify(_ error: Int32, result: Int32, errno number: Int32, action: String) -> TransportFailure {
