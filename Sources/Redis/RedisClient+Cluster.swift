@@ -17,17 +17,25 @@ extension RedisClient {
     /// that node's connection, which counts every write sent on it before), and throws `notReplicated` naming the
     /// node when one has fewer.
     func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> [RedisReply] {
+        try await clusterExchange(commands, on: cluster, durable: durable).replies
+    }
+
+    /// ``clusterRoundTrip(_:on:durable:)``, also saying which node answered the last command: a script's error names
+    /// the node that ran it, not the first seed.
+    func clusterExchange(
+        _ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false
+    ) async throws -> (replies: [RedisReply], lastNode: RedisConfiguration.Endpoint?) {
         // Per call only what every call needs: no command name is spelled out and no set of nodes made unless a
         // `MULTI` or a `WAIT` asks for it.
         let waits = durable && configuration.waitReplicas > 0
         if let first = commands.first, first.isNamed("MULTI") {
             let sent = try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
             if waits { try await waitForReplicas(on: [sent.node], cluster: cluster, after: first.name) }
-            return sent.replies
+            return (sent.replies, sent.node)
         }
         let delivered = try await cluster.deliver(commands)
         if waits { try await waitForReplicas(on: Set(delivered.map(\.node)), cluster: cluster, after: commands.first?.name) }
-        return delivered.map(\.reply)
+        return (delivered.map(\.reply), delivered.last?.node)
     }
 
     /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n, answered with an

@@ -138,13 +138,27 @@ public final class RedisClient: Sendable {
         _ script: RedisScript, keys: [String], arguments: [String], after commands: [RedisCommand], durable: Bool = false
     ) async throws -> (commands: [RedisReply], script: RedisReply) {
         let sha = try await scriptSHA(script)
-        var replies = try await roundTrip(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)
+        // On a cluster the node that ran the script is kept for its error (the client's endpoint is the first seed);
+        // one server goes the plain way, nothing added.
+        var node: RedisConfiguration.Endpoint?
+        var replies: [RedisReply]
+        if let cluster {
+            (replies, node) = try await clusterExchange(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], on: cluster, durable: durable)
+        } else {
+            replies = try await roundTrip(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)
+        }
         var reply = replies.removeLast()
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             let reloaded = try await scriptSHA(script, reload: true)
-            reply = try await roundTrip([evalshaCommand(reloaded, keys: keys, arguments: arguments)], durable: durable)[0]
+            let again = [evalshaCommand(reloaded, keys: keys, arguments: arguments)]
+            if let cluster {
+                let exchanged = try await clusterExchange(again, on: cluster, durable: durable)
+                (reply, node) = (exchanged.replies[0], exchanged.lastNode)
+            } else {
+                reply = try await roundTrip(again, durable: durable)[0]
+            }
         }
-        if case .error(let message) = reply { throw scriptFailure(message, in: script) }
+        if case .error(let message) = reply { throw scriptFailure(message, in: script, on: node) }
         return (replies, reply)
     }
 
@@ -160,14 +174,16 @@ public final class RedisClient: Sendable {
             let reloaded = try await scriptSHA(script, reload: true, on: connection)
             reply = try await connection.send([evalshaCommand(reloaded, keys: keys, arguments: arguments)])[0]
         }
-        if case .error(let message) = reply { throw scriptFailure(message, in: script) }
+        if case .error(let message) = reply { throw scriptFailure(message, in: script, on: cluster == nil ? nil : connection.configuration.endpoint) }
         return reply
     }
 
     /// A script's error reply as thrown, naming the command an ACL refused inside it when Redis says which line.
-    private func scriptFailure(_ message: String, in script: RedisScript) -> RedisError {
+    /// - Parameter node: the node that ran it (on a cluster), else nil: ``endpointName``.
+    private func scriptFailure(_ message: String, in script: RedisScript, on node: RedisConfiguration.Endpoint? = nil) -> RedisError {
         let refused = message.contains(RedisError.scriptPermissionMarker) ? Self.refusedCommand(message, in: script) : nil
-        return RedisError.reply(message, endpoint: endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
+        return RedisError.reply(
+            message, endpoint: node?.description ?? endpointName, command: refused.map { "\($0) (in script \(script.name))" } ?? "EVALSHA \(script.name)")
     }
 
     /// The command a script was refused, from the line Redis names (`... on @user_script:66.`): Redis does not

@@ -53,6 +53,27 @@ import Testing
         _ = try await redis.pipeline(tags.map { RedisCommand("DEL", "h:{\($0)}:l") })
     }
 
+    /// A script's error names the node that ran it: the client's endpoint is the first seed, and an operator sent
+    /// there looked at the wrong node (an outside review).
+    @Test("a script's error names the node that ran it, not the first seed")
+    func scriptErrorNamesItsNode() async throws {
+        defer { redis.close() }
+        let script = RedisScript(name: "refuses", source: "return redis.error_reply('ERR refused on purpose')")
+        let tag = try servers.tag(onNode: 2), first = try servers.tag(onNode: 0)
+        await #expect {
+            try await redis.run(script, keys: ["h:{\(tag)}:s"])
+        } throws: { error in
+            let error = error as? RedisError
+            return error?.code == .server && error?.message.contains("refused on purpose") == true
+                && error?.endpoint == servers.endpoints[2].description && "\(error!)".contains(":\(servers.nodes[2].port)")
+        }
+        await #expect {
+            try await redis.run(script, keys: ["h:{\(tag)}:s"], arguments: [], after: [RedisCommand("GET", "h:{\(first)}:s")])
+        } throws: { error in
+            (error as? RedisError)?.endpoint == servers.endpoints[2].description
+        }
+    }
+
     /// A script's first call goes to its keys' node only. `SCRIPT LOAD` has no key: sent first, it went to the first
     /// primary in the map, and one that hung without refusing (a partition, a frozen host) failed every script's first
     /// call on the healthy nodes too, for as long as it hung: a worker started then could neither renew its leases nor
