@@ -56,7 +56,7 @@ extension Worker {
     /// clock says it is due after all (this worker's clock is ahead): then it runs now.
     func deferEarly(_ work: UnitOfWork, _ header: JobHeader, runAt: Double) async -> Bool {
         do {
-            guard try await work.deferEarly(jobID: header.id, runAt: runAt, type: header.type) else { return false }
+            guard try await work.deferEarly(jobID: header.id, runAt: runAt, type: countedType(header.type)) else { return false }
         } catch {
             // Left delivered: after its lease it comes back and is judged again; it must not run early.
             logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
@@ -65,7 +65,7 @@ extension Worker {
         if logger.logLevel <= .info {
             logger.info("job arrived before its run_at: scheduled", metadata: ["job.id": "\(header.id)", "job.type": "\(header.type)", "run_at": "\(runAt)"])
         }
-        settledWithoutRunning(header.type, "early")
+        settledWithoutRunning(countedType(header.type), "early")
         return true
     }
 
@@ -119,8 +119,8 @@ extension Worker {
         }
         // Only a well-formed unique key names a lock this job may hold.
         let uniqueKey = record.uniqueKey.flatMap { EnvelopeRules.uniqueKeyProblem($0) == nil ? $0 : nil }
-        // Counters and metrics are labelled by type: an invalid one (any text at all) is counted as malformed.
-        let countedType = EnvelopeRules.typeProblem(record.type) == nil ? record.type : "(malformed)"
+        // Counters and metrics are labelled by a type this worker runs, or (unknown) / (malformed).
+        let countedType = countedType(record.type)
         // For a job with `notify`, its answer: the store writes it with the `job.dead` event in one script, so a job
         // is never dead without them.
         let answer = envelope?.notify == true

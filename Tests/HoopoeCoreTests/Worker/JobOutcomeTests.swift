@@ -1,9 +1,10 @@
 import Foundation
-import HoopoeCore
 import HoopoeJSON
 import Redis
 import TestSupport
 import Testing
+
+@testable import HoopoeCore
 
 /// The opt-in outcome (`notify`: an answer list a caller blocks on) and the `job.dead` event every dead job emits.
 @Suite struct JobOutcomeTests {
@@ -97,5 +98,24 @@ import Testing
         #expect(events["d2"]?["reason"] == .string("invalid envelope: timeout must be > 0 and <= 86400 seconds (got -5)"))
         #expect(events["d4"]?["reason"] == .string(#"invalid envelope: notify must be true, false or null (got a string "yes")"#))
         #expect(events.keys.contains { $0.hasPrefix("entry-") }, "the malformed one, under its entry id")
+    }
+
+    /// Jobs of types this worker does not run are counted under `(unknown)`: by their own names, each one added a field
+    /// to the day's counters, kept 90 days (a client that put an id in `type` grew them by ~154 B a job). The dead
+    /// jobs keep their types.
+    @Test func typesThisWorkerDoesNotRunAreCountedAsUnknown() async throws {
+        let h = try EngineHarness()
+        let stream = h.jobs.keys("default").stream
+        for index in 0..<20 {
+            try await h.redis.send("XADD", stream, "*", "job", #"{"id":"u\#(index)","type":"no.such.type.\#(index)","payload":{}}"#)
+        }
+        let (worker, task) = h.startWorker(JobRegistry.diagnostic)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 20 })
+        worker.shutdown()
+        try await task.value
+        let day = QueueKeys.counterTime(Date()).day
+        let fields = (try await h.redis.send("HKEYS", h.jobs.keys("default").stats(day: day)).array ?? []).compactMap(\.string)
+        #expect(Set(fields) == ["failed:(unknown)", "dead:(unknown)"], "\(fields)")
+        #expect(try await h.jobs.find(id: "u7", queue: "default")?.envelope.type == "no.such.type.7")
     }
 }
