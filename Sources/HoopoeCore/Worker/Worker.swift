@@ -183,6 +183,15 @@ public final class Worker: Sendable {
     /// existed are served) and records the queue names.
     private func prepareQueues() async throws {
         try await jobs.store.createGroups(queues: options.queues.names)
+        // Stopped and killed workers' consumers, holding nothing (`JobStore+Consumers.swift`): a
+        // failure costs a little memory, not the start.
+        for queue in options.queues.names {
+            do {
+                _ = try await jobs.store.pruneIdleConsumers(queue: queue, idle: options.consumerIdleLimit)
+            } catch {
+                logger.warning("could not delete idle consumers of earlier workers", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: - Loops

@@ -47,6 +47,9 @@ public struct WorkerOptions: Sendable {
     /// How often the worker reads which queues are paused (default 0.5 s, ± 20 %): a pause or resume reaches it
     /// within about that (decision 0029). Each read is one `HGETALL` of one small hash.
     public var pauseCheckInterval: Duration = .milliseconds(500)
+    /// How long an earlier worker's consumer, holding no delivery, must have been idle before this worker deletes it
+    /// at start (``JobStore/pruneIdleConsumers(queue:idle:)``; default 10 minutes).
+    public var consumerIdleLimit: Duration = .seconds(600)
 
     /// - Parameters:
     ///   - queues: the queues and how to choose between them.
