@@ -11,7 +11,9 @@ extension HealthCheck {
         let member = JobID.make()
         // One attempt: a retried canary would run long after this probe stopped waiting for it.
         let options = EnqueueOptions(queue: queue, maxAttempts: 1, timeout: self.options.canaryTimeout)
-        guard let id = try await jobs.enqueue(DiagRecordJob.Payload(key: key, member: member), options: options).createdID else {
+        // The keys expire a day after a run: one that comes after this probe gave up (and forgot its member) writes it
+        // again, and nothing else would remove it (three entries a timed-out canary, for ever).
+        guard let id = try await jobs.enqueue(DiagRecordJob.Payload(key: key, member: member, ttlSeconds: 86_400), options: options).createdID else {
             return HealthFinding(name: "canary", status: .fail, message: "the canary job was refused on queue \(queue)")
         }
         let clock = ContinuousClock()

@@ -11,13 +11,18 @@ struct DiagStore: Sendable {
         try await redis.send("INCR", key)
     }
 
-    /// Records that `member` ran, at `attempt`, in one round trip; the first error reply is returned.
-    func record(key: String, member: String, attempt: Int) async throws -> String? {
-        let replies = try await redis.pipeline([
+    /// Records that `member` ran, at `attempt`, in one round trip, the three keys expiring `ttlSeconds` later when
+    /// given; the first error reply is returned.
+    func record(key: String, member: String, attempt: Int, ttlSeconds: Int? = nil) async throws -> String? {
+        var commands = [
             RedisCommand("SADD", key, member),
             RedisCommand("HINCRBY", key + ":count", member, "1"),
             RedisCommand("HSET", key + ":attempt", member, String(attempt)),
-        ])
+        ]
+        if let ttlSeconds {
+            for name in [key, key + ":count", key + ":attempt"] { commands.append(RedisCommand("EXPIRE", name, String(ttlSeconds))) }
+        }
+        let replies = try await redis.pipeline(commands)
         return replies.compactMap(\.errorMessage).first
     }
 

@@ -142,6 +142,22 @@ struct HealthCheckTests {
         try await task.value
     }
 
+    /// The canary's `diag.record` sets a TTL on its three keys: a canary that runs after the check gave up (held by a
+    /// busy worker, so not cancelled) writes its member again after the check forgot it, and nothing else removes it.
+    @Test func aDiagRecordWithATTLLeavesKeysThatExpire() async throws {
+        let h = try EngineHarness()
+        let (worker, task) = h.startWorker()
+        let key = "\(h.namespace):late-canary"
+        try await h.jobs.enqueue(DiagRecordJob.Payload(key: key, member: "m", ttlSeconds: 100))
+        #expect(try await h.eventually { try await h.redis.send("SISMEMBER", key, "m").int == 1 })
+        for name in [key, key + ":count", key + ":attempt"] {
+            let ttl = try await h.redis.send("TTL", name).int ?? -1
+            #expect(ttl > 0 && ttl <= 100, "\(name): \(ttl)")
+        }
+        worker.shutdown()
+        try await task.value
+    }
+
     @Test func canaryFailsWithinItsTimeoutWithoutAWorker() async throws {
         let h = try EngineHarness()
         let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(canary: true, canaryTimeout: .milliseconds(300))).run()
