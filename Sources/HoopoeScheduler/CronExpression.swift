@@ -134,9 +134,10 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 }
             } else {
                 low = try value(base, field, item, expression)
-                // `N/step` runs from N to the field's end; `7/2` (Sunday, the day of the week's 7) is its own end: with
-                // `*`'s end, 6, it matched nothing and the task never ran.
-                high = pieces.count == 2 ? max(low, field.starUpperBound) : low
+                // `N/step` runs from N to the field's end, the day of the week's being 7 (Sunday again), as cronie
+                // reads it: `1/2` is Monday, Wednesday, Friday and Sunday, `7/2` Sunday. With `*`'s end, 6, `7/2` matched
+                // nothing (the task never ran) and `1/2` left Sunday out.
+                high = pieces.count == 2 ? field.upperBound : low
             }
             for number in stride(from: low, through: high, by: step) {
                 let folded = field == .dayOfWeek && number == 7 ? 0 : number

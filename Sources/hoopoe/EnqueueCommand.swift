@@ -80,7 +80,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw usageFailure(error.message)
         } catch let error as RedisError where error.code == .timeout || error.code == .connectionLost {
             // Sent, and no answer: the job may be written. Exit 2 ("unreachable") invited a retry that enqueued it twice.
-            printError("\(error.operatorLine); the job may have been enqueued: check (hoopoe queues, hoopoe job show) before enqueuing it again, or enqueue with --unique-key")
+            printError("Redis \(error.endpoint) took the enqueue but gave no answer (\(error.message)): the job may have been enqueued; check (hoopoe queues, hoopoe job show) before enqueuing it again, or enqueue with --unique-key")
             throw ExitCode(4)
         } catch let error as RedisError {
             printError(error.operatorLine)

@@ -11,7 +11,9 @@ enum LogSetup {
     static func bootstrap() throws {
         var level = Logger.Level.info
         if let text = Environment.value("LOG_LEVEL") {
-            guard let known = Logger.Level(rawValue: text.lowercased()) else {
+            // `warn` and `err`, as many tools spell them, are taken: refused, a deployment that set them would not start.
+            let aliases = ["warn": Logger.Level.warning, "err": .error]
+            guard let known = Logger.Level(rawValue: text.lowercased()) ?? aliases[text.lowercased()] else {
                 let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
                 printError("bad configuration: LOG_LEVEL: \(PrintableText.oneLine("'\(text)'")) is not a level (\(levels))")
                 throw ExitCode(78)

@@ -111,14 +111,18 @@ import Yams
     @Test func kubernetesCanVerifyTheImagesUserIsNotRoot() throws {
         let dockerfile = try text("deploy/Dockerfile")
         let user = try #require(dockerfile.split(separator: "\n").last { $0.hasPrefix("USER ") }).dropFirst("USER ".count)
-        let uid = try #require(Int(user.split(separator: ":")[0]), "deploy/Dockerfile's USER is not numeric: \(user)")
-        #expect(uid != 0)
-        #expect(dockerfile.contains("--uid \(uid) "), "the image's user is created with uid \(uid)")
+        let ids = user.split(separator: ":")
+        let uid = try #require(Int(ids[0]), "deploy/Dockerfile's USER is not numeric: \(user)")
+        let gid = try #require(ids.count == 2 ? Int(ids[1]) : nil, "deploy/Dockerfile's USER names no numeric group: \(user)")
+        #expect(uid != 0 && gid != 0)
+        #expect(dockerfile.contains("--uid \(uid) ") && dockerfile.contains("--gid \(gid) "), "the image's user and group are created with \(uid):\(gid)")
         for path in files(under: "deploy/kubernetes", suffix: ".yaml") {
             let manifest = try text(path)
             guard manifest.contains("runAsNonRoot: true") else { continue }
             let runAs = Self.number(after: "runAsUser: ", in: manifest)
             #expect(runAs == nil || runAs == Double(uid), "\(path) runs as \(runAs ?? -1), the image's user is \(uid)")
+            let group = Self.number(after: "runAsGroup: ", in: manifest)
+            #expect(group == nil || group == Double(gid), "\(path) runs in group \(group ?? -1), the image's is \(gid)")
         }
     }
 

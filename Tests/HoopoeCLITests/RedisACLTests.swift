@@ -113,6 +113,15 @@ import Testing
                                ("health-check", deployment.output + liveness.output + ping.output)] {
             #expect(!output.contains("NOPERM") && !output.contains("refused"), "\(name) was refused a command: \(output)")
         }
+        // Nor a refusal a role got past without a word (`hoopoe enqueue` fell back from PTTL to the host clock's age):
+        // Redis logs every one.
+        let refused = (try await redis.send("ACL", "LOG").array ?? []).map { entry in
+            let fields = entry.array ?? []
+            return stride(from: 0, to: fields.count - 1, by: 2).compactMap { i in
+                fields[i].string.map { "\($0)=\(fields[i + 1].string ?? fields[i + 1].int.map(String.init) ?? "?")" }
+            }.joined(separator: " ")
+        }
+        #expect(refused.isEmpty, "Redis's ACL LOG: \(refused)")
     }
 
     @Test func aRefusedCommandIsNamedAsAPermissionProblem() async throws {

@@ -39,6 +39,14 @@ import Testing
         }
     }
 
+    /// `LOG_LEVEL=warn`, as many tools spell it, is taken: refused, a deployment that set it would not start. (The
+    /// dashboard gets past the log setup and stops at the next setting, a bad base path.)
+    @Test func warnIsALogLevel() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["dashboard", "--port", "0"], environment: ["LOG_LEVEL": "warn", "HOOPOE_DASHBOARD_BASE_PATH": "no slash"])
+        #expect(status == 78 && output.contains("HOOPOE_DASHBOARD_BASE_PATH") && !output.contains("LOG_LEVEL"), "\(output)")
+    }
+
     /// An unusable Redis URL names where it came from: `REDIS_URL` is a bad setting (exit 78, as every other),
     /// `--redis-url` a usage error (64). Every command alike; the password is never printed.
     @Test(arguments: [["worker"], ["scheduler"], ["ping"], ["enqueue", "diag.record"], ["queues"]])

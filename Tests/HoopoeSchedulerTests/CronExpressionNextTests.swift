@@ -76,8 +76,12 @@ import Testing
         #expect(try runs("0 12 * * 5-7", after: "2025-06-05T13:00:00Z") == [  // Fri, Sat, Sun
             "2025-06-06T12:00:00+00:00", "2025-06-07T12:00:00+00:00", "2025-06-08T12:00:00+00:00",
         ])
-        // `7/2` starts at 7 and ends there: Sunday (it matched nothing, and the task never ran).
+        // `7/2` starts at 7 and ends there: Sunday (it matched nothing, and the task never ran); `1/2` runs to 7, as
+        // cronie reads it: Monday, Wednesday, Friday, Sunday.
         #expect(try runs("0 12 * * 7/2", after: "2025-06-01T13:00:00Z") == zero)
+        #expect(try runs("0 12 * * 1/2", after: "2025-06-01T13:00:00Z", count: 4) == [  // 2025-06-01 is a Sunday
+            "2025-06-02T12:00:00+00:00", "2025-06-04T12:00:00+00:00", "2025-06-06T12:00:00+00:00", "2025-06-08T12:00:00+00:00",
+        ])
     }
 
     @Test func namesListsRangesAndSteps() throws {

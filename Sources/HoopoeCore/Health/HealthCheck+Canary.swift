@@ -1,18 +1,18 @@
 import Foundation
 
 extension HealthCheck {
-    /// `canary`: proof from end to end. Enqueues a `diag.record` job (key ``HealthKeys/canary``, a fresh
-    /// member) and polls `SISMEMBER` every 20 ms until a worker ran it or ``HealthCheckOptions/canaryTimeout``
+    /// `canary`: proof from end to end. Enqueues a `diag.record` job (a fresh member, its key
+    /// ``HealthKeys/canary(_:)``) and polls `SISMEMBER` every 20 ms until a worker ran it or ``HealthCheckOptions/canaryTimeout``
     /// passed. Its member is removed afterwards; a canary that timed out is cancelled so it does not
     /// linger in the queue (one already running is left to finish).
     func canary(_ processes: [ProcessRecord]) async throws -> HealthFinding {
         let queue = canaryQueue(processes)
-        let key = keys.canary
         let member = JobID.make()
+        let key = keys.canary(member)
         // One attempt: a retried canary would run long after this probe stopped waiting for it.
         let options = EnqueueOptions(queue: queue, maxAttempts: 1, timeout: self.options.canaryTimeout)
-        // The keys expire a day after a run: one that comes after this probe gave up (and forgot its member) writes it
-        // again, and nothing else would remove it (three entries a timed-out canary, for ever).
+        // The keys expire a day after a run: one that comes after this probe gave up (and forgot its member) writes
+        // them again, and nothing else would remove them.
         guard let id = try await jobs.enqueue(DiagRecordJob.Payload(key: key, member: member, ttlSeconds: 86_400), options: options).createdID else {
             return HealthFinding(name: "canary", status: .fail, message: "the canary job was refused on queue \(queue)")
         }

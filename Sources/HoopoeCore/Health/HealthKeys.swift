@@ -9,7 +9,10 @@ public struct HealthKeys: Sendable, Hashable {
     /// Hash of the dead counts the previous run saw: `at` (Unix seconds) and `queue:<name>` → count.
     /// Kept so each run can report how much the dead set grew since the one before.
     public var dead: String { "\(namespace):health:dead" }
-    /// Set the canary `diag.record` job adds its member to (plus `…:count` and `…:attempt` hashes,
-    /// written by the job). Each run removes its own member, so concurrent probes do not disturb each other.
-    public var canary: String { "\(namespace):health:canary" }
+    /// The set one canary's `diag.record` job adds its member to (plus `…:count` and `…:attempt` hashes, written by
+    /// the job): one a probe, named by its member, so concurrent probes do not disturb each other, and the keys of a
+    /// canary that runs after its probe gave up expire a day later (the job's `ttl_seconds`). With one key for every
+    /// probe, each run's `EXPIRE` pushed the late one's member back by a day, and a probe more often than daily kept
+    /// it for ever.
+    public func canary(_ member: String) -> String { "\(namespace):health:canary:\(member)" }
 }

@@ -18,12 +18,7 @@ extension JobStore {
             hset.append(key)
             hset.append(value)
         }
-        // The index's entries of processes that stopped beating more than a day ago go too: readers (health checks,
-        // `queues`, the dashboard) prune it, but a deployment without any kept one entry per crash for ever.
-        let commands = [
-            hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id),
-            RedisCommand("ZREMRANGEBYSCORE", global.processes, "-inf", "(" + String(now - Self.processIndexLimit)),
-        ]
+        let commands = [hset, RedisCommand("EXPIRE", global.process(id), String(ttl)), RedisCommand("ZADD", global.processes, String(now), id)]
         // A pipeline returns error replies in place: one that failed (a key on another cluster node, an ACL) is thrown,
         // naming its command, so the heartbeat logs it instead of losing the beat without a word.
         let replies = if let connection { try await connection.send(commands) } else { try await redis.pipeline(commands) }
@@ -31,10 +26,6 @@ extension JobStore {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
         }
     }
-
-    /// How long an index entry outlives its process's last beat before a beat removes it: a day, far beyond any
-    /// clock difference between hosts (the scores are the beating hosts' clocks).
-    static let processIndexLimit = 86_400.0
 
     /// The heartbeat's own connection, so no beat waits for a shared connection whose thread a handler holds (the
     /// runners run there: decision 0072); nil on a cluster, where the beat goes by its keys' node and the runners stay

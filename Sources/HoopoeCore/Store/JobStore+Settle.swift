@@ -110,8 +110,9 @@ extension JobStore {
         let k = keys(queue)
         let time = QueueKeys.counterTime(Date(timeIntervalSince1970: now))  // the day and the hour of one instant
         let event: [String: JSONValue] = [
-            "job_id": .string(record.id), "job_type": .string(record.type), "queue": .string(queue),
-            // Phones masked: a reason may quote the value it refused, and other services read the events stream.
+            // Phones masked: a reason may quote the value it refused, a type may be any text a client wrote, and
+            // other services read the events stream.
+            "job_id": .string(record.id), "job_type": .string(PhoneNumberMask.mask(record.type)), "queue": .string(queue),
             "reason": .string(PhoneNumberMask.mask(record.deadReason ?? "")), "attempt": .integer(Int64(record.attempt)),
         ]
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)

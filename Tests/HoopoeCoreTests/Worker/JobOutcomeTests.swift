@@ -75,8 +75,9 @@ import Testing
         // A reason quotes the bad value: a phone number there is masked, as in every other output (other services read
         // the events stream).
         try await h.redis.send("XADD", stream, "*", "job", #"{"id":"d5","type":"diag.record","payload":{},"queue":"+989121234567"}"#)
+        try await h.redis.send("XADD", stream, "*", "job", #"{"id":"d6","type":"09121234567","payload":{}}"#)
         let (worker, task) = h.startWorker(registry)
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 5 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 6 })
         worker.shutdown()
         try await task.value
         let entries = try await h.redis.send("XRANGE", h.jobs.global.events, "-", "+").array ?? []
@@ -90,7 +91,9 @@ import Testing
             let data = try #require(map["data"].flatMap { JSONValue.parse(Array($0.utf8)) })
             events[data["job_id"]?.stringValue ?? "?"] = data
         }
-        #expect(events.count == 5, "\(events.keys.sorted())")
+        #expect(events.count == 6, "\(events.keys.sorted())")
+        let type = events["d6"]?["job_type"]?.stringValue ?? ""
+        #expect(type.contains("***") && !type.contains("1234567"), "\(type)")
         let masked = events["d5"]?["reason"]?.stringValue ?? ""
         #expect(masked.contains("queue") && masked.contains("***") && !masked.contains("1234567"), "\(masked)")
         #expect(events["d1"]?["reason"] == .string("failed permanently: the number is invalid"))
