@@ -4,9 +4,9 @@ import Redis
 ///
 /// Redis keeps a consumer until it is deleted, with its name and times (~280 B), so every start of every worker added
 /// one to each queue it took a job from, for as long as the queue exists: every deploy, crash and OOM kill. A worker
-/// starting deletes the consumers that hold no delivery and have been idle for ``WorkerOptions/consumerIdleLimit``: those of stopped
-/// or killed workers, their deliveries recovered or handed back. A live worker's consumer that is deleted (idle that
-/// long, holding nothing) is made again by its next delivery: nothing depends on it existing.
+/// starting deletes the consumers that hold no delivery and have been idle for ``WorkerOptions/consumerIdleLimit``:
+/// those of stopped or killed workers, their deliveries recovered or handed back. A live worker's consumer that is
+/// deleted (idle that long, holding nothing) is made again by its next delivery: nothing depends on it existing.
 extension JobStore {
     static let pruneConsumersScript = RedisScript(name: "prune-consumers", embedded: PackageResources.prune_consumers_lua)
 
