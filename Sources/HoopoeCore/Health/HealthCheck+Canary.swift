@@ -3,8 +3,8 @@ import Foundation
 extension HealthCheck {
     /// `canary`: proof from end to end. Enqueues a `diag.record` job (a fresh member, its key
     /// ``HealthKeys/canary(_:)``) and polls `SISMEMBER` every 20 ms until a worker ran it or
-    /// ``HealthCheckOptions/canaryTimeout`` passed. Its member is removed afterwards; a canary that timed out is cancelled so it does not
-    /// linger in the queue (one already running is left to finish).
+    /// ``HealthCheckOptions/canaryTimeout`` passed. Its member is removed afterwards; a canary that timed out is
+    /// cancelled so it does not linger in the queue (one already running is left to finish).
     func canary(_ processes: [ProcessRecord]) async throws -> HealthFinding {
         let queue = canaryQueue(processes)
         let member = JobID.make()
