@@ -41,9 +41,10 @@ struct HeartbeatOwnConnectionTests {
         await blocked.untilFree()
         #expect(samples >= 10, "the observer kept looking while the threads were blocked")
         #expect(missing == 0, "the process record expired in \(missing) of \(samples) looks while the shared connections' threads were blocked")
-        // Beats kept coming through the block: the last within two beat intervals of its end (it was a fixed 3 s of
-        // the 4 s asked for, which a block the machine shortened missed by 16 ms once).
-        #expect(blockedFor >= 2 && lastBeat - firstBeat >= blockedFor - 1, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first, the threads blocked for \(blockedFor) s")
+        // Beats kept coming through the block, at least a TTL's worth past the first (the record never lapsing, above,
+        // is the strict part). A fixed 3 s of the 4 s block failed under make test's parallel load at 2.98 and 2.28 s:
+        // the beat loop's sleeps run late on a loaded machine, though never by the TTL.
+        #expect(blockedFor >= 2 && lastBeat - firstBeat >= 2, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first, the threads blocked for \(blockedFor) s")
     }
 
     private func beatAt(_ key: String, _ observer: RedisClient) async throws -> Double {
