@@ -31,9 +31,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
-        // Already in the graph (through swift-certificates); named because HoopoeCore hashes the function library's
-        // code with its SHA-1 (a version tag, not a security use), and the Redis client a script's source (the name
-        // Redis gives it for EVALSHA).
+        // Already in the graph (through swift-certificates); named because the Redis client hashes a script's source
+        // with SHA-1 (the name Redis gives it for EVALSHA; the function library's version tag too: not a security
+        // use), and the dashboard seals its notices with an HMAC.
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
@@ -52,7 +52,8 @@ let package = Package(
         .target(
             name: "Redis",
             // Logging: the client logs a Sentinel failover it follows (once, at notice) through the process's logger.
-            // Crypto: on a cluster the client computes a script's SHA-1 itself instead of asking a node (RedisCluster).
+            // Crypto: a script's SHA-1 (RedisScript.sha1): on a cluster the client computes it instead of asking a node,
+            // and the function library's version tag is one.
             dependencies: [
                 "CHiredis", "CHoopoeOpenSSL", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,7 +63,6 @@ let package = Package(
         .target(
             name: "HoopoeCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
                 "HoopoeJSON",
                 "Redis",
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +134,7 @@ let package = Package(
                 "HoopoeJSON",
                 "HoopoeScheduler",
                 "Redis",
-                // HMAC for the notices an action leaves (CSRFToken.seal): already in the graph through HoopoeCore.
+                // HMAC for the notices an action leaves (CSRFToken.seal): already in the graph through Redis.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

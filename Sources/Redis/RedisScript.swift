@@ -1,3 +1,5 @@
+import Crypto
+
 /// A Lua script run with `EVALSHA`.
 ///
 /// The client loads it with `SCRIPT LOAD` on first use and remembers the SHA; when the server has
@@ -21,6 +23,12 @@ public struct RedisScript: Sendable, Hashable {
         self.name = name
         self.source = source
         sourceHash = source.hashValue
+    }
+
+    /// The SHA-1 of `source` in hex: the name Redis gives a script (`EVALSHA`), and the version tag of the function
+    /// library (`FunctionLibrary`): one copy of the hashing for both.
+    public static func sha1(_ source: String) -> String {
+        Insecure.SHA1.hash(data: Array(source.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     /// A script from a `.lua` file compiled into the binary: `resources: [.embedInCode("<Area>/Lua")]` in

@@ -1,4 +1,3 @@
-import Crypto
 import Redis
 
 /// Hoopoe's Redis 7 function library: the scripts other services may call, each a function they `FCALL` by name
@@ -41,7 +40,7 @@ public struct FunctionLibrary: Sendable, Equatable {
             body += script.source.hasSuffix("\n") ? script.source : script.source + "\n"
             body += "end)\n"
         }
-        let version = Insecure.SHA1.hash(data: Array(body.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let version = RedisScript.sha1(body)
         self.version = version
         code = body + "\nredis.register_function{function_name='\(Self.versionFunction)', callback=function() return '\(version)' end, flags={'no-writes'}}\n"
     }

@@ -1,4 +1,3 @@
-import Crypto
 import Synchronization
 
 /// Routes commands to the primaries of a Redis Cluster: one pipelining ``RedisConnection`` per primary (each with
@@ -281,7 +280,7 @@ public final class RedisCluster: Sendable {
     /// failed every queue's first call of every script for as long as it hung, on healthy nodes too: a worker started
     /// then could neither renew its leases nor acknowledge, and its jobs ran twice.
     public func scriptSHA(of source: String) -> String {
-        let sha = Insecure.SHA1.hash(data: Array(source.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let sha = RedisScript.sha1(source)
         state.withLock { $0.scriptSources[sha] = source }
         return sha
     }
