@@ -59,8 +59,11 @@ import Testing
         // The thread reads the refusals: the calls queue behind a blocking read, so the thread writes them, together.
         try await admin.first.send("REPLICAOF", "NO", "ONE")
         try await admin.second.send("REPLICAOF", "127.0.0.1", String(first.port))  // demoted under `follows` too
-        var wait = RedisCommand("XREAD", "BLOCK", "300", "STREAMS", "nothing-here", "$")  // a read: a replica serves it
-        wait.blockingSeconds = 0.3
+        // A read (a replica serves it), long enough that both calls arrive while it blocks even on a loaded machine:
+        // at 300 ms, CI once started the second call after the first's refusal was read, and it met the demoted node
+        // on a fresh connection (refused at connect, `ROLE`), not a refusal.
+        var wait = RedisCommand("XREAD", "BLOCK", "2000", "STREAMS", "nothing-here", "$")
+        wait.blockingSeconds = 2
         async let blocked = follows.send([wait])
         try await Task.sleep(for: .milliseconds(50))
         async let one = follows.send([RedisCommand("SET", "a", "1")])
