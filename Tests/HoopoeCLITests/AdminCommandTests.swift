@@ -123,7 +123,9 @@ struct AdminCommandTests {
     @Test func cancellingARunningJobExits3() async throws {
         let h = try CLIHarness()
         let worker = try await h.startWorker(["--shutdown-timeout", "0.2"])
-        let payload: JSONValue = .object(["key": .string("\(h.namespace):k"), "member": "m", "sleep_ms": .integer(5_000)])
+        // A minute: three CLI runs and a signal must come while it runs, on a loaded machine; the 0.2 s shutdown window
+        // interrupts it, so the test does not wait it out.
+        let payload: JSONValue = .object(["key": .string("\(h.namespace):k"), "member": "m", "sleep_ms": .integer(60_000)])
         let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: payload).createdID)
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 })
         let (status, output) = try await h.run(["job", "cancel", id])

@@ -51,8 +51,10 @@ import Testing
         let control = try RedisClient(url: server.url)
         defer { control.close() }
         let stream = "\(h.namespace):{default}:stream"
-        for (url, expected) in [(server.url, Int32(4)), (server.url + "?timeout=10", Int32(0))] {
-            async let asleep = control.send("DEBUG", "SLEEP", "3")
+        // Redis sleeps 8 s against the default 2 s, so the command must only start and send within 6 s (at 3 s, a
+        // loaded machine could start it too late, and it got its answer in time); 3 s against `timeout=10`.
+        for (url, sleep, expected) in [(server.url, "8", Int32(4)), (server.url + "?timeout=10", "3", Int32(0))] {
+            async let asleep = control.send("DEBUG", "SLEEP", sleep)
             try await Task.sleep(for: .milliseconds(300))
             let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--redis-url", url])
             _ = try await asleep

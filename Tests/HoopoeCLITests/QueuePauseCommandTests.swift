@@ -38,17 +38,22 @@ struct QueuePauseCommandTests {
     }
 
     /// A paused queue's waiting jobs are not a latency failure; resumed, the same wait is one again.
+    /// The worker's record beats again before each check: four CLI runs on a loaded machine may outlast one beat's TTL,
+    /// and the check would then fail for "no live worker", not the latency.
     @Test func healthCheckDoesNotFailOnAPausedQueuesLatency() async throws {
         let h = try CLIHarness()
-        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,slow"] }.beat()
+        let heartbeat = Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default,slow"] }
+        try await heartbeat.beat()
         try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "slow"))
         try await Task.sleep(for: .milliseconds(250))
         let (paused, _) = try await h.run(["queue", "pause", "slow"])
         #expect(paused == 0)
+        try await heartbeat.beat()
         let (status, output) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "100ms"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("ok      queue:slow") && output.contains("paused (hoopoe queue resume slow)"), "\(output)")
         _ = try await h.run(["queue", "resume", "slow"])
+        try await heartbeat.beat()
         let (resumed, resumedOutput) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "100ms"])
         #expect(resumed == 1 && resumedOutput.contains("fail    queue:slow"), "\(resumedOutput)")
     }

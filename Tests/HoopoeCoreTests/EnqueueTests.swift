@@ -94,17 +94,22 @@ import Testing
         }
     }
 
+    /// The job waits at a gate while the test checks "running" (a 300 ms sleep instead was a race a loaded parallel
+    /// phase could lose).
     @Test func uniqueIsRefusedWhilePendingAndRunningAcceptedAfterFinish() async throws {
         let h = try EngineHarness()
-        let first = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):u", member: "one", sleepMs: 300), options: EnqueueOptions(uniqueKey: "user-7"))
+        let gate = TestGate()
+        defer { gate.open() }
+        let first = try await h.jobs.enqueue(type: GatedRecordJob.type, payload: h.diag(key: "\(h.namespace):u", member: "one"), options: EnqueueOptions(uniqueKey: "user-7"))
         guard let firstID = first.createdID else { Issue.record("first refused: \(first)"); return }
         // Pending: refused, and the answer names the job holding the key.
         #expect(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "user-7")) == .duplicate(existingID: firstID))
 
-        let (worker, task) = h.startWorker()
+        let (worker, task) = h.startWorker(.diagnostic(gatedBy: gate))
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 })
         // Running: still refused.
         #expect(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "user-7")) == .duplicate(existingID: firstID))
+        gate.open()
         #expect(try await h.eventually { try await h.recorded("\(h.namespace):u")["one"] == 1 })
         // Finished: accepted.
         #expect(try await h.eventually {

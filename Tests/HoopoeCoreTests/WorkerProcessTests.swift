@@ -50,7 +50,8 @@ import Testing
         let key = "\(h.namespace):term"
         var batch: [(type: String, payload: JSONValue, options: EnqueueOptions)] = []
         for i in 0..<200 {
-            batch.append(("diag.record", h.diag(key: key, member: "m\(i)", sleepMs: i < 100 ? 200 : 20_000), EnqueueOptions()))
+            // 2 s for the short ones: all 200 must be seen in flight together before the first 100 finish.
+            batch.append(("diag.record", h.diag(key: key, member: "m\(i)", sleepMs: i < 100 ? 2_000 : 20_000), EnqueueOptions()))
         }
         _ = try await h.jobs.enqueueBatch(batch)
         let process = try worker(h, ["--concurrency", "200", "--shutdown-timeout", "0.5"])
@@ -104,7 +105,7 @@ import Testing
     @Test func sigtstpMakesTheWorkerQuiet() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):quiet"
-        _ = try await h.jobs.enqueueBatch([(type: "diag.record", payload: h.diag(key: key, member: "running", sleepMs: 1_500), options: EnqueueOptions())])
+        _ = try await h.jobs.enqueueBatch([(type: "diag.record", payload: h.diag(key: key, member: "running", sleepMs: 4_000), options: EnqueueOptions())])  // seen running, then signalled, inside it
         let process = try worker(h, ["--concurrency", "2"], logLevel: "info")
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 }, "\(process.output)")
         process.signal(SIGTSTP)

@@ -30,10 +30,13 @@ struct RedisClientDurableTests {
         return (primary, replica)
     }
 
-    private static func client(_ port: Int, waitReplicas: Int) throws -> RedisClient {
+    /// `waitTimeout`: short where the test expects too few replicas (it waits it out), long where it expects the
+    /// replica (a `WAIT` returns as soon as the replica acknowledges, so a long one costs nothing; a 300 ms one
+    /// failed once under the heavy phase's load: `0 of 1 replicas`).
+    private static func client(_ port: Int, waitReplicas: Int, waitTimeout: Duration = .seconds(10)) throws -> RedisClient {
         var configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(port)/0")
         configuration.waitReplicas = waitReplicas
-        configuration.waitTimeout = .milliseconds(300)
+        configuration.waitTimeout = waitTimeout
         return RedisClient(configuration: configuration)
     }
 
@@ -52,7 +55,7 @@ struct RedisClientDurableTests {
 
     @Test func aDurableWriteFailsWhenTooFewReplicasAcknowledge() async throws {
         let (primary, replica) = try await Self.pair()
-        let client = try Self.client(primary.port, waitReplicas: 1)
+        let client = try Self.client(primary.port, waitReplicas: 1, waitTimeout: .milliseconds(300))
         defer { client.close() }
         replica.stop()
         let error = await #expect(throws: RedisError.self) { try await client.send(RedisCommand("SET", "k", "v"), durable: true) }
@@ -61,7 +64,7 @@ struct RedisClientDurableTests {
         #expect(error?.description.contains("0 of 1 replicas") == true)
         // Not durable: no WAIT, no error.
         try await client.send(RedisCommand("SET", "k", "w"))
-        let asksTwo = try Self.client(primary.port, waitReplicas: 2)
+        let asksTwo = try Self.client(primary.port, waitReplicas: 2, waitTimeout: .milliseconds(300))
         defer { asksTwo.close() }
         await #expect(throws: RedisError.self) { try await asksTwo.pipeline([RedisCommand("SET", "x", "1")], durable: true) }
     }
@@ -70,16 +73,20 @@ struct RedisClientDurableTests {
         let (primary, replica) = try await Self.pair()
         let connection = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(primary.port)/0"))
         defer { connection.close() }
-        // Holds the connection's thread for a second, so every call below queues behind it and goes out as one batch.
-        var hold = RedisCommand("BLPOP", "durable-tests:hold", "1")
-        hold.blockingSeconds = 1
+        // Holds the connection's thread for two seconds, so every call below queues behind it and goes out as one batch.
+        var hold = RedisCommand("BLPOP", "durable-tests:hold", "2")
+        hold.blockingSeconds = 2
         async let held = connection.send([hold])
-        try await Task.sleep(for: .milliseconds(200))
-        let wait = RedisCommand("WAIT", "1", "300")
+        try await primary.waitUntilBlocked()
+        // Long timeouts: a WAIT returns as soon as the replica acknowledges (see `client`).
+        var wait = RedisCommand("WAIT", "1", "10000")
+        wait.blockingSeconds = 10
+        var otherWait = RedisCommand("WAIT", "1", "9999")
+        otherWait.blockingSeconds = 10
         let replies = try await withThrowingTaskGroup(of: (String, [RedisReply]).self) { group in
             for _ in 0..<10 { group.addTask { ("durable", try await connection.send([RedisCommand("INCR", "n")], thenWait: wait)) } }
             group.addTask { ("plain", try await connection.send([RedisCommand("INCR", "n")])) }
-            group.addTask { ("other wait", try await connection.send([RedisCommand("INCR", "n")], thenWait: RedisCommand("WAIT", "1", "299"))) }
+            group.addTask { ("other wait", try await connection.send([RedisCommand("INCR", "n")], thenWait: otherWait)) }
             return try await group.reduce(into: [(String, [RedisReply])]()) { $0.append($1) }
         }
         _ = try await held
@@ -100,7 +107,7 @@ struct RedisClientDurableTests {
 
     @Test func everyDurableCallSharingAWaitFailsWhenTooFewReplicasAcknowledge() async throws {
         let (primary, replica) = try await Self.pair()
-        let client = try Self.client(primary.port, waitReplicas: 1)
+        let client = try Self.client(primary.port, waitReplicas: 1, waitTimeout: .milliseconds(300))
         defer { client.close() }
         replica.stop()
         let codes = await withTaskGroup(of: RedisError.Code?.self) { group in

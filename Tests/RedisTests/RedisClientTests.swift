@@ -67,17 +67,21 @@ import Testing
 
     @Test func blockingCommandOnDedicatedConnectionOutlivesTheCommandTimeout() async throws {
         var configuration = try RedisConfiguration(url: TestRedis.url())
-        configuration.commandTimeout = .milliseconds(200)
+        configuration.commandTimeout = .milliseconds(500)
         let redis = RedisClient(configuration: configuration)
         defer { redis.close() }
+        let pusher = try RedisClient(url: TestRedis.url())  // default timeouts: its push is not what is tested
+        defer { pusher.close() }
         let key = TestRedis.uniquePrefix()
         let dedicated = redis.makeDedicatedConnection()
         defer { dedicated.close() }
-        var blpop = RedisCommand("BLPOP", key, "0.5")
-        blpop.blockingSeconds = 0.5
+        var blpop = RedisCommand("BLPOP", key, "10")
+        blpop.blockingSeconds = 10
         let waiting = Task { try await dedicated.send([blpop])[0] }
-        try await Task.sleep(for: .milliseconds(50))
-        try await redis.send("RPUSH", key, "woke")
+        // Pushed past the command timeout, so the BLPOP outlives it (if the loaded machine writes the BLPOP later
+        // still, it finds the element at once: the test then proves less, but does not fail a correct client).
+        try await Task.sleep(for: .seconds(1))
+        try await pusher.send("RPUSH", key, "woke")
         #expect(try await waiting.value == .array([.bulk(Array(key.utf8)), .bulk(Array("woke".utf8))]))
 
         // Without the allowance, the same wait is a timeout, and says so.

@@ -38,17 +38,17 @@ import Testing
     }
 
     /// A blocking command's allowance holds on a connection whose thread was parked on the idle socket (a blocking
-    /// command is handed to the thread, never written by its caller): a 1 s BLPOP under a 300 ms timeout returns its
-    /// nil reply.
+    /// command is handed to the thread, never written by its caller): a 2 s BLPOP under a 1 s timeout returns its
+    /// nil reply. (At 1 s under 300 ms, a loaded machine could read the reply more than 300 ms late.)
     @Test func aBlockingCommandOnAnIdleConnectionOutlivesTheCommandTimeout() async throws {
         let server = try RedisServer()
-        let connection = try await connected(server, commandTimeout: .milliseconds(300))
+        let connection = try await connected(server, commandTimeout: .seconds(1))
         defer { connection.close() }
-        var pop = RedisCommand("BLPOP", "nothing-here", "1")
-        pop.blockingSeconds = 1
+        var pop = RedisCommand("BLPOP", "nothing-here", "2")
+        pop.blockingSeconds = 2
         let start = ContinuousClock.now
         #expect(try await connection.send([pop]) == [.null])
-        #expect(ContinuousClock.now - start >= .milliseconds(900))
+        #expect(ContinuousClock.now - start >= .milliseconds(1_900))
     }
 
     /// A request larger than the socket takes at once leaves partly from the caller, the rest from the thread, and
@@ -82,7 +82,8 @@ import Testing
         let control = try RedisClient(url: server.url)
         defer { control.close() }
         _ = try await control.send("CLIENT", "PAUSE", "300", "ALL")
-        let waiting = Task { try await connection.send([RedisCommand("ECHO", "written")]) }
+        // Started at once (a plain `Task` may wait past the close for a thread on a loaded machine, and fail `closed`).
+        let waiting = Task.immediate { try await connection.send([RedisCommand("ECHO", "written")]) }
         try await Task.sleep(for: .milliseconds(100))
         connection.close()
         #expect(try await waiting.value == [.bulk(Array("written".utf8))])

@@ -65,7 +65,7 @@ import Testing
         var wait = RedisCommand("XREAD", "BLOCK", "2000", "STREAMS", "nothing-here", "$")
         wait.blockingSeconds = 2
         async let blocked = follows.send([wait])
-        try await Task.sleep(for: .milliseconds(50))
+        try await second.waitUntilBlocked()
         async let one = follows.send([RedisCommand("SET", "a", "1")])
         async let two = follows.send([RedisCommand("SET", "b", "1")])
         let replies = try await [one[0], two[0]]
@@ -86,7 +86,7 @@ import Testing
         var pop = RedisCommand("BLPOP", "nothing-here", "30")
         pop.blockingSeconds = 30
         let waiting = Task { try await connection.send([pop]) }
-        try await Task.sleep(for: .milliseconds(300))
+        try await server.waitUntilBlocked()  // not a fixed sleep: a loaded machine could drop an idle connection
         let start = ContinuousClock.now
         connection.dropConnection()
         await #expect {

@@ -64,17 +64,19 @@ import Testing
     /// server's FIN after the write.
     @Test func reconnectsAfterTheTLSServerRestarts() async throws {
         let server = try RedisServer(tls: certificates)
-        let redis = try client(server, window: .seconds(5))
+        let redis = try client(server, window: .seconds(10))
         defer { redis.close() }
         try await redis.send("SET", "k", "v")
         server.kill()
-        let restart = Task {
-            try await Task.sleep(for: .milliseconds(300))
+        // Restarted from a thread of its own, as in `reconnectsWithinTheWindowWhenRedisComesBack`: a pool task may
+        // wait seconds for a thread in the parallel phase, and a restart after the window would fail the test.
+        let restart = OwnThread {
+            Thread.sleep(forTimeInterval: 0.3)
             try server.start()
         }
         try await Task.sleep(for: .milliseconds(100))
         #expect(try await redis.send("INCR", "n") == .integer(1))
-        try await restart.value
+        try restart.value()
         #expect(try await redis.send("PING") == .status("PONG"))
     }
 
@@ -246,7 +248,8 @@ import Testing
         var pop = RedisCommand("BLPOP", "nothing-here", "30")
         pop.blockingSeconds = 30
         let waiting = Task { try await connection.send([pop]) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Blocked before the drop (a fixed 300 ms sleep could drop an idle connection on a loaded machine).
+        #expect(try await eventually(timeout: .seconds(10)) { try await redis.send("INFO", "clients").string?.contains("blocked_clients:1") == true })
         connection.dropConnection()
         await #expect {
             try await waiting.value

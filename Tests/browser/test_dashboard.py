@@ -309,8 +309,9 @@ class DashboardInABrowser(unittest.TestCase):
         row.find_element(By.XPATH, ".//button[text()='Pause']").click()
         wait_for(lambda: "Paused critical" in self.driver.page_source, what="the pause's notice")
         self.assertIn("paused", self.driver.find_element(By.CSS_SELECTOR, "tr[data-queue='critical'] td.pause-state").text)
-        # The worker stops fetching within a second; jobs enqueued after that stay ready, none runs.
-        time.sleep(1.0)
+        # The worker stops fetching within a second (it reads the pauses every 0.5 s); jobs enqueued after that stay
+        # ready, none runs. Three seconds: a margin for a machine loaded by the browser.
+        time.sleep(3.0)
         for _ in range(3):
             self.enqueuer.enqueue("diag.incr", {"key": key}, queue="critical")
         time.sleep(1.5)
@@ -320,7 +321,7 @@ class DashboardInABrowser(unittest.TestCase):
         self.assertEqual(ready, "3")
         self.driver.find_element(By.XPATH, "//tr[@data-queue='critical']//button[text()='Resume']").click()
         wait_for(lambda: "Resumed critical" in self.driver.page_source, what="the resume's notice")
-        wait_for(lambda: self.redis.get(key) == b"3", timeout=5, what="the worker to run the resumed queue's jobs")
+        wait_for(lambda: self.redis.get(key) == b"3", timeout=20, what="the worker to run the resumed queue's jobs")
         self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "tr[data-queue='critical'] td.pause-state").text, "no")
 
     def test_the_providers_page_shows_credit_alerts_errors_and_states_with_phones_masked(self):

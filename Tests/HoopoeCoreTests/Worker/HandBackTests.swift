@@ -14,17 +14,22 @@ import Testing
         let h = try EngineHarness()
         let key = "\(h.namespace):ran"
         let k = h.jobs.keys("default")
-        // The first worker runs one job at a time: a 3 s job holds it while the promoted one waits prefetched.
-        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "blocker", sleepMs: 3_000))
+        // The first worker runs one job at a time: a job held at a gate holds it while the promoted one waits
+        // prefetched (a 3 s sleep instead is a race a loaded parallel phase can lose: the promoted job then runs).
+        let gate = TestGate()
+        defer { gate.open() }
+        try await h.jobs.enqueue(type: GatedRecordJob.type, payload: h.diag(key: key, member: "blocker"))
         let promoted = try #require(try await h.jobs.enqueue(
             type: "diag.record", payload: h.diag(key: key, member: "promoted"), options: EnqueueOptions(runAt: Date().addingTimeInterval(3600))).createdID)
         var options = WorkerOptions.fastTest(concurrency: 1)
         options.shutdownTimeout = .seconds(30)
-        let (first, firstTask) = h.startWorker(options: options)
+        let (first, firstTask) = h.startWorker(.diagnostic(gatedBy: gate), options: options)
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 }, "the blocker runs")
         try await h.redis.send("ZADD", k.scheduled, "XX", "0", promoted)  // due now, by its score
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 2 }, "promoted and prefetched")
         first.shutdown()
+        #expect(try await h.eventually { first.state >= .draining })
+        gate.open()
         try await firstTask.value
         #expect(try await h.recorded(key) == ["blocker": 1], "the blocker finished, the promoted job was handed back unrun")
 

@@ -11,21 +11,27 @@ import Testing
     /// Two jobs running and four waiting when the task is cancelled: the two finish and are acknowledged before `run()`
     /// returns, the four are back in their queue, and a later worker runs each of them once.
     ///
-    /// The shutdown window is 30 s, not `fastTest`'s 2: the two jobs' 1 s must end inside it however late the loaded
-    /// parallel phase wakes them. With 2 s they were once interrupted while recording (session 37's `make test`): handed
-    /// back after their `SADD` had run, and run again by the next worker — at least once, as designed for a job the
-    /// window cuts, but not what this test is about (the next test is).
+    /// The jobs wait at a gate the test opens after cancelling: with a 1 s sleep instead, a loaded parallel phase could
+    /// see the first two finish before it cancelled, and the next two run. The shutdown window is 30 s, not `fastTest`'s
+    /// 2: the two jobs must end inside it however late they are woken. With 2 s they were once interrupted while
+    /// recording (session 37's `make test`): handed back after their `SADD` had run, and run again by the next worker —
+    /// at least once, as designed for a job the window cuts, but not what this test is about (the next test is).
     @Test func aCancelledRunFinishesItsRunningJobsAndHandsTheRestBack() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):ran"
+        let gate = TestGate()
+        let registry = JobRegistry.diagnostic(gatedBy: gate)
+        defer { gate.open() }
         _ = try await h.jobs.enqueueBatch((0..<6).map {
-            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 1_000), options: EnqueueOptions())
+            (type: GatedRecordJob.type, payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions())
         })
         var options = WorkerOptions.fastTest(concurrency: 2)
         options.shutdownTimeout = .seconds(30)
-        let (worker, task) = h.startWorker(options: options)
+        let (worker, task) = h.startWorker(registry, options: options)
         #expect(try await h.eventually { worker.busy == 2 })
         task.cancel()
+        #expect(try await h.eventually { worker.state != .running }, "the cancelled worker stops taking jobs")
+        gate.open()
         #expect(try await ends(task, of: worker, within: .seconds(20)))
         // Returned only once the running two had finished and their acknowledgements had landed.
         #expect(try await h.recorded(key).count == 2)
@@ -33,7 +39,7 @@ import Testing
         #expect(info.inFlight == 0, "\(info.inFlight) jobs left delivered to a worker that returned")
         #expect(info.ready == 4)
         #expect(worker.state == .stopped)
-        let (next, again) = h.startWorker()
+        let (next, again) = h.startWorker(registry)
         #expect(try await eventually(reaching: 6) { try await h.recorded(key).count })
         next.shutdown()
         try await again.value
