@@ -48,7 +48,7 @@ import Testing
     @Test func anEnqueueWithoutAnAnswerSaysTheJobMayBeEnqueued() async throws {
         let h = try CLIHarness()
         let server = try RedisServer(arguments: ["--enable-debug-command", "yes"])
-        let control = try RedisClient(url: server.url)
+        let control = try RedisClient(url: server.url + "?timeout=20")  // its DEBUG SLEEP outlasts the default 5 s
         defer { control.close() }
         let stream = "\(h.namespace):{default}:stream"
         // Redis sleeps 8 s against the default 2 s, so the command must only start and send within 6 s (at 3 s, a

@@ -79,10 +79,12 @@ struct RedisClientDurableTests {
         async let held = connection.send([hold])
         try await primary.waitUntilBlocked()
         // Long timeouts: a WAIT returns as soon as the replica acknowledges (see `client`).
-        var wait = RedisCommand("WAIT", "1", "10000")
-        wait.blockingSeconds = 10
-        var otherWait = RedisCommand("WAIT", "1", "9999")
-        otherWait.blockingSeconds = 10
+        func waiting(_ milliseconds: String) -> RedisCommand {
+            var wait = RedisCommand("WAIT", "1", milliseconds)
+            wait.blockingSeconds = 10
+            return wait
+        }
+        let wait = waiting("10000"), otherWait = waiting("9999")
         let replies = try await withThrowingTaskGroup(of: (String, [RedisReply]).self) { group in
             for _ in 0..<10 { group.addTask { ("durable", try await connection.send([RedisCommand("INCR", "n")], thenWait: wait)) } }
             group.addTask { ("plain", try await connection.send([RedisCommand("INCR", "n")])) }
