@@ -38,8 +38,9 @@ import Testing
 
         #expect(try await h.jobs.pause(queue: "default"))
         #expect(try await h.jobs.pause(queue: "default") == false, "a second pause changes nothing")
-        // Every worker picks the pause up within a second; from then on none takes a job of the queue.
-        try await Task.sleep(for: .seconds(1))
+        // Every worker picks the pause up within a second (each says so: waited for, not slept for); from then on none
+        // takes a job of the queue.
+        #expect(try await h.eventually { workers.allSatisfy { $0.output.contains("queue default paused") } }, "\(workers.map(\.output))")
         try await enqueue(h, key: key, members: 5..<25)
         try await enqueue(h, key: key, members: 25..<27, runAt: Date().addingTimeInterval(0.3))
         try await enqueue(h, key: otherKey, members: 0..<3, queue: "other")
@@ -87,13 +88,13 @@ import Testing
         let h = try EngineHarness()
         let key = "\(h.namespace):held"
         _ = try await h.jobs.enqueueBatch((0..<6).map {
-            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 2_000), options: EnqueueOptions())
+            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 5_000), options: EnqueueOptions())  // the pause lands inside the first
         })
         let process = try worker(h, ["--queues", "default", "--concurrency", "1"])
         defer { process.signal(SIGKILL) }
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight >= 2 }, "one running, more prefetched")
         #expect(try await h.jobs.pause(queue: "default"))
-        let handedBack = try await h.eventually(timeout: .seconds(5)) {
+        let handedBack = try await h.eventually(timeout: .seconds(15)) {  // the running job's 5 s included
             let info = try await h.jobs.info(queue: "default")
             return info.inFlight == 0 && info.ready == 5
         }
