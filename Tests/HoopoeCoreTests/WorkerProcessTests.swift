@@ -59,12 +59,13 @@ import Testing
         #expect(try await h.eventually { try await h.recorded(key).count == 100 })
         process.signal(SIGTERM)
         let signalled = ContinuousClock.now
-        #expect(try await h.eventually(timeout: .seconds(3)) {
+        #expect(try await h.eventually(timeout: .seconds(5)) {
             let info = try await h.jobs.info(queue: "default")
             return info.ready == 100 && info.inFlight == 0
         })
         let handedBackWithin = ContinuousClock.now - signalled
-        #expect(handedBackWithin < .seconds(1.2), "hand-back took \(handedBackWithin)")
+        // At once: well before the 20 s jobs would end (3 s, not tighter: a loaded machine's process wakes late).
+        #expect(handedBackWithin < .seconds(3), "hand-back took \(handedBackWithin)")
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
         let counters = try await h.jobs.counters(queue: "default")
         #expect(counters["processed"] == 100)
@@ -87,12 +88,13 @@ import Testing
         #expect(process.poll() == nil, "the worker waits for its running jobs")
         process.signal(SIGTERM)
         let signalled = ContinuousClock.now
-        #expect(try await h.eventually(timeout: .seconds(3)) {
+        #expect(try await h.eventually(timeout: .seconds(5)) {
             let info = try await h.jobs.info(queue: "default")
             return info.ready == 20 && info.inFlight == 0
         }, "\(process.output)")
         let handedBackWithin = ContinuousClock.now - signalled
-        #expect(handedBackWithin < .seconds(1.2), "hand-back took \(handedBackWithin)")
+        // At once: well before the 20 s jobs would end (3 s, not tighter: a loaded machine's process wakes late).
+        #expect(handedBackWithin < .seconds(3), "hand-back took \(handedBackWithin)")
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
         #expect(process.output.contains("SIGTERM: stopping now"), "\(process.output)")
         #expect(try await h.recorded(key).isEmpty, "none finished: all were handed back")
