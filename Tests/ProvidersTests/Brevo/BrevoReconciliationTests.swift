@@ -12,7 +12,7 @@ struct BrevoReconciliationTests {
         try await withHarness { h in
             // The deadline must let the request reach the fake (which then creates the child) even on a
             // loaded machine, and end well before the fake's delayed answer.
-            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .brevoCreateChild)
+            await h.control.enqueue(Harness.actedThenSlow, for: .brevoCreateChild)
             let brevo = h.brevo(timeouts: Harness.createThenTimeOut)
             let error = try #require(await providerError { try await brevo.createChild(Self.josh) })
             #expect(error.kind == .timeout)

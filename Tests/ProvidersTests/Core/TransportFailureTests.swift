@@ -81,7 +81,7 @@ struct TransportFailureTests {
 
     @Test func ippanelSendTimeoutIsUnknown() async throws {
         try await withHarness { h in
-            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .ippanelSend)
+            await h.control.enqueue(Harness.actedThenSlow, for: .ippanelSend)
             let error = try #require(
                 await providerError {
                     try await h.ippanel(timeouts: Harness.createThenTimeOut).sendPattern(

@@ -60,7 +60,7 @@ struct KavenegarStatusTests {
 
     @Test func sendTimeoutIsRetryableAndNotUnknownThanksToLocalID() async throws {
         try await withHarness { h in
-            await h.control.enqueue(.succeedThenDelay(.seconds(4)), for: .kavenegarSend)
+            await h.control.enqueue(Harness.actedThenSlow, for: .kavenegarSend)
             let client = h.kavenegar(timeouts: Harness.createThenTimeOut)
             let send = KavenegarSend(receptors: ["09121234567"], message: "x", localIDs: ["job-7"])
             let error = try #require(await providerError { try await client.send(send) })

@@ -72,8 +72,11 @@ struct Harness {
     /// Short limits for timeout tests: the fake's delay is longer than `total`.
     static let shortTimeouts = ProviderTimeouts(connect: .milliseconds(300), total: .milliseconds(300))
     /// For "the provider acted, then the answer was lost": long enough for the request to reach the fake
-    /// on a loaded machine, short of the fake's 4 s delayed answer.
-    static let createThenTimeOut = ProviderTimeouts(connect: .milliseconds(1500), total: .milliseconds(1500))
+    /// on a loaded machine (3 s; 1.5 s left little in the parallel phase), short of the fake's delayed answer
+    /// (``actedThenSlow``).
+    static let createThenTimeOut = ProviderTimeouts(connect: .seconds(3), total: .seconds(3))
+    /// The delay after acting that ``createThenTimeOut`` gives up before. The fakes' teardown waits it out.
+    static let actedThenSlow = FakeFault.succeedThenDelay(.seconds(7))
 }
 
 /// Runs `body` with fresh fakes and a fresh HTTPClient, and tears both down.
