@@ -80,21 +80,26 @@ struct ClockLeadTests {
         #expect(due - redisNow > 0, "due \(due - redisNow) s after Redis's now")
     }
 
-    /// Waits until the worker has learnt its clock lead from a promotion round: a job due a second ago by Redis's
-    /// clock then runs without being counted early (while the lead is unknown, every job with a `run_at` counts
-    /// early). Returns the early count then. A fixed 2 s sleep, as these tests had, could end before the first round
-    /// on a loaded machine.
+    /// Waits until the worker has learnt its clock lead: until a promotion round has read Redis's clock and the worker
+    /// has recorded it. A round is seen by what it does: a job due by Redis's clock is moved from the scheduled set to
+    /// the stream, and runs. Two such jobs one after the other: the round that promotes the second started after the
+    /// first ran, so the round before it had recorded its reading. Returns the early count then. (A fixed 2 s sleep, as
+    /// these tests had, could end before the first round on a loaded machine. A job due a second ago sent by plain
+    /// `XADD` tells nothing: it is not counted early whether or not the lead is known.)
     private static func learnt(_ h: EngineHarness, _ process: ChildProcess) async throws -> Int {
         let key = "\(h.namespace):probes"
-        let stream = h.jobs.keys("default").stream
-        for probe in 0..<30 {
-            let early = try await h.jobs.counters(queue: "default")["early"] ?? 0
-            let now = try await redisNow(h)
-            try await h.redis.send("XADD", stream, "*", "job", #"{"id":"probe-\#(probe)","type":"diag.record","payload":{"key":"\#(key)","member":"\#(probe)"},"run_at":\#(now - 1)}"#)
-            guard try await h.eventually({ try await h.recorded(key)["\(probe)"] == 1 }) else { break }
-            if try await h.jobs.counters(queue: "default")["early"] ?? 0 == early { return early }
+        var promoted = 0
+        for probe in 0..<20 where promoted < 2 {
+            let due = Date(timeIntervalSince1970: try await redisNow(h) + 0.5)
+            let result = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "\(probe)"), options: EnqueueOptions(runAt: due))
+            guard try await h.eventually({ try await h.recorded(key)["\(probe)"] == 1 }) else {
+                throw TestSupportError("the worker ran no probe: \(process.output)")
+            }
+            // Only one that went to the scheduled set was promoted (one that reached Redis after its time was not).
+            if case .scheduled = result { promoted += 1 }
         }
-        throw TestSupportError("the worker never learnt its clock lead: \(process.output)")
+        guard promoted == 2 else { throw TestSupportError("no probe reached Redis before its time") }
+        return try await h.jobs.counters(queue: "default")["early"] ?? 0
     }
 
     private static func redisNow(_ h: EngineHarness) async throws -> Double {
