@@ -14,6 +14,9 @@ extension JobStore {
     /// land). So a Redis that stalls longer than a lease does not hand live workers' jobs to whichever command it runs
     /// first afterwards (decision 0032).
     ///
+    /// Every call also removes up to 16 marks of recovered runs whose entries are no longer pending (settled, handed
+    /// back, buried): only a pending entry is recovered, so no later call could read them (decision 0079, amended).
+    ///
     /// KEYS[1] stream · KEYS[2] recovery clock · KEYS[3] recovered runs · ARGV[1] group · ARGV[2] consumer · ARGV[3] lease (ms) · ARGV[4] max
     /// jobs (0: only the clock) · ARGV[5] expected gap between rounds (ms) · ARGV[6] grace (ms)
     /// Returns {{entry id, {"job", json}, deliveries, known lost runs}, ...} (`XAUTOCLAIM` rounds until `limit` or the end)

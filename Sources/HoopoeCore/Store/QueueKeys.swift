@@ -44,8 +44,9 @@ public struct QueueKeys: Sendable, Hashable {
     /// Hash: stream entry id → how many times a worker started that entry's job after it was recovered from a lost
     /// worker (decision 0079). A recovered job's worker marks it here before its handler runs, so when the entry is
     /// recovered again the lost runs are known, not guessed from the delivery count (which also counts deliveries
-    /// fetched into a buffer and never started). Only recovered jobs are marked; a field outlives its entry
-    /// harmlessly (entry ids are never reused), and the hash expires ``recoveredRunsTTLSeconds`` after its last mark.
+    /// fetched into a buffer and never started). Only recovered jobs are marked. A mark whose entry is no longer pending
+    /// can never be read again (entry ids are never reused): each recovery round removes such marks, a few at a time,
+    /// and the hash expires ``recoveredRunsTTLSeconds`` after its last mark.
     public var recoveredRuns: String { "\(base):recovered-runs" }
     /// How long the marks are kept after the last one: two days, above the longest job timeout (a day).
     public static let recoveredRunsTTLSeconds = 2 * 86_400

@@ -13,6 +13,15 @@ if last and now - last > tonumber(ARGV[5]) then
 end
 redis.call('HSET', KEYS[2], 'last', now, 'extra', extra, 'until', graceEnd)
 redis.call('PEXPIRE', KEYS[2], 3600000)
+-- A recovered run's mark is read only when its entry is recovered again, and only a pending entry is: once the entry
+-- was settled, handed back or buried its mark is dead weight. A few marks a round, picked at random, are checked and
+-- the dead ones removed, so the hash holds about the recovered jobs still held rather than every one ever recovered
+-- (its TTL alone never ends while recoveries keep coming). A field that is not an entry id is removed too.
+local marks = redis.call('HRANDFIELD', KEYS[3], 16)
+for _, id in ipairs(marks) do
+  local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  if type(p) ~= 'table' or p.err or not p[1] then redis.call('HDEL', KEYS[3], id) end
+end
 local out = {}
 if tonumber(ARGV[4]) < 1 then return out end
 local cursor = '0-0'
