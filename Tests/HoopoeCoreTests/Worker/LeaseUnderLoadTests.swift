@@ -10,8 +10,9 @@ import Testing
 /// cooperative thread for longer than the lease, jobs that run longer than the lease and a shutdown that waits for
 /// running jobs do not let another worker take them. A job taken from a live worker would run twice.
 @Suite(.serialized) struct LeaseUnderLoadTests {
-    /// Waits 1.5 s (so the test sees every job fetched and starts the watcher while the pool still runs), then blocks its
-    /// thread (`usleep`, as a synchronous library call or a long computation would), then records its run.
+    /// Waits at its test's gate (opened once the test has seen every job fetched and started the watcher, while the pool
+    /// still runs: a fixed wait here was a race a loaded machine could lose), then blocks its thread (`usleep`, as a
+    /// synchronous library call or a long computation would), then records its run.
     private struct BlockThreadJob: JobHandler {
         struct Payload: JobPayload {
             static let jobType = "test.block_thread"
@@ -25,8 +26,10 @@ import Testing
             }
         }
 
+        let gate: TestGate
+
         func run(_ payload: Payload, context: JobContext) async throws {
-            try await Task.sleep(for: .milliseconds(1_500))
+            await gate.wait()
             usleep(UInt32(payload.blockMs) * 1000)
             if let error = try await DiagStore(redis: context.redis).record(key: payload.key, member: payload.member, attempt: context.attempt) {
                 throw JobFailure.retry(error)
@@ -58,12 +61,14 @@ import Testing
             }
         }
         var registry = JobRegistry.diagnostic
-        registry.register(BlockThreadJob())
+        let gate = TestGate()
+        registry.register(BlockThreadJob(gate: gate))
         let (busy, busyTask) = h.startWorker(registry, options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: batch.count))
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == batch.count })
         let watcher = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: [
             "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
         ])
+        gate.open()  // every cooperative thread of this process blocks from now for 12 s
 
         #expect(try await h.eventually(timeout: .seconds(40)) { try await h.recorded(key).count == batch.count }, "\(watcher.output)")
         busy.shutdown()
