@@ -207,6 +207,8 @@ extension RedisConfiguration {
 private struct URLParser {
     let url: String
     private var options: [String: String] = [:]
+    /// The query's parts without `=`: not named in an error unless they are an option's name (one may be a password).
+    private var bare: Set<String> = []
 
     init(url: String) { self.url = url }
 
@@ -228,6 +230,7 @@ private struct URLParser {
             for pair in rest[rest.index(after: question)...].split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 options[String(parts[0])] = parts.count > 1 ? RedisConfiguration.percentDecode(parts[1]) : ""
+                if parts.count == 1 { bare.insert(String(parts[0])) }
             }
             rest = rest[..<question]
         }
@@ -282,6 +285,9 @@ private struct URLParser {
         for key in options.keys.sorted() where !accepted.contains(key) {
             if URLOptions.tls.contains(key) {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
+            }
+            if bare.contains(key) {
+                throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes in the URL as redis://:PASSWORD@host or as password=PASSWORD")
             }
             throw invalid("unknown option '\(key)'")
         }
@@ -416,6 +422,9 @@ extension Substring {
     /// at the start) unless the option is one that is shown, each run on over the segments after it up to the next
     /// option that is shown or hides its own value. Inside a hidden value an unknown `name=` is a piece of it
     /// (`password=top&sec=ret`), not an option whose name could be shown.
+    ///
+    /// A query part without `=` (`?paW0RD`, `&paW0RD`) that is not an option's name is hidden whole: a password written
+    /// where an option goes is no option, and its name would be the password.
     fileprivate func maskedOptionValues() -> [Substring] {
         var values: [Substring] = []
         var hiding = false
@@ -427,6 +436,10 @@ extension Substring {
             } else if let name, let equals {
                 hiding = !URLOptions.shown.contains(name)
                 if hiding { values.append(segment[segment.index(after: equals)...]) }
+            } else if !segment.isEmpty, segment.startIndex > startIndex, "?&".contains(self[index(before: segment.startIndex)]),
+                !URLOptions.all.contains(String(segment))
+            {
+                values.append(segment)
             }
         }
         return values

@@ -206,7 +206,8 @@ import Testing
     /// A URL malformed where the parser does not expect it never shows its password, and the error still says what
     /// is wrong: credentials after a scheme missing a slash or a colon (`redis:/`, `redis//`), a password option
     /// outside the query (`/0&password=`), a password under a name the parser does not know (`pass`, `passwd`,
-    /// `auth`, `pwd`), any unknown option's value (an outside review saw each print `paW0RD`).
+    /// `auth`, `pwd`), any unknown option's value (an outside review saw each print `paW0RD`), a password written in the
+    /// query without a name.
     @Test(arguments: [
         ("redis:/u:paW0RD@127.0.0.1:7602/0", "expected redis://", "redis:/u:***@127.0.0.1:7602/0"),
         ("redis//u:paW0RD@127.0.0.1:7602/0", "expected redis://", "redis//u:***@127.0.0.1:7602/0"),
@@ -223,6 +224,11 @@ import Testing
         ("redis://127.0.0.1:7602/0?tiemout=paW0RD", "unknown option 'tiemout'", "redis://127.0.0.1:7602/0?tiemout=***"),
         ("redis-cluster://127.0.0.1:7000?password=paW0RD&x", "unknown option 'password'", "redis-cluster://127.0.0.1:7000?password=***"),
         ("rediss://h:6380/0?ca=/ca.pem&auth=paW0RD&cert=/c.pem", "unknown option 'auth'", "rediss://h:6380/0?ca=/ca.pem&auth=***&cert=/c.pem"),
+        // A password written where an option goes, without a name (session 44: it was echoed as an option's name).
+        ("redis://127.0.0.1:7602/0?paW0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***"),
+        ("redis://127.0.0.1:7602/0?timeout=1&paW0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?timeout=1&***"),
+        ("redis://127.0.0.1:7602/0?paW0RD&timeout=1", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***&timeout=1"),
+        ("redis-sentinel://127.0.0.1:26379/0?master=m&paW0RD", "a part of the query is not an option", "redis-sentinel://127.0.0.1:26379/0?master=m&***"),
     ])
     func aMalformedURLNeverEchoesAPasswordAndSaysWhatIsWrong(url: String, reason: String, shown: String) {
         #expect {
