@@ -17,11 +17,12 @@ redis.call('PEXPIRE', KEYS[2], 3600000)
 -- was settled, handed back or buried its mark is dead weight. A few marks a round, picked at random, are checked and
 -- the dead ones removed, so the hash holds about the recovered jobs still held rather than every one ever recovered
 -- (its TTL alone never ends while recoveries keep coming). A field that is not an entry id is removed too.
-local marks = redis.call('HRANDFIELD', KEYS[3], 16)
-for _, id in ipairs(marks) do
+local dead = {}
+for _, id in ipairs(redis.call('HRANDFIELD', KEYS[3], 16)) do
   local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], id, id, 1)
-  if type(p) ~= 'table' or p.err or not p[1] then redis.call('HDEL', KEYS[3], id) end
+  if p.err or not p[1] then dead[#dead + 1] = id end
 end
+if #dead > 0 then redis.call('HDEL', KEYS[3], unpack(dead)) end
 local out = {}
 if tonumber(ARGV[4]) < 1 then return out end
 local cursor = '0-0'
