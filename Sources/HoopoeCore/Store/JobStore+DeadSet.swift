@@ -2,6 +2,24 @@ import Redis
 
 extension JobStore {
     static let resurrectScript = RedisScript(name: "resurrect", embedded: PackageResources.resurrect_lua)
+    /// dead.lua (the trim ``bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)`` makes too), then
+    /// dead_upkeep.lua.
+    static let deadUpkeepScript = RedisScript(
+        name: "dead-upkeep", source: String(decoding: PackageResources.dead_lua + PackageResources.dead_upkeep_lua, as: UTF8.self))
+
+    /// Trims `queue`'s dead set to its caps: the jobs that died more than `limits.maxAge` before `now` (at most 1000 a
+    /// call), then the oldest beyond `limits.maxJobs`. A burial trims too; this is for a queue whose jobs stopped
+    /// dying, whose dead jobs (payloads with personal data among them) would otherwise outlive the age cap. Returns
+    /// how many went.
+    ///
+    /// KEYS[1] dead · KEYS[2] dead:jobs · ARGV[1] now (Unix s) · ARGV[2] max age (s) · ARGV[3] max jobs
+    func trimDeadSet(queue: String, limits: DeadSetLimits, now: Double) async throws -> Int {
+        let k = keys(queue)
+        return try await redis.run(
+            Self.deadUpkeepScript, keys: [k.dead, k.deadJobs],
+            arguments: [String(now), String(Int(limits.maxAge.seconds)), String(limits.maxJobs)]
+        ).int ?? 0
+    }
 
     /// Dead jobs, newest first, from the `offset`-th newest; an entry that does not decode is left out.
     func deadJobs(queue: String, offset: Int, limit: Int) async throws -> [JobEnvelope] {

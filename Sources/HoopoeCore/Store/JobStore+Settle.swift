@@ -11,7 +11,8 @@ import Redis
 /// job runs again (at least once), rather than being acknowledged on a primary that may be about to fail.
 extension JobStore {
     static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
-    static let killScript = historyScript(name: "kill", embedded: PackageResources.kill_lua)
+    /// history.lua, dead.lua (the dead set's trim, shared with ``deadUpkeepScript``), then kill.lua.
+    static let killScript = historyScript(name: "kill", embedded: PackageResources.dead_lua + PackageResources.kill_lua)
     static let handBackScript = RedisScript(name: "hand-back", embedded: PackageResources.hand_back_lua)
 
     /// How much job history a queue keeps (``QueueKeys/history``): the settle scripts that add records trim the

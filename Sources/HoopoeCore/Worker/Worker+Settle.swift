@@ -128,7 +128,7 @@ extension Worker {
         do {
             try await work.bury(
                 record, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
-                limits: .init(maxJobs: options.deadMaxJobs, maxAge: options.deadMaxAge, eventsMaxLength: options.eventsMaxLength), now: now,
+                limits: options.deadSetLimits, now: now,
                 history: historyEntry(dead: record, queue: job.queue, seconds: seconds, now: now))
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])

@@ -34,6 +34,9 @@ public struct WorkerOptions: Sendable {
     public var deadMaxJobs: Int
     /// ...and none older than this (default 180 days).
     public var deadMaxAge: Duration
+    /// How often the worker trims its queues' dead sets to ``deadMaxJobs`` and ``deadMaxAge`` (default 60 s, ± 20 %),
+    /// besides the trim each burial makes: a queue whose jobs stopped dying is trimmed too (``DeadSetUpkeep``).
+    public var deadSetUpkeepInterval: Duration = .seconds(60)
     /// This process's name as a consumer of the streams, unique per process.
     public var consumer: String
     /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
@@ -74,6 +77,11 @@ public struct WorkerOptions: Sendable {
         self.deadMaxJobs = deadMaxJobs
         self.deadMaxAge = deadMaxAge
         self.consumer = consumer ?? Self.defaultConsumer()
+    }
+
+    /// The dead set's caps as the store takes them.
+    var deadSetLimits: JobStore.DeadSetLimits {
+        .init(maxJobs: deadMaxJobs, maxAge: deadMaxAge, eventsMaxLength: eventsMaxLength)
     }
 
     /// `host:pid:random`: readable in `XINFO CONSUMERS`, unique across restarts.

@@ -1,4 +1,5 @@
--- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift; history.lua is put before it.
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+Settle.swift; history.lua and dead.lua are put
+-- before it.
 -- The dead copy first, the delivery's removal after it: a script stops at its first error without undoing what ran,
 -- so a dead set Redis refuses (a key of another type) leaves the job delivered, to run again after its lease, not gone.
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
@@ -7,17 +8,7 @@ if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
   redis.call('XDEL', KEYS[1], ARGV[2])
 end
-local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[7]), 'LIMIT', 0, 1000)
-if #old > 0 then
-  redis.call('HDEL', KEYS[3], unpack(old))
-  redis.call('ZREM', KEYS[2], unpack(old))
-end
-local extra = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
-if extra > 0 then
-  local gone = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
-  redis.call('HDEL', KEYS[3], unpack(gone))
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
-end
+dead_trim(KEYS[2], KEYS[3], tonumber(ARGV[5]) - tonumber(ARGV[7]), tonumber(ARGV[6]))
 if ARGV[9] ~= '' and redis.call('GET', KEYS[5]) == ARGV[9] then redis.call('DEL', KEYS[5]) end
 if ARGV[10] ~= '' then
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'job.dead', 'data', ARGV[10], 'at', ARGV[12])
