@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 
 /// The low-credit reminders' Redis area (jobs/types/credit.threshold.set.md, reminders.low_credit.md): every key
@@ -30,23 +31,39 @@ struct CreditThresholdStore: Sendable {
     // MARK: Thresholds
 
     /// Saves one threshold (`record` is its JSON) and counts the user in; with an auth key, forgets what was learnt
-    /// about it (an unknown key may be known now: resolved again on the next read). One transaction.
+    /// about it (an unknown key may be known now: resolved again on the next read), and forgets the child email of
+    /// the auth key the threshold had before, if it changed (nothing names it any more). One transaction, after a
+    /// read of the threshold as it was.
     func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
         var keys = [thresholdsKey(user), usersKey]
         var commands = [RedisCommand("HSET", thresholdsKey(user), thresholdID, record), RedisCommand("SADD", usersKey, user)]
-        if let authKey {
+        var forgotten = authKey.map { [$0] } ?? []
+        if let previous = try await redis.send("HGET", thresholdsKey(user), thresholdID).string, let old = Self.authKey(inRecord: previous),
+            old != authKey
+        {
+            forgotten.append(old)
+        }
+        if !forgotten.isEmpty {
             keys.append(childEmailsKey)
-            commands.append(RedisCommand("HDEL", childEmailsKey, authKey))
+            commands.append(RedisCommand("HDEL", [childEmailsKey] + forgotten))
         }
         _ = try await redis.transaction(keys: keys, commands)
     }
 
-    /// Removes one threshold and its state; forgets the user when it was their last. True when it existed.
+    /// The `auth_key` of a stored threshold record, nil when it has none (or cannot be read).
+    static func authKey(inRecord record: String) -> String? {
+        guard let key = JSONValue.parse(Array(record.utf8))?["auth_key"]?.stringValue, !key.isEmpty else { return nil }
+        return key
+    }
+
+    /// Removes one threshold and its state; forgets the user when it was their last, and the child email its auth key
+    /// resolved to. True when it existed.
     ///
-    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · ARGV[1] user · ARGV[2] threshold id.
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · ARGV[1] user · ARGV[2] threshold id.
     func delete(user: String, thresholdID: String) async throws -> Bool {
         try await redis.run(
-            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey], arguments: [user, thresholdID]).int == 1
+            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey], arguments: [user, thresholdID]
+        ).int == 1
     }
 
     /// Every user with a threshold, sorted.

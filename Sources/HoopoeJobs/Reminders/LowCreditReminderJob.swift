@@ -29,7 +29,7 @@ public struct LowCreditReminderJob: JobHandler {
             var wanted: [String: String] = [:]
             for user in users {
                 for text in try await store.thresholdRecords(user) {
-                    if let key = JSONValue.parse(Array(text.utf8))?["auth_key"]?.stringValue, !key.isEmpty {
+                    if let key = CreditThresholdStore.authKey(inRecord: text) {
                         wanted[user] = key
                         break
                     }

@@ -112,6 +112,37 @@ struct LowCreditReminderTests {
         return keys
     }
 
+    /// The child emails auth keys resolved to are a cache of personal data: kept while a threshold names the key, not
+    /// after (session 44: a deleted threshold's, or one whose key changed, stayed for good).
+    @Test("a child email is forgotten once no threshold names its auth key: the threshold deleted, or given another key")
+    func childEmailsFollowTheirThresholds() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [50, 60, 70])
+        let emails = services.key("{credit}:child_email")
+        func known() async throws -> Set<String> {
+            Set((try await harness.redis.send("HKEYS", emails).array ?? []).compactMap(\.string))
+        }
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("a", "t", 100, authKey: keys[0]))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("b", "t", 100, authKey: keys[1]))
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await known() == [keys[0], keys[1]], "both resolved by the sweep")
+
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "a", "threshold_id": "t"])
+        #expect(try await known() == [keys[1]], "a's threshold deleted: its child's email is not kept")
+
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("b", "t", 100, authKey: keys[2]))
+        #expect(try await known().isEmpty, "b's threshold now names another key: the old one's email is not kept")
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await known() == [keys[2]])
+        #expect(try await harness.redis.send("HGET", emails, keys[2]).string == "user2@example.com")
+
+        // The same key set again keeps nothing stale either: it is resolved afresh.
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("b", "t", 90, authKey: keys[2]))
+        #expect(try await known().isEmpty)
+    }
+
     @Test("balances read from Brevo: auth keys resolved once, then 20 children per list call; below → SMS")
     func brevoRead() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
