@@ -9,8 +9,8 @@ extension JobStore {
 
     /// Trims `queue`'s dead set to its caps: the jobs that died more than `limits.maxAge` before `now` (at most 1000 a
     /// call), then the oldest beyond `limits.maxJobs`. A burial trims too; this is for a queue whose jobs stopped
-    /// dying, whose dead jobs (payloads with personal data among them) would otherwise outlive the age cap. Returns
-    /// how many went.
+    /// dying, whose dead jobs (payloads with personal data among them) would otherwise outlive the age cap
+    /// (``RetentionUpkeep``). Returns how many went.
     ///
     /// KEYS[1] dead · KEYS[2] dead:jobs · ARGV[1] now (Unix s) · ARGV[2] max age (s) · ARGV[3] max jobs
     func trimDeadSet(queue: String, limits: DeadSetLimits, now: Double) async throws -> Int {

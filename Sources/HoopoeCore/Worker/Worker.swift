@@ -366,7 +366,7 @@ public final class Worker: Sendable {
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
             promotion,
             pauseWatch,
-            DeadSetUpkeep(store: jobs.store, options: options),
+            RetentionUpkeep(store: jobs.store, options: options, historyLimits: historyLimits),
         ]
         await withTaskGroup(of: Void.self) { group in
             for step in steps {

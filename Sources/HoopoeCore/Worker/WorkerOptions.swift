@@ -34,9 +34,6 @@ public struct WorkerOptions: Sendable {
     public var deadMaxJobs: Int
     /// ...and none older than this (default 180 days).
     public var deadMaxAge: Duration
-    /// How often the worker trims its queues' dead sets to ``deadMaxJobs`` and ``deadMaxAge`` (default 60 s, ± 20 %),
-    /// besides the trim each burial makes: a queue whose jobs stopped dying is trimmed too (``DeadSetUpkeep``).
-    public var deadSetUpkeepInterval: Duration = .seconds(60)
     /// This process's name as a consumer of the streams, unique per process.
     public var consumer: String
     /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
@@ -47,6 +44,10 @@ public struct WorkerOptions: Sendable {
     public var historyMaxJobs = 10_000
     /// ...and none older than this (`HOOPOE_HISTORY_MAX_AGE`, default 24 h).
     public var historyMaxAge: Duration = .seconds(86_400)
+    /// How often the worker trims its queues' dead sets and histories to their caps (default 60 s, ± 20 %), besides
+    /// the trims burials and settles make: a queue whose jobs stopped dying or running is trimmed too
+    /// (``RetentionUpkeep``, decision 0088).
+    public var retentionUpkeepInterval: Duration = .seconds(60)
     /// How often the worker reads which queues are paused (default 0.5 s, ± 20 %): a pause or resume reaches it
     /// within about that (decision 0029). Each read is one `HGETALL` of one small hash.
     public var pauseCheckInterval: Duration = .milliseconds(500)

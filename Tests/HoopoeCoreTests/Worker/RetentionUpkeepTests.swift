@@ -5,9 +5,10 @@ import Testing
 
 @testable import HoopoeCore
 
-/// A running worker keeps its queues' dead sets within their caps although no job dies (decision 0088): before, only a
-/// burial trimmed, so a queue whose jobs stopped dying kept its dead jobs past their age.
-@Suite struct DeadSetUpkeepTests {
+/// A running worker keeps its queues' dead sets and histories within their caps although no job dies or runs (decision
+/// 0088): before, only a burial trimmed the dead set and only a settle the history, so a queue whose jobs stopped dying
+/// or running kept its dead jobs and its finished jobs' records (payloads and all) past their age.
+@Suite struct RetentionUpkeepTests {
     /// Writes a dead job as a burial does (its envelope in `dead:jobs`, its id in `dead` scored by its death).
     private func bury(_ h: EngineHarness, id: String, diedAt: Double) async throws {
         var envelope = JobEnvelope(id: id, type: "diag.record", queue: "default", enqueuedAt: diedAt - 60)
@@ -34,7 +35,7 @@ import Testing
         for i in 0..<3 { try await bury(h, id: "old\(i)", diedAt: now - 200 * 86_400) }  // past the default 180 days
         try await bury(h, id: "recent", diedAt: now - 86_400)
         var options = WorkerOptions.fastTest()
-        options.deadSetUpkeepInterval = .milliseconds(100)
+        options.retentionUpkeepInterval = .milliseconds(100)
         let (worker, task) = h.startWorker(options: options)
         let trimmed = try await h.eventually { try await deadIDs(h) == ["recent"] }
         let left = try await deadIDs(h).sorted()
@@ -50,7 +51,7 @@ import Testing
         for i in 0..<5 { try await bury(h, id: "d\(i)", diedAt: now - Double(10 - i)) }
         var options = WorkerOptions.fastTest()
         options.deadMaxJobs = 3  // a lowered cap takes effect without waiting for a death
-        options.deadSetUpkeepInterval = .milliseconds(100)
+        options.retentionUpkeepInterval = .milliseconds(100)
         let (worker, task) = h.startWorker(options: options)
         let trimmed = try await h.eventually { try await deadIDs(h) == ["d2", "d3", "d4"] }
         let left = try await deadIDs(h).sorted()
@@ -58,6 +59,44 @@ import Testing
         #expect(try await storedIDs(h) == ["d2", "d3", "d4"])
         worker.shutdown()
         try await task.value
+    }
+
+    /// A history record as a settle writes it (its line of JSON, then the envelope), listed newest first.
+    private func finished(_ h: EngineHarness, id: String, at time: Double) async throws {
+        let keys = h.jobs.keys("default")
+        let record = #"{"id":"\#(id)","type":"diag.record","queue":"default","outcome":"processed","attempt":1,"finished_at":\#(time)}"# + "\n{}"
+        _ = try await h.redis.pipeline([RedisCommand("HSET", keys.historyJobs, id, record), RedisCommand("LPUSH", keys.historyIDs, id)])
+    }
+
+    @Test func aWorkerRemovesHistoryPastItsAgeWhenNoJobRuns() async throws {
+        let h = try EngineHarness()
+        let now = Date().timeIntervalSince1970
+        for i in 0..<3 { try await finished(h, id: "old\(i)", at: now - 2 * 86_400) }  // past the default 24 h
+        try await finished(h, id: "recent", at: now - 60)
+        var options = WorkerOptions.fastTest()
+        options.retentionUpkeepInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(options: options)
+        let keys = h.jobs.keys("default")
+        let trimmed = try await h.eventually { try await h.redis.send("LRANGE", keys.historyIDs, "0", "-1").array?.compactMap(\.string) == ["recent"] }
+        let left = (try await h.redis.send("HKEYS", keys.historyJobs).array ?? []).compactMap(\.string)
+        #expect(trimmed && left == ["recent"], "records left: \(left)")
+        #expect(try await h.jobs.store.historyRecord(id: "recent", queue: "default")?.id == "recent")
+        worker.shutdown()
+        try await task.value
+    }
+
+    /// A worker that keeps no history (`HOOPOE_HISTORY_MAX_JOBS=0`) leaves the queue's history to the workers that do.
+    @Test func aWorkerWithoutHistoryLeavesTheHistoryAlone() async throws {
+        let h = try EngineHarness()
+        try await finished(h, id: "old", at: Date().timeIntervalSince1970 - 2 * 86_400)
+        var options = WorkerOptions.fastTest()
+        options.historyMaxJobs = 0
+        options.retentionUpkeepInterval = .milliseconds(50)
+        let (worker, task) = h.startWorker(options: options)
+        try await Task.sleep(for: .milliseconds(500))
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.redis.send("LLEN", h.jobs.keys("default").historyIDs).int == 1)
     }
 
     /// One call removes what is past the caps and reports how many; a set within them is left as it is. (At `now + 52`
