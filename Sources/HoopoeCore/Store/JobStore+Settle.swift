@@ -22,9 +22,10 @@ extension JobStore {
     /// records' `finished_at`) is paid once per many jobs, not once per settle: the count trim runs when the history
     /// holds more than `maxJobs + maxJobs / 100` records (1 % slack, none below a cap of 100) and takes it back to
     /// `maxJobs` (for an acknowledgement, in its script, sparing the batch's own records: decision 0062); an
-    /// acknowledgement that is the first settle of a minute trims by age (a job is removed at most a minute after it
-    /// is `maxAgeSeconds` old, while the queue is worked), through ``keepHistory(_:)`` after it; the kill script
-    /// trims by age on every call (a death is rare). Both are in history.lua (decision 0033).
+    /// acknowledgement that is the first settle of a minute trims by age, through ``keepHistory(_:)`` after it, and
+    /// so does every worker serving the queue about once a minute (``RetentionUpkeep``, decision 0088): a job is
+    /// removed at most about a minute after it is `maxAgeSeconds` old, whether or not the queue's jobs run; the kill
+    /// script trims by age on every call (a death is rare). Both are in history.lua (decision 0033).
     struct HistoryLimits: Sendable, Equatable {
         /// Most records a queue keeps (plus at most 1 % between two trims).
         let maxJobs: Int

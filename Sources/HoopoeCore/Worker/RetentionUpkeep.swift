@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Trims each of this worker's queues' dead set (``WorkerOptions/deadMaxJobs``, ``WorkerOptions/deadMaxAge``) and job
 /// history (``WorkerOptions/historyMaxJobs``, ``WorkerOptions/historyMaxAge``) to their caps about once a minute
@@ -13,16 +14,26 @@ struct RetentionUpkeep: BackgroundStep {
     let options: WorkerOptions
     /// The history's caps, nil when this worker keeps none (then it leaves the history alone: another worker's).
     let historyLimits: JobStore.HistoryLimits?
+    let logger: Logger
 
     var interval: Duration { options.retentionUpkeepInterval }
     var jitter: Double { 0.2 }
 
+    /// Each trim on its own: one that fails (a key of another type, Redis briefly away) is logged with its queue and
+    /// tried again next round, and does not keep the others from theirs.
     func round() async throws {
         for queue in options.queues.names {
             let now = Date().timeIntervalSince1970
-            _ = try await store.trimDeadSet(queue: queue, limits: options.deadSetLimits, now: now)
-            if let historyLimits {
+            do {
+                _ = try await store.trimDeadSet(queue: queue, limits: options.deadSetLimits, now: now)
+            } catch {
+                logger.warning("could not trim the dead set to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            }
+            guard let historyLimits else { continue }
+            do {
                 try await store.keepHistory(.init(queue: queue, limits: historyLimits, now: now, byAge: true, refinished: 0, jobIDs: []))
+            } catch {
+                logger.warning("could not trim the job history to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
             }
         }
     }

@@ -359,14 +359,14 @@ public final class Worker: Sendable {
         for job in late { job.interrupt() }
     }
 
-    /// Recovery, promotion and the pause watch, each on its own interval, until shutdown begins (lease renewal runs
-    /// until the worker stopped: ``LeaseRenewal``).
+    /// Recovery, promotion, the pause watch and the retention trims, each on its own interval, until shutdown begins
+    /// (lease renewal runs until the worker stopped: ``LeaseRenewal``).
     private func backgroundSteps() async {
         let steps: [any BackgroundStep] = [
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
             promotion,
             pauseWatch,
-            RetentionUpkeep(store: jobs.store, options: options, historyLimits: historyLimits),
+            RetentionUpkeep(store: jobs.store, options: options, historyLimits: historyLimits, logger: logger),
         ]
         await withTaskGroup(of: Void.self) { group in
             for step in steps {

@@ -29,14 +29,17 @@ import Testing
         Set((try await h.redis.send("HKEYS", h.jobs.keys("default").deadJobs).array ?? []).compactMap(\.string))
     }
 
+    /// Buried once the worker has run for a while, so its first round (at start) is past: a later round removes them.
     @Test func aWorkerRemovesDeadJobsPastTheirAgeWhenNoJobDies() async throws {
         let h = try EngineHarness()
-        let now = Date().timeIntervalSince1970
-        for i in 0..<3 { try await bury(h, id: "old\(i)", diedAt: now - 200 * 86_400) }  // past the default 180 days
-        try await bury(h, id: "recent", diedAt: now - 86_400)
         var options = WorkerOptions.fastTest()
         options.retentionUpkeepInterval = .milliseconds(100)
         let (worker, task) = h.startWorker(options: options)
+        #expect(try await h.eventually { try await h.redis.send("EXISTS", h.jobs.keys("default").stream).int == 1 }, "the worker started")
+        try await Task.sleep(for: .milliseconds(500))
+        let now = Date().timeIntervalSince1970
+        for i in 0..<3 { try await bury(h, id: "old\(i)", diedAt: now - 200 * 86_400) }  // past the default 180 days
+        try await bury(h, id: "recent", diedAt: now - 86_400)
         let trimmed = try await h.eventually { try await deadIDs(h) == ["recent"] }
         let left = try await deadIDs(h).sorted()
         #expect(trimmed, "left: \(left)")
@@ -97,6 +100,32 @@ import Testing
         worker.shutdown()
         try await task.value
         #expect(try await h.redis.send("LLEN", h.jobs.keys("default").historyIDs).int == 1)
+    }
+
+    /// A cap lowered far below the set (here by 8,900) is reached over several calls of at most 1,000 removals each:
+    /// one call removing them all failed in Lua (`unpack` of more than ~8,000 values), every minute and at every burial.
+    @Test func aCapFarBelowTheSetIsReachedOverSeveralCalls() async throws {
+        let h = try EngineHarness()
+        let keys = h.jobs.keys("default")
+        let now = Date().timeIntervalSince1970
+        for start in stride(from: 0, to: 9_000, by: 1_000) {
+            var zadd = RedisCommand("ZADD", keys.dead)
+            var hset = RedisCommand("HSET", keys.deadJobs)
+            for i in start..<(start + 1_000) {
+                zadd.append(String(now - Double(9_000 - i)))
+                zadd.append("d\(i)")
+                hset.append("d\(i)")
+                hset.append("{}")
+            }
+            _ = try await h.redis.pipeline([zadd, hset])
+        }
+        let limits = JobStore.DeadSetLimits(maxJobs: 100, maxAge: .seconds(86_400), eventsMaxLength: 100)
+        var removed: [Int] = []
+        for _ in 0..<10 { removed.append(try await h.jobs.store.trimDeadSet(queue: "default", limits: limits, now: now)) }
+        #expect(removed == [1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 900, 0])
+        #expect(try await h.redis.send("ZCARD", keys.dead).int == 100)
+        #expect(try await h.redis.send("HLEN", keys.deadJobs).int == 100)
+        #expect(try await h.redis.send("ZRANGE", keys.dead, "0", "0").array?.first?.string == "d8900", "the newest kept")
     }
 
     /// One call removes what is past the caps and reports how many; a set within them is left as it is. (At `now + 52`

@@ -4,8 +4,9 @@
 --   set   SORTED SET dead job id -> when it died (Unix s, the burying worker's clock)
 --   jobs  HASH dead job id -> its envelope
 
--- Removes the jobs that died before `cutoff` (at most 1000 a call), then the oldest beyond `max_jobs`, with their
--- envelopes. Returns how many went.
+-- Removes the jobs that died before `cutoff`, then the oldest beyond `max_jobs`, with their envelopes: at most 1000 of
+-- each a call (a lowered cap shrinks the set over a few calls; `unpack` of more than ~8000 values fails). Returns how
+-- many went.
 local function dead_trim(set, jobs, cutoff, max_jobs)
   local removed = 0
   local old = redis.call('ZRANGEBYSCORE', set, '-inf', cutoff, 'LIMIT', 0, 1000)
@@ -14,7 +15,7 @@ local function dead_trim(set, jobs, cutoff, max_jobs)
     redis.call('ZREM', set, unpack(old))
     removed = #old
   end
-  local extra = redis.call('ZCARD', set) - max_jobs
+  local extra = math.min(redis.call('ZCARD', set) - max_jobs, 1000)
   if extra > 0 then
     local gone = redis.call('ZRANGE', set, 0, extra - 1)
     redis.call('HDEL', jobs, unpack(gone))
