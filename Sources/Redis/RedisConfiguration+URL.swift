@@ -286,7 +286,7 @@ private struct URLParser {
             if URLOptions.tls.contains(key) {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
             }
-            if bare.contains(key) {
+            if bare.contains(key) && !URLOptions.all.contains(key) {
                 throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes in the URL as redis://:PASSWORD@host or as password=PASSWORD")
             }
             throw invalid("unknown option '\(key)'")
@@ -423,8 +423,9 @@ extension Substring {
     /// option that is shown or hides its own value. Inside a hidden value an unknown `name=` is a piece of it
     /// (`password=top&sec=ret`), not an option whose name could be shown.
     ///
-    /// A query part without `=` (`?paW0RD`, `&paW0RD`) that is not an option's name is hidden whole: a password written
-    /// where an option goes is no option, and its name would be the password.
+    /// A query part without `=` (`?paW0RD`, `&paW0RD`) that is not an option's name is hidden whole, with what follows it
+    /// up to the next shown option: a password written where an option goes is no option, and its name would be the
+    /// password.
     fileprivate func maskedOptionValues() -> [Substring] {
         var values: [Substring] = []
         var hiding = false
@@ -439,6 +440,8 @@ extension Substring {
             } else if !segment.isEmpty, segment.startIndex > startIndex, "?&".contains(self[index(before: segment.startIndex)]),
                 !URLOptions.all.contains(String(segment))
             {
+                // Hidden like a value: what follows up to the next shown option may be the rest of it (`?pa/W0RD`).
+                hiding = true
                 values.append(segment)
             }
         }

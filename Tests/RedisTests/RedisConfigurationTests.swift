@@ -229,6 +229,10 @@ import Testing
         ("redis://127.0.0.1:7602/0?timeout=1&paW0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?timeout=1&***"),
         ("redis://127.0.0.1:7602/0?paW0RD&timeout=1", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***&timeout=1"),
         ("redis-sentinel://127.0.0.1:26379/0?master=m&paW0RD", "a part of the query is not an option", "redis-sentinel://127.0.0.1:26379/0?master=m&***"),
+        ("redis://127.0.0.1:7602/0?pa/W0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***"),
+        ("redis://127.0.0.1:7602/0?pa;W0RD&timeout=1", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***&timeout=1"),
+        // An option's name without its value is named as before: it is not a password.
+        ("redis://127.0.0.1:7602/0?master", "unknown option 'master'", "redis://127.0.0.1:7602/0?master"),
     ])
     func aMalformedURLNeverEchoesAPasswordAndSaysWhatIsWrong(url: String, reason: String, shown: String) {
         #expect {
