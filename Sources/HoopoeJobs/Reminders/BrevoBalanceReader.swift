@@ -39,7 +39,7 @@ struct BrevoBalanceReader: Sendable {
             do {
                 let child = try await brevo.child(.authKey(authKey))
                 outcome.requests += 1
-                try await store.rememberChildEmail(authKey: authKey, email: child.value.email)
+                try await store.rememberChildEmail(user: user, authKey: authKey, email: child.value.email)
                 emails[child.value.email.lowercased()] = user
                 // The single-child view carries the credits too: use them now.
                 if let credits = credits(of: child.value) {
@@ -50,7 +50,7 @@ struct BrevoBalanceReader: Sendable {
             } catch let error as ProviderError where error.httpStatus == 404 {
                 // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
                 outcome.requests += 1
-                try await store.rememberChildEmail(authKey: authKey, email: "")
+                try await store.rememberChildEmail(user: user, authKey: authKey, email: "")
                 try await services.events.emit(
                     CreditBalanceUnmatched(userID: user, reason: "brevo child not found for auth_key"), at: try await services.clock.now())
             }

@@ -116,9 +116,12 @@ struct CreditThresholdStore: Sendable {
         try await redis.send("HGET", childEmailsKey, authKey).string
     }
 
-    /// Remembers what an auth key resolved to ("" for unknown).
-    func rememberChildEmail(authKey: String, email: String) async throws {
-        try await redis.send("HSET", childEmailsKey, authKey, email)
+    /// Remembers what an auth key resolved to ("" for unknown), only while one of `user`'s thresholds still names it
+    /// (the resolve is an HTTP call: the threshold may have been deleted or given another key meanwhile).
+    ///
+    /// KEYS[1] thresholds · KEYS[2] child emails · ARGV[1] auth key · ARGV[2] email.
+    func rememberChildEmail(user: String, authKey: String, email: String) async throws {
+        _ = try await redis.run(Self.rememberEmailScript, keys: [thresholdsKey(user), childEmailsKey], arguments: [authKey, email])
     }
 
     /// Where the next children page starts.
@@ -142,6 +145,8 @@ struct CreditThresholdStore: Sendable {
 
     /// `Lua/credit_evaluate.lua`.
     static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
+    /// `Lua/credit_remember_email.lua`.
+    static let rememberEmailScript = RedisScript(name: "reminders.low_credit.remember_email", embedded: PackageResources.credit_remember_email_lua)
     /// `Lua/credit_delete_threshold.lua`.
     static let deleteThresholdScript = RedisScript(name: "reminders.low_credit.delete", embedded: PackageResources.credit_delete_threshold_lua)
     /// `Lua/credit_brevo_budget.lua`.
