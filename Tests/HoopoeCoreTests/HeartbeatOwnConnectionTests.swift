@@ -7,6 +7,8 @@ import Testing
 /// A worker's handlers run on the shared connections' threads (decision 0072). One that blocks its thread for longer
 /// than the heartbeat's TTL must not make the worker look gone to `hoopoe health-check`, which would have an
 /// orchestrator restart a live worker: the worker's heartbeat beats on a connection of its own (decision 0073).
+/// In `make test`'s serial phase (HEAVY_SUITES): in the parallel one, other tests' work on this process's cooperative pool
+/// once held the beat loop's wake-up past the record's 2 s TTL (session 44), a load no worker's own handlers put there.
 struct HeartbeatOwnConnectionTests {
     @Test func beatsGoOnWhileBothSharedConnectionsThreadsAreBlocked() async throws {
         let redis = try TestRedis.client(poolSize: 2)

@@ -62,6 +62,7 @@ import Testing
         }
         var registry = JobRegistry.diagnostic
         let gate = TestGate()
+        defer { gate.open() }  // should the test fail before it opens the gate, the worker's jobs must not wait for ever
         registry.register(BlockThreadJob(gate: gate))
         let (busy, busyTask) = h.startWorker(registry, options: WorkerOptions(queues: QueueSelection(["default"]), concurrency: batch.count))
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == batch.count })
