@@ -32,22 +32,13 @@ struct CreditThresholdStore: Sendable {
 
     /// Saves one threshold (`record` is its JSON) and counts the user in; with an auth key, forgets what was learnt
     /// about it (an unknown key may be known now: resolved again on the next read), and forgets the child email of
-    /// the auth key the threshold had before, if it changed (nothing names it any more). One transaction, after a
-    /// read of the threshold as it was.
+    /// the auth key the threshold had before, if it changed (nothing names it any more). One script.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · ARGV[1] user · ARGV[2] threshold id · ARGV[3] record ·
+    /// ARGV[4] auth key ("" for none).
     func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
-        var keys = [thresholdsKey(user), usersKey]
-        var commands = [RedisCommand("HSET", thresholdsKey(user), thresholdID, record), RedisCommand("SADD", usersKey, user)]
-        var forgotten = authKey.map { [$0] } ?? []
-        if let previous = try await redis.send("HGET", thresholdsKey(user), thresholdID).string, let old = Self.authKey(inRecord: previous),
-            old != authKey
-        {
-            forgotten.append(old)
-        }
-        if !forgotten.isEmpty {
-            keys.append(childEmailsKey)
-            commands.append(RedisCommand("HDEL", [childEmailsKey] + forgotten))
-        }
-        _ = try await redis.transaction(keys: keys, commands)
+        _ = try await redis.run(
+            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey], arguments: [user, thresholdID, record, authKey ?? ""])
     }
 
     /// The `auth_key` of a stored threshold record, nil when it has none (or cannot be read).
@@ -145,10 +136,16 @@ struct CreditThresholdStore: Sendable {
 
     /// `Lua/credit_evaluate.lua`.
     static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
+    /// A script that reads stored threshold records: `Lua/credit_record.lua` (`credit_auth_key`), then its own text.
+    static func recordScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
+        RedisScript(name: name, source: String(decoding: PackageResources.credit_record_lua + bytes, as: UTF8.self))
+    }
+    /// `Lua/credit_save_threshold.lua`.
+    static let saveThresholdScript = recordScript(name: "reminders.low_credit.save", embedded: PackageResources.credit_save_threshold_lua)
     /// `Lua/credit_remember_email.lua`.
-    static let rememberEmailScript = RedisScript(name: "reminders.low_credit.remember_email", embedded: PackageResources.credit_remember_email_lua)
+    static let rememberEmailScript = recordScript(name: "reminders.low_credit.remember_email", embedded: PackageResources.credit_remember_email_lua)
     /// `Lua/credit_delete_threshold.lua`.
-    static let deleteThresholdScript = RedisScript(name: "reminders.low_credit.delete", embedded: PackageResources.credit_delete_threshold_lua)
+    static let deleteThresholdScript = recordScript(name: "reminders.low_credit.delete", embedded: PackageResources.credit_delete_threshold_lua)
     /// `Lua/credit_brevo_budget.lua`.
     static let brevoBudgetScript = RedisScript(name: "reminders.brevo_budget", embedded: PackageResources.credit_brevo_budget_lua)
 }

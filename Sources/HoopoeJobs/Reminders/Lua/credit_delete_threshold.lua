@@ -1,4 +1,5 @@
--- Hoopoe low-credit reminders, credit_delete_threshold (run by CreditThresholdStore). Every key carries the {credit} hash tag.
+-- Hoopoe low-credit reminders, credit_delete_threshold (run by CreditThresholdStore; credit_record.lua is put before
+-- it). Every key carries the {credit} hash tag.
 --
 -- Removes one threshold and its state (the firing counter stays, so a re-created threshold gets new message
 -- ids); forgets the user when it was their last, and the child email its auth key resolved to (a cache: a threshold
@@ -7,13 +8,8 @@
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] users · KEYS[4] child_email · ARGV[1] user · ARGV[2]
 -- threshold id
 -- Returns 1 when the threshold existed.
-local record = redis.call('HGET', KEYS[1], ARGV[2])
-if record then
-  local ok, fields = pcall(cjson.decode, record)
-  if ok and type(fields) == 'table' and type(fields.auth_key) == 'string' and fields.auth_key ~= '' then
-    redis.call('HDEL', KEYS[4], fields.auth_key)
-  end
-end
+local key = credit_auth_key(redis.call('HGET', KEYS[1], ARGV[2]))
+if key then redis.call('HDEL', KEYS[4], key) end
 local n = redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[2])
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end

@@ -1,0 +1,17 @@
+-- Hoopoe low-credit reminders, credit_save_threshold (run by CreditThresholdStore; credit_record.lua is put before it).
+-- Every key carries the {credit} hash tag.
+--
+-- Saves one threshold and counts the user in. With an auth key, forgets the child email learnt for it (an unknown key
+-- may be known now: resolved again on the next read); when the threshold had another auth key before, forgets that
+-- one's too (nothing names it any more). One script, so two saves of one threshold at once cannot leave an old key's
+-- email behind.
+--
+-- KEYS[1] thresholds:<user> · KEYS[2] users · KEYS[3] child_email · ARGV[1] user · ARGV[2] threshold id · ARGV[3] its
+-- JSON · ARGV[4] its auth key ("" for none)
+local previous = redis.call('HGET', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+local old = credit_auth_key(previous)
+if old and old ~= ARGV[4] then redis.call('HDEL', KEYS[3], old) end
+return 1
