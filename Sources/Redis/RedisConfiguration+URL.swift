@@ -287,7 +287,7 @@ private struct URLParser {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
             }
             if bare.contains(key) && !URLOptions.all.contains(key) {
-                throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes in the URL as redis://:PASSWORD@host or as password=PASSWORD")
+                throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes before the host, as in redis://:PASSWORD@host:6379 (a unix:// URL takes password=PASSWORD)")
             }
             throw invalid("unknown option '\(key)'")
         }

@@ -7,8 +7,8 @@ extension JobStore {
     static let deadUpkeepScript = RedisScript(
         name: "dead-upkeep", source: String(decoding: PackageResources.dead_lua + PackageResources.dead_upkeep_lua, as: UTF8.self))
 
-    /// Trims `queue`'s dead set to its caps: the jobs that died more than `limits.maxAge` before `now` (at most 1000 a
-    /// call), then the oldest beyond `limits.maxJobs`. A burial trims too; this is for a queue whose jobs stopped
+    /// Trims `queue`'s dead set to its caps: the jobs that died more than `limits.maxAge` before `now`, then the oldest
+    /// beyond `limits.maxJobs`, at most 1,000 of each a call. A burial trims too; this is for a queue whose jobs stopped
     /// dying, whose dead jobs (payloads with personal data among them) would otherwise outlive the age cap
     /// (``RetentionUpkeep``). Returns how many went.
     ///
