@@ -282,12 +282,14 @@ private struct URLParser {
             throw invalid("unknown scheme '\(scheme)': use redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// or rediss-cluster://")
         }
         if tlsOn { accepted.formUnion(URLOptions.tls) }
+        // A bare part that is no option's name first: named in no message (below, it could be scrubbed as a password's
+        // piece from another option's name, which would then be reported as `'***'`).
+        if options.keys.contains(where: { bare.contains($0) && !URLOptions.all.contains($0) }) {
+            throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes before the host, as in redis://:PASSWORD@host:6379 (a unix:// URL takes password=PASSWORD)")
+        }
         for key in options.keys.sorted() where !accepted.contains(key) {
             if URLOptions.tls.contains(key) {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
-            }
-            if bare.contains(key) && !URLOptions.all.contains(key) {
-                throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes before the host, as in redis://:PASSWORD@host:6379 (a unix:// URL takes password=PASSWORD)")
             }
             throw invalid("unknown option '\(key)'")
         }
@@ -425,7 +427,7 @@ extension Substring {
     ///
     /// A query part without `=` (`?paW0RD`, `&paW0RD`) that is not an option's name is hidden whole, with what follows it
     /// up to the next shown option: a password written where an option goes is no option, and its name would be the
-    /// password.
+    /// password. The part is read up to the next `&`, as the parser reads it: `?db/W0RD` is no option, though `db` is.
     fileprivate func maskedOptionValues() -> [Substring] {
         var values: [Substring] = []
         var hiding = false
@@ -438,7 +440,7 @@ extension Substring {
                 hiding = !URLOptions.shown.contains(name)
                 if hiding { values.append(segment[segment.index(after: equals)...]) }
             } else if !segment.isEmpty, segment.startIndex > startIndex, "?&".contains(self[index(before: segment.startIndex)]),
-                !URLOptions.all.contains(String(segment))
+                !URLOptions.all.contains(String(self[segment.startIndex...].prefix { $0 != "&" }))
             {
                 // Hidden like a value: what follows up to the next shown option may be the rest of it (`?pa/W0RD`).
                 hiding = true

@@ -231,6 +231,11 @@ import Testing
         ("redis-sentinel://127.0.0.1:26379/0?master=m&paW0RD", "a part of the query is not an option", "redis-sentinel://127.0.0.1:26379/0?master=m&***"),
         ("redis://127.0.0.1:7602/0?pa/W0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***"),
         ("redis://127.0.0.1:7602/0?pa;W0RD&timeout=1", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***&timeout=1"),
+        ("redis://127.0.0.1:7602/0?db/W0RD", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***"),
+        ("redis://127.0.0.1:7602/0?master;W0RD&timeout=1", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***&timeout=1"),
+        ("unix:///tmp/r.sock?password;S3cret", "a part of the query is not an option", "unix:///tmp/r.sock?***"),
+        // A bare part beside an option's bare name: the part is what the message is about, and neither is quoted.
+        ("redis://127.0.0.1:7602/0?pw&master", "a part of the query is not an option", "redis://127.0.0.1:7602/0?***"),
         // An option's name without its value is named as before: it is not a password.
         ("redis://127.0.0.1:7602/0?master", "unknown option 'master'", "redis://127.0.0.1:7602/0?master"),
     ])

@@ -29,16 +29,17 @@ import Testing
         Set((try await h.redis.send("HKEYS", h.jobs.keys("default").deadJobs).array ?? []).compactMap(\.string))
     }
 
-    /// Buried once the worker has run for a while, so its first round (at start) is past: a later round removes them.
+    /// Rounds keep coming: a first old job is buried and waited out (a round ran after it), then the rest are buried,
+    /// which only a later round can remove.
     @Test func aWorkerRemovesDeadJobsPastTheirAgeWhenNoJobDies() async throws {
         let h = try EngineHarness()
         var options = WorkerOptions.fastTest()
         options.retentionUpkeepInterval = .milliseconds(100)
         let (worker, task) = h.startWorker(options: options)
-        #expect(try await h.eventually { try await h.redis.send("EXISTS", h.jobs.keys("default").stream).int == 1 }, "the worker started")
-        try await Task.sleep(for: .milliseconds(500))
         let now = Date().timeIntervalSince1970
-        for i in 0..<3 { try await bury(h, id: "old\(i)", diedAt: now - 200 * 86_400) }  // past the default 180 days
+        try await bury(h, id: "first", diedAt: now - 200 * 86_400)  // past the default 180 days
+        #expect(try await h.eventually { try await deadIDs(h).isEmpty }, "a round ran after the first burial")
+        for i in 0..<3 { try await bury(h, id: "old\(i)", diedAt: now - 200 * 86_400) }
         try await bury(h, id: "recent", diedAt: now - 86_400)
         let trimmed = try await h.eventually { try await deadIDs(h) == ["recent"] }
         let left = try await deadIDs(h).sorted()
@@ -100,6 +101,30 @@ import Testing
         worker.shutdown()
         try await task.value
         #expect(try await h.redis.send("LLEN", h.jobs.keys("default").historyIDs).int == 1)
+    }
+
+    /// One queue whose dead set cannot be trimmed (here a key of another type at its name) is logged and passed over: the
+    /// queues after it, and its own history, are still trimmed.
+    @Test func aQueueThatCannotBeTrimmedDoesNotStopTheOthers() async throws {
+        let h = try EngineHarness()
+        let now = Date().timeIntervalSince1970
+        _ = try await h.redis.send("SET", h.jobs.keys("broken").dead, "not a sorted set")
+        let brokenHistory = h.jobs.keys("broken")
+        let record = #"{"id":"h","type":"diag.record","queue":"broken","outcome":"processed","attempt":1,"finished_at":\#(now - 2 * 86_400)}"# + "\n{}"
+        _ = try await h.redis.pipeline([
+            RedisCommand("HSET", brokenHistory.historyJobs, "h", record), RedisCommand("LPUSH", brokenHistory.historyIDs, "h"),
+        ])
+        let later = h.jobs.keys("default")
+        _ = try await h.redis.pipeline([
+            RedisCommand("ZADD", later.dead, String(now - 200 * 86_400), "old"), RedisCommand("HSET", later.deadJobs, "old", "{}"),
+        ])
+        var options = WorkerOptions.fastTest(queues: ["broken", "default"])
+        options.retentionUpkeepInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(options: options)
+        #expect(try await h.eventually { try await h.redis.send("ZCARD", later.dead).int == 0 }, "the queue after the broken one was trimmed")
+        #expect(try await h.eventually { try await h.redis.send("LLEN", brokenHistory.historyIDs).int == 0 }, "and the broken one's history")
+        worker.shutdown()
+        try await task.value
     }
 
     /// A cap lowered far below the set (here by 8,900) is reached over several calls of at most 1,000 removals each:
