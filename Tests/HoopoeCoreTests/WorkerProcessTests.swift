@@ -81,6 +81,10 @@ import Testing
         _ = try await h.jobs.enqueueBatch((0..<20).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 20_000), options: EnqueueOptions()) })
         let process = try worker(h, ["--concurrency", "20", "--shutdown-timeout", "60"], logLevel: "notice")
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 20 }, "\(process.output)")
+        // Running, not only fetched: a job still in the buffer at the first SIGTERM is handed back, and with none running
+        // the worker exits (a make test run sent the signal 18 ms after start, and it did). The heartbeat's `busy`
+        // counts running jobs (a beat every 5 s).
+        #expect(try await h.eventually(timeout: .seconds(15)) { try await h.jobs.liveProcesses().first?.fields["busy"] == "20" }, "\(process.output)")
         process.signal(SIGTERM)
         #expect(try await h.eventually { process.output.contains("SIGTERM: graceful shutdown") }, "\(process.output)")
         try await Task.sleep(for: .milliseconds(500))
