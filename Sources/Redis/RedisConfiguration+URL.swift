@@ -282,12 +282,13 @@ private struct URLParser {
             throw invalid("unknown scheme '\(scheme)': use redis://, rediss://, unix://, redis-sentinel://, redis-cluster:// or rediss-cluster://")
         }
         if tlsOn { accepted.formUnion(URLOptions.tls) }
-        // A bare part that is no option's name first: named in no message (below, it could be scrubbed as a password's
-        // piece from another option's name, which would then be reported as `'***'`).
-        if options.keys.contains(where: { bare.contains($0) && !URLOptions.all.contains($0) }) {
-            throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes before the host, as in redis://:PASSWORD@host:6379 (a unix:// URL takes password=PASSWORD)")
-        }
-        for key in options.keys.sorted() where !accepted.contains(key) {
+        // Named options first, then a bare part that is no option's name (named in no message), then a bare option name:
+        // a bare option name after a bare part is read as a piece of it, and its message would be scrubbed to `'***'`.
+        func rank(_ key: String) -> Int { !bare.contains(key) ? 0 : URLOptions.all.contains(key) ? 2 : 1 }
+        for key in options.keys.sorted(by: { (rank($0), $0) < (rank($1), $1) }) where !accepted.contains(key) {
+            if rank(key) == 1 {
+                throw invalid("a part of the query is not an option (name=value, like timeout=5); it is not shown, as it may be a password: a password goes before the host, as in redis://:PASSWORD@host:6379 (a unix:// URL takes password=PASSWORD)")
+            }
             if URLOptions.tls.contains(key) {
                 throw invalid("option '\(key)' is a TLS option, but this URL does not use TLS (rediss://, rediss-cluster:// or tls=true)")
             }
