@@ -88,13 +88,17 @@ import Testing
         let h = try EngineHarness()
         let key = "\(h.namespace):held"
         _ = try await h.jobs.enqueueBatch((0..<6).map {
-            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 5_000), options: EnqueueOptions())  // the pause lands inside the first
+            (type: "diag.record", payload: h.diag(key: key, member: "m\($0)", sleepMs: 12_000), options: EnqueueOptions())  // the pause lands inside the first
         })
         let process = try worker(h, ["--queues", "default", "--concurrency", "1"])
         defer { process.signal(SIGKILL) }
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight >= 2 }, "one running, more prefetched")
+        // Running, not only fetched (pending in Redis is either): the heartbeat's `busy` counts running jobs (a beat
+        // every 5 s, inside the first job's 12 s). A first job still in the buffer when the pause lands would be handed
+        // back with the rest.
+        #expect(try await h.eventually(timeout: .seconds(15)) { try await h.jobs.liveProcesses().first?.fields["busy"] == "1" }, "\(process.output)")
         #expect(try await h.jobs.pause(queue: "default"))
-        let handedBack = try await h.eventually(timeout: .seconds(15)) {  // the running job's 5 s included
+        let handedBack = try await h.eventually(timeout: .seconds(25)) {  // the running job's 12 s included
             let info = try await h.jobs.info(queue: "default")
             return info.inFlight == 0 && info.ready == 5
         }
