@@ -4,8 +4,7 @@ extension JobStore {
     static let resurrectScript = RedisScript(name: "resurrect", embedded: PackageResources.resurrect_lua)
     /// dead.lua (the trim ``bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)`` makes too), then
     /// dead_upkeep.lua.
-    static let deadUpkeepScript = RedisScript(
-        name: "dead-upkeep", source: String(decoding: PackageResources.dead_lua + PackageResources.dead_upkeep_lua, as: UTF8.self))
+    static let deadUpkeepScript = RedisScript(name: "dead-upkeep", embedded: PackageResources.dead_lua + PackageResources.dead_upkeep_lua)
 
     /// Trims `queue`'s dead set to its caps: the jobs that died more than `limits.maxAge` before `now`, then the oldest
     /// beyond `limits.maxJobs`, at most 1,000 of each a call. A burial trims too; this is for a queue whose jobs stopped

@@ -12,7 +12,7 @@ extension JobStore {
     /// A script that adds history records: history.lua's functions (`history_add`, `history_trim`), then the
     /// script's own text, so every writer follows one layout.
     static func historyScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
-        RedisScript(name: name, source: String(decoding: PackageResources.history_lua + bytes, as: UTF8.self))
+        RedisScript(name: name, embedded: PackageResources.history_lua + bytes)
     }
 
     /// The record of finished job `id` in `queue`, if history still holds it (one `HGET`).

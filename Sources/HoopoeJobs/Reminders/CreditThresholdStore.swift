@@ -138,7 +138,7 @@ struct CreditThresholdStore: Sendable {
     static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
     /// A script that reads stored threshold records: `Lua/credit_record.lua` (`credit_auth_key`), then its own text.
     static func recordScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
-        RedisScript(name: name, source: String(decoding: PackageResources.credit_record_lua + bytes, as: UTF8.self))
+        RedisScript(name: name, embedded: PackageResources.credit_record_lua + bytes)
     }
     /// `Lua/credit_save_threshold.lua`.
     static let saveThresholdScript = recordScript(name: "reminders.low_credit.save", embedded: PackageResources.credit_save_threshold_lua)
