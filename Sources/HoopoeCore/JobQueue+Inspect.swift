@@ -44,6 +44,9 @@ public enum CancelResult: Sendable, Equatable {
     case cancelled
     /// A worker is running it; running jobs are not interrupted.
     case running
+    /// A worker holds it and did not answer whether it started within the wait: one stopping or gone (the job comes
+    /// back when its lease lapses), or of a release that does not answer (decision 0089). It was not cancelled.
+    case held
     case notFound
 }
 
@@ -75,18 +78,59 @@ extension JobQueue {
         try await store.find(id: id, queue: queue, finished: finished, stream: stream)
     }
 
-    /// Cancels a job that is waiting (ready or scheduled). Running jobs are not interrupted. A cancelled job is
-    /// recorded in its queue's job history (outcome `cancelled`), its envelope stripped of secret payload keys by
-    /// `redaction`; without a rule its payload is not kept.
-    public func cancel(id: String, queue: String, redaction: PayloadRedaction? = nil) async throws -> CancelResult {
-        guard let found = try await store.find(id: id, queue: queue) else { return .notFound }
-        var envelope = found.envelope
-        envelope.payload = redaction.map { $0.stripped(envelope.payload, type: envelope.type) } ?? .string("(not kept: cancelled without the job types' redaction rule)")
-        let record = HistoryRecord(
-            id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
-            envelope: envelope)
-        let answer = found.envelope.notify == true
-            ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
-        return try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
+    /// Cancels a job that has not started: ready, scheduled, or fetched by a worker into its buffer. Running jobs are
+    /// not interrupted. A cancelled job is recorded in its queue's job history (outcome `cancelled`), its envelope
+    /// stripped of secret payload keys by `redaction`; without a rule its payload is not kept (a job a worker held is
+    /// recorded by that worker, with its job types' rule).
+    ///
+    /// A job a worker holds is asked for (decision 0089): the holder answers with its pause check (about twice a
+    /// second), cancelling the job if it waits in its buffer or saying it runs. After `holderWait` without an answer
+    /// the request is withdrawn and the result is ``CancelResult/held``; with `.zero` a held job is not asked for and
+    /// is ``CancelResult/running``, as before.
+    public func cancel(
+        id: String, queue: String, redaction: PayloadRedaction? = nil, holderWait: Duration = .seconds(2)
+    ) async throws -> CancelResult {
+        // Looked for again when a held entry was settled or handed back before the request: a handed-back job is
+        // ready again under a new entry.
+        for _ in 0..<3 {
+            guard let found = try await store.find(id: id, queue: queue) else { return .notFound }
+            var envelope = found.envelope
+            envelope.payload = redaction.map { $0.stripped(envelope.payload, type: envelope.type) } ?? .string("(not kept: cancelled without the job types' redaction rule)")
+            let record = HistoryRecord(
+                id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
+                envelope: envelope)
+            let answer = found.envelope.notify == true
+                ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
+            let result = try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
+            guard result == .running, holderWait > .zero, let entryID = found.entryID else { return result }
+            guard try await store.requestCancel(queue: queue, entryID: entryID) else { continue }
+            if let answered = try await holderAnswer(queue: queue, entryID: entryID, wait: holderWait) { return answered }
+        }
+        return .held
+    }
+
+    /// Waits up to `wait` for the holder's answer to the request for `entryID`, then removes the request (withdrawn
+    /// when unanswered: no answer can come after). Nil when the request was gone (another canceller of the same job
+    /// read its answer): look again.
+    private func holderAnswer(queue: String, entryID: String, wait: Duration) async throws -> CancelResult? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + wait
+        do {
+            while clock.now < deadline {
+                let state = try await store.cancelAnswer(queue: queue, entryID: entryID)
+                if state != JobStore.cancelRequested { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        } catch {
+            // Cancelled or cut off while waiting: the request goes too, so no job is cancelled with nobody told.
+            _ = try? await store.closeCancelRequest(queue: queue, entryID: entryID)
+            throw error
+        }
+        switch try await store.closeCancelRequest(queue: queue, entryID: entryID) {
+        case "cancelled": return .cancelled
+        case "running": return .running
+        case JobStore.cancelRequested: return .held
+        default: return nil
+        }
     }
 }

@@ -120,21 +120,33 @@ struct AdminCommandTests {
         #expect(queuesStatus == 0, "\(queues)")
     }
 
-    @Test func cancellingARunningJobExits3() async throws {
+    /// One runner: a minute-long job runs, the next waits fetched in the worker's buffer. The fetched one is cancelled
+    /// (the worker answers the request, decision 0089), the running one is not interrupted (exit 3).
+    @Test func cancellingAFetchedJobCancelsItAndARunningJobExits3() async throws {
         let h = try CLIHarness()
-        let worker = try await h.startWorker(["--shutdown-timeout", "0.2"])
+        let worker = try await h.startWorker(["--shutdown-timeout", "0.2", "--concurrency", "1"])
         // A minute: three CLI runs and a signal must come while it runs, on a loaded machine; the 0.2 s shutdown window
         // interrupts it, so the test does not wait it out.
         let payload: JSONValue = .object(["key": .string("\(h.namespace):k"), "member": "m", "sleep_ms": .integer(60_000)])
         let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: payload).createdID)
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 1 })
+        let next = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object(["key": .string("\(h.namespace):k"), "member": "next"])).createdID)
+        // Running, not only fetched: the heartbeat's `busy` counts running jobs (a beat every 5 s).
+        #expect(try await h.eventually(timeout: .seconds(15)) { try await h.jobs.liveProcesses().first?.fields["busy"] == "1" }, "\(worker.output)")
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 2 }, "the next job waits fetched")
+
+        let (nextStatus, nextOutput) = try await h.run(["job", "cancel", next])
+        #expect(nextStatus == 0 && nextOutput.contains("cancelled job \(next) on queue default"), "\(nextOutput)")
+        let (_, nextShow) = try await h.run(["job", "show", next])
+        #expect(nextShow.contains("state:       finished: cancelled"), "\(nextShow)")
+
         let (status, output) = try await h.run(["job", "cancel", id])
-        #expect(status == 3, "\(output)")
+        #expect(status == 3 && output.contains("is running on a worker; it is not interrupted"), "\(output)")
         let (_, show) = try await h.run(["job", "show", id])
         #expect(show.contains("state:       running"), "\(show)")
         worker.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(10)) == 0)
         #expect(try await h.run(["job", "cancel", id]).status == 0, "handed back at shutdown, so it waits again")
+        #expect(try await h.redis.send("HGETALL", "\(h.namespace):k:count").array?.count == 0, "neither ran to its end")
     }
 
     @Test func unreachableRedisExits2ForAdminCommands() async throws {

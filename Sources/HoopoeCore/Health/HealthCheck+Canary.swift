@@ -31,11 +31,12 @@ extension HealthCheck {
         if ran {
             message = "job \(id) ran on queue \(queue) in \(rounded2(elapsed)) ms"
         } else {
-            let cancelled = (try? await jobs.cancel(id: id, queue: queue)) ?? .notFound
+            // Not asked of a worker holding it: the probe has spent its time already.
+            let cancelled = (try? await jobs.cancel(id: id, queue: queue, holderWait: .zero)) ?? .notFound
             message = "job \(id) on queue \(queue) did not run within \(timeoutSeconds)"
             switch cancelled {
             case .cancelled: message += "; cancelled"
-            case .running: message += "; it is running now, left to finish"
+            case .running, .held: message += "; a worker holds it now (running, or fetched to run next), left to finish"
             case .notFound: break
             }
         }

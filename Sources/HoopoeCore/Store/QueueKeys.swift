@@ -37,6 +37,15 @@ public struct QueueKeys: Sendable, Hashable {
     public var deadJobs: String { "\(base):dead:jobs" }
     /// Short lock that keeps many workers from promoting the same queue at the same moment.
     public var promoteLock: String { "\(base):promote:lock" }
+    /// Hash: stream entry id → a cancel's request for a job a worker holds (fetched into its buffer, not started), then
+    /// the holder's answer: `requested` (written by `hoopoe job cancel`), `cancelled` or `running` (written by the worker
+    /// that holds the entry). The canceller reads the answer and removes its field, or withdraws an unanswered request;
+    /// both steps are atomic with the holder's, so a job is cancelled only while someone waits for the answer
+    /// (decision 0089). Expires ``cancelsTTLSeconds`` after the last request: a canceller killed while waiting leaves
+    /// its field for that long.
+    public var cancels: String { "\(base):cancels" }
+    /// How long the cancel requests are kept after the last one: a minute, far above a canceller's wait.
+    public static let cancelsTTLSeconds = 60
     /// Hash `last`, `extra`, `until`: Redis's time (ms) of the last recovery round on this queue, by any worker, and
     /// what a longer gap added to the lease, until when (a stall of Redis is not held against live workers; decision
     /// 0032).

@@ -62,6 +62,11 @@ final class Leases: Sendable {
         }
     }
 
+    /// Whether `entryID` of `queue` is held (a cancel's holder check, decision 0089).
+    func holds(queue: String, entryID: String) -> Bool {
+        state.withLock { $0[queue]?.contains(entryID, held: HeldEntryID(entryID)) ?? false }
+    }
+
     /// The entries held now, per queue, as their ids' text.
     func snapshot() -> [(queue: String, entryIDs: [String])] {
         state.withLock { $0.map { ($0.key, $0.value.ids) } }
@@ -100,6 +105,13 @@ struct HeldEntries {
         guard let key = held else { other.remove(id); return }
         let index = position(of: key)
         if index < numbered.count, numbered[index] == key { numbered.remove(at: index) }
+    }
+
+    /// Whether `id`, whose numbers are `held`, is held.
+    func contains(_ id: String, held: HeldEntryID?) -> Bool {
+        guard let key = held else { return other.contains(id) }
+        let index = position(of: key)
+        return index < numbered.count && numbered[index] == key
     }
 
     /// Every held id as text, as it was inserted.

@@ -359,13 +359,17 @@ public final class Worker: Sendable {
         for job in late { job.interrupt() }
     }
 
-    /// Recovery, promotion, the pause watch and the retention trims, each on its own interval, until shutdown begins
+    /// Recovery, promotion, the pause watch, the answers to cancels and the retention trims, each on its own interval, until shutdown begins
     /// (lease renewal runs until the worker stopped: ``LeaseRenewal``).
     private func backgroundSteps() async {
         let steps: [any BackgroundStep] = [
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),
             promotion,
             pauseWatch,
+            CancelWatch(
+                store: jobs.store, queues: options.queues.names, buffer: buffer, leases: leases, handBack: handBack,
+                interval: options.pauseCheckInterval, consumer: options.consumer, redaction: redaction, keepsHistory: historyLimits != nil,
+                logger: logger),
             RetentionUpkeep(store: jobs.store, options: options, historyLimits: historyLimits, logger: logger),
         ]
         await withTaskGroup(of: Void.self) { group in

@@ -49,7 +49,9 @@ public struct WorkerOptions: Sendable {
     /// (``RetentionUpkeep``, decision 0088).
     public var retentionUpkeepInterval: Duration = .seconds(60)
     /// How often the worker reads which queues are paused (default 0.5 s, ± 20 %): a pause or resume reaches it
-    /// within about that (decision 0029). Each read is one `HGETALL` of one small hash.
+    /// within about that (decision 0029). Each read is one `HGETALL` of one small hash. The cancel requests for jobs
+    /// this worker holds are read as often (decision 0089: one `HGETALL` a queue, in one pipeline), so a canceller
+    /// waits about that for its answer.
     public var pauseCheckInterval: Duration = .milliseconds(500)
     /// How long an earlier worker's consumer, holding no delivery, must have been idle before this worker deletes it
     /// at start (``JobStore/pruneIdleConsumers(queue:idle:)``; default 10 minutes).

@@ -5,12 +5,14 @@ import HoopoeCore
 struct JobCancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
-        abstract: "Cancel a job that is ready or scheduled; running jobs are not interrupted.",
+        abstract: "Cancel a job that has not started: ready, scheduled, or fetched by a worker; running jobs are not interrupted.",
         discussion: """
-            A cancelled job is removed and its unique key released; a job sent with `notify` answers `cancelled`. \
-            Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs), 3 held \
-            by a worker (running, or fetched into its buffer to run next: a worker fetches up to a few times its \
-            concurrency ahead; it will run).
+            A cancelled job is removed, recorded in its queue's job history as `cancelled`, and its unique key released; \
+            a job sent with `notify` answers `cancelled`. A job a worker has fetched into its buffer to run next is \
+            asked for: the worker answers within about a second, cancelling it if it has not started; after 2 s without \
+            an answer (a worker stopping or gone, or of an older release) nothing is cancelled. \
+            Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs), 3 running \
+            (it is not interrupted) or held by a worker that did not answer.
             """
     )
 
@@ -27,7 +29,12 @@ struct JobCancelCommand: AsyncParsableCommand {
         case .cancelled:
             print("cancelled job \(id) on queue \(outcome.queue ?? "?")")
         case .running:
-            printError("job \(id) on queue \(outcome.queue ?? "?") is held by a worker (running, or fetched to run next); it is not interrupted")
+            printError("job \(id) on queue \(outcome.queue ?? "?") is running on a worker; it is not interrupted")
+            throw ExitCode(3)
+        case .held:
+            printError(
+                "job \(id) on queue \(outcome.queue ?? "?") is held by a worker that did not answer within 2 s (stopping, gone, or of an older release); it is not cancelled"
+            )
             throw ExitCode(3)
         case .notFound:
             let dead = outcome.dead ? " (it is dead on queue \(outcome.queue ?? "?"); see `hoopoe dead show \(id)`)" : ""

@@ -31,6 +31,22 @@ import Testing
         #expect(await takeAll(buffer, 2) == ["low:7-0", "low:8-0"])
     }
 
+    /// A cancel takes a waiting job out (decision 0089): never taken after, the others in their order; a job taken
+    /// already, or of a queue with nothing here, is not found; a lane emptied this way fills again in order.
+    @Test func aWithdrawnJobIsNeverTaken() async {
+        let buffer = JobBuffer(selection: QueueSelection(["a", "b"], strict: true))
+        #expect(buffer.put(jobs("a", 1...3) + jobs("b", 4...4)).isEmpty)
+        #expect(await takeAll(buffer, 1) == ["a:1-0"])
+        #expect(buffer.withdraw(queue: "a", entryID: "1-0") == nil, "taken already")
+        #expect(buffer.withdraw(queue: "c", entryID: "2-0") == nil)
+        #expect(buffer.withdraw(queue: "a", entryID: "2-0")?.entryID == "2-0")
+        #expect(buffer.count == 2)
+        #expect(buffer.withdraw(queue: "b", entryID: "4-0")?.entryID == "4-0")
+        #expect(buffer.put(jobs("b", 5...6)).isEmpty)
+        #expect(await takeAll(buffer, 3) == ["a:3-0", "b:5-0", "b:6-0"])
+        #expect(buffer.count == 0)
+    }
+
     /// While several queues have jobs waiting, each take is a weighted draw (from the buffer's own generator, not the
     /// system's): over 4,000 takes from two full queues weighted 3:1, about 3,000 and 1,000.
     @Test func weightedQueuesWithJobsWaitingAreTakenByWeight() async throws {

@@ -41,6 +41,17 @@ struct LeasesTests {
 
     /// Ids Redis would not write (leading zeros, a part beyond 64 bits, no dash) are renewed as the very text held:
     /// read as numbers, "01-1" would come back as "1-1" and renew nothing.
+    /// Whether an entry is held: a cancel's holder check (decision 0089).
+    @Test func holdsSaysWhatIsHeldUntilReleased() {
+        let leases = Leases()
+        leases.hold([job("a", "1764728000000-0"), job("a", "1764728000000-1"), job("a", "odd")])
+        #expect(leases.holds(queue: "a", entryID: "1764728000000-1") && leases.holds(queue: "a", entryID: "odd"))
+        #expect(!leases.holds(queue: "a", entryID: "1764728000000-2") && !leases.holds(queue: "b", entryID: "1764728000000-0"))
+        leases.release(queue: "a", entryIDs: ["1764728000000-1", "odd"])
+        #expect(!leases.holds(queue: "a", entryID: "1764728000000-1") && !leases.holds(queue: "a", entryID: "odd"))
+        #expect(leases.holds(queue: "a", entryID: "1764728000000-0"))
+    }
+
     @Test func idsNotInRedisFormAreKeptAsGiven() {
         let leases = Leases()
         let odd = ["01-1", "1-01", "99999999999999999999-1", "no-dash-at-all", "7", "-", "1-", ""]

@@ -1,0 +1,97 @@
+import Redis
+
+/// Cancelling a job a worker holds but has not started (fetched into its buffer): the canceller asks, the holder
+/// answers (decision 0089). The requests and answers live in one hash of the queue (``QueueKeys/cancels``), in the
+/// queue's slot, so each step below is one script or transaction beside the stream it is about:
+///
+/// 1. the canceller writes `requested` for the entry, only while the entry is pending (``requestCancel(queue:entryID:)``);
+/// 2. every worker reads its queues' requests with its pause check (``cancelRequests(queues:)``); the one holding the
+///    entry settles it as cancelled if it was still waiting in its buffer, or answers `running`
+///    (``answerCancel(queue:entryID:job:)``), either only while the request stands;
+/// 3. the canceller polls for the answer and removes the field, or at its deadline withdraws the request, in one
+///    transaction (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can
+///    no longer come.
+extension JobStore {
+    static let cancelRequestScript = RedisScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
+    static let cancelHeldScript = historyScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
+
+    /// The value a request holds until its holder answers.
+    static let cancelRequested = "requested"
+
+    /// What the holder of a requested entry does with it.
+    enum HeldCancel {
+        /// It has started (or is being settled): only say so.
+        case running
+        /// It waited in the holder's buffer, withdrawn from it: settle it as cancelled, with its history record (nil
+        /// when the worker keeps no history), its unique key's owner `id`, and its `notify` answer.
+        case cancel(id: String, uniqueKey: String?, record: [UInt8]?, answer: String?)
+    }
+
+    /// Asks the holder of `entryID` to cancel it: one script, writing the request only while the entry is pending.
+    /// - Returns: false when it is no longer pending (settled, or handed back as a new entry): nothing was written.
+    func requestCancel(queue: String, entryID: String) async throws -> Bool {
+        let k = keys(queue)
+        // KEYS[1] stream · KEYS[2] cancels · ARGV[1] group · ARGV[2] entry id · ARGV[3] the hash's TTL, s
+        // Returns 1 requested · 0 not pending
+        let n = try await redis.run(
+            Self.cancelRequestScript, keys: [k.stream, k.cancels], arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds)])
+        return n.int == 1
+    }
+
+    /// The request's state: `requested` until answered, then `cancelled` or `running`; nil when there is none. One `HGET`.
+    func cancelAnswer(queue: String, entryID: String) async throws -> String? {
+        try await redis.send("HGET", keys(queue).cancels, entryID).string
+    }
+
+    /// Removes the request and returns what it held (`requested`: withdrawn before an answer, which now cannot come).
+    /// One transaction (`HGET`, `HDEL`).
+    @discardableResult
+    func closeCancelRequest(queue: String, entryID: String) async throws -> String? {
+        let k = keys(queue)
+        let replies = try await redis.transaction([RedisCommand("HGET", k.cancels, entryID), RedisCommand("HDEL", k.cancels, entryID)])
+        return replies.first?.string
+    }
+
+    /// The entries of `queues` whose cancel is requested and not yet answered: one `HGETALL` a queue, in one pipeline
+    /// (most rounds find every hash missing).
+    func cancelRequests(queues: [String]) async throws -> [(queue: String, entryID: String)] {
+        let replies = try await redis.pipeline(queues.map { RedisCommand("HGETALL", keys($0).cancels) })
+        var requests: [(queue: String, entryID: String)] = []
+        for (queue, reply) in zip(queues, replies) {
+            let items = reply.array ?? []
+            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string == Self.cancelRequested {
+                if let entryID = items[index].string { requests.append((queue, entryID)) }
+            }
+        }
+        return requests
+    }
+
+    /// The holder's answer to a request for `entryID` (one script): `running`, or the entry settled as cancelled.
+    /// - Returns: false when the request no longer stands (withdrawn by its canceller): nothing was done, and a job
+    ///   withdrawn from the buffer for it must go back.
+    func answerCancel(queue: String, entryID: String, job: HeldCancel) async throws -> Bool {
+        let k = keys(queue)
+        // KEYS[1] cancels · KEYS[2] stream · KEYS[3] unique:<key> · KEYS[4] history (legacy sorted set) · KEYS[5] history:jobs
+        // KEYS[6] history:ids · KEYS[7] answer:<id> · ARGV[1] `cancel` or `running` · ARGV[2] entry id · ARGV[3] group
+        // ARGV[4] job id · ARGV[5] history record ('' for none) · ARGV[6] the answer ('' for none) · ARGV[7] its TTL, s
+        // Returns 1 answered · 0 no request
+        let arguments: [String]
+        let id: String
+        let unique: String
+        switch job {
+        case .running:
+            (id, unique) = ("-", "-")
+            arguments = ["running", entryID, QueueKeys.group, "", "", "", ""]
+        case .cancel(let jobID, let uniqueKey, let record, let answer):
+            (id, unique) = (jobID, uniqueKey ?? "-")
+            arguments = [
+                "cancel", entryID, QueueKeys.group, jobID, record.map { String(decoding: $0, as: UTF8.self) } ?? "", answer ?? "",
+                String(QueueKeys.answerTTLSeconds),
+            ]
+        }
+        let n = try await redis.run(
+            Self.cancelHeldScript, keys: [k.cancels, k.stream, k.unique(unique), k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
+            arguments: arguments)
+        return n.int == 1
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+
+/// Answers cancels of jobs this worker holds (decision 0089): `hoopoe job cancel` of a job a worker fetched writes a
+/// request (``JobStore/requestCancel(queue:entryID:)``), and every worker reads its queues' requests as often as it
+/// reads the paused queues (one `HGETALL` a queue, in one pipeline).
+///
+/// For each request for an entry this worker holds: a job still waiting in the buffer is taken out of it, so no runner
+/// starts it, and settled as cancelled (acknowledged and deleted, its unique key released, its history record and
+/// `notify` answer written); a job a runner took is answered `running`. Both only while the request stands: a job
+/// whose canceller gave up first goes back into the buffer and runs. A request for an entry this worker
+/// does not hold is another worker's, left alone.
+struct CancelWatch: BackgroundStep {
+    let store: JobStore
+    let queues: [String]
+    let buffer: JobBuffer
+    let leases: Leases
+    let handBack: HandBack
+    let interval: Duration
+    /// This worker's consumer name, in the history records it writes.
+    let consumer: String
+    let redaction: PayloadRedaction
+    /// Whether this worker keeps job history (`HOOPOE_HISTORY_MAX_JOBS` above 0): a cancelled job is recorded then.
+    let keepsHistory: Bool
+    let logger: Logger
+
+    var jitter: Double { 0.2 }
+
+    func round() async throws {
+        for request in try await store.cancelRequests(queues: queues) where leases.holds(queue: request.queue, entryID: request.entryID) {
+            if let job = buffer.withdraw(queue: request.queue, entryID: request.entryID) {
+                try await cancel(job)
+            } else {
+                // Taken by a runner: started, or being settled.
+                _ = try await store.answerCancel(queue: request.queue, entryID: request.entryID, job: .running)
+            }
+        }
+    }
+
+    /// Settles `job`, taken out of the buffer, as cancelled; hands it back when the request was withdrawn meanwhile or
+    /// the settle failed (it must not be lost, and no runner can take it any more).
+    private func cancel(_ job: FetchedJob) async throws {
+        guard let envelope = try? JobEnvelope.decode(job.bytes) else {
+            // Unreadable: no record or answer can be written for it; it goes back, to be buried with its reason when run.
+            await putBack(job)
+            return
+        }
+        var kept = envelope
+        kept.payload = redaction.stripped(envelope.payload, type: envelope.type)
+        let record = keepsHistory
+            ? HistoryRecord(
+                id: envelope.id, type: envelope.type, queue: job.queue, outcome: .cancelled, attempt: envelope.attempt, worker: consumer,
+                finishedAt: Date().timeIntervalSince1970
+            ).text(envelopeJSON: HistoryRecord.kept(kept))
+            : nil
+        let answer = envelope.notify == true
+            ? Worker.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "cancelled", attempt: envelope.attempt) : nil
+        let settled: Bool
+        do {
+            settled = try await store.answerCancel(
+                queue: job.queue, entryID: job.entryID, job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
+        } catch {
+            // The script may have run (a reply lost): handing the job back could bring a cancelled job back. Released
+            // instead: if it did not run, the entry's lease lapses and recovery runs the job, as after a lost worker.
+            leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
+            logger.warning(
+                "cancelling job \(envelope.id) failed; it was not started here, and runs after its lease unless the cancel landed",
+                metadata: ["queue": "\(job.queue)", "error": "\(error)"])
+            return
+        }
+        guard settled else {
+            logger.info("a cancel of job \(envelope.id) was withdrawn before this worker answered; it stays to run", metadata: ["queue": "\(job.queue)"])
+            await putBack(job)
+            return
+        }
+        leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
+        logger.info("cancelled job \(envelope.id) before it started, as asked", metadata: ["queue": "\(job.queue)", "type": "\(envelope.type)"])
+    }
+
+    /// Returns `job` to the buffer to run; handed back to its queue when the buffer refuses it (closed, or its queue
+    /// paused meanwhile).
+    private func putBack(_ job: FetchedJob) async {
+        let refused = buffer.put([job])
+        if !refused.isEmpty { await handBack(refused) }
+    }
+}

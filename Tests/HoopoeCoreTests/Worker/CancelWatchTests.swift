@@ -1,0 +1,98 @@
+import Foundation
+@testable import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// A cancel of a job a worker holds (decision 0089): the holder answers, cancelling a job that waits in its buffer and
+/// saying `running` for one it started; a holder that does not answer leaves the job as it was.
+@Suite struct CancelWatchTests {
+    /// One runner, held at a gate by the first job: the next two wait fetched in the worker's buffer. The first of them
+    /// is cancelled (it never runs; its record, `notify` answer and unique key as for a ready job's cancel), the running
+    /// one is answered `running`, and the last runs once the gate opens.
+    @Test func aFetchedJobIsCancelledBeforeItStartsAndARunningOneIsAnswered() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):ran"
+        let k = h.jobs.keys("default")
+        let gate = TestGate()
+        defer { gate.open() }
+        let blocker = try #require(try await h.jobs.enqueue(type: GatedRecordJob.type, payload: h.diag(key: key, member: "blocker")).createdID)
+        let held = try #require(try await h.jobs.enqueue(
+            type: "diag.record", payload: h.diag(key: key, member: "held"), options: EnqueueOptions(uniqueKey: "user-9", notify: true)).createdID)
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "after"))
+        var options = WorkerOptions.fastTest(concurrency: 1)
+        options.pauseCheckInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(.diagnostic(gatedBy: gate), options: options)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 3 }, "the blocker runs, two wait fetched")
+
+        #expect(try await h.jobs.cancel(id: held, queue: "default") == .cancelled)
+        #expect(try await h.jobs.info(queue: "default").inFlight == 2, "its entry is acknowledged and gone")
+        let record = try #require(try await h.jobs.store.historyRecord(id: held, queue: "default"))
+        #expect(record.outcome == .cancelled && record.worker == options.consumer && record.attempt == 0, "\(record)")
+        let answers = try await h.redis.send("LRANGE", k.answer(held), "0", "-1").array?.compactMap(\.string) ?? []
+        #expect(answers.count == 1 && answers[0].contains("\"outcome\":\"cancelled\""), "\(answers)")
+        #expect(try await h.redis.send("EXISTS", k.unique("user-9")).int == 0, "its unique key is released")
+
+        #expect(try await h.jobs.cancel(id: blocker, queue: "default") == .running)
+        #expect(try await h.redis.send("EXISTS", k.cancels).int == 0, "every request was closed by its canceller")
+
+        gate.open()
+        #expect(try await h.eventually { try await h.recorded(key)["after"] == 1 })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.recorded(key) == ["blocker": 1, "after": 1], "the cancelled job never ran")
+    }
+
+    /// An entry held by a consumer that no worker answers for (a worker gone, or of an older release): after the wait the
+    /// request is withdrawn, the job is left pending as it was, and the result says it is held, not cancelled. With no
+    /// wait nothing is asked.
+    @Test func aHolderThatDoesNotAnswerLeavesTheJobAsItWas() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):x", member: "m")).createdID)
+        _ = try? await h.redis.send("XGROUP", "CREATE", k.stream, QueueKeys.group, "0", "MKSTREAM")
+        let read = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "ghost", "COUNT", "1", "STREAMS", k.stream, ">")
+        #expect(read.array?.count == 1, "the ghost holds the entry")
+
+        #expect(try await h.jobs.cancel(id: id, queue: "default", holderWait: .zero) == .running)
+        #expect(try await h.redis.send("EXISTS", k.cancels).int == 0, "not asked")
+
+        let started = ContinuousClock.now
+        #expect(try await h.jobs.cancel(id: id, queue: "default", holderWait: .milliseconds(300)) == .held)
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(try await h.redis.send("EXISTS", k.cancels).int == 0, "the unanswered request was withdrawn")
+        #expect(try await h.jobs.find(id: id, queue: "default")?.state == .running(consumer: "ghost"))
+    }
+
+    /// The holder's answer lands only while its request stands, and a request only for a pending entry: a canceller
+    /// that gave up (withdrew) cannot have the job cancelled behind its back, and an entry settled before the request
+    /// gets none.
+    @Test func anAnswerNeedsAStandingRequestAndARequestAPendingEntry() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        let store = h.jobs.store
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):x", member: "m")).createdID)
+        let entry = try #require(try await h.jobs.find(id: id, queue: "default")?.entryID)
+        #expect(try await store.requestCancel(queue: "default", entryID: entry) == false, "ready, not pending: nothing asked")
+        #expect(try await h.redis.send("EXISTS", k.cancels).int == 0)
+
+        _ = try? await h.redis.send("XGROUP", "CREATE", k.stream, QueueKeys.group, "0", "MKSTREAM")
+        _ = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "ghost", "COUNT", "1", "STREAMS", k.stream, ">")
+        #expect(try await store.requestCancel(queue: "default", entryID: entry))
+        #expect(try await store.closeCancelRequest(queue: "default", entryID: entry) == JobStore.cancelRequested, "withdrawn unanswered")
+        let late = JobStore.HeldCancel.cancel(id: id, uniqueKey: nil, record: Array("{}\n{}".utf8), answer: nil)
+        #expect(try await store.answerCancel(queue: "default", entryID: entry, job: late) == false)
+        #expect(try await store.answerCancel(queue: "default", entryID: entry, job: .running) == false)
+        #expect(try await h.jobs.info(queue: "default").inFlight == 1, "still held, not cancelled")
+        #expect(try await store.historyRecord(id: id, queue: "default") == nil)
+        #expect(try await h.redis.send("EXISTS", k.cancels).int == 0, "an answer without a request writes none")
+
+        #expect(try await store.requestCancel(queue: "default", entryID: entry))
+        #expect(try await h.redis.send("TTL", k.cancels).int ?? 0 > 0, "a request's hash expires")
+        #expect(try await store.answerCancel(queue: "default", entryID: entry, job: late))
+        #expect(try await store.closeCancelRequest(queue: "default", entryID: entry) == "cancelled")
+        #expect(try await h.jobs.info(queue: "default").inFlight == 0)
+        #expect(try await h.jobs.find(id: id, queue: "default") == nil)
+    }
+}
