@@ -11,6 +11,24 @@ public enum FakeClock {
     /// without it, its start-up makes its own and `setenv`s their names, and the Swift runtime then saw no arguments
     /// (hoopoe printed its top-level help). The `faketime` wrapper sets it too, but forks, so a signal to it would not
     /// reach the process.
+    /// An offset ahead, in libfaketime's form: `preferred` seconds, or less on a machine up for less time than that,
+    /// never below `atLeast` (waiting, if it must, until the machine has been up long enough).
+    ///
+    /// libfaketime moves the absolute deadline of a monotonic `timerfd_settime` back by the offset even with
+    /// `FAKETIME_DONT_FAKE_MONOTONIC`: an offset beyond the machine's uptime makes that deadline negative, the call
+    /// fails (EINVAL), and the Swift runtime's timer never fires, so the process sleeps for good (a fresh VM, up for
+    /// less than two hours, stopped the scheduler after its first tick). Below the uptime such timers only fire early,
+    /// which the processes under test tolerate (they read the time again when they wake).
+    public static func aheadOffset(preferred: Int, atLeast: Int) async throws -> String {
+        func uptime() -> Int {
+            let text = (try? String(contentsOfFile: "/proc/uptime", encoding: .utf8)) ?? ""
+            return Int(Double(text.split(separator: " ").first ?? "") ?? 0)
+        }
+        let margin = 60
+        if uptime() - margin < atLeast { try await Task.sleep(for: .seconds(atLeast + margin - uptime())) }
+        return "+\(max(atLeast, min(preferred, uptime() - margin)))s"
+    }
+
     public static func environment(offset: String) -> [String: String] {
         [
             "LD_PRELOAD": library, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1",
