@@ -103,15 +103,15 @@ extension JobQueue {
                 ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
             let result = try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
             guard result == .running, holderWait > .zero, let entryID = found.entryID else { return result }
-            guard try await store.requestCancel(queue: queue, entryID: entryID) else { continue }
+            guard try await store.requestCancel(queue: queue, entryID: entryID, wait: holderWait) else { continue }
             if let answered = try await holderAnswer(queue: queue, entryID: entryID, wait: holderWait) { return answered }
         }
         return .held
     }
 
     /// Waits up to `wait` for the holder's answer to the request for `entryID`, then removes the request (withdrawn
-    /// when unanswered: no answer can come after). Nil when the request was gone (another canceller of the same job
-    /// read its answer): look again.
+    /// when unanswered: no answer can come after). Nil when the request was gone (its entry settled or was handed back
+    /// meanwhile, or another canceller of the same job read its answer): look again.
     private func holderAnswer(queue: String, entryID: String, wait: Duration) async throws -> CancelResult? {
         let clock = ContinuousClock()
         let deadline = clock.now + wait
@@ -129,7 +129,7 @@ extension JobQueue {
         switch try await store.closeCancelRequest(queue: queue, entryID: entryID) {
         case "cancelled": return .cancelled
         case "running": return .running
-        case JobStore.cancelRequested: return .held
+        case let state? where state.hasPrefix(JobStore.cancelRequested): return .held
         default: return nil
         }
     }

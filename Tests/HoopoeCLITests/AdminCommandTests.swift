@@ -134,12 +134,13 @@ struct AdminCommandTests {
         #expect(try await h.eventually(timeout: .seconds(15)) { try await h.jobs.liveProcesses().first?.fields["busy"] == "1" }, "\(worker.output)")
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 2 }, "the next job waits fetched")
 
-        let (nextStatus, nextOutput) = try await h.run(["job", "cancel", next])
+        // A long wait: the answer comes with the worker's next round (0.5 s), however late a loaded machine makes it.
+        let (nextStatus, nextOutput) = try await h.run(["job", "cancel", next, "--wait", "20"])
         #expect(nextStatus == 0 && nextOutput.contains("cancelled job \(next) on queue default"), "\(nextOutput)")
         let (_, nextShow) = try await h.run(["job", "show", next])
         #expect(nextShow.contains("state:       finished: cancelled"), "\(nextShow)")
 
-        let (status, output) = try await h.run(["job", "cancel", id])
+        let (status, output) = try await h.run(["job", "cancel", id, "--wait", "20"])
         #expect(status == 3 && output.contains("is running on a worker; it is not interrupted"), "\(output)")
         let (_, show) = try await h.run(["job", "show", id])
         #expect(show.contains("state:       running"), "\(show)")

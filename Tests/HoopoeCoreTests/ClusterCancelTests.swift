@@ -30,8 +30,8 @@ import Testing
         let task = Task { try await worker.run() }
         #expect(try await TestSupport.eventually { try await jobs.info(queue: queue).inFlight == 2 }, "the blocker runs, the other waits fetched")
 
-        #expect(try await jobs.cancel(id: held, queue: queue) == .cancelled)
-        #expect(try await jobs.cancel(id: blocker, queue: queue) == .running)
+        #expect(try await jobs.cancel(id: held, queue: queue, holderWait: .seconds(20)) == .cancelled)
+        #expect(try await jobs.cancel(id: blocker, queue: queue, holderWait: .seconds(20)) == .running)
         #expect(try await jobs.info(queue: queue).inFlight == 1)
         gate.open()
         #expect(try await TestSupport.eventually { try await jobs.info(queue: queue).inFlight == 0 })

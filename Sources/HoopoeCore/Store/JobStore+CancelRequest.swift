@@ -6,16 +6,17 @@ import Redis
 ///
 /// 1. the canceller writes `requested` for the entry, only while the entry is pending (``requestCancel(queue:entryID:)``);
 /// 2. every worker reads its queues' requests with its pause check (``cancelRequests(queues:)``); the one holding the
-///    entry settles it as cancelled if it was still waiting in its buffer, or answers `running`
+///    entry settles it as cancelled if it was still waiting in its buffer, or answers `running` if it runs
 ///    (``answerCancel(queue:entryID:job:)``), either only while the request stands;
-/// 3. the canceller polls for the answer and removes the field, or at its deadline withdraws the request, in one
-///    transaction (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can
-///    no longer come.
+/// 3. the canceller polls for the answer (``cancelAnswer(queue:entryID:)``, which also drops a request whose entry
+///    settled meanwhile), then removes the field, or at its deadline withdraws the request, in one transaction
+///    (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can no longer come.
 extension JobStore {
     static let cancelRequestScript = RedisScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
     static let cancelHeldScript = historyScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
+    static let cancelPollScript = RedisScript(name: "cancel-poll", embedded: PackageResources.cancel_poll_lua)
 
-    /// The value a request holds until its holder answers.
+    /// What a request holds until its holder answers: `requested <deadline, Redis ms>`, this word first.
     static let cancelRequested = "requested"
 
     /// What the holder of a requested entry does with it.
@@ -28,19 +29,26 @@ extension JobStore {
     }
 
     /// Asks the holder of `entryID` to cancel it: one script, writing the request only while the entry is pending.
+    /// The request stands for `wait` by Redis's clock: a holder ignores it after, so a canceller that died waiting
+    /// leaves no request that would cancel the job later with nobody told.
     /// - Returns: false when it is no longer pending (settled, or handed back as a new entry): nothing was written.
-    func requestCancel(queue: String, entryID: String) async throws -> Bool {
+    func requestCancel(queue: String, entryID: String, wait: Duration) async throws -> Bool {
         let k = keys(queue)
         // KEYS[1] stream · KEYS[2] cancels · ARGV[1] group · ARGV[2] entry id · ARGV[3] the hash's TTL, s
+        // ARGV[4] how long the request stands, ms
         // Returns 1 requested · 0 not pending
         let n = try await redis.run(
-            Self.cancelRequestScript, keys: [k.stream, k.cancels], arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds)])
+            Self.cancelRequestScript, keys: [k.stream, k.cancels],
+            arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds), String(max(1, Int(wait.seconds * 1000)))])
         return n.int == 1
     }
 
-    /// The request's state: `requested` until answered, then `cancelled` or `running`; nil when there is none. One `HGET`.
+    /// The request's state: `requested` until answered, then `cancelled` or `running`; `gone` (and removed) when it is
+    /// unanswered and the entry is no longer pending, so no answer can come; nil when there is none. One script.
     func cancelAnswer(queue: String, entryID: String) async throws -> String? {
-        try await redis.send("HGET", keys(queue).cancels, entryID).string
+        let k = keys(queue)
+        // KEYS[1] cancels · KEYS[2] stream · ARGV[1] entry id · ARGV[2] group
+        return try await redis.run(Self.cancelPollScript, keys: [k.cancels, k.stream], arguments: [entryID, QueueKeys.group]).string
     }
 
     /// Removes the request and returns what it held (`requested`: withdrawn before an answer, which now cannot come).
@@ -59,39 +67,49 @@ extension JobStore {
         var requests: [(queue: String, entryID: String)] = []
         for (queue, reply) in zip(queues, replies) {
             let items = reply.array ?? []
-            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string == Self.cancelRequested {
+            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string?.hasPrefix(Self.cancelRequested) == true {
                 if let entryID = items[index].string { requests.append((queue, entryID)) }
             }
         }
         return requests
     }
 
-    /// The holder's answer to a request for `entryID` (one script): `running`, or the entry settled as cancelled.
-    /// - Returns: false when the request no longer stands (withdrawn by its canceller): nothing was done, and a job
-    ///   withdrawn from the buffer for it must go back.
-    func answerCancel(queue: String, entryID: String, job: HeldCancel) async throws -> Bool {
+    /// The holder's answer to a request for `entryID` (one script): `running`, or the entry settled as cancelled;
+    /// only while the entry is pending to `consumer` (a worker whose lease lapsed and whose job another worker claimed
+    /// answers nothing).
+    /// - Returns: false when the request no longer stands (withdrawn by its canceller, or past its deadline) or the
+    ///   entry is not `consumer`'s: nothing was done, and a job withdrawn from the buffer for it must go back.
+    func answerCancel(queue: String, entryID: String, consumer: String, job: HeldCancel) async throws -> Bool {
         let k = keys(queue)
         // KEYS[1] cancels · KEYS[2] stream · KEYS[3] unique:<key> · KEYS[4] history (legacy sorted set) · KEYS[5] history:jobs
         // KEYS[6] history:ids · KEYS[7] answer:<id> · ARGV[1] `cancel` or `running` · ARGV[2] entry id · ARGV[3] group
         // ARGV[4] job id · ARGV[5] history record ('' for none) · ARGV[6] the answer ('' for none) · ARGV[7] its TTL, s
-        // Returns 1 answered · 0 no request
+        // ARGV[8] the consumer that holds it
+        // Returns 1 answered · 0 no standing request, or not this consumer's
         let arguments: [String]
         let id: String
         let unique: String
         switch job {
         case .running:
             (id, unique) = ("-", "-")
-            arguments = ["running", entryID, QueueKeys.group, "", "", "", ""]
+            arguments = ["running", entryID, QueueKeys.group, "", "", "", "", consumer]
         case .cancel(let jobID, let uniqueKey, let record, let answer):
             (id, unique) = (jobID, uniqueKey ?? "-")
             arguments = [
                 "cancel", entryID, QueueKeys.group, jobID, record.map { String(decoding: $0, as: UTF8.self) } ?? "", answer ?? "",
-                String(QueueKeys.answerTTLSeconds),
+                String(QueueKeys.answerTTLSeconds), consumer,
             ]
         }
+        // Durable as an acknowledgement is: a failover must not bring back a job its canceller was told is cancelled.
         let n = try await redis.run(
             Self.cancelHeldScript, keys: [k.cancels, k.stream, k.unique(unique), k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
-            arguments: arguments)
+            arguments: arguments, durable: true)
         return n.int == 1
+    }
+
+    /// The consumer `entryID` is pending to, nil when it is not pending. One `XPENDING`.
+    func pendingConsumer(queue: String, entryID: String) async throws -> String? {
+        let reply = try await redis.send("XPENDING", keys(queue).stream, QueueKeys.group, entryID, entryID, "1")
+        return reply.array?.first?.array?[1].string
     }
 }

@@ -7,14 +7,18 @@ import Logging
 ///
 /// For each request for an entry this worker holds: a job still waiting in the buffer is taken out of it, so no runner
 /// starts it, and settled as cancelled (acknowledged and deleted, its unique key released, its history record and
-/// `notify` answer written); a job a runner took is answered `running`. Both only while the request stands: a job
-/// whose canceller gave up first goes back into the buffer and runs. A request for an entry this worker
-/// does not hold is another worker's, left alone.
+/// `notify` answer written); a job running is answered `running`. Both only while the request stands: a job whose
+/// canceller gave up first goes back into the buffer and runs. A job between the two (taken by a runner and not yet
+/// started, or being settled or handed back) gets no answer this round: the next one sees where it went, and the
+/// canceller sees an entry that is no longer pending. A request for an entry this worker does not hold is another
+/// worker's, left alone.
 struct CancelWatch: BackgroundStep {
     let store: JobStore
     let queues: [String]
     let buffer: JobBuffer
     let leases: Leases
+    /// The jobs running now: only those are answered `running`.
+    let lifecycle: WorkerLifecycle
     let handBack: HandBack
     let interval: Duration
     /// This worker's consumer name, in the history records it writes.
@@ -30,15 +34,14 @@ struct CancelWatch: BackgroundStep {
         for request in try await store.cancelRequests(queues: queues) where leases.holds(queue: request.queue, entryID: request.entryID) {
             if let job = buffer.withdraw(queue: request.queue, entryID: request.entryID) {
                 try await cancel(job)
-            } else {
-                // Taken by a runner: started, or being settled.
-                _ = try await store.answerCancel(queue: request.queue, entryID: request.entryID, job: .running)
+            } else if lifecycle.isRunning(entryID: request.entryID) {
+                _ = try await store.answerCancel(queue: request.queue, entryID: request.entryID, consumer: consumer, job: .running)
             }
         }
     }
 
-    /// Settles `job`, taken out of the buffer, as cancelled; hands it back when the request was withdrawn meanwhile or
-    /// the settle failed (it must not be lost, and no runner can take it any more).
+    /// Settles `job`, taken out of the buffer, as cancelled; puts it back to run when the request no longer stands or
+    /// the settle is known not to have run (it must not be lost: no runner can take it any more).
     private func cancel(_ job: FetchedJob) async throws {
         guard let envelope = try? JobEnvelope.decode(job.bytes) else {
             // Unreadable: no record or answer can be written for it; it goes back, to be buried with its reason when run.
@@ -58,10 +61,17 @@ struct CancelWatch: BackgroundStep {
         let settled: Bool
         do {
             settled = try await store.answerCancel(
-                queue: job.queue, entryID: job.entryID, job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
+                queue: job.queue, entryID: job.entryID, consumer: consumer,
+                job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
         } catch {
-            // The script may have run (a reply lost): handing the job back could bring a cancelled job back. Released
-            // instead: if it did not run, the entry's lease lapses and recovery runs the job, as after a lost worker.
+            // The script may have run (a reply lost) or not; it acknowledges the entry, so one still pending to this
+            // worker says it did not, and the job goes back to run.
+            if (try? await store.pendingConsumer(queue: job.queue, entryID: job.entryID)) == consumer {
+                await putBack(job)
+                throw error
+            }
+            // Unknown: putting it back could run a cancelled job. Released instead: if the script did not run, the
+            // entry's lease lapses and recovery runs the job, as after a lost worker.
             leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
             logger.warning(
                 "cancelling job \(envelope.id) failed; it was not started here, and runs after its lease unless the cancel landed",

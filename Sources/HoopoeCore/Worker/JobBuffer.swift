@@ -179,21 +179,20 @@ final class JobBuffer: Sendable {
     }
 
     /// Takes job `entryID` of `queue` out of the buffer if it waits here (a cancel of a job not started, decision
-    /// 0089): no runner will take it. Nil when it is not waiting here (taken by a runner, or never fetched here).
+    /// 0089): no runner will take it. Every copy goes (recovery can claim this worker's own lapsed entry again), the
+    /// first is returned. Nil when it is not waiting here (taken by a runner, or never fetched here).
     func withdraw(queue: String, entryID: String) -> FetchedJob? {
         var room: [UnsafeContinuation<Void, Never>] = []
         let job: FetchedJob? = state.withLock { state in
             guard let lane = state.laneIndex[queue] else { return nil }
-            let head = state.lanes[lane].head
-            guard let index = state.lanes[lane].jobs[head...].firstIndex(where: { $0.entryID == entryID }) else { return nil }
-            let job = state.lanes[lane].jobs.remove(at: index)
-            state.count -= 1
-            if state.lanes[lane].waiting == 0 {
-                state.lanes[lane].jobs.removeAll(keepingCapacity: true)
-                state.lanes[lane].head = 0
-            }
+            let waiting = state.lanes[lane].jobs[state.lanes[lane].head...]
+            guard let first = waiting.first(where: { $0.entryID == entryID }) else { return nil }
+            let kept = waiting.filter { $0.entryID != entryID }
+            state.count -= waiting.count - kept.count
+            state.lanes[lane].jobs = kept
+            state.lanes[lane].head = 0
             room = Self.roomMade(&state)
-            return job
+            return first
         }
         for waiter in room { waiter.resume() }
         return job

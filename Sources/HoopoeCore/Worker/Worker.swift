@@ -367,7 +367,7 @@ public final class Worker: Sendable {
             promotion,
             pauseWatch,
             CancelWatch(
-                store: jobs.store, queues: options.queues.names, buffer: buffer, leases: leases, handBack: handBack,
+                store: jobs.store, queues: options.queues.names, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack,
                 interval: options.pauseCheckInterval, consumer: options.consumer, redaction: redaction, keepsHistory: historyLimits != nil,
                 logger: logger),
             RetentionUpkeep(store: jobs.store, options: options, historyLimits: historyLimits, logger: logger),

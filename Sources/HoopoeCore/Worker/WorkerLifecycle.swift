@@ -40,6 +40,11 @@ final class WorkerLifecycle: Sendable {
     /// Jobs running now, for interrupting.
     var runningJobs: [RunningJob] { state.withLock { $0.running.compactMap { $0 } } }
 
+    /// Whether a job of stream entry `entryID` is running now (a cancel's answer, decision 0089).
+    func isRunning(entryID: String) -> Bool {
+        state.withLock { $0.running.contains { $0?.key == entryID } }
+    }
+
     /// ``WorkerState/running`` → ``WorkerState/quiet``. Returns false when the worker was not running.
     func quiet() -> Bool {
         advance(to: .quiet, from: [.running]) != nil

@@ -9,8 +9,8 @@ struct JobCancelCommand: AsyncParsableCommand {
         discussion: """
             A cancelled job is removed, recorded in its queue's job history as `cancelled`, and its unique key released; \
             a job sent with `notify` answers `cancelled`. A job a worker has fetched into its buffer to run next is \
-            asked for: the worker answers within about a second, cancelling it if it has not started; after 2 s without \
-            an answer (a worker stopping or gone, or of an older release) nothing is cancelled. \
+            asked for: the worker answers within about a second, cancelling it if it has not started; after `--wait` \
+            seconds without an answer (a worker stopping or gone, or of an older release) nothing is cancelled. \
             Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs), 3 running \
             (it is not interrupted) or held by a worker that did not answer.
             """
@@ -18,12 +18,19 @@ struct JobCancelCommand: AsyncParsableCommand {
 
     @OptionGroup var target: JobTarget
 
+    @Option(name: .customLong("wait"), help: "Seconds to wait for the answer of a worker holding the job (default 2).")
+    var wait: Double = 2
+
+    func validate() throws {
+        guard wait.isFinite, wait > 0, wait <= 3600 else { throw ValidationError("--wait must be a number of seconds above 0, at most 3600") }
+    }
+
     func run() async throws {
         let id = target.id
         let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: CancelResult, dead: Bool) in
             guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, false) }
             if case .dead = job.state { return (queue, .notFound, true) }
-            return (queue, try await jobs.cancel(id: id, queue: queue, redaction: JobCatalog.redaction(jobs: jobs)), false)
+            return (queue, try await jobs.cancel(id: id, queue: queue, redaction: JobCatalog.redaction(jobs: jobs), holderWait: .milliseconds(Int(wait * 1000))), false)
         }
         switch outcome.result {
         case .cancelled:
@@ -33,7 +40,7 @@ struct JobCancelCommand: AsyncParsableCommand {
             throw ExitCode(3)
         case .held:
             printError(
-                "job \(id) on queue \(outcome.queue ?? "?") is held by a worker that did not answer within 2 s (stopping, gone, or of an older release); it is not cancelled"
+                "job \(id) on queue \(outcome.queue ?? "?") is held by a worker that did not answer within \(wait) s (stopping, gone, or of an older release); it is not cancelled"
             )
             throw ExitCode(3)
         case .notFound:

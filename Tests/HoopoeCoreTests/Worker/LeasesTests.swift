@@ -39,8 +39,6 @@ struct LeasesTests {
         #expect(held(leases) == ["a": ["1764728000002-12"]])
     }
 
-    /// Ids Redis would not write (leading zeros, a part beyond 64 bits, no dash) are renewed as the very text held:
-    /// read as numbers, "01-1" would come back as "1-1" and renew nothing.
     /// Whether an entry is held: a cancel's holder check (decision 0089).
     @Test func holdsSaysWhatIsHeldUntilReleased() {
         let leases = Leases()
@@ -52,6 +50,8 @@ struct LeasesTests {
         #expect(leases.holds(queue: "a", entryID: "1764728000000-0"))
     }
 
+    /// Ids Redis would not write (leading zeros, a part beyond 64 bits, no dash) are renewed as the very text held:
+    /// read as numbers, "01-1" would come back as "1-1" and renew nothing.
     @Test func idsNotInRedisFormAreKeptAsGiven() {
         let leases = Leases()
         let odd = ["01-1", "1-01", "99999999999999999999-1", "no-dash-at-all", "7", "-", "1-", ""]

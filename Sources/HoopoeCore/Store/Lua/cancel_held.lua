@@ -1,17 +1,28 @@
 -- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+CancelRequest.swift; history.lua is put before it.
--- The holder's answer to a cancel request (decision 0089), only while the request still stands (its canceller waits):
--- `running` says so; `cancel` settles the entry as cancel_ready.lua settles a ready one, acknowledged too.
-if redis.call('HGET', KEYS[1], ARGV[2]) ~= 'requested' then return 0 end
+-- The holder's answer to a cancel request (decision 0089), only while the request stands (its canceller waits: before
+-- its deadline) and the entry is still pending to this holder: `running` says so; `cancel` settles the entry as
+-- cancel_ready.lua settles a ready one, acknowledged too. A request past its deadline is removed.
+local request = redis.call('HGET', KEYS[1], ARGV[2])
+if type(request) ~= 'string' then return 0 end
+local deadline = tonumber(string.match(request, '^requested (%d+)$'))
+if not deadline then return 0 end
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+  return 0
+end
+local p = redis.pcall('XPENDING', KEYS[2], ARGV[3], ARGV[2], ARGV[2], 1)
+if type(p) ~= 'table' or not p[1] or p[1][2] ~= ARGV[8] then return 0 end
 if ARGV[1] == 'running' then
   redis.call('HSET', KEYS[1], ARGV[2], 'running')
   return 1
 end
 redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
-if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+-- pcall, as acknowledge.lua: a key of another type must not fail a cancel already made.
+if redis.pcall('GET', KEYS[3]) == ARGV[4] then redis.pcall('DEL', KEYS[3]) end
 if ARGV[5] ~= '' then history_add(KEYS[6], KEYS[5], KEYS[4], {ARGV[4], ARGV[5]}, 1, 1) end
 if ARGV[6] ~= '' then
-  -- pcall, as acknowledge.lua: an answer key of another type must not fail a cancel already made.
   redis.pcall('LPUSH', KEYS[7], ARGV[6])
   redis.pcall('EXPIRE', KEYS[7], ARGV[7])
 end
