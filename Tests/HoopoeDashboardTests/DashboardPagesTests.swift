@@ -68,6 +68,22 @@ import Testing
         #expect(try await harness.jobs.store.scheduledCount(queue: "default") == 0)
     }
 
+    /// The job page cancels a ready job (and offers it only for a job not finished): it comes back finished, cancelled.
+    @Test func cancellingAReadyJobFromItsPage() async throws {
+        let harness = try DashboardHarness()
+        let id = try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default")).createdID)
+        let page = try await harness.get("/job?id=\(id)&queue=default")
+        #expect(page.text.contains("action=\"/job/cancel\"") && page.text.contains(">Cancel</button>"), "\(page.text)")
+        let reply = try await harness.post("/job/cancel", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect(reply.status == .seeOther)
+        let location = reply.headers[.location] ?? ""
+        #expect(location.contains("notice=Cancelled"), "\(location)")
+        let after = try await harness.get("/job?id=\(id)&queue=default")
+        #expect(after.text.contains("cancelled") && !after.text.contains("action=\"/job/cancel\""), "\(after.text)")
+        let again = try await harness.post("/job/cancel", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect((again.headers[.location] ?? "").contains("nothing%20cancelled"), "\(again.headers[.location] ?? "")")
+    }
+
     @Test func theBusyPageShowsJobsWorkersHold() async throws {
         let harness = try DashboardHarness()
         let result = try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default"))

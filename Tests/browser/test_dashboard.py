@@ -256,6 +256,16 @@ class DashboardInABrowser(unittest.TestCase):
         self.assertNotIn(second, remaining)
         self.assertIn(kept, remaining)
 
+    def test_cancel_on_the_job_page_cancels_a_waiting_job(self):
+        # A queue no worker serves: the job waits, ready, until the button cancels it.
+        job_id = self.enqueuer.enqueue("diag.record", {"key": f"{self.namespace}:parked", "member": "m"}, queue="parked")[1]
+        self.assertEqual(self.open(f"/job?id={job_id}&queue=parked"), [])
+        self.assertIn("ready (waiting for a worker)", self.driver.page_source)
+        self.driver.find_element(By.XPATH, "//button[text()='Cancel']").click()
+        wait_for(lambda: f"Cancelled job {job_id}." in self.driver.page_source, what="the cancel's notice")
+        self.assertIn("finished: <strong class=\"outcome cancelled\">cancelled</strong>", self.driver.page_source)
+        self.assertEqual(self.redis.xlen(f"{self.namespace}:{{parked}}:stream"), 0)
+
     def test_a_register_job_page_never_shows_its_password(self):
         password = json.loads(PASSWORD_SAMPLE.read_text())["password"]
         output = subprocess.run(

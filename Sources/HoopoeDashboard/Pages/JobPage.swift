@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import HoopoeJobs
+import Hummingbird
 
 extension Dashboard {
     /// `/job?id=ID[&queue=Q]`: where a job is and its envelope, redacted as `hoopoe job show` redacts it. Without a
@@ -26,13 +27,33 @@ extension Dashboard {
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)
     }
 
+    /// POST `/job/cancel` (queue, id): cancels a job that has not started, as `hoopoe job cancel` does: ready,
+    /// scheduled, or fetched by a worker, which is asked and answers within about a second (decision 0089). A running
+    /// job is not interrupted. Back to the job's page, which then shows it cancelled.
+    func jobCancel(_ form: FormFields) async throws -> Response {
+        guard let queue = form["queue"], let id = form["id"] else { return Page.plain(.badRequest, "queue and id are required\n") }
+        let back = "/job" + QueryString.make([("id", id), ("queue", queue)])
+        let notice: String
+        switch try await jobs.cancel(id: id, queue: queue, redaction: configuration.redaction) {
+        case .cancelled: notice = "Cancelled job \(id)."
+        case .running: notice = "Job \(id) is running on a worker; it is not interrupted."
+        case .held: notice = "Job \(id) is held by a worker that did not answer within 2 s (stopping, gone, or of an older release); it is not cancelled."
+        case .notFound: notice = "Job \(id) is no longer waiting in \(queue): nothing cancelled."
+        }
+        return Page.after(back, notice: notice)
+    }
+
     private func jobBody(_ found: FoundJob, queue: String, events: HTML) -> HTML {
         let envelope = shown(found.envelope)
         let state: HTML
         var actions: [HTML] = []
         switch found.state {
-        case .ready: state = "ready (waiting for a worker)"
-        case .running(let consumer): state = "running (worker <code>\(consumer)</code>)"
+        case .ready:
+            state = "ready (waiting for a worker)"
+            actions.append(button("Cancel", action: "/job/cancel", fields: [("queue", queue), ("id", envelope.id)], danger: true))
+        case .running(let consumer):
+            state = "held by worker <code>\(consumer)</code> (running, or fetched to run next)"
+            actions.append(button("Cancel if not started", action: "/job/cancel", fields: [("queue", queue), ("id", envelope.id)], danger: true))
         case .scheduled(let at):
             state = "scheduled, due \(Clock.relative(at))"
             actions.append(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", envelope.id)], danger: true))
