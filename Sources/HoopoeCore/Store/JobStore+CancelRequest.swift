@@ -4,10 +4,11 @@ import Redis
 /// answers (decision 0089). The requests and answers live in one hash of the queue (``QueueKeys/cancels``), in the
 /// queue's slot, so each step below is one script or transaction beside the stream it is about:
 ///
-/// 1. the canceller writes `requested` for the entry, only while the entry is pending (``requestCancel(queue:entryID:)``);
+/// 1. the canceller writes `requested` (with its deadline) for the entry, only while the entry is pending
+///    (``requestCancel(queue:entryID:wait:)``);
 /// 2. every worker reads its queues' requests with its pause check (``cancelRequests(queues:)``); the one holding the
 ///    entry settles it as cancelled if it was still waiting in its buffer, or answers `running` if it runs
-///    (``answerCancel(queue:entryID:job:)``), either only while the request stands;
+///    (``answerCancel(queue:entryID:consumer:job:)``), either only while the request stands;
 /// 3. the canceller polls for the answer (``cancelAnswer(queue:entryID:)``, which also drops a request whose entry
 ///    settled meanwhile), then removes the field, or at its deadline withdraws the request, in one transaction
 ///    (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can no longer come.
@@ -29,8 +30,9 @@ extension JobStore {
     }
 
     /// Asks the holder of `entryID` to cancel it: one script, writing the request only while the entry is pending.
-    /// The request stands for `wait` by Redis's clock: a holder ignores it after, so a canceller that died waiting
-    /// leaves no request that would cancel the job later with nobody told.
+    /// The request stands for `wait` and a second more by Redis's clock (the canceller closes it at `wait`, before a
+    /// holder could drop it as expired): a holder ignores it after, so a canceller that died waiting leaves no request
+    /// that would cancel the job later with nobody told.
     /// - Returns: false when it is no longer pending (settled, or handed back as a new entry): nothing was written.
     func requestCancel(queue: String, entryID: String, wait: Duration) async throws -> Bool {
         let k = keys(queue)
@@ -39,7 +41,7 @@ extension JobStore {
         // Returns 1 requested · 0 not pending
         let n = try await redis.run(
             Self.cancelRequestScript, keys: [k.stream, k.cancels],
-            arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds), String(max(1, Int(wait.seconds * 1000)))])
+            arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds), String(Int(wait.seconds * 1000) + 1000)])
         return n.int == 1
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Answers cancels of jobs this worker holds (decision 0089): `hoopoe job cancel` of a job a worker fetched writes a
-/// request (``JobStore/requestCancel(queue:entryID:)``), and every worker reads its queues' requests as often as it
+/// request (``JobStore/requestCancel(queue:entryID:wait:)``), and every worker reads its queues' requests as often as it
 /// reads the paused queues (one `HGETALL` a queue, in one pipeline).
 ///
 /// For each request for an entry this worker holds: a job still waiting in the buffer is taken out of it, so no runner

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HoopoeCore
 
 /// `hoopoe job cancel ID`: takes a waiting job off its queue before it runs.
@@ -40,7 +41,7 @@ struct JobCancelCommand: AsyncParsableCommand {
             throw ExitCode(3)
         case .held:
             printError(
-                "job \(id) on queue \(outcome.queue ?? "?") is held by a worker that did not answer within \(wait) s (stopping, gone, or of an older release); it is not cancelled"
+                "job \(id) on queue \(outcome.queue ?? "?") is held by a worker that did not answer within \(String(format: "%g", wait)) s (stopping, gone, or of an older release); it is not cancelled"
             )
             throw ExitCode(3)
         case .notFound:
