@@ -2,8 +2,15 @@ import Foundation
 import Redis
 
 extension JobStore {
-    static let cancelReadyScript = historyScript(name: "cancel-ready", embedded: PackageResources.cancel_ready_lua)
-    static let cancelScheduledScript = historyScript(name: "cancel-scheduled", embedded: PackageResources.cancel_scheduled_lua)
+    static let cancelReadyScript = cancelScript(name: "cancel-ready", embedded: PackageResources.cancel_ready_lua)
+    static let cancelScheduledScript = cancelScript(name: "cancel-scheduled", embedded: PackageResources.cancel_scheduled_lua)
+
+    /// A cancel's script: history.lua's functions, cancel.lua's `cancel_finish` (the unique key, the record, the
+    /// answer), then the script's own text, so the three ways a job is cancelled (ready, scheduled, held by a worker)
+    /// finish it alike.
+    static func cancelScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
+        RedisScript(name: name, embedded: PackageResources.history_lua + PackageResources.cancel_lua + bytes)
+    }
 
     /// Cancels job `id`, as ``find(id:queue:)`` found it, if it is waiting; a running job is not interrupted.
     /// Its unique lock is released only if this job holds it, and `record` (outcome `cancelled`) is added to the

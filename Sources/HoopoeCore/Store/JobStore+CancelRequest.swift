@@ -14,7 +14,7 @@ import Redis
 ///    (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can no longer come.
 extension JobStore {
     static let cancelRequestScript = RedisScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
-    static let cancelHeldScript = historyScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
+    static let cancelHeldScript = cancelScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
     static let cancelPollScript = RedisScript(name: "cancel-poll", embedded: PackageResources.cancel_poll_lua)
 
     /// What a request holds until its holder answers: `requested <deadline, Redis ms>`, this word first.

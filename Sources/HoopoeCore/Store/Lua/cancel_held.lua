@@ -1,4 +1,5 @@
--- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+CancelRequest.swift; history.lua is put before it.
+-- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+CancelRequest.swift; history.lua and cancel.lua are
+-- put before it.
 -- The holder's answer to a cancel request (decision 0089), only while the request stands (its canceller waits: before
 -- its deadline) and the entry is still pending to this holder: `running` says so; `cancel` settles the entry as
 -- cancel_ready.lua settles a ready one, acknowledged too. A request past its deadline is removed.
@@ -19,12 +20,6 @@ if ARGV[1] == 'running' then
 end
 redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
--- pcall, as acknowledge.lua: a key of another type must not fail a cancel already made.
-if redis.pcall('GET', KEYS[3]) == ARGV[4] then redis.pcall('DEL', KEYS[3]) end
-if ARGV[5] ~= '' then history_add(KEYS[6], KEYS[5], KEYS[4], {ARGV[4], ARGV[5]}, 1, 1) end
-if ARGV[6] ~= '' then
-  redis.pcall('LPUSH', KEYS[7], ARGV[6])
-  redis.pcall('EXPIRE', KEYS[7], ARGV[7])
-end
+cancel_finish(KEYS[3], ARGV[4], KEYS[6], KEYS[5], KEYS[4], ARGV[5], KEYS[7], ARGV[6], ARGV[7])
 redis.call('HSET', KEYS[1], ARGV[2], 'cancelled')
 return 1

@@ -1,5 +1,5 @@
--- Job history's writes (decision 0033), put before each script that adds or trims records (kill, cancel_ready,
--- cancel_scheduled, history_upkeep) by JobStore.historyScript: one copy of the layout's rules. The acknowledgement
+-- Job history's writes (decision 0033), put before each script that adds or trims records (kill, the cancels,
+-- history_upkeep) by JobStore.historyScript (the cancels' by JobStore.cancelScript): one copy of the layout's rules. The acknowledgement
 -- writes its records with an HSET before its script and its ids in the script (decision 0062), and leaves the rest
 -- to history_upkeep.
 --   ids     LIST of job ids, newest first (history:ids)
