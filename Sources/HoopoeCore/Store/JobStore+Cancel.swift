@@ -5,9 +5,10 @@ extension JobStore {
     static let cancelReadyScript = cancelScript(name: "cancel-ready", embedded: PackageResources.cancel_ready_lua)
     static let cancelScheduledScript = cancelScript(name: "cancel-scheduled", embedded: PackageResources.cancel_scheduled_lua)
 
-    /// A cancel's script: history.lua's functions, cancel.lua's `cancel_finish` (the unique key, the record, the
-    /// answer), then the script's own text, so the three ways a job is cancelled (ready, scheduled, held by a worker)
-    /// finish it alike.
+    /// A cancel's script: history.lua's functions, cancel.lua's (`cancel_finish`: the unique key, the record, the
+    /// answer; `cancel_holder`: whom an entry is pending to; `cancel_now_ms`), then the script's own text, so the three
+    /// ways a job is cancelled (ready, scheduled, held by a worker) finish it alike and decision 0089's steps read an
+    /// entry's holder and a deadline one way.
     static func cancelScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
         RedisScript(name: name, embedded: PackageResources.history_lua + PackageResources.cancel_lua + bytes)
     }

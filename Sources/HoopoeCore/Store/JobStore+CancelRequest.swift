@@ -13,9 +13,9 @@ import Redis
 ///    settled meanwhile), then removes the field, or at its deadline withdraws the request, in one transaction
 ///    (``closeCancelRequest(queue:entryID:)``): an answer that came first is read, one that did not can no longer come.
 extension JobStore {
-    static let cancelRequestScript = RedisScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
+    static let cancelRequestScript = cancelScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
     static let cancelHeldScript = cancelScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
-    static let cancelPollScript = RedisScript(name: "cancel-poll", embedded: PackageResources.cancel_poll_lua)
+    static let cancelPollScript = cancelScript(name: "cancel-poll", embedded: PackageResources.cancel_poll_lua)
 
     /// What a request holds until its holder answers: `requested <deadline, Redis ms>`, this word first.
     static let cancelRequested = "requested"

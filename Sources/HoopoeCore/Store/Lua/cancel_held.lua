@@ -7,13 +7,11 @@ local request = redis.call('HGET', KEYS[1], ARGV[2])
 if type(request) ~= 'string' then return 0 end
 local deadline = tonumber(string.match(request, '^requested (%d+)$'))
 if not deadline then return 0 end
-local t = redis.call('TIME')
-if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then
+if cancel_now_ms() > deadline then
   redis.call('HDEL', KEYS[1], ARGV[2])
   return 0
 end
-local p = redis.pcall('XPENDING', KEYS[2], ARGV[3], ARGV[2], ARGV[2], 1)
-if type(p) ~= 'table' or not p[1] or p[1][2] ~= ARGV[8] then return 0 end
+if cancel_holder(KEYS[2], ARGV[3], ARGV[2]) ~= ARGV[8] then return 0 end
 if ARGV[1] == 'running' then
   redis.call('HSET', KEYS[1], ARGV[2], 'running')
   return 1
