@@ -56,7 +56,6 @@ enum Assets {
         dl.fields dt { color: var(--muted); }
         dl.fields dd { margin: 0; overflow-wrap: anywhere; }
         td.actions { white-space: nowrap; }
-        .later { border: 1px dashed #c9ced6; padding: .5rem .8rem; color: var(--muted); background: #fbfbfc; }
         """
 
     /// "Select all" for the dead page's checkboxes, and a confirmation before an action marked `data-confirm`.

@@ -59,6 +59,7 @@ public final class Dashboard: Sendable {
         routes.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
         routes.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
         routes.post("/scheduled/delete") { request, _ in await self.action(request) { try await self.scheduledDelete($0) } }
+        routes.post("/scheduled/run-now") { request, _ in await self.action(request) { try await self.scheduledRunNow($0) } }
         routes.post("/job/cancel") { request, _ in await self.action(request) { try await self.jobCancel($0) } }
         routes.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
         routes.post("/queues/pause") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: true) } }

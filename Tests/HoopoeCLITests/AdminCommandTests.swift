@@ -61,6 +61,7 @@ struct AdminCommandTests {
             (["dead", "delete"], "no dead job NOPE in any queue (mail)"),
             (["job", "show"], "no job NOPE in any queue (mail) (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)"),
             (["job", "cancel"], "no waiting job NOPE in any queue (mail)"),
+            (["job", "run-now"], "no scheduled job NOPE in any queue (mail)"),
         ] {
             let (status, output) = try await h.run(command + ["NOPE"])
             #expect(status == 1 && output.contains(message), "\(command): \(output)")
@@ -94,6 +95,34 @@ struct AdminCommandTests {
         // Job history keeps the cancelled job: it is found, as cancelled.
         let (afterStatus, after) = try await h.run(["job", "show", id])
         #expect(afterStatus == 0 && after.contains("state:       finished: cancelled"), "\(after)")
+    }
+
+    /// `hoopoe job run-now`: a job delayed by an hour runs at once on a live worker, with its attempt and unique lock
+    /// as they were; a job that is not scheduled is left alone, and the message says where it is (exit 1).
+    @Test func runNowRunsADelayedJobAtOnceAndSaysWhereAnUnscheduledJobIs() async throws {
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--shutdown-timeout", "0.2"])
+        let payload: JSONValue = .object(["key": .string("\(h.namespace):k"), "member": "later"])
+        var options = EnqueueOptions.after(.seconds(3600))
+        options.uniqueKey = "run-now-test"
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: payload, options: options).createdID)
+        #expect(try await h.jobs.info(queue: "default").scheduled == 1)
+        #expect(try await h.jobs.enqueue(type: "diag.record", payload: payload, options: options).createdID == nil, "its unique lock holds")
+
+        let (status, output) = try await h.run(["job", "run-now", id])
+        #expect(status == 0 && output.contains("job \(id) on queue default is ready to run now"), "\(output)")
+        #expect(try await h.eventually { try await h.redis.send("SISMEMBER", "\(h.namespace):k", "later").int == 1 }, "\(worker.output)")
+        #expect(try await h.jobs.info(queue: "default").scheduled == 0)
+        // Its unique lock is released by its run, as for a job run at its time: a new one goes in.
+        #expect(try await h.eventually { try await h.jobs.enqueue(type: "diag.record", payload: payload, options: options).createdID != nil })
+
+        let (again, againOutput) = try await h.run(["job", "run-now", id])
+        #expect(again == 1 && againOutput.contains("job \(id) on queue default is not scheduled: it finished (processed)"), "\(againOutput)")
+        try await h.seedDead(id: "D1", payload: .object([:]), reason: "boom")
+        let (dead, deadOutput) = try await h.run(["job", "run-now", "D1"])
+        #expect(dead == 1 && deadOutput.contains("it is dead; `hoopoe dead retry D1` puts it back on its queue"), "\(deadOutput)")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
     }
 
     /// Issue 11: a score or a time in Redis is whatever a writer put there. Infinite or huge ones are shown as `?`

@@ -68,6 +68,28 @@ import Testing
         #expect(try await harness.jobs.store.scheduledCount(queue: "default") == 0)
     }
 
+    /// "Run now" on the scheduled page and on a scheduled job's page: the job goes to the stream at once (ready), and a
+    /// second press moves nothing and says so.
+    @Test func runNowMovesAScheduledJobToItsStream() async throws {
+        let harness = try DashboardHarness()
+        let id = try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600)).createdID)
+        let list = try await harness.get("/scheduled?queue=default")
+        #expect(list.text.contains("action=\"/scheduled/run-now\"") && list.text.contains(">Run now</button>"), "\(list.text)")
+        let page = try await harness.get("/job?id=\(id)&queue=default")
+        #expect(page.text.contains("action=\"/scheduled/run-now\""), "\(page.text)")
+        let reply = try await harness.post("/scheduled/run-now", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect(reply.status == .seeOther)
+        #expect((reply.headers[.location] ?? "").contains("is%20ready%20to%20run%20now"), "\(reply.headers[.location] ?? "")")
+        #expect(try await harness.jobs.store.scheduledCount(queue: "default") == 0)
+        #expect(try await harness.jobs.find(id: id, queue: "default")?.state == .ready)
+        let after = try await harness.get("/job?id=\(id)&queue=default")
+        #expect(!after.text.contains("action=\"/scheduled/run-now\""), "offered for a scheduled job only")
+        let again = try await harness.post("/scheduled/run-now", "csrf=\(harness.token.value)&queue=default&id=\(id)")
+        #expect((again.headers[.location] ?? "").contains("nothing%20moved"), "\(again.headers[.location] ?? "")")
+        let forged = try await harness.post("/scheduled/run-now", "queue=default&id=\(id)")
+        #expect(forged.status == .forbidden, "no token, no action")
+    }
+
     /// The job page cancels a ready job (and offers it only for a job not finished): it comes back finished, cancelled.
     @Test func cancellingAReadyJobFromItsPage() async throws {
         let harness = try DashboardHarness()

@@ -266,6 +266,16 @@ class DashboardInABrowser(unittest.TestCase):
         self.assertIn("finished: <strong class=\"outcome cancelled\">cancelled</strong>", self.driver.page_source)
         self.assertEqual(self.redis.xlen(f"{self.namespace}:{{parked}}:stream"), 0)
 
+    def test_run_now_on_the_scheduled_page_makes_the_worker_run_it(self):
+        key = f"{self.namespace}:run-now"
+        job_id = self.enqueuer.enqueue("diag.record", {"key": key, "member": "ran"}, run_at=time.time() + 3600)[1]
+        self.assertEqual(self.open("/scheduled?queue=default"), [])
+        row = self.driver.find_element(By.XPATH, f"//tr[td/a[text()='{job_id}']]")
+        row.find_element(By.XPATH, ".//button[text()='Run now']").click()
+        wait_for(lambda: f"Job {job_id} is ready to run now." in self.driver.page_source, what="the run-now notice")
+        wait_for(lambda: self.redis.sismember(key, "ran"), what="the worker to run the job an hour early")
+        self.assertIsNone(self.redis.zscore(f"{self.namespace}:{{default}}:scheduled", job_id))
+
     def test_a_register_job_page_never_shows_its_password(self):
         password = json.loads(PASSWORD_SAMPLE.read_text())["password"]
         output = subprocess.run(

@@ -56,6 +56,7 @@ extension Dashboard {
             actions.append(button("Cancel if not started", action: "/job/cancel", fields: [("queue", queue), ("id", envelope.id)], danger: true))
         case .scheduled(let at):
             state = "scheduled, due \(Clock.relative(at))"
+            actions.append(button("Run now", action: "/scheduled/run-now", fields: [("queue", queue), ("id", envelope.id)]))
             actions.append(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", envelope.id)], danger: true))
         case .dead:
             state = "dead"

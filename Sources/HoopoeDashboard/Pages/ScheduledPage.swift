@@ -20,7 +20,8 @@ extension Dashboard {
             return """
                 <tr><td><a href="/job\(QueryString.make([("queue", queue), ("id", entry.id)]))">\(entry.id)</a></td><td>\(envelope?.type ?? "(unreadable)")</td>\
                 <td>\(kind)</td><td>\(Clock.relative(entry.dueAt))</td><td class="error">\(envelope?.lastError ?? "")</td>\
-                <td>\(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", entry.id)], danger: true))</td></tr>
+                <td>\(button("Run now", action: "/scheduled/run-now", fields: [("queue", queue), ("id", entry.id)]))\
+                \(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", entry.id)], danger: true))</td></tr>
                 """
         }
         let table: HTML =
@@ -33,7 +34,6 @@ extension Dashboard {
         let body: HTML = """
             \(queuePicker(path: "/scheduled", names: names, current: queue, count: counts))\(table)\
             \(pager(path: "/scheduled", pairs: [("queue", queue)], offset: offset, limit: configuration.pageSize, shown: entries.count, total: counts[queue] ?? 0))
-            <p class="later">"Run now" for a scheduled job needs a store script that moves one job to the stream (issue 14, after the topologies work).</p>
             """
         return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: body)
     }
@@ -47,5 +47,20 @@ extension Dashboard {
         }
         let result = try await jobs.cancel(id: id, queue: queue, redaction: configuration.redaction)
         return Page.after(back, notice: result == .cancelled ? "Deleted scheduled job \(id)." : "Job \(id) was not deleted: it is no longer scheduled.")
+    }
+
+    /// POST `/scheduled/run-now` (queue, id): a delayed job or retry goes to its queue's stream now, as `hoopoe job
+    /// run-now` moves it (its envelope kept: a retry its attempt, a unique job its lock); the next worker with a free
+    /// slot runs it.
+    func scheduledRunNow(_ form: FormFields) async throws -> Response {
+        guard let queue = form["queue"], let id = form["id"] else { return Page.plain(.badRequest, "queue and id are required\n") }
+        let back = "/scheduled" + QueryString.make([("queue", queue)])
+        let notice: String
+        switch try await jobs.runNow(id: id, queue: queue) {
+        case .moved: notice = "Job \(id) is ready to run now."
+        case .notScheduled: notice = "Job \(id) is no longer scheduled in \(queue): nothing moved."
+        case .noEnvelope: notice = "Job \(id) was scheduled without its envelope: its id was removed, nothing runs."
+        }
+        return Page.after(back, notice: notice)
     }
 }

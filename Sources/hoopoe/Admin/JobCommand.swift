@@ -4,7 +4,7 @@ import ArgumentParser
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
-        abstract: "Show or cancel one job by id.",
-        subcommands: [JobShowCommand.self, JobCancelCommand.self]
+        abstract: "Show, cancel or run now one job by id.",
+        subcommands: [JobShowCommand.self, JobCancelCommand.self, JobRunNowCommand.self]
     )
 }

@@ -1,0 +1,65 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// ``JobQueue/runNow(id:queue:)``: one scheduled job moved to its stream at once (the dashboard's and `hoopoe job
+/// run-now`'s "Run now").
+@Suite struct JobStoreRunNowTests {
+    /// A retry moved now keeps its envelope byte for byte (its attempt, error, `run_at`) and is marked `promoted`, so a
+    /// worker does not hold it back for its `run_at`; the other scheduled jobs stay.
+    @Test func aRetryGoesToTheStreamAsItWasMarkedPromoted() async throws {
+        let space = try TestNamespace()
+        let store = space.jobs.store
+        let k = store.keys("default")
+        let later = try #require(try await space.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+        var envelope = JobEnvelope(id: "retry-1", type: "diag.record", queue: "default", payload: .object(["n": 1]), enqueuedAt: 1)
+        envelope.attempt = 3
+        envelope.lastError = "provider down"
+        envelope.runAt = Date().timeIntervalSince1970 + 7200
+        var hset = RedisCommand("HSET", k.scheduledJobs, "retry-1")
+        hset.append(bytes: envelope.encoded())
+        _ = try await space.redis.pipeline([RedisCommand("ZADD", k.scheduled, String(envelope.runAt!), "retry-1"), hset])
+
+        #expect(try await space.jobs.runNow(id: "retry-1", queue: "default") == .moved)
+        let entries = try #require(try await space.redis.send("XRANGE", k.stream, "-", "+").array)
+        #expect(entries.count == 1)
+        let fields = try #require(entries.first?.array?.last?.array)
+        #expect(fields.count == 4 && fields[0].string == "promoted" && fields[1].string == "1" && fields[2].string == "job")
+        #expect(fields[3].bytes == envelope.encoded(), "the envelope as it was scheduled")
+        #expect(try await space.redis.send("ZRANGE", k.scheduled, "0", "-1").array?.compactMap(\.string) == [later])
+        #expect(try await space.redis.send("HKEYS", k.scheduledJobs).array?.compactMap(\.string) == [later])
+        let found = try await space.jobs.find(id: "retry-1", queue: "default")
+        #expect(found?.state == .ready && found?.envelope.attempt == 3)
+    }
+
+    /// Many at once (operators, promoters): the job is moved once.
+    @Test func aJobIsMovedOnceWhenManyAskAtOnce() async throws {
+        let space = try TestNamespace()
+        let id = try #require(try await space.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+        let jobs = space.jobs
+        let results = try await withThrowingTaskGroup(of: RunNowResult.self) { group in
+            for _ in 0..<8 { group.addTask { try await jobs.runNow(id: id, queue: "default") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == .moved }.count == 1 && results.filter { $0 == .notScheduled }.count == 7)
+        #expect(try await space.redis.send("XLEN", jobs.store.keys("default").stream).int == 1)
+    }
+
+    /// Not scheduled: nothing moves. An id the set holds without its envelope is removed, as the promoter removes it,
+    /// and nothing goes to the stream.
+    @Test func anUnscheduledOrEnvelopeLessIdMovesNothing() async throws {
+        let space = try TestNamespace()
+        let k = space.jobs.store.keys("default")
+        let ready = try #require(try await space.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
+        #expect(try await space.jobs.runNow(id: ready, queue: "default") == .notScheduled)
+        #expect(try await space.jobs.runNow(id: "nope", queue: "default") == .notScheduled)
+        try await space.redis.send("ZADD", k.scheduled, "1", "orphan")
+        #expect(try await space.jobs.runNow(id: "orphan", queue: "default") == .noEnvelope)
+        #expect(try await space.redis.send("ZCARD", k.scheduled).int == 0)
+        #expect(try await space.redis.send("XLEN", k.stream).int == 1, "only the ready job")
+    }
+}
