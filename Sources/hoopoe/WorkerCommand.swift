@@ -32,7 +32,9 @@ struct WorkerCommand: AsyncParsableCommand {
             HOOPOE_HISTORY_MAX_JOBS (default 10000, 0 to 1000000; 0 keeps none) and HOOPOE_HISTORY_MAX_AGE (seconds, \
             default 86400, 60 to 31536000) cap each queue's job history: the finished jobs `hoopoe job show` and the \
             dashboard find (docs/operating.md, "Job history"). About once a minute the worker trims each of its \
-            queues' history and dead set (10,000 jobs, 180 days) to their caps, whether or not a job ran or died.
+            queues' history and dead set (10,000 jobs, 180 days) to their caps, whether or not a job ran or died; \
+            one worker a minute also trims by age the queues no live worker has served for an hour (a queue retired \
+            or renamed), with its age caps.
 
             A job stays in Redis until its handler finished. If this process dies (kill -9, a lost host), another \
             running worker takes its jobs after --lease plus at most one recovery round (2 s ± 20 %): within 15 s \

@@ -170,6 +170,13 @@ public struct GlobalKeys: Sendable, Hashable {
     /// ``JobStore/scannedQueuesTTLSeconds``: the dashboard's pages and the health check read it instead of scanning
     /// every key on each request. Holds `""` when the scan found none, so that an empty result is remembered too.
     public var scannedQueues: String { "\(namespace):queues:scanned" }
+    /// The turn of the worker that trims, this round, the queues no live worker serves (`SET NX PX`, its value the
+    /// worker's consumer name; decision 0088, amended): one worker a round does it, not each of them.
+    public var unservedTrimTurn: String { "\(namespace):retention:turn" }
+    /// Hash: queue name → when a worker first found no live worker serving it (Unix seconds, that worker's clock); the
+    /// field goes when a worker serves it again. A queue unserved for ``JobStore/unservedGraceSeconds`` is trimmed by
+    /// age by the worker whose turn it is.
+    public var unservedQueues: String { "\(namespace):retention:unserved" }
     /// Sorted set of live processes: member = process id, score = last heartbeat.
     public var processes: String { "\(namespace):processes" }
     /// The capped stream of outcomes other services read (jobs/EVENTS.md); the engine adds `job.dead` to it.

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// Trims each of this worker's queues' dead set (``WorkerOptions/deadMaxJobs``, ``WorkerOptions/deadMaxAge``) and job
-/// history (``WorkerOptions/historyMaxJobs``, ``WorkerOptions/historyMaxAge``) to their caps about once a minute
-/// (decision 0088).
+/// history (``WorkerOptions/historyMaxJobs``, ``WorkerOptions/historyMaxAge``) to their caps about once a minute, and
+/// those of the queues no live worker serves (decision 0088).
 ///
 /// A burial trims its queue's dead set and a minute's first settle its history, but only those: a queue whose jobs
 /// stopped dying, or stopped running, kept its dead jobs and its finished jobs' records, payloads with whatever personal
@@ -20,21 +20,45 @@ struct RetentionUpkeep: BackgroundStep {
     var jitter: Double { 0.2 }
 
     /// Each trim on its own: one that fails (a key of another type, Redis briefly away) is logged with its queue and
-    /// tried again next round, and does not keep the others from theirs.
+    /// tried again next round, and does not keep the others from theirs. Then the queues no live worker serves, by one
+    /// worker a round.
     func round() async throws {
-        for queue in options.queues.names {
-            let now = Date().timeIntervalSince1970
-            do {
-                _ = try await store.trimDeadSet(queue: queue, limits: options.deadSetLimits, now: now)
-            } catch {
-                logger.warning("could not trim the dead set to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        for queue in options.queues.names { await trim(queue, deadSet: options.deadSetLimits, history: historyLimits) }
+        await trimUnservedQueues()
+    }
+
+    /// A queue no live worker has served for an hour (retired, renamed, or its workers all stopped) is trimmed by age,
+    /// with this worker's age caps, by whichever worker takes the round's turn: otherwise its dead jobs and its finished
+    /// jobs' records, payloads and all, stayed for good (decision 0088, amended in session 46). By age only: the count
+    /// caps bound a queue that grows, and one nobody serves does not; an hour, so a deploy's gap is not taken for a
+    /// retired queue. The turn is held for most of a round, so one worker a round reads the heartbeats for it.
+    private func trimUnservedQueues() async {
+        do {
+            guard try await store.takeUnservedTrimTurn(owner: options.consumer, hold: interval * 0.75) else { return }
+            let byAge = Int(Int32.max)
+            let deadSet = JobStore.DeadSetLimits(maxJobs: byAge, maxAge: options.deadSetLimits.maxAge, eventsMaxLength: options.deadSetLimits.eventsMaxLength)
+            let history = historyLimits.map { JobStore.HistoryLimits(maxJobs: byAge, maxAgeSeconds: $0.maxAgeSeconds) }
+            for queue in try await store.queuesUnservedPastGrace(now: Date().timeIntervalSince1970, servedHere: Set(options.queues.names)) {
+                await trim(queue, deadSet: deadSet, history: history)
             }
-            guard let historyLimits else { continue }
-            do {
-                try await store.keepHistory(.init(queue: queue, limits: historyLimits, now: now, byAge: true, refinished: 0, jobIDs: []))
-            } catch {
-                logger.warning("could not trim the job history to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
-            }
+        } catch {
+            logger.warning("could not look for queues no worker serves, to trim them; trying again next round", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Trims `queue`'s dead set to `deadSet` and, when this worker keeps history, its history to `history`.
+    private func trim(_ queue: String, deadSet: JobStore.DeadSetLimits, history: JobStore.HistoryLimits?) async {
+        let now = Date().timeIntervalSince1970
+        do {
+            _ = try await store.trimDeadSet(queue: queue, limits: deadSet, now: now)
+        } catch {
+            logger.warning("could not trim the dead set to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
+        guard let history else { return }
+        do {
+            try await store.keepHistory(.init(queue: queue, limits: history, now: now, byAge: true, refinished: 0, jobIDs: []))
+        } catch {
+            logger.warning("could not trim the job history to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
     }
 }

@@ -103,6 +103,48 @@ import Testing
         #expect(try await h.redis.send("LLEN", h.jobs.keys("default").historyIDs).int == 1)
     }
 
+    /// A queue no live worker has served for an hour (retired, renamed) is trimmed by age by the workers that live:
+    /// before, its dead jobs and finished jobs' records stayed for good. Not by count (its old-enough records stay
+    /// however many), not before the hour (a deploy's gap), and not a queue another live worker serves (left to it and
+    /// its caps).
+    @Test func aQueueNoWorkerServesIsTrimmedByAgeByTheWorkersThatLive() async throws {
+        let h = try EngineHarness()
+        let now = Date().timeIntervalSince1970
+        for queue in ["retired", "elsewhere", "just-stopped"] {
+            let keys = h.jobs.keys(queue)
+            let record = #"{"id":"h","type":"diag.record","queue":"\#(queue)","outcome":"processed","attempt":1,"finished_at":\#(now - 2 * 86_400)}"# + "\n{}"
+            _ = try await h.redis.pipeline([
+                RedisCommand("ZADD", keys.dead, String(now - 200 * 86_400), "old"), RedisCommand("HSET", keys.deadJobs, "old", "{}"),
+                RedisCommand("HSET", keys.historyJobs, "h", record), RedisCommand("LPUSH", keys.historyIDs, "h"),
+                RedisCommand("SADD", h.jobs.global.queues, queue),
+            ])
+        }
+        let retired = h.jobs.keys("retired")
+        // Many young dead jobs: the count cap (here 2) is not applied to a queue nobody serves.
+        for i in 0..<5 { _ = try await h.redis.pipeline([RedisCommand("ZADD", retired.dead, String(now - Double(i)), "young\(i)"), RedisCommand("HSET", retired.deadJobs, "young\(i)", "{}")]) }
+        // A live worker (its heartbeat) serves `elsewhere`; nobody has served `retired` for two hours; `just-stopped`'s
+        // workers went a minute ago.
+        try await Heartbeat(kind: "worker", id: "other-worker", jobs: h.jobs, interval: .seconds(60), details: { ["queues": "elsewhere"] }).beat()
+        _ = try await h.redis.send("HSET", h.jobs.global.unservedQueues, "retired", String(now - 7200), "just-stopped", String(now - 60), "elsewhere", String(now - 7200))
+        var options = WorkerOptions.fastTest()
+        options.retentionUpkeepInterval = .milliseconds(100)
+        options.deadMaxJobs = 2
+        let (worker, task) = h.startWorker(options: options)
+        #expect(try await h.eventually { try await h.redis.send("ZCARD", retired.dead).int == 5 }, "the retired queue's old dead job went, the young stay")
+        #expect(try await h.eventually { try await h.redis.send("LLEN", retired.historyIDs).int == 0 }, "and its old history")
+        #expect(try await h.redis.send("HLEN", retired.deadJobs).int == 5)
+        #expect(try await h.redis.send("HLEN", retired.historyJobs).int == 0)
+        for queue in ["elsewhere", "just-stopped"] {
+            let keys = h.jobs.keys(queue)
+            #expect(try await h.redis.send("ZCARD", keys.dead).int == 1, "\(queue) is not trimmed")
+            #expect(try await h.redis.send("LLEN", keys.historyIDs).int == 1, "\(queue) is not trimmed")
+        }
+        let noted = try await h.redis.send("HKEYS", h.jobs.global.unservedQueues).array?.compactMap(\.string).sorted()
+        #expect(noted == ["just-stopped", "retired"], "a queue served again is forgotten: \(noted ?? [])")
+        worker.shutdown()
+        try await task.value
+    }
+
     /// One queue whose dead set cannot be trimmed (here a key of another type at its name) is logged and passed over: the
     /// queues after it, and its own history, are still trimmed.
     @Test func aQueueThatCannotBeTrimmedDoesNotStopTheOthers() async throws {

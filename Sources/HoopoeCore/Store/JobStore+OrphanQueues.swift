@@ -1,0 +1,47 @@
+import Foundation
+import Redis
+
+extension JobStore {
+    /// How long a queue must have had no live worker before another queue's worker trims it: an hour, so a rolling
+    /// deploy or a restart, during which a queue's workers are all down for minutes, never has its history and dead set
+    /// trimmed by another worker's caps.
+    static let unservedGraceSeconds: Double = 3600
+
+    /// The queues workers have served (``GlobalKeys/queues``) that no live worker's heartbeat lists now: a queue
+    /// retired or renamed, or whose workers all stopped. A worker of an older release, whose heartbeat names no queues,
+    /// may serve any, so while one lives no queue is counted here. Sorted.
+    func queuesNoWorkerServes() async throws -> [String] {
+        let known = (try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string)
+        if known.isEmpty { return [] }
+        let live = try await liveProcesses()
+        return known.filter { queue in !live.contains { $0.serves(queue) } }.sorted()
+    }
+
+    /// The queues no live worker has served for at least ``unservedGraceSeconds``, as far as the workers' rounds have
+    /// seen: each call notes the queues it finds unserved for the first time (``GlobalKeys/unservedQueues``) and forgets
+    /// those served again. `servedHere`, the caller's own queues, count as served (its heartbeat may not be written yet,
+    /// or at all: a `Worker` embedded without one). Sorted.
+    func queuesUnservedPastGrace(now: Double, servedHere: Set<String>) async throws -> [String] {
+        let unserved = try await queuesNoWorkerServes().filter { !servedHere.contains($0) }
+        let items = try await redis.send("HGETALL", global.unservedQueues).array ?? []
+        var since: [String: Double] = [:]
+        for i in stride(from: 0, to: items.count - 1, by: 2) {
+            if let queue = items[i].string { since[queue] = items[i + 1].double ?? now }
+        }
+        let current = Set(unserved)
+        let servedAgain = since.keys.filter { !current.contains($0) }
+        let new = unserved.filter { since[$0] == nil }
+        var commands: [RedisCommand] = []
+        if !servedAgain.isEmpty { commands.append(RedisCommand("HDEL", [global.unservedQueues] + servedAgain.sorted())) }
+        if !new.isEmpty { commands.append(RedisCommand("HSET", [global.unservedQueues] + new.flatMap { [$0, String(now)] })) }
+        if !commands.isEmpty { _ = try await redis.pipeline(commands) }
+        return unserved.filter { (since[$0] ?? now) <= now - Self.unservedGraceSeconds }
+    }
+
+    /// Takes this round's turn at trimming the queues no worker serves, for `hold` (a little less than a round), when no
+    /// other worker has it: one `SET NX PX`. True when `owner` has it now.
+    func takeUnservedTrimTurn(owner: String, hold: Duration) async throws -> Bool {
+        let milliseconds = max(1, Int(hold.seconds * 1000))
+        return try await redis.send("SET", global.unservedTrimTurn, owner, "NX", "PX", String(milliseconds)).string == "OK"
+    }
+}
