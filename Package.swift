@@ -100,7 +100,7 @@ let package = Package(
             // Each area's Lua scripts, beside the store that runs them, compiled in as PackageResources.<file>_lua
             // (file names unique across the target). jobs/lua/{freecredit,gift_wheel}.lua link to theirs.
             resources: [
-                .embedInCode("FreeCredit/Lua"), .embedInCode("Gifts/Lua"), .embedInCode("Registration/Lua"),
+                .embedInCode("FreeCredit/Lua"), .embedInCode("Gifts/Lua"), .embedInCode("Support/Lua"),
                 .embedInCode("Reminders/Lua"), .embedInCode("SMS/Lua"),
             ],
             swiftSettings: swiftSettings

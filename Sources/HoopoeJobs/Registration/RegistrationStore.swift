@@ -75,27 +75,17 @@ struct RegistrationStore: Sendable {
 
     /// Takes the user's lock for `holder` (a job id and its attempt), or confirms `holder` already holds it. False when
     /// another holds it: another job, or an earlier attempt of this one.
-    ///
-    /// KEYS[1] the lock · ARGV[1] holder · ARGV[2] milliseconds.
     func lock(holder: String, for duration: Duration) async throws -> Bool {
-        let reply = try await redis.run(Self.lockScript, keys: [lockKey], arguments: [holder, String(Int(duration.seconds * 1000))])
-        return reply.int == 1
+        try await RunLock(key: lockKey, redis: redis).take(holder: holder, for: duration)
     }
 
     /// Who holds the lock and for how long still; nil when no one does.
     func lockHolder() async throws -> LockHolder? {
-        try await redis.lockHolder(lockKey)
+        try await RunLock(key: lockKey, redis: redis).holder()
     }
 
     /// Releases the lock if `holder` holds it.
-    ///
-    /// KEYS[1] the lock · ARGV[1] holder.
     func unlock(holder: String) async throws {
-        try await redis.run(Self.unlockScript, keys: [lockKey], arguments: [holder])
+        try await RunLock(key: lockKey, redis: redis).release(holder: holder)
     }
-
-    /// `Lua/registration_lock.lua`.
-    static let lockScript = RedisScript(name: "registration.lock", embedded: PackageResources.registration_lock_lua)
-    /// `Lua/registration_unlock.lua`.
-    static let unlockScript = RedisScript(name: "registration.unlock", embedded: PackageResources.registration_unlock_lua)
 }

@@ -27,6 +27,10 @@ struct CreditThresholdStore: Sendable {
     var brevoCursorKey: String { services.key("{credit}:brevo_cursor") }
     /// Brevo calls made in one clock hour (real time): `{credit}:brevo_budget:<hours since 1970>`, expires after 2 h.
     func brevoBudgetKey(hour: Int) -> String { services.key("{credit}:brevo_budget:\(hour)") }
+    /// String: the `reminders.low_credit` run sweeping now (its job id and attempt; expires after the job's timeout and a
+    /// minute). Two sweeps at once (one enqueued by hand beside the periodic one) would each resolve the same auth keys
+    /// and read the same pages, both out of the one hourly budget.
+    var sweepLock: RunLock { RunLock(key: services.key("{credit}:sweep:lock"), redis: redis) }
 
     // MARK: Thresholds
 

@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import Logging
 import Providers
 
 /// `reminders.low_credit` (periodic, every 15 minutes): refreshes balances from Brevo within the budget, compares
@@ -20,8 +21,34 @@ public struct LowCreditReminderJob: JobHandler {
 
     public var timeout: Duration { .seconds(600) }
 
+    /// One sweep at a time (``CreditThresholdStore/sweepLock``): a run that finds another job sweeping has nothing to do
+    /// (that sweep covers this tick) and ends; one that finds an earlier attempt of itself holding it (that run died, or
+    /// stalls) runs again once the lock lapses.
     public func run(_ payload: ReminderTick, context: JobContext) async throws {
         let store = CreditThresholdStore(services: services)
+        let holder = "\(context.id):\(context.attempt)"
+        guard try await store.sweepLock.take(holder: holder, for: timeout + .seconds(60)) else {
+            let current = try await store.sweepLock.holder()
+            if let current, current.token.hasPrefix(context.id + ":") {
+                throw JobFailure.retry(
+                    "an earlier run of this reminders.low_credit job holds the sweep; trying again when its lock lapses",
+                    at: Date().timeIntervalSince1970 + LockHolder.retryDelay(current, for: context, otherJob: 60))
+            }
+            context.logger.info("reminders.low_credit: another run is sweeping now and covers this one", metadata: ["sweeping": "\(current?.token ?? "(just finished)")"])
+            return
+        }
+        do {
+            try await sweep(store)
+        } catch {
+            try? await store.sweepLock.release(holder: holder)
+            throw error
+        }
+        try await store.sweepLock.release(holder: holder)
+    }
+
+    /// Drains the outbox, reads balances from Brevo within the budget, compares every user's balance with their
+    /// thresholds and drains the outbox again.
+    private func sweep(_ store: CreditThresholdStore) async throws {
         try await drainOutbox(store)
         let users = try await store.users()
         var brevoFailure: ProviderError?

@@ -45,6 +45,8 @@ struct StoreRedisTests {
         "FreeCredit/FreeCreditLimiter.swift", "Reminders/SubscriptionStore.swift", "Reminders/CreditThresholdStore.swift",
         "Registration/RegistrationStore.swift", "Email/EmailLedger.swift",
         "Support/StoreRedis.swift", "Support/RedisReply+Fields.swift",
+        // The run lock's two scripts, shared by the stores that own a lock's key (registration, the low-credit sweep).
+        "Support/RunLock.swift",
     ]
 
     @Test("no file of HoopoeJobs outside a store builds a key, runs a command or holds a script")
