@@ -30,7 +30,8 @@ struct BrevoBalanceReader: Sendable {
         // 1. auth key → email, once per child.
         var emails: [String: String] = [:]  // lowercased email → user
         for (user, authKey) in wanted.sorted(by: { $0.key < $1.key }) {
-            if let email = try await store.childEmail(authKey: authKey) {
+            let known = try await store.lookUpChildEmail(authKey: authKey)
+            if let email = known.email {
                 // "" marks an auth key Brevo did not know (re-resolved after the next credit.threshold.set).
                 if !email.isEmpty { emails[email.lowercased()] = user }
                 continue
@@ -39,7 +40,7 @@ struct BrevoBalanceReader: Sendable {
             do {
                 let child = try await brevo.child(.authKey(authKey))
                 outcome.requests += 1
-                try await store.rememberChildEmail(user: user, authKey: authKey, email: child.value.email)
+                try await store.rememberChildEmail(user: user, authKey: authKey, email: child.value.email, mark: known.mark)
                 emails[child.value.email.lowercased()] = user
                 // The single-child view carries the credits too: use them now.
                 if let credits = credits(of: child.value) {
@@ -50,7 +51,7 @@ struct BrevoBalanceReader: Sendable {
             } catch let error as ProviderError where error.httpStatus == 404 {
                 // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
                 outcome.requests += 1
-                try await store.rememberChildEmail(user: user, authKey: authKey, email: "")
+                try await store.rememberChildEmail(user: user, authKey: authKey, email: "", mark: known.mark)
                 try await services.events.emit(
                     CreditBalanceUnmatched(userID: user, reason: "brevo child not found for auth_key"), at: try await services.clock.now())
             }

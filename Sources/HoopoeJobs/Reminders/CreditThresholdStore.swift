@@ -27,6 +27,9 @@ struct CreditThresholdStore: Sendable {
     var brevoCursorKey: String { services.key("{credit}:brevo_cursor") }
     /// Brevo calls made in one clock hour (real time): `{credit}:brevo_budget:<hours since 1970>`, expires after 2 h.
     func brevoBudgetKey(hour: Int) -> String { services.key("{credit}:brevo_budget:\(hour)") }
+    /// Hash: Brevo child auth key → a mark of the last `credit.threshold.set` naming it (Redis's time), removed with the
+    /// key's child email: a sweep remembers what the key resolved to only if the mark is still the one it read.
+    var authKeySetKey: String { services.key("{credit}:auth_key_set") }
     /// String: the `reminders.low_credit` run sweeping now (its job id and attempt; expires after the job's timeout and a
     /// minute). Two sweeps at once (one enqueued by hand beside the periodic one) would each resolve the same auth keys
     /// and read the same pages, both out of the one hourly budget.
@@ -38,11 +41,12 @@ struct CreditThresholdStore: Sendable {
     /// about it (an unknown key may be known now: resolved again on the next read), and forgets the child email of
     /// the auth key the threshold had before, if it changed (nothing names it any more). One script.
     ///
-    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · ARGV[1] user · ARGV[2] threshold id · ARGV[3] record ·
-    /// ARGV[4] auth key ("" for none).
+    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · ARGV[1] user · ARGV[2]
+    /// threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
     func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
         _ = try await redis.run(
-            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey], arguments: [user, thresholdID, record, authKey ?? ""])
+            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey, authKeySetKey],
+            arguments: [user, thresholdID, record, authKey ?? ""])
     }
 
     /// The `auth_key` of a stored threshold record, nil when it has none (or cannot be read).
@@ -54,10 +58,12 @@ struct CreditThresholdStore: Sendable {
     /// Removes one threshold and its state; forgets the user when it was their last, and the child email its auth key
     /// resolved to. True when it existed.
     ///
-    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · ARGV[1] user · ARGV[2] threshold id.
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · KEYS[5] auth keys' marks · ARGV[1]
+    /// user · ARGV[2] threshold id.
     func delete(user: String, thresholdID: String) async throws -> Bool {
         try await redis.run(
-            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey], arguments: [user, thresholdID]
+            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey],
+            arguments: [user, thresholdID]
         ).int == 1
     }
 
@@ -108,15 +114,27 @@ struct CreditThresholdStore: Sendable {
 
     /// The child email an auth key resolved to: nil when never asked, "" when Brevo did not know the key.
     func childEmail(authKey: String) async throws -> String? {
-        try await redis.send("HGET", childEmailsKey, authKey).string
+        try await lookUpChildEmail(authKey: authKey).email
+    }
+
+    /// What a sweep reads of an auth key before it resolves it: the child email it resolved to (nil when never asked,
+    /// "" when Brevo did not know it) and the key's mark of its last save ("" for none), which
+    /// ``rememberChildEmail(user:authKey:email:mark:)`` compares. One round trip.
+    func lookUpChildEmail(authKey: String) async throws -> (email: String?, mark: String) {
+        let replies = try await redis.pipeline([RedisCommand("HGET", childEmailsKey, authKey), RedisCommand("HGET", authKeySetKey, authKey)])
+        return (replies[0].string, replies[1].string ?? "")
     }
 
     /// Remembers what an auth key resolved to ("" for unknown), only while one of `user`'s thresholds still names it
-    /// (the resolve is an HTTP call: the threshold may have been deleted or given another key meanwhile).
+    /// and no threshold was saved with it since `mark` was read (the resolve is an HTTP call: the threshold may have been
+    /// deleted, given another key, or saved again, which asks for a fresh resolve, meanwhile). True when remembered.
     ///
-    /// KEYS[1] thresholds · KEYS[2] child emails · ARGV[1] auth key · ARGV[2] email.
-    func rememberChildEmail(user: String, authKey: String, email: String) async throws {
-        _ = try await redis.run(Self.rememberEmailScript, keys: [thresholdsKey(user), childEmailsKey], arguments: [authKey, email])
+    /// KEYS[1] thresholds · KEYS[2] child emails · KEYS[3] auth keys' marks · ARGV[1] auth key · ARGV[2] email · ARGV[3] mark.
+    @discardableResult
+    func rememberChildEmail(user: String, authKey: String, email: String, mark: String) async throws -> Bool {
+        try await redis.run(
+            Self.rememberEmailScript, keys: [thresholdsKey(user), childEmailsKey, authKeySetKey], arguments: [authKey, email, mark]
+        ).int == 1
     }
 
     /// Where the next children page starts.

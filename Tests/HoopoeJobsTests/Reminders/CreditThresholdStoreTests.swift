@@ -17,20 +17,45 @@ struct CreditThresholdStoreTests {
         let store = CreditThresholdStore(services: try harness.services())
         let record = #"{"threshold":100,"phone":"09121234567","first_name":"Reza","auth_key":"key-a"}"#
         try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
-        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com")
+        let looked = try await store.lookUpChildEmail(authKey: "key-a")
+        #expect(looked.email == nil && !looked.mark.isEmpty, "never asked; marked by its save")
+        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: looked.mark)
         #expect(try await store.childEmail(authKey: "key-a") == "a@example.com")
 
         // Deleted while the sweep's request was out: its answer is not remembered.
+        let before = try await store.lookUpChildEmail(authKey: "key-a").mark
         #expect(try await store.delete(user: "u", thresholdID: "t"))
         #expect(try await store.childEmail(authKey: "key-a") == nil)
-        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com")
+        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: before)
         #expect(try await store.childEmail(authKey: "key-a") == nil)
 
         // Given another key meanwhile: the old key's answer is not remembered, the new key's is.
         try await store.save(user: "u", thresholdID: "t", record: record.replacingOccurrences(of: "key-a", with: "key-b"), authKey: "key-b")
-        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com")
-        try await store.rememberChildEmail(user: "u", authKey: "key-b", email: "")
+        try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: before)
+        try await store.rememberChildEmail(user: "u", authKey: "key-b", email: "", mark: try await store.lookUpChildEmail(authKey: "key-b").mark)
         #expect(try await store.childEmail(authKey: "key-a") == nil)
         #expect(try await store.childEmail(authKey: "key-b") == "", "an unknown key is remembered as unknown")
+    }
+
+    /// The same key saved again while the sweep's request for it was out asks for a fresh resolve: the request's answer,
+    /// a 404's "unknown" above all, is not written back (it stood until the next save: the user's fixed account went
+    /// unread). The next sweep's lookup reads the new mark and its answer is kept.
+    @Test("an answer for a key saved again since the sweep looked it up is not remembered")
+    func anAnswerForAKeySavedAgainMeanwhileIsNotRemembered() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let store = CreditThresholdStore(services: try harness.services())
+        let record = #"{"threshold":100,"phone":"09121234567","first_name":"Reza","auth_key":"key-a"}"#
+        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        let looked = try await store.lookUpChildEmail(authKey: "key-a")
+        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        #expect(try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "", mark: looked.mark) == false)
+        #expect(try await store.childEmail(authKey: "key-a") == nil, "resolved afresh by the next sweep")
+        let again = try await store.lookUpChildEmail(authKey: "key-a")
+        #expect(again.mark != looked.mark)
+        #expect(try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: again.mark))
+        #expect(try await store.childEmail(authKey: "key-a") == "a@example.com")
+        // Deleted, the key's mark goes with its email: nothing of the auth key is kept.
+        #expect(try await store.delete(user: "u", thresholdID: "t"))
+        #expect(try await store.lookUpChildEmail(authKey: "key-a").mark == "")
     }
 }

@@ -2,14 +2,15 @@
 -- it). Every key carries the {credit} hash tag.
 --
 -- Removes one threshold and its state (the firing counter stays, so a re-created threshold gets new message
--- ids); forgets the user when it was their last, and the child email its auth key resolved to (a cache: a threshold
--- of another user with the same key resolves it again; kept, the email outlived every threshold that named it).
+-- ids); forgets the user when it was their last, and the child email its auth key resolved to and the key's mark of
+-- its last save (a cache: a threshold of another user with the same key resolves it again; kept, the email outlived
+-- every threshold that named it).
 --
--- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] users · KEYS[4] child_email · ARGV[1] user · ARGV[2]
--- threshold id
+-- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] users · KEYS[4] child_email · KEYS[5] auth_key_set ·
+-- ARGV[1] user · ARGV[2] threshold id
 -- Returns 1 when the threshold existed.
 local key = credit_auth_key(redis.call('HGET', KEYS[1], ARGV[2]))
-if key then redis.call('HDEL', KEYS[4], key) end
+if key then redis.call('HDEL', KEYS[4], key); redis.call('HDEL', KEYS[5], key) end
 local n = redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[2])
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
