@@ -38,8 +38,9 @@ struct CreditThresholdStore: Sendable {
     // MARK: Thresholds
 
     /// Saves one threshold (`record` is its JSON) and counts the user in; with an auth key, forgets what was learnt
-    /// about it (an unknown key may be known now: resolved again on the next read), and forgets the child email of
-    /// the auth key the threshold had before, if it changed (nothing names it any more). One script.
+    /// about it (an unknown key may be known now: resolved again on the next read) and marks it saved now (a sweep
+    /// resolving it meanwhile keeps nothing), and forgets the child email and mark of the auth key the threshold had
+    /// before, if it changed (nothing names it any more). One script.
     ///
     /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · ARGV[1] user · ARGV[2]
     /// threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
