@@ -86,7 +86,7 @@ import Testing
         #expect(try await recorded(key).values.allSatisfy { $0 == 1 }, "each job ran once")
     }
 
-    @Test("cancel (ready and delayed), recovery of a dead consumer's jobs and hand-back at shutdown, on three nodes")
+    @Test("cancel (ready and delayed), run now of a delayed job, recovery of a dead consumer's jobs and hand-back at shutdown, on three nodes")
     func cancelRecoverHandBack() async throws {
         defer { redis.close() }
         let a = try servers.tag(onNode: 0, prefix: "c"), b = try servers.tag(onNode: 1, prefix: "c"), c = try servers.tag(onNode: 2, prefix: "c")
@@ -100,6 +100,9 @@ import Testing
         _ = try await jobs.enqueue(type: "diag.record", payload: payload("later"), options: EnqueueOptions(queue: b, runAt: Date().addingTimeInterval(60), id: "later"))
         #expect(try await jobs.cancel(id: "ready", queue: a) == .cancelled)
         #expect(try await jobs.cancel(id: "later", queue: b) == .cancelled)
+        // Run now: the script's three keys (scheduled set, envelopes, stream) are in the queue's slot, on node 2.
+        _ = try await jobs.enqueue(type: "diag.record", payload: payload("soon"), options: EnqueueOptions(queue: c, runAt: Date().addingTimeInterval(3600), id: "soon"))
+        #expect(try await jobs.runNow(id: "soon", queue: c) == .moved)
         // A consumer that took a job and died: the worker's recovery claims it after the lease.
         let stream = jobs.keys(c).stream
         _ = try await jobs.enqueue(type: "diag.record", payload: payload("orphan"), options: EnqueueOptions(queue: c, id: "orphan"))
@@ -116,7 +119,7 @@ import Testing
         try await firstRun.value
         let second = Worker(jobs: jobs, registry: .diagnostic, options: options, logger: EngineHarness.quietLogger)
         let secondRun = Task { try await second.run() }
-        let expected: Set<String> = ["orphan", "slow0", "slow1", "slow2", "slow3"]
+        let expected: Set<String> = ["orphan", "slow0", "slow1", "slow2", "slow3", "soon"]
         #expect(try await eventually(timeout: .seconds(15)) { Set(try await recorded(key).keys) == expected })
         second.shutdown()
         try await secondRun.value
