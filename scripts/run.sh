@@ -65,8 +65,15 @@ cleanup() {
   trap 'echo "[hoopoe] stopping at once"; stop_children' INT TERM
   stop_children
   for pid in "${pids[@]}"; do
-    # `wait` returns early when a signal is trapped; keep waiting until the process is gone.
-    while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null; done
+    # `wait` returns early when a signal is trapped; keep waiting until the process is gone. A pid `wait` does not know
+    # as this shell's child (127) is not waited for: `kill -0` is true for a zombie, and a background command killed by
+    # the Ctrl-C before it ran left one that `wait` would not take, so the loop spun for good and `make run` never
+    # exited (make test, session 46).
+    while kill -0 "$pid" 2>/dev/null; do
+      wait "$pid" 2>/dev/null
+      [ $? -eq 127 ] && break
+      kill -CONT "$pid" 2>/dev/null
+    done
   done
   # A Ctrl-C between starting Redis and reading its pid file: read it now.
   [ -n "$STARTED_REDIS" ] && [ -z "$REDIS_PID" ] && REDIS_PID="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null)"
