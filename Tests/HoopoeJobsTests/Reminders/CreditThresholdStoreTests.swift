@@ -9,14 +9,23 @@ import TestSupport
 /// auth key (session 44).
 @Suite("Reminders: the child email cache", .serialized)
 struct CreditThresholdStoreTests {
+    /// User `u`'s threshold `t`, naming auth key `key-a`.
+    static let record = #"{"threshold":100,"phone":"09121234567","first_name":"Reza","auth_key":"key-a"}"#
+
+    /// A store on a fresh harness with ``record`` saved (the harness returned to be kept alive for the test).
+    static func storeWithThreshold() async throws -> (DomainHarness, CreditThresholdStore) {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let store = CreditThresholdStore(services: try harness.services())
+        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        return (harness, store)
+    }
+
     /// The sweep resolves an auth key over HTTP; a threshold deleted or given another key meanwhile must not get its
     /// email written back after it. Before, the write was unconditional and the email stayed for good.
     @Test("an email resolved for a key no threshold of the user names any more is not remembered")
     func aResolvedEmailIsKeptOnlyWhileAThresholdNamesItsKey() async throws {
-        let harness = try await DomainHarness(environment: reminderEnvironment)
-        let store = CreditThresholdStore(services: try harness.services())
-        let record = #"{"threshold":100,"phone":"09121234567","first_name":"Reza","auth_key":"key-a"}"#
-        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        let (harness, store) = try await Self.storeWithThreshold()
+        defer { withExtendedLifetime(harness) {} }
         let looked = try await store.lookUpChildEmail(authKey: "key-a")
         #expect(looked.email == nil && !looked.mark.isEmpty, "never asked; marked by its save")
         try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: looked.mark)
@@ -30,7 +39,7 @@ struct CreditThresholdStoreTests {
         #expect(try await store.childEmail(authKey: "key-a") == nil)
 
         // Given another key meanwhile: the old key's answer is not remembered, the new key's is.
-        try await store.save(user: "u", thresholdID: "t", record: record.replacingOccurrences(of: "key-a", with: "key-b"), authKey: "key-b")
+        try await store.save(user: "u", thresholdID: "t", record: Self.record.replacingOccurrences(of: "key-a", with: "key-b"), authKey: "key-b")
         try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: before)
         try await store.rememberChildEmail(user: "u", authKey: "key-b", email: "", mark: try await store.lookUpChildEmail(authKey: "key-b").mark)
         #expect(try await store.childEmail(authKey: "key-a") == nil)
@@ -42,12 +51,10 @@ struct CreditThresholdStoreTests {
     /// unread). The next sweep's lookup reads the new mark and its answer is kept.
     @Test("an answer for a key saved again since the sweep looked it up is not remembered")
     func anAnswerForAKeySavedAgainMeanwhileIsNotRemembered() async throws {
-        let harness = try await DomainHarness(environment: reminderEnvironment)
-        let store = CreditThresholdStore(services: try harness.services())
-        let record = #"{"threshold":100,"phone":"09121234567","first_name":"Reza","auth_key":"key-a"}"#
-        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        let (harness, store) = try await Self.storeWithThreshold()
+        defer { withExtendedLifetime(harness) {} }
         let looked = try await store.lookUpChildEmail(authKey: "key-a")
-        try await store.save(user: "u", thresholdID: "t", record: record, authKey: "key-a")
+        try await store.save(user: "u", thresholdID: "t", record: Self.record, authKey: "key-a")
         #expect(try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "", mark: looked.mark) == false)
         #expect(try await store.childEmail(authKey: "key-a") == nil, "resolved afresh by the next sweep")
         let again = try await store.lookUpChildEmail(authKey: "key-a")
