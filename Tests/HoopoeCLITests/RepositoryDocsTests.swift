@@ -33,6 +33,13 @@ import Testing
         FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
     }
 
+    /// A folder with a file in it: git keeps no empty folder, so one left empty in a working tree (its files moved)
+    /// is absent from a fresh clone, where CI runs.
+    private func holdsAFile(_ folder: String) -> Bool {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
+        return !entries.filter { !$0.hasPrefix(".") }.isEmpty
+    }
+
     @Test func nothingCitesAPathOutsideTheRepository() throws {
         // Spelled in pieces so this file does not match itself.
         let outside = ["../" + "shared", "/work/" + "shared"]
@@ -179,7 +186,9 @@ import Testing
         #expect(folders.count > 8)
         for folder in Set(folders) {
             let path = "Sources/" + folder.replacingOccurrences(of: "<Area>", with: "SMS")
-            #expect(exists(path), "docs/code-map.md names `\(folder)`, which is not under Sources/")
+            #expect(
+                path.hasSuffix("/") ? holdsAFile(path) : exists(path),
+                "docs/code-map.md names `\(folder)`, which is not under Sources/ (or is an empty folder, absent from a clone)")
         }
         for target in targets {
             #expect(map.contains("| `\(target)` |"), "docs/code-map.md has no row for the target \(target)")
