@@ -28,6 +28,32 @@ import Testing
         #expect(try await harness.jobs.pausedQueues().isEmpty)
     }
 
+    /// "Served by" names the workers whose heartbeats list the queue, by the rule the health check's "no worker
+    /// serves" warning uses: a worker of an older release (no `queues` in its heartbeat) may serve any queue; a
+    /// scheduler serves none.
+    @Test func servedByNamesTheWorkersThatServeEachQueue() async throws {
+        let harness = try DashboardHarness()
+        for queue in ["mail", "sms"] {
+            try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: queue))
+        }
+        try await Heartbeat(kind: "worker", id: "w-mail", jobs: harness.jobs) { ["queues": "default,mail"] }.beat()
+        try await Heartbeat(kind: "worker", id: "w-old", jobs: harness.jobs).beat()
+        try await Heartbeat(kind: "scheduler", id: "s-1", jobs: harness.jobs) { ["queues": "sms"] }.beat()
+        for path in ["/queues", "/"] {
+            let page = try await harness.get(path).text
+            #expect(servedBy("mail", in: page) == "w-mail, w-old" || servedBy("mail", in: page) == "w-old, w-mail", "\(path): \(page)")
+            #expect(servedBy("sms", in: page) == "w-old", "\(path): \(page)")
+        }
+    }
+
+    /// The "Served by" cell of `queue`'s row.
+    private func servedBy(_ queue: String, in page: String) -> String? {
+        guard let row = page.components(separatedBy: "<tr data-queue=\"\(queue)\">").dropFirst().first,
+            let cell = row.components(separatedBy: "</tr>").first?.components(separatedBy: "<td class=\"served-by\">").dropFirst().first
+        else { return nil }
+        return cell.components(separatedBy: "</td>").first
+    }
+
     /// The status banner shows only what an action of this dashboard said: a link cannot put its own words there.
     @Test func aNoticeALinkChoseIsNotShown() async throws {
         let harness = try DashboardHarness()

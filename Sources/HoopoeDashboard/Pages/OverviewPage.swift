@@ -89,7 +89,7 @@ extension Dashboard {
         let now = Date()
         guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
         let rows = infos.map { info -> HTML in
-            let servers = processes.filter { $0.kind == "worker" && Self.serves($0, info.queue) }.map(\.id)
+            let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let latency: HTML = since == nil ? "\(Clock.span(info.latency))" : "<span class=\"muted\">\(Clock.span(info.latency))</span>"
@@ -97,18 +97,13 @@ extension Dashboard {
                 <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td><td class="num">\(info.ready)</td>\
                 <td class="num">\(info.inFlight)</td><td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
                 <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(latency)</td>\
-                <td class="pause-state">\(state)</td><td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
+                <td class="pause-state">\(state)</td><td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
                 """
         }
         return """
             <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
             <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
             """
-    }
-
-    /// True when worker `process`'s heartbeat lists `queue` among the queues it fetches from.
-    static func serves(_ process: ProcessRecord, _ queue: String) -> Bool {
-        (process.fields["queues"] ?? "").split(separator: ",").contains { $0.split(separator: ":").first.map(String.init) == queue }
     }
 
     /// Live processes as their heartbeats describe them.

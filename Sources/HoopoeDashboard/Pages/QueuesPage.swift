@@ -35,7 +35,7 @@ extension Dashboard {
         guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
         let now = Date()
         let rows = infos.map { info -> HTML in
-            let servers = processes.filter { $0.kind == "worker" && Self.serves($0, info.queue) }.map(\.id)
+            let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let action =
@@ -48,7 +48,7 @@ extension Dashboard {
                 <td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
                 <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(Clock.span(info.latency))</td>\
                 <td class="pause-state">\(state)</td>\
-                <td>\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td><td>\(action)</td></tr>
+                <td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td><td>\(action)</td></tr>
                 """
         }
         return """
