@@ -4,23 +4,23 @@ import Providers
 
 /// The job types Hoopoe exists for (jobs/README.md): registration retries, reminders, SMS, gifts, free credit.
 public enum DomainJobs {
-    /// Registers every domain job type.
+    /// Registers every domain job type, each run with its job's id on the events it writes (``EventsNameTheirJob``).
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
-        registry.register(SendinblueRegisterJob(services: services))
-        registry.register(GiftGrantedJob(services: services))
-        registry.register(GiftUsedJob(services: services))
-        registry.register(GiftExpireJob(services: services))
-        registry.register(FreeCreditRequestJob(services: services))
-        registry.register(SMSSendJob(services: services))
-        registry.register(SMSDeliveryPollJob(services: services))
-        registry.register(EmailSendJob(services: services))
-        registry.register(SubscriptionUpsertJob(services: services))
-        registry.register(SubscriptionDeleteJob(services: services))
-        registry.register(ExpirationReminderJob(services: services))
-        registry.register(CreditThresholdSetJob(services: services))
-        registry.register(CreditThresholdDeleteJob(services: services))
-        registry.register(CreditBalanceJob(services: services))
-        registry.register(LowCreditReminderJob(services: services))
+        registry.register(EventsNameTheirJob(SendinblueRegisterJob(services: services)))
+        registry.register(EventsNameTheirJob(GiftGrantedJob(services: services)))
+        registry.register(EventsNameTheirJob(GiftUsedJob(services: services)))
+        registry.register(EventsNameTheirJob(GiftExpireJob(services: services)))
+        registry.register(EventsNameTheirJob(FreeCreditRequestJob(services: services)))
+        registry.register(EventsNameTheirJob(SMSSendJob(services: services)))
+        registry.register(EventsNameTheirJob(SMSDeliveryPollJob(services: services)))
+        registry.register(EventsNameTheirJob(EmailSendJob(services: services)))
+        registry.register(EventsNameTheirJob(SubscriptionUpsertJob(services: services)))
+        registry.register(EventsNameTheirJob(SubscriptionDeleteJob(services: services)))
+        registry.register(EventsNameTheirJob(ExpirationReminderJob(services: services)))
+        registry.register(EventsNameTheirJob(CreditThresholdSetJob(services: services)))
+        registry.register(EventsNameTheirJob(CreditThresholdDeleteJob(services: services)))
+        registry.register(EventsNameTheirJob(CreditBalanceJob(services: services)))
+        registry.register(EventsNameTheirJob(LowCreditReminderJob(services: services)))
     }
 
     /// Builds the services of one worker process from its settings.

@@ -58,7 +58,8 @@ extension JobPageTests {
 }
 
 extension JobPageTests {
-    /// The page lists the events that name the job (its `job_id`) or its payload's `message_id`, and no other, phones masked.
+    /// The page lists the events the job wrote (their `job` field), those that name it (its `job_id`) or its
+    /// payload's `message_id`, and no other, phones masked.
     @Test func theJobsEventsAreListedByItsIdAndMessageID() async throws {
         let harness = try DashboardHarness()
         let id = try await harness.bury(type: "sms.send", payload: .object(["message_id": "m-1", "receptor": "09121234567"]), reason: "failed permanently")
@@ -72,8 +73,13 @@ extension JobPageTests {
         ] {
             _ = try await harness.redis.send("XADD", events, "*", "type", type, "data", data, "at", String(format: "%.3f", now))
         }
+        for (job, marker) in [(id, "marker-written"), ("other-job", "marker-other-writer")] {
+            let data = #"{"code":"418","message":"\#(marker)","operation":"send","provider":"kavenegar"}"#
+            _ = try await harness.redis.send("XADD", events, "*", "type", "provider.alert", "data", data, "at", String(format: "%.3f", now), "job", job)
+        }
         let page = try await harness.get("/job?queue=default&id=\(id)").text
         #expect(page.contains("sms.failed") && page.contains("invalid receptor") && page.contains("job.dead"), "\(page)")
+        #expect(page.contains("marker-written"), "an event the job wrote, which names neither it nor its message: \(page)")
         #expect(!page.contains("m-2") && !page.contains("marker-other"), "only the job's own events")
         #expect(!page.contains("9121234567"), "phone numbers masked")
         #expect(page.contains("among the newest 2000 of the events stream"))

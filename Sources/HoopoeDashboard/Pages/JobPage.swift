@@ -91,10 +91,10 @@ extension Dashboard {
     /// How many of the newest events the job page reads for a job's events: a bounded `XREVRANGE`, as on the Providers page.
     static let jobEventWindow = 2000
 
-    /// The events that name this job, from the newest ``jobEventWindow`` of the events stream: those whose `job_id` is
-    /// its id (`job.dead`; `reminder.queued`, which enqueued it) and, when its payload has a `message_id`, those about
-    /// that message (`sms.sent`, `sms.failed`, `sms.status`, `email.*`). Events do not carry the id of every job that
-    /// wrote them (jobs/EVENTS.md), so this is what can be matched; the page says so. Phone numbers masked.
+    /// This job's events, from the newest ``jobEventWindow`` of the events stream: those it wrote (their `job` field,
+    /// every domain job's), those whose `job_id` is its id (`job.dead`; `reminder.queued`, which enqueued it) and, when
+    /// its payload has a `message_id`, those about that message (`sms.status` from the delivery poll, a resend's
+    /// `sms.sent`). The page says which rule found them. Phone numbers masked.
     private func jobEvents(_ envelope: JobEnvelope) async throws -> HTML {
         let messageID: String? =
             switch envelope.payload["message_id"] {
@@ -104,13 +104,16 @@ extension Dashboard {
             }
         let needles = ["\"\(envelope.id)\""] + (messageID.map { ["\"\($0)\""] } ?? [])
         let log = EventLog(redis: jobs.redis, namespace: jobs.namespace)
-        let events = try await log.recent(count: Self.jobEventWindow, mentioning: needles).filter { event in
-            if event.data["job_id"] == .string(envelope.id) { return true }
+        let events = try await log.recent(count: Self.jobEventWindow, mentioning: needles, writtenBy: envelope.id).filter { event in
+            if event.job == envelope.id || event.data["job_id"] == .string(envelope.id) { return true }
             guard let messageID else { return false }
             return event.data["message_id"] == .string(messageID)
         }
-        let rule: HTML = messageID == nil ? "that name it (<code>job_id</code>)" : "that name it (<code>job_id</code>) or its message (<code>message_id</code>)"
-        let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(Self.jobEventWindow) of the events stream, newest first; other events a job wrote do not carry its id.</p>"
+        let rule: HTML =
+            messageID == nil
+            ? "it wrote (<code>job</code>) or that name it (<code>job_id</code>)"
+            : "it wrote (<code>job</code>), that name it (<code>job_id</code>) or its message (<code>message_id</code>)"
+        let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(Self.jobEventWindow) of the events stream, newest first.</p>"
         guard !events.isEmpty else { return "<h2>Events</h2><p>None found.</p>\(note)" }
         let rows = events.map { event -> HTML in
             let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)

@@ -25,8 +25,14 @@ public struct EventLog: Sendable {
         self.maxLength = maxLength
     }
 
-    /// Appends one event: fields `type` (its name), `data` (its fields as JSON) and `at` (Unix seconds, from the
-    /// domain clock).
+    /// The id of the job whose handler is running in this task, written as each event's `job` field: so the
+    /// dashboard's job page lists every event a job wrote, and a reader can tell which job wrote one. Set by
+    /// ``EventsNameTheirJob`` around each domain job's run (not by the engine for every job: a job type that writes no
+    /// event pays nothing); nil outside a job, and the field is left out.
+    @TaskLocal public static var writingJob: String?
+
+    /// Appends one event: fields `type` (its name), `data` (its fields as JSON), `at` (Unix seconds, from the
+    /// domain clock) and, when a job's handler writes it, `job` (that job's id; ``writingJob``).
     /// - Returns: the stream entry id.
     @discardableResult
     public func emit(_ event: some DomainEvent, at: Date) async throws -> String {
@@ -51,19 +57,24 @@ public struct EventLog: Sendable {
         public let data: JSONValue
         /// When it happened (domain Unix seconds, the `at` field).
         public let at: Double
+        /// The id of the job that wrote it (the `job` field); nil for an event written outside a job's handler, or by
+        /// an earlier release.
+        public let job: String?
 
-        public init(id: String, type: String, data: JSONValue, at: Double) {
+        public init(id: String, type: String, data: JSONValue, at: Double, job: String? = nil) {
             self.id = id
             self.type = type
             self.data = data
             self.at = at
+            self.job = job
         }
     }
 
     /// The newest `count` events, newest first (one `XREVRANGE … COUNT`): for operators' views of recent activity.
-    /// With `mentioning`, only the events whose `data` text contains one of those strings are decoded and returned
-    /// (a cheap test before the JSON decode, for a page looking for one job's events).
-    public func recent(count: Int, mentioning needles: [String]? = nil) async throws -> [Recorded] {
+    /// With `mentioning` or `writtenBy`, only the events whose `data` text contains one of those strings, or that job
+    /// `writtenBy` wrote, are decoded and returned (a cheap test before the JSON decode, for a page looking for one
+    /// job's events).
+    public func recent(count: Int, mentioning needles: [String]? = nil, writtenBy job: String? = nil) async throws -> [Recorded] {
         let reply = try await redis.send("XREVRANGE", key, "+", "-", "COUNT", String(max(1, count)))
         return (reply.array ?? []).compactMap { entry in
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
@@ -72,20 +83,25 @@ public struct EventLog: Sendable {
             for index in stride(from: 0, to: items.count - 1, by: 2) {
                 if let name = items[index].string { fields[name] = items[index + 1].string ?? "" }
             }
-            if let needles, !needles.contains(where: { (fields["data"] ?? "").contains($0) }) { return nil }
+            if needles != nil || job != nil {
+                let written = job != nil && fields["job"] == job
+                guard written || (needles ?? []).contains(where: { (fields["data"] ?? "").contains($0) }) else { return nil }
+            }
             let data = fields["data"].flatMap { JSONValue.parse(Array($0.utf8)) } ?? .object([:])
-            return Recorded(id: id, type: fields["type"] ?? "", data: data, at: Double(fields["at"] ?? "") ?? 0)
+            return Recorded(id: id, type: fields["type"] ?? "", data: data, at: Double(fields["at"] ?? "") ?? 0, job: fields["job"])
         }
     }
 
     /// The one encoder of the stream's fields: `data` with sorted keys and unescaped slashes (as every event has
-    /// always been written), `at` with three decimals.
+    /// always been written), `at` with three decimals, then `job` when a job's handler writes it.
     func command(_ event: some DomainEvent, at: Date) throws -> RedisCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(event), as: UTF8.self)
         let seconds = String(format: "%.3f", at.timeIntervalSince1970)
-        return RedisCommand("XADD", [key, "MAXLEN", "~", String(maxLength), "*", "type", type(of: event).name, "data", json, "at", seconds])
+        var arguments = [key, "MAXLEN", "~", String(maxLength), "*", "type", type(of: event).name, "data", json, "at", seconds]
+        if let job = Self.writingJob { arguments += ["job", job] }
+        return RedisCommand("XADD", arguments)
     }
 }
 

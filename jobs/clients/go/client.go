@@ -460,15 +460,17 @@ func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[st
 	return answer, json.Unmarshal([]byte(text), &answer)
 }
 
-// Event is one entry of <namespace>:events. Data keeps numbers as json.Number (integers stay exact); At is seconds.
+// Event is one entry of <namespace>:events. Data keeps numbers as json.Number (integers stay exact); At is seconds;
+// Job is the id of the job that wrote it (every event but job.dead; "" without it).
 type Event struct {
 	ID   string
 	Type string
 	Data map[string]interface{}
 	At   float64
+	Job  string
 }
 
-// DecodeEvent builds an Event from a stream entry's fields (type, data as JSON text, at as decimal text).
+// DecodeEvent builds an Event from a stream entry's fields (type, data as JSON text, at as decimal text, job).
 func DecodeEvent(id string, fields map[string]string) (Event, error) {
 	decoder := json.NewDecoder(strings.NewReader(fields["data"]))
 	decoder.UseNumber()
@@ -480,7 +482,7 @@ func DecodeEvent(id string, fields map[string]string) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("event %s: at: %w", id, err)
 	}
-	return Event{ID: id, Type: fields["type"], Data: data, At: at}, nil
+	return Event{ID: id, Type: fields["type"], Data: data, At: at, Job: fields["job"]}, nil
 }
 
 // EventsKey is "<namespace>:events".

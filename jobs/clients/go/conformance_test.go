@@ -452,14 +452,15 @@ func TestEventsDecode(t *testing.T) {
 		}
 		event, err := DecodeEvent("1-0", fields)
 		want := c["event"].(map[string]interface{})
-		if err != nil || event.Type != want["type"] || !same(event.Data, want["data"]) || event.At != num(want["at"]) {
+		wantJob, _ := want["job"].(string)
+		if err != nil || event.Type != want["type"] || !same(event.Data, want["data"]) || event.At != num(want["at"]) || event.Job != wantJob {
 			t.Errorf("%s: %+v %v", c["name"], event, err)
 		}
 		if p := eventProblems(event, doc); len(p) > 0 {
 			t.Errorf("%s: %v", c["name"], p)
 		}
 	}
-	wrong := Event{"1-0", "freecredit.granted", map[string]interface{}{"user_id": json.Number("176"), "request_id": "r", "amount": json.Number("1.5")}, 1}
+	wrong := Event{ID: "1-0", Type: "freecredit.granted", Data: map[string]interface{}{"user_id": json.Number("176"), "request_id": "r", "amount": json.Number("1.5")}, At: 1}
 	if p := eventProblems(wrong, doc); len(p) != 2 {
 		t.Errorf("a wrong event: %v", p)
 	}

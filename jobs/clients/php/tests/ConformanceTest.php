@@ -244,6 +244,7 @@ final class ConformanceTest
             Check::equal($case->event->type, $event->type, $case->name);
             Check::equal(self::canonical(json_decode(json_encode($case->event->data), true)), self::canonical($event->data), "$case->name: data");
             Check::that(is_float($event->at) && $event->at === (float) $case->event->at, "$case->name: at");
+            Check::equal($case->event->job, $event->job, "$case->name: job");
             Check::equal([], Check::eventProblems($event, $doc), $case->name);
         }
         $wrong = new Event('1-0', 'freecredit.granted', ['user_id' => 176, 'request_id' => 'r', 'amount' => 1.5], 1.0);

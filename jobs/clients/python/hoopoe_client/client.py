@@ -21,7 +21,8 @@ SLICE = 1.0  # seconds a blocking call waits at most in one go (see _blocking)
 Enqueued = namedtuple("Enqueued", "status id")
 """What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), and the job id."""
 
-Event = namedtuple("Event", "id type data at")
+# `job`: the id of the job that wrote the event (every event but job.dead); None without it.
+Event = namedtuple("Event", "id type data at job", defaults=(None,))
 """One entry of <namespace>:events: the stream entry id, the event name, its data (a dict) and `at` (float seconds)."""
 
 
@@ -363,7 +364,7 @@ def _entries(reply):
 
 
 def decode_event(entry_id, fields):
-    """An Event from a stream entry's fields (bytes or str keys): data parsed, `at` a float."""
+    """An Event from a stream entry's fields (bytes or str keys): data parsed, `at` a float, `job` or None."""
     text = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v) for k, v in fields.items()}
     entry = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return Event(entry, text["type"], json.loads(text["data"]), float(text["at"]))
+    return Event(entry, text["type"], json.loads(text["data"]), float(text["at"]), text.get("job"))

@@ -233,6 +233,7 @@ class EventVectors(unittest.TestCase):
                 self.assertEqual((event.type, event.data), (case["event"]["type"], case["event"]["data"]))
                 self.assertIsInstance(event.at, float)
                 self.assertEqual(event.at, case["event"]["at"])
+                self.assertEqual(event.job, case["event"]["job"])
                 self.assertEqual(event_problems(event, doc), [])
 
     def test_a_wrong_event_is_caught(self):

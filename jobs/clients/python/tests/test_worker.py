@@ -110,7 +110,8 @@ class AgainstAWorker(unittest.TestCase):
         ids.append(j.credit_threshold_set(f"{u}-1", "t1", 500, phone, "Sara").id)
         ids.append(j.credit_balance(f"{u}-1", 320).id)
         ids.append(j.gift_granted(f"{u}-1", f"{u}-g1", self.now + 3 * 86400, phone=phone, service_name="لایک").id)
-        ids.append(j.gift_expire(f"{u}-1", f"{u}-g2").id)
+        expire = j.gift_expire(f"{u}-1", f"{u}-g2")
+        ids.append(expire.id)
         ids.append(j.sendinblue_register(f"{u}-1", f"{u}@example.com", "Josh", "Cruise", "Co", "Pa55w0rd65",
                                          {"id": "3", "credit": {"email": 1200, "sms": 450}}, language="en").id)
         for tick_type in ("reminders.expiration", "reminders.low_credit", "sms.delivery_poll"):
@@ -137,6 +138,9 @@ class AgainstAWorker(unittest.TestCase):
                                    "sendinblue.registered", "job.dead", "email.sent"})
         doc = load("events.json")
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
+        # Each event names the job that wrote it, but job.dead (the engine's, with data.job_id).
+        self.assertEqual([(e.type, e.job) for e in events if (e.job is None) != (e.type == "job.dead")], [])
+        self.assertEqual([e.job for e in events if e.type == "gift.expired"], [expire.id])
         # The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
         grouped = c.read_events_group(group, "reader-1", count=100000)
         self.assertLessEqual({e.id for e in events}, {e.id for e in grouped})
