@@ -88,32 +88,15 @@ extension Dashboard {
             """
     }
 
-    /// How many of the newest events the job page reads for a job's events: a bounded `XREVRANGE`, as on the Providers page.
-    static let jobEventWindow = 2000
-
-    /// This job's events, from the newest ``jobEventWindow`` of the events stream: those it wrote (their `job` field,
-    /// every domain job's), those whose `job_id` is its id (`job.dead`; `reminder.queued`, which enqueued it) and, when
-    /// its payload has a `message_id`, those about that message (`sms.status` from the delivery poll, a resend's
-    /// `sms.sent`). The page says which rule found them. Phone numbers masked.
+    /// This job's events (``EventLog/events(of:)``: those it wrote, those naming it, those about its message), with a
+    /// line saying which rule found them. Phone numbers masked.
     private func jobEvents(_ envelope: JobEnvelope) async throws -> HTML {
-        let messageID: String? =
-            switch envelope.payload["message_id"] {
-            case .string(let text): text
-            case .integer(let number): String(number)
-            default: nil
-            }
-        let needles = ["\"\(envelope.id)\""] + (messageID.map { ["\"\($0)\""] } ?? [])
-        let log = EventLog(redis: jobs.redis, namespace: jobs.namespace)
-        let events = try await log.recent(count: Self.jobEventWindow, mentioning: needles, writtenBy: envelope.id).filter { event in
-            if event.job == envelope.id || event.data["job_id"] == .string(envelope.id) { return true }
-            guard let messageID else { return false }
-            return event.data["message_id"] == .string(messageID)
-        }
+        let events = try await EventLog(redis: jobs.redis, namespace: jobs.namespace).events(of: envelope)
         let rule: HTML =
-            messageID == nil
+            EventLog.messageID(of: envelope) == nil
             ? "it wrote (<code>job</code>) or that name it (<code>job_id</code>)"
             : "it wrote (<code>job</code>), that name it (<code>job_id</code>) or its message (<code>message_id</code>)"
-        let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(Self.jobEventWindow) of the events stream, newest first.</p>"
+        let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(EventLog.jobEventWindow) of the events stream, newest first.</p>"
         guard !events.isEmpty else { return "<h2>Events</h2><p>None found.</p>\(note)" }
         let rows = events.map { event -> HTML in
             let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)

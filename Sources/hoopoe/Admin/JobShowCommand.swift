@@ -2,6 +2,8 @@ import Foundation
 import ArgumentParser
 import HoopoeCore
 import HoopoeJSON
+import HoopoeJobs
+import Redis
 
 /// `hoopoe job show ID`: where a job is and what it carries.
 struct JobShowCommand: AsyncParsableCommand {
@@ -24,6 +26,10 @@ struct JobShowCommand: AsyncParsableCommand {
             a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}. \
             A job that was retried lists its failed attempts (the newest \(FailedAttempt.maxKept): attempt, time, error), \
             in JSON as the envelope's "failed_attempts".
+            Then its events, newest first, among the newest \(EventLog.jobEventWindow) of the events stream (as the \
+            dashboard's job page lists them): those it wrote (their job field), those naming it (job_id: job.dead, \
+            reminder.queued) and, for an SMS or email, those about its message (message_id: sms.status); phone numbers \
+            masked. In JSON: "events": [{"id", "type", "at", "data"}]; "events_error" when the stream could not be read.
             """
     )
 
@@ -38,8 +44,17 @@ struct JobShowCommand: AsyncParsableCommand {
     func run() async throws {
         let id = target.id
         let stream: StreamSearch = wholeStream ? .whole : .bounded
-        let ((found, text), searched) = try await target.search { jobs, queues in
-            (try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: stream), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
+        let ((found, text, events), searched) = try await target.search { jobs, queues in
+            let found = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: stream)
+            var events: Result<[EventLog.Recorded], RedisError> = .success([])
+            if let envelope = found?.1.envelope {
+                do {
+                    events = .success(try await EventLog(redis: jobs.redis, namespace: jobs.namespace).events(of: envelope))
+                } catch let error as RedisError {
+                    events = .failure(error)  // the job is still shown: its events are the extra
+                }
+            }
+            return (found, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)), events)
         }
         guard let (queue, job) = found else {
             let scope = wholeStream ? "" : "; a ready or running job was looked for in \(stream.scope): --whole-stream reads it all"
@@ -66,6 +81,16 @@ struct JobShowCommand: AsyncParsableCommand {
                 if let error = record.error { object["error"] = .string(PhoneNumberMask.mask(error)) }
                 if let next = record.deferredTo { object["deferred_to"] = .string(next) }
             }
+            switch events {
+            case .success(let events):
+                object["events"] = .array(events.map { event -> JSONValue in
+                    .object([
+                        "id": .string(event.id), "type": .string(event.type), "at": .double(event.at),
+                        "data": PayloadRedaction.maskingPhones(event.data),
+                    ])
+                })
+            case .failure(let error): object["events_error"] = .string("\(error)")
+            }
             printJSON(.object(object))
             return
         }
@@ -86,6 +111,22 @@ struct JobShowCommand: AsyncParsableCommand {
         if let attempts = text.redaction.redacted(job.envelope).failedAttempts, !attempts.isEmpty {
             print("failed attempts (retried; the newest \(FailedAttempt.maxKept) kept):")
             for failed in attempts { print("  \(failed.attempt): \(TimeText.isoWithRelative(failed.at)): \(PrintableText.oneLine(failed.error))") }
+        }
+        printEvents(events)
+    }
+
+    /// The job's events, one a line, newest first; or that none was found, or why they could not be read.
+    private func printEvents(_ events: Result<[EventLog.Recorded], RedisError>) {
+        let scope = "among the newest \(EventLog.jobEventWindow) of the events stream"
+        switch events {
+        case .failure(let error): print("events:      not read (\(PrintableText.oneLine("\(error)")))")
+        case .success(let events) where events.isEmpty: print("events:      none \(scope)")
+        case .success(let events):
+            print("events (newest first, \(scope)):")
+            for event in events {
+                let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)
+                print("  \(TimeText.isoWithRelative(event.at)): \(PrintableText.oneLine(event.type)) \(PrintableText.oneLine(data))")
+            }
         }
     }
 }
