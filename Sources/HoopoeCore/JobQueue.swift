@@ -53,8 +53,8 @@ public final class JobQueue: Sendable {
     /// A batch of ``parallelPreparationThreshold`` jobs or more is prepared (checked, its envelopes written) in two
     /// halves at once (decision 0053); the refusal thrown is still the first refused job's in the batch's order.
     public func enqueueBatch(_ jobs: [(type: String, payload: JSONValue, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let prepared = try await prepareAll(jobs) { queue, job in
-            try queue.prepare(type: job.type, payload: .value(job.payload), options: job.options)
+        let prepared = try await prepareAll(jobs) { queue, job, parent in
+            try queue.prepare(type: job.type, payload: .value(job.payload), options: job.options, enqueuedBy: parent)
         }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
     }
@@ -70,8 +70,9 @@ public final class JobQueue: Sendable {
     /// Enqueues many jobs of typed payloads (of any types) in one round trip, as
     /// ``enqueueBatch(_:)-(Array<(type:payload:options:)>)`` does.
     public func enqueueBatch(_ jobs: [(payload: any JobPayload, options: EnqueueOptions)]) async throws -> [EnqueueResult] {
-        let prepared = try await prepareAll(jobs) { queue, job in
-            try queue.prepare(type: type(of: job.payload).jobType, payload: .encoded(try job.payload.encodedJSON()), options: job.options)
+        let prepared = try await prepareAll(jobs) { queue, job, parent in
+            try queue.prepare(
+                type: type(of: job.payload).jobType, payload: .encoded(try job.payload.encodedJSON()), options: job.options, enqueuedBy: parent)
         }
         return try await store.enqueue(prepared, maxEnvelopeBytes: maxEnvelopeBytes)
     }
@@ -79,19 +80,21 @@ public final class JobQueue: Sendable {
     /// The smallest batch prepared in two halves at once (``prepareAll(_:_:)``).
     package static let parallelPreparationThreshold = 128
 
-    /// Every job of a batch prepared, in order, before any is written (a refusal writes nothing).
+    /// Every job of a batch prepared, in order, before any is written (a refusal writes nothing), each naming the job
+    /// whose handler enqueues them (``CurrentJob/id``, read once a batch) as its ``JobEnvelope/enqueuedBy``.
     ///
     /// Why two halves at once for a large batch: preparing — the checks and each envelope's JSON — is most of an
     /// enqueue's client CPU, and while it runs Redis and the connection's thread wait; the first half on a child task
     /// uses a second core meanwhile (on a pool with one free thread; else it runs after, as before). The CPU a job is
     /// the same. A refusal is the first refused job's in the batch's order: the first half's error wins.
     private func prepareAll<Job: Sendable>(
-        _ jobs: [Job], _ prepareOne: @escaping @Sendable (JobQueue, Job) throws -> PreparedJob
+        _ jobs: [Job], _ prepareOne: @escaping @Sendable (JobQueue, Job, _ enqueuedBy: String?) throws -> PreparedJob
     ) async throws -> [PreparedJob] {
-        guard jobs.count >= Self.parallelPreparationThreshold else { return try jobs.map { try prepareOne(self, $0) } }
+        let parent = CurrentJob.id
+        guard jobs.count >= Self.parallelPreparationThreshold else { return try jobs.map { try prepareOne(self, $0, parent) } }
         let middle = jobs.count / 2
-        async let first = jobs[..<middle].map { try prepareOne(self, $0) }
-        let second = Result { try jobs[middle...].map { try prepareOne(self, $0) } }
+        async let first = jobs[..<middle].map { try prepareOne(self, $0, parent) }
+        let second = Result { try jobs[middle...].map { try prepareOne(self, $0, parent) } }
         var prepared = try await first
         prepared += try second.get()
         return prepared
@@ -103,7 +106,7 @@ public final class JobQueue: Sendable {
         case encoded([UInt8])
     }
 
-    private func prepare(type: String, payload: Payload, options: EnqueueOptions) throws -> PreparedJob {
+    private func prepare(type: String, payload: Payload, options: EnqueueOptions, enqueuedBy parent: String?) throws -> PreparedJob {
         // The same rules the worker applies (EnvelopeRules): refused here, with the field named, rather than
         // written and sent to the dead set on arrival.
         if let problem = EnvelopeRules.queueProblem(options.queue) {
@@ -124,6 +127,7 @@ public final class JobQueue: Sendable {
         }
         if options.notify { envelope.notify = true }
         if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
+        if let parent { envelope.enqueuedBy = parent }
         let fields = EnvelopeRules.Fields(
             id: envelope.id, type: type, queue: options.queue, attempt: 0, maxAttempts: options.maxAttempts.map(Double.init),
             timeout: envelope.timeout, enqueuedAt: now, runAt: envelope.runAt, uniqueKey: options.uniqueKey, uniqueFor: nil)

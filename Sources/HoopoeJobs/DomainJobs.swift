@@ -4,23 +4,24 @@ import Providers
 
 /// The job types Hoopoe exists for (jobs/README.md): registration retries, reminders, SMS, gifts, free credit.
 public enum DomainJobs {
-    /// Registers every domain job type, each run with its job's id on the events it writes (``EventsNameTheirJob``).
+    /// Registers every domain job type, each run as the current job (``RunAsCurrentJob``): the events it writes and the
+    /// jobs it enqueues name it.
     public static func register(into registry: inout JobRegistry, services: DomainServices) {
-        registry.register(EventsNameTheirJob(SendinblueRegisterJob(services: services)))
-        registry.register(EventsNameTheirJob(GiftGrantedJob(services: services)))
-        registry.register(EventsNameTheirJob(GiftUsedJob(services: services)))
-        registry.register(EventsNameTheirJob(GiftExpireJob(services: services)))
-        registry.register(EventsNameTheirJob(FreeCreditRequestJob(services: services)))
-        registry.register(EventsNameTheirJob(SMSSendJob(services: services)))
-        registry.register(EventsNameTheirJob(SMSDeliveryPollJob(services: services)))
-        registry.register(EventsNameTheirJob(EmailSendJob(services: services)))
-        registry.register(EventsNameTheirJob(SubscriptionUpsertJob(services: services)))
-        registry.register(EventsNameTheirJob(SubscriptionDeleteJob(services: services)))
-        registry.register(EventsNameTheirJob(ExpirationReminderJob(services: services)))
-        registry.register(EventsNameTheirJob(CreditThresholdSetJob(services: services)))
-        registry.register(EventsNameTheirJob(CreditThresholdDeleteJob(services: services)))
-        registry.register(EventsNameTheirJob(CreditBalanceJob(services: services)))
-        registry.register(EventsNameTheirJob(LowCreditReminderJob(services: services)))
+        registry.register(RunAsCurrentJob(SendinblueRegisterJob(services: services)))
+        registry.register(RunAsCurrentJob(GiftGrantedJob(services: services)))
+        registry.register(RunAsCurrentJob(GiftUsedJob(services: services)))
+        registry.register(RunAsCurrentJob(GiftExpireJob(services: services)))
+        registry.register(RunAsCurrentJob(FreeCreditRequestJob(services: services)))
+        registry.register(RunAsCurrentJob(SMSSendJob(services: services)))
+        registry.register(RunAsCurrentJob(SMSDeliveryPollJob(services: services)))
+        registry.register(RunAsCurrentJob(EmailSendJob(services: services)))
+        registry.register(RunAsCurrentJob(SubscriptionUpsertJob(services: services)))
+        registry.register(RunAsCurrentJob(SubscriptionDeleteJob(services: services)))
+        registry.register(RunAsCurrentJob(ExpirationReminderJob(services: services)))
+        registry.register(RunAsCurrentJob(CreditThresholdSetJob(services: services)))
+        registry.register(RunAsCurrentJob(CreditThresholdDeleteJob(services: services)))
+        registry.register(RunAsCurrentJob(CreditBalanceJob(services: services)))
+        registry.register(RunAsCurrentJob(LowCreditReminderJob(services: services)))
     }
 
     /// Builds the services of one worker process from its settings.

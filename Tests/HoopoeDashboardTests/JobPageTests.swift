@@ -38,6 +38,20 @@ import Testing
 }
 
 extension JobPageTests {
+    /// A job a handler enqueued links the job that enqueued it (found in any queue).
+    @Test func aJobEnqueuedByAnotherLinksIt() async throws {
+        let harness = try DashboardHarness()
+        let parent = try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail")).createdID)
+        let child = try await CurrentJob.$id.withValue(parent) {
+            try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
+        }
+        let page = try await harness.get("/job?queue=default&id=\(child)").text
+        #expect(page.contains("<dt>enqueued by</dt><dd><a class=\"enqueued-by\" href=\"/job?id=\(parent)\"><code>\(parent)</code></a></dd>"), "\(page)")
+        let followed = try await harness.get("/job?id=\(parent)")
+        #expect(followed.status == .ok && followed.text.contains("<dd>mail</dd>"), "the link finds the parent in its own queue: \(followed.text)")
+        #expect(!(try await harness.get("/job?id=\(parent)").text.contains("enqueued by")))
+    }
+
     /// A dead job's page lists its failed attempts with their times and errors, phone numbers masked.
     @Test func aRetriedJobsPageListsItsFailedAttempts() async throws {
         let harness = try DashboardHarness()

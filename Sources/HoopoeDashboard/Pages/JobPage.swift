@@ -71,6 +71,9 @@ extension Dashboard {
         ]
         if case .finished(let record) = found.state { fields += finishedFields(record, queue: queue) }
         if envelope.enqueuedAt > 0 { fields.append(("enqueued", "\(Clock.relative(envelope.enqueuedAt))")) }
+        if let parent = envelope.enqueuedBy {  // any queue: the job page searches them all without one
+            fields.append(("enqueued by", "<a class=\"enqueued-by\" href=\"/job\(QueryString.make([("id", parent)]))\"><code>\(parent)</code></a>"))
+        }
         if let runAt = envelope.runAt { fields.append(("run at", "\(Clock.relative(runAt))")) }
         if let diedAt = envelope.diedAt { fields.append(("died", "\(Clock.relative(diedAt))")) }
         if let reason = envelope.deadReason { fields.append(("dead reason", "\(reason)")) }

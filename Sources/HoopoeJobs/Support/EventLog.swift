@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import HoopoeJSON
 import Redis
 
@@ -25,14 +26,9 @@ public struct EventLog: Sendable {
         self.maxLength = maxLength
     }
 
-    /// The id of the job whose handler is running in this task, written as each event's `job` field: so the
-    /// dashboard's job page lists every event a job wrote, and a reader can tell which job wrote one. Set by
-    /// ``EventsNameTheirJob`` around each domain job's run (not by the engine for every job: a job type that writes no
-    /// event pays nothing); nil outside a job, and the field is left out.
-    @TaskLocal public static var writingJob: String?
-
     /// Appends one event: fields `type` (its name), `data` (its fields as JSON), `at` (Unix seconds, from the
-    /// domain clock) and, when a job's handler writes it, `job` (that job's id; ``writingJob``).
+    /// domain clock) and, when a job's handler writes it, `job` (that job's id, ``CurrentJob/id``: the dashboard's job
+    /// page and `hoopoe job show` list a job's events by it).
     /// - Returns: the stream entry id.
     @discardableResult
     public func emit(_ event: some DomainEvent, at: Date) async throws -> String {
@@ -100,7 +96,7 @@ public struct EventLog: Sendable {
         let json = String(decoding: try encoder.encode(event), as: UTF8.self)
         let seconds = String(format: "%.3f", at.timeIntervalSince1970)
         var arguments = [key, "MAXLEN", "~", String(maxLength), "*", "type", type(of: event).name, "data", json, "at", seconds]
-        if let job = Self.writingJob { arguments += ["job", job] }
+        if let job = CurrentJob.id { arguments += ["job", job] }
         return RedisCommand("XADD", arguments)
     }
 }

@@ -16,6 +16,7 @@ struct EnvelopeText {
             "attempts:    \(envelope.attempt)" + (envelope.maxAttempts.map { " of \($0)" } ?? ""),
         ]
         if envelope.enqueuedAt > 0 { lines.append("enqueued:    \(TimeText.isoWithRelative(envelope.enqueuedAt))") }
+        if let parent = envelope.enqueuedBy { lines.append("enqueued by: \(parent) (hoopoe job show \(parent))") }
         if let runAt = envelope.runAt { lines.append("run at:      \(TimeText.isoWithRelative(runAt))") }
         if let diedAt = envelope.diedAt { lines.append("died:        \(TimeText.isoWithRelative(diedAt))") }
         if let reason = envelope.deadReason { lines.append("dead reason: \(reason)") }

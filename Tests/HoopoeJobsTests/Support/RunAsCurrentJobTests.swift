@@ -8,15 +8,15 @@ import TestSupport
 @testable import HoopoeCore
 @testable import HoopoeJobs
 
-/// Every event a domain job writes names the job (the stream's `job` field), so the dashboard's job page can list
-/// them; an event written outside a job has no such field.
-@Suite("Events name the job that wrote them")
-struct EventsNameTheirJobTests {
+/// What a domain job writes names it: every event (the stream's `job` field) and every job it enqueues
+/// (`enqueued_by`), so the dashboard's job page and `hoopoe job show` can link them; written outside a job, neither.
+@Suite("Domain jobs' events and enqueues name the job")
+struct RunAsCurrentJobTests {
     @Test func anEventWrittenInsideAJobCarriesItsIdAndOneOutsideNone() async throws {
         let harness = try await DomainHarness()
         let log = EventLog(redis: harness.redis, namespace: harness.namespace)
         let at = Date(timeIntervalSince1970: 1_732_345_678)
-        try await EventLog.$writingJob.withValue("job-1") { try await log.emit(TestHappened(n: 1, label: "inside"), at: at) }
+        try await CurrentJob.$id.withValue("job-1") { try await log.emit(TestHappened(n: 1, label: "inside"), at: at) }
         try await log.emit(TestHappened(n: 2, label: "outside"), at: at)
 
         let entries = try await harness.redis.send("XRANGE", log.key, "-", "+").array ?? []
@@ -33,7 +33,7 @@ struct EventsNameTheirJobTests {
     /// payload keys kept out of the dead set.
     @Test func theWrapperForwardsTheHandlersSettings() throws {
         var registry = JobRegistry()
-        registry.register(EventsNameTheirJob(Unusual()))
+        registry.register(RunAsCurrentJob(Unusual()))
         let entry = try #require(registry["test.unusual"])
         #expect(entry.maxAttempts == 3 && entry.timeout == .seconds(7) && entry.redactedPayloadKeys == ["secret"])
         #expect(entry.retryPolicy.delay(afterAttempt: 1, unit: 0.5) == 42)
@@ -50,6 +50,23 @@ struct EventsNameTheirJobTests {
         _ = try await harness.waitForEvents("freecredit.granted")
         let written = try await EventLog(redis: harness.redis, namespace: harness.namespace).recent(count: 10, writtenBy: job)
         #expect(written.map(\.type) == ["freecredit.granted"])
+    }
+
+    /// A real `hoopoe worker`: the `gift.expire` a `gift.granted` schedules names the grant as `enqueued_by`.
+    @Test func aJobADomainJobEnqueuesNamesIt() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(FreeCreditLimiterTests.noon)
+        let worker = try await harness.startWorker()
+        defer { worker.signal(SIGTERM) }
+        let expiresAt = Int64(FreeCreditLimiterTests.noon.timeIntervalSince1970) + 3 * 86_400
+        let grant = try #require(
+            try await harness.enqueue(GiftGrantedJob.type, ["user_id": "176", "user_gift_id": "g-1", "expires_at": .integer(expiresAt)]).createdID)
+        var expire: FoundJob?
+        #expect(try await eventually(timeout: .seconds(20)) {
+            expire = try await harness.jobs.find(id: "gift.expire:g-1", queue: "default")
+            return expire != nil
+        })
+        #expect(expire?.envelope.enqueuedBy == grant, "\(String(describing: expire?.envelope))")
     }
 
     private struct Unusual: JobHandler {

@@ -5,9 +5,10 @@ import Redis
 import TestSupport
 import Testing
 
-/// `hoopoe job show` lists the job's events as the dashboard's job page does: those it wrote (`job`), those naming it
-/// (`job_id`) and those about its message (`message_id`), phone numbers masked, and no other job's.
-@Suite struct JobShowEventsTests {
+/// What `hoopoe job show` shows beside the job, as the dashboard's job page does: its events (those it wrote, `job`;
+/// those naming it, `job_id`; those about its message, `message_id`; phone numbers masked; no other job's), and the job
+/// that enqueued it.
+@Suite struct JobShowRelatedTests {
     @Test func theEventsAJobWroteOrThatNameItAreListedMasked() async throws {
         let h = try CLIHarness()
         let id = try #require(try await h.jobs.enqueue(type: "sms.send", payload: .object(["message_id": "m-1", "receptor": "09121234567"])).createdID)
@@ -39,5 +40,18 @@ import Testing
         let quiet = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
         let (_, none) = try await h.run(["job", "show", quiet])
         #expect(none.contains("events:      none among the newest 2000 of the events stream"), "\(none)")
+    }
+
+    @Test func aJobEnqueuedByAnotherNamesIt() async throws {
+        let h = try CLIHarness()
+        let child = try await CurrentJob.$id.withValue("parent-1") {
+            try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
+        }
+        let (status, text) = try await h.run(["job", "show", child])
+        #expect(status == 0 && text.contains("enqueued by: parent-1 (hoopoe job show parent-1)"), "\(text)")
+        let (_, json) = try await h.json(["job", "show", child, "--json"])
+        #expect(json["envelope"]?["enqueued_by"] == .string("parent-1"), "\(json)")
+        let (_, plain) = try await h.run(["job", "show", try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)])
+        #expect(!plain.contains("enqueued by"), "\(plain)")
     }
 }
