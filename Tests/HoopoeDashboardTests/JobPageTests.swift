@@ -49,7 +49,17 @@ extension JobPageTests {
         #expect(page.contains("<dt>enqueued by</dt><dd><a class=\"enqueued-by\" href=\"/job?id=\(parent)\"><code>\(parent)</code></a></dd>"), "\(page)")
         let followed = try await harness.get("/job?id=\(parent)")
         #expect(followed.status == .ok && followed.text.contains("<dd>mail</dd>"), "the link finds the parent in its own queue: \(followed.text)")
-        #expect(!(try await harness.get("/job?id=\(parent)").text.contains("enqueued by")))
+        #expect(!followed.text.contains("enqueued by"))
+
+        // And back: the parent's "jobs it enqueued" searches for its children, in every queue and place.
+        let scheduled = try await CurrentJob.$id.withValue(parent) {
+            try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(600))).createdID)
+        }
+        let other = try #require(try await harness.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
+        let link = "/search?enqueued_by=\(parent)"
+        #expect(followed.text.contains("<a class=\"enqueued-jobs\" href=\"\(link)\">"), "\(followed.text)")
+        let found = try await harness.get(link).text
+        #expect(found.contains(child) && found.contains(scheduled) && !found.contains(other) && found.contains("2 match(es)"), "\(found)")
     }
 
     /// A dead job's page lists its failed attempts with their times and errors, phone numbers masked.

@@ -276,6 +276,22 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: self.redis.sismember(key, "ran"), what="the worker to run the job an hour early")
         self.assertIsNone(self.redis.zscore(f"{self.namespace}:{{default}}:scheduled", job_id))
 
+    def test_a_job_links_the_job_that_enqueued_it_and_back(self):
+        # gift.granted schedules the gift's gift.expire (GiftFollowUps): the worker's domain job enqueues it.
+        gift = "g" + secrets.token_hex(4)
+        grant = self.enqueuer.enqueue("gift.granted", {"user_id": "176", "user_gift_id": gift, "expires_at": int(time.time()) + 3 * 86400})[1]
+        expire = f"gift.expire:{gift}"
+        wait_for(lambda: self.redis.zscore(f"{self.namespace}:{{default}}:scheduled", expire) is not None,
+                 what="the worker to run gift.granted and schedule its gift.expire")
+        self.assertEqual(self.open("/job?" + urllib.parse.urlencode({"id": expire})), [])
+        self.driver.find_element(By.CSS_SELECTOR, "a.enqueued-by").click()
+        wait_for(lambda: f"<code>{grant}</code>" in self.driver.page_source and "gift.granted" in self.driver.page_source,
+                 what="the link to lead to the job that enqueued it")
+        self.driver.find_element(By.CSS_SELECTOR, "a.enqueued-jobs").click()
+        wait_for(lambda: "search-results" in self.driver.page_source, what="the search for the jobs it enqueued")
+        listed = [link.text for link in self.driver.find_elements(By.CSS_SELECTOR, "table.search-results a.job-link")]
+        self.assertEqual(listed, [expire])
+
     def test_a_register_job_page_never_shows_its_password(self):
         password = json.loads(PASSWORD_SAMPLE.read_text())["password"]
         output = subprocess.run(

@@ -80,6 +80,8 @@ extension Dashboard {
         if let error = envelope.lastError, error != envelope.deadReason { fields.append(("last error", "\(error)")) }
         if let unique = envelope.uniqueKey { fields.append(("unique key", "\(unique)")) }
         if let timeout = envelope.timeout { fields.append(("timeout", "\(String(timeout)) s")) }
+        let children = "/search" + QueryString.make([("enqueued_by", envelope.id)])
+        fields.append(("jobs it enqueued", "<a class=\"enqueued-jobs\" href=\"\(children)\">search the recent jobs</a>"))
         let list = fields.map { name, value -> HTML in "<dt>\(name)</dt><dd>\(value)</dd>" }
         return """
             <dl class="fields">\(list)</dl>

@@ -2,10 +2,13 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 
-/// What the search page matches a job against: an id, a type, a payload field, each optional (all given must match).
+/// What the search page matches a job against: an id, a type, a payload field, the job that enqueued it, each optional
+/// (all given must match).
 struct JobSearch {
     /// A job id: matched exactly.
     var id: String?
+    /// The id of the job that enqueued it (the envelope's `enqueued_by`): the job page's "jobs it enqueued" link.
+    var enqueuedBy: String?
     /// A type: exactly, or every type under a prefix that ends with a dot (`sms.`).
     var type: String?
     /// A payload field and the value it must have (`user_id=42`, `user.id=42` for a nested one), compared as text.
@@ -15,13 +18,14 @@ struct JobSearch {
     init(_ query: FormFields) {
         id = query["id"]?.trimmingCharacters(in: .whitespaces)
         type = query["type"]?.trimmingCharacters(in: .whitespaces)
+        enqueuedBy = query["enqueued_by"]?.trimmingCharacters(in: .whitespaces)
         if let text = query["field"], let equals = text.firstIndex(of: "=") {
             let path = text[..<equals].trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init)
             if !path.isEmpty { field = (path, String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)) }
         }
     }
 
-    var isEmpty: Bool { id == nil && type == nil && field == nil }
+    var isEmpty: Bool { id == nil && type == nil && field == nil && enqueuedBy == nil }
 
     /// Texts a job's stored JSON must contain for it to match, tested before it is decoded: the type, and the field's
     /// name and value when JSON writes them as they are (letters, digits, `.-_@+`). A value with anything else (a
@@ -30,6 +34,7 @@ struct JobSearch {
         func plain(_ text: String) -> Bool { !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_@+".unicodeScalars.contains($0)) } }
         var result: [[UInt8]] = []
         if let type, plain(type) { result.append(Array(type.utf8)) }
+        if let enqueuedBy, plain(enqueuedBy) { result.append(Array("\"\(JobEnvelope.enqueuedByField)\":\"\(enqueuedBy)\"".utf8)) }
         if let field {
             if let key = field.path.last, plain(key) { result.append(Array("\"\(key)\"".utf8)) }
             if plain(field.value) { result.append(Array(field.value.utf8)) }
@@ -42,6 +47,7 @@ struct JobSearch {
     func matches(_ envelope: JobEnvelope) -> Bool {
         if let id, envelope.id != id { return false }
         if let type, !(envelope.type == type || (type.hasSuffix(".") && envelope.type.hasPrefix(type))) { return false }
+        if let enqueuedBy, envelope.enqueuedBy != enqueuedBy { return false }
         if let field {
             var value: JSONValue? = envelope.payload
             for key in field.path { value = value?[key] }
@@ -57,7 +63,8 @@ extension Dashboard {
     /// The most matches a search lists.
     static let searchResults = 200
 
-    /// `/search?id=&type=&field=&queue=`: recent jobs by id, type or payload field, over a bounded read of each
+    /// `/search?id=&type=&field=&enqueued_by=&queue=`: recent jobs by id, type, payload field or the job that enqueued
+    /// them, over a bounded read of each
     /// queue's history, stream, scheduled and dead sets (``JobStore/recentJobs(queue:limit:needles:byteBudget:)``):
     /// large stored jobs stop a place's read at its share of ``JobStore/searchByteBudget``, and the page says so.
     func searchPage(_ query: FormFields) async throws -> Page {
@@ -122,6 +129,7 @@ extension Dashboard {
             <label>Job id <input name="id" value="\(query["id"] ?? "")"></label> \
             <label>Type <input name="type" value="\(query["type"] ?? "")" placeholder="sms.send or sms."></label> \
             <label>Payload field <input name="field" value="\(query["field"] ?? "")" placeholder="user_id=42"></label> \
+            <label>Enqueued by <input name="enqueued_by" value="\(query["enqueued_by"] ?? "")" placeholder="a job id"></label> \
             <label>Queue <select name="queue"><option value="">all</option>\(options)</select></label> \
             <button>Search</button></form>
             """
