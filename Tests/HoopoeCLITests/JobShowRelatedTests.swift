@@ -36,6 +36,7 @@ import Testing
         let listed = json["events"]?.arrayValue ?? []
         #expect(jsonStatus == 0 && listed.map { $0["type"] } == [.string("sms.status"), .string("provider.alert")], "\(json)")
         #expect(listed.last?["data"]?["message"]?.stringValue?.contains("9121234567") == false, "masked in JSON too: \(json)")
+        #expect(listed.map { $0["job"] } == [.string("a-poll"), .string(id)], "\(json)")
 
         let quiet = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:])).createdID)
         let (_, none) = try await h.run(["job", "show", quiet])

@@ -64,9 +64,9 @@ extension Dashboard {
     static let searchResults = 200
 
     /// `/search?id=&type=&field=&enqueued_by=&queue=`: recent jobs by id, type, payload field or the job that enqueued
-    /// them, over a bounded read of each
-    /// queue's history, stream, scheduled and dead sets (``JobStore/recentJobs(queue:limit:needles:byteBudget:)``):
-    /// large stored jobs stop a place's read at its share of ``JobStore/searchByteBudget``, and the page says so.
+    /// them, over a bounded read of each queue's history, stream, scheduled and dead sets
+    /// (``JobStore/recentJobs(queue:limit:needles:byteBudget:)``): large stored jobs stop a place's read at its share of
+    /// ``JobStore/searchByteBudget``, and the page says so.
     func searchPage(_ query: FormFields) async throws -> Page {
         let search = JobSearch(query)
         let names = try await queueNames()

@@ -29,7 +29,7 @@ struct JobShowCommand: AsyncParsableCommand {
             Then its events, newest first, among the newest \(EventLog.jobEventWindow) of the events stream (as the \
             dashboard's job page lists them): those it wrote (their job field), those naming it (job_id: job.dead, \
             reminder.queued) and, for an SMS or email, those about its message (message_id: sms.status); phone numbers \
-            masked. In JSON: "events": [{"id", "type", "at", "data"}]; "events_error" when the stream could not be read.
+            masked. In JSON: "events": [{"id", "type", "at", "data", "job"?}]; "events_error" when the stream could not be read.
             """
     )
 
@@ -84,10 +84,12 @@ struct JobShowCommand: AsyncParsableCommand {
             switch events {
             case .success(let events):
                 object["events"] = .array(events.map { event -> JSONValue in
-                    .object([
+                    var fields: [String: JSONValue] = [
                         "id": .string(event.id), "type": .string(event.type), "at": .double(event.at),
                         "data": PayloadRedaction.maskingPhones(event.data),
-                    ])
+                    ]
+                    if let job = event.job { fields["job"] = .string(job) }
+                    return .object(fields)
                 })
             case .failure(let error): object["events_error"] = .string("\(error)")
             }
