@@ -14,20 +14,20 @@ extension JobStore {
     }
 
     /// Cancels job `id`, as ``find(id:queue:)`` found it, if it is waiting; a running job is not interrupted.
-    /// Its unique lock is released only if this job holds it, and `record` (outcome `cancelled`) is added to the
-    /// queue's job history in the same script. Not trimmed here: the CLI does not know the workers' caps, and the
-    /// next settle of the queue trims.
+    /// Its unique lock is released only if this job holds it, and `record` (outcome `cancelled`; nil for none: a
+    /// queue's clear) is added to the queue's job history in the same script. Not trimmed here: the CLI does not know
+    /// the workers' caps, and the next settle of the queue trims.
     /// `answer`, for a job with `notify`, is pushed to its answer list in the same script, so a caller waiting for
     /// the job learns it was cancelled instead of waiting out its timeout.
-    func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord, answer: String?) async throws -> CancelResult {
+    func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord?, answer: String?) async throws -> CancelResult {
         let k = keys(queue)
         let unique = k.unique(found.envelope.uniqueKey ?? "-")
-        let history = String(decoding: record.encoded(), as: UTF8.self)
+        let history = record.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? ""
         let answerTTL = String(QueueKeys.answerTTLSeconds)
         switch found.state {
         case .scheduled:
             // KEYS[1] scheduled · KEYS[2] scheduled:jobs · KEYS[3] unique:<key> · KEYS[4] history (legacy sorted set)
-            // KEYS[5] history:jobs · KEYS[6] history:ids · KEYS[7] answer:<id> · ARGV[1] job id · ARGV[2] history record
+            // KEYS[5] history:jobs · KEYS[6] history:ids · KEYS[7] answer:<id> · ARGV[1] job id · ARGV[2] history record ('' for none)
             // ARGV[3] the answer ('' for none) · ARGV[4] its TTL, s
             // Returns 1 cancelled · 0 not there
             let n = try await redis.run(
@@ -37,7 +37,7 @@ extension JobStore {
         case .ready:
             // KEYS[1] stream · KEYS[2] unique:<key> · KEYS[3] history (legacy sorted set) · KEYS[4] history:jobs
             // KEYS[5] history:ids · KEYS[6] answer:<id> · ARGV[1] group · ARGV[2] entry id · ARGV[3] job id
-            // ARGV[4] history record · ARGV[5] the answer ('' for none) · ARGV[6] its TTL, s
+            // ARGV[4] history record ('' for none) · ARGV[5] the answer ('' for none) · ARGV[6] its TTL, s
             // Returns 1 cancelled · 0 gone · -1 running (a worker holds it)
             let n = try await redis.run(
                 Self.cancelReadyScript, keys: [k.stream, unique, k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],

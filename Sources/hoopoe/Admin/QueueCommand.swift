@@ -5,8 +5,8 @@ import HoopoeCore
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
-        abstract: "Pause or resume one queue for every worker.",
-        subcommands: [QueuePauseCommand.self, QueueResumeCommand.self]
+        abstract: "Pause or resume one queue for every worker, or clear its waiting jobs.",
+        subcommands: [QueuePauseCommand.self, QueueResumeCommand.self, QueueClearCommand.self]
     )
 }
 

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+
+/// `hoopoe queue clear NAME --yes`: removes the queue's jobs no worker has fetched (a flood that must not run).
+struct QueueClearCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear",
+        abstract: "Remove a queue's ready jobs (and with --scheduled its delayed jobs and retries), or those of one type.",
+        discussion: """
+            For a flood of jobs that must not run (a bug enqueued a million SMS): pause the queue first (`hoopoe \
+            queue pause NAME`: its workers stop fetching and hand back what they fetched), clear it, fix the cause, \
+            resume. Removes the jobs there when it starts, oldest first, each as `hoopoe job cancel` would: its \
+            unique lock released, a caller waiting on `notify` told "cancelled". A job a worker fetches meanwhile is \
+            left to run and counted. Cleared jobs are not written to job history (a flood would fill it); the count \
+            is the record. Running jobs and dead jobs are not touched (`hoopoe dead delete`).
+
+            Without --yes nothing is removed: it says how many jobs it would look at, and exits 64.
+            Exit 0 cleared, 1 no such queue, 2 Redis unreachable, 64 a usage error or no --yes. \
+            --json prints {"queue", "cleared", "fetched", "other_types"}.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var queue: QueueNameArgument
+
+    @Option(help: ArgumentHelp("Only jobs of this type (e.g. sms.send); the others stay.", valueName: "type"))
+    var type: String?
+
+    @Flag(help: "Also the queue's delayed jobs and retries.")
+    var scheduled = false
+
+    @Flag(help: "Remove them (without it, only say how many there are).")
+    var yes = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if let type, let problem = EnvelopeRules.typeProblem(type) { throw ValidationError("--type: job type \(problem)") }
+    }
+
+    func run() async throws {
+        let name = queue.name
+        let what = (scheduled ? "ready, delayed and retrying jobs" : "ready jobs") + (type.map { " of type \($0)" } ?? "")
+        let result = try await options.withJobQueue { jobs -> ClearResult in
+            guard try await jobs.knownQueues().contains(name) else {
+                printError("no queue named \(name) (\(try await QueueNameArgument.known(jobs)))")
+                throw ExitCode(1)
+            }
+            let info = try await jobs.info(queue: name)
+            guard yes else {
+                let count = info.ready + (scheduled ? info.scheduled : 0)
+                let which = type.map { "those of type \($0)" } ?? "all"
+                printError("queue \(name) holds \(count) \(scheduled ? "ready or scheduled" : "ready") job(s); \(which) would be removed. Nothing was removed: run again with --yes")
+                throw ExitCode(64)
+            }
+            if try await jobs.pausedQueues()[name] == nil {
+                printError("note: queue \(name) is not paused: its workers keep fetching while this runs (hoopoe queue pause \(name) first)")
+            }
+            let milestones = Milestones(every: 10_000)
+            return try await jobs.clear(queue: name, type: type, scheduled: scheduled) { progress in
+                if milestones.passed(progress.cleared) { printError("… \(progress.cleared) cleared") }
+            }
+        }
+        if json {
+            printJSON(.object([
+                "queue": .string(name), "cleared": .integer(Int64(result.cleared)), "fetched": .integer(Int64(result.fetched)),
+                "other_types": .integer(Int64(result.otherTypes)),
+            ]))
+            return
+        }
+        var line = "cleared \(result.cleared) \(what) from queue \(name)"
+        if result.fetched > 0 { line += "; \(result.fetched) fetched by workers meanwhile were left to run" }
+        if result.otherTypes > 0 { line += "; \(result.otherTypes) of other types were left" }
+        print(line)
+    }
+}
