@@ -42,6 +42,7 @@ enum Assets {
         .card .label { color: var(--muted); font-size: 12px; }
         .card.bad .value { color: var(--bad); }
         .notice { background: #eef8f1; border: 1px solid #b7e0c4; padding: .5rem .8rem; border-radius: 4px; }
+        .warning { background: #fdf3e7; border: 1px solid #f0cf9f; padding: .5rem .8rem; border-radius: 4px; }
         .muted { color: var(--muted); }
         .filters { display: flex; gap: .5rem; align-items: end; flex-wrap: wrap; margin-bottom: .8rem; }
         .filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }

@@ -21,6 +21,7 @@ public final class Dashboard: Sendable {
     let logger: Logger
     /// The dead page's retry-all and delete-all runs, in the background of this process.
     let bulkRuns = DeadBulkRuns()
+    let clearRuns = QueueClearRuns()
 
     /// - Parameters:
     ///   - jobs: the engine.
@@ -55,6 +56,8 @@ public final class Dashboard: Sendable {
         routes.get("/search") { request, _ in await self.page(request) { try await self.searchPage($0) } }
         routes.get("/periodic") { request, _ in await self.page(request) { try await self.periodicPage($0) } }
         routes.get("/providers") { request, _ in await self.page(request) { try await self.providersPage($0) } }
+        routes.get("/queues/clear") { request, _ in await self.page(request) { try await self.queueClearPage($0) } }
+        routes.get("/queues/clear/progress") { request, _ in await self.page(request) { try await self.queueClearProgressPage($0) } }
         routes.get("/assets/{name}") { _, context in Assets.response(context.parameters.get("name") ?? "") ?? Page.plain(.notFound, "not found\n") }
         routes.get("/favicon.ico") { _, _ in Assets.response("icon.svg")! }
         routes.post("/dead/action") { request, _ in await self.action(request) { try await self.deadAction($0) } }
@@ -64,6 +67,7 @@ public final class Dashboard: Sendable {
         routes.post("/periodic/enqueue") { request, _ in await self.action(request) { try await self.periodicEnqueue($0) } }
         routes.post("/queues/pause") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: true) } }
         routes.post("/queues/resume") { request, _ in await self.action(request) { try await self.pauseAction($0, pause: false) } }
+        routes.post("/queues/clear") { request, _ in await self.action(request) { try await self.queueClearAction($0) } }
         return router
     }
 

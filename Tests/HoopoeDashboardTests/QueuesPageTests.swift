@@ -4,6 +4,7 @@ import HoopoeCore
 import HoopoeDashboard
 import HoopoeJSON
 import Testing
+import TestSupport
 
 /// The Queues page's pause: the column, the buttons, the POSTs (with the CSRF token; refused without it or read-only).
 @Suite struct QueuesPageTests {
@@ -103,5 +104,44 @@ import Testing
         let smsRow = page[sms...].split(separator: "</tr>").first ?? ""
         #expect(mailRow.contains("<span class=\"paused\">paused</span>"), "\(mailRow)")
         #expect(smsRow.contains("<td class=\"pause-state\">no</td>"), "\(smsRow)")
+    }
+
+    /// Clear… on the Queues page: the confirmation page's counts and warning, the POST (with the token) starting a clear
+    /// whose progress page ends "finished" with the counts, those of another type left.
+    @Test func clearFromThePageRemovesTheWaitingJobsOfOneType() async throws {
+        let harness = try DashboardHarness()
+        _ = try await harness.jobs.enqueueBatch((0..<150).map { n in
+            (type: n < 140 ? "sms.send" : "diag.record", payload: JSONValue.object([:]), options: EnqueueOptions(queue: "mail"))
+        })
+        let queues = try await harness.get("/queues").text
+        #expect(queues.contains("<a class=\"clear-link\" href=\"/queues/clear?queue=mail\">Clear…</a>"), "\(queues)")
+        let confirm = try await harness.get("/queues/clear?queue=mail").text
+        #expect(confirm.contains("<span class=\"ready-count\">150</span> ready job(s)") && confirm.contains("class=\"warning not-paused\""), "\(confirm)")
+        #expect(confirm.contains("action=\"/queues/clear\"") && confirm.contains("data-confirm="), "\(confirm)")
+
+        #expect(try await harness.post("/queues/clear", "queue=mail").status == .forbidden)
+        #expect(try await harness.jobs.info(queue: "mail").ready == 150, "refused without the token: nothing removed")
+        let started = try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail&type=sms.send")
+        #expect(started.status == .seeOther)
+        let progress = try #require(started.headers[.location])
+        #expect(progress.hasPrefix("/queues/clear/progress?run="), "\(progress)")
+        var page = ""
+        #expect(try await eventually(timeout: .seconds(20)) {
+            page = try await harness.get(progress).text
+            return page.contains("bulk-state finished")
+        }, "\(page)")
+        #expect(page.contains("<dd class=\"done\">140 of 150 waiting when it started</dd>") && page.contains("<dd class=\"other-types\">10 (left)</dd>"), "\(page)")
+        #expect(try await harness.jobs.info(queue: "mail").ready == 10)
+        #expect(try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=nosuch").status == .notFound)
+        #expect(try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail&type=not%20a%20type").status == .badRequest)
+    }
+
+    @Test func readOnlyOffersNoClearAndRefusesIt() async throws {
+        let harness = try DashboardHarness(readOnly: true)
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))
+        #expect(!(try await harness.get("/queues").text.contains("clear-link")))
+        #expect(!(try await harness.get("/queues/clear?queue=mail").text.contains("method=\"post\"")))
+        #expect(try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail").status == .forbidden)
+        #expect(try await harness.jobs.info(queue: "mail").ready == 1)
     }
 }

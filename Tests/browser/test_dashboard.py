@@ -336,6 +336,24 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: "Refused" in self.driver.page_source, what="the refusal")
         self.assertIn(job_id, self.dead_ids())
 
+    def test_clear_on_the_queues_page_removes_a_flood_of_one_type(self):
+        # `flooded`: a queue no worker serves, 300 jobs of the flood's type and 5 of another.
+        for index in range(300):
+            self.enqueuer.enqueue("diag.incr", {"key": f"{self.namespace}:flood"}, queue="flooded")
+        for index in range(5):
+            self.enqueuer.enqueue("diag.record", {"key": f"{self.namespace}:kept", "member": str(index)}, queue="flooded")
+        self.assertEqual(self.open("/queues"), [])
+        self.driver.find_element(By.CSS_SELECTOR, "tr[data-queue='flooded'] a.clear-link").click()
+        wait_for(lambda: "ready-count" in self.driver.page_source, what="the clear's confirmation page")
+        self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "span.ready-count").text, "305")
+        self.driver.find_element(By.CSS_SELECTOR, "form.clear-queue input[name='type']").send_keys("diag.incr")
+        self.driver.find_element(By.XPATH, "//form[@class='clear-queue']//button[text()='Clear']").click()
+        self.driver.switch_to.alert.accept()  # the data-confirm question
+        wait_for(lambda: "bulk-state finished" in self.driver.page_source, what="the clear to finish on its progress page")
+        self.assertEqual(self.driver.find_element(By.CSS_SELECTOR, "dd.done").text, "300 of 305 waiting when it started")
+        entries = self.redis.xrange(f"{self.namespace}:{{flooded}}:stream")
+        self.assertEqual([json.loads(fields[b"job"])["type"] for _, fields in entries], ["diag.record"] * 5)
+
     def test_pause_on_the_queues_page_stops_the_queue_and_resume_starts_it(self):
         # `critical`: a queue the real worker serves that no other test uses.
         key = f"{self.namespace}:pause-test"

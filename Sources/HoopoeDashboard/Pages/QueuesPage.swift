@@ -22,7 +22,9 @@ extension Dashboard {
         let body: HTML = """
             \(pauseTable(infos, paused: paused, processes: processes))
             <p class="muted">A paused queue keeps its jobs ready; every worker stops fetching from it within a second, and \
-            jobs already running finish (<code>hoopoe queue pause</code> and <code>resume</code> do the same).</p>
+            jobs already running finish (<code>hoopoe queue pause</code> and <code>resume</code> do the same). Clear… removes a \
+            queue's waiting jobs, or those of one type: for a flood that must not run, pause it first \
+            (<code>hoopoe queue clear</code> does the same).</p>
             <h2>Today (UTC) by outcome</h2>
             <table class="counters"><thead><tr><th>Queue</th><th class="num">Processed</th><th class="num">Failed</th><th class="num">Retried</th>\
             <th class="num">Dead</th><th class="num">Discarded</th></tr></thead><tbody>\(counterRows)</tbody></table>
@@ -38,10 +40,13 @@ extension Dashboard {
             let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
-            let action =
+            let pauseOrResume =
                 since == nil
                 ? button("Pause", action: "/queues/pause", fields: [("queue", info.queue)], danger: true)
                 : button("Resume", action: "/queues/resume", fields: [("queue", info.queue)])
+            let clear: HTML =
+                configuration.readOnly ? .empty : " <a class=\"clear-link\" href=\"/queues/clear\(QueryString.make([("queue", info.queue)]))\">Clear…</a>"
+            let action: HTML = "\(pauseOrResume)\(clear)"
             return """
                 <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td>\
                 <td class="num">\(info.ready)</td><td class="num">\(info.inFlight)</td>\
