@@ -19,30 +19,14 @@ extension JobStore {
         if let after {
             start = "(" + after
         } else {
-            start = try await lastDelivered(k.stream).map { "(" + $0 } ?? "-"
+            // No group yet (no worker has read the stream): every entry is ready.
+            start = Self.lastDelivered(groups: try await redis.send("XINFO", "GROUPS", k.stream)).map { "(" + $0 } ?? "-"
         }
         let entries = try await redis.send("XRANGE", k.stream, start, end, "COUNT", String(count)).array ?? []
         return entries.compactMap { entry in
             guard let id = entry.array?.first?.string else { return nil }
             return (id, entry.array?.last?.array?.last?.bytes ?? [])
         }
-    }
-
-    /// The group's last-delivered id; nil when the group does not exist yet (every entry is ready).
-    private func lastDelivered(_ stream: String) async throws -> String? {
-        let groups = try await redis.send("XINFO", "GROUPS", stream)
-        if case .error(let message) = groups, message.contains("no such key") { return nil }
-        for group in groups.array ?? [] {
-            let fields = group.array ?? []
-            var name: String?
-            var last: String?
-            for i in stride(from: 0, to: fields.count - 1, by: 2) {
-                if fields[i].string == "name" { name = fields[i + 1].string }
-                if fields[i].string == "last-delivered-id" { last = fields[i + 1].string }
-            }
-            if name == QueueKeys.group { return last }
-        }
-        return nil
     }
 
     /// A page of `queue`'s scheduled jobs (delayed jobs and retries) by rank from `offset`, earliest due first, each

@@ -24,17 +24,7 @@ extension JobStore {
         let length = replies[0].int ?? 0
         let inFlight = replies[1].array?.first?.int ?? 0
         var latency = 0.0
-        var lastDelivered = "0-0"
-        for group in replies[4].array ?? [] {
-            let fields = group.array ?? []
-            var name: String?
-            var last: String?
-            for i in stride(from: 0, to: fields.count - 1, by: 2) {
-                if fields[i].string == "name" { name = fields[i + 1].string }
-                if fields[i].string == "last-delivered-id" { last = fields[i + 1].string }
-            }
-            if name == QueueKeys.group, let last { lastDelivered = last }
-        }
+        let lastDelivered = Self.lastDelivered(groups: replies[4]) ?? "0-0"
         let ready = max(0, length - inFlight)
         if ready > 0 {
             let oldest = try await redis.send("XRANGE", k.stream, "(" + lastDelivered, "+", "COUNT", "1")
@@ -45,6 +35,22 @@ extension JobStore {
             }
         }
         return QueueInfo(queue: queue, ready: ready, inFlight: inFlight, scheduled: replies[2].int ?? 0, dead: replies[3].int ?? 0, latency: latency)
+    }
+
+    /// The workers' group's last-delivered id in an `XINFO GROUPS` reply; nil when the group is not there (or the
+    /// reply is an error: no stream yet).
+    static func lastDelivered(groups reply: RedisReply) -> String? {
+        for group in reply.array ?? [] {
+            let fields = group.array ?? []
+            var name: String?
+            var last: String?
+            for i in stride(from: 0, to: fields.count - 1, by: 2) {
+                if fields[i].string == "name" { name = fields[i + 1].string }
+                if fields[i].string == "last-delivered-id" { last = fields[i + 1].string }
+            }
+            if name == QueueKeys.group { return last }
+        }
+        return nil
     }
 
     /// How long a scan of the keyspace for queues is reused (``GlobalKeys/scannedQueues``).

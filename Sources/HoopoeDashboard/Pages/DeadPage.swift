@@ -173,14 +173,7 @@ extension Dashboard {
                 body: "<p class=\"muted\">No such run in this dashboard process (runs are kept until it restarts, the last \(DeadBulkRuns.kept) finished ones).</p><p><a href=\"/dead\">Dead jobs</a></p>")
         }
         let what: HTML = "\(run.verb == .retry ? "Retry" : "Delete") all dead jobs of \(run.queue)\(run.filter.summary.map { " matching \($0)" } ?? "")"
-        let state: HTML =
-            if let failure = run.failure {
-                "<strong class=\"bulk-state failed\">stopped</strong>: \(failure)"
-            } else if let finishedAt = run.finishedAt {
-                "<strong class=\"bulk-state finished\">finished</strong> in \(Clock.span(finishedAt.timeIntervalSince(run.startedAt)))"
-            } else {
-                "<strong class=\"bulk-state running\">running</strong> since \(Clock.relative(run.startedAt.timeIntervalSince1970)) (this page reloads each second)"
-            }
+        let state = BulkState.html(startedAt: run.startedAt, finishedAt: run.finishedAt, failure: run.failure)
         let back = "/dead" + QueryString.make([("queue", run.queue), ("type", run.filter.type), ("error", run.filter.error)])
         let body: HTML = """
             <p>\(what): \(state).</p>

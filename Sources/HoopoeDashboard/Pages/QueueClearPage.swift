@@ -60,14 +60,7 @@ extension Dashboard {
         }
         let now = run.current
         let what: HTML = "Clear the \(run.scheduled ? "ready, delayed and retrying" : "ready") jobs of \(run.queue)\(run.type.map { " of type \($0)" } ?? "")"
-        let state: HTML =
-            if let failure = now.failure {
-                "<strong class=\"bulk-state failed\">stopped</strong>: \(failure)"
-            } else if let finishedAt = now.finishedAt {
-                "<strong class=\"bulk-state finished\">finished</strong> in \(Clock.span(finishedAt.timeIntervalSince(run.startedAt)))"
-            } else {
-                "<strong class=\"bulk-state running\">running</strong> since \(Clock.relative(run.startedAt.timeIntervalSince1970)) (this page reloads each second)"
-            }
+        let state = BulkState.html(startedAt: run.startedAt, finishedAt: now.finishedAt, failure: now.failure)
         let looked = now.result.cleared + now.result.fetched + now.result.otherTypes
         let body: HTML = """
             <p>\(what): \(state).</p>
