@@ -86,7 +86,7 @@ import Testing
         #expect(try await recorded(key).values.allSatisfy { $0 == 1 }, "each job ran once")
     }
 
-    @Test("cancel (ready and delayed), run now of a delayed job, recovery of a dead consumer's jobs and hand-back at shutdown, on three nodes")
+    @Test("cancel (ready and delayed), a queue's clear, run now of a delayed job, recovery of a dead consumer's jobs and hand-back at shutdown, on three nodes")
     func cancelRecoverHandBack() async throws {
         defer { redis.close() }
         let a = try servers.tag(onNode: 0, prefix: "c"), b = try servers.tag(onNode: 1, prefix: "c"), c = try servers.tag(onNode: 2, prefix: "c")
@@ -100,6 +100,12 @@ import Testing
         _ = try await jobs.enqueue(type: "diag.record", payload: payload("later"), options: EnqueueOptions(queue: b, runAt: Date().addingTimeInterval(60), id: "later"))
         #expect(try await jobs.cancel(id: "ready", queue: a) == .cancelled)
         #expect(try await jobs.cancel(id: "later", queue: b) == .cancelled)
+        // A clear: the queue's ready and delayed jobs, read and cancelled in its slot, on node 1.
+        for i in 0..<3 { _ = try await jobs.enqueue(type: "diag.record", payload: payload("flood\(i)"), options: EnqueueOptions(queue: b)) }
+        for i in 3..<5 {
+            _ = try await jobs.enqueue(type: "diag.record", payload: payload("flood\(i)"), options: EnqueueOptions(queue: b, runAt: Date().addingTimeInterval(60)))
+        }
+        #expect(try await jobs.clear(queue: b, scheduled: true) == ClearResult(cleared: 5))
         // Run now: the script's three keys (scheduled set, envelopes, stream) are in the queue's slot, on node 2.
         _ = try await jobs.enqueue(type: "diag.record", payload: payload("soon"), options: EnqueueOptions(queue: c, runAt: Date().addingTimeInterval(3600), id: "soon"))
         #expect(try await jobs.runNow(id: "soon", queue: c) == .moved)
@@ -125,6 +131,7 @@ import Testing
         try await secondRun.value
         let ran = try await recorded(key)
         #expect(ran["ready"] == nil && ran["later"] == nil, "cancelled jobs never ran")
+        #expect(!ran.keys.contains { $0.hasPrefix("flood") }, "cleared jobs never ran")
     }
 
     @Test("a slot migration during enqueues loses nothing: ASK, TRYAGAIN and MOVED are followed, and every job runs")
