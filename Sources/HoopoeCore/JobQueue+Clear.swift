@@ -20,9 +20,9 @@ public struct ClearResult: Sendable, Equatable {
 extension JobQueue {
     /// Removes the jobs of `queue` no worker has fetched — its ready jobs, and with `scheduled` its delayed jobs and
     /// retries — or only those of `type`: for a flood of jobs that must not run (pause the queue first, so its workers
-    /// stop fetching). The jobs there when it starts: one enqueued while it runs may stay. Each job goes as a cancel does (the same scripts: one job at a time, atomic, so a job a worker
-    /// fetches meanwhile is left to run and counted): its unique lock released if it holds it, its `notify` caller told
-    /// `cancelled`. Unlike a cancel, it is not written to job history: a flood would fill it (and Redis's memory) with
+    /// stop fetching). The jobs there when it starts: one enqueued while it runs may stay. Each job goes as a cancel
+    /// does (the same scripts: one job at a time, atomic, so a job a worker fetches meanwhile is left to run and
+    /// counted): its unique lock released if it holds it, its `notify` caller told `cancelled`. Unlike a cancel, it is not written to job history: a flood would fill it (and Redis's memory) with
     /// records no one reads; the count is the record. Jobs workers fetched are not touched (`hoopoe job cancel` asks
     /// their holder), nor dead jobs (`hoopoe dead delete`).
     ///
@@ -34,7 +34,7 @@ extension JobQueue {
         var result = ClearResult()
         // Scheduled first: one that comes due meanwhile is promoted into the stream, which is cleared after.
         if scheduled {
-            // As many as the set held at the start: a set that retries or delays keep adding to ends all the same.
+            // As many jobs as the set held at the start: retries and delayed jobs added meanwhile do not keep it going.
             let total = try await store.scheduledCount(queue: queue)
             var offset = 0
             var examined = 0
