@@ -11,6 +11,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The engine's two targets (the Redis client, the queue engine): their nonisolated async functions run on their
+/// caller's executor instead of hopping to the generic one on every call. A job's path crossed ~12 such hops, each
+/// reading the runners' task executor preference under a lock; without them a worker runs 1.12× the jobs a second
+/// on the peers' job (decision 0093). Turning it on changes those functions' calling convention: a `.build` built
+/// before it must be rebuilt whole (an incremental build linked stale objects).
+let engineSwiftSettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "hoopoe",
     platforms: [.macOS(.v15)],
@@ -58,7 +65,7 @@ let package = Package(
                 "CHiredis", "CHoopoeOpenSSL", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: engineSwiftSettings
         ),
         .target(
             name: "HoopoeCore",
@@ -71,7 +78,7 @@ let package = Package(
             // binary (`PackageResources.<name>_lua`): a deployment cannot lose them, and `jobs/lua/enqueue.lua` is
             // a link to the same file.
             resources: [.embedInCode("Store/Lua")],
-            swiftSettings: swiftSettings
+            swiftSettings: engineSwiftSettings
         ),
         .target(
             name: "Providers",

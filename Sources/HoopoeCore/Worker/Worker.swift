@@ -280,9 +280,10 @@ public final class Worker: Sendable {
     }
 
     /// Starts a task for runner `slot` that runs `operation` (the slot's loop). It starts on the global pool; the loop
-    /// moves it where ``placement`` says.
+    /// moves it where ``placement`` says. (A closure, not `Task(operation: operation)`: this module's async closures
+    /// run on their caller's executor, decision 0093, and `Task` takes one that names its own isolation.)
     func startRunner(slot: Int, _ operation: @escaping @Sendable () async -> Void) {
-        Task(operation: operation)
+        Task { await operation() }
     }
 
     /// Runs jobs on runner `slot` until the buffer closes, where ``placement`` says, moving when it changes. Stops
