@@ -64,7 +64,10 @@ actor QueueClearRuns {
         runs[run.id] = run
         let finished = runs.values.filter { !$0.isRunning }.sorted { $0.id < $1.id }
         for old in finished.dropLast(Self.kept) { runs[old.id] = nil }
-        Task {
+        // Detached: the clear needs nothing of this actor, and the engine's calls run on their caller's executor
+        // (decision 0093), so a task inheriting the actor would decode each page's envelopes on it while the progress
+        // pages wait to read their counts.
+        Task.detached {
             do {
                 let result = try await jobs.clear(queue: queue, type: type, scheduled: scheduled) { run.update($0) }
                 run.update(result)
