@@ -17,29 +17,35 @@ extension JSONTextWriting {
     /// every word of ids, names and payload text, is passed over whole, and one with something goes to its first such
     /// byte.
     mutating func string(_ text: String) {
+        // A native string's bytes are read in place: `var text = text; text.withUTF8` copied the string first (a retain
+        // and a release a call; five calls a job's history record).
+        if text.utf8.withContiguousStorageIfAvailable({ quoted($0) }) != nil { return }
         var text = text
-        text.withUTF8 { utf8 in
-            append(UInt8(ascii: "\""))
-            var start = 0
-            var index = 0
-            let count = utf8.count
-            while index < count {
-                if index + 8 <= count {
-                    let ending = JSONEscapeScan.firstEnding(JSONEscapeScan.word(utf8, at: index))
-                    index += ending
-                    if ending == 8 { continue }
-                }
-                let value = utf8[index]  // the byte a word found, or one of the last seven
-                if JSONEscapeScan.endsPlainRun(value) {
-                    append(UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                    escape(value)
-                    start = index + 1
-                }
-                index += 1
+        text.withUTF8 { quoted($0) }
+    }
+
+    /// `utf8` as a JSON string: quoted, and escaped where it must be.
+    private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+        append(UInt8(ascii: "\""))
+        var start = 0
+        var index = 0
+        let count = utf8.count
+        while index < count {
+            if index + 8 <= count {
+                let ending = JSONEscapeScan.firstEnding(JSONEscapeScan.word(utf8, at: index))
+                index += ending
+                if ending == 8 { continue }
             }
-            append(UnsafeBufferPointer(rebasing: utf8[start...]))
-            append(UInt8(ascii: "\""))
+            let value = utf8[index]  // the byte a word found, or one of the last seven
+            if JSONEscapeScan.endsPlainRun(value) {
+                append(UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                escape(value)
+                start = index + 1
+            }
+            index += 1
         }
+        append(UnsafeBufferPointer(rebasing: utf8[start...]))
+        append(UInt8(ascii: "\""))
     }
 
     /// A key known to need no escaping, given as its bytes with quotes and colon (`"id":`), after a comma unless first.

@@ -47,12 +47,17 @@ public struct RedisCommand: Sendable {
     /// Appends a text argument as UTF-8, its bytes copied from the string's own storage. (`append(contentsOf:
     /// argument.utf8)` took the collection path: ~290 instructions a worker job more, seven arguments a job; callgrind,
     /// session 24.)
+    /// A native string's bytes are read in place; `var argument = argument; argument.withUTF8`, which a bridged string
+    /// still takes, copied the string first (a retain and a release an argument).
     public mutating func append(_ argument: String) {
+        if argument.utf8.withContiguousStorageIfAvailable({ appendArgument($0) }) != nil { return }
         var argument = argument
-        argument.withUTF8 { bytes in
-            buffer.append(contentsOf: bytes)
-            lengths.append(bytes.count)
-        }
+        argument.withUTF8 { appendArgument($0) }
+    }
+
+    private mutating func appendArgument(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        lengths.append(bytes.count)
     }
 
     /// Appends a binary argument as is: one copy of contiguous bytes. (It took any `Collection<UInt8>` before; called

@@ -20,6 +20,17 @@ struct FetchedJob: Sendable {
     /// anyone knew: the first delivery's run, or a fetch held in a lost worker's buffer and never started.
     var knownLostRuns = 0
 
+    /// What a buffer leaves where it moved a job out (``JobBuffer``): no job, and nothing to retain.
+    static var vacated: FetchedJob { FetchedJob(queue: "", entryID: "", held: nil, bytes: [], deliveries: 0) }
+
+    private init(queue: String, entryID: String, held: HeldEntryID?, bytes: [UInt8], deliveries: Int) {
+        self.queue = queue
+        self.entryID = entryID
+        self.held = held
+        self.bytes = bytes
+        self.deliveries = deliveries
+    }
+
     init(queue: String, entryID: String, bytes: [UInt8], deliveries: Int, promoted: Bool = false, knownLostRuns: Int = 0) {
         self.queue = queue
         self.entryID = entryID

@@ -275,7 +275,10 @@ final class JobBuffer: Sendable {
             picked = only
         }
         guard let lane = picked else { return nil }
-        let job = state.lanes[lane].jobs[state.lanes[lane].head]
+        // Moved out, an empty job left in its place (dropped with the lane's others), instead of copied: a copy
+        // retained the job's entry id and bytes, and the lane's later release of its own copy released them again.
+        var job = FetchedJob.vacated
+        swap(&job, &state.lanes[lane].jobs[state.lanes[lane].head])
         state.count -= 1
         if state.lanes[lane].head + 1 == state.lanes[lane].jobs.count {
             state.lanes[lane].jobs.removeAll(keepingCapacity: true)
