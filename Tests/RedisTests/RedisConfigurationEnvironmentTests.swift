@@ -3,7 +3,9 @@ import Redis
 import Testing
 
 /// `REDIS_TLS_*` and `REDIS_WAIT_*` on top of the URL: what the CLI applies before it connects.
-@Suite struct RedisConfigurationEnvironmentTests {
+/// A class, so that each test's files go with it (`deinit`): a struct's were left in the temporary folder, four files a
+/// test, every run.
+@Suite final class RedisConfigurationEnvironmentTests {
     private let directory: String
 
     init() throws {
@@ -12,6 +14,10 @@ import Testing
         for name in ["ca.pem", "cert.pem", "key.pem", "other-ca.pem"] {
             _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("pem".utf8))
         }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     private func apply(_ url: String, _ environment: [String: String]) throws(RedisConfiguration.SettingError) -> RedisConfiguration {
