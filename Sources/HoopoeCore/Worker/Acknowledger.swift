@@ -8,12 +8,13 @@ import Synchronization
 /// for one Lua call; when idle, a lone job is acknowledged at once. No timer, no added latency: holding a batch
 /// back for more jobs (a linger of 0.5 ms) was measured and not adopted (decision 0037).
 ///
-/// On a Redis Cluster a flight carries one queue's acknowledgements only, those of the queue whose acknowledgement
-/// has waited longest; the other queues' wait for the next flights. Each queue lives on one node, so each node is woken
-/// for its acknowledgements once in every few flights instead of once in every flight, and each of its script calls
-/// carries the jobs that finished meanwhile: 2–4× the jobs a call, about a fifth less Redis CPU a job over three primaries
-/// (decision 0048). Still no timer: a flight leaves as soon as the one before it is back, and a lone job leaves at once.
-/// One server sends every queue's share in each flight, as before (its shares already meet in one write).
+/// A flight carries one queue's acknowledgements only, those of the queue whose acknowledgement has waited longest;
+/// the other queues' wait for the next flights, and each of their script calls then carries the jobs that finished
+/// meanwhile. A script call has a fixed cost (its keys and fixed arguments entering Lua, ~1,500 instructions each:
+/// decision 0064) that a call of a quarter of the jobs pays four times: on a Redis Cluster (decision 0048), where each
+/// queue lives on one node, each node is also woken for its acknowledgements once in every few flights; on one Redis
+/// (decision 0094), a worker of four queues spent a fifth less CPU a job on each side, and ran 1.18× the jobs a second.
+/// Still no timer: a flight leaves as soon as the one before it is back, and a lone job leaves at once.
 final class Acknowledger: Sendable {
     /// A finished job to acknowledge.
     typealias Ack = Acknowledgement
@@ -30,14 +31,11 @@ final class Acknowledger: Sendable {
     /// Called with each batch once sent, acknowledged or not, so the worker stops renewing their leases:
     /// a batch whose acknowledgement failed must be left to expire and run again, not be held forever.
     private let onSettled: @Sendable ([Ack]) -> Void
-    /// A flight carries one queue's acknowledgements (on a cluster), not every queue's.
-    private let oneQueueAFlight: Bool
 
     init(jobs: JobQueue, logger: Logger, onSettled: @escaping @Sendable ([Ack]) -> Void) {
         self.jobs = jobs
         self.logger = logger
         self.onSettled = onSettled
-        oneQueueAFlight = jobs.store.redis.isCluster
     }
 
     /// Acks not yet taken into a batch (for tests).
@@ -71,12 +69,9 @@ final class Acknowledger: Sendable {
     private func flushLoop() async {
         while true {
             let (batch, waiters) = state.withLock { state -> ([Ack], [CheckedContinuation<Void, Never>]) in
-                if oneQueueAFlight, let queue = state.pending.first?.queue {
+                if let queue = state.pending.first?.queue {
                     return (Self.take(queue, from: &state.pending), [])
                 }
-                let batch = state.pending
-                state.pending.removeAll(keepingCapacity: true)
-                if !batch.isEmpty { return (batch, []) }
                 // Nothing left: stop, under the lock, so the next add() starts a new loop.
                 state.flushing = false
                 let waiters = state.idleWaiters
@@ -111,22 +106,10 @@ final class Acknowledger: Sendable {
         return taken
     }
 
-    /// Sends a batch: one script call per queue and counter, the queues at once. A batch of one queue (the usual
-    /// case) is sent from this task, without a task group: a child task per batch was a hop of its own.
+    /// Sends a batch, all of one queue (``flushLoop()`` takes one queue a flight).
     private func send(_ batch: [Ack]) async {
-        guard let first = batch.first?.queue else { return }
-        let now = Date()
-        if batch.allSatisfy({ $0.queue == first }) {
-            await send(batch, queue: first, at: now)
-            return
-        }
-        var byQueue: [String: [Ack]] = [:]
-        for ack in batch { byQueue[ack.queue, default: []].append(ack) }
-        await withTaskGroup(of: Void.self) { group in
-            for (queue, acks) in byQueue {
-                group.addTask { await self.send(acks, queue: queue, at: now) }
-            }
-        }
+        guard let queue = batch.first?.queue else { return }
+        await send(batch, queue: queue, at: Date())
     }
 
     /// One queue's acknowledgements, one script call per counter (`processed`, `discarded`, `deferred`).

@@ -10,8 +10,8 @@ import Testing
 @Suite struct AcknowledgerClusterTests {
     /// On a cluster a flight carries one queue's acknowledgements, those of the queue that waited longest; the other
     /// queues' wait for flights of their own, so each node gets its jobs in fewer, larger script calls. A lone job still
-    /// leaves at once, and every queue's jobs end acknowledged on their node. (One server would send the five waiting
-    /// acknowledgements of three queues in one flight: `[[a-0], [b-0, c-0, a-1, b-1, c-1]]`.)
+    /// leaves at once, and every queue's jobs end acknowledged on their node. (One server does the same since decision
+    /// 0094: `AcknowledgerTests.aFlightCarriesOneQueue`.)
     @Test func onAClusterAFlightCarriesOneQueue() async throws {
         let servers = try ClusterServers.shared()
         let setting = try AcknowledgerTests.Setting(url: servers.url)

@@ -153,6 +153,36 @@ import Testing
         #expect(try await setting.unacknowledged() == 0)
     }
 
+    /// On one Redis too a flight carries one queue's acknowledgements, those of the queue that waited longest, so each
+    /// script call carries more of one queue's jobs (decision 0094): the five that wait behind `a-0`'s flight leave in
+    /// three flights, one a queue, oldest first, not in one flight of three script calls (`[[a-0], [b-0, c-0, a-1, b-1,
+    /// c-1]]` before). Every queue's jobs end acknowledged.
+    @Test func aFlightCarriesOneQueue() async throws {
+        let server = try RedisServer()  // private: its writes are paused while the five come
+        defer { withExtendedLifetime(server) {} }
+        let control = try RedisClient(url: server.url)
+        defer { control.close() }
+        let setting = try Setting(url: server.url)
+        let queues = ["a", "b", "c"]
+        var acks: [[Acknowledgement]] = []
+        for queue in queues { acks.append(try await setting.delivered(2, queue: queue)) }
+        let (a, b, c) = (acks[0], acks[1], acks[2])
+        let acknowledger = setting.acknowledger
+        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
+        acknowledger.add(a[0])
+        #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
+        for ack in [b[0], c[0], a[1], b[1], c[1]] { acknowledger.add(ack) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(acknowledger.pendingCount == 5 && setting.batches.all.isEmpty, "a's first flight held by the pause")
+        try await control.send("CLIENT", "UNPAUSE")
+        await acknowledger.drain()
+        let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
+        #expect(setting.batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
+        for queue in queues {
+            #expect(try await setting.unacknowledged(queue: queue) == 0, "queue \(queue)")
+        }
+    }
+
     /// Shutdown's drain returns only once the batch in flight and the jobs waiting for it were sent.
     @Test func drainWaitsForTheBatchInFlightAndTheOnesWaiting() async throws {
         let setting = try Setting()
