@@ -23,7 +23,10 @@ value listed (decision 0049). Likewise:
 - {"fact": "machine-speed", "loop_ms": ...} lines, one before each run of the peers' harness (bench/floor/cpu_loop.py):
   the worker and Redis CPU rows name them, without counting them, as the machine's speed in those minutes;
 - {"fact": "instructions", "who": this|base, "side": worker|redis, "per_job": ...} lines (section 9, callgrind): the
-  worker and Redis CPU rows name this build's count, and the base's beside it, without counting them (decision 0078).
+  worker and Redis CPU rows name this build's count, and the base's beside it, without counting them (decision 0078);
+- a {"fact": "cluster-instructions", "ratios": [...], "plain": [...], "cluster": [...]} line (section 9, every server
+  under callgrind): the cluster row names the three primaries' instructions a job against one Redis's, without
+  counting them (decision 0095).
 The 1-process row also names, without counting it, the machine's ceiling for each pair: the vCPUs (os.cpu_count())
 divided by Hoopoe's worker and Redis CPU a job, as a ratio to that pair's Sidekiq (no run can go faster than its
 worker and its Redis can be given CPU); and, from a {"fact": "peers-profile", "jobs": N, "jps": ..., "threads": ...}
@@ -341,8 +344,30 @@ def rows(facts):
         ratios = [cost / base] + [number(c["redis_us"], "cluster Redis µs/job") / number(p["redis_us"], "plain Redis µs/job")
                                   for p, c in rounds_of("cluster")]
         # "adds no cost", read with this VM's run-to-run noise (±10 %) as the margin.
-        return medianed(ratios, f"{cost:.1f} / {base:.1f} Redis µs/job (3 primaries summed, idle subtracted) = {cost / base:.2f}×",
-                        "round", lambda r: f"{r:.2f}×", lambda r: r <= 1.10)
+        text, met = medianed(ratios, f"{cost:.1f} / {base:.1f} Redis µs/job (3 primaries summed, idle subtracted) = {cost / base:.2f}×",
+                             "round", lambda r: f"{r:.2f}×", lambda r: r <= 1.10)
+        return text + cluster_instructions(), met
+
+    def cluster_instructions():
+        """The cluster's work a job against one Redis's in instructions (section 9, decision 0095): named, never
+        counted. The time row also pays for three servers sharing the machine's vCPUs and caches; this count does not."""
+        fact = facts.get("cluster-instructions")
+        if not fact or "skipped" in fact:
+            return ""
+        if "error" in fact:
+            return f"; its instruction count failed: {fact['error']}"
+        try:
+            ratios = [number(r, "a round's instruction ratio") for r in fact.get("ratios") or []]
+            plains = [number(p, "one Redis's instructions a job") for p in fact.get("plain") or []]
+            spreads = [number(c, "the cluster's instructions a job") for c in fact.get("cluster") or []]
+            if not (ratios and plains and spreads):
+                raise Missing("no round")
+            plain, spread = median(plains), median(spreads)
+        except (Missing, ValueError, TypeError) as error:
+            return f"; its instruction count could not be read: {error}"
+        rounds = ", ".join(f"{r:.2f}×" for r in ratios)
+        return (f"; in instructions under callgrind, {spread:,.0f} a job against one Redis's {plain:,.0f}: {median(ratios):.2f}× "
+                f"(median of {len(ratios)} rounds: {rounds}), which the VM's speed and the servers' shared caches do not move")
 
     def memory():
         fact = need(facts, "memory")

@@ -32,7 +32,10 @@
 #   9. instructions a job under callgrind, the worker's and Redis's, each in runs of its own (scripts/bench-ab.py
 #      --callgrind, --redis-callgrind; BENCH_INSTRUCTIONS_JOBS, 20000 a run; Redis's the median of
 #      BENCH_INSTRUCTIONS_REDIS_ROUNDS, 3): a count the VM's speed does not move, which the CPU rows name (decision
-#      0078), this build's and the base's; valgrind is installed when missing;
+#      0078), this build's and the base's; then Redis's instructions a job on one Redis against a three-primary cluster,
+#      every server under callgrind, over the topology rows' backlog (scripts/bench-cluster-instructions.py, this build;
+#      BENCH_CLUSTER_INSTRUCTIONS_ROUNDS, 3), which the cluster row names (decision 0095); valgrind is installed when
+#      missing;
 #   then "Targets": every figure issue 17 sets a target for, from sections 1–9 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
 # Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
@@ -454,6 +457,24 @@ with open(facts, "a") as f:
 PY
       done
     done
+    # Whether the cluster adds work a job, in instructions: its time row also pays for three servers sharing the vCPUs'
+    # caches (decision 0095). Named beside the cluster row, never counted.
+    echo
+    echo "Redis's instructions a job, one Redis against three primaries, every server under callgrind (the topology rows'"
+    echo "backlog over four queues; scripts/bench-cluster-instructions.py):"
+    if run cluster-instructions env HOOPOE_BIN="$bin/hoopoe" HOOPOE_BENCH_BIN="$bin/hoopoe-bench" python3 scripts/bench-cluster-instructions.py; then
+      grep -v '^{' "$out" | sed 's/^/- /'
+      python3 - "$out" "$facts" <<'PY' || fact cluster-instructions error "its output could not be read"
+import json, sys
+out, facts = sys.argv[1:]
+r = json.loads(open(out).read().strip().splitlines()[-1])
+print(f"- three primaries ÷ one Redis: {r['ratio']:.2f}× (median of {len(r['ratios'])} rounds: "
+      + ", ".join(f"{x:.2f}×" for x in r["ratios"]) + ")")
+with open(facts, "a") as f:
+    f.write(json.dumps({"fact": "cluster-instructions", "ratio": r["ratio"], "ratios": r["ratios"], "plain": r["plain"],
+                        "cluster": r["cluster"]}) + "\n")
+PY
+    fi
   fi
 fi
 

@@ -306,6 +306,39 @@ class BenchTargets(unittest.TestCase):
         self.assertTrue(text.startswith("median 1.18× of 2 rounds (1.31×, 1.06×)"), text)  # the failed round left out
         self.assertFalse(met)
 
+    def cluster_facts(self, cluster_redis, *extra):
+        """One round of the plain and cluster rows (Redis 8.0 µs a job on one Redis), and `extra` facts."""
+        path = facts_file([row("hoopoe", 54_000), row("sidekiq", 7_000)])
+        return append_facts(path, {"fact": "topology", "row": "plain", "rate": 80_000, "worker_us": 10.0, "redis_us": 8.0},
+                            {"fact": "topology", "row": "cluster", "rate": 60_000, "worker_us": 14.0, "redis_us": cluster_redis}, *extra)
+
+    def test_the_cluster_row_names_its_instruction_count_without_counting_it(self):
+        count = {"fact": "cluster-instructions", "ratio": 1.02, "ratios": [0.9993, 1.0403, 1.0198],
+                 "plain": [31_983, 31_762, 32_100], "cluster": [31_961, 33_042, 32_500]}
+        text, met = measured(self.cluster_facts(10.4, count), "3-primary cluster")
+        self.assertEqual(text, "10.4 / 8.0 Redis µs/job (3 primaries summed, idle subtracted) = 1.30×; in instructions under "
+                               "callgrind, 32,500 a job against one Redis's 31,983: 1.02× (median of 3 rounds: 1.00×, 1.04×, "
+                               "1.02×), which the VM's speed and the servers' shared caches do not move")
+        self.assertFalse(met)  # 1.30× in time: the count explains, it never excuses (decision 0060)
+        text, met = measured(self.cluster_facts(8.4, count), "3-primary cluster")
+        self.assertTrue(text.startswith("8.4 / 8.0 Redis µs/job (3 primaries summed, idle subtracted) = 1.05×; in instructions"), text)
+        self.assertTrue(met)
+
+    def test_a_failed_cluster_instruction_count_says_why_a_skipped_one_nothing_and_the_verdict_stands(self):
+        time_text = "8.4 / 8.0 Redis µs/job (3 primaries summed, idle subtracted) = 1.05×"
+        cases = [({"error": "exited 1: bench-cluster-instructions: the cluster did not agree"},
+                  "; its instruction count failed: exited 1: bench-cluster-instructions: the cluster did not agree"),
+                 ({"ratios": [], "plain": [], "cluster": []}, "; its instruction count could not be read: no round"),
+                 ({"ratios": [0.0], "plain": [1.0], "cluster": [1.0]},
+                  "; its instruction count could not be read: failed: a round's instruction ratio is 0.0"),
+                 ({"skipped": "not in BENCH_ONLY"}, "")]
+        for fact, words in cases:
+            text, met = measured(self.cluster_facts(8.4, {"fact": "cluster-instructions", **fact}), "3-primary cluster")
+            self.assertEqual(text, time_text + words)
+            self.assertTrue(met)
+        text, met = measured(self.cluster_facts(8.4), "3-primary cluster")
+        self.assertEqual(text, time_text)  # section 9 not run: nothing said
+
     def idle_facts(self, **idle):
         f = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
         f.write(json.dumps({"fact": "idle", **idle}) + "\n")
