@@ -14,32 +14,10 @@ import Testing
     /// 0094: `AcknowledgerTests.aFlightCarriesOneQueue`.)
     @Test func onAClusterAFlightCarriesOneQueue() async throws {
         let servers = try ClusterServers.shared()
-        let setting = try AcknowledgerTests.Setting(url: servers.url)
-        // One queue on each primary; the first one's node is paused while the others' acknowledgements come.
+        // One queue on each primary; the first one's node holds writes while the others' acknowledgements come.
         let queues = try (0..<3).map { try servers.tag(onNode: $0, prefix: "ack") }
-        var acks: [[Acknowledgement]] = []
-        for queue in queues { acks.append(try await setting.delivered(2, queue: queue)) }
-        let (a, b, c) = (acks[0], acks[1], acks[2])
         let control = try RedisClient(url: servers.nodes[0].url)
         defer { control.close() }
-        let acknowledger = setting.acknowledger
-        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
-        acknowledger.add(a[0])
-        #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
-        acknowledger.add(b[0])
-        acknowledger.add(c[0])
-        acknowledger.add(a[1])
-        acknowledger.add(b[1])
-        acknowledger.add(c[1])
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(acknowledger.pendingCount == 5 && setting.batches.all.isEmpty, "a's first flight held by the pause")
-        try await control.send("CLIENT", "UNPAUSE")
-        await acknowledger.drain()
-        let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
-        #expect(setting.batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
-        for (index, queue) in queues.enumerated() {
-            let left = try await setting.unacknowledged(queue: queue)
-            #expect(left == 0, "queue \(index) \(queue): \(left)")
-        }
+        try await AcknowledgerTests.Setting(url: servers.url).expectOneQueueAFlight(queues: queues, pausing: control)
     }
 }

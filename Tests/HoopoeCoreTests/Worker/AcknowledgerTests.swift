@@ -58,6 +58,29 @@ import Testing
             }
         }
 
+        /// One queue a flight (decisions 0048, 0094), on `queues`' server(s): two jobs delivered on each, the first
+        /// queue's first acknowledged while `control`'s server (the first queue's) holds writes, the other five added
+        /// meanwhile; once it lets them through, they leave one queue a flight, oldest first, and every queue's jobs end
+        /// acknowledged.
+        func expectOneQueueAFlight(queues: [String], pausing control: RedisClient) async throws {
+            var acks: [[Acknowledgement]] = []
+            for queue in queues { acks.append(try await delivered(2, queue: queue)) }
+            let (a, b, c) = (acks[0], acks[1], acks[2])
+            try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
+            acknowledger.add(a[0])
+            #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
+            for ack in [b[0], c[0], a[1], b[1], c[1]] { acknowledger.add(ack) }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(acknowledger.pendingCount == 5 && batches.all.isEmpty, "a's first flight held by the pause")
+            try await control.send("CLIENT", "UNPAUSE")
+            await acknowledger.drain()
+            let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
+            #expect(batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
+            for queue in queues {
+                #expect(try await unacknowledged(queue: queue) == 0, "queue \(queue)")
+            }
+        }
+
         /// Deliveries of `queue` not acknowledged yet.
         func unacknowledged(queue: String = "default") async throws -> Int {
             let reply = try await space.redis.send("XPENDING", space.jobs.store.keys(queue).stream, QueueKeys.group)
@@ -162,25 +185,7 @@ import Testing
         defer { withExtendedLifetime(server) {} }
         let control = try RedisClient(url: server.url)
         defer { control.close() }
-        let setting = try Setting(url: server.url)
-        let queues = ["a", "b", "c"]
-        var acks: [[Acknowledgement]] = []
-        for queue in queues { acks.append(try await setting.delivered(2, queue: queue)) }
-        let (a, b, c) = (acks[0], acks[1], acks[2])
-        let acknowledger = setting.acknowledger
-        try await control.send("CLIENT", "PAUSE", "10000", "WRITE")  // the first flight's EVALSHA waits there
-        acknowledger.add(a[0])
-        #expect(acknowledger.pendingCount == 0, "a lone job leaves at once")
-        for ack in [b[0], c[0], a[1], b[1], c[1]] { acknowledger.add(ack) }
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(acknowledger.pendingCount == 5 && setting.batches.all.isEmpty, "a's first flight held by the pause")
-        try await control.send("CLIENT", "UNPAUSE")
-        await acknowledger.drain()
-        let ids = { (acks: [Acknowledgement]) in acks.map(\.jobID) }
-        #expect(setting.batches.all == [ids([a[0]]), ids([b[0], b[1]]), ids([c[0], c[1]]), ids([a[1]])])
-        for queue in queues {
-            #expect(try await setting.unacknowledged(queue: queue) == 0, "queue \(queue)")
-        }
+        try await Setting(url: server.url).expectOneQueueAFlight(queues: ["a", "b", "c"], pausing: control)
     }
 
     /// Shutdown's drain returns only once the batch in flight and the jobs waiting for it were sent.
