@@ -1,17 +1,13 @@
 """scripts/bench-ab.py's `--threads`: where the vCPUs went over a run, from two /proc snapshots, as `make bench`
 names it beside the 1-process row (docs/benchmarks.md, session 34)."""
-import importlib.util
 import os
 import tempfile
 import unittest
 from unittest import mock
 
-from fakes import ROOT
+from fakes import script_module
 
-SCRIPT = ROOT / "scripts" / "bench-ab.py"
-spec = importlib.util.spec_from_file_location("bench_ab", SCRIPT)
-bench_ab = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_ab)
+bench_ab = script_module("bench-ab.py")
 
 
 class VCPUShares(unittest.TestCase):

@@ -1,15 +1,11 @@
 """scripts/bench-cluster-instructions.py's count (decision 0095): the instructions counted while the worker drained, less
 the servers' idle rate over as long, a job; the rounds' ratios read as their median. (The drains themselves need
 valgrind and four servers: `make bench` runs them.)"""
-import importlib.util
 import unittest
 
-from fakes import ROOT
+from fakes import script_module
 
-SCRIPT = ROOT / "scripts" / "bench-cluster-instructions.py"
-spec = importlib.util.spec_from_file_location("bench_cluster_instructions", SCRIPT)
-script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(script)
+script = script_module("bench-cluster-instructions.py")
 
 
 class ClusterInstructions(unittest.TestCase):

@@ -2,7 +2,6 @@
 are medians over the repeated pairs when the run has them, the 10,000 jobs/s p99 the median of its runs, the TLS and
 cluster ratios the medians of the topology rounds (decision 0049);
 a failed repeat is left out, never counted as a pair, and a latency run where not every job started fails the row."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,12 +9,10 @@ import tempfile
 import unittest
 from unittest import mock
 
-from fakes import ROOT
+from fakes import ROOT, script_module
 
 SCRIPT = ROOT / "scripts" / "bench-targets.py"
-spec = importlib.util.spec_from_file_location("bench_targets", SCRIPT)
-targets = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(targets)
+targets = script_module("bench-targets.py")
 
 
 def row(peer, steady, worker=15.0, redis=9.0, **extra):

@@ -3,6 +3,7 @@
 Nothing here imports Hoopoe: the fakes are a separate process reached over HTTP, as a test in any language would
 reach them. The binary is $HOOPOE_BIN, else .build/debug/hoopoe.
 """
+import importlib.util
 import json
 import os
 import pathlib
@@ -13,6 +14,14 @@ import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def script_module(name):
+    """scripts/<name> (a Python script with a hyphen in its name) loaded as a module, for a test of its functions."""
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py").replace("-", "_"), ROOT / "scripts" / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def hoopoe_binary():
