@@ -14,10 +14,41 @@ import Testing
         #expect(HashSlot.of(bytes: Array("hoopoe:{mail}:stream".utf8)) == HashSlot.of("mail"))
     }
 
-    @Test("a plain command is routed by its first argument")
+    /// The slot is computed a table lookup a byte: checked against the specification's bit-by-bit CRC16 for keys of
+    /// every length to 64 and every byte value, hash tags or none.
+    @Test("HashSlot's table gives the bit-by-bit CRC16 of any bytes")
+    func hashSlotTable() {
+        func reference(_ bytes: [UInt8]) -> Int {
+            var crc: UInt16 = 0
+            for byte in bytes {
+                crc ^= UInt16(byte) << 8
+                for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+            }
+            return Int(crc) % HashSlot.count
+        }
+        var random = SystemRandomNumberGenerator()
+        for length in 0...64 {
+            for _ in 0..<40 {
+                let key = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+                guard !key.contains(UInt8(ascii: "{")) else { continue }  // a brace may open a tag: hashed below
+                #expect(HashSlot.of(bytes: key) == reference(key), "\(key)")
+                #expect(HashSlot.of(bytes: key[...]) == reference(key))  // a command's argument is a slice
+            }
+        }
+        let everyByte = (0...255).map(UInt8.init).filter { $0 != UInt8(ascii: "{") }
+        #expect(HashSlot.of(bytes: everyByte) == reference(everyByte))
+    }
+
+    @Test("a plain command is routed by its first argument, whatever its name's case")
     func firstArgument() {
         #expect(ClusterRoute(RedisCommand("HSET", "a:{q}:x", "f", "v")) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("incr", "a:{q}:x")) == .slot(HashSlot.of("q")))
         #expect(ClusterRoute(RedisCommand("XGROUP", "CREATE", "a:{q}:stream", "workers", "0")) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("xgroup", "CREATE", "a:{q}:stream", "workers", "0")) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("evalsha", "sha", "1", "a:{q}:x")) == .slot(HashSlot.of("q")))
+        // A name longer than any in the table (17 bytes) is taken to have its key first.
+        #expect(ClusterRoute(RedisCommand("AVERYLONGCOMMANDX", "a:{q}:x")) == .slot(HashSlot.of("q")))
+        #expect(ClusterRoute(RedisCommand("INCR")) == .anyNode)
     }
 
     @Test("keyless commands go to any node")

@@ -311,8 +311,8 @@ public final class RedisCluster: Sendable {
             routes.append(route)
         }
         var results = [Delivered?](repeating: nil, count: commands.count)
-        // Each pending delivery: which command, to which node, whether after ASKING.
-        var pending: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
+        var pending: [Delivery] = []
+        pending.reserveCapacity(commands.count)
         let map = try await slotMap()
         for index in commands.indices {
             // The map read once for the whole pipeline; a slot it lacks asks again (a refresh).
@@ -323,9 +323,9 @@ public final class RedisCluster: Sendable {
                 case .crossSlot: nil
                 }
             if let known {
-                pending.append((index, known, false))
+                pending.append(Delivery(index: index, node: known))
             } else {
-                pending.append((index, try await target(for: routes[index]), false))
+                pending.append(Delivery(index: index, node: try await target(for: routes[index])))
             }
         }
         var backoff = Backoff(window: configuration.reconnectWindow)
@@ -334,8 +334,8 @@ public final class RedisCluster: Sendable {
         do {
             while !pending.isEmpty {
                 rounds += 1
-                let outcomes = await dispatch(pending.map { (commands[$0.index], $0.node, $0.asking) })
-                var again: [(index: Int, node: RedisConfiguration.Endpoint, asking: Bool)] = []
+                let outcomes = await dispatch(pending, of: commands)
+                var again: [Delivery] = []
                 var pause = false
                 var notSent: [Int] = []
                 var notSentError: RedisError?
@@ -363,12 +363,12 @@ public final class RedisCluster: Sendable {
                     case .moved(let slot, let to):
                         state.withLock { $0.map?.assign(slot...slot, to: to) }
                         refreshInBackground()
-                        again.append((delivery.index, to, false))
+                        again.append(Delivery(index: delivery.index, node: to))
                     case .ask(_, let to):
-                        again.append((delivery.index, to, true))
+                        again.append(Delivery(index: delivery.index, node: to, asking: true))
                     case .tryAgain:
                         pause = true
-                        again.append((delivery.index, try await target(for: routes[delivery.index]), false))
+                        again.append(Delivery(index: delivery.index, node: try await target(for: routes[delivery.index])))
                     case .noScript:
                         let command = commands[delivery.index]
                         let sha = command.count > 1 ? String(decoding: command.argument(1), as: UTF8.self) : ""
@@ -385,7 +385,7 @@ public final class RedisCluster: Sendable {
                 }
                 if let notSentError {
                     try await awaitFailover(after: notSentError, backoff: &unreachable)
-                    for index in notSent { again.append((index, try await target(for: routes[index], waiting: &unreachable), false)) }
+                    for index in notSent { again.append(Delivery(index: index, node: try await target(for: routes[index], waiting: &unreachable))) }
                 } else if pause, !(await backoff.pause()) {
                     break
                 }
@@ -410,13 +410,21 @@ public final class RedisCluster: Sendable {
         _ = try? await refresh()
     }
 
-    /// Sends each node its share at once and returns the outcomes in the order of `deliveries`: a reply each, or
-    /// its node's transport failure (the other nodes' replies stand).
-    private func dispatch(_ deliveries: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)]) async -> [Result<RedisReply, any Error>] {
+    /// One command of a pipeline on its way: which (its index in the pipeline), to which node, whether after `ASKING`.
+    /// A struct, not a tuple: an array of tuples had its type's metadata looked up at run time, every call.
+    private struct Delivery {
+        let index: Int
+        let node: RedisConfiguration.Endpoint
+        var asking = false
+    }
+
+    /// Sends each node its share of `commands` at once and returns the outcomes in the order of `deliveries`: a reply
+    /// each, or its node's transport failure (the other nodes' replies stand).
+    private func dispatch(_ deliveries: [Delivery], of commands: [RedisCommand]) async -> [Result<RedisReply, any Error>] {
         // One node (a lone command, or a pipeline of one slot: the usual case) needs no grouping by node.
         if let node = deliveries.first?.node, deliveries.allSatisfy({ $0.node == node }) {
             do {
-                return try await sendShare(deliveries, to: node).map { .success($0) }
+                return try await sendShare(deliveries, of: commands, to: node).map { .success($0) }
             } catch {
                 return Array(repeating: .failure(error), count: deliveries.count)
             }
@@ -432,7 +440,7 @@ public final class RedisCluster: Sendable {
                 let share = positions.map { deliveries[$0] }
                 group.addTask {
                     do {
-                        return ShareOutcome(positions: positions, replies: try await self.sendShare(share, to: node), error: nil)
+                        return ShareOutcome(positions: positions, replies: try await self.sendShare(share, of: commands, to: node), error: nil)
                     } catch {
                         return ShareOutcome(positions: positions, replies: [], error: error)
                     }
@@ -458,13 +466,17 @@ public final class RedisCluster: Sendable {
 
     /// One node's share of a pipeline, `ASKING` put before each command that needs it; the replies of the commands
     /// only. A lost or refused connection refreshes the map in the background (the node may be gone for good).
-    private func sendShare(_ share: [(command: RedisCommand, node: RedisConfiguration.Endpoint, asking: Bool)], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
-        var batch: [RedisCommand] = []
+    private func sendShare(_ share: [Delivery], of commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
+        // The whole pipeline for one node, in order, none after ASKING (the usual case): sent as the caller made it.
+        let whole = share.count == commands.count && !share.contains { $0.asking } && share.indices.allSatisfy { share[$0].index == $0 }
+        var batch: [RedisCommand] = whole ? commands : []
         var positions: [Int] = []
-        for item in share {
-            if item.asking { batch.append(RedisCommand("ASKING")) }
-            positions.append(batch.count)
-            batch.append(item.command)
+        if !whole {
+            for item in share {
+                if item.asking { batch.append(RedisCommand("ASKING")) }
+                positions.append(batch.count)
+                batch.append(commands[item.index])
+            }
         }
         do {
             let replies = try await turnQueue(to: node).send(batch)
