@@ -22,7 +22,7 @@ commands a job column is `total_commands_processed` summed over the primaries: e
 script makes included (an acknowledgement's `EVALSHA` counts with its `XACK`, `XDEL`, `HSET`...), so both sides
 show the same work or say where it differs. After the table, each row with more than one primary gets a line a
 primary: its reads a job, commands a read, CPU a job (idle not taken off) and the part of it spent in scripts (`INFO
-commandstats`: the acknowledgement's `EVALSHA`), so the cost of spreading is seen node by node (decisions 0040, 0045).
+commandstats`: the acknowledgement's `EVALSHA`), so the cost of spreading is seen node by node (decisions 0040, 0096).
 Then, for one Redis, the one-primary cluster and the three primaries (first round), where each primary's command time
 went: the acknowledge script's calls a job and jobs a call, its µs a job split into the commands it calls (`XACK`,
 `XDEL`, `XTRIM`, `XPENDING`, `LPUSH`, the trim's `RPOP` and `HDEL`, `HINCRBY`, `EXPIRE`: in this workload only
@@ -387,7 +387,7 @@ def main():
                 cells.append(f"{rate:,.0f} jobs/s, Redis {redis_us:.1f}, worker {worker_us:.1f}")
             print(f"| {round_ + 1} | " + " | ".join(cells) + " |")
         for key, counter_port, per_node in spread:
-            # Where a spread row's Redis CPU goes (decisions 0040, 0045): how often each primary wakes for how much.
+            # Where a spread row's Redis CPU goes (decisions 0040, 0096): how often each primary wakes for how much.
             print(f"\nPer primary, `{key}` row (CPU with idle not taken off; µs in scripts from INFO commandstats):")
             for port, reads, per_read, cpu_us, in_scripts, _ in per_node:
                 mark = " (holds the counter)" if port == counter_port else ""

@@ -32,8 +32,9 @@ public final class RedisCluster: Sendable {
 
     private struct State {
         var map: ClusterSlotMap?
-        /// Each node's connection, behind the queue that gathers one scheduling turn's requests into one write.
-        var connections: [RedisConfiguration.Endpoint: ClusterTurnQueue] = [:]
+        /// Each node's shared, pipelining connection. A call goes straight to it: requests queued while its thread writes
+        /// or reads leave together in its next write (decision 0096).
+        var connections: [RedisConfiguration.Endpoint: RedisConnection] = [:]
         /// Each source by its SHA, from every `SCRIPT LOAD` sent through this router: so a node that answers
         /// `NOSCRIPT` to an `EVALSHA` gets the script loaded and the call resent, whoever loaded it first.
         var scriptSources: [String: String] = [:]
@@ -72,7 +73,7 @@ public final class RedisCluster: Sendable {
     public func close() {
         let connections = state.withLock { state in
             state.closed = true
-            return state.connections.values.map(\.connection)
+            return Array(state.connections.values)
         }
         for connection in connections { connection.close() }
     }
@@ -192,18 +193,12 @@ public final class RedisCluster: Sendable {
 
     /// The shared, pipelining connection to `node`, made on first use.
     func connection(to node: RedisConfiguration.Endpoint) -> RedisConnection {
-        turnQueue(to: node).connection
-    }
-
-    /// The queue in front of `node`'s connection that gathers the requests of one scheduling turn into one write.
-    func turnQueue(to node: RedisConfiguration.Endpoint) -> ClusterTurnQueue {
         state.withLock { state in
             if let existing = state.connections[node] { return existing }
             let made = RedisConnection(configuration: nodeConfiguration(node), name: "hoopoe-redis-\(node)")
             if state.closed { made.close() }
-            let queue = ClusterTurnQueue(connection: made)
-            state.connections[node] = queue
-            return queue
+            state.connections[node] = made
+            return made
         }
     }
 
@@ -238,7 +233,7 @@ public final class RedisCluster: Sendable {
             let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
             var replies: [RedisReply]
             do {
-                replies = try await turnQueue(to: node).send(batch)
+                replies = try await connection(to: node).send(batch)
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
                 askTarget = nil
@@ -479,7 +474,7 @@ public final class RedisCluster: Sendable {
             }
         }
         do {
-            let replies = try await turnQueue(to: node).send(batch)
+            let replies = try await connection(to: node).send(batch)
             if anyDown.load(ordering: .relaxed) {
                 state.withLock { state in
                     state.down.remove(node)
