@@ -68,7 +68,8 @@ final class CLIHarness: Sendable {
 /// An empty schedule file (no tasks): the scheduler check then does not ask for a scheduler. (A path that does not
 /// exist, named by `--schedule`, fails that check.)
 let noSchedule: String = {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-test-empty-schedule-\(getpid()).yaml").path
-    _ = FileManager.default.createFile(atPath: path, contents: Data("# no tasks\n".utf8))
+    guard let path = try? TemporaryFiles.write("# no tasks\n", prefix: "hoopoe-test-empty-schedule-", suffix: ".yaml") else {
+        preconditionFailure("the temporary folder cannot be written")
+    }
     return path
 }()

@@ -10,9 +10,7 @@ import Testing
 /// one: its ticks arrive as jobs and it heartbeats.
 @Suite struct SchedulerCommandTests {
     private func schedule(_ yaml: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-\(UUID().uuidString).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try TemporaryFiles.write(yaml, prefix: "hoopoe-schedule-", suffix: ".yaml")
     }
 
     /// A schedule of one task, `every.second`, recording into `<namespace>:ticks`; `extra` adds a line to the task.

@@ -42,10 +42,14 @@ public final class ClusterServers: Sendable {
         }
     }
 
-    /// Stops the shared cluster's servers (at exit).
+    /// Stops the shared cluster's servers and removes their folders (at exit: their deinit never runs, and each test
+    /// process left three folders behind).
     private static func stopShared() {
         guard case .success(let servers)? = started.withLock({ $0 }) else { return }
-        for node in servers.nodes { node.stop() }
+        for node in servers.nodes {
+            node.stop()
+            try? FileManager.default.removeItem(at: node.directory)
+        }
     }
 
     /// One cluster-enabled server. Its bus port is explicit (the default, port + 10000, overflows for a kernel-chosen

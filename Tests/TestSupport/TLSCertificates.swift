@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Certificates made by `openssl` at test time, for a `redis-server` with TLS: a CA, a server certificate it signed
 /// (for `localhost` and `127.0.0.1`), a client certificate it signed, and an unrelated CA that trusts neither.
@@ -76,11 +77,24 @@ public final class TLSCertificates: Sendable {
 private actor SharedCertificates {
     static let instance = SharedCertificates()
     private var making: Task<TLSCertificates, any Error>?
+    /// The shared set's folder, removed when the test process exits: a static is never deinitialised, and each test
+    /// process left its folder behind.
+    private static let folder = Mutex<String?>(nil)
 
     func get() async throws -> TLSCertificates {
         if let making { return try await making.value }
-        let task = Task { try await TLSCertificates() }
+        let task = Task {
+            let made = try await TLSCertificates()
+            Self.folder.withLock { $0 = made.directory }
+            atexit { SharedCertificates.removeFolder() }
+            return made
+        }
         making = task
         return try await task.value
+    }
+
+    private static func removeFolder() {
+        guard let folder = folder.withLock({ $0 }) else { return }
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -1,6 +1,7 @@
 """scripts/bench-ab.py's `--threads`: where the vCPUs went over a run, from two /proc snapshots, as `make bench`
 names it beside the 1-process row (docs/benchmarks.md, session 34)."""
 import os
+import shutil
 import tempfile
 import unittest
 from unittest import mock
@@ -45,6 +46,7 @@ class IdlePolling(unittest.TestCase):
 
     def sysfs(self, files):
         root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root, ignore_errors=True)
         for path, text in files.items():
             os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
             with open(os.path.join(root, path), "w") as f:

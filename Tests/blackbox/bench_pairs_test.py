@@ -4,10 +4,9 @@ its pair, and no pair prints nothing."""
 import json
 import subprocess
 import sys
-import tempfile
 import unittest
 
-from fakes import ROOT
+from fakes import ROOT, temporary_file
 
 SCRIPT = ROOT / "scripts" / "bench-pairs.py"
 
@@ -17,9 +16,8 @@ def run(p50_ms, p99_ms, who, **extra):
 
 
 def summed(*facts):
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        f.write("".join(json.dumps(fact) + "\n" for fact in facts))
-    done = subprocess.run([sys.executable, str(SCRIPT), f.name, "abc1234"], capture_output=True, text=True, check=True)
+    path = temporary_file("".join(json.dumps(fact) + "\n" for fact in facts), ".jsonl")
+    done = subprocess.run([sys.executable, str(SCRIPT), path, "abc1234"], capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 

@@ -5,11 +5,10 @@ a failed repeat is left out, never counted as a pair, and a latency run where no
 import json
 import subprocess
 import sys
-import tempfile
 import unittest
 from unittest import mock
 
-from fakes import ROOT, script_module
+from fakes import ROOT, script_module, temporary_file
 
 SCRIPT = ROOT / "scripts" / "bench-targets.py"
 targets = script_module("bench-targets.py")
@@ -22,10 +21,7 @@ def row(peer, steady, worker=15.0, redis=9.0, **extra):
 
 def facts_file(main, *repeats):
     lines = [{"fact": "peers", "peers": main}] + [{"fact": "peers-repeat", "peers": r} for r in repeats]
-    f = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
-    f.write("".join(json.dumps(line) + "\n" for line in lines))
-    f.close()
-    return f.name
+    return temporary_file("".join(json.dumps(line) + "\n" for line in lines), ".jsonl")
 
 
 def append_facts(path, *facts):
@@ -337,10 +333,7 @@ class BenchTargets(unittest.TestCase):
         self.assertEqual(text, time_text)  # section 9 not run: nothing said
 
     def idle_facts(self, **idle):
-        f = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
-        f.write(json.dumps({"fact": "idle", **idle}) + "\n")
-        f.close()
-        return f.name
+        return temporary_file(json.dumps({"fact": "idle", **idle}) + "\n", ".jsonl")
 
     def test_the_idle_row_counts_a_cold_start_and_names_the_warm_one_without_counting_it(self):
         text, met = measured(self.idle_facts(rss_mib=17.5, anon_mib=2.9, file_mib=14.6, warm_rss_mib=22.4), "Idle RSS")

@@ -3,12 +3,14 @@
 Nothing here imports Hoopoe: the fakes are a separate process reached over HTTP, as a test in any language would
 reach them. The binary is $HOOPOE_BIN, else .build/debug/hoopoe.
 """
+import atexit
 import importlib.util
 import json
 import os
 import pathlib
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -22,6 +24,15 @@ def script_module(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def temporary_file(text, suffix):
+    """A file holding `text`, removed when the test process exits (a path handed to a script or a process outlives the
+    test that wrote it; `delete=False` alone left one file a test in the temporary folder every run)."""
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as f:
+        f.write(text)
+    atexit.register(lambda: os.path.exists(f.name) and os.remove(f.name))
+    return f.name
 
 
 def hoopoe_binary():

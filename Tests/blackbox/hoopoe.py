@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from fakes import ROOT, hoopoe_binary
+from fakes import ROOT, hoopoe_binary, temporary_file
 
 sys.path.insert(0, str(ROOT / "jobs" / "examples"))
 from hoopoe_enqueue import Enqueuer  # noqa: E402
@@ -67,10 +67,7 @@ class Hoopoe:
         return self._spawn(["worker", "--concurrency", str(concurrency)])
 
     def start_scheduler(self, schedule_yaml):
-        path = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-        path.write(schedule_yaml)
-        path.close()
-        return self._spawn(["scheduler", "--schedule", path.name])
+        return self._spawn(["scheduler", "--schedule", temporary_file(schedule_yaml, ".yaml")])
 
     def stop(self):
         """SIGTERM to every process; returns {pid: (exit status, output)}."""

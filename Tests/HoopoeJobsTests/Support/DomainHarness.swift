@@ -108,8 +108,7 @@ final class DomainHarness: Sendable {
 
     /// Starts `hoopoe scheduler` with a schedule file written from `yaml`.
     func startScheduler(schedule yaml: String, arguments: [String] = []) throws -> ChildProcess {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-\(UUID().uuidString).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try TemporaryFiles.write(yaml, prefix: "hoopoe-schedule-", suffix: ".yaml")
         return try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path] + arguments, environment: try baseEnvironment)
     }
 

@@ -146,9 +146,14 @@ final class LaravelPageTest
             Check::that(!$before($seen), 'the reader read the event: ' . file_get_contents($log));
             Check::equal(0, $seen['pending'], 'the reader acknowledged what it read');
         } finally {
+            $pid = proc_get_status($reader)['pid'];
             proc_terminate($reader);  // the reader's own pid (the command is an array: no shell in between)
             proc_close($reader);
             unlink($log);
+            // Killed by a signal, the reader ran no shutdown function: its page files (laravelPageFile) are removed here.
+            foreach (glob(sys_get_temp_dir() . "/hoopoe-laravel-$pid-*.php") ?: [] as $file) {
+                unlink($file);
+            }
         }
     }
 }
