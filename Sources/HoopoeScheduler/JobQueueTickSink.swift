@@ -1,32 +1,56 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import Redis
 
-/// The production ``ScheduledJobSink``: enqueues a tick through the engine's enqueue script with a
-/// once-key per task and tick, `hoopoe:{<queue>}:once:schedule:<task>:<tick>`, so the tick becomes
-/// exactly one job however many schedulers race for it. The job's payload is the task's payload plus
-/// `tick` (Unix seconds).
+/// The production ``ScheduledJobSink``: claims a tick for a queue, then enqueues it there through the engine's enqueue
+/// script with a once-key per task and tick, `hoopoe:{<queue>}:once:schedule:<task>:<tick>`, so the tick becomes
+/// exactly one job however many schedulers race for it. The job's payload is the task's payload plus `tick` (Unix
+/// seconds).
+///
+/// Why the claim (docs/decisions/0097): the once-key lives in the queue's slot, beside the stream the script writes,
+/// so two schedulers whose files name different queues for a task (the old file and the new one during a rolling
+/// restart) would each find their own once-key free and enqueue the tick twice. The claim,
+/// `hoopoe:schedule:{<task>}:claim:<tick>`, holds the queue of the first scheduler to handle the tick (`SET NX`), and
+/// every scheduler enqueues the tick to that queue, where the once-key makes it one job. A scheduler that crashed
+/// between its claim and its enqueue loses nothing: whoever plans the tick next finds the claim and enqueues it to
+/// that queue.
 public struct JobQueueTickSink: ScheduledJobSink {
     private let jobs: JobQueue
-    /// How long a tick's once-key is remembered (24 h; see ``JobScheduler`` for what that bounds).
+    /// How long a tick's once-key and claim are remembered (24 h; see ``JobScheduler`` for what that bounds).
     public let remember: Duration
 
     /// - Parameters:
     ///   - jobs: the engine.
-    ///   - remember: the once-key's lifetime.
+    ///   - remember: the once-key's and the claim's lifetime.
     public init(jobs: JobQueue, remember: Duration = .seconds(86_400)) {
         self.jobs = jobs
         self.remember = remember
     }
 
-    public func enqueueTick(task: ScheduledTask, tick: Date) async throws -> Bool {
+    public func enqueueTick(task: ScheduledTask, tick: Date) async throws -> TickEnqueue {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
+        let queue = try await claim(task: task, tick: seconds)
         var payload: [String: JSONValue] = [:]
         if case .object(let members) = task.payload { payload = members }
         payload[ScheduleFile.tickPayloadKey] = .integer(seconds)
         let result = try await jobs.enqueue(
             type: task.type, payload: .object(payload),
-            options: EnqueueOptions(queue: task.queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: remember))
-        return result.createdID != nil
+            options: EnqueueOptions(queue: queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: remember))
+        return TickEnqueue(added: result.createdID != nil, queue: queue)
+    }
+
+    /// The queue the tick's job goes to: the task's when this call claimed the tick (or the claim has expired), else
+    /// the queue the first claimant's file named.
+    ///
+    /// Two commands, not a script: `SET NX GET` needs Redis 7, and the `GET` runs only for a tick claimed already.
+    private func claim(task: ScheduledTask, tick: Int64) async throws -> String {
+        let key = jobs.global.scheduleTickClaim(task: task.name, tick: tick)
+        let lifetime = String(max(1, remember.components.seconds))
+        let set = try await jobs.redis.send("SET", key, task.queue, "NX", "EX", lifetime)
+        if !set.isNull { return task.queue }
+        // A value no schedule file could name (written by hand) is no claim: the tick goes to this task's queue.
+        guard let claimed = try await jobs.redis.send("GET", key).string, EnvelopeRules.queueProblem(claimed) == nil else { return task.queue }
+        return claimed
     }
 }

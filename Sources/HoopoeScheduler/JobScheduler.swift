@@ -5,7 +5,8 @@ import Foundation
 /// Run one or several (one per host, say) against the same Redis; no leader is elected. At each wake-up
 /// every scheduler, for every enabled task: reads the task's last handled tick (``LastTickStore``), plans
 /// with ``TickPlanner``, hands each planned tick to the ``ScheduledJobSink`` — whose per-task-and-tick
-/// dedupe key makes a second enqueue of the same tick a no-op — and then moves the last handled tick
+/// dedupe key and claim make a second enqueue of the same tick a no-op, even by a scheduler whose file names another
+/// queue for the task — and then moves the last handled tick
 /// forward. Enqueue comes first and the move second, so a crash in between repeats an enqueue (refused
 /// by the dedupe key) rather than losing a tick.
 ///
@@ -107,8 +108,11 @@ public struct JobScheduler: Sendable {
             onEvent(.missedTicks(task: task.name, latest: latest, policy: task.catchUp))
         }
         for tick in plan.ticks {
-            let added = try await sink.enqueueTick(task: task, tick: tick)
-            onEvent(added ? .enqueued(task: task.name, tick: tick) : .alreadyEnqueued(task: task.name, tick: tick))
+            let outcome = try await sink.enqueueTick(task: task, tick: tick)
+            if outcome.queue != task.queue {
+                onEvent(.claimedForAnotherQueue(task: task.name, tick: tick, queue: outcome.queue, ownQueue: task.queue))
+            }
+            onEvent(outcome.added ? .enqueued(task: task.name, tick: tick) : .alreadyEnqueued(task: task.name, tick: tick))
         }
         if let newLast = plan.lastTick {
             try await lastTicks.advanceLastTick(of: task, to: newLast)

@@ -6,6 +6,10 @@ public enum SchedulerEvent: Sendable {
     case enqueued(task: String, tick: Date)
     /// Another scheduler had already enqueued this tick; nothing was added.
     case alreadyEnqueued(task: String, tick: Date)
+    /// A scheduler whose schedule file names `queue` for this task, not this one's `ownQueue`, claimed the tick first:
+    /// its job went to `queue` (once, whichever scheduler enqueued it). The schedulers' files differ, as during a rolling
+    /// restart that moves the task; once every scheduler has the same file, ticks go to its queue again.
+    case claimedForAnotherQueue(task: String, tick: Date, queue: String, ownQueue: String)
     /// Some ticks were missed (due longer than the grace period); the policy decided about them.
     case missedTicks(task: String, latest: Date, policy: CatchUpPolicy)
     /// The task's stored last tick was later than the scheduler's time by more than the grace period: written by a

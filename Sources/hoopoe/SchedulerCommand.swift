@@ -18,7 +18,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             task's payload plus "tick" (Unix seconds). After downtime a task runs once for the missed ticks \
             (catch_up: once) or not at all (catch_up: skip: only a tick that fell due within the 60 s grace period \
             runs, the latest one). A task with no stored history (the first start, or a \
-            task new to the file) starts from now: no earlier tick is enqueued.
+            task new to the file) starts from now: no earlier tick is enqueued. Schedulers whose files differ in a \
+            task's queue (a rolling restart that moves it) still make one job of each tick, in the queue of the first \
+            to claim it; the others log a warning naming it. A renamed task is a new task.
 
             An invalid schedule (bad cron expression, unknown time zone, unknown key) stops start-up with a message \
             naming the task and the key, and exit status 78. SIGTERM/SIGINT stop it (exit 0).
@@ -53,6 +55,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             switch event {
             case .enqueued(let task, let tick): logger.info("enqueued \(task) for \(tick)")
             case .alreadyEnqueued(let task, let tick): logger.debug("\(task) for \(tick) was already enqueued by another scheduler")
+            case .claimedForAnotherQueue(let task, let tick, let queue, let ownQueue):
+                logger.warning("\(task) for \(tick) went to queue \(queue): a scheduler whose schedule file names that queue (this one's names \(ownQueue)) claimed the tick first; give every scheduler the same file")
             case .missedTicks(let task, let latest, let policy): logger.warning("\(task) missed ticks up to \(latest); catch_up: \(policy)")
             case .failed(let task, let error): logger.error("\(task) failed; retrying: \(error)")
             case .lastTickAhead(let task, let stored):

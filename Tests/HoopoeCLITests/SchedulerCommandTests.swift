@@ -152,4 +152,39 @@ import Testing
         #expect(ticks.count <= ranFor + 1, "\(ticks.count) ticks in \(ranFor) s")
         #expect(Set(ticks).count == ticks.count, "no tick twice: \(ticks.sorted())")
     }
+
+    /// `hoopoe scheduler --help`'s promise for a rolling restart that moves a task to another queue: with the old file
+    /// and the new one running side by side, each tick is one job, in the queue of the scheduler that claimed it first,
+    /// and the other scheduler logs a warning naming that queue (docs/decisions/0097).
+    @Test func schedulersWhoseFilesDifferInATasksQueueEnqueueEachTickOnce() async throws {
+        let h = try CLIHarness()
+        let old = try everySecond(h)
+        let new = try everySecond(h, "queue: moved")
+        defer { for path in [old, new] { try? FileManager.default.removeItem(atPath: path) } }
+        let schedulers = try [old, new].map { try startScheduler(h, schedule: $0) }
+        defer { for scheduler in schedulers { scheduler.signal(SIGKILL) } }
+        let warned = try await h.eventually(timeout: .seconds(20)) {
+            schedulers.contains { $0.output.contains("went to queue") }
+        }
+        #expect(warned, "\(schedulers.map(\.output))")
+        let ran = try await h.eventually(timeout: .seconds(20)) {
+            try await h.jobs.info(queue: "default").ready + h.jobs.info(queue: "moved").ready >= 3
+        }
+        #expect(ran, "\(schedulers.map(\.output))")
+        for scheduler in schedulers {
+            scheduler.signal(SIGTERM)
+            #expect(await scheduler.wait(timeout: .seconds(10)) == 0, "\(scheduler.output)")
+        }
+        var ticks: [Int64] = []
+        for queue in ["default", "moved"] {
+            for entry in try await h.redis.send("XRANGE", h.jobs.keys(queue).stream, "-", "+").array ?? [] {
+                guard let body = entry.array?.last?.array?.last?.bytes, let envelope = try? JobEnvelope.decode(body),
+                    case .integer(let tick)? = envelope.payload[ScheduleFile.tickPayloadKey] else { continue }
+                ticks.append(tick)
+            }
+        }
+        #expect(ticks.count >= 2 && Set(ticks).count == ticks.count, "no tick twice across the two queues: \(ticks.sorted())")
+        let line = schedulers.flatMap { $0.output.split(separator: "\n") }.first { $0.contains("went to queue") } ?? ""
+        #expect(line.contains("every.second") && (line.contains("queue moved") || line.contains("queue default")), "\(line)")
+    }
 }

@@ -3,6 +3,7 @@ import HoopoeCore
 import HoopoeScheduler
 import HoopoeJSON
 import Redis
+import Synchronization
 import TestSupport
 import Testing
 
@@ -41,5 +42,95 @@ import Testing
         #expect(ticks.sorted() == expected.sorted(), "one job per tick, none twice")
         #expect(Set(ticks).count == ticks.count)
         #expect(envelopes.allSatisfy { $0.type == "diag.record" && $0.payload["key"] == .string("k") && $0.payload["member"] == .string("m") })
+    }
+
+    /// A rolling restart that moves a task to another queue runs the old file and the new one side by side: each tick
+    /// still becomes one job, in the queue of whichever scheduler claimed it first, and a scheduler that did not get
+    /// its own queue says so.
+    @Test func schedulersWhoseFilesNameDifferentQueuesEnqueueEachTickOnce() async throws {
+        let h = try TestNamespace(#function)
+        func file(queue: String) throws -> ScheduleFile {
+            try ScheduleFile(yaml: """
+                tasks:
+                  - name: every5
+                    cron: "*/5 * * * *"
+                    type: diag.record
+                    queue: \(queue)
+                    payload: {key: k, member: m}
+                """)
+        }
+        let start = Date(timeIntervalSince1970: 1_795_400_100)  // on a 5-minute boundary
+        let timeline = VirtualTimeline(start: start, end: start.addingTimeInterval(2 * 3600))
+        let otherQueue = Mutex<[String]>([])
+        await withTaskGroup(of: Void.self) { group in
+            for (queue, skew) in [("default", 0.0), ("moved", 0.0), ("default", 0.4), ("moved", 0.7)] {
+                timeline.join()
+                let scheduler = JobScheduler(
+                    tasks: try! file(queue: queue).tasks, lastTicks: RedisLastTickStore(redis: h.redis, prefix: h.namespace),
+                    sink: JobQueueTickSink(jobs: h.jobs), clock: VirtualClock(timeline: timeline, skew: skew)
+                ) { event in
+                    if case .claimedForAnotherQueue(_, _, let claimed, let own) = event {
+                        otherQueue.withLock { $0.append("\(own)->\(claimed)") }
+                    }
+                }
+                group.addTask {
+                    await scheduler.run()
+                    timeline.leave()
+                }
+            }
+        }
+        var ticks: [Int64] = []
+        var perQueue: [String: Int] = [:]
+        for queue in ["default", "moved"] {
+            let entries = try await h.redis.send("XRANGE", h.jobs.keys(queue).stream, "-", "+").array ?? []
+            let found = try entries.map { try JobEnvelope.decode($0.array![1].array![1].bytes!) }.compactMap { $0.payload["tick"]?.int64Value }
+            perQueue[queue] = found.count
+            ticks += found
+        }
+        let expected: [Int64] = (0...24).map { 1_795_400_100 + Int64($0) * 300 }
+        #expect(ticks.sorted() == expected, "one job per tick across both queues, none twice: \(perQueue)")
+        // Both files' schedulers ran every tick: those that lost a claim to the other file's queue said so.
+        let reports = otherQueue.withLock { $0 }
+        #expect(!reports.isEmpty)
+        #expect(Set(reports).isSubset(of: ["default->moved", "moved->default"]), "\(reports)")
+    }
+
+    /// A scheduler that claimed a tick and stopped before enqueuing it (or whose enqueue was lost) leaves the claim: the
+    /// next scheduler to plan the tick enqueues it to the claimed queue. A claim that names no valid queue is ignored.
+    @Test func aTickClaimedBeforeGoesToTheClaimedQueue() async throws {
+        let h = try TestNamespace(#function)
+        let task = try ScheduleFile(yaml: """
+            tasks:
+              - name: nightly
+                cron: "0 3 * * *"
+                type: diag.record
+                queue: new
+                payload: {key: k, member: m}
+            """).tasks[0]
+        let sink = JobQueueTickSink(jobs: h.jobs)
+        let tick = Date(timeIntervalSince1970: 1_795_400_000)
+        let claim = h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_400_000)
+        _ = try await h.redis.send("SET", claim, "old", "EX", "600")
+
+        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: true, queue: "old"))
+        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: false, queue: "old"))
+        #expect(try await h.redis.send("XLEN", h.jobs.keys("old").stream).int == 1)
+        #expect(try await h.redis.send("XLEN", h.jobs.keys("new").stream).int == 0)
+        let lifetime = try await h.redis.send("TTL", claim).int ?? -2
+        #expect(lifetime > 0 && lifetime <= 600, "the claim keeps its expiry: \(lifetime)")
+
+        // Unclaimed: this task's queue, and the claim expires with the once-key (24 h).
+        let next = tick.addingTimeInterval(86_400)
+        #expect(try await sink.enqueueTick(task: task, tick: next) == TickEnqueue(added: true, queue: "new"))
+        let nextClaim = h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_486_400)
+        #expect(try await h.redis.send("GET", nextClaim).string == "new")
+        let ttl = try await h.redis.send("TTL", nextClaim).int ?? -2
+        #expect(ttl > 86_000 && ttl <= 86_400, "\(ttl)")
+
+        // A claim no schedule file could have written (a queue name with a space) is not followed.
+        let third = next.addingTimeInterval(86_400)
+        _ = try await h.redis.send("SET", h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_572_800), "no such queue")
+        #expect(try await sink.enqueueTick(task: task, tick: third) == TickEnqueue(added: true, queue: "new"))
+        #expect(try await h.redis.send("XLEN", h.jobs.keys("new").stream).int == 2)
     }
 }

@@ -28,6 +28,7 @@ import Testing
             case .missedTicks(let task, _, _): counts.withLock { $0["missed:\(task)", default: 0] += 1 }
             case .failed(let task, let error): failures.withLock { $0.append("\(task): \(error)") }
             case .lastTickAhead(let task, _): counts.withLock { $0["ahead:\(task)", default: 0] += 1 }
+            case .claimedForAnotherQueue(let task, _, let queue, _): counts.withLock { $0["claimed:\(task):\(queue)", default: 0] += 1 }
             }
         }
 
@@ -279,7 +280,7 @@ struct NeverRunStore: LastTickStore {
 /// A sink whose enqueue always fails, as when Redis is unreachable.
 struct RefusingSink: ScheduledJobSink {
     struct Unreachable: Error {}
-    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> Bool { throw Unreachable() }
+    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> TickEnqueue { throw Unreachable() }
 }
 
 /// A clock stopped at one instant, for a single `runOnce`.

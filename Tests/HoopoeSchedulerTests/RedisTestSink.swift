@@ -14,11 +14,11 @@ struct RedisTestSink: ScheduledJobSink {
     /// The list of enqueued "jobs".
     var listKey: String { "\(prefix):enqueued" }
 
-    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> Bool {
+    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> TickEnqueue {
         let seconds = String(Int64(tick.timeIntervalSince1970))
         let reply = try await redis.run(
             Self.enqueueOnce, keys: ["\(prefix):once:\(task.name):\(seconds)", listKey], arguments: ["\(task.name)@\(seconds)"])
-        return reply.int == 1
+        return TickEnqueue(added: reply.int == 1, queue: task.queue)
     }
 
     /// Every entry of the list, in push order.

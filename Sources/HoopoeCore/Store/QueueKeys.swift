@@ -183,6 +183,10 @@ public struct GlobalKeys: Sendable, Hashable {
     public var events: String { "\(namespace):events" }
     /// Hash describing one process, with a TTL.
     public func process(_ id: String) -> String { "\(namespace):process:\(id)" }
+    /// A periodic task's tick's claim: the name of the queue its job goes to, set by the first scheduler to handle the
+    /// tick (`SET NX`), so schedulers whose files name different queues for the task still make one job of it
+    /// (docs/decisions/0097). In the task's slot, no queue's. Owned by HoopoeScheduler's `JobQueueTickSink`.
+    public func scheduleTickClaim(task: String, tick: Int64) -> String { "\(namespace):schedule:{\(task)}:claim:\(tick)" }
     /// Hash of the paused queues: field = queue name, value = when it was paused (Unix seconds). One key for all
     /// queues, so a worker learns every pause of its queues with one read (decision 0029).
     public var paused: String { "\(namespace):paused" }
