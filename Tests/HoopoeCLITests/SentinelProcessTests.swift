@@ -36,6 +36,23 @@ struct SentinelProcessTests {
         return counts
     }
 
+    /// `hoopoe enqueue --help`'s exit codes when the sentinels hang (SIGSTOP: connections accepted, nothing answered):
+    /// the primary's address was never learnt, so nothing was sent: exit 2 ("unreachable, nothing written"), not 4 ("sent,
+    /// no answer: check before sending again"), which would have the caller look for a job that cannot exist.
+    @Test func enqueueWhileTheSentinelsHangExitsUnreachable() async throws {
+        let group = try await SentinelGroup()
+        let client = try RedisClient(url: group.url)
+        defer { client.close() }
+        _ = try await client.send("PING")  // the primary's address, before the sentinels stop
+        group.signalSentinels(SIGSTOP)
+        defer { group.signalSentinels(SIGCONT) }
+        let url = group.url + (group.url.contains("?") ? "&" : "?") + "timeout=1"
+        let (status, output) = try await enqueue(group, key: "\(namespace):done", ["REDIS_URL": url])
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("unreachable") && output.contains("sentinel"), "\(output)")
+        #expect(try await client.send("EXISTS", "\(namespace):{default}:stream").int == 0, "nothing was written")
+    }
+
     @Test func workerSchedulerAndEnqueueFollowAFailoverWithinFiveSeconds() async throws {
         let group = try await SentinelGroup()
         let client = try RedisClient(url: group.url)

@@ -99,6 +99,14 @@ public final class SentinelGroup: Sendable {
         }
     }
 
+    /// Sends every sentinel `signal`: SIGSTOP hangs them (they accept connections and answer nothing, as a sentinel
+    /// on a stalled host does), SIGCONT resumes them.
+    public func signalSentinels(_ signal: Int32) {
+        sentinels.withLock { processes in
+            for process in processes { process.signal(signal) }
+        }
+    }
+
     /// Asks sentinel number `index` (0–2) one command.
     public func sentinel(_ index: Int, _ name: String, _ arguments: String...) async throws -> RedisReply {
         let client = connect(port: sentinelPorts[index])
