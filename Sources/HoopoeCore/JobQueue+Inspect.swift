@@ -90,8 +90,9 @@ extension JobQueue {
     public func cancel(
         id: String, queue: String, redaction: PayloadRedaction? = nil, holderWait: Duration = .seconds(2)
     ) async throws -> CancelResult {
-        // Looked for again when a held entry was settled or handed back before the request: a handed-back job is
-        // ready again under a new entry.
+        // Looked for again when the job moved between the look and the cancel (a scheduled job promoted or run now, a
+        // ready entry fetched, a held one handed back: ready again under a new entry), or a held entry was settled or
+        // handed back before the request. Without it, a job that moved was reported not found, and ran.
         for _ in 0..<3 {
             guard let found = try await store.find(id: id, queue: queue) else { return .notFound }
             var envelope = found.envelope
@@ -102,6 +103,10 @@ extension JobQueue {
             let answer = found.envelope.notify == true
                 ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
             let result = try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
+            switch found.state {
+            case .ready, .scheduled: if result == .notFound { continue }
+            default: break
+            }
             guard result == .running, holderWait > .zero, let entryID = found.entryID else { return result }
             guard try await store.requestCancel(queue: queue, entryID: entryID, wait: holderWait) else { continue }
             if let answered = try await holderAnswer(queue: queue, entryID: entryID, wait: holderWait) { return answered }

@@ -41,8 +41,15 @@ extension JobStore {
         // Returns 1 requested · 0 not pending
         let n = try await redis.run(
             Self.cancelRequestScript, keys: [k.stream, k.cancels],
-            arguments: [QueueKeys.group, entryID, String(QueueKeys.cancelsTTLSeconds), String(Int(wait.seconds * 1000) + 1000)])
+            arguments: [QueueKeys.group, entryID, String(Self.cancelsTTL(wait: wait)), String(Int(wait.seconds * 1000) + 1000)])
         return n.int == 1
+    }
+
+    /// The cancels hash's lifetime for a request that stands `wait`: ``QueueKeys/cancelsTTLSeconds`` past it, so neither
+    /// the request nor its holder's answer expires while the canceller still waits (a `--wait` of a minute or more found
+    /// the request gone and asked again, then reported no answer). Never shortened by a later request's.
+    static func cancelsTTL(wait: Duration) -> Int {
+        Int(wait.seconds.rounded(.up)) + QueueKeys.cancelsTTLSeconds
     }
 
     /// The request's state: `requested` until answered, then `cancelled` or `running`; `gone` (and removed) when it is

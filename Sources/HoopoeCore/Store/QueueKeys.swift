@@ -41,10 +41,10 @@ public struct QueueKeys: Sendable, Hashable {
     /// the holder's answer: `requested` (written by `hoopoe job cancel`), `cancelled` or `running` (written by the worker
     /// that holds the entry). The canceller reads the answer and removes its field, or withdraws an unanswered request;
     /// both steps are atomic with the holder's, so a job is cancelled only while someone waits for the answer
-    /// (decision 0089). Expires ``cancelsTTLSeconds`` after the last request: a canceller killed while waiting leaves
-    /// its field for that long.
+    /// (decision 0089). Expires ``cancelsTTLSeconds`` after the longest wait of its requests: a canceller killed while
+    /// waiting leaves its field for that long.
     public var cancels: String { "\(base):cancels" }
-    /// How long the cancel requests are kept after the last one: a minute, far above a canceller's wait.
+    /// How long the cancel requests are kept past their canceller's wait: a minute.
     public static let cancelsTTLSeconds = 60
     /// Hash `last`, `extra`, `until`: Redis's time (ms) of the last recovery round on this queue, by any worker, and
     /// what a longer gap added to the lease, until when (a stall of Redis is not held against live workers; decision

@@ -32,10 +32,12 @@ struct CancelWatch: BackgroundStep {
 
     func round() async throws {
         for request in try await store.cancelRequests(queues: queues) where leases.holds(queue: request.queue, entryID: request.entryID) {
-            if let job = buffer.withdraw(queue: request.queue, entryID: request.entryID) {
-                try await cancel(job)
-            } else if lifecycle.isRunning(entryID: request.entryID) {
+            // Running first: a copy of a running job can wait in the buffer too (recovery claims a worker's own lapsed
+            // entry again), and withdrawing that copy answered `cancelled` for a job that ran.
+            if lifecycle.isRunning(entryID: request.entryID) {
                 _ = try await store.answerCancel(queue: request.queue, entryID: request.entryID, consumer: consumer, job: .running)
+            } else if let job = buffer.withdraw(queue: request.queue, entryID: request.entryID) {
+                try await cancel(job)
             }
         }
     }
@@ -83,6 +85,8 @@ struct CancelWatch: BackgroundStep {
             await putBack(job)
             return
         }
+        // A copy recovery put back meanwhile would run the cancelled job: it goes too.
+        _ = buffer.withdraw(queue: job.queue, entryID: job.entryID)
         leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
         logger.info("cancelled job \(envelope.id) before it started, as asked", metadata: ["queue": "\(job.queue)", "type": "\(envelope.type)"])
     }

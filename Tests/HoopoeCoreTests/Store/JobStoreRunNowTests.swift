@@ -62,4 +62,38 @@ import Testing
         #expect(try await space.redis.send("ZCARD", k.scheduled).int == 0)
         #expect(try await space.redis.send("XLEN", k.stream).int == 1, "only the ready job")
     }
+
+    /// A stream the job cannot be written to (a key of another type, set by hand): the call fails and the job stays
+    /// scheduled, envelope and all. The script removed it first and lost it when the `XADD` was refused.
+    @Test func aRefusedWriteLeavesTheJobScheduled() async throws {
+        let space = try TestNamespace()
+        let k = space.jobs.store.keys("default")
+        let id = try #require(try await space.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+        try await space.redis.send("SET", k.stream, "not a stream")
+        await #expect(throws: RedisError.self) { try await space.jobs.runNow(id: id, queue: "default") }
+        #expect(try await space.redis.send("ZSCORE", k.scheduled, id).string != nil)
+        #expect(try await space.redis.send("HEXISTS", k.scheduledJobs, id).int == 1)
+    }
+
+    /// A cancel racing a run-now of the same delayed job: the job moves from the scheduled set to the stream between the
+    /// cancel's look and its script. The cancel looks again and cancels it in the stream; it is never reported not found
+    /// while it waits to run (the CLI then said "not found" and the job ran).
+    @Test func aCancelRacingARunNowIsNeverNotFoundWhileTheJobWaits() async throws {
+        let space = try TestNamespace()
+        let jobs = space.jobs
+        let k = jobs.store.keys("default")
+        var notFoundWhileWaiting = 0
+        for _ in 0..<150 {
+            let id = try #require(try await jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+            async let moved = jobs.runNow(id: id, queue: "default")
+            async let cancelled = jobs.cancel(id: id, queue: "default", holderWait: .zero)
+            let (result, _) = try await (cancelled, moved)
+            let waiting = try await jobs.find(id: id, queue: "default") != nil
+            if result == .notFound && waiting { notFoundWhileWaiting += 1 }
+            #expect(result == .cancelled, "\(result)")
+            #expect(!waiting, "the job was left to run")
+        }
+        #expect(notFoundWhileWaiting == 0)
+        #expect(try await space.redis.send("XLEN", k.stream).int == 0)
+    }
 }
