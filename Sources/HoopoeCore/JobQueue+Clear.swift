@@ -26,30 +26,36 @@ extension JobQueue {
     /// records no one reads; the count is the record. Jobs workers fetched are not touched (`hoopoe job cancel` asks
     /// their holder), nor dead jobs (`hoopoe dead delete`).
     ///
-    /// Pages of ``JobStore/clearPage`` jobs, each cancelled in one pipelined burst; `progress` is told the running count
-    /// after each page. Decision 0092.
+    /// Within ``handBackWait`` of the queue's pause it waits for the rest of it first, so the jobs the workers fetched
+    /// and hand back are there to clear.
+    ///
+    /// Pages of about ``JobStore/clearPage`` jobs, each cancelled in one pipelined burst; `progress` is told the running
+    /// count after each page. Decision 0092. The scheduled set is walked with `ZSCAN`, so a delayed job or retry added
+    /// while it runs may be removed too or stay; the ones there at the start all go.
     public func clear(
         queue: String, type: String? = nil, scheduled: Bool = false, progress: (@Sendable (ClearResult) -> Void)? = nil
     ) async throws -> ClearResult {
         var result = ClearResult()
+        try await waitForHandBack(queue: queue)
         // Scheduled first: one that comes due meanwhile is promoted into the stream, which is cleared after.
         if scheduled {
-            // As many jobs as the set held at the start: retries and delayed jobs added meanwhile do not keep it going.
-            let total = try await store.scheduledCount(queue: queue)
-            var offset = 0
-            var examined = 0
-            while examined < total {
-                let page = try await store.scheduledPage(queue: queue, offset: offset, count: min(JobStore.clearPage, total - examined))
-                guard !page.isEmpty else { break }
-                examined += page.count
-                let found = page.map { job in
+            // A walk of the set (``JobStore/scheduledScan``): every job there from its start to its end is seen, one
+            // seen twice is cancelled once (the second cancel finds nothing), and one of another type counted once.
+            var cursor = "0"
+            var left = Set<String>()
+            repeat {
+                let step = try await store.scheduledScan(queue: queue, cursor: cursor)
+                cursor = step.cursor
+                let fresh = step.jobs.filter { !left.contains($0.id) }
+                let found = fresh.map { job in
                     FoundJob(envelope: Self.clearedEnvelope(job.envelope ?? [], fallbackID: job.id, queue: queue), state: .scheduled(at: 0), entryID: nil)
                 }
-                let before = result.otherTypes
+                if let type {
+                    for (job, envelope) in zip(fresh, found.map(\.envelope)) where envelope.type != type { left.insert(job.id) }
+                }
                 try await cancel(found, of: type, queue: queue, into: &result)
-                offset += result.otherTypes - before  // they stay in the set, ahead of the next page
-                progress?(result)
-            }
+                if !found.isEmpty { progress?(result) }
+            } while cursor != "0"
         }
         // The ready jobs up to the newest entry at the start: a producer still enqueueing is not chased.
         guard let end = try await store.newestEntry(queue: queue) else { return result }
@@ -65,6 +71,22 @@ extension JobQueue {
             progress?(result)
         }
         return result
+    }
+
+    /// How long after a pause a clear of the queue waits before it reads it: the workers see a pause within their
+    /// pause check (0.5 s by default) and hand back at once what they fetched and had not started, as new entries at the
+    /// stream's end. A clear started sooner (the runbook's `pause` then `clear`, from a script) read the stream's end
+    /// before those came back, left them, and they ran on `resume`.
+    public static let handBackWait: Duration = .seconds(2)
+
+    /// Waits out what is left of ``handBackWait`` after `queue`'s pause (by this host's clock and the pauser's: a
+    /// difference between them shortens or skips the wait, never makes it longer).
+    private func waitForHandBack(queue: String) async throws {
+        guard let pausedAt = try await store.pausedQueues()[queue] else { return }
+        let since = Date().timeIntervalSince1970 - pausedAt
+        let window = Double(Self.handBackWait.components.seconds)
+        guard since >= 0, since < window else { return }
+        try await Task.sleep(for: .milliseconds(Int((window - since) * 1000)))
     }
 
     /// The jobs of one page cancelled at once (the client pipelines them), those of another type left.

@@ -29,13 +29,22 @@ extension JobStore {
         }
     }
 
-    /// A page of `queue`'s scheduled jobs (delayed jobs and retries) by rank from `offset`, earliest due first, each
-    /// with its stored envelope (nil when the scheduled set names a job its hash lacks).
-    func scheduledPage(queue: String, offset: Int, count: Int = JobStore.clearPage) async throws -> [(id: String, envelope: [UInt8]?)] {
+    /// One step of a walk over `queue`'s scheduled set (delayed jobs and retries) with `ZSCAN`, from `cursor` ("0" to
+    /// start): about `count` jobs, each with its stored envelope (nil when the set names a job its hash lacks), and the
+    /// cursor of the next step ("0" when the walk is done).
+    ///
+    /// Why a scan, not pages by rank: a job in the set from the walk's start to its end is seen at least once, whatever
+    /// the promoter, retries and delayed enqueues take out or add meanwhile. Pages by rank skipped jobs when earlier
+    /// ones left the set (promoted, while a clear of one type kept the others), and stopped short when earlier-due ones
+    /// came. A job can be seen twice (the set rehashed as it shrank): the caller counts it once.
+    func scheduledScan(queue: String, cursor: String, count: Int = JobStore.clearPage) async throws -> (cursor: String, jobs: [(id: String, envelope: [UInt8]?)]) {
         let k = keys(queue)
-        let ids = (try await redis.send("ZRANGE", k.scheduled, String(offset), String(offset + count - 1)).array ?? []).compactMap(\.string)
-        guard !ids.isEmpty else { return [] }
+        let reply = try await redis.send("ZSCAN", k.scheduled, cursor, "COUNT", String(count)).array ?? []
+        guard reply.count == 2, let next = reply[0].string else { return ("0", []) }
+        let flat = reply[1].array ?? []
+        let ids = stride(from: 0, to: flat.count - 1, by: 2).compactMap { flat[$0].string }
+        guard !ids.isEmpty else { return (next, []) }
         let envelopes = try await redis.send(RedisCommand("HMGET", [k.scheduledJobs] + ids)).array ?? []
-        return ids.enumerated().map { index, id in (id, index < envelopes.count ? envelopes[index].bytes : nil) }
+        return (next, ids.enumerated().map { index, id in (id, index < envelopes.count ? envelopes[index].bytes : nil) })
     }
 }

@@ -11,7 +11,8 @@ struct QueueClearCommand: AsyncParsableCommand {
         discussion: """
             For a flood of jobs that must not run (a bug enqueued a million SMS): pause the queue first (`hoopoe \
             queue pause NAME`: its workers stop fetching and hand back what they fetched), clear it, fix the cause, \
-            resume. Removes the jobs there when it starts, oldest first, each as `hoopoe job cancel` would: its \
+            resume. A clear started within 2 s of the pause waits for the rest of them, so what the workers hand \
+            back is cleared too. Removes the jobs there when it starts, oldest first, each as `hoopoe job cancel` would: its \
             unique lock released, a caller waiting on `notify` told "cancelled". A job a worker fetches meanwhile is \
             left to run and counted. Cleared jobs are not written to job history (a flood would fill it); the count \
             is the record. Running jobs and dead jobs are not touched (`hoopoe dead delete`).
