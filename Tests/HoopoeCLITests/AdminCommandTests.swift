@@ -89,7 +89,9 @@ struct AdminCommandTests {
         #expect(show.contains("state:       scheduled"), "\(show)")
         let (jsonStatus, json) = try await h.json(["job", "show", id, "--json"])
         #expect(jsonStatus == 0 && json["state"] == .string("scheduled") && json["envelope"]?["id"] == .string(id))
-        #expect(try await h.run(["job", "cancel", id]).status == 0)
+        // With REDIS_WAIT_REPLICAS and no replica to confirm it: one line saying so, exit 1 (the cancel is written).
+        let (durableStatus, durable) = try await h.run(["job", "cancel", id], environment: ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "50"])
+        #expect(durableStatus == 1 && durable.contains("hoopoe: Redis") && durable.contains("notReplicated"), "\(durable)")
         #expect(try await h.jobs.info(queue: "default").scheduled == 0)
         #expect(try await h.run(["job", "cancel", id]).status == 1)
         // Job history keeps the cancelled job: it is found, as cancelled.

@@ -19,6 +19,8 @@ extension JobStore {
     /// the workers' caps, and the next settle of the queue trims.
     /// `answer`, for a job with `notify`, is pushed to its answer list in the same script, so a caller waiting for
     /// the job learns it was cancelled instead of waiting out its timeout.
+    /// Durable, as the held job's cancel is (decision 0089): with `REDIS_WAIT_REPLICAS` set, a failover must not bring
+    /// back a job its canceller was told is cancelled; too few replicas throw ``RedisError/Code/notReplicated``.
     func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord?, answer: String?) async throws -> CancelResult {
         let k = keys(queue)
         let unique = k.unique(found.envelope.uniqueKey ?? "-")
@@ -32,7 +34,7 @@ extension JobStore {
             // Returns 1 cancelled · 0 not there
             let n = try await redis.run(
                 Self.cancelScheduledScript, keys: [k.scheduled, k.scheduledJobs, unique, k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
-                arguments: [id, history, answer ?? "", answerTTL])
+                arguments: [id, history, answer ?? "", answerTTL], durable: true)
             return n.int == 1 ? .cancelled : .notFound
         case .ready:
             // KEYS[1] stream · KEYS[2] unique:<key> · KEYS[3] history (legacy sorted set) · KEYS[4] history:jobs
@@ -41,7 +43,7 @@ extension JobStore {
             // Returns 1 cancelled · 0 gone · -1 running (a worker holds it)
             let n = try await redis.run(
                 Self.cancelReadyScript, keys: [k.stream, unique, k.legacyHistory, k.historyJobs, k.historyIDs, k.answer(id)],
-                arguments: [QueueKeys.group, found.entryID!, id, history, answer ?? "", answerTTL])
+                arguments: [QueueKeys.group, found.entryID!, id, history, answer ?? "", answerTTL], durable: true)
             return n.int == 1 ? .cancelled : n.int == -1 ? .running : .notFound
         case .running: return .running
         case .dead, .finished: return .notFound

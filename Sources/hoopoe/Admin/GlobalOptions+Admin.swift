@@ -22,7 +22,7 @@ extension GlobalOptions {
 
     /// Runs `body` with a ``JobQueue`` on an admin client and closes it after. An unreachable Redis (or a refused
     /// login, or no such database) becomes one line naming the server on stderr and exit code 2, the same for every
-    /// command; a command the user's ACL lacks becomes one line naming it, exit 1.
+    /// command; a command the user's ACL lacks, or a durable write too few replicas confirmed, one line saying so, exit 1.
     func withJobQueue<T>(timeout: Duration = .seconds(2), _ body: (JobQueue) async throws -> T) async throws -> T {
         let redis = try makeAdminClient(timeout: timeout)
         defer { redis.close() }
@@ -31,7 +31,8 @@ extension GlobalOptions {
         } catch let error as RedisError where error.isUnreachable {
             printError(error.operatorLine)
             throw ExitCode(2)
-        } catch let error as RedisError where error.code == .permissionDenied {
+        } catch let error as RedisError where error.code == .permissionDenied || error.code == .notReplicated {
+            // notReplicated: a durable write (REDIS_WAIT_REPLICAS) ran on the primary and too few replicas confirmed it.
             printError(error.operatorLine)
             throw ExitCode(1)
         }
