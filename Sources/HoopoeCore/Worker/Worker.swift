@@ -173,10 +173,13 @@ public final class Worker: Sendable {
             // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
             await self.lifecycle.wait(until: .stopped)
             self.watchdog.stop()
+            // The hand-backs and the last acknowledgements land before renewal stops: a flight waiting for a failed
+            // primary (up to the cluster's failover window) holds the other queues' flights behind it, and their jobs'
+            // leases, unrenewed meanwhile, lapsed; another worker then ran those finished jobs again.
+            for task in self.handBacks.withLock({ $0 }) { await task.value }
+            await self.acknowledger.drain()
             group.cancelAll()
         }
-        for task in handBacks.withLock({ $0 }) { await task.value }
-        await acknowledger.drain()
     }
 
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker
