@@ -6,6 +6,10 @@ extension JobStore {
     /// deploy or a restart, during which a queue's workers are all down for minutes, never has its history and dead set
     /// trimmed by another worker's caps.
     static let unservedGraceSeconds: Double = 3600
+    /// The longest gap between two looks for unserved queues (by any worker; one a minute while workers live) that still
+    /// counts as watching all along. After a longer one, every worker was down: the hour starts again for every queue,
+    /// so a fleet down for hours and its first worker back do not take its other queues, not back yet, for retired.
+    static let unservedWatchGapSeconds = 600
 
     /// The queues workers have served (``GlobalKeys/queues``) that no live worker's heartbeat lists now: a queue
     /// retired or renamed, or whose workers all stopped. A worker of an older release, whose heartbeat names no queues,
@@ -21,17 +25,26 @@ extension JobStore {
     /// seen: each call notes the queues it finds unserved for the first time (``GlobalKeys/unservedQueues``) and forgets
     /// those served again. `servedHere`, the caller's own queues, count as served (its heartbeat may not be written yet,
     /// or at all: a `Worker` embedded without one). Sorted.
+    ///
+    /// The hour counts only time the rounds watched: when no round looked for ``unservedWatchGapSeconds`` (every worker
+    /// down), the noted times are dropped and every unserved queue is noted afresh (``GlobalKeys/unservedWatch``).
     func queuesUnservedPastGrace(now: Double, servedHere: Set<String>) async throws -> [String] {
         let unserved = try await queuesNoWorkerServes().filter { !servedHere.contains($0) }
+        // `SET … GET` (Redis 6.2): the mark's old value, nil when it expired, in the same command that renews it.
+        let watched = try await redis.send("SET", global.unservedWatch, "1", "EX", String(Self.unservedWatchGapSeconds), "GET")
         let items = try await redis.send("HGETALL", global.unservedQueues).array ?? []
         var since: [String: Double] = [:]
         for i in stride(from: 0, to: items.count - 1, by: 2) {
             if let queue = items[i].string { since[queue] = items[i + 1].double ?? now }
         }
+        var commands: [RedisCommand] = []
+        if watched.isNull && !since.isEmpty {
+            commands.append(RedisCommand("DEL", global.unservedQueues))
+            since = [:]
+        }
         let current = Set(unserved)
         let servedAgain = since.keys.filter { !current.contains($0) }
         let new = unserved.filter { since[$0] == nil }
-        var commands: [RedisCommand] = []
         if !servedAgain.isEmpty { commands.append(RedisCommand("HDEL", [global.unservedQueues] + servedAgain.sorted())) }
         if !new.isEmpty { commands.append(RedisCommand("HSET", [global.unservedQueues] + new.flatMap { [$0, String(now)] })) }
         if !commands.isEmpty { _ = try await redis.pipeline(commands) }

@@ -126,6 +126,7 @@ import Testing
         // workers went a minute ago.
         try await Heartbeat(kind: "worker", id: "other-worker", jobs: h.jobs, interval: .seconds(60), details: { ["queues": "elsewhere"] }).beat()
         _ = try await h.redis.send("HSET", h.jobs.global.unservedQueues, "retired", String(now - 7200), "just-stopped", String(now - 60), "elsewhere", String(now - 7200))
+        _ = try await h.redis.send("SET", h.jobs.global.unservedWatch, "1", "EX", "600")  // the workers' rounds watched all along
         var options = WorkerOptions.fastTest()
         options.retentionUpkeepInterval = .milliseconds(100)
         options.deadMaxJobs = 2
@@ -143,6 +144,32 @@ import Testing
         #expect(noted == ["just-stopped", "retired"], "a queue served again is forgotten: \(noted ?? [])")
         worker.shutdown()
         try await task.value
+    }
+
+    /// The hour counts only while workers watched: a fleet down for two hours, and the first worker back (not one of the
+    /// queue's own), does not take a queue noted unserved before the outage for retired. Its dead set and history stay,
+    /// and its hour starts again. Before, the outage counted as unserved time, and another queue's worker trimmed it by
+    /// its own caps seconds before the queue's workers came back.
+    @Test func anOutageOfEveryWorkerDoesNotCountAsUnservedTime() async throws {
+        let h = try EngineHarness()
+        let now = Date().timeIntervalSince1970
+        let keys = h.jobs.keys("paused-by-outage")
+        _ = try await h.redis.pipeline([
+            RedisCommand("ZADD", keys.dead, String(now - 200 * 86_400), "old"), RedisCommand("HSET", keys.deadJobs, "old", "{}"),
+            RedisCommand("SADD", h.jobs.global.queues, "paused-by-outage"),
+            RedisCommand("HSET", h.jobs.global.unservedQueues, "paused-by-outage", String(now - 7200)),
+        ])
+        // No watch mark: no worker looked for unserved queues in the last ten minutes.
+        var options = WorkerOptions.fastTest()
+        options.retentionUpkeepInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(options: options)
+        #expect(try await h.eventually { try await h.redis.send("EXISTS", h.jobs.global.unservedWatch).int == 1 }, "a round looked")
+        try await Task.sleep(for: .milliseconds(500))  // a few more rounds
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.redis.send("ZCARD", keys.dead).int == 1, "not trimmed after an outage")
+        let since = try await h.redis.send("HGET", h.jobs.global.unservedQueues, "paused-by-outage").double ?? 0
+        #expect(since >= now - 5, "its hour starts again: \(since - now)")
     }
 
     /// One queue whose dead set cannot be trimmed (here a key of another type at its name) is logged and passed over: the
