@@ -29,7 +29,7 @@ extension RedisClient {
         // `MULTI` or a `WAIT` asks for it.
         let waits = durable && configuration.waitReplicas > 0
         if let first = commands.first, first.isNamed("MULTI") {
-            let sent = try await cluster.sendTogether(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
+            let sent = try await cluster.sendTransaction(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
             if waits { try await waitForReplicas(on: [sent.node], cluster: cluster, after: first.name) }
             return (sent.replies, sent.node)
         }

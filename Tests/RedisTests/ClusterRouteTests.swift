@@ -101,4 +101,23 @@ import Testing
     func keyShapes(command: [String], keys: [String]) {
         #expect(ClusterRoute(RedisCommand(command[0], Array(command.dropFirst()))) == .crossSlot(keys: keys))
     }
+
+    /// A key count that is not a positive number (negative, zero, huge, not a number) names no keys after it: the command
+    /// is routed as a keyless one (or by its destination) and Redis refuses it. A negative count trapped building the key
+    /// range, and a huge one overflowed: the process went down with a caller's malformed command.
+    @Test("a malformed key count routes without crashing", arguments: [
+        ["ZUNION", "-1", "h:{a}:1"], ["BLMPOP", "0", "-1", "h:{a}:1", "LEFT"], ["EVALSHA", "x", "9223372036854775807", "h:{a}:1"],
+        ["ZUNION", "9223372036854775807", "h:{a}:1"], ["ZUNIONSTORE", "h:{a}:d", "-5", "h:{b}:1"], ["ZINTERCARD", "many", "h:{a}:1"],
+        ["EVAL", "return 1", "0", "h:{a}:1"],
+    ])
+    func malformedKeyCounts(command: [String]) {
+        let route = ClusterRoute(RedisCommand(command[0], Array(command.dropFirst())))
+        if command[0] == "ZUNIONSTORE" {
+            #expect(route != .anyNode, "routed by its destination")
+        } else if command[2] == "9223372036854775807" || command[1] == "9223372036854775807" {
+            #expect(route != .anyNode, "a huge count names every key that follows")
+        } else {
+            #expect(route == .anyNode, "\(route)")
+        }
+    }
 }

@@ -99,7 +99,7 @@ import Testing
         let a = try servers.tag(onNode: 0), b = try servers.tag(onNode: 1)
         let transaction = [RedisCommand("MULTI"), RedisCommand("SET", "h:{\(a)}:x", "1"), RedisCommand("SET", "h:{\(b)}:x", "1"), RedisCommand("EXEC")]
         await #expect {
-            try await cluster.sendTogether(transaction, operation: "MULTI SET SET")
+            try await cluster.sendTransaction(transaction, operation: "MULTI SET SET")
         } throws: { error in
             let crossSlot = error as? HashSlot.CrossSlot
             return crossSlot?.keys == ["h:{\(a)}:x", "h:{\(b)}:x"] && "\(error)".contains("h:{\(b)}:x")
@@ -110,7 +110,7 @@ import Testing
         #expect(replies == [.integer(0), .integer(0)])
         // One slot: the transaction runs on its node.
         let one = [RedisCommand("MULTI"), RedisCommand("INCR", "h:{\(b)}:n"), RedisCommand("INCR", "h:{\(b)}:n"), RedisCommand("EXEC")]
-        let (done, node) = try await cluster.sendTogether(one, operation: "MULTI")
+        let (done, node) = try await cluster.sendTransaction(one, operation: "MULTI")
         #expect(node == servers.endpoints[1])
         #expect(done.last == .array([.integer(1), .integer(2)]))
         _ = try await cluster.send([RedisCommand("DEL", "h:{\(b)}:n")])

@@ -158,8 +158,8 @@ public enum ClusterRoute: Sendable, Equatable {
         case .noKeys?:
             return []
         case .script?:
-            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)), n > 0 else { return [] }
-            return Array(3..<min(count, 3 + n))
+            guard count > 2 else { return [] }
+            return counted(command, countAt: 2, count: count)
         case .all?:
             return Array(1..<count)
         case .firstTwo?:
@@ -176,15 +176,23 @@ public enum ClusterRoute: Sendable, Equatable {
         case .allButLast?:
             return Array(1..<max(1, count - 1))
         case .destinationThenCounted?:
-            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [1] }
-            return [1] + Array(3..<min(count, 3 + n))
+            guard count > 2 else { return [1] }
+            return [1] + counted(command, countAt: 2, count: count)
         case .countedFirst?:
-            guard let n = Int(String(decoding: command.argument(1), as: UTF8.self)) else { return [] }
-            return Array(2..<min(count, 2 + n))
+            return counted(command, countAt: 1, count: count)
         case .countedAfterTimeout?:
-            guard count > 2, let n = Int(String(decoding: command.argument(2), as: UTF8.self)) else { return [] }
-            return Array(3..<min(count, 3 + n))
+            guard count > 2 else { return [] }
+            return counted(command, countAt: 2, count: count)
         }
+    }
+
+    /// The positions of the keys a count at `countAt` announces, right after it, as far as the command goes. None for a
+    /// count that is not a positive number: Redis refuses such a command; a range built from a negative count trapped,
+    /// and one from a huge count overflowed, taking the process down with it.
+    private static func counted(_ command: RedisCommand, countAt position: Int, count: Int) -> [Int] {
+        guard let n = Int(String(decoding: command.argument(position), as: UTF8.self)), n > 0 else { return [] }
+        let first = position + 1
+        return Array(first..<(n < count - first ? first + n : count))
     }
 }
 

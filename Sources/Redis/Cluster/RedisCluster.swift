@@ -213,43 +213,34 @@ public final class RedisCluster: Sendable {
         try await deliver(commands, scripts: scripts).map(\.reply)
     }
 
-    /// Sends `commands` to one node as one batch, e.g. `MULTI ... EXEC` or `EVALSHA` calls that must stay in order:
-    /// all their keys must be in one slot. A redirection of any of them sends the whole batch again.
+    /// Sends a transaction, `MULTI` … `EXEC`, to one node as one batch: all its keys must be in one slot. A redirection
+    /// sends the whole transaction again, which is safe only because a redirected transaction ran none of its commands
+    /// (`EXEC` is refused); a plain batch sent again would run its commands before the redirected one twice, so only a
+    /// transaction is taken. Internal: ``RedisClient/transaction(_:)`` is the public way.
     /// - Throws: ``HashSlot/CrossSlot`` naming `operation` and the keys when they span slots (nothing sent).
-    public func sendTogether(_ commands: [RedisCommand], operation: String) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
+    func sendTransaction(_ commands: [RedisCommand], operation: String) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
+        precondition(commands.first?.isNamed("MULTI") == true && commands.last?.isNamed("EXEC") == true, "sendTransaction takes MULTI … EXEC")
         let route = ClusterRoute(together: commands)
         if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: operation, keys: keys) }
         var backoff = Backoff(window: configuration.reconnectWindow)
         var unreachable: Backoff?
         var redirected = 0
-        var askTarget: RedisConfiguration.Endpoint?
         while true {
-            let node: RedisConfiguration.Endpoint
-            if let askTarget {
-                node = askTarget
-            } else {
-                node = try await target(for: route, waiting: &unreachable)
-            }
-            let batch = askTarget == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }
-            var replies: [RedisReply]
+            let node = try await target(for: route, waiting: &unreachable)
+            let replies: [RedisReply]
             do {
-                replies = try await connection(to: node).send(batch)
+                replies = try await connection(to: node).send(commands)
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
-                askTarget = nil
                 try await awaitFailover(after: error, backoff: &unreachable)
                 continue
             }
-            if askTarget != nil { replies = stride(from: 1, to: replies.count, by: 2).map { replies[$0] } }
-            askTarget = nil
             let redirection = replies.lazy.compactMap { $0.errorMessage.flatMap { ClusterRedirection($0, replier: node) } }.first
             if redirection != nil { redirections.add(1, ordering: .relaxed) }
             switch redirection {
             case .moved(let slot, let to)?:
                 state.withLock { $0.map?.assign(slot...slot, to: to) }
                 refreshInBackground()
-            case .ask(_, let to)? where !commands.contains(where: { $0.isNamed("MULTI") }):
-                askTarget = to
             case .ask?, .tryAgain?:
                 // ASKING covers the next command only, not a transaction's: wait for the migration to finish (MOVED).
                 if !(await backoff.pause()) { return (replies, node) }
