@@ -29,9 +29,20 @@ extension RedisClient {
         // `MULTI` or a `WAIT` asks for it.
         let waits = durable && configuration.waitReplicas > 0
         if let first = commands.first, first.isNamed("MULTI") {
-            let sent = try await cluster.sendTransaction(commands, operation: "MULTI " + commands.dropFirst().dropLast().map(\.name).joined(separator: " "))
-            if waits { try await waitForReplicas(on: [sent.node], cluster: cluster, after: first.name) }
-            return (sent.replies, sent.node)
+            // The transaction alone, through its `EXEC`: what follows it goes after, routed as any call, so a redirected
+            // transaction sent again does not run those commands twice.
+            let end = commands.firstIndex { $0.isNamed("EXEC") || $0.isNamed("DISCARD") }.map { $0 + 1 } ?? commands.count
+            let transaction = Array(commands[..<end])
+            let sent = try await cluster.sendTransaction(transaction, operation: "MULTI " + transaction.dropFirst().dropLast().map(\.name).joined(separator: " "))
+            var replies = sent.replies, nodes: Set = [sent.node], last = sent.node
+            if end < commands.count {
+                let rest = try await clusterExchange(Array(commands[end...]), on: cluster)
+                replies += rest.replies
+                if let node = rest.lastNode { last = node }
+                nodes.insert(last)
+            }
+            if waits { try await waitForReplicas(on: nodes, cluster: cluster, after: first.name) }
+            return (replies, last)
         }
         let delivered = try await cluster.deliver(commands)
         if waits { try await waitForReplicas(on: Set(delivered.map(\.node)), cluster: cluster, after: commands.first?.name) }

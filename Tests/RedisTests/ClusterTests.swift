@@ -116,6 +116,22 @@ import Testing
         _ = try await cluster.send([RedisCommand("DEL", "h:{\(b)}:n")])
     }
 
+    /// A pipeline that starts with a transaction and goes on after its `EXEC`: the transaction goes whole to its node,
+    /// the rest after it, routed as any call, with every reply in order. (Such a batch reached a precondition and took
+    /// the process down; before that, the whole batch went as one, and a redirection sent it again whole.)
+    @Test("commands after a transaction's EXEC are sent after it, each to its node")
+    func commandsAfterATransaction() async throws {
+        let client = try RedisClient(url: servers.url)
+        defer { client.close() }
+        let a = try servers.tag(onNode: 0), b = try servers.tag(onNode: 2)
+        let replies = try await client.pipeline([
+            RedisCommand("MULTI"), RedisCommand("INCR", "h:{\(a)}:t"), RedisCommand("EXEC"),
+            RedisCommand("INCR", "h:{\(b)}:after"), RedisCommand("GET", "h:{\(a)}:t"),
+        ])
+        #expect(replies == [.status("OK"), .status("QUEUED"), .array([.integer(1)]), .integer(1), .bulk(Array("1".utf8))], "\(replies)")
+        _ = try await client.pipeline([RedisCommand("DEL", "h:{\(a)}:t"), RedisCommand("DEL", "h:{\(b)}:after")])
+    }
+
     @Test("NOSCRIPT is per node: a node that forgot the script loads it and the call runs")
     func noScriptPerNode() async throws {
         let cluster = cluster()

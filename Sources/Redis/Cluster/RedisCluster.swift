@@ -216,10 +216,10 @@ public final class RedisCluster: Sendable {
     /// Sends a transaction, `MULTI` … `EXEC`, to one node as one batch: all its keys must be in one slot. A redirection
     /// sends the whole transaction again, which is safe only because a redirected transaction ran none of its commands
     /// (`EXEC` is refused); a plain batch sent again would run its commands before the redirected one twice, so only a
-    /// transaction is taken. Internal: ``RedisClient/transaction(_:)`` is the public way.
+    /// transaction is sent this way (the caller, ``RedisClient/clusterExchange(_:on:durable:)``, sends what follows its
+    /// `EXEC` after it). Internal: ``RedisClient/transaction(_:durable:)`` is the public way.
     /// - Throws: ``HashSlot/CrossSlot`` naming `operation` and the keys when they span slots (nothing sent).
     func sendTransaction(_ commands: [RedisCommand], operation: String) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
-        precondition(commands.first?.isNamed("MULTI") == true && commands.last?.isNamed("EXEC") == true, "sendTransaction takes MULTI … EXEC")
         let route = ClusterRoute(together: commands)
         if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: operation, keys: keys) }
         var backoff = Backoff(window: configuration.reconnectWindow)

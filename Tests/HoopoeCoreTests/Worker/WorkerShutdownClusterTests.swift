@@ -56,6 +56,14 @@ import Testing
         // The healthy queue's other worker, ready to take over any of its jobs whose lease lapses.
         let second = Worker(jobs: jobs, registry: registry, options: options([healthy], consumer: "second"), logger: EngineHarness.quietLogger)
         let secondRun = Task { try await second.run() }
+        // Set up and fetching before node 0 goes (its start writes keys that may be there): both workers' reads of the
+        // healthy queue block on node 1. (Redis 7.0 adds a consumer to the group only once a read returns entries.)
+        let node1 = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[1]))
+        defer { node1.close() }
+        #expect(try await TestSupport.eventually {
+            let clients = try await node1.send("CLIENT", "LIST").string ?? ""
+            return clients.split(separator: "\n").filter { $0.contains("cmd=xreadgroup") }.count >= 2
+        })
 
         servers.nodes[0].kill()  // no replica: the victim's acknowledgement waits out the 6 s failover window
         first.shutdown()
