@@ -79,13 +79,14 @@ extension JobQueue {
     /// before those came back, left them, and they ran on `resume`.
     public static let handBackWait: Duration = .seconds(2)
 
-    /// Waits out what is left of ``handBackWait`` after `queue`'s pause (by this host's clock and the pauser's: a
-    /// difference between them shortens or skips the wait, never makes it longer).
+    /// Waits out what is left of ``handBackWait`` after `queue`'s pause, by this host's clock against the pauser's: a
+    /// pause time ahead of this clock (the pauser's clock runs ahead) waits the whole window, never longer; one behind it
+    /// shortens the wait.
     private func waitForHandBack(queue: String) async throws {
         guard let pausedAt = try await store.pausedQueues()[queue] else { return }
-        let since = Date().timeIntervalSince1970 - pausedAt
+        let since = max(0, Date().timeIntervalSince1970 - pausedAt)
         let window = Double(Self.handBackWait.components.seconds)
-        guard since >= 0, since < window else { return }
+        guard since < window else { return }
         try await Task.sleep(for: .milliseconds(Int((window - since) * 1000)))
     }
 

@@ -93,8 +93,10 @@ extension JobQueue {
         // Looked for again when the job moved between the look and the cancel (a scheduled job promoted or run now, a
         // ready entry fetched, a held one handed back: ready again under a new entry), or a held entry was settled or
         // handed back before the request. Without it, a job that moved was reported not found, and ran.
+        var moved = false
         for _ in 0..<3 {
             guard let found = try await store.find(id: id, queue: queue) else { return .notFound }
+            moved = false
             var envelope = found.envelope
             envelope.payload = redaction.map { $0.stripped(envelope.payload, type: envelope.type) } ?? .string("(not kept: cancelled without the job types' redaction rule)")
             let record = HistoryRecord(
@@ -104,14 +106,20 @@ extension JobQueue {
                 ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
             let result = try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)
             switch found.state {
-            case .ready, .scheduled: if result == .notFound { continue }
+            case .ready, .scheduled:
+                if result == .notFound {
+                    moved = true
+                    continue
+                }
             default: break
             }
             guard result == .running, holderWait > .zero, let entryID = found.entryID else { return result }
             guard try await store.requestCancel(queue: queue, entryID: entryID, wait: holderWait) else { continue }
             if let answered = try await holderAnswer(queue: queue, entryID: entryID, wait: holderWait) { return answered }
         }
-        return .held
+        // Found where its cancel then did not find it, each time: no worker was asked, so not `held`. (A scheduled job
+        // whose envelope is stored without its place in the set is one: nothing schedules it to run.)
+        return moved ? .notFound : .held
     }
 
     /// Waits up to `wait` for the holder's answer to the request for `entryID`, then removes the request (withdrawn

@@ -43,14 +43,19 @@ public struct JobQueueTickSink: ScheduledJobSink {
     /// The queue the tick's job goes to: the task's when this call claimed the tick (or the claim has expired), else
     /// the queue the first claimant's file named.
     ///
-    /// Two commands, not a script: `SET NX GET` needs Redis 7, and the `GET` runs only for a tick claimed already.
+    /// Two commands, not a script: `SET NX GET` needs Redis 7, and the `GET` runs only for a tick claimed already. A
+    /// claim gone between the two (expired, deleted by hand) is taken again. Durable as the enqueue is: with
+    /// `REDIS_WAIT_REPLICAS` a failover must not lose a claim whose queue another file's scheduler would then claim.
     private func claim(task: ScheduledTask, tick: Int64) async throws -> String {
         let key = jobs.global.scheduleTickClaim(task: task.name, tick: tick)
         let lifetime = String(max(1, remember.components.seconds))
-        let set = try await jobs.redis.send("SET", key, task.queue, "NX", "EX", lifetime)
-        if !set.isNull { return task.queue }
-        // A value no schedule file could name (written by hand) is no claim: the tick goes to this task's queue.
-        guard let claimed = try await jobs.redis.send("GET", key).string, EnvelopeRules.queueProblem(claimed) == nil else { return task.queue }
-        return claimed
+        for _ in 0..<2 {
+            let set = try await jobs.redis.send(RedisCommand("SET", key, task.queue, "NX", "EX", lifetime), durable: true)
+            if !set.isNull { return task.queue }
+            guard let claimed = try await jobs.redis.send("GET", key).string else { continue }
+            // A value no schedule file could name (written by hand) is no claim: the tick goes to this task's queue.
+            return EnvelopeRules.queueProblem(claimed) == nil ? claimed : task.queue
+        }
+        return task.queue
     }
 }

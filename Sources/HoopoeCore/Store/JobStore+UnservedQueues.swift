@@ -6,10 +6,14 @@ extension JobStore {
     /// deploy or a restart, during which a queue's workers are all down for minutes, never has its history and dead set
     /// trimmed by another worker's caps.
     static let unservedGraceSeconds: Double = 3600
-    /// The longest gap between two looks for unserved queues (by any worker; one a minute while workers live) that still
-    /// counts as watching all along. After a longer one, every worker was down: the hour starts again for every queue,
-    /// so a fleet down for hours and its first worker back do not take its other queues, not back yet, for retired.
-    static let unservedWatchGapSeconds = 600
+    /// The longest gap between two looks for unserved queues (by any worker; one a round, a minute by default, while
+    /// workers live) that still counts as watching all along: ten minutes, or three rounds of a longer
+    /// ``WorkerOptions/retentionUpkeepInterval``. After a longer one, every worker was down: the hour starts again for
+    /// every queue, so a fleet down for hours and its first worker back do not take its other queues, not back yet, for
+    /// retired.
+    static func unservedWatchGapSeconds(round: Duration) -> Int {
+        max(600, 3 * Int(round.components.seconds))
+    }
 
     /// The queues workers have served (``GlobalKeys/queues``) that no live worker's heartbeat lists now: a queue
     /// retired or renamed, or whose workers all stopped. A worker of an older release, whose heartbeat names no queues,
@@ -26,12 +30,13 @@ extension JobStore {
     /// those served again. `servedHere`, the caller's own queues, count as served (its heartbeat may not be written yet,
     /// or at all: a `Worker` embedded without one). Sorted.
     ///
-    /// The hour counts only time the rounds watched: when no round looked for ``unservedWatchGapSeconds`` (every worker
-    /// down), the noted times are dropped and every unserved queue is noted afresh (``GlobalKeys/unservedWatch``).
-    func queuesUnservedPastGrace(now: Double, servedHere: Set<String>) async throws -> [String] {
+    /// The hour counts only time the rounds watched: when no round looked for ``unservedWatchGapSeconds(round:)`` (every worker
+    /// down), the noted times are dropped and every unserved queue is noted afresh (``GlobalKeys/unservedWatch``). `round`
+    /// is the callers' interval between looks.
+    func queuesUnservedPastGrace(now: Double, servedHere: Set<String>, round: Duration) async throws -> [String] {
         let unserved = try await queuesNoWorkerServes().filter { !servedHere.contains($0) }
         // `SET … GET` (Redis 6.2): the mark's old value, nil when it expired, in the same command that renews it.
-        let watched = try await redis.send("SET", global.unservedWatch, "1", "EX", String(Self.unservedWatchGapSeconds), "GET")
+        let watched = try await redis.send("SET", global.unservedWatch, "1", "EX", String(Self.unservedWatchGapSeconds(round: round)), "GET")
         let items = try await redis.send("HGETALL", global.unservedQueues).array ?? []
         var since: [String: Double] = [:]
         for i in stride(from: 0, to: items.count - 1, by: 2) {

@@ -177,7 +177,7 @@ public struct GlobalKeys: Sendable, Hashable {
     /// field goes when a worker serves it again. A queue unserved for ``JobStore/unservedGraceSeconds`` is trimmed by
     /// age by the worker whose turn it is.
     public var unservedQueues: String { "\(namespace):retention:unserved" }
-    /// Set by every look for the queues no live worker serves, expiring ``JobStore/unservedWatchGapSeconds`` after it:
+    /// Set by every look for the queues no live worker serves, expiring ``JobStore/unservedWatchGapSeconds(round:)`` after it:
     /// missing, no worker looked for that long (they were all down), so the times in ``unservedQueues`` span a gap in
     /// which nobody watched, and they start again.
     public var unservedWatch: String { "\(namespace):retention:watch" }

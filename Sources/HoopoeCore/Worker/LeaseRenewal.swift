@@ -9,8 +9,9 @@ import Synchronization
 /// It runs on its own thread (``LeaseThread``) and, but on a cluster, sends on its own connection
 /// (``JobStore/makeLeaseConnection()``), so handlers that block every cooperative thread or the shared connections'
 /// threads (the runners run there: decision 0072) do not stop it, and
-/// from the worker's start until it stopped: while draining, running jobs may take the whole shutdown timeout, longer
-/// than a lease, and must stay this worker's.
+/// from the worker's start until it stopped and its last acknowledgements landed: while draining, running jobs may take
+/// the whole shutdown timeout, longer than a lease, and must stay this worker's; after, a flight waiting for a failed
+/// cluster primary holds the other queues' acknowledgements, whose jobs must not be recovered and run again meanwhile.
 ///
 /// A renewal renews only deliveries still this worker's consumer's. One another worker took (this worker was
 /// unreachable for longer than the lease) is not claimed back: it is released here and named in a warning, as the job

@@ -38,7 +38,7 @@ struct RetentionUpkeep: BackgroundStep {
             let byAge = Int(Int32.max)
             let deadSet = JobStore.DeadSetLimits(maxJobs: byAge, maxAge: options.deadSetLimits.maxAge, eventsMaxLength: options.deadSetLimits.eventsMaxLength)
             let history = historyLimits.map { JobStore.HistoryLimits(maxJobs: byAge, maxAgeSeconds: $0.maxAgeSeconds) }
-            for queue in try await store.queuesUnservedPastGrace(now: Date().timeIntervalSince1970, servedHere: Set(options.queues.names)) {
+            for queue in try await store.queuesUnservedPastGrace(now: Date().timeIntervalSince1970, servedHere: Set(options.queues.names), round: interval) {
                 await trim(queue, deadSet: deadSet, history: history)
             }
         } catch {

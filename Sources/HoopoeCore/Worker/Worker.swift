@@ -364,7 +364,7 @@ public final class Worker: Sendable {
     }
 
     /// Recovery, promotion, the pause watch, the answers to cancels and the retention trims, each on its own interval, until shutdown begins
-    /// (lease renewal runs until the worker stopped: ``LeaseRenewal``).
+    /// (lease renewal runs until the worker stopped and its last acknowledgements landed: ``LeaseRenewal``).
     private func backgroundSteps() async {
         let steps: [any BackgroundStep] = [
             JobRecovery(store: jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle, handBack: handBack, logger: logger),

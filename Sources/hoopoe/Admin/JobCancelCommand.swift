@@ -12,7 +12,8 @@ struct JobCancelCommand: AsyncParsableCommand {
             a job sent with `notify` answers `cancelled`. A job a worker has fetched into its buffer to run next is \
             asked for: the worker answers within about a second, cancelling it if it has not started; after `--wait` \
             seconds without an answer (a worker stopping or gone, or of an older release) nothing is cancelled. \
-            Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs), 3 running \
+            Exit 0 cancelled, 1 not found (finished, dead, or never existed; see `hoopoe dead` for dead jobs) or, with \
+            REDIS_WAIT_REPLICAS, cancelled on the primary but confirmed by too few replicas (the line says so), 3 running \
             (it is not interrupted) or held by a worker that did not answer.
             """
     )

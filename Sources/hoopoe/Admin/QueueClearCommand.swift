@@ -12,13 +12,15 @@ struct QueueClearCommand: AsyncParsableCommand {
             For a flood of jobs that must not run (a bug enqueued a million SMS): pause the queue first (`hoopoe \
             queue pause NAME`: its workers stop fetching and hand back what they fetched), clear it, fix the cause, \
             resume. A clear started within 2 s of the pause waits for the rest of them, so what the workers hand \
-            back is cleared too. Removes the jobs there when it starts, oldest first, each as `hoopoe job cancel` would: its \
+            back (within their half-second pause check, on a machine that is not overloaded) is cleared too. Removes \
+            the jobs there when it starts (the ready ones oldest first), each as `hoopoe job cancel` would: its \
             unique lock released, a caller waiting on `notify` told "cancelled". A job a worker fetches meanwhile is \
             left to run and counted. Cleared jobs are not written to job history (a flood would fill it); the count \
             is the record. Running jobs and dead jobs are not touched (`hoopoe dead delete`).
 
             Without --yes nothing is removed: it says how many jobs it would look at, and exits 64.
-            Exit 0 cleared, 1 no such queue, 2 Redis unreachable, 64 a usage error or no --yes. \
+            Exit 0 cleared, 1 no such queue or, with REDIS_WAIT_REPLICAS, a cancel confirmed by too few replicas \
+            (the line says so; run it again), 2 Redis unreachable, 64 a usage error or no --yes. \
             --json prints {"queue", "cleared", "fetched", "other_types"}.
             """
     )

@@ -75,6 +75,19 @@ import Testing
         #expect(try await space.redis.send("HEXISTS", k.scheduledJobs, id).int == 1)
     }
 
+    /// A scheduled job's envelope stored without its place in the set (a partial write by hand): the cancel finds it
+    /// each time and its script finds nothing to remove. Not found (nothing would run it), not "held by a worker that did
+    /// not answer", which no worker was asked.
+    @Test func aJobFoundWhereItsCancelFindsNothingIsNotFoundNotHeld() async throws {
+        let space = try TestNamespace()
+        let k = space.jobs.store.keys("default")
+        let envelope = JobEnvelope(id: "half-written", type: "diag.record", queue: "default", payload: .object([:]), enqueuedAt: 1)
+        var hset = RedisCommand("HSET", k.scheduledJobs, "half-written")
+        hset.append(bytes: envelope.encoded())
+        _ = try await space.redis.send(hset)
+        #expect(try await space.jobs.cancel(id: "half-written", queue: "default") == .notFound)
+    }
+
     /// A cancel racing a run-now of the same delayed job: the job moves from the scheduled set to the stream between the
     /// cancel's look and its script. The cancel looks again and cancels it in the stream; it is never reported not found
     /// while it waits to run (the CLI then said "not found" and the job ran).

@@ -170,6 +170,12 @@ import Testing
         #expect(try await h.redis.send("ZCARD", keys.dead).int == 1, "not trimmed after an outage")
         let since = try await h.redis.send("HGET", h.jobs.global.unservedQueues, "paused-by-outage").double ?? 0
         #expect(since >= now - 5, "its hour starts again: \(since - now)")
+
+        // Rounds longer than the ten minutes (an embedding program's interval of 15 minutes): the mark outlives three of
+        // them, or every look would find it expired and no unserved queue's hour would ever pass.
+        _ = try await h.jobs.store.queuesUnservedPastGrace(now: now, servedHere: [], round: .seconds(900))
+        let ttl = try await h.redis.send("TTL", h.jobs.global.unservedWatch).int ?? 0
+        #expect((2_600...2_700).contains(ttl), "\(ttl)")
     }
 
     /// One queue whose dead set cannot be trimmed (here a key of another type at its name) is logged and passed over: the
