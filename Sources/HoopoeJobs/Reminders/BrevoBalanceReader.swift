@@ -40,7 +40,14 @@ struct BrevoBalanceReader: Sendable {
             do {
                 let child = try await brevo.child(.authKey(authKey))
                 outcome.requests += 1
-                try await store.rememberChildEmail(user: user, authKey: authKey, email: child.value.email, mark: known.mark)
+                // Not remembered: the user's threshold was saved meanwhile (another key, or this one again) or deleted,
+                // so this answer may be another child's. Its email and credits are not the user's: the next sweep
+                // resolves the key the threshold names now. (Used anyway, an old key's empty child fired a low-credit
+                // SMS to a user whose current account had credit.)
+                guard try await store.rememberChildEmail(user: user, authKey: authKey, email: child.value.email, mark: known.mark) else {
+                    if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
+                    continue
+                }
                 emails[child.value.email.lowercased()] = user
                 // The single-child view carries the credits too: use them now.
                 if let credits = credits(of: child.value) {
@@ -51,7 +58,8 @@ struct BrevoBalanceReader: Sendable {
             } catch let error as ProviderError where error.httpStatus == 404 {
                 // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
                 outcome.requests += 1
-                try await store.rememberChildEmail(user: user, authKey: authKey, email: "", mark: known.mark)
+                // A key the user's threshold no longer names (or names as saved anew) is no news about the user.
+                guard try await store.rememberChildEmail(user: user, authKey: authKey, email: "", mark: known.mark) else { continue }
                 try await services.events.emit(
                     CreditBalanceUnmatched(userID: user, reason: "brevo child not found for auth_key"), at: try await services.clock.now())
             }

@@ -239,4 +239,31 @@ struct LowCreditReminderTests {
         #expect(alerts.count == 1)
         #expect(alerts.first?.data["code"] == "unauthorized")
     }
+
+    /// The user's threshold saved with another auth key while the sweep resolved the old one (its `GET
+    /// /reseller/children/{key}` held by the fake): the old child's answer (0 credits, below the threshold) is not the
+    /// user's balance, fires no SMS and names no email; the next sweep reads the new key's child (500: above).
+    @Test("an auth key replaced while the sweep resolves it: the old child's answer is not the user's")
+    func authKeyReplacedDuringTheResolve() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [0, 500])
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[0]))
+        await harness.control.enqueue(.delay(.seconds(2)), for: .brevoGetChild)
+        async let sweep: Void = harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        // While the old key's resolve is held: the threshold now names the new key.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(await harness.control.requests(to: .brevoGetChild).count == 1, "the old key's resolve is out")
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[1]))
+        try await sweep
+        let balances = services.key("{credit}:balances")
+        #expect(try await harness.redis.send("HGET", balances, "u").isNull, "the old child's credits are not the user's")
+        #expect(try await harness.smsJobs().isEmpty, "no low-credit SMS from the old child's 0 credits")
+        #expect(try await harness.events("credit.balance.unmatched").isEmpty)
+
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await harness.redis.send("HGET", balances, "u").string == "500")
+        #expect(try await harness.smsJobs().isEmpty, "above the threshold")
+    }
 }
