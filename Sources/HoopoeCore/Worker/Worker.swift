@@ -99,14 +99,19 @@ public final class Worker: Sendable {
     /// ``run()`` returns when that is done.
     public func shutdown() {
         guard lifecycle.drain() else { return }
-        let left = buffer.close()
-        logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
         let fetchClients = fetchClients.withLock { Array($0.values) }
-        let task = Task {
-            await wakeFetchers(fetchClients)
-            await handBack(left)
+        // The buffer closes and the hand-back's task is listed in one step: closing it ends the runners, the last of
+        // them stops the worker, and ``serve()`` then waits for the listed hand-backs. Listed after, it could be missed:
+        // ``run()`` returned with the prefetched jobs not handed back, and they waited out their lease, an attempt lost.
+        let left = handBacks.withLock { tasks -> [FetchedJob] in
+            let left = buffer.close()
+            tasks.append(Task {
+                await wakeFetchers(fetchClients)
+                await handBack(left)
+            })
+            return left
         }
-        handBacks.withLock { $0.append(task) }
+        logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
     }
 
     /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
