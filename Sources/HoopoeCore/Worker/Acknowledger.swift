@@ -31,10 +31,13 @@ final class Acknowledger: Sendable {
     /// Called with each batch once sent, acknowledged or not, so the worker stops renewing their leases:
     /// a batch whose acknowledgement failed must be left to expire and run again, not be held forever.
     private let onSettled: @Sendable ([Ack]) -> Void
+    /// How long a call that could not be sent is tried again (``WorkerOptions/unsentAcknowledgementRetry``).
+    private let unsentRetry: Duration
 
-    init(jobs: JobQueue, logger: Logger, onSettled: @escaping @Sendable ([Ack]) -> Void) {
+    init(jobs: JobQueue, logger: Logger, unsentRetry: Duration = .seconds(30), onSettled: @escaping @Sendable ([Ack]) -> Void) {
         self.jobs = jobs
         self.logger = logger
+        self.unsentRetry = unsentRetry
         self.onSettled = onSettled
     }
 
@@ -140,33 +143,71 @@ final class Acknowledger: Sendable {
 
     /// One script call, its history records sent before it (decision 0062); then the history's upkeep when it calls
     /// for one.
+    ///
+    /// A call Redis could not be reached for (`connectionFailed`: nothing was written) is tried again for
+    /// ``unsentRetry``, backing off from a quarter of a second to two, while the jobs' leases stay held (they are
+    /// released after the flight): when Redis is back, recovery's stall allowance (decision 0032) keeps other workers
+    /// off them until their renewal lands, and the acknowledgement runs once. A call whose outcome is unknown (the
+    /// connection lost after it was sent, or a timeout) is not tried again: the script counts and records what it
+    /// acknowledges, and a second run would count twice.
     private func sendCall(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
-        do {
-            if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now) {
-                await keepHistory(upkeep)
+        let clock = ContinuousClock()
+        let deadline = clock.now + unsentRetry
+        var pause = Duration.milliseconds(250)
+        var told = false
+        while true {
+            do {
+                try await sendCallOnce(selected, queue: queue, counter: counter, at: now)
+                if told { logger.notice("acknowledged \(selected.count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
+                return
+            } catch let error as RedisError where error.code == .connectionFailed && clock.now + pause < deadline {
+                if !told {
+                    logger.warning(
+                        "Redis is unreachable; acknowledging \(selected.count) finished jobs again until it answers (for up to \(unsentRetry))",
+                        metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
+                    told = true
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            } catch {
+                report(error, count: selected.count, queue: queue)
+                return
             }
-        } catch let error as JobStore.HistoryRecordsNotWritten {
+        }
+    }
+
+    /// One try of ``sendCall(_:queue:counter:at:)``.
+    private func sendCallOnce(_ selected: [Ack], queue: String, counter: String, at now: Date) async throws {
+        if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now) {
+            await keepHistory(upkeep)
+        }
+    }
+
+    /// The log line for an acknowledgement that failed, by what is known of its outcome.
+    private func report(_ error: any Error, count: Int, queue: String) {
+        let redisError = error as? RedisError
+        if error is JobStore.HistoryRecordsNotWritten {
             logger.error(
-                "acknowledged \(selected.count) jobs, but their job history records were refused; they are missing from history",
+                "acknowledged \(count) jobs, but their job history records were refused; they are missing from history",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
-        } catch let error as RedisError where error.code == .notReplicated {
+        } else if let redisError, redisError.code == .notReplicated {
             // The acknowledgement ran on the primary: the jobs are done there. Only the replicas'
             // confirmation (REDIS_WAIT_REPLICAS) is missing; a failover before they have it brings
             // the deliveries back and the jobs run again after their lease (at least once).
             logger.warning(
-                "acknowledged \(selected.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
+                "acknowledged \(count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they run again after their lease",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
-        } catch let error as RedisError where error.message.contains("@user_script") && !Self.refusedBeforeAnyWrite(error.message) {
+        } else if let redisError, redisError.message.contains("@user_script") && !Self.refusedBeforeAnyWrite(redisError.message) {
             // Redis refused a command inside the script (a key of another type, an ACL; such errors name the script's
             // line): a script stops there without undoing what ran, and the acknowledgement runs first. Saying they
             // run again would send operators looking for runs that never come.
             logger.error(
-                "Redis refused part of acknowledging \(selected.count) jobs: they are most likely acknowledged, but what follows in the same script (unique keys, answers, history, counters) may be missing",
+                "Redis refused part of acknowledging \(count) jobs: they are most likely acknowledged, but what follows in the same script (unique keys, answers, history, counters) may be missing",
                 metadata: ["queue": "\(queue)", "error": "\(error)"])
-        } catch {
+        } else {
             // The jobs stay delivered-but-unacknowledged: after their lease another worker
             // runs them again. At-least-once is kept; the error is worth a log line.
-            logger.error("acknowledging \(selected.count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            logger.error("acknowledging \(count) jobs failed; they will run again after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
     }
 

@@ -53,6 +53,11 @@ public struct WorkerOptions: Sendable {
     /// this worker holds are read as often (decision 0089: one `HGETALL` a queue, in one pipeline), so a canceller
     /// waits about that for its answer.
     public var pauseCheckInterval: Duration = .milliseconds(500)
+    /// How long an acknowledgement that could not be sent (Redis unreachable past the client's reconnect window: nothing
+    /// was written) is tried again, its jobs' leases still held and renewed, before they are left to run again after
+    /// their lease (default 30 s). An outage of Redis longer than the reconnect window (3 s) ran finished jobs again,
+    /// and buried as lost a job on its last attempt that had succeeded.
+    public var unsentAcknowledgementRetry: Duration = .seconds(30)
     /// How long an earlier worker's consumer, holding no delivery, must have been idle before this worker deletes it
     /// at start (``JobStore/pruneIdleConsumers(queue:idle:)``; default 10 minutes).
     public var consumerIdleLimit: Duration = .seconds(600)
