@@ -105,9 +105,12 @@ public final class Worker: Sendable {
         // ``run()`` returned with the prefetched jobs not handed back, and they waited out their lease, an attempt lost.
         let left = handBacks.withLock { tasks -> [FetchedJob] in
             let left = buffer.close()
+            // Both at once: a cluster primary that is gone holds its `CLIENT UNBLOCK` for the failover window, and the
+            // prefetched jobs of every queue waited behind it.
             tasks.append(Task {
-                await wakeFetchers(fetchClients)
+                async let woken: Void = wakeFetchers(fetchClients)
                 await handBack(left)
+                await woken
             })
             return left
         }
