@@ -23,6 +23,12 @@ final class Acknowledger: Sendable {
         var pending: [Ack] = []
         var flushing = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Until when calls that could not be sent are tried again: set by the first such failure of an outage, for
+        /// every call and flight of it (``WorkerOptions/unsentAcknowledgementRetry`` in all), cleared by a call that lands.
+        var retryUntil: ContinuousClock.Instant?
+        /// When a call last failed without running: for a while after (twice the retry time), every call first checks
+        /// which of its entries are still this worker's, those queued behind the failed flight included.
+        var lastNotRun: ContinuousClock.Instant?
     }
 
     private let jobs: JobQueue
@@ -31,12 +37,18 @@ final class Acknowledger: Sendable {
     /// Called with each batch once sent, acknowledged or not, so the worker stops renewing their leases:
     /// a batch whose acknowledgement failed must be left to expire and run again, not be held forever.
     private let onSettled: @Sendable ([Ack]) -> Void
-    /// How long a call that could not be sent is tried again (``WorkerOptions/unsentAcknowledgementRetry``).
+    /// How long calls that could not be sent are tried again in one outage (``WorkerOptions/unsentAcknowledgementRetry``).
     private let unsentRetry: Duration
+    /// This worker's consumer name: a call sent again acknowledges only the entries still pending to it.
+    private let consumer: String
 
-    init(jobs: JobQueue, logger: Logger, unsentRetry: Duration = .seconds(30), onSettled: @escaping @Sendable ([Ack]) -> Void) {
+    init(
+        jobs: JobQueue, logger: Logger, consumer: String = "", unsentRetry: Duration = .seconds(30),
+        onSettled: @escaping @Sendable ([Ack]) -> Void
+    ) {
         self.jobs = jobs
         self.logger = logger
+        self.consumer = consumer
         self.unsentRetry = unsentRetry
         self.onSettled = onSettled
     }
@@ -144,36 +156,70 @@ final class Acknowledger: Sendable {
     /// One script call, its history records sent before it (decision 0062); then the history's upkeep when it calls
     /// for one.
     ///
-    /// A call Redis could not be reached for (`connectionFailed`: nothing was written) is tried again for
-    /// ``unsentRetry``, backing off from a quarter of a second to two, while the jobs' leases stay held (they are
-    /// released after the flight): when Redis is back, recovery's stall allowance (decision 0032) keeps other workers
-    /// off them until their renewal lands, and the acknowledgement runs once. A call whose outcome is unknown (the
-    /// connection lost after it was sent, or a timeout) is not tried again: the script counts and records what it
-    /// acknowledges, and a second run would count twice.
+    /// A call that was not run (Redis unreachable: `connectionFailed`, nothing written; or `LOADING`, a restarting
+    /// server) is tried again, backing off from a quarter of a second to two, until ``State/retryUntil`` (decision 0098),
+    /// while the jobs' leases stay held (they are released after the flight): when Redis is back, renewal lands within a
+    /// fifth of the lease and recovery's stall allowance (decision 0032) keeps other workers off the entries meanwhile.
+    /// Each try after the first, and every call for a while after such a failure (the flights queued behind it), first
+    /// keeps only the entries still pending to this worker: cut off from Redis while other workers were not, its leases
+    /// lapsed for them, and an entry another worker took is that worker's to settle.
+    /// A call whose outcome is unknown (the connection lost after it was sent, a timeout) is not tried again: the script
+    /// counts and records what it acknowledges, and a second run would do it twice.
     private func sendCall(_ selected: [Ack], queue: String, counter: String, at now: Date) async {
         let clock = ContinuousClock()
-        let deadline = clock.now + unsentRetry
+        var acks = selected
         var pause = Duration.milliseconds(250)
-        var told = false
+        var again = false
+        let afterOutage = state.withLock { state in state.lastNotRun.map { clock.now - $0 < unsentRetry * 2 } ?? false }
         while true {
             do {
-                try await sendCallOnce(selected, queue: queue, counter: counter, at: now)
-                if told { logger.notice("acknowledged \(selected.count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
+                if again || afterOutage {
+                    let pending = try await jobs.store.entriesPending(to: consumer, queue: queue, among: acks.map(\.entryID))
+                    let taken = acks.count - pending.count
+                    acks = acks.filter { pending.contains($0.entryID) }
+                    if taken > 0 {
+                        logger.warning(
+                            "\(taken) finished jobs were taken by another worker while Redis was unreachable from here; they run again there",
+                            metadata: ["queue": "\(queue)"])
+                    }
+                    if acks.isEmpty { return }
+                }
+                try await sendCallOnce(acks, queue: queue, counter: counter, at: now)
+                let retried = state.withLock { state -> Bool in
+                    defer { state.retryUntil = nil }
+                    return state.retryUntil != nil
+                }
+                if again || retried { logger.notice("acknowledged \(acks.count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
                 return
-            } catch let error as RedisError where error.code == .connectionFailed && clock.now + pause < deadline {
-                if !told {
+            } catch let error as RedisError where Self.notRun(error) {
+                let deadline = state.withLock { state -> ContinuousClock.Instant in
+                    state.lastNotRun = clock.now
+                    if state.retryUntil == nil { state.retryUntil = clock.now + unsentRetry }
+                    return state.retryUntil!
+                }
+                guard clock.now + pause < deadline else {
+                    report(error, count: acks.count, queue: queue)
+                    return
+                }
+                if !again {
                     logger.warning(
-                        "Redis is unreachable; acknowledging \(selected.count) finished jobs again until it answers (for up to \(unsentRetry))",
+                        "Redis is unreachable; acknowledging \(acks.count) finished jobs again until it answers (until \(unsentRetry) after it went)",
                         metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
-                    told = true
+                    again = true
                 }
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(2))
             } catch {
-                report(error, count: selected.count, queue: queue)
+                report(error, count: acks.count, queue: queue)
                 return
             }
         }
+    }
+
+    /// Whether a failed call is known not to have run: no connection (nothing was written), or a server still loading
+    /// its data after a restart (it runs nothing until then).
+    static func notRun(_ error: RedisError) -> Bool {
+        error.code == .connectionFailed || (error.code == .server && error.message.hasPrefix("LOADING"))
     }
 
     /// One try of ``sendCall(_:queue:counter:at:)``.

@@ -72,7 +72,7 @@ public final class Worker: Sendable {
         watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
         handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
-        acknowledger = Acknowledger(jobs: jobs, logger: logger, unsentRetry: options.unsentAcknowledgementRetry) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
+        acknowledger = Acknowledger(jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 
     /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of

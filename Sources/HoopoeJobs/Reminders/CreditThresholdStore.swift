@@ -40,13 +40,14 @@ struct CreditThresholdStore: Sendable {
     /// Saves one threshold (`record` is its JSON) and counts the user in; with an auth key, forgets what was learnt
     /// about it (an unknown key may be known now: resolved again on the next read) and marks it saved now (a sweep
     /// resolving it meanwhile keeps nothing), and forgets the child email and mark of the auth key the threshold had
-    /// before, if it changed (nothing names it any more). One script.
+    /// before, if it changed (nothing names it any more), with the user's balance read from it (another account's
+    /// now: evaluated, it could fire an SMS the user's own account does not call for). One script.
     ///
-    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · ARGV[1] user · ARGV[2]
-    /// threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
+    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · KEYS[5] balances · ARGV[1]
+    /// user · ARGV[2] threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
     func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
         _ = try await redis.run(
-            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey, authKeySetKey],
+            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey, authKeySetKey, balancesKey],
             arguments: [user, thresholdID, record, authKey ?? ""])
     }
 

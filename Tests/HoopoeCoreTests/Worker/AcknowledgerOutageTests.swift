@@ -52,6 +52,34 @@ import Testing
         worker.shutdown()
         try await run.value
     }
+
+    /// A worker cut off from Redis while the others were not: its leases lapsed and another worker took an entry it had
+    /// finished (here a `ghost` consumer holds it before the outage begins). The acknowledgement sent again once Redis
+    /// answers leaves that entry to its new holder: acknowledged, it would be taken from a worker running it.
+    @Test func anEntryAnotherWorkerTookIsLeftToIt() async throws {
+        let server = try RedisServer(arguments: ["--appendonly", "yes"])
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("ack-taken"))
+        let stream = jobs.keys("default").stream
+        try await jobs.store.createGroups(queues: ["default"])
+        for n in 0..<2 { try await jobs.enqueue(type: "diag.record", payload: .object(["n": .integer(Int64(n))])) }
+        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
+        let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
+        try #require(ids.count == 2)
+        _ = try await redis.send("XCLAIM", stream, QueueKeys.group, "ghost", "0", ids[1])
+        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me") { _ in }
+        server.stop()
+        for (n, id) in ids.enumerated() {
+            acknowledger.add(Acknowledgement(queue: "default", entryID: id, type: "diag.record", jobID: "j\(n)", uniqueKey: nil, counter: "processed"))
+        }
+        try await Task.sleep(for: .seconds(4))  // past the 3 s reconnect window: the first call failed unsent
+        try server.start()
+        await acknowledger.drain()
+        let pending = try await redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10").array ?? []
+        #expect(pending.compactMap { $0.array?[1].string } == ["ghost"], "only the ghost's entry is pending: \(pending)")
+        #expect(try await redis.send("XLEN", stream).int == 1, "this worker's own entry acknowledged and gone, the other kept")
+    }
 }
 
 /// A counter shared by reference between a handler's copies and the test.
