@@ -283,4 +283,23 @@ struct LowCreditReminderTests {
         try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 10, authKey: keys[1]))
         #expect(try await harness.redis.send("HGET", balances, "u").isNull, "another key: the old account's balance goes")
     }
+
+    /// A sweep that finished but could not release its lock (here its key replaced by another type while the sweep's
+    /// Brevo call was out) still ends as done: failing it retried the job, which swept again once the lock lapsed.
+    @Test("a finished sweep whose lock cannot be released is not failed")
+    func aLockThatCannotBeReleasedDoesNotFailTheSweep() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [500])
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[0]))
+        await harness.control.enqueue(.delay(.seconds(2)), for: .brevoGetChild)
+        async let sweep: Void = harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await eventually { await harness.control.requests(to: .brevoGetChild).count == 1 })
+        let lock = services.key("{credit}:sweep:lock")
+        _ = try await harness.redis.pipeline([RedisCommand("DEL", lock), RedisCommand("HSET", lock, "not", "a lock")])
+        try await sweep  // throws on the code before: the release's WRONGTYPE failed the job
+        #expect(try await harness.redis.send("HGET", services.key("{credit}:balances"), "u").string == "500", "the sweep's work is kept")
+        _ = try await harness.redis.send("DEL", lock)
+    }
 }
