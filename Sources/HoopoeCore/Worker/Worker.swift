@@ -156,6 +156,13 @@ public final class Worker: Sendable {
 
     /// The worker's loops, from the first fetch until every runner ended and every acknowledgement landed.
     private func serve() async {
+        // Renewal outlives everything else (decision 0032): jobs running while draining must stay this worker's, and so
+        // must those the group's steps are still handing back when they are cancelled, and those whose acknowledgements
+        // have not landed. So it is no task of the group: it is stopped after the group has ended and the
+        // acknowledger has drained.
+        let renewal = Task {
+            await LeaseRenewal(store: jobs.store, leases: leases, consumer: options.consumer, lease: options.lease, logger: logger).run()
+        }
         await withTaskGroup(of: Void.self) { group in
             if jobs.store.redis.isCluster {
                 // A cluster: each queue's stream is read on its own, on its node (one read of streams in different
@@ -167,10 +174,6 @@ public final class Worker: Sendable {
                 group.addTask { await self.fetchLoop(fetcher: 0, queue: nil) }
             }
             group.addTask { await self.backgroundSteps() }
-            // Renewal outlives the steps above: jobs running while draining must stay this worker's (decision 0032).
-            group.addTask {
-                await LeaseRenewal(store: self.jobs.store, leases: self.leases, consumer: self.options.consumer, lease: self.options.lease, logger: self.logger).run()
-            }
             group.addTask { await self.stopWhenShutdownTimesOut() }
             group.addTask { await self.watchdog.run() }
             // Runners are tasks of their own, not the group's: a handler that ignores its timeout keeps its runner's task
@@ -181,13 +184,16 @@ public final class Worker: Sendable {
             // Runners end when the buffer closes and their job is done; the last one makes the worker stopped.
             await self.lifecycle.wait(until: .stopped)
             self.watchdog.stop()
-            // The hand-backs and the last acknowledgements land before renewal stops: a flight waiting for a failed
-            // primary (up to the cluster's failover window) holds the other queues' flights behind it, and their jobs'
-            // leases, unrenewed meanwhile, lapsed; another worker then ran those finished jobs again.
-            for task in self.handBacks.withLock({ $0 }) { await task.value }
-            await self.acknowledger.drain()
+            // The steps end after their current round (a hand-back in it lands first): the group waits for them.
             group.cancelAll()
         }
+        // The hand-backs and the last acknowledgements land before renewal stops: a flight waiting for a failed primary
+        // (up to the cluster's failover window) holds the other queues' flights behind it, and their jobs' leases,
+        // unrenewed meanwhile, lapsed; another worker then ran those finished jobs again.
+        for task in handBacks.withLock({ $0 }) { await task.value }
+        await acknowledger.drain()
+        renewal.cancel()
+        await renewal.value
     }
 
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker
