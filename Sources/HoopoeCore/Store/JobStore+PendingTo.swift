@@ -1,8 +1,8 @@
 import Redis
 
 extension JobStore {
-    /// Which of `entryIDs` are pending to `consumer` in `queue`'s stream now: one `XPENDING` over their range for that
-    /// consumer. For a rare path (an acknowledgement sent again after Redis was unreachable: decision 0098), not a
+    /// Which of `entryIDs` are pending to `consumer` in `queue`'s stream now: one `XPENDING` of everything pending to that
+    /// consumer (a worker's own few hundred at most). For a rare path (an acknowledgement sent again after Redis was unreachable: decision 0098), not a
     /// job's: another worker may have taken an entry after its lease meanwhile, and it is that worker's to settle.
     func entriesPending(to consumer: String, queue: String, among entryIDs: [String]) async throws -> Set<String> {
         let wanted = Set(entryIDs)
