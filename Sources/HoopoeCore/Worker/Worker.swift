@@ -221,6 +221,7 @@ public final class Worker: Sendable {
     /// one fetch and the next. Only the runners the jobs are for are woken.
     private func fetchLoop(fetcher: Int, queue: String?) async {
         var failures = 0
+        var receipts = FetchReceipts()
         while fetches {
             let connection: RedisConnection
             if let queue {
@@ -229,6 +230,7 @@ public final class Worker: Sendable {
                 } catch {
                     if !fetches { break }
                     failures += 1
+                    receipts.failed(error)
                     await fetchFailed(failures, error)
                     continue
                 }
@@ -236,7 +238,7 @@ public final class Worker: Sendable {
                 connection = jobs.store.makeFetchConnection()
             }
             let reconnect = await withTaskExecutorPreference(connection.executor) {
-                await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures)
+                await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures, receipts: &receipts)
             }
             connection.close()
             if !reconnect { break }
@@ -246,7 +248,9 @@ public final class Worker: Sendable {
     /// Fetches on `connection` until fetching stops or the buffer closes (false: the fetch loop ends), or, on a cluster,
     /// until a failure calls for a new connection (true: the queue's slot may live elsewhere now, and a new connection
     /// asks the map again). Elsewhere the connection reconnects by itself, and is kept.
-    private func fetchRounds(fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int) async -> Bool {
+    private func fetchRounds(
+        fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int, receipts: inout FetchReceipts
+    ) async -> Bool {
         var knowsClientID = false
         var shuffle = SplitMix64()
         var depth = FetchDepth(prefetch: options.prefetch, maxPrefetch: options.maxPrefetch)
@@ -256,6 +260,7 @@ public final class Worker: Sendable {
                     fetchClients.withLock { $0[fetcher] = FetchClient(node: connection.configuration.endpoint, id: id) }
                     knowsClientID = true
                 }
+                if receipts.mayHaveLostReply { try await takeLostReplysJobs(queues: queue.map { [$0] } ?? options.queues.names, receipts: &receipts) }
                 await buffer.waitForRoom(below: depth.refillBelow)
                 if !fetches { break }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
@@ -276,6 +281,7 @@ public final class Worker: Sendable {
                 buffer.setFetchDepth(depth.current)
                 placement.record(backlog: depth.backlog)
                 if fetched.isEmpty { continue }
+                receipts.received(fetched)
                 leases.hold(fetched)
                 let refused = buffer.put(fetched)
                 if !refused.isEmpty { await handBack(refused) }
@@ -283,11 +289,27 @@ public final class Worker: Sendable {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
                 knowsClientID = false  // a reconnect changes the client id
+                receipts.failed(error)
                 await fetchFailed(failures, error)
                 if queue != nil { return true }
             }
         }
         return false
+    }
+
+    /// Takes the jobs a fetch whose reply was lost delivered to this worker (``FetchReceipts``), as that fetch would
+    /// have: held, and buffered or handed back.
+    private func takeLostReplysJobs(queues: [String], receipts: inout FetchReceipts) async throws {
+        for queue in queues {
+            let jobs = try await jobs.store.adoptUnreceived(queue: queue, consumer: options.consumer, lastReceived: receipts.lastReceived(queue))
+            if jobs.isEmpty { continue }
+            logger.warning("took \(jobs.count) jobs a fetch whose reply was lost had delivered to this worker", metadata: ["queue": "\(queue)"])
+            receipts.received(jobs)
+            leases.hold(jobs)
+            let refused = buffer.put(jobs)
+            if !refused.isEmpty { await handBack(refused) }
+        }
+        receipts.lookedForLostReply()
     }
 
     /// Logs a failed fetch and waits before the next: 100 ms after the first failure, doubling up to 2 s.

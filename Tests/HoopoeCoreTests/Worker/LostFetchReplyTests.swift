@@ -1,0 +1,66 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// A fetch whose reply never arrived: Redis ran the `XREADGROUP` and the connection dropped before its answer reached
+/// the worker (``ReplyDroppingProxy`` between the worker and the shared server). The jobs it delivered are the worker's
+/// own: it takes them before its next fetch and runs them as first attempts. Before, they waited out the lease and were
+/// recovered as delivered twice: a job with `max_attempts: 1` was buried as "worker lost" without running.
+@Suite struct LostFetchReplyTests {
+    /// Records the attempt each run was.
+    struct AttemptRecordingJob: JobHandler {
+        struct Payload: Codable, Sendable { let marker: String }
+        static let type = "test.attempt-recording"
+        let attempts: Attempts
+        func run(_ payload: Payload, context: JobContext) async throws {
+            attempts.list.withLock { $0.append(context.attempt) }
+        }
+    }
+
+    final class Attempts: Sendable {
+        let list = Mutex<[Int]>([])
+    }
+
+    @Test func aJobWhoseFetchReplyWasLostRunsOnceAsItsFirstAttempt() async throws {
+        let direct = try TestRedis.client()
+        defer { direct.close() }
+        let port = try #require(URLComponents(string: try TestRedis.url())?.port)
+        let proxy = try ReplyDroppingProxy(to: port)
+        defer { proxy.close() }
+        let proxied = try RedisClient(url: "redis://127.0.0.1:\(proxy.port)/0")
+        defer { proxied.close() }
+        let namespace = TestRedis.uniquePrefix("lost-fetch")
+        let jobs = JobQueue(redis: direct, namespace: namespace)
+        let attempts = Attempts()
+        var registry = JobRegistry()
+        registry.register(AttemptRecordingJob(attempts: attempts))
+        let log = CapturedLog()
+        // The default lease (30 s here): the job cannot wait it out within the test's deadline.
+        let worker = Worker(
+            jobs: JobQueue(redis: proxied, namespace: namespace), registry: registry, options: .fastTest(concurrency: 1),
+            logger: log.logger)
+        let run = Task { try await worker.run() }
+        defer { worker.shutdown() }
+        try await jobs.store.createGroups(queues: ["default"])
+        try await Task.sleep(for: .milliseconds(300))  // the worker's fetch is blocked, through the proxy
+
+        let marker = "lost-\(UUID().uuidString)"
+        proxy.dropNextReply(toCommand: "XREADGROUP", containing: marker)
+        _ = try await jobs.enqueue(type: AttemptRecordingJob.type, payload: .object(["marker": .string(marker)]), options: EnqueueOptions(maxAttempts: 1))
+
+        #expect(try await TestSupport.eventually(timeout: .seconds(10)) { attempts.list.withLock { !$0.isEmpty } }, "ran within 10 s, before its lease")
+        #expect(proxy.droppedReplies.count == 1 && proxy.droppedReplies.allSatisfy { $0.contains(marker) }, "the reply delivering it was lost")
+        #expect(try await TestSupport.eventually { try await jobs.info(queue: "default").inFlight == 0 }, "acknowledged")
+        #expect(attempts.list.withLock { $0 } == [1], "one run, its first attempt")
+        #expect(try await jobs.info(queue: "default").dead == 0)
+        // docs/operating.md quotes it.
+        #expect(log.all.contains("warning took 1 jobs a fetch whose reply was lost had delivered to this worker"), "\(log.all)")
+        worker.shutdown()
+        try await run.value
+    }
+}
