@@ -20,7 +20,7 @@ public struct ExpirationReminderJob: JobHandler {
     /// Reminders taken per claim call.
     static let batch = 200
     /// A claim older than this (real seconds) belongs to a sweep that died: the next sweep takes it.
-    static let lease = 300
+    public static let lease = 300
 
     let services: DomainServices
 
@@ -40,21 +40,36 @@ public struct ExpirationReminderJob: JobHandler {
             return
         }
         let store = SubscriptionStore(services: services)
-        while true {
-            let members = try await store.claim(now: now, limit: Self.batch, lease: Self.lease)
-            if members.isEmpty { return }
-            var groups: [String: [DueReminder]] = [:]
-            for member in members {
-                guard let reminder = DueReminder(member: member) else {
-                    try await store.finishClaims([member])
-                    continue
-                }
-                groups["\(reminder.expiresAt)|\(reminder.user)", default: []].append(reminder)
+        // Redis's time of this sweep's latest claim: a sweep that fails after claiming retries once the claims it
+        // holds are free to take (their lease ran out). Retried sooner, it found them taken and did nothing, and they
+        // waited for the next day's sweep (an offset-0 reminder was then skipped as expired).
+        var lastClaim: Int?
+        do {
+            while true {
+                let (members, claimedAt) = try await store.claim(now: now, limit: Self.batch, lease: Self.lease)
+                if members.isEmpty { return }
+                lastClaim = claimedAt
+                try await release(members, store: store, receiptBase: receiptBase, now: now)
             }
-            let release = ExpirationRelease(services: services, receiptBase: receiptBase)
-            for group in groups.values {
-                try await release.release(group, now: now)
+        } catch let error where lastClaim != nil && !(error is CancellationError) {
+            let retryAt = Double(lastClaim!) + Double(Self.lease) + 15
+            throw JobFailure.retry("\(error); retried once this sweep's claims are free to take again (\(Self.lease) s after them)", at: retryAt)
+        }
+    }
+
+    /// Releases one claim call's members, grouped by (expiry, user).
+    private func release(_ members: [String], store: SubscriptionStore, receiptBase: String, now: Date) async throws {
+        var groups: [String: [DueReminder]] = [:]
+        for member in members {
+            guard let reminder = DueReminder(member: member) else {
+                try await store.finishClaims([member])
+                continue
             }
+            groups["\(reminder.expiresAt)|\(reminder.user)", default: []].append(reminder)
+        }
+        let release = ExpirationRelease(services: services, receiptBase: receiptBase)
+        for group in groups.values {
+            try await release.release(group, now: now)
         }
     }
 }

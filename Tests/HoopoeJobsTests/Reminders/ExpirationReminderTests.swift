@@ -213,6 +213,49 @@ struct ExpirationReminderTests {
         #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:claimed")).int == 0)
     }
 
+    @Test("a sweep that fails after claiming retries once its claims are free to take, and that retry releases each reminder once")
+    func failedSweepRetriesAfterItsClaimsLease() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 4, 12))
+        for user in ["a", "b"] { try await harness.run(SubscriptionUpsertJob(services: services), subscription(user, expires: "2024-12-15")) }
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        // User b's record cannot be read (WRONGTYPE): the sweep fails with both reminders claimed.
+        let key = services.key("{reminders}:sub:b")
+        let saved = (try await harness.redis.send("HGETALL", key).array ?? []).compactMap(\.string)
+        try #require(!saved.isEmpty)
+        try await harness.redis.send("DEL", key)
+        try await harness.redis.send("SET", key, "unreadable")
+        let claimed = services.key("{reminders}:claimed")
+        do {
+            try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+            Issue.record("expected the sweep to fail")
+        } catch let failure as JobFailure {
+            let scores = (try await harness.redis.send("ZRANGE", claimed, "0", "-1", "WITHSCORES").array ?? []).enumerated()
+                .filter { $0.offset % 2 == 1 }.compactMap { $0.element.string.flatMap(Double.init) }
+            #expect(!scores.isEmpty)
+            guard case .retry(let at?) = failure.disposition else {
+                Issue.record("expected a retry at a set time, got \(failure.disposition)")
+                return
+            }
+            // Sooner, the retry found the claims still leased and did nothing: they waited for the next day's sweep.
+            #expect(at >= (scores.max() ?? 0) + Double(ExpirationReminderJob.lease), "retry at \(at), claims at \(scores)")
+            #expect(at <= (scores.max() ?? 0) + Double(ExpirationReminderJob.lease) + 60)
+        }
+        try await harness.redis.send("DEL", key)
+        try await harness.redis.send(RedisCommand("HSET", [key] + saved))
+        // The retry's time: the claims' lease has run out.
+        for member in (try await harness.redis.send("ZRANGE", claimed, "0", "-1").array ?? []).compactMap(\.string) {
+            try await harness.redis.send("ZINCRBY", claimed, String(-ExpirationReminderJob.lease - 1), member)
+        }
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let expires = Int(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)
+        let ids = try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted()
+        #expect(ids == ["reminder.expiration:a:\(expires):10", "reminder.expiration:b:\(expires):10"])
+        #expect(try await harness.events("reminder.queued").count == 2)
+        #expect(try await harness.redis.send("ZCARD", claimed).int == 0)
+    }
+
     @Test("overlapping sweeps: 6 at once over 60 due reminders release each exactly once")
     func overlappingSweeps() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

@@ -4,7 +4,7 @@
 -- by the domain time. Moving a member from due to claimed is atomic, so two sweeps never take the same one.
 --
 -- KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] max members · ARGV[3] lease seconds
--- Returns the members taken.
+-- Returns {Redis's time (Unix s), {members taken}}: a sweep that fails retries once its claims' lease has run out.
 local t = redis.call('TIME')
 local real = tonumber(t[1])
 local limit = tonumber(ARGV[2])
@@ -22,4 +22,4 @@ if #out < limit then
     table.insert(out, m)
   end
 end
-return out
+return {real, out}
