@@ -64,6 +64,25 @@ import Testing
         #expect(error.description == "invalid cron expression \"0 9 1-40 * *\": day of month: 40 is out of range 1–31")
     }
 
+    /// A step past the field's span matches only where the range starts, however large: `*/60` in minutes is hourly, and
+    /// a step near `Int.max` neither traps nor wraps (a review suspected the stride's next value would overflow).
+    @Test(arguments: ["*/60 * * * *", "*/9223372036854775807 * * * *", "1/9223372036854775807 * * * *", "0 0 */9223372036854775807 * *"])
+    func aHugeStepMatchesOnlyTheStart(_ expression: String) throws {
+        let cron = try CronExpression(expression)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let start = try #require(calendar.date(from: DateComponents(year: 2025, month: 2, day: 28, hour: 12)))
+        let first = try #require(cron.next(after: start, in: .gmt))
+        let second = try #require(cron.next(after: first, in: .gmt))
+        if expression.hasPrefix("0 0 */") {
+            #expect(calendar.dateComponents([.month, .day, .hour, .minute], from: first) == DateComponents(month: 3, day: 1, hour: 0, minute: 0))
+            #expect(second.timeIntervalSince(first) == 31 * 86_400, "the 1st of each month only")
+        } else {
+            #expect(calendar.component(.minute, from: first) == (expression.hasPrefix("1/") ? 1 : 0))
+            #expect(second.timeIntervalSince(first) == 3600, "hourly")
+        }
+    }
+
     @Test func february29thIsAllowedAndADayOfWeekRescuesAnImpossibleDate() throws {
         _ = try CronExpression("0 0 29 2 *")
         _ = try CronExpression("0 0 30 2 MON")  // OR rule: every Monday in February
