@@ -128,6 +128,18 @@ import Testing
         #expect(output.contains("127.0.0.1:\(server.port) unreachable"), "\(output)")
     }
 
+    /// A duplicate's refusal names its unique key masked, as every other output does (a review found it printed whole).
+    @Test func aDuplicateIsRefusedWithItsUniqueKeyMasked() async throws {
+        let h = try CLIHarness()
+        let arguments = ["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--unique-key", "sms-09121234567", "--in", "1h"]
+        let first = try await h.run(arguments)
+        #expect(first.status == 0, "\(first.output)")
+        let second = try await h.run(arguments)
+        #expect(second.status == 3, "\(second.output)")
+        #expect(second.output.contains("with unique key 'sms-09121***567'"), "\(second.output)")
+        #expect(!second.output.contains("09121234567"), "\(second.output)")
+    }
+
     @Test func warnsWhenNoLiveWorkerServesTheQueue() async throws {
         let h = try CLIHarness()
         let payload = #"{"key":"k","member":"m"}"#

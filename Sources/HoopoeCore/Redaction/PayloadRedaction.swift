@@ -57,17 +57,47 @@ public struct PayloadRedaction: Sendable {
     }
 
     /// True when raw envelope text that could not be read as an envelope may hold a secret: it names a type whose
-    /// payloads carry secrets, or one of their secret keys in quotes. Such text cannot be stripped key by key (it
-    /// is not JSON, or not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping
-    /// `"password":…`, so the text itself is searched. Errs on the side of withholding: a malformed envelope of
-    /// another type that happens to contain `"password"` is withheld too.
-    public func mayHoldSecrets(rawText bytes: [UInt8]) -> Bool {
+    /// payloads carry secrets, or one of their secret keys in quotes, or — unless its type (`type`, or the first
+    /// `"type":"…"` in the text) is one a handler declares — one of the usual names of secrets in quotes
+    /// (``commonSecretKeys``), as the readable payload of such a type would lose them. Such text cannot be stripped key by key (it is not JSON, or
+    /// not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping `"password":…`, so
+    /// the text itself is searched. Errs on the side of withholding: a malformed envelope of another type that
+    /// happens to contain `"password"` is withheld too.
+    public func mayHoldSecrets(rawText bytes: [UInt8], type: String? = nil) -> Bool {
         var needles: Set<String> = []
         for (type, keys) in secretKeys where !keys.isEmpty {
             needles.insert(type)
             for key in keys { needles.insert("\"\(key)\"") }
         }
+        // A known type keeps its other keys (sms.send's template `token` is no secret); any other loses the usual
+        // names, and so must its raw text (a garbled `partner.sync` kept `"api_key"` where a readable one lost it).
+        if let knownTypes, !((type ?? Self.typeNamed(in: bytes)).map(knownTypes.contains) ?? false) {
+            for key in unknownTypeKeys { needles.insert("\"\(key)\"") }
+        }
         return needles.contains { needle in Self.contains(bytes, Array(needle.utf8)) }
+    }
+
+    /// The value of the first `"type":"…"` in text that is not JSON (cut off), if it has one without escapes.
+    static func typeNamed(in bytes: [UInt8]) -> String? {
+        let key = Array(#""type""#.utf8)
+        guard bytes.count > key.count else { return nil }
+        var index = 0
+        while index <= bytes.count - key.count {
+            defer { index += 1 }
+            guard bytes[index] == key[0], bytes[index..<(index + key.count)].elementsEqual(key) else { continue }
+            var cursor = index + key.count
+            func skipSpaces() { while cursor < bytes.count, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D { cursor += 1 } }
+            skipSpaces()
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":") else { continue }
+            cursor += 1
+            skipSpaces()
+            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
+            let start = cursor + 1
+            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            let name = bytes[start..<end]
+            return name.contains(UInt8(ascii: "\\")) ? nil : String(decoding: name, as: UTF8.self)
+        }
+        return nil
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

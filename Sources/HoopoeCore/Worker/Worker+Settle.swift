@@ -73,7 +73,7 @@ extension Worker {
     /// as a wrapper holding its raw text (at most ``EnvelopeRules/deadRawBytes``, the reason noting the
     /// original size), so a person can see what was sent — unless `rawType` names a type whose handler
     /// redacts payload keys (``PayloadRedaction/carriesSecrets(_:)``) or the text itself names such a type or
-    /// key (``PayloadRedaction/mayHoldSecrets(rawText:)``, for text cut off before its `type`): then the raw
+    /// key (``PayloadRedaction/mayHoldSecrets(rawText:type:)``, for text cut off before its `type`): then the raw
     /// text, which would hold the secret, is withheld. A decoded envelope loses those keys (``PayloadRedaction/stripped(_:type:)``, the one
     /// rule every output path uses); one over the size limit keeps only the first
     /// 64 KiB of its payload's text, never the whole.
@@ -139,7 +139,7 @@ extension Worker {
     /// Why the raw text of an unreadable envelope must not be kept, or nil when it may be.
     private func withholdingReason(_ bytes: [UInt8], rawType: String?) -> String? {
         if let rawType, redaction.carriesSecrets(rawType) { return "\(rawType) payloads carry secrets" }
-        if redaction.mayHoldSecrets(rawText: bytes) { return "it names a type or key that carries secrets" }
+        if redaction.mayHoldSecrets(rawText: bytes, type: rawType) { return "it names a type or key that carries secrets" }
         return nil
     }
 }

@@ -46,6 +46,28 @@ private struct HoldsPassword: JobHandler {
         #expect(dead.contains { $0.payload == .string(harmless) })
     }
 
+    /// Garbled text of a type no handler declares, holding one of the usual names of secrets: withheld, as its readable
+    /// payload would lose that key (a review found `hoopoe dead show` printing a cut-off `partner.sync`'s `api_key`).
+    /// A declared type's text keeps its other keys, as its payload does (sms.send's template `token`).
+    @Test func garbledTextOfAnUnknownTypeWithACommonSecretNameIsWithheld() async throws {
+        let h = try EngineHarness()
+        let registry = JobRegistry.diagnostic
+        let stream = h.jobs.keys("default").stream
+        let unknownCut = #"{"id":"01JCUT","type":"partner.sync","payload":{"api_key":"sk_live_XYZ""#
+        let noTypeCut = #"{"id":"01JNOTYPE","payload":{"token":"tok_live_ABC""#
+        let knownCut = #"{"id":"01JKNOWN","type":"diag.record","payload":{"token":"5""#
+        for body in [unknownCut, noTypeCut, knownCut] { try await h.redis.send("XADD", stream, "*", "job", body) }
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 3 })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        let stored = dead.map { String(decoding: $0.encoded(), as: UTF8.self) }.joined(separator: "\n")
+        #expect(!stored.contains("sk_live_XYZ") && !stored.contains("tok_live_ABC"), "\(stored)")
+        #expect(dead.filter { $0.payload.stringValue?.hasPrefix("(raw text withheld:") == true }.count == 2)
+        #expect(dead.contains { $0.payload == .string(knownCut) }, "a declared type's text is kept")
+    }
+
     @Test func theTextSearchNamesTypesAndQuotedKeysOnly() {
         let redaction = PayloadRedaction(secretKeys: ["sendinblue.register": ["password"], "sms.send": []])
         #expect(redaction.mayHoldSecrets(rawText: Array(#"{"payload":{"password":"x""#.utf8)))
