@@ -55,13 +55,15 @@ struct BrevoBalanceReader: Sendable {
                     outcome.matched.insert(user)
                 }
                 if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
-            } catch let error as ProviderError where error.httpStatus == 404 {
-                // A stale or wrong auth key: a data-integrity problem of the payload, not a reason to stop the others.
+            } catch let error as ProviderError where error.httpStatus == 404 || error.httpStatus == 400 {
+                // A stale or wrong auth key (404: no such child; 400: not an identifier Brevo takes): a data-integrity
+                // problem of this user's payload, not a reason to stop the others. (A 400 once ended the whole read:
+                // no user's balance was read again, and the sweep went to the dead set every run.)
                 outcome.requests += 1
                 // A key the user's threshold no longer names (or names as saved anew) is no news about the user.
                 guard try await store.rememberChildEmail(user: user, authKey: authKey, email: "", mark: known.mark) else { continue }
-                try await services.events.emit(
-                    CreditBalanceUnmatched(userID: user, reason: "brevo child not found for auth_key"), at: try await services.clock.now())
+                let reason = error.httpStatus == 404 ? "brevo child not found for auth_key" : "brevo refused the auth_key (400 \(error.code))"
+                try await services.events.emit(CreditBalanceUnmatched(userID: user, reason: reason), at: try await services.clock.now())
             }
         }
         // 2. Pages of the children list from the cursor, one pass at most, until every other user is found.

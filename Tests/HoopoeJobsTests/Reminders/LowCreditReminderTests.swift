@@ -240,6 +240,25 @@ struct LowCreditReminderTests {
         #expect(alerts.first?.data["code"] == "unauthorized")
     }
 
+    /// Brevo answers 400 for one user's auth key (not an identifier it takes): that user is reported, the others are
+    /// read and texted, and the sweep succeeds. Before, the 400 ended the read for everyone and buried the sweep.
+    @Test("an auth key Brevo refuses with 400 is reported for its user; the others are still read")
+    func badRequestForOneKey() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [0])
+        // Resolved in user order: "a-refused" first, its request answered 400.
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("a-refused", "t", 100, authKey: "xkeysib-malformed"))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("b-empty", "t", 100, authKey: keys[0]))
+        await harness.control.enqueue(.brevo(httpStatus: 400, code: "invalid_parameter", message: "childIdentifier is invalid"), for: .brevoGetChild)
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["user_id"]?.stringValue } == ["b-empty"])
+        let unmatched = try await harness.events("credit.balance.unmatched")
+        #expect(unmatched.map { $0.data["user_id"]?.stringValue } == ["a-refused"])
+        #expect(unmatched.first?.data["reason"]?.stringValue?.contains("400") == true)
+    }
+
     /// The user's threshold saved with another auth key while the sweep resolved the old one (its `GET
     /// /reseller/children/{key}` held by the fake): the old child's answer (0 credits, below the threshold) is not the
     /// user's balance, fires no SMS and names no email; the next sweep reads the new key's child (500: above).
