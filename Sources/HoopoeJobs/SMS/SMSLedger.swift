@@ -183,6 +183,18 @@ public struct SMSLedger: Sendable {
         return replies.first?.int ?? 1
     }
 
+    /// When this message was first parked because every provider raised an alert (real Unix seconds): `now` the first
+    /// time, kept after. Bounds how long its parks go uncounted (``SMSSettings/alertParkLimit``).
+    func alertParkedSince(_ messageID: String, now: Date) async throws -> Double {
+        let key = messageKey(messageID)
+        let replies = try await redis.transaction(keys: [key], [
+            RedisCommand("HSETNX", key, "alert_parked_since", Self.format(now.timeIntervalSince1970)),
+            RedisCommand("HGET", key, "alert_parked_since"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+        return replies.count > 1 ? replies[1].string.flatMap(Double.init) ?? now.timeIntervalSince1970 : now.timeIntervalSince1970
+    }
+
     /// Plans the re-send of a message whose IPPanel bulk ended unsent: names the job that will send it, which
     /// ``reopen(_:)``s the message when it runs (its state says `sent` until then, so no other run sends it).
     func planResend(_ messageID: String, jobID: String) async throws {

@@ -123,7 +123,7 @@ public struct SMSSendJob: JobHandler {
             if more.isEmpty { return }
             failures += more
         }
-        try await allFailed(failures, payload: payload, checked: checked, day: day, ledger: ledger, context: context)
+        try await allFailed(failures, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
     }
 
     /// After a send whose answer was lost, asks that provider's outbox whether it went out — IPPanel's
@@ -333,22 +333,36 @@ public struct SMSSendJob: JobHandler {
         throw JobFailure.permanent(reason)
     }
 
-    /// Every provider failed without a permanent verdict: retry (at the alert park time when only alerts stopped
-    /// it), or fail for good when every failure was an alert that needs the payload changed, or on the last attempt.
+    /// Every provider failed without a permanent verdict: parked when only alerts stopped it, else retried; failed for
+    /// good when every failure was an alert that needs the payload changed, or on the last attempt.
+    ///
+    /// Parked (providers.md §1: "park the job rather than burning retries"): deferred as a new job to the next quarter
+    /// hour past the park delay, no attempt burnt, for up to ``SMSSettings/alertParkLimit`` after the first park. A
+    /// retry at the park time counted one: 12 attempts 15 minutes apart, and an account whose credit ran dry in the
+    /// evening lost every message by the time anyone topped it up. The target is on a grid so a re-run of this job
+    /// (its settle lost) defers to the same job (``deferSend(_:until:now:reason:context:)``'s once-key).
     private func allFailed(
-        _ failures: [SenderFailure], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger,
-        context: JobContext
+        _ failures: [SenderFailure], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
+        ledger: SMSLedger, context: JobContext
     ) async throws -> Never {
         let summary = failures.map(\.description).joined(separator: "; ")
         let hopeless = failures.allSatisfy(\.isFinal)
+        let onlyAlerts = failures.allSatisfy { $0.isFinal || $0.error.disposition.isAlert }
+        if !hopeless && onlyAlerts {
+            let parkedSince = try await ledger.alertParkedSince(payload.messageID, now: Date())
+            if Date().timeIntervalSince1970 - parkedSince < SMSSettings.alertParkLimit {
+                let delay = max(60, failurePolicy.alertParkDelay.seconds)
+                let target = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 + delay) / delay).rounded(.up) * delay)
+                try await deferSend(payload, until: target, now: now, reason: "every provider raised an alert, parked: \(summary)", context: context)
+            }
+        }
         if hopeless || context.attempt >= context.maxAttempts {
             let reason = hopeless ? "every provider failed for good: \(summary)" : "failed \(context.attempt) of \(context.maxAttempts) attempts: \(summary)"
             try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
             throw JobFailure.permanent(reason)
         }
-        let onlyAlerts = failures.allSatisfy { $0.isFinal || $0.error.disposition.isAlert }
         if onlyAlerts {
-            throw JobFailure.retry("every provider raised an alert, parked: \(summary)",
+            throw JobFailure.retry("every provider raised an alert, parked (counted: parked longer than \(Int(SMSSettings.alertParkLimit / 3600)) h): \(summary)",
                                    at: Date().timeIntervalSince1970 + failurePolicy.alertParkDelay.seconds)
         }
         let hint = failures.compactMap { failure -> Duration? in

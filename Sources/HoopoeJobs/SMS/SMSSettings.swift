@@ -47,6 +47,9 @@ public struct SMSSettings: Sendable {
     public static let unsentBulkRetry: Double = 60
     /// How long the per-message ledger is kept (as long as the payload's once-key).
     public static let ledgerTTL = 30 * 86_400
+    /// How long a message is parked without burning attempts while every provider raises an alert (credit run dry, a
+    /// key revoked): a day for an operator to act; after it each park counts as an attempt, so the message still ends.
+    public static let alertParkLimit: Double = 86_400
 }
 
 extension SMSSettings {

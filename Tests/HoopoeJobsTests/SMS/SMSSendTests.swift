@@ -210,6 +210,35 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// Every provider raises an alert (Kavenegar `418` credit, IPPanel `401` key): the message is parked without burning
+    /// an attempt — deferred as a new job to a quarter hour 15–30 minutes on — even on the job's last attempt; after a
+    /// day of parks they count, so it still ends. Before, each park was a counted retry: 12 attempts in under 3 hours.
+    @Test func aMessageEveryProviderAlertsOnIsParkedWithoutBurningAttempts() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let payload = SMSTest.reminder("parked-1")
+        await harness.control.enqueue(.kavenegar(code: 418), for: .kavenegarLookup)
+        await harness.control.enqueue(.ippanel(httpStatus: 401, messageCode: "401-1"), for: .ippanelSend)
+        let failure = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-last", attempt: 25)
+        #expect(failure?.deferredTo != nil, "ended deferred, no attempt burnt: \(String(describing: failure))")
+        let parked = try await SMSTest.scheduled(harness).filter { $0.envelope.payload["message_id"]?.stringValue == "parked-1" }
+        #expect(parked.count == 1 && parked.first?.envelope.id == failure?.deferredTo)
+        #expect(parked.first?.envelope.attempt == 0, "the parked job starts its attempts afresh")
+        let wait = (parked.first?.due ?? 0) - Date().timeIntervalSince1970
+        #expect((900 - 5...1800 + 5).contains(wait), "parked to a quarter hour 15-30 min on: \(wait) s")
+        #expect(try await harness.events("sms.failed").isEmpty)
+        #expect(try await SMSLedger(services: services).record("parked-1")?.state == nil, "not given up")
+
+        // Parked for more than a day: the park counts, and on the last attempt the message fails.
+        try await harness.redis.send("HSET", SMSLedger(services: services).messageKey("parked-1"), "alert_parked_since", String(Date().timeIntervalSince1970 - 86_401))
+        await harness.control.enqueue(.kavenegar(code: 418), for: .kavenegarLookup)
+        await harness.control.enqueue(.ippanel(httpStatus: 401, messageCode: "401-1"), for: .ippanelSend)
+        let last = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-after-a-day", attempt: 25)
+        #expect(last?.disposition == .permanent, "\(String(describing: last))")
+        #expect(try await harness.events("sms.failed").count == 1)
+    }
+
     /// Kavenegar `411` (invalid receptor, PERMANENT) → dead with the reason, `sms.failed`, IPPanel never asked.
     @Test func permanentFailureGoesToTheDeadSetWithSmsFailed() async throws {
         let harness = try await DomainHarness()
