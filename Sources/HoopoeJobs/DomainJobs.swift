@@ -47,6 +47,24 @@ public enum DomainJobs {
             warnings.append("SMS_DRY_RUN is on: no SMS is sent, every send is recorded as delivered")
         } else if providers.kavenegar == nil && providers.ippanel == nil {
             warnings.append("no SMS provider configured (set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY): SMS jobs will wait and retry")
+        } else {
+            // SMS_PROVIDERS picks among the configured providers: naming only those without a key leaves none, which the
+            // check above missed (each sms.send then retried with "no SMS provider configured").
+            let usable = settings.sms.providers.filter { $0 == .kavenegar ? providers.kavenegar != nil : providers.ippanel != nil }
+            if usable.isEmpty {
+                let names = settings.sms.providers.map(\.rawValue).joined(separator: ",")
+                warnings.append("SMS_PROVIDERS=\(names) names no provider whose API key is set: SMS jobs will wait and retry")
+            }
+        }
+        // The shipped templates file's IPPanel pattern codes are placeholders: with IPPanel on, every message it takes
+        // would be refused as an unknown pattern.
+        if providers.ippanel != nil && !providers.smsDryRun {
+            let placeholders = settings.sms.templates.templates.values
+                .filter { $0.ippanel?.code.hasPrefix("PLACEHOLDER") == true }.map(\.name).sorted()
+            if !placeholders.isEmpty {
+                warnings.append(
+                    "IPPANEL_API_KEY is set but \(settings.sms.templatesFile) still has placeholder IPPanel pattern codes (\(placeholders.joined(separator: ", "))): replace them with the codes of the approved patterns, or IPPanel refuses those messages")
+            }
         }
         if providers.brevo == nil {
             warnings.append("BREVO_API_KEY is not set: sendinblue.register and Brevo balance reads will wait and retry")

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 
 /// Settings of the expiration and low-credit reminders, read from the environment (deploy/hoopoe.env.example).
 public struct ReminderSettings: Sendable {
@@ -46,9 +47,11 @@ extension ReminderSettings {
         if let base = receiptBaseURL, let problem = Self.receiptLinkProblem(base: base, receiptID: "R") {
             throw ConfigurationError(key: "RECEIPT_BASE_URL", message: problem)
         }
+        // The engine's own rule (EnvelopeRules.queueProblem): a looser check let `.sms` or `پیامک` start the worker,
+        // and then every sweep's enqueue was refused, day after day.
         let queueName = { (text: String) throws(ConfigurationProblem) -> String in
-            guard text.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
-                throw ConfigurationProblem("expected a queue name (letters, digits, _ - .), got \(text)")
+            if let problem = EnvelopeRules.queueProblem(text) {
+                throw ConfigurationProblem("expected a queue name (ASCII letters, digits, _ - ., at most 64, not starting with '.', no '..'): \(problem)")
             }
             return text
         }

@@ -16,7 +16,7 @@ public struct QuietHours: Sendable, Equatable {
         self.endHour = endHour
     }
 
-    /// Parses `22-8` / `22-08`; `off` or `none` disables quiet hours.
+    /// Parses `22-8` / `22-08` / `22:00-08:00` (whole hours only); `off` or `none` disables quiet hours.
     /// - Throws: a message saying what is wrong, for ``ConfigurationError``.
     public init(parsing text: String) throws(ConfigurationProblem) {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
@@ -24,9 +24,15 @@ public struct QuietHours: Sendable, Equatable {
             self.init(startHour: 0, endHour: 0)
             return
         }
-        let parts = trimmed.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces).split(separator: ":").first ?? "") }
+        // `22`, `22:00`; not `22:30` (its minutes were dropped: quiet hours began half an hour early) nor `22-08-`.
+        func hour(_ part: Substring) -> Int? {
+            let pieces = part.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+            guard pieces.count == 1 || (pieces.count == 2 && pieces[1] == "00"), pieces[0].allSatisfy(\.isASCII) else { return nil }
+            return Int(pieces[0])
+        }
+        let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false).map(hour)
         guard parts.count == 2, let start = parts[0], let end = parts[1], (0...23).contains(start), (0...23).contains(end) else {
-            throw ConfigurationProblem("expected START-END in whole local hours, e.g. 22-08, or off; got \(text)")
+            throw ConfigurationProblem("expected START-END in whole local hours, e.g. 22-08 or 22:00-08:00, or off; got \(text)")
         }
         self.init(startHour: start, endHour: end)
     }

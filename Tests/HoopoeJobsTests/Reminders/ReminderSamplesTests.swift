@@ -41,7 +41,10 @@ struct ReminderSamplesTests {
         #expect(custom.offsetsDays == [7, 1])
         #expect(custom.receiptBaseURL == "https://kamva.ir/email/receipt")
         for (key, value) in [("REMINDER_OFFSETS_DAYS", "ten"), ("RECEIPT_BASE_URL", "kamva.ir"), ("BREVO_BALANCE_REQUESTS_PER_HOUR", "-1"),
-                             ("REMINDER_SMS_QUEUE", "a queue"), ("BREVO_BALANCE_CREDITS", "gold")] {
+                             ("REMINDER_SMS_QUEUE", "a queue"), ("BREVO_BALANCE_CREDITS", "gold"),
+                             // Names the engine refuses, which the worker's own check let through (every sweep then failed).
+                             ("REMINDER_SMS_QUEUE", ".sms"), ("REMINDER_SMS_QUEUE", "sms..hi"), ("REMINDER_EMAIL_QUEUE", "پیامک"),
+                             ("REMINDER_EMAIL_QUEUE", String(repeating: "q", count: 65))] {
             #expect { try ReminderSettings(environment: EnvironmentReader([key: value])) } throws: { ($0 as? ConfigurationError)?.key == key }
         }
     }

@@ -75,7 +75,7 @@ import Testing
         #expect(settings.creditFloor == 100_000)
         let ordered = try SMSSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, "SMS_PROVIDERS": "ippanel, kavenegar"]))
         #expect(ordered.providers == [.ippanel, .kavenegar])
-        for (variable, value) in [("SMS_PROVIDERS", "kavenegar,twilio"), ("SMS_QUIET_HOURS", "22"), ("SMS_DAILY_CAP", "-1"),
+        for (variable, value) in [("SMS_PROVIDERS", "kavenegar,twilio"), ("SMS_QUIET_HOURS", "22"), ("SMS_QUIET_HOURS", "22:30-07:30"), ("SMS_DAILY_CAP", "-1"),
                                   ("KAVENEGAR_CREDIT_FLOOR", "lots"), ("SMS_CREDIT_CHECK_MINUTES", "x"),
                                   ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "-5"), ("SMS_UNKNOWN_OUTCOME_RETRY_SECONDS", "1e300")] {
             #expect {

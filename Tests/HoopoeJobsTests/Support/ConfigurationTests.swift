@@ -17,6 +17,24 @@ struct ConfigurationTests {
         #expect(DomainJobs.startupWarnings(settings).contains { $0.contains("KAVENEGAR_API_KEY") })
     }
 
+    @Test("SMS_PROVIDERS naming only providers without a key is warned about at start-up")
+    func providersWithoutKeys() throws {
+        let keyless = try DomainSettings(environment: EnvironmentReader(["SMS_PROVIDERS": "ippanel", "KAVENEGAR_API_KEY": "k"]))
+        #expect(DomainJobs.startupWarnings(keyless).contains { $0.contains("SMS_PROVIDERS=ippanel names no provider whose API key is set") })
+        let usable = try DomainSettings(environment: EnvironmentReader(["SMS_PROVIDERS": "ippanel,kavenegar", "KAVENEGAR_API_KEY": "k"]))
+        #expect(!DomainJobs.startupWarnings(usable).contains { $0.contains("SMS_PROVIDERS") || $0.contains("no SMS provider") }, "\(DomainJobs.startupWarnings(usable))")
+    }
+
+    @Test("IPPanel on with the shipped templates' placeholder pattern codes is warned about at start-up")
+    func placeholderPatternCodes() throws {
+        let shipped = BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path
+        let environment = ["SMS_TEMPLATES_FILE": shipped, "IPPANEL_API_KEY": "k", "IPPANEL_FROM_NUMBER": "+983000505"]
+        let warnings = DomainJobs.startupWarnings(try DomainSettings(environment: EnvironmentReader(environment)))
+        #expect(warnings.contains { $0.contains("placeholder IPPanel pattern codes (expiration_reminder,") }, "\(warnings)")
+        let kavenegarOnly = DomainJobs.startupWarnings(try DomainSettings(environment: EnvironmentReader(["SMS_TEMPLATES_FILE": shipped, "KAVENEGAR_API_KEY": "k"])))
+        #expect(!kavenegarOnly.contains { $0.contains("placeholder") })
+    }
+
     @Test("a bad value stops start-up with an error naming its variable", arguments: [
         (["HOOPOE_TIME_ZONE": "Mars/Olympus"], "HOOPOE_TIME_ZONE"),
         (["KAVENEGAR_API_KEY": "k", "KAVENEGAR_BASE_URL": "ftp://x"], "KAVENEGAR_BASE_URL"),

@@ -34,5 +34,11 @@ struct QuietHoursTests {
         #expect(!(try QuietHours(parsing: "off")).contains(tehranTime(23), in: tehran))
         #expect(throws: ConfigurationProblem.self) { try QuietHours(parsing: "22") }
         #expect(throws: ConfigurationProblem.self) { try QuietHours(parsing: "25-08") }
+        #expect(try QuietHours(parsing: "22:00-08:00") == QuietHours.default)
+        // Minutes are refused, not dropped (22:30-07:30 was taken as 22-07: SMS went out 07:00-07:30), and so are
+        // stray dashes and non-ASCII digits.
+        for text in ["22:30-07:30", "22-07:30", "22-08-", "-22-08", "22--08", "۲۲-۰۸", "22:-08"] {
+            #expect(throws: ConfigurationProblem.self, "\(text)") { try QuietHours(parsing: text) }
+        }
     }
 }
