@@ -17,12 +17,13 @@ import Redis
 /// that queue.
 public struct JobQueueTickSink: ScheduledJobSink {
     private let jobs: JobQueue
-    /// How long a tick's once-key and claim are remembered (24 h; see ``JobScheduler`` for what that bounds).
+    /// How long a tick's once-key and claim are remembered past the task's next tick (24 h; see ``JobScheduler`` for
+    /// what that bounds, and ``lifetime(of:tick:)``).
     public let remember: Duration
 
     /// - Parameters:
     ///   - jobs: the engine.
-    ///   - remember: the once-key's and the claim's lifetime.
+    ///   - remember: the once-key's and the claim's lifetime past the task's next tick.
     public init(jobs: JobQueue, remember: Duration = .seconds(86_400)) {
         self.jobs = jobs
         self.remember = remember
@@ -30,14 +31,26 @@ public struct JobQueueTickSink: ScheduledJobSink {
 
     public func enqueueTick(task: ScheduledTask, tick: Date) async throws -> TickEnqueue {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
-        let queue = try await claim(task: task, tick: seconds)
+        let lifetime = lifetime(of: task, tick: tick)
+        let queue = try await claim(task: task, tick: seconds, lifetime: lifetime)
         var payload: [String: JSONValue] = [:]
         if case .object(let members) = task.payload { payload = members }
         payload[ScheduleFile.tickPayloadKey] = .integer(seconds)
         let result = try await jobs.enqueue(
             type: task.type, payload: .object(payload),
-            options: EnqueueOptions(queue: queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: remember))
+            options: EnqueueOptions(queue: queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: lifetime))
         return TickEnqueue(added: result.createdID != nil, queue: queue)
+    }
+
+    /// How long a tick's once-key and claim live: ``remember`` past the task's next tick. Until then the tick is the
+    /// latest a scheduler can plan for it, and one reading a stale last tick plans exactly it: a weekly task moved to
+    /// another queue and moved back a few days later (a rollback) found its old queue's last tick a week behind,
+    /// planned Monday's tick again, and with the 24-hour keys gone enqueued it a second time (a review found it). The
+    /// same holds for a scheduler that crashed between enqueue and advance and stayed down for more than a day.
+    /// At most a year and a day past the tick (`@yearly`); a few keys per task whatever its period.
+    func lifetime(of task: ScheduledTask, tick: Date) -> Duration {
+        let period = task.nextTick(after: tick).map { max(0, min($0.timeIntervalSince(tick), 366 * 86_400)) } ?? 0
+        return remember + .seconds(Int64(period.rounded(.up)))
     }
 
     /// The queue the tick's job goes to: the task's when this call claimed the tick (or the claim has expired), else
@@ -46,9 +59,9 @@ public struct JobQueueTickSink: ScheduledJobSink {
     /// Two commands, not a script: `SET NX GET` needs Redis 7, and the `GET` runs only for a tick claimed already. A
     /// claim gone between the two (expired, deleted by hand) is taken again. Durable as the enqueue is: with
     /// `REDIS_WAIT_REPLICAS` a failover must not lose a claim whose queue another file's scheduler would then claim.
-    private func claim(task: ScheduledTask, tick: Int64) async throws -> String {
+    private func claim(task: ScheduledTask, tick: Int64, lifetime: Duration) async throws -> String {
         let key = jobs.global.scheduleTickClaim(task: task.name, tick: tick)
-        let lifetime = String(max(1, remember.components.seconds))
+        let lifetime = String(max(1, lifetime.components.seconds))
         for _ in 0..<2 {
             let set = try await jobs.redis.send(RedisCommand("SET", key, task.queue, "NX", "EX", lifetime), durable: true)
             if !set.isNull { return task.queue }

@@ -14,8 +14,8 @@ import Foundation
 /// tick past those due longer ago than the grace period, so re-enabled it resumes at its next tick instead of
 /// counting the disabled time as downtime to catch up on (`catch_up: once` would otherwise enqueue one job at once).
 ///
-/// The remaining gap: the engine's dedupe key lives 24 hours, so a scheduler frozen for longer between
-/// planning and enqueueing could enqueue a tick a second time.
+/// The remaining gap: the engine's dedupe key lives 24 hours past the task's next tick, so a scheduler frozen for
+/// longer between planning and enqueueing could enqueue a tick a second time.
 public struct JobScheduler: Sendable {
     /// The tasks it schedules: the enabled ones it was given, in the given order.
     public let tasks: [ScheduledTask]

@@ -44,6 +44,38 @@ import Testing
         #expect(envelopes.allSatisfy { $0.type == "diag.record" && $0.payload["key"] == .string("k") && $0.payload["member"] == .string("m") })
     }
 
+    /// A tick's once-key and claim live a day past the task's next tick: until then a scheduler reading a stale last
+    /// tick plans exactly this tick again. A weekly task moved to another queue and moved back after more than a day
+    /// (a rollback) found its old queue's last tick a week behind, and with 24-hour keys enqueued Monday's tick twice.
+    @Test func aTicksKeysOutliveTheNextTickByADay() async throws {
+        let h = try TestNamespace(#function)
+        func task(_ queue: String) throws -> ScheduledTask {
+            try #require(try ScheduleFile(yaml: """
+                tasks:
+                  - name: weekly
+                    cron: "0 9 * * MON"
+                    type: diag.record
+                    queue: \(queue)
+                    payload: {key: k, member: m}
+                """).tasks.first)
+        }
+        let monday = try #require(SchedulerTestTime.date("2025-06-02T09:00:00+03:30"))
+        let sink = JobQueueTickSink(jobs: h.jobs)
+        #expect(try await sink.enqueueTick(task: try task("q2"), tick: monday).added)
+        let seconds = Int64(monday.timeIntervalSince1970)
+        let week = 7 * 86_400
+        for key in [h.jobs.global.scheduleTickClaim(task: "weekly", tick: seconds), "\(h.namespace):{q2}:once:schedule:weekly:\(seconds)"] {
+            let ttl = try await h.redis.send("TTL", key).int ?? -2
+            #expect((week + 86_400 - 60...week + 86_400).contains(ttl), "\(key) lives a week and a day: \(ttl) s")
+        }
+        // Wednesday, the rollback's scheduler (its file names q1) plans Monday's tick from q1's stale last tick: the
+        // claim sends it to q2, where the once-key refuses it.
+        let again = try await sink.enqueueTick(task: try task("q1"), tick: monday)
+        #expect(!again.added && again.queue == "q2")
+        #expect(try await h.jobs.info(queue: "q1").ready == 0)
+        #expect(try await h.jobs.info(queue: "q2").ready == 1)
+    }
+
     /// A rolling restart that moves a task to another queue runs the old file and the new one side by side: each tick
     /// still becomes one job, in the queue of whichever scheduler claimed it first, and a scheduler that did not get
     /// its own queue says so.
@@ -119,13 +151,14 @@ import Testing
         let lifetime = try await h.redis.send("TTL", claim).int ?? -2
         #expect(lifetime > 0 && lifetime <= 600, "the claim keeps its expiry: \(lifetime)")
 
-        // Unclaimed: this task's queue, and the claim expires with the once-key (24 h).
+        // Unclaimed: this task's queue, and the claim expires with the once-key (24 h past the task's next tick).
         let next = tick.addingTimeInterval(86_400)
         #expect(try await sink.enqueueTick(task: task, tick: next) == TickEnqueue(added: true, queue: "new"))
         let nextClaim = h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_486_400)
         #expect(try await h.redis.send("GET", nextClaim).string == "new")
         let ttl = try await h.redis.send("TTL", nextClaim).int ?? -2
-        #expect(ttl > 86_000 && ttl <= 86_400, "\(ttl)")
+        let untilNextTick = Int(try #require(task.nextTick(after: next)).timeIntervalSince(next).rounded(.up))
+        #expect(ttl > 86_000 + untilNextTick && ttl <= 86_400 + untilNextTick, "\(ttl)")
 
         // A claim no schedule file could have written (a queue name with a space) is not followed.
         let third = next.addingTimeInterval(86_400)
