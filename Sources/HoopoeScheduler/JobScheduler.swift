@@ -68,7 +68,12 @@ public struct JobScheduler: Sendable {
     /// - Returns: when to wake up next.
     @discardableResult
     public func runOnce() async -> Date {
-        await clock.synchronize()
+        do {
+            try await clock.synchronize()
+        } catch {
+            onEvent(.clockUnavailable(error: error))
+            return clock.now().addingTimeInterval(options.retryDelay)
+        }
         let now = clock.now()
         var wake = now.addingTimeInterval(options.maxSleep)
         // Cancelled (SIGTERM) between tasks: stop. With Redis unreachable each task's call takes seconds to fail, and

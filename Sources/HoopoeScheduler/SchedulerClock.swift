@@ -11,11 +11,12 @@ public protocol SchedulerClock: Sendable {
     /// Suspends until `deadline`; returns at once if it has passed.
     func sleep(until deadline: Date) async throws
     /// Called at every wake-up before ``now()``: a clock that follows another (``RedisSchedulerClock``) reads it here.
-    func synchronize() async
+    /// - Throws: when ``now()`` cannot be trusted yet (the clock followed has never been read): nothing is planned.
+    func synchronize() async throws
 }
 
 extension SchedulerClock {
-    public func synchronize() async {}
+    public func synchronize() async throws {}
 }
 
 /// The system's wall clock.

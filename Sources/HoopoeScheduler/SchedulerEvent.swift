@@ -19,4 +19,7 @@ public enum SchedulerEvent: Sendable {
     /// Handling a task failed (Redis unreachable, the enqueue failed); it is retried after
     /// ``JobSchedulerOptions/retryDelay``, and the per-tick dedupe keeps the retry from duplicating jobs.
     case failed(task: String, error: any Error)
+    /// The clock could not be read at a wake-up and never has been (``SchedulerClock/synchronize()``): no task was
+    /// handled; tried again after ``JobSchedulerOptions/retryDelay``.
+    case clockUnavailable(error: any Error)
 }

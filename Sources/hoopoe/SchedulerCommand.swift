@@ -59,6 +59,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                 logger.warning("\(task) for \(tick) went to queue \(queue): a scheduler whose schedule file names that queue (this one's names \(ownQueue)) claimed the tick first; give every scheduler the same file")
             case .missedTicks(let task, let latest, let policy): logger.warning("\(task) missed ticks up to \(latest); catch_up: \(policy)")
             case .failed(let task, let error): logger.error("\(task) failed; retrying: \(error)")
+            case .clockUnavailable(let error): logger.error("\(error); retrying")
             case .lastTickAhead(let task, let stored):
                 logger.warning("\(task)'s last tick \(stored) is ahead of Redis's clock (a scheduler with a clock ahead wrote it); starting the task afresh from now")
             }
@@ -68,7 +69,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             ["tasks": String(scheduler.tasks.count), "schedule": schedule]
         }
         logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")
-        await clock.synchronize()
+        try? await clock.synchronize()  // for the next runs listed below; the scheduler's first wake-up reads it again
         for (task, next) in scheduler.nextRuns(now: clock.now()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
         let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat)
         let group = ServiceGroup(

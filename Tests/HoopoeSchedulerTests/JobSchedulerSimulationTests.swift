@@ -27,6 +27,7 @@ import Testing
             case .alreadyEnqueued: counts.withLock { $0["alreadyEnqueued", default: 0] += 1 }
             case .missedTicks(let task, _, _): counts.withLock { $0["missed:\(task)", default: 0] += 1 }
             case .failed(let task, let error): failures.withLock { $0.append("\(task): \(error)") }
+            case .clockUnavailable(let error): failures.withLock { $0.append("clock: \(error)") }
             case .lastTickAhead(let task, _): counts.withLock { $0["ahead:\(task)", default: 0] += 1 }
             case .claimedForAnotherQueue(let task, _, let queue, _): counts.withLock { $0["claimed:\(task):\(queue)", default: 0] += 1 }
             }
