@@ -264,8 +264,15 @@ public struct SMSSendJob: JobHandler {
                 var failure = SenderFailure(error: error)
                 switch error.disposition {
                 case .permanent:
-                    try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
-                    throw JobFailure.permanent(error.description)
+                    // The input is at fault, unless a provider tried before failed only for now (credit, a retry): then
+                    // this verdict is about this provider's request (an IPPanel pattern parameter it refuses), and the
+                    // one before may still send it later. Given up here, a message Kavenegar would have sent after a
+                    // top-up was lost to IPPanel's 422.
+                    guard failures.contains(where: { !$0.isFinal }) else {
+                        try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
+                        throw JobFailure.permanent(error.description)
+                    }
+                    failure.refusedForGood = true
                 case .alert:
                     _ = try? await ProviderAlerts(services: services).raise(
                         provider: error.provider.rawValue, code: error.code, message: error.message, operation: error.operation)

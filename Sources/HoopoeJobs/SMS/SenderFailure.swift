@@ -10,9 +10,13 @@ struct SenderFailure: Sendable {
     /// The provider's cap on attempts, when this failure reached it.
     var capReached: Int? = nil
 
-    /// True when trying this provider again cannot help: an alert that needs the payload changed, or a capped code
-    /// whose cap is reached.
-    var isFinal: Bool { capReached != nil || error.disposition == .alert(requeueAfterFix: false) }
+    /// A permanent refusal by a provider tried after one that failed only for now (``SMSSendJob``): final for this
+    /// provider, not for the message.
+    var refusedForGood = false
+
+    /// True when trying this provider again cannot help: an alert that needs the payload changed, a capped code whose
+    /// cap is reached, or a permanent refusal.
+    var isFinal: Bool { capReached != nil || refusedForGood || error.disposition == .alert(requeueAfterFix: false) }
 
     var description: String {
         guard let capReached else { return error.description }

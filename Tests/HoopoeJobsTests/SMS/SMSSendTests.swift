@@ -239,6 +239,26 @@ import Testing
         #expect(try await harness.events("sms.failed").count == 1)
     }
 
+    /// Kavenegar fails only for now (`418` credit), then IPPanel refuses its own request for good (`422`, a pattern
+    /// parameter it will not take): the message is not given up, Kavenegar may send it after a top-up. A permanent
+    /// verdict from the first provider still ends it (below).
+    @Test func aSecondProvidersPermanentRefusalLeavesTheMessageToTheFirst() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        await harness.control.enqueue(.kavenegar(code: 418), for: .kavenegarLookup)
+        await harness.control.enqueue(.ippanel(httpStatus: 422, messageCode: "422-1", message: "pattern parameter invalid"), for: .ippanelSend)
+        let failure = try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("second-refuses"), attempt: 1)
+        #expect(failure?.deferredTo != nil, "parked for the first provider: \(String(describing: failure))")
+        #expect(try await harness.events("sms.failed").isEmpty)
+        #expect(await harness.control.requests(to: .ippanelSend).count == 1)
+        // After the top-up Kavenegar takes it.
+        let parked = try #require(try await SMSTest.scheduled(harness).first { $0.envelope.payload["message_id"]?.stringValue == "second-refuses" })
+        let payload = try JSONDecoder().decode(SMSSendPayload.self, from: JSONEncoder().encode(parked.envelope.payload))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), payload, id: parked.envelope.id) == nil)
+        #expect(try await harness.events("sms.sent").first?.data["provider"]?.stringValue == "kavenegar")
+    }
+
     /// Kavenegar `411` (invalid receptor, PERMANENT) → dead with the reason, `sms.failed`, IPPanel never asked.
     @Test func permanentFailureGoesToTheDeadSetWithSmsFailed() async throws {
         let harness = try await DomainHarness()
