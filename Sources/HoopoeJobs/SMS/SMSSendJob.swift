@@ -104,8 +104,10 @@ public struct SMSSendJob: JobHandler {
             }
         }
 
-        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context) { return }
-        let senders = senders(for: payload, checked: checked)
+        // A provider whose sends with lost answers reached the cap, none of which went out: the others send it.
+        var capped: String?
+        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context, cappedProvider: &capped) { return }
+        let senders = senders(for: payload, checked: checked).filter { $0.0.provider.rawValue != capped }
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
         }
@@ -129,12 +131,14 @@ public struct SMSSendJob: JobHandler {
     /// After a send whose answer was lost, asks that provider's outbox whether it went out — IPPanel's
     /// (`report/new_list`, `report/recipients`, `report/by_bulk`) or Kavenegar's (`sms/selectoutbox`, for a
     /// `verify/lookup`): if it did, records it as sent with that id (true: nothing is sent again); if not, clears the
-    /// mark and the caller sends (the one re-send allowed) — or, after the last allowed send, fails the message as not
-    /// sent. A failed outbox call retries the job rather than sending blind, except Kavenegar's `407` (the outbox
+    /// mark and the caller sends (the one re-send allowed) — or, after the last allowed send, sends through the other
+    /// providers (`cappedProvider` names the one left out), or fails the message as not sent when there is none. A
+    /// failed outbox call retries the job rather than sending blind, except Kavenegar's `407` (the outbox
     /// needs the server's IP whitelisted in the panel): that cannot change by retrying, so the one re-send goes out
     /// unchecked, as before outboxes were read, with a warning naming the fix.
     private func sentBeforeAnswerWasLost(
-        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext
+        _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext,
+        cappedProvider: inout String?
     ) async throws -> Bool {
         guard let record = try await ledger.record(payload.messageID), let provider = record.unreconciledProvider,
             let since = record.unreconciledSince
@@ -196,6 +200,17 @@ public struct SMSSendJob: JobHandler {
         guard let found else {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
                 let what = provider == ProviderName.ippanel.rawValue ? "bulk" : "message"
+                // No more blind sends through this provider (the cap), but its outbox has shown that none went out, so
+                // another provider cannot duplicate it: the message goes there. Given up here, a Kavenegar outage lost
+                // messages IPPanel could have sent.
+                if senders(for: payload, checked: checked).contains(where: { $0.0.provider.rawValue != provider }) {
+                    context.logger.info("sms.send: \(outbox) has no \(what) for the sends whose answers were lost; sending through the next provider", metadata: [
+                        "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+                    ])
+                    try await ledger.clearUnreconciled(payload.messageID)
+                    cappedProvider = provider
+                    return false
+                }
                 let reason = "not sent: \(outbox) has no \(what) for any of the \(record.unknownOutcomes) sends whose answers were lost"
                 try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
                 throw JobFailure.permanent(reason)
