@@ -57,6 +57,19 @@ extension RedisConfiguration {
                     throw SettingError(key: source[file.option] ?? file.variable, message: "cannot read '\(path)': \(reason)")
                 }
             }
+            // Readable is not usable: a directory, the certificate given as the key. Loaded now, the file is named with
+            // its setting (exit 78); loaded at the first connection, it was "Redis unreachable" (exit 2) naming a path.
+            // Without OpenSSL on the system the connection says so, as it does for a URL without files.
+            if files.contains(where: { tls[keyPath: $0.path] != nil }), TLSContext.loadFailure == nil {
+                do throws(TransportFailure) {
+                    _ = try TLSContext(tls)
+                } catch {
+                    // TLSContext names which file failed ("the CA file", "the client certificate", "the client key").
+                    let option = error.reason.contains("client key") ? "key" : error.reason.contains("client certificate") ? "cert" : "ca"
+                    let named = files.first { $0.option == option }
+                    throw SettingError(key: named.map { source[$0.option] ?? $0.variable } ?? "REDIS_TLS_CA", message: error.reason)
+                }
+            }
         }
         if !waitOptionsInURL.contains("wait_replicas"), let replicas = value("REDIS_WAIT_REPLICAS") {
             guard let n = Int(replicas), n >= 0 else { throw SettingError(key: "REDIS_WAIT_REPLICAS", message: "'\(replicas)' is not a number of replicas") }

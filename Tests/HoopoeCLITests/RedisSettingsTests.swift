@@ -11,6 +11,15 @@ import Testing
         #expect(result.output.contains("bad configuration: REDIS_TLS_CA: is set, but the Redis URL does not use TLS"), "\(result.output)")
     }
 
+    /// A TLS file that can be read but not used (here a directory) stops the command with exit 78 naming its setting,
+    /// before any connection: it was "unreachable" (exit 2), which an orchestrator retries for ever.
+    @Test func aTLSFileOpenSSLCannotUseIsExit78NamingIt() async throws {
+        let h = try CLIHarness()
+        let result = try await h.run(["ping"], environment: ["REDIS_URL": "rediss://127.0.0.1:1/0", "REDIS_TLS_CA": "/etc"], timeout: .seconds(15))
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains("bad configuration: REDIS_TLS_CA: TLS: cannot load the CA file '/etc'"), "\(result.output)")
+    }
+
     @Test(arguments: [
         ("redis-sentinel://:secret-pw@127.0.0.1:26379/0", "master= is missing"),
         ("redis-cluster://:secret-pw@127.0.0.1:7000/2", "only database 0"),

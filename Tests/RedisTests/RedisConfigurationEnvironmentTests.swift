@@ -1,5 +1,6 @@
 import Foundation
 import Redis
+import TestSupport
 import Testing
 
 /// `REDIS_TLS_*` and `REDIS_WAIT_*` on top of the URL: what the CLI applies before it connects.
@@ -26,7 +27,18 @@ import Testing
         return c
     }
 
-    @Test func tlsFilesFromTheEnvironmentFillWhatTheURLLeftOut() throws {
+    /// Real PEM files in this test's folder: the settings load them (a readable file OpenSSL cannot use is refused).
+    private func realFiles() async throws {
+        let certificates = try await TLSCertificates.shared()
+        for (name, source) in [("ca.pem", certificates.caFile), ("other-ca.pem", certificates.otherCAFile),
+                               ("cert.pem", certificates.clientCertificate), ("key.pem", certificates.clientKey)] {
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+            try FileManager.default.copyItem(atPath: source, toPath: "\(directory)/\(name)")
+        }
+    }
+
+    @Test func tlsFilesFromTheEnvironmentFillWhatTheURLLeftOut() async throws {
+        try await realFiles()
         let c = try apply(
             "rediss://h/0?ca=\(directory)/ca.pem",
             ["REDIS_TLS_CA": "\(directory)/other-ca.pem", "REDIS_TLS_CERT": "\(directory)/cert.pem", "REDIS_TLS_KEY": "\(directory)/key.pem"])
@@ -34,6 +46,25 @@ import Testing
         let sentinel = try apply("redis-sentinel://s1/0?master=m&tls=true", ["REDIS_TLS_CA": "\(directory)/ca.pem"])
         guard case .sentinel(let settings) = sentinel.topology else { Issue.record("not sentinel"); return }
         #expect(sentinel.tls?.caFile == "\(directory)/ca.pem" && settings.tls?.caFile == "\(directory)/ca.pem")
+    }
+
+    /// Readable, but not what OpenSSL can use: refused now, naming the setting (exit 78 in the CLI). At the first
+    /// connection it was "unreachable" (exit 2), naming a path (a review found it).
+    @Test func aReadableTLSFileOpenSSLCannotUseIsABadSettingNamed() async throws {
+        try await realFiles()
+        let cases: [(environment: [String: String], key: String, message: String)] = [
+            (["REDIS_TLS_CA": directory], "REDIS_TLS_CA", "cannot load the CA file"),  // a directory
+            (["REDIS_TLS_CA": "\(directory)/ca.pem", "REDIS_TLS_CERT": "\(directory)/cert.pem", "REDIS_TLS_KEY": "\(directory)/cert.pem"],
+             "REDIS_TLS_KEY", "cannot use the client key"),  // the certificate given as the key
+        ]
+        for item in cases {
+            #expect {
+                try apply("rediss://h/0", item.environment)
+            } throws: { error in
+                guard let error = error as? RedisConfiguration.SettingError else { return false }
+                return error.key == item.key && error.message.contains(item.message)
+            }
+        }
     }
 
     @Test(arguments: [

@@ -53,7 +53,7 @@ final class TLSContext {
     /// OpenSSL loaded (`dlopen`) and set up once, at the first TLS context of the process, not at start: a process
     /// that never connects with TLS never maps libssl and libcrypto (decision 0035). Nil once loaded; the reason when
     /// the system has no usable OpenSSL, given to every TLS connection attempt.
-    private static let loadFailure: TransportFailure? =
+    static let loadFailure: TransportFailure? =
         choopoe_openssl_load() == 1 ? nil : TransportFailure("TLS: cannot load OpenSSL: " + String(cString: choopoe_openssl_load_error()))
 
     /// OpenSSL's queued errors of this thread, oldest first, in words; the queue is emptied.
