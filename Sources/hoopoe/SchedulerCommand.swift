@@ -22,8 +22,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             task's queue (a rolling restart that moves it) still make one job of each tick, in the queue of the first \
             to claim it; the others log a warning naming it. A renamed task is a new task.
 
-            An invalid schedule (bad cron expression, unknown time zone, unknown key) stops start-up with a message \
-            naming the task and the key, and exit status 78. SIGTERM/SIGINT stop it (exit 0).
+            An invalid schedule (bad cron expression, unknown time zone, unknown key, a payload the task's job type \
+            cannot read) stops start-up with a message naming the task and the key, and exit status 78; a type this \
+            build's workers do not run is warned about (a worker of another build may run it). SIGTERM/SIGINT stop \
+            it (exit 0).
             """
     )
 
@@ -46,6 +48,12 @@ struct SchedulerCommand: AsyncParsableCommand {
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let typeCheck = ScheduleTypeCheck.check(file.tasks, registry: JobCatalog.inspectionRegistry(jobs: jobs))
+        for warning in typeCheck.warnings { logger.warning("\(schedule): \(warning)") }
+        guard typeCheck.errors.isEmpty else {
+            FileHandle.standardError.write(Data(typeCheck.errors.map { "hoopoe scheduler: \(schedule): \($0)\n" }.joined().utf8))
+            throw ExitCode(78)
+        }
         // Redis's clock decides which ticks are due, not this host's (decision 0083).
         let clock = RedisSchedulerClock(redis: redis)
         let scheduler = JobScheduler(

@@ -56,6 +56,25 @@ import Testing
         #expect(output.contains("nightly.cleanup") && output.contains(key), "\(output)")
     }
 
+    /// A payload the task's job type cannot read stops start-up (every tick would go to the dead set, unsaid); a type
+    /// this build does not run is only warned about, naming the closest one (a worker of another build may run it).
+    @Test func aTasksTypeAndPayloadAreCheckedAgainstTheJobTypes() async throws {
+        let h = try CLIHarness()
+        let refused = try schedule("tasks:\n  - name: bad.payload\n    cron: \"* * * * *\"\n    type: diag.record\n    payload: {member: 5}\n")
+        defer { try? FileManager.default.removeItem(atPath: refused) }
+        let (status, output) = try await h.run(["scheduler", "--schedule", refused], timeout: .seconds(10))
+        #expect(status == 78, "\(output)")
+        #expect(output.contains("task 'bad.payload': payload:"), "\(output)")
+
+        let misspelt = try schedule("tasks:\n  - name: typo\n    cron: \"0 0 1 1 *\"\n    type: diag.recrod\n    payload: {key: k, member: m}\n")
+        defer { try? FileManager.default.removeItem(atPath: misspelt) }
+        let scheduler = try startScheduler(h, schedule: misspelt)
+        #expect(try await eventually { scheduler.output.contains("task 'typo': type 'diag.recrod' is not one this build's workers run (did you mean diag.record?)") }, "\(scheduler.output)")
+        #expect(try await eventually { try await !h.jobs.liveProcesses().isEmpty }, "it runs: \(scheduler.output)")
+        scheduler.signal(SIGTERM)
+        #expect(await scheduler.wait(timeout: .seconds(15)) == 0, "\(scheduler.output)")
+    }
+
     /// SIGTERM while Redis is unreachable: the scheduler stops between tasks and does not wait for its heartbeat's
     /// removal. It went through every task, each call taking seconds to fail, then waited on the removal: 20-25 s with
     /// four tasks, past the supervisors' stop timeouts (15 s in deploy/). Bounded here by that timeout.
