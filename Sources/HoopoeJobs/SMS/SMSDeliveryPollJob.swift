@@ -124,6 +124,13 @@ public struct SMSDeliveryPollJob: JobHandler {
                 if update.isFinal, let unsent = Self.unsentCode(statuses) {
                     let resent = try await resendUnsent(record, code: unsent, logger: logger)
                     await alertOnUnsentBulk(unsent, resent: resent)
+                } else if update.isFinal, statuses.contains(where: { $0.rawCode == Self.moderationRejected }) {
+                    // providers.md §3.5: 3 is PERMANENT for the content, and ALERT for a standard template — every send
+                    // here is a pattern, so the pattern itself was refused: an operator must look (it was a quiet `failed`).
+                    _ = try? await ProviderAlerts(services: services).raise(
+                        provider: ProviderName.ippanel.rawValue, code: Self.moderationRejected,
+                        message: "a bulk was rejected by IPPanel's moderation (its pattern's text); its message is failed and not sent again",
+                        operation: "report/by_bulk")
                 }
                 updates.append(update)
             } catch {
@@ -137,6 +144,9 @@ public struct SMSDeliveryPollJob: JobHandler {
     /// message (providers.md §3.5): 8, no credit (IPPanel's only word that the account is empty: no send call says
     /// so), and 9, a system error.
     static let unsentBulkReasons = ["state_id:8": "no credit: top up the IPPanel account", "state_id:9": "a system error at IPPanel"]
+
+    /// IPPanel's bulk state 3: rejected by its moderation (providers.md §3.5).
+    static let moderationRejected = "state_id:3"
 
     static func unsentCode(_ statuses: [DeliveryStatus]) -> String? {
         statuses.map(\.rawCode).first { unsentBulkReasons[$0] != nil }

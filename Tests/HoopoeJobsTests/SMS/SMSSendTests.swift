@@ -122,6 +122,27 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// An IPPanel bulk rejected by its moderation (state 3): providers.md §3.5 says ALERT for a standard template, and
+    /// every send here is a pattern. The message fails (not sent again) and an operator is told; it was a quiet `failed`.
+    @Test func anIPPanelBulkRejectedByModerationRaisesAnAlert() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let worker = try await harness.startWorker()
+        await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+        await harness.control.setIPPanelLifecycle(bulkStates: [3], recipientStatuses: ["3"])
+        try await SMSTest.reminder().enqueue(on: harness.jobs)
+        #expect(try await harness.waitForEvents("sms.sent").first?.data["provider"]?.stringValue == "ippanel")
+        try await harness.setClock(morning.addingTimeInterval(300))
+        try await SMSTest.poll(harness)
+        let status = try #require(try await harness.waitForEvents("sms.status").first).data
+        #expect(status["state"]?.stringValue == "failed" && status["raw_status"]?.stringValue == "state_id:3", "\(status)")
+        let alert = try #require(try await harness.waitForEvents("provider.alert").first).data
+        #expect(alert["provider"]?.stringValue == "ippanel" && alert["code"]?.stringValue == "state_id:3", "\(alert)")
+        #expect(alert["message"]?.stringValue?.contains("moderation") == true)
+        #expect(try await SMSTest.scheduled(harness).filter { $0.envelope.type == SMSSendJob.type }.isEmpty, "not sent again")
+        await SMSTest.stop(worker)
+    }
+
     /// Sends through IPPanel (Kavenegar answers 409 once), whose bulk ends in state 8 (no credit: IPPanel's only word
     /// that the account is empty), and polls it: `sms.status failed` and a `provider.alert`, not a quiet failure.
     /// Returns the re-send the poll planned, with its due time.
