@@ -78,7 +78,8 @@ class Client:
                 unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None, notify=False):
         """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
         Sent once (docs/decisions/0080): a reply later than the socket timeout raises redis-py's TimeoutError (or a
-        ConnectionError), and the job may be in; sent again with the same `id`, a unique or once-only job is Enqueued.
+        ConnectionError), and the job may be in; sent again with the same `id`, a once-only job is Enqueued (a unique
+        job's lock goes when it settles: sent again after it ran, it is a second job).
 
         at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
         job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
