@@ -61,7 +61,7 @@ final class LaravelPageTest
         $service = (object) ['name' => 'Instagram followers'];
         $plan = (object) ['id' => 'pro', 'expires_at' => new \DateTimeImmutable('@' . ($now + 20 * 86400))];
         $receipt = (object) ['id' => "{$run}r981"];
-        $threshold = (object) ['id' => "$run-t", 'amount' => 500];
+        $threshold = (object) ['id' => "$run-t", 'amount' => 500, 'fired_at' => $now];
         $balance = 420;
         require laravelPageFile('calls', $GLOBALS['laravelPage']['calls']);
 
@@ -72,7 +72,7 @@ final class LaravelPageTest
         $events = $this->waitEvents(
             ['subscription.upserted', 'subscription.deleted', 'credit.threshold.saved', 'credit.threshold.deleted',
              'credit.balance.recorded', 'sms.sent', 'freecredit.granted'],
-            static fn ($e) => ($e->data['user_id'] ?? null) === $user->id || ($e->data['message_id'] ?? null) === "low-credit:{$user->id}:{$threshold->id}");
+            static fn ($e) => ($e->data['user_id'] ?? null) === $user->id || ($e->data['message_id'] ?? null) === "low-credit:{$user->id}:{$threshold->id}:{$threshold->fired_at}");
         foreach ($events as $e) {
             if ($e->type === 'credit.balance.recorded') {
                 Check::equal(420, (int) $e->data['credits'], 'the balance the page reported');

@@ -234,10 +234,10 @@ class AgainstAWorker(unittest.TestCase):
         self.assertIn(scope["answer"]["status"], ("granted", "rejected"), scope["answer"])  # 176 may have asked in another client's run
         self.assertEqual(scope["outcome"]["outcome"], "processed", scope["outcome"])
         deadline = time.time() + 30  # its SMS is sent, not dead for a missing template token
-        while time.time() < deadline and not any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1"
+        while time.time() < deadline and not any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1:1733480000"
                                                  for e in self.client.read_events("0-0", count=100000)):
             time.sleep(0.2)
-        self.assertTrue(any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1"
+        self.assertTrue(any(e.type == "sms.sent" and e.data.get("message_id") == "low-credit:176:t1:1733480000"
                             for e in self.client.read_events("0-0", count=100000)), "the README's SMS was not sent")
 
     def test_the_protocol_pages_sample_envelope_runs(self):
