@@ -62,7 +62,9 @@ struct Page {
 enum Clock {
     /// `2026-11-30 08:15:02 UTC`.
     static func utc(_ seconds: Double) -> String {
-        guard seconds > 0 else { return "-" }
+        guard seconds > 0, seconds.isFinite else { return "-" }
+        // A time no one can mean (an envelope's own field: any writer's number) is shown as the number.
+        guard seconds < 253_402_300_800 else { return "after the year 9999 (\(seconds))" }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -84,7 +86,10 @@ enum Clock {
 
     /// `1h 5m`, `42s`, `3d 2h`: the two largest units.
     static func span(_ seconds: Double) -> String {
-        let total = Int(abs(seconds).rounded())
+        // Capped before the conversion: a job's `failed_attempts[].at` of 1e19, written by anyone who can XADD, trapped
+        // `Int(_:)` and took the dashboard down with one page view (a review found it).
+        guard seconds.isFinite else { return "?" }
+        let total = Int(min(abs(seconds), 1e15).rounded())
         let units = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
         var parts: [String] = []
         var rest = total

@@ -38,6 +38,19 @@ import Testing
 }
 
 extension JobPageTests {
+    /// Times in a job's envelope are any writer's numbers: ones no clock can mean are shown, not converted into a
+    /// trap (one page view of this job took the whole dashboard down).
+    @Test func aJobWithTimesFarOutOfRangeIsShown() async throws {
+        let harness = try DashboardHarness()
+        let body = #"{"id":"far-times","type":"diag.record","payload":{},"enqueued_at":1e300,"run_at":1e19,"failed_attempts":[{"attempt":1,"at":1e19,"error":"e"}]}"#
+        var xadd = RedisCommand("XADD", harness.jobs.keys("default").stream, "*", "job")
+        xadd.append(bytes: Array(body.utf8))
+        _ = try await harness.redis.send(xadd)
+        let page = try await harness.get("/job?queue=default&id=far-times")
+        #expect(page.status == .ok && page.text.contains("far-times"), "\(page.text)")
+        #expect(page.text.contains("after the year 9999"), "\(page.text)")
+    }
+
     /// A job a handler enqueued links the job that enqueued it (found in any queue).
     @Test func aJobEnqueuedByAnotherLinksIt() async throws {
         let harness = try DashboardHarness()
