@@ -13,9 +13,8 @@ extension RedisClient {
     public var isCluster: Bool { cluster != nil }
 
     /// The round trip of a cluster: a `MULTI` block goes whole to its slot's node; anything else is split per node.
-    /// A `durable` call then asks each node it wrote to for ``RedisConfiguration/waitReplicas`` replicas (`WAIT` on
-    /// that node's connection, which counts every write sent on it before), and throws `notReplicated` naming the
-    /// node when one has fewer.
+    /// A `durable` call sends each node's share with ``RedisConfiguration/waitReplicas``'s `WAIT` in the same request
+    /// (``RedisCluster/WaitAfter``), and throws `notReplicated` naming the node when one counted fewer.
     func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> [RedisReply] {
         try await clusterExchange(commands, on: cluster, durable: durable).replies
     }
@@ -27,52 +26,39 @@ extension RedisClient {
     ) async throws -> (replies: [RedisReply], lastNode: RedisConfiguration.Endpoint?) {
         // Per call only what every call needs: no command name is spelled out and no set of nodes made unless a
         // `MULTI` or a `WAIT` asks for it.
-        let waits = durable && configuration.waitReplicas > 0
+        let waiting = durable && configuration.waitReplicas > 0 ? RedisCluster.WaitAfter(waitCommand) : nil
         if let first = commands.first, first.isNamed("MULTI") {
             // The transaction alone, through its `EXEC`: what follows it goes after, routed as any call, so a redirected
             // transaction sent again does not run those commands twice.
             let end = commands.firstIndex { $0.isNamed("EXEC") || $0.isNamed("DISCARD") }.map { $0 + 1 } ?? commands.count
             let transaction = Array(commands[..<end])
-            let sent = try await cluster.sendTransaction(transaction, operation: "MULTI " + transaction.dropFirst().dropLast().map(\.name).joined(separator: " "))
-            var replies = sent.replies, nodes: Set = [sent.node], last = sent.node
+            let sent = try await cluster.sendTransaction(
+                transaction, operation: "MULTI " + transaction.dropFirst().dropLast().map(\.name).joined(separator: " "), waiting: waiting)
+            var replies = sent.replies, last = sent.node
             if end < commands.count {
-                let rest = try await clusterExchange(Array(commands[end...]), on: cluster)
+                // Routed as any call, durable as this one (its own WAITs, each with its node's share).
+                let rest = try await clusterExchange(Array(commands[end...]), on: cluster, durable: durable)
                 replies += rest.replies
                 if let node = rest.lastNode { last = node }
-                nodes.insert(last)
             }
-            if waits { try await waitForReplicas(on: nodes, cluster: cluster, after: first.name) }
+            if let waiting { try checkReplicated(waiting, on: [sent.node], after: first.name) }
             return (replies, last)
         }
-        let delivered = try await cluster.deliver(commands)
-        if waits { try await waitForReplicas(on: Set(delivered.map(\.node)), cluster: cluster, after: commands.first?.name) }
+        let delivered = try await cluster.deliver(commands, waiting: waiting)
+        if let waiting { try checkReplicated(waiting, on: Set(delivered.map(\.node)), after: commands.first?.name) }
         return (delivered.map(\.reply), delivered.last?.node)
     }
 
-    /// `WAIT n timeout` on each node at once; `notReplicated` for the first that counted fewer than n, answered with an
-    /// error, or could not be asked (the writes ran before it).
-    private func waitForReplicas(on nodes: Set<RedisConfiguration.Endpoint>, cluster: RedisCluster, after name: String?) async throws {
-        let command = waitCommand
-        let counts = await withTaskGroup(of: (RedisConfiguration.Endpoint, Result<RedisReply, any Error>).self) { group in
-            for node in nodes {
-                group.addTask {
-                    do {
-                        return (node, .success(try await cluster.send([command], to: node)[0]))
-                    } catch {
-                        return (node, .failure(error))
-                    }
-                }
-            }
-            return await group.reduce(into: [(RedisConfiguration.Endpoint, Result<RedisReply, any Error>)]()) { $0.append($1) }
-        }
-        for (node, result) in counts {
-            switch result {
-            case .success(let reply): try checkReplicated(reply, endpoint: node.description, after: name)
-            case .failure(let error):
+    /// `notReplicated` for the first node that wrote and whose `WAIT` (sent in the same request as its writes) counted
+    /// fewer than ``RedisConfiguration/waitReplicas`` or answered with an error.
+    private func checkReplicated(_ waiting: RedisCluster.WaitAfter, on nodes: Set<RedisConfiguration.Endpoint>, after name: String?) throws {
+        for node in nodes {
+            guard let reply = waiting.answer(from: node) else {
                 throw RedisError(
                     .notReplicated, endpoint: node.description, command: name,
-                    message: "the write reached the primary, but its WAIT could not be sent (\(error)): whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
+                    message: "the write reached the primary, but no WAIT answered for it: whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
             }
+            try checkReplicated(reply, endpoint: node.description, after: name)
         }
     }
 

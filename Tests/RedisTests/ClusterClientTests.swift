@@ -146,4 +146,40 @@ import Testing
         #expect(try await durable.send("GET", "h:{\(tag)}:durable").string == "1", "the write ran on its primary")
         _ = try await durable.pipeline([RedisCommand("DEL", "h:{\(tag)}:plain"), RedisCommand("DEL", "h:{\(tag)}:durable")])
     }
+
+    /// Concurrent durable calls to one node share their WAIT, sent in the same request as the writes, as on one server
+    /// (decision 0034). Each sent its own after its write, on the node's shared connection: while the node's replica
+    /// was gone each blocked its timeout in turn, and a worker's lease renewals and heartbeats (on those connections on
+    /// a cluster) waited behind all of them. Counted by the node's own `WAIT` calls, not timed.
+    @Test("durable on a cluster: concurrent calls to a node share one WAIT sent with their writes")
+    func concurrentDurableCallsShareTheirWait() async throws {
+        defer { redis.close() }
+        let durable = try RedisClient(url: servers.url + "?wait_replicas=1&wait_timeout_ms=1000")
+        defer { durable.close() }
+        let tag = try servers.tag(onNode: 2)
+        let node = servers.endpoints[2]
+        func waitCalls() async throws -> Int {
+            let info = try await durable.send([RedisCommand("INFO", "commandstats")], to: node)[0].string ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_wait:") } ?? ""
+            return line.split(separator: ",").first.flatMap { Int($0.split(separator: "=").last ?? "") } ?? 0
+        }
+        let before = try await waitCalls()
+        let refused = await withTaskGroup(of: Bool.self) { group in
+            for n in 0..<12 {
+                group.addTask {
+                    do {
+                        try await durable.send(RedisCommand("SET", "h:{\(tag)}:shared:\(n)", "1"), durable: true)
+                        return false
+                    } catch {
+                        return (error as? RedisError)?.code == .notReplicated
+                    }
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(refused == 12, "no replica: every call is notReplicated")
+        let calls = try await waitCalls() - before
+        #expect(calls >= 1 && calls <= 4, "12 calls sent \(calls) WAITs")
+        _ = try await durable.pipeline((0..<12).map { RedisCommand("DEL", "h:{\(tag)}:shared:\($0)") })
+    }
 }

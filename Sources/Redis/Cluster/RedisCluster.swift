@@ -219,7 +219,9 @@ public final class RedisCluster: Sendable {
     /// transaction is sent this way (the caller, ``RedisClient/clusterExchange(_:on:durable:)``, sends what follows its
     /// `EXEC` after it). Internal: ``RedisClient/transaction(_:durable:)`` is the public way.
     /// - Throws: ``HashSlot/CrossSlot`` naming `operation` and the keys when they span slots (nothing sent).
-    func sendTransaction(_ commands: [RedisCommand], operation: String) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
+    func sendTransaction(
+        _ commands: [RedisCommand], operation: String, waiting: WaitAfter? = nil
+    ) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint) {
         let route = ClusterRoute(together: commands)
         if case .crossSlot(let keys) = route { throw HashSlot.CrossSlot(operation: operation, keys: keys) }
         var backoff = Backoff(window: configuration.reconnectWindow)
@@ -227,9 +229,14 @@ public final class RedisCluster: Sendable {
         var redirected = 0
         while true {
             let node = try await target(for: route, waiting: &unreachable)
-            let replies: [RedisReply]
+            var replies: [RedisReply]
             do {
-                replies = try await connection(to: node).send(commands)
+                if let waiting {
+                    replies = try await connection(to: node).send(commands, thenWait: waiting.command)
+                    waiting.record(replies.removeLast(), from: node)
+                } else {
+                    replies = try await connection(to: node).send(commands)
+                }
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
                 try await awaitFailover(after: error, backoff: &unreachable)
@@ -286,8 +293,32 @@ public final class RedisCluster: Sendable {
         var node: RedisConfiguration.Endpoint
     }
 
+    /// A durable call's `WAIT`, sent in the same request as each node's share (``RedisConnection/send(_:thenWait:)``),
+    /// and the latest answer of each node.
+    ///
+    /// Why in the same request: sent as a call of its own after the writes, it could go out on a new socket (the
+    /// connection dropped meanwhile for another caller's timeout), where `WAIT` counts nothing and answers at once:
+    /// the write was reported replicated though no replica had it. And calls' own `WAIT`s queued one behind another on
+    /// the node's connection, each blocking its timeout while a replica was gone, with the worker's lease renewals and
+    /// heartbeats behind them (they use the shared node connections on a cluster): twenty durable settles held a
+    /// renewal 20 s, and live jobs were recovered and ran twice. In the request, concurrent calls share one (decision
+    /// 0034), as on one server.
+    final class WaitAfter: Sendable {
+        let command: RedisCommand
+        private let answers = Mutex<[RedisConfiguration.Endpoint: RedisReply]>([:])
+
+        init(_ command: RedisCommand) { self.command = command }
+
+        func record(_ reply: RedisReply, from node: RedisConfiguration.Endpoint) {
+            answers.withLock { $0[node] = reply }
+        }
+
+        /// The latest `WAIT` answer from `node`; nil when none came (its share was not sent with one).
+        func answer(from node: RedisConfiguration.Endpoint) -> RedisReply? { answers.withLock { $0[node] } }
+    }
+
     /// The routing loop behind ``send(_:scripts:)``.
-    func deliver(_ commands: [RedisCommand], scripts: [String: String] = [:]) async throws -> [Delivered] {
+    func deliver(_ commands: [RedisCommand], scripts: [String: String] = [:], waiting: WaitAfter? = nil) async throws -> [Delivered] {
         if commands.isEmpty { return [] }
         var routes: [ClusterRoute] = []
         routes.reserveCapacity(commands.count)
@@ -320,7 +351,7 @@ public final class RedisCluster: Sendable {
         do {
             while !pending.isEmpty {
                 rounds += 1
-                let outcomes = await dispatch(pending, of: commands)
+                let outcomes = await dispatch(pending, of: commands, waiting: waiting)
                 var again: [Delivery] = []
                 var pause = false
                 var notSent: [Int] = []
@@ -406,11 +437,11 @@ public final class RedisCluster: Sendable {
 
     /// Sends each node its share of `commands` at once and returns the outcomes in the order of `deliveries`: a reply
     /// each, or its node's transport failure (the other nodes' replies stand).
-    private func dispatch(_ deliveries: [Delivery], of commands: [RedisCommand]) async -> [Result<RedisReply, any Error>] {
+    private func dispatch(_ deliveries: [Delivery], of commands: [RedisCommand], waiting: WaitAfter?) async -> [Result<RedisReply, any Error>] {
         // One node (a lone command, or a pipeline of one slot: the usual case) needs no grouping by node.
         if let node = deliveries.first?.node, deliveries.allSatisfy({ $0.node == node }) {
             do {
-                return try await sendShare(deliveries, of: commands, to: node).map { .success($0) }
+                return try await sendShare(deliveries, of: commands, to: node, waiting: waiting).map { .success($0) }
             } catch {
                 return Array(repeating: .failure(error), count: deliveries.count)
             }
@@ -426,7 +457,7 @@ public final class RedisCluster: Sendable {
                 let share = positions.map { deliveries[$0] }
                 group.addTask {
                     do {
-                        return ShareOutcome(positions: positions, replies: try await self.sendShare(share, of: commands, to: node), error: nil)
+                        return ShareOutcome(positions: positions, replies: try await self.sendShare(share, of: commands, to: node, waiting: waiting), error: nil)
                     } catch {
                         return ShareOutcome(positions: positions, replies: [], error: error)
                     }
@@ -452,7 +483,9 @@ public final class RedisCluster: Sendable {
 
     /// One node's share of a pipeline, `ASKING` put before each command that needs it; the replies of the commands
     /// only. A lost or refused connection refreshes the map in the background (the node may be gone for good).
-    private func sendShare(_ share: [Delivery], of commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
+    private func sendShare(
+        _ share: [Delivery], of commands: [RedisCommand], to node: RedisConfiguration.Endpoint, waiting: WaitAfter?
+    ) async throws -> [RedisReply] {
         // The whole pipeline for one node, in order, none after ASKING (the usual case): sent as the caller made it.
         let whole = share.count == commands.count && !share.contains { $0.asking } && share.indices.allSatisfy { share[$0].index == $0 }
         var batch: [RedisCommand] = whole ? commands : []
@@ -465,7 +498,13 @@ public final class RedisCluster: Sendable {
             }
         }
         do {
-            let replies = try await connection(to: node).send(batch)
+            var replies: [RedisReply]
+            if let waiting {
+                replies = try await connection(to: node).send(batch, thenWait: waiting.command)
+                waiting.record(replies.removeLast(), from: node)
+            } else {
+                replies = try await connection(to: node).send(batch)
+            }
             if anyDown.load(ordering: .relaxed) {
                 state.withLock { state in
                     state.down.remove(node)
