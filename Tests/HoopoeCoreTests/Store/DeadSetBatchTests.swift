@@ -35,6 +35,20 @@ import Testing
         #expect(try await jobs.deadJob(id: "good", queue: "default") == nil)
     }
 
+    /// A stream the job cannot be written to (a key of another type): the retry fails and the job stays dead, envelope
+    /// and all. The script removed it from the dead set first and lost it when the `XADD` was refused (as run-now did).
+    @Test func aRefusedWriteLeavesTheJobDead() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let now = Date().timeIntervalSince1970
+        try await bury(jobs, redis, id: "kept", text: envelope("kept", diedAt: now), diedAt: now)
+        let keys = jobs.keys("default")
+        try await redis.send("SET", keys.stream, "not a stream")
+        await #expect(throws: RedisError.self) { try await jobs.retryDead(id: "kept", queue: "default") }
+        #expect(try await redis.send("ZSCORE", keys.dead, "kept").string != nil)
+        #expect(try await redis.send("HEXISTS", keys.deadJobs, "kept").int == 1)
+    }
+
     @Test func aBatchedDeleteCountsWhatWasThere() async throws {
         let redis = try TestRedis.client()
         let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())

@@ -1,7 +1,10 @@
 -- KEYS and ARGV: see the Swift method that runs it, in Store/JobStore+DeadSet.swift.
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
+-- The job is written to the stream before it leaves the dead set: Redis keeps a script's writes made before an error,
+-- so an XADD refused (a key of the wrong type, OOM) must find the job still dead, not gone from both (as run_now.lua).
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[3], '*', 'job', ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
 -- A unique job takes its lock again, while no other job holds it: its key is held while it waits, as at its enqueue.
 if ARGV[3] ~= '' then redis.call('SET', KEYS[4], ARGV[1], 'NX', 'EX', ARGV[3]) end
 return 1
