@@ -93,15 +93,15 @@ extension JobQueue {
     public func retryAllDead(queue: String) async throws -> Int {
         guard let bound = try await store.newestDeathScore(queue: queue) else { return 0 }
         var moved = 0
-        var offset = 0
+        var cursor: DeadCursor?
         while true {
-            let ids = try await store.deadIDs(queue: queue, diedUpTo: bound, offset: offset, limit: 100)
-            if ids.isEmpty { return moved }
-            let result = try await retryDead(ids: ids, queue: queue)
+            // After the last job visited, not at an offset: the trims remove the oldest meanwhile (DeadCursor).
+            let batch = try await store.deadEntries(queue: queue, diedUpTo: bound, after: cursor, limit: 100, envelopes: false)
+            guard let last = batch.last else { return moved }
+            cursor = DeadCursor(diedAt: last.diedAt, id: last.id)
+            let result = try await retryDead(ids: batch.map(\.id), queue: queue)
             moved += result.done
-            // Past what stayed (a malformed envelope kept for inspection): the moved ones left the set.
-            offset += ids.count - result.done
-            if ids.count < 100 { return moved }
+            if batch.count < 100 { return moved }
         }
     }
 

@@ -37,13 +37,6 @@ extension JobStore {
         return pair.count == 2 ? pair[1].string.flatMap(Double.init) : nil
     }
 
-    /// The ids of dead jobs that died at or before `diedUpTo` (Unix seconds), oldest first, from the `offset`-th: a
-    /// job buried again after a retry comes after the bound, so a bulk retry does not meet it twice.
-    func deadIDs(queue: String, diedUpTo: Double, offset: Int, limit: Int) async throws -> [String] {
-        let reply = try await redis.send("ZRANGEBYSCORE", keys(queue).dead, "-inf", String(diedUpTo), "LIMIT", String(offset), String(limit))
-        return (reply.array ?? []).compactMap(\.string)
-    }
-
     /// The stored text of dead job `id` (one `HGET`, no stream scan), nil when it is not in the dead set.
     func deadJobBytes(id: String, queue: String) async throws -> [UInt8]? {
         try await redis.send("HGET", keys(queue).deadJobs, id).bytes
@@ -86,24 +79,6 @@ extension JobStore {
 /// The batched verbs of the dead set, for a "retry all" or "delete all" that goes through a large dead set a chunk
 /// at a time (the dashboard's bulk actions): each call is a bounded number of round trips, whatever the set's size.
 extension JobStore {
-    /// Dead jobs that died at or before `diedUpTo` (Unix seconds), oldest first, from the `offset`-th: one
-    /// `ZRANGEBYSCORE … LIMIT` and one `HMGET`. Oldest first with an upper bound, so jobs buried while a bulk action
-    /// runs (a retried job that fails again) come after the bound and are not visited twice.
-    package func deadEntries(queue: String, diedUpTo: Double, offset: Int, limit: Int) async throws -> [DeadEntry] {
-        let k = keys(queue)
-        let pairs =
-            try await redis.send(
-                "ZRANGEBYSCORE", k.dead, "-inf", String(diedUpTo), "WITHSCORES", "LIMIT", String(offset), String(limit)
-            ).array ?? []
-        let (ids, scores) = Self.membersAndScores(pairs)
-        if ids.isEmpty { return [] }
-        let bodies = try await redis.send(RedisCommand("HMGET", [k.deadJobs] + ids)).array ?? []
-        return ids.indices.map { index in
-            let envelope = index < bodies.count ? bodies[index].bytes.flatMap { try? JobEnvelope.decode($0) } : nil
-            return DeadEntry(id: ids[index], diedAt: scores[index], envelope: envelope)
-        }
-    }
-
     /// The stored texts of dead jobs `ids` (one `HMGET`), nil for an id the dead set does not hold.
     package func deadJobBytes(ids: [String], queue: String) async throws -> [[UInt8]?] {
         if ids.isEmpty { return [] }

@@ -74,23 +74,23 @@ actor DeadBulkRuns {
         return (run, true)
     }
 
-    /// Goes through the dead set oldest first, up to `upTo`, a batch at a time. The offset advances past what a batch
-    /// left in place (skipped or not matching), so what it removed does not make it skip the jobs behind.
+    /// Goes through the dead set oldest first, up to `upTo`, a batch at a time, each batch after the last job of the one
+    /// before (``DeadCursor``): what this run removed, and what the trims removed meanwhile, cannot make it skip a job.
     private func perform(
         _ id: Int, queue: String, verb: DeadBulkRun.Verb, filter: DeadFilter, upTo: Double, jobs: JobQueue,
         shown: @Sendable (JobEnvelope) -> JobEnvelope
     ) async {
-        var offset = 0
+        var cursor: DeadCursor?
         do {
             while true {
-                let batch = try await jobs.store.deadEntries(queue: queue, diedUpTo: upTo, offset: offset, limit: Self.batchSize)
-                if batch.isEmpty { break }
+                let batch = try await jobs.store.deadEntries(queue: queue, diedUpTo: upTo, after: cursor, limit: Self.batchSize)
+                guard let last = batch.last else { break }
+                cursor = DeadCursor(diedAt: last.diedAt, id: last.id)
                 let matching = batch.filter { filter.matches($0.envelope.map(shown)) }.map(\.id)
                 let result =
                     matching.isEmpty
                     ? JobQueue.DeadBatchResult()
                     : verb == .retry ? try await jobs.retryDead(ids: matching, queue: queue) : try await jobs.deleteDead(ids: matching, queue: queue)
-                offset += batch.count - result.done
                 runs[id]?.scanned += batch.count
                 runs[id]?.done += result.done
                 runs[id]?.skipped += result.skipped

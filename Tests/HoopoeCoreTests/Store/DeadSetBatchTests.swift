@@ -66,9 +66,36 @@ import Testing
             let at = 1_000_000 + Double(index)
             try await bury(jobs, redis, id: id, text: envelope(id, diedAt: at), diedAt: at)
         }
-        let upToMiddle = try await jobs.store.deadEntries(queue: "default", diedUpTo: 1_000_001, offset: 0, limit: 10)
+        let upToMiddle = try await jobs.store.deadEntries(queue: "default", diedUpTo: 1_000_001, after: nil, limit: 10)
         #expect(upToMiddle.map(\.id) == ["old", "middle"])
         #expect(upToMiddle.first?.envelope?.deadReason == "boom")
-        #expect(try await jobs.store.deadEntries(queue: "default", diedUpTo: 2_000_000, offset: 1, limit: 1).map(\.id) == ["middle"])
+        let afterOld = DeadCursor(diedAt: 1_000_000, id: "old")
+        #expect(try await jobs.store.deadEntries(queue: "default", diedUpTo: 2_000_000, after: afterOld, limit: 1).map(\.id) == ["middle"])
+    }
+
+    /// A walk goes on after the last job it visited, whatever left the set meanwhile: the trims remove the oldest while
+    /// a bulk action runs, and a walk by offset then skipped as many jobs as they removed (a "retry all matching"
+    /// retried none of 100 and said it had finished). Jobs dead at the same time come in the set's order, by id.
+    @Test func aWalkByCursorSkipsNothingWhenTheFrontIsTrimmed() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let ids = ["b1", "b2", "b3", "b4", "a1", "a2", "a3"]
+        for (index, id) in ids.enumerated() {
+            let at = 1_000_000 + Double(min(index, 3))  // b4, a1, a2 and a3 died at the same time: the set orders them by id
+            try await bury(jobs, redis, id: id, text: envelope(id, diedAt: at), diedAt: at)
+        }
+        var visited: [String] = []
+        var cursor: DeadCursor?
+        var batches = 0
+        while true {
+            let batch = try await jobs.store.deadEntries(queue: "default", diedUpTo: 2_000_000, after: cursor, limit: 2, envelopes: batches % 2 == 0)
+            guard let last = batch.last else { break }
+            visited += batch.map(\.id)
+            cursor = DeadCursor(diedAt: last.diedAt, id: last.id)
+            batches += 1
+            // After the first batch the trims take the three oldest (two already visited).
+            if batches == 1 { _ = try await redis.send(RedisCommand("ZREM", [jobs.keys("default").dead, "b1", "b2", "b3"])) }
+        }
+        #expect(visited == ["b1", "b2", "a1", "a2", "a3", "b4"], "every job left, once, in the set's order")
     }
 }
