@@ -306,12 +306,20 @@ func (c *Client) EnqueueIn(jobType string, payload interface{}, delay time.Durat
 
 // EnqueueUnique is refused (*DuplicateError) while a job with key is pending or running.
 func (c *Client) EnqueueUnique(jobType string, payload interface{}, key string, o Options) (Enqueued, error) {
+	// "" would make it a plain job, with no lock: refused, as the Python and PHP clients refuse it.
+	if key == "" {
+		return Enqueued{}, &InvalidJobError{"unique_key", "unique_key is empty: a unique job needs its key"}
+	}
 	o.UniqueKey = key
 	return c.Enqueue(jobType, payload, o)
 }
 
 // EnqueueOnce is refused (*AlreadyEnqueuedError) when key was used within o.OnceFor (default 7 days).
 func (c *Client) EnqueueOnce(jobType string, payload interface{}, key string, o Options) (Enqueued, error) {
+	// "" would make it a plain job, enqueued again by every call: refused, as the Python and PHP clients refuse it.
+	if key == "" {
+		return Enqueued{}, &InvalidJobError{"once_key", "once_key is empty: a once-only job needs its key"}
+	}
 	o.OnceKey = key
 	return c.Enqueue(jobType, payload, o)
 }

@@ -132,6 +132,32 @@ func TestAPayloadJSONCannotCarryIsAnInvalidJob(t *testing.T) {
 // freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
 // A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
 // waits out its timeout. The helpers refuse them first.
+// An empty unique or once key is refused, not taken as "no key" (a plain job, with no lock and no once-only guarantee).
+func TestAnEmptyUniqueOrOnceKeyIsRefused(t *testing.T) {
+	c := New(nil, "checks") // no pool: refused before anything is sent
+	p := map[string]interface{}{"key": "k", "member": "m"}
+	var invalid *InvalidJobError
+	if _, err := c.EnqueueUnique("diag.record", p, "", Options{}); !errors.As(err, &invalid) || invalid.Field != "unique_key" {
+		t.Errorf("EnqueueUnique with \"\": %v", err)
+	}
+	if _, err := c.EnqueueOnce("diag.record", p, "", Options{}); !errors.As(err, &invalid) || invalid.Field != "once_key" {
+		t.Errorf("EnqueueOnce with \"\": %v", err)
+	}
+}
+
+// An amount outside the handler's range buried the job while the caller waited (0 is the default; a negative one was
+// silently taken as the default).
+func TestFreeCreditAmountsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
+	j := Jobs{Client: New(nil, "checks")} // no pool: refused before anything is sent
+	for _, amount := range []int{-5, 1_000_000_001} {
+		_, err := j.RequestFreeCredit("176", "r-1", amount)
+		var invalid *InvalidJobError
+		if !errors.As(err, &invalid) || invalid.Field != "payload.amount" {
+			t.Errorf("RequestFreeCredit(amount %d): %v", amount, err)
+		}
+	}
+}
+
 func TestFreeCreditIDsTheHandlerRefusesAreRefusedBeforeSending(t *testing.T) {
 	j := Jobs{Client: New(nil, "checks")} // no pool: refused before anything is sent
 	for _, c := range []struct{ user, request, field string }{

@@ -54,6 +54,11 @@ func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued,
 	if err := keySafeIDs("user_id", userID, "request_id", requestID); err != nil {
 		return Enqueued{}, err
 	}
+	// 0 is the default; outside the handler's range (FreeCreditRequestJob) the job would be buried, and a negative
+	// amount was silently taken as the default.
+	if amount < 0 || amount > 1_000_000_000 {
+		return Enqueued{}, &InvalidJobError{"payload.amount", fmt.Sprintf("amount must be a whole number in 1...1000000000, or 0 for the default; got %d", amount)}
+	}
 	return j.send("freecredit.request", put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), Options{})
 }
 

@@ -55,6 +55,11 @@ final class Jobs
     public function requestFreeCredit(string|int $userId, string $requestId, ?int $amount = null): Enqueued
     {
         $payload = ['user_id' => self::keySafe('user_id', (string) $userId), 'request_id' => self::keySafe('request_id', $requestId)];
+        // The handler's range (FreeCreditRequestJob): anything else buries the job, and the caller waits for an answer
+        // that never comes.
+        if ($amount !== null && ($amount < 1 || $amount > 1_000_000_000)) {
+            throw new InvalidJob('payload.amount', "amount must be a whole number in 1...1000000000, or null for the default; got $amount");
+        }
         return $this->send('freecredit.request', self::put($payload, ['amount' => $amount]));
     }
 

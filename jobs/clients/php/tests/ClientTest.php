@@ -192,6 +192,21 @@ final class ClientTest
         }
     }
 
+    /** An amount outside 1...1e9 buried the job while the caller waited for its answer. */
+    public function testFreeCreditAmountsTheHandlerRefusesAreRefusedBeforeSending(): void
+    {
+        $jobs = new Jobs($this->client('amounts'));
+        foreach ([0, -5, 1_000_000_001] as $amount) {
+            $thrown = null;
+            try {
+                $jobs->requestFreeCredit('176', 'r-1', $amount);
+            } catch (InvalidJob $e) {
+                $thrown = $e;
+            }
+            Check::equal('payload.amount', $thrown?->field(), "amount $amount refused");
+        }
+    }
+
     public function testFreeCreditIdsTheHandlerRefusesAreRefusedBeforeSending(): void
     {
         $c = $this->client('ids');

@@ -51,6 +51,10 @@ class Jobs:
         """Only enqueues freecredit.request (wait with Client.wait_free_credit). user_id and request_id must be ids the
         handler takes (1-100 of A-Z a-z 0-9 . _ : -; an int user id is fine), else InvalidJob: it would bury the job."""
         payload = {"user_id": _key_safe("user_id", user_id), "request_id": _key_safe("request_id", request_id)}
+        # The handler's range (FreeCreditRequestJob): anything else buries the job, and the caller waits for an answer
+        # that never comes.
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= 1_000_000_000):
+            raise InvalidJob("payload.amount", f"amount must be a whole number in 1...1000000000, or None for the default; got {amount!r}")
         return self.client.enqueue("freecredit.request", _put(payload, amount=amount), self._q("freecredit.request"))
 
     def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):

@@ -77,6 +77,14 @@ class FreeCreditIds(unittest.TestCase):
                 self.assertEqual(caught.exception.field, field)
                 self.assertIn("A-Z a-z 0-9 . _ : -", str(caught.exception))
 
+    def test_amounts_the_handler_refuses_are_refused_before_sending(self):
+        """amount outside 1...1e9 (or not a whole number) buried the job while the caller waited for its answer."""
+        jobs = hoopoe.Jobs(hoopoe.Client(UNUSED, "checks"))
+        for amount in (0, -5, 1_000_000_001, 2.5, True, "10"):
+            with self.subTest(amount=amount), self.assertRaises(hoopoe.InvalidJob) as caught:
+                jobs.request_free_credit("176", "r-1", amount)
+            self.assertEqual(caught.exception.field, "payload.amount")
+
     def test_gift_ids_the_handler_refuses_are_refused_before_sending(self):
         jobs = hoopoe.Jobs(hoopoe.Client(UNUSED, "checks"))
         for user_id, gift_id, field in (("user 176", "g-1", "payload.user_id"), (176, "g/1", "payload.user_gift_id"),
