@@ -125,7 +125,7 @@ public struct SMSDeliveryPollJob: JobHandler {
                     let resent = try await resendUnsent(record, code: unsent, logger: logger)
                     await alertOnUnsentBulk(unsent, resent: resent)
                 } else if update.isFinal, statuses.contains(where: { $0.rawCode == Self.moderationRejected }) {
-                    // providers.md §3.5: 3 is PERMANENT for the content, and ALERT for a standard template — every send
+                    // docs/providers.md §3.5: 3 is PERMANENT for the content, and ALERT for a standard template — every send
                     // here is a pattern, so the pattern itself was refused: an operator must look (it was a quiet `failed`).
                     _ = try? await ProviderAlerts(services: services).raise(
                         provider: ProviderName.ippanel.rawValue, code: Self.moderationRejected,
@@ -145,7 +145,7 @@ public struct SMSDeliveryPollJob: JobHandler {
     /// so), and 9, a system error.
     static let unsentBulkReasons = ["state_id:8": "no credit: top up the IPPanel account", "state_id:9": "a system error at IPPanel"]
 
-    /// IPPanel's bulk state 3: rejected by its moderation (providers.md §3.5).
+    /// IPPanel's bulk state 3: rejected by its moderation (docs/providers.md §3.5).
     static let moderationRejected = "state_id:3"
 
     static func unsentCode(_ statuses: [DeliveryStatus]) -> String? {

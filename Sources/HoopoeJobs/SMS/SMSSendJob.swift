@@ -358,7 +358,7 @@ public struct SMSSendJob: JobHandler {
     /// Every provider failed without a permanent verdict: parked when only alerts stopped it, else retried; failed for
     /// good when every failure was an alert that needs the payload changed, or on the last attempt.
     ///
-    /// Parked (providers.md §1: "park the job rather than burning retries"): deferred as a new job to the next quarter
+    /// Parked (docs/providers.md §1: "park the job rather than burning retries"): deferred as a new job to the next quarter
     /// hour past the park delay, no attempt burnt, for up to ``SMSSettings/alertParkLimit`` after the first park. A
     /// retry at the park time counted one: 12 attempts 15 minutes apart, and an account whose credit ran dry in the
     /// evening lost every message by the time anyone topped it up. The target is on a grid so a re-run of this job

@@ -122,7 +122,7 @@ import Testing
         await SMSTest.stop(worker)
     }
 
-    /// An IPPanel bulk rejected by its moderation (state 3): providers.md §3.5 says ALERT for a standard template, and
+    /// An IPPanel bulk rejected by its moderation (state 3): docs/providers.md §3.5 says ALERT for a standard template, and
     /// every send here is a pattern. The message fails (not sent again) and an operator is told; it was a quiet `failed`.
     @Test func anIPPanelBulkRejectedByModerationRaisesAnAlert() async throws {
         let harness = try await DomainHarness()
