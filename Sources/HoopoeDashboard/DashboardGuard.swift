@@ -27,6 +27,12 @@ struct DashboardGuard<Context: RequestContext>: RouterMiddleware {
             response = Page.plain(
                 .forbidden,
                 "Refused: without HOOPOE_DASHBOARD_PASSWORD the dashboard answers only requests to an IP address or localhost (Host was not one).\n")
+        } else if auth == nil, HostCheck.cameThroughAProxy(request.headers) {
+            // A proxy rewrites Host to its upstream's address, which passes the check above whoever asked (DNS
+            // rebinding aimed at the proxy included): behind one, only the password tells.
+            response = Page.plain(
+                .forbidden,
+                "Refused: this request came through a proxy (Forwarded / X-Forwarded-* / X-Real-IP), and without HOOPOE_DASHBOARD_PASSWORD the dashboard cannot tell who sent it; set the password.\n")
         } else if let auth, !auth.accepts(authorization: request.headers[.authorization]) {
             response = Response(
                 status: .unauthorized, headers: [.wwwAuthenticate: BasicAuth.challenge, .contentType: "text/plain; charset=utf-8"],

@@ -79,6 +79,10 @@ struct DashboardCommand: AsyncParsableCommand {
             printError("bad configuration: \(problem)")
             throw ExitCode(78)
         }
+        if (password ?? "").isEmpty && !prefix.value.isEmpty {
+            logger.warning(
+                "\(basePath == nil ? "HOOPOE_DASHBOARD_BASE_PATH" : "--base-path") without HOOPOE_DASHBOARD_PASSWORD: a sub-path means a proxy in front, and behind one the Host check cannot tell who asked (requests a proxy marks with Forwarded / X-Forwarded-* are refused; one that adds none is not); set the password")
+        }
         let dashboard = Dashboard(
             jobs: jobs, redis: redis,
             configuration: DashboardConfiguration(
@@ -112,7 +116,12 @@ struct DashboardCommand: AsyncParsableCommand {
         return nil
     }
 
+    /// `localhost`, `::1` or an address `127.a.b.c` with numbers: `127.ops.example.com` is a name DNS may resolve to
+    /// any address (it was taken as loopback, and served without a password).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127"
+            && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } && Int($0)! <= 255 }
     }
 }

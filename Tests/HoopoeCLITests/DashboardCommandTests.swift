@@ -9,6 +9,8 @@ import Testing
     @Test(arguments: [
         (["--port", "0", "--bind", "0.0.0.0"], [:], "HOOPOE_DASHBOARD_PASSWORD is not set and --bind 0.0.0.0 is not loopback"),
         (["--port", "0", "--bind", "::"], ["HOOPOE_DASHBOARD_PASSWORD": ""], "HOOPOE_DASHBOARD_PASSWORD is not set and --bind :: is not loopback"),
+        // A name that looks like a loopback address is a name: DNS may resolve it anywhere.
+        (["--port", "0", "--bind", "127.ops.example.com"], [:], "HOOPOE_DASHBOARD_PASSWORD is not set and --bind 127.ops.example.com is not loopback"),
     ])
     func anOpenDashboardIsRefused(arguments: [String], environment: [String: String], message: String) async throws {
         let h = try CLIHarness()
