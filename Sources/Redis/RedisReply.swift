@@ -73,10 +73,13 @@ extension RedisReply {
 
     /// True for a refusal that means "this node is not the primary": the command did not run, so it is safe to send
     /// it again (to the primary). `READONLY` (a replica; also inside a script, which then wrote nothing: a replica
-    /// refuses every write) and `MASTERDOWN` (a replica that lost its primary).
+    /// refuses every write), `MASTERDOWN` (a replica that lost its primary), and a transaction refused at its `EXEC`
+    /// for it — `EXECABORT Transaction discarded because of: READONLY …` (Redis 7, no dash: the node was demoted
+    /// after the writes were queued; it ran none of them).
     var refusesAsNotPrimary: Bool {
         guard case .error(let message) = self else { return false }
         return message.hasPrefix("READONLY") || message.hasPrefix("MASTERDOWN") || message.contains("-READONLY ")
+            || (message.hasPrefix("EXECABORT") && (message.contains(": READONLY ") || message.contains(": MASTERDOWN ")))
     }
 }
 

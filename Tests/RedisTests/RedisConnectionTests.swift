@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+@testable import Redis
 import Synchronization
 import TestSupport
 import Testing
@@ -31,6 +31,24 @@ import Testing
     /// refusal are all read. Without it the connection stays on the refusing node. Nothing else is dropped: until
     /// session 37 the client dropped every connection on a refusal, and one already on the new primary could lose a
     /// write in flight that had run. (A fresh connection checks `ROLE`, so the node is demoted after they connect.)
+    /// A transaction whose node was demoted between its queued writes and its `EXEC` is refused as a whole, with the
+    /// reason after a colon and no dash (`EXECABORT Transaction discarded because of: READONLY …`): it ran nothing and
+    /// is a refusal as not the primary, to be sent again to the new one. It was read as a plain error: not retried, and
+    /// the connection stayed on the demoted node.
+    @Test func aTransactionAbortedByADemotionIsARefusalAsNotThePrimary() async throws {
+        let first = try RedisServer()
+        let second = try RedisServer()
+        let admin = try RedisClient(url: first.url)
+        defer { admin.close() }
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: first.url), address: { .tcp(host: "127.0.0.1", port: first.port) })
+        defer { connection.close() }
+        #expect(try await connection.send([RedisCommand("MULTI"), RedisCommand("SET", "k", "v")]) == [.status("OK"), .status("QUEUED")])
+        try await admin.send("REPLICAOF", "127.0.0.1", String(second.port))  // demoted between the queued write and EXEC
+        let exec = try await connection.send([RedisCommand("EXEC")])[0]
+        #expect(exec.errorMessage?.hasPrefix("EXECABORT") == true, "\(exec)")
+        #expect(exec.refusesAsNotPrimary, "\(exec)")
+    }
+
     @Test func aRefusedWriteMakesASentinelConnectionLeaveItsNode() async throws {
         let first = try RedisServer()
         let second = try RedisServer()
