@@ -146,18 +146,18 @@ def _masking(value):
 
 def _removing(keys, value):
     if isinstance(value, dict):
-        return {k: _removing(keys, v) for k, v in value.items() if k not in keys}
+        return {k: _removing(keys, v) for k, v in value.items() if k.lower() not in keys}
     if isinstance(value, list):
         return [_removing(keys, v) for v in value]
     return value
 
 
 def shown_payload(payload, job_type):
-    """`payload` as it may be shown: the type's secret keys removed (for a type no handler declares, every declared
-    and common secret key at any depth), phone numbers masked."""
+    """`payload` as it may be shown: the type's secret keys removed, whatever their case (for a type no handler
+    declares, every declared and common secret key at any depth), phone numbers masked."""
     if job_type in SECRET_KEYS:
         if isinstance(payload, dict):
-            payload = {k: v for k, v in payload.items() if k not in SECRET_KEYS[job_type]}
+            payload = {k: v for k, v in payload.items() if k.lower() not in SECRET_KEYS[job_type]}
     elif job_type not in KNOWN_TYPES:
         payload = _removing(COMMON_SECRET_KEYS.union(*SECRET_KEYS.values()), payload)
     return _masking(payload)

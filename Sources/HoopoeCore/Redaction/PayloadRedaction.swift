@@ -39,9 +39,9 @@ public struct PayloadRedaction: Sendable {
     /// A rule with explicit keys (tests, tools without handlers); with `knownTypes`, a payload of any other type loses
     /// every secret key named here and the common ones, at any depth.
     public init(secretKeys: [String: Set<String>], knownTypes: Set<String>? = nil) {
-        self.secretKeys = secretKeys
+        self.secretKeys = secretKeys.mapValues { Set($0.map { $0.lowercased() }) }
         self.knownTypes = knownTypes
-        unknownTypeKeys = secretKeys.values.reduce(Self.commonSecretKeys) { $0.union($1) }
+        unknownTypeKeys = self.secretKeys.values.reduce(Self.commonSecretKeys) { $0.union($1) }
     }
 
     /// True when `type`'s payloads carry secrets, so raw envelope text of that type must not be shown or kept.
@@ -74,7 +74,10 @@ public struct PayloadRedaction: Sendable {
         if let knownTypes, !((type ?? Self.typeNamed(in: bytes)).map(knownTypes.contains) ?? false) {
             for key in unknownTypeKeys { needles.insert("\"\(key)\"") }
         }
-        return needles.contains { needle in Self.contains(bytes, Array(needle.utf8)) }
+        // Searched in ASCII lower case, as the keys are matched in any case (`"Password"`); a type's name too, which
+        // only errs on the side of withholding.
+        let lowered = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+        return needles.contains { needle in Self.contains(lowered, Array(needle.lowercased().utf8)) }
     }
 
     /// The value of the first `"type":"…"` in text that is not JSON (cut off), if it has one without escapes.
@@ -114,22 +117,24 @@ public struct PayloadRedaction: Sendable {
 
     /// `payload` of a `type` job without its secret keys; phone numbers untouched (the dead-set copy, which a
     /// retry must be able to run with).
+    ///
+    /// Keys match whatever their case (the sets hold lower-case names): a `sendinblue.register` sent with `"Password"`,
+    /// which its handler cannot read, kept the password in the dead set (a review found it).
     public func stripped(_ payload: JSONValue, type: String) -> JSONValue {
         if let keys = secretKeys[type] {
-            guard case .object(var members) = payload else { return payload }
-            for key in keys { members[key] = nil }
-            return .object(members)
+            guard case .object(let members) = payload else { return payload }
+            return .object(members.filter { !keys.contains($0.key.lowercased()) })
         }
         guard let knownTypes, !knownTypes.contains(type) else { return payload }
         return Self.removing(unknownTypeKeys, from: payload)
     }
 
-    /// `value` without any member named in `keys`, at any depth.
+    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth.
     private static func removing(_ keys: Set<String>, from value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
             var kept: [String: JSONValue] = [:]
-            for (key, member) in members where !keys.contains(key) { kept[key] = removing(keys, from: member) }
+            for (key, member) in members where !keys.contains(key.lowercased()) { kept[key] = removing(keys, from: member) }
             return .object(kept)
         case .array(let elements): return .array(elements.map { removing(keys, from: $0) })
         default: return value

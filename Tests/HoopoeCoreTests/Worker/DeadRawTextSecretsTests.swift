@@ -71,6 +71,7 @@ private struct HoldsPassword: JobHandler {
     @Test func theTextSearchNamesTypesAndQuotedKeysOnly() {
         let redaction = PayloadRedaction(secretKeys: ["sendinblue.register": ["password"], "sms.send": []])
         #expect(redaction.mayHoldSecrets(rawText: Array(#"{"payload":{"password":"x""#.utf8)))
+        #expect(redaction.mayHoldSecrets(rawText: Array(#"{"payload":{"Password":"x""#.utf8)), "a key in any case")
         #expect(redaction.mayHoldSecrets(rawText: Array("sendinblue.register".utf8)))
         #expect(!redaction.mayHoldSecrets(rawText: Array(#"{"type":"sms.send","payload":{"text":"password"#.utf8)))
         #expect(!redaction.mayHoldSecrets(rawText: []))
