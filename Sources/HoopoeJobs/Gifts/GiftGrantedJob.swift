@@ -74,6 +74,10 @@ public struct GiftGrantedJob: JobHandler {
             // A re-delivery of a refused grant: only make sure its event went out.
             try await reject(payload, verdict: nil, store: store, now: now)
             return
+        } else {
+            // Used or expired before this grant ran (it was retrying): the gift was won all the same, and the next spin
+            // must see it. Skipped, the day's limit let the user win another the same day (a review found it).
+            _ = try await GiftWheel(services: services).recordRegardlessOfLimits(userID: payload.userID, userGiftID: payload.userGiftID, now: now)
         }
         let transition = try await store.transition(.grant, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt, queue: context.queue)
         guard transition.current == .granted else {

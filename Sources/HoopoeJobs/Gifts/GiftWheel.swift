@@ -29,8 +29,14 @@ public struct GiftWheel: Sendable {
         try await run(userID: userID, userGiftID: userGiftID, now: now)
     }
 
+    /// Counts `userGiftID` as won at `now` whatever the limits: a gift the user has already (used or expired before its
+    /// `gift.granted` ran) is no spin to refuse, but it was won, and the spins after it must see it.
+    func recordRegardlessOfLimits(userID: DomainIdentifier, userGiftID: DomainIdentifier, now: Date) async throws -> GiftWheelVerdict {
+        try await run(userID: userID, userGiftID: userGiftID, now: now, enforcingLimits: false)
+    }
+
     /// The script's arguments for `now`, after the user_gift_id (ARGV[1...7] and ARGV[9]).
-    func arguments(now: Date, userGiftID: DomainIdentifier?) -> [String] {
+    func arguments(now: Date, userGiftID: DomainIdentifier?, enforcingLimits: Bool = true) -> [String] {
         let calendar = services.calendar
         let month = settings.monthCalendar.month(of: now, in: calendar)
         let dayStart: Date
@@ -47,13 +53,14 @@ public struct GiftWheel: Sendable {
         return [
             String(format: "%.3f", now.timeIntervalSince1970), String(format: "%.3f", dayStart.timeIntervalSince1970), lifts,
             String(Int(month.start.timeIntervalSince1970)), String(Int(month.end.timeIntervalSince1970)),
-            String(settings.dailyLimit), String(settings.monthlyLimit), userGiftID?.value ?? "", String(ttl),
+            enforcingLimits ? String(settings.dailyLimit) : "0", enforcingLimits ? String(settings.monthlyLimit) : "0", userGiftID?.value ?? "", String(ttl),
         ]
     }
 
     /// KEYS[1] the user's wheel · ARGV[1…9] from ``arguments(now:userGiftID:)`` (`Lua/gift_wheel.lua` says each).
-    private func run(userID: DomainIdentifier, userGiftID: DomainIdentifier?, now: Date) async throws -> GiftWheelVerdict {
-        let reply = try await services.redis.run(Self.script, keys: [key(userID: userID)], arguments: arguments(now: now, userGiftID: userGiftID))
+    private func run(userID: DomainIdentifier, userGiftID: DomainIdentifier?, now: Date, enforcingLimits: Bool = true) async throws -> GiftWheelVerdict {
+        let reply = try await services.redis.run(
+            Self.script, keys: [key(userID: userID)], arguments: arguments(now: now, userGiftID: userGiftID, enforcingLimits: enforcingLimits))
         guard let parts = reply.array, parts.count == 4, let verdict = parts[0].string.flatMap(GiftWheelVerdict.Kind.init(rawValue:)),
             let retry = parts[1].int, let day = parts[2].int, let month = parts[3].int
         else { throw GiftError("unexpected reply from the gift_wheel script: \(reply)") }

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import HoopoeJobs
 import Redis
 import Testing
@@ -22,6 +23,20 @@ struct GiftWheelTests {
         #expect(try await wheel.check(userID: "other", now: Self.noon.addingTimeInterval(3600)).kind == .allowed)
         let next = try await wheel.record(userID: "u", userGiftID: "g2", now: Self.noon.addingTimeInterval(86_401))
         #expect(next.kind == .recorded && next.dayCount == 1 && next.monthCount == 2)
+    }
+
+    /// gift.used ran before gift.granted (the grant was retrying): the gift still counts, so the next spin that day is
+    /// refused. The grant skipped the wheel for a gift already used, and the user could win another the same day.
+    @Test("a gift used before its grant ran still counts against the day's limit")
+    func aGiftUsedBeforeItsGrantCounts() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let services = try h.services()
+        try await h.run(GiftUsedJob(services: services), ["user_id": "u", "user_gift_id": "g1"])
+        try await h.run(GiftGrantedJob(services: services), ["user_id": "u", "user_gift_id": "g1", "expires_at": .integer(Int64(Self.noon.timeIntervalSince1970) + 86_400)])
+        let verdict = try await GiftWheel(services: services).check(userID: "u", now: Self.noon.addingTimeInterval(60))
+        #expect(verdict.kind == .dailyLimit, "\(verdict)")
+        #expect(try await h.events("gift.rejected").isEmpty, "a gift the user has is not refused")
     }
 
     @Test("GIFT_DAY_WINDOW=calendar: the next gift is allowed from local midnight")
