@@ -241,6 +241,10 @@ public struct SMSSendJob: JobHandler {
         return (String(decoding: data, as: UTF8.self), queue)
     }
 
+    /// Kavenegar's `451` (too many calls, IP restricted), and how many for one message make an alert.
+    static let throttledCode = "451"
+    static let throttledAlertAfter = 3
+
     /// Kavenegar's `420`: the account may not send links.
     static func isLinksRestricted(_ error: ProviderError) -> Bool { error.provider == .kavenegar && error.code == "420" }
 
@@ -297,6 +301,16 @@ public struct SMSSendJob: JobHandler {
                     if let cap = error.suggestedMaxAttempts, error.httpStatus != nil {
                         let count = try await ledger.countCappedFailure(payload.messageID, provider: error.provider.rawValue, code: error.code)
                         failure.capReached = count >= cap ? cap : nil
+                    } else if error.provider == .kavenegar && error.code == Self.throttledCode {
+                        // docs/providers.md: 451 is retried after 60 s, "ALERT if it persists": the third for one
+                        // message tells an operator (once an hour, ProviderAlerts) that calls are throttled or the IP
+                        // restricted. Still retried: it may lift.
+                        let count = try await ledger.countCappedFailure(payload.messageID, provider: error.provider.rawValue, code: error.code)
+                        if count >= Self.throttledAlertAfter {
+                            _ = try? await ProviderAlerts(services: services).raise(
+                                provider: error.provider.rawValue, code: error.code,
+                                message: "\(error.message) (\(count) times for one message: calls throttled or the IP restricted)", operation: error.operation)
+                        }
                     }
                 }
                 failures.append(failure)

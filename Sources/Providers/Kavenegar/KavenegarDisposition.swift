@@ -44,7 +44,7 @@ enum KavenegarDisposition {
         case 429: return (alert, nil)  // IP blocked; NOT the throttling code
         case 431: return (.permanent, nil)  // token structure invalid
         case 432: return (alertPermanent, nil)  // template lacks %token
-        // 451 too many calls / IP restricted: long backoff (≥ 60 s); the job alerts if it persists.
+        // 451 too many calls / IP restricted: long backoff (≥ 60 s); sms.send alerts once a message met it three times.
         case 451: return (.retry(after: .seconds(60)), nil)
         case 501: return (alert, nil)  // account in test mode (application code, not HTTP 5xx)
         case 604: return (.permanent, nil)  // too many numbers (blocked list)
