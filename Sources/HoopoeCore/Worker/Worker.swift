@@ -299,9 +299,20 @@ public final class Worker: Sendable {
 
     /// Takes the jobs a fetch whose reply was lost delivered to this worker (``FetchReceipts``), as that fetch would
     /// have: held, and buffered or handed back.
+    ///
+    /// A queue whose look Redis refuses (its group gone with a restart that kept no data: `NOGROUP`; a key of another
+    /// type; an ACL) has nothing to take: skipped, so the fetch runs and mends what it can (it creates a missing group
+    /// again). Retried instead, the look failed before every fetch and the worker fetched nothing for good (a review
+    /// of decision 0099 found it).
     private func takeLostReplysJobs(queues: [String], receipts: inout FetchReceipts) async throws {
         for queue in queues {
-            let jobs = try await jobs.store.adoptUnreceived(queue: queue, consumer: options.consumer, lastReceived: receipts.lastReceived(queue))
+            let jobs: [FetchedJob]
+            do {
+                jobs = try await self.jobs.store.adoptUnreceived(queue: queue, consumer: options.consumer, lastReceived: receipts.lastReceived(queue))
+            } catch let error as RedisError where error.code == .server || error.code == .permissionDenied {
+                logger.warning("could not look for jobs a lost fetch reply delivered; the fetch goes on", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                continue
+            }
             if jobs.isEmpty { continue }
             logger.warning("took \(jobs.count) jobs a fetch whose reply was lost had delivered to this worker", metadata: ["queue": "\(queue)"])
             receipts.received(jobs)

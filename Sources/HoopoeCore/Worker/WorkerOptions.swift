@@ -34,7 +34,8 @@ public struct WorkerOptions: Sendable {
     public var deadMaxJobs: Int
     /// ...and none older than this (default 180 days).
     public var deadMaxAge: Duration
-    /// This process's name as a consumer of the streams, unique per process.
+    /// This worker's name as a consumer of the streams, unique per `Worker` (the default is): two workers under one
+    /// name would each take the other's deliveries for its own, after a lost fetch reply too (decision 0099).
     public var consumer: String
     /// Entries the `<ns>:events` stream keeps (approximately) when the worker adds `job.dead` to it; the same
     /// setting as the domain jobs' events (`HOOPOE_EVENTS_MAXLEN`, default 100,000).

@@ -63,4 +63,41 @@ import Testing
         worker.shutdown()
         try await run.value
     }
+
+    /// The look for a lost reply's jobs refused (the stream and its group gone, as after a restart that kept no data:
+    /// `NOGROUP`): the fetch goes on and creates the group again. The look was retried before every fetch instead,
+    /// and the worker never fetched again.
+    @Test func aLookRedisRefusesDoesNotStopTheFetches() async throws {
+        let direct = try TestRedis.client()
+        defer { direct.close() }
+        let port = try #require(URLComponents(string: try TestRedis.url())?.port)
+        let proxy = try ReplyDroppingProxy(to: port)
+        defer { proxy.close() }
+        let proxied = try RedisClient(url: "redis://127.0.0.1:\(proxy.port)/0")
+        defer { proxied.close() }
+        let namespace = TestRedis.uniquePrefix("lost-fetch-nogroup")
+        let jobs = JobQueue(redis: direct, namespace: namespace)
+        let attempts = Attempts()
+        var registry = JobRegistry()
+        registry.register(AttemptRecordingJob(attempts: attempts))
+        let worker = Worker(
+            jobs: JobQueue(redis: proxied, namespace: namespace), registry: registry, options: .fastTest(concurrency: 1),
+            logger: EngineHarness.quietLogger)
+        let run = Task { try await worker.run() }
+        defer { worker.shutdown() }
+        try await jobs.store.createGroups(queues: ["default"])
+        try await Task.sleep(for: .milliseconds(300))
+
+        let lost = "lost-\(UUID().uuidString)"
+        proxy.dropNextReply(toCommand: "XREADGROUP", containing: lost)
+        _ = try await jobs.enqueue(type: AttemptRecordingJob.type, payload: .object(["marker": .string(lost)]))
+        // Gone before the worker looks for it (it waits 100 ms after the failed fetch): the stream and its group.
+        try await direct.send("DEL", jobs.keys("default").stream)
+        #expect(try await TestSupport.eventually { proxy.droppedReplies.count == 1 })
+        let next = "next-\(UUID().uuidString)"
+        _ = try await jobs.enqueue(type: AttemptRecordingJob.type, payload: .object(["marker": .string(next)]))
+        #expect(try await TestSupport.eventually(timeout: .seconds(10)) { attempts.list.withLock { $0.count } == 1 }, "the next job ran")
+        worker.shutdown()
+        try await run.value
+    }
 }
