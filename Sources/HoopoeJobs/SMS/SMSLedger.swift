@@ -53,6 +53,9 @@ public struct SMSLedger: Sendable {
         public var userID: String?
         public var purpose: String?
         public var unknownOutcomes: Int
+        /// Providers whose sends with lost answers reached the cap for this message (none of which went out, their
+        /// outboxes said): never sent through again for it.
+        public var cappedProviders: Set<String>
         /// The provider of the last send whose outcome is unknown and not yet reconciled (`ippanel`), and when that
         /// attempt began (real Unix seconds): the next run asks the provider's outbox before sending again.
         public var unreconciledProvider: String?
@@ -85,6 +88,7 @@ public struct SMSLedger: Sendable {
             userID = fields["user_id"].flatMap { $0.isEmpty ? nil : $0 }
             purpose = fields["purpose"].flatMap { $0.isEmpty ? nil : $0 }
             unknownOutcomes = fields["unknown_outcomes"].flatMap { Int($0) } ?? 0
+            cappedProviders = Set((fields["capped_providers"] ?? "").split(separator: ",").map(String.init))
             unreconciledProvider = fields["unknown_provider"].flatMap { $0.isEmpty ? nil : $0 }
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
@@ -219,6 +223,17 @@ public struct SMSLedger: Sendable {
     /// Forgets the unreconciled send: its provider said it did not go out.
     public func clearUnreconciled(_ messageID: String) async throws {
         _ = try await redis.send("HDEL", messageKey(messageID), "unknown_provider", "unknown_since", "unknown_template")
+    }
+
+    /// Clears the lost send's mark, as ``clearUnreconciled(_:)``, and records `provider` as capped for this message
+    /// (``Record/cappedProviders``): its outbox showed none of its sends went out, and the next provider takes over.
+    func clearUnreconciled(_ messageID: String, capping provider: String, among capped: Set<String>) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key], [
+            RedisCommand("HDEL", key, "unknown_provider", "unknown_since", "unknown_template"),
+            RedisCommand("HSET", key, "capped_providers", capped.union([provider]).sorted().joined(separator: ",")),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
     }
 
     /// Takes back the mark ``noteUnknownOutcome(_:provider:attemptStartedAt:template:)`` wrote before a send whose

@@ -104,10 +104,10 @@ public struct SMSSendJob: JobHandler {
             }
         }
 
-        // A provider whose sends with lost answers reached the cap, none of which went out: the others send it.
-        var capped: String?
-        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context, cappedProvider: &capped) { return }
-        let senders = senders(for: payload, checked: checked).filter { $0.0.provider.rawValue != capped }
+        // Providers whose sends with lost answers reached the cap, none of which went out: the others send it.
+        var capped: Set<String> = []
+        if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context, capped: &capped) { return }
+        let senders = senders(for: payload, checked: checked).filter { !capped.contains($0.0.provider.rawValue) }
         guard !senders.isEmpty else {
             throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
         }
@@ -138,11 +138,11 @@ public struct SMSSendJob: JobHandler {
     /// unchecked, as before outboxes were read, with a warning naming the fix.
     private func sentBeforeAnswerWasLost(
         _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext,
-        cappedProvider: inout String?
+        capped: inout Set<String>
     ) async throws -> Bool {
-        guard let record = try await ledger.record(payload.messageID), let provider = record.unreconciledProvider,
-            let since = record.unreconciledSince
-        else { return false }
+        guard let record = try await ledger.record(payload.messageID) else { return false }
+        capped = record.cappedProviders
+        guard let provider = record.unreconciledProvider, let since = record.unreconciledSince else { return false }
         // The lost send may have been the link-free variant (after Kavenegar's 420): its text has other tokens, and the
         // outbox is searched for those, or a variant that went out is not found and the message is sent twice.
         let ownTemplate = payload.template
@@ -203,12 +203,14 @@ public struct SMSSendJob: JobHandler {
                 // No more blind sends through this provider (the cap), but its outbox has shown that none went out, so
                 // another provider cannot duplicate it: the message goes there. Given up here, a Kavenegar outage lost
                 // messages IPPanel could have sent.
-                if senders(for: payload, checked: checked).contains(where: { $0.0.provider.rawValue != provider }) {
+                // Recorded in the ledger, so no later run of the message sends through it again either.
+                let others = senders(for: payload, checked: checked).filter { $0.0.provider.rawValue != provider && !capped.contains($0.0.provider.rawValue) }
+                if !others.isEmpty {
                     context.logger.info("sms.send: \(outbox) has no \(what) for the sends whose answers were lost; sending through the next provider", metadata: [
                         "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
                     ])
-                    try await ledger.clearUnreconciled(payload.messageID)
-                    cappedProvider = provider
+                    try await ledger.clearUnreconciled(payload.messageID, capping: provider, among: capped)
+                    capped.insert(provider)
                     return false
                 }
                 let reason = "not sent: \(outbox) has no \(what) for any of the \(record.unknownOutcomes) sends whose answers were lost"

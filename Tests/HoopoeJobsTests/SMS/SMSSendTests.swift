@@ -378,6 +378,28 @@ import Testing
         }
     }
 
+    /// The provider capped for a message stays capped: IPPanel, sending in Kavenegar's place, fails for now (429), and
+    /// its retry goes to IPPanel again, not to a third Kavenegar `verify/lookup` (the cap lived in one run only).
+    @Test func aCappedProviderIsNotSentThroughOnTheMessagesNextRun() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        for _ in 0..<3 { await harness.control.enqueue(.reply(.text(500, "upstream failed")), for: .kavenegarLookup) }
+        await harness.control.enqueue(.reply(.text(429, "too many requests")), for: .ippanelSend)
+        // Runs of one job, in turn: two lost Kavenegar answers, then Kavenegar's outbox shows neither went out and
+        // IPPanel takes over (429: retried), then the retry.
+        var verdicts: [String] = []
+        for attempt in 1...4 {
+            let failure = try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder(), id: "capped-job", attempt: attempt)
+            verdicts.append(failure.map { "\($0.disposition)" } ?? "done")
+            if failure == nil { break }
+        }
+        #expect(verdicts.last == "done", "\(verdicts)")
+        #expect(try await harness.events("sms.sent").first?.data["provider"]?.stringValue == "ippanel")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2, "no third blind send through Kavenegar")
+        #expect(await harness.control.requests(to: .ippanelSend).count == 2)
+    }
+
     /// A real timeout: the fake accepts the lookup but answers after the client's 15 s limit. The job does not fall
     /// back to IPPanel (the SMS may be out); Kavenegar's outbox shows the message went out, so it is recorded as sent
     /// with that id and not sent again.
