@@ -309,11 +309,18 @@ public final class RedisCluster: Sendable {
 
         init(_ command: RedisCommand) { self.command = command }
 
+        /// Keeps the worst answer a node gave (an error, else the fewest replicas): a node sent a share again (a
+        /// redirection came back to it, a script loaded there) on a new socket would answer a `WAIT` that counts none
+        /// of the first share's writes, and must not clear the first one's shortfall.
         func record(_ reply: RedisReply, from node: RedisConfiguration.Endpoint) {
-            answers.withLock { $0[node] = reply }
+            answers.withLock { answers in
+                guard let kept = answers[node] else { answers[node] = reply; return }
+                if kept.errorMessage != nil { return }
+                if reply.errorMessage != nil || (reply.int ?? 0) < (kept.int ?? 0) { answers[node] = reply }
+            }
         }
 
-        /// The latest `WAIT` answer from `node`; nil when none came (its share was not sent with one).
+        /// The worst `WAIT` answer from `node`; nil when none came (its share was not sent with one).
         func answer(from node: RedisConfiguration.Endpoint) -> RedisReply? { answers.withLock { $0[node] } }
     }
 
