@@ -325,6 +325,23 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// Kavenegar's `451` (too many calls, IP restricted) is retried after 60 s; met a third time for one message it
+    /// also tells an operator (docs/providers.md: "ALERT if it persists"), and the message is still retried.
+    @Test func kavenegar451ThatPersistsRaisesAnAlert() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        for _ in 0..<3 { await harness.control.enqueue(.kavenegar(code: 451), for: .kavenegarLookup) }
+        var alertsAfter: [Int] = []
+        for attempt in 1...3 {
+            let failure = try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("throttled"), id: "job-451", attempt: attempt)
+            guard case .retry? = failure?.disposition else { Issue.record("attempt \(attempt): \(String(describing: failure))"); return }
+            alertsAfter.append(try await harness.events("provider.alert").count)
+        }
+        #expect(alertsAfter == [0, 0, 1], "\(alertsAfter)")
+        #expect(try await harness.events("provider.alert").first?.data["code"]?.stringValue == "451")
+    }
+
     /// Kavenegar's `402` ("operation failed", meaning undocumented) is retried at most 3 times for a message
     /// (docs/providers.md §2.6), not for the job's 12 attempts; a known failure leaves no unknown-outcome mark.
     @Test func kavenegar402IsTriedThreeTimesThenTheMessageFails() async throws {
