@@ -64,8 +64,9 @@ extension RedisConfiguration {
                 do throws(TransportFailure) {
                     _ = try TLSContext(tls)
                 } catch {
-                    // TLSContext names which file failed ("the CA file", "the client certificate", "the client key").
-                    let option = error.reason.contains("client key") ? "key" : error.reason.contains("client certificate") ? "cert" : "ca"
+                    // TLSContext's message begins with which file failed ("the CA file", "the client certificate", "the
+                    // client key"); matched at its start, not anywhere (a path may hold those words).
+                    let option = error.reason.hasPrefix("TLS: cannot use the client key") ? "key" : error.reason.hasPrefix("TLS: cannot load the client certificate") ? "cert" : "ca"
                     let named = files.first { $0.option == option }
                     throw SettingError(key: named.map { source[$0.option] ?? $0.variable } ?? "REDIS_TLS_CA", message: error.reason)
                 }

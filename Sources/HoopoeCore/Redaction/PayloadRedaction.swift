@@ -80,25 +80,45 @@ public struct PayloadRedaction: Sendable {
         return needles.contains { needle in Self.contains(lowered, Array(needle.lowercased().utf8)) }
     }
 
-    /// The value of the first `"type":"…"` in text that is not JSON (cut off), if it has one without escapes.
+    /// The value of the envelope's own `"type":"…"` in text that is not JSON (cut off): a `type` key at the top level of
+    /// the object, not one inside its payload (which could make an unknown type look declared); nil when there is none
+    /// before the text ends, or it holds an escape.
     static func typeNamed(in bytes: [UInt8]) -> String? {
-        let key = Array(#""type""#.utf8)
-        guard bytes.count > key.count else { return nil }
+        var depth = 0
         var index = 0
-        while index <= bytes.count - key.count {
-            defer { index += 1 }
-            guard bytes[index] == key[0], bytes[index..<(index + key.count)].elementsEqual(key) else { continue }
-            var cursor = index + key.count
-            func skipSpaces() { while cursor < bytes.count, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D { cursor += 1 } }
-            skipSpaces()
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: ":") else { continue }
-            cursor += 1
-            skipSpaces()
-            guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "\"") else { continue }
-            let start = cursor + 1
-            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-            let name = bytes[start..<end]
-            return name.contains(UInt8(ascii: "\\")) ? nil : String(decoding: name, as: UTF8.self)
+        var expectingKey = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"):
+                depth += 1
+                expectingKey = true
+            case UInt8(ascii: "}"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                expectingKey = depth == 1 || expectingKey
+            case UInt8(ascii: "\""):
+                // A string: skip it, escapes included; at the top level in a key's place, it may be `"type"`.
+                let start = index + 1
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\"") { end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard end < bytes.count else { return nil }
+                let isTypeKey = depth == 1 && expectingKey && bytes[start..<end].elementsEqual(Array("type".utf8))
+                expectingKey = false
+                index = end + 1
+                if isTypeKey {
+                    while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ":")].contains(bytes[index]) { index += 1 }
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+                    let valueStart = index + 1
+                    guard let valueEnd = bytes[valueStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                    let name = bytes[valueStart..<valueEnd]
+                    return name.contains(UInt8(ascii: "\\")) ? nil : String(decoding: name, as: UTF8.self)
+                }
+                continue
+            default:
+                break
+            }
+            index += 1
         }
         return nil
     }

@@ -68,6 +68,16 @@ private struct HoldsPassword: JobHandler {
         #expect(dead.contains { $0.payload == .string(knownCut) }, "a declared type's text is kept")
     }
 
+    /// The type that exempts a declared type's text is the envelope's own, at its top level: one inside the payload
+    /// (`{"payload":{"type":"diag.record","api_key":…`) made an unknown type's text look declared, and kept its secret.
+    @Test func onlyTheEnvelopesOwnTypeExemptsItsText() {
+        let rule = PayloadRedaction(secretKeys: [:], knownTypes: ["diag.record"])
+        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"diag.record","api_key":"s""#.utf8)))
+        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"diag.record"},"type":"partner.sync","token":"s""#.utf8)))
+        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","type":"diag.record","payload":{"token":"3""#.utf8)))
+        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","note":"\"type\":\"y\"","type" : "diag.record","payload":{"token":"3""#.utf8)))
+    }
+
     @Test func theTextSearchNamesTypesAndQuotedKeysOnly() {
         let redaction = PayloadRedaction(secretKeys: ["sendinblue.register": ["password"], "sms.send": []])
         #expect(redaction.mayHoldSecrets(rawText: Array(#"{"payload":{"password":"x""#.utf8)))
