@@ -121,7 +121,7 @@ public struct SMSSendJob: JobHandler {
             ])
             let more = try await attempt(
                 self.senders(for: linkFree.payload, checked: linkFree.checked), payload: linkFree.payload, checked: linkFree.checked,
-                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name)
+                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name, earlier: failures)
             if more.isEmpty { return }
             failures += more
         }
@@ -264,10 +264,11 @@ public struct SMSSendJob: JobHandler {
     }
 
     /// Tries each sender in order until one accepts: records and announces the send and returns no failures, or
-    /// returns the non-permanent failures (a permanent one, or an unknown outcome, ends the job by throwing).
+    /// returns the non-permanent failures (a permanent one, or an unknown outcome, ends the job by throwing). `earlier`:
+    /// the failures of this run's senders before these (the link-free variant's run follows the template's).
     private func attempt(
         _ senders: [(any SMSSender, TemplateSMS)], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
-        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil
+        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil, earlier: [SenderFailure] = []
     ) async throws -> [SenderFailure] {
         var failures: [SenderFailure] = []
         for (sender, message) in senders {
@@ -289,7 +290,7 @@ public struct SMSSendJob: JobHandler {
                     // this verdict is about this provider's request (an IPPanel pattern parameter it refuses), and the
                     // one before may still send it later. Given up here, a message Kavenegar would have sent after a
                     // top-up was lost to IPPanel's 422.
-                    guard failures.contains(where: { !$0.isFinal }) else {
+                    guard (earlier + failures).contains(where: { !$0.isFinal }) else {
                         try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
                         throw JobFailure.permanent(error.description)
                     }

@@ -35,6 +35,24 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// Kavenegar refuses the link (420) and IPPanel fails for now (429); the link-free variant's first sender, Kavenegar,
+    /// then refuses it for good (431). That verdict is about the variant's request: IPPanel, which failed only for now,
+    /// may still send the message, so it is retried, not given up (the variant's run looked at its own failures only).
+    @Test func theLinkFreeVariantsPermanentRefusalLeavesTheMessageToAProviderThatFailedForNow() async throws {
+        let harness = try await DomainHarness(fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 420), for: .kavenegarLookup)
+        await harness.control.enqueue(.kavenegar(code: 431), for: .kavenegarLookup)
+        for _ in 0..<2 { await harness.control.enqueue(.reply(.text(429, "too many requests")), for: .ippanelSend) }
+        let failure = try await harness.failure(of: SMSSendJob(services: try harness.services()), SMSTest.reminder("variant-refused"))
+        guard case .retry? = failure?.disposition else {
+            Issue.record("expected a retry: \(String(describing: failure))")
+            return
+        }
+        #expect(try await harness.events("sms.failed").isEmpty)
+        #expect(await SMSTest.forms(harness, .kavenegarLookup).map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
+    }
+
     /// The link-free variant went out but its answer was lost: the next run finds it in Kavenegar's outbox by the
     /// variant's own tokens (the variant has no link) and sends nothing more. Searching with the first template's
     /// tokens, as before, found nothing and sent the message twice.
