@@ -375,8 +375,8 @@ public struct SMSSendJob: JobHandler {
     /// Every provider failed without a permanent verdict: parked when only alerts stopped it, else retried; failed for
     /// good when every failure was an alert that needs the payload changed, or on the last attempt.
     ///
-    /// Parked (docs/providers.md §1: "park the job rather than burning retries"): deferred as a new job to the next quarter
-    /// hour past the park delay, no attempt burnt, for up to ``SMSSettings/alertParkLimit`` after the first park. A
+    /// Parked (docs/providers.md §1: "park the job rather than burning retries"): deferred as a new job to the quarter
+    /// hour nearest the park delay on, no attempt burnt, for up to ``SMSSettings/alertParkLimit`` after the first park. A
     /// retry at the park time counted one: 12 attempts 15 minutes apart, and an account whose credit ran dry in the
     /// evening lost every message by the time anyone topped it up. The target is on a grid so a re-run of this job
     /// (its settle lost) defers to the same job (``deferSend(_:until:now:reason:context:)``'s once-key).
@@ -390,8 +390,11 @@ public struct SMSSendJob: JobHandler {
         if !hopeless && onlyAlerts {
             let parkedSince = try await ledger.alertParkedSince(payload.messageID, now: Date())
             if Date().timeIntervalSince1970 - parkedSince < SMSSettings.alertParkLimit {
+                // The grid point nearest a park delay on (half to one and a half of it): a parked copy run just after
+                // its grid point parks to the next one, and two copies (a re-run of a job whose settle was lost) meet
+                // on the same point and become one job (the once-key) instead of alternating for the whole day.
                 let delay = max(60, failurePolicy.alertParkDelay.seconds)
-                let target = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 + delay) / delay).rounded(.up) * delay)
+                let target = Date(timeIntervalSince1970: ((now.timeIntervalSince1970 + delay / 2) / delay).rounded(.up) * delay)
                 try await deferSend(payload, until: target, now: now, reason: "every provider raised an alert, parked: \(summary)", context: context)
             }
         }

@@ -232,7 +232,7 @@ import Testing
     }
 
     /// Every provider raises an alert (Kavenegar `418` credit, IPPanel `401` key): the message is parked without burning
-    /// an attempt — deferred as a new job to a quarter hour 15–30 minutes on — even on the job's last attempt; after a
+    /// an attempt — deferred as a new job to the quarter hour nearest 15 minutes on — even on the job's last attempt; after a
     /// day of parks they count, so it still ends. Before, each park was a counted retry: 12 attempts in under 3 hours.
     @Test func aMessageEveryProviderAlertsOnIsParkedWithoutBurningAttempts() async throws {
         let harness = try await DomainHarness()
@@ -247,7 +247,7 @@ import Testing
         #expect(parked.count == 1 && parked.first?.envelope.id == failure?.deferredTo)
         #expect(parked.first?.envelope.attempt == 0, "the parked job starts its attempts afresh")
         let wait = (parked.first?.due ?? 0) - Date().timeIntervalSince1970
-        #expect((900 - 60...1800 + 5).contains(wait), "parked to a quarter hour 15-30 min on: \(wait) s")
+        #expect((450 - 60...1350 + 5).contains(wait), "parked to the quarter hour nearest 15 min on: \(wait) s")
         #expect(try await harness.events("sms.failed").isEmpty)
         #expect(try await SMSLedger(services: services).record("parked-1")?.state == nil, "not given up")
 
@@ -258,6 +258,31 @@ import Testing
         let last = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-after-a-day", attempt: 25)
         #expect(last?.disposition == .permanent, "\(String(describing: last))")
         #expect(try await harness.events("sms.failed").count == 1)
+    }
+
+    /// Two copies of a parked message (the original run again after its settle was lost, in the next quarter hour) meet
+    /// on one grid point within a park and become one job: the copy parked first parks again to the point the other
+    /// parked to. With the first quarter hour a full delay on, they alternated points for the whole day.
+    @Test func twoParkedCopiesOfAMessageBecomeOne() async throws {
+        let harness = try await DomainHarness()
+        let services = try harness.services()
+        let grid = (morning.timeIntervalSince1970 / 900).rounded(.down) * 900  // 10:00 Tehran is on the quarter-hour grid
+        /// Runs the job `id` at domain time `seconds`, every provider alerting: the job it parked to, and when that is
+        /// due in domain time.
+        func park(at seconds: Double, id: String) async throws -> (id: String, due: Double) {
+            try await harness.setClock(Date(timeIntervalSince1970: seconds))
+            await harness.control.enqueue(.kavenegar(code: 418), for: .kavenegarLookup)
+            await harness.control.enqueue(.ippanel(httpStatus: 401, messageCode: "401-1"), for: .ippanelSend)
+            let before = Date().timeIntervalSince1970
+            let parked = try #require(try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("two-copies"), id: id)?.deferredTo)
+            let job = try #require(try await SMSTest.scheduled(harness).first { $0.envelope.id == parked })
+            return (parked, (seconds + job.due - before).rounded())
+        }
+        let first = try await park(at: grid + 10, id: "original")
+        let rerun = try await park(at: grid + 910, id: "original")  // the original again, a quarter hour later
+        #expect(first.id != rerun.id, "two copies, each parked to its own point")
+        let again = try await park(at: first.due + 5, id: first.id)  // the first copy runs at its point and parks again
+        #expect(again.id == rerun.id, "it parks to the point the other copy waits at: one job (\(first.due - grid), \(rerun.due - grid), \(again.due - grid))")
     }
 
     /// Kavenegar fails only for now (`418` credit), then IPPanel refuses its own request for good (`422`, a pattern
