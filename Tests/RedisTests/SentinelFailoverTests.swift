@@ -334,7 +334,12 @@ struct SentinelFailoverTests {
         try await replica.send("REPLICAOF", "NO", "ONE")
         try await primary.send("REPLICAOF", "127.0.0.1", String(group.nodes[1].port))
         try await primary.send("CLIENT", "KILL", "TYPE", "normal")
-        let error = await #expect(throws: RedisError.self) { try await client.send("GET", "k") }
+        var error = await #expect(throws: RedisError.self) { try await client.send("GET", "k") }
+        if error?.code == .connectionLost {
+            // The killed connection was written to before its thread saw the close (a loaded machine, once in CI):
+            // that call is lost; the next one reconnects.
+            error = await #expect(throws: RedisError.self) { try await client.send("GET", "k") }
+        }
         #expect(error?.code == .connectionFailed && error?.description.contains("not the primary") == true, "\(String(describing: error))")
     }
 
