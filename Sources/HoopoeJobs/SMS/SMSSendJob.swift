@@ -132,7 +132,7 @@ public struct SMSSendJob: JobHandler {
     /// (`report/new_list`, `report/recipients`, `report/by_bulk`) or Kavenegar's (`sms/selectoutbox`, for a
     /// `verify/lookup`): if it did, records it as sent with that id (true: nothing is sent again); if not, clears the
     /// mark and the caller sends (the one re-send allowed) — or, after the last allowed send, sends through the other
-    /// providers (`cappedProvider` names the one left out), or fails the message as not sent when there is none. A
+    /// providers (`capped` comes back naming the ones left out), or fails the message as not sent when there is none. A
     /// failed outbox call retries the job rather than sending blind, except Kavenegar's `407` (the outbox
     /// needs the server's IP whitelisted in the panel): that cannot change by retrying, so the one re-send goes out
     /// unchecked, as before outboxes were read, with a warning naming the fix.
