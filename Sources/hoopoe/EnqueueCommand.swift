@@ -118,8 +118,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     /// Refuses an unknown type (naming the closest known one) and a payload its handler could not decode.
     private func check(_ value: JSONValue, registry: JobRegistry) throws {
         guard registry.types.contains(type) else {
-            let closest = registry.types.min { EditDistance.between($0, type) < EditDistance.between($1, type) }
-            let hint = closest.map { EditDistance.between($0, type) <= max(3, type.count / 3) ? "; did you mean \($0)?" : "" } ?? ""
+            let hint = EditDistance.suggestion(for: type, among: registry.types).map { "; did you mean \($0)?" } ?? ""
             throw usageFailure("unknown job type '\(type)'\(hint) (known: \(registry.types.joined(separator: ", ")))")
         }
         if let problem = registry.payloadProblem(type: type, payload: value.encoded()) {
@@ -146,6 +145,13 @@ enum DelayParser {
 
 /// Levenshtein distance, for "did you mean" on a mistyped job type.
 enum EditDistance {
+    /// The name among `names` closest to `name`, when it is close enough to be a slip (at most 3 edits, or a third
+    /// of the name): the "did you mean" of `hoopoe enqueue` and `hoopoe scheduler`.
+    static func suggestion(for name: String, among names: [String]) -> String? {
+        guard let closest = names.min(by: { between($0, name) < between($1, name) }) else { return nil }
+        return between(closest, name) <= max(3, name.count / 3) ? closest : nil
+    }
+
     static func between(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }

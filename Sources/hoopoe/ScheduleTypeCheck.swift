@@ -15,8 +15,7 @@ enum ScheduleTypeCheck {
         var errors: [String] = []
         for task in tasks {
             guard registry.types.contains(task.type) else {
-                let closest = registry.types.min { EditDistance.between($0, task.type) < EditDistance.between($1, task.type) }
-                let hint = closest.map { EditDistance.between($0, task.type) <= max(3, task.type.count / 3) ? " (did you mean \($0)?)" : "" } ?? ""
+                let hint = EditDistance.suggestion(for: task.type, among: registry.types).map { " (did you mean \($0)?)" } ?? ""
                 warnings.append(
                     "task '\(task.name)': type '\(task.type)' is not one this build's workers run\(hint); its jobs go to the dead set unless a worker of another build runs them")
                 continue

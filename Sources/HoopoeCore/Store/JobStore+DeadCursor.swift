@@ -16,7 +16,7 @@ package struct DeadCursor: Sendable, Equatable {
         self.id = id
     }
 
-    /// Whether `entry` comes after this position in the set's order.
+    /// Whether the member `member` with score `score` comes after this position in the set's order.
     func precedes(diedAt score: Double, id member: String) -> Bool {
         score > diedAt || (score == diedAt && id.utf8.lexicographicallyPrecedes(member.utf8))
     }
