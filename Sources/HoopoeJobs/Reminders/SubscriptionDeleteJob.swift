@@ -18,8 +18,10 @@ public struct SubscriptionDeleteJob: JobHandler {
     public func run(_ payload: Payload, context: JobContext) async throws {
         let user: String
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
-        let deleted = try await SubscriptionStore(services: services).delete(user)
-        let cancelled = try await ReleasedReminders.cancel(deleted.toCancel, services: services)
+        let store = SubscriptionStore(services: services)
+        let deleted = try await store.delete(user)
+        let cancelled = try await ReleasedReminders.cancel(deleted.toCancel.map(\.job), services: services)
+        try await store.forgetReleased(user, deleted.toCancel)
         try await services.events.emit(SubscriptionDeleted(
             userID: user, existed: deleted.existed, droppedReminders: deleted.dropped, cancelledJobs: cancelled), at: try await services.clock.now())
     }

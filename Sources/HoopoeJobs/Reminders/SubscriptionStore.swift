@@ -45,12 +45,27 @@ struct SubscriptionStore: Sendable {
         var previousExpiresAt: Int64?
         /// Pending reminders of the old expiry dropped.
         var dropped: Int
-        /// Released jobs (`<queue>|<id>`) of the old expiry, to cancel.
-        var toCancel: [String]
+        /// Released jobs of any expiry but the current one, to cancel and then forget.
+        var toCancel: [ReleasedEntry]
+    }
+
+    /// One released job as recorded in the user's released hash (``releasedKey(_:)``).
+    struct ReleasedEntry: Sendable, Equatable {
+        /// `<expires_at>|<offset>` (and `|email` for the email).
+        var field: String
+        /// `<queue>|<job id>`, and for an SMS `|<message id>` after it (``ReleasedReminders/entry(queue:job:smsMessageID:)``).
+        var job: String
+
+        /// The field, value pairs a script returned from `HGETALL`.
+        static func pairs(_ replies: ArraySlice<RedisReply>) -> [ReleasedEntry] {
+            let strings = replies.compactMap(\.string)
+            return stride(from: 0, to: strings.count - 1, by: 2).map { ReleasedEntry(field: strings[$0], job: strings[$0 + 1]) }
+        }
     }
 
     /// Records a subscription and schedules `reminders` (offset, due time); on a new expiry drops the old one's
-    /// pending reminders and hands back its released jobs.
+    /// pending reminders. Hands back, on every call, the released jobs of any other expiry: they stay recorded until
+    /// ``forgetReleased(_:_:)``, so a retry after a crash before their cancels still finds them.
     ///
     /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released.
     /// ARGV[1] user · [2] expires_at · [3] phone · [4] first_name · [5] plan · [6] receipt_id · [7] updated_at
@@ -64,17 +79,18 @@ struct SubscriptionStore: Sendable {
         let parts = reply.array ?? []
         return UpsertOutcome(
             outcome: parts.first?.string ?? "new", previousExpiresAt: parts.count > 1 ? parts[1].string.flatMap { Int64($0) } : nil,
-            dropped: parts.count > 2 ? parts[2].int ?? 0 : 0, toCancel: parts.dropFirst(3).compactMap(\.string))
+            dropped: parts.count > 2 ? parts[2].int ?? 0 : 0, toCancel: ReleasedEntry.pairs(parts.dropFirst(3)))
     }
 
-    /// Forgets a subscription and its pending reminders; hands back its released jobs (`<queue>|<id>`) to cancel.
+    /// Forgets a subscription and its pending reminders; hands back its released jobs to cancel, which stay recorded
+    /// until ``forgetReleased(_:_:)`` (a retry after a crash before their cancels still finds them).
     ///
     /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released · ARGV[1] user.
-    func delete(_ user: String) async throws -> (existed: Bool, dropped: Int, toCancel: [String]) {
+    func delete(_ user: String) async throws -> (existed: Bool, dropped: Int, toCancel: [ReleasedEntry]) {
         let reply = try await redis.run(
             Self.deleteScript, keys: [subscriptionKey(user), dueKey, releasedKey(user)], arguments: [user])
         let parts = reply.array ?? []
-        return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, parts.dropFirst(2).compactMap(\.string))
+        return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, ReleasedEntry.pairs(parts.dropFirst(2)))
     }
 
     /// The user's subscription, nil when there is none.
@@ -96,6 +112,13 @@ struct SubscriptionStore: Sendable {
     func recordReleased(_ user: String, _ entries: [(field: String, job: String)], ttl: Int) async throws {
         let key = releasedKey(user)
         _ = try await redis.pipeline(entries.map { RedisCommand("HSET", key, $0.field, $0.job) } + [RedisCommand("EXPIRE", key, String(ttl))])
+    }
+
+    /// Forgets released jobs once they are cancelled (a field recorded again since is one the caller did not see,
+    /// and cannot be: each release records its field once).
+    func forgetReleased(_ user: String, _ entries: [ReleasedEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await redis.send(RedisCommand("HDEL", [releasedKey(user)] + entries.map(\.field)))
     }
 
     // MARK: Claims

@@ -72,7 +72,8 @@ public struct SubscriptionUpsertJob: JobHandler {
         let recorded = try await store.upsert(
             subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []))
         let outcome = recorded.outcome
-        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel, services: services)
+        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel.map(\.job), services: services)
+        try await store.forgetReleased(user, recorded.toCancel)
         var event = SubscriptionUpserted(userID: user, expiresAt: expires, outcome: outcome, cancelledJobs: cancelled)
         if outcome != "same" {
             event.scheduledOffsets = plan.scheduled.map(\.offset)

@@ -1,9 +1,11 @@
 -- Hoopoe expiration reminders, reminders_delete (run by SubscriptionStore). Every key carries the {reminders} hash tag.
 --
--- Forgets a subscription: its pending reminders, and hands back its released `sms.send` jobs to cancel.
+-- Forgets a subscription and its pending reminders, and hands back its released jobs to cancel. The released
+-- entries stay until the caller has cancelled them and forgets them (SubscriptionStore.forgetReleased), so a retry
+-- after a crash between this script and the cancels cancels them still.
 --
 -- KEYS[1] sub:<user> · KEYS[2] due · KEYS[3] jobs:<user> · ARGV[1] user
--- Returns {existed (0/1), removed count, '<queue>|<id>'...}
+-- Returns {existed (0/1), removed count, field, '<queue>|<id>[|<message id>]', ...}
 local old = redis.call('HGET', KEYS[1], 'expires_at')
 local result = {old and 1 or 0, 0}
 if old then
@@ -13,6 +15,6 @@ if old then
   end
 end
 local jobs = redis.call('HGETALL', KEYS[3])
-for i = 2, #jobs, 2 do table.insert(result, jobs[i]) end
-redis.call('DEL', KEYS[1], KEYS[3])
+for i = 1, #jobs do table.insert(result, jobs[i]) end
+redis.call('DEL', KEYS[1])
 return result

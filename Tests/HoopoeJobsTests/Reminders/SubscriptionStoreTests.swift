@@ -1,0 +1,87 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+import Redis
+import Testing
+import TestSupport
+
+@testable import HoopoeJobs
+
+/// A worker that dies between `reminders.upsert`/`reminders.delete` and the cancels of the jobs they handed back: the
+/// job is retried, and the retry must still find those jobs. Before, the scripts removed the entries as they handed them
+/// back, so the retry (`same`, or a delete of nothing) cancelled nothing and the old expiry's reminder went out.
+@Suite("Reminders: the released jobs outlive a crash before their cancels", .serialized)
+struct SubscriptionStoreTests {
+    func subscription(_ user: String, expires: String, receipt: String) -> JSONValue {
+        ["user_id": .string(user), "phone": "09121234567", "first_name": "Sara", "plan": 2, "expires_at": .string(expires),
+         "receipt_id": .string(receipt)]
+    }
+
+    /// A harness where `user`'s offset-10 reminder of the 2024-12-15 expiry was released and waits.
+    func released(_ user: String) async throws -> DomainHarness {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription(user, expires: "2024-12-15", receipt: "R-1"))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.smsJobs().count == 1, "offset 10 released")
+        return harness
+    }
+
+    @Test("a renewal retried after its script ran and its worker died cancels the old expiry's waiting SMS, then forgets it")
+    func renewalRetriedAfterACrash() async throws {
+        let harness = try await released("7")
+        let services = try harness.services()
+        let now = tehran(2024, 12, 5, 12)
+        try await harness.setClock(now)
+        let store = SubscriptionStore(services: services)
+        // What the first attempt did before its process was killed: the script, not the cancels.
+        let expiry = tehranDayEnd(2025, 1, 15)
+        let plan = ExpirationSchedule(calendar: services.calendar, offsets: [10, 3, 1, 0]).plan(expiry: expiry, now: now)
+        let first = try await store.upsert(
+            .init(user: "7", expiresAt: Int64(expiry.timeIntervalSince1970), phone: "09121234567", firstName: "Sara", plan: "2",
+                  receiptID: "R-2", email: ""),
+            now: now, ttl: 86_400 * 80, reminders: plan.scheduled)
+        #expect(first.outcome == "renewed")
+        #expect(first.toCancel.count == 1)
+        // The retry.
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2025-01-15", receipt: "R-2"))
+        #expect(try await harness.smsJobs().isEmpty, "the old expiry's waiting sms.send is cancelled by the retry")
+        let retried = try #require(try await harness.events("subscription.upserted").last)
+        #expect(retried.data["outcome"] == "same")
+        #expect(retried.data["cancelled_jobs"] == 1)
+        #expect(try await harness.redis.send("HLEN", store.releasedKey("7")).int == 0, "cancelled entries are forgotten")
+        // A later call hands back nothing more.
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2025-01-15", receipt: "R-2"))
+        #expect(try await harness.events("subscription.upserted").last?.data["cancelled_jobs"] == 0)
+    }
+
+    @Test("a delete retried after its script ran and its worker died cancels the waiting SMS, then forgets it")
+    func deleteRetriedAfterACrash() async throws {
+        let harness = try await released("8")
+        let services = try harness.services()
+        let store = SubscriptionStore(services: services)
+        let first = try await store.delete("8")
+        #expect(first.existed)
+        #expect(first.toCancel.count == 1)
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "8"])
+        #expect(try await harness.smsJobs().isEmpty, "the waiting sms.send is cancelled by the retry")
+        let retried = try #require(try await harness.events("subscription.deleted").last)
+        #expect(retried.data["existed"] == false)
+        #expect(retried.data["cancelled_jobs"] == 1)
+        #expect(try await harness.redis.send("EXISTS", store.releasedKey("8")).int == 0, "cancelled entries are forgotten")
+    }
+
+    @Test("a renewal keeps the new expiry's released entries and hands back only the others")
+    func renewalKeepsTheCurrentExpirysEntries() async throws {
+        let harness = try await released("9")
+        let services = try harness.services()
+        let store = SubscriptionStore(services: services)
+        try await harness.redis.send("HSET", store.releasedKey("9"), "\(Int64(tehranDayEnd(2025, 1, 15).timeIntervalSince1970))|10", "q|other")
+        try await harness.setClock(tehran(2024, 12, 5, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("9", expires: "2025-01-15", receipt: "R-2"))
+        #expect(try await harness.smsJobs().isEmpty)
+        let left = try await harness.redis.send("HGETALL", store.releasedKey("9")).hashFields
+        #expect(left == ["\(Int64(tehranDayEnd(2025, 1, 15).timeIntervalSince1970))|10": "q|other"])
+    }
+}
