@@ -95,15 +95,19 @@ import Yams
         }
     }
 
+    /// A stop is the drain (`--shutdown-timeout`) and then up to `unsentAcknowledgementRetry` for acknowledgements
+    /// Redis could not take: a kill before that ends runs finished jobs again.
     @Test func stopTimeoutsStayAboveTheWorkersDrain() throws {
+        let retry = Double(WorkerOptions().unsentAcknowledgementRetry.components.seconds)
         let unit = try text("deploy/systemd/hoopoe-worker@.service")
         let drain = try #require(Self.number(after: "--shutdown-timeout ", in: unit))
         let stop = try #require(Self.number(after: "TimeoutStopSec=", in: unit))
-        #expect(stop > drain)
+        #expect(stop > drain + retry)
         let kubernetes = try text("deploy/kubernetes/worker-deployment.yaml")
-        #expect(try #require(Self.number(after: "terminationGracePeriodSeconds: ", in: kubernetes)) > 25)
-        let compose = try text("deploy/docker-compose.yml")
-        #expect(try #require(Self.number(after: "stop_grace_period: ", in: compose)) > 25)
+        #expect(try #require(Self.number(after: "terminationGracePeriodSeconds: ", in: kubernetes)) > drain + retry)
+        for file in ["deploy/docker-compose.yml", "deploy/docker-compose.sentinel.yml"] {
+            #expect(try #require(Self.number(after: "stop_grace_period: ", in: try text(file))) > drain + retry, "\(file)")
+        }
     }
 
     /// Kubernetes' `runAsNonRoot` checks the image's user by number: a user given by name (`USER hoopoe`) cannot be
@@ -165,8 +169,40 @@ import Yams
             }
         }
         #expect(read.isSuperset(of: ["REDIS_URL", "LOG_LEVEL", "LOG_FORMAT", "HOOPOE_NAMESPACE", "KAVENEGAR_API_KEY", "HOOPOE_TIME_ZONE", "REDIS_WAIT_REPLICAS", "REDIS_TLS_KEY"]), "the scan finds what the code reads: \(read)")
+        // `make run`'s own settings: a variable with a default (`${NAME:-value}`).
+        let run = try text("scripts/run.sh")
+        let setting = try NSRegularExpression(pattern: #"\$\{([A-Z][A-Z0-9_]+):-[^}]"#)
+        let runSettings = setting.matches(in: run, range: NSRange(run.startIndex..., in: run)).map { String(run[Range($0.range(at: 1), in: run)!]) }
+        #expect(Set(runSettings).isSuperset(of: ["HOOPOE_BIN", "LOCAL_REDIS_PORT"]), "the scan finds make run's settings: \(runSettings)")
+        read.formUnion(runSettings)
         for name in read.sorted() {
             #expect(example.contains("\(name)="), "deploy/hoopoe.env.example does not document \(name)")
+        }
+    }
+
+    /// Compose's `environment:` beats every `env_file`: a `REDIS_URL` with a password in `hoopoe.env` was dropped, and
+    /// the worker connected without it. The Hoopoe services take their settings from env files only, `hoopoe.env` last
+    /// (it wins), the shipped ones before it naming only variables Hoopoe reads.
+    @Test func composeSettingsLetHoopoeEnvWin() throws {
+        let example = try text("deploy/hoopoe.env.example")
+        for file in ["deploy/docker-compose.yml", "deploy/docker-compose.sentinel.yml"] {
+            let compose = try #require(try Yams.load(yaml: try text(file)) as? [String: Any])
+            for service in ["worker", "scheduler"] {
+                let settings = try #require((compose["services"] as? [String: Any])?[service] as? [String: Any], "\(file) \(service)")
+                #expect(settings["environment"] == nil, "\(file) \(service): `environment:` would beat hoopoe.env")
+                let files = try #require(settings["env_file"] as? [Any], "\(file) \(service) has env files").map { entry in
+                    (entry as? String) ?? ((entry as? [String: Any])?["path"] as? String) ?? "?"
+                }
+                #expect(files.last == "hoopoe.env", "\(file) \(service): \(files)")
+                for shipped in files.dropLast() {
+                    let lines = try text("deploy/\(shipped)").split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("=") }
+                    #expect(!lines.isEmpty, "deploy/\(shipped)")
+                    for line in lines {
+                        let name = line.prefix { $0 != "=" }
+                        #expect(example.contains("\(name)="), "deploy/\(shipped) sets \(name), which deploy/hoopoe.env.example does not document")
+                    }
+                }
+            }
         }
     }
 

@@ -164,6 +164,22 @@ import Testing
         #expect(broken.isEmpty, "broken relative links:\n\(broken.joined(separator: "\n"))")
     }
 
+    /// The clients' READMEs list what a wait can answer as PROTOCOL.md does: code written from a list without
+    /// `deferred` took an SMS put off by quiet hours for a failure.
+    @Test func clientReadmesListEveryAnswerOutcome() throws {
+        let protocolText = try text("jobs/PROTOCOL.md")
+        let sentence = try #require(protocolText.range(of: "`outcome` is ").map { protocolText[$0.upperBound...].prefix { $0 != ";" } })
+        let outcomes = sentence.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(outcomes.count >= 5, "\(outcomes)")
+        for (client, call) in [("python", "wait_for("), ("php", "waitFor("), ("go", "WaitFor(")] {
+            let readme = try text("jobs/clients/\(client)/README.md")
+            let line = try #require(readme.split(separator: "\n").first { $0.contains(call) }, "\(client)'s README shows \(call)")
+            for outcome in outcomes {
+                #expect(line.contains(outcome), "jobs/clients/\(client)/README.md's \(call) line does not list \(outcome): \(line)")
+            }
+        }
+    }
+
     /// docs/README.md is the index of docs/: every page there is linked from it.
     @Test func docsIndexLinksEveryPage() throws {
         let index = try text("docs/README.md")

@@ -186,7 +186,8 @@ struct SentinelProcessTests {
     }
 
     /// `REDIS_WAIT_REPLICAS=1` and loops of `hoopoe enqueue` through a failover: each enqueue either exits 0 and its
-    /// job is on the new primary, or fails and says so — none is reported enqueued and lost.
+    /// job is on the new primary, or fails and says so — none is reported enqueued and lost, and none that exited 2
+    /// ("unreachable", nothing written: a caller may send it again) was written.
     @Test func withWaitReplicasNoEnqueueThatReturnedOKIsLost() async throws {
         let group = try await SentinelGroup()
         let wait = ["REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT_MS": "300"]
@@ -195,16 +196,16 @@ struct SentinelProcessTests {
             try await Task.sleep(for: .milliseconds(700))
             return try await group.failover()
         }
-        let outcomes = try await withThrowingTaskGroup(of: [(member: String, ok: Bool, output: String)].self) { lanes in
+        let outcomes = try await withThrowingTaskGroup(of: [(member: String, status: Int32, output: String)].self) { lanes in
             for lane in 0..<3 {
                 lanes.addTask {
-                    var results: [(member: String, ok: Bool, output: String)] = []
+                    var results: [(member: String, status: Int32, output: String)] = []
                     var n = 0
                     while ContinuousClock.now < stop {
                         n += 1
                         let member = "\(lane)-\(n)"
                         let (status, output) = try await enqueue(group, key: "\(namespace):seen", member: member, wait)
-                        results.append((member, status == 0, output))
+                        results.append((member, status, output))
                     }
                     return results
                 }
@@ -216,12 +217,15 @@ struct SentinelProcessTests {
         defer { onNew.close() }
         let stream = try await onNew.send("XRANGE", JobQueue(redis: onNew, namespace: namespace).keys("default").stream, "-", "+")
         let kept = (stream.array ?? []).map(\.description).joined(separator: "\n")
-        let acknowledged = outcomes.filter(\.ok)
+        let acknowledged = outcomes.filter { $0.status == 0 }
         let lost = acknowledged.filter { !kept.contains("\"member\":\"\($0.member)\"") }
+        let unreachableButWritten = outcomes.filter { $0.status == 2 && kept.contains("\"member\":\"\($0.member)\"") }
         print("hoopoe enqueue with REDIS_WAIT_REPLICAS=1 through a failover: \(outcomes.count) runs, \(acknowledged.count) OK, \(outcomes.count - acknowledged.count) failed, \(lost.count) lost")
         #expect(acknowledged.count >= 5)
         #expect(lost.isEmpty, "enqueues that exited 0 but are not on the new primary: \(lost.map(\.member).prefix(5))")
-        if let failed = outcomes.first(where: { !$0.ok }) {
+        #expect(unreachableButWritten.isEmpty, "enqueues that exited 2 but were written: \(unreachableButWritten.map(\.output).prefix(3))")
+        print("exit statuses: \(Dictionary(grouping: outcomes, by: \.status).mapValues(\.count))")
+        if let failed = outcomes.first(where: { $0.status != 0 }) {
             #expect(failed.output.contains("replicas acknowledged") || failed.output.contains("Redis"), "a failed durable enqueue says why: \(failed.output)")
             print("a failed durable enqueue: \(failed.output)")
         }

@@ -60,7 +60,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
             read). The table output ends with the same as a table of primaries. Addresses only, never a password.
 
             Writes to Redis: <namespace>:health:dead (dead counts of this run, for the next run's growth) and, \
-            with --canary, <namespace>:health:canary (its own member, removed after).
+            with --canary, <namespace>:health:canary:<member> and its :count and :attempt hashes (removed after).
             """
     )
 
