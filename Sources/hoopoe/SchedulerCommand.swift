@@ -73,7 +73,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             }
         }
         let id = WorkerOptions.defaultConsumer()
-        let heartbeat = Heartbeat(kind: "scheduler", id: id, jobs: jobs) {
+        let heartbeat = Heartbeat(kind: "scheduler", id: id, jobs: jobs, logger: logger) {
             ["tasks": String(scheduler.tasks.count), "schedule": schedule]
         }
         logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")

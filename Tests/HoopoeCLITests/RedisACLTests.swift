@@ -104,13 +104,26 @@ import Testing
         #expect(liveness.status == 0, "\(liveness.output)")
         let ping = try await Self.run(["ping"], health)
         #expect(ping.status == 0 && ping.output.contains("PONG") && !ping.output.contains("version unknown"), "\(ping.output)")
+        // `--canary` with the line that adds to the health user: a canary that ran, and one that timed out (no worker
+        // then) and is cancelled; each leaves no key behind.
+        for words in try Self.documentedLines() where words[1] == "hoopoe-health" && words[2] != "on" {
+            try await redis.send(RedisCommand("ACL", words))
+        }
+        let canary = try await Self.run(["health-check", "--canary"], health)
+        #expect(canary.status == 0 && canary.output.contains("ran on queue default"), "\(canary.output)")
 
         worker.signal(SIGTERM)
         scheduler.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
         #expect(await scheduler.wait(timeout: .seconds(30)) == 0, "\(scheduler.output)")
+        let lateCanary = try await Self.run(["health-check", "--canary", "--canary-timeout", "300ms"], health)
+        #expect(lateCanary.status != 0 && lateCanary.output.contains("did not run within") && lateCanary.output.contains("; cancelled"),
+                "\(lateCanary.output)")
+        #expect(try await redis.send("KEYS", "hoopoe:health:canary:*").array?.isEmpty == true, "a canary's keys are removed after it")
+        let left = try await redis.send("XRANGE", "hoopoe:{default}:stream", "-", "+").array ?? []
+        #expect(!left.contains { "\($0)".contains("health:canary") }, "the late canary left the queue: \(left)")
         for (name, output) in [("worker", worker.output), ("scheduler", scheduler.output), ("enqueue", now.output + later.output),
-                               ("health-check", deployment.output + liveness.output + ping.output)] {
+                               ("health-check", deployment.output + liveness.output + ping.output + canary.output + lateCanary.output)] {
             #expect(!output.contains("NOPERM") && !output.contains("refused"), "\(name) was refused a command: \(output)")
         }
         // Nor a refusal a role got past without a word (`hoopoe enqueue` fell back from PTTL to the host clock's age):
@@ -132,6 +145,8 @@ import Testing
         users["narrow"] = ["SETUSER", "narrow", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+smembers"]
         // A user that may enqueue (a plain XADD) but not read the heartbeats `enqueue` looks at for its warning.
         users["blind"] = ["SETUSER", "blind", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+select", "+xadd"]
+        // The workers' user without HSET: a scheduler's heartbeat is refused.
+        users["no-hset"] = try #require(users["hoopoe-worker"]).map { $0 == "hoopoe-worker" ? "no-hset" : $0 } + ["-hset"]
         try await Self.create(users, on: server)
         let health = Self.environment(server, user: "hoopoe-health")
 
@@ -167,6 +182,12 @@ import Testing
         let id = String(try #require(blind.output.split(separator: "\n").first { $0.count == 26 && $0.allSatisfy { $0.isLetter || $0.isNumber } }))
         let stored = String(decoding: entries.first?.array?[1].array?[1].bytes ?? [], as: UTF8.self)
         #expect(stored.contains("\"\(id)\""), "\(blind.output)")
+
+        // A scheduler whose heartbeat is refused says so: without it, health checks counted it gone with no word why.
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", noSchedule], environment: Self.environment(server, user: "no-hset"))
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(10)) { scheduler.output.contains("heartbeat not written") }, "\(scheduler.output)")
+        #expect(scheduler.output.contains("the ACL of this user lacks it"), "\(scheduler.output)")
     }
 
     @Test func aBadDatabaseOrPasswordIsNamedAsSuch() async throws {

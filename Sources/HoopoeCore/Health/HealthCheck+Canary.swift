@@ -5,8 +5,8 @@ extension HealthCheck {
     /// ``HealthKeys/canary(_:)``) and polls `SISMEMBER` every 20 ms until a worker ran it or
     /// ``HealthCheckOptions/canaryTimeout`` passed. Its member is removed afterwards; a canary that timed out is
     /// cancelled so it does not linger in the queue (one already running is left to finish).
-    func canary(_ processes: [ProcessRecord]) async throws -> HealthFinding {
-        let queue = canaryQueue(processes)
+    func canary(_ processes: [ProcessRecord], paused: Set<String> = []) async throws -> HealthFinding {
+        let queue = canaryQueue(processes, paused: paused)
         let member = JobID.make()
         let key = keys.canary(member)
         // One attempt: a retried canary would run long after this probe stopped waiting for it.
@@ -44,14 +44,16 @@ extension HealthCheck {
         return HealthFinding(name: "canary", status: ran ? .ok : .fail, message: message, numbers: ["run_ms": rounded2(elapsed)])
     }
 
-    /// The first queue a live worker serves (the named worker's, with ``HealthCheckOptions/workerID``),
-    /// else `default`: a canary on a queue nobody reads would prove nothing.
-    func canaryQueue(_ processes: [ProcessRecord]) -> String {
+    /// The first queue a live worker serves that is not paused (the named worker's, with
+    /// ``HealthCheckOptions/workerID``), else the first it serves, else `default`: a canary on a queue nobody reads
+    /// would prove nothing, and one on a paused queue (decision 0029) failed the check while the queue's own finding
+    /// said it was fine.
+    func canaryQueue(_ processes: [ProcessRecord], paused: Set<String> = []) -> String {
         var workers = fresh(processes, kind: "worker")
         if let id = options.workerID { workers = workers.filter { $0.id == id } }
-        for worker in workers.sorted(by: { $0.id < $1.id }) {
-            if let first = worker.fields["queues"]?.split(separator: ",").first { return String(first) }
+        let served = workers.sorted(by: { $0.id < $1.id }).flatMap { worker in
+            (worker.fields["queues"] ?? "").split(separator: ",").map(String.init)
         }
-        return "default"
+        return served.first { !paused.contains($0) } ?? served.first ?? "default"
     }
 }

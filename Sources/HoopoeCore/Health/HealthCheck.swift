@@ -52,10 +52,11 @@ public struct HealthCheck: Sendable {
             findings.append(workers(processes))
             try await step("scheduler", &findings) { try await scheduler(processes).map { [$0] } ?? [] }
             let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
-            findings.append(contentsOf: latency(infos, processes: processes, paused: await pausedQueueNames()))
+            let paused = await pausedQueueNames()
+            findings.append(contentsOf: latency(infos, processes: processes, paused: paused))
             try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }
             if options.canary {
-                try await step("canary", &findings) { [try await canary(processes)] }
+                try await step("canary", &findings) { [try await canary(processes, paused: paused)] }
             }
         } catch {
             return HealthReport(findings: findings, reachable: false, topology: topology)

@@ -143,6 +143,24 @@ struct HealthCheckTests {
         try await task.value
     }
 
+    /// A worker serving `critical,default` with `critical` paused: the canary runs on `default`. On `critical` it
+    /// waited out its timeout and failed the check, while `queue:critical` said the queue was fine (paused).
+    @Test func canarySkipsAPausedQueue() async throws {
+        let h = try EngineHarness()
+        var options = WorkerOptions.fastTest()
+        options.queues = QueueSelection(["critical", "default"])
+        let (worker, task) = h.startWorker(options: options)
+        defer { worker.shutdown() }
+        try await beat(h, queues: "critical,default")
+        #expect(try await h.jobs.pause(queue: "critical"))
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(canary: true, canaryTimeout: .seconds(3))).run()
+        let canary = try #require(report.finding("canary"))
+        #expect(canary.status == .ok && canary.message.contains("on queue default"), "\(canary.message)")
+        #expect(report.finding("queue:critical")?.status == .ok)
+        worker.shutdown()
+        try await task.value
+    }
+
     /// The canary's `diag.record` sets a TTL on its three keys: a canary that runs after the check gave up (held by a
     /// busy worker, so not cancelled) writes its member again after the check forgot it, and nothing else removes it.
     @Test func aDiagRecordWithATTLLeavesKeysThatExpire() async throws {
