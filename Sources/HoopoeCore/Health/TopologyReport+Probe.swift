@@ -29,15 +29,19 @@ extension TopologyReport {
             for failed in map.failedPrimaries where !map.primaries.contains(failed) {
                 primaries.append(Primary(address: failed.description, reachable: false, role: nil, slots: 0, replicas: [], problem: "the cluster marks it failed"))
             }
-            return TopologyReport(kind: .cluster, primaries: primaries, unservedSlots: HashSlot.count - map.coveredSlots)
+            return TopologyReport(
+                kind: .cluster, primaries: primaries, unservedSlots: HashSlot.count - map.coveredSlots, requiredReplicas: redis.configuration.waitReplicas)
         case .sentinel(let settings):
             let named = try await redis.sentinelPrimary()
             let reply = try await redis.send("INFO", "replication")
             return TopologyReport(
-                kind: .sentinel, primaries: [read(reply, address: named?.description ?? "?", slots: nil)], masterName: settings.masterName)
+                kind: .sentinel, primaries: [read(reply, address: named?.description ?? "?", slots: nil)], masterName: settings.masterName,
+                requiredReplicas: redis.configuration.waitReplicas)
         case .standalone:
             let reply = try await redis.send("INFO", "replication")
-            return TopologyReport(kind: .standalone, primaries: [read(reply, address: redis.configuration.endpoint.description, slots: nil)])
+            return TopologyReport(
+                kind: .standalone, primaries: [read(reply, address: redis.configuration.endpoint.description, slots: nil)],
+                requiredReplicas: redis.configuration.waitReplicas)
         }
     }
 

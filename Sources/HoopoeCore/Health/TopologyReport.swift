@@ -65,22 +65,28 @@ public struct TopologyReport: Sendable, Hashable {
     public let unservedSlots: Int
     /// Sentinel only: the primary's name (`master=`).
     public let masterName: String?
+    /// The replicas each durable write waits for (``RedisConfiguration/waitReplicas``: `REDIS_WAIT_REPLICAS` or
+    /// `wait_replicas=`); 0 when writes wait for none.
+    public let requiredReplicas: Int
 
-    public init(kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil) {
+    public init(kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil, requiredReplicas: Int = 0) {
         self.kind = kind
         self.primaries = primaries
         self.unservedSlots = unservedSlots
         self.masterName = masterName
+        self.requiredReplicas = requiredReplicas
     }
 
     /// The `topology` check: fail when a primary does not answer (naming it), when cluster slots have no primary,
-    /// or when the one server is a replica (every write would be refused); warn when a replica is out of sync or
-    /// `INFO` was refused; else ok, with one line per primary.
+    /// when the one server is a replica (every write would be refused), or when a primary has fewer replicas in sync
+    /// than ``requiredReplicas`` (every enqueue and settle fails as not replicated, while the workers look alive); warn
+    /// when a replica is out of sync or `INFO` was refused; else ok, with one line per primary.
     public var finding: HealthFinding {
-        let numbers: [String: Double] = [
+        var numbers: [String: Double] = [
             "primaries": Double(primaries.count), "reachable_primaries": Double(primaries.count { $0.reachable }),
             "replicas_in_sync": Double(primaries.reduce(0) { $0 + $1.replicasInSync }), "unserved_slots": Double(unservedSlots),
         ]
+        if requiredReplicas > 0 { numbers["required_replicas"] = Double(requiredReplicas) }
         var failures: [String] = []
         var warnings: [String] = []
         for primary in primaries {
@@ -90,6 +96,10 @@ public struct TopologyReport: Sendable, Hashable {
                 warnings.append("\(primary.address): \(problem)")
             } else if let role = primary.role, role != "master" {
                 failures.append("\(primary.address) is a replica (role \(role)): Redis refuses every write there; point REDIS_URL at the primary")
+            } else if primary.replicasInSync < requiredReplicas {
+                failures.append(
+                    "\(primary.address) has \(primary.replicasInSync) replica\(primary.replicasInSync == 1 ? "" : "s") in sync and REDIS_WAIT_REPLICAS "
+                        + "(or wait_replicas=) asks for \(requiredReplicas): every enqueue and settle fails as not replicated")
             }
             for replica in primary.replicas where !replica.inSync {
                 warnings.append("replica \(replica.address) of \(primary.address) is not in sync (\(replica.state), lag \(replica.lagSeconds.map { "\($0) s" } ?? "?"))")

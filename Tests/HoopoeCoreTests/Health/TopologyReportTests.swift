@@ -54,6 +54,17 @@ import Testing
         #expect(followed.primaries.map(\.address) == ["127.0.0.1:\(try await group.primaryPort())"])
         #expect(followed.primaries.first?.replicasInSync == 1)
         #expect(followed.finding.message.hasPrefix("sentinel: primary '\(group.masterName)' at 127.0.0.1:\(primary.port) (master), 1 replica in sync"), "\(followed.finding.message)")
+
+        // Durable writes asking for more replicas than are in sync: every enqueue fails, and the check says so.
+        let asking = try adminClient("redis://127.0.0.1:\(primary.port)/0?wait_replicas=2&wait_timeout_ms=50")
+        defer { asking.close() }
+        let short = await HealthCheck(jobs: JobQueue(redis: asking, namespace: TestRedis.uniquePrefix("topo"))).run()
+        let finding = try #require(short.finding("topology"))
+        #expect(finding.status == .fail && short.verdict != .healthy, "\(finding)")
+        #expect(finding.message.contains("has 1 replica in sync and REDIS_WAIT_REPLICAS (or wait_replicas=) asks for 2"), "\(finding.message)")
+        let enough = try adminClient("redis://127.0.0.1:\(primary.port)/0?wait_replicas=1")
+        defer { enough.close() }
+        #expect(try await TopologyReport.probe(enough).finding.status == .ok)
     }
 
     @Test("a cluster: every primary with its slots and its replica in sync; a killed primary fails the health check, named by address")
