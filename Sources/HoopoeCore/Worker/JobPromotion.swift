@@ -11,7 +11,7 @@ struct JobPromotion: BackgroundStep {
     var jitter: Double { 0.5 }
 
     func round() async throws {
-        for queue in queues {
+        try await forEachQueue(queues) { queue in
             if let clocks = try await store.promote(queue: queue) {
                 clockLead.record(queue: queue, redisTime: clocks.redis, localAfter: clocks.localAfter)
             }

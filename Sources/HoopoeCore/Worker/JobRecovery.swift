@@ -28,7 +28,7 @@ struct JobRecovery: BackgroundStep {
     /// Every queue gets at least one call per round, one that claims nothing when the buffer is full, so the recovery
     /// clock sees every round and a busy worker's pause in recovering is not taken for a stall of Redis.
     func round() async throws {
-        for queue in options.queues.names {
+        try await forEachQueue(options.queues.names) { queue in
             var first = true
             while true {
                 let state = lifecycle.current

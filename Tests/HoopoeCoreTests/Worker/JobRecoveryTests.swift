@@ -39,6 +39,40 @@ import Testing
         #expect(buffer.room(keepingAtLeast: options.prefetch) == 10)
     }
 
+    /// Queue `a` fails every round (a key of another type here; a cluster primary down, or a paused queue's group
+    /// gone, alike): `b`, after it in `--queues`, is still recovered, and the round's error names `a`. Before, the
+    /// round ended at `a` and `b`'s lost jobs were never taken over.
+    @Test func aFailingQueueDoesNotStopTheQueuesAfterIt() async throws {
+        let h = try EngineHarness()
+        try await h.redis.send("SET", h.jobs.keys("a").recoveryClock, "not a hash")
+        _ = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):rec", member: "b"), options: EnqueueOptions(queue: "b"))
+        let stream = h.jobs.keys("b").stream
+        _ = try await h.redis.send("XGROUP", "CREATE", stream, QueueKeys.group, "0", "MKSTREAM")
+        _ = try await h.redis.send(RedisCommand("XREADGROUP", ["GROUP", QueueKeys.group, "ghost", "COUNT", "10", "STREAMS", stream, ">"]))
+        try await Task.sleep(for: .milliseconds(300))  // past the 100 ms lease
+        let options = WorkerOptions(queues: QueueSelection(["a", "b"]), concurrency: 2, prefetch: 10, lease: .milliseconds(100))
+        let buffer = JobBuffer(selection: options.queues)
+        let leases = Leases()
+        let recovery = JobRecovery(
+            store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: WorkerLifecycle(runners: 2),
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+        await #expect(throws: QueueRoundFailure.self) { try await recovery.round() }
+        #expect(buffer.count == 1, "b's lost job is taken over")
+        do { try await recovery.round() } catch { #expect("\(error)".hasPrefix("queue a: "), "\(error)") }
+    }
+
+    /// The same for promotion: `a`'s scheduled set holds another type; `b`'s due job still reaches its stream.
+    @Test func aFailingQueueDoesNotStopPromotionOfTheQueuesAfterIt() async throws {
+        let h = try EngineHarness()
+        try await h.redis.send("SET", h.jobs.keys("a").scheduled, "not a sorted set")
+        let later = EnqueueOptions(queue: "b", runAt: Date().addingTimeInterval(0.2))
+        _ = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):p", member: "b"), options: later)
+        try await Task.sleep(for: .milliseconds(400))
+        let promotion = JobPromotion(store: h.jobs.store, queues: ["a", "b"], interval: .seconds(1), clockLead: ClockLead())
+        await #expect(throws: QueueRoundFailure.self) { try await promotion.round() }
+        #expect(try await h.redis.send("XLEN", h.jobs.keys("b").stream).int == 1, "b's due job is promoted")
+    }
+
     /// A quiet worker (SIGTSTP: "fetches nothing new") takes no lost worker's jobs either; running, it does.
     @Test func aQuietWorkerRecoversNothing() async throws {
         let h = try EngineHarness()
