@@ -25,6 +25,8 @@ final class Acknowledger: Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Until when calls that could not be sent are tried again: set by the first such failure of an outage, for
         /// every call and flight of it (``WorkerOptions/unsentAcknowledgementRetry`` in all), cleared by a call that lands.
+        /// A deadline already passed belongs to an earlier outage once no call has failed for ``outageGap``: with no
+        /// call landing in between (a quiet queue), it stayed, and every later outage's calls gave up at once.
         var retryUntil: ContinuousClock.Instant?
         /// When a call last failed without running: for a while after (twice the retry time), every call first checks
         /// which of its entries are still this worker's, those queued behind the failed flight included.
@@ -193,8 +195,12 @@ final class Acknowledger: Sendable {
                 return
             } catch let error as RedisError where Self.notRun(error) {
                 let deadline = state.withLock { state -> ContinuousClock.Instant in
-                    state.lastNotRun = clock.now
-                    if state.retryUntil == nil { state.retryUntil = clock.now + unsentRetry }
+                    let now = clock.now
+                    if let until = state.retryUntil, until <= now, let last = state.lastNotRun, now - last > Self.outageGap {
+                        state.retryUntil = nil
+                    }
+                    state.lastNotRun = now
+                    if state.retryUntil == nil { state.retryUntil = now + unsentRetry }
                     return state.retryUntil!
                 }
                 guard clock.now + pause < deadline else {
@@ -215,6 +221,10 @@ final class Acknowledger: Sendable {
             }
         }
     }
+
+    /// How long with no call failing unsent ends an outage, for ``State/retryUntil``: longer than the longest pause
+    /// between two tries of one call (2 s), so the flights of one outage share its deadline.
+    static let outageGap: Duration = .seconds(3)
 
     /// Whether a failed call is known not to have run: no connection (nothing was written), or a server still loading
     /// its data after a restart (it runs nothing until then).

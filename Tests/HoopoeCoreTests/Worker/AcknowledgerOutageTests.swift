@@ -80,6 +80,41 @@ import Testing
         #expect(pending.compactMap { $0.array?[1].string } == ["ghost"], "only the ghost's entry is pending: \(pending)")
         #expect(try await redis.send("XLEN", stream).int == 1, "this worker's own entry acknowledged and gone, the other kept")
     }
+
+    /// An outage longer than the retry (its calls gave up), then nothing acknowledged for a while, then a second, short
+    /// outage: the second one's calls are tried again and land when Redis is back. Before, the first outage's deadline
+    /// stayed (only a call that landed cleared it), and every call of the second gave up at its first failure.
+    @Test func aLaterOutageIsRetriedAfterAnEarlierOneGaveUp() async throws {
+        let server = try RedisServer(arguments: ["--appendonly", "yes"])
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.reconnectWindow = .milliseconds(300)
+        configuration.connectTimeout = .milliseconds(300)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("ack-outages"))
+        let stream = jobs.keys("default").stream
+        try await jobs.store.createGroups(queues: ["default"])
+        for n in 0..<2 { try await jobs.enqueue(type: "diag.record", payload: .object(["n": .integer(Int64(n))])) }
+        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
+        let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
+        try #require(ids.count == 2)
+        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(2)) { _ in }
+        func ack(_ n: Int) {
+            acknowledger.add(Acknowledgement(queue: "default", entryID: ids[n], type: "diag.record", jobID: "j\(n)", uniqueKey: nil, counter: "processed"))
+        }
+        server.stop()
+        ack(0)
+        await acknowledger.drain()  // gave up after its 2 s
+        try server.start()
+        try await Task.sleep(for: .seconds(4))  // nothing acknowledged meanwhile
+        server.stop()
+        ack(1)
+        try await Task.sleep(for: .seconds(1))
+        try server.start()
+        await acknowledger.drain()
+        let pending = (try await redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10").array ?? []).compactMap { $0.array?.first?.string }
+        #expect(pending == [ids[0]], "the second outage's acknowledgement landed; the first's gave up: \(pending)")
+    }
 }
 
 /// A counter shared by reference between a handler's copies and the test.
