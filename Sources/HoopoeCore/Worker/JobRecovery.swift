@@ -41,10 +41,18 @@ struct JobRecovery: BackgroundStep {
                 let recovered = try await store.recover(
                     queue: queue, consumer: options.consumer, lease: options.lease, limit: limit, expectedGap: expectedGap, grace: grace)
                 if recovered.isEmpty { break }
-                logger.warning("recovered \(recovered.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
-                leases.hold(recovered)
-                let refused = buffer.put(recovered)
-                if !refused.isEmpty { await handBack(refused) }
+                let taken = leases.holdNew(recovered)
+                if taken.count < recovered.count {
+                    // Claimed back to this worker, which holds them: their lease is fresh again, and the copy here runs.
+                    logger.warning(
+                        "\(recovered.count - taken.count) jobs this worker holds had gone unrenewed past their lease (is lease renewal failing?)",
+                        metadata: ["queue": "\(queue)"])
+                }
+                if !taken.isEmpty {
+                    logger.warning("recovered \(taken.count) jobs whose worker stopped renewing them", metadata: ["queue": "\(queue)"])
+                    let refused = buffer.put(taken)
+                    if !refused.isEmpty { await handBack(refused) }
+                }
                 if recovered.count < limit { break }
             }
         }

@@ -32,6 +32,19 @@ final class Leases: Sendable {
         }
     }
 
+    /// Starts holding those of `jobs` not held yet, and returns them: recovery can claim an entry this worker holds
+    /// already (its renewal failing while other calls land), and a second copy of it in the buffer would run the job
+    /// again after the first settled.
+    func holdNew(_ jobs: [FetchedJob]) -> [FetchedJob] {
+        state.withLock { held in
+            jobs.filter { job in
+                if held[job.queue]?.contains(job.entryID, held: job.held) == true { return false }
+                held[job.queue, default: HeldEntries()].insert(job.entryID, held: job.held)
+                return true
+            }
+        }
+    }
+
     /// Stops holding one entry, `held` its id's numbers (``FetchedJob/held``: nil for an id not in Redis's form).
     func release(queue: String, entryID: String, held: HeldEntryID?) {
         state.withLock { $0[queue]?.remove(entryID, held: held) }

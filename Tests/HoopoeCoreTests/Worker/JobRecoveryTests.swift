@@ -73,6 +73,34 @@ import Testing
         #expect(try await h.redis.send("XLEN", h.jobs.keys("b").stream).int == 1, "b's due job is promoted")
     }
 
+    /// An entry this worker runs goes unrenewed past its lease (here its idle time is set by hand; a failing renewal
+    /// connection alike) and recovery claims it back to this same worker: the job runs once. Before, a second copy
+    /// went into the buffer and ran again after the first was acknowledged.
+    @Test func aWorkersOwnEntryRecoveredIsNotRunTwice() async throws {
+        let h = try EngineHarness()
+        let gate = TestGate()
+        defer { gate.open() }
+        let options = WorkerOptions.fastTest(concurrency: 1)
+        let (worker, task) = h.startWorker(.diagnostic(gatedBy: gate), options: options)
+        defer { worker.shutdown() }
+        let key = "\(h.namespace):own"
+        try await h.jobs.enqueue(type: GatedRecordJob.type, payload: h.diag(key: key, member: "m"))
+        let stream = h.jobs.keys("default").stream
+        var entry: String?
+        #expect(try await h.eventually {
+            entry = (try? await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "1"))?.array?.first?.array?.first?.string
+            return entry != nil
+        })
+        _ = try await h.redis.send("XCLAIM", stream, QueueKeys.group, options.consumer, "0", try #require(entry), "IDLE", "60000", "JUSTID")
+        try await Task.sleep(for: .milliseconds(800))  // recovery rounds, every 200 ms
+        gate.open()
+        #expect(try await h.eventually { try await h.redis.send("HGET", key + ":count", "m").int == 1 })
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await h.redis.send("HGET", key + ":count", "m").int == 1, "the job ran once")
+        worker.shutdown()
+        try await task.value
+    }
+
     /// A quiet worker (SIGTSTP: "fetches nothing new") takes no lost worker's jobs either; running, it does.
     @Test func aQuietWorkerRecoversNothing() async throws {
         let h = try EngineHarness()
