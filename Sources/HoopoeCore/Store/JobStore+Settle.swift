@@ -145,14 +145,20 @@ extension JobStore {
     /// `promoted 1` field (see ``promote(queue:)``): its time was already decided, and without the marker the
     /// next worker would take its `run_at` for an early arrival and defer it again.
     ///
-    /// KEYS[1] stream · ARGV[1] group, then triples of (entry id, promoted `1` or `0`, envelope JSON)
-    func handBack(queue: String, _ jobs: [(entryID: String, promoted: Bool, envelope: [UInt8])]) async throws {
-        var arguments = [QueueKeys.group]
+    /// Only entries still pending to `consumer` are handed back, so the call can be made again after a failure whose
+    /// outcome is unknown. A nil envelope is the entry's own, copied by the script as stored: text that is not UTF-8
+    /// stays as it was (passed through a Swift string it became U+FFFD, and a job that should have been buried ran).
+    ///
+    /// KEYS[1] stream · ARGV[1] group · ARGV[2] consumer, then triples of (entry id, promoted `1` or `0`, envelope
+    /// JSON or `""`). Returns how many were handed back.
+    @discardableResult
+    func handBack(queue: String, consumer: String, _ jobs: [(entryID: String, promoted: Bool, envelope: [UInt8]?)]) async throws -> Int {
+        var arguments = [QueueKeys.group, consumer]
         for job in jobs {
             arguments.append(job.entryID)
             arguments.append(job.promoted ? "1" : "0")
-            arguments.append(String(decoding: job.envelope, as: UTF8.self))
+            arguments.append(job.envelope.map { String(decoding: $0, as: UTF8.self) } ?? "")
         }
-        try await redis.run(Self.handBackScript, keys: [keys(queue).stream], arguments: arguments, durable: true)
+        return try await redis.run(Self.handBackScript, keys: [keys(queue).stream], arguments: arguments, durable: true).int ?? 0
     }
 }

@@ -6,36 +6,73 @@ import Redis
 /// interrupted by "stop now". Lost runs (deliveries beyond the first) are written into the envelope's attempt count;
 /// a promoted job stays marked as promoted.
 ///
+/// A call that fails on the way (Redis unreachable, restarting, or its reply lost) is made again, backing off from a
+/// quarter of a second to two, for up to `unsentRetry` (``WorkerOptions/unsentAcknowledgementRetry``), the leases still
+/// held: the script hands back only entries still pending to this worker, so a second run does nothing twice. Given
+/// up, the jobs return after their lease, as their next delivery, which counted an attempt none of them used.
+///
 /// Releases the jobs' leases either way: handed back, or (when Redis refused) left for their lease to expire.
 struct HandBack: Sendable {
     let store: JobStore
     let leases: Leases
     let logger: Logger
+    /// The worker's consumer: only entries still pending to it are handed back.
+    let consumer: String
+    var unsentRetry: Duration = .seconds(30)
 
     func callAsFunction(_ fetched: [FetchedJob]) async {
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
-            let returned = list.map { job in
+            let returned = list.map { job -> (entryID: String, promoted: Bool, envelope: [UInt8]?) in
                 if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
                     envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
                     return (entryID: job.entryID, promoted: job.promoted, envelope: envelope.encoded())
                 }
-                return (entryID: job.entryID, promoted: job.promoted, envelope: job.bytes)
+                return (entryID: job.entryID, promoted: job.promoted, envelope: nil)
             }
+            await handBack(returned, count: list.count, queue: queue)
+            leases.release(queue: queue, entryIDs: list.lazy.map(\.entryID))
+        }
+    }
+
+    private func handBack(_ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + unsentRetry
+        var pause = Duration.milliseconds(250)
+        var warned = false
+        while true {
             do {
-                try await store.handBack(queue: queue, returned)
+                try await store.handBack(queue: queue, consumer: consumer, returned)
+                if warned { logger.notice("handed back \(count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
+                return
             } catch let error as RedisError where error.code == .notReplicated {
                 // The hand-back ran on the primary: the jobs are on their queue again. Only the replicas' confirmation
                 // (REDIS_WAIT_REPLICAS) is missing; a failover before they have it would bring back the old deliveries,
                 // which return after their lease. Saying "failed" here sent operators looking for jobs that were queued.
                 logger.warning(
-                    "handed back \(list.count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
+                    "handed back \(count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
                     metadata: ["queue": "\(queue)", "error": "\(error)"])
+                return
+            } catch let error as RedisError where Self.mayTryAgain(error) && clock.now + pause < deadline {
+                if !warned {
+                    logger.warning(
+                        "handing back \(count) jobs failed on the way; trying again until Redis answers (for up to \(unsentRetry))",
+                        metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
+                    warned = true
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
             } catch {
-                logger.error("handing back \(list.count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                logger.error("handing back \(count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                return
             }
-            leases.release(queue: queue, entryIDs: list.lazy.map(\.entryID))
         }
+    }
+
+    /// A failure of the transport, or a server still loading its data: the call may be made again (the script hands
+    /// back only what is still this worker's).
+    static func mayTryAgain(_ error: RedisError) -> Bool {
+        Acknowledger.notRun(error) || error.code == .connectionLost || error.code == .timeout
     }
 }

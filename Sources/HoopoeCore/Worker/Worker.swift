@@ -71,7 +71,7 @@ public final class Worker: Sendable {
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
-        handBack = HandBack(store: jobs.store, leases: leases, logger: logger)
+        handBack = HandBack(store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry)
         acknowledger = Acknowledger(jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import HoopoeCore
+@testable import HoopoeCore
 import HoopoeJSON
 import Redis
 import TestSupport
@@ -7,6 +7,36 @@ import Testing
 
 /// Jobs handed back at shutdown keep what their stream entry said about them.
 @Suite struct HandBackTests {
+    /// Two entries pending to this worker, one of which another worker has taken since (its lease lapsed): only this
+    /// worker's is handed back, byte for byte. Before, the other worker's was handed back too (a second copy of a job
+    /// running there), and an envelope that is not UTF-8 came back as U+FFFD, readable, and ran instead of being buried.
+    @Test func onlyThisWorkersEntriesAreHandedBackAsStored() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        try await h.jobs.store.createGroups(queues: ["default"])
+        let garbled = Array(#"{"id":"g1","type":"diag.record","queue":"default","payload":{"key":"k","member":""#.utf8) + [0xC8, 0xD1] + Array(#""},"attempt":0}"#.utf8)
+        var add = RedisCommand("XADD", k.stream, "*", "job")
+        add.append(bytes: garbled)
+        try await h.redis.send(add)
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "theirs"))
+        let read = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", k.stream, ">")
+        let entries = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
+        try #require(entries.count == 2)
+        _ = try await h.redis.send("XCLAIM", k.stream, QueueKeys.group, "other", "0", entries[1], "JUSTID")
+        let leases = Leases()
+        let handBack = HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: "me")
+        await handBack([
+            FetchedJob(queue: "default", entryID: entries[0], bytes: garbled, deliveries: 1),
+            FetchedJob(queue: "default", entryID: entries[1], bytes: [], deliveries: 1),
+        ])
+        let pending = (try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []).compactMap { $0.array?.first?.string }
+        #expect(pending == [entries[1]], "the other worker's entry is left pending to it")
+        let stream = try await h.redis.send("XRANGE", k.stream, "-", "+").array ?? []
+        #expect(stream.count == 2, "the other's entry, and this worker's handed back anew: \(stream)")
+        let handedBack = try #require(stream.last?.array?.last?.array?.last?.bytes)
+        #expect(stream.last?.array?.first?.string != entries[0] && handedBack == garbled, "handed back byte for byte")
+    }
+
     /// A job promoted from the scheduled set runs by its score, whatever its `run_at` says (an operator moved it
     /// forward). Handed back at shutdown, it keeps its `promoted 1` field: without it the next worker would take the
     /// future `run_at` for an early arrival and defer it again.

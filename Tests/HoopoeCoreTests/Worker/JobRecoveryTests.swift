@@ -26,7 +26,7 @@ import Testing
             let leases = Leases()
             let recovery = JobRecovery(
                 store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: WorkerLifecycle(runners: 2),
-                handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+                handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: options.consumer), logger: EngineHarness.quietLogger)
             try await recovery.round()
             claimed.append(buffer.count)
         }
@@ -55,7 +55,7 @@ import Testing
         let leases = Leases()
         let recovery = JobRecovery(
             store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: WorkerLifecycle(runners: 2),
-            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: options.consumer), logger: EngineHarness.quietLogger)
         await #expect(throws: QueueRoundFailure.self) { try await recovery.round() }
         #expect(buffer.count == 1, "b's lost job is taken over")
         do { try await recovery.round() } catch { #expect("\(error)".hasPrefix("queue a: "), "\(error)") }
@@ -115,7 +115,7 @@ import Testing
         let lifecycle = WorkerLifecycle(runners: 2)
         let recovery = JobRecovery(
             store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: lifecycle,
-            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: options.consumer), logger: EngineHarness.quietLogger)
         #expect(lifecycle.quiet())
         try await recovery.round()
         #expect(buffer.count == 0)
@@ -124,7 +124,7 @@ import Testing
         // The same round of a running worker claims them.
         let running = JobRecovery(
             store: h.jobs.store, options: options, buffer: buffer, leases: leases, lifecycle: WorkerLifecycle(runners: 2),
-            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger), logger: EngineHarness.quietLogger)
+            handBack: HandBack(store: h.jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: options.consumer), logger: EngineHarness.quietLogger)
         try await running.round()
         #expect(buffer.count == 5)
     }
