@@ -38,13 +38,13 @@ struct DeploySentinelTests {
         let downAfter = sentinelConf.split(separator: "\n").first { $0.hasPrefix("sentinel down-after-milliseconds ") }?.split(separator: " ").last
         #expect((downAfter.flatMap { Int($0) } ?? 30_000) >= 3_000, "down-after-milliseconds \(String(describing: downAfter))")
         for hoopoe in ["worker", "scheduler"] {
-            let environment = try #require(services[hoopoe]?["environment"] as? [String: Any])
-            let url = try #require(environment["REDIS_URL"] as? String)
+            let environment = try composeEnvironment(of: services[hoopoe])
+            let url = try #require(environment["REDIS_URL"])
             let configuration = try RedisConfiguration(url: url)
             guard case .sentinel(let settings) = configuration.topology else { Issue.record("\(hoopoe): not a Sentinel URL: \(url)"); continue }
             #expect(settings.sentinels == (1...3).map { .tcp(host: "sentinel-\($0)", port: 26379) }, "\(hoopoe) lists every sentinel")
             #expect(settings.masterName == String(monitor[2]), "\(hoopoe) asks for the name the sentinels monitor")
-            #expect("\(environment["REDIS_WAIT_REPLICAS"] ?? "")" == "1", "\(hoopoe) waits for the replica")
+            #expect(environment["REDIS_WAIT_REPLICAS"] == "1", "\(hoopoe) waits for the replica")
         }
         let replicaCommand = try #require(services["redis-replica"]?["command"] as? [String])
         #expect(replicaCommand.joined(separator: " ").contains("--replicaof redis-primary 6379"))
@@ -176,8 +176,7 @@ struct DeploySentinelTests {
     }
 
     private func hoopoeEnvironment(_ service: [String: Any]?, loopback: Loopback, namespace: String) throws -> [String: String] {
-        let written = try #require(service?["environment"] as? [String: Any])
-        var environment = written.mapValues { loopback.rewrite("\($0)") }
+        var environment = try composeEnvironment(of: service).mapValues { loopback.rewrite($0) }
         environment["HOOPOE_NAMESPACE"] = namespace
         environment["LOG_LEVEL"] = "notice"
         environment["LOG_FORMAT"] = nil  // plain lines, for the assertion on the move
