@@ -36,6 +36,8 @@ struct ReplyArena {
     /// The first block's size: a fetch of 40 jobs (the default prefetch) needs about 24 KiB.
     static let blockSize = 32 * 1024
     private static let spillHeader = MemoryLayout<UnsafeMutableRawPointer?>.stride
+    /// The largest block size the next block doubles (``allocate(_:)``).
+    private static let maxDoubledBlock = 8 * 1024 * 1024
 
     /// A new arena in memory of its own, for a reader's `privdata`; nil when out of memory.
     static func make() -> UnsafeMutablePointer<ReplyArena>? {
@@ -81,8 +83,9 @@ struct ReplyArena {
             defer { spillUsed += size }
             return spill + spillUsed
         }
-        // A new block, at least twice the last: a large reply takes a few blocks, not one per 32 KiB.
-        let blockSize = max(Self.spillHeader + size, 2 * max(spillSize, Self.blockSize))
+        // A new block, at least twice the last: a large reply takes a few blocks, not one per 32 KiB. Doubled from at
+        // most 8 MiB: after one oversized block (a large array's table) the next is not twice that.
+        let blockSize = max(Self.spillHeader + size, 2 * max(min(spillSize, Self.maxDoubledBlock), Self.blockSize))
         guard let block = malloc(blockSize) else { return nil }
         block.storeBytes(of: spill, as: UnsafeMutableRawPointer?.self)
         spill = block
@@ -90,6 +93,10 @@ struct ReplyArena {
         spillUsed = Self.spillHeader + size
         return block + Self.spillHeader
     }
+
+    /// The most elements an array reply may have (16,777,216: a 128 MiB table). Hoopoe's largest replies (a page of a
+    /// stream, a fetch, a scan) are thousands; hiredis 0.14 has no limit of its own.
+    static let maxArrayElements = 1 << 24
 
     /// hiredis's object functions building into the arena that is the reader's `privdata`. `freeObject` does nothing:
     /// hiredis calls it only to drop a reply it abandons (a protocol error, the reader freed mid-reply), whose nodes the
@@ -107,11 +114,15 @@ struct ReplyArena {
                 return UnsafeMutableRawPointer(reply)
             },
             createArray: { task, count in
-                guard let task, let reply = node(task, REDIS_REPLY_ARRAY) else { return nil }
+                // A header alone (`*2147483647\r\n`) asked for the whole table at once: over the limit it is refused
+                // (hiredis reports it, and the connection is dropped), and the table is not zeroed, so its pages are
+                // touched only as elements arrive (hiredis fills every slot before the reply is complete, and an
+                // incomplete tree is never read). Zeroed, a 14-byte header from whoever answers on the socket made
+                // the worker touch 16 GiB.
+                guard let task, count <= maxArrayElements, let reply = node(task, REDIS_REPLY_ARRAY) else { return nil }
                 if count > 0 {
                     let size = Int(count) * MemoryLayout<UnsafeMutablePointer<redisReply>?>.stride
                     guard let table = arena(task).pointee.allocate(size) else { return nil }
-                    memset(table, 0, size)
                     reply.pointee.element = table.bindMemory(to: UnsafeMutablePointer<redisReply>?.self, capacity: Int(count))
                 }
                 reply.pointee.elements = Int(count)
