@@ -799,7 +799,13 @@ public final class RedisConnection: @unchecked Sendable {
                 RedisCommand("SELECT", String(configuration.database)), refused: "database \(configuration.database) (from the URL) does not exist on this server",
                 code: .badDatabase)
         }
-        if leavesARefusingNode { try checkPrimaryRole() }
+        if leavesARefusingNode {
+            try checkPrimaryRole()
+        } else if configuration.password == nil && configuration.database == 0 {
+            // One round trip before the first request, so a server refusing the connection (`maxclients`) is told
+            // apart from an answer to it: its refusal would have been the first command's reply, and the others lost.
+            if case .error(let reason) = try handshakeReply(RedisCommand("PING")) { try leaveIfRefused(reason, command: "PING") }
+        }
         if made.isPlain {
             lock.lock()
             direct = made
@@ -812,9 +818,25 @@ public final class RedisConnection: @unchecked Sendable {
     /// never echoes the password).
     private func handshake(_ command: RedisCommand, refused: String, code: RedisError.Code = .authenticationFailed) throws(RedisError) {
         if case .error(let reason) = try handshakeReply(command) {
+            try leaveIfRefused(reason, command: command.name)
             disconnect()
             throw RedisError(code, endpoint: endpoint, command: command.name, message: "\(refused): \(reason)")
         }
+    }
+
+    /// A server at `maxclients` writes its refusal as soon as it accepts a connection, and closes it: whatever was sent
+    /// first gets it as its reply. Not a verdict on the password or the database, and nothing ran: the connection is
+    /// closed and the connect fails as `connectionFailed`, which the reconnect loop tries again (a final
+    /// `authenticationFailed` before, and without a handshake the first request took the refusal for its answer).
+    private func leaveIfRefused(_ reason: String, command: String) throws(RedisError) {
+        guard Self.refusesTheConnection(reason) else { return }
+        disconnect()
+        throw RedisError(.connectionFailed, endpoint: endpoint, command: command, message: "the server refused the connection: \(reason)")
+    }
+
+    /// Whether an error reply is the server refusing the connection itself (`ERR max number of clients reached`).
+    static func refusesTheConnection(_ reason: String) -> Bool {
+        reason.hasPrefix("ERR max number of clients reached")
     }
 
     /// One command on a fresh connection, during connect, and its reply; a failed round trip closes the connection.
@@ -838,7 +860,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// without `+role` skips the check (`READONLY` and `+switch-master` still move the connection; decision 0025).
     private func checkPrimaryRole() throws(RedisError) {
         let reply = try handshakeReply(RedisCommand("ROLE"))
-        if case .error = reply { return }
+        if case .error(let reason) = reply {
+            try leaveIfRefused(reason, command: "ROLE")
+            return
+        }
         let role = reply.array?.first?.string ?? "unknown"
         guard role != "master" else { return }
         disconnect()

@@ -193,6 +193,25 @@ import Testing
         try restart.value()
     }
 
+    /// A server at `maxclients` writes `ERR max number of clients reached` when it accepts a connection, and closes it.
+    /// That is not an answer: the connect is tried again, and the call lands once a slot is free. Before, without a
+    /// password the first command took the refusal as its reply (an `INCR` "failed" that never ran), and with one the
+    /// refusal was read as a wrong password, final at once.
+    @Test(arguments: ["", "the-secret"]) func aServerAtMaxclientsIsTriedAgainNotTakenForAnAnswer(password: String) async throws {
+        let server = try RedisServer(arguments: ["--maxclients", "1"] + (password.isEmpty ? [] : ["--requirepass", password]))
+        let url = "redis://\(password.isEmpty ? "" : ":\(password)@")127.0.0.1:\(server.port)/0"
+        let holder = try RedisClient(url: url)
+        #expect(try await holder.send("PING") == .status("PONG"), "the one slot is taken")
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        let release = Task {
+            try await Task.sleep(for: .milliseconds(400))
+            holder.close()
+        }
+        #expect(try await redis.send("INCR", "n") == .integer(1))
+        try await release.value
+    }
+
     @Test func wrongPasswordNamesTheUserNotThePassword() async throws {
         let server = try RedisServer(arguments: ["--requirepass", "right-secret"])
         let redis = try RedisClient(url: "redis://:wrong-secret-123@127.0.0.1:\(server.port)/0")
