@@ -20,6 +20,8 @@ struct WorkerCommand: AsyncParsableCommand {
             (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
+            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting",             trying at most every 5 s) and starts once it answers; a login or database Redis refuses exits 2.
+
             The domain jobs (jobs/README.md) read their settings from the environment: provider keys \
             (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY), RECEIPT_BASE_URL, quiet hours, caps; \
             deploy/hoopoe.env.example lists every variable with its default. A value that cannot be used stops \
@@ -143,7 +145,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.info("metrics on :\(metricsPort)/metrics")
         }
         services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue
-        services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat), successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
         // The group owns the first SIGTERM/SIGINT (graceful shutdown); WorkerSignalService the second and SIGTSTP.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -162,9 +164,10 @@ struct WorkerCommand: AsyncParsableCommand {
 struct WorkerService: Service {
     let worker: Worker
     let heartbeat: Heartbeat
+    let logger: Logger
 
     func run() async throws {
-        try await heartbeat.beat()
+        guard try await firstBeat() else { return }  // stopped while waiting for Redis
         let beating = Task { await heartbeat.run() }
         defer { beating.cancel() }
         try await withGracefulShutdownHandler {
@@ -174,5 +177,36 @@ struct WorkerService: Service {
         }
         beating.cancel()
         await heartbeat.remove(within: .seconds(1))
+    }
+
+    /// The first heartbeat, once Redis answers: a worker started while Redis is unreachable (started before it, or
+    /// during an outage) waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
+    /// supervisor's backoff (Kubernetes' CrashLoopBackOff: up to 5 minutes) kept it down long after Redis was back. A
+    /// login or database Redis refuses still ends the start (exit 2): waiting cannot mend it. False when shutdown was
+    /// asked for meanwhile.
+    private func firstBeat() async throws -> Bool {
+        var delay = Duration.milliseconds(500)
+        var waiting: String?
+        while true {
+            do {
+                try await heartbeat.beat()
+                if waiting != nil { logger.notice("Redis answers; starting") }
+                return true
+            } catch let error as RedisError where [.connectionFailed, .connectionLost, .timeout].contains(error.code) {
+                let problem = error.operatorLine
+                if problem != waiting {
+                    logger.warning("waiting for Redis before starting (trying again every \(Duration.seconds(5)) at most): \(problem)")
+                }
+                waiting = problem
+                let pause = delay
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+                } catch {
+                    return false
+                }
+                if Task.isShuttingDownGracefully { return false }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
     }
 }

@@ -14,6 +14,35 @@ import Testing
         ])
     }
 
+    /// A worker started while Redis is down (started before it, or during an outage) waits for it, saying so, and
+    /// runs jobs once it answers; stopped while it waits, it exits 0. Before, it exited 2 at once, and a supervisor's
+    /// backoff kept it down after Redis was back.
+    @Test func aWorkerStartedBeforeRedisWaitsForIt() async throws {
+        let server = try RedisServer()
+        server.stop()
+        let namespace = TestRedis.uniquePrefix("wait")
+        let environment = ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "info"]
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: environment)
+        defer { worker.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(20)) { worker.output.contains("waiting for Redis before starting") }, "\(worker.output)")
+        try server.start()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: namespace)
+        let key = "\(namespace):ran"
+        try await jobs.enqueue(type: "diag.record", payload: .object(["key": .string(key), "member": "m"]))
+        #expect(try await eventually(timeout: .seconds(20)) { try await redis.send("SISMEMBER", key, "m").int == 1 }, "\(worker.output)")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
+
+        server.stop()
+        let waiting = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: environment)
+        defer { waiting.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(20)) { waiting.output.contains("waiting for Redis before starting") }, "\(waiting.output)")
+        waiting.signal(SIGTERM)
+        #expect(await waiting.wait(timeout: .seconds(10)) == 0, "stopped while waiting: \(waiting.output)")
+    }
+
     /// With the default lease (10 s) a killed worker's jobs are claimed by another worker within 15 s of the kill — the
     /// bound `hoopoe worker --help` and docs/operating.md promise (decision 0032) — and nothing is lost.
     @Test func sigkillLosesNothingAndRecoveryCountsAnAttempt() async throws {
