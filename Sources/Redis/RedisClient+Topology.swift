@@ -7,6 +7,13 @@ extension RedisClient {
     /// topology is not Sentinel.
     /// - Throws: ``RedisError`` `connectionFailed` naming each sentinel and why it did not answer.
     public func sentinelPrimary() async throws -> RedisConfiguration.Endpoint? {
+        try await sentinelView()?.primary
+    }
+
+    /// What the sentinels say, for the health check: the primary they name, how many of the configured sentinels
+    /// answered, their quorum, and each problem (a sentinel that did not answer, one naming another primary, a failover
+    /// under way). Nil when not in Sentinel mode.
+    public func sentinelView() async throws -> SentinelView? {
         guard case .sentinel(let settings) = configuration.topology else { return nil }
         let resolver = SentinelResolver(settings: settings, timeout: min(configuration.connectTimeout, .seconds(1)))
         // The resolver blocks (it runs on a connection's thread when a connection asks): a thread of its own here,
@@ -14,7 +21,10 @@ extension RedisClient {
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do throws(RedisError) {
-                    continuation.resume(returning: try resolver.primary().primary)
+                    let answer = try resolver.primary()
+                    continuation.resume(returning: SentinelView(
+                        primary: answer.primary, configured: settings.sentinels.count, answered: answer.answered, quorum: answer.quorum,
+                        problems: answer.problems))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -26,4 +36,22 @@ extension RedisClient {
     public func clusterSlotMap() async throws -> ClusterSlotMap? {
         try await cluster?.refresh()
     }
+}
+
+/// What the sentinels said when asked for the primary (``RedisClient/sentinelView()``).
+public struct SentinelView: Sendable, Hashable {
+    /// The primary they name (the newest configuration's).
+    public let primary: RedisConfiguration.Endpoint
+    /// The sentinels in the URL.
+    public let configured: Int
+    /// How many named a primary.
+    public let answered: Int
+    /// Their `quorum` for the primary, nil when none would say.
+    public let quorum: Int?
+    /// Each sentinel that did not answer and why, each that named another primary, a failover under way.
+    public let problems: [String]
+
+    /// How many sentinels a failover needs: the quorum to agree the primary is down, and a majority of all of them to
+    /// elect the one that fails it over.
+    public var neededForFailover: Int { max(quorum ?? 0, configured / 2 + 1) }
 }

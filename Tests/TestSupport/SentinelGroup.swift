@@ -99,6 +99,14 @@ public final class SentinelGroup: Sendable {
         }
     }
 
+    /// Kills sentinel number `index` (0–2; SIGKILL) and waits for it.
+    public func stopSentinel(_ index: Int) {
+        sentinels.withLock { processes in
+            processes[index].signal(SIGKILL)
+            processes[index].waitBlocking()
+        }
+    }
+
     /// Sends every sentinel `signal`: SIGSTOP hangs them (they accept connections and answer nothing, as a sentinel
     /// on a stalled host does), SIGCONT resumes them.
     public func signalSentinels(_ signal: Int32) {

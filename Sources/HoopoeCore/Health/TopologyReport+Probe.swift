@@ -32,11 +32,11 @@ extension TopologyReport {
             return TopologyReport(
                 kind: .cluster, primaries: primaries, unservedSlots: HashSlot.count - map.coveredSlots, requiredReplicas: redis.configuration.waitReplicas)
         case .sentinel(let settings):
-            let named = try await redis.sentinelPrimary()
+            let sentinels = try await redis.sentinelView()
             let reply = try await redis.send("INFO", "replication")
             return TopologyReport(
-                kind: .sentinel, primaries: [read(reply, address: named?.description ?? "?", slots: nil)], masterName: settings.masterName,
-                requiredReplicas: redis.configuration.waitReplicas)
+                kind: .sentinel, primaries: [read(reply, address: sentinels?.primary.description ?? "?", slots: nil)], masterName: settings.masterName,
+                requiredReplicas: redis.configuration.waitReplicas, sentinels: sentinels)
         case .standalone:
             let reply = try await redis.send("INFO", "replication")
             return TopologyReport(

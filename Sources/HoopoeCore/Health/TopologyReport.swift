@@ -1,4 +1,5 @@
 import HoopoeJSON
+import Redis
 
 /// What Redis Hoopoe talks to, node by node: for `hoopoe health-check` (its `topology` check and the `topology`
 /// part of its output) and `hoopoe queues`. One server: its address, role and replicas. Sentinel: the primary the
@@ -68,25 +69,33 @@ public struct TopologyReport: Sendable, Hashable {
     /// The replicas each durable write waits for (``RedisConfiguration/waitReplicas``: `REDIS_WAIT_REPLICAS` or
     /// `wait_replicas=`); 0 when writes wait for none.
     public let requiredReplicas: Int
+    /// Sentinel only: what the sentinels said.
+    public let sentinels: SentinelView?
 
-    public init(kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil, requiredReplicas: Int = 0) {
+    public init(
+        kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil, requiredReplicas: Int = 0, sentinels: SentinelView? = nil
+    ) {
         self.kind = kind
         self.primaries = primaries
         self.unservedSlots = unservedSlots
         self.masterName = masterName
         self.requiredReplicas = requiredReplicas
+        self.sentinels = sentinels
     }
 
     /// The `topology` check: fail when a primary does not answer (naming it), when cluster slots have no primary,
-    /// when the one server is a replica (every write would be refused), or when a primary has fewer replicas in sync
-    /// than ``requiredReplicas`` (every enqueue and settle fails as not replicated, while the workers look alive); warn
-    /// when a replica is out of sync or `INFO` was refused; else ok, with one line per primary.
+    /// when the one server is a replica (every write would be refused), when a primary has fewer replicas in sync
+    /// than ``requiredReplicas`` (every enqueue and settle fails as not replicated, while the workers look alive), or
+    /// when fewer sentinels answer than a failover needs (the primary's next failure would not be failed over); warn
+    /// when a replica is out of sync, `INFO` was refused, or a sentinel did not answer, named another primary or is
+    /// failing over; else ok, with one line per primary.
     public var finding: HealthFinding {
         var numbers: [String: Double] = [
             "primaries": Double(primaries.count), "reachable_primaries": Double(primaries.count { $0.reachable }),
             "replicas_in_sync": Double(primaries.reduce(0) { $0 + $1.replicasInSync }), "unserved_slots": Double(unservedSlots),
         ]
         if requiredReplicas > 0 { numbers["required_replicas"] = Double(requiredReplicas) }
+        if let sentinels { numbers["sentinels_answering"] = Double(sentinels.answered) }
         var failures: [String] = []
         var warnings: [String] = []
         for primary in primaries {
@@ -106,6 +115,14 @@ public struct TopologyReport: Sendable, Hashable {
             }
         }
         if unservedSlots > 0 { failures.append("\(unservedSlots) slots have no primary: commands for them fail until a replica is promoted") }
+        if let sentinels {
+            if sentinels.answered < sentinels.neededForFailover {
+                failures.append(
+                    "\(sentinels.answered) of \(sentinels.configured) sentinels answer and a failover needs \(sentinels.neededForFailover): "
+                        + "if the primary fails now, nothing fails it over")
+            }
+            warnings += sentinels.problems.map { "sentinel \($0)" }
+        }
         if !failures.isEmpty {
             return HealthFinding(name: "topology", status: .fail, message: (failures + warnings).joined(separator: "; "), numbers: numbers)
         }

@@ -43,6 +43,13 @@ final class SentinelResolver: Sendable {
         /// Every configured sentinel answered, all with this primary and epoch (for the chosen answer only): what
         /// lets the follower accept an older epoch than it has seen, as sentinels rebuilt from scratch have.
         var unanimous = false
+        /// The sentinels' `quorum` for the primary, nil when none would say (for the chosen answer only).
+        var quorum: Int?
+        /// What the health check reports of the sentinels (for the chosen answer only): each that did not answer and
+        /// why, each that named another primary, and a failover a sentinel says is under way.
+        var problems: [String] = []
+        /// How many sentinels named a primary (for the chosen answer only).
+        var answered = 0
     }
 
     /// The primary the sentinels name now.
@@ -54,12 +61,17 @@ final class SentinelResolver: Sendable {
         var answers: [(index: Int, answer: Answer)] = []
         var reasons: [String] = []
         var refusedCredentials = 0
+        var quorum: Int?
+        var failingOver: [String] = []
         for offset in 0..<count {
             let index = (first + offset) % count
             let sentinel = settings.sentinels[index]
             do {
                 let link = try SentinelLink(sentinel, settings: settings, timeout: timeout)
-                let epoch = Self.epoch(try link.command(RedisCommand("SENTINEL", "MASTER", settings.masterName)))
+                let master = try link.command(RedisCommand("SENTINEL", "MASTER", settings.masterName))
+                let epoch = Self.epoch(master)
+                quorum = quorum ?? Self.field("quorum", in: master).flatMap { Int($0) }
+                if Self.field("flags", in: master)?.contains("failover_in_progress") == true { failingOver.append(sentinel.description) }
                 let reply = try link.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))
                 guard let endpoint = Self.endpoint(reply) else {
                     reasons.append("\(sentinel): \(reply.errorMessage ?? "does not know a primary named '\(settings.masterName)'")")
@@ -80,6 +92,13 @@ final class SentinelResolver: Sendable {
         var chosen = answers[newest].answer
         let unanimous = answers.count == count && answers.allSatisfy { $0.answer == chosen }
         chosen.unanimous = unanimous
+        chosen.quorum = quorum
+        chosen.answered = answers.count
+        chosen.problems = reasons
+        for (index, answer) in answers where answer.primary != chosen.primary {
+            chosen.problems.append("\(settings.sentinels[index]) names \(answer.primary) (epoch \(answer.epoch.map(String.init) ?? "?")), not \(chosen.primary)")
+        }
+        if !failingOver.isEmpty { chosen.problems.append("a failover is under way (\(failingOver.joined(separator: ", ")))") }
         return chosen
     }
 
@@ -103,9 +122,14 @@ final class SentinelResolver: Sendable {
     /// The `config-epoch` in a `SENTINEL MASTER` reply (a flat `[name, value, ...]` list), nil for an error or when
     /// it is missing.
     static func epoch(_ reply: RedisReply) -> Int? {
+        field("config-epoch", in: reply).flatMap { Int($0) }
+    }
+
+    /// A field of a `SENTINEL MASTER` reply (pairs of name and value), nil when absent or refused.
+    static func field(_ name: String, in reply: RedisReply) -> String? {
         guard let items = reply.array else { return nil }
-        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == "config-epoch" {
-            return items[index + 1].int
+        for index in stride(from: 0, to: items.count - 1, by: 2) where items[index].string == name {
+            return items[index + 1].string ?? items[index + 1].int.map(String.init)
         }
         return nil
     }

@@ -65,6 +65,15 @@ import Testing
         let enough = try adminClient("redis://127.0.0.1:\(primary.port)/0?wait_replicas=1")
         defer { enough.close() }
         #expect(try await TopologyReport.probe(enough).finding.status == .ok)
+
+        // A sentinel down is a warning naming it; with two of three down no failover can happen: a failure.
+        #expect(followed.sentinels?.answered == 3 && followed.sentinels?.problems.isEmpty == true)
+        group.stopSentinel(2)
+        let oneDown = try await TopologyReport.probe(sentinel).finding
+        #expect(oneDown.status == .warn && oneDown.message.contains("sentinel 127.0.0.1:\(group.sentinelPorts[2])"), "\(oneDown.message)")
+        group.stopSentinel(1)
+        let twoDown = try await TopologyReport.probe(sentinel).finding
+        #expect(twoDown.status == .fail && twoDown.message.contains("1 of 3 sentinels answer and a failover needs 2"), "\(twoDown.message)")
     }
 
     @Test("a cluster: every primary with its slots and its replica in sync; a killed primary fails the health check, named by address")
