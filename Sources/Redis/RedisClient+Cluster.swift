@@ -83,9 +83,12 @@ extension RedisClient {
     /// answers `MOVED`: pass that to ``noteRedirection(_:on:)`` and make a new one. The node is looked up in a map
     /// asked again if older than a quarter second, so a connection made again after one failed (its primary was
     /// killed) goes to the replica promoted meanwhile.
-    public func makeDedicatedConnection(forKey key: String, name: String = "hoopoe-redis-dedicated") async throws -> RedisConnection {
-        guard let cluster else { return makeDedicatedConnection(name: name) }
-        return RedisConnection(configuration: cluster.nodeConfiguration(try await cluster.freshEndpoint(forKey: key)), name: name)
+    public func makeDedicatedConnection(
+        forKey key: String, name: String = "hoopoe-redis-dedicated", learnsClientID: Bool = false
+    ) async throws -> RedisConnection {
+        guard let cluster else { return makeDedicatedConnection(name: name, learnsClientID: learnsClientID) }
+        return RedisConnection(
+            configuration: cluster.nodeConfiguration(try await cluster.freshEndpoint(forKey: key)), name: name, learnsClientID: learnsClientID)
     }
 
     /// Tells the router about a `MOVED` seen on a dedicated connection, so the next one goes to the new owner.

@@ -200,9 +200,9 @@ public final class RedisClient: Sendable {
     /// closes it.
     /// In Sentinel mode it follows the primary like the pooled ones (a blocking read on it is interrupted by a
     /// switch).
-    public func makeDedicatedConnection(name: String = "hoopoe-redis-dedicated") -> RedisConnection {
-        guard let follower else { return RedisConnection(configuration: configuration, name: name) }
-        let connection = RedisConnection(configuration: configuration, name: name, leavesARefusingNode: true) { () throws(RedisError) in
+    public func makeDedicatedConnection(name: String = "hoopoe-redis-dedicated", learnsClientID: Bool = false) -> RedisConnection {
+        guard let follower else { return RedisConnection(configuration: configuration, name: name, learnsClientID: learnsClientID) }
+        let connection = RedisConnection(configuration: configuration, name: name, leavesARefusingNode: true, learnsClientID: learnsClientID) { () throws(RedisError) in
             try follower.address()
         }
         follower.track(connection)

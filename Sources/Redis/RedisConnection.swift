@@ -146,6 +146,19 @@ public final class RedisConnection: @unchecked Sendable {
     private var writeBusy = false  // guarded by lock
     /// Requests handed in and not yet answered: a caller finding none is alone (it waited for the previous reply).
     private let outstanding = Atomic<Int>(0)
+    /// Whether each connect asks the server for this connection's `CLIENT ID` (``clientID``).
+    private let learnsClientID: Bool
+    /// The server's `CLIENT ID` of the live socket; -1 while disconnected or unknown.
+    private let liveClientID = Atomic<Int>(-1)
+
+    /// The server's `CLIENT ID` for this connection as it is now (a connection made with `learnsClientID`), for a
+    /// `CLIENT UNBLOCK` of a read it blocks in; nil while it is not connected or the server would not say. Read when
+    /// needed, not kept: a reconnect no caller saw fail (the server closed it while idle) changes it, and the old id
+    /// woke nothing, or on a restarted server another client.
+    public var clientID: Int? {
+        let id = liveClientID.load(ordering: .relaxed)
+        return id < 0 ? nil : id
+    }
     /// The last time a request came while another was outstanding (callers then hand theirs to the thread).
     private var lastConcurrent = ContinuousClock.Instant.now - .seconds(3600)  // guarded by lock
     /// How long no two requests may have been outstanding together before a caller writes its own: one caller
@@ -199,14 +212,17 @@ public final class RedisConnection: @unchecked Sendable {
     ///     the refusal was read, for the socket that read it, not by dropping every connection of the client: one may
     ///     be on the new primary already, with a write in flight (decision 0025). A fresh connection also checks
     ///     `ROLE` and leaves a node that is not the primary.
+    ///   - learnsClientID: each connect asks the server for the connection's `CLIENT ID` (``clientID``): one round trip
+    ///     a connect, for a connection whose blocking reads are woken with `CLIENT UNBLOCK`.
     ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
     ///     error fails the batch (within the reconnect window, it is asked again with backoff).
     public init(
-        configuration: RedisConfiguration, name: String = "hoopoe-redis", leavesARefusingNode: Bool = false,
+        configuration: RedisConfiguration, name: String = "hoopoe-redis", leavesARefusingNode: Bool = false, learnsClientID: Bool = false,
         address: (@Sendable () throws(RedisError) -> RedisConfiguration.Endpoint)? = nil
     ) {
         self.configuration = configuration
         self.leavesARefusingNode = leavesARefusingNode
+        self.learnsClientID = learnsClientID
         self.endpoint = configuration.endpoint.description
         let fixed = configuration.endpoint
         self.address = address ?? { fixed }
@@ -768,7 +784,7 @@ public final class RedisConnection: @unchecked Sendable {
                 context = tlsContext
             } catch {
                 connectFailureIsFinal = true
-                throw RedisError(.connectionFailed, endpoint: endpoint, message: error.reason)
+                throw RedisError(.connectionFailed, endpoint: endpoint, message: error.reason, isFinal: true)
             }
         }
         let made: RedisStream
@@ -778,7 +794,7 @@ public final class RedisConnection: @unchecked Sendable {
         } catch {
             connectFailureIsFinal = error.kind == .tlsVerification
             let prefix = error.reason.hasPrefix("TLS") ? "" : "cannot connect: "
-            throw RedisError(.connectionFailed, endpoint: endpoint, message: prefix + error.reason)
+            throw RedisError(.connectionFailed, endpoint: endpoint, message: prefix + error.reason, isFinal: connectFailureIsFinal)
         }
         stream = made
         lock.lock()
@@ -799,9 +815,14 @@ public final class RedisConnection: @unchecked Sendable {
                 RedisCommand("SELECT", String(configuration.database)), refused: "database \(configuration.database) (from the URL) does not exist on this server",
                 code: .badDatabase)
         }
-        if leavesARefusingNode {
-            try checkPrimaryRole()
-        } else if configuration.password == nil && configuration.database == 0 {
+        if leavesARefusingNode { try checkPrimaryRole() }
+        if learnsClientID {
+            switch try handshakeReply(RedisCommand("CLIENT", "ID")) {
+            case .integer(let id): liveClientID.store(Int(id), ordering: .relaxed)
+            case .error(let reason): try leaveIfRefused(reason, command: "CLIENT")
+            default: break
+            }
+        } else if !leavesARefusingNode && configuration.password == nil && configuration.database == 0 {
             // One round trip before the first request, so a server refusing the connection (`maxclients`) is told
             // apart from an answer to it: its refusal would have been the first command's reply, and the others lost.
             if case .error(let reason) = try handshakeReply(RedisCommand("PING")) { try leaveIfRefused(reason, command: "PING") }
@@ -890,6 +911,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// their replies, if any, went with the socket (the commands may have run).
     private func disconnect() {
         guard let made = stream else { return }
+        liveClientID.store(-1, ordering: .relaxed)
         lock.lock()
         liveSocket = -1
         liveTarget = nil
@@ -912,7 +934,7 @@ public final class RedisConnection: @unchecked Sendable {
 extension RedisError {
     /// The same failure, reported against another command of the same batch.
     fileprivate func naming(_ other: String?) -> RedisError {
-        RedisError(code, endpoint: endpoint, command: other ?? command, message: message)
+        RedisError(code, endpoint: endpoint, command: other ?? command, message: message, isFinal: isFinal)
     }
 }
 

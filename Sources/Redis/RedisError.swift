@@ -51,17 +51,22 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public let command: String?
     /// What went wrong, in words: the server's error reply or the system's reason.
     public let message: String
+    /// A connect that trying again cannot mend, whatever its code: the server's certificate is not trusted, or a TLS
+    /// file cannot be used. (A refused login and a missing database say so by their codes.)
+    public let isFinal: Bool
 
     /// - Parameters:
     ///   - code: the kind of failure.
     ///   - endpoint: the server, without credentials.
     ///   - command: the command's name, if one was running.
     ///   - message: the reason.
-    public init(_ code: Code, endpoint: String, command: String? = nil, message: String) {
+    ///   - isFinal: trying again cannot mend it.
+    public init(_ code: Code, endpoint: String, command: String? = nil, message: String, isFinal: Bool = false) {
         self.code = code
         self.endpoint = endpoint
         self.command = command
         self.message = message
+        self.isFinal = isFinal
     }
 
     /// The error for an error reply: ``Code/permissionDenied`` for `NOPERM` (and its form inside a Lua script),

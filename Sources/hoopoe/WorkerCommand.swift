@@ -20,7 +20,8 @@ struct WorkerCommand: AsyncParsableCommand {
             (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
-            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting",             trying at most every 5 s) and starts once it answers; a login or database Redis refuses exits 2.
+            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting",             trying at most every 5 s) and starts once it answers; a login or database Redis refuses, or a server \
+            certificate that cannot be trusted, exits 2.
 
             The domain jobs (jobs/README.md) read their settings from the environment: provider keys \
             (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY), RECEIPT_BASE_URL, quiet hours, caps; \
@@ -182,8 +183,8 @@ struct WorkerService: Service {
     /// The first heartbeat, once Redis answers: a worker started while Redis is unreachable (started before it, or
     /// during an outage) waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
     /// supervisor's backoff (Kubernetes' CrashLoopBackOff: up to 5 minutes) kept it down long after Redis was back. A
-    /// login or database Redis refuses still ends the start (exit 2): waiting cannot mend it. False when shutdown was
-    /// asked for meanwhile.
+    /// login or database Redis refuses, or a certificate it cannot trust, still ends the start (exit 2): waiting cannot
+    /// mend it. False when shutdown was asked for meanwhile.
     private func firstBeat() async throws -> Bool {
         var delay = Duration.milliseconds(500)
         var waiting: String?
@@ -192,7 +193,7 @@ struct WorkerService: Service {
                 try await heartbeat.beat()
                 if waiting != nil { logger.notice("Redis answers; starting") }
                 return true
-            } catch let error as RedisError where [.connectionFailed, .connectionLost, .timeout].contains(error.code) {
+            } catch let error as RedisError where [.connectionFailed, .connectionLost, .timeout].contains(error.code) && !error.isFinal {
                 let problem = error.operatorLine
                 if problem != waiting {
                     logger.warning("waiting for Redis before starting (trying again every \(Duration.seconds(5)) at most): \(problem)")

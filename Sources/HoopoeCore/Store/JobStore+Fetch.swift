@@ -17,17 +17,12 @@ extension JobStore {
 
     /// A connection of its own for the blocking fetch (a blocked read would stall every command queued behind
     /// it on a shared one). The caller closes it.
-    func makeFetchConnection() -> RedisConnection { redis.makeDedicatedConnection(name: "hoopoe-fetch") }
+    func makeFetchConnection() -> RedisConnection { redis.makeDedicatedConnection(name: "hoopoe-fetch", learnsClientID: true) }
 
     /// On a cluster: a fetch connection to the node that serves `queue`'s stream now (each queue is read on its
     /// own there: one `XREADGROUP` over streams in different slots is refused with `CROSSSLOT`).
     func makeFetchConnection(queue: String) async throws -> RedisConnection {
-        try await redis.makeDedicatedConnection(forKey: keys(queue).stream, name: "hoopoe-fetch-\(queue)")
-    }
-
-    /// The `CLIENT ID` of `connection`, for ``unblock(clientID:)``; nil when Redis does not answer.
-    func clientID(of connection: RedisConnection) async -> String? {
-        (try? await connection.send([RedisCommand("CLIENT", "ID")])[0].int).map { String($0) }
+        try await redis.makeDedicatedConnection(forKey: keys(queue).stream, name: "hoopoe-fetch-\(queue)", learnsClientID: true)
     }
 
     /// Wakes a fetch blocked on the connection with this `CLIENT ID` on `node` now, instead of after its block

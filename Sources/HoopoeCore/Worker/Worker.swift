@@ -44,7 +44,7 @@ public final class Worker: Sendable {
     let watchdog: TimeoutWatchdog
     let lifecycle: WorkerLifecycle
     /// Each fetch connection's node and `CLIENT ID`, by fetcher, to wake its blocked read when fetching stops.
-    private let fetchClients = Mutex<[Int: FetchClient]>([:])
+    private let fetchClients = Mutex<[Int: RedisConnection]>([:])
     /// Hand-backs started by ``shutdown()``; ``run()`` waits for them before it returns.
     private let handBacks = Mutex<[Task<Void, Never>]>([])
     private let metrics: WorkerMetrics
@@ -126,8 +126,11 @@ public final class Worker: Sendable {
 
     /// Wakes the blocked `XREADGROUP`s now instead of waiting out their block time: they return empty-handed, and
     /// the fetch loops see that fetching has stopped.
-    private func wakeFetchers(_ clients: [FetchClient]) async {
-        for client in clients { await jobs.store.unblock(clientID: client.id, on: client.node) }
+    private func wakeFetchers(_ connections: [RedisConnection]) async {
+        for connection in connections {
+            // Its id now: one learned at an earlier connect may be another client's since.
+            if let id = connection.clientID { await jobs.store.unblock(clientID: String(id), on: connection.configuration.endpoint) }
+        }
     }
 
     /// Runs until shut down. Throws only if the queues cannot be set up (Redis unreachable at start).
@@ -251,15 +254,11 @@ public final class Worker: Sendable {
     private func fetchRounds(
         fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int, receipts: inout FetchReceipts
     ) async -> Bool {
-        var knowsClientID = false
+        fetchClients.withLock { $0[fetcher] = connection }
         var shuffle = SplitMix64()
         var depth = FetchDepth(prefetch: options.prefetch, maxPrefetch: options.maxPrefetch)
         while fetches {
             do {
-                if !knowsClientID, let id = await jobs.store.clientID(of: connection) {
-                    fetchClients.withLock { $0[fetcher] = FetchClient(node: connection.configuration.endpoint, id: id) }
-                    knowsClientID = true
-                }
                 if receipts.mayHaveLostReply { try await takeLostReplysJobs(queues: queue.map { [$0] } ?? options.queues.names, receipts: &receipts) }
                 await buffer.waitForRoom(below: depth.refillBelow)
                 if !fetches { break }
@@ -288,7 +287,6 @@ public final class Worker: Sendable {
             } catch {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
                 failures += 1
-                knowsClientID = false  // a reconnect changes the client id
                 receipts.failed(error)
                 await fetchFailed(failures, error)
                 if queue != nil { return true }
@@ -479,8 +477,3 @@ public final class Worker: Sendable {
     }
 }
 
-/// A fetch connection's node and `CLIENT ID`: `CLIENT UNBLOCK` must go to that node.
-struct FetchClient: Sendable {
-    let node: RedisConfiguration.Endpoint
-    let id: String
-}

@@ -10,6 +10,39 @@ import Testing
 /// `Worker.shutdown()` and `run()`: when `run()` returns, the jobs the worker fetched and had not started are back in
 /// their queue, not left pending to it until their lease lapses (an attempt lost for each).
 @Suite struct WorkerShutdownTests {
+    /// The server closes the fetch connection while it is idle (the buffer full); its next fetch reconnects without a
+    /// failure the loop sees, and blocks. Shutdown still wakes it at once: the wake-up reads the connection's client id
+    /// as it is now. Before, it sent `CLIENT UNBLOCK` with the old id, which woke nothing, and the stop waited out the
+    /// fetch's block (here 10 s); on a restarted server that id could be another client's.
+    @Test func shutdownWakesAFetchThatReconnectedUnseen() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("unseen"))
+        let gate = TestGate()
+        defer { gate.open() }
+        try await jobs.enqueue(type: GatedRecordJob.type, payload: .object(["key": "k", "member": "a"]))
+        try await jobs.enqueue(type: "diag.record", payload: .object(["key": "k", "member": "b"]))
+        var options = WorkerOptions.fastTest(concurrency: 1)
+        options.prefetch = 1
+        options.maxPrefetch = 1
+        options.fetchBlock = .seconds(10)
+        let worker = Worker(jobs: jobs, registry: .diagnostic(gatedBy: gate), options: options, logger: EngineHarness.quietLogger)
+        let run = Task { try await worker.run() }
+        #expect(try await TestSupport.eventually { try await jobs.info(queue: "default").inFlight == 2 }, "a runs, b waits fetched")
+        let clients = try await redis.send("CLIENT", "LIST").string ?? ""
+        let fetch = try #require(clients.split(separator: "\n").first { $0.contains("cmd=xreadgroup") }, "\(clients)")
+        let id = try #require(fetch.split(separator: " ").first { $0.hasPrefix("id=") }?.dropFirst(3))
+        _ = try await redis.send("CLIENT", "KILL", "ID", String(id))
+        gate.open()
+        #expect(try await TestSupport.eventually { try await redis.send("HLEN", "k:count").int == 2 }, "both ran")
+        try await server.waitUntilBlocked()
+        let stopping = ContinuousClock.now
+        worker.shutdown()
+        try await run.value
+        #expect(ContinuousClock.now - stopping < .seconds(5), "stopped after \(ContinuousClock.now - stopping)")
+    }
+
     /// A log sink that takes 300 ms over the shutdown line (a slow disk, a blocked pipe): it widened the moment between
     /// the buffer's closing and the hand-back's listing, in which the worker could stop without waiting for it.
     struct SlowShutdownLine: LogHandler {
