@@ -32,12 +32,13 @@ extension JobQueue {
             envelope = try JobEnvelope.decode(bytes)
         } catch {
             // A malformed job was kept as a wrapper with its raw text: it cannot run, say so.
-            throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(error)")
+            throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(PhoneNumberMask.mask("\(error)"))")
         }
         // What could never run is refused here rather than sent round again: a malformed job kept as text, one
         // that breaks the envelope rules, one too large for the queue.
         guard envelope.type != "(malformed)" else {
-            throw EnqueueError(message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(envelope.deadReason ?? "")")
+            throw EnqueueError(
+                message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PhoneNumberMask.mask(envelope.deadReason ?? ""))")
         }
         envelope.attempt = 0
         envelope.deadReason = nil
@@ -46,7 +47,8 @@ extension JobQueue {
         let fields = EnvelopeRules.Fields(
             id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: 0, maxAttempts: envelope.maxAttempts.map(Double.init),
             timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
-        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(problem)") }
+        // The problem quotes the bad value, which may be a phone number a client put in a field.
+        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(PhoneNumberMask.mask(problem))") }
         let encoded = envelope.encoded()
         guard encoded.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")

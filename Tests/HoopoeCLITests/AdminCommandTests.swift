@@ -52,6 +52,29 @@ struct AdminCommandTests {
         #expect(try await h.run(["dead", "delete", "D2"]).status == 1)
     }
 
+    /// A client may put a phone number in any field, the type included: an unknown type is kept as sent, and a
+    /// refused retry quotes the field it breaks. Neither reaches the output unmasked. Before, `dead list`'s TYPE column,
+    /// `dead show` (and its `--json`) and `dead retry`'s refusal printed the number whole. (A job's id is its handle,
+    /// shown as it is.)
+    @Test func deadJobsShowNoPhoneNumberInTheirTypeOrARefusal() async throws {
+        let h = try CLIHarness()
+        let k = h.jobs.keys("default")
+        for (id, type) in [("T1", "09121234567"), ("T2", "+98 912 123 4567")] {
+            var envelope = JobEnvelope(id: id, type: type, queue: "default", payload: .object([:]), attempt: 1, maxAttempts: 1, lastError: "boom")
+            envelope.deadReason = "boom"
+            envelope.diedAt = Date().timeIntervalSince1970 - 60
+            var hset = RedisCommand("HSET", k.deadJobs, id)
+            hset.append(bytes: envelope.encoded())
+            _ = try await h.redis.pipeline([RedisCommand("ZADD", k.dead, "1", id), hset, RedisCommand("SADD", h.jobs.global.queues, "default")])
+        }
+        for command in [["dead", "list"], ["dead", "show", "T1"], ["dead", "show", "T1", "--json"], ["dead", "show", "T2"], ["dead", "retry", "T2"]] {
+            let (status, output) = try await h.run(command)
+            #expect(!output.contains("9121234567") && !output.contains("912 123 4567"), "\(command): \(output)")
+            #expect(output.contains("***"), "\(command) shows the masked type: \(output)")
+            if command[1] == "retry" { #expect(status == 1 && output.contains("cannot be retried"), "\(output)") }
+        }
+    }
+
     /// Every command on one job id says which queues it searched when the id is not there, and exits 1.
     @Test func aMissingIdNamesTheQueuesSearched() async throws {
         let h = try CLIHarness()

@@ -171,6 +171,8 @@ public struct PayloadRedaction: Sendable {
     public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
         var copy = envelope
         copy.payload = shown(envelope.payload, type: envelope.type)
+        // A type is any text a client wrote (an unknown one is kept as sent), as the job.dead event masks it.
+        copy.type = PhoneNumberMask.mask(envelope.type)
         copy.lastError = envelope.lastError.map(PhoneNumberMask.mask)
         copy.deadReason = envelope.deadReason.map(PhoneNumberMask.mask)
         copy.uniqueKey = envelope.uniqueKey.map(PhoneNumberMask.mask)

@@ -49,7 +49,7 @@ struct DeadListCommand: AsyncParsableCommand {
         for job in dead {
             let reason = PhoneNumberMask.mask(job.deadReason ?? job.lastError ?? "")
             table.add(
-                job.id, job.queue, job.type, "\(job.attempt)", job.diedAt.map(TimeText.ago) ?? "?",
+                job.id, job.queue, PhoneNumberMask.mask(job.type), "\(job.attempt)", job.diedAt.map(TimeText.ago) ?? "?",
                 reason.count > 80 ? String(reason.prefix(79)) + "…" : reason)
         }
         print(table.text)
