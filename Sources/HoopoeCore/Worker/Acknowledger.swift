@@ -226,10 +226,16 @@ final class Acknowledger: Sendable {
     /// between two tries of one call (2 s), so the flights of one outage share its deadline.
     static let outageGap: Duration = .seconds(3)
 
-    /// Whether a failed call is known not to have run: no connection (nothing was written), or a server still loading
-    /// its data after a restart (it runs nothing until then).
+    /// Whether a failed call is known not to have run: no connection (nothing was written), a server still loading
+    /// its data after a restart (it runs nothing until then), or a cluster's refusal left in place once the router's
+    /// window for it ran out: `TRYAGAIN` (the queue's slot migrating, and a key the script declares not there yet: a
+    /// history list, a notified job's answer), `CLUSTERDOWN` (an election), `MOVED`/`ASK` past the redirect limit.
+    /// A migration longer than the router's 3 s gave the acknowledgement up, and every job finished meanwhile ran
+    /// again after its lease.
     static func notRun(_ error: RedisError) -> Bool {
-        error.code == .connectionFailed || (error.code == .server && error.message.hasPrefix("LOADING"))
+        guard error.code == .server || error.code == .connectionFailed else { return false }
+        if error.code == .connectionFailed { return true }
+        return ["LOADING", "TRYAGAIN", "CLUSTERDOWN", "MOVED ", "ASK "].contains { error.message.hasPrefix($0) }
     }
 
     /// One try of ``sendCall(_:queue:counter:at:)``.

@@ -1,3 +1,4 @@
+import HoopoeJSON
 import Redis
 import TestSupport
 import Testing
@@ -19,5 +20,32 @@ import Testing
         let control = try RedisClient(url: servers.nodes[0].url)
         defer { control.close() }
         try await AcknowledgerTests.Setting(url: servers.url).expectOneQueueAFlight(queues: queues, pausing: control)
+    }
+
+    /// A queue's slot migrating: the acknowledgement script declares keys that are not there yet (its history, its
+    /// counters), so the source answers `TRYAGAIN` until the slot has moved. The call is tried again, the leases held,
+    /// and lands when the migration ends. Before, the router's 3 s of `TRYAGAIN` ran out and the acknowledgement was
+    /// given up: every job finished during a longer migration ran again after its lease.
+    @Test func anAcknowledgementDuringASlotMigrationLandsWhenItEnds() async throws {
+        let servers = try ClusterServers.shared()
+        let queue = try servers.tag(onNode: 0, prefix: "migrating")
+        let slot = HashSlot.of(queue)
+        let redis = try RedisClient(url: servers.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("mig"))
+        let stream = jobs.keys(queue).stream
+        try await jobs.store.createGroups(queues: [queue])
+        try await jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: queue))
+        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "1", "STREAMS", stream, ">")
+        let entry = try #require(read.array?.first?.array?.last?.array?.first?.array?.first?.string)
+        servers.beginMigration(slot: slot, from: 0, to: 1)
+        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(30)) { _ in }
+        acknowledger.add(Acknowledgement(queue: queue, entryID: entry, type: "diag.record", jobID: "j", uniqueKey: nil, counter: "processed"))
+        try await Task.sleep(for: .seconds(4.5))  // past the router's 3 s of TRYAGAIN
+        while servers.moveKeys(slot: slot, from: 0, to: 1) > 0 {}
+        servers.finishMigration(slot: slot, from: 0, to: 1)
+        await acknowledger.drain()
+        let pending = try await redis.send("XPENDING", stream, QueueKeys.group).array?.first?.int
+        #expect(pending == 0, "acknowledged once the slot had moved")
     }
 }
