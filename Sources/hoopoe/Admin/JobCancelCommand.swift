@@ -29,10 +29,16 @@ struct JobCancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = target.id
-        let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: CancelResult, dead: Bool) in
-            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, false) }
-            if case .dead = job.state { return (queue, .notFound, true) }
-            return (queue, try await jobs.cancel(id: id, queue: queue, redaction: JobCatalog.redaction(jobs: jobs), holderWait: .milliseconds(Int(wait * 1000))), false)
+        let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: CancelResult, note: String) in
+            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs) else { return (nil, .notFound, "") }
+            // Dead or finished: the look searched the stream and the scheduled set already; the cancel would search the
+            // whole stream again (every entry of a deep queue) to say what is known.
+            switch job.state {
+            case .dead: return (queue, .notFound, " (it is dead on queue \(queue); see `hoopoe dead show \(id)`)")
+            case .finished(let record): return (queue, .notFound, " (it finished on queue \(queue): \(record.outcome.rawValue); see `hoopoe job show \(id)`)")
+            default: break
+            }
+            return (queue, try await jobs.cancel(id: id, queue: queue, redaction: JobCatalog.redaction(jobs: jobs), holderWait: .milliseconds(Int(wait * 1000))), "")
         }
         switch outcome.result {
         case .cancelled:
@@ -46,8 +52,7 @@ struct JobCancelCommand: AsyncParsableCommand {
             )
             throw ExitCode(3)
         case .notFound:
-            let dead = outcome.dead ? " (it is dead on queue \(outcome.queue ?? "?"); see `hoopoe dead show \(id)`)" : ""
-            throw target.notFound("waiting job", searched: searched, note: dead)
+            throw target.notFound("waiting job", searched: searched, note: outcome.note)
         }
     }
 }
