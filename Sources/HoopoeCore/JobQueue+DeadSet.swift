@@ -54,7 +54,7 @@ extension JobQueue {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")
         }
         let lock = envelope.uniqueKey.map { (key: $0, seconds: JobStore.wholeSeconds(envelope.uniqueFor ?? 86_400)) }
-        return JobStore.Revival(id: id, envelope: encoded, uniqueLock: lock)
+        return JobStore.Revival(id: id, envelope: encoded, uniqueLock: lock, deadEnvelope: bytes)
     }
 
     /// What a batched dead-set action did: `done` jobs moved (or deleted), `skipped` not (gone already, or unable to

@@ -47,14 +47,19 @@ extension JobStore {
         let id: String
         let envelope: [UInt8]
         let uniqueLock: (key: String, seconds: String)?
+        /// The dead record it was made from: moved only while the dead set still holds that one. Two retries of one
+        /// death (two operators, a retry-all beside a retry) could otherwise see the job run, die again and be buried
+        /// anew between one's read and the other's move, which sent the first death's envelope back and erased the
+        /// second death's reason.
+        let deadEnvelope: [UInt8]
     }
 
     /// Moves dead job `id` back to the stream with a fresh envelope (attempts reset), taking its unique lock again
     /// when no other job holds it, in one script:
     ///
     /// KEYS[1] dead · KEYS[2] dead:jobs · KEYS[3] stream · KEYS[4] its unique lock (`unique:-` when none) · ARGV[1] job
-    /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none)
-    /// Returns 1 moved · 0 not in the dead set (then this returns false)
+    /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none) · ARGV[4] the dead record read
+    /// Returns 1 moved · 0 not in the dead set, or dead again since it was read (then this returns false)
     func resurrect(_ job: Revival, queue: String) async throws -> Bool {
         let call = resurrectCall(job, queue: queue)
         return try await redis.run(Self.resurrectScript, keys: call.keys, arguments: call.arguments).int == 1
@@ -64,7 +69,7 @@ extension JobStore {
         let k = keys(queue)
         return (
             [k.dead, k.deadJobs, k.stream, k.unique(job.uniqueLock?.key ?? "-")],
-            [job.id, String(decoding: job.envelope, as: UTF8.self), job.uniqueLock?.seconds ?? ""]
+            [job.id, String(decoding: job.envelope, as: UTF8.self), job.uniqueLock?.seconds ?? "", String(decoding: job.deadEnvelope, as: UTF8.self)]
         )
     }
 

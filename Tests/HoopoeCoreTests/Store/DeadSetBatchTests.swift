@@ -22,6 +22,25 @@ import Testing
         return String(decoding: envelope.encoded(), as: UTF8.self)
     }
 
+    /// Two retries of one death: the first moves it, the job runs and dies again before the second moves its copy.
+    /// The second moves nothing and the new death stays, reason and all. Before, the second sent the first death's
+    /// envelope back to run once more and erased the second death.
+    @Test func aRetryOfADeathSinceReplacedMovesNothing() async throws {
+        let redis = try TestRedis.client()
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let now = Date().timeIntervalSince1970
+        try await bury(jobs, redis, id: "d", text: envelope("d", diedAt: now - 10), diedAt: now - 10)
+        let first = try #require(try await jobs.store.deadJobBytes(id: "d", queue: "default"))
+        let second = envelope("d", diedAt: now).replacingOccurrences(of: "boom", with: "boom again")
+        try await bury(jobs, redis, id: "d", text: second, diedAt: now)
+        let stale = JobStore.Revival(id: "d", envelope: first, uniqueLock: nil, deadEnvelope: first)
+        #expect(try await jobs.store.resurrect(stale, queue: "default") == false)
+        #expect(try await jobs.store.resurrect([stale], queue: "default") == 0)
+        #expect(try await redis.send("HGET", jobs.keys("default").deadJobs, "d").string == second, "the second death is kept")
+        #expect(try await redis.send("XLEN", jobs.keys("default").stream).int == 0, "nothing sent back")
+        #expect(try await jobs.retryDead(id: "d", queue: "default"), "a retry of the death as it is now moves it")
+    }
+
     @Test func aBatchedRetryMovesWhatCanRunAndSkipsTheRest() async throws {
         let redis = try TestRedis.client()
         let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
