@@ -20,7 +20,8 @@ struct WorkerCommand: AsyncParsableCommand {
             (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
-            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting",             trying at most every 5 s) and starts once it answers; a login or database Redis refuses, or a server \
+            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting", \
+            trying at most every 5 s) and starts once it answers; a login or database Redis refuses, or a server \
             certificate that cannot be trusted, exits 2.
 
             The domain jobs (jobs/README.md) read their settings from the environment: provider keys \

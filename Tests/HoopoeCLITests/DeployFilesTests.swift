@@ -196,6 +196,10 @@ import Yams
                 #expect(files.last == "hoopoe.env", "\(file) \(service): \(files)")
                 let shipped = try composeEnvironment(of: settings)
                 #expect(shipped["REDIS_URL"] != nil, "\(file) \(service): \(files)")
+                // hoopoe.env.example, copied as hoopoe.env as it says, would override what the compose file ships
+                // (a REDIS_URL of 127.0.0.1 in a container): it sets none of it.
+                let exampleSets = example.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("=") }.map { String($0.prefix { $0 != "=" }) }
+                #expect(Set(exampleSets).isDisjoint(with: shipped.keys), "\(file) \(service): the example overrides \(Set(exampleSets).intersection(shipped.keys))")
                 for name in shipped.keys {
                     #expect(example.contains("\(name)="), "\(file) \(service) sets \(name), which deploy/hoopoe.env.example does not document")
                 }
