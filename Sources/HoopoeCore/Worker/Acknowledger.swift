@@ -25,8 +25,9 @@ final class Acknowledger: Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         /// Until when calls that could not be sent are tried again: set by the first such failure of an outage, for
         /// every call and flight of it (``WorkerOptions/unsentAcknowledgementRetry`` in all), cleared by a call that lands.
-        /// A deadline already passed belongs to an earlier outage once no call has failed for ``outageGap``: with no
-        /// call landing in between (a quiet queue), it stayed, and every later outage's calls gave up at once.
+        /// A deadline already passed belongs to an earlier outage once no try began within ``outageGap`` of the last
+        /// failure: with no call landing in between (a quiet queue), it stayed, and every later outage's calls gave up
+        /// at once.
         var retryUntil: ContinuousClock.Instant?
         /// When a call last failed without running: for a while after (twice the retry time), every call first checks
         /// which of its entries are still this worker's, those queued behind the failed flight included.
@@ -174,6 +175,9 @@ final class Acknowledger: Sendable {
         var again = false
         let afterOutage = state.withLock { state in state.lastNotRun.map { clock.now - $0 < unsentRetry * 2 } ?? false }
         while true {
+            // When this try began: a try can take long to fail (a connect waiting out its timeout, a cluster slot its
+            // failover window), and the gap that ends an outage is counted from the last failure to the next try.
+            let tryStarted = clock.now
             do {
                 if again || afterOutage {
                     let pending = try await jobs.store.entriesPending(to: consumer, queue: queue, among: acks.map(\.entryID))
@@ -196,7 +200,7 @@ final class Acknowledger: Sendable {
             } catch let error as RedisError where Self.notRun(error) {
                 let deadline = state.withLock { state -> ContinuousClock.Instant in
                     let now = clock.now
-                    if let until = state.retryUntil, until <= now, let last = state.lastNotRun, now - last > Self.outageGap {
+                    if let until = state.retryUntil, until <= now, let last = state.lastNotRun, tryStarted - last > Self.outageGap {
                         state.retryUntil = nil
                     }
                     state.lastNotRun = now
@@ -222,8 +226,9 @@ final class Acknowledger: Sendable {
         }
     }
 
-    /// How long with no call failing unsent ends an outage, for ``State/retryUntil``: longer than the longest pause
-    /// between two tries of one call (2 s), so the flights of one outage share its deadline.
+    /// How long with no call failing unsent ends an outage, for ``State/retryUntil``, counted from the last failure to
+    /// the start of the next try: longer than the longest pause between two tries of one call (2 s), so the flights of
+    /// one outage share its deadline however long each try takes to fail.
     static let outageGap: Duration = .seconds(3)
 
     /// Whether a failed call is known not to have run: no connection (nothing was written), a server still loading

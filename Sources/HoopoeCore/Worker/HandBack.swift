@@ -21,6 +21,9 @@ struct HandBack: Sendable {
     var unsentRetry: Duration = .seconds(30)
 
     func callAsFunction(_ fetched: [FetchedJob]) async {
+        // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,
+        // past the stop grace periods the deploy files give (the drain and one retry).
+        let deadline = ContinuousClock.now + unsentRetry
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
@@ -31,14 +34,15 @@ struct HandBack: Sendable {
                 }
                 return (entryID: job.entryID, promoted: job.promoted, envelope: nil)
             }
-            await handBack(returned, count: list.count, queue: queue)
+            await handBack(returned, count: list.count, queue: queue, until: deadline)
             leases.release(queue: queue, entryIDs: list.lazy.map(\.entryID))
         }
     }
 
-    private func handBack(_ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String) async {
+    private func handBack(
+        _ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String, until deadline: ContinuousClock.Instant
+    ) async {
         let clock = ContinuousClock()
-        let deadline = clock.now + unsentRetry
         var pause = Duration.milliseconds(250)
         var warned = false
         while true {
@@ -61,7 +65,10 @@ struct HandBack: Sendable {
                         metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
                     warned = true
                 }
-                try? await Task.sleep(for: pause)
+                // Not cut short by the caller's cancellation (a background round ends at draining): tried again at
+                // once, the calls would follow each other with no pause until the deadline.
+                let wait = pause
+                await Task.detached { try? await Task.sleep(for: wait) }.value
                 pause = min(pause * 2, .seconds(2))
             } catch {
                 logger.error("handing back \(count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])

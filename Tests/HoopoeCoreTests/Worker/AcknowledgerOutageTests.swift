@@ -98,15 +98,15 @@ import Testing
         let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
         let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
         try #require(ids.count == 2)
-        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(2)) { _ in }
+        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(5)) { _ in }
         func ack(_ n: Int) {
             acknowledger.add(Acknowledgement(queue: "default", entryID: ids[n], type: "diag.record", jobID: "j\(n)", uniqueKey: nil, counter: "processed"))
         }
         server.stop()
         ack(0)
-        await acknowledger.drain()  // gave up after its 2 s
+        await acknowledger.drain()  // gave up after its 5 s
         try server.start()
-        try await Task.sleep(for: .seconds(4))  // nothing acknowledged meanwhile
+        try await Task.sleep(for: .seconds(4))  // nothing acknowledged meanwhile: past the outage gap (3 s)
         server.stop()
         ack(1)
         try await Task.sleep(for: .seconds(1))
