@@ -21,10 +21,10 @@ extension RedisClient {
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do throws(RedisError) {
-                    let answer = try resolver.primary()
+                    let answer = try resolver.primary(checkingQuorum: true)
                     continuation.resume(returning: SentinelView(
                         primary: answer.primary, configured: settings.sentinels.count, answered: answer.answered, quorum: answer.quorum,
-                        problems: answer.problems))
+                        problems: answer.problems, noQuorum: answer.noQuorum))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -50,8 +50,8 @@ public struct SentinelView: Sendable, Hashable {
     public let quorum: Int?
     /// Each sentinel that did not answer and why, each that named another primary, a failover under way.
     public let problems: [String]
-
-    /// How many sentinels a failover needs: the quorum to agree the primary is down, and a majority of all of them to
-    /// elect the one that fails it over.
-    public var neededForFailover: Int { max(quorum ?? 0, configured / 2 + 1) }
+    /// Why the sentinels could not fail the primary over now (`SENTINEL CKQUORUM`'s `NOQUORUM`, from each sentinel that
+    /// answered), nil when one of them could or none would say. Asked of the sentinels, who know them all, not counted
+    /// from the URL, which may name fewer.
+    public let noQuorum: String?
 }

@@ -28,7 +28,13 @@ public struct RedisScript: Sendable, Hashable {
     /// The SHA-1 of `source` in hex: the name Redis gives a script (`EVALSHA`), and the version tag of the function
     /// library (`FunctionLibrary`): one copy of the hashing for both.
     public static func sha1(_ source: String) -> String {
-        Insecure.SHA1.hash(data: Array(source.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        sha1(bytes: Array(source.utf8))
+    }
+
+    /// The SHA-1 of `bytes` in hex, as Lua's `redis.sha1hex` gives it: a value a script compares without it being
+    /// passed whole (or through a Swift string, which would turn bytes that are not UTF-8 into U+FFFD).
+    public static func sha1(bytes: [UInt8]) -> String {
+        Insecure.SHA1.hash(data: bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     /// A script from a `.lua` file compiled into the binary: `resources: [.embedInCode("<Area>/Lua")]` in

@@ -86,7 +86,8 @@ public struct TopologyReport: Sendable, Hashable {
     /// The `topology` check: fail when a primary does not answer (naming it), when cluster slots have no primary,
     /// when the one server is a replica (every write would be refused), when a primary has fewer replicas in sync
     /// than ``requiredReplicas`` (every enqueue and settle fails as not replicated, while the workers look alive), or
-    /// when fewer sentinels answer than a failover needs (the primary's next failure would not be failed over); warn
+    /// when the sentinels say they could not fail the primary over (`SENTINEL CKQUORUM`: the primary's next failure
+    /// would not be failed over); warn
     /// when a replica is out of sync, `INFO` was refused, or a sentinel did not answer, named another primary or is
     /// failing over; else ok, with one line per primary.
     public var finding: HealthFinding {
@@ -116,10 +117,8 @@ public struct TopologyReport: Sendable, Hashable {
         }
         if unservedSlots > 0 { failures.append("\(unservedSlots) slots have no primary: commands for them fail until a replica is promoted") }
         if let sentinels {
-            if sentinels.answered < sentinels.neededForFailover {
-                failures.append(
-                    "\(sentinels.answered) of \(sentinels.configured) sentinels answer and a failover needs \(sentinels.neededForFailover): "
-                        + "if the primary fails now, nothing fails it over")
+            if let noQuorum = sentinels.noQuorum {
+                failures.append("the sentinels cannot fail the primary over now (if it fails, nothing replaces it): \(noQuorum)")
             }
             warnings += sentinels.problems.map { "sentinel \($0)" }
         }

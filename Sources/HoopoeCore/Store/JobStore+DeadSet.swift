@@ -58,7 +58,8 @@ extension JobStore {
     /// when no other job holds it, in one script:
     ///
     /// KEYS[1] dead · KEYS[2] dead:jobs · KEYS[3] stream · KEYS[4] its unique lock (`unique:-` when none) · ARGV[1] job
-    /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none) · ARGV[4] the dead record read
+    /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none) · ARGV[4] the SHA-1 of the dead
+    /// record read (its bytes exactly)
     /// Returns 1 moved · 0 not in the dead set, or dead again since it was read (then this returns false)
     func resurrect(_ job: Revival, queue: String) async throws -> Bool {
         let call = resurrectCall(job, queue: queue)
@@ -69,7 +70,7 @@ extension JobStore {
         let k = keys(queue)
         return (
             [k.dead, k.deadJobs, k.stream, k.unique(job.uniqueLock?.key ?? "-")],
-            [job.id, String(decoding: job.envelope, as: UTF8.self), job.uniqueLock?.seconds ?? "", String(decoding: job.deadEnvelope, as: UTF8.self)]
+            [job.id, String(decoding: job.envelope, as: UTF8.self), job.uniqueLock?.seconds ?? "", RedisScript.sha1(bytes: job.deadEnvelope)]
         )
     }
 

@@ -24,13 +24,20 @@ final class SentinelLink {
     init(_ endpoint: RedisConfiguration.Endpoint, settings: RedisSentinelSettings, timeout: Duration) throws(RedisError) {
         self.endpoint = endpoint
         self.timeout = timeout
+        let context: TLSContext?
         do throws(TransportFailure) {
-            let context = try settings.tls.map { (tls) throws(TransportFailure) in try TLSContext(tls) }
+            context = try settings.tls.map { (tls) throws(TransportFailure) in try TLSContext(tls) }
+        } catch {
+            // A TLS file that cannot be used: trying again cannot mend it.
+            throw RedisError(.connectionFailed, endpoint: endpoint.description, message: error.reason, isFinal: true)
+        }
+        do throws(TransportFailure) {
             stream = try RedisStream(endpoint, connectTimeout: timeout, tls: context)
             reader = try RESPReader()
         } catch {
             let prefix = error.reason.hasPrefix("TLS") ? "" : "cannot connect to the sentinel: "
-            throw RedisError(.connectionFailed, endpoint: endpoint.description, message: prefix + error.reason)
+            throw RedisError(
+                .connectionFailed, endpoint: endpoint.description, message: prefix + error.reason, isFinal: error.kind == .tlsVerification)
         }
         buffer = .allocate(byteCount: 16 * 1024, alignment: 1)
         stream.setTimeout(timeout.seconds)

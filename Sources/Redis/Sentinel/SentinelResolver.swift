@@ -50,19 +50,27 @@ final class SentinelResolver: Sendable {
         var problems: [String] = []
         /// How many sentinels named a primary (for the chosen answer only).
         var answered = 0
+        /// `SENTINEL CKQUORUM`'s refusals when no sentinel that answered could reach a quorum and a majority to fail
+        /// the primary over (for the chosen answer only); nil when one could, or none would say.
+        var noQuorum: String?
     }
 
     /// The primary the sentinels name now.
     /// - Throws: ``RedisError`` `connectionFailed` naming every sentinel tried and why each failed;
     ///   `authenticationFailed` when every sentinel refused the sentinel credentials (retrying cannot help).
-    func primary() throws(RedisError) -> Answer {
+    /// - Parameter checkingQuorum: also ask each sentinel `SENTINEL CKQUORUM` (``Answer/noQuorum``): for the health
+    ///   check only, not on a connection's every reconnect.
+    func primary(checkingQuorum: Bool = false) throws(RedisError) -> Answer {
         let count = settings.sentinels.count
         let first = lastAnswered.load(ordering: .relaxed)
         var answers: [(index: Int, answer: Answer)] = []
         var reasons: [String] = []
         var refusedCredentials = 0
+        var untrusted = 0
         var quorum: Int?
         var failingOver: [String] = []
+        var quorumRefusals: [String] = []
+        var quorumReachable = false
         for offset in 0..<count {
             let index = (first + offset) % count
             let sentinel = settings.sentinels[index]
@@ -72,6 +80,14 @@ final class SentinelResolver: Sendable {
                 let epoch = Self.epoch(master)
                 quorum = quorum ?? Self.field("quorum", in: master).flatMap { Int($0) }
                 if Self.field("flags", in: master)?.contains("failover_in_progress") == true { failingOver.append(sentinel.description) }
+                // Whether the sentinels, all of them and not only the URL's, could fail the primary over now.
+                if checkingQuorum {
+                    switch try link.command(RedisCommand("SENTINEL", "CKQUORUM", settings.masterName)) {
+                    case .status: quorumReachable = true
+                    case .error(let reason) where reason.hasPrefix("NOQUORUM"): quorumRefusals.append("\(sentinel): \(reason)")
+                    default: break  // refused by the sentinel's ACL, or not known: not a verdict
+                    }
+                }
                 let reply = try link.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))
                 guard let endpoint = Self.endpoint(reply) else {
                     reasons.append("\(sentinel): \(reply.errorMessage ?? "does not know a primary named '\(settings.masterName)'")")
@@ -80,13 +96,15 @@ final class SentinelResolver: Sendable {
                 answers.append((index, Answer(primary: endpoint, epoch: epoch)))
             } catch {
                 if error.code == .authenticationFailed { refusedCredentials += 1 }
+                if error.isFinal { untrusted += 1 }
                 reasons.append("\(sentinel): \(error.message)")
             }
         }
         guard let newest = Self.newest(answers.map(\.answer)) else {
             throw RedisError(
                 refusedCredentials == count ? .authenticationFailed : .connectionFailed, endpoint: settings.sentinels.map(\.description).joined(separator: ","),
-                command: "SENTINEL get-master-addr-by-name", message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))")
+                command: "SENTINEL get-master-addr-by-name", message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))",
+                isFinal: untrusted == count)
         }
         lastAnswered.store(answers[newest].index, ordering: .relaxed)
         var chosen = answers[newest].answer
@@ -94,6 +112,7 @@ final class SentinelResolver: Sendable {
         chosen.unanimous = unanimous
         chosen.quorum = quorum
         chosen.answered = answers.count
+        chosen.noQuorum = quorumReachable || quorumRefusals.isEmpty ? nil : quorumRefusals.joined(separator: "; ")
         chosen.problems = reasons
         for (index, answer) in answers where answer.primary != chosen.primary {
             chosen.problems.append("\(settings.sentinels[index]) names \(answer.primary) (epoch \(answer.epoch.map(String.init) ?? "?")), not \(chosen.primary)")

@@ -3,7 +3,8 @@
 -- so an XADD refused (a key of the wrong type, OOM) must find the job still dead, not gone from both (as run_now.lua).
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 -- Dead again since the caller read it (another retry ran it, and it died anew): that death is the one to keep.
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[4] then return 0 end
+local record = redis.call('HGET', KEYS[2], ARGV[1])
+if not record or redis.sha1hex(record) ~= ARGV[4] then return 0 end
 redis.call('XADD', KEYS[3], '*', 'job', ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
