@@ -25,6 +25,17 @@ import Testing
         }
     }
 
+    /// Two jobs enqueued on `default` and delivered to the consumer `me`; their entry ids.
+    private static func twoDeliveredToMe(_ jobs: JobQueue, _ redis: RedisClient) async throws -> [String] {
+        let stream = jobs.keys("default").stream
+        try await jobs.store.createGroups(queues: ["default"])
+        for n in 0..<2 { try await jobs.enqueue(type: "diag.record", payload: .object(["n": .integer(Int64(n))])) }
+        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
+        let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
+        try #require(ids.count == 2)
+        return ids
+    }
+
     @Test func anAcknowledgementSentWhenRedisIsBackRunsTheJobOnce() async throws {
         let server = try RedisServer(arguments: ["--appendonly", "yes"])
         let redis = try RedisClient(url: server.url)
@@ -62,11 +73,7 @@ import Testing
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("ack-taken"))
         let stream = jobs.keys("default").stream
-        try await jobs.store.createGroups(queues: ["default"])
-        for n in 0..<2 { try await jobs.enqueue(type: "diag.record", payload: .object(["n": .integer(Int64(n))])) }
-        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
-        let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
-        try #require(ids.count == 2)
+        let ids = try await Self.twoDeliveredToMe(jobs, redis)
         _ = try await redis.send("XCLAIM", stream, QueueKeys.group, "ghost", "0", ids[1])
         let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me") { _ in }
         server.stop()
@@ -93,11 +100,7 @@ import Testing
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("ack-outages"))
         let stream = jobs.keys("default").stream
-        try await jobs.store.createGroups(queues: ["default"])
-        for n in 0..<2 { try await jobs.enqueue(type: "diag.record", payload: .object(["n": .integer(Int64(n))])) }
-        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
-        let ids = (read.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
-        try #require(ids.count == 2)
+        let ids = try await Self.twoDeliveredToMe(jobs, redis)
         let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(5)) { _ in }
         func ack(_ n: Int) {
             acknowledger.add(Acknowledgement(queue: "default", entryID: ids[n], type: "diag.record", jobID: "j\(n)", uniqueKey: nil, counter: "processed"))
