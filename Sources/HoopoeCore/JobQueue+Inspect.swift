@@ -79,9 +79,9 @@ extension JobQueue {
     }
 
     /// Cancels a job that has not started: ready, scheduled, or fetched by a worker into its buffer. Running jobs are
-    /// not interrupted. A cancelled job is recorded in its queue's job history (outcome `cancelled`), its envelope
-    /// stripped of secret payload keys by `redaction`; without a rule its payload is not kept (a job a worker held is
-    /// recorded by that worker, with its job types' rule).
+    /// not interrupted. A cancelled job is recorded in its queue's job history (outcome `cancelled`; not when
+    /// ``keepsHistory`` is false), its envelope stripped of secret payload keys by `redaction`; without a rule its
+    /// payload is not kept (a job a worker held is recorded by that worker, with its job types' rule).
     ///
     /// A job a worker holds is asked for (decision 0089): the holder answers with its pause check (about twice a
     /// second), cancelling the job if it waits in its buffer or saying it runs. After `holderWait` without an answer
@@ -99,9 +99,11 @@ extension JobQueue {
             moved = false
             var envelope = found.envelope
             envelope.payload = redaction.map { $0.stripped(envelope.payload, type: envelope.type) } ?? .string("(not kept: cancelled without the job types' redaction rule)")
-            let record = HistoryRecord(
-                id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
-                envelope: envelope)
+            let record = keepsHistory
+                ? HistoryRecord(
+                    id: id, type: envelope.type, queue: queue, outcome: .cancelled, attempt: envelope.attempt, finishedAt: Date().timeIntervalSince1970,
+                    envelope: envelope)
+                : nil
             let answer = found.envelope.notify == true
                 ? Worker.answer(id: id, type: envelope.type, queue: queue, outcome: "cancelled", attempt: envelope.attempt) : nil
             let result = try await store.cancel(id: id, found, queue: queue, record: record, answer: answer)

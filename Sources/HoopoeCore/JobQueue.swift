@@ -16,15 +16,21 @@ public final class JobQueue: Sendable {
     public let namespace: String
     /// The largest envelope accepted at enqueue (default 512 KiB); larger ones are refused with an error.
     public let maxEnvelopeBytes: Int
+    /// Whether a cancel made here is recorded in its queue's job history (false when the deployment keeps none:
+    /// `HOOPOE_HISTORY_MAX_JOBS=0`). A record written then stayed for good, payload and all: no worker trims a history
+    /// it does not keep.
+    public let keepsHistory: Bool
 
     /// - Parameters:
     ///   - redis: the Redis client.
     ///   - namespace: the key prefix.
     ///   - maxEnvelopeBytes: the enqueue size limit.
-    public init(redis: RedisClient, namespace: String = "hoopoe", maxEnvelopeBytes: Int = 512 * 1024) {
+    ///   - keepsHistory: record cancels in job history.
+    public init(redis: RedisClient, namespace: String = "hoopoe", maxEnvelopeBytes: Int = 512 * 1024, keepsHistory: Bool = true) {
         store = JobStore(redis: redis, namespace: namespace)
         self.namespace = namespace
         self.maxEnvelopeBytes = maxEnvelopeBytes
+        self.keepsHistory = keepsHistory
     }
 
     /// The keys of `queue` (the wire format, `jobs/PROTOCOL.md`).

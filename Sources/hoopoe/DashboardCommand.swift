@@ -73,7 +73,7 @@ struct DashboardCommand: AsyncParsableCommand {
         }
         let redis = try options.makeRedisClient()
         defer { redis.close() }
-        let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let jobs = JobQueue(redis: redis, namespace: options.namespace, keepsHistory: HistorySettings.keepsHistory)
         let password = Environment.value("HOOPOE_DASHBOARD_PASSWORD")
         if let problem = Self.passwordProblem(password: password, bind: bind) {
             printError("bad configuration: \(problem)")

@@ -14,6 +14,13 @@ struct HistorySettings {
         maxAgeSeconds = try env.integer("HOOPOE_HISTORY_MAX_AGE", default: 86_400, in: 60...31_536_000)
     }
 
+    /// Whether this deployment keeps job history, for a process that only cancels (`hoopoe job cancel`, the dashboard,
+    /// the health check's canary): true unless `HOOPOE_HISTORY_MAX_JOBS` is 0 (an unusable value is the worker's to
+    /// refuse, with exit 78).
+    static var keepsHistory: Bool {
+        ((try? HistorySettings(environment: EnvironmentReader()))?.maxJobs ?? 1) > 0
+    }
+
     /// `options` with these limits.
     func applied(to options: WorkerOptions) -> WorkerOptions {
         var options = options

@@ -114,7 +114,7 @@ struct WorkerCommand: AsyncParsableCommand {
         for warning in DomainJobs.startupWarnings(settings) { logger.warning("\(warning)") }
         let redis = try options.makeRedisClient(poolSize: Worker.sharedConnections)
         defer { redis.close() }
-        let jobs = JobQueue(redis: redis, namespace: options.namespace)
+        let jobs = JobQueue(redis: redis, namespace: options.namespace, keepsHistory: history.maxJobs > 0)
         // Made at the first provider request, not here: a worker that never calls a provider never starts NIO's
         // threads (decision 0035).
         let httpClient = ProviderHTTPClient()

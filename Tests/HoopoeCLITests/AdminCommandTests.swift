@@ -103,6 +103,18 @@ struct AdminCommandTests {
         #expect(info.dead == 0 && info.ready == 3)
     }
 
+    /// With `HOOPOE_HISTORY_MAX_JOBS=0` (no job history), a cancel records nothing: before, `hoopoe job cancel` (and
+    /// the dashboard, the canary, the domain jobs' cancels) wrote a `cancelled` record with its payload, which no worker
+    /// ever trimmed, since none kept a history.
+    @Test func aCancelWithHistoryOffRecordsNothing() async throws {
+        let h = try CLIHarness()
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600))).createdID)
+        let (status, output) = try await h.run(["job", "cancel", id], environment: ["HOOPOE_HISTORY_MAX_JOBS": "0"])
+        #expect(status == 0 && output.contains("cancelled job \(id)"), "\(output)")
+        let k = h.jobs.keys("default")
+        #expect(try await h.redis.send("EXISTS", k.historyJobs, k.historyIDs).int == 0, "no history record")
+    }
+
     @Test func jobShowAndCancelAScheduledJob() async throws {
         let h = try CLIHarness()
         let result = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: .after(.seconds(3600)))

@@ -27,7 +27,7 @@ extension GlobalOptions {
         let redis = try makeAdminClient(timeout: timeout)
         defer { redis.close() }
         do {
-            return try await body(JobQueue(redis: redis, namespace: namespace))
+            return try await body(JobQueue(redis: redis, namespace: namespace, keepsHistory: HistorySettings.keepsHistory))
         } catch let error as RedisError where error.isUnreachable {
             printError(error.operatorLine)
             throw ExitCode(2)

@@ -114,7 +114,8 @@ struct HealthCheckCommand: AsyncParsableCommand {
                 URL(fileURLWithPath: schedule ?? ScheduleFile.defaultPath), named: schedule != nil,
                 lastTicks: RedisLastTickStore(redis: redis, prefix: options.namespace)),
             scope: liveness ? .liveness : .deployment)
-        let report = await HealthCheck(jobs: JobQueue(redis: redis, namespace: options.namespace), options: checkOptions).run()
+        let jobs = JobQueue(redis: redis, namespace: options.namespace, keepsHistory: HistorySettings.keepsHistory)
+        let report = await HealthCheck(jobs: jobs, options: checkOptions).run()
         if json {
             printJSON(report.json)
         } else {
