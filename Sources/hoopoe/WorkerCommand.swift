@@ -189,6 +189,9 @@ struct WorkerService: Service {
     private func firstBeat() async throws -> Bool {
         var delay = Duration.milliseconds(500)
         var waiting: String?
+        // Said again each minute, not only when the reason changes: a worker pointed at the wrong address waits for good,
+        // and one line at start is easily missed in a log that says nothing after it.
+        var lastSaid = ContinuousClock.now
         while true {
             do {
                 try await heartbeat.beat()
@@ -196,8 +199,9 @@ struct WorkerService: Service {
                 return true
             } catch let error as RedisError where [.connectionFailed, .connectionLost, .timeout].contains(error.code) && !error.isFinal {
                 let problem = error.operatorLine
-                if problem != waiting {
+                if problem != waiting || ContinuousClock.now - lastSaid >= .seconds(60) {
                     logger.warning("waiting for Redis before starting (trying again every \(Duration.seconds(5)) at most): \(problem)")
+                    lastSaid = ContinuousClock.now
                 }
                 waiting = problem
                 let pause = delay
