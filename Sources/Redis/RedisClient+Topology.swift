@@ -10,9 +10,9 @@ extension RedisClient {
         try await sentinelView()?.primary
     }
 
-    /// What the sentinels say, for the health check: the primary they name, how many of the configured sentinels
-    /// answered, their quorum, and each problem (a sentinel that did not answer, one naming another primary, a failover
-    /// under way). Nil when not in Sentinel mode.
+    /// What the sentinels say, for the health check: the primary they name, how many of the URL's sentinels
+    /// answered, each problem (a sentinel that did not answer, one naming another primary, a failover under way), and
+    /// whether they could fail the primary over now (`SENTINEL CKQUORUM`). Nil when not in Sentinel mode.
     public func sentinelView() async throws -> SentinelView? {
         guard case .sentinel(let settings) = configuration.topology else { return nil }
         let resolver = SentinelResolver(settings: settings, timeout: min(configuration.connectTimeout, .seconds(1)))
@@ -23,8 +23,7 @@ extension RedisClient {
                 do throws(RedisError) {
                     let answer = try resolver.primary(checkingQuorum: true)
                     continuation.resume(returning: SentinelView(
-                        primary: answer.primary, configured: settings.sentinels.count, answered: answer.answered, quorum: answer.quorum,
-                        problems: answer.problems, noQuorum: answer.noQuorum))
+                        primary: answer.primary, answered: answer.answered, problems: answer.problems, noQuorum: answer.noQuorum))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -42,12 +41,8 @@ extension RedisClient {
 public struct SentinelView: Sendable, Hashable {
     /// The primary they name (the newest configuration's).
     public let primary: RedisConfiguration.Endpoint
-    /// The sentinels in the URL.
-    public let configured: Int
-    /// How many named a primary.
+    /// How many of the URL's sentinels named a primary.
     public let answered: Int
-    /// Their `quorum` for the primary, nil when none would say.
-    public let quorum: Int?
     /// Each sentinel that did not answer and why, each that named another primary, a failover under way.
     public let problems: [String]
     /// Why the sentinels could not fail the primary over now (`SENTINEL CKQUORUM`'s `NOQUORUM`, from each sentinel that

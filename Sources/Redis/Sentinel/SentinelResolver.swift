@@ -43,8 +43,6 @@ final class SentinelResolver: Sendable {
         /// Every configured sentinel answered, all with this primary and epoch (for the chosen answer only): what
         /// lets the follower accept an older epoch than it has seen, as sentinels rebuilt from scratch have.
         var unanimous = false
-        /// The sentinels' `quorum` for the primary, nil when none would say (for the chosen answer only).
-        var quorum: Int?
         /// What the health check reports of the sentinels (for the chosen answer only): each that did not answer and
         /// why, each that named another primary, and a failover a sentinel says is under way.
         var problems: [String] = []
@@ -67,7 +65,6 @@ final class SentinelResolver: Sendable {
         var reasons: [String] = []
         var refusedCredentials = 0
         var untrusted = 0
-        var quorum: Int?
         var failingOver: [String] = []
         var quorumRefusals: [String] = []
         var quorumReachable = false
@@ -78,7 +75,6 @@ final class SentinelResolver: Sendable {
                 let link = try SentinelLink(sentinel, settings: settings, timeout: timeout)
                 let master = try link.command(RedisCommand("SENTINEL", "MASTER", settings.masterName))
                 let epoch = Self.epoch(master)
-                quorum = quorum ?? Self.field("quorum", in: master).flatMap { Int($0) }
                 if Self.field("flags", in: master)?.contains("failover_in_progress") == true { failingOver.append(sentinel.description) }
                 // Whether the sentinels, all of them and not only the URL's, could fail the primary over now.
                 if checkingQuorum {
@@ -110,7 +106,6 @@ final class SentinelResolver: Sendable {
         var chosen = answers[newest].answer
         let unanimous = answers.count == count && answers.allSatisfy { $0.answer == chosen }
         chosen.unanimous = unanimous
-        chosen.quorum = quorum
         chosen.answered = answers.count
         chosen.noQuorum = quorumReachable || quorumRefusals.isEmpty ? nil : quorumRefusals.joined(separator: "; ")
         chosen.problems = reasons
