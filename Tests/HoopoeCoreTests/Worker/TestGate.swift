@@ -13,6 +13,10 @@ final class TestGate: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// How many runs wait at the gate now: a test that must stop a worker while its job runs waits for this, since a job
+    /// fetched is not yet a job started.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     func wait() async {
         await withCheckedContinuation { continuation in
             let open = state.withLock { state in

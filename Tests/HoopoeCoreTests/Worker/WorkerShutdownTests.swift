@@ -71,7 +71,8 @@ import Testing
         let worker = Worker(
             jobs: h.jobs, registry: .diagnostic(gatedBy: gate), options: options, logger: Logger(label: "slow") { _ in SlowShutdownLine() })
         let run = Task { try await worker.run() }
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 31 }, "the blocker runs, 30 wait fetched")
+        // Fetched is not yet started: stopped before its runner began it, the blocker was handed back with the rest.
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").inFlight == 31 && gate.waiting == 1 }, "the blocker runs, 30 wait fetched")
 
         let opener = Task {
             try await Task.sleep(for: .milliseconds(50))
