@@ -9,8 +9,8 @@ import Logging
 /// Exactly once: a reminder is moved from `{reminders}:due` to `{reminders}:claimed` atomically (two sweeps never
 /// take the same one), its `sms.send` is enqueued with the once-key of its message id (a retry or a sweep that
 /// takes over a dead sweep's claim cannot enqueue it again), and only the enqueue that created the job emits
-/// `reminder.queued`. No reminder is released while the sweep runs in quiet hours (`SMS_QUIET_HOURS`): they stay
-/// due for the next sweep. When several offsets of one expiry are due at once (downtime, quiet hours), only the
+/// `reminder.queued`. No reminder is released while the sweep runs in quiet hours (`SMS_QUIET_HOURS`): the sweep puts
+/// itself off to their end (``sweepAfterQuietHours(now:context:)``). When several offsets of one expiry are due at once (downtime, quiet hours), only the
 /// nearest is sent; the others are skipped as superseded (``ExpirationRelease``). No reminder is sent once its
 /// expiry has passed (skipped as `expired`). With `REMINDER_EMAIL_TEMPLATE_ID` set, each released reminder also
 /// goes out as an `email.send` (Brevo transactional email) to the subscription's `email`, when it has one.
@@ -36,8 +36,7 @@ public struct ExpirationReminderJob: JobHandler {
         let now = try await services.clock.now()
         // The quiet hours `sms.send` keeps (SMS_QUIET_HOURS): a reminder released in them would only wait there.
         if services.settings.sms.quietHours.contains(now, in: services.calendar) {
-            context.logger.debug("quiet hours: no expiration reminder released by this sweep")
-            return
+            try await sweepAfterQuietHours(now: now, context: context)
         }
         let store = SubscriptionStore(services: services)
         // Redis's time of this sweep's latest claim: a sweep that fails after claiming retries once the claims it
@@ -55,6 +54,36 @@ public struct ExpirationReminderJob: JobHandler {
             let retryAt = Double(lastClaim!) + Double(Self.lease) + 15
             throw JobFailure.retry("\(error); retried once this sweep's claims are free to take again (\(Self.lease) s after them)", at: retryAt)
         }
+    }
+
+    /// Puts this sweep off to the end of quiet hours, as a `reminders.expiration` job of its own, and ends this one as
+    /// deferred: nothing is released now, and the reminders that are due go out when quiet hours end.
+    ///
+    /// Why not just return, as it did: the schedule runs the sweep once a day (09:00 Tehran), so with quiet hours that
+    /// cover 09:00 (`SMS_QUIET_HOURS=22-10`, or `HOOPOE_TIME_ZONE=UTC` with the default 22-08: 09:00 Tehran is 05:30 UTC)
+    /// every sweep found itself in quiet hours, and no expiration reminder ever went out. The once-key (the end's time)
+    /// makes two sweeps in the same quiet hours (a catch-up, a retry) put off one sweep, not two.
+    private func sweepAfterQuietHours(now: Date, context: JobContext) async throws -> Never {
+        let quiet = services.settings.sms.quietHours
+        let end = quiet.nextAllowed(after: now, in: services.calendar)
+        let runAt = services.clock.realTime(for: end, now: now)
+        let endSecond = Int64(end.timeIntervalSince1970.rounded(.towardZero))
+        let result = try await services.jobs.enqueue(
+            type: Self.type, payload: .object(["tick": .integer(endSecond)]),
+            options: EnqueueOptions(
+                queue: context.queue, runAt: runAt, onceKey: "reminders.expiration:after-quiet-hours:\(endSecond)", onceFor: .seconds(2 * 86_400)))
+        let id: String
+        switch result {
+        case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
+        }
+        let hours = "quiet hours \(quiet.startHour)-\(quiet.endHour)"
+        if id == context.id {
+            // This run is the put-off sweep, run before its time by this host's clock (Redis's clock promoted it, and
+            // this one lags; or an operator ran it now): it waits for its time as a retry, rather than putting itself off
+            // to itself, which would end it and leave the reminders due until the next day's sweep.
+            throw JobFailure.retry("\(hours): this put-off sweep ran before they end; waiting for them", at: runAt.timeIntervalSince1970 + 1)
+        }
+        throw JobFailure.deferred("\(hours): no reminder released now; the sweep runs again when they end, as job \(id)", to: id)
     }
 
     /// Releases one claim call's members, grouped by (expiry, user).

@@ -1,7 +1,7 @@
 import Foundation
 import HoopoeCore
 import HoopoeJSON
-import HoopoeJobs
+@testable import HoopoeJobs
 import ProviderFakes
 import Redis
 import Testing
@@ -87,7 +87,7 @@ struct ExpirationReminderTests {
         #expect(skipped.first?.data["reason"] == "superseded")
     }
 
-    @Test("a sweep inside quiet hours releases nothing; the next one after them does")
+    @Test("a sweep inside quiet hours releases nothing and puts itself off to their end, once, as a deferred job; that sweep releases")
     func quietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
@@ -95,21 +95,72 @@ struct ExpirationReminderTests {
         try await harness.setClock(tehran(2024, 12, 1, 22))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("9", expires: "2024-12-11"))
         let sweep = ExpirationReminderJob(services: services)
-        for hour in [22, 23] {
-            try await harness.setClock(tehran(2024, 12, 1, hour))
-            try await harness.run(sweep, ["tick": 1])
-        }
-        for hour in [0, 3, 7] {
-            try await harness.setClock(tehran(2024, 12, 1 + 1, hour, 59))
-            try await harness.run(sweep, ["tick": 1])
+        var putOffTo: Set<String> = []
+        for (day, hour) in [(1, 22), (1, 23), (2, 0), (2, 3), (2, 7)] {
+            try await harness.setClock(tehran(2024, 12, day, hour, 59))
+            let failure = try #require(try await harness.failure(of: sweep, ReminderTick(tick: 1)), "a sweep in quiet hours ends deferred")
+            #expect(failure.disposition == .discard)
+            putOffTo.insert(try #require(failure.deferredTo))
         }
         #expect(try await harness.smsJobs().isEmpty)
+        // Every sweep of these quiet hours put off the same one, to 08:00 on Dec 2.
+        #expect(putOffTo.count == 1)
+        let later = try await sweeps(harness)
+        #expect(later.map(\.id) == Array(putOffTo))
+        #expect(later.first?.payload["tick"] == .integer(Int64(tehran(2024, 12, 2, 8).timeIntervalSince1970)))
         try await harness.setClock(tehran(2024, 12, 2, 8))
         try await harness.run(sweep, ["tick": 1])
         // Dec 1 is offset 10 of Dec 11: released at 08:00 on Dec 2 with the days actually left (9).
         let jobs = try await harness.smsJobs()
         #expect(jobs.count == 1)
         #expect(jobs.first?.payload["tokens"]?["token"] == "9")
+    }
+
+    @Test("quiet hours that cover the schedule's 09:00 do not hold the reminders for good: they go out when quiet hours end")
+    func quietHoursOverTheDailySweep() async throws {
+        var environment = reminderEnvironment
+        environment["SMS_QUIET_HOURS"] = "22-10"
+        let harness = try await DomainHarness(environment: environment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 1, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("10", expires: "2024-12-15"))
+        // The schedule's sweep, 09:00 Tehran on Dec 5 (offset 10): inside 22-10.
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        let failure = try #require(try await harness.failure(of: ExpirationReminderJob(services: services), ReminderTick(tick: 1)))
+        #expect(try await harness.smsJobs().isEmpty)
+        let putOff = try #require(try await sweeps(harness).first)
+        #expect(putOff.id == failure.deferredTo)
+        #expect(putOff.payload["tick"] == .integer(Int64(tehran(2024, 12, 5, 10).timeIntervalSince1970)))
+        // Its run at 10:00 releases offset 10's reminder.
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        #expect(try await harness.failure(of: ExpirationReminderJob(services: services), ReminderTick(tick: 1), id: putOff.id) == nil)
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 1)
+        #expect(jobs.first?.payload["tokens"]?["token"] == "10")
+    }
+
+    @Test("the put-off sweep, run before quiet hours end by this host's clock, waits for its time as a retry")
+    func putOffSweepRunEarly() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 2, 7))
+        let sweep = ExpirationReminderJob(services: services)
+        let first = try #require(try await harness.failure(of: sweep, ReminderTick(tick: 1)))
+        let id = try #require(first.deferredTo)
+        let early = try #require(try await harness.failure(of: sweep, ReminderTick(tick: 1), id: id))
+        #expect(early.deferredTo == nil)
+        guard case .retry(let at?) = early.disposition else {
+            Issue.record("expected a retry at the end of quiet hours, got \(early.disposition)")
+            return
+        }
+        // The domain clock is the harness's key: 08:00 is an hour of domain time ahead, in real time from now.
+        #expect(abs(at - (Date().timeIntervalSince1970 + 3_600)) < 60)
+    }
+
+    /// The `reminders.expiration` jobs waiting in the default queue's scheduled set.
+    private func sweeps(_ harness: DomainHarness) async throws -> [JobEnvelope] {
+        let scheduled = try await harness.redis.send("HVALS", harness.jobs.keys("default").scheduledJobs).array ?? []
+        return scheduled.compactMap { $0.bytes.flatMap { try? JobEnvelope.decode($0) } }.filter { $0.type == ExpirationReminderJob.type }
     }
 
     @Test("a renewal drops the old expiry's pending reminders and cancels its released sms.send still waiting")
