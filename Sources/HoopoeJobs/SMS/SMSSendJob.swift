@@ -109,7 +109,9 @@ public struct SMSSendJob: JobHandler {
         if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context, capped: &capped) { return }
         let senders = senders(for: payload, checked: checked).filter { !capped.contains($0.0.provider.rawValue) }
         guard !senders.isEmpty else {
-            throw JobFailure.retry("no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))")
+            let problem = "no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))"
+            try await giveUpOnTheLastAttempt(payload, state: "failed", reason: "not sent: \(problem)", ledger: ledger, context: context)
+            throw JobFailure.retry(problem)
         }
         var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
         if failures.isEmpty { return }
@@ -172,6 +174,10 @@ public struct SMSSendJob: JobHandler {
                 return false
             }
         } catch let failure as JobFailure {
+            // The outbox cannot be read (its provider's key was removed since the lost send).
+            try await giveUpOnTheLastAttempt(
+                payload, state: "unknown", reason: "outcome unknown; not sent again (it may have been delivered): \(failure.message)",
+                ledger: ledger, context: context)
             throw failure
         } catch let error as ProviderError where error.provider == .kavenegar && error.code == "407" {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
@@ -233,6 +239,21 @@ public struct SMSSendJob: JobHandler {
     }
 
     /// A lost send whose provider has no API key configured: its outbox cannot be read, so the job waits for the key.
+    /// On the job's last attempt, ends the message as `state` in the ledger, emits `sms.failed` and fails the job for
+    /// good; on any other attempt, returns (the caller retries).
+    ///
+    /// Why: a retry verdict on the last attempt sent the job to the dead set with the ledger still open and no
+    /// `sms.failed`, so a service waiting for `sms.sent` or `sms.failed` heard nothing (sms.send.md promises `sms.failed`
+    /// on the last attempt), and the message's once-key kept it from being enqueued again for 30 days.
+    private func giveUpOnTheLastAttempt(
+        _ payload: SMSSendPayload, state: String, reason: String, ledger: SMSLedger, context: JobContext
+    ) async throws {
+        guard context.attempt >= context.maxAttempts else { return }
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: reason, userID: payload.userID, purpose: payload.purpose)
+        try await emitFailed(payload, reason: reason)
+        throw JobFailure.permanent(reason)
+    }
+
     private static func cannotCheck(_ payload: SMSSendPayload, outbox: String, key: String) -> JobFailure {
         JobFailure.retry("a send of \(payload.messageID) has an unknown outcome and \(key) is not set to check \(outbox)")
     }

@@ -350,6 +350,25 @@ import Testing
         await SMSTest.stop(worker)
     }
 
+    /// A message no provider can send (no keys set) is retried, and on the job's last attempt it ends: `failed` in the
+    /// ledger and `sms.failed`, as on any other last attempt. It went to the dead set with neither, and a service waiting
+    /// for `sms.sent` or `sms.failed` heard nothing.
+    @Test func noProviderOnTheLastAttemptEndsTheMessageWithSmsFailed() async throws {
+        let harness = try await DomainHarness(environment: ["KAVENEGAR_API_KEY": "", "IPPANEL_API_KEY": ""])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let payload = SMSTest.reminder("no-provider")
+        let early = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-np", attempt: 11, maxAttempts: 12)
+        guard case .retry? = early?.disposition else { Issue.record("attempt 11: \(String(describing: early))"); return }
+        #expect(try await harness.events("sms.failed").isEmpty)
+        let last = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-np", attempt: 12, maxAttempts: 12)
+        #expect(last?.disposition == .permanent, "\(String(describing: last))")
+        let failed = try #require(try await harness.events("sms.failed").first).data
+        #expect(failed["message_id"]?.stringValue == "no-provider")
+        #expect(failed["reason"]?.stringValue?.contains("no SMS provider configured") == true)
+        #expect(try await SMSLedger(services: services).record("no-provider")?.state == "failed")
+    }
+
     /// Kavenegar's `451` (too many calls, IP restricted) is retried after 60 s; met a third time for one message it
     /// also tells an operator (docs/providers.md: "ALERT if it persists"), and the message is still retried.
     @Test func kavenegar451ThatPersistsRaisesAnAlert() async throws {

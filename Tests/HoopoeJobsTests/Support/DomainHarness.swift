@@ -72,17 +72,17 @@ final class DomainHarness: Sendable {
     }
 
     /// A context for calling a handler directly.
-    func context(type: String, attempt: Int = 1, id: String = UUID().uuidString) -> JobContext {
-        JobContext(id: id, type: type, attempt: attempt, logger: Logger(label: "test.job"), jobs: jobs)
+    func context(type: String, attempt: Int = 1, maxAttempts: Int = 25, id: String = UUID().uuidString) -> JobContext {
+        JobContext(id: id, type: type, attempt: attempt, maxAttempts: maxAttempts, logger: Logger(label: "test.job"), jobs: jobs)
     }
 
     /// Runs `handler` on `payload` in this process, as one run of job `id` at `attempt`, and returns the failure it
     /// ended with (nil when it succeeded); any other error is thrown.
-    func failure<Handler: JobHandler>(of handler: Handler, _ payload: Handler.Payload, id: String = UUID().uuidString, attempt: Int = 1)
-        async throws -> JobFailure?
-    {
+    func failure<Handler: JobHandler>(
+        of handler: Handler, _ payload: Handler.Payload, id: String = UUID().uuidString, attempt: Int = 1, maxAttempts: Int = 25
+    ) async throws -> JobFailure? {
         do {
-            try await handler.run(payload, context: context(type: Handler.type, attempt: attempt, id: id))
+            try await handler.run(payload, context: context(type: Handler.type, attempt: attempt, maxAttempts: maxAttempts, id: id))
         } catch let failure as JobFailure {
             return failure
         }
