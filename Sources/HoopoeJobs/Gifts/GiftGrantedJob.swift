@@ -50,8 +50,17 @@ public struct GiftGrantedJob: JobHandler {
         guard payload.expiresAt.isFinite, payload.expiresAt > 0, payload.expiresAt < ExpiryDate.latest else {
             throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds before 2200, got \(payload.expiresAt)")
         }
-        if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
+        if let phone = payload.phone {
+            if phone.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
+            }
+            // `sms.send`'s own rule, as subscription.upsert and credit.threshold.set check it: a number it would refuse
+            // is refused now, not hours later by the reminder, which then died and the user got none.
+            do {
+                _ = try ReminderValidation.phone(phone)
+            } catch {
+                throw JobFailure.permanent("gift.granted: \(error.message)")
+            }
         }
         let store = GiftStore(services: services)
         let now = try await services.clock.now()
