@@ -41,9 +41,18 @@ struct ScheduleFileParser {
             return []
         }
         var list: Node?
+        var listLine: Int?
         for (key, value) in mapping {
             if key.string == "tasks" {
+                // Yams keeps a repeated key (it does not check), and the last list won: a second `tasks:` block appended
+                // to the file dropped every task above it, in silence.
+                guard list == nil else {
+                    report(.duplicateKey, key: "tasks", line: key.mark?.line,
+                           "given twice (line \(listLine ?? 0) has the first): put every task in one `tasks:` list")
+                    continue
+                }
                 list = value
+                listLine = key.mark?.line
             } else {
                 report(.unknownKey, key: key.string, line: key.mark?.line, "unknown top-level key (the file has only `tasks:`)")
             }
@@ -162,11 +171,15 @@ struct ScheduleFileParser {
         }
         var payload: JSONValue = .object([:])
         if let value = values["payload"], value.null == nil || Self.tag(of: value) == .str {
-            if value.mapping != nil, let json = Self.json(value) {
-                payload = json
-                if payload[ScheduleFile.tickPayloadKey] != nil {
-                    fail(.reservedPayloadKey, "payload", value,
-                         "\"\(ScheduleFile.tickPayloadKey)\" is reserved: the scheduler sets it to the tick's time (Unix seconds)")
+            if value.mapping != nil {
+                do throws(PayloadProblem) {
+                    payload = try Self.json(value)
+                    if payload[ScheduleFile.tickPayloadKey] != nil {
+                        fail(.reservedPayloadKey, "payload", value,
+                             "\"\(ScheduleFile.tickPayloadKey)\" is reserved: the scheduler sets it to the tick's time (Unix seconds)")
+                    }
+                } catch {
+                    report(.wrongType, task: name, number: number, key: "payload", line: error.line ?? value.mark?.line, error.message)
                 }
             } else {
                 fail(.wrongType, "payload", value, "expected a mapping (the job's JSON object), e.g. {} or {days: 3}")
@@ -233,33 +246,53 @@ struct ScheduleFileParser {
         Tag.Name(rawValue: node.tag.description)
     }
 
+    /// Why a payload cannot become the job's JSON, and where.
+    struct PayloadProblem: Error {
+        let message: String
+        /// The line of the value or key at fault.
+        let line: Int?
+
+        init(message: String, node: Node) {
+            self.message = message
+            line = node.mark?.line
+        }
+    }
+
     /// A YAML node as JSON: scalars by their resolved tag (`3` → integer, `"3"` → string, `yes` → true).
-    static func json(_ node: Node) -> JSONValue? {
+    /// - Throws: what JSON cannot carry, or would carry otherwise than written: a number beyond 64-bit integers or
+    ///   doubles, infinity or NaN (`.inf`, `1e400`: every tick's enqueue was refused, in the log only), a key given
+    ///   twice (Yams keeps both, and the last won), a key that is not text.
+    static func json(_ node: Node) throws(PayloadProblem) -> JSONValue {
         switch node {
         case .scalar:
+            let written = node.string ?? ""
             switch tag(of: node) {
             case .null: return .null
-            case .bool: return node.bool.map(JSONValue.bool)
-            case .int: return node.int.map { .integer(Int64($0)) }
-            case .float: return node.float.map(JSONValue.double)
-            default: return node.string.map(JSONValue.string)
+            case .bool: return .bool(node.bool ?? false)
+            case .int:
+                guard let value = node.int else { throw PayloadProblem(message: "\(written) does not fit a 64-bit integer; quote it to send text", node: node) }
+                return .integer(Int64(value))
+            case .float:
+                guard let value = node.float, value.isFinite else {
+                    throw PayloadProblem(message: "\(written) is not a number JSON can carry (infinity, NaN, or beyond ±1.8e308); quote it to send text", node: node)
+                }
+                return .double(value)
+            default: return .string(written)
             }
         case .sequence(let sequence):
             var elements: [JSONValue] = []
-            for element in sequence {
-                guard let value = json(element) else { return nil }
-                elements.append(value)
-            }
+            for element in sequence { elements.append(try json(element)) }
             return .array(elements)
         case .mapping(let mapping):
             var members: [String: JSONValue] = [:]
             for (key, value) in mapping {
-                guard let name = key.string, let member = json(value) else { return nil }
-                members[name] = member
+                guard key.scalar != nil, let name = key.string else { throw PayloadProblem(message: "payload keys must be text", node: key) }
+                guard members[name] == nil else { throw PayloadProblem(message: "key \"\(name)\" given twice", node: key) }
+                members[name] = try json(value)
             }
             return .object(members)
         @unknown default:
-            return nil
+            throw PayloadProblem(message: "not a JSON value", node: node)
         }
     }
 }

@@ -108,6 +108,18 @@ import Testing
             yaml: "- {name: a, cron: \"0 9 * * *\", type: \"has space\"}"),
         Bad(label: "key given twice", task: "a", key: "type", code: .duplicateKey, message: "given twice",
             yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  type: y"),
+        // What JSON cannot carry: every tick's enqueue was refused, in the scheduler's log only.
+        Bad(label: "payload holding infinity", task: "a", key: "payload", code: .wrongType, message: ".inf is not a number JSON can carry",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {limit: .inf}}"),
+        Bad(label: "payload holding NaN", task: "a", key: "payload", code: .wrongType, message: ".nan is not a number JSON can carry",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {limit: .nan}}"),
+        Bad(label: "payload holding 1e400", task: "a", key: "payload", code: .wrongType, message: "1e400 is not a number JSON can carry",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {limits: [1, 1e400]}}"),
+        Bad(label: "payload integer beyond 64 bits", task: "a", key: "payload", code: .wrongType,
+            message: "99999999999999999999 does not fit a 64-bit integer",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {n: 99999999999999999999}}"),
+        Bad(label: "payload key given twice", task: "a", key: "payload", code: .wrongType, message: "key \"n\" given twice",
+            yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  payload:\n    n: 1\n    n: 2"),
     ]
 
     @Test(arguments: bad)
@@ -187,6 +199,21 @@ import Testing
         #expect(notAList.problems.map(\.code) == [.invalidStructure])
         let noTasks = try #require(throws: ScheduleFileError.self) { try ScheduleFile(yaml: "task:\n  - {name: a}\n") }
         #expect(Set(noTasks.problems.map(\.code)) == [.unknownKey, .missingKey])
+    }
+
+    /// A second `tasks:` block (one appended to the file) dropped every task of the first, and the scheduler started.
+    @Test func aSecondTasksListIsRefusedNotLastWins() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: """
+                tasks:
+                  - {name: a, cron: "* * * * *", type: x}
+                tasks:
+                  - {name: b, cron: "* * * * *", type: x}
+                """)
+        }
+        #expect(error.problems.map(\.code) == [.duplicateKey])
+        #expect(error.problems.first?.key == "tasks")
+        #expect(error.description.contains("line 3: tasks: given twice (line 1 has the first)"), "\(error)")
     }
 
     @Test func unreadableFileNamesThePath() throws {
