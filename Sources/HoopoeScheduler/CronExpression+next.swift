@@ -1,9 +1,13 @@
 import Foundation
 
 extension CronExpression {
-    /// How far ahead ``next(after:in:)`` looks: 10 years covers February 29th across a skipped leap year
-    /// (2096 → 2104); parsing already refuses expressions that can never match.
-    static let searchHorizon: Int64 = 10 * 366 * 86_400
+    /// How far ahead ``next(after:in:)`` looks: one whole Gregorian cycle (400 years, 146,097 days), after which dates
+    /// and their weekdays repeat, so an expression that matches at all matches within it (parsing refuses those that
+    /// never can). Ten years, as it was, lost tasks whose day of the month and day of the week must agree
+    /// (`0 0 */31 2 MON`: the 1st of February on a Monday, 2027 then 2038; `0 0 29 2 */7`): after one run the next
+    /// was nil, the task never ran again, and nothing reported it late. The search jumps over whole months and days,
+    /// so the horizon costs nothing to an expression that matches soon.
+    static let searchHorizon: Int64 = 146_097 * 86_400
 
     /// The first time after `date` at which the expression matches in `timeZone`, to the second.
     ///
@@ -23,7 +27,7 @@ extension CronExpression {
     /// - Parameters:
     ///   - date: the search starts strictly after this instant.
     ///   - timeZone: the zone whose wall clock the fields describe.
-    /// - Returns: the next matching instant, or nil if there is none within ten years (or `date` is not between the
+    /// - Returns: the next matching instant, or nil if there is none within 400 years (or `date` is not between the
     ///   years 1 and 9999: the search's arithmetic is in whole seconds).
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         guard (-62_135_596_800...253_402_300_799).contains(date.timeIntervalSince1970) else { return nil }

@@ -98,7 +98,7 @@ public struct JobScheduler: Sendable {
     }
 
     /// The next tick of every task after `now`, in task order (for `hoopoe schedule list`, which shows
-    /// each in its task's ``ScheduledTask/timeZone``). Tasks with no tick within ten years are left out.
+    /// each in its task's ``ScheduledTask/timeZone``). Tasks with no tick within 400 years are left out.
     public func nextRuns(now: Date) -> [(task: ScheduledTask, next: Date)] {
         tasks.compactMap { task in task.nextTick(after: now).map { (task: task, next: $0) } }
     }

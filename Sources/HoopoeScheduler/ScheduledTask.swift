@@ -47,7 +47,7 @@ public struct ScheduledTask: Sendable, Hashable {
         self.catchUp = catchUp
     }
 
-    /// The task's first tick strictly after `date`, or nil if it has none within ten years.
+    /// The task's first tick strictly after `date`, or nil if it has none within 400 years (``CronExpression/searchHorizon``).
     public func nextTick(after date: Date) -> Date? {
         cron.next(after: date, in: timeZone)
     }

@@ -117,6 +117,23 @@ import Testing
         #expect(try runs("0 12 29 2 *", after: "2097-01-01T00:00:00Z", count: 1) == ["2104-02-29T12:00:00+00:00"])
     }
 
+    /// A day of the month and a day of the week that must agree (Vixie's rule for a `*`-led field) can be more than
+    /// ten years apart. The search stopped at ten years: after one run the next was nil, and the task never ran again.
+    @Test func matchesMoreThanTenYearsApart() throws {
+        // The 1st of February on a Monday (`*/31` is the 1st only, and `*`-led: both must hold).
+        #expect(try runs("0 0 */31 2 MON", after: "2026-12-01T00:00:00Z") == [
+            "2027-02-01T00:00:00+00:00", "2038-02-01T00:00:00+00:00", "2044-02-01T00:00:00+00:00",
+        ])
+        // February 29th on a Sunday: 2032, 2060, 2088.
+        #expect(try runs("0 0 29 2 */7", after: "2030-01-01T00:00:00Z") == [
+            "2032-02-29T00:00:00+00:00", "2060-02-29T00:00:00+00:00", "2088-02-29T00:00:00+00:00",
+        ])
+        // In a zone with daylight saving time, across its transitions: the 1st of March on a Sunday, 2026 then 2037.
+        #expect(try runs("49 23 */32 3 0", after: "2026-01-01T00:00:00Z", in: "Europe/Berlin", count: 2) == [
+            "2026-03-01T23:49:00+01:00", "2037-03-01T23:49:00+01:00",
+        ])
+    }
+
     @Test func macros() throws {
         #expect(try runs("@yearly", after: "2024-05-01T00:00:00Z", count: 2) == ["2025-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"])
         #expect(try runs("@monthly", after: "2024-05-01T00:00:00Z", count: 1) == ["2024-06-01T00:00:00+00:00"])
