@@ -237,10 +237,12 @@ struct AdminCommandTests {
                 cron: "0 9 * * *"
                 time_zone: Asia/Tehran
                 type: diag.record
+                payload: {key: k, member: m}
               - name: off
                 cron: "* * * * *"
                 time_zone: UTC
                 type: diag.record
+                payload: {key: k, member: m}
                 enabled: false
             """.write(to: file, atomically: true, encoding: .utf8)
         let (status, output) = try await h.run(["schedule", "list", "--schedule", file.path])
@@ -251,5 +253,9 @@ struct AdminCommandTests {
         #expect(off.contains(" no ") && off.hasSuffix("-"), "\(output)")
         try "tasks:\n  - name: bad\n    cron: \"61 * * * *\"\n    type: x\n".write(to: file, atomically: true, encoding: .utf8)
         #expect(try await h.run(["schedule", "list", "--schedule", file.path]).status == 1)
+        // A payload its type's handler refuses: the scheduler would stop with exit 78, so the listing fails too.
+        try "tasks:\n  - name: wrong\n    cron: \"* * * * *\"\n    type: diag.record\n    payload: {member: 5}\n".write(to: file, atomically: true, encoding: .utf8)
+        let refused = try await h.run(["schedule", "list", "--schedule", file.path])
+        #expect(refused.status == 1 && refused.output.contains("task 'wrong': payload:"), "\(refused.output)")
     }
 }

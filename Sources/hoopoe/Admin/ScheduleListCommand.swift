@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HoopoeCore
 import HoopoeScheduler
+import Redis
 
 /// `hoopoe schedule list`: every task and when it runs next, in its own time zone.
 struct ScheduleListCommand: AsyncParsableCommand {
@@ -9,9 +10,11 @@ struct ScheduleListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the schedule's tasks with their cron, time zone and next run.",
         discussion: """
-            Reads the file only (no Redis): the same validation `hoopoe scheduler` does at start-up, so an invalid \
-            file fails here with the task and key named (exit 1). NEXT RUN is shown in the task's own time zone, \
-            the zone its cron fields mean; disabled tasks show "-".
+            Reads the file only (no Redis): the same validation `hoopoe scheduler` does at start-up, the payloads \
+            checked against the job types this build runs included, so a file the scheduler would refuse fails here \
+            with the task and key named (exit 1); a type this build does not run is warned about, as the scheduler \
+            does. NEXT RUN is shown in the task's own time zone, the zone its cron fields mean; disabled tasks \
+            show "-".
             """
     )
 
@@ -24,6 +27,16 @@ struct ScheduleListCommand: AsyncParsableCommand {
             file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
         } catch {
             printError("\(schedule): \(error)")
+            throw ExitCode(1)
+        }
+        // The payload check the scheduler does next (ScheduleTypeCheck): without it a file this command accepted could
+        // still stop the scheduler with exit 78. The job types' decoders need no Redis: this client never connects.
+        let redis = RedisClient(configuration: RedisConfiguration())
+        defer { redis.close() }
+        let typeCheck = ScheduleTypeCheck.check(file.tasks, registry: JobCatalog.inspectionRegistry(jobs: JobQueue(redis: redis, namespace: "hoopoe")))
+        for warning in typeCheck.warnings { printError("\(schedule): \(warning)") }
+        guard typeCheck.errors.isEmpty else {
+            for error in typeCheck.errors { printError("\(schedule): \(error)") }
             throw ExitCode(1)
         }
         if file.tasks.isEmpty {
