@@ -77,9 +77,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             ["tasks": String(scheduler.tasks.count), "schedule": schedule]
         }
         logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")
-        try? await clock.synchronize()  // for the next runs listed below; the scheduler's first wake-up reads it again
-        for (task, next) in scheduler.nextRuns(now: clock.now()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
-        let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat)
+        let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat) {
+            try? await clock.synchronize()  // for the next runs listed below; the scheduler's first wake-up reads it again
+            for (task, next) in scheduler.nextRuns(now: clock.now()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: HoopoeFunctions.service(redis: redis, logger: logger)), .init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -96,11 +97,17 @@ struct SchedulerCommand: AsyncParsableCommand {
 struct SchedulerService: Service {
     let scheduler: JobScheduler
     let heartbeat: Heartbeat
+    /// Reads Redis's clock and logs each task's next run.
+    let announce: @Sendable () async -> Void
 
     func run() async throws {
-        try? await heartbeat.beat()
-        // Graceful shutdown cancels the loops: a scheduler holds no work that needs draining.
+        // Graceful shutdown cancels the loops: a scheduler holds no work that needs draining. Its reach starts with the
+        // first call to Redis: reading its clock and the first beat took seconds while Redis was unreachable, and when
+        // they ran before the service group, a SIGTERM then killed the process (status 143), not the exit 0 promised.
         await cancelWhenGracefulShutdown {
+            await announce()
+            if Task.isCancelled { return }
+            try? await heartbeat.beat()
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await heartbeat.run() }
                 group.addTask { await scheduler.run() }

@@ -97,6 +97,23 @@ import Testing
         #expect(await scheduler.wait(timeout: .seconds(15)) == 0, "\(scheduler.output)")
     }
 
+    /// SIGTERM while the scheduler starts and Redis does not answer (its clock read and first beat take seconds): it
+    /// stopped by the signal, status 143, before the service group that turns SIGTERM into an exit 0 was running.
+    @Test func sigtermDuringStartWhileRedisIsUnreachableExitsZero() async throws {
+        let h = try CLIHarness()
+        let port = try RedisServer.freePort()
+        let path = try schedule("tasks:\n  - {name: t, cron: \"* * * * *\", type: diag.record, payload: {key: k, member: m}}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", path], environment: [
+            "REDIS_URL": "redis://127.0.0.1:\(port)", "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info",
+        ])
+        defer { scheduler.signal(SIGKILL) }
+        #expect(try await h.eventually { scheduler.output.contains("enabled task(s) from") }, "\(scheduler.output)")
+        try await Task.sleep(for: .milliseconds(500))  // into the clock's read, which keeps trying for 3 s
+        scheduler.signal(SIGTERM)
+        #expect(await scheduler.wait(timeout: .seconds(15)) == 0, "\(scheduler.output)")
+    }
+
     @Test func goodScheduleEnqueuesTicksAndHeartbeats() async throws {
         let h = try CLIHarness()
         let path = try everySecond(h)
