@@ -47,7 +47,9 @@ public struct JobQueueTickSink: ScheduledJobSink {
     /// another queue and moved back a few days later (a rollback) found its old queue's last tick a week behind,
     /// planned Monday's tick again, and with the 24-hour keys gone enqueued it a second time (a review found it). The
     /// same holds for a scheduler that crashed between enqueue and advance and stayed down for more than a day.
-    /// At most a year and a day past the tick (`@yearly`); a few keys per task whatever its period.
+    /// At most a year and a day past the tick (`@yearly`). Two keys a tick (the claim and the once-key, ~270 bytes) for
+    /// about a day, so a task's keys grow with its rate: ~2,900 for a task every minute (~390 KB), ~173,000 for one
+    /// every second (~23 MB), which a six-field cron allows; decision 0097 has the sizes.
     func lifetime(of task: ScheduledTask, tick: Date) -> Duration {
         let period = task.nextTick(after: tick).map { max(0, min($0.timeIntervalSince(tick), 366 * 86_400)) } ?? 0
         return remember + .seconds(Int64(period.rounded(.up)))
