@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeDashboard
 import HoopoeJSON
+import Redis
 import Testing
 
 /// The dashboard's pages over stored jobs of the envelope limit's size: each reads a bounded number of bytes. Its own
@@ -25,5 +26,37 @@ import Testing
         let small = try DashboardHarness(name: "small dead jobs")
         try await small.bury(id: "small-1")
         #expect(try await !small.get("/search?type=no.such.type").text.contains("the search stopped"))
+    }
+
+    /// A job page for an id the stream does not hold reads each place of the stream as far as its byte budget: it read
+    /// a thousand entries from each, and of 500 KiB envelopes that was every byte of the stream, twice (the oldest and
+    /// the newest), for any request, which any web page may make of a dashboard on loopback without a password.
+    @Test func aJobLookupStopsAtItsBytesInALargeBacklog() async throws {
+        let harness = try DashboardHarness()
+        let stream = harness.jobs.keys("large").stream
+        let blob = String(repeating: "x", count: 500 * 1024)
+        for n in 0..<60 {
+            let envelope = JobEnvelope(id: "large-\(n)", type: "diag.record", queue: "large", payload: ["blob": .string(blob)], enqueuedAt: 1)
+            try await harness.redis.send("XADD", stream, "*", "job", String(decoding: envelope.encoded(), as: UTF8.self))
+        }
+        let before = try await outputBytes(harness)
+        let page = try await harness.get("/job?id=not-in-the-stream&queue=large")
+        let read = try await outputBytes(harness) - before
+        #expect(page.text.contains("at most \(StreamSearch.placeByteBudget >> 20) MiB from each"), "\(page.text.suffix(800))")
+        // Two places (the oldest and the newest: the id carries no time), 8 MiB each and the entry that crossed it; the
+        // stream holds 30 MiB.
+        #expect(read < 2 * (StreamSearch.placeByteBudget + 1_100_000), "\(read) bytes read")
+        // A job of the stream is still found, from either end.
+        #expect(page.text.contains("No job <code>not-in-the-stream</code>"))
+        #expect(try await !harness.get("/job?id=large-2&queue=large").text.contains("No job <code>"))
+        #expect(try await harness.jobs.find(id: "large-2", queue: "large", stream: .bounded)?.state == .ready)
+        #expect(try await harness.jobs.find(id: "large-58", queue: "large", stream: .bounded)?.state == .ready)
+    }
+
+    /// What the test Redis has sent to its clients, all of them (this suite runs alone: HEAVY_SUITES).
+    private func outputBytes(_ harness: DashboardHarness) async throws -> Int {
+        let info = try await harness.redis.send("INFO", "stats").string ?? ""
+        let line = try #require(info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_net_output_bytes:") })
+        return try #require(Int(line.dropFirst("total_net_output_bytes:".count)))
     }
 }

@@ -10,6 +10,10 @@ import Redis
 public struct StreamSearch: Sendable, Equatable {
     /// Entries read from each place; nil reads the whole stream.
     public let window: Int?
+    /// Stored bytes read from each place, at most (the slice that crosses it is read whole): a plain `XADD` may write an
+    /// envelope of 512 KiB, and a thousand of those from each of four places pulled 2 GiB through the dashboard (or the
+    /// CLI) for one lookup, a request any web page could make of a dashboard on loopback without a password.
+    public static let placeByteBudget = 8 << 20
 
     /// Every entry: slow on a large backlog, but a waiting job is never missed (a cancel, a "is it still waiting?").
     public static let whole = StreamSearch(window: nil)
@@ -27,31 +31,56 @@ public struct StreamSearch: Sendable, Equatable {
     public var scope: String {
         guard let window else { return "the whole stream" }
         return "the stream's oldest \(window) and newest \(window) entries (for an id Hoopoe made, also the \(window) entries from "
-            + "\(Self.clockSkewMilliseconds / 1000) s before the time it carries, and the \(window) after)"
+            + "\(Self.clockSkewMilliseconds / 1000) s before the time it carries, and the \(window) after), at most "
+            + "\(Self.placeByteBudget >> 20) MiB from each"
     }
 }
 
 extension JobStore {
     /// Job `id`'s entry in `queue`'s stream (its entry id and envelope), reading as much of the stream as `search` says.
-    /// A bounded search is at most two round trips of at most two reads of `window` entries each.
+    /// A bounded search reads each place in slices, as far as its window and ``StreamSearch/placeByteBudget`` reach: a
+    /// slice of 16 first (at the envelope limit, the budget), then as many as the budget left holds at the size the
+    /// entries had so far, so envelopes of the usual size cost two reads a place, and large ones stop at the budget.
     func streamEntry(queue: String, id: String, search: StreamSearch) async throws -> (String, JobEnvelope)? {
         let stream = keys(queue).stream
         let matcher = EntryMatcher(id: id)
-        guard let window = search.window.map(String.init) else { return try await scanStream(stream, matcher) }
-        var rounds: [[RedisCommand]] = []
+        guard let window = search.window else { return try await scanStream(stream, matcher) }
+        var places: [(forward: Bool, from: String, to: String)] = []
         if let ms = JobID.milliseconds(of: id) {
             // Forward from its time (the usual case: added just after it was made), and back from there to the skew.
             let earliest = ms > StreamSearch.clockSkewMilliseconds ? ms - StreamSearch.clockSkewMilliseconds : 0
-            var around = [RedisCommand("XRANGE", stream, String(ms), "+", "COUNT", window)]
-            if ms > 0 { around.append(RedisCommand("XREVRANGE", stream, "\(ms - 1)", String(earliest), "COUNT", window)) }
-            rounds.append(around)
+            places.append((true, String(ms), "+"))
+            if ms > 0 { places.append((false, "\(ms - 1)", String(earliest))) }
         }
-        rounds.append([RedisCommand("XRANGE", stream, "-", "+", "COUNT", window), RedisCommand("XREVRANGE", stream, "+", "-", "COUNT", window)])
-        for commands in rounds {
-            for (reply, command) in zip(try await redis.pipeline(commands), commands) {
-                if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
-                if let found = matcher.first(in: reply.array ?? []) { return found }
+        places += [(true, "-", "+"), (false, "+", "-")]
+        for place in places {
+            if let found = try await readPlace(stream, forward: place.forward, from: place.from, to: place.to, window: window, matcher) {
+                return found
             }
+        }
+        return nil
+    }
+
+    /// Up to `window` entries of `stream` from `from` towards `to`, in slices, until the match, the window, the end of
+    /// the range, or ``StreamSearch/placeByteBudget``.
+    private func readPlace(
+        _ stream: String, forward: Bool, from: String, to: String, window: Int, _ matcher: EntryMatcher
+    ) async throws -> (String, JobEnvelope)? {
+        var start = from
+        var read = 0
+        var spent = 0
+        var slice = min(window, 16)
+        while read < window, spent < StreamSearch.placeByteBudget {
+            let command = RedisCommand(forward ? "XRANGE" : "XREVRANGE", stream, start, to, "COUNT", String(slice))
+            let entries = try await redis.send(command).array ?? []
+            if let found = matcher.first(in: entries) { return found }
+            for entry in entries { spent += entry.array?.last?.array?.last?.bytes?.count ?? 0 }
+            read += entries.count
+            guard entries.count == slice, let last = entries.last?.array?.first?.string else { return nil }
+            start = "(" + last
+            // The next slice: what the budget left holds at this place's size so far, within the window.
+            let average = max(1, spent / max(1, read))
+            slice = max(1, min(window - read, (StreamSearch.placeByteBudget - spent) / average))
         }
         return nil
     }

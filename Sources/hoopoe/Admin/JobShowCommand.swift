@@ -20,7 +20,8 @@ struct JobShowCommand: AsyncParsableCommand {
             masked, as everywhere Hoopoe prints a payload.
             A ready or running job is looked for, as the dashboard does, in part of its queue's stream: for an id \
             Hoopoe made (26 characters, time-ordered) the entries added around the time the id carries, and for any \
-            id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, so the answer is quick on any backlog. A job with an id its \
+            id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, at most \(StreamSearch.placeByteBudget >> 20) MiB of each, \
+            so the answer is quick on any backlog. A job with an id its \
             enqueuer chose, deep in a larger backlog, is found with --whole-stream (a scan: seconds on 100k jobs).
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
             a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}. \
