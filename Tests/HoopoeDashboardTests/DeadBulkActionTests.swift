@@ -114,6 +114,6 @@ import Testing
         let page = try await harness.get("/dead?queue=default&error=\(long)")
         #expect(page.text.contains("value=\"\(String(repeating: "x", count: 200))\"") && !page.text.contains(String(repeating: "x", count: 201)))
         #expect(page.text.contains("Type matches exactly; error text is found anywhere in the reason, ignoring case"))
-        #expect(page.text.contains("in the background, 500 jobs at a"))
+        #expect(page.text.contains("in the background, 100 jobs at a"))
     }
 }

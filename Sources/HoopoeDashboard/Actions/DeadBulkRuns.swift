@@ -33,8 +33,10 @@ struct DeadBulkRun: Sendable {
 /// kept for their progress pages. A run lives as long as the process: a restarted dashboard has none (what was
 /// done stays done, the rest stays dead).
 actor DeadBulkRuns {
-    /// Dead jobs read (and retried or deleted) per round trip.
-    static let batchSize = 500
+    /// Dead jobs looked at (and retried or deleted) per round trip: as `hoopoe dead retry-all`'s. A retry reads each
+    /// job's envelope, and a plain `XADD` may write one of 512 KiB: at 500 a batch, a retry pulled up to 256 MiB
+    /// through the dashboard at once (twice: the filter's read, then the retry's).
+    static let batchSize = 100
     /// Finished runs kept for their progress pages.
     static let kept = 20
 
@@ -70,36 +72,53 @@ actor DeadBulkRuns {
             runs[run.id]?.finishedAt = Date()
             throw error
         }
-        Task { await self.perform(run.id, queue: queue, verb: verb, filter: filter, upTo: upTo, jobs: jobs, shown: shown) }
+        // Detached: the engine's calls run on their caller's executor (decision 0093), so a task inheriting this actor
+        // decoded each batch's envelopes on it while the dead page and the progress page waited to read their counts.
+        let id = run.id
+        Task.detached { await self.perform(id, queue: queue, verb: verb, filter: filter, upTo: upTo, jobs: jobs, shown: shown) }
         return (run, true)
+    }
+
+    /// Adds a batch's counts to run `id`.
+    private func record(_ id: Int, scanned: Int, result: JobQueue.DeadBatchResult) {
+        runs[id]?.scanned += scanned
+        runs[id]?.done += result.done
+        runs[id]?.skipped += result.skipped
+    }
+
+    /// Ends run `id`, with why it stopped early if it did.
+    private func finish(_ id: Int, failure: String?) {
+        if let failure { runs[id]?.failure = failure }
+        runs[id]?.finishedAt = Date()
     }
 
     /// Goes through the dead set oldest first, up to `upTo`, a batch at a time, each batch after the last job of the one
     /// before (``DeadCursor``): what this run removed, and what the trims removed meanwhile, cannot make it skip a job.
-    private func perform(
+    /// Without a filter the envelopes are not read here: a delete needs none, and a retry reads its own.
+    private nonisolated func perform(
         _ id: Int, queue: String, verb: DeadBulkRun.Verb, filter: DeadFilter, upTo: Double, jobs: JobQueue,
         shown: @Sendable (JobEnvelope) -> JobEnvelope
     ) async {
         var cursor: DeadCursor?
         do {
             while true {
-                let batch = try await jobs.store.deadEntries(queue: queue, diedUpTo: upTo, after: cursor, limit: Self.batchSize)
+                let batch = try await jobs.store.deadEntries(
+                    queue: queue, diedUpTo: upTo, after: cursor, limit: Self.batchSize, envelopes: !filter.isEmpty)
                 guard let last = batch.last else { break }
                 cursor = DeadCursor(diedAt: last.diedAt, id: last.id)
-                let matching = batch.filter { filter.matches($0.envelope.map(shown)) }.map(\.id)
+                let matching = filter.isEmpty ? batch.map(\.id) : batch.filter { filter.matches($0.envelope.map(shown)) }.map(\.id)
                 let result =
                     matching.isEmpty
                     ? JobQueue.DeadBatchResult()
                     : verb == .retry ? try await jobs.retryDead(ids: matching, queue: queue) : try await jobs.deleteDead(ids: matching, queue: queue)
-                runs[id]?.scanned += batch.count
-                runs[id]?.done += result.done
-                runs[id]?.skipped += result.skipped
+                await record(id, scanned: batch.count, result: result)
                 if batch.count < Self.batchSize { break }
             }
         } catch {
-            runs[id]?.failure = "Redis did not answer (\(error)); what was done stays done, the rest stays dead."
+            await finish(id, failure: "Redis did not answer (\(error)); what was done stays done, the rest stays dead.")
+            return
         }
-        runs[id]?.finishedAt = Date()
+        await finish(id, failure: nil)
     }
 
     private func forgetOldRuns() {
