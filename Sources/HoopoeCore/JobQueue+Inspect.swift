@@ -78,6 +78,13 @@ extension JobQueue {
         try await store.find(id: id, queue: queue, finished: finished, stream: stream)
     }
 
+    /// When job `id` is due, if it is a delayed job or retry of `queue` now (one `ZSCORE`); nil when it is not scheduled.
+    /// For "is it still scheduled?" (the dashboard's delete of a scheduled job): ``find(id:queue:finished:stream:)``
+    /// would go on to read the stream when it is not, and a job just promoted sits at the newest end of the backlog.
+    public func scheduledTime(id: String, queue: String) async throws -> Double? {
+        try await store.scheduledTime(id: id, queue: queue)
+    }
+
     /// Cancels a job that has not started: ready, scheduled, or fetched by a worker into its buffer. Running jobs are
     /// not interrupted. A cancelled job is recorded in its queue's job history (outcome `cancelled`; not when
     /// ``keepsHistory`` is false), its envelope stripped of secret payload keys by `redaction`; without a rule its

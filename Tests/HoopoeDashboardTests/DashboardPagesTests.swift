@@ -68,6 +68,17 @@ import Testing
         #expect(try await harness.jobs.store.scheduledCount(queue: "default") == 0)
     }
 
+    /// A delete of a job no longer scheduled (promoted since the page was drawn) answers from the scheduled set alone:
+    /// the lookup went on to read the whole stream, seconds on a large backlog, only to answer "nothing deleted". Here the
+    /// stream's key holds a string, so any read of it would fail the request.
+    @Test func deletingAJobNoLongerScheduledDoesNotReadTheStream() async throws {
+        let harness = try DashboardHarness()
+        try await harness.redis.send("SET", harness.jobs.keys("sched-gone").stream, "not a stream")
+        let reply = try await harness.post("/scheduled/delete", "csrf=\(harness.token.value)&queue=sched-gone&id=promoted-meanwhile")
+        #expect(reply.status == .seeOther)
+        #expect((reply.headers[.location] ?? "").contains("no%20longer%20scheduled"), "\(reply.headers[.location] ?? "")")
+    }
+
     /// "Run now" on the scheduled page and on a scheduled job's page: the job goes to the stream at once (ready), and a
     /// second press moves nothing and says so.
     @Test func runNowMovesAScheduledJobToItsStream() async throws {

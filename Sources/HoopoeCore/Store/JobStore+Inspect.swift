@@ -139,6 +139,11 @@ extension JobStore {
         try await redis.send("ZCARD", keys(queue).scheduled).int ?? 0
     }
 
+    /// When delayed job or retry `id` of `queue` is due (its score in the scheduled set), nil when it is not there.
+    package func scheduledTime(id: String, queue: String) async throws -> Double? {
+        try await redis.send("ZSCORE", keys(queue).scheduled, id).double
+    }
+
     /// How many entries `queue`'s stream holds, delivered or not (one `XLEN`).
     package func streamLength(queue: String) async throws -> Int {
         try await redis.send("XLEN", keys(queue).stream).int ?? 0
