@@ -40,6 +40,12 @@ extension JobQueue {
             throw EnqueueError(
                 message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PhoneNumberMask.mask(envelope.deadReason ?? ""))")
         }
+        if let withheld = envelope.withheldKeys {
+            // Its type had no handler when it died, and keys named like secrets were not kept: it would run without them.
+            throw EnqueueError(
+                message: PhoneNumberMask.mask(
+                    "dead job \(id) cannot be retried: its payload lost \(withheld.joined(separator: ", ")) when it was buried (type \(envelope.type) had no handler then, and keys named like secrets are never kept); enqueue it again from its source"))
+        }
         envelope.attempt = 0
         envelope.deadReason = nil
         envelope.diedAt = nil
@@ -89,21 +95,23 @@ extension JobQueue {
     }
 
     /// Retries every dead job of a queue that can run and was dead when the call started (died by the newest death
-    /// then), oldest first, 100 a batch (``retryDead(ids:queue:)``); returns how many were moved. The bound is what
-    /// makes it end: a retried job that dies again is buried after it, so it is not retried again (and again) while
-    /// the call runs.
-    public func retryAllDead(queue: String) async throws -> Int {
-        guard let bound = try await store.newestDeathScore(queue: queue) else { return 0 }
-        var moved = 0
+    /// then), oldest first, 100 a batch (``retryDead(ids:queue:)``); returns how many were moved, and how many were
+    /// left dead (unable to run again: a malformed envelope, one whose payload lost keys withheld as secrets, one that
+    /// breaks the envelope rules; or gone meanwhile). The bound is what makes it end: a retried job that dies again is
+    /// buried after it, so it is not retried again (and again) while the call runs.
+    public func retryAllDead(queue: String) async throws -> DeadBatchResult {
+        var total = DeadBatchResult()
+        guard let bound = try await store.newestDeathScore(queue: queue) else { return total }
         var cursor: DeadCursor?
         while true {
             // After the last job visited, not at an offset: the trims remove the oldest meanwhile (DeadCursor).
             let batch = try await store.deadEntries(queue: queue, diedUpTo: bound, after: cursor, limit: 100, envelopes: false)
-            guard let last = batch.last else { return moved }
+            guard let last = batch.last else { return total }
             cursor = DeadCursor(diedAt: last.diedAt, id: last.id)
             let result = try await retryDead(ids: batch.map(\.id), queue: queue)
-            moved += result.done
-            if batch.count < 100 { return moved }
+            total.done += result.done
+            total.skipped += result.skipped
+            if batch.count < 100 { return total }
         }
     }
 

@@ -99,8 +99,21 @@ struct AdminCommandTests {
         let (status, output) = try await h.run(["dead", "retry-all"])
         #expect(status == 0)
         #expect(output.contains("retried 3"))
+        #expect(!output.contains("left"), "\(output)")
         let info = try await h.jobs.info(queue: "default")
         #expect(info.dead == 0 && info.ready == 3)
+    }
+
+    /// What cannot run again stays dead, and the command says how many and where to look.
+    @Test func deadRetryAllSaysWhatItLeft() async throws {
+        let h = try CLIHarness()
+        try await h.seedDead(id: "A", payload: .object([:]), reason: "x")
+        try await h.redis.send("ZADD", h.jobs.keys("default").dead, String(Date().timeIntervalSince1970 - 60), "kept-as-text")
+        try await h.redis.send("HSET", h.jobs.keys("default").deadJobs, "kept-as-text", "not json")
+        let (status, output) = try await h.run(["dead", "retry-all"])
+        #expect(status == 0)
+        #expect(output.contains("retried 1 dead job(s): default 1"), "\(output)")
+        #expect(output.contains("left 1 that cannot run again in the dead set (default 1): `hoopoe dead show ID` says why"), "\(output)")
     }
 
     /// With `HOOPOE_HISTORY_MAX_JOBS=0` (no job history), a cancel records nothing: before, `hoopoe job cancel` (and

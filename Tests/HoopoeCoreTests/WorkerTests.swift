@@ -383,11 +383,37 @@ struct Verdict: JobHandler {
             RedisCommand("ZADD", h.jobs.keys("default").dead, String(Date().timeIntervalSince1970 - 60), "kept-as-text"), RedisCommand("HSET", h.jobs.keys("default").deadJobs, "kept-as-text", "not json"),
         ])
         let moved = try await h.jobs.retryAllDead(queue: "default")
-        #expect(moved == 150)
+        #expect(moved.done == 150 && moved.skipped == 1, "\(moved)")
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 151 })
         worker.shutdown()
         try await task.value
         #expect(try await h.jobs.counters(queue: "default")["dead"] == 300, "each job buried twice: once before, once after its one retry")
+    }
+
+    /// A job of a type no worker ran, buried without its secret-named payload keys, names them, and is not retried:
+    /// `retry-all` after the type's deploy ran it without them, and said nothing.
+    @Test func aDeadJobThatLostSecretKeysIsNotRetried() async throws {
+        let h = try EngineHarness()
+        try await h.jobs.enqueue(type: "not.deployed.yet", payload: ["name": "x", "password": "hunter2", "auth": ["token": "t"]], options: EnqueueOptions(id: "lost-keys"))
+        try await h.jobs.enqueue(type: "not.deployed.yet", payload: ["name": "y"], options: EnqueueOptions(id: "kept-whole"))
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+        let dead = try #require(try await h.jobs.deadJob(id: "lost-keys", queue: "default"))
+        #expect(dead.withheldKeys == ["auth.token", "password"])
+        #expect(dead.payload == ["name": "x", "auth": .object([:])])
+        #expect(dead.deadReason?.contains("its payload's auth.token, password were withheld as secrets, so it cannot be retried") == true, "\(dead.deadReason ?? "")")
+        #expect(try await h.jobs.deadJob(id: "kept-whole", queue: "default")?.withheldKeys == nil)
+        await #expect {
+            try await h.jobs.retryDead(id: "lost-keys", queue: "default")
+        } throws: { error in
+            "\(error)".contains("dead job lost-keys cannot be retried: its payload lost auth.token, password when it was buried")
+        }
+        let all = try await h.jobs.retryAllDead(queue: "default")
+        #expect(all == JobQueue.DeadBatchResult(done: 1, skipped: 1))
+        #expect(try await h.jobs.deadJob(id: "lost-keys", queue: "default") != nil, "left dead")
+        #expect(try await h.jobs.find(id: "kept-whole", queue: "default")?.state == .ready)
     }
 
     @Test func deadSetRetryDeleteAndCap() async throws {
@@ -405,7 +431,7 @@ struct Verdict: JobHandler {
         try #require(dead.count == 5, "capped by count")
         #expect(try await h.jobs.deleteDead(id: dead[0].id, queue: "default"))
         #expect(try await h.jobs.retryDead(id: dead[1].id, queue: "default"))
-        #expect(try await h.jobs.retryAllDead(queue: "default") == 3)
+        #expect(try await h.jobs.retryAllDead(queue: "default") == JobQueue.DeadBatchResult(done: 3))
         let info = try await h.jobs.info(queue: "default")
         #expect(info.dead == 0 && info.ready == 4)
         let found = try await h.jobs.find(id: dead[1].id, queue: "default")

@@ -149,6 +149,34 @@ public struct PayloadRedaction: Sendable {
         return Self.removing(unknownTypeKeys, from: payload)
     }
 
+    /// What the rule for a type no handler declares removes from `payload` (``stripped(_:type:)``), as paths
+    /// (`password`, `auth.token`, `items[2].api_key`) in the order met; empty for a type a handler declares, whose
+    /// handler knows which of its keys are never kept and copes without them (`sendinblue.register`'s password).
+    ///
+    /// Why it is worth naming: such a job is buried while no worker runs its type (enqueued before its deploy), and
+    /// `hoopoe dead retry-all` once the type is deployed ran it without those keys, and said nothing; the dead copy now
+    /// names them (``JobEnvelope/withheldKeys``), and a retry refuses it.
+    public func withheldKeys(_ payload: JSONValue, type: String) -> [String] {
+        guard secretKeys[type] == nil, let knownTypes, !knownTypes.contains(type) else { return [] }
+        var found: [String] = []
+        Self.collect(unknownTypeKeys, in: payload, path: "", into: &found)
+        return found
+    }
+
+    private static func collect(_ keys: Set<String>, in value: JSONValue, path: String, into found: inout [String]) {
+        switch value {
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                let here = path.isEmpty ? key : "\(path).\(key)"
+                if keys.contains(key.lowercased()) { found.append(here) } else { collect(keys, in: member, path: here, into: &found) }
+            }
+        case .array(let elements):
+            for (index, element) in elements.enumerated() { collect(keys, in: element, path: "\(path)[\(index)]", into: &found) }
+        default:
+            break
+        }
+    }
+
     /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth.
     private static func removing(_ keys: Set<String>, from value: JSONValue) -> JSONValue {
         switch value {

@@ -92,8 +92,15 @@ extension Worker {
         let wrapperID = rawID.flatMap { EnvelopeRules.idProblem($0) == nil ? $0 : nil } ?? "entry-\(job.entryID)"
         if let envelope {
             record = envelope
-            // Stripped, not masked: the dead-set copy is what a retry runs with.
+            // Stripped, not masked: the dead-set copy is what a retry runs with. What a type no handler declares loses is
+            // named, and makes the copy one a retry refuses: it cannot run as it was sent.
             record.payload = redaction.stripped(envelope.payload, type: envelope.type)
+            let withheld = redaction.withheldKeys(envelope.payload, type: envelope.type)
+            if !withheld.isEmpty {
+                record.withheldKeys = withheld
+                let shown = withheld.prefix(8).joined(separator: ", ") + (withheld.count > 8 ? " and \(withheld.count - 8) more" : "")
+                reason += "; its payload's \(shown) were withheld as secrets, so it cannot be retried: enqueue it again with them"
+            }
             if job.bytes.count > jobs.maxEnvelopeBytes || record.encoded().count > jobs.maxEnvelopeBytes {
                 let text = String(decoding: record.payload.encoded(), as: UTF8.self)
                 let kept = Self.textPrefix(Array(text.utf8), limit: limit)
