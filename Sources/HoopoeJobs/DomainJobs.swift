@@ -33,7 +33,7 @@ public enum DomainJobs {
         DomainServices(
             jobs: jobs,
             events: EventLog(redis: jobs.redis, namespace: jobs.namespace, maxLength: settings.eventsMaxLength),
-            clock: settings.clockKey.map { DomainClock.redis(jobs.redis, key: $0) } ?? .system,
+            clock: settings.clockKey.map { DomainClock.redis(jobs.redis, key: $0) } ?? .redisTime(jobs.redis),
             calendar: LocalCalendar(zone: settings.zone),
             providers: ProviderClients(settings: settings.providers, httpClient: httpClient, logger: logger),
             settings: settings)

@@ -44,6 +44,25 @@ struct FreeCreditRequestJobTests {
         #expect(await worker.wait(timeout: .seconds(30)) != nil)
     }
 
+    /// A worker decides by Redis's clock, not its host's: with the host's, a worker whose clock ran more than the
+    /// cooldown behind granted a user's credit and a worker with a true clock granted it again seconds later (the
+    /// limiter compares one caller's `now` with another's grant). The worker here runs two hours ahead.
+    @Test("a worker whose host clock runs ahead grants at Redis's time, and the next request waits the cooldown, not hours")
+    func aWorkerDecidesByRedisClock() async throws {
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try await DomainHarness(environment: ["HOOPOE_CLOCK_KEY": ""])
+        let offset = try await FakeClock.aheadOffset(preferred: 7_200, atLeast: 180)
+        let worker = try await h.startWorker(environment: FakeClock.environment(offset: offset))
+        defer { worker.signal(SIGTERM) }
+        try await request(h, user: "skew", id: "skew-1")
+        let granted = try #require(try await h.waitForEvents("freecredit.granted").first)
+        let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
+        #expect(abs(granted.at - redisNow) < 60, "granted at \(granted.at), Redis's clock \(redisNow): \(worker.output)")
+        try await request(h, user: "skew", id: "skew-2")
+        let rejected = try #require(try await h.waitForEvents("freecredit.rejected").first)
+        #expect((rejected.data["retry_after"]?.int64Value ?? 0) <= 120, "\(rejected.data)")
+    }
+
     @Test("a repeated request_id is answered on the notify list at once: the replay pushes the stored answer again (one copy)")
     func repeatedRequestIsAnsweredAgain() async throws {
         let h = try await DomainHarness()
