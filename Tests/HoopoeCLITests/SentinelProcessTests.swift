@@ -53,6 +53,18 @@ struct SentinelProcessTests {
         #expect(try await client.send("EXISTS", "\(namespace):{default}:stream").int == 0, "nothing was written")
     }
 
+    /// A `master=` no sentinel monitors (a typo): every sentinel answers, none knows it. A starting worker waited for
+    /// good, as for an outage, saying why only in its log; it now stops with exit 2 and says what to check.
+    @Test func aWorkerStartedWithAMasterNameNoSentinelKnowsStops() async throws {
+        let group = try await SentinelGroup()
+        let url = group.url.replacingOccurrences(of: "master=\(group.masterName)", with: "master=hoopoe-primry")
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: environment(group, ["REDIS_URL": url]))
+        defer { worker.signal(SIGKILL) }
+        let status = await worker.wait(timeout: .seconds(20))
+        #expect(status == 2, "\(worker.output)")
+        #expect(worker.output.contains("does not know a primary named 'hoopoe-primry'") && worker.output.contains("is master=hoopoe-primry in REDIS_URL"), "\(worker.output)")
+    }
+
     @Test func workerSchedulerAndEnqueueFollowAFailoverWithinFiveSeconds() async throws {
         let group = try await SentinelGroup()
         let client = try RedisClient(url: group.url)

@@ -18,7 +18,8 @@ import Synchronization
 /// reconfigured; `get-master-addr-by-name` names the promoted replica from the moment it is promoted.
 ///
 /// A sentinel that does not know the name (`nil`) is skipped like one that is down (during its own start-up it may
-/// not have loaded its configuration yet). One that refuses `SENTINEL MASTER` (an ACL allowing only
+/// not have loaded its configuration yet); when most of them answer so and none names a primary, the name is wrong,
+/// and the error says so and is final (a starting worker stops instead of waiting for good). One that refuses `SENTINEL MASTER` (an ACL allowing only
 /// `get-master-addr-by-name`) still counts, as the oldest configuration: it wins only when no sentinel gave an epoch.
 /// Ties go to the sentinel asked first, starting with the one that won last time.
 ///
@@ -65,6 +66,7 @@ final class SentinelResolver: Sendable {
         var reasons: [String] = []
         var refusedCredentials = 0
         var untrusted = 0
+        var unknownName = 0
         var failingOver: [String] = []
         var quorumRefusals: [String] = []
         var quorumReachable = false
@@ -86,6 +88,7 @@ final class SentinelResolver: Sendable {
                 }
                 let reply = try link.command(RedisCommand("SENTINEL", "get-master-addr-by-name", settings.masterName))
                 guard let endpoint = Self.endpoint(reply) else {
+                    if reply.errorMessage == nil { unknownName += 1 }
                     reasons.append("\(sentinel): \(reply.errorMessage ?? "does not know a primary named '\(settings.masterName)'")")
                     continue
                 }
@@ -97,10 +100,16 @@ final class SentinelResolver: Sendable {
             }
         }
         guard let newest = Self.newest(answers.map(\.answer)) else {
+            // Most of the sentinels answered, and none knows the name: `master=` in the URL is wrong (a typo, another
+            // deployment's name), which waiting cannot mend. A starting worker waited for good, saying only why in its
+            // log; it now stops (isFinal). One sentinel in its own start-up may not know the name yet: a majority must.
+            let wrongName = unknownName * 2 > count
+            let hint = wrongName ? " (is master=\(settings.masterName) in REDIS_URL the name the sentinels monitor? SENTINEL MASTERS lists them)" : ""
             throw RedisError(
                 refusedCredentials == count ? .authenticationFailed : .connectionFailed, endpoint: settings.sentinels.map(\.description).joined(separator: ","),
-                command: "SENTINEL get-master-addr-by-name", message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))",
-                isFinal: untrusted == count)
+                command: "SENTINEL get-master-addr-by-name",
+                message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))\(hint)",
+                isFinal: untrusted == count || wrongName)
         }
         lastAnswered.store(answers[newest].index, ordering: .relaxed)
         var chosen = answers[newest].answer
