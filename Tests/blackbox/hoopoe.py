@@ -111,20 +111,22 @@ class Hoopoe:
                 raise AssertionError(f"expected {count} {event_type} event(s), saw {len(found)}; all: {everything}")
             time.sleep(0.05)
 
-    def processed(self, job_type, queue="default"):
-        """How many jobs of `job_type` the workers finished (the per-day counters, `processed:<type>`)."""
+    def finished(self, job_type, queue="default"):
+        """How many jobs of `job_type` the workers ended without a failure: processed, or deferred (a sweep in quiet
+        hours puts itself off as another job) or discarded (the per-day counters)."""
         total = 0
         for key in self.redis.scan_iter(f"{self.namespace}:{{{queue}}}:stats:*"):
-            total += int(self.redis.hget(key, f"processed:{job_type}") or 0)
+            counts = self.redis.hmget(key, [f"{outcome}:{job_type}" for outcome in ("processed", "deferred", "discarded")])
+            total += sum(int(count or 0) for count in counts)
         return total
 
     def wait_for_runs(self, job_type, runs=2, timeout=30, since=None):
-        """Waits until `runs` more jobs of `job_type` have finished than `since` (a `processed` count read earlier;
+        """Waits until `runs` more jobs of `job_type` have finished (`finished`) than `since` (a count read earlier;
         default: now): with runs=2 at least one started after the call (a periodic job reads the domain clock when
         it starts). Read `since` before enqueueing a job whose run you wait for: it may finish before this call."""
-        target = (self.processed(job_type) if since is None else since) + runs
+        target = (self.finished(job_type) if since is None else since) + runs
         deadline = time.monotonic() + timeout
-        while self.processed(job_type) < target:
+        while self.finished(job_type) < target:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{job_type}: {runs} more run(s) did not finish in {timeout} s")
             time.sleep(0.05)

@@ -256,7 +256,7 @@ class RegistrationWithFaults(Scenario):
         finally:
             self.hoopoe.redis.acl_deluser(user)
         # Without the key the record still says "registered": another job for the user does nothing.
-        before = self.hoopoe.processed("sendinblue.register")
+        before = self.hoopoe.finished("sendinblue.register")
         self.register("bb-u2", "flaky@example.com")
         self.hoopoe.wait_for_runs("sendinblue.register", runs=1, since=before)
         self.assertEqual(len(FAKES.requests("brevo create child")), 2)
