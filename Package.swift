@@ -35,6 +35,9 @@ let package = Package(
         // Already in the graph through async-http-client and hummingbird; named because Providers and
         // ProviderFakes import NIOCore, NIOHTTP1 and HTTPTypes directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // NIOHTTPTypes, for the dashboard's whole-request deadline (RequestDeadline): already in the graph through
+        // Hummingbird.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
@@ -146,6 +149,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             swiftSettings: swiftSettings
         ),

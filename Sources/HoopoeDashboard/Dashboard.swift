@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 import Redis
 
 /// The web dashboard (`hoopoe dashboard`): server-rendered pages over what the engine records in Redis.
@@ -73,12 +74,17 @@ public final class Dashboard: Sendable {
 
     /// The server: `host:port` (port 0 picks a free one), `onRunning` told the bound port once it listens.
     ///
-    /// A connection that sends no complete request for 30 s is closed, and at most 256 are served at once: a client
-    /// that held half-sent requests open took one file descriptor each, for ever, until the process could open no
-    /// Redis connection (the metrics endpoint's lesson, `PrometheusEndpoint`). A browser keeps about six.
-    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
-            router: router(), server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+    /// A connection that sends no complete request for 30 s is closed (`requestLimit`: a whole request must arrive
+    /// within it, ``RequestDeadline``; the idle timeout alone restarted at every byte), and at most 256 are served at
+    /// once: a client that held half-sent requests open took one file descriptor each, for ever, until the process
+    /// could open no Redis connection (the metrics endpoint's lesson, `PrometheusEndpoint`). A browser keeps about six.
+    public func application(
+        host: String, port: Int, requestLimit: Duration = .seconds(30), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let limit = TimeAmount.nanoseconds(Int64(requestLimit.components.seconds) * 1_000_000_000 + requestLimit.components.attoseconds / 1_000_000_000)
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadline(limit: limit)], idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(host, port: port), serverName: nil, availableConnectionsDelegate: MaximumAvailableConnections(256)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

@@ -1,0 +1,75 @@
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request has not arrived whole (head, body, end) within `limit` of the connection being
+/// ready for it: opened, or done with its last response.
+///
+/// Why: the server's idle timeout restarts at every byte read, so a client that sends a request's body a byte every
+/// 20 s held its connection for ever — past the guard too, which answers 401 or 403 without reading the body, after
+/// which the rest of the body is read and dropped. 256 of them filled the connection cap, and the operators' browsers
+/// waited. This is a whole-request deadline, not an idle one: a slow sender is cut off however steadily it sends.
+/// The time a handler takes to answer is not counted (the deadline stops at the request's end and starts again at
+/// the response's).
+final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// How long a whole request may take to arrive.
+    let limit: TimeAmount
+    private var timer: Scheduled<Void>?
+    /// Requests whose head has come and whose end has not.
+    private var reading = 0
+
+    init(limit: TimeAmount) {
+        self.limit = limit
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: reading += 1
+        case .end:
+            reading -= 1
+            if reading == 0 { disarm() }
+        case .body: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A response is done: the next request's time starts, or this one's rest (a body the guard refused unread).
+        if case .end = unwrapOutboundIn(data) { arm(context) }
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+    }
+
+    private func disarm() {
+        timer?.cancel()
+        timer = nil
+    }
+}

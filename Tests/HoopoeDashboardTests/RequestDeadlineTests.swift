@@ -1,0 +1,116 @@
+import Foundation
+import Glibc
+import HoopoeDashboard
+import Hummingbird
+import Synchronization
+import Testing
+
+/// The dashboard's real server, over a socket: a request must arrive whole within the request limit, however steadily
+/// its sender trickles it (``RequestDeadline``); the idle timeout alone restarted at every byte, so a client sending a
+/// body a byte at a time held its connection, and 256 of them, for ever.
+@Suite struct RequestDeadlineTests {
+    /// A dashboard listening on a free loopback port with a 2 s request limit, for the time `body` runs.
+    private func withServer(_ body: @Sendable (Int) async throws -> Void) async throws {
+        let harness = try DashboardHarness()
+        let bound = Mutex<Int?>(nil)
+        let application = harness.dashboard.application(host: "127.0.0.1", port: 0, requestLimit: .seconds(2)) { port in
+            bound.withLock { $0 = port }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await application.runService() }
+            var port: Int?
+            for _ in 0..<200 where port == nil {
+                port = bound.withLock { $0 }
+                if port == nil { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            try await body(try #require(port, "the dashboard did not start listening"))
+            group.cancelAll()
+        }
+    }
+
+    @Test func aBodyTrickledAByteAtATimeIsCutOffAtTheLimit() async throws {
+        try await withServer { port in
+            let socket = try TestSocket(port: port)
+            defer { socket.close() }
+            try socket.send("POST /dead/action HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n")
+            let started = ContinuousClock.now
+            var closedAfter: Duration?
+            while ContinuousClock.now - started < .seconds(8) {
+                if socket.isClosed() {
+                    closedAfter = ContinuousClock.now - started
+                    break
+                }
+                try? socket.send("a")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let after = try #require(closedAfter, "still open after 8 s of a byte every 250 ms")
+            #expect(after >= .seconds(1) && after < .seconds(5), "closed after \(after)")
+        }
+    }
+
+    /// A request that arrives whole is answered, and the time the answer takes is not counted against the limit.
+    @Test func aWholeRequestIsAnswered() async throws {
+        try await withServer { port in
+            let socket = try TestSocket(port: port)
+            defer { socket.close() }
+            try await Task.sleep(for: .seconds(1))  // half the limit spent before the request: the limit is per request
+            try socket.send("GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            let reply = try await socket.read(timeout: .seconds(5))
+            #expect(reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(200))")
+        }
+    }
+}
+
+/// A blocking loopback TCP client, just enough to trickle bytes and see the server close.
+private struct TestSocket: Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPIPE) }
+    }
+
+    /// True once the server has closed its side (end of file, or a reset).
+    func isClosed() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 { return true }
+            if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
+        }
+    }
+
+    /// What arrives within `timeout` (until the server closes or the time is up).
+    func read(timeout: Duration) async throws -> String {
+        var received: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 {
+                received += buffer[0..<count]
+                if String(decoding: received, as: UTF8.self).contains("\r\n\r\n") { break }
+            } else if count == 0 {
+                break
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
