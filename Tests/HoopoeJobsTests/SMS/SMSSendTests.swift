@@ -369,6 +369,25 @@ import Testing
         #expect(try await SMSLedger(services: services).record("no-provider")?.state == "failed")
     }
 
+    /// A send whose answer was lost, through a provider whose key has since been removed: its outbox cannot be read, so
+    /// the job retries, and its last attempt ends the message as `unknown` with `sms.failed` (not a quiet dead job).
+    @Test func anOutboxThatCannotBeReadOnTheLastAttemptEndsTheMessageAsUnknown() async throws {
+        let harness = try await DomainHarness(environment: ["KAVENEGAR_API_KEY": ""])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let payload = SMSTest.reminder("lost-then-keyless")
+        _ = try await SMSLedger(services: services).noteUnknownOutcome(payload.messageID, provider: "kavenegar", attemptStartedAt: morning)
+        let early = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-keyless", attempt: 3, maxAttempts: 12)
+        guard case .retry? = early?.disposition else { Issue.record("attempt 3: \(String(describing: early))"); return }
+        #expect(early?.message.contains("KAVENEGAR_API_KEY is not set to check") == true, "\(String(describing: early))")
+        let last = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-keyless", attempt: 12, maxAttempts: 12)
+        #expect(last?.disposition == .permanent, "\(String(describing: last))")
+        let failed = try #require(try await harness.events("sms.failed").first).data
+        #expect(failed["reason"]?.stringValue?.hasPrefix("outcome unknown; not sent again") == true, "\(failed)")
+        #expect(try await SMSLedger(services: services).record(payload.messageID)?.state == "unknown")
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty, "nothing sent blind through the other provider")
+    }
+
     /// Kavenegar's `451` (too many calls, IP restricted) is retried after 60 s; met a third time for one message it
     /// also tells an operator (docs/providers.md: "ALERT if it persists"), and the message is still retried.
     @Test func kavenegar451ThatPersistsRaisesAnAlert() async throws {
