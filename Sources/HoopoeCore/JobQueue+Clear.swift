@@ -79,12 +79,11 @@ extension JobQueue {
     /// before those came back, left them, and they ran on `resume`.
     public static let handBackWait: Duration = .seconds(2)
 
-    /// Waits out what is left of ``handBackWait`` after `queue`'s pause, by this host's clock against the pauser's: a
-    /// pause time ahead of this clock (the pauser's clock runs ahead) waits the whole window, never longer; one behind it
-    /// shortens the wait.
+    /// Waits out what is left of ``handBackWait`` after `queue`'s pause, by Redis's clock (the pause's time is Redis's
+    /// too, ``JobStore/pause(queue:)``): by this host's against the pauser's, 3 s of skew between them skipped the wait.
+    /// A pause time ahead of Redis's clock (an older release stored the pauser's) waits the whole window, never longer.
     private func waitForHandBack(queue: String) async throws {
-        guard let pausedAt = try await store.pausedQueues()[queue] else { return }
-        let since = max(0, Date().timeIntervalSince1970 - pausedAt)
+        guard let since = try await store.pausedFor(queue: queue) else { return }
         let window = Double(Self.handBackWait.components.seconds)
         guard since < window else { return }
         try await Task.sleep(for: .milliseconds(Int((window - since) * 1000)))

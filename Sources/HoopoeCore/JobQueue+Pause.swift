@@ -5,7 +5,7 @@ extension JobQueue {
     /// delayed jobs and retries still become ready. Jobs already running finish. Idempotent.
     /// - Returns: false when it was paused already.
     public func pause(queue: String) async throws -> Bool {
-        try await store.pause(queue: queue, at: Date().timeIntervalSince1970)
+        try await store.pause(queue: queue)
     }
 
     /// Resumes `queue`: workers serving it fetch from it again within about a second. Idempotent.

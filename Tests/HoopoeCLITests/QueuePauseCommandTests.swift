@@ -37,6 +37,20 @@ struct QueuePauseCommandTests {
         #expect((after["queues"]?.arrayValue ?? []).first { $0["name"] == .string("mail") }?["paused"] == .bool(false))
     }
 
+    /// A pause is dated by Redis's clock, not the pausing host's: `queue clear` waits out the workers' hand-backs from
+    /// it by Redis's clock, and a pauser whose clock ran behind the clearer's made it skip that wait and miss them.
+    @Test func aPauseIsDatedByRedisClockNotTheHosts() async throws {
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try CLIHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "skewed"))
+        let offset = try await FakeClock.aheadOffset(preferred: 7_200, atLeast: 180)
+        let (status, output) = try await h.run(["queue", "pause", "skewed"], environment: FakeClock.environment(offset: offset))
+        #expect(status == 0, "\(output)")
+        let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
+        let pausedAt = try #require(try await h.jobs.pausedQueues()["skewed"]).timeIntervalSince1970
+        #expect(abs(pausedAt - redisNow) < 60, "paused at \(pausedAt), Redis's clock \(redisNow)")
+    }
+
     /// A paused queue's waiting jobs are not a latency failure; resumed, the same wait is one again.
     /// The worker's record beats again before each check: four CLI runs on a loaded machine may outlast one beat's TTL,
     /// and the check would then fail for "no live worker", not the latency.

@@ -5,10 +5,35 @@ import Redis
 /// paused queue changes (its jobs stay ready, delayed jobs and retries still move to its stream). One key, so each
 /// read is one command on a Redis Cluster too (decision 0029).
 extension JobStore {
-    /// Marks `queue` paused as of `time` (Unix seconds). One `HSETNX`.
+    /// Marks `queue` paused as of Redis's clock (`TIME`, then one `HSETNX`).
+    ///
+    /// Redis's clock, not the pausing host's: a clear reads how long ago the pause was (``pausedFor(queue:)``) to wait
+    /// out the workers' hand-backs, and with the pauser's clock 3 s behind the clearer's it found the window gone and
+    /// read the stream before the hand-backs came, which then ran on `resume`.
     /// - Returns: false when it was paused already (the first pause's time is kept).
-    func pause(queue: String, at time: Double) async throws -> Bool {
-        try await redis.send(RedisCommand("HSETNX", global.paused, queue, String(time)), durable: true).int == 1
+    func pause(queue: String) async throws -> Bool {
+        let time = try await serverTime()
+        return try await redis.send(RedisCommand("HSETNX", global.paused, queue, String(time)), durable: true).int == 1
+    }
+
+    /// How long ago `queue` was paused, by Redis's clock (seconds, at least 0); nil when it is not paused. One round trip.
+    func pausedFor(queue: String) async throws -> Double? {
+        let replies = try await redis.pipeline([RedisCommand("HGET", global.paused, queue), RedisCommand("TIME")])
+        if let message = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(message, endpoint: endpoint, command: "HGET") }
+        guard let text = replies[0].string else { return nil }
+        return max(0, try seconds(ofTime: replies[1]) - (Double(text) ?? 0))
+    }
+
+    /// Redis's `TIME`, Unix seconds with microseconds.
+    private func serverTime() async throws -> Double {
+        try seconds(ofTime: try await redis.send("TIME"))
+    }
+
+    private func seconds(ofTime reply: RedisReply) throws -> Double {
+        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].string.flatMap(Double.init),
+            let micros = parts[1].string.flatMap(Double.init)
+        else { throw RedisError(.protocolError, endpoint: endpoint, command: "TIME", message: "Redis's TIME reply is not two numbers") }
+        return seconds + micros / 1e6
     }
 
     /// Clears `queue`'s pause. One `HDEL`.
