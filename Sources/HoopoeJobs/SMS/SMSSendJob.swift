@@ -110,7 +110,12 @@ public struct SMSSendJob: JobHandler {
         let senders = senders(for: payload, checked: checked).filter { !capped.contains($0.0.provider.rawValue) }
         guard !senders.isEmpty else {
             let problem = "no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))"
-            try await giveUpOnTheLastAttempt(payload, state: "failed", reason: "not sent: \(problem)", ledger: ledger, context: context)
+            if context.attempt >= context.maxAttempts {
+                // Never sent: the message ends, and gives its daily slot back, as any that fails for good.
+                let reason = "not sent: \(problem)"
+                try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
+                throw JobFailure.permanent(reason)
+            }
             throw JobFailure.retry(problem)
         }
         var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
@@ -175,9 +180,8 @@ public struct SMSSendJob: JobHandler {
             }
         } catch let failure as JobFailure {
             // The outbox cannot be read (its provider's key was removed since the lost send).
-            try await giveUpOnTheLastAttempt(
-                payload, state: "unknown", reason: "outcome unknown; not sent again (it may have been delivered): \(failure.message)",
-                ledger: ledger, context: context)
+            try await giveUpUncheckedOnTheLastAttempt(
+                payload, reason: "outcome unknown; not sent again (it may have been delivered): \(failure.message)", ledger: ledger, context: context)
             throw failure
         } catch let error as ProviderError where error.provider == .kavenegar && error.code == "407" {
             if record.unknownOutcomes >= SMSSettings.unknownOutcomeAttempts {
@@ -239,17 +243,16 @@ public struct SMSSendJob: JobHandler {
     }
 
     /// A lost send whose provider has no API key configured: its outbox cannot be read, so the job waits for the key.
-    /// On the job's last attempt, ends the message as `state` in the ledger, emits `sms.failed` and fails the job for
-    /// good; on any other attempt, returns (the caller retries).
+    /// On the job's last attempt, ends a message whose lost send cannot be checked as `unknown` in the ledger (its daily
+    /// slot kept: it may have gone out), emits `sms.failed` and fails the job for good; on any other attempt, returns
+    /// (the caller retries).
     ///
     /// Why: a retry verdict on the last attempt sent the job to the dead set with the ledger still open and no
     /// `sms.failed`, so a service waiting for `sms.sent` or `sms.failed` heard nothing (sms.send.md promises `sms.failed`
     /// on the last attempt), and the message's once-key kept it from being enqueued again for 30 days.
-    private func giveUpOnTheLastAttempt(
-        _ payload: SMSSendPayload, state: String, reason: String, ledger: SMSLedger, context: JobContext
-    ) async throws {
+    private func giveUpUncheckedOnTheLastAttempt(_ payload: SMSSendPayload, reason: String, ledger: SMSLedger, context: JobContext) async throws {
         guard context.attempt >= context.maxAttempts else { return }
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: reason, userID: payload.userID, purpose: payload.purpose)
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
         try await emitFailed(payload, reason: reason)
         throw JobFailure.permanent(reason)
     }

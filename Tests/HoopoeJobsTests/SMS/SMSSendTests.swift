@@ -361,12 +361,17 @@ import Testing
         let early = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-np", attempt: 11, maxAttempts: 12)
         guard case .retry? = early?.disposition else { Issue.record("attempt 11: \(String(describing: early))"); return }
         #expect(try await harness.events("sms.failed").isEmpty)
+        let capKey = SMSLedger(services: services).capKey(phone: "09121234567", day: SMSSendJob.dayString(morning, calendar: services.calendar))
+        #expect(try await harness.redis.send("SISMEMBER", capKey, "no-provider").int == 1, "a retry keeps its place in the daily cap")
         let last = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-np", attempt: 12, maxAttempts: 12)
         #expect(last?.disposition == .permanent, "\(String(describing: last))")
         let failed = try #require(try await harness.events("sms.failed").first).data
         #expect(failed["message_id"]?.stringValue == "no-provider")
         #expect(failed["reason"]?.stringValue?.contains("no SMS provider configured") == true)
-        #expect(try await SMSLedger(services: services).record("no-provider")?.state == "failed")
+        let ledger = SMSLedger(services: services)
+        #expect(try await ledger.record("no-provider")?.state == "failed")
+        // Never sent: its place in the recipient's daily cap is given back.
+        #expect(try await harness.redis.send("SISMEMBER", capKey, "no-provider").int == 0)
     }
 
     /// A send whose answer was lost, through a provider whose key has since been removed: its outbox cannot be read, so
