@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeCore
 import Logging
+import Providers
 import HoopoeJSON
 
 /// `gift.granted {user_id, user_gift_id, expires_at, phone?, service_name?}` (jobs/types/gift.granted.md): a user
@@ -50,17 +51,18 @@ public struct GiftGrantedJob: JobHandler {
         guard payload.expiresAt.isFinite, payload.expiresAt > 0, payload.expiresAt < ExpiryDate.latest else {
             throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds before 2200, got \(payload.expiresAt)")
         }
-        if let phone = payload.phone {
-            if phone.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
-            }
-            // `sms.send`'s own rule, as subscription.upsert and credit.threshold.set check it: a number it would refuse
-            // is refused now, not hours later by the reminder, which then died and the user got none.
-            do {
-                _ = try ReminderValidation.phone(phone)
-            } catch {
-                throw JobFailure.permanent("gift.granted: \(error.message)")
-            }
+        if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
+        }
+        // `sms.send`'s own rule, checked now: a number it would refuse made the reminder die hours later, unseen. The
+        // phone serves the reminder only, so the gift is granted (counted, its expiry scheduled) without one, and the
+        // log says why.
+        var reminderPhone = payload.phone
+        if let phone = payload.phone, (try? ReminderValidation.phone(phone)) == nil {
+            context.logger.warning(
+                "gift.granted: no reminder for gift \(payload.userGiftID): its phone is not an Iranian mobile number sms.send can text (like 09121234567 or +989121234567)",
+                metadata: ["phone": "\(PhoneMask.mask(phone))"])
+            reminderPhone = nil
         }
         let store = GiftStore(services: services)
         let now = try await services.clock.now()
@@ -96,7 +98,7 @@ public struct GiftGrantedJob: JobHandler {
         let queue = try await store.record(payload.userGiftID).queue ?? context.queue
         let followUps = GiftFollowUps(services: services)
         _ = try await followUps.scheduleExpiry(user: payload.userID, gift: payload.userGiftID, expiresAt: expiresAt, now: now, queue: queue)
-        if let phone = payload.phone {
+        if let phone = reminderPhone {
             _ = try await followUps.scheduleReminder(
                 user: payload.userID, gift: payload.userGiftID, phone: phone, serviceName: payload.serviceName, expiresAt: expiresAt, now: now, queue: queue)
         }
