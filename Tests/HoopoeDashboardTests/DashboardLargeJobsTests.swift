@@ -8,7 +8,7 @@ import Testing
 /// The dashboard's pages over stored jobs of the envelope limit's size: each reads a bounded number of bytes. Its own
 /// suite, in the Makefile's HEAVY_SUITES: it writes 20 MB to the shared test Redis and reads 24 MiB back, which in the
 /// parallel phase delayed other suites' commands past their timing bounds (a heartbeat test's beats).
-@Suite struct DashboardLargeJobsTests {
+@Suite(.serialized) struct DashboardLargeJobsTests {
     /// Large dead jobs (a plain `XADD` may write envelopes of 512 KiB): the filter stops at 16 MiB of them and offers
     /// to go on, and the search stops at its share and says so — neither pulls the whole set through the dashboard.
     @Test func largeDeadJobsStopTheFilterAndTheSearchAtTheirBytes() async throws {
@@ -51,6 +51,30 @@ import Testing
         #expect(try await !harness.get("/job?id=large-2&queue=large").text.contains("No job <code>"))
         #expect(try await harness.jobs.find(id: "large-2", queue: "large", stream: .bounded)?.state == .ready)
         #expect(try await harness.jobs.find(id: "large-58", queue: "large", stream: .bounded)?.state == .ready)
+    }
+
+    /// Without a queue the lookup goes through every queue, and they share its bytes; an entry weighs all its fields (a
+    /// worker reads the `job` field wherever it is: a small field after a large one made the entry cost a byte).
+    @Test func aLookupInEveryQueueSharesItsBytes() async throws {
+        let harness = try DashboardHarness()
+        let blob = String(repeating: "x", count: 500 * 1024)
+        let queues = ["big-a", "big-b", "big-c"]
+        for queue in queues {
+            for n in 0..<24 {
+                let envelope = JobEnvelope(id: "\(queue)-\(n)", type: "diag.record", queue: queue, payload: ["blob": .string(blob)], enqueuedAt: 1)
+                try await harness.redis.send(
+                    "XADD", harness.jobs.keys(queue).stream, "*", "job", String(decoding: envelope.encoded(), as: UTF8.self), "note", "x")
+            }
+        }
+        let before = try await outputBytes(harness)
+        let page = try await harness.get("/job?id=not-in-any-stream")
+        let read = try await outputBytes(harness) - before
+        #expect(page.text.contains("No job <code>not-in-any-stream</code> in any of the 3 known queues"), "\(page.text.suffix(800))")
+        let share = StreamSearch.placeByteBudget / queues.count
+        // Three queues, two places each (the id carries no time), each its share and the entry that crossed it; the
+        // streams hold 36 MiB.
+        #expect(read < queues.count * 2 * (share + 600_000), "\(read) bytes read")
+        #expect(try await harness.get("/job?id=big-b-23").text.contains("No job <code>") == false)
     }
 
     /// What the test Redis has sent to its clients, all of them (this suite runs alone: HEAVY_SUITES).

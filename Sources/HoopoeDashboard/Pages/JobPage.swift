@@ -14,14 +14,16 @@ extension Dashboard {
         }
         let queues: [String]
         if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
+        // Every queue's share of one lookup's bytes: per queue, ten queues of large envelopes read ten times as much.
+        let search = StreamSearch.bounded.shared(among: queues.count)
         for queue in queues {
-            guard let found = try await jobs.find(id: id, queue: queue, finished: true, stream: .bounded) else { continue }
+            guard let found = try await jobs.find(id: id, queue: queue, finished: true, stream: search) else { continue }
             let events = try await jobEvents(found.envelope)
             return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue, events: events))
         }
         let body: HTML = """
             <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
-            <p class="muted">A ready or running job was looked for in \(StreamSearch.bounded.scope); one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>.</p>
+            <p class="muted">A ready or running job was looked for in \(search.scope); one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>.</p>
             <p class="muted">Finished jobs are kept in each queue's job history for HOOPOE_HISTORY_MAX_AGE (default 24 h), at most HOOPOE_HISTORY_MAX_JOBS (default 10,000) a queue; this one is not, or never was, in it. <a href="/search">Search</a> recent jobs by type or payload field.</p>
             """
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)

@@ -20,8 +20,8 @@ struct JobShowCommand: AsyncParsableCommand {
             masked, as everywhere Hoopoe prints a payload.
             A ready or running job is looked for, as the dashboard does, in part of its queue's stream: for an id \
             Hoopoe made (26 characters, time-ordered) the entries added around the time the id carries, and for any \
-            id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, at most \(StreamSearch.placeByteBudget >> 20) MiB of each, \
-            so the answer is quick on any backlog. A job with an id its \
+            id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, at most \(StreamSearch.placeByteBudget >> 20) MiB of each \
+            (shared among the queues when no --queue is given), so the answer is quick on any backlog. A job with an id its \
             enqueuer chose, deep in a larger backlog, is found with --whole-stream (a scan: seconds on 100k jobs).
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
             a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}. \
@@ -45,8 +45,10 @@ struct JobShowCommand: AsyncParsableCommand {
     func run() async throws {
         let id = target.id
         let stream: StreamSearch = wholeStream ? .whole : .bounded
-        let ((found, text, events), searched) = try await target.search { jobs, queues in
-            let found = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: stream)
+        let ((found, text, events, scope), searched) = try await target.search { jobs, queues in
+            // Without --queue every queue is looked in: they share one lookup's bytes (StreamSearch.shared(among:)).
+            let search = stream.shared(among: queues.count)
+            let found = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: search)
             var events: Result<[EventLog.Recorded], RedisError> = .success([])
             if let envelope = found?.1.envelope {
                 do {
@@ -55,10 +57,10 @@ struct JobShowCommand: AsyncParsableCommand {
                     events = .failure(error)  // the job is still shown: its events are the extra
                 }
             }
-            return (found, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)), events)
+            return (found, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)), events, search.scope)
         }
         guard let (queue, job) = found else {
-            let scope = wholeStream ? "" : "; a ready or running job was looked for in \(stream.scope): --whole-stream reads it all"
+            let scope = wholeStream ? "" : "; a ready or running job was looked for in \(scope): --whole-stream reads it all"
             throw target.notFound("job", searched: searched, note: " (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)\(scope)")
         }
         if json {
