@@ -16,7 +16,6 @@ environment.
 import json
 import os
 import sys
-import time
 import uuid
 
 import redis
@@ -54,9 +53,15 @@ def request_and_wait(client, namespace, user_id, request_id, amount=None, timeou
 
 
 def request_direct(client, namespace, user_id, request_id, amount=None, now=None):
-    """Runs the limiter script now. Returns the answer dict (replayed answers included)."""
+    """Runs the limiter script now. Returns the answer dict (replayed answers included).
+
+    `now` defaults to Redis's clock (TIME), the one the workers decide by: with this host's, a clock that runs behind
+    the workers' by more than the cooldown grants again right after a worker's grant."""
     env = os.environ
-    now = time.time() if now is None else float(now)
+    if now is None:
+        seconds, micros = client.time()
+        now = seconds + micros / 1e6
+    now = float(now)
     label, _, end = month(now, env.get("FREECREDIT_MONTH_CALENDAR", "persian"))
     with open(os.path.join(HERE, "..", "lua", "freecredit.lua")) as f:
         script = client.register_script(f.read())

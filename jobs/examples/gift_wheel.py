@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import sys
-import time
 
 import redis
 
@@ -25,7 +24,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def wheel(client, namespace, user_id, user_gift_id=None, now=None):
     env = os.environ
-    now = time.time() if now is None else float(now)
+    if now is None:  # Redis's clock, the one the workers decide by (a host clock behind theirs counts another day)
+        seconds, micros = client.time()
+        now = seconds + micros / 1e6
+    now = float(now)
     _, month_start, month_end = month(now, env.get("GIFT_MONTH_CALENDAR", "persian"))
     if env.get("GIFT_DAY_WINDOW", "rolling") == "calendar":
         local = datetime.datetime.fromtimestamp(now, TEHRAN)

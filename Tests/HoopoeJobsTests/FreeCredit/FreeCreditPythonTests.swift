@@ -1,5 +1,6 @@
 import Foundation
 import HoopoeJobs
+import Redis
 import Testing
 import TestSupport
 
@@ -80,6 +81,20 @@ struct FreeCreditPythonTests {
         let (capped, text) = try await python("freecredit_request.py", ["--direct", "9", "--request-id", "d-3", "--now", "1733121300"], h,
                                               environment: ["FREECREDIT_MONTHLY_CAP": "1"])
         #expect(capped == 2 && text.contains("monthly_limit"), "\(text)")
+    }
+
+    /// Without `--now`, the direct call decides by Redis's clock, as the workers do: by its host's, a service whose clock
+    /// ran behind the workers' by more than the cooldown granted again right after a worker's grant.
+    @Test("--direct without --now decides by Redis's clock, not its host's", .enabled(if: hasPython))
+    func directCallByRedisClock() async throws {
+        #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
+        let h = try await DomainHarness()
+        let offset = try await FakeClock.aheadOffset(preferred: 7_200, atLeast: 180)
+        let (status, output) = try await python("freecredit_request.py", ["--direct", "11", "--request-id", "d-clock"], h, environment: FakeClock.environment(offset: offset))
+        #expect(status == 0, "\(output)")
+        let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
+        let answer = try JSONDecoder().decode(FreeCreditAnswer.self, from: Data(try #require(try await h.redis.send("GET", "\(h.namespace):{freecredit}:result:d-clock").bytes)))
+        #expect(abs(answer.at - redisNow) < 60, "decided at \(answer.at), Redis's clock \(redisNow)")
     }
 
     @Test("gift_wheel.py counts in the same sorted set as gift.granted and agrees on retry_after", .enabled(if: hasPython))
