@@ -22,8 +22,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
             Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting", \
             trying at most every 5 s) and starts once it answers; a login or database Redis refuses, a server \
-            certificate that cannot be trusted, or a Sentinel master= name most sentinels answer they do not know, \
-            exits 2.
+            certificate that cannot be trusted, or a Sentinel master= name most sentinels answer they do not know \
+            (for 30 s: sentinels configured at run time do not know it at first), exits 2.
 
             The domain jobs (jobs/README.md) read their settings from the environment: provider keys \
             (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY), RECEIPT_BASE_URL, quiet hours, caps; \
@@ -186,7 +186,8 @@ struct WorkerService: Service {
     /// during an outage) waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
     /// supervisor's backoff (Kubernetes' CrashLoopBackOff: up to 5 minutes) kept it down long after Redis was back. A
     /// login or database Redis refuses, or a certificate it cannot trust, still ends the start (exit 2): waiting cannot
-    /// mend it; so does a `master=` name most sentinels do not know. False when shutdown was asked for meanwhile.
+    /// mend it; so does a `master=` name most sentinels have not known for 30 s. False when shutdown was asked for
+    /// meanwhile.
     private func firstBeat() async throws -> Bool {
         var delay = Duration.milliseconds(500)
         var waiting: String?

@@ -19,7 +19,8 @@ import Synchronization
 ///
 /// A sentinel that does not know the name (`nil`) is skipped like one that is down (during its own start-up it may
 /// not have loaded its configuration yet); when most of them answer so and none names a primary, the name is wrong,
-/// and the error says so and is final (a starting worker stops instead of waiting for good). One that refuses `SENTINEL MASTER` (an ACL allowing only
+/// the error says so, and once that has lasted ``unknownNameGrace`` it is final (a starting worker stops instead of
+/// waiting for good). One that refuses `SENTINEL MASTER` (an ACL allowing only
 /// `get-master-addr-by-name`) still counts, as the oldest configuration: it wins only when no sentinel gave an epoch.
 /// Ties go to the sentinel asked first, starting with the one that won last time.
 ///
@@ -30,6 +31,12 @@ final class SentinelResolver: Sendable {
     /// Per sentinel, to connect and to answer: short, so one dead sentinel does not hold up a reconnect for long.
     let timeout: Duration
     private let lastAnswered = Atomic<Int>(0)
+    /// Since when most sentinels have answered that they do not know the name (nil while one names a primary).
+    private let unknownNameSince = Mutex<ContinuousClock.Instant?>(nil)
+    /// How long most sentinels must not know the name before the error is final: sentinels configured at run time (an
+    /// init script's `SENTINEL MONITOR`, some Kubernetes charts) answer so for their first seconds, and a worker started
+    /// with them must not stop for it.
+    static let unknownNameGrace = Duration.seconds(30)
 
     init(settings: RedisSentinelSettings, timeout: Duration) {
         self.settings = settings
@@ -102,15 +109,22 @@ final class SentinelResolver: Sendable {
         guard let newest = Self.newest(answers.map(\.answer)) else {
             // Most of the sentinels answered, and none knows the name: `master=` in the URL is wrong (a typo, another
             // deployment's name), which waiting cannot mend. A starting worker waited for good, saying only why in its
-            // log; it now stops (isFinal). One sentinel in its own start-up may not know the name yet: a majority must.
+            // log; it now stops (isFinal) once that has lasted ``unknownNameGrace``. One sentinel in its own start-up
+            // may not know the name yet: a majority must.
             let wrongName = unknownName * 2 > count
+            let since = unknownNameSince.withLock { since in
+                if !wrongName { since = nil } else if since == nil { since = .now }
+                return since
+            }
+            let lasting = since.map { ContinuousClock.now - $0 >= Self.unknownNameGrace } ?? false
             let hint = wrongName ? " (is master=\(settings.masterName) in REDIS_URL the name the sentinels monitor? SENTINEL MASTERS lists them)" : ""
             throw RedisError(
                 refusedCredentials == count ? .authenticationFailed : .connectionFailed, endpoint: settings.sentinels.map(\.description).joined(separator: ","),
                 command: "SENTINEL get-master-addr-by-name",
                 message: "no sentinel named the primary '\(settings.masterName)': \(reasons.joined(separator: "; "))\(hint)",
-                isFinal: untrusted == count || wrongName)
+                isFinal: untrusted == count || lasting)
         }
+        unknownNameSince.withLock { $0 = nil }
         lastAnswered.store(answers[newest].index, ordering: .relaxed)
         var chosen = answers[newest].answer
         let unanimous = answers.count == count && answers.allSatisfy { $0.answer == chosen }
