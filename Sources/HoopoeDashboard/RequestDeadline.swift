@@ -22,6 +22,8 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     /// Requests whose head has come and whose end has not.
     private var reading = 0
+    /// Requests whose head has come and whose response has not ended.
+    private var answering = 0
 
     init(limit: TimeAmount) {
         self.limit = limit
@@ -38,7 +40,9 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: reading += 1
+        case .head:
+            reading += 1
+            answering += 1
         case .end:
             reading -= 1
             if reading == 0 { disarm() }
@@ -48,8 +52,13 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // A response is done: the next request's time starts, or this one's rest (a body the guard refused unread).
-        if case .end = unwrapOutboundIn(data) { arm(context) }
+        // A response is done: the next request's time starts, or the rest of one still arriving (a body the guard
+        // refused unread). Not while a later request, arrived whole (pipelined), is being answered: its handler's time
+        // is not counted.
+        if case .end = unwrapOutboundIn(data) {
+            answering = max(0, answering - 1)
+            if reading > 0 || answering == 0 { arm(context) }
+        }
         context.write(data, promise: promise)
     }
 

@@ -48,7 +48,7 @@ import Testing
         }
     }
 
-    /// A request that arrives whole is answered, and the time the answer takes is not counted against the limit.
+    /// A request that arrives whole is answered, though half the limit passed on the open connection before it came.
     @Test func aWholeRequestIsAnswered() async throws {
         try await withServer { port in
             let socket = try TestSocket(port: port)
