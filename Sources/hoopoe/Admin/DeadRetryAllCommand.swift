@@ -11,7 +11,7 @@ struct DeadRetryAllCommand: AsyncParsableCommand {
             stays dead (run it again to retry it once more). Jobs that cannot run stay in the dead set: a malformed \
             envelope kept for inspection, and a job of a type no worker ran when it died whose payload keys named \
             like secrets (password, token, api_key, ...) were not kept (it would run without them: enqueue it again \
-            from its source). Prints how many were moved per queue, and how many were left. Exit 0.
+            from its source). Prints how many were moved per queue, and how many were skipped. Exit 0.
             """
     )
 
@@ -30,7 +30,7 @@ struct DeadRetryAllCommand: AsyncParsableCommand {
         let left = results.filter { $0.result.skipped > 0 }
         if !left.isEmpty {
             let places = left.map { "\($0.queue) \($0.result.skipped)" }.joined(separator: ", ")
-            print("left \(left.reduce(0) { $0 + $1.result.skipped }) that cannot run again in the dead set (\(places)): `hoopoe dead show ID` says why")
+            print("skipped \(left.reduce(0) { $0 + $1.result.skipped }) (\(places)): left dead as unable to run again, or gone meanwhile; `hoopoe dead show ID` says why one cannot run")
         }
     }
 }
