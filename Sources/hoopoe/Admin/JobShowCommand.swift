@@ -45,7 +45,7 @@ struct JobShowCommand: AsyncParsableCommand {
     func run() async throws {
         let id = target.id
         let stream: StreamSearch = wholeStream ? .whole : .bounded
-        let ((found, text, events, scope), searched) = try await target.search { jobs, queues in
+        let ((found, text, events, searchScope), searched) = try await target.search { jobs, queues in
             // Without --queue every queue is looked in: they share one lookup's bytes (StreamSearch.shared(among:)).
             let search = stream.shared(among: queues.count)
             let found = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: search)
@@ -60,7 +60,7 @@ struct JobShowCommand: AsyncParsableCommand {
             return (found, EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)), events, search.scope)
         }
         guard let (queue, job) = found else {
-            let scope = wholeStream ? "" : "; a ready or running job was looked for in \(scope): --whole-stream reads it all"
+            let scope = wholeStream ? "" : "; a ready or running job was looked for in \(searchScope): --whole-stream reads it all"
             throw target.notFound("job", searched: searched, note: " (finished jobs are kept for HOOPOE_HISTORY_MAX_AGE, default 24 h)\(scope)")
         }
         if json {
