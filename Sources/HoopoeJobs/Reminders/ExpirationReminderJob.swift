@@ -78,9 +78,9 @@ public struct ExpirationReminderJob: JobHandler {
         }
         let hours = "quiet hours \(quiet.startHour)-\(quiet.endHour)"
         if id == context.id {
-            // This run is the put-off sweep, run before its time by this host's clock (Redis's clock promoted it, and
-            // this one lags; or an operator ran it now): it waits for its time as a retry, rather than putting itself off
-            // to itself, which would end it and leave the reminders due until the next day's sweep.
+            // This run is the put-off sweep, run before quiet hours end (an operator ran it now; a simulated clock behind
+            // the real one): it waits for its time as a retry, rather than putting itself off to itself, which would end
+            // it and leave the reminders due until the next day's sweep.
             throw JobFailure.retry("\(hours): this put-off sweep ran before they end; waiting for them", at: runAt.timeIntervalSince1970 + 1)
         }
         throw JobFailure.deferred("\(hours): no reminder released now; the sweep runs again when they end, as job \(id)", to: id)
