@@ -77,7 +77,7 @@ public struct RedisLastTickStore: LastTickStore {
             let last = try await lastTick(of: task)
             states.append(ScheduleProgress.Task(name: task.name, lastHandled: last, nextDue: last.flatMap { task.nextTick(after: $0) }))
         }
-        let now = try await RedisSchedulerClock.time(of: redis)
+        let now = try await redis.serverTime()
         return ScheduleProgress(now: Date(timeIntervalSince1970: now), lateAfter: gracePeriod, tasks: states)
     }
 

@@ -28,7 +28,7 @@ public final class RedisSchedulerClock: SchedulerClock {
         let before = Date().timeIntervalSince1970
         let redisNow: Double
         do {
-            redisNow = try await Self.time(of: redis)
+            redisNow = try await redis.serverTime()
         } catch {
             if offset.withLock({ $0 }) != nil { return }
             throw ClockUnread(cause: error)
@@ -45,20 +45,6 @@ public final class RedisSchedulerClock: SchedulerClock {
         public var description: String {
             "Redis's clock (TIME) could not be read, so no tick is planned (a scheduler plans by Redis's clock, not the host's): \(cause)"
         }
-    }
-
-    /// Redis's `TIME`, Unix seconds with microseconds.
-    static func time(of redis: RedisClient) async throws -> Double {
-        let reply = try await redis.send("TIME").array ?? []
-        guard reply.count == 2, let seconds = reply[0].string.flatMap(Double.init), let micros = reply[1].string.flatMap(Double.init) else {
-            throw UnreadableTime()
-        }
-        return seconds + micros / 1e6
-    }
-
-    /// A `TIME` reply not of two numbers.
-    struct UnreadableTime: Error, CustomStringConvertible {
-        var description: String { "Redis's TIME reply is not two numbers" }
     }
 
     public func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 } ?? 0) }

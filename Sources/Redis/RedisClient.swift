@@ -217,7 +217,7 @@ public final class RedisClient: Sendable {
     }
 
     /// The server errors name: the primary last found in Sentinel mode, else the configured endpoint.
-    private var endpointName: String {
+    var endpointName: String {
         follower?.knownPrimary?.description ?? configuration.endpoint.description
     }
 

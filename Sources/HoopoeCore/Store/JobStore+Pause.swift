@@ -12,7 +12,7 @@ extension JobStore {
     /// read the stream before the hand-backs came, which then ran on `resume`.
     /// - Returns: false when it was paused already (the first pause's time is kept).
     func pause(queue: String) async throws -> Bool {
-        let time = try await serverTime()
+        let time = try await redis.serverTime()
         return try await redis.send(RedisCommand("HSETNX", global.paused, queue, String(time)), durable: true).int == 1
     }
 
@@ -21,19 +21,7 @@ extension JobStore {
         let replies = try await redis.pipeline([RedisCommand("HGET", global.paused, queue), RedisCommand("TIME")])
         if let message = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(message, endpoint: endpoint, command: "HGET") }
         guard let text = replies[0].string else { return nil }
-        return max(0, try seconds(ofTime: replies[1]) - (Double(text) ?? 0))
-    }
-
-    /// Redis's `TIME`, Unix seconds with microseconds.
-    private func serverTime() async throws -> Double {
-        try seconds(ofTime: try await redis.send("TIME"))
-    }
-
-    private func seconds(ofTime reply: RedisReply) throws -> Double {
-        guard let parts = reply.array, parts.count == 2, let seconds = parts[0].string.flatMap(Double.init),
-            let micros = parts[1].string.flatMap(Double.init)
-        else { throw RedisError(.protocolError, endpoint: endpoint, command: "TIME", message: "Redis's TIME reply is not two numbers") }
-        return seconds + micros / 1e6
+        return max(0, try RedisClient.seconds(ofTime: replies[1], endpoint: endpoint) - (Double(text) ?? 0))
     }
 
     /// Clears `queue`'s pause. One `HDEL`.

@@ -52,16 +52,7 @@ public struct DomainClock: Sendable {
 
     /// Redis's `TIME`, to the microsecond.
     private static func serverTime(_ redis: RedisClient) async throws -> Date {
-        let reply = try await redis.send("TIME").array ?? []
-        guard reply.count == 2, let seconds = reply[0].string.flatMap(Double.init), let micros = reply[1].string.flatMap(Double.init) else {
-            throw UnreadableTime()
-        }
-        return Date(timeIntervalSince1970: seconds + micros / 1e6)
-    }
-
-    /// A `TIME` reply not of two numbers.
-    struct UnreadableTime: Error, CustomStringConvertible {
-        var description: String { "Redis's TIME reply is not two numbers" }
+        Date(timeIntervalSince1970: try await redis.serverTime())
     }
 
     /// The real (engine) time at which the domain clock will read `target`, given that it reads `now` at this
