@@ -16,14 +16,10 @@ import Redis
 /// the real clock; a job that defers itself to a domain time converts it with ``realTime(for:now:)``.
 public struct DomainClock: Sendable {
     enum Source: Sendable {
-        case system
         case redisTime(RedisClient)
         case redisKey(RedisClient, String)
     }
     let source: Source
-
-    /// This host's clock: for tools and tests that run a handler with no Redis of their own to ask.
-    public static let system = DomainClock(source: .system)
 
     /// Redis's clock (`TIME`): what the workers use.
     public static func redisTime(_ redis: RedisClient) -> DomainClock {
@@ -38,8 +34,6 @@ public struct DomainClock: Sendable {
     /// The current domain time.
     public func now() async throws -> Date {
         switch source {
-        case .system:
-            return Date()
         case .redisTime(let redis):
             return try await Self.serverTime(redis)
         case .redisKey(let redis, let key):
@@ -56,11 +50,11 @@ public struct DomainClock: Sendable {
     }
 
     /// The real (engine) time at which the domain clock will read `target`, given that it reads `now` at this
-    /// moment. Equal to `target` for the system clock.
+    /// moment. Equal to `target` for Redis's clock, which the promotion of a delayed job reads too.
     public func realTime(for target: Date, now: Date) -> Date {
         switch source {
         // Redis's clock is the engine's for a job's `run_at` (the promotion goes by it, decision 0081).
-        case .system, .redisTime: target
+        case .redisTime: target
         case .redisKey: Date().addingTimeInterval(target.timeIntervalSince(now))
         }
     }
