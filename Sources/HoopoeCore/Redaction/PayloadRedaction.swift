@@ -141,12 +141,7 @@ public struct PayloadRedaction: Sendable {
     /// Keys match whatever their case (the sets hold lower-case names): a `sendinblue.register` sent with `"Password"`,
     /// which its handler cannot read, kept the password in the dead set (a review found it).
     public func stripped(_ payload: JSONValue, type: String) -> JSONValue {
-        if let keys = secretKeys[type] {
-            guard case .object(let members) = payload else { return payload }
-            return .object(members.filter { !keys.contains($0.key.lowercased()) })
-        }
-        guard let knownTypes, !knownTypes.contains(type) else { return payload }
-        return Self.removing(unknownTypeKeys, from: payload)
+        strippedNamingWithheld(payload, type: type).payload
     }
 
     /// What the rule for a type no handler declares removes from `payload` (``stripped(_:type:)``), as paths
@@ -157,35 +152,41 @@ public struct PayloadRedaction: Sendable {
     /// `hoopoe dead retry-all` once the type is deployed ran it without those keys, and said nothing; the dead copy now
     /// names them (``JobEnvelope/withheldKeys``), and a retry refuses it.
     public func withheldKeys(_ payload: JSONValue, type: String) -> [String] {
-        guard secretKeys[type] == nil, let knownTypes, !knownTypes.contains(type) else { return [] }
-        var found: [String] = []
-        Self.collect(unknownTypeKeys, in: payload, path: "", into: &found)
-        return found
+        strippedNamingWithheld(payload, type: type).withheld
     }
 
-    private static func collect(_ keys: Set<String>, in value: JSONValue, path: String, into found: inout [String]) {
-        switch value {
-        case .object(let members):
-            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
-                let here = path.isEmpty ? key : "\(path).\(key)"
-                if keys.contains(key.lowercased()) { found.append(here) } else { collect(keys, in: member, path: here, into: &found) }
-            }
-        case .array(let elements):
-            for (index, element) in elements.enumerated() { collect(keys, in: element, path: "\(path)[\(index)]", into: &found) }
-        default:
-            break
+    /// ``stripped(_:type:)`` and ``withheldKeys(_:type:)`` in one walk, so the two can never disagree on what was
+    /// removed (they were two walks of one rule once): the dead set's copy takes both.
+    public func strippedNamingWithheld(_ payload: JSONValue, type: String) -> (payload: JSONValue, withheld: [String]) {
+        if let keys = secretKeys[type] {
+            guard case .object(let members) = payload else { return (payload, []) }
+            return (.object(members.filter { !keys.contains($0.key.lowercased()) }), [])
         }
+        guard let knownTypes, !knownTypes.contains(type) else { return (payload, []) }
+        var withheld: [String] = []
+        let kept = Self.removing(unknownTypeKeys, from: payload, path: "", naming: &withheld)
+        return (kept, withheld)
     }
 
-    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth.
-    private static func removing(_ keys: Set<String>, from value: JSONValue) -> JSONValue {
+    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth; each
+    /// removed member's path (from `path`) appended to `removed`, an object's members in key order.
+    private static func removing(_ keys: Set<String>, from value: JSONValue, path: String, naming removed: inout [String]) -> JSONValue {
         switch value {
         case .object(let members):
             var kept: [String: JSONValue] = [:]
-            for (key, member) in members where !keys.contains(key.lowercased()) { kept[key] = removing(keys, from: member) }
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                let here = path.isEmpty ? key : "\(path).\(key)"
+                if keys.contains(key.lowercased()) {
+                    removed.append(here)
+                } else {
+                    kept[key] = removing(keys, from: member, path: here, naming: &removed)
+                }
+            }
             return .object(kept)
-        case .array(let elements): return .array(elements.map { removing(keys, from: $0) })
-        default: return value
+        case .array(let elements):
+            return .array(elements.enumerated().map { index, element in removing(keys, from: element, path: "\(path)[\(index)]", naming: &removed) })
+        default:
+            return value
         }
     }
 

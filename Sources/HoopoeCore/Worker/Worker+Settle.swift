@@ -94,8 +94,8 @@ extension Worker {
             record = envelope
             // Stripped, not masked: the dead-set copy is what a retry runs with. What a type no handler declares loses is
             // named, and makes the copy one a retry refuses: it cannot run as it was sent.
-            record.payload = redaction.stripped(envelope.payload, type: envelope.type)
-            let withheld = redaction.withheldKeys(envelope.payload, type: envelope.type)
+            let withheld: [String]
+            (record.payload, withheld) = redaction.strippedNamingWithheld(envelope.payload, type: envelope.type)
             if !withheld.isEmpty {
                 record.withheldKeys = withheld
                 let shown = withheld.prefix(8).joined(separator: ", ") + (withheld.count > 8 ? " and \(withheld.count - 8) more" : "")
