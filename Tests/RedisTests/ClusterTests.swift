@@ -181,6 +181,37 @@ import Testing
         servers.migrate(slot: slot, from: 2, to: 0)
         _ = try await cluster.send([RedisCommand("DEL", "h:{\(tag)}:a", "h:{\(tag)}:b")])
     }
+
+    /// A node that left the cluster (a replaced pod, a removed shard) kept its connection, thread and reconnects for
+    /// the router's life. Here the node is a server outside the cluster the router was sent to by name (as `CLIENT
+    /// UNBLOCK` is), so the next map never names it.
+    @Test("a map refresh closes the connection to a node the map and the seeds no longer name; a call to it afterwards connects again")
+    func connectionsToNodesThatLeftAreClosed() async throws {
+        let cluster = cluster()
+        defer { cluster.close() }
+        let outside = try RedisServer()
+        defer { outside.stop() }
+        let probe = RedisClient(configuration: RedisConfiguration(endpoint: .tcp(host: "127.0.0.1", port: outside.port)))
+        defer { probe.close() }
+        func clients() async throws -> Int {
+            let info = try await probe.send("INFO", "clients").string ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("connected_clients:") }
+            return Int(line?.split(separator: ":").last ?? "") ?? -1
+        }
+        let node = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: outside.port)
+        #expect(try await cluster.send([RedisCommand("PING")], to: node) == [.status("PONG")])
+        #expect(try await clients() == 2, "the probe and the router's connection")
+        try await cluster.refresh()
+        #expect(try await eventually { try await clients() == 1 }, "the refresh closed the connection to the node it does not name")
+        #expect(try await cluster.send([RedisCommand("PING")], to: node) == [.status("PONG")])
+        // The cluster's own nodes keep theirs; the outside node, called again, loses its new one.
+        let tags = try (0..<3).map { try servers.tag(onNode: $0) }
+        _ = try await cluster.send(tags.map { RedisCommand("GET", "h:{\($0)}:pruned") })
+        let before = cluster.connectedNodes
+        #expect(before.isSuperset(of: Set(servers.endpoints).union([node])))
+        try await cluster.refresh()
+        #expect(cluster.connectedNodes == before.subtracting([node]))
+    }
 }
 
 /// Runs `count` tasks that all begin their work only once every one of them is queued, so that what they do

@@ -100,14 +100,14 @@ public final class RedisCluster: Sendable {
         for node in candidates {
             do {
                 let host = if case .tcp(let host, _) = node { host } else { "127.0.0.1" }
-                var reply = try await connection(to: node).send([RedisCommand("CLUSTER", "SHARDS")])[0]
+                var reply = try await sendOn(node, [RedisCommand("CLUSTER", "SHARDS")])[0]
                 var map: ClusterSlotMap?
                 if let message = reply.errorMessage {
                     guard message.lowercased().contains("unknown subcommand") else {
                         lastError = RedisError.reply(message, endpoint: node.description, command: "CLUSTER SHARDS")
                         continue
                     }
-                    reply = try await connection(to: node).send([RedisCommand("CLUSTER", "SLOTS")])[0]
+                    reply = try await sendOn(node, [RedisCommand("CLUSTER", "SLOTS")])[0]
                     map = ClusterSlotMap.parse(slots: reply, fallbackHost: host)
                 } else {
                     map = ClusterSlotMap.parse(shards: reply, fallbackHost: host, tls: configuration.tls != nil)
@@ -116,10 +116,12 @@ public final class RedisCluster: Sendable {
                     lastError = RedisError(.protocolError, endpoint: node.description, command: "CLUSTER SHARDS", message: "no slot map in the reply (is this node in a cluster?)")
                     continue
                 }
-                state.withLock {
-                    $0.map = map
-                    $0.refreshed = .now
+                let pruned = state.withLock { state in
+                    state.map = map
+                    state.refreshed = .now
+                    return Self.prune(&state, keeping: map, seeds: seeds)
                 }
+                for connection in pruned { connection.close() }
                 return map
             } catch {
                 lastError = error
@@ -127,6 +129,38 @@ public final class RedisCluster: Sendable {
             }
         }
         throw lastError
+    }
+
+    /// Takes out of `state` the connections to nodes neither `map` nor the seeds name, and returns them to be closed.
+    ///
+    /// Why: a node leaves a cluster for good (a replaced pod with a new address, a removed shard, a failed primary
+    /// forgotten) and its connection, with its thread and its reconnect attempts, was kept for the router's life: a
+    /// long-running worker on a cluster whose nodes are replaced grew a thread and a socket each time. A node named
+    /// again later gets a new connection. A caller holding one of them when it closes gets `closed` for a request
+    /// never written, and sends it once more on a new connection (``sendOn(_:_:thenWait:)``).
+    private static func prune(_ state: inout State, keeping map: ClusterSlotMap, seeds: [RedisConfiguration.Endpoint]) -> [RedisConnection] {
+        let named = Set(map.primaries + map.nodes + seeds)
+        let gone = state.connections.keys.filter { !named.contains($0) }
+        guard !gone.isEmpty else { return [] }
+        state.down.subtract(gone)
+        return gone.compactMap { state.connections.removeValue(forKey: $0) }
+    }
+
+    /// Sends `batch` on `node`'s shared connection (with `wait` after it in the same request when given). A
+    /// connection a map refresh pruned after this caller took it (``prune(_:keeping:seeds:)``) fails the request as
+    /// `closed`, never written: it is sent once more on the node's new connection. Only the router's own ``close()``
+    /// ends a call with `closed`.
+    private func sendOn(_ node: RedisConfiguration.Endpoint, _ batch: [RedisCommand], thenWait wait: RedisCommand? = nil) async throws -> [RedisReply] {
+        do {
+            return try await sendOnce(node, batch, thenWait: wait)
+        } catch let error as RedisError where error.code == .closed && !state.withLock({ $0.closed }) {
+            return try await sendOnce(node, batch, thenWait: wait)
+        }
+    }
+
+    private func sendOnce(_ node: RedisConfiguration.Endpoint, _ batch: [RedisCommand], thenWait wait: RedisCommand?) async throws -> [RedisReply] {
+        if let wait { return try await connection(to: node).send(batch, thenWait: wait) }
+        return try await connection(to: node).send(batch)
     }
 
     /// Notes that `node` did not answer: a node that hangs without refusing (a partition, a frozen host) times out,
@@ -191,6 +225,9 @@ public final class RedisCluster: Sendable {
         }
     }
 
+    /// The nodes this router holds a connection to now (tests, diagnostics).
+    var connectedNodes: Set<RedisConfiguration.Endpoint> { state.withLock { Set($0.connections.keys) } }
+
     /// The shared, pipelining connection to `node`, made on first use.
     func connection(to node: RedisConfiguration.Endpoint) -> RedisConnection {
         state.withLock { state in
@@ -231,12 +268,8 @@ public final class RedisCluster: Sendable {
             let node = try await target(for: route, waiting: &unreachable)
             var replies: [RedisReply]
             do {
-                if let waiting {
-                    replies = try await connection(to: node).send(commands, thenWait: waiting.command)
-                    waiting.record(replies.removeLast(), from: node)
-                } else {
-                    replies = try await connection(to: node).send(commands)
-                }
+                replies = try await sendOn(node, commands, thenWait: waiting?.command)
+                if let waiting { waiting.record(replies.removeLast(), from: node) }
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
                 try await awaitFailover(after: error, backoff: &unreachable)
@@ -262,7 +295,7 @@ public final class RedisCluster: Sendable {
     /// Sends commands to one given node (`CLIENT UNBLOCK` of a connection there, `FUNCTION LOAD`, `INFO`), with no
     /// routing: the caller chose the node.
     public func send(_ commands: [RedisCommand], to node: RedisConfiguration.Endpoint) async throws -> [RedisReply] {
-        try await connection(to: node).send(commands)
+        try await sendOn(node, commands)
     }
 
     /// A script's SHA-1, the name `EVALSHA` calls it by, computed here; its source is remembered under it, so the node
@@ -399,7 +432,7 @@ public final class RedisCluster: Sendable {
                         guard command.name == "EVALSHA" || command.name == "EVALSHA_RO",
                             let source = scripts[sha] ?? state.withLock({ $0.scriptSources[sha] })
                         else { continue }
-                        let loaded = try await connection(to: delivery.node).send([RedisCommand("SCRIPT", "LOAD", source)])[0]
+                        let loaded = try await sendOn(delivery.node, [RedisCommand("SCRIPT", "LOAD", source)])[0]
                         if loaded.errorMessage == nil { again.append(delivery) }
                     }
                 }
@@ -505,13 +538,8 @@ public final class RedisCluster: Sendable {
             }
         }
         do {
-            var replies: [RedisReply]
-            if let waiting {
-                replies = try await connection(to: node).send(batch, thenWait: waiting.command)
-                waiting.record(replies.removeLast(), from: node)
-            } else {
-                replies = try await connection(to: node).send(batch)
-            }
+            var replies = try await sendOn(node, batch, thenWait: waiting?.command)
+            if let waiting { waiting.record(replies.removeLast(), from: node) }
             if anyDown.load(ordering: .relaxed) {
                 state.withLock { state in
                     state.down.remove(node)
