@@ -34,7 +34,7 @@ struct CancelWatch: BackgroundStep {
         for request in try await store.cancelRequests(queues: queues) where leases.holds(queue: request.queue, entryID: request.entryID) {
             // Running first: a copy of a running job can wait in the buffer too (recovery claims a worker's own lapsed
             // entry again), and withdrawing that copy answered `cancelled` for a job that ran.
-            if lifecycle.isRunning(entryID: request.entryID) {
+            if lifecycle.isRunning(queue: request.queue, entryID: request.entryID) {
                 _ = try await store.answerCancel(queue: request.queue, entryID: request.entryID, consumer: consumer, job: .running)
             } else if let job = buffer.withdraw(queue: request.queue, entryID: request.entryID) {
                 try await cancel(job)

@@ -29,10 +29,10 @@ enum EnvelopeReader {
         do {
             checked = try JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes))
         } catch let error as CheckedEnvelope.FieldError {
-            let identity = try? JSONDecoder().decode(Identity.self, from: Data(bytes))
+            let identity = Identity.read(bytes)
             return .invalid(reason: "invalid envelope: \(error.message)", envelope: nil, id: identity?.id, type: identity?.type)
         } catch {
-            let identity = try? JSONDecoder().decode(Identity.self, from: Data(bytes))
+            let identity = Identity.read(bytes)
             return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil, id: identity?.id, type: identity?.type)
         }
         let envelope = checked.envelope
@@ -45,17 +45,30 @@ enum EnvelopeReader {
     }
 }
 
-/// The `id` and `type` of an envelope whose other fields are broken, each when it is a string.
-private struct Identity: Decodable {
+/// The `id` and `type` of an envelope whose other fields are broken, each when it is a string; and what the dead set
+/// needs to settle it as the enqueue left it: its `unique_key` (a string) and `notify` (a boolean).
+struct Identity: Decodable {
     let id: String?
     let type: String?
+    let uniqueKey: String?
+    let notify: Bool?
 
-    private enum Keys: String, CodingKey { case id, type }
+    private enum Keys: String, CodingKey {
+        case id, type, notify
+        case uniqueKey = "unique_key"
+    }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         id = try? c.decodeIfPresent(String.self, forKey: .id)
         type = try? c.decodeIfPresent(String.self, forKey: .type)
+        uniqueKey = try? c.decodeIfPresent(String.self, forKey: .uniqueKey)
+        notify = try? c.decodeIfPresent(Bool.self, forKey: .notify)
+    }
+
+    /// What can be read of `bytes` this way; nil when they are not a JSON object.
+    static func read(_ bytes: [UInt8]) -> Identity? {
+        try? JSONDecoder().decode(Identity.self, from: Data(bytes))
     }
 }
 

@@ -27,8 +27,11 @@ final class RunningJob: Sendable {
         var takeOver: (any TakeOver)?
     }
 
-    /// The stream entry id: unique among the jobs a worker holds.
+    /// The stream entry id: unique among the jobs a worker holds of one queue (two queues' streams can give the same
+    /// id to entries added in the same millisecond).
     let key: String
+    /// The queue whose stream ``key`` is an entry of.
+    let queue: String
     /// The runner running it (0 ..< concurrency): where ``WorkerLifecycle`` and ``TimeoutWatchdog`` keep it, an array
     /// index instead of a dictionary keyed by ``key`` (hashing it twice a job in each was ~3 % of the worker's CPU).
     let slot: Int
@@ -36,8 +39,9 @@ final class RunningJob: Sendable {
     let deadline: ContinuousClock.Instant
     private let state = Mutex(State())
 
-    init(key: String, slot: Int, timeout: Duration) {
+    init(key: String, queue: String, slot: Int, timeout: Duration) {
         self.key = key
+        self.queue = queue
         self.slot = slot
         self.deadline = ContinuousClock.now.advanced(by: timeout)
     }

@@ -29,7 +29,7 @@ extension Worker {
             return true
         }
         guard job.bytes.count <= jobs.maxEnvelopeBytes else {
-            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }
         // Deliveries beyond the first ended with the lease lapsing while a worker held the job: it died or hung. Each
@@ -40,7 +40,7 @@ extension Worker {
         let lostRuns = min(job.deliveries, 1_000_000) - 1
         if lostRuns >= Self.poisonPillKills && job.knownLostRuns >= Self.poisonPillKills - 1 {
             let kills = min(job.knownLostRuns, 1_000_000) + 1
-            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(kills) times (lease expired while it ran)", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(kills) times (lease expired while it ran)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time, before the type is looked
@@ -60,13 +60,20 @@ extension Worker {
             entry = found
             lastEntry = found
         } else {
-            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type)
+            await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "unknown job type '\(header.type)'; this worker runs: \(registry.types.joined(separator: ", "))", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }
         let maxAttempts = header.maxAttempts ?? entry.maxAttempts
         let attempt = header.attempt + lostRuns + 1
-        if job.deliveries > 1 && attempt > maxAttempts {
-            await bury(work, envelope: header.envelope(job), attempt: attempt, reason: "its worker was lost \(lostRuns) time(s) while it held it (lease expired; a run may have started); \(attempt) attempts exceed the limit of \(maxAttempts)", rawID: header.id, rawType: header.type)
+        // On any delivery, not only a recovered one: a job a stopping worker handed back carries the runs lost before in
+        // its `attempt` (HandBack), on a first delivery. Checked only on recovered ones, a `max_attempts: 1` job whose
+        // worker was killed, recovered by a worker then stopped, ran again elsewhere ("failed 2 of 1 attempts"); had
+        // the recovering worker kept it, it was buried unrun. An enqueuer's `attempt` at its `max_attempts` is the same.
+        if attempt > maxAttempts {
+            let why = job.deliveries > 1
+                ? "its worker was lost \(lostRuns) time(s) while it held it (lease expired; a run may have started)"
+                : "its envelope says \(header.attempt) attempts were made (runs lost with their workers count)"
+            await bury(work, envelope: header.envelope(job), attempt: attempt - 1, reason: "\(why); no attempt is left of its limit of \(maxAttempts)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }
         if job.deliveries > 1 {
@@ -88,7 +95,7 @@ extension Worker {
         if logsInfo { context.logger.info("job started") }
         // In range (EnvelopeRules: 0 < timeout <= 86400), so the conversion cannot trap.
         let timeout = header.timeout.map { Duration.milliseconds(Int(($0 * 1000).rounded(.up))) } ?? entry.timeout
-        let running = RunningJob(key: job.entryID, slot: slot, timeout: timeout)
+        let running = RunningJob(key: job.entryID, queue: job.queue, slot: slot, timeout: timeout)
         register(running)
         let bytes = job.bytes
         let payload = header.payload
@@ -295,7 +302,7 @@ extension Worker {
         } catch {
             reason = Self.describe(error)
         }
-        await bury(work, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type)
+        await bury(work, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
     }
 
     static func describe(_ error: any Error) -> String {

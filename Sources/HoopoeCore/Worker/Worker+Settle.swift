@@ -82,7 +82,7 @@ extension Worker {
     /// `entry-<stream entry id>`.
     func bury(
         _ work: UnitOfWork, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil,
-        seconds: Double? = nil
+        rawUniqueKey: String? = nil, seconds: Double? = nil
     ) async {
         let job = work.job
         let now = Date().timeIntervalSince1970
@@ -107,6 +107,18 @@ extension Worker {
                 record.payload = .string(kept)
                 record.lastError = record.lastError.map(Self.capped)
                 reason += " (the dead set keeps the first \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
+                // The bulk may be elsewhere: a field this release does not know (a 5 MB `note`), an enqueuer's own
+                // `failed_attempts`, a type or unique key over its limit. Kept, it was stored whole, twice (the dead set
+                // and the history). Only the names of withheld keys stay of the unknown fields.
+                record.otherFields = nil
+                record.withheldKeys = withheld
+                record.failedAttempts = record.failedAttempts.map { Array($0.suffix(FailedAttempt.maxKept)).map { FailedAttempt(attempt: $0.attempt, at: $0.at, error: $0.error) } }
+                record.type = Self.capped(record.type)
+                record.queue = Self.capped(record.queue)
+                record.uniqueKey = record.uniqueKey.map(Self.capped)
+                if record.encoded().count > 2 * limit {
+                    record = JobEnvelope(id: wrapperID, type: "(malformed)", queue: job.queue, payload: .string("(not kept: \(job.bytes.count) bytes)"), enqueuedAt: 0)
+                }
             }
         } else if let why = withholdingReason(job.bytes, rawType: rawType) {
             let withheld = "(raw text withheld: \(why))"
@@ -124,13 +136,17 @@ extension Worker {
         if envelope == nil || lastError == nil {
             logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
         }
-        // Only a well-formed unique key names a lock this job may hold.
-        let uniqueKey = record.uniqueKey.flatMap { EnvelopeRules.uniqueKeyProblem($0) == nil ? $0 : nil }
+        // The lock this job may hold, whatever else is wrong with it: an envelope that could not be read (a
+        // `"max_attempts":"3"`), or whose key breaks the envelope's rules (over 200 characters), was still enqueued by the
+        // enqueue function, which took the lock; kept, it refused the corrected job as a duplicate for a day. The script
+        // deletes the lock only while it holds this job's id, so a key no lock was taken for deletes nothing.
+        let raw = envelope == nil ? Identity.read(job.bytes) : nil
+        let uniqueKey = (envelope?.uniqueKey ?? rawUniqueKey ?? raw?.uniqueKey).flatMap { $0.isEmpty ? nil : $0 }
         // Counters and metrics are labelled by a type this worker runs, or (unknown) / (malformed).
         let countedType = countedType(record.type)
         // For a job with `notify`, its answer: the store writes it with the `job.dead` event in one script, so a job
         // is never dead without them.
-        let answer = envelope?.notify == true
+        let answer = (envelope?.notify ?? raw?.notify) == true
             ? Self.answer(id: record.id, type: record.type, queue: job.queue, outcome: "dead", attempt: attempt, error: reason) : nil
         do {
             try await work.bury(

@@ -40,9 +40,11 @@ final class WorkerLifecycle: Sendable {
     /// Jobs running now, for interrupting.
     var runningJobs: [RunningJob] { state.withLock { $0.running.compactMap { $0 } } }
 
-    /// Whether a job of stream entry `entryID` is running now (a cancel's answer, decision 0089).
-    func isRunning(entryID: String) -> Bool {
-        state.withLock { $0.running.contains { $0?.key == entryID } }
+    /// Whether the job of `queue`'s stream entry `entryID` is running now (a cancel's answer, decision 0089). The queue
+    /// too: matched by the entry id alone, a job held in the buffer was answered `running`, and then ran, while another
+    /// queue's job with the same entry id ran.
+    func isRunning(queue: String, entryID: String) -> Bool {
+        state.withLock { $0.running.contains { $0?.key == entryID && $0?.queue == queue } }
     }
 
     /// ``WorkerState/running`` → ``WorkerState/quiet``. Returns false when the worker was not running.

@@ -52,6 +52,31 @@ import Testing
         #expect(try await h.recorded(key) == ["blocker": 1, "after": 1], "the cancelled job never ran")
     }
 
+    /// Two queues' streams give the same entry id to entries added in the same millisecond. The holder matched a running
+    /// job by the entry id alone: the held job of the other queue was answered `running`, and then ran.
+    @Test func aHeldJobIsCancelledThoughAnotherQueuesRunningJobHasItsEntryID() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):ran"
+        let gate = TestGate()
+        defer { gate.open() }
+        let blocker = JobEnvelope(id: "blocker", type: GatedRecordJob.type, queue: "a", payload: h.diag(key: key, member: "blocker"), enqueuedAt: 0)
+        try await h.redis.send("XADD", h.jobs.keys("a").stream, "5-0", "job", String(decoding: blocker.encoded(), as: UTF8.self))
+        var options = WorkerOptions.fastTest(queues: ["a", "b"], concurrency: 1)
+        options.pauseCheckInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(.diagnostic(gatedBy: gate), options: options)
+        #expect(try await h.eventually { gate.waiting == 1 }, "the blocker runs")
+        let held = JobEnvelope(id: "held", type: "diag.record", queue: "b", payload: h.diag(key: key, member: "held"), enqueuedAt: 0)
+        try await h.redis.send("XADD", h.jobs.keys("b").stream, "5-0", "job", String(decoding: held.encoded(), as: UTF8.self))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "b").inFlight == 1 }, "fetched, waiting for the runner")
+
+        #expect(try await h.jobs.cancel(id: "held", queue: "b", holderWait: .seconds(20)) == .cancelled)
+        gate.open()
+        #expect(try await h.eventually { try await h.recorded(key)["blocker"] == 1 })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.recorded(key) == ["blocker": 1], "the cancelled job never ran")
+    }
+
     /// An entry held by a consumer that no worker answers for (a worker gone, or of an older release): after the wait the
     /// request is withdrawn, the job is left pending as it was, and the result says it is held, not cancelled. With no
     /// wait nothing is asked.

@@ -151,6 +151,79 @@ import Testing
         #expect(try await h.redis.send("EXISTS", lock).int == 0, "cancel left the lock")
     }
 
+    /// The enqueue function takes a unique lock for any envelope whose `unique_key` is a string; a job that then dies
+    /// unread (a field of the wrong type, a key over the rules' 200 characters) kept it for its whole TTL, and the
+    /// corrected job sent again was refused as a duplicate.
+    @Test func aUniqueJobBuriedUnreadReleasesItsLockAndAnswersItsCaller() async throws {
+        let h = try EngineHarness()
+        let payload = #""payload":{"key":"k","member":"m"}"#
+        let longKey = String(repeating: "r", count: 201)
+        let cases: [(id: String, key: String, envelope: String)] = [
+            ("u1", "report:1", #"{"id":"u1","type":"diag.record",\#(payload),"max_attempts":"3","notify":true}"#),
+            ("u2", longKey, #"{"id":"u2","type":"diag.record",\#(payload)}"#),
+        ]
+        for item in cases {
+            let reply = try await luaEnqueue(h, envelope: item.envelope, id: item.id, uniqueKey: item.key).get()
+            #expect(reply.array?.first?.string == "enqueued", "\(reply)")
+            #expect(try await h.redis.send("GET", h.jobs.keys("default").unique(item.key)).string == item.id)
+        }
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+        for item in cases {
+            #expect(try await h.redis.send("EXISTS", h.jobs.keys("default").unique(item.key)).int == 0, "the lock of \(item.id) outlived it")
+        }
+        let again = try await luaEnqueue(h, envelope: #"{"id":"u3","type":"diag.record",\#(payload)}"#, id: "u3", uniqueKey: "report:1").get()
+        #expect(again.array?.first?.string == "enqueued", "the corrected job is not a duplicate: \(again)")
+        // The caller that asked for an answer gets one, though its envelope could not be read whole.
+        let answer = try await h.redis.send("LPOP", h.jobs.keys("default").answer("u1")).string ?? ""
+        #expect(answer.contains(#""outcome":"dead""#), "\(answer)")
+    }
+
+    /// The size guard cut the payload only: an oversized envelope whose bulk is a field this release does not know (or
+    /// its own `failed_attempts`) was stored whole in the dead set, and again in the history.
+    @Test func anOversizedEnvelopeIsKeptCutWhereverItsBulkIs() async throws {
+        let h = try EngineHarness()
+        let blob = String(repeating: "x", count: 2 * 1024 * 1024)
+        let attempts = (1...50).map { #"{"attempt":\#($0),"at":1795400000,"error":"\#(blob.prefix(20_000))"}"# }.joined(separator: ",")
+        try await xadd(h, #"{"id":"note","type":"diag.record","payload":{"key":"k","member":"m"},"note":"\#(blob)"}"#)
+        try await xadd(h, #"{"id":"tries","type":"diag.record","payload":{"key":"k","member":"m"},"failed_attempts":[\#(attempts)]}"#)
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+        let k = h.jobs.keys("default")
+        for id in ["note", "tries"] {
+            let dead = try await h.redis.send("HGET", k.deadJobs, id).bytes ?? []
+            #expect(!dead.isEmpty && dead.count < 70_000, "\(id): \(dead.count) bytes in the dead set")
+            let history = try await h.redis.send("HGET", k.historyJobs, id).bytes ?? []
+            #expect(history.count < 70_000, "\(id): \(history.count) bytes in the history")
+        }
+        let tries = try #require(try await h.jobs.deadJob(id: "tries", queue: "default"))
+        #expect(tries.failedAttempts?.count == FailedAttempt.maxKept)
+        #expect(tries.failedAttempts?.allSatisfy { $0.error.count < 400 } == true)
+    }
+
+    /// A stopping worker hands back a job it recovered with its lost runs written into `attempt`, as a new entry (a
+    /// first delivery). The limit was checked on recovered deliveries only, so that job ran once more than its
+    /// `max_attempts`; an enqueuer's `attempt` already at the limit did too.
+    @Test func aJobWhoseAttemptsAreSpentIsBuriedUnrunOnAnyDelivery() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):spent"
+        try await xadd(h, #"{"id":"spent","type":"diag.record","payload":{"key":"\#(key)","member":"m"},"attempt":1,"max_attempts":1}"#)
+        try await xadd(h, #"{"id":"left","type":"diag.record","payload":{"key":"\#(key)","member":"n"},"attempt":1,"max_attempts":2}"#)
+        let (worker, task) = h.startWorker()
+        #expect(try await h.eventually { try await h.recorded(key)["n"] == 1 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 })
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.recorded(key)["m"] == nil, "a job with no attempt left ran")
+        let dead = try #require(try await h.jobs.deadJob(id: "spent", queue: "default"))
+        #expect(dead.deadReason?.contains("no attempt is left of its limit of 1") == true, "\(dead.deadReason ?? "")")
+        #expect(dead.attempt == 1)
+    }
+
     private static func message(_ result: Result<RedisReply, RedisError>) -> String {
         if case .failure(let error) = result { return "\(error)" }
         return ""

@@ -26,10 +26,10 @@ import Testing
 
     @Test func theHandlersOwnEndIsTheOutcomeAndNothingIsTakenOver() async {
         let takeOvers = TakeOvers()
-        let job = RunningJob(key: "1-0", slot: 0, timeout: .seconds(60))
+        let job = RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .seconds(60))
         let outcome = await job.run(takeOver: takeOvers.record) {}
         #expect(TakeOvers.name(outcome) == "success")
-        let failing = RunningJob(key: "2-0", slot: 0, timeout: .seconds(60))
+        let failing = RunningJob(key: "2-0", queue: "default", slot: 0, timeout: .seconds(60))
         #expect(TakeOvers.name(await failing.run(takeOver: takeOvers.record) { throw Boom() }) == "failure")
         job.timeOut()
         failing.interrupt()
@@ -38,7 +38,7 @@ import Testing
 
     @Test func aTimeoutBeforeTheHandlerStartsIsTheCallersToSettle() async {
         let takeOvers = TakeOvers()
-        let job = RunningJob(key: "1-0", slot: 0, timeout: .seconds(60))
+        let job = RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .seconds(60))
         job.interrupt()
         let ran = Mutex(false)
         let outcome = await job.run(takeOver: takeOvers.record) { ran.withLock { $0 = true } }
@@ -50,7 +50,7 @@ import Testing
     /// The handler ignores cancellation until it is let go; the timeout does not wait for it.
     @Test func aTimeoutWhileTheHandlerRunsIsTakenOverAndCancelsTheCallersTask() async throws {
         let takeOvers = TakeOvers()
-        let job = RunningJob(key: "1-0", slot: 0, timeout: .seconds(60))
+        let job = RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .seconds(60))
         let started = TestGate()
         let release = TestGate()
         let sawCancel = Mutex(false)

@@ -37,9 +37,9 @@ import Testing
         let loop = Task { await watchdog.run() }
         let gate = TestGate()
         defer { gate.open() }
-        let far = start(RunningJob(key: "1-0", slot: 0, timeout: .seconds(60)), watchdog: watchdog, gate: gate)
+        let far = start(RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .seconds(60)), watchdog: watchdog, gate: gate)
         try await Task.sleep(for: .milliseconds(100))  // the loop now sleeps until the far deadline
-        let near = start(RunningJob(key: "2-0", slot: 1, timeout: .milliseconds(200)), watchdog: watchdog, gate: gate)
+        let near = start(RunningJob(key: "2-0", queue: "default", slot: 1, timeout: .milliseconds(200)), watchdog: watchdog, gate: gate)
         #expect(try await eventually(timeout: .seconds(10)) { near.current == "timedOut" })
         #expect(far.current == nil, "the job a minute from its deadline still runs")
         watchdog.stop()
@@ -52,10 +52,10 @@ import Testing
         let loop = Task { await watchdog.run() }
         let gate = TestGate()
         defer { gate.open() }
-        let removedJob = RunningJob(key: "1-0", slot: 0, timeout: .milliseconds(100))
+        let removedJob = RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .milliseconds(100))
         let removed = start(removedJob, watchdog: watchdog, gate: gate)
         watchdog.remove(removedJob)
-        let kept = start(RunningJob(key: "2-0", slot: 1, timeout: .milliseconds(300)), watchdog: watchdog, gate: gate)
+        let kept = start(RunningJob(key: "2-0", queue: "default", slot: 1, timeout: .milliseconds(300)), watchdog: watchdog, gate: gate)
         #expect(try await eventually(timeout: .seconds(10)) { kept.current == "timedOut" })
         #expect(removed.current == nil)
         watchdog.stop()

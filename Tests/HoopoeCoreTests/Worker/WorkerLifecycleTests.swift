@@ -22,15 +22,15 @@ import Testing
 
     @Test func stopNowHandsOverTheRunningJobsAndALaterJobIsToBeInterrupted() {
         let lifecycle = WorkerLifecycle(runners: 3)
-        let first = RunningJob(key: "1-0", slot: 0, timeout: .seconds(60))
+        let first = RunningJob(key: "1-0", queue: "default", slot: 0, timeout: .seconds(60))
         #expect(!lifecycle.register(first), "a job that starts while running runs")
         #expect(lifecycle.busy == 1)
         #expect(lifecycle.drain())
-        let second = RunningJob(key: "2-0", slot: 1, timeout: .seconds(60))
+        let second = RunningJob(key: "2-0", queue: "default", slot: 1, timeout: .seconds(60))
         #expect(!lifecycle.register(second), "draining lets a job that started finish")
         let interrupted = lifecycle.stopNow() ?? []
         #expect(Set(interrupted.map(\.key)) == ["1-0", "2-0"])
-        let late = RunningJob(key: "3-0", slot: 2, timeout: .seconds(60))
+        let late = RunningJob(key: "3-0", queue: "default", slot: 2, timeout: .seconds(60))
         #expect(lifecycle.register(late), "a job that starts after stop-now is interrupted at once")
         lifecycle.unregister(first)
         lifecycle.unregister(second)
