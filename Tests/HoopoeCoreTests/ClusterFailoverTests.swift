@@ -66,6 +66,24 @@ import Testing
         #expect(try await direct.send("GET", "{\(elsewhere)}:ran").string == "1", "the other node's share ran")
     }
 
+    /// A redirection is a reply that ran nothing. Counted as a share that ran, a lone command that met `MOVED` (a stale
+    /// map) and was sent on to a node then down read as "may have run" once the window was spent: an acknowledgement
+    /// Redis never ran was given up on, and its jobs ran again after their lease.
+    @Test("a command redirected to a node that stays unreachable fails as 'not sent': the MOVED reply ran nothing")
+    func aRedirectedCommandThatNeverRanIsReportedAsNotRun() async throws {
+        let servers = try await offPool { try ClusterServers(replicas: 0, nodeTimeout: 1000) }
+        var configuration = try RedisConfiguration(url: servers.url)
+        configuration.clusterFailoverWindow = .seconds(2)
+        let redis = RedisClient(configuration: configuration)
+        defer { redis.close() }
+        let moved = try servers.tag(onNode: 1, prefix: "m"), elsewhere = try servers.tag(onNode: 2, prefix: "m")
+        #expect(try await redis.send("SET", "{\(elsewhere)}:warm", "1").string == "OK")  // the map is known: the slot is node 1's
+        servers.migrate(slot: HashSlot.of(moved), from: 1, to: 0)  // the client's map is stale now
+        servers.nodes[0].kill()  // no replica: the slot gets no new primary
+        let error = await #expect(throws: RedisError.self) { try await redis.send("SET", "{\(moved)}:k", "v") }
+        #expect(error?.outcomeUnknown == false, "\(String(describing: error))")
+    }
+
     private func runThrough(_ failover: Failover) async throws {
         let servers = try await offPool { try ClusterServers(replicas: 1, nodeTimeout: 1000) }
         var configuration = try RedisConfiguration(url: servers.url)

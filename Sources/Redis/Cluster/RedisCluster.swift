@@ -448,13 +448,23 @@ public final class RedisCluster: Sendable {
                 }
                 pending = again
             }
-        } catch let error as RedisError where !error.outcomeUnknown && results.contains(where: { $0 != nil }) {
+        } catch let error as RedisError where !error.outcomeUnknown && results.contains(where: { $0.map(Self.mayHaveRun) ?? false }) {
             // Other nodes' shares ran: an error that reads as "nothing ran" (a node unreachable past the window, a slot
             // no primary serves) would invite a retry that writes those shares twice (a multi-queue enqueue batch).
+            // A reply that was a redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, NOSCRIPT) ran nothing: counted, a lone
+            // command sent on after a MOVED to a node that then failed read as "may have run", and an acknowledgement
+            // Redis never ran was given up (its jobs ran twice).
             throw RedisError(
                 .connectionLost, endpoint: error.endpoint, command: error.command, message: "\(error.message); the pipeline's commands for other nodes ran")
         }
         return results.map { $0! }
+    }
+
+    /// Whether the command behind `delivered` may have run: any reply but a redirection's, which the node answers
+    /// without running it.
+    private static func mayHaveRun(_ delivered: Delivered) -> Bool {
+        guard let message = delivered.reply.errorMessage else { return true }
+        return ClusterRedirection(message, replier: delivered.node) == nil
     }
 
     /// After a node could not be reached: waits the next backoff step of the failover window, then asks any node
