@@ -18,8 +18,8 @@ extension HealthCheck {
     /// ``HealthCheckOptions/maxLatency``. Latency, not depth, is what users feel: a deep queue that
     /// drains fast is fine, a short one nobody reads is not.
     ///
-    /// A queue no live worker serves (by the `queues` of the workers' heartbeats) is a warning that says so,
-    /// whatever its latency: a stray job in a forgotten queue is a configuration question for a person, and
+    /// A queue no live worker serves (by the `queues` of the workers' heartbeats) that holds jobs (ready, scheduled or
+    /// retrying, or in flight with a lost worker) is a warning that says so, whatever its latency: a stray job in a forgotten queue is a configuration question for a person, and
     /// failing on it would make every healthy worker look broken.
     ///
     /// A queue in `paused` (``JobQueue/pause(queue:)``) is ok whatever its latency, and says it is paused: its jobs
@@ -38,11 +38,19 @@ extension HealthCheck {
                     name: "queue:\(info.queue)", status: .ok, message: "paused (hoopoe queue resume \(info.queue)); latency \(Self.seconds(info.latency)); \(counts)",
                     numbers: numbers.merging(["paused": 1]) { $1 })
             }
-            if info.ready > 0 && !workers.contains(where: { $0.serves(info.queue) }) {
-                let waiting = info.ready == 1 ? "1 job waiting" : "\(info.ready) jobs waiting"
+            // Scheduled (retries too) and in-flight jobs count: only a worker of the queue promotes the first and
+            // recovers the second (a lost worker's), so a queue holding only those never drains either. Ready jobs
+            // alone were counted: such a queue read `ok`, with its retries waiting for good.
+            let held = info.ready + info.inFlight + info.scheduled
+            if held > 0 && !workers.contains(where: { $0.serves(info.queue) }) {
+                let waiting = held == 1 ? "1 job waiting" : "\(held) jobs waiting"
+                var kinds: [String] = []
+                if info.ready > 0 { kinds.append("\(info.ready) ready") }
+                if info.scheduled > 0 { kinds.append("\(info.scheduled) scheduled or retrying") }
+                if info.inFlight > 0 { kinds.append("\(info.inFlight) in flight") }
                 return HealthFinding(
                     name: "queue:\(info.queue)", status: .warn,
-                    message: "no worker serves `\(info.queue)`: \(waiting) (start a worker with --queues \(info.queue), or move the jobs)",
+                    message: "no worker serves `\(info.queue)`: \(waiting) (\(kinds.joined(separator: ", "))); start a worker with --queues \(info.queue), or move the jobs",
                     numbers: numbers.merging(["served": 0]) { $1 })
             }
             if info.latency > limit {

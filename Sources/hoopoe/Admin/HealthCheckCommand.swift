@@ -39,6 +39,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
                                        file named by --schedule is missing
               queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
                                        `<name>`: N jobs waiting" when no live worker serves a queue with jobs
+                                       (ready, scheduled or retrying, or in flight)
               dead_jobs                warns when dead sets grew since the previous run
               canary                   with --canary: a diag.record job runs end to end
 

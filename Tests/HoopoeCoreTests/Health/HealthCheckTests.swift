@@ -25,6 +25,25 @@ struct HealthCheckTests {
         #expect(report.verdict == .healthy, "\(report.findings)")
     }
 
+    /// Only a worker of a queue promotes its due retries and recovers a lost worker's jobs: a queue no worker serves
+    /// that holds only those never drains, and read `ok` (its ready count is 0, so is its latency).
+    @Test func anUnservedQueueWithOnlyScheduledOrInFlightJobsWarns() async throws {
+        let h = try EngineHarness()
+        try await beat(h, queues: "default")
+        let payload = h.diag(key: "\(h.namespace):k", member: "m")
+        try await h.jobs.enqueue(type: "diag.record", payload: payload, options: EnqueueOptions(queue: "low", runAt: Date().addingTimeInterval(3600)))
+        try await h.jobs.enqueue(type: "diag.record", payload: payload, options: EnqueueOptions(queue: "lost"))
+        let k = h.jobs.keys("lost")
+        _ = try? await h.redis.send("XGROUP", "CREATE", k.stream, QueueKeys.group, "0", "MKSTREAM")
+        _ = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "gone", "COUNT", "1", "STREAMS", k.stream, ">")
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .seconds(60))).run()
+        let low = try #require(report.finding("queue:low"))
+        #expect(low.status == .warn && low.message.hasPrefix("no worker serves `low`: 1 job waiting (1 scheduled or retrying)"), "\(low.message)")
+        let lost = try #require(report.finding("queue:lost"))
+        #expect(lost.status == .warn && lost.message.hasPrefix("no worker serves `lost`: 1 job waiting (1 in flight)"), "\(lost.message)")
+        #expect(report.verdict == .healthy, "\(report.findings)")
+    }
+
     @Test func livenessLooksOnlyAtRedisAndThisHostsHeartbeat() async throws {
         let h = try EngineHarness()
         let host = "host-\(UUID().uuidString.prefix(8))"
