@@ -111,7 +111,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   echo "[hoopoe] local Redis on 127.0.0.1:$port (AOF on, data in $REDIS_DIR, log $REDIS_DIR/redis.log)"
   export REDIS_URL="redis://127.0.0.1:$port/0"
 fi
-echo "[hoopoe] REDIS_URL=$REDIS_URL"
+# Printed without its passwords (a REDIS_URL of your own may carry one: `redis://:secret@host`, `?password=`).
+shown_url="$(printf '%s' "$REDIS_URL" | sed -E 's#(://[^/@]*:)[^/@]*@#\1***@#; s#(([?&])(sentinel_)?password=)[^&]*#\1***#g')"
+echo "[hoopoe] REDIS_URL=$shown_url"
 "$HOOPOE" ping || exit 1
 
 if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
@@ -148,7 +150,11 @@ for _ in $(seq 100); do grep -q '^dashboard: ' "$LOGS/dashboard.out" 2>/dev/null
 echo "[hoopoe] $(head -n 1 "$LOGS/dashboard.out" 2>/dev/null || echo "dashboard: did not start, see $LOGS/dashboard.log") (log: $LOGS/dashboard.log)"
 echo "[hoopoe] metrics: http://127.0.0.1:$metrics_port/metrics (Prometheus text, from the worker)"
 echo "[hoopoe] try, in another shell:"
-echo "    export REDIS_URL=$REDIS_URL"
+if [ "$shown_url" = "$REDIS_URL" ]; then
+  echo "    export REDIS_URL=$REDIS_URL"
+else
+  echo "    export REDIS_URL=...   # your REDIS_URL, as given to make run ($shown_url)"
+fi
 echo "    $HOOPOE enqueue diag.record --payload '{\"key\":\"hello\",\"member\":\"world\"}' && redis-cli -u \$REDIS_URL smembers hello"
 echo "[hoopoe] running; Ctrl-C stops everything"
 # Exit (and clean up) as soon as either process dies, or on Ctrl-C.

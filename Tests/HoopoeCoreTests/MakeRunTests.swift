@@ -101,4 +101,34 @@ import Testing
         await #expect(throws: RedisError.self) { try await probe.send("PING") }
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent(".redis-data/appendonlydir").path), "AOF on")
     }
+
+    /// `make run` with a REDIS_URL of the user's own: it is used, and printed without its password (README: passwords
+    /// never appear in logs or output).
+    @Test func aGivenRedisURLIsUsedAndItsPasswordNeverPrinted() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let server = try RedisServer(arguments: ["--requirepass", "pw-s3cret-123"])
+        defer { server.stop() }
+        let url = "redis://:pw-s3cret-123@127.0.0.1:\(server.port)/0"
+        let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
+        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [
+            "REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path,
+        ])
+        defer { run.signal(SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let output = run.output
+        #expect(output.contains("Ctrl-C stops everything"), "\(output)")
+        #expect(output.contains("[hoopoe] REDIS_URL=redis://:***@127.0.0.1:\(server.port)/0"), "\(output)")
+        #expect(!output.contains("pw-s3cret-123"), "\(output)")
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        #expect(try await eventually { try await JobQueue(redis: redis).liveProcesses().contains { $0.kind == "worker" } }, "the worker runs on the given Redis")
+        kill(-run.pid, SIGINT)
+        #expect(await run.wait(timeout: .seconds(40)) == 0, "\(run.output)")
+        #expect(!run.output.contains("pw-s3cret-123"), "\(run.output)")
+    }
 }
