@@ -25,6 +25,23 @@ struct HealthCheckCommandTests {
         #expect(elapsed < baseline, "took \(elapsed); without --timeout: \(baseline)")
     }
 
+    /// A Redis that accepts connections and never answers (stopped, a paused VM): `--timeout` bounds the probe though
+    /// the URL asks for a long reply timeout. It did not (the URL's won), and a Kubernetes probe was killed instead of
+    /// getting exit 2.
+    @Test func theTimeoutBoundsTheProbeWhateverTheURLsTimeout() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        defer { server.stop() }
+        server.freeze()
+        defer { server.thaw() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (status, output) = try await h.run(["health-check", "--redis-url", "redis://127.0.0.1:\(server.port)/0?timeout=60", "--timeout", "0.5s"])
+        let elapsed = clock.now - start
+        #expect(status == 2, "\(output)")
+        #expect(elapsed < .seconds(30), "took \(elapsed): the URL's 60 s, not --timeout's 0.5 s")
+    }
+
     @Test func noLiveWorkerExits1() async throws {
         let h = try CLIHarness()
         let (status, output) = try await h.run(["health-check", "--schedule", noSchedule])

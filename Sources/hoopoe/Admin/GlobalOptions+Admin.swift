@@ -9,11 +9,13 @@ extension GlobalOptions {
     /// - Parameter timeout: connect timeout, reply timeout, reconnect window and (on a cluster) the wait for a
     ///   failover alike; the reply timeout only when the URL sets none (`timeout=`: an operator who asked for 10 s
     ///   against a slow Redis got 2 s, and an enqueue that had been written was reported as failed).
+    ///   - boundingEveryCall: the reply timeout is `timeout` even when the URL sets one: a probe's bound (`health-check
+    ///     --timeout`), which a URL's `timeout=30` made 30 s a call, past an orchestrator's own probe timeout.
     /// - Throws: ``unusableRedisURL(_:)``'s error when the URL cannot be used.
-    func makeAdminClient(timeout: Duration = .seconds(2)) throws -> RedisClient {
+    func makeAdminClient(timeout: Duration = .seconds(2), boundingEveryCall: Bool = false) throws -> RedisClient {
         var configuration = try redisConfiguration()
         configuration.connectTimeout = timeout
-        if !configuration.commandTimeoutInURL { configuration.commandTimeout = timeout }
+        if boundingEveryCall || !configuration.commandTimeoutInURL { configuration.commandTimeout = timeout }
         configuration.reconnectWindow = timeout
         configuration.clusterFailoverWindow = timeout
         configuration.poolSize = 1

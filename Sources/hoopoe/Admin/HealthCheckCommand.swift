@@ -91,7 +91,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
             valueName: "path"))
     var schedule: String?
 
-    @Option(help: "Redis connect and reply timeout.")
+    @Option(help: "Redis connect and reply timeout (a timeout= in the Redis URL does not apply here).")
     var timeout: String = "2s"
 
     func validate() throws {
@@ -106,7 +106,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"))
+        let redis = try options.makeAdminClient(timeout: try DurationText.parse(timeout, option: "--timeout"), boundingEveryCall: true)
         defer { redis.close() }
         let checkOptions = HealthCheckOptions(
             maxLatency: try DurationText.parse(maxLatency, option: "--max-latency", positive: false), workerID: worker, canary: canary,
