@@ -15,7 +15,8 @@ import Foundation
 /// ```
 ///
 /// Every job the scheduler enqueues carries the tick it stands for: the enqueuer adds `tick` (Unix
-/// seconds of the tick's time) to the payload, which is why the file may not set it. Loading refuses the
+/// seconds of the tick's time) to the payload, which is why the file may not set it. `${HOOPOE_NAMESPACE}` in a payload
+/// string becomes the scheduler's namespace (``namespaceToken``), for a payload that names a Redis key. Loading refuses the
 /// whole file on any problem (an invalid cron expression or time zone, a duplicate name, a missing type,
 /// an unknown key such as `cronn`, a bad `catch_up`), naming the task and the key, so a typo stops
 /// start-up instead of silently dropping a task.
@@ -30,6 +31,10 @@ public struct ScheduleFile: Sendable, Hashable {
     public static let defaultQueue = "default"
     /// The payload key the enqueuer fills with the tick's time.
     public static let tickPayloadKey = "tick"
+    /// Replaced by the scheduler's `HOOPOE_NAMESPACE` in the payload's strings when a tick is enqueued; the only
+    /// variable a payload may use (the environment's others may hold secrets, which a payload would carry into the
+    /// stream, the history and every output).
+    public static let namespaceToken = "${HOOPOE_NAMESPACE}"
 
     /// Every task in file order, disabled ones included (they are validated too).
     public let tasks: [ScheduledTask]

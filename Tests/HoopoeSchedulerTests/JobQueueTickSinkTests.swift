@@ -1,6 +1,6 @@
 import Foundation
 import HoopoeCore
-import HoopoeScheduler
+@testable import HoopoeScheduler
 import HoopoeJSON
 import Redis
 import Synchronization
@@ -42,6 +42,20 @@ import Testing
         #expect(ticks.sorted() == expected.sorted(), "one job per tick, none twice")
         #expect(Set(ticks).count == ticks.count)
         #expect(envelopes.allSatisfy { $0.type == "diag.record" && $0.payload["key"] == .string("k") && $0.payload["member"] == .string("m") })
+    }
+
+    /// The shipped canary names a Redis key: under `HOOPOE_NAMESPACE=acme` with an ACL limited to `acme:*` (as
+    /// docs/operating.md advises) a fixed `hoopoe:diag:scheduler` failed every minute. The token keeps it inside.
+    @Test func theShippedCanarysKeyIsInsideTheSchedulersNamespace() async throws {
+        let h = try TestNamespace(#function)
+        let shipped = try ScheduleFile(yaml: String(contentsOfFile: BuiltProducts.projectRoot.appendingPathComponent(ScheduleFile.defaultPath).path, encoding: .utf8))
+        let canary = try #require(shipped.tasks.first { $0.name == "diag.scheduler_canary" })
+        let result = try await JobQueueTickSink(jobs: h.jobs).enqueueTick(task: canary, tick: Date(timeIntervalSince1970: 1_795_400_100))
+        #expect(result.added)
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys(result.queue).stream, "-", "+").array ?? []
+        let envelope = try JobEnvelope.decode(try #require(entries.first?.array?[1].array?[1].bytes))
+        #expect(envelope.payload["key"] == .string("\(h.namespace):diag:scheduler"), "\(envelope.payload)")
+        #expect(JobQueueTickSink.expandingNamespace(["a": ["${HOOPOE_NAMESPACE}", "x${HOOPOE_NAMESPACE}y"], "n": 1], "ns") == ["a": ["ns", "xnsy"], "n": 1])
     }
 
     /// A tick's once-key and claim live a day past the task's next tick: until then a scheduler reading a stale last
