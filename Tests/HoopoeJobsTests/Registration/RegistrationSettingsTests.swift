@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeCore
 @testable import HoopoeJobs
+import TestSupport
 import Testing
 
 /// The retry window of `sendinblue.register` (at least a day, default 48 h) and its settings from the environment.
@@ -68,5 +69,28 @@ import Testing
         #expect(!before.showsAdd(of: 450, email: 1200, after: CreditBalance(sms: 0, email: 250)))
         // Only requested kinds count.
         #expect(!before.showsAdd(of: 0, email: 1200, after: CreditBalance(sms: 10, email: 300)))
+    }
+
+    /// Each range deploy/hoopoe.env.example states for a `REGISTRATION_*` variable (`(24…720 hours)`, `0 to 60`) is
+    /// the one the worker enforces: its top accepted, one more refused. The file once said 0 to 31536000 for a setting
+    /// refused above 60, and an operator who followed it got a worker that would not start.
+    @Test func theRangesTheEnvironmentExampleStatesAreTheOnesEnforced() throws {
+        let example = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("deploy/hoopoe.env.example"), encoding: .utf8)
+        var comment: [Substring] = []
+        var checked: [String] = []
+        for line in example.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("#") { comment.append(line); continue }
+            defer { comment = [] }
+            guard line.hasPrefix("REGISTRATION_"), let name = line.split(separator: "=").first.map(String.init),
+                let range = comment.joined(separator: " ").firstMatch(of: /(\d+)(?: to |…)(\d+)/)
+            else { continue }
+            let top = Int(range.2)!
+            func accepted(_ value: Int) -> Bool { (try? RegistrationSettings(environment: EnvironmentReader([name: String(value)]))) != nil }
+            #expect(accepted(top), "\(name)=\(top), the top of the range the example states, is refused")
+            #expect(!accepted(top + 1), "\(name)=\(top + 1), past the range the example states, is accepted")
+            #expect(accepted(Int(range.1)!), "\(name)=\(range.1), the bottom of the range, is refused")
+            checked.append(name)
+        }
+        #expect(checked.contains("REGISTRATION_STATUS_POLL_SECONDS") && checked.count >= 3, "\(checked)")
     }
 }
