@@ -12,7 +12,7 @@ public struct FailedAttempt: Codable, Sendable, Hashable {
     public var attempt: Int
     /// When it failed, Unix seconds.
     public var at: Double
-    /// Its error, cut to ``maxErrorLength`` characters, phone numbers masked.
+    /// Its error, cut to ``maxErrorLength`` characters, phone numbers and email addresses masked.
     public var error: String
 
     /// How many earlier attempts an envelope keeps (the newest).
@@ -23,7 +23,7 @@ public struct FailedAttempt: Codable, Sendable, Hashable {
     public init(attempt: Int, at: Double, error: String) {
         self.attempt = attempt
         self.at = at
-        self.error = Self.capped(PhoneNumberMask.mask(error))
+        self.error = Self.capped(PersonalDataMask.mask(error))
     }
 
     /// `list` with `failure` added last, only the newest ``maxKept`` kept.
@@ -34,7 +34,7 @@ public struct FailedAttempt: Codable, Sendable, Hashable {
     /// The attempt as it may be shown: its error with phone numbers masked (an enqueuer may have written it).
     public var masked: FailedAttempt {
         var copy = self
-        copy.error = PhoneNumberMask.mask(error)
+        copy.error = PersonalDataMask.mask(error)
         return copy
     }
 

@@ -32,18 +32,18 @@ extension JobQueue {
             envelope = try JobEnvelope.decode(bytes)
         } catch {
             // A malformed job was kept as a wrapper with its raw text: it cannot run, say so.
-            throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(PhoneNumberMask.mask("\(error)"))")
+            throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(PersonalDataMask.mask("\(error)"))")
         }
         // What could never run is refused here rather than sent round again: a malformed job kept as text, one
         // that breaks the envelope rules, one too large for the queue.
         guard envelope.type != "(malformed)" else {
             throw EnqueueError(
-                message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PhoneNumberMask.mask(envelope.deadReason ?? ""))")
+                message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PersonalDataMask.mask(envelope.deadReason ?? ""))")
         }
         if let withheld = envelope.withheldKeys {
             // Its type had no handler when it died, and keys named like secrets were not kept: it would run without them.
             throw EnqueueError(
-                message: PhoneNumberMask.mask(
+                message: PersonalDataMask.mask(
                     "dead job \(id) cannot be retried: its payload lost \(withheld.joined(separator: ", ")) when it was buried (type \(envelope.type) had no handler then, and keys named like secrets are never kept); enqueue it again from its source"))
         }
         envelope.attempt = 0
@@ -54,7 +54,7 @@ extension JobQueue {
             id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: 0, maxAttempts: envelope.maxAttempts.map(Double.init),
             timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
         // The problem quotes the bad value, which may be a phone number a client put in a field.
-        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(PhoneNumberMask.mask(problem))") }
+        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(PersonalDataMask.mask(problem))") }
         let encoded = envelope.encoded()
         guard encoded.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")

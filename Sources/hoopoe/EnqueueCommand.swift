@@ -99,7 +99,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         case .enqueued(let id), .scheduled(let id): print(id)
         case .duplicate(let existing):
             // Masked as everywhere else a unique key is shown: keys often carry a phone number (`sms-0912…`).
-            print("refused: job \(existing) with unique key '\(PhoneNumberMask.mask(uniqueKey ?? ""))' is pending or running")
+            print("refused: job \(existing) with unique key '\(PersonalDataMask.mask(uniqueKey ?? ""))' is pending or running")
             throw ExitCode(3)
         case .alreadyEnqueued(let existing):
             print("refused: already enqueued as \(existing)")

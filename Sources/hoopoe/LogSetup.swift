@@ -39,7 +39,7 @@ enum LogSetup {
     static func logger(_ label: String) -> Logger { Logger(label: label) }
 }
 
-/// One line per event on stderr, text or JSON, with phone numbers masked (`+98912***4567`). In text, the message's and
+/// One line per event on stderr, text or JSON, with phone numbers and email addresses masked (`+98912***4567`, `s***@example.com`). In text, the message's and
 /// the values' control characters are written as escapes (``PrintableText``): a job type holding a newline cannot
 /// forge a line.
 struct MaskingLogHandler: LogHandler {
@@ -59,13 +59,13 @@ struct MaskingLogHandler: LogHandler {
         let time = LogTimestamp.now()
         let line: String
         if json {
-            var object: [String: String] = ["time": time, "level": "\(event.level)", "label": label, "message": PhoneNumberMask.mask("\(event.message)")]
-            for (key, value) in all { object[key] = PhoneNumberMask.mask("\(value)") }
+            var object: [String: String] = ["time": time, "level": "\(event.level)", "label": label, "message": PersonalDataMask.mask("\(event.message)")]
+            for (key, value) in all { object[key] = PersonalDataMask.mask("\(value)") }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(PrintableText.oneLine(PhoneNumberMask.mask("\($0.value)")))" }.joined(separator: " ")
-            line = "\(time) \(event.level) \(label): \(PrintableText.oneLine(PhoneNumberMask.mask("\(event.message)")))" + (fields.isEmpty ? "" : " \(fields)")
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(PrintableText.oneLine(PersonalDataMask.mask("\($0.value)")))" }.joined(separator: " ")
+            line = "\(time) \(event.level) \(label): \(PrintableText.oneLine(PersonalDataMask.mask("\(event.message)")))" + (fields.isEmpty ? "" : " \(fields)")
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

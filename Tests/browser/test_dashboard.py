@@ -306,7 +306,8 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: "/job" in self.driver.current_url, what="the job page")
         page = self.driver.page_source
         self.assertIn(job_id, page)
-        self.assertIn("josh.cruise@example.com", page)  # the payload is there ...
+        self.assertIn("j***@example.com", page)  # the payload is there, its address masked ...
+        self.assertNotIn("josh.cruise@example.com", page)
         self.assertNotIn(password, page)  # ... without its secret
         for path in ("/scheduled?queue=default", "/busy", "/"):
             self.open(path)

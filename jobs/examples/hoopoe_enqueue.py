@@ -4,7 +4,7 @@
     python3 jobs/examples/hoopoe_enqueue.py TYPE PAYLOAD_JSON [--queue Q] [--in SECONDS] [--unique-key K] [--notify]
     python3 jobs/examples/hoopoe_enqueue.py --count N TYPE PAYLOAD_TEMPLATE   # {i} in the template becomes 0..N-1
     python3 jobs/examples/hoopoe_enqueue.py --dump QUEUE                     # print the queue's envelopes as JSON lines
-                                                                           # (secret keys removed, phone numbers masked)
+                                                                           # (secret keys removed, phones and emails masked)
 
 REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
@@ -130,16 +130,60 @@ def _masked_run(text, groups, end):
     return "".join(out) + text[shown_up_to:end]
 
 
+def _is_local(c):
+    return c.isalnum() or c in "._%+-'!"
+
+
+def _is_domain(c):
+    return c.isalnum() or c in "-."
+
+
+def mask_emails(text):
+    """`text` with every email-like run masked, keeping the first character of its local part and its domain
+    (s***@example.com). EmailAddressMask's rule, step for step: a domain needs a dot inside it (`user@host` stays), a
+    local part a letter or digit (a redacted URL's `***@` stays)."""
+    if "@" not in text:
+        return text
+    out, copied, i = [], 0, 0
+    while i < len(text):
+        if text[i] != "@":
+            i += 1
+            continue
+        start = i
+        while start > copied and _is_local(text[start - 1]):
+            start -= 1
+        end = i + 1
+        while end < len(text) and _is_domain(text[end]):
+            end += 1
+        while end > i + 1 and text[end - 1] in ".-":
+            end -= 1
+        local, domain = text[start:i], text[i + 1:end]
+        dot = domain.find(".")
+        if any(c.isalnum() for c in local) and 0 < dot < len(domain) - 1:
+            out.append(text[copied:start] + local[0] + "***@" + domain)
+            copied = end
+            i = end
+        else:
+            i += 1
+    return "".join(out) + text[copied:]
+
+
+def mask_personal(text):
+    """`text` with its phone numbers, then its email addresses masked (PersonalDataMask: every output's rule)."""
+    return mask_emails(mask_phones(text))
+
+
 def _masking(value):
-    """`value` with phone-like strings, integers and object keys masked (an integer becomes a masked string)."""
+    """`value` with phone numbers and email addresses masked in its strings, integers and object keys (an integer
+    becomes a masked string)."""
     if isinstance(value, dict):
-        return {mask_phones(k): _masking(v) for k, v in value.items()}
+        return {mask_personal(k): _masking(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_masking(v) for v in value]
     if isinstance(value, str):
-        return mask_phones(value)
+        return mask_personal(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        masked = mask_phones(str(value))
+        masked = mask_personal(str(value))
         return value if masked == str(value) else masked
     return value
 
@@ -154,7 +198,7 @@ def _removing(keys, value):
 
 def shown_payload(payload, job_type):
     """`payload` as it may be shown: the type's secret keys removed, whatever their case (for a type no handler
-    declares, every declared and common secret key at any depth), phone numbers masked."""
+    declares, every declared and common secret key at any depth), phone numbers and email addresses masked."""
     if job_type in SECRET_KEYS:
         if isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k.lower() not in SECRET_KEYS[job_type]}
@@ -165,16 +209,16 @@ def shown_payload(payload, job_type):
 
 def shown_envelope(env):
     """The envelope as it may be shown: its payload per shown_payload, its free text (errors, reasons, unique key) and
-    the fields Hoopoe does not know with phone numbers masked."""
+    the fields Hoopoe does not know with phone numbers and email addresses masked."""
     if not isinstance(env, dict):
         return _masking(env)
     out = dict(env)
     out["payload"] = shown_payload(env.get("payload"), env.get("type"))
     for field in ("last_error", "dead_reason", "unique_key"):
         if isinstance(env.get(field), str):
-            out[field] = mask_phones(env[field])
+            out[field] = mask_personal(env[field])
     if isinstance(env.get("failed_attempts"), list):
-        out["failed_attempts"] = [{**a, "error": mask_phones(a["error"])} if isinstance(a, dict) and isinstance(a.get("error"), str)
+        out["failed_attempts"] = [{**a, "error": mask_personal(a["error"])} if isinstance(a, dict) and isinstance(a.get("error"), str)
                                   else a for a in env["failed_attempts"]]
     for field in set(env) - KNOWN_FIELDS:
         out[field] = _masking(env[field])
@@ -183,11 +227,11 @@ def shown_envelope(env):
 
 def shown_text(text):
     """Text that is not a JSON envelope: withheld when it names a type or key that carries secrets (it cannot be
-    stripped key by key), else with phone numbers masked."""
+    stripped key by key), else with phone numbers and email addresses masked."""
     needles = set(SECRET_KEYS) | {f'"{key}"' for key in COMMON_SECRET_KEYS.union(*SECRET_KEYS.values())}
     if any(needle in text for needle in needles):
         return "(withheld: not JSON, and it names a key that carries secrets)"
-    return mask_phones(text)
+    return mask_personal(text)
 
 
 def envelope(job_type, payload, queue="default"):

@@ -7,7 +7,8 @@ import HoopoeJSON
 /// 1. The top-level keys the type's handler names in ``JobHandler/redactedPayloadKeys`` are removed (a user's
 ///    password in `sendinblue.register`, a Brevo auth key in `credit.threshold.set`). Removed, not replaced: the
 ///    dead-set copy is what a retry runs with, and a placeholder would be sent on as if it were the secret.
-/// 2. Every string (and every integer) that looks like a phone number is masked (``PhoneNumberMask``).
+/// 2. Every string (and every integer) that looks like a phone number or an email address is masked
+///    (``PersonalDataMask``).
 ///
 /// A type no handler declares (a misspelt type, one only another deployment runs) has no keys of its own to name, so
 /// its payload loses, at any depth, every key any handler declares secret and the usual names of secrets
@@ -190,41 +191,42 @@ public struct PayloadRedaction: Sendable {
         }
     }
 
-    /// `payload` as it may be shown: secret keys removed, phone numbers masked.
+    /// `payload` as it may be shown: secret keys removed, phone numbers and email addresses masked.
     public func shown(_ payload: JSONValue, type: String) -> JSONValue {
-        Self.maskingPhones(stripped(payload, type: type))
+        Self.maskingPersonalData(stripped(payload, type: type))
     }
 
     /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,
-    /// unique key) and the fields this release does not know with phone numbers masked.
+    /// unique key) and the fields this release does not know with phone numbers and email addresses masked.
     public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
         var copy = envelope
         copy.payload = shown(envelope.payload, type: envelope.type)
         // A type is any text a client wrote (an unknown one is kept as sent), as the job.dead event masks it.
-        copy.type = PhoneNumberMask.mask(envelope.type)
-        copy.lastError = envelope.lastError.map(PhoneNumberMask.mask)
-        copy.deadReason = envelope.deadReason.map(PhoneNumberMask.mask)
-        copy.uniqueKey = envelope.uniqueKey.map(PhoneNumberMask.mask)
+        copy.type = PersonalDataMask.mask(envelope.type)
+        copy.lastError = envelope.lastError.map(PersonalDataMask.mask)
+        copy.deadReason = envelope.deadReason.map(PersonalDataMask.mask)
+        copy.uniqueKey = envelope.uniqueKey.map(PersonalDataMask.mask)
         copy.failedAttempts = envelope.failedAttempts?.map(\.masked)
         copy.otherFields = envelope.otherFields.map { others in
-            if case .object(let masked) = Self.maskingPhones(.object(others)) { return masked }
+            if case .object(let masked) = Self.maskingPersonalData(.object(others)) { return masked }
             return others
         }
         return copy
     }
 
-    /// A copy of `value` with phone-like strings, integers and object keys masked (a payload may key a map by
-    /// number); an integer that looks like a phone number becomes a masked string, so the JSON stays valid.
-    public static func maskingPhones(_ value: JSONValue) -> JSONValue {
+    /// A copy of `value` with phone numbers and email addresses masked in its strings, integers and object keys (a
+    /// payload may key a map by number, or by address); an integer that looks like a phone number becomes a masked
+    /// string, so the JSON stays valid.
+    public static func maskingPersonalData(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
             var masked: [String: JSONValue] = [:]
-            for (key, member) in members { masked[PhoneNumberMask.mask(key)] = maskingPhones(member) }
+            for (key, member) in members { masked[PersonalDataMask.mask(key)] = maskingPersonalData(member) }
             return .object(masked)
-        case .array(let elements): return .array(elements.map(maskingPhones))
-        case .string(let text): return .string(PhoneNumberMask.mask(text))
+        case .array(let elements): return .array(elements.map(maskingPersonalData))
+        case .string(let text): return .string(PersonalDataMask.mask(text))
         case .integer(let number):
-            let masked = PhoneNumberMask.mask(String(number))
+            let masked = PersonalDataMask.mask(String(number))
             return masked == String(number) ? value : .string(masked)
         default: return value
         }

@@ -114,8 +114,8 @@ extension JobStore {
         let event: [String: JSONValue] = [
             // Phones masked: a reason may quote the value it refused, a type may be any text a client wrote, and
             // other services read the events stream.
-            "job_id": .string(record.id), "job_type": .string(PhoneNumberMask.mask(record.type)), "queue": .string(queue),
-            "reason": .string(PhoneNumberMask.mask(record.deadReason ?? "")), "attempt": .integer(Int64(record.attempt)),
+            "job_id": .string(record.id), "job_type": .string(PersonalDataMask.mask(record.type)), "queue": .string(queue),
+            "reason": .string(PersonalDataMask.mask(record.deadReason ?? "")), "attempt": .integer(Int64(record.attempt)),
         ]
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
         let eventFirst = redis.isCluster

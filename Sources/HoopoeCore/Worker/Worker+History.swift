@@ -30,7 +30,7 @@ extension Worker {
         // Written from the members, without a `HistoryRecord` made for it (decision 0065).
         let record = HistoryRecord.text(
             id: header.id, type: header.type, queue: job.queue, outcome: outcome, attempt: attempt, finishedAt: Date().timeIntervalSince1970,
-            duration: seconds, worker: options.consumer, error: error.map(PhoneNumberMask.mask), deferredTo: deferredTo, envelopeJSON: envelope)
+            duration: seconds, worker: options.consumer, error: error.map(PersonalDataMask.mask), deferredTo: deferredTo, envelopeJSON: envelope)
         return (record, limits)
     }
 
@@ -39,7 +39,7 @@ extension Worker {
         guard let limits = historyLimits else { return nil }
         let record = HistoryRecord(
             id: dead.id, type: dead.type, queue: queue, outcome: .dead, attempt: dead.attempt, duration: seconds, worker: options.consumer,
-            finishedAt: now, error: (dead.lastError ?? dead.deadReason).map(PhoneNumberMask.mask))
+            finishedAt: now, error: (dead.lastError ?? dead.deadReason).map(PersonalDataMask.mask))
         return (record.text(envelopeJSON: HistoryRecord.kept(dead)), limits)
     }
 }

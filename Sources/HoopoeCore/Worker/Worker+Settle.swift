@@ -31,7 +31,7 @@ extension Worker {
         var object: [String: JSONValue] = [
             "id": .string(id), "type": .string(type), "queue": .string(queue), "outcome": .string(outcome), "attempt": .integer(Int64(attempt)),
         ]
-        if let error { object["error"] = .string(PhoneNumberMask.mask(error)) }  // as in every other output
+        if let error { object["error"] = .string(PersonalDataMask.mask(error)) }  // as in every other output
         if let deferredTo { object["deferred_to"] = .string(deferredTo) }
         return String(decoding: JSONValue.object(object).encoded(), as: UTF8.self)
     }

@@ -106,7 +106,7 @@ extension Dashboard {
         let note: HTML = "<p class=\"muted\">Events \(rule) among the newest \(EventLog.jobEventWindow) of the events stream, newest first.</p>"
         guard !events.isEmpty else { return "<h2>Events</h2><p>None found.</p>\(note)" }
         let rows = events.map { event -> HTML in
-            let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)
+            let data = String(decoding: PayloadRedaction.maskingPersonalData(event.data).encoded(), as: UTF8.self)
             return "<tr><td>\(Clock.relative(event.at))</td><td><code>\(event.type)</code></td><td><code class=\"event-data\">\(data)</code></td></tr>"
         }
         return """
@@ -121,7 +121,7 @@ extension Dashboard {
         var fields: [(String, HTML)] = [("finished", "\(Clock.relative(record.finishedAt))")]
         if let duration = record.duration { fields.append(("duration", "\(String(format: "%.3f", duration)) s")) }
         if let worker = record.worker { fields.append(("worker", "<code>\(worker)</code>")) }
-        if let error = record.error { fields.append(("error", "\(PhoneNumberMask.mask(error))")) }
+        if let error = record.error { fields.append(("error", "\(PersonalDataMask.mask(error))")) }
         if let next = record.deferredTo {
             fields.append(("deferred to", "<a class=\"deferred-to\" href=\"/job\(QueryString.make([("id", next), ("queue", queue)]))\"><code>\(next)</code></a>"))
         }

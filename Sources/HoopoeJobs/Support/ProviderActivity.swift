@@ -56,13 +56,13 @@ public struct ProviderActivity: Sendable {
             if event.type == "provider.alert", alerts.count < limit {
                 alerts.append(Notice(
                     event: event.type, provider: data["provider"]?.stringValue, code: data["code"]?.stringValue,
-                    text: PhoneNumberMask.mask(data["message"]?.stringValue ?? ""), subject: data["operation"]?.stringValue.map(PhoneNumberMask.mask),
+                    text: PersonalDataMask.mask(data["message"]?.stringValue ?? ""), subject: data["operation"]?.stringValue.map(PersonalDataMask.mask),
                     at: event.at))
             } else if Self.failureEvents.contains(event.type), failures.count < limit {
                 failures.append(Notice(
                     event: event.type, provider: data["provider"]?.stringValue, code: nil,
-                    text: PhoneNumberMask.mask(data["reason"]?.stringValue ?? ""),
-                    subject: (data["message_id"]?.stringValue ?? data["user_id"]?.stringValue).map(PhoneNumberMask.mask), at: event.at))
+                    text: PersonalDataMask.mask(data["reason"]?.stringValue ?? ""),
+                    subject: (data["message_id"]?.stringValue ?? data["user_id"]?.stringValue).map(PersonalDataMask.mask), at: event.at))
             }
             // Newest first: the first event seen of a message is its latest state.
             if let id = data["message_id"]?.stringValue, latest[id] == nil {

@@ -47,9 +47,9 @@ struct DeadListCommand: AsyncParsableCommand {
         }
         var table = TextTable("ID", "QUEUE", "TYPE", "ATTEMPTS", "DIED", "REASON")
         for job in dead {
-            let reason = PhoneNumberMask.mask(job.deadReason ?? job.lastError ?? "")
+            let reason = PersonalDataMask.mask(job.deadReason ?? job.lastError ?? "")
             table.add(
-                job.id, job.queue, PhoneNumberMask.mask(job.type), "\(job.attempt)", job.diedAt.map(TimeText.ago) ?? "?",
+                job.id, job.queue, PersonalDataMask.mask(job.type), "\(job.attempt)", job.diedAt.map(TimeText.ago) ?? "?",
                 reason.count > 80 ? String(reason.prefix(79)) + "…" : reason)
         }
         print(table.text)

@@ -2,7 +2,7 @@ import HoopoeCore
 import HoopoeJSON
 
 /// A job's envelope for people (`dead show`, `job show`) and for `--json`, always through ``PayloadRedaction``:
-/// the type's secret payload keys removed, phone numbers masked, each line one line (``PrintableText``).
+/// the type's secret payload keys removed, phone numbers and email addresses masked, each line one line (``PrintableText``).
 struct EnvelopeText {
     let redaction: PayloadRedaction
 

@@ -81,7 +81,7 @@ struct JobShowCommand: AsyncParsableCommand {
                 object["attempt"] = .integer(Int64(record.attempt))
                 if let duration = record.duration { object["duration"] = .double(duration) }
                 if let worker = record.worker { object["worker"] = .string(worker) }
-                if let error = record.error { object["error"] = .string(PhoneNumberMask.mask(error)) }
+                if let error = record.error { object["error"] = .string(PersonalDataMask.mask(error)) }
                 if let next = record.deferredTo { object["deferred_to"] = .string(next) }
             }
             switch events {
@@ -89,7 +89,7 @@ struct JobShowCommand: AsyncParsableCommand {
                 object["events"] = .array(events.map { event -> JSONValue in
                     var fields: [String: JSONValue] = [
                         "id": .string(event.id), "type": .string(event.type), "at": .double(event.at),
-                        "data": PayloadRedaction.maskingPhones(event.data),
+                        "data": PayloadRedaction.maskingPersonalData(event.data),
                     ]
                     if let job = event.job { fields["job"] = .string(job) }
                     return .object(fields)
@@ -109,7 +109,7 @@ struct JobShowCommand: AsyncParsableCommand {
             print("finished:    \(TimeText.isoWithRelative(record.finishedAt))")
             if let duration = record.duration { print("duration:    \(String(format: "%.3f", duration)) s") }
             if let worker = record.worker { print("worker:      \(PrintableText.oneLine(worker))") }
-            if let error = record.error { print("error:       \(PrintableText.oneLine(PhoneNumberMask.mask(error)))") }
+            if let error = record.error { print("error:       \(PrintableText.oneLine(PersonalDataMask.mask(error)))") }
             if let next = record.deferredTo { print("deferred to: \(next) (hoopoe job show \(next))") }
         }
         print(text.lines(job.envelope).joined(separator: "\n"))
@@ -129,7 +129,7 @@ struct JobShowCommand: AsyncParsableCommand {
         case .success(let events):
             print("events (newest first, \(scope)):")
             for event in events {
-                let data = String(decoding: PayloadRedaction.maskingPhones(event.data).encoded(), as: UTF8.self)
+                let data = String(decoding: PayloadRedaction.maskingPersonalData(event.data).encoded(), as: UTF8.self)
                 print("  \(TimeText.isoWithRelative(event.at)): \(PrintableText.oneLine(event.type)) \(PrintableText.oneLine(data))")
             }
         }

@@ -5,12 +5,12 @@ import Redis
 import TestSupport
 import Testing
 
-/// No secret and no full phone number in anything Hoopoe prints (issue 11): every job type runs through a real
+/// No secret, no full phone number and no full email address in anything Hoopoe prints (issue 11): every job type runs through a real
 /// `hoopoe worker` (beside a `hoopoe scheduler`) at `LOG_LEVEL=trace` with JSON logs, against the local fake providers
 /// and a Redis that requires a password; then `job show`, `dead show`, `dead list` and `health-check` print what they
 /// know. All of it is
 /// searched for the Redis password, every provider key, the users' passwords, Brevo child auth keys and the phone
-/// numbers of the payloads, in plain text, hex (AsyncHTTPClient's `trace` spelling of a body), Base64 and
+/// numbers and email addresses of the payloads, in plain text, hex (AsyncHTTPClient's `trace` spelling of a body), Base64 and
 /// percent-encoding.
 @Suite(.serialized) struct SecretsInOutputTests {
     static let userPassword = "Us3r-Secret-Passw0rd!"
@@ -146,6 +146,8 @@ import Testing
         for phone in Self.phones {
             needles.add("a phone number", String(phone.dropFirst()))  // 0912…, +98912…, 98912…: all contain it
         }
+        // Email addresses are personal data too: the samples' and the registration's (job show, dead show, logs).
+        for email in ["sara@example.com", "josh.cruise@example.com"] { needles.add("an email address", email) }
         for (label, text) in outputs {
             let hits = needles.found(in: text)
             #expect(hits.isEmpty, "\(label) shows \(hits.joined(separator: ", "))")

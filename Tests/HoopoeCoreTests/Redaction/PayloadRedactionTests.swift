@@ -60,7 +60,7 @@ import Testing
         ]
         let expected: JSONValue = ["user": ["name": "Sara", "tokens": [["id": 1]]], "email": "s@example.com"]
         #expect(rule.stripped(payload, type: "Sendinblue.register") == expected)
-        #expect(rule.shown(payload, type: "no.such.type") == expected)
+        #expect(rule.shown(payload, type: "no.such.type") == ["user": ["name": "Sara", "tokens": [["id": 1]]], "email": "s***@example.com"])
         #expect(rule.stripped(payload, type: "sms.send") == payload)
         #expect(rule.stripped(payload, type: "credit.threshold.set") == payload, "a declared type loses only its own keys, at the top")
     }

@@ -24,7 +24,7 @@ struct PhoneNumberMaskTests {
     }
 
     @Test func aPayloadKeyedByPhoneNumberIsMasked() {
-        let shown = PayloadRedaction.maskingPhones(["09121234567": "sent", "state": ["0912 123 4567": 1]])
+        let shown = PayloadRedaction.maskingPersonalData(["09121234567": "sent", "state": ["0912 123 4567": 1]])
         #expect(shown == ["09121***567": "sent", "state": ["0912 *****567": 1]])
     }
 }

@@ -63,7 +63,7 @@ class Examples(unittest.TestCase):
 class DumpRedaction(unittest.TestCase):
     """hoopoe_enqueue.py --dump prints envelopes as Hoopoe's own outputs show them (Sources/HoopoeCore/Redaction):
     a type's secret payload keys removed (the common secret names too, at any depth, for a type no handler declares)
-    and phone numbers masked. The vectors and the rule's tables are jobs/conformance/redaction.json's, which the
+    and phone numbers and email addresses masked. The vectors and the rule's tables are jobs/conformance/redaction.json's, which the
     engine's tests run too and check against the build's handlers: a change to the engine's rule fails here until
     this copy follows it."""
 
@@ -81,6 +81,14 @@ class DumpRedaction(unittest.TestCase):
         for text, masked in self.vectors["phones"]["masked"]:
             self.assertEqual(mask(text), masked, text)
         for text in self.vectors["phones"]["unchanged"]:
+            self.assertEqual(mask(text), text)
+
+    def test_email_addresses_are_masked_as_the_engine_masks_them(self):
+        mask = self.example.mask_personal
+        self.assertGreaterEqual(len(self.vectors["emails"]["masked"]), 5)
+        for text, masked in self.vectors["emails"]["masked"]:
+            self.assertEqual(mask(text), masked, text)
+        for text in self.vectors["emails"]["unchanged"]:
             self.assertEqual(mask(text), text)
 
     def test_the_rules_tables_are_the_engines(self):
@@ -116,7 +124,7 @@ class DumpRedaction(unittest.TestCase):
             self.assertNotIn(secret, dumped.stdout)
         rows = [json.loads(line) for line in dumped.stdout.splitlines()]
         self.assertEqual([row["state"] for row in rows], ["ready", "ready", "ready", "scheduled", "dead"])
-        self.assertEqual(rows[0]["envelope"]["payload"], {"user_id": "7", "email": "s@example.com", "plan": {"id": "3"}})
+        self.assertEqual(rows[0]["envelope"]["payload"], {"user_id": "7", "email": "s***@example.com", "plan": {"id": "3"}})
         self.assertEqual(rows[0]["envelope"]["unique_key"], "sendinblue.register:09121***567")
         self.assertEqual(rows[1], {"state": "ready", "text": "(withheld: not JSON, and it names a key that carries secrets)"})
         self.assertEqual(rows[2], {"state": "ready", "text": "not json either, 0912 *****567"})
