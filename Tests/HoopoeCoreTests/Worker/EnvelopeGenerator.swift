@@ -82,8 +82,19 @@ struct EnvelopeGenerator {
     mutating func validFields(id: String, type: String, payload: [UInt8]) -> [Field] {
         var fields: [Field] = [("id", Self.quoted(id)), ("type", Self.quoted(type)), ("payload", payload)]
         if chance(50) { fields.append(("queue", Self.quoted("default"))) }
-        if chance(50) { fields.append(("attempt", Self.text(pick(["0", "1", "3", "1000", "2.0"])))) }
-        if chance(40) { fields.append(("max_attempts", Self.text(pick(["1", "5", "25", "1000", "null"])))) }
+        // A valid envelope has an attempt left: one whose `attempt` is at its `max_attempts` (or the handler's 25) is
+        // buried unrun (PROTOCOL.md), so the limit drawn is above the attempt drawn.
+        var attempt = 0
+        if chance(50) {
+            let text = pick(["0", "1", "3", "999", "2.0"])
+            attempt = Int(Double(text)!)
+            fields.append(("attempt", Self.text(text)))
+        }
+        if attempt >= 25 {
+            fields.append(("max_attempts", Self.text("1000")))
+        } else if chance(40) {
+            fields.append(("max_attempts", Self.text(pick(["1", "5", "25", "1000", "null"].filter { $0 == "null" || Int($0)! > attempt }))))
+        }
         if chance(40) { fields.append(("timeout", Self.text(pick(["30", "0.5", "86400", "null", "300"])))) }
         if chance(60) { fields.append(("enqueued_at", Self.text(pick(["1795400000.25", "0", "1795400000", "99999999999.9"])))) }
         if chance(20) { fields.append(("run_at", Self.text(pick(["null", "0", "1795400000.5"])))) }
