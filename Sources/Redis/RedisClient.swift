@@ -69,11 +69,11 @@ public final class RedisClient: Sendable {
     /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
     public func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
-        let reply = try await roundTrip([command], durable: durable)[0]
-        if case .error(let message) = reply {
-            throw RedisError.reply(message, endpoint: endpointName, command: command.name)
+        let (replies, server) = try await exchange([command], durable: durable)
+        if case .error(let message) = replies[0] {
+            throw RedisError.reply(message, endpoint: server, command: command.name)
         }
-        return reply
+        return replies[0]
     }
 
     /// Runs one command given as text arguments.
@@ -97,23 +97,23 @@ public final class RedisClient: Sendable {
     /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
     /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
     public func transaction(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
-        let replies = try await roundTrip([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
+        let (replies, server) = try await exchange([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
         if case .error(let message) = replies[0] {
             // MULTI refused (an ACL without @transaction): the commands ran one by one, not atomically; say so.
-            throw RedisError.reply(message, endpoint: endpointName, command: "MULTI")
+            throw RedisError.reply(message, endpoint: server, command: "MULTI")
         }
         for (reply, command) in zip(replies.dropFirst(), commands) {
             if case .error(let message) = reply {
                 _ = try? await send("DISCARD")
-                throw RedisError.reply(message, endpoint: endpointName, command: command.name)
+                throw RedisError.reply(message, endpoint: server, command: command.name)
             }
         }
         switch replies.last {
         case .array(let results)?: return results
         case .error(let message)?:
-            throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: "EXEC")
+            throw RedisError.reply(message, endpoint: server, command: "EXEC")
         default:
-            throw RedisError(.server, endpoint: configuration.endpoint.description, command: "EXEC", message: "transaction aborted")
+            throw RedisError(.server, endpoint: server, command: "EXEC", message: "transaction aborted")
         }
     }
 
@@ -216,9 +216,21 @@ public final class RedisClient: Sendable {
         for connection in connections { connection.close() }
     }
 
-    /// The server errors name: the primary last found in Sentinel mode, else the configured endpoint.
-    var endpointName: String {
+    /// The server an error names: the primary last found in Sentinel mode (the configured endpoint is the first
+    /// sentinel there), else the configured endpoint (on a cluster, its first seed: a call's own error names the node
+    /// that answered it, ``exchange(_:durable:retryWhole:)``).
+    public var endpointName: String {
         follower?.knownPrimary?.description ?? configuration.endpoint.description
+    }
+
+    /// ``roundTrip(_:durable:retryWhole:)``, also naming the server that answered: on a cluster the node of the last
+    /// command (an OOM from node C named seed A, and sent an operator to the wrong server), else ``endpointName``.
+    private func exchange(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> (replies: [RedisReply], server: String) {
+        if let cluster {
+            let (replies, node) = try await clusterExchange(commands, on: cluster, durable: durable)
+            return (replies, node?.description ?? endpointName)
+        }
+        return (try await roundTrip(commands, durable: durable, retryWhole: retryWhole), endpointName)
     }
 
     /// One round trip on a pooled connection, with what Sentinel and durability add around it. One server and no
@@ -324,7 +336,7 @@ public final class RedisClient: Sendable {
             reply = try await send(load)
         }
         guard let sha = reply.string else {
-            throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
+            throw RedisError(.protocolError, endpoint: endpointName, command: "SCRIPT LOAD", message: "no SHA for \(script.name)")
         }
         scriptHashes.withLock { $0[ScriptSource(script)] = sha }
         return sha

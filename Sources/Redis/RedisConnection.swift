@@ -286,11 +286,20 @@ public final class RedisConnection: @unchecked Sendable {
         var command = command
         command.replyDecoder = { decoded.value = decode($0) }
         let reply = try await send([command])[0]
-        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: configuration.endpoint.description, command: command.name) }
+        if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: servedBy, command: command.name) }
         guard let value = decoded.value else {
-            throw RedisError(.protocolError, endpoint: configuration.endpoint.description, command: command.name, message: "the reply was not decoded")
+            throw RedisError(.protocolError, endpoint: servedBy, command: command.name, message: "the reply was not decoded")
         }
         return value
+    }
+
+    /// The server an error reply came from: the address the socket is connected to (the primary the sentinels named,
+    /// for a connection that follows them), else the configured endpoint (the first sentinel there, which a worker's
+    /// fetch error named).
+    @usableFromInline var servedBy: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return liveTarget?.description ?? endpoint
     }
 
     /// Stops the thread after the work already queued; later calls fail with `closed`.

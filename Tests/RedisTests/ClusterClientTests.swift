@@ -115,6 +115,22 @@ import Testing
         #expect(try await client.send("PING") == .status("PONG"))
     }
 
+    /// A plain command's error named the first seed, whatever node refused it: an OOM on node C sent an operator to A.
+    @Test("a command's or a transaction's error names the node that refused it, not the first seed")
+    func anErrorNamesTheNodeThatRefused() async throws {
+        defer { redis.close() }
+        let refusing = 2
+        let tag = try servers.tag(onNode: refusing)
+        let node = RedisClient(configuration: RedisConfiguration(endpoint: servers.endpoints[refusing]))
+        defer { node.close() }
+        try await node.send("CONFIG", "SET", "maxmemory", "1")
+        let write = await #expect(throws: RedisError.self) { try await redis.send("SET", "h:{\(tag)}:oom", "v") }
+        let transaction = await #expect(throws: RedisError.self) { try await redis.transaction([RedisCommand("SET", "h:{\(tag)}:oom", "v")]) }
+        _ = try? await node.send("CONFIG", "SET", "maxmemory", "0")
+        #expect(write?.endpoint == servers.endpoints[refusing].description && write?.message.contains("OOM") == true, "\(String(describing: write))")
+        #expect(transaction?.endpoint == servers.endpoints[refusing].description, "\(String(describing: transaction))")
+    }
+
     @Test("a blocking read on a dedicated connection to the key's node")
     func dedicated() async throws {
         defer { redis.close() }

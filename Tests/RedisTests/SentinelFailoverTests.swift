@@ -35,6 +35,31 @@ struct SentinelFailoverTests {
         #expect(try await primary.send("GET", "k").string == "v")
     }
 
+    /// In Sentinel mode the configured endpoint is the first sentinel: errors named it ("Redis 127.0.0.1:26379 ... OOM"),
+    /// and sent an operator to a sentinel for the primary's memory.
+    @Test func anErrorNamesThePrimaryNotTheSentinel() async throws {
+        let group = try await SentinelGroup()
+        let client = try RedisClient(url: group.url)
+        defer { client.close() }
+        try await client.send("SET", "k", "v")
+        let primary = "127.0.0.1:\(try await group.primaryPort())"
+        let direct = SentinelGroup.client(port: try await group.primaryPort())
+        defer { direct.close() }
+        try await direct.send("CONFIG", "SET", "maxmemory", "1")
+        defer { Task { _ = try? await direct.send("CONFIG", "SET", "maxmemory", "0") } }
+        let write = await #expect(throws: RedisError.self) { try await client.send("SET", "k2", "v") }
+        #expect(write?.endpoint == primary && write?.message.contains("OOM") == true, "\(String(describing: write))")
+        let transaction = await #expect(throws: RedisError.self) { try await client.transaction([RedisCommand("SET", "k3", "v")]) }
+        #expect(transaction?.endpoint == primary, "\(String(describing: transaction))")
+        try await direct.send("CONFIG", "SET", "maxmemory", "0")
+        let connection = client.makeDedicatedConnection()
+        defer { connection.close() }
+        let read = await #expect(throws: RedisError.self) {
+            try await connection.send(RedisCommand("XREADGROUP", "GROUP", "nogroup", "c", "COUNT", "1", "STREAMS", "no-stream", ">")) { _ in 0 }
+        }
+        #expect(read?.endpoint == primary, "\(String(describing: read))")
+    }
+
     /// `+switch-master`: every write after the switch lands on the new primary within 5 s (here: at once), and none
     /// reaches the demoted one, though it still accepts writes for about ten seconds.
     @Test func writesMoveToTheNewPrimaryWithinFiveSecondsOfTheSwitch() async throws {

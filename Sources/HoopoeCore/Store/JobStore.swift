@@ -31,5 +31,5 @@ package final class JobStore: Sendable {
     package var global: GlobalKeys { GlobalKeys(namespace: namespace) }
 
     /// Where errors say they came from.
-    var endpoint: String { redis.configuration.endpoint.description }
+    var endpoint: String { redis.endpointName }
 }
