@@ -108,6 +108,24 @@ import Yams
         for file in ["deploy/docker-compose.yml", "deploy/docker-compose.sentinel.yml"] {
             #expect(try #require(Self.number(after: "stop_grace_period: ", in: try text(file))) > drain + retry, "\(file)")
         }
+        // What docs/operating.md tells an operator who writes their own (it said 40 s after the files moved to 60).
+        let operating = try text("docs/operating.md")
+        for setting in ["TimeoutStopSec=", "terminationGracePeriodSeconds: ", "stop_grace_period: "] {
+            #expect(try #require(Self.number(after: setting, in: operating)) > drain + retry, "docs/operating.md: \(setting)")
+        }
+    }
+
+    /// The README's probe example is copied into manifests: it must run in the shipped image, whose binary is
+    /// /app/bin/hoopoe and not on PATH (`hoopoe` there failed every probe, and restarted every pod).
+    @Test func theReadmesProbeRunsInTheShippedImage() throws {
+        let readme = try text("README.md")
+        let commands = readme.matches(of: /exec: \{ command: \[([^\]]*)\] \}/).map { String($0.1) }
+        #expect(!commands.isEmpty, "the README shows an exec probe")
+        let dockerfile = try text("deploy/Dockerfile")
+        for command in commands {
+            let binary = command.split(separator: ",").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) } ?? ""
+            #expect(binary == "/app/bin/hoopoe" && dockerfile.contains(binary), "README probe: \(command)")
+        }
     }
 
     /// Kubernetes' `runAsNonRoot` checks the image's user by number: a user given by name (`USER hoopoe`) cannot be

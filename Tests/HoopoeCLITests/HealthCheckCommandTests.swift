@@ -92,6 +92,19 @@ struct HealthCheckCommandTests {
         #expect(output.contains("warn    queue:emails") && output.contains("no worker serves `emails`: 1 job waiting"), "\(output)")
     }
 
+    /// A Redis outage made every liveness probe fail (exit 2), and Kubernetes restarted every healthy worker and
+    /// scheduler a few minutes into it; the restarted ones met its restart backoff when Redis came back.
+    @Test func livenessPassesWithAWarningWhileRedisIsUnreachable() async throws {
+        let h = try CLIHarness()
+        let server = try RedisServer()
+        server.stop()
+        let (status, output) = try await h.run(["health-check", "--liveness", "--redis-url", server.url, "--timeout", "0.5s"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("warn    redis") && output.contains("unreachable") && output.contains("127.0.0.1:\(server.port)"), "\(output)")
+        let (deployment, _) = try await h.run(["health-check", "--redis-url", server.url, "--timeout", "0.5s"])
+        #expect(deployment == 2, "the deployment check still says unreachable")
+    }
+
     @Test func livenessFailsWhenThisHostHasNoLiveProcess() async throws {
         let h = try CLIHarness()
         try await Heartbeat(kind: "worker", id: "elsewhere:1:AAAAAA", jobs: h.jobs) { ["host": "another-host", "queues": "default"] }.beat()

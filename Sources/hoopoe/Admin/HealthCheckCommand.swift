@@ -9,7 +9,7 @@ import Redis
 struct HealthCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health-check",
-        abstract: "Check the deployment (Redis, workers, scheduler, queues) or, with --liveness, this process; exit 0 healthy, 1 unhealthy, 2 Redis unreachable.",
+        abstract: "Check the deployment (Redis, workers, scheduler, queues) or, with --liveness, this process; exit 0 healthy, 1 unhealthy, 2 Redis unreachable (--liveness: 0, a warning).",
         discussion: """
             Two questions, two modes:
               hoopoe health-check              the deployment: what should alert a person
@@ -20,7 +20,9 @@ struct HealthCheckCommand: AsyncParsableCommand {
               process                  a Hoopoe process (worker or scheduler) on this host has a heartbeat
                                        younger than 15 s (or --worker ID's does)
             It reads the heartbeats (pruning expired ones from their index) and ignores queues: a stray job in a
-            queue nobody serves, or a slow queue, is no reason to restart a healthy worker.
+            queue nobody serves, or a slow queue, is no reason to restart a healthy worker. Redis unreachable is a
+            warning and exit 0: the process cannot be judged then, and a restart would not bring Redis back (the
+            worker waits for Redis on its own); the deployment check says unreachable (exit 2).
 
             The deployment checks (each ok, warn or fail):
               redis                    PING on the pooled client
