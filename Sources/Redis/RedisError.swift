@@ -84,6 +84,13 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `notReplicated` counts: the write ran, but whether it survives a failover is not known.
     public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout || code == .notReplicated }
 
+    /// True for an error reply a server gives, having run nothing, while it cannot serve for a moment: `LOADING` (it
+    /// reads its data after a restart), `TRYAGAIN` (a slot migrating), `CLUSTERDOWN` (an election), `MASTERDOWN` (a
+    /// replica that lost its primary). Waiting mends it, as it mends a refused connection.
+    public var isMomentaryRefusal: Bool {
+        code == .server && ["LOADING", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"].contains { message.hasPrefix($0) }
+    }
+
     public var description: String {
         if code == .permissionDenied {
             return "Redis \(endpoint) refused \(command ?? "a command"): the ACL of this user lacks it (\(message))"

@@ -183,7 +183,8 @@ struct WorkerService: Service {
     }
 
     /// The first heartbeat, once Redis answers: a worker started while Redis is unreachable (started before it, or
-    /// during an outage) waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
+    /// during an outage), or still loading its data after a restart (`LOADING`, ``RedisError/isMomentaryRefusal``:
+    /// it exited 2 on that too), waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
     /// supervisor's backoff (Kubernetes' CrashLoopBackOff: up to 5 minutes) kept it down long after Redis was back. A
     /// login or database Redis refuses, or a certificate it cannot trust, still ends the start (exit 2): waiting cannot
     /// mend it; so does a `master=` name most sentinels have not known for 30 s. False when shutdown was asked for
@@ -199,7 +200,7 @@ struct WorkerService: Service {
                 try await heartbeat.beat()
                 if waiting != nil { logger.notice("Redis answers; starting") }
                 return true
-            } catch let error as RedisError where [.connectionFailed, .connectionLost, .timeout].contains(error.code) && !error.isFinal {
+            } catch let error as RedisError where ([.connectionFailed, .connectionLost, .timeout].contains(error.code) || error.isMomentaryRefusal) && !error.isFinal {
                 let problem = error.operatorLine
                 if problem != waiting || ContinuousClock.now - lastSaid >= .seconds(60) {
                     logger.warning("waiting for Redis before starting (trying again every \(Duration.seconds(5)) at most): \(problem)")

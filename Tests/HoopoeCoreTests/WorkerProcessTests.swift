@@ -43,6 +43,61 @@ import Testing
         #expect(await waiting.wait(timeout: .seconds(10)) == 0, "stopped while waiting: \(waiting.output)")
     }
 
+    /// A server that answers every command `-LOADING`, as Redis does while it reads its data after a restart (AOF on,
+    /// as deploy/redis.conf has it). A worker started then exited 2 on its first heartbeat's refusal.
+    static let loadingServer = #"""
+        import socket, sys, threading
+        def serve(conn):
+            buf = b""
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+                replies = 0
+                while True:  # one -LOADING for each whole RESP command in the buffer
+                    if not buf.startswith(b"*") or b"\r\n" not in buf:
+                        break
+                    head, rest = buf.split(b"\r\n", 1)
+                    count, ok = int(head[1:]), True
+                    for _ in range(count):
+                        if b"\r\n" not in rest:
+                            ok = False
+                            break
+                        size, rest = rest.split(b"\r\n", 1)
+                        n = int(size[1:])
+                        if len(rest) < n + 2:
+                            ok = False
+                            break
+                        rest = rest[n + 2:]
+                    if not ok:
+                        break
+                    buf, replies = rest, replies + 1
+                conn.sendall(b"-LOADING Redis is loading the dataset in memory\r\n" * replies)
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", int(sys.argv[1])))
+        server.listen(16)
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        """#
+
+    @Test func aWorkerStartedWhileRedisLoadsItsDataWaitsForIt() async throws {
+        let port = try RedisServer.freePort()
+        let loading = try ChildProcess("/usr/bin/env", ["python3", "-c", Self.loadingServer, String(port)])
+        defer { loading.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(10)) { RedisServer.canConnect(port: port) }, "\(loading.output)")
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: [
+            "REDIS_URL": "redis://127.0.0.1:\(port)/0", "HOOPOE_NAMESPACE": TestRedis.uniquePrefix("loading"), "LOG_LEVEL": "info",
+        ])
+        defer { worker.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(20)) { worker.output.contains("waiting for Redis before starting") && worker.output.contains("LOADING") }, "\(worker.output)")
+        #expect(worker.poll() == nil, "the worker exited: \(worker.output)")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0, "stopped while waiting: \(worker.output)")
+    }
+
     /// With the default lease (10 s) a killed worker's jobs are claimed by another worker within 15 s of the kill — the
     /// bound `hoopoe worker --help` and docs/operating.md promise (decision 0032) — and nothing is lost.
     @Test func sigkillLosesNothingAndRecoveryCountsAnAttempt() async throws {

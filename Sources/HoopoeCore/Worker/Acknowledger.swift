@@ -240,7 +240,7 @@ final class Acknowledger: Sendable {
     static func notRun(_ error: RedisError) -> Bool {
         guard error.code == .server || error.code == .connectionFailed else { return false }
         if error.code == .connectionFailed { return true }
-        return ["LOADING", "TRYAGAIN", "CLUSTERDOWN", "MOVED ", "ASK "].contains { error.message.hasPrefix($0) }
+        return error.isMomentaryRefusal || ["MOVED ", "ASK "].contains { error.message.hasPrefix($0) }
     }
 
     /// One try of ``sendCall(_:queue:counter:at:)``.
