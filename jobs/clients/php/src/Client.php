@@ -161,14 +161,18 @@ final class Client
         $this->redis->clearLastError();
         $results = [];
         $first = null;
+        // A refusal comes back as false in a pipeline, and only the last one's text is kept. The call is not sent again
+        // for its text: the script may have written before it failed (a once-key taken, then its XADD refused with
+        // WRONGTYPE), and the second call read that key as this job's own and reported a job never written as enqueued.
+        $refusals = count(array_filter($replies ?: [], static fn (mixed $reply): bool => $reply === false));
+        $refusal = $refusals > 1 ? "$lastError (the last of $refusals refusals in this batch: phpredis keeps only its text)" : $lastError;
         foreach ($prepared as $i => $job) {
             $reply = $replies[$i] ?? false;
             if ($job['keys'] === null) {
-                $result = $reply === false ? new HoopoeException('XADD failed: ' . $lastError) : new Enqueued('enqueued', $job['id']);
+                $result = $reply === false ? new HoopoeException('XADD failed: ' . $refusal) : new Enqueued('enqueued', $job['id']);
             } else {
                 try {
-                    // A refusal comes back as false in a pipeline: the call again (it wrote nothing) gives its text.
-                    $result = $this->result($reply === false ? $this->fcall($job['keys'], $job['args']) : $reply, $job);
+                    $result = $this->result($reply === false ? $refusal : $reply, $job);
                 } catch (HoopoeException $e) {
                     $result = $e;
                 }

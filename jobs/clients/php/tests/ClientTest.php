@@ -100,6 +100,29 @@ final class ClientTest
     }
 
     /**
+     * A refused enqueue function in a batch is not sent again for its error's text: it took its once-key before its
+     * XADD failed, and the second call read the key as this job's own and reported a job never written as enqueued.
+     */
+    public function testARefusedCallInABatchIsReportedRefusedNotSentAgain(): void
+    {
+        $c = $this->client('partial-once');
+        $this->redis->set($c->key('broken', 'stream'), 'not a stream');
+        $thrown = null;
+        try {
+            $c->enqueueBatch([
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '1'], 'id' => 'o-1'],
+                ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '2'], 'id' => 'o-2', 'queue' => 'broken', 'once_key' => 'b'],
+            ]);
+        } catch (HoopoeException $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown instanceof BatchFailed, 'BatchFailed, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+        Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), $thrown->getMessage());
+        Check::equal(new Enqueued('enqueued', 'o-1'), $thrown->results[0], 'written');
+        Check::that($thrown->results[1] instanceof HoopoeException, 'the refused one is reported refused');
+    }
+
+    /**
      * '' is unset, as the worker takes an empty HOOPOE_NAMESPACE (Laravel's env() gives '' for `HOOPOE_NAMESPACE=`):
      * the namespace is the default, and a Jobs queue of '' is each type's own queue.
      */
