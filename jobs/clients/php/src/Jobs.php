@@ -131,9 +131,14 @@ final class Jobs
      */
     public function sendinblueRegister(string|int $userId, string $email, string $firstName, string $lastName, string $company, string $password, array $plan, ?string $language = null): Enqueued
     {
+        // `plan` and its `credit` are objects: PHP's [] is a JSON array, which the handler refuses (the job was buried at
+        // once, its password stripped, so the dead set could not retry it). Only the top level of a payload is made one.
+        if (($plan['credit'] ?? null) === []) {
+            $plan['credit'] = new \stdClass();
+        }
         $payload = self::put(
             ['user_id' => (string) $userId, 'email' => $email, 'first_name' => $firstName, 'last_name' => $lastName, 'company' => $company,
-             'password' => $password, 'plan' => $plan],
+             'password' => $password, 'plan' => $plan === [] ? new \stdClass() : $plan],
             ['language' => $language],
         );
         return $this->client->enqueue('sendinblue.register', $payload, ['queue' => $this->queueOf('sendinblue.register'), 'unique_key' => "sendinblue.register:$userId"]);

@@ -100,6 +100,21 @@ final class ClientTest
     }
 
     /**
+     * An empty plan (or credit) is a JSON object, as the handler reads it: PHP's [] went as an array, and the job died.
+     */
+    public function testAnEmptyRegistrationPlanIsSentAsAnObject(): void
+    {
+        $c = $this->client('empty-plan');
+        $jobs = new Jobs($c, 'default');
+        $jobs->sendinblueRegister(7, 's@example.com', 'A', 'B', 'C', 'pw', []);
+        $jobs->sendinblueRegister(8, 's@example.com', 'A', 'B', 'C', 'pw', ['id' => '3', 'credit' => []]);
+        $bodies = array_map(static fn (array $fields): string => $fields['job'], array_values($this->redis->xRange($c->key('default', 'stream'), '-', '+')));
+        Check::equal(2, count($bodies), 'two jobs');
+        Check::that(str_contains($bodies[0], '"plan":{}'), $bodies[0]);
+        Check::that(str_contains($bodies[1], '"credit":{}'), $bodies[1]);
+    }
+
+    /**
      * A refused enqueue function in a batch is not sent again for its error's text: it took its once-key before its
      * XADD failed, and the second call read the key as this job's own and reported a job never written as enqueued.
      */
