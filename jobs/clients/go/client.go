@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,7 +136,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	if queue == "" {
 		queue = "default"
 	}
-	if payload == nil || isEmptyList(payload) {
+	if isNothing(payload) {
 		payload = map[string]interface{}{} // handlers expect an object
 	}
 	var runAt *float64
@@ -232,12 +233,21 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	return p, nil
 }
 
-func isEmptyList(v interface{}) bool {
-	switch list := v.(type) {
-	case []interface{}:
-		return len(list) == 0
-	case []string:
-		return len(list) == 0
+// isNothing reports whether a payload would be written as JSON null or []: nil, a typed nil in the interface (a nil
+// map, slice or pointer: `payload == nil` is false for `map[string]interface{}(nil)`, which went as "payload":null and
+// was buried), or an empty slice or array of any element type. Handlers expect an object, so these are sent as {}.
+func isNothing(v interface{}) bool {
+	if v == nil {
+		return true
+	}
+	value := reflect.ValueOf(v)
+	switch value.Kind() {
+	case reflect.Map, reflect.Ptr, reflect.Interface:
+		return value.IsNil()
+	case reflect.Slice:
+		return value.IsNil() || value.Len() == 0
+	case reflect.Array:
+		return value.Len() == 0
 	}
 	return false
 }

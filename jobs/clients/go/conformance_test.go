@@ -468,7 +468,8 @@ func TestEventsDecode(t *testing.T) {
 
 func TestAnEmptyPayloadIsSentAsAnObject(t *testing.T) {
 	client := New(testPool(t), "conf-go-empty")
-	for _, payload := range []interface{}{nil, []interface{}{}, map[string]interface{}{}} {
+	var nilStruct *struct{ A int }
+	for _, payload := range []interface{}{nil, []interface{}{}, map[string]interface{}{}, map[string]interface{}(nil), []int{}, [0]string{}, nilStruct} {
 		p, err := client.prepare("diag.record", payload, Options{ID: "x"})
 		if err != nil || !strings.Contains(string(p.body), `"payload":{}`) {
 			t.Errorf("%#v: %s %v", payload, p.body, err)
