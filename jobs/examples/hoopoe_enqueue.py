@@ -3,6 +3,7 @@
 
     python3 jobs/examples/hoopoe_enqueue.py TYPE PAYLOAD_JSON [--queue Q] [--in SECONDS] [--unique-key K] [--notify]
     python3 jobs/examples/hoopoe_enqueue.py --count N TYPE PAYLOAD_TEMPLATE   # {i} in the template becomes 0..N-1
+                                                                           # (plain jobs, now: no --in, --unique-key, --notify)
     python3 jobs/examples/hoopoe_enqueue.py --dump QUEUE                     # print the queue's envelopes as JSON lines
                                                                            # (secret keys removed, phones and emails masked)
 
@@ -315,6 +316,11 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 64
     job_type, template = args
+    if count and (delay or unique_key or notify):
+        # A bulk load enqueues now, each job plain: it used to drop these silently (100 jobs now, not in an hour; 100
+        # jobs, not one unique one).
+        print("hoopoe_enqueue: --count enqueues plain jobs now; it takes no --in, --unique-key or --notify", file=sys.stderr)
+        return 64
     try:
         if count:
             started = time.time()

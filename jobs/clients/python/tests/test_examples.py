@@ -53,6 +53,16 @@ class Examples(unittest.TestCase):
         [(_, fields)] = self.r.xrange(f"{ns}:{{critical}}:stream")
         self.assertIn(f'"request_id":"{self.run_id}-r"', fields[b"job"].decode())
 
+    def test_count_refuses_the_options_it_cannot_honour(self):
+        """--count enqueued 100 jobs now when asked for them in an hour, and 100 when asked for one unique job."""
+        ns = f"{self.run_id}-count"
+        for extra in (["--in", "3600"], ["--unique-key", "k"], ["--notify"]):
+            refused = run("hoopoe_enqueue.py", "--count", "3", *extra, "diag.record", '{"key":"k","member":"{i}"}',
+                          env={"HOOPOE_NAMESPACE": ns})
+            self.assertEqual(refused.returncode, 64, refused.stdout + refused.stderr)
+            self.assertIn("--count", refused.stderr)
+        self.assertEqual(self.written(f"{ns}:*"), [], "nothing was enqueued")
+
     def test_a_namespace_the_workers_refuse_is_a_bad_setting(self):
         refused = run("hoopoe_enqueue.py", "diag.record", "{}", env={"HOOPOE_NAMESPACE": "{hoopoe}"})
         self.assertEqual(refused.returncode, 78, refused.stderr)
