@@ -292,10 +292,21 @@ final class Client
             $reply = $this->redis->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($keys), ...$keys, ...$args);
             $error = $reply === false ? (string) $this->redis->getLastError() : '';
         } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
+            if (self::isTransportFailure($e)) {
+                // No answer (a read timeout, a lost connection): the job may be in. Thrown as is, as the README says; made
+                // a refusal ("the enqueue function failed"), a caller sent an enqueueIn job again and it ran twice.
+                throw $e;
+            }
             [$reply, $error] = [false, $e->getMessage()];
         }
         $this->redis->clearLastError();
         return $reply !== false ? $reply : $error;
+    }
+
+    /** Whether phpredis threw for want of an answer (the call may have run), not for Redis's error reply. */
+    private static function isTransportFailure(\RedisException $e): bool
+    {
+        return preg_match('/socket error|read error|went away|timed out|connection (lost|refused|closed|reset)/i', $e->getMessage()) === 1;
     }
 
     /** @param array{id: string, scheduled: bool} $job the job the reply is for */

@@ -100,6 +100,31 @@ final class ClientTest
     }
 
     /**
+     * A call with no answer (here a read timeout while Redis holds writes) may have run: it is the RedisException the
+     * README promises ("may be in"), not a refusal, which said "not written" of a job that was.
+     */
+    public function testAnEnqueueWithNoAnswerIsARedisExceptionNotARefusal(): void
+    {
+        $url = parse_url(getenv('REDIS_URL') ?: 'redis://127.0.0.1:6379/0');
+        $slow = new \Redis();
+        $slow->connect($url['host'] ?? '127.0.0.1', $url['port'] ?? 6379, 2.0, null, 0, 0.5);
+        $db = (int) ltrim($url['path'] ?? '/0', '/');
+        if ($db !== 0) {
+            $slow->select($db);
+        }
+        $c = new Client($slow, 'no-answer-php-' . bin2hex(random_bytes(4)));
+        $this->redis->rawCommand('CLIENT', 'PAUSE', '1500', 'WRITE');
+        $thrown = null;
+        try {
+            $c->enqueueIn('diag.record', ['key' => 'k', 'member' => 'm'], 60);
+        } catch (\Throwable $e) {
+            $thrown = $e;
+        }
+        usleep(1_600_000);
+        Check::that($thrown instanceof \RedisException, 'RedisException, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+    }
+
+    /**
      * An empty plan (or credit) is a JSON object, as the handler reads it: PHP's [] went as an array, and the job died.
      */
     public function testAnEmptyRegistrationPlanIsSentAsAnObject(): void
