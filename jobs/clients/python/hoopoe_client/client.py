@@ -341,9 +341,22 @@ class Client:
         first reads of this object give back what `consumer` read before but did not acknowledge (a reader that died
         between reading and ack_events), so keep the consumer name stable. Acknowledge each handled one."""
         if (group, consumer) not in self._drained:
-            pending = _entries(self.redis.xreadgroup(group, consumer, {self.events_key: "0"}, count=count))
-            if pending:
-                return pending
+            after = "0"
+            while True:
+                raw = [(entry_id, fields) for _stream, entries in self.redis.xreadgroup(group, consumer, {self.events_key: after}, count=count) or []
+                       for entry_id, fields in entries]
+                if not raw:
+                    break
+                # Trimmed by MAXLEN while pending, an entry comes back without fields: nothing to deliver, so it is
+                # acknowledged and the catch-up goes on past it. Skipped and left pending, a first batch of only those
+                # ended the catch-up, and the unacknowledged events after them were never given back.
+                trimmed = [entry_id for entry_id, fields in raw if not fields]
+                if trimmed:
+                    self.redis.xack(self.events_key, group, *trimmed)
+                pending = [decode_event(entry_id, fields) for entry_id, fields in raw if fields]
+                if pending:
+                    return pending
+                after = raw[-1][0]
             self._drained.add((group, consumer))
         if block_ms is None:
             return _entries(self.redis.xreadgroup(group, consumer, {self.events_key: ">"}, count=count))

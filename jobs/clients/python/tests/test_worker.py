@@ -208,6 +208,17 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual(after.read_events_group("scripts", "host-1"), [])
         self.assertEqual(hoopoe.Client(self.r, ns).read_events_group("scripts", "host-1"), [])
 
+    def test_events_trimmed_while_pending_do_not_hide_the_ones_after_them(self):
+        ns = f"{self.run_id}-trimmed"
+        before = hoopoe.Client(self.r, ns)
+        self.assertTrue(before.create_events_group("scripts"))
+        ids = [self.r.xadd(before.events_key, {"type": f"test.{n}", "data": "{}", "at": "1.5"}) for n in ("one", "two", "three")]
+        self.assertEqual(len(before.read_events_group("scripts", "host-1", count=3)), 3)
+        self.r.xdel(before.events_key, *ids[:2])  # trimmed while pending, as MAXLEN does
+        after = hoopoe.Client(self.r, ns)  # the restarted reader
+        self.assertEqual([e.type for e in after.read_events_group("scripts", "host-1", count=2)], ["test.three"])
+        self.assertEqual(self.r.xpending(before.events_key, "scripts")["pending"], 1, "the trimmed ones were acknowledged")
+
     def test_a_blocking_read_from_now_sees_an_event_written_while_it_waits(self):
         c = self.client
         import threading
