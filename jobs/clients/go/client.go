@@ -582,11 +582,24 @@ func (c *Client) CreateEventsGroup(group, start string) (bool, error) {
 func (c *Client) ReadEventsGroup(group, consumer string, count int, block time.Duration) ([]Event, error) {
 	pair := group + "\x00" + consumer
 	if _, done := c.drained.Load(pair); !done {
-		conn := c.Pool.Get()
-		pending, err := decodeStreams(conn.Do("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", c.EventsKey(), "0"))
-		conn.Close()
-		if err != nil || len(pending) > 0 {
-			return pending, err
+		after := "0"
+		for {
+			conn := c.Pool.Get()
+			pending, trimmed, last, err := decodeStreamEntries(conn.Do("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", c.EventsKey(), after))
+			// Trimmed by MAXLEN while pending, an entry comes back without fields: nothing to deliver, so it is
+			// acknowledged and the catch-up goes on past it. Skipped and left pending, a first batch of only those ended
+			// the catch-up, and the unacknowledged events after them were never given back.
+			if err == nil && len(trimmed) > 0 {
+				_, err = conn.Do("XACK", redis.Args{}.Add(c.EventsKey(), group).AddFlat(trimmed)...)
+			}
+			conn.Close()
+			if err != nil || len(pending) > 0 {
+				return pending, err
+			}
+			if last == "" {
+				break
+			}
+			after = last
 		}
 		c.drained.Store(pair, true)
 	}
@@ -622,42 +635,53 @@ func (c *Client) AckEvents(group string, ids ...string) (int, error) {
 
 // decodeStreams reads an XREAD/XREADGROUP reply of the events stream.
 func decodeStreams(reply interface{}, err error) ([]Event, error) {
+	events, _, _, err := decodeStreamEntries(reply, err)
+	return events, err
+}
+
+// decodeStreamEntries returns the events of an XREAD or XREADGROUP reply, the ids of the entries that came back
+// without fields (trimmed by MAXLEN while pending), and the reply's last entry id ("" when it has none).
+func decodeStreamEntries(reply interface{}, err error) ([]Event, []string, string, error) {
 	streams, err := redis.Values(reply, err)
 	if errors.Is(err, redis.ErrNil) {
-		return nil, nil
+		return nil, nil, "", nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	var events []Event
+	var trimmed []string
+	last := ""
 	for _, stream := range streams {
 		pair, err := redis.Values(stream, nil)
 		if err != nil || len(pair) != 2 {
-			return nil, fmt.Errorf("hoopoe: unexpected XREAD reply")
+			return nil, nil, "", fmt.Errorf("hoopoe: unexpected XREAD reply")
 		}
 		entries, err := redis.Values(pair[1], nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, "", err
 		}
 		for _, entry := range entries {
 			parts, err := redis.Values(entry, nil)
 			if err != nil || len(parts) != 2 {
-				return nil, fmt.Errorf("hoopoe: unexpected XREAD entry")
-			}
-			if parts[1] == nil { // an entry trimmed by MAXLEN while pending comes back without fields
-				continue
+				return nil, nil, "", fmt.Errorf("hoopoe: unexpected XREAD entry")
 			}
 			id, _ := redis.String(parts[0], nil)
+			last = id
+			if parts[1] == nil { // an entry trimmed by MAXLEN while pending comes back without fields
+				trimmed = append(trimmed, id)
+				continue
+			}
 			fields, err := redis.StringMap(parts[1], nil)
 			if err != nil {
-				return nil, err
+				return nil, nil, "", err
 			}
 			event, err := DecodeEvent(id, fields)
 			if err != nil {
-				return nil, err
+				return nil, nil, "", err
 			}
 			events = append(events, event)
 		}
 	}
-	return events, nil
+	return events, trimmed, last, nil
 }

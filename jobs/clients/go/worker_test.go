@@ -299,6 +299,39 @@ func TestWaitsLongerThanTheReadTimeout(t *testing.T) {
 
 // A reader that died between ReadEventsGroup and AckEvents gets those events again when it restarts under the same
 // consumer name; acknowledged, they are gone.
+func TestEventsTrimmedWhilePendingDoNotHideTheOnesAfterThem(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	pool := testPool(t)
+	ns := "go-trimmed-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	before := New(pool, ns)
+	if ok, err := before.CreateEventsGroup("kingfisher", "$"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	conn := pool.Get()
+	defer conn.Close()
+	var ids []interface{}
+	for _, n := range []string{"one", "two", "three"} {
+		id, err := redis.String(conn.Do("XADD", before.EventsKey(), "*", "type", "test."+n, "data", "{}", "at", "1.5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if events, err := before.ReadEventsGroup("kingfisher", "host-1", 3, 0); err != nil || len(events) != 3 {
+		t.Fatal(events, err)
+	}
+	if _, err := conn.Do("XDEL", append([]interface{}{before.EventsKey()}, ids[:2]...)...); err != nil { // trimmed while pending
+		t.Fatal(err)
+	}
+	after := New(pool, ns) // the restarted reader
+	events, err := after.ReadEventsGroup("kingfisher", "host-1", 2, 0)
+	if err != nil || len(events) != 1 || events[0].Type != "test.three" {
+		t.Fatalf("want test.three after the trimmed ones: %v %v", events, err)
+	}
+}
+
 func TestARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(t *testing.T) {
 	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
 		t.Skip("needs a worker: run scripts/test-clients.sh")
