@@ -441,9 +441,25 @@ final class Client
     {
         $pair = "$group\0$consumer";
         if (!isset($this->drained[$pair])) {
-            $pending = self::events($this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => '0'], $count));
-            if ($pending !== []) {
-                return $pending;
+            $after = '0';
+            while (true) {
+                $reply = $this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => $after], $count);
+                $entries = is_array($reply) ? ($reply[$this->eventsKey()] ?? []) : [];
+                if ($entries === []) {
+                    break;
+                }
+                // Trimmed by MAXLEN while pending, an entry comes back without fields: nothing to deliver, so it is
+                // acknowledged and the catch-up goes on past it. Skipped and left pending, a first batch of only those
+                // ended the catch-up, and the unacknowledged events after them were never given back.
+                $trimmed = array_map('strval', array_keys(array_filter($entries, static fn (mixed $fields): bool => !is_array($fields) || $fields === [])));
+                if ($trimmed !== []) {
+                    $this->redis->xAck($this->eventsKey(), $group, $trimmed);
+                }
+                $pending = self::events($reply);
+                if ($pending !== []) {
+                    return $pending;
+                }
+                $after = (string) array_key_last($entries);
             }
             $this->drained[$pair] = true;
         }

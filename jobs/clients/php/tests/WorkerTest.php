@@ -186,6 +186,22 @@ final class WorkerTest
         Check::equal([], (new Client($this->redis, $ns))->readEventsGroup('panel', 'host-1'), 'nothing after another restart');
     }
 
+    /** Events trimmed while pending are acknowledged and the catch-up goes on to the ones after them. */
+    public function testEventsTrimmedWhilePendingDoNotHideTheOnesAfterThem(): void
+    {
+        $ns = "{$this->run}-trimmed";
+        $before = new Client($this->redis, $ns);
+        Check::that($before->createEventsGroup('panel', '$'), 'group created');
+        $ids = [];
+        foreach (['one', 'two', 'three'] as $n) {
+            $ids[] = $this->redis->xAdd($before->eventsKey(), '*', ['type' => "test.$n", 'data' => '{}', 'at' => '1.5']);
+        }
+        Check::equal(3, count($before->readEventsGroup('panel', 'host-1', 3)), 'first read');
+        $this->redis->xDel($before->eventsKey(), array_slice($ids, 0, 2));  // trimmed while pending
+        $after = new Client($this->redis, $ns);
+        Check::equal(['test.three'], array_map(static fn ($e) => $e->type, $after->readEventsGroup('panel', 'host-1', 2)), 'after the trimmed ones');
+    }
+
     /** README.md's example, run against the test Redis and worker (its host and port swapped for REDIS_URL's). */
     public function testTheReadmeExampleRuns(): void
     {
