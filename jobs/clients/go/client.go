@@ -190,7 +190,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		return nil, problem
 	}
 	limit := c.MaxBytes
-	if limit <= 0 {
+	if limit <= 0 || limit > MaxBytes { // at most the workers' limit: they bury a larger envelope
 		limit = MaxBytes
 	}
 	if len(body) > limit {

@@ -466,6 +466,16 @@ func TestEventsDecode(t *testing.T) {
 	}
 }
 
+func TestALimitAboveTheWorkersIsTheWorkers(t *testing.T) {
+	client := New(testPool(t), "conf-go-limit")
+	client.MaxBytes = 600000
+	_, err := client.prepare("diag.record", map[string]interface{}{"key": "k", "member": strings.Repeat("x", 550000)}, Options{ID: "x"})
+	var large *TooLargeError
+	if !errors.As(err, &large) || large.Limit != MaxBytes {
+		t.Fatalf("want TooLargeError at %d: %v", MaxBytes, err)
+	}
+}
+
 func TestAnEmptyPayloadIsSentAsAnObject(t *testing.T) {
 	client := New(testPool(t), "conf-go-empty")
 	var nilStruct *struct{ A int }

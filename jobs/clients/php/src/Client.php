@@ -38,8 +38,12 @@ final class Client
      *     HOOPOE_NAMESPACE, default "hoopoe"
      * @throws InvalidJob (field "namespace") for one the workers refuse: a brace, a space or a control character
      */
-    public function __construct(private readonly \Redis $redis, ?string $namespace = null, private readonly int $maxBytes = Envelope::MAX_BYTES)
+    private readonly int $maxBytes;
+
+    public function __construct(private readonly \Redis $redis, ?string $namespace = null, int $maxBytes = Envelope::MAX_BYTES)
     {
+        // At most the workers' limit: they bury a larger envelope, and the enqueue function refuses it.
+        $this->maxBytes = $maxBytes > 0 ? min($maxBytes, Envelope::MAX_BYTES) : Envelope::MAX_BYTES;
         $this->namespace = $namespace !== null && $namespace !== '' ? $namespace : self::defaultNamespace();
         if (($problem = Envelope::namespaceProblem($this->namespace)) !== null) {
             throw new InvalidJob('namespace', $problem);

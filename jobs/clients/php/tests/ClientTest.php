@@ -10,6 +10,7 @@ use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\BatchFailed;
 use Hoopoe\Exception\HoopoeException;
 use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Exception\TooLarge;
 use Hoopoe\Jobs;
 
 /** The client's own behaviour against REDIS_URL's Redis (with the function library a worker loaded). */
@@ -122,6 +123,19 @@ final class ClientTest
         }
         usleep(1_600_000);
         Check::that($thrown instanceof \RedisException, 'RedisException, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+    }
+
+    /** A limit above the workers' 512 KiB is theirs: they bury a larger envelope, so it is refused before sending. */
+    public function testALimitAboveTheWorkersIsTheWorkers(): void
+    {
+        $c = new Client($this->redis, 'limit-php-' . bin2hex(random_bytes(4)), 600_000);
+        $thrown = null;
+        try {
+            $c->enqueue('diag.record', ['key' => 'k', 'member' => str_repeat('x', 550_000)]);
+        } catch (TooLarge $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown instanceof TooLarge && str_contains($thrown->getMessage(), '524288'), $thrown === null ? 'written' : $thrown->getMessage());
     }
 
     /**

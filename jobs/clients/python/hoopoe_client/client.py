@@ -59,7 +59,9 @@ class Client:
         refused = rules.namespace_problem(self.namespace)
         if refused:
             raise InvalidJob("namespace", refused)
-        self.max_bytes = max_bytes
+        # At most the workers' limit: a larger one let plain jobs the workers bury be written, and made the enqueue
+        # function's refusal of the others read "the envelope is -1 bytes, the limit is -1".
+        self.max_bytes = min(max_bytes, rules.MAX_BYTES) if max_bytes and max_bytes > 0 else rules.MAX_BYTES
         self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
         if getattr(redis_client, "connection_pool", None) is None:
             warnings.warn(f"hoopoe_client: {type(redis_client).__name__} has no connection pool, so enqueues go through its "

@@ -36,6 +36,14 @@ class Namespace(unittest.TestCase):
             self.assertEqual(hoopoe.Client(UNUSED, good).namespace, good)
 
 
+class SizeLimit(unittest.TestCase):
+    def test_a_limit_above_the_workers_is_the_workers(self):
+        """The workers bury an envelope over 512 KiB: a client given a larger limit refuses it before sending, too."""
+        with self.assertRaises(hoopoe.TooLarge) as refused:
+            hoopoe.Client(UNUSED, "hoopoe", max_bytes=600_000).enqueue("diag.record", {"key": "k", "member": "x" * 550_000})
+        self.assertEqual(refused.exception.limit, 524288)
+
+
 class NotJSON(unittest.TestCase):
     """A value JSON cannot carry is refused as InvalidJob naming its field, not sent as text the worker buries (a bare
     NaN) or raised as a ValueError/TypeError outside the client's errors."""
