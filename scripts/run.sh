@@ -111,10 +111,17 @@ if [ -z "${REDIS_URL:-}" ]; then
   echo "[hoopoe] local Redis on 127.0.0.1:$port (AOF on, data in $REDIS_DIR, log $REDIS_DIR/redis.log)"
   export REDIS_URL="redis://127.0.0.1:$port/0"
 fi
-# Printed without its passwords (a REDIS_URL of your own may carry one: `redis://:secret@host`, `?password=`).
-shown_url="$(printf '%s' "$REDIS_URL" | sed -E 's#(://[^/@]*:)[^/@]*@#\1***@#; s#(([?&])(sentinel_)?password=)[^&]*#\1***#g')"
+# A REDIS_URL of your own is printed as hoopoe prints it, without its passwords (`redis://:secret@host`, `secret@host`,
+# `?password=`): `hoopoe ping` says "Redis <version> at <URL, redacted>: PONG …", by the parser's own rule.
+ping_line="$("$HOOPOE" ping)" || exit 1
+if [ -n "${STARTED_REDIS:-}" ]; then
+  shown_url="$REDIS_URL"
+else
+  shown_url="$(printf '%s\n' "$ping_line" | sed -nE 's/^Redis [^ ]+ at (.*): PONG in .*/\1/p')"
+  [ -n "$shown_url" ] || shown_url="(yours, not shown)"
+fi
 echo "[hoopoe] REDIS_URL=$shown_url"
-"$HOOPOE" ping || exit 1
+echo "$ping_line"
 
 if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
   fifo="$LOGS/fake-providers.out"
@@ -150,7 +157,7 @@ for _ in $(seq 100); do grep -q '^dashboard: ' "$LOGS/dashboard.out" 2>/dev/null
 echo "[hoopoe] $(head -n 1 "$LOGS/dashboard.out" 2>/dev/null || echo "dashboard: did not start, see $LOGS/dashboard.log") (log: $LOGS/dashboard.log)"
 echo "[hoopoe] metrics: http://127.0.0.1:$metrics_port/metrics (Prometheus text, from the worker)"
 echo "[hoopoe] try, in another shell:"
-if [ "$shown_url" = "$REDIS_URL" ]; then
+if [[ "$shown_url" != *'***'* && "$shown_url" != "(yours, not shown)" ]]; then  # no password in it
   echo "    export REDIS_URL=$REDIS_URL"
 else
   echo "    export REDIS_URL=...   # your REDIS_URL, as given to make run ($shown_url)"

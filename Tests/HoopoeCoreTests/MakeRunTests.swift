@@ -104,13 +104,14 @@ import Testing
 
     /// `make run` with a REDIS_URL of the user's own: it is used, and printed without its password (README: passwords
     /// never appear in logs or output).
-    @Test func aGivenRedisURLIsUsedAndItsPasswordNeverPrinted() async throws {
+    @Test(arguments: ["redis://:pw-s3cret-123@127.0.0.1:PORT/0", "redis://pw-s3cret-123@127.0.0.1:PORT/0"])
+    func aGivenRedisURLIsUsedAndItsPasswordNeverPrinted(_ form: String) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
         let server = try RedisServer(arguments: ["--requirepass", "pw-s3cret-123"])
         defer { server.stop() }
-        let url = "redis://:pw-s3cret-123@127.0.0.1:\(server.port)/0"
+        let url = form.replacingOccurrences(of: "PORT", with: String(server.port))  // with a user's colon, and without (as redis-cli reads it)
         let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
         let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [
             "REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path,
