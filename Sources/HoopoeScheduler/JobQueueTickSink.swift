@@ -33,27 +33,10 @@ public struct JobQueueTickSink: ScheduledJobSink {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
         let lifetime = lifetime(of: task, tick: tick)
         let queue = try await claim(task: task, tick: seconds, lifetime: lifetime)
-        var payload: [String: JSONValue] = [:]
-        if case .object(let members) = Self.expandingNamespace(task.payload, jobs.namespace) { payload = members }
-        payload[ScheduleFile.tickPayloadKey] = .integer(seconds)
         let result = try await jobs.enqueue(
-            type: task.type, payload: .object(payload),
+            type: task.type, payload: task.jobPayload(namespace: jobs.namespace, tick: seconds),
             options: EnqueueOptions(queue: queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: lifetime))
         return TickEnqueue(added: result.createdID != nil, queue: queue)
-    }
-
-    /// `payload` with every ``ScheduleFile/namespaceToken`` in its strings replaced by `namespace`: a task that names a
-    /// Redis key (the shipped scheduler canary's `diag.record`) stays inside `HOOPOE_NAMESPACE`, where an ACL limited
-    /// to it (docs/operating.md) lets it write. A fixed `hoopoe:diag:scheduler` failed every minute under namespace
-    /// `acme`, 1,440 jobs a day to the dead set.
-    static func expandingNamespace(_ payload: JSONValue, _ namespace: String) -> JSONValue {
-        switch payload {
-        case .string(let text) where text.contains(ScheduleFile.namespaceToken):
-            return .string(text.replacingOccurrences(of: ScheduleFile.namespaceToken, with: namespace))
-        case .object(let members): return .object(members.mapValues { expandingNamespace($0, namespace) })
-        case .array(let elements): return .array(elements.map { expandingNamespace($0, namespace) })
-        default: return payload
-        }
     }
 
     /// How long a tick's once-key and claim live: ``remember`` past the task's next tick. Until then the tick is the

@@ -20,11 +20,8 @@ enum ScheduleTypeCheck {
                     "task '\(task.name)': type '\(task.type)' is not one this build's workers run\(hint); its jobs go to the dead set unless a worker of another build runs them")
                 continue
             }
-            // As the job will carry it: the task's payload and its tick.
-            var payload: [String: JSONValue] = [:]
-            if case .object(let members) = task.payload { payload = members }
-            payload[ScheduleFile.tickPayloadKey] = .integer(0)
-            if let problem = registry.payloadProblem(type: task.type, payload: JSONValue.object(payload).encoded()) {
+            // As the job will carry it: the task's payload (its namespace token filled in) and its tick.
+            if let problem = registry.payloadProblem(type: task.type, payload: task.jobPayload(namespace: "hoopoe", tick: 0).encoded()) {
                 errors.append("task '\(task.name)': payload: \(problem)")
             }
         }

@@ -137,7 +137,7 @@ import Testing
     @Test func thePeriodicPageShowsTheSchedulersLastTickAndEnqueuesNow() async throws {
         let task = ScheduledTask(
             name: "nightly", cron: try CronExpression("0 3 * * *"), timeZone: TimeZone(identifier: "Asia/Tehran")!, type: "diag.incr",
-            payload: .object(["key": "k"]))
+            payload: .object(["key": "${HOOPOE_NAMESPACE}:k"]))
         let harness = try DashboardHarness(schedule: .file(path: "test.yaml", tasks: [task]))
         let before = try await harness.get("/periodic")
         #expect(before.text.contains("nightly") && before.text.contains("never"))
@@ -149,6 +149,10 @@ import Testing
         let reply = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=nightly")
         #expect(reply.status == .seeOther)
         #expect(try await harness.streamLength() == 1)
+        // As a scheduler's tick: the namespace token filled in (the shipped canary's key), `tick` added.
+        let entry = try await harness.redis.send("XRANGE", harness.jobs.keys("default").stream, "-", "+").array?.first
+        let enqueued = try JobEnvelope.decode(try #require(entry?.array?[1].array?[1].bytes))
+        #expect(enqueued.payload["key"] == .string("\(harness.jobs.namespace):k") && enqueued.payload["tick"] != nil, "\(enqueued.payload)")
         let unknown = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=other")
         #expect(unknown.status == .notFound)
         #expect(try await harness.streamLength() == 1)

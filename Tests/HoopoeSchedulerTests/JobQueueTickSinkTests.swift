@@ -55,7 +55,7 @@ import Testing
         let entries = try await h.redis.send("XRANGE", h.jobs.keys(result.queue).stream, "-", "+").array ?? []
         let envelope = try JobEnvelope.decode(try #require(entries.first?.array?[1].array?[1].bytes))
         #expect(envelope.payload["key"] == .string("\(h.namespace):diag:scheduler"), "\(envelope.payload)")
-        #expect(JobQueueTickSink.expandingNamespace(["a": ["${HOOPOE_NAMESPACE}", "x${HOOPOE_NAMESPACE}y"], "n": 1], "ns") == ["a": ["ns", "xnsy"], "n": 1])
+        #expect(ScheduledTask.expandingNamespace(["a": ["${HOOPOE_NAMESPACE}", "x${HOOPOE_NAMESPACE}y"], "n": 1], "ns") == ["a": ["ns", "xnsy"], "n": 1])
     }
 
     /// A tick's once-key and claim live a day past the task's next tick: until then a scheduler reading a stale last

@@ -43,10 +43,9 @@ extension Dashboard {
         guard case .file(_, let tasks) = configuration.schedule, let name = form["task"], let task = tasks.first(where: { $0.name == name }) else {
             return Page.plain(.notFound, "no such periodic task\n")
         }
-        var payload: [String: JSONValue] = [:]
-        if case .object(let members) = task.payload { payload = members }
-        payload[ScheduleFile.tickPayloadKey] = .integer(Int64(Date().timeIntervalSince1970.rounded(.down)))
-        let result = try await jobs.enqueue(type: task.type, payload: .object(payload), options: EnqueueOptions(queue: task.queue))
+        let tick = Int64(Date().timeIntervalSince1970.rounded(.down))
+        let result = try await jobs.enqueue(
+            type: task.type, payload: task.jobPayload(namespace: jobs.namespace, tick: tick), options: EnqueueOptions(queue: task.queue))
         let notice = result.createdID.map { "Enqueued \(task.name) now as job \($0)." } ?? "\(task.name) was not enqueued (refused as a duplicate)."
         return Page.after("/periodic", notice: notice)
     }
