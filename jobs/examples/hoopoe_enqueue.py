@@ -142,7 +142,8 @@ def _is_domain(c):
 def mask_emails(text):
     """`text` with every email-like run masked, keeping the first character of its local part and its domain
     (s***@example.com). EmailAddressMask's rule, step for step: a domain needs a dot inside it (`user@host` stays), a
-    local part a letter or digit (a redacted URL's `***@` stays)."""
+    local part a letter or digit (a redacted URL's `***@` stays) and not only digits and dots (a message id such as
+    Brevo's <201798300811.5787683@smtp-relay.mailin.fr> stays)."""
     if "@" not in text:
         return text
     out, copied, i = [], 0, 0
@@ -160,7 +161,8 @@ def mask_emails(text):
             end -= 1
         local, domain = text[start:i], text[i + 1:end]
         dot = domain.find(".")
-        if any(c.isalnum() for c in local) and 0 < dot < len(domain) - 1:
+        person = any(c.isalpha() for c in local) or (any(c.isdigit() for c in local) and not all(c.isdigit() or c == "." for c in local))
+        if person and 0 < dot < len(domain) - 1:
             out.append(text[copied:start] + local[0] + "***@" + domain)
             copied = end
             i = end

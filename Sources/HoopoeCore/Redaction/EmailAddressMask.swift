@@ -8,7 +8,9 @@
 ///
 /// An address here is a local part of letters, digits and `. _ % + - ' !` (at least one letter or digit), an `@`,
 /// and a domain of letters, digits, `-` and `.` with a dot inside it. Not an address: `user@host` (no dot), an `@`
-/// with nothing before it (`@handle`), and a local part already masked (`***`, a redacted URL's password).
+/// with nothing before it (`@handle`), a local part already masked (`***`, a redacted URL's password), and one of digits
+/// and dots only: a message id (Brevo's `<201798300811.5787683@smtp-relay.mailin.fr>`, which `email.sent` carries and
+/// an operator looks up in Brevo's reports), not a person's address.
 public enum EmailAddressMask {
     /// `text` with every address-like run masked.
     public static func mask(_ text: String) -> String {
@@ -28,7 +30,7 @@ public enum EmailAddressMask {
             while end > index + 1, characters[end - 1] == "." || characters[end - 1] == "-" { end -= 1 }
             let local = characters[start..<index]
             let domain = characters[(index + 1)..<end]
-            guard local.contains(where: { $0.isLetter || $0.isNumber }),
+            guard local.contains(where: { $0.isLetter }) || (local.contains(where: \.isNumber) && !local.allSatisfy { $0.isNumber || $0 == "." }),
                 let dot = domain.firstIndex(of: "."), dot > index + 1, dot < end - 1
             else { continue }
             result.append(contentsOf: characters[copied..<start])
