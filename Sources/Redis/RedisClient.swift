@@ -69,9 +69,9 @@ public final class RedisClient: Sendable {
     /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
     public func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
-        let (replies, server) = try await exchange([command], durable: durable)
+        let (replies, node) = try await exchange([command], durable: durable)
         if case .error(let message) = replies[0] {
-            throw RedisError.reply(message, endpoint: server, command: command.name)
+            throw RedisError.reply(message, endpoint: node?.description ?? endpointName, command: command.name)
         }
         return replies[0]
     }
@@ -97,7 +97,8 @@ public final class RedisClient: Sendable {
     /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
     /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
     public func transaction(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
-        let (replies, server) = try await exchange([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
+        let (replies, node) = try await exchange([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
+        var server: String { node?.description ?? endpointName }  // named on an error only
         if case .error(let message) = replies[0] {
             // MULTI refused (an ACL without @transaction): the commands ran one by one, not atomically; say so.
             throw RedisError.reply(message, endpoint: server, command: "MULTI")
@@ -223,14 +224,15 @@ public final class RedisClient: Sendable {
         follower?.knownPrimary?.description ?? configuration.endpoint.description
     }
 
-    /// ``roundTrip(_:durable:retryWhole:)``, also naming the server that answered: on a cluster the node of the last
-    /// command (an OOM from node C named seed A, and sent an operator to the wrong server), else ``endpointName``.
-    private func exchange(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> (replies: [RedisReply], server: String) {
+    /// ``roundTrip(_:durable:retryWhole:)``, also saying which node answered on a cluster (that of the last command:
+    /// an OOM from node C named seed A, and sent an operator to the wrong server); nil otherwise, when an error names
+    /// ``endpointName``. The name is made only when an error is thrown: nothing is added to a call that succeeds.
+    private func exchange(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint?) {
         if let cluster {
             let (replies, node) = try await clusterExchange(commands, on: cluster, durable: durable)
-            return (replies, node?.description ?? endpointName)
+            return (replies, node)
         }
-        return (try await roundTrip(commands, durable: durable, retryWhole: retryWhole), endpointName)
+        return (try await roundTrip(commands, durable: durable, retryWhole: retryWhole), nil)
     }
 
     /// One round trip on a pooled connection, with what Sentinel and durability add around it. One server and no

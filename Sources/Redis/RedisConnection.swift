@@ -298,8 +298,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// fetch error named).
     @usableFromInline var servedBy: String {
         lock.lock()
-        defer { lock.unlock() }
-        return liveTarget?.description ?? endpoint
+        let target = liveTarget
+        lock.unlock()
+        // Not `endpoint`: the connection's thread writes it without the lock as it reconnects.
+        return target?.description ?? configuration.endpoint.description
     }
 
     /// Stops the thread after the work already queued; later calls fail with `closed`.

@@ -137,7 +137,7 @@ public final class RedisCluster: Sendable {
     /// forgotten) and its connection, with its thread and its reconnect attempts, was kept for the router's life: a
     /// long-running worker on a cluster whose nodes are replaced grew a thread and a socket each time. A node named
     /// again later gets a new connection. A caller holding one of them when it closes gets `closed` for a request
-    /// never written, and sends it once more on a new connection (``sendOn(_:_:thenWait:)``).
+    /// never written, and sends it again where the map says now (``sendOn(_:_:thenWait:routed:)``).
     private static func prune(_ state: inout State, keeping map: ClusterSlotMap, seeds: [RedisConfiguration.Endpoint]) -> [RedisConnection] {
         let named = Set(map.primaries + map.nodes + seeds)
         let gone = state.connections.keys.filter { !named.contains($0) }
@@ -148,12 +148,21 @@ public final class RedisCluster: Sendable {
 
     /// Sends `batch` on `node`'s shared connection (with `wait` after it in the same request when given). A
     /// connection a map refresh pruned after this caller took it (``prune(_:keeping:seeds:)``) fails the request as
-    /// `closed`, never written: it is sent once more on the node's new connection. Only the router's own ``close()``
-    /// ends a call with `closed`.
-    private func sendOn(_ node: RedisConfiguration.Endpoint, _ batch: [RedisCommand], thenWait wait: RedisCommand? = nil) async throws -> [RedisReply] {
+    /// `closed`, never written. A `routed` call (its node came from the map) then fails as `connectionFailed`, which
+    /// its caller sends again where the map says now: sent to the same node, it made a new connection to a node that
+    /// left. A call to a node the caller chose is sent once more on a new connection. Only the router's own
+    /// ``close()`` ends a call with `closed`.
+    private func sendOn(
+        _ node: RedisConfiguration.Endpoint, _ batch: [RedisCommand], thenWait wait: RedisCommand? = nil, routed: Bool = false
+    ) async throws -> [RedisReply] {
         do {
             return try await sendOnce(node, batch, thenWait: wait)
         } catch let error as RedisError where error.code == .closed && !state.withLock({ $0.closed }) {
+            if routed {
+                throw RedisError(
+                    .connectionFailed, endpoint: node.description, command: batch.first?.name,
+                    message: "its connection was closed: the node left the cluster's map (nothing was sent)")
+            }
             return try await sendOnce(node, batch, thenWait: wait)
         }
     }
@@ -268,7 +277,7 @@ public final class RedisCluster: Sendable {
             let node = try await target(for: route, waiting: &unreachable)
             var replies: [RedisReply]
             do {
-                replies = try await sendOn(node, commands, thenWait: waiting?.command)
+                replies = try await sendOn(node, commands, thenWait: waiting?.command, routed: true)
                 if let waiting { waiting.record(replies.removeLast(), from: node) }
             } catch let error as RedisError where error.code == .connectionFailed {
                 // Nothing was sent: wait for the map to name another primary (a failover), within the window.
@@ -548,7 +557,7 @@ public final class RedisCluster: Sendable {
             }
         }
         do {
-            var replies = try await sendOn(node, batch, thenWait: waiting?.command)
+            var replies = try await sendOn(node, batch, thenWait: waiting?.command, routed: true)
             if let waiting { waiting.record(replies.removeLast(), from: node) }
             if anyDown.load(ordering: .relaxed) {
                 state.withLock { state in

@@ -15,7 +15,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
               hoopoe health-check              the deployment: what should alert a person
               hoopoe health-check --liveness   this process: what a liveness probe restarts on
 
-            --liveness checks only (each ok or fail):
+            --liveness checks only (each ok or fail; redis warns while Redis is unreachable):
               redis                    PING
               process                  a Hoopoe process (worker or scheduler) on this host has a heartbeat
                                        younger than 15 s (or --worker ID's does)
