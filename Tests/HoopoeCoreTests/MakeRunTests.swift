@@ -14,17 +14,11 @@ import Testing
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: data) }
         let port = try RedisServer.freePort()
-        let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
-        // In a session of its own, as under a terminal: Ctrl-C below is a SIGINT to the whole foreground process group.
-        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [
+        let run = try await Self.startRun([
             "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(port),
             "SMS_QUIET_HOURS": "off",  // the SMS below must go out whatever the hour in Tehran
         ])
         defer { run.signal(SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
-            try await Task.sleep(for: .milliseconds(50))
-        }
         let output = run.output
         #expect(output.contains("Ctrl-C stops everything"), "\(output)")
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("[hoopoe] REDIS_URL=") }) else {
@@ -112,15 +106,8 @@ import Testing
         let server = try RedisServer(arguments: ["--requirepass", "pw-s3cret-123"])
         defer { server.stop() }
         let url = form.replacingOccurrences(of: "PORT", with: String(server.port))  // with a user's colon, and without (as redis-cli reads it)
-        let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
-        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: [
-            "REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path,
-        ])
+        let run = try await Self.startRun(["REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path])
         defer { run.signal(SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
-            try await Task.sleep(for: .milliseconds(50))
-        }
         let output = run.output
         #expect(output.contains("Ctrl-C stops everything"), "\(output)")
         #expect(output.contains("[hoopoe] REDIS_URL=redis://:***@127.0.0.1:\(server.port)/0"), "\(output)")
@@ -131,5 +118,17 @@ import Testing
         kill(-run.pid, SIGINT)
         #expect(await run.wait(timeout: .seconds(40)) == 0, "\(run.output)")
         #expect(!run.output.contains("pw-s3cret-123"), "\(run.output)")
+    }
+
+    /// scripts/run.sh started in a session of its own, as under a terminal (Ctrl-C is a SIGINT to the whole foreground
+    /// process group), once it says it runs (or after 20 s, or when it exits).
+    private static func startRun(_ environment: [String: String]) async throws -> ChildProcess {
+        let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
+        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: environment)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return run
     }
 }
