@@ -49,10 +49,7 @@ import Testing
 
     @Test("a pipeline across nodes whose one node stays unreachable fails as 'may have run', since the others' shares ran")
     func aPipelinePartlyRunIsNotReportedAsNotRun() async throws {
-        let servers = try await offPool { try ClusterServers(replicas: 0, nodeTimeout: 1000) }
-        var configuration = try RedisConfiguration(url: servers.url)
-        configuration.clusterFailoverWindow = .seconds(2)
-        let redis = RedisClient(configuration: configuration)
+        let (servers, redis) = try await Self.clusterWithoutReplicas()
         defer { redis.close() }
         let onVictim = try servers.tag(onNode: 0, prefix: "p"), elsewhere = try servers.tag(onNode: 1, prefix: "p")
         #expect(try await redis.send("SET", "{\(onVictim)}:warm", "1").string == "OK")  // the map is known
@@ -71,10 +68,7 @@ import Testing
     /// Redis never ran was given up on, and its jobs ran again after their lease.
     @Test("a command redirected to a node that stays unreachable fails as 'not sent': the MOVED reply ran nothing")
     func aRedirectedCommandThatNeverRanIsReportedAsNotRun() async throws {
-        let servers = try await offPool { try ClusterServers(replicas: 0, nodeTimeout: 1000) }
-        var configuration = try RedisConfiguration(url: servers.url)
-        configuration.clusterFailoverWindow = .seconds(2)
-        let redis = RedisClient(configuration: configuration)
+        let (servers, redis) = try await Self.clusterWithoutReplicas()
         defer { redis.close() }
         let moved = try servers.tag(onNode: 1, prefix: "m"), elsewhere = try servers.tag(onNode: 2, prefix: "m")
         #expect(try await redis.send("SET", "{\(elsewhere)}:warm", "1").string == "OK")  // the map is known: the slot is node 1's
@@ -82,6 +76,15 @@ import Testing
         servers.nodes[0].kill()  // no replica: the slot gets no new primary
         let error = await #expect(throws: RedisError.self) { try await redis.send("SET", "{\(moved)}:k", "v") }
         #expect(error?.outcomeUnknown == false, "\(String(describing: error))")
+    }
+
+    /// A cluster of three primaries and no replica (a killed primary's slots get no new primary), and a client that waits
+    /// 2 s for one before it gives up.
+    private static func clusterWithoutReplicas() async throws -> (ClusterServers, RedisClient) {
+        let servers = try await offPool { try ClusterServers(replicas: 0, nodeTimeout: 1000) }
+        var configuration = try RedisConfiguration(url: servers.url)
+        configuration.clusterFailoverWindow = .seconds(2)
+        return (servers, RedisClient(configuration: configuration))
     }
 
     private func runThrough(_ failover: Failover) async throws {
