@@ -160,7 +160,12 @@ final class Client
                 $pipe->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($job['keys']), ...$job['keys'], ...$job['args']);
             }
         }
-        $replies = $pipe->exec();
+        try {
+            $replies = $pipe->exec();
+        } catch (\RedisException $e) {  // no answer: some of the jobs may be in, as for one enqueue
+            $this->reconnectAfterNoAnswer();
+            throw $e;
+        }
         $lastError = (string) $this->redis->getLastError();  // a pipeline keeps the last error reply's text only
         $this->redis->clearLastError();
         $results = [];
@@ -203,6 +208,10 @@ final class Client
             $reply = $this->redis->rawCommand('FCALL', 'hoopoe_library_version', 0);
             $error = $reply === false ? (string) $this->redis->getLastError() : '';
         } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
+            if (self::isTransportFailure($e)) {
+                $this->reconnectAfterNoAnswer();
+                throw $e;
+            }
             [$reply, $error] = [false, $e->getMessage()];
         }
         $this->redis->clearLastError();
@@ -299,12 +308,38 @@ final class Client
             if (self::isTransportFailure($e)) {
                 // No answer (a read timeout, a lost connection): the job may be in. Thrown as is, as the README says; made
                 // a refusal ("the enqueue function failed"), a caller sent an enqueueIn job again and it ran twice.
+                $this->reconnectAfterNoAnswer();
                 throw $e;
             }
             [$reply, $error] = [false, $e->getMessage()];
         }
         $this->redis->clearLastError();
         return $reply !== false ? $reply : $error;
+    }
+
+    /**
+     * After a call that got no answer, a fresh connection on the caller's database. phpredis 5 keeps the socket of a
+     * rawCommand that timed out, and the late reply is read as the next command's: the caller's next GET returned the
+     * FCALL's reply, and every reply after it was one behind. The socket is closed; phpredis opens a new one on the next
+     * command, with the password but on database 0 (so is the one its own BLPOP and XREAD close on a read timeout), so
+     * the database is selected again. A SELECT that cannot connect throws: the caller was about to learn it anyway.
+     */
+    private function reconnectAfterNoAnswer(): void
+    {
+        $db = (int) $this->redis->getDbNum();
+        $this->redis->close();
+        if ($db !== 0) {
+            $this->redis->select($db);
+        }
+    }
+
+    /**
+     * Whether a blocking read ended at the connection's read timeout, not for a failure: phpredis says "read error on
+     * connection" for its own commands and "socket error on read socket" for rawCommand's.
+     */
+    private static function isReadTimeout(\RedisException $e): bool
+    {
+        return preg_match('/read error on connection|socket error on read socket|timed out/i', $e->getMessage()) === 1;
     }
 
     /** Whether phpredis threw for want of an answer (the call may have run), not for Redis's error reply. */
@@ -363,9 +398,10 @@ final class Client
             try {
                 $popped = $this->redis->blPop([$key], 1);  // phpredis 5 takes whole seconds
             } catch (\RedisException $e) {
-                if (!str_contains($e->getMessage(), 'read error') && !str_contains($e->getMessage(), 'timed out')) {
+                if (!self::isReadTimeout($e)) {
                     throw $e;
                 }
+                $this->reconnectAfterNoAnswer();
                 $popped = null;
             }
             if (is_array($popped) && count($popped) === 2) {
@@ -490,9 +526,10 @@ final class Client
             try {
                 $found = $read(max(1, min(1000, $remaining)));
             } catch (\RedisException $e) {
-                if (!str_contains($e->getMessage(), 'read error') && !str_contains($e->getMessage(), 'timed out')) {
+                if (!self::isReadTimeout($e)) {
                     throw $e;
                 }
+                $this->reconnectAfterNoAnswer();
                 $found = [];
             }
             if ($found !== [] || microtime(true) >= $deadline) {  // not "the last slice": a read timeout may cut it short

@@ -109,20 +109,28 @@ final class ClientTest
         $url = parse_url(getenv('REDIS_URL') ?: 'redis://127.0.0.1:6379/0');
         $slow = new \Redis();
         $slow->connect($url['host'] ?? '127.0.0.1', $url['port'] ?? 6379, 2.0, null, 0, 0.5);
-        $db = (int) ltrim($url['path'] ?? '/0', '/');
-        if ($db !== 0) {
-            $slow->select($db);
-        }
+        // A database of its own, not 0: the connection phpredis opens again after a read timeout is on 0.
+        $db = (int) ltrim($url['path'] ?? '/0', '/') === 7 ? 8 : 7;
+        $slow->select($db);
+        $marker = 'no-answer-php-marker-' . bin2hex(random_bytes(4));
+        $slow->set($marker, 'this database', ['EX' => 60]);
         $c = new Client($slow, 'no-answer-php-' . bin2hex(random_bytes(4)));
-        $this->redis->rawCommand('CLIENT', 'PAUSE', '1500', 'WRITE');
-        $thrown = null;
-        try {
-            $c->enqueueIn('diag.record', ['key' => 'k', 'member' => 'm'], 60);
-        } catch (\Throwable $e) {
-            $thrown = $e;
+        foreach (['one job' => fn () => $c->enqueueIn('diag.record', ['key' => 'k', 'member' => 'm'], 60),
+                  'a batch' => fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => 'b'], 'in' => 60]])] as $call => $send) {
+            $this->redis->rawCommand('CLIENT', 'PAUSE', '1500', 'WRITE');
+            $thrown = null;
+            try {
+                $send();
+            } catch (\Throwable $e) {
+                $thrown = $e;
+            }
+            usleep(1_600_000);
+            Check::that($thrown instanceof \RedisException, "$call: RedisException, got " . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+            // The connection is still the caller's: its next command gets its own reply (not the late FCALL's), on its database.
+            Check::equal('next', $slow->echo('next'), "$call: the next command's own reply");
+            Check::equal('this database', $slow->get($marker), "$call: the caller's database");
         }
-        usleep(1_600_000);
-        Check::that($thrown instanceof \RedisException, 'RedisException, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+        $slow->del($marker);
     }
 
     /** A limit above the workers' 512 KiB is theirs: they bury a larger envelope, so it is refused before sending. */

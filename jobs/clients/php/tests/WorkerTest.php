@@ -163,6 +163,15 @@ final class WorkerTest
         $started = microtime(true);
         Check::equal([], $quiet->readEvents('$', 10, 2500), 'readEvents');
         Check::that(microtime(true) - $started >= 2.4, 'the event read waited');
+        // Each cut slice closed the connection; the new one is on the caller's database, not phpredis's 0.
+        $other = (int) $redis->getDbNum() === 7 ? 8 : 7;
+        $redis->select($other);
+        $marker = "{$this->run}-db-marker";
+        $redis->set($marker, 'this database', ['EX' => 60]);
+        Check::equal([], $quiet->readEvents('$', 10, 1200), 'readEvents on another database');
+        Check::equal(null, $quiet->waitFor("{$this->run}-never", 'default', 1.2), 'waitFor on another database');
+        Check::equal('this database', $redis->get($marker), 'the caller\'s database after the cut slices');
+        $redis->del($marker);
     }
 
     /**
