@@ -30,15 +30,50 @@ import Testing
         }
         #expect(examples.count == 3, "\(help)")
         let binaries = URL(fileURLWithPath: BuiltProducts.hoopoe).deletingLastPathComponent().path
-        for example in examples {
-            let shell = try ChildProcess("/bin/sh", ["-c", "cd '\(BuiltProducts.projectRoot.path)' && \(example)"], environment: [
+        func run(_ example: String) throws -> ChildProcess {
+            try ChildProcess("/bin/sh", ["-c", "cd '\(BuiltProducts.projectRoot.path)' && \(example)"], environment: [
                 "PATH": "\(binaries):/usr/bin:/bin", "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace,
             ])
+        }
+        for example in examples {
+            let sent = Date().timeIntervalSince1970
+            let shell = try run(example)
             #expect(await shell.wait(timeout: .seconds(20)) == 0, "\(example): \(shell.output)")
             let id = shell.output.split(separator: "\n").last.map(String.init) ?? ""
             let type = example.split(separator: " ")[2]
             let found = try await h.jobs.find(id: id, queue: "default")
             #expect(found?.envelope.type == String(type), "\(example) enqueued \(id): \(shell.output)")
+            // When it runs, as the example says: now, in ten minutes, at 09:00 Tehran time (05:30 UTC).
+            switch found?.state {
+            case .ready?: #expect(!example.contains("--in") && !example.contains("--at"), "\(example) is ready now")
+            case .scheduled(let at)?:
+                if example.contains("--in 10m") {
+                    #expect(abs(at - (sent + 600)) < 30, "\(example) runs at \(at), sent at \(sent)")
+                } else {
+                    #expect(example.contains("--at 2030-12-31T09:00:00+03:30") && at == 1_924_925_400, "\(example) runs at \(at)")
+                }
+            default: Issue.record("\(example): \(String(describing: found?.state))")
+            }
+            if example.contains("--unique-key gift-7") {  // the same key again, while the first waits: refused, exit 3
+                let again = try run(example)
+                #expect(await again.wait(timeout: .seconds(20)) == 3 && again.output.contains("refused: job \(id)"), "\(again.output)")
+            }
+        }
+    }
+
+    /// `--in` takes each unit its help names (and milliseconds, as the other duration options do), scaled right.
+    @Test func delaysAreScaledByTheirUnit() async throws {
+        let h = try CLIHarness()
+        for (delay, seconds) in [("1500ms", 1.5), ("90s", 90.0), ("10m", 600.0), ("2h", 7200.0), ("1d", 86_400.0), ("0.5h", 1800.0)] {
+            let sent = Date().timeIntervalSince1970
+            let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--in", delay])
+            #expect(status == 0, "\(delay): \(output)")
+            let id = output.split(separator: "\n").last.map(String.init) ?? ""
+            guard case .scheduled(let at)? = try await h.jobs.find(id: id, queue: "default")?.state else {
+                Issue.record("--in \(delay): not scheduled: \(output)")
+                continue
+            }
+            #expect(abs(at - (sent + seconds)) < 10, "--in \(delay) runs at \(at), sent at \(sent)")
         }
     }
 
