@@ -23,6 +23,10 @@ enum HoopoeFunctions {
 
         func run() async throws {
             await cancelWhenGracefulShutdown { [keeper] in await keeper.run() }
+            // The keeper returns early only on a Redis without functions (6.2, or FUNCTION renamed away), where the
+            // process goes on without it (decision 0022). A service that returns ends its group by default: the
+            // worker and the scheduler exited 1 a second after starting there, and restarted forever.
+            try? await gracefulShutdown()
         }
     }
 }

@@ -47,6 +47,38 @@ import Testing
         #expect(worker.output.contains("loaded the hoopoe function library"), "\(worker.output)")
     }
 
+    /// On a Redis without functions (6.2, or here 7.0 with them renamed away) the worker and the scheduler warn once
+    /// and run: they use EVALSHA, and only services' FCALL needs the library (decision 0022). The library's keeper
+    /// stopping made its service group end them: exit 1 a second after start, and a restart loop under a supervisor.
+    @Test func aRedisWithoutFunctionsRunsTheWorkerAndTheScheduler() async throws {
+        let server = try RedisServer(arguments: ["--rename-command", "FCALL_RO", "", "--rename-command", "FUNCTION", "", "--rename-command", "FCALL", ""])
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let namespace = "nofunctions"
+        let schedule = try TemporaryFiles.write("""
+            tasks:
+              - {name: every.second, cron: "* * * * * *", type: diag.record, payload: {key: "\(namespace):ticks", member: "t"}}
+
+            """, prefix: "hoopoe-schedule-", suffix: ".yaml")
+        defer { try? FileManager.default.removeItem(atPath: schedule) }
+        let environment = ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "info"]
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default"], environment: environment)
+        defer { worker.signal(SIGKILL) }
+        let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", schedule], environment: environment)
+        defer { scheduler.signal(SIGKILL) }
+        // The scheduler's ticks reach the worker, which runs them: for longer than the keeper took to end both.
+        #expect(try await eventually(timeout: .seconds(20)) { try await redis.send("SCARD", "\(namespace):ticks").int == 1 }, "\(worker.output)\n\(scheduler.output)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(worker.poll() == nil && scheduler.poll() == nil, "both still run: \(worker.output)\n\(scheduler.output)")
+        try await redis.send("DEL", "\(namespace):ticks")
+        #expect(try await eventually(timeout: .seconds(10)) { try await redis.send("SCARD", "\(namespace):ticks").int == 1 }, "ticks still run")
+        for process in [worker, scheduler] {
+            #expect(process.output.contains("has no functions"), "warned once: \(process.output)")
+            process.signal(SIGTERM)
+            #expect(await process.wait(timeout: .seconds(30)) == 0, "\(process.output)")
+        }
+    }
+
     @Test func anUnreachableRedisExits2AndARefusedCommandIsNamed() async throws {
         let server = try RedisServer()
         let admin = try RedisClient(url: server.url)
