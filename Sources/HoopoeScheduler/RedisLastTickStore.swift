@@ -4,8 +4,10 @@ import Redis
 
 /// ``LastTickStore`` in Redis: one string per task, `<prefix>:{<queue>}:schedule:<task>:last`, holding Unix seconds.
 ///
-/// The key has no expiry: it is the task's history, and a few bytes per task. A task removed from the
-/// file leaves its key behind, harmlessly; a task renamed, or moved to another queue, starts afresh (as if never run).
+/// The key has no expiry: it is the task's history, and a few bytes per task. A task removed from the file leaves
+/// its key behind: put back later under the same name and queue, it catches up the ticks missed meanwhile as its
+/// `catch_up` says (`hoopoe scheduler --help` says so; `enabled: false` is the way to pause a task). An expiry would
+/// end a long outage's catch-up too. A task renamed, or moved to another queue, starts afresh (as if never run).
 ///
 /// The key carries the task's queue's hash tag, so on a Redis Cluster it lies in the slot of the queue the ticks are
 /// enqueued to: one primary's replication stream holds both, and a failover that loses an enqueue loses the advance

@@ -18,7 +18,9 @@ struct SchedulerCommand: AsyncParsableCommand {
             task's payload plus "tick" (Unix seconds). After downtime a task runs once for the missed ticks \
             (catch_up: once) or not at all (catch_up: skip: only a tick that fell due within the 60 s grace period \
             runs, the latest one). A task with no stored history (the first start, or a \
-            task new to the file) starts from now: no earlier tick is enqueued. Schedulers whose files differ in a \
+            task new to the file) starts from now: no earlier tick is enqueued. A task removed from the file keeps \
+            its history in Redis: put back later under the same name and queue, it catches up as after downtime (to \
+            pause a task, set enabled: false instead: its ticks then pass without jobs). Schedulers whose files differ in a \
             task's queue (a rolling restart that moves it) still make one job of each tick, in the queue of the first \
             to claim it; the others log a warning naming it. A renamed task is a new task.
 
