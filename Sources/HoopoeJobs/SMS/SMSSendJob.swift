@@ -159,8 +159,10 @@ public struct SMSSendJob: JobHandler {
         {
             (payload, checked) = variant
         }
-        // A minute of slack for the difference between our clock and the provider's.
+        // A minute of slack for the difference between our clock and the provider's; up to the attempt's total
+        // timeout after it began, with the same minute's slack.
         let from = Date(timeIntervalSince1970: since - 60)
+        let until = Date(timeIntervalSince1970: since + ProviderTimeouts.sms.total.seconds + 60)
         let found: (provider: ProviderName, id: String)?
         let outbox = provider == ProviderName.ippanel.rawValue ? "IPPanel's outbox" : "Kavenegar's outbox"
         do {
@@ -168,11 +170,9 @@ public struct SMSSendJob: JobHandler {
             case ProviderName.ippanel.rawValue:
                 guard let client = services.providers.ippanel else { throw Self.cannotCheck(payload, outbox: outbox, key: "IPPANEL_API_KEY") }
                 let values = checked.template.ippanel.map { Array($0.values(from: payload.tokens).values) } ?? []
-                found = try await client.findSend(to: checked.internationalPhone, since: from, values: values).map { (.ippanel, String($0.id)) }
+                found = try await client.findSend(to: checked.internationalPhone, since: from, until: until, values: values).map { (.ippanel, String($0.id)) }
             case ProviderName.kavenegar.rawValue:
                 guard let client = services.providers.kavenegar else { throw Self.cannotCheck(payload, outbox: outbox, key: "KAVENEGAR_API_KEY") }
-                // Up to the attempt's total timeout after it began, with the same minute's slack for the clocks.
-                let until = Date(timeIntervalSince1970: since + ProviderTimeouts.sms.total.seconds + 60)
                 found = try await client.findLookup(to: checked.nationalPhone, since: from, until: until, values: Array(payload.tokens.values))
                     .map { (.kavenegar, String($0.messageID)) }
             default:

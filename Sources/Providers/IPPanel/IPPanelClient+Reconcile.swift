@@ -21,22 +21,32 @@ extension IPPanelClient {
         return (rows.compactMap(IPPanelBulk.init(json:)), lastPage)
     }
 
-    /// The bulk a pattern send to `recipient` created on our line at or after `since`, if the provider has one that
-    /// did not end unsent; nil when it has none (the send did not go out: safe to send again).
+    /// The bulk a pattern send to `recipient` created on our line between `since` and `until`, if the provider has one
+    /// that did not end unsent; nil when it has none (the send did not go out: safe to send again).
+    ///
+    /// `new_list` lists newest first, so the lost send's bulk, the oldest in the window, is on its last page: a window
+    /// of more bulks than `maximumPages` pages hold (a morning's reminder sweep on a shared line) cannot be read whole,
+    /// and that is an error to retry on, never "not sent" (which sent the SMS a second time).
     /// - Parameters:
     ///   - recipient: E.164 with `+`, as sent.
     ///   - since: a moment before the attempt began (the caller allows for clock skew).
+    ///   - until: a moment after the attempt could have been sent (nil: no bound): bulks created later are not listed.
     ///   - values: the pattern's parameter values: a bulk whose text lacks one of them is another message to the same
     ///     recipient (a low-credit SMS minutes after a reminder), not this one.
     ///   - maximumPages: how many `new_list` pages (100 bulks each) to look through.
-    public func findSend(to recipient: String, since: Date, values: [String] = [], maximumPages: Int = 5) async throws(ProviderError)
+    /// - Throws: ``ProviderError`` `outbox-full` (retry) when the window holds more pages than `maximumPages`.
+    public func findSend(to recipient: String, since: Date, until: Date? = nil, values: [String] = [], maximumPages: Int = 20) async throws(ProviderError)
         -> IPPanelBulk?
     {
         // `since` comes from a stored value: a non-finite one must not trap (it then means "from the start").
         let from = Int64(exactly: since.timeIntervalSince1970.rounded(.down)) ?? 0
-        let filters: [String: JSONValue] = ["number": .string(configuration.fromNumber), "create_from_date": .string(String(from))]
+        var filters: [String: JSONValue] = ["number": .string(configuration.fromNumber), "create_from_date": .string(String(from))]
+        if let until, let to = Int64(exactly: until.timeIntervalSince1970.rounded(.up)) {
+            filters["create_to_date"] = .string(String(to))
+        }
+        let pages = max(1, maximumPages)
         var page = 1
-        while page <= max(1, maximumPages) {
+        while true {
             let (bulks, lastPage) = try await outboxList(page: page, limit: 100, filters: filters)
             for candidate in bulks where Int64(candidate.recipientCount ?? 1) == 1 {
                 if let text = candidate.message, !text.isEmpty, !values.allSatisfy({ text.contains($0) }) { continue }
@@ -48,9 +58,14 @@ extension IPPanelClient {
                 if [3, 4, 7, 8, 9].contains(current.stateID) { continue }
                 return current
             }
-            if page >= lastPage { break }
+            if page >= lastPage || bulks.isEmpty { return nil }
+            guard page < pages else {
+                throw ProviderError(
+                    provider: .ippanel, operation: "report/new_list", kind: .unparseableResponse, code: "outbox-full",
+                    message: "the outbox lists \(lastPage) pages of bulks for the send's window, more than the \(pages) read; whether it went out cannot be read",
+                    disposition: .retry(after: nil))
+            }
             page += 1
         }
-        return nil
     }
 }
