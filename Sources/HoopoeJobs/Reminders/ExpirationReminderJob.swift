@@ -45,7 +45,7 @@ public struct ExpirationReminderJob: JobHandler {
         var lastClaim: Int?
         do {
             while true {
-                let (members, claimedAt) = try await store.claim(now: now, limit: Self.batch, lease: Self.lease)
+                let (members, claimedAt) = try await store.claim(now: now, limit: Self.batch, lease: Self.lease, offsets: settings.offsetsDays)
                 if members.isEmpty { return }
                 lastClaim = claimedAt
                 try await release(members, store: store, receiptBase: receiptBase, now: now)

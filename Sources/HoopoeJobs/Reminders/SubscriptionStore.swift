@@ -123,14 +123,16 @@ struct SubscriptionStore: Sendable {
 
     // MARK: Claims
 
-    /// Takes up to `limit` reminders for one sweep: claims whose lease ran out first, then those due at `now`.
-    /// Returns them and Redis's time of the claim (Unix s): the claims are any sweep's to take `lease` seconds after it.
+    /// Takes up to `limit` reminders for one sweep: claims whose lease ran out first, then those due at `now`; with
+    /// each, the other `offsets` of its (expiry, user) that are due too, so one call holds every due offset of an
+    /// expiry and only the nearest is sent. Returns them and Redis's time of the claim (Unix s): the claims are any
+    /// sweep's to take `lease` seconds after it.
     ///
-    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] limit · ARGV[3] lease s.
-    func claim(now: Date, limit: Int, lease: Int) async throws -> (members: [String], claimedAt: Int) {
+    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] limit · ARGV[3] lease s · ARGV[4...] offsets.
+    func claim(now: Date, limit: Int, lease: Int, offsets: [Int]) async throws -> (members: [String], claimedAt: Int) {
         let reply = try await redis.run(
             Self.claimScript, keys: [dueKey, claimedKey],
-            arguments: [String(Int(now.timeIntervalSince1970)), String(limit), String(lease)])
+            arguments: [String(Int(now.timeIntervalSince1970)), String(limit), String(lease)] + offsets.map(String.init))
         let parts = reply.array ?? []
         return ((parts.count > 1 ? parts[1].array ?? [] : []).compactMap(\.string), parts.first?.int ?? 0)
     }

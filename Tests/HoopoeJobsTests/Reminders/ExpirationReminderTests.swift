@@ -87,6 +87,29 @@ struct ExpirationReminderTests {
         #expect(skipped.first?.data["reason"] == "superseded")
     }
 
+    @Test("a backlog larger than one claim call sends each expiry's nearest due offset only, not one offset per call")
+    func backlogAcrossClaimCalls() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        // 250 users subscribed Dec 1, expiring Dec 15: offsets 10, 3, 1 and 0 scheduled. No sweep ran until Dec 15, when
+        // all four are due for each: 1,000 reminders, five claim calls of 200. Taken in score order, the first calls held
+        // offset 10 alone for most users, and each user's offsets went out in different calls: four SMS each.
+        try await harness.setClock(tehran(2024, 12, 1, 12))
+        let users = (0..<250).map { "b\($0)" }
+        for user in users {
+            try await harness.run(SubscriptionUpsertJob(services: services), subscription(user, expires: "2024-12-15"))
+        }
+        #expect(try await harness.smsJobs().isEmpty)
+        try await harness.setClock(tehran(2024, 12, 15, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 250, "one SMS a user")
+        #expect(jobs.allSatisfy { ($0.payload["message_id"]?.stringValue ?? "").hasSuffix(":0") }, "each the day-of reminder")
+        #expect(Set(jobs.compactMap { $0.payload["user_id"]?.stringValue }) == Set(users))
+        let skipped = try await harness.events("reminder.skipped")
+        #expect(skipped.count == 750 && skipped.allSatisfy { $0.data["reason"] == "superseded" })
+    }
+
     @Test("a sweep inside quiet hours releases nothing and puts itself off to their end, once, as a deferred job; that sweep releases")
     func quietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

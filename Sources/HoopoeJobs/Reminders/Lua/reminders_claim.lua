@@ -3,8 +3,13 @@
 -- Takes due reminders for one sweep: first claims whose lease ran out (a sweep that died), then reminders due
 -- by the domain time. Moving a member from due to claimed is atomic, so two sweeps never take the same one.
 --
--- KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] max members · ARGV[3] lease seconds
--- Returns {Redis's time (Unix s), {members taken}}: a sweep that fails retries once its claims' lease has run out.
+-- With each reminder it takes the other offsets of the same (expiry, user) that are due too (ARGV[4...]: the offsets
+-- in days): after downtime one expiry's offsets 1 and 0 are both due, and the sweep sends only the nearest. Taken in
+-- separate calls (a backlog over `max members`), each was the nearest of its own call, and both went out.
+--
+-- KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] max members · ARGV[3] lease seconds ·
+-- ARGV[4...] offsets. Returns {Redis's time (Unix s), {members taken}}: a sweep that fails retries once its claims'
+-- lease has run out. `max members` bounds the reminders it starts from; their due siblings come on top.
 local t = redis.call('TIME')
 local real = tonumber(t[1])
 local limit = tonumber(ARGV[2])
@@ -20,6 +25,24 @@ if #out < limit then
     redis.call('ZREM', KEYS[1], m)
     redis.call('ZADD', KEYS[2], real, m)
     table.insert(out, m)
+  end
+end
+local now = tonumber(ARGV[1])
+local taken = #out
+for i = 1, taken do
+  local offset, rest = string.match(out[i], '^(%-?%d+)(|.*)$')
+  if offset then
+    for j = 4, #ARGV do
+      if ARGV[j] ~= offset then
+        local sibling = ARGV[j] .. rest
+        local due = tonumber(redis.call('ZSCORE', KEYS[1], sibling))
+        if due and due <= now then
+          redis.call('ZREM', KEYS[1], sibling)
+          redis.call('ZADD', KEYS[2], real, sibling)
+          table.insert(out, sibling)
+        end
+      end
+    end
   end
 end
 return {real, out}
