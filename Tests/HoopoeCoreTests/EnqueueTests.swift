@@ -136,6 +136,23 @@ import Testing
         #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID != nil)
     }
 
+    /// A write Redis refuses (the queue's stream or scheduled set a key of another type) gives back the unique lock and
+    /// the once-key the same call took: they outlived the error, and every later enqueue of the key was refused as a
+    /// duplicate of a job never written (for a day), or as already enqueued (for a week).
+    @Test func aRefusedWriteGivesBackTheLockAndTheOnceKey() async throws {
+        let h = try EngineHarness()
+        let keys = h.jobs.keys("default")
+        for (target, runAt) in [(keys.stream, nil as Date?), (keys.scheduled, Date().addingTimeInterval(3600))] {
+            try await h.redis.send("SET", target, "not a stream or a sorted set")
+            let options = EnqueueOptions(runAt: runAt, uniqueKey: "refused", onceKey: "refused-once")
+            await #expect(throws: RedisError.self) { try await h.jobs.enqueue(type: "x", payload: .null, options: options) }
+            #expect(try await h.redis.send("EXISTS", keys.unique("refused"), keys.once("refused-once")).int == 0, "\(target): the keys were given back")
+            try await h.redis.send("DEL", target)
+            #expect(try await h.jobs.enqueue(type: "x", payload: .null, options: options).createdID != nil, "\(target): enqueued once the key is mended")
+            try await h.redis.send("DEL", keys.unique("refused"), keys.once("refused-once"))
+        }
+    }
+
     @Test func onceKeyEnqueuesOnlyOnce() async throws {
         let h = try EngineHarness()
         let options = EnqueueOptions(onceKey: "tick:1700000000")
