@@ -25,7 +25,8 @@ extension JobStore {
         let entries = try await redis.send("XRANGE", k.stream, start, end, "COUNT", String(count)).array ?? []
         return entries.compactMap { entry in
             guard let id = entry.array?.first?.string else { return nil }
-            return (id, entry.array?.last?.array?.last?.bytes ?? [])
+            // The `job` field, as the worker reads it: not the last, which is another field's when a service wrote one after it.
+            return (id, entry.array?.last.map { Self.jobField($0) } ?? [])
         }
     }
 

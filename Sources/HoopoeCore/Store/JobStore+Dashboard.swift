@@ -106,7 +106,7 @@ extension JobStore {
         if rows.isEmpty { return [] }
         let entries = try await redis.pipeline(rows.map { RedisCommand("XRANGE", k.stream, $0.0, $0.0) })
         return zip(rows, entries).map { row, entry in
-            let bytes = entry.array?.first?.array?.last?.array?.last?.bytes
+            let bytes = entry.array?.first?.array?.last.map { Self.jobField($0) }  // the `job` field, as the worker reads it
             return HeldEntry(
                 entryID: row.0, consumer: row.1, idleSeconds: row.2, deliveries: row.3, envelope: bytes.flatMap { try? JobEnvelope.decode($0) })
         }

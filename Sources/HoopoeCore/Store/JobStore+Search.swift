@@ -88,7 +88,8 @@ extension JobStore {
             let want = min(Self.searchStreamSlice, limit - read)
             let slice = try await redis.send("XREVRANGE", stream, end, "-", "COUNT", String(want)).array ?? []
             for entry in slice {
-                guard let bytes = entry.array?.last?.array?.last?.bytes else { continue }
+                guard let fields = entry.array?.last, fields.array != nil else { continue }
+                let bytes = Self.jobField(fields)  // the `job` field, as the worker reads it
                 spent += bytes.count
                 visit(bytes)
             }

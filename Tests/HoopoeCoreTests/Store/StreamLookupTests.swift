@@ -95,4 +95,24 @@ import Testing
         let found = try await h.jobs.find(id: "held-0", queue: "default", stream: .bounded)
         #expect(found?.state == .running(consumer: "c-1"))
     }
+
+    /// An entry with a field after `job` (`XADD … job <envelope> source svc-a`, which PROTOCOL.md allows: readers take
+    /// `job` by name) is a job the worker runs; every other reader of the stream takes its `job` field too. They took
+    /// the last field: a clear of its type left it (to run on resume), the search missed it, the busy page showed none.
+    @Test func everyReaderTakesTheJobFieldNotTheLast() async throws {
+        let h = try EngineHarness()
+        let stream = h.jobs.keys("default").stream
+        for n in 0..<2 {
+            let body = #"{"id":"extra-\#(n)","type":"flood.sms","payload":{"user_id":7}}"#
+            try await h.redis.send("XADD", stream, "*", "job", body, "source", "svc-a")
+        }
+        let recent = try await h.jobs.store.recentJobs(queue: "default", limit: 10, needles: [Array("user_id".utf8)])
+        #expect(recent.jobs.map(\.envelope.id).sorted() == ["extra-0", "extra-1"], "the search")
+        _ = try await h.redis.send("XGROUP", "CREATE", stream, QueueKeys.group, "0")
+        _ = try await h.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "c-1", "COUNT", "1", "STREAMS", stream, ">")
+        #expect(try await h.jobs.store.heldEntries(queue: "default", limit: 10).map { $0.envelope?.id } == ["extra-0"], "the busy page's read")
+        let cleared = try await h.jobs.clear(queue: "default", type: "flood.sms")
+        #expect(cleared.cleared == 1 && cleared.otherTypes == 0, "the waiting one, by its type: \(cleared)")
+        #expect(try await h.redis.send("XLEN", stream).int == 1, "only the held one is left")
+    }
 }
