@@ -124,6 +124,23 @@ import Testing
         #expect(none.text.contains("No job matches"))
     }
 
+    /// A dead job retried is ready again while its history record still says dead: the search shows where it is now,
+    /// as the job page does, not "finished: dead" until it finishes again (after a "Retry all", every job looked as if
+    /// the retry had done nothing).
+    @Test func searchShowsARetriedDeadJobWhereItIsNow() async throws {
+        let harness = try DashboardHarness()
+        let id = try #require(try await harness.jobs.enqueue(
+            type: Refuses.type, payload: .object(["phone": .string("none")]), options: EnqueueOptions(maxAttempts: 1)).createdID)
+        try await runAll(harness, expecting: 1)
+        let dead = try await harness.get("/search?id=\(id)")
+        #expect(dead.text.contains("<td>dead</td>") || dead.text.contains("finished: dead"), "\(dead.text)")
+        #expect(try await harness.jobs.retryDead(id: id, queue: "default"))
+        for query in ["id=\(id)", "type=\(Refuses.type)"] {
+            let page = try await harness.get("/search?\(query)")
+            #expect(page.text.contains(id) && page.text.contains("ready or running") && !page.text.contains("finished: dead"), "\(query): \(page.text)")
+        }
+    }
+
     @Test func theOverviewChartsTheLastHourAndDayFromTheEngineCounters() async throws {
         let harness = try DashboardHarness()
         let key = "\(harness.jobs.namespace):chart"

@@ -89,7 +89,10 @@ extension Dashboard {
                 recent = read.jobs
                 if read.cut { cut.append(queue) }
             }
-            for job in recent {
+            // A dead job retried is in its stream or scheduled set again while its history record still says dead: the
+            // live copy is the one shown (as the job page does), not "finished: dead" until it finishes again.
+            let live = Set(recent.filter { $0.place != .finished }.map(\.envelope.id))
+            for job in recent where !(job.place == .finished && job.record?.outcome == .dead && live.contains(job.envelope.id)) {
                 let shown = shown(job.envelope)
                 guard search.matches(shown), seen.insert("\(queue)\u{0}\(shown.id)").inserted else { continue }
                 matches.append((queue, job, shown))
