@@ -100,7 +100,10 @@ public final class Dashboard: Sendable {
             return Page.html(configuration.basePath.prefixing(page.html), status: .ok)
         } catch {
             logger.error("dashboard page \(request.uri.path) failed: \(error)")
-            let body: HTML = "<p>Redis did not answer this page's reads. The dashboard's log has the error; reload to try again.</p>"
+            // A command the ACL lacks is said as such (docs/operating.md), never as "did not answer".
+            let refusal = (error as? RedisError).flatMap { $0.code == .permissionDenied ? $0.operatorLine : nil }
+            let body: HTML = refusal.map { (line: String) -> HTML in "<p>Redis refused one of this page's reads: \(line)</p>" }
+                ?? "<p>Redis did not answer this page's reads. The dashboard's log has the error; reload to try again.</p>"
             let page = Page(title: "Unavailable", path: request.uri.path, readOnly: configuration.readOnly, body: body)
             return Page.html(configuration.basePath.prefixing(page.html), status: .serviceUnavailable)
         }
@@ -128,8 +131,20 @@ public final class Dashboard: Sendable {
             return response
         } catch {
             logger.error("dashboard action \(request.uri.path) failed: \(error)")
-            return Page.plain(.serviceUnavailable, "The action failed: Redis did not answer. The dashboard's log has the error.\n")
+            return Page.plain(.serviceUnavailable, Self.actionFailure(error) + "\n")
         }
+    }
+
+    /// What an operator is told of an action that threw. A write sent whose answer never came (a timeout, a dropped
+    /// connection, replicas that did not acknowledge it) may have been done: "failed" invited a second click, and an
+    /// "Enqueue now" ran its task twice (`hoopoe enqueue` says the same, exit 4). A refusal names its cause.
+    static func actionFailure(_ error: any Error) -> String {
+        guard let error = error as? RedisError else { return "The action failed. The dashboard's log has the error." }
+        if error.outcomeUnknown {
+            return "The action may have been done: Redis \(error.endpoint) gave no answer in time (\(error.message)). Look before doing it again."
+        }
+        if error.isUnreachable { return "The action was not done: \(error.operatorLine)." }
+        return "The action failed: \(error.operatorLine)"
     }
 
     /// An envelope as it may be shown: the redaction rule `hoopoe job show` applies.

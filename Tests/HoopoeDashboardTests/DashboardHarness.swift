@@ -21,12 +21,12 @@ struct DashboardHarness {
 
     init(
         readOnly: Bool = false, password: String? = nil, pageSize: Int = 50, schedule: ScheduleSource = .none, basePath: BasePath = .root,
-        name: String = #function
+        redis: RedisClient? = nil, name: String = #function
     ) throws {
-        redis = try TestRedis.client()
-        jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix(name))
+        self.redis = try redis ?? TestRedis.client()
+        jobs = JobQueue(redis: self.redis, namespace: TestRedis.uniquePrefix(name))
         dashboard = Dashboard(
-            jobs: jobs, redis: redis,
+            jobs: jobs, redis: self.redis,
             configuration: DashboardConfiguration(
                 readOnly: readOnly, password: password, redaction: Self.redaction, schedule: schedule, pageSize: pageSize, basePath: basePath),
             csrf: token)

@@ -5,6 +5,7 @@ import HoopoeDashboard
 import HoopoeJSON
 import HoopoeScheduler
 import Redis
+import TestSupport
 import Testing
 
 @Suite struct DashboardPagesTests {
@@ -156,5 +157,34 @@ import Testing
         let unknown = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=other")
         #expect(unknown.status == .notFound)
         #expect(try await harness.streamLength() == 1)
+    }
+
+    /// An "Enqueue now" written but not acknowledged by the replicas REDIS_WAIT_REPLICAS asks for (none here) may have
+    /// been done, and the page says so: "failed: Redis did not answer" invited a second click, and the task ran twice.
+    @Test func anActionWithNoAnswerMayHaveBeenDoneAndSaysSo() async throws {
+        let task = ScheduledTask(name: "nightly", cron: try CronExpression("0 3 * * *"), timeZone: TimeZone(identifier: "UTC")!, type: "diag.incr",
+                                 payload: .object(["key": "k"]))
+        let waiting = try RedisClient(url: try TestRedis.url() + "?wait_replicas=1&wait_timeout_ms=100")
+        defer { waiting.close() }
+        let harness = try DashboardHarness(schedule: .file(path: "test.yaml", tasks: [task]), redis: waiting)
+        let reply = try await harness.post("/periodic/enqueue", "csrf=\(harness.token.value)&task=nightly")
+        #expect(reply.status == .serviceUnavailable)
+        #expect(reply.text.contains("may have been done") && reply.text.contains("Look before doing it again") && !reply.text.contains("failed"), "\(reply.text)")
+        #expect(try await harness.streamLength() == 1, "it was written")
+    }
+
+    /// A page whose read the ACL refuses says so, naming the command, not "Redis did not answer" (docs/operating.md).
+    @Test func aPageTheACLRefusesNamesTheCommand() async throws {
+        let admin = try TestRedis.client()
+        let user = "dash-narrow-\(UInt32.random(in: 0...UInt32.max))"
+        try await admin.send(RedisCommand("ACL", ["SETUSER", user, "on", ">pw", "~*", "+@all", "-@read"]))
+        defer { Task { _ = try? await admin.send("ACL", "DELUSER", user); admin.close() } }
+        let url = try TestRedis.url().replacingOccurrences(of: "redis://", with: "redis://\(user):pw@")
+        let narrow = try RedisClient(url: url)
+        defer { narrow.close() }
+        let harness = try DashboardHarness(redis: narrow)
+        let page = try await harness.get("/dead")
+        #expect(page.status == .serviceUnavailable)
+        #expect(page.text.contains("refused") && page.text.contains("ACL") && !page.text.contains("did not answer"), "\(page.text)")
     }
 }
