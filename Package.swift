@@ -38,6 +38,9 @@ let package = Package(
         // NIOHTTPTypes, for the dashboard's whole-request deadline (RequestDeadline): already in the graph through
         // Hummingbird.
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        // NIOSSL's errors, for a provider whose TLS handshake failed (nothing sent: ProviderTransport): already in the
+        // graph through async-http-client.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
@@ -93,6 +96,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 // NIOConnectionError: a connection never made, so a request never sent (ProviderTransport).
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // A TLS handshake that failed: a request never sent either (ProviderTransport).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

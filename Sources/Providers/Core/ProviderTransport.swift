@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One HTTP request a client wants to make, described without AsyncHTTPClient types.
 struct ProviderRequest: Sendable {
@@ -109,8 +110,10 @@ struct ProviderTransport: Sendable {
 
     /// Whether the request failed before a connection for it existed, so nothing of it was sent: the name did not
     /// resolve, every address refused or timed out (`NIOConnectionError`, an `IOError` refusing the connect, or the
-    /// pool's last connect failure when the deadline came while the request waited for a connection), or the connect,
-    /// TLS or proxy handshake timed out.
+    /// pool's last connect failure when the deadline came while the request waited for a connection), the connect,
+    /// TLS or proxy handshake timed out, or the TLS handshake failed (an expired or untrusted certificate, a name that
+    /// does not match, an intercepting proxy: the request is written only after it). A TLS failure after the handshake
+    /// (`uncleanShutdown`, a failed shutdown) may come after the request went, and is not one of these.
     /// Such a send did not happen, whatever the call: the next provider may take the message at once (docs/providers.md
     /// §1 rule 2). A failure on a connection that existed (a reset, a read timeout, the deadline while waiting for the
     /// answer) may come after the provider acted on it, and stays "outcome unknown" for a call without a dedupe key.
@@ -122,6 +125,14 @@ struct ProviderTransport: Sendable {
         if let error = error as? ChannelError, case .connectTimeout = error { return true }
         // A connect to an address, not a name, fails with the socket's own error, refused or unreachable.
         if let error = error as? IOError { return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ENETDOWN, EADDRNOTAVAIL].contains(error.errnoCode) }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed, .unableToValidateCertificate, .noCertificateToValidate, .cannotMatchULabel: return true
+            default: return false
+            }
+        }
+        // Hostname validation and SNI problems: all found before the first byte of the request.
+        if error is NIOSSLExtraError { return true }
         return error is NIOConnectionError
     }
 
