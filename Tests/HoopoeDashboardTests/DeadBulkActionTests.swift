@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HoopoeCore
 import HoopoeDashboard
+import TestSupport
 import Testing
 
 /// The dead page's "retry all" and "delete all": started by a POST that answers at once with a progress page, run in
@@ -105,6 +106,18 @@ import Testing
         let harness = try DashboardHarness()
         let page = try await harness.get("/dead/progress?run=999")
         #expect(page.status == .ok && page.text.contains("No such run"))
+    }
+
+    /// docs/operating.md says how many jobs a Retry all / Delete all moves a round trip: the number the dead page
+    /// states (the run's batch). It said 500 while the runs went 100 at a time.
+    @Test func theGuideStatesTheBatchTheRunsUse() async throws {
+        let harness = try DashboardHarness()
+        try await harness.bury()
+        let page = try await harness.get("/dead?queue=default")
+        let stated = try #require(page.text.firstMatch(of: /in the background, (\d+) jobs at a/)?.1, "\(page.text)")
+        let guide = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("docs/operating.md"), encoding: .utf8)
+        let documented = try #require(guide.firstMatch(of: /in the background of the dashboard process, (\d+) jobs a round trip/)?.1)
+        #expect(documented == stated)
     }
 
     @Test func theFilterIsBoundedAndItsBoundsAreStated() async throws {
