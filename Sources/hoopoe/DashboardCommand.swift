@@ -48,8 +48,8 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(help: "Path prefix behind a reverse proxy, e.g. /hoopoe (default: HOOPOE_DASHBOARD_BASE_PATH, else none).")
     var basePath: String?
 
-    @Option(help: "The schedule file the periodic tasks page shows.")
-    var schedule: String = ScheduleFile.defaultPath
+    @Option(help: "The schedule file the periodic tasks page shows (default \(ScheduleFile.defaultPath), when it exists).")
+    var schedule: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
@@ -65,11 +65,15 @@ struct DashboardCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         let source: ScheduleSource
+        let schedulePath = schedule ?? ScheduleFile.defaultPath
         do {
-            let file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
-            source = .file(path: schedule, tasks: file.tasks)
+            let file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedulePath))
+            source = .file(path: schedulePath, tasks: file.tasks)
         } catch {
-            source = FileManager.default.fileExists(atPath: schedule) ? .unreadable(path: schedule, error: "\(error)") : .none
+            // The default path may well be absent (no periodic tasks); a path given that is not there is a typo to show,
+            // not "no schedule file given".
+            source = FileManager.default.fileExists(atPath: schedulePath) || schedule != nil
+                ? .unreadable(path: schedulePath, error: "\(error)") : .none
         }
         let redis = try options.makeRedisClient()
         defer { redis.close() }

@@ -413,6 +413,15 @@ class DashboardInABrowser(unittest.TestCase):
         wait_for(lambda: "Enqueued browser.canary now" in self.driver.page_source, what="the enqueue's notice")
         wait_for(lambda: self.redis.get(f"{self.namespace}:periodic") == b"1", what="the worker to run the periodic task's job")
 
+    def test_a_schedule_path_given_that_is_not_there_is_named_on_the_periodic_page(self):
+        # A typo in --schedule showed "No schedule file given", which the command line contradicts.
+        url = self.processes.dashboard("--schedule", "/nonexistent/hoopoe-typo.yaml")
+        status, page = http("GET", url + "/periodic")
+        self.assertEqual(status, 200)
+        self.assertIn("/nonexistent/hoopoe-typo.yaml", page)
+        self.assertIn("could not be read", page)
+        self.assertNotIn("No schedule file given", page)
+
     def test_basic_auth_is_required_when_a_password_is_set(self):
         url = self.processes.dashboard(extra={"HOOPOE_DASHBOARD_PASSWORD": "open-sesame"})
         for path in ("/", "/dead", "/assets/app.css"):
