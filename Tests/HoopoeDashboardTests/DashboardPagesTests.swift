@@ -131,6 +131,19 @@ import Testing
         #expect(held.first?.envelope?.id == id)
         let page = try await harness.get("/busy")
         #expect(page.text.contains(id) && page.text.contains("w1"))
+        #expect(!page.text.contains("Not every held job is listed"))
+    }
+
+    /// More held jobs than a page lists: the page says how many it shows of how many, not a silent cut (the overview's
+    /// "in flight" read 150 while the page listed 50).
+    @Test func theBusyPageSaysWhenItListsOnlyTheOldestHeldJobs() async throws {
+        let harness = try DashboardHarness(pageSize: 2)
+        _ = try await harness.jobs.enqueueBatch((0..<3).map { _ in (type: "diag.record", payload: JSONValue.object([:]), options: EnqueueOptions()) })
+        let keys = harness.jobs.keys("default")
+        _ = try await harness.redis.pipeline([RedisCommand("XGROUP", "CREATE", keys.stream, QueueKeys.group, "0", "MKSTREAM")])
+        _ = try await harness.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "w1", "COUNT", "3", "STREAMS", keys.stream, ">")
+        let page = try await harness.get("/busy")
+        #expect(page.text.contains("default: the oldest 2 of 3 held"), "\(page.text)")
     }
 }
 

@@ -8,8 +8,15 @@ extension Dashboard {
         let processes = try await jobs.liveProcesses()
         let hosts = Dictionary(processes.map { ($0.id, $0.fields["host"] ?? "?") }, uniquingKeysWith: { first, _ in first })
         var rows: [HTML] = []
+        var cut: [HTML] = []
         for queue in try await queueNames() {
-            for held in try await jobs.store.heldEntries(queue: queue, limit: configuration.pageSize) {
+            let entries = try await jobs.store.heldEntries(queue: queue, limit: configuration.pageSize)
+            // A page a queue, the oldest first: when it is full, say how many there are (the overview's "in flight").
+            if entries.count >= configuration.pageSize {
+                let total = try await jobs.info(queue: queue).inFlight
+                if total > entries.count { cut.append("<li>\(queue): the oldest \(entries.count) of \(total) held</li>") }
+            }
+            for held in entries {
                 let envelope = held.envelope.map(shown)
                 let id = envelope?.id ?? held.entryID
                 rows.append(
@@ -27,6 +34,7 @@ extension Dashboard {
             <table class="busy"><thead><tr><th>Worker</th><th>Host</th><th>Queue</th><th>Job</th><th>Type</th><th>Held for</th>\
             <th class="num">Deliveries</th></tr></thead><tbody>\(rows)</tbody></table>
             <p class="muted">"Held for" counts from the delivery or the last lease renewal. A job a worker prefetched but has not started is held too.</p>
+            \(cut.isEmpty ? HTML.empty : "<p>Not every held job is listed:</p><ul class=\"cut\">\(cut)</ul>")
             """
         let body: HTML = """
             <h2>Processes</h2>\(processTable(processes))
