@@ -58,16 +58,31 @@ public struct FunctionLibraryLoader: Sendable {
     ///
     /// On a Redis Cluster every primary is checked and loaded: a service's `FCALL hoopoe_enqueue` runs on the node
     /// that serves its queue's slot, and a function lives on the node it was loaded on. The outcome is the first
-    /// node's that needed a load, else ``Outcome/alreadyLoaded``.
+    /// node's that needed a load, else ``Outcome/alreadyLoaded``. A node that fails does not stop the others (one
+    /// primary down kept the library off a restarted one for as long as it stayed down); the first failure is thrown
+    /// once every node was tried.
     @discardableResult
     public func ensure() async throws -> Outcome {
         guard redis.isCluster else { return try await ensure(on: nil) }
         var outcome = Outcome.alreadyLoaded
-        for node in try await redis.primaries() {
+        try await onEveryPrimary { node in
             let done = try await ensure(on: node)
             if outcome == .alreadyLoaded { outcome = done }
         }
         return outcome
+    }
+
+    /// Runs `body` on each primary of the cluster, each whatever the others did; throws the first failure after all.
+    private func onEveryPrimary(_ body: (RedisConfiguration.Endpoint) async throws -> Void) async throws {
+        var failure: (any Error)?
+        for node in try await redis.primaries() {
+            do {
+                try await body(node)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
     private func ensure(on node: RedisConfiguration.Endpoint?) async throws -> Outcome {
@@ -80,7 +95,7 @@ public struct FunctionLibraryLoader: Sendable {
     /// `FUNCTION LOAD REPLACE` of the library, whatever is there (on a cluster, on every primary).
     public func load() async throws {
         guard redis.isCluster else { return try await load(on: nil) }
-        for node in try await redis.primaries() { try await load(on: node) }
+        try await onEveryPrimary { try await load(on: $0) }
     }
 
     private func load(on node: RedisConfiguration.Endpoint?) async throws {
