@@ -74,6 +74,21 @@ struct FreeCreditLimiterTests {
         #expect(nextMonth.isGranted && nextMonth.monthUsed == 1)
     }
 
+    @Test("a grant just before the month ends: the capped request's retry_after waits for its cooldown, not the month alone")
+    func monthlyCapRetryAfterCoversTheCooldown() async throws {
+        let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "1"])
+        let limiter = FreeCreditLimiter(services: try h.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        #expect(try await limiter.request(userID: "u", requestID: "g", amount: nil, now: month.end.addingTimeInterval(-10)).answer.isGranted)
+        let now = month.end.addingTimeInterval(-5)
+        let capped = try await limiter.request(userID: "u", requestID: "c", amount: nil, now: now).answer
+        #expect(capped.reason == "monthly_limit" && capped.retryAfter == 115, "the cooldown's end, 115 s away (the month's, 5 s): \(capped)")
+        // Waiting exactly that long succeeds; waiting until the month's end alone was refused for the cooldown.
+        let early = try await limiter.request(userID: "u", requestID: "e", amount: nil, now: month.end.addingTimeInterval(1)).answer
+        #expect(early.reason == "cooldown")
+        #expect(try await limiter.request(userID: "u", requestID: "w", amount: nil, now: now.addingTimeInterval(115)).answer.isGranted)
+    }
+
     @Test("FREECREDIT_MONTH_CALENDAR=gregorian counts Gregorian months in Tehran time")
     func monthlyCapGregorian() async throws {
         let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "1", "FREECREDIT_MONTH_CALENDAR": "gregorian"])

@@ -215,7 +215,7 @@ struct GiftJobsTests {
         try await h.setClock(Self.noon.addingTimeInterval(600))
         try await grant(h, gift: "g-6", expiresAt: Self.noon.addingTimeInterval(87_000), phone: "09121234567")
         let rejected = try await h.waitForEvents("gift.rejected")
-        #expect(rejected.first?.data == ["user_id": "176", "user_gift_id": "g-6", "reason": "daily_limit", "retry_after": 85_800])
+        #expect(rejected.first?.data == ["user_id": "176", "user_gift_id": "g-6", "reason": "daily_limit", "retry_after": 85_801])
         try await h.waitUntilIdle()
         #expect(try await state(h, "g-6")["state"] == "rejected")
         #expect(try await h.jobs.find(id: "gift.expire:g-6", queue: "default") == nil)

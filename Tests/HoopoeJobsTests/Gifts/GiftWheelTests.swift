@@ -18,8 +18,11 @@ struct GiftWheelTests {
         #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: Self.noon).kind == .recorded)
         #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: Self.noon.addingTimeInterval(10)).kind == .duplicate)
         let refused = try await wheel.record(userID: "u", userGiftID: "g2", now: Self.noon.addingTimeInterval(3600))
-        #expect(refused.kind == .dailyLimit && refused.retryAfter == 82_800)
+        // The first whole second more than a day after the gift: waiting retry_after is enough, a second less is not.
+        #expect(refused.kind == .dailyLimit && refused.retryAfter == 82_801)
         #expect(try await wheel.check(userID: "u", now: Self.noon.addingTimeInterval(3600)) == refused)
+        #expect(try await wheel.check(userID: "u", now: Self.noon.addingTimeInterval(3600 + 82_800)).kind == .dailyLimit)
+        #expect(try await wheel.check(userID: "u", now: Self.noon.addingTimeInterval(3600 + 82_801)).kind == .allowed)
         #expect(try await wheel.check(userID: "other", now: Self.noon.addingTimeInterval(3600)).kind == .allowed)
         let next = try await wheel.record(userID: "u", userGiftID: "g2", now: Self.noon.addingTimeInterval(86_401))
         #expect(next.kind == .recorded && next.dayCount == 1 && next.monthCount == 2)
@@ -64,6 +67,21 @@ struct GiftWheelTests {
         #expect(refused.kind == .monthlyLimit && refused.monthCount == 3)
         #expect(refused.retryAfter == Int(month.end.timeIntervalSince(now)))
         #expect(try await wheel.record(userID: "u", userGiftID: "g3", now: month.end.addingTimeInterval(10)).kind == .recorded)
+    }
+
+    @Test("the monthly maximum reached by a gift an hour before the month ends: retry_after waits out the rolling day too")
+    func monthlyLimitRetryAfterCoversTheRollingDay() async throws {
+        let h = try await DomainHarness(environment: ["GIFT_MONTHLY_LIMIT": "1"])
+        let wheel = GiftWheel(services: try h.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        let won = month.end.addingTimeInterval(-3600)
+        #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: won).kind == .recorded)
+        let now = won.addingTimeInterval(60)
+        let refused = try await wheel.check(userID: "u", now: now)
+        // The month ends in 59 min; the day's limit holds until 24 h after the gift.
+        #expect(refused.kind == .monthlyLimit && refused.retryAfter == 86_401 - 60, "\(refused)")
+        #expect(try await wheel.check(userID: "u", now: month.end.addingTimeInterval(10)).kind == .dailyLimit, "the month's end alone is too early")
+        #expect(try await wheel.check(userID: "u", now: now.addingTimeInterval(Double(refused.retryAfter))).kind == .allowed)
     }
 
     @Test("concurrent records for one user: exactly one gift counted")

@@ -18,8 +18,9 @@
 -- back on KEYS[4] so a caller waiting there for a repeated request id gets it at once.
 -- answer is JSON: {"status":"granted","amount":93,"month_used":1,...} or
 -- {"status":"rejected","reason":"cooldown"|"monthly_limit","retry_after":<whole seconds>,...}; both also carry
--- user_id, request_id and at (ARGV[1]). retry_after is the wait until the cooldown ends, or until the next
--- month for monthly_limit. The cap counts grants, not requests; monthly_limit wins when both apply.
+-- user_id, request_id and at (ARGV[1]). retry_after is the wait until a request can succeed: until the cooldown
+-- ends, or for monthly_limit until the next month (or the cooldown's end, when a grant just before the month's end
+-- holds it past then). The cap counts grants, not requests; monthly_limit wins when both apply.
 local existing = redis.call('GET', KEYS[3])
 if existing then
   redis.call('DEL', KEYS[4])
@@ -35,7 +36,9 @@ local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local last = tonumber(redis.call('GET', KEYS[1]) or '')
 local answer
 if used >= cap then
-  answer = {status = 'rejected', reason = 'monthly_limit', retry_after = math.max(1, math.ceil(nextMonth - now))}
+  local free = nextMonth
+  if last and last + cooldown > free then free = last + cooldown end
+  answer = {status = 'rejected', reason = 'monthly_limit', retry_after = math.max(1, math.ceil(free - now))}
 elseif last and now < last + cooldown then
   answer = {status = 'rejected', reason = 'cooldown', retry_after = math.max(1, math.ceil(last + cooldown - now))}
 else

@@ -19,7 +19,8 @@
 --           "recorded"       the gift is counted (the counts include it)
 --           "duplicate"      this user_gift_id was counted before (idempotent; nothing changes)
 --           "daily_limit"    refused; retry_after = whole seconds until the day limit lifts
---           "monthly_limit"  refused; retry_after = whole seconds until the next month (wins over daily_limit)
+--           "monthly_limit"  refused; retry_after = whole seconds until the next month, or until the day limit
+--                            lifts when that is later (wins over daily_limit)
 --   retry_after is 0 unless refused; the counts are the user's gifts in the day and month windows.
 local now = tonumber(ARGV[1])
 local dayStart = tonumber(ARGV[2])
@@ -34,18 +35,23 @@ local monthCount = redis.call('ZCOUNT', KEYS[1], monthStart, '+inf')
 if gift ~= '' and redis.call('ZSCORE', KEYS[1], gift) then
   return {'duplicate', 0, dayCount, monthCount}
 end
-if monthly > 0 and monthCount >= monthly then
-  return {'monthly_limit', math.max(1, math.ceil(monthEnd - now)), dayCount, monthCount}
+-- When the day limit lifts (called only while it holds): the next local midnight, or the first whole second more
+-- than a day after the gift whose ageing out brings the count under the limit (a gift at the window's very start still
+-- counts: a caller that waited exactly a day was refused again).
+local function dayLifts()
+  if ARGV[3] ~= '' then return tonumber(ARGV[3]) end
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], dayStart, '+inf', 'WITHSCORES', 'LIMIT', dayCount - daily, 1)
+  return math.floor(tonumber(oldest[2]) + (now - dayStart)) + 1
 end
-if daily > 0 and dayCount >= daily then
-  local lifts
-  if ARGV[3] ~= '' then
-    lifts = tonumber(ARGV[3])
-  else
-    local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], dayStart, '+inf', 'WITHSCORES', 'LIMIT', dayCount - daily, 1)
-    lifts = tonumber(oldest[2]) + (now - dayStart)
-  end
-  return {'daily_limit', math.max(1, math.ceil(lifts - now)), dayCount, monthCount}
+local dayFull = daily > 0 and dayCount >= daily
+if monthly > 0 and monthCount >= monthly then
+  -- A gift won just before the month ends holds a rolling day's limit past the month's end.
+  local lifts = monthEnd
+  if dayFull then lifts = math.max(lifts, dayLifts()) end
+  return {'monthly_limit', math.max(1, math.ceil(lifts - now)), dayCount, monthCount}
+end
+if dayFull then
+  return {'daily_limit', math.max(1, math.ceil(dayLifts() - now)), dayCount, monthCount}
 end
 if gift == '' then
   return {'allowed', 0, dayCount, monthCount}
