@@ -57,7 +57,7 @@ public enum ExpiryDate: Codable, Sendable, Equatable {
     }
 
     static func parse(_ raw: String, in calendar: LocalCalendar) -> Result<Date, ExpiryDateError> {
-        let text = String(raw.trimmingCharacters(in: .whitespaces).map(Self.latinDigit))
+        let text = LatinDigits.latin(raw.trimmingCharacters(in: .whitespaces))
         if !text.isEmpty, text.allSatisfy(\.isNumber), let value = Double(text) { return unix(value, original: raw) }
         if let local = localDate(text, in: calendar) { return local }
         let iso = ISO8601DateFormatter()
@@ -106,16 +106,6 @@ public enum ExpiryDate: Codable, Sendable, Equatable {
     /// The last second of the local day that starts at `start` (a day is not always 24 h where clocks change).
     static func endOfDay(_ start: Date, in calendar: Calendar) -> Date {
         (calendar.date(byAdding: .day, value: 1, to: start) ?? start.addingTimeInterval(86_400)).addingTimeInterval(-1)
-    }
-
-    /// `۱۳۹۸` and `١٣٩٨` → `1398`.
-    static func latinDigit(_ c: Character) -> Character {
-        guard let scalar = c.unicodeScalars.first, c.unicodeScalars.count == 1 else { return c }
-        switch scalar.value {
-        case 0x06F0...0x06F9: return Character(String(scalar.value - 0x06F0))
-        case 0x0660...0x0669: return Character(String(scalar.value - 0x0660))
-        default: return c
-        }
     }
 }
 

@@ -62,9 +62,10 @@ public enum SMSPayloadCheck {
         return nil
     }
 
-    /// `09xxxxxxxxx` from `09…`, `9…`, `989…`, `+989…` or `00989…`; nil for anything else.
+    /// `09xxxxxxxxx` from `09…`, `9…`, `989…`, `+989…` or `00989…`, in Latin, Persian or Arabic-Indic digits
+    /// (`۰۹۱۲…` from a Persian keyboard); nil for anything else.
     public static func nationalMobile(_ phone: String) -> String? {
-        let compact = phone.filter { $0 != " " && $0 != "-" }
+        let compact = LatinDigits.latin(phone.filter { $0 != " " && $0 != "-" })
         var digits = Substring(compact)
         if digits.hasPrefix("+98") { digits = digits.dropFirst(3) }
         else if digits.hasPrefix("0098") { digits = digits.dropFirst(4) }

@@ -110,7 +110,8 @@ import Testing
     }
 
     @Test func acceptsGoodPayloadsAndNormalizesThePhone() throws {
-        for phone in ["09121234567", "+989121234567", "00989121234567", "989121234567", "9121234567"] {
+        // Persian and Arabic-Indic digits, as a Persian keyboard types them into a form, too.
+        for phone in ["09121234567", "+989121234567", "00989121234567", "989121234567", "9121234567", "۰۹۱۲۱۲۳۴۵۶۷", "+۹۸۹۱۲۱۲۳۴۵۶۷", "٠٩١٢١٢٣٤٥٦٧"] {
             let checked = try SMSPayloadCheck.check(payload(phone: phone, tokens: ["token": "12", "token20": "Instagram followers"]), templates: templates).get()
             #expect(checked.nationalPhone == "09121234567")
             #expect(checked.internationalPhone == "+989121234567")
