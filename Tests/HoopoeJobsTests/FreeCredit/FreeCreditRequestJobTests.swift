@@ -41,7 +41,7 @@ struct FreeCreditRequestJobTests {
         try await h.waitUntilIdle()
         #expect(try await h.events("freecredit.granted").count == 1)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     /// A worker decides by Redis's clock, not its host's: with the host's, a worker whose clock ran more than the
@@ -101,7 +101,7 @@ struct FreeCreditRequestJobTests {
         let ids = Set((granted + rejected).compactMap { $0.data["request_id"]?.stringValue })
         #expect(ids.count == 50)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("cooldown then grant after 121 s; the monthly cap rejects with the seconds to the next Persian month, which grants again")
@@ -130,7 +130,7 @@ struct FreeCreditRequestJobTests {
         let all = try await h.waitForEvents("freecredit.granted", count: 3)
         #expect(all.last?.data["request_id"] == "t5")
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("bad payloads go to the dead set with the reason and emit nothing")
@@ -153,6 +153,6 @@ struct FreeCreditRequestJobTests {
         let events = try await h.events()
         #expect(events.filter { $0.type != "job.dead" }.isEmpty && events.count == dead.count)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 }

@@ -55,7 +55,7 @@ struct GiftJobsTests {
         #expect(info.scheduled == 2)
         #expect(try await h.events().isEmpty)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("the reminder goes through the real sms.send to the fake Kavenegar as a gift-reminder lookup; a used gift's does not")
@@ -85,7 +85,7 @@ struct GiftJobsTests {
         #expect(try await h.events("sms.sent").count == 1)
         #expect(try await h.dead().isEmpty)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("a reminder that quiet hours put off under another job id does not go out once its gift is used, nor once it expired")
@@ -147,7 +147,7 @@ struct GiftJobsTests {
         #expect(try await h.events("gift.expired").isEmpty)
         #expect(try await h.dead().isEmpty)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("30 gifts granted and used at the same moment (worker concurrency 20): every gift used, nothing left scheduled")
@@ -174,7 +174,7 @@ struct GiftJobsTests {
         }
         #expect(try await h.dead().isEmpty)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("an unused gift expires at expires_at: marked expired, one gift.expired, nothing more on a re-run")
@@ -201,7 +201,7 @@ struct GiftJobsTests {
         #expect(try await h.events("gift.expired").count == 1)
         #expect(try await state(h, "g-4")["state"] == "expired")
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("a grant over the wheel limits: gift.rejected with the reason and retry_after, nothing scheduled")
@@ -225,7 +225,7 @@ struct GiftJobsTests {
         #expect(try await h.events("gift.rejected").count == 1)
         #expect(try await h.jobs.info(queue: "default").scheduled == 1)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
     @Test("two gifts of one user, 25 h apart, each under its user_gift.id (24, 25): two expiries, two gift.expired")
@@ -333,6 +333,6 @@ struct GiftJobsTests {
         let events = try await h.events()
         #expect(events.filter { $0.type != "job.dead" }.isEmpty && events.count == dead.count)
         worker.signal(SIGTERM)
-        #expect(await worker.wait(timeout: .seconds(30)) != nil)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 }

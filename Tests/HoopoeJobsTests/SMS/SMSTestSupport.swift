@@ -6,6 +6,7 @@ import ProviderFakes
 import Providers
 import Redis
 import TestSupport
+import Testing
 
 /// Helpers the SMS tests share.
 enum SMSTest {
@@ -55,9 +56,10 @@ enum SMSTest {
         try await harness.waitUntilIdle(timeout: .seconds(60))
     }
 
-    /// Stops a worker and waits for it.
-    static func stop(_ process: ChildProcess) async {
+    /// Stops a worker and waits for it: an orderly stop exits 0 (a worker that crashed while draining, or never stops,
+    /// fails the test that ran it).
+    static func stop(_ process: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) async {
         process.signal(SIGTERM)
-        _ = await process.wait(timeout: .seconds(30))
+        #expect(await process.wait(timeout: .seconds(30)) == 0, "\(process.output)", sourceLocation: sourceLocation)
     }
 }
