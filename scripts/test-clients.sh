@@ -27,6 +27,8 @@ export HOOPOE_TEST_WORKER=1
 "$HOOPOE" dev fake-providers --port 0 >"$logs/fakes.out" 2>"$logs/fakes.log" &
 pids+=($!)
 for _ in $(seq 200); do [ "$(grep -c '_API_KEY=' "$logs/fakes.out" 2>/dev/null)" = 3 ] && break; sleep 0.05; done
+# Failed here, not far away as "library not loaded" or "SMS not sent".
+[ "$(grep -c '_API_KEY=' "$logs/fakes.out" 2>/dev/null)" = 3 ] || { echo "[clients] the fake providers did not print their keys in 10 s:"; cat "$logs/fakes.log"; exit 1; }
 while IFS= read -r line; do case "$line" in *=*) export "${line?}" ;; esac; done <"$logs/fakes.out"
 export IPPANEL_FROM_NUMBER=+983000505 RECEIPT_BASE_URL=https://kamva.ir/email/receipt LOG_LEVEL=warning
 export SMS_TEMPLATES_FILE="$PWD/jobs/sms_templates.yaml"
@@ -41,6 +43,9 @@ for _ in $(seq 300); do
   kill -0 "${pids[-1]}" 2>/dev/null || { echo "[clients] the worker exited:"; cat "$logs/worker.log"; exit 1; }
   sleep 0.05
 done
+[ "$(redis-cli -u "$REDIS_URL" ZCARD "$HOOPOE_NAMESPACE:processes")" -ge 1 ] 2>/dev/null &&
+  redis-cli -u "$REDIS_URL" FCALL_RO hoopoe_library_version 0 2>/dev/null | grep -Eq '^[0-9a-f]{40}$' ||
+  { echo "[clients] the worker did not beat and load the function library in 15 s:"; cat "$logs/worker.log"; exit 1; }
 echo "[clients] worker pid ${pids[-1]} on namespace $HOOPOE_NAMESPACE; logs in $logs" >&2
 
 failed=()

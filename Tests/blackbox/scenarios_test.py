@@ -57,7 +57,8 @@ class Scenario(unittest.TestCase):
     def tearDown(self):
         for pid, (status, output) in self.hoopoe.stop().items():
             self.assertEqual(status, 0, f"process {pid} exited {status}:\n{output}")
-            errors = [line for line in output.splitlines() if " error " in line.lower() or line.lower().startswith("error")]
+            errors = [line for line in output.splitlines()
+                      if any(f" {level} " in line.lower() or line.lower().startswith(level) for level in ("error", "critical"))]
             self.assertEqual(errors, [], output)
 
 
