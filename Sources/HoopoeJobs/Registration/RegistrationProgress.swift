@@ -13,6 +13,8 @@ struct RegistrationProgress: Sendable, Equatable {
     var adopted = false
     /// A create-child request went out and its outcome is not known yet.
     var createSent = false
+    /// Where the search of the children list for that child goes on (an earlier attempt's search cut short).
+    var findOffset = 0
     /// Brevo reported the child's account created.
     var created = false
     /// The child's balance read just before the last add-credits request.
@@ -32,6 +34,7 @@ struct RegistrationProgress: Sendable, Equatable {
         static let authKey = "auth_key"
         static let adopted = "adopted"
         static let createSent = "create_sent"
+        static let findOffset = "find_offset"
         static let created = "created"
         static let creditsBeforeSMS = "credits_before_sms"
         static let creditsBeforeEmail = "credits_before_email"
@@ -51,6 +54,7 @@ struct RegistrationProgress: Sendable, Equatable {
         authKey = fields[Field.authKey].flatMap { $0.isEmpty ? nil : $0 }
         adopted = fields[Field.adopted] == "1"
         createSent = fields[Field.createSent] == "1"
+        findOffset = fields[Field.findOffset].flatMap { Int($0) }.map { max(0, $0) } ?? 0
         created = fields[Field.created] == "1"
         if let sms = fields[Field.creditsBeforeSMS].flatMap({ Int64($0) }), let email = fields[Field.creditsBeforeEmail].flatMap({ Int64($0) }) {
             creditsBefore = CreditBalance(sms: sms, email: email)

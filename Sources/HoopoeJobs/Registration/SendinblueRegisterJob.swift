@@ -108,10 +108,15 @@ public struct SendinblueRegisterJob: JobHandler {
         typealias F = RegistrationProgress.Field
         if let id = progress.childID { return id }
         if progress.createSent {
-            // An earlier create may have worked although its answer was lost: look before creating again.
-            let found = try await call(store) { () async throws(ProviderError) in try await brevo.findChild(email: payload.email) }.value
+            // An earlier create may have worked although its answer was lost: look before creating again. A long list
+            // is searched across attempts: each page read is remembered, and the next attempt goes on from there.
+            let found = try await call(store) { () async throws(ProviderError) in
+                try await brevo.findChild(email: payload.email, from: progress.findOffset) { offset in
+                    try? await store.update(set: [F.findOffset: String(offset)])
+                }
+            }.value
             if let id = found?.id {
-                try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent])
+                try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent, F.findOffset])
                 progress.childID = id
                 progress.adopted = true
                 log.info("found the child an earlier attempt created (its answer was lost); adopting it", metadata: ["child_id": "\(id)"])
@@ -122,7 +127,7 @@ public struct SendinblueRegisterJob: JobHandler {
             throw JobFailure.permanent(
                 "the child does not exist yet and the payload has no password (a copy from the dead set has it stripped): enqueue the job again with the password")
         }
-        try await store.update(set: [F.createSent: "1"])
+        try await store.update(set: [F.createSent: "1"], remove: [F.findOffset])
         let created: BrevoCreatedChild
         do {
             created = try await brevo.createChild(child).value

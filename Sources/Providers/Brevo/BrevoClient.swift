@@ -101,10 +101,17 @@ public struct BrevoClient: Sendable {
         return BrevoResponse(value: page, rateLimit: rateLimit)
     }
 
-    /// Finds a child by email by walking the children list (20 per call); the reconciliation step after an
-    /// unknown create-child outcome. The rate limit is that of the last page read.
-    public func findChild(email: String) async throws(ProviderError) -> BrevoResponse<BrevoChild?> {
-        var offset = 0
+    /// Finds a child by email by walking the children list (20 per call) from `offset`; the reconciliation step
+    /// after an unknown create-child outcome. The rate limit is that of the last page read.
+    ///
+    /// A reseller with thousands of children needs more pages than an hour's budget (about 100 requests, §4.4): a
+    /// search cut short by a 429 goes on where it stopped when the caller keeps what `reached` was told (the offset
+    /// after each page read without a match) and passes it back. Started from 0 every time, it never got past the
+    /// first hour's pages, and a registration whose create-child answer was lost never finished.
+    public func findChild(email: String, from offset: Int = 0, reached: (@Sendable (Int) async -> Void)? = nil)
+        async throws(ProviderError) -> BrevoResponse<BrevoChild?>
+    {
+        var offset = max(0, offset)
         var rateLimit: ProviderRateLimit?
         while true {
             let page = try await listChildren(limit: Self.maximumPageSize, offset: offset)
@@ -116,6 +123,7 @@ public struct BrevoClient: Sendable {
             if page.value.children.isEmpty || Int64(offset) >= page.value.count {
                 return BrevoResponse(value: nil, rateLimit: rateLimit)
             }
+            await reached?(offset)
         }
     }
 

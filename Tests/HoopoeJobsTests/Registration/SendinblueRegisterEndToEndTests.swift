@@ -3,6 +3,7 @@ import HoopoeCore
 import HoopoeJSON
 import HoopoeJobs
 import ProviderFakes
+import Providers
 import Redis
 import TestSupport
 import Testing
@@ -200,6 +201,33 @@ import Testing
             _ = try await Self.registered(harness)
             #expect(await harness.control.requests(to: .brevoCreateChild).count == 2)
             #expect(await harness.control.brevoChildEmails() == ["limited@example.com"])
+        }
+    }
+
+    /// A lost create-child answer on a reseller with many children: the search for the child is cut short by the
+    /// hour's rate limit (429), and the retry goes on from the page it reached. It started from offset 0 at every
+    /// attempt, so with more children than an hour's requests read it never found the child and the job died at 48 h.
+    @Test func aChildSearchCutShortByTheRateLimitGoesOnWhereItStopped() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        let brevo = try #require(try harness.services().providers.brevo)
+        for index in 0..<45 {
+            _ = try await brevo.createChild(BrevoNewChild(email: "other\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
+        }
+        await harness.control.clearRequests()
+        await harness.control.enqueue(.succeedThenDrop, for: .brevoCreateChild)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-many", email: "many@example.com", password: password))
+            #expect(try await eventually(timeout: .seconds(20)) { await harness.control.requests(to: .brevoCreateChild).count == 1 })
+            // Two pages, then the hour's budget is spent (its reset hint: 1 s).
+            await harness.control.setBrevoRateLimit(limit: 100, remaining: 2, reset: 1)
+            #expect(try await eventually(timeout: .seconds(20)) { await harness.control.requests(to: .brevoListChildren).count == 3 })
+            await harness.control.setBrevoRateLimit(limit: 100, remaining: 100, reset: 1)
+            let registered = try await Self.registered(harness)
+            #expect(registered["user_id"] == "u-many")
+            let offsets = await harness.control.requests(to: .brevoListChildren).map { $0.target.split(separator: "offset=").last.map(String.init) ?? "" }
+            #expect(offsets == ["0", "20", "40", "40"], "the retry went on at 40: \(offsets)")
+            #expect(await harness.control.requests(to: .brevoCreateChild).count == 1, "found, not created again")
         }
     }
 

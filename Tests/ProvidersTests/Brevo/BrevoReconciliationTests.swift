@@ -1,5 +1,6 @@
 import ProviderFakes
 import Providers
+import Synchronization
 import Testing
 
 /// Create-child and add-credits are not idempotent; these are the reconciliation paths of docs/providers.md §4.2.
@@ -45,6 +46,32 @@ struct BrevoReconciliationTests {
             let error = try #require(await providerError { try await h.brevo().createChild(Self.josh) })
             #expect(error.code == "duplicate_parameter")
             #expect(error.disposition == .permanent)
+        }
+    }
+
+    /// A search cut short by the hour's rate limit (429) goes on from where it stopped when given back the offset it
+    /// reported: a reseller with thousands of children needs more pages than an hour allows, and a search restarted
+    /// from 0 each time never reached them.
+    @Test func aSearchCutShortGoesOnWhereItStopped() async throws {
+        try await withHarness { h in
+            let brevo = h.brevo()
+            for index in 0..<45 {
+                _ = try await brevo.createChild(
+                    BrevoNewChild(email: "r\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
+            }
+            await h.control.clearRequests()
+            await h.control.setBrevoRateLimit(limit: 100, remaining: 2, reset: 60)
+            let reached = Mutex<[Int]>([])
+            let error = try #require(await providerError {
+                try await brevo.findChild(email: "r44@example.com") { offset in reached.withLock { $0.append(offset) } }
+            })
+            #expect(error.httpStatus == 429)
+            #expect(reached.withLock { $0 } == [20, 40])
+            await h.control.setBrevoRateLimit(limit: 100, remaining: 100, reset: 60)
+            let found = try await brevo.findChild(email: "r44@example.com", from: 40)
+            #expect(found.value?.email == "r44@example.com")
+            let targets = await h.control.requests(to: .brevoListChildren).map(\.target)
+            #expect(targets.map { $0.split(separator: "offset=").last.map(String.init) ?? "" } == ["0", "20", "40", "40"])
         }
     }
 
