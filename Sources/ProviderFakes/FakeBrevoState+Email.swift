@@ -84,7 +84,10 @@ extension FakeBrevoState {
         if let event = query["event"], event != "requests" {
             return .json(200, ["events": []])  // the fake only knows that Brevo accepted a send
         }
-        let since = Date().addingTimeInterval(-Double(days) * 86_400)
+        // "Number of days in the past including today" (Brevo's reference): calendar days, here UTC's. An email
+        // of yesterday 23:55 is not in `days=1` at 00:26.
+        let today = Double(Int(Date().timeIntervalSince1970 / 86_400)) * 86_400
+        let since = Date(timeIntervalSince1970: today - Double(days - 1) * 86_400)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var rows: [JSONValue] = []

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Controls of the fake Brevo's transactional email and of its children as a test sets them up (the reseller
 /// credit pools, creation polls and rate window are in FakeProviderControl.swift).
 extension FakeProviderControl {
@@ -11,6 +13,11 @@ extension FakeProviderControl {
 
     /// How many transactional emails the fake Brevo accepted (a repeated idempotency key does not count).
     public func brevoEmailCount() -> Int { brevo.emails.count }
+
+    /// Dates every accepted email `at`, as if Brevo had taken them then (the events report's days count from it).
+    public func dateBrevoEmails(_ at: Date) {
+        for index in brevo.emails.indices { brevo.emails[index].at = at }
+    }
 
     /// Makes a template id unknown (or known again): only ids in `range` are active templates.
     public func setBrevoEmailTemplates(_ range: ClosedRange<Int64>) { brevo.emailTemplates = range }

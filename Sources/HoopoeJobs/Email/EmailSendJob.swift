@@ -45,10 +45,9 @@ public struct EmailSendJob: JobHandler {
         if record.state == "sent" { return }
         let realNow = Date().timeIntervalSince1970
         if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
-            let days = Int(min(max((realNow - first) / 86_400, 0), 89)) + 1
             let found: BrevoResponse<[BrevoEmailEvent]>
             do {
-                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: days)
+                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: first, now: realNow))
             } catch {
                 throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
             }
@@ -72,7 +71,8 @@ public struct EmailSendJob: JobHandler {
             // it never processed (a 5xx), so the refusal alone does not prove the email went out: sent only when the
             // events report lists it; otherwise ask again once the key's longest documented life (30 minutes) is
             // over — the look-up-first path above then finds it or sends it. Neither a false "sent" nor two emails.
-            let found = try? await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: 1)
+            let found = try? await brevo.emailEvents(
+                tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: record.firstTry ?? realNow, now: realNow))
             if let found, let event = Self.event(of: payload, in: found.value) {
                 try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
                 return
@@ -91,6 +91,15 @@ public struct EmailSendJob: JobHandler {
             throw failure
         }
         try await markSent(payload, ledger: ledger, brevoID: sent.value, reconciled: false)
+    }
+
+    /// The events report's `days` that reach back to `since`: Brevo counts "days in the past including today", calendar
+    /// days in its own time zone, so an email of 23:55 is not in `days=1` at 00:26 (the next day): asked that way, the
+    /// report said "no trace" and the email went out twice. The days elapsed, rounded up, plus one, whatever the zone;
+    /// at most Brevo's 90.
+    static func lookbackDays(since: Double, now: Double) -> Int {
+        let elapsed = max(0, min(now - since, 89 * 86_400))
+        return min(90, Int((elapsed / 86_400).rounded(.up)) + 1)
     }
 
     /// A UUID derived from the message id (RFC 9562 version 8: two FNV-1a hashes of its UTF-8 in the 122 free bits):

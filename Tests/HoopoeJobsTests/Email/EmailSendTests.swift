@@ -175,6 +175,25 @@ struct EmailSendTests {
         #expect(try await accepted(h, tag: id).count == 1)
     }
 
+    @Test("answer lost at 23:00, looked up after midnight: Brevo's days count today too, so yesterday's send is found, not sent again")
+    func lostAnswerLookedUpTheNextDay() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "reminder.expiration.email:42:1734294599:3"
+        await h.control.enqueue(.succeedThenDrop, for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), payload(id)) }
+        // The first try and Brevo's acceptance: yesterday at 23:00 (UTC), under a day ago.
+        let midnight = Double(Int(Date().timeIntervalSince1970 / 86_400)) * 86_400
+        await h.control.dateBrevoEmails(Date(timeIntervalSince1970: midnight - 3600))
+        try await h.redis.send("HSET", ledger(h, id), "first_try", String(midnight - 3600))
+        try await h.run(EmailSendJob(services: services), payload(id))
+        #expect(await h.control.requests(to: .brevoSendEmail).count == 1, "no second POST")
+        let asked = await h.control.requests(to: .brevoEmailEvents).first?.target ?? ""
+        #expect(asked.contains("days=2"), "\(asked)")
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1 && sent.first?.data["reconciled"] == true)
+    }
+
     @Test("lost before Brevo took it (503), retried after the window: no trace in the events, so it is sent once")
     func lostRequestAfterTheWindow() async throws {
         let h = try await DomainHarness(environment: Self.environment)
