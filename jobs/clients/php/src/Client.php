@@ -89,7 +89,7 @@ final class Client
         $job = $this->prepare($type, $payload, $options);
         if ($job['keys'] === null) {
             $this->redis->clearLastError();
-            if ($this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]) === false) {
+            if ($this->guarded(fn () => $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']])) === false) {
                 // An error reply (WRONGTYPE, OOM, READONLY, NOPERM): phpredis returns false for it, and sets the last error.
                 $error = (string) $this->redis->getLastError();
                 $this->redis->clearLastError();
@@ -342,6 +342,22 @@ final class Client
         return preg_match('/read error on connection|socket error on read socket|timed out/i', $e->getMessage()) === 1;
     }
 
+    /**
+     * Runs one call on the caller's connection; when it gets no answer, the connection is made usable again
+     * (``reconnectAfterNoAnswer``) before the RedisException goes on to the caller.
+     */
+    private function guarded(callable $call): mixed
+    {
+        try {
+            return $call();
+        } catch (\RedisException $e) {
+            if (self::isTransportFailure($e)) {
+                $this->reconnectAfterNoAnswer();
+            }
+            throw $e;
+        }
+    }
+
     /** Whether phpredis threw for want of an answer (the call may have run), not for Redis's error reply. */
     private static function isTransportFailure(\RedisException $e): bool
     {
@@ -424,7 +440,7 @@ final class Client
         if ($popped !== null) {
             return json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
         }
-        $stored = $this->redis->get("$base:result:$requestId");
+        $stored = $this->guarded(fn () => $this->redis->get("$base:result:$requestId"));
         return is_string($stored) ? json_decode($stored, true, 512, JSON_THROW_ON_ERROR) : null;
     }
 
@@ -483,7 +499,7 @@ final class Client
         if (!isset($this->drained[$pair])) {
             $after = '0';
             while (true) {
-                $reply = $this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => $after], $count);
+                $reply = $this->guarded(fn () => $this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => $after], $count));
                 $entries = is_array($reply) ? ($reply[$this->eventsKey()] ?? []) : [];
                 if ($entries === []) {
                     break;
@@ -493,7 +509,7 @@ final class Client
                 // ended the catch-up, and the unacknowledged events after them were never given back.
                 $trimmed = array_map('strval', array_keys(array_filter($entries, static fn (mixed $fields): bool => !is_array($fields) || $fields === [])));
                 if ($trimmed !== []) {
-                    $this->redis->xAck($this->eventsKey(), $group, $trimmed);
+                    $this->guarded(fn () => $this->redis->xAck($this->eventsKey(), $group, $trimmed));
                 }
                 $pending = self::events($reply);
                 if ($pending !== []) {
@@ -541,7 +557,7 @@ final class Client
     /** Marks events handled by $group (XACK); returns how many were pending. */
     public function ackEvents(string $group, string ...$ids): int
     {
-        return $ids === [] ? 0 : (int) $this->redis->xAck($this->eventsKey(), $group, $ids);
+        return $ids === [] ? 0 : (int) $this->guarded(fn () => $this->redis->xAck($this->eventsKey(), $group, $ids));
     }
 
     /** @return list<Event> */

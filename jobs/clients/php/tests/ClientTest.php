@@ -115,7 +115,8 @@ final class ClientTest
         $marker = 'no-answer-php-marker-' . bin2hex(random_bytes(4));
         $slow->set($marker, 'this database', ['EX' => 60]);
         $c = new Client($slow, 'no-answer-php-' . bin2hex(random_bytes(4)));
-        foreach (['one job' => fn () => $c->enqueueIn('diag.record', ['key' => 'k', 'member' => 'm'], 60),
+        foreach (['a plain job' => fn () => $c->enqueue('diag.record', ['key' => 'k', 'member' => 'p']),
+                  'one job' => fn () => $c->enqueueIn('diag.record', ['key' => 'k', 'member' => 'm'], 60),
                   'a batch' => fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => 'b'], 'in' => 60]])] as $call => $send) {
             $this->redis->rawCommand('CLIENT', 'PAUSE', '1500', 'WRITE');
             $thrown = null;
