@@ -110,6 +110,33 @@ struct ExpirationReminderTests {
         #expect(skipped.count == 750 && skipped.allSatisfy { $0.data["reason"] == "superseded" })
     }
 
+    @Test("a sweep that died holding a backlog's claims: the next sweep sends each expiry's nearest offset only")
+    func staleBacklogAcrossClaimCalls() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 1, 12))
+        let users = (0..<60).map { "d\($0)" }
+        for user in users {
+            try await harness.run(SubscriptionUpsertJob(services: services), subscription(user, expires: "2024-12-15"))
+        }
+        // A sweep claimed all 240 (60 users × offsets 10, 3, 1, 0) and died: every claim has the same old score, so the
+        // next sweep takes them in member order, 200 a call ("0|…", "10|…", "1|…", then "3|…"): one expiry's offsets
+        // fell in different calls, each sent as the nearest of its own.
+        let due = services.key("{reminders}:due"), claimed = services.key("{reminders}:claimed")
+        let members = (try await harness.redis.send("ZRANGE", due, "0", "-1").array ?? []).compactMap(\.string)
+        #expect(members.count == 240)
+        for member in members {
+            try await harness.redis.send("ZREM", due, member)
+            try await harness.redis.send("ZADD", claimed, "1", member)
+        }
+        try await harness.setClock(tehran(2024, 12, 15, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        let jobs = try await harness.smsJobs()
+        #expect(jobs.count == 60, "one SMS a user")
+        #expect(jobs.allSatisfy { ($0.payload["message_id"]?.stringValue ?? "").hasSuffix(":0") }, "each the day-of reminder")
+        #expect(try await harness.events("reminder.skipped").count == 180)
+    }
+
     @Test("a sweep inside quiet hours releases nothing and puts itself off to their end, once, as a deferred job; that sweep releases")
     func quietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

@@ -3,9 +3,10 @@
 -- Takes due reminders for one sweep: first claims whose lease ran out (a sweep that died), then reminders due
 -- by the domain time. Moving a member from due to claimed is atomic, so two sweeps never take the same one.
 --
--- With each reminder it takes the other offsets of the same (expiry, user) that are due too (ARGV[4...]: the offsets
--- in days): after downtime one expiry's offsets 1 and 0 are both due, and the sweep sends only the nearest. Taken in
--- separate calls (a backlog over `max members`), each was the nearest of its own call, and both went out.
+-- With each reminder it takes the other offsets of the same (expiry, user) that are due too, or claimed by a sweep
+-- whose lease ran out (ARGV[4...]: the offsets in days): after downtime one expiry's offsets 1 and 0 are both due, and
+-- the sweep sends only the nearest. Taken in separate calls (a backlog over `max members`), each was the nearest of
+-- its own call, and both went out.
 --
 -- KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] max members · ARGV[3] lease seconds ·
 -- ARGV[4...] offsets. Returns {Redis's time (Unix s), {members taken}}: a sweep that fails retries once its claims'
@@ -28,17 +29,24 @@ if #out < limit then
   end
 end
 local now = tonumber(ARGV[1])
-local taken = #out
-for i = 1, taken do
+local stale = real - tonumber(ARGV[3])
+local taken = {}
+for _, m in ipairs(out) do taken[m] = true end
+local count = #out
+for i = 1, count do
   local offset, rest = string.match(out[i], '^(%-?%d+)(|.*)$')
   if offset then
     for j = 4, #ARGV do
-      if ARGV[j] ~= offset then
-        local sibling = ARGV[j] .. rest
+      local sibling = ARGV[j] .. rest
+      if ARGV[j] ~= offset and not taken[sibling] then
         local due = tonumber(redis.call('ZSCORE', KEYS[1], sibling))
-        if due and due <= now then
-          redis.call('ZREM', KEYS[1], sibling)
+        -- A sibling a dead sweep claimed (its lease over) comes too: the stale claims are taken in member order, which
+        -- puts one expiry's offsets far apart, and each went out as the nearest of its own call.
+        local claimed = tonumber(redis.call('ZSCORE', KEYS[2], sibling))
+        if (due and due <= now) or (claimed and claimed <= stale) then
+          if due then redis.call('ZREM', KEYS[1], sibling) end
           redis.call('ZADD', KEYS[2], real, sibling)
+          taken[sibling] = true
           table.insert(out, sibling)
         end
       end
