@@ -56,4 +56,40 @@ import Testing
         let checker = try ChildProcess("/usr/bin/env", ["python3", "-c", check, root.path] + types)
         #expect(await checker.wait(timeout: .seconds(60)) == 0, "\(checker.output)")
     }
+
+    /// Every schema's `phone` pattern accepts what the handlers accept (``SMSPayloadCheck/nationalMobile(_:)``, Persian
+    /// digits included) and refuses what they refuse: a service validating against the schema must not refuse a
+    /// number the worker sends to, nor pass one it buries.
+    @Test func everySchemasPhonePatternAgreesWithTheHandlers() async throws {
+        let numbers = ["09121234567", "+989121234567", "00989121234567", "989121234567", "9121234567", "۰۹۱۲۱۲۳۴۵۶۷", "+۹۸۹۱۲۱۲۳۴۵۶۷",
+                       "٠٩١٢١٢٣٤٥٦٧", "02112345678", "0912123456", "+14155550100", "09121234567x"]
+        let verdicts = numbers.map { SMSPayloadCheck.nationalMobile($0) != nil }
+        #expect(verdicts.filter { $0 }.count == 8 && verdicts.filter { !$0 }.count == 4)
+        let check = """
+            import glob, json, re, sys
+            numbers, verdicts = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+            def phones(node):
+                if isinstance(node, dict):
+                    for key, value in node.items():
+                        if key == "phone" and isinstance(value, dict) and "pattern" in value:
+                            yield value["pattern"]
+                        yield from phones(value)
+                elif isinstance(node, list):
+                    for value in node:
+                        yield from phones(value)
+            found = 0
+            for path in sorted(glob.glob(f"{sys.argv[1]}/schemas/*.json")):
+                for pattern in phones(json.load(open(path, encoding="utf-8"))):
+                    found += 1
+                    for number, accepted in zip(numbers, verdicts):
+                        assert bool(re.search(pattern, number)) == accepted, f"{path}: {number} {'refused' if accepted else 'accepted'}"
+            assert found >= 4, found
+            print("ok", found)
+            """
+        let encode = { (value: [String]) in String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self) }
+        let checker = try ChildProcess("/usr/bin/env", [
+            "python3", "-c", check, root.path, try encode(numbers), String(decoding: try JSONSerialization.data(withJSONObject: verdicts), as: UTF8.self),
+        ])
+        #expect(await checker.wait(timeout: .seconds(60)) == 0, "\(checker.output)")
+    }
 }
