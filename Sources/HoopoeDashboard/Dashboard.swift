@@ -143,7 +143,6 @@ public final class Dashboard: Sendable {
         if error.outcomeUnknown {
             return "The action may have been done: Redis \(error.endpoint) gave no answer in time (\(error.message)). Look before doing it again."
         }
-        if error.isUnreachable { return "The action was not done: \(error.operatorLine)." }
         return "The action failed: \(error.operatorLine)"
     }
 

@@ -131,8 +131,11 @@ struct ProviderTransport: Sendable {
             default: return false
             }
         }
-        // Hostname validation and SNI problems: all found before the first byte of the request.
-        if error is NIOSSLExtraError { return true }
+        // Hostname validation and SNI problems: found before the first byte of the request (not `noForwardProgress`,
+        // which a write may raise after bytes went).
+        if let error = error as? NIOSSLExtraError {
+            return [.failedToValidateHostname, .serverHostnameImpossibleToMatch, .cannotUseIPAddressInSNI, .invalidSNIHostname].contains(error)
+        }
         return error is NIOConnectionError
     }
 

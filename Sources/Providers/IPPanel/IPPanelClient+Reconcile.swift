@@ -17,7 +17,8 @@ extension IPPanelClient {
             "report/new_list", path: "/api/report/new_list",
             body: ["page": .integer(Int64(page)), "limit": .integer(Int64(limit)), "filters": .object(filters)], meta: &meta)
         let rows = data?.arrayValue ?? []
-        let lastPage = meta?["last_page"]?.int64Value.map { Int(clamping: $0) } ?? page
+        // Without `last_page`, a full page may have more after it: one page more is asked, never "that was all".
+        let lastPage = meta?["last_page"]?.int64Value.map { Int(clamping: $0) } ?? (rows.count >= limit ? page + 1 : page)
         return (rows.compactMap(IPPanelBulk.init(json:)), lastPage)
     }
 
