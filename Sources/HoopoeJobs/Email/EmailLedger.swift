@@ -3,8 +3,9 @@ import Redis
 
 /// What Hoopoe remembers about each email, `<ns>:{email}:msg:<message_id>` (jobs/types/email.send.md): a hash with
 /// `state` (`sending`, then `sent`), `first_try` (real Unix seconds of the first request of the current idempotency
-/// window) and `brevo_message_id`. Kept ``recordTTL``, as long as the enqueue once-key: once it says `sent`, no
-/// run of the message sends again.
+/// window), `brevo_message_id`, `reconciled` and `announced` (`email.sent` is on the events stream). Kept
+/// ``recordTTL``, as long as the enqueue once-key: once it says `sent`, no run of the message sends again, and a run
+/// that finds it sent but not announced emits the event.
 struct EmailLedger: Sendable {
     let services: DomainServices
 
@@ -20,12 +21,20 @@ struct EmailLedger: Sendable {
         var state: String?
         /// When the current idempotency window began (real Unix seconds).
         var firstTry: Double?
+        /// Brevo's id of the email, once sent.
+        var brevoID: String?
+        /// Whether it was found in Brevo's events rather than answered.
+        var reconciled = false
+        /// Whether `email.sent` is on the events stream.
+        var announced = false
     }
 
     /// The record of `messageID`.
     func record(_ messageID: String) async throws -> Record {
         let fields = try await services.redis.send("HGETALL", key(messageID)).hashFields
-        return Record(state: fields["state"], firstTry: fields["first_try"].flatMap(Double.init))
+        return Record(
+            state: fields["state"], firstTry: fields["first_try"].flatMap(Double.init), brevoID: fields["brevo_message_id"],
+            reconciled: fields["reconciled"] == "1", announced: fields["announced"] == "1")
     }
 
     /// Records that a first request is about to go out at `time` (real Unix seconds).
@@ -42,13 +51,18 @@ struct EmailLedger: Sendable {
         try await services.redis.send("HSET", key(messageID), "first_try", String(time))
     }
 
-    /// Records the email as sent, with Brevo's message id.
-    func markSent(_ messageID: String, brevoID: String) async throws {
+    /// Records the email as sent, with Brevo's message id (the event comes after: ``markAnnounced(_:)``).
+    func markSent(_ messageID: String, brevoID: String, reconciled: Bool) async throws {
         let key = key(messageID)
         _ = try await services.redis.pipeline([
-            RedisCommand("HSET", key, "state", "sent", "brevo_message_id", brevoID),
+            RedisCommand("HSET", key, "state", "sent", "brevo_message_id", brevoID, "reconciled", reconciled ? "1" : "0"),
             RedisCommand("EXPIRE", key, String(Self.recordTTL)),
         ])
+    }
+
+    /// Records that `email.sent` is on the events stream.
+    func markAnnounced(_ messageID: String) async throws {
+        try await services.redis.send("HSET", key(messageID), "announced", "1")
     }
 
     /// Forgets the message: Brevo refused it for good, so a corrected job may send it.

@@ -42,7 +42,11 @@ public struct EmailSendJob: JobHandler {
         }
         let ledger = EmailLedger(services: services)
         let record = try await ledger.record(payload.messageID)
-        if record.state == "sent" { return }
+        if record.state == "sent" {
+            // Sent, and its event lost (the events append failed after the mark): emitted now, never sent again.
+            if !record.announced { try await announce(payload, ledger: ledger, brevoID: record.brevoID ?? "", reconciled: record.reconciled) }
+            return
+        }
         let realNow = Date().timeIntervalSince1970
         if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
             let found: BrevoResponse<[BrevoEmailEvent]>
@@ -127,11 +131,18 @@ public struct EmailSendJob: JobHandler {
         events.first { $0.tag == nil || $0.tag == payload.messageID }
     }
 
+    /// Marks the email sent, then says so: mark first, so a failure between the two never sends it again; the event
+    /// is emitted by the next run of the job when it finds the mark without `announced`.
     private func markSent(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool) async throws {
-        try await ledger.markSent(payload.messageID, brevoID: brevoID)
+        try await ledger.markSent(payload.messageID, brevoID: brevoID, reconciled: reconciled)
+        try await announce(payload, ledger: ledger, brevoID: brevoID, reconciled: reconciled)
+    }
+
+    private func announce(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool) async throws {
         try await services.events.emit(EmailSent(
             messageID: payload.messageID, brevoMessageID: brevoID, templateID: payload.templateID, reconciled: reconciled,
             userID: payload.userID, purpose: payload.purpose), at: try await services.clock.now())
+        try await ledger.markAnnounced(payload.messageID)
     }
 
     private func emitFailed(_ payload: EmailSendPayload, reason: String) async throws {

@@ -194,6 +194,26 @@ struct EmailSendTests {
         #expect(sent.count == 1 && sent.first?.data["reconciled"] == true)
     }
 
+    @Test("sent, then the event could not be written: the next run emits email.sent and sends nothing")
+    func aLostEventIsEmittedByTheNextRun() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "reminder.expiration.email:42:1734294599:0"
+        let events = "\(h.namespace):events"
+        try await h.redis.send("DEL", events)
+        try await h.redis.send("SET", events, "not a stream")  // the append fails (WRONGTYPE) after Brevo's 201
+        await #expect(throws: (any Error).self) { try await h.run(EmailSendJob(services: services), payload(id)) }
+        #expect(await h.control.brevoEmailCount() == 1)
+        try await h.redis.send("DEL", events)
+        try await h.run(EmailSendJob(services: services), payload(id))
+        #expect(await h.control.requests(to: .brevoSendEmail).count == 1, "not sent again")
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1 && sent.first?.data["message_id"]?.stringValue == id, "\(sent)")
+        #expect(sent.first?.data["brevo_message_id"]?.stringValue?.hasSuffix("@smtp-relay.mailin.fr>") == true)
+        try await h.run(EmailSendJob(services: services), payload(id))
+        #expect(try await h.events("email.sent").count == 1, "announced once")
+    }
+
     @Test("lost before Brevo took it (503), retried after the window: no trace in the events, so it is sent once")
     func lostRequestAfterTheWindow() async throws {
         let h = try await DomainHarness(environment: Self.environment)
