@@ -84,10 +84,10 @@ public struct SendinblueRegisterJob: JobHandler {
         }
         let childID = try await ensureChild(payload, brevo: brevo, store: store, progress: &progress, log: log)
         log[metadataKey: "child_id"] = "\(childID)"
-        try await ensureCreated(childID, brevo: brevo, store: store, progress: &progress, context: context)
+        try await ensureCreated(childID, brevo: brevo, store: store, progress: &progress, context: context, log: log)
         try await ensureCredits(payload.plan, childID: childID, brevo: brevo, store: store, progress: &progress, log: log)
         if let ip = payload.plan.ip, !progress.ipDone {
-            _ = try await call(store) { () async throws(ProviderError) in try await brevo.associateIP(ip, with: .id(childID)) }
+            _ = try await call(store, log: log) { () async throws(ProviderError) in try await brevo.associateIP(ip, with: .id(childID)) }
             try await store.update(set: [RegistrationProgress.Field.ipDone: "1"])
             progress.ipDone = true
         }
@@ -110,7 +110,7 @@ public struct SendinblueRegisterJob: JobHandler {
         if progress.createSent {
             // An earlier create may have worked although its answer was lost: look before creating again. A long list
             // is searched across attempts: each page read is remembered, and the next attempt goes on from there.
-            let found = try await call(store) { () async throws(ProviderError) in
+            let found = try await call(store, log: log) { () async throws(ProviderError) in
                 try await brevo.findChild(email: payload.email, from: progress.findOffset) { offset in
                     try? await store.update(set: [F.findOffset: String(offset)])
                 }
@@ -156,7 +156,8 @@ public struct SendinblueRegisterJob: JobHandler {
     /// Step 2: waits for Brevo to finish creating the child — a few short reads in this attempt, then a retry
     /// (so a slow creation does not hold a worker slot for minutes).
     private func ensureCreated(
-        _ childID: Int64, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress, context: JobContext
+        _ childID: Int64, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress, context: JobContext,
+        log: Logger
     ) async throws {
         if progress.created { return }
         var wait = settings.statusPollInterval
@@ -165,7 +166,7 @@ public struct SendinblueRegisterJob: JobHandler {
                 try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
                 wait *= 2
             }
-            let created = try await call(store) { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
+            let created = try await call(store, log: log) { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
             if created {
                 try await store.update(set: [RegistrationProgress.Field.created: "1"])
                 progress.created = true
@@ -187,7 +188,7 @@ public struct SendinblueRegisterJob: JobHandler {
         let sms = plan.smsCredits
         let email = plan.emailCredits
         if progress.creditsDone || (sms == 0 && email == 0) { return }
-        let current = CreditBalance(try await call(store) { () async throws(ProviderError) in try await brevo.child(.id(childID)) }.value)
+        let current = CreditBalance(try await call(store, log: log) { () async throws(ProviderError) in try await brevo.child(.id(childID)) }.value)
         if progress.creditsSent, let before = progress.creditsBefore {
             if before.showsAdd(of: sms, email: email, after: current) {
                 try await store.update(set: [F.creditsDone: "1"], remove: [F.creditsSent])
@@ -211,11 +212,13 @@ public struct SendinblueRegisterJob: JobHandler {
     // MARK: - Failures
 
     /// Runs one Brevo call whose failure needs nothing but its disposition.
-    private func call<T: Sendable>(_ store: RegistrationStore, _ body: () async throws(ProviderError) -> T) async throws -> T {
+    /// One Brevo call; its failure is the job's verdict (``failure(for:store:log:)``, which logs a stale child id's
+    /// data-integrity warning: the calls that name the child are where a stale id shows).
+    private func call<T: Sendable>(_ store: RegistrationStore, log: Logger, _ body: () async throws(ProviderError) -> T) async throws -> T {
         do {
             return try await body()
         } catch {
-            throw await failure(for: error, store: store, log: nil)
+            throw await failure(for: error, store: store, log: log)
         }
     }
 

@@ -282,7 +282,7 @@ import Testing
         // Brevo refuses the input — and echoes the password in its message, which must not leak anywhere.
         await harness.control.enqueue(
             .brevo(httpStatus: 400, code: "invalid_parameter", message: "password \(password) is too weak"), for: .brevoCreateChild)
-        try await Self.withWorker(harness, password: password) { _ in
+        try await Self.withWorker(harness, password: password) { worker in
             let first = try await harness.enqueue("sendinblue.register", Self.payload(user: "u-7", email: "weak@example.com", password: password))
             let failed = try await harness.waitForEvents("sendinblue.failed")
             #expect(failed.first?.data["user_id"] == "u-7")
@@ -303,6 +303,7 @@ import Testing
             #expect(both.last?.data["reason"]?.stringValue?.contains("document_not_found") == true)
             _ = try await Self.expectDeadWithoutPassword(harness, id: try #require(second.createdID), password: password)
             #expect(try await harness.events("sendinblue.registered").isEmpty)
+            #expect(worker.output.contains("data integrity: Brevo does not know the stored child (404)"), "\(worker.output)")
         }
     }
 
