@@ -33,6 +33,23 @@ public struct SendinblueRegisterJob: JobHandler {
     public var retryPolicy: RetryPolicy { settings.retryPolicy }
     /// Room for a few Brevo calls at their 30 s limit plus the in-job creation-status reads.
     public var timeout: Duration { .seconds(600) }
+
+    /// The most one attempt waits between creation-status reads (``ensureCreated``), whatever
+    /// `REGISTRATION_STATUS_POLLS` and `_POLL_SECONDS` say: under half the timeout, leaving the rest for the calls.
+    static let statusWaitBudget: Double = 240
+
+    /// The waits before the second and later of `reads` creation-status reads: `first`, doubling, as many as fit in
+    /// ``statusWaitBudget``. Ten reads from 60 s apart slept 8½ hours: the attempt was cancelled as timed out (and
+    /// on its last attempt buried without `sendinblue.failed`) instead of stepping aside.
+    static func statusWaits(first: Double, reads: Int) -> [Double] {
+        var waits: [Double] = []
+        var wait = first
+        while waits.count < reads - 1, waits.reduce(0, +) + wait <= statusWaitBudget {
+            waits.append(wait)
+            wait *= 2
+        }
+        return waits
+    }
     /// The child's password never stays in the dead set.
     public var redactedPayloadKeys: Set<String> { ["password"] }
 
@@ -160,12 +177,11 @@ public struct SendinblueRegisterJob: JobHandler {
         log: Logger
     ) async throws {
         if progress.created { return }
-        var wait = settings.statusPollInterval
-        for read in 0..<max(1, settings.statusPolls) {
-            if read > 0 {
-                try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
-                wait *= 2
-            }
+        let waits = Self.statusWaits(first: settings.statusPollInterval, reads: settings.statusPolls)
+        var reads = 0
+        for read in 0...waits.count {
+            if read > 0 { try await Task.sleep(for: .milliseconds(Int64(waits[read - 1] * 1000))) }
+            reads += 1
             let created = try await call(store, log: log) { () async throws(ProviderError) in try await brevo.creationStatus(of: .id(childID)) }.value
             if created {
                 try await store.update(set: [RegistrationProgress.Field.created: "1"])
@@ -175,7 +191,7 @@ public struct SendinblueRegisterJob: JobHandler {
         }
         let delay = retryPolicy.delay(afterAttempt: context.attempt)
         throw JobFailure.retry(
-            "Brevo is still creating child \(childID) after \(settings.statusPolls) status read(s); checking again in \(Int(delay.rounded()))s",
+            "Brevo is still creating child \(childID) after \(reads) status read(s); checking again in \(Int(delay.rounded()))s",
             at: Date().timeIntervalSince1970 + delay)
     }
 

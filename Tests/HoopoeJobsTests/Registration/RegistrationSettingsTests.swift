@@ -57,6 +57,17 @@ import Testing
         }
     }
 
+    /// The waits between creation-status reads fit in the attempt (600 s) whatever the settings: the defaults' 1, 2,
+    /// 4 s; the longest settings (10 reads from 60 s) stop at 60 + 120 s instead of sleeping 8½ hours into a timeout.
+    @Test func statusReadsWaitWithinTheAttempt() {
+        #expect(SendinblueRegisterJob.statusWaits(first: 1, reads: 4) == [1, 2, 4])
+        #expect(SendinblueRegisterJob.statusWaits(first: 60, reads: 10) == [60, 120])
+        #expect(SendinblueRegisterJob.statusWaits(first: 1, reads: 10) == [1, 2, 4, 8, 16, 32, 64])
+        #expect(SendinblueRegisterJob.statusWaits(first: 0, reads: 10).count == 9)
+        #expect(SendinblueRegisterJob.statusWaits(first: 5, reads: 1).isEmpty)
+        #expect(SendinblueRegisterJob.statusWaits(first: 300, reads: 3).isEmpty, "one read, then a retry")
+    }
+
     /// After a lost add-credits answer, a rise of a requested kind means the add happened; no rise means send again.
     @Test func creditCheckAfterALostAnswer() {
         let before = CreditBalance(sms: 0, email: 300)
