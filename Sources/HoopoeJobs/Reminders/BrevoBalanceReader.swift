@@ -27,13 +27,14 @@ struct BrevoBalanceReader: Sendable {
     /// - Throws: ``ProviderError`` from Brevo (the caller decides retry/alert); balances read before it are kept.
     func read(_ wanted: [String: String], outcome: inout Outcome) async throws {
         let store = CreditThresholdStore(services: services)
-        // 1. auth key → email, once per child.
-        var emails: [String: String] = [:]  // lowercased email → user
+        // 1. auth key → email, once per child. Each match keeps the key and its mark: a balance is recorded only while
+        // the user's threshold still names that key, as saved then (CreditThresholdStore.recordBalance).
+        var emails: [String: Match] = [:]  // lowercased email → the user it is matched to
         for (user, authKey) in wanted.sorted(by: { $0.key < $1.key }) {
             let known = try await store.lookUpChildEmail(authKey: authKey)
             if let email = known.email {
                 // "" marks an auth key Brevo did not know (re-resolved after the next credit.threshold.set).
-                if !email.isEmpty { emails[email.lowercased()] = user }
+                if !email.isEmpty { emails[email.lowercased()] = Match(user: user, authKey: authKey, mark: known.mark) }
                 continue
             }
             guard try await takeBudget(&outcome) else { return }
@@ -48,10 +49,11 @@ struct BrevoBalanceReader: Sendable {
                     if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
                     continue
                 }
-                emails[child.value.email.lowercased()] = user
+                emails[child.value.email.lowercased()] = Match(user: user, authKey: authKey, mark: known.mark)
                 // The single-child view carries the credits too: use them now.
-                if let credits = credits(of: child.value) {
-                    try await store.recordBalance(user: user, credits: String(credits))
+                if let credits = credits(of: child.value),
+                    try await store.recordBalance(user: user, credits: String(credits), authKey: authKey, mark: known.mark)
+                {
                     outcome.matched.insert(user)
                 }
                 if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
@@ -67,17 +69,19 @@ struct BrevoBalanceReader: Sendable {
             }
         }
         // 2. Pages of the children list from the cursor, one pass at most, until every other user is found.
-        guard emails.values.contains(where: { !outcome.matched.contains($0) }) else { return }
+        guard emails.values.contains(where: { !outcome.matched.contains($0.user) }) else { return }
         var offset = try await store.brevoCursor()
         var read = 0
-        while emails.values.contains(where: { !outcome.matched.contains($0) }) {
+        while emails.values.contains(where: { !outcome.matched.contains($0.user) }) {
             guard try await takeBudget(&outcome) else { break }
             let page = try await brevo.listChildren(limit: BrevoClient.maximumPageSize, offset: offset)
             outcome.requests += 1
             for child in page.value.children {
-                guard let user = emails[child.email.lowercased()], let credits = credits(of: child) else { continue }
-                try await store.recordBalance(user: user, credits: String(credits))
-                outcome.matched.insert(user)
+                guard let match = emails[child.email.lowercased()], let credits = credits(of: child) else { continue }
+                // Not recorded when the threshold was given another key (or none) while the pages were read: this
+                // child's credits are another account's. The user is counted as read either way (no page more for it).
+                try await store.recordBalance(user: match.user, credits: String(credits), authKey: match.authKey, mark: match.mark)
+                outcome.matched.insert(match.user)
             }
             read += page.value.children.count
             offset += page.value.children.count
@@ -87,6 +91,13 @@ struct BrevoBalanceReader: Sendable {
             if read >= total || page.value.children.isEmpty { break }
             if page.rateLimit?.remaining == 0 { outcome.budgetSpent = true; break }
         }
+    }
+
+    /// A child email's user, and the auth key (with its mark) it was matched by.
+    struct Match: Sendable {
+        let user: String
+        let authKey: String
+        let mark: String
     }
 
     func credits(of child: BrevoChild) -> Int64? {

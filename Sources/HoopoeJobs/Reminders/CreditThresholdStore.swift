@@ -97,6 +97,18 @@ struct CreditThresholdStore: Sendable {
         try await redis.send("HSET", balancesKey, user, credits)
     }
 
+    /// Records a balance a sweep read by `authKey`'s child, only while one of `user`'s thresholds still names the key
+    /// and no threshold was saved with it since `mark` was read (``lookUpChildEmail(authKey:)``). True when recorded.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] auth keys' marks · KEYS[3] balances · ARGV[1] auth key · ARGV[2] mark · ARGV[3] user ·
+    /// ARGV[4] credits.
+    @discardableResult
+    func recordBalance(user: String, credits: String, authKey: String, mark: String) async throws -> Bool {
+        try await redis.run(
+            Self.recordBalanceScript, keys: [thresholdsKey(user), authKeySetKey, balancesKey], arguments: [authKey, mark, user, credits]
+        ).int == 1
+    }
+
     // MARK: Outbox
 
     /// The SMS decided but not yet enqueued: message id → JSON (nil when not text).
@@ -168,6 +180,8 @@ struct CreditThresholdStore: Sendable {
     static let saveThresholdScript = recordScript(name: "reminders.low_credit.save", embedded: PackageResources.credit_save_threshold_lua)
     /// `Lua/credit_remember_email.lua`.
     static let rememberEmailScript = recordScript(name: "reminders.low_credit.remember_email", embedded: PackageResources.credit_remember_email_lua)
+    /// `Lua/credit_record_balance.lua`.
+    static let recordBalanceScript = recordScript(name: "reminders.low_credit.record_balance", embedded: PackageResources.credit_record_balance_lua)
     /// `Lua/credit_delete_threshold.lua`.
     static let deleteThresholdScript = recordScript(name: "reminders.low_credit.delete", embedded: PackageResources.credit_delete_threshold_lua)
     /// `Lua/credit_brevo_budget.lua`.

@@ -285,6 +285,32 @@ struct LowCreditReminderTests {
         #expect(try await harness.smsJobs().isEmpty, "above the threshold")
     }
 
+    /// The same, when the old key was resolved before and the sweep reads the children list (its page held by the
+    /// fake): the page's balance for the old child (0 credits now) is not written back for a user whose threshold
+    /// names another key, and fires no SMS.
+    @Test("an auth key replaced while the sweep reads the children list: the old child's balance is not the user's")
+    func authKeyReplacedDuringThePageRead() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [500, 500])
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[0]))
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])  // resolves the old key: 500
+        let balances = services.key("{credit}:balances")
+        #expect(try await harness.redis.send("HGET", balances, "u").string == "500")
+        // The old account spends its credits; the next sweep reads them from the list, whose page is held.
+        let old = try #require(await harness.control.brevoChildren().first { $0.email == "user0@example.com" }?.id)
+        #expect(await harness.control.setBrevoChildCredits(id: old, sms: 0, email: 0))
+        await harness.control.clearRequests()
+        await harness.control.enqueue(.delay(.seconds(2)), for: .brevoListChildren)
+        async let sweep: Void = harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await eventually { await harness.control.requests(to: .brevoListChildren).count == 1 }, "the page read is out")
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[1]))
+        try await sweep
+        #expect(try await harness.redis.send("HGET", balances, "u").isNull, "the old child's 0 is not the user's")
+        #expect(try await harness.smsJobs().isEmpty, "no low-credit SMS from the old account's credits")
+    }
+
     /// A balance read with the threshold's old auth key is the old account's: a new key drops it, so a sweep whose
     /// budget is spent before the new key is read does not evaluate the user against another account's credits.
     @Test("a threshold given another auth key drops the balance read with the old one")
