@@ -17,9 +17,10 @@ public struct ReminderSettings: Sendable {
     public var emailTemplateID: Int64?
     /// `REMINDER_EMAIL_QUEUE` (default `default`): the queue the reminders' `email.send` jobs go to.
     public var emailQueue = "default"
-    /// `BREVO_BALANCE_REQUESTS_PER_HOUR` (default 100; 0 = never read balances from Brevo): the most Brevo calls the
-    /// low-credit sweeps make per clock hour, all workers together.
-    public var brevoRequestsPerHour = 100
+    /// `BREVO_BALANCE_REQUESTS_PER_HOUR` (default 60; 0 = never read balances from Brevo): the most Brevo calls the
+    /// low-credit sweeps make per clock hour, all workers together. Below the general tier's 100 an hour, so the sweeps
+    /// never take all of it: `sendinblue.register` shares the account's limit (at 100, the hour's 429s fell on it).
+    public var brevoRequestsPerHour = 60
     /// `BREVO_BALANCE_CREDITS` (`email` or `sms`, default `email`): which of a child's Brevo credits is its balance.
     public var brevoCredits = BrevoCreditKind.email
 

@@ -33,7 +33,7 @@ struct ReminderSamplesTests {
         let defaults = try ReminderSettings(environment: EnvironmentReader([:]))
         #expect(defaults.offsetsDays == [10, 3, 1, 0])
         #expect(defaults.smsQueue == "default")
-        #expect(defaults.brevoRequestsPerHour == 100)
+        #expect(defaults.brevoRequestsPerHour == 60, "below Brevo's 100 an hour, leaving room for sendinblue.register")
         #expect(defaults.receiptBaseURL == nil)
         let custom = try ReminderSettings(environment: EnvironmentReader([
             "REMINDER_OFFSETS_DAYS": "1, 7,1", "RECEIPT_BASE_URL": "https://kamva.ir/email/receipt/",
