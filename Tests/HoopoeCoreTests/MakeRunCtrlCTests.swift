@@ -12,7 +12,8 @@ import Testing
 /// from scratch takes minutes; `HOOPOE_BIN` points the script at the debug binary instead).
 @Suite struct MakeRunCtrlCTests {
     /// The pseudo-terminal driver. Arguments: project root, hoopoe binary, data folder, Redis port, and when to type
-    /// Ctrl-C (`job`: while a slow job runs; `startup`: at the script's first `[hoopoe]` line). Prints one JSON object:
+    /// Ctrl-C (`job`: while a slow job runs; `twice`: while a 30 s job runs, and again a second into the drain;
+    /// `startup`: at the script's first `[hoopoe]` line). Prints one JSON object:
     /// make's exit code, its terminal output, the slow job's id, whether it had started before Ctrl-C, whether the
     /// local Redis is still alive. Progress goes to stderr as it happens; if `make` has not exited by its deadline, the
     /// driver prints the processes it left and the terminal output, kills them, and exits 3 (so a hang says why).
@@ -75,7 +76,8 @@ import Testing
             say("script running" if b"Ctrl-C stops everything" in out else "script not running within 60 s")
             url = re.search(rb"\[hoopoe\] REDIS_URL=(\S+)", out)
             if url:
-                enqueue = subprocess.run([hoopoe, "enqueue", "diag.record", "--payload", '{"key":"slow","member":"done","sleep_ms":3000}'],
+                sleep_ms = 30000 if mode == "twice" else 3000
+                enqueue = subprocess.run([hoopoe, "enqueue", "diag.record", "--payload", '{"key":"slow","member":"done","sleep_ms":%d}' % sleep_ms],
                                          env=dict(os.environ, REDIS_URL=url.group(1).decode()), capture_output=True, text=True)
                 job_id = (enqueue.stdout.strip().splitlines() or [""])[-1]
                 say(f"enqueued {job_id!r} (exit {enqueue.returncode}) {enqueue.stderr.strip()}")
@@ -92,6 +94,12 @@ import Testing
                 say(f"slow job started: {started}")
         os.write(fd, b"\x03")  # Ctrl-C, typed
         say("Ctrl-C typed")
+        typed = time.time()
+        if mode == "twice":
+            pump(60, lambda: b"stopping" in out)  # the script's drain has begun
+            pump(1)
+            os.write(fd, b"\x03")  # and again, while the 30 s job runs
+            say("Ctrl-C typed again")
         if pump(60):  # until every process holding the terminal is gone
             say("the terminal is still open 60 s after Ctrl-C")
         else:
@@ -130,7 +138,7 @@ import Testing
         if redis_alive:
             os.kill(redis, signal.SIGKILL)
         print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "output": out.decode(errors="replace"), "job_id": job_id,
-                          "started": started, "redis_alive": redis_alive}))
+                          "started": started, "redis_alive": redis_alive, "stopped_after": time.time() - typed}))
         """#
 
     /// Runs the driver in a fresh data folder; returns its result and the worker's log.
@@ -161,6 +169,22 @@ import Testing
         #expect(!jobID.isEmpty && workerLog.split(separator: "\n").contains { $0.contains(jobID) && $0.contains("job done") },
                 "the running job finished: \(workerLog)")
         #expect(workerLog.components(separatedBy: "graceful shutdown").count == 2, "one signal reached the worker: \(workerLog)")
+    }
+
+    /// README: "a second Ctrl-C stops at once (running jobs go back to their queue)". A 30 s job is running: the
+    /// second Ctrl-C ends the drain within seconds, the job is handed back unfinished, and `make` exits 0.
+    @Test func aSecondCtrlCStopsAtOnceAndHandsTheRunningJobBack() async throws {
+        let (result, workerLog) = try await runMake(ctrlC: "twice")
+        let output = result["output"]?.stringValue ?? ""
+        let jobID = result["job_id"]?.stringValue ?? ""
+        #expect(result["started"] == .bool(true), "the 30 s job was running when Ctrl-C was typed: \(output)")
+        #expect(output.contains("[hoopoe] stopping at once"), "\(output)")
+        #expect(result["exit"] == .integer(0), "make exits 0: \(output)")
+        #expect((result["stopped_after"]?.doubleValue ?? 99) < 15, "stopped within seconds of the first Ctrl-C, not after the job's 30 s: \(result)")
+        let lines = workerLog.split(separator: "\n")
+        #expect(!jobID.isEmpty && !lines.contains { $0.contains(jobID) && $0.contains("job done") }, "the job did not finish: \(workerLog)")
+        #expect(lines.contains { $0.contains(jobID) && $0.contains("handed back to its queue") }, "it went back to its queue: \(workerLog)")
+        #expect(result["redis_alive"] == .bool(false), "the local Redis was stopped: \(output)")
     }
 
     @Test func ctrlCDuringStartUpStopsInOrderAndMakeExits0() async throws {
