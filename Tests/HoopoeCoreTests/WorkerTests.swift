@@ -416,6 +416,30 @@ struct Verdict: JobHandler {
         #expect(try await h.jobs.find(id: "kept-whole", queue: "default")?.state == .ready)
     }
 
+    /// A dead set at its cap whose deaths another worker scored an hour ahead (its clock runs fast): the job this worker
+    /// buries stays, the oldest goes. Scored by this worker's clock alone, it had the lowest score and the count trim
+    /// removed it in the same script: gone from `dead list`, the dashboard and retry.
+    @Test func aJobBuriedByAWorkerWhoseClockIsBehindStaysInAFullDeadSet() async throws {
+        let h = try EngineHarness()
+        let keys = h.jobs.keys("default")
+        let ahead = Date().timeIntervalSince1970 + 3600
+        for n in 0..<3 {
+            try await h.redis.send("ZADD", keys.dead, String(ahead + Double(n)), "ahead-\(n)")
+            try await h.redis.send("HSET", keys.deadJobs, "ahead-\(n)", #"{"id":"ahead-\#(n)","type":"x","payload":{}}"#)
+        }
+        var registry = JobRegistry.diagnostic
+        registry.register(Verdict())
+        let id = try #require(try await h.jobs.enqueue(type: Verdict.type, payload: .object(["verdict": .string("permanent")])).createdID)
+        var options = WorkerOptions.fastTest()
+        options.deadMaxJobs = 3
+        let (worker, task) = h.startWorker(registry, options: options)
+        #expect(try await h.eventually { (try await h.jobs.counters(queue: "default"))["dead"] == 1 })
+        worker.shutdown()
+        try await task.value
+        let dead = try await h.jobs.deadJobs(queue: "default").map(\.id)
+        #expect(dead.count == 3 && dead.contains(id) && !dead.contains("ahead-0"), "\(dead)")
+    }
+
     @Test func deadSetRetryDeleteAndCap() async throws {
         let h = try EngineHarness()
         var registry = JobRegistry.diagnostic

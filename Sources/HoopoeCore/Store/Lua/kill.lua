@@ -2,7 +2,12 @@
 -- before it.
 -- The dead copy first, the delivery's removal after it: a script stops at its first error without undoing what ran,
 -- so a dead set Redis refuses (a key of another type) leaves the job delivered, to run again after its lease, not gone.
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+-- Scored by the burying worker's clock, but never below the newest death already there: a worker whose clock ran
+-- behind the others' gave its job the lowest score, and with the set at its cap the count trim below removed it at once.
+local score = tonumber(ARGV[5])
+local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) > score then score = tonumber(newest[2]) end
+redis.call('ZADD', KEYS[2], score, ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 if ARGV[2] ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
