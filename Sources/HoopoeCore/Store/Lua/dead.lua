@@ -1,7 +1,7 @@
 -- The dead set's caps (WorkerOptions.deadMaxJobs and deadMaxAge), put before kill.lua, which trims as it buries, and
 -- dead_upkeep.lua, which each worker runs on its queues once a minute: one copy of the rule for both. Without the
 -- second a queue whose jobs stopped dying kept its dead jobs, payloads and all, past their age (session 44).
---   set   SORTED SET dead job id -> when it died (Unix s, the burying worker's clock)
+--   set   SORTED SET dead job id -> when it died (Unix s, the burying worker's clock, never below the newest before it)
 --   jobs  HASH dead job id -> its envelope
 
 -- Removes the jobs that died before `cutoff`, then the oldest beyond `max_jobs`, with their envelopes: at most 1000 of
