@@ -314,7 +314,11 @@ public struct SMSSendJob: JobHandler {
                     // this verdict is about this provider's request (an IPPanel pattern parameter it refuses), and the
                     // one before may still send it later. Given up here, a message Kavenegar would have sent after a
                     // top-up was lost to IPPanel's 422.
-                    guard (earlier + failures).contains(where: { !$0.isFinal }) else {
+                    // So may Kavenegar's link-free variant after its 420, when this is the template's own run: given up
+                    // here, IPPanel's refusal of the linked template lost a message the variant would have sent.
+                    let variantLeft = fallbackTemplate == nil && (earlier + failures).contains(where: { Self.isLinksRestricted($0.error) })
+                        && linkFreeVariant(of: payload, checked: checked) != nil
+                    guard variantLeft || (earlier + failures).contains(where: { !$0.isFinal }) else {
                         try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: error.description)
                         throw JobFailure.permanent(error.description)
                     }

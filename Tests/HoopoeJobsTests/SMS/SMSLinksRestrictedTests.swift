@@ -53,6 +53,22 @@ import Testing
         #expect(await SMSTest.forms(harness, .kavenegarLookup).map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
     }
 
+    /// Kavenegar refuses the link (420) and IPPanel refuses the linked template for good (422: a pattern parameter it
+    /// does not take): the link-free variant still goes out through Kavenegar. IPPanel's permanent refusal ended the job
+    /// at once ("not sent"), before the variant's run was reached.
+    @Test func aPermanentRefusalAfterThe420StillSendsTheLinkFreeVariant() async throws {
+        let harness = try await DomainHarness(fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.enqueue(.kavenegar(code: 420), for: .kavenegarLookup)
+        await harness.control.enqueue(.ippanel(httpStatus: 422, messageCode: "422-1", message: "invalid parameter"), for: .ippanelSend)
+        let failure = try await harness.failure(of: SMSSendJob(services: try harness.services()), SMSTest.reminder("variant-after-422"))
+        #expect(failure == nil, "\(String(describing: failure))")
+        let sent = try #require(try await harness.events("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "kavenegar" && sent["template"]?.stringValue == "expiration_reminder_nolink", "\(sent)")
+        #expect(await SMSTest.forms(harness, .kavenegarLookup).map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
+        #expect(try await harness.events("sms.failed").isEmpty)
+    }
+
     /// The link-free variant went out but its answer was lost: the next run finds it in Kavenegar's outbox by the
     /// variant's own tokens (the variant has no link) and sends nothing more. Searching with the first template's
     /// tokens, as before, found nothing and sent the message twice.
