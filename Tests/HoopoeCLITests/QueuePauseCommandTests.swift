@@ -158,6 +158,24 @@ struct QueuePauseCommandTests {
         #expect(await process.wait(timeout: .seconds(5)) == 0)
     }
 
+    /// `--watch --json` while Redis goes away: the failed redraws are JSON documents too (`{"error", "at"}`), not a plain
+    /// line in the middle of the stream its readers parse line by line.
+    @Test func watchWithJSONReportsAFailedRedrawAsJSON() async throws {
+        let server = try RedisServer()
+        let process = try ChildProcess(BuiltProducts.hoopoe, ["queues", "--watch", "--json", "--interval", "0.2"], environment: ["REDIS_URL": server.url + "?timeout=1"])
+        defer { process.signal(SIGKILL) }
+        func lines() -> [Substring] { process.output.split(separator: "\n") }
+        #expect(try await eventually(timeout: .seconds(20)) { lines().count >= 2 }, "\(process.output)")
+        server.stop()
+        #expect(try await eventually(timeout: .seconds(20)) {
+            lines().contains { JSONValue.parse(Array($0.utf8))?["error"]?.stringValue?.contains("unreachable") == true }
+        }, "\(process.output)")
+        let stdout = lines().filter { $0.hasPrefix("{") || $0.hasPrefix("Redis") }
+        #expect(stdout.allSatisfy { JSONValue.parse(Array($0.utf8)) != nil }, "every report line is JSON: \(process.output)")
+        process.signal(SIGINT)
+        #expect(await process.wait(timeout: .seconds(5)) == 0)
+    }
+
     /// On a terminal (a pty from `script`), each report starts by clearing the screen; SIGTERM still ends it with 0.
     @Test func watchOnATerminalClearsTheScreenBeforeEachReport() async throws {
         let h = try CLIHarness()

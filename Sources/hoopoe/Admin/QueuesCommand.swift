@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import Redis
 
 /// `hoopoe queues`: the numbers of every queue and the processes serving them, at a glance; `--watch` redraws them.
 struct QueuesCommand: AsyncParsableCommand {
@@ -78,7 +79,14 @@ struct QueuesCommand: AsyncParsableCommand {
                                 // a scan of the whole keyspace on every redraw would cost Redis more than the report.
                                 frame = text(try await Report(jobs: jobs, rescan: false))
                             } catch {
-                                frame = "Redis did not answer: \(error); trying again in \(TimeText.span(interval))"
+                                // A refusal is said as such (an ACL, CLUSTERDOWN), not as silence; with --json, as a JSON
+                                // document like every other line (a plain line broke the stream's readers).
+                                let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
+                                frame = json
+                                    ? String(decoding: JSONValue.object([
+                                        "error": .string(problem), "at": .string(TimeText.iso(Date().timeIntervalSince1970)),
+                                    ]).encoded(), as: UTF8.self)
+                                    : "\(problem); trying again in \(TimeText.span(interval))"
                             }
                         }
                         first = false
