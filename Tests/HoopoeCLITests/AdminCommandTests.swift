@@ -93,6 +93,15 @@ struct AdminCommandTests {
         #expect(status == 1 && output.contains("no waiting job D1 in queue mail (it is dead on queue mail; see `hoopoe dead show D1`)"), "\(output)")
     }
 
+    /// A `--queue` no queue can have (a typo, a pasted key) is refused naming the option, exit 64, as `queue pause`
+    /// refuses it: it read "retried 0" or "No dead jobs." with exit 0.
+    @Test(arguments: [["dead", "retry-all"], ["dead", "list"], ["job", "show", "some-id"], ["job", "cancel", "some-id"]])
+    func aQueueNameNoQueueCanHaveIsRefused(command: [String]) async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(command + ["--queue", "sms send"])
+        #expect(status == 64 && output.contains("--queue 'sms send'"), "\(command): \(output)")
+    }
+
     @Test func deadRetryAllEmptiesTheDeadSet() async throws {
         let h = try CLIHarness()
         for id in ["A", "B", "C"] { try await h.seedDead(id: id, payload: .object([:]), reason: "x") }

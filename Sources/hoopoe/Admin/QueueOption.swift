@@ -7,6 +7,13 @@ struct QueueOption: ParsableArguments {
     @Option(help: ArgumentHelp("The queue (default: every known queue).", valueName: "queue"))
     var queue: String?
 
+    /// A name no queue can have is a typo to refuse (exit 64), not a queue to find nothing in ("retried 0").
+    func validate() throws {
+        if let queue, let problem = EnvelopeRules.queueProblem(queue) {
+            throw ValidationError("--queue '\(queue)': \(problem)")
+        }
+    }
+
     /// The queues to look in: the one given, else every queue Redis knows.
     func queues(_ jobs: JobQueue) async throws -> [String] {
         if let queue { return [queue] }
