@@ -51,10 +51,13 @@ public struct HealthCheck: Sendable {
             let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() } ?? []
             findings.append(workers(processes))
             try await step("scheduler", &findings) { try await scheduler(processes).map { [$0] } ?? [] }
-            let infos = try await step("queues", &findings) { try await queueInfos() } ?? []
+            let read = try await step("queues", &findings) { try await queueInfos() }
+            let infos = read ?? []
             let paused = await pausedQueueNames()
             findings.append(contentsOf: latency(infos, processes: processes, paused: paused))
-            try await step("dead_jobs", &findings) { [try await deadGrowth(infos)] }
+            // Only from queues that were read: from none, it said "0 dead job(s)", ok, and saved that as the baseline,
+            // so the next run reported every dead job as new.
+            if let read { try await step("dead_jobs", &findings) { [try await deadGrowth(read)] } }
             if options.canary {
                 try await step("canary", &findings) { [try await canary(processes, paused: paused)] }
             }

@@ -122,6 +122,31 @@ struct HealthCheckTests {
         #expect(await HealthCheck(jobs: h.jobs).run().finding("maxmemory_policy")?.status == .ok, "the test server runs noeviction")
     }
 
+    /// A run whose queue reads failed (here an ACL without SCAN, the queue list not cached; a cluster primary that
+    /// does not answer the scan) leaves the dead baseline alone: it said "0 dead job(s)", ok, saved that, and the next
+    /// run reported every dead job as new.
+    @Test func aRunWhoseQueueReadsFailedLeavesTheDeadBaselineAlone() async throws {
+        let h = try EngineHarness()
+        let (worker, task) = h.startWorker()
+        for _ in 0..<2 { try await h.jobs.enqueue(type: "no.such.type", payload: .object([:])) }
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 2 })
+        worker.shutdown()
+        try await task.value
+        let check = HealthCheck(jobs: h.jobs)
+        #expect(await check.run().finding("dead_jobs")?.numbers["dead"] == 2, "the baseline: 2")
+        let user = "noscan-\(UInt32.random(in: 0...UInt32.max))"
+        try await h.redis.send(RedisCommand("ACL", ["SETUSER", user, "on", ">pw", "~*", "+@all", "-scan"]))
+        defer { Task { [redis = h.redis] in _ = try? await redis.send("ACL", "DELUSER", user) } }
+        let narrow = try RedisClient(url: try TestRedis.url().replacingOccurrences(of: "redis://", with: "redis://\(user):pw@"))
+        defer { narrow.close() }
+        try await h.redis.send("DEL", GlobalKeys(namespace: h.jobs.namespace).scannedQueues)
+        let failed = await HealthCheck(jobs: JobQueue(redis: narrow, namespace: h.jobs.namespace)).run()
+        #expect(failed.finding("queues")?.status == .fail, "\(failed.findings)")
+        #expect(failed.finding("dead_jobs") == nil, "not judged from queues that were not read: \(failed.findings)")
+        let next = await check.run()
+        #expect(next.finding("dead_jobs")?.numbers["growth"] == 0, "\(String(describing: next.finding("dead_jobs")))")
+    }
+
     @Test func deadSetGrowthIsReportedSinceThePreviousRun() async throws {
         let h = try EngineHarness()
         let check = HealthCheck(jobs: h.jobs)
