@@ -65,6 +65,8 @@ public struct SMSLedger: Sendable {
         public var unreconciledTemplate: String?
         /// True once `sms.sent` was emitted.
         public var announced: Bool
+        /// The link-free variant's template name when that is what went out (nil: the payload's own template).
+        public var sentTemplate: String?
         /// The payload (JSON) and queue of an IPPanel send, kept until its delivery is final: a bulk IPPanel ends
         /// unsent (``SMSDeliveryPollJob``: `state_id` 8 or 9) is sent again with it.
         public var resendPayload: String?
@@ -93,6 +95,7 @@ public struct SMSLedger: Sendable {
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
             announced = fields["announced"] == "1"
+            sentTemplate = fields["sent_template"].flatMap { $0.isEmpty ? nil : $0 }
             resendPayload = fields["payload"].flatMap { $0.isEmpty ? nil : $0 }
             resendQueue = fields["queue"].flatMap { $0.isEmpty ? nil : $0 }
             resendJob = fields["resend_job"].flatMap { $0.isEmpty ? nil : $0 }
@@ -115,14 +118,15 @@ public struct SMSLedger: Sendable {
     /// so it counts as no unknown outcome; not for a send found in an outbox after a lost answer, which was one.
     public func recordSent(
         messageID: String, provider: String, providerIDs: [String], sentAt: Date, userID: String?, purpose: String?,
-        resend: (payload: String, queue: String)? = nil, takesBackMark: Bool = false
+        resend: (payload: String, queue: String)? = nil, takesBackMark: Bool = false, sentTemplate: String? = nil
     ) async throws {
         let key = messageKey(messageID)
         let sent = sentAt.timeIntervalSince1970
+        // `sent_template`: the variant that went out, so an `sms.sent` announced by a later run says it too.
         var fields = [
             key, "state", "sent", "provider", provider, "provider_ids", providerIDs.joined(separator: ","),
             "sent_at", Self.format(sent), "delivery", "pending", "raw_status", "", "polls", "0",
-            "user_id", userID ?? "", "purpose", purpose ?? "",
+            "user_id", userID ?? "", "purpose", purpose ?? "", "sent_template", sentTemplate ?? "",
         ]
         // The mark written before the send (noteUnknownOutcome): the answer came. A planned re-send: this is it.
         var gone = [key, "unknown_provider", "unknown_since", "unknown_template", "resend_job"]

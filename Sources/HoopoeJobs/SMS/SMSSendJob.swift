@@ -77,7 +77,7 @@ public struct SMSSendJob: JobHandler {
             return !reopened
         case "sent":
             if !record.announced {
-                try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger)
+                try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger, fallbackTemplate: record.sentTemplate)
             }
             return true
         case "failed", "unknown", "cancelled":
@@ -236,7 +236,8 @@ public struct SMSSendJob: JobHandler {
         try await ledger.recordSent(
             messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
             sentAt: now, userID: payload.userID, purpose: payload.purpose,
-            resend: found.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil)
+            resend: found.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
+            sentTemplate: payload.template == ownTemplate ? nil : payload.template)
         try await emitSent(
             payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger, fallbackTemplate: payload.template == ownTemplate ? nil : payload.template)
         return true
@@ -356,7 +357,7 @@ public struct SMSSendJob: JobHandler {
                 messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
                 sentAt: now, userID: payload.userID, purpose: payload.purpose,
                 resend: receipt.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
-                takesBackMark: unknownSoFar != nil)
+                takesBackMark: unknownSoFar != nil, sentTemplate: fallbackTemplate)
             try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger, fallbackTemplate: fallbackTemplate)
             return []
         }

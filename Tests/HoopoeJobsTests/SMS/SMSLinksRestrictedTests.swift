@@ -4,6 +4,7 @@ import HoopoeJSON
 import HoopoeJobs
 import ProviderFakes
 import Providers
+import Redis
 import TestSupport
 import Testing
 
@@ -67,6 +68,25 @@ import Testing
         #expect(sent["provider"]?.stringValue == "kavenegar" && sent["template"]?.stringValue == "expiration_reminder_nolink", "\(sent)")
         #expect(await SMSTest.forms(harness, .kavenegarLookup).map { $0["template"] } == ["expiration-reminder", "expiration-reminder-nolink"])
         #expect(try await harness.events("sms.failed").isEmpty)
+    }
+
+    /// The link-free variant went out, and `sms.sent` could not be written (the events stream of another type): the
+    /// next run announces it naming the variant, as the first would have. It said nothing of it, so a reader took the
+    /// receipt link to have gone out.
+    @Test func aReannouncedVariantSendNamesTheVariant() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"], fakeOptions: Self.fakeOptions)
+        try await harness.setClock(morning)
+        await harness.control.setKavenegarLinksRestricted(true)
+        let events = "\(harness.namespace):events"
+        try await harness.redis.send("DEL", events)
+        try await harness.redis.send("SET", events, "not a stream")
+        let job = SMSSendJob(services: try harness.services())
+        await #expect(throws: (any Error).self) { _ = try await harness.failure(of: job, SMSTest.reminder("reannounced")) }
+        try await harness.redis.send("DEL", events)
+        #expect(try await harness.failure(of: job, SMSTest.reminder("reannounced")) == nil)
+        let sent = try #require(try await harness.events("sms.sent").first).data
+        #expect(sent["template"]?.stringValue == "expiration_reminder_nolink", "\(sent)")
+        #expect(await harness.control.kavenegarMessageCount() == 1, "sent once")
     }
 
     /// The link-free variant went out but its answer was lost: the next run finds it in Kavenegar's outbox by the
