@@ -9,11 +9,6 @@
 -- KEYS[1] thresholds:<user> · KEYS[2] auth_key_set · KEYS[3] balances · ARGV[1] auth key · ARGV[2] the key's mark
 -- when the sweep read it ("" for none) · ARGV[3] user · ARGV[4] the balance (text)
 -- Returns 1 when recorded.
-if (redis.call('HGET', KEYS[2], ARGV[1]) or '') ~= ARGV[2] then return 0 end
-for _, record in ipairs(redis.call('HVALS', KEYS[1])) do
-  if credit_auth_key(record) == ARGV[1] then
-    redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-    return 1
-  end
-end
-return 0
+if not credit_key_still_names(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+return 1

@@ -10,11 +10,6 @@
 -- KEYS[1] thresholds:<user> · KEYS[2] child_email · KEYS[3] auth_key_set · ARGV[1] auth key · ARGV[2] email ("" =
 -- unknown to Brevo) · ARGV[3] the key's mark in auth_key_set when the sweep looked it up ("" for none)
 -- Returns 1 when remembered.
-if (redis.call('HGET', KEYS[3], ARGV[1]) or '') ~= ARGV[3] then return 0 end
-for _, record in ipairs(redis.call('HVALS', KEYS[1])) do
-  if credit_auth_key(record) == ARGV[1] then
-    redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-    return 1
-  end
-end
-return 0
+if not credit_key_still_names(KEYS[1], KEYS[3], ARGV[1], ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
