@@ -50,6 +50,7 @@ public struct SendinblueRegisterJob: JobHandler {
         }
         return waits
     }
+
     /// The child's password never stays in the dead set.
     public var redactedPayloadKeys: Set<String> { ["password"] }
 
@@ -227,7 +228,6 @@ public struct SendinblueRegisterJob: JobHandler {
 
     // MARK: - Failures
 
-    /// Runs one Brevo call whose failure needs nothing but its disposition.
     /// One Brevo call; its failure is the job's verdict (``failure(for:store:log:)``, which logs a stale child id's
     /// data-integrity warning: the calls that name the child are where a stale id shows).
     private func call<T: Sendable>(_ store: RegistrationStore, log: Logger, _ body: () async throws(ProviderError) -> T) async throws -> T {
