@@ -158,6 +158,17 @@ struct AdminCommandTests {
         #expect(showAfterStatus == 0 && showAfter.contains("state:       finished: cancelled"), "\(showAfter)")
     }
 
+    /// `job run-now` on a paused queue: the job is moved, and the message says it runs once the queue is resumed (it
+    /// said "ready to run now", and nothing ran).
+    @Test func runNowOnAPausedQueueSaysItWaitsForTheResume() async throws {
+        let h = try CLIHarness()
+        let id = try #require(try await h.jobs.enqueue(type: "diag.record", payload: .object(["key": "k", "member": "m"]), options: .after(.seconds(3600))).createdID)
+        _ = try await h.jobs.pause(queue: "default")
+        let (status, output) = try await h.run(["job", "run-now", id])
+        #expect(status == 0 && output.contains("the queue is paused, so it runs once it is resumed (hoopoe queue resume default)"), "\(output)")
+        #expect(try await h.jobs.info(queue: "default").ready == 1)
+    }
+
     /// `hoopoe job run-now`: a job delayed by an hour runs at once on a live worker, with its attempt and unique lock
     /// as they were; a job that is not scheduled is left alone, and the message says where it is (exit 1).
     @Test func runNowRunsADelayedJobAtOnceAndSaysWhereAnUnscheduledJobIs() async throws {

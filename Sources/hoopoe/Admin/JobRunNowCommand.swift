@@ -20,17 +20,21 @@ struct JobRunNowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = target.id
-        let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: RunNowResult, state: JobState?) in
+        let (outcome, searched) = try await target.search { jobs, queues -> (queue: String?, result: RunNowResult, state: JobState?, paused: Bool) in
             // One script a queue: a scheduled job is moved by the first that holds it, with no lookup before.
             for queue in queues {
                 let result = try await jobs.runNow(id: id, queue: queue)
-                if result != .notScheduled { return (queue, result, nil) }
+                // A paused queue's workers fetch nothing: "ready to run now" would not be true until it is resumed.
+                let paused = result == .moved ? ((try? await jobs.pausedQueues())?[queue] != nil) : false
+                if result != .notScheduled { return (queue, result, nil, paused) }
             }
-            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: .bounded) else { return (nil, .notScheduled, nil) }
-            return (queue, .notScheduled, job.state)
+            guard let (queue, job) = try await JobLookup.find(id: id, in: queues, jobs: jobs, stream: .bounded) else { return (nil, .notScheduled, nil, false) }
+            return (queue, .notScheduled, job.state, false)
         }
         let queue = outcome.queue ?? "?"
         switch (outcome.result, outcome.state) {
+        case (.moved, _) where outcome.paused:
+            print("job \(id) on queue \(queue) is ready; the queue is paused, so it runs once it is resumed (hoopoe queue resume \(queue))")
         case (.moved, _):
             print("job \(id) on queue \(queue) is ready to run now")
         case (.noEnvelope, _):

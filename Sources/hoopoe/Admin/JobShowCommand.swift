@@ -22,7 +22,9 @@ struct JobShowCommand: AsyncParsableCommand {
             Hoopoe made (26 characters, time-ordered) the entries added around the time the id carries, and for any \
             id the oldest \(StreamSearch.defaultWindow) and newest \(StreamSearch.defaultWindow) entries, at most \(StreamSearch.placeByteBudget >> 20) MiB of each \
             (shared among the queues when no --queue is given), so the answer is quick on any backlog. A job with an id its \
-            enqueuer chose, deep in a larger backlog, is found with --whole-stream (a scan: seconds on 100k jobs).
+            enqueuer chose, or one written to the stream later than its id says (a delayed job that fell due, a retry, \
+            one retried from the dead set or handed back by a stopping worker), deep in a larger backlog, is found with \
+            --whole-stream (a scan: seconds on 100k jobs).
             Exit 0 when found, 1 when not. --json prints {"queue", "state", "consumer"?, "scheduled_at"?, "envelope"}; \
             a finished job adds {"outcome", "finished_at", "duration"?, "attempt", "worker"?, "error"?, "deferred_to"?}. \
             A job that was retried lists its failed attempts (the newest \(FailedAttempt.maxKept): attempt, time, error), \
