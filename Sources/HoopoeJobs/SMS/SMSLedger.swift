@@ -240,6 +240,17 @@ public struct SMSLedger: Sendable {
         ])
     }
 
+    /// Records `provider` as capped for this message (``Record/cappedProviders``) without touching a lost send's mark:
+    /// a code its provider caps (Kavenegar `402`, at most 3 times for one message) reached its cap, and later runs
+    /// send through the other providers only.
+    func capProvider(_ messageID: String, provider: String, among capped: Set<String>) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key], [
+            RedisCommand("HSET", key, "capped_providers", capped.union([provider]).sorted().joined(separator: ",")),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
+    }
+
     /// Takes back the mark ``noteUnknownOutcome(_:provider:attemptStartedAt:template:)`` wrote before a send whose
     /// answer came and said it failed: its outcome is known, and it counts as no unknown outcome.
     public func sendAnswered(_ messageID: String) async throws {

@@ -108,6 +108,12 @@ public struct SMSSendJob: JobHandler {
         var capped: Set<String> = []
         if try await sentBeforeAnswerWasLost(payload, checked: checked, now: now, day: day, ledger: ledger, context: context, capped: &capped) { return }
         let senders = senders(for: payload, checked: checked).filter { !capped.contains($0.0.provider.rawValue) }
+        if senders.isEmpty && !capped.isEmpty {
+            // Every provider this message may use reached a cap for it: none is asked again.
+            let reason = "not sent: every provider reached its cap for this message (\(capped.sorted().joined(separator: ", ")))"
+            try await giveUp(payload, checked: checked, day: day, ledger: ledger, reason: reason)
+            throw JobFailure.permanent(reason)
+        }
         guard !senders.isEmpty else {
             let problem = "no SMS provider configured for template \(checked.template.name): set KAVENEGAR_API_KEY and/or IPPANEL_API_KEY (SMS_PROVIDERS=\(settings.providers.map(\.rawValue).joined(separator: ",")))"
             if context.attempt >= context.maxAttempts {
@@ -118,7 +124,7 @@ public struct SMSSendJob: JobHandler {
             }
             throw JobFailure.retry(problem)
         }
-        var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context)
+        var failures = try await attempt(senders, payload: payload, checked: checked, now: now, day: day, ledger: ledger, context: context, capped: capped)
         if failures.isEmpty { return }
         // Kavenegar 420 ("using links is restricted for this account") and no other provider took the message: send
         // the template's link-free variant rather than lose the message (jobs/types/sms.send.md).
@@ -126,9 +132,14 @@ public struct SMSSendJob: JobHandler {
             context.logger.warning("sms.send: links are restricted (Kavenegar 420); sending the link-free template instead", metadata: [
                 "message_id": "\(payload.messageID)", "template": "\(linkFree.checked.template.name)",
             ])
+            // Not through a provider capped for this message (its cap holds for the variant too), nor one whose capped
+            // code just reached its cap in the run above.
+            let stillCapped = capped.union(failures.filter { $0.capReached != nil }.map(\.error.provider.rawValue))
             let more = try await attempt(
-                self.senders(for: linkFree.payload, checked: linkFree.checked), payload: linkFree.payload, checked: linkFree.checked,
-                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name, earlier: failures)
+                self.senders(for: linkFree.payload, checked: linkFree.checked).filter { !stillCapped.contains($0.0.provider.rawValue) },
+                payload: linkFree.payload, checked: linkFree.checked,
+                now: now, day: day, ledger: ledger, context: context, fallbackTemplate: linkFree.checked.template.name, earlier: failures,
+                capped: stillCapped)
             if more.isEmpty { return }
             failures += more
         }
@@ -293,7 +304,7 @@ public struct SMSSendJob: JobHandler {
     /// the failures of this run's senders before these (the link-free variant's run follows the template's).
     private func attempt(
         _ senders: [(any SMSSender, TemplateSMS)], payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String,
-        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil, earlier: [SenderFailure] = []
+        ledger: SMSLedger, context: JobContext, fallbackTemplate: String? = nil, earlier: [SenderFailure] = [], capped: Set<String> = []
     ) async throws -> [SenderFailure] {
         var failures: [SenderFailure] = []
         for (sender, message) in senders {
@@ -333,6 +344,9 @@ public struct SMSSendJob: JobHandler {
                     if let cap = error.suggestedMaxAttempts, error.httpStatus != nil {
                         let count = try await ledger.countCappedFailure(payload.messageID, provider: error.provider.rawValue, code: error.code)
                         failure.capReached = count >= cap ? cap : nil
+                        // At the cap: the provider is not asked again for this message (a fourth 402 lookup went out on
+                        // every later attempt while the other provider failed for now).
+                        if count >= cap { try await ledger.capProvider(payload.messageID, provider: error.provider.rawValue, among: capped) }
                     } else if error.provider == .kavenegar && error.code == Self.throttledCode {
                         // docs/providers.md: 451 is retried after 60 s, "ALERT if it persists": the third for one
                         // message tells an operator (once an hour, ProviderAlerts) that calls are throttled or the IP

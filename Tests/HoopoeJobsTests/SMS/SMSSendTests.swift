@@ -457,6 +457,27 @@ import Testing
         #expect(await harness.control.requests(to: .kavenegarLookup).count == 3)
     }
 
+    /// The same with IPPanel failing for now (429) each time: after the third 402 Kavenegar is not asked again for the
+    /// message (a fourth lookup went out on every later attempt), and IPPanel sends it once it can.
+    @Test func kavenegarCappedBy402IsNotAskedAgainWhileIPPanelTriesOn() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let payload = SMSTest.reminder("cap-402-both")
+        for _ in 0..<3 {
+            await harness.control.enqueue(.kavenegar(code: 402), for: .kavenegarLookup)
+            await harness.control.enqueue(.reply(.text(429, "too many requests")), for: .ippanelSend)
+        }
+        await harness.control.enqueue(.reply(.text(429, "too many requests")), for: .ippanelSend)
+        for attempt in 1...5 {
+            _ = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-402-both", attempt: attempt)
+        }
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 3, "never a fourth 402 lookup")
+        #expect(await harness.control.requests(to: .ippanelSend).count == 5)
+        let sent = try #require(try await harness.events("sms.sent").first).data
+        #expect(sent["provider"]?.stringValue == "ippanel", "\(sent)")
+    }
+
     /// A `verify/lookup` whose outcome is unknown (HTTP 500 without an envelope: it may have been sent) is not
     /// handed to IPPanel and is sent at most once more, each time after Kavenegar's outbox showed it did not go out;
     /// after the second unknown outcome the outbox is asked once more, and when it shows neither went out, IPPanel sends
