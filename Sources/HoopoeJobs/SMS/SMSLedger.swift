@@ -158,16 +158,8 @@ public struct SMSLedger: Sendable {
     /// carries it may be one this caller cannot name (quiet hours and the daily cap re-enqueue it under a new job id).
     /// True when it was marked; false when the message already had a state (a send under way marks it `sent` after).
     func cancel(_ messageID: String, reason: String) async throws -> Bool {
-        let key = messageKey(messageID)
-        let replies = try await redis.transaction(keys: [key], [
-            RedisCommand("HSETNX", key, "state", "cancelled"),
-            // Also after it was sent: a re-send planned for a bulk IPPanel ends unsent must not go out.
-            RedisCommand("HSET", key, "cancelled", "1"),
-            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
-        ])
-        guard replies.first?.int == 1 else { return false }
-        _ = try await redis.send("HSET", key, "reason", reason)
-        return true
+        // One script (Lua/sms_cancel.lua): a send under way (its mark written) may still go out, and is not called stopped.
+        try await redis.run(Self.cancelScript, keys: [messageKey(messageID)], arguments: [reason, String(SMSSettings.ledgerTTL)]).int == 1
     }
 
     /// Counts one send whose outcome is unknown; returns how many there have been for this message. With a
@@ -178,17 +170,16 @@ public struct SMSLedger: Sendable {
     /// while a provider held its request leaves the mark, and the run that recovers the job asks the outbox instead of
     /// sending blind. An answer that says the send failed takes the mark back (``sendAnswered(_:)``); one that says it
     /// went out writes `sent` over it (``recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:)``).
-    public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil, template: String? = nil) async throws -> Int {
-        let key = messageKey(messageID)
-        var commands = [RedisCommand("HINCRBY", key, "unknown_outcomes", "1")]
-        if let provider, let attemptStartedAt {
-            commands.append(RedisCommand(
-                "HSET", key, "unknown_provider", provider, "unknown_since", Self.format(attemptStartedAt.timeIntervalSince1970),
-                "unknown_template", template ?? ""))
-        }
-        commands.append(RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)))
-        let replies = try await redis.transaction(keys: [key], commands)
-        return replies.first?.int ?? 1
+    ///
+    /// Refused (nil, nothing written) for a message cancelled or settled since the run began (Lua/sms_mark_sending.lua):
+    /// the send must not go.
+    public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil, template: String? = nil) async throws -> Int? {
+        let marked = provider != nil && attemptStartedAt != nil
+        let count = try await redis.run(Self.markSendingScript, keys: [messageKey(messageID)], arguments: [
+            marked ? provider ?? "" : "", Self.format((attemptStartedAt ?? Date()).timeIntervalSince1970), template ?? "",
+            String(SMSSettings.ledgerTTL),
+        ]).int ?? 1
+        return count < 0 ? nil : count
     }
 
     /// When this message was first parked because every provider raised an alert (real Unix seconds): `now` the first
@@ -407,6 +398,8 @@ public struct SMSLedger: Sendable {
     static let unlockScript = RedisScript(name: "sms.unlock", embedded: PackageResources.sms_unlock_lua)
     static let claimDueScript = RedisScript(name: "sms.claim_due", embedded: PackageResources.sms_claim_due_lua)
     static let reopenScript = RedisScript(name: "sms.reopen", embedded: PackageResources.sms_reopen_lua)
+    static let markSendingScript = RedisScript(name: "sms.mark_sending", embedded: PackageResources.sms_mark_sending_lua)
+    static let cancelScript = RedisScript(name: "sms.cancel", embedded: PackageResources.sms_cancel_lua)
     static let applyStatusScript = RedisScript(name: "sms.apply_status", embedded: PackageResources.sms_apply_status_lua)
     static let creditCheckDueScript = RedisScript(name: "sms.credit_check_due", embedded: PackageResources.sms_credit_check_due_lua)
 }

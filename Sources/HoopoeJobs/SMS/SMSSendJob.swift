@@ -311,7 +311,16 @@ public struct SMSSendJob: JobHandler {
             let receipt: SMSReceipt
             // Marked before it is sent: a run that dies (or stalls past the lock) while the provider holds the request
             // leaves the mark, and the run that recovers the job asks the outbox rather than sending a second SMS.
-            let unknownSoFar = try await markSending(sender.provider, payload: payload, ledger: ledger)
+            let mark = try await markSending(sender.provider, payload: payload, ledger: ledger)
+            // Cancelled (a renewal, a gift used) or settled by another run since this one began: nothing is sent, and
+            // the message is done (a run that finds it so sends nothing either).
+            if mark.refused {
+                context.logger.info("sms.send: the message was cancelled or settled while this run was under way; not sent", metadata: [
+                    "message_id": "\(payload.messageID)",
+                ])
+                return []
+            }
+            let unknownSoFar = mark.count
             do {
                 receipt = try await sender.sendTemplate(message)
             } catch let error as ProviderError {
@@ -379,13 +388,15 @@ public struct SMSSendJob: JobHandler {
     }
 
     /// Notes in the ledger that a send to `provider` is under way (``SMSLedger/noteUnknownOutcome(_:provider:attemptStartedAt:template:)``),
-    /// and returns the message's unknown outcomes with it; nil for the dry-run sender, which sends nothing. Both
+    /// and returns the message's unknown outcomes with it (`count`; nil for the dry-run sender, which sends nothing), or
+    /// `refused` when the message was cancelled or settled since the run began: then it must not be sent. Both
     /// providers' outboxes can be asked: IPPanel's reports and Kavenegar's `sms/selectoutbox` (every Kavenegar send
     /// here is a `verify/lookup`).
-    private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger) async throws -> Int? {
-        guard provider == .kavenegar || provider == .ippanel else { return nil }
-        return try await ledger.noteUnknownOutcome(
+    private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger) async throws -> (count: Int?, refused: Bool) {
+        guard provider == .kavenegar || provider == .ippanel else { return (nil, false) }
+        let count = try await ledger.noteUnknownOutcome(
             payload.messageID, provider: provider.rawValue, attemptStartedAt: Date(), template: payload.template)
+        return (count, count == nil)
     }
 
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a

@@ -478,6 +478,32 @@ import Testing
         #expect(sent["provider"]?.stringValue == "ippanel", "\(sent)")
     }
 
+    /// A cancel (a renewal, a gift used) while the first provider holds the send: the cancel does not claim to have
+    /// stopped it (the send may go out), and when that provider fails (418, no credit) the fallback does not send it.
+    /// Checked only when the run began, the cancel was answered "cancelled" and IPPanel sent the SMS anyway.
+    @Test func aCancelDuringTheFirstProvidersCallStopsTheFallback() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        await harness.control.setKavenegarCredit(0)
+        await harness.control.enqueue(.delay(.seconds(2)), for: .kavenegarLookup)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let payload = SMSTest.reminder("cancel-mid-send")
+        async let run = harness.failure(of: SMSSendJob(services: services), payload)
+        #expect(try await eventually { try await ledger.record(payload.messageID)?.unreconciledProvider == "kavenegar" }, "Kavenegar's send is under way")
+        let stopped = try await ledger.cancel(payload.messageID, reason: "its subscription was renewed")
+        #expect(!stopped, "a send was under way: not called stopped")
+        _ = try await run
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty, "the fallback did not send it")
+        #expect(try await harness.events("sms.sent").isEmpty)
+        // Cancelled with no send under way: stopped, and said so.
+        let other = SMSTest.reminder("cancel-before-send")
+        #expect(try await ledger.cancel(other.messageID, reason: "renewed"))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), other) == nil)
+        #expect(await harness.control.requests(to: .ippanelSend).isEmpty)
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1, "the cancelled one was not sent either")
+    }
+
     /// A `verify/lookup` whose outcome is unknown (HTTP 500 without an envelope: it may have been sent) is not
     /// handed to IPPanel and is sent at most once more, each time after Kavenegar's outbox showed it did not go out;
     /// after the second unknown outcome the outbox is asked once more, and when it shows neither went out, IPPanel sends
