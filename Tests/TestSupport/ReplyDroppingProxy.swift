@@ -17,6 +17,8 @@ public final class ReplyDroppingProxy: Sendable {
     private struct State {
         var rule: (command: [UInt8], containing: [UInt8])?
         var dropped: [[UInt8]] = []
+        /// The first bytes of each request relayed (the newest 1000): enough to tell which commands went through.
+        var requestHeads: [[UInt8]] = []
         var sockets: Set<Int32> = []
         var closed = false
     }
@@ -51,6 +53,13 @@ public final class ReplyDroppingProxy: Sendable {
 
     /// Whether the armed drop has happened (or none was armed).
     public var isDisarmed: Bool { state.withLock { $0.rule == nil } }
+
+    /// How many requests relayed so far contain `text` (among the newest 1000; their first 256 bytes): a test waits
+    /// for a client's first command through the proxy (a worker's fetch) instead of a fixed time.
+    public func forwarded(containing text: String) -> Int {
+        let needle = Array(text.utf8)
+        return state.withLock { state in state.requestHeads.filter { Self.contains($0, needle) }.count }
+    }
 
     /// The replies swallowed so far, as text.
     public var droppedReplies: [String] { state.withLock { $0.dropped.map { String(decoding: $0, as: UTF8.self) } } }
@@ -115,6 +124,10 @@ public final class ReplyDroppingProxy: Sendable {
             if count <= 0 { break }
             let chunk = Array(buffer[0..<count])
             relay.lastRequest.withLock { $0 = chunk }
+            state.withLock { state in
+                state.requestHeads.append(Array(chunk.prefix(256)))
+                if state.requestHeads.count > 1000 { state.requestHeads.removeFirst(state.requestHeads.count - 1000) }
+            }
             if !Self.writeAll(relay.server, chunk) { break }
         }
         finish(relay)

@@ -53,7 +53,13 @@ import Testing
             self.worker = worker
             run = Task { try await worker.run() }
             try await jobs.store.createGroups(queues: ["default"])
-            try await Task.sleep(for: .milliseconds(300))  // the worker's fetch is blocked, through the proxy
+            // The worker's fetch is blocked, through the proxy: its first XREADGROUP went through, and it waits in the
+            // next. A fixed 300 ms from the start, on a loaded machine, left a test's enqueue before the first fetch,
+            // and the job went out in a reply the test was not watching for (a run of session 55).
+            let proxy = proxy
+            let fetching = try await TestSupport.eventually(timeout: .seconds(20)) { proxy.forwarded(containing: "XREADGROUP") >= 1 }
+            try #require(fetching, "the worker never fetched through the proxy")
+            try await Task.sleep(for: .milliseconds(300))
         }
 
         /// Stops the worker (its run must end cleanly) and closes the clients and the proxy.
