@@ -52,14 +52,20 @@ struct BrevoReconciliationTests {
     /// A search cut short by the hour's rate limit (429) goes on from where it stopped when given back the offset it
     /// reported: a reseller with thousands of children needs more pages than an hour allows, and a search restarted
     /// from 0 each time never reached them.
+    /// The harness's Brevo client, with `count` children `<prefix>0@example.com`… created and the requests forgotten.
+    static func withChildren(_ h: Harness, _ count: Int, named prefix: String) async throws -> BrevoClient {
+        let brevo = h.brevo()
+        for index in 0..<count {
+            _ = try await brevo.createChild(
+                BrevoNewChild(email: "\(prefix)\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
+        }
+        await h.control.clearRequests()
+        return brevo
+    }
+
     @Test func aSearchCutShortGoesOnWhereItStopped() async throws {
         try await withHarness { h in
-            let brevo = h.brevo()
-            for index in 0..<45 {
-                _ = try await brevo.createChild(
-                    BrevoNewChild(email: "r\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
-            }
-            await h.control.clearRequests()
+            let brevo = try await Self.withChildren(h, 45, named: "r")
             await h.control.setBrevoRateLimit(limit: 100, remaining: 2, reset: 60)
             let reached = Mutex<[Int]>([])
             let error = try #require(await providerError {
@@ -77,12 +83,7 @@ struct BrevoReconciliationTests {
 
     @Test func findChildWalksPagesOf20() async throws {
         try await withHarness { h in
-            let brevo = h.brevo()
-            for index in 0..<45 {
-                _ = try await brevo.createChild(
-                    BrevoNewChild(email: "c\(index)@example.com", firstName: "F", lastName: "L", companyName: "C", password: "p"))
-            }
-            await h.control.clearRequests()
+            let brevo = try await Self.withChildren(h, 45, named: "c")
             let found = try await brevo.findChild(email: "c44@example.com")
             #expect(found.value?.email == "c44@example.com")
             let missing = try await brevo.findChild(email: "nobody@example.com")
