@@ -134,7 +134,7 @@ enum MemoryBenchmark {
         // Everything of the namespace goes, so the next measurement starts from the same server.
         var cursor = "0"
         repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", "\(namespace):*", "COUNT", "1000").array ?? []
+            let reply = try await redis.send("SCAN", cursor, "MATCH", GlobPattern.literal(namespace) + ":*", "COUNT", "1000").array ?? []
             cursor = reply.first?.string ?? "0"
             let found = (reply.count > 1 ? reply[1].array ?? [] : []).compactMap(\.string)
             if !found.isEmpty { _ = try await redis.send(RedisCommand("DEL", found)) }  // not UNLINK: freed now, not in the next measurement

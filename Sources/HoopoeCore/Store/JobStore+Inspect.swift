@@ -21,6 +21,7 @@ extension JobStore {
             RedisCommand("XINFO", "GROUPS", k.stream),
             RedisCommand("TIME"),
         ])
+        try Self.refuseFailedReplies(replies, commands: ["XLEN", "XPENDING", "ZCARD", "ZCARD", "XINFO GROUPS", "TIME"], endpoint: endpoint)
         let length = replies[0].int ?? 0
         let inFlight = replies[1].array?.first?.int ?? 0
         var latency = 0.0
@@ -35,6 +36,16 @@ extension JobStore {
             }
         }
         return QueueInfo(queue: queue, ready: ready, inFlight: inFlight, scheduled: replies[2].int ?? 0, dead: replies[3].int ?? 0, latency: latency)
+    }
+
+    /// Throws the first error reply of `replies` but the two a queue nobody served yet gives: `NOGROUP` (no group:
+    /// `XPENDING`) and `no such key` (no stream: `XINFO GROUPS`). A `NOPERM`, a `WRONGTYPE` or a `LOADING` read as
+    /// zero once, and `hoopoe queues` or the health check then said "0 ready, 0 dead" of a queue holding thousands.
+    static func refuseFailedReplies(_ replies: [RedisReply], commands: [String], endpoint: String) throws {
+        for (reply, command) in zip(replies, commands) {
+            guard let message = reply.errorMessage, !message.hasPrefix("NOGROUP"), !message.hasPrefix("ERR no such key") else { continue }
+            throw RedisError.reply(message, endpoint: endpoint, command: command)
+        }
     }
 
     /// The workers' group's last-delivered id in an `XINFO GROUPS` reply; nil when the group is not there (or the
@@ -88,7 +99,7 @@ extension JobStore {
     private func scanQueues(on node: RedisConfiguration.Endpoint, into names: inout Set<String>) async throws {
         var cursor = "0"
         repeat {
-            let reply = try await redis.send([RedisCommand("SCAN", cursor, "MATCH", "\(namespace):{*}:*", "COUNT", "1000")], to: node)[0]
+            let reply = try await redis.send([RedisCommand("SCAN", cursor, "MATCH", GlobPattern.literal(namespace) + ":{*}:*", "COUNT", "1000")], to: node)[0]
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCAN") }
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {

@@ -30,3 +30,16 @@ import Testing
         #expect(try await h.jobs.knownQueues(rescan: false) == ["served"])
     }
 }
+
+/// A namespace is free text apart from braces and spaces: `SCAN … MATCH` takes it literally.
+@Suite struct KnownQueuesGlobTests {
+    @Test func aNamespaceWithGlobCharactersFindsItsOwnQueuesOnly() async throws {
+        let h = try EngineHarness()
+        let bracketed = JobQueue(redis: h.redis, namespace: h.namespace + "[1]*?")
+        let stranger = JobQueue(redis: h.redis, namespace: h.namespace + "1xy")
+        try await h.redis.send("XADD", bracketed.keys("mine").stream, "*", "job", "{}")
+        try await h.redis.send("XADD", stranger.keys("theirs").stream, "*", "job", "{}")
+        #expect(try await bracketed.knownQueues() == ["mine"], "as a pattern, [1]*? matched the other namespace's keys and not its own")
+        #expect(try await stranger.knownQueues() == ["theirs"])
+    }
+}
