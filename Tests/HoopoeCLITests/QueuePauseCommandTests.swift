@@ -93,6 +93,15 @@ struct QueuePauseCommandTests {
         #expect(try await h.jobs.pausedQueues().isEmpty)
     }
 
+    /// `--interval` without `--watch` once printed one report and ended, silently.
+    @Test func intervalWithoutWatchIsAUsageError() async throws {
+        let h = try CLIHarness()
+        let (status, output) = try await h.run(["queues", "--interval", "5"])
+        #expect(status == 64 && output.contains("--interval applies to --watch"), "\(output)")
+        let (outOfRange, rangeOutput) = try await h.run(["queues", "--watch", "--interval", "0.1"])
+        #expect(outOfRange == 64 && rangeOutput.contains("--interval must be 0.2 to 3600 seconds"), "\(rangeOutput)")
+    }
+
     /// Without a terminal, `--watch` prints one report per interval, each after a `hoopoe queues at` line; SIGINT
     /// and SIGTERM end it with exit 0.
     @Test(arguments: [SIGINT, SIGTERM]) func watchPrintsAReportEachIntervalUntilInterrupted(signal: Int32) async throws {

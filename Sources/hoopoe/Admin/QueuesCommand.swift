@@ -40,11 +40,19 @@ struct QueuesCommand: AsyncParsableCommand {
     @Flag(help: "Redraw every --interval seconds until Ctrl-C.")
     var watch = false
 
-    @Option(help: ArgumentHelp("Seconds between two redraws with --watch (0.2 to 3600).", valueName: "seconds"))
-    var interval: Double = 2
+    @Option(
+        name: .customLong("interval"), help: ArgumentHelp("Seconds between two redraws with --watch (0.2 to 3600; default 2).", valueName: "seconds"))
+    var intervalOption: Double?
 
+    /// Seconds between two redraws.
+    var interval: Double { intervalOption ?? 2 }
+
+    /// `--interval` alone once printed one report and ended, as if the flag had not been given: a script waiting for a
+    /// stream of reports got one. It is a usage error (64) without `--watch`.
     func validate() throws {
-        guard interval >= 0.2 && interval <= 3600 else { throw ValidationError("--interval must be 0.2 to 3600 seconds (got \(interval))") }
+        guard let intervalOption else { return }
+        guard watch else { throw ValidationError("--interval applies to --watch: add --watch to redraw every \(TimeText.span(intervalOption))") }
+        guard intervalOption >= 0.2 && intervalOption <= 3600 else { throw ValidationError("--interval must be 0.2 to 3600 seconds (got \(intervalOption))") }
     }
 
     func run() async throws {
