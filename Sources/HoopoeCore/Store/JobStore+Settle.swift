@@ -37,18 +37,23 @@ extension JobStore {
     /// (`entryID`, "" when it did not come from the stream); counts `failed` and `retried`. A job with a unique key
     /// and no `unique_for` of its own (`uniqueKey`) keeps its lock until a day after the retry is due: the lock is
     /// held while the job is pending, and the enqueue gave it a day past the first run only.
-    func retry(queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String? = nil) async throws {
+    ///
+    /// With `consumer`, a delivery no longer pending to it changes nothing and throws ``DeliveryTakenOver``.
+    func retry(
+        queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String? = nil, consumer: String = ""
+    ) async throws {
         let lock = uniqueKey.map { (key: $0, seconds: Self.wholeSeconds(max(0, due - Date().timeIntervalSince1970) + 86_400)) }
         _ = try await reschedule(
             queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: due, type: type, onlyIfEarly: false, counters: ["failed", "retried"],
-            uniqueLock: lock)
+            uniqueLock: lock, consumer: consumer)
     }
 
     /// Moves a job that arrived in the stream before its `run_at` to the scheduled set, acknowledging its entry,
     /// and counts it `early` — unless Redis's clock says it is due (this worker's clock is ahead): then it is left
     /// for the caller to run, and this returns false.
-    func deferEarly(queue: String, entryID: String, jobID: String, envelope: [UInt8], runAt: Double, type: String) async throws -> Bool {
-        try await reschedule(queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: runAt, type: type, onlyIfEarly: true, counters: ["early"])
+    func deferEarly(queue: String, entryID: String, jobID: String, envelope: [UInt8], runAt: Double, type: String, consumer: String = "") async throws -> Bool {
+        try await reschedule(
+            queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: runAt, type: type, onlyIfEarly: true, counters: ["early"], consumer: consumer)
     }
 
     /// KEYS[1] stream · KEYS[2] scheduled · KEYS[3] scheduled:jobs · KEYS[4] stats:<day> · KEYS[5] stats:<hour>
@@ -57,12 +62,14 @@ extension JobStore {
     /// ARGV[5] due (Unix s) · ARGV[6] type · ARGV[7] `1`: only if ARGV[5] is still ahead of Redis's `TIME`
     /// ARGV[8] the minute's field prefix (`m07`) · ARGV[9] hour counters' TTL (s)
     /// ARGV[10] the least TTL (s) KEYS[6] keeps while it holds ARGV[3] ("" = leave it)
-    /// ARGV[11...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
+    /// ARGV[11] the consumer the delivery must be pending to ("" = no check)
+    /// ARGV[12...] counters to add one to: each also per type (`<counter>:<type>`) in the day's counters, and in
     /// the hour's as the minute's (`m07:<counter>`); the totals are summed when read
-    /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed)
+    /// Returns 1 scheduled · 0 due now (only with ARGV[7] `1`; nothing changed) · -1 pending to another consumer (nothing
+    /// changed: thrown as ``DeliveryTakenOver``)
     private func reschedule(
         queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String],
-        uniqueLock: (key: String, seconds: String)? = nil
+        uniqueLock: (key: String, seconds: String)? = nil, consumer: String
     ) async throws -> Bool {
         let k = keys(queue)
         let counted = QueueKeys.counterTime(Date())
@@ -71,8 +78,9 @@ extension JobStore {
             keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: counted.day), k.stats(hour: counted.hour), k.unique(uniqueLock?.key ?? "-")],
             arguments: [
                 QueueKeys.group, entryID, jobID, String(decoding: envelope, as: UTF8.self), String(time), type, onlyIfEarly ? "1" : "0",
-                counted.minute, String(QueueKeys.hourStatsTTLSeconds), uniqueLock?.seconds ?? "",
+                counted.minute, String(QueueKeys.hourStatsTTLSeconds), uniqueLock?.seconds ?? "", consumer,
             ] + counters, durable: true)
+        if reply.int == -1 { throw DeliveryTakenOver(jobID: jobID, queue: queue) }
         return reply.int == 1
     }
 
@@ -99,7 +107,9 @@ extension JobStore {
     /// ARGV[10] `job.dead` event data JSON ("" = written by the caller) · ARGV[11] events MAXLEN · ARGV[12] event
     /// time (`%.3f` s) · ARGV[13] outcome JSON for the answer list ("" = the job has no `notify`) · ARGV[14] answer
     /// TTL (s) · ARGV[15] the minute's field prefix (`m07`) · ARGV[16] hour counters' TTL (s) · ARGV[17] the job's
-    /// history record ("" = no history) · ARGV[18] history max jobs · ARGV[19] history max age (s)
+    /// history record ("" = no history) · ARGV[18] history max jobs · ARGV[19] history max age (s) · ARGV[20] the
+    /// consumer the delivery must be pending to ("" = no check). Returns 1, or -1 when the delivery is pending to
+    /// another consumer (nothing changed: thrown as ``DeliveryTakenOver``).
     ///
     /// KEYS[6] is outside the queue's hash slot: on one Redis the `job.dead` event is written in the same atomic step
     /// as the death (decision 0006). A cluster refuses a script whose keys span slots, so there the event is
@@ -107,7 +117,7 @@ extension JobStore {
     /// a failure between the two repeats the death and its event after the lease, never loses the event.
     func bury(
         _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
-        limits: DeadSetLimits, now: Double, history: (record: [UInt8], limits: HistoryLimits)? = nil
+        limits: DeadSetLimits, now: Double, history: (record: [UInt8], limits: HistoryLimits)? = nil, consumer: String = ""
     ) async throws {
         let k = keys(queue)
         let time = QueueKeys.counterTime(Date(timeIntervalSince1970: now))  // the day and the hour of one instant
@@ -120,11 +130,17 @@ extension JobStore {
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
         let eventFirst = redis.isCluster
         if eventFirst {
+            // Checked before the event too (the script checks again): a job another worker recovered is not announced dead.
+            if !entryID.isEmpty && !consumer.isEmpty,
+                try await redis.send("XPENDING", k.stream, QueueKeys.group, entryID, entryID, "1", consumer).array?.isEmpty == true
+            {
+                throw DeliveryTakenOver(jobID: record.id, queue: queue)
+            }
             try await redis.send(RedisCommand("XADD", [
                 global.events, "MAXLEN", "~", String(limits.eventsMaxLength), "*", "type", "job.dead", "data", eventData, "at", String(format: "%.3f", now),
-            ]))
+            ]), durable: true)  // as durable as the death: an event a failover lost was never written again
         }
-        try await redis.run(
+        let reply = try await redis.run(
             Self.killScript,
             keys: [
                 k.stream, k.dead, k.deadJobs, k.stats(day: time.day), k.unique(uniqueKey ?? "-"), eventFirst ? k.stream : global.events, k.answer(record.id),
@@ -136,8 +152,9 @@ extension JobStore {
                 eventFirst ? "" : eventData, String(limits.eventsMaxLength),
                 String(format: "%.3f", now), answer ?? "", String(QueueKeys.answerTTLSeconds),
                 time.minute, String(QueueKeys.hourStatsTTLSeconds), history.map { String(decoding: $0.record, as: UTF8.self) } ?? "",
-                String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0),
+                String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0), consumer,
             ], durable: true)
+        if reply.int == -1 { throw DeliveryTakenOver(jobID: record.id, queue: queue) }
     }
 
     /// Hands jobs of `queue` back at once (graceful shutdown): each envelope is added anew and its old delivery

@@ -33,17 +33,20 @@ struct UnitOfWork: Sendable {
     }
 
     /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten; `uniqueKey`'s
-    /// lock, when it is the job's and had no `unique_for`, kept until a day after `due`.
+    /// lock, when it is the job's and had no `unique_for`, kept until a day after `due`. Like ``bury(_:uniqueKey:countedType:answer:limits:now:history:)``
+    /// and ``deferEarly(jobID:runAt:type:)``, only while the delivery is this worker's: else ``DeliveryTakenOver``.
     func retry(jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String?) async throws {
         defer { release() }
-        try await store.retry(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey)
+        try await store.retry(
+            queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey, consumer: handBacks.consumer)
     }
 
     /// Moved to the scheduled set to run at `runAt`: it arrived before its time. Returns false when Redis's clock
     /// says it is due after all; then it runs now, and keeps its lease.
     func deferEarly(jobID: String, runAt: Double, type: String) async throws -> Bool {
         do {
-            let moved = try await store.deferEarly(queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: job.bytes, runAt: runAt, type: type)
+            let moved = try await store.deferEarly(
+                queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: job.bytes, runAt: runAt, type: type, consumer: handBacks.consumer)
             if moved { release() }
             return moved
         } catch {
@@ -60,7 +63,7 @@ struct UnitOfWork: Sendable {
         defer { release() }
         try await store.bury(
             record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits, now: now,
-            history: history)
+            history: history, consumer: handBacks.consumer)
     }
 
     /// Back on its queue at once (shutdown interrupted it).

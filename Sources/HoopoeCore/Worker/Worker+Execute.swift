@@ -256,6 +256,8 @@ extension Worker {
             do {
                 // A lock with its own `unique_for` is a window the enqueuer chose; one without is held while the job waits.
                 try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type, uniqueKey: envelope.uniqueFor == nil ? envelope.uniqueKey : nil)
+            } catch let error as DeliveryTakenOver {
+                log.warning("\(error)")
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }

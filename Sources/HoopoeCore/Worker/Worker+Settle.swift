@@ -57,6 +57,9 @@ extension Worker {
     func deferEarly(_ work: UnitOfWork, _ header: JobHeader, runAt: Double) async -> Bool {
         do {
             guard try await work.deferEarly(jobID: header.id, runAt: runAt, type: countedType(header.type)) else { return false }
+        } catch let error as DeliveryTakenOver {
+            logger.warning("\(error)", metadata: ["job.id": "\(header.id)"])
+            return true
         } catch {
             // Left delivered: after its lease it comes back and is judged again; it must not run early.
             logger.error("could not move an early job to the scheduled set; it returns after its lease", metadata: ["job.id": "\(header.id)", "error": "\(error)"])
@@ -153,6 +156,8 @@ extension Worker {
                 record, uniqueKey: uniqueKey, countedType: countedType, answer: answer,
                 limits: options.deadSetLimits, now: now,
                 history: historyEntry(dead: record, queue: job.queue, seconds: seconds, now: now))
+        } catch let error as DeliveryTakenOver {
+            logger.warning("\(error)")
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
         }

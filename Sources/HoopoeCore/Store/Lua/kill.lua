@@ -4,6 +4,9 @@
 -- so a dead set Redis refuses (a key of another type) leaves the job delivered, to run again after its lease, not gone.
 -- Scored by the burying worker's clock, but never below the newest death already there: a worker whose clock ran
 -- behind the others' gave its job the lowest score, and with the set at its cap the count trim below removed it at once.
+-- A delivery no longer pending to this worker (ARGV[20]) is another's (reschedule.lua): a job buried here while the
+-- worker that recovered it ran it would be dead though it succeeded, its lock released while it ran.
+if ARGV[2] ~= '' and ARGV[20] ~= '' and #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1, ARGV[20]) == 0 then return -1 end
 local score = tonumber(ARGV[5])
 local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if newest[2] and tonumber(newest[2]) > score then score = tonumber(newest[2]) end

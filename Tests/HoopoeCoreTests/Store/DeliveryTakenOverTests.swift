@@ -1,0 +1,83 @@
+import Foundation
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+@testable import HoopoeCore
+
+/// A worker whose lease lapsed (paused, or cut off from Redis, longer than the lease) while another recovered its job
+/// writes no outcome for it: the retry it would schedule ran the job a third time, the burial put a job that succeeded
+/// in the dead set, announced it dead and released its unique lock while the other worker ran it.
+@Suite struct DeliveryTakenOverTests {
+    /// Waits at its gate, then fails: for a retry, or for good.
+    struct GatedFailure: JobHandler {
+        struct Payload: Codable, Sendable { var permanent: Bool }
+        static let type = "test.gated-failure"
+        let gate: TestGate
+        func run(_ payload: Payload, context: JobContext) async throws {
+            await gate.wait()
+            throw payload.permanent ? JobFailure.permanent("gave up") : JobFailure.retry("try later")
+        }
+    }
+
+    @Test(arguments: [false, true]) func aJobAnotherWorkerRecoveredIsNeitherRetriedNorBuriedHere(permanent: Bool) async throws {
+        let h = try EngineHarness()
+        let gate = TestGate()
+        var registry = JobRegistry.diagnostic
+        registry.register(GatedFailure(gate: gate))
+        let id = try #require(
+            try await h.jobs.enqueue(type: GatedFailure.type, payload: .object(["permanent": .bool(permanent)]), options: EnqueueOptions(uniqueKey: "order-1"))
+                .createdID)
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { gate.waiting == 1 })
+
+        // What another worker's recovery does once the lease lapsed: the delivery becomes its own.
+        let k = h.jobs.keys("default")
+        let entryID = try #require(try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "1").array?.first?.array?.first?.string)
+        try await h.redis.send("XCLAIM", k.stream, QueueKeys.group, "recovering-worker", "0", entryID, "JUSTID")
+        gate.open()
+        worker.shutdown()
+        try await task.value
+
+        #expect(try await h.redis.send("ZCARD", k.scheduled).int == 0, "no retry scheduled by the worker that lost the job")
+        #expect(try await h.redis.send("ZCARD", k.dead).int == 0, "not buried while another worker runs it")
+        let pending = try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []
+        #expect(pending.count == 1 && pending.first?.array?[1].string == "recovering-worker", "still the other worker's to settle")
+        #expect(try await h.redis.send("GET", k.unique("order-1")).string == id, "its unique lock kept while it runs there")
+        #expect(try await h.redis.send("XLEN", h.jobs.global.events).int ?? 0 == 0, "no job.dead event")
+    }
+
+    /// The store refuses it in one script, changing nothing, and says why.
+    @Test func theStoreThrowsAndChangesNothing() async throws {
+        let space = try TestNamespace()
+        let store = space.jobs.store
+        try await store.createGroups(queues: ["default"])
+        let envelope = JobEnvelope(id: "t-1", type: "test.settle").encoded()
+        var xadd = RedisCommand("XADD", store.keys("default").stream, "*", "job")
+        xadd.append(bytes: envelope)
+        let entryID = try #require(try await space.redis.send(xadd).string)
+        let connection = store.makeFetchConnection()
+        defer { connection.close() }
+        _ = try await store.fetch(on: connection, consumer: "other", count: 1, block: .milliseconds(100), queues: ["default"])
+        await #expect(throws: DeliveryTakenOver.self) {
+            try await store.retry(queue: "default", entryID: entryID, jobID: "t-1", envelope: envelope, due: Date().timeIntervalSince1970 + 60, type: "test.settle", consumer: "me")
+        }
+        await #expect(throws: DeliveryTakenOver.self) {
+            try await store.deferEarly(queue: "default", entryID: entryID, jobID: "t-1", envelope: envelope, runAt: Date().timeIntervalSince1970 + 60, type: "test.settle", consumer: "me")
+        }
+        var dead = try JobEnvelope.decode(envelope)
+        dead.deadReason = "failed"
+        let limits = JobStore.DeadSetLimits(maxJobs: 100, maxAge: .seconds(3600), eventsMaxLength: 1000)
+        await #expect(throws: DeliveryTakenOver.self) {
+            try await store.bury(dead, queue: "default", entryID: entryID, uniqueKey: nil, countedType: "test.settle", answer: nil, limits: limits, now: Date().timeIntervalSince1970, consumer: "me")
+        }
+        let k = store.keys("default")
+        #expect(try await space.redis.send("ZCARD", k.scheduled).int == 0)
+        #expect(try await space.redis.send("ZCARD", k.dead).int == 0)
+        #expect(try await space.jobs.counters(queue: "default").isEmpty)
+        // Its own consumer settles it.
+        try await store.retry(queue: "default", entryID: entryID, jobID: "t-1", envelope: envelope, due: Date().timeIntervalSince1970 + 60, type: "test.settle", consumer: "other")
+        #expect(try await space.redis.send("ZCARD", k.scheduled).int == 1)
+    }
+}
