@@ -62,6 +62,13 @@ public enum EnqueueResult: Sendable, Hashable {
     /// Refused: this once-key was already used (by this id).
     case alreadyEnqueued(existingID: String)
 
+    /// The id of the job this call created, or of the one that holds its unique key or once-key.
+    public var jobID: String {
+        switch self {
+        case .enqueued(let id), .scheduled(let id), .duplicate(let id), .alreadyEnqueued(let id): id
+        }
+    }
+
     /// The id of the job this call created, if it created one.
     public var createdID: String? {
         switch self {

@@ -6,12 +6,16 @@ import HoopoeJSON
 /// skipped as superseded. Shared by the daily sweep (`reminders.expiration`) and by `subscription.upsert`, which
 /// releases a reminder it arrived too late for (``ExpirationSchedule/Plan/missed``).
 ///
-/// Exactly once per (user, expiry, offset): each message is enqueued with the once-key of its message id, and only
-/// the enqueue that created the job records it and emits `reminder.queued`.
+/// Exactly once per (user, expiry, offset): each message is enqueued with the once-key of its message id. Its job is
+/// recorded (for a renewal or delete to cancel) and announced (`reminder.queued`) by the enqueue that created it and
+/// again by a release run after one that failed on the way (then the once-key names the job): one that failed after
+/// its enqueue left it unrecorded, so a renewal did not cancel it, and unannounced for good.
 struct ExpirationRelease: Sendable {
     let services: DomainServices
     /// `RECEIPT_BASE_URL`: the receipt link is `<base>/<receipt_id>`.
     let receiptBase: String
+    /// The id of the job that claimed the reminders (a sweep, or an upsert): its claims are finished here.
+    let claimant: String
 
     /// Sends the nearest reminder of one (user, expiry), skips the rest, and finishes their claims.
     func release(_ group: [DueReminder], now: Date) async throws {
@@ -36,28 +40,24 @@ struct ExpirationRelease: Sendable {
                 userID: first.user, purpose: "reminder.expiration")
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
-            var created: [(field: String, job: String)] = []
-            if let id = result.createdID {
-                created.append(("\(first.expiresAt)|\(first.offset)", ReleasedReminders.entry(queue: queue, job: id, smsMessageID: message.smsMessageID)))
-            }
+            let smsJob = result.jobID
+            var created: [(field: String, job: String)] = [
+                ("\(first.expiresAt)|\(first.offset)", ReleasedReminders.entry(queue: queue, job: smsJob, smsMessageID: message.smsMessageID))
+            ]
             let email = try await ReminderEmail(services: services).enqueue(message, to: sub.email, plan: sub.plan)
             if let email { created.append(("\(first.expiresAt)|\(first.offset)|email", email.job)) }
-            if !created.isEmpty {
-                let ttl = ExpirationSchedule.retention + max(0, Int(min(expiry.timeIntervalSince(now), 1e10)))
-                try await store.recordReleased(first.user, created, ttl: ttl)
-            }
-            if let id = result.createdID {
-                try await services.events.emit(ExpirationReminderQueued(
-                    userID: first.user, channel: "sms", expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft,
-                    messageID: message.smsMessageID, jobID: id), at: now)
-            }
+            let ttl = ExpirationSchedule.retention + max(0, Int(min(expiry.timeIntervalSince(now), 1e10)))
+            try await store.recordReleased(first.user, created, ttl: ttl)
+            try await services.events.emit(ExpirationReminderQueued(
+                userID: first.user, channel: "sms", expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft,
+                messageID: message.smsMessageID, jobID: smsJob), at: now)
             if let email {
                 try await services.events.emit(ExpirationReminderQueued(
                     userID: first.user, channel: "email", expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft,
                     messageID: message.emailMessageID, jobID: email.id), at: now)
             }
             // A renewal that ran between the check above and the record: it could not see these jobs, so cancel here.
-            if !created.isEmpty, try await store.expiresAt(first.user) != first.expiresAt {
+            if try await store.expiresAt(first.user) != first.expiresAt {
                 _ = try await ReleasedReminders.cancel(created.map(\.job), services: services)
             }
         } else {
@@ -68,7 +68,7 @@ struct ExpirationRelease: Sendable {
             try await services.events.emit(
                 ReminderSkipped(userID: reminder.user, expiresAt: reminder.expiresAt, offset: reminder.offset, reason: reason), at: now)
         }
-        try await store.finishClaims(group.map(\.member))
+        try await store.finishClaims(group.map(\.member), claimant: claimant)
     }
 }
 

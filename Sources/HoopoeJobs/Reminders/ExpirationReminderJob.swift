@@ -45,10 +45,11 @@ public struct ExpirationReminderJob: JobHandler {
         var lastClaim: Int?
         do {
             while true {
-                let (members, claimedAt) = try await store.claim(now: now, limit: Self.batch, lease: Self.lease, offsets: settings.offsetsDays)
+                let (members, claimedAt) = try await store.claim(
+                    now: now, limit: Self.batch, lease: Self.lease, offsets: settings.offsetsDays, claimant: context.id)
                 if members.isEmpty { return }
                 lastClaim = claimedAt
-                try await release(members, store: store, receiptBase: receiptBase, now: now)
+                try await release(members, store: store, receiptBase: receiptBase, now: now, claimant: context.id)
             }
         } catch let error where lastClaim != nil && !(error is CancellationError) {
             let retryAt = Double(lastClaim!) + Double(Self.lease) + 15
@@ -87,16 +88,16 @@ public struct ExpirationReminderJob: JobHandler {
     }
 
     /// Releases one claim call's members, grouped by (expiry, user).
-    private func release(_ members: [String], store: SubscriptionStore, receiptBase: String, now: Date) async throws {
+    private func release(_ members: [String], store: SubscriptionStore, receiptBase: String, now: Date, claimant: String) async throws {
         var groups: [String: [DueReminder]] = [:]
         for member in members {
             guard let reminder = DueReminder(member: member) else {
-                try await store.finishClaims([member])
+                try await store.finishClaims([member], claimant: claimant)
                 continue
             }
             groups["\(reminder.expiresAt)|\(reminder.user)", default: []].append(reminder)
         }
-        let release = ExpirationRelease(services: services, receiptBase: receiptBase)
+        let release = ExpirationRelease(services: services, receiptBase: receiptBase, claimant: claimant)
         for group in groups.values {
             try await release.release(group, now: now)
         }

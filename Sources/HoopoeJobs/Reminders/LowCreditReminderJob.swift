@@ -112,11 +112,11 @@ public struct LowCreditReminderJob: JobHandler {
                 tokens: ["token10": entry["first_name"]?.stringValue ?? "", "token": balance, "token2": threshold],
                 userID: user, purpose: "reminder.low_credit")
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
-            if let id = result.createdID {
-                try await services.events.emit(LowCreditReminderQueued(
-                    userID: user, thresholdID: OrNull(entry["threshold_id"]?.stringValue), threshold: threshold, balance: balance,
-                    messageID: message, jobID: id), at: try await services.clock.now())
-            }
+            // Announced while the entry is in the outbox, also when its job was enqueued by a drain that failed before
+            // the event (the once-key names that job): announced only by the enqueue that created it, it never was.
+            try await services.events.emit(LowCreditReminderQueued(
+                userID: user, thresholdID: OrNull(entry["threshold_id"]?.stringValue), threshold: threshold, balance: balance,
+                messageID: message, jobID: result.jobID), at: try await services.clock.now())
             try await store.removeFromOutbox(message)
         }
     }

@@ -11,8 +11,8 @@ import HoopoeCore
 struct ReminderEmail: Sendable {
     let services: DomainServices
 
-    /// Enqueues the email of `message`; returns the new job's id and its `<queue>|<id>` entry, or nil when there is
-    /// nothing to send (off, no address) or it was enqueued before.
+    /// Enqueues the email of `message`; returns the job's id and its `<queue>|<id>` entry (the one enqueued before, for
+    /// a release run again), or nil when there is nothing to send (off, no address).
     func enqueue(_ message: ReminderMessage, to address: String?, plan: String?) async throws -> (id: String, job: String)? {
         guard let template = services.settings.reminders.emailTemplateID, let address, !address.isEmpty else { return nil }
         let persianDate = Self.persianDigits(services.calendar.persianDate(message.expiry))
@@ -25,7 +25,7 @@ struct ReminderEmail: Sendable {
             ],
             userID: message.user, purpose: "reminder.expiration")
         let queue = services.settings.reminders.emailQueue
-        guard let id = try await payload.enqueue(on: services.jobs, queue: queue).createdID else { return nil }
+        let id = try await payload.enqueue(on: services.jobs, queue: queue).jobID
         return (id, "\(queue)|\(id)")
     }
 

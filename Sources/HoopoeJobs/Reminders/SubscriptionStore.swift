@@ -18,6 +18,9 @@ struct SubscriptionStore: Sendable {
     /// Sorted set of reminders a sweep has taken from the due set and not finished, scored by the real claim time;
     /// a claim older than the lease is taken again by the next sweep (crash recovery).
     var claimedKey: String { services.key("{reminders}:claimed") }
+    /// Hash of the claims job `claimant` made and has not finished (member → its score in ``claimedKey``), kept two days:
+    /// the same job run again (its release failed, or its worker died) takes them back at once (reminders_claim.lua).
+    func claimsKey(_ claimant: String) -> String { services.key("{reminders}:claims:\(claimant)") }
     /// Hash per user: `<expires_at>|<offset>` → `<queue>|<sms.send job id>` (and `<expires_at>|<offset>|email` →
     /// `<queue>|<email.send job id>`) of released reminders, so a renewal can cancel the ones still waiting. Expires
     /// 40 days after the last release.
@@ -128,26 +131,30 @@ struct SubscriptionStore: Sendable {
     /// expiry and only the nearest is sent. Returns them and Redis's time of the claim (Unix s): the claims are any
     /// sweep's to take `lease` seconds after it.
     ///
-    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] domain now (Unix s) · ARGV[2] limit · ARGV[3] lease s · ARGV[4...] offsets.
-    func claim(now: Date, limit: Int, lease: Int, offsets: [Int]) async throws -> (members: [String], claimedAt: Int) {
+    /// First of all, the unfinished claims `claimant` (the sweep's job id) made in an earlier run.
+    ///
+    /// KEYS[1] due · KEYS[2] claimed · KEYS[3] claims:<claimant> · ARGV[1] domain now (Unix s) · ARGV[2] limit ·
+    /// ARGV[3] lease s · ARGV[4...] offsets.
+    func claim(now: Date, limit: Int, lease: Int, offsets: [Int], claimant: String) async throws -> (members: [String], claimedAt: Int) {
         let reply = try await redis.run(
-            Self.claimScript, keys: [dueKey, claimedKey],
+            Self.claimScript, keys: [dueKey, claimedKey, claimsKey(claimant)],
             arguments: [String(Int(now.timeIntervalSince1970)), String(limit), String(lease)] + offsets.map(String.init))
         let parts = reply.array ?? []
         return ((parts.count > 1 ? parts[1].array ?? [] : []).compactMap(\.string), parts.first?.int ?? 0)
     }
 
-    /// Takes one due reminder (the late one an upsert releases itself); false when a sweep took it first.
+    /// Takes one due reminder (the late one an upsert releases itself), or takes back the unfinished claim of it
+    /// `claimant` (the upsert's job id) made in an earlier run; false when a sweep took it first.
     ///
-    /// KEYS[1] due · KEYS[2] claimed · ARGV[1] member.
-    func claimOne(_ member: String) async throws -> Bool {
-        try await redis.run(Self.claimOneScript, keys: [dueKey, claimedKey], arguments: [member]).int == 1
+    /// KEYS[1] due · KEYS[2] claimed · KEYS[3] claims:<claimant> · ARGV[1] member.
+    func claimOne(_ member: String, claimant: String) async throws -> Bool {
+        try await redis.run(Self.claimOneScript, keys: [dueKey, claimedKey, claimsKey(claimant)], arguments: [member]).int == 1
     }
 
-    /// Finishes claims: released, skipped or unreadable members leave the claimed set.
-    func finishClaims(_ members: [String]) async throws {
+    /// Finishes `claimant`'s claims: released, skipped or unreadable members leave the claimed set.
+    func finishClaims(_ members: [String], claimant: String) async throws {
         guard !members.isEmpty else { return }
-        try await redis.send(RedisCommand("ZREM", [claimedKey] + members))
+        _ = try await redis.pipeline([RedisCommand("ZREM", [claimedKey] + members), RedisCommand("HDEL", [claimsKey(claimant)] + members)])
     }
 
     // MARK: Scripts

@@ -86,20 +86,21 @@ public struct SubscriptionUpsertJob: JobHandler {
         }
         try await services.events.emit(event, at: now)
         if let missed = plan.missed {
-            try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, store: store)
+            try await releaseLate(offset: missed.offset, expires: expires, user: user, now: now, store: store, claimant: context.id)
         }
     }
 
     /// Releases the late reminder now, as the sweep would, unless quiet hours hold it (then the next sweep releases
     /// it with the days left on that day). Also runs for a repeated upsert (`same`): a retry after a crash between
-    /// the record and this release finishes it; a reminder already released is no longer due and is left alone.
-    private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, store: SubscriptionStore) async throws {
+    /// the record and this release finishes it, and so does one after a failed release (its claim is this job's, taken
+    /// back at once); a reminder already released is no longer due and is left alone.
+    private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, store: SubscriptionStore, claimant: String) async throws {
         guard let base = services.settings.reminders.receiptBaseURL,
               !services.settings.sms.quietHours.contains(now, in: services.calendar),
               let reminder = DueReminder(member: "\(offset)|\(expires)|\(user)")
         else { return }
-        guard try await store.claimOne(reminder.member) else { return }
-        try await ExpirationRelease(services: services, receiptBase: base).release([reminder], now: now)
+        guard try await store.claimOne(reminder.member, claimant: claimant) else { return }
+        try await ExpirationRelease(services: services, receiptBase: base, claimant: claimant).release([reminder], now: now)
     }
 }
 

@@ -23,9 +23,16 @@ struct StoreRedis: Sendable {
         try await client.send(RedisCommand(name, arguments))
     }
 
-    /// Commands in one round trip, replies in order (error replies in place).
+    /// Commands in one round trip, replies in order.
+    /// - Throws: the first error reply, as ``RedisError``: returned in place, a write Redis refused (`OOM` at
+    ///   `maxmemory`, `NOPERM`, `WRONGTYPE`) was taken for done by the callers that only write (an email's `sending`
+    ///   mark, a released reminder's record), and the step after it went ahead without it.
     func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        try await client.pipeline(commands)
+        let replies = try await client.pipeline(commands)
+        if let (reply, command) = zip(replies, commands).first(where: { $0.0.errorMessage != nil }), let message = reply.errorMessage {
+            throw RedisError.reply(message, endpoint: client.endpointName, command: command.name)
+        }
+        return replies
     }
 
     /// Who holds the run's lock at `key` (its value) and for how long still (its `PTTL`); nil when no one does.

@@ -243,6 +243,29 @@ struct ExpirationReminderTests {
         #expect(jobs.first?.payload["tokens"]?["token3"] == "https://kamva.ir/email/receipt/R-2")
     }
 
+    @Test("a release that failed after its enqueue, run again, records and announces the job it made: a renewal cancels it")
+    func releaseRunAgainRecordsItsJob() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 4, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15"))
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        // The record of released jobs cannot be written: the sweep fails after enqueueing the SMS.
+        let released = services.key("{reminders}:jobs:6")
+        try await harness.redis.send("SET", released, "unwritable")
+        await #expect(throws: (any Error).self) { try await harness.run(ExpirationReminderJob(services: services), ["tick": 1], id: "sweep-6") }
+        #expect(try await harness.smsJobs().count == 1)
+        #expect(try await harness.events("reminder.queued").isEmpty)
+        try await harness.redis.send("DEL", released)
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1], id: "sweep-6")
+        let queued = try await harness.events("reminder.queued")
+        let job = try #require(try await harness.smsJobs().first)
+        #expect(queued.count == 1 && queued.first?.data["job_id"] == .string(job.id), "announced, naming the job the first run made")
+        try await harness.setClock(tehran(2024, 12, 5, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2025-01-15", receipt: "R-2"))
+        #expect(try await harness.smsJobs().isEmpty, "the renewal cancels the released SMS")
+    }
+
     @Test("a renewal cancels a reminder SMS that quiet hours put off under a new job id: it does not go out at 08:00")
     func renewalCancelsADeferredReminder() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
@@ -355,6 +378,31 @@ struct ExpirationReminderTests {
         #expect(ids == ["reminder.expiration:a:\(expires):10", "reminder.expiration:b:\(expires):10"])
         #expect(try await harness.events("reminder.queued").count == 2)
         #expect(try await harness.redis.send("ZCARD", claimed).int == 0)
+    }
+
+    @Test("a sweep that died mid-release, run again as the same job at once (recovered in seconds), releases its own claims that day")
+    func sweepRunAgainTakesBackItsOwnClaims() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 14, 12))
+        for user in ["a", "b"] { try await harness.run(SubscriptionUpsertJob(services: services), subscription(user, expires: "2024-12-15")) }
+        try await harness.setClock(tehran(2024, 12, 15, 9))
+        // The SMS queue's stream cannot take a job: the sweep fails holding both claims, long before their lease ends.
+        let stream = harness.jobs.keys(services.settings.reminders.smsQueue).stream
+        try await harness.redis.send("SET", stream, "not a stream")
+        await #expect(throws: (any Error).self) { try await harness.run(ExpirationReminderJob(services: services), ["tick": 1], id: "sweep-1") }
+        let claimed = services.key("{reminders}:claimed")
+        #expect(try await harness.redis.send("ZCARD", claimed).int == 2)
+        try await harness.redis.send("DEL", stream)
+        // Another sweep leaves them (their lease holds); the same job, run again, takes them back.
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 2], id: "sweep-2")
+        #expect(try await harness.smsJobs().isEmpty)
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1], id: "sweep-1")
+        let expires = Int(tehranDayEnd(2024, 12, 15).timeIntervalSince1970)
+        let ids = try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted()
+        #expect(ids == ["reminder.expiration:a:\(expires):0", "reminder.expiration:b:\(expires):0"], "the day-of reminders, that day")
+        #expect(try await harness.redis.send("ZCARD", claimed).int == 0)
+        #expect(try await harness.redis.send("EXISTS", services.key("{reminders}:claims:sweep-1")).int == 0, "finished claims are forgotten")
     }
 
     @Test("overlapping sweeps: 6 at once over 60 due reminders release each exactly once")

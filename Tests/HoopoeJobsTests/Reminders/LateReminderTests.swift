@@ -37,6 +37,22 @@ struct LateReminderTests {
         #expect(try await harness.events("reminder.skipped").isEmpty)
     }
 
+    @Test("a late upsert whose release failed after its claim releases it when retried, not at the next day's sweep")
+    func lateUpsertRetriedAfterAFailedRelease() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 14, 10))
+        let stream = harness.jobs.keys(services.settings.reminders.smsQueue).stream
+        try await harness.redis.send("SET", stream, "not a stream")
+        await #expect(throws: (any Error).self) {
+            try await harness.run(SubscriptionUpsertJob(services: services), subscription("t2", expires: "2024-12-15"), id: "upsert-1")
+        }
+        try await harness.redis.send("DEL", stream)
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("t2", expires: "2024-12-15"), id: "upsert-1")
+        #expect(try await harness.smsJobs().map { $0.payload["tokens"]?["token"] } == ["1"], "the 1-day reminder, released by the retry")
+        #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:claimed")).int == 0)
+    }
+
     @Test("a late upsert inside quiet hours waits for the next sweep, which sends only the nearest offset with the days left then")
     func lateUpsertInQuietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

@@ -33,10 +33,10 @@ extension DomainHarness {
         return found
     }
 
-    /// Runs a handler in this process with a fresh context.
-    func run<H: JobHandler>(_ handler: H, _ payload: JSONValue) async throws {
+    /// Runs a handler in this process with a fresh context (as job `id`: the same id for a retry of one job).
+    func run<H: JobHandler>(_ handler: H, _ payload: JSONValue, id: String = UUID().uuidString) async throws {
         let decoded = try JSONDecoder().decode(H.Payload.self, from: Data(payload.encoded()))
-        try await handler.run(decoded, context: context(type: H.type))
+        try await handler.run(decoded, context: context(type: H.type, id: id))
     }
 }
 
