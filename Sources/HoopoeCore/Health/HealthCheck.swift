@@ -103,8 +103,11 @@ public struct HealthCheck: Sendable {
             let value = try await body()
             if let produced = value as? [HealthFinding] { findings.append(contentsOf: produced) }
             return value
-        } catch let error as RedisError where error.isUnreachable {
-            findings.append(HealthFinding(name: name, status: .fail, message: error.operatorLine))
+        } catch let error as RedisError where error.isUnreachable || error.isMomentaryRefusal {
+            // A server that answers only `LOADING` (reading its data after a restart), `MASTERDOWN` or `CLUSTERDOWN`
+            // serves nothing yet: unreachable, as a closed port is. As an error reply it failed the liveness probe,
+            // which restarted every healthy worker while a large Redis loaded (decision 0102's restart loop).
+            findings.append(HealthFinding(name: name, status: .fail, message: error.isMomentaryRefusal ? "\(error) (not serving yet)" : error.operatorLine))
             throw Unreachable()
         } catch {
             findings.append(HealthFinding(name: name, status: .fail, message: "\(error)"))

@@ -45,7 +45,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
               dead_jobs                warns when dead sets grew since the previous run
               canary                   with --canary: a diag.record job runs end to end
 
-            Exit codes: 0 healthy (warnings allowed), 1 unhealthy (a check failed), 2 Redis unreachable.
+            Exit codes: 0 healthy (warnings allowed), 1 unhealthy (a check failed), 2 Redis unreachable or not serving yet (LOADING after a restart; --liveness: 0, a warning).
             Fit for a Kubernetes exec probe: every Redis call gives up after --timeout, and the first unanswered \
             call ends the run, so it finishes within about 2 x --timeout (plus --canary-timeout with --canary).
 

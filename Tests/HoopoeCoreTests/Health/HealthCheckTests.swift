@@ -274,4 +274,21 @@ struct HealthCheckTests {
         let disabled = try ScheduleFile(yaml: "tasks:\n  - name: t\n    cron: \"* * * * *\"\n    type: diag.record\n    enabled: false\n")
         #expect(disabled.enabledTasks.isEmpty)
     }
+
+    /// Redis reading its data after a restart answers every command `-LOADING`: the liveness probe passes (a restart would
+    /// not make it load faster), and the deployment check says unreachable (2), not unhealthy.
+    @Test func aRedisStillLoadingIsUnreachableNotAFailedProcess() async throws {
+        let port = try RedisServer.freePort()
+        let loading = try ChildProcess("/usr/bin/env", ["python3", "-c", WorkerProcessTests.loadingServer, String(port)])
+        defer { loading.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(10)) { RedisServer.canConnect(port: port) }, "\(loading.output)")
+        let redis = try RedisClient(url: "redis://127.0.0.1:\(port)/0")
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("loading"))
+        let liveness = await HealthCheck(jobs: jobs, options: HealthCheckOptions(scope: .liveness)).run()
+        #expect(liveness.verdict == .healthy, "\(liveness.findings)")
+        #expect(liveness.finding("redis")?.status == .warn && liveness.finding("redis")?.message.contains("LOADING") == true, "\(liveness.findings)")
+        let deployment = await HealthCheck(jobs: jobs, options: HealthCheckOptions()).run()
+        #expect(deployment.verdict == .unreachable, "\(deployment.findings)")
+    }
 }
