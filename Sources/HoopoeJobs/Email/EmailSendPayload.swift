@@ -36,6 +36,18 @@ public struct EmailSendPayload: JobPayload, Equatable {
         self.purpose = purpose
     }
 
+    /// As the schema has it; `user_id` a string or an integer, kept as text (as ``SMSSendPayload``'s).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        messageID = try c.decode(String.self, forKey: .messageID)
+        email = try c.decode(String.self, forKey: .email)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        templateID = try c.decode(Int64.self, forKey: .templateID)
+        params = try c.decode([String: String].self, forKey: .params)
+        userID = try c.decodeIfPresent(DomainID<AnyText>.self, forKey: .userID)?.value
+        purpose = try c.decodeIfPresent(String.self, forKey: .purpose)
+    }
+
     /// The job type that sends it.
     public static let jobType = "email.send"
 

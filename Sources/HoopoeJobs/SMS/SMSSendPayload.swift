@@ -35,6 +35,19 @@ public struct SMSSendPayload: JobPayload, Equatable {
         self.purpose = purpose
     }
 
+    /// As the schema has it; `user_id` a string or an integer (the SMM panel numbers its users: `"user_id": 176`), kept as
+    /// text (jobs/EVENTS.md: "the event carries `\"176\"` either way"). Read as a string only, a numeric id sent the job
+    /// to the dead set and the message was never sent.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        messageID = try c.decode(String.self, forKey: .messageID)
+        phone = try c.decode(String.self, forKey: .phone)
+        template = try c.decode(String.self, forKey: .template)
+        tokens = try c.decode([String: String].self, forKey: .tokens)
+        userID = try c.decodeIfPresent(DomainID<AnyText>.self, forKey: .userID)?.value
+        purpose = try c.decodeIfPresent(String.self, forKey: .purpose)
+    }
+
     /// The job type that sends it.
     public static let jobType = "sms.send"
 
