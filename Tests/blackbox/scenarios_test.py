@@ -167,6 +167,8 @@ class Gifts(Scenario):
     """Seed 001's wheel: a gift is valid one day and a user wins one a day. Two gifts of one user 25 h apart each get
     their own `gift.expired` (the panel's `user_gift.id`, not the user's `uid`); a third the same day is rejected."""
 
+    environment = {"GIFT_EXPIRE_GRACE_SECONDS": "0"}  # expired at expires_at: the test's gifts live 2 domain seconds
+
     def grant(self, user_gift_id, lifetime=2):
         """Grants a gift that expires `lifetime` domain seconds from now, then lets that much domain time pass."""
         now = self.hoopoe.clock()

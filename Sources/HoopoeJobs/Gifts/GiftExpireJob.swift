@@ -4,7 +4,7 @@ import Logging
 import HoopoeJSON
 
 /// `gift.expire {user_id, user_gift_id, expires_at?}` (jobs/types/gift.expire.md): scheduled by `gift.granted` at
-/// the gift's expiry. Marks an unused gift `expired` and emits `gift.expired {user_id, user_gift_id}`; a used gift
+/// the gift's expiry plus `GIFT_EXPIRE_GRACE_SECONDS`. Marks an unused gift `expired` and emits `gift.expired {user_id, user_gift_id}`; a used gift
 /// is left alone. Idempotent: a re-run emits nothing new (unless the run before died between the mark and the
 /// event).
 public struct GiftExpireJob: JobHandler {
@@ -42,10 +42,12 @@ public struct GiftExpireJob: JobHandler {
         }
         let now = try await services.clock.now()
         let expiresAt = payload.expiresAt.map(Date.init(timeIntervalSince1970:))
-        if let expiresAt, expiresAt.timeIntervalSince(now) > 1 {
-            // Early by the domain clock (it was moved back, or the job was enqueued by hand): wait for the expiry.
-            throw JobFailure.retry("gift \(payload.userGiftID) expires at \(Int(payload.expiresAt ?? 0)), not yet",
-                                   at: services.clock.realTime(for: expiresAt, now: now).timeIntervalSince1970)
+        let grace = services.settings.gifts.expireGraceSeconds
+        if let due = expiresAt?.addingTimeInterval(Double(grace)), due.timeIntervalSince(now) > 1 {
+            // Early by the domain clock (it was moved back, the job was enqueued by hand, or before the grace a gift used
+            // in its last moments has for its gift.used to land): wait for the expiry and the grace.
+            throw JobFailure.retry("gift \(payload.userGiftID) expires at \(Int(payload.expiresAt ?? 0)) (+\(grace) s grace), not yet",
+                                   at: services.clock.realTime(for: due, now: now).timeIntervalSince1970)
         }
         let store = GiftStore(services: services)
         let transition = try await store.transition(.expire, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt)

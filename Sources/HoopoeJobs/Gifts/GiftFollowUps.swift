@@ -15,11 +15,12 @@ struct GiftFollowUps: Sendable {
     /// The reminder's `message_id` (the `sms.send` idempotency key) is its job id.
     static func reminderMessageID(_ gift: DomainIdentifier) -> String { reminderJobID(gift) }
 
-    /// Schedules `gift.expire` for the gift at `expiresAt` (domain time).
+    /// Schedules `gift.expire` for the gift at `expiresAt` (domain time) plus `GIFT_EXPIRE_GRACE_SECONDS`.
     func scheduleExpiry(user: DomainIdentifier, gift: DomainIdentifier, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult {
         let payload = GiftExpireJob.Payload(userID: user, userGiftID: gift, expiresAt: expiresAt.timeIntervalSince1970)
+        let runAt = expiresAt.addingTimeInterval(Double(services.settings.gifts.expireGraceSeconds))
         return try await services.jobs.enqueue(payload, options: EnqueueOptions(
-            queue: queue, runAt: services.clock.realTime(for: expiresAt, now: now), onceKey: Self.expireJobID(gift),
+            queue: queue, runAt: services.clock.realTime(for: runAt, now: now), onceKey: Self.expireJobID(gift),
             onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), 1e10)) + 7 * 86_400), id: Self.expireJobID(gift)))
     }
 

@@ -17,6 +17,11 @@ public struct GiftSettings: Sendable {
     public var dayWindow = GiftDayWindow.rolling
     /// `GIFT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months ``monthlyLimit`` counts in.
     public var monthCalendar = MonthCalendar.persian
+    /// `GIFT_EXPIRE_GRACE_SECONDS` (default 300; 0 to 86400): how long after `expires_at` a gift's `gift.expire` runs.
+    /// A gift used in its last moments is accepted by the panel, and its `gift.used` reaches a worker a moment later:
+    /// run at the expiry itself, `gift.expire` won that race and announced `gift.expired` for a gift the panel had
+    /// accepted. The grace lets such a `gift.used` land first.
+    public var expireGraceSeconds = 300
 }
 
 extension GiftSettings {
@@ -27,6 +32,7 @@ extension GiftSettings {
         monthlyLimit = try env.integer("GIFT_MONTHLY_LIMIT", default: monthlyLimit, in: 0...100_000)
         dayWindow = try env.choice("GIFT_DAY_WINDOW", default: dayWindow)
         monthCalendar = try env.choice("GIFT_MONTH_CALENDAR", default: monthCalendar)
+        expireGraceSeconds = try env.integer("GIFT_EXPIRE_GRACE_SECONDS", default: expireGraceSeconds, in: 0...86_400)
     }
 }
 

@@ -24,7 +24,7 @@ struct GiftJobsTests {
         try await GiftStore(services: try h.services()).fields(DomainIdentifier(stringLiteral: gift))
     }
 
-    @Test("a grant with a phone schedules gift.expire at expires_at and the reminder SMS 3 h before, once even when re-delivered")
+    @Test("a grant with a phone schedules gift.expire at expires_at + the 5-minute grace and the reminder SMS 3 h before expires_at, once even when re-delivered")
     func grantSchedulesExpiryAndReminder() async throws {
         let h = try await DomainHarness()
         try await h.setClock(Self.noon)
@@ -39,13 +39,13 @@ struct GiftJobsTests {
         try await h.waitUntilIdle()
         let expire = try #require(try await h.jobs.find(id: "gift.expire:g-1", queue: "default"))
         guard case .scheduled(let at) = expire.state else { Issue.record("gift.expire is \(expire.state)"); return }
-        // The domain clock stands still at 10:00: the expiry is 29 h of real time from the grant.
-        #expect(abs(at - started.addingTimeInterval(29 * 3600).timeIntervalSince1970) < 30)
+        // The domain clock stands still at 10:00: the expiry is 29 h of real time from the grant, and the grace 300 s more.
+        #expect(abs(at - started.addingTimeInterval(29 * 3600 + 300).timeIntervalSince1970) < 30)
         #expect(expire.envelope.payload == ["user_id": "176", "user_gift_id": "g-1", "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))]
             || expire.envelope.payload["expires_at"]?.doubleValue == expiresAt.timeIntervalSince1970)
         let reminder = try #require(try await h.jobs.find(id: "gift.reminder:g-1", queue: "default"))
         guard case .scheduled(let remindAt) = reminder.state else { Issue.record("the reminder is \(reminder.state)"); return }
-        #expect(abs(remindAt - (at - 3 * 3600)) < 30)
+        #expect(abs(remindAt - (at - 300 - 3 * 3600)) < 30)
         #expect(reminder.envelope.type == "sms.send")
         let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(reminder.envelope.payload.encoded()))
         #expect(sms == SMSSendPayload(messageID: "gift.reminder:g-1", phone: "09121234567", template: "gift_reminder",
@@ -135,7 +135,7 @@ struct GiftJobsTests {
         #expect(try await h.jobs.find(id: "gift.expire:g-2", queue: "default") == nil)
         #expect(try await h.jobs.find(id: "gift.reminder:g-2", queue: "default") == nil)
         // A gift.expire that was already running when the gift was used (simulated: enqueued now) does nothing.
-        try await h.setClock(expiresAt.addingTimeInterval(1))
+        try await h.setClock(expiresAt.addingTimeInterval(301))
         try await h.enqueue(GiftExpireJob.type, ["user_id": "176", "user_gift_id": "g-2", "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))])
         // gift.used before gift.granted (out of order): the late grant schedules nothing.
         try await h.enqueue(GiftUsedJob.type, ["user_id": "176", "user_gift_id": "g-3"])
@@ -177,9 +177,9 @@ struct GiftJobsTests {
         #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
-    @Test("an unused gift expires at expires_at: marked expired, one gift.expired, nothing more on a re-run")
+    @Test("an unused gift expires at expires_at (+ the grace): marked expired, one gift.expired, nothing more on a re-run")
     func expires() async throws {
-        let h = try await DomainHarness()
+        let h = try await DomainHarness(environment: ["GIFT_EXPIRE_GRACE_SECONDS": "1"])
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
         defer { worker.signal(SIGTERM) }
@@ -188,7 +188,7 @@ struct GiftJobsTests {
         try await grant(h, gift: "g-4", expiresAt: expiresAt, phone: "09121234567")
         #expect(try await eventually(timeout: .seconds(20)) { try await state(h, "g-4")["state"] == "granted" })
         #expect(try await h.jobs.find(id: "gift.reminder:g-4", queue: "default") == nil)
-        try await h.setClock(expiresAt.addingTimeInterval(1))
+        try await h.setClock(expiresAt.addingTimeInterval(2))
         let expired = try await h.waitForEvents("gift.expired", timeout: .seconds(30))
         #expect(expired.first?.data == ["user_id": "176", "user_gift_id": "g-4"])
         #expect(try await state(h, "g-4")["state"] == "expired")
@@ -202,6 +202,29 @@ struct GiftJobsTests {
         #expect(try await state(h, "g-4")["state"] == "expired")
         worker.signal(SIGTERM)
         #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
+    }
+
+    /// The panel accepts a use until `expired_at`; its `gift.used` reaches a worker a moment later. Run at the expiry
+    /// itself, `gift.expire` won that race and announced a gift the panel had accepted as expired.
+    @Test("a gift used in its last moments, its gift.used landing just after expires_at, is not announced expired")
+    func usedInItsLastMoments() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(Self.noon)
+        let expiresAt = Self.noon.addingTimeInterval(3600)
+        let gift = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-last", expiresAt: expiresAt.timeIntervalSince1970)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), gift) == nil)
+        let expire = GiftExpireJob.Payload(userID: "176", userGiftID: "g-last", expiresAt: expiresAt.timeIntervalSince1970)
+        try await h.setClock(expiresAt)
+        let early = try await h.failure(of: GiftExpireJob(services: services), expire, id: "gift.expire:g-last")
+        guard case .retry(let at?) = early?.disposition else { Issue.record("gift.expire at the expiry ended \(String(describing: early))"); return }
+        #expect(at - Date().timeIntervalSince1970 > 290, "it waits out the grace")
+        try await h.setClock(expiresAt.addingTimeInterval(3))
+        #expect(try await h.failure(of: GiftUsedJob(services: services), GiftUsedJob.Payload(userID: "176", userGiftID: "g-last")) == nil)
+        try await h.setClock(expiresAt.addingTimeInterval(301))
+        #expect(try await h.failure(of: GiftExpireJob(services: services), expire, id: "gift.expire:g-last") == nil)
+        #expect(try await state(h, "g-last")["state"] == "used")
+        #expect(try await h.events("gift.expired").isEmpty)
     }
 
     @Test("a grant over the wheel limits: gift.rejected with the reason and retry_after, nothing scheduled")
@@ -243,7 +266,7 @@ struct GiftJobsTests {
         // Each gift.expire, run at its own time, expires its own gift.
         try await h.run(GiftExpireJob(services: services), ["user_id": 176, "user_gift_id": 24, "expires_at": .integer(Int64(first.timeIntervalSince1970))])
         #expect(try await state(h, "25")["state"] == "granted")
-        try await h.setClock(second.addingTimeInterval(1))
+        try await h.setClock(second.addingTimeInterval(301))  // its expiry and the grace
         try await h.run(GiftExpireJob(services: services), ["user_id": 176, "user_gift_id": 25, "expires_at": .integer(Int64(second.timeIntervalSince1970))])
         #expect(try await h.events("gift.expired").map { $0.data["user_gift_id"] } == ["24", "25"])
     }
