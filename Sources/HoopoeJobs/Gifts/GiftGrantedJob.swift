@@ -109,15 +109,16 @@ public struct GiftGrantedJob: JobHandler {
     }
 
     /// Marks the gift rejected and emits `gift.rejected` once (again only if an earlier run died before emitting).
+    /// The reason and `retry_after` are written with the state (one script): written after it, a failure between the
+    /// two left a re-run to announce `reason: "limit"` and `retry_after: 0` (neither documented; 0 said "allowed now").
     private func reject(_ payload: Payload, verdict: GiftWheelVerdict?, store: GiftStore, now: Date) async throws {
-        let transition = try await store.transition(.reject, gift: payload.userGiftID, user: payload.userID, now: now,
-                                                    expiresAt: Date(timeIntervalSince1970: payload.expiresAt))
+        let transition = try await store.transition(
+            .reject, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: Date(timeIntervalSince1970: payload.expiresAt),
+            rejection: verdict.map { (reason: $0.kind.rawValue, retryAfter: $0.retryAfter) })
         guard transition.current == .rejected, !transition.emitted else { return }
         let stored = try await store.record(payload.userGiftID)
-        let reason = verdict?.kind.rawValue ?? stored.reason ?? "limit"
-        let retryAfter = verdict?.retryAfter ?? stored.retryAfter ?? 0
-        if verdict != nil {
-            try await store.recordRejection(payload.userGiftID, reason: reason, retryAfter: retryAfter)
+        guard let reason = stored.reason, let retryAfter = stored.retryAfter else {
+            throw JobFailure.permanent("gift.granted: gift \(payload.userGiftID) is rejected but its record lacks the reason (written by an older release)")
         }
         try await services.events.emit(
             GiftRejected(userID: payload.userID.value, userGiftID: payload.userGiftID.value, reason: reason, retryAfter: retryAfter), at: now)

@@ -26,15 +26,20 @@ public struct GiftStore: Sendable {
     /// - Parameters:
     ///   - expiresAt: when the gift expires, when known (stored, and it sets how long the state is kept).
     ///   - queue: the queue the gift's follow-up jobs were put on (stored with `grant`).
-    func transition(_ action: Action, gift: DomainIdentifier, user: DomainIdentifier, now: Date, expiresAt: Date?, queue: String? = nil) async throws -> Transition {
+    ///   - rejection: with `reject`, why and when a gift is allowed again (stored with the state).
+    func transition(
+        _ action: Action, gift: DomainIdentifier, user: DomainIdentifier, now: Date, expiresAt: Date?, queue: String? = nil,
+        rejection: (reason: String, retryAfter: Int)? = nil
+    ) async throws -> Transition {
         let expiry = expiresAt ?? now.addingTimeInterval(86_400)
         // Clamped (at ~300 years) so no time, however far, can trap the conversion.
         let ttl = Int(min(max(0, expiry.timeIntervalSince(now)), 1e10)) + Self.retentionSeconds
         // KEYS[1] the gift · ARGV[1] action · ARGV[2] user_id · ARGV[3] now · ARGV[4] TTL s · ARGV[5] expires_at or ""
-        // · ARGV[6] queue or "".
+        // · ARGV[6] queue or "" · ARGV[7] reason or "" · ARGV[8] retry_after or "".
         let reply = try await services.redis.run(Self.transitionScript, keys: [key(gift)], arguments: [
             action.rawValue, user.value, String(format: "%.3f", now.timeIntervalSince1970), String(ttl),
             expiresAt.map { String(format: "%.3f", $0.timeIntervalSince1970) } ?? "", queue ?? "",
+            rejection?.reason ?? "", rejection.map { String($0.retryAfter) } ?? "",
         ])
         guard let parts = reply.array, parts.count == 3, parts[0].string != nil, let after = parts[1].string.flatMap(GiftState.init(rawValue:)) else {
             throw GiftError("unexpected reply from the gift transition script: \(reply)")
@@ -45,11 +50,6 @@ public struct GiftStore: Sendable {
     /// Marks that the event of the gift's current state was emitted, so a re-run does not emit it again.
     func markEmitted(_ gift: DomainIdentifier) async throws {
         try await services.redis.send("HSET", key(gift), "emitted", "1")
-    }
-
-    /// Keeps why a gift was rejected, for a re-run that must emit `gift.rejected` again after a crash.
-    func recordRejection(_ gift: DomainIdentifier, reason: String, retryAfter: Int) async throws {
-        try await services.redis.send("HSET", key(gift), "reason", reason, "retry_after", String(retryAfter))
     }
 
     /// The stored fields (empty when unknown).

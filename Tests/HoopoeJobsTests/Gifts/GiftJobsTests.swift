@@ -251,6 +251,28 @@ struct GiftJobsTests {
         #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
+    /// The reason is written with the `rejected` state: a run that failed after the state (here, at the event) leaves the
+    /// next run the reason and `retry_after` to announce, never a bare rejection.
+    @Test("a rejection whose event failed is announced by the next run with its reason and retry_after")
+    func rejectionAnnouncedAfterAFailedEvent() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(Self.noon)
+        let first = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-r1", expiresAt: Self.noon.addingTimeInterval(86_400).timeIntervalSince1970)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), first) == nil)
+        try await h.setClock(Self.noon.addingTimeInterval(600))
+        let events = services.key("events")
+        try await h.redis.send("SET", events, "not a stream")
+        let second = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-r2", expiresAt: Self.noon.addingTimeInterval(87_000).timeIntervalSince1970)
+        await #expect(throws: (any Error).self) { try await h.failure(of: GiftGrantedJob(services: services), second) }
+        #expect(try await state(h, "g-r2")["state"] == "rejected")
+        #expect(try await state(h, "g-r2")["reason"] == "daily_limit")
+        try await h.redis.send("DEL", events)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), second) == nil)
+        let rejected = try await h.events("gift.rejected")
+        #expect(rejected.map(\.data) == [["user_id": "176", "user_gift_id": "g-r2", "reason": "daily_limit", "retry_after": 85_801]])
+    }
+
     @Test("two gifts of one user, 25 h apart, each under its user_gift.id (24, 25): two expiries, two gift.expired")
     func twoGiftsOfOneUser() async throws {
         let h = try await DomainHarness()
