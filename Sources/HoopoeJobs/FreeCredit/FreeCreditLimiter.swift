@@ -46,11 +46,16 @@ public struct FreeCreditLimiter: Sendable {
     /// - Returns: the answer, and whether it is the stored answer of an earlier call with this request id.
     public func request(userID: DomainIdentifier, requestID: DomainIdentifier, amount: Int?, now: Date) async throws -> (answer: FreeCreditAnswer, replayed: Bool) {
         let month = settings.monthCalendar.month(of: now, in: services.calendar)
-        let reply = try await services.redis.run(Self.script, keys: keys(userID: userID, requestID: requestID, month: month), arguments: [
-            String(format: "%.3f", now.timeIntervalSince1970), String(settings.cooldownSeconds), String(settings.monthlyCap),
-            String(Int(month.end.timeIntervalSince1970)), String(amount ?? settings.defaultAmount),
-            userID.value, requestID.value, String(settings.resultTTLSeconds), String(min(settings.resultTTLSeconds, Self.notifyTTLSeconds)),
-        ])
+        let reply: RedisReply
+        do {
+            reply = try await services.redis.run(Self.script, keys: keys(userID: userID, requestID: requestID, month: month), arguments: [
+                String(format: "%.3f", now.timeIntervalSince1970), String(settings.cooldownSeconds), String(settings.monthlyCap),
+                String(Int(month.end.timeIntervalSince1970)), String(amount ?? settings.defaultAmount),
+                userID.value, requestID.value, String(settings.resultTTLSeconds), String(min(settings.resultTTLSeconds, Self.notifyTTLSeconds)),
+            ])
+        } catch let error as RedisError where error.code == .server && error.message.hasPrefix("FREECREDIT ") {
+            throw FreeCreditRequestIDReused(message: String(error.message.dropFirst("FREECREDIT ".count)))
+        }
         guard let parts = reply.array, parts.count == 2, let json = parts[0].bytes, let replayed = parts[1].int else {
             throw FreeCreditError("unexpected reply from the freecredit script: \(reply)")
         }
@@ -81,4 +86,10 @@ public struct FreeCreditLimiter: Sendable {
 public struct FreeCreditError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A `request_id` whose answer was decided for another user (freecredit.lua): the request cannot be answered.
+public struct FreeCreditRequestIDReused: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }

@@ -48,7 +48,12 @@ public struct FreeCreditRequestJob: JobHandler {
         }
         let limiter = FreeCreditLimiter(services: services)
         let now = try await services.clock.now()
-        let (answer, replayed) = try await limiter.request(userID: payload.userID, requestID: payload.requestID, amount: payload.amount, now: now)
+        let answer: FreeCreditAnswer, replayed: Bool
+        do {
+            (answer, replayed) = try await limiter.request(userID: payload.userID, requestID: payload.requestID, amount: payload.amount, now: now)
+        } catch let reused as FreeCreditRequestIDReused {
+            throw JobFailure.permanent("freecredit.request: \(reused)")
+        }
         if replayed, try await limiter.wasEmitted(payload.requestID) { return }
         try await answer.emit(to: services.events)
         try await limiter.markEmitted(payload.requestID)

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import HoopoeJobs
 import Redis
 import Testing
@@ -52,6 +53,22 @@ struct FreeCreditLimiterTests {
         #expect(again.replayed && again.answer == first.answer)
         let next = try await limiter.request(userID: "u1", requestID: "other", amount: 50, now: Self.noon.addingTimeInterval(500)).answer
         #expect(next.isGranted && next.monthUsed == 2)
+    }
+
+    /// Per-user sequence numbers as request ids ("1", "2"): user B's request "1" got user A's grant, uncounted.
+    @Test("a request id another user's request was decided under is refused, on the job's path and the direct one")
+    func aRequestIDOfAnotherUserIsRefused() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let limiter = FreeCreditLimiter(services: services)
+        #expect(try await limiter.request(userID: "u1", requestID: "1", amount: nil, now: Self.noon).answer.isGranted)
+        await #expect(throws: FreeCreditRequestIDReused.self) { try await limiter.request(userID: "u2", requestID: "1", amount: nil, now: Self.noon) }
+        let failure = try await h.failure(of: FreeCreditRequestJob(services: services), FreeCreditRequestJob.Payload(userID: "u2", requestID: "1"))
+        guard case .permanent = failure?.disposition else { Issue.record("ended \(String(describing: failure))"); return }
+        #expect(failure?.message.contains("request_id 1 was decided for another user") == true, "\(String(describing: failure))")
+        // The same user's repeat still gets its answer; u2 with its own id is granted and counted.
+        #expect(try await limiter.request(userID: "u1", requestID: "1", amount: nil, now: Self.noon).replayed)
+        #expect(try await limiter.request(userID: "u2", requestID: "u2-1", amount: nil, now: Self.noon).answer.isGranted)
     }
 
     @Test("the monthly cap lifts at the Persian month boundary (Tehran), retry_after counting to it")

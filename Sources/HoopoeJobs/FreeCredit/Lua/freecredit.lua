@@ -13,7 +13,8 @@
 -- ARGV[4] start of the next month, Unix seconds                    ARGV[5] amount to grant
 -- ARGV[6] user_id                 ARGV[7] request_id               ARGV[8] result TTL s   ARGV[9] notify TTL s
 --
--- Reply: {answer, replayed}. replayed = 1 when KEYS[3] already held an answer for this request id: that answer
+-- Reply: {answer, replayed}, or an error reply `FREECREDIT …` when the request id's answer is another user's.
+-- replayed = 1 when KEYS[3] already held an answer for this request id: that answer
 -- is returned unchanged and nothing is counted again (a repeated request never grants twice), and it is put
 -- back on KEYS[4] so a caller waiting there for a repeated request id gets it at once.
 -- answer is JSON: {"status":"granted","amount":93,"month_used":1,...} or
@@ -23,6 +24,11 @@
 -- holds it past then). The cap counts grants, not requests; monthly_limit wins when both apply.
 local existing = redis.call('GET', KEYS[3])
 if existing then
+  -- Another user's answer is not this request's: per-user sequence numbers as request ids ("1", "2") gave user B
+  -- user A's grant, uncounted.
+  if tostring(cjson.decode(existing).user_id) ~= ARGV[6] then
+    return redis.error_reply('FREECREDIT request_id ' .. ARGV[7] .. ' was decided for another user: give each request its own id (a UUID)')
+  end
   redis.call('DEL', KEYS[4])
   redis.call('LPUSH', KEYS[4], existing)
   redis.call('EXPIRE', KEYS[4], ARGV[9])
