@@ -8,7 +8,8 @@ import Foundation
 public struct FreeCreditSettings: Sendable {
     /// `FREECREDIT_COOLDOWN_SECONDS` (default 120): the least time between two grants to one user.
     public var cooldownSeconds = 120
-    /// `FREECREDIT_MONTHLY_CAP` (default 5; not specified by the SMM document): grants per user per calendar month.
+    /// `FREECREDIT_MONTHLY_CAP` (default 5; not specified by the SMM document; 0 = no monthly cap, as the gift limits'
+    /// 0): grants per user per calendar month. As a cap, 0 refused every request, with start-up none the wiser.
     public var monthlyCap = 5
     /// `FREECREDIT_MONTH_CALENDAR` (`persian` by default, or `gregorian`): which months the cap counts in.
     public var monthCalendar = MonthCalendar.persian

@@ -71,6 +71,20 @@ struct FreeCreditLimiterTests {
         #expect(try await limiter.request(userID: "u2", requestID: "u2-1", amount: nil, now: Self.noon).answer.isGranted)
     }
 
+    /// 0 means no cap, as `GIFT_MONTHLY_LIMIT`'s 0 does; as a cap of 0 it refused every request.
+    @Test("FREECREDIT_MONTHLY_CAP=0: no monthly cap, the cooldown alone")
+    func aCapOfZeroIsNoCap() async throws {
+        let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "0"])
+        let limiter = FreeCreditLimiter(services: try h.services())
+        for index in 0..<12 {
+            let now = Self.noon.addingTimeInterval(Double(index) * 121)
+            let answer = try await limiter.request(userID: "u", requestID: DomainIdentifier(stringLiteral: "z\(index)"), amount: nil, now: now).answer
+            #expect(answer.isGranted, "request \(index): \(answer)")
+        }
+        let early = try await limiter.request(userID: "u", requestID: "z-early", amount: nil, now: Self.noon.addingTimeInterval(11 * 121 + 10)).answer
+        #expect(early.reason == "cooldown")
+    }
+
     @Test("the monthly cap lifts at the Persian month boundary (Tehran), retry_after counting to it")
     func monthlyCapPersian() async throws {
         let h = try await DomainHarness(environment: ["FREECREDIT_MONTHLY_CAP": "3"])

@@ -9,7 +9,7 @@
 -- KEYS[3] <ns>:{freecredit}:result:<request_id>      the answer (JSON); TTL ARGV[8]
 -- KEYS[4] <ns>:{freecredit}:notify:<request_id>      list holding the answer for BLPOP: pushed when decided, and
 --                                                    pushed again (one copy) by every replay; TTL ARGV[9]
--- ARGV[1] now, Unix seconds       ARGV[2] cooldown seconds (120)   ARGV[3] monthly cap (grants per month)
+-- ARGV[1] now, Unix seconds       ARGV[2] cooldown seconds (120)   ARGV[3] monthly cap (grants per month; 0 none)
 -- ARGV[4] start of the next month, Unix seconds                    ARGV[5] amount to grant
 -- ARGV[6] user_id                 ARGV[7] request_id               ARGV[8] result TTL s   ARGV[9] notify TTL s
 --
@@ -41,7 +41,7 @@ local nextMonth = tonumber(ARGV[4])
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local last = tonumber(redis.call('GET', KEYS[1]) or '')
 local answer
-if used >= cap then
+if cap > 0 and used >= cap then  -- 0: no monthly cap (as GIFT_MONTHLY_LIMIT's 0), the cooldown alone
   local free = nextMonth
   if last and last + cooldown > free then free = last + cooldown end
   answer = {status = 'rejected', reason = 'monthly_limit', retry_after = math.max(1, math.ceil(free - now))}
