@@ -63,8 +63,11 @@ public struct SMSLedger: Sendable {
         /// The template that send used: the message's own, or its link-free variant after Kavenegar's 420, whose
         /// text the outbox holds instead (nil in a record written before it was kept: the message's own).
         public var unreconciledTemplate: String?
-        /// True once `sms.sent` was emitted.
+        /// True once the event of the current state was emitted: `sms.sent` for `sent`, `sms.failed` for `failed` and
+        /// `unknown` (a run finding it false emits it: the run before died, or its event write failed, after the mark).
         public var announced: Bool
+        /// Why the message was given up (`failed`, `unknown`) or cancelled.
+        public var reason: String?
         /// The link-free variant's template name when that is what went out (nil: the payload's own template).
         public var sentTemplate: String?
         /// The payload (JSON) and queue of an IPPanel send, kept until its delivery is final: a bulk IPPanel ends
@@ -95,6 +98,7 @@ public struct SMSLedger: Sendable {
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
             announced = fields["announced"] == "1"
+            reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 }
             sentTemplate = fields["sent_template"].flatMap { $0.isEmpty ? nil : $0 }
             resendPayload = fields["payload"].flatMap { $0.isEmpty ? nil : $0 }
             resendQueue = fields["queue"].flatMap { $0.isEmpty ? nil : $0 }
@@ -139,17 +143,18 @@ public struct SMSLedger: Sendable {
         ])
     }
 
-    /// Marks `sms.sent` as emitted.
+    /// Marks the current state's event (`sms.sent`, `sms.failed`) as emitted.
     public func markAnnounced(_ messageID: String) async throws {
         _ = try await redis.send("HSET", messageKey(messageID), "announced", "1")
     }
 
     /// Records that the message will never be sent (`failed`) or that Hoopoe gave up after unknown outcomes
-    /// (`unknown`), so later runs do not try again.
+    /// (`unknown`), so later runs do not try again; its `sms.failed` is still to be emitted (`announced` cleared).
     public func recordGivenUp(messageID: String, state: String, reason: String, userID: String?, purpose: String?) async throws {
         let key = messageKey(messageID)
         _ = try await redis.transaction(keys: [key], [
             RedisCommand("HSET", [key, "state", state, "reason", reason, "user_id", userID ?? "", "purpose", purpose ?? ""]),
+            RedisCommand("HDEL", key, "announced"),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
         ])
     }

@@ -80,7 +80,13 @@ public struct SMSSendJob: JobHandler {
                 try await emitSent(payload, provider: record.provider ?? "", ids: record.providerIDs, ledger: ledger, fallbackTemplate: record.sentTemplate)
             }
             return true
-        case "failed", "unknown", "cancelled":
+        case "failed", "unknown":
+            // Given up, its sms.failed lost (the run died, or the event's write failed, after the mark): emitted now.
+            if !record.announced {
+                try await emitFailed(payload, reason: record.reason ?? "given up (\(state))", ledger: ledger)
+            }
+            return true
+        case "cancelled":
             return true
         default:
             return false
@@ -199,7 +205,7 @@ public struct SMSSendJob: JobHandler {
                 // The one re-send already went out unchecked: no third send, as before outboxes were read.
                 let reason = "outcome unknown after \(record.unknownOutcomes) attempts; not sent again (it may have been delivered; Kavenegar's outbox answered 407)"
                 try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
-                try await emitFailed(payload, reason: reason)
+                try await emitFailed(payload, reason: reason, ledger: ledger)
                 throw JobFailure.permanent(reason)
             }
             context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
@@ -213,7 +219,7 @@ public struct SMSSendJob: JobHandler {
                 // The last attempt: the message ends here, said so in the ledger and the events, not only in the dead set.
                 let reason = "outcome unknown; not sent again (it may have been delivered): \(problem)"
                 try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
-                try await emitFailed(payload, reason: reason)
+                try await emitFailed(payload, reason: reason, ledger: ledger)
                 throw JobFailure.permanent(reason)
             }
             throw JobFailure.retry(problem, at: Date().timeIntervalSince1970 + services.settings.sms.unknownOutcomeRetry)
@@ -265,7 +271,7 @@ public struct SMSSendJob: JobHandler {
     private func giveUpUncheckedOnTheLastAttempt(_ payload: SMSSendPayload, reason: String, ledger: SMSLedger, context: JobContext) async throws {
         guard context.attempt >= context.maxAttempts else { return }
         try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
-        try await emitFailed(payload, reason: reason)
+        try await emitFailed(payload, reason: reason, ledger: ledger)
         throw JobFailure.permanent(reason)
     }
 
@@ -422,7 +428,7 @@ public struct SMSSendJob: JobHandler {
         }
         let reason = "outcome unknown after \(count) attempts; not sent again (it may have been delivered): \(error.description)"
         try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: reason, userID: payload.userID, purpose: payload.purpose)
-        try await emitFailed(payload, reason: reason)
+        try await emitFailed(payload, reason: reason, ledger: ledger)
         throw JobFailure.permanent(reason)
     }
 
@@ -471,7 +477,7 @@ public struct SMSSendJob: JobHandler {
     private func giveUp(_ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger, reason: String) async throws {
         try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
         try? await ledger.releaseDailySlot(phone: checked.nationalPhone, day: day, messageID: payload.messageID)
-        try await emitFailed(payload, reason: reason)
+        try await emitFailed(payload, reason: reason, ledger: ledger)
     }
 
     /// The senders to try, in order, each with the message in its own template terms.
@@ -525,10 +531,12 @@ public struct SMSSendJob: JobHandler {
         try await ledger.markAnnounced(payload.messageID)
     }
 
-    private func emitFailed(_ payload: SMSSendPayload, reason: String) async throws {
+    /// Emits `sms.failed`, then, for a message the ledger holds (`ledger`), marks it announced.
+    private func emitFailed(_ payload: SMSSendPayload, reason: String, ledger: SMSLedger? = nil) async throws {
         try await services.events.emit(
             SMSFailed(messageID: payload.messageID, reason: reason, userID: OrNull(payload.userID), purpose: OrNull(payload.purpose)),
             at: try await services.clock.now())
+        try await ledger?.markAnnounced(payload.messageID)
     }
 
     /// `2024-11-23`: the local day (Gregorian) a daily cap counts in.

@@ -320,6 +320,27 @@ import Testing
         #expect(try await harness.events("sms.sent").first?.data["provider"]?.stringValue == "kavenegar")
     }
 
+    /// The message given up (Kavenegar `411`), its `sms.failed` write refused after the ledger's mark: the next run
+    /// (the job's retry) finds it given up and emits the event it lacks, once.
+    @Test func aLostSmsFailedIsEmittedByTheNextRun() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        await harness.control.enqueue(.kavenegar(code: 411, message: "گیرنده نامعتبر است"), for: .kavenegarLookup)
+        let events = "\(harness.namespace):events"
+        try await harness.redis.send("SET", events, "not a stream")
+        await #expect(throws: (any Error).self) { try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("lost-failed")) }
+        #expect(try await SMSLedger(services: services).record("lost-failed")?.state == "failed")
+        try await harness.redis.send("DEL", events)
+        #expect(try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("lost-failed")) == nil)
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1 && failed.first?.data["reason"]?.stringValue?.contains("[411]") == true, "\(failed.map(\.data))")
+        #expect(failed.first?.data["user_id"]?.stringValue == "42")
+        #expect(try await harness.failure(of: SMSSendJob(services: services), SMSTest.reminder("lost-failed")) == nil)
+        #expect(try await harness.events("sms.failed").count == 1, "announced once")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1)
+    }
+
     /// Kavenegar `411` (invalid receptor, PERMANENT) → dead with the reason, `sms.failed`, IPPanel never asked.
     @Test func permanentFailureGoesToTheDeadSetWithSmsFailed() async throws {
         let harness = try await DomainHarness()
