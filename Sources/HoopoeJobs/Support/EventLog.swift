@@ -93,11 +93,34 @@ public struct EventLog: Sendable {
     func command(_ event: some DomainEvent, at: Date) throws -> RedisCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(event), as: UTF8.self)
+        let json = Self.maskingFreeText(String(decoding: try encoder.encode(event), as: UTF8.self))
         let seconds = String(format: "%.3f", at.timeIntervalSince1970)
         var arguments = [key, "MAXLEN", "~", String(maxLength), "*", "type", type(of: event).name, "data", json, "at", seconds]
         if let job = CurrentJob.id { arguments += ["job", job] }
         return RedisCommand("XADD", arguments)
+    }
+
+    /// The fields of free text an event may carry: a provider's refusal (`sms.failed`'s `reason`, IPPanel's
+    /// `meta.errors` in it), an alert's `message`, a read's `error`.
+    static let freeTextFields = ["reason", "message", "error"]
+
+    /// `json` (an event's fields) with the phone numbers and email addresses in its free-text fields masked, as
+    /// `job.dead`'s `reason` is (decision 0101): a provider's refusal may quote the number or address it refused, and
+    /// other services read the stream. Ids are left as they are: a reader matches them.
+    static func maskingFreeText(_ json: String) -> String {
+        guard freeTextFields.contains(where: { json.contains("\"\($0)\"") }), case .object(var fields)? = JSONValue.parse(Array(json.utf8)) else {
+            return json
+        }
+        var changed = false
+        for name in freeTextFields {
+            guard case .string(let text)? = fields[name] else { continue }
+            let masked = PersonalDataMask.mask(text)
+            if masked != text {
+                fields[name] = .string(masked)
+                changed = true
+            }
+        }
+        return changed ? String(decoding: JSONValue.object(fields).encoded(), as: UTF8.self) : json
     }
 }
 

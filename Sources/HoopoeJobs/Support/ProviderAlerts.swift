@@ -23,8 +23,15 @@ public struct ProviderAlerts: Sendable {
         let key = services.key("{alerts}:\(provider):\(code)")
         let set = try await services.redis.send("SET", key, "1", "NX", "EX", String(max(1, Int(window.seconds))))
         guard set.string == "OK" else { return false }
-        try await services.events.emit(
-            ProviderAlertRaised(provider: provider, code: code, message: message, operation: operation), at: try await services.clock.now())
+        do {
+            try await services.events.emit(
+                ProviderAlertRaised(provider: provider, code: code, message: message, operation: operation), at: try await services.clock.now())
+        } catch {
+            // Not raised: the silence goes with it, or the alert's window passed with no alert at all (callers go on
+            // without it), and the next job that meets the problem raises it.
+            _ = try? await services.redis.send("DEL", key)
+            throw error
+        }
         return true
     }
 }
