@@ -79,10 +79,27 @@ public struct Heartbeat: Sendable {
         for await _ in first { break }
     }
 
-    /// Beats until cancelled; on its own connection if asked (closed when cancelled).
+    /// Beats until cancelled; with `ownConnection`, on a connection (closed when cancelled) and a thread of its own.
+    ///
+    /// The thread (``LeaseThread``, as lease renewal has): the loop's wake-ups and its replies' continuations ran on
+    /// Swift's cooperative pool, and handlers run there too when no backlog puts them on the connections' threads
+    /// (always on a cluster, decision 0076): as many blocking handlers as cores held the heartbeat past its TTL, the
+    /// health check counted the live worker gone, and its liveness probe restarted it, its running jobs run again.
     public func run() async {
         let connection = ownConnection ? jobs.store.makeBeatConnection() : nil
         defer { connection?.close() }
+        guard ownConnection else {
+            await beatUntilCancelled(on: connection) { try? await Task.sleep(for: $0) }
+            return
+        }
+        let thread = LeaseThread(name: "hoopoe-beat")
+        await withTaskExecutorPreference(thread) {
+            await beatUntilCancelled(on: connection) { await thread.sleep(for: $0) }
+        }
+        thread.stop()
+    }
+
+    private func beatUntilCancelled(on connection: RedisConnection?, sleep: (Duration) async -> Void) async {
         var lastProblem: String?
         while !Task.isCancelled {
             do {
@@ -95,7 +112,7 @@ public struct Heartbeat: Sendable {
                 }
                 lastProblem = problem
             }
-            try? await Task.sleep(for: interval)
+            await sleep(interval)
         }
     }
 }

@@ -49,6 +49,34 @@ struct HeartbeatOwnConnectionTests {
         #expect(blockedFor >= 2 && lastBeat - firstBeat >= 2, "beats kept coming: the last at \(lastBeat - firstBeat) s after the first, the threads blocked for \(blockedFor) s")
     }
 
+    /// Handlers run on Swift's cooperative pool when no backlog puts them on the connections' threads (always on a
+    /// cluster): one blocking handler per core held the beat loop's wake-up, on the pool, past its TTL.
+    @Test func beatsGoOnWhileEveryCooperativeThreadIsBlocked() async throws {
+        let redis = try TestRedis.client(poolSize: 2)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix())
+        let key = GlobalKeys(namespace: jobs.namespace).process("w1")
+        let heartbeat = Heartbeat(kind: "worker", id: "w1", jobs: jobs, interval: .milliseconds(500), ownConnection: true)
+        let beating = Task { await heartbeat.run() }
+        defer { beating.cancel() }
+        #expect(try await eventually { try await redis.send("EXISTS", key).int == 1 })
+        // The observer is a process of its own: nothing on this process's pool runs while it is blocked. One look every
+        // 100 ms for 5 s, each the beat's time or an empty line when the record is gone.
+        let url = try TestRedis.url()
+        let observer = try ChildProcess("/bin/sh", ["-c", "for i in $(seq 50); do redis-cli -u \"$URL\" --no-raw HGET \"$KEY\" beat_at; sleep 0.1; done"],
+                                        environment: ["URL": url, "KEY": key])
+        try await Task.sleep(for: .milliseconds(300))
+        // One blocking handler per core, for twice the beat's TTL.
+        let blockers = (0..<ProcessInfo.processInfo.activeProcessorCount).map { _ in Task.detached { _ = usleep(4_000_000) } }
+        for blocker in blockers { await blocker.value }
+        _ = await observer.wait(timeout: .seconds(20))
+        let looks = observer.output.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let beats = looks.compactMap { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+        #expect(looks.count >= 30, "the observer looked: \(looks)")
+        #expect(beats.count == looks.count, "the record was gone in \(looks.count - beats.count) of \(looks.count) looks: \(looks)")
+        #expect((beats.max() ?? 0) - (beats.min() ?? 0) >= 3, "beats kept coming through the block: \(beats)")
+    }
+
     private func beatAt(_ key: String, _ observer: RedisClient) async throws -> Double {
         Double(try await observer.send("HGET", key, "beat_at").string ?? "") ?? 0
     }
