@@ -92,7 +92,7 @@ public struct Heartbeat: Sendable {
             await beatUntilCancelled(on: connection) { try? await Task.sleep(for: $0) }
             return
         }
-        let thread = LeaseThread(name: "hoopoe-beat")
+        let thread = LeaseThread(name: "hoopoe-pulse")
         await withTaskExecutorPreference(thread) {
             await beatUntilCancelled(on: connection) { await thread.sleep(for: $0) }
         }

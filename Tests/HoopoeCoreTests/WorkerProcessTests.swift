@@ -215,7 +215,7 @@ import Testing
 
     /// The threads docs/operating.md names are there under those names, as `top -H` and `ps -L` show them: the two
     /// shared connections' (which also run the handlers, decision 0072), the fetch's (which also runs the fetch loop,
-    /// decision 0061), lease renewal's connection and timer, and the heartbeat's connection (decision 0073).
+    /// decision 0061), lease renewal's connection and timer, and the heartbeat's connection and loop (decision 0073).
     @Test func aWorkersThreadsCarryTheirNames() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):names"
@@ -225,7 +225,7 @@ import Testing
         let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")
         let names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/\(process.pid)/task/\($0)/comm", encoding: .utf8) }
             .map { $0.trimmingCharacters(in: .newlines) })
-        #expect(names.isSuperset(of: ["hoopoe-redis-0", "hoopoe-redis-1", "hoopoe-fetch", "hoopoe-renew", "hoopoe-lease", "hoopoe-beat"]), "\(names.sorted())")
+        #expect(names.isSuperset(of: ["hoopoe-redis-0", "hoopoe-redis-1", "hoopoe-fetch", "hoopoe-renew", "hoopoe-lease", "hoopoe-beat", "hoopoe-pulse"]), "\(names.sorted())")
         process.signal(SIGTERM)
         #expect(await process.wait(timeout: .seconds(5)) == 0, "\(process.output)")
     }
