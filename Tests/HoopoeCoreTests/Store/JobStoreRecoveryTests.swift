@@ -48,4 +48,22 @@ import Testing
         _ = try await h.jobs.store.recover(queue: "default", consumer: "heir", lease: .seconds(60), limit: 10, expectedGap: .seconds(60), grace: .zero)
         #expect(try await h.redis.send("EXISTS", keys.recoveredRuns).int == 0)
     }
+
+    /// A round claims at most its room (decision 0071): the lapsed deliveries behind live workers' ones came back in two
+    /// `XAUTOCLAIM` calls, the second asking for the whole room again (15 for a room of 10).
+    @Test func aRoundClaimsNoMoreThanItsRoom() async throws {
+        let h = try EngineHarness()
+        let store = h.jobs.store
+        let keys = h.jobs.keys("default")
+        _ = try await h.redis.send("XGROUP", "CREATE", keys.stream, QueueKeys.group, "0", "MKSTREAM")
+        // 95 deliveries a live worker holds, then 20 whose lease lapsed: a round's first call (COUNT 10 scans ~100
+        // entries) finds 5 of them.
+        _ = try await h.redis.pipeline((0..<115).map { i in RedisCommand("XADD", keys.stream, "*", "job", "{\"i\":\(i)}") })
+        let taken = try await h.redis.send(RedisCommand("XREADGROUP", ["GROUP", QueueKeys.group, "live", "COUNT", "200", "STREAMS", keys.stream, ">"]))
+        let ids = (taken.array?.first?.array?.last?.array ?? []).compactMap { $0.array?.first?.string }
+        #expect(ids.count == 115)
+        _ = try await h.redis.send(RedisCommand("XCLAIM", [keys.stream, QueueKeys.group, "lost", "0"] + ids.suffix(20) + ["IDLE", "600000", "JUSTID"]))
+        let recovered = try await store.recover(queue: "default", consumer: "heir", lease: .seconds(60), limit: 10, expectedGap: .seconds(60), grace: .zero)
+        #expect(recovered.count == 10, "\(recovered.count) recovered for a room of 10")
+    }
 }

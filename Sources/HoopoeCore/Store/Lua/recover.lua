@@ -27,7 +27,9 @@ local out = {}
 if tonumber(ARGV[4]) < 1 then return out end
 local cursor = '0-0'
 for round = 1, 10 do
-  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]) + extra, cursor, 'COUNT', ARGV[4])
+  -- COUNT is the room left, not the whole room: a round that claimed some and found more cursor to walk then claimed the
+  -- whole room again, and one call took up to twice what the worker's buffer has room for (decision 0071).
+  local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]) + extra, cursor, 'COUNT', tonumber(ARGV[4]) - #out)
   for _, entry in ipairs(r[2]) do
     -- Redis 6.2 gives false for a pending entry deleted from the stream (7.0 drops it from the pending list instead):
     -- nothing to run, and indexing it would fail every round on this queue.
