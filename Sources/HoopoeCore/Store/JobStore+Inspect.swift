@@ -103,12 +103,24 @@ extension JobStore {
             if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: node.description, command: "SCAN") }
             cursor = reply.array?.first?.string ?? "0"
             for key in reply.array?.last?.array ?? [] {
-                guard let key = key.string, key.hasSuffix("}:stream") || key.hasSuffix("}:scheduled") || key.hasSuffix("}:dead") || key.hasSuffix("}:history:jobs"),
-                    let open = key.firstIndex(of: "{"), let close = key.lastIndex(of: "}"), open < close
-                else { continue }
-                names.insert(String(key[key.index(after: open)..<close]))
+                if let key = key.string, let name = Self.queueName(ofKey: key, namespace: namespace) { names.insert(name) }
             }
         } while cursor != "0"
+    }
+
+    /// The queue whose stream, scheduled set, dead set or job history `key` is (`<ns>:{<queue>}:stream`), else nil.
+    ///
+    /// The name ends at the first `}` (a queue's name has none) and the rest must be one of those suffixes exactly: read to
+    /// the last `}`, a unique lock's key whose client-given key ends in `}:stream` (`<ns>:{mail}:unique:x}:stream`) made
+    /// a queue `mail}:unique:x` appear in `hoopoe queues`, the dashboard and the health check.
+    static func queueName(ofKey key: String, namespace: String) -> String? {
+        let prefix = namespace + ":{"
+        guard key.hasPrefix(prefix) else { return nil }
+        let rest = key.dropFirst(prefix.count)
+        guard let close = rest.firstIndex(of: "}") else { return nil }
+        let name = rest[..<close]
+        guard !name.isEmpty, [":stream", ":scheduled", ":dead", ":history:jobs"].contains(String(rest[rest.index(after: close)...])) else { return nil }
+        return String(name)
     }
 
     /// Finds a job by id in a queue: scheduled, dead, finished (job history, only with `finished`), or in the stream

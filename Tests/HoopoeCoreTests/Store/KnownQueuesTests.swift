@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 import TestSupport
 import Testing
@@ -41,5 +42,16 @@ import Testing
         try await h.redis.send("XADD", stranger.keys("theirs").stream, "*", "job", "{}")
         #expect(try await bracketed.knownQueues() == ["mine"], "as a pattern, [1]*? matched the other namespace's keys and not its own")
         #expect(try await stranger.knownQueues() == ["theirs"])
+    }
+
+    /// A unique lock whose client-given key ends in `}:stream` is not a queue.
+    @Test func aUniqueKeyThatLooksLikeAStreamIsNoQueue() async throws {
+        let h = try EngineHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail", uniqueKey: "x}:stream"))
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail", uniqueKey: "y}:dead"))
+        #expect(try await h.jobs.knownQueues() == ["mail"])
+        #expect(JobStore.queueName(ofKey: "ns:{mail}:history:jobs", namespace: "ns") == "mail")
+        #expect(JobStore.queueName(ofKey: "ns:{mail}:unique:x}:stream", namespace: "ns") == nil)
+        #expect(JobStore.queueName(ofKey: "nsx:{mail}:stream", namespace: "ns") == nil)
     }
 }
