@@ -16,7 +16,7 @@
     X(SSL_new) X(SSL_free) X(SSL_set_ex_data) X(SSL_get_ex_data) X(SSL_get0_param) X(X509_VERIFY_PARAM_set1_ip_asc) \
     X(SSL_set1_host) X(SSL_ctrl) X(SSL_set_fd) X(SSL_connect) X(SSL_get_verify_result) X(X509_verify_cert_error_string) \
     X(SSL_read) X(SSL_write) X(SSL_get_error) X(SSL_shutdown) X(ERR_get_error) X(ERR_reason_error_string) \
-    X(ERR_clear_error)
+    X(ERR_clear_error) X(SSL_CTX_set_default_passwd_cb)
 
 #define CHOOPOE_FIELD(name) __typeof__(&name) name;
 static struct { CHOOPOE_OPENSSL_FUNCTIONS(CHOOPOE_FIELD) } fn;
@@ -62,6 +62,11 @@ void choopoe_SSL_CTX_set_client_cert_cb(SSL_CTX *ctx, int (*callback)(SSL *ssl, 
 int choopoe_SSL_CTX_use_certificate_chain_file(SSL_CTX *ctx, const char *file) { return fn.SSL_CTX_use_certificate_chain_file(ctx, file); }
 int choopoe_SSL_CTX_use_PrivateKey_file(SSL_CTX *ctx, const char *file, int type) { return fn.SSL_CTX_use_PrivateKey_file(ctx, file, type); }
 int choopoe_SSL_CTX_check_private_key(const SSL_CTX *ctx) { return fn.SSL_CTX_check_private_key(ctx); }
+static int choopoe_no_passphrase(char *buffer, int size, int rwflag, void *userdata) {
+    (void)buffer; (void)size; (void)rwflag; (void)userdata;
+    return 0;
+}
+void choopoe_ctx_refuse_passphrase(SSL_CTX *ctx) { fn.SSL_CTX_set_default_passwd_cb(ctx, choopoe_no_passphrase); }
 
 SSL *choopoe_SSL_new(SSL_CTX *ctx) { return fn.SSL_new(ctx); }
 void choopoe_SSL_free(SSL *ssl) { fn.SSL_free(ssl); }

@@ -67,6 +67,22 @@ import Testing
         }
     }
 
+    /// A key with a passphrase: OpenSSL's default asked for it on the terminal (stdin without one), from each connection
+    /// thread. Refused at once, saying what to do.
+    @Test func anEncryptedKeyIsRefusedNamedAndNeverPromptedFor() async throws {
+        try await realFiles()
+        let process = try ChildProcess("/usr/bin/openssl", [
+            "pkey", "-in", "\(directory)/key.pem", "-aes256", "-passout", "pass:not-shown", "-out", "\(directory)/encrypted.pem",
+        ])
+        #expect(await process.wait(timeout: .seconds(30)) == 0, "\(process.output)")
+        #expect {
+            try apply("rediss://h/0", ["REDIS_TLS_CA": "\(directory)/ca.pem", "REDIS_TLS_CERT": "\(directory)/cert.pem", "REDIS_TLS_KEY": "\(directory)/encrypted.pem"])
+        } throws: { error in
+            guard let error = error as? RedisConfiguration.SettingError else { return false }
+            return error.key == "REDIS_TLS_KEY" && error.message.contains("it is encrypted") && !error.message.contains("not-shown")
+        }
+    }
+
     @Test(arguments: [
         ("redis://h/0", ["REDIS_TLS_CA": "/x"], "REDIS_TLS_CA", "does not use TLS"),
         ("rediss://h/0", ["REDIS_TLS_CA": "/nonexistent/ca.pem"], "REDIS_TLS_CA", "cannot read '/nonexistent/ca.pem'"),

@@ -34,6 +34,9 @@ void choopoe_SSL_CTX_set_client_cert_cb(SSL_CTX *ctx, int (*callback)(SSL *ssl, 
 int choopoe_SSL_CTX_use_certificate_chain_file(SSL_CTX *ctx, const char *file);
 int choopoe_SSL_CTX_use_PrivateKey_file(SSL_CTX *ctx, const char *file, int type);
 int choopoe_SSL_CTX_check_private_key(const SSL_CTX *ctx);
+/// An encrypted key is refused at once: OpenSSL's default asks for its passphrase on the terminal (stdin without one),
+/// from every connection thread that loads it.
+void choopoe_ctx_refuse_passphrase(SSL_CTX *ctx);
 
 SSL *choopoe_SSL_new(SSL_CTX *ctx);
 void choopoe_SSL_free(SSL *ssl);

@@ -1,3 +1,4 @@
+import Foundation
 import CHoopoeOpenSSL
 
 /// OpenSSL's `SSL_CTX` for one ``RedisTLS``: the trust (the CA file, else the system store), the client
@@ -40,14 +41,27 @@ final class TLSContext {
             guard choopoe_SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
                 throw TransportFailure("TLS: cannot load the client certificate '\(certificate)': " + TLSContext.openSSLError("not a PEM certificate"))
             }
+            choopoe_ctx_refuse_passphrase(context)
             guard choopoe_SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1, choopoe_SSL_CTX_check_private_key(context) == 1 else {
-                throw TransportFailure("TLS: cannot use the client key '\(key)': " + TLSContext.openSSLError("not the certificate's PEM key"))
+                let reason = TLSContext.openSSLError("not the certificate's PEM key")
+                if Self.isEncrypted(keyFile: key) {
+                    throw TransportFailure(
+                        "TLS: cannot use the client key '\(key)': it is encrypted, and a passphrase is not supported: decrypt it (openssl pkey -in KEY -out PLAIN), kept readable by this user only")
+                }
+                throw TransportFailure("TLS: cannot use the client key '\(key)': " + reason)
             }
         }
     }
 
     deinit {
         choopoe_SSL_CTX_free(context)
+    }
+
+    /// Whether a PEM key file is encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a traditional key's `Proc-Type: 4,ENCRYPTED`).
+    static func isEncrypted(keyFile: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: keyFile) else { return false }
+        let text = String(decoding: data.prefix(4096), as: UTF8.self)
+        return text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED")
     }
 
     /// OpenSSL loaded (`dlopen`) and set up once, at the first TLS context of the process, not at start: a process
