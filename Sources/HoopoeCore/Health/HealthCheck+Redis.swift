@@ -19,9 +19,16 @@ extension HealthCheck {
     }
 
     /// `redis_second_connection`: PING on a connection of its own. Workers block on dedicated
-    /// connections, so a server at its `maxclients` limit fails here while the pool still works.
+    /// connections, so a server at its `maxclients` limit fails here while the pool still works. On a cluster, to the
+    /// primary of the namespace's queue registry (by the map): to the URL's first seed, a seed gone for good (a node
+    /// replaced) failed this check on every run although every slot was served.
     func pingDedicated() async -> HealthFinding {
-        let connection = jobs.redis.makeDedicatedConnection(name: "hoopoe-health")
+        let connection: RedisConnection
+        do {
+            connection = try await jobs.redis.makeDedicatedConnection(forKey: jobs.store.global.queues, name: "hoopoe-health")
+        } catch {
+            return HealthFinding(name: "redis_second_connection", status: .fail, message: "a second connection failed: \(error)")
+        }
         defer { connection.close() }
         let clock = ContinuousClock()
         let start = clock.now

@@ -182,10 +182,19 @@ public final class RedisCluster: Sendable {
         }
     }
 
-    /// The primaries, for commands that must run on each (`SCAN`, `INFO`, `FUNCTION LOAD`, health checks).
+    /// The primaries, for commands that must run on each (`SCAN`, `INFO`, `FUNCTION LOAD`, health checks), from a map at
+    /// most ``primariesMapAge`` old (asked again if older; the cached one when no node answers).
+    ///
+    /// Only routed traffic refreshed the map: a dashboard whose pages' keys all hash elsewhere kept scanning a primary
+    /// that had failed over (or moved) long ago, and every page listing queues failed until it was restarted.
     public func primaries() async throws -> [RedisConfiguration.Endpoint] {
-        try await slotMap().primaries
+        let refreshed = state.withLock { $0.refreshed }
+        if refreshed.map({ ContinuousClock.now - $0 > Self.primariesMapAge }) ?? true { _ = try? await refresh() }
+        return try await slotMap().primaries
     }
+
+    /// How old a map ``primaries()`` uses may be.
+    static let primariesMapAge: Duration = .seconds(5)
 
     /// The primary that serves `key` now.
     public func endpoint(forKey key: String) async throws -> RedisConfiguration.Endpoint {
