@@ -88,7 +88,9 @@ extension Worker {
         rawUniqueKey: String? = nil, seconds: Double? = nil
     ) async {
         let job = work.job
-        let now = Date().timeIntervalSince1970
+        // Redis's clock as near as this worker knows it (decision 0081), as every event's `at` is (jobs/EVENTS.md): on
+        // this host's, a worker minutes off dated its `job.dead` events, and its dead jobs, apart from the rest.
+        let now = clockLead.redisNow(queue: job.queue)
         let limit = EnvelopeRules.deadRawBytes
         var reason = Self.capped(reason)
         var record: JobEnvelope
