@@ -756,16 +756,20 @@ public final class RedisConnection: @unchecked Sendable {
     private func connectWithBackoff() throws(RedisError) {
         let deadline = ContinuousClock.now + configuration.reconnectWindow
         var delay = Duration.milliseconds(25)
+        var reconnectedPastDeadline = false
         while true {
             do {
                 try connect()
                 // A drop asked for while connecting (a failover seen meanwhile) may mean `address` answered with the
-                // old primary: connect once more rather than send the batch there.
+                // old primary: connect once more rather than send the batch there — past the window too, once: a
+                // sentinel lookup that waited on unreachable sentinels (a second each) often ends past it, and the
+                // connection then stayed on the demoted primary, its writes lost when it became a replica.
                 lock.lock()
                 let droppedMeanwhile = dropRequested
                 dropRequested = false
                 lock.unlock()
-                if droppedMeanwhile && ContinuousClock.now < deadline {
+                if droppedMeanwhile && (ContinuousClock.now < deadline || !reconnectedPastDeadline) {
+                    if ContinuousClock.now >= deadline { reconnectedPastDeadline = true }
                     disconnect()
                     continue
                 }

@@ -142,6 +142,39 @@ import Testing
         }
     }
 
+    /// A failover seen while the connection was still connecting (its address asked before the move) makes it connect
+    /// once more, to the new primary — also when the lookup ended past the reconnect window (a sentinel lookup waits a
+    /// second on each unreachable sentinel): the connection then stayed on the demoted primary, writing there.
+    @Test func aDropWhileConnectingPastTheWindowStillReconnectsToTheNewAddress() async throws {
+        let old = try RedisServer()
+        let new = try RedisServer()
+        let asked = Mutex(0)
+        let oldEndpoint = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: old.port)
+        let newEndpoint = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: new.port)
+        var configuration = try RedisConfiguration(url: old.url)
+        configuration.reconnectWindow = .milliseconds(300)
+        let connection = RedisConnection(configuration: configuration) { () throws(RedisError) in
+            let call = asked.withLock { count in
+                count += 1
+                return count
+            }
+            guard call == 1 else { return newEndpoint }
+            Thread.sleep(forTimeInterval: 0.8)  // the lookup answers the old primary, past the window
+            return oldEndpoint
+        }
+        defer { connection.close() }
+        let write = Task { try await connection.send([RedisCommand("SET", "where", "written")]) }
+        try await Task.sleep(for: .milliseconds(200))
+        connection.dropConnection(keeping: newEndpoint)  // the move, seen while the first lookup runs
+        #expect(try await write.value == [.status("OK")])
+        let onOld = try RedisConnection(configuration: RedisConfiguration(url: old.url))
+        defer { onOld.close() }
+        let onNew = try RedisConnection(configuration: RedisConfiguration(url: new.url))
+        defer { onNew.close() }
+        #expect(try await onOld.send([RedisCommand("GET", "where")]) == [.null], "written to the demoted primary")
+        #expect(try await onNew.send([RedisCommand("GET", "where")]) == [.bulk(Array("written".utf8))])
+    }
+
     @Test func reconnectsAfterTheServerIsKilledAndRestarted() async throws {
         let server = try RedisServer()
         let redis = try RedisClient(url: server.url)
