@@ -304,7 +304,16 @@ private struct URLParser {
             configuration.tls = tls
         }
         if case .sentinel(var settings) = configuration.topology {
-            settings.tls = (try flag("sentinel_tls") ?? tlsOn) ? (configuration.tls ?? RedisTLS()) : nil
+            if try flag("sentinel_tls") ?? tlsOn {
+                // The data nodes' files, not their `server_name`: that is the name the data nodes' certificates hold (the
+                // sentinels announce them by address); the sentinels are checked against their names in the URL. Copied,
+                // it failed every sentinel link whose certificate did not hold the data nodes' name too.
+                var sentinelTLS = configuration.tls ?? RedisTLS()
+                sentinelTLS.serverName = nil
+                settings.tls = sentinelTLS
+            } else {
+                settings.tls = nil
+            }
             configuration.topology = .sentinel(settings)
         }
         if let timeout = options["timeout"] {

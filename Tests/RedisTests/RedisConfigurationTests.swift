@@ -120,6 +120,15 @@ import Testing
         #expect(off.waitReplicas == 0 && off.waitTimeout == .seconds(1))
     }
 
+    /// `server_name=` is the data nodes' name (the sentinels announce them by address); the sentinel links keep the
+    /// CA and client files but are checked against the sentinels' own names in the URL.
+    @Test func serverNameIsTheDataNodesNotTheSentinels() throws {
+        let c = try RedisConfiguration(url: "redis-sentinel://s1:26379/0?master=m&tls=true&ca=/ca.pem&server_name=redis.internal")
+        #expect(c.tls?.serverName == "redis.internal")
+        guard case .sentinel(let settings) = c.topology else { Issue.record("not sentinel"); return }
+        #expect(settings.tls?.caFile == "/ca.pem" && settings.tls?.serverName == nil)
+    }
+
     /// What `redactedURL` prints is a URL that means the same (the passwords aside): an operator can copy it.
     @Test(arguments: [
         "redis://h:6380/4", "rediss://h:6380/1?ca=/ca.pem&insecure=true", "unix:///run/r.sock?db=3&user=app",

@@ -40,6 +40,12 @@ final class TLSSession {
             if verification != X509_V_OK {
                 let reason = String(cString: choopoe_X509_verify_cert_error_string(verification))
                 choopoe_ERR_clear_error()
+                if verification == X509_V_ERR_HOSTNAME_MISMATCH || verification == X509_V_ERR_IP_ADDRESS_MISMATCH {
+                    // Trusted, but for another name: pointing at the CA (below) sent operators to the wrong file.
+                    throw TransportFailure(
+                        "TLS certificate verification failed: \(reason) (the server's certificate does not name \(name ?? "the server"): connect by a name it holds, or give that name with server_name=)",
+                        kind: .tlsVerification)
+                }
                 throw TransportFailure(
                     "TLS certificate verification failed: \(reason) (the server's certificate for \(name ?? "the server") is not trusted by "
                         + "\(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs"))", kind: .tlsVerification)
