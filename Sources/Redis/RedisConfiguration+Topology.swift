@@ -13,7 +13,7 @@ public enum RedisTopology: Sendable, Hashable {
 /// The user and password of the URL's authority are the data nodes'; the sentinels' own (Sentinel can have a
 /// different ACL) are ``username`` and ``password``, from `sentinel_user=` and `sentinel_password=`.
 public struct RedisSentinelSettings: Sendable, Hashable {
-    /// The sentinels, asked in order; the first that answers names the primary.
+    /// The sentinels: every one is asked, and the answer with the highest config epoch names the primary (an older one only when every sentinel agrees on it).
     public var sentinels: [RedisConfiguration.Endpoint]
     /// The monitored primary's name (`sentinel monitor NAME ...` in the sentinels' configuration).
     public var masterName: String
