@@ -49,7 +49,8 @@ extension JobStore {
         } catch let error as RedisError where error.code == .server || error.code == .permissionDenied {
             if error.message.hasPrefix("NOGROUP") { try await createGroups(queues: queues) }
             if error.message.hasPrefix("MOVED") { redis.noteRedirection(error.message, on: connection) }
-            throw RedisError.reply(error.message, endpoint: endpoint, command: "XREADGROUP")
+            // The node that refused (on a cluster, the queue's: the client's first seed named it once, misdirecting).
+            throw RedisError.reply(error.message, endpoint: error.endpoint, command: "XREADGROUP")
         }
     }
 
