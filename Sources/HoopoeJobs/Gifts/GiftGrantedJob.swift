@@ -24,17 +24,24 @@ public struct GiftGrantedJob: JobHandler {
         public var phone: String?
         /// The gifted service's name, shown in the reminder (`token20`).
         public var serviceName: String?
+        /// When the user won it, Unix seconds (the panel's `created`): the wheel counts the gift then. Without it, when
+        /// this job runs — late after a backlog, it counted the gift in the wrong day (or month), and refused the next
+        /// day's legitimate spin.
+        public var wonAt: Double?
 
         enum CodingKeys: String, CodingKey {
-            case userID = "user_id", userGiftID = "user_gift_id", expiresAt = "expires_at", phone, serviceName = "service_name"
+            case userID = "user_id", userGiftID = "user_gift_id", expiresAt = "expires_at", phone, serviceName = "service_name", wonAt = "won_at"
         }
 
-        public init(userID: DomainIdentifier, userGiftID: DomainIdentifier, expiresAt: Double, phone: String? = nil, serviceName: String? = nil) {
+        public init(
+            userID: DomainIdentifier, userGiftID: DomainIdentifier, expiresAt: Double, phone: String? = nil, serviceName: String? = nil, wonAt: Double? = nil
+        ) {
             self.userID = userID
             self.userGiftID = userGiftID
             self.expiresAt = expiresAt
             self.phone = phone
             self.serviceName = serviceName
+            self.wonAt = wonAt
         }
     }
 
@@ -50,6 +57,9 @@ public struct GiftGrantedJob: JobHandler {
     public func run(_ payload: Payload, context: JobContext) async throws {
         guard payload.expiresAt.isFinite, payload.expiresAt > 0, payload.expiresAt < ExpiryDate.latest else {
             throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds before 2200, got \(payload.expiresAt)")
+        }
+        if let wonAt = payload.wonAt, !(wonAt.isFinite && wonAt > 0 && wonAt <= payload.expiresAt) {
+            throw JobFailure.permanent("gift.granted: won_at must be a Unix time in seconds, not after expires_at (\(Int64(payload.expiresAt))), got \(wonAt)")
         }
         if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
             throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
@@ -75,9 +85,13 @@ public struct GiftGrantedJob: JobHandler {
                 each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
                 """)
         }
+        // The wheel counts the gift when it was won (never ahead of the domain clock, nor more than a month back).
+        let wonAt = payload.wonAt.map { min(now, max(Date(timeIntervalSince1970: $0), now.addingTimeInterval(-31 * 86_400))) } ?? now
         if existing == nil || existing == .granted {
-            let verdict = try await GiftWheel(services: services).record(userID: payload.userID, userGiftID: payload.userGiftID, now: now)
+            var verdict = try await GiftWheel(services: services).record(userID: payload.userID, userGiftID: payload.userGiftID, now: wonAt)
             if verdict.isRefused {
+                // Judged at the win; the wait is from now.
+                verdict.retryAfter = max(1, verdict.retryAfter - Int(now.timeIntervalSince(wonAt)))
                 try await reject(payload, verdict: verdict, store: store, now: now)
                 return
             }
@@ -88,7 +102,7 @@ public struct GiftGrantedJob: JobHandler {
         } else {
             // Used or expired before this grant ran (it was retrying): the gift was won all the same, and the next spin
             // must see it. Skipped, the day's limit let the user win another the same day (a review found it).
-            _ = try await GiftWheel(services: services).recordRegardlessOfLimits(userID: payload.userID, userGiftID: payload.userGiftID, now: now)
+            _ = try await GiftWheel(services: services).recordRegardlessOfLimits(userID: payload.userID, userGiftID: payload.userGiftID, now: wonAt)
         }
         let transition = try await store.transition(.grant, gift: payload.userGiftID, user: payload.userID, now: now, expiresAt: expiresAt, queue: context.queue)
         guard transition.current == .granted else {

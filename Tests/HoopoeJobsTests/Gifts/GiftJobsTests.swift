@@ -273,6 +273,31 @@ struct GiftJobsTests {
         #expect(rejected.map(\.data) == [["user_id": "176", "user_gift_id": "g-r2", "reason": "daily_limit", "retry_after": 85_801]])
     }
 
+    /// A grant run late (a backlog, workers down) counted its gift when it ran: the next day's legitimate spin, a day
+    /// after the win but not after the late grant, was refused. With `won_at` (the panel's `created`) it counts then.
+    @Test("a gift granted two hours late counts at its won_at: the next day's spin is not refused")
+    func aLateGrantCountsAtItsWin() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let won = Self.noon
+        try await h.setClock(won.addingTimeInterval(2 * 3600))
+        let first = GiftGrantedJob.Payload(
+            userID: "176", userGiftID: "g-w1", expiresAt: won.addingTimeInterval(86_400).timeIntervalSince1970, wonAt: won.timeIntervalSince1970)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), first) == nil)
+        let nextDay = won.addingTimeInterval(86_400 + 60)
+        try await h.setClock(nextDay)
+        let second = GiftGrantedJob.Payload(
+            userID: "176", userGiftID: "g-w2", expiresAt: nextDay.addingTimeInterval(86_400).timeIntervalSince1970, wonAt: nextDay.timeIntervalSince1970)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), second) == nil)
+        #expect(try await h.events("gift.rejected").isEmpty)
+        #expect(try await state(h, "g-w2")["state"] == "granted")
+        // A won_at after the expiry is refused with the reason.
+        let bad = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-w3", expiresAt: nextDay.timeIntervalSince1970, wonAt: nextDay.timeIntervalSince1970 + 10)
+        guard case .permanent = try await h.failure(of: GiftGrantedJob(services: services), bad)?.disposition else {
+            Issue.record("a won_at after expires_at was not refused"); return
+        }
+    }
+
     @Test("two gifts of one user, 25 h apart, each under its user_gift.id (24, 25): two expiries, two gift.expired")
     func twoGiftsOfOneUser() async throws {
         let h = try await DomainHarness()
