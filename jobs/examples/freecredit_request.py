@@ -9,7 +9,7 @@
 
 Prints the answer JSON (jobs/types/freecredit.request.md) and exits 0 when granted, 2 when rejected, 3 when no
 answer came within the timeout (the job may still run later: GET the result key before asking again with a
-new request id). REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
+new request id), 4 when the request id was decided for another user (its answer is that user's: use a new id). REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
 --direct, the worker's FREECREDIT_* settings (defaults as in deploy/hoopoe.env.example) are read from the
 environment.
 """
@@ -35,6 +35,17 @@ def keys(namespace, user_id, request_id, month_label):
             f"{base}:notify:{request_id}"]
 
 
+class RequestIDReused(Exception):
+    """The request id's answer belongs to another user: ids must be unique across users (a UUID)."""
+
+
+def _for_user(answer, user_id, request_id):
+    """`answer` when it is `user_id`'s (an answer carries its user_id); else RequestIDReused."""
+    if answer is not None and str(answer.get("user_id")) != str(user_id):
+        raise RequestIDReused(f"request_id {request_id} was decided for another user: give each request its own id (a UUID)")
+    return answer
+
+
 def request_and_wait(client, namespace, user_id, request_id, amount=None, timeout=10.0):
     """Enqueues freecredit.request on its queue (critical) and waits up to `timeout` seconds. Returns the answer dict,
     or None.
@@ -45,11 +56,11 @@ def request_and_wait(client, namespace, user_id, request_id, amount=None, timeou
     list is never left waiting for a push that happened before it asked."""
     stored = client.get(f"{namespace}:{{freecredit}}:result:{request_id}")
     if stored is not None:
-        return json.loads(stored)
+        return _for_user(json.loads(stored), user_id, request_id)
     enqueuer = Enqueuer(client, namespace)
     # The typed helper: on the type's queue, critical (jobs/PROTOCOL.md, "Which queue"), ids checked as the handler does.
     Jobs(enqueuer.client).request_free_credit(user_id, request_id, None if amount is None else int(amount))
-    return enqueuer.client.wait_free_credit(request_id, timeout)
+    return _for_user(enqueuer.client.wait_free_credit(request_id, timeout), user_id, request_id)
 
 
 def request_direct(client, namespace, user_id, request_id, amount=None, now=None):
@@ -66,10 +77,15 @@ def request_direct(client, namespace, user_id, request_id, amount=None, now=None
     with open(os.path.join(HERE, "..", "lua", "freecredit.lua")) as f:
         script = client.register_script(f.read())
     result_ttl = int(env.get("FREECREDIT_RESULT_TTL_SECONDS", "604800"))
-    answer, _replayed = script(keys=keys(namespace, user_id, request_id, label), args=[
-        f"{now:.3f}", env.get("FREECREDIT_COOLDOWN_SECONDS", "120"), env.get("FREECREDIT_MONTHLY_CAP", "5"), str(end),
-        str(amount if amount is not None else env.get("FREECREDIT_DEFAULT_AMOUNT", "100")), str(user_id), request_id,
-        str(result_ttl), str(min(result_ttl, 3600))])
+    try:
+        answer, _replayed = script(keys=keys(namespace, user_id, request_id, label), args=[
+            f"{now:.3f}", env.get("FREECREDIT_COOLDOWN_SECONDS", "120"), env.get("FREECREDIT_MONTHLY_CAP", "5"), str(end),
+            str(amount if amount is not None else env.get("FREECREDIT_DEFAULT_AMOUNT", "100")), str(user_id), request_id,
+            str(result_ttl), str(min(result_ttl, 3600))])
+    except redis.ResponseError as error:
+        if str(error).startswith("FREECREDIT "):
+            raise RequestIDReused(str(error)[len("FREECREDIT "):]) from None
+        raise
     return json.loads(answer)
 
 
@@ -96,10 +112,14 @@ def main(argv):
         return 64
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     namespace = os.environ.get("HOOPOE_NAMESPACE") or "hoopoe"  # empty is unset, as for the workers
-    if direct:
-        answer = request_direct(client, namespace, args[0], request_id, amount, now)
-    else:
-        answer = request_and_wait(client, namespace, args[0], request_id, amount, timeout)
+    try:
+        if direct:
+            answer = request_direct(client, namespace, args[0], request_id, amount, now)
+        else:
+            answer = request_and_wait(client, namespace, args[0], request_id, amount, timeout)
+    except RequestIDReused as reused:
+        print(json.dumps({"request_id": request_id, "status": "refused", "reason": str(reused)}))
+        return 4
     if answer is None:
         print(json.dumps({"request_id": request_id, "status": "timeout"}))
         return 3

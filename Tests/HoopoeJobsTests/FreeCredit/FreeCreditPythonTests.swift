@@ -40,6 +40,19 @@ struct FreeCreditPythonTests {
         #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
     }
 
+    /// A request id decided for another user: the stored answer is that user's, and neither path hands it out.
+    @Test("freecredit_request.py refuses a request id another user's request was decided under (exit 4), both ways", .enabled(if: hasPython))
+    func requestIDOfAnotherUser() async throws {
+        let h = try await DomainHarness()
+        try await h.setClock(Self.noon)
+        let (status, output) = try await python("freecredit_request.py", ["--direct", "176", "--request-id", "shared-1"], h)
+        #expect(status == 0, "\(output)")
+        for arguments in [["--direct", "177", "--request-id", "shared-1"], ["177", "--request-id", "shared-1", "--timeout", "5"]] {
+            let (refused, text) = try await python("freecredit_request.py", arguments, h)
+            #expect(refused == 4 && text.contains("\"status\": \"refused\"") && text.contains("decided for another user"), "\(arguments): \(text)")
+        }
+    }
+
     @Test("freecredit_request.py asked again with the same request id answers at once, worker or not (not after its timeout)", .enabled(if: hasPython))
     func repeatedRequestID() async throws {
         let h = try await DomainHarness()
