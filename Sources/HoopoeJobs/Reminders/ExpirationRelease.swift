@@ -40,6 +40,17 @@ struct ExpirationRelease: Sendable {
                 userID: first.user, purpose: "reminder.expiration")
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
+            // Released before and cancelled since (a delete or a renewal, then the same expiry upserted again within the
+            // once-key's 30 days): its once-key names the cancelled job, which will never send. Recorded and announced,
+            // it made a `reminder.queued` for nothing.
+            if result.createdID == nil, try await SMSLedger(services: services).record(message.smsMessageID)?.cancelled == true {
+                for (reminder, reason) in skipped {
+                    try await services.events.emit(
+                        ReminderSkipped(userID: reminder.user, expiresAt: reminder.expiresAt, offset: reminder.offset, reason: reason), at: now)
+                }
+                try await store.finishClaims(group.map(\.member), claimant: claimant)
+                return
+            }
             let smsJob = result.jobID
             var created: [(field: String, job: String)] = [
                 ("\(first.expiresAt)|\(first.offset)", ReleasedReminders.entry(queue: queue, job: smsJob, smsMessageID: message.smsMessageID))

@@ -316,6 +316,26 @@ struct ExpirationReminderTests {
         #expect(try await harness.events("subscription.deleted").last?.data["existed"] == false)
     }
 
+    /// Released, cancelled by a delete, then the same expiry upserted again: the reminder's once-key still names the
+    /// cancelled job, and no `reminder.queued` announces it.
+    @Test("a reminder released, cancelled, and due again for the same expiry announces no job that will never send")
+    func releasedCancelledAndDueAgain() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 4, 12))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2024-12-15"))
+        try await harness.setClock(tehran(2024, 12, 5, 9))
+        try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.events("reminder.queued").count == 1)
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": 7])
+        #expect(try await harness.smsJobs().isEmpty)
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2024-12-15"))
+        #expect(try await harness.events("reminder.queued").count == 1, "no second reminder.queued naming the cancelled job")
+        #expect(try await harness.smsJobs().isEmpty)
+        #expect(try await harness.redis.send("ZCARD", services.key("{reminders}:claimed")).int == 0)
+    }
+
     @Test("a sweep that died after claiming is finished by a later sweep once its lease ran out, without a second SMS")
     func staleClaim() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
