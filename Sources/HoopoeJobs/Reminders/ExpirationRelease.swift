@@ -37,7 +37,10 @@ struct ExpirationRelease: Sendable {
                     "token10": message.firstName, "token": String(daysLeft),
                     "token2": services.calendar.persianDate(expiry), "token3": message.receiptLink,
                 ],
-                userID: first.user, purpose: "reminder.expiration")
+                userID: first.user, purpose: "reminder.expiration",
+                // "N days left" holds on the release's day only, and nothing is said after the expiry: a send held up
+                // past both (an outage, quiet hours, the daily cap) ends `outdated` rather than go out wrong.
+                notAfter: min(expiry, services.calendar.adding(days: 1, to: services.calendar.startOfDay(now)).addingTimeInterval(-1)).timeIntervalSince1970)
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             // Released before and cancelled since (a delete or a renewal, then the same expiry upserted again within the

@@ -20,6 +20,9 @@ public enum SMSPayloadCheck {
     /// The checked payload, or the reason it can never be sent.
     public static func check(_ payload: SMSSendPayload, templates: SMSTemplates) -> Result<Checked, SMSPayloadProblem> {
         if payload.messageID.isEmpty { return .failure(.init("message_id is empty")) }
+        if let notAfter = payload.notAfter, !(notAfter.isFinite && notAfter > 0 && notAfter < ExpiryDate.latest) {
+            return .failure(.init("not_after must be a Unix time in seconds before 2200, got \(notAfter)"))
+        }
         guard let template = templates[payload.template] else {
             let known = templates.templates.keys.sorted().joined(separator: ", ")
             return .failure(.init("unknown template \(payload.template) (the templates file defines: \(known))"))

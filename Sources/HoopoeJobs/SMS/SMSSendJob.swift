@@ -54,6 +54,9 @@ public struct SMSSendJob: JobHandler {
             throw JobFailure.retry("another run is sending message \(payload.messageID)", at: Date().timeIntervalSince1970 + wait)
         }
         do {
+            if let notAfter = payload.notAfter, now.timeIntervalSince1970 > notAfter {
+                try await giveUpOutdated(payload, ledger: ledger, context: context, reason: "its not_after (\(Self.localTime(notAfter, calendar: services.calendar))) has passed")
+            }
             try await sendLocked(payload, checked: checked, now: now, ledger: ledger, context: context)
             try? await ledger.unlock(payload.messageID, token: token)
         } catch {
@@ -506,7 +509,30 @@ public struct SMSSendJob: JobHandler {
     /// that counts an attempt, and a message deferred night after night by quiet hours or the daily cap would run
     /// out of attempts without ever failing. The new job's once-key (message id + target) keeps a re-run of this
     /// job from deferring twice.
+    /// Ends a message whose `not_after` has passed, or would before it could be sent: `failed` (reason `outdated: …`),
+    /// `sms.failed`, and the job discarded — unless it is done already, or a send's outcome is still unknown (then it is
+    /// reconciled as usual: it may have gone out).
+    private func giveUpOutdated(_ payload: SMSSendPayload, ledger: SMSLedger, context: JobContext, reason: String) async throws {
+        if try await finishedBefore(payload, ledger: ledger, context: context) { throw JobFailure.discard("message \(payload.messageID) is done already") }
+        if try await ledger.record(payload.messageID)?.unreconciledProvider != nil { return }
+        let text = "outdated: \(reason); not sent (its text would be wrong by now)"
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: text, userID: payload.userID, purpose: payload.purpose)
+        try await emitFailed(payload, reason: text, ledger: ledger)
+        throw JobFailure.discard(text)
+    }
+
+    /// `1403/09/25 23:59` local time.
+    static func localTime(_ seconds: Double, calendar: LocalCalendar) -> String {
+        let date = Date(timeIntervalSince1970: seconds)
+        return "\(calendar.persianDate(date)) \(clockString(date, calendar: calendar))"
+    }
+
     private func deferSend(_ payload: SMSSendPayload, until target: Date, now: Date, reason: String, context: JobContext) async throws -> Never {
+        if let notAfter = payload.notAfter, target.timeIntervalSince1970 > notAfter {
+            try await giveUpOutdated(
+                payload, ledger: SMSLedger(services: services), context: context,
+                reason: "\(reason) would put it off to \(Self.localTime(target.timeIntervalSince1970, calendar: services.calendar)), past its not_after (\(Self.localTime(notAfter, calendar: services.calendar)))")
+        }
         let runAt = services.clock.realTime(for: target, now: now)
         let result = try await services.jobs.enqueue(payload, options: EnqueueOptions(
             queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(String(format: "%.0f", target.timeIntervalSince1970.rounded(.towardZero)))",

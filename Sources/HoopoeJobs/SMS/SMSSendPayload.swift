@@ -21,18 +21,26 @@ public struct SMSSendPayload: JobPayload, Equatable {
     public var userID: String?
     /// Why it is sent (`reminder.expiration`, `reminder.low_credit`, `gift.reminder`, …), carried into the events.
     public var purpose: String?
+    /// Unix seconds (domain time) after which the message is not sent: its text would be wrong by then (an expiration
+    /// reminder's "N days left", after its day). A run after it, or one that would put the message off past it (quiet
+    /// hours, the daily cap), ends it `failed` with `sms.failed` (reason `outdated`) instead of sending it late.
+    public var notAfter: Double?
 
     enum CodingKeys: String, CodingKey {
-        case messageID = "message_id", phone, template, tokens, userID = "user_id", purpose
+        case messageID = "message_id", phone, template, tokens, userID = "user_id", purpose, notAfter = "not_after"
     }
 
-    public init(messageID: String, phone: String, template: String, tokens: [String: String], userID: String? = nil, purpose: String? = nil) {
+    public init(
+        messageID: String, phone: String, template: String, tokens: [String: String], userID: String? = nil, purpose: String? = nil,
+        notAfter: Double? = nil
+    ) {
         self.messageID = messageID
         self.phone = phone
         self.template = template
         self.tokens = tokens
         self.userID = userID
         self.purpose = purpose
+        self.notAfter = notAfter
     }
 
     /// As the schema has it; `user_id` a string or an integer (the SMM panel numbers its users: `"user_id": 176`), kept as
@@ -46,6 +54,7 @@ public struct SMSSendPayload: JobPayload, Equatable {
         tokens = try c.decode([String: String].self, forKey: .tokens)
         userID = try c.decodeIfPresent(DomainID<AnyText>.self, forKey: .userID)?.value
         purpose = try c.decodeIfPresent(String.self, forKey: .purpose)
+        notAfter = try c.decodeIfPresent(Double.self, forKey: .notAfter)
     }
 
     /// The job type that sends it.

@@ -266,32 +266,33 @@ struct ExpirationReminderTests {
         #expect(try await harness.smsJobs().isEmpty, "the renewal cancels the released SMS")
     }
 
-    @Test("a renewal cancels a reminder SMS that quiet hours put off under a new job id: it does not go out at 08:00")
-    func renewalCancelsADeferredReminder() async throws {
+    /// "N days left" holds on the release's day only: a reminder SMS held up past it (a backlog into quiet hours, a
+    /// provider out of credit all day) was put off to 08:00 and went out the next morning with yesterday's count — the
+    /// day-0 one after the subscription ended. Released with `not_after`, it ends `outdated` instead.
+    @Test("a reminder SMS held up past its day ends outdated with sms.failed, not put off to the next morning")
+    func aReminderHeldUpPastItsDayIsNotSentLate() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
         let services = try harness.services()
         try await harness.setClock(tehran(2024, 12, 5, 9))
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2024-12-15"))
         try await harness.run(ExpirationReminderJob(services: services), ["tick": 1])
         let released = try #require(try await harness.smsJobs().first, "offset 10 released")
-        // A backlog: the sms.send runs at 23:00, inside quiet hours, and is put off to 08:00 as another job; the worker
-        // settles the first one (its stream entry gone).
-        try await harness.setClock(tehran(2024, 12, 5, 23))
         let payload = try JSONDecoder().decode(SMSSendPayload.self, from: Data(released.payload.encoded()))
-        await #expect(throws: JobFailure.self) {
-            try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, id: released.id))
-        }
+        #expect(payload.notAfter == tehran(2024, 12, 6).timeIntervalSince1970 - 1, "the end of the release's day")
+        // A backlog: the sms.send runs at 23:00, inside quiet hours; put off to 08:00 it would say "10 days" on the 6th.
         try await harness.redis.send("DEL", harness.jobs.keys(reminderSMSQueue).stream)
-        // Renewed before 08:00: the recorded job is gone, the message is cancelled all the same.
-        try await harness.setClock(tehran(2024, 12, 6, 7))
-        try await harness.run(SubscriptionUpsertJob(services: services), subscription("6", expires: "2025-01-15", receipt: "R-2"))
-        let renewed = try #require(try await harness.events("subscription.upserted").last)
-        #expect(renewed.data["cancelled_jobs"] == 1)
-        // 08:00: the put-off job runs, and sends nothing.
+        try await harness.setClock(tehran(2024, 12, 5, 23))
+        let failure = try await harness.failure(of: SMSSendJob(services: services), payload, id: released.id)
+        guard case .discard = failure?.disposition else { Issue.record("ended \(String(describing: failure))"); return }
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1 && failed.first?.data["reason"]?.stringValue?.hasPrefix("outdated: ") == true, "\(failed.map(\.data))")
+        #expect(try await harness.smsJobs().isEmpty, "not put off to 08:00")
+        // A copy run later (a retry) finds it given up.
         try await harness.setClock(tehran(2024, 12, 6, 8))
-        try await SMSSendJob(services: services).run(payload, context: harness.context(type: SMSSendJob.type, id: "the-deferred-job"))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), payload, id: "a-later-copy") == nil)
         #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
         #expect(try await harness.events("sms.sent").isEmpty)
+        #expect(try await harness.events("sms.failed").count == 1)
     }
 
     @Test("the same expiry again only updates the details; delete drops everything and cancels waiting jobs")
