@@ -505,10 +505,6 @@ public struct SMSSendJob: JobHandler {
         return list
     }
 
-    /// Re-enqueues the message to run at `target` (domain time) and ends this job as deferred to the new one. Not `JobFailure.retry(at:)`:
-    /// that counts an attempt, and a message deferred night after night by quiet hours or the daily cap would run
-    /// out of attempts without ever failing. The new job's once-key (message id + target) keeps a re-run of this
-    /// job from deferring twice.
     /// Ends a message whose `not_after` has passed, or would before it could be sent: `failed` (reason `outdated: …`),
     /// `sms.failed`, and the job discarded — unless it is done already, or a send's outcome is still unknown (then it is
     /// reconciled as usual: it may have gone out).
@@ -527,6 +523,10 @@ public struct SMSSendJob: JobHandler {
         return "\(calendar.persianDate(date)) \(clockString(date, calendar: calendar))"
     }
 
+    /// Re-enqueues the message to run at `target` (domain time) and ends this job as deferred to the new one. Not `JobFailure.retry(at:)`:
+    /// that counts an attempt, and a message deferred night after night by quiet hours or the daily cap would run
+    /// out of attempts without ever failing. The new job's once-key (message id + target) keeps a re-run of this
+    /// job from deferring twice. A target past the message's `not_after` ends it outdated instead (``giveUpOutdated``).
     private func deferSend(_ payload: SMSSendPayload, until target: Date, now: Date, reason: String, context: JobContext) async throws -> Never {
         if let notAfter = payload.notAfter, target.timeIntervalSince1970 > notAfter {
             try await giveUpOutdated(
