@@ -43,10 +43,12 @@ struct ExpirationRelease: Sendable {
                 notAfter: min(expiry, services.calendar.adding(days: 1, to: services.calendar.startOfDay(now)).addingTimeInterval(-1)).timeIntervalSince1970)
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
-            // Released before and cancelled since (a delete or a renewal, then the same expiry upserted again within the
-            // once-key's 30 days): its once-key names the cancelled job, which will never send. Recorded and announced,
-            // it made a `reminder.queued` for nothing.
-            if result.createdID == nil, try await SMSLedger(services: services).record(message.smsMessageID)?.cancelled == true {
+            // Released before and done since — cancelled (a delete or a renewal, then the same expiry upserted again within
+            // the once-key's 30 days), sent or given up: its once-key names that job, which will not send again. Recorded
+            // and announced, it made a `reminder.queued` for nothing.
+            if result.createdID == nil, let record = try await SMSLedger(services: services).record(message.smsMessageID),
+                record.cancelled || ["sent", "failed", "unknown", "cancelled"].contains(record.state ?? "")
+            {
                 for (reminder, reason) in skipped {
                     try await services.events.emit(
                         ReminderSkipped(userID: reminder.user, expiresAt: reminder.expiresAt, offset: reminder.offset, reason: reason), at: now)
