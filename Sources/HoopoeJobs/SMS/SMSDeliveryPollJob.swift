@@ -37,6 +37,7 @@ public struct SMSDeliveryPollJob: JobHandler {
     public func run(_ payload: Payload, context: JobContext) async throws {
         let ledger = SMSLedger(services: services)
         let now = try await services.clock.now()
+        try await announceLostChanges(ledger: ledger, now: now)
         let batch = SMSSettings.statusBatchSize
         while true {
             let ids = try await ledger.claimDue(now: now, limit: batch, leaseUntil: now.addingTimeInterval(Self.claimLease))
@@ -83,6 +84,21 @@ public struct SMSDeliveryPollJob: JobHandler {
         try await services.events.emit(changed.map { update in
             SMSStatusChanged(messageID: update.messageID, provider: providerOf[update.messageID] ?? "", state: update.state, rawStatus: update.rawStatus)
         }, at: now)
+        try await ledger.markStatusAnnounced(changed.map(\.messageID))
+    }
+
+    /// Emits the `sms.status` of delivery changes a run recorded but could not announce (its event write failed, or it
+    /// died between the two): with the message's current state, then marks them announced.
+    private func announceLostChanges(ledger: SMSLedger, now: Date) async throws {
+        let ids = try await ledger.unannounced(limit: SMSSettings.statusBatchSize)
+        guard !ids.isEmpty else { return }
+        let records = try await ledger.records(ids)
+        let events = records.compactMap { record -> SMSStatusChanged? in
+            guard let record, let state = record.delivery else { return nil }
+            return SMSStatusChanged(messageID: record.messageID, provider: record.provider ?? "", state: state, rawStatus: record.rawStatus ?? "")
+        }
+        try await services.events.emit(events, at: now)
+        try await ledger.markStatusAnnounced(ids)
     }
 
     private func pollKavenegar(_ records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async -> [SMSLedger.StatusUpdate] {

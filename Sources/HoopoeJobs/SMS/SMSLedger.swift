@@ -28,6 +28,9 @@ public struct SMSLedger: Sendable {
 
     public func messageKey(_ messageID: String) -> String { services.key("{sms}:msg:\(messageID)") }
     public var pollKey: String { services.key("{sms}:poll") }
+    /// Sorted set of messages whose last delivery change's `sms.status` is not on the stream yet (by the change's time):
+    /// ``SMSDeliveryPollJob`` emits them again.
+    public var unannouncedKey: String { services.key("{sms}:status_unannounced") }
     public func capKey(phone: String, day: String) -> String { services.key("{sms}:cap:\(phone):\(day)") }
     public func lockKey(_ messageID: String) -> String { services.key("{sms}:lock:\(messageID)") }
     public var creditKey: String { Self.creditKey(namespace: services.jobs.namespace) }
@@ -345,7 +348,7 @@ public struct SMSLedger: Sendable {
     /// provider ids polled, comma-separated: a message sent again since (a re-send) is left as it is.
     public func apply(_ updates: [StatusUpdate], now: Date) async throws -> [StatusUpdate] {
         let replies = try await redis.pipeline(Self.applyStatusScript, calls: updates.map { update in
-            (keys: [messageKey(update.messageID), pollKey], arguments: [
+            (keys: [messageKey(update.messageID), pollKey, unannouncedKey], arguments: [
                 update.messageID, update.state, update.rawStatus, update.isFinal ? "1" : "0",
                 Self.format(update.nextPoll.timeIntervalSince1970), Self.format(now.timeIntervalSince1970),
                 update.countsAsPoll ? "1" : "0", update.providerIDs.joined(separator: ","),
@@ -353,6 +356,17 @@ public struct SMSLedger: Sendable {
         })
         if let error = replies.compactMap(\.errorMessage).first { throw SMSLedgerError(message: error) }
         return zip(updates, replies).filter { $1.int == 1 }.map(\.0)
+    }
+
+    /// Up to `limit` messages whose last delivery change is not announced yet, oldest first.
+    func unannounced(limit: Int) async throws -> [String] {
+        (try await redis.send("ZRANGE", unannouncedKey, "0", String(limit - 1)).array ?? []).compactMap(\.string)
+    }
+
+    /// Marks the delivery changes of `ids` announced (their `sms.status` is on the stream).
+    func markStatusAnnounced(_ ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await redis.send(RedisCommand("ZREM", [unannouncedKey] + ids))
     }
 
     /// Puts claimed messages back to be polled at `at` (a provider call failed; no poll is counted).

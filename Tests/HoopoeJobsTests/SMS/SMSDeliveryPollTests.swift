@@ -142,4 +142,30 @@ import Testing
         #expect(await harness.control.requests(to: .kavenegarStatus).count == 1)
         await SMSTest.stop(worker)
     }
+
+    /// A poll that recorded a final state but could not write its `sms.status` (the event write failed, or it died in
+    /// between) lost the event for good: the message left the poll set. The next poll announces it.
+    @Test func aLostStatusEventIsEmittedByTheNextPoll() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(start)
+        let services = try harness.services()
+        let client = try #require(services.providers.kavenegar)
+        let ledger = SMSLedger(services: services)
+        let messages = try await client.lookup(KavenegarLookup(receptor: "09121234567", template: "verify", token: "1"))
+        try await ledger.recordSent(
+            messageID: "lost-status", provider: "kavenegar", providerIDs: messages.map { String($0.messageID) }, sentAt: start, userID: "42", purpose: "test")
+        await harness.control.setKavenegarStatus(messageID: try #require(messages.first?.messageID), status: 10)
+        try await harness.setClock(start.addingTimeInterval(300))
+        let events = "\(harness.namespace):events"
+        try await harness.redis.send("SET", events, "not a stream")
+        await #expect(throws: (any Error).self) { try await harness.run(SMSDeliveryPollJob(services: services), ["tick": 1]) }
+        #expect(try await ledger.record("lost-status")?.delivery == "delivered")
+        try await harness.redis.send("DEL", events)
+        try await harness.run(SMSDeliveryPollJob(services: services), ["tick": 2])
+        let status = try await harness.events("sms.status")
+        #expect(status.map { $0.data["state"]?.stringValue } == ["delivered"], "\(status.map(\.data))")
+        #expect(status.first?.data["message_id"]?.stringValue == "lost-status")
+        try await harness.run(SMSDeliveryPollJob(services: services), ["tick": 3])
+        #expect(try await harness.events("sms.status").count == 1, "announced once")
+    }
 }

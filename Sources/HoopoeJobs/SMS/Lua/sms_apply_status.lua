@@ -3,7 +3,9 @@
 -- Records one poll's result for one message: state, raw status, poll count; then the next poll time, or out
 -- of the poll set (and without the payload an IPPanel send keeps) when the state is final.
 --
--- KEYS[1] `{sms}:msg:<id>` · KEYS[2] `{sms}:poll`
+-- KEYS[1] `{sms}:msg:<id>` · KEYS[2] `{sms}:poll` · KEYS[3] `{sms}:status_unannounced` (a change is added, scored by
+-- ARGV[6], until its `sms.status` is on the stream: a poll whose event write failed left it unannounced for good, the
+-- message out of the poll set once final)
 -- ARGV[1] message id · ARGV[2] state · ARGV[3] raw status · ARGV[4] `1` when final · ARGV[5] next poll time
 -- ARGV[6] now · ARGV[7] `1` to count a poll · ARGV[8] the provider ids polled ('' when none was asked)
 -- Returns 1 when the state changed (the caller emits `sms.status`), 0 when not, -1 when the message is unknown, -2
@@ -23,5 +25,8 @@ if ARGV[4] == '1' then
 else
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 end
-if old ~= ARGV[2] then return 1 end
+if old ~= ARGV[2] then
+  if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1]) end
+  return 1
+end
 return 0
