@@ -74,11 +74,12 @@ final class Jobs
     }
 
     /** A user won a gift that expires at $expiresAt (Unix seconds). The gift helpers' ids follow keySafe's rule (they go into Redis keys). */
-    public function giftGranted(string|int $userId, string|int $userGiftId, int|float $expiresAt, ?string $phone = null, ?string $serviceName = null): Enqueued
+    /** $wonAt: Unix seconds the user won it (the panel's `created`), when the wheel limits count it (null: when the job runs). */
+    public function giftGranted(string|int $userId, string|int $userGiftId, int|float $expiresAt, ?string $phone = null, ?string $serviceName = null, int|float|null $wonAt = null): Enqueued
     {
         return $this->send('gift.granted', self::put(
             ['user_id' => self::keySafe('user_id', (string) $userId), 'user_gift_id' => self::keySafe('user_gift_id', (string) $userGiftId), 'expires_at' => $expiresAt],
-            ['phone' => $phone, 'service_name' => $serviceName],
+            ['phone' => $phone, 'service_name' => $serviceName, 'won_at' => $wonAt],
         ));
     }
 

@@ -57,7 +57,7 @@ final class LaravelPageTest
         $run = $this->run;
         // The models the page's code reads, as Eloquent would give them.
         $user = (object) ['id' => "$run-u", 'mobile' => '09121234567', 'first_name' => 'Sara'];
-        $userGift = (object) ['id' => "$run-g", 'expires_at' => new \DateTimeImmutable('@' . ($now + 86400))];
+        $userGift = (object) ['id' => "$run-g", 'expires_at' => new \DateTimeImmutable('@' . ($now + 86400)), 'created_at' => new \DateTimeImmutable('@' . $now)];
         $service = (object) ['name' => 'Instagram followers'];
         $plan = (object) ['id' => 'pro', 'expires_at' => new \DateTimeImmutable('@' . ($now + 20 * 86400))];
         $receipt = (object) ['id' => "{$run}r981"];

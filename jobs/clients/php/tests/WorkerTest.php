@@ -273,7 +273,7 @@ final class WorkerTest
         $ids[] = $j->subscriptionUpsert("$u-1", $phone, 'Sara', (int) $this->now + 20 * 86400, 'r1', 2)->id;
         $ids[] = $j->creditThresholdSet("$u-1", 't1', 500, $phone, 'Sara')->id;
         $ids[] = $j->creditBalance("$u-1", 320)->id;
-        $ids[] = $j->giftGranted("$u-1", "$u-g1", $this->now + 3 * 86400, $phone, 'لایک')->id;
+        $ids[] = $j->giftGranted("$u-1", "$u-g1", $this->now + 3 * 86400, $phone, 'لایک', $this->now - 60)->id;
         $ids[] = $j->giftExpire("$u-1", "$u-g2")->id;
         $ids[] = $j->sendinblueRegister("$u-1", "$u@example.com", 'Josh', 'Cruise', 'Co', 'Pa55w0rd65', ['id' => '3', 'credit' => ['email' => 1200, 'sms' => 450]], 'en')->id;
         foreach (['reminders.expiration', 'reminders.low_credit', 'sms.delivery_poll'] as $tick) {

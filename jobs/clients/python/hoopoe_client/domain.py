@@ -57,10 +57,11 @@ class Jobs:
             raise InvalidJob("payload.amount", f"amount must be a whole number in 1...1000000000, or None for the default; got {amount!r}")
         return self.client.enqueue("freecredit.request", _put(payload, amount=amount), self._q("freecredit.request"))
 
-    def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None):
-        """A user won a gift that expires at `expires_at` (Unix seconds)."""
+    def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None, won_at=None):
+        """A user won a gift that expires at `expires_at` (Unix seconds); `won_at` (Unix seconds, the panel's `created`)
+        is when the wheel limits count it (without it, when the job runs)."""
         return self.client.enqueue("gift.granted", _put({"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id), "expires_at": expires_at},
-                                                        phone=phone, service_name=service_name), self._q("gift.granted"))
+                                                        phone=phone, service_name=service_name, won_at=won_at), self._q("gift.granted"))
 
     def gift_used(self, user_id, user_gift_id):
         return self.client.enqueue("gift.used", {"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id)}, self._q("gift.used"))

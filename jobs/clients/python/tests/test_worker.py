@@ -109,7 +109,7 @@ class AgainstAWorker(unittest.TestCase):
         ids.append(j.subscription_upsert(f"{u}-1", phone, "Sara", int(self.now) + 20 * 86400, "r1", plan=2).id)
         ids.append(j.credit_threshold_set(f"{u}-1", "t1", 500, phone, "Sara").id)
         ids.append(j.credit_balance(f"{u}-1", 320).id)
-        ids.append(j.gift_granted(f"{u}-1", f"{u}-g1", self.now + 3 * 86400, phone=phone, service_name="لایک").id)
+        ids.append(j.gift_granted(f"{u}-1", f"{u}-g1", self.now + 3 * 86400, phone=phone, service_name="لایک", won_at=self.now - 60).id)
         expire = j.gift_expire(f"{u}-1", f"{u}-g2")
         ids.append(expire.id)
         ids.append(j.sendinblue_register(f"{u}-1", f"{u}@example.com", "Josh", "Cruise", "Co", "Pa55w0rd65",
