@@ -78,11 +78,18 @@ func keySafeIDs(pairs ...string) error {
 // GiftGranted: a user won a gift that expires at expiresAt. phone and serviceName may be "". The gift helpers'
 // userID and userGiftID follow RequestFreeCredit's rule (they go into Redis keys).
 func (j Jobs) GiftGranted(userID, userGiftID string, expiresAt time.Time, phone, serviceName string) (Enqueued, error) {
+	return j.GiftGrantedAt(userID, userGiftID, time.Time{}, expiresAt, phone, serviceName)
+}
+
+// GiftGrantedAt: GiftGranted with when the user won it (wonAt, the panel's created): the wheel limits count the gift
+// then, however late the job runs. A zero wonAt leaves it out (counted when the job runs).
+func (j Jobs) GiftGrantedAt(userID, userGiftID string, wonAt, expiresAt time.Time, phone, serviceName string) (Enqueued, error) {
 	if err := keySafeIDs("user_id", userID, "user_gift_id", userGiftID); err != nil {
 		return Enqueued{}, err
 	}
 	p := map[string]interface{}{"user_id": userID, "user_gift_id": userGiftID, "expires_at": seconds(expiresAt)}
 	put(p, "phone", phone, phone != "")
+	put(p, "won_at", seconds(wonAt), !wonAt.IsZero())
 	return j.send("gift.granted", put(p, "service_name", serviceName, serviceName != ""), Options{})
 }
 

@@ -142,7 +142,7 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 		id(j.SubscriptionUpsert(Subscription{UserID: u + "-1", Phone: phone, FirstName: "Sara", ExpiresAt: now.Add(20 * 24 * time.Hour), ReceiptID: "r1", Plan: "2"})),
 		id(j.CreditThresholdSet(u+"-1", "t1", 500, phone, "Sara", "")),
 		id(j.CreditBalance(u+"-1", 320)),
-		id(j.GiftGranted(u+"-1", u+"-g1", now.Add(72*time.Hour), phone, "لایک")),
+		id(j.GiftGrantedAt(u+"-1", u+"-g1", now.Add(-time.Minute), now.Add(72*time.Hour), phone, "لایک")),
 		id(j.GiftExpire(u+"-1", u+"-g2")),
 		id(j.SendinblueRegister(Registration{UserID: u + "-1", Email: u + "@example.com", FirstName: "Josh", LastName: "Cruise", Company: "Co",
 			Password: "Pa55w0rd65", Language: "en", Plan: map[string]interface{}{"id": "3", "credit": map[string]int{"email": 1200, "sms": 450}}})))
