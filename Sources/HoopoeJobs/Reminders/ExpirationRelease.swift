@@ -46,9 +46,7 @@ struct ExpirationRelease: Sendable {
             // Released before and done since — cancelled (a delete or a renewal, then the same expiry upserted again within
             // the once-key's 30 days), sent or given up: its once-key names that job, which will not send again. Recorded
             // and announced, it made a `reminder.queued` for nothing.
-            if result.createdID == nil, let record = try await SMSLedger(services: services).record(message.smsMessageID),
-                record.cancelled || ["sent", "failed", "unknown", "cancelled"].contains(record.state ?? "")
-            {
+            if result.createdID == nil, try await SMSLedger(services: services).record(message.smsMessageID)?.isSettled == true {
                 for (reminder, reason) in skipped {
                     try await services.events.emit(
                         ReminderSkipped(userID: reminder.user, expiresAt: reminder.expiresAt, offset: reminder.offset, reason: reason), at: now)

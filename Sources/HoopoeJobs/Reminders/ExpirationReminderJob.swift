@@ -73,10 +73,7 @@ public struct ExpirationReminderJob: JobHandler {
             type: Self.type, payload: .object(["tick": .integer(endSecond)]),
             options: EnqueueOptions(
                 queue: context.queue, runAt: runAt, onceKey: "reminders.expiration:after-quiet-hours:\(endSecond)", onceFor: .seconds(2 * 86_400)))
-        let id: String
-        switch result {
-        case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
-        }
+        let id = result.jobID
         let hours = "quiet hours \(quiet.startHour)-\(quiet.endHour)"
         if id == context.id {
             // This run is the put-off sweep, run before quiet hours end (an operator ran it now; a simulated clock behind

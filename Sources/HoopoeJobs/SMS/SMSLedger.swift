@@ -71,6 +71,10 @@ public struct SMSLedger: Sendable {
         public var announced: Bool
         /// Why the message was given up (`failed`, `unknown`) or cancelled.
         public var reason: String?
+
+        /// True when no run sends the message again: sent, given up (`failed`, `unknown`) or cancelled (a cancel after
+        /// the send leaves `sent` with ``cancelled``).
+        public var isSettled: Bool { cancelled || ["sent", "failed", "unknown", "cancelled"].contains(state ?? "") }
         /// The link-free variant's template name when that is what went out (nil: the payload's own template).
         public var sentTemplate: String?
         /// The payload (JSON) and queue of an IPPanel send, kept until its delivery is final: a bulk IPPanel ends

@@ -537,17 +537,14 @@ public struct SMSSendJob: JobHandler {
         let result = try await services.jobs.enqueue(payload, options: EnqueueOptions(
             queue: context.queue, runAt: runAt, onceKey: "sms:\(payload.messageID):deferred:\(String(format: "%.0f", target.timeIntervalSince1970.rounded(.towardZero)))",
             onceFor: .seconds(3 * 86_400)))
-        let id: String
-        switch result {
-        case .enqueued(let new), .scheduled(let new), .duplicate(let new), .alreadyEnqueued(let new): id = new
-        }
+        let id = result.jobID
         if id == context.id {
             // This run is that deferred job, run before the time it was deferred to by this host's clock (Redis's clock
             // promoted it, and this one lags; or an operator ran it now). "Deferred to itself" would settle it and
             // lose the message: it waits for its time as a retry instead.
             throw JobFailure.retry("\(reason): this deferred job ran before its time; waiting for it", at: runAt.timeIntervalSince1970 + 1)
         }
-        throw JobFailure.deferred("\(reason): deferred to \(services.calendar.persianDate(target)) \(Self.clockString(target, calendar: services.calendar)) local time as job \(id)", to: id)
+        throw JobFailure.deferred("\(reason): deferred to \(Self.localTime(target.timeIntervalSince1970, calendar: services.calendar)) local time as job \(id)", to: id)
     }
 
     private func emitSent(_ payload: SMSSendPayload, provider: String, ids: [String], ledger: SMSLedger, fallbackTemplate: String? = nil) async throws {
