@@ -187,6 +187,9 @@ type SMS struct {
 	Tokens                     map[string]string
 	UserID, Purpose            string    // optional
 	At                         time.Time // optional: send no earlier
+	// NotAfter (optional): a message whose text would be wrong later ("3 days left") is not sent after it; it ends
+	// failed with sms.failed (reason outdated: ...).
+	NotAfter time.Time
 }
 
 // SMSSend enqueues one templated SMS at most once per message id (once-key sms:<message_id>, 30 days).
@@ -194,5 +197,6 @@ func (j Jobs) SMSSend(s SMS) (Enqueued, error) {
 	p := map[string]interface{}{"message_id": s.MessageID, "phone": s.Phone, "template": s.Template, "tokens": s.Tokens}
 	put(p, "user_id", s.UserID, s.UserID != "")
 	put(p, "purpose", s.Purpose, s.Purpose != "")
+	put(p, "not_after", seconds(s.NotAfter), !s.NotAfter.IsZero())
 	return j.send("sms.send", p, Options{At: s.At, OnceKey: "sms:" + s.MessageID, OnceFor: 30 * day})
 }

@@ -132,6 +132,10 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	if _, err := j.SMSSend(sms); !errors.As(err, &once) {
 		t.Fatalf("an SMS enqueued twice: %v", err)
 	}
+	// NotAfter past: the worker ends it failed (sms.failed, reason outdated), never sent.
+	late := sms
+	late.MessageID, late.NotAfter = u+"-sms-late", now.Add(-time.Minute)
+	ids = append(ids, id(j.SMSSend(late)))
 	email := Email{MessageID: u + "-email", Email: u + "@example.com", TemplateID: 17, Params: map[string]string{"first_name": "سارا"},
 		Name: "Sara", UserID: u + "-1", Purpose: "test"}
 	ids = append(ids, id(j.EmailSend(email)))
@@ -187,7 +191,7 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	}
 
 	wanted := []string{"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
-		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered", "job.dead", "email.sent"}
+		"credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired", "sendinblue.registered", "job.dead", "email.sent", "sms.failed"}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		events, err := c.ReadEvents("0-0", 100000, 0)
@@ -233,6 +237,17 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 				if !seenByGroup[e.ID] {
 					t.Errorf("the group missed %s %s", e.ID, e.Type)
 				}
+			}
+			var smsOutcomes []string
+			for _, e := range mine {
+				if m, _ := e.Data["message_id"].(string); (e.Type == "sms.sent" || e.Type == "sms.failed") && (m == u+"-sms" || m == u+"-sms-late") {
+					reason, _ := e.Data["reason"].(string)
+					smsOutcomes = append(smsOutcomes, e.Type+" "+strings.TrimPrefix(m, u)+" "+strings.SplitN(reason, ":", 2)[0])
+				}
+			}
+			sort.Strings(smsOutcomes)
+			if got := strings.Join(smsOutcomes, ", "); got != "sms.failed -sms-late outdated, sms.sent -sms " {
+				t.Errorf("the SMS past its NotAfter: %q", got)
 			}
 			if n, err := c.AckEvents(group, groupIDs...); err != nil || n != len(grouped) {
 				t.Errorf("AckEvents: %d %v, want %d", n, err, len(grouped))

@@ -162,14 +162,16 @@ final class Jobs
 
     /**
      * One templated SMS, enqueued at most once per $messageId (once-key sms:<message_id>, 30 days).
+     * $notAfter (Unix seconds): a message whose text would be wrong later ("3 days left") is not sent after it; it
+     * ends failed with sms.failed (reason outdated: ...).
      *
      * @param array<string, string> $tokens
      */
-    public function smsSend(string $messageId, string $phone, string $template, array $tokens, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null): Enqueued
+    public function smsSend(string $messageId, string $phone, string $template, array $tokens, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null, int|float|null $notAfter = null): Enqueued
     {
         $payload = self::put(
             ['message_id' => $messageId, 'phone' => $phone, 'template' => $template, 'tokens' => (object) $tokens],
-            ['user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose],
+            ['user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose, 'not_after' => $notAfter],
         );
         return $this->client->enqueue('sms.send', $payload, ['queue' => $this->queueOf('sms.send'), 'at' => $at, 'once_key' => "sms:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
     }

@@ -264,6 +264,8 @@ final class WorkerTest
             throw new \RuntimeException('an SMS was enqueued twice');
         } catch (AlreadyEnqueued) {
         }
+        // notAfter past: the worker ends it failed (sms.failed, reason outdated), never sent.
+        $ids[] = $j->smsSend("$u-sms-late", $phone, 'expiration_reminder', $tokens, "$u-1", null, null, $this->now - 60)->id;
         $ids[] = $j->emailSend("$u-email", "$u@example.com", 17, ['first_name' => 'سارا'], 'Sara', "$u-1", 'test')->id;
         try {
             $j->emailSend("$u-email", "$u@example.com", 17, []);
@@ -302,13 +304,21 @@ final class WorkerTest
         sort($members);
         Check::equal(['at', 'b0', 'b1', 'b2', 'later', 'notified', 'now', 'once', 'unique'], $members, 'diag.record members');
         $events = $this->waitEvents(['freecredit.granted', 'freecredit.rejected', 'sms.sent', 'subscription.upserted', 'subscription.deleted',
-            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered', 'job.dead', 'email.sent']);
+            'credit.threshold.saved', 'credit.balance.recorded', 'credit.threshold.deleted', 'gift.expired', 'sendinblue.registered', 'job.dead', 'email.sent', 'sms.failed']);
         $doc = Check::vectors('events.json');
         $problems = [];
         foreach ($events as $event) {
             $problems = array_merge($problems, Check::eventProblems($event, $doc));
         }
         Check::equal([], $problems, 'events');
+        $sms = [];
+        foreach ($events as $event) {
+            if (in_array($event->type, ['sms.sent', 'sms.failed'], true) && in_array($event->data['message_id'] ?? null, ["$u-sms", "$u-sms-late"], true)) {
+                $sms[] = [$event->type, $event->data['message_id'], explode(':', (string) ($event->data['reason'] ?? ''))[0]];
+            }
+        }
+        sort($sms);
+        Check::equal([['sms.failed', "$u-sms-late", 'outdated'], ['sms.sent', "$u-sms", '']], $sms, 'the SMS past its notAfter is not sent');
         // The group, created before the jobs ran, got every one of this run's events; acknowledged, none is pending.
         $grouped = $c->readEventsGroup($group, 'reader-1', 100000);
         $ids = array_map(static fn ($e) => $e->id, $grouped);

@@ -101,8 +101,10 @@ class Jobs:
         return self.client.enqueue("email.send", payload, self._q("email.send"), at=at, once_key=f"email:{message_id}",
                                    once_for=SMS_ONCE_SECONDS)
 
-    def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None):
-        """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days)."""
+    def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None, not_after=None):
+        """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days).
+        not_after (Unix seconds): a message whose text would be wrong later ("3 days left") is not sent after it; it
+        ends failed with sms.failed (reason outdated: ...)."""
         payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": tokens},
-                       user_id=None if user_id is None else str(user_id), purpose=purpose)
+                       user_id=None if user_id is None else str(user_id), purpose=purpose, not_after=not_after)
         return self.client.enqueue("sms.send", payload, self._q("sms.send"), at=at, once_key=f"sms:{message_id}", once_for=SMS_ONCE_SECONDS)

@@ -102,6 +102,10 @@ class AgainstAWorker(unittest.TestCase):
                               user_id=f"{u}-1", purpose="test").id)
         with self.assertRaises(hoopoe.AlreadyEnqueued):
             j.sms_send(f"{u}-sms", phone, "expiration_reminder", {"token10": "Sara"})
+        # not_after past: the worker ends it failed (sms.failed, reason outdated), never sent.
+        ids.append(j.sms_send(f"{u}-sms-late", phone, "expiration_reminder",
+                              {"token10": "Sara", "token": "3", "token2": "1403/10/12", "token3": "https://kamva.ir/r/1"},
+                              user_id=f"{u}-1", not_after=self.now - 60).id)
         ids.append(j.email_send(f"{u}-email", f"{u}@example.com", 17, {"first_name": "سارا", "days_left": "۳"}, name="Sara",
                                 user_id=f"{u}-1", purpose="test").id)
         with self.assertRaises(hoopoe.AlreadyEnqueued):
@@ -135,7 +139,7 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual({m.decode() for m in self.r.smembers(key)}, {"now", "later", "at", "unique", "once", "b0", "b1", "b2", "notified"})
         events = self.wait_events({"freecredit.granted", "freecredit.rejected", "sms.sent", "subscription.upserted", "subscription.deleted",
                                    "credit.threshold.saved", "credit.balance.recorded", "credit.threshold.deleted", "gift.expired",
-                                   "sendinblue.registered", "job.dead", "email.sent"})
+                                   "sendinblue.registered", "job.dead", "email.sent", "sms.failed"})
         doc = load("events.json")
         self.assertEqual([p for e in events for p in event_problems(e, doc)], [])
         # Each event names the job that wrote it, but job.dead (the engine's, with data.job_id).
@@ -147,6 +151,9 @@ class AgainstAWorker(unittest.TestCase):
         self.assertEqual(c.ack_events(group, *[e.id for e in grouped]), len(grouped))
         self.assertEqual(self.r.xpending(c.events_key, group)["pending"], 0)
         self.assertEqual(c.read_events_group(group, "reader-1"), [])
+        sms = sorted((e.type, e.data["message_id"], e.data.get("reason", "").split(":")[0]) for e in events
+                     if e.type in ("sms.failed", "sms.sent") and e.data["message_id"] in (f"{u}-sms", f"{u}-sms-late"))
+        self.assertEqual(sms, [("sms.failed", f"{u}-sms-late", "outdated"), ("sms.sent", f"{u}-sms", "")])
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
 
