@@ -72,10 +72,11 @@ struct SubscriptionStore: Sendable {
     ///
     /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released.
     /// ARGV[1] user · [2] expires_at · [3] phone · [4] first_name · [5] plan · [6] receipt_id · [7] updated_at
-    /// · [8] TTL s · [9] email · [10…] offset, due pairs.
-    func upsert(_ sub: Subscription, now: Date, ttl: Int, reminders: [(offset: Int, due: Date)]) async throws -> UpsertOutcome {
+    /// · [8] TTL s · [9] email · [10] the job's id (its run again gets its own outcome back, not `same`) · [11…] offset, due
+    /// pairs.
+    func upsert(_ sub: Subscription, now: Date, ttl: Int, reminders: [(offset: Int, due: Date)], jobID: String) async throws -> UpsertOutcome {
         var arguments = [sub.user, String(sub.expiresAt), sub.phone, sub.firstName, sub.plan, sub.receiptID,
-                         String(format: "%.0f", now.timeIntervalSince1970), String(ttl), sub.email]
+                         String(format: "%.0f", now.timeIntervalSince1970), String(ttl), sub.email, jobID]
         for (offset, due) in reminders { arguments += [String(offset), String(Int64(due.timeIntervalSince1970))] }
         let reply = try await redis.run(
             Self.upsertScript, keys: [subscriptionKey(sub.user), dueKey, releasedKey(sub.user)], arguments: arguments)

@@ -70,7 +70,7 @@ public struct SubscriptionUpsertJob: JobHandler {
         let subscription = SubscriptionStore.Subscription(
             user: user, expiresAt: expires, phone: phone, firstName: name, plan: payload.plan?.value ?? "", receiptID: receipt, email: email)
         let recorded = try await store.upsert(
-            subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []))
+            subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []), jobID: context.id)
         let outcome = recorded.outcome
         let cancelled = try await ReleasedReminders.cancel(recorded.toCancel.map(\.job), services: services)
         try await store.forgetReleased(user, recorded.toCancel)

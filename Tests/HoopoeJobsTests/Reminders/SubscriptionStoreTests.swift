@@ -41,19 +41,23 @@ struct SubscriptionStoreTests {
         let first = try await store.upsert(
             .init(user: "7", expiresAt: Int64(expiry.timeIntervalSince1970), phone: "09121234567", firstName: "Sara", plan: "2",
                   receiptID: "R-2", email: ""),
-            now: now, ttl: 86_400 * 80, reminders: plan.scheduled)
+            now: now, ttl: 86_400 * 80, reminders: plan.scheduled, jobID: "upsert-1")
         #expect(first.outcome == "renewed")
         #expect(first.toCancel.count == 1)
-        // The retry.
-        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2025-01-15", receipt: "R-2"))
+        // The retry: the same job, so the event says what its first run did (not `same`).
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2025-01-15", receipt: "R-2"), id: "upsert-1")
         #expect(try await harness.smsJobs().isEmpty, "the old expiry's waiting sms.send is cancelled by the retry")
         let retried = try #require(try await harness.events("subscription.upserted").last)
-        #expect(retried.data["outcome"] == "same")
+        #expect(retried.data["outcome"] == "renewed")
+        #expect(retried.data["previous_expires_at"] != nil)
+        #expect(retried.data["scheduled_offsets"] == [10, 3, 1, 0])
         #expect(retried.data["cancelled_jobs"] == 1)
         #expect(try await harness.redis.send("HLEN", store.releasedKey("7")).int == 0, "cancelled entries are forgotten")
-        // A later call hands back nothing more.
+        // A later call (another job) hands back nothing more, and finds the same expiry.
         try await harness.run(SubscriptionUpsertJob(services: services), subscription("7", expires: "2025-01-15", receipt: "R-2"))
-        #expect(try await harness.events("subscription.upserted").last?.data["cancelled_jobs"] == 0)
+        let later = try #require(try await harness.events("subscription.upserted").last)
+        #expect(later.data["cancelled_jobs"] == 0)
+        #expect(later.data["outcome"] == "same")
     }
 
     @Test("a delete retried after its script ran and its worker died cancels the waiting SMS, then forgets it")
