@@ -74,7 +74,7 @@ public struct CreditThresholdDeleteJob: JobHandler {
         } catch {
             throw JobFailure.permanent(error.message)
         }
-        let existed = try await CreditThresholdStore(services: services).delete(user: user, thresholdID: id)
+        let existed = try await CreditThresholdStore(services: services).delete(user: user, thresholdID: id, jobID: context.id)
         try await services.events.emit(
             CreditThresholdDeleted(userID: user, thresholdID: id, existed: existed), at: try await services.clock.now())
     }

@@ -17,6 +17,9 @@ struct CreditThresholdStore: Sendable {
     func thresholdsKey(_ user: String) -> String { services.key("{credit}:thresholds:\(user)") }
     /// Hash per user: threshold id → `armed` | `fired`; `<threshold id>:n` counts firings (message ids).
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
+    /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
+    /// answers `existed` as its first run did).
+    func deletedKey(_ user: String, _ thresholdID: String) -> String { services.key("{credit}:deleted:\(user):\(thresholdID)") }
     /// Hash: user → last known balance (from `credit.balance` jobs or Brevo).
     var balancesKey: String { services.key("{credit}:balances") }
     /// Hash: message id → JSON of a low-credit SMS decided but not yet enqueued.
@@ -60,12 +63,15 @@ struct CreditThresholdStore: Sendable {
     /// Removes one threshold and its state; forgets the user when it was their last, and the child email its auth key
     /// resolved to. True when it existed.
     ///
-    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · KEYS[5] auth keys' marks · ARGV[1]
-    /// user · ARGV[2] threshold id.
-    func delete(user: String, thresholdID: String) async throws -> Bool {
+    /// `jobID` run again gets its first run's answer back.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · KEYS[5] auth keys' marks · KEYS[6]
+    /// deleted mark · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id.
+    func delete(user: String, thresholdID: String, jobID: String) async throws -> Bool {
         try await redis.run(
-            Self.deleteThresholdScript, keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey],
-            arguments: [user, thresholdID]
+            Self.deleteThresholdScript,
+            keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey, deletedKey(user, thresholdID)],
+            arguments: [user, thresholdID, jobID]
         ).int == 1
     }
 

@@ -19,7 +19,7 @@ public struct SubscriptionDeleteJob: JobHandler {
         let user: String
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         let store = SubscriptionStore(services: services)
-        let deleted = try await store.delete(user)
+        let deleted = try await store.delete(user, jobID: context.id)
         let cancelled = try await ReleasedReminders.cancel(deleted.toCancel.map(\.job), services: services)
         try await store.forgetReleased(user, deleted.toCancel)
         try await services.events.emit(SubscriptionDeleted(

@@ -25,6 +25,9 @@ struct SubscriptionStore: Sendable {
     /// `<queue>|<email.send job id>`) of released reminders, so a renewal can cancel the ones still waiting. Expires
     /// 40 days after the last release.
     func releasedKey(_ user: String) -> String { services.key("{reminders}:jobs:\(user)") }
+    /// String per user: `<dropped reminders>|<job id>` of the `subscription.delete` that removed the subscription,
+    /// kept a day: that job run again answers as its first run did (reminders_delete.lua).
+    func deletedKey(_ user: String) -> String { services.key("{reminders}:deleted:\(user)") }
 
     // MARK: Subscriptions
 
@@ -89,10 +92,12 @@ struct SubscriptionStore: Sendable {
     /// Forgets a subscription and its pending reminders; hands back its released jobs to cancel, which stay recorded
     /// until ``forgetReleased(_:_:)`` (a retry after a crash before their cancels still finds them).
     ///
-    /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released · ARGV[1] user.
-    func delete(_ user: String) async throws -> (existed: Bool, dropped: Int, toCancel: [ReleasedEntry]) {
+    /// `jobID` run again gets its first run's `existed` and `dropped` back.
+    ///
+    /// KEYS[1] subscription · KEYS[2] due · KEYS[3] released · KEYS[4] deleted · ARGV[1] user · ARGV[2] job id.
+    func delete(_ user: String, jobID: String) async throws -> (existed: Bool, dropped: Int, toCancel: [ReleasedEntry]) {
         let reply = try await redis.run(
-            Self.deleteScript, keys: [subscriptionKey(user), dueKey, releasedKey(user)], arguments: [user])
+            Self.deleteScript, keys: [subscriptionKey(user), dueKey, releasedKey(user), deletedKey(user)], arguments: [user, jobID])
         let parts = reply.array ?? []
         return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, ReleasedEntry.pairs(parts.dropFirst(2)))
     }

@@ -33,7 +33,7 @@ struct CreditThresholdStoreTests {
 
         // Deleted while the sweep's request was out: its answer is not remembered.
         let before = try await store.lookUpChildEmail(authKey: "key-a").mark
-        #expect(try await store.delete(user: "u", thresholdID: "t"))
+        #expect(try await store.delete(user: "u", thresholdID: "t", jobID: "d1"))
         #expect(try await store.childEmail(authKey: "key-a") == nil)
         try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: before)
         #expect(try await store.childEmail(authKey: "key-a") == nil)
@@ -62,7 +62,7 @@ struct CreditThresholdStoreTests {
         #expect(try await store.rememberChildEmail(user: "u", authKey: "key-a", email: "a@example.com", mark: again.mark))
         #expect(try await store.childEmail(authKey: "key-a") == "a@example.com")
         // Deleted, the key's mark goes with its email: nothing of the auth key is kept.
-        #expect(try await store.delete(user: "u", thresholdID: "t"))
+        #expect(try await store.delete(user: "u", thresholdID: "t", jobID: "d1"))
         #expect(try await store.lookUpChildEmail(authKey: "key-a").mark == "")
     }
 }

@@ -68,8 +68,12 @@ struct LowCreditReminderTests {
         try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "low", 50))
         try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "high", 500))
         try await harness.run(CreditThresholdSetJob(services: services), threshold("u2", "gone", 1000))
-        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "u2", "threshold_id": "gone"])
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "u2", "threshold_id": "gone"], id: "delete-1")
         #expect(try await harness.events("credit.threshold.deleted").first?.data["existed"] == true)
+        // The same job run again (its event write failed) answers as its first run did; another finds nothing.
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "u2", "threshold_id": "gone"], id: "delete-1")
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "u2", "threshold_id": "gone"], id: "delete-2")
+        #expect(try await harness.events("credit.threshold.deleted").map { $0.data["existed"] } == [true, true, false])
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "u2", "credits": 300])
         try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
         #expect(try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue } == ["reminder.low_credit:u2:high:1"])

@@ -65,15 +65,21 @@ struct SubscriptionStoreTests {
         let harness = try await released("8")
         let services = try harness.services()
         let store = SubscriptionStore(services: services)
-        let first = try await store.delete("8")
+        let first = try await store.delete("8", jobID: "delete-1")
         #expect(first.existed)
+        #expect(first.dropped == 3, "offsets 3, 1 and 0 were pending")
         #expect(first.toCancel.count == 1)
-        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "8"])
+        // The retry: the same job, so the event says what its first run found.
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "8"], id: "delete-1")
         #expect(try await harness.smsJobs().isEmpty, "the waiting sms.send is cancelled by the retry")
         let retried = try #require(try await harness.events("subscription.deleted").last)
-        #expect(retried.data["existed"] == false)
+        #expect(retried.data["existed"] == true)
+        #expect(retried.data["dropped_reminders"]?.int64Value == Int64(first.dropped))
         #expect(retried.data["cancelled_jobs"] == 1)
         #expect(try await harness.redis.send("EXISTS", store.releasedKey("8")).int == 0, "cancelled entries are forgotten")
+        // Another delete finds nothing.
+        try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "8"])
+        #expect(try await harness.events("subscription.deleted").last?.data["existed"] == false)
     }
 
     @Test("a renewal keeps the new expiry's released entries and hands back only the others")

@@ -6,12 +6,19 @@
 -- its last save (a cache: a threshold of another user with the same key resolves it again; kept, the email outlived
 -- every threshold that named it).
 --
+-- The deleting job is kept a day (KEYS[6]): the same job run again (its event write failed) answers 1 again.
+--
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] users · KEYS[4] child_email · KEYS[5] auth_key_set ·
--- ARGV[1] user · ARGV[2] threshold id
+-- KEYS[6] deleted:<user>:<threshold id> · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id
 -- Returns 1 when the threshold existed.
 local key = credit_auth_key(redis.call('HGET', KEYS[1], ARGV[2]))
 if key then redis.call('HDEL', KEYS[4], key); redis.call('HDEL', KEYS[5], key) end
 local n = redis.call('HDEL', KEYS[1], ARGV[2])
+if n == 1 then
+  redis.call('SET', KEYS[6], ARGV[3], 'EX', 86400)
+elseif redis.call('GET', KEYS[6]) == ARGV[3] then
+  n = 1
+end
 redis.call('HDEL', KEYS[2], ARGV[2])
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
 return n

@@ -4,7 +4,10 @@
 -- entries stay until the caller has cancelled them and forgets them (SubscriptionStore.forgetReleased), so a retry
 -- after a crash between this script and the cancels cancels them still.
 --
--- KEYS[1] sub:<user> · KEYS[2] due · KEYS[3] jobs:<user> · ARGV[1] user
+-- The deleting job and what it removed are kept a day (KEYS[4]): the same job run again (its event write failed)
+-- gets its first run's answer back, not existed 0.
+--
+-- KEYS[1] sub:<user> · KEYS[2] due · KEYS[3] jobs:<user> · KEYS[4] deleted:<user> · ARGV[1] user · ARGV[2] job id
 -- Returns {existed (0/1), removed count, field, '<queue>|<id>[|<message id>]', ...}
 local old = redis.call('HGET', KEYS[1], 'expires_at')
 local result = {old and 1 or 0, 0}
@@ -13,6 +16,10 @@ if old then
   for o in string.gmatch(offsets, '[^,]+') do
     result[2] = result[2] + redis.call('ZREM', KEYS[2], o .. '|' .. old .. '|' .. ARGV[1])
   end
+  redis.call('SET', KEYS[4], result[2] .. '|' .. ARGV[2], 'EX', 86400)
+else
+  local removed, job = string.match(redis.call('GET', KEYS[4]) or '', '^(%d+)|(.*)$')
+  if job == ARGV[2] then result = {1, tonumber(removed)} end
 end
 local jobs = redis.call('HGETALL', KEYS[3])
 for i = 1, #jobs do table.insert(result, jobs[i]) end
