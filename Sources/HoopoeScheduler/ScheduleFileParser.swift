@@ -260,8 +260,8 @@ struct ScheduleFileParser {
 
     /// A YAML node as JSON: scalars by their resolved tag (`3` → integer, `"3"` → string, `yes` → true).
     /// - Throws: what JSON cannot carry, or would carry otherwise than written: a number beyond 64-bit integers or
-    ///   doubles, infinity or NaN (`.inf`, `1e400`: every tick's enqueue was refused, in the log only), a key given
-    ///   twice (Yams keeps both, and the last won), a key that is not text.
+    ///   doubles, infinity or NaN (`.inf`, `1e400`: every tick's enqueue was refused, in the log only), a YAML 1.1
+    ///   base-60 number (`12:30`), a key given twice (Yams keeps both, and the last won), a key that is not text.
     static func json(_ node: Node) throws(PayloadProblem) -> JSONValue {
         switch node {
         case .scalar:
@@ -269,6 +269,9 @@ struct ScheduleFileParser {
             switch tag(of: node) {
             case .null: return .null
             case .bool: return .bool(node.bool ?? false)
+            case .int where written.contains(":"), .float where written.contains(":"):
+                // YAML 1.1 reads `12:30` as 750 (sexagesimal), and Yams' conversion of a long one overflows (a trap).
+                throw PayloadProblem(message: "\(written) is a YAML 1.1 base-60 number (12:30 would be sent as 750); quote it to send text", node: node)
             case .int:
                 guard let value = node.int else { throw PayloadProblem(message: "\(written) does not fit a 64-bit integer; quote it to send text", node: node) }
                 return .integer(Int64(value))

@@ -118,6 +118,14 @@ import Testing
         Bad(label: "payload integer beyond 64 bits", task: "a", key: "payload", code: .wrongType,
             message: "99999999999999999999 does not fit a 64-bit integer",
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {n: 99999999999999999999}}"),
+        // YAML 1.1 base-60: `12:30` resolved to 750 (silently), and a long or large one overflowed inside Yams (a crash).
+        Bad(label: "payload holding a base-60 time", task: "a", key: "payload", code: .wrongType, message: "12:30 is a YAML 1.1 base-60 number",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {at: 12:30}}"),
+        Bad(label: "payload holding a base-60 number that overflows", task: "a", key: "payload", code: .wrongType,
+            message: "1:0:0:0:0:0:0:0:0:0:0 is a YAML 1.1 base-60 number",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {x: 1:0:0:0:0:0:0:0:0:0:0}}"),
+        Bad(label: "payload holding a base-60 float", task: "a", key: "payload", code: .wrongType, message: "1:30.5 is a YAML 1.1 base-60 number",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {x: 1:30.5}}"),
         Bad(label: "payload key given twice", task: "a", key: "payload", code: .wrongType, message: "key \"n\" given twice",
             yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  payload:\n    n: 1\n    n: 2"),
     ]
