@@ -31,12 +31,14 @@ public struct RegistrationSettings: Sendable, Equatable {
 
     /// The least number of attempts whose waits, each at its shortest (the lower jitter bound), add up to
     /// ``retryHours``: a registration that fails every time is still being tried that long after its first attempt.
-    /// Counted no further than one past an envelope's limit (``EnvelopeRules/maxAttempts``), which start-up refuses.
+    /// At most an envelope's limit (``EnvelopeRules/maxAttempts``, 1000): a maximum delay too short for the window
+    /// (e.g. 120 s for 48 h) shortens the window instead. More attempts were cut short at attempt 1001, the job
+    /// buried as a corrupt envelope without its `sendinblue.failed`.
     public var maxAttempts: Int {
         let span = Double(retryHours) * 3600
         var waited = 0.0
         var attempts = 1
-        while waited < span, attempts <= EnvelopeRules.maxAttempts {
+        while waited < span, attempts < EnvelopeRules.maxAttempts {
             waited += shortestDelay(afterAttempt: attempts)
             attempts += 1
         }
@@ -62,13 +64,6 @@ extension RegistrationSettings {
         guard retryCap >= retryBase else {
             throw ConfigurationError(
                 key: "REGISTRATION_RETRY_MAX_SECONDS", message: "must be at least REGISTRATION_RETRY_BASE_SECONDS (\(retryBase)), got \(retryCap)")
-        }
-        // An envelope carries at most 1000 attempts: a window needing more was cut short at attempt 1001, buried as a
-        // corrupt envelope without its sendinblue.failed.
-        guard maxAttempts <= EnvelopeRules.maxAttempts else {
-            throw ConfigurationError(
-                key: "REGISTRATION_RETRY_MAX_SECONDS",
-                message: "\(retryCap) s between attempts would need more than \(EnvelopeRules.maxAttempts) attempts to span REGISTRATION_RETRY_HOURS (\(retryHours)); raise it")
         }
         statusPolls = try env.integer("REGISTRATION_STATUS_POLLS", default: statusPolls, in: 1...10)
         statusPollInterval = try env.seconds("REGISTRATION_STATUS_POLL_SECONDS", default: statusPollInterval)

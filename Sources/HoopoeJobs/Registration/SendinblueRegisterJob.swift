@@ -125,21 +125,12 @@ public struct SendinblueRegisterJob: JobHandler {
     ) async throws -> Int64 {
         typealias F = RegistrationProgress.Field
         if let id = progress.childID { return id }
+        var searchedTheList = false
         if progress.createSent {
-            // An earlier create may have worked although its answer was lost: look before creating again. A long list
-            // is searched across attempts: each page read is remembered, and the next attempt goes on from there.
-            let found = try await call(store, log: log) { () async throws(ProviderError) in
-                try await brevo.findChild(email: payload.email, from: progress.findOffset) { offset in
-                    try? await store.update(set: [F.findOffset: String(offset)])
-                }
-            }.value
-            if let id = found?.id {
-                try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent, F.findOffset])
-                progress.childID = id
-                progress.adopted = true
-                log.info("found the child an earlier attempt created (its answer was lost); adopting it", metadata: ["child_id": "\(id)"])
-                return id
-            }
+            // An earlier create may have worked although its answer was lost, or Brevo said the email has a child
+            // already: look before creating again.
+            if let id = try await findChild(payload, brevo: brevo, store: store, progress: &progress, log: log) { return id }
+            searchedTheList = true
         }
         guard let child = payload.newChild else {
             throw JobFailure.permanent(
@@ -148,7 +139,15 @@ public struct SendinblueRegisterJob: JobHandler {
         try await store.update(set: [F.createSent: "1"], remove: [F.findOffset])
         let created: BrevoCreatedChild
         do {
-            created = try await brevo.createChild(child).value
+            created = try await brevo.createChild(child, adoptingDuplicate: false).value
+        } catch let error where error.httpStatus == 400 && error.code == "duplicate_parameter" && !searchedTheList {
+            // The email has a child already (an earlier create, or the caller's own attempt before it gave the job to
+            // Hoopoe): found by the same search, `create_sent` kept so that a search the hour's budget cuts short goes
+            // on where it stopped in the next attempt. Not found, the refusal stands.
+            progress.findOffset = 0
+            if let id = try await findChild(payload, brevo: brevo, store: store, progress: &progress, log: log) { return id }
+            try await store.update(remove: [F.createSent, F.findOffset])
+            throw await failure(for: error, store: store, log: log)
         } catch {
             // A clear refusal created nothing: no need to list the children before the next try.
             if !error.outcomeUnknown { try await store.update(remove: [F.createSent]) }
@@ -168,6 +167,26 @@ public struct SendinblueRegisterJob: JobHandler {
         progress.authKey = created.authKey ?? progress.authKey
         progress.adopted = created.adopted
         log.info(created.adopted ? "a child with this email already existed; adopting it" : "child created", metadata: ["child_id": "\(id)"])
+        return id
+    }
+
+    /// The child with the payload's email, searched for in the children list and adopted (its id stored); nil when the
+    /// whole list holds none. A long list is searched across attempts: each page read is remembered (`find_offset`),
+    /// and the next attempt goes on from there.
+    private func findChild(
+        _ payload: Payload, brevo: BrevoClient, store: RegistrationStore, progress: inout RegistrationProgress, log: Logger
+    ) async throws -> Int64? {
+        typealias F = RegistrationProgress.Field
+        let found = try await call(store, log: log) { [progress] () async throws(ProviderError) in
+            try await brevo.findChild(email: payload.email, from: progress.findOffset) { offset in
+                try? await store.update(set: [F.findOffset: String(offset)])
+            }
+        }.value
+        guard let id = found?.id else { return nil }
+        try await store.update(set: [F.childID: String(id), F.adopted: "1"], remove: [F.createSent, F.findOffset])
+        progress.childID = id
+        progress.adopted = true
+        log.info("found a child with this email (an earlier create, its answer lost, or one made before); adopting it", metadata: ["child_id": "\(id)"])
         return id
     }
 

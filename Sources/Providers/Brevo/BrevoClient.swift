@@ -48,13 +48,17 @@ public struct BrevoClient: Sendable {
     /// again. A `400 duplicate_parameter` is reconciled here: if a child with this email exists it is returned
     /// with `adopted == true`, otherwise the error is permanent. (Whether Brevo really answers an existing email
     /// with `duplicate_parameter` is an open question, docs/providers.md §6.3.)
-    public func createChild(_ child: BrevoNewChild) async throws(ProviderError) -> BrevoResponse<BrevoCreatedChild> {
+    ///
+    /// `adoptingDuplicate: false` throws the `duplicate_parameter` error as it came, for a caller that searches the
+    /// children list across attempts (``findChild(email:from:reached:)``): the search here starts from 0 and, on a
+    /// reseller with more children than an hour's budget reads, never ends.
+    public func createChild(_ child: BrevoNewChild, adoptingDuplicate: Bool = true) async throws(ProviderError) -> BrevoResponse<BrevoCreatedChild> {
         do {
             let (json, rateLimit) = try await call(
                 "reseller/createChild", method: .POST, path: "/reseller/children", body: child.body, idempotent: false)
             let created = BrevoCreatedChild(authKey: json?["authKey"]?.stringValue, id: json?["id"]?.int64Value, adopted: false)
             return BrevoResponse(value: created, rateLimit: rateLimit)
-        } catch let error where error.httpStatus == 400 && error.code == "duplicate_parameter" {
+        } catch let error where adoptingDuplicate && error.httpStatus == 400 && error.code == "duplicate_parameter" {
             let existing = try await findChild(email: child.email)
             if let id = existing.value?.id {
                 return BrevoResponse(value: BrevoCreatedChild(authKey: nil, id: id, adopted: true), rateLimit: existing.rateLimit)

@@ -231,6 +231,34 @@ import Testing
         }
     }
 
+    /// Brevo answers the create `400 duplicate_parameter` (the email has a child: the caller's own attempt made it
+    /// before handing the job over) on a reseller with many children: the search for it, cut short by the hour's rate
+    /// limit, goes on where it stopped. It started from offset 0 at every attempt (inside the create), so it never
+    /// reached the child, and each attempt spent the hour's budget of every other Brevo job.
+    @Test func aDuplicateEmailIsSearchedForAcrossAttempts() async throws {
+        let harness = try await DomainHarness(environment: Self.fastRetries)
+        let password = Self.uniquePassword()
+        let brevo = try #require(try harness.services().providers.brevo)
+        for index in 0..<45 {
+            let email = index == 44 ? "existing@example.com" : "other\(index)@example.com"
+            _ = try await brevo.createChild(BrevoNewChild(email: email, firstName: "F", lastName: "L", companyName: "C", password: "p"))
+        }
+        await harness.control.clearRequests()
+        // The create and two pages, then the hour's budget is spent (its reset hint: 1 s).
+        await harness.control.setBrevoRateLimit(limit: 100, remaining: 3, reset: 1)
+        try await Self.withWorker(harness, password: password) { _ in
+            try await harness.enqueue("sendinblue.register", Self.payload(user: "u-dup", email: "existing@example.com", password: password))
+            #expect(try await eventually(timeout: .seconds(20)) { await harness.control.requests(to: .brevoListChildren).count == 3 })
+            await harness.control.setBrevoRateLimit(limit: 100, remaining: 100, reset: 1)
+            let registered = try await Self.registered(harness)
+            #expect(registered["adopted"] == true)
+            let offsets = await harness.control.requests(to: .brevoListChildren).map { $0.target.split(separator: "offset=").last.map(String.init) ?? "" }
+            #expect(offsets == ["0", "20", "40", "40"], "the retry went on at 40: \(offsets)")
+            #expect(await harness.control.requests(to: .brevoCreateChild).count == 1, "found, not created again")
+            #expect(await harness.control.brevoChildEmails().filter { $0 == "existing@example.com" }.count == 1)
+        }
+    }
+
     @Test func alertsRaiseProviderAlertAndParkTheJobUntilFixed() async throws {
         let harness = try await DomainHarness(environment: Self.fastRetries)
         let password = Self.uniquePassword()
