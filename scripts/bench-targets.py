@@ -6,12 +6,17 @@
 Each section of scripts/bench.sh appends what it measured to FACTS as one JSON line, {"fact": SECTION, ...}, or
 {"fact": SECTION, "error": why} when it failed, or {"fact": SECTION, "skipped": why}. A row whose section did not
 measure its figure says so (the reason, not a number); a number outside what makes sense (zero, NaN, a latency run
-where not every job started) is a failure, never a "met".
+where not every job started) is a failure, never a "met", and so is a peers' row with a "warning" (the harness's
+driver sets it when bench:done ended past N: some jobs ran more than once, which inflates the row's rate).
 
 The peers' section may add {"fact": "peers-repeat", "peers": [...]} lines, one for each further run of the harness with
 Sidekiq's and this build's rows only (BENCH_PEERS_REPEAT): the 1-process ratio is then the median of the pairs' ratios
 (each pair side by side in one harness run) and the worker and Redis CPU rows the medians of this build's rows, every
-value listed (decision 0049). Likewise:
+value listed (decision 0049). A row may carry "started_s", when the harness began it (seconds into its run, which
+scripts/bench.sh reads from the harness's log): two rows that started more than PAIR_WINDOW_S (60 s) apart are not side
+by side, and are not paired; the row says so. Likewise:
+- {"fact": "client-repeat", ...} lines, more pairs of redis-benchmark's rates then this client's (BENCH_CLIENT_REPEAT):
+  the two client rows read the median of the pairs' ratios;
 - {"fact": "latency-repeat", ...} lines, more 10,000 jobs/s runs (BENCH_LATENCY_REPEAT): the p99 row reads the median
   p99 of all the runs, and names beside it, without counting it, the median p99 of the {"fact": "latency-floor", ...}
   lines, the machine's floor (a C hiredis pair run after each: decision 0060);
@@ -40,6 +45,7 @@ import os
 import sys
 
 MIB = 1024 * 1024
+PAIR_WINDOW_S = 60  # two peers' rows that started further apart than this are not a pair (decision 0049)
 
 
 def load(path):
@@ -54,7 +60,7 @@ def load(path):
                     if "peers" in fact:  # a repeat whose report could not be read is left out
                         facts.setdefault("peers-repeat", []).append(fact["peers"])
                 elif fact["fact"] in ("latency-repeat", "latency-floor", "enqueue-repeat", "enqueue-ceiling", "machine-speed",
-                                      "instructions"):
+                                      "instructions", "client-repeat"):
                     facts.setdefault(fact["fact"], []).append(fact)
                 elif fact["fact"] == "topology-repeat":
                     facts.setdefault("topology-repeat", {}).setdefault(fact["round"], {})[fact["row"]] = fact
@@ -91,18 +97,30 @@ def peer(facts, name):
         raise Missing(f"not run ({name} not in BENCH_PEERS)")
     if row.get("error") or row.get("skipped"):
         raise Missing(f"{name} failed: {row.get('error') or row.get('skipped')}")
+    if row.get("warning"):
+        raise Missing(f"{name} failed: {row['warning']} (some jobs ran more than once, which inflates its rate)")
     return row
 
 
 def repeated(facts, *names):
     """The rows of `names` from each repeated run of the harness that measured all of them (decision 0049): a list
-    of tuples, one a run, in run order. A repeat where one of them failed is left out (the main run's rows say why)."""
+    of tuples, one a run, in run order. A repeat where one of them failed (an error, or a warning: see `peer`) is left
+    out (the main run's rows say why)."""
     runs = []
     for peers in facts.get("peers-repeat", []):
         found = [next((p for p in peers if p.get("peer") == name), None) for name in names]
-        if all(r is not None and not r.get("error") and not r.get("skipped") for r in found):
+        if all(r is not None and not r.get("error") and not r.get("skipped") and not r.get("warning") for r in found):
             runs.append(tuple(found))
     return runs
+
+
+def apart(*rows_):
+    """Seconds between the starts of rows of one harness run ("started_s"), or None when one has no start (facts of an
+    older run, or a harness whose log could not be read): those are paired by run, as before."""
+    starts = [r.get("started_s") for r in rows_]
+    if not all(isinstance(s, (int, float)) and not math.isnan(s) for s in starts):
+        return None
+    return max(starts) - min(starts)
 
 
 def median(values):
@@ -133,16 +151,24 @@ def rows(facts):
     """(figure, measured text, target text, met: True/False) for each target; met is None when not measured."""
 
     def vs_sidekiq(name, minimum):
-        ours, theirs = peer(facts, "hoopoe"), peer(facts, name)
-        hoopoe = number(ours.get("steady_rate"), "Hoopoe's steady jobs/s")
-        other = number(theirs.get("steady_rate"), f"{name}'s steady jobs/s")
-        ratio = hoopoe / other
-        first = f"{hoopoe:,.0f} / {other:,.0f} jobs/s = {ratio:.1f}×{load_note(ours, theirs)}"
-        pairs = [(ours, theirs)] + repeated(facts, "hoopoe", name)
-        ratios = [ratio] + [number(h.get("steady_rate"), "Hoopoe's steady jobs/s") / number(t.get("steady_rate"), f"{name}'s steady jobs/s")
-                            for h, t in pairs[1:]]
+        steady = lambda row, who: number(row.get("steady_rate"), f"{who}'s steady jobs/s")
+        pairs, far = [], []  # far: the runs whose two rows started more than PAIR_WINDOW_S apart, not paired
+        for h, t in [(peer(facts, "hoopoe"), peer(facts, name))] + repeated(facts, "hoopoe", name):
+            gap = apart(h, t)
+            if gap is not None and gap > PAIR_WINDOW_S:
+                far.append(gap)
+            else:
+                pairs.append((h, t))
+        why = (f"Hoopoe's and {name}'s rows started {', '.join(f'{g:.0f}' for g in far)} s apart (more than "
+               f"{PAIR_WINDOW_S} s: not side by side)")
+        if not pairs:
+            raise Missing(f"not paired: {why}")
+        ratios = [steady(h, "Hoopoe") / steady(t, name) for h, t in pairs]
+        (h, t), ratio = pairs[0], ratios[0]
+        first = f"{steady(h, 'Hoopoe'):,.0f} / {steady(t, name):,.0f} jobs/s = {ratio:.1f}×{load_note(h, t)}"
         text, met = medianed(ratios, first, "pair", lambda r: f"{r:.1f}×", lambda r: r >= minimum)
-        return text + (machine_ceiling(pairs) + profile() if name == "sidekiq" else ""), met
+        left_out = f"; {len(far)} run{'s' if len(far) > 1 else ''} not paired: {why}" if far else ""
+        return text + left_out + (machine_ceiling(pairs) + profile() if name == "sidekiq" else ""), met
 
     def profile():
         """Where the vCPUs went while this build drained a backlog alone (`bench-ab.py --threads`, session 34): the
@@ -252,9 +278,13 @@ def rows(facts):
                 f"{median(rates):,.0f} XADDs/s of {len(rates)} ({', '.join(f'{v:,.0f}' for v in rates)})")
 
     def client(ours, theirs, what):
+        """The median of the pairs' ratios (decision 0049): each pair redis-benchmark's rate, then this client's."""
+        def ratio(fact):
+            return number(fact.get(ours), f"Hoopoe's {what}") / number(fact.get(theirs), f"redis-benchmark's {what}")
         fact = need(facts, "client")
-        hoopoe, other = number(fact.get(ours), f"Hoopoe's {what}"), number(fact.get(theirs), f"redis-benchmark's {what}")
-        return f"{hoopoe:,.0f} / {other:,.0f} ops/s = {hoopoe / other:.2f}×", hoopoe / other >= 0.9
+        ratios = [ratio(fact)] + [ratio(r) for r in facts.get("client-repeat", []) if "error" not in r]
+        return medianed(ratios, f"{fact[ours]:,.0f} / {fact[theirs]:,.0f} ops/s = {ratios[0]:.2f}×", "pair",
+                        lambda r: f"{r:.2f}×", lambda r: r >= 0.9)
 
     def latency():
         run = need(facts, "engine").get("latency", {}).get("10000")

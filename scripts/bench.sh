@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` (run inside scripts/test-redis.sh, so REDIS_URL is a private server). Prints, in one run:
-#   1. the Redis client beside redis-benchmark on the same server, as ratios (the 1-task row beside `-c 1`);
+#   1. the Redis client beside redis-benchmark on the same server, as ratios (the 1-task row beside `-c 1`), then
+#      BENCH_CLIENT_REPEAT (default 2) more pairs, each redis-benchmark's rates then this client's, whose ratios'
+#      medians the targets read (decision 0049);
 #   2. the engine: batch-enqueue rate (BENCH_ENQUEUE_REPEAT, default 2, more runs, whose median the target reads, each
 #      beside the machine's ceiling: Redis's own pipelined XADD of the same envelope, bench/floor/xadd_ceiling.sh,
 #      decision 0060), enqueue→start latency at 1,000 and 10,000 jobs/s (open loop: each job's
@@ -23,9 +25,11 @@
 #   7. each dashboard page's median answer time on a 100k-job backlog (Tests/browser/bench_dashboard.py, release
 #      build; needs .build/browser-venv from scripts/install-deps.sh, skipped with a note without it);
 #   8. Hoopoe beside Sidekiq (1 and 2 processes), RQ, arq, dramatiq and Celery (../shared/bench/peers), same
-#      workload, same run; then BENCH_PEERS_REPEAT (default 2) more runs of the harness with Sidekiq's and this
-#      build's rows only, so the 1-process ratio and the CPU rows are medians of pairs, each pair side by side
-#      (decision 0049: one pair is ~0.4 s of Hoopoe's steady processing, its 50 ms slices swing between ~30k and ~80k jobs/s);
+#      workload, same run, this build's row between Sidekiq's two, so both ratios are of rows side by side; then
+#      BENCH_PEERS_REPEAT (default 2) more runs of the harness with Sidekiq's and this build's rows only, so the
+#      1-process ratio and the CPU rows are medians of pairs, each pair side by side
+#      (decision 0049: one pair is ~0.4 s of Hoopoe's steady processing, its 50 ms slices swing between ~30k and ~80k jobs/s),
+#      and the Targets table pairs no two rows that started more than 60 s apart (each row's start read from the harness's log);
 #      before each run of the harness, the machine's speed (bench/floor/cpu_loop.py, a fixed loop's CPU time), which the
 #      CPU rows name without counting it (decision 0060, amended in session 22); last, the 1-process row's profile:
 #      this build alone draining BENCH_PROFILE_JOBS (150000) jobs, where the vCPUs went (scripts/bench-ab.py --threads);
@@ -38,9 +42,10 @@
 #      missing;
 #   then "Targets": every figure issue 17 sets a target for, from sections 1–9 of this run, beside its target, met
 #   or missed (scripts/bench-targets.py; a section that failed or was skipped gives the reason in its row).
-# Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run; default all, sidekiq-2p
-#      included), BENCH_TOPOLOGY_N (jobs a topology row, 100000), BENCH_DASHBOARD_JOBS (backlog of 7, 100000),
-#      BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS (20, at most 20) and BENCH_RECOVERY_SLEEP_MS (3000),
+# Env: BENCH_N (client ops, 200000), BENCH_DELAYED (1000000), BENCH_PEERS (peers to run, in that order; default all:
+#      sidekiq, hoopoe, sidekiq-2p, the other peers, any base), BENCH_TOPOLOGY_N (jobs a topology row, 100000),
+#      BENCH_DASHBOARD_JOBS (backlog of 7, 100000), BENCH_MEMORY_JOBS (jobs a memory row, 100000), BENCH_RECOVERY_JOBS
+#      (20, at most 20) and BENCH_RECOVERY_SLEEP_MS (3000),
 #      BENCH_BIN_DIR (the folder of the release `hoopoe` and `hoopoe-bench` to measure; default .build/release),
 #      BENCH_SKIP_<SECTION>=1 to leave a section out (CLIENT, ENGINE, IDLE, RECOVERY, MEMORY, TOPOLOGIES, DASHBOARD,
 #      PEERS, INSTRUCTIONS; the peers take ~10 minutes), BENCH_ONLY="memory recovery ..." to run only the sections named
@@ -120,16 +125,26 @@ if want client; then
   rb() {  # redis-benchmark's INCR rate with the given options
     redis-benchmark -p "$port" -q -t incr "$@" | tr '\r' '\n' | grep -E '^INCR' | tail -1 | sed -E 's/.*: ([0-9.]+) requests.*/\1/'
   }
-  if ! { plain="$(rb -n "$n")" && piped="$(rb -n "$n" -P 16)" && single="$(rb -n "$((n / 10))" -c 1)"; }; then
-    echo "(failed: redis-benchmark gave no INCR rate)"; fact client error "redis-benchmark gave no INCR rate"
-  elif run client "$bin/hoopoe-bench" redis "$n"; then
-    python3 - "$plain" "$piped" "$single" "$out" "$facts" <<'PY' || fact client error "the client rows could not be read"
+  # BENCH_CLIENT_REPEAT (default 2) more pairs: each pair is redis-benchmark's three rates, then this client's, so each
+  # ratio is of two measurements side by side, and the Targets table reads the median of the pairs' ratios (decision
+  # 0049). One unpaired sample each read 1.12× and 1.65× against `-c 1`, 1.64× and 0.91× against `-P 16`, in session 53's
+  # full run (beside debug builds) and in its quiet rerun 21 minutes later.
+  pairs=$((1 + ${BENCH_CLIENT_REPEAT:-2}))
+  for pair in $(seq 1 "$pairs"); do
+    section=client; [ "$pair" -eq 1 ] || section=client-repeat  # the first pair's fact, then the repeats' (bench-targets.py)
+    if ! { plain="$(rb -n "$n")" && piped="$(rb -n "$n" -P 16)" && single="$(rb -n "$((n / 10))" -c 1)"; }; then
+      echo "(pair $pair failed: redis-benchmark gave no INCR rate)"; fact "$section" error "redis-benchmark gave no INCR rate"
+    elif run "$section" "$bin/hoopoe-bench" redis "$n"; then
+      python3 - "$plain" "$piped" "$single" "$out" "$facts" "$section" "$pair" "$pairs" <<'PY' || fact "$section" error "the client rows could not be read"
 import json, sys
 plain, piped, single = (float(x) for x in sys.argv[1:4])
 rows = [json.loads(l) for l in open(sys.argv[4])]
-print("| measurement | Hoopoe client ops/s | redis-benchmark ops/s | ratio |")
-print("|---|--:|--:|--:|")
-fact = {"fact": "client", "rb_c1": single, "rb_p16": piped, "rb_c50": plain}
+section, pair, pairs = sys.argv[6], int(sys.argv[7]), int(sys.argv[8])
+if pair == 1:
+    print("| measurement | Hoopoe client ops/s | redis-benchmark ops/s | ratio |")
+    print("|---|--:|--:|--:|")
+fact = {"fact": section, "rb_c1": single, "rb_p16": piped, "rb_c50": plain}
+said = []
 for r in rows:
     if "1 task" in r["name"]:
         other, fact["one_task"] = single, r["per_second"]
@@ -137,13 +152,23 @@ for r in rows:
         other, fact["p16"] = piped, r["per_second"]
     else:
         other, fact["c50"] = plain, r["per_second"]
-    print(f"| {r['name']} | {r['per_second']:,} | {other:,.0f} | {r['per_second'] / other:.2f} |")
-print("\nredis-benchmark: INCR; the 1-task row beside `-c 1` (one client, one command a round trip, n/10 commands),")
-print("the others beside 50 clients, unpipelined and `-P 16`.")
+    if pair == 1:
+        print(f"| {r['name']} | {r['per_second']:,} | {other:,.0f} | {r['per_second'] / other:.2f} |")
+    else:
+        said.append(f"{r['name']} {r['per_second']:,} / {other:,.0f} = {r['per_second'] / other:.2f}")
+if said:
+    if pair == 2:
+        print()  # the first pair's table ends
+    print(f"- pair {pair} of {pairs}: " + "; ".join(said))
 with open(sys.argv[5], "a") as f:
     f.write(json.dumps(fact) + "\n")
 PY
-  fi
+    fi
+  done
+  echo
+  echo "redis-benchmark: INCR; the 1-task row beside \`-c 1\` (one client, one command a round trip, n/10 commands),"
+  echo "the others beside 50 clients, unpipelined and \`-P 16\`. Each pair: redis-benchmark's three rates, then this"
+  echo "client's; the Targets table reads the median of the pairs' ratios."
 fi
 
 if want engine; then
@@ -391,15 +416,41 @@ PY
     report machine-speed "(the machine's speed before this run: a fixed loop, {loop_ms} ms; larger is slower)" loop_ms runs_ms
   }
   harness() {  # harness FACT: one run of the harness (BENCH_PEERS as set), its rows appended to the facts as FACT; false
-    # when it wrote no report line
+    # when it wrote no report line. Its log (stderr) is shown and kept, for when each row started.
     local runs; runs="$(lines "${report%.md}.jsonl")"
     speed
-    BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh || echo "(the peers' harness ended with an error)"
+    { BENCH_EXTRA="$extra" BENCH_OUT="$report" bash ../shared/bench/peers/run.sh 2>&1 1>&3 3>&- | tee "$work/harness.log" >&2; } 3>&1 \
+      || echo "(the peers' harness ended with an error)"
     [ "$(lines "${report%.md}.jsonl")" -gt "$runs" ] || return 1
-    tail -n 1 "${report%.md}.jsonl" | python3 -c 'import json, sys; print(json.dumps({"fact": sys.argv[1], "peers": json.load(sys.stdin)["peers"]}))' "$1" >> "$facts" \
-      || fact "$1" error "the peers' report could not be read"
+    python3 - "$1" "${report%.md}.jsonl" "$work/harness.log" >> "$facts" <<'PY' || fact "$1" error "the peers' report could not be read"
+import json, re, sys
+name, report, log = sys.argv[1:4]
+peers = json.loads(open(report).read().strip().splitlines()[-1])["peers"]
+# When the driver began each row, in seconds after the run's first, from the harness's "[bench HH:MM:SS] peer NAME"
+# lines (a row has no time of its own): bench-targets.py pairs no two rows that started more than 60 s apart.
+starts, first = {}, None
+try:
+    for line in open(log, errors="replace"):
+        m = re.fullmatch(r"\[bench (\d\d):(\d\d):(\d\d)\] peer (\S+)", line.strip())
+        if m:
+            at = int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3])
+            first = at if first is None else first
+            starts.setdefault(m[4], []).append((at - first) % 86400)  # a run past midnight too
+except OSError:
+    pass  # no log: the rows are paired as before, by run
+for row in peers:
+    if starts.get(row.get("peer")):
+        row["started_s"] = starts[row["peer"]].pop(0)
+print(json.dumps({"fact": name, "peers": peers}))
+PY
   }
-  harness peers || fact peers error "the peers' harness wrote no report (its log is above)"
+  # The first run's order: this build's row right after Sidekiq's and before Sidekiq's 2 processes, so both ratios the
+  # Targets table reads from it (12× and 2×) are of rows side by side. In the harness's own order (this build last,
+  # after RQ's ~4 minutes) session 53's were ~9 minutes apart, and the fixed loop read 164 ms before that run and
+  # 195 ms after it. The other peers then, in the harness's order (../shared/bench/peers/run.sh), and the base's rows.
+  peers_order="${BENCH_PEERS:-sidekiq hoopoe sidekiq-2p rq rq-simple arq arq-fastpoll dramatiq celery $(python3 -c \
+    'import json, sys; print(" ".join(name for name in json.load(open(sys.argv[1])) if name != "hoopoe"))' "$extra")}"
+  BENCH_PEERS="$peers_order" harness peers || fact peers error "the peers' harness wrote no report (its log is above)"
   # More pairs of the rows the 1-process targets read, when this run has both (decision 0049). Each is a run of the
   # harness of its own (its own redis-server, its redis-benchmark reference), appended to the same report.
   repeat="${BENCH_PEERS_REPEAT:-2}"

@@ -1,7 +1,9 @@
 """scripts/bench-targets.py, `make bench`'s Targets table, on facts written here: the 1-process ratio and the CPU rows
 are medians over the repeated pairs when the run has them, the 10,000 jobs/s p99 the median of its runs, the TLS and
 cluster ratios the medians of the topology rounds (decision 0049);
-a failed repeat is left out, never counted as a pair, and a latency run where not every job started fails the row."""
+a failed repeat is left out, never counted as a pair, and a latency run where not every job started fails the row.
+The client rows are medians of alternated pairs too; two peers' rows that started more than 60 s apart are not paired,
+and a peers' row with the driver's warning (bench:done past N: jobs ran twice) fails, never meets."""
 import json
 import subprocess
 import sys
@@ -129,6 +131,64 @@ class BenchTargets(unittest.TestCase):
         text, _ = measured(path, "One worker process vs Sidekiq, 1 process")
         self.assertIn("of 2 pairs (7.7×, 8.3×)", text)
 
+    def test_rows_that_started_more_than_60_s_apart_are_not_paired_and_the_row_says_so(self):
+        # The harness's own order: this build last, ~9 minutes after Sidekiq's rows (session 53's first run).
+        path = facts_file([row("sidekiq", 3_723, started_s=0), row("sidekiq-2p", 5_573, started_s=13),
+                           row("rq", 95, started_s=26), row("hoopoe", 46_529, started_s=556)],
+                          [row("sidekiq", 4_000, started_s=0), row("hoopoe", 52_000, started_s=15)],   # 13.0×
+                          [row("sidekiq", 4_000, started_s=0), row("hoopoe", 44_000, started_s=14)])   # 11.0×
+        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.startswith("median 12.0× of 2 pairs (13.0×, 11.0×); first pair 52,000 / 4,000 jobs/s = 13.0×; "
+                                        "1 run not paired: Hoopoe's and sidekiq's rows started 556 s apart (more than 60 s: "
+                                        "not side by side)"), text)
+        self.assertTrue(met)
+        with self.assertRaises(targets.Missing) as refused:  # no repeat of the 2-process row: nothing left to pair
+            measured(path, "One worker process vs Sidekiq, 2 processes")
+        self.assertEqual(str(refused.exception), "not paired: Hoopoe's and sidekiq-2p's rows started 543 s apart (more "
+                                                 "than 60 s: not side by side)")
+        out = subprocess.run([sys.executable, str(SCRIPT), path], capture_output=True, text=True, check=True).stdout
+        line = next(l for l in out.splitlines() if l.startswith("| One worker process vs Sidekiq, 2 processes"))
+        self.assertTrue(line.endswith("(more than 60 s: not side by side) | ≥ 2× | – |"), line)
+
+    def test_rows_side_by_side_are_paired_as_before(self):
+        # make bench's order: sidekiq, hoopoe, sidekiq-2p, the rest.
+        path = facts_file([row("sidekiq", 5_000, started_s=0), row("hoopoe", 60_000, started_s=14),
+                           row("sidekiq-2p", 12_000, started_s=22), row("celery", 600, started_s=300)],
+                          [row("sidekiq", 4_000, started_s=0), row("hoopoe", 52_000, started_s=60)])  # 60 s: still a pair
+        text, met = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertTrue(text.startswith("median 12.5× of 2 pairs (12.0×, 13.0×)"), text)
+        self.assertNotIn("not paired", text)
+        self.assertTrue(met)
+        self.assertEqual(measured(path, "One worker process vs Sidekiq, 2 processes"), ("60,000 / 12,000 jobs/s = 5.0×", True))
+
+    def test_a_row_with_a_warning_is_failed_never_met(self):
+        # The driver's warning: bench:done ended past N, so some jobs ran twice and the rate is inflated.
+        warned = row("hoopoe", 90_000, warning="bench:done ended at 20013, not 20000")
+        path = facts_file([warned, row("sidekiq", 5_000), row("sidekiq-2p", 9_000)],
+                          [row("hoopoe", 65_000), row("sidekiq", 5_000)])
+        for figure in ("One worker process vs Sidekiq, 1 process", "One worker process vs Sidekiq, 2 processes",
+                       "Worker CPU a job", "Redis CPU a job", "Redis commands a job"):
+            with self.assertRaises(targets.Missing, msg=figure) as failed:
+                measured(path, figure)
+            self.assertEqual(str(failed.exception), "hoopoe failed: bench:done ended at 20013, not 20000 (some jobs ran "
+                                                     "more than once, which inflates its rate)")
+        out = subprocess.run([sys.executable, str(SCRIPT), path], capture_output=True, text=True, check=True).stdout
+        line = next(l for l in out.splitlines() if l.startswith("| One worker process vs Sidekiq, 1 process"))
+        self.assertIn("hoopoe failed: bench:done ended at 20013", line)
+        self.assertTrue(line.endswith("| ≥ 12× | – |"), line)
+
+    def test_a_repeat_with_a_warning_is_left_out(self):
+        twice = "bench:done ended at 20002, not 20000"
+        path = facts_file([row("hoopoe", 54_000, worker=16.0), row("sidekiq", 7_000)],                        # 7.7×
+                          [row("hoopoe", 90_000, worker=9.0, warning=twice), row("sidekiq", 5_000)],
+                          [row("hoopoe", 60_000, worker=10.0), row("sidekiq", 5_000, warning=twice)],
+                          [row("hoopoe", 50_000, worker=17.0), row("sidekiq", 6_000)])                        # 8.3×
+        text, _ = measured(path, "One worker process vs Sidekiq, 1 process")
+        self.assertIn("of 2 pairs (7.7×, 8.3×)", text)
+        text, met = measured(path, "Worker CPU a job")  # this build's warned row left out, not its row beside a warned Sidekiq
+        self.assertTrue(text.startswith("median 16.0 µs of 3 runs (16.0 µs, 10.0 µs, 17.0 µs)"), text)
+        self.assertFalse(met)
+
     def test_cpu_rows_are_medians_of_the_runs(self):
         path = facts_file([row("hoopoe", 54_000, worker=17.2, redis=11.9), row("sidekiq", 7_000)],
                           [row("hoopoe", 65_000, worker=14.6, redis=9.1), row("sidekiq", 5_000)],
@@ -199,6 +259,41 @@ class BenchTargets(unittest.TestCase):
         text, met = measured(path, "One worker process vs Sidekiq, 2 processes")
         self.assertEqual(text, "54,000 / 12,000 jobs/s = 4.5×")
         self.assertTrue(met)
+
+    def client_facts(self, *pairs):
+        """The client section's facts: its first pair ("client"), then the repeats ("client-repeat"), in the order run."""
+        lines = []
+        for i, pair in enumerate(pairs):
+            kind = "client" if i == 0 else "client-repeat"
+            lines.append({"fact": kind, **pair} if "error" in pair else
+                         {"fact": kind, "rb_c50": 60_000.0, "c50": 150_000, "rb_c1": pair["rb_c1"], "one_task": pair["one_task"],
+                          "rb_p16": pair["rb_p16"], "p16": pair["p16"]})
+        return temporary_file("".join(json.dumps(line) + "\n" for line in lines), ".jsonl")
+
+    def test_the_client_rows_are_medians_of_alternated_pairs(self):
+        path = self.client_facts(dict(rb_c1=24_096.0, one_task=27_091, rb_p16=430_108.0, p16=706_785),   # 1.12×, 1.64×
+                                 dict(rb_c1=7_707.0, one_task=12_738, rb_p16=869_565.0, p16=790_272),     # 1.65×, 0.91×
+                                 {"error": "exited 1: no Redis"},
+                                 dict(rb_c1=20_000.0, one_task=17_000, rb_p16=800_000.0, p16=680_000))    # 0.85×, 0.85×
+        text, met = measured(path, "Client, one task's round trips")
+        self.assertEqual(text, "median 1.12× of 3 pairs (1.12×, 1.65×, 0.85×); first pair 27,091 / 24,096 ops/s = 1.12×")
+        self.assertTrue(met)
+        text, met = measured(path, "Client, pipelines of 16")
+        self.assertEqual(text, "median 0.91× of 3 pairs (1.64×, 0.91×, 0.85×); first pair 706,785 / 430,108 ops/s = 1.64×")
+        self.assertTrue(met)
+
+    def test_one_client_pair_is_read_as_before_and_a_low_median_misses(self):
+        path = self.client_facts(dict(rb_c1=24_096.0, one_task=27_091, rb_p16=430_108.0, p16=706_785))
+        self.assertEqual(measured(path, "Client, one task's round trips"), ("27,091 / 24,096 ops/s = 1.12×", True))
+        path = self.client_facts(dict(rb_c1=20_000.0, one_task=24_000, rb_p16=800_000.0, p16=700_000),   # 1.20×, 0.88×
+                                 dict(rb_c1=20_000.0, one_task=17_000, rb_p16=800_000.0, p16=680_000),   # 0.85×, 0.85×
+                                 dict(rb_c1=20_000.0, one_task=17_600, rb_p16=800_000.0, p16=760_000))   # 0.88×, 0.95×
+        text, met = measured(path, "Client, one task's round trips")
+        self.assertTrue(text.startswith("median 0.88× of 3 pairs"), text)
+        self.assertFalse(met)  # one fast pair does not make the target
+        text, met = measured(path, "Client, pipelines of 16")
+        self.assertTrue(text.startswith("median 0.88× of 3 pairs"), text)
+        self.assertFalse(met)
 
     def test_the_latency_row_is_the_median_p99_of_the_runs(self):
         first = {"p50_ms": 0.43, "p99_ms": 1.51, "max_ms": 5.0, "jobs": 50_000, "expected": 50_000}
