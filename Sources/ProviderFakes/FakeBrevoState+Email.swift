@@ -6,7 +6,8 @@ import Providers
 /// `GET /v3/smtp/statistics/events` (`getEmailEventReport`).
 ///
 /// - `to` is required (1–99 recipients with a valid `email`); either `templateId` (an active template, else 400
-///   `invalid_parameter`) or `sender` + `subject` + `htmlContent`/`textContent`; `params` an object, `tags` an array
+///   `invalid_parameter`) or `sender` + `subject` + `htmlContent`/`textContent`; `params` a non-empty object (`{}` is
+///   400 `missing_parameter` "params is blank"), `tags` an array
 ///   of strings, `headers` an object. 201 `{"messageId":"<…@smtp-relay.mailin.fr>"}`.
 /// - `headers.idempotencyKey`: a key used in the last 30 minutes is refused with 400 `duplicate_parameter` and
 ///   the request is not processed (Brevo's guide "Idempotency for batch emails": "If you submit a request with an
@@ -50,6 +51,8 @@ extension FakeBrevoState {
             }
         }
         if let params = body["params"], !params.isObject { return Self.error(400, "invalid_parameter", "params must be an object") }
+        // Brevo refuses an empty object (sendinblue/APIv3-nodejs-library#103, a maintainer's answer of 2021-06-09).
+        if case .object(let members)? = body["params"], members.isEmpty { return Self.error(400, "missing_parameter", "params is blank") }
         var tags: [String] = []
         if let value = body["tags"] {
             guard let list = value.arrayValue, list.allSatisfy({ if case .string = $0 { true } else { false } }) else {

@@ -33,6 +33,32 @@ public struct EmailSendJob: JobHandler {
     public init(services: DomainServices) { self.services = services }
 
     public func run(_ payload: EmailSendPayload, context: JobContext) async throws {
+        do {
+            try await send(payload, context: context)
+        } catch {
+            // A retry on the last attempt ends the job as surely as a refusal: `email.failed` says so, by message id
+            // (`job.dead` names only the job). Before, Brevo's 401/402/403 or 5xx until the attempts ran out ended in
+            // silence for a caller waiting on the message id.
+            if context.attempt >= context.maxAttempts, Self.isRetry(error) {
+                let message = (error as? JobFailure)?.message ?? "\(error)"
+                do {
+                    try await emitFailed(payload, reason: "gave up after \(context.attempt) attempts: \(message)")
+                } catch let emitError {
+                    context.logger.warning("email.failed could not be written", metadata: ["error": "\(emitError)"])
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Whether the engine retries after `error` (a JobFailure asking for it, or any other error).
+    static func isRetry(_ error: any Error) -> Bool {
+        guard let failure = error as? JobFailure else { return true }
+        if case .retry = failure.disposition { return true }
+        return false
+    }
+
+    private func send(_ payload: EmailSendPayload, context: JobContext) async throws {
         if let problem = payload.problem() {
             try await emitFailed(payload, reason: problem)
             throw JobFailure.permanent(problem)

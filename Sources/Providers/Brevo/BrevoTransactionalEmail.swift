@@ -33,17 +33,19 @@ public struct BrevoTransactionalEmail: Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
     }
 
-    /// The request body.
+    /// The request body. No `params` for a template without placeholders: Brevo refuses `"params": {}` with 400
+    /// `missing_parameter` "params is blank" (sendinblue/APIv3-nodejs-library#103), and the email was lost for good.
     var body: JSONValue {
         var to: [String: JSONValue] = ["email": .string(toEmail)]
         if let toName, !toName.isEmpty { to["name"] = .string(toName) }
-        return [
+        var body: [String: JSONValue] = [
             "to": .array([.object(to)]),
             "templateId": .integer(templateID),
-            "params": .object(params.mapValues(JSONValue.string)),
             "tags": [.string(tag)],
             "headers": ["idempotencyKey": .string(idempotencyKey)],
         ]
+        if !params.isEmpty { body["params"] = .object(params.mapValues(JSONValue.string)) }
+        return .object(body)
     }
 }
 

@@ -140,6 +140,26 @@ struct EmailSendTests {
         #expect(try await h.events("email.failed").isEmpty, "the email went out: no email.failed")
     }
 
+    /// `job.dead` names only the job: a caller waiting on the message id heard nothing when Brevo's 401/402/403 or
+    /// 5xx outlasted the attempts.
+    @Test("a retry on the last attempt ends the email with email.failed by its message id; earlier attempts do not")
+    func lastAttemptAnnouncesTheFailure() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let id = "mail-last-attempt"
+        let message = try JSONDecoder().decode(EmailSendPayload.self, from: JSONEncoder().encode(payload(id)))
+        for attempt in 1...2 {
+            await h.control.enqueue(.brevo(httpStatus: 500, code: "internal_error", message: "boom"), for: .brevoSendEmail)
+            let failure = try await h.failure(of: EmailSendJob(services: services), message, id: "job-1", attempt: attempt, maxAttempts: 2)
+            guard case .retry? = failure?.disposition else { Issue.record("attempt \(attempt): \(String(describing: failure))"); return }
+            #expect(try await h.events("email.failed").count == attempt - 1)
+        }
+        let failed = try #require(try await h.events("email.failed").first)
+        #expect(failed.data["message_id"] == .string(id))
+        #expect(failed.data["reason"]?.stringValue?.hasPrefix("gave up after 2 attempts:") == true)
+        #expect(try await h.events("email.sent").isEmpty)
+    }
+
     @Test("Brevo refuses the key (duplicate_parameter) but its events do not list the email: not recorded as sent; retried after the key's 30 minutes")
     func refusedKeyWithoutATraceIsNotCalledSent() async throws {
         let h = try await DomainHarness(environment: Self.environment)

@@ -37,6 +37,19 @@ struct BrevoTransactionalEmailTests {
         }
     }
 
+    @Test("a template without placeholders: no params in the body (Brevo refuses an empty object), and it is sent")
+    func noParamsNoParamsField() async throws {
+        try await withHarness { h in
+            var email = Self.email("no-params")
+            email.params = [:]
+            _ = try await h.brevo().sendTransactionalEmail(email)
+            let request = try #require(await h.control.requests(to: .brevoSendEmail).first)
+            let body = try #require(JSONValue.parse(request.body))
+            #expect(body["params"] == nil)
+            #expect(body["templateId"] == 17)
+        }
+    }
+
     @Test("a repeated idempotency key within Brevo's TTL is refused with 400 duplicate_parameter and sends nothing new")
     func idempotencyKey() async throws {
         try await withHarness { h in
@@ -112,6 +125,7 @@ struct BrevoTransactionalEmailTests {
         (#"{"to":[{"email":"a@b.ir"}],"templateId":5000}"#, "invalid_parameter"),
         (#"{"to":[{"email":"a@b.ir"}]}"#, "missing_parameter"),
         (#"{"to":[{"email":"a@b.ir"}],"templateId":17,"params":"x"}"#, "invalid_parameter"),
+        (#"{"to":[{"email":"a@b.ir"}],"templateId":17,"params":{}}"#, "missing_parameter"),
         (#"{"to":[{"email":"a@b.ir"}],"templateId":17,"tags":[1]}"#, "invalid_parameter"),
         (#"[1]"#, "bad_request"),
     ])
