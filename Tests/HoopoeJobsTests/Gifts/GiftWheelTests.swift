@@ -42,6 +42,21 @@ struct GiftWheelTests {
         #expect(try await h.events("gift.rejected").isEmpty, "a gift the user has is not refused")
     }
 
+    /// A late grant counted at its won_at in the month before set the whole key's TTL to that month's end plus two
+    /// days: this month's gifts went with it, and the monthly maximum could be passed.
+    @Test("a gift counted at a time in the month before does not shorten the key's life for this month's gifts")
+    func aLateGiftOfLastMonthKeepsThisMonthsTTL() async throws {
+        let h = try await DomainHarness(environment: ["GIFT_DAILY_LIMIT": "2"])
+        let wheel = GiftWheel(services: try h.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        #expect(try await wheel.record(userID: "u", userGiftID: "g1", now: month.start.addingTimeInterval(1800)).kind == .recorded)
+        let before = try #require(try await h.redis.send("TTL", wheel.key(userID: "u")).int)
+        #expect(try await wheel.record(userID: "u", userGiftID: "g0", now: month.start.addingTimeInterval(-600)).kind == .recorded)
+        let after = try #require(try await h.redis.send("TTL", wheel.key(userID: "u")).int)
+        #expect(after >= before - 2, "TTL \(before) s, then \(after) s")
+        #expect(after > 20 * 86_400)
+    }
+
     @Test("GIFT_DAY_WINDOW=calendar: the next gift is allowed from local midnight")
     func calendarDay() async throws {
         let h = try await DomainHarness(environment: ["GIFT_DAY_WINDOW": "calendar"])

@@ -12,7 +12,7 @@
 -- ARGV[4] start of the month (Unix s)    ARGV[5] start of the next month (Unix s)
 -- ARGV[6] daily limit (0 = none)         ARGV[7] monthly limit (0 = none)
 -- ARGV[8] user_gift_id to count, or "" to only check
--- ARGV[9] TTL of KEYS[1] in seconds (longer than both windows)
+-- ARGV[9] TTL of KEYS[1] in seconds (longer than both windows); a longer one the key has is kept
 --
 -- Reply: {verdict, retry_after, day_count, month_count}
 --   verdict "allowed"        check only: a gift may be won now (nothing written)
@@ -57,5 +57,8 @@ if gift == '' then
   return {'allowed', 0, dayCount, monthCount}
 end
 redis.call('ZADD', KEYS[1], now, gift)
-redis.call('EXPIRE', KEYS[1], ARGV[9])
+-- Only ever lengthened: a gift counted late at the time it was won (gift.granted's won_at, last month) has a shorter
+-- TTL than the gifts of this month the key holds, and would have dropped them two days later.
+local ttl = tonumber(ARGV[9])
+if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 return {'recorded', 0, dayCount + 1, monthCount + 1}
