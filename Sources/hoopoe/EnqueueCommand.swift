@@ -128,9 +128,10 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     /// Whether a live worker's heartbeat lists this queue among the ones it serves.
     private func served(_ jobs: JobQueue) async throws -> Bool {
-        // A heartbeat older than the health check's limit (15 s) does not count as alive.
-        let maxAge = HealthCheckOptions().heartbeatMaxAge
-        return try await jobs.liveProcesses().contains { Duration.seconds($0.age) <= maxAge && $0.serves(queue) }
+        // A heartbeat older than the health check's limit (15 s) does not count as alive. Compared as doubles: a
+        // heartbeat hash with `ttl` inf or 1e300 (written by hand) trapped in `Duration.seconds`, after the enqueue.
+        let maxAge = HealthCheckOptions().heartbeatMaxAge.seconds
+        return try await jobs.liveProcesses().contains { $0.age <= maxAge && $0.serves(queue) }
     }
 }
 

@@ -193,4 +193,13 @@ import Testing
         let served = try await h.run(["enqueue", "diag.record", "--payload", payload, "--queue", "emails", "--in", "1h"])
         #expect(served.status == 0 && !served.output.contains("warning"), "\(served.output)")
     }
+
+    /// A heartbeat hash written by hand with `ttl` inf trapped `Duration.seconds` after the job was written.
+    @Test func aHeartbeatWithAnInfiniteTTLDoesNotCrashTheEnqueue() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["queues": "default"] }.beat()
+        try await h.redis.send("HSET", "\(h.namespace):process:w1", "ttl", "inf")
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#])
+        #expect(status == 0, "\(output)")
+    }
 }

@@ -6,8 +6,9 @@ extension HealthCheck {
     func workers(_ processes: [ProcessRecord]) -> HealthFinding {
         let live = fresh(processes, kind: "worker")
         var numbers: [String: Double] = ["live_workers": Double(live.count)]
-        numbers["busy"] = Double(live.compactMap { Int($0.fields["busy"] ?? "") }.reduce(0, +))
-        numbers["concurrency"] = Double(live.compactMap { Int($0.fields["concurrency"] ?? "") }.reduce(0, +))
+        // Summed as doubles: two hand-written records of Int.max overflowed an Int sum (a trap).
+        numbers["busy"] = live.compactMap { Int($0.fields["busy"] ?? "").map(Double.init) }.reduce(0, +)
+        numbers["concurrency"] = live.compactMap { Int($0.fields["concurrency"] ?? "").map(Double.init) }.reduce(0, +)
         if let id = options.workerID {
             guard let worker = live.first(where: { $0.id == id }) else {
                 let others = live.isEmpty ? "no live workers" : "live: " + live.map(\.id).joined(separator: ", ")
