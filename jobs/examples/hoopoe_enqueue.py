@@ -32,7 +32,7 @@ from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, L
 # What --dump may print: the rule of Hoopoe's own outputs (Sources/HoopoeCore/Redaction: PayloadRedaction,
 # PhoneNumberMask), so a pasted terminal carries no password and no full phone number.
 SECRET_KEYS = {"sendinblue.register": {"password"}, "credit.threshold.set": {"auth_key"}}
-"""The top-level payload keys each type's handler declares secret (its redactedPayloadKeys)."""
+"""The payload keys each type's handler declares secret (its redactedPayloadKeys), removed at any depth."""
 COMMON_SECRET_KEYS = {"password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey",
                       "auth_key", "authorization"}
 """PayloadRedaction.commonSecretKeys: with SECRET_KEYS', removed at any depth from a type no handler declares."""
@@ -192,10 +192,21 @@ def _masking(value):
 
 
 def _removing(keys, value):
+    """`value` without members named in `keys` (any case) at any depth, strings holding a JSON object or array
+    included (re-encoded as the engine encodes: sorted keys, compact)."""
     if isinstance(value, dict):
         return {k: _removing(keys, v) for k, v in value.items() if k.lower() not in keys}
     if isinstance(value, list):
         return [_removing(keys, v) for v in value]
+    if isinstance(value, str) and value.lstrip(" \t\r\n")[:1] in ("{", "[") and any(k in value.lower() for k in keys):
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(inner, (dict, list)):
+            kept = _removing(keys, inner)
+            if kept != inner:
+                return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return value
 
 
@@ -203,8 +214,7 @@ def shown_payload(payload, job_type):
     """`payload` as it may be shown: the type's secret keys removed, whatever their case (for a type no handler
     declares, every declared and common secret key at any depth), phone numbers and email addresses masked."""
     if job_type in SECRET_KEYS:
-        if isinstance(payload, dict):
-            payload = {k: v for k, v in payload.items() if k.lower() not in SECRET_KEYS[job_type]}
+        payload = _removing(SECRET_KEYS[job_type], payload)
     elif job_type not in KNOWN_TYPES:
         payload = _removing(COMMON_SECRET_KEYS.union(*SECRET_KEYS.values()), payload)
     return _masking(payload)
@@ -231,7 +241,8 @@ def shown_envelope(env):
 def shown_text(text):
     """Text that is not a JSON envelope: withheld when it names a type or key that carries secrets (it cannot be
     stripped key by key), else with phone numbers and email addresses masked."""
-    needles = set(SECRET_KEYS) | {f'"{key}"' for key in COMMON_SECRET_KEYS.union(*SECRET_KEYS.values())}
+    keys = COMMON_SECRET_KEYS.union(*SECRET_KEYS.values())
+    needles = set(SECRET_KEYS) | {f'"{key}"' for key in keys} | {f'"{key}\\"' for key in keys}  # escaped too: JSON in JSON
     if any(needle in text for needle in needles):
         return "(withheld: not JSON, and it names a key that carries secrets)"
     return mask_personal(text)

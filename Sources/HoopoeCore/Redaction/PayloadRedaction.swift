@@ -4,9 +4,10 @@ import HoopoeJSON
 /// `hoopoe dead show` / `list`, logs.
 ///
 /// Two steps, always both:
-/// 1. The top-level keys the type's handler names in ``JobHandler/redactedPayloadKeys`` are removed (a user's
-///    password in `sendinblue.register`, a Brevo auth key in `credit.threshold.set`). Removed, not replaced: the
-///    dead-set copy is what a retry runs with, and a placeholder would be sent on as if it were the secret.
+/// 1. The keys the type's handler names in ``JobHandler/redactedPayloadKeys`` are removed (a user's password in
+///    `sendinblue.register`, a Brevo auth key in `credit.threshold.set`), at any depth and inside strings that hold
+///    JSON (a payload of the wrong shape is buried as it came). Removed, not replaced: the dead-set copy is what a
+///    retry runs with, and a placeholder would be sent on as if it were the secret.
 /// 2. Every string (and every integer) that looks like a phone number or an email address is masked
 ///    (``PersonalDataMask``).
 ///
@@ -66,14 +67,19 @@ public struct PayloadRedaction: Sendable {
     /// happens to contain `"password"` is withheld too.
     public func mayHoldSecrets(rawText bytes: [UInt8], type: String? = nil) -> Bool {
         var needles: Set<String> = []
+        // A key in quotes, and escaped in quotes (`\"password\"`: a payload sent JSON-encoded twice).
+        func insertQuoted(_ key: String) {
+            needles.insert("\"\(key)\"")
+            needles.insert("\"\(key)\\\"")
+        }
         for (type, keys) in secretKeys where !keys.isEmpty {
             needles.insert(type)
-            for key in keys { needles.insert("\"\(key)\"") }
+            keys.forEach(insertQuoted)
         }
         // A known type keeps its other keys (sms.send's template `token` is no secret); any other loses the usual
         // names, and so must its raw text (a garbled `partner.sync` kept `"api_key"` where a readable one lost it).
         if let knownTypes, !((type ?? Self.typeNamed(in: bytes)).map(knownTypes.contains) ?? false) {
-            for key in unknownTypeKeys { needles.insert("\"\(key)\"") }
+            unknownTypeKeys.forEach(insertQuoted)
         }
         // Searched in ASCII lower case, as the keys are matched in any case (`"Password"`); a type's name too, which
         // only errs on the side of withholding.
@@ -160,8 +166,11 @@ public struct PayloadRedaction: Sendable {
     /// removed (they were two walks of one rule once): the dead set's copy takes both.
     public func strippedNamingWithheld(_ payload: JSONValue, type: String) -> (payload: JSONValue, withheld: [String]) {
         if let keys = secretKeys[type] {
-            guard case .object(let members) = payload else { return (payload, []) }
-            return (.object(members.filter { !keys.contains($0.key.lowercased()) }), [])
+            // At any depth, and inside strings that hold JSON: the handler reads its top-level keys only, but a payload
+            // of the wrong shape (sent JSON-encoded twice, as a list, one level down) is buried as it came, and its
+            // password was kept in the dead set and shown by `dead show`, `job show` and the dashboard.
+            var ignored: [String] = []
+            return (Self.removing(keys, from: payload, path: "", naming: &ignored), [])
         }
         guard let knownTypes, !knownTypes.contains(type) else { return (payload, []) }
         var withheld: [String] = []
@@ -169,8 +178,9 @@ public struct PayloadRedaction: Sendable {
         return (kept, withheld)
     }
 
-    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth; each
-    /// removed member's path (from `path`) appended to `removed`, an object's members in key order.
+    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth, strings
+    /// holding a JSON object or array included (re-encoded without them); each removed member's path (from `path`)
+    /// appended to `removed`, an object's members in key order.
     private static func removing(_ keys: Set<String>, from value: JSONValue, path: String, naming removed: inout [String]) -> JSONValue {
         switch value {
         case .object(let members):
@@ -186,9 +196,25 @@ public struct PayloadRedaction: Sendable {
             return .object(kept)
         case .array(let elements):
             return .array(elements.enumerated().map { index, element in removing(keys, from: element, path: "\(path)[\(index)]", naming: &removed) })
+        case .string(let text):
+            guard Self.mayHoldJSON(text, naming: keys), let inner = JSONValue.parse(Array(text.utf8)), inner.isObject || inner.arrayValue != nil else {
+                return value
+            }
+            let before = removed.count
+            let kept = removing(keys, from: inner, path: path, naming: &removed)
+            return removed.count == before ? value : .string(String(decoding: kept.encoded(), as: UTF8.self))
         default:
             return value
         }
+    }
+
+    /// Whether `text` may be JSON holding one of `keys`: it starts like an object or array and names a key (in any
+    /// case). Cheap, so that only such strings are parsed.
+    private static func mayHoldJSON(_ text: String, naming keys: Set<String>) -> Bool {
+        guard let first = text.utf8.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        let lowered = text.lowercased()
+        return keys.contains { lowered.contains($0) }
     }
 
     /// `payload` as it may be shown: secret keys removed, phone numbers and email addresses masked.

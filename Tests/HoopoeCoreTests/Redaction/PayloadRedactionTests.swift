@@ -62,7 +62,17 @@ import Testing
         #expect(rule.stripped(payload, type: "Sendinblue.register") == expected)
         #expect(rule.shown(payload, type: "no.such.type") == ["user": ["name": "Sara", "tokens": [["id": 1]]], "email": "s***@example.com"])
         #expect(rule.stripped(payload, type: "sms.send") == payload)
-        #expect(rule.stripped(payload, type: "credit.threshold.set") == payload, "a declared type loses only its own keys, at the top")
+        #expect(rule.stripped(payload, type: "credit.threshold.set") == [
+            "password": "hunter2", "user": ["name": "Sara", "tokens": [["api_key": "a", "id": 1]]], "email": "s@example.com",
+        ], "a declared type loses only its own keys, at any depth")
+        // A payload of a declared type sent JSON-encoded twice, or as a list: its keys go from inside too (buried as it
+        // came, it kept the secret in the dead set).
+        let twice = JSONValue.string(#"{"auth_key":"k","user_id":"7"}"#)
+        #expect(rule.stripped(twice, type: "credit.threshold.set") == .string(#"{"user_id":"7"}"#))
+        #expect(rule.stripped([twice, ["Auth_Key": "k"]], type: "credit.threshold.set") == [.string(#"{"user_id":"7"}"#), [:]])
+        #expect(rule.stripped(.string("{not json auth_key"), type: "credit.threshold.set") == .string("{not json auth_key"))
+        // Raw text holding the key escaped (JSON in JSON) is withheld.
+        #expect(rule.mayHoldSecrets(rawText: Array(#"{"type":"x.y","payload":"{"auth_key":"k"}"#.utf8), type: "x.y"))
     }
 
     /// What the unknown-type rule removes is named, as paths: the dead copy says so, and a retry refuses it. A declared
