@@ -356,7 +356,8 @@ type Result struct {
 // lost connection does not undo the others. Every reply is read, and the first such error is returned beside the
 // results, which say what happened to each job: Enqueued (written), Err a *DuplicateError or *AlreadyEnqueuedError
 // (not written), Err the job's own error (not written), or Err the connection's error when its reply never came (it
-// may be in).
+// may be in). An error while sending (redigo's Send or Flush: its buffer may already have gone out in part) is such a
+// connection error for every job of the batch.
 func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 	all := make([]*prepared, len(jobs))
 	scripted := false
@@ -379,6 +380,15 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 			return nil, err
 		}
 	}
+	// redigo writes its buffer out when it fills, before Flush: a Send or Flush that fails may leave any job of the
+	// batch written, so each gets the error (its reply never came: it may be in), not a nil result.
+	unsent := func(err error) ([]Result, error) {
+		results := make([]Result, len(all))
+		for i := range results {
+			results[i] = Result{Err: err}
+		}
+		return results, err
+	}
 	for _, p := range all {
 		var err error
 		if p.scripted {
@@ -387,11 +397,11 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 			err = conn.Send("XADD", c.Key(p.queue, "stream"), "*", "job", p.body)
 		}
 		if err != nil {
-			return nil, err
+			return unsent(err)
 		}
 	}
 	if err := conn.Flush(); err != nil {
-		return nil, err // redigo buffers until Flush: what was flushed before the error may be in
+		return unsent(err)
 	}
 	results := make([]Result, len(all))
 	var first error
@@ -455,7 +465,9 @@ func (c *Client) blpop(key string, timeout time.Duration) (string, error) {
 }
 
 // WaitFreeCredit is the answer of a freecredit.request (status granted|rejected, ...), or nil when none came within
-// timeout. It BLPOPs the request's notify list, then reads the result key (someone else may have popped it).
+// timeout. It BLPOPs the request's notify list, then reads the result key (someone else may have popped it). The keys
+// are the request id's alone: compare the answer's user_id with the user you asked for (an id another user's request
+// was decided under gives that user's answer here). Jobs.FreeCredit does, and returns a *RequestIDReusedError.
 func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[string]interface{}, error) {
 	base := c.Namespace + ":{freecredit}"
 	text, err := c.blpop(base+":notify:"+requestID, timeout)

@@ -1,7 +1,9 @@
 package hoopoe
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -220,5 +222,133 @@ func TestANegativeLockDurationIsAnInvalidJob(t *testing.T) {
 		if !errors.As(err, &invalid) || invalid.Field != want.field || !errors.As(batchErr, &invalid) {
 			t.Errorf("%+v: %v / %v", want.o, err, batchErr)
 		}
+	}
+}
+
+// failingConn is a redis.Conn whose failSend-th Send (or, with failFlush, its Flush) fails as a broken connection's
+// write does: redigo may have written part of its buffer by then. Nothing reaches a Redis.
+type failingConn struct {
+	sends, failSend int
+	failFlush       bool
+	err             error
+}
+
+func (f *failingConn) Close() error { return nil }
+func (f *failingConn) Err() error   { return f.err }
+func (f *failingConn) Do(string, ...interface{}) (interface{}, error) {
+	return nil, f.err // the library check before a batch with a once-only job: passed
+}
+func (f *failingConn) Send(string, ...interface{}) error {
+	if f.sends++; f.sends == f.failSend {
+		f.err = errors.New("write tcp 127.0.0.1:6379: write: broken pipe")
+	}
+	return f.err
+}
+func (f *failingConn) Flush() error {
+	if f.failFlush && f.err == nil {
+		f.err = errors.New("write tcp 127.0.0.1:6379: write: connection reset by peer")
+	}
+	return f.err
+}
+func (f *failingConn) Receive() (interface{}, error) {
+	if f.err == nil {
+		return nil, errors.New("failingConn: a reply was read after a failed write")
+	}
+	return nil, f.err
+}
+
+// A Send or Flush that fails may leave part of the batch written (redigo writes its buffer out when it fills): every
+// job gets a Result with Err set (its reply never came: it may be in), as the README promises, not a nil slice.
+func TestABatchThatFailsWhileSendingHasEveryJobsResult(t *testing.T) {
+	payload := map[string]interface{}{"key": "k", "member": "m"}
+	jobs := []Job{{"diag.record", payload, Options{}}, {"diag.record", payload, Options{OnceKey: "o"}}, {"diag.record", payload, Options{}}, {"diag.record", payload, Options{}}}
+	for _, fake := range []*failingConn{{failSend: 3}, {failFlush: true}} {
+		conn := fake
+		c := New(&redis.Pool{Dial: func() (redis.Conn, error) { return conn, nil }}, "fails-while-sending")
+		results, err := c.EnqueueBatch(jobs)
+		if err == nil || err != fake.err {
+			t.Errorf("send %d / flush %v: the error %v, want %v", fake.failSend, fake.failFlush, err, fake.err)
+		}
+		if len(results) != len(jobs) {
+			t.Fatalf("send %d / flush %v: %d results for %d jobs: %+v", fake.failSend, fake.failFlush, len(results), len(jobs), results)
+		}
+		for i, r := range results {
+			if r.Err != fake.err || r.Enqueued != (Enqueued{}) {
+				t.Errorf("send %d / flush %v: job %d: %+v, want Err %v", fake.failSend, fake.failFlush, i, r, fake.err)
+			}
+		}
+	}
+}
+
+// The answer is kept under the request id alone: user B asking with the id user A was answered under got A's answer
+// ("granted, 93"), from the notify list or, after the wait, from the result key (the worker buries B's job). It is a
+// *RequestIDReusedError naming neither A nor the amount. No worker reads this namespace.
+func TestAnotherUsersFreeCreditAnswerIsRefused(t *testing.T) {
+	c := testClient(t, "reused")
+	j := Jobs{Client: c}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	theirs := `{"status":"granted","amount":93,"month_used":1,"user_id":"user-a-176","request_id":"r-1","at":1.5}`
+	base := c.Namespace + ":{freecredit}"
+	for _, where := range []string{"result", "notify"} {
+		if _, err := conn.Do("DEL", base+":result:r-1", base+":notify:r-1"); err != nil {
+			t.Fatal(err)
+		}
+		command := "SET"
+		if where == "notify" {
+			command = "LPUSH"
+		}
+		if _, err := conn.Do(command, base+":"+where+":r-1", theirs); err != nil {
+			t.Fatal(err)
+		}
+		answer, err := j.FreeCredit("user-b-177", "r-1", 0, time.Second)
+		var reused *RequestIDReusedError
+		if !errors.As(err, &reused) || reused.RequestID != "r-1" || answer != nil {
+			t.Fatalf("%s: %v %v, want a *RequestIDReusedError", where, answer, err)
+		}
+		if strings.Contains(err.Error(), "user-a-176") || strings.Contains(err.Error(), "93") {
+			t.Errorf("%s: the message names the other user's data: %v", where, err)
+		}
+	}
+	if _, err := conn.Do("SET", base+":result:r-1", theirs); err != nil {
+		t.Fatal(err)
+	}
+	if answer, err := j.FreeCredit("user-a-176", "r-1", 0, time.Second); err != nil || answer["status"] != "granted" {
+		t.Errorf("its own user: %v %v", answer, err)
+	}
+}
+
+// subscription.upsert's optional email: the worker stores what each upsert sends, so a renewal through a helper that
+// could not send it erased the stored address.
+func TestTheSubscriptionEmailIsSentWhenGiven(t *testing.T) {
+	c := testClient(t, "sub-email")
+	j := Jobs{Client: c}
+	s := Subscription{UserID: "176", Phone: "09121234567", FirstName: "Sara", ExpiresAt: time.Unix(1795400000, 0), ReceiptID: "r1"}
+	with := s
+	with.Email = "sara@example.com"
+	for _, sub := range []Subscription{with, s} {
+		if _, err := j.SubscriptionUpsert(sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := c.Pool.Get()
+	defer conn.Close()
+	entries, err := redis.Values(conn.Do("XRANGE", c.Key("default", "stream"), "-", "+"))
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("the stream: %v %v", entries, err)
+	}
+	var emails []interface{}
+	for _, entry := range entries {
+		parts, _ := redis.Values(entry, nil)
+		fields, _ := redis.StringMap(parts[1], nil)
+		var env struct{ Payload map[string]interface{} }
+		if err := json.Unmarshal([]byte(fields["job"]), &env); err != nil {
+			t.Fatal(err)
+		}
+		email, sent := env.Payload["email"]
+		emails = append(emails, email, sent)
+	}
+	if fmt.Sprint(emails) != "[sara@example.com true <nil> false]" {
+		t.Errorf("email, sent: %v", emails)
 	}
 }

@@ -36,6 +36,16 @@ func (e *AlreadyEnqueuedError) Error() string {
 	return "once: job " + e.ExistingID + " was already enqueued with this once-key"
 }
 
+// RequestIDReusedError: a free-credit request id whose answer is another user's (the answer's user_id is not the user
+// asked for). The worker refuses such a request (freecredit.lua: the job goes to the dead set) and the result key under
+// that id holds the other user's answer, which is not returned. Ids must be unique across users: give each request its
+// own (a UUID). The message names neither the other user nor the answer (that user's data).
+type RequestIDReusedError struct{ RequestID string }
+
+func (e *RequestIDReusedError) Error() string {
+	return "request_id " + e.RequestID + " was decided for another user: give each request its own id (a UUID)"
+}
+
 // LibraryNotLoadedError: Redis has no hoopoe_enqueue function. Hoopoe's function library is not loaded there (no
 // worker has started since Redis (re)started: start one, or run `hoopoe functions load`), or this Redis predates
 // functions (7.0).

@@ -36,6 +36,10 @@ func put(payload map[string]interface{}, key string, value interface{}, present 
 // FreeCredit asks for free credit and waits for the answer (status granted|rejected, amount or reason and
 // retry_after); nil on a timeout. requestID "" makes one; re-asking with the same id is safe. amount 0: the default.
 // Ids the handler refuses are an *InvalidJobError (see RequestFreeCredit), before anything is sent.
+//
+// The answer's user_id is compared with userID: a requestID another user's request was decided under is a
+// *RequestIDReusedError, and no answer (the worker refuses this request and buries its job, and the id's result key
+// holds the other user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it.
 func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Duration) (map[string]interface{}, error) {
 	if requestID == "" {
 		b := make([]byte, 16)
@@ -45,7 +49,14 @@ func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Dura
 	if _, err := j.RequestFreeCredit(userID, requestID, amount); err != nil {
 		return nil, err
 	}
-	return j.Client.WaitFreeCredit(requestID, timeout)
+	answer, err := j.Client.WaitFreeCredit(requestID, timeout)
+	if err != nil || answer == nil {
+		return answer, err
+	}
+	if user, ok := answer["user_id"]; !ok || fmt.Sprint(user) != userID {
+		return nil, &RequestIDReusedError{requestID}
+	}
+	return answer, nil
 }
 
 // RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit). userID and requestID go into
@@ -115,11 +126,15 @@ type Subscription struct {
 	ExpiresAt                time.Time
 	ReceiptID                string
 	Plan                     string // optional
+	// Email (optional, sent when not ""): where the reminder emails go. The worker stores what each upsert sends, so
+	// an upsert without it clears an address stored before: set it on every upsert of a user who has one, renewals too.
+	Email string
 }
 
 // SubscriptionUpsert: a subscription bought or renewed (its expiration reminders are scheduled).
 func (j Jobs) SubscriptionUpsert(s Subscription) (Enqueued, error) {
 	p := map[string]interface{}{"user_id": s.UserID, "phone": s.Phone, "first_name": s.FirstName, "expires_at": s.ExpiresAt.Unix(), "receipt_id": s.ReceiptID}
+	put(p, "email", s.Email, s.Email != "")
 	return j.send("subscription.upsert", put(p, "plan", s.Plan, s.Plan != ""), Options{})
 }
 

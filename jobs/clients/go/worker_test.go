@@ -143,7 +143,7 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 		t.Fatalf("an email enqueued twice: %v", err)
 	}
 	ids = append(ids,
-		id(j.SubscriptionUpsert(Subscription{UserID: u + "-1", Phone: phone, FirstName: "Sara", ExpiresAt: now.Add(20 * 24 * time.Hour), ReceiptID: "r1", Plan: "2"})),
+		id(j.SubscriptionUpsert(Subscription{UserID: u + "-1", Phone: phone, FirstName: "Sara", ExpiresAt: now.Add(20 * 24 * time.Hour), ReceiptID: "r1", Plan: "2", Email: u + "@example.com"})),
 		id(j.CreditThresholdSet(u+"-1", "t1", 500, phone, "Sara", "")),
 		id(j.CreditBalance(u+"-1", 320)),
 		id(j.GiftGrantedAt(u+"-1", u+"-g1", now.Add(-time.Minute), now.Add(72*time.Hour), phone, "لایک")),
@@ -164,6 +164,13 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	if kept, err := c.WaitFreeCredit(u+"-fc1", time.Second); err != nil || kept["status"] != "granted" {
 		t.Fatalf("the kept result: %v %v", kept, err)
 	}
+	// Another user asking with the request id u-1 was answered under got u-1's answer from the result key while the
+	// worker buried its job (freecredit.lua refuses another user's request id): refused, naming neither u-1 nor 93.
+	var reused *RequestIDReusedError
+	if other, err := j.FreeCredit(u+"-2", u+"-fc1", 0, 1500*time.Millisecond); !errors.As(err, &reused) || other != nil ||
+		strings.Contains(err.Error(), u+"-1") || strings.Contains(err.Error(), "93") {
+		t.Fatalf("another user's request id: %v %v", other, err)
+	}
 	// Notify: the final outcome of any job, done or dead, through WaitFor.
 	done := id(c.Enqueue("diag.record", diag("notified"), Options{Notify: true, ID: u + "-notified"}))
 	dies := id(c.Enqueue("diag.record", map[string]interface{}{"member": "no key"}, Options{Notify: true, ID: u + "-dies"}))
@@ -183,6 +190,9 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 		t.Error("README.md's example got no free-credit answer")
 	}
 	waitDone(t, conn, c, ids)
+	if email, err := redis.String(conn.Do("HGET", c.Namespace+":{reminders}:sub:"+u+"-1", "email")); err != nil || email != u+"@example.com" {
+		t.Errorf("the subscription's stored email: %q %v", email, err)
+	}
 	waitDone(t, conn, c, []string{id(j.GiftUsed(u+"-1", u+"-g1")), id(j.CreditThresholdDelete(u+"-1", "t1")), id(j.SubscriptionDelete(u + "-1"))})
 	members, _ := redis.Strings(conn.Do("SMEMBERS", key))
 	sort.Strings(members)

@@ -33,13 +33,15 @@ final class Client
     /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
     private array $drained = [];
 
-    /**
-     * @param string|null $namespace the key prefix the workers use; null or '' (Laravel's env() for `HOOPOE_NAMESPACE=`):
-     *     HOOPOE_NAMESPACE, default "hoopoe"
-     * @throws InvalidJob (field "namespace") for one the workers refuse: a brace, a space or a control character
-     */
     private readonly int $maxBytes;
 
+    /**
+     * @param \Redis $redis a connection without a key prefix, serializer or compression (phpredis's defaults)
+     * @param string|null $namespace the key prefix the workers use; null or '' (Laravel's env() for `HOOPOE_NAMESPACE=`):
+     *     HOOPOE_NAMESPACE, default "hoopoe"
+     * @throws InvalidJob (field "namespace") for one the workers refuse: a brace, a space or a control character;
+     *     (field "connection") for a $redis with OPT_PREFIX, OPT_SERIALIZER or OPT_COMPRESSION set (connectionProblem)
+     */
     public function __construct(private readonly \Redis $redis, ?string $namespace = null, int $maxBytes = Envelope::MAX_BYTES)
     {
         // At most the workers' limit: they bury a larger envelope, and the enqueue function refuses it.
@@ -48,6 +50,45 @@ final class Client
         if (($problem = Envelope::namespaceProblem($this->namespace)) !== null) {
             throw new InvalidJob('namespace', $problem);
         }
+        if (($problem = self::connectionProblem($redis)) !== null) {
+            throw new InvalidJob('connection', $problem);
+        }
+    }
+
+    /**
+     * Why $redis cannot carry the protocol's keys and values as they are, or null. phpredis applies a connection's key
+     * prefix, serializer and compression to its own commands (the XADD of a plain job, GET, BLPOP, XREAD) and not to
+     * rawCommand (the enqueue function): with Laravel's default prefix, plain jobs went to a key no worker reads and
+     * Enqueued was returned, while later and once-only jobs ran. A \Redis not connected yet has no options to read.
+     */
+    private static function connectionProblem(\Redis $redis): ?string
+    {
+        try {
+            $prefix = $redis->getOption(\Redis::OPT_PREFIX);
+            $serializer = $redis->getOption(\Redis::OPT_SERIALIZER);
+            $compression = defined('Redis::OPT_COMPRESSION') ? $redis->getOption(\Redis::OPT_COMPRESSION) : \Redis::COMPRESSION_NONE;
+        } catch (\RedisException) {  // phpredis 5: "Redis server went away" before connect()
+            return null;
+        }
+        $set = [];
+        if (is_string($prefix) && $prefix !== '') {
+            $set[] = 'a key prefix (OPT_PREFIX ' . json_encode($prefix, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES) . ')';
+        }
+        if ((int) $serializer !== \Redis::SERIALIZER_NONE) {
+            $set[] = "a serializer (OPT_SERIALIZER $serializer)";
+        }
+        if ((int) $compression !== \Redis::COMPRESSION_NONE) {
+            $set[] = "compression (OPT_COMPRESSION $compression)";
+        }
+        if ($set === []) {
+            return null;
+        }
+        return 'the \\Redis connection given to Hoopoe\\Client has ' . implode(', ', $set) . ': phpredis applies a prefix, a '
+            . 'serializer and compression to its own commands (the XADD of a plain job, GET, BLPOP, XREAD) but not to the enqueue '
+            . 'function, so plain jobs would be written where no worker reads them. Give Hoopoe a connection of its own with '
+            . "OPT_PREFIX '', OPT_SERIALIZER \\Redis::SERIALIZER_NONE and OPT_COMPRESSION \\Redis::COMPRESSION_NONE (Laravel: "
+            . "'options' => ['prefix' => '', 'serializer' => \\Redis::SERIALIZER_NONE, 'compression' => \\Redis::COMPRESSION_NONE] "
+            . 'on the hoopoe connection, LARAVEL.md)';
     }
 
     public static function defaultNamespace(): string
@@ -429,7 +470,9 @@ final class Client
 
     /**
      * The answer of a freecredit.request (status granted|rejected, ...), or null when none came within $timeout
-     * seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped it).
+     * seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped it). The keys
+     * are the request id's alone: compare the answer's user_id with the user you asked for (an id another user's
+     * request was decided under gives that user's answer here). Jobs::freeCredit does, and throws RequestIDReused.
      *
      * @return array<string, mixed>|null
      */

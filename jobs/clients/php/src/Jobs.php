@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Hoopoe;
 
 use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Exception\RequestIDReused;
 
 /**
  * Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
@@ -34,8 +35,13 @@ final class Jobs
      * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once. $requestId null or '':
      * a new one.
      *
+     * The answer's user_id is compared with $userId: a $requestId another user's request was decided under throws
+     * RequestIDReused (the worker refuses this request and buries its job, and the id's result key holds the other
+     * user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it.
+     *
      * @return array<string, mixed>|null
      * @throws InvalidJob for ids the handler refuses (see requestFreeCredit)
+     * @throws RequestIDReused when the answer under $requestId is another user's
      */
     public function freeCredit(string|int $userId, ?string $requestId = null, ?int $amount = null, float $timeout = 10.0): ?array
     {
@@ -43,7 +49,11 @@ final class Jobs
             $requestId = bin2hex(random_bytes(16));
         }
         $this->requestFreeCredit($userId, $requestId, $amount);
-        return $this->client->waitFreeCredit($requestId, $timeout);
+        $answer = $this->client->waitFreeCredit($requestId, $timeout);
+        if ($answer !== null && (string) ($answer['user_id'] ?? '') !== (string) $userId) {
+            throw new RequestIDReused($requestId);
+        }
+        return $answer;
     }
 
     /**
@@ -93,12 +103,16 @@ final class Jobs
         return $this->send('gift.expire', ['user_id' => self::keySafe('user_id', (string) $userId), 'user_gift_id' => self::keySafe('user_gift_id', (string) $userGiftId)]);
     }
 
-    /** A subscription bought or renewed; $expiresAt: Unix seconds, or a date text the schema accepts. */
-    public function subscriptionUpsert(string|int $userId, string $phone, string $firstName, int|string $expiresAt, string|int $receiptId, string|int|null $plan = null): Enqueued
+    /**
+     * A subscription bought or renewed; $expiresAt: Unix seconds, or a date text the schema accepts. $email (sent only
+     * when given): where the reminder emails go. The worker stores what each upsert sends, so an upsert without it
+     * clears an address stored before: pass it on every upsert of a user who has one, renewals too.
+     */
+    public function subscriptionUpsert(string|int $userId, string $phone, string $firstName, int|string $expiresAt, string|int $receiptId, string|int|null $plan = null, ?string $email = null): Enqueued
     {
         return $this->send('subscription.upsert', self::put(
             ['user_id' => (string) $userId, 'phone' => $phone, 'first_name' => $firstName, 'expires_at' => $expiresAt, 'receipt_id' => (string) $receiptId],
-            ['plan' => $plan],
+            ['plan' => $plan, 'email' => $email],
         ));
     }
 
@@ -149,12 +163,15 @@ final class Jobs
      * One transactional email from a Brevo template, enqueued at most once per $messageId (once-key
      * email:<message_id>, 30 days).
      *
-     * @param array<string, string> $params values for the template's {{ params.NAME }}
+     * @param array<string, string|int|float> $params values for the template's {{ params.NAME }}: an int or float is sent
+     *     as its decimal text, any other value that is not a string (bool, null, an array, an object) is InvalidJob
+     *     (payload.params.<name>) before anything is sent
+     * @throws InvalidJob
      */
     public function emailSend(string $messageId, string $email, int $templateId, array $params, ?string $name = null, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null): Enqueued
     {
         $payload = self::put(
-            ['message_id' => $messageId, 'email' => $email, 'template_id' => $templateId, 'params' => (object) $params],
+            ['message_id' => $messageId, 'email' => $email, 'template_id' => $templateId, 'params' => self::texts('params', $params)],
             ['name' => $name, 'user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose],
         );
         return $this->client->enqueue('email.send', $payload, ['queue' => $this->queueOf('email.send'), 'at' => $at, 'once_key' => "email:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
@@ -165,15 +182,72 @@ final class Jobs
      * $notAfter (Unix seconds): a message whose text would be wrong later ("3 days left") is not sent after it; it
      * ends failed with sms.failed (reason outdated: ...).
      *
-     * @param array<string, string> $tokens
+     * @param array<string, string|int|float> $tokens an int or float is sent as its decimal text (['token' => $balance] as
+     *     "320"); any other value that is not a string (bool, null, an array, an object) is InvalidJob
+     *     (payload.tokens.<name>) before anything is sent
+     * @throws InvalidJob
      */
     public function smsSend(string $messageId, string $phone, string $template, array $tokens, string|int|null $userId = null, ?string $purpose = null, int|float|null $at = null, int|float|null $notAfter = null): Enqueued
     {
         $payload = self::put(
-            ['message_id' => $messageId, 'phone' => $phone, 'template' => $template, 'tokens' => (object) $tokens],
+            ['message_id' => $messageId, 'phone' => $phone, 'template' => $template, 'tokens' => self::texts('tokens', $tokens)],
             ['user_id' => $userId === null ? null : (string) $userId, 'purpose' => $purpose, 'not_after' => $notAfter],
         );
         return $this->client->enqueue('sms.send', $payload, ['queue' => $this->queueOf('sms.send'), 'at' => $at, 'once_key' => "sms:$messageId", 'once_for' => self::SMS_ONCE_SECONDS]);
+    }
+
+    /**
+     * $values (sms.send's tokens, email.send's params) as the string-to-string map the worker decodes: a string as it
+     * is, an int or float as its decimal text (decimalText). Any other value (bool, null, an array, an object, NAN) is
+     * InvalidJob naming payload.$field.<name>, before anything is sent: the worker would bury the job, and its once-key
+     * would then refuse the corrected resend for 30 days.
+     */
+    private static function texts(string $field, array $values): object
+    {
+        $texts = [];
+        foreach ($values as $name => $value) {
+            $texts[$name] = match (true) {
+                is_string($value) => $value,
+                is_int($value) => (string) $value,
+                is_float($value) && is_finite($value) => self::decimalText($value),
+                default => throw new InvalidJob("payload.$field.$name", "$field.$name must be a string (an int or float is sent as its decimal text); got "
+                    . match (true) {
+                        is_bool($value) => $value ? 'true' : 'false',
+                        $value === null => 'null',
+                        is_float($value) => (string) $value,
+                        default => get_debug_type($value),
+                    }),
+            };
+        }
+        return (object) $texts;
+    }
+
+    /**
+     * A finite float as plain decimal text: its shortest round-trip digits, without an exponent or a trailing ".0"
+     * (320.0 => "320", 0.1 => "0.1", 1e20 => "100000000000000000000", 1e-7 => "0.0000001"). (string) would write
+     * 1.0E+20, and round to the ini's `precision`.
+     */
+    private static function decimalText(float $value): string
+    {
+        if ($value == 0.0) {
+            return '0';  // not "-0"
+        }
+        for ($digits = 1; $digits < 17; $digits++) {  // the fewest significant digits that read back as $value
+            if ((float) sprintf('%.' . ($digits - 1) . 'e', $value) === $value) {
+                break;
+            }
+        }
+        [$mantissa, $exponent] = explode('e', sprintf('%.' . ($digits - 1) . 'e', $value));
+        $sign = $value < 0 ? '-' : '';
+        $significant = rtrim(str_replace(['-', '.'], '', $mantissa), '0');
+        $point = (int) $exponent + 1;  // how many of the digits come before the decimal point
+        if ($point <= 0) {
+            return $sign . '0.' . str_repeat('0', -$point) . $significant;
+        }
+        if ($point >= strlen($significant)) {
+            return $sign . $significant . str_repeat('0', $point - strlen($significant));
+        }
+        return $sign . substr($significant, 0, $point) . '.' . substr($significant, $point);
     }
 
     private function send(string $type, array $payload): Enqueued

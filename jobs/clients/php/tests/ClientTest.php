@@ -10,6 +10,7 @@ use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\BatchFailed;
 use Hoopoe\Exception\HoopoeException;
 use Hoopoe\Exception\InvalidJob;
+use Hoopoe\Exception\RequestIDReused;
 use Hoopoe\Exception\TooLarge;
 use Hoopoe\Jobs;
 
@@ -317,5 +318,121 @@ final class ClientTest
             }
         }
         Check::equal(0, $this->redis->xLen($c->key('critical', 'stream')), 'nothing sent');
+    }
+
+    /**
+     * The answer is kept under the request id alone: user B asking with the id user A was answered under got A's
+     * answer ("granted, 93"), from the notify list or, after waiting, from the result key (the worker buries B's job).
+     * Refused with RequestIDReused, naming neither A nor the amount; no worker reads this namespace.
+     */
+    public function testAnotherUsersAnswerIsRefusedNotReturned(): void
+    {
+        $c = $this->client('reused');
+        $jobs = new Jobs($c);
+        $theirs = json_encode(['status' => 'granted', 'amount' => 93, 'month_used' => 1, 'user_id' => 'user-a-176', 'request_id' => 'r-1', 'at' => 1.5]);
+        $base = "{$c->namespace}:{freecredit}";
+        foreach (['the result key, after the wait' => "$base:result:r-1", 'the notify list' => "$base:notify:r-1"] as $where => $key) {
+            $this->redis->del("$base:result:r-1", "$base:notify:r-1");
+            if (str_contains($key, ':notify:')) {
+                $this->redis->lPush($key, $theirs);
+            } else {
+                $this->redis->set($key, $theirs);
+            }
+            $thrown = null;
+            try {
+                $returned = $jobs->freeCredit('user-b-177', 'r-1', null, 1);
+            } catch (RequestIDReused $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown !== null, "$where: RequestIDReused, it returned " . json_encode($returned ?? null));
+            Check::equal('r-1', $thrown->requestId, "$where: the request id");
+            Check::that(!str_contains($thrown->getMessage(), 'user-a-176') && !str_contains($thrown->getMessage(), '93'), "$where: " . $thrown->getMessage());
+        }
+        $this->redis->set("$base:result:r-2", str_replace(['user-a-176', 'r-1'], ['176', 'r-2'], $theirs));
+        Check::equal('granted', $jobs->freeCredit(176, 'r-2', null, 1)['status'] ?? null, 'its own user (an int id) gets it');
+    }
+
+    /**
+     * sms.send's tokens and email.send's params are string-to-string maps to the worker: an int token
+     * ('token' => $balance) buried the job, and its 30-day once-key then refused the corrected resend. Ints and floats
+     * are sent as their decimal text; any other value is refused before anything is written.
+     */
+    public function testTokensAndParamsAreSentAsText(): void
+    {
+        $c = $this->client('texts');
+        $jobs = new Jobs($c);
+        $values = ['token10' => 'Sara', 'token' => 320, 'token2' => 2.5, 'token3' => 320.0, 'big' => 1e20, 'small' => 1e-7, 'neg' => -7];
+        $want = ['token10' => 'Sara', 'token' => '320', 'token2' => '2.5', 'token3' => '320', 'big' => '100000000000000000000',
+                 'small' => '0.0000001', 'neg' => '-7'];
+        foreach ([true, false, null, [1], ['a' => 'b'], new \stdClass(), NAN, INF] as $bad) {
+            foreach (['tokens' => fn () => $jobs->smsSend('m-1', '09121234567', 'low_credit', ['token10' => 'Sara', 'token' => $bad]),
+                      'params' => fn () => $jobs->emailSend('m-2', 's@example.com', 17, ['first_name' => 'Sara', 'token' => $bad])] as $field => $call) {
+                $thrown = null;
+                try {
+                    $call();
+                } catch (InvalidJob $e) {
+                    $thrown = $e;
+                }
+                Check::equal("payload.$field.token", $thrown?->field(), "$field with " . get_debug_type($bad) . ': ' . ($thrown?->getMessage() ?? 'accepted'));
+            }
+        }
+        Check::equal(0, $this->redis->xLen($c->key('default', 'stream')), 'nothing written');
+        $jobs->smsSend('m-1', '09121234567', 'low_credit', $values);  // the once-keys were not taken by the refused calls
+        $jobs->emailSend('m-2', 's@example.com', 17, $values);
+        $sent = array_map(static fn (array $fields): array => json_decode($fields['job'], true)['payload'],
+            array_values($this->redis->xRange($c->key('default', 'stream'), '-', '+')));
+        Check::equal([$want, $want], [$sent[0]['tokens'] ?? null, $sent[1]['params'] ?? null], 'tokens and params');
+    }
+
+    /**
+     * subscription.upsert's optional email: the worker stores what each upsert sends, so a renewal through a helper that
+     * could not send it erased the stored address.
+     */
+    public function testTheSubscriptionEmailIsSentWhenGiven(): void
+    {
+        $c = $this->client('sub-email');
+        $jobs = new Jobs($c);
+        $jobs->subscriptionUpsert(176, '09121234567', 'Sara', 1795400000, 'r1', 2, 'sara@example.com');
+        $jobs->subscriptionUpsert(176, '09121234567', 'Sara', 1795400000, 'r1', email: 'sara@example.com');
+        $jobs->subscriptionUpsert(176, '09121234567', 'Sara', 1795400000, 'r1');
+        $sent = array_map(static fn (array $fields): array => json_decode($fields['job'], true)['payload'],
+            array_values($this->redis->xRange($c->key('default', 'stream'), '-', '+')));
+        Check::equal(['sara@example.com', 'sara@example.com', null], array_map(static fn (array $p) => $p['email'] ?? null, $sent), 'email');
+        Check::that(!array_key_exists('email', $sent[2]), 'not sent when not given');
+    }
+
+    /**
+     * phpredis applies a connection's key prefix, serializer and compression to its own XADD (a plain job) but not to
+     * rawCommand (the enqueue function): with a prefix, plain jobs went to a key no worker reads and Enqueued was
+     * returned. Such a connection is refused when the client is made, saying how to fix it.
+     */
+    public function testAConnectionWithAPrefixSerializerOrCompressionIsRefused(): void
+    {
+        $options = [[\Redis::OPT_PREFIX, 'laravel_database_', 'OPT_PREFIX'], [\Redis::OPT_SERIALIZER, \Redis::SERIALIZER_PHP, 'OPT_SERIALIZER']];
+        if (defined('Redis::OPT_COMPRESSION') && defined('Redis::COMPRESSION_LZF')) {
+            $options[] = [\Redis::OPT_COMPRESSION, \Redis::COMPRESSION_LZF, 'OPT_COMPRESSION'];
+        }
+        foreach ($options as [$option, $value, $name]) {
+            $redis = Check::redis();
+            $redis->setOption($option, $value);
+            $thrown = null;
+            try {
+                new Client($redis, 'options-php');
+            } catch (InvalidJob $e) {
+                $thrown = $e;
+            }
+            Check::that($thrown !== null && $thrown->field() === 'connection' && str_contains($thrown->getMessage(), $name)
+                && str_contains($thrown->getMessage(), "'prefix' => ''") && str_contains($thrown->getMessage(), 'SERIALIZER_NONE')
+                && str_contains($thrown->getMessage(), 'COMPRESSION_NONE'), "$name: " . ($thrown?->getMessage() ?? 'accepted'));
+            $redis->close();
+        }
+        $redis = Check::redis();  // set back to none, as LARAVEL.md's connection does: accepted
+        $redis->setOption(\Redis::OPT_PREFIX, '');
+        $redis->setOption(\Redis::OPT_SERIALIZER, \Redis::SERIALIZER_NONE);
+        if (defined('Redis::OPT_COMPRESSION')) {
+            $redis->setOption(\Redis::OPT_COMPRESSION, \Redis::COMPRESSION_NONE);
+        }
+        Check::equal('options-php', (new Client($redis, 'options-php'))->namespace, 'a connection without them');
+        Check::equal('options-php', (new Client(new \Redis(), 'options-php'))->namespace, 'a \\Redis not connected yet (no options to read)');
     }
 }

@@ -56,7 +56,7 @@ final class LaravelPageTest
         $jobs = $this->app->make(Jobs::class);
         $run = $this->run;
         // The models the page's code reads, as Eloquent would give them.
-        $user = (object) ['id' => "$run-u", 'mobile' => '09121234567', 'first_name' => 'Sara'];
+        $user = (object) ['id' => "$run-u", 'mobile' => '09121234567', 'first_name' => 'Sara', 'email' => "$run@example.com"];
         $userGift = (object) ['id' => "$run-g", 'expires_at' => new \DateTimeImmutable('@' . ($now + 86400)), 'created_at' => new \DateTimeImmutable('@' . $now)];
         $service = (object) ['name' => 'Instagram followers'];
         $plan = (object) ['id' => 'pro', 'expires_at' => new \DateTimeImmutable('@' . ($now + 20 * 86400))];

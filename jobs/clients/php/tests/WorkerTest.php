@@ -8,6 +8,7 @@ use Hoopoe\Client;
 use Hoopoe\Exception\AlreadyEnqueued;
 use Hoopoe\Exception\Duplicate;
 use Hoopoe\Exception\LibraryNotLoaded;
+use Hoopoe\Exception\RequestIDReused;
 use Hoopoe\Jobs;
 
 /**
@@ -326,5 +327,52 @@ final class WorkerTest
         Check::equal(count($grouped), $c->ackEvents($group, ...$ids), 'acknowledged');
         Check::equal(0, $this->redis->xPending($c->eventsKey(), $group)[0] ?? -1, 'pending');
         Check::equal([], $c->readEventsGroup($group, 'reader-1'), 'nothing new');
+    }
+
+    /**
+     * freeCredit compares the answer's user_id with its user: user B reusing the request id user A was answered under
+     * got A's answer ("granted, 93") from the result key, while the worker buried B's job (freecredit.lua refuses another
+     * user's request id). Now RequestIDReused, naming neither A nor the amount.
+     */
+    public function testARequestIdAnotherUserWasAnsweredUnderIsRefused(): void
+    {
+        $u = "fc-{$this->run}";  // not prefixed by the run: testEveryJobKind... counts those events as its own
+        $mine = $this->jobs->freeCredit("$u-a", "$u-shared", 93, 30);
+        Check::equal(['granted', "$u-a"], [$mine['status'] ?? null, $mine['user_id'] ?? null], 'user A\'s answer');
+        $thrown = null;
+        try {
+            $returned = $this->jobs->freeCredit("$u-b", "$u-shared", null, 1.5);  // its job is buried: the wait ends at the result key
+        } catch (RequestIDReused $e) {
+            $thrown = $e;
+        }
+        Check::that($thrown !== null, 'RequestIDReused, it returned ' . json_encode($returned ?? null));
+        Check::equal("$u-shared", $thrown->requestId, 'the request id');
+        Check::that(!str_contains($thrown->getMessage(), "$u-a") && !str_contains($thrown->getMessage(), '93'), $thrown->getMessage());
+    }
+
+    /**
+     * An int token (the balance) went as a JSON number: the worker buried the SMS and its once-key refused the corrected
+     * resend. Now sent as "3". subscriptionUpsert sends the email, which the worker stores on every upsert.
+     */
+    public function testANumberTokenIsSentAndTheSubscriptionEmailIsKept(): void
+    {
+        $u = "tx-{$this->run}";  // not prefixed by the run, as above
+        $phone = sprintf('0912%07d', random_int(0, 9999999));
+        $sms = $this->jobs->smsSend("$u-sms-int", $phone, 'expiration_reminder',
+            ['token10' => 'Sara', 'token' => 3, 'token2' => '1403/10/12', 'token3' => 'https://kamva.ir/r/1'], "$u-2");
+        $first = $this->jobs->subscriptionUpsert("$u-2", $phone, 'Sara', (int) $this->now + 20 * 86400, 'r2', null, "$u@example.com");
+        $this->waitDone([$sms->id, $first->id]);
+        $sub = "{$this->client->namespace}:{reminders}:sub:$u-2";
+        Check::equal("$u@example.com", $this->redis->hGet($sub, 'email'), 'the stored email');
+        $renewal = $this->jobs->subscriptionUpsert("$u-2", $phone, 'Sara', (int) $this->now + 50 * 86400, 'r2', null, "$u@example.com");
+        $this->waitDone([$renewal->id]);
+        Check::equal("$u@example.com", $this->redis->hGet($sub, 'email'), 'the email after a renewal');
+        $deadline = microtime(true) + 30;
+        $sent = static fn (array $events): array => array_filter($events, static fn ($e) => $e->type === 'sms.sent' && ($e->data['message_id'] ?? null) === "$u-sms-int");
+        while ($sent($this->client->readEvents('0-0', 100000)) === [] && microtime(true) < $deadline) {
+            usleep(100000);
+        }
+        Check::equal(1, count($sent($this->client->readEvents('0-0', 100000))), 'the SMS with a number token was sent');
+        $this->jobs->subscriptionDelete("$u-2");
     }
 }

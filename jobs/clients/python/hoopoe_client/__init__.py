@@ -3,7 +3,8 @@ events stream, and typed helpers for the domain jobs. The wire format is jobs/PR
 from .client import Client, Enqueued, Event, decode_event, default_namespace, new_id
 from .domain import Jobs
 from .envelope import MAX_BYTES, problem, problem_in_text
-from .errors import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, LibraryNotLoaded, TooLarge
+from .errors import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, LibraryNotLoaded, RequestIDReused, TooLarge
 
 __all__ = ["Client", "Enqueued", "Event", "decode_event", "default_namespace", "new_id", "Jobs", "MAX_BYTES", "problem",
-           "problem_in_text", "AlreadyEnqueued", "Duplicate", "HoopoeError", "InvalidJob", "LibraryNotLoaded", "TooLarge"]
+           "problem_in_text", "AlreadyEnqueued", "Duplicate", "HoopoeError", "InvalidJob", "LibraryNotLoaded", "RequestIDReused",
+           "TooLarge"]

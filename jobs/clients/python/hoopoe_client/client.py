@@ -303,7 +303,10 @@ class Client:
 
     def wait_free_credit(self, request_id, timeout=10.0):
         """The answer of a freecredit.request (a dict: status granted|rejected, ...), or None when none came within
-        `timeout` seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped)."""
+        `timeout` seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped).
+        The keys are the request id's alone: compare the answer's user_id with the user you asked for (an id another
+        user's request was decided under gives that user's answer here). Jobs.free_credit does, and raises
+        RequestIDReused."""
         base = f"{self.namespace}:{{freecredit}}"
         popped = self._blpop(f"{base}:notify:{request_id}", timeout)
         if popped is not None:

@@ -1,10 +1,12 @@
 """Typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas in
 jobs/schemas/). Each builds the payload its schema asks for and enqueues it on its queue (jobs/PROTOCOL.md, "Which queue")."""
+import math
 import re
 import uuid
+from decimal import Decimal
 
 from .client import Client
-from .errors import InvalidJob
+from .errors import InvalidJob, RequestIDReused
 
 SMS_ONCE_SECONDS = 30 * 86400
 QUEUES = {"freecredit.request": "critical"}
@@ -22,6 +24,36 @@ def _key_safe(field, value):
         raise InvalidJob(f"payload.{field}", f"{field} must be 1-100 characters from A-Z a-z 0-9 . _ : - (it goes into "
                                              f"Redis keys; got {value!r})")
     return text
+
+
+def _decimal_text(number):
+    """A finite float as plain decimal text: its shortest round-trip digits, without an exponent or a trailing ".0"
+    (320.0 -> "320", 0.1 -> "0.1", 1e20 -> "100000000000000000000", 1e-7 -> "0.0000001")."""
+    if number == 0:
+        return "0"  # not "-0"
+    return format(Decimal(repr(number)).normalize(), "f")
+
+
+def _texts(field, values):
+    """`values` (sms.send's tokens, email.send's params) as the string-to-string map the worker decodes: a str as it is,
+    an int or float as its decimal text (_decimal_text). Anything else (bool, None, a list, a dict, NaN, ...) is
+    InvalidJob naming payload.<field>.<name>, before anything is sent: the worker would bury the job, and its once-key
+    would then refuse the corrected resend for 30 days."""
+    if not isinstance(values, dict):
+        raise InvalidJob(f"payload.{field}", f"{field} must be a dict of name -> text (got {type(values).__name__})")
+    texts = {}
+    for name, value in values.items():
+        if isinstance(value, str):
+            texts[name] = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            texts[name] = str(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            texts[name] = _decimal_text(value)
+        else:
+            got = repr(value) if value is None or isinstance(value, (bool, float)) else f"a value of type {type(value).__name__}"
+            raise InvalidJob(f"payload.{field}.{name}", f"{field}.{name} must be text (an int or float is sent as its "
+                                                        f"decimal text); got {got}")
+    return texts
 
 
 def _put(payload, **optional):
@@ -42,10 +74,17 @@ class Jobs:
 
     def free_credit(self, user_id, request_id=None, amount=None, timeout=10.0):
         """Asks for free credit and waits for the answer (dict with status granted|rejected), None on a timeout.
-        Re-asking with the same request_id is safe: the answer is decided once. request_id None or "": a new one."""
+        Re-asking with the same request_id is safe: the answer is decided once. request_id None or "": a new one.
+
+        The answer's user_id is compared with `user_id`: a request_id another user's request was decided under raises
+        RequestIDReused (the worker refuses this request and buries its job, and the id's result key holds the other
+        user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it."""
         request_id = request_id or uuid.uuid4().hex
         self.request_free_credit(user_id, request_id, amount)
-        return self.client.wait_free_credit(request_id, timeout)
+        answer = self.client.wait_free_credit(request_id, timeout)
+        if answer is not None and str(answer.get("user_id")) != str(user_id):
+            raise RequestIDReused(request_id)
+        return answer
 
     def request_free_credit(self, user_id, request_id, amount=None):
         """Only enqueues freecredit.request (wait with Client.wait_free_credit). user_id and request_id must be ids the
@@ -69,10 +108,13 @@ class Jobs:
     def gift_expire(self, user_id, user_gift_id):
         return self.client.enqueue("gift.expire", {"user_id": _key_safe("user_id", user_id), "user_gift_id": _key_safe("user_gift_id", user_gift_id)}, self._q("gift.expire"))
 
-    def subscription_upsert(self, user_id, phone, first_name, expires_at, receipt_id, plan=None):
-        """A subscription bought or renewed; expires_at: Unix seconds, or a date text the schema accepts."""
+    def subscription_upsert(self, user_id, phone, first_name, expires_at, receipt_id, plan=None, email=None):
+        """A subscription bought or renewed; expires_at: Unix seconds, or a date text the schema accepts.
+        email (sent only when given): where the reminder emails go. The worker stores what each upsert sends, so an
+        upsert without it clears an address stored before: pass it on every upsert of a user who has one, renewals too."""
         return self.client.enqueue("subscription.upsert", _put({"user_id": str(user_id), "phone": phone, "first_name": first_name,
-                                                                "expires_at": expires_at, "receipt_id": str(receipt_id)}, plan=plan), self._q("subscription.upsert"))
+                                                                "expires_at": expires_at, "receipt_id": str(receipt_id)}, plan=plan, email=email),
+                                   self._q("subscription.upsert"))
 
     def subscription_delete(self, user_id):
         return self.client.enqueue("subscription.delete", {"user_id": str(user_id)}, self._q("subscription.delete"))
@@ -95,16 +137,19 @@ class Jobs:
 
     def email_send(self, message_id, email, template_id, params, name=None, user_id=None, purpose=None, at=None):
         """One transactional email from a Brevo template, enqueued at most once per message_id (once-key
-        email:<message_id>, 30 days). params: string values for the template's {{ params.NAME }}."""
-        payload = _put({"message_id": message_id, "email": email, "template_id": int(template_id), "params": params},
+        email:<message_id>, 30 days). params: string values for the template's {{ params.NAME }}; an int or float is
+        sent as its decimal text, any other value (bool, None, ...) is InvalidJob (payload.params.<name>)."""
+        payload = _put({"message_id": message_id, "email": email, "template_id": int(template_id), "params": _texts("params", params)},
                        name=name, user_id=None if user_id is None else str(user_id), purpose=purpose)
         return self.client.enqueue("email.send", payload, self._q("email.send"), at=at, once_key=f"email:{message_id}",
                                    once_for=SMS_ONCE_SECONDS)
 
     def sms_send(self, message_id, phone, template, tokens, user_id=None, purpose=None, at=None, not_after=None):
         """One templated SMS, enqueued at most once per message_id (once-key sms:<message_id>, 30 days).
+        tokens: string values; an int or float is sent as its decimal text ({"token": 320} as "320"), any other value
+        (bool, None, ...) is InvalidJob (payload.tokens.<name>) before anything is sent.
         not_after (Unix seconds): a message whose text would be wrong later ("3 days left") is not sent after it; it
         ends failed with sms.failed (reason outdated: ...)."""
-        payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": tokens},
+        payload = _put({"message_id": message_id, "phone": phone, "template": template, "tokens": _texts("tokens", tokens)},
                        user_id=None if user_id is None else str(user_id), purpose=purpose, not_after=not_after)
         return self.client.enqueue("sms.send", payload, self._q("sms.send"), at=at, once_key=f"sms:{message_id}", once_for=SMS_ONCE_SECONDS)

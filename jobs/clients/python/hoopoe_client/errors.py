@@ -38,6 +38,17 @@ class AlreadyEnqueued(HoopoeError):
         self.existing_id = existing_id
 
 
+class RequestIDReused(HoopoeError):
+    """A free-credit request id whose answer is another user's: the answer's user_id is not the user asked for. The
+    worker refuses such a request (freecredit.lua: the job goes to the dead set) and the result key under that id holds
+    the other user's answer, which is not returned. Ids must be unique across users: give each request its own (a UUID).
+    `request_id` is the id; the message names neither the other user nor the answer (that user's data)."""
+
+    def __init__(self, request_id):
+        super().__init__(f"request_id {request_id} was decided for another user: give each request its own id (a UUID)")
+        self.request_id = request_id
+
+
 class LibraryNotLoaded(HoopoeError):
     """Redis has no `hoopoe_enqueue` function: Hoopoe's function library is not loaded there (no worker has started
     since Redis (re)started: start one, or run `hoopoe functions load`), or this Redis predates functions (7.0)."""

@@ -104,5 +104,77 @@ class FreeCreditIds(unittest.TestCase):
                 self.assertEqual(caught.exception.field, field)
 
 
+class _Captured:
+    """Stands in for Client under Jobs: keeps what the helpers would enqueue (nothing is sent), and answers
+    wait_free_credit with `answer`."""
+
+    def __init__(self, answer=None):
+        self.sent = []
+        self.answer = answer
+
+    def enqueue(self, job_type, payload, queue="default", **options):
+        self.sent.append((job_type, payload))
+        return hoopoe.Enqueued("enqueued", "captured")
+
+    def wait_free_credit(self, request_id, timeout=10.0):
+        return self.answer
+
+
+class FreeCreditAnswers(unittest.TestCase):
+    def test_another_users_answer_is_refused_not_returned(self):
+        """The answer is kept under the request id alone: one decided for user A, found by user B's free_credit with the
+        same id, raised nothing and B got A's grant. Refused, naming neither A nor A's amount (another user's data)."""
+        theirs = {"status": "granted", "amount": 93, "month_used": 1, "user_id": "user-a-176", "request_id": "r-1", "at": 1.5}
+        jobs = hoopoe.Jobs(_Captured(theirs))
+        with self.assertRaises(hoopoe.RequestIDReused) as caught:
+            jobs.free_credit("user-b-177", "r-1")
+        self.assertEqual(caught.exception.request_id, "r-1")
+        self.assertIsInstance(caught.exception, hoopoe.HoopoeError)
+        self.assertNotIn("user-a-176", str(caught.exception))
+        self.assertNotIn("93", str(caught.exception))
+        self.assertEqual(jobs.free_credit("user-a-176", "r-1"), theirs)  # its own user gets it
+        self.assertEqual(hoopoe.Jobs(_Captured({**theirs, "user_id": "176"})).free_credit(176, "r-1")["status"], "granted")  # an int id
+        self.assertIsNone(hoopoe.Jobs(_Captured(None)).free_credit("user-b-177", "r-1"))  # a timeout is still None
+
+
+class TextMaps(unittest.TestCase):
+    """sms.send's tokens and email.send's params are string-to-string maps to the worker: another JSON type buried the
+    job, and its 30-day once-key then refused the corrected resend."""
+
+    def test_numbers_are_sent_as_their_decimal_text(self):
+        captured = _Captured()
+        jobs = hoopoe.Jobs(captured)
+        values = {"token10": "Sara", "token": 320, "token2": 2.5, "token3": 320.0, "big": 1e20, "small": 1e-7, "neg": -7}
+        want = {"token10": "Sara", "token": "320", "token2": "2.5", "token3": "320", "big": "100000000000000000000",
+                "small": "0.0000001", "neg": "-7"}
+        jobs.sms_send("m-1", "09121234567", "low_credit", values)
+        jobs.email_send("m-2", "s@example.com", 17, values)
+        self.assertEqual([(t, p.get("tokens", p.get("params"))) for t, p in captured.sent], [("sms.send", want), ("email.send", want)])
+
+    def test_other_values_are_refused_before_sending(self):
+        jobs = hoopoe.Jobs(hoopoe.Client(UNUSED, "checks"))  # never connected: a refusal comes before sending
+        for bad in (True, False, None, [1], {"a": "b"}, float("nan"), float("inf"), b"320", object()):
+            for field, call in (("tokens", lambda: jobs.sms_send("m-1", "09121234567", "low_credit", {"token10": "Sara", "token": bad})),
+                                ("params", lambda: jobs.email_send("m-2", "s@example.com", 17, {"first_name": "Sara", "token": bad}))):
+                with self.subTest(field=field, value=bad), self.assertRaises(hoopoe.InvalidJob) as caught:
+                    call()
+                self.assertEqual(caught.exception.field, f"payload.{field}.token")
+        with self.assertRaises(hoopoe.InvalidJob) as caught:
+            jobs.sms_send("m-1", "09121234567", "low_credit", None)
+        self.assertEqual(caught.exception.field, "payload.tokens")
+
+
+class SubscriptionEmail(unittest.TestCase):
+    def test_the_email_is_sent_when_given(self):
+        """subscription.upsert's optional email: the worker stores what each upsert sends, so a renewal through a helper
+        that could not send it erased the stored address."""
+        captured = _Captured()
+        jobs = hoopoe.Jobs(captured)
+        jobs.subscription_upsert(176, "09121234567", "Sara", 1795400000, "r1", plan=2, email="sara@example.com")
+        jobs.subscription_upsert(176, "09121234567", "Sara", 1795400000, "r1")
+        self.assertEqual(captured.sent[0][1]["email"], "sara@example.com")
+        self.assertNotIn("email", captured.sent[1][1])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -157,6 +157,49 @@ class AgainstAWorker(unittest.TestCase):
         upserted = [e for e in events if e.type == "subscription.upserted"]
         self.assertEqual(upserted[0].data["outcome"], "new")
 
+    def test_a_request_id_another_user_was_answered_under_is_refused(self):
+        """free_credit compares the answer's user_id with its user: user B reusing the request id user A was answered
+        under got A's answer ("granted, 93") from the result key, while the worker buried B's job (freecredit.lua
+        refuses another user's request id). Now RequestIDReused, naming neither A nor the amount."""
+        u, j = f"fc-{self.run_id}", self.jobs  # not prefixed by run_id: test_every_job_kind counts those events as its own
+        mine = j.free_credit(f"{u}-fa", f"{u}-shared", amount=93, timeout=30)
+        self.assertEqual((mine["status"], mine["user_id"]), ("granted", f"{u}-fa"), mine)
+        with self.assertRaises(hoopoe.RequestIDReused) as caught:
+            j.free_credit(f"{u}-fb", f"{u}-shared", timeout=1.5)  # its job is buried: the wait ends at the result key
+        self.assertEqual(caught.exception.request_id, f"{u}-shared")
+        self.assertNotIn(f"{u}-fa", str(caught.exception))
+        self.assertNotIn("93", str(caught.exception))
+        # A's answer still on the notify list (A's caller did not wait for it): popped by B's wait, refused as well.
+        j.request_free_credit(f"{u}-fc", f"{u}-shared2", amount=93)
+        deadline = time.time() + 30
+        while self.r.get(f"{self.client.namespace}:{{freecredit}}:result:{u}-shared2") is None and time.time() < deadline:
+            time.sleep(0.05)
+        with self.assertRaises(hoopoe.RequestIDReused):
+            j.free_credit(f"{u}-fd", f"{u}-shared2", timeout=30)
+        self.assertEqual(j.free_credit(f"{u}-fc", f"{u}-shared2", timeout=30)["user_id"], f"{u}-fc")  # its own user's, still
+
+    def test_number_tokens_are_sent_as_text_and_the_subscription_email_is_kept(self):
+        """An int token (the balance) went as a JSON number, the worker buried the SMS and its once-key refused the
+        corrected resend: now sent as "3". subscription_upsert sends email, which the worker stores on every upsert."""
+        u, j = f"tx-{self.run_id}", self.jobs  # not prefixed by run_id, as above
+        phone = "0912" + str(uuid.uuid4().int % 10**7).zfill(7)
+        sms = j.sms_send(f"{u}-sms-int", phone, "expiration_reminder",
+                         {"token10": "Sara", "token": 3, "token2": "1403/10/12", "token3": "https://kamva.ir/r/1"}, user_id=f"{u}-2")
+        sub = f"{self.client.namespace}:{{reminders}}:sub:{u}-2"
+        first = j.subscription_upsert(f"{u}-2", phone, "Sara", int(self.now) + 20 * 86400, "r2", email=f"{u}@example.com")
+        self.wait_done([sms.id, first.id])
+        self.assertEqual(self.r.hget(sub, "email"), f"{u}@example.com".encode())
+        renewal = j.subscription_upsert(f"{u}-2", phone, "Sara", int(self.now) + 50 * 86400, "r2", email=f"{u}@example.com")
+        self.wait_done([renewal.id])
+        self.assertEqual(self.r.hget(sub, "email"), f"{u}@example.com".encode())
+        deadline = time.time() + 30
+        sent = []
+        while not sent and time.time() < deadline:
+            sent = [e for e in self.client.read_events("0-0", count=100000) if e.type == "sms.sent" and e.data.get("message_id") == f"{u}-sms-int"]
+            time.sleep(0.1)
+        self.assertEqual(len(sent), 1, "the SMS with a number token was not sent")
+        j.subscription_delete(f"{u}-2")
+
     def test_a_future_run_at_sent_by_plain_xadd_is_not_run_early(self):
         """PROTOCOL's promise for any path: the worker moves it to the scheduled set; it runs at run_at."""
         key = f"{self.client.namespace}:{self.run_id}:early"

@@ -2,8 +2,9 @@
 // The smallest stand-ins for the Illuminate classes and helpers LARAVEL.md's code uses, so the page's own code runs
 // in the tests against a real worker: a container (singleton, make), ServiceProvider ($this->app), the Redis facade
 // (connection(name)->client(), a phpredis \Redis built from config('database.redis.<name>') as Laravel's
-// PhpRedisConnector does: url or host/port/database, options.prefix, read_timeout), Request (user(), header()),
-// response()->json(), env(), config(), app(). Nothing here enqueues or decides: Hoopoe\Client does.
+// PhpRedisConnector does: url or host/port/database, options' prefix, serializer and compression, read_timeout),
+// Request (user(), header()), response()->json(), env(), config(), app(). Nothing here enqueues or decides:
+// Hoopoe\Client does.
 
 declare(strict_types=1);
 
@@ -59,6 +60,12 @@ namespace Illuminate\Support\Facades {
             }
             if (($settings['options']['prefix'] ?? '') !== '') {
                 $redis->setOption(\Redis::OPT_PREFIX, $settings['options']['prefix']);
+            }
+            if (array_key_exists('serializer', $settings['options'] ?? [])) {  // as Laravel's PhpRedisConnector: set when given
+                $redis->setOption(\Redis::OPT_SERIALIZER, $settings['options']['serializer']);
+            }
+            if (array_key_exists('compression', $settings['options'] ?? [])) {
+                $redis->setOption(\Redis::OPT_COMPRESSION, $settings['options']['compression']);
             }
             if (!empty($settings['read_timeout'])) {
                 $redis->setOption(\Redis::OPT_READ_TIMEOUT, $settings['read_timeout']);
