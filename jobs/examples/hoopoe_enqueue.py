@@ -54,6 +54,8 @@ def mask_phones(text):
     rule, step for step: timestamps, entry ids, dates, IP addresses and UUIDs stay as they are."""
     if not any(c.isnumeric() for c in text):
         return text
+    if _is_whole_phone(text):  # one number however spaced (a payload's phone as sent): masked whole
+        return text[:5] + "*" * max(0, len(text) - 8) + text[-3:]
     out, i = [], 0
     while i < len(text):
         run = _digit_run(text, i)
@@ -65,6 +67,19 @@ def mask_phones(text):
         out.append(_masked_run(text, groups, end))
         i = end
     return "".join(out)
+
+
+def _is_whole_phone(text):
+    """PhoneNumberMask.isWholePhone: only digits and separators (space - . _ parentheses, a leading +), 10 to 15
+    digits, the first a lead, not an IPv4 address."""
+    digits, first = 0, None
+    for i, c in enumerate(text):
+        if c in _DIGITS:
+            digits += 1
+            first = first or c
+        elif not (c in " -._()" or (c == "+" and i == 0)):
+            return False
+    return 10 <= digits <= 15 and (text[:1] == "+" or (first is not None and first in _LEADS)) and not _is_ipv4(text)
 
 
 def _digit_count(text, group):
@@ -132,7 +147,7 @@ def _masked_run(text, groups, end):
 
 
 def _is_local(c):
-    return c.isalnum() or c in "._%+-'!"
+    return c.isalnum() or c in "._%+-'!#$&*/=?^`{|}~"
 
 
 def _is_domain(c):

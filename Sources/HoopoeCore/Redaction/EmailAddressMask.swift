@@ -6,7 +6,8 @@
 /// `subscription.upsert`'s `email`), and `hoopoe job show`, `dead show`, the dashboard's job pages and the logs
 /// printed them whole while masking the phone beside them. ``PersonalDataMask`` runs this after ``PhoneNumberMask``.
 ///
-/// An address here is a local part of letters, digits and `. _ % + - ' !` (at least one letter or digit), an `@`,
+/// An address here is a local part of letters, digits and the other characters RFC 5322 allows unquoted
+/// (`. _ % + - ' ! # $ & * / = ? ^ ` { | } ~`, as the jobs accept them; at least one letter or digit), an `@`,
 /// and a domain of letters, digits, `-` and `.` with a dot inside it. Not an address: `user@host` (no dot), an `@`
 /// with nothing before it (`@handle`), a local part already masked (`***`, a redacted URL's password), and one of digits
 /// and dots only: a message id (Brevo's `<201798300811.5787683@smtp-relay.mailin.fr>`, which `email.sent` carries and
@@ -46,7 +47,7 @@ public enum EmailAddressMask {
     }
 
     private static func isLocal(_ character: Character) -> Bool {
-        character.isLetter || character.isNumber || "._%+-'!".contains(character)
+        character.isLetter || character.isNumber || "._%+-'!#$&*/=?^`{|}~".contains(character)
     }
 
     private static func isDomain(_ character: Character) -> Bool {

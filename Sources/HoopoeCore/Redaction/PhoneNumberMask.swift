@@ -8,12 +8,16 @@
 /// `+98-912-123-4567`, `(0912) 123 4567`, `0912.123.4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates
 /// and IP addresses (four dotted numbers up to 255: `91.198.174.192`) do not match, so
 /// the numbers an operator needs stay readable. Grouped digits count only with no letter, `-` or `_` against either
-/// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number.
+/// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number. A text that is nothing but one
+/// number, however spaced (`0912 - 123 - 4567`, a payload's `phone` as sent), is masked whole.
 public enum PhoneNumberMask {
     /// `text` with every phone-like run masked (`+98912*****567`).
     public static func mask(_ text: String) -> String {
         guard text.contains(where: \.isNumber) else { return text }
         let characters = Array(text)
+        if isWholePhone(characters) {
+            return String(characters.prefix(5)) + String(repeating: "*", count: max(0, characters.count - 8)) + String(characters.suffix(3))
+        }
         var result = ""
         var index = 0
         while index < characters.count {
@@ -35,6 +39,25 @@ public enum PhoneNumberMask {
     }
 
     static func isLead(_ character: Character) -> Bool { "+09۰۹٠٩".contains(character) }
+
+    /// Whether the whole text is one phone number however it is spaced: only digits and the separators (space, `-`,
+    /// `.`, `_`, parentheses, a leading `+`), 10 to 15 digits, the first a lead, not an IPv4 address. The jobs accept a phone with any
+    /// spaces and dashes (`0912 - 123 - 4567`, `0 9 1 2 …`), which the group rule above does not join, and a payload's
+    /// `phone` is shown as sent.
+    static func isWholePhone(_ characters: [Character]) -> Bool {
+        var digits = 0
+        var firstDigit: Character?
+        for (index, character) in characters.enumerated() {
+            if isDigit(character) {
+                digits += 1
+                if firstDigit == nil { firstDigit = character }
+            } else if !(" -._()".contains(character) || (character == "+" && index == 0)) {
+                return false
+            }
+        }
+        return (10...15).contains(digits) && (characters.first == "+" || firstDigit.map(isLead) == true)
+            && !DigitRun.isIPv4(characters[...])
+    }
 }
 
 /// A stretch of digit groups, and which of its groups make a phone number.
