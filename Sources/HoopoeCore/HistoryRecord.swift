@@ -167,8 +167,8 @@ public struct HistoryRecord: Sendable, Equatable {
         guard bytes.count > maxEnvelopeBytes else { return bytes }
         var copy = envelope
         copy.payload = .string("(not kept in history: the envelope is \(bytes.count) bytes, over \(maxEnvelopeBytes))")
-        copy.lastError = copy.lastError.map { String($0.prefix(1024)) }
-        copy.deadReason = copy.deadReason.map { String($0.prefix(1024)) }
+        copy.lastError = copy.lastError.map { TextCut.prefix($0, scalars: 1024).text }
+        copy.deadReason = copy.deadReason.map { TextCut.prefix($0, scalars: 1024).text }
         return copy.encoded()
     }
 

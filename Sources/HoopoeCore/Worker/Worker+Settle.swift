@@ -36,11 +36,10 @@ extension Worker {
         return String(decoding: JSONValue.object(object).encoded(), as: UTF8.self)
     }
 
-    /// `text`, cut to ``maxErrorLength`` characters with a note of its length.
+    /// `text`, cut to ``maxErrorLength`` characters (never through a number: ``TextCut``) with a note of its length.
     static func capped(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard scalars.count > maxErrorLength else { return text }
-        return String(String.UnicodeScalarView(scalars.prefix(maxErrorLength))) + "… (\(scalars.count) characters in all)"
+        let (kept, cut) = TextCut.prefix(text, scalars: maxErrorLength)
+        return cut ? kept + "… (\(text.unicodeScalars.count) characters in all)" : text
     }
 
     /// The first `limit` bytes of `bytes` as text, cut before an incomplete UTF-8 sequence.

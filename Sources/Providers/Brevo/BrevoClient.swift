@@ -199,7 +199,7 @@ public struct BrevoClient: Sendable {
         let code = json?["code"]?.stringValue
         let outcome = BrevoDisposition.outcome(httpStatus: response.status, code: code, rateLimit: rateLimit)
         let message =
-            json?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+            json?["message"]?.stringValue ?? BodyExcerpt.of(response.body)
         throw ProviderError(
             provider: .brevo, operation: operation, kind: code == nil && !response.body.isEmpty ? .unparseableResponse : outcome.kind,
             code: code ?? String(response.status), message: transport.redact(message, extra: extraSecrets),

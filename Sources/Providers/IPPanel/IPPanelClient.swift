@@ -144,7 +144,7 @@ public struct IPPanelClient: Sendable {
         else {
             throw ProviderError(
                 provider: .ippanel, operation: operation, kind: .unparseableResponse, code: String(response.status),
-                message: transport.redact(String(decoding: response.body.prefix(200), as: UTF8.self)),
+                message: transport.redact(BodyExcerpt.of(response.body)),
                 disposition: IPPanelDisposition.dispositionForUnparseable(httpStatus: response.status),
                 outcomeUnknown: !idempotent && HTTPStatusFallback.mayHaveTakenEffect(httpStatus: response.status),
                 httpStatus: response.status, redactedURL: redactedURL)

@@ -155,7 +155,7 @@ public struct KavenegarClient: Sendable {
             let mayHaveTakenEffect = HTTPStatusFallback.mayHaveTakenEffect(httpStatus: response.status)
             throw ProviderError(
                 provider: .kavenegar, operation: operation, kind: .unparseableResponse, code: String(response.status),
-                message: transport.redact(String(decoding: response.body.prefix(200), as: UTF8.self)),
+                message: transport.redact(BodyExcerpt.of(response.body)),
                 disposition: HTTPStatusFallback.disposition(httpStatus: response.status),
                 outcomeUnknown: !idempotent && mayHaveTakenEffect, httpStatus: response.status,
                 redactedURL: redactedURL, suggestedMaxAttempts: mayHaveTakenEffect ? attemptCap : nil)
