@@ -15,7 +15,8 @@ struct CreditThresholdStore: Sendable {
     var usersKey: String { services.key("{credit}:users") }
     /// Hash per user: threshold id → JSON `{threshold, phone, first_name, auth_key}`.
     func thresholdsKey(_ user: String) -> String { services.key("{credit}:thresholds:\(user)") }
-    /// Hash per user: threshold id → `armed` | `fired`; `<threshold id>:n` counts firings (message ids).
+    /// Hash per user: threshold id → `armed` | `fired` | `rearming` (armed, its `reminder.rearmed` not written yet);
+    /// `<threshold id>:n` counts firings (message ids).
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
     /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
     /// answers `existed` as its first run did).
@@ -94,6 +95,13 @@ struct CreditThresholdStore: Sendable {
             Self.evaluateScript, keys: [thresholdsKey(user), stateKey(user), balancesKey, outboxKey], arguments: [user])
         let items = (reply.array ?? []).compactMap(\.string)
         return stride(from: 0, to: items.count - 2, by: 3).map { (items[$0], items[$0 + 1], items[$0 + 2]) }
+    }
+
+    /// Records that `thresholdID`'s `reminder.rearmed` is written: `rearming` becomes `armed`.
+    ///
+    /// KEYS[1] state · ARGV[1] threshold id.
+    func rearmAnnounced(_ user: String, thresholdID: String) async throws {
+        _ = try await redis.run(Self.rearmAnnouncedScript, keys: [stateKey(user)], arguments: [thresholdID])
     }
 
     // MARK: Balances
@@ -178,6 +186,8 @@ struct CreditThresholdStore: Sendable {
 
     /// `Lua/credit_evaluate.lua`.
     static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
+    /// `Lua/credit_rearm_announced.lua`.
+    static let rearmAnnouncedScript = RedisScript(name: "reminders.low_credit.rearm_announced", embedded: PackageResources.credit_rearm_announced_lua)
     /// A script that reads stored threshold records: `Lua/credit_record.lua` (`credit_auth_key`), then its own text.
     static func recordScript(name: String, embedded bytes: [UInt8]) -> RedisScript {
         RedisScript(name: name, embedded: PackageResources.credit_record_lua + bytes)

@@ -85,6 +85,7 @@ public struct LowCreditReminderJob: JobHandler {
         for user in users {
             for change in try await store.evaluate(user) where change.action == "rearmed" {
                 try await services.events.emit(ReminderRearmed(userID: user, thresholdID: change.thresholdID), at: try await services.clock.now())
+                try await store.rearmAnnounced(user, thresholdID: change.thresholdID)
             }
         }
         try await drainOutbox(store)

@@ -60,6 +60,32 @@ struct LowCreditReminderTests {
         #expect(try await harness.events("reminder.queued").count == 2)
     }
 
+    /// The flip to armed and its event were two writes: an event write that failed lost `reminder.rearmed` for good
+    /// (the next run found the threshold armed). It stays `rearming` until the event is written.
+    @Test("a reminder.rearmed whose write failed is written by the next run, once")
+    func rearmedAnnouncedAfterAFailedWrite() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u3", "t1", 100))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u3", "credits": 40])
+        try await harness.run(sweep, ["tick": 1])
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u3", "credits": 150])
+        let events = services.key("events")
+        try await harness.redis.send("DEL", events)  // the events so far go: the stream of another type breaks writes
+        try await harness.redis.send("SET", events, "not a stream")
+        await #expect(throws: (any Error).self) { try await harness.run(sweep, ["tick": 2]) }
+        try await harness.redis.send("DEL", events)
+        try await harness.run(sweep, ["tick": 3])
+        try await harness.run(sweep, ["tick": 4])
+        #expect(try await harness.events("reminder.rearmed").map { $0.data["threshold_id"] } == ["t1"])
+        // Armed: falling again fires again.
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u3", "credits": 50])
+        try await harness.run(sweep, ["tick": 5])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue } == ["reminder.low_credit:u3:t1:1", "reminder.low_credit:u3:t1:2"])
+    }
+
     @Test("each threshold of a user fires on its own; a deleted threshold never fires")
     func severalThresholds() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

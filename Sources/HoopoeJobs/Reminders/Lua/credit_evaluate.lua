@@ -2,7 +2,9 @@
 --
 -- Compares one user's balance with each of their thresholds and flips the state atomically: an armed threshold
 -- the balance is below fires (state `fired`, an SMS put in the outbox under a fresh message id); a fired one
--- the balance is at or above re-arms.
+-- the balance is at or above re-arms: state `rearming` (armed, its reminder.rearmed not written yet) until
+-- credit_rearm_announced.lua makes it `armed`; until then every call hands it back as 'rearmed' again, so an event
+-- write that failed is made by the next run.
 --
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user
 -- Returns {'fired', threshold id, message id, ...} and {'rearmed', threshold id, ''} triples.
@@ -16,7 +18,7 @@ for i = 1, #all, 2 do
   local t = cjson.decode(all[i + 1])
   local state = redis.call('HGET', KEYS[2], id) or 'armed'
   if balance < tonumber(t.threshold) then
-    if state == 'armed' then
+    if state ~= 'fired' then
       local n = redis.call('HINCRBY', KEYS[2], id .. ':n', 1)
       redis.call('HSET', KEYS[2], id, 'fired')
       local mid = 'reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n
@@ -25,7 +27,7 @@ for i = 1, #all, 2 do
       table.insert(out, 'fired'); table.insert(out, id); table.insert(out, mid)
     end
   elseif state ~= 'armed' then
-    redis.call('HSET', KEYS[2], id, 'armed')
+    redis.call('HSET', KEYS[2], id, 'rearming')
     table.insert(out, 'rearmed'); table.insert(out, id); table.insert(out, '')
   end
 end
