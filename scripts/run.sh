@@ -6,8 +6,12 @@
 # Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started: the worker gets
 # one SIGTERM and drains (running jobs finish within its --shutdown-timeout), then the script exits 0; a second
 # Ctrl-C stops the worker at once (its running jobs go back to their queue).
-#   HOOPOE_BIN       the hoopoe binary (default .build/release/hoopoe)
-#   HOOPOE_DATA_DIR  where the local Redis keeps its data and the logs go (default: the project folder)
+#   HOOPOE_BIN             the hoopoe binary (default .build/release/hoopoe)
+#   HOOPOE_DATA_DIR        where the local Redis keeps its data and the logs go (default: the project folder)
+#   LOCAL_REDIS_PORT       the local Redis's port (6379; a free one when anything listens there)
+#   HOOPOE_QUEUES          the worker's queues (critical:6,default:3,low:1)
+#   HOOPOE_METRICS_PORT    the worker's /metrics port (9464; a free one when taken)
+#   HOOPOE_DASHBOARD_PORT  the dashboard's port (9460; a free one when taken)
 set -uo pipefail
 # Under a terminal, a Ctrl-C is a SIGINT to the terminal's whole foreground process group: `make` too, which then
 # exits "Interrupt" (status 2) whatever this script does. So this script first moves into a process group of its own
@@ -91,9 +95,13 @@ trap 'echo "[hoopoe] stopping: running jobs may finish (Ctrl-C again to stop at 
 if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$REDIS_DIR"
   port="${LOCAL_REDIS_PORT:-6379}"
-  if redis-cli -p "$port" ping >/dev/null 2>&1; then
-    # The port is taken (a system Redis, say): use a free one rather than somebody else's data.
+  # The port is taken (a system Redis, say, or any other program): use a free one rather than somebody else's data, or
+  # a redis-server that cannot bind. A plain connect, as for the metrics and dashboard ports below: a `redis-cli ping`
+  # saw only a Redis there, and a program that is not one made redis-server fail to bind (20 s, then exit 1).
+  if python3 -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $port)) != 0)" 2>/dev/null; then
+    taken="$port"
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    echo "[hoopoe] port $taken is taken: the local Redis uses port $port"
   fi
   STARTED_REDIS=1
   redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes --appendfsync everysec \

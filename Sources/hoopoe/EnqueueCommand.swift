@@ -4,7 +4,8 @@ import HoopoeCore
 import HoopoeJSON
 import Redis
 
-/// `hoopoe enqueue`: puts one job on a queue, now or later, after checking it as the worker will.
+/// `hoopoe enqueue`: puts one job on a queue, now or later, after checking its type and its payload's shape (the values
+/// are the worker's to check).
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
@@ -17,9 +18,11 @@ struct EnqueueCommand: AsyncParsableCommand {
                 --at 2030-12-31T09:00:00+03:30 --unique-key gift-7
 
             Checked before anything is written: the type must be one this build runs (a typo gets the closest \
-            name), the payload valid JSON (an error gives its line and column) that fits the type's payload (the \
-            field that does not is named), --in a number with a unit. A queue no live worker serves gets a \
-            warning on stderr (the job is enqueued and waits).
+            name), the payload valid JSON (an error gives its line and column) whose shape decodes as the type's \
+            payload: its fields and their JSON types (a missing or mistyped field is named), --in a number with a \
+            unit. Values are not checked here: a phone that is not a mobile number, or an unknown SMS template, is \
+            enqueued, and the worker sends the job to the dead set with the reason. A queue no live worker serves \
+            gets a warning on stderr (the job is enqueued and waits).
 
             Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
             error (unknown type, bad payload, bad option), 2 when Redis is unreachable (nothing was written), 4 when \

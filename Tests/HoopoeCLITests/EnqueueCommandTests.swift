@@ -5,7 +5,7 @@ import Redis
 import TestSupport
 import Testing
 
-/// `hoopoe enqueue` checks a job as the worker will before writing anything, and its help's examples work.
+/// `hoopoe enqueue` checks a job's type and payload shape before writing anything, and its help's examples work.
 @Suite struct EnqueueCommandTests {
     /// Nothing was written: no queue, ready or scheduled job in the test's namespace.
     private func nothingEnqueued(_ h: CLIHarness) async throws -> Bool {

@@ -17,7 +17,7 @@ import Testing
         let run = try await Self.startRun([
             "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(port),
             "SMS_QUIET_HOURS": "off",  // the SMS below must go out whatever the hour in Tehran
-        ])
+        ].merging(try Self.portsOfItsOwn()) { $1 })
         defer { run.signal(SIGKILL) }
         let output = run.output
         #expect(output.contains("Ctrl-C stops everything"), "\(output)")
@@ -106,7 +106,7 @@ import Testing
         let server = try RedisServer(arguments: ["--requirepass", "pw-s3cret-123"])
         defer { server.stop() }
         let url = form.replacingOccurrences(of: "PORT", with: String(server.port))  // with a user's colon, and without (as redis-cli reads it)
-        let run = try await Self.startRun(["REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path])
+        let run = try await Self.startRun(["REDIS_URL": url, "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path].merging(try Self.portsOfItsOwn()) { $1 })
         defer { run.signal(SIGKILL) }
         let output = run.output
         #expect(output.contains("Ctrl-C stops everything"), "\(output)")
@@ -118,6 +118,64 @@ import Testing
         kill(-run.pid, SIGINT)
         #expect(await run.wait(timeout: .seconds(40)) == 0, "\(run.output)")
         #expect(!run.output.contains("pw-s3cret-123"), "\(run.output)")
+    }
+
+    /// `LOCAL_REDIS_PORT` held by a program that is not Redis (a bare TCP listener that never answers): the script
+    /// starts its Redis on another, free port, as README promises, and a job runs there — it used to probe the port
+    /// with `redis-cli ping` only, so redis-server could not bind, and the script waited 20 s and exited 1.
+    @Test func aPortHeldByAProgramThatIsNotRedisMovesTheLocalRedisToAFreePort() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        // The listener takes a port of its own (no race for a free one) and prints it once it listens; it never accepts.
+        let listener = try ChildProcess("/usr/bin/env", ["python3", "-c", """
+            import socket, time
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            print(s.getsockname()[1], flush=True)
+            time.sleep(600)
+            """])
+        defer { listener.signal(SIGKILL) }
+        var held: Int?
+        for _ in 0..<400 where held == nil {
+            held = Int(listener.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            if held == nil { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        guard let held else {
+            Issue.record("the listener did not start: \(listener.output)")
+            return
+        }
+        let run = try await Self.startRun([
+            "REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(held),
+        ].merging(try Self.portsOfItsOwn()) { $1 })
+        defer { run.signal(SIGKILL) }
+        let output = run.output
+        #expect(output.contains("Ctrl-C stops everything"), "the script runs: \(output)")
+        #expect(output.contains("[hoopoe] port \(held) is taken"), "\(output)")
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("[hoopoe] REDIS_URL=") }) else {
+            Issue.record("no REDIS_URL printed: \(output)")
+            return
+        }
+        let url = String(line.dropFirst("[hoopoe] REDIS_URL=".count))
+        #expect(url.hasPrefix("redis://127.0.0.1:") && !url.hasPrefix("redis://127.0.0.1:\(held)/"), "another port than the held \(held): \(url)")
+        #expect(output.contains("[hoopoe] local Redis on 127.0.0.1:") && !output.contains("[hoopoe] local Redis on 127.0.0.1:\(held) "), "\(output)")
+        let enqueue = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.record", "--payload", #"{"key":"hello","member":"world"}"#], environment: ["REDIS_URL": url])
+        #expect(await enqueue.wait(timeout: .seconds(10)) == 0, "\(enqueue.output)")
+        let redis = try RedisClient(url: url)
+        defer { redis.close() }
+        #expect(try await eventually { (try? await redis.send("SISMEMBER", "hello", "world").int) == 1 },
+                "the enqueued job ran; worker log: \((try? String(contentsOf: data.appendingPathComponent(".hoopoe/logs/worker.log"), encoding: .utf8)) ?? "")")
+        kill(-run.pid, SIGINT)
+        #expect(await run.wait(timeout: .seconds(40)) == 0, "Ctrl-C stops the script, exit 0: \(run.output)")
+        #expect(run.output.contains("local Redis stopped"), "\(run.output)")
+        #expect(listener.poll() == nil, "the listener still holds its port: the script left it alone")
+    }
+
+    /// Free metrics and dashboard ports for one run: this suite's runs go in parallel, and two that both saw 9464 free
+    /// raced for it (the loser's worker exited: "a process exited").
+    private static func portsOfItsOwn() throws -> [String: String] {
+        ["HOOPOE_METRICS_PORT": String(try RedisServer.freePort()), "HOOPOE_DASHBOARD_PORT": String(try RedisServer.freePort())]
     }
 
     /// scripts/run.sh started in a session of its own, as under a terminal (Ctrl-C is a SIGINT to the whole foreground

@@ -57,6 +57,65 @@ import Testing
         #expect(await checker.wait(timeout: .seconds(60)) == 0, "\(checker.output)")
     }
 
+    /// jobs/README.md's payload column of every type with a schema (the domain jobs and `diag.record`) names every
+    /// property of the schema and none it lacks, `?` after exactly the optional ones, and `name{…}` (an object's
+    /// fields, e.g. `plan{id?, credit?, ip?}`) held to that object's properties the same way: a field added to a schema
+    /// must reach the page other services read.
+    @Test func readmePayloadColumnNamesEverySchemaProperty() async throws {
+        let types = try await registeredTypes() + [DiagRecordJob.type]
+        let check = #"""
+            import json, re, sys
+            root = sys.argv[1]
+            readme = open(f"{root}/README.md", encoding="utf-8").read()
+            problems = []
+            # The top-level names in a payload cell's code, each with its `?` and the text of its own `{…}` (an object's fields).
+            def fields(code):
+                found, depth = [], 0
+                for m in re.finditer(r'"?([A-Za-z_][A-Za-z0-9_]*)"?(\??)|([{}])', code):
+                    if m.group(3) == "{":
+                        depth += 1
+                        if depth == 1 and found:
+                            found[-1]["start"] = m.end()
+                    elif m.group(3) == "}":
+                        depth -= 1
+                        if depth == 0 and found and "start" in found[-1] and "inner" not in found[-1]:
+                            found[-1]["inner"] = code[found[-1]["start"]:m.start()]
+                    elif depth == 0:
+                        found.append({"name": m.group(1), "optional": m.group(2) == "?"})
+                return found
+            def compare(where, code, node):
+                properties, required = node.get("properties", {}), set(node.get("required", []))
+                named = fields(code)
+                names = [field["name"] for field in named]
+                for name in properties:
+                    if name not in names:
+                        problems.append(f"{where}: the payload column does not name `{name}`")
+                for field in named:
+                    name = field["name"]
+                    if name not in properties:
+                        problems.append(f"{where}: the payload column names `{name}`, which the schema does not have")
+                        continue
+                    optional = name not in required
+                    if field["optional"] != optional:
+                        problems.append(f"{where}: `{name}` is {'optional' if optional else 'required'} in the schema; the payload column says otherwise (`?` marks optional)")
+                    if "inner" in field:
+                        compare(f"{where}.{name}", field["inner"], properties[name])
+            for t in sys.argv[2:]:
+                rows = [line for line in readme.splitlines() if line.startswith(f"| `{t}` |")]
+                if len(rows) != 1:
+                    problems.append(f"{t}: {len(rows)} rows in jobs/README.md, not 1")
+                    continue
+                code = " ".join(re.findall(r"`([^`]*)`", rows[0].split("|")[2])).strip()
+                if code.startswith("{") and code.endswith("}"):  # a payload written as one object
+                    code = code[1:-1]
+                compare(t, code, json.load(open(f"{root}/schemas/{t}.schema.json", encoding="utf-8")))
+            print("\n".join(problems) or f"ok {len(sys.argv) - 2}")
+            sys.exit(1 if problems else 0)
+            """#
+        let checker = try ChildProcess("/usr/bin/env", ["python3", "-c", check, root.path] + types)
+        #expect(await checker.wait(timeout: .seconds(60)) == 0, "\(checker.output)")
+    }
+
     /// Every schema's `phone` pattern accepts what the handlers accept (``SMSPayloadCheck/nationalMobile(_:)``, Persian
     /// digits included) and refuses what they refuse: a service validating against the schema must not refuse a
     /// number the worker sends to, nor pass one it buries.

@@ -10,8 +10,8 @@
 Prints the answer JSON (jobs/types/freecredit.request.md) and exits 0 when granted, 2 when rejected, 3 when no
 answer came within the timeout (the job may still run later: GET the result key before asking again with a
 new request id), 4 when the request id was decided for another user (its answer is that user's: use a new id). REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
---direct, the worker's FREECREDIT_* settings (defaults as in deploy/hoopoe.env.example) are read from the
-environment.
+--direct, the worker's FREECREDIT_* settings and HOOPOE_TIME_ZONE, the zone its months begin in (defaults as in
+deploy/hoopoe.env.example; Asia/Tehran for the zone), are read from the environment.
 """
 import json
 import os
@@ -23,7 +23,7 @@ import redis
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hoopoe_enqueue import Enqueuer  # noqa: E402
 from hoopoe_client import Jobs  # noqa: E402  (on the path once hoopoe_enqueue is imported)
-from persian_month import month  # noqa: E402
+from persian_month import local_zone, month  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -73,7 +73,7 @@ def request_direct(client, namespace, user_id, request_id, amount=None, now=None
         seconds, micros = client.time()
         now = seconds + micros / 1e6
     now = float(now)
-    label, _, end = month(now, env.get("FREECREDIT_MONTH_CALENDAR", "persian"))
+    label, _, end = month(now, env.get("FREECREDIT_MONTH_CALENDAR", "persian"), local_zone(env))  # HOOPOE_TIME_ZONE's month
     with open(os.path.join(HERE, "..", "lua", "freecredit.lua")) as f:
         script = client.register_script(f.read())
     result_ttl = int(env.get("FREECREDIT_RESULT_TTL_SECONDS", "604800"))
@@ -110,6 +110,12 @@ def main(argv):
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 64
+    if direct:
+        try:
+            local_zone()
+        except ValueError as error:  # as the worker: a setting it cannot use stops it with exit 78, naming it
+            print(error, file=sys.stderr)
+            return 78
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     namespace = os.environ.get("HOOPOE_NAMESPACE") or "hoopoe"  # empty is unset, as for the workers
     try:

@@ -4,8 +4,9 @@
     python3 jobs/examples/gift_wheel.py USER_ID [--now UNIX]                      check only
     python3 jobs/examples/gift_wheel.py USER_ID --record USER_GIFT_ID [--now UNIX] count a gift (atomic with the check)
 
-Runs jobs/lua/gift_wheel.lua, the script gift.granted runs, with the worker's GIFT_* settings from the
-environment (defaults as in deploy/hoopoe.env.example). Prints {"verdict", "retry_after", "day_count",
+Runs jobs/lua/gift_wheel.lua, the script gift.granted runs, with the worker's GIFT_* settings and its
+HOOPOE_TIME_ZONE (the zone its calendar days and months begin in; default Asia/Tehran) from the environment
+(defaults as in deploy/hoopoe.env.example). Prints {"verdict", "retry_after", "day_count",
 "month_count"}; exits 0 for allowed/recorded/duplicate, 2 when a limit refuses. REDIS_URL and HOOPOE_NAMESPACE
 say where, as for hoopoe_enqueue.py.
 """
@@ -17,7 +18,7 @@ import sys
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from persian_month import TEHRAN, month  # noqa: E402
+from persian_month import local_zone, month  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,10 +29,11 @@ def wheel(client, namespace, user_id, user_gift_id=None, now=None):
         seconds, micros = client.time()
         now = seconds + micros / 1e6
     now = float(now)
-    _, month_start, month_end = month(now, env.get("GIFT_MONTH_CALENDAR", "persian"))
+    zone = local_zone(env)  # HOOPOE_TIME_ZONE, as the workers read it
+    _, month_start, month_end = month(now, env.get("GIFT_MONTH_CALENDAR", "persian"), zone)
     if env.get("GIFT_DAY_WINDOW", "rolling") == "calendar":
-        local = datetime.datetime.fromtimestamp(now, TEHRAN)
-        midnight = datetime.datetime(local.year, local.month, local.day, tzinfo=TEHRAN)
+        local = datetime.datetime.fromtimestamp(now, zone)
+        midnight = datetime.datetime(local.year, local.month, local.day, tzinfo=zone)
         day_start = midnight.timestamp()
         lifts = str(int((midnight + datetime.timedelta(days=1)).timestamp()))
     else:
@@ -62,6 +64,11 @@ def main(argv):
     if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 64
+    try:
+        local_zone()
+    except ValueError as error:  # as the worker: a setting it cannot use stops it with exit 78, naming it
+        print(error, file=sys.stderr)
+        return 78
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     answer = wheel(client, os.environ.get("HOOPOE_NAMESPACE") or "hoopoe", args[0], record, now)  # empty is unset, as for the workers
     print(json.dumps(answer))

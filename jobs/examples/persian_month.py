@@ -1,14 +1,29 @@
-"""Calendar months in Asia/Tehran, Persian (Solar Hijri) or Gregorian, as Hoopoe's limiters count them.
+"""Calendar months in the workers' time zone, Persian (Solar Hijri) or Gregorian, as Hoopoe's limiters count them.
 
 month(unix_seconds, "persian") -> (label, start, end): label "1403-09" ("2024-12" for gregorian), start and end
-as Unix seconds (local midnights; end is the first instant of the next month). The Persian conversion is the
-jalaali algorithm (Borkowski's breaks), the one jalaali-js and most libraries use; it agrees with the ICU Persian
-calendar Hoopoe uses for the years services will meet (tested in Tests/HoopoeJobsTests).
+as Unix seconds (local midnights; end is the first instant of the next month). The zone is HOOPOE_TIME_ZONE's, as
+the workers read it (empty is unset; default Asia/Tehran): set it as the workers have it, or local_zone() and
+month() disagree with them about where a month and a day begin. The Persian conversion is the jalaali algorithm
+(Borkowski's breaks), the one jalaali-js and most libraries use; it agrees with the ICU Persian calendar Hoopoe
+uses for the years services will meet (tested in Tests/HoopoeJobsTests).
 """
 import datetime
+import os
 import zoneinfo
 
-TEHRAN = zoneinfo.ZoneInfo("Asia/Tehran")
+DEFAULT_ZONE = "Asia/Tehran"
+
+
+def local_zone(environ=None):
+    """The zone the workers count days and months in: HOOPOE_TIME_ZONE (trimmed; empty is unset, as for the
+    workers), default Asia/Tehran. An unknown zone is a ValueError naming the variable (the worker exits 78)."""
+    name = ((os.environ if environ is None else environ).get("HOOPOE_TIME_ZONE") or "").strip() or DEFAULT_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"HOOPOE_TIME_ZONE: unknown time zone {name} (e.g. Asia/Tehran)") from None
+
+
 BREAKS = [-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178]
 
 
@@ -37,16 +52,18 @@ def _month_offset(m):
     return (m - 1) * 31 if m <= 7 else 186 + (m - 7) * 30
 
 
-def _midnight(day):
-    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=TEHRAN).timestamp())
+def _midnight(day, zone):
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=zone).timestamp())
 
 
-def month(unix_seconds, calendar="persian"):
-    day = datetime.datetime.fromtimestamp(unix_seconds, TEHRAN).date()
+def month(unix_seconds, calendar="persian", zone=None):
+    """The month holding `unix_seconds` in `zone` (default: local_zone(), HOOPOE_TIME_ZONE's)."""
+    zone = zone or local_zone()
+    day = datetime.datetime.fromtimestamp(unix_seconds, zone).date()
     if calendar == "gregorian":
         start = day.replace(day=1)
         end = (start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1))
-        return f"{start.year:04d}-{start.month:02d}", _midnight(start), _midnight(end)
+        return f"{start.year:04d}-{start.month:02d}", _midnight(start, zone), _midnight(end, zone)
     if calendar != "persian":
         raise ValueError(f"calendar must be persian or gregorian, got {calendar}")
     jy = day.year - 621
@@ -57,10 +74,15 @@ def month(unix_seconds, calendar="persian"):
     m = days // 31 + 1 if days < 186 else min(12, (days - 186) // 30 + 7)
     start = first + datetime.timedelta(days=_month_offset(m))
     end = _nowruz(jy + 1) if m == 12 else first + datetime.timedelta(days=_month_offset(m + 1))
-    return f"{jy:04d}-{m:02d}", _midnight(start), _midnight(end)
+    return f"{jy:04d}-{m:02d}", _midnight(start, zone), _midnight(end, zone)
 
 
 if __name__ == "__main__":
     import json
     import sys
-    print(json.dumps([month(float(t), sys.argv[1]) for t in sys.argv[2:]]))
+    try:
+        zone = local_zone()
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        sys.exit(78)
+    print(json.dumps([month(float(t), sys.argv[1], zone) for t in sys.argv[2:]]))
