@@ -19,9 +19,14 @@ extension JobQueue {
     }
 
     /// Puts a dead job back on its queue with its attempts reset. Returns false if it is not dead.
+    /// - Throws: ``EnqueueError`` when it cannot run again, or while another job holds its unique key.
     public func retryDead(id: String, queue: String) async throws -> Bool {
         guard let bytes = try await store.deadJobBytes(id: id, queue: queue) else { return false }
-        return try await store.resurrect(try revived(id: id, bytes: bytes), queue: queue)
+        do {
+            return try await store.resurrect(try revived(id: id, bytes: bytes), queue: queue)
+        } catch let held as JobStore.UniqueKeyHeld {
+            throw EnqueueError(message: held.message)
+        }
     }
 
     /// The envelope a dead job goes back to its queue with (attempts reset, death cleared), and its unique lock (for
@@ -64,7 +69,7 @@ extension JobQueue {
     }
 
     /// What a batched dead-set action did: `done` jobs moved (or deleted), `skipped` not (gone already, or unable to
-    /// run again: the same checks as ``retryDead(id:queue:)``).
+    /// run again: the same checks as ``retryDead(id:queue:)``; or its unique key held by another job).
     public struct DeadBatchResult: Sendable, Equatable {
         public var done: Int
         public var skipped: Int
@@ -97,7 +102,7 @@ extension JobQueue {
     /// Retries every dead job of a queue that can run and was dead when the call started (died by the newest death
     /// then), oldest first, 100 a batch (``retryDead(ids:queue:)``); returns how many were moved, and how many were
     /// left dead (unable to run again: a malformed envelope, one whose payload lost keys withheld as secrets, one that
-    /// breaks the envelope rules; or gone meanwhile). The bound is what makes it end: a retried job that dies again is
+    /// breaks the envelope rules, one whose unique key another job holds; or gone meanwhile). The bound is what makes it end: a retried job that dies again is
     /// buried after it, so it is not retried again (and again) while the call runs.
     public func retryAllDead(queue: String) async throws -> DeadBatchResult {
         var total = DeadBatchResult()

@@ -54,16 +54,35 @@ extension JobStore {
         let deadEnvelope: [UInt8]
     }
 
-    /// Moves dead job `id` back to the stream with a fresh envelope (attempts reset), taking its unique lock again
-    /// when no other job holds it, in one script:
+    /// Moves dead job `id` back to the stream with a fresh envelope (attempts reset), taking its unique lock again,
+    /// in one script; not while another job holds that lock (``UniqueKeyHeld``):
     ///
     /// KEYS[1] dead · KEYS[2] dead:jobs · KEYS[3] stream · KEYS[4] its unique lock (`unique:-` when none) · ARGV[1] job
     /// id · ARGV[2] new envelope JSON · ARGV[3] the lock's seconds ("" when none) · ARGV[4] the SHA-1 of the dead
     /// record read (its bytes exactly)
-    /// Returns 1 moved · 0 not in the dead set, or dead again since it was read (then this returns false)
+    /// Returns 1 moved · 0 not in the dead set, or dead again since it was read (then this returns false) · -1 another
+    /// job holds its unique key (then this throws ``UniqueKeyHeld``)
     func resurrect(_ job: Revival, queue: String) async throws -> Bool {
         let call = resurrectCall(job, queue: queue)
-        return try await redis.run(Self.resurrectScript, keys: call.keys, arguments: call.arguments).int == 1
+        let reply = try await redis.run(Self.resurrectScript, keys: call.keys, arguments: call.arguments).int
+        if reply == -1 {
+            let holder = try await redis.send("GET", call.keys[3]).string
+            throw UniqueKeyHeld(id: job.id, uniqueKey: job.uniqueLock?.key ?? "", holder: holder ?? "another job")
+        }
+        return reply == 1
+    }
+
+    /// A dead job whose unique key another job holds now (enqueued since it died): retried, both would run.
+    package struct UniqueKeyHeld: Error, Sendable {
+        let id: String
+        let uniqueKey: String
+        let holder: String
+
+        /// What an operator reads (the key masked, as every output masks it).
+        var message: String {
+            PersonalDataMask.mask(
+                "dead job \(id) stays dead: its unique key '\(uniqueKey)' is held by job \(holder), and both would run; retry it once that job is done, or delete it")
+        }
     }
 
     private func resurrectCall(_ job: Revival, queue: String) -> (keys: [String], arguments: [String]) {
@@ -93,7 +112,7 @@ extension JobStore {
     }
 
     /// ``resurrect(_:queue:)`` for many jobs in one round trip (the script pipelined); returns how many
-    /// were moved (a job no longer in the dead set is not).
+    /// were moved (a job no longer in the dead set is not, nor one whose unique key another job holds).
     package func resurrect(_ jobs: [Revival], queue: String) async throws -> Int {
         let replies = try await redis.pipeline(Self.resurrectScript, calls: jobs.map { resurrectCall($0, queue: queue) })
         if let failure = replies.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(failure, endpoint: endpoint, command: "EVALSHA resurrect") }

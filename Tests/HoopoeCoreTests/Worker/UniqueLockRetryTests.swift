@@ -41,7 +41,8 @@ import Testing
     }
 
     /// A dead job retried from the dead set takes its unique lock again (its lock went when it died), so a duplicate
-    /// is refused while it waits; a lock another job took meanwhile stays that job's.
+    /// is refused while it waits; while another job holds the key (enqueued since), the retry is refused and the job
+    /// stays dead: before, both ran, which the key is there to prevent.
     @Test func aDeadJobRetriedTakesItsUniqueLockAgain() async throws {
         let h = try EngineHarness()
         let keys = h.jobs.keys("default")
@@ -61,7 +62,18 @@ import Testing
         #expect(again.createdID == nil, "refused while the retried job waits")
 
         try await h.redis.send("SET", keys.unique("order-10"), "other", "EX", "100")
-        #expect(try await h.jobs.retryDead(ids: ["D10"], queue: "default").done == 1)
+        #expect(try await h.jobs.retryDead(ids: ["D10"], queue: "default") == .init(done: 0, skipped: 1))
+        do {
+            _ = try await h.jobs.retryDead(id: "D10", queue: "default")
+            Issue.record("retried while another job holds its unique key")
+        } catch let error as EnqueueError {
+            #expect(error.message.contains("held by job other"), "\(error.message)")
+        }
         #expect(try await h.redis.send("GET", keys.unique("order-10")).string == "other")
+        #expect(try await h.redis.send("ZSCORE", keys.dead, "D10").string != nil, "still dead")
+        #expect(try await h.jobs.info(queue: "default").ready == 1, "only D9 went back")
+        // Once the other job is done (its lock gone), the retry goes through.
+        try await h.redis.send("DEL", keys.unique("order-10"))
+        #expect(try await h.jobs.retryDead(id: "D10", queue: "default"))
     }
 }
