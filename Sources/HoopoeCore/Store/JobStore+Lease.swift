@@ -7,19 +7,21 @@ extension JobStore {
     static let ownLimit = 10_000
 
     /// Renews the lease of `consumer`'s deliveries `ids` of `queue`, at most 1000 ids a call, and returns those another
-    /// consumer holds now (taken after their lease lapsed): they are not claimed back (decision 0032).
+    /// consumer holds now (`taken` after their lease lapsed: they are not claimed back, decision 0032) and those no
+    /// longer pending at all (`gone`: settled, by this worker a moment ago or by another that recovered them).
     ///
     /// The consumer's pending deliveries are read in one `XPENDING` (at most `ownLimit`: its pending list holds about
     /// what the worker holds). A delivery still `consumer`'s is claimed again by it with min-idle 0 (`XCLAIM … JUSTID`),
     /// which resets its idle time — Redis's own clock, so hosts' clocks never matter — and leaves its delivery count
-    /// alone. One no longer pending (settled meanwhile) is skipped:
+    /// alone. One no longer pending (settled meanwhile) is only named:
     ///
     /// KEYS[1] stream · ARGV[1] group · ARGV[2] consumer · ARGV[3] ownLimit · ARGV[4...] entry ids
-    /// Returns {entry id, ...}: the ids another consumer holds.
+    /// Returns {{entry id, ...}, {entry id, ...}}: the ids another consumer holds, and those no longer pending.
     ///
     /// - Parameter connection: the renewal's own connection (``makeLeaseConnection()``), or nil for the pool.
-    func renewLeases(queue: String, ids: [String], consumer: String, on connection: RedisConnection? = nil) async throws -> [String] {
+    func renewLeases(queue: String, ids: [String], consumer: String, on connection: RedisConnection? = nil) async throws -> (taken: [String], gone: [String]) {
         var taken: [String] = []
+        var gone: [String] = []
         for chunk in stride(from: 0, to: ids.count, by: 1000) {
             let stream = [keys(queue).stream]
             let arguments = [QueueKeys.group, consumer, String(Self.ownLimit)] + ids[chunk..<min(ids.count, chunk + 1000)]
@@ -28,9 +30,11 @@ extension JobStore {
             } else {
                 try await redis.run(Self.renewScript, keys: stream, arguments: arguments)
             }
-            taken += (reply.array ?? []).compactMap(\.string)
+            let lists = reply.array ?? []
+            taken += (lists.first?.array ?? []).compactMap(\.string)
+            gone += (lists.count > 1 ? lists[1].array ?? [] : []).compactMap(\.string)
         }
-        return taken
+        return (taken, gone)
     }
 
     /// The lease renewal's own connection, so no renewal waits for a shared connection whose thread a handler holds

@@ -15,10 +15,13 @@ import Synchronization
 ///
 /// A renewal renews only deliveries still this worker's consumer's. One another worker took (this worker was
 /// unreachable for longer than the lease) is not claimed back: it is released here and named in a warning, as the job
-/// may now run twice.
+/// may now run twice — unless it had not started: a copy still waiting in the buffer is withdrawn, so it does not run
+/// here at all (it ran here anyway, the whole prefetch after a pause). So is one no longer pending (the recovering
+/// worker settled it: buried a one-attempt job, say).
 struct LeaseRenewal: Sendable {
     let store: JobStore
     let leases: Leases
+    let buffer: JobBuffer
     let consumer: String
     let lease: Duration
     let logger: Logger
@@ -66,14 +69,26 @@ struct LeaseRenewal: Sendable {
         thread.stop()
     }
 
-    /// Renews one queue's held entries; releases, with a warning, those another worker took.
+    /// Renews one queue's held entries; releases, with a warning, those another worker took, and withdraws those of
+    /// them, and of the ones settled elsewhere, still waiting in the buffer.
     private func renew(queue: String, ids: [String], on connection: RedisConnection?) async throws {
-        let taken = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
-        if taken.isEmpty { return }
-        leases.release(queue: queue, entryIDs: taken)
-        logger.warning(
-            "\(taken.count) jobs held here were taken by another worker after their lease lapsed (renewal was late by more than the lease); they may run twice",
-            metadata: ["queue": "\(queue)"])
+        let (taken, gone) = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
+        if !taken.isEmpty {
+            let unstarted = taken.filter { buffer.withdraw(queue: queue, entryID: $0) != nil }.count
+            leases.release(queue: queue, entryIDs: taken)
+            logger.warning(
+                "\(taken.count) jobs held here were taken by another worker after their lease lapsed (renewal was late by more than the lease); \(unstarted) of them had not started and will not run here, the others may run twice",
+                metadata: ["queue": "\(queue)"])
+        }
+        // Settled by this worker a moment ago (its lease goes with the settle), or by another that recovered it: a copy
+        // still waiting here is the other's case, and must not run.
+        let settledElsewhere = gone.filter { buffer.withdraw(queue: queue, entryID: $0) != nil }
+        if !settledElsewhere.isEmpty {
+            leases.release(queue: queue, entryIDs: settledElsewhere)
+            logger.warning(
+                "\(settledElsewhere.count) jobs waiting here were settled by another worker after their lease lapsed; they will not run here",
+                metadata: ["queue": "\(queue)"])
+        }
     }
 }
 

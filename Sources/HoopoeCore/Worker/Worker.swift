@@ -164,7 +164,7 @@ public final class Worker: Sendable {
         // have not landed. So it is no task of the group: it is stopped after the group has ended and the
         // acknowledger has drained.
         let renewal = Task {
-            await LeaseRenewal(store: jobs.store, leases: leases, consumer: options.consumer, lease: options.lease, logger: logger).run()
+            await LeaseRenewal(store: jobs.store, leases: leases, buffer: buffer, consumer: options.consumer, lease: options.lease, logger: logger).run()
         }
         await withTaskGroup(of: Void.self) { group in
             if jobs.store.redis.isCluster {

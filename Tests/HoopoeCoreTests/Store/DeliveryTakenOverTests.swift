@@ -1,6 +1,7 @@
 import Foundation
 import HoopoeJSON
 import Redis
+import Synchronization
 import TestSupport
 import Testing
 
@@ -46,6 +47,57 @@ import Testing
         #expect(pending.count == 1 && pending.first?.array?[1].string == "recovering-worker", "still the other worker's to settle")
         #expect(try await h.redis.send("GET", k.unique("order-1")).string == id, "its unique lock kept while it runs there")
         #expect(try await h.redis.send("XLEN", h.jobs.global.events).int ?? 0 == 0, "no job.dead event")
+    }
+
+    /// The payloads' numbers the handler ran, in order.
+    final class Runs: Sendable {
+        let numbers = Mutex<[Int]>([])
+    }
+
+    /// Counts its runs, the first held at its gate.
+    struct GatedCount: JobHandler {
+        struct Payload: Codable, Sendable { var n: Int }
+        static let type = "test.gated-count"
+        let gate: TestGate
+        let runs: Runs
+        func run(_ payload: Payload, context: JobContext) async throws {
+            runs.numbers.withLock { $0.append(payload.n) }
+            if payload.n == 0 { await gate.wait() }
+        }
+    }
+
+    /// Jobs fetched here, not started, whose lease lapsed and which another worker recovered (or even settled): they
+    /// ran here anyway once a runner was free, the whole prefetch after a pause. The renewal withdraws them.
+    @Test(arguments: [false, true]) func aWaitingJobAnotherWorkerTookDoesNotRunHere(settledThere: Bool) async throws {
+        let h = try EngineHarness()
+        let gate = TestGate()
+        let runs = Runs()
+        var registry = JobRegistry.diagnostic
+        registry.register(GatedCount(gate: gate, runs: runs))
+        for n in 0..<2 { _ = try await h.jobs.enqueue(type: GatedCount.type, payload: .object(["n": .integer(Int64(n))])) }
+        let (worker, task) = h.startWorker(registry, options: .fastTest(concurrency: 1, lease: .seconds(3)))
+        #expect(try await h.eventually { gate.waiting == 1 })
+        let k = h.jobs.keys("default")
+        // Both delivered here: the first runs, the second waits in the buffer.
+        #expect(try await h.eventually { (try await h.redis.send("XPENDING", k.stream, QueueKeys.group).array?.first?.int ?? 0) == 2 })
+        let pending = try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []
+        let second = try #require(pending.last?.array?.first?.string)
+        if settledThere {
+            try await h.redis.send("XACK", k.stream, QueueKeys.group, second)
+        } else {
+            try await h.redis.send("XCLAIM", k.stream, QueueKeys.group, "recovering-worker", "0", second, "JUSTID")
+        }
+        // Renewals every 600 ms; the other worker's entry is not idle for a lease (3 s), so no recovery takes it back.
+        try await Task.sleep(for: .milliseconds(1500))
+        gate.open()
+        try await Task.sleep(for: .milliseconds(500))
+        worker.shutdown()
+        try await task.value
+        #expect(runs.numbers.withLock { $0 } == [0], "the job another worker took did not run here")
+        if !settledThere {
+            let left = try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []
+            #expect(left.count == 1 && left.first?.array?[1].string == "recovering-worker", "still the other worker's")
+        }
     }
 
     /// The store refuses it in one script, changing nothing, and says why.

@@ -27,7 +27,7 @@ import Testing
             let entryID = try #require(read.array?.first?.array?[1].array?.first?.array?.first?.string)
             leases.hold([FetchedJob(queue: queue, entryID: entryID, bytes: [], deliveries: 1)])
         }
-        let renewal = LeaseRenewal(store: jobs.store, leases: leases, consumer: "c", lease: .seconds(2), logger: EngineHarness.quietLogger)
+        let renewal = LeaseRenewal(store: jobs.store, leases: leases, buffer: JobBuffer(selection: QueueSelection(["default"])), consumer: "c", lease: .seconds(2), logger: EngineHarness.quietLogger)
         let running = Task { await renewal.run() }
         try await Task.sleep(for: .milliseconds(600))
         servers.nodes[0].kill()  // no replica: its renewals wait out the 6 s failover window

@@ -157,8 +157,9 @@ import Testing
         _ = try await h.redis.send("XACK", stream, QueueKeys.group, ids[2])
         try await Task.sleep(for: .seconds(1))  // idle a second, so a renewed one stands out by far
 
-        let taken = try await h.jobs.store.renewLeases(queue: "default", ids: ids, consumer: "a")
-        #expect(taken == [ids[1]])
+        let renewed = try await h.jobs.store.renewLeases(queue: "default", ids: ids, consumer: "a")
+        #expect(renewed.taken == [ids[1]])
+        #expect(renewed.gone == [ids[2]], "settled: named, so a copy waiting in the buffer is withdrawn")
         let pending = try await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "10").array ?? []
         let byID = Dictionary(uniqueKeysWithValues: pending.compactMap { entry -> (String, (owner: String, idle: Int, deliveries: Int))? in
             guard let parts = entry.array, let id = parts[0].string, let owner = parts[1].string, let idle = parts[2].int, let count = parts[3].int else { return nil }
