@@ -20,6 +20,7 @@ extension RedisClient {
         // never a cooperative one.
         return try await withCheckedThrowingContinuation { continuation in
             Thread {
+                BrokenPipeSignal.blockOnThisThread()
                 do throws(RedisError) {
                     let answer = try resolver.primary(checkingQuorum: true)
                     continuation.resume(returning: SentinelView(

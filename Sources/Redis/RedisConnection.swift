@@ -121,8 +121,9 @@ public final class RedisConnection: @unchecked Sendable {
     private var leaving = false  // guarded by lock
     private var liveSocket: Int32 = -1  // guarded by lock: the socket dropConnection() shuts down
     private var liveTarget: RedisConfiguration.Endpoint?  // guarded by lock: where liveSocket is connected
-    /// Sentinel mode: a node that refuses a write because it is not the primary (`READONLY`, `MASTERDOWN`) is left
-    /// (``refusesAsNotPrimary(_:)``, ``leaving``), so the next batch asks ``address`` where the primary is now.
+    /// Sentinel mode: a fresh connection checks `ROLE` and leaves a node that is not the primary. (A node that refuses
+    /// a write because it is not the primary, `READONLY` or `MASTERDOWN`, is left by every connection:
+    /// ``refusesAsNotPrimary(_:)``, ``leaving``; the next batch asks ``address`` where the primary is now.)
     private let leavesARefusingNode: Bool
     /// The thread waits in ``ThreadWakeup/wait(socket:watch:timeout:)`` with nothing to do; whoever gives it work
     /// signals (once: the signaller clears it).
@@ -207,11 +208,11 @@ public final class RedisConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - configuration: where and how to connect.
     ///   - name: the thread's name, seen in debuggers and `top -H` (its first 15 bytes: ``ThreadName``).
-    ///   - leavesARefusingNode: Sentinel mode: after a reply refusing a write because the node is not the primary
-    ///     (`READONLY`, `MASTERDOWN`), the connection's next batch reconnects, asking `address` again. Decided where
-    ///     the refusal was read, for the socket that read it, not by dropping every connection of the client: one may
-    ///     be on the new primary already, with a write in flight (decision 0025). A fresh connection also checks
-    ///     `ROLE` and leaves a node that is not the primary.
+    ///   - leavesARefusingNode: Sentinel mode: a fresh connection checks `ROLE` and leaves a node that is not the
+    ///     primary. (After a reply refusing a write because the node is not the primary, `READONLY` or `MASTERDOWN`,
+    ///     any connection's next batch reconnects, asking `address` again. Decided where the refusal was read, for the
+    ///     socket that read it, not by dropping every connection of the client: one may be on the new primary
+    ///     already, with a write in flight, decision 0025.)
     ///   - learnsClientID: each connect asks the server for the connection's `CLIENT ID` (``clientID``): one round trip
     ///     a connect, for a connection whose blocking reads are woken with `CLIENT UNBLOCK`.
     ///   - address: where to connect, asked on the connection's thread before every connect and reconnect; its
@@ -479,25 +480,23 @@ public final class RedisConnection: @unchecked Sendable {
         return true
     }
 
-    /// Sentinel mode (``leavesARefusingNode``): whether `replies` refuse a write because this node is not the primary.
-    /// Whoever read them then sets ``leaving``, under `lock`, before their request completes: its caller sends the
-    /// refused commands again on this connection (``RedisClient``), and they must go where the sentinels name now.
+    /// Whether `replies` refuse a write because this node is not the primary. Whoever read them then sets ``leaving``,
+    /// under `lock`, before their request completes: in Sentinel mode its caller sends the refused commands again on
+    /// this connection (``RedisClient``), and they must go where the sentinels name now. Any other connection leaves
+    /// too: one server behind a name or a virtual IP that moved to the promoted replica (`REPLICAOF`, `FAILOVER`, a
+    /// managed endpoint) is reached by connecting again, and Redis keeps a demoted node's client sockets open, so a
+    /// connection that stayed was refused for good (the worker's fetch, settles and renewals, until a restart).
     /// Nothing is cut short: the socket is not shut, so the replies on the wire behind the refusal are read before the
     /// next batch is written elsewhere; and a socket made since cannot be the one left, as only the thread connects
     /// (and clears ``leaving`` when it disconnects), and it is the reader then or parked while a caller reads.
     private func refusesAsNotPrimary(_ replies: [RedisReply]) -> Bool {
-        leavesARefusingNode && replies.contains(where: \.refusesAsNotPrimary)
+        replies.contains(where: \.refusesAsNotPrimary)
     }
 
     // MARK: - The connection's thread
 
     private func runLoop() {
-        // A write to a socket the server closed raises SIGPIPE, which would end the process. Blocked on this thread
-        // only, the write fails with EPIPE instead (plain writes use MSG_NOSIGNAL; OpenSSL's writes cannot).
-        var pipe = sigset_t()
-        sigemptyset(&pipe)
-        sigaddset(&pipe, SIGPIPE)
-        pthread_sigmask(SIG_BLOCK, &pipe, nil)
+        BrokenPipeSignal.blockOnThisThread()
         while let work = nextWork() {
             switch work {
             case .write(let batch, let dropped):
@@ -870,9 +869,11 @@ public final class RedisConnection: @unchecked Sendable {
         throw RedisError(.connectionFailed, endpoint: endpoint, command: command, message: "the server refused the connection: \(reason)")
     }
 
-    /// Whether an error reply is the server refusing the connection itself (`ERR max number of clients reached`).
+    /// Whether an error reply is the server refusing the connection itself (`ERR max number of clients reached`), or
+    /// refusing for now what it will do later: `BUSY` (a script running past `busy-reply-threshold`, when `SELECT` and
+    /// `AUTH` are not allowed). A `SELECT` refused so was reported as a database that "does not exist", a final verdict.
     static func refusesTheConnection(_ reason: String) -> Bool {
-        reason.hasPrefix("ERR max number of clients reached")
+        reason.hasPrefix("ERR max number of clients reached") || reason.hasPrefix("BUSY ")
     }
 
     /// One command on a fresh connection, during connect, and its reply; a failed round trip closes the connection.

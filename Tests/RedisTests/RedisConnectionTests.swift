@@ -28,7 +28,8 @@ import Testing
     /// Sentinel mode (`leavesARefusingNode`): a write the node refuses as not the primary (`READONLY`: a primary
     /// demoted under the connection) makes the connection's next batch reconnect, asking `address` again, whether its
     /// caller read the refusal (a lone call) or its thread did (calls written together); the replies read with the
-    /// refusal are all read. Without it the connection stays on the refusing node. Nothing else is dropped: until
+    /// refusal are all read. A connection outside Sentinel mode leaves too (session 57: it stayed, refused for good).
+    /// Nothing else is dropped: until
     /// session 37 the client dropped every connection on a refusal, and one already on the new primary could lose a
     /// write in flight that had run. (A fresh connection checks `ROLE`, so the node is demoted after they connect.)
     /// A transaction whose node was demoted between its queued writes and its `EXEC` is refused as a whole, with the
@@ -49,7 +50,7 @@ import Testing
         #expect(exec.refusesAsNotPrimary, "\(exec)")
     }
 
-    @Test func aRefusedWriteMakesASentinelConnectionLeaveItsNode() async throws {
+    @Test func aRefusedWriteMakesAConnectionLeaveItsNode() async throws {
         let first = try RedisServer()
         let second = try RedisServer()
         let admin = (first: try RedisClient(url: first.url), second: try RedisClient(url: second.url))
@@ -72,7 +73,9 @@ import Testing
         }
         target.withLock { $0 = second.port }
         #expect(try await follows.send([RedisCommand("SET", "k", "lone")]) == [.status("OK")])  // on the new primary now
-        #expect(refused(try await stays.send([RedisCommand("SET", "k", "x")])[0]))  // still on the demoted one
+        // One server's connection too (a name or a virtual IP moved to the new primary): it stayed on the demoted node,
+        // refused for good, while Redis kept the socket open.
+        #expect(try await stays.send([RedisCommand("SET", "k", "x")]) == [.status("OK")])
 
         // The thread reads the refusals: the calls queue behind a blocking read, so the thread writes them, together.
         try await admin.first.send("REPLICAOF", "NO", "ONE")
@@ -243,6 +246,24 @@ import Testing
         }
         #expect(try await redis.send("INCR", "n") == .integer(1))
         try await release.value
+    }
+
+    /// A script running past `busy-reply-threshold` makes the server answer `BUSY` to `SELECT`: a connect then is tried
+    /// again, and lands once the script ends. It failed at once as a database that "does not exist".
+    @Test func aSelectRefusedAsBusyIsTriedAgainNotABadDatabase() async throws {
+        let server = try RedisServer(arguments: ["--busy-reply-threshold", "100"])
+        let admin = try RedisClient(url: server.url)
+        defer { admin.close() }
+        #expect(try await admin.send("PING") == .status("PONG"))
+        let busy = Task {
+            // About a second of a script that does not yield.
+            try await admin.send("EVAL", "local t = redis.call('TIME'); local s = t[1] * 1e6 + t[2]; while true do local n = redis.call('TIME'); if n[1] * 1e6 + n[2] - s > 1000000 then return 1 end end", "0")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let redis = try RedisClient(url: "redis://127.0.0.1:\(server.port)/3")
+        defer { redis.close() }
+        #expect(try await redis.send("INCR", "n") == .integer(1))
+        #expect(try await busy.value == .integer(1))
     }
 
     @Test func wrongPasswordNamesTheUserNotThePassword() async throws {

@@ -32,6 +32,7 @@ final class SentinelWatcher: Sendable {
         self.onSwitch = onSwitch
         let thread = Thread { [self] in
             ThreadName.set("hoopoe-sentinel")
+            BrokenPipeSignal.blockOnThisThread()
             self.run()
         }
         thread.start()
