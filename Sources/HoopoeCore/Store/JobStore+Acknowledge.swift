@@ -39,14 +39,19 @@ extension JobStore {
     /// KEYS[6..5+u] unique:<key> of the jobs that hold one · KEYS[6+u..5+u+a] answer:<id> of the jobs with `notify`
     /// ARGV[1] group · ARGV[2] n · ARGV[3] u · ARGV[4] a · ARGV[5] answer TTL (s) · ARGV[6] the minute's field prefix
     /// (`m07`) · ARGV[7] hour counters' TTL (s) · ARGV[8] h (history records) · ARGV[9] the newest of the entry ids
-    /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs; then n entry
-    /// ids, u job ids (one per unique key, same order), a outcome JSONs (one per answer key), h job ids (those with a
-    /// record, in order), then the counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
+    /// ("" = remove them one by one: a batch smaller than ``trimBatch``) · ARGV[10] history max jobs · ARGV[11] the
+    /// settling worker's consumer ("" = no owner check); then n entry ids, u (job id, entry id) pairs (one per unique
+    /// key, same order), a (entry id, outcome JSON) pairs (one per answer key), h job ids (those with a record, in
+    /// order), then the counter name (`processed`, `discarded`, `deferred`), then type/count pairs.
     /// Returns {n, 1 when the minute's counter was new}
-    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date) async throws -> HistoryUpkeep? {
+    ///
+    /// - Parameter consumer: the worker's consumer: a job with a unique key or `notify` whose entry another consumer
+    ///   holds now (this worker's lease lapsed, another recovered it and runs it) is left to that one, its lock and
+    ///   answer untouched (as retries and burials are: ``DeliveryTakenOver``). "" checks nothing.
+    func acknowledge(_ acks: [Acknowledgement], queue: String, counter: String, at date: Date, consumer: String = "") async throws -> HistoryUpkeep? {
         if acks.isEmpty { return nil }
         let k = keys(queue)
-        let call = Self.acknowledgeCall(k, at: date, counter: counter, acks: acks)
+        let call = Self.acknowledgeCall(k, at: date, counter: counter, acks: acks, consumer: consumer)
         let replies = try await redis.run(
             Self.acknowledgeScript, keys: call.keys, arguments: call.arguments, after: call.records.map { [$0] } ?? [], durable: true)
         guard let limits = call.limits, let added = replies.commands.first else { return nil }
@@ -80,7 +85,7 @@ extension JobStore {
         var recordCount: Int
     }
 
-    static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement]) -> AcknowledgeCall {
+    static func acknowledgeCall(_ keys: QueueKeys, at date: Date, counter: String, acks: [Acknowledgement], consumer: String = "") -> AcknowledgeCall {
         var uniqueCount = 0
         var answerCount = 0
         var recordCount = 0
@@ -103,12 +108,20 @@ extension JobStore {
         var a = [
             QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
             time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), acks.count < trimBatch ? "" : newestEntryID(acks),
-            String(limits?.maxJobs ?? 0),
+            String(limits?.maxJobs ?? 0), consumer,
         ]
-        a.reserveCapacity(a.count + acks.count + uniqueCount + answerCount + recordCount + 3)
+        a.reserveCapacity(a.count + acks.count + 2 * (uniqueCount + answerCount) + recordCount + 3)
         for ack in acks { a.append(ack.entryID) }
-        for ack in acks where ack.uniqueKey != nil { a.append(ack.jobID) }
-        for ack in acks { if let answer = ack.answer { a.append(answer) } }
+        for ack in acks where ack.uniqueKey != nil {
+            a.append(ack.jobID)
+            a.append(ack.entryID)
+        }
+        for ack in acks {
+            if let answer = ack.answer {
+                a.append(ack.entryID)
+                a.append(answer)
+            }
+        }
         var records: RedisCommand?
         if recordCount > 0 {
             var hset = RedisCommand("HSET", reservingCapacity: recordBytes + keys.historyJobs.utf8.count, arguments: 2 * recordCount + 1)

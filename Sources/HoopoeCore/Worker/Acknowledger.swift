@@ -245,7 +245,7 @@ final class Acknowledger: Sendable {
 
     /// One try of ``sendCall(_:queue:counter:at:)``.
     private func sendCallOnce(_ selected: [Ack], queue: String, counter: String, at now: Date) async throws {
-        if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now) {
+        if let upkeep = try await jobs.store.acknowledge(selected, queue: queue, counter: counter, at: now, consumer: consumer) {
             await keepHistory(upkeep)
         }
     }

@@ -49,6 +49,38 @@ import Testing
         #expect(try await h.redis.send("XLEN", h.jobs.global.events).int ?? 0 == 0, "no job.dead event")
     }
 
+    /// Waits at its gate, then succeeds.
+    struct GatedSuccess: JobHandler {
+        struct Payload: Codable, Sendable {}
+        static let type = "test.gated-success"
+        let gate: TestGate
+        func run(_ payload: Payload, context: JobContext) async throws { await gate.wait() }
+    }
+
+    /// A success too: acknowledged by the worker whose lease lapsed, it released the unique lock while the recovering
+    /// worker ran the job (a duplicate was accepted beside it) and answered its caller before that worker did.
+    @Test func aJobAnotherWorkerRecoveredIsNotAcknowledgedHereWhenItHasALockOrAnAnswer() async throws {
+        let h = try EngineHarness()
+        let gate = TestGate()
+        var registry = JobRegistry.diagnostic
+        registry.register(GatedSuccess(gate: gate))
+        let id = try #require(
+            try await h.jobs.enqueue(type: GatedSuccess.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "order-2", notify: true)).createdID)
+        let (worker, task) = h.startWorker(registry)
+        #expect(try await h.eventually { gate.waiting == 1 })
+        let k = h.jobs.keys("default")
+        let entryID = try #require(try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "1").array?.first?.array?.first?.string)
+        try await h.redis.send("XCLAIM", k.stream, QueueKeys.group, "recovering-worker", "0", entryID, "JUSTID")
+        gate.open()
+        try await Task.sleep(for: .milliseconds(500))
+        worker.shutdown()
+        try await task.value
+        #expect(try await h.redis.send("GET", k.unique("order-2")).string == id, "its unique lock kept while it runs there")
+        let pending = try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []
+        #expect(pending.count == 1 && pending.first?.array?[1].string == "recovering-worker", "still the other worker's to settle")
+        #expect(try await h.redis.send("LLEN", k.answer(id)).int == 0, "no answer from the worker that lost it")
+    }
+
     /// The payloads' numbers the handler ran, in order.
     final class Runs: Sendable {
         let numbers = Mutex<[Int]>([])

@@ -51,14 +51,14 @@ import Testing
             Acknowledgement(queue: "default", entryID: "3-0", type: "a", jobID: "j3", uniqueKey: "u3", counter: "processed", history: (Array("r3".utf8), limits)),
         ]
         let date = Date(timeIntervalSince1970: 1_764_547_199.5)
-        let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks)
+        let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: acks, consumer: "w1")
         #expect(call.keys == [
             keys.stream, keys.stats(day: "2025-11-30"), keys.stats(hour: "2025-11-30T23"), keys.historyIDs, keys.historyJobs, keys.unique("u2"),
             keys.unique("u3"), keys.answer("j2"),
         ])
         #expect(call.arguments == [
-            QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "", "100",
-            "1-0", "2-0", "3-0", "j2", "j3", "{}", "j1", "j3", "processed", "a", "2", "b", "1",
+            QueueKeys.group, "3", "2", "1", String(QueueKeys.answerTTLSeconds), "m59", String(QueueKeys.hourStatsTTLSeconds), "2", "", "100", "w1",
+            "1-0", "2-0", "3-0", "j2", "2-0", "j3", "3-0", "2-0", "{}", "j1", "j3", "processed", "a", "2", "b", "1",
         ])
         #expect(call.records?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["HSET", keys.historyJobs, "j1", "r1", "j3", "r3"])
         #expect(call.limits == limits && call.recordCount == 2)

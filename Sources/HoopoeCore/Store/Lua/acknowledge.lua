@@ -5,7 +5,8 @@ local n = tonumber(ARGV[2])
 local u = tonumber(ARGV[3])
 local a = tonumber(ARGV[4])
 local h = tonumber(ARGV[8])
-local pos = 11
+local consumer = ARGV[11]
+local pos = 12
 -- Whether stream entry id `a` is older than `b` (decimal "ms-seq" without leading zeros, compared exactly as text:
 -- the longer number is the greater, or the later one in the same length).
 local function entry_older(a, b)
@@ -20,8 +21,34 @@ end
 -- than XDEL's search of each id in its stream node; otherwise (jobs finished out of order, other workers' older jobs
 -- still running, nothing pending) XDEL removes exactly the batch's. Either way the stream keeps every entry pending
 -- or not yet delivered, and no acknowledged one.
+-- A job with a unique key or an answer, whose entry another worker holds now (this worker's lease lapsed and that one
+-- recovered it, and runs it): its outcome is that worker's. Acknowledged here, its lock went while the other ran it
+-- (a duplicate accepted beside it) and its caller got two answers. Checked only for those jobs (`consumer` given),
+-- so a plain job's settle costs nothing more; their entry ids follow their job ids and answers below.
+local foreign = {}
+local anyForeign = false
+if consumer ~= '' and u + a > 0 then
+  local entries = {}
+  for i = 0, u - 1 do entries[#entries + 1] = ARGV[pos + n + 2 * i + 1] end
+  for i = 0, a - 1 do entries[#entries + 1] = ARGV[pos + n + 2 * u + 2 * i] end
+  for _, e in ipairs(entries) do
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], e, e, 1)
+    if p[1] and p[1][2] ~= consumer then
+      foreign[e] = true
+      anyForeign = true
+    end
+  end
+end
+local ids = {}
 if n > 0 then
-  local ids = {unpack(ARGV, pos, pos + n - 1)}
+  ids = {unpack(ARGV, pos, pos + n - 1)}
+  if anyForeign then
+    local mine = {}
+    for _, e in ipairs(ids) do if not foreign[e] then mine[#mine + 1] = e end end
+    ids = mine
+  end
+end
+if #ids > 0 then
   redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
   local oldest = ARGV[9] ~= '' and redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1)[1]
   if oldest and entry_older(ARGV[9], oldest[1]) then
@@ -34,13 +61,14 @@ pos = pos + n
 -- A unique or answer key of another type (written by something else: `WRONGTYPE`) is passed over with pcall, not
 -- raised: the entries are already acknowledged above, and an error here would lose the rest of the batch's answers,
 -- its history list and its counts (Redis keeps a script's writes before an error). Its own job's caller waits in vain.
+-- Each comes with its job's entry id (after the job id; before the answer).
 for i = 6, 5 + u do
-  if redis.pcall('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
-  pos = pos + 1
+  if not foreign[ARGV[pos + 1]] and redis.pcall('GET', KEYS[i]) == ARGV[pos] then redis.call('DEL', KEYS[i]) end
+  pos = pos + 2
 end
 for i = 6 + u, 5 + u + a do
-  if type(redis.pcall('LPUSH', KEYS[i], ARGV[pos])) == 'number' then redis.call('EXPIRE', KEYS[i], ARGV[5]) end
-  pos = pos + 1
+  if not foreign[ARGV[pos]] and type(redis.pcall('LPUSH', KEYS[i], ARGV[pos + 1])) == 'number' then redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+  pos = pos + 2
 end
 -- Job history's list (decision 0033): the batch's ids in one LPUSH, in the same step as their acknowledgement, so
 -- the list names only acknowledged jobs; then the count trim, once the list is over its cap by more than 1 %, which
