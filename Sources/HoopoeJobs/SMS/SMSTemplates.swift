@@ -13,6 +13,15 @@ public struct SMSTemplates: Sendable, Equatable {
     /// Kavenegar `verify/lookup` token names (docs/providers.md §2.4.5).
     public static let tokenNames: Set<String> = ["token", "token2", "token3", "token10", "token20"]
 
+    /// The templates Hoopoe's own jobs send, with the tokens each fills (`ExpirationRelease`, `LowCreditReminderJob`,
+    /// `GiftFollowUps`). A file without one of them, or with other tokens, was accepted at start-up, and every such
+    /// reminder then died at send time (`sms.failed`), its message id spent for 30 days.
+    public static let builtIn: [String: Set<String>] = [
+        "expiration_reminder": ["token10", "token", "token2", "token3"],
+        "low_credit": ["token10", "token", "token2"],
+        "gift_reminder": ["token", "token20"],
+    ]
+
     public init(_ templates: [SMSTemplate] = []) {
         self.templates = Dictionary(templates.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
     }
@@ -29,11 +38,12 @@ public struct SMSTemplates: Sendable, Equatable {
         } catch {
             throw ConfigurationError(key: path, message: "cannot read the SMS templates file (set SMS_TEMPLATES_FILE): \(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, requiringBuiltIn: true)
     }
 
-    /// Parses the file's text; `file` names it in errors.
-    public static func parse(_ yaml: String, file: String) throws(ConfigurationError) -> SMSTemplates {
+    /// Parses the file's text; `file` names it in errors. `requiringBuiltIn`: the templates of ``builtIn`` must be
+    /// there, with their tokens (a file the worker loads).
+    public static func parse(_ yaml: String, file: String, requiringBuiltIn: Bool = false) throws(ConfigurationError) -> SMSTemplates {
         func fail(_ key: String?, _ message: String) -> ConfigurationError {
             ConfigurationError(key: key.map { "\(file): \($0)" } ?? file, message: message)
         }
@@ -59,6 +69,17 @@ public struct SMSTemplates: Sendable, Equatable {
             result.append(try template(name, node, fail: fail))
         }
         let byName = Dictionary(result.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        for (name, tokens) in builtIn.sorted(by: { $0.key < $1.key }) where requiringBuiltIn {
+            guard let template = byName[name] else {
+                throw fail("templates.\(name)", "missing: Hoopoe's own jobs send it, with tokens \(tokens.sorted().joined(separator: ", "))")
+            }
+            let have = Set(template.tokens.keys)
+            guard have == tokens else {
+                throw fail(
+                    "templates.\(name).tokens",
+                    "Hoopoe's jobs fill exactly \(tokens.sorted().joined(separator: ", ")), got \(have.sorted().joined(separator: ", "))")
+            }
+        }
         for template in result {
             guard let other = template.withoutLinks else { continue }
             let at = "templates.\(template.name).without_links"

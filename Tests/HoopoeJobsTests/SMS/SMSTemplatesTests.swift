@@ -55,6 +55,38 @@ import Testing
         }
     }
 
+    /// Hoopoe's own jobs send three templates with set tokens: a file the worker loads without one, or with other
+    /// tokens, stops start-up naming the key. It was accepted, and every such reminder died at send time.
+    @Test(arguments: [
+        ("gift_reminder", nil, "f.yaml: templates.gift_reminder"),
+        ("low_credit", "    tokens:\n      token10: n\n      token: balance\n      token2: threshold\n      token3: extra\n", "f.yaml: templates.low_credit.tokens"),
+        ("expiration_reminder", "    tokens:\n      token10: n\n      token: d\n      token2: e\n      token3: l\n      token20: extra\n", "f.yaml: templates.expiration_reminder.tokens"),
+    ])
+    func aBuiltInTemplateMissingOrWithOtherTokensStopsStartUp(name: String, tokens: String?, key: String) throws {
+        let shippedText = try String(contentsOfFile: shipped, encoding: .utf8)
+        // The shipped file, with `name`'s entry removed or its tokens replaced.
+        var lines: [String] = []
+        var inTemplate = false, inTokens = false
+        for line in shippedText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("  ") && !line.hasPrefix("   ") { inTemplate = line == "  \(name):"; inTokens = false }
+            if inTemplate && tokens == nil { continue }
+            if inTemplate && line == "    tokens:" { inTokens = true; lines.append(contentsOf: tokens!.split(separator: "\n").map(String.init)); continue }
+            if inTokens && line.hasPrefix("      ") { continue }
+            inTokens = false
+            lines.append(line)
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("f.yaml-\(UUID().uuidString)")
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: Never.self) { try SMSTemplates.parse(shippedText, file: "f.yaml", requiringBuiltIn: true) }
+        do {
+            _ = try SMSTemplates.load(path: file.path)
+            Issue.record("accepted without \(name)'s tokens")
+        } catch {
+            #expect(error.key == key.replacingOccurrences(of: "f.yaml", with: file.path), "\(error.key): \(error.message)")
+        }
+    }
+
     @Test func missingFileNamesIt() {
         let env = EnvironmentReader(["SMS_TEMPLATES_FILE": "/nonexistent/sms_templates.yaml"])
         #expect {
