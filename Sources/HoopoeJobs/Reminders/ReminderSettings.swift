@@ -32,6 +32,9 @@ public struct ReminderSettings: Sendable {
     /// Why the receipt link `<base>/<receiptID>` cannot be the expiration SMS's `token3` (Kavenegar refuses it with
     /// 431: no underscore, space or separator, at most 100 characters), or nil. Checked where each part enters: the
     /// base at start-up (exit 78), the receipt id when `subscription.upsert` arrives.
+    /// A receipt id as long as Kingfisher's (seed 000's `5df0a68c9643cb0048794ab7`), for the start-up check.
+    static let typicalReceiptID = "5df0a68c9643cb0048794ab7"
+
     static func receiptLinkProblem(base: String, receiptID: String) -> String? {
         guard let problem = SMSPayloadCheck.tokenProblem("\(base)/\(receiptID)", name: "token3") else { return nil }
         return "the receipt link \(base)/<receipt_id> goes into the reminder SMS's token3, which Kavenegar refuses (431): \(problem)"
@@ -45,7 +48,9 @@ extension ReminderSettings {
         let offsets = try env.integers("REMINDER_OFFSETS_DAYS", default: offsetsDays, in: 0...365)
         offsetsDays = Array(Set(offsets)).sorted(by: >)
         receiptBaseURL = try env.url("RECEIPT_BASE_URL", default: nil)
-        if let base = receiptBaseURL, let problem = Self.receiptLinkProblem(base: base, receiptID: "R") {
+        // Checked with a receipt id as long as Kingfisher's (a 24-character Mongo id, `5df0a68c9643cb0048794ab7`): with a
+        // one-character one, a base of 76-98 characters started the worker, and every upsert was then refused.
+        if let base = receiptBaseURL, let problem = Self.receiptLinkProblem(base: base, receiptID: Self.typicalReceiptID) {
             throw ConfigurationError(key: "RECEIPT_BASE_URL", message: problem)
         }
         // The engine's own rule (EnvelopeRules.queueProblem): a looser check let `.sms` or `پیامک` start the worker,

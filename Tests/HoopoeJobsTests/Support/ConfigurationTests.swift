@@ -57,6 +57,8 @@ struct ConfigurationTests {
 struct TokenConfigurationTests {
     @Test("a RECEIPT_BASE_URL Kavenegar would refuse in the reminder's link token stops start-up naming it", arguments: [
         "https://kamva.ir/email_receipt", "https://kamva.ir/a,b", "https://kamva.ir/" + String(repeating: "x", count: 90),
+        // 80 characters: with a Kingfisher receipt id (24) the link is 105; the check with a 1-character id passed it.
+        "https://kamva.ir/" + String(repeating: "x", count: 63),
     ])
     func receiptBaseURL(_ value: String) {
         #expect {
@@ -66,6 +68,8 @@ struct TokenConfigurationTests {
             return error.key == "RECEIPT_BASE_URL" && error.message.contains("431")
         }
         #expect(throws: Never.self) { try DomainSettings(environment: EnvironmentReader(["RECEIPT_BASE_URL": "https://kamva.ir/email/receipt"])) }
+        // 75 characters: the link with a 24-character id is 100, Kavenegar's limit.
+        #expect(throws: Never.self) { try DomainSettings(environment: EnvironmentReader(["RECEIPT_BASE_URL": "https://kamva.ir/" + String(repeating: "x", count: 58)])) }
     }
 
     @Test("REMINDER_EMAIL_TEMPLATE_ID: off when unset, a positive id, else a stop naming it")
