@@ -58,8 +58,8 @@ public struct GiftGrantedJob: JobHandler {
         guard payload.expiresAt.isFinite, payload.expiresAt > 0, payload.expiresAt < ExpiryDate.latest else {
             throw JobFailure.permanent("gift.granted: expires_at must be a Unix time in seconds before 2200, got \(payload.expiresAt)")
         }
-        if let wonAt = payload.wonAt, !(wonAt.isFinite && wonAt > 0 && wonAt <= payload.expiresAt) {
-            throw JobFailure.permanent("gift.granted: won_at must be a Unix time in seconds, not after expires_at (\(Int64(payload.expiresAt))), got \(wonAt)")
+        if let wonAt = payload.wonAt, !(wonAt.isFinite && wonAt > 0 && wonAt < ExpiryDate.latest) {
+            throw JobFailure.permanent("gift.granted: won_at must be a Unix time in seconds before 2200, got \(wonAt)")
         }
         if let phone = payload.phone, phone.trimmingCharacters(in: .whitespaces).isEmpty {
             throw JobFailure.permanent("gift.granted: phone is empty (leave it out for no reminder)")
@@ -85,8 +85,12 @@ public struct GiftGrantedJob: JobHandler {
                 each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
                 """)
         }
-        // The wheel counts the gift when it was won (never ahead of the domain clock, nor more than a month back).
-        let wonAt = payload.wonAt.map { min(now, max(Date(timeIntervalSince1970: $0), now.addingTimeInterval(-31 * 86_400))) } ?? now
+        // The wheel counts the gift when it was won (never ahead of the domain clock, nor more than a month back), and
+        // not after its expiry: the panel's own records hold gifts `created` a moment after their `expired_at` (seed
+        // 001's gift list), which were refused, never counted against the day's limit, never announced expired.
+        let wonAt = payload.wonAt.map {
+            min(now, max(Date(timeIntervalSince1970: min($0, payload.expiresAt)), now.addingTimeInterval(-31 * 86_400)))
+        } ?? now
         if existing == nil || existing == .granted {
             var verdict = try await GiftWheel(services: services).record(userID: payload.userID, userGiftID: payload.userGiftID, now: wonAt)
             if verdict.isRefused {

@@ -291,11 +291,27 @@ struct GiftJobsTests {
         #expect(try await h.failure(of: GiftGrantedJob(services: services), second) == nil)
         #expect(try await h.events("gift.rejected").isEmpty)
         #expect(try await state(h, "g-w2")["state"] == "granted")
-        // A won_at after the expiry is refused with the reason.
-        let bad = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-w3", expiresAt: nextDay.timeIntervalSince1970, wonAt: nextDay.timeIntervalSince1970 + 10)
+        // A won_at not a time is refused with the reason.
+        let bad = GiftGrantedJob.Payload(userID: "176", userGiftID: "g-w3", expiresAt: nextDay.timeIntervalSince1970, wonAt: -1)
         guard case .permanent = try await h.failure(of: GiftGrantedJob(services: services), bad)?.disposition else {
-            Issue.record("a won_at after expires_at was not refused"); return
+            Issue.record("a won_at of -1 was not refused"); return
         }
+    }
+
+    /// The panel's records hold gifts `created` a moment after their `expired_at` (seed 001's gift list: created
+    /// 1593096287, expired_at 1593096178). Refused, such a gift was never counted against the day's limit and never
+    /// announced expired; it counts at its expiry, and expires.
+    @Test("a gift won after its expiry (the panel's own data) is counted at its expiry and expires")
+    func aGiftWonAfterItsExpiryCountsAndExpires() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let expires = Self.noon.addingTimeInterval(-300)
+        try await h.setClock(Self.noon)
+        let late = GiftGrantedJob.Payload(userID: "177", userGiftID: "g-x1", expiresAt: expires.timeIntervalSince1970, wonAt: expires.timeIntervalSince1970 + 109)
+        #expect(try await h.failure(of: GiftGrantedJob(services: services), late) == nil)
+        let verdict = try await GiftWheel(services: services).check(userID: "177", now: Self.noon)
+        #expect(verdict.kind == .dailyLimit, "counted: \(verdict)")
+        #expect(try await h.jobs.find(id: "gift.expire:g-x1", queue: "default") != nil, "its expiry is scheduled")
     }
 
     @Test("two gifts of one user, 25 h apart, each under its user_gift.id (24, 25): two expiries, two gift.expired")
