@@ -61,10 +61,13 @@ struct GiftFollowUps: Sendable {
     /// What `token20` shows when the grant names no service: "هدیه" ("gift"). The template needs the token.
     static let defaultServiceName = "هدیه"
 
-    /// A service name Kavenegar's `token20` accepts (sms.send checks it): separators (`_ , ; |`) and any whitespace
-    /// become single spaces, at most 9 words (8 spaces) and 100 characters; ``defaultServiceName`` when nothing is left.
+    /// A service name Kavenegar's `token20` accepts (sms.send checks it): letters, digits and `-` kept, anything else
+    /// (separators `_ , ; |`, whitespace, emoji, brackets) a space, at most 9 words (8 spaces) and 100 characters;
+    /// ``defaultServiceName`` when nothing is left. Kavenegar's tokens hold "Persian and English letters and digits"
+    /// (seed 002), and answers 422 ("an unsuitable character") otherwise, a refusal for good; the panel's own service
+    /// names carry emoji (`لایک پست - ایرانی کیفیت خوب (سرعت بالا) ⚡️`).
     static func token20(_ name: String) -> String {
-        let spaced = String(name.map { "_,;|".contains($0) || $0.isWhitespace ? " " : $0 })
+        let spaced = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : " " })
         let words = spaced.split(separator: " ").prefix(9).joined(separator: " ")
         let text = String(words.prefix(100)).trimmingCharacters(in: .whitespaces)
         return text.isEmpty ? defaultServiceName : text
