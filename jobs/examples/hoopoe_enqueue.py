@@ -71,7 +71,7 @@ def mask_phones(text):
 
 def _is_whole_phone(text):
     """PhoneNumberMask.isWholePhone: only digits and separators (space - . _ parentheses, a leading +), 10 to 15
-    digits, the first a lead, not an IPv4 address."""
+    digits, the first a lead, not an IPv4 address nor a decimal number."""
     digits, first = 0, None
     for i, c in enumerate(text):
         if c in _DIGITS:
@@ -79,7 +79,9 @@ def _is_whole_phone(text):
             first = first or c
         elif not (c in " -._()" or (c == "+" and i == 0)):
             return False
-    return 10 <= digits <= 15 and (text[:1] == "+" or (first is not None and first in _LEADS)) and not _is_ipv4(text)
+    decimal = [c for c in text if c not in _DIGITS] == ["."] and text[:1] in _DIGITS and text[-1:] in _DIGITS
+    return (10 <= digits <= 15 and (text[:1] == "+" or (first is not None and first in _LEADS)) and not _is_ipv4(text)
+            and not decimal)
 
 
 def _digit_count(text, group):

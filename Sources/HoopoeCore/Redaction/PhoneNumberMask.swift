@@ -41,7 +41,8 @@ public enum PhoneNumberMask {
     static func isLead(_ character: Character) -> Bool { "+09۰۹٠٩".contains(character) }
 
     /// Whether the whole text is one phone number however it is spaced: only digits and the separators (space, `-`,
-    /// `.`, `_`, parentheses, a leading `+`), 10 to 15 digits, the first a lead, not an IPv4 address. The jobs accept a phone with any
+    /// `.`, `_`, parentheses, a leading `+`), 10 to 15 digits, the first a lead, not an IPv4 address nor a decimal
+    /// number. The jobs accept a phone with any
     /// spaces and dashes (`0912 - 123 - 4567`, `0 9 1 2 …`), which the group rule above does not join, and a payload's
     /// `phone` is shown as sent.
     static func isWholePhone(_ characters: [Character]) -> Bool {
@@ -55,8 +56,10 @@ public enum PhoneNumberMask {
                 return false
             }
         }
+        // A decimal number (`0.1234567890`, one dot between digits) is no phone number either.
+        let isDecimal = characters.filter { !isDigit($0) } == ["."] && characters.first.map(isDigit) == true && characters.last.map(isDigit) == true
         return (10...15).contains(digits) && (characters.first == "+" || firstDigit.map(isLead) == true)
-            && !DigitRun.isIPv4(characters[...])
+            && !DigitRun.isIPv4(characters[...]) && !isDecimal
     }
 }
 
