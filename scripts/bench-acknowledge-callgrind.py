@@ -58,7 +58,7 @@ def arguments(entries, jobs, with_ids, counted=True):
     """The acknowledge script's ARGV as JobStore.acknowledgeCall builds it for one queue and one counter, no unique
     keys, no answers, a cap high enough that no settle trims (`counted=False`: no type/count pair, so no counter)."""
     n = len(entries)
-    fixed = ["workers", str(n), "0", "0", "60", MINUTE, "7200", str(n if with_ids else 0), entries[-1], "100000000"]
+    fixed = ["workers", str(n), "0", "0", "60", MINUTE, "7200", str(n if with_ids else 0), entries[-1], "100000000", ""]
     return fixed + entries + (jobs if with_ids else []) + [COUNTER] + ([TYPE, str(n)] if counted else [])
 
 

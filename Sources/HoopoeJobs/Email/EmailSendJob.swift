@@ -39,7 +39,8 @@ public struct EmailSendJob: JobHandler {
             // A retry on the last attempt ends the job as surely as a refusal: `email.failed` says so, by message id
             // (`job.dead` names only the job). Before, Brevo's 401/402/403 or 5xx until the attempts ran out ended in
             // silence for a caller waiting on the message id.
-            if context.attempt >= context.maxAttempts, Self.isRetry(error) {
+            // Not for a run cut short (the worker stopping: the job is handed back and runs again, maybe sent then).
+            if context.attempt >= context.maxAttempts, Self.isRetry(error), !(error is CancellationError), !Task.isCancelled {
                 let message = (error as? JobFailure)?.message ?? "\(error)"
                 do {
                     try await emitFailed(payload, reason: "gave up after \(context.attempt) attempts: \(message)")

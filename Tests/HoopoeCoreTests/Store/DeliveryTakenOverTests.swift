@@ -59,7 +59,7 @@ import Testing
 
     /// A success too: acknowledged by the worker whose lease lapsed, it released the unique lock while the recovering
     /// worker ran the job (a duplicate was accepted beside it) and answered its caller before that worker did.
-    @Test func aJobAnotherWorkerRecoveredIsNotAcknowledgedHereWhenItHasALockOrAnAnswer() async throws {
+    @Test(arguments: [false, true]) func aJobAnotherWorkerRecoveredIsNotAcknowledgedHereWhenItHasALockOrAnAnswer(settledThere: Bool) async throws {
         let h = try EngineHarness()
         let gate = TestGate()
         var registry = JobRegistry.diagnostic
@@ -71,10 +71,20 @@ import Testing
         let k = h.jobs.keys("default")
         let entryID = try #require(try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "1").array?.first?.array?.first?.string)
         try await h.redis.send("XCLAIM", k.stream, QueueKeys.group, "recovering-worker", "0", entryID, "JUSTID")
+        if settledThere {
+            // The recovering worker ran it fast and settled it: acknowledged, its lock released, its caller answered.
+            try await h.redis.send("XACK", k.stream, QueueKeys.group, entryID)
+            try await h.redis.send("DEL", k.unique("order-2"))
+            try await h.redis.send("LPUSH", k.answer(id), "{}")
+        }
         gate.open()
         try await Task.sleep(for: .milliseconds(500))
         worker.shutdown()
         try await task.value
+        if settledThere {
+            #expect(try await h.redis.send("LLEN", k.answer(id)).int == 1, "answered once, by the worker that settled it")
+            return
+        }
         #expect(try await h.redis.send("GET", k.unique("order-2")).string == id, "its unique lock kept while it runs there")
         let pending = try await h.redis.send("XPENDING", k.stream, QueueKeys.group, "-", "+", "10").array ?? []
         #expect(pending.count == 1 && pending.first?.array?[1].string == "recovering-worker", "still the other worker's to settle")

@@ -22,7 +22,7 @@ end
 -- still running, nothing pending) XDEL removes exactly the batch's. Either way the stream keeps every entry pending
 -- or not yet delivered, and no acknowledged one.
 -- A job with a unique key or an answer, whose entry another worker holds now (this worker's lease lapsed and that one
--- recovered it, and runs it): its outcome is that worker's. Acknowledged here, its lock went while the other ran it
+-- recovered it, and runs it) or settled already: its outcome is that worker's. Acknowledged here, its lock went while the other ran it
 -- (a duplicate accepted beside it) and its caller got two answers. Checked only for those jobs (`consumer` given),
 -- so a plain job's settle costs nothing more; their entry ids follow their job ids and answers below.
 local foreign = {}
@@ -33,7 +33,9 @@ if consumer ~= '' and u + a > 0 then
   for i = 0, a - 1 do entries[#entries + 1] = ARGV[pos + n + 2 * u + 2 * i] end
   for _, e in ipairs(entries) do
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], e, e, 1)
-    if p[1] and p[1][2] ~= consumer then
+    -- Another's, or no longer pending at all: settled by the worker that recovered it (its lock released, its
+    -- caller answered), or by this worker's own earlier try of this call, whose reply was lost (then done already).
+    if not p[1] or p[1][2] ~= consumer then
       foreign[e] = true
       anyForeign = true
     end
