@@ -27,7 +27,7 @@ public protocol JobHandler: Sendable {
     var timeout: Duration { get }
     /// When to retry after a failure. Default ``RetryPolicy/sidekiq``.
     var retryPolicy: RetryPolicy { get }
-    /// Top-level payload keys removed from the copy kept in the dead set, for secrets (a password) the payload
+    /// Payload keys removed (at any depth, in any case) from the copy kept in the dead set, for secrets (a password) the payload
     /// must carry while the job runs but that must not stay in Redis for the weeks a dead job is kept, or be shown
     /// by the admin commands. Retries keep the whole payload: they need it. Default: none.
     var redactedPayloadKeys: Set<String> { get }

@@ -153,7 +153,7 @@ extension Dashboard {
             let what = verb == "retry" ? "Retried" : "Deleted"
             let notice =
                 "\(what) \(result.done) dead job\(result.done == 1 ? "" : "s") of \(queue)"
-                + (result.skipped > 0 ? "; \(result.skipped) skipped (gone, or cannot run again)." : ".")
+                + (result.skipped > 0 ? "; \(result.skipped) skipped (gone, unable to run again, or its unique key held by another job: retry it once that job is done)." : ".")
             return Page.after(back, notice: notice)
         case "retry-all": bulk = .retry
         case "delete-all": bulk = .delete
