@@ -69,6 +69,11 @@ public enum DomainJobs {
         if providers.brevo == nil {
             warnings.append("BREVO_API_KEY is not set: sendinblue.register and Brevo balance reads will wait and retry")
         }
+        let registration = settings.registration
+        if registration.spannedSeconds < Double(registration.retryHours) * 3600 {
+            warnings.append(
+                "REGISTRATION_RETRY_MAX_SECONDS=\(registration.retryCap): a job's 1000 attempts span about \(Int(registration.spannedSeconds / 3600)) h, not REGISTRATION_RETRY_HOURS=\(registration.retryHours): raise it for the whole window")
+        }
         if settings.reminders.receiptBaseURL == nil {
             warnings.append("RECEIPT_BASE_URL is not set: reminders.expiration will wait and retry (the reminder SMS carries the receipt link)")
         }

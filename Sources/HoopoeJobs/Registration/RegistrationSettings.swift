@@ -45,6 +45,12 @@ public struct RegistrationSettings: Sendable, Equatable {
         return attempts
     }
 
+    /// How long ``maxAttempts`` attempts span at their shortest waits, in seconds: under ``retryHours`` when the cap of
+    /// 1000 attempts cut it (a maximum delay too short for the window).
+    public var spannedSeconds: Double {
+        (1..<maxAttempts).reduce(0) { $0 + shortestDelay(afterAttempt: $1) }
+    }
+
     /// The shortest wait after failed attempt `attempt` the policy can pick.
     func shortestDelay(afterAttempt attempt: Int) -> Double {
         retryPolicy.delay(afterAttempt: attempt, unit: 0)

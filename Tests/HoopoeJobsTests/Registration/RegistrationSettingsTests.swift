@@ -63,6 +63,14 @@ import Testing
     func aWindowBeyondAnEnvelopesAttemptsGetsItsLimit(hours: String, cap: String) throws {
         let settings = try RegistrationSettings(environment: EnvironmentReader(["REGISTRATION_RETRY_HOURS": hours, "REGISTRATION_RETRY_MAX_SECONDS": cap]))
         #expect(settings.maxAttempts == EnvelopeRules.maxAttempts)
+        // The shorter window is said at start-up; the defaults' is not.
+        #expect(settings.spannedSeconds < Double(settings.retryHours) * 3600)
+        var domain = try DomainSettings(environment: EnvironmentReader([
+            "SMS_TEMPLATES_FILE": BuiltProducts.projectRoot.appendingPathComponent("jobs/sms_templates.yaml").path,
+        ]))
+        #expect(!DomainJobs.startupWarnings(domain).contains { $0.contains("REGISTRATION_RETRY_MAX_SECONDS") })
+        domain.registration = settings
+        #expect(DomainJobs.startupWarnings(domain).contains { $0.contains("REGISTRATION_RETRY_MAX_SECONDS=\(cap): a job's 1000 attempts span about") })
     }
 
     /// The waits between creation-status reads fit in the attempt (600 s) whatever the settings: the defaults' 1, 2,
