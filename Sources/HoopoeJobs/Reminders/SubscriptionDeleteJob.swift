@@ -20,7 +20,9 @@ public struct SubscriptionDeleteJob: JobHandler {
         do { user = try ReminderValidation.userID(payload.userID) } catch { throw JobFailure.permanent(error.message) }
         let store = SubscriptionStore(services: services)
         let deleted = try await store.delete(user, jobID: context.id)
-        let cancelled = try await ReleasedReminders.cancel(deleted.toCancel.map(\.job), services: services)
+        // Counted on the delete mark before the entries are forgotten: a run again (its event write failed) reads it there.
+        let cancelled = try await store.countCancelled(
+            try await ReleasedReminders.cancel(deleted.toCancel.map(\.job), services: services), by: context.id, user: user, deleting: true)
         try await store.forgetReleased(user, deleted.toCancel)
         try await services.events.emit(SubscriptionDeleted(
             userID: user, existed: deleted.existed, droppedReminders: deleted.dropped, cancelledJobs: cancelled), at: try await services.clock.now())

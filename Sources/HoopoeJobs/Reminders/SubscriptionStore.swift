@@ -25,8 +25,8 @@ struct SubscriptionStore: Sendable {
     /// `<queue>|<email.send job id>`) of released reminders, so a renewal can cancel the ones still waiting. Expires
     /// 40 days after the last release.
     func releasedKey(_ user: String) -> String { services.key("{reminders}:jobs:\(user)") }
-    /// String per user: `<dropped reminders>|<job id>` of the `subscription.delete` that removed the subscription,
-    /// kept a day: that job run again answers as its first run did (reminders_delete.lua).
+    /// Hash per user: `job`, `removed` (dropped reminders) and `cancelled` of the `subscription.delete` that removed the
+    /// subscription, kept a day: that job run again answers as its first run did (reminders_delete.lua).
     func deletedKey(_ user: String) -> String { services.key("{reminders}:deleted:\(user)") }
 
     // MARK: Subscriptions
@@ -102,6 +102,18 @@ struct SubscriptionStore: Sendable {
         return (parts.first?.int == 1, parts.count > 1 ? parts[1].int ?? 0 : 0, ReleasedEntry.pairs(parts.dropFirst(2)))
     }
 
+    /// Adds `count` jobs cancelled by job `jobID` to its record (the subscription's `upsert_cancelled` after an upsert,
+    /// the delete mark's `cancelled` after a delete), while the record names that job; returns the count kept, or
+    /// `count` when the record names another job. A run again of the job (its event write failed) finds its cancels
+    /// forgotten (``forgetReleased(_:_:)``) and announces what the record kept.
+    ///
+    /// KEYS[1] the record · ARGV[1] job field · ARGV[2] job id · ARGV[3] count field · ARGV[4] count.
+    func countCancelled(_ count: Int, by jobID: String, user: String, deleting: Bool) async throws -> Int {
+        let (key, jobField, countField) = deleting ? (deletedKey(user), "job", "cancelled") : (subscriptionKey(user), "upsert_job", "upsert_cancelled")
+        let kept = try await redis.run(Self.countCancelledScript, keys: [key], arguments: [jobField, jobID, countField, String(count)]).int ?? -1
+        return kept < 0 ? count : kept
+    }
+
     /// The user's subscription, nil when there is none.
     func subscription(_ user: String) async throws -> Subscription? {
         let fields = try await redis.send("HGETALL", subscriptionKey(user)).hashFields
@@ -169,6 +181,8 @@ struct SubscriptionStore: Sendable {
     static let upsertScript = RedisScript(name: "reminders.upsert", embedded: PackageResources.reminders_upsert_lua)
     /// `Lua/reminders_delete.lua`.
     static let deleteScript = RedisScript(name: "reminders.delete", embedded: PackageResources.reminders_delete_lua)
+    /// `Lua/reminders_count_cancelled.lua`.
+    static let countCancelledScript = RedisScript(name: "reminders.count_cancelled", embedded: PackageResources.reminders_count_cancelled_lua)
     /// `Lua/reminders_claim.lua`.
     static let claimScript = RedisScript(name: "reminders.claim", embedded: PackageResources.reminders_claim_lua)
     /// `Lua/reminders_claim_one.lua`.

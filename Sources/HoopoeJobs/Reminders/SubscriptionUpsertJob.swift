@@ -72,7 +72,9 @@ public struct SubscriptionUpsertJob: JobHandler {
         let recorded = try await store.upsert(
             subscription, now: now, ttl: ttl, reminders: plan.scheduled + (plan.missed.map { [$0] } ?? []), jobID: context.id)
         let outcome = recorded.outcome
-        let cancelled = try await ReleasedReminders.cancel(recorded.toCancel.map(\.job), services: services)
+        // Counted on the record before the entries are forgotten: a run again (its event write failed) reads it there.
+        let cancelled = try await store.countCancelled(
+            try await ReleasedReminders.cancel(recorded.toCancel.map(\.job), services: services), by: context.id, user: user, deleting: false)
         try await store.forgetReleased(user, recorded.toCancel)
         var event = SubscriptionUpserted(userID: user, expiresAt: expires, outcome: outcome, cancelledJobs: cancelled)
         if outcome != "same" {

@@ -82,6 +82,35 @@ struct SubscriptionStoreTests {
         #expect(try await harness.events("subscription.deleted").last?.data["existed"] == false)
     }
 
+    /// The first run cancelled the old expiry's job and forgot it, then its event write failed: the run again found
+    /// nothing to cancel and said `cancelled_jobs: 0`. The count is kept on the record before the entries go.
+    @Test("an upsert or a delete run again after its event write failed announces the jobs its first run cancelled", arguments: [false, true])
+    func aRunAgainAnnouncesWhatItsFirstRunCancelled(deleting: Bool) async throws {
+        let harness = try await released("10")
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 12))
+        let events = services.key("events")
+        try await harness.redis.send("DEL", events)  // the stream of another type breaks the event write
+        try await harness.redis.send("SET", events, "not a stream")
+        let run: @Sendable (String) async throws -> Void = { id in
+            if deleting {
+                try await harness.run(SubscriptionDeleteJob(services: services), ["user_id": "10"], id: id)
+            } else {
+                try await harness.run(SubscriptionUpsertJob(services: services), self.subscription("10", expires: "2025-01-15", receipt: "R-2"), id: id)
+            }
+        }
+        await #expect(throws: (any Error).self) { try await run("job-1") }
+        #expect(try await harness.smsJobs().isEmpty, "the first run cancelled the waiting sms.send")
+        try await harness.redis.send("DEL", events)
+        try await run("job-1")
+        let event = try #require(try await harness.events(deleting ? "subscription.deleted" : "subscription.upserted").last)
+        #expect(event.data["cancelled_jobs"] == 1, "\(event.data)")
+        #expect(event.data[deleting ? "existed" : "outcome"] == (deleting ? true : "renewed"))
+        // Another job finds nothing more to cancel.
+        try await run("job-2")
+        #expect(try await harness.events(deleting ? "subscription.deleted" : "subscription.upserted").last?.data["cancelled_jobs"] == 0)
+    }
+
     @Test("a renewal keeps the new expiry's released entries and hands back only the others")
     func renewalKeepsTheCurrentExpirysEntries() async throws {
         let harness = try await released("9")

@@ -4,8 +4,9 @@
 -- entries stay until the caller has cancelled them and forgets them (SubscriptionStore.forgetReleased), so a retry
 -- after a crash between this script and the cancels cancels them still.
 --
--- The deleting job and what it removed are kept a day (KEYS[4]): the same job run again (its event write failed)
--- gets its first run's answer back, not existed 0.
+-- The deleting job and what it removed are kept a day (KEYS[4], a hash: job, removed, and cancelled once its cancels
+-- are counted: reminders_count_cancelled.lua): the same job run again (its event write failed) gets its first run's
+-- answer back, not existed 0.
 --
 -- KEYS[1] sub:<user> · KEYS[2] due · KEYS[3] jobs:<user> · KEYS[4] deleted:<user> · ARGV[1] user · ARGV[2] job id
 -- Returns {existed (0/1), removed count, field, '<queue>|<id>[|<message id>]', ...}
@@ -16,10 +17,12 @@ if old then
   for o in string.gmatch(offsets, '[^,]+') do
     result[2] = result[2] + redis.call('ZREM', KEYS[2], o .. '|' .. old .. '|' .. ARGV[1])
   end
-  redis.call('SET', KEYS[4], result[2] .. '|' .. ARGV[2], 'EX', 86400)
+  redis.call('DEL', KEYS[4])
+  redis.call('HSET', KEYS[4], 'job', ARGV[2], 'removed', result[2], 'cancelled', 0)
+  redis.call('EXPIRE', KEYS[4], 86400)
 else
-  local removed, job = string.match(redis.call('GET', KEYS[4]) or '', '^(%d+)|(.*)$')
-  if job == ARGV[2] then result = {1, tonumber(removed)} end
+  local mark = redis.call('HMGET', KEYS[4], 'job', 'removed')
+  if mark[1] == ARGV[2] then result = {1, tonumber(mark[2]) or 0} end
 end
 local jobs = redis.call('HGETALL', KEYS[3])
 for i = 1, #jobs do table.insert(result, jobs[i]) end

@@ -12,8 +12,9 @@
 -- Returns {'same'|'new'|'renewed', old expires_at or '', removed count, field, '<queue>|<id>[|<message id>]', ...}
 --
 -- The job that recorded a new expiry is remembered with its outcome (upsert_job, upsert_outcome, upsert_previous,
--- upsert_removed): the same job run again (its event write failed) gets that outcome back, not 'same', so the
--- subscription.upserted it writes then says what happened.
+-- upsert_removed, and upsert_cancelled once its cancels are counted: reminders_count_cancelled.lua): the same job run
+-- again (its event write failed) gets that outcome back, not 'same', so the subscription.upserted it writes then says
+-- what happened.
 local old = redis.call('HGET', KEYS[1], 'expires_at')
 local oldOffsets = redis.call('HGET', KEYS[1], 'offsets') or ''
 redis.call('HSET', KEYS[1], 'phone', ARGV[3], 'first_name', ARGV[4], 'plan', ARGV[5], 'receipt_id', ARGV[6],
@@ -41,7 +42,8 @@ else
     table.insert(scheduled, ARGV[i])
   end
   redis.call('HSET', KEYS[1], 'expires_at', ARGV[2], 'offsets', table.concat(scheduled, ','),
-    'upsert_job', ARGV[10], 'upsert_outcome', result[1], 'upsert_previous', result[2], 'upsert_removed', result[3])
+    'upsert_job', ARGV[10], 'upsert_outcome', result[1], 'upsert_previous', result[2], 'upsert_removed', result[3],
+    'upsert_cancelled', 0)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 local jobs = redis.call('HGETALL', KEYS[3])
