@@ -22,9 +22,10 @@ end
 -- still running, nothing pending) XDEL removes exactly the batch's. Either way the stream keeps every entry pending
 -- or not yet delivered, and no acknowledged one.
 -- A job with a unique key or an answer, whose entry another worker holds now (this worker's lease lapsed and that one
--- recovered it, and runs it) or settled already: its outcome is that worker's. Acknowledged here, its lock went while the other ran it
--- (a duplicate accepted beside it) and its caller got two answers. Checked only for those jobs (`consumer` given),
--- so a plain job's settle costs nothing more; their entry ids follow their job ids and answers below.
+-- recovered it, and runs it) or settled already: its outcome is that worker's. Acknowledged here, its lock went while
+-- the other ran it (a duplicate accepted beside it) and its caller got two answers. Checked only for those jobs
+-- (`consumer` given), so a plain job's settle costs nothing more; their entry ids follow their job ids and answers
+-- below (decision 0106).
 local foreign = {}
 local anyForeign = false
 if consumer ~= '' and u + a > 0 then
