@@ -469,25 +469,32 @@ func (c *Client) blpop(key string, timeout time.Duration) (string, error) {
 // are the request id's alone: compare the answer's user_id with the user you asked for (an id another user's request
 // was decided under gives that user's answer here). Jobs.FreeCredit does, and returns a *RequestIDReusedError.
 func (c *Client) WaitFreeCredit(requestID string, timeout time.Duration) (map[string]interface{}, error) {
-	base := c.Namespace + ":{freecredit}"
-	text, err := c.blpop(base+":notify:"+requestID, timeout)
+	text, err := c.blpop(c.Namespace+":{freecredit}:notify:"+requestID, timeout)
 	if err != nil {
 		return nil, err
 	}
 	if text == "" {
-		conn := c.Pool.Get()
-		defer conn.Close()
-		stored, err := redis.String(conn.Do("GET", base+":result:"+requestID))
-		if errors.Is(err, redis.ErrNil) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		text = stored
+		return c.FreeCreditAnswer(requestID)
 	}
 	var answer map[string]interface{}
 	return answer, json.Unmarshal([]byte(text), &answer)
+}
+
+// FreeCreditAnswer is the answer already decided under requestID (as WaitFreeCredit's), or nil when none is: one GET
+// of the request's result key, kept FREECREDIT_RESULT_TTL_SECONDS (7 days) after the decision. Jobs.FreeCredit asks it
+// before enqueueing, so a request id already answered (for this user or another) is settled at once.
+func (c *Client) FreeCreditAnswer(requestID string) (map[string]interface{}, error) {
+	conn := c.Pool.Get()
+	defer conn.Close()
+	stored, err := redis.String(conn.Do("GET", c.Namespace+":{freecredit}:result:"+requestID))
+	if errors.Is(err, redis.ErrNil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var answer map[string]interface{}
+	return answer, json.Unmarshal([]byte(stored), &answer)
 }
 
 // Event is one entry of <namespace>:events. Data keeps numbers as json.Number (integers stay exact); At is seconds;

@@ -301,10 +301,14 @@ func TestAnotherUsersFreeCreditAnswerIsRefused(t *testing.T) {
 		if _, err := conn.Do(command, base+":"+where+":r-1", theirs); err != nil {
 			t.Fatal(err)
 		}
+		before, _ := redis.Int(conn.Do("XLEN", c.Key("critical", "stream")))
 		answer, err := j.FreeCredit("user-b-177", "r-1", 0, time.Second)
 		var reused *RequestIDReusedError
 		if !errors.As(err, &reused) || reused.RequestID != "r-1" || answer != nil {
 			t.Fatalf("%s: %v %v, want a *RequestIDReusedError", where, answer, err)
+		}
+		if after, _ := redis.Int(conn.Do("XLEN", c.Key("critical", "stream"))); where == "result" && after != before {
+			t.Errorf("result: %d jobs enqueued for an id already answered (it waited the whole timeout), want none", after-before)
 		}
 		if strings.Contains(err.Error(), "user-a-176") || strings.Contains(err.Error(), "93") {
 			t.Errorf("%s: the message names the other user's data: %v", where, err)
@@ -313,8 +317,12 @@ func TestAnotherUsersFreeCreditAnswerIsRefused(t *testing.T) {
 	if _, err := conn.Do("SET", base+":result:r-1", theirs); err != nil {
 		t.Fatal(err)
 	}
+	before, _ := redis.Int(conn.Do("XLEN", c.Key("critical", "stream")))
 	if answer, err := j.FreeCredit("user-a-176", "r-1", 0, time.Second); err != nil || answer["status"] != "granted" {
 		t.Errorf("its own user: %v %v", answer, err)
+	}
+	if after, _ := redis.Int(conn.Do("XLEN", c.Key("critical", "stream"))); after != before {
+		t.Errorf("its own user: %d jobs enqueued for a kept answer, want none", after-before)
 	}
 }
 

@@ -34,24 +34,37 @@ func put(payload map[string]interface{}, key string, value interface{}, present 
 }
 
 // FreeCredit asks for free credit and waits for the answer (status granted|rejected, amount or reason and
-// retry_after); nil on a timeout. requestID "" makes one; re-asking with the same id is safe. amount 0: the default.
-// Ids the handler refuses are an *InvalidJobError (see RequestFreeCredit), before anything is sent.
+// retry_after); nil on a timeout. requestID "" makes one; re-asking with the same id is safe: the answer is decided
+// once, and one already decided is read from its result key at once, with no job enqueued and no wait. amount 0: the
+// default. Ids the handler refuses are an *InvalidJobError (see RequestFreeCredit), before anything is sent.
 //
 // The answer's user_id is compared with userID: a requestID another user's request was decided under is a
-// *RequestIDReusedError, and no answer (the worker refuses this request and buries its job, and the id's result key
-// holds the other user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it.
+// *RequestIDReusedError, and no answer; at once while its result key is kept (the worker would refuse this request and
+// bury its job; the key holds the other user's answer, which is never returned). Ids must be unique across users: a
+// UUID, or the user's id in it.
 func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Duration) (map[string]interface{}, error) {
 	if requestID == "" {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
 		requestID = hex.EncodeToString(b)
 	}
-	if _, err := j.RequestFreeCredit(userID, requestID, amount); err != nil {
+	payload, err := freeCreditPayload(userID, requestID, amount)
+	if err != nil {
 		return nil, err
 	}
-	answer, err := j.Client.WaitFreeCredit(requestID, timeout)
-	if err != nil || answer == nil {
-		return answer, err
+	// An id already answered is settled here: another user's was refused only after the whole timeout (the worker
+	// buries that job and answers no one), and this user's would be one more job for the stored answer.
+	answer, err := j.Client.FreeCreditAnswer(requestID)
+	if err != nil {
+		return nil, err
+	}
+	if answer == nil {
+		if _, err := j.send("freecredit.request", payload, Options{}); err != nil {
+			return nil, err
+		}
+		if answer, err = j.Client.WaitFreeCredit(requestID, timeout); err != nil || answer == nil {
+			return answer, err
+		}
 	}
 	if user, ok := answer["user_id"]; !ok || fmt.Sprint(user) != userID {
 		return nil, &RequestIDReusedError{requestID}
@@ -62,15 +75,25 @@ func (j Jobs) FreeCredit(userID, requestID string, amount int, timeout time.Dura
 // RequestFreeCredit only enqueues freecredit.request (wait with Client.WaitFreeCredit). userID and requestID go into
 // Redis keys: 1-100 of A-Z a-z 0-9 . _ : -, the handler's rule, else an *InvalidJobError (the worker would bury the job).
 func (j Jobs) RequestFreeCredit(userID, requestID string, amount int) (Enqueued, error) {
-	if err := keySafeIDs("user_id", userID, "request_id", requestID); err != nil {
+	payload, err := freeCreditPayload(userID, requestID, amount)
+	if err != nil {
 		return Enqueued{}, err
+	}
+	return j.send("freecredit.request", payload, Options{})
+}
+
+// freeCreditPayload is freecredit.request's payload, or an *InvalidJobError for what the handler would refuse (it
+// would bury the job, and the caller would wait for an answer that never comes).
+func freeCreditPayload(userID, requestID string, amount int) (map[string]interface{}, error) {
+	if err := keySafeIDs("user_id", userID, "request_id", requestID); err != nil {
+		return nil, err
 	}
 	// 0 is the default; outside the handler's range (FreeCreditRequestJob) the job would be buried, and a negative
 	// amount was silently taken as the default.
 	if amount < 0 || amount > 1_000_000_000 {
-		return Enqueued{}, &InvalidJobError{"payload.amount", fmt.Sprintf("amount must be a whole number in 1...1000000000, or 0 for the default; got %d", amount)}
+		return nil, &InvalidJobError{"payload.amount", fmt.Sprintf("amount must be a whole number in 1...1000000000, or 0 for the default; got %d", amount)}
 	}
-	return j.send("freecredit.request", put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), Options{})
+	return put(map[string]interface{}{"user_id": userID, "request_id": requestID}, "amount", amount, amount > 0), nil
 }
 
 // keySafe is an id the handlers put into Redis keys as it is (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift).

@@ -478,12 +478,23 @@ final class Client
      */
     public function waitFreeCredit(string $requestId, float $timeout = 10.0): ?array
     {
-        $base = "{$this->namespace}:{freecredit}";
-        $popped = $this->blPop("$base:notify:$requestId", $timeout);
+        $popped = $this->blPop("{$this->namespace}:{freecredit}:notify:$requestId", $timeout);
         if ($popped !== null) {
             return json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
         }
-        $stored = $this->guarded(fn () => $this->redis->get("$base:result:$requestId"));
+        return $this->freeCreditAnswer($requestId);
+    }
+
+    /**
+     * The answer already decided under $requestId (as waitFreeCredit's), or null when none is: one GET of the
+     * request's result key, kept FREECREDIT_RESULT_TTL_SECONDS (7 days) after the decision. Jobs::freeCredit asks it
+     * before enqueueing, so a request id already answered (for this user or another) is settled at once.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function freeCreditAnswer(string $requestId): ?array
+    {
+        $stored = $this->guarded(fn () => $this->redis->get("{$this->namespace}:{freecredit}:result:$requestId"));
         return is_string($stored) ? json_decode($stored, true, 512, JSON_THROW_ON_ERROR) : null;
     }
 

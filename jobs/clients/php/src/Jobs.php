@@ -32,12 +32,13 @@ final class Jobs
 
     /**
      * Asks for free credit and waits for the answer (status granted|rejected, amount or reason and retry_after);
-     * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once. $requestId null or '':
-     * a new one.
+     * null on a timeout. Re-asking with the same $requestId is safe: the answer is decided once, and one already
+     * decided is read from its result key at once, with no job enqueued and no wait. $requestId null or '': a new one.
      *
      * The answer's user_id is compared with $userId: a $requestId another user's request was decided under throws
-     * RequestIDReused (the worker refuses this request and buries its job, and the id's result key holds the other
-     * user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it.
+     * RequestIDReused, at once while its result key is kept (the worker would refuse this request and bury its job;
+     * the key holds the other user's answer, which is never returned). Ids must be unique across users: a UUID, or
+     * the user's id in it.
      *
      * @return array<string, mixed>|null
      * @throws InvalidJob for ids the handler refuses (see requestFreeCredit)
@@ -48,8 +49,14 @@ final class Jobs
         if ($requestId === null || $requestId === '') {
             $requestId = bin2hex(random_bytes(16));
         }
-        $this->requestFreeCredit($userId, $requestId, $amount);
-        $answer = $this->client->waitFreeCredit($requestId, $timeout);
+        $payload = self::freeCreditPayload($userId, $requestId, $amount);
+        // An id already answered is settled here: another user's threw only after the whole $timeout (the worker
+        // buries that job and answers no one), and this user's would be one more job for the stored answer.
+        $answer = $this->client->freeCreditAnswer($requestId);
+        if ($answer === null) {
+            $this->send('freecredit.request', $payload);
+            $answer = $this->client->waitFreeCredit($requestId, $timeout);
+        }
         if ($answer !== null && (string) ($answer['user_id'] ?? '') !== (string) $userId) {
             throw new RequestIDReused($requestId);
         }
@@ -64,13 +71,23 @@ final class Jobs
      */
     public function requestFreeCredit(string|int $userId, string $requestId, ?int $amount = null): Enqueued
     {
+        return $this->send('freecredit.request', self::freeCreditPayload($userId, $requestId, $amount));
+    }
+
+    /**
+     * freecredit.request's payload, or InvalidJob for what the handler would refuse (it would bury the job, and the
+     * caller would wait for an answer that never comes).
+     *
+     * @return array<string, mixed>
+     * @throws InvalidJob
+     */
+    private static function freeCreditPayload(string|int $userId, string $requestId, ?int $amount): array
+    {
         $payload = ['user_id' => self::keySafe('user_id', (string) $userId), 'request_id' => self::keySafe('request_id', $requestId)];
-        // The handler's range (FreeCreditRequestJob): anything else buries the job, and the caller waits for an answer
-        // that never comes.
         if ($amount !== null && ($amount < 1 || $amount > 1_000_000_000)) {
             throw new InvalidJob('payload.amount', "amount must be a whole number in 1...1000000000, or null for the default; got $amount");
         }
-        return $this->send('freecredit.request', self::put($payload, ['amount' => $amount]));
+        return self::put($payload, ['amount' => $amount]);
     }
 
     /** $id, or InvalidJob naming payload.$field when the handler refuses it (DomainID's KeySafe, Sources/HoopoeJobs/Support/DomainID.swift). */

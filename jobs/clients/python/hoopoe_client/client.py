@@ -301,18 +301,23 @@ class Client:
         popped = self._blpop(self.key(queue, f"answer:{job_id}"), timeout)
         return json.loads(popped[1]) if popped is not None else None
 
+    def free_credit_answer(self, request_id):
+        """The answer already decided under `request_id` (a dict, as wait_free_credit's), or None when none is: one GET
+        of the request's result key, kept FREECREDIT_RESULT_TTL_SECONDS (7 days) after the decision. Jobs.free_credit asks it before enqueueing, so
+        a request id already answered (for this user or another) is settled at once, without a job or a wait."""
+        stored = self.redis.get(f"{self.namespace}:{{freecredit}}:result:{request_id}")
+        return json.loads(stored) if stored is not None else None
+
     def wait_free_credit(self, request_id, timeout=10.0):
         """The answer of a freecredit.request (a dict: status granted|rejected, ...), or None when none came within
         `timeout` seconds. BLPOPs the request's notify list, then reads the result key (someone else may have popped).
         The keys are the request id's alone: compare the answer's user_id with the user you asked for (an id another
         user's request was decided under gives that user's answer here). Jobs.free_credit does, and raises
         RequestIDReused."""
-        base = f"{self.namespace}:{{freecredit}}"
-        popped = self._blpop(f"{base}:notify:{request_id}", timeout)
+        popped = self._blpop(f"{self.namespace}:{{freecredit}}:notify:{request_id}", timeout)
         if popped is not None:
             return json.loads(popped[1])
-        stored = self.redis.get(f"{base}:result:{request_id}")
-        return json.loads(stored) if stored is not None else None
+        return self.free_credit_answer(request_id)
 
     # Events -----------------------------------------------------------------------------------------------------
 

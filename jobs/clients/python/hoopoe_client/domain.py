@@ -26,6 +26,15 @@ def _key_safe(field, value):
     return text
 
 
+def _free_credit_payload(user_id, request_id, amount):
+    """freecredit.request's payload, or InvalidJob for what the handler would refuse (it would bury the job, and the
+    caller would wait for an answer that never comes)."""
+    payload = {"user_id": _key_safe("user_id", user_id), "request_id": _key_safe("request_id", request_id)}
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= 1_000_000_000):
+        raise InvalidJob("payload.amount", f"amount must be a whole number in 1...1000000000, or None for the default; got {amount!r}")
+    return _put(payload, amount=amount)
+
+
 def _decimal_text(number):
     """A finite float as plain decimal text: its shortest round-trip digits, without an exponent or a trailing ".0"
     (320.0 -> "320", 0.1 -> "0.1", 1e20 -> "100000000000000000000", 1e-7 -> "0.0000001")."""
@@ -74,14 +83,21 @@ class Jobs:
 
     def free_credit(self, user_id, request_id=None, amount=None, timeout=10.0):
         """Asks for free credit and waits for the answer (dict with status granted|rejected), None on a timeout.
-        Re-asking with the same request_id is safe: the answer is decided once. request_id None or "": a new one.
+        Re-asking with the same request_id is safe: the answer is decided once, and one already decided is read from
+        its result key at once, with no job enqueued and no wait. request_id None or "": a new one.
 
         The answer's user_id is compared with `user_id`: a request_id another user's request was decided under raises
-        RequestIDReused (the worker refuses this request and buries its job, and the id's result key holds the other
-        user's answer, which is never returned). Ids must be unique across users: a UUID, or the user's id in it."""
+        RequestIDReused, at once when its result key is still kept (the worker would refuse this request and bury its
+        job; the key holds the other user's answer, which is never returned). Ids must be unique across users: a UUID,
+        or the user's id in it."""
         request_id = request_id or uuid.uuid4().hex
-        self.request_free_credit(user_id, request_id, amount)
-        answer = self.client.wait_free_credit(request_id, timeout)
+        payload = _free_credit_payload(user_id, request_id, amount)
+        # An id already answered is settled here: another user's raised only after the whole `timeout` (the worker
+        # buries that job and answers no one), and this user's would be one more job for the stored answer.
+        answer = self.client.free_credit_answer(request_id)
+        if answer is None:
+            self.client.enqueue("freecredit.request", payload, self._q("freecredit.request"))
+            answer = self.client.wait_free_credit(request_id, timeout)
         if answer is not None and str(answer.get("user_id")) != str(user_id):
             raise RequestIDReused(request_id)
         return answer
@@ -89,12 +105,8 @@ class Jobs:
     def request_free_credit(self, user_id, request_id, amount=None):
         """Only enqueues freecredit.request (wait with Client.wait_free_credit). user_id and request_id must be ids the
         handler takes (1-100 of A-Z a-z 0-9 . _ : -; an int user id is fine), else InvalidJob: it would bury the job."""
-        payload = {"user_id": _key_safe("user_id", user_id), "request_id": _key_safe("request_id", request_id)}
-        # The handler's range (FreeCreditRequestJob): anything else buries the job, and the caller waits for an answer
-        # that never comes.
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= 1_000_000_000):
-            raise InvalidJob("payload.amount", f"amount must be a whole number in 1...1000000000, or None for the default; got {amount!r}")
-        return self.client.enqueue("freecredit.request", _put(payload, amount=amount), self._q("freecredit.request"))
+        return self.client.enqueue("freecredit.request", _free_credit_payload(user_id, request_id, amount),
+                                   self._q("freecredit.request"))
 
     def gift_granted(self, user_id, user_gift_id, expires_at, phone=None, service_name=None, won_at=None):
         """A user won a gift that expires at `expires_at` (Unix seconds); `won_at` (Unix seconds, the panel's `created`)

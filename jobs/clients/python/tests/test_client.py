@@ -106,11 +106,15 @@ class FreeCreditIds(unittest.TestCase):
 
 class _Captured:
     """Stands in for Client under Jobs: keeps what the helpers would enqueue (nothing is sent), and answers
-    wait_free_credit with `answer`."""
+    wait_free_credit with `answer` (free_credit_answer, the decided answer read before enqueueing, with `decided`)."""
 
-    def __init__(self, answer=None):
+    def __init__(self, answer=None, decided=None):
         self.sent = []
         self.answer = answer
+        self.decided = decided
+
+    def free_credit_answer(self, request_id):
+        return self.decided
 
     def enqueue(self, job_type, payload, queue="default", **options):
         self.sent.append((job_type, payload))
@@ -135,6 +139,22 @@ class FreeCreditAnswers(unittest.TestCase):
         self.assertEqual(jobs.free_credit("user-a-176", "r-1"), theirs)  # its own user gets it
         self.assertEqual(hoopoe.Jobs(_Captured({**theirs, "user_id": "176"})).free_credit(176, "r-1")["status"], "granted")  # an int id
         self.assertIsNone(hoopoe.Jobs(_Captured(None)).free_credit("user-b-177", "r-1"))  # a timeout is still None
+
+    def test_an_answer_already_decided_is_read_not_asked_again(self):
+        """A request id whose answer is kept was enqueued again and waited for: another user's raised RequestIDReused
+        only after the whole timeout (the worker buries that job and answers no one). Now the kept answer settles it
+        at once, and no job is enqueued, for this user or another."""
+        theirs = {"status": "granted", "amount": 93, "month_used": 1, "user_id": "user-a-176", "request_id": "r-1", "at": 1.5}
+        captured = _Captured(answer=None, decided=theirs)
+        with self.assertRaises(hoopoe.RequestIDReused):
+            hoopoe.Jobs(captured).free_credit("user-b-177", "r-1", timeout=600)
+        self.assertEqual(hoopoe.Jobs(captured).free_credit("user-a-176", "r-1"), theirs)
+        self.assertEqual(captured.sent, [])
+        with self.assertRaises(hoopoe.InvalidJob):  # what would bury the job is refused first, decided or not
+            hoopoe.Jobs(captured).free_credit("user-a-176", "r-1", amount=0)
+        fresh = _Captured(answer={**theirs, "request_id": "r-2"})
+        self.assertEqual(hoopoe.Jobs(fresh).free_credit("user-a-176", "r-2")["status"], "granted")
+        self.assertEqual([t for t, _ in fresh.sent], ["freecredit.request"])  # undecided: asked
 
 
 class TextMaps(unittest.TestCase):

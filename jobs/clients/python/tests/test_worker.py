@@ -164,9 +164,12 @@ class AgainstAWorker(unittest.TestCase):
         u, j = f"fc-{self.run_id}", self.jobs  # not prefixed by run_id: test_every_job_kind counts those events as its own
         mine = j.free_credit(f"{u}-fa", f"{u}-shared", amount=93, timeout=30)
         self.assertEqual((mine["status"], mine["user_id"]), ("granted", f"{u}-fa"), mine)
+        queue = self.client.key("critical", "stream")  # freecredit.request's queue (PROTOCOL.md)
+        before = self.r.xinfo_stream(queue)["last-generated-id"]
         with self.assertRaises(hoopoe.RequestIDReused) as caught:
-            j.free_credit(f"{u}-fb", f"{u}-shared", timeout=1.5)  # its job is buried: the wait ends at the result key
+            j.free_credit(f"{u}-fb", f"{u}-shared", timeout=1.5)  # the kept answer settles it: no job, no wait
         self.assertEqual(caught.exception.request_id, f"{u}-shared")
+        self.assertEqual(self.r.xinfo_stream(queue)["last-generated-id"], before, "no job enqueued for an id already answered")
         self.assertNotIn(f"{u}-fa", str(caught.exception))
         self.assertNotIn("93", str(caught.exception))
         # A's answer still on the notify list (A's caller did not wait for it): popped by B's wait, refused as well.
