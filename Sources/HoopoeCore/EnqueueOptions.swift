@@ -18,7 +18,8 @@ public struct EnqueueOptions: Sendable {
     public var maxAttempts: Int?
     /// Per-attempt time limit; nil uses the handler's default.
     public var timeout: Duration?
-    /// A caller-chosen id (e.g. for idempotent re-sends); nil makes one.
+    /// A caller-chosen id; nil makes one. A job with a ``uniqueKey`` or ``onceKey`` sent again with its id (its first
+    /// reply lost) is reported in, not refused by itself; a plain job sent twice is two jobs, and runs twice.
     public var id: String?
     /// Ask for the outcome: the worker pushes it to ``QueueKeys/answer(_:)`` when the job settles for good
     /// (``JobEnvelope/notify``, decision 0006).

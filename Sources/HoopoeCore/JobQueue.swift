@@ -24,12 +24,13 @@ public final class JobQueue: Sendable {
     /// - Parameters:
     ///   - redis: the Redis client.
     ///   - namespace: the key prefix.
-    ///   - maxEnvelopeBytes: the enqueue size limit.
+    ///   - maxEnvelopeBytes: the enqueue size limit; at most ``EnvelopeRules/maxBytes`` (512 KiB), the limit every
+    ///     worker and the enqueue script hold to (a larger one is taken as that: such a job would be buried on arrival).
     ///   - keepsHistory: record cancels in job history.
     public init(redis: RedisClient, namespace: String = "hoopoe", maxEnvelopeBytes: Int = 512 * 1024, keepsHistory: Bool = true) {
         store = JobStore(redis: redis, namespace: namespace)
         self.namespace = namespace
-        self.maxEnvelopeBytes = maxEnvelopeBytes
+        self.maxEnvelopeBytes = min(maxEnvelopeBytes, EnvelopeRules.maxBytes)
         self.keepsHistory = keepsHistory
     }
 
@@ -54,7 +55,9 @@ public final class JobQueue: Sendable {
 
     /// Enqueues many jobs in one round trip. Each is independent: a refused duplicate does not stop the
     /// others. Results are in the order given. A job refused before writing (``EnqueueError``, as for
-    /// ``enqueue(type:payload:options:)``) throws before any job of the batch is written.
+    /// ``enqueue(type:payload:options:)``) throws before any job of the batch is written. An error once the batch was
+    /// sent (a command Redis refused, a connection lost between its writes) is an ``EnqueueBatchError`` naming each
+    /// job's outcome, so that only the jobs not written are sent again.
     ///
     /// A batch of ``parallelPreparationThreshold`` jobs or more is prepared (checked, its envelopes written) in two
     /// halves at once (decision 0053); the refusal thrown is still the first refused job's in the batch's order.

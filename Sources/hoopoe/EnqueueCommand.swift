@@ -47,20 +47,35 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d (the unit is required; at most 3650d).")
     var delay: String?
 
-    @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30.")
+    @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30 (at most 3650 days ahead; a time past runs it now).")
     var at: String?
 
-    @Option(help: "Refuse this job while another with the same key is pending or running.")
+    @Option(help: "Refuse another job with this key while this one is pending or running, for at most --unique-for.")
     var uniqueKey: String?
+
+    @Option(help: ArgumentHelp(
+        "How long the unique lock lasts at most: 90s, 10m, 2h, 1d (at most 30d); by default until 24 h after the run time.",
+        discussion: "The lock is released when the job finishes, dies or is cancelled. A job still waiting when it expires (a paused queue, a backlog, no worker) no longer holds it: another with the key is accepted."))
+    var uniqueFor: String?
 
     func validate() throws {
         if delay != nil && at != nil { throw ValidationError("give --in or --at, not both") }
+        if let uniqueFor {
+            guard uniqueKey != nil else { throw ValidationError("--unique-for needs --unique-key") }
+            guard let seconds = DelayParser.seconds(uniqueFor), seconds > 0, seconds <= EnvelopeRules.maxUniqueFor else {
+                throw ValidationError("--unique-for '\(uniqueFor)' is not a duration like 90s, 10m, 2h or 1d, at most 30d")
+            }
+        }
         if let delay, DelayParser.seconds(delay) == nil {
             if Double(delay) != nil { throw ValidationError("--in '\(delay)' needs a unit: \(delay)s, \(delay)m, \(delay)h or \(delay)d") }
             throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d (at most 3650d)")
         }
-        if let at, ISO8601DateFormatter().date(from: at) == nil {
-            throw ValidationError("--at '\(at)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
+        if let at {
+            guard let date = ISO8601DateFormatter().date(from: at) else {
+                throw ValidationError("--at '\(at)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
+            }
+            // As --in's bound: a date the envelope cannot carry was refused as "a run_at in milliseconds?".
+            guard date.timeIntervalSinceNow <= 3650 * 86_400 else { throw ValidationError("--at '\(at)' is more than 3650 days ahead") }
         }
     }
 
@@ -74,6 +89,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         try check(value, registry: JobCatalog.inspectionRegistry(jobs: jobs))
 
         var enqueueOptions = EnqueueOptions(queue: queue, uniqueKey: uniqueKey)
+        if let uniqueFor, let seconds = DelayParser.seconds(uniqueFor) { enqueueOptions.uniqueFor = .seconds(seconds) }
         if let delay, let seconds = DelayParser.seconds(delay) { enqueueOptions.runAt = Date().addingTimeInterval(seconds) }
         if let at { enqueueOptions.runAt = ISO8601DateFormatter().date(from: at) }
         let result: EnqueueResult

@@ -183,6 +183,27 @@ import Testing
         #expect(!second.output.contains("09121234567"), "\(second.output)")
     }
 
+    /// --unique-key promised "while pending or running" with a lock that lapses 24 h after the run time, unsaid and
+    /// with no way to set it: --unique-for sets it, and its bounds are checked before anything is sent.
+    @Test func uniqueForSetsTheLocksLifetime() async throws {
+        let h = try CLIHarness()
+        let payload = #"{"key":"k","member":"m"}"#
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", payload, "--unique-key", "u-for", "--unique-for", "2h"])
+        #expect(status == 0, "\(output)")
+        let ttl = try await h.redis.send("TTL", "\(h.namespace):{default}:unique:u-for").int ?? -1
+        #expect(ttl > 7000 && ttl <= 7200, "TTL \(ttl)")
+        for (arguments, message) in [
+            (["--unique-for", "2h"], "--unique-for needs --unique-key"),
+            (["--unique-key", "u2", "--unique-for", "31d"], "at most 30d"),
+            (["--unique-key", "u2", "--unique-for", "7200"], "is not a duration"),
+            (["--at", "9999-01-01T00:00:00Z"], "more than 3650 days ahead"),
+        ] {
+            let refused = try await h.run(["enqueue", "diag.record", "--payload", payload] + arguments)
+            #expect(refused.status == 64 && refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 1, "only the first was sent")
+    }
+
     @Test func warnsWhenNoLiveWorkerServesTheQueue() async throws {
         let h = try CLIHarness()
         let payload = #"{"key":"k","member":"m"}"#

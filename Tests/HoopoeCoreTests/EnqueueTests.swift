@@ -61,6 +61,69 @@ import Testing
         #expect(ids == results.compactMap(\.createdID) && ids.count == size)
     }
 
+    /// A refused XADD threw at once: the batch's other plain jobs were written, its scripted ones never sent, and the
+    /// error said nothing of either (sending it again ran the written ones twice). Every job's outcome now comes with
+    /// the first error, and the scripted jobs after a refusal are sent (each job is independent).
+    @Test func aBatchErrorSaysWhichJobsWereWritten() async throws {
+        let h = try EngineHarness()
+        _ = try await h.redis.send("SET", h.jobs.keys("b").stream, "not a stream")
+        let batch: [(type: String, payload: JSONValue, options: EnqueueOptions)] = [
+            (type: "diag.record", payload: h.diag(key: "k", member: "1"), options: EnqueueOptions(queue: "a")),
+            (type: "diag.record", payload: h.diag(key: "k", member: "2"), options: EnqueueOptions(queue: "b")),
+            (type: "diag.record", payload: h.diag(key: "k", member: "3"), options: EnqueueOptions(queue: "a", uniqueKey: "u3")),
+            (type: "diag.record", payload: h.diag(key: "k", member: "4"), options: EnqueueOptions(queue: "b", uniqueKey: "u4")),
+        ]
+        do {
+            let results = try await h.jobs.enqueueBatch(batch)
+            Issue.record("no error: \(results)")
+        } catch let error as EnqueueBatchError {
+            let shape = error.outcomes.map { outcome -> String in
+                switch outcome {
+                case .written(.enqueued): "enqueued"
+                case .written(let other): "\(other)"
+                case .failed(let failure): "\(failure)".contains("WRONGTYPE") ? "wrongtype" : "failed: \(failure)"
+                case .unknown: "unknown"
+                }
+            }
+            #expect(shape == ["enqueued", "wrongtype", "enqueued", "wrongtype"])
+            #expect("\(error.firstError)".contains("WRONGTYPE"))
+            #expect("\(error)".contains("2 of 4 jobs not enqueued") && "\(error)".contains("2 written"))
+        }
+        #expect(try await h.jobs.info(queue: "a").ready == 2, "the plain and the unique job of queue a")
+        // One job alone throws its own error, as before.
+        await #expect(throws: RedisError.self) { try await h.jobs.enqueue(type: "diag.record", payload: .null, options: EnqueueOptions(queue: "b")) }
+    }
+
+    /// EnqueueOptions.id promised idempotent re-sends, but a unique or once-only job sent again with its id (its first
+    /// reply lost) was reported `duplicate`/`alreadyEnqueued` of itself: no `createdID` for a job that is in.
+    @Test func aJobSentAgainWithItsOwnIDIsReportedIn() async throws {
+        let h = try EngineHarness()
+        let later = Date().addingTimeInterval(3600)
+        for options in [
+            EnqueueOptions(uniqueKey: "own-u", id: "own-1"), EnqueueOptions(onceKey: "own-o", id: "own-2"),
+            EnqueueOptions(runAt: later, uniqueKey: "own-s", id: "own-3"),
+        ] {
+            let first = try await h.jobs.enqueue(type: "diag.record", payload: .null, options: options)
+            let again = try await h.jobs.enqueue(type: "diag.record", payload: .null, options: options)
+            #expect(again == first && again.createdID == options.id, "\(options.id!): \(first), then \(again)")
+        }
+        // Another job with the same key is still refused, naming the one that holds it.
+        let other = try await h.jobs.enqueue(type: "diag.record", payload: .null, options: EnqueueOptions(uniqueKey: "own-u", id: "own-9"))
+        #expect(other == .duplicate(existingID: "own-1"))
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 2 && info.scheduled == 1)
+    }
+
+    /// A limit above the envelope's (512 KiB) let plain jobs be written that every worker buries on arrival.
+    @Test func aQueueTakesNoLimitAboveTheEnvelopes() async throws {
+        let h = try EngineHarness()
+        let jobs = JobQueue(redis: h.redis, namespace: h.jobs.namespace, maxEnvelopeBytes: 1 << 20)
+        #expect(jobs.maxEnvelopeBytes == 524_288)
+        await #expect(throws: EnqueueError.self) {
+            try await jobs.enqueue(type: "diag.record", payload: ["blob": .string(String(repeating: "x", count: 600 * 1024))])
+        }
+    }
+
     @Test func oversizedPayloadIsRefusedWithAClearError() async throws {
         let h = try EngineHarness()
         let big = JSONValue.object(["blob": .string(String(repeating: "x", count: 600 * 1024))])

@@ -66,23 +66,66 @@ extension JobStore {
                 ]
             )))
         }
+        // Every reply is read, and the scripts sent after a refused XADD (each job is independent): a refusal met
+        // first no longer hides what the rest of the batch wrote (EnqueueBatchError).
+        var failures: [Int: any Error] = [:]
+        var plainSent = false
         if !plain.isEmpty {
-            for (reply, command) in zip(try await redis.pipeline(plain, durable: true), plain) {
-                if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: command.name) }
+            plainSent = true
+            var position = 0
+            let replies = try await redis.pipeline(plain, durable: true)
+            for index in jobs.indices where jobs[index].isPlain {
+                if position < replies.count, let message = replies[position].errorMessage {
+                    failures[index] = RedisError.reply(message, endpoint: endpoint, command: "XADD")
+                }
+                position += 1
             }
         }
         if !scripted.isEmpty {
-            let replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call), durable: true)
-            guard replies.count == scripted.count else {  // else a job's placeholder result would stand
-                throw RedisError(
-                    .protocolError, endpoint: endpoint, command: "EVALSHA enqueue",
-                    message: "\(replies.count) replies to \(scripted.count) calls")
+            let replies: [RedisReply]
+            do {
+                replies = try await redis.pipeline(Self.enqueueScript, calls: scripted.map(\.call), durable: true)
+                guard replies.count == scripted.count else {  // else a job's placeholder result would stand
+                    throw RedisError(
+                        .protocolError, endpoint: endpoint, command: "EVALSHA enqueue",
+                        message: "\(replies.count) replies to \(scripted.count) calls")
+                }
+            } catch {
+                // The XADDs before were written: say so, unless there were none (the error alone, as before).
+                guard plainSent else { throw error }
+                let unknown = (error as? RedisError)?.outcomeUnknown ?? false
+                for (index, _) in scripted { failures[index] = unknown ? Self.NoAnswer(error: error) : error }
+                throw Self.batchError(results, failures: failures)
             }
             for (reply, (index, _)) in zip(replies, scripted) {
-                results[index] = try enqueueResult(reply)
+                do {
+                    results[index] = try enqueueResult(reply, of: jobs[index])
+                } catch {
+                    failures[index] = error
+                }
             }
         }
+        if !failures.isEmpty {
+            if jobs.count == 1, let only = failures.first?.value { throw only }
+            throw Self.batchError(results, failures: failures)
+        }
         return results
+    }
+
+    /// A scripted job sent when the connection failed: its outcome is unknown.
+    private struct NoAnswer: Error { let error: any Error }
+
+    private static func batchError(_ results: [EnqueueResult], failures: [Int: any Error]) -> EnqueueBatchError {
+        let first = failures.min { $0.key < $1.key }!.value
+        return EnqueueBatchError(
+            outcomes: results.indices.map { index in
+                switch failures[index] {
+                case nil: .written(results[index])
+                case is NoAnswer: .unknown
+                case let error?: .failed(error)
+                }
+            },
+            firstError: (first as? NoAnswer)?.error ?? first)
     }
 
     /// A TTL in whole seconds for `SET EX`: at least 1, at most 10⁹ (~31 years: Redis refuses an expiry whose
@@ -92,7 +135,10 @@ extension JobStore {
         return String(Int(min(1e9, max(1, seconds.rounded(.up)))))
     }
 
-    private func enqueueResult(_ reply: RedisReply) throws -> EnqueueResult {
+    /// `reply` to `job`'s script. A `duplicate` or `once` naming the job's own id can only answer an earlier send of
+    /// the same job (a caller sending it again after an unknown outcome): it is in, as the clients count it (decision
+    /// 0080 §2).
+    private func enqueueResult(_ reply: RedisReply, of job: PreparedJob) throws -> EnqueueResult {
         if let message = reply.errorMessage {
             throw message.hasPrefix("HOOPOE ")
                 ? EnqueueError(message: String(message.dropFirst(7)))
@@ -104,6 +150,7 @@ extension JobStore {
         switch kind {
         case "enqueued": return .enqueued(id: id)
         case "scheduled": return .scheduled(id: id)
+        case _ where id == job.id: return job.runAt == nil ? .enqueued(id: id) : .scheduled(id: id)
         case "duplicate": return .duplicate(existingID: id)
         default: return .alreadyEnqueued(existingID: id)
         }
