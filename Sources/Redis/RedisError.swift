@@ -91,6 +91,16 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         code == .server && ["LOADING", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"].contains { message.hasPrefix($0) }
     }
 
+    /// True for an error reply refusing a write, having run nothing, while the server serves reads: `NOREPLICAS`
+    /// (`min-replicas-to-write` unmet), `READONLY` (a replica), `MISCONF` (a failed save; it refuses `PING` too), `OOM`
+    /// (`maxmemory`). The server's state, not the caller's: waiting (a replica back, a disk freed) mends it.
+    public var refusesWrites: Bool { code == .server && Self.refusesWrites(message) }
+
+    /// Whether an error reply's text is one of ``refusesWrites``'s (a script's error names it first too).
+    public static func refusesWrites(_ message: String) -> Bool {
+        ["NOREPLICAS", "READONLY", "MISCONF", "OOM"].contains(message.prefix { $0 != " " })
+    }
+
     public var description: String {
         if code == .permissionDenied {
             return "Redis \(endpoint) refused \(command ?? "a command"): the ACL of this user lacks it (\(message))"

@@ -20,8 +20,9 @@ struct WorkerCommand: AsyncParsableCommand {
             (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
-            Started while Redis is unreachable, the worker waits for it (logging "waiting for Redis before starting", \
-            trying at most every 5 s) and starts once it answers; a login or database Redis refuses, a server \
+            Started while Redis is unreachable, or refusing writes (a failed save, min-replicas-to-write unmet, \
+            maxmemory), the worker waits for it (logging "waiting for Redis before starting", trying at most every \
+            5 s) and starts once it answers; a login or database Redis refuses, a server \
             certificate that cannot be trusted, or a Sentinel master= name most sentinels answer they do not know \
             (for 30 s: sentinels configured at run time do not know it at first), exits 2.
 
@@ -184,7 +185,8 @@ struct WorkerService: Service {
 
     /// The first heartbeat, once Redis answers: a worker started while Redis is unreachable (started before it, or
     /// during an outage), or still loading its data after a restart (`LOADING`, ``RedisError/isMomentaryRefusal``:
-    /// it exited 2 on that too), waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
+    /// it exited 2 on that too), or refusing writes (``RedisError/refusesWrites``: a failed save, a replica gone,
+    /// `maxmemory`), waits for it, saying so, as a running worker rides out an outage. It exited 2 before, and a
     /// supervisor's backoff (Kubernetes' CrashLoopBackOff: up to 5 minutes) kept it down long after Redis was back. A
     /// login or database Redis refuses, or a certificate it cannot trust, still ends the start (exit 2): waiting cannot
     /// mend it; so does a `master=` name most sentinels have not known for 30 s. False when shutdown was asked for
@@ -200,8 +202,10 @@ struct WorkerService: Service {
                 try await heartbeat.beat()
                 if waiting != nil { logger.notice("Redis answers; starting") }
                 return true
-            } catch let error as RedisError where ([.connectionFailed, .connectionLost, .timeout].contains(error.code) || error.isMomentaryRefusal) && !error.isFinal {
-                let problem = error.operatorLine
+            } catch let error as RedisError
+                where ([.connectionFailed, .connectionLost, .timeout].contains(error.code) || error.isMomentaryRefusal || error.refusesWrites) && !error.isFinal
+            {
+                let problem = error.refusesWrites ? "Redis refuses writes: \(error)" : error.operatorLine
                 if problem != waiting || ContinuousClock.now - lastSaid >= .seconds(60) {
                     logger.warning("waiting for Redis before starting (trying again every \(Duration.seconds(5)) at most): \(problem)")
                     lastSaid = ContinuousClock.now

@@ -98,6 +98,28 @@ import Testing
         #expect(await worker.wait(timeout: .seconds(10)) == 0, "stopped while waiting: \(worker.output)")
     }
 
+    /// A Redis refusing writes (`min-replicas-to-write` unmet: `NOREPLICAS`; a failed save and `maxmemory` likewise)
+    /// refused the first heartbeat, and the worker exited 2 into its supervisor's backoff, down long after the replica
+    /// was back. It waits, and starts when writes are taken again.
+    @Test func aWorkerStartedWhileRedisRefusesWritesWaitsForIt() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        _ = try await redis.send("CONFIG", "SET", "min-replicas-to-write", "1")
+        let namespace = TestRedis.uniquePrefix("refusing")
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker"], environment: ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": namespace, "LOG_LEVEL": "info"])
+        defer { worker.signal(SIGKILL) }
+        #expect(try await eventually(timeout: .seconds(20)) { worker.output.contains("waiting for Redis before starting") && worker.output.contains("NOREPLICAS") }, "\(worker.output)")
+        #expect(worker.poll() == nil, "the worker exited: \(worker.output)")
+        _ = try await redis.send("CONFIG", "SET", "min-replicas-to-write", "0")
+        let jobs = JobQueue(redis: redis, namespace: namespace)
+        let key = "\(namespace):ran"
+        try await jobs.enqueue(type: "diag.record", payload: .object(["key": .string(key), "member": "m"]))
+        #expect(try await eventually(timeout: .seconds(20)) { try await redis.send("SISMEMBER", key, "m").int == 1 }, "\(worker.output)")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(30)) == 0, "\(worker.output)")
+    }
+
     /// With the default lease (10 s) a killed worker's jobs are claimed by another worker within 15 s of the kill — the
     /// bound `hoopoe worker --help` and docs/operating.md promise (decision 0032) — and nothing is lost.
     @Test func sigkillLosesNothingAndRecoveryCountsAnAttempt() async throws {

@@ -74,35 +74,50 @@ public struct HealthCheck: Sendable {
     /// restart would not bring Redis back. As a failure (exit 2) it restarted every healthy worker and scheduler a few
     /// minutes into a Redis outage, and each restart drained mid-outage and met Kubernetes' restart backoff when Redis
     /// returned. The deployment check still says unreachable (exit 2): that one alerts a person.
+    ///
+    /// So is a Redis that answers but refuses writes (``RedisError/refusesWrites``: `MISCONF` after a failed save, which
+    /// refuses `PING` too; `NOREPLICAS` with a replica gone; `OOM`): no process can write its heartbeat, and as a
+    /// failure every worker and scheduler was restarted into it, drained mid-refusal.
     private func runLiveness() async -> HealthReport {
         var findings: [HealthFinding] = []
         do {
-            try await step("redis", &findings) { [try await pingPooled()] }
-            let processes = try await step("heartbeats", &findings) { try await jobs.liveProcesses() }
+            try await step("redis", &findings, writeRefusalEndsTheRun: true) { [try await pingPooled()] }
+            let processes = try await step("heartbeats", &findings, writeRefusalEndsTheRun: true) { try await jobs.liveProcesses() }
             if let processes { findings.append(alive(processes)) }
         } catch {
             let cause = findings.last.map { "\($0.name): \($0.message)" } ?? "no answer"
+            let refusesWrites = error.refusesWrites
             // One `redis` finding: a PING that answered before the heartbeats' read timed out is not reported as well.
             findings.removeLast(findings.isEmpty ? 0 : 1)
             findings.removeAll { $0.name == "redis" }
             findings.append(HealthFinding(
                 name: "redis", status: .warn,
-                message: "unreachable (\(cause)); this process is not judged while Redis is away: restarting it would not bring Redis back"))
+                message: refusesWrites
+                    ? "refuses writes (\(cause)); this process is not judged while no heartbeat can be written: restarting it would not mend Redis"
+                    : "unreachable (\(cause)); this process is not judged while Redis is away: restarting it would not bring Redis back"))
         }
         return HealthReport(findings: findings)
     }
 
-    /// Redis stopped answering; the run ends as unreachable.
-    struct Unreachable: Error {}
+    /// Redis stopped answering (or, for the liveness check, refuses writes: `refusesWrites`); the run ends.
+    struct Unreachable: Error {
+        var refusesWrites = false
+    }
 
     /// Runs one check. An error reply becomes a failed finding named `name` and the run goes on;
-    /// an unreachable Redis becomes a failed finding and ends the run.
+    /// an unreachable Redis becomes a failed finding and ends the run, as does a refused write when
+    /// `writeRefusalEndsTheRun` (the liveness check).
     @discardableResult
-    private func step<T>(_ name: String, _ findings: inout [HealthFinding], _ body: () async throws -> T) async throws(Unreachable) -> T? {
+    private func step<T>(
+        _ name: String, _ findings: inout [HealthFinding], writeRefusalEndsTheRun: Bool = false, _ body: () async throws -> T
+    ) async throws(Unreachable) -> T? {
         do {
             let value = try await body()
             if let produced = value as? [HealthFinding] { findings.append(contentsOf: produced) }
             return value
+        } catch let error as RedisError where writeRefusalEndsTheRun && error.refusesWrites {
+            findings.append(HealthFinding(name: name, status: .fail, message: "\(error)"))
+            throw Unreachable(refusesWrites: true)
         } catch let error as RedisError where error.isUnreachable || error.isMomentaryRefusal {
             // A server that answers only `LOADING` (reading its data after a restart), `MASTERDOWN` or `CLUSTERDOWN`
             // serves nothing yet: unreachable, as a closed port is. As an error reply it failed the liveness probe,

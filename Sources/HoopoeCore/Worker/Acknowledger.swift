@@ -283,8 +283,7 @@ final class Acknowledger: Sendable {
     /// for a script without flags it checks these at its first write command and lets the later ones through. Such an
     /// error names the script's line too, but nothing was acknowledged: the jobs run again after their lease.
     static func refusedBeforeAnyWrite(_ message: String) -> Bool {
-        let code = message.prefix { $0 != " " }
-        return ["NOREPLICAS", "READONLY", "MISCONF", "OOM", "MASTERDOWN"].contains(code)
+        RedisError.refusesWrites(message) || message.hasPrefix("MASTERDOWN ")
     }
 
     /// The history's upkeep after an acknowledgement (``JobStore/keepHistory(_:)``): the jobs are acknowledged

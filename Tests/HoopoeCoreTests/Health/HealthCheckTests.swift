@@ -275,6 +275,25 @@ struct HealthCheckTests {
         #expect(disabled.enabledTasks.isEmpty)
     }
 
+    /// A Redis that answers but refuses writes (`NOREPLICAS` here; `MISCONF`, which refuses `PING` too, and `OOM` alike):
+    /// no heartbeat can be written, and the liveness probe failed every process — a restart of each into the same
+    /// refusal. It passes with a warning naming the refusal; the deployment check still fails (exit 1, not 2).
+    @Test func aRedisRefusingWritesDoesNotFailTheLivenessProbe() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let jobs = JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("refusing"))
+        let host = "host-\(UUID().uuidString.prefix(8))"
+        _ = try await redis.send("ZADD", jobs.global.processes, "1", "gone-1")  // a heartbeat expired: pruned on reading
+        _ = try await redis.send("CONFIG", "SET", "min-replicas-to-write", "1")
+        let liveness = await HealthCheck(jobs: jobs, options: HealthCheckOptions(scope: .liveness, host: host)).run()
+        #expect(liveness.verdict == .healthy, "\(liveness.findings)")
+        let finding = liveness.finding("redis")
+        #expect(finding?.status == .warn && finding?.message.contains("refuses writes") == true && finding?.message.contains("NOREPLICAS") == true, "\(liveness.findings)")
+        let deployment = await HealthCheck(jobs: jobs, options: HealthCheckOptions()).run()
+        #expect(deployment.verdict == .unhealthy, "\(deployment.findings)")
+    }
+
     /// Redis reading its data after a restart answers every command `-LOADING`: the liveness probe passes (a restart would
     /// not make it load faster), and the deployment check says unreachable (2), not unhealthy.
     @Test func aRedisStillLoadingIsUnreachableNotAFailedProcess() async throws {
