@@ -92,27 +92,82 @@ import Yams
             let pod = ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
             let maps = ((pod?["volumes"] as? [[String: Any]]) ?? []).compactMap { ($0["configMap"] as? [String: Any])?["name"] as? String }
             #expect(maps == [name], "the Deployment mounts the generated ConfigMap")
+            for container in (pod?["containers"] as? [[String: Any]]) ?? [] {
+                let image = container["image"] as? String ?? ""
+                let reference = ImageReference(image)
+                #expect(reference.name.contains("/") && reference.tag != nil && reference.tag != "latest", "the built Deployment pulls \(image)")
+            }
         }
     }
 
     /// A stop is the drain (`--shutdown-timeout`) and then up to `unsentAcknowledgementRetry` for acknowledgements
-    /// Redis could not take: a kill before that ends runs finished jobs again.
+    /// Redis could not take: a kill before that ends runs finished jobs again. Each file's drain is the
+    /// `--shutdown-timeout` its worker is started with, or the CLI's default where it passes none (Kubernetes and
+    /// Compose do): the test once read the systemd unit's flag alone, and would have missed a longer default.
     @Test func stopTimeoutsStayAboveTheWorkersDrain() throws {
         let retry = Double(WorkerOptions().unsentAcknowledgementRetry.components.seconds)
-        let unit = try text("deploy/systemd/hoopoe-worker@.service")
-        let drain = try #require(Self.number(after: "--shutdown-timeout ", in: unit))
+        let cliDefault = try Self.defaultDrain(in: try text("Sources/hoopoe/WorkerCommand.swift"))
+
+        let unitPath = "deploy/systemd/hoopoe-worker@.service"
+        let unit = try text(unitPath)
+        let execStart = try #require(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }, "\(unitPath) has an ExecStart=")
+        let unitDrain = try Self.drain(of: execStart.split(separator: " ").map(String.init), default: cliDefault)
         let stop = try #require(Self.number(after: "TimeoutStopSec=", in: unit))
-        #expect(stop > drain + retry)
-        let kubernetes = try text("deploy/kubernetes/worker-deployment.yaml")
-        #expect(try #require(Self.number(after: "terminationGracePeriodSeconds: ", in: kubernetes)) > drain + retry)
+        #expect(stop > unitDrain + retry, "\(unitPath): TimeoutStopSec=\(stop), drain \(unitDrain) s + retry \(retry) s")
+
+        let kubernetesPath = "deploy/kubernetes/worker-deployment.yaml"
+        let deployment = try #require(try Yams.load(yaml: try text(kubernetesPath)) as? [String: Any])
+        let pod = try #require(((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let grace = try #require((pod["terminationGracePeriodSeconds"] as? Int).map { Double($0) }, "\(kubernetesPath) sets terminationGracePeriodSeconds")
+        let worker = try #require(((pod["containers"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == "worker" }, "\(kubernetesPath) has a worker container")
+        let kubernetesDrain = try Self.drain(of: Self.arguments(worker["command"]) + Self.arguments(worker["args"]), default: cliDefault)
+        #expect(grace > kubernetesDrain + retry, "\(kubernetesPath): terminationGracePeriodSeconds \(grace), drain \(kubernetesDrain) s + retry \(retry) s")
+
         for file in ["deploy/docker-compose.yml", "deploy/docker-compose.sentinel.yml"] {
-            #expect(try #require(Self.number(after: "stop_grace_period: ", in: try text(file))) > drain + retry, "\(file)")
+            let compose = try #require(try Yams.load(yaml: try text(file)) as? [String: Any])
+            let service = try #require((compose["services"] as? [String: Any])?["worker"] as? [String: Any], "\(file) has a worker service")
+            let drain = try Self.drain(of: Self.arguments(service["entrypoint"]) + Self.arguments(service["command"]), default: cliDefault)
+            let period = try #require(service["stop_grace_period"].map { "\($0)" }, "\(file): the worker sets stop_grace_period")
+            let grace = try #require(Self.composeSeconds(period), "\(file): stop_grace_period \(period) is not a duration")
+            #expect(grace > drain + retry, "\(file): stop_grace_period \(period), drain \(drain) s + retry \(retry) s")
         }
-        // What docs/operating.md tells an operator who writes their own (it said 40 s after the files moved to 60).
+        // What docs/operating.md tells an operator who writes their own (it said 40 s after the files moved to 60),
+        // for a worker on the default drain.
         let operating = try text("docs/operating.md")
         for setting in ["TimeoutStopSec=", "terminationGracePeriodSeconds: ", "stop_grace_period: "] {
-            #expect(try #require(Self.number(after: setting, in: operating)) > drain + retry, "docs/operating.md: \(setting)")
+            #expect(try #require(Self.number(after: setting, in: operating)) > cliDefault + retry, "docs/operating.md: \(setting)")
         }
+    }
+
+    /// Every container image of deploy/kubernetes/ is pinned once kustomize has run: an `images:` entry (of
+    /// deploy/kubernetes/kustomization.yaml, then of the root's, the order kustomize applies them) or the manifest
+    /// itself gives it a tag other than `latest` (or a digest), and Hoopoe's own image (`hoopoe`, what
+    /// deploy/Dockerfile builds) a registry. `hoopoe:latest` with no override was pulled as
+    /// docker.io/library/hoopoe, which does not exist (ImagePullBackOff), and a `latest` pushed again changes the
+    /// binary under any pod that restarts.
+    @Test func kubernetesImagesArePinnedToARegistryAndATag() throws {
+        var layers: [[[String: Any]]] = []
+        for path in ["deploy/kubernetes/kustomization.yaml", "kustomization.yaml"] {
+            let kustomization = try #require(try Yams.load(yaml: try text(path)) as? [String: Any], "\(path)")
+            layers.append((kustomization["images"] as? [[String: Any]]) ?? [])
+        }
+        var checked = 0
+        for path in files(under: "deploy/kubernetes", suffix: ".yaml") where !path.hasSuffix("/kustomization.yaml") {
+            for document in try Array(Yams.load_all(yaml: try text(path))) {
+                for image in Self.containerImages(in: document) {
+                    checked += 1
+                    let written = ImageReference(image)
+                    let deployed = layers.reduce(written) { $0.applying($1) }
+                    #expect(deployed.digest != nil || (deployed.tag != nil && deployed.tag != "latest"),
+                            "\(path): \(image) deploys as \(deployed): pin a version (an images: entry's newTag, or the manifest's tag)")
+                    if written.name == "hoopoe" {
+                        #expect(deployed.name.contains("/"),
+                                "\(path): \(image) is pulled as \(deployed.name), from Docker Hub, which has no Hoopoe image: give it a registry (newName)")
+                    }
+                }
+            }
+        }
+        #expect(checked >= 2, "the manifests' containers were found")
     }
 
     /// The README's probe example is copied into manifests: it must run in the shipped image, whose binary is
@@ -255,6 +310,103 @@ import Yams
             let (status, output) = try await h.run(Array(command.dropFirst()))
             #expect(status == 0, "\(file): \(command.joined(separator: " ")): \(output)")
         }
+    }
+
+    /// `WorkerCommand`'s default `--shutdown-timeout`, read from its source: this test target does not depend on the
+    /// `hoopoe` executable target, so it cannot construct `WorkerCommand()`.
+    private static func defaultDrain(in source: String) throws -> Double {
+        let declaration = /var\s+shutdownTimeout\s*:\s*Double\s*=\s*([0-9]+(?:\.[0-9]+)?)[ \t]*(?:\/\/[^\n]*)?\n/
+        let match = try #require(source.firstMatch(of: declaration),
+                                 "Sources/hoopoe/WorkerCommand.swift: no `var shutdownTimeout: Double = <seconds>` to read the default drain from")
+        return try #require(Double(match.output.1))
+    }
+
+    /// The drain of a worker started with `arguments`: its (last) `--shutdown-timeout`, else the CLI's default.
+    private static func drain(of arguments: [String], default cliDefault: Double) throws -> Double {
+        var drain = cliDefault
+        for (index, argument) in arguments.enumerated() {
+            let value: String
+            if argument == "--shutdown-timeout" {
+                value = arguments.indices.contains(index + 1) ? arguments[index + 1] : ""
+            } else if argument.hasPrefix("--shutdown-timeout=") {
+                value = String(argument.dropFirst("--shutdown-timeout=".count))
+            } else {
+                continue
+            }
+            drain = try #require(Double(value), "--shutdown-timeout \(value) in \(arguments): not a number of seconds")
+        }
+        return drain
+    }
+
+    /// A container's or service's `command`/`args`/`entrypoint`: a list, or (Compose) one string split on spaces.
+    private static func arguments(_ value: Any?) -> [String] {
+        if let list = value as? [Any] { return list.map { "\($0)" } }
+        if let line = value as? String { return line.split(whereSeparator: \.isWhitespace).map(String.init) }
+        return []
+    }
+
+    /// A Compose duration (`60s`, `1m30s`, `500ms`) in seconds; nil when it is not one.
+    private static func composeSeconds(_ text: String) -> Double? {
+        let units: [Substring: Double] = ["us": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600]
+        var seconds = 0.0
+        var consumed = 0
+        for match in text.matches(of: /([0-9]+(?:\.[0-9]+)?)(us|ms|h|m|s)/) {
+            guard let amount = Double(match.output.1), let unit = units[match.output.2] else { return nil }
+            seconds += amount * unit
+            consumed += match.output.0.count
+        }
+        return consumed > 0 && consumed == text.count ? seconds : nil
+    }
+
+    /// The `image` of every container, init container and ephemeral container in a manifest, wherever its pod
+    /// template sits (a Deployment, a CronJob, a bare Pod).
+    private static func containerImages(in node: Any) -> [String] {
+        if let mapping = node as? [String: Any] {
+            var images: [String] = []
+            for (key, value) in mapping {
+                if ["containers", "initContainers", "ephemeralContainers"].contains(key), let containers = value as? [[String: Any]] {
+                    images += containers.map { $0["image"] as? String ?? "" }
+                } else {
+                    images += containerImages(in: value)
+                }
+            }
+            return images
+        }
+        if let list = node as? [Any] { return list.flatMap { containerImages(in: $0) } }
+        return []
+    }
+
+    /// An image reference as kustomize's `images:` reads it: `name[:tag][@digest]`, where a registry's port is no tag.
+    private struct ImageReference: CustomStringConvertible {
+        var name: String
+        var tag: String?
+        var digest: String?
+
+        init(_ image: String) {
+            var rest = Substring(image)
+            if let at = rest.firstIndex(of: "@") {
+                digest = String(rest[rest.index(after: at)...])
+                rest = rest[..<at]
+            }
+            if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+                tag = String(rest[rest.index(after: colon)...])
+                rest = rest[..<colon]
+            }
+            name = String(rest)
+        }
+
+        /// What a kustomization's `images:` entries make of it: the entry named as this image replaces its name, tag
+        /// or digest.
+        func applying(_ entries: [[String: Any]]) -> ImageReference {
+            guard let entry = entries.first(where: { $0["name"] as? String == name }) else { return self }
+            var result = self
+            if let newName = entry["newName"] { result.name = "\(newName)" }
+            if let newTag = entry["newTag"] { result.tag = "\(newTag)" }
+            if let digest = entry["digest"] { result.digest = "\(digest)" }
+            return result
+        }
+
+        var description: String { name + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "") }
     }
 
     private static func number(after marker: String, in text: String) -> Double? {
