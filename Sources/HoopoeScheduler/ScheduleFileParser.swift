@@ -246,6 +246,32 @@ struct ScheduleFileParser {
         Tag.Name(rawValue: node.tag.description)
     }
 
+    /// Whether `text` is a number in JSON's own syntax (RFC 8259: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+    static func isJSONNumber(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes = bytes.dropFirst()
+        } else if digits() == 0 {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            guard digits() > 0 else { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
+    }
+
     /// Why a payload cannot become the job's JSON, and where.
     struct PayloadProblem: Error {
         let message: String
@@ -258,20 +284,29 @@ struct ScheduleFileParser {
         }
     }
 
-    /// A YAML node as JSON: scalars by their resolved tag (`3` → integer, `"3"` → string, `yes` → true).
+    /// A YAML node as JSON: scalars by their resolved tag (`3` → integer, `"3"` → string, `true` → true).
     /// - Throws: what JSON cannot carry, or would carry otherwise than written: a number beyond 64-bit integers or
     ///   doubles, infinity or NaN (`.inf`, `1e400`: every tick's enqueue was refused, in the log only), a YAML 1.1
-    ///   base-60 number (`12:30`), a key given twice (Yams keeps both, and the last won), a key that is not text.
+    ///   base-60 number (`12:30`), a key given twice (Yams keeps both, and the last won), a key that is not text;
+    ///   and a number or a boolean not written as JSON writes it, which YAML 1.1 reads as another value: `0600` (octal:
+    ///   384), `0x10`, `1_000`, `09121234567` (a phone number sent as 9121234567), `NO` or `off` (false: a country
+    ///   code sent as a boolean). Each is refused at start-up, naming the line, rather than sent changed.
     static func json(_ node: Node) throws(PayloadProblem) -> JSONValue {
         switch node {
         case .scalar:
             let written = node.string ?? ""
             switch tag(of: node) {
             case .null: return .null
-            case .bool: return .bool(node.bool ?? false)
+            case .bool:
+                guard let value = ["true": true, "false": false][written.lowercased()] else {
+                    throw PayloadProblem(message: "\(written) is a YAML 1.1 boolean (sent as \(node.bool ?? false)); write true or false, or quote it to send text", node: node)
+                }
+                return .bool(value)
             case .int where written.contains(":"), .float where written.contains(":"):
                 // YAML 1.1 reads `12:30` as 750 (sexagesimal), and Yams' conversion of a long one overflows (a trap).
                 throw PayloadProblem(message: "\(written) is a YAML 1.1 base-60 number (12:30 would be sent as 750); quote it to send text", node: node)
+            case .int where !Self.isJSONNumber(written), .float where !Self.isJSONNumber(written) && !written.lowercased().hasSuffix("inf") && !written.lowercased().hasSuffix("nan"):
+                throw PayloadProblem(message: "\(written) is not a number as JSON writes it (YAML reads it as \(node.int.map(String.init) ?? node.float.map { "\($0)" } ?? "another number")); write it in decimal, or quote it to send text", node: node)
             case .int:
                 guard let value = node.int else { throw PayloadProblem(message: "\(written) does not fit a 64-bit integer; quote it to send text", node: node) }
                 return .integer(Int64(value))

@@ -13,7 +13,7 @@ import Testing
                 time_zone: Europe/Berlin
                 type: reminders.expiration
                 queue: reminders
-                payload: {days: 3, channel: sms, dry: false, ratio: 0.5, label: "7", tags: [a, b], none: null}
+                payload: {days: 3, channel: sms, dry: false, ratio: 0.5, label: "7", tags: [a, b], none: null, big: -1.5e3, zero: 0, on: True}
                 enabled: false
                 catch_up: skip
               - name: minimal
@@ -27,7 +27,8 @@ import Testing
         #expect(full.timeZone.identifier == "Europe/Berlin")
         #expect(full.type == "reminders.expiration")
         #expect(full.queue == "reminders")
-        #expect(full.payload == ["days": 3, "channel": "sms", "dry": false, "ratio": .double(0.5), "label": "7", "tags": ["a", "b"], "none": nil])
+        #expect(full.payload == ["days": 3, "channel": "sms", "dry": false, "ratio": .double(0.5), "label": "7", "tags": ["a", "b"], "none": nil,
+                                 "big": .double(-1500), "zero": 0, "on": true])
         #expect(full.enabled == false)
         #expect(full.catchUp == .skip)
         let minimal = file.tasks[1]
@@ -126,6 +127,22 @@ import Testing
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {x: 1:0:0:0:0:0:0:0:0:0:0}}"),
         Bad(label: "payload holding a base-60 float", task: "a", key: "payload", code: .wrongType, message: "1:30.5 is a YAML 1.1 base-60 number",
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {x: 1:30.5}}"),
+        // YAML 1.1's other number and boolean forms: sent as another value than written, without a word.
+        Bad(label: "payload holding an octal-looking number", task: "a", key: "payload", code: .wrongType,
+            message: "0600 is not a number as JSON writes it (YAML reads it as 384)",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {ttl_seconds: 0600}}"),
+        Bad(label: "payload holding a phone number unquoted", task: "a", key: "payload", code: .wrongType,
+            message: "09121234567 is not a number as JSON writes it",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {phone: 09121234567}}"),
+        Bad(label: "payload holding a hexadecimal number", task: "a", key: "payload", code: .wrongType,
+            message: "0x10 is not a number as JSON writes it (YAML reads it as 16)",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {h: 0x10}}"),
+        Bad(label: "payload holding a number with underscores", task: "a", key: "payload", code: .wrongType,
+            message: "1_000 is not a number as JSON writes it",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {n: 1_000}}"),
+        Bad(label: "payload holding a YAML 1.1 boolean", task: "a", key: "payload", code: .wrongType,
+            message: "NO is a YAML 1.1 boolean (sent as false)",
+            yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {country: NO}}"),
         Bad(label: "payload key given twice", task: "a", key: "payload", code: .wrongType, message: "key \"n\" given twice",
             yaml: "- name: a\n  cron: \"0 9 * * *\"\n  type: x\n  payload:\n    n: 1\n    n: 2"),
     ]
