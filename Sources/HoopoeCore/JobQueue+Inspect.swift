@@ -18,6 +18,8 @@ public enum JobState: Sendable, Equatable {
 
 /// A found job: its envelope and where it is.
 public struct FoundJob: Sendable, Equatable {
+    /// As stored; for a delayed job or retry whose stored text is not a readable envelope (or is missing), a
+    /// placeholder of type `(malformed)` whose payload says so: such a job is still scheduled, and can be cancelled.
     public let envelope: JobEnvelope
     public let state: JobState
     /// The stream entry id, for jobs in the stream.
@@ -68,7 +70,8 @@ extension JobQueue {
 
     /// Finds a job by id in a queue: scheduled, dead, or in the stream, and with `finished` also in job history
     /// (``JobState/finished(_:)``). Without it a finished job is not found: callers asking "is it still waiting?" (a
-    /// cancel, the domain jobs' follow-ups) keep that answer.
+    /// cancel, the domain jobs' follow-ups) keep that answer. A job the scheduled set holds is found there, with no read
+    /// of the stream, whatever its stored text (``FoundJob/envelope``).
     ///
     /// `stream` says how much of the stream (ready and running jobs) is read: by default all of it, which takes
     /// seconds on a large backlog but never misses a waiting job; ``StreamSearch/bounded`` (the dashboard, `hoopoe job

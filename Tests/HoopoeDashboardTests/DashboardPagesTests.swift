@@ -80,6 +80,57 @@ import Testing
         #expect((reply.headers[.location] ?? "").contains("no%20longer%20scheduled"), "\(reply.headers[.location] ?? "")")
     }
 
+    /// A scheduled job whose stored text is not a readable envelope (a service's `FCALL hoopoe_enqueue` with a field of
+    /// the wrong JSON type; here bytes that are not JSON), or whose text is missing, is listed "(unreadable)", and its
+    /// Delete removes it and says so, without reading the stream (its key holds a string here). The delete answered "not
+    /// deleted: it is no longer scheduled" while the job stayed in the set, after reading the whole stream.
+    @Test func deletingAnUnreadableScheduledJobRemovesIt() async throws {
+        let harness = try DashboardHarness()
+        let k = harness.jobs.keys("sched-unreadable")
+        let due = String(Date().timeIntervalSince1970 + 3600)
+        var hset = RedisCommand("HSET", k.scheduledJobs, "not-json")
+        hset.append(bytes: [0x80] + Array(" not json".utf8))
+        _ = try await harness.redis.pipeline([
+            hset, RedisCommand("ZADD", k.scheduled, due, "not-json"), RedisCommand("ZADD", k.scheduled, due, "no-text"),
+            RedisCommand("SET", k.stream, "not a stream"),
+        ])
+        let list = try await harness.get("/scheduled?queue=sched-unreadable")
+        #expect(list.text.contains("not-json") && list.text.contains("no-text") && list.text.contains("(unreadable)"), "\(list.text)")
+        for id in ["not-json", "no-text"] {
+            let reply = try await harness.post("/scheduled/delete", "csrf=\(harness.token.value)&queue=sched-unreadable&id=\(id)")
+            #expect(reply.status == .seeOther, "\(id): \(reply.status) \(reply.text)")
+            #expect((reply.headers[.location] ?? "").contains("notice=Deleted%20scheduled%20job%20\(id)."), "\(reply.headers[.location] ?? "")")
+            #expect(try await harness.redis.send("ZSCORE", k.scheduled, id).isNull, "\(id) is still scheduled")
+            #expect(try await harness.redis.send("HGET", k.scheduledJobs, id).isNull, "\(id)'s text is still stored")
+        }
+    }
+
+    /// An offset past the end of a list (a "next" link kept while the jobs came due or were retried, or one typed) says
+    /// nothing is past that position, with the total and a link to the first page. The pages said the queue was empty
+    /// ("Nothing scheduled in default.", "No dead job in default.") with the scheduled pager reading "0–500 of 2".
+    @Test func anOffsetPastTheEndSaysSoNotThatTheQueueIsEmpty() async throws {
+        let harness = try DashboardHarness()
+        for _ in 0..<2 {
+            try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "default", runAt: Date() + 3600))
+            try await harness.bury()
+        }
+        let scheduled = try await harness.get("/scheduled?queue=default&offset=500")
+        #expect(scheduled.status == .ok)
+        #expect(!scheduled.text.contains("Nothing scheduled"), "\(scheduled.text)")
+        #expect(scheduled.text.contains("holds 2 scheduled") && scheduled.text.contains(">0 of 2</span>"), "\(scheduled.text)")
+        #expect(!scheduled.text.contains("–500"), "\(scheduled.text)")
+        #expect(scheduled.text.contains("href=\"/scheduled?queue=default\""), "a link to the first page: \(scheduled.text)")
+        #expect(!scheduled.text.contains("offset=450"), "previous leads to the last page with jobs, not to another empty one")
+        let dead = try await harness.get("/dead?queue=default&offset=500")
+        #expect(dead.status == .ok)
+        #expect(!dead.text.contains("No dead job"), "\(dead.text)")
+        #expect(dead.text.contains("holds 2 dead"), "\(dead.text)")
+        #expect(dead.text.contains("href=\"/dead?queue=default\""), "a link to the first page: \(dead.text)")
+        // The first page still says so when there is nothing at all.
+        #expect(try await harness.get("/scheduled?queue=empty").text.contains("Nothing scheduled in empty."))
+        #expect(try await harness.get("/dead?queue=empty").text.contains("No dead job in empty."))
+    }
+
     /// "Run now" on the scheduled page and on a scheduled job's page: the job goes to the stream at once (ready), and a
     /// second press moves nothing and says so.
     @Test func runNowMovesAScheduledJobToItsStream() async throws {

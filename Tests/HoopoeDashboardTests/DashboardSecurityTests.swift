@@ -74,6 +74,7 @@ import Testing
         #expect(!job.text.contains("method=\"post\""))
         let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=delete&id=\(id)")
         #expect(reply.status == .forbidden)
+        #expect(reply.text.contains("read-only"), "refused as read-only, the token being right: \(reply.text)")
         #expect(try await harness.deadCount() == 1)
     }
 

@@ -14,6 +14,8 @@ extension JobStore {
     }
 
     /// Cancels job `id`, as ``find(id:queue:)`` found it, if it is waiting; a running job is not interrupted.
+    /// A scheduled job is cancelled by its id alone (its place in the set and its text removed), so one found under a
+    /// placeholder (``unreadableScheduled(id:queue:text:)``: its text unreadable or missing) goes as any other.
     /// Its unique lock is released only if this job holds it, and `record` (outcome `cancelled`; nil for none: a
     /// queue's clear) is added to the queue's job history in the same script. Not trimmed here: the CLI does not know
     /// the workers' caps, and the next settle of the queue trims.

@@ -128,14 +128,29 @@ extension JobStore {
     ///
     /// A history record that says `dead` while the dead set no longer holds the job may be stale (the job was
     /// retried from the dead set and waits in the stream): then the stream is searched first.
+    ///
+    /// A job the scheduled set holds is found there whatever its stored text: one a service scheduled through
+    /// `FCALL hoopoe_enqueue` with a field of the wrong JSON type (`"max_attempts":"3"`), or an id whose text is
+    /// missing, comes with ``unreadableScheduled(id:queue:text:)``'s placeholder. Found only when its text decoded, it
+    /// was looked for in the whole stream (seconds on a large backlog) and its cancel answered "not found" while it
+    /// stayed scheduled: the dashboard's Delete and `hoopoe job cancel` could not remove it.
     func find(id: String, queue: String, finished includeFinished: Bool = false, stream search: StreamSearch = .whole) async throws -> FoundJob? {
         let k = keys(queue)
+        // The score before the text: a job promoted between the two reads is seen scheduled with no text, and its cancel,
+        // finding nothing to remove, looks again. The other way round, a job scheduled between them was seen with no text
+        // and cancelled under a placeholder, its unique lock kept.
         let replies = try await redis.pipeline([
-            RedisCommand("HGET", k.scheduledJobs, id), RedisCommand("ZSCORE", k.scheduled, id), RedisCommand("HGET", k.deadJobs, id),
+            RedisCommand("ZSCORE", k.scheduled, id), RedisCommand("HGET", k.scheduledJobs, id), RedisCommand("HGET", k.deadJobs, id),
             RedisCommand("HGET", k.historyJobs, id),
         ])
-        if let bytes = replies[0].bytes, let envelope = try? JobEnvelope.decode(bytes) {
-            return FoundJob(envelope: envelope, state: .scheduled(at: replies[1].double ?? 0), entryID: nil)
+        if let at = replies[0].double {
+            let text = replies[1].bytes
+            let envelope = text.flatMap { try? JobEnvelope.decode($0) } ?? Self.unreadableScheduled(id: id, queue: queue, text: text)
+            return FoundJob(envelope: envelope, state: .scheduled(at: at), entryID: nil)
+        }
+        // Its text without its place in the set (a partial write by hand): found, and its cancel finds nothing to remove.
+        if let bytes = replies[1].bytes, let envelope = try? JobEnvelope.decode(bytes) {
+            return FoundJob(envelope: envelope, state: .scheduled(at: 0), entryID: nil)
         }
         if let bytes = replies[2].bytes, let envelope = try? JobEnvelope.decode(bytes) {
             return FoundJob(envelope: envelope, state: .dead, entryID: nil)
@@ -153,6 +168,22 @@ extension JobStore {
             return FoundJob(envelope: envelope, state: .running(consumer: consumer), entryID: entryID)
         }
         return FoundJob(envelope: envelope, state: .ready, entryID: entryID)
+    }
+
+    /// The envelope a scheduled job is found and cancelled under when its stored `text` is not a readable envelope, or
+    /// is missing: its id, no type a handler or filter names (`(malformed)`, as a queue's clear and the dead set name
+    /// one), and a payload that says so without the text (it may hold what the redaction rule of a type it cannot name
+    /// would withhold). What the worker reads of a broken envelope to settle it as the enqueue left it (``Identity``)
+    /// is kept: its `unique_key`, whose lock the enqueue function took whatever else was wrong (the cancel script
+    /// deletes it only while it holds this job's id; kept, it refused the corrected job as a duplicate for a day), and
+    /// its `notify`, so a caller waiting for it is told it was cancelled.
+    static func unreadableScheduled(id: String, queue: String, text: [UInt8]?) -> JobEnvelope {
+        let note = text.map { "(unreadable: \($0.count) bytes that are not a job envelope)" } ?? "(no envelope stored)"
+        var envelope = JobEnvelope(id: id, type: "(malformed)", queue: queue, payload: .string(note), enqueuedAt: 0)
+        let identity = text.flatMap(Identity.read)
+        envelope.uniqueKey = identity?.uniqueKey.flatMap { $0.isEmpty ? nil : $0 }
+        envelope.notify = identity?.notify
+        return envelope
     }
 }
 

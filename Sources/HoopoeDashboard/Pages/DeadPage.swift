@@ -88,13 +88,23 @@ extension Dashboard {
                 """
         }
         let selectAll: HTML = configuration.readOnly ? .empty : "<th><input type=\"checkbox\" data-select-all aria-label=\"select all\"></th>"
-        let table: HTML =
-            rows.isEmpty
-            ? "<p class=\"muted\">No dead job\(filter.isEmpty ? "" : " matches the filter") in \(queue)\(stopped ? " among the \(scanned) looked at" : "").</p>"
-            : """
-            <table class="dead"><thead><tr>\(selectAll)<th>Job</th><th>Type</th><th>Died</th><th class="num">Attempts</th><th>Reason</th><th></th></tr></thead>\
-            <tbody>\(rows)</tbody></table>
-            """
+        let table: HTML
+        if !rows.isEmpty {
+            table = """
+                <table class="dead"><thead><tr>\(selectAll)<th>Job</th><th>Type</th><th>Died</th><th class="num">Attempts</th><th>Reason</th><th></th></tr></thead>\
+                <tbody>\(rows)</tbody></table>
+                """
+        } else if start > 0 {
+            // Past the end, or past the last match (an "older" link kept while jobs were retried or deleted, or an offset
+            // typed): "No dead job in default" was untrue of a queue holding dead jobs before this position.
+            table = """
+                <p class="muted past-end">No jobs\(filter.isEmpty ? "" : " matching the filter") past position \(start)\
+                \(stopped ? " among the \(scanned) looked at" : ""): \(queue) holds \(total) dead. \
+                <a href="/dead\(QueryString.make(filterPairs))">First page</a></p>
+                """
+        } else {
+            table = "<p class=\"muted\">No dead job\(filter.isEmpty ? "" : " matches the filter") in \(queue)\(stopped ? " among the \(scanned) looked at" : "").</p>"
+        }
         let more: HTML =
             position < total && (matches.count == limit || stopped)
             ? "<a href=\"/dead\(QueryString.make(filterPairs + [("offset", String(position))]))\">older »</a>" : .empty

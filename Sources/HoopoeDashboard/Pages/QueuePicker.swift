@@ -27,12 +27,18 @@ extension Dashboard {
     }
 
     /// "Newer / older" links for a page of `limit` rows from `offset`.
+    ///
+    /// An offset past the end (a link kept from when the list was longer, or typed) shows "0 of N", and "previous" goes
+    /// to the last page that has rows: it read "0–500 of 2", and "previous" led to another empty page.
     func pager(path: String, pairs: [(String, String?)], offset: Int, limit: Int, shown: Int, total: Int) -> HTML {
         var links: [HTML] = []
         if offset > 0 {
-            links.append("<a href=\"\(path)\(QueryString.make(pairs + [("offset", String(max(0, offset - limit)))]))\">« previous</a>")
+            let lastPage = total > 0 ? (total - 1) / max(1, limit) * max(1, limit) : 0
+            let previous = min(max(0, offset - limit), lastPage)
+            links.append("<a href=\"\(path)\(QueryString.make(pairs + [("offset", String(previous))]))\">« previous</a>")
         }
-        links.append("<span class=\"muted\">\(shown == 0 ? 0 : offset + 1)–\(offset + shown) of \(total)</span>")
+        let range: HTML = shown == 0 ? "0 of \(total)" : "\(offset + 1)–\(offset + shown) of \(total)"
+        links.append("<span class=\"muted\">\(range)</span>")
         if offset + shown < total { links.append("<a href=\"\(path)\(QueryString.make(pairs + [("offset", String(offset + limit))]))\">next »</a>") }
         return "<div class=\"pager\">\(links)</div>"
     }

@@ -24,16 +24,26 @@ extension Dashboard {
                 \(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", entry.id)], danger: true))</td></tr>
                 """
         }
-        let table: HTML =
-            rows.isEmpty
-            ? "<p class=\"muted\">Nothing scheduled in \(queue).</p>"
-            : """
-            <table class="scheduled"><thead><tr><th>Job</th><th>Type</th><th>Kind</th><th>Due</th><th>Last error</th><th></th></tr></thead>\
-            <tbody>\(rows)</tbody></table>
-            """
+        let total = counts[queue] ?? 0
+        let table: HTML
+        if !rows.isEmpty {
+            table = """
+                <table class="scheduled"><thead><tr><th>Job</th><th>Type</th><th>Kind</th><th>Due</th><th>Last error</th><th></th></tr></thead>\
+                <tbody>\(rows)</tbody></table>
+                """
+        } else if offset > 0 {
+            // Past the end (a "next" link kept while the jobs came due, or an offset typed): "Nothing scheduled" was
+            // untrue of a queue holding jobs before this position.
+            table = """
+                <p class="muted past-end">No jobs past position \(offset): \(queue) holds \(total) scheduled. \
+                <a href="/scheduled\(QueryString.make([("queue", queue)]))">First page</a></p>
+                """
+        } else {
+            table = "<p class=\"muted\">Nothing scheduled in \(queue).</p>"
+        }
         let body: HTML = """
             \(queuePicker(path: "/scheduled", names: names, current: queue, count: counts))\(table)\
-            \(pager(path: "/scheduled", pairs: [("queue", queue)], offset: offset, limit: configuration.pageSize, shown: entries.count, total: counts[queue] ?? 0))
+            \(pager(path: "/scheduled", pairs: [("queue", queue)], offset: offset, limit: configuration.pageSize, shown: entries.count, total: total))
             """
         return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: body)
     }

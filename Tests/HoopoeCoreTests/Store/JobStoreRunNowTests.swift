@@ -88,6 +88,50 @@ import Testing
         #expect(try await space.jobs.cancel(id: "half-written", queue: "default") == .notFound)
     }
 
+    /// A job the scheduled set holds whose stored text is not a readable envelope (bytes that are not JSON), or that has
+    /// no text at all, is cancelled by its id: gone from the set and the hash, without a read of the stream (its key
+    /// holds a string here, so any read would fail the cancel). It was found only when its text decoded: the cancel read
+    /// the whole stream, seconds on a large backlog, and answered "not found" while the job stayed scheduled.
+    @Test func aScheduledJobWithUnreadableOrNoTextIsCancelled() async throws {
+        let space = try TestNamespace()
+        let k = space.jobs.store.keys("default")
+        let due = String(Date().timeIntervalSince1970 + 3600)
+        var hset = RedisCommand("HSET", k.scheduledJobs, "not-json")
+        hset.append(bytes: [0x80] + Array(" not json".utf8))
+        _ = try await space.redis.pipeline([
+            hset, RedisCommand("ZADD", k.scheduled, due, "not-json"), RedisCommand("ZADD", k.scheduled, due, "no-text"),
+            RedisCommand("SET", k.stream, "not a stream"),
+        ])
+        for id in ["not-json", "no-text"] {
+            #expect(try await space.jobs.cancel(id: id, queue: "default") == .cancelled, "\(id)")
+            #expect(try await space.redis.send("ZSCORE", k.scheduled, id).isNull, "\(id) is still scheduled")
+            #expect(try await space.redis.send("HGET", k.scheduledJobs, id).isNull, "\(id)'s text is still stored")
+        }
+    }
+
+    /// One a service scheduled through `FCALL hoopoe_enqueue` with a field of the wrong JSON type (`"max_attempts":"3"`):
+    /// the function took its unique lock all the same. Its cancel releases that lock, so the corrected job is not refused
+    /// as a duplicate for a day, and leaves a lock another job holds.
+    @Test func anUnreadableScheduledJobsCancelReleasesOnlyTheLockItHolds() async throws {
+        let space = try TestNamespace()
+        let k = space.jobs.store.keys("default")
+        let due = String(Date().timeIntervalSince1970 + 3600)
+        var commands: [RedisCommand] = []
+        for (id, key) in [("wrong-type-1", "report:7"), ("wrong-type-2", "report:8")] {
+            let text = #"{"id":"\#(id)","type":"diag.record","queue":"default","payload":{},"max_attempts":"3","unique_key":"\#(key)","enqueued_at":1}"#
+            #expect(throws: (any Error).self) { try JobEnvelope.decode(Array(text.utf8)) }
+            commands += [RedisCommand("HSET", k.scheduledJobs, id, text), RedisCommand("ZADD", k.scheduled, due, id)]
+        }
+        commands += [RedisCommand("SET", k.unique("report:7"), "wrong-type-1"), RedisCommand("SET", k.unique("report:8"), "another-job")]
+        _ = try await space.redis.pipeline(commands)
+        #expect(try await space.jobs.cancel(id: "wrong-type-1", queue: "default") == .cancelled)
+        #expect(try await space.jobs.cancel(id: "wrong-type-2", queue: "default") == .cancelled)
+        #expect(try await space.redis.send("ZCARD", k.scheduled).int == 0)
+        #expect(try await space.redis.send("GET", k.unique("report:8")).string == "another-job", "another job's lock stays")
+        let corrected = try await space.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "report:7"))
+        #expect(corrected.createdID != nil, "\(corrected)")
+    }
+
     /// A cancel racing a run-now of the same delayed job: the job moves from the scheduled set to the stream between the
     /// cancel's look and its script. The cancel looks again and cancels it in the stream; it is never reported not found
     /// while it waits to run (the CLI then said "not found" and the job ran).
