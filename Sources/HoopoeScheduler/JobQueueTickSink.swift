@@ -33,10 +33,11 @@ public struct JobQueueTickSink: ScheduledJobSink {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
         let lifetime = lifetime(of: task, tick: tick)
         let queue = try await claim(task: task, tick: seconds, lifetime: lifetime)
+        let onceKey = "schedule:\(task.name):\(seconds)"
         let result = try await jobs.enqueue(
             type: task.type, payload: task.jobPayload(namespace: jobs.namespace, tick: seconds),
-            options: EnqueueOptions(queue: queue, onceKey: "schedule:\(task.name):\(seconds)", onceFor: lifetime))
-        return TickEnqueue(added: result.createdID != nil, queue: queue)
+            options: EnqueueOptions(queue: queue, onceKey: onceKey, onceFor: lifetime))
+        return TickEnqueue(added: result.createdID != nil, queue: queue, proof: jobs.keys(queue).once(onceKey))
     }
 
     /// How long a tick's once-key and claim live: ``remember`` past the task's next tick. Until then the tick is the

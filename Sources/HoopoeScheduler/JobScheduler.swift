@@ -112,15 +112,34 @@ public struct JobScheduler: Sendable {
         if let latest = plan.latestMissedTick {
             onEvent(.missedTicks(task: task.name, latest: latest, policy: task.catchUp))
         }
+        // The last tick's proof that its job is known, when it went to the task's own queue (its once-key is then in
+        // the slot of the task's last tick).
+        var proof: (tick: Date, key: String)?
         for tick in plan.ticks {
             let outcome = try await sink.enqueueTick(task: task, tick: tick)
             if outcome.queue != task.queue {
                 onEvent(.claimedForAnotherQueue(task: task.name, tick: tick, queue: outcome.queue, ownQueue: task.queue))
             }
+            proof = outcome.queue == task.queue ? outcome.proof.map { (tick, $0) } : nil
             onEvent(outcome.added ? .enqueued(task: task.name, tick: tick) : .alreadyEnqueued(task: task.name, tick: tick))
         }
         if let newLast = plan.lastTick {
-            try await lastTicks.advanceLastTick(of: task, to: newLast)
+            if let proof, proof.tick == newLast {
+                guard try await lastTicks.advanceLastTick(of: task, to: newLast, whileExists: proof.key) else {
+                    throw EnqueueLost(task: task.name, tick: newLast)  // .failed, and the tick planned again after retryDelay
+                }
+            } else {
+                try await lastTicks.advanceLastTick(of: task, to: newLast)
+            }
+        }
+    }
+
+    /// A tick whose job's once-key was gone when its last tick was to advance past it: the enqueue's write was lost.
+    struct EnqueueLost: Error, CustomStringConvertible {
+        let task: String
+        let tick: Date
+        var description: String {
+            "the job enqueued for \(task) at \(tick) is no longer in Redis (a failover lost the write); its last tick stays, and the tick is enqueued again"
         }
     }
 

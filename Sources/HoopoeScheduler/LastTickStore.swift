@@ -14,4 +14,17 @@ public protocol LastTickStore: Sendable {
     ///   - task: the task.
     ///   - tick: the new value, whole seconds.
     func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws
+
+    /// As ``advanceLastTick(of:to:)``, only while `key` exists (``TickEnqueue/proof``: the once-key of the tick just
+    /// enqueued, beside the task's last tick). False when it does not, and nothing moved: the enqueue's write was lost
+    /// (a failover between the enqueue and this advance), and the tick is planned again.
+    func advanceLastTick(of task: ScheduledTask, to tick: Date, whileExists key: String) async throws -> Bool
+}
+
+extension LastTickStore {
+    /// A store that is not where the key is cannot tell: it advances.
+    public func advanceLastTick(of task: ScheduledTask, to tick: Date, whileExists key: String) async throws -> Bool {
+        try await advanceLastTick(of: task, to: tick)
+        return true
+    }
 }

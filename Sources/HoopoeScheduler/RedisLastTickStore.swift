@@ -59,16 +59,32 @@ public struct RedisLastTickStore: LastTickStore {
     /// - Throws: ``TickAheadOfRedis`` when `tick` is later than Redis's clock by more than ``gracePeriod``: only a
     ///   scheduler on its host's clock, ahead, plans one, and stored it would stop every scheduler's plans until then.
     public func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {
+        _ = try await advance(task, to: tick, whileExists: nil)
+    }
+
+    /// Checks `key` (the tick's once-key, in the task's queue's slot) in the same script: a Sentinel failover that
+    /// switched the scheduler's connections between the enqueue (taken by the old primary in its last moments, then
+    /// lost) and this advance (on the new one) stored the tick as handled with no job for it, a periodic run lost for
+    /// good. Decision 0084's "one replication stream holds both" does not hold across the switch.
+    public func advanceLastTick(of task: ScheduledTask, to tick: Date, whileExists key: String) async throws -> Bool {
+        try await advance(task, to: tick, whileExists: key)
+    }
+
+    private func advance(_ task: ScheduledTask, to tick: Date, whileExists proof: String?) async throws -> Bool {
         let seconds = Int64(tick.timeIntervalSince1970.rounded(.down))
+        let last = key(for: task)
         let reply = try await redis.run(
-            Self.advanceScript, keys: [key(for: task)], arguments: [String(seconds), String(Int64(gracePeriod.rounded(.up)))])
+            Self.advanceScript, keys: [last, proof ?? last],
+            arguments: [String(seconds), String(Int64(gracePeriod.rounded(.up))), proof == nil ? "0" : "1"])
         if reply.int == -1 { throw TickAheadOfRedis(task: task.name, tick: tick) }
+        if reply.int == -2 { return false }
         if reply.int == 2 {
             // The task's key was written for the first time: a key of a release before decision 0084, read until now,
             // is done with. Not deleting it costs nothing until the task's key is lost, so a failure here is no
             // failure of the advance (the next wake-up would enqueue the tick again, refused as a duplicate).
             _ = try? await redis.send("DEL", legacyKey(for: task))
         }
+        return true
     }
 
     /// Where each task stands, for `health-check`'s `scheduler` finding: its last handled tick and the tick after it,
@@ -96,10 +112,12 @@ public struct RedisLastTickStore: LastTickStore {
     /// Redis's `TIME`, so no scheduler's clock can move it past Redis's (decision 0083).
     /// `Lua/schedule_advance_last_tick.lua`, compiled into the binary.
     ///
-    /// KEYS[1] → `<prefix>:schedule:<task>:last`; ARGV[1] → the new tick, Unix seconds; ARGV[2] → the grace period, s.
+    /// KEYS[1] → the task's last tick (``key(for:)``); KEYS[2] → the tick's once-key in the task's queue (the same
+    /// slot; KEYS[1] again when not checked); ARGV[1] → the new tick, Unix seconds; ARGV[2] → the grace period, s; ARGV[3] → "1" to advance only while
+    /// KEYS[2] exists.
     /// Returns 2 if the key held no tick (missing, or not a number, or later than Redis's clock + the grace period) and
     /// now does, 1 if the value moved, 0 if it was already at or past ARGV[1], -1 if ARGV[1] is later than Redis's
-    /// clock + the grace period (not stored).
+    /// clock + the grace period (not stored), -2 if ARGV[3] is "1" and KEYS[2] does not exist (not stored).
     static let advanceScript = RedisScript(
         name: "schedule_advance_last_tick", source: String(decoding: PackageResources.schedule_advance_last_tick_lua, as: UTF8.self))
 }

@@ -25,9 +25,14 @@ public struct TickEnqueue: Sendable, Equatable {
     /// The queue the tick's job is in: the task's, unless a scheduler whose file names another queue for the task
     /// claimed the tick first (a rolling restart that moves the task).
     public var queue: String
+    /// A Redis key that exists while the tick's job is known in `queue` (the engine's sink: the tick's once-key), nil
+    /// when the sink keeps none. The scheduler advances the task's last tick past this tick only while it exists
+    /// (``LastTickStore/advanceLastTick(of:to:whileExists:)``): gone, the enqueue's write was lost.
+    public var proof: String?
 
-    public init(added: Bool, queue: String) {
+    public init(added: Bool, queue: String, proof: String? = nil) {
         self.added = added
         self.queue = queue
+        self.proof = proof
     }
 }

@@ -44,6 +44,33 @@ import Testing
         #expect(envelopes.allSatisfy { $0.type == "diag.record" && $0.payload["key"] == .string("k") && $0.payload["member"] == .string("m") })
     }
 
+    /// A Sentinel failover that switches the scheduler's connections between a tick's enqueue (taken by the old primary,
+    /// then lost with it) and the advance of its last tick (on the new primary) stored the tick as handled with no job:
+    /// the run lost for good. The advance checks the tick's once-key, and the tick is enqueued again.
+    @Test func aTickWhoseEnqueueWasLostIsEnqueuedAgain() async throws {
+        let h = try TestNamespace(#function)
+        let file = try ScheduleFile(yaml: """
+            tasks:
+              - name: every5
+                cron: "*/5 * * * *"
+                type: diag.record
+                payload: {key: k, member: m}
+            """)
+        let start = Date(timeIntervalSince1970: 1_795_400_100)
+        let timeline = VirtualTimeline(start: start, end: start.addingTimeInterval(1800))
+        let sink = LosingSink(real: JobQueueTickSink(jobs: h.jobs), jobs: h.jobs, redis: h.redis, lose: 1_795_400_400)
+        timeline.join()
+        let scheduler = JobScheduler(
+            tasks: file.tasks, lastTicks: RedisLastTickStore(redis: h.redis, prefix: h.namespace), sink: sink,
+            clock: VirtualClock(timeline: timeline, skew: 0))
+        await scheduler.run()
+        timeline.leave()
+        #expect(sink.lost.withLock { $0 } == 1, "the tick's first enqueue was lost")
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, "-", "+").array ?? []
+        let ticks = try entries.compactMap { try JobEnvelope.decode($0.array![1].array![1].bytes!).payload["tick"]?.int64Value }
+        #expect(ticks.sorted() == (0...6).map { 1_795_400_100 + Int64($0) * 300 }, "every tick once, the lost one too")
+    }
+
     /// The shipped canary names a Redis key: under `HOOPOE_NAMESPACE=acme` with an ACL limited to `acme:*` (as
     /// docs/operating.md advises) a fixed `hoopoe:diag:scheduler` failed every minute. The token keeps it inside.
     @Test func theShippedCanarysKeyIsInsideTheSchedulersNamespace() async throws {
@@ -158,8 +185,8 @@ import Testing
         let claim = h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_400_000)
         _ = try await h.redis.send("SET", claim, "old", "EX", "600")
 
-        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: true, queue: "old"))
-        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: false, queue: "old"))
+        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: true, queue: "old", proof: h.jobs.keys("old").once("schedule:nightly:1795400000")))
+        #expect(try await sink.enqueueTick(task: task, tick: tick) == TickEnqueue(added: false, queue: "old", proof: h.jobs.keys("old").once("schedule:nightly:1795400000")))
         #expect(try await h.redis.send("XLEN", h.jobs.keys("old").stream).int == 1)
         #expect(try await h.redis.send("XLEN", h.jobs.keys("new").stream).int == 0)
         let lifetime = try await h.redis.send("TTL", claim).int ?? -2
@@ -167,7 +194,7 @@ import Testing
 
         // Unclaimed: this task's queue, and the claim expires with the once-key (24 h past the task's next tick).
         let next = tick.addingTimeInterval(86_400)
-        #expect(try await sink.enqueueTick(task: task, tick: next) == TickEnqueue(added: true, queue: "new"))
+        #expect(try await sink.enqueueTick(task: task, tick: next) == TickEnqueue(added: true, queue: "new", proof: h.jobs.keys("new").once("schedule:nightly:1795486400")))
         let nextClaim = h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_486_400)
         #expect(try await h.redis.send("GET", nextClaim).string == "new")
         let ttl = try await h.redis.send("TTL", nextClaim).int ?? -2
@@ -177,7 +204,39 @@ import Testing
         // A claim no schedule file could have written (a queue name with a space) is not followed.
         let third = next.addingTimeInterval(86_400)
         _ = try await h.redis.send("SET", h.jobs.global.scheduleTickClaim(task: "nightly", tick: 1_795_572_800), "no such queue")
-        #expect(try await sink.enqueueTick(task: task, tick: third) == TickEnqueue(added: true, queue: "new"))
+        #expect(try await sink.enqueueTick(task: task, tick: third) == TickEnqueue(added: true, queue: "new", proof: h.jobs.keys("new").once("schedule:nightly:1795572800")))
         #expect(try await h.redis.send("XLEN", h.jobs.keys("new").stream).int == 2)
+    }
+}
+
+/// The engine's sink, but the first enqueue of tick `lose` is lost after its reply, as a failover loses the old
+/// primary's last writes: its stream entry and its once-key are gone.
+private final class LosingSink: ScheduledJobSink, Sendable {
+    let real: JobQueueTickSink
+    let jobs: JobQueue
+    let redis: RedisClient
+    let lose: Int64
+    let lost = Mutex(0)
+
+    init(real: JobQueueTickSink, jobs: JobQueue, redis: RedisClient, lose: Int64) {
+        self.real = real
+        self.jobs = jobs
+        self.redis = redis
+        self.lose = lose
+    }
+
+    func enqueueTick(task: ScheduledTask, tick: Date) async throws -> TickEnqueue {
+        let outcome = try await real.enqueueTick(task: task, tick: tick)
+        let seconds = Int64(tick.timeIntervalSince1970)
+        guard seconds == lose, lost.withLock({ $0 }) == 0 else { return outcome }
+        lost.withLock { $0 += 1 }
+        let keys = jobs.keys(outcome.queue)
+        for entry in try await redis.send("XRANGE", keys.stream, "-", "+").array ?? [] {
+            if try JobEnvelope.decode(entry.array![1].array![1].bytes!).payload["tick"]?.int64Value == seconds {
+                _ = try await redis.send("XDEL", keys.stream, entry.array![0].string!)
+            }
+        }
+        _ = try await redis.send("DEL", try #require(outcome.proof))
+        return outcome
     }
 }

@@ -7,6 +7,8 @@ local current = tonumber(redis.call('GET', KEYS[1]))
 if current and (current < 0 or current > 253402300799 or current > latest) then current = nil end
 local proposed = tonumber(ARGV[1])
 if proposed > latest then return -1 end
+-- The tick's job must still be known where it was enqueued: its once-key gone means the enqueue's write was lost.
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
 if current == nil then
   redis.call('SET', KEYS[1], ARGV[1])
   return 2
