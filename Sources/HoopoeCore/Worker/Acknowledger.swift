@@ -44,12 +44,15 @@ final class Acknowledger: Sendable {
     private let unsentRetry: Duration
     /// This worker's consumer name: a call sent again acknowledges only the entries still pending to it.
     private let consumer: String
+    /// Set by "stop now": a call Redis did not take is not tried again.
+    private let cutoff: RetryCutoff
 
     init(
-        jobs: JobQueue, logger: Logger, consumer: String = "", unsentRetry: Duration = .seconds(30),
+        jobs: JobQueue, logger: Logger, consumer: String = "", unsentRetry: Duration = .seconds(30), cutoff: RetryCutoff = RetryCutoff(),
         onSettled: @escaping @Sendable ([Ack]) -> Void
     ) {
         self.jobs = jobs
+        self.cutoff = cutoff
         self.logger = logger
         self.consumer = consumer
         self.unsentRetry = unsentRetry
@@ -207,7 +210,7 @@ final class Acknowledger: Sendable {
                     if state.retryUntil == nil { state.retryUntil = now + unsentRetry }
                     return state.retryUntil!
                 }
-                guard clock.now + pause < deadline else {
+                guard clock.now + pause < deadline, !cutoff.isCut else {
                     report(error, count: acks.count, queue: queue)
                     return
                 }

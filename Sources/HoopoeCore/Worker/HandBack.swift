@@ -19,8 +19,13 @@ struct HandBack: Sendable {
     /// The worker's consumer: only entries still pending to it are handed back.
     let consumer: String
     var unsentRetry: Duration = .seconds(30)
+    /// Set by "stop now": a failed call is not tried again.
+    var cutoff = RetryCutoff()
 
-    func callAsFunction(_ fetched: [FetchedJob]) async {
+    /// - Returns: whether every job is back on its queue (false: some were left for their lease to bring back).
+    @discardableResult
+    func callAsFunction(_ fetched: [FetchedJob]) async -> Bool {
+        var all = true
         // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,
         // past the stop grace periods the deploy files give (the drain and one retry).
         let deadline = ContinuousClock.now + unsentRetry
@@ -34,14 +39,15 @@ struct HandBack: Sendable {
                 }
                 return (entryID: job.entryID, promoted: job.promoted, envelope: nil)
             }
-            await handBack(returned, count: list.count, queue: queue, until: deadline)
+            if await !handBack(returned, count: list.count, queue: queue, until: deadline) { all = false }
             leases.release(queue: queue, entryIDs: list.lazy.map(\.entryID))
         }
+        return all
     }
 
     private func handBack(
         _ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String, until deadline: ContinuousClock.Instant
-    ) async {
+    ) async -> Bool {
         let clock = ContinuousClock()
         var pause = Duration.milliseconds(250)
         var warned = false
@@ -49,7 +55,7 @@ struct HandBack: Sendable {
             do {
                 try await store.handBack(queue: queue, consumer: consumer, returned)
                 if warned { logger.notice("handed back \(count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
-                return
+                return true
             } catch let error as RedisError where error.code == .notReplicated {
                 // The hand-back ran on the primary: the jobs are on their queue again. Only the replicas' confirmation
                 // (REDIS_WAIT_REPLICAS) is missing; a failover before they have it would bring back the old deliveries,
@@ -57,8 +63,8 @@ struct HandBack: Sendable {
                 logger.warning(
                     "handed back \(count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
                     metadata: ["queue": "\(queue)", "error": "\(error)"])
-                return
-            } catch let error as RedisError where Self.mayTryAgain(error) && clock.now + pause < deadline {
+                return true
+            } catch let error as RedisError where Self.mayTryAgain(error) && clock.now + pause < deadline && !cutoff.isCut {
                 if !warned {
                     logger.warning(
                         "handing back \(count) jobs failed on the way; trying again until Redis answers (for up to \(unsentRetry))",
@@ -72,7 +78,7 @@ struct HandBack: Sendable {
                 pause = min(pause * 2, .seconds(2))
             } catch {
                 logger.error("handing back \(count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                return
+                return false
             }
         }
     }

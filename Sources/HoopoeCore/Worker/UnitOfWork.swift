@@ -66,8 +66,9 @@ struct UnitOfWork: Sendable {
             history: history, consumer: handBacks.consumer)
     }
 
-    /// Back on its queue at once (shutdown interrupted it).
-    func handBack() async {
+    /// Back on its queue at once (shutdown interrupted it). False when it was left for its lease to bring back.
+    @discardableResult
+    func handBack() async -> Bool {
         await handBacks([job])
     }
 

@@ -178,8 +178,7 @@ extension Worker {
             settled(header.type, "processed", seconds)
         case .interrupted:
             context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
-            await run.work.handBack()
-            settled(header.type, "handed_back", seconds)
+            if await run.work.handBack() { settled(header.type, "handed_back", seconds) }
         case .timedOut:
             guard let envelope = header.envelope(run.work.job) else { return await buryUndecodable(run.work, header) }
             await fail(run.work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
@@ -220,13 +219,15 @@ extension Worker {
             settled(envelope.type, outcome.rawValue, seconds)
         case .permanent:
             log.error("job failed permanently: \(failure.message)", metadata: ["duration": "\(duration)"])
-            await bury(work, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message), seconds: seconds)
-            settled(envelope.type, "dead", seconds)
+            if await bury(work, envelope: envelope, attempt: attempt, reason: Self.capped("failed permanently: \(failure.message)"), lastError: Self.capped(failure.message), seconds: seconds) {
+                settled(envelope.type, "dead", seconds)
+            }
         case .retry(let at):
             guard attempt < maxAttempts else {
                 log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message), seconds: seconds)
-                settled(envelope.type, "dead", seconds)
+                if await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message), seconds: seconds) {
+                    settled(envelope.type, "dead", seconds)
+                }
                 return
             }
             // Timed by Redis's clock, which the scheduled set's promotion reads (decision 0081): on this host's, a
@@ -248,20 +249,21 @@ extension Worker {
             }
             guard nextBytes.count <= jobs.maxEnvelopeBytes else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
-                await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message), seconds: seconds)
-                settled(envelope.type, "dead", seconds)
+                if await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message), seconds: seconds) {
+                    settled(envelope.type, "dead", seconds)
+                }
                 return
             }
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
             do {
                 // A lock with its own `unique_for` is a window the enqueuer chose; one without is held while the job waits.
                 try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type, uniqueKey: envelope.uniqueFor == nil ? envelope.uniqueKey : nil)
+                settled(envelope.type, "retried", seconds)  // only then: a retry not stored is counted where the job settles next
             } catch let error as DeliveryTakenOver {
                 log.warning("\(error)")
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }
-            settled(envelope.type, "retried", seconds)
         }
     }
 

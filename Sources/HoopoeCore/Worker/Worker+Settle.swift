@@ -82,10 +82,13 @@ extension Worker {
     ///
     /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
     /// `entry-<stream entry id>`.
+    /// - Returns: whether the job is in the dead set now (false: its move failed, or another worker holds it), for the
+    ///   metrics, which count only what happened: the job runs or settles again elsewhere, and is counted there.
+    @discardableResult
     func bury(
         _ work: UnitOfWork, envelope: JobEnvelope?, attempt: Int, reason: String, lastError: String? = nil, rawID: String? = nil, rawType: String? = nil,
         rawUniqueKey: String? = nil, seconds: Double? = nil
-    ) async {
+    ) async -> Bool {
         let job = work.job
         // Redis's clock as near as this worker knows it (decision 0081), as every event's `at` is (jobs/EVENTS.md): on
         // this host's, a worker minutes off dated its `job.dead` events, and its dead jobs, apart from the rest.
@@ -159,10 +162,13 @@ extension Worker {
                 history: historyEntry(dead: record, queue: job.queue, seconds: seconds, now: now))
         } catch let error as DeliveryTakenOver {
             logger.warning("\(error)")
+            return false
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
+            return false
         }
         if lastError == nil { settledWithoutRunning(countedType, "dead") }
+        return true
     }
 
     /// Why the raw text of an unreadable envelope must not be kept, or nil when it may be.

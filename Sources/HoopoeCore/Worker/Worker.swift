@@ -37,6 +37,8 @@ public final class Worker: Sendable {
     let buffer: JobBuffer
     let acknowledger: Acknowledger
     let leases = Leases()
+    /// Set by ``shutdownNow()``: hand-backs and acknowledgements stop being tried again.
+    let retryCutoff = RetryCutoff()
     /// How far this worker's clock may be ahead of Redis's, learnt by promotion: the early-arrival check allows for it.
     let clockLead = ClockLead()
     /// Puts jobs that will not run here back on their queues.
@@ -71,8 +73,8 @@ public final class Worker: Sendable {
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
-        handBack = HandBack(store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry)
-        acknowledger = Acknowledger(jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
+        handBack = HandBack(store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff)
+        acknowledger = Acknowledger(jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 
     /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of
@@ -117,8 +119,10 @@ public final class Worker: Sendable {
         logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
     }
 
-    /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM).
+    /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM), and a hand-back or an
+    /// acknowledgement Redis does not take is not tried again (``RetryCutoff``): those jobs return after their lease.
     public func shutdownNow() {
+        retryCutoff.cutNow()
         shutdown()
         guard let running = lifecycle.stopNow() else { return }
         for job in running { job.interrupt() }
