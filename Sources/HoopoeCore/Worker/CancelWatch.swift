@@ -1,3 +1,4 @@
+import Redis
 import Foundation
 import Logging
 
@@ -65,6 +66,15 @@ struct CancelWatch: BackgroundStep {
             settled = try await store.answerCancel(
                 queue: job.queue, entryID: job.entryID, consumer: consumer,
                 job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
+        } catch let error as RedisError where error.code == .notReplicated {
+            // It ran on the primary (the canceller is told `cancelled`); only the replicas' confirmation is missing. Said
+            // to have failed, operators looked for a job that was cancelled.
+            _ = buffer.withdraw(queue: job.queue, entryID: job.entryID)
+            leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
+            logger.warning(
+                "cancelled job \(envelope.id) on the primary, but too few replicas confirmed it; if the primary fails over now, the job runs after its lease",
+                metadata: ["queue": "\(job.queue)", "error": "\(error)"])
+            return
         } catch {
             // The script may have run (a reply lost) or not; it acknowledges the entry, so one still pending to this
             // worker says it did not, and the job goes back to run.
