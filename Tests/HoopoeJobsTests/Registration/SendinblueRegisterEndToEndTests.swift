@@ -107,7 +107,10 @@ import Testing
             // The password went to Brevo, and only there.
             #expect(await harness.control.requests(to: .brevoCreateChild).first?.bodyText.contains(password) == true)
 
-            // The progress record: id and key persisted, done, kept (a year and the retry window).
+            // The progress record: id and key persisted, done, kept (a year and the retry window). Read once the job has
+            // settled: the mark `registered_at` comes after the event (RegistrationStore.markRegistered), and read at the
+            // event a loaded make test found it not yet written.
+            try await harness.waitUntilIdle()
             let key = "\(harness.namespace):{registration}:user:u-1"
             let fields = try await harness.redis.send("HGETALL", key).array?.compactMap(\.string) ?? []
             let record = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count - 1, by: 2).map { (fields[$0], fields[$0 + 1]) })
@@ -116,7 +119,6 @@ import Testing
             #expect(record["create_sent"] == nil && record["credits_sent"] == nil)
             #expect((try await harness.redis.send("TTL", key).int ?? 0) > 365 * 86_400)
             // The lock goes after the event and the mark, as the job's last step: once the job has settled.
-            try await harness.waitUntilIdle()
             #expect(try await harness.redis.send("EXISTS", "\(harness.namespace):{registration}:lock:u-1").int == 0)
 
             // Another job for the same user (a caller retrying) does nothing twice.
