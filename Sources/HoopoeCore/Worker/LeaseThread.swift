@@ -10,7 +10,8 @@ import Redis
 /// Redis connections have their own threads as well (decision 0001), so a renewal needs no cooperative thread from
 /// its timer to its reply (decision 0032).
 ///
-/// Its sleep is this thread's own timer, not `Task.sleep`, whose wake-up is not promised to avoid the global pool.
+/// Its sleep is this thread's own timer, not `Task.sleep`, whose wake-up is not promised to avoid the global pool, and
+/// runs on the monotonic clock (``MonotonicCondition``): a wall clock stepped back delayed every renewal by the step.
 ///
 /// - Note: `@unchecked Sendable` is sound because `jobs`, `timers`, `nextTimer`, `stopped` and `cancelledBeforeArmed` are only touched while
 ///   holding `condition`.
@@ -21,7 +22,7 @@ final class LeaseThread: TaskExecutor, @unchecked Sendable {
         let fire: @Sendable () -> Void
     }
 
-    private let condition = NSCondition()
+    private let condition = MonotonicCondition()
     private var jobs: [UnownedJob] = []
     private var timers: [Timer] = []
     private var nextTimer = 0
@@ -108,7 +109,7 @@ final class LeaseThread: TaskExecutor, @unchecked Sendable {
             if stopped { break }
             if let next = timers.map(\.deadline).min() {
                 let seconds = Double((next - now).components.seconds) + Double((next - now).components.attoseconds) / 1e18
-                _ = condition.wait(until: Date(timeIntervalSinceNow: max(0, seconds)))
+                condition.wait(seconds: max(0, seconds))
             } else {
                 condition.wait()
             }
