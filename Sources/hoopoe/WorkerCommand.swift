@@ -180,6 +180,18 @@ struct WorkerService: Service {
             worker.shutdown()
         }
         beating.cancel()
+        // A beat in flight lands before the record goes (within a second): on its own connection, it could land after
+        // the removal and bring the stopped worker back for a TTL (15 s), in health-check and the process list.
+        let (ended, signal) = AsyncStream<Void>.makeStream()
+        Task {
+            await beating.value
+            signal.yield()
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(1))
+            signal.yield()
+        }
+        for await _ in ended { break }
         await heartbeat.remove(within: .seconds(1))
     }
 
