@@ -8,6 +8,29 @@ import Testing
 /// The worker's log lines: one per job start, finish and failure, with id, type, queue, attempt and
 /// duration; `LOG_FORMAT=json` gives one JSON object a line; phone numbers never appear whole.
 @Suite struct WorkerLogTests {
+    /// Dead jobs whose invalid type is 60 KB were logged with it whole: 60 KB lines, which the worker's threads wrote
+    /// into stderr at once, spliced into each other past a pipe's atomic 4 KiB (a review saw 2 of 308 lines broken), and
+    /// which Docker and CRI split at 16 KB. Each value is cut (after masking), and every line is whole JSON.
+    @Test func aLineIsBoundedAndWholeWhenManyJobsFailAtOnce() async throws {
+        let h = try CLIHarness()
+        let stream = h.jobs.keys("default").stream
+        let type = String(repeating: "t", count: 60_000)
+        for n in 0..<40 {
+            try await h.redis.send("XADD", stream, "*", "job", #"{"id":"big-\#(n)","type":"\#(type)","payload":{"phone":"09121234567"}}"#)
+        }
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--concurrency", "20"], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info", "LOG_FORMAT": "json",
+        ])
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 40 }, "\(worker.output.suffix(2000))")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0)
+        let lines = worker.output.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 40)
+        #expect(lines.allSatisfy { JSONValue.parse(Array($0.utf8)) != nil }, "every line is JSON")
+        #expect(lines.allSatisfy { $0.utf8.count < 16_384 }, "longest line \(lines.map(\.utf8.count).max() ?? 0) bytes")
+        #expect(worker.output.contains("(60000 characters)"), "a cut value says how long it was")
+    }
+
     @Test func jsonLinesPerJobWithPhoneNumbersMasked() async throws {
         let h = try CLIHarness()
         let stream = h.jobs.keys("default").stream

@@ -2,10 +2,10 @@
 ///
 /// The masks run when the text is shown, and match 10 to 15 digits: a phone number cut to nine (`091212345…`) was
 /// shown as it stood. Cut back to before the number instead.
-enum TextCut {
+public enum TextCut {
     /// The first `limit` Unicode scalars of `text` (all of it when shorter), without a number the cut went through;
     /// `cut` tells whether anything was left out.
-    static func prefix(_ text: String, scalars limit: Int) -> (text: String, cut: Bool) {
+    public static func prefix(_ text: String, scalars limit: Int) -> (text: String, cut: Bool) {
         let scalars = text.unicodeScalars
         guard scalars.count > limit else { return (text, false) }
         var kept = String(String.UnicodeScalarView(scalars.prefix(limit)))
