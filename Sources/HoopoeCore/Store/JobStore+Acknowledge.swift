@@ -206,14 +206,21 @@ extension JobStore {
     /// KEYS[1] history:ids · KEYS[2] history:jobs · KEYS[3] history (the legacy sorted set, emptied)
     /// ARGV[1] history max jobs · ARGV[2] history max age (s) · ARGV[3] now (Unix s) · ARGV[4] `1`: trim by age ·
     /// ARGV[5] how many of the batch's jobs had finished before · ARGV[6...] the batch's job ids (when ARGV[5] > 0)
-    /// Returns the list's length before the trims.
-    func keepHistory(_ upkeep: HistoryUpkeep) async throws {
+    /// Returns {the list's length before the trims, how many records the age trim removed}.
+    ///
+    /// - Returns: how many records the age trim removed: ``historyAgeTrimBatch`` when more may be past the age cap.
+    @discardableResult
+    func keepHistory(_ upkeep: HistoryUpkeep) async throws -> Int {
         let k = keys(upkeep.queue)
         var arguments = [
             String(upkeep.limits.maxJobs), String(upkeep.limits.maxAgeSeconds), HistoryRecord.number(upkeep.now), upkeep.byAge ? "1" : "0",
             String(upkeep.refinished),
         ]
         if upkeep.refinished > 0 { arguments.append(contentsOf: upkeep.jobIDs) }
-        try await redis.run(Self.historyUpkeepScript, keys: [k.historyIDs, k.historyJobs, k.legacyHistory], arguments: arguments)
+        let reply = try await redis.run(Self.historyUpkeepScript, keys: [k.historyIDs, k.historyJobs, k.legacyHistory], arguments: arguments)
+        return reply.array?.last?.int ?? 0
     }
+
+    /// The most records one age trim removes (history.lua's `history_trim_age`).
+    static let historyAgeTrimBatch = 1000
 }

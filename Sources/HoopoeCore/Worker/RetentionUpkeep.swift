@@ -12,7 +12,9 @@ import Logging
 struct RetentionUpkeep: BackgroundStep {
     let store: JobStore
     let options: WorkerOptions
-    /// The history's caps, nil when this worker keeps none (then it leaves the history alone: another worker's).
+    /// The history's caps, nil when this worker keeps none: then it trims by age alone, with its
+    /// ``WorkerOptions/historyMaxAge`` (a queue's history, personal data and all, stayed for good once its workers were
+    /// set to keep none), and leaves the count to the workers that keep history.
     let historyLimits: JobStore.HistoryLimits?
     let logger: Logger
 
@@ -23,9 +25,18 @@ struct RetentionUpkeep: BackgroundStep {
     /// tried again next round, and does not keep the others from theirs. Then the queues no live worker serves, by one
     /// worker a round.
     func round() async throws {
-        for queue in options.queues.names { await trim(queue, deadSet: options.deadSetLimits, history: historyLimits) }
+        for queue in options.queues.names { await trim(queue, deadSet: options.deadSetLimits, history: history) }
         await trimUnservedQueues()
     }
+
+    /// The history caps this worker trims to: its own, or by age alone when it keeps none.
+    private var history: JobStore.HistoryLimits {
+        historyLimits ?? JobStore.HistoryLimits(maxJobs: Int(Int32.max), maxAgeSeconds: Int(options.historyMaxAge.seconds.rounded(.up)))
+    }
+
+    /// The most age trims a queue gets in one round: one removes at most ``JobStore/historyAgeTrimBatch`` records, and a
+    /// queue finishing more than that a minute (or an age cap just lowered) fell further behind each round.
+    static let ageTrimsPerRound = 50
 
     /// A queue no live worker has served for an hour (retired, renamed, or its workers all stopped) is trimmed by age,
     /// with this worker's age caps, by whichever worker takes the round's turn: otherwise its dead jobs and its finished
@@ -37,7 +48,7 @@ struct RetentionUpkeep: BackgroundStep {
             guard try await store.takeUnservedTrimTurn(owner: options.consumer, hold: interval * 0.75) else { return }
             let byAge = Int(Int32.max)
             let deadSet = JobStore.DeadSetLimits(maxJobs: byAge, maxAge: options.deadSetLimits.maxAge, eventsMaxLength: options.deadSetLimits.eventsMaxLength)
-            let history = historyLimits.map { JobStore.HistoryLimits(maxJobs: byAge, maxAgeSeconds: $0.maxAgeSeconds) }
+            let history = JobStore.HistoryLimits(maxJobs: byAge, maxAgeSeconds: self.history.maxAgeSeconds)
             for queue in try await store.queuesUnservedPastGrace(now: Date().timeIntervalSince1970, servedHere: Set(options.queues.names), round: interval) {
                 await trim(queue, deadSet: deadSet, history: history)
             }
@@ -46,17 +57,20 @@ struct RetentionUpkeep: BackgroundStep {
         }
     }
 
-    /// Trims `queue`'s dead set to `deadSet` and, when this worker keeps history, its history to `history`.
-    private func trim(_ queue: String, deadSet: JobStore.DeadSetLimits, history: JobStore.HistoryLimits?) async {
+    /// Trims `queue`'s dead set to `deadSet` and its history to `history`, by age until nothing more is past it (at
+    /// most ``ageTrimsPerRound`` calls).
+    private func trim(_ queue: String, deadSet: JobStore.DeadSetLimits, history: JobStore.HistoryLimits) async {
         let now = Date().timeIntervalSince1970
         do {
             _ = try await store.trimDeadSet(queue: queue, limits: deadSet, now: now)
         } catch {
             logger.warning("could not trim the dead set to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }
-        guard let history else { return }
         do {
-            try await store.keepHistory(.init(queue: queue, limits: history, now: now, byAge: true, refinished: 0, jobIDs: []))
+            for _ in 0..<Self.ageTrimsPerRound {
+                let removed = try await store.keepHistory(.init(queue: queue, limits: history, now: now, byAge: true, refinished: 0, jobIDs: []))
+                if removed < JobStore.historyAgeTrimBatch { break }
+            }
         } catch {
             logger.warning("could not trim the job history to its caps; trying again next round", metadata: ["queue": "\(queue)", "error": "\(error)"])
         }

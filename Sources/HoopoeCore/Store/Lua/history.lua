@@ -111,9 +111,12 @@ end
 -- Keeps the history within its caps (JobStore.HistoryLimits): by age when `byAge` (and the legacy set with it), and
 -- by count once the list is over `cap` by more than 1 % (down to the cap, at most 1000 a call). `size` is the list's
 -- length after the add.
+-- Returns how many records the age trim removed (1000: there may be more past the age cap).
 local function history_trim(ids, records, legacy, size, cap, maxAge, now, byAge)
   local cutoff = now - maxAge
-  if byAge then size = size - history_trim_age(ids, records, cutoff) end
-  size = history_trim_count(ids, records, size, cap, nil)
+  local aged = 0
+  if byAge then aged = history_trim_age(ids, records, cutoff) end
+  size = history_trim_count(ids, records, size - aged, cap, nil)
   if byAge then history_drain_legacy(legacy, records, cutoff, cap - size) end
+  return aged
 end

@@ -8,5 +8,5 @@ while seen > 0 and i <= #ARGV do
   i = i + 1
 end
 local size = redis.call('LLEN', KEYS[1])
-history_trim(KEYS[1], KEYS[2], KEYS[3], size, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1')
-return size
+local aged = history_trim(KEYS[1], KEYS[2], KEYS[3], size, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1')
+return {size, aged}
