@@ -161,7 +161,11 @@ public struct HistoryRecord: Sendable, Equatable {
         encoded(envelopeJSON: envelope.map(Self.kept) ?? [])
     }
 
-    /// `envelope` encoded, without its payload when that would make it larger than ``maxEnvelopeBytes``.
+    /// `envelope` encoded, without its payload when that would make it larger than ``maxEnvelopeBytes``; and when that
+    /// is not enough, without the bulk outside it too: the fields this release does not know (a client's 300 KB `note`,
+    /// kept whole before: ~3 GB for a queue's 10,000 records), `failed_attempts` past the last ``FailedAttempt/maxKept``
+    /// and their errors cut, the type, queue and unique key cut. The dead set's copy is bounded the same way (``Worker``'s
+    /// `bury`).
     static func kept(_ envelope: JobEnvelope) -> [UInt8] {
         let bytes = envelope.encoded()
         guard bytes.count > maxEnvelopeBytes else { return bytes }
@@ -169,6 +173,17 @@ public struct HistoryRecord: Sendable, Equatable {
         copy.payload = .string("(not kept in history: the envelope is \(bytes.count) bytes, over \(maxEnvelopeBytes))")
         copy.lastError = copy.lastError.map { TextCut.prefix($0, scalars: 1024).text }
         copy.deadReason = copy.deadReason.map { TextCut.prefix($0, scalars: 1024).text }
+        let kept = copy.encoded()
+        guard kept.count > maxEnvelopeBytes else { return kept }
+        let withheld = copy.withheldKeys  // among the other fields: their names stay
+        copy.otherFields = nil
+        copy.withheldKeys = withheld
+        copy.failedAttempts = copy.failedAttempts.map {
+            Array($0.suffix(FailedAttempt.maxKept)).map { FailedAttempt(attempt: $0.attempt, at: $0.at, error: TextCut.prefix($0.error, scalars: 256).text) }
+        }
+        copy.type = TextCut.prefix(copy.type, scalars: 256).text
+        copy.queue = TextCut.prefix(copy.queue, scalars: 256).text
+        copy.uniqueKey = copy.uniqueKey.map { TextCut.prefix($0, scalars: 256).text }
         return copy.encoded()
     }
 

@@ -92,6 +92,22 @@ import Testing
 
     /// The one redaction rule: a type's secret payload keys never reach the history; phone numbers are kept there
     /// (as in the dead set) and masked wherever a record is shown.
+    /// A record is bounded whatever the envelope holds: a field this release does not know (a client's 100 KB `note`,
+    /// written with a plain XADD: "unknown fields are kept") was stored whole in the record, only the payload dropped.
+    @Test func aRecordStaysSmallWhenTheEnvelopesBulkIsOutsideItsPayload() async throws {
+        let h = try EngineHarness()
+        let note = String(repeating: "n", count: 100_000)
+        try await h.redis.send("XADD", h.jobs.keys("default").stream, "*", "job",
+            #"{"id":"bulky","type":"test.verdicts","queue":"default","payload":{"verdict":"ok"},"attempt":0,"enqueued_at":1,"note":"\#(note)"}"#)
+        let (worker, task) = h.startWorker(registry, options: .fastTest())
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await record(h, "bulky") != nil })
+        worker.shutdown()
+        try await task.value
+        let stored = try await h.redis.send("HSTRLEN", h.jobs.keys("default").historyJobs, "bulky").int ?? 0
+        #expect(stored > 0 && stored <= HistoryRecord.maxEnvelopeBytes + 1_024, "\(stored) bytes")
+        #expect(try await record(h, "bulky")?.envelope?.id == "bulky")
+    }
+
     @Test func aSecretPayloadKeyIsNotKeptInHistory() async throws {
         let h = try EngineHarness()
         try await enqueue(h, id: "secret", verdict: "ok", password: "hunter2-secret")
