@@ -20,6 +20,25 @@ import Testing
         #expect(try await harness.get("/job?id=missing").text.contains("No job"))
     }
 
+    /// Today's counters by outcome showed processed, failed, retried, dead and discarded only: an SMS put off by quiet
+    /// hours (deferred) or a job that came before its run_at (early) showed under no outcome.
+    @Test func theQueuesPageCountsDeferredAndEarlyJobs() async throws {
+        let harness = try DashboardHarness()
+        try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]))
+        let utc = DateFormatter()
+        utc.locale = Locale(identifier: "en_US_POSIX")
+        utc.timeZone = TimeZone(identifier: "UTC")
+        utc.dateFormat = "yyyy-MM-dd"
+        for day in Set([Date(), Date() + 30].map(utc.string(from:))) {  // today's, and tomorrow's near midnight
+            _ = try await harness.redis.send("HSET", harness.jobs.keys("default").stats(day: day), "deferred:sms.send", "3", "early:diag.record", "2", "processed:diag.record", "5")
+        }
+        let page = try await harness.get("/queues").text
+        let row = try #require(page.range(of: "<tr><td>default</td>").map { String(page[$0.lowerBound...].prefix(while: { $0 != "\n" })) })
+        #expect(page.contains(">Deferred</th>") && page.contains(">Early</th>"), "the columns")
+        let expected = #"<td class="num">5</td><td class="num">0</td><td class="num">0</td><td class="num">0</td><td class="num">0</td><td class="num">3</td><td class="num">2</td>"#
+        #expect(row.contains(expected), "\(row)")
+    }
+
     /// A `queue=` that names no known queue (new since the queue list was cached, or a typo) shows that queue, empty,
     /// never another queue's jobs with its "delete all" beside them; one that is no queue name says so.
     @Test func anUnknownQueueShowsItselfNotAnotherQueue() async throws {

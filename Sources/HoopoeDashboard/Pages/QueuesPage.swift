@@ -14,7 +14,9 @@ extension Dashboard {
         for name in names {
             infos.append(try await jobs.info(queue: name))
             let today = try await jobs.counters(queue: name, day: Date())
-            let cells = ["processed", "failed", "retried", "dead", "discarded"].map { key -> HTML in "<td class=\"num\">\(today[key] ?? 0)</td>" }
+            // Deferred and early too: an SMS put off by quiet hours or the daily cap, or a job that came before its run_at,
+            // showed under no outcome.
+            let cells = ["processed", "failed", "retried", "dead", "discarded", "deferred", "early"].map { key -> HTML in "<td class=\"num\">\(today[key] ?? 0)</td>" }
             counterRows.append("<tr><td>\(name)</td>\(cells)</tr>")
         }
         let paused = try await jobs.pausedQueues()
@@ -27,7 +29,8 @@ extension Dashboard {
             (<code>hoopoe queue clear</code> does the same).</p>
             <h2>Today (UTC) by outcome</h2>
             <table class="counters"><thead><tr><th>Queue</th><th class="num">Processed</th><th class="num">Failed</th><th class="num">Retried</th>\
-            <th class="num">Dead</th><th class="num">Discarded</th></tr></thead><tbody>\(counterRows)</tbody></table>
+            <th class="num">Dead</th><th class="num">Discarded</th><th class="num" title="put off by the handler: a job enqueued in its place">Deferred</th>\
+            <th class="num" title="arrived before its run_at: moved to the scheduled set">Early</th></tr></thead><tbody>\(counterRows)</tbody></table>
             """
         return Page(title: "Queues", path: "/queues", readOnly: configuration.readOnly, body: body)
     }
