@@ -10,35 +10,36 @@ import NIOHTTPTypes
 /// which the rest of the body is read and dropped. 256 of them filled the connection cap, and the operators' browsers
 /// waited. This is a whole-request deadline, not an idle one: a slow sender is cut off however steadily it sends.
 /// The time a handler takes to answer is not counted (the deadline stops at the request's end and starts again at
-/// the response's).
-final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+/// the response's). Public: the worker's `/metrics` endpoint (`hoopoe worker --metrics-port`) has the same exposure and
+/// uses it too.
+public final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
 
     /// How long a whole request may take to arrive.
-    let limit: TimeAmount
+    public let limit: TimeAmount
     private var timer: Scheduled<Void>?
     /// Requests whose head has come and whose end has not.
     private var reading = 0
     /// Requests whose head has come and whose response has not ended.
     private var answering = 0
 
-    init(limit: TimeAmount) {
+    public init(limit: TimeAmount) {
         self.limit = limit
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { arm(context) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         arm(context)
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
             reading += 1
@@ -51,7 +52,7 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // A response is done: the next request's time starts, or the rest of one still arriving (a body the guard
         // refused unread). Not while a later request, arrived whole (pipelined), is being answered: its handler's time
         // is not counted.
@@ -62,12 +63,12 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         disarm()
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         disarm()
     }
 

@@ -18,8 +18,12 @@ enum HoopoeFunctions {
         KeeperService(keeper: FunctionLibraryKeeper(loader: FunctionLibraryLoader(library: library, redis: redis), logger: logger))
     }
 
-    private struct KeeperService: Service {
+    /// Named by its ``description``: a `ServiceGroup` logs `"\(service)"` at debug when it starts and stops each
+    /// service, and without one that was every field, the keeper's whole function library (26 KB of Lua a line).
+    private struct KeeperService: Service, CustomStringConvertible {
         let keeper: FunctionLibraryKeeper
+
+        var description: String { "HoopoeFunctions" }
 
         func run() async throws {
             await cancelWhenGracefulShutdown { [keeper] in await keeper.run() }

@@ -96,11 +96,16 @@ struct SchedulerCommand: AsyncParsableCommand {
 }
 
 /// The scheduler as a service: runs until graceful shutdown, beating meanwhile.
-struct SchedulerService: Service {
+///
+/// Named by its ``description``: a `ServiceGroup` logs `"\(service)"` at debug when it starts and stops each service,
+/// and without one that was every field, the schedule's tasks with their payloads, secrets and all.
+struct SchedulerService: Service, CustomStringConvertible {
     let scheduler: JobScheduler
     let heartbeat: Heartbeat
     /// Reads Redis's clock and logs each task's next run.
     let announce: @Sendable () async -> Void
+
+    var description: String { "SchedulerService" }
 
     func run() async throws {
         // Graceful shutdown cancels the loops: a scheduler holds no work that needs draining. Its reach starts with the

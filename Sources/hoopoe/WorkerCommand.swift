@@ -165,10 +165,16 @@ struct WorkerCommand: AsyncParsableCommand {
 
 /// The worker as a swift-service-lifecycle service: graceful shutdown of the group shuts the worker down, and so does
 /// the group's cancellation (a member's failure), inside `Worker.run()`.
-struct WorkerService: Service {
+///
+/// Named by its ``description``: a `ServiceGroup` logs `"\(service)"` at debug when it starts and stops each service,
+/// and without one that was every field, down to the heartbeat's and the loggers' (as the function keeper's was its
+/// whole Lua library: lines of 26 KB).
+struct WorkerService: Service, CustomStringConvertible {
     let worker: Worker
     let heartbeat: Heartbeat
     let logger: Logger
+
+    var description: String { "WorkerService" }
 
     func run() async throws {
         guard try await firstBeat() else { return }  // stopped while waiting for Redis

@@ -111,7 +111,7 @@ import Testing
     }
 
     /// Every metric has `# HELP` and `# TYPE`; the queue gauges (ready, in flight, scheduled, dead, latency, paused) are
-    /// read from Redis at the scrape itself: a job enqueued just before a scrape is in it.
+    /// read from Redis for the scrapes: a job enqueued a second before a scrape is in it.
     @Test func everyMetricIsDocumentedAndQueueGaugesAreReadAtEachScrape() async throws {
         let h = try EngineHarness()
         let port = try RedisServer.freePort()
@@ -139,12 +139,115 @@ import Testing
         #expect(scrape.samples["hoopoe_queue_in_flight{queue=default}"] == 0 && scrape.samples["hoopoe_queue_metrics_up{}"] == 1)
         #expect((scrape.samples["hoopoe_queue_latency_seconds{queue=mail}"] ?? 0) > 0, "the paused queue's jobs wait")
 
-        // Fresh at each scrape: what is enqueued now is in the very next scrape.
+        // Fresh: what is enqueued now is in the next scrape a second on (the scrapes of a second share one read).
         _ = try await h.jobs.enqueueBatch((3..<5).map { (type: "diag.record", payload: h.diag(key: key, member: "m\($0)"), options: EnqueueOptions(queue: "mail")) })
+        try await Task.sleep(for: .seconds(1.2))
         #expect(try await scrapeAll(port: port).samples["hoopoe_queue_depth{queue=mail}"] == 5)
         _ = try await h.jobs.resume(queue: "mail")
         #expect(try await h.eventually { try await h.recorded(key).count == 5 })
+        try await Task.sleep(for: .seconds(1.2))
         let after = try await scrapeAll(port: port).samples
         #expect(after["hoopoe_queue_depth{queue=mail}"] == 0 && after["hoopoe_queue_paused{queue=mail}"] == 0, "\(after)")
+    }
+
+    /// Many scrapes at a time, each timed: `count` scrapes on `parallel` threads; the seconds the slowest took and the
+    /// whole burst took, and how many answered 200.
+    private func scrapeBurst(port: Int, count: Int, parallel: Int) async throws -> (ok: Int, slowest: Double, seconds: Double) {
+        let burst = """
+            import json, sys, time, urllib.request
+            from concurrent.futures import ThreadPoolExecutor
+            port, count, parallel = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+            def one(_):
+                started = time.monotonic()
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20) as r:
+                        ok = r.status == 200 and b"hoopoe_queue_depth" in r.read()
+                except OSError:
+                    ok = False
+                return ok, time.monotonic() - started
+            started = time.monotonic()
+            with ThreadPoolExecutor(parallel) as pool:
+                results = list(pool.map(one, range(count)))
+            print(json.dumps({"ok": sum(1 for ok, _ in results if ok), "slowest": max(s for _, s in results), "seconds": time.monotonic() - started}))
+            """
+        let child = try ChildProcess("/usr/bin/env", ["python3", "-c", burst, String(port), String(count), String(parallel)])
+        guard await child.wait(timeout: .seconds(120)) == 0 else { throw TestSupportError("burst failed: \(child.output)") }
+        let object = try JSONSerialization.jsonObject(with: Data(child.output.utf8)) as? [String: Any] ?? [:]
+        return (object["ok"] as? Int ?? 0, object["slowest"] as? Double ?? .infinity, object["seconds"] as? Double ?? .infinity)
+    }
+
+    /// How many times Redis ran `command` since its statistics were reset (`INFO commandstats`).
+    private func calls(_ command: String, on redis: RedisClient) async throws -> Int {
+        let info = try await redis.send("INFO", "commandstats").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):calls=") }
+        return line.flatMap { Int($0.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) } ?? 0
+    }
+
+    /// Scrapes that come together share one read of Redis (the queue gauges' `XLEN` counts the reads: a worker runs
+    /// none of its own). Each scrape ran its own, an `HGETALL` and a six-command pipeline a queue: thousands of
+    /// pipelined scrapes loaded Redis and the connections the worker's jobs share. A private `redis-server`: its
+    /// statistics count this worker's calls only.
+    @Test func scrapesTogetherShareOneReadOfRedis() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        defer { redis.close() }
+        let port = try RedisServer.freePort()
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default", "--metrics-port", String(port)], environment: [
+            "REDIS_URL": server.url, "HOOPOE_NAMESPACE": TestRedis.uniquePrefix("metrics-burst"), "LOG_LEVEL": "warning",
+        ])
+        defer { worker.signal(SIGKILL) }
+        #expect(try await eventually { (try? await scrapeAll(port: port))?.samples["hoopoe_queue_metrics_up{}"] == 1 }, "\(worker.output)")
+        _ = try await redis.send("CONFIG", "RESETSTAT")
+        try await Task.sleep(for: .seconds(1.2))  // past the last read's second: the burst makes its own
+
+        let burst = try await scrapeBurst(port: port, count: 400, parallel: 40)
+        let reads = try await calls("xlen", on: redis)
+        #expect(burst.ok == 400, "\(burst) \(worker.output)")
+        // One read a second at most, with a read under way shared: a second's scrapes and its neighbours'.
+        #expect(reads >= 1 && reads <= Int(burst.seconds) + 2, "\(reads) reads of Redis for 400 scrapes in \(burst.seconds) s")
+    }
+
+    /// Redis stopped: a scrape arrives within 3 s (before a Prometheus's `scrape_timeout` loses it) and says
+    /// `hoopoe_queue_metrics_up 0`, the queue gauges keeping their last values. Each one took the client's reconnect
+    /// window (~5.5 s) and a Prometheus with a shorter timeout lost the whole scrape, the 0 never recorded.
+    @Test func aScrapeWhileRedisIsDownArrivesInTimeSayingSo() async throws {
+        let server = try RedisServer()
+        let port = try RedisServer.freePort()
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--queues", "default", "--metrics-port", String(port)], environment: [
+            "REDIS_URL": server.url, "HOOPOE_NAMESPACE": TestRedis.uniquePrefix("metrics-down"), "LOG_LEVEL": "warning",
+        ])
+        defer { worker.signal(SIGKILL) }
+        #expect(try await eventually { (try? await scrapeAll(port: port))?.samples["hoopoe_queue_metrics_up{}"] == 1 }, "\(worker.output)")
+
+        server.kill()
+        try await Task.sleep(for: .seconds(1.2))  // past the last read's second
+        // One after another, each timed by the client: the first starts a read, the next ones find it under way (a read
+        // with Redis away lasts the reconnect window).
+        for round in 0..<3 {
+            let scrape = try await timedScrape(port: port)
+            #expect(scrape.seconds < 3, "scrape \(round) took \(scrape.seconds) s")
+            #expect(scrape.samples["hoopoe_queue_metrics_up{}"] == 0, "scrape \(round): \(scrape.samples)")
+            #expect(scrape.samples["hoopoe_queue_depth{queue=default}"] == 0, "the last values kept: \(scrape.samples)")
+        }
+        // As many at once as the endpoint serves: none waits past the bound either.
+        let burst = try await scrapeBurst(port: port, count: 32, parallel: 32)
+        #expect(burst.ok == 32 && burst.slowest < 3, "\(burst)")
+    }
+
+    /// One scrape, timed by the client from its connect to the body's end, and its samples as `name{label=value,...}`.
+    private func timedScrape(port: Int) async throws -> (seconds: Double, samples: [String: Double]) {
+        let scrape = """
+            import json, re, sys, time, urllib.request
+            started = time.monotonic()
+            text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=20).read().decode()
+            seconds = time.monotonic() - started
+            found = re.findall(r'^(hoopoe_[a-z_]+)(?:\\{([^}]*)\\})? (\\S+)$', text, re.M)
+            samples = {name + "{" + labels.replace('\"', '') + "}": float(value) for name, labels, value in found}
+            print(json.dumps({"seconds": seconds, "samples": samples}))
+            """
+        let child = try ChildProcess("/usr/bin/env", ["python3", "-c", scrape, String(port)])
+        guard await child.wait(timeout: .seconds(30)) == 0 else { throw TestSupportError("scrape failed: \(child.output)") }
+        let object = try JSONSerialization.jsonObject(with: Data(child.output.utf8)) as? [String: Any] ?? [:]
+        return (object["seconds"] as? Double ?? .infinity, object["samples"] as? [String: Double] ?? [:])
     }
 }

@@ -2,8 +2,8 @@
 
 Each such connection held one of the worker's file descriptors for ever; at the process's limit it could open no Redis
 connection, so it fetched nothing and its heartbeat stopped (and a liveness probe restarted it). The endpoint now
-serves a bounded number of connections at once and closes one that sends no complete request within its idle timeout
-(PrometheusEndpoint.swift).
+serves a bounded number of connections at once and closes one that sends no complete request within 10 s, however
+steadily it trickles its body (PrometheusEndpoint.swift, RequestDeadline).
 """
 import os
 import secrets
@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -20,8 +21,12 @@ import redis
 from fakes import ROOT, hoopoe_binary
 
 HALF_SENT = b"GET /metrics HTTP/1.1\r\nHost: x\r\n"  # no blank line: the request never ends
+# A whole head, and a body that never ends: chunks of a byte, a few seconds apart.
+CHUNKED_HEAD = b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+CHUNK = b"1\r\nx\r\n"
+CHUNK_EVERY = 3
 HELD = 300
-# The endpoint's cap (PrometheusEndpoint.maxConnections) and idle timeout, as the code sets them.
+# The endpoint's cap (PrometheusEndpoint.maxConnections) and request timeout, as the code sets them.
 CAP = 32
 IDLE_TIMEOUT = 10
 
@@ -91,6 +96,27 @@ class MetricsPortUnderHeldConnections(unittest.TestCase):
             except OSError:
                 pass
 
+    def trickle(self, count, stop):
+        """Opens `count` connections that each send a request's head, then its chunked body a chunk every few seconds
+        until `stop` is set; returns them (closed by tearDown)."""
+        trickling = []
+        for _ in range(count):
+            connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            connection.sendall(CHUNKED_HEAD)
+            trickling.append(connection)
+            self.held.append(connection)
+
+        def send_chunks():
+            while not stop.wait(CHUNK_EVERY):
+                for connection in trickling:
+                    try:
+                        connection.sendall(CHUNK)
+                    except OSError:
+                        pass  # closed by the server: what is asked of it
+
+        threading.Thread(target=send_chunks, daemon=True).start()
+        return trickling
+
     def diag_runs(self, key):
         return int(self.redis.get(key) or 0)
 
@@ -122,6 +148,28 @@ class MetricsPortUnderHeldConnections(unittest.TestCase):
         status, body = self.scrape()
         self.assertEqual(status, 200)
         self.assertIn(b"hoopoe_", body)
+
+    def test_bodies_trickled_on_every_connection_do_not_lock_out_a_scrape(self):
+        # Every connection the endpoint serves at once, each sending its body a chunk every few seconds: the idle
+        # timeout restarted at each chunk, so they held the endpoint for ever and every scrape timed out in the backlog.
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+        trickling = self.trickle(CAP, stop)
+        time.sleep(1)
+        started = time.monotonic()
+        status, body = self.scrape(timeout=IDLE_TIMEOUT + 5)
+        self.assertEqual(status, 200)
+        self.assertIn(b"hoopoe_queue_depth", body)
+        self.assertLess(time.monotonic() - started, IDLE_TIMEOUT + 5)
+        # The trickling connections were closed by the server, though they kept sending (it may have answered the
+        # request's head first: the handler does not read the body).
+        for connection in trickling:
+            connection.settimeout(5)
+            try:
+                while connection.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass  # closed with our chunks unread: a reset is a close too
 
 
 if __name__ == "__main__":

@@ -227,7 +227,7 @@ public final class Worker: Sendable {
     /// turned into buffered jobs, and the next `XREADGROUP` written, where it was read, with no thread woken between
     /// one fetch and the next. Only the runners the jobs are for are woken.
     private func fetchLoop(fetcher: Int, queue: String?) async {
-        var failures = 0
+        var failures = RepeatedFailure()
         var receipts = FetchReceipts()
         while fetches {
             let connection: RedisConnection
@@ -236,9 +236,8 @@ public final class Worker: Sendable {
                     connection = try await jobs.store.makeFetchConnection(queue: queue)
                 } catch {
                     if !fetches { break }
-                    failures += 1
                     receipts.failed(error)
-                    await fetchFailed(failures, error)
+                    await fetchFailed(&failures, error)
                     continue
                 }
             } else {
@@ -256,7 +255,7 @@ public final class Worker: Sendable {
     /// until a failure calls for a new connection (true: the queue's slot may live elsewhere now, and a new connection
     /// asks the map again). Elsewhere the connection reconnects by itself, and is kept.
     private func fetchRounds(
-        fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout Int, receipts: inout FetchReceipts
+        fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout RepeatedFailure, receipts: inout FetchReceipts
     ) async -> Bool {
         fetchClients.withLock { $0[fetcher] = connection }
         var shuffle = SplitMix64()
@@ -279,7 +278,7 @@ public final class Worker: Sendable {
                 // A missing group (the stream was deleted) is created again by the store before it throws.
                 let fetched = try await jobs.store.fetch(
                     on: connection, consumer: options.consumer, count: want, block: options.fetchBlock, queues: active)
-                failures = 0
+                if failures.count > 0 { fetchWorks(&failures) }
                 depth.record(fetched, wanted: want, bufferWasEmpty: buffer.count == 0)
                 buffer.setFetchDepth(depth.current)
                 placement.record(backlog: depth.backlog)
@@ -290,9 +289,8 @@ public final class Worker: Sendable {
                 if !refused.isEmpty { await handBack(refused) }
             } catch {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
-                failures += 1
                 receipts.failed(error)
-                await fetchFailed(failures, error)
+                await fetchFailed(&failures, error)
                 if queue != nil { return true }
             }
         }
@@ -325,10 +323,20 @@ public final class Worker: Sendable {
         receipts.lookedForLostReply()
     }
 
-    /// Logs a failed fetch and waits before the next: 100 ms after the first failure, doubling up to 2 s.
-    private func fetchFailed(_ failures: Int, _ error: any Error) async {
-        logger.warning("fetch failed (attempt \(failures)); retrying", metadata: ["error": "\(error)"])
-        try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures, 6)))))
+    /// Logs a failed fetch (the first at once, then as ``RepeatedFailure`` says) and waits before the next: 100 ms
+    /// after the first failure, doubling up to 2 s.
+    private func fetchFailed(_ failures: inout RepeatedFailure, _ error: any Error) async {
+        if let problem = failures.failed(error) {
+            logger.warning(
+                "fetch failed (attempt \(failures.count)); retrying (said again when the error changes, or in a minute)",
+                metadata: ["error": "\(problem)"])
+        }
+        try? await Task.sleep(for: .milliseconds(min(2000, 50 * (1 << min(failures.count, 6)))))
+    }
+
+    /// A fetch that worked after failures: said once, the failures' lines having said nothing of the end.
+    private func fetchWorks(_ failures: inout RepeatedFailure) {
+        if let count = failures.succeeded() { logger.notice("fetch works again after \(count) failed attempts") }
     }
 
     /// Starts a task for runner `slot` that runs `operation` (the slot's loop). It starts on the global pool; the loop
@@ -434,16 +442,37 @@ public final class Worker: Sendable {
         }
     }
 
-    /// Runs `step` every interval (± its jitter) until cancelled; a round under way is finished first.
+    /// Runs `step` every interval (± its jitter) until cancelled; a round under way is finished first. A failing step
+    /// is logged by name, as ``RepeatedFailure`` says: during a Redis outage each round of each step (recovery every
+    /// 2 s, promotion, the pause and cancel watches every 500 ms) logged "background step failed", naming none.
     private func repeatRounds(of step: any BackgroundStep) async {
+        let name = Self.name(of: step)
+        var failures = RepeatedFailure()
         while !Task.isCancelled {
             do {
                 try await step.round()
+                if let count = failures.succeeded() { logger.notice("background step \(name) works again after \(count) failed rounds") }
             } catch {
-                logger.warning("background step failed; will retry", metadata: ["error": "\(error)"])
+                if let problem = failures.failed(error) {
+                    logger.warning(
+                        "background step \(name) failed (\(failures.count) in a row); will retry (said again when the error changes, or in a minute)",
+                        metadata: ["error": "\(problem)"])
+                }
             }
             let factor = 1 + step.jitter * Double.random(in: -1...1)
             try? await Task.sleep(for: step.interval * factor)
+        }
+    }
+
+    /// What the log calls `step`.
+    private static func name(of step: any BackgroundStep) -> String {
+        switch step {
+        case is JobRecovery: "recovery"
+        case is JobPromotion: "promotion"
+        case is PauseWatch: "pause watch"
+        case is CancelWatch: "cancel watch"
+        case is RetentionUpkeep: "retention upkeep"
+        default: "\(type(of: step))"
         }
     }
 
@@ -481,3 +510,35 @@ public final class Worker: Sendable {
     }
 }
 
+/// A failure that repeats (a fetch, a background step's round), as the log tells it: the first at once, then again only
+/// when its problem changes or ``repeatAfter`` has passed, and its end once. During a Redis outage every fetch and every
+/// round of each step said so: ~3,000 lines an hour a worker that said nothing new. As the heartbeat's "heartbeat not
+/// written", the line comes back when the problem changes; and each minute too, as "waiting for Redis before starting"
+/// does, so a log read from its end still shows what is failing.
+struct RepeatedFailure {
+    /// How long a problem unchanged goes unsaid (the lines say "in a minute").
+    static let repeatAfter = Duration.seconds(60)
+    /// Failures in a row.
+    private(set) var count = 0
+    /// The last failure's problem, as an operator reads it.
+    private var problem: String?
+    private var saidAt: ContinuousClock.Instant?
+
+    /// Counts a failure; returns its problem when it is to be logged (the first, a new one, or a minute after the last
+    /// line), nil when the last line said it.
+    mutating func failed(_ error: any Error, now: ContinuousClock.Instant = .now) -> String? {
+        count += 1
+        let problem = (error as? RedisError)?.operatorLine ?? "\(error)"
+        defer { self.problem = problem }
+        if problem == self.problem, let saidAt, now - saidAt < Self.repeatAfter { return nil }
+        saidAt = now
+        return problem
+    }
+
+    /// Ends the failures: their count, to say so once; nil when there were none.
+    mutating func succeeded() -> Int? {
+        guard count > 0 else { return nil }
+        defer { self = RepeatedFailure() }
+        return count
+    }
+}

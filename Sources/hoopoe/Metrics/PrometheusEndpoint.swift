@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeDashboard
 import Hummingbird
 import HummingbirdCore
 import NIOCore
@@ -10,17 +11,23 @@ import ServiceLifecycle
 ///
 /// Every metric is registered straight in ``registry`` with its help text (``JobMetrics``, ``QueueGauges``), so the
 /// output has a `# HELP` and a `# TYPE` line for each. (Not through swift-metrics: its factory registers without help
-/// text.) Before each scrape is written out, `beforeScrape` runs: the queue gauges are read from Redis then.
+/// text.) Before each scrape is written out, `beforeScrape` runs: the queue gauges are brought up to date then
+/// (``QueueGauges/refresh()``: one Redis read at a time, shared by the scrapes of a second, waited for at most 2 s).
 ///
 /// The port is bound on every address (a Prometheus in another pod scrapes it), so anyone who reaches it may hold
 /// connections open: each half-sent request held a file descriptor for ever, and at the process's limit the worker
 /// could open no Redis connection (no fetch, no heartbeat: its liveness probe then restarted it). So a connection that
-/// sends no complete request for ``idleTimeout`` is closed, and at most ``maxConnections`` are accepted at once (the
-/// rest wait in the kernel's backlog, holding none of this process's descriptors).
+/// sends no complete request within ``requestTimeout`` is closed, and at most ``maxConnections`` are accepted at once
+/// (the rest wait in the kernel's backlog, holding none of this process's descriptors).
+///
+/// That limit is a whole-request deadline (the dashboard's ``RequestDeadline``), not only the server's idle timeout:
+/// the idle timeout restarts at every part read, so 32 clients sending `GET /health` with a chunked body, a chunk every
+/// few seconds, held every connection for ever and each Prometheus scrape timed out waiting in the backlog.
 enum PrometheusEndpoint {
     static let registry = PrometheusCollectorRegistry()
-    /// How long a connection may go without a complete request (a scrape sends one at once).
-    static let idleTimeout = TimeAmount.seconds(10)
+    /// How long a request may take to arrive whole, head and body, from the connection's opening or its last response
+    /// (a scrape sends its request at once); also how long a connection may sit idle between requests.
+    static let requestTimeout = TimeAmount.seconds(10)
     /// Connections served at once: a few Prometheus servers and a curl need a handful.
     static let maxConnections = 32
 
@@ -38,7 +45,8 @@ enum PrometheusEndpoint {
         }
         router.get("/health") { _, _ in "ok\n" }
         return Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadline(limit: requestTimeout)], idleTimeout: requestTimeout)),
             configuration: .init(address: .hostname(host, port: port), availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
             logger: logger)
     }
