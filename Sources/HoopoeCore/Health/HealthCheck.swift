@@ -83,7 +83,18 @@ public struct HealthCheck: Sendable {
         do {
             try await step("redis", &findings, writeRefusalEndsTheRun: true) { [try await pingPooled()] }
             let processes = try await step("heartbeats", &findings, writeRefusalEndsTheRun: true) { try await jobs.liveProcesses() }
-            if let processes { findings.append(alive(processes)) }
+            if let processes {
+                let process = alive(processes)
+                // No fresh heartbeat: gone, or refused its writes. Under `maxmemory` nothing above was refused (`PING`
+                // and the prune's `ZREM` are taken), and every process was failed, restarted into the same refusal. A
+                // write of the kind a beat makes tells them apart.
+                if process.status == .fail {
+                    try await step("redis", &findings, writeRefusalEndsTheRun: true) {
+                        try await jobs.redis.send("SET", keys.writeProbe(options.host), "1", "PX", "1000")
+                    }
+                }
+                findings.append(process)
+            }
         } catch {
             let cause = findings.last.map { "\($0.name): \($0.message)" } ?? "no answer"
             let refusesWrites = error.refusesWrites

@@ -15,4 +15,7 @@ public struct HealthKeys: Sendable, Hashable {
     /// probe, each run's `EXPIRE` pushed the late one's member back by a day, and a probe more often than daily kept
     /// it for ever.
     public func canary(_ member: String) -> String { "\(namespace):health:canary:\(member)" }
+    /// The key the liveness check writes (a second's `SET … PX`) when it finds no fresh heartbeat of its process: that
+    /// write refused (`OOM`, `NOREPLICAS`, `MISCONF`) says Redis refuses the heartbeat too, not that the process is gone.
+    public func writeProbe(_ host: String) -> String { "\(namespace):health:write-probe:\(host)" }
 }

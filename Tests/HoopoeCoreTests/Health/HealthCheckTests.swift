@@ -292,6 +292,22 @@ struct HealthCheckTests {
         #expect(finding?.status == .warn && finding?.message.contains("refuses writes") == true && finding?.message.contains("NOREPLICAS") == true, "\(liveness.findings)")
         let deployment = await HealthCheck(jobs: jobs, options: HealthCheckOptions()).run()
         #expect(deployment.verdict == .unhealthy, "\(deployment.findings)")
+
+        // At `maxmemory` (noeviction) `PING` and the prune's `ZREM` are taken, and only the beats are refused: the
+        // process was failed for a heartbeat Redis would not store. Its own host's record expired here.
+        _ = try await redis.send("CONFIG", "SET", "min-replicas-to-write", "0")
+        _ = try await redis.send("ZADD", jobs.global.processes, "1", "gone-2")
+        _ = try await redis.send("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        _ = try await redis.send("CONFIG", "SET", "maxmemory", "1")
+        for _ in 0..<2 {  // and again, with nothing left to prune
+            let full = await HealthCheck(jobs: jobs, options: HealthCheckOptions(scope: .liveness, host: host)).run()
+            #expect(full.verdict == .healthy, "\(full.findings)")
+            #expect(full.finding("redis")?.message.contains("refuses writes") == true && full.finding("redis")?.message.contains("OOM") == true, "\(full.findings)")
+        }
+        _ = try await redis.send("CONFIG", "SET", "maxmemory", "0")
+        // Writes taken again and still no heartbeat of this host: gone, as before.
+        let gone = await HealthCheck(jobs: jobs, options: HealthCheckOptions(scope: .liveness, host: host)).run()
+        #expect(gone.verdict == .unhealthy && gone.finding("process")?.status == .fail, "\(gone.findings)")
     }
 
     /// Redis reading its data after a restart answers every command `-LOADING`: the liveness probe passes (a restart would
