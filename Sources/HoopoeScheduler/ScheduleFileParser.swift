@@ -306,7 +306,9 @@ struct ScheduleFileParser {
                 // YAML 1.1 reads `12:30` as 750 (sexagesimal), and Yams' conversion of a long one overflows (a trap).
                 throw PayloadProblem(message: "\(written) is a YAML 1.1 base-60 number (12:30 would be sent as 750); quote it to send text", node: node)
             case .int where !Self.isJSONNumber(written), .float where !Self.isJSONNumber(written) && !written.lowercased().hasSuffix("inf") && !written.lowercased().hasSuffix("nan"):
-                throw PayloadProblem(message: "\(written) is not a number as JSON writes it (YAML reads it as \(node.int.map(String.init) ?? node.float.map { "\($0)" } ?? "another number")); write it in decimal, or quote it to send text", node: node)
+                // Masked: the usual such value is an unquoted phone number, and this message goes to the scheduler's log.
+                let read = node.int.map(String.init) ?? node.float.map { "\($0)" } ?? "another number"
+                throw PayloadProblem(message: "\(PersonalDataMask.mask(written)) is not a number as JSON writes it (YAML reads it as \(PersonalDataMask.mask(read))); write it in decimal, or quote it to send text", node: node)
             case .int:
                 guard let value = node.int else { throw PayloadProblem(message: "\(written) does not fit a 64-bit integer; quote it to send text", node: node) }
                 return .integer(Int64(value))

@@ -21,7 +21,7 @@ struct WorkerCommand: AsyncParsableCommand {
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
             Started while Redis is unreachable, or refusing writes (a failed save, min-replicas-to-write unmet, \
-            maxmemory), the worker waits for it (logging "waiting for Redis before starting", trying at most every \
+            maxmemory, or READONLY: a replica, as during a failover), the worker waits for it (logging "waiting for Redis before starting", trying at most every \
             5 s) and starts once it answers; a login or database Redis refuses, a server \
             certificate that cannot be trusted, or a Sentinel master= name most sentinels answer they do not know \
             (for 30 s: sentinels configured at run time do not know it at first), exits 2.

@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import Redis
+import TestSupport
 import Testing
 
 @Suite struct EnqueueTests {
@@ -92,6 +93,31 @@ import Testing
         #expect(try await h.jobs.info(queue: "a").ready == 2, "the plain and the unique job of queue a")
         // One job alone throws its own error, as before.
         await #expect(throws: RedisError.self) { try await h.jobs.enqueue(type: "diag.record", payload: .null, options: EnqueueOptions(queue: "b")) }
+    }
+
+    /// A batch's XADDs unconfirmed by the replicas (`REDIS_WAIT_REPLICAS`, none in sync) threw `notReplicated` alone,
+    /// its delayed and unique jobs never sent, while the error said the writes had reached the primary: a caller that
+    /// trusted it lost them. They are sent, and the error names each job's outcome.
+    @Test func aBatchWhoseXADDsAreUnconfirmedStillSendsItsOtherJobs() async throws {
+        let h = try EngineHarness()
+        var configuration = try RedisConfiguration(url: try TestRedis.url())
+        configuration.waitReplicas = 1
+        configuration.waitTimeout = .milliseconds(50)
+        let durable = RedisClient(configuration: configuration)
+        defer { durable.close() }
+        let jobs = JobQueue(redis: durable, namespace: h.jobs.namespace)
+        do {
+            _ = try await jobs.enqueueBatch([
+                (type: "diag.record", payload: h.diag(key: "k", member: "1"), options: EnqueueOptions()),
+                (type: "diag.record", payload: h.diag(key: "k", member: "2"), options: EnqueueOptions(runAt: Date() + 3600)),
+            ])
+            Issue.record("no error without a replica")
+        } catch let error as EnqueueBatchError {
+            guard case .unknown = error.outcomes[0] else { Issue.record("the XADD: \(error.outcomes[0])"); return }
+            #expect("\(error.firstError)".contains("notReplicated") || (error.firstError as? RedisError)?.code == .notReplicated, "\(error.firstError)")
+        }
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.ready == 1 && info.scheduled == 1, "both written on the primary: \(info)")
     }
 
     /// EnqueueOptions.id promised idempotent re-sends, but a unique or once-only job sent again with its id (its first

@@ -72,13 +72,22 @@ extension JobStore {
         var plainSent = false
         if !plain.isEmpty {
             plainSent = true
-            var position = 0
-            let replies = try await redis.pipeline(plain, durable: true)
-            for index in jobs.indices where jobs[index].isPlain {
-                if position < replies.count, let message = replies[position].errorMessage {
-                    failures[index] = RedisError.reply(message, endpoint: endpoint, command: "XADD")
+            do {
+                var position = 0
+                let replies = try await redis.pipeline(plain, durable: true)
+                for index in jobs.indices where jobs[index].isPlain {
+                    if position < replies.count, let message = replies[position].errorMessage {
+                        failures[index] = RedisError.reply(message, endpoint: endpoint, command: "XADD")
+                    }
+                    position += 1
                 }
-                position += 1
+            } catch {
+                // One job: its error alone, as before. A batch: the XADDs may be in (`notReplicated`: on the primary; a
+                // connection lost after sending), and the scripted jobs are still sent: thrown here, they were never
+                // sent while the error said the writes had reached the primary.
+                guard jobs.count > 1 else { throw error }
+                let unknown = (error as? RedisError)?.outcomeUnknown ?? false
+                for index in jobs.indices where jobs[index].isPlain { failures[index] = unknown ? Self.NoAnswer(error: error) : error }
             }
         }
         if !scripted.isEmpty {

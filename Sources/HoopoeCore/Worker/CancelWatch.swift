@@ -63,12 +63,21 @@ struct CancelWatch: BackgroundStep {
             ? Worker.answer(id: envelope.id, type: envelope.type, queue: job.queue, outcome: "cancelled", attempt: envelope.attempt) : nil
         let settled: Bool
         do {
-            settled = try await store.answerCancel(
-                queue: job.queue, entryID: job.entryID, consumer: consumer,
-                job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
-        } catch let error as RedisError where error.code == .notReplicated {
-            // It ran on the primary (the canceller is told `cancelled`); only the replicas' confirmation is missing. Said
-            // to have failed, operators looked for a job that was cancelled.
+            do {
+                settled = try await store.answerCancel(
+                    queue: job.queue, entryID: job.entryID, consumer: consumer,
+                    job: .cancel(id: envelope.id, uniqueKey: envelope.uniqueKey, record: record, answer: answer))
+            } catch let error as RedisError where error.code == .notReplicated {
+                // A request withdrawn meanwhile left the entry this worker's (nothing written): the branch below puts
+                // the job back to run.
+                if (try? await store.pendingConsumer(queue: job.queue, entryID: job.entryID)) == consumer { throw error }
+                throw CancelledUnconfirmed(error: error)
+            }
+        } catch let unconfirmed as CancelledUnconfirmed {
+            let error = unconfirmed.error
+            // It ran on the primary and settled the job (the entry is no longer this worker's; the canceller is told
+            // `cancelled`); only the replicas' confirmation is missing. Said to have failed, operators looked for a job
+            // that was cancelled.
             _ = buffer.withdraw(queue: job.queue, entryID: job.entryID)
             leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
             logger.warning(
@@ -100,6 +109,9 @@ struct CancelWatch: BackgroundStep {
         leases.release(queue: job.queue, entryID: job.entryID, held: job.held)
         logger.info("cancelled job \(envelope.id) before it started, as asked", metadata: ["queue": "\(job.queue)", "type": "\(envelope.type)"])
     }
+
+    /// A cancel the primary settled that too few replicas confirmed.
+    private struct CancelledUnconfirmed: Error { let error: RedisError }
 
     /// Returns `job` to the buffer to run; handed back to its queue when the buffer refuses it (closed, or its queue
     /// paused meanwhile).

@@ -66,7 +66,8 @@ public struct SMSSendPayload: JobPayload, Equatable {
     ///   - queue: the queue (default `default`).
     ///   - runAt: send no earlier than this (nil: now).
     ///   - id: the job's id, for a caller that may cancel it (nil: a new one).
-    /// - Returns: the engine's answer; ``EnqueueResult/alreadyEnqueued(existingID:)`` when this id was enqueued before.
+    /// - Returns: the engine's answer; ``EnqueueResult/alreadyEnqueued(existingID:)`` when another job took the once-key
+    ///   before (the same job id sent again is reported `enqueued`/`scheduled`: it is in).
     @discardableResult
     public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil, id: String? = nil) async throws -> EnqueueResult {
         try await jobs.enqueue(self, options: EnqueueOptions(
