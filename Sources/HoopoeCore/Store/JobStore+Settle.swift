@@ -39,13 +39,15 @@ extension JobStore {
     /// held while the job is pending, and the enqueue gave it a day past the first run only.
     ///
     /// With `consumer`, a delivery no longer pending to it changes nothing and throws ``DeliveryTakenOver``.
+    /// `countedAt` (Unix s): the time its counters fall in, Redis's clock as the worker knows it (``ClockLead``).
     func retry(
-        queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String? = nil, consumer: String = ""
+        queue: String, entryID: String, jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String? = nil, consumer: String = "",
+        countedAt: Double = Date().timeIntervalSince1970
     ) async throws {
-        let lock = uniqueKey.map { (key: $0, seconds: Self.wholeSeconds(max(0, due - Date().timeIntervalSince1970) + 86_400)) }
+        let lock = uniqueKey.map { (key: $0, seconds: Self.wholeSeconds(max(0, due - countedAt) + 86_400)) }
         _ = try await reschedule(
             queue: queue, entryID: entryID, jobID: jobID, envelope: envelope, at: due, type: type, onlyIfEarly: false, counters: ["failed", "retried"],
-            uniqueLock: lock, consumer: consumer)
+            uniqueLock: lock, consumer: consumer, countedAt: countedAt)
     }
 
     /// Moves a job that arrived in the stream before its `run_at` to the scheduled set, acknowledging its entry,
@@ -69,10 +71,10 @@ extension JobStore {
     /// changed: thrown as ``DeliveryTakenOver``)
     private func reschedule(
         queue: String, entryID: String, jobID: String, envelope: [UInt8], at time: Double, type: String, onlyIfEarly: Bool, counters: [String],
-        uniqueLock: (key: String, seconds: String)? = nil, consumer: String
+        uniqueLock: (key: String, seconds: String)? = nil, consumer: String, countedAt: Double = Date().timeIntervalSince1970
     ) async throws -> Bool {
         let k = keys(queue)
-        let counted = QueueKeys.counterTime(Date())
+        let counted = QueueKeys.counterTime(Date(timeIntervalSince1970: countedAt))
         let reply = try await redis.run(
             Self.rescheduleScript,
             keys: [k.stream, k.scheduled, k.scheduledJobs, k.stats(day: counted.day), k.stats(hour: counted.hour), k.unique(uniqueLock?.key ?? "-")],

@@ -46,13 +46,18 @@ final class Acknowledger: Sendable {
     private let consumer: String
     /// Set by "stop now": a call Redis did not take is not tried again.
     private let cutoff: RetryCutoff
+    /// The time a queue's acknowledgements are counted at (the day's, the hour's and the minute's counters): Redis's
+    /// clock as near as the worker knows it (``ClockLead``), as its burials and retries are counted. On the host's, a
+    /// worker minutes ahead counted its successes in minutes (and near midnight a day) its deaths were not.
+    private let clock: @Sendable (_ queue: String) -> Date
 
     init(
         jobs: JobQueue, logger: Logger, consumer: String = "", unsentRetry: Duration = .seconds(30), cutoff: RetryCutoff = RetryCutoff(),
-        onSettled: @escaping @Sendable ([Ack]) -> Void
+        clock: @escaping @Sendable (_ queue: String) -> Date = { _ in Date() }, onSettled: @escaping @Sendable ([Ack]) -> Void
     ) {
         self.jobs = jobs
         self.cutoff = cutoff
+        self.clock = clock
         self.logger = logger
         self.consumer = consumer
         self.unsentRetry = unsentRetry
@@ -130,7 +135,7 @@ final class Acknowledger: Sendable {
     /// Sends a batch, all of one queue (``flushLoop()`` takes one queue a flight).
     private func send(_ batch: [Ack]) async {
         guard let queue = batch.first?.queue else { return }
-        await send(batch, queue: queue, at: Date())
+        await send(batch, queue: queue, at: clock(queue))
     }
 
     /// One queue's acknowledgements, one script call per counter (`processed`, `discarded`, `deferred`).

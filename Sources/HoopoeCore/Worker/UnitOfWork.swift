@@ -35,10 +35,11 @@ struct UnitOfWork: Sendable {
     /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten; `uniqueKey`'s
     /// lock, when it is the job's and had no `unique_for`, kept until a day after `due`. Like ``bury(_:uniqueKey:countedType:answer:limits:now:history:)``
     /// and ``deferEarly(jobID:runAt:type:)``, only while the delivery is this worker's: else ``DeliveryTakenOver``.
-    func retry(jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String?) async throws {
+    func retry(jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String?, countedAt: Double) async throws {
         defer { release() }
         try await store.retry(
-            queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey, consumer: handBacks.consumer)
+            queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey, consumer: handBacks.consumer,
+            countedAt: countedAt)
     }
 
     /// Moved to the scheduled set to run at `runAt`: it arrived before its time. Returns false when Redis's clock

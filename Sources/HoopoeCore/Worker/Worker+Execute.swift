@@ -257,7 +257,9 @@ extension Worker {
             log.warning("job failed (attempt \(attempt) of \(maxAttempts)), retrying in \(Int((due - now).rounded()))s: \(failure.message)", metadata: ["duration": "\(duration)"])
             do {
                 // A lock with its own `unique_for` is a window the enqueuer chose; one without is held while the job waits.
-                try await work.retry(jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type, uniqueKey: envelope.uniqueFor == nil ? envelope.uniqueKey : nil)
+                try await work.retry(
+                    jobID: envelope.id, envelope: nextBytes, due: due, type: envelope.type, uniqueKey: envelope.uniqueFor == nil ? envelope.uniqueKey : nil,
+                    countedAt: now)
                 settled(envelope.type, "retried", seconds)  // only then: a retry not stored is counted where the job settles next
             } catch let error as DeliveryTakenOver {
                 log.warning("\(error)")

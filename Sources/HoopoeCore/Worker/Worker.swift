@@ -74,7 +74,10 @@ public final class Worker: Sendable {
         watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
         handBack = HandBack(store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff)
-        acknowledger = Acknowledger(jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
+        acknowledger = Acknowledger(
+            jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff,
+            clock: { [clockLead] queue in Date(timeIntervalSince1970: clockLead.redisNow(queue: queue)) }
+        ) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 
     /// The shared connections a worker's Redis client should have (``RedisConfiguration/poolSize``), as the client of

@@ -133,6 +133,23 @@ import Testing
         #expect(!log.all.contains { $0.contains("most likely acknowledged") }, "\(log.all)")
     }
 
+    /// Acknowledgements are counted at the worker's clock (Redis's as it knows it: ``ClockLead``), as its burials and
+    /// retries are: counted at the host's, a worker minutes ahead put its successes in other minutes (near midnight,
+    /// another day) than its deaths.
+    @Test func acknowledgementsAreCountedAtTheClockGiven() async throws {
+        let space = try TestNamespace(#function)
+        let day = Date(timeIntervalSince1970: 1_924_925_400)  // 2030-12-31, a day no other run writes
+        let acknowledger = Acknowledger(jobs: space.jobs, logger: Logger(label: "test"), clock: { _ in day }, onSettled: { _ in })
+        try await space.jobs.store.createGroups(queues: ["default"])
+        try await space.jobs.enqueue(type: "diag.record", payload: .object(["member": "m"]), options: EnqueueOptions(id: "j0"))
+        let reply = try await space.redis.send("XREADGROUP", "GROUP", QueueKeys.group, "c1", "COUNT", "1", "STREAMS", space.jobs.store.keys("default").stream, ">")
+        let entry = try #require(reply.array?.first?.array?.last?.array?.first?.array?.first?.string)
+        acknowledger.add(Acknowledgement(queue: "default", entryID: entry, type: "diag.record", jobID: "j0", uniqueKey: nil, counter: "processed"))
+        await acknowledger.drain()
+        #expect(try await space.jobs.counters(queue: "default", day: day)["processed"] == 1)
+        #expect(try await space.jobs.counters(queue: "default", day: Date())["processed"] == nil)
+    }
+
     /// A lone job is acknowledged at once: taken into a batch on the spot, nothing waits for company.
     @Test func aLoneJobIsSentAtOnce() async throws {
         let setting = try Setting()
