@@ -12,6 +12,17 @@ import Testing
 /// ran was buried as "worker lost". A private `redis-server` with an append-only file, stopped and started on its port.
 /// A suite of the heavy phase (`HEAVY_SUITES`): its outage is timing.
 @Suite(.serialized) struct HandBackOutageTests {
+    /// `count` jobs of `default`'s `stream` delivered to consumer `me`, as the worker holds them.
+    static func fetch(_ count: Int, from stream: String, on redis: RedisClient) async throws -> [FetchedJob] {
+        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", String(count), "STREAMS", stream, ">")
+        let fetched = (read.array?.first?.array?.last?.array ?? []).compactMap { entry -> FetchedJob? in
+            guard let id = entry.array?.first?.string, let bytes = entry.array?.last?.array?.last?.bytes else { return nil }
+            return FetchedJob(queue: "default", entryID: id, bytes: bytes, deliveries: 1)
+        }
+        try #require(fetched.count == count)
+        return fetched
+    }
+
     @Test func aHandBackSentWhenRedisIsBackReturnsTheJobsUnspent() async throws {
         let server = try RedisServer(arguments: ["--appendonly", "yes"])
         let redis = try RedisClient(url: server.url)
@@ -22,12 +33,7 @@ import Testing
         for n in 0..<2 {
             try await jobs.enqueue(type: "diag.record", payload: .object(["key": "k", "member": .string("p\(n)")]), options: EnqueueOptions(maxAttempts: 1))
         }
-        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "2", "STREAMS", stream, ">")
-        let fetched = (read.array?.first?.array?.last?.array ?? []).compactMap { entry -> FetchedJob? in
-            guard let id = entry.array?.first?.string, let bytes = entry.array?.last?.array?.last?.bytes else { return nil }
-            return FetchedJob(queue: "default", entryID: id, bytes: bytes, deliveries: 1)
-        }
-        try #require(fetched.count == 2)
+        let fetched = try await Self.fetch(2, from: stream, on: redis)
         let leases = Leases()
         leases.hold(fetched)
         let handBack = HandBack(store: jobs.store, leases: leases, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(20))
@@ -56,12 +62,7 @@ import Testing
         let stream = jobs.keys("default").stream
         try await jobs.store.createGroups(queues: ["default"])
         try await jobs.enqueue(type: "diag.record", payload: .object(["key": "k", "member": "m"]))
-        let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "1", "STREAMS", stream, ">")
-        let fetched = (read.array?.first?.array?.last?.array ?? []).compactMap { entry -> FetchedJob? in
-            guard let id = entry.array?.first?.string, let bytes = entry.array?.last?.array?.last?.bytes else { return nil }
-            return FetchedJob(queue: "default", entryID: id, bytes: bytes, deliveries: 1)
-        }
-        try #require(fetched.count == 1)
+        let fetched = try await Self.fetch(1, from: stream, on: redis)
         let leases = Leases()
         leases.hold(fetched)
         let cutoff = RetryCutoff()
