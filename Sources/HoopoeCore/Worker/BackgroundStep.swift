@@ -4,6 +4,8 @@ import Redis
 /// (``JobPromotion``), lease renewal (``LeaseRenewal``). ``Worker/run()`` repeats each from start until shutdown
 /// begins; a round that fails is logged and tried again next time.
 protocol BackgroundStep: Sendable {
+    /// What the log calls it ("recovery", "promotion"): a failing round is logged by name.
+    var name: String { get }
     /// The time between two rounds.
     var interval: Duration { get }
     /// How much each wait varies, as a fraction of ``interval`` (0.2: ± 20 %), so that many workers' rounds spread

@@ -14,6 +14,7 @@ import Logging
 /// canceller sees an entry that is no longer pending. A request for an entry this worker does not hold is another
 /// worker's, left alone.
 struct CancelWatch: BackgroundStep {
+    var name: String { "cancel watch" }
     let store: JobStore
     let queues: [String]
     let buffer: JobBuffer

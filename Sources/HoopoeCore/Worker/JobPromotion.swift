@@ -2,6 +2,7 @@
 /// worker runs it; the store's script promotes each job once however many run at the same moment. Each round also
 /// tells ``ClockLead`` how Redis's clock compares with this worker's, queue by queue.
 struct JobPromotion: BackgroundStep {
+    var name: String { "promotion" }
     let store: JobStore
     let queues: [String]
     let interval: Duration

@@ -8,6 +8,7 @@ import Redis
 /// outrun the fetches: ``JobBuffer/room(keepingAtLeast:)``), so one worker does not hoard a large orphaned backlog: the
 /// rest is left for the next round or for other workers. Stops claiming once shutdown begins.
 struct JobRecovery: BackgroundStep {
+    var name: String { "recovery" }
     let store: JobStore
     let options: WorkerOptions
     let buffer: JobBuffer

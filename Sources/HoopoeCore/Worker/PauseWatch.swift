@@ -9,6 +9,7 @@ import Logging
 /// paused queue that were fetched but not started are handed back, so they wait as ready jobs in Redis. A failed
 /// read keeps the last known state (logged, tried again next round).
 struct PauseWatch: BackgroundStep {
+    var name: String { "pause watch" }
     let store: JobStore
     let queues: Set<String>
     let buffer: JobBuffer

@@ -10,6 +10,7 @@ import Logging
 /// data they hold, past the ages the docs promise (180 days, 24 h). Each round is one short script a queue for each
 /// (``JobStore/trimDeadSet(queue:limits:now:)``, ``JobStore/keepHistory(_:)``): a look at the oldest when nothing is due.
 struct RetentionUpkeep: BackgroundStep {
+    var name: String { "retention upkeep" }
     let store: JobStore
     let options: WorkerOptions
     /// The history's caps, nil when this worker keeps none: then it trims by age alone, with its

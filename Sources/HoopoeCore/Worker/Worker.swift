@@ -449,7 +449,7 @@ public final class Worker: Sendable {
     /// is logged by name, as ``RepeatedFailure`` says: during a Redis outage each round of each step (recovery every
     /// 2 s, promotion, the pause and cancel watches every 500 ms) logged "background step failed", naming none.
     private func repeatRounds(of step: any BackgroundStep) async {
-        let name = Self.name(of: step)
+        let name = step.name
         var failures = RepeatedFailure()
         while !Task.isCancelled {
             do {
@@ -464,18 +464,6 @@ public final class Worker: Sendable {
             }
             let factor = 1 + step.jitter * Double.random(in: -1...1)
             try? await Task.sleep(for: step.interval * factor)
-        }
-    }
-
-    /// What the log calls `step`.
-    private static func name(of step: any BackgroundStep) -> String {
-        switch step {
-        case is JobRecovery: "recovery"
-        case is JobPromotion: "promotion"
-        case is PauseWatch: "pause watch"
-        case is CancelWatch: "cancel watch"
-        case is RetentionUpkeep: "retention upkeep"
-        default: "\(type(of: step))"
         }
     }
 
