@@ -31,6 +31,12 @@ public protocol JobHandler: Sendable {
     /// must carry while the job runs but that must not stay in Redis for the weeks a dead job is kept, or be shown
     /// by the admin commands. Retries keep the whole payload: they need it. Default: none.
     var redactedPayloadKeys: Set<String> { get }
+    /// Payload paths this handler reads whose key has one of the usual names of secrets
+    /// (``PayloadRedaction/commonSecretKeys``) but holds no secret: `sms.send`'s `tokens.token`, a template's value.
+    /// Wherever a payload is shown (job and dead pages, `hoopoe job show`, logs), every other key of such a name is
+    /// left out, at any depth: a client that put an API key in a job it had no place in does not have it printed. The
+    /// dead-set copy keeps them (a retry runs with it). Paths as `tokens.token`, `items[2].token`. Default: none.
+    var payloadPathsNamedLikeSecrets: Set<String> { get }
     /// Does the work.
     /// - Parameters:
     ///   - payload: the decoded input.
@@ -43,6 +49,7 @@ extension JobHandler {
     public var timeout: Duration { .seconds(300) }
     public var retryPolicy: RetryPolicy { .sidekiq }
     public var redactedPayloadKeys: Set<String> { [] }
+    public var payloadPathsNamedLikeSecrets: Set<String> { [] }
 }
 
 /// What a running job knows about itself.

@@ -17,6 +17,8 @@ public struct JobRegistry: Sendable {
         let retryPolicy: RetryPolicy
         /// Payload keys stripped from the dead-set copy (``JobHandler/redactedPayloadKeys``).
         let redactedPayloadKeys: Set<String>
+        /// Payload paths named like secrets that hold none (``JobHandler/payloadPathsNamedLikeSecrets``).
+        let payloadPathsNamedLikeSecrets: Set<String>
         /// Decodes the payload from the envelope bytes and runs the handler. Throws
         /// ``PayloadDecodingError`` when the payload does not fit the handler's type. `payload`, when
         /// known, is where the payload value lies in `envelope`: only those bytes are decoded.
@@ -26,6 +28,7 @@ public struct JobRegistry: Sendable {
 
         init(
             type: String, payloadTypeName: String, maxAttempts: Int, timeout: Duration, retryPolicy: RetryPolicy, redactedPayloadKeys: Set<String>,
+            payloadPathsNamedLikeSecrets: Set<String>,
             run: @escaping @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void,
             check: @escaping @Sendable (_ payload: [UInt8]) -> String?
         ) {
@@ -35,6 +38,7 @@ public struct JobRegistry: Sendable {
             self.timeout = timeout
             self.retryPolicy = retryPolicy
             self.redactedPayloadKeys = redactedPayloadKeys
+            self.payloadPathsNamedLikeSecrets = payloadPathsNamedLikeSecrets
             self.run = run
             self.check = check
         }
@@ -49,6 +53,7 @@ public struct JobRegistry: Sendable {
         entries[H.type] = Entry(
             type: H.type, payloadTypeName: String(describing: H.Payload.self), maxAttempts: handler.maxAttempts,
             timeout: handler.timeout, retryPolicy: handler.retryPolicy, redactedPayloadKeys: handler.redactedPayloadKeys,
+            payloadPathsNamedLikeSecrets: handler.payloadPathsNamedLikeSecrets,
             run: { bytes, range, context in
                 let payload: H.Payload
                 do {

@@ -52,8 +52,8 @@ final class CLIHarness: Sendable {
     }
 
     /// Puts a dead job straight into a queue's dead set, as a worker would leave it.
-    func seedDead(id: String, queue: String = "default", payload: JSONValue, reason: String) async throws {
-        var envelope = JobEnvelope(id: id, type: "sms.send", queue: queue, payload: payload, attempt: 25, maxAttempts: 25, lastError: reason)
+    func seedDead(id: String, queue: String = "default", type: String = "sms.send", payload: JSONValue, reason: String) async throws {
+        var envelope = JobEnvelope(id: id, type: type, queue: queue, payload: payload, attempt: 25, maxAttempts: 25, lastError: reason)
         envelope.deadReason = reason
         envelope.diedAt = Date().timeIntervalSince1970 - 60
         let k = jobs.keys(queue)

@@ -5,7 +5,8 @@ import HoopoeJobs
 import TestSupport
 import Testing
 
-/// jobs/conformance/redaction.json's `rule` is this build's: each handler's declared secret keys and the types the
+/// jobs/conformance/redaction.json's `rule` is this build's: each handler's declared secret keys, its paths named like
+/// secrets that are shown (`sms.send`'s `tokens.token`), and the types the
 /// worker runs (the domain jobs and `diag.*`, as `hoopoe worker` registers them). The file's vectors run against the
 /// engine's rule (HoopoeCoreTests' PhoneNumberMaskTests and PayloadRedactionTests) and against the copy of it in
 /// jobs/examples/hoopoe_enqueue.py (jobs/clients/python/tests/test_examples.py), which also checks its tables against
@@ -26,6 +27,11 @@ import Testing
             for (type, keys) in map { secretKeys[type] = Set(keys.arrayValue?.compactMap(\.stringValue) ?? []) }
         }
         #expect(secretKeys == built.secretKeys)
+        var namedLikeSecrets: [String: Set<String>] = [:]
+        if case .object(let map)? = rule["paths_named_like_secrets"] {
+            for (type, paths) in map { namedLikeSecrets[type] = Set(paths.arrayValue?.compactMap(\.stringValue) ?? []) }
+        }
+        #expect(namedLikeSecrets == built.pathsNamedLikeSecrets)
         #expect(Set(rule["known_types"]?.arrayValue?.compactMap(\.stringValue) ?? []) == Set(registry.types))
     }
 }

@@ -35,7 +35,10 @@ SECRET_KEYS = {"sendinblue.register": {"password"}, "credit.threshold.set": {"au
 """The payload keys each type's handler declares secret (its redactedPayloadKeys), removed at any depth."""
 COMMON_SECRET_KEYS = {"password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey",
                       "auth_key", "authorization"}
-"""PayloadRedaction.commonSecretKeys: with SECRET_KEYS', removed at any depth from a type no handler declares."""
+"""PayloadRedaction.commonSecretKeys: with SECRET_KEYS', removed at any depth from a type no handler declares; shown,
+removed from any type's payload but for PATHS_NAMED_LIKE_SECRETS."""
+PATHS_NAMED_LIKE_SECRETS = {"sms.send": {"tokens.token"}}
+"""The payload paths a handler reads that only look like secrets (its payloadPathsNamedLikeSecrets): shown."""
 KNOWN_TYPES = {"credit.balance", "credit.threshold.delete", "credit.threshold.set", "diag.incr", "diag.record", "email.send",
                "freecredit.request", "gift.expire", "gift.granted", "gift.used", "reminders.expiration",
                "reminders.low_credit", "sendinblue.register", "sms.delivery_poll", "sms.send", "subscription.delete",
@@ -208,20 +211,26 @@ def _masking(value):
     return value
 
 
-def _removing(keys, value):
+def _removing(keys, value, path="", kept_paths=frozenset()):
     """`value` without members named in `keys` (any case) at any depth, strings holding a JSON object or array
-    included (re-encoded as the engine encodes: sorted keys, compact)."""
+    included (re-encoded as the engine encodes: sorted keys, compact); a member at one of `kept_paths` (`tokens.token`,
+    `items[2].token`; exactly, case included) stays."""
     if isinstance(value, dict):
-        return {k: _removing(keys, v) for k, v in value.items() if k.lower() not in keys}
+        out = {}
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else k
+            if k.lower() not in keys or here in kept_paths:
+                out[k] = _removing(keys, v, here, kept_paths)
+        return out
     if isinstance(value, list):
-        return [_removing(keys, v) for v in value]
+        return [_removing(keys, v, f"{path}[{i}]", kept_paths) for i, v in enumerate(value)]
     if isinstance(value, str) and value.lstrip(" \t\r\n")[:1] in ("{", "[") and any(k in value.lower() for k in keys):
         try:
             inner = json.loads(value)
         except ValueError:
             return value
         if isinstance(inner, (dict, list)):
-            kept = _removing(keys, inner)
+            kept = _removing(keys, inner, path, kept_paths)
             if kept != inner:
                 return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return value
@@ -229,11 +238,14 @@ def _removing(keys, value):
 
 def shown_payload(payload, job_type):
     """`payload` as it may be shown: the type's secret keys removed, whatever their case (for a type no handler
-    declares, every declared and common secret key at any depth), phone numbers and email addresses masked."""
+    declares, every declared and common secret key at any depth), the common secret names at any depth for every type
+    but at the paths its handler reads that only look like secrets (PATHS_NAMED_LIKE_SECRETS), phone numbers and email
+    addresses masked."""
     if job_type in SECRET_KEYS:
         payload = _removing(SECRET_KEYS[job_type], payload)
     elif job_type not in KNOWN_TYPES:
         payload = _removing(COMMON_SECRET_KEYS.union(*SECRET_KEYS.values()), payload)
+    payload = _removing(COMMON_SECRET_KEYS, payload, kept_paths=PATHS_NAMED_LIKE_SECRETS.get(job_type, frozenset()))
     return _masking(payload)
 
 

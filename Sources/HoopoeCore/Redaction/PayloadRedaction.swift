@@ -15,6 +15,11 @@ import HoopoeJSON
 /// its payload loses, at any depth, every key any handler declares secret and the usual names of secrets
 /// (``commonSecretKeys``): a `Sendinblue.register` sent by mistake is buried as an unknown type without its password.
 ///
+/// Shown (``shown(_:type:)``, ``redacted(_:)``), a payload of any type also loses the usual names of secrets at any
+/// depth, but for the paths its handler reads that only look like secrets (``JobHandler/payloadPathsNamedLikeSecrets``:
+/// `sms.send`'s `tokens.token`): an `api_key` a client put in an `sms.send` is not printed (decision 0107). The dead-set
+/// copy keeps such keys of a declared type: its handler may read them, and a retry runs with that copy.
+///
 /// Why one type: each output path once had its own copy of the rule, and the copies drifted (the dead set
 /// stripped the password while `job show` printed it). A path that shows a payload calls ``redacted(_:)``.
 public struct PayloadRedaction: Sendable {
@@ -24,6 +29,8 @@ public struct PayloadRedaction: Sendable {
     private let knownTypes: Set<String>?
     /// What a payload of a type outside ``knownTypes`` loses, at any depth.
     private let unknownTypeKeys: Set<String>
+    /// By type, the payload paths named like secrets that are shown (``JobHandler/payloadPathsNamedLikeSecrets``).
+    public let pathsNamedLikeSecrets: [String: Set<String>]
 
     /// The names under which payloads usually carry secrets: removed from a payload whose type no handler declares.
     public static let commonSecretKeys: Set<String> = [
@@ -34,15 +41,21 @@ public struct PayloadRedaction: Sendable {
     /// The rule for the handlers of `registry`.
     public init(registry: JobRegistry) {
         var keys: [String: Set<String>] = [:]
-        for (type, entry) in registry.entries where !entry.redactedPayloadKeys.isEmpty { keys[type] = entry.redactedPayloadKeys }
-        self.init(secretKeys: keys, knownTypes: Set(registry.entries.keys))
+        var shownPaths: [String: Set<String>] = [:]
+        for (type, entry) in registry.entries {
+            if !entry.redactedPayloadKeys.isEmpty { keys[type] = entry.redactedPayloadKeys }
+            if !entry.payloadPathsNamedLikeSecrets.isEmpty { shownPaths[type] = entry.payloadPathsNamedLikeSecrets }
+        }
+        self.init(secretKeys: keys, knownTypes: Set(registry.entries.keys), pathsNamedLikeSecrets: shownPaths)
     }
 
     /// A rule with explicit keys (tests, tools without handlers); with `knownTypes`, a payload of any other type loses
-    /// every secret key named here and the common ones, at any depth.
-    public init(secretKeys: [String: Set<String>], knownTypes: Set<String>? = nil) {
+    /// every secret key named here and the common ones, at any depth. `pathsNamedLikeSecrets`: by type, the paths
+    /// named like secrets that are shown all the same.
+    public init(secretKeys: [String: Set<String>], knownTypes: Set<String>? = nil, pathsNamedLikeSecrets: [String: Set<String>] = [:]) {
         self.secretKeys = secretKeys.mapValues { Set($0.map { $0.lowercased() }) }
         self.knownTypes = knownTypes
+        self.pathsNamedLikeSecrets = pathsNamedLikeSecrets
         unknownTypeKeys = self.secretKeys.values.reduce(Self.commonSecretKeys) { $0.union($1) }
     }
 
@@ -180,28 +193,33 @@ public struct PayloadRedaction: Sendable {
 
     /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth, strings
     /// holding a JSON object or array included (re-encoded without them); each removed member's path (from `path`)
-    /// appended to `removed`, an object's members in key order.
-    private static func removing(_ keys: Set<String>, from value: JSONValue, path: String, naming removed: inout [String]) -> JSONValue {
+    /// appended to `removed`, an object's members in key order; a member whose path is in `exceptPaths` (exactly, case
+    /// included: a handler reads `tokens.token`, not `Tokens.TOKEN`) stays.
+    private static func removing(
+        _ keys: Set<String>, from value: JSONValue, path: String, except exceptPaths: Set<String> = [], naming removed: inout [String]
+    ) -> JSONValue {
         switch value {
         case .object(let members):
             var kept: [String: JSONValue] = [:]
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 let here = path.isEmpty ? key : "\(path).\(key)"
-                if keys.contains(key.lowercased()) {
+                if keys.contains(key.lowercased()) && !exceptPaths.contains(here) {
                     removed.append(here)
                 } else {
-                    kept[key] = removing(keys, from: member, path: here, naming: &removed)
+                    kept[key] = removing(keys, from: member, path: here, except: exceptPaths, naming: &removed)
                 }
             }
             return .object(kept)
         case .array(let elements):
-            return .array(elements.enumerated().map { index, element in removing(keys, from: element, path: "\(path)[\(index)]", naming: &removed) })
+            return .array(elements.enumerated().map { index, element in
+                removing(keys, from: element, path: "\(path)[\(index)]", except: exceptPaths, naming: &removed)
+            })
         case .string(let text):
             guard Self.mayHoldJSON(text, naming: keys), let inner = JSONValue.parse(Array(text.utf8)), inner.isObject || inner.arrayValue != nil else {
                 return value
             }
             let before = removed.count
-            let kept = removing(keys, from: inner, path: path, naming: &removed)
+            let kept = removing(keys, from: inner, path: path, except: exceptPaths, naming: &removed)
             return removed.count == before ? value : .string(String(decoding: kept.encoded(), as: UTF8.self))
         default:
             return value
@@ -217,9 +235,13 @@ public struct PayloadRedaction: Sendable {
         return keys.contains { lowered.contains($0) }
     }
 
-    /// `payload` as it may be shown: secret keys removed, phone numbers and email addresses masked.
+    /// `payload` as it may be shown: secret keys removed, the usual names of secrets too (but for the paths the type's
+    /// handler reads that only look like secrets), phone numbers and email addresses masked.
     public func shown(_ payload: JSONValue, type: String) -> JSONValue {
-        Self.maskingPersonalData(stripped(payload, type: type))
+        var withheld: [String] = []
+        let kept = Self.removing(
+            Self.commonSecretKeys, from: stripped(payload, type: type), path: "", except: pathsNamedLikeSecrets[type] ?? [], naming: &withheld)
+        return Self.maskingPersonalData(kept)
     }
 
     /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,

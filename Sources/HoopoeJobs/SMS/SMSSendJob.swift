@@ -22,6 +22,8 @@ public struct SMSSendJob: JobHandler {
     public var retryPolicy: RetryPolicy { .exponential(base: 30, limit: 3600) }
     /// Two providers with a 15 s limit each, with room to spare.
     public var timeout: Duration { .seconds(120) }
+    /// The template's `token` (a name, a date, a count) is text the user reads in the SMS, not a secret: shown.
+    public var payloadPathsNamedLikeSecrets: Set<String> { ["tokens.token"] }
 
     let services: DomainServices
     let failurePolicy = ProviderFailurePolicy()

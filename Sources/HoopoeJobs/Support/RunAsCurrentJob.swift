@@ -19,6 +19,7 @@ struct RunAsCurrentJob<Inner: JobHandler>: JobHandler {
     var timeout: Duration { inner.timeout }
     var retryPolicy: RetryPolicy { inner.retryPolicy }
     var redactedPayloadKeys: Set<String> { inner.redactedPayloadKeys }
+    var payloadPathsNamedLikeSecrets: Set<String> { inner.payloadPathsNamedLikeSecrets }
 
     func run(_ payload: Payload, context: JobContext) async throws {
         try await CurrentJob.$id.withValue(context.id) {

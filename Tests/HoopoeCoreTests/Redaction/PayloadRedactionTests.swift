@@ -13,8 +13,9 @@ import Testing
     }
 
     @Test func otherTypesKeepTheirKeysButNotTheirPhones() {
-        let shown = redaction.shown(["password": "kept", "phone": "+989121234567"], type: "sms.send")
-        #expect(shown == ["password": "kept", "phone": "+9891*****567"])
+        let payload: JSONValue = ["password": "kept", "phone": "+989121234567"]
+        #expect(redaction.stripped(payload, type: "sms.send") == ["password": "kept", "phone": "+989121234567"])
+        #expect(redaction.shown(payload, type: "sms.send") == ["phone": "+9891*****567"], "shown, the usual names go (decision 0107)")
     }
 
     @Test func theStoredCopyKeepsPhonesForTheRetry() {
@@ -42,7 +43,12 @@ import Testing
         }
         let known = Set(rule["known_types"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         #expect(Set(rule["common_secret_keys"]?.arrayValue?.compactMap(\.stringValue) ?? []) == PayloadRedaction.commonSecretKeys)
-        let redaction = PayloadRedaction(secretKeys: secretKeys, knownTypes: known)
+        var namedLikeSecrets: [String: Set<String>] = [:]
+        if case .object(let map)? = rule["paths_named_like_secrets"] {
+            for (type, paths) in map { namedLikeSecrets[type] = Set(paths.arrayValue?.compactMap(\.stringValue) ?? []) }
+        }
+        #expect(!namedLikeSecrets.isEmpty)
+        let redaction = PayloadRedaction(secretKeys: secretKeys, knownTypes: known, pathsNamedLikeSecrets: namedLikeSecrets)
         let cases = try #require(vectors["payloads"]?.arrayValue)
         #expect(cases.count >= 5)
         for item in cases {
@@ -51,8 +57,29 @@ import Testing
         }
     }
 
+    /// Shown, a declared type's payload loses the usual names of secrets at any depth, but for the paths its handler
+    /// reads that only look like secrets (decision 0107): an `api_key` a client put in an `sms.send` was printed by the
+    /// dashboard's job page and `hoopoe job show` while its dead-set copy rightly kept it.
+    @Test func aShownPayloadLosesTheUsualNamesOfSecretsButTheHandlersOwnPaths() {
+        let rule = PayloadRedaction(
+            secretKeys: [:], knownTypes: ["sms.send", "gift.expire"], pathsNamedLikeSecrets: ["sms.send": ["tokens.token"]])
+        let payload: JSONValue = [
+            "phone": "09121234567", "api_key": "k", "tokens": ["token": "3", "token2": "x"], "meta": ["Secret": "s", "items": [["token": "t"]]],
+        ]
+        #expect(rule.stripped(payload, type: "sms.send") == payload, "the dead-set copy keeps them")
+        #expect(rule.shown(payload, type: "sms.send") == [
+            "phone": "09121***567", "tokens": ["token": "3", "token2": "x"], "meta": ["items": [[:]]],
+        ])
+        #expect(rule.shown(payload, type: "gift.expire") == [
+            "phone": "09121***567", "tokens": ["token2": "x"], "meta": ["items": [[:]]],
+        ], "another type does not keep sms.send's path")
+        let envelope = JobEnvelope(id: "j1", type: "sms.send", queue: "default", payload: payload)
+        #expect(rule.redacted(envelope).payload == rule.shown(payload, type: "sms.send"))
+    }
+
     /// A type no handler declares: its payload loses every declared secret key and the common ones, at any depth; a
-    /// declared type without secrets keeps its keys.
+    /// declared type without secrets keeps its keys in the dead-set copy (its handler may read them; a retry runs with
+    /// it).
     @Test func aTypeNoHandlerDeclaresLosesEverySecretKeyAtAnyDepth() {
         let rule = PayloadRedaction(secretKeys: ["credit.threshold.set": ["auth_key"]], knownTypes: ["credit.threshold.set", "sms.send"])
         let payload: JSONValue = [

@@ -30,12 +30,13 @@ struct RunAsCurrentJobTests {
     }
 
     /// The wrapper forwards what the worker reads of a handler: its type, attempts, timeout, retry policy and the
-    /// payload keys kept out of the dead set.
+    /// payload keys kept out of the dead set, the paths named like secrets that are shown.
     @Test func theWrapperForwardsTheHandlersSettings() throws {
         var registry = JobRegistry()
         registry.register(RunAsCurrentJob(Unusual()))
         let entry = try #require(registry["test.unusual"])
         #expect(entry.maxAttempts == 3 && entry.timeout == .seconds(7) && entry.redactedPayloadKeys == ["secret"])
+        #expect(entry.payloadPathsNamedLikeSecrets == ["meta.token"])
         #expect(entry.retryPolicy.delay(afterAttempt: 1, unit: 0.5) == 42)
         #expect(entry.payloadTypeName == "Payload")
     }
@@ -76,6 +77,7 @@ struct RunAsCurrentJobTests {
         var timeout: Duration { .seconds(7) }
         var retryPolicy: RetryPolicy { .fixed(42) }
         var redactedPayloadKeys: Set<String> { ["secret"] }
+        var payloadPathsNamedLikeSecrets: Set<String> { ["meta.token"] }
         func run(_ payload: Payload, context: JobContext) async throws {}
     }
 }

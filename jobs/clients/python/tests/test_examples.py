@@ -72,7 +72,8 @@ class Examples(unittest.TestCase):
 
 class DumpRedaction(unittest.TestCase):
     """hoopoe_enqueue.py --dump prints envelopes as Hoopoe's own outputs show them (Sources/HoopoeCore/Redaction):
-    a type's secret payload keys removed (the common secret names too, at any depth, for a type no handler declares)
+    a type's secret payload keys removed (the common secret names too, at any depth, but for the paths a handler reads
+    that only look like secrets: sms.send's tokens.token)
     and phone numbers and email addresses masked. The vectors and the rule's tables are jobs/conformance/redaction.json's, which the
     engine's tests run too and check against the build's handlers: a change to the engine's rule fails here until
     this copy follows it."""
@@ -106,6 +107,7 @@ class DumpRedaction(unittest.TestCase):
         self.assertEqual(self.example.SECRET_KEYS, {t: set(keys) for t, keys in rule["secret_keys"].items()})
         self.assertEqual(self.example.KNOWN_TYPES, set(rule["known_types"]))
         self.assertEqual(self.example.COMMON_SECRET_KEYS, set(rule["common_secret_keys"]))
+        self.assertEqual(self.example.PATHS_NAMED_LIKE_SECRETS, {t: set(p) for t, p in rule["paths_named_like_secrets"].items()})
 
     def test_secret_keys_go_and_phones_are_masked(self):
         self.assertGreaterEqual(len(self.vectors["payloads"]), 5)
