@@ -67,11 +67,11 @@ struct CreditThresholdStore: Sendable {
     /// `jobID` run again gets its first run's answer back.
     ///
     /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · KEYS[5] auth keys' marks · KEYS[6]
-    /// deleted mark · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id.
+    /// deleted mark · KEYS[7] balances · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id.
     func delete(user: String, thresholdID: String, jobID: String) async throws -> Bool {
         try await redis.run(
             Self.deleteThresholdScript,
-            keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey, deletedKey(user, thresholdID)],
+            keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey, deletedKey(user, thresholdID), balancesKey],
             arguments: [user, thresholdID, jobID]
         ).int == 1
     }

@@ -65,4 +65,24 @@ struct CreditThresholdStoreTests {
         #expect(try await store.delete(user: "u", thresholdID: "t", jobID: "d1"))
         #expect(try await store.lookUpChildEmail(authKey: "key-a").mark == "")
     }
+
+    /// A threshold deleted while it named an auth key takes the balance read from that key's account with it: before,
+    /// a threshold saved afterwards with another key was evaluated against the old account's balance whenever the
+    /// sweep could not read the new one (its Brevo budget spent, a 429), and an SMS quoted another account's credit.
+    @Test("a deleted threshold's balance is not used for a threshold saved later with another key")
+    func aDeletedThresholdsBalanceIsNotUsedForALaterOneWithAnotherKey() async throws {
+        let (harness, store) = try await Self.storeWithThreshold()
+        defer { withExtendedLifetime(harness) {} }
+        let mark = try await store.lookUpChildEmail(authKey: "key-a").mark
+        #expect(try await store.recordBalance(user: "u", credits: "50", authKey: "key-a", mark: mark))
+        #expect(try await store.delete(user: "u", thresholdID: "t", jobID: "d1"))
+        let later = Self.record.replacingOccurrences(of: "key-a", with: "key-b").replacingOccurrences(of: "100", with: "200")
+        try await store.save(user: "u", thresholdID: "t", record: later, authKey: "key-b")
+        #expect(try await store.evaluate("u").isEmpty, "no balance of key-b's account is known yet")
+        #expect(try await store.outbox().isEmpty)
+        // The new account's balance, once read, is what is compared.
+        let markB = try await store.lookUpChildEmail(authKey: "key-b").mark
+        #expect(try await store.recordBalance(user: "u", credits: "150", authKey: "key-b", mark: markB))
+        #expect(try await store.evaluate("u").map(\.action) == ["fired"])
+    }
 }

@@ -4,15 +4,20 @@
 -- Removes one threshold and its state (the firing counter stays, so a re-created threshold gets new message
 -- ids); forgets the user when it was their last, and the child email its auth key resolved to and the key's mark of
 -- its last save (a cache: a threshold of another user with the same key resolves it again; kept, the email outlived
--- every threshold that named it).
+-- every threshold that named it). A threshold that named an auth key takes the user's balance with it: that balance
+-- was read from the key's Brevo account, and a threshold saved later with another key was evaluated against it
+-- whenever the sweep could not read the new account (budget spent, a 429): an SMS quoting another account's credit.
 --
 -- The deleting job is kept a day (KEYS[6]): the same job run again (its event write failed) answers 1 again.
 --
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] users · KEYS[4] child_email · KEYS[5] auth_key_set ·
--- KEYS[6] deleted:<user>:<threshold id> · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id
+-- KEYS[6] deleted:<user>:<threshold id> · KEYS[7] balances · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id
 -- Returns 1 when the threshold existed.
 local key = credit_auth_key(redis.call('HGET', KEYS[1], ARGV[2]))
-if key then redis.call('HDEL', KEYS[4], key); redis.call('HDEL', KEYS[5], key) end
+if key then
+  redis.call('HDEL', KEYS[4], key); redis.call('HDEL', KEYS[5], key)
+  redis.call('HDEL', KEYS[7], ARGV[1])
+end
 local n = redis.call('HDEL', KEYS[1], ARGV[2])
 if n == 1 then
   redis.call('SET', KEYS[6], ARGV[3], 'EX', 86400)
