@@ -23,7 +23,22 @@ extension JobStore {
     /// the job learns it was cancelled instead of waiting out its timeout.
     /// Durable, as the held job's cancel is (decision 0089): with `REDIS_WAIT_REPLICAS` set, a failover must not bring
     /// back a job its canceller was told is cancelled; too few replicas throw ``RedisError/Code/notReplicated``.
+    ///
+    /// A record written names its queue in ``GlobalKeys/queues`` too: a queue no worker ever served (a typo's, jobs
+    /// cancelled one by one) is then trimmed by age once no worker has served it for an hour (decision 0088), as every
+    /// other; it was in no list of queues the workers trim, and its records, payloads and all, stayed for good.
     func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord?, answer: String?) async throws -> CancelResult {
+        let result = try await cancelNow(id: id, found, queue: queue, record: record, answer: answer)
+        if result == .cancelled, record != nil {
+            // Its own command: the set is a global key, in another cluster slot than the queue's. The cancel stands if it
+            // fails (Redis gone since): a worker serving the queue, or the next cancel there, names it.
+            _ = try? await redis.send("SADD", global.queues, queue)
+        }
+        return result
+    }
+
+    /// ``cancel(id:_:queue:record:answer:)``'s script.
+    private func cancelNow(id: String, _ found: FoundJob, queue: String, record: HistoryRecord?, answer: String?) async throws -> CancelResult {
         let k = keys(queue)
         let unique = k.unique(found.envelope.uniqueKey ?? "-")
         let history = record.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? ""

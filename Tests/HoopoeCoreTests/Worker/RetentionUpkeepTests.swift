@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 import Redis
 import TestSupport
 import Testing
@@ -175,6 +176,31 @@ import Testing
         #expect(noted == ["just-stopped", "retired"], "a queue served again is forgotten: \(noted ?? [])")
         worker.shutdown()
         try await task.value
+    }
+
+    /// A job cancelled on a queue no worker ever served (a typo's) leaves a record in that queue's history: the queue is
+    /// trimmed by age as any other unserved one. It was in no list the workers trim (only a worker's start named a
+    /// queue), and the record, payload and all, stayed for good.
+    @Test func aCancelsRecordOnAQueueNoWorkerEverServedIsTrimmedByAge() async throws {
+        let h = try EngineHarness()
+        let typo = h.jobs.keys("emials")
+        guard case .enqueued(let id) = try await h.jobs.enqueue(type: "diag.record", payload: ["to": "s@example.com"], options: EnqueueOptions(queue: "emials"))
+        else { Issue.record("not enqueued"); return }
+        #expect(try await h.jobs.cancel(id: id, queue: "emials") == .cancelled)
+        #expect(try await h.redis.send("LLEN", typo.historyIDs).int == 1)
+        try await Task.sleep(for: .milliseconds(1_100))  // older than the worker's 1 s age cap
+        // The workers' rounds have seen it unserved for two hours.
+        _ = try await h.redis.send("HSET", h.jobs.global.unservedQueues, "emials", String(Date().timeIntervalSince1970 - 7200))
+        _ = try await h.redis.send("SET", h.jobs.global.unservedWatch, "1", "EX", "600")
+        var options = WorkerOptions.fastTest()
+        options.historyMaxAge = .seconds(1)
+        options.retentionUpkeepInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(options: options)
+        let trimmed = try await h.eventually { try await h.redis.send("LLEN", typo.historyIDs).int == 0 }
+        worker.shutdown()
+        try await task.value
+        #expect(trimmed, "the cancel's record on a queue no worker serves is trimmed by age")
+        #expect(try await h.redis.send("HLEN", typo.historyJobs).int == 0)
     }
 
     /// The hour counts only while workers watched: a fleet down for two hours, and the first worker back (not one of the
