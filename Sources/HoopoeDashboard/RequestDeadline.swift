@@ -46,7 +46,10 @@ public final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandle
             answering += 1
         case .end:
             reading -= 1
-            if reading == 0 { disarm() }
+            // Whole: its handler's time is not counted, unless its response went out already (the guard refused it
+            // before its body came), when the connection now waits for the next request, whose time starts here.
+            // Disarmed then, the next request had no deadline at all (a review found it).
+            if reading == 0 { if answering == 0 { arm(context) } else { disarm() } }
         case .body: break
         }
         context.fireChannelRead(data)

@@ -48,6 +48,34 @@ import Testing
         }
     }
 
+    /// A request refused before its body came (a foreign Host: 403 at once), its body then sent, leaves the next request
+    /// on the connection under the limit too: the refused request's end disarmed the deadline after the refusal had
+    /// armed it, and a second request trickled for ever.
+    @Test func theRequestAfterOneRefusedBeforeItsBodyIsCutOffToo() async throws {
+        try await withServer { port in
+            let socket = try TestSocket(port: port)
+            defer { socket.close() }
+            try socket.send("POST /dead/action HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 5\r\n\r\n")
+            let refused = try await socket.read(timeout: .seconds(3))
+            #expect(refused.hasPrefix("HTTP/1.1 403"), "\(refused.prefix(200))")
+            try socket.send("a=b&c")
+            try await Task.sleep(for: .milliseconds(200))
+            try socket.send("POST /dead/action HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n")
+            let started = ContinuousClock.now
+            var closedAfter: Duration?
+            while ContinuousClock.now - started < .seconds(8) {
+                if socket.isClosed() {
+                    closedAfter = ContinuousClock.now - started
+                    break
+                }
+                try? socket.send("a")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            let after = try #require(closedAfter, "still open after 8 s of a byte every 250 ms")
+            #expect(after < .seconds(5), "closed after \(after)")
+        }
+    }
+
     /// A request that arrives whole is answered, though half the limit passed on the open connection before it came.
     @Test func aWholeRequestIsAnswered() async throws {
         try await withServer { port in
