@@ -9,6 +9,9 @@ import Testing
 /// orchestrator restart a live worker: the worker's heartbeat beats on a connection of its own (decision 0073).
 /// In `make test`'s serial phase (HEAVY_SUITES): in the parallel one, other tests' work on this process's cooperative pool
 /// once held the beat loop's wake-up past the record's 2 s TTL (session 44), a load no worker's own handlers put there.
+/// Serialized: the second test blocks every cooperative thread of this process for 4 s, which, run beside the first,
+/// starved the first's observer loop (6 looks where 10 were asked): the suite failed when run on its own.
+@Suite(.serialized)
 struct HeartbeatOwnConnectionTests {
     @Test func beatsGoOnWhileBothSharedConnectionsThreadsAreBlocked() async throws {
         let redis = try TestRedis.client(poolSize: 2)
