@@ -4,10 +4,14 @@
 # keys in the environment (KAVENEGAR_API_KEY, IPPANEL_API_KEY, BREVO_API_KEY) it also starts the local fake providers
 # (`hoopoe dev fake-providers`) and points the worker at them, so the domain jobs run and no SMS leaves the machine.
 # Logs go to .hoopoe/logs/ (paths printed at start). Ctrl-C stops everything this script started: the worker gets
-# one SIGTERM and drains (running jobs finish within its --shutdown-timeout), then the script exits 0; a second
-# Ctrl-C stops the worker at once (its running jobs go back to their queue).
+# one SIGTERM and drains (running jobs finish within its --shutdown-timeout), the scheduler stops beside it; once both
+# are gone the fake providers and the dashboard stop (a finishing job may still call the fakes), the local Redis last;
+# then the script exits 0. A second Ctrl-C stops the worker at once (its running jobs go back to their queue).
+# One make run per data folder: a second one exits 1 naming the first (a lock, .hoopoe/run.lock), and so does one that
+# finds a redis-server left running on .redis-data by an earlier run that was killed.
 #   HOOPOE_BIN             the hoopoe binary (default .build/release/hoopoe)
-#   HOOPOE_DATA_DIR        where the local Redis keeps its data and the logs go (default: the project folder)
+#   HOOPOE_DATA_DIR        where the local Redis keeps its data and the logs go (default: the project folder; a
+#                          relative one is taken from the folder the script is started in)
 #   LOCAL_REDIS_PORT       the local Redis's port (6379; a free one when anything listens there)
 #   HOOPOE_QUEUES          the worker's queues (critical:6,default:3,low:1)
 #   HOOPOE_METRICS_PORT    the worker's /metrics port (9464; a free one when taken)
@@ -19,14 +23,23 @@ set -uo pipefail
 # reaches this script alone, `make` waits for it and exits with its status. The terminal goes back to the group that
 # had it (HOOPOE_RUN_TERMINAL_GROUP) when the script ends. (A Ctrl-C in the fraction of a second before that hand-over
 # still reaches `make`, which then exits "Interrupt": nothing run by make can prevent that.)
-if [ -t 0 ] && [ -z "${HOOPOE_RUN_TERMINAL_GROUP:-}" ] && command -v python3 >/dev/null; then
+# Only from the foreground: `make run &` in an interactive shell also has the terminal as stdin, and taking the terminal
+# from there took it from the shell, whose next read of it failed: the shell exited. In the background the script
+# leaves the terminal and its process group alone (HOOPOE_RUN_TERMINAL_GROUP set, empty: checked, nothing to give back).
+if [ -t 0 ] && [ -z "${HOOPOE_RUN_TERMINAL_GROUP+checked}" ] && command -v python3 >/dev/null; then
   exec python3 -c '
 import os, signal, sys
-os.environ["HOOPOE_RUN_TERMINAL_GROUP"] = str(os.tcgetpgrp(0))
-signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # changing the foreground group from outside it
-os.setpgid(0, 0)
-os.tcsetpgrp(0, os.getpgrp())
-signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+os.environ["HOOPOE_RUN_TERMINAL_GROUP"] = ""
+try:
+    foreground = os.tcgetpgrp(0) == os.getpgrp()
+except OSError:
+    foreground = False  # a terminal, but not the controlling one: none to take
+if foreground:
+    os.environ["HOOPOE_RUN_TERMINAL_GROUP"] = str(os.tcgetpgrp(0))
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # changing the foreground group from outside it
+    os.setpgid(0, 0)
+    os.tcsetpgrp(0, os.getpgrp())
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
 os.execvp("bash", ["bash"] + sys.argv[1:])
 ' "$0" "$@"
 fi
@@ -50,25 +63,65 @@ except OSError:
 # and a Ctrl-C typed meanwhile went to that command alone and was lost; the script carried on and never exited. Without
 # it, foreground commands share this script's group, so a Ctrl-C at any moment of start-up reaches the script too.
 set +m
+started_in="$PWD"
 cd "$(dirname "$0")/.."
 HOOPOE="${HOOPOE_BIN:-.build/release/hoopoe}"
 DATA="${HOOPOE_DATA_DIR:-$PWD}"
+# Absolute, a relative one read from where the script was started: redis-server changes into its --dir before opening
+# its --logfile, so a relative folder made it fail to start.
+case "$DATA" in /*) ;; *) DATA="$started_in/$DATA" ;; esac
+DATA="$(realpath -m -- "$DATA")"
 REDIS_DIR="$DATA/.redis-data"
 LOGS="$DATA/.hoopoe/logs"
 mkdir -p "$LOGS"
-pids=()
+# One make run per data folder: a second one started a second redis-server on the same AOF (on another port, 6379
+# being taken by the first), two servers appending to the same files, and its worker and scheduler beside the first
+# ones. The lock (fd 9, not passed to the processes started below, so it is free again once this script is gone, even
+# killed) is held until the script exits, after the local Redis has stopped.
+exec 9<>"$DATA/.hoopoe/run.lock" || { echo "[hoopoe] cannot open $DATA/.hoopoe/run.lock" >&2; give_terminal_back; exit 1; }
+flock -n 9
+locked=$?
+if [ "$locked" -ne 0 ]; then
+  [ "$locked" -eq 1 ] || { echo "[hoopoe] could not lock $DATA/.hoopoe/run.lock (flock, from util-linux)" >&2; give_terminal_back; exit 1; }
+  other="$(tr -cd '0-9' <"$DATA/.hoopoe/run.lock" 2>/dev/null)"
+  echo "[hoopoe] another make run (pid ${other:-unknown}) is using $DATA: stop it first (Ctrl-C in its terminal, or" \
+    "kill ${other:-<its pid>}), or start this one with HOOPOE_DATA_DIR set to another folder" >&2
+  give_terminal_back
+  exit 1
+fi
+echo "$$" >"$DATA/.hoopoe/run.lock"
+# A redis-server still running on this folder, with no make run holding the lock: left by a run that was killed
+# (SIGKILL, a closed session) before it could stop it. Starting another on the same AOF would corrupt it; stopping this
+# one is the user's call (a worker of that run may still be using it).
+if [ -z "${REDIS_URL:-}" ]; then
+  left="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null)"
+  case "$left" in '' | *[!0-9]*) left="" ;; esac
+  # (Alive, not a zombie; a redis-server; in this folder when its cwd can be read: not a pid reused by another one.)
+  if [ -n "$left" ] && [ "$(ps -o comm= -p "$left" 2>/dev/null)" = redis-server ] \
+    && [[ "$(ps -o stat= -p "$left" 2>/dev/null)" != Z* ]] \
+    && { ! left_dir="$(readlink "/proc/$left/cwd" 2>/dev/null)" || [ "$left_dir" = "$(realpath -m -- "$REDIS_DIR")" ]; }; then
+    echo "[hoopoe] a redis-server (pid $left: $(ps -o args= -p "$left" 2>/dev/null)) still runs on $REDIS_DIR, left by an" \
+      "earlier make run that did not stop it; a second one would write to the same data. Stop it first: kill $left (it" \
+      "saves its data and exits), and any hoopoe worker or scheduler left from that run (pgrep -a hoopoe)" >&2
+    give_terminal_back
+    exit 1
+  fi
+fi
+pids=()      # every process started below, for `wait -n`
+workers=()   # the worker and the scheduler: stopped first, and waited for (the worker lets its running jobs finish)
+helpers=()   # the fake providers and the dashboard: stopped once those are gone (a job that is finishing may still call
+             # the fakes: stopped with the worker, they refused it)
+stopping=()  # what is being stopped now, for a second Ctrl-C
 REDIS_PID=""
 STARTED_REDIS=""
-stop_children() {
+signal_all() {
   # SIGCONT too: a stopped process would not act on the SIGTERM, and the wait below would never end.
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; done
+  for pid; do kill -TERM "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; done
 }
-cleanup() {
-  trap - EXIT
-  # A second Ctrl-C while the worker drains is its second signal: stop at once.
-  trap 'echo "[hoopoe] stopping at once"; stop_children' INT TERM
-  stop_children
-  for pid in "${pids[@]}"; do
+stop_and_wait() {
+  stopping=("$@")
+  signal_all "$@"
+  for pid; do
     # `wait` returns early when a signal is trapped; keep waiting until the process is gone. A pid `wait` does not know
     # as this shell's child (127) is not waited for: `kill -0` is true for a zombie, and a background command killed by
     # the Ctrl-C before it ran left one that `wait` would not take, so the loop spun for good and `make run` never
@@ -79,6 +132,16 @@ cleanup() {
       kill -CONT "$pid" 2>/dev/null
     done
   done
+  stopping=()
+}
+cleanup() {
+  trap - EXIT
+  # A second Ctrl-C while the worker drains is its second signal: stop at once. A hang-up (the terminal closed) no
+  # longer cuts the stop short: it would leave the local Redis running, and the next make run refusing to start.
+  trap 'echo "[hoopoe] stopping at once"; signal_all "${stopping[@]}"' INT TERM
+  trap '' HUP
+  stop_and_wait "${workers[@]}"
+  stop_and_wait "${helpers[@]}"
   # A Ctrl-C between starting Redis and reading its pid file: read it now.
   [ -n "$STARTED_REDIS" ] && [ -z "$REDIS_PID" ] && REDIS_PID="$(cat "$REDIS_DIR/redis.pid" 2>/dev/null)"
   if [ -n "$REDIS_PID" ]; then
@@ -106,7 +169,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   STARTED_REDIS=1
   redis-server --port "$port" --bind 127.0.0.1 --dir "$REDIS_DIR" --appendonly yes --appendfsync everysec \
     --maxmemory-policy noeviction --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
-    --logfile "$REDIS_DIR/redis.log" >/dev/null || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
+    --logfile "$REDIS_DIR/redis.log" >/dev/null 9>&- || { echo "[hoopoe] could not start redis-server" >&2; exit 1; }
   # Up to 20 s: loading a large AOF, or a loaded machine, can take a while; a Redis that never answers is an error
   # with its log's last lines (a port taken by another program, a bad data directory), not a confusing ping failure.
   for _ in $(seq 200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -134,8 +197,9 @@ echo "$ping_line"
 if [ -z "${KAVENEGAR_API_KEY:-}${IPPANEL_API_KEY:-}${BREVO_API_KEY:-}" ]; then
   fifo="$LOGS/fake-providers.out"
   rm -f "$fifo"
-  setsid "$HOOPOE" dev fake-providers --port 0 </dev/null >"$fifo" 2>>"$LOGS/fake-providers.log" &
+  setsid "$HOOPOE" dev fake-providers --port 0 </dev/null >"$fifo" 2>>"$LOGS/fake-providers.log" 9>&- &
   pids+=($!)
+  helpers+=($!)
   for _ in $(seq 100); do [ "$(grep -c '_API_KEY=' "$fifo" 2>/dev/null)" = 3 ] && break; sleep 0.05; done
   while IFS= read -r line; do
     case "$line" in *=*) export "${line?}" ;; esac
@@ -150,17 +214,20 @@ metrics_port="${HOOPOE_METRICS_PORT:-9464}"
 if python3 -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $metrics_port)) != 0)" 2>/dev/null; then
   metrics_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 fi
-setsid "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" --metrics-port "$metrics_port" </dev/null >>"$LOGS/worker.log" 2>&1 &
+setsid "$HOOPOE" worker --queues "${HOOPOE_QUEUES:-critical:6,default:3,low:1}" --metrics-port "$metrics_port" </dev/null >>"$LOGS/worker.log" 2>&1 9>&- &
 pids+=($!)
-setsid "$HOOPOE" scheduler </dev/null >>"$LOGS/scheduler.log" 2>&1 &
+workers+=($!)
+setsid "$HOOPOE" scheduler </dev/null >>"$LOGS/scheduler.log" 2>&1 9>&- &
 pids+=($!)
-echo "[hoopoe] worker (pid ${pids[-2]}) log: $LOGS/worker.log"
-echo "[hoopoe] scheduler (pid ${pids[-1]}) log: $LOGS/scheduler.log"
+workers+=($!)
+echo "[hoopoe] worker (pid ${workers[0]}) log: $LOGS/worker.log"
+echo "[hoopoe] scheduler (pid ${workers[1]}) log: $LOGS/scheduler.log"
 # The dashboard, on loopback: 9460, or a free port when 9460 is taken; its first line is its URL.
 dashboard_port="${HOOPOE_DASHBOARD_PORT:-9460}"
 python3 -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $dashboard_port)) != 0)" 2>/dev/null && dashboard_port=0
-setsid "$HOOPOE" dashboard --port "$dashboard_port" </dev/null >"$LOGS/dashboard.out" 2>>"$LOGS/dashboard.log" &
+setsid "$HOOPOE" dashboard --port "$dashboard_port" </dev/null >"$LOGS/dashboard.out" 2>>"$LOGS/dashboard.log" 9>&- &
 pids+=($!)
+helpers+=($!)
 for _ in $(seq 100); do grep -q '^dashboard: ' "$LOGS/dashboard.out" 2>/dev/null && break; sleep 0.05; done
 echo "[hoopoe] $(head -n 1 "$LOGS/dashboard.out" 2>/dev/null || echo "dashboard: did not start, see $LOGS/dashboard.log") (log: $LOGS/dashboard.log)"
 echo "[hoopoe] metrics: http://127.0.0.1:$metrics_port/metrics (Prometheus text, from the worker)"

@@ -187,6 +187,103 @@ import Testing
         #expect(result["redis_alive"] == .bool(false), "the local Redis was stopped: \(output)")
     }
 
+    /// `make run &` typed at an interactive bash (under a pseudo-terminal): the script used to make its own process
+    /// group the terminal's foreground one whenever stdin was a terminal, so from the background it took the terminal
+    /// from the shell, which read EOF and exited. It takes the terminal only from the foreground now: the shell goes on
+    /// answering commands while the run runs, and `kill -INT %1` stops the run, its Redis too. Prints one JSON object:
+    /// whether the run said it runs, whether the shell answered twice meanwhile, the job's end, the processes of the
+    /// run still there afterwards (killed then), the terminal's output.
+    static let backgroundDriver = #"""
+        import json, os, pty, re, select, shlex, signal, sys, time
+        root, hoopoe, data, port, metrics, dashboard = sys.argv[1:7]
+        env = dict(os.environ, REDIS_URL="", HOOPOE_BIN=hoopoe, HOOPOE_DATA_DIR=data, LOCAL_REDIS_PORT=port,
+                   HOOPOE_METRICS_PORT=metrics, HOOPOE_DASHBOARD_PORT=dashboard, PS1="PROMPT$ ", HISTFILE="/dev/null", TERM="dumb")
+        for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOOPOE_RUN_TERMINAL_GROUP"):
+            env.pop(k, None)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)
+        out = b""
+        def pump(seconds, until=lambda: False):
+            global out
+            end = time.time() + seconds
+            while time.time() < end and not until():
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:
+                        return False
+                    if not chunk:
+                        return False
+                    out += chunk
+            return True
+        def type(text):  # the shell may be gone (the terminal taken from it): nothing to type to
+            try:
+                os.write(fd, text.encode())
+            except OSError:
+                pass
+        def run_processes():  # every process of the run: they all have its HOOPOE_DATA_DIR (redis-server too)
+            found = []
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and int(entry) != os.getpid():
+                    try:
+                        if f"HOOPOE_DATA_DIR={data}\0".encode() in open(f"/proc/{entry}/environ", "rb").read():
+                            found.append(int(entry))
+                    except OSError:
+                        pass
+            return found
+        pump(10, lambda: b"PROMPT$ " in out)
+        type(f"make --no-print-directory -C {shlex.quote(root)} -o release run &\n")
+        pump(60, lambda: b"Ctrl-C stops everything" in out)
+        running = b"Ctrl-C stops everything" in out
+        answered = 0
+        for n in (41, 42):
+            pump(0.5)
+            type(f"echo shell-$(({n} * 2))\n")  # the echo of the line typed is not the answer
+            pump(10, lambda: f"shell-{n * 2}".encode() in out)
+            answered += f"shell-{n * 2}".encode() in out
+        type("kill -INT %1; wait %1; echo job-ended-$?\n")
+        pump(60, lambda: re.search(rb"job-ended-\d", out) is not None)
+        ended = re.search(rb"job-ended-(\d+)", out)
+        type("exit\n")
+        pump(10)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+        deadline = time.time() + 30  # a run the closed terminal hung up on stops on its own: give it the time
+        while run_processes() and time.time() < deadline:
+            time.sleep(0.2)
+        left = run_processes()
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        print(json.dumps({"running": running, "answered": answered, "job_ended": int(ended.group(1)) if ended else None,
+                          "left": left, "output": out.decode(errors="replace")}))
+        """#
+
+    @Test func makeRunInTheBackgroundLeavesTheShellItsTerminal() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let driver = try ChildProcess("/usr/bin/env", ["python3", "-c", Self.backgroundDriver, BuiltProducts.projectRoot.path, BuiltProducts.hoopoe, data.path,
+                                                       String(try RedisServer.freePort()), String(try RedisServer.freePort()), String(try RedisServer.freePort())])
+        defer { driver.signal(SIGKILL) }
+        #expect(await driver.wait(timeout: .seconds(200)) == 0, "\(driver.output)")
+        let line = driver.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let result = try #require(JSONValue.parse(Array(line.utf8)), "\(driver.output)")
+        let output = result["output"]?.stringValue ?? ""
+        #expect(result["running"] == .bool(true), "the run started in the background: \(output)")
+        #expect(result["answered"] == .integer(2), "the shell kept its terminal and answered: \(output)")
+        #expect(result["job_ended"]?.int64Value != nil, "kill -INT %1 ended the job: \(output)")
+        #expect(output.contains("[hoopoe] stopped"), "the run stopped in order: \(output)")
+        #expect(result["left"] == .array([]), "nothing of the run was left: \(result)")
+    }
+
     @Test func ctrlCDuringStartUpStopsInOrderAndMakeExits0() async throws {
         let (result, _) = try await runMake(ctrlC: "startup")
         let output = result["output"]?.stringValue ?? ""

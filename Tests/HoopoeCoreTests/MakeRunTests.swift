@@ -174,15 +174,17 @@ import Testing
 
     /// Free metrics and dashboard ports for one run: this suite's runs go in parallel, and two that both saw 9464 free
     /// raced for it (the loser's worker exited: "a process exited").
-    private static func portsOfItsOwn() throws -> [String: String] {
+    static func portsOfItsOwn() throws -> [String: String] {
         ["HOOPOE_METRICS_PORT": String(try RedisServer.freePort()), "HOOPOE_DASHBOARD_PORT": String(try RedisServer.freePort())]
     }
 
     /// scripts/run.sh started in a session of its own, as under a terminal (Ctrl-C is a SIGINT to the whole foreground
-    /// process group), once it says it runs (or after 20 s, or when it exits).
-    private static func startRun(_ environment: [String: String]) async throws -> ChildProcess {
+    /// process group), once it says it runs (or after 20 s, or when it exits); in `directory` when given (`env -C`,
+    /// which execs: the pid is still the script's).
+    static func startRun(_ environment: [String: String], in directory: String? = nil) async throws -> ChildProcess {
         let script = BuiltProducts.projectRoot.appendingPathComponent("scripts/run.sh").path
-        let run = try ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: environment)
+        let run = try directory.map { try ChildProcess("/usr/bin/env", ["-C", $0, "/usr/bin/setsid", "/bin/bash", script], environment: environment) }
+            ?? ChildProcess("/usr/bin/setsid", ["/bin/bash", script], environment: environment)
         let deadline = ContinuousClock.now + .seconds(20)
         while !run.output.contains("Ctrl-C stops everything"), ContinuousClock.now < deadline, run.poll() == nil {
             try await Task.sleep(for: .milliseconds(50))
