@@ -49,13 +49,17 @@ public struct DomainClock: Sendable {
         Date(timeIntervalSince1970: try await redis.serverTime())
     }
 
-    /// The real (engine) time at which the domain clock will read `target`, given that it reads `now` at this
-    /// moment. Equal to `target` for Redis's clock, which the promotion of a delayed job reads too.
+    /// This host's time at which the domain clock will read `target`, given that it reads `now` at this moment: what
+    /// ``JobFailure/retry(_:at:)`` and ``EnqueueOptions/runAt`` take, as every enqueuer's `run_at` is (the worker moves
+    /// a retry's by its host's lead on Redis, decision 0081).
+    ///
+    /// Why not `target` itself for Redis's clock, as it was: a worker whose host ran ahead of Redis (10 s, say) had a
+    /// deferral to a time within that lead dropped as past (`run_at` judged by the host's clock), so the deferred
+    /// `sms.send` ran at once, still in quiet hours, and waited as a retry whose Redis time the worker then moved back
+    /// by the lead: due at once again, about twice a second until the time came, each run an attempt (a review found
+    /// it: 12 attempts, a message buried unsent). Off by the lead at most now, late for a host ahead and early for one
+    /// behind, which the job's own check then puts off again.
     public func realTime(for target: Date, now: Date) -> Date {
-        switch source {
-        // Redis's clock is the engine's for a job's `run_at` (the promotion goes by it, decision 0081).
-        case .redisTime: target
-        case .redisKey: Date().addingTimeInterval(target.timeIntervalSince(now))
-        }
+        Date().addingTimeInterval(target.timeIntervalSince(now))
     }
 }
