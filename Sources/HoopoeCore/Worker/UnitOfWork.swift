@@ -1,3 +1,6 @@
+import Logging
+import Redis
+
 /// A fetched job on its way to being settled (Sidekiq's `UnitOfWork`): the job and what settling it needs.
 ///
 /// Every way a job ends is a method here — acknowledged, retried, moved early to the scheduled set, buried in the
@@ -35,11 +38,14 @@ struct UnitOfWork: Sendable {
     /// Scheduled to run again at `due` (Unix seconds) as `envelope`, its attempt and error rewritten; `uniqueKey`'s
     /// lock, when it is the job's and had no `unique_for`, kept until a day after `due`. Like ``bury(_:uniqueKey:countedType:answer:limits:now:history:)``
     /// and ``deferEarly(jobID:runAt:type:)``, only while the delivery is this worker's: else ``DeliveryTakenOver``.
+    /// Sent again while Redis did not run it (``sentUntilRun(_:_:)``).
     func retry(jobID: String, envelope: [UInt8], due: Double, type: String, uniqueKey: String?, countedAt: Double) async throws {
         defer { release() }
-        try await store.retry(
-            queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey, consumer: handBacks.consumer,
-            countedAt: countedAt)
+        try await sentUntilRun("scheduling the retry of job \(jobID)") {
+            try await store.retry(
+                queue: job.queue, entryID: job.entryID, jobID: jobID, envelope: envelope, due: due, type: type, uniqueKey: uniqueKey,
+                consumer: handBacks.consumer, countedAt: countedAt)
+        }
     }
 
     /// Moved to the scheduled set to run at `runAt`: it arrived before its time. Returns false when Redis's clock
@@ -56,21 +62,59 @@ struct UnitOfWork: Sendable {
         }
     }
 
-    /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``).
+    /// To the dead set as `record`; sent again while Redis did not run it (``sentUntilRun(_:_:)``) (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``).
     func bury(
         _ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double,
         history: (record: [UInt8], limits: JobStore.HistoryLimits)?
     ) async throws {
         defer { release() }
-        try await store.bury(
-            record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits, now: now,
-            history: history, consumer: handBacks.consumer)
+        try await sentUntilRun("moving job \(record.id) to the dead set") {
+            try await store.bury(
+                record, queue: job.queue, entryID: job.entryID, uniqueKey: uniqueKey, countedType: countedType, answer: answer, limits: limits,
+                now: now, history: history, consumer: handBacks.consumer)
+        }
     }
 
     /// Back on its queue at once (shutdown interrupted it). False when it was left for its lease to bring back.
     @discardableResult
     func handBack() async -> Bool {
         await handBacks([job])
+    }
+
+    /// `call`, made again while Redis is known not to have run it (no connection: nothing was written; a server still
+    /// loading; a cluster's momentary refusal: ``Acknowledger/notRun(_:)``), backing off from a quarter of a second to
+    /// two, for up to ``WorkerOptions/unsentAcknowledgementRetry`` (30 s), the lease still held, as acknowledgements and
+    /// hand-backs are (decision 0098); not after "stop now" (``RetryCutoff``).
+    ///
+    /// Why: a retry or a burial given up at its first failure released the lease, and the job came back after it as a
+    /// second delivery, counted a lost worker's: a job failing through two Redis outages longer than the reconnect
+    /// window was buried as a poison pill ("killed its worker 2 times") by a live worker, its own error gone, and a
+    /// failed job ran again without its backoff (a review reproduced both). The scripts settle only an entry still
+    /// pending to this worker, so a second call never settles one twice.
+    private func sentUntilRun(_ what: @autoclosure () -> String, _ call: () async throws -> Void) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + handBacks.unsentRetry
+        var pause = Duration.milliseconds(250)
+        var warned = false
+        while true {
+            do {
+                try await call()
+                if warned { handBacks.logger.notice("\(what()) went through once Redis answered again", metadata: ["queue": "\(job.queue)"]) }
+                return
+            } catch let error as RedisError where Acknowledger.notRun(error) && clock.now + pause < deadline && !handBacks.cutoff.isCut {
+                if !warned {
+                    handBacks.logger.warning(
+                        "\(what()) could not be sent; trying again until Redis answers (for up to \(handBacks.unsentRetry)), the job's lease held",
+                        metadata: ["queue": "\(job.queue)", "error": "\(error.operatorLine)"])
+                    warned = true
+                }
+                // Not cut short by a cancellation (a run taken over at its timeout): with no pause, the calls would
+                // follow each other until the deadline.
+                let wait = pause
+                await Task.detached { try? await Task.sleep(for: wait) }.value
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
     }
 
     private func release() {

@@ -263,6 +263,12 @@ extension Worker {
                 settled(envelope.type, "retried", seconds)  // only then: a retry not stored is counted where the job settles next
             } catch let error as DeliveryTakenOver {
                 log.warning("\(error)")
+            } catch let error as RedisError where error.code == .notReplicated {
+                // Scheduled on the primary; only the replicas' confirmation (REDIS_WAIT_REPLICAS) is missing.
+                log.warning(
+                    "scheduled the retry on the primary, but too few replicas confirmed it; if the primary fails over now the job runs again after its lease instead",
+                    metadata: ["error": "\(error)"])
+                settled(envelope.type, "retried", seconds)
             } catch {
                 log.error("could not schedule the retry; the job runs again after its lease", metadata: ["error": "\(error)"])
             }

@@ -163,6 +163,11 @@ extension Worker {
         } catch let error as DeliveryTakenOver {
             logger.warning("\(error)")
             return false
+        } catch let error as RedisError where error.code == .notReplicated {
+            // Buried on the primary; only the replicas' confirmation (REDIS_WAIT_REPLICAS) is missing.
+            logger.warning(
+                "moved the job to the dead set on the primary, but too few replicas confirmed it; if the primary fails over now it runs again after its lease instead",
+                metadata: ["job.id": "\(record.id)", "error": "\(error)"])
         } catch {
             logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
             return false
