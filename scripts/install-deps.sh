@@ -10,6 +10,8 @@
 #   python3 python3-pip tzdata   the Python client and examples (pip installs their pins; a fresh Debian has no pip)
 #   python3-venv, .build/sdk-venv   the official provider SDKs, pinned (Tests/blackbox/requirements.txt), for the
 #                                   black-box tests against the fakes; a venv so their pins touch nothing else
+#   systemd         systemd-analyze, which checks the shipped unit files (Tests/HoopoeCLITests/DeployFilesTests.swift); not
+#                   started, a container's init is left as it is
 #   libfaketime     a worker whose clock runs ahead of Redis's (Tests/HoopoeCoreTests/Worker/ClockLeadTests.swift)
 #   chromium chromium-driver, .build/browser-venv   a real headless browser and selenium (Tests/browser/requirements.txt)
 #                                   driving `hoopoe dashboard` in `make test` (scripts/test-browser.sh)
@@ -35,7 +37,8 @@ else
   fi
 fi
 "$(dirname "$0")/apt-install-missing.sh" libhiredis-dev libssl-dev openssl redis-server redis-tools redis-sentinel php-cli \
-  php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata libfaketime chromium chromium-driver
+  php-redis golang-go golang-github-gomodule-redigo-dev python3 python3-pip python3-venv tzdata libfaketime chromium chromium-driver \
+  systemd
 # The service install of redis-server starts a system Redis on 6379; Hoopoe never relies on it.
 # Pinned to the ranges the tests run with: redis 8.1 (whose 5 s default socket timeout the examples must survive),
 # jsonschema 4.26, prometheus_client 0.26. A version outside its range counts as missing and is replaced.

@@ -163,16 +163,28 @@ import Testing
     }
 
     @Test func everyEnqueueCallWritesWhatTheVectorsSay() async throws {
-        let cases = try Self.vectors("enqueue.json")["cases"]?.arrayValue ?? []
+        let cases = try #require(try Self.vectors("enqueue.json")["cases"]?.arrayValue, "enqueue.json has no cases array")
+        // jobs/conformance/enqueue.json has 20 cases (23 steps, one a batch of 5): a file or a reading that lost some
+        // would check less and still pass.
+        #expect(cases.count >= 20, "only \(cases.count) enqueue cases read")
         var failures: [String] = []
+        var steps = 0
         for item in cases {
             let name = item["name"]?.stringValue ?? "?"
             let space = try TestNamespace("conformance")
-            for (index, step) in (item["steps"]?.arrayValue ?? []).enumerated() {
+            let itemSteps = item["steps"]?.arrayValue ?? []
+            if itemSteps.isEmpty { failures.append("\(name): no steps") }
+            for (index, step) in itemSteps.enumerated() {
+                steps += 1
                 let label = "\(name), step \(index)"
                 if let batch = step["batch"]?.arrayValue {
                     let results = try await space.jobs.enqueueBatch(batch.map(Self.call))
-                    for (got, want) in zip(results, step["results"]?.arrayValue ?? []) where !Self.matches(Self.outcome(.success(got)), want) {
+                    let expected = step["results"]?.arrayValue ?? []
+                    // zip stops at the shorter: a result missing (or one too many) is a failure of its own.
+                    if results.count != expected.count || results.count != batch.count {
+                        failures.append("\(label): \(results.count) results for \(batch.count) jobs, the vectors list \(expected.count)")
+                    }
+                    for (got, want) in zip(results, expected) where !Self.matches(Self.outcome(.success(got)), want) {
                         failures.append("\(label): \(Self.outcome(.success(got))), want \(Self.expected(want))")
                     }
                 } else if let call = step["call"] {
@@ -181,10 +193,13 @@ import Testing
                     do { result = .success(try await space.jobs.enqueue(type: type, payload: payload, options: options)) } catch { result = .failure(error) }
                     let want = step["result"] ?? step["error"] ?? .null
                     if !Self.matches(Self.outcome(result), want) { failures.append("\(label): \(Self.outcome(result)), want \(Self.expected(want))") }
+                } else {
+                    failures.append("\(label): neither a call nor a batch")
                 }
                 failures += try await Self.checkWrites(step, redis: space.redis, namespace: space.namespace, label: label)
             }
         }
+        #expect(steps >= 23, "only \(steps) enqueue steps run")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 

@@ -149,6 +149,14 @@ import Testing
         #expect(await second.wait(timeout: .seconds(10)) == 0)
         let info = try await h.jobs.info(queue: "default")
         #expect(info.ready == 0 && info.inFlight == 0 && info.dead == 0)
+        // At least once is the promise for a run lost with its worker, and none of those runs got as far as recording
+        // (checked above, once the first worker was gone): each job ran to its end once, on the second worker. Counted
+        // after that worker's graceful stop, so a second copy of a recovered job (one recovery claimed again into the
+        // same buffer, a job run from two buffers) would have finished and shows as 2.
+        let runs = try await h.recorded(key)
+        let twice = runs.filter { $0.value != 1 }
+        #expect(runs.count == 500 && twice.isEmpty, "\(runs.count) jobs ran; not once: \(twice.sorted { $0.key < $1.key }.prefix(10))")
+        #expect(runs.values.reduce(0, +) == 500, "runs in all: \(runs.values.reduce(0, +)) for 500 jobs")
     }
 
     @Test func sigtermFinishesWhatItCanAndHandsTheRestBackAtOnce() async throws {

@@ -30,9 +30,25 @@ public enum FakeClock {
     }
 
     public static func environment(offset: String) -> [String: String] {
-        [
+        removeStaleSharedMemory()
+        return [
             "LD_PRELOAD": library, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1",
             "FAKETIME_SHARED": "/hoopoe-none /hoopoe-none",
         ]
+    }
+
+    /// Removes the semaphores and shared memory (`/dev/shm/sem.faketime_sem_<pid>`, `faketime_shm_<pid>`) that
+    /// libfaketime made for processes no longer alive. Each preloaded child makes its own pair, named by its pid, and
+    /// one killed (as the tests kill them) leaves it behind; a later child given the same pid found the pair there and
+    /// exited at start (`sem_open failed and recreation attempts failed`): with hundreds left, about one start in a
+    /// hundred, and a scheduler test failed so.
+    static func removeStaleSharedMemory() {
+        let folder = "/dev/shm"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names {
+            guard let prefix = ["sem.faketime_sem_", "faketime_shm_"].first(where: { name.hasPrefix($0) }),
+                  let pid = Int(name.dropFirst(prefix.count)), !FileManager.default.fileExists(atPath: "/proc/\(pid)") else { continue }
+            try? FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+        }
     }
 }

@@ -37,6 +37,9 @@ import Testing
             "BREVO_API_KEY": fake["BREVO_API_KEY"]!, "BREVO_BASE_URL": fake["BREVO_BASE_URL"]!,
             "RECEIPT_BASE_URL": "https://kamva.ir/email/receipt",
             "SMS_TEMPLATES_FILE": root.appendingPathComponent("jobs/sms_templates.yaml").path,
+            // The SMS below must reach the providers whatever the hour in Tehran: in the default quiet hours (22-08,
+            // 18:30-04:30 UTC) both sms.send jobs were only deferred, and no phone number went through the HTTP client.
+            "SMS_QUIET_HOURS": "off",
         ]
         var outputs: [(label: String, text: String)] = []
         func hoopoe(_ arguments: [String]) async throws -> (status: Int32, output: String) {
@@ -102,21 +105,42 @@ import Testing
             return types.filter { $0.contains("sendinblue.registered") }.count >= 2
         }
         #expect(registered, "no sendinblue.registered events; worker: \(worker.output.suffix(4000))")
+        // Both SMS (the sample's and the second phone's) went out through a provider: their phone numbers and the
+        // provider keys went through the HTTP client, at trace level, not only deferred to the end of quiet hours.
+        let smsIDs: Set<String> = ["reminder.expiration:42:1735689600:3", "test:secrets:1"]
+        var sentBy: [String: String] = [:]  // message id -> provider
+        let smsSent = try await eventually(timeout: .seconds(60)) {
+            let events = try await redis.send("XRANGE", "\(namespace):events", "-", "+").array ?? []
+            for entry in events {
+                let items = entry.array?.last?.array?.compactMap(\.string) ?? []
+                var fields: [String: String] = [:]
+                for index in stride(from: 0, to: items.count - 1, by: 2) { fields[items[index]] = items[index + 1] }
+                guard fields["type"] == "sms.sent", let data = fields["data"].flatMap({ JSONValue.parse(Array($0.utf8)) }),
+                    let id = data["message_id"]?.stringValue else { continue }
+                sentBy[id] = data["provider"]?.stringValue ?? ""
+            }
+            return smsIDs.isSubset(of: sentBy.keys)
+        }
+        #expect(smsSent, "sms.sent for \(smsIDs.subtracting(sentBy.keys).sorted()) missing (sent: \(sentBy)); worker: \(worker.output.suffix(4000))")
+        #expect(smsIDs.allSatisfy { ["kavenegar", "ippanel"].contains(sentBy[$0] ?? "") }, "sent through Kavenegar or IPPanel: \(sentBy)")
+        #expect(!worker.output.contains("quiet hours"), "an SMS was deferred to the end of quiet hours: \(worker.output.suffix(4000))")
         for id in deadIDs {
             #expect(try await eventually(timeout: .seconds(30)) { try await jobs.deadJobs(queue: "default", limit: 100).contains { $0.id == id } }, "\(id) not dead")
             #expect(try await hoopoe(["dead", "show", id]).status == 0)
             #expect(try await hoopoe(["dead", "show", id, "--json"]).status == 0)
         }
-        _ = try await eventually(timeout: .seconds(30)) {
+        var drained = ""
+        #expect(try await eventually(timeout: .seconds(30)) {
             let info = try await jobs.info(queue: "default")
+            drained = "ready \(info.ready), in flight \(info.inFlight), scheduled \(info.scheduled), dead \(info.dead)"
             return info.ready == 0 && info.inFlight == 0
+        }, "the default queue did not drain: \(drained); worker: \(worker.output.suffix(4000))")
+        // Each command ran and printed what it knows (a failing one printed an error, not the data searched below).
+        for arguments in [["dead", "list"], ["dead", "list", "--json"], ["queues"], ["health-check", "--schedule", noSchedule],
+                          ["health-check", "--schedule", noSchedule, "--json"], ["ping"]] {
+            let (status, output) = try await hoopoe(arguments)
+            #expect(status == 0, "hoopoe \(arguments.joined(separator: " ")) exited \(status): \(output)")
         }
-        _ = try await hoopoe(["dead", "list"])
-        _ = try await hoopoe(["dead", "list", "--json"])
-        _ = try await hoopoe(["queues"])
-        _ = try await hoopoe(["health-check", "--schedule", noSchedule])
-        _ = try await hoopoe(["health-check", "--schedule", noSchedule, "--json"])
-        _ = try await hoopoe(["ping"])
 
         worker.signal(SIGTERM)
         scheduler.signal(SIGTERM)

@@ -156,6 +156,16 @@ import Testing
             #expect(await process.wait(timeout: .seconds(5)) == 128 + SIGKILL)
         }
         #expect(!everBuffered.isEmpty)
+        // What the killed workers ran to its end (a record is one round trip: in Redis or not, once they are gone),
+        // and the members whose entries they still held (pending: fetched, or run and not acknowledged yet).
+        let ranBefore = try await h.recorded(key)
+        var heldMembers: Set<String> = []
+        for held in try await pending(h) {
+            let entry = try await h.redis.send("XRANGE", h.jobs.keys("default").stream, held.id, held.id).array?.first?.array?.last?.array ?? []
+            let envelope = entry.count == 2 ? entry[1].string.flatMap { JSONValue.parse(Array($0.utf8)) } : nil
+            if let member = envelope?["payload"]?["member"]?.stringValue { heldMembers.insert(member) }
+        }
+        #expect(heldMembers.isSuperset(of: ["pill"]) && heldMembers.count > 1, "the pill and what was buffered behind it: \(heldMembers)")
         let third = try worker(h, ["--lease", "1"])
         #expect(try await h.eventually(timeout: .seconds(30)) { try await h.recorded(key).count == members.count }, "\(third.output.suffix(1000))")
         // The pill is buried when the third worker recovers it, which need not come before the buffered jobs are done.
@@ -167,5 +177,19 @@ import Testing
         #expect(dead.map(\.id) == [pill], "\(dead.map { "\($0.id): \($0.deadReason ?? "")" })")
         third.signal(SIGTERM)
         #expect(await third.wait(timeout: .seconds(10)) == 0)
+        // Counted once the third worker is gone (a graceful stop lets a running copy finish): a buffered job recovered
+        // into its buffer twice, or run from two buffers, shows up as a second run here.
+        let runs = try await h.recorded(key)
+        #expect(Set(runs.keys) == Set(members), "\(runs)")
+        for member in members {
+            let before = ranBefore[member] ?? 0
+            let byThird = (runs[member] ?? 0) - before
+            // Finished and acknowledged by a killed worker: done, never run again. Otherwise (never fetched, or held
+            // when its worker died, run or not: at least once) the third worker runs it exactly once.
+            let done = before > 0 && !heldMembers.contains(member)
+            #expect(byThird == (done ? 0 : 1),
+                    "\(member): \(before) runs by the killed workers (held at the kill: \(heldMembers.contains(member))), then \(byThird) by the third (all runs: \(runs))")
+        }
+        #expect(try await h.recorded(pillKey).isEmpty, "the pill never finished")
     }
 }

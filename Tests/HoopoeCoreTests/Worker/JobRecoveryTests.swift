@@ -91,8 +91,21 @@ import Testing
             entry = (try? await h.redis.send("XPENDING", stream, QueueKeys.group, "-", "+", "1"))?.array?.first?.array?.first?.string
             return entry != nil
         })
-        _ = try await h.redis.send("XCLAIM", stream, QueueKeys.group, options.consumer, "0", try #require(entry), "IDLE", "60000", "JUSTID")
-        try await Task.sleep(for: .milliseconds(800))  // recovery rounds, every 200 ms
+        let id = try #require(entry)
+        func deliveries() async throws -> Int? {
+            try await h.redis.send("XPENDING", stream, QueueKeys.group, id, id, "1").array?.first?.array?[3].int
+        }
+        #expect(try await deliveries() == 1, "fetched once")
+        // JUSTID: the idle time is set, the delivery count left as it is (renewals claim the same way).
+        _ = try await h.redis.send("XCLAIM", stream, QueueKeys.group, options.consumer, "0", id, "IDLE", "60000", "JUSTID")
+        // A recovery round (every 200 ms) claims it back to this worker: XAUTOCLAIM counts a second delivery. Without
+        // that, nothing here would show that recovery ever looked at the worker's own entry.
+        #expect(try await h.eventually(timeout: .seconds(10)) { try await deliveries() == 2 }, "recovery did not claim the unrenewed entry")
+        let owner = try await h.redis.send("XPENDING", stream, QueueKeys.group, id, id, "1").array?.first?.array?[1].string
+        #expect(owner == options.consumer, "claimed back to the worker that runs it: \(owner ?? "nil")")
+        #expect(try await h.redis.send("HGET", key + ":count", "m").int == nil, "still held at the gate")
+        try await Task.sleep(for: .milliseconds(400))  // two more rounds: the entry, fresh again, is not claimed again
+        #expect(try await deliveries() == 2)
         gate.open()
         #expect(try await h.eventually { try await h.redis.send("HGET", key + ":count", "m").int == 1 })
         try await Task.sleep(for: .milliseconds(800))

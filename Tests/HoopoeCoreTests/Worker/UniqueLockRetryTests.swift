@@ -24,9 +24,16 @@ import Testing
         registry.register(FailsForDays())
         let held = try #require(try await h.jobs.enqueue(type: FailsForDays.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "order-7")).createdID)
         // A window the enqueuer chose is kept as it is.
-        try await h.jobs.enqueue(type: FailsForDays.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "window", uniqueFor: .seconds(600)))
+        let windowed = try #require(try await h.jobs.enqueue(
+            type: FailsForDays.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "window", uniqueFor: .seconds(600))).createdID)
         let keys = h.jobs.keys("default")
-        #expect(try await h.redis.send("TTL", keys.unique("order-7")).int ?? .max <= 86_400)
+        // TTL answers -2 for a missing key and -1 for one that never expires: neither is a lock held for a day.
+        let firstTTL = try await h.redis.send("TTL", keys.unique("order-7")).int ?? -3
+        #expect((86_400 - 120...86_400).contains(firstTTL), "a day past the first run: \(firstTTL) s")
+        #expect(try await h.redis.send("GET", keys.unique("order-7")).string == held)
+        let windowTTL = try await h.redis.send("TTL", keys.unique("window")).int ?? -3
+        #expect((600 - 120...600).contains(windowTTL), "the enqueuer's 600 s window: \(windowTTL) s")
+        #expect(try await h.redis.send("GET", keys.unique("window")).string == windowed)
         let (worker, task) = h.startWorker(registry)
         #expect(try await h.eventually { try await h.jobs.info(queue: "default").scheduled == 2 })
         worker.shutdown()
@@ -35,7 +42,10 @@ import Testing
         let ttl = try await h.redis.send("TTL", keys.unique("order-7")).int ?? 0
         #expect(ttl > 4 * 86_400 - 120 && ttl <= 4 * 86_400, "a day past the retry: \(ttl) s")
         #expect(try await h.redis.send("GET", keys.unique("order-7")).string == held)
-        #expect(try await h.redis.send("TTL", keys.unique("window")).int ?? .max <= 600)
+        // Kept as it is: not stretched to the retry's days, not dropped (-2) nor left without an expiry (-1).
+        let keptTTL = try await h.redis.send("TTL", keys.unique("window")).int ?? -3
+        #expect((1...600).contains(keptTTL), "the window the enqueuer chose, kept: \(keptTTL) s")
+        #expect(try await h.redis.send("GET", keys.unique("window")).string == windowed, "still held by its job")
         let again = try await h.jobs.enqueue(type: FailsForDays.type, payload: .object([:]), options: EnqueueOptions(uniqueKey: "order-7"))
         #expect(again.createdID == nil, "still refused while the retry waits")
     }

@@ -202,15 +202,30 @@ struct EmailSendTests {
         let id = "reminder.expiration.email:42:1734294599:3"
         await h.control.enqueue(.succeedThenDrop, for: .brevoSendEmail)
         await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), payload(id)) }
-        // The first try and Brevo's acceptance: yesterday at 23:59 (UTC), under a day ago — but in a run's last
-        // minute of the UTC day (23:00 was over a day ago after 23:00: the test failed an hour a day).
-        let midnight = Double(Int(Date().timeIntervalSince1970 / 86_400)) * 86_400
-        await h.control.dateBrevoEmails(Date(timeIntervalSince1970: midnight - 60))
-        try await h.redis.send("HSET", ledger(h, id), "first_try", String(midnight - 60))
+        // The first try and Brevo's acceptance: yesterday (UTC) at 23:59, under a day ago (23:00 was over a day ago
+        // after 23:00: the test failed an hour a day). In today's first quarter hour, a quarter hour ago instead (still
+        // yesterday): 23:59 would be inside the 13-minute idempotency window, and the job would send with the key again.
+        let now = Date().timeIntervalSince1970
+        let midnight = (now / 86_400).rounded(.down) * 86_400
+        let first = min(midnight - 60, now - 15 * 60)
+        await h.control.dateBrevoEmails(Date(timeIntervalSince1970: first))
+        try await h.redis.send("HSET", ledger(h, id), "first_try", String(first))
+        let ranFrom = Date().timeIntervalSince1970
         try await h.run(EmailSendJob(services: services), payload(id))
+        let ranTo = Date().timeIntervalSince1970
         #expect(await h.control.requests(to: .brevoSendEmail).count == 1, "no second POST")
         let asked = await h.control.requests(to: .brevoEmailEvents).first?.target ?? ""
-        #expect(asked.contains("days=2") || Date().timeIntervalSince1970 - midnight > 86_300, "\(asked)")
+        let days = asked.firstMatch(of: /[?&]days=(\d+)/).flatMap { Int($0.1) }
+        // Expected from the clock the job read: email.send reads the real time (Date(), not the domain clock, so no
+        // clock key moves it), some instant between ranFrom and ranTo. Brevo's days count today too: the whole days
+        // since the first try, rounded up, plus one — 2 all day, 3 in the UTC day's last minute (23:59 yesterday is then
+        // over a day ago).
+        let expected = Set([ranFrom, ranTo].map { Int((($0 - first) / 86_400).rounded(.up)) + 1 })
+        #expect(days.map(expected.contains) == true, "asked \(asked), want days in \(expected.sorted())")
+        // Whatever the hour, yesterday's send is inside what was asked: today and at least the day before (days=1,
+        // today alone, missed it and the email went out twice).
+        let calendarDays = Int((ranTo / 86_400).rounded(.down) - (first / 86_400).rounded(.down)) + 1
+        #expect((days ?? 0) >= max(2, calendarDays), "asked \(asked): the first try was \(calendarDays) UTC days back, today included")
         let sent = try await h.events("email.sent")
         #expect(sent.count == 1 && sent.first?.data["reconciled"] == true)
     }

@@ -10,8 +10,11 @@ import TestSupport
 struct FreeCreditPythonTests {
     static let noon = FreeCreditLimiterTests.noon
 
-    /// python3 with the redis package, or nil (installed by scripts/install-deps.sh; the tests are skipped without).
+    /// Whether python3 has the redis package and the Tehran zone. scripts/install-deps.sh installs both (CI runs it),
+    /// so a machine without them fails these tests rather than skipping them unseen.
     static let hasPython = ChildProcessProbe.python("import redis, zoneinfo; zoneinfo.ZoneInfo('Asia/Tehran')")
+
+    static let pythonMissing: Comment = "python3 with the redis package and zoneinfo's Asia/Tehran (tzdata) is needed: run scripts/install-deps.sh"
 
     private func python(_ script: String, _ arguments: [String], _ h: DomainHarness, environment: [String: String] = [:]) async throws -> (Int32, String) {
         let path = BuiltProducts.projectRoot.appendingPathComponent("jobs/examples/\(script)").path
@@ -21,8 +24,9 @@ struct FreeCreditPythonTests {
         return (status, child.output)
     }
 
-    @Test("freecredit_request.py enqueues, waits for the worker's answer, and gets the cooldown the next time", .enabled(if: hasPython))
+    @Test("freecredit_request.py enqueues, waits for the worker's answer, and gets the cooldown the next time")
     func enqueueAndWait() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
@@ -41,8 +45,9 @@ struct FreeCreditPythonTests {
     }
 
     /// A request id decided for another user: the stored answer is that user's, and neither path hands it out.
-    @Test("freecredit_request.py refuses a request id another user's request was decided under (exit 4), both ways", .enabled(if: hasPython))
+    @Test("freecredit_request.py refuses a request id another user's request was decided under (exit 4), both ways")
     func requestIDOfAnotherUser() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         try await h.setClock(Self.noon)
         let (status, output) = try await python("freecredit_request.py", ["--direct", "176", "--request-id", "shared-1"], h)
@@ -53,8 +58,9 @@ struct FreeCreditPythonTests {
         }
     }
 
-    @Test("freecredit_request.py asked again with the same request id answers at once, worker or not (not after its timeout)", .enabled(if: hasPython))
+    @Test("freecredit_request.py asked again with the same request id answers at once, worker or not (not after its timeout)")
     func repeatedRequestID() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
@@ -73,8 +79,9 @@ struct FreeCreditPythonTests {
         #expect(try await h.events("freecredit.granted").count == 1)
     }
 
-    @Test("freecredit_request.py without a worker times out within its bound and says so", .enabled(if: hasPython))
+    @Test("freecredit_request.py without a worker times out within its bound and says so")
     func boundedWait() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         let started = ContinuousClock.now
         let (status, output) = try await python("freecredit_request.py", ["1", "--request-id", "lonely", "--timeout", "1"], h)
@@ -82,8 +89,9 @@ struct FreeCreditPythonTests {
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
-    @Test("--direct shares the limiter with the worker's script: a Python grant puts Swift in cooldown", .enabled(if: hasPython))
+    @Test("--direct shares the limiter with the worker's script: a Python grant puts Swift in cooldown")
     func directCall() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         let (status, output) = try await python("freecredit_request.py", ["--direct", "9", "--request-id", "d-1", "--now", "1733121000"], h)
         #expect(status == 0, "\(output)")
@@ -98,8 +106,9 @@ struct FreeCreditPythonTests {
 
     /// Without `--now`, the direct call decides by Redis's clock, as the workers do: by its host's, a service whose clock
     /// ran behind the workers' by more than the cooldown granted again right after a worker's grant.
-    @Test("--direct without --now decides by Redis's clock, not its host's", .enabled(if: hasPython))
+    @Test("--direct without --now decides by Redis's clock, not its host's")
     func directCallByRedisClock() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         #expect(FileManager.default.fileExists(atPath: FakeClock.library), "libfaketime is missing: scripts/install-deps.sh installs it")
         let h = try await DomainHarness()
         let offset = try await FakeClock.aheadOffset(preferred: 7_200, atLeast: 180)
@@ -110,8 +119,9 @@ struct FreeCreditPythonTests {
         #expect(abs(answer.at - redisNow) < 60, "decided at \(answer.at), Redis's clock \(redisNow)")
     }
 
-    @Test("gift_wheel.py counts in the same sorted set as gift.granted and agrees on retry_after", .enabled(if: hasPython))
+    @Test("gift_wheel.py counts in the same sorted set as gift.granted and agrees on retry_after")
     func giftWheel() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         let h = try await DomainHarness()
         let (status, output) = try await python("gift_wheel.py", ["5", "--record", "w-1", "--now", "1733121000"], h)
         #expect(status == 0 && output.contains("\"recorded\""), "\(output)")
@@ -121,8 +131,9 @@ struct FreeCreditPythonTests {
         #expect(refused == 2 && text.contains("\"retry_after\": 86341"), "\(text)")
     }
 
-    @Test("persian_month.py agrees with the Swift Persian calendar on every month start and end, 1395-1420", .enabled(if: hasPython))
+    @Test("persian_month.py agrees with the Swift Persian calendar on every month start and end, 1395-1420")
     func persianMonthsAgree() async throws {
+        try #require(Self.hasPython, Self.pythonMissing)
         // One instant in the middle of every Persian month, from the Swift side.
         var instants: [Date] = []
         var date = Date(timeIntervalSince1970: 1_458_000_000)  // 15 Mar 2016 (Esfand 1394)
