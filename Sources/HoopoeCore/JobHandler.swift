@@ -24,6 +24,12 @@ public protocol JobHandler: Sendable {
     var maxAttempts: Int { get }
     /// How long one attempt may run before it is cancelled and fails with a timeout (the envelope's
     /// `timeout` overrides it). Default 5 minutes.
+    ///
+    /// Cancelled, not stopped: Swift cannot end a task that does not check for cancellation (a blocking call, a loop
+    /// that never awaits). The worker settles the attempt at its timeout (a retry, per the policy) and frees its slot;
+    /// a handler still running then goes on beside the retry, which may start elsewhere meanwhile, and what it returns
+    /// is dropped. A handler should await cancellable calls (the Redis client's, `Task.sleep`, AsyncHTTPClient's), or
+    /// be safe to run twice at once, as `sms.send` is with its message lock.
     var timeout: Duration { get }
     /// When to retry after a failure. Default ``RetryPolicy/sidekiq``.
     var retryPolicy: RetryPolicy { get }

@@ -69,7 +69,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once, 1 to 1000. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches (docs/operating.md).")
     var concurrency: Int = 20
 
-    @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back.")
+    @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back (a run so cut off counts as an attempt).")
     var shutdownTimeout: Double = 25
 
     @Option(help: "Seconds a fetched job stays this worker's without a renewal (renewed every fifth of it): after a crash, its jobs run again elsewhere within --lease + 2.4 s (default 10: within 15 s).")

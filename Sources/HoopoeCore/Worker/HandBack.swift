@@ -3,8 +3,10 @@ import Redis
 
 /// Puts jobs this worker holds back on their queues at once, as new entries; their current deliveries are removed.
 /// For jobs that are not going to run here: prefetched when shutdown began, fetched into a closed buffer, or
-/// interrupted by "stop now". Lost runs (deliveries beyond the first) are written into the envelope's attempt count;
-/// a promoted job stays marked as promoted.
+/// interrupted by "stop now". Lost runs (deliveries beyond the first) are written into the envelope's attempt count,
+/// and so is a run this worker started that shutdown interrupted (`started`): the next worker counts the next run from
+/// there, and buries, unrun, a job with no attempt left (a `max_attempts: 1` job cut off by a deploy ran again in full
+/// elsewhere: decision 0079's "not twice where its owner asked for one attempt"). A promoted job stays marked as promoted.
 ///
 /// A call that fails on the way (Redis unreachable, restarting, or its reply lost) is made again, backing off from a
 /// quarter of a second to two, for up to `unsentRetry` (``WorkerOptions/unsentAcknowledgementRetry``), the leases still
@@ -24,7 +26,8 @@ struct HandBack: Sendable {
 
     /// - Returns: whether every job is back on its queue (false: some were left for their lease to bring back).
     @discardableResult
-    func callAsFunction(_ fetched: [FetchedJob]) async -> Bool {
+    /// - Parameter started: whether the jobs' runs started here (one interrupted by shutdown), to be counted.
+    func callAsFunction(_ fetched: [FetchedJob], started: Bool = false) async -> Bool {
         var all = true
         // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,
         // past the stop grace periods the deploy files give (the drain and one retry).
@@ -33,8 +36,9 @@ struct HandBack: Sendable {
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
             let returned = list.map { job -> (entryID: String, promoted: Bool, envelope: [UInt8]?) in
-                if job.deliveries > 1, var envelope = try? JobEnvelope.decode(job.bytes) {
-                    envelope.attempt = min(envelope.attempt, 1_000_000) + min(job.deliveries - 1, 1_000_000)
+                let uncounted = min(job.deliveries - 1, 1_000_000) + (started ? 1 : 0)
+                if uncounted > 0, var envelope = try? JobEnvelope.decode(job.bytes) {
+                    envelope.attempt = min(envelope.attempt, 1_000_000) + uncounted
                     return (entryID: job.entryID, promoted: job.promoted, envelope: envelope.encoded())
                 }
                 return (entryID: job.entryID, promoted: job.promoted, envelope: nil)

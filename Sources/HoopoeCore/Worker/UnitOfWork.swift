@@ -75,10 +75,11 @@ struct UnitOfWork: Sendable {
         }
     }
 
-    /// Back on its queue at once (shutdown interrupted it). False when it was left for its lease to bring back.
+    /// Back on its queue at once (shutdown interrupted its run), the run counted in its attempts. False when it was left
+    /// for its lease to bring back.
     @discardableResult
     func handBack() async -> Bool {
-        await handBacks([job])
+        await handBacks([job], started: true)
     }
 
     /// `call`, made again while Redis is known not to have run it (no connection: nothing was written; a server still

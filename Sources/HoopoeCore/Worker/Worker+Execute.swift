@@ -72,7 +72,7 @@ extension Worker {
         if attempt > maxAttempts {
             let why = job.deliveries > 1
                 ? "its worker was lost \(lostRuns) time(s) while it held it (lease expired; a run may have started)"
-                : "its envelope says \(header.attempt) attempts were made (runs lost with their workers count)"
+                : "its envelope says \(header.attempt) attempts were made (runs lost with their workers, or cut off by a shutdown, count)"
             await bury(work, envelope: header.envelope(job), attempt: attempt - 1, reason: "\(why); no attempt is left of its limit of \(maxAttempts)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }

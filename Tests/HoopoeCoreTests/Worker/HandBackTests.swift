@@ -76,4 +76,30 @@ import Testing
         #expect(counters["early"] == nil, "not deferred as early: \(counters)")
         #expect(try await h.jobs.info(queue: "default").scheduled == 0)
     }
+
+    /// A run cut off when the shutdown timeout ran out counts as an attempt in the job handed back: a `max_attempts: 1`
+    /// job so cut off goes to the dead set unrun at the next worker. Before, it came back with `attempt` 0 and ran again
+    /// in full, where its owner asked for one attempt (decision 0079).
+    @Test func aRunCutOffByShutdownCountsAsAnAttempt() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):long"
+        let id = try #require(try await h.jobs.enqueue(
+            type: "diag.record", payload: h.diag(key: key, member: "long", sleepMs: 60_000), options: EnqueueOptions(maxAttempts: 1)).createdID)
+        var options = WorkerOptions.fastTest(concurrency: 1)
+        options.shutdownTimeout = .milliseconds(300)
+        let (first, firstTask) = h.startWorker(options: options)
+        #expect(try await h.eventually { first.busy == 1 })
+        first.shutdown()
+        try await firstTask.value
+        let found = try #require(try await h.jobs.find(id: id, queue: "default"), "handed back")
+        #expect(found.state == .ready && found.envelope.attempt == 1, "\(found.state) attempt \(found.envelope.attempt)")
+
+        let (second, secondTask) = h.startWorker(options: .fastTest(concurrency: 1))
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 1 }, "buried unrun: no attempt left")
+        second.shutdown()
+        try await secondTask.value
+        #expect(try await h.recorded(key).isEmpty)
+        let dead = try #require(try await h.jobs.find(id: id, queue: "default"))
+        #expect(dead.envelope.deadReason?.contains("cut off by a shutdown") == true, "\(dead.envelope.deadReason ?? "")")
+    }
 }
