@@ -33,17 +33,7 @@ import Testing
             let socket = try TestSocket(port: port)
             defer { socket.close() }
             try socket.send("POST /dead/action HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n")
-            let started = ContinuousClock.now
-            var closedAfter: Duration?
-            while ContinuousClock.now - started < .seconds(8) {
-                if socket.isClosed() {
-                    closedAfter = ContinuousClock.now - started
-                    break
-                }
-                try? socket.send("a")
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            let after = try #require(closedAfter, "still open after 8 s of a byte every 250 ms")
+            let after = try #require(try await socket.closedWhileTrickling(), "still open after 8 s of a byte every 250 ms")
             #expect(after >= .seconds(1) && after < .seconds(5), "closed after \(after)")
         }
     }
@@ -61,17 +51,7 @@ import Testing
             try socket.send("a=b&c")
             try await Task.sleep(for: .milliseconds(200))
             try socket.send("POST /dead/action HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n")
-            let started = ContinuousClock.now
-            var closedAfter: Duration?
-            while ContinuousClock.now - started < .seconds(8) {
-                if socket.isClosed() {
-                    closedAfter = ContinuousClock.now - started
-                    break
-                }
-                try? socket.send("a")
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            let after = try #require(closedAfter, "still open after 8 s of a byte every 250 ms")
+            let after = try #require(try await socket.closedWhileTrickling(), "still open after 8 s of a byte every 250 ms")
             #expect(after < .seconds(5), "closed after \(after)")
         }
     }
@@ -91,6 +71,18 @@ import Testing
 
 /// A blocking loopback TCP client, just enough to trickle bytes and see the server close.
 private struct TestSocket: Sendable {
+    /// How long the server took to close the connection while a byte was sent every 250 ms; nil when it was still open
+    /// after 8 s.
+    func closedWhileTrickling() async throws -> Duration? {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(8) {
+            if isClosed() { return ContinuousClock.now - started }
+            try? send("a")
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return nil
+    }
+
     let fd: Int32
 
     init(port: Int) throws {

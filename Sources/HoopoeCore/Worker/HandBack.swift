@@ -31,7 +31,7 @@ struct HandBack: Sendable {
         var all = true
         // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,
         // past the stop grace periods the deploy files give (the drain and one retry).
-        let deadline = ContinuousClock.now + unsentRetry
+        let retry = UnsentRetry(for: unsentRetry, cutoff: cutoff)
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
@@ -43,47 +43,36 @@ struct HandBack: Sendable {
                 }
                 return (entryID: job.entryID, promoted: job.promoted, envelope: nil)
             }
-            if await !handBack(returned, count: list.count, queue: queue, until: deadline) { all = false }
+            if await !handBack(returned, count: list.count, queue: queue, until: retry) { all = false }
             leases.release(queue: queue, entryIDs: list.lazy.map(\.entryID))
         }
         return all
     }
 
     private func handBack(
-        _ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String, until deadline: ContinuousClock.Instant
+        _ returned: [(entryID: String, promoted: Bool, envelope: [UInt8]?)], count: Int, queue: String, until retry: UnsentRetry
     ) async -> Bool {
-        let clock = ContinuousClock()
-        var pause = Duration.milliseconds(250)
         var warned = false
-        while true {
-            do {
-                try await store.handBack(queue: queue, consumer: consumer, returned)
-                if warned { logger.notice("handed back \(count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
-                return true
-            } catch let error as RedisError where error.code == .notReplicated {
-                // The hand-back ran on the primary: the jobs are on their queue again. Only the replicas' confirmation
-                // (REDIS_WAIT_REPLICAS) is missing; a failover before they have it would bring back the old deliveries,
-                // which return after their lease. Saying "failed" here sent operators looking for jobs that were queued.
+        do {
+            try await retry.run({ try await store.handBack(queue: queue, consumer: consumer, returned) }, mayTryAgain: Self.mayTryAgain) { error in
                 logger.warning(
-                    "handed back \(count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
-                    metadata: ["queue": "\(queue)", "error": "\(error)"])
-                return true
-            } catch let error as RedisError where Self.mayTryAgain(error) && clock.now + pause < deadline && !cutoff.isCut {
-                if !warned {
-                    logger.warning(
-                        "handing back \(count) jobs failed on the way; trying again until Redis answers (for up to \(unsentRetry))",
-                        metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
-                    warned = true
-                }
-                // Not cut short by the caller's cancellation (a background round ends at draining): tried again at
-                // once, the calls would follow each other with no pause until the deadline.
-                let wait = pause
-                await Task.detached { try? await Task.sleep(for: wait) }.value
-                pause = min(pause * 2, .seconds(2))
-            } catch {
-                logger.error("handing back \(count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                return false
+                    "handing back \(count) jobs failed on the way; trying again until Redis answers (for up to \(unsentRetry))",
+                    metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
+                warned = true
             }
+            if warned { logger.notice("handed back \(count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
+            return true
+        } catch let error as RedisError where error.code == .notReplicated {
+            // The hand-back ran on the primary: the jobs are on their queue again. Only the replicas' confirmation
+            // (REDIS_WAIT_REPLICAS) is missing; a failover before they have it would bring back the old deliveries,
+            // which return after their lease. Saying "failed" here sent operators looking for jobs that were queued.
+            logger.warning(
+                "handed back \(count) jobs on the primary, but too few replicas confirmed it; if the primary fails over now they return after their lease instead",
+                metadata: ["queue": "\(queue)", "error": "\(error)"])
+            return true
+        } catch {
+            logger.error("handing back \(count) jobs failed; they return after their lease", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            return false
         }
     }
 

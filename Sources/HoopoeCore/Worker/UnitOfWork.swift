@@ -93,29 +93,14 @@ struct UnitOfWork: Sendable {
     /// failed job ran again without its backoff (a review reproduced both). The scripts settle only an entry still
     /// pending to this worker, so a second call never settles one twice.
     private func sentUntilRun(_ what: @autoclosure () -> String, _ call: () async throws -> Void) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + handBacks.unsentRetry
-        var pause = Duration.milliseconds(250)
         var warned = false
-        while true {
-            do {
-                try await call()
-                if warned { handBacks.logger.notice("\(what()) went through once Redis answered again", metadata: ["queue": "\(job.queue)"]) }
-                return
-            } catch let error as RedisError where Acknowledger.notRun(error) && clock.now + pause < deadline && !handBacks.cutoff.isCut {
-                if !warned {
-                    handBacks.logger.warning(
-                        "\(what()) could not be sent; trying again until Redis answers (for up to \(handBacks.unsentRetry)), the job's lease held",
-                        metadata: ["queue": "\(job.queue)", "error": "\(error.operatorLine)"])
-                    warned = true
-                }
-                // Not cut short by a cancellation (a run taken over at its timeout): with no pause, the calls would
-                // follow each other until the deadline.
-                let wait = pause
-                await Task.detached { try? await Task.sleep(for: wait) }.value
-                pause = min(pause * 2, .seconds(2))
-            }
+        try await UnsentRetry(for: handBacks.unsentRetry, cutoff: handBacks.cutoff).run(call, mayTryAgain: Acknowledger.notRun) { error in
+            handBacks.logger.warning(
+                "\(what()) could not be sent; trying again until Redis answers (for up to \(handBacks.unsentRetry)), the job's lease held",
+                metadata: ["queue": "\(job.queue)", "error": "\(error.operatorLine)"])
+            warned = true
         }
+        if warned { handBacks.logger.notice("\(what()) went through once Redis answered again", metadata: ["queue": "\(job.queue)"]) }
     }
 
     private func release() {
