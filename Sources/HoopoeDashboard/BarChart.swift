@@ -30,7 +30,8 @@ struct BarChart {
             parts.append("<text x=\"0\" y=\"\(top + rowHeight / 2 + 3)\">\(row.label)</text>")
             for (seriesIndex, value) in row.values.enumerated() where seriesIndex < series.count {
                 let y = top + seriesIndex * barHeight
-                let length = max(value > 0 ? 1 : 0, Int((Double(value) * scale).rounded()))
+                // A negative count (a hand-edited counter: `-9e18`) draws no bar: scaled, it was past any Int, a trap.
+                let length = max(value > 0 ? 1 : 0, Int((Double(max(0, value)) * scale).rounded()))
                 parts.append(
                     """
                     <rect x="\(labelWidth)" y="\(y)" width="\(length)" height="\(barHeight - 2)" fill="\(series[seriesIndex].color)"><title>\(series[seriesIndex].name): \(value)</title></rect>\

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HoopoeCore
 import HoopoeJSON
+import HoopoeJobs
 import Redis
 
 /// `hoopoe enqueue`: puts one job on a queue, now or later, after checking its type and its payload's shape (the values
@@ -71,11 +72,19 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d (at most 3650d)")
         }
         if let at {
-            guard let date = ISO8601DateFormatter().date(from: at) else {
-                throw ValidationError("--at '\(at)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
-            }
+            let date = try runAt(at)
             // As --in's bound: a date the envelope cannot carry was refused as "a run_at in milliseconds?".
             guard date.timeIntervalSinceNow <= 3650 * 86_400 else { throw ValidationError("--at '\(at)' is more than 3650 days ahead") }
+        }
+    }
+
+    /// `--at`'s instant, read strictly (``ISO8601Time``): Foundation's parser scheduled `2026-02-30` on 2 March,
+    /// ignored trailing text and read an offset `+99:00` as +09:00. A refusal names the option (exit 64).
+    private func runAt(_ text: String) throws -> Date {
+        switch ISO8601Time.parse(text) {
+        case .success(let date): return date
+        case .failure(.notISO8601): throw ValidationError("--at '\(text)' is not an ISO 8601 time with an offset, like 2026-11-24T09:00:00+03:30")
+        case .failure(.outOfRange(let reason)): throw ValidationError("--at '\(text)' is not a time: \(reason)")
         }
     }
 
@@ -91,7 +100,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         var enqueueOptions = EnqueueOptions(queue: queue, uniqueKey: uniqueKey)
         if let uniqueFor, let seconds = DelayParser.seconds(uniqueFor) { enqueueOptions.uniqueFor = .seconds(seconds) }
         if let delay, let seconds = DelayParser.seconds(delay) { enqueueOptions.runAt = Date().addingTimeInterval(seconds) }
-        if let at { enqueueOptions.runAt = ISO8601DateFormatter().date(from: at) }
+        if let at { enqueueOptions.runAt = try runAt(at) }
         let result: EnqueueResult
         do {
             result = try await jobs.enqueue(type: type, payload: value, options: enqueueOptions)

@@ -162,6 +162,22 @@ import Testing
         #expect(try await nothingEnqueued(h))
     }
 
+    /// Foundation's ISO 8601 parser rolled 30 February into March, ignored trailing text and read +99:00 as +09:00:
+    /// the job was scheduled at a time no one wrote.
+    @Test func anImpossibleAtIsRefusedNamingTheOption() async throws {
+        let h = try CLIHarness()
+        for at in ["2026-02-30T09:00:00Z", "2026-11-24T09:00:00Zjunk", "2026-11-24T09:00:00+99:00"] {
+            let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--at", at])
+            #expect(status == 64, "\(at): \(output)")
+            #expect(output.contains("--at '\(at)'"), "\(at): \(output)")
+        }
+        #expect(try await nothingEnqueued(h))
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--at", "2028-02-29T09:00:00+03:30"])
+        #expect(status == 0, "\(output)")
+        let info = try await h.jobs.info(queue: "default")
+        #expect(info.scheduled + info.ready == 1, "a real 29 February is enqueued (ready once it has passed)")
+    }
+
     @Test func anUnreachableRedisExits2LikeEveryOtherCommand() async throws {
         let h = try CLIHarness()
         let server = try RedisServer()

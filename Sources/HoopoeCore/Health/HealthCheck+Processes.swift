@@ -25,7 +25,7 @@ extension HealthCheck {
         numbers["beat_age_seconds"] = rounded2(live.map(\.age).max() ?? 0)
         return HealthFinding(
             name: "workers", status: .ok,
-            message: "\(live.count) live worker(s), \(Int(numbers["busy"] ?? 0))/\(Int(numbers["concurrency"] ?? 0)) busy", numbers: numbers)
+            message: "\(live.count) live worker(s), \(wholeText(numbers["busy"] ?? 0))/\(wholeText(numbers["concurrency"] ?? 0)) busy", numbers: numbers)
     }
 
     /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh heartbeat, and every
@@ -76,9 +76,9 @@ extension HealthCheck {
         numbers["most_late_seconds"] = rounded2(late.map(\.seconds).max() ?? 0)
         var problems: [String] = []
         if !late.isEmpty {
-            let named = late.sorted { $0.seconds > $1.seconds }.prefix(3).map { "\($0.task.name) (\(Int($0.seconds)) s)" }
+            let named = late.sorted { $0.seconds > $1.seconds }.prefix(3).map { "\($0.task.name) (\(wholeText($0.seconds.rounded(.towardZero))) s)" }
             problems.append(
-                "\(late.count) task(s) with a tick unhandled past the \(Int(progress.lateAfter)) s grace period: "
+                "\(late.count) task(s) with a tick unhandled past the \(wholeText(progress.lateAfter.rounded(.towardZero))) s grace period: "
                     + named.joined(separator: ", ") + (late.count > 3 ? ", ..." : "") + " (see the schedulers' logs)")
         }
         if !unknown.isEmpty {

@@ -64,6 +64,6 @@ extension HealthCheck {
 
     /// `1.5 s`, `75 s`: seconds for messages.
     static func seconds(_ value: Double) -> String {
-        value < 10 ? "\(rounded2(value)) s" : "\(Int(value.rounded())) s"
+        value < 10 ? "\(rounded2(value)) s" : "\(wholeText(value)) s"
     }
 }

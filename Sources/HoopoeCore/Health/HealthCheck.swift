@@ -152,3 +152,10 @@ extension Duration {
 
 /// Rounds for display and JSON: two decimals are plenty for milliseconds and seconds.
 func rounded2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+
+/// `value` rounded to a whole number, for a message: `Int(_:)` trapped on a value no Int holds (a sum of hand-written
+/// heartbeat fields of `Int.max`, a baseline time of `-inf`), and took the health check down; such a value is written
+/// as it is.
+func wholeText(_ value: Double) -> String {
+    Int(exactly: value.rounded()).map(String.init) ?? "\(value)"
+}

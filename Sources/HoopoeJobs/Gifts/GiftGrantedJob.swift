@@ -79,10 +79,18 @@ public struct GiftGrantedJob: JobHandler {
         let expiresAt = Date(timeIntervalSince1970: payload.expiresAt)
         let stored = try await store.record(payload.userGiftID)
         let existing = stored.state
+        // A record edited by hand (`expires_at` inf, 1e19): whether this is the same gift cannot be told, and the
+        // value once trapped the conversion below and crashed the worker. Retrying cannot mend it: permanent.
+        if existing != nil, existing != .rejected, let unreadable = stored.unreadableExpiresAt {
+            throw JobFailure.permanent("""
+                gift.granted: user_gift_id \(payload.userGiftID)'s record \(store.key(payload.userGiftID)) holds expires_at '\(unreadable.prefix(40))', not a \
+                Unix time before 2200 (edited by hand?): fix or delete the record, then retry the job
+                """)
+        }
         if existing != nil, existing != .rejected, let known = stored.expiresAt, abs(known - payload.expiresAt) > 1 {
             throw JobFailure.permanent("""
-                gift.granted: user_gift_id \(payload.userGiftID) was granted before with expires_at \(Int64(known)), now \(Int64(payload.expiresAt)): \
-                each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
+                gift.granted: user_gift_id \(payload.userGiftID) was granted before with expires_at \(Self.wholeSeconds(known)), now \
+                \(Self.wholeSeconds(payload.expiresAt)): each won gift needs its own id — the SMM panel's user_gift.id, not user_gift.uid (that is the user)
                 """)
         }
         // The wheel counts the gift when it was won (never ahead of the domain clock, nor more than a month back), and
@@ -124,6 +132,12 @@ public struct GiftGrantedJob: JobHandler {
         if try await store.record(payload.userGiftID).state == .used {
             _ = try await followUps.cancel(gift: payload.userGiftID, queue: queue)
         }
+    }
+
+    /// Unix seconds as whole seconds, for a message. Both values it is given are checked to be in 1970-2199 before;
+    /// still, `Int64(exactly:)` rather than `Int64(_:)`, so a value no Int64 holds is shown as it is, never a trap.
+    private static func wholeSeconds(_ value: Double) -> String {
+        Int64(exactly: value.rounded(.down)).map(String.init) ?? "\(value)"
     }
 
     /// Marks the gift rejected and emits `gift.rejected` once (again only if an earlier run died before emitting).

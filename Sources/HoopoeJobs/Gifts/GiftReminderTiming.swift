@@ -24,8 +24,10 @@ struct GiftReminderTiming: Equatable {
             if afterQuiet <= expiresAt.addingTimeInterval(-3600) {
                 sendAt = afterQuiet
             } else {
+                // The start on the wall clock (a day the clocks change has 23 or 25 hours): this day's, or the day
+                // before's for a reminder due after midnight.
                 var start = calendar.at(hour: quietHours.startHour, on: sendAt)
-                if start > sendAt { start = calendar.adding(days: -1, to: start) }
+                if start > sendAt { start = calendar.at(hour: quietHours.startHour, on: calendar.adding(days: -1, to: sendAt)) }
                 sendAt = start.addingTimeInterval(-leadBeforeQuietHours)
             }
         }

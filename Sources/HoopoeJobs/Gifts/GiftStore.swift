@@ -65,8 +65,11 @@ public struct GiftStore: Sendable {
     /// What the gift hash says (every field nil for an unknown gift).
     struct Record {
         var state: GiftState?
-        /// When it expires (Unix seconds), as granted.
+        /// When it expires (Unix seconds), as granted: only a finite time after 1970 and before 2200 (the range
+        /// gift.granted accepts), so a hand-edited `inf` or `1e19` never reaches a conversion that traps.
         var expiresAt: Double?
+        /// The stored `expires_at` when it is there but not such a time (nil otherwise), for the error naming it.
+        var unreadableExpiresAt: String?
         /// The queue its follow-up jobs were put on.
         var queue: String?
         /// Why it was rejected (`daily_limit` / `monthly_limit`) and when a gift is allowed again.
@@ -75,7 +78,13 @@ public struct GiftStore: Sendable {
 
         init(fields: [String: String]) {
             state = fields["state"].flatMap(GiftState.init(rawValue:))
-            expiresAt = fields["expires_at"].flatMap(Double.init)
+            if let text = fields["expires_at"] {
+                if let value = Double(text), value > 0, value < ExpiryDate.latest {
+                    expiresAt = value
+                } else {
+                    unreadableExpiresAt = text
+                }
+            }
             queue = fields["queue"]
             reason = fields["reason"]
             retryAfter = fields["retry_after"].flatMap { Int($0) }

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Accepted forms (jobs/types/subscription.upsert.md):
 /// - a JSON number or a string of digits: Unix seconds (values over 10^11 are refused as probably milliseconds);
-/// - ISO 8601 with a zone: `2024-12-15T20:30:00Z`, `2024-12-15T20:30:00+03:30` (fractional seconds allowed);
+/// - ISO 8601 with a zone: `2024-12-15T20:30:00Z`, `2024-12-15T20:30:00+03:30` (fractional seconds allowed), read
+///   strictly (``ISO8601Time``: a day the month lacks, an offset past ±14:00 or trailing text is refused);
 /// - a local date, optionally with a time, in the users' zone (Asia/Tehran): `2024-12-15`, `2024-12-15 09:30`;
 ///   a year below 1700 is a Solar Hijri (Jalali) date, as Kingfisher's profile shows them: `1398-10-25`,
 ///   `1398/10/25`, `1398-09-15 03:30`, also with Persian or Arabic-Indic digits (`۱۳۹۸-۱۰-۲۵`).
@@ -60,13 +61,14 @@ public enum ExpiryDate: Codable, Sendable, Equatable {
         let text = LatinDigits.latin(raw.trimmingCharacters(in: .whitespaces))
         if !text.isEmpty, text.allSatisfy(\.isNumber), let value = Double(text) { return unix(value, original: raw) }
         if let local = localDate(text, in: calendar) { return local }
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime]
-        if let date = iso.date(from: text) { return .success(date) }
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = iso.date(from: text) { return .success(date) }
-        return .failure(ExpiryDateError(
-            "expires_at \(raw) is not Unix seconds, ISO 8601 with a zone, or a local date like 2024-12-15 or 1398-10-25"))
+        // Strictly (``ISO8601Time``): Foundation's parser rolled 2023-02-30 over to 2 March and ignored trailing text.
+        switch ISO8601Time.parse(text) {
+        case .success(let date): return .success(date)
+        case .failure(.outOfRange(let reason)): return .failure(ExpiryDateError("expires_at \(raw): \(reason)"))
+        case .failure(.notISO8601):
+            return .failure(ExpiryDateError(
+                "expires_at \(raw) is not Unix seconds, ISO 8601 with a zone, or a local date like 2024-12-15 or 1398-10-25"))
+        }
     }
 
     /// `YYYY-MM-DD[ HH:MM[:SS]]` (or `/` separators, or `T` before the time) in the local zone; Jalali below 1700.

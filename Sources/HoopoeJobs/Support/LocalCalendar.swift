@@ -64,9 +64,18 @@ public struct LocalCalendar: Sendable {
         gregorian.dateComponents([.day], from: startOfDay(from), to: startOfDay(to)).day ?? 0
     }
 
-    /// `date` at `hour:minute` local time on the same local day.
+    /// `date`'s local day at `hour:minute` on the wall clock, set by the calendar. Not midnight plus `hour` hours: a
+    /// day the clocks change has 23 or 25 hours, and that put quiet hours' 08:00 at 07:00 (still quiet: the message
+    /// was deferred to the next day) or 09:00.
+    ///
+    /// A time the day skips (clocks going forward: 02:30 in Berlin on 2025-03-30) is the first instant after the gap
+    /// (03:00 CEST): the moment the clock first shows a time at or past it. A time the day has twice (clocks going
+    /// back) is the first of them.
     public func at(hour: Int, minute: Int = 0, on date: Date) -> Date {
-        startOfDay(date).addingTimeInterval(Double(hour * 3600 + minute * 60))
+        // nil only for an hour or minute out of range, which no caller passes (quiet hours are 0-23, parsed); counted
+        // in Double so even such a value cannot overflow.
+        gregorian.date(bySettingHour: hour, minute: minute, second: 0, of: date, matchingPolicy: .nextTime, repeatedTimePolicy: .first, direction: .forward)
+            ?? startOfDay(date).addingTimeInterval(Double(hour) * 3600 + Double(minute) * 60)
     }
 
     /// The local hour (0–23) and minute of `date`.

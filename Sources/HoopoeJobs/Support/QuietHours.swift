@@ -44,10 +44,11 @@ public struct QuietHours: Sendable, Equatable {
         return startHour < endHour ? (startHour..<endHour).contains(hour) : (hour >= startHour || hour < endHour)
     }
 
-    /// `date` itself when it is outside quiet hours, else the moment they end.
+    /// `date` itself when it is outside quiet hours, else the moment they end: ``endHour`` on the wall clock, that
+    /// day or the next (``LocalCalendar/at(hour:minute:on:)``, so 08:00 is 08:00 on a day the clocks change too).
     public func nextAllowed(after date: Date, in calendar: LocalCalendar) -> Date {
         guard contains(date, in: calendar) else { return date }
         let end = calendar.at(hour: endHour, on: date)
-        return end > date ? end : calendar.adding(days: 1, to: end)
+        return end > date ? end : calendar.at(hour: endHour, on: calendar.adding(days: 1, to: date))
     }
 }

@@ -10,8 +10,8 @@ import Foundation
 extension KavenegarClient {
     /// `sms/selectoutbox` from `startDate` to `endDate` (nil: now).
     public func selectOutbox(from startDate: Date, to endDate: Date? = nil) async throws(ProviderError) -> [KavenegarMessage] {
-        var fields = [("startdate", String(Int64(startDate.timeIntervalSince1970.rounded(.down))))]
-        fields.append(("enddate", endDate.map { String(Int64($0.timeIntervalSince1970.rounded(.up))) } ?? ""))
+        var fields = [("startdate", String(Self.unixSeconds(startDate, .down)))]
+        fields.append(("enddate", endDate.map { String(Self.unixSeconds($0, .up)) } ?? ""))
         let envelope = try await call(
             "sms/selectoutbox", fields: fields, idempotent: true, attemptCap: nil, senderIsOurs: true, logMetadata: [:])
         return envelope.entryList.compactMap(KavenegarMessage.init(json:))
@@ -40,9 +40,23 @@ extension KavenegarClient {
     public func findLookup(to receptor: String, since: Date, until: Date? = nil, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
         let now = Date()
         let earliest = now.addingTimeInterval(-3 * 86_400 + 60)
+        // Both come from a stored value (the ledger's `unknown_since`, which anyone can edit): a time past any clock
+        // (1e300) is sent clamped (``unixSeconds(_:_:)``), which the outbox refuses as an error; it trapped the
+        // conversion and stopped the worker.
         let start = since.timeIntervalSince1970.isFinite ? max(since, earliest) : earliest
-        let end = min(until ?? now, now, start.addingTimeInterval(86_400))
+        // A day after the start as sent (whole seconds, rounded down): a day after a fractional start was sent rounded
+        // up, 86401 s after it, and the outbox refused the window (417).
+        let dayLater = Date(timeIntervalSince1970: Double(Self.unixSeconds(start, .down))).addingTimeInterval(86_400)
+        let end = min(until.flatMap { $0.timeIntervalSince1970.isFinite ? $0 : nil } ?? now, now, dayLater)
         return try await findLookup(to: Self.nationalDigits(receptor), from: start, to: end, values: values)
+    }
+
+    /// `date` as whole Unix seconds, rounded `rule`: clamped to Int64 (a NaN is 0), where `Int64(_:)` traps on a value
+    /// past it.
+    static func unixSeconds(_ date: Date, _ rule: FloatingPointRoundingRule) -> Int64 {
+        let seconds = date.timeIntervalSince1970.rounded(rule)
+        if let exact = Int64(exactly: seconds) { return exact }
+        return seconds > 0 ? .max : seconds < 0 ? .min : 0
     }
 
     /// The rows `sms/selectoutbox` answers at most (seed 002).
@@ -51,7 +65,7 @@ extension KavenegarClient {
     private func findLookup(to wanted: String, from start: Date, to end: Date, values: [String]) async throws(ProviderError) -> KavenegarMessage? {
         let rows = try await selectOutbox(from: start, to: end)
         let found = rows.last { row in
-            Self.nationalDigits(row.receptor) == wanted && (row.date ?? Int64.max) >= Int64(start.timeIntervalSince1970.rounded(.down))
+            Self.nationalDigits(row.receptor) == wanted && (row.date ?? Int64.max) >= Self.unixSeconds(start, .down)
                 && values.allSatisfy { row.message.contains($0) }
                 && ![6, 13, 14, 100].contains(row.status)  // failed, cancelled, blocked: it did not go out
         }

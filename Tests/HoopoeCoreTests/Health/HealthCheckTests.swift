@@ -173,6 +173,23 @@ struct HealthCheckTests {
         #expect(try await h.redis.send("HGET", check.keys.dead, "queue:default").int == 2)
     }
 
+    /// Whole numbers in the findings' messages were `Int(_:)` of doubles: a heartbeat's `busy` of Int.max (as a double,
+    /// one past it) or a dead baseline dated `-inf` (infinitely long ago), both hand-written, trapped and took the check
+    /// (here, the test runner) down. Such a number is written as it is.
+    @Test func numbersNoIntHoldsAreWrittenNotTrapped() async throws {
+        let h = try EngineHarness()
+        let max = String(Int.max)
+        try await Heartbeat(kind: "worker", id: "w1", jobs: h.jobs) { ["busy": max, "concurrency": max, "queues": "default"] }.beat()
+        let check = HealthCheck(jobs: h.jobs)
+        _ = await check.run()  // leaves the dead baseline
+        try await h.redis.send("HSET", check.keys.dead, "at", "-inf")
+        let report = await check.run()
+        let workers = try #require(report.finding("workers"))
+        #expect(workers.status == .ok && workers.message.contains("9.223372036854776e+18/9.223372036854776e+18 busy"), "\(workers.message)")
+        let dead = try #require(report.finding("dead_jobs"))
+        #expect(dead.message.contains("no growth in inf s"), "\(dead.message)")
+    }
+
     @Test func canaryRunsThroughAWorker() async throws {
         let h = try EngineHarness()
         let (worker, task) = h.startWorker()

@@ -353,6 +353,32 @@ struct GiftJobsTests {
         }
     }
 
+    /// A gift record edited by hand with an `expires_at` no Int64 holds (`inf`, `1e19`) trapped the conversion in
+    /// gift.granted's reused-id check: the worker process crashed (here, the test runner). A record that cannot be
+    /// read is a permanent failure naming the field and the key.
+    @Test("a granted gift whose stored expires_at was edited to inf, 1e19, -inf or nan: a permanent failure naming it, never a crash")
+    func unreadableStoredExpiry() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(Self.noon)
+        let expiresAt = Int64(Self.noon.addingTimeInterval(86_400).timeIntervalSince1970)
+        for (index, stored) in ["inf", "1e19", "-inf", "nan"].enumerated() {
+            let gift = "edited-\(index)"
+            // A user each: the wheel's daily limit would refuse a second gift of one user.
+            let payload: JSONValue = ["user_id": .integer(Int64(800 + index)), "user_gift_id": .string(gift), "expires_at": .integer(expiresAt)]
+            try await h.run(GiftGrantedJob(services: services), payload)
+            let key = GiftStore(services: services).key(DomainIdentifier(stringLiteral: gift))
+            try await h.redis.send("HSET", key, "expires_at", stored)
+            do {
+                try await h.run(GiftGrantedJob(services: services), payload)
+                Issue.record("a re-delivered grant over expires_at \(stored) succeeded")
+            } catch let failure as JobFailure {
+                #expect(failure.disposition == .permanent, "\(stored)")
+                #expect(failure.message.contains("expires_at '\(stored)'") && failure.message.contains(key), "\(failure.message)")
+            }
+        }
+    }
+
     /// The number `sms.send` checks, checked on arrival: a landline or a malformed mobile made the reminder die in
     /// `sms.send` hours later, unseen. It costs the reminder only: the gift is granted and its expiry scheduled.
     @Test("a phone sms.send would refuse costs only the reminder: the gift is granted, its expiry scheduled, no sms.send")

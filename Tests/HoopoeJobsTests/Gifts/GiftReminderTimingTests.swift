@@ -38,4 +38,16 @@ struct GiftReminderTimingTests {
         #expect(plan(expiresAtHour: 2, quiet: QuietHours(startHour: 0, endHour: 0))?.sendAt == midnight.addingTimeInterval(-3600))
         #expect(plan(expiresAtHour: 15, before: 0) == nil)
     }
+
+    /// Quiet hours begin at 22:00 on the wall clock on a 23-hour day too: midnight + 22 h was 23:00 there, and the
+    /// evening reminder went out at 22:45, inside quiet hours, saying an hour less.
+    @Test("due at night on the day clocks go forward (Berlin): still 15 minutes before 22:00 local")
+    func clockChangeDay() {
+        let berlin = LocalCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!)
+        let instant = { (text: String) in ISO8601DateFormatter().date(from: text)! }
+        // Expires 02:00 on the 31st; 23:00 on the 30th is quiet and 08:00 too late.
+        let timing = GiftReminderTiming.plan(
+            expiresAt: instant("2025-03-31T02:00:00+02:00"), hoursBefore: 3, quietHours: .default, calendar: berlin)
+        #expect(timing == GiftReminderTiming(sendAt: instant("2025-03-30T21:45:00+02:00"), hoursLeft: 4))
+    }
 }

@@ -34,12 +34,30 @@ struct ExpiryDateTests {
     @Test("nonsense, milliseconds and days a month lacks are refused with a reason")
     func refused() throws {
         // 1e308 and year 9999 would overflow the day arithmetic and Redis TTLs downstream: refused, never a crash.
-        for bad in ["\"tomorrow\"", "1734220800000", "-5", "1e308", "\"9999-01-01T00:00:00Z\"", "\"0001-01-01T00:00:00Z\"", "\"1403-13-01\"", "\"2023-02-30\"", "\"1403-12-31\"", "\"\""] {
+        for bad in ["\"tomorrow\"", "1734220800000", "-5", "1e308", "\"9999-01-01T00:00:00Z\"", "\"0001-01-01T00:00:00Z\"", "\"1403-13-01\"", "\"2023-02-30\"", "\"1403-12-31\"", "\"\"",
+                    // ISO 8601 that Foundation's parser took: a day the month lacks rolled into the next month,
+                    // trailing text was ignored, an offset past ±14:00 or a minute past 59 read as another.
+                    "\"2023-02-30T10:00:00Z\"", "\"2025-02-29T20:30:00+03:30\"", "\"2024-12-15T20:30:00Zjunk\"",
+                    "\"2024-12-15T20:30:00+99:00\"", "\"2024-12-15T20:30:00+03:99\"", "\"2024-12-15T24:00:00Z\"",
+                    "\"2024-12-15T20:30:00+03:30:00\"", "\"2024-1-5T20:30:00Z\""] {
             guard case .failure(let error) = try resolve(bad) else {
                 Issue.record("\(bad) was accepted")
                 continue
             }
             #expect(error.message.contains("expires_at"))
         }
+    }
+
+    @Test("ISO 8601: a day the month lacks is named; the offset forms, -00:00, ±14:00 and fractional seconds are read")
+    func strictISO8601() throws {
+        guard case .failure(let error) = try resolve("\"2023-02-30T10:00:00Z\"") else { Issue.record("accepted"); return }
+        #expect(error.message.contains("expires_at 2023-02-30T10:00:00Z") && error.message.contains("no day 30"), "\(error.message)")
+        #expect(try resolve("\"2024-02-29T20:30:00+03:30\"").get() == Date(timeIntervalSince1970: 1_709_226_000))
+        #expect(try resolve("\"2024-12-15T03:30:00+0330\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-15T03:00:00+03\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-15T00:00:00-00:00\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-15T14:00:00+14:00\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-14T10:00:00-14:00\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-15T00:00:00.5Z\"").get() == Date(timeIntervalSince1970: 1_734_220_800.5))
     }
 }

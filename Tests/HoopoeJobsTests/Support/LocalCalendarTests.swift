@@ -23,4 +23,26 @@ struct LocalCalendarTests {
         #expect(tehran.daysBetween(nextMorning, lateEvening) == -1)
         #expect(tehran.daysBetween(lateEvening, lateEvening.addingTimeInterval(3600)) == 0)
     }
+
+    /// An instant written as ISO 8601 with its offset.
+    func instant(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    /// A wall-clock time is counted by the calendar, not as seconds since midnight (a clock-change day has 23 or 25
+    /// hours); one the day skips is the first instant after the gap; one it has twice, the first of them.
+    @Test("at(hour:minute:on:) on Berlin's clock-change days: the wall-clock time, the end of a skipped hour, the first of a repeated one")
+    func wallClockOnClockChangeDays() {
+        let berlin = LocalCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!)
+        let spring = instant("2025-03-30T12:00:00+02:00"), fall = instant("2025-10-26T12:00:00+01:00")
+        #expect(berlin.at(hour: 8, on: spring) == instant("2025-03-30T08:00:00+02:00"))
+        #expect(berlin.at(hour: 22, on: spring) == instant("2025-03-30T22:00:00+02:00"))
+        #expect(berlin.at(hour: 1, minute: 59, on: spring) == instant("2025-03-30T01:59:00+01:00"))
+        // 02:00-02:59 does not exist that day: 03:00 CEST, when the clock first shows a time at or after it.
+        #expect(berlin.at(hour: 2, on: spring) == instant("2025-03-30T03:00:00+02:00"))
+        #expect(berlin.at(hour: 2, minute: 30, on: spring) == instant("2025-03-30T03:00:00+02:00"))
+        #expect(berlin.at(hour: 8, on: fall) == instant("2025-10-26T08:00:00+01:00"))
+        #expect(berlin.at(hour: 22, on: fall) == instant("2025-10-26T22:00:00+01:00"))
+        // 02:30 comes twice: the first, in summer time.
+        #expect(berlin.at(hour: 2, minute: 30, on: fall) == instant("2025-10-26T02:30:00+02:00"))
+        #expect(tehran.at(hour: 8, on: instant("2025-03-30T23:00:00+03:30")) == instant("2025-03-30T08:00:00+03:30"))
+    }
 }

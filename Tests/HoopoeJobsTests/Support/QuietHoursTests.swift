@@ -26,6 +26,29 @@ struct QuietHoursTests {
         #expect(quiet.nextAllowed(after: tehranTime(12), in: tehran) == tehranTime(12))
     }
 
+    /// An instant written as ISO 8601 with its offset.
+    func instant(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    /// Quiet hours end at 08:00 on the wall clock, whatever the day's length: midnight + 8 h was 07:00 (still quiet:
+    /// deferred again to the next day's 07:00) on the 25-hour day clocks go back, 09:00 on the 23-hour day they go
+    /// forward.
+    @Test("Berlin's clock-change days: a night message waits until 08:00 local, not an hour off (nor a day late)")
+    func clockChangeDays() {
+        let berlin = LocalCalendar(timeZone: TimeZone(identifier: "Europe/Berlin")!)
+        let quiet = QuietHours.default
+        // 2025-10-26: 03:00 CEST became 02:00 CET.
+        #expect(quiet.nextAllowed(after: instant("2025-10-26T03:00:00+01:00"), in: berlin) == instant("2025-10-26T08:00:00+01:00"))
+        #expect(quiet.nextAllowed(after: instant("2025-10-26T01:30:00+02:00"), in: berlin) == instant("2025-10-26T08:00:00+01:00"))
+        #expect(quiet.nextAllowed(after: instant("2025-10-25T23:00:00+02:00"), in: berlin) == instant("2025-10-26T08:00:00+01:00"))
+        // 2025-03-30: 02:00 CET became 03:00 CEST.
+        #expect(quiet.nextAllowed(after: instant("2025-03-30T05:00:00+02:00"), in: berlin) == instant("2025-03-30T08:00:00+02:00"))
+        #expect(quiet.nextAllowed(after: instant("2025-03-30T01:30:00+01:00"), in: berlin) == instant("2025-03-30T08:00:00+02:00"))
+        #expect(quiet.nextAllowed(after: instant("2025-03-29T23:00:00+01:00"), in: berlin) == instant("2025-03-30T08:00:00+02:00"))
+        // Tehran has no clock changes: unchanged.
+        #expect(quiet.nextAllowed(after: instant("2025-10-26T03:00:00+03:30"), in: tehran) == instant("2025-10-26T08:00:00+03:30"))
+        #expect(quiet.nextAllowed(after: instant("2025-03-30T23:00:00+03:30"), in: tehran) == instant("2025-03-31T08:00:00+03:30"))
+    }
+
     @Test("parsing: 13-15 is a daytime window, off disables, nonsense is refused with the reason")
     func parsing() throws {
         let daytime = try QuietHours(parsing: "13-15")
