@@ -20,10 +20,10 @@ extension HealthCheck {
                 numbers: ["dead": Double(total), "growth": 0])
         }
         let grown = infos.compactMap { info -> (String, Int)? in
-            let growth = info.dead - (before[info.queue] ?? 0)
+            let growth = info.dead.subtractingSaturated(before[info.queue] ?? 0)  // a baseline is any Int a hand-edit wrote
             return growth > 0 ? (info.queue, growth) : nil
         }
-        let growth = grown.reduce(0) { $0 + $1.1 }
+        let growth = grown.reduce(0) { $0.addingSaturated($1.1) }
         let since = rounded2(max(0, now - at))
         let numbers: [String: Double] = ["dead": Double(total), "growth": Double(growth), "since_seconds": since]
         if growth > 0 {

@@ -23,7 +23,7 @@ enum CounterTotals {
             result[key] = value
             let first = key[..<colon]
             let name = isMinute(first) ? key[key.index(after: colon)...] : first
-            result[String(name), default: 0] += value
+            result[String(name)] = (result[String(name)] ?? 0).addingSaturated(value)  // a hand-edited field may be any Int
         }
         return result
     }

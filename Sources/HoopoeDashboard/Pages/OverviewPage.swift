@@ -13,7 +13,7 @@ extension Dashboard {
         }
         let processes = try await jobs.liveProcesses()
         let paused = try await jobs.pausedQueues()
-        func total(_ key: String) -> Int { today.reduce(0) { $0 + ($1[key] ?? 0) } }
+        func total(_ key: String) -> Int { today.reduce(0) { $0.addingSaturated($1[key] ?? 0) } }
         let cards: [HTML] = [
             card("processed today", total("processed")), card("failed today", total("failed"), bad: total("failed") > 0),
             card("dead today", total("dead"), bad: total("dead") > 0), card("ready", infos.reduce(0) { $0 + $1.ready }),

@@ -18,6 +18,9 @@ import Testing
         ])
         let hour = RedisReply.array(["m07:processed", "3", "m59:processed", "2", "m07:failed", "1"].map { RedisReply.bulk(Array($0.utf8)) })
         #expect(CounterTotals.summed(hour) == ["m07:processed": 3, "m59:processed": 2, "m07:failed": 1, "processed": 5, "failed": 1])
+        // Hand-edited fields whose sum no Int holds: the total is the end of the range, not a trap.
+        let edited = RedisReply.array(["processed:a", String(Int.max), "processed:b", "1", "failed:a", String(Int.min), "failed:b", "-1"].map { RedisReply.bulk(Array($0.utf8)) })
+        #expect(CounterTotals.summed(edited)["processed"] == Int.max && CounterTotals.summed(edited)["failed"] == Int.min)
     }
 
     /// Hashes as a release before decision 0033 left them (the totals stored too), then settles of this one: the
