@@ -81,8 +81,13 @@ mkdir -p "$LOGS"
 exec 9<>"$DATA/.hoopoe/run.lock" || { echo "[hoopoe] cannot open $DATA/.hoopoe/run.lock" >&2; give_terminal_back; exit 1; }
 flock -n 9
 locked=$?
+# Any status but 1 (held by another run) is a lock this folder cannot have (no `flock`; a file system without locks,
+# some NFS or 9p mounts): the run goes on without it, as it did before there was one, and says so.
+if [ "$locked" -ne 0 ] && [ "$locked" -ne 1 ]; then
+  echo "[hoopoe] warning: could not lock $DATA/.hoopoe/run.lock (flock status $locked): a second make run on this folder would not be stopped" >&2
+  locked=0
+fi
 if [ "$locked" -ne 0 ]; then
-  [ "$locked" -eq 1 ] || { echo "[hoopoe] could not lock $DATA/.hoopoe/run.lock (flock, from util-linux)" >&2; give_terminal_back; exit 1; }
   other="$(tr -cd '0-9' <"$DATA/.hoopoe/run.lock" 2>/dev/null)"
   echo "[hoopoe] another make run (pid ${other:-unknown}) is using $DATA: stop it first (Ctrl-C in its terminal, or" \
     "kill ${other:-<its pid>}), or start this one with HOOPOE_DATA_DIR set to another folder" >&2

@@ -262,8 +262,11 @@ def shown_envelope(env):
     if isinstance(env.get("failed_attempts"), list):
         out["failed_attempts"] = [{**a, "error": mask_personal(a["error"])} if isinstance(a, dict) and isinstance(a.get("error"), str)
                                   else a for a in env["failed_attempts"]]
-    for field in set(env) - KNOWN_FIELDS:
-        out[field] = _masking(env[field])
+    for field in set(env) - KNOWN_FIELDS:  # a client's own fields: secret names left out, as in a payload
+        if field.lower() in COMMON_SECRET_KEYS:
+            del out[field]
+        else:
+            out[field] = _masking(_removing(COMMON_SECRET_KEYS, env[field]))
     return out
 
 

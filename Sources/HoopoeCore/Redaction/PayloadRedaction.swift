@@ -245,7 +245,8 @@ public struct PayloadRedaction: Sendable {
     }
 
     /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,
-    /// unique key) and the fields this release does not know with phone numbers and email addresses masked.
+    /// unique key) and the fields this release does not know with phone numbers and email addresses masked, those
+    /// fields without the usual names of secrets.
     public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
         var copy = envelope
         copy.payload = shown(envelope.payload, type: envelope.type)
@@ -255,8 +256,12 @@ public struct PayloadRedaction: Sendable {
         copy.deadReason = envelope.deadReason.map(PersonalDataMask.mask)
         copy.uniqueKey = envelope.uniqueKey.map(PersonalDataMask.mask)
         copy.failedAttempts = envelope.failedAttempts?.map(\.masked)
+        // Fields this release does not know: a client's own, beside the payload. Named like a secret (an `api_key` put
+        // next to `payload`), they are left out as a payload's are (decision 0107).
         copy.otherFields = envelope.otherFields.map { others in
-            if case .object(let masked) = Self.maskingPersonalData(.object(others)) { return masked }
+            var withheld: [String] = []
+            let kept = Self.removing(Self.commonSecretKeys, from: .object(others), path: "", naming: &withheld)
+            if case .object(let masked) = Self.maskingPersonalData(kept) { return masked }
             return others
         }
         return copy

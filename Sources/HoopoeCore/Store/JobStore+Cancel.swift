@@ -28,13 +28,23 @@ extension JobStore {
     /// cancelled one by one) is then trimmed by age once no worker has served it for an hour (decision 0088), as every
     /// other; it was in no list of queues the workers trim, and its records, payloads and all, stayed for good.
     func cancel(id: String, _ found: FoundJob, queue: String, record: HistoryRecord?, answer: String?) async throws -> CancelResult {
-        let result = try await cancelNow(id: id, found, queue: queue, record: record, answer: answer)
-        if result == .cancelled, record != nil {
-            // Its own command: the set is a global key, in another cluster slot than the queue's. The cancel stands if it
-            // fails (Redis gone since): a worker serving the queue, or the next cancel there, names it.
-            _ = try? await redis.send("SADD", global.queues, queue)
+        let result: CancelResult
+        do {
+            result = try await cancelNow(id: id, found, queue: queue, record: record, answer: answer)
+        } catch let error as RedisError where error.code == .notReplicated {
+            // Cancelled on the primary (its record written); only the replicas' confirmation is missing.
+            if record != nil { await nameQueue(queue) }
+            throw error
         }
+        if result == .cancelled, record != nil { await nameQueue(queue) }
         return result
+    }
+
+    /// `queue` added to ``GlobalKeys/queues``: its own command, the set being a global key, in another cluster slot than
+    /// the queue's. The cancel stands if it fails (Redis gone since): a worker serving the queue, or the next cancel
+    /// there, names it.
+    private func nameQueue(_ queue: String) async {
+        _ = try? await redis.send("SADD", global.queues, queue)
     }
 
     /// ``cancel(id:_:queue:record:answer:)``'s script.

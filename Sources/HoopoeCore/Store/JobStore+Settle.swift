@@ -6,9 +6,10 @@ import Redis
 /// early arrival), buried in the dead set, or handed back. Each is one script, so a job is always before or after
 /// the change (an acknowledgement's history records are written just before its script: decision 0062).
 ///
-/// Each is durable: with `REDIS_WAIT_REPLICAS` set, a settle counts as done only once that many replicas have it;
-/// one that is not (``RedisError/Code/notReplicated``) is treated like a lost connection: the lease lapses and the
-/// job runs again (at least once), rather than being acknowledged on a primary that may be about to fail.
+/// Each is durable: with `REDIS_WAIT_REPLICAS` set, a settle waits for that many replicas to have it. One they did not
+/// confirm in time (``RedisError/Code/notReplicated``) was done on the primary: the worker logs it as such and counts
+/// it; only a failover before the replicas catch up loses it, and then the job runs again after its lease (at least
+/// once).
 extension JobStore {
     static let rescheduleScript = RedisScript(name: "reschedule", embedded: PackageResources.reschedule_lua)
     /// history.lua, dead.lua (the dead set's trim, shared with ``deadUpkeepScript``), then kill.lua.
@@ -131,6 +132,7 @@ extension JobStore {
         ]
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
         let eventFirst = redis.isCluster
+        var eventNotReplicated: RedisError?
         if eventFirst {
             // Checked before the event too (the script checks again): a job another worker recovered is not announced dead.
             if !entryID.isEmpty && !consumer.isEmpty,
@@ -138,9 +140,15 @@ extension JobStore {
             {
                 throw DeliveryTakenOver(jobID: record.id, queue: queue)
             }
-            try await redis.send(RedisCommand("XADD", [
-                global.events, "MAXLEN", "~", String(limits.eventsMaxLength), "*", "type", "job.dead", "data", eventData, "at", String(format: "%.3f", now),
-            ]), durable: true)  // as durable as the death: an event a failover lost was never written again
+            do {
+                try await redis.send(RedisCommand("XADD", [
+                    global.events, "MAXLEN", "~", String(limits.eventsMaxLength), "*", "type", "job.dead", "data", eventData, "at", String(format: "%.3f", now),
+                ]), durable: true)  // as durable as the death: an event a failover lost was never written again
+            } catch let error as RedisError where error.code == .notReplicated {
+                // Written on its node's primary, too few replicas confirmed it: the death goes on, and the refusal is
+                // thrown after it. Thrown here, the worker took the job for buried while the script had not run.
+                eventNotReplicated = error
+            }
         }
         let reply = try await redis.run(
             Self.killScript,
@@ -157,6 +165,7 @@ extension JobStore {
                 String(history?.limits.maxJobs ?? 0), String(history?.limits.maxAgeSeconds ?? 0), consumer,
             ], durable: true)
         if reply.int == -1 { throw DeliveryTakenOver(jobID: record.id, queue: queue) }
+        if let eventNotReplicated { throw eventNotReplicated }
     }
 
     /// Hands jobs of `queue` back at once (graceful shutdown): each envelope is added anew and its old delivery

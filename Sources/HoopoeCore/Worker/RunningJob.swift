@@ -16,7 +16,9 @@ final class RunningJob: Sendable {
     enum Outcome: Sendable {
         case finished(Result<Void, any Error>)
         case timedOut
-        case interrupted
+        /// Shutdown ran out of time. `started`: whether the handler had begun (its run counts as an attempt when the job
+        /// is handed back); an interruption that came before it is no run.
+        case interrupted(started: Bool)
     }
 
     private struct State {
@@ -62,7 +64,11 @@ final class RunningJob: Sendable {
     func run(takeOver: any TakeOver, _ body: () async throws -> Void) async -> Outcome? {
         let early = withUnsafeCurrentTask { task in
             state.withLock { state -> Outcome? in
-                if let outcome = state.outcome { return outcome }  // timed out or interrupted before it started
+                // Timed out or interrupted before it started: no run of it was made.
+                if let outcome = state.outcome {
+                    if case .interrupted = outcome { return .interrupted(started: false) }
+                    return outcome
+                }
                 state.runner = task.map(RunnerTask.init)
                 state.takeOver = takeOver
                 return nil
@@ -92,7 +98,7 @@ final class RunningJob: Sendable {
 
     /// Ends the attempt now as interrupted (shutdown ran out of time).
     func interrupt() {
-        end(.interrupted)
+        end(.interrupted(started: true))  // told apart by run() when the handler had not started
     }
 
     private func end(_ outcome: Outcome) {

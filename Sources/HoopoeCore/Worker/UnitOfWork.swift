@@ -75,11 +75,11 @@ struct UnitOfWork: Sendable {
         }
     }
 
-    /// Back on its queue at once (shutdown interrupted its run), the run counted in its attempts. False when it was left
-    /// for its lease to bring back.
+    /// Back on its queue at once (shutdown interrupted it), its run counted in its attempts when it had `started`. False
+    /// when it was left for its lease to bring back.
     @discardableResult
-    func handBack() async -> Bool {
-        await handBacks([job], started: true)
+    func handBack(started: Bool) async -> Bool {
+        await handBacks([job], started: started)
     }
 
     /// `call`, made again while Redis is known not to have run it (no connection: nothing was written; a server still

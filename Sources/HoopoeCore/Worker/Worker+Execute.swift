@@ -176,9 +176,11 @@ extension Worker {
                 answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: run.work.job.queue, outcome: "processed", attempt: attempt) : nil,
                 history: historyEntry(run.work.job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
-        case .interrupted:
-            context.logger.warning("job interrupted by shutdown; handed back to its queue", metadata: ["duration": "\(duration)"])
-            if await run.work.handBack() { settled(header.type, "handed_back", seconds) }
+        case .interrupted(let started):
+            context.logger.warning(
+                started ? "job interrupted by shutdown; handed back to its queue" : "job not started before shutdown; handed back to its queue",
+                metadata: ["duration": "\(duration)"])
+            if await run.work.handBack(started: started) { settled(header.type, "handed_back", seconds) }
         case .timedOut:
             guard let envelope = header.envelope(run.work.job) else { return await buryUndecodable(run.work, header) }
             await fail(run.work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,

@@ -53,10 +53,10 @@ extension Dashboard {
         var hours = Array(repeating: Array(repeating: 0, count: counters.count), count: 24)
         for queue in queues {
             for (index, values) in try await jobs.store.minuteCounts(queue: queue, fields: counters, minutes: 60, now: now).enumerated() {
-                for (series, value) in values.enumerated() { minutes[index][series] += value }
+                for (series, value) in values.enumerated() { minutes[index][series] = minutes[index][series].addingSaturated(value) }
             }
             for (index, values) in try await jobs.store.hourTotals(queue: queue, hours: hourDates, fields: counters).enumerated() {
-                for (series, value) in values.enumerated() { hours[index][series] += value }
+                for (series, value) in values.enumerated() { hours[index][series] = hours[index][series].addingSaturated(value) }
             }
         }
         let series = Self.timeSeries.map(\.series)

@@ -58,7 +58,7 @@ public enum ExpiryDate: Codable, Sendable, Equatable {
     }
 
     static func parse(_ raw: String, in calendar: LocalCalendar) -> Result<Date, ExpiryDateError> {
-        let text = LatinDigits.latin(raw.trimmingCharacters(in: .whitespaces))
+        let text = LatinDigits.latin(raw.trimmingCharacters(in: .whitespacesAndNewlines))  // a text line's `\n` too, as before
         if !text.isEmpty, text.allSatisfy(\.isNumber), let value = Double(text) { return unix(value, original: raw) }
         if let local = localDate(text, in: calendar) { return local }
         // Strictly (``ISO8601Time``): Foundation's parser rolled 2023-02-30 over to 2 March and ignored trailing text.

@@ -32,6 +32,14 @@ import Testing
         #expect(redaction.carriesSecrets("sendinblue.register") && !redaction.carriesSecrets("sms.send"))
     }
 
+    /// A client's own fields beside the payload lose the usual names of secrets, as a payload does (decision 0107):
+    /// an `api_key` next to `payload` was printed by `job show --json` and `dead show --json`.
+    @Test func anEnvelopesUnknownFieldsLoseSecretNames() {
+        var envelope = JobEnvelope(type: "sms.send", payload: [:])
+        envelope.otherFields = ["api_key": "k-1", "meta": ["Token": "t-1", "phone": "09121234567", "note": "kept"]]
+        #expect(redaction.redacted(envelope).otherFields == ["meta": ["phone": "09121***567", "note": "kept"]])
+    }
+
     /// jobs/conformance/redaction.json's `payloads` under its `rule`, the vectors jobs/examples/hoopoe_enqueue.py's copy
     /// of the rule runs too (DomainJobsRedactionVectorsTests, in HoopoeJobsTests, checks the `rule` is this build's handlers').
     @Test func theSharedVectorsAreShownAsTheySay() throws {

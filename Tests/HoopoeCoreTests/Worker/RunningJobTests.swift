@@ -16,7 +16,8 @@ import Testing
             case .finished(.success)?: "success"
             case .finished(.failure)?: "failure"
             case .timedOut?: "timedOut"
-            case .interrupted?: "interrupted"
+            case .interrupted(started: true)?: "interrupted"
+            case .interrupted(started: false)?: "interrupted before it started"
             case nil: "nil"
             }
         }
@@ -42,7 +43,7 @@ import Testing
         job.interrupt()
         let ran = Mutex(false)
         let outcome = await job.run(takeOver: takeOvers.record) { ran.withLock { $0 = true } }
-        #expect(TakeOvers.name(outcome) == "interrupted")
+        #expect(TakeOvers.name(outcome) == "interrupted before it started", "no run to count in its attempts")
         #expect(!ran.withLock { $0 }, "the handler does not start")
         #expect(takeOvers.all.isEmpty)
     }

@@ -16,6 +16,7 @@ struct ExpiryDateTests {
         #expect(try resolve("1734220800").get() == Date(timeIntervalSince1970: 1_734_220_800))
         #expect(try resolve("\"1734220800\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
         #expect(try resolve("\"2024-12-15T00:00:00Z\"").get() == Date(timeIntervalSince1970: 1_734_220_800))
+        #expect(try resolve("\"2024-12-15T00:00:00Z\\r\\n\"").get() == Date(timeIntervalSince1970: 1_734_220_800), "a text line's end, as before")
         #expect(try resolve("\"2024-12-15T03:30:00.250+03:30\"").get() == Date(timeIntervalSince1970: 1_734_220_800.25))
         #expect(try resolve("\"2024-12-15\"").get() == tehranDayEnd(2024, 12, 15), "a date alone is the end of that Tehran day")
         #expect(try resolve("\"2024-12-15 09:30\"").get() == tehran(2024, 12, 15, 9, 30))
