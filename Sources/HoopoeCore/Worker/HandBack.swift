@@ -24,9 +24,9 @@ struct HandBack: Sendable {
     /// Set by "stop now": a failed call is not tried again.
     var cutoff = RetryCutoff()
 
+    /// - Parameter started: whether the jobs' runs started here (one interrupted by shutdown), to be counted.
     /// - Returns: whether every job is back on its queue (false: some were left for their lease to bring back).
     @discardableResult
-    /// - Parameter started: whether the jobs' runs started here (one interrupted by shutdown), to be counted.
     func callAsFunction(_ fetched: [FetchedJob], started: Bool = false) async -> Bool {
         var all = true
         // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,

@@ -62,7 +62,8 @@ struct UnitOfWork: Sendable {
         }
     }
 
-    /// To the dead set as `record`; sent again while Redis did not run it (``sentUntilRun(_:_:)``) (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``).
+    /// To the dead set as `record` (``JobStore/bury(_:queue:entryID:uniqueKey:countedType:answer:limits:now:history:)``),
+    /// sent again while Redis did not run it (``sentUntilRun(_:_:)``).
     func bury(
         _ record: JobEnvelope, uniqueKey: String?, countedType: String, answer: String?, limits: JobStore.DeadSetLimits, now: Double,
         history: (record: [UInt8], limits: JobStore.HistoryLimits)?
