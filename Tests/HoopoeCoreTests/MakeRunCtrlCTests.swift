@@ -11,6 +11,25 @@ import Testing
 /// Runs `make -o release run`: the real `run` target and script, without remaking the release build (a release build
 /// from scratch takes minutes; `HOOPOE_BIN` points the script at the debug binary instead).
 @Suite struct MakeRunCtrlCTests {
+    /// Both drivers' reader of the terminal: what `fd` (the pseudo-terminal) prints is added to `out` for up to
+    /// `seconds`, or until `until()`; False once the terminal is closed.
+    static let pump = #"""
+        def pump(seconds, until=lambda: False):
+            global out
+            end = time.time() + seconds
+            while time.time() < end and not until():
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if ready:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:
+                        return False
+                    if not chunk:
+                        return False
+                    out += chunk
+            return True
+        """#
+
     /// The pseudo-terminal driver. Arguments: project root, hoopoe binary, data folder, Redis port, and when to type
     /// Ctrl-C (`job`: while a slow job runs; `twice`: while a 30 s job runs, and again a second into the drain;
     /// `startup`: at the script's first `[hoopoe]` line). Prints one JSON object:
@@ -31,20 +50,7 @@ import Testing
             os.execvpe("make", ["make", "--no-print-directory", "-C", root, "-o", "release", "run"], env)
         say(f"make started, pid {pid}, Ctrl-C mode {mode}")
         out = b""
-        def pump(seconds, until=lambda: False):
-            global out
-            end = time.time() + seconds
-            while time.time() < end and not until():
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        return False
-                    if not chunk:
-                        return False
-                    out += chunk
-            return True
+        \#(Self.pump)
         def descendants(root_pid):
             rows = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout.split()
             children = {}
@@ -204,20 +210,7 @@ import Testing
         if pid == 0:
             os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"], env)
         out = b""
-        def pump(seconds, until=lambda: False):
-            global out
-            end = time.time() + seconds
-            while time.time() < end and not until():
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        return False
-                    if not chunk:
-                        return False
-                    out += chunk
-            return True
+        \#(Self.pump)
         def type(text):  # the shell may be gone (the terminal taken from it): nothing to type to
             try:
                 os.write(fd, text.encode())

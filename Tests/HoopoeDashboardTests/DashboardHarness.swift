@@ -54,6 +54,18 @@ struct DashboardHarness {
 
     func get(_ uri: String, headers: HTTPFields = [:]) async throws -> Reply { try await send(.get, uri, headers: headers) }
 
+    /// Sets `fields` (counter → count) in the default queue's counters of today (UTC), and of tomorrow too when a run
+    /// near midnight would read tomorrow's by the time the page is asked for.
+    func setTodaysCounters(_ fields: [(String, String)]) async throws {
+        let utc = DateFormatter()
+        utc.locale = Locale(identifier: "en_US_POSIX")
+        utc.timeZone = TimeZone(identifier: "UTC")
+        utc.dateFormat = "yyyy-MM-dd"
+        for day in Set([Date(), Date() + 30].map(utc.string(from:))) {
+            _ = try await redis.send(RedisCommand("HSET", [jobs.keys("default").stats(day: day)] + fields.flatMap { [$0.0, $0.1] }))
+        }
+    }
+
     func post(_ uri: String, _ form: String) async throws -> Reply { try await send(.post, uri, form: form) }
 
     /// Puts a job straight into `queue`'s dead set, as the worker buries one (envelope with `dead_reason`).

@@ -25,13 +25,7 @@ import Testing
     @Test func theQueuesPageCountsDeferredAndEarlyJobs() async throws {
         let harness = try DashboardHarness()
         try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]))
-        let utc = DateFormatter()
-        utc.locale = Locale(identifier: "en_US_POSIX")
-        utc.timeZone = TimeZone(identifier: "UTC")
-        utc.dateFormat = "yyyy-MM-dd"
-        for day in Set([Date(), Date() + 30].map(utc.string(from:))) {  // today's, and tomorrow's near midnight
-            _ = try await harness.redis.send("HSET", harness.jobs.keys("default").stats(day: day), "deferred:sms.send", "3", "early:diag.record", "2", "processed:diag.record", "5")
-        }
+        try await harness.setTodaysCounters([("deferred:sms.send", "3"), ("early:diag.record", "2"), ("processed:diag.record", "5")])
         let page = try await harness.get("/queues").text
         let row = try #require(page.range(of: "<tr><td>default</td>").map { String(page[$0.lowerBound...].prefix(while: { $0 != "\n" })) })
         #expect(page.contains(">Deferred</th>") && page.contains(">Early</th>"), "the columns")
