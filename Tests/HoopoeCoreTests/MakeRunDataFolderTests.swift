@@ -13,15 +13,14 @@ extension MakeRunTests {
     @Test func aSecondRunOnTheSameDataFolderRefusesAndNamesTheFirst() async throws {
         let data = try Self.dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
-        let environment = ["REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path,
-                           "LOCAL_REDIS_PORT": String(try RedisServer.freePort())]
-        let first = try await Self.startRun(environment.merging(try Self.portsOfItsOwn()) { $1 })
+        let redisPort = try RedisServer.freePort()
+        let first = try await Self.startRun(on: data, redisPort: redisPort)
         defer { first.signal(SIGKILL) }
         #expect(first.output.contains("Ctrl-C stops everything"), "\(first.output)")
         let firstRedis = Self.redisServers(using: data)
         #expect(firstRedis.count == 1, "the first run's Redis: \(firstRedis)")
 
-        let second = try await Self.startRun(environment.merging(try Self.portsOfItsOwn()) { $1 })
+        let second = try await Self.startRun(on: data, redisPort: redisPort)
         defer { second.signal(SIGKILL) }
         let status = await second.wait(timeout: .seconds(20))
         #expect(status != nil && status != 0, "the second run exits non-zero: \(second.output)")
@@ -42,9 +41,8 @@ extension MakeRunTests {
     @Test func aRedisLeftByAKilledRunIsNamedNotJoined() async throws {
         let data = try Self.dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
-        let environment = ["REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path,
-                           "LOCAL_REDIS_PORT": String(try RedisServer.freePort())]
-        let killed = try await Self.startRun(environment.merging(try Self.portsOfItsOwn()) { $1 })
+        let redisPort = try RedisServer.freePort()
+        let killed = try await Self.startRun(on: data, redisPort: redisPort)
         defer { killed.signal(SIGKILL) }
         #expect(killed.output.contains("Ctrl-C stops everything"), "\(killed.output)")
         let left = try #require(Int32((try? String(contentsOf: data.appendingPathComponent(".redis-data/redis.pid"), encoding: .utf8))?
@@ -55,7 +53,7 @@ extension MakeRunTests {
         for child in children { kill(child, SIGKILL) }  // the worker, scheduler, fakes and dashboard: killed too
         #expect(Self.redisServers(using: data) == [left], "its Redis is left running")
 
-        let next = try await Self.startRun(environment.merging(try Self.portsOfItsOwn()) { $1 })
+        let next = try await Self.startRun(on: data, redisPort: redisPort)
         defer { next.signal(SIGKILL) }
         let status = await next.wait(timeout: .seconds(20))
         #expect(status != nil && status != 0, "the next run exits non-zero: \(next.output)")
@@ -66,7 +64,7 @@ extension MakeRunTests {
 
         kill(left, SIGKILL)
         #expect(try await eventually { Self.redisServers(using: data).isEmpty }, "the left Redis is gone")
-        let again = try await Self.startRun(environment.merging(try Self.portsOfItsOwn()) { $1 })
+        let again = try await Self.startRun(on: data, redisPort: redisPort)
         defer { again.signal(SIGKILL) }
         #expect(again.output.contains("Ctrl-C stops everything"), "a stale pid file does not stop a run: \(again.output)")
         kill(-again.pid, SIGINT)
@@ -140,6 +138,14 @@ extension MakeRunTests {
     }
 
     // MARK: - Helpers
+
+    /// `make run` on `data` with its local Redis on `redisPort` (one port for every run of a test, as a user's
+    /// `LOCAL_REDIS_PORT`) and ports of its own for the rest.
+    static func startRun(on data: URL, redisPort: Int) async throws -> ChildProcess {
+        try await startRun(
+            ["REDIS_URL": "", "HOOPOE_BIN": BuiltProducts.hoopoe, "HOOPOE_DATA_DIR": data.path, "LOCAL_REDIS_PORT": String(redisPort)]
+                .merging(try portsOfItsOwn()) { $1 })
+    }
 
     static func dataFolder() throws -> URL {
         let data = FileManager.default.temporaryDirectory.resolvingSymlinksInPath().appendingPathComponent("hoopoe-run-\(UUID().uuidString)")
