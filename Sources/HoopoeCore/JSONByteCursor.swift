@@ -1,3 +1,5 @@
+import HoopoeJSON
+
 /// The byte-level steps both of the worker's JSON readers share (the envelope's scan, `EnvelopeScan`, and the
 /// payload's, `PlainPayloadDecoder`): one copy of JSON's whitespace, a byte, a literal, a number's grammar, a string's
 /// plain run and UTF-8's check. Each reader keeps its own grammar; a protocol, not a type they hold, so their `index`
@@ -34,8 +36,11 @@ extension JSONByteCursor {
         return true
     }
 
-    /// Skips a JSON number per RFC 8259; false when what is next is not one.
+    /// Skips a JSON number per RFC 8259; false when what is next is not one, or is one written in more than
+    /// `JSONNumberLength.maxCharacters` characters (the full decoder the reader then falls back to refuses it first:
+    /// Foundation's decoder traps on some such numbers).
     mutating func skipNumber() -> Bool {
+        let start = index
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { return false }
         if bytes[index] == 0x30 {
@@ -57,7 +62,7 @@ extension JSONByteCursor {
             while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
             guard index > digits else { return false }
         }
-        return true
+        return index - start <= JSONNumberLength.maxCharacters
     }
 
     /// Whether `bytes` are well-formed UTF-8 (the standard library's decoder, as strict as `String(validating:)`), checked

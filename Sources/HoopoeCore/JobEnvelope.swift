@@ -236,9 +236,11 @@ public struct JobEnvelope: Codable, Sendable, Hashable {
         Array(try encoder.encode(payload))
     }
 
-    /// Decodes an envelope from JSON bytes.
+    /// Decodes an envelope from JSON bytes; one with a number longer than ``JSONNumberLength/maxCharacters`` is
+    /// refused (``JSONNumberLength/Overlong``) before the decoder, which traps on some.
     public static func decode(_ bytes: [UInt8]) throws -> JobEnvelope {
-        try JSONDecoder().decode(JobEnvelope.self, from: Data(bytes))
+        if JSONNumberLength.hasOverlongNumber(bytes) { throw JSONNumberLength.Overlong() }
+        return try JSONDecoder().decode(JobEnvelope.self, from: Data(bytes))
     }
 
     /// Encodes typed payloads (``encodePayload(_:)``); the envelope itself is written by ``CompactJSONWriter``.

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeJSON
 
 /// The job types a worker can run, by name.
 ///
@@ -65,6 +66,7 @@ public struct JobRegistry: Sendable {
                 try await handler.run(payload, context: context)
             },
             check: { bytes in
+                if JSONNumberLength.hasOverlongNumber(bytes) { return "payload: \(JSONNumberLength.Overlong())" }
                 do {
                     _ = try JSONDecoder().decode(H.Payload.self, from: Data(bytes))
                     return nil
@@ -81,6 +83,8 @@ public struct JobRegistry: Sendable {
     /// path does not ask the runtime for the metadata of the types only this one uses (`PayloadOnly<P>`, `P?`).
     @inline(never)
     private static func decodedByJSONDecoder<H: JobHandler>(_ handler: H.Type, _ bytes: [UInt8], _ range: Range<Int>?) throws -> H.Payload {
+        // The worker's readers refuse such an envelope before a handler is chosen; kept here too, as the decoder traps.
+        if JSONNumberLength.hasOverlongNumber(bytes) { throw JSONNumberLength.Overlong() }
         do {
             if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) { return decoded }
             return try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload

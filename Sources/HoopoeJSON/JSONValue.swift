@@ -15,12 +15,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case bool(Bool)
     case null
 
-    /// Parses UTF-8 JSON; returns nil if it is not JSON.
+    /// Parses UTF-8 JSON; returns nil if it is not JSON, or holds a number longer than Hoopoe reads
+    /// (``JSONNumberLength``: the decoder would trap on some).
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        if JSONNumberLength.hasOverlongNumber(bytes) { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
-    /// Serialises with sorted keys and unescaped slashes and non-ASCII text, so output is byte-for-byte stable.
+    /// Serialises with sorted keys and unescaped slashes and non-ASCII text, so output is byte-for-byte stable. A
+    /// number JSON cannot hold (infinite, NaN) is written as `null` in its place.
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -121,6 +124,9 @@ extension JSONValue {
         case .array(let elements): try container.encode(elements)
         case .string(let text): try container.encode(text)
         case .integer(let value): try container.encode(value)
+        // JSON has no infinity or NaN, and JSONEncoder throws on them: the whole document was lost (``encoded()``
+        // printed `null` for `hoopoe queues --json` when one heartbeat's age was infinite). The one value is null.
+        case .double(let value) where !value.isFinite: try container.encodeNil()
         case .double(let value): try container.encode(value)
         case .bool(let flag): try container.encode(flag)
         case .null: try container.encodeNil()

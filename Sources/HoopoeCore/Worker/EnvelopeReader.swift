@@ -25,6 +25,13 @@ enum EnvelopeReader {
             header.fillQueue(queue)
             return .valid(consume header)  // moved, not copied
         }
+        if JSONNumberLength.hasOverlongNumber(bytes) {
+            // Before any decoder: Foundation's traps on some such numbers (``JSONNumberLength``), and `Identity`
+            // reads no number.
+            let identity = Identity.read(bytes)
+            return .invalid(
+                reason: "invalid envelope: \(JSONNumberLength.Overlong())", envelope: nil, id: identity?.id, type: identity?.type)
+        }
         let checked: CheckedEnvelope
         do {
             checked = try JSONDecoder().decode(CheckedEnvelope.self, from: Data(bytes))

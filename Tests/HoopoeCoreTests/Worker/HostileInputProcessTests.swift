@@ -86,6 +86,35 @@ import Testing
         try await h.redis.send("HGET", h.jobs.keys("default").recoveredRuns, id).string.flatMap { Int($0) } ?? 0
     }
 
+    /// A number Foundation's decoder traps on (``OverlongNumberTests/trap``), in a payload's `Int` field and in an
+    /// envelope of the shape only the full decoder reads (an escape in its id): each worker that fetched one exited 132,
+    /// before the poison-pill count could bury it, so it took down every worker in turn. Now each is dead with the
+    /// reason, and the worker runs the job behind them.
+    @Test func aNumberTheDecoderTrapsOnIsDeadAndTheWorkerRunsOn() async throws {
+        let h = try EngineHarness()
+        let key = "\(h.namespace):after"
+        let stream = h.jobs.keys("default").stream
+        let payload = #"{"key":"k","member":"m","sleep_ms":\#(OverlongNumberTests.trap)}"#
+        let plain = OverlongNumberTests.envelope(payload: payload, id: "trap-plain")
+        let escaped = Array(#"{"id":"trap\u002descaped","type":"diag.record","payload":\#(payload)}"#.utf8)
+        var commands: [RedisCommand] = []
+        for bytes in [plain, escaped] {
+            var command = RedisCommand("XADD", stream, "*", "job")
+            command.append(bytes: bytes)
+            commands.append(command)
+        }
+        _ = try await h.redis.pipeline(commands)
+        _ = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "after"))
+        let process = try worker(h)
+        #expect(try await h.eventually(timeout: .seconds(30)) { try await h.recorded(key).count == 1 }, "\(process.output.suffix(2000))")
+        #expect(process.poll() == nil, "the worker exited: \(process.output.suffix(2000))")
+        let dead = try await h.jobs.deadJobs(queue: "default")
+        #expect(Set(dead.map(\.id)) == ["trap-plain", "trap-escaped"])
+        #expect(dead.allSatisfy { ($0.deadReason ?? "").contains("more than \(JSONNumberLength.maxCharacters) characters") }, "\(dead.map(\.deadReason))")
+        process.signal(SIGTERM)
+        #expect(await process.wait(timeout: .seconds(10)) == 0, "\(process.output.suffix(2000))")
+    }
+
     @Test func aJobThatKillsItsWorkerTwiceIsDeadWhateverItsMaxAttempts() async throws {
         let h = try EngineHarness()
         let key = "\(h.namespace):poison"
