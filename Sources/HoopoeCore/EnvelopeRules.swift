@@ -11,6 +11,13 @@
 public enum EnvelopeRules {
     /// The largest envelope, in bytes of UTF-8 JSON (512 KiB).
     public static let maxBytes = 524_288
+    /// The room past the size limit a retry's envelope may take, for the fields a worker adds to it (`attempt`,
+    /// `run_at`, `last_error`, `failed_attempts`): 8 KiB. Without it, a job enqueued near the limit went to the dead set
+    /// at its first transient failure ("its retry's envelope would be … bytes"). A worker reads an envelope this much
+    /// over the limit only when its `attempt` is above 0 (one Hoopoe rewrote); a new one is held to ``maxBytes``.
+    public static let retryRoomBytes = 8192
+    /// The longest `last_error` a retry keeps when its envelope would not fit ``retryRoomBytes`` otherwise.
+    static let shortLastErrorLength = 300
     /// Longest `id`.
     public static let maxIDLength = 128
     /// Longest `type`.

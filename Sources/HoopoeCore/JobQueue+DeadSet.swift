@@ -45,6 +45,11 @@ extension JobQueue {
             throw EnqueueError(
                 message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PersonalDataMask.mask(envelope.deadReason ?? ""))")
         }
+        if let reason = envelope.deadReason, reason.contains(Worker.payloadCutNote) {
+            // Its payload was over the limit and only its start was kept, as text: it would run with that.
+            throw EnqueueError(
+                message: "dead job \(id) kept only the start of its payload (\(PersonalDataMask.mask(reason))) and cannot be retried: enqueue it again from its source")
+        }
         if let withheld = envelope.withheldKeys {
             // Its type had no handler when it died, and keys named like secrets were not kept: it would run without them.
             throw EnqueueError(
@@ -60,7 +65,14 @@ extension JobQueue {
             timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
         // The problem quotes the bad value, which may be a phone number a client put in a field.
         if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(PersonalDataMask.mask(problem))") }
-        let encoded = envelope.encoded()
+        var encoded = envelope.encoded()
+        if encoded.count > maxEnvelopeBytes {
+            // Its retries' fields took it past the limit (``EnvelopeRules/retryRoomBytes``); a new job is held to the
+            // limit, so it starts again without them (the dead copy keeps them until the revival replaces it).
+            envelope.failedAttempts = nil
+            envelope.lastError = nil
+            encoded = envelope.encoded()
+        }
         guard encoded.count <= maxEnvelopeBytes else {
             throw EnqueueError(message: "dead job \(id) is \(encoded.count) bytes, over the \(maxEnvelopeBytes)-byte limit, and cannot be retried")
         }

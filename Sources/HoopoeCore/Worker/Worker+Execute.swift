@@ -28,7 +28,8 @@ extension Worker {
             await bury(work, envelope: envelope.flatMap { EnvelopeRules.idProblem($0.id) == nil ? $0 : nil }, attempt: job.deliveries, reason: reason, rawID: id, rawType: type)
             return true
         }
-        guard job.bytes.count <= jobs.maxEnvelopeBytes else {
+        // A retry's envelope may be past the limit by the room its retry fields take (``EnvelopeRules/retryRoomBytes``).
+        guard job.bytes.count <= jobs.maxEnvelopeBytes + (header.attempt > 0 ? EnvelopeRules.retryRoomBytes : 0) else {
             await bury(work, envelope: header.envelope(job), attempt: header.attempt + 1, reason: "envelope is \(job.bytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
             return true
         }
@@ -243,15 +244,21 @@ extension Worker {
             next.lastError = Self.capped(failure.message)
             next.runAt = due
             next.failedAttempts = FailedAttempt.appending(FailedAttempt(attempt: attempt, at: now, error: failure.message), to: envelope.failedAttempts)
+            // A retry may take the envelope past the enqueue limit by the room its own fields need; near it, the
+            // attempts list (a convenience) goes first, then all but the start of the error, rather than the job.
+            let retryLimit = jobs.maxEnvelopeBytes + EnvelopeRules.retryRoomBytes
             var nextBytes = next.encoded()
-            if nextBytes.count > jobs.maxEnvelopeBytes {
-                // The attempts list is a convenience: a retry near the size limit goes without it rather than dead.
+            if nextBytes.count > retryLimit {
                 next.failedAttempts = nil
                 nextBytes = next.encoded()
             }
-            guard nextBytes.count <= jobs.maxEnvelopeBytes else {
+            if nextBytes.count > retryLimit, let error = next.lastError {
+                next.lastError = String(error.unicodeScalars.prefix(EnvelopeRules.shortLastErrorLength))
+                nextBytes = next.encoded()
+            }
+            guard nextBytes.count <= retryLimit else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
-                if await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(jobs.maxEnvelopeBytes)-byte limit", lastError: Self.capped(failure.message), seconds: seconds) {
+                if await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(retryLimit)-byte limit", lastError: Self.capped(failure.message), seconds: seconds) {
                     settled(envelope.type, "dead", seconds)
                 }
                 return

@@ -42,6 +42,9 @@ extension Worker {
         return cut ? kept + "… (\(text.unicodeScalars.count) characters in all)" : text
     }
 
+    /// How a dead reason says the dead set kept only the start of the payload (as text): such a job cannot be retried.
+    static let payloadCutNote = "the dead set keeps the first"
+
     /// The first `limit` bytes of `bytes` as text, cut before an incomplete UTF-8 sequence.
     static func textPrefix(_ bytes: [UInt8], limit: Int) -> String {
         guard bytes.count > limit else { return String(decoding: bytes, as: UTF8.self) }
@@ -108,12 +111,22 @@ extension Worker {
                 let shown = withheld.prefix(8).joined(separator: ", ") + (withheld.count > 8 ? " and \(withheld.count - 8) more" : "")
                 reason += "; its payload's \(shown) were withheld as secrets, so it cannot be retried: enqueue it again with them"
             }
-            if job.bytes.count > jobs.maxEnvelopeBytes || record.encoded().count > jobs.maxEnvelopeBytes {
+            // A job enqueued near the limit keeps its payload whole: its retry fields may take it past the limit by a
+            // retry's room (``EnvelopeRules/retryRoomBytes``), the attempts list and all but the error's start going
+            // first, so `hoopoe dead retry` can run it again. Past that, or a job that came in over the limit, the
+            // payload is cut.
+            let room = jobs.maxEnvelopeBytes + EnvelopeRules.retryRoomBytes
+            if record.encoded().count > room { record.failedAttempts = nil }
+            if record.encoded().count > room, let error = record.lastError {
+                record.lastError = String(error.unicodeScalars.prefix(EnvelopeRules.shortLastErrorLength))
+            }
+            let readLimit = jobs.maxEnvelopeBytes + (envelope.attempt > 0 ? EnvelopeRules.retryRoomBytes : 0)
+            if job.bytes.count > readLimit || record.encoded().count > room {
                 let text = String(decoding: record.payload.encoded(), as: UTF8.self)
                 let kept = Self.textPrefix(Array(text.utf8), limit: limit)
                 record.payload = .string(kept)
                 record.lastError = record.lastError.map(Self.capped)
-                reason += " (the dead set keeps the first \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
+                reason += " (\(Self.payloadCutNote) \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
                 // The bulk may be elsewhere: a field this release does not know (a 5 MB `note`), an enqueuer's own
                 // `failed_attempts`, a type or unique key over its limit. Kept, it was stored whole, twice (the dead set
                 // and the history). Only the names of withheld keys stay of the unknown fields.

@@ -268,6 +268,9 @@ import Testing
         let raw = try #require(dead.first { $0.type == "(malformed)" })
         #expect(raw.deadReason?.hasSuffix("(raw text: the first 65536 of \(cut.utf8.count) bytes kept)") == true, "\(raw.deadReason ?? "")")
         #expect(raw.payload.stringValue?.hasPrefix(#"{"id":"huge-raw""#) == true)
+        // Its payload is the start of the text it had: it cannot run again as it was sent (it ran with the text).
+        await #expect(throws: EnqueueError.self) { _ = try await h.jobs.retryDead(id: "huge", queue: "default") }
+        #expect(try await h.jobs.info(queue: "default").dead == 2)
     }
 
     /// A type whose payload carries a secret: no dead-set copy keeps it, however the envelope is broken.
