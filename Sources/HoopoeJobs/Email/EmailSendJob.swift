@@ -18,7 +18,8 @@ import Providers
 /// - A later retry first asks Brevo's email activity (`GET /v3/smtp/statistics/events?tags=<message_id>&email=…`):
 ///   an event with the tag means the email was accepted (recorded as sent, `reconciled: true`); none means it was
 ///   not, and it is sent again (a new window starts).
-/// A `sent` record makes any later run a no-op.
+/// A `sent` record makes any later run a no-op. A run after the payload's `not_after` sends nothing: `email.failed`
+/// (reason `outdated: …`), as `sms.send` (``endOutdated(_:notAfter:record:ledger:)``).
 public struct EmailSendJob: JobHandler {
     public typealias Payload = EmailSendPayload
 
@@ -64,15 +65,19 @@ public struct EmailSendJob: JobHandler {
             try await emitFailed(payload, reason: problem)
             throw JobFailure.permanent(problem)
         }
-        guard let brevo = services.providers.brevo else {
-            throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is")
-        }
         let ledger = EmailLedger(services: services)
         let record = try await ledger.record(payload.messageID)
         if record.state == "sent" {
             // Sent, and its event lost (the events append failed after the mark): emitted now, never sent again.
             if !record.announced { try await announce(payload, ledger: ledger, brevoID: record.brevoID ?? "", reconciled: record.reconciled) }
             return
+        }
+        if let notAfter = payload.notAfter, try await services.clock.now().timeIntervalSince1970 > notAfter {
+            try await endOutdated(payload, notAfter: notAfter, record: record, ledger: ledger)
+            return
+        }
+        guard let brevo = services.providers.brevo else {
+            throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is")
         }
         let realNow = Date().timeIntervalSince1970
         if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
@@ -122,6 +127,40 @@ public struct EmailSendJob: JobHandler {
             throw failure
         }
         try await markSent(payload, ledger: ledger, brevoID: sent.value, reconciled: false)
+    }
+
+    /// Ends an email whose `not_after` has passed (domain time, as `sms.send` reads it): `email.failed` with the reason
+    /// `outdated: …` and the job discarded, the record forgotten (nothing was sent). Not when a request of it whose
+    /// answer was lost may have gone out (`sending`): Brevo's events decide first, once the idempotency window is over
+    /// (the report lists an accepted email by then), and one found there is recorded sent, as any lost answer is.
+    /// Returns only when it was found sent.
+    private func endOutdated(_ payload: EmailSendPayload, notAfter: Double, record: EmailLedger.Record, ledger: EmailLedger) async throws {
+        let when = SMSSendJob.localTime(notAfter, calendar: services.calendar)
+        let reason = "outdated: its not_after (\(when)) has passed; not sent (its text would be wrong by now)"
+        if record.state == "sending", let first = record.firstTry {
+            let realNow = Date().timeIntervalSince1970
+            if realNow - first < Self.idempotencyWindow {
+                throw JobFailure.retry(
+                    "\(reason), unless the request whose answer was lost went out: asking Brevo once its window is over",
+                    at: first + Self.idempotencyWindow)
+            }
+            guard let brevo = services.providers.brevo else {
+                throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is (a request of this outdated email may have gone out)")
+            }
+            let found: BrevoResponse<[BrevoEmailEvent]>
+            do {
+                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: first, now: realNow))
+            } catch {
+                throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
+            }
+            if let event = Self.event(of: payload, in: found.value) {
+                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
+                return
+            }
+        }
+        try await ledger.forget(payload.messageID)
+        try await emitFailed(payload, reason: reason)
+        throw JobFailure.discard(reason)
     }
 
     /// The events report's `days` that reach back to `since`: Brevo counts "days in the past including today", calendar

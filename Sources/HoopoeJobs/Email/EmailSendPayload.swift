@@ -20,13 +20,18 @@ public struct EmailSendPayload: JobPayload, Equatable {
     public var userID: String?
     /// Why it is sent (`reminder.expiration`), carried into the events.
     public var purpose: String?
+    /// Unix seconds (domain time) after which the email is not sent, as `sms.send`'s `not_after`: its text would be
+    /// wrong by then (an expiration reminder's «فردا», "tomorrow", fixed when it was released). A run after it ends
+    /// it with `email.failed` (reason `outdated: …`) instead of sending it late; without it, the engine's 25 attempts
+    /// (about three weeks) could deliver a reminder days after the expiry.
+    public var notAfter: Double?
 
     enum CodingKeys: String, CodingKey {
-        case messageID = "message_id", email, name, templateID = "template_id", params, userID = "user_id", purpose
+        case messageID = "message_id", email, name, templateID = "template_id", params, userID = "user_id", purpose, notAfter = "not_after"
     }
 
     public init(messageID: String, email: String, name: String?, templateID: Int64, params: [String: String],
-                userID: String? = nil, purpose: String? = nil) {
+                userID: String? = nil, purpose: String? = nil, notAfter: Double? = nil) {
         self.messageID = messageID
         self.email = email
         self.name = name
@@ -34,6 +39,7 @@ public struct EmailSendPayload: JobPayload, Equatable {
         self.params = params
         self.userID = userID
         self.purpose = purpose
+        self.notAfter = notAfter
     }
 
     /// As the schema has it; `user_id` a string or an integer, kept as text (as ``SMSSendPayload``'s).
@@ -46,6 +52,7 @@ public struct EmailSendPayload: JobPayload, Equatable {
         params = try c.decode([String: String].self, forKey: .params)
         userID = try c.decodeIfPresent(DomainID<AnyText>.self, forKey: .userID)?.value
         purpose = try c.decodeIfPresent(String.self, forKey: .purpose)
+        notAfter = try c.decodeIfPresent(Double.self, forKey: .notAfter)
     }
 
     /// The job type that sends it.
@@ -65,6 +72,9 @@ public struct EmailSendPayload: JobPayload, Equatable {
         }
         if !Self.isAddress(email) { return "email is not an email address" }
         if templateID <= 0 { return "template_id must be a positive Brevo template id" }
+        if let notAfter, !(notAfter.isFinite && notAfter > 0 && notAfter < ExpiryDate.latest) {
+            return "not_after must be a Unix time in seconds before 2200, got \(notAfter)"
+        }
         if params.count > 50 || params.contains(where: { $0.key.isEmpty || $0.value.utf8.count > 2_000 }) {
             return "params must be at most 50 named values of at most 2000 bytes each"
         }

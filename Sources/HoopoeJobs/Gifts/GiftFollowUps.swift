@@ -36,10 +36,17 @@ struct GiftFollowUps: Sendable {
         let tokens = ["token": String(timing.hoursLeft), "token20": Self.token20(serviceName ?? "")]
         let message = SMSSendPayload(
             messageID: Self.reminderMessageID(gift), phone: phone, template: "gift_reminder", tokens: tokens, userID: user.value,
-            purpose: "gift.reminder")
+            purpose: "gift.reminder", notAfter: Self.reminderNotAfter(sendAt: remindAt, expiresAt: expiresAt).timeIntervalSince1970)
         // Our own job id, to cancel it when the gift is used.
         return try await message.enqueue(
             on: services.jobs, queue: queue, runAt: services.clock.realTime(for: remindAt, now: now), id: Self.reminderJobID(gift))
+    }
+
+    /// How late the reminder may still go out: an hour after its time, and never after the gift expired. Its text says
+    /// the whole hours left at `sendAt`; `sms.send`'s retries (about 6 hours) or a deferral to the end of quiet hours
+    /// sent "3 hours left" at 17:07 for an 18:00 expiry, or after it. A run past it ends `outdated` (sms.send).
+    static func reminderNotAfter(sendAt: Date, expiresAt: Date) -> Date {
+        min(sendAt.addingTimeInterval(3600), expiresAt)
     }
 
     /// Cancels both if they are still waiting, and the reminder's message in the SMS ledger: a reminder that quiet
@@ -65,11 +72,10 @@ struct GiftFollowUps: Sendable {
     /// (separators `_ , ; |`, whitespace, emoji, brackets) a space, at most 9 words (8 spaces) and 100 characters;
     /// ``defaultServiceName`` when nothing is left. Kavenegar's tokens hold "Persian and English letters and digits"
     /// (seed 002), and answers 422 ("an unsuitable character") otherwise, a refusal for good; the panel's own service
-    /// names carry emoji (`لایک پست - ایرانی کیفیت خوب (سرعت بالا) ⚡️`).
+    /// names carry emoji (`لایک پست - ایرانی کیفیت خوب (سرعت بالا) ⚡️`). The rule is
+    /// ``SMSTokenText``'s, which first names share.
     static func token20(_ name: String) -> String {
-        let spaced = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : " " })
-        let words = spaced.split(separator: " ").prefix(9).joined(separator: " ")
-        let text = String(words.prefix(100)).trimmingCharacters(in: .whitespaces)
+        let text = SMSTokenText.words(name, maxSpaces: 8)
         return text.isEmpty ? defaultServiceName : text
     }
 }

@@ -23,7 +23,7 @@ struct CreditThresholdStore: Sendable {
     func deletedKey(_ user: String, _ thresholdID: String) -> String { services.key("{credit}:deleted:\(user):\(thresholdID)") }
     /// Hash: user → last known balance (from `credit.balance` jobs or Brevo).
     var balancesKey: String { services.key("{credit}:balances") }
-    /// Hash: message id → JSON of a low-credit SMS decided but not yet enqueued.
+    /// Hash: message id → JSON of a low-credit SMS decided but not yet enqueued (`fired_at`: when, domain Unix s).
     var outboxKey: String { services.key("{credit}:outbox") }
     /// Hash: Brevo child auth key → the child's email (resolved once, to match list entries).
     var childEmailsKey: String { services.key("{credit}:child_email") }
@@ -86,13 +86,15 @@ struct CreditThresholdStore: Sendable {
         (try await redis.send("HVALS", thresholdsKey(user)).array ?? []).compactMap(\.string)
     }
 
-    /// Compares the user's balance with each threshold: fires armed ones it is below (an SMS into the outbox),
-    /// re-arms fired ones it is at or above. Returns `(action, threshold id, message id)` triples.
+    /// Compares the user's balance with each threshold: fires armed ones it is below (an SMS into the outbox, fired
+    /// at `now`), re-arms fired ones it is at or above. Returns `(action, threshold id, message id)` triples: for
+    /// `fired` the new message, for `rearmed` the last one the threshold fired ("" for none), to cancel.
     ///
-    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user.
-    func evaluate(_ user: String) async throws -> [(action: String, thresholdID: String, messageID: String)] {
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user · ARGV[2] now (domain Unix s).
+    func evaluate(_ user: String, now: Date) async throws -> [(action: String, thresholdID: String, messageID: String)] {
         let reply = try await redis.run(
-            Self.evaluateScript, keys: [thresholdsKey(user), stateKey(user), balancesKey, outboxKey], arguments: [user])
+            Self.evaluateScript, keys: [thresholdsKey(user), stateKey(user), balancesKey, outboxKey],
+            arguments: [user, String(format: "%.3f", now.timeIntervalSince1970)])
         let items = (reply.array ?? []).compactMap(\.string)
         return stride(from: 0, to: items.count - 2, by: 3).map { (items[$0], items[$0 + 1], items[$0 + 2]) }
     }

@@ -30,17 +30,17 @@ struct ExpirationRelease: Sendable {
             skipped = sorted.dropFirst().map { ($0, "superseded") }
             let message = ReminderMessage(
                 user: first.user, expiresAt: first.expiresAt, offset: first.offset, daysLeft: daysLeft, expiry: expiry,
-                firstName: sub.firstName, receiptLink: "\(receiptBase)/\(sub.receiptID)")
+                firstName: sub.firstName, receiptLink: "\(receiptBase)/\(sub.receiptID)",
+                // "N days left" holds on the release's day only, and nothing is said after the expiry: a send held up
+                // past both (an outage, quiet hours, the daily cap) ends `outdated` rather than go out wrong.
+                notAfter: min(expiry, services.calendar.adding(days: 1, to: services.calendar.startOfDay(now)).addingTimeInterval(-1)))
             let sms = SMSSendPayload(
                 messageID: message.smsMessageID, phone: sub.phone, template: "expiration_reminder",
                 tokens: [
                     "token10": message.firstName, "token": String(daysLeft),
                     "token2": services.calendar.persianDate(expiry), "token3": message.receiptLink,
                 ],
-                userID: first.user, purpose: "reminder.expiration",
-                // "N days left" holds on the release's day only, and nothing is said after the expiry: a send held up
-                // past both (an outage, quiet hours, the daily cap) ends `outdated` rather than go out wrong.
-                notAfter: min(expiry, services.calendar.adding(days: 1, to: services.calendar.startOfDay(now)).addingTimeInterval(-1)).timeIntervalSince1970)
+                userID: first.user, purpose: "reminder.expiration", notAfter: message.notAfter.timeIntervalSince1970)
             let queue = services.settings.reminders.smsQueue
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             // Released before and done since — cancelled (a delete or a renewal, then the same expiry upserted again within
@@ -95,6 +95,9 @@ struct ReminderMessage: Sendable {
     let expiry: Date
     let firstName: String
     let receiptLink: String
+    /// The last moment its SMS and its email may go out (domain time): the end of the release's day, or the expiry
+    /// when sooner. The email's «فردا» ("tomorrow") is as wrong the day after as the SMS's "1 day left".
+    let notAfter: Date
 
     /// The `sms.send` message id (and once-key): `reminder.expiration:<user>:<expires_at>:<offset>`.
     var smsMessageID: String { "reminder.expiration:\(user):\(expiresAt):\(offset)" }

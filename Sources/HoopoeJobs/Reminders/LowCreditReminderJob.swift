@@ -11,6 +11,11 @@ import Providers
 /// Exactly once per firing: the armed → fired flip and the outbox entry of its SMS are one Lua call; the outbox is
 /// drained by enqueueing with the message id's once-key (a crash between the two is finished by the next run, never
 /// doubled), and only the enqueue that created the job emits `reminder.queued`.
+///
+/// Never a stale balance: the SMS quotes the balance when the threshold fired, so it carries a `not_after`
+/// (``smsValidFor`` after the firing), and a threshold that re-arms cancels its last message in the SMS ledger, as a
+/// renewal cancels an expiration reminder. Before, an SMS fired at 23:00 and put off by quiet hours to 08:00 went out
+/// at 08:00 quoting the low balance, although the user had topped up at midnight.
 public struct LowCreditReminderJob: JobHandler {
     public typealias Payload = ReminderTick
     public static let type = "reminders.low_credit"
@@ -20,6 +25,12 @@ public struct LowCreditReminderJob: JobHandler {
     public init(services: DomainServices) { self.services = services }
 
     public var timeout: Duration { .seconds(600) }
+
+    /// How long after its threshold fired a low-credit SMS may still go out: a day. Quiet hours (at most 10 hours) and
+    /// the daily cap (to the next morning) put it off by less for a firing after 08:00; a balance more than a day old
+    /// is no longer worth quoting (a top-up cancels the message anyway; a balance still low by then is lower still).
+    /// A run past it ends `outdated` (`sms.send`), and the threshold stays fired until the balance is back above it.
+    static let smsValidFor: TimeInterval = 86_400
 
     /// One sweep at a time (``CreditThresholdStore/sweepLock``): a run that finds another job sweeping has nothing to do
     /// (that sweep covers this tick) and ends; one that finds an earlier attempt of itself holding it (that run died, or
@@ -82,8 +93,15 @@ public struct LowCreditReminderJob: JobHandler {
                     error: brevoFailure.map { "[\($0.code)] \($0.message)" }), at: try await services.clock.now())
             }
         }
+        let ledger = SMSLedger(services: services)
         for user in users {
-            for change in try await store.evaluate(user) where change.action == "rearmed" {
+            for change in try await store.evaluate(user, now: try await services.clock.now()) where change.action == "rearmed" {
+                // Its last SMS, if still waiting (quiet hours, the daily cap, a backlog), would quote the balance the user
+                // has just left behind. Cancelled before the event: a failure here leaves the threshold `rearming`, and the
+                // next run cancels again (cancelling twice is harmless; one sent or being sent is left alone).
+                if !change.messageID.isEmpty {
+                    _ = try await ledger.cancel(change.messageID, reason: "the balance is back at or above its threshold")
+                }
                 try await services.events.emit(ReminderRearmed(userID: user, thresholdID: change.thresholdID), at: try await services.clock.now())
                 try await store.rearmAnnounced(user, thresholdID: change.thresholdID)
             }
@@ -108,10 +126,17 @@ public struct LowCreditReminderJob: JobHandler {
             }
             let balance = entry["balance"]?.stringValue ?? ""
             let threshold = entry["threshold"]?.stringValue ?? ""
+            // An entry written before entries kept `fired_at` (an upgrade): fired in this sweep or the one before it.
+            let firedAt: Double
+            if let text = entry["fired_at"]?.stringValue, let value = Double(text) {
+                firedAt = value
+            } else {
+                firedAt = try await services.clock.now().timeIntervalSince1970
+            }
             let sms = SMSSendPayload(
                 messageID: message, phone: phone, template: "low_credit",
                 tokens: ["token10": entry["first_name"]?.stringValue ?? "", "token": balance, "token2": threshold],
-                userID: user, purpose: "reminder.low_credit")
+                userID: user, purpose: "reminder.low_credit", notAfter: firedAt + Self.smsValidFor)
             let result = try await sms.enqueue(on: services.jobs, queue: queue)
             // Announced while the entry is in the outbox, also when its job was enqueued by a drain that failed before
             // the event (the once-key names that job): announced only by the enqueue that created it, it never was.

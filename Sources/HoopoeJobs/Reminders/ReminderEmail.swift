@@ -23,7 +23,10 @@ struct ReminderEmail: Sendable {
                 "days_left_text": Self.daysLeftText(message.daysLeft), "expiry_date": persianDate,
                 "receipt_url": message.receiptLink, "plan": plan ?? "",
             ],
-            userID: message.user, purpose: "reminder.expiration")
+            userID: message.user, purpose: "reminder.expiration",
+            // As the SMS beside it: the days left and «فردا» are fixed now, and an email retried for days (the engine's
+            // 25 attempts span about three weeks) arrived after the expiry.
+            notAfter: message.notAfter.timeIntervalSince1970)
         let queue = services.settings.reminders.emailQueue
         let id = try await payload.enqueue(on: services.jobs, queue: queue).jobID
         return (id, "\(queue)|\(id)")

@@ -18,14 +18,22 @@ enum ReminderValidation {
         return national
     }
 
-    /// A first name as Kavenegar's token10 takes it (``SMSPayloadCheck/tokenProblem(_:name:)``), made so where it
-    /// enters, not refused weeks later by every reminder: the separators it refuses (`_ , ; |`) and any whitespace
-    /// read as spaces, at most 6 words (5 spaces), at most 100 characters.
+    /// A first name as Kavenegar's token10 takes it, made so where it enters, not refused weeks later by every
+    /// reminder: letters, digits and `-` kept, anything else a space, at most 6 words (5 spaces) and 100 characters
+    /// (``SMSTokenText``, as the gift reminder's service name). Only separators and whitespace became spaces before,
+    /// so `Sara 🌸` passed here and Kavenegar refused every reminder of hers with 422, for good.
+    ///
+    /// A name with no letter or digit at all (only emoji or punctuation) is refused, naming why: a neutral word in its
+    /// place would greet the user with something they never wrote, and the service can send a better name.
     static func firstName(_ text: String) throws(JobFailureMessage) -> String {
-        let spaced = String(text.map { "_,;|".contains($0) || $0.isWhitespace ? " " : $0 })
-        let words = spaced.split(separator: " ").prefix(6).joined(separator: " ")
-        let name = String(words.prefix(100)).trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw JobFailureMessage("first_name must not be empty") }
+        let name = SMSTokenText.words(text, maxSpaces: 5)
+        guard !name.isEmpty else {
+            throw JobFailureMessage(
+                text.allSatisfy(\.isWhitespace)
+                    ? "first_name must not be empty"
+                    : "first_name must hold a letter or a digit: the SMS keeps only letters, digits and - of it "
+                        + "(Kavenegar refuses emoji and punctuation)")
+        }
         return name
     }
 

@@ -58,6 +58,10 @@ struct EmailSendTests {
         #expect(job.payload["template_id"] == 17)
         #expect(job.payload["params"] == ["first_name": "سارا", "days_left": "۱۰", "days_left_text": "۱۰ روز دیگر",
                                          "expiry_date": "۱۴۰۳/۰۹/۲۵", "receipt_url": "https://kamva.ir/email/receipt/R-1", "plan": "gold"])
+        // Its «۱۰ روز دیگر» holds on the release's day only, as the SMS beside it: the same not_after.
+        let smsNotAfter = try await h.smsJobs().first { $0.payload["user_id"] == "42" }?.payload["not_after"]?.doubleValue
+        #expect(job.payload["not_after"]?.doubleValue == tehranDayEnd(2024, 12, 5).timeIntervalSince1970)
+        #expect(smsNotAfter == job.payload["not_after"]?.doubleValue)
         let queued = try await h.events("reminder.queued").filter { $0.data["user_id"] == "42" }
         #expect(Set(queued.compactMap { $0.data["channel"]?.stringValue }) == ["sms", "email"])
 
@@ -106,6 +110,55 @@ struct EmailSendTests {
         #expect(body?["params"]?["receipt_url"] == "https://kamva.ir/email/receipt/R77")
         #expect(await h.control.requests(to: .kavenegarLookup).count == 1)
         #expect(try await h.dead().isEmpty)
+    }
+
+    /// The reminder email's days_left_text («فردا», "tomorrow") is fixed when it is released, and email.send retried it
+    /// for the engine's 25 attempts (about three weeks): it could arrive days late, after the expiry.
+    @Test("an email run after its not_after is not sent: email.failed (outdated), discarded, nothing kept; a lost answer is looked up first")
+    func anOutdatedEmailIsNotSent() async throws {
+        let h = try await DomainHarness(environment: Self.environment)
+        let services = try h.services()
+        let notAfter = tehranDayEnd(2024, 12, 5).timeIntervalSince1970
+        func outdated(_ id: String) -> JSONValue {
+            .object((payload(id).objectValueForTest ?? [:]).merging(["not_after": .double(notAfter)]) { $1 })
+        }
+        try await h.setClock(tehran(2024, 12, 6, 10))
+        func decoded(_ id: String) throws -> EmailSendPayload {
+            try JSONDecoder().decode(EmailSendPayload.self, from: Data(outdated(id).encoded()))
+        }
+        let late = try await h.failure(of: EmailSendJob(services: services), try decoded("late"))
+        #expect(late?.disposition == .discard, "\(String(describing: late))")
+        #expect(await h.control.requests(to: .brevoSendEmail).isEmpty, "not sent the day after")
+        var failed = try await h.events("email.failed")
+        #expect(failed.count == 1 && failed.first?.data["message_id"] == "late")
+        #expect(failed.first?.data["reason"]?.stringValue?.hasPrefix("outdated: its not_after (1403/09/15 23:59) has passed") == true,
+                "\(failed.map(\.data))")
+        #expect(try await h.redis.send("EXISTS", ledger(h, "late")).int == 0)
+
+        // Sent the evening before, its answer lost: found in Brevo's events, so called sent, not outdated.
+        try await h.setClock(tehran(2024, 12, 5, 21))
+        await h.control.enqueue(.succeedThenDrop, for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), outdated("went")) }
+        // Tried before midnight, lost before Brevo took it (503): nothing to find, so outdated, and not sent again.
+        await h.control.enqueue(.brevo(httpStatus: 503, code: "service_unavailable"), for: .brevoSendEmail)
+        await #expect(throws: JobFailure.self) { try await h.run(EmailSendJob(services: services), outdated("lost")) }
+        try await h.setClock(tehran(2024, 12, 6, 10))
+        for id in ["went", "lost"] {
+            try await h.redis.send("HSET", ledger(h, id), "first_try", String(Date().timeIntervalSince1970 - 20 * 60))
+        }
+        try await h.run(EmailSendJob(services: services), outdated("went"))
+        let lost = try await h.failure(of: EmailSendJob(services: services), try decoded("lost"))
+        #expect(lost?.disposition == .discard)
+        #expect(await h.control.requests(to: .brevoSendEmail).count == 2, "neither sent again")
+        #expect(await h.control.requests(to: .brevoEmailEvents).count == 2)
+        let sent = try await h.events("email.sent")
+        #expect(sent.count == 1 && sent.first?.data["message_id"] == "went" && sent.first?.data["reconciled"] == true)
+        failed = try await h.events("email.failed")
+        #expect(failed.compactMap { $0.data["message_id"]?.stringValue } == ["late", "lost"])
+        // A not_after that is no time is refused as any payload that can never be sent.
+        let bad = try JSONDecoder().decode(EmailSendPayload.self, from: Data(JSONValue.object(
+            (payload("bad").objectValueForTest ?? [:]).merging(["not_after": .double(-1)]) { $1 }).encoded()))
+        #expect(try await h.failure(of: EmailSendJob(services: services), bad)?.disposition == .permanent)
     }
 
     @Test("off without REMINDER_EMAIL_TEMPLATE_ID: no email.send even with an address")

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HoopoeJobs
@@ -19,5 +20,14 @@ struct GiftFollowUpsTests {
         #expect(shown == token)
         #expect(SMSPayloadCheck.tokenProblem(shown, name: "token20") == nil)
         #expect(shown.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == " " })
+    }
+
+    /// "3 hours left" holds near its time only: `sms.send`'s retries (about 6 h) or a deferral to the end of quiet
+    /// hours sent it at 17:07 for an 18:00 expiry, or after the expiry.
+    @Test func theReminderMayGoOutAnHourLateButNeverAfterTheExpiry() {
+        let sendAt = Date(timeIntervalSince1970: 1_733_121_000)
+        #expect(GiftFollowUps.reminderNotAfter(sendAt: sendAt, expiresAt: sendAt.addingTimeInterval(3 * 3600)) == sendAt.addingTimeInterval(3600))
+        // An evening reminder 15 minutes before quiet hours, for a gift expiring 30 minutes after it: the expiry bounds it.
+        #expect(GiftFollowUps.reminderNotAfter(sendAt: sendAt, expiresAt: sendAt.addingTimeInterval(1800)) == sendAt.addingTimeInterval(1800))
     }
 }

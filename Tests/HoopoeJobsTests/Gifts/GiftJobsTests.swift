@@ -49,7 +49,8 @@ struct GiftJobsTests {
         #expect(reminder.envelope.type == "sms.send")
         let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(reminder.envelope.payload.encoded()))
         #expect(sms == SMSSendPayload(messageID: "gift.reminder:g-1", phone: "09121234567", template: "gift_reminder",
-                                      tokens: ["token": "3", "token20": "لایک اینستاگرام"], userID: "176", purpose: "gift.reminder"))
+                                      tokens: ["token": "3", "token20": "لایک اینستاگرام"], userID: "176", purpose: "gift.reminder",
+                                      notAfter: expiresAt.addingTimeInterval(-2 * 3600).timeIntervalSince1970))
         // Re-delivered: still one of each.
         let info = try await h.jobs.info(queue: "default")
         #expect(info.scheduled == 2)
@@ -117,6 +118,27 @@ struct GiftJobsTests {
         #expect(try await h.events("gift.rejected").isEmpty)
         #expect(await h.control.requests(to: .kavenegarLookup).isEmpty)
         #expect(try await h.events("sms.sent").isEmpty)
+    }
+
+    /// The reminder carried no `not_after`: held up by `sms.send`'s retries it said "3 hours left" at 17:07 for an 18:00
+    /// expiry, or went out after the gift was gone.
+    @Test("a gift reminder run more than an hour after its time is not sent: sms.failed (outdated)")
+    func aLateGiftReminderIsNotSent() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        try await h.setClock(SMSTest.tehran(2024, 11, 23, 10))
+        let expiresAt = SMSTest.tehran(2024, 11, 23, 18)
+        try await h.run(GiftGrantedJob(services: services), ["user_id": "176", "user_gift_id": "g-late-reminder", "phone": "09121234567",
+                                                            "expires_at": .integer(Int64(expiresAt.timeIntervalSince1970))])
+        let reminder = try #require(try await h.jobs.find(id: "gift.reminder:g-late-reminder", queue: "default"))
+        let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(reminder.envelope.payload.encoded()))
+        #expect(sms.tokens["token"] == "3")
+        #expect(sms.notAfter == SMSTest.tehran(2024, 11, 23, 16).timeIntervalSince1970, "an hour after 15:00")
+        try await h.setClock(SMSTest.tehran(2024, 11, 23, 17, 7))
+        let failure = try await h.failure(of: SMSSendJob(services: services), sms, id: "gift.reminder:g-late-reminder")
+        #expect(failure?.disposition == .discard, "\(String(describing: failure))")
+        #expect(await h.control.requests(to: .kavenegarLookup).isEmpty)
+        #expect(try await h.events("sms.failed").first?.data["reason"]?.stringValue?.hasPrefix("outdated:") == true)
     }
 
     @Test("a gift used before it expires: no gift.expired, no reminder left, and a late grant schedules nothing")

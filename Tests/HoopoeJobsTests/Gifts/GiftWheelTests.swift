@@ -57,6 +57,55 @@ struct GiftWheelTests {
         #expect(after > 20 * 86_400)
     }
 
+    /// The script counted from the window's start to +inf: a gift granted late, counted at its won_at, was refused for
+    /// a gift the user won more than a day after it (granted first), and for one of the next month.
+    @Test("a gift granted 25 h late at its won_at is not refused for the user's next gift, won 24.5 h after it and granted first")
+    func aLateGrantIsJudgedByItsOwnWindows() async throws {
+        let h = try await DomainHarness()
+        let services = try h.services()
+        let won = Self.noon
+        let next = won.addingTimeInterval(24.5 * 3600)
+        try await h.setClock(next)
+        try await h.run(GiftGrantedJob(services: services), [
+            "user_id": "u", "user_gift_id": "g-next", "expires_at": .double(next.addingTimeInterval(86_400).timeIntervalSince1970),
+            "won_at": .double(next.timeIntervalSince1970),
+        ])
+        try await h.setClock(won.addingTimeInterval(25 * 3600))
+        try await h.run(GiftGrantedJob(services: services), [
+            "user_id": "u", "user_gift_id": "g-late", "expires_at": .double(won.addingTimeInterval(30 * 3600).timeIntervalSince1970),
+            "won_at": .double(won.timeIntervalSince1970),
+        ])
+        let rejected = try await h.events("gift.rejected")
+        #expect(rejected.isEmpty, "\(rejected.map(\.data))")
+        #expect(try await GiftStore(services: services).fields("g-late")["state"] == "granted")
+
+        // A gift within a day after a late one still counts against it, as it did in order.
+        let wheel = GiftWheel(services: services)
+        #expect(try await wheel.record(userID: "v", userGiftID: "b", now: won.addingTimeInterval(12 * 3600)).kind == .recorded)
+        #expect(try await wheel.record(userID: "v", userGiftID: "a", now: won).kind == .dailyLimit)
+        // Exactly a day apart: refused whichever is counted first (the window's start counts, so its end does too).
+        #expect(try await wheel.record(userID: "w", userGiftID: "b", now: won.addingTimeInterval(86_400)).kind == .recorded)
+        #expect(try await wheel.record(userID: "w", userGiftID: "a", now: won).kind == .dailyLimit)
+    }
+
+    @Test("a late gift is counted against its own calendar day and its own month, not the gifts after them")
+    func aLateGrantIsJudgedByItsOwnDayAndMonth() async throws {
+        let calendarDay = try await DomainHarness(environment: ["GIFT_DAY_WINDOW": "calendar"])
+        var wheel = GiftWheel(services: try calendarDay.services())
+        // 10:00 Tehran; the next gift the next morning at 08:00, counted first.
+        #expect(try await wheel.record(userID: "u", userGiftID: "b", now: Self.noon.addingTimeInterval(22 * 3600)).kind == .recorded)
+        #expect(try await wheel.record(userID: "u", userGiftID: "a", now: Self.noon).kind == .recorded)
+        #expect(try await wheel.record(userID: "u", userGiftID: "c", now: Self.noon.addingTimeInterval(3600)).kind == .dailyLimit)
+
+        let monthly = try await DomainHarness(environment: ["GIFT_MONTHLY_LIMIT": "1"])
+        wheel = GiftWheel(services: try monthly.services())
+        let month = MonthCalendar.persian.month(of: Self.noon, in: .tehran)
+        #expect(try await wheel.record(userID: "u", userGiftID: "next-month", now: month.end.addingTimeInterval(3 * 86_400)).kind == .recorded)
+        let late = try await wheel.record(userID: "u", userGiftID: "this-month", now: month.end.addingTimeInterval(-3 * 86_400))
+        #expect(late.kind == .recorded && late.monthCount == 1, "\(late)")
+        #expect(try await wheel.record(userID: "u", userGiftID: "again", now: month.end.addingTimeInterval(-86_400)).kind == .monthlyLimit)
+    }
+
     @Test("GIFT_DAY_WINDOW=calendar: the next gift is allowed from local midnight")
     func calendarDay() async throws {
         let h = try await DomainHarness(environment: ["GIFT_DAY_WINDOW": "calendar"])

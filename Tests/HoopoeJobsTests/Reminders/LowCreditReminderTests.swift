@@ -53,11 +53,54 @@ struct LowCreditReminderTests {
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 100])
         try await harness.run(sweep, ["tick": 5])
         #expect(try await harness.events("reminder.rearmed").count == 1)
+        // Its job stays in the queue, but its message is cancelled: when it runs it sends nothing (the balance it
+        // quotes is gone).
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:u1:t1:1")?.state == "cancelled")
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "u1", "credits": 99])
         try await harness.run(sweep, ["tick": 6])
         jobs = try await harness.smsJobs()
         #expect(jobs.compactMap { $0.payload["message_id"]?.stringValue } == ["reminder.low_credit:u1:t1:1", "reminder.low_credit:u1:t1:2"])
         #expect(try await harness.events("reminder.queued").count == 2)
+    }
+
+    /// A sweep at 23:00 fired; `sms.send` put the SMS off to 08:00 (quiet hours); the user topped up at 00:30 and the
+    /// next sweep re-armed the threshold: the SMS still went out at 08:00, quoting the balance the user had left behind.
+    /// Nor did anything bound how late it could go: it carried no `not_after`.
+    @Test("a low-credit SMS put off by quiet hours is not sent once a top-up re-armed its threshold; one past its not_after, a day after the firing, ends outdated")
+    func aWaitingSMSIsNotSentAfterATopUp() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.setClock(tehran(2024, 12, 5, 23))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u5", "t1", 100))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u5", "credits": 40])
+        try await harness.run(sweep, ["tick": 1])
+        let fired = try #require(try await harness.smsJobs().first)
+        #expect(fired.payload["not_after"]?.doubleValue == tehran(2024, 12, 6, 23).timeIntervalSince1970, "a day after the firing")
+        let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(fired.payload.encoded()))
+        let deferred = try await harness.failure(of: SMSSendJob(services: services), sms, id: fired.id)
+        #expect(deferred?.deferredTo != nil, "quiet hours put it off to 08:00: \(String(describing: deferred))")
+
+        try await harness.setClock(tehran(2024, 12, 6, 0, 30))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u5", "credits": 500])
+        try await harness.run(sweep, ["tick": 2])
+        #expect(try await harness.events("reminder.rearmed").count == 1)
+        try await harness.setClock(tehran(2024, 12, 6, 8))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), sms, id: deferred?.deferredTo ?? "put-off") == nil)
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty, "not sent after the top-up")
+        #expect(try await harness.events("sms.sent").isEmpty)
+
+        // Fired again at 09:00, and held up past a day (workers down): not sent with that day-old balance.
+        try await harness.setClock(tehran(2024, 12, 6, 9))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "u5", "credits": 30])
+        try await harness.run(sweep, ["tick": 3])
+        let again = try #require(try await harness.smsJobs().first { $0.payload["message_id"] == "reminder.low_credit:u5:t1:2" })
+        let late = try JSONDecoder().decode(SMSSendPayload.self, from: Data(again.payload.encoded()))
+        try await harness.setClock(tehran(2024, 12, 7, 9, 30))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), late, id: again.id)?.disposition == .discard)
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1 && failed.first?.data["reason"]?.stringValue?.hasPrefix("outdated:") == true, "\(failed.map(\.data))")
     }
 
     /// The flip to armed and its event were two writes: an event write that failed lost `reminder.rearmed` for good

@@ -7,9 +7,11 @@
 --                                        entries older than both windows are trimmed; TTL ARGV[9]
 -- ARGV[1] now, Unix seconds
 -- ARGV[2] start of the day window: now - 86400 (rolling) or the local midnight (calendar); gifts won at or
---         after it count towards the daily limit
+--         after it, and no later than as long after now (rolling) or before the next midnight (calendar), count
+--         towards the daily limit
 -- ARGV[3] "" for a rolling day, or the next local midnight (Unix s) for a calendar day: when the limit lifts
--- ARGV[4] start of the month (Unix s)    ARGV[5] start of the next month (Unix s)
+-- ARGV[4] start of the month (Unix s)    ARGV[5] start of the next month (Unix s): gifts won in
+--         [ARGV[4], ARGV[5]) count towards the monthly limit
 -- ARGV[6] daily limit (0 = none)         ARGV[7] monthly limit (0 = none)
 -- ARGV[8] user_gift_id to count, or "" to only check
 -- ARGV[9] TTL of KEYS[1] in seconds (longer than both windows); a longer one the key has is kept
@@ -30,8 +32,14 @@ local daily = tonumber(ARGV[6])
 local monthly = tonumber(ARGV[7])
 local gift = ARGV[8]
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. math.min(dayStart, monthStart))
-local dayCount = redis.call('ZCOUNT', KEYS[1], dayStart, '+inf')
-local monthCount = redis.call('ZCOUNT', KEYS[1], monthStart, '+inf')
+-- Only the gifts of now's own windows: a gift counted late at the time it was won (gift.granted's won_at) must not be
+-- refused for a gift won more than a day after it (counted to +inf, a gift granted 25 h late was refused for the
+-- user's next day's gift), nor for one of the next month. The rolling day reaches as far after now as before it, both
+-- ends included: two gifts exactly a day apart are refused whichever is counted first, as they were in order.
+local dayEnd
+if ARGV[3] ~= '' then dayEnd = '(' .. ARGV[3] else dayEnd = now + (now - dayStart) end
+local dayCount = redis.call('ZCOUNT', KEYS[1], dayStart, dayEnd)
+local monthCount = redis.call('ZCOUNT', KEYS[1], monthStart, '(' .. monthEnd)
 if gift ~= '' and redis.call('ZSCORE', KEYS[1], gift) then
   return {'duplicate', 0, dayCount, monthCount}
 end
@@ -40,7 +48,7 @@ end
 -- counts: a caller that waited exactly a day was refused again).
 local function dayLifts()
   if ARGV[3] ~= '' then return tonumber(ARGV[3]) end
-  local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], dayStart, '+inf', 'WITHSCORES', 'LIMIT', dayCount - daily, 1)
+  local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], dayStart, dayEnd, 'WITHSCORES', 'LIMIT', dayCount - daily, 1)
   return math.floor(tonumber(oldest[2]) + (now - dayStart)) + 1
 end
 local dayFull = daily > 0 and dayCount >= daily
