@@ -4,9 +4,11 @@ import Providers
 /// The fake Brevo account: reseller children, credit pools, creation status, the hourly rate limit, and transactional
 /// email (FakeBrevoState+Email.swift).
 ///
-/// Implements docs/providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, `duplicate_parameter`
-/// for an existing email, `limit ≤ 20`, `404 document_not_found`, `402 not_enough_credits`, 204 for IP association,
-/// and `x-sib-ratelimit-*` headers on every answer with a 429 once the window is spent.
+/// Implements docs/providers.md §4: `api-key` auth (401 `unauthorized`), `{code, message}` errors, JSON bodies only as
+/// `Content-Type: application/json` (§4.1; else 400 `bad_request`, our wording: Brevo's answer is not documented), a
+/// new child's `email` in the form of an address and `language` one of §4.2.1's (400 `invalid_parameter`),
+/// `duplicate_parameter` for an existing email, `limit ≤ 20`, `404 document_not_found`, `402 not_enough_credits`, 204
+/// for IP association, and `x-sib-ratelimit-*` headers on every answer with a 429 once the window is spent.
 struct FakeBrevoState: Sendable {
     struct Child: Sendable {
         var id: Int64
@@ -48,6 +50,15 @@ struct FakeBrevoState: Sendable {
         .json(status, ["code": .string(code), "message": .string(message)])
     }
 
+    /// `language` values a new child may have (docs/providers.md §4.2.1).
+    static let languages: Set<String> = ["fr", "es", "pt", "it", "de", "en"]
+
+    /// The answer to a `POST` whose body is not declared JSON, or nil when it is.
+    static func refusingNonJSON(_ request: RecordedRequest) -> FakeReply? {
+        guard request.method == "POST", !request.declaresJSON else { return nil }
+        return error(400, "bad_request", "Content-Type must be application/json")
+    }
+
     var rateHeaders: [FakeHeader] { Self.headers(limit: rateLimit, remaining: rateRemaining, reset: rateReset) }
 
     static func headers(limit: Int, remaining: Int, reset: Int) -> [FakeHeader] {
@@ -74,6 +85,7 @@ struct FakeBrevoState: Sendable {
         guard request.header("api-key") == apiKey else { return Self.error(401, "unauthorized", "Key not found") }
         guard emailRateRemaining > 0 else { return Self.error(429, "too_many_requests", "Too many requests") }
         emailRateRemaining -= 1
+        if let refusal = Self.refusingNonJSON(request) { return refusal }
         return request.endpoint == .brevoSendEmail ? sendEmail(request.body) : emailEvents(request.query)
     }
 
@@ -81,6 +93,7 @@ struct FakeBrevoState: Sendable {
         guard request.header("api-key") == apiKey else { return Self.error(401, "unauthorized", "Key not found") }
         guard rateRemaining > 0 else { return Self.error(429, "too_many_requests", "Too many requests") }
         rateRemaining -= 1
+        if let refusal = Self.refusingNonJSON(request) { return refusal }
         let parts = request.path.dropFirst(FakeEndpoint.brevoPrefix.count + 1).split(separator: "/").map(String.init)
         let body = JSONValue.parse(request.body)
         switch request.endpoint {
@@ -115,6 +128,12 @@ struct FakeBrevoState: Sendable {
                 return Self.error(400, "missing_parameter", "\(name) is missing")
             }
             fields[name] = value
+        }
+        guard Self.isEmail(fields["email"]!) else { return Self.error(400, "invalid_parameter", "email is not valid") }
+        if let language = body?["language"], language != .null {
+            guard let code = language.stringValue, case .string = language, Self.languages.contains(code) else {
+                return Self.error(400, "invalid_parameter", "language must be one of \(Self.languages.sorted().joined(separator: ", "))")
+            }
         }
         if children.contains(where: { $0.email.lowercased() == fields["email"]!.lowercased() }) {
             return Self.error(400, "duplicate_parameter", "An account with this email already exists")

@@ -19,12 +19,18 @@ import Providers
 /// A fault is `{"kind": …}` with `kind` one of: `status` (the provider's own error envelope for `status`: Kavenegar
 /// mirrors it into `return.status`; IPPanel takes `message_code`; Brevo `code`; `message` optional), `reply` (raw
 /// `status`, `body`, `headers`), `delay` (`seconds`, then the normal answer), `answer_late` (the normal work, then
-/// `seconds` before answering), `drop` (the normal work, then the connection is closed with no answer). "Succeed
-/// after N failures" is a fault with `"times": N`.
+/// `seconds` before answering), `drop` (the normal work, then the connection is closed with no answer), `slow_body`
+/// (the normal work and answer, its head at once and its body one byte every `seconds`), `oversized_body` (the normal
+/// work and answer, its body padded with spaces to `bytes`, default 5 MiB, at most 64 MiB, with no `Content-Length`).
+/// "Succeed after N failures" is a fault with `"times": N`.
 struct FakeControlAPI: Sendable {
     static let prefix = "/_control"
     /// Delays are clamped to this (seconds): a typo cannot hang a test run for hours.
     static let maximumDelay = 600.0
+    /// An `oversized_body` without `bytes`: over the provider clients' 4 MiB limit.
+    static let defaultOversizedBytes = 5 << 20
+    /// The largest `oversized_body` (64 MiB): bigger than any limit worth testing, small enough for a test machine.
+    static let maximumOversizedBytes = 64 << 20
 
     let control: FakeProviderControl
 
@@ -139,8 +145,16 @@ struct FakeControlAPI: Sendable {
             return seconds().map(FakeFault.succeedThenDelay)
         case "drop":
             return .success(.succeedThenDrop)
+        case "slow_body":
+            return seconds().map(FakeFault.slowBody)
+        case "oversized_body":
+            let bytes = json["bytes"].map { $0.int64Value ?? -1 } ?? Int64(defaultOversizedBytes)
+            guard (1...Int64(maximumOversizedBytes)).contains(bytes) else {
+                return .failure(Problem(message: "`bytes` must be 1…\(maximumOversizedBytes)"))
+            }
+            return .success(.oversizedBody(bytes: Int(bytes)))
         default:
-            return .failure(Problem(message: "`fault.kind` must be status, reply, delay, answer_late or drop"))
+            return .failure(Problem(message: "`fault.kind` must be status, reply, delay, answer_late, drop, slow_body or oversized_body"))
         }
     }
 

@@ -13,6 +13,14 @@ public enum FakeFault: Sendable, Hashable {
     /// Handle the request normally (state changes happen), then close the connection without an answer: the client
     /// sees a reset, and the outcome of its call is unknown.
     case succeedThenDrop
+    /// Handle the request normally (state changes happen), send the answer's status and headers at once, then its
+    /// body one byte at a time with this pause after each: a provider whose answer trickles in. The head arriving in
+    /// time does not end a call; only the client's own deadline does. Stops when the client hangs up.
+    case slowBody(Duration)
+    /// Handle the request normally (state changes happen), then answer with its status and headers and a body of
+    /// `bytes` bytes: the normal body, then spaces (still valid JSON), sent in chunks without a `Content-Length`, so
+    /// only a client that counts what it reads stops it.
+    case oversizedBody(bytes: Int)
 
     /// A Kavenegar error envelope as the service writes it; the code is mirrored into the HTTP status, the message is
     /// Table 1's unless given.

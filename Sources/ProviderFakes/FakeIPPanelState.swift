@@ -6,7 +6,10 @@ import Providers
 ///
 /// Implements seed 003 / docs/providers.md §3: raw key in `Authorization` (else 401 `400-1` with an empty `meta.errors`),
 /// the `data`/`meta` envelope, validation errors as 422 `400-2` with `meta.errors`, numbers in E.164 with `+` (§3.3),
-/// pattern (one recipient),
+/// JSON bodies read only with `Content-Type: application/json` (the seed's header on every call; a body sent as
+/// anything else is not read, as the Laravel service behind it reads none, so a send misses its fields: 422),
+/// pattern (one recipient, `params` an object of strings as the seed shows it; any pattern `code` passes: the fake
+/// has no pattern registry),
 /// webservice and voice-OTP sends; the reports `new_list` (filters, pagination), `by_bulk` (every field the seed
 /// shows, counts as strings as the seed sends them), `bulk_stats`, and `recipients` (always listed, their
 /// `message_status` only once the bulk is final), each paginated with the seed's full `meta`.
@@ -69,11 +72,15 @@ struct FakeIPPanelState: Sendable {
         guard request.header("Authorization") == apiKey else {
             return Self.errorReply(httpStatus: 401, messageCode: "400-1", message: "اطلاعات وارد شده صحیح نمی باشد", errors: [:])
         }
+        // A body that is not declared JSON is not read at all (Laravel reads JSON only under a JSON content type).
+        let body = request.declaresJSON ? JSONValue.parse(request.body) : nil
         switch (request.endpoint, request.method) {
-        case (.ippanelSend, "POST"): return send(JSONValue.parse(request.body))
+        case (.ippanelSend, "POST"):
+            guard request.declaresJSON else { return Self.validation("sending_type", "تکمیل گزینه نوع ارسال الزامی است") }
+            return send(body)
         case (.ippanelRecipients, "GET"): return recipients(request.query)
         case (.ippanelByBulk, "POST"): return byBulk(Int64(request.path.split(separator: "/").last ?? "") ?? -1)
-        case (.ippanelNewList, "POST"): return newList(JSONValue.parse(request.body))
+        case (.ippanelNewList, "POST"): return newList(body)
         case (.ippanelBulkStats, "GET"): return bulkStats(request.query)
         case (.ippanelCredit, "GET"):
             return Self.success(["credit": .double(credit), "yesterday_credit": 0, "gift": 0, "gift_expires_at": nil])
@@ -111,7 +118,11 @@ struct FakeIPPanelState: Sendable {
                 return Self.validation("recipients", "فقط یک گیرنده مجاز است")
             }
             guard recipients.allSatisfy(IPPanelNumberRules.isE164) else { return Self.validation("recipients", Self.badNumber) }
-            guard body["params"]?.isObject == true else { return Self.validation("params", "تکمیل گزینه پارامترها الزامی است") }
+            guard case .object(let given)? = body["params"] else { return Self.validation("params", "تکمیل گزینه پارامترها الزامی است") }
+            // Each placeholder's value is text, as in the seed's `"params": {"code": "متن جایگذاری"}`.
+            for (name, value) in given.sorted(by: { $0.key < $1.key }) {
+                guard case .string = value else { return Self.validation("params.\(name)", "مقدار پارامتر باید متن باشد") }
+            }
             guard let from = body["from_number"]?.stringValue, !from.isEmpty else {
                 return Self.validation("from_number", "تکمیل گزینه شماره فرستنده الزامی است")
             }

@@ -9,7 +9,8 @@ import Providers
 /// status and Table 1's own messages (``FakeKavenegarCodes``), `localid` idempotency, the 200/500 batch limits,
 /// receptor formats (`411` — a raw `+` in a form body arrives as a space and fails here, as it does there), the
 /// account's lines (`412`), the send date (`417`), links when the account is link-restricted (`420`), token checks
-/// (`431`/`428`), templates (`424`), credit (`418`), and Table 2 statuses over a lifecycle.
+/// (`431`/`428`), the `tag`'s characters (`607`), templates (`424`), credit (`418`), and Table 2 statuses over a
+/// lifecycle. Tags are not registered: any well-formed tag passes, where Kavenegar also wants it made in the panel.
 struct FakeKavenegarState: Sendable {
     struct Message: Sendable {
         var id: Int64
@@ -109,6 +110,17 @@ struct FakeKavenegarState: Sendable {
         return sender
     }
 
+    /// Whether a `tag` is well formed (seed 002, `sms/send` and `verify/lookup`): 1 to 200 English letters and digits,
+    /// `-`, and `ـ` (U+0640, as the seed writes it) or `_` (what it probably means, docs/providers.md §2.4.1: both
+    /// pass until a sandbox settles it); no space and no other character (`&`, `*`, …). Else `607`.
+    static func isTag(_ tag: String) -> Bool {
+        (1...200).contains(tag.count)
+            && tag.unicodeScalars.allSatisfy { scalar in
+                ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                    || scalar == "-" || scalar == "_" || scalar == "\u{0640}"
+            }
+    }
+
     /// What the fake takes for a link: a scheme or a `www.` host.
     static func containsLink(_ text: String) -> Bool {
         let lower = text.lowercased()
@@ -129,6 +141,7 @@ struct FakeKavenegarState: Sendable {
                 return Self.errorReply(code: 431)
             }
         }
+        if let tag = form["tag"], !Self.isTag(tag) { return Self.errorReply(code: 607) }
         if linksRestricted && tokenNames.contains(where: { form[$0.0].map(Self.containsLink) ?? false }) {
             return Self.errorReply(code: 420)
         }
@@ -156,6 +169,7 @@ struct FakeKavenegarState: Sendable {
             // A Unix time, not in the past (a few seconds of clock skew forgiven).
             guard let when = Int64(date), when >= now() - 5 else { return Self.errorReply(code: 417) }
         }
+        if let tag = form["tag"], !Self.isTag(tag) { return Self.errorReply(code: 607) }
         if linksRestricted && Self.containsLink(text) { return Self.errorReply(code: 420) }
         let localIDs = form["localid"].map { $0.split(separator: ",").map(String.init) }
         if let localIDs, localIDs.count != receptors.count {

@@ -45,8 +45,44 @@ struct FakeResponder: HTTPResponder {
             _ = await control.handle(recorded)
             try? await context.channel.close(mode: .all)
             throw ConnectionDropped()
+        case .slowBody(let pause)?:
+            return Self.slowResponse(await control.handle(recorded), pause: pause)
+        case .oversizedBody(let bytes)?:
+            return Self.oversizedResponse(await control.handle(recorded), bytes: bytes)
         }
         return Self.response(reply)
+    }
+
+    /// `reply` with its `Content-Length`, its body written a byte at a time, `pause` after each byte but the last. A
+    /// write after the client hung up throws, which ends the answer.
+    static func slowResponse(_ reply: FakeReply, pause: Duration) -> Response {
+        var response = response(reply)
+        let bytes = reply.body
+        response.body = ResponseBody(contentLength: bytes.count) { writer in
+            for (index, byte) in bytes.enumerated() {
+                try await writer.write(ByteBuffer(bytes: [byte]))
+                if index < bytes.count - 1 { try await Task.sleep(for: pause) }
+            }
+            try await writer.finish(nil)
+        }
+        return response
+    }
+
+    /// `reply` with a body of `bytes` bytes (its own, then spaces), written in 64 KiB chunks with no `Content-Length`.
+    static func oversizedResponse(_ reply: FakeReply, bytes: Int) -> Response {
+        var response = response(reply)
+        let body = reply.body
+        response.body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: body))
+            var left = max(0, bytes - body.count)
+            let chunk = ByteBuffer(repeating: UInt8(ascii: " "), count: 64 << 10)
+            while left > 0 {
+                try await writer.write(chunk.getSlice(at: 0, length: min(left, chunk.readableBytes)) ?? chunk)
+                left -= min(left, chunk.readableBytes)
+            }
+            try await writer.finish(nil)
+        }
+        return response
     }
 
     static func response(_ reply: FakeReply) -> Response {

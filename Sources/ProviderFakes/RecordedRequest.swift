@@ -1,3 +1,4 @@
+import Foundation
 import Providers
 
 /// A request exactly as a fake received it, so tests can assert on the wire bytes.
@@ -28,6 +29,14 @@ public struct RecordedRequest: Sendable, Hashable {
     /// The first value of a header (case-insensitive name).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// Whether the body was sent as JSON: `Content-Type: application/json` (any parameters, such as a charset, and
+    /// any `+json` type count). A server reads a JSON body only then; IPPanel's and Brevo's references ask for it.
+    var declaresJSON: Bool {
+        guard let value = header("Content-Type") else { return false }
+        let type = (value.split(separator: ";", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     /// The path without the query.

@@ -57,6 +57,11 @@ struct FakeProvidersCommand: AsyncParsableCommand {
                                                   do the work, answer late
               {"kind": "drop"}                    do the work, close the
                                                   connection unanswered
+              {"kind": "slow_body", "seconds": 1} the head at once, then the
+                                                  body a byte a `seconds`
+              {"kind": "oversized_body", "bytes": 5242880}
+                                                  the body padded to `bytes`,
+                                                  sent without a length
             "times": N queues it N times: the N+1th call succeeds.
             More: docs/fake-providers.md.
             """

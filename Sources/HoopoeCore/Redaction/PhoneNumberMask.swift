@@ -8,8 +8,11 @@
 /// `+98-912-123-4567`, `(0912) 123 4567`, `0912.123.4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates
 /// and IP addresses (four dotted numbers up to 255: `91.198.174.192`) do not match, so
 /// the numbers an operator needs stay readable. Grouped digits count only with no letter, `-` or `_` against either
-/// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number. A text that is nothing but one
-/// number, however spaced (`0912 - 123 - 4567`, a payload's `phone` as sent), is masked whole.
+/// end: the all-digit groups of a UUID (`…-0912-3456-7890-…`) are not a phone number. Digits right after a decimal
+/// point (a digit, then `.`) do not start one: they are a fraction (`elapsed=119.992684999 seconds`, `0.9123456789`),
+/// which the mask once cut into `119.99268******999`; a dotted phone number still starts at its first group
+/// (`0912.123.4567`). A text that is nothing but one number, however spaced (`0912 - 123 - 4567`, a payload's `phone`
+/// as sent), is masked whole.
 public enum PhoneNumberMask {
     /// `text` with every phone-like run masked (`+98912*****567`).
     public static func mask(_ text: String) -> String {
@@ -104,7 +107,7 @@ private struct DigitRun {
         while first < groups.count {
             let leadIndex = characters[groups[first].lowerBound] == "(" && groups[first].count > 1 ? groups[first].lowerBound + 1 : groups[first].lowerBound
             var found: Int?
-            if PhoneNumberMask.isLead(characters[leadIndex]) {
+            if PhoneNumberMask.isLead(characters[leadIndex]) && !Self.followsDecimalPoint(characters, groups[first].lowerBound) {
                 var digits = 0
                 for last in first..<groups.count {
                     digits += Self.digitCount(characters, groups[last])
@@ -128,6 +131,11 @@ private struct DigitRun {
             first = last + 1
         }
         return result + String(characters[shownUpTo..<end])
+    }
+
+    /// Whether `start` comes right after a decimal point, a digit and then `.`: the digits there are a fraction.
+    static func followsDecimalPoint(_ characters: [Character], _ start: Int) -> Bool {
+        start >= 2 && characters[start - 1] == "." && PhoneNumberMask.isDigit(characters[start - 2])
     }
 
     /// Whether `text` is four ASCII numbers from 0 to 255 joined by single dots: an IPv4 address, not a phone number

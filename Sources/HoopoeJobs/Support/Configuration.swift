@@ -87,13 +87,31 @@ public struct EnvironmentReader: Sendable {
         }
     }
 
-    /// An `http(s)://` URL (trailing `/` removed), or `fallback` when unset.
+    /// An `https://` URL, or an `http://` one to this machine (trailing `/` removed), or `fallback` when unset.
+    ///
+    /// `http://` to another host is refused: a provider's base URL carries its API key (Kavenegar's in the path,
+    /// IPPanel's and Brevo's in a header), which would then cross the network in cleartext. The fake providers and the
+    /// tests listen on loopback (`127.0.0.1`, `localhost`, `::1`), where `http://` stays allowed.
     public func url(_ key: String, default fallback: String?) throws(ConfigurationError) -> String? {
         guard let text = string(key) else { return fallback }
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
             throw ConfigurationError(key: key, message: "expected an http:// or https:// URL, got \(text)")
         }
+        guard scheme == "https" || Self.isLoopback(host) else {
+            throw ConfigurationError(
+                key: key, message: "\(text) is http:// to \(host): what is sent there (an API key) would cross the network unencrypted; use https:// (http:// is allowed only to 127.0.0.1, localhost or ::1)")
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// Whether `host` (as `URL.host` gives it, an IPv6 address with or without brackets) names this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" || name == "0:0:0:0:0:0:0:1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     /// One of `T`'s cases by its raw value (case-insensitive), or `fallback` when unset. The error lists the cases:

@@ -28,9 +28,14 @@ extension BrevoClient {
         let days = min(max(days, 1), 90)
         let path = "/smtp/statistics/events?limit=100&offset=0&days=\(days)&tags=\(FormEncoding.percentEncode(tag))"
             + "&email=\(FormEncoding.percentEncode(email))&sort=desc"
-        let (json, rateLimit) = try await call(
-            "smtp/getEmailEventReport", method: .GET, path: path, body: nil, idempotent: true, extraSecrets: [email])
-        let events = json?["events"]?.arrayValue?.compactMap(BrevoEmailEvent.init(json:)) ?? []
+        let operation = "smtp/getEmailEventReport"
+        let (json, rateLimit) = try await call(operation, method: .GET, path: path, body: nil, idempotent: true, extraSecrets: [email])
+        // An object without `events` lists none; anything else is no answer, and read as "no record" it would send
+        // the email again.
+        guard let json, json.isObject, json["events"] == nil || json["events"] == .null || json["events"]?.arrayValue != nil else {
+            throw unreadable(operation, path: path, lacking: "an events list", idempotent: true, extraSecrets: [email], rateLimit: rateLimit)
+        }
+        let events = json["events"]?.arrayValue?.compactMap(BrevoEmailEvent.init(json:)) ?? []
         return BrevoResponse(value: events, rateLimit: rateLimit)
     }
 }

@@ -30,7 +30,8 @@ public struct BrevoClient: Sendable {
         self.configuration = configuration
         self.transport = ProviderTransport(
             provider: .brevo, http: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
-            redactor: Redactor(secrets: [configuration.apiKey] + (configuration.partnerKey.map { [$0] } ?? [])))
+            redactor: Redactor(secrets: [configuration.apiKey] + (configuration.partnerKey.map { [$0] } ?? [])),
+            connectTimeout: configuration.timeouts.connect)
     }
 
     /// Creates a client over an `HTTPClient` the caller made and shuts down (by default AsyncHTTPClient's shared one).
@@ -53,10 +54,16 @@ public struct BrevoClient: Sendable {
     /// children list across attempts (``findChild(email:from:reached:)``): the search here starts from 0 and, on a
     /// reseller with more children than an hour's budget reads, never ends.
     public func createChild(_ child: BrevoNewChild, adoptingDuplicate: Bool = true) async throws(ProviderError) -> BrevoResponse<BrevoCreatedChild> {
-        do {
+        do throws(ProviderError) {
+            let operation = "reseller/createChild"
             let (json, rateLimit) = try await call(
-                "reseller/createChild", method: .POST, path: "/reseller/children", body: child.body, idempotent: false)
+                operation, method: .POST, path: "/reseller/children", body: child.body, idempotent: false)
             let created = BrevoCreatedChild(authKey: json?["authKey"]?.stringValue, id: json?["id"]?.int64Value, adopted: false)
+            // Neither the key nor the id: the child may exist, but this answer does not say which (a lost answer: the
+            // caller lists the children by email before creating again). One of them is enough to go on.
+            guard created.authKey != nil || created.id != nil else {
+                throw unreadable(operation, path: "/reseller/children", lacking: "authKey and id", idempotent: false, rateLimit: rateLimit)
+            }
             return BrevoResponse(value: created, rateLimit: rateLimit)
         } catch let error where adoptingDuplicate && error.httpStatus == 400 && error.code == "duplicate_parameter" {
             let existing = try await findChild(email: child.email)
@@ -70,19 +77,34 @@ public struct BrevoClient: Sendable {
     /// Whether Brevo has finished creating the child (`GET …/accountCreationStatus`). Brevo asks for this before
     /// any other child-specific call; if false, poll again later.
     public func creationStatus(of child: BrevoChildIdentifier) async throws(ProviderError) -> BrevoResponse<Bool> {
-        let (json, rateLimit) = try await call(
-            "reseller/accountCreationStatus", method: .GET,
-            path: "/reseller/children/\(child.pathComponent)/accountCreationStatus", body: nil, idempotent: true,
-            extraSecrets: child.secrets)
-        return BrevoResponse(value: json?["childAccountCreated"]?.boolValue ?? false, rateLimit: rateLimit)
+        let operation = "reseller/accountCreationStatus"
+        let path = "/reseller/children/\(child.pathComponent)/accountCreationStatus"
+        let (json, rateLimit) = try await call(operation, method: .GET, path: path, body: nil, idempotent: true, extraSecrets: child.secrets)
+        guard let created = json?["childAccountCreated"]?.boolValue else {
+            throw unreadable(operation, path: path, lacking: "childAccountCreated", idempotent: true, extraSecrets: child.secrets, rateLimit: rateLimit)
+        }
+        return BrevoResponse(value: created, rateLimit: rateLimit)
     }
 
     /// One child's details, including remaining credits (`GET /reseller/children/{id}`).
+    ///
+    /// An answer without the child's `email` or its two credit numbers throws `unparseableResponse` (retry): the
+    /// credits are what this read is for, and read as 0 they told `sendinblue.register` that credits whose answer was
+    /// lost had not arrived, so it added them a second time.
     public func child(_ child: BrevoChildIdentifier) async throws(ProviderError) -> BrevoResponse<BrevoChild> {
-        let (json, rateLimit) = try await call(
-            "reseller/getChild", method: .GET, path: "/reseller/children/\(child.pathComponent)", body: nil,
-            idempotent: true, extraSecrets: child.secrets)
-        return BrevoResponse(value: BrevoChild(json: json ?? .null), rateLimit: rateLimit)
+        let operation = "reseller/getChild"
+        let path = "/reseller/children/\(child.pathComponent)"
+        let (json, rateLimit) = try await call(operation, method: .GET, path: path, body: nil, idempotent: true, extraSecrets: child.secrets)
+        guard let json, json["email"]?.stringValue != nil else {
+            throw unreadable(operation, path: path, lacking: "email", idempotent: true, extraSecrets: child.secrets, rateLimit: rateLimit)
+        }
+        let details = BrevoChild(json: json)
+        guard details.smsCredits != nil, details.emailCredits != nil else {
+            throw unreadable(
+                operation, path: path, lacking: "credits.smsCredits/emailCredits", idempotent: true, extraSecrets: child.secrets,
+                rateLimit: rateLimit)
+        }
+        return BrevoResponse(value: details, rateLimit: rateLimit)
     }
 
     /// One page of children (`GET /reseller/children?limit=&offset=`), at most 20 per call. Prefer this over
@@ -99,9 +121,14 @@ public struct BrevoClient: Sendable {
                 redactedURL: transport.redact(url(path)))
         }
         let (json, rateLimit) = try await call(operation, method: .GET, path: path, body: nil, idempotent: true)
-        let page = BrevoChildrenPage(
-            children: json?["children"]?.arrayValue?.map(BrevoChild.init(json:)) ?? [],
-            count: json?["count"]?.int64Value ?? 0)
+        // Every child with its `email` and `id` (what ``findChild(email:from:reached:)`` matches and adopts), and
+        // `count`: an unreadable page read as empty said "no such child", and the registration created it again.
+        guard let items = json?["children"]?.arrayValue, let count = json?["count"]?.int64Value,
+            items.allSatisfy({ $0["email"]?.stringValue != nil && $0["id"]?.int64Value != nil })
+        else {
+            throw unreadable(operation, path: path, lacking: "children (each with email and id) or count", idempotent: true, rateLimit: rateLimit)
+        }
+        let page = BrevoChildrenPage(children: items.map(BrevoChild.init(json:)), count: count)
         return BrevoResponse(value: page, rateLimit: rateLimit)
     }
 
@@ -193,18 +220,37 @@ public struct BrevoClient: Sendable {
         let response = try await transport.send(request)
         let rateLimit = Self.rateLimit(from: response.headers)
         let json = response.body.isEmpty ? nil : JSONValue.parse(response.body)
+        let redactor = transport.redactor.adding(extraSecrets)
         if (200...299).contains(response.status) {
+            // A success whose body is not JSON (a proxy's page with a 200) is not Brevo's answer: the call probably
+            // happened, so it is retried, the outcome unknown for a call that is not idempotent (HTTPStatusFallback).
+            guard json != nil || response.body.isEmpty else {
+                throw ProviderError(
+                    provider: .brevo, operation: operation, kind: .unparseableResponse, code: String(response.status),
+                    message: BodyExcerpt.of(response.body, redactor: redactor), disposition: .retry(after: nil),
+                    outcomeUnknown: !idempotent, httpStatus: response.status, redactedURL: redactor.redact(url), rateLimit: rateLimit)
+            }
             return (json, rateLimit)
         }
         let code = json?["code"]?.stringValue
         let outcome = BrevoDisposition.outcome(httpStatus: response.status, code: code, rateLimit: rateLimit)
-        let message =
-            json?["message"]?.stringValue ?? BodyExcerpt.of(response.body)
+        let message = json?["message"]?.stringValue.map(redactor.redact) ?? BodyExcerpt.of(response.body, redactor: redactor)
         throw ProviderError(
             provider: .brevo, operation: operation, kind: code == nil && !response.body.isEmpty ? .unparseableResponse : outcome.kind,
-            code: code ?? String(response.status), message: transport.redact(message, extra: extraSecrets),
+            code: code ?? String(response.status), message: message,
             disposition: outcome.disposition, outcomeUnknown: !idempotent && outcome.mayHaveTakenEffect,
             httpStatus: response.status, redactedURL: transport.redact(url, extra: extraSecrets), suggestedMaxAttempts: outcome.attemptCap, rateLimit: rateLimit)
+    }
+
+    /// The error for a success answer that lacks what the caller needs (`lacking`): `unparseableResponse`, retried,
+    /// the outcome unknown for a call that is not idempotent (it probably happened).
+    func unreadable(
+        _ operation: String, path: String, lacking: String, idempotent: Bool, extraSecrets: [String] = [], rateLimit: ProviderRateLimit?
+    ) -> ProviderError {
+        ProviderError(
+            provider: .brevo, operation: operation, kind: .unparseableResponse, code: "200",
+            message: "the success answer lacks \(lacking)", disposition: .retry(after: nil), outcomeUnknown: !idempotent,
+            httpStatus: 200, redactedURL: transport.redact(url(path), extra: extraSecrets), rateLimit: rateLimit)
     }
 
     /// Reads `x-sib-ratelimit-limit`, `-remaining` and `-reset` (seconds until reset); nil if none is present.

@@ -13,11 +13,20 @@ enum BrevoDisposition {
     }
 
     /// Classifies a non-2xx response.
+    ///
+    /// A redirect, or a 4xx without Brevo's `{code, message}` (a proxy's or WAF's page, a wrong base path), is not
+    /// Brevo's verdict: it is classified by ``HTTPStatusFallback`` (401/403 and redirects alert, the rest retries), never
+    /// `PERMANENT` — a 404 page from a wrong base path is no stale child id. 408 and 429 keep their rows (the reset hint).
     /// - Parameters:
     ///   - httpStatus: the HTTP status.
     ///   - code: the body's `code`, if the body parsed.
     ///   - rateLimit: the `x-sib-ratelimit-*` headers, for the 429 retry hint.
     static func outcome(httpStatus: Int, code: String?, rateLimit: ProviderRateLimit?) -> Outcome {
+        if (300...399).contains(httpStatus) || (code == nil && (400...499).contains(httpStatus) && httpStatus != 408 && httpStatus != 429) {
+            return Outcome(
+                disposition: HTTPStatusFallback.disposition(httpStatus: httpStatus), kind: .unparseableResponse,
+                mayHaveTakenEffect: HTTPStatusFallback.mayHaveTakenEffect(httpStatus: httpStatus))
+        }
         switch httpStatus {
         // 400 invalid_parameter / missing_parameter / out_of_range / bad_request, and any other 400 code.
         // (duplicate_parameter on create child is reconciled by BrevoClient.createChild before it gets here.)
@@ -35,7 +44,8 @@ enum BrevoDisposition {
         case 429: return Outcome(disposition: .retry(after: rateLimit?.reset))
         case 408: return Outcome(disposition: .retry(after: nil), mayHaveTakenEffect: true)
         case 500...599: return Outcome(disposition: .retry(after: nil), mayHaveTakenEffect: true)
-        default: return Outcome(disposition: HTTPStatusFallback.disposition(httpStatus: httpStatus))
+        // Brevo's own answer with a status its table lacks: §1 rule 1's HTTP class (a 4xx is its verdict).
+        default: return Outcome(disposition: HTTPStatusFallback.dispositionForUnlistedCode(httpStatus: httpStatus))
         }
     }
 }

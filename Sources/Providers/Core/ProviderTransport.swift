@@ -34,8 +34,9 @@ struct ProviderResponse: Sendable {
     var body: [UInt8]
 }
 
-/// Sends provider requests over the process's shared ``ProviderHTTPClient`` (made at the first request), enforces the total timeout, logs redacted lines, and turns
-/// transport failures into ``ProviderError``s with disposition `retry` (docs/providers.md §1 rule 2).
+/// Sends provider requests over the process's shared ``ProviderHTTPClient`` (made at the first request), enforces the
+/// connect and total timeouts, logs redacted lines, and turns transport failures into ``ProviderError``s with
+/// disposition `retry` (docs/providers.md §1 rule 2).
 struct ProviderTransport: Sendable {
     /// Largest body read from a provider; their documented responses are a few kilobytes.
     static let maximumBodySize = 4 << 20
@@ -43,8 +44,11 @@ struct ProviderTransport: Sendable {
     let provider: ProviderName
     let http: ProviderHTTPClient
     let logger: Logger
+    /// The deadline of the whole call, from before the connection to the last byte of the answer's body.
     let totalTimeout: Duration
     let redactor: Redactor
+    /// The client's own connect limit (``ProviderTimeouts/connect``); nil: the shared client's default.
+    var connectTimeout: Duration? = nil
 
     /// Sends the request and returns whatever status came back; only transport failures throw.
     func send(_ request: ProviderRequest) async throws(ProviderError) -> ProviderResponse {
@@ -67,18 +71,21 @@ struct ProviderTransport: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let response = try await http.client().execute(httpRequest, timeout: TimeAmount(totalTimeout), logger: Self.silentHTTPLogger)
-            let body = try await response.body.collect(upTo: Self.maximumBodySize)
+            let client = try http.client(connectTimeout: connectTimeout)
+            // AsyncHTTPClient's deadline ends with the response head; the body is read against the same instant.
+            let deadline = NIODeadline.now() + TimeAmount(totalTimeout)
+            let response = try await client.execute(httpRequest, deadline: deadline, logger: Self.silentHTTPLogger)
+            let body = try await Self.collect(response.body, upTo: Self.maximumBodySize, by: started + totalTimeout)
             let status = Int(response.status.code)
             metadata["status"] = "\(status)"
-            metadata["elapsed"] = "\(clock.now - started)"
+            metadata["elapsed"] = "\(Self.loggedSeconds(clock.now - started))"
             logger.debug("provider response", metadata: metadata)
             return ProviderResponse(status: status, headers: response.headers, body: Array(buffer: body))
         } catch {
             let (kind, code) = Self.classify(error)
             let message = redactor.redact(String(describing: error))
             metadata["error"] = "\(code): \(message)"
-            metadata["elapsed"] = "\(clock.now - started)"
+            metadata["elapsed"] = "\(Self.loggedSeconds(clock.now - started))"
             logger.warning("provider transport failure", metadata: metadata)
             throw ProviderError(
                 provider: provider,
@@ -93,6 +100,40 @@ struct ProviderTransport: Sendable {
                 suggestedMaxAttempts: request.transportAttemptCap
             )
         }
+    }
+
+    /// The whole body, read by `deadline`; past it, `HTTPClientError.deadlineExceeded`, the error AsyncHTTPClient
+    /// throws when the head does not come in time.
+    ///
+    /// AsyncHTTPClient's deadline covers the request only until the response head arrives; after that, reading the
+    /// body has no limit at all. A server that sends its head and then one byte every few seconds held a send past the
+    /// job's own timeout, so the job was cancelled and the next provider never tried. The same error as a late head
+    /// keeps the same meaning: the request went (its answer began), so the outcome is unknown for a call without a
+    /// dedupe key, and the job moves on as for any timeout. Reading stops at the deadline: the read is cancelled,
+    /// and AsyncHTTPClient closes the connection.
+    static func collect(
+        _ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: ContinuousClock.Instant
+    ) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil  // the deadline came first
+            }
+            defer { group.cancelAll() }
+            guard case .some(.some(let buffer)) = try await group.next() else { throw HTTPClientError.deadlineExceeded }
+            return buffer
+        }
+    }
+
+    /// A duration as seconds to the millisecond, `119.993s` (the worker's `duration` format): the full `Duration`
+    /// printed up to 18 decimals (`119.992684...999 seconds`), and the log's phone mask took a long fraction for a
+    /// number.
+    static func loggedSeconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = max(0, seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)s"
     }
 
     /// The logger handed to AsyncHTTPClient: it logs nothing, at any level.

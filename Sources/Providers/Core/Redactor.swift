@@ -9,6 +9,10 @@ struct Redactor: Sendable {
     /// The text that replaces each secret.
     static let placeholder = "[REDACTED]"
 
+    /// The shortest start of a secret that ``droppingSecretStart(from:)`` removes from the end of a text: shorter runs
+    /// (`abc`) end ordinary words too often, and say little of a key.
+    static let shortestSecretStart = 4
+
     private let secrets: [String]
 
     /// Creates a redactor for the given secrets; empty strings are ignored.
@@ -35,5 +39,22 @@ struct Redactor: Sendable {
             result = result.replacingOccurrences(of: secret, with: Self.placeholder)
         }
         return result
+    }
+
+    /// `text` without the longest run at its end (at least ``shortestSecretStart`` characters) that begins a secret:
+    /// for a text cut short (``BodyExcerpt``), where a secret the cut went through no longer matches ``redact(_:)``.
+    func droppingSecretStart(from text: String) -> String {
+        var longest = 0
+        for secret in secrets {
+            var length = min(secret.count, text.count)
+            while length >= Self.shortestSecretStart && length > longest {
+                if text.hasSuffix(secret.prefix(length)) {
+                    longest = length
+                    break
+                }
+                length -= 1
+            }
+        }
+        return longest == 0 ? text : String(text.dropLast(longest))
     }
 }

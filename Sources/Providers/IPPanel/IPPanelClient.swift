@@ -25,7 +25,8 @@ public struct IPPanelClient: Sendable {
         self.configuration = configuration
         self.transport = ProviderTransport(
             provider: .ippanel, http: httpClient, logger: logger, totalTimeout: configuration.timeouts.total,
-            redactor: Redactor(secrets: [configuration.apiKey]))
+            redactor: Redactor(secrets: [configuration.apiKey]),
+            connectTimeout: configuration.timeouts.connect)
     }
 
     /// Creates a client over an `HTTPClient` the caller made and shuts down (by default AsyncHTTPClient's shared one).
@@ -45,7 +46,7 @@ public struct IPPanelClient: Sendable {
         let data = try await call(
             operation, method: .POST, path: "/api/send", body: message.body(fromNumber: configuration.fromNumber),
             idempotent: false, logMetadata: ["recipient": "\(PhoneMask.mask(message.recipient))", "pattern": "\(message.code)"])
-        return IPPanelSendResult(data: data)
+        return try sendResult(data, operation: operation)
     }
 
     /// Sends one text to many recipients. Not idempotent: on an unknown outcome reconcile via the outbox report.
@@ -55,7 +56,7 @@ public struct IPPanelClient: Sendable {
         let data = try await call(
             operation, method: .POST, path: "/api/send", body: message.body(fromNumber: configuration.fromNumber),
             idempotent: false, logMetadata: ["recipients": "\(PhoneMask.mask(message.recipients))"])
-        return IPPanelSendResult(data: data)
+        return try sendResult(data, operation: operation)
     }
 
     /// Per-recipient delivery statuses of one bulk (`GET /api/report/recipients`). Empty until the bulk's state is
@@ -93,9 +94,17 @@ public struct IPPanelClient: Sendable {
 
     /// Remaining credit (`GET /api/payment/credit/mine`); the currency unit is not documented (docs/providers.md §6.1).
     public func credit() async throws(ProviderError) -> Double {
+        let operation = "payment/credit"
         let data = try await call(
-            "payment/credit", method: .GET, path: "/api/payment/credit/mine", body: nil, idempotent: true, logMetadata: [:])
-        return data?["credit"]?.doubleValue ?? 0
+            operation, method: .GET, path: "/api/payment/credit/mine", body: nil, idempotent: true, logMetadata: [:])
+        // A missing number is not an empty account: read as 0 it would raise a low-credit alarm on an unreadable answer.
+        guard let credit = data?["credit"]?.doubleValue else {
+            throw ProviderError(
+                provider: .ippanel, operation: operation, kind: .unparseableResponse, code: "200",
+                message: "the credit answer has no credit", disposition: .retry(after: nil), httpStatus: 200,
+                redactedURL: transport.redact(url("/api/payment/credit/mine")))
+        }
+        return credit
     }
 
     // MARK: - Wire
@@ -103,6 +112,21 @@ public struct IPPanelClient: Sendable {
     /// A POST report call that also hands back the envelope's `meta` (pagination).
     func callWithMeta(_ operation: String, path: String, body: JSONValue, meta: inout JSONValue?) async throws(ProviderError) -> JSONValue? {
         try await call(operation, method: .POST, path: path, body: body, idempotent: true, logMetadata: [:], meta: &meta)
+    }
+
+    /// A send's result; a success without `message_outbox_ids` throws.
+    ///
+    /// `meta.status` true says IPPanel took the send, so the SMS may well have gone out, but without its bulk id it can
+    /// be neither recorded nor polled: "sent" with no ids is a message nobody can follow. It is a lost answer:
+    /// `unparseableResponse`, retried with the outcome unknown (no dedupe key: the job asks the outbox, not sending
+    /// blindly again).
+    private func sendResult(_ data: JSONValue?, operation: String) throws(ProviderError) -> IPPanelSendResult {
+        let result = IPPanelSendResult(data: data)
+        guard result.bulkIDs.isEmpty else { return result }
+        throw ProviderError(
+            provider: .ippanel, operation: operation, kind: .unparseableResponse, code: "200",
+            message: "the success answer has no message_outbox_ids", disposition: .retry(after: nil), outcomeUnknown: true,
+            httpStatus: 200, redactedURL: transport.redact(url("/api/send")))
     }
 
     private func url(_ path: String) -> String {
@@ -144,7 +168,7 @@ public struct IPPanelClient: Sendable {
         else {
             throw ProviderError(
                 provider: .ippanel, operation: operation, kind: .unparseableResponse, code: String(response.status),
-                message: transport.redact(BodyExcerpt.of(response.body)),
+                message: BodyExcerpt.of(response.body, redactor: transport.redactor),
                 disposition: IPPanelDisposition.dispositionForUnparseable(httpStatus: response.status),
                 outcomeUnknown: !idempotent && HTTPStatusFallback.mayHaveTakenEffect(httpStatus: response.status),
                 httpStatus: response.status, redactedURL: redactedURL)

@@ -19,9 +19,10 @@ enum IPPanelDisposition {
         }
     }
 
-    /// An answer without the `data`/`meta` envelope. The §3.2 table says "5xx / 429 / unparseable → RETRY", which
-    /// is stricter than §1 rule 1 (other 4xx → PERMANENT); this follows the IPPanel table and retries.
+    /// An answer without the `data`/`meta` envelope: not IPPanel's verdict on the request, classified as Kavenegar's
+    /// is (``HTTPStatusFallback``). The §3.2 table's "5xx / 429 / unparseable → RETRY", except a refusal of this
+    /// server (401 / 403: a WAF, a geo-block) and a redirect (the base URL is wrong), which an operator must fix: alerts.
     static func dispositionForUnparseable(httpStatus: Int) -> Disposition {
-        .retry(after: nil)
+        HTTPStatusFallback.disposition(httpStatus: httpStatus)
     }
 }

@@ -28,7 +28,8 @@ public struct KavenegarClient: Sendable {
             http: httpClient,
             logger: logger,
             totalTimeout: configuration.timeouts.total,
-            redactor: Redactor(secrets: [configuration.apiKey])
+            redactor: Redactor(secrets: [configuration.apiKey]),
+            connectTimeout: configuration.timeouts.connect
         )
     }
 
@@ -58,7 +59,7 @@ public struct KavenegarClient: Sendable {
             senderIsOurs: true,
             logMetadata: ["receptor": "\(PhoneMask.mask(request.receptor))", "template": "\(request.template)"]
         )
-        return envelope.entryList.compactMap(KavenegarMessage.init(json:))
+        return try sentMessages(envelope, operation: operation, idempotent: false, attemptCap: 2)
     }
 
     /// Sends one text with `sms/send`, one `localid` per receptor, so a retry returns the existing records instead
@@ -77,7 +78,7 @@ public struct KavenegarClient: Sendable {
             senderIsOurs: request.sender == nil || request.sender == configuration.sender,
             logMetadata: ["receptors": "\(PhoneMask.mask(request.receptors))", "localids": "\(request.localIDs.joined(separator: ","))"]
         )
-        return envelope.entryList.compactMap(KavenegarMessage.init(json:))
+        return try sentMessages(envelope, operation: operation, idempotent: true, attemptCap: nil)
     }
 
     /// Reads delivery statuses with `sms/status`, in batches of at most 500 ids (else `414`).
@@ -152,10 +153,12 @@ public struct KavenegarClient: Sendable {
         let response = try await transport.send(request)
         let redactedURL = transport.redact(url)
         guard let envelope = KavenegarEnvelope.parse(response.body) else {
+            // Not Kavenegar's answer (a WAF's or proxy's page, a wrong base path): no verdict on the input, so never
+            // permanent (HTTPStatusFallback).
             let mayHaveTakenEffect = HTTPStatusFallback.mayHaveTakenEffect(httpStatus: response.status)
             throw ProviderError(
                 provider: .kavenegar, operation: operation, kind: .unparseableResponse, code: String(response.status),
-                message: transport.redact(BodyExcerpt.of(response.body)),
+                message: BodyExcerpt.of(response.body, redactor: transport.redactor),
                 disposition: HTTPStatusFallback.disposition(httpStatus: response.status),
                 outcomeUnknown: !idempotent && mayHaveTakenEffect, httpStatus: response.status,
                 redactedURL: redactedURL, suggestedMaxAttempts: mayHaveTakenEffect ? attemptCap : nil)
@@ -163,11 +166,30 @@ public struct KavenegarClient: Sendable {
         guard envelope.status != 200 else { return envelope }
         let (disposition, cap) =
             KavenegarDisposition.disposition(for: envelope.status, senderIsOurs: senderIsOurs)
-            ?? (HTTPStatusFallback.disposition(httpStatus: response.status == 200 ? 400 : response.status), nil)
+            ?? (HTTPStatusFallback.dispositionForUnlistedCode(httpStatus: response.status == 200 ? 400 : response.status), nil)
         throw ProviderError(
             provider: .kavenegar, operation: operation, kind: .rejected, code: String(envelope.status),
             message: transport.redact(envelope.message), disposition: disposition, outcomeUnknown: false,
             httpStatus: response.status, redactedURL: redactedURL, suggestedMaxAttempts: cap)
+    }
+
+    /// The messages a send's success answer lists; a success with none (no `entries`, or none readable) throws.
+    ///
+    /// `return.status` 200 says Kavenegar took the request, so the SMS may well have gone out, but without its
+    /// `messageid` it can be neither recorded nor polled: "sent" with no ids is a message nobody can follow. It is a
+    /// lost answer: `unparseableResponse`, retried, with the outcome unknown for a `verify/lookup` (no dedupe key: the
+    /// job asks the outbox before it sends again) and known for `sms/send` (its `localid` makes a re-send return the
+    /// existing records).
+    private func sentMessages(_ envelope: KavenegarEnvelope, operation: String, idempotent: Bool, attemptCap: Int?) throws(ProviderError)
+        -> [KavenegarMessage]
+    {
+        let messages = envelope.entryList.compactMap(KavenegarMessage.init(json:))
+        guard messages.isEmpty else { return messages }
+        throw ProviderError(
+            provider: .kavenegar, operation: operation, kind: .unparseableResponse, code: "200",
+            message: "the success answer lists no message (entries missing or unreadable)", disposition: .retry(after: nil),
+            outcomeUnknown: !idempotent, httpStatus: 200, redactedURL: transport.redact(url(operation)),
+            suggestedMaxAttempts: idempotent ? nil : attemptCap)
     }
 
     private func invalidRequest(_ operation: String, _ violation: KavenegarTokenRules.Violation) -> ProviderError {

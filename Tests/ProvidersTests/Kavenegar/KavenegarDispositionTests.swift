@@ -100,9 +100,10 @@ struct KavenegarDispositionTests {
             #expect(gateway.kind == .unparseableResponse)
             #expect(gateway.disposition == .retry(after: nil))
 
+            // A 4xx that is not Kavenegar's envelope is no verdict on the input (a proxy's page): retried, not permanent.
             await h.control.enqueue(.reply(.text(400, "nope")), for: .kavenegarStatus)
             let bad = try #require(await providerError { try await client.status(messageIDs: [1]) })
-            #expect(bad.disposition == .permanent)
+            #expect(bad.disposition == .retry(after: nil))
 
             // A 5xx without envelope on verify/lookup: it may have been sent.
             await h.control.enqueue(.reply(.text(500, "oops")), for: .kavenegarLookup)
