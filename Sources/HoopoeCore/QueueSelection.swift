@@ -30,12 +30,18 @@ public struct QueueSelection: Sendable, Hashable {
         var queues: [(String, Int)] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let item = part.trimmingCharacters(in: .whitespaces)
-            let pieces = item.split(separator: ":", maxSplits: 1).map(String.init)
-            guard let name = pieces.first, QueueName.isValid(name) else {
+            // Empty pieces kept: `:3` served a queue named `3`, and `default:` took weight 1, both unsaid.
+            let pieces = item.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let name = pieces[0]
+            if name.isEmpty && pieces.count == 2 { throw QueueSelectionError(message: "'\(item)' has no queue name before its weight") }
+            guard QueueName.isValid(name) else {
                 throw QueueSelectionError(message: "'\(item)' is not a queue name (letters, digits, . _ - only)")
             }
             var weight = 1
             if pieces.count == 2 {
+                if pieces[1].isEmpty {
+                    throw QueueSelectionError(message: "'\(item)' has no weight after its colon (give one, or leave out the colon for weight 1)")
+                }
                 guard let w = Int(pieces[1]), (1...Self.maxWeight).contains(w) else {
                     throw QueueSelectionError(message: "the weight in '\(item)' must be a whole number from 1 to \(Self.maxWeight)")
                 }

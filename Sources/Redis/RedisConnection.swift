@@ -863,7 +863,15 @@ public final class RedisConnection: @unchecked Sendable {
     /// first gets it as its reply. Not a verdict on the password or the database, and nothing ran: the connection is
     /// closed and the connect fails as `connectionFailed`, which the reconnect loop tries again (a final
     /// `authenticationFailed` before, and without a handshake the first request took the refusal for its answer).
+    ///
+    /// `NOAUTH` (a server that needs a password, asked by a URL without one) is a refused login, final as a wrong
+    /// password's `WRONGPASS`: it was a `SELECT` "refused" as a database that does not exist, a `PING` answered with
+    /// an error (`ping` exit 1, `health-check --liveness` failing the probe), and a worker waiting for good.
     private func leaveIfRefused(_ reason: String, command: String) throws(RedisError) {
+        if reason.hasPrefix("NOAUTH") {
+            disconnect()
+            throw RedisError(.authenticationFailed, endpoint: endpoint, command: command, message: "Redis requires a password; the URL gives none")
+        }
         guard Self.refusesTheConnection(reason) else { return }
         disconnect()
         throw RedisError(.connectionFailed, endpoint: endpoint, command: command, message: "the server refused the connection: \(reason)")

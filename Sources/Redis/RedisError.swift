@@ -21,7 +21,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static var connectionLost: Self { .init(.connectionLost) }
         /// The server did not answer within the command timeout: the command may or may not have run.
         public static var timeout: Self { .init(.timeout) }
-        /// AUTH or SELECT was refused (wrong password, unknown ACL user, bad database).
+        /// The login was refused: AUTH's (wrong password, unknown ACL user), or `NOAUTH` to the connect's first
+        /// command (a server that needs a password, and the URL gives none). Final: retrying cannot mend it.
         public static var authenticationFailed: Self { .init(.authenticationFailed) }
         /// The server answered with an error reply (`ERR`, `WRONGTYPE`, `NOSCRIPT`, ...).
         public static var server: Self { .init(.server) }

@@ -25,7 +25,8 @@ struct EnqueueCommand: AsyncParsableCommand {
             enqueued, and the worker sends the job to the dead set with the reason. A queue no live worker serves \
             gets a warning on stderr (the job is enqueued and waits).
 
-            Prints the job id. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
+            Prints the job id on stdout, and nothing else there: a refusal ("refused: job ID with unique key ...") and \
+            every warning go to stderr. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
             error (unknown type, bad payload, bad option), 2 when Redis is unreachable (nothing was written), 4 when \
             the enqueue was sent but no answer came in time (?timeout= in the URL, 2 s by default) or the \
             connection dropped: the job may be enqueued, so check before sending it again, 1 when its ACL refuses a \
@@ -114,8 +115,27 @@ struct EnqueueCommand: AsyncParsableCommand {
             printError(error.operatorLine)
             throw ExitCode(error.isUnreachable ? 2 : 1)
         }
-        // Only a warning, after the job is written: its failure (an ACL without ZRANGE, a dropped connection) must not
-        // make the command fail, or a caller that retries on failure enqueues the job twice.
+        // stdout holds the new job's id and nothing else: a script reads it there. A refusal goes to stderr (it was on
+        // stdout, where a script took it for an id), and so does the warning, said only of a job that was written (a
+        // refused one's "the job waits until one does" spoke of a job that is not there).
+        switch result {
+        case .enqueued(let id), .scheduled(let id):
+            await warnUnlessServed(jobs)
+            print(id)
+        case .duplicate(let existing):
+            // Masked as everywhere else a unique key is shown: keys often carry a phone number (`sms-0912…`).
+            printRefusal("refused: job \(existing) with unique key '\(PersonalDataMask.mask(uniqueKey ?? ""))' is pending or running")
+            throw ExitCode(3)
+        case .alreadyEnqueued(let existing):
+            printRefusal("refused: already enqueued as \(existing)")
+            throw ExitCode(3)
+        }
+    }
+
+    /// Warns on stderr when no live worker serves the queue. Only a warning, after the job is written: its failure (an
+    /// ACL without ZRANGE, a dropped connection) must not make the command fail, or a caller that retries on failure
+    /// enqueues the job twice.
+    private func warnUnlessServed(_ jobs: JobQueue) async {
         do {
             if try await !served(jobs) {
                 printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
@@ -123,16 +143,12 @@ struct EnqueueCommand: AsyncParsableCommand {
         } catch {
             printError("warning: could not check that a worker serves queue `\(queue)`: \((error as? RedisError)?.operatorLine ?? "\(error)")")
         }
-        switch result {
-        case .enqueued(let id), .scheduled(let id): print(id)
-        case .duplicate(let existing):
-            // Masked as everywhere else a unique key is shown: keys often carry a phone number (`sms-0912…`).
-            print("refused: job \(existing) with unique key '\(PersonalDataMask.mask(uniqueKey ?? ""))' is pending or running")
-            throw ExitCode(3)
-        case .alreadyEnqueued(let existing):
-            print("refused: already enqueued as \(existing)")
-            throw ExitCode(3)
-        }
+    }
+
+    /// A refusal's line, on stderr as it was written on stdout (without `printError`'s `hoopoe:`): scripts match
+    /// `refused: job <id>` to find the job that holds the key.
+    private func printRefusal(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// The payload text: the option itself, or the file it names after `@`.

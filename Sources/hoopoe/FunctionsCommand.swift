@@ -31,7 +31,7 @@ struct FunctionsLoadCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: GlobalOptions
+    @OptionGroup var options: RedisOptions
 
     func run() async throws {
         let redis = try options.makeAdminClient(timeout: .seconds(5))

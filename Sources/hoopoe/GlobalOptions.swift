@@ -3,19 +3,9 @@ import HoopoeCore
 import Redis
 import Synchronization
 
-/// Options every subcommand shares.
+/// Options every subcommand that reads or writes Hoopoe's keys shares: where Redis is, and the key prefix.
 struct GlobalOptions: ParsableArguments {
-    @Option(
-        name: .customLong("redis-url"),
-        help: ArgumentHelp(
-            """
-            Redis URL: redis://[user:password@]host:port/db, rediss://…?ca=PATH (TLS), unix:///path.sock?db=N, \
-            redis-sentinel://h1:26379,h2:26379/db?master=NAME, redis-cluster://h1:p1,h2:p2 (rediss-cluster:// for TLS). \
-            Default: $REDIS_URL, else redis://127.0.0.1:6379/0. TLS files also from $REDIS_TLS_CA, $REDIS_TLS_CERT, \
-            $REDIS_TLS_KEY.
-            """,
-            valueName: "url"))
-    var redisURL: String?
+    @OptionGroup var redis: RedisOptions
 
     @Option(name: .customLong("namespace"), help: ArgumentHelp("Key prefix in Redis (default: $HOOPOE_NAMESPACE, else hoopoe).", valueName: "prefix"))
     var namespaceOption: String?
@@ -44,6 +34,29 @@ struct GlobalOptions: ParsableArguments {
         }
         return nil
     }
+
+    /// ``RedisOptions/makeRedisClient(poolSize:)``.
+    func makeRedisClient(poolSize: Int = 1) throws -> RedisClient { try redis.makeRedisClient(poolSize: poolSize) }
+
+    /// ``RedisOptions/redisConfiguration()``.
+    func redisConfiguration() throws -> RedisConfiguration { try redis.redisConfiguration() }
+}
+
+/// Where Redis is: the options of every subcommand that connects. On their own (without ``GlobalOptions``'
+/// `--namespace`) for the commands no key prefix concerns, `ping` and `functions load` (functions belong to the whole
+/// server): they took `--namespace` and did nothing with it.
+struct RedisOptions: ParsableArguments {
+    @Option(
+        name: .customLong("redis-url"),
+        help: ArgumentHelp(
+            """
+            Redis URL: redis://[user:password@]host:port/db, rediss://…?ca=PATH (TLS), unix:///path.sock?db=N, \
+            redis-sentinel://h1:26379,h2:26379/db?master=NAME, redis-cluster://h1:p1,h2:p2 (rediss-cluster:// for TLS). \
+            Default: $REDIS_URL, else redis://127.0.0.1:6379/0. TLS files also from $REDIS_TLS_CA, $REDIS_TLS_CERT, \
+            $REDIS_TLS_KEY.
+            """,
+            valueName: "url"))
+    var redisURL: String?
 
     /// A client for the resolved URL.
     /// - Parameter poolSize: its shared connections (`hoopoe worker`: `Worker.sharedConnections`).

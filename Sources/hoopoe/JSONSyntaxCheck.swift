@@ -174,7 +174,10 @@ struct JSONSyntaxCheck {
         throw problem("unterminated string")
     }
 
+    /// A number, which must also fit a double: `1e400` is valid JSON, but Foundation's parser refuses it, and the
+    /// payload was "not valid JSON" with no position.
     private mutating func number() throws {
+        let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits() -> Int {
             let start = index
@@ -195,6 +198,11 @@ struct JSONSyntaxCheck {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw problem("expected a digit in the exponent, found \(found)") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if let value = Double(text), !value.isFinite {
+            index = start
+            throw problem("the number \(text.count > 40 ? String(text.prefix(40)) + "…" : text) is out of range (beyond ±1.8e308)")
         }
     }
 }

@@ -15,7 +15,7 @@ struct PingCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: GlobalOptions
+    @OptionGroup var options: RedisOptions
 
     func run() async throws {
         let configuration = try options.redisConfiguration()

@@ -28,6 +28,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             cannot read) stops start-up with a message naming the task and the key, and exit status 78; a type this \
             build's workers do not run is warned about (a worker of another build may run it). SIGTERM/SIGINT stop \
             it (exit 0).
+
+            Started while Redis is unreachable, the scheduler waits for it (logging each failed read of its clock) \
+            and plans once it answers; a login or database Redis refuses, or a server certificate that cannot be \
+            trusted, exits 2 at its first call to Redis, as the worker does: waiting cannot mend it.
             """
     )
 
@@ -80,7 +84,14 @@ struct SchedulerCommand: AsyncParsableCommand {
         }
         logger.info("scheduler \(id): \(scheduler.tasks.count) enabled task(s) from \(schedule)")
         let service = SchedulerService(scheduler: scheduler, heartbeat: heartbeat) {
-            try? await clock.synchronize()  // for the next runs listed below; the scheduler's first wake-up reads it again
+            // For the next runs listed below; the scheduler's first wake-up reads it again. Its first call to Redis: a
+            // refusal waiting cannot mend ends the start (exit 2), as the worker's first beat does; it logged
+            // "TIME: authenticationFailed" every few seconds for good. Anything else (Redis unreachable) is waited for.
+            do {
+                try await clock.synchronize()
+            } catch let unread as RedisSchedulerClock.ClockUnread {
+                if let refusal = unread.cause as? RedisError, refusal.waitingCannotMend { throw refusal }
+            }
             for (task, next) in scheduler.nextRuns(now: clock.now()) { logger.info("\(task.name): next run \(next) (\(task.cron))") }
         }
         let group = ServiceGroup(
@@ -90,9 +101,15 @@ struct SchedulerCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.critical("scheduler failed: \(error)")
-            throw ExitCode(1)
+            throw ExitCode(error is RedisError ? 2 : 1)  // 2: Redis refused the login or the database, as `worker`
         }
     }
+}
+
+extension RedisError {
+    /// A refusal of the connection itself that trying again cannot mend: the login, the URL's database, or a final
+    /// connect (a server certificate that is not trusted).
+    fileprivate var waitingCannotMend: Bool { code == .authenticationFailed || code == .badDatabase || isFinal }
 }
 
 /// The scheduler as a service: runs until graceful shutdown, beating meanwhile.
@@ -102,8 +119,8 @@ struct SchedulerCommand: AsyncParsableCommand {
 struct SchedulerService: Service, CustomStringConvertible {
     let scheduler: JobScheduler
     let heartbeat: Heartbeat
-    /// Reads Redis's clock and logs each task's next run.
-    let announce: @Sendable () async -> Void
+    /// Reads Redis's clock and logs each task's next run; throws a refusal waiting cannot mend.
+    let announce: @Sendable () async throws -> Void
 
     var description: String { "SchedulerService" }
 
@@ -111,8 +128,8 @@ struct SchedulerService: Service, CustomStringConvertible {
         // Graceful shutdown cancels the loops: a scheduler holds no work that needs draining. Its reach starts with the
         // first call to Redis: reading its clock and the first beat took seconds while Redis was unreachable, and when
         // they ran before the service group, a SIGTERM then killed the process (status 143), not the exit 0 promised.
-        await cancelWhenGracefulShutdown {
-            await announce()
+        try await cancelWhenGracefulShutdown {
+            try await announce()
             if Task.isCancelled { return }
             try? await heartbeat.beat()
             await withTaskGroup(of: Void.self) { group in

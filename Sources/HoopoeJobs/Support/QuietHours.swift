@@ -17,6 +17,9 @@ public struct QuietHours: Sendable, Equatable {
     }
 
     /// Parses `22-8` / `22-08` / `22:00-08:00` (whole hours only); `off` or `none` disables quiet hours.
+    ///
+    /// Equal hours (`22-22`) are refused: they read as no quiet hours at all, and a typo of `22-02` turned them off
+    /// with no word; only `off` says that. (All day quiet is no setting either: no SMS would ever go out.)
     /// - Throws: a message saying what is wrong, for ``ConfigurationError``.
     public init(parsing text: String) throws(ConfigurationProblem) {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
@@ -33,6 +36,9 @@ public struct QuietHours: Sendable, Equatable {
         let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false).map(hour)
         guard parts.count == 2, let start = parts[0], let end = parts[1], (0...23).contains(start), (0...23).contains(end) else {
             throw ConfigurationProblem("expected START-END in whole local hours, e.g. 22-08 or 22:00-08:00, or off; got \(text)")
+        }
+        guard start != end else {
+            throw ConfigurationProblem("\(text) starts and ends at the same hour, which leaves no quiet hours: give START-END of different hours, e.g. 22-08, or off for none")
         }
         self.init(startHour: start, endHour: end)
     }

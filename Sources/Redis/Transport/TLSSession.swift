@@ -50,8 +50,20 @@ final class TLSSession {
                     "TLS certificate verification failed: \(reason) (the server's certificate for \(name ?? "the server") is not trusted by "
                         + "\(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs"))", kind: .tlsVerification)
             }
-            throw failure(result, during: "TLS handshake failed")
+            throw Self.askingForPlain(failure(result, during: "TLS handshake failed"))
         }
+    }
+
+    /// The handshake's failure, saying what it most likely means when no TLS came back: a plain Redis (a `rediss://`
+    /// URL at a `redis://` port) reads the ClientHello as an inline command and waits for its line end, or answers
+    /// `-ERR`, which OpenSSL reads as a record of no known version. It said `cannot connect: timed out`, after the
+    /// whole reconnect window, with nothing pointing at TLS.
+    private static func askingForPlain(_ failure: TransportFailure) -> TransportFailure {
+        let hint = "no TLS answer: does this port speak TLS? (redis:// for plain)"
+        if failure.kind == .timedOut { return TransportFailure("TLS handshake timed out: \(hint)", kind: .timedOut) }
+        let notTLS = ["wrong version number", "packet length too long", "record layer failure", "unknown protocol"]
+        guard notTLS.contains(where: failure.reason.contains) else { return failure }
+        return TransportFailure("\(failure.reason): \(hint)", kind: failure.kind)
     }
 
     deinit {

@@ -3,7 +3,7 @@ import Foundation
 import HoopoeCore
 import Redis
 
-extension GlobalOptions {
+extension RedisOptions {
     /// A client with short timeouts for admin commands and probes: a person or an orchestrator wants
     /// "unreachable" in seconds, not the worker's patient reconnecting.
     /// - Parameter timeout: connect timeout, reply timeout, reconnect window and (on a cluster) the wait for a
@@ -20,6 +20,13 @@ extension GlobalOptions {
         configuration.clusterFailoverWindow = timeout
         configuration.poolSize = 1
         return RedisClient(configuration: configuration)
+    }
+}
+
+extension GlobalOptions {
+    /// ``RedisOptions/makeAdminClient(timeout:boundingEveryCall:)``.
+    func makeAdminClient(timeout: Duration = .seconds(2), boundingEveryCall: Bool = false) throws -> RedisClient {
+        try redis.makeAdminClient(timeout: timeout, boundingEveryCall: boundingEveryCall)
     }
 
     /// Runs `body` with a ``JobQueue`` on an admin client and closes it after. An unreachable Redis (or a refused

@@ -64,4 +64,17 @@ struct QuietHoursTests {
             #expect(throws: ConfigurationProblem.self, "\(text)") { try QuietHours(parsing: text) }
         }
     }
+
+    /// `22-22` read as no quiet hours at all, with no word: only `off` (or `none`) says that. Through the worker's
+    /// settings it stops start-up naming `SMS_QUIET_HOURS` (exit 78).
+    @Test("equal hours are refused, not taken as off")
+    func equalHours() throws {
+        for text in ["22-22", "0-0", "08:00-8"] {
+            #expect("\(text)", performing: { try QuietHours(parsing: text) }, throws: { ($0 as? ConfigurationProblem)?.message.contains("same hour") == true })
+        }
+        #expect(performing: { try SMSSettings(environment: EnvironmentReader(["SMS_QUIET_HOURS": "22-22"])) }, throws: {
+            ($0 as? ConfigurationError)?.key == "SMS_QUIET_HOURS"
+        })
+        #expect(try QuietHours(parsing: "none") == QuietHours(startHour: 0, endHour: 0))
+    }
 }
