@@ -100,9 +100,11 @@ extension HealthCheck {
 
 extension HealthCheck {
     /// `process` (liveness): the process named by ``HealthCheckOptions/workerID``, or any Hoopoe process (worker or
-    /// scheduler) of ``HealthCheckOptions/host``, has a fresh heartbeat. The heartbeat task runs beside the jobs, so
-    /// a process that is stuck or has lost Redis stops beating and fails here; one that merely has nothing to do,
-    /// or serves a slow queue, does not.
+    /// scheduler) of ``HealthCheckOptions/host``, has a fresh heartbeat. The heartbeat runs beside the jobs (a worker's
+    /// on a thread and a connection of its own, decision 0073), so only a process that stopped as a whole (killed,
+    /// frozen) or cannot write to Redis stops beating and fails here. A worker whose fetch loop or handlers are wedged
+    /// keeps beating and passes (the deployment check's queue latency sees it); one that merely has nothing to do, or
+    /// serves a slow queue, passes too.
     func alive(_ processes: [ProcessRecord]) -> HealthFinding {
         let maxAge = options.heartbeatMaxAge.seconds
         let candidates: [ProcessRecord]

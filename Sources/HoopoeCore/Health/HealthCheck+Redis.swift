@@ -5,8 +5,16 @@ extension HealthCheck {
     /// The oldest Redis Hoopoe runs on: the worker recovers lost jobs with `XAUTOCLAIM` (6.2).
     static let minimumRedisVersion = [6, 2, 0]
 
-    /// `redis`: PING on the pooled client, with its round-trip time.
-    func pingPooled() async throws -> HealthFinding {
+    /// `redis`: PING on the pooled client, with its round-trip time; with `writes` (the deployment check), also a
+    /// one-second `SET` of ``HealthKeys/writeProbe(_:)``, and a failure when Redis refuses it.
+    ///
+    /// A Redis that answers but refuses writes (``RedisError/refusesWrites``: `OOM` at `maxmemory` under
+    /// `noeviction`, `NOREPLICAS` under `min-replicas-to-write`) answers `PING`: this check said ok, and the first
+    /// write of the run, `dead_jobs`' baseline, failed that check instead with the bare refusal, while every enqueue,
+    /// settle and heartbeat was refused. (`MISCONF` refuses the `PING` itself.) On a cluster the probe reaches the one
+    /// primary of its key's slot. Any other failure of the probe (an ACL without `+set` on the key, that primary down)
+    /// is not a finding: the probe then cannot tell, and the jobs' own writes may well be allowed.
+    func pingPooled(writes: Bool = false) async throws -> HealthFinding {
         let clock = ContinuousClock()
         let start = clock.now
         let reply = try await jobs.redis.send("PING")
@@ -15,7 +23,27 @@ extension HealthCheck {
         guard reply.string == "PONG" else {
             return HealthFinding(name: "redis", status: .fail, message: "PING to \(endpoint) answered \(reply)")
         }
-        return HealthFinding(name: "redis", status: .ok, message: "PONG from \(endpoint) in \(rounded2(elapsed)) ms", numbers: ["round_trip_ms": rounded2(elapsed)])
+        var numbers = ["round_trip_ms": rounded2(elapsed)]
+        if writes {
+            numbers["refuses_writes"] = 0
+            do {
+                try await jobs.redis.send("SET", keys.writeProbe(options.host), "1", "PX", "1000")
+            } catch let error as RedisError where error.refusesWrites {
+                numbers["refuses_writes"] = 1
+                let refusal = error.message.hasSuffix(".") ? String(error.message.dropLast()) : error.message  // `… > 'maxmemory'.`
+                return HealthFinding(
+                    name: "redis", status: .fail,
+                    message: "Redis refuses writes: \(refusal): every enqueue is refused, and workers can neither settle jobs nor beat "
+                        + "(PONG from \(endpoint) in \(rounded2(elapsed)) ms)",
+                    numbers: numbers)
+            } catch {
+                // Not a write refusal: the probe cannot tell. An ACL without `+set` on its key; or, on a cluster, the
+                // primary of its key's slot down, which the `topology` check names (ending the run here, as the first
+                // unreachable answer does, left that check out). One server that stopped answering since the `PING`
+                // ends the run at the next check.
+            }
+        }
+        return HealthFinding(name: "redis", status: .ok, message: "PONG from \(endpoint) in \(rounded2(elapsed)) ms", numbers: numbers)
     }
 
     /// `redis_second_connection`: PING on a connection of its own. Workers block on dedicated

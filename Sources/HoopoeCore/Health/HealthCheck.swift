@@ -5,13 +5,13 @@ import Redis
 /// process alive?" (``HealthCheckOptions/Scope/liveness``: `redis` and `process` only) with a ``HealthReport`` of
 /// named checks.
 ///
-/// The checks, in order: Redis answers on the pooled client (`redis`) and on a connection of its own
-/// (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`); the
+/// The checks, in order: Redis answers on the pooled client and takes a write (`redis`) and answers on a connection
+/// of its own (`redis_second_connection`); its version and eviction policy (`redis_version`, `maxmemory_policy`); the
 /// topology (`topology`: every primary answers, cluster slots all served, replicas in sync, ``TopologyReport``);
 /// live workers (`workers`) and, when the schedule has enabled tasks, a live scheduler (`scheduler`); each
 /// queue's oldest ready job against ``HealthCheckOptions/maxLatency`` (`queue:<name>`; a queue no live worker
-/// serves is a warning that says so, not a latency failure); the dead set's
-/// growth since the previous run (`dead_jobs`); and, when asked, a job run end to end (`canary`).
+/// serves is a warning that says so, not a latency failure); the jobs put in the dead sets since the previous run
+/// (`dead_jobs`); and, when asked, a job run end to end (`canary`).
 ///
 /// The check lives here, not in the CLI, so it is tested against a real Redis without a process. The
 /// first sign that Redis is unusable (no connection, a timeout) ends the run as `unreachable`: piling one
@@ -43,7 +43,7 @@ public struct HealthCheck: Sendable {
         var findings: [HealthFinding] = []
         var topology: TopologyReport?
         do {
-            try await step("redis", &findings) { [try await pingPooled()] }
+            try await step("redis", &findings) { [try await pingPooled(writes: true)] }
             findings.append(await pingDedicated())
             try await step("redis_version", &findings) { try await serverSettings() }
             topology = try await step("topology", &findings) { try await TopologyReport.probe(jobs.redis) }

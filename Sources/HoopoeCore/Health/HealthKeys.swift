@@ -6,8 +6,9 @@ public struct HealthKeys: Sendable, Hashable {
     /// - Parameter namespace: the key prefix (`hoopoe`).
     public init(namespace: String = "hoopoe") { self.namespace = namespace }
 
-    /// Hash of the dead counts the previous run saw: `at` (Unix seconds) and `queue:<name>` → count.
-    /// Kept so each run can report how much the dead set grew since the one before.
+    /// Hash of what the previous run saw: `at` (Unix seconds), `queue:<name>` → the dead set's size, `death_days` →
+    /// three UTC days (`2025-03-01,2025-03-02,2025-03-03`) and `deaths:<name>` → the jobs buried on each of them by
+    /// then (`0,4,0`). Kept so each run can report how many jobs were put in the dead sets since the one before.
     public var dead: String { "\(namespace):health:dead" }
     /// The set one canary's `diag.record` job adds its member to (plus `…:count` and `…:attempt` hashes, written by
     /// the job): one a probe, named by its member, so concurrent probes do not disturb each other, and the keys of a
@@ -17,5 +18,6 @@ public struct HealthKeys: Sendable, Hashable {
     public func canary(_ member: String) -> String { "\(namespace):health:canary:\(member)" }
     /// The key the liveness check writes (a second's `SET … PX`) when it finds no fresh heartbeat of its process: that
     /// write refused (`OOM`, `NOREPLICAS`, `MISCONF`) says Redis refuses the heartbeat too, not that the process is gone.
+    /// The deployment check writes it on every run (its `redis` check): refused, Redis refuses every enqueue too.
     public func writeProbe(_ host: String) -> String { "\(namespace):health:write-probe:\(host)" }
 }

@@ -25,7 +25,8 @@ struct HealthCheckCommand: AsyncParsableCommand {
             worker waits for Redis on its own); the deployment check says unreachable (exit 2).
 
             The deployment checks (each ok, warn or fail):
-              redis                    PING on the pooled client
+              redis                    PING on the pooled client, and a write taken: fails "Redis refuses
+                                       writes: …" when Redis refuses them (OOM under noeviction, NOREPLICAS)
               redis_second_connection  PING on a connection of its own
               redis_version            Redis 6.2 or later (on a cluster: every primary that answers)
               maxmemory_policy         warns unless noeviction (eviction deletes jobs), naming each cluster
@@ -42,7 +43,8 @@ struct HealthCheckCommand: AsyncParsableCommand {
               queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
                                        `<name>`: N jobs waiting" when no live worker serves a queue with jobs
                                        (ready, scheduled or retrying, or in flight)
-              dead_jobs                warns when dead sets grew since the previous run
+              dead_jobs                warns when jobs were put in the dead sets since the previous run
+                                       (counted as they die, so a dead set at its cap still shows them)
               canary                   with --canary: a diag.record job runs end to end
 
             Exit codes: 0 healthy (warnings allowed), 1 unhealthy (a check failed), 2 Redis unreachable or not serving yet (LOADING after a restart; --liveness: 0, a warning).

@@ -7,7 +7,8 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-/// The `/metrics` endpoint in Prometheus text format, off unless `--metrics-port` is given.
+/// The `/metrics` endpoint in Prometheus text format, off unless `--metrics-port` is given; and `/health`, which only
+/// says the HTTP server answers (not a health check: that is `hoopoe health-check`).
 ///
 /// Every metric is registered straight in ``registry`` with its help text (``JobMetrics``, ``QueueGauges``), so the
 /// output has a `# HELP` and a `# TYPE` line for each. (Not through swift-metrics: its factory registers without help
@@ -43,6 +44,8 @@ enum PrometheusEndpoint {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+        // Answers whenever the HTTP server does, whatever Redis or the worker's jobs are doing: it says the port is
+        // served, and is not a health check (README's Metrics says so; probes run `hoopoe health-check --liveness`).
         router.get("/health") { _, _ in "ok\n" }
         return Application(
             router: router,

@@ -5,7 +5,8 @@ import Synchronization
 /// The per-queue gauges of `/metrics`, read from Redis for the scrapes (``refresh()`` runs before the registry is
 /// written out). For the worker's own queues: `hoopoe_queue_depth` (ready), `hoopoe_queue_in_flight`,
 /// `hoopoe_queue_scheduled`, `hoopoe_queue_dead`, `hoopoe_queue_latency_seconds`, `hoopoe_queue_paused`; and
-/// `hoopoe_jobs_in_flight` (this worker's running jobs).
+/// `hoopoe_jobs_in_flight` (this worker's running jobs). The queue gauges describe the queue, so every worker serving
+/// it exports the same values: their help says to aggregate with `max by (queue)` (README, Metrics).
 ///
 /// One read at a time, shared, and waited for only so long. Each scrape ran its own (an `HGETALL` and a six-command
 /// pipeline a queue) on the worker's shared connections: thousands of pipelined scrapes loaded Redis and the jobs' own
@@ -27,14 +28,28 @@ final class QueueGauges: Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
-    static var ready: MetricNameDescriptor { descriptor("hoopoe_queue_depth", "Jobs ready in the queue and not yet taken by a worker, read from Redis for this scrape.") }
-    static var inFlight: MetricNameDescriptor { descriptor("hoopoe_queue_in_flight", "Jobs of the queue held by workers (running or fetched), read from Redis for this scrape.") }
-    static var scheduled: MetricNameDescriptor { descriptor("hoopoe_queue_scheduled", "Delayed jobs and retries of the queue, read from Redis for this scrape.") }
-    static var dead: MetricNameDescriptor { descriptor("hoopoe_queue_dead", "Jobs in the queue's dead set, read from Redis for this scrape.") }
-    static var latency: MetricNameDescriptor {
-        descriptor("hoopoe_queue_latency_seconds", "How long the queue's oldest ready job has waited, in seconds (0 when none waits), read from Redis for this scrape.")
+    /// Said in each queue gauge's help: every worker serving a queue exports the same values, so a `sum()` over the
+    /// workers (what a dashboard adds up by default) counted a queue's depth once a worker.
+    static let sameFromEveryWorker = " Every worker serving the queue exports the same value: aggregate with max by (queue), not sum."
+
+    static var ready: MetricNameDescriptor {
+        descriptor("hoopoe_queue_depth", "Jobs ready in the queue and not yet taken by a worker, read from Redis for this scrape." + sameFromEveryWorker)
     }
-    static var paused: MetricNameDescriptor { descriptor("hoopoe_queue_paused", "1 while the queue is paused for every worker (hoopoe queue pause), else 0.") }
+    static var inFlight: MetricNameDescriptor {
+        descriptor("hoopoe_queue_in_flight", "Jobs of the queue held by workers (running or fetched), read from Redis for this scrape." + sameFromEveryWorker)
+    }
+    static var scheduled: MetricNameDescriptor {
+        descriptor("hoopoe_queue_scheduled", "Delayed jobs and retries of the queue, read from Redis for this scrape." + sameFromEveryWorker)
+    }
+    static var dead: MetricNameDescriptor { descriptor("hoopoe_queue_dead", "Jobs in the queue's dead set, read from Redis for this scrape." + sameFromEveryWorker) }
+    static var latency: MetricNameDescriptor {
+        descriptor(
+            "hoopoe_queue_latency_seconds",
+            "How long the queue's oldest ready job has waited, in seconds (0 when none waits), read from Redis for this scrape." + sameFromEveryWorker)
+    }
+    static var paused: MetricNameDescriptor {
+        descriptor("hoopoe_queue_paused", "1 while the queue is paused for every worker (hoopoe queue pause), else 0." + sameFromEveryWorker)
+    }
     static var up: MetricNameDescriptor { descriptor("hoopoe_queue_metrics_up", "1 when the queue gauges were read from Redis for this scrape (at most a second before it), 0 when Redis did not answer within 2 s (they keep the last values).") }
     static var running: MetricNameDescriptor { descriptor("hoopoe_jobs_in_flight", "Jobs this worker is running now.") }
 
