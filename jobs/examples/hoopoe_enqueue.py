@@ -9,10 +9,12 @@
 
 REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
-Exit 0 when enqueued or scheduled, 3 when refused as a duplicate or a used once-key, 64 for bad arguments or a job
-that breaks the envelope rules (the reason names the field), 69 when Redis cannot run it (the hoopoe function
-library is not loaded: start a worker or run `hoopoe functions load`), 78 for a HOOPOE_NAMESPACE the workers refuse
-(a brace, a space or a control character; an empty one is unset).
+Exit 0 when enqueued or scheduled (and for --help), 3 when refused as a duplicate or a used once-key, 64 for bad
+arguments (an option without its value, an unknown option, --count not a whole number >= 1) or a job that breaks the
+envelope rules (the reason names the field), 69 when Redis cannot be reached, does not answer in time (a job whose
+reply was lost may be in: --dump shows it) or cannot run it (the hoopoe function library is not loaded: start a
+worker or run `hoopoe functions load`), 78 for a HOOPOE_NAMESPACE the workers refuse (a brace, a space or a control
+character; an empty one is unset).
 
 Every rule (ids, the envelope checks, the size limit, seconds, the Lua script's arguments) is the client's, so this
 file holds none of its own: the wire format is jobs/PROTOCOL.md.
@@ -132,7 +134,9 @@ def _masked_run(text, groups, end):
         lower, upper = groups[first]
         lead = lower + 1 if text[lower] == "(" and upper - lower > 1 else lower
         found = None
-        if text[lead] in _LEADS:
+        # Digits right after a decimal point (a digit, then .) are a fraction, not a phone's start.
+        after_point = lower >= 2 and text[lower - 1] == "." and text[lower - 2] in _DIGITS
+        if text[lead] in _LEADS and not after_point:
             digits = 0
             for last in range(first, len(groups)):
                 digits += _digit_count(text, groups[last])
@@ -328,44 +332,89 @@ class Enqueuer:
         return out
 
 
+class Usage(Exception):
+    """Bad arguments: exit 64 (EX_USAGE) with one line, not a traceback and exit 1."""
+
+
+OPTIONS_WITH_VALUES = ("--count", "--queue", "--in", "--unique-key", "--dump")
+
+
+def parse(argv):
+    """The arguments as a dict (dump, notify, count, queue, delay, unique_key, job_type, template); raises Usage."""
+    args = list(argv)
+
+    def option(name, default=None):
+        if name in args:
+            i = args.index(name)
+            if i + 1 >= len(args) or args[i + 1] in OPTIONS_WITH_VALUES + ("--notify",):
+                raise Usage(f"{name} needs a value")
+            value = args[i + 1]
+            del args[i:i + 2]
+            return value
+        return default
+
+    dump = option("--dump")
+    count = option("--count")
+    queue = option("--queue", "default")
+    delay = option("--in")
+    unique_key = option("--unique-key")
+    notify = "--notify" in args  # after the values: `--in --notify` is --in without one
+    if notify:
+        args.remove("--notify")
+    unknown = [arg for arg in args if arg.startswith("--")]
+    if unknown:
+        raise Usage(f"unknown option {unknown[0]} (the options: {', '.join(OPTIONS_WITH_VALUES)}, --notify)")
+    if dump is not None:
+        return {"dump": dump}
+    if count is not None and not (count.isascii() and count.isdigit() and int(count) >= 1):
+        raise Usage(f"--count needs a whole number >= 1 (got {count!r})")
+    if len(args) != 2:
+        raise Usage("give TYPE and PAYLOAD_JSON (or --dump QUEUE)")
+    if count and (delay or unique_key or notify):
+        # A bulk load enqueues now, each job plain: it used to drop these silently (100 jobs now, not in an hour; 100
+        # jobs, not one unique one).
+        raise Usage("--count enqueues plain jobs now; it takes no --in, --unique-key or --notify")
+    return {"dump": None, "notify": notify, "count": int(count or 0), "queue": queue, "delay": delay,
+            "unique_key": unique_key, "job_type": args[0], "template": args[1]}
+
+
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return 0
+    try:
+        call = parse(argv)
+    except Usage as bad:
+        print(f"hoopoe_enqueue: {bad} (--help for the usage)", file=sys.stderr)
+        return 64
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     try:
         enq = Enqueuer(client, os.environ.get("HOOPOE_NAMESPACE") or "hoopoe")  # empty is unset, as for the workers
     except InvalidJob as refused:  # a namespace the workers refuse too: a bad setting, EX_CONFIG as the worker says
         print(f"hoopoe_enqueue: bad configuration: HOOPOE_NAMESPACE: {refused}", file=sys.stderr)
         return 78
-    args = list(argv)
+    # EX_UNAVAILABLE for Redis down or silent, as for a missing function library. redis-py's text names the host and
+    # port, never REDIS_URL's password. PING first, so "not reached: nothing sent" and "no answer: it may be in" differ.
+    unreachable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    try:
+        client.ping()
+    except unreachable as down:
+        print(f"hoopoe_enqueue: cannot reach Redis (REDIS_URL): {down}", file=sys.stderr)
+        return 69
+    try:
+        return run_call(enq, call)
+    except unreachable as lost:
+        print(f"hoopoe_enqueue: no answer from Redis: {lost} (a job sent may be in: --dump QUEUE shows it)", file=sys.stderr)
+        return 69
 
-    def option(name, default=None):
-        if name in args:
-            i = args.index(name)
-            value = args[i + 1]
-            del args[i:i + 2]
-            return value
-        return default
 
-    if "--dump" in args:
-        for state, env in enq.dump(option("--dump")):
+def run_call(enq, call):
+    if call["dump"] is not None:
+        for state, env in enq.dump(call["dump"]):
             row = {"state": state, "text": env} if isinstance(env, str) else {"state": state, "envelope": env}
             print(json.dumps(row, ensure_ascii=False))
         return 0
-    notify = "--notify" in args
-    if notify:
-        args.remove("--notify")
-    count = int(option("--count", "0"))
-    queue = option("--queue", "default")
-    delay = option("--in")
-    unique_key = option("--unique-key")
-    if len(args) != 2:
-        print(__doc__, file=sys.stderr)
-        return 64
-    job_type, template = args
-    if count and (delay or unique_key or notify):
-        # A bulk load enqueues now, each job plain: it used to drop these silently (100 jobs now, not in an hour; 100
-        # jobs, not one unique one).
-        print("hoopoe_enqueue: --count enqueues plain jobs now; it takes no --in, --unique-key or --notify", file=sys.stderr)
-        return 64
+    job_type, template, queue, count, delay = call["job_type"], call["template"], call["queue"], call["count"], call["delay"]
     try:
         if count:
             started = time.time()
@@ -375,7 +424,7 @@ def main(argv):
             print(json.dumps({"enqueued": count, "seconds": time.time() - started}))
             return 0
         run_at = time.time() + float(delay) if delay else None
-        kind, job_id = enq.enqueue(job_type, json.loads(template), queue, run_at, unique_key, notify=notify)
+        kind, job_id = enq.enqueue(job_type, json.loads(template), queue, run_at, call["unique_key"], notify=call["notify"])
     except LibraryNotLoaded as unavailable:  # not the caller's mistake: EX_UNAVAILABLE, as sysexits.h says
         print(f"hoopoe_enqueue: {unavailable}", file=sys.stderr)
         return 69
@@ -383,7 +432,7 @@ def main(argv):
         print(f"hoopoe_enqueue: {refused}", file=sys.stderr)
         return 64
     print(kind, job_id, flush=True)
-    if notify and kind in ("enqueued", "scheduled"):
+    if call["notify"] and kind in ("enqueued", "scheduled"):
         answer = enq.client.wait_for(job_id, queue, timeout=30.0)
         print(json.dumps(answer, ensure_ascii=False))
     return 0 if kind in ("enqueued", "scheduled") else 3

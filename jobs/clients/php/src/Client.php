@@ -19,7 +19,8 @@ use Hoopoe\Exception\TooLarge;
  * in (seconds from now), unique_key / unique_for (refused with Duplicate while a job with the key is pending or
  * running; the lock lasts unique_for seconds at most, default the delay + 24 h), once_key / once_for (refused with
  * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds), notify (true: the worker
- * pushes the job's final outcome for waitFor()).
+ * pushes the job's final outcome for waitFor()). Any other name throws InvalidJob (Client::OPTIONS), before anything is
+ * sent.
  */
 final class Client
 {
@@ -28,6 +29,12 @@ final class Client
     private const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
     /** The enqueue function of the library every hoopoe worker loads into Redis (jobs/PROTOCOL.md). */
     public const ENQUEUE_FUNCTION = 'hoopoe_enqueue';
+    /**
+     * The names enqueue()'s $options may have (a batch job also has type and payload). Any other is refused, not
+     * skipped: ['delay' => 600] (Python's name for in), ['run_at' => ...] or ['uniqueKey' => ...] enqueued a job to
+     * run now, with no lock.
+     */
+    public const OPTIONS = ['queue', 'id', 'at', 'in', 'unique_key', 'unique_for', 'once_key', 'once_for', 'max_attempts', 'timeout', 'notify'];
 
     public readonly string $namespace;
     /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
@@ -127,6 +134,7 @@ final class Client
      */
     public function enqueue(string $type, array|object|null $payload = null, array $options = []): Enqueued
     {
+        self::refuseUnknown($options, self::OPTIONS);
         $job = $this->prepare($type, $payload, $options);
         if ($job['keys'] === null) {
             $this->redis->clearLastError();
@@ -187,6 +195,7 @@ final class Client
     {
         $prepared = [];
         foreach ($jobs as $job) {
+            self::refuseUnknown($job, ['type', 'payload', ...self::OPTIONS]);
             $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
         }
         if (array_filter($prepared, static fn (array $job): bool => $job['keys'] !== null) !== []) {
@@ -236,6 +245,21 @@ final class Client
             throw new BatchFailed($results, $first);
         }
         return $results;
+    }
+
+    /**
+     * @param array<array-key, mixed> $options
+     * @param list<string> $known
+     * @throws InvalidJob naming the first key not in $known, and listing $known
+     */
+    private static function refuseUnknown(array $options, array $known): void
+    {
+        foreach (array_keys($options) as $name) {
+            if (!in_array($name, $known, true)) {
+                throw new InvalidJob((string) $name, 'unknown option ' . json_encode((string) $name, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES)
+                    . ': the names are ' . implode(', ', $known) . " ('in' is a delay in seconds, 'at' a time in Unix seconds)");
+            }
+        }
     }
 
     /**

@@ -53,6 +53,37 @@ final class ClientTest
         Check::that($results[1] instanceof AlreadyEnqueued && $results[1]->existingId === 'again-2', 'another job is refused');
     }
 
+    /**
+     * The names of $options are Client::OPTIONS (a batch job's also type and payload): Python's `delay`, the envelope's
+     * `run_at` or a camel-case `uniqueKey` throw InvalidJob naming it, before anything is sent. They were skipped, and
+     * the job enqueued to run now, with no lock.
+     */
+    public function testAnUnknownOptionIsRefused(): void
+    {
+        $c = $this->client('unknown');
+        $payload = ['key' => 'k', 'member' => 'm'];
+        foreach (['delay' => 600, 'run_at' => 4102444800, 'uniqueKey' => 'u', 'type' => 'diag.record'] as $name => $value) {
+            $calls = ['enqueue' => fn () => $c->enqueue('diag.record', $payload, [$name => $value])];
+            if ($name !== 'type') {  // a batch job's own name
+                $calls['enqueueBatch'] = fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => $payload, 'id' => 'u-plain'],
+                    ['type' => 'diag.record', 'payload' => $payload, $name => $value]]);
+            }
+            foreach ($calls as $call => $send) {
+                $thrown = null;
+                try {
+                    $returned = $send();
+                } catch (HoopoeException $e) {
+                    $thrown = $e;
+                }
+                Check::that($thrown instanceof InvalidJob, "$call $name: InvalidJob, got " . ($thrown === null ? json_encode($returned ?? null) : get_class($thrown)));
+                Check::equal($name, $thrown->field(), "$call $name: the field");
+                Check::that(str_contains($thrown->getMessage(), "\"$name\"") && str_contains($thrown->getMessage(), 'unique_key'),
+                    "$call $name: names it and the known names: " . $thrown->getMessage());
+            }
+        }
+        Check::equal(0, $this->redis->exists($c->key('default', 'stream'), $c->key('default', 'scheduled')), 'nothing written');
+    }
+
     /** An XADD that Redis refuses (here WRONGTYPE: the stream's key holds a string) throws, naming Redis's error. */
     public function testARefusedXaddThrows(): void
     {

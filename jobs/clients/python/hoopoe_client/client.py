@@ -17,6 +17,10 @@ ENQUEUE_FUNCTION = "hoopoe_enqueue"  # in the function library every hoopoe work
 DAY = 86400
 ONCE_DEFAULT = 7 * DAY
 SLICE = 1.0  # seconds a blocking call waits at most in one go (see _blocking)
+# The names a job of enqueue_batch may have: enqueue()'s arguments. Any other is refused, not skipped: a batch item with
+# PHP's and Go's "in" (here "delay"), "run_at" or a misspelt "uniqe_key" was enqueued to run now, with no lock.
+JOB_KEYS = ("type", "payload", "queue", "id", "at", "delay", "unique_key", "unique_for", "once_key", "once_for",
+            "max_attempts", "timeout", "notify")
 
 Enqueued = namedtuple("Enqueued", "status id")
 """What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), and the job id."""
@@ -121,8 +125,9 @@ class Client:
         return self.enqueue(job_type, payload, once_key=once_key, once_for=once_for, **options)
 
     def enqueue_batch(self, jobs):
-        """Many jobs in one round trip. `jobs` are dicts of enqueue()'s arguments (`type`, `payload`, ...).
-        Returns, in order, an Enqueued or the Duplicate/AlreadyEnqueued refusal of each.
+        """Many jobs in one round trip. `jobs` are dicts of enqueue()'s arguments (`type`, `payload`, ... JOB_KEYS; any
+        other name raises InvalidJob, as enqueue() raises TypeError). Returns, in order, an Enqueued or the
+        Duplicate/AlreadyEnqueued refusal of each.
 
         Before anything is sent: an invalid or too large job raises, and so does LibraryNotLoaded when a job needs
         the function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0 first).
@@ -201,6 +206,10 @@ class Client:
         return replies, None
 
     def _prepare(self, call):
+        unknown = [name for name in call if name not in JOB_KEYS]
+        if unknown:
+            raise InvalidJob(str(unknown[0]), f"unknown option {unknown[0]!r}: a job's names are {', '.join(JOB_KEYS)} "
+                                              "('delay' is a delay in seconds, 'at' a time in Unix seconds)")
         now = time.time()
         job_id = call.get("id") or new_id(now)
         queue = call.get("queue") or "default"

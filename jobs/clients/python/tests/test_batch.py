@@ -38,6 +38,19 @@ class Batches(unittest.TestCase):
         self.assertEqual(self.client.enqueue_batch(batch), [hoopoe.Enqueued("enqueued", "nolib-plain"), hoopoe.Enqueued("enqueued", "nolib-unique")])
         self.assertEqual(self.ids(), ["nolib-plain", "nolib-unique"])
 
+    def test_an_unknown_name_is_refused_before_anything_is_sent(self):
+        """A batch job's names are enqueue()'s arguments: PHP's and Go's `in`, the envelope's `run_at` or a misspelt
+        `uniqe_key` raise InvalidJob naming it, where they were skipped and the job enqueued to run now, unlocked."""
+        for name, value in (("in", 600), ("run_at", 4102444800), ("uniqe_key", "u")):
+            with self.subTest(name), self.assertRaises(hoopoe.InvalidJob) as caught:
+                self.client.enqueue_batch([{"type": "diag.record", "payload": {"key": "k", "member": "1"}, "id": "u-plain"},
+                                           {"type": "diag.record", "payload": {"key": "k", "member": "2"}, name: value}])
+            self.assertEqual(caught.exception.field, name)
+            self.assertIn(repr(name), str(caught.exception))
+            self.assertIn("delay", str(caught.exception))  # the known names
+        self.assertEqual(self.ids(), [])
+        self.assertEqual(self.r.exists(self.client.key("default", "scheduled")), 0)
+
     def test_an_error_after_sending_comes_with_every_jobs_result(self):
         """Redis runs each job of the pipeline on its own: one refused (WRONGTYPE) does not undo the others, and the
         error raised says which were written."""

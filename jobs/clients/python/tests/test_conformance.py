@@ -226,6 +226,38 @@ def event_problems(event, doc):
     return problems
 
 
+class AnswerOutcomes(unittest.TestCase):
+    def test_the_schema_names_every_outcome_protocol_md_lists(self):
+        """envelope.schema.json's `notify` (what an editor shows a caller) names each outcome of PROTOCOL.md's "Waiting
+        for a job's answer", and deferred_to: it listed processed, discarded and dead, not deferred and cancelled."""
+        import re
+        with open(os.path.join(VECTORS, "..", "PROTOCOL.md"), encoding="utf-8") as f:
+            protocol = f.read()
+        sentence = re.search(r"`outcome` is (.+?);", protocol, re.S)
+        self.assertIsNotNone(sentence, "PROTOCOL.md: no \"`outcome` is ...;\" sentence")
+        outcomes = re.findall(r"`(\w+)`", sentence.group(1))
+        self.assertGreaterEqual(len(outcomes), 5, outcomes)
+        with open(os.path.join(VECTORS, "..", "schemas", "envelope.schema.json"), encoding="utf-8") as f:
+            described = json.load(f)["properties"]["notify"]["description"]
+        for name in outcomes + ["deferred_to"]:
+            self.assertRegex(described, rf"\b{name}\b")
+            self.assertRegex(hoopoe.Client.wait_for.__doc__, rf"\b{name}\b")
+
+
+class ClientReadmes(unittest.TestCase):
+    def test_each_says_an_enqueue_is_not_waited_for(self):
+        """No client sends WAIT, so an enqueue that returned can be lost in a failover: each README says so and points
+        to docs/operating.md's section by its title (the section's anchor keeps `_`, which ProtocolExamplesTests' link
+        checker drops)."""
+        with open(os.path.join(VECTORS, "..", "..", "docs", "operating.md"), encoding="utf-8") as f:
+            self.assertIn("### Losing no acknowledged enqueue", f.read())
+        for client in ("python", "php", "go"):
+            with self.subTest(client), open(os.path.join(VECTORS, "..", "clients", client, "README.md"), encoding="utf-8") as f:
+                page = f.read()
+                self.assertIn("never sends `WAIT`", page)
+                self.assertIn('(../../../docs/operating.md), "Losing no acknowledged enqueue"', page)
+
+
 class EventVectors(unittest.TestCase):
     def test_decode(self):
         doc = load("events.json")

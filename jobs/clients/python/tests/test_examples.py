@@ -63,6 +63,35 @@ class Examples(unittest.TestCase):
             self.assertIn("--count", refused.stderr)
         self.assertEqual(self.written(f"{ns}:*"), [], "nothing was enqueued")
 
+    def test_bad_arguments_exit_64_with_one_line(self):
+        """The docstring promises 64 for bad arguments: `--count x` and an option without its value ended in a
+        traceback and exit 1."""
+        ns = f"{self.run_id}-usage"
+        for args, says in ((["--count", "x", "diag.record", "{}"], "--count"), (["--count", "0", "diag.record", "{}"], "--count"),
+                           (["diag.record", "{}", "--queue"], "--queue needs a value"), (["--dump"], "--dump needs a value"),
+                           (["--in", "--notify", "diag.record", "{}"], "--in needs a value"),
+                           (["diag.record", "{}", "--delay", "60"], "unknown option --delay")):
+            with self.subTest(args):
+                refused = run("hoopoe_enqueue.py", *args, env={"HOOPOE_NAMESPACE": ns})
+                self.assertEqual(refused.returncode, 64, refused.stdout + refused.stderr)
+                self.assertIn(says, refused.stderr)
+                self.assertNotIn("Traceback", refused.stderr)
+        self.assertEqual(self.written(f"{ns}:*"), [], "nothing was enqueued")
+        helped = run("hoopoe_enqueue.py", "--help")
+        self.assertEqual(helped.returncode, 0, helped.stderr)
+        self.assertIn("69 when Redis cannot be reached", helped.stdout)
+
+    def test_an_unreachable_redis_exits_69_with_one_line(self):
+        """Exit 69 (EX_UNAVAILABLE, as for a missing function library) naming the cause, not a traceback and exit 1;
+        and the URL's password is not in it."""
+        for args in (["diag.record", "{}"], ["--dump", "default"]):
+            with self.subTest(args):
+                down = run("hoopoe_enqueue.py", *args, env={"REDIS_URL": "redis://:not-shown-pw@127.0.0.1:1/0"})
+                self.assertEqual(down.returncode, 69, down.stdout + down.stderr)
+                self.assertEqual(len(down.stderr.strip().splitlines()), 1, down.stderr)
+                self.assertIn("cannot reach Redis", down.stderr)
+                self.assertNotIn("not-shown-pw", down.stderr)
+
     def test_a_namespace_the_workers_refuse_is_a_bad_setting(self):
         refused = run("hoopoe_enqueue.py", "diag.record", "{}", env={"HOOPOE_NAMESPACE": "{hoopoe}"})
         self.assertEqual(refused.returncode, 78, refused.stderr)
