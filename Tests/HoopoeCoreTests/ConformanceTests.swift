@@ -87,14 +87,15 @@ import Testing
     }
 
     /// jobs/schemas/envelope.schema.json gives every case the vectors' verdict too (checked with Python's jsonschema,
-    /// the validator other services use); the size limit, which a schema cannot state, aside.
+    /// the validator other services use); the size limit and a number's length (`field` "number"), which a schema
+    /// cannot state (it sees a number's value, not its text), aside.
     @Test func theEnvelopeSchemaAgreesWithTheVectors() async throws {
         let check = """
             import json, sys, jsonschema
             schema = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
             wrong = []
             for case in json.load(open(sys.argv[2]))["cases"]:
-                if "sized" in case:
+                if "sized" in case or case.get("field") == "number":
                     continue
                 try:
                     value = json.loads(case["json"]) if "json" in case else case["envelope"]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -127,6 +128,29 @@ func TestAPayloadJSONCannotCarryIsAnInvalidJob(t *testing.T) {
 		var invalid *InvalidJobError
 		if !errors.As(err, &invalid) || invalid.Field != "payload" || !strings.Contains(err.Error(), "JSON") {
 			t.Errorf("%v: %v", payload, err)
+		}
+	}
+}
+
+// encoding/json writes a json.Number, a json.RawMessage and a *big.Int as they are: one of 101 characters is refused
+// (the worker refuses a number written in more than 100: Foundation's decoder traps on some longer ones), naming
+// "number", before anything is sent. 100 characters, and digits in a string, pass.
+func TestANumberWrittenInMoreThan100CharactersIsAnInvalidJob(t *testing.T) {
+	c := New(nil, "checks") // no pool: refused before anything is sent
+	googol, _ := new(big.Int).SetString("1"+strings.Repeat("0", 100), 10)
+	for _, n := range []interface{}{json.Number("1" + strings.Repeat("0", 100)), json.RawMessage("-0." + strings.Repeat("1", 99)), googol} {
+		_, err := c.Enqueue("diag.record", map[string]interface{}{"key": "k", "member": "m", "n": n}, Options{})
+		var invalid *InvalidJobError
+		if !errors.As(err, &invalid) || invalid.Field != "number" || !strings.Contains(err.Error(), "a number is written in more than 100 characters") {
+			t.Errorf("%T: %v", n, err)
+		}
+		if _, err := c.EnqueueBatch([]Job{{Type: "diag.record", Payload: map[string]interface{}{"n": n}}}); !errors.As(err, &invalid) || invalid.Field != "number" {
+			t.Errorf("%T in a batch: %v", n, err)
+		}
+	}
+	for _, n := range []interface{}{json.Number("1" + strings.Repeat("0", 99)), strings.Repeat("9", 500), "\"" + strings.Repeat("9", 500)} {
+		if _, err := c.prepare("diag.record", map[string]interface{}{"key": "k", "member": "m", "n": n}, Options{}); err != nil {
+			t.Errorf("%.20v: %v", n, err)
 		}
 	}
 }

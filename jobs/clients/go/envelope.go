@@ -11,10 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// MaxBytes is the largest envelope (512 KiB of UTF-8 JSON); MaxSeconds the first time that is "milliseconds?".
+// MaxBytes is the largest envelope (512 KiB of UTF-8 JSON); MaxSeconds the first time that is "milliseconds?";
+// MaxNumberCharacters the longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift).
 const (
-	MaxBytes   = 524288
-	MaxSeconds = 1e11
+	MaxBytes            = 524288
+	MaxSeconds          = 1e11
+	MaxNumberCharacters = 100
 )
 
 var (
@@ -42,11 +44,15 @@ func NamespaceProblem(namespace string) string {
 		"require of HOOPOE_NAMESPACE (got %q): a queue's keys carry {queue} as their Redis Cluster hash tag (hoopoe:{default}:stream)", namespace)
 }
 
-// Problem is the verdict on an envelope as JSON text: nil when it is valid, else the rule it breaks (size first).
-// The worker checks the same rules (jobs/conformance/envelopes.json holds the cases all clients pass).
+// Problem is the verdict on an envelope as JSON text: nil when it is valid, else the rule it breaks (size first, then
+// a number's length). The worker checks the same rules (jobs/conformance/envelopes.json holds the cases all clients
+// pass).
 func Problem(text []byte, maxBytes int) *InvalidJobError {
 	if len(text) > maxBytes {
 		return &InvalidJobError{"size", fmt.Sprintf("the envelope is %d bytes, the limit is %d", len(text), maxBytes)}
+	}
+	if HasOverlongNumber(text) {
+		return &InvalidJobError{"number", fmt.Sprintf("a number is written in more than %d characters", MaxNumberCharacters)}
 	}
 	decoder := json.NewDecoder(bytes.NewReader(text))
 	decoder.UseNumber()
@@ -115,6 +121,38 @@ func Problem(text []byte, maxBytes int) *InvalidJobError {
 		}
 	}
 	return nil
+}
+
+// HasOverlongNumber reports whether the JSON text holds, outside its strings, a number written in more than
+// MaxNumberCharacters characters. The worker sends such an envelope to the dead set (Foundation's decoder traps on
+// some), and encoding/json writes one for a json.Number, a json.RawMessage or a *big.Int carrying it. The worker's
+// one pass (JSONNumberLength.hasOverlongNumber): a run of 0-9 - + . e E outside strings.
+func HasOverlongNumber(text []byte) bool {
+	inString, escaped, run := false, false, 0
+	for _, b := range text {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-', '+', '.', 'e', 'E':
+			run++
+			if run > MaxNumberCharacters {
+				return true
+			}
+		default:
+			run = 0
+			inString = b == '"'
+		}
+	}
+	return false
 }
 
 // TimeProblem: nil when seconds (a number when isNumber) is Unix seconds, 0 <= x < 1e11.

@@ -13,6 +13,8 @@ final class Envelope
     public const MAX_BYTES = 524288;
     /** A time at or over this is in milliseconds. */
     public const MAX_SECONDS = 1e11;
+    /** The longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift). */
+    public const MAX_NUMBER_CHARACTERS = 100;
 
     /**
      * The JSON text of an envelope, as it goes to Redis. An empty payload is sent as {} (PHP's [] would be a JSON
@@ -58,11 +60,17 @@ final class Envelope
         }
     }
 
-    /** @return array{0: string, 1: string}|null [field, message] for the first rule the text breaks: size first. */
+    /**
+     * @return array{0: string, 1: string}|null [field, message] for the first rule the text breaks: size first, then a
+     * number's length, then the rules.
+     */
     public static function problemInText(string $text, int $maxBytes = self::MAX_BYTES): ?array
     {
         if (strlen($text) > $maxBytes) {
             return ['size', 'the envelope is ' . strlen($text) . " bytes, the limit is $maxBytes"];
+        }
+        if (self::hasOverlongNumber($text)) {
+            return ['number', 'a number is written in more than ' . self::MAX_NUMBER_CHARACTERS . ' characters'];
         }
         try {
             $value = json_decode($text, false, 512, JSON_THROW_ON_ERROR);
@@ -70,6 +78,46 @@ final class Envelope
             return ['envelope', 'not JSON: ' . $e->getMessage()];
         }
         return self::problem($value);
+    }
+
+    /**
+     * Whether the JSON text holds, outside its strings, a number written in more than MAX_NUMBER_CHARACTERS characters.
+     * The worker sends such an envelope to the dead set (Foundation's decoder traps on some), and json_encode writes one
+     * for a float when serialize_precision is raised (at 100, 1.2e-300 takes 107 characters). The worker's one pass
+     * (JSONNumberLength.hasOverlongNumber): a run of 0-9 - + . e E outside strings; after a cheap search for such a
+     * run anywhere, which almost every text lacks.
+     */
+    public static function hasOverlongNumber(string $text): bool
+    {
+        if (preg_match('/[-+.eE0-9]{' . (self::MAX_NUMBER_CHARACTERS + 1) . '}/', $text) !== 1) {
+            return false;
+        }
+        $inString = false;
+        $escaped = false;
+        $run = 0;
+        $length = strlen($text);
+        for ($i = 0; $i < $length; $i++) {
+            $byte = $text[$i];
+            if ($inString) {
+                if ($escaped) {
+                    $escaped = false;
+                } elseif ($byte === '\\') {
+                    $escaped = true;
+                } elseif ($byte === '"') {
+                    $inString = false;
+                }
+                continue;
+            }
+            if (strpos('0123456789-+.eE', $byte) !== false) {
+                if (++$run > self::MAX_NUMBER_CHARACTERS) {
+                    return true;
+                }
+            } else {
+                $run = 0;
+                $inString = $byte === '"';
+            }
+        }
+        return false;
     }
 
     /** @return array{0: string, 1: string}|null [field, message] for a decoded envelope (json_decode without assoc). */

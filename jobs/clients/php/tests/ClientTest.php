@@ -288,6 +288,35 @@ final class ClientTest
     }
 
     /**
+     * With serialize_precision raised (an application's php.ini), json_encode writes a float's every digit: 1.2e-300 at
+     * 100 takes 107 characters, which the worker refuses (a number is at most 100: Foundation's decoder traps on some
+     * longer ones). InvalidJob naming "number", nothing sent; the default precision's shortest form passes.
+     */
+    public function testANumberWrittenInMoreThan100CharactersIsAnInvalidJob(): void
+    {
+        $c = $this->client('long-number');
+        $before = ini_get('serialize_precision');
+        ini_set('serialize_precision', '100');
+        try {
+            $thrown = null;
+            try {
+                $c->enqueue('diag.record', ['key' => 'k', 'member' => 'm', 'n' => 1.2e-300]);
+            } catch (\Throwable $e) {
+                $thrown = $e;
+            }
+        } finally {
+            ini_set('serialize_precision', (string) $before);
+        }
+        Check::that($thrown instanceof InvalidJob && $thrown->field() === 'number'
+            && str_contains($thrown->getMessage(), 'a number is written in more than 100 characters'),
+            'InvalidJob number, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
+        Check::equal(0, $this->redis->xLen($c->key('default', 'stream')), 'nothing sent');
+        $c->enqueue('diag.record', ['key' => 'k', 'member' => 'm', 'n' => 1.2e-300, 'digits' => str_repeat('9', 500)]);
+        Check::equal(1, $this->redis->xLen($c->key('default', 'stream')), 'the shortest form and digits in a string are sent');
+        $this->redis->del($c->key('default', 'stream'));
+    }
+
+    /**
      * freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
      * A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
      * waits out its timeout. The helpers refuse them first.

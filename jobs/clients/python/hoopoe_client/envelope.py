@@ -7,6 +7,7 @@ import re
 from .errors import InvalidJob
 
 MAX_BYTES = 512 * 1024
+MAX_NUMBER_CHARACTERS = 100  # the longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift)
 MAX_SECONDS = 1e11  # a time at or over this is in milliseconds (the year 5138 in seconds)
 ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 TYPE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
@@ -81,11 +82,48 @@ def namespace_problem(namespace):
     return None
 
 
+_NUMBER_CHARACTERS = frozenset(b"0123456789-+.eE")
+_LONG_RUN = re.compile(rb"[-+.eE0-9]{%d}" % (MAX_NUMBER_CHARACTERS + 1))
+
+
+def has_overlong_number(raw):
+    """Whether the JSON text `raw` (bytes) holds, outside its strings, a number written in more than
+    MAX_NUMBER_CHARACTERS characters: the worker sends such an envelope to the dead set (Foundation's decoder traps on
+    some), and json.dumps writes one for an int of 101 digits. The worker's one pass (JSONNumberLength.hasOverlongNumber):
+    a run of 0-9 - + . e E outside strings; after a cheap search for such a run anywhere, which almost every text lacks."""
+    if not _LONG_RUN.search(raw):
+        return False
+    in_string = escaped = False
+    run = 0
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+            continue
+        if byte in _NUMBER_CHARACTERS:
+            run += 1
+            if run > MAX_NUMBER_CHARACTERS:
+                return True
+        else:
+            run = 0
+            in_string = byte == 0x22
+    return False
+
+
+OVERLONG_NUMBER = ("number", f"a number is written in more than {MAX_NUMBER_CHARACTERS} characters")
+
+
 def problem_in_text(text, max_bytes=MAX_BYTES):
-    """The verdict on an envelope as JSON text (str or bytes): size first, then the rules."""
+    """The verdict on an envelope as JSON text (str or bytes): size first, then a number's length, then the rules."""
     raw = text.encode() if isinstance(text, str) else text
     if len(raw) > max_bytes:
         return ("size", f"the envelope is {len(raw)} bytes, the limit is {max_bytes}")
+    if has_overlong_number(raw):
+        return OVERLONG_NUMBER
     try:
         value = json.loads(raw)
     except ValueError as error:
@@ -96,9 +134,10 @@ def problem_in_text(text, max_bytes=MAX_BYTES):
 def encode(envelope):
     """Compact UTF-8 JSON, the bytes that go to Redis. A value JSON cannot carry (NaN or Infinity, which json.dumps
     would write as bare `NaN`; an object it cannot encode; half a surrogate pair, which is not UTF-8) raises
-    InvalidJob naming the envelope's field that holds it."""
+    InvalidJob naming the envelope's field that holds it; a number the worker would not read (an int of 101 digits or
+    more: see has_overlong_number) raises InvalidJob naming "number"."""
     try:
-        return _json(envelope)
+        body = _json(envelope)
     except (ValueError, TypeError) as error:  # UnicodeEncodeError is a ValueError
         field = next((k for k, v in envelope.items() if not _encodes(v)), "envelope") if isinstance(envelope, dict) else "envelope"
         if isinstance(error, UnicodeEncodeError):
@@ -108,6 +147,9 @@ def encode(envelope):
         else:
             why = str(error)
         raise InvalidJob(field, f"{field} is not JSON: {why}") from None
+    if has_overlong_number(body):
+        raise InvalidJob(*OVERLONG_NUMBER)
+    return body
 
 
 def _json(value):

@@ -66,6 +66,30 @@ class NotJSON(unittest.TestCase):
         self.assertEqual(caught.exception.field, "payload")
 
 
+class OverlongNumber(unittest.TestCase):
+    """json.dumps writes an int whole: 10**100 is 101 digits, which the worker refuses (a number is at most 100
+    characters: Foundation's decoder traps on some longer ones). Refused before sending, naming "number"."""
+
+    def test_an_int_of_101_digits_is_refused_before_sending(self):
+        client = hoopoe.Client(UNUSED, "checks")
+        for payload in ({"n": 10**100}, {"deep": [{"n": -(10**99)}]}):
+            with self.subTest(repr(payload)[:40]):
+                with self.assertRaises(hoopoe.InvalidJob) as caught:
+                    client.enqueue("diag.record", payload)
+                self.assertEqual(caught.exception.field, "number")
+                self.assertIn("more than 100 characters", str(caught.exception))
+        with self.assertRaises(hoopoe.InvalidJob) as caught:
+            client.enqueue_batch([{"type": "diag.record", "payload": {"n": 10**100}}])
+        self.assertEqual(caught.exception.field, "number")
+
+    def test_100_characters_and_long_digit_text_are_not_refused(self):
+        """10**99 is 100 digits; digits in a string are text, after an escaped quote too. The bytes enqueue sends."""
+        from hoopoe_client.envelope import encode
+        for payload in ({"n": 10**99}, {"n": -(10**98)}, {"phones": "9" * 500}, {"q": '"' + "9" * 500}, {"n": [10**99] * 3}):
+            with self.subTest(repr(payload)[:40]):
+                self.assertIn(b'"payload"', encode({"id": "x", "type": "diag.record", "payload": payload}))
+
+
 class FreeCreditIds(unittest.TestCase):
     """freecredit.request's user_id and request_id go into Redis keys: its handler takes 1-100 characters of
     A-Z a-z 0-9 . _ : - (KeySafe, Sources/HoopoeJobs/Support/DomainID.swift) and buries anything else, while the caller
