@@ -235,6 +235,8 @@ import Yams
             for pattern in [#"Environment\.value\("([A-Z0-9_]+)"\)"#, #"getenv\("([A-Z0-9_]+)"\)"#, #"environment\["([A-Z0-9_]+)"\]"#,
                             // EnvironmentReader (HoopoeJobs): env.string("KEY"), env.integer("KEY", …), env.parsed("KEY", …)
                             #"env\.[a-z]+\("([A-Z0-9_]+)""#,
+                            // ProviderSettings.secret("KAVENEGAR_API_KEY", in: env): the keys, trimmed and checked
+                            #"\bsecret\("([A-Z0-9_]+)""#,
                             // RedisConfiguration.applyEnvironment: value("REDIS_WAIT_REPLICAS"), ("REDIS_TLS_CA", "ca", …)
                             #"\bvalue\("([A-Z][A-Z0-9_]+)"\)"#, #"\("(REDIS_[A-Z0-9_]+)","#] {
                 let regex = try NSRegularExpression(pattern: pattern)
