@@ -14,6 +14,10 @@ import Foundation
 /// tick past those due longer ago than the grace period, so re-enabled it resumes at its next tick instead of
 /// counting the disabled time as downtime to catch up on (`catch_up: once` would otherwise enqueue one job at once).
 ///
+/// A task's history is its last handled tick as ``LastTickStore/history(of:)`` finds it: moved to another queue, the task
+/// continues from the history kept in the old queue (catching up as after any downtime); with another cron expression or
+/// time zone than the history was stored under, it starts from now, as a task new to the file (``SchedulerNotice``).
+///
 /// The remaining gap: the engine's dedupe key lives 24 hours past the task's next tick, so a scheduler frozen for
 /// longer between planning and enqueueing could enqueue a tick a second time.
 public struct JobScheduler: Sendable {
@@ -28,6 +32,7 @@ public struct JobScheduler: Sendable {
     private let clock: any SchedulerClock
     private let planner: TickPlanner
     private let onEvent: @Sendable (SchedulerEvent) -> Void
+    private let onNotice: @Sendable (SchedulerNotice) -> Void
 
     /// - Parameters:
     ///   - tasks: the tasks; disabled ones get no jobs, but their last handled tick follows the clock.
@@ -36,10 +41,12 @@ public struct JobScheduler: Sendable {
     ///   - clock: the time source (the system clock unless testing).
     ///   - options: grace period, retry delay, longest sleep.
     ///   - onEvent: called for every enqueue, duplicate, missed-tick decision and failure, for logs.
+    ///   - onNotice: called when a task starts from now or its history moved queues (``SchedulerNotice``), for logs at info.
     public init(
         tasks: [ScheduledTask], lastTicks: any LastTickStore, sink: any ScheduledJobSink,
         clock: any SchedulerClock = SystemSchedulerClock(), options: JobSchedulerOptions = JobSchedulerOptions(),
-        onEvent: @escaping @Sendable (SchedulerEvent) -> Void = { _ in }
+        onEvent: @escaping @Sendable (SchedulerEvent) -> Void = { _ in },
+        onNotice: @escaping @Sendable (SchedulerNotice) -> Void = { _ in }
     ) {
         self.tasks = tasks.filter(\.enabled)
         self.disabledTasks = tasks.filter { !$0.enabled }
@@ -49,6 +56,7 @@ public struct JobScheduler: Sendable {
         self.options = options
         self.planner = TickPlanner(gracePeriod: options.gracePeriod)
         self.onEvent = onEvent
+        self.onNotice = onNotice
     }
 
     /// Runs until the surrounding task is cancelled: handle every task, sleep until the next tick (or at
@@ -104,8 +112,8 @@ public struct JobScheduler: Sendable {
     }
 
     private func handle(_ task: ScheduledTask, now: Date) async throws {
-        let last = try await lastTicks.lastTick(of: task)
-        let plan = planner.plan(for: task, lastTick: last, now: now)
+        let history = try await lastTicks.history(of: task)
+        let plan = planner.plan(for: task, lastTick: Self.plannedLastTick(history), now: now)
         if let ahead = plan.discardedLastTick {
             onEvent(.lastTickAhead(task: task.name, stored: ahead))
         }
@@ -131,6 +139,26 @@ public struct JobScheduler: Sendable {
             } else {
                 try await lastTicks.advanceLastTick(of: task, to: newLast)
             }
+            report(history, of: task, discarded: plan.discardedLastTick != nil)
+        }
+    }
+
+    /// The last tick to plan from: none when it was handled under another schedule (a changed cron expression or time
+    /// zone). Planned from, the ticks of the new schedule since then would count as missed and `catch_up: once` would
+    /// run the task at once (`0 9` changed to `0 10`, deployed at 10:30, ran twice that day); "nothing was missed
+    /// because nothing was scheduled yet" holds for it as for a task new to the file (decision 0008, amended).
+    static func plannedLastTick(_ history: TickHistory) -> Date? {
+        history.scheduleChanged ? nil : history.lastTick
+    }
+
+    /// The notices of a task's history, once its plan's last tick is stored: at that advance a moved history moves,
+    /// and a task started from now stops being new (earlier wake-ups that planned nothing stay silent).
+    private func report(_ history: TickHistory, of task: ScheduledTask, discarded: Bool) {
+        if let from = history.movedFrom { onNotice(.historyMoved(task: task.name, from: from, to: task.queue)) }
+        if history.scheduleChanged {
+            onNotice(.scheduleChanged(task: task.name))
+        } else if history.lastTick == nil, !discarded {
+            onNotice(.startedFromNow(task: task.name, queue: task.queue))
         }
     }
 
@@ -150,9 +178,12 @@ public struct JobScheduler: Sendable {
     /// pass at a later wake-up.
     private func pass(_ task: ScheduledTask, now: Date) async throws {
         let settled = now.addingTimeInterval(-options.gracePeriod)
-        let plan = planner.plan(for: task, lastTick: try await lastTicks.lastTick(of: task), now: settled)
+        let history = try await lastTicks.history(of: task)
+        let plan = planner.plan(for: task, lastTick: Self.plannedLastTick(history), now: settled)
         if let newLast = plan.lastTick {
             try await lastTicks.advanceLastTick(of: task, to: newLast)
+            // Only the move: a disabled task runs nothing, so its starting from now is no news.
+            if let from = history.movedFrom { onNotice(.historyMoved(task: task.name, from: from, to: task.queue)) }
         }
     }
 }

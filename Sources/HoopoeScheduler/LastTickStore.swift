@@ -9,6 +9,10 @@ public protocol LastTickStore: Sendable {
     /// The last handled tick of a task, or nil if it has never run.
     func lastTick(of task: ScheduledTask) async throws -> Date?
 
+    /// The task's history as the scheduler plans from it: its last handled tick, whether that was handled under
+    /// another schedule (cron or time zone), and the queue it was found in when the task was moved from there.
+    func history(of task: ScheduledTask) async throws -> TickHistory
+
     /// Moves the last handled tick of a task forward to `tick`; does nothing if it is already there or later.
     /// - Parameters:
     ///   - task: the task.
@@ -22,6 +26,11 @@ public protocol LastTickStore: Sendable {
 }
 
 extension LastTickStore {
+    /// A store that keeps nothing beside the tick: the tick alone, as if the schedule had never changed.
+    public func history(of task: ScheduledTask) async throws -> TickHistory {
+        TickHistory(lastTick: try await lastTick(of: task))
+    }
+
     /// A store that is not where the key is cannot tell: it advances.
     public func advanceLastTick(of task: ScheduledTask, to tick: Date, whileExists key: String) async throws -> Bool {
         try await advanceLastTick(of: task, to: tick)

@@ -62,8 +62,18 @@ public struct ScheduleFile: Sendable, Hashable {
     }
 
     /// Reads, parses and validates a file.
-    /// - Throws: ``ScheduleFileError`` (`unreadable` when the file cannot be read).
+    /// - Throws: ``ScheduleFileError`` (`unreadable` when the file cannot be read, or is a directory).
     public static func load(contentsOf url: URL) throws(ScheduleFileError) -> ScheduleFile {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            // Foundation's own message for it is "The operation could not be completed. (NSCocoaErrorDomain error
+            // 256.)". A directory stands where the file should when a Kubernetes ConfigMap mounted with `subPath`
+            // lacks the key: the kubelet makes an empty directory of the mount point.
+            throw ScheduleFileError(source: url.path, problems: [
+                .init(.unreadable, task: nil, taskNumber: nil, key: nil, line: nil,
+                      message: "is a directory, not a file (a ConfigMap key missing? Mounted with subPath, a missing key leaves an empty directory)")
+            ])
+        }
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)

@@ -32,7 +32,8 @@ struct ScheduleFileParser {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            report(.invalidYAML, line: nil, "not valid YAML: \(error). Quote cron expressions and any value starting with * or @")
+            let (line, problem) = Self.yamlProblem(error)
+            report(.invalidYAML, line: line, "not valid YAML: \(problem). Quote cron expressions and any value starting with * or @")
             return []
         }
         guard let root else { return [] }  // an empty file (or only comments) has no tasks
@@ -206,6 +207,27 @@ struct ScheduleFileParser {
         return ScheduledTask(
             name: checkedName, cron: cron, timeZone: timeZone, type: type, queue: queue, payload: payload,
             enabled: enabled, catchUp: catchUp)
+    }
+
+    /// A YAML error as its line and what is wrong, without the file's text: Yams' description quotes the line at fault,
+    /// and that line (a payload's phone number or email address) went to the scheduler's log, `hoopoe schedule list` and
+    /// the dashboard's periodic page. libyaml's problem and context are fixed phrases ("mapping values are not allowed
+    /// in this context"); masked all the same (``PersonalDataMask``), as is the description of an error of another kind.
+    static func yamlProblem(_ error: any Error) -> (line: Int?, problem: String) {
+        guard let error = error as? YamlError else { return (nil, PersonalDataMask.mask("\(error)")) }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            // Yams' context says "in line L, column C" of itself, and ends with a newline.
+            let during = context.map { " (\($0.text), from line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return (mark.line, PersonalDataMask.mask("\(problem) at column \(mark.column)\(during)"))
+        case .reader(let problem, let offset, _, let yaml):
+            // Bytes that are not text: the offset (in characters) gives the line.
+            let line = offset.map { offset in yaml.prefix(offset).reduce(1) { $1 == "\n" ? $0 + 1 : $0 } }
+            return (line, PersonalDataMask.mask(problem))
+        default:
+            return (nil, PersonalDataMask.mask("\(error)"))
+        }
     }
 
     private mutating func report(

@@ -18,7 +18,8 @@ import Foundation
 ///   enqueued at once, the burst the policy is there to avoid.
 /// - Either way the last handled tick moves past everything that was due, so the task resumes normally
 ///   at its next tick.
-/// - Never run (no last tick: a first start, or a task new to the schedule): nothing before `now` is
+/// - Never run (no last tick: a first start, a task new to the schedule, or one whose cron or zone changed, for which
+///   ``JobScheduler`` passes none): nothing before `now` is
 ///   enqueued, not even ticks within the grace period — there was no downtime to catch up on, and replaying
 ///   the last minute would start a per-second task with 60 jobs at once. Only a tick in the current second
 ///   (a start exactly on time) runs; the plan records that second as the starting point, and later lateness

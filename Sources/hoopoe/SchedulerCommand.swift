@@ -18,8 +18,10 @@ struct SchedulerCommand: AsyncParsableCommand {
             task's payload plus "tick" (Unix seconds). After downtime a task runs once for the missed ticks \
             (catch_up: once) or not at all (catch_up: skip: only a tick that fell due within the 60 s grace period \
             runs, the latest one). A task with no stored history (the first start, or a \
-            task new to the file) starts from now: no earlier tick is enqueued. A task removed from the file keeps \
-            its history in Redis: put back later under the same name and queue, it catches up as after downtime (to \
+            task new to the file) starts from now: no earlier tick is enqueued; so does a task whose cron or \
+            time_zone changed (nothing of its new schedule was missed). A task moved to another queue keeps its \
+            history, and catches up across the move. A task removed from the file keeps \
+            its history in Redis: put back later under the same name, it catches up as after downtime (to \
             pause a task, set enabled: false instead: its ticks then pass without jobs). Schedulers whose files differ in a \
             task's queue (a rolling restart that moves it) still make one job of each tick, in the queue of the first \
             to claim it; the others log a warning naming it. A renamed task is a new task.
@@ -76,6 +78,12 @@ struct SchedulerCommand: AsyncParsableCommand {
             case .clockUnavailable(let error): logger.error("\(error); retrying")
             case .lastTickAhead(let task, let stored):
                 logger.warning("\(task)'s last tick \(stored) is ahead of Redis's clock (a scheduler with a clock ahead wrote it); starting the task afresh from now")
+            }
+        } onNotice: { notice in
+            switch notice {
+            case .startedFromNow(let task, let queue): logger.info("no history for \(task) in queue \(queue): started from now; earlier ticks not caught up")
+            case .scheduleChanged(let task): logger.info("schedule of \(task) changed: starting from now")
+            case .historyMoved(let task, let from, let to): logger.info("\(task)'s history moved from queue \(from) to \(to); missed ticks caught up")
             }
         }
         let id = WorkerOptions.defaultConsumer()

@@ -85,6 +85,9 @@ import Testing
             #expect(try await redis.send("XLEN", jobs.keys(task.queue).stream).int == 3, "\(task.name)")
             #expect(try await redis.send("GET", store.key(for: task)).string == String(Int64(start.timeIntervalSince1970) + 160), "\(task.name)")
             #expect(try servers.owner(ofSlot: HashSlot.of(store.key(for: task))) == index)
+            // The schedule beside it, and the task's queue recorded in the task's own slot (the advance's round trip spans both).
+            #expect(try await redis.send("GET", store.scheduleKey(for: task)).string == task.scheduleFingerprint, "\(task.name)")
+            #expect(try await redis.send("GET", store.queueRecordKey(for: task)).string == task.queue, "\(task.name)")
         }
     }
 

@@ -241,6 +241,45 @@ import Testing
         #expect(error.description.contains("line 3: tasks: given twice (line 1 has the first)"), "\(error)")
     }
 
+    /// Yams' description of a YAML error quotes the line at fault: a payload's phone number or email address went
+    /// unmasked to the scheduler's log, `hoopoe schedule list` and the dashboard's periodic page. The problem says what and
+    /// where (line, column), not the text.
+    @Test func aYAMLErrorSaysWhereNotTheLinesText() throws {
+        let error = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: """
+                tasks:
+                  - name: a
+                    cron: "* * * * *"
+                    type: x
+                    payload: {to: 09121234567, mail: someone@example.com}}
+                """)
+        }
+        #expect(error.problems.map(\.code) == [.invalidYAML])
+        #expect(error.problems.map(\.line) == [5])
+        #expect(!error.description.contains("9121234567") && !error.description.contains("someone@"), "\(error)")
+        #expect(error.description.contains("line 5: not valid YAML: ") && error.description.contains("column"), "\(error)")
+        // A scanner's error, with its context, says no more.
+        let scanner = try #require(throws: ScheduleFileError.self) {
+            try ScheduleFile(yaml: "tasks:\n  - name: \"09121234567 someone@example.com\n    cron: x\n")
+        }
+        #expect(scanner.problems.map(\.code) == [.invalidYAML])
+        #expect(!scanner.description.contains("9121234567") && !scanner.description.contains("someone@"), "\(scanner)")
+        #expect(scanner.description.contains("line "), "\(scanner)")
+    }
+
+    /// A directory where the file should be (a ConfigMap mounted with subPath whose key is missing) is named as one, not
+    /// "The operation could not be completed. (NSCocoaErrorDomain error 256.)".
+    @Test func aDirectoryIsNamedAsOne() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("schedule-\(UUID().uuidString).yaml")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let error = try #require(throws: ScheduleFileError.self) { try ScheduleFile.load(contentsOf: folder) }
+        #expect(error.problems.map(\.code) == [.unreadable])
+        #expect(error.description.contains("\(folder.path): 1 problem"), "\(error)")
+        #expect(error.description.contains("is a directory, not a file (a ConfigMap key missing?"), "\(error)")
+        #expect(!error.description.contains("NSCocoaErrorDomain"), "\(error)")
+    }
+
     @Test func unreadableFileNamesThePath() throws {
         let url = URL(fileURLWithPath: "/nonexistent/schedule.yaml")
         let error = try #require(throws: ScheduleFileError.self) { try ScheduleFile.load(contentsOf: url) }

@@ -191,6 +191,10 @@ public struct GlobalKeys: Sendable, Hashable {
     /// tick (`SET NX`), so schedulers whose files name different queues for the task still make one job of it
     /// (docs/decisions/0097). In the task's slot, no queue's. Owned by HoopoeScheduler's `JobQueueTickSink`.
     public func scheduleTickClaim(task: String, tick: Int64) -> String { "\(namespace):schedule:{\(task)}:claim:\(tick)" }
+    /// A periodic task's queue record: the queue whose ``QueueKeys/scheduleLastTick(_:)`` holds the task's last tick, so
+    /// a task moved to another queue finds its history there (decision 0084, amended in session 60). In the task's slot,
+    /// no queue's. Owned by HoopoeScheduler's `RedisLastTickStore`.
+    public func scheduleTaskQueue(task: String) -> String { "\(namespace):schedule:{\(task)}:queue" }
     /// Hash of the paused queues: field = queue name, value = when it was paused (Unix seconds). One key for all
     /// queues, so a worker learns every pause of its queues with one read (decision 0029).
     public var paused: String { "\(namespace):paused" }

@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 import Yams
 
 /// The SMS templates file (default `jobs/sms_templates.yaml`, env `SMS_TEMPLATES_FILE`), read once at start-up.
@@ -53,7 +54,8 @@ public struct SMSTemplates: Sendable, Equatable {
             // NSRegularExpressions (ICU) to tag booleans, numbers and dates: ~1 MiB of a worker's idle RSS for nothing.
             root = try Yams.compose(yaml: yaml, .basic)
         } catch {
-            throw fail(nil, "not valid YAML: \(error)")
+            // Yams quotes the line at fault: masked, as every message that reaches a log.
+            throw fail(nil, "not valid YAML: \(PersonalDataMask.mask("\(error)"))")
         }
         guard let mapping = root?.mapping else { throw fail(nil, "expected a mapping with a `templates:` key") }
         var list: Node.Mapping?

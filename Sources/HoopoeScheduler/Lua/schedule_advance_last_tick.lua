@@ -9,12 +9,17 @@ local proposed = tonumber(ARGV[1])
 if proposed > latest then return -1 end
 -- The tick's job must still be known where it was enqueued: its once-key gone means the enqueue's write was lost.
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
-if current == nil then
+if current == nil or proposed > current then
+  -- The schedule the tick was handled under goes with it.
   redis.call('SET', KEYS[1], ARGV[1])
-  return 2
+  redis.call('SET', KEYS[3], ARGV[4])
+  if current == nil then return 2 end
+  return 1
 end
-if proposed > current then
-  redis.call('SET', KEYS[1], ARGV[1])
+-- At the same tick under another schedule (a task whose cron changed, started in the second of its last tick): the
+-- schedule is rewritten, else each wake-up until the next tick would find it changed again.
+if proposed == current and redis.call('GET', KEYS[3]) ~= ARGV[4] then
+  redis.call('SET', KEYS[3], ARGV[4])
   return 1
 end
 return 0

@@ -1,0 +1,18 @@
+import Foundation
+
+/// What a ``JobScheduler`` found about a task's history and acted on, for the caller's log at info: nothing failed,
+/// and nothing is to be done, but the task's plan is not the plain continuation of its last tick.
+///
+/// Separate from ``SchedulerEvent`` (warnings and failures) so that a caller who switches over every event is not
+/// broken by notices it does not log.
+public enum SchedulerNotice: Sendable, Hashable {
+    /// The task had no history (a first start, a task new to the file or renamed, a history lost): it started from now,
+    /// in `queue`, and no earlier tick was enqueued (decision 0008).
+    case startedFromNow(task: String, queue: String)
+    /// The task's last tick was stored under another cron expression or time zone: it started from now, as a task new
+    /// to the file, instead of counting the ticks of its new schedule since then as missed (decision 0008, amended).
+    case scheduleChanged(task: String)
+    /// The task's history was in the key of queue `from` (the task was moved from it to `to`): the plan continued from
+    /// it, caught up as after any downtime, and the history now lives in `to` (decision 0084, amended).
+    case historyMoved(task: String, from: String, to: String)
+}
