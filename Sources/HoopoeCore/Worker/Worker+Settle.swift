@@ -116,11 +116,13 @@ extension Worker {
             // first, so `hoopoe dead retry` can run it again. Past that, or a job that came in over the limit, the
             // payload is cut.
             let room = jobs.maxEnvelopeBytes + EnvelopeRules.retryRoomBytes
-            if record.encoded().count > room { record.failedAttempts = nil }
-            if record.encoded().count > room, let error = record.lastError {
-                record.lastError = String(error.unicodeScalars.prefix(EnvelopeRules.shortLastErrorLength))
-            }
             let readLimit = jobs.maxEnvelopeBytes + (envelope.attempt > 0 ? EnvelopeRules.retryRoomBytes : 0)
+            if job.bytes.count <= readLimit, record.encoded().count > room {
+                var fitted = record
+                fitted.failedAttempts = nil
+                fitted.lastError = fitted.lastError.map { String($0.unicodeScalars.prefix(EnvelopeRules.shortLastErrorLength)) }
+                if fitted.encoded().count <= room { record = fitted }
+            }
             if job.bytes.count > readLimit || record.encoded().count > room {
                 let text = String(decoding: record.payload.encoded(), as: UTF8.self)
                 let kept = Self.textPrefix(Array(text.utf8), limit: limit)
