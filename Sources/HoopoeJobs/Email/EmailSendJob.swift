@@ -81,16 +81,7 @@ public struct EmailSendJob: JobHandler {
         }
         let realNow = Date().timeIntervalSince1970
         if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
-            let found: BrevoResponse<[BrevoEmailEvent]>
-            do {
-                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: first, now: realNow))
-            } catch {
-                throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
-            }
-            if let event = Self.event(of: payload, in: found.value) {
-                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
-                return
-            }
+            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow) { return }
             context.logger.info("no trace at Brevo of an email whose answer was lost; sending it again")
             try await ledger.restartWindow(payload.messageID, at: realNow)
         } else if record.state != "sending" {
@@ -147,20 +138,25 @@ public struct EmailSendJob: JobHandler {
             guard let brevo = services.providers.brevo else {
                 throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is (a request of this outdated email may have gone out)")
             }
-            let found: BrevoResponse<[BrevoEmailEvent]>
-            do {
-                found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: first, now: realNow))
-            } catch {
-                throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
-            }
-            if let event = Self.event(of: payload, in: found.value) {
-                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
-                return
-            }
+            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow) { return }
         }
         try await ledger.forget(payload.messageID)
         try await emitFailed(payload, reason: reason)
         throw JobFailure.discard(reason)
+    }
+
+    /// Whether Brevo's events list the email a request whose answer was lost sent (since `since`, its first try): then
+    /// it is recorded sent, as any lost answer found sent is.
+    private func foundSent(_ payload: EmailSendPayload, brevo: BrevoClient, ledger: EmailLedger, since: Double, now: Double) async throws -> Bool {
+        let found: BrevoResponse<[BrevoEmailEvent]>
+        do {
+            found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: since, now: now))
+        } catch {
+            throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
+        }
+        guard let event = Self.event(of: payload, in: found.value) else { return false }
+        try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
+        return true
     }
 
     /// The events report's `days` that reach back to `since`: Brevo counts "days in the past including today", calendar
