@@ -57,10 +57,13 @@ struct BrevoBalanceReader: Sendable {
                     outcome.matched.insert(user)
                 }
                 if child.rateLimit?.remaining == 0 { outcome.budgetSpent = true; return }
-            } catch let error as ProviderError where error.httpStatus == 404 || error.httpStatus == 400 {
+            } catch let error as ProviderError
+                where (error.httpStatus == 404 || error.httpStatus == 400) && error.kind != .unparseableResponse
+            {
                 // A stale or wrong auth key (404: no such child; 400: not an identifier Brevo takes): a data-integrity
                 // problem of this user's payload, not a reason to stop the others. (A 400 once ended the whole read:
-                // no user's balance was read again, and the sweep went to the dead set every run.)
+                // no user's balance was read again, and the sweep went to the dead set every run.) Brevo's own answer
+                // only: a 404 page from a wrong base path says nothing of the key, and made every user "unmatched".
                 outcome.requests += 1
                 // A key the user's threshold no longer names (or names as saved anew) is no news about the user.
                 guard try await store.rememberChildEmail(user: user, authKey: authKey, email: "", mark: known.mark) else { continue }

@@ -335,6 +335,28 @@ struct LowCreditReminderTests {
         #expect(unmatched.first?.data["reason"]?.stringValue?.contains("400") == true)
     }
 
+    /// A 404 that is not Brevo's answer (an HTML page: a wrong base path, a proxy) says nothing of the auth key: the
+    /// sweep fails for now, no user is reported unmatched. Before, each user's read emitted `credit.balance.unmatched`.
+    @Test("a 404 page that is not Brevo's answer reports no user unmatched")
+    func aForeign404IsNotAStaleKey() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let keys = try await children(harness, [0])
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("u", "t", 100, authKey: keys[0]))
+        await harness.control.enqueue(.reply(FakeReply(status: 404, body: Array("<html><body>Not Found</body></html>".utf8))), for: .brevoGetChild)
+        do {
+            try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+            Issue.record("expected the sweep to fail for now")
+        } catch let failure as JobFailure {
+            guard case .retry = failure.disposition else { Issue.record("\(failure.disposition)"); return }
+        }
+        #expect(try await harness.events("credit.balance.unmatched").isEmpty)
+        // The next sweep, Brevo answering again, reads the user's child (0 credits: below the threshold).
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 2])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["user_id"]?.stringValue } == ["u"])
+    }
+
     /// The user's threshold saved with another auth key while the sweep resolved the old one (its `GET
     /// /reseller/children/{key}` held by the fake): the old child's answer (0 credits, below the threshold) is not the
     /// user's balance, fires no SMS and names no email; the next sweep reads the new key's child (500: above).
