@@ -147,7 +147,7 @@ struct FakeRequestShapeTests {
         func control(_ body: String) async throws -> RawAnswer {
             try await rawHTTP(http, "POST", fakes.controlURL + "/faults", body: body, headers: Self.json)
         }
-        do {
+        try await tearingDown(fakes, http) {
             expectStatus(try await control(#"{"endpoint":"kavenegar account/info","fault":{"kind":"oversized_body","bytes":300000}}"#), 200)
             let padded = try await rawHTTP(http, "GET", "\(fakes.kavenegarBaseURL)/fake-kavenegar-key/account/info.json")
             #expect(padded.body.count == 300_000)
@@ -167,12 +167,6 @@ struct FakeRequestShapeTests {
             }
             let unknown = try await control(#"{"endpoint":"kavenegar account/info","fault":{"kind":"trickle"}}"#)
             #expect(unknown.json?["error"]?.stringValue?.contains("slow_body or oversized_body") == true)
-        } catch {
-            try? await http.shutdown()
-            await fakes.stop()
-            throw error
         }
-        try await http.shutdown()
-        await fakes.stop()
     }
 }

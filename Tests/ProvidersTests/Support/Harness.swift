@@ -87,8 +87,13 @@ func withHarness(
         options: options, logger: Logger(label: "fakes") { _ in SwiftLogNoOpLogHandler() })
     let http = ProviderHTTPClient.make(connectTimeout: .seconds(2))
     let harness = Harness(fakes: fakes, http: http, logs: LogStore(), options: options)
+    try await tearingDown(fakes, http) { try await body(harness) }
+}
+
+/// Runs `body`, then shuts `http` down and stops `fakes`, whether it threw or not.
+func tearingDown(_ fakes: RunningFakeProviders, _ http: HTTPClient, _ body: () async throws -> Void) async throws {
     do {
-        try await body(harness)
+        try await body()
     } catch {
         try? await http.shutdown()
         await fakes.stop()
