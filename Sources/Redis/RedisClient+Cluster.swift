@@ -14,16 +14,10 @@ extension RedisClient {
 
     /// The round trip of a cluster: a `MULTI` block goes whole to its slot's node; anything else is split per node.
     /// A `durable` call sends each node's share with ``RedisConfiguration/waitReplicas``'s `WAIT` in the same request
-    /// (``RedisCluster/WaitAfter``), and throws `notReplicated` naming the node when one counted fewer.
-    func clusterRoundTrip(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> [RedisReply] {
-        try await clusterExchange(commands, on: cluster, durable: durable).replies
-    }
-
-    /// ``clusterRoundTrip(_:on:durable:)``, also saying which node answered the last command: a script's error names
-    /// the node that ran it, not the first seed.
-    func clusterExchange(
-        _ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false
-    ) async throws -> (replies: [RedisReply], lastNode: RedisConfiguration.Endpoint?) {
+    /// (``RedisCluster/WaitAfter``), and returns each node's answer, covering the commands that node ran, for the caller
+    /// to judge once it has read their replies (``judge(_:wrote:)``: a node that counted fewer is named). Also says
+    /// which node answered the last command: a script's error names the node that ran it, not the first seed.
+    func clusterExchange(_ commands: [RedisCommand], on cluster: RedisCluster, durable: Bool = false) async throws -> Exchange {
         // Per call only what every call needs: no command name is spelled out and no set of nodes made unless a
         // `MULTI` or a `WAIT` asks for it.
         let waiting = durable && configuration.waitReplicas > 0 ? RedisCluster.WaitAfter(waitCommand) : nil
@@ -34,32 +28,29 @@ extension RedisClient {
             let transaction = Array(commands[..<end])
             let sent = try await cluster.sendTransaction(
                 transaction, operation: "MULTI " + transaction.dropFirst().dropLast().map(\.name).joined(separator: " "), waiting: waiting)
-            var replies = sent.replies, last = sent.node
+            var exchanged = Exchange(replies: sent.replies, node: sent.node)
+            if let waiting {
+                exchanged.replication.add(waiting.answer(from: sent.node), endpoint: sent.node.description, command: first.name, covers: Array(0..<end))
+            }
             if end < commands.count {
                 // Routed as any call, durable as this one (its own WAITs, each with its node's share).
                 let rest = try await clusterExchange(Array(commands[end...]), on: cluster, durable: durable)
-                replies += rest.replies
-                if let node = rest.lastNode { last = node }
+                exchanged.replies += rest.replies
+                if let node = rest.node { exchanged.node = node }
+                exchanged.replication.append(rest.replication, shiftedBy: end)
             }
-            if let waiting { try checkReplicated(waiting, on: [sent.node], after: first.name) }
-            return (replies, last)
+            return exchanged
         }
         let delivered = try await cluster.deliver(commands, waiting: waiting)
-        if let waiting { try checkReplicated(waiting, on: Set(delivered.map(\.node)), after: commands.first?.name) }
-        return (delivered.map(\.reply), delivered.last?.node)
-    }
-
-    /// `notReplicated` for the first node that wrote and whose `WAIT` (sent in the same request as its writes) counted
-    /// fewer than ``RedisConfiguration/waitReplicas`` or answered with an error.
-    private func checkReplicated(_ waiting: RedisCluster.WaitAfter, on nodes: Set<RedisConfiguration.Endpoint>, after name: String?) throws {
-        for node in nodes {
-            guard let reply = waiting.answer(from: node) else {
-                throw RedisError(
-                    .notReplicated, endpoint: node.description, command: name,
-                    message: "the write reached the primary, but no WAIT answered for it: whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
-            }
-            try checkReplicated(reply, endpoint: node.description, after: name)
+        var exchanged = Exchange(replies: delivered.map(\.reply), node: delivered.last?.node)
+        if let waiting {
+            // Each node's answer counts the commands it ran (a redirected command's node is the one that answered it).
+            var ran: [RedisConfiguration.Endpoint: [Int]] = [:]
+            for (index, item) in delivered.enumerated() { ran[item.node, default: []].append(index) }
+            let name = commands.first?.name
+            for (node, covers) in ran { exchanged.replication.add(waiting.answer(from: node), endpoint: node.description, command: name, covers: covers) }
         }
+        return exchanged
     }
 
     /// Redirections the cluster router followed (``RedisCluster/followedRedirections``); 0 for one server.

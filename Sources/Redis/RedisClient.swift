@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// A call marked `durable` waits, when ``RedisConfiguration/waitReplicas`` is above 0, until that many replicas
 /// have the write (`WAIT` in the same round trip, one shared by the durable calls pipelined together), and fails with
-/// ``RedisError/Code/notReplicated`` when fewer did.
+/// ``RedisError/Code/notReplicated`` when fewer did; a command's own error reply comes first (it ran nothing: a
+/// `NOSCRIPT` is loaded and sent again, a `NOREPLICAS` is thrown as itself), `RedisClient+Durable.swift` says why.
 public final class RedisClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: RedisConfiguration
@@ -69,11 +70,13 @@ public final class RedisClient: Sendable {
     /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
     public func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
-        let (replies, node) = try await exchange([command], durable: durable)
-        if case .error(let message) = replies[0] {
-            throw RedisError.reply(message, endpoint: node?.description ?? endpointName, command: command.name)
+        let exchanged = try await exchange([command], durable: durable)
+        if case .error(let message) = exchanged.replies[0] {
+            // An error reply ran nothing: it is the error, whatever the `WAIT` beside it counted (RedisClient+Durable).
+            throw RedisError.reply(message, endpoint: exchanged.node?.description ?? endpointName, command: command.name)
         }
-        return replies[0]
+        try judge(exchanged.replication) { _ in true }
+        return exchanged.replies[0]
     }
 
     /// Runs one command given as text arguments.
@@ -89,16 +92,20 @@ public final class RedisClient: Sendable {
     /// returned in place (`.error`), not thrown.
     /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0) after the last.
     /// - Throws: ``RedisError`` for the transport; `notReplicated` when a durable pipeline reached too few replicas
-    ///   (its commands ran on the primary).
+    ///   (its commands that did not answer with an error ran on the primary; when every one did, nothing was written,
+    ///   and the error replies are returned).
     public func pipeline(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
-        try await roundTrip(commands, durable: durable)
+        let exchanged = try await exchange(commands, durable: durable)
+        try judge(exchanged.replication) { exchanged.replies[$0].errorMessage == nil }
+        return exchanged.replies
     }
 
     /// Runs commands atomically in `MULTI`/`EXEC` (one round trip) and returns `EXEC`'s replies.
     /// - Throws: ``RedisError`` `server` when a command was rejected while queueing or `EXEC` failed.
     public func transaction(_ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
-        let (replies, node) = try await exchange([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
-        var server: String { node?.description ?? endpointName }  // named on an error only
+        let exchanged = try await exchange([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], durable: durable, retryWhole: true)
+        let replies = exchanged.replies
+        var server: String { exchanged.node?.description ?? endpointName }  // named on an error only
         if case .error(let message) = replies[0] {
             // MULTI refused (an ACL without @transaction): the commands ran one by one, not atomically; say so.
             throw RedisError.reply(message, endpoint: server, command: "MULTI")
@@ -110,7 +117,10 @@ public final class RedisClient: Sendable {
             }
         }
         switch replies.last {
-        case .array(let results)?: return results
+        case .array(let results)?:
+            // It ran: now the `WAIT`'s verdict (a refused or aborted transaction ran nothing, and is its error).
+            try judge(exchanged.replication) { _ in true }
+            return results
         case .error(let message)?:
             throw RedisError.reply(message, endpoint: server, command: "EXEC")
         default:
@@ -139,28 +149,23 @@ public final class RedisClient: Sendable {
         _ script: RedisScript, keys: [String], arguments: [String], after commands: [RedisCommand], durable: Bool = false
     ) async throws -> (commands: [RedisReply], script: RedisReply) {
         let sha = try await scriptSHA(script)
-        // On a cluster the node that ran the script is kept for its error (the client's endpoint is the first seed);
-        // one server goes the plain way, nothing added.
-        var node: RedisConfiguration.Endpoint?
-        var replies: [RedisReply]
-        if let cluster {
-            (replies, node) = try await clusterExchange(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], on: cluster, durable: durable)
-        } else {
-            replies = try await roundTrip(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)
-        }
-        var reply = replies.removeLast()
+        // On a cluster the node that ran the script is kept for its error (the client's endpoint is the first seed).
+        var first = try await exchange(commands + [evalshaCommand(sha, keys: keys, arguments: arguments)], durable: durable)
+        let answeredFirst = first.replies.removeLast()
+        var reply = answeredFirst, node = first.node
+        var again: Exchange?
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            // Before any `WAIT` verdict (RedisClient+Durable): a promoted primary lacks the scripts, and its `NOSCRIPT`
+            // beside a short `WAIT` was thrown as "on the primary, too few replicas" though the script never ran.
             let reloaded = try await scriptSHA(script, reload: true)
-            let again = [evalshaCommand(reloaded, keys: keys, arguments: arguments)]
-            if let cluster {
-                let exchanged = try await clusterExchange(again, on: cluster, durable: durable)
-                (reply, node) = (exchanged.replies[0], exchanged.lastNode)
-            } else {
-                reply = try await roundTrip(again, durable: durable)[0]
-            }
+            let resent = try await exchange([evalshaCommand(reloaded, keys: keys, arguments: arguments)], durable: durable)
+            (reply, node, again) = (resent.replies[0], resent.node, resent)
         }
         if case .error(let message) = reply { throw scriptFailure(message, in: script, on: node) }
-        return (replies, reply)
+        // The first `WAIT` speaks for the commands, and for the script when it ran then; the second for the script sent again.
+        try judge(first.replication) { ($0 < first.replies.count ? first.replies[$0] : answeredFirst).errorMessage == nil }
+        if let again { try judge(again.replication) { _ in true } }
+        return (first.replies, reply)
     }
 
     /// Runs a Lua script on `connection` (one of ``makeDedicatedConnection(name:)``'s) instead of the pool, by its SHA
@@ -224,27 +229,20 @@ public final class RedisClient: Sendable {
         follower?.knownPrimary?.description ?? configuration.endpoint.description
     }
 
-    /// ``roundTrip(_:durable:retryWhole:)``, also saying which node answered on a cluster (that of the last command:
-    /// an OOM from node C named seed A, and sent an operator to the wrong server); nil otherwise, when an error names
-    /// ``endpointName``. The name is made only when an error is thrown: nothing is added to a call that succeeds.
-    private func exchange(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> (replies: [RedisReply], node: RedisConfiguration.Endpoint?) {
-        if let cluster {
-            let (replies, node) = try await clusterExchange(commands, on: cluster, durable: durable)
-            return (replies, node)
-        }
-        return (try await roundTrip(commands, durable: durable, retryWhole: retryWhole), nil)
-    }
-
-    /// One round trip on a pooled connection, with what Sentinel and durability add around it. One server and no
-    /// `durable` (the common case) is one plain `send`: nothing is added to the standalone path.
+    /// One round trip on a pooled connection (on a cluster, routed by ``RedisCluster``), with what Sentinel and
+    /// durability add around it; its `WAIT`s are answered but not judged: the caller does that once it has read the
+    /// replies (``judge(_:wrote:)``). One server and no `durable` (the common case) is one plain `send`: nothing is
+    /// added to the standalone path. On a cluster it also says which node answered the last command (an OOM from node
+    /// C named seed A, and sent an operator to the wrong server); nil otherwise, when an error names ``endpointName``.
     /// - Parameter retryWhole: on a refusal, send every command again (a `MULTI` block: the server refused it as a
     ///   whole, `EXECABORT`), not only the refused ones.
-    private func roundTrip(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> [RedisReply] {
-        if let cluster { return try await clusterRoundTrip(commands, on: cluster, durable: durable) }
+    private func exchange(_ commands: [RedisCommand], durable: Bool, retryWhole: Bool = false) async throws -> Exchange {
+        if let cluster { return try await clusterExchange(commands, on: cluster, durable: durable) }
         let waits = durable && configuration.waitReplicas > 0
-        if follower == nil && !waits { return try await connection().send(commands) }
+        if follower == nil && !waits { return Exchange(replies: try await connection().send(commands)) }
         let pooled = connection()
         var replies = try await waits ? pooled.send(commands, thenWait: waitCommand) : pooled.send(commands)
+        var replication = Replication()
         if follower != nil {
             let refused = commands.indices.filter { replies[$0].refusesAsNotPrimary }
             if !refused.isEmpty {
@@ -259,38 +257,16 @@ public final class RedisClient: Sendable {
                 for (index, reply) in zip(again, retried) { replies[index] = reply }
                 if waits {
                     // The commands not sent again ran where the first WAIT counted: its verdict stands for them.
-                    if again.count < commands.count { try checkReplicated(replies[commands.count], endpoint: endpointName, after: commands.first?.name) }
-                    replies[commands.count] = retried[retried.count - 1]
+                    let name = commands.first?.name, sentAgain = Set(again)
+                    replication.add(replies[commands.count], endpoint: endpointName, command: name, covers: commands.indices.filter { !sentAgain.contains($0) })
+                    replication.add(retried[retried.count - 1], endpoint: endpointName, command: name, covers: again)
+                    replies.removeLast()
+                    return Exchange(replies: replies, replication: replication)
                 }
             }
         }
-        if waits { try checkReplicated(replies.removeLast(), endpoint: endpointName, after: commands.first?.name) }
-        return replies
-    }
-
-    /// `WAIT n timeout`, blocking up to the timeout (so the read timeout grows by as much).
-    var waitCommand: RedisCommand {
-        var wait = RedisCommand("WAIT", String(configuration.waitReplicas), String(Int(configuration.waitTimeout.seconds * 1000)))
-        wait.blockingSeconds = configuration.waitTimeout.seconds
-        return wait
-    }
-
-    /// The verdict on a durable write from its `WAIT` reply: `notReplicated` when it counted fewer replicas than asked,
-    /// or when it failed (a user without `+wait`, a node just demoted to a replica). The write ran before the `WAIT`
-    /// either way, so an error here must never read as "nothing ran" (`outcomeUnknown` false): a caller that retries
-    /// such an error would write twice.
-    func checkReplicated(_ reply: RedisReply, endpoint: String, after name: String?) throws {
-        if let message = reply.errorMessage {
-            throw RedisError(
-                .notReplicated, endpoint: endpoint, command: name,
-                message: "the write reached the primary, but its WAIT failed (\(message)): whether replicas have it is not known (REDIS_WAIT_REPLICAS)")
-        }
-        let acknowledged = reply.int ?? 0
-        guard acknowledged < configuration.waitReplicas else { return }
-        throw RedisError(
-            .notReplicated, endpoint: endpoint, command: name,
-            message: "the write reached the primary, but \(acknowledged) of \(configuration.waitReplicas) replicas acknowledged it within "
-                + "\(Int(configuration.waitTimeout.seconds * 1000)) ms (REDIS_WAIT_REPLICAS): a failover now could lose it")
+        if waits { replication.add(replies.removeLast(), endpoint: endpointName, command: commands.first?.name, covers: Array(commands.indices)) }
+        return Exchange(replies: replies, replication: replication)
     }
 
     /// The pooled connections' executors, one a connection, in the pool's order. A task that prefers one
@@ -370,13 +346,19 @@ extension RedisClient {
     public func pipeline(_ script: RedisScript, calls: [(keys: [String], arguments: [String])], durable: Bool = false) async throws -> [RedisReply] {
         if calls.isEmpty { return [] }
         var sha = try await scriptSHA(script)
-        var replies = try await pipeline(calls.map { evalshaCommand(sha, keys: $0.keys, arguments: $0.arguments) }, durable: durable)
+        let first = try await exchange(calls.map { evalshaCommand(sha, keys: $0.keys, arguments: $0.arguments) }, durable: durable)
+        var replies = first.replies
         let forgotten = replies.indices.filter { replies[$0].errorMessage?.hasPrefix("NOSCRIPT") == true }
+        var again: Exchange?
         if !forgotten.isEmpty {
+            // Sent again before any `WAIT` verdict, each with its own (RedisClient+Durable).
             sha = try await scriptSHA(script, reload: true)
-            let again = try await pipeline(forgotten.map { evalshaCommand(sha, keys: calls[$0].keys, arguments: calls[$0].arguments) }, durable: durable)
-            for (index, reply) in zip(forgotten, again) { replies[index] = reply }
+            let resent = try await exchange(forgotten.map { evalshaCommand(sha, keys: calls[$0].keys, arguments: calls[$0].arguments) }, durable: durable)
+            for (index, reply) in zip(forgotten, resent.replies) { replies[index] = reply }
+            again = resent
         }
+        try judge(first.replication) { first.replies[$0].errorMessage == nil }
+        if let again { try judge(again.replication) { again.replies[$0].errorMessage == nil } }
         return replies
     }
 }

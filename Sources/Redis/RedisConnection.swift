@@ -895,8 +895,16 @@ public final class RedisConnection: @unchecked Sendable {
         } catch {
             let failure = redisError(error, command: command.name)
             disconnect()
-            throw RedisError(.connectionFailed, endpoint: endpoint, command: command.name, message: failure.message)
+            throw RedisError(.connectionFailed, endpoint: endpoint, command: command.name, message: failure.message + askingForTLS(error))
         }
+    }
+
+    /// A hint for a plain connection dropped at its first command: a TLS-only port reads the command as a broken TLS
+    /// handshake and resets the connection, and "Connection reset by peer" alone pointed nowhere (the reverse, TLS at
+    /// a plain port, has its hint in ``TLSSession``).
+    private func askingForTLS(_ failure: TransportFailure) -> String {
+        guard configuration.tls == nil, failure.kind == .closed || failure.kind == .failed, case .tcp = configuration.endpoint else { return "" }
+        return " (does this port want TLS? then rediss://)"
     }
 
     /// Sentinel mode: the node the sentinels named must say it is the primary (`ROLE`). A demoted primary not yet

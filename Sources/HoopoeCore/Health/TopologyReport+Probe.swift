@@ -26,11 +26,20 @@ extension TopologyReport {
                 for try await (index, primary) in group { answers[index] = primary }
                 return answers.compactMap { $0 }
             }
+            // A failed primary whose slots a replica took serves nothing: not a primary, and nothing fails for it (it
+            // stays listed, failed, until it comes back as a replica or is forgotten). Counted as a primary, it failed
+            // the health check, exit 1, after a failover that had worked, all 16384 slots served.
+            var failedOver: [String] = []
             for failed in map.failedPrimaries where !map.primaries.contains(failed) {
+                guard map.slotsHeld(byFailed: failed) > 0 else {
+                    failedOver.append(failed.description)
+                    continue
+                }
                 primaries.append(Primary(address: failed.description, reachable: false, role: nil, slots: 0, replicas: [], problem: "the cluster marks it failed"))
             }
             return TopologyReport(
-                kind: .cluster, primaries: primaries, unservedSlots: HashSlot.count - map.coveredSlots, requiredReplicas: redis.configuration.waitReplicas)
+                kind: .cluster, primaries: primaries, unservedSlots: HashSlot.count - map.coveredSlots, requiredReplicas: redis.configuration.waitReplicas,
+                failedNodes: failedOver)
         case .sentinel(let settings):
             let sentinels = try await redis.sentinelView()
             let reply = try await redis.send("INFO", "replication")

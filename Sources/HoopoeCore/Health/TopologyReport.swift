@@ -71,9 +71,13 @@ public struct TopologyReport: Sendable, Hashable {
     public let requiredReplicas: Int
     /// Sentinel only: what the sentinels said.
     public let sentinels: SentinelView?
+    /// Cluster only: failed primaries whose slots a replica took (`host:port`): they serve nothing, and the cluster
+    /// lists them until they come back (as replicas) or are forgotten (`CLUSTER FORGET`).
+    public let failedNodes: [String]
 
     public init(
-        kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil, requiredReplicas: Int = 0, sentinels: SentinelView? = nil
+        kind: Kind, primaries: [Primary], unservedSlots: Int = 0, masterName: String? = nil, requiredReplicas: Int = 0, sentinels: SentinelView? = nil,
+        failedNodes: [String] = []
     ) {
         self.kind = kind
         self.primaries = primaries
@@ -81,6 +85,7 @@ public struct TopologyReport: Sendable, Hashable {
         self.masterName = masterName
         self.requiredReplicas = requiredReplicas
         self.sentinels = sentinels
+        self.failedNodes = failedNodes
     }
 
     /// The `topology` check: fail when a primary does not answer (naming it), when cluster slots have no primary,
@@ -88,8 +93,9 @@ public struct TopologyReport: Sendable, Hashable {
     /// than ``requiredReplicas`` (every enqueue and settle fails as not replicated, while the workers look alive), or
     /// when the sentinels say they could not fail the primary over (`SENTINEL CKQUORUM`: the primary's next failure
     /// would not be failed over); warn
-    /// when a replica is out of sync, `INFO` was refused, or a sentinel did not answer, named another primary or is
-    /// failing over; else ok, with one line per primary.
+    /// when a replica is out of sync, `INFO` was refused, a sentinel did not answer, named another primary or is
+    /// failing over, or a cluster lists a failed node whose slots failed over (``failedNodes``: the failover worked,
+    /// but that shard has one copy fewer until the node returns); else ok, with one line per primary.
     public var finding: HealthFinding {
         var numbers: [String: Double] = [
             "primaries": Double(primaries.count), "reachable_primaries": Double(primaries.count { $0.reachable }),
@@ -116,6 +122,9 @@ public struct TopologyReport: Sendable, Hashable {
             }
         }
         if unservedSlots > 0 { failures.append("\(unservedSlots) slots have no primary: commands for them fail until a replica is promoted") }
+        for node in failedNodes {
+            warnings.append("failed node \(node), its slots failed over: it rejoins as a replica when it comes back (CLUSTER FORGET it on every node if it never does)")
+        }
         if let sentinels {
             if let noQuorum = sentinels.noQuorum {
                 failures.append("the sentinels cannot fail the primary over now (if it fails, nothing replaces it): \(noQuorum)")
@@ -141,8 +150,9 @@ public struct TopologyReport: Sendable, Hashable {
         case .cluster:
             let reachable = primaries.count { $0.reachable }
             let inSync = primaries.reduce(0) { $0 + $1.replicasInSync }
+            let failed = failedNodes.isEmpty ? "" : ", failed node\(failedNodes.count == 1 ? "" : "s") \(failedNodes.joined(separator: ", ")) (slots failed over)"
             return "cluster: \(reachable) of \(primaries.count) primaries reachable, \(primaries.reduce(0) { $0 + ($1.slots ?? 0) }) slots served, "
-                + "\(inSync) replica\(inSync == 1 ? "" : "s") in sync"
+                + "\(inSync) replica\(inSync == 1 ? "" : "s") in sync" + failed
         }
     }
 
@@ -157,7 +167,7 @@ public struct TopologyReport: Sendable, Hashable {
 
     /// The documented JSON shape: `{"kind", "unserved_slots", "master_name"?, "primaries": [{"address",
     /// "reachable", "role", "slots"?, "problem"?, "replicas": [{"address", "state", "in_sync", "lag_seconds",
-    /// "bytes_behind"}]}]}`.
+    /// "bytes_behind"}]}], "failed_nodes"?: ["host:port"]}` (``failedNodes``, when a cluster lists any).
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "kind": .string(kind.rawValue), "unserved_slots": .integer(Int64(unservedSlots)),
@@ -178,6 +188,7 @@ public struct TopologyReport: Sendable, Hashable {
             }),
         ]
         if let masterName { object["master_name"] = .string(masterName) }
+        if !failedNodes.isEmpty { object["failed_nodes"] = .array(failedNodes.map { .string($0) }) }
         return .object(object)
     }
 }

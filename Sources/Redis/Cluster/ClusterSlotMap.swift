@@ -8,8 +8,12 @@ public struct ClusterSlotMap: Sendable, Equatable {
     /// Every node the map's reply named, replicas included: after a failover the router asks them for a new map
     /// when the primaries it knew no longer answer (a replica that was promoted, or one that knows who was).
     public private(set) var nodes: [RedisConfiguration.Endpoint] = []
-    /// Primaries the reply marked `failed` (a primary killed, not yet replaced), for the topology report.
+    /// Primaries the reply marked `failed` (a primary killed), for the topology report: those still holding slots no
+    /// replica took yet (``slotsHeld(byFailed:)``), and those whose slots failed over, listed until they come back (as
+    /// replicas) or are forgotten.
     public private(set) var failedPrimaries: [RedisConfiguration.Endpoint] = []
+    /// Slots of each failed primary that no healthy primary serves (its shard had none), by address.
+    private var heldByFailed: [RedisConfiguration.Endpoint: Int] = [:]
     /// Index into ``primaries`` for each slot; ``unassigned`` when no primary serves it.
     private var owners: [UInt16]
     private static let unassigned = UInt16.max
@@ -29,6 +33,10 @@ public struct ClusterSlotMap: Sendable, Equatable {
 
     /// How many slots have a primary.
     public var coveredSlots: Int { owners.count { $0 != Self.unassigned } }
+
+    /// How many slots the failed primary `failed` still holds, no replica promoted in its place: 0 once its slots
+    /// failed over (or for a failed node that held none).
+    public func slotsHeld(byFailed failed: RedisConfiguration.Endpoint) -> Int { heldByFailed[failed] ?? 0 }
 
     /// How many slots `primary` serves.
     public func slotCount(of primary: RedisConfiguration.Endpoint) -> Int {
@@ -77,16 +85,27 @@ public struct ClusterSlotMap: Sendable, Equatable {
             for node in healthy {
                 if let address = endpoint(of: node, fallbackHost: fallbackHost, tls: tls) { map.know(address) }
             }
+            let primary = healthy.first { $0["role"]?.string == "master" }
             for node in described where node["role"]?.string == "master" && isFailed(node) {
-                if let address = endpoint(of: node, fallbackHost: fallbackHost, tls: tls), !map.failedPrimaries.contains(address) { map.failedPrimaries.append(address) }
+                guard let address = endpoint(of: node, fallbackHost: fallbackHost, tls: tls) else { continue }
+                if !map.failedPrimaries.contains(address) { map.failedPrimaries.append(address) }
+                if primary == nil { map.heldByFailed[address, default: 0] += Self.slotCount(slots) }
             }
-            guard let primary = healthy.first(where: { $0["role"]?.string == "master" }), let address = endpoint(of: primary, fallbackHost: fallbackHost, tls: tls) else { continue }
+            guard let primary, let address = endpoint(of: primary, fallbackHost: fallbackHost, tls: tls) else { continue }
             for pair in stride(from: 0, to: slots.count - 1, by: 2) {
                 guard let low = slots[pair].int, let high = slots[pair + 1].int, low <= high else { continue }
                 map.assign(low...high, to: address)
             }
         }
         return map
+    }
+
+    /// How many slots a shard's `slots` (start, end pairs) spans.
+    private static func slotCount(_ slots: [RedisReply]) -> Int {
+        stride(from: 0, to: slots.count - 1, by: 2).reduce(0) { total, pair in
+            guard let low = slots[pair].int.map({ max(0, $0) }), let high = slots[pair + 1].int.map({ min(HashSlot.count - 1, $0) }), low <= high else { return total }
+            return total + high - low + 1
+        }
     }
 
     /// A `CLUSTER SHARDS` node's address: its `endpoint` or `ip` (else `fallbackHost`) and, for `tls`, its `tls-port`

@@ -13,6 +13,9 @@ final class TLSSession {
     /// Set by the first application data read: the server took this session (a missing client certificate is
     /// refused before any reply, so a failure after one is not that).
     private var answered = false
+    /// Whether this client sends a certificate (`cert=`): a session the server drops before answering was most
+    /// likely refused for it.
+    private let sendsCertificate: Bool
 
     /// Runs the handshake: sends SNI, verifies the server's chain and name (unless `insecure`).
     /// - Parameters:
@@ -24,6 +27,7 @@ final class TLSSession {
         choopoe_ERR_clear_error()
         guard let ssl = choopoe_SSL_new(context.context) else { throw TransportFailure("TLS: " + TLSContext.openSSLError("out of memory")) }
         self.ssl = ssl
+        sendsCertificate = context.settings.certificateFile != nil
         let name = context.settings.serverName ?? host
         if let name, !context.settings.insecure {
             if Self.isIPAddress(name) {
@@ -46,12 +50,26 @@ final class TLSSession {
                         "TLS certificate verification failed: \(reason) (the server's certificate does not name \(name ?? "the server"): connect by a name it holds, or give that name with server_name=)",
                         kind: .tlsVerification)
                 }
-                throw TransportFailure(
-                    "TLS certificate verification failed: \(reason) (the server's certificate for \(name ?? "the server") is not trusted by "
-                        + "\(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs"))", kind: .tlsVerification)
+                throw TransportFailure("TLS certificate verification failed: \(reason) (\(Self.explain(verification, name: name, context: context)))", kind: .tlsVerification)
             }
             throw Self.askingForPlain(failure(result, during: "TLS handshake failed"))
         }
+    }
+
+    /// What a failed verification means for the operator, by OpenSSL's reason: only a chain that leads to no trusted CA
+    /// names the CA file. An expired certificate the CA did sign said "not trusted by the CA in '…/ca.pem'", and sent
+    /// operators to the wrong file.
+    private static func explain(_ verification: Int, name: String?, context: TLSContext) -> String {
+        let certificate = "the server's certificate for \(name ?? "the server")"
+        if verification == X509_V_ERR_CERT_HAS_EXPIRED {
+            return "\(certificate), or one in its chain, has expired: renew it on the server (or check this machine's clock)"
+        }
+        if verification == X509_V_ERR_CERT_NOT_YET_VALID {
+            return "\(certificate), or one in its chain, is not valid yet: check this machine's clock and the server's"
+        }
+        if verification == X509_V_ERR_CERT_REVOKED { return "\(certificate) was revoked by its CA" }
+        if verification == X509_V_ERR_INVALID_PURPOSE { return "\(certificate) is not one for a TLS server (its key usage)" }
+        return "\(certificate) is not trusted by \(context.settings.caFile.map { "the CA in '\($0)'" } ?? "the system's CAs")"
     }
 
     /// The handshake's failure, saying what it most likely means when no TLS came back: a plain Redis (a `rediss://`
@@ -134,14 +152,22 @@ final class TLSSession {
             failure = TransportFailure(
                 failure.reason + " (the server asked for a client certificate and none is configured: set cert= and key=, or REDIS_TLS_CERT and REDIS_TLS_KEY)",
                 kind: failure.kind)
+        } else if sendsCertificate, failure.kind != .timedOut, !answered || Self.refusesTheCertificate(failure.reason) {
+            // With TLS 1.3 the server checks the client's certificate after the client's handshake ended: a certificate
+            // it does not trust (another CA's, an expired one) surfaces as a reset or an alert on the first write or
+            // read, "Connection reset by peer" and nothing more.
+            failure = TransportFailure(
+                failure.reason + " (the server may have refused this client certificate: is it signed by a CA the server trusts, its tls-ca-cert-file, and still valid?)",
+                kind: failure.kind)
         }
         return failure
     }
 
     /// Whether OpenSSL's reason is the server's alert refusing the client's certificate: `certificate_required`
-    /// (116, TLS 1.3) or `bad_certificate` (42).
+    /// (116, TLS 1.3), `bad_certificate` (42), `unknown_ca` (48), `certificate_expired` (45), `certificate_unknown` (46).
     private static func refusesTheCertificate(_ reason: String) -> Bool {
-        reason.contains("alert certificate required") || reason.contains("alert bad certificate")
+        ["alert certificate required", "alert bad certificate", "alert unknown ca", "alert certificate expired", "alert certificate unknown"]
+            .contains { reason.contains($0) }
     }
 
     private func classify(_ error: Int32, result: Int32, errno number: Int32, action: String) -> TransportFailure {

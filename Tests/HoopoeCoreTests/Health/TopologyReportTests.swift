@@ -107,6 +107,7 @@ import Testing
         #expect(policy.status == .warn && policy.message.contains("allkeys-lru on 127.0.0.1:\(evicting.port)"), "\(policy.message)")
 
         let victim = servers.nodes[2]
+        let promoted = try servers.replicaIndex(of: 2)
         victim.kill()
         let health = await HealthCheck(jobs: JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("topo"))).run()
         let finding = try #require(health.finding("topology"))
@@ -117,5 +118,23 @@ import Testing
         #expect(health.verdict != .healthy, "\(health.findings)")
         let listed = health.json["topology"]?["primaries"]?.arrayValue ?? []
         #expect(listed.contains { $0["address"]?.stringValue == "127.0.0.1:\(victim.port)" && $0["reachable"] == .bool(false) }, "\(listed)")
+
+        // Once its replica is promoted and serves its slots, the dead node serves nothing: a warning, not a failed
+        // primary. It failed the check (exit 1) after a failover that had worked, until the node came back or was
+        // forgotten, and the table listed it as a primary of 0 slots.
+        try await offPool { try servers.waitUntilPrimary(promoted) }
+        let failedOver = try await eventually(timeout: .seconds(10)) {
+            let report = try? await TopologyReport.probe(redis)
+            return report?.unservedSlots == 0 && report?.primaries.contains { $0.address == "127.0.0.1:\(servers.nodes[promoted].port)" } == true
+        }
+        #expect(failedOver, "the replica serves the dead primary's slots")
+        let healed = await HealthCheck(jobs: JobQueue(redis: redis, namespace: TestRedis.uniquePrefix("topo"))).run()
+        let topology = try #require(healed.finding("topology"))
+        #expect(topology.status == .warn, "\(topology)")
+        #expect(topology.message.contains("failed node 127.0.0.1:\(victim.port), its slots failed over"), "\(topology.message)")
+        let primaries = healed.json["topology"]?["primaries"]?.arrayValue ?? []
+        #expect(!primaries.contains { $0["address"]?.stringValue == "127.0.0.1:\(victim.port)" }, "not a primary: \(primaries)")
+        #expect(healed.json["topology"]?["failed_nodes"] == .array([.string("127.0.0.1:\(victim.port)")]), "\(healed.json)")
+        #expect(!healed.findings.contains { $0.status == .fail && ["topology", "redis", "redis_version"].contains($0.name) }, "\(healed.findings)")
     }
 }
