@@ -5,8 +5,8 @@ import HoopoeCore
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
-        abstract: "Pause or resume one queue for every worker, or clear its waiting jobs.",
-        subcommands: [QueuePauseCommand.self, QueueResumeCommand.self, QueueClearCommand.self]
+        abstract: "Pause or resume one queue for every worker, clear its waiting jobs, or forget a retired one.",
+        subcommands: [QueuePauseCommand.self, QueueResumeCommand.self, QueueClearCommand.self, QueueForgetCommand.self]
     )
 }
 
