@@ -34,6 +34,9 @@ public enum EnvelopeRules {
     public static let maxUniqueKeyLength = 200
     /// Largest `unique_for`, in seconds (30 days).
     public static let maxUniqueFor = 2_592_000.0
+    /// The longest a unique lock or a once-key lasts, in seconds (10⁹, about 31.7 years): the enqueue script refuses a
+    /// longer ARGV[4] or ARGV[5]. A unique job's default lock (its delay + 24 h) and `once_for` must fit it.
+    public static let maxKeySeconds = 1_000_000_000.0
     /// What the dead set keeps of an envelope's raw text at most (64 KiB).
     public static let deadRawBytes = 65_536
 

@@ -125,15 +125,16 @@ public final class JobQueue: Sendable {
         if let problem = EnvelopeRules.typeProblem(type) { throw EnqueueError(message: "job type \(problem)") }
         if let id = options.id, let problem = EnvelopeRules.idProblem(id) { throw EnqueueError(message: "job id \(problem)") }
         let now = Date().timeIntervalSince1970
+        // The option edges (jobs/PROTOCOL.md, "Enqueue options"): a value that would change when or whether the job runs
+        // is refused naming the option, not clamped or defaulted.
+        if let problem = options.problem(now: now) { throw EnqueueError(message: "job \(type): \(problem)") }
         var envelope = JobEnvelope(id: options.id ?? JobID.make(), type: type, queue: options.queue, enqueuedAt: now)
         envelope.maxAttempts = options.maxAttempts
         envelope.timeout = options.timeout?.seconds
         envelope.uniqueKey = options.uniqueKey
         // For the record, as the clients write it, and for the worker: a lock with a window of its own is not held
-        // past it by a retry (JobStore.retry). A window past the envelope's limit (30 days) is left out of it.
-        if let uniqueFor = options.uniqueFor?.seconds, uniqueFor > 0 && uniqueFor <= EnvelopeRules.maxUniqueFor {
-            envelope.uniqueFor = uniqueFor
-        }
+        // past it by a retry (JobStore.retry). Within the envelope's limit (30 days): `problem(now:)` refused others.
+        envelope.uniqueFor = options.uniqueFor?.seconds
         if options.notify { envelope.notify = true }
         if let runAt = options.runAt?.timeIntervalSince1970, runAt > now { envelope.runAt = runAt }
         if let parent { envelope.enqueuedBy = parent }
@@ -143,9 +144,6 @@ public final class JobQueue: Sendable {
         // The names were checked above (a generated id is valid by construction): the rest once, not those twice.
         if let problem = EnvelopeRules.violation(fields, namesChecked: true) {
             throw EnqueueError(message: problem.replacingOccurrences(of: "invalid envelope: ", with: "job \(type): "))
-        }
-        if let uniqueFor = options.uniqueFor?.seconds, !(uniqueFor > 0) {
-            throw EnqueueError(message: "job \(type): the unique lock's duration must be > 0 (got \(uniqueFor) s)")
         }
         let bytes: [UInt8]
         switch payload {

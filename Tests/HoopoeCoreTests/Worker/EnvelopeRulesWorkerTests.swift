@@ -335,9 +335,18 @@ import Testing
         } catch let error as EnqueueError {
             #expect(error.message.contains("job type may only contain"))
         }
-        // A Duration beyond any TTL does not trap: the unique and once TTLs are clamped.
-        let result = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(uniqueKey: "u", uniqueFor: .seconds(Int64.max), onceKey: "o", onceFor: .seconds(Int64.max)))
-        #expect(result.createdID != nil)
-        #expect(try await h.jobs.info(queue: "default").ready == 1)
+        // A Duration beyond any TTL does not trap: it is refused naming the option (it was clamped to 10⁹ s before:
+        // jobs/PROTOCOL.md, "Enqueue options").
+        for (options, option) in [
+            (EnqueueOptions(uniqueKey: "u", uniqueFor: .seconds(Int64.max)), "unique_for"), (EnqueueOptions(onceKey: "o", onceFor: .seconds(Int64.max)), "once_for"),
+        ] {
+            do {
+                try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: options)
+                Issue.record("accepted: \(option)")
+            } catch let error as EnqueueError {
+                #expect(error.message.contains("\(option) must be > 0"), "\(error.message)")
+            }
+        }
+        #expect(try await h.jobs.info(queue: "default").ready == 0)
     }
 }

@@ -28,18 +28,20 @@ const (
 	onceDefault = 7 * day
 )
 
-// Options of one enqueue; the zero value means "now, on queue default, not unique".
+// Options of one enqueue; the zero value means "now, on queue default, not unique". A field's zero value (0, "") is
+// "not given", its default; any other value the protocol refuses is an *InvalidJobError naming the option
+// (jobs/PROTOCOL.md, "Enqueue options"), never clamped or replaced by the default.
 type Options struct {
 	Queue       string        // default "default"
 	ID          string        // default: a new 26-character time-ordered id
-	At          time.Time     // run no earlier than this (zero: now)
-	In          time.Duration // run no earlier than this from now (when At is zero)
+	At          time.Time     // run no earlier than this (zero: now; before 1970: refused)
+	In          time.Duration // run no earlier than this from now (negative, or with At: refused)
 	UniqueKey   string        // refused (DuplicateError) while a job with it is pending or running
-	UniqueFor   time.Duration // the lock lasts this at most (0: the delay + 24 h; negative: an *InvalidJobError)
+	UniqueFor   time.Duration // the lock lasts this at most, up to 30 days (0: the delay + 24 h, at most MaxKeySeconds; needs UniqueKey)
 	OnceKey     string        // refused (AlreadyEnqueuedError) for OnceFor after the first enqueue
-	OnceFor     time.Duration // 0: 7 days; negative: an *InvalidJobError
-	MaxAttempts int           // 0: the handler's default
-	Timeout     time.Duration // 0: the handler's default
+	OnceFor     time.Duration // up to MaxKeySeconds (0: 7 days; needs OnceKey)
+	MaxAttempts int           // 1 to 1000 (0: the handler's default)
+	Timeout     time.Duration // up to a day (0: the handler's default)
 	Notify      bool          // the worker pushes the job's final outcome for WaitFor
 }
 
@@ -140,6 +142,9 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		payload = map[string]interface{}{} // handlers expect an object
 	}
 	var runAt *float64
+	if !o.At.IsZero() && o.In != 0 {
+		return nil, &InvalidJobError{"run_at", "give At (a time) or In (a delay), not both"}
+	}
 	if !o.At.IsZero() {
 		at := seconds(o.At)
 		if problem := TimeProblem("run_at", at, true); problem != nil {
@@ -159,11 +164,8 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		key := o.UniqueKey
 		env.UniqueKey = &key
 	}
-	if o.UniqueFor < 0 { // 0 is "the default"; the Python and PHP clients refuse unique_for <= 0 as well
-		return nil, &InvalidJobError{"unique_for", fmt.Sprintf("unique_for must be > 0 and <= 2592000 seconds (got %v)", o.UniqueFor.Seconds())}
-	}
-	if o.OnceKey != "" && o.OnceFor < 0 {
-		return nil, &InvalidJobError{"once_key", fmt.Sprintf("once_key must be a non-empty string and once_for > 0 seconds (got %v)", o.OnceFor.Seconds())}
+	if problem := optionProblem(o, runAt, nowSeconds); problem != nil {
+		return nil, problem
 	}
 	if o.UniqueFor > 0 {
 		s := o.UniqueFor.Seconds()
@@ -231,6 +233,29 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 		body, id, runAtArg, uniqueSeconds, onceSeconds, strconv.Itoa(limit),
 	}
 	return p, nil
+}
+
+// optionProblem is the first option of o that cannot mean what the caller asked (the option edges of jobs/PROTOCOL.md,
+// "Enqueue options", that the envelope rules do not cover), or nil. Refused, not clamped or defaulted: each changed
+// when or whether the job runs. runAt is the job's run time (nil: now). A zero value is "not given" (Options).
+func optionProblem(o Options, runAt *float64, now float64) *InvalidJobError {
+	if o.UniqueFor != 0 && o.UniqueKey == "" {
+		return &InvalidJobError{"unique_for", "unique_for needs a unique_key: without one the job is not unique"}
+	}
+	if o.UniqueFor < 0 { // past 30 days: the envelope rules refuse it
+		return &InvalidJobError{"unique_for", fmt.Sprintf("unique_for must be > 0 and <= 2592000 seconds (got %v)", o.UniqueFor.Seconds())}
+	}
+	if o.UniqueKey != "" && o.UniqueFor == 0 && runAt != nil && *runAt-now+day.Seconds() > MaxKeySeconds {
+		return &InvalidJobError{"run_at", fmt.Sprintf("run_at is %.0f seconds ahead, too far for a unique job: its lock lasts until 24 h "+
+			"after the run time, at most %d seconds (about 31 years); give unique_for or an earlier run_at", math.Ceil(*runAt-now), MaxKeySeconds)}
+	}
+	if o.OnceFor != 0 && o.OnceKey == "" {
+		return &InvalidJobError{"once_for", "once_for needs a once_key: without one the job is not once-only"}
+	}
+	if o.OnceFor < 0 || o.OnceFor.Seconds() > MaxKeySeconds {
+		return &InvalidJobError{"once_for", fmt.Sprintf("once_for must be > 0 and <= %d seconds, about 31 years (got %v)", MaxKeySeconds, o.OnceFor.Seconds())}
+	}
+	return nil
 }
 
 // isNothing reports whether a payload would be written as JSON null or []: nil, a typed nil in the interface (a nil

@@ -238,7 +238,7 @@ func TestANegativeLockDurationIsAnInvalidJob(t *testing.T) {
 	}{
 		{"unique_for", Options{UniqueKey: "u", UniqueFor: -time.Second}},
 		{"unique_for", Options{UniqueKey: "u", UniqueFor: -time.Second, In: time.Minute}},
-		{"once_key", Options{OnceKey: "o", OnceFor: -time.Hour}},
+		{"once_for", Options{OnceKey: "o", OnceFor: -time.Hour}},
 	} {
 		_, err := c.Enqueue("diag.record", payload, want.o)
 		_, batchErr := c.EnqueueBatch([]Job{{"diag.record", payload, want.o}})
@@ -246,6 +246,40 @@ func TestANegativeLockDurationIsAnInvalidJob(t *testing.T) {
 		if !errors.As(err, &invalid) || invalid.Field != want.field || !errors.As(batchErr, &invalid) {
 			t.Errorf("%+v: %v / %v", want.o, err, batchErr)
 		}
+	}
+}
+
+// Go's Options cannot tell 0 or "" from "not given", so they are the defaults (the Options doc, jobs/PROTOCOL.md
+// "Enqueue options"), where the other clients refuse them (the enqueue.json cases this client's conformance test skips):
+// a new id, the queue "default", the handler's attempts and timeout, a lock of the delay + 24 h, a once-key of 7 days.
+func TestZeroOptionsAreTheDefaults(t *testing.T) {
+	c := testClient(t, "zero")
+	conn := c.Pool.Get()
+	defer conn.Close()
+	payload := map[string]interface{}{"key": "k", "member": "m"}
+	got, err := c.Enqueue("diag.record", payload, Options{ID: "", Queue: "", MaxAttempts: 0, Timeout: 0, UniqueKey: "zu", UniqueFor: 0, OnceKey: "zo", OnceFor: 0})
+	if err != nil || got.Status != "enqueued" || len(got.ID) != 26 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	entries, _ := redis.Values(conn.Do("XRANGE", c.Key("default", "stream"), "-", "+"))
+	if len(entries) != 1 {
+		t.Fatalf("%d entries on default", len(entries))
+	}
+	parts, _ := redis.Values(entries[0], nil)
+	fields, _ := redis.StringMap(parts[1], nil)
+	var env map[string]interface{}
+	if err := json.Unmarshal([]byte(fields["job"]), &env); err != nil || env["id"] != got.ID || env["queue"] != "default" {
+		t.Errorf("envelope %s %v", fields["job"], err)
+	}
+	for _, absent := range []string{"max_attempts", "timeout", "unique_for"} {
+		if _, present := env[absent]; present {
+			t.Errorf("%s in %s", absent, fields["job"])
+		}
+	}
+	uniqueTTL, _ := redis.Int(conn.Do("TTL", c.Key("default", "unique:zu")))
+	onceTTL, _ := redis.Int(conn.Do("TTL", c.Key("default", "once:zo")))
+	if uniqueTTL < 86340 || uniqueTTL > 86400 || onceTTL < 604740 || onceTTL > 604800 {
+		t.Errorf("unique TTL %d (want a day), once TTL %d (want 7 days)", uniqueTTL, onceTTL)
 	}
 }
 

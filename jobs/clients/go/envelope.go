@@ -12,11 +12,13 @@ import (
 )
 
 // MaxBytes is the largest envelope (512 KiB of UTF-8 JSON); MaxSeconds the first time that is "milliseconds?";
-// MaxNumberCharacters the longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift).
+// MaxNumberCharacters the longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift);
+// MaxKeySeconds the longest unique lock or once-key (about 31 years: the enqueue function refuses more).
 const (
 	MaxBytes            = 524288
 	MaxSeconds          = 1e11
 	MaxNumberCharacters = 100
+	MaxKeySeconds       = 1000000000
 )
 
 var (

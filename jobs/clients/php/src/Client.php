@@ -293,8 +293,15 @@ final class Client
     {
         $now = microtime(true);
         $id = isset($o['id']) ? (string) $o['id'] : self::newId($now);
-        $queue = isset($o['queue']) && $o['queue'] !== '' ? (string) $o['queue'] : 'default';
+        // null is "not given" (the queue "default"); '' is refused, as by the workers: it sent the job to "default".
+        $queue = isset($o['queue']) ? (string) $o['queue'] : 'default';
+        if ($queue === '') {
+            throw new InvalidJob('queue', "queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got \"\")");
+        }
         $runAt = null;
+        if (isset($o['at'], $o['in'])) {
+            throw new InvalidJob('run_at', 'give at (a time) or in (seconds from now), not both');
+        }
         if (isset($o['at'])) {
             $runAt = $o['at'];
         } elseif (isset($o['in'])) {
@@ -329,7 +336,7 @@ final class Client
             $env['notify'] = true;
         }
         $body = Envelope::encodeChecked($env);
-        $problem = Envelope::problemInText($body, PHP_INT_MAX);
+        $problem = Envelope::problemInText($body, PHP_INT_MAX) ?? Envelope::optionProblem($o, $runAt, $now);
         if ($problem !== null) {
             throw new InvalidJob($problem[0], $problem[1]);
         }
@@ -337,9 +344,6 @@ final class Client
             throw new TooLarge(strlen($body), $this->maxBytes);
         }
         $onceFor = $o['once_for'] ?? self::ONCE_DEFAULT;
-        if ($onceKey !== null && (!is_string($onceKey) || $onceKey === '' || !is_numeric($onceFor) || $onceFor <= 0)) {
-            throw new InvalidJob('once_key', 'once_key must be a non-empty string and once_for > 0 seconds');
-        }
         if ($runAt === null && $uniqueKey === null && $onceKey === null) {
             return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => [], 'scheduled' => false];
         }

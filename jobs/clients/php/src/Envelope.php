@@ -15,6 +15,8 @@ final class Envelope
     public const MAX_SECONDS = 1e11;
     /** The longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift). */
     public const MAX_NUMBER_CHARACTERS = 100;
+    /** The longest unique lock or once-key, in seconds (~31 years): the enqueue function refuses more. */
+    public const MAX_KEY_SECONDS = 1000000000;
 
     /**
      * The JSON text of an envelope, as it goes to Redis. An empty payload is sent as {} (PHP's [] would be a JSON
@@ -186,6 +188,40 @@ final class Envelope
             return 'the namespace must be a non-empty text without braces, spaces or control characters, as the workers require of '
                 . 'HOOPOE_NAMESPACE (got ' . (json_encode($namespace, JSON_UNESCAPED_UNICODE) ?: 'text that is not UTF-8')
                 . '): a queue\'s keys carry {queue} as their Redis Cluster hash tag (hoopoe:{default}:stream)';
+        }
+        return null;
+    }
+
+    /**
+     * [field, message] for the first enqueue option of $o (Client::OPTIONS) that cannot mean what the caller asked, or
+     * null: the option edges of jobs/PROTOCOL.md ("Enqueue options") the envelope rules do not cover. Refused, not
+     * clamped or defaulted: each changed when or whether the job runs.
+     *
+     * @param array<string, mixed> $o
+     * @param float|int|null $runAt the job's run time (null: now)
+     * @return array{0: string, 1: string}|null
+     */
+    public static function optionProblem(array $o, float|int|null $runAt, float $now): ?array
+    {
+        $uniqueKey = $o['unique_key'] ?? null;
+        $onceKey = $o['once_key'] ?? null;
+        if (isset($o['unique_for']) && $uniqueKey === null) {
+            return ['unique_for', 'unique_for needs a unique_key: without one the job is not unique'];
+        }
+        if ($uniqueKey !== null && !isset($o['unique_for']) && $runAt !== null && $runAt - $now + 86400 > self::MAX_KEY_SECONDS) {
+            return ['run_at', 'run_at is ' . (int) ceil($runAt - $now) . ' seconds ahead, too far for a unique job: its lock lasts until 24 h '
+                . 'after the run time, at most ' . self::MAX_KEY_SECONDS . ' seconds (about 31 years); give unique_for or an earlier run_at'];
+        }
+        if (isset($o['once_for'])) {
+            if ($onceKey === null) {
+                return ['once_for', 'once_for needs a once_key: without one the job is not once-only'];
+            }
+            if (!self::isNumber($o['once_for']) || $o['once_for'] <= 0 || $o['once_for'] > self::MAX_KEY_SECONDS) {
+                return ['once_for', 'once_for must be > 0 and <= ' . self::MAX_KEY_SECONDS . ' seconds, about 31 years (got ' . json_encode($o['once_for']) . ')'];
+            }
+        }
+        if ($onceKey !== null && (!is_string($onceKey) || $onceKey === '')) {
+            return ['once_key', 'once_key must be a non-empty string (got ' . json_encode($onceKey) . ')'];
         }
         return null;
     }

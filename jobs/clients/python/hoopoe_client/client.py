@@ -211,12 +211,18 @@ class Client:
             raise InvalidJob(str(unknown[0]), f"unknown option {unknown[0]!r}: a job's names are {', '.join(JOB_KEYS)} "
                                               "('delay' is a delay in seconds, 'at' a time in Unix seconds)")
         now = time.time()
-        job_id = call.get("id") or new_id(now)
-        queue = call.get("queue") or "default"
+        # None is "not given" (a new id, the queue "default"); "" is refused by the rules below, as by the workers: a
+        # new id for "" made a job sent again with it a second job, and "" for the queue sent it to "default".
+        job_id = new_id(now) if call.get("id") is None else call["id"]
+        queue = "default" if call.get("queue") is None else call["queue"]
+        if queue == "":
+            raise InvalidJob("queue", "queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got '')")
         payload = call.get("payload")
         if payload is None or payload == []:
             payload = {}  # handlers expect an object; [] is what an empty PHP array would become
         run_at = None
+        if call.get("at") is not None and call.get("delay") is not None:
+            raise InvalidJob("run_at", "give at (a time) or delay (seconds from now), not both")
         if call.get("at") is not None:
             run_at = call["at"]
         elif call.get("delay") is not None:
@@ -242,12 +248,10 @@ class Client:
                 env[field] = call[field]
         if call.get("notify"):
             env["notify"] = True
-        found = rules.problem(env)
+        found = rules.problem(env) or rules.option_problem(call, run_at, now)
         if found:
             raise InvalidJob(*found)
         once_for = call.get("once_for") if call.get("once_for") is not None else ONCE_DEFAULT
-        if once_key is not None and (not isinstance(once_key, str) or not once_key or not rules._number(once_for) or once_for <= 0):
-            raise InvalidJob("once_key", "once_key must be a non-empty string and once_for > 0 seconds")
         body = rules.encode(env)
         if len(body) > self.max_bytes:
             raise TooLarge(len(body), self.max_bytes)

@@ -9,6 +9,8 @@ from .errors import InvalidJob
 MAX_BYTES = 512 * 1024
 MAX_NUMBER_CHARACTERS = 100  # the longest number text the worker reads (Sources/HoopoeJSON/JSONNumberLength.swift)
 MAX_SECONDS = 1e11  # a time at or over this is in milliseconds (the year 5138 in seconds)
+MAX_KEY_SECONDS = 1_000_000_000  # the longest unique lock or once-key (~31 years): the enqueue function refuses more
+DAY = 86400
 ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 TYPE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 QUEUE = re.compile(r"(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
@@ -66,6 +68,27 @@ def problem(envelope):
     notify = envelope.get("notify")
     if notify is not None and not isinstance(notify, bool):
         return ("notify", f"notify must be true, false or null (got {notify!r})")
+    return None
+
+
+def option_problem(call, run_at, now):
+    """(field, message) for the first enqueue option of `call` (enqueue()'s arguments) that cannot mean what the caller
+    asked, or None: the option edges of jobs/PROTOCOL.md ("Enqueue options") the envelope rules do not cover. Refused,
+    not clamped or defaulted: each changed when or whether the job runs. `run_at` is the job's run time (None: now)."""
+    unique_key, once_key = call.get("unique_key"), call.get("once_key")
+    unique_for, once_for = call.get("unique_for"), call.get("once_for")
+    if unique_for is not None and unique_key is None:
+        return ("unique_for", "unique_for needs a unique_key: without one the job is not unique")
+    if unique_key is not None and unique_for is None and run_at is not None and run_at - now + DAY > MAX_KEY_SECONDS:
+        return ("run_at", f"run_at is {math.ceil(run_at - now)} seconds ahead, too far for a unique job: its lock lasts until 24 h "
+                          f"after the run time, at most {MAX_KEY_SECONDS} seconds (about 31 years); give unique_for or an earlier run_at")
+    if once_for is not None:
+        if once_key is None:
+            return ("once_for", "once_for needs a once_key: without one the job is not once-only")
+        if not (_number(once_for) and 0 < once_for <= MAX_KEY_SECONDS):
+            return ("once_for", f"once_for must be > 0 and <= {MAX_KEY_SECONDS} seconds, about 31 years (got {once_for!r})")
+    if once_key is not None and not (isinstance(once_key, str) and once_key):
+        return ("once_key", f"once_key must be a non-empty string (got {once_key!r})")
     return None
 
 
