@@ -59,10 +59,14 @@ public struct EmailSendPayload: JobPayload, Equatable {
     public static let jobType = "email.send"
 
     /// Enqueues an `email.send` job for this message, at most once per `message_id` (30 days).
+    /// - Parameters:
+    ///   - jobs: the engine.
+    ///   - queue: the queue (default `default`).
+    ///   - runAt: send no earlier than this (nil: now).
     @discardableResult
-    public func enqueue(on jobs: JobQueue, queue: String = "default") async throws -> EnqueueResult {
+    public func enqueue(on jobs: JobQueue, queue: String = "default", runAt: Date? = nil) async throws -> EnqueueResult {
         try await jobs.enqueue(self, options: EnqueueOptions(
-            queue: queue, onceKey: "email:\(messageID)", onceFor: .seconds(30 * 86_400)))
+            queue: queue, runAt: runAt, onceKey: "email:\(messageID)", onceFor: .seconds(30 * 86_400)))
     }
 
     /// Why the payload can never be sent, or nil.

@@ -24,13 +24,13 @@ struct GiftFollowUps: Sendable {
             onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), 1e10)) + 7 * 86_400), id: Self.expireJobID(gift)))
     }
 
-    /// Schedules the reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before `expiresAt` (moved out of quiet hours, see
-    /// ``GiftReminderTiming``), unless that time has passed.
+    /// Schedules the reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before `expiresAt` (moved out of quiet hours and the
+    /// margin before them, see ``GiftReminderTiming``), unless that time has passed.
     /// - Returns: nil when no reminder was due (too late, or reminders are off).
     func scheduleReminder(user: DomainIdentifier, gift: DomainIdentifier, phone: String, serviceName: String?, expiresAt: Date, now: Date, queue: String) async throws -> EnqueueResult? {
         guard let timing = GiftReminderTiming.plan(
             expiresAt: expiresAt, hoursBefore: services.settings.gifts.reminderBeforeHours, quietHours: services.settings.sms.quietHours,
-            calendar: services.calendar), timing.sendAt > now
+            calendar: services.calendar, now: now)
         else { return nil }
         let remindAt = timing.sendAt
         let tokens = ["token": String(timing.hoursLeft), "token20": Self.token20(serviceName ?? "")]

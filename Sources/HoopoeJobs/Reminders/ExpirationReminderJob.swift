@@ -10,7 +10,8 @@ import Logging
 /// take the same one), its `sms.send` is enqueued with the once-key of its message id (a retry or a sweep that
 /// takes over a dead sweep's claim cannot enqueue it again), and only the enqueue that created the job emits
 /// `reminder.queued`. No reminder is released while the sweep runs in quiet hours (`SMS_QUIET_HOURS`): the sweep puts
-/// itself off to their end (``sweepAfterQuietHours(now:context:)``). When several offsets of one expiry are due at once (downtime, quiet hours), only the
+/// itself off to their end (``sweepAfterQuietHours(now:context:)``); one released in the 15 minutes before them goes
+/// when they end (``ExpirationRelease``). When several offsets of one expiry are due at once (downtime, quiet hours), only the
 /// nearest is sent; the others are skipped as superseded (``ExpirationRelease``). No reminder is sent once its
 /// expiry has passed (skipped as `expired`). With `REMINDER_EMAIL_TEMPLATE_ID` set, each released reminder also
 /// goes out as an `email.send` (Brevo transactional email) to the subscription's `email`, when it has one.

@@ -26,8 +26,9 @@ public struct LowCreditReminderJob: JobHandler {
 
     public var timeout: Duration { .seconds(600) }
 
-    /// How long after its threshold fired a low-credit SMS may still go out: a day. Quiet hours (at most 10 hours) and
-    /// the daily cap (to the next morning) put it off by less for a firing after 08:00; a balance more than a day old
+    /// How long after its threshold fired a low-credit SMS may still go out: a day. Quiet hours (`SMS_QUIET_HOURS`:
+    /// at most 23 hours, 10 by default) put it off by less whenever it fires (at 21:59, to 08:00: 10 hours), and so
+    /// does the daily cap (to the next morning) for a firing outside quiet hours; a balance more than a day old
     /// is no longer worth quoting (a top-up cancels the message anyway; a balance still low by then is lower still).
     /// A run past it ends `outdated` (`sms.send`), and the threshold stays fired until the balance is back above it.
     static let smsValidFor: TimeInterval = 86_400

@@ -28,7 +28,7 @@ struct ReminderEmail: Sendable {
             // 25 attempts span about three weeks) arrived after the expiry.
             notAfter: message.notAfter.timeIntervalSince1970)
         let queue = services.settings.reminders.emailQueue
-        let id = try await payload.enqueue(on: services.jobs, queue: queue).jobID
+        let id = try await payload.enqueue(on: services.jobs, queue: queue, runAt: message.runAt).jobID
         return (id, "\(queue)|\(id)")
     }
 

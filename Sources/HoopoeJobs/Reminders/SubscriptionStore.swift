@@ -169,6 +169,14 @@ struct SubscriptionStore: Sendable {
         try await redis.run(Self.claimOneScript, keys: [dueKey, claimedKey, claimsKey(claimant)], arguments: [member]).int == 1
     }
 
+    /// When the earliest of the pending reminders of one (expiry, user) at `offsets` is due (domain time; their
+    /// scores in the due set), nil when none of them is pending.
+    func earliestDue(user: String, expiresAt: Int64, offsets: [Int]) async throws -> Date? {
+        guard !offsets.isEmpty else { return nil }
+        let replies = try await redis.pipeline(offsets.map { RedisCommand("ZSCORE", dueKey, "\($0)|\(expiresAt)|\(user)") })
+        return replies.compactMap { $0.string.flatMap(Double.init) }.min().map { Date(timeIntervalSince1970: $0) }
+    }
+
     /// Finishes `claimant`'s claims: released, skipped or unreadable members leave the claimed set.
     func finishClaims(_ members: [String], claimant: String) async throws {
         guard !members.isEmpty else { return }

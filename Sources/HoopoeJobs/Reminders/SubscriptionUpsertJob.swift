@@ -93,7 +93,8 @@ public struct SubscriptionUpsertJob: JobHandler {
     }
 
     /// Releases the late reminder now, as the sweep would, unless quiet hours hold it (then the next sweep releases
-    /// it with the days left on that day). Also runs for a repeated upsert (`same`): a retry after a crash between
+    /// it with the days left on that day); in the 15 minutes before them it is released for their end
+    /// (``ExpirationRelease``). Also runs for a repeated upsert (`same`): a retry after a crash between
     /// the record and this release finishes it, and so does one after a failed release (its claim is this job's, taken
     /// back at once); a reminder already released is no longer due and is left alone.
     private func releaseLate(offset: Int, expires: Int64, user: String, now: Date, store: SubscriptionStore, claimant: String) async throws {

@@ -57,4 +57,26 @@ public struct QuietHours: Sendable, Equatable {
         let end = calendar.at(hour: endHour, on: date)
         return end > date ? end : calendar.at(hour: endHour, on: calendar.adding(days: 1, to: date))
     }
+
+    /// How close before quiet hours a reminder counts as caught by them: 15 minutes. A send that close is one failed
+    /// attempt or a short backlog away from running inside them (`sms.send`'s first retries wait 30 s, 1, 2 and 4
+    /// minutes), and then it waits for their end — past its `not_after` when quiet hours outlast the day its text
+    /// was written for (the expiration reminder's "N days left", released at 21:59, ended `outdated` at 22:00).
+    public static let margin: TimeInterval = 15 * 60
+
+    /// The end of the quiet hours a send at `date` may be caught by: those `date` is in, or those beginning less than
+    /// ``margin`` after it; nil when neither (or quiet hours are off).
+    public func endIfCaught(at date: Date, in calendar: LocalCalendar) -> Date? {
+        if contains(date, in: calendar) { return nextAllowed(after: date, in: calendar) }
+        // Quiet hours last a whole hour at least, longer than the margin: begun within it, they hold its end.
+        let soon = date.addingTimeInterval(Self.margin)
+        return contains(soon, in: calendar) ? nextAllowed(after: soon, in: calendar) : nil
+    }
+
+    /// When the quiet hours ending at `end` (a time ``nextAllowed(after:in:)`` gave) began: ``startHour`` on the wall
+    /// clock, that day or the day before (22:00 the evening before an 08:00 end; 13:00 the same day for `13-15`).
+    public func start(ofQuietHoursEndingAt end: Date, in calendar: LocalCalendar) -> Date {
+        let start = calendar.at(hour: startHour, on: end)
+        return start < end ? start : calendar.at(hour: startHour, on: calendar.adding(days: -1, to: end))
+    }
 }

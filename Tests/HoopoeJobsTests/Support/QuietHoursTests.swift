@@ -77,4 +77,42 @@ struct QuietHoursTests {
         })
         #expect(try QuietHours(parsing: "none") == QuietHours(startHour: 0, endHour: 0))
     }
+
+    @Test("the edges: the end minute is allowed, the last instant before it is not; midnight; the end in UTC and in Tehran")
+    func edges() {
+        let quiet = QuietHours.default
+        let eight = tehranTime(8)
+        #expect(!quiet.contains(eight, in: tehran) && quiet.nextAllowed(after: eight, in: tehran) == eight)
+        #expect(quiet.contains(eight.addingTimeInterval(-0.001), in: tehran))
+        #expect(quiet.nextAllowed(after: eight.addingTimeInterval(-0.001), in: tehran) == eight)
+        // The last instant of the day and the first of the next wait for the same 08:00.
+        let midnight = tehranTime(0, day: 24)
+        #expect(quiet.nextAllowed(after: midnight.addingTimeInterval(-0.001), in: tehran) == tehranTime(8, day: 24))
+        #expect(quiet.nextAllowed(after: midnight, in: tehran) == tehranTime(8, day: 24))
+        // HOOPOE_TIME_ZONE=UTC: 22-08 are UTC hours, 01:30-11:30 in Tehran.
+        let utc = LocalCalendar(timeZone: TimeZone(identifier: "UTC")!)
+        #expect(quiet.contains(tehranTime(9), in: utc) && !quiet.contains(tehranTime(9), in: tehran))
+        #expect(quiet.nextAllowed(after: tehranTime(9), in: utc) == tehranTime(11, 30))
+        // No clock change in Tehran since 2022: the nights that had one (1 Farvardin, 30 Shahrivar) end at 08:00 +03:30.
+        #expect(quiet.nextAllowed(after: instant("2025-03-21T23:30:00+03:30"), in: tehran) == instant("2025-03-22T08:00:00+03:30"))
+        #expect(quiet.nextAllowed(after: instant("2025-09-21T23:30:00+03:30"), in: tehran) == instant("2025-09-22T08:00:00+03:30"))
+        #expect(tehran.timeZone.secondsFromGMT(for: instant("2025-06-21T12:00:00Z")) == 12_600)
+    }
+
+    @Test("caught by quiet hours: inside them, or less than 15 minutes before they begin; their start from their end")
+    func caught() {
+        let quiet = QuietHours.default
+        #expect(quiet.endIfCaught(at: tehranTime(21, 44), in: tehran) == nil)
+        #expect(quiet.endIfCaught(at: tehranTime(21, 45), in: tehran) == tehranTime(8, day: 24))
+        #expect(quiet.endIfCaught(at: tehranTime(23), in: tehran) == tehranTime(8, day: 24))
+        #expect(quiet.endIfCaught(at: tehranTime(7, 59), in: tehran) == tehranTime(8))
+        #expect(quiet.endIfCaught(at: tehranTime(8), in: tehran) == nil)
+        #expect(QuietHours(startHour: 0, endHour: 0).endIfCaught(at: tehranTime(21, 59), in: tehran) == nil)
+        // From midnight: 23:50 is caught by the next day's.
+        let fromMidnight = QuietHours(startHour: 0, endHour: 8)
+        #expect(fromMidnight.endIfCaught(at: tehranTime(23, 50), in: tehran) == tehranTime(8, day: 24))
+        #expect(fromMidnight.start(ofQuietHoursEndingAt: tehranTime(8, day: 24), in: tehran) == tehranTime(0, day: 24))
+        #expect(quiet.start(ofQuietHoursEndingAt: tehranTime(8, day: 24), in: tehran) == tehranTime(22))
+        #expect(QuietHours(startHour: 13, endHour: 15).start(ofQuietHoursEndingAt: tehranTime(15), in: tehran) == tehranTime(13))
+    }
 }
