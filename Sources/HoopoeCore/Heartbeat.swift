@@ -4,7 +4,8 @@ import Redis
 
 /// Tells Redis this process is alive: a hash with what it is doing, renewed every few seconds with a
 /// TTL, plus its score in the `processes` sorted set. A process that dies simply stops beating; its
-/// hash expires and the health check sees it gone.
+/// hash expires and the health check sees it gone. A worker's hash lists the jobs it runs and since when
+/// (``ProcessRun``): the dashboard's Busy page shows each run's start from it.
 public struct Heartbeat: Sendable {
     /// What kind of process (`worker`, `scheduler`).
     public let kind: String
@@ -25,7 +26,9 @@ public struct Heartbeat: Sendable {
     ///   - id: the process id.
     ///   - jobs: the engine (Redis and namespace).
     ///   - interval: beat interval.
-    ///   - details: extra fields written with each beat (busy count, queues).
+    ///   - details: extra fields written with each beat: a worker's are ``Worker/heartbeatFields`` (busy count, queues,
+    ///     the jobs running and when each run started). Called on the beat's thread every beat, so it must be cheap;
+    ///     its fields go in the beat's one `HSET`, so a field it stops writing would stay: write every field each time.
     ///   - logger: where a failed beat is reported (a beat refused by Redis would otherwise be lost without a word).
     ///   - ownConnection: beat on a connection of its own, but on a cluster. A worker's heartbeat does: its handlers
     ///     run on the shared connections' threads (decision 0072), and one that blocks its thread for longer than the

@@ -2,7 +2,8 @@ import Foundation
 import Redis
 
 /// Process records (``Heartbeat``): a hash a process (``GlobalKeys/process(_:)``) renewed with a TTL, and its
-/// score in ``GlobalKeys/processes``.
+/// score in ``GlobalKeys/processes``. A worker's hash carries the jobs it runs, each with its run's start, in one field
+/// (``ProcessRun/field``), written with the others: no command more for them.
 extension JobStore {
     /// Writes one beat of process `id`: its fields (sorted, so equal beats are equal commands), a TTL of `ttl`
     /// seconds on them, its score `now` in the processes set. One round trip, on `connection` (the heartbeat's own:

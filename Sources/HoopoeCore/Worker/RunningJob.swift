@@ -37,6 +37,10 @@ final class RunningJob: Sendable {
     /// The runner running it (0 ..< concurrency): where ``WorkerLifecycle`` and ``TimeoutWatchdog`` keep it, an array
     /// index instead of a dictionary keyed by ``key`` (hashing it twice a job in each was ~3 % of the worker's CPU).
     let slot: Int
+    /// When the attempt started (the worker registers it just before its handler runs): the run's start a heartbeat
+    /// reports (``Worker/heartbeatFields``). Monotonic, and the very reading ``deadline`` counts from, so the job's path
+    /// reads no clock for it; the heartbeat turns it into the host's wall-clock time, once a beat.
+    let started: ContinuousClock.Instant
     /// When the attempt times out: its start plus the job's timeout.
     let deadline: ContinuousClock.Instant
     private let state = Mutex(State())
@@ -45,7 +49,9 @@ final class RunningJob: Sendable {
         self.key = key
         self.queue = queue
         self.slot = slot
-        self.deadline = ContinuousClock.now.advanced(by: timeout)
+        let now = ContinuousClock.now
+        self.started = now
+        self.deadline = now.advanced(by: timeout)
     }
 
     /// Runs `body` in the calling task until it finishes, unless the attempt is ended first by ``timeOut()`` or

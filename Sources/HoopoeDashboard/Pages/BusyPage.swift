@@ -5,12 +5,19 @@ extension Dashboard {
     /// `/busy`: live processes, and the jobs workers hold now — the stream entries delivered and not yet
     /// acknowledged (`XPENDING`), at most a page a queue.
     ///
-    /// Each with the time since its lease was last renewed (`XPENDING`'s idle time), not how long it has run: a worker
-    /// renews its jobs' leases every fifth of the lease (2 s by default) by claiming them again, which resets that
-    /// time, and records no run's start. The column was "Held for", and read "0s" for a job that had run for 21 s.
+    /// Each with when its run started, as its worker's last heartbeat lists it (``ProcessRun``, the oldest
+    /// ``ProcessRun/listedLimit`` runs of a worker), or "waiting in the worker" for a job it holds and has not started (a
+    /// prefetched job: Sidekiq's Busy page shows each run's start, and a job that runs must be told from one that
+    /// waits); and with the time since its lease was last renewed (`XPENDING`'s idle time), which a worker resets every
+    /// fifth of the lease (2 s by default) by claiming the job again: that column was "Held for" once, and read "0s"
+    /// for a job that had run for 21 s.
     func busyPage(_ query: FormFields) async throws -> Page {
         let processes = try await jobs.liveProcesses()
-        let hosts = Dictionary(processes.map { ($0.id, $0.fields["host"] ?? "?") }, uniquingKeysWith: { first, _ in first })
+        let records = Dictionary(processes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Each worker's runs by queue and entry id, read once a page.
+        let runs = records.compactMapValues { record in
+            record.runs.map { Dictionary($0.map { (Self.runKey($0.queue, $0.entryID), $0) }, uniquingKeysWith: { first, _ in first }) }
+        }
         var rows: [HTML] = []
         var cut: [HTML] = []
         for queue in try await queueNames() {
@@ -23,11 +30,13 @@ extension Dashboard {
             for held in entries {
                 let envelope = held.envelope.map(shown)
                 let id = envelope?.id ?? held.entryID
+                let record = records[held.consumer]
+                let started = startedCell(record: record, run: runs[held.consumer]?[Self.runKey(queue, held.entryID)])
                 rows.append(
                     """
-                    <tr><td><code>\(held.consumer)</code></td><td>\(hosts[held.consumer] ?? "gone")</td><td>\(queue)</td>\
+                    <tr><td><code>\(held.consumer)</code></td><td>\(record?.fields["host"] ?? "gone")</td><td>\(queue)</td>\
                     <td><a href="/job\(QueryString.make([("queue", queue), ("id", envelope?.id)]))">\(id)</a></td><td>\(envelope?.type ?? "?")</td>\
-                    <td>\(Clock.span(held.idleSeconds)) ago</td><td class="num">\(held.deliveries)</td></tr>
+                    \(started)<td>\(Clock.span(held.idleSeconds)) ago</td><td class="num">\(held.deliveries)</td></tr>
                     """)
             }
         }
@@ -36,13 +45,18 @@ extension Dashboard {
             ? "<p class=\"muted\">No job is held by a worker.</p>"
             : """
             <table class="busy"><thead><tr><th>Worker</th><th>Host</th><th>Queue</th><th>Job</th><th>Type</th>\
+            <th title="When the worker started running the job, as its last heartbeat (every 5 s) says, by the worker host's clock">Started</th>\
             <th title="Since the worker last renewed the job's lease (every 2 s by default while it holds the job), or since the delivery: not how long the job has run">Lease renewed</th>\
             <th class="num">Deliveries</th></tr></thead><tbody>\(rows)</tbody></table>
+            <p class="muted">"Started" is when the worker began running the job, as its last heartbeat (every 5 s) \
+            listed it: the time is the worker host's clock, and "ago" is counted on that clock up to the beat and on \
+            Redis's since, so this host's clock does not enter it. "Waiting in the worker" is a job the worker fetched \
+            ahead and had not started at that beat (or started since). A heartbeat lists a worker's \
+            \(ProcessRun.listedLimit) oldest runs at most.</p>
             <p class="muted">"Lease renewed" is the time since the worker last renewed the job's lease (every fifth \
             of the lease, 2 s by default, while it holds the job) or, before the first renewal, since the delivery: a \
-            few seconds at most for a live worker, however long the job has run (a worker does not record when a run \
-            started). Longer means the worker has stopped renewing: past the lease (10 s by default) another worker \
-            takes the job. A job a worker prefetched but has not started is held too.</p>
+            few seconds at most for a live worker, however long the job has run. Longer means the worker has stopped \
+            renewing: past the lease (10 s by default) another worker takes the job.</p>
             \(cut.isEmpty ? HTML.empty : "<p>Not every held job is listed:</p><ul class=\"cut\">\(cut)</ul>")
             """
         let body: HTML = """
@@ -50,5 +64,27 @@ extension Dashboard {
             <h2>Jobs held by workers</h2>\(held)
             """
         return Page(title: "Busy", path: "/busy", readOnly: configuration.readOnly, body: body)
+    }
+
+    /// A run's key among a worker's runs: queue and entry id (two queues' streams can give one id).
+    private static func runKey(_ queue: String, _ entryID: String) -> String { queue + " " + entryID }
+
+    /// The "Started" cell of a held job: `run`, the worker's listing of it, or why there is none.
+    private func startedCell(record: ProcessRecord?, run: ProcessRun?) -> HTML {
+        guard let record else { return "<td class=\"muted\" title=\"the worker's heartbeat is gone\">-</td>" }
+        if let run {
+            let ago = record.runningFor(run).map { "\(Clock.span($0)) ago" } ?? "?"
+            return "<td title=\"by the worker host's clock\">\(ago) <span class=\"muted\">(\(Clock.utc(run.startedAt)))</span></td>"
+        }
+        guard record.runs != nil else {
+            return "<td class=\"muted\" title=\"its worker's heartbeat does not list its runs (an earlier release)\">-</td>"
+        }
+        guard record.listsEveryRun else {
+            return """
+                <td class="muted" title="its worker's heartbeat lists its \(ProcessRun.listedLimit) oldest runs of \(record.fields["busy"] ?? "?")">\
+                not listed: running or waiting</td>
+                """
+        }
+        return "<td title=\"fetched, not running at the worker's last heartbeat, \(Clock.span(record.age)) ago\">waiting in the worker</td>"
     }
 }

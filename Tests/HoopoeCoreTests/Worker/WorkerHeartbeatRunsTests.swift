@@ -1,0 +1,87 @@
+import Foundation
+@testable import HoopoeCore
+import HoopoeJSON
+import Redis
+import TestSupport
+import Testing
+
+/// A worker's heartbeat lists the jobs it runs and when each run started (``ProcessRun``), so the dashboard's Busy page
+/// can show a run's start and tell a running job from one waiting in the worker's buffer. Before, a worker recorded no
+/// run's start anywhere: the page could only show when the lease was last renewed.
+@Suite struct WorkerHeartbeatRunsTests {
+    /// A real worker runs a job held at a gate: its beat lists the job's queue and entry id with a start between the
+    /// enqueue and the beat, nothing of the job's id or payload; once the job ended, the next beat lists nothing.
+    @Test func aRunningJobIsListedWithItsStartAndGoneOnceItEnds() async throws {
+        let h = try EngineHarness()
+        let gate = TestGate()
+        let (worker, task) = h.startWorker(.diagnostic(gatedBy: gate), options: .fastTest(concurrency: 2))
+        let heartbeat = Heartbeat(kind: "worker", id: worker.options.consumer, jobs: h.jobs) { worker.heartbeatFields }
+        let before = Date().timeIntervalSince1970
+        let id = try #require(try await h.jobs.enqueue(
+            type: GatedRecordJob.type, payload: .object(["key": .string("\(h.namespace):rec"), "member": .string("marker-2f9c41")])).createdID)
+        #expect(try await h.eventually { gate.waiting == 1 }, "the job runs")
+        try await Task.sleep(for: .milliseconds(300))  // a run under way for a while: its start is not the beat's time
+        let beforeBeat = Date().timeIntervalSince1970
+        try await heartbeat.beat()
+
+        let held = try await h.jobs.store.heldEntries(queue: "default", limit: 10)
+        #expect(held.count == 1)
+        let record = try #require(try await h.jobs.liveProcesses().first { $0.id == worker.options.consumer })
+        let runs = try #require(record.runs, "\(record.fields)")
+        #expect(runs.count == 1 && record.fields["busy"] == "1" && record.listsEveryRun, "\(record.fields)")
+        let run = try #require(runs.first)
+        #expect(run.queue == "default" && run.entryID == held.first?.entryID, "\(run) vs \(held.map(\.entryID))")
+        // Printed with milliseconds: allow for the rounding.
+        #expect(
+            run.startedAt >= before - 0.001 && run.startedAt <= beforeBeat - 0.25,
+            "started \(run.startedAt), enqueued after \(before), beat at \(beforeBeat)")
+        let ranFor = try #require(record.runningFor(run))
+        #expect(ranFor >= 0.25 && ranFor < 30, "\(ranFor)")
+        #expect(record.longestRun == ranFor)
+        // Ids and times only: not the job's id, nothing of its payload.
+        let values = try await h.redis.send("HGETALL", "\(h.namespace):process:\(worker.options.consumer)").array?.compactMap(\.string) ?? []
+        #expect(!values.joined(separator: "\n").contains(id) && !values.joined(separator: "\n").contains("marker-2f9c41"), "\(values)")
+
+        gate.open()
+        #expect(try await h.eventually { try await h.recorded("\(h.namespace):rec")["marker-2f9c41"] == 1 })
+        #expect(try await h.eventually { worker.busy == 0 })
+        try await heartbeat.beat()
+        let after = try #require(try await h.jobs.liveProcesses().first { $0.id == worker.options.consumer })
+        #expect(after.runs == [] && after.fields["busy"] == "0" && after.listsEveryRun && after.longestRun == nil, "\(after.fields)")
+        worker.shutdown()
+        try await task.value
+    }
+
+    /// Past ``ProcessRun/listedLimit`` runs the beat lists the oldest, oldest first, and says (by `busy`, counted in the
+    /// same instant) that the list was cut.
+    @Test func aBeatListsTheHundredOldestRunsAndSaysItIsCut() async throws {
+        let h = try EngineHarness()
+        let worker = Worker(jobs: h.jobs, registry: .diagnostic, options: .fastTest(concurrency: 150), logger: EngineHarness.quietLogger)
+        var jobs: [RunningJob] = []
+        for index in 0..<150 {
+            jobs.append(RunningJob(key: "\(index + 1)-0", queue: "default", slot: index, timeout: .seconds(60)))
+            if index == 39 { try await Task.sleep(for: .milliseconds(5)) }  // the 40 oldest clearly older than the rest
+        }
+        for job in jobs.shuffled() { #expect(!worker.lifecycle.register(job)) }
+        defer { for job in jobs { worker.lifecycle.unregister(job) } }
+
+        try await Heartbeat(kind: "worker", id: "w-many", jobs: h.jobs) { worker.heartbeatFields }.beat()
+        let record = try #require(try await h.jobs.liveProcesses().first { $0.id == "w-many" })
+        let runs = try #require(record.runs)
+        #expect(runs.count == ProcessRun.listedLimit && record.fields["busy"] == "150" && !record.listsEveryRun)
+        #expect(runs.map(\.startedAt) == runs.map(\.startedAt).sorted(), "oldest first")
+        let listed = Set(runs.map(\.entryID))
+        #expect((1...40).allSatisfy { listed.contains("\($0)-0") }, "the oldest are listed: \(runs.map(\.entryID))")
+        #expect((record.fields[ProcessRun.field] ?? "").utf8.count < 6_000, "the field stays small")
+    }
+
+    /// The field's form: the `limit` oldest, oldest first; a piece that does not read as a run is left out.
+    @Test func theFieldKeepsTheOldestAndReadsBack() {
+        let runs = (0..<5).map { ProcessRun(queue: "q\($0 % 2)", entryID: "\($0)-1", startedAt: 1_700_000_000.5 - Double($0)) }
+        let field = ProcessRun.field(runs, limit: 3)
+        #expect(field == "q0 4-1 1699999996.500,q1 3-1 1699999997.500,q0 2-1 1699999998.500")
+        #expect(ProcessRun.parse(field) == Array(runs.reversed().prefix(3)))
+        #expect(ProcessRun.parse("") == [])
+        #expect(ProcessRun.parse("default 1-0 nan,bad,default 2-0 12.5") == [ProcessRun(queue: "default", entryID: "2-0", startedAt: 12.5)])
+    }
+}
