@@ -1,4 +1,5 @@
 import Foundation
+import HoopoeCore
 
 /// The periodic tasks of `jobs/schedule.yaml`, validated.
 ///
@@ -64,15 +65,8 @@ public struct ScheduleFile: Sendable, Hashable {
     /// Reads, parses and validates a file.
     /// - Throws: ``ScheduleFileError`` (`unreadable` when the file cannot be read, or is a directory).
     public static func load(contentsOf url: URL) throws(ScheduleFileError) -> ScheduleFile {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            // Foundation's own message for it is "The operation could not be completed. (NSCocoaErrorDomain error
-            // 256.)". A directory stands where the file should when a Kubernetes ConfigMap mounted with `subPath`
-            // lacks the key: the kubelet makes an empty directory of the mount point.
-            throw ScheduleFileError(source: url.path, problems: [
-                .init(.unreadable, task: nil, taskNumber: nil, key: nil, line: nil,
-                      message: "is a directory, not a file (a ConfigMap key missing? Mounted with subPath, a missing key leaves an empty directory)")
-            ])
+        if let problem = MountedFile.directoryProblem(atPath: url.path) {
+            throw ScheduleFileError(source: url.path, problems: [.init(.unreadable, task: nil, taskNumber: nil, key: nil, line: nil, message: problem)])
         }
         let text: String
         do {

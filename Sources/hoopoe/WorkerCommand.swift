@@ -130,13 +130,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(
             jobs: jobs, registry: JobCatalog.registry(domain: domain), options: workerOptions, logger: logger,
             metrics: metricsPort == nil ? WorkerMetrics() : metrics.workerMetrics)
-        let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs, logger: logger, ownConnection: true) {
-            ["busy": String(worker.busy), "queues": workerOptions.queues.names.joined(separator: ","), "concurrency": String(workerOptions.concurrency)]
-        }
+        // Busy, queues, concurrency and the jobs running with each run's start (the dashboard's Busy page).
+        let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs, logger: logger, ownConnection: true) { worker.heartbeatFields }
         // Listed first, so it stops last: a second signal must still reach the worker while it drains.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: WorkerSignalService(worker: worker, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        // Signalled once the metrics port is bound: the worker starts only then (``WorkerService``).
+        let (metricsBound, boundSignal) = AsyncStream<Void>.makeStream()
         if let metricsPort {
             // Listed before the worker, so it stops after it: the endpoint stays up while the worker drains.
             let gauges = QueueGauges(registry: PrometheusEndpoint.registry, jobs: jobs, queues: workerOptions.queues.names) { worker.busy }
@@ -144,16 +145,29 @@ struct WorkerCommand: AsyncParsableCommand {
             // as the worker's exit. Cancelling the group (the default) would drain the worker too (`Worker.run()`), but
             // it also ends WorkerSignalService at once, so a second SIGTERM during that drain would not stop it now.
             services.append(.init(
-                service: PrometheusEndpoint.service(port: metricsPort, logger: logger) { await gauges.refresh() },
+                service: PrometheusEndpoint.service(
+                    port: metricsPort, logger: logger,
+                    onBound: { port in
+                        // Said once it is true: it was logged before the bind, then the bind failed.
+                        logger.info("metrics on :\(port)/metrics")
+                        boundSignal.yield()
+                        boundSignal.finish()
+                    }) { await gauges.refresh() },
                 failureTerminationBehavior: .gracefullyShutdownGroup))
-            logger.info("metrics on :\(metricsPort)/metrics")
         }
         services.append(.init(service: HoopoeFunctions.service(redis: redis, logger: logger)))  // services FCALL hoopoe_enqueue
-        services.append(.init(service: WorkerService(worker: worker, heartbeat: heartbeat, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(.init(
+            service: WorkerService(worker: worker, heartbeat: heartbeat, logger: logger, startsAfter: metricsPort == nil ? nil : metricsBound),
+            successTerminationBehavior: .gracefullyShutdownGroup))
         // The group owns the first SIGTERM/SIGINT (graceful shutdown); WorkerSignalService the second and SIGTSTP.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
+        } catch let error as PrometheusEndpoint.PortUnavailable {
+            // Nothing ran: the worker waits for the port (``WorkerService``). Status 1, as the dashboard's taken port.
+            try? await httpClient.shutdown()
+            logger.critical("\(error)")
+            throw ExitCode(1)
         } catch {
             try? await httpClient.shutdown()
             logger.critical("worker failed: \(error)")
@@ -173,10 +187,21 @@ struct WorkerService: Service, CustomStringConvertible {
     let worker: Worker
     let heartbeat: Heartbeat
     let logger: Logger
+    /// Yields once the metrics port is bound (`--metrics-port`); nil without one. The worker starts after it: started
+    /// beside it, a worker whose port was taken had begun serving and taking jobs, only to drain and stop at once.
+    var startsAfter: AsyncStream<Void>?
 
     var description: String { "WorkerService" }
 
     func run() async throws {
+        if let startsAfter {
+            // Ended by the group's shutdown when the port could not be bound (the endpoint failed): then nothing starts.
+            let bound = await cancelWhenGracefulShutdown {
+                for await _ in startsAfter { return true }
+                return false
+            }
+            guard bound else { return }
+        }
         guard try await firstBeat() else { return }  // stopped while waiting for Redis
         let beating = Task { await heartbeat.run() }
         defer { beating.cancel() }

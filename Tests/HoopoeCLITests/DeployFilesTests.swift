@@ -257,6 +257,55 @@ import Yams
         }
     }
 
+    /// The examples a deployment copies its environment from offer, beside each variable, the ones the code requires
+    /// with it (`ConfigurationError(key: "X", message: "required with Y…")`), and every variable whose absence the worker
+    /// warns about at start (``DomainJobs/startupWarnings(_:)``: "X is not set: …", jobs that wait for it). The
+    /// Kubernetes Secret offered `IPPANEL_API_KEY` without `IPPANEL_FROM_NUMBER`: filling in the key alone stopped
+    /// every worker (exit 78, a CrashLoopBackOff); and it lacked `RECEIPT_BASE_URL`, which the reminders wait for.
+    @Test func environmentExamplesOfferWhatTheCodeRequiresTogether() throws {
+        var requiredWith: [(needed: String, with: String)] = []
+        var warnedWhenUnset = Set<String>()
+        let together = try NSRegularExpression(pattern: #"ConfigurationError\(\s*key: "([A-Z][A-Z0-9_]+)",\s*message: "required with ([A-Z][A-Z0-9_]+)"#)
+        let warning = try NSRegularExpression(pattern: #"warnings\.append\(\s*"([A-Z][A-Z0-9_]+) is not set: "#)
+        for path in files(under: "Sources", suffix: ".swift") {
+            let source = try text(path)
+            let range = NSRange(source.startIndex..., in: source)
+            for match in together.matches(in: source, range: range) {
+                requiredWith.append((String(source[Range(match.range(at: 1), in: source)!]), String(source[Range(match.range(at: 2), in: source)!])))
+            }
+            for match in warning.matches(in: source, range: range) { warnedWhenUnset.insert(String(source[Range(match.range(at: 1), in: source)!])) }
+        }
+        #expect(requiredWith.contains { $0 == ("IPPANEL_FROM_NUMBER", "IPPANEL_API_KEY") }, "the scan finds what is required together: \(requiredWith)")
+        #expect(warnedWhenUnset.isSuperset(of: ["RECEIPT_BASE_URL", "BREVO_API_KEY"]), "the scan finds the start-up warnings: \(warnedWhenUnset)")
+
+        // Each Kubernetes Secret or ConfigMap of deploy/ with variables (stringData/data), and the env files.
+        var offers: [(file: String, names: Set<String>, wholeEnvironment: Bool)] = []
+        for path in files(under: "deploy", suffix: ".yaml") + files(under: "deploy", suffix: ".yml") {
+            for case let document as [String: Any] in try Yams.load_all(yaml: try text(path)) {
+                guard ["Secret", "ConfigMap"].contains(document["kind"] as? String ?? "") else { continue }
+                let entries = (document["stringData"] as? [String: Any] ?? [:]).merging(document["data"] as? [String: Any] ?? [:]) { a, _ in a }
+                let names = Set(entries.keys.filter { $0.range(of: #"^[A-Z][A-Z0-9_]*$"#, options: .regularExpression) != nil })
+                if !names.isEmpty { offers.append((path, names, true)) }
+            }
+        }
+        #expect(offers.contains { $0.file == "deploy/kubernetes/secret.example.yaml" }, "\(offers.map(\.file))")
+        let assignment = try NSRegularExpression(pattern: #"^#?\s*([A-Z][A-Z0-9_]*)="#, options: .anchorsMatchLines)
+        for path in ["deploy/hoopoe.env.example"] + files(under: "deploy", suffix: ".env") {
+            let example = try text(path)
+            let names = assignment.matches(in: example, range: NSRange(example.startIndex..., in: example)).map { String(example[Range($0.range(at: 1), in: example)!]) }
+            // hoopoe.env.example is the whole environment; compose's .env files add to it (the env_file list).
+            offers.append((path, Set(names), path == "deploy/hoopoe.env.example"))
+        }
+        for offer in offers {
+            for pair in requiredWith where offer.names.contains(pair.with) {
+                #expect(offer.names.contains(pair.needed), "\(offer.file) offers \(pair.with) but not \(pair.needed), which the worker requires with it")
+            }
+            for name in warnedWhenUnset.sorted() where offer.wholeEnvironment {
+                #expect(offer.names.contains(name), "\(offer.file) does not offer \(name): the worker warns at start without it")
+            }
+        }
+    }
+
     /// Compose's `environment:` beats every `env_file`: a `REDIS_URL` with a password in `hoopoe.env` was dropped, and
     /// the worker connected without it. The Hoopoe services take their settings from env files only, `hoopoe.env` last
     /// (it wins), the shipped ones before it naming only variables Hoopoe reads.

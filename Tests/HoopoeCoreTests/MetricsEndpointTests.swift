@@ -71,13 +71,21 @@ import Testing
         defer { holder.signal(SIGKILL) }
         var port: Int?
         #expect(try await h.eventually { port = Int(holder.output.trimmingCharacters(in: .whitespacesAndNewlines)); return port != nil })
-        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--metrics-port", String(try #require(port))], environment: [
-            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning",
+        let key = "\(h.namespace):taken"
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: key, member: "waits"))
+        let taken = try #require(port)
+        let worker = try ChildProcess(BuiltProducts.hoopoe, ["worker", "--metrics-port", String(taken)], environment: [
+            "REDIS_URL": try TestRedis.url(), "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "info",
         ])
         defer { worker.signal(SIGKILL) }
         let status = await worker.wait(timeout: .seconds(30))
         #expect(status == 1, "the worker should have stopped with status 1 (README): \(worker.output)")
-        #expect(worker.output.contains("worker failed") && worker.output.lowercased().contains("address already in use"), "\(worker.output)")
+        // The flag and the port, not NIO's `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`.
+        #expect(worker.output.contains("--metrics-port \(taken) is already in use"), "\(worker.output)")
+        // Nothing said or done as if it served: it logged "metrics on" before the bind, then started serving its queues.
+        #expect(!worker.output.contains("metrics on") && !worker.output.contains("serving"), "\(worker.output)")
+        #expect(try await h.recorded(key).isEmpty, "the waiting job was not taken")
+        #expect(try await h.jobs.info(queue: "default").ready == 1, "the waiting job still waits")
     }
 
     /// Every family of the scrape, `name` → (type, help), and every sample, `name{label=value,...}` → value, as

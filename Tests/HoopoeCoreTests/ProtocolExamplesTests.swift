@@ -49,6 +49,7 @@ import Testing
             "1e11", "milliseconds?",  // seconds everywhere, milliseconds refused
             "1–\(EnvelopeRules.maxIDLength) characters from `A-Z a-z 0-9 . _ : -`",  // the id rule
             "two jobs with one id both run",  // what a duplicate id does
+            "`duplicate` while the first is pending or running",  // a unique key is held until its job finished, not for its whole TTL
             "**not** run early",  // run_at honoured on a plain XADD
             "`unique_key` (the same key as KEYS[4]",  // what goes in the envelope
             "`<ns>:{Q}:answer:<id>`", "`job.dead`",  // an answer for any job, and dead jobs seen by services

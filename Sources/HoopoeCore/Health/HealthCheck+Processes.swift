@@ -48,8 +48,8 @@ extension HealthCheck {
         do {
             tasks = try schedule.enabledTasks()
         } catch {
-            let first = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
-            return HealthFinding(name: "scheduler", status: .fail, message: "the schedule cannot be loaded, so no scheduler can start: \(first)")
+            return HealthFinding(
+                name: "scheduler", status: .fail, message: "the schedule cannot be loaded, so no scheduler can start: \(Self.oneLine(scheduleError: error))")
         }
         let live = fresh(processes, kind: "scheduler")
         var numbers: [String: Double] = ["enabled_tasks": Double(tasks), "live_schedulers": Double(live.count)]
@@ -90,6 +90,24 @@ extension HealthCheck {
             return HealthFinding(name: "scheduler", status: .fail, message: alive + "; " + problems.joined(separator: "; "), numbers: numbers)
         }
         return HealthFinding(name: "scheduler", status: .ok, message: alive + ", every task on time", numbers: numbers)
+    }
+
+    /// Most problems of a schedule file ``oneLine(scheduleError:)`` names; `hoopoe schedule list` names them all.
+    static let scheduleProblemsShown = 5
+
+    /// A schedule file's error on one line: its first line (`<file>: 2 problems, the scheduler cannot start`), then
+    /// each problem (`line 3: task "t1": cron: …`), `; ` between them. The first line alone said that something was
+    /// wrong and not what: a bad cron, a directory where the file should be. Masked, as every output is (a problem
+    /// may quote a payload's value).
+    static func oneLine(scheduleError error: any Error) -> String {
+        let lines = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let head = lines.first else { return PersonalDataMask.mask("\(error)") }
+        let problems = lines.dropFirst()
+        var shown = Array(problems.prefix(scheduleProblemsShown))
+        if problems.count > scheduleProblemsShown {
+            shown.append("and \(problems.count - scheduleProblemsShown) more (`hoopoe schedule list` names them all)")
+        }
+        return PersonalDataMask.mask(([head] + shown).joined(separator: "; "))
     }
 
     /// Processes of `kind` whose last beat is recent enough to count.

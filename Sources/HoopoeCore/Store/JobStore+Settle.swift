@@ -117,7 +117,9 @@ extension JobStore {
     /// KEYS[6] is outside the queue's hash slot: on one Redis the `job.dead` event is written in the same atomic step
     /// as the death (decision 0006). A cluster refuses a script whose keys span slots, so there the event is
     /// written first, on its own, and the script gets the queue's stream as KEYS[6] and no event (decision 0026):
-    /// a failure between the two repeats the death and its event after the lease, never loses the event.
+    /// a failure between the two repeats the death and its event after the lease, never loses the event. The
+    /// repeat names the same `entry_id` (the entry stays pending, and recovery keeps its id), which is what
+    /// consumers de-duplicate on.
     func bury(
         _ record: JobEnvelope, queue: String, entryID: String, uniqueKey: String?, countedType: String, answer: String?,
         limits: DeadSetLimits, now: Double, history: (record: [UInt8], limits: HistoryLimits)? = nil, consumer: String = ""
@@ -129,6 +131,12 @@ extension JobStore {
             // other services read the events stream.
             "job_id": .string(record.id), "job_type": .string(PersonalDataMask.mask(record.type)), "queue": .string(queue),
             "reason": .string(PersonalDataMask.mask(record.deadReason ?? "")), "attempt": .integer(Int64(record.attempt)),
+            // What tells deaths apart (jobs/EVENTS.md, decision 0026): an entry carries the job from its enqueue, a retry
+            // or a `dead retry` until it settles, and a job dies at most once per entry (the burial deletes it). A death
+            // written twice (on a cluster, the event went out and the script did not run: the entry stays pending, and
+            // recovery, which keeps its id, brings it back) names the same entry. `attempt` does neither: a dead job
+            // retried counts from 1 again, and a delivery the lease brought back may count one more.
+            "entry_id": .string(entryID),
         ]
         let eventData = String(decoding: JSONValue.object(event).encoded(), as: UTF8.self)
         let eventFirst = redis.isCluster

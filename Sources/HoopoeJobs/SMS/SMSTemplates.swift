@@ -33,6 +33,11 @@ public struct SMSTemplates: Sendable, Equatable {
     /// Reads and checks the file at `path` (relative paths are relative to the working directory).
     /// - Throws: ``ConfigurationError`` whose key is `<path>` or `<path>: templates.<name>.<key>`.
     public static func load(path: String) throws(ConfigurationError) -> SMSTemplates {
+        // As the scheduler says it for its schedule: a worker pod whose ConfigMap lacks `sms_templates.yaml` gets an
+        // empty directory at the mount, and Foundation's error for reading it names neither the cause nor the file.
+        if let problem = MountedFile.directoryProblem(atPath: path) {
+            throw ConfigurationError(key: path, message: "\(problem); set SMS_TEMPLATES_FILE to the templates file")
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)

@@ -64,8 +64,14 @@ struct HealthCheckCommand: AsyncParsableCommand {
             ("slots" on a cluster only, "master_name" with Sentinel only, "problem" when a primary could not be \
             read). The table output ends with the same as a table of primaries. Addresses only, never a password.
 
-            Writes to Redis: <namespace>:health:dead (dead counts of this run, for the next run's growth) and, \
-            with --canary, <namespace>:health:canary:<member> and its :count and :attempt hashes (removed after).
+            Writes to Redis (its ACL needs these commands; docs/operating.md, "Redis ACL", has the line): \
+            <namespace>:health:dead (DEL, HSET, EXPIRE: dead counts of this run, for the next run's growth); \
+            <namespace>:health:write-probe:<host> (SET with PX 1000: the write probe, on every deployment check \
+            and, with --liveness, when the process has no fresh heartbeat); <namespace>:queues:scanned (DEL, SADD, \
+            EXPIRE: the queues a scan of the keys found, kept 30 s for the dashboard and the next check); \
+            <namespace>:processes (ZREM: processes whose heartbeat expired); and, with --canary, a diag.record job \
+            on its queue, <namespace>:health:canary:<member> and its :count and :attempt hashes (removed after), \
+            and the job's cancel when it did not run in time.
             """
     )
 

@@ -6,6 +6,7 @@ import NIOCore
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The `/metrics` endpoint in Prometheus text format, off unless `--metrics-port` is given; and `/health`, which only
 /// says the HTTP server answers (not a health check: that is `hoopoe health-check`).
@@ -32,8 +33,12 @@ enum PrometheusEndpoint {
     /// Connections served at once: a few Prometheus servers and a curl need a handful.
     static let maxConnections = 32
 
-    /// A service serving `GET /metrics` on `host:port`.
-    static func service(host: String = "0.0.0.0", port: Int, logger: Logger, beforeScrape: @escaping @Sendable () async -> Void) -> some Service {
+    /// A service serving `GET /metrics` on `host:port`; `onBound` runs once the port is bound, with the port. A
+    /// failure before that (the port taken) is thrown as ``PortUnavailable``, which names the flag and the port.
+    static func service(
+        host: String = "0.0.0.0", port: Int, logger: Logger, onBound: @escaping @Sendable (Int) async -> Void = { _ in },
+        beforeScrape: @escaping @Sendable () async -> Void
+    ) -> some Service {
         let router = Router()
         router.get("/metrics") { _, _ -> Response in
             await beforeScrape()
@@ -47,10 +52,56 @@ enum PrometheusEndpoint {
         // Answers whenever the HTTP server does, whatever Redis or the worker's jobs are doing: it says the port is
         // served, and is not a health check (README's Metrics says so; probes run `hoopoe health-check --liveness`).
         router.get("/health") { _, _ in "ok\n" }
-        return Application(
+        let bound = Bound()
+        let application = Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadline(limit: requestTimeout)], idleTimeout: requestTimeout)),
             configuration: .init(address: .hostname(host, port: port), availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
+            onServerRunning: { channel in
+                bound.flag.store(true, ordering: .releasing)
+                await onBound(channel.localAddress?.port ?? port)
+            },
             logger: logger)
+        return Endpoint(application: application, port: port, bound: bound)
+    }
+
+    /// The metrics port could not be served: another process holds it, or this one may not bind it. Thrown by the
+    /// endpoint's service before it served anything; the worker stops with it (status 1, as the dashboard for its
+    /// port). NIO's own error, `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`, named neither the
+    /// port nor the flag.
+    struct PortUnavailable: Error, CustomStringConvertible {
+        let port: Int
+        let underlying: any Error
+
+        var description: String {
+            if (underlying as? IOError)?.errnoCode == EADDRINUSE {
+                return "--metrics-port \(port) is already in use (another process listens on it): choose another port, or stop that process"
+            }
+            return "cannot serve --metrics-port \(port): \(underlying)"
+        }
+    }
+
+    /// Whether the server bound its port: a failure before it is the bind's.
+    private final class Bound: Sendable {
+        let flag = Atomic<Bool>(false)
+    }
+
+    /// The HTTP application, its failure to start told apart (``PortUnavailable``). Named by its ``description``, as
+    /// the worker's services are (the group logs `"\(service)"`).
+    private struct Endpoint<Inner: Service>: Service, CustomStringConvertible {
+        let application: Inner
+        let port: Int
+        let bound: Bound
+
+        var description: String { "PrometheusEndpoint(:\(port))" }
+
+        func run() async throws {
+            do {
+                try await application.run()
+            } catch {
+                if bound.flag.load(ordering: .acquiring) || error is CancellationError { throw error }
+                throw PortUnavailable(port: port, underlying: error)
+            }
+        }
     }
 }

@@ -96,4 +96,35 @@ struct HealthCheckSchedulerTests {
         #expect(byDefault.status == .ok, "\(byDefault)")
         #expect(byDefault.message.contains("the default, relative to the working directory"), "\(byDefault.message)")
     }
+
+    /// A schedule the scheduler refuses: the finding names each problem, as `hoopoe schedule list` does. It gave only
+    /// the error's first line ("bad.yaml: 1 problem, the scheduler cannot start"), which says neither what nor where.
+    @Test func aScheduleThatCannotBeLoadedNamesItsProblems() async throws {
+        let h = try EngineHarness()
+        try await beat(h, schedulerUpFor: 600)
+        let badCron = try scheduleFile("tasks:\n  - name: t1\n    cron: \"61 * * * *\"\n    type: diag.record\n")
+        defer { try? FileManager.default.removeItem(at: badCron) }
+        let cron = try #require(await finding(h, badCron))
+        #expect(cron.status == .fail, "\(cron)")
+        #expect(cron.message.contains("1 problem, the scheduler cannot start; line 3: task \"t1\": cron: "), "\(cron.message)")
+        #expect(cron.message.contains("minute: 61 is out of range"), "\(cron.message)")
+        #expect(!cron.message.contains("\n"), "one line: \(cron.message)")
+
+        // A directory where the file should be (a ConfigMap key missing, mounted with subPath).
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-schedule-dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = try #require(await finding(h, folder))
+        #expect(directory.status == .fail && directory.message.contains("is a directory, not a file"), "\(directory.message)")
+
+        // Many problems: the first five, and how many more; a value quoted in one is masked.
+        var many = "tasks:\n  - name: phone\n    cron: \"* * * * *\"\n    type: diag.record\n    payload: {to: 09121234567}\n"
+        for index in 1...7 { many += "  - name: t\(index)\n    cron: \"6\(index) * * * *\"\n    type: diag.record\n" }
+        let manyFile = try scheduleFile(many)
+        defer { try? FileManager.default.removeItem(at: manyFile) }
+        let listed = try #require(await finding(h, manyFile))
+        #expect(listed.message.contains("task \"t4\"") && !listed.message.contains("task \"t5\""), "\(listed.message)")
+        #expect(listed.message.contains("and 3 more (`hoopoe schedule list` names them all)"), "\(listed.message)")
+        #expect(listed.message.contains("task \"phone\"") && !listed.message.contains("1234567"), "\(listed.message)")
+    }
 }
