@@ -1,3 +1,5 @@
+import HoopoeCore
+
 /// A fragment of HTML that is safe to send: the only way text reaches a page.
 ///
 /// Why a type and not a template library: a job's payload, error text, queue and type names come from Redis, and a
@@ -34,7 +36,10 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     }
 
     /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities: safe inside an element and inside a quoted
-    /// attribute value.
+    /// attribute value. The bidirectional embeddings, overrides and isolates (``PrintableText/isBidiControl(_:)``) are
+    /// written as visible escapes (`\u{202E}`), as the CLI writes them: sent as they were, a type holding U+202E
+    /// reordered the rest of its table cell, the job page's title and a notice, so a page could show one name and mean
+    /// another.
     public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
@@ -45,6 +50,7 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
             case ">": result += "&gt;"
             case "\"": result += "&quot;"
             case "'": result += "&#39;"
+            case _ where PrintableText.isBidiControl(scalar): result += PrintableText.escaped(scalar)
             default: result.unicodeScalars.append(scalar)
             }
         }

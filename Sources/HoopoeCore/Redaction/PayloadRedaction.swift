@@ -12,13 +12,15 @@ import HoopoeJSON
 ///    (``PersonalDataMask``).
 ///
 /// A type no handler declares (a misspelt type, one only another deployment runs) has no keys of its own to name, so
-/// its payload loses, at any depth, every key any handler declares secret and the usual names of secrets
-/// (``commonSecretKeys``): a `Sendinblue.register` sent by mistake is buried as an unknown type without its password.
+/// its payload loses, at any depth, every key any handler declares secret and every key named like a secret
+/// (``isCommonSecretName(_:)``): a `Sendinblue.register` sent by mistake is buried as an unknown type without its password.
 ///
 /// Shown (``shown(_:type:)``, ``redacted(_:)``), a payload of any type also loses the usual names of secrets at any
 /// depth, but for the paths its handler reads that only look like secrets (``JobHandler/payloadPathsNamedLikeSecrets``:
 /// `sms.send`'s `tokens.token`): an `api_key` a client put in an `sms.send` is not printed (decision 0107). The dead-set
-/// copy keeps such keys of a declared type: its handler may read them, and a retry runs with that copy.
+/// copy keeps such keys of a declared type: its handler may read them, and a retry runs with that copy. Text kept where
+/// a payload was (an envelope that could not be read, the start of one too large to keep whole) cannot be stripped key
+/// by key: it is withheld when it quotes such a name (``mayHoldSecrets(rawText:type:)``).
 ///
 /// Why one type: each output path once had its own copy of the rule, and the copies drifted (the dead set
 /// stripped the password while `job show` printed it). A path that shows a payload calls ``redacted(_:)``.
@@ -27,16 +29,59 @@ public struct PayloadRedaction: Sendable {
     public let secretKeys: [String: Set<String>]
     /// The types a handler declares, or nil when the rule was given its keys alone (every type then counts as known).
     private let knownTypes: Set<String>?
-    /// What a payload of a type outside ``knownTypes`` loses, at any depth.
-    private let unknownTypeKeys: Set<String>
+    /// What a payload of a type outside ``knownTypes`` loses, at any depth: every declared key and the usual names.
+    private let unknownTypeKeys: SecretNames
     /// By type, the payload paths named like secrets that are shown (``JobHandler/payloadPathsNamedLikeSecrets``).
     public let pathsNamedLikeSecrets: [String: Set<String>]
 
-    /// The names under which payloads usually carry secrets: removed from a payload whose type no handler declares.
+    /// The parts of the usual names of secrets: a key whose name, lower-cased and without `-` and `_`
+    /// (``normalisedName(_:)``), contains one is named like a secret (``isCommonSecretName(_:)``): `api-key`, `X-Api-Key`,
+    /// `client_secret`, `private_key`, `db_password`, `credentials`.
     public static let commonSecretKeys: Set<String> = [
-        "password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey", "auth_key",
-        "authorization",
+        "apikey", "authkey", "authorization", "credential", "passphrase", "passwd", "password", "privatekey", "secret",
     ]
+
+    /// The endings of the usual names of secrets: a key whose normalised name ends with one is named like a secret
+    /// (`token`, `access_token`, `auth-token`, `accessToken`). An ending, not a part: `tokens`, `token_count`,
+    /// `max_tokens`, `token_type` and Kavenegar's `token2`…`token20` hold no secret, and are what an operator reads.
+    public static let commonSecretEndings: Set<String> = ["token"]
+
+    /// Whether `key` is one of the usual names of secrets: its ``normalisedName(_:)`` contains one of
+    /// ``commonSecretKeys`` or ends with one of ``commonSecretEndings``. Until session 61 a list of names was matched
+    /// exactly (`api_key`, `token`), and `api-key` (Brevo's own header), `x-api-key`, `client_secret` and `auth_token`
+    /// were printed (decision 0107, amended).
+    public static func isCommonSecretName(_ key: String) -> Bool {
+        let name = normalisedName(key)
+        return commonSecretKeys.contains { name.contains($0) } || commonSecretEndings.contains { name.hasSuffix($0) }
+    }
+
+    /// `key` lower-cased, without `-` and `_`: the one spelling the usual names of secrets are matched in.
+    public static func normalisedName(_ key: String) -> String {
+        var name = ""
+        for scalar in key.lowercased().unicodeScalars where scalar != "-" && scalar != "_" { name.unicodeScalars.append(scalar) }
+        return name
+    }
+
+    /// The member names a walk removes: the keys handlers declare (lower case, matched in any case) and, with `common`,
+    /// the usual names of secrets (``isCommonSecretName(_:)``).
+    struct SecretNames: Sendable {
+        let declared: Set<String>
+        let common: Bool
+
+        func matches(_ key: String) -> Bool {
+            declared.contains(key.lowercased()) || (common && PayloadRedaction.isCommonSecretName(key))
+        }
+
+        /// Whether `text` may name one (cheap, so that only such strings are parsed).
+        func mayBeNamed(in text: String) -> Bool {
+            let lowered = text.lowercased()
+            if declared.contains(where: { lowered.contains($0) }) { return true }
+            guard common else { return false }
+            let squeezed = PayloadRedaction.normalisedName(text)
+            return PayloadRedaction.commonSecretKeys.contains { squeezed.contains($0) }
+                || PayloadRedaction.commonSecretEndings.contains { squeezed.contains($0) }
+        }
+    }
 
     /// The rule for the handlers of `registry`.
     public init(registry: JobRegistry) {
@@ -56,7 +101,7 @@ public struct PayloadRedaction: Sendable {
         self.secretKeys = secretKeys.mapValues { Set($0.map { $0.lowercased() }) }
         self.knownTypes = knownTypes
         self.pathsNamedLikeSecrets = pathsNamedLikeSecrets
-        unknownTypeKeys = self.secretKeys.values.reduce(Self.commonSecretKeys) { $0.union($1) }
+        unknownTypeKeys = SecretNames(declared: self.secretKeys.values.reduce([]) { $0.union($1) }, common: true)
     }
 
     /// True when `type`'s payloads carry secrets, so raw envelope text of that type must not be shown or kept.
@@ -71,34 +116,64 @@ public struct PayloadRedaction: Sendable {
         !entry.redactedPayloadKeys.isEmpty
     }
 
-    /// True when raw envelope text that could not be read as an envelope may hold a secret: it names a type whose
-    /// payloads carry secrets, or one of their secret keys in quotes, or — unless its type (`type`, or the first
-    /// `"type":"…"` in the text) is one a handler declares — one of the usual names of secrets in quotes
-    /// (``commonSecretKeys``), as the readable payload of such a type would lose them. Such text cannot be stripped key by key (it is not JSON, or
-    /// not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping `"password":…`, so
-    /// the text itself is searched. Errs on the side of withholding: a malformed envelope of another type that
-    /// happens to contain `"password"` is withheld too.
+    /// True when text that could not be read as JSON (an envelope that could not be read, the start of a payload too
+    /// large to keep whole) may hold a secret: it names a type whose payloads carry secrets, or quotes one of their
+    /// secret keys or one of the usual names of secrets (``isCommonSecretName(_:)``) — but for the last segment of the
+    /// paths named like secrets that the handler of its type (`type`, or the first `"type":"…"` in the text) reads,
+    /// which its readable payload would show (`sms.send`'s `token`). Such text cannot be stripped key by key (it is not
+    /// JSON, or not the JSON the scan expected), and a cut-off envelope may lose its `type` while keeping
+    /// `"password":…`, so the text itself is searched: every run between two quotes (an escaped quote too: JSON sent
+    /// JSON-encoded twice) without whitespace, matched as a key is. Errs on the side of withholding: a malformed
+    /// envelope of another type that happens to quote `"password"` as a value is withheld too.
+    ///
+    /// A declared type's text was searched for its own secret keys only once, and a garbled `sms.send` holding
+    /// `"api_key":…` was kept and printed whole (a review found it); the usual names now count for every type.
     public func mayHoldSecrets(rawText bytes: [UInt8], type: String? = nil) -> Bool {
-        var needles: Set<String> = []
-        // A key in quotes, and escaped in quotes (`\"password\"`: a payload sent JSON-encoded twice).
-        func insertQuoted(_ key: String) {
-            needles.insert("\"\(key)\"")
-            needles.insert("\"\(key)\\\"")
-        }
-        for (type, keys) in secretKeys where !keys.isEmpty {
-            needles.insert(type)
-            keys.forEach(insertQuoted)
-        }
-        // A known type keeps its other keys (sms.send's template `token` is no secret); any other loses the usual
-        // names, and so must its raw text (a garbled `partner.sync` kept `"api_key"` where a readable one lost it).
-        if let knownTypes, !((type ?? Self.typeNamed(in: bytes)).map(knownTypes.contains) ?? false) {
-            unknownTypeKeys.forEach(insertQuoted)
-        }
-        // Searched in ASCII lower case, as the keys are matched in any case (`"Password"`); a type's name too, which
-        // only errs on the side of withholding.
+        // A type whose payloads carry secrets, named anywhere, in any ASCII case (which only errs on the side of
+        // withholding).
         let lowered = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
-        return needles.contains { needle in Self.contains(lowered, Array(needle.lowercased().utf8)) }
+        for (type, keys) in secretKeys where !keys.isEmpty {
+            if Self.contains(lowered, Array(type.lowercased().utf8)) { return true }
+        }
+        // A declared type shows the paths its handler reads that only look like secrets, so its text may quote their
+        // names; any other type's text (a garbled `partner.sync`'s `"token"`) may not.
+        let named = type ?? Self.typeNamed(in: bytes)
+        let declaredType = named.map { knownTypes?.contains($0) ?? true } ?? false
+        let shown = declaredType ? Set((named.flatMap { pathsNamedLikeSecrets[$0] } ?? []).map(Self.lastSegment)) : []
+        return Self.quotedRuns(in: bytes) { name in
+            unknownTypeKeys.declared.contains(name.lowercased()) || (!shown.contains(name) && Self.isCommonSecretName(name))
+        }
     }
+
+    /// Whether `test` holds for a run of text between two quotes: at most 128 bytes, no whitespace, the backslashes
+    /// that escape its closing quote dropped (`\"api_key\"` in JSON held in a string).
+    static func quotedRuns(in bytes: [UInt8], where test: (String) -> Bool) -> Bool {
+        var start: Int?
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\"") {
+            defer { start = index + 1 }
+            guard let from = start else { continue }
+            var end = index
+            while end > from, bytes[end - 1] == UInt8(ascii: "\\") { end -= 1 }
+            let run = bytes[from..<end]
+            guard !run.isEmpty, run.count <= 128, !run.contains(where: { [0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { continue }
+            if test(String(decoding: run, as: UTF8.self)) { return true }
+        }
+        return false
+    }
+
+    /// A path's last member name: `token` of `tokens.token` and of `items[2].token`, `items` of `a.items[0]`.
+    static func lastSegment(_ path: String) -> String {
+        let last = path.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? path
+        return last.firstIndex(of: "[").map { String(last[..<$0]) } ?? last
+    }
+
+    /// `text`, kept where a payload was (``mayHoldSecrets(rawText:type:)``), or a note saying it was withheld.
+    public func withholdingSecrets(inText text: String, type: String?) -> String {
+        mayHoldSecrets(rawText: Array(text.utf8), type: type) ? Self.withheldTextNote : text
+    }
+
+    /// What stands for text withheld as it may hold a secret.
+    public static let withheldTextNote = "(text withheld: it names a type or key that carries secrets)"
 
     /// The value of the envelope's own `"type":"…"` in text that is not JSON (cut off): a `type` key at the top level of
     /// the object, not one inside its payload (which could make an unknown type look declared); nil when there is none
@@ -183,7 +258,7 @@ public struct PayloadRedaction: Sendable {
             // of the wrong shape (sent JSON-encoded twice, as a list, one level down) is buried as it came, and its
             // password was kept in the dead set and shown by `dead show`, `job show` and the dashboard.
             var ignored: [String] = []
-            return (Self.removing(keys, from: payload, path: "", naming: &ignored), [])
+            return (Self.removing(SecretNames(declared: keys, common: false), from: payload, path: "", naming: &ignored), [])
         }
         guard let knownTypes, !knownTypes.contains(type) else { return (payload, []) }
         var withheld: [String] = []
@@ -191,19 +266,19 @@ public struct PayloadRedaction: Sendable {
         return (kept, withheld)
     }
 
-    /// `value` without any member named in `keys` (lower case), whatever the member's case, at any depth, strings
-    /// holding a JSON object or array included (re-encoded without them); each removed member's path (from `path`)
-    /// appended to `removed`, an object's members in key order; a member whose path is in `exceptPaths` (exactly, case
-    /// included: a handler reads `tokens.token`, not `Tokens.TOKEN`) stays.
+    /// `value` without any member `keys` names (``SecretNames``), at any depth, strings holding a JSON object or array
+    /// included (re-encoded without them); each removed member's path (from `path`) appended to `removed`, an object's
+    /// members in key order; a member whose path is in `exceptPaths` (exactly, case included: a handler reads
+    /// `tokens.token`, not `Tokens.TOKEN`) stays.
     private static func removing(
-        _ keys: Set<String>, from value: JSONValue, path: String, except exceptPaths: Set<String> = [], naming removed: inout [String]
+        _ keys: SecretNames, from value: JSONValue, path: String, except exceptPaths: Set<String> = [], naming removed: inout [String]
     ) -> JSONValue {
         switch value {
         case .object(let members):
             var kept: [String: JSONValue] = [:]
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 let here = path.isEmpty ? key : "\(path).\(key)"
-                if keys.contains(key.lowercased()) && !exceptPaths.contains(here) {
+                if keys.matches(key) && !exceptPaths.contains(here) {
                     removed.append(here)
                 } else {
                     kept[key] = removing(keys, from: member, path: here, except: exceptPaths, naming: &removed)
@@ -226,30 +301,48 @@ public struct PayloadRedaction: Sendable {
         }
     }
 
-    /// Whether `text` may be JSON holding one of `keys`: it starts like an object or array and names a key (in any
-    /// case). Cheap, so that only such strings are parsed.
-    private static func mayHoldJSON(_ text: String, naming keys: Set<String>) -> Bool {
+    /// Whether `text` may be JSON holding one of `keys`: it starts like an object or array and may name a key.
+    /// Cheap, so that only such strings are parsed.
+    private static func mayHoldJSON(_ text: String, naming keys: SecretNames) -> Bool {
         guard let first = text.utf8.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }),
               first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
-        let lowered = text.lowercased()
-        return keys.contains { lowered.contains($0) }
+        return keys.mayBeNamed(in: text)
+    }
+
+    /// `payload` of a `type` job without its secret keys and the usual names of secrets (but for the paths its handler
+    /// reads that only look like secrets), phone numbers untouched: what ``shown(_:type:)`` masks, and what the dead set
+    /// cuts to text when a payload is too large to keep whole. Cut, its text cannot be stripped key by key, and no retry
+    /// runs with it (`dead retry` refuses a cut payload), so nothing its handler reads is lost; kept whole, a 600 KB
+    /// `sms.send`'s `api_key` was printed by every output.
+    public func withoutSecretNames(_ payload: JSONValue, type: String) -> JSONValue {
+        var withheld: [String] = []
+        return Self.removing(
+            SecretNames(declared: [], common: true), from: stripped(payload, type: type), path: "", except: pathsNamedLikeSecrets[type] ?? [],
+            naming: &withheld)
     }
 
     /// `payload` as it may be shown: secret keys removed, the usual names of secrets too (but for the paths the type's
     /// handler reads that only look like secrets), phone numbers and email addresses masked.
     public func shown(_ payload: JSONValue, type: String) -> JSONValue {
-        var withheld: [String] = []
-        let kept = Self.removing(
-            Self.commonSecretKeys, from: stripped(payload, type: type), path: "", except: pathsNamedLikeSecrets[type] ?? [], naming: &withheld)
-        return Self.maskingPersonalData(kept)
+        Self.maskingPersonalData(withoutSecretNames(payload, type: type))
     }
 
     /// The envelope as it may be shown: its payload per ``shown(_:type:)``, its free-text fields (errors, reasons,
     /// unique key) and the fields this release does not know with phone numbers and email addresses masked, those
-    /// fields without the usual names of secrets.
+    /// fields without the usual names of secrets. Text the dead set kept where a payload was — an envelope that could
+    /// not be read (`(malformed)`), the start of a payload too large to keep whole — is withheld when it may hold a
+    /// secret (``mayHoldSecrets(rawText:type:)``): earlier releases kept a cut `sms.send`'s `api_key`, and a garbled one's.
     public func redacted(_ envelope: JobEnvelope) -> JobEnvelope {
         var copy = envelope
         copy.payload = shown(envelope.payload, type: envelope.type)
+        if case .string(let text) = envelope.payload {
+            let raw = envelope.type == "(malformed)"
+            if raw || envelope.deadReason?.contains(Worker.payloadCutNote) == true,
+                mayHoldSecrets(rawText: Array(text.utf8), type: raw ? nil : envelope.type)
+            {
+                copy.payload = .string(Self.withheldTextNote)
+            }
+        }
         // A type is any text a client wrote (an unknown one is kept as sent), as the job.dead event masks it.
         copy.type = PersonalDataMask.mask(envelope.type)
         copy.lastError = envelope.lastError.map(PersonalDataMask.mask)
@@ -260,7 +353,7 @@ public struct PayloadRedaction: Sendable {
         // next to `payload`), they are left out as a payload's are (decision 0107).
         copy.otherFields = envelope.otherFields.map { others in
             var withheld: [String] = []
-            let kept = Self.removing(Self.commonSecretKeys, from: .object(others), path: "", naming: &withheld)
+            let kept = Self.removing(SecretNames(declared: [], common: true), from: .object(others), path: "", naming: &withheld)
             if case .object(let masked) = Self.maskingPersonalData(kept) { return masked }
             return others
         }

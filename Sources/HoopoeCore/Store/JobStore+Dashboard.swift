@@ -77,6 +77,8 @@ extension JobStore {
         var take = ids.count
         if budget < Int.max {
             let sizes = try await redis.pipeline(ids.map { RedisCommand("HSTRLEN", hash, $0) })
+            // An error reply is not a size of 0: the budget would read every text (and the ACL's refusal go unsaid).
+            if let message = sizes.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(message, endpoint: endpoint, command: "HSTRLEN") }
             var total = 0
             for (index, size) in sizes.enumerated() {
                 total += max(0, size.int ?? 0)
@@ -95,16 +97,21 @@ extension JobStore {
     }
 
     /// Up to `limit` entries workers hold in `queue`'s stream (`XPENDING` with a count), oldest delivery first, with
-    /// their envelopes (one pipelined `XRANGE` per entry). Empty before any worker created the consumer group.
+    /// their envelopes (one pipelined `XRANGE` per entry). Empty before any worker created the consumer group
+    /// (`NOGROUP`); any other error reply is thrown (a `NOPERM` as ``RedisError/Code/permissionDenied``, which the page
+    /// names): read as no rows, a dashboard whose ACL user lacked `XPENDING` said "No job is held by a worker" while
+    /// workers held 60.
     package func heldEntries(queue: String, limit: Int) async throws -> [HeldEntry] {
         let k = keys(queue)
         let pending = try await redis.pipeline([RedisCommand("XPENDING", k.stream, QueueKeys.group, "-", "+", String(limit))])[0]
+        try Self.refuseFailedReplies([pending], commands: ["XPENDING"], endpoint: endpoint)
         let rows: [(String, String, Double, Int)] = (pending.array ?? []).compactMap { row in
             guard let fields = row.array, fields.count >= 4, let entryID = fields[0].string, let consumer = fields[1].string else { return nil }
             return (entryID, consumer, Double(fields[2].int ?? 0) / 1000, fields[3].int ?? 0)
         }
         if rows.isEmpty { return [] }
         let entries = try await redis.pipeline(rows.map { RedisCommand("XRANGE", k.stream, $0.0, $0.0) })
+        if let message = entries.lazy.compactMap(\.errorMessage).first { throw RedisError.reply(message, endpoint: endpoint, command: "XRANGE") }
         return zip(rows, entries).map { row, entry in
             let bytes = entry.array?.first?.array?.last.map { Self.jobField($0) }  // the `job` field, as the worker reads it
             return HeldEntry(

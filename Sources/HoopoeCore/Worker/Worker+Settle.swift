@@ -81,7 +81,8 @@ extension Worker {
     /// key (``PayloadRedaction/mayHoldSecrets(rawText:type:)``, for text cut off before its `type`): then the raw
     /// text, which would hold the secret, is withheld. A decoded envelope loses those keys (``PayloadRedaction/stripped(_:type:)``, the one
     /// rule every output path uses); one over the size limit keeps only the first
-    /// 64 KiB of its payload's text, never the whole.
+    /// 64 KiB of its payload's text, never the whole, and without the usual names of secrets
+    /// (``PayloadRedaction/withoutSecretNames(_:type:)``).
     ///
     /// A wrapper is stored under the job's own id (`rawID`) when the envelope had a valid one, else under
     /// `entry-<stream entry id>`.
@@ -124,9 +125,11 @@ extension Worker {
                 if fitted.encoded().count <= room { record = fitted }
             }
             if job.bytes.count > readLimit || record.encoded().count > room {
-                let text = String(decoding: record.payload.encoded(), as: UTF8.self)
+                // Without the usual names of secrets first: cut, the text cannot be stripped key by key, and no retry
+                // runs with it; what still quotes one (JSON in a string that does not parse) is withheld.
+                let text = String(decoding: redaction.withoutSecretNames(record.payload, type: record.type).encoded(), as: UTF8.self)
                 let kept = Self.textPrefix(Array(text.utf8), limit: limit)
-                record.payload = .string(kept)
+                record.payload = .string(redaction.withholdingSecrets(inText: kept, type: record.type))
                 record.lastError = record.lastError.map(Self.capped)
                 reason += " (\(Self.payloadCutNote) \(kept.utf8.count) bytes of its payload's \(text.utf8.count), as text)"
                 // The bulk may be elsewhere: a field this release does not know (a 5 MB `note`), an enqueuer's own

@@ -51,6 +51,7 @@ import Testing
         }
         let known = Set(rule["known_types"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         #expect(Set(rule["common_secret_keys"]?.arrayValue?.compactMap(\.stringValue) ?? []) == PayloadRedaction.commonSecretKeys)
+        #expect(Set(rule["common_secret_endings"]?.arrayValue?.compactMap(\.stringValue) ?? []) == PayloadRedaction.commonSecretEndings)
         var namedLikeSecrets: [String: Set<String>] = [:]
         if case .object(let map)? = rule["paths_named_like_secrets"] {
             for (type, paths) in map { namedLikeSecrets[type] = Set(paths.arrayValue?.compactMap(\.stringValue) ?? []) }

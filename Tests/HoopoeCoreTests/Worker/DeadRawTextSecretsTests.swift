@@ -48,34 +48,37 @@ private struct HoldsPassword: JobHandler {
 
     /// Garbled text of a type no handler declares, holding one of the usual names of secrets: withheld, as its readable
     /// payload would lose that key (a review found `hoopoe dead show` printing a cut-off `partner.sync`'s `api_key`).
-    /// A declared type's text keeps its other keys, as its payload does (sms.send's template `token`).
+    /// A declared type's text too (session 61: a garbled `sms.send`'s `api_key` was kept), but for the names of the
+    /// paths its handler shows (DeadCutPayloadSecretsTests); its other keys are kept, as its payload shows them.
     @Test func garbledTextOfAnUnknownTypeWithACommonSecretNameIsWithheld() async throws {
         let h = try EngineHarness()
         let registry = JobRegistry.diagnostic
         let stream = h.jobs.keys("default").stream
         let unknownCut = #"{"id":"01JCUT","type":"partner.sync","payload":{"api_key":"sk_live_XYZ""#
         let noTypeCut = #"{"id":"01JNOTYPE","payload":{"token":"tok_live_ABC""#
-        let knownCut = #"{"id":"01JKNOWN","type":"diag.record","payload":{"token":"5""#
-        for body in [unknownCut, noTypeCut, knownCut] { try await h.redis.send("XADD", stream, "*", "job", body) }
+        let knownSecretCut = #"{"id":"01JKNOWNSECRET","type":"diag.record","payload":{"auth-token":"tok_live_DEF""#
+        let knownCut = #"{"id":"01JKNOWN","type":"diag.record","payload":{"tokens":"5","key":"k""#
+        for body in [unknownCut, noTypeCut, knownSecretCut, knownCut] { try await h.redis.send("XADD", stream, "*", "job", body) }
         let (worker, task) = h.startWorker(registry)
-        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 3 })
+        #expect(try await h.eventually { try await h.jobs.info(queue: "default").dead == 4 })
         worker.shutdown()
         try await task.value
         let dead = try await h.jobs.deadJobs(queue: "default")
         let stored = dead.map { String(decoding: $0.encoded(), as: UTF8.self) }.joined(separator: "\n")
-        #expect(!stored.contains("sk_live_XYZ") && !stored.contains("tok_live_ABC"), "\(stored)")
-        #expect(dead.filter { $0.payload.stringValue?.hasPrefix("(raw text withheld:") == true }.count == 2)
-        #expect(dead.contains { $0.payload == .string(knownCut) }, "a declared type's text is kept")
+        #expect(!stored.contains("sk_live_XYZ") && !stored.contains("tok_live_ABC") && !stored.contains("tok_live_DEF"), "\(stored)")
+        #expect(dead.filter { $0.payload.stringValue?.hasPrefix("(raw text withheld:") == true }.count == 3)
+        #expect(dead.contains { $0.payload == .string(knownCut) }, "a declared type's text without a secret's name is kept")
     }
 
     /// The type that exempts a declared type's text is the envelope's own, at its top level: one inside the payload
     /// (`{"payload":{"type":"diag.record","api_key":…`) made an unknown type's text look declared, and kept its secret.
     @Test func onlyTheEnvelopesOwnTypeExemptsItsText() {
-        let rule = PayloadRedaction(secretKeys: [:], knownTypes: ["diag.record"])
-        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"diag.record","api_key":"s""#.utf8)))
-        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"diag.record"},"type":"partner.sync","token":"s""#.utf8)))
-        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","type":"diag.record","payload":{"token":"3""#.utf8)))
-        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","note":"\"type\":\"y\"","type" : "diag.record","payload":{"token":"3""#.utf8)))
+        // What exempts a name is a path the type's handler shows (sms.send's `tokens.token`): session 61.
+        let rule = PayloadRedaction(secretKeys: [:], knownTypes: ["diag.record", "sms.send"], pathsNamedLikeSecrets: ["sms.send": ["tokens.token"]])
+        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"sms.send","token":"s""#.utf8)))
+        #expect(rule.mayHoldSecrets(rawText: Array(#"{"id":"x","payload":{"type":"sms.send"},"type":"partner.sync","token":"s""#.utf8)))
+        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","type":"sms.send","payload":{"tokens":{"token":"3""#.utf8)))
+        #expect(!rule.mayHoldSecrets(rawText: Array(#"{"id":"x","note":"\"type\":\"y\"","type" : "sms.send","payload":{"tokens":{"token":"3""#.utf8)))
     }
 
     @Test func theTextSearchNamesTypesAndQuotedKeysOnly() {
