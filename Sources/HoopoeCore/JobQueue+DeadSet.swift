@@ -39,32 +39,11 @@ extension JobQueue {
             // A malformed job was kept as a wrapper with its raw text: it cannot run, say so.
             throw EnqueueError(message: "dead job \(id) is not a valid envelope and cannot be retried: \(PersonalDataMask.mask("\(error)"))")
         }
-        // What could never run is refused here rather than sent round again: a malformed job kept as text, one
-        // that breaks the envelope rules, one too large for the queue.
-        guard envelope.type != "(malformed)" else {
-            throw EnqueueError(
-                message: "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PersonalDataMask.mask(envelope.deadReason ?? ""))")
-        }
-        if let reason = envelope.deadReason, reason.contains(Worker.payloadCutNote) {
-            // Its payload was over the limit and only its start was kept, as text: it would run with that.
-            throw EnqueueError(
-                message: "dead job \(id) kept only the start of its payload (\(PersonalDataMask.mask(reason))) and cannot be retried: enqueue it again from its source")
-        }
-        if let withheld = envelope.withheldKeys {
-            // Its type had no handler when it died, and keys named like secrets were not kept: it would run without them.
-            throw EnqueueError(
-                message: PersonalDataMask.mask(
-                    "dead job \(id) cannot be retried: its payload lost \(withheld.joined(separator: ", ")) when it was buried (type \(envelope.type) had no handler then, and keys named like secrets are never kept); enqueue it again from its source"))
-        }
+        if let refusal = Self.deadRetryRefusal(envelope, id: id) { throw EnqueueError(message: refusal) }
         envelope.attempt = 0
         envelope.deadReason = nil
         envelope.diedAt = nil
         envelope.runAt = nil
-        let fields = EnvelopeRules.Fields(
-            id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: 0, maxAttempts: envelope.maxAttempts.map(Double.init),
-            timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
-        // The problem quotes the bad value, which may be a phone number a client put in a field.
-        if let problem = EnvelopeRules.violation(fields) { throw EnqueueError(message: "dead job \(id) cannot be retried: \(PersonalDataMask.mask(problem))") }
         var encoded = envelope.encoded()
         if encoded.count > maxEnvelopeBytes {
             // Its retries' fields took it past the limit (``EnvelopeRules/retryRoomBytes``); a new job is held to the
@@ -78,6 +57,35 @@ extension JobQueue {
         }
         let lock = envelope.uniqueKey.map { (key: $0, seconds: JobStore.wholeSeconds(envelope.uniqueFor ?? 86_400)) }
         return JobStore.Revival(id: id, envelope: encoded, uniqueLock: lock, deadEnvelope: bytes)
+    }
+
+    /// Why dead job `id`, stored as `envelope`, can never run again, or nil: what ``retryDead(id:queue:)`` refuses
+    /// whatever else is in Redis (a malformed envelope kept as text, a payload of which only the start was kept, keys
+    /// withheld as secrets when it was buried, fields that break the envelope rules). Not the conditions of the moment
+    /// (its unique key held by another job, gone since it was read) nor its size with its attempts reset.
+    ///
+    /// Why public: the dashboard offers no Retry for such a copy. It did, and a click answered "1 skipped" where
+    /// `hoopoe dead retry` said why.
+    public static func deadRetryRefusal(_ envelope: JobEnvelope, id: String) -> String? {
+        // What could never run is refused rather than sent round again (one too large for the queue: by `revived`).
+        guard envelope.type != "(malformed)" else {
+            return "dead job \(id) is a malformed envelope kept as text and cannot be retried: \(PersonalDataMask.mask(envelope.deadReason ?? ""))"
+        }
+        if let reason = envelope.deadReason, reason.contains(Worker.payloadCutNote) {
+            // Its payload was over the limit and only its start was kept, as text: it would run with that.
+            return "dead job \(id) kept only the start of its payload (\(PersonalDataMask.mask(reason))) and cannot be retried: enqueue it again from its source"
+        }
+        if let withheld = envelope.withheldKeys {
+            // Its type had no handler when it died, and keys named like secrets were not kept: it would run without them.
+            return PersonalDataMask.mask(
+                "dead job \(id) cannot be retried: its payload lost \(withheld.joined(separator: ", ")) when it was buried (type \(envelope.type) had no handler then, and keys named like secrets are never kept); enqueue it again from its source")
+        }
+        let fields = EnvelopeRules.Fields(
+            id: envelope.id, type: envelope.type, queue: envelope.queue, attempt: 0, maxAttempts: envelope.maxAttempts.map(Double.init),
+            timeout: envelope.timeout, enqueuedAt: envelope.enqueuedAt, runAt: nil, uniqueKey: envelope.uniqueKey, uniqueFor: envelope.uniqueFor)
+        // The problem quotes the bad value, which may be a phone number a client put in a field.
+        if let problem = EnvelopeRules.violation(fields) { return "dead job \(id) cannot be retried: \(PersonalDataMask.mask(problem))" }
+        return nil
     }
 
     /// What a batched dead-set action did: `done` jobs moved (or deleted), `skipped` not (gone already, or unable to

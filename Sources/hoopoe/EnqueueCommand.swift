@@ -25,13 +25,24 @@ struct EnqueueCommand: AsyncParsableCommand {
             enqueued, and the worker sends the job to the dead set with the reason. A queue no live worker serves \
             gets a warning on stderr (the job is enqueued and waits).
 
+            The queue is the type's unless --queue names another (jobs/PROTOCOL.md, "Which queue"): \
+            \(JobCatalog.queueList), every other type on `default`.
+
             Prints the job id on stdout, and nothing else there: a refusal ("refused: job ID with unique key ...") and \
             every warning go to stderr. Exit 0 when enqueued, 3 when refused as a duplicate (--unique-key), 64 for a usage \
-            error (unknown type, bad payload, bad option), 2 when Redis is unreachable (nothing was written), 4 when \
+            error (unknown type, bad payload, bad option), 2 when Redis is unreachable or refuses writes (OOM, \
+            NOREPLICAS, MISCONF, READONLY: nothing was written), 4 when \
             the enqueue was sent but no answer came in time (?timeout= in the URL, 2 s by default) or the \
             connection dropped: the job may be enqueued, so check before sending it again, 1 when its ACL refuses a \
             command, or when REDIS_WAIT_REPLICAS is set and fewer replicas acknowledged the job in time (it is on \
-            the primary but a failover could lose it; no id is printed).
+            the primary but a failover could lose it; nothing on stdout). Exit 4, and exit 1 for too few replicas, name \
+            the job's id on stderr (`job 01J…`): look for it with `hoopoe job show ID` before sending the job again.
+
+            Sent again with the same --id: a --unique-key job still pending or running is that job, not a duplicate \
+            (exit 0, its id printed); one that already ran has released its key and is enqueued again, and runs \
+            again. A plain job (no --unique-key) sent again is a second job with the same id, and both run (a \
+            delayed one still waiting is replaced). So resend with --id only a job whose first send may be lost, and \
+            only a unique one blindly.
             """
     )
 
@@ -43,13 +54,22 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The payload: JSON text, or @path to read it from a file.")
     var payload: String = "{}"
 
-    @Option(help: "The queue.")
-    var queue: String = "default"
+    @Option(name: .customLong("queue"), help: "The queue; by default the type's: \(JobCatalog.queueList), every other type on `default`.")
+    var queueOption: String?
+
+    /// The queue the job goes to: `--queue`, else the type's (``JobCatalog/queue(for:)``). `default` for every type
+    /// sent `freecredit.request` where no worker given `--queues default` looks, while a user waited for the answer.
+    var queue: String { queueOption ?? JobCatalog.queue(for: type) }
+
+    @Option(help: ArgumentHelp(
+        "The job's id (1-128 characters of A-Z a-z 0-9 . _ : -); by default a new one.",
+        discussion: "To send again a job whose first send got no answer (exit 4), with the id that exit named; see the resend rules above."))
+    var id: String?
 
     @Option(name: .customLong("in"), help: "Run after a delay: 90s, 10m, 2h, 1d (the unit is required; at most 3650d).")
     var delay: String?
 
-    @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30 (at most 3650 days ahead; a time past runs it now).")
+    @Option(help: "Run at a time, ISO 8601 with an offset: 2026-11-24T09:00:00+03:30 (from 1970 on, at most 3650 days ahead; a time past runs it now).")
     var at: String?
 
     @Option(help: "Refuse another job with this key while this one is pending or running, for at most --unique-for.")
@@ -62,6 +82,7 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func validate() throws {
         if delay != nil && at != nil { throw ValidationError("give --in or --at, not both") }
+        if let id, let problem = EnvelopeRules.idProblem(id) { throw ValidationError(PersonalDataMask.mask("--id \(problem)")) }
         if let uniqueFor {
             guard uniqueKey != nil else { throw ValidationError("--unique-for needs --unique-key") }
             guard let seconds = DelayParser.seconds(uniqueFor), seconds > 0, seconds <= EnvelopeRules.maxUniqueFor else {
@@ -76,6 +97,8 @@ struct EnqueueCommand: AsyncParsableCommand {
             let date = try runAt(at)
             // As --in's bound: a date the envelope cannot carry was refused as "a run_at in milliseconds?".
             guard date.timeIntervalSinceNow <= 3650 * 86_400 else { throw ValidationError("--at '\(at)' is more than 3650 days ahead") }
+            // A run time is Unix seconds from 0 (jobs/PROTOCOL.md, "Enqueue options"): 1900 for 1990 or 2900 ran the job at once.
+            guard date.timeIntervalSince1970 >= 0 else { throw ValidationError("--at '\(at)' is before 1970: a run time is Unix seconds from 0") }
         }
     }
 
@@ -98,7 +121,10 @@ struct EnqueueCommand: AsyncParsableCommand {
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
         try check(value, registry: JobCatalog.inspectionRegistry(jobs: jobs))
 
-        var enqueueOptions = EnqueueOptions(queue: queue, uniqueKey: uniqueKey)
+        // The id is made here, not in JobQueue.enqueue: an enqueue whose answer is lost (exit 4) or that too few replicas
+        // confirmed (exit 1) names it, so the job can be looked for, and a unique one sent again with --id.
+        let id = self.id ?? JobID.make()
+        var enqueueOptions = EnqueueOptions(queue: queue, uniqueKey: uniqueKey, id: id)
         if let uniqueFor, let seconds = DelayParser.seconds(uniqueFor) { enqueueOptions.uniqueFor = .seconds(seconds) }
         if let delay, let seconds = DelayParser.seconds(delay) { enqueueOptions.runAt = Date().addingTimeInterval(seconds) }
         if let at { enqueueOptions.runAt = try runAt(at) }
@@ -109,11 +135,16 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw usageFailure(error.message)
         } catch let error as RedisError where error.code == .timeout || error.code == .connectionLost {
             // Sent, and no answer: the job may be written. Exit 2 ("unreachable") invited a retry that enqueued it twice.
-            printError("Redis \(error.endpoint) took the enqueue but gave no answer (\(error.message)): the job may have been enqueued; check (hoopoe queues, hoopoe job show) before enqueuing it again, or enqueue with --unique-key")
+            printError("Redis \(error.endpoint) took the enqueue but gave no answer (\(error.message)): job \(id) may have been enqueued; \(resendAdvice(id))")
             throw ExitCode(4)
+        } catch let error as RedisError where error.code == .notReplicated {
+            // On the primary, unconfirmed: named, so that it can be found, or kept from running twice when sent again.
+            printError("\(error.operatorLine) (job \(id)); \(resendAdvice(id))")
+            throw ExitCode(1)
         } catch let error as RedisError {
             printError(error.operatorLine)
-            throw ExitCode(error.isUnreachable ? 2 : 1)
+            // A refused write ran nothing (decision 0110: no longer hidden behind a WAIT verdict): 2, as unreachable.
+            throw ExitCode(error.isUnreachable || error.refusesWrites ? 2 : 1)
         }
         // stdout holds the new job's id and nothing else: a script reads it there. A refusal goes to stderr (it was on
         // stdout, where a script took it for an id), and so does the warning, said only of a job that was written (a
@@ -130,6 +161,15 @@ struct EnqueueCommand: AsyncParsableCommand {
             printRefusal("refused: already enqueued as \(existing)")
             throw ExitCode(3)
         }
+    }
+
+    /// What to do about job `id` whose enqueue may or may not have stuck: look for it, and send it again only as the
+    /// resend rules allow (a plain job sent twice runs twice).
+    private func resendAdvice(_ id: String) -> String {
+        let look = "check with `hoopoe job show \(id)` before enqueuing it again"
+        return uniqueKey == nil
+            ? "\(look) (sent again, even with --id \(id), a plain job that was written runs twice)"
+            : "\(look), or send it again with --id \(id): while it is pending or running, that is this job, not a second one"
     }
 
     /// Warns on stderr when no live worker serves the queue. Only a warning, after the job is written: its failure (an

@@ -31,6 +31,19 @@ enum JobCatalog {
         return registry(domain: services)
     }
 
+    /// The queue of each job type that does not go on `default`: jobs/PROTOCOL.md's "Which queue", the clients'
+    /// `QUEUES` tables and the type pages' `Queue:` line (a test holds them to this one). `hoopoe enqueue` sends a type
+    /// there unless `--queue` says otherwise.
+    static let queues: [String: String] = ["freecredit.request": "critical"]
+
+    /// The queue a job of `type` goes to when its enqueuer names none: its entry in ``queues``, else `default`.
+    static func queue(for type: String) -> String { queues[type] ?? "default" }
+
+    /// ``queues`` in words for `--help`: "`critical` for freecredit.request".
+    static var queueList: String {
+        queues.sorted { $0.key < $1.key }.map { "`\($0.value)` for \($0.key)" }.joined(separator: ", ")
+    }
+
     /// The redaction rule of every job type (``PayloadRedaction``), for whatever prints a payload.
     static func redaction(jobs: JobQueue) -> PayloadRedaction {
         PayloadRedaction(registry: inspectionRegistry(jobs: jobs))

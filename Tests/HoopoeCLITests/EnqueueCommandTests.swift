@@ -178,6 +178,20 @@ import Testing
         #expect(info.scheduled + info.ready == 1, "a real 29 February is enqueued (ready once it has passed)")
     }
 
+    /// A run time is Unix seconds from 0 (jobs/PROTOCOL.md, "Enqueue options"), as the clients refuse a negative `at`:
+    /// 1900 typed for 1990 or 2900 ran the job at once, as a time past.
+    @Test func anAtBefore1970IsRefusedNamingTheOption() async throws {
+        let h = try CLIHarness()
+        for at in ["1900-01-01T00:00:00Z", "1969-12-31T23:59:59Z"] {
+            let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--at", at])
+            #expect(status == 64 && output.contains("--at '\(at)' is before 1970"), "\(at): \(output)")
+        }
+        #expect(try await nothingEnqueued(h))
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", #"{"key":"k","member":"m"}"#, "--at", "1970-01-01T00:00:00Z"])
+        #expect(status == 0, "the epoch itself is a time past: now. \(output)")
+        #expect(try await h.jobs.info(queue: "default").ready == 1)
+    }
+
     @Test func anUnreachableRedisExits2LikeEveryOtherCommand() async throws {
         let h = try CLIHarness()
         let server = try RedisServer()

@@ -41,7 +41,8 @@ import Testing
 
     @Test func everyRoleRunsUnderItsDocumentedACL() async throws {
         let users = try Self.documentedUsers()
-        #expect(Set(users.keys) == ["hoopoe-worker", "hoopoe-enqueuer", "hoopoe-health"])
+        // The dashboard's user: RedisACLDashboardTests.
+        #expect(Set(users.keys) == ["hoopoe-worker", "hoopoe-enqueuer", "hoopoe-health", "hoopoe-dashboard"])
         let server = try RedisServer()
         try await Self.create(users, on: server)
         let redis = try RedisClient(url: server.url)  // the default user, for the test's own looks

@@ -135,7 +135,7 @@ struct SentinelProcessTests {
     }
 
     /// `hoopoe enqueue --help`'s promise: with `REDIS_WAIT_REPLICAS` and no replica to acknowledge, exit 1, a line
-    /// that says why, and no job id.
+    /// that says why, and no job id on a line of its own (stdout's; the `hoopoe:` line names the job: EnqueueUnknownOutcomeTests).
     @Test func aDurableEnqueueNoReplicaAcknowledgedExitsOneWithoutAnID() async throws {
         let server = try RedisServer()
         let process = try ChildProcess(BuiltProducts.hoopoe, ["enqueue", "diag.incr", "--payload", "{\"key\":\"\(namespace):n\"}"], environment: [

@@ -7,7 +7,9 @@
     python3 jobs/examples/hoopoe_enqueue.py --dump QUEUE                     # print the queue's envelopes as JSON lines
                                                                            # (secret keys removed, phones and emails masked)
 
-REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe) say where. Prints
+--queue defaults to the type's queue (jobs/PROTOCOL.md, "Which queue": `critical` for freecredit.request, `default` for
+the others; the client's QUEUES). REDIS_URL (default redis://127.0.0.1:6379/0) and HOOPOE_NAMESPACE (default hoopoe)
+say where. Prints
 `enqueued|scheduled|duplicate|once ID`; with --notify it then waits up to 30 s for the job's answer and prints it.
 Exit 0 when enqueued or scheduled (and for --help), 3 when refused as a duplicate or a used once-key, 64 for bad
 arguments (an option without its value, an unknown option, --count not a whole number >= 1) or a job that breaks the
@@ -29,16 +31,21 @@ import redis
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
 import hoopoe_client  # noqa: E402
 from hoopoe_client import AlreadyEnqueued, Duplicate, HoopoeError, InvalidJob, LibraryNotLoaded, new_id, problem  # noqa: E402
+from hoopoe_client.domain import QUEUES  # noqa: E402
 
 
 # What --dump may print: the rule of Hoopoe's own outputs (Sources/HoopoeCore/Redaction: PayloadRedaction,
 # PhoneNumberMask), so a pasted terminal carries no password and no full phone number.
 SECRET_KEYS = {"sendinblue.register": {"password"}, "credit.threshold.set": {"auth_key"}}
 """The payload keys each type's handler declares secret (its redactedPayloadKeys), removed at any depth."""
-COMMON_SECRET_KEYS = {"password", "passwd", "secret", "token", "access_token", "refresh_token", "api_key", "apikey",
-                      "auth_key", "authorization"}
-"""PayloadRedaction.commonSecretKeys: with SECRET_KEYS', removed at any depth from a type no handler declares; shown,
-removed from any type's payload but for PATHS_NAMED_LIKE_SECRETS."""
+COMMON_SECRET_KEYS = {"apikey", "authkey", "authorization", "credential", "passphrase", "passwd", "password",
+                      "privatekey", "secret"}
+"""PayloadRedaction.commonSecretKeys: a key whose name, lower-cased without - and _, contains one is named like a secret
+(is_common_secret_name). With SECRET_KEYS', such keys are removed at any depth from a type no handler declares; shown,
+from any type's payload but for PATHS_NAMED_LIKE_SECRETS."""
+COMMON_SECRET_ENDINGS = {"token"}
+"""PayloadRedaction.commonSecretEndings: a key whose normalised name ends with one is named like a secret (auth_token,
+accessToken), not one that only holds it (tokens, token_count, token2)."""
 PATHS_NAMED_LIKE_SECRETS = {"sms.send": {"tokens.token"}}
 """The payload paths a handler reads that only look like secrets (its payloadPathsNamedLikeSecrets): shown."""
 KNOWN_TYPES = {"credit.balance", "credit.threshold.delete", "credit.threshold.set", "diag.incr", "diag.record", "email.send",
@@ -46,6 +53,8 @@ KNOWN_TYPES = {"credit.balance", "credit.threshold.delete", "credit.threshold.se
                "reminders.low_credit", "sendinblue.register", "sms.delivery_poll", "sms.send", "subscription.delete",
                "subscription.upsert"}
 """The types Hoopoe's handlers declare (jobs/types/, diag.*)."""
+PAYLOAD_CUT_NOTE = "the dead set keeps the first"
+"""Worker.payloadCutNote: a dead job's reason says so when its payload was too large to keep whole and is kept as text."""
 KNOWN_FIELDS = {"id", "type", "queue", "payload", "attempt", "max_attempts", "timeout", "enqueued_at", "run_at",
                 "unique_key", "unique_for", "notify", "last_error", "dead_reason", "died_at", "failed_attempts"}
 _DIGITS = set("0123456789\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
@@ -215,29 +224,48 @@ def _masking(value):
     return value
 
 
-def _removing(keys, value, path="", kept_paths=frozenset()):
-    """`value` without members named in `keys` (any case) at any depth, strings holding a JSON object or array
-    included (re-encoded as the engine encodes: sorted keys, compact); a member at one of `kept_paths` (`tokens.token`,
-    `items[2].token`; exactly, case included) stays."""
+def _normalised(name):
+    """PayloadRedaction.normalisedName: lower case, without - and _."""
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def is_common_secret_name(key):
+    """PayloadRedaction.isCommonSecretName: the normalised name contains one of COMMON_SECRET_KEYS (api-key,
+    client_secret, private_key) or ends with one of COMMON_SECRET_ENDINGS (auth_token; not tokens or token_count)."""
+    name = _normalised(key)
+    return any(part in name for part in COMMON_SECRET_KEYS) or any(name.endswith(end) for end in COMMON_SECRET_ENDINGS)
+
+
+def _removing(keys, value, path="", kept_paths=frozenset(), common=False):
+    """`value` without members named in `keys` (any case), and with `common` those is_common_secret_name takes, at any
+    depth, strings holding a JSON object or array included (re-encoded as the engine encodes: sorted keys, compact); a
+    member at one of `kept_paths` (`tokens.token`, `items[2].token`; exactly, case included) stays."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             here = f"{path}.{k}" if path else k
-            if k.lower() not in keys or here in kept_paths:
-                out[k] = _removing(keys, v, here, kept_paths)
+            if not (k.lower() in keys or (common and is_common_secret_name(k))) or here in kept_paths:
+                out[k] = _removing(keys, v, here, kept_paths, common)
         return out
     if isinstance(value, list):
-        return [_removing(keys, v, f"{path}[{i}]", kept_paths) for i, v in enumerate(value)]
-    if isinstance(value, str) and value.lstrip(" \t\r\n")[:1] in ("{", "[") and any(k in value.lower() for k in keys):
+        return [_removing(keys, v, f"{path}[{i}]", kept_paths, common) for i, v in enumerate(value)]
+    if isinstance(value, str) and value.lstrip(" \t\r\n")[:1] in ("{", "[") and _may_name(keys, common, value):
         try:
             inner = json.loads(value)
         except ValueError:
             return value
         if isinstance(inner, (dict, list)):
-            kept = _removing(keys, inner, path, kept_paths)
+            kept = _removing(keys, inner, path, kept_paths, common)
             if kept != inner:
                 return json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return value
+
+
+def _may_name(keys, common, text):
+    """Whether `text` may name one of `keys`, or with `common` one of the usual names of secrets: only then is it parsed."""
+    squeezed = _normalised(text)
+    return (any(k in text.lower() for k in keys)
+            or (common and any(part in squeezed for part in COMMON_SECRET_KEYS | COMMON_SECRET_ENDINGS)))
 
 
 def shown_payload(payload, job_type):
@@ -248,8 +276,8 @@ def shown_payload(payload, job_type):
     if job_type in SECRET_KEYS:
         payload = _removing(SECRET_KEYS[job_type], payload)
     elif job_type not in KNOWN_TYPES:
-        payload = _removing(COMMON_SECRET_KEYS.union(*SECRET_KEYS.values()), payload)
-    payload = _removing(COMMON_SECRET_KEYS, payload, kept_paths=PATHS_NAMED_LIKE_SECRETS.get(job_type, frozenset()))
+        payload = _removing(set().union(*SECRET_KEYS.values()), payload, common=True)
+    payload = _removing(set(), payload, kept_paths=PATHS_NAMED_LIKE_SECRETS.get(job_type, frozenset()), common=True)
     return _masking(payload)
 
 
@@ -260,6 +288,8 @@ def shown_envelope(env):
         return _masking(env)
     out = dict(env)
     out["payload"] = shown_payload(env.get("payload"), env.get("type"))
+    if isinstance(env.get("payload"), str) and (env.get("type") == "(malformed)" or PAYLOAD_CUT_NOTE in str(env.get("dead_reason"))):
+        out["payload"] = shown_text(env["payload"])  # text kept where a payload was: not JSON, stripped as text is
     for field in ("last_error", "dead_reason", "unique_key"):
         if isinstance(env.get(field), str):
             out[field] = mask_personal(env[field])
@@ -267,19 +297,23 @@ def shown_envelope(env):
         out["failed_attempts"] = [{**a, "error": mask_personal(a["error"])} if isinstance(a, dict) and isinstance(a.get("error"), str)
                                   else a for a in env["failed_attempts"]]
     for field in set(env) - KNOWN_FIELDS:  # a client's own fields: secret names left out, as in a payload
-        if field.lower() in COMMON_SECRET_KEYS:
+        if is_common_secret_name(field):
             del out[field]
         else:
-            out[field] = _masking(_removing(COMMON_SECRET_KEYS, env[field]))
+            out[field] = _masking(_removing(set(), env[field], common=True))
     return out
 
 
 def shown_text(text):
-    """Text that is not a JSON envelope: withheld when it names a type or key that carries secrets (it cannot be
-    stripped key by key), else with phone numbers and email addresses masked."""
-    keys = COMMON_SECRET_KEYS.union(*SECRET_KEYS.values())
-    needles = set(SECRET_KEYS) | {f'"{key}"' for key in keys} | {f'"{key}\\"' for key in keys}  # escaped too: JSON in JSON
-    if any(needle in text for needle in needles):
+    """Text that is not a JSON envelope (or was kept where a payload was): withheld when it names a type that carries
+    secrets or quotes a secret key or one of the usual names of secrets (it cannot be stripped key by key), else with
+    phone numbers and email addresses masked. Each run between two quotes without whitespace is a name (escaped quotes
+    too: JSON in JSON); stricter than the engine, which lets a declared type's text quote the names it shows."""
+    declared = set().union(*SECRET_KEYS.values())
+    runs = (run.rstrip("\\") for run in text.split('"')[1:-1])
+    if (any(name.lower() in text.lower() for name in SECRET_KEYS)
+            or any(run and len(run) <= 128 and not any(c in run for c in " \t\r\n")
+                   and (run.lower() in declared or is_common_secret_name(run)) for run in runs)):
         return "(withheld: not JSON, and it names a key that carries secrets)"
     return mask_personal(text)
 
@@ -355,7 +389,7 @@ def parse(argv):
 
     dump = option("--dump")
     count = option("--count")
-    queue = option("--queue", "default")
+    queue = option("--queue")  # None: the type's queue, below
     delay = option("--in")
     unique_key = option("--unique-key")
     notify = "--notify" in args  # after the values: `--in --notify` is --in without one
@@ -374,6 +408,10 @@ def parse(argv):
         # A bulk load enqueues now, each job plain: it used to drop these silently (100 jobs now, not in an hour; 100
         # jobs, not one unique one).
         raise Usage("--count enqueues plain jobs now; it takes no --in, --unique-key or --notify")
+    # The type's queue unless --queue names one: `default` for all sent freecredit.request where the deploy's workers
+    # (critical:6,default:3,low:1) do not serve it first, as the protocol's table asks.
+    # `--queue ""` stays "", which the client refuses, as the protocol says.
+    queue = QUEUES.get(args[0], "default") if queue is None else queue
     return {"dump": None, "notify": notify, "count": int(count or 0), "queue": queue, "delay": delay,
             "unique_key": unique_key, "job_type": args[0], "template": args[1]}
 

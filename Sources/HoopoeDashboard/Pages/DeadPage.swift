@@ -46,7 +46,8 @@ extension Dashboard {
     /// `/dead?queue=Q&type=T&error=E&offset=N`: the dead set of one queue, newest first, filtered; retry or delete
     /// one, the selected, or every match.
     func deadPage(_ query: FormFields) async throws -> Page {
-        let names = try await queueNames()
+        // A queue listed from keys written under a name no queue may have: its link would lead to "No queue can be named".
+        let names = try await queueNames().filter { EnvelopeRules.queueProblem($0) == nil }
         var counts: [String: Int] = [:]
         for name in names { counts[name] = try await jobs.store.deadCount(queue: name) }
         guard let queue = chosenQueue(query, among: names) else {
@@ -76,6 +77,8 @@ extension Dashboard {
         let stopped = scanned >= Self.deadScanBudget || bytes >= Self.deadScanBytes
         let total = counts[queue] ?? 0
         let filterPairs: [(String, String?)] = [("queue", queue), ("type", filter.type), ("error", filter.error)]
+        // Sent with every action of this page, so that its answer comes back to this page: filtered, at this position.
+        let here = Self.pageFields(queue, filter, offset: start)
         let rows = matches.map { entry -> HTML in
             let envelope = entry.envelope.map(shown)
             let select: HTML = configuration.readOnly ? .empty : "<td><input type=\"checkbox\" name=\"id\" value=\"\(entry.id)\" form=\"selected\" aria-label=\"select \(entry.id)\"></td>"
@@ -83,8 +86,8 @@ extension Dashboard {
                 <tr>\(select)<td><a href="/job\(QueryString.make([("queue", queue), ("id", entry.id)]))">\(entry.id)</a></td>\
                 <td>\(envelope?.type ?? "(unreadable)")</td><td>\(Clock.relative(entry.diedAt))</td><td class="num">\(envelope?.attempt ?? 0)</td>\
                 <td class="error">\(envelope?.deadReason ?? envelope?.lastError ?? "")</td>\
-                <td class="actions">\(button("Retry", action: "/dead/action", fields: [("queue", queue), ("id", entry.id), ("do", "retry")]))\
-                \(button("Delete", action: "/dead/action", fields: [("queue", queue), ("id", entry.id), ("do", "delete")], danger: true))</td></tr>
+                <td class="actions">\(retryButton(entry.envelope, id: entry.id, fields: here + [("id", entry.id), ("do", "retry")]))\
+                \(button("Delete", action: "/dead/action", fields: here + [("id", entry.id), ("do", "delete")], danger: true))</td></tr>
                 """
         }
         let selectAll: HTML = configuration.readOnly ? .empty : "<th><input type=\"checkbox\" data-select-all aria-label=\"select all\"></th>"
@@ -113,7 +116,7 @@ extension Dashboard {
             configuration.readOnly
             ? .empty
             : """
-            <div class="actions"><form id="selected" method="post" action="/dead/action">\(csrf.field)<input type="hidden" name="queue" value="\(queue)">\
+            <div class="actions"><form id="selected" method="post" action="/dead/action">\(csrf.field)\(Self.hidden(here))\
             <button name="do" value="retry">Retry selected</button> <button name="do" value="delete" class="danger">Delete selected</button></form>\
             \(button(filter.isEmpty ? "Retry all in \(queue)" : "Retry all matching", action: "/dead/action", fields: bulkFields(queue, filter, "retry-all"), confirm: "Retry every matching dead job of \(queue)?"))\
             \(button(filter.isEmpty ? "Delete all in \(queue)" : "Delete all matching", action: "/dead/action", fields: bulkFields(queue, filter, "delete-all"), danger: true, confirm: "Delete every matching dead job of \(queue)? This cannot be undone."))</div>
@@ -140,6 +143,31 @@ extension Dashboard {
         return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: body)
     }
 
+    /// A dead job's Retry button; none for a copy that can never run again (``JobQueue/deadRetryRefusal(_:id:)``: a
+    /// payload cut to its start, keys withheld, a malformed envelope kept as text, no envelope at all): a muted note
+    /// says so, its reason on hover. A click on it answered "1 skipped (gone, unable to run again, or …)".
+    func retryButton(_ envelope: JobEnvelope?, id: String, fields: [(String, String)]) -> HTML {
+        guard !configuration.readOnly else { return .empty }
+        let refusal = envelope.map { JobQueue.deadRetryRefusal($0, id: id) } ?? "dead job \(id) is not a readable envelope and cannot be retried"
+        guard let refusal else { return button("Retry", action: "/dead/action", fields: fields) }
+        return "<span class=\"muted no-retry\" title=\"\(refusal)\">cannot be retried</span>"
+    }
+
+    /// The fields that bring an action's answer back to the page it was clicked on: the queue, the filter, and the
+    /// position when past the first page (the forms sent the queue alone, and the answer was its unfiltered first page).
+    static func pageFields(_ queue: String, _ filter: DeadFilter, offset: Int) -> [(String, String)] {
+        var fields = [("queue", queue)]
+        if let type = filter.type { fields.append(("type", type)) }
+        if let error = filter.error { fields.append(("error", error)) }
+        if offset > 0 { fields.append(("offset", String(offset))) }
+        return fields
+    }
+
+    /// Hidden inputs for `fields`.
+    private static func hidden(_ fields: [(String, String)]) -> HTML {
+        HTML.joined(fields.map { name, value -> HTML in "<input type=\"hidden\" name=\"\(name)\" value=\"\(value)\">" })
+    }
+
     private func bulkFields(_ queue: String, _ filter: DeadFilter, _ verb: String) -> [(String, String)] {
         var fields = [("queue", queue), ("do", verb)]
         if let type = filter.type { fields.append(("type", type)) }
@@ -150,20 +178,30 @@ extension Dashboard {
     /// POST `/dead/action`: `do` = retry | delete (the `id` fields, at once) or retry-all | delete-all (every dead
     /// job of `queue` matching `type` / `error`: started in the background, answered with its progress page). Retry
     /// puts a job back on its queue with its attempts reset (the same checks as `hoopoe dead retry`); a job that
-    /// cannot run again is left dead and counted as skipped.
+    /// cannot run again is left dead and counted as skipped, and one job alone is told why. The answer goes back to
+    /// the page the action came from (`type`, `error`, `offset`).
     func deadAction(_ form: FormFields) async throws -> Response {
         guard let queue = form["queue"], let verb = form["do"] else { return Page.plain(.badRequest, "queue and do are required\n") }
         let filter = DeadFilter(form)
-        let back = "/dead" + QueryString.make([("queue", queue), ("type", filter.type), ("error", filter.error)])
+        let back = "/dead" + QueryString.make(Self.pageFields(queue, filter, offset: form.offset("offset")).map { ($0.0, Optional($0.1)) })
         let bulk: DeadBulkRun.Verb
         switch verb {
         case "retry", "delete":
             let ids = form.all("id")
-            let result = verb == "retry" ? try await jobs.retryDead(ids: ids, queue: queue) : try await jobs.deleteDead(ids: ids, queue: queue)
-            let what = verb == "retry" ? "Retried" : "Deleted"
-            let notice =
-                "\(what) \(result.done) dead job\(result.done == 1 ? "" : "s") of \(queue)"
-                + (result.skipped > 0 ? "; \(result.skipped) skipped (gone, unable to run again, or its unique key held by another job: retry it once that job is done)." : ".")
+            guard !ids.isEmpty else { return Page.after(back, notice: "No dead job selected: tick the jobs to \(verb) first.") }
+            if ids.count == 1 { return Page.after(back, notice: try await deadAction(verb, id: ids[0], queue: queue)) }
+            let notice: String
+            if verb == "retry" {
+                let result = try await jobs.retryDead(ids: ids, queue: queue)
+                notice =
+                    "Retried \(Self.count(result.done)) of \(queue)"
+                    + (result.skipped > 0
+                        ? "; \(result.skipped) skipped (gone, unable to run again, or its unique key held by another job: retry each from its row for the reason)."
+                        : ".")
+            } else {
+                let result = try await jobs.deleteDead(ids: ids, queue: queue)
+                notice = "Deleted \(Self.count(result.done)) of \(queue)" + (result.skipped > 0 ? "; \(result.skipped) already gone." : ".")
+            }
             return Page.after(back, notice: notice)
         case "retry-all": bulk = .retry
         case "delete-all": bulk = .delete
@@ -174,6 +212,25 @@ extension Dashboard {
         let location = "/dead/progress" + QueryString.make([("run", String(run.id))])
         return started ? Page.see(location) : Page.after(location, notice: "A bulk action is already running on \(queue): this is its progress.")
     }
+
+    /// One dead job retried or deleted: the single-id calls, so that a retry refused says why, as `hoopoe dead retry`
+    /// does (the batch call counted it as "skipped", gone or refused alike).
+    private func deadAction(_ verb: String, id: String, queue: String) async throws -> String {
+        guard verb == "retry" else {
+            return try await jobs.deleteDead(id: id, queue: queue)
+                ? "Deleted 1 dead job of \(queue): \(id)." : "Deleted 0 dead jobs of \(queue): \(id) was already gone."
+        }
+        do {
+            return try await jobs.retryDead(id: id, queue: queue)
+                ? "Retried 1 dead job of \(queue): \(id) is ready to run."
+                : "Retried 0 dead jobs of \(queue): \(id) is no longer dead (retried or deleted meanwhile)."
+        } catch let refused as EnqueueError {
+            return "Retried 0 dead jobs of \(queue): \(refused.message)."
+        }
+    }
+
+    /// "1 dead job", "2 dead jobs".
+    private static func count(_ jobs: Int) -> String { "\(jobs) dead job\(jobs == 1 ? "" : "s")" }
 
     /// `/dead/progress?run=N`: how far a retry-all or delete-all has got; it reloads itself each second while it runs.
     func deadProgressPage(_ query: FormFields) async throws -> Page {

@@ -67,7 +67,8 @@ extension Dashboard {
             actions.append(button("Delete", action: "/scheduled/delete", fields: [("queue", queue), ("id", envelope.id)], danger: true))
         case .dead:
             state = "dead"
-            actions.append(button("Retry", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "retry")]))
+            // No Retry for a copy that can never run again (its payload cut or withheld, or not an envelope): said instead.
+            actions.append(retryButton(found.envelope, id: envelope.id, fields: [("queue", queue), ("id", envelope.id), ("do", "retry")]))
             actions.append(button("Delete", action: "/dead/action", fields: [("queue", queue), ("id", envelope.id), ("do", "delete")], danger: true))
         case .finished(let record):
             state = "finished: <strong class=\"outcome \(record.outcome.rawValue)\">\(record.outcome.rawValue)</strong>"

@@ -23,7 +23,9 @@ extension Dashboard {
         ]
         let chart = BarChart(
             series: [.init(name: "processed", color: "#2e7d4f"), .init(name: "failed", color: "#d98b18"), .init(name: "dead", color: "#b42318")],
-            rows: zip(names, today).map { name, counters in (name, [counters["processed"] ?? 0, counters["failed"] ?? 0, counters["dead"] ?? 0]) })
+            rows: zip(names, today).map { name, counters in
+                (Self.shownQueueName(name), [counters["processed"] ?? 0, counters["failed"] ?? 0, counters["dead"] ?? 0])
+            })
         let (lastHour, lastDay) = try await timeCharts(names)
         let body: HTML = """
             <div class="cards">\(cards)</div>
@@ -93,10 +95,11 @@ extension Dashboard {
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let latency: HTML = since == nil ? "\(Clock.span(info.latency))" : "<span class=\"muted\">\(Clock.span(info.latency))</span>"
+            let link = Self.queueLink(info.queue)
             return """
-                <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td><td class="num">\(info.ready)</td>\
-                <td class="num">\(info.inFlight)</td><td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
-                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(latency)</td>\
+                <tr data-queue="\(Self.shownQueueName(info.queue))">\(Self.queueNameCell(info.queue))<td class="num">\(info.ready)</td>\
+                <td class="num">\(info.inFlight)</td><td class="num">\(link("/scheduled", "\(info.scheduled)"))</td>\
+                <td class="num">\(link("/dead", "\(info.dead)"))</td><td class="num">\(latency)</td>\
                 <td class="pause-state">\(state)</td><td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
                 """
         }
@@ -104,6 +107,35 @@ extension Dashboard {
             <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
             <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
             """
+    }
+
+    /// The longest queue name a table shows whole: a name written by hand may be thousands of characters.
+    static let shownQueueNameLength = 40
+
+    /// `name` as the tables show it: cut to ``shownQueueNameLength`` characters.
+    static func shownQueueName(_ name: String) -> String {
+        name.unicodeScalars.count <= shownQueueNameLength ? name : String(String.UnicodeScalarView(name.unicodeScalars.prefix(shownQueueNameLength))) + "…"
+    }
+
+    /// A queue's name cell: a link to its scheduled jobs; for a name no queue may have (``EnvelopeRules/queueProblem(_:)``:
+    /// keys written by hand, a raw `XADD` to `<ns>:{<b>q x</b>}:stream`), the name cut, why it is none, and no link.
+    ///
+    /// Why listed, not left out: its jobs are in Redis and no worker will ever run them; an operator should see that.
+    /// Why no link or action: every page refuses the name ("No queue can be named"), and Pause answered 400.
+    static func queueNameCell(_ name: String) -> HTML {
+        guard let problem = EnvelopeRules.queueProblem(name) else {
+            return "<td><a href=\"/scheduled\(QueryString.make([("queue", name)]))\">\(name)</a></td>"
+        }
+        return """
+            <td class="invalid-queue">\(shownQueueName(name)) <span class="muted">not a queue name (it \(problem)): no worker can \
+            serve it, and the dashboard cannot open or act on it</span></td>
+            """
+    }
+
+    /// A queue's number linked to one of its pages (`/dead`, `/scheduled`); the number alone for a name no queue may have.
+    static func queueLink(_ name: String) -> (_ path: String, _ text: String) -> HTML {
+        let valid = EnvelopeRules.queueProblem(name) == nil
+        return { path, text in valid ? "<a href=\"\(path)\(QueryString.make([("queue", name)]))\">\(text)</a>" : "\(text)" }
     }
 
     /// Live processes as their heartbeats describe them.

@@ -17,7 +17,7 @@ extension Dashboard {
             // Deferred and early too: an SMS put off by quiet hours or the daily cap, or a job that came before its run_at,
             // showed under no outcome.
             let cells = ["processed", "failed", "retried", "dead", "discarded", "deferred", "early"].map { key -> HTML in "<td class=\"num\">\(today[key] ?? 0)</td>" }
-            counterRows.append("<tr><td>\(name)</td>\(cells)</tr>")
+            counterRows.append("<tr><td>\(Self.shownQueueName(name))</td>\(cells)</tr>")
         }
         let paused = try await jobs.pausedQueues()
         let processes = try await jobs.liveProcesses()
@@ -49,12 +49,14 @@ extension Dashboard {
                 : button("Resume", action: "/queues/resume", fields: [("queue", info.queue)])
             let clear: HTML =
                 configuration.readOnly ? .empty : " <a class=\"clear-link\" href=\"/queues/clear\(QueryString.make([("queue", info.queue)]))\">Clear…</a>"
-            let action: HTML = "\(pauseOrResume)\(clear)"
+            // None for a name no queue may have: Pause answered it 400 and Clear "No queue can be named" (queueNameCell says why).
+            let action: HTML = EnvelopeRules.queueProblem(info.queue) == nil ? "\(pauseOrResume)\(clear)" : .empty
+            let link = Self.queueLink(info.queue)
             return """
-                <tr data-queue="\(info.queue)"><td><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.queue)</a></td>\
+                <tr data-queue="\(Self.shownQueueName(info.queue))">\(Self.queueNameCell(info.queue))\
                 <td class="num">\(info.ready)</td><td class="num">\(info.inFlight)</td>\
-                <td class="num"><a href="/scheduled\(QueryString.make([("queue", info.queue)]))">\(info.scheduled)</a></td>\
-                <td class="num"><a href="/dead\(QueryString.make([("queue", info.queue)]))">\(info.dead)</a></td><td class="num">\(Clock.span(info.latency))</td>\
+                <td class="num">\(link("/scheduled", "\(info.scheduled)"))</td>\
+                <td class="num">\(link("/dead", "\(info.dead)"))</td><td class="num">\(Clock.span(info.latency))</td>\
                 <td class="pause-state">\(state)</td>\
                 <td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td><td>\(action)</td></tr>
                 """
