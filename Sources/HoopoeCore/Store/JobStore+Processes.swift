@@ -54,6 +54,16 @@ extension JobStore {
         var live: [ProcessRecord] = []
         var gone: [String] = []
         for (index, id) in ids.enumerated() {
+            // An error reply is no answer: read as an empty hash, it pruned a live process from the index (an ACL
+            // without HGETALL, a loading replica), and the process vanished from every list until its next beat. Only
+            // a key of another type is pruned as gone (it is no process record, and must not hide the others).
+            if let message = replies[2 * index].errorMessage {
+                if message.hasPrefix("WRONGTYPE") {
+                    gone.append(id)
+                    continue
+                }
+                throw RedisError.reply(message, endpoint: endpoint, command: "HGETALL")
+            }
             let items = replies[2 * index].array ?? []
             if items.isEmpty {
                 gone.append(id)
