@@ -1,10 +1,22 @@
+import Redis
+
 extension HealthCheck {
-    /// Every known queue's numbers, in name order.
-    func queueInfos() async throws -> [QueueInfo] {
+    /// Every known queue's numbers, in name order, and a failed `queue:<name>` finding for each queue whose keys Redis
+    /// refused to read (``RedisError/refusesQueueRead``: a key of another type, named with its queue; an ACL).
+    /// One such queue failed the whole read: a single `queues` failure ("XLEN: WRONGTYPE", naming no queue) took the
+    /// place of every queue's finding, and the dead jobs' growth went unread.
+    func queueInfos() async throws -> (infos: [QueueInfo], unreadable: [HealthFinding]) {
         var infos: [QueueInfo] = []
+        var unreadable: [HealthFinding] = []
         // A scan of the keyspace made in the last 30 s is reused: an orchestrator probes every few seconds.
-        for queue in try await jobs.knownQueues(rescan: false) { infos.append(try await jobs.info(queue: queue)) }
-        return infos
+        for queue in try await jobs.knownQueues(rescan: false) {
+            do {
+                infos.append(try await jobs.info(queue: queue))
+            } catch let error as RedisError where error.refusesQueueRead {
+                unreadable.append(HealthFinding(name: "queue:\(queue)", status: .fail, message: "cannot be read: \(error.operatorLine)"))
+            }
+        }
+        return (infos, unreadable)
     }
 
     /// The paused queues' names (decision 0029); none when Redis does not answer, so every queue is then judged by

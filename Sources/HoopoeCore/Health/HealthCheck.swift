@@ -52,12 +52,14 @@ public struct HealthCheck: Sendable {
             findings.append(workers(processes))
             try await step("scheduler", &findings) { try await scheduler(processes).map { [$0] } ?? [] }
             let read = try await step("queues", &findings) { try await queueInfos() }
-            let infos = read ?? []
+            let infos = read?.infos ?? []
             let paused = await pausedQueueNames()
-            findings.append(contentsOf: latency(infos, processes: processes, paused: paused))
+            // A queue Redis refused to read fails its own finding, in name order among the others.
+            let queueFindings = latency(infos, processes: processes, paused: paused) + (read?.unreadable ?? [])
+            findings.append(contentsOf: queueFindings.sorted { $0.name < $1.name })
             // Only from queues that were read: from none, it said "0 dead job(s)", ok, and saved that as the baseline,
             // so the next run reported every dead job as new.
-            if let read { try await step("dead_jobs", &findings) { [try await deadGrowth(read)] } }
+            if let read { try await step("dead_jobs", &findings) { [try await deadGrowth(read.infos)] } }
             if options.canary {
                 try await step("canary", &findings) { [try await canary(processes, paused: paused)] }
             }

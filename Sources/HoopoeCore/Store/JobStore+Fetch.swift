@@ -4,15 +4,55 @@ extension JobStore {
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker existed
     /// are served) and records the queue names in ``GlobalKeys/queues``. One round trip (on a cluster, one per
     /// node at once: each command has one key); a group that exists already is fine. An error names the command
-    /// that failed (`XGROUP CREATE` or `SADD`).
+    /// that failed (`XGROUP CREATE` or `SADD`), and a `WRONGTYPE` the queue and its key: Redis's reply names neither,
+    /// and with several queues an operator could not tell which key to mend. Every other queue's group is created
+    /// whatever one queue's fails (the commands go in one pipeline).
     func createGroups(queues: [String]) async throws {
         var commands = queues.map { RedisCommand("XGROUP", "CREATE", keys($0).stream, QueueKeys.group, "0", "MKSTREAM") }
         commands.append(RedisCommand("SADD", [global.queues] + queues))
-        for (reply, command) in zip(try await redis.pipeline(commands), commands) {
+        for (index, (reply, command)) in zip(try await redis.pipeline(commands), commands).enumerated() {
             if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-                throw RedisError.reply(message, endpoint: endpoint, command: command.name == "XGROUP" ? "XGROUP CREATE" : command.name)
+                let named =
+                    index < queues.count && message.hasPrefix("WRONGTYPE")
+                    ? Self.wrongType(message, queue: queues[index], key: keys(queues[index]).stream) : message
+                throw RedisError.reply(named, endpoint: endpoint, command: command.name == "XGROUP" ? "XGROUP CREATE" : command.name)
             }
         }
+    }
+
+    /// A `WRONGTYPE` reply with the queue and the key it is about: Redis names neither.
+    static func wrongType(_ message: String, queue: String, key: String) -> String {
+        "\(message) (queue \(queue): key \(key))"
+    }
+
+    /// A queue whose stream key holds another type than a stream (`SET hoopoe:{q}:stream …` by hand or by another
+    /// application): `XREADGROUP` over every served queue at once is refused whole (`WRONGTYPE`), naming no key.
+    struct WrongTypedStream: Sendable, Equatable {
+        let queue: String
+        /// The stream's key.
+        let key: String
+        /// What it holds instead (`TYPE`: `string`, `hash`, ...).
+        let type: String
+    }
+
+    /// Those of `queues` whose stream key holds neither a stream nor nothing: one `TYPE` a queue, in one round trip
+    /// (on a cluster, one per node). Called only after a `WRONGTYPE`, never on a fetch's way.
+    func wrongTypedStreams(queues: [String]) async throws -> [WrongTypedStream] {
+        let streams = queues.map { keys($0).stream }
+        let replies = try await redis.pipeline(streams.map { RedisCommand("TYPE", $0) })
+        var found: [WrongTypedStream] = []
+        for (index, reply) in replies.enumerated() {
+            if let message = reply.errorMessage { throw RedisError.reply(message, endpoint: endpoint, command: "TYPE") }
+            let type = reply.string ?? ""
+            if type != "stream" && type != "none" { found.append(WrongTypedStream(queue: queues[index], key: streams[index], type: type)) }
+        }
+        return found
+    }
+
+    /// Whether `error` is Redis's `WRONGTYPE` reply.
+    static func isWrongType(_ error: any Error) -> Bool {
+        guard let error = error as? RedisError else { return false }
+        return error.code == .server && error.message.hasPrefix("WRONGTYPE")
     }
 
     /// A connection of its own for the blocking fetch (a blocked read would stall every command queued behind

@@ -10,7 +10,9 @@ extension JobStore {
         CounterTotals.summed(try await redis.send("HGETALL", keys(queue).stats(on: day)))
     }
 
-    /// Depth, in-flight, scheduled, dead and latency of a queue, in one round trip.
+    /// Depth, in-flight, scheduled, dead and latency of a queue, in one round trip. A key of another type
+    /// (`WRONGTYPE`) is named in the error with its queue: Redis names neither, and `hoopoe queues` said only
+    /// "XLEN: WRONGTYPE" of one queue among many (``RedisError/refusesQueueRead``).
     func info(queue: String) async throws -> QueueInfo {
         let k = keys(queue)
         let replies = try await redis.pipeline([
@@ -21,7 +23,9 @@ extension JobStore {
             RedisCommand("XINFO", "GROUPS", k.stream),
             RedisCommand("TIME"),
         ])
-        try Self.refuseFailedReplies(replies, commands: ["XLEN", "XPENDING", "ZCARD", "ZCARD", "XINFO GROUPS", "TIME"], endpoint: endpoint)
+        try Self.refuseFailedReplies(
+            replies, commands: ["XLEN", "XPENDING", "ZCARD", "ZCARD", "XINFO GROUPS", "TIME"], endpoint: endpoint,
+            keys: [k.stream, k.stream, k.scheduled, k.dead, k.stream, nil], queue: queue)
         let length = replies[0].int ?? 0
         let inFlight = replies[1].array?.first?.int ?? 0
         var latency = 0.0
@@ -41,9 +45,16 @@ extension JobStore {
     /// Throws the first error reply of `replies` but the two a queue nobody served yet gives: `NOGROUP` (no group:
     /// `XPENDING`) and `no such key` (no stream: `XINFO GROUPS`). A `NOPERM`, a `WRONGTYPE` or a `LOADING` read as
     /// zero once, and `hoopoe queues` or the health check then said "0 ready, 0 dead" of a queue holding thousands.
-    static func refuseFailedReplies(_ replies: [RedisReply], commands: [String], endpoint: String) throws {
-        for (reply, command) in zip(replies, commands) {
+    ///
+    /// `keys` (the key of each command, nil for none) and `queue` name the key of a `WRONGTYPE` in its message.
+    static func refuseFailedReplies(
+        _ replies: [RedisReply], commands: [String], endpoint: String, keys: [String?] = [], queue: String? = nil
+    ) throws {
+        for (index, (reply, command)) in zip(replies, commands).enumerated() {
             guard let message = reply.errorMessage, !message.hasPrefix("NOGROUP"), !message.hasPrefix("ERR no such key") else { continue }
+            if message.hasPrefix("WRONGTYPE"), let queue, index < keys.count, let key = keys[index] {
+                throw RedisError.reply(wrongType(message, queue: queue, key: key), endpoint: endpoint, command: command)
+            }
             throw RedisError.reply(message, endpoint: endpoint, command: command)
         }
     }
@@ -201,5 +212,16 @@ extension JobStore {
     /// How many entries `queue`'s stream holds, delivered or not (one `XLEN`).
     package func streamLength(queue: String) async throws -> Int {
         try await redis.send("XLEN", keys(queue).stream).int ?? 0
+    }
+}
+
+extension RedisError {
+    /// Whether this failure of reading one queue (``JobQueue/info(queue:)``, its counters) is that queue's own: an
+    /// error reply about its keys (`WRONGTYPE`: a key of another type, written by hand or by another application; a
+    /// `NOPERM` for its keys), not a Redis that is away or not serving yet. `hoopoe queues` and the health check then
+    /// fail that queue's row and show the others; one such key failed the whole command ("XLEN: WRONGTYPE", exit 1)
+    /// and collapsed the health check's every `queue:` finding into one `queues` failure.
+    public var refusesQueueRead: Bool {
+        (code == .server && !isMomentaryRefusal) || code == .permissionDenied
     }
 }

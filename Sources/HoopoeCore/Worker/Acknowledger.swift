@@ -46,6 +46,8 @@ final class Acknowledger: Sendable {
     private let consumer: String
     /// Set by "stop now": a call Redis did not take is not tried again.
     private let cutoff: RetryCutoff
+    /// Told of a call refused for want of writes and of one landing after: the fetch pauses meanwhile.
+    private let writeRefusals: WriteRefusals?
     /// The time a queue's acknowledgements are counted at (the day's, the hour's and the minute's counters): Redis's
     /// clock as near as the worker knows it (``ClockLead``), as its burials and retries are counted. On the host's, a
     /// worker minutes ahead counted its successes in minutes (and near midnight a day) its deaths were not.
@@ -53,10 +55,12 @@ final class Acknowledger: Sendable {
 
     init(
         jobs: JobQueue, logger: Logger, consumer: String = "", unsentRetry: Duration = .seconds(30), cutoff: RetryCutoff = RetryCutoff(),
-        clock: @escaping @Sendable (_ queue: String) -> Date = { _ in Date() }, onSettled: @escaping @Sendable ([Ack]) -> Void
+        writeRefusals: WriteRefusals? = nil, clock: @escaping @Sendable (_ queue: String) -> Date = { _ in Date() },
+        onSettled: @escaping @Sendable ([Ack]) -> Void
     ) {
         self.jobs = jobs
         self.cutoff = cutoff
+        self.writeRefusals = writeRefusals
         self.clock = clock
         self.logger = logger
         self.consumer = consumer
@@ -181,6 +185,8 @@ final class Acknowledger: Sendable {
         var acks = selected
         var pause = Duration.milliseconds(250)
         var again = false
+        // The longest failed try: another is made only if it could take as long and end by the deadline (UnsentRetry).
+        var longestTry = Duration.zero
         let afterOutage = state.withLock { state in state.lastNotRun.map { clock.now - $0 < unsentRetry * 2 } ?? false }
         while true {
             // When this try began: a try can take long to fail (a connect waiting out its timeout, a cluster slot its
@@ -203,9 +209,12 @@ final class Acknowledger: Sendable {
                     defer { state.retryUntil = nil }
                     return state.retryUntil != nil
                 }
+                if again { writeRefusals?.landed() }
                 if again || retried { logger.notice("acknowledged \(acks.count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
                 return
             } catch let error as RedisError where Self.notRun(error) {
+                longestTry = max(longestTry, clock.now - tryStarted)
+                if error.refusesWrites { writeRefusals?.refused(error) }
                 let deadline = state.withLock { state -> ContinuousClock.Instant in
                     let now = clock.now
                     if let until = state.retryUntil, until <= now, let last = state.lastNotRun, tryStarted - last > Self.outageGap {
@@ -215,13 +224,13 @@ final class Acknowledger: Sendable {
                     if state.retryUntil == nil { state.retryUntil = now + unsentRetry }
                     return state.retryUntil!
                 }
-                guard clock.now + pause < deadline, !cutoff.isCut else {
+                guard UnsentRetry.leavesTime(now: clock.now, pause: pause, longestTry: longestTry, deadline: deadline), !cutoff.isCut else {
                     report(error, count: acks.count, queue: queue)
                     return
                 }
                 if !again {
                     logger.warning(
-                        "Redis is unreachable; acknowledging \(acks.count) finished jobs again until it answers (until \(unsentRetry) after it went)",
+                        "\(Self.whyNotRun(error)): acknowledging \(acks.count) finished jobs did not run; trying again for up to \(unsentRetry)",
                         metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])
                     again = true
                 }
@@ -245,10 +254,35 @@ final class Acknowledger: Sendable {
     /// history list, a notified job's answer), `CLUSTERDOWN` (an election), `MOVED`/`ASK` past the redirect limit.
     /// A migration longer than the router's 3 s gave the acknowledgement up, and every job finished meanwhile ran
     /// again after its lease.
+    ///
+    /// And a refused write (``RedisError/refusesWrites``: `OOM` at `maxmemory`, `NOREPLICAS`, `MISCONF`, `READONLY`):
+    /// Redis raises these before a script's first write (``refusedBeforeAnyWrite(_:)``), so nothing ran. Given up at
+    /// once, a retry or burial left its job to the lease, which brought it back as a lost worker's delivery: run again
+    /// without its backoff, and buried as a poison pill after two such windows; an acknowledgement ran a finished job
+    /// again (decision 0098, amended in session 61).
     static func notRun(_ error: RedisError) -> Bool {
         guard error.code == .server || error.code == .connectionFailed else { return false }
         if error.code == .connectionFailed { return true }
-        return error.isMomentaryRefusal || ["MOVED ", "ASK "].contains { error.message.hasPrefix($0) }
+        return error.isMomentaryRefusal || error.refusesWrites || ["MOVED ", "ASK "].contains { error.message.hasPrefix($0) }
+    }
+
+    /// Why a call ``notRun(_:)`` did not run, in the log's words: a slot migrating (`TRYAGAIN`) was logged as "Redis is
+    /// unreachable", and sent operators looking for an outage.
+    static func whyNotRun(_ error: RedisError) -> String {
+        if error.code == .connectionFailed { return "Redis is unreachable" }
+        let word = error.message.prefix { $0 != " " }
+        switch word {
+        case "LOADING": return "Redis is loading its data after a restart (LOADING)"
+        case "TRYAGAIN": return "the queue's cluster slot is migrating (TRYAGAIN)"
+        case "CLUSTERDOWN": return "the cluster is down, most likely while it elects a primary (CLUSTERDOWN)"
+        case "MASTERDOWN": return "the node is a replica that lost its primary (MASTERDOWN)"
+        case "MOVED", "ASK": return "the queue's cluster slot kept moving (\(word))"
+        case "NOREPLICAS": return "Redis refuses writes: too few replicas connected (NOREPLICAS, min-replicas-to-write)"
+        case "OOM": return "Redis refuses writes: it is at maxmemory (OOM)"
+        case "MISCONF": return "Redis refuses writes: its last save failed (MISCONF)"
+        case "READONLY": return "the node is a replica now (READONLY)"
+        default: return "Redis refused it for now (\(word))"
+        }
     }
 
     /// One try of ``sendCall(_:queue:counter:at:)``.

@@ -8,7 +8,7 @@ import Redis
 /// there, and buries, unrun, a job with no attempt left (a `max_attempts: 1` job cut off by a deploy ran again in full
 /// elsewhere: decision 0079's "not twice where its owner asked for one attempt"). A promoted job stays marked as promoted.
 ///
-/// A call that fails on the way (Redis unreachable, restarting, or its reply lost) is made again, backing off from a
+/// A call that fails on the way (Redis unreachable, restarting, refusing writes, or its reply lost) is made again, backing off from a
 /// quarter of a second to two, for up to `unsentRetry` (``WorkerOptions/unsentAcknowledgementRetry``), the leases still
 /// held: the script hands back only entries still pending to this worker, so a second run does nothing twice. Given
 /// up, the jobs return after their lease, as their next delivery, which counted an attempt none of them used.
@@ -23,6 +23,8 @@ struct HandBack: Sendable {
     var unsentRetry: Duration = .seconds(30)
     /// Set by "stop now": a failed call is not tried again.
     var cutoff = RetryCutoff()
+    /// Told of calls Redis refused for want of writes: the worker's fetch pauses meanwhile (``WriteRefusals``).
+    var writeRefusals: WriteRefusals?
 
     /// - Parameter started: whether the jobs' runs started here (one interrupted by shutdown), to be counted.
     /// - Returns: whether every job is back on its queue (false: some were left for their lease to bring back).
@@ -31,7 +33,7 @@ struct HandBack: Sendable {
         var all = true
         // One deadline for every queue's call: taken in turn with one each, a stop with Redis away took 30 s a queue,
         // past the stop grace periods the deploy files give (the drain and one retry).
-        let retry = UnsentRetry(for: unsentRetry, cutoff: cutoff)
+        let retry = UnsentRetry(for: unsentRetry, cutoff: cutoff, refusals: writeRefusals)
         var byQueue: [String: [FetchedJob]] = [:]
         for job in fetched { byQueue[job.queue, default: []].append(job) }
         for (queue, list) in byQueue {
@@ -76,8 +78,10 @@ struct HandBack: Sendable {
         }
     }
 
-    /// A failure of the transport, or a server still loading its data: the call may be made again (the script hands
-    /// back only what is still this worker's).
+    /// A failure of the transport, a server still loading its data, or a refused write (`OOM`, `NOREPLICAS`, ...,
+    /// raised before the script's first write: ``Acknowledger/notRun(_:)``): the call may be made again (the script
+    /// hands back only what is still this worker's). Given up at once on `OOM`, a shutdown handed nothing back, and two
+    /// prefetched `max_attempts: 1` jobs that never started were buried as lost (a review reproduced it).
     static func mayTryAgain(_ error: RedisError) -> Bool {
         Acknowledger.notRun(error) || error.code == .connectionLost || error.code == .timeout
     }

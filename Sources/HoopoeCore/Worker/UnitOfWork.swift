@@ -84,20 +84,24 @@ struct UnitOfWork: Sendable {
     }
 
     /// `call`, made again while Redis is known not to have run it (no connection: nothing was written; a server still
-    /// loading; a cluster's momentary refusal: ``Acknowledger/notRun(_:)``), backing off from a quarter of a second to
+    /// loading; a cluster's momentary refusal; a refused write, `OOM` or `NOREPLICAS`, raised before the script's first
+    /// write: ``Acknowledger/notRun(_:)``), backing off from a quarter of a second to
     /// two, for up to ``WorkerOptions/unsentAcknowledgementRetry`` (30 s), the lease still held, as acknowledgements and
     /// hand-backs are (decision 0098); not after "stop now" (``RetryCutoff``).
     ///
     /// Why: a retry or a burial given up at its first failure released the lease, and the job came back after it as a
     /// second delivery, counted a lost worker's: a job failing through two Redis outages longer than the reconnect
     /// window was buried as a poison pill ("killed its worker 2 times") by a live worker, its own error gone, and a
-    /// failed job ran again without its backoff (a review reproduced both). The scripts settle only an entry still
-    /// pending to this worker, so a second call never settles one twice.
+    /// failed job ran again without its backoff (a review reproduced both, and again with two 4-s `OOM` windows). The
+    /// scripts settle only an entry still pending to this worker, so a second call never settles one twice. While Redis
+    /// refuses writes the fetch pauses (``WriteRefusals``).
     private func sentUntilRun(_ what: @autoclosure () -> String, _ call: () async throws -> Void) async throws {
         var warned = false
-        try await UnsentRetry(for: handBacks.unsentRetry, cutoff: handBacks.cutoff).run(call, mayTryAgain: Acknowledger.notRun) { error in
+        let retry = UnsentRetry(for: handBacks.unsentRetry, cutoff: handBacks.cutoff, refusals: handBacks.writeRefusals)
+        try await retry.run(call, mayTryAgain: Acknowledger.notRun) { error in
+            let why = error.refusesWrites ? "Redis refused the write for now" : "could not be sent"
             handBacks.logger.warning(
-                "\(what()) could not be sent; trying again until Redis answers (for up to \(handBacks.unsentRetry)), the job's lease held",
+                "\(what()) \(why); trying again until Redis takes it (for up to \(handBacks.unsentRetry)), the job's lease held",
                 metadata: ["queue": "\(job.queue)", "error": "\(error.operatorLine)"])
             warned = true
         }

@@ -4,6 +4,12 @@ import Redis
 /// two, until a deadline (``WorkerOptions/unsentAcknowledgementRetry`` from the first try) or "stop now"
 /// (``RetryCutoff``): the hand-backs' and the settles' way through an outage (decision 0098), one copy of it.
 ///
+/// The deadline bounds the last try's end, not its start: a try is made again only if it would still end by the
+/// deadline taking as long as the longest failed try so far (``leavesTime(now:pause:longestTry:deadline:)``). With
+/// Redis unreachable each try waits out the client's reconnect window (3 s, a connect timeout more for a host that
+/// drops packets), and a last try started just before the deadline ran that much past it: a worker stopped with Redis
+/// away took ~60 s, not the 55 s (drain and retry) the deploy files allow for (a review measured 59.85 s).
+///
 /// The pauses are not cut short by the caller's cancellation (a background round ends at draining; a run taken over at
 /// its timeout): the calls would otherwise follow each other with no pause until the deadline.
 struct UnsentRetry {
@@ -11,14 +17,18 @@ struct UnsentRetry {
     let deadline: ContinuousClock.Instant
     /// Set by "stop now": a failed call is not made again.
     let cutoff: RetryCutoff
+    /// Told of a try Redis refused for want of writes, and of a call that lands after failures: the fetch pauses
+    /// meanwhile (``WriteRefusals``).
+    let refusals: WriteRefusals?
 
-    init(for limit: Duration, cutoff: RetryCutoff) {
+    init(for limit: Duration, cutoff: RetryCutoff, refusals: WriteRefusals? = nil) {
         deadline = ContinuousClock.now + limit
         self.cutoff = cutoff
+        self.refusals = refusals
     }
 
     /// `call`'s result, made again while it throws a ``RedisError`` that `mayTryAgain` accepts and time is left;
-    /// `failedOnce` is told of the first such failure (to warn once). Any other error, or one past the deadline, is
+    /// `failedOnce` is told of the first such failure (to warn once). Any other error, or one when no time is left, is
     /// thrown.
     @discardableResult
     func run<T>(
@@ -26,10 +36,18 @@ struct UnsentRetry {
     ) async throws -> T {
         var pause = Duration.milliseconds(250)
         var failed = false
+        var longestTry = Duration.zero
         while true {
+            let started = ContinuousClock.now
             do {
-                return try await call()
-            } catch let error as RedisError where mayTryAgain(error) && ContinuousClock.now + pause < deadline && !cutoff.isCut {
+                let result = try await call()
+                if failed { refusals?.landed() }
+                return result
+            } catch let error as RedisError where mayTryAgain(error) {
+                let now = ContinuousClock.now
+                longestTry = max(longestTry, now - started)
+                if error.refusesWrites { refusals?.refused(error) }
+                guard Self.leavesTime(now: now, pause: pause, longestTry: longestTry, deadline: deadline), !cutoff.isCut else { throw error }
                 if !failed {
                     failedOnce(error)
                     failed = true
@@ -39,5 +57,11 @@ struct UnsentRetry {
                 pause = min(pause * 2, .seconds(2))
             }
         }
+    }
+
+    /// Whether a try made after `pause` would still end by `deadline` if it took `longestTry` (the longest failed try
+    /// so far): the deadline is the last try's end. Shared by the acknowledger's retry (``Acknowledger``).
+    static func leavesTime(now: ContinuousClock.Instant, pause: Duration, longestTry: Duration, deadline: ContinuousClock.Instant) -> Bool {
+        now + pause + longestTry < deadline
     }
 }

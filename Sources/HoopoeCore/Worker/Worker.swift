@@ -39,6 +39,12 @@ public final class Worker: Sendable {
     let leases = Leases()
     /// Set by ``shutdownNow()``: hand-backs and acknowledgements stop being tried again.
     let retryCutoff = RetryCutoff()
+    /// Whether Redis refuses this worker's settles for want of writes (`OOM`, `NOREPLICAS`, ...): the fetch pauses
+    /// meanwhile (``WriteRefusals``).
+    let writeRefusals = WriteRefusals()
+    /// Queues whose stream key held another type at start (``JobStore/WrongTypedStream``), said in the log then: the
+    /// fetch loops start with them left out (``WrongTypedStreams``).
+    private let wrongTypedAtStart = Mutex<[JobStore.WrongTypedStream]>([])
     /// How far this worker's clock may be ahead of Redis's, learnt by promotion: the early-arrival check allows for it.
     let clockLead = ClockLead()
     /// Puts jobs that will not run here back on their queues.
@@ -73,10 +79,12 @@ public final class Worker: Sendable {
         lifecycle = WorkerLifecycle(runners: options.concurrency)
         watchdog = TimeoutWatchdog(slots: options.concurrency)
         let leases = self.leases
-        handBack = HandBack(store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff)
+        handBack = HandBack(
+            store: jobs.store, leases: leases, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry,
+            cutoff: retryCutoff, writeRefusals: writeRefusals)
         acknowledger = Acknowledger(
             jobs: jobs, logger: logger, consumer: options.consumer, unsentRetry: options.unsentAcknowledgementRetry, cutoff: retryCutoff,
-            clock: { [clockLead] queue in Date(timeIntervalSince1970: clockLead.redisNow(queue: queue)) }
+            writeRefusals: writeRefusals, clock: { [clockLead] queue in Date(timeIntervalSince1970: clockLead.redisNow(queue: queue)) }
         ) { acks in leases.release(acks.lazy.map { ($0.queue, $0.entryID, $0.held) }) }
     }
 
@@ -102,8 +110,12 @@ public final class Worker: Sendable {
 
     /// Stops: no new jobs, running jobs get `shutdownTimeout` to finish, the rest go back to their queue.
     /// ``run()`` returns when that is done.
+    ///
+    /// The prefetched jobs' hand-back is logged when it is done, as it went: said at once as "handed back", the line
+    /// came before the hand-back ran, and stood also when the hand-back then failed and the jobs waited out their lease.
     public func shutdown() {
         guard lifecycle.drain() else { return }
+        let running = busy
         let fetchClients = fetchClients.withLock { Array($0.values) }
         // The buffer closes and the hand-back's task is listed in one step: closing it ends the runners, the last of
         // them stops the worker, and ``serve()`` then waits for the listed hand-backs. Listed after, it could be missed:
@@ -114,12 +126,18 @@ public final class Worker: Sendable {
             // prefetched jobs of every queue waited behind it.
             tasks.append(Task {
                 async let woken: Void = wakeFetchers(fetchClients)
-                await handBack(left)
+                let back = await handBack(left)
                 await woken
+                if left.isEmpty { return }
+                if back {
+                    logger.info("handed back \(left.count) prefetched jobs to their queues")
+                } else {
+                    logger.warning("\(left.count) prefetched jobs were not all handed back; those left return after their lease")
+                }
             })
             return left
         }
-        logger.info("shutting down: \(busy) running, \(left.count) prefetched handed back")
+        logger.info("shutting down: \(running) running, \(left.isEmpty ? "none prefetched" : "handing back \(left.count) prefetched")")
     }
 
     /// Stops at once: running jobs are interrupted and handed back (a second SIGTERM), and a hand-back or an
@@ -208,11 +226,24 @@ public final class Worker: Sendable {
 
     /// Creates each queue's consumer group (from the stream's start, so jobs enqueued before any worker
     /// existed are served) and records the queue names.
+    ///
+    /// A queue whose stream key holds another type (``JobStore/WrongTypedStream``) is named in the log and left out
+    /// of fetching until the key is mended (``WrongTypedStreams``); the other queues are served. It ended the start
+    /// (exit 2, "XGROUP CREATE: WRONGTYPE", naming no key), and with it every queue of the worker, whose restarts met
+    /// the same key.
     private func prepareQueues() async throws {
-        try await jobs.store.createGroups(queues: options.queues.names)
+        do {
+            try await jobs.store.createGroups(queues: options.queues.names)
+        } catch where JobStore.isWrongType(error) {
+            let found = try await jobs.store.wrongTypedStreams(queues: options.queues.names)
+            guard !found.isEmpty else { throw error }
+            for stream in found { sayWrongTyped(stream) }
+            wrongTypedAtStart.withLock { $0 = found }
+        }
         // Stopped and killed workers' consumers, holding nothing (`JobStore+Consumers.swift`): a
-        // failure costs a little memory, not the start.
-        for queue in options.queues.names {
+        // failure costs a little memory, not the start. A queue left out has no group to prune.
+        let leftOut = Set(wrongTypedAtStart.withLock { $0 }.map(\.queue))
+        for queue in options.queues.names where !leftOut.contains(queue) {
             do {
                 _ = try await jobs.store.pruneIdleConsumers(queue: queue, idle: options.consumerIdleLimit)
             } catch {
@@ -232,6 +263,9 @@ public final class Worker: Sendable {
     private func fetchLoop(fetcher: Int, queue: String?) async {
         var failures = RepeatedFailure()
         var receipts = FetchReceipts()
+        var wrongTyped = WrongTypedStreams()
+        let ownQueues = queue.map { [$0] } ?? options.queues.names
+        wrongTyped.leaveOut(wrongTypedAtStart.withLock { $0 }.filter { ownQueues.contains($0.queue) })
         while fetches {
             let connection: RedisConnection
             if let queue {
@@ -247,7 +281,7 @@ public final class Worker: Sendable {
                 connection = jobs.store.makeFetchConnection()
             }
             let reconnect = await withTaskExecutorPreference(connection.executor) {
-                await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures, receipts: &receipts)
+                await fetchRounds(fetcher: fetcher, queue: queue, on: connection, failures: &failures, receipts: &receipts, wrongTyped: &wrongTyped)
             }
             connection.close()
             if !reconnect { break }
@@ -258,7 +292,8 @@ public final class Worker: Sendable {
     /// until a failure calls for a new connection (true: the queue's slot may live elsewhere now, and a new connection
     /// asks the map again). Elsewhere the connection reconnects by itself, and is kept.
     private func fetchRounds(
-        fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout RepeatedFailure, receipts: inout FetchReceipts
+        fetcher: Int, queue: String?, on connection: RedisConnection, failures: inout RepeatedFailure, receipts: inout FetchReceipts,
+        wrongTyped: inout WrongTypedStreams
     ) async -> Bool {
         fetchClients.withLock { $0[fetcher] = connection }
         var shuffle = SplitMix64()
@@ -268,12 +303,25 @@ public final class Worker: Sendable {
                 if receipts.mayHaveLostReply { try await takeLostReplysJobs(queues: queue.map { [$0] } ?? options.queues.names, receipts: &receipts) }
                 await buffer.waitForRoom(below: depth.refillBelow)
                 if !fetches { break }
+                if writeRefusals.current() != nil {
+                    await waitOutWriteRefusals(queue: queue)
+                    continue
+                }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
                 // One queue has one order: no shuffle. Several are shuffled from this loop's own generator, not the
                 // system's (a getrandom call a queue a fetch).
                 let order = queue.map { [$0] } ?? (options.queues.names.count == 1 ? options.queues.names : options.queues.weightedOrder(using: &shuffle))
-                let active = await buffer.activeQueues(among: order)
+                var active = await buffer.activeQueues(among: order)
                 if !fetches || active.isEmpty { break }
+                if !wrongTyped.isEmpty {
+                    if wrongTyped.due() { await lookAgain(at: &wrongTyped) }
+                    active = wrongTyped.serving(active)
+                    if active.isEmpty {
+                        // Every queue of this loop is left out: wait for the next look rather than ask Redis.
+                        try? await Task.sleep(for: WrongTypedStreams.recheck)
+                        continue
+                    }
+                }
                 // COUNT applies to each stream of a read: a cluster's per-queue read asks its queue for what the one
                 // read of all queues asks of each. Split by the number of fetchers it fetched ~6 jobs a read, 17× the
                 // reads a job of one Redis, each a round trip (session 6: +4 µs of Redis CPU a job, mostly system time).
@@ -292,6 +340,8 @@ public final class Worker: Sendable {
                 if !refused.isEmpty { await handBack(refused) }
             } catch {
                 if !fetches { break }  // woken by CLIENT UNBLOCK at shutdown
+                // One queue's key of another type refuses the whole read: that queue is left out, the others fetched.
+                if JobStore.isWrongType(error), await leaveOutWrongTyped(among: queue.map { [$0] } ?? options.queues.names, &wrongTyped) { continue }
                 receipts.failed(error)
                 await fetchFailed(&failures, error)
                 if queue != nil { return true }
@@ -324,6 +374,56 @@ public final class Worker: Sendable {
             if !refused.isEmpty { await handBack(refused) }
         }
         receipts.lookedForLostReply()
+    }
+
+    /// After a `WRONGTYPE` from the fetch: leaves out of `wrongTyped` those of `queues` whose stream key holds another
+    /// type (one `TYPE` a queue, on this error's path only), said by name. False when none does (mended meanwhile, or
+    /// the look failed): the failure is then an ordinary one.
+    private func leaveOutWrongTyped(among queues: [String], _ wrongTyped: inout WrongTypedStreams) async -> Bool {
+        let found = (try? await jobs.store.wrongTypedStreams(queues: wrongTyped.serving(queues))) ?? []
+        if found.isEmpty { return false }
+        for stream in found { sayWrongTyped(stream) }
+        wrongTyped.leaveOut(found)
+        return true
+    }
+
+    /// Looks again at the keys of the queues `wrongTyped` leaves out: a key that is a stream again, or gone, brings its
+    /// queue back (said once); one still of another type is said again once a minute.
+    private func lookAgain(at wrongTyped: inout WrongTypedStreams) async {
+        let looked = Array(wrongTyped.left.keys).sorted()
+        guard let still = try? await jobs.store.wrongTypedStreams(queues: looked) else {
+            // Redis did not answer the look: the queues stay out, looked at again at the next due round.
+            _ = wrongTyped.looked(at: [], still: [])
+            return
+        }
+        let (back, sayAgain) = wrongTyped.looked(at: looked, still: still)
+        for queue in back {
+            logger.notice("queue \(queue)'s stream key is a stream again or gone: the queue is fetched again", metadata: ["queue": "\(queue)"])
+        }
+        for stream in sayAgain { sayWrongTyped(stream, still: true) }
+    }
+
+    /// The log line for a queue left out because its stream key holds another type.
+    private func sayWrongTyped(_ stream: JobStore.WrongTypedStream, still: Bool = false) {
+        logger.error(
+            "queue \(stream.queue)\(still ? " is still" : " is") left out of fetching: its stream key \(stream.key) holds a \(stream.type), not a stream (WRONGTYPE); the other queues are served. Delete or rename the key (its jobs, if any, are not in it); the queue is fetched again once it is a stream or gone (looked at every \(WrongTypedStreams.recheck))",
+            metadata: ["queue": "\(stream.queue)"])
+    }
+
+    /// Waits while Redis refuses this worker's settles for want of writes (``WriteRefusals``: the settles are tried
+    /// again meanwhile, their leases held), or until fetching stops; said when it starts and when it ends.
+    private func waitOutWriteRefusals(queue: String?) async {
+        guard let refusal = writeRefusals.current() else { return }
+        let word = refusal.message.prefix { $0 != " " }
+        var metadata: Logger.Metadata = ["error": "\(refusal.operatorLine)"]
+        if let queue { metadata["queue"] = "\(queue)" }
+        logger.warning(
+            "Redis refuses writes (\(word)): fetching paused while the settles of the jobs held here are tried again (it resumes when one lands, or \(WriteRefusals.hold) after the last refusal)",
+            metadata: metadata)
+        while fetches, writeRefusals.current() != nil {
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        if fetches { logger.notice("fetching resumes: Redis takes writes again, or its settles stopped being refused", metadata: queue.map { ["queue": "\($0)"] } ?? [:]) }
     }
 
     /// Logs a failed fetch (the first at once, then as ``RepeatedFailure`` says) and waits before the next: 100 ms

@@ -12,9 +12,12 @@ struct QueuesCommand: AsyncParsableCommand {
         discussion: """
             Per queue: READY (waiting for a worker), IN FLIGHT (held by workers), SCHEDULED (delayed jobs and \
             retries), DEAD, LATENCY (how long the oldest ready job has waited), PAUSED (`yes (5m)` since a \
-            `hoopoe queue pause`, else `no`) and PROCESSED/FAILED today (UTC day). Then every worker with a live \
-            heartbeat (id, host, pid, busy/concurrency, queues, last beat) and every scheduler. A process that \
-            stopped beating for 15 s is gone from the list.
+            `hoopoe queue pause`, else `no`) and PROCESSED/FAILED today (UTC day). A queue whose keys were written \
+            under a name no queue may have (a raw XADD) is listed with its name cut to 40 characters and a note saying \
+            why: no worker serves it and no command acts on it. Then every worker with a live \
+            heartbeat (id, host, pid, busy/concurrency, how long its longest job has run so far as its last beat \
+            lists it, queues, last beat) and every scheduler. A process that stopped beating for 15 s is gone from \
+            the list.
 
             Last, the Redis topology: the server (or the primary the sentinels name, or every cluster primary) with \
             its address, slots (cluster), whether it answered, its role and its replicas in sync with their lag, \
@@ -26,9 +29,16 @@ struct QueuesCommand: AsyncParsableCommand {
 
             --json prints {"queues": [{"name", "ready", "in_flight", "scheduled", "dead", "latency_seconds", \
             "paused", "paused_at", "processed_today", "failed_today"}], "workers": [{"id", "host", "pid", "busy", \
-            "concurrency", "queues", "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", \
-            "beat_age_seconds"}]} ("paused" true or false, "paused_at" ISO 8601 or null).
-            Exit 0, or 2 when Redis is unreachable (with --watch: at start; later failures are shown and retried).
+            "concurrency", "longest_run_seconds", "queues", "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", \
+            "beat_age_seconds"}]} ("paused" true or false, "paused_at" ISO 8601 or null; a queue's "name_problem" \
+            says why its name is no queue's, null for a valid one; \
+            "longest_run_seconds" null when the worker runs nothing or does not list its runs), and \
+            "unreadable_queues": [{"name", "error"}], the queues whose numbers Redis refused to read.
+
+            A queue whose keys Redis refuses to read (a key of another type, `WRONGTYPE`, named with its queue; an \
+            ACL) is listed under the table with the reason; the other queues are shown as usual.
+            Exit 0; 1 when a queue could not be read (the rest is printed); 2 when Redis is unreachable (with \
+            --watch: at start; later failures are shown and retried).
             """
     )
 
@@ -60,7 +70,13 @@ struct QueuesCommand: AsyncParsableCommand {
             try await watchReports()
             return
         }
-        print(try await options.withJobQueue { try await text(Report(jobs: $0)) })
+        let (output, unreadable) = try await options.withJobQueue { jobs in
+            let report = try await Report(jobs: jobs)
+            return (text(report), !report.unreadable.isEmpty)
+        }
+        print(output)
+        // Every readable queue printed, then the failure said by the exit code: a script must not read the table as whole.
+        if unreadable { throw ExitCode(1) }
     }
 
     /// The report as printed: JSON, or the three tables.
@@ -119,14 +135,15 @@ struct QueuesCommand: AsyncParsableCommand {
         for (info, counts) in report.queues {
             let paused = report.paused[info.queue].map { "yes (\(TimeText.span(max(0, Date().timeIntervalSince($0)))))" } ?? "no"
             queues.add(
-                info.queue, "\(info.ready)", "\(info.inFlight)", "\(info.scheduled)", "\(info.dead)", TimeText.span(info.latency), paused,
+                Self.shownName(info.queue), "\(info.ready)", "\(info.inFlight)", "\(info.scheduled)", "\(info.dead)", TimeText.span(info.latency), paused,
                 "\(counts["processed"] ?? 0)", "\(counts["failed"] ?? 0)")
         }
-        var workerTable = TextTable("WORKER", "HOST", "PID", "BUSY", "QUEUES", "LAST BEAT")
+        var workerTable = TextTable("WORKER", "HOST", "PID", "BUSY", "LONGEST RUN", "QUEUES", "LAST BEAT")
         for worker in report.workers {
             workerTable.add(
                 worker.id, worker.fields["host"] ?? "?", worker.fields["pid"] ?? "?",
-                "\(worker.fields["busy"] ?? "?")/\(worker.fields["concurrency"] ?? "?")", worker.fields["queues"] ?? "",
+                "\(worker.fields["busy"] ?? "?")/\(worker.fields["concurrency"] ?? "?")", worker.longestRun.map(TimeText.span) ?? "-",
+                worker.fields["queues"] ?? "",
                 TimeText.span(worker.age) + " ago")
         }
         var schedulerTable = TextTable("SCHEDULER", "HOST", "PID", "TASKS", "LAST BEAT")
@@ -135,8 +152,17 @@ struct QueuesCommand: AsyncParsableCommand {
                 scheduler.id, scheduler.fields["host"] ?? "?", scheduler.fields["pid"] ?? "?", scheduler.fields["tasks"] ?? "?",
                 TimeText.span(scheduler.age) + " ago")
         }
+        // Said under the table, not in it: the reason quotes the name and would widen every row.
+        let invalid = report.queues.compactMap { info, _ in
+            EnvelopeRules.queueProblem(info.queue).map { "\(Self.shownName(info.queue)): not a queue name (it \(PrintableText.oneLine($0)))" }
+        }
+        let invalidNote = invalid.isEmpty ? "" : "\n\n" + invalid.joined(separator: "\n")
+            + "\nKeys written by hand under such a name: no worker can serve it, and no hoopoe command acts on it."
+        // A queue Redis refused to read, under the table with its reason (a `WRONGTYPE` names its key).
+        let unreadable = report.unreadable.map { "queue \($0.queue) cannot be read: \($0.problem)" }.joined(separator: "\n")
+        let queueText = report.queues.isEmpty ? (unreadable.isEmpty ? "No queues yet." : "") : queues.text + invalidNote
         return [
-            report.queues.isEmpty ? "No queues yet." : queues.text,
+            queueText + (unreadable.isEmpty ? "" : (queueText.isEmpty ? "" : "\n\n") + unreadable),
             report.workers.isEmpty ? "No live workers." : workerTable.text,
             report.schedulers.isEmpty ? "No live schedulers." : schedulerTable.text,
             report.topology.map(TopologyText.table) ?? "Redis: topology not read.",
@@ -152,12 +178,14 @@ struct QueuesCommand: AsyncParsableCommand {
                     "paused": .bool(report.paused[info.queue] != nil),
                     "paused_at": report.paused[info.queue].map { .string(TimeText.iso($0.timeIntervalSince1970)) } ?? .null,
                     "processed_today": .integer(Int64(counts["processed"] ?? 0)), "failed_today": .integer(Int64(counts["failed"] ?? 0)),
+                    "name_problem": EnvelopeRules.queueProblem(info.queue).map(JSONValue.string) ?? .null,
                 ])
             }),
             "workers": .array(report.workers.map { worker in
                 .object([
                     "id": .string(worker.id), "host": .string(worker.fields["host"] ?? ""), "pid": integer(worker.fields["pid"]),
                     "busy": integer(worker.fields["busy"]), "concurrency": integer(worker.fields["concurrency"]),
+                    "longest_run_seconds": worker.longestRun.map { .double(($0 * 100).rounded() / 100) } ?? .null,
                     "queues": .array((worker.fields["queues"] ?? "").split(separator: ",").map { .string(String($0)) }),
                     "beat_age_seconds": .double((worker.age * 100).rounded() / 100),
                 ])
@@ -169,7 +197,14 @@ struct QueuesCommand: AsyncParsableCommand {
                 ])
             }),
             "topology": report.topology?.json ?? .null,
+            "unreadable_queues": .array(report.unreadable.map { .object(["name": .string($0.queue), "error": .string($0.problem)]) }),
         ])
+    }
+
+    /// A queue's name as the table shows it: on one line, cut to 40 characters (a name written by hand may be 3,000).
+    private static func shownName(_ name: String) -> String {
+        let scalars = name.unicodeScalars
+        return PrintableText.oneLine(scalars.count <= 40 ? name : String(String.UnicodeScalarView(scalars.prefix(40))) + "…")
     }
 
     private func integer(_ text: String?) -> JSONValue {
@@ -179,6 +214,9 @@ struct QueuesCommand: AsyncParsableCommand {
     /// What one report shows, read from Redis.
     private struct Report {
         var queues: [(QueueInfo, [String: Int])] = []
+        /// Queues whose keys Redis refused to read (``RedisError/refusesQueueRead``), with the reason: one such queue
+        /// failed the whole report.
+        var unreadable: [(queue: String, problem: String)] = []
         var paused: [String: Date]
         var workers: [ProcessRecord]
         var schedulers: [ProcessRecord]
@@ -189,7 +227,11 @@ struct QueuesCommand: AsyncParsableCommand {
         ///   to 30 s ago (the redraws of `--watch`; ``JobQueue/knownQueues(rescan:)``).
         init(jobs: JobQueue, rescan: Bool = true) async throws {
             for queue in try await jobs.knownQueues(rescan: rescan) {
-                queues.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
+                do {
+                    queues.append((try await jobs.info(queue: queue), try await jobs.counters(queue: queue)))
+                } catch let error as RedisError where error.refusesQueueRead {
+                    unreadable.append((queue, error.operatorLine))
+                }
             }
             paused = try await jobs.pausedQueues()
             let processes = try await jobs.liveProcesses().sorted { $0.id < $1.id }

@@ -39,7 +39,8 @@ import Testing
         let read = try await redis.send("XREADGROUP", "GROUP", QueueKeys.group, "me", "COUNT", "1", "STREAMS", stream, ">")
         let entry = try #require(read.array?.first?.array?.last?.array?.first?.array?.first?.string)
         servers.beginMigration(slot: slot, from: 0, to: 1)
-        let acknowledger = Acknowledger(jobs: jobs, logger: EngineHarness.quietLogger, consumer: "me", unsentRetry: .seconds(30)) { _ in }
+        let log = CapturedLog()
+        let acknowledger = Acknowledger(jobs: jobs, logger: log.logger, consumer: "me", unsentRetry: .seconds(30)) { _ in }
         acknowledger.add(Acknowledgement(queue: queue, entryID: entry, type: "diag.record", jobID: "j", uniqueKey: nil, counter: "processed"))
         try await Task.sleep(for: .seconds(4.5))  // past the router's 3 s of TRYAGAIN
         while servers.moveKeys(slot: slot, from: 0, to: 1) > 0 {}
@@ -47,5 +48,10 @@ import Testing
         await acknowledger.drain()
         let pending = try await redis.send("XPENDING", stream, QueueKeys.group).array?.first?.int
         #expect(pending == 0, "acknowledged once the slot had moved")
+        // The log says why, from the error: a migration, not "Redis is unreachable" (which sent operators looking for
+        // an outage).
+        let waiting = log.all.first { $0.contains("trying again") }
+        #expect(waiting?.contains("the queue's cluster slot is migrating (TRYAGAIN)") == true, "\(log.all)")
+        #expect(!log.all.contains { $0.contains("unreachable") }, "\(log.all)")
     }
 }
