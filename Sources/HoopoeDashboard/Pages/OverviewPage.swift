@@ -118,7 +118,7 @@ extension Dashboard {
     }
 
     /// A queue's name cell: a link to its scheduled jobs; for a name no queue may have (``EnvelopeRules/queueProblem(_:)``:
-    /// keys written by hand, a raw `XADD` to `<ns>:{<b>q x</b>}:stream`), the name cut, why it is none, and no link.
+    /// keys written by hand, a raw `XADD` to a stream key whose braces hold `<b>q x</b>`), the name cut, why it is none, and no link.
     ///
     /// Why listed, not left out: its jobs are in Redis and no worker will ever run them; an operator should see that.
     /// Why no link or action: every page refuses the name ("No queue can be named"), and Pause answered 400.

@@ -21,7 +21,7 @@ struct GiftFollowUps: Sendable {
         let runAt = expiresAt.addingTimeInterval(Double(services.settings.gifts.expireGraceSeconds))
         return try await services.jobs.enqueue(payload, options: EnqueueOptions(
             queue: queue, runAt: services.clock.realTime(for: runAt, now: now), onceKey: Self.expireJobID(gift),
-            onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), 1e10)) + 7 * 86_400), id: Self.expireJobID(gift)))
+            onceFor: .seconds(Int64(min(max(0, expiresAt.timeIntervalSince(now)), EnvelopeRules.maxKeySeconds - 7 * 86_400)) + 7 * 86_400), id: Self.expireJobID(gift)))
     }
 
     /// Schedules the reminder SMS `GIFT_REMINDER_BEFORE_HOURS` before `expiresAt` (moved out of quiet hours and the

@@ -30,10 +30,12 @@ struct ExpirationRelease: Sendable {
             let sendAt = sendTime(now: now, expiry: expiry)
             if sendAt > now, let nearer = try await store.earliestDue(
                 user: first.user, expiresAt: first.expiresAt, offsets: services.settings.reminders.offsetsDays.filter { $0 < first.offset }),
-                nearer <= sendAt
+                nearer <= sendAt, expiry >= Self.endOfDay(sendAt, calendar: services.calendar)
             {
                 // By the end of quiet hours a nearer offset's day has begun: its reminder goes that morning, with the
-                // days left then, and this one would say the same an hour before it.
+                // days left then, and this one would say the same an hour before it. Only when the expiry outlasts that
+                // day: one timed before the morning's sweep (08:30) would see neither, this one skipped and the nearer
+                // released after the expiry.
                 skipped = sorted.map { ($0, "superseded") }
             } else {
                 try await release(sorted, subscription: sub, expiry: expiry, sendAt: sendAt, now: now, store: store)

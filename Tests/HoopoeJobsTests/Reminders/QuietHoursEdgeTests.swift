@@ -95,6 +95,19 @@ struct QuietHoursEdgeTests {
         #expect(try await harness.smsJobs().map { $0.payload["tokens"]?["token"] } == ["0"])
     }
 
+    @Test("an expiry timed before the next morning's sweep: the reminder put off to 08:00 goes then, not superseded by one released after the expiry")
+    func notSupersededByOneThatComesTooLate() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let release = tehran(2024, 12, 14, 21, 50)
+        try await harness.setClock(release)
+        try await harness.run(SubscriptionUpsertJob(services: services), subscription("q3t", expires: "2024-12-15 08:30"))
+        #expect(try await harness.events("reminder.skipped").isEmpty)
+        let jobs = try await released(harness, domainNow: release)
+        #expect(jobs.count == 1 && jobs.first?.payload["tokens"]?["token"] == "0", "\(jobs.map(\.payload))")
+        #expect(jobs.first.map { abs($0.at.timeIntervalSince(tehran(2024, 12, 15, 8))) < 60 } == true)
+    }
+
     @Test("a sweep run at 21:50 (a catch-up): the day-of reminder goes at once (the expiry comes before 08:00), the others at 08:00")
     func sweepJustBeforeQuietHours() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)
