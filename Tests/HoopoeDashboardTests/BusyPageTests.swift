@@ -29,37 +29,11 @@ import Testing
 /// worker's buffer: the page said neither (a worker recorded no run's start), and a job that had run for an hour read
 /// as one fetched a moment ago.
 @Suite struct BusyPageRunStartTests {
-    /// Opens once; a run waits at it until then.
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        var waiting: Int { state.withLock { $0.waiters.count } }
-
-        func open() {
-            let waiters = state.withLock { state in
-                state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.open { state.waiters.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
-            }
-        }
-    }
-
     /// Runs until its gate opens.
     struct Held: JobHandler {
         struct Payload: Codable, Sendable { let n: Int }
         static let type = "test.held"
-        let gate: Gate
+        let gate: TestGate
         func run(_ payload: Payload, context: JobContext) async throws { await gate.wait() }
     }
 
@@ -73,7 +47,7 @@ import Testing
     /// waits; both keep "Lease renewed".
     @Test func aRunningJobShowsItsStartAndAPrefetchedOneWaits() async throws {
         let harness = try DashboardHarness()
-        let gate = Gate()
+        let gate = TestGate()
         var registry = JobRegistry()
         registry.register(Held(gate: gate))
         var logger = Logger(label: "test")
@@ -109,9 +83,9 @@ import Testing
         let ago = running.range(of: #"<td title="by the worker host's clock">(\d+)s ago"#, options: .regularExpression).map { String(running[$0]) }
         let seconds = ago.flatMap { Int($0.filter(\.isNumber)) }
         #expect(seconds.map { $0 >= 1 && $0 <= Int(beat - before) + 5 } == true, "ran for a plausible time: \(running)")
-        #expect(!running.contains("waiting in the worker"))
+        #expect(!running.contains("not running (prefetched, or settling)"))
         let waiting = try #require(row(page.text, job: second), "\(page.text)")
-        #expect(waiting.contains(">waiting in the worker</td>") && !waiting.contains("s ago ("), "\(waiting)")
+        #expect(waiting.contains(">not running (prefetched, or settling)</td>") && !waiting.contains("s ago ("), "\(waiting)")
         #expect(waiting.contains("s ago</td>"), "its lease column stays: \(waiting)")
 
         gate.open()
@@ -135,7 +109,7 @@ import Testing
         try await Heartbeat(kind: "worker", id: "w-full", jobs: harness.jobs) { ["busy": "150", "concurrency": "200", ProcessRun.field: listed] }.beat()
         try await Heartbeat(kind: "worker", id: "w-old", jobs: harness.jobs) { ["busy": "1", "concurrency": "4"] }.beat()
         let page = try await harness.get("/busy")
-        #expect(!page.text.contains("waiting in the worker"), "\(page.text)")
+        #expect(!page.text.contains("not running (prefetched, or settling)"), "\(page.text)")
         let full = try #require(page.text.components(separatedBy: "<tr>").first { $0.contains("<code>w-full</code>") && $0.contains("/job?") }, "\(page.text)")
         #expect(full.contains("not listed: running or waiting") && full.contains("100 oldest runs of 150"), "\(full)")
         let old = try #require(page.text.components(separatedBy: "<tr>").first { $0.contains("<code>w-old</code>") && $0.contains("/job?") }, "\(page.text)")

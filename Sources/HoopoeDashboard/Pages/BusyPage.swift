@@ -6,9 +6,9 @@ extension Dashboard {
     /// acknowledged (`XPENDING`), at most a page a queue.
     ///
     /// Each with when its run started, as its worker's last heartbeat lists it (``ProcessRun``, the oldest
-    /// ``ProcessRun/listedLimit`` runs of a worker), or "waiting in the worker" for a job it holds and has not started (a
-    /// prefetched job: Sidekiq's Busy page shows each run's start, and a job that runs must be told from one that
-    /// waits); and with the time since its lease was last renewed (`XPENDING`'s idle time), which a worker resets every
+    /// ``ProcessRun/listedLimit`` runs of a worker), or "not running" for a job it holds and does not run (a prefetched
+    /// job, or one that finished and waits for its acknowledgement to land: a worker unlists a run before it settles;
+    /// Sidekiq's Busy page shows each run's start, and a job that runs must be told from one that does not); and with the time since its lease was last renewed (`XPENDING`'s idle time), which a worker resets every
     /// fifth of the lease (2 s by default) by claiming the job again: that column was "Held for" once, and read "0s"
     /// for a job that had run for 21 s.
     func busyPage(_ query: FormFields) async throws -> Page {
@@ -85,6 +85,6 @@ extension Dashboard {
                 not listed: running or waiting</td>
                 """
         }
-        return "<td title=\"fetched, not running at the worker's last heartbeat, \(Clock.span(record.age)) ago\">waiting in the worker</td>"
+        return "<td title=\"held, not running at the worker's last heartbeat, \(Clock.span(record.age)) ago\">not running (prefetched, or settling)</td>"
     }
 }

@@ -1,4 +1,5 @@
 import HoopoeCore
+import TestSupport
 
 /// `diag.record` held at a gate until its test opens it: a job that stays running exactly as long as the test needs.
 /// A fixed sleep in the job (`sleep_ms`) is a race the test can lose when the loaded parallel phase wakes it late; the

@@ -1,6 +1,7 @@
 import Foundation
 @testable import HoopoeCore
 import Redis
+import TestSupport
 import Testing
 
 /// How much of a dead worker's jobs one recovery round claims: the room below the fetch's depth, `prefetch` or, while

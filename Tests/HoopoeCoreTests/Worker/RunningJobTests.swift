@@ -1,5 +1,6 @@
 @testable import HoopoeCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// An attempt's outcome is decided once: by the handler, which runs in the caller's task, or by a timeout or

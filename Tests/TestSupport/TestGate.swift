@@ -1,10 +1,13 @@
 import Synchronization
 
-/// Opens once; waiters before and after pass. Not a cancellation point.
-final class TestGate: Sendable {
+/// Opens once; waiters before and after pass. Not a cancellation point. Shared by the engine's and the dashboard's
+/// tests (a job held running while a test looks).
+public final class TestGate: Sendable {
     private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func open() {
+    public init() {}
+
+    public func open() {
         let waiters = state.withLock { state in
             state.open = true
             defer { state.waiters = [] }
@@ -15,9 +18,9 @@ final class TestGate: Sendable {
 
     /// How many runs wait at the gate now: a test that must stop a worker while its job runs waits for this, since a job
     /// fetched is not yet a job started.
-    var waiting: Int { state.withLock { $0.waiters.count } }
+    public var waiting: Int { state.withLock { $0.waiters.count } }
 
-    func wait() async {
+    public func wait() async {
         await withCheckedContinuation { continuation in
             let open = state.withLock { state in
                 if !state.open { state.waiters.append(continuation) }
