@@ -55,7 +55,8 @@ extension JobQueue {
     /// unless `force`: then they are removed with it, and counted in ``ForgetResult/forgotten(keys:dropped:)``.
     ///
     /// One script counts what the queue holds and removes its keys (``JobStore/forget(queue:force:)``), so a job that
-    /// arrives meanwhile is counted, never dropped unsaid. A worker that starts serving the queue between the look at
+    /// arrives meanwhile is counted, never dropped unsaid; removed with `force`, its unique lock and once key go too (a
+    /// second scan finds them), so the same job enqueued again is taken, not refused as a duplicate. A worker that starts serving the queue between the look at
     /// the heartbeats and the script makes its group again after it (its fetch finds none); nothing of a job is lost.
     /// A periodic task still sending to the queue starts it again with its next tick, and from now: its last tick went
     /// with the queue.

@@ -32,54 +32,79 @@ import Testing
         return (status, process.output)
     }
 
+    /// The lost-answer tests' set-up: a private Redis, a client to it for looking, and a proxy in front of it that drops
+    /// one reply, so `hoopoe enqueue` through the proxy writes its job and never hears so. ``close()`` when done.
+    private struct LostAnswer {
+        let h: CLIHarness
+        let server: RedisServer
+        let control: RedisClient
+        let proxy: ReplyDroppingProxy
+
+        /// The next reply to `command` that contains `text` is dropped.
+        init(dropping command: String, containing text: String) throws {
+            h = try CLIHarness()
+            server = try RedisServer()
+            control = try RedisClient(url: server.url)
+            proxy = try ReplyDroppingProxy(to: server.port)
+            proxy.dropNextReply(toCommand: command, containing: text)
+        }
+
+        /// `hoopoe enqueue ARGUMENTS` through the proxy (its answer lost, as set up), stdout and stderr together.
+        func enqueueThroughProxy(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+            try await h.run(["enqueue"] + arguments + ["--redis-url", "redis://127.0.0.1:\(proxy.port)/0"])
+        }
+
+        /// `hoopoe enqueue ARGUMENTS` straight to the server, keeping stdout alone or stderr alone.
+        func enqueueDirectly(_ arguments: [String], keeping stream: String) async throws -> (status: Int32, output: String) {
+            try await EnqueueUnknownOutcomeTests.run(
+                arguments, keeping: stream, environment: ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning"])
+        }
+
+        /// The ids of the jobs in the default queue's stream, in order.
+        func streamIDs() async throws -> [String] { try await EnqueueUnknownOutcomeTests.streamIDs(control, namespace: h.namespace) }
+
+        func close() {
+            proxy.close()
+            control.close()
+        }
+    }
+
     /// A unique job whose answer was lost: exit 4 names the id it was written with, and sent again with `--id` it is
     /// that job (exit 0, its id on stdout), not a duplicate and not a second job.
     @Test func aLostAnswerNamesTheJobAndAUniqueJobSentAgainWithItsIDIsThatJob() async throws {
-        let h = try CLIHarness()
-        let server = try RedisServer()
-        let control = try RedisClient(url: server.url)
-        defer { control.close() }
-        let proxy = try ReplyDroppingProxy(to: server.port)
-        defer { proxy.close() }
         // The script's reply (`enqueued`, id) lost on the way back.
-        proxy.dropNextReply(toCommand: "EVAL", containing: "enqueued")
+        let f = try LostAnswer(dropping: "EVAL", containing: "enqueued")
+        defer { f.close() }
         let unique = ["diag.record", "--payload", Self.payload, "--unique-key", "u7"]
-        let lost = try await h.run(["enqueue"] + unique + ["--redis-url", "redis://127.0.0.1:\(proxy.port)/0"])
+        let lost = try await f.enqueueThroughProxy(unique)
         #expect(lost.status == 4, "\(lost.output)")
-        let written = try await Self.streamIDs(control, namespace: h.namespace)
+        let written = try await f.streamIDs()
         let id = try #require(written.first, "the job was written: \(lost.output)")
         #expect(lost.output.contains("job \(id) may have been enqueued"), "\(lost.output)")
         #expect(lost.output.contains("hoopoe job show \(id)") && lost.output.contains("send it again with --id \(id)"), "\(lost.output)")
 
-        let environment = ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning"]
-        let again = try await Self.run(unique + ["--id", id], keeping: "stdout", environment: environment)
+        let again = try await f.enqueueDirectly(unique + ["--id", id], keeping: "stdout")
         #expect(again.status == 0 && again.output.trimmingCharacters(in: .whitespacesAndNewlines) == id, "the resend is that job: \(again.output)")
-        #expect(try await Self.streamIDs(control, namespace: h.namespace) == [id], "no second job")
+        #expect(try await f.streamIDs() == [id], "no second job")
         // Another id with the key is the duplicate it always was.
-        let other = try await Self.run(unique, keeping: "stderr", environment: environment)
+        let other = try await f.enqueueDirectly(unique, keeping: "stderr")
         #expect(other.status == 3 && other.output.contains("refused: job \(id) with unique key 'u7'"), "\(other.output)")
     }
 
     /// A plain job whose answer was lost: the id is named, and so is what a resend does (a second job). `--help`'s
     /// rule holds: sent again with its id, it is written twice.
     @Test func aLostAnswerNamesAPlainJobAndSaysAResendRunsItTwice() async throws {
-        let h = try CLIHarness()
-        let server = try RedisServer()
-        let control = try RedisClient(url: server.url)
-        defer { control.close() }
-        let proxy = try ReplyDroppingProxy(to: server.port)
-        defer { proxy.close() }
-        proxy.dropNextReply(toCommand: "XADD", containing: "-")
-        let lost = try await h.run(["enqueue", "diag.record", "--payload", Self.payload, "--redis-url", "redis://127.0.0.1:\(proxy.port)/0"])
+        let f = try LostAnswer(dropping: "XADD", containing: "-")
+        defer { f.close() }
+        let lost = try await f.enqueueThroughProxy(["diag.record", "--payload", Self.payload])
         #expect(lost.status == 4, "\(lost.output)")
-        let id = try #require(try await Self.streamIDs(control, namespace: h.namespace).first, "\(lost.output)")
+        let id = try #require(try await f.streamIDs().first, "\(lost.output)")
         #expect(lost.output.contains("job \(id) may have been enqueued") && lost.output.contains("a plain job that was written runs twice"), "\(lost.output)")
 
-        let environment = ["REDIS_URL": server.url, "HOOPOE_NAMESPACE": h.namespace, "LOG_LEVEL": "warning"]
-        let again = try await Self.run(["diag.record", "--payload", Self.payload, "--id", id], keeping: "stdout", environment: environment)
+        let again = try await f.enqueueDirectly(["diag.record", "--payload", Self.payload, "--id", id], keeping: "stdout")
         #expect(again.status == 0 && again.output.trimmingCharacters(in: .whitespacesAndNewlines) == id, "\(again.output)")
-        #expect(try await Self.streamIDs(control, namespace: h.namespace) == [id, id], "two jobs with one id, as --help says")
-        let help = try await h.run(["enqueue", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(try await f.streamIDs() == [id, id], "two jobs with one id, as --help says")
+        let help = try await f.h.run(["enqueue", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(help.contains("A plain job (no --unique-key) sent again is a second job with the same id, and both run"), "\(help)")
         #expect(help.contains("a --unique-key job still pending or running is that job, not a duplicate"), "\(help)")
     }

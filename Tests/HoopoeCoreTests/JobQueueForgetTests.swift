@@ -184,6 +184,33 @@ import Testing
         #expect(try await h.jobs.knownQueues().isEmpty)
     }
 
+    /// A job enqueued between the scan that lists the queue's keys and the script that removes them (here the store's
+    /// two steps called apart) is counted and deleted with the queue, and its unique lock and once key, which that scan
+    /// did not list, go too: the same jobs are enqueued again at once. Before, the locks stayed for their TTL (a day by
+    /// default), and each enqueue again was refused as a duplicate of a job no longer anywhere.
+    @Test func aJobEnqueuedBetweenTheScanAndTheScriptLeavesNoLock() async throws {
+        let h = try EngineHarness()
+        try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "racing"))
+        let found = try await h.jobs.store.forgetScan(queue: "racing")
+        let arrivals = [
+            EnqueueOptions(queue: "racing", uniqueKey: "u-now"),
+            EnqueueOptions(queue: "racing", runAt: Date().addingTimeInterval(3600), uniqueKey: "u-later", onceKey: "o-later"),
+            EnqueueOptions(queue: "racing", onceKey: "o-now"),
+        ]
+        for options in arrivals {
+            let result = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: options)
+            #expect(result.createdID != nil, "\(result)")
+        }
+
+        let outcome = try await h.jobs.store.forget(queue: "racing", force: true, found: found)
+        #expect(outcome.forgotten && outcome.holdings == QueueHoldings(ready: 3, scheduled: 1), "\(outcome)")
+        #expect(Self.keys(of: "racing", in: try await Self.allKeys(h), namespace: h.namespace).isEmpty)
+        for options in arrivals {
+            let again = try await h.jobs.enqueue(type: "diag.record", payload: .object([:]), options: options)
+            #expect(again.createdID != nil, "enqueued again at once: \(again)")
+        }
+    }
+
     /// A live worker whose heartbeat lists the queue, or lists no queues (an older release, which may serve any), refuses
     /// it, `force` or not; a worker of other queues, and a scheduler, do not.
     @Test func aLiveWorkerServingItRefusesItEvenForced() async throws {

@@ -20,7 +20,8 @@ struct QueueForgetCommand: AsyncParsableCommand {
             (`hoopoe queue clear NAME --scheduled --yes`; `hoopoe dead delete ID`, or the dashboard's Delete all, \
             for dead jobs; jobs in flight were fetched by workers no longer running: a worker serving the queue recovers and runs them). \
             With --force such jobs are deleted with the queue, and their numbers printed; a live worker still \
-            refuses it. The count and the removal are one step: a job that arrives meanwhile is counted.
+            refuses it. The count and the removal are one step: a job that arrives meanwhile is counted (and with --force deleted, \
+            its unique lock and once key too, so it can be enqueued again at once).
 
             A name `hoopoe queues` lists but no enqueue accepts (a service's XADD made `a*b`) can be forgotten too.
             Exit 0 forgotten, 1 no such queue (nothing in Redis under that name) or, with REDIS_WAIT_REPLICAS, \

@@ -3,6 +3,8 @@
 -- the count and the removal is either counted (and the queue kept) or cannot happen: nothing of a job goes unsaid.
 -- The stream keeps only entries pending or not yet delivered (acknowledged ones are trimmed or deleted), so its length
 -- is the ready jobs plus those in flight.
+-- After a forced run that removed jobs it runs again, unforced, over the keys a second scan found: the unique locks and
+-- once keys of jobs enqueued between the first scan and the first run, which that scan could not list.
 local length = redis.call('XLEN', KEYS[1])
 local pending = 0
 if length > 0 then
