@@ -51,7 +51,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Argument(help: "The job type, e.g. sms.send.")
     var type: String
 
-    @Option(help: "The payload: JSON text, or @path to read it from a file.")
+    @Option(help: "The payload: JSON text, or @path to read it from a file (UTF-8: a byte that is not is refused, by its offset).")
     var payload: String = "{}"
 
     @Option(name: .customLong("queue"), help: "The queue; by default the type's: \(JobCatalog.queueList), every other type on `default`.")
@@ -196,7 +196,29 @@ struct EnqueueCommand: AsyncParsableCommand {
         guard payload.hasPrefix("@") else { return payload }
         let path = String(payload.dropFirst())
         guard let data = FileManager.default.contents(atPath: path) else { throw usageFailure("--payload: cannot read \(path)") }
+        // Refused, not decoded with U+FFFD in place of each bad byte: that wrote a payload the file did not hold (a
+        // Latin-1 name became "\u{FFFD}"), and the job ran with it.
+        if let offset = Self.firstInvalidUTF8Offset(data) {
+            let byte = String(format: "0x%02X", data[data.startIndex + offset])
+            throw usageFailure(
+                "--payload: \(path) is not UTF-8: the byte at offset \(offset) (counting from 0), \(byte), is not part of a UTF-8 character "
+                    + "(save the file as UTF-8)")
+        }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The offset of the first byte of `bytes` that is not part of a well-formed UTF-8 character, or nil when all are.
+    static func firstInvalidUTF8Offset(_ bytes: some Collection<UInt8>) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 
     /// Refuses an unknown type (naming the closest known one) and a payload its handler could not decode.

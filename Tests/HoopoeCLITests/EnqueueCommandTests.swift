@@ -141,6 +141,20 @@ import Testing
         #expect(try await nothingEnqueued(h))
     }
 
+    /// A payload file that is not UTF-8 is refused, naming the first bad byte's offset: it was decoded with U+FFFD in
+    /// place of each bad byte, and a payload the file did not hold was enqueued.
+    @Test func aPayloadFileThatIsNotUTF8IsRefusedNamingTheByte() async throws {
+        let h = try CLIHarness()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hoopoe-latin1-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        // {"key": "k", "member": "Jos<E9>"}: "José" in Latin-1, its é the byte 0xE9 at offset 27.
+        try Data(#"{"key": "k", "member": "Jos"#.utf8 + [0xE9] + #""}"#.utf8).write(to: file)
+        let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", "@" + file.path])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("is not UTF-8: the byte at offset 27 (counting from 0), 0xE9"), "\(output)")
+        #expect(try await nothingEnqueued(h))
+    }
+
     @Test func aPayloadThatDoesNotFitNamesTheField() async throws {
         let h = try CLIHarness()
         let (status, output) = try await h.run(["enqueue", "sendinblue.register", "--payload", #"{"user_id": "1", "email": 5}"#])

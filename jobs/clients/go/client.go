@@ -28,11 +28,11 @@ const (
 	onceDefault = 7 * day
 )
 
-// Options of one enqueue; the zero value means "now, on queue default, not unique". A field's zero value (0, "") is
+// Options of one enqueue; the zero value means "now, on the type's queue, not unique". A field's zero value (0, "") is
 // "not given", its default; any other value the protocol refuses is an *InvalidJobError naming the option
 // (jobs/PROTOCOL.md, "Enqueue options"), never clamped or replaced by the default.
 type Options struct {
-	Queue       string        // default "default"
+	Queue       string        // default: the type's queue (Queues: critical for freecredit.request, else default)
 	ID          string        // default: a new 26-character time-ordered id
 	At          time.Time     // run no earlier than this (zero: now; before 1970: refused)
 	In          time.Duration // run no earlier than this from now (negative, or with At: refused)
@@ -136,7 +136,9 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	}
 	queue := o.Queue
 	if queue == "" {
-		queue = "default"
+		// Not given: the type's queue (Queues, the table Jobs uses), as `hoopoe enqueue` picks it; "default" sent a
+		// freecredit.request where a worker serving critical only never looked.
+		queue = queueOf(jobType)
 	}
 	if isNothing(payload) {
 		payload = map[string]interface{}{} // handlers expect an object

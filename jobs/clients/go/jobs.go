@@ -8,8 +8,17 @@ import (
 	"time"
 )
 
-// Queues is the queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on "default".
+// Queues is the queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on "default". Client.Enqueue
+// uses it for a job whose Options give no Queue, as Jobs does.
 var Queues = map[string]string{"freecredit.request": "critical"}
+
+// queueOf is jobType's queue: Queues's, else "default".
+func queueOf(jobType string) string {
+	if queue, ok := Queues[jobType]; ok {
+		return queue
+	}
+	return "default"
+}
 
 // Jobs: typed helpers for the domain jobs the SMM panel and Kingfisher send (jobs/types/<type>.md; payload schemas
 // in jobs/schemas/). Each builds the payload its schema asks for and enqueues it on Queue, or when Queue is "" on the type's queue (Queues).

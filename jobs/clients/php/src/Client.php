@@ -15,12 +15,18 @@ use Hoopoe\Exception\TooLarge;
 /**
  * Enqueue jobs, wait for free credit's answer and read events over one phpredis connection (jobs/PROTOCOL.md).
  *
- * Options of enqueue() (all optional): queue (default "default"), id, at (Unix seconds; milliseconds are refused),
+ * Options of enqueue() (all optional): queue (default: the type's queue, Jobs::QUEUES: "critical" for
+ * freecredit.request, else "default"; as `hoopoe enqueue`), id, at (Unix seconds; milliseconds are refused),
  * in (seconds from now), unique_key / unique_for (refused with Duplicate while a job with the key is pending or
  * running; the lock lasts unique_for seconds at most, default the delay + 24 h), once_key / once_for (refused with
  * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds), notify (true: the worker
  * pushes the job's final outcome for waitFor()). Any other name throws InvalidJob (Client::OPTIONS), before anything is
  * sent.
+ *
+ * The \Redis must be in phpredis's ATOMIC mode when a method is called: in MULTI or pipeline mode every method throws
+ * InvalidJob (field "connection") before sending anything (atomicOnly). A command Redis refuses (OOM, NOPERM, READONLY,
+ * MISCONF, NOREPLICAS, WRONGTYPE, ...) throws HoopoeException with Redis's error; a RedisException means no answer (a
+ * read timeout, a lost connection: the call may have run), never a refusal (refusal()).
  */
 final class Client
 {
@@ -130,20 +136,17 @@ final class Client
      * @param array<string, mixed>|object|null $payload an empty array is sent as {}
      * @param array<string, mixed> $options see the class comment
      * @throws Duplicate|AlreadyEnqueued|TooLarge|InvalidJob|LibraryNotLoaded
-     * @throws HoopoeException when Redis refuses the XADD (WRONGTYPE, OOM, READONLY, NOPERM), with its error
+     * @throws HoopoeException when Redis refuses the XADD or FCALL (WRONGTYPE, OOM, READONLY, NOPERM, MISCONF,
+     *     NOREPLICAS), with its error: not written
+     * @throws \RedisException when no answer came (a read timeout, a lost connection): the job may be in
      */
     public function enqueue(string $type, array|object|null $payload = null, array $options = []): Enqueued
     {
+        $this->atomicOnly();
         self::refuseUnknown($options, self::OPTIONS);
         $job = $this->prepare($type, $payload, $options);
         if ($job['keys'] === null) {
-            $this->redis->clearLastError();
-            if ($this->guarded(fn () => $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']])) === false) {
-                // An error reply (WRONGTYPE, OOM, READONLY, NOPERM): phpredis returns false for it, and sets the last error.
-                $error = (string) $this->redis->getLastError();
-                $this->redis->clearLastError();
-                throw new HoopoeException('XADD failed: ' . $error);
-            }
+            $this->guarded('XADD', fn () => $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]));
             return new Enqueued('enqueued', $job['id']);
         }
         $result = $this->result($this->fcall($job['keys'], $job['args']), $job);
@@ -182,10 +185,16 @@ final class Client
      * or the Duplicate/AlreadyEnqueued refusal of each.
      *
      * Before anything is sent, an invalid or too large job throws, and so does LibraryNotLoaded when a job needs the
-     * function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0 first). After
-     * sending, Redis runs each job on its own: when it refuses one (an error reply), the others are not undone, and
-     * BatchFailed is thrown once every reply is read, its $results saying which jobs were written. A RedisException
-     * from the pipeline (a lost connection, a read timeout) means any of its jobs may be in.
+     * function library (later, unique, once-only) and Redis lacks it (FCALL hoopoe_library_version 0 first). The jobs
+     * are sent as one transaction (MULTI, the jobs, EXEC, in one pipeline), so that BatchFailed can say of each job
+     * whether it was written:
+     * - a refusal Redis makes before running a command (OOM, NOPERM, READONLY, MISCONF, NOREPLICAS) discards the whole
+     *   transaction: nothing is written, and every result is a HoopoeException naming the refusal;
+     * - a refusal while running (WRONGTYPE: the queue's key holds something else) is that job's alone: the others are
+     *   written, and its result is its HoopoeException.
+     * Without the transaction, phpredis threw the first of the former as a RedisException and dropped every reply, and
+     * the jobs before and after the refused one were written unreported. A RedisException from the pipeline (a lost
+     * connection, a read timeout) means any of its jobs may be in.
      *
      * @param list<array<string, mixed>> $jobs
      * @return list<Enqueued|HoopoeException>
@@ -193,37 +202,62 @@ final class Client
      */
     public function enqueueBatch(array $jobs): array
     {
+        $this->atomicOnly();
         $prepared = [];
         foreach ($jobs as $job) {
             self::refuseUnknown($job, ['type', 'payload', ...self::OPTIONS]);
             $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
+        }
+        if ($prepared === []) {
+            return [];
         }
         if (array_filter($prepared, static fn (array $job): bool => $job['keys'] !== null) !== []) {
             $this->checkLibrary();
         }
         $this->redis->clearLastError();
         $pipe = $this->redis->multi(\Redis::PIPELINE);
+        $pipe->rawCommand('MULTI');
         foreach ($prepared as $job) {
             if ($job['keys'] === null) {
-                $pipe->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]);
+                $pipe->rawCommand('XADD', $this->key($job['queue'], 'stream'), '*', 'job', $job['body']);
             } else {
                 $pipe->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($job['keys']), ...$job['keys'], ...$job['args']);
             }
         }
+        $pipe->rawCommand('EXEC');
         try {
-            $replies = $pipe->exec();
-        } catch (\RedisException $e) {  // no answer: some of the jobs may be in, as for one enqueue
-            $this->reconnectAfterNoAnswer();
-            throw $e;
+            $piped = $pipe->exec();
+        } catch (\RedisException $e) {
+            // No answer: refusal() reconnects and throws it on (any of the jobs may be in, as for one enqueue).
+            $refusal = $this->refusal($e);
+            $causes = [];
+            for ($cause = $e; $cause !== null; $cause = $cause->getPrevious()) {
+                $causes[] = $cause->getMessage();
+            }
+            if (!str_starts_with($refusal, 'EXECABORT')) {
+                // An error reply phpredis throws from inside EXEC's (the enqueue function's own "HOOPOE ..." check, which
+                // this client's checks should have made first): the transaction ran, and phpredis dropped the replies.
+                throw new HoopoeException("Redis ran the batch and refused a job of it ($refusal); phpredis drops every other reply "
+                    . 'when it throws one, so which jobs were written is not known: any may be in', 0, $e);
+            }
+            // EXECABORT chains the refusals of the commands it discarded (the first is the innermost): name that one.
+            return $this->noneWritten($prepared, 'Redis refused the batch before running it, and a batch is one transaction: '
+                . (count($causes) > 1 ? end($causes) : $refusal));
+        }
+        // MULTI's and each job's QUEUED (true), then EXEC's reply: one per job, or none when EXEC found a key WATCHed on
+        // this connection changed (phpredis gives its nil as []) and ran nothing.
+        $replies = is_array($piped) ? end($piped) : null;
+        if (!is_array($replies) || count($replies) !== count($prepared)) {
+            return $this->noneWritten($prepared, 'EXEC ran none of the batch (a key WATCHed on this connection changed): send it again');
         }
         $lastError = (string) $this->redis->getLastError();  // a pipeline keeps the last error reply's text only
         $this->redis->clearLastError();
         $results = [];
         $first = null;
-        // A refusal comes back as false in a pipeline, and only the last one's text is kept. The call is not sent again
+        // A refusal comes back as false in EXEC's reply, and only the last one's text is kept. The call is not sent again
         // for its text: the script may have written before it failed (a once-key taken, then its XADD refused with
         // WRONGTYPE), and the second call read that key as this job's own and reported a job never written as enqueued.
-        $refusals = count(array_filter($replies ?: [], static fn (mixed $reply): bool => $reply === false));
+        $refusals = count(array_filter($replies, static fn (mixed $reply): bool => $reply === false));
         $refusal = $refusals > 1 ? "$lastError (the last of $refusals refusals in this batch: phpredis keeps only its text)" : $lastError;
         foreach ($prepared as $i => $job) {
             $reply = $replies[$i] ?? false;
@@ -245,6 +279,16 @@ final class Client
             throw new BatchFailed($results, $first);
         }
         return $results;
+    }
+
+    /**
+     * @param list<array<string, mixed>> $prepared
+     * @throws BatchFailed whose every result is a HoopoeException saying $why (no job of the batch was written)
+     */
+    private function noneWritten(array $prepared, string $why): never
+    {
+        $results = array_map(static fn (): HoopoeException => new HoopoeException("not written: $why"), $prepared);
+        throw new BatchFailed($results, $results[0]);
     }
 
     /**
@@ -273,11 +317,7 @@ final class Client
             $reply = $this->redis->rawCommand('FCALL', 'hoopoe_library_version', 0);
             $error = $reply === false ? (string) $this->redis->getLastError() : '';
         } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
-            if (self::isTransportFailure($e)) {
-                $this->reconnectAfterNoAnswer();
-                throw $e;
-            }
-            [$reply, $error] = [false, $e->getMessage()];
+            [$reply, $error] = [false, $this->refusal($e)];
         }
         $this->redis->clearLastError();
         if ($reply === false) {
@@ -293,8 +333,10 @@ final class Client
     {
         $now = microtime(true);
         $id = isset($o['id']) ? (string) $o['id'] : self::newId($now);
-        // null is "not given" (the queue "default"); '' is refused, as by the workers: it sent the job to "default".
-        $queue = isset($o['queue']) ? (string) $o['queue'] : 'default';
+        // null is "not given": the type's queue, from the table Jobs' helpers use (jobs/PROTOCOL.md, "Which queue"), as
+        // `hoopoe enqueue` picks it; "default" sent a freecredit.request where a worker serving `critical` only never
+        // looked. '' is refused, as by the workers: it sent the job to "default".
+        $queue = isset($o['queue']) ? (string) $o['queue'] : Jobs::QUEUES[$type] ?? 'default';
         if ($queue === '') {
             throw new InvalidJob('queue', "queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got \"\")");
         }
@@ -374,13 +416,9 @@ final class Client
             $reply = $this->redis->rawCommand('FCALL', self::ENQUEUE_FUNCTION, count($keys), ...$keys, ...$args);
             $error = $reply === false ? (string) $this->redis->getLastError() : '';
         } catch (\RedisException $e) {  // phpredis throws some error replies, returns false for others
-            if (self::isTransportFailure($e)) {
-                // No answer (a read timeout, a lost connection): the job may be in. Thrown as is, as the README says; made
-                // a refusal ("the enqueue function failed"), a caller sent an enqueueIn job again and it ran twice.
-                $this->reconnectAfterNoAnswer();
-                throw $e;
-            }
-            [$reply, $error] = [false, $e->getMessage()];
+            // No answer (a read timeout, a lost connection): the job may be in, and refusal() throws it on, as the README
+            // says; made a refusal ("the enqueue function failed"), a caller sent an enqueueIn job again and it ran twice.
+            [$reply, $error] = [false, $this->refusal($e)];
         }
         $this->redis->clearLastError();
         return $reply !== false ? $reply : $error;
@@ -412,18 +450,75 @@ final class Client
     }
 
     /**
-     * Runs one call on the caller's connection; when it gets no answer, the connection is made usable again
-     * (``reconnectAfterNoAnswer``) before the RedisException goes on to the caller.
+     * Runs one call of $command on the caller's connection. Redis's refusal throws HoopoeException ("$command failed:
+     * <Redis's error>"), whether phpredis returned false for it (ERR, WRONGTYPE; NOPERM to BLPOP, XREAD) or threw it
+     * (OOM, NOPERM, READONLY, MISCONF, NOREPLICAS: refusal()). A call that got no answer makes the connection usable
+     * again (reconnectAfterNoAnswer) and its RedisException goes on to the caller.
+     *
+     * @throws HoopoeException|\RedisException
      */
-    private function guarded(callable $call): mixed
+    private function guarded(string $command, callable $call): mixed
+    {
+        $this->redis->clearLastError();
+        try {
+            $reply = $call();
+        } catch (\RedisException $e) {
+            throw new HoopoeException("$command failed: " . $this->refusal($e), 0, $e);
+        }
+        $error = $reply === false ? $this->redis->getLastError() : null;
+        $this->redis->clearLastError();
+        if (is_string($error) && $error !== '') {
+            throw new HoopoeException("$command failed: $error");
+        }
+        return $reply;
+    }
+
+    /**
+     * Redis's error reply that $e is, or, when $e is a call that got no answer, reconnects (reconnectAfterNoAnswer) and
+     * throws $e on. phpredis 5 returns false for an error reply coded ERR, WRONGTYPE, NOSCRIPT, BUSYGROUP or NOGROUP and
+     * throws any other (OOM, NOPERM, READONLY, MISCONF, NOREPLICAS, LOADING, EXECABORT) as a RedisException with the
+     * reply as its message, the same class as a lost connection's. They are told apart by the connection's last error:
+     * phpredis records an error reply there before throwing it, and records nothing for a read timeout or a lost
+     * connection ("read error on connection", "socket error on read socket", "Connection lost", "Redis server went
+     * away"). So a RedisException with the last error set (cleared before the call) is Redis's refusal, and the command
+     * did not run; one without is no answer, and it may have. The message is checked too (isTransportFailure), so a last
+     * error left by an earlier reply is never read as this one's.
+     *
+     * @throws \RedisException $e itself, when it is no answer
+     */
+    private function refusal(\RedisException $e): string
+    {
+        $recorded = $this->redis->getLastError();
+        $this->redis->clearLastError();
+        if (is_string($recorded) && $recorded !== '' && !self::isTransportFailure($e)) {
+            return $e->getMessage();
+        }
+        $this->reconnectAfterNoAnswer();
+        throw $e;
+    }
+
+    /**
+     * Throws InvalidJob (field "connection") unless the caller's \Redis is in phpredis's ATOMIC mode, before anything is
+     * sent. In MULTI or pipeline mode phpredis queues a command and returns the \Redis itself instead of Redis's reply:
+     * read as a reply, an XADD never written (the caller's discard() or a failed exec() decides) was reported Enqueued,
+     * and an enqueueIn threw "the enqueue function failed" though exec() then wrote it (a retry made two jobs).
+     */
+    private function atomicOnly(): void
     {
         try {
-            return $call();
-        } catch (\RedisException $e) {
-            if (self::isTransportFailure($e)) {
-                $this->reconnectAfterNoAnswer();
-            }
-            throw $e;
+            $mode = $this->redis->getMode();
+        } catch (\RedisException) {  // not connected: the command itself will say so
+            return;
+        }
+        if ($mode !== \Redis::ATOMIC) {
+            $name = match ($mode) {
+                \Redis::MULTI => 'MULTI',
+                \Redis::PIPELINE => 'pipeline',
+                default => "mode $mode",
+            };
+            throw new InvalidJob('connection', "the \\Redis connection given to Hoopoe\\Client is in $name mode (getMode() $mode, "
+                . 'not \\Redis::ATOMIC): phpredis would queue the command and return no reply, so nothing was sent. Call exec() or '
+                . 'discard() first, or give Hoopoe a connection of its own');
         }
     }
 
@@ -468,6 +563,7 @@ final class Client
      */
     public function waitFor(string $id, string $queue = 'default', float $timeout = 10.0): ?array
     {
+        $this->atomicOnly();
         $popped = $this->blPop($this->key($queue, "answer:$id"), $timeout);
         return $popped === null ? null : json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
     }
@@ -481,12 +577,11 @@ final class Client
         $deadline = microtime(true) + max(0.0, $timeout);
         do {
             try {
-                $popped = $this->redis->blPop([$key], 1);  // phpredis 5 takes whole seconds
-            } catch (\RedisException $e) {
+                $popped = $this->guarded('BLPOP', fn () => $this->redis->blPop([$key], 1));  // phpredis 5 takes whole seconds
+            } catch (\RedisException $e) {  // guarded() reconnected
                 if (!self::isReadTimeout($e)) {
                     throw $e;
                 }
-                $this->reconnectAfterNoAnswer();
                 $popped = null;
             }
             if (is_array($popped) && count($popped) === 2) {
@@ -506,6 +601,7 @@ final class Client
      */
     public function waitFreeCredit(string $requestId, float $timeout = 10.0): ?array
     {
+        $this->atomicOnly();
         $popped = $this->blPop("{$this->namespace}:{freecredit}:notify:$requestId", $timeout);
         if ($popped !== null) {
             return json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
@@ -522,7 +618,8 @@ final class Client
      */
     public function freeCreditAnswer(string $requestId): ?array
     {
-        $stored = $this->guarded(fn () => $this->redis->get("{$this->namespace}:{freecredit}:result:$requestId"));
+        $this->atomicOnly();
+        $stored = $this->guarded('GET', fn () => $this->redis->get("{$this->namespace}:{freecredit}:result:$requestId"));
         return is_string($stored) ? json_decode($stored, true, 512, JSON_THROW_ON_ERROR) : null;
     }
 
@@ -538,14 +635,15 @@ final class Client
      */
     public function readEvents(string $after = '0-0', int $count = 100, ?int $blockMs = null): array
     {
+        $this->atomicOnly();
         if ($blockMs === null) {
-            return self::events($this->redis->xRead([$this->eventsKey() => $after], $count));
+            return self::events($this->guarded('XREAD', fn () => $this->redis->xRead([$this->eventsKey() => $after], $count)));
         }
         if ($after === '$') {  // waited for in slices: pin "now" to an id, or events between two slices would be missed
-            $last = $this->redis->xRevRange($this->eventsKey(), '+', '-', 1);
+            $last = $this->guarded('XREVRANGE', fn () => $this->redis->xRevRange($this->eventsKey(), '+', '-', 1));
             $after = is_array($last) && $last !== [] ? (string) array_key_first($last) : '0-0';
         }
-        return $this->sliced(fn (int $ms) => self::events($this->redis->xRead([$this->eventsKey() => $after], $count, $ms)), $blockMs);
+        return $this->sliced(fn (int $ms) => self::events($this->guarded('XREAD', fn () => $this->redis->xRead([$this->eventsKey() => $after], $count, $ms))), $blockMs);
     }
 
     /**
@@ -554,12 +652,13 @@ final class Client
      */
     public function createEventsGroup(string $group, string $start = '$'): bool
     {
+        $this->atomicOnly();
         $this->redis->clearLastError();
         try {
             $created = $this->redis->xGroup('CREATE', $this->eventsKey(), $group, $start, true);
             $error = (string) $this->redis->getLastError();
-        } catch (\RedisException $e) {
-            [$created, $error] = [false, $e->getMessage()];
+        } catch (\RedisException $e) {  // a refusal (NOPERM, READONLY, OOM); no answer is thrown on
+            [$created, $error] = [false, $this->refusal($e)];
         }
         $this->redis->clearLastError();
         if ($created === false && !str_contains($error, 'BUSYGROUP')) {
@@ -577,11 +676,12 @@ final class Client
      */
     public function readEventsGroup(string $group, string $consumer, int $count = 100, ?int $blockMs = null): array
     {
+        $this->atomicOnly();
         $pair = "$group\0$consumer";
         if (!isset($this->drained[$pair])) {
             $after = '0';
             while (true) {
-                $reply = $this->guarded(fn () => $this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => $after], $count));
+                $reply = $this->guarded('XREADGROUP', fn () => $this->redis->xReadGroup($group, $consumer, [$this->eventsKey() => $after], $count));
                 $entries = is_array($reply) ? ($reply[$this->eventsKey()] ?? []) : [];
                 if ($entries === []) {
                     break;
@@ -591,7 +691,7 @@ final class Client
                 // ended the catch-up, and the unacknowledged events after them were never given back.
                 $trimmed = array_map('strval', array_keys(array_filter($entries, static fn (mixed $fields): bool => !is_array($fields) || $fields === [])));
                 if ($trimmed !== []) {
-                    $this->guarded(fn () => $this->redis->xAck($this->eventsKey(), $group, $trimmed));
+                    $this->guarded('XACK', fn () => $this->redis->xAck($this->eventsKey(), $group, $trimmed));
                 }
                 $pending = self::events($reply);
                 if ($pending !== []) {
@@ -603,9 +703,9 @@ final class Client
         }
         $streams = [$this->eventsKey() => '>'];
         if ($blockMs === null) {
-            return self::events($this->redis->xReadGroup($group, $consumer, $streams, $count));
+            return self::events($this->guarded('XREADGROUP', fn () => $this->redis->xReadGroup($group, $consumer, $streams, $count)));
         }
-        return $this->sliced(fn (int $ms) => self::events($this->redis->xReadGroup($group, $consumer, $streams, $count, $ms)), $blockMs);
+        return $this->sliced(fn (int $ms) => self::events($this->guarded('XREADGROUP', fn () => $this->redis->xReadGroup($group, $consumer, $streams, $count, $ms))), $blockMs);
     }
 
     /**
@@ -623,11 +723,10 @@ final class Client
             $remaining = (int) ceil(($deadline - microtime(true)) * 1000);
             try {
                 $found = $read(max(1, min(1000, $remaining)));
-            } catch (\RedisException $e) {
+            } catch (\RedisException $e) {  // $read's guarded() reconnected
                 if (!self::isReadTimeout($e)) {
                     throw $e;
                 }
-                $this->reconnectAfterNoAnswer();
                 $found = [];
             }
             if ($found !== [] || microtime(true) >= $deadline) {  // not "the last slice": a read timeout may cut it short
@@ -639,7 +738,8 @@ final class Client
     /** Marks events handled by $group (XACK); returns how many were pending. */
     public function ackEvents(string $group, string ...$ids): int
     {
-        return $ids === [] ? 0 : (int) $this->guarded(fn () => $this->redis->xAck($this->eventsKey(), $group, $ids));
+        $this->atomicOnly();
+        return $ids === [] ? 0 : (int) $this->guarded('XACK', fn () => $this->redis->xAck($this->eventsKey(), $group, $ids));
     }
 
     /** @return list<Event> */

@@ -501,4 +501,143 @@ final class ClientTest
         Check::equal('options-php', (new Client($redis, 'options-php'))->namespace, 'a connection without them');
         Check::equal('options-php', (new Client(new \Redis(), 'options-php'))->namespace, 'a \\Redis not connected yet (no options to read)');
     }
+
+    /**
+     * What $send threw, or a failure naming what it returned: it must throw.
+     */
+    private static function thrown(string $what, callable $send): \Throwable
+    {
+        try {
+            $returned = $send();
+        } catch (\Throwable $e) {
+            return $e;
+        }
+        throw new \RuntimeException("$what: no exception, it returned " . (is_object($returned) ? get_class($returned) : json_encode($returned)));
+    }
+
+    /**
+     * In MULTI or pipeline mode phpredis queues a command and returns the \Redis, not a reply: an enqueue was reported
+     * Enqueued for a job discard() then dropped, and an enqueueIn threw though exec() wrote its job. Every method
+     * refuses such a connection (InvalidJob, field connection, naming the mode) and queues nothing.
+     */
+    public function testAConnectionInMultiOrPipelineModeIsRefusedBeforeSending(): void
+    {
+        $c = $this->client('mode');
+        $payload = ['key' => 'k', 'member' => 'm'];
+        $calls = [
+            'enqueue' => fn () => $c->enqueue('diag.record', $payload),
+            'enqueueIn' => fn () => $c->enqueueIn('diag.record', $payload, 600),
+            'enqueueBatch' => fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => $payload]]),
+            'waitFor' => fn () => $c->waitFor('x', 'default', 1),
+            'waitFreeCredit' => fn () => $c->waitFreeCredit('x', 1),
+            'freeCreditAnswer' => fn () => $c->freeCreditAnswer('x'),
+            'readEvents' => fn () => $c->readEvents(),
+            'createEventsGroup' => fn () => $c->createEventsGroup('g'),
+            'readEventsGroup' => fn () => $c->readEventsGroup('g', 'c'),
+            'ackEvents' => fn () => $c->ackEvents('g', '1-1'),
+            'Jobs::freeCredit' => fn () => (new Jobs($c))->freeCredit(1, 'mode-r', timeout: 1),
+        ];
+        foreach (['MULTI' => \Redis::MULTI, 'pipeline' => \Redis::PIPELINE] as $name => $mode) {
+            foreach ($calls as $call => $send) {
+                $this->redis->multi($mode);
+                try {
+                    $thrown = self::thrown("$name $call", $send);
+                } finally {
+                    $queued = $this->redis->exec();  // what the call queued, run now
+                }
+                Check::that($thrown instanceof InvalidJob && $thrown->field() === 'connection' && str_contains($thrown->getMessage(), "in $name mode"),
+                    "$name $call: InvalidJob (connection) naming the mode, got " . get_class($thrown) . ': ' . $thrown->getMessage());
+                Check::equal([], $queued, "$name $call: nothing queued");
+            }
+        }
+        Check::equal(0, $this->redis->exists($c->key('default', 'stream'), $c->key('default', 'scheduled'), $c->eventsKey()), 'nothing written');
+        Check::equal(new Enqueued('enqueued', 'mode-after'), $c->enqueue('diag.record', $payload, ['id' => 'mode-after']), 'atomic again: sent');
+    }
+
+    /**
+     * Redis refusing writes for want of memory (OOM: maxmemory with noeviction) is a HoopoeException naming it, for a
+     * plain job, a later one and a batch (every job of which says it was not written): phpredis throws OOM as a
+     * RedisException, which the README says means "no answer, the job may be in", and the batch lost its results.
+     */
+    public function testAWriteRedisRefusesForMemoryIsAHoopoeException(): void
+    {
+        $c = $this->client('oom');
+        $payload = ['key' => 'k', 'member' => 'm'];
+        $was = [$this->redis->config('GET', 'maxmemory')['maxmemory'], $this->redis->config('GET', 'maxmemory-policy')['maxmemory-policy']];
+        $this->redis->config('SET', 'maxmemory-policy', 'noeviction');
+        $this->redis->config('SET', 'maxmemory', '1');
+        try {
+            $thrown = [
+                'enqueue' => self::thrown('enqueue', fn () => $c->enqueue('diag.record', $payload)),
+                'enqueueIn' => self::thrown('enqueueIn', fn () => $c->enqueueIn('diag.record', $payload, 600)),
+                'enqueueBatch' => self::thrown('enqueueBatch', fn () => $c->enqueueBatch([
+                    ['type' => 'diag.record', 'payload' => $payload, 'id' => 'oom-1'],
+                    ['type' => 'diag.record', 'payload' => $payload, 'id' => 'oom-2', 'once_key' => 'oom'],
+                ])),
+            ];
+        } finally {
+            $this->redis->config('SET', 'maxmemory', $was[0]);
+            $this->redis->config('SET', 'maxmemory-policy', $was[1]);
+        }
+        foreach ($thrown as $call => $e) {
+            Check::that($e instanceof HoopoeException && str_contains($e->getMessage(), 'OOM'), "$call: a HoopoeException naming OOM, got "
+                . get_class($e) . ': ' . $e->getMessage());
+        }
+        Check::that($thrown['enqueueBatch'] instanceof BatchFailed, 'the batch: BatchFailed');
+        foreach ($thrown['enqueueBatch']->results as $i => $result) {
+            Check::that($result instanceof HoopoeException && str_contains($result->getMessage(), 'not written') && str_contains($result->getMessage(), 'OOM'),
+                "batch job $i: not written, naming OOM: " . (is_object($result) ? get_class($result) . ' ' . ($result->getMessage() ?? '') : ''));
+        }
+        Check::equal(0, $this->redis->exists($c->key('default', 'stream'), $c->key('default', 'scheduled'), $c->key('default', 'once:oom')), 'nothing written');
+    }
+
+    /**
+     * An ACL user allowed one queue's keys only: a job for another queue is refused with a HoopoeException naming
+     * NOPERM (phpredis threw a raw RedisException), and a batch mixing the two queues says of each job that it was not
+     * written (phpredis threw and dropped every result, though the allowed queue's jobs were written).
+     */
+    public function testAWriteTheAclRefusesIsAHoopoeExceptionAndABatchSaysWhatWasWritten(): void
+    {
+        $ns = 'noperm-php-' . bin2hex(random_bytes(4));
+        $user = "hoopoe-test-$ns";
+        $password = bin2hex(random_bytes(16));
+        $this->redis->rawCommand('ACL', 'SETUSER', $user, 'reset', 'on', ">$password", "~$ns:{allowed}:*", '+@all');
+        try {
+            $url = parse_url(getenv('REDIS_URL') ?: 'redis://127.0.0.1:6379/0');
+            $limited = new \Redis();
+            $limited->connect($url['host'] ?? '127.0.0.1', $url['port'] ?? 6379);
+            $limited->auth([$user, $password]);
+            $db = (int) ltrim($url['path'] ?? '/0', '/');
+            if ($db !== 0) {
+                $limited->select($db);
+            }
+            $c = new Client($limited, $ns);
+            $payload = ['key' => 'k', 'member' => 'm'];
+            Check::equal(new Enqueued('enqueued', 'np-ok'), $c->enqueue('diag.record', $payload, ['queue' => 'allowed', 'id' => 'np-ok']), 'its own queue');
+            foreach (['enqueue' => fn () => $c->enqueue('diag.record', $payload),
+                      'enqueueIn' => fn () => $c->enqueueIn('diag.record', $payload, 600),
+                      'freeCreditAnswer' => fn () => $c->freeCreditAnswer('np-r')] as $call => $send) {
+                $e = self::thrown($call, $send);
+                Check::that($e instanceof HoopoeException && str_contains($e->getMessage(), 'NOPERM'), "$call: a HoopoeException naming NOPERM, got "
+                    . get_class($e) . ': ' . $e->getMessage());
+            }
+            $e = self::thrown('enqueueBatch', fn () => $c->enqueueBatch([
+                ['type' => 'diag.record', 'payload' => $payload, 'queue' => 'allowed', 'id' => 'np-1'],
+                ['type' => 'diag.record', 'payload' => $payload, 'id' => 'np-2'],
+                ['type' => 'diag.record', 'payload' => $payload, 'queue' => 'allowed', 'id' => 'np-3', 'once_key' => 'np'],
+            ]));
+            Check::that($e instanceof BatchFailed, 'the batch: BatchFailed, got ' . get_class($e) . ': ' . $e->getMessage());
+            Check::equal(3, count($e->results), 'one result a job');
+            foreach ($e->results as $i => $result) {
+                Check::that($result instanceof HoopoeException && str_contains($result->getMessage(), 'not written') && str_contains($result->getMessage(), 'NOPERM'),
+                    "batch job $i: not written, naming NOPERM: " . (is_object($result) ? get_class($result) . ' ' . $result->getMessage() : json_encode($result)));
+            }
+            Check::equal(1, $this->redis->xLen($c->key('allowed', 'stream')), 'only np-ok in the allowed queue: the batch wrote nothing, as it says');
+            Check::equal(0, $this->redis->exists($c->key('allowed', 'once:np')), 'no once-key taken');
+            Check::equal('in step', $limited->echo('in step'), 'the connection answers in step after the refusals');
+            $limited->close();
+        } finally {
+            $this->redis->rawCommand('ACL', 'DELUSER', $user);
+        }
+    }
 }

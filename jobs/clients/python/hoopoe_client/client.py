@@ -12,6 +12,10 @@ import redis as redis_package
 from . import envelope as rules
 from .errors import AlreadyEnqueued, Duplicate, InvalidJob, LibraryNotLoaded, TooLarge
 
+QUEUES = {"freecredit.request": "critical"}
+"""The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on `default`. enqueue() uses it when no
+queue is given, as `hoopoe enqueue` does, and so do the typed helpers (domain.Jobs)."""
+
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ENQUEUE_FUNCTION = "hoopoe_enqueue"  # in the function library every hoopoe worker loads (jobs/PROTOCOL.md)
 DAY = 86400
@@ -80,7 +84,7 @@ class Client:
 
     # Enqueue ----------------------------------------------------------------------------------------------------
 
-    def enqueue(self, job_type, payload=None, queue="default", *, id=None, at=None, delay=None, unique_key=None,
+    def enqueue(self, job_type, payload=None, queue=None, *, id=None, at=None, delay=None, unique_key=None,
                 unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None, notify=False):
         """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
         Sent once (docs/decisions/0080): a reply later than the socket timeout raises redis-py's TimeoutError (or a
@@ -90,7 +94,8 @@ class Client:
         at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
         job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
         once_key: refused for once_for seconds (default 7 days) after the first enqueue, whatever happened to it.
-        notify: the worker pushes the job's final outcome for wait_for(id, queue).
+        notify: the worker pushes the job's final outcome for wait_for(id, queue). queue: not given (None), the
+        type's queue (QUEUES: `critical` for freecredit.request, else `default`), as `hoopoe enqueue` picks it.
         """
         job = self._prepare(dict(type=job_type, payload=payload, queue=queue, id=id, at=at, delay=delay,
                                  unique_key=unique_key, unique_for=unique_for, once_key=once_key, once_for=once_for,
@@ -211,10 +216,12 @@ class Client:
             raise InvalidJob(str(unknown[0]), f"unknown option {unknown[0]!r}: a job's names are {', '.join(JOB_KEYS)} "
                                               "('delay' is a delay in seconds, 'at' a time in Unix seconds)")
         now = time.time()
-        # None is "not given" (a new id, the queue "default"); "" is refused by the rules below, as by the workers: a
-        # new id for "" made a job sent again with it a second job, and "" for the queue sent it to "default".
+        # None is "not given" (a new id; the type's queue, QUEUES: "default" sent a freecredit.request where a worker
+        # serving `critical` only never looked); "" is refused by the rules below, as by the workers: a new id for ""
+        # made a job sent again with it a second job, and "" for the queue sent it to "default".
         job_id = new_id(now) if call.get("id") is None else call["id"]
-        queue = "default" if call.get("queue") is None else call["queue"]
+        job_type = call.get("type")
+        queue = (QUEUES.get(job_type, "default") if isinstance(job_type, str) else "default") if call.get("queue") is None else call["queue"]
         if queue == "":
             raise InvalidJob("queue", "queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got '')")
         payload = call.get("payload")

@@ -5,12 +5,10 @@ import re
 import uuid
 from decimal import Decimal
 
-from .client import Client
+from .client import QUEUES, Client
 from .errors import InvalidJob, RequestIDReused
 
 SMS_ONCE_SECONDS = 30 * 86400
-QUEUES = {"freecredit.request": "critical"}
-"""The queue of each type (jobs/PROTOCOL.md, "Which queue"); the others go on `default`."""
 
 
 KEY_SAFE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
