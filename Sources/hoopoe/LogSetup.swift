@@ -40,7 +40,7 @@ enum LogSetup {
     static func logger(_ label: String) -> Logger { Logger(label: label) }
 }
 
-/// One line per event on stderr, text or JSON, with phone numbers and email addresses masked (`+98912***4567`, `s***@example.com`). In text, the message's and
+/// One line per event on stderr, text or JSON, with phone numbers and email addresses masked (`+9891*****567`, `s***@example.com`). In text, the message's and
 /// the values' control characters are written as escapes (``PrintableText``): a job type holding a newline cannot
 /// forge a line.
 ///

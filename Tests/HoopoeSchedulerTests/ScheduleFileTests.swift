@@ -132,7 +132,7 @@ import Testing
             message: "0600 is not a number as JSON writes it (YAML reads it as 384)",
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {ttl_seconds: 0600}}"),
         Bad(label: "payload holding a phone number unquoted", task: "a", key: "payload", code: .wrongType,
-            message: "09121***567 is not a number as JSON writes it (YAML reads it as 91212**567.0)",
+            message: "0912****567 is not a number as JSON writes it (YAML reads it as 912****567.0)",
             yaml: "- {name: a, cron: \"0 9 * * *\", type: x, payload: {phone: 09121234567}}"),
         Bad(label: "payload holding a hexadecimal number", task: "a", key: "payload", code: .wrongType,
             message: "0x10 is not a number as JSON writes it (YAML reads it as 16)",

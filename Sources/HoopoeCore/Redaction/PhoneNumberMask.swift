@@ -1,8 +1,16 @@
-/// Masks anything in a text that looks like a phone number, keeping the first 5 and last 3 characters.
+/// Masks anything in a text that looks like a phone number: the one rule of every output (logs, the admin commands'
+/// output, dead-set listings and reasons, events' free text, provider log lines).
 ///
-/// Phone numbers are the personal data Hoopoe's payloads carry most; every line that leaves the engine (logs, the
-/// admin commands' output, dead-set listings) passes through this one scanner, so a pasted terminal or a shipped
-/// log never carries a full number. It matches 10 to 15 digits that start with `+`, `0` or `9` (`+98912…`,
+/// **What a masked number shows**: its last 3 characters and at most its first 5, the rest one `*` each; a number
+/// of fewer than 12 characters shows one fewer leading character per character it is short (11: 4, 10: 3), so an
+/// Iranian mobile keeps only its operator prefix and last 3 digits: `09121234567` → `0912****567`,
+/// `+989121234567` → `+9891*****567`, `9121234567` → `912****567`. (Two maskers once disagreed: logs showed
+/// `0912****567` and `+98912****567`, `job show` `09121***567` and `+9891*****567`; this is the stricter of the two for
+/// every length.) ``maskNumber(_:)`` masks a value known to be a phone number, however short.
+///
+/// Phone numbers are the personal data Hoopoe's payloads carry most; every line that leaves the engine passes
+/// through this one scanner, so a pasted terminal or a shipped log never carries a full number. It matches 10 to 15
+/// digits that start with `+`, `0` or `9` (`+98912…`,
 /// `0912…`, `98912…`, `912…`), in ASCII, Persian or Arabic-Indic digits, written in one run or in groups of two or
 /// more digits joined by a space, a `-`, a `.`, a `_` or parentheses, as people write them (`0912 123 4567`,
 /// `+98-912-123-4567`, `(0912) 123 4567`, `0912.123.4567`). Unix timestamps (`17…`), Redis entry ids (`17…-0`), dates
@@ -14,13 +22,11 @@
 /// (`0912.123.4567`). A text that is nothing but one number, however spaced (`0912 - 123 - 4567`, a payload's `phone`
 /// as sent), is masked whole.
 public enum PhoneNumberMask {
-    /// `text` with every phone-like run masked (`+98912*****567`).
+    /// `text` with every phone-like run masked (`+989121234567` → `+9891*****567`).
     public static func mask(_ text: String) -> String {
         guard text.contains(where: \.isNumber) else { return text }
         let characters = Array(text)
-        if isWholePhone(characters) {
-            return String(characters.prefix(5)) + String(repeating: "*", count: max(0, characters.count - 8)) + String(characters.suffix(3))
-        }
+        if isWholePhone(characters) { return masked(characters[...]) }
         var result = ""
         var index = 0
         while index < characters.count {
@@ -33,6 +39,26 @@ public enum PhoneNumberMask {
             index = run.end
         }
         return result
+    }
+
+    /// A value known to be a phone number (a receptor, a payload's `phone` quoted in a refusal) masked whole, whatever
+    /// it looks like: as ``mask(_:)`` masks a number, and one too short or odd for the scanner (`12345` → `***45`)
+    /// still shows at most its last 2 characters (none under 4).
+    public static func maskNumber(_ number: String) -> String {
+        masked(Array(number)[...])
+    }
+
+    /// Masks each number of a list and joins them with commas, for one log line.
+    public static func maskNumbers(_ numbers: [String]) -> String {
+        numbers.map(maskNumber).joined(separator: ",")
+    }
+
+    /// The rule: `run` with its last 3 characters and `min(5, count - 7)` first ones shown, every other one a `*`;
+    /// 7 characters or fewer show only their last `min(2, count - 2)`.
+    static func masked(_ run: ArraySlice<Character>) -> String {
+        let head = run.count >= 8 ? min(5, run.count - 7) : 0
+        let tail = run.count >= 8 ? 3 : max(0, min(2, run.count - 2))
+        return String(run.prefix(head)) + String(repeating: "*", count: run.count - head - tail) + String(run.suffix(tail))
     }
 
     /// Persian (U+06F0…) and Arabic-Indic (U+0660…) digits as well as ASCII ones.
@@ -125,8 +151,7 @@ private struct DigitRun {
             }
             let range = groups[first].lowerBound..<groups[last].upperBound
             result += String(characters[shownUpTo..<range.lowerBound])
-            let run = characters[range]
-            result += String(run.prefix(5)) + String(repeating: "*", count: max(0, run.count - 8)) + String(run.suffix(3))
+            result += PhoneNumberMask.masked(characters[range])
             shownUpTo = range.upperBound
             first = last + 1
         }

@@ -71,7 +71,7 @@ public struct GiftGrantedJob: JobHandler {
         if let phone = payload.phone, (try? ReminderValidation.phone(phone)) == nil {
             context.logger.warning(
                 "gift.granted: no reminder for gift \(payload.userGiftID): its phone is not an Iranian mobile number sms.send can text (like 09121234567 or +989121234567)",
-                metadata: ["phone": "\(PhoneMask.mask(phone))"])
+                metadata: ["phone": "\(PhoneNumberMask.maskNumber(phone))"])
             reminderPhone = nil
         }
         let store = GiftStore(services: services)

@@ -16,7 +16,8 @@ struct CreditThresholdStore: Sendable {
     /// Hash per user: threshold id → JSON `{threshold, phone, first_name, auth_key}`.
     func thresholdsKey(_ user: String) -> String { services.key("{credit}:thresholds:\(user)") }
     /// Hash per user: threshold id → `armed` | `fired` | `rearming` (armed, its `reminder.rearmed` not written yet);
-    /// `<threshold id>:n` counts firings (message ids).
+    /// `<threshold id>:n` counts firings (message ids); `<threshold id>:last` is the message id of its last firing, ""
+    /// when it fired without an SMS (a lower threshold crossed at the same time had it).
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
     /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
     /// answers `existed` as its first run did).
@@ -86,9 +87,11 @@ struct CreditThresholdStore: Sendable {
         (try await redis.send("HVALS", thresholdsKey(user)).array ?? []).compactMap(\.string)
     }
 
-    /// Compares the user's balance with each threshold: fires armed ones it is below (an SMS into the outbox, fired
-    /// at `now`), re-arms fired ones it is at or above. Returns `(action, threshold id, message id)` triples: for
-    /// `fired` the new message, for `rearmed` the last one the threshold fired ("" for none), to cancel.
+    /// Compares the user's balance with each threshold: fires armed ones it is below, re-arms fired ones it is at or
+    /// above. Of the thresholds one call fires only the lowest puts an SMS into the outbox (fired at `now`): one drop
+    /// past several thresholds is one SMS, the most urgent. Returns `(action, threshold id, message id)` triples: for
+    /// `fired` the new message ("" for one fired without an SMS), for `rearmed` the last one the threshold fired ("" for
+    /// none), to cancel.
     ///
     /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user · ARGV[2] now (domain Unix s).
     func evaluate(_ user: String, now: Date) async throws -> [(action: String, thresholdID: String, messageID: String)] {

@@ -1,3 +1,4 @@
+import HoopoeCore
 import Providers
 
 /// Checks an `sms.send` payload before any provider is called, so a message Kavenegar would refuse (`431`, `406`,
@@ -79,7 +80,7 @@ public enum SMSPayloadCheck {
     }
 
     /// A phone for a dead-set reason: masked like log lines.
-    static func maskedForReason(_ phone: String) -> String { PhoneMask.mask(phone) }
+    static func maskedForReason(_ phone: String) -> String { PhoneNumberMask.maskNumber(phone) }
 }
 
 /// Why a payload can never be sent.

@@ -214,7 +214,7 @@ public struct SMSSendJob: JobHandler {
                 throw JobFailure.permanent(reason)
             }
             context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
-                "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+                "message_id": "\(payload.messageID)", "phone": "\(PhoneNumberMask.maskNumber(checked.nationalPhone))",
             ])
             try await ledger.clearUnreconciled(payload.messageID)
             return false
@@ -239,7 +239,7 @@ public struct SMSSendJob: JobHandler {
                 let others = senders(for: payload, checked: checked).filter { $0.0.provider.rawValue != provider && !capped.contains($0.0.provider.rawValue) }
                 if !others.isEmpty {
                     context.logger.info("sms.send: \(outbox) has no \(what) for the sends whose answers were lost; sending through the next provider", metadata: [
-                        "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+                        "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneNumberMask.maskNumber(checked.nationalPhone))",
                     ])
                     try await ledger.clearUnreconciled(payload.messageID, capping: provider, among: capped)
                     capped.insert(provider)
@@ -250,7 +250,7 @@ public struct SMSSendJob: JobHandler {
                 throw JobFailure.permanent(reason)
             }
             context.logger.info("sms.send: the provider's outbox has no message for the lost send; sending once more", metadata: [
-                "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneMask.mask(checked.nationalPhone))",
+                "message_id": "\(payload.messageID)", "provider": "\(provider)", "phone": "\(PhoneNumberMask.maskNumber(checked.nationalPhone))",
             ])
             try await ledger.clearUnreconciled(payload.messageID)
             return false
@@ -381,7 +381,7 @@ public struct SMSSendJob: JobHandler {
                 }
                 failures.append(failure)
                 context.logger.warning("sms.send: \(sender.provider) failed, trying the next provider", metadata: [
-                    "message_id": "\(payload.messageID)", "phone": "\(PhoneMask.mask(checked.nationalPhone))", "error": "\(error)",
+                    "message_id": "\(payload.messageID)", "phone": "\(PhoneNumberMask.maskNumber(checked.nationalPhone))", "error": "\(error)",
                 ])
                 continue
             }

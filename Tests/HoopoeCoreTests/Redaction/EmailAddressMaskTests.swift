@@ -24,7 +24,7 @@ struct EmailAddressMaskTests {
     }
 
     @Test func everyOutputsRuleMasksBothPhonesAndAddresses() {
-        #expect(PersonalDataMask.mask("sara@example.com 09121234567") == "s***@example.com 09121***567")
+        #expect(PersonalDataMask.mask("sara@example.com 09121234567") == "s***@example.com 0912****567")
         let shown = PayloadRedaction(secretKeys: [:]).shown(["to": "sara@example.com", "names": ["x@y.io": 1]], type: "email.send")
         #expect(shown == ["to": "s***@example.com", "names": ["x***@y.io": 1]])
     }

@@ -152,6 +152,43 @@ struct LowCreditReminderTests {
                 == ["reminder.low_credit:u2:high:1", "reminder.low_credit:u2:low:1"])
     }
 
+    /// A drop past thresholds 500 and 200 in one step fired both, each with its own message and `sms.send`: two
+    /// near-identical SMS in the same second, where the page promises one.
+    @Test("one drop past several thresholds sends one SMS, for the lowest; the higher ones stay quiet and re-arm as usual")
+    func oneDropPastSeveralThresholdsSendsOneSMS() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("61", "t500", 500))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("61", "t200", 200))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("61", "same200", 200))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 100])
+        try await harness.run(sweep, ["tick": 1])
+        func messages() async throws -> [String] { try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted() }
+        #expect(try await messages() == ["reminder.low_credit:61:same200:1"], "the lowest only (equal values: the smallest id)")
+        #expect(try await harness.events("reminder.queued").map { $0.data["threshold_id"] } == ["same200"])
+        try await harness.run(sweep, ["tick": 2])
+        #expect(try await messages().count == 1, "still below: nothing more")
+
+        // Back above 200 only: the two re-arm (the one that texted cancels its message); t500 stays fired.
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 300])
+        try await harness.run(sweep, ["tick": 3])
+        #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue }.sorted() == ["same200", "t200"])
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:61:same200:1")?.state == "cancelled")
+        #expect(try await messages().count == 1)
+        // Back above 500: t500 re-arms, with no message of its own to cancel.
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 600])
+        try await harness.run(sweep, ["tick": 4])
+        #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue }.sorted() == ["same200", "t200", "t500"])
+        // A crossing of 500 alone texts for 500; a later one of 200 texts again.
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 400])
+        try await harness.run(sweep, ["tick": 5])
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 150])
+        try await harness.run(sweep, ["tick": 6])
+        #expect(try await messages() == ["reminder.low_credit:61:same200:1", "reminder.low_credit:61:same200:2", "reminder.low_credit:61:t500:1"])
+    }
+
     @Test("a decided SMS left in the outbox by a crash is enqueued by the next run, once, and announced naming that job")
     func outboxRecovery() async throws {
         let harness = try await DomainHarness(environment: reminderEnvironment)

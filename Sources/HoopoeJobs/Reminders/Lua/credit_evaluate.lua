@@ -1,41 +1,62 @@
 -- Hoopoe low-credit reminders, credit_evaluate (run by CreditThresholdStore). Every key carries the {credit} hash tag.
 --
 -- Compares one user's balance with each of their thresholds and flips the state atomically: an armed threshold
--- the balance is below fires (state `fired`, an SMS put in the outbox under a fresh message id); a fired one
--- the balance is at or above re-arms: state `rearming` (armed, its reminder.rearmed not written yet) until
--- credit_rearm_announced.lua makes it `armed`; until then every call hands it back as 'rearmed' again, so an event
--- write that failed is made by the next run.
+-- the balance is below fires (state `fired`); a fired one the balance is at or above re-arms: state `rearming` (armed,
+-- its reminder.rearmed not written yet) until credit_rearm_announced.lua makes it `armed`; until then every call hands
+-- it back as 'rearmed' again, so an event write that failed is made by the next run.
 --
--- A re-armed threshold hands back the message id of its last firing, for the caller to cancel in the SMS ledger:
--- an SMS quiet hours or the daily cap put off (or still waiting for its time) must not quote the low balance after
--- the user topped up.
+-- One SMS per drop, however many thresholds it passes: of the thresholds one call fires, only the lowest (the most
+-- urgent; on a tie the smallest id) puts an SMS in the outbox, under a fresh message id. The higher ones fire without
+-- one (their `<id>:last` is ''), and re-arm as any fired threshold does when the balance is back at or above them.
+-- Before, a drop from 600 to 100 past thresholds 500 and 200 sent two near-identical SMS in the same second.
+--
+-- A re-armed threshold hands back the message id of its last firing ('' when it fired without an SMS), for the
+-- caller to cancel in the SMS ledger: an SMS quiet hours or the daily cap put off (or still waiting for its time)
+-- must not quote the low balance after the user topped up. `<id>:last` holds it; a threshold fired before that field
+-- existed derives it from its counter `<id>:n`.
 --
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user ·
 -- ARGV[2] now (domain Unix seconds), kept in the outbox entry as `fired_at`
--- Returns {'fired', threshold id, message id, ...} and {'rearmed', threshold id, last message id or ''} triples.
+-- Returns {'fired', threshold id, message id, ...} (message id '' for one fired without an SMS) and
+-- {'rearmed', threshold id, last message id or ''} triples.
 local balanceText = redis.call('HGET', KEYS[3], ARGV[1])
 if not balanceText then return {} end
 local balance = tonumber(balanceText)
 local out = {}
+local crossed = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local id = all[i]
   local t = cjson.decode(all[i + 1])
+  local value = tonumber(t.threshold)
   local state = redis.call('HGET', KEYS[2], id) or 'armed'
-  if balance < tonumber(t.threshold) then
-    if state ~= 'fired' then
-      local n = redis.call('HINCRBY', KEYS[2], id .. ':n', 1)
-      redis.call('HSET', KEYS[2], id, 'fired')
-      local mid = 'reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n
-      redis.call('HSET', KEYS[4], mid, cjson.encode({message_id = mid, user_id = ARGV[1], threshold_id = id,
-        threshold = t.threshold, balance = balanceText, phone = t.phone, first_name = t.first_name, fired_at = ARGV[2]}))
-      table.insert(out, 'fired'); table.insert(out, id); table.insert(out, mid)
-    end
+  if balance < value then
+    if state ~= 'fired' then table.insert(crossed, {id = id, value = value, t = t}) end
   elseif state ~= 'armed' then
     redis.call('HSET', KEYS[2], id, 'rearming')
-    local n = redis.call('HGET', KEYS[2], id .. ':n')
-    local last = n and ('reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n) or ''
+    local last = redis.call('HGET', KEYS[2], id .. ':last')
+    if not last then
+      local n = redis.call('HGET', KEYS[2], id .. ':n')
+      last = n and ('reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n) or ''
+    end
     table.insert(out, 'rearmed'); table.insert(out, id); table.insert(out, last)
   end
+end
+table.sort(crossed, function(a, b)
+  if a.value ~= b.value then return a.value < b.value end
+  return a.id < b.id
+end)
+for k, c in ipairs(crossed) do
+  redis.call('HSET', KEYS[2], c.id, 'fired')
+  local mid = ''
+  if k == 1 then
+    local n = redis.call('HINCRBY', KEYS[2], c.id .. ':n', 1)
+    mid = 'reminder.low_credit:' .. ARGV[1] .. ':' .. c.id .. ':' .. n
+    local t = c.t
+    redis.call('HSET', KEYS[4], mid, cjson.encode({message_id = mid, user_id = ARGV[1], threshold_id = c.id,
+      threshold = t.threshold, balance = balanceText, phone = t.phone, first_name = t.first_name, fired_at = ARGV[2]}))
+  end
+  redis.call('HSET', KEYS[2], c.id .. ':last', mid)
+  table.insert(out, 'fired'); table.insert(out, c.id); table.insert(out, mid)
 end
 return out
