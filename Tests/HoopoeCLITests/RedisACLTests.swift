@@ -39,6 +39,41 @@ import Testing
         return (status ?? -1, process.output)
     }
 
+    /// The Python client's waits and event reads (jobs/clients/python), as a service runs them under `user`: a job
+    /// enqueued with notify and waited for, free credit asked and waited for on the queue `default` (the one the
+    /// worker serves), the events read (blocking, until the worker's freecredit.granted is in), from "$", and through
+    /// a consumer group. Prints "ok".
+    private static func pythonClient(_ server: RedisServer, user: String) async throws -> (status: Int32, output: String) {
+        try #require(PythonExamplesTests.hasPython, "python3 with the redis package is needed: run scripts/install-deps.sh")
+        let script = """
+            import os, redis, hoopoe_client as hoopoe
+            client = hoopoe.Client(redis.Redis.from_url(os.environ["REDIS_URL"]))
+            job = client.enqueue("diag.record", {"key": "hoopoe:acl:client", "member": "notified"}, notify=True)
+            outcome = client.wait_for(job.id, timeout=15)
+            assert outcome is not None and outcome["outcome"] == "processed", outcome
+            answer = hoopoe.Jobs(client, "default").free_credit("acl-user", "acl-request", timeout=15)
+            assert answer is not None and answer["status"] == "granted", answer
+            assert hoopoe.Jobs(client, "default").free_credit("acl-user", "acl-request")["status"] == "granted"
+            events, after = [], "0-0"
+            while "freecredit.granted" not in [event.type for event in events]:  # written just after the answer
+                more = client.read_events(after, block_ms=10000)
+                assert more, events
+                events, after = events + more, more[-1].id
+            assert client.read_events("$", block_ms=200) == []
+            assert client.create_events_group("acl-readers", start="0") is True
+            read = client.read_events_group("acl-readers", "acl-reader")
+            assert [event.id for event in read][:len(events)] == [event.id for event in events], read
+            assert client.ack_events("acl-readers", *[event.id for event in read]) == len(read)
+            print("ok")
+            """
+        let process = try ChildProcess("/usr/bin/env", ["python3", "-c", script], environment: [
+            "REDIS_URL": "redis://\(user):\(password)@127.0.0.1:\(server.port)/0", "HOOPOE_NAMESPACE": "hoopoe",
+            "PYTHONPATH": BuiltProducts.projectRoot.appendingPathComponent("jobs/clients/python").path,
+        ])
+        let status = await process.wait(timeout: .seconds(60))
+        return (status ?? -1, process.output)
+    }
+
     @Test func everyRoleRunsUnderItsDocumentedACL() async throws {
         let users = try Self.documentedUsers()
         // The dashboard's user: RedisACLDashboardTests.
@@ -82,10 +117,16 @@ import Testing
             #expect(reply.array?.first?.string == (unique.isEmpty ? "scheduled" : "enqueued"), "\(reply)")
         }
 
-        // `hoopoe enqueue` needs the line that adds to the services' user.
-        for words in try Self.documentedLines() where words[1] == "hoopoe-enqueuer" && words[2] != "on" {
-            try await redis.send(RedisCommand("ACL", words))
-        }
+        // A service's waits and event reads need the services' second line: the Python client under the first two
+        // lines. Under the first alone, free_credit enqueued the request, the worker granted it, and the wait was
+        // refused (BLPOP), an error for a credit given; the events were refused too (XREAD).
+        let added = try Self.documentedLines().filter { $0[1] == "hoopoe-enqueuer" && $0[2] != "on" }
+        for words in added.dropLast() { try await redis.send(RedisCommand("ACL", words)) }
+        let client = try await Self.pythonClient(server, user: "hoopoe-enqueuer")
+        #expect(client.status == 0 && client.output.hasSuffix("ok\n"), "\(client.output)")
+
+        // `hoopoe enqueue` needs the last line that adds to the services' user.
+        for words in added.suffix(1) { try await redis.send(RedisCommand("ACL", words)) }
         let enqueuer = Self.environment(server, user: "hoopoe-enqueuer")
         let now = try await Self.run(["enqueue", "diag.record", "--payload", #"{"key":"hoopoe:acl:k","member":"now"}"#], enqueuer)
         #expect(now.status == 0 && !now.output.contains("warning"), "\(now.output)")
@@ -124,6 +165,7 @@ import Testing
         let left = try await redis.send("XRANGE", "hoopoe:{default}:stream", "-", "+").array ?? []
         #expect(!left.contains { "\($0)".contains("health:canary") }, "the late canary left the queue: \(left)")
         for (name, output) in [("worker", worker.output), ("scheduler", scheduler.output), ("enqueue", now.output + later.output),
+                               ("the Python client", client.output),
                                ("health-check", deployment.output + liveness.output + ping.output + canary.output + lateCanary.output)] {
             #expect(!output.contains("NOPERM") && !output.contains("refused"), "\(name) was refused a command: \(output)")
         }

@@ -9,11 +9,15 @@
 
 Prints the answer JSON (jobs/types/freecredit.request.md) and exits 0 when granted, 2 when rejected, 3 when no
 answer came within the timeout (the job may still run later: GET the result key before asking again with a
-new request id), 4 when the request id was decided for another user (its answer is that user's: use a new id). REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
+new request id), 4 when the request id was decided for another user (its answer is that user's: use a new id),
+64 for bad arguments (an unknown option, an option without its value or given twice, an amount not a whole number
+in 1-1000000000, a --timeout or --now not a number, or not one USER_ID), with nothing sent to Redis; -h or --help
+prints this and exits 0. REDIS_URL (default redis://127.0.0.1:6379/0), HOOPOE_NAMESPACE (default hoopoe) and, for
 --direct, the worker's FREECREDIT_* settings and HOOPOE_TIME_ZONE, the zone its months begin in (defaults as in
 deploy/hoopoe.env.example; Asia/Tehran for the zone), are read from the environment.
 """
 import json
+import math
 import os
 import sys
 import uuid
@@ -22,7 +26,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hoopoe_enqueue import Enqueuer  # noqa: E402
-from hoopoe_client import Jobs  # noqa: E402  (on the path once hoopoe_enqueue is imported)
+from hoopoe_client import InvalidJob, Jobs  # noqa: E402  (on the path once hoopoe_enqueue is imported)
 from persian_month import local_zone, month  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,27 +93,72 @@ def request_direct(client, namespace, user_id, request_id, amount=None, now=None
     return json.loads(answer)
 
 
-def main(argv):
+class Usage(Exception):
+    """Bad arguments: exit 64 (EX_USAGE) with one line, before anything is sent to Redis."""
+
+
+OPTIONS_WITH_VALUES = ("--amount", "--request-id", "--timeout", "--now")
+
+
+def _number(name, text, whole=False):
+    """`text` as a finite number (a whole one from 1 to 1000000000 when `whole`), else Usage naming the option."""
+    if whole:
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 1_000_000_000):
+            raise Usage(f"{name} needs a whole number in 1-1000000000 (got {text!r})")
+        return int(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise Usage(f"{name} needs {'Unix seconds' if name == '--now' else 'a number of seconds'} >= 0 (got {text!r})")
+    return value
+
+
+def parse(argv):
+    """The arguments as a dict (direct, user_id, amount, request_id, timeout, now); raises Usage. Any other word
+    starting with "-" is refused: taken as the user id, `--help` asked for credit for a user "--help"."""
     args = list(argv)
 
-    def option(name, default=None):
-        if name in args:
-            i = args.index(name)
-            value = args[i + 1]
-            del args[i:i + 2]
-            return value
-        return default
+    def option(name):
+        if name not in args:
+            return None
+        i = args.index(name)
+        if i + 1 >= len(args) or args[i + 1] in OPTIONS_WITH_VALUES + ("--direct",):
+            raise Usage(f"{name} needs a value")
+        value = args[i + 1]
+        del args[i:i + 2]
+        return value
 
     direct = "--direct" in args
     if direct:
         args.remove("--direct")
-    amount = option("--amount")
-    request_id = option("--request-id") or uuid.uuid4().hex
-    timeout = float(option("--timeout", "10"))
-    now = option("--now")
+    amount, request_id, timeout, now = (option(name) for name in OPTIONS_WITH_VALUES)
+    for arg in args:
+        if arg.startswith("-"):
+            raise Usage(f"{arg} given twice" if arg in OPTIONS_WITH_VALUES + ("--direct",) else
+                        f"unknown option {arg} (the options: --direct, {', '.join(OPTIONS_WITH_VALUES)})")
     if len(args) != 1:
-        print(__doc__, file=sys.stderr)
+        raise Usage("give one USER_ID")
+    if direct and timeout is not None:
+        raise Usage("--timeout is for a request that waits; --direct does not wait")
+    if not direct and now is not None:
+        raise Usage("--now is for --direct; a request the worker decides is decided by its clock")
+    return {"direct": direct, "user_id": args[0], "amount": None if amount is None else _number("--amount", amount, whole=True),
+            "request_id": request_id or uuid.uuid4().hex, "timeout": 10.0 if timeout is None else _number("--timeout", timeout),
+            "now": None if now is None else _number("--now", now)}
+
+
+def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return 0
+    try:
+        call = parse(argv)
+    except Usage as bad:
+        print(f"freecredit_request: {bad} (--help for the usage)", file=sys.stderr)
         return 64
+    direct, request_id = call["direct"], call["request_id"]
     if direct:
         try:
             local_zone()
@@ -120,12 +169,15 @@ def main(argv):
     namespace = os.environ.get("HOOPOE_NAMESPACE") or "hoopoe"  # empty is unset, as for the workers
     try:
         if direct:
-            answer = request_direct(client, namespace, args[0], request_id, amount, now)
+            answer = request_direct(client, namespace, call["user_id"], request_id, call["amount"], call["now"])
         else:
-            answer = request_and_wait(client, namespace, args[0], request_id, amount, timeout)
+            answer = request_and_wait(client, namespace, call["user_id"], request_id, call["amount"], call["timeout"])
     except RequestIDReused as reused:
         print(json.dumps({"request_id": request_id, "status": "refused", "reason": str(reused)}))
         return 4
+    except InvalidJob as bad:  # an id the handler would refuse (it would bury the job): the client's one line
+        print(f"freecredit_request: {bad}", file=sys.stderr)
+        return 64
     if answer is None:
         print(json.dumps({"request_id": request_id, "status": "timeout"}))
         return 3

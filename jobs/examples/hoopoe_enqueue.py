@@ -63,13 +63,13 @@ _LEADS = set("+09\u06f0\u06f9\u0660\u0669")
 
 
 def mask_phones(text):
-    """`text` with every phone-like run masked, keeping its first 5 and last 3 characters (+98912*****567): 10 to 15
+    """`text` with every phone-like run masked (09121234567 -> 0912****567, +989121234567 -> +9891*****567): 10 to 15
     digits starting with +, 0 or 9, in one run or in groups joined by a space, - or parentheses. PhoneNumberMask's
     rule, step for step: timestamps, entry ids, dates, IP addresses and UUIDs stay as they are."""
     if not any(c.isnumeric() for c in text):
         return text
     if _is_whole_phone(text):  # one number however spaced (a payload's phone as sent): masked whole
-        return text[:5] + "*" * max(0, len(text) - 8) + text[-3:]
+        return _masked(text)
     out, i = [], 0
     while i < len(text):
         run = _digit_run(text, i)
@@ -81,6 +81,14 @@ def mask_phones(text):
         out.append(_masked_run(text, groups, end))
         i = end
     return "".join(out)
+
+
+def _masked(run):
+    """PhoneNumberMask.masked: the last 3 characters and min(5, len - 7) first ones shown (an 11-character mobile
+    keeps its operator prefix, 0912), every other one a *; 7 characters or fewer show only their last min(2, len - 2)."""
+    head = min(5, len(run) - 7) if len(run) >= 8 else 0
+    tail = 3 if len(run) >= 8 else max(0, min(2, len(run) - 2))
+    return run[:head] + "*" * (len(run) - head - tail) + run[len(run) - tail:]
 
 
 def _is_whole_phone(text):
@@ -159,7 +167,7 @@ def _masked_run(text, groups, end):
             continue
         start, stop = groups[first][0], groups[found][1]
         run = text[start:stop]
-        out.append(text[shown_up_to:start] + run[:5] + "*" * max(0, len(run) - 8) + run[-3:])
+        out.append(text[shown_up_to:start] + _masked(run))
         shown_up_to, first = stop, found + 1
     return "".join(out) + text[shown_up_to:end]
 
@@ -395,7 +403,8 @@ def parse(argv):
     notify = "--notify" in args  # after the values: `--in --notify` is --in without one
     if notify:
         args.remove("--notify")
-    unknown = [arg for arg in args if arg.startswith("--")]
+    # Any word starting with "-", not only "--": `-x '{}'` enqueued a job of type "-x" (no TYPE or payload starts so).
+    unknown = [arg for arg in args if arg.startswith("-")]
     if unknown:
         raise Usage(f"unknown option {unknown[0]} (the options: {', '.join(OPTIONS_WITH_VALUES)}, --notify)")
     if dump is not None:

@@ -6,6 +6,11 @@ the workers read it (empty is unset; default Asia/Tehran): set it as the workers
 month() disagree with them about where a month and a day begin. The Persian conversion is the jalaali algorithm
 (Borkowski's breaks), the one jalaali-js and most libraries use; it agrees with the ICU Persian calendar Hoopoe
 uses for the years services will meet (tested in Tests/HoopoeJobsTests).
+
+    python3 jobs/examples/persian_month.py persian|gregorian UNIX_SECONDS...
+
+prints [[label, start, end], ...], one month for each time; exits 64 for bad arguments (another calendar, a time
+not a number, an option), 78 for a HOOPOE_TIME_ZONE it cannot use, 0 for -h or --help (this text).
 """
 import datetime
 import os
@@ -77,12 +82,37 @@ def month(unix_seconds, calendar="persian", zone=None):
     return f"{jy:04d}-{m:02d}", _midnight(start, zone), _midnight(end, zone)
 
 
-if __name__ == "__main__":
+def main(argv):
+    """The command line above: prints the months as JSON; returns the exit status."""
     import json
+    import math
     import sys
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return 0
+    times = []
+    for text in argv[1:]:
+        try:
+            times.append(float(text))  # a time before 1970 is a negative number, not an option
+        except ValueError:
+            times.append(math.nan)
+        if not math.isfinite(times[-1]):
+            print(f"persian_month: {text!r} is not Unix seconds (--help for the usage)", file=sys.stderr)
+            return 64
+    if not argv or argv[0] not in ("persian", "gregorian"):
+        got = ("got nothing" if not argv else f"unknown option {argv[0]}" if argv[0].startswith("-") else f"got {argv[0]!r}")
+        print(f"persian_month: give the calendar, persian or gregorian, then Unix seconds ({got}; --help for the usage)",
+              file=sys.stderr)
+        return 64
     try:
         zone = local_zone()
     except ValueError as error:
         print(error, file=sys.stderr)
-        sys.exit(78)
-    print(json.dumps([month(float(t), sys.argv[1], zone) for t in sys.argv[2:]]))
+        return 78
+    print(json.dumps([month(t, argv[0], zone) for t in times]))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

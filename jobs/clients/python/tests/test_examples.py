@@ -81,6 +81,45 @@ class Examples(unittest.TestCase):
         self.assertEqual(helped.returncode, 0, helped.stderr)
         self.assertIn("69 when Redis cannot be reached", helped.stdout)
 
+    def test_help_prints_the_usage_and_an_unknown_option_exits_64_before_redis(self):
+        """-h and --help were taken as the user id: freecredit_request.py asked for credit for a user "--help" (with a
+        worker, a real freecredit.granted event) and gift_wheel.py counted a spin under …wheel:--help; hoopoe_enqueue.py
+        enqueued `-x '{}'` as a job of type "-x". Now --help prints the usage and exits 0, and a bad argument exits
+        64 with one line, with nothing written."""
+        ns = f"{self.run_id}-help"
+        env = {"HOOPOE_NAMESPACE": ns}
+        for script, says in (("freecredit_request.py", "exits 0 when granted"), ("gift_wheel.py", "count a gift"),
+                             ("persian_month.py", "persian|gregorian UNIX_SECONDS"), ("hoopoe_enqueue.py", "--dump QUEUE")):
+            for args in (["--help"], ["-h"], ["176", "-h"]):
+                with self.subTest(script=script, args=args):
+                    helped = run(script, *args, env=env)
+                    self.assertEqual(helped.returncode, 0, helped.stdout + helped.stderr)
+                    self.assertIn(says, helped.stdout)
+        for script, args, says in (
+                ("freecredit_request.py", ["-x", "176", "--timeout", "0.2"], "unknown option -x"),
+                ("freecredit_request.py", ["176", "--bogus", "--timeout", "0.2"], "unknown option --bogus"),
+                ("freecredit_request.py", ["--direct", "176", "-v"], "unknown option -v"),
+                ("freecredit_request.py", ["176", "--timeout"], "--timeout needs a value"),
+                ("freecredit_request.py", ["176", "--timeout", "soon"], "--timeout needs a number of seconds"),
+                ("freecredit_request.py", ["176", "--amount", "1.5", "--timeout", "0.2"], "--amount needs a whole number"),
+                ("freecredit_request.py", ["176", "--amount", "5", "--amount", "6", "--timeout", "0.2"], "--amount given twice"),
+                ("freecredit_request.py", ["--direct", "176", "--now", "soon"], "--now needs Unix seconds"),
+                ("freecredit_request.py", ["--direct", "176", "--timeout", "1"], "--timeout is for a request that waits"),
+                ("freecredit_request.py", ["a b", "--timeout", "0.2"], "user_id must be"),
+                ("gift_wheel.py", ["-x", "5"], "unknown option -x"),
+                ("gift_wheel.py", ["5", "--record"], "--record needs a value"),
+                ("gift_wheel.py", ["5", "--now", "soon"], "--now needs Unix seconds"),
+                ("gift_wheel.py", ["5", "6"], "give one USER_ID"),
+                ("persian_month.py", ["-x", "1733121000"], "unknown option -x"),
+                ("persian_month.py", ["persian", "soon"], "'soon' is not Unix seconds"),
+                ("hoopoe_enqueue.py", ["-x", "{}"], "unknown option -x")):
+            with self.subTest(script=script, args=args):
+                refused = run(script, *args, env=env)
+                self.assertEqual(refused.returncode, 64, refused.stdout + refused.stderr)
+                self.assertIn(says, refused.stderr)
+                self.assertEqual(len(refused.stderr.strip().splitlines()), 1, refused.stderr)
+        self.assertEqual(self.written(f"{ns}:*"), [], "nothing was written")
+
     def test_an_unreachable_redis_exits_69_with_one_line(self):
         """Exit 69 (EX_UNAVAILABLE, as for a missing function library) naming the cause, not a traceback and exit 1;
         and the URL's password is not in it."""
@@ -166,15 +205,15 @@ class DumpRedaction(unittest.TestCase):
         rows = [json.loads(line) for line in dumped.stdout.splitlines()]
         self.assertEqual([row["state"] for row in rows], ["ready", "ready", "ready", "scheduled", "dead"])
         self.assertEqual(rows[0]["envelope"]["payload"], {"user_id": "7", "email": "s***@example.com", "plan": {"id": "3"}})
-        self.assertEqual(rows[0]["envelope"]["unique_key"], "sendinblue.register:09121***567")
+        self.assertEqual(rows[0]["envelope"]["unique_key"], "sendinblue.register:0912****567")
         self.assertEqual(rows[1], {"state": "ready", "text": "(withheld: not JSON, and it names a key that carries secrets)"})
         self.assertEqual(rows[2], {"state": "ready", "text": "not json either, 0912 *****567"})
-        self.assertEqual(rows[3]["envelope"]["payload"]["phone"], "09121***567")
+        self.assertEqual(rows[3]["envelope"]["payload"]["phone"], "0912****567")
         self.assertEqual(rows[3]["envelope"]["payload"]["tokens"], {"token": "3"})
         d = rows[4]["envelope"]
         self.assertEqual(d["payload"], {"nested": {}, "name": "Sara"})
         self.assertEqual((d["last_error"], d["failed_attempts"][0]["error"], d["trace"]),
-                         ("Kavenegar refused 09121***567", "receptor 09121***567", "caller 09121***567"))
+                         ("Kavenegar refused 0912****567", "receptor 0912****567", "caller 0912****567"))
 
 
 if __name__ == "__main__":
