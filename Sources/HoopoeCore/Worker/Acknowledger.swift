@@ -46,7 +46,8 @@ final class Acknowledger: Sendable {
     private let consumer: String
     /// Set by "stop now": a call Redis did not take is not tried again.
     private let cutoff: RetryCutoff
-    /// Told of a call refused for want of writes and of one landing after: the fetch pauses meanwhile.
+    /// Told of a call refused for want of writes and of one landing after, each of its queue: that queue's fetch pauses
+    /// meanwhile (``WriteRefusals``).
     private let writeRefusals: WriteRefusals?
     /// The time a queue's acknowledgements are counted at (the day's, the hour's and the minute's counters): Redis's
     /// clock as near as the worker knows it (``ClockLead``), as its burials and retries are counted. On the host's, a
@@ -209,12 +210,12 @@ final class Acknowledger: Sendable {
                     defer { state.retryUntil = nil }
                     return state.retryUntil != nil
                 }
-                if again { writeRefusals?.landed() }
+                if again { writeRefusals?.landed(queue: queue) }
                 if again || retried { logger.notice("acknowledged \(acks.count) jobs once Redis answered again", metadata: ["queue": "\(queue)"]) }
                 return
             } catch let error as RedisError where Self.notRun(error) {
                 longestTry = max(longestTry, clock.now - tryStarted)
-                if error.refusesWrites { writeRefusals?.refused(error) }
+                if error.refusesWrites { writeRefusals?.refused(error, queue: queue) }
                 let deadline = state.withLock { state -> ContinuousClock.Instant in
                     let now = clock.now
                     if let until = state.retryUntil, until <= now, let last = state.lastNotRun, tryStarted - last > Self.outageGap {

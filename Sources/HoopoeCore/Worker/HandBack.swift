@@ -23,7 +23,8 @@ struct HandBack: Sendable {
     var unsentRetry: Duration = .seconds(30)
     /// Set by "stop now": a failed call is not tried again.
     var cutoff = RetryCutoff()
-    /// Told of calls Redis refused for want of writes: the worker's fetch pauses meanwhile (``WriteRefusals``).
+    /// Told of calls Redis refused for want of writes, each of its queue: that queue's fetch pauses meanwhile
+    /// (``WriteRefusals``).
     var writeRefusals: WriteRefusals?
 
     /// - Parameter started: whether the jobs' runs started here (one interrupted by shutdown), to be counted.
@@ -56,7 +57,7 @@ struct HandBack: Sendable {
     ) async -> Bool {
         var warned = false
         do {
-            try await retry.run({ try await store.handBack(queue: queue, consumer: consumer, returned) }, mayTryAgain: Self.mayTryAgain) { error in
+            try await retry.run({ try await store.handBack(queue: queue, consumer: consumer, returned) }, queue: queue, mayTryAgain: Self.mayTryAgain) { error in
                 logger.warning(
                     "handing back \(count) jobs failed on the way; trying again until Redis answers (for up to \(unsentRetry))",
                     metadata: ["queue": "\(queue)", "error": "\(error.operatorLine)"])

@@ -94,11 +94,11 @@ struct UnitOfWork: Sendable {
     /// window was buried as a poison pill ("killed its worker 2 times") by a live worker, its own error gone, and a
     /// failed job ran again without its backoff (a review reproduced both, and again with two 4-s `OOM` windows). The
     /// scripts settle only an entry still pending to this worker, so a second call never settles one twice. While Redis
-    /// refuses writes the fetch pauses (``WriteRefusals``).
+    /// refuses writes the fetch of the job's queue pauses (``WriteRefusals``).
     private func sentUntilRun(_ what: @autoclosure () -> String, _ call: () async throws -> Void) async throws {
         var warned = false
         let retry = UnsentRetry(for: handBacks.unsentRetry, cutoff: handBacks.cutoff, refusals: handBacks.writeRefusals)
-        try await retry.run(call, mayTryAgain: Acknowledger.notRun) { error in
+        try await retry.run(call, queue: job.queue, mayTryAgain: Acknowledger.notRun) { error in
             let why = error.refusesWrites ? "Redis refused the write for now" : "could not be sent"
             handBacks.logger.warning(
                 "\(what()) \(why); trying again until Redis takes it (for up to \(handBacks.unsentRetry)), the job's lease held",

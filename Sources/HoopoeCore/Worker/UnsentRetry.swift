@@ -17,8 +17,8 @@ struct UnsentRetry {
     let deadline: ContinuousClock.Instant
     /// Set by "stop now": a failed call is not made again.
     let cutoff: RetryCutoff
-    /// Told of a try Redis refused for want of writes, and of a call that lands after failures: the fetch pauses
-    /// meanwhile (``WriteRefusals``).
+    /// Told of a try Redis refused for want of writes, and of a call that lands after failures, each of the queue
+    /// ``run(_:queue:mayTryAgain:failedOnce:)`` names: that queue's fetch pauses meanwhile (``WriteRefusals``).
     let refusals: WriteRefusals?
 
     init(for limit: Duration, cutoff: RetryCutoff, refusals: WriteRefusals? = nil) {
@@ -30,9 +30,12 @@ struct UnsentRetry {
     /// `call`'s result, made again while it throws a ``RedisError`` that `mayTryAgain` accepts and time is left;
     /// `failedOnce` is told of the first such failure (to warn once). Any other error, or one when no time is left, is
     /// thrown.
+    /// - Parameter queue: the queue whose jobs `call` settles: its refusals and its landing after them are told to
+    ///   ``refusals`` as that queue's (on a cluster, one node's refusal pauses only its queues' fetch: decision 0111).
+    ///   Nil: told to no one.
     @discardableResult
     func run<T>(
-        _ call: () async throws -> T, mayTryAgain: (RedisError) -> Bool, failedOnce: (RedisError) -> Void
+        _ call: () async throws -> T, queue: String? = nil, mayTryAgain: (RedisError) -> Bool, failedOnce: (RedisError) -> Void
     ) async throws -> T {
         var pause = Duration.milliseconds(250)
         var failed = false
@@ -41,12 +44,12 @@ struct UnsentRetry {
             let started = ContinuousClock.now
             do {
                 let result = try await call()
-                if failed { refusals?.landed() }
+                if failed, let queue { refusals?.landed(queue: queue) }
                 return result
             } catch let error as RedisError where mayTryAgain(error) {
                 let now = ContinuousClock.now
                 longestTry = max(longestTry, now - started)
-                if error.refusesWrites { refusals?.refused(error) }
+                if error.refusesWrites, let queue { refusals?.refused(error, queue: queue) }
                 guard Self.leavesTime(now: now, pause: pause, longestTry: longestTry, deadline: deadline), !cutoff.isCut else { throw error }
                 if !failed {
                     failedOnce(error)

@@ -39,8 +39,9 @@ public final class Worker: Sendable {
     let leases = Leases()
     /// Set by ``shutdownNow()``: hand-backs and acknowledgements stop being tried again.
     let retryCutoff = RetryCutoff()
-    /// Whether Redis refuses this worker's settles for want of writes (`OOM`, `NOREPLICAS`, ...): the fetch pauses
-    /// meanwhile (``WriteRefusals``).
+    /// Which queues' settles Redis refuses for want of writes (`OOM`, `NOREPLICAS`, ...): a fetch loop pauses while a
+    /// queue it reads is refused (``WriteRefusals``; on a cluster each loop reads one queue, so the other nodes' queues
+    /// are served: decision 0111).
     let writeRefusals = WriteRefusals()
     /// Queues whose stream key held another type at start (``JobStore/WrongTypedStream``), said in the log then: the
     /// fetch loops start with them left out (``WrongTypedStreams``).
@@ -296,15 +297,18 @@ public final class Worker: Sendable {
         wrongTyped: inout WrongTypedStreams
     ) async -> Bool {
         fetchClients.withLock { $0[fetcher] = connection }
+        // The queues this loop reads: its refusals are looked up among them (``waitOutWriteRefusals(of:)``).
+        let ownQueues = queue.map { [$0] } ?? options.queues.names
         var shuffle = SplitMix64()
         var depth = FetchDepth(prefetch: options.prefetch, maxPrefetch: options.maxPrefetch)
         while fetches {
             do {
-                if receipts.mayHaveLostReply { try await takeLostReplysJobs(queues: queue.map { [$0] } ?? options.queues.names, receipts: &receipts) }
+                if receipts.mayHaveLostReply { try await takeLostReplysJobs(queues: ownQueues, receipts: &receipts) }
                 await buffer.waitForRoom(below: depth.refillBelow)
                 if !fetches { break }
-                if writeRefusals.current() != nil {
-                    await waitOutWriteRefusals(queue: queue)
+                // One atomic load while nothing is refused; the lock only while some queue (maybe another loop's) is.
+                if writeRefusals.current(among: ownQueues) != nil {
+                    await waitOutWriteRefusals(of: ownQueues)
                     continue
                 }
                 // Paused queues are left out; while all of this loop's queues are paused it waits here, not in Redis.
@@ -410,20 +414,38 @@ public final class Worker: Sendable {
             metadata: ["queue": "\(stream.queue)"])
     }
 
-    /// Waits while Redis refuses this worker's settles for want of writes (``WriteRefusals``: the settles are tried
-    /// again meanwhile, their leases held), or until fetching stops; said when it starts and when it ends.
-    private func waitOutWriteRefusals(queue: String?) async {
-        guard let refusal = writeRefusals.current() else { return }
-        let word = refusal.message.prefix { $0 != " " }
-        var metadata: Logger.Metadata = ["error": "\(refusal.operatorLine)"]
-        if let queue { metadata["queue"] = "\(queue)" }
+    /// Waits while Redis refuses the settles of a queue among `queues` (the fetch loop's) for want of writes
+    /// (``WriteRefusals``: the settles are tried again meanwhile, their leases held), or until fetching stops; said when
+    /// it starts, naming the refused queues, and when it ends.
+    ///
+    /// The whole loop waits, whichever of its queues is refused. On a cluster a loop reads one queue, on its node: the
+    /// others' loops fetch on (decision 0111). On one Redis the loop reads every queue in one `XREADGROUP`, and the
+    /// refusal is the server's (`maxmemory`, missing replicas, a failed save, a replica): the other queues' settles
+    /// would meet it too, so a read narrowed to them would only take jobs that cannot settle, the duplicates this pause
+    /// is for (decision 0098).
+    private func waitOutWriteRefusals(of queues: [String]) async {
+        guard let refusal = writeRefusals.current(among: queues) else { return }
+        let word = refusal.error.message.prefix { $0 != " " }
+        let refused = refusal.queues.joined(separator: ", ")
+        let metadata: Logger.Metadata = ["queue": "\(refused)", "error": "\(refusal.error.operatorLine)"]
+        let paused: String
+        if queues.count == 1 {
+            paused = "fetching queue \(refused) paused"
+        } else {
+            // One server: every queue of the loop waits (doc comment above).
+            paused = "fetching every queue paused (one Redis: the others' settles would be refused too)"
+        }
         logger.warning(
-            "Redis refuses writes (\(word)): fetching paused while the settles of the jobs held here are tried again (it resumes when one lands, or \(WriteRefusals.hold) after the last refusal)",
+            "Redis refuses writes (\(word)) to the settles of queue \(refused): \(paused) while the settles of the jobs held here are tried again (it resumes when one lands, or \(WriteRefusals.hold) after the last refusal)",
             metadata: metadata)
-        while fetches, writeRefusals.current() != nil {
+        while fetches, writeRefusals.current(among: queues) != nil {
             try? await Task.sleep(for: .milliseconds(250))
         }
-        if fetches { logger.notice("fetching resumes: Redis takes writes again, or its settles stopped being refused", metadata: queue.map { ["queue": "\($0)"] } ?? [:]) }
+        if fetches {
+            logger.notice(
+                "fetching resumes: Redis takes writes again, or its settles stopped being refused",
+                metadata: ["queue": "\(queues.count == 1 ? refused : queues.joined(separator: ", "))"])
+        }
     }
 
     /// Logs a failed fetch (the first at once, then as ``RepeatedFailure`` says) and waits before the next: 100 ms

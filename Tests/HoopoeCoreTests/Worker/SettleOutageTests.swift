@@ -27,6 +27,20 @@ import Testing
         }
     }
 
+    /// Expects job `id` of the default queue scheduled to run again after ``FailingGatedJob``'s ten-minute backoff,
+    /// its first attempt counted and `error` kept: a retry that landed once, however long its settle was held up.
+    static func expectScheduledRetry(
+        _ jobs: JobQueue, id: String, error: String = "provider away", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let found = try #require(try await jobs.find(id: id, queue: "default"), "the job is scheduled to run again", sourceLocation: sourceLocation)
+        #expect(found.envelope.attempt == 1 && found.envelope.lastError == error, "\(found.envelope)", sourceLocation: sourceLocation)
+        if case .scheduled(let at) = found.state {
+            #expect(at > Date().timeIntervalSince1970 + 500, "due after its ten-minute backoff", sourceLocation: sourceLocation)
+        } else {
+            Issue.record("not scheduled: \(found.state)", sourceLocation: sourceLocation)
+        }
+    }
+
     private func failThroughAnOutage(permanent: Bool) async throws -> (jobs: JobQueue, id: String, runs: Int, server: RedisServer, redis: RedisClient) {
         let server = try RedisServer(arguments: ["--appendonly", "yes"])
         let redis = try RedisClient(url: server.url)
@@ -55,13 +69,7 @@ import Testing
         let (jobs, id, runs, server, redis) = try await failThroughAnOutage(permanent: false)
         defer { redis.close(); withExtendedLifetime(server) {} }
         #expect(runs == 1, "the job ran \(runs) times")
-        let found = try #require(try await jobs.find(id: id, queue: "default"), "the job is scheduled to run again")
-        #expect(found.envelope.attempt == 1 && found.envelope.lastError == "provider away", "\(found.envelope)")
-        if case .scheduled(let at) = found.state {
-            #expect(at > Date().timeIntervalSince1970 + 500, "due after its ten-minute backoff")
-        } else {
-            Issue.record("not scheduled: \(found.state)")
-        }
+        try await Self.expectScheduledRetry(jobs, id: id)
         let marks = try await redis.send("HLEN", jobs.keys("default").recoveredRuns).int ?? -1
         #expect(marks == 0, "no run of it was taken for a lost worker's")
     }

@@ -94,13 +94,7 @@ import Testing
         worker.shutdown()
         try await run.value
         #expect(runs.value == 1, "the job ran \(runs.value) times")
-        let found = try #require(try await jobs.find(id: id, queue: "default"), "the job is scheduled to run again")
-        #expect(found.envelope.attempt == 1 && found.envelope.lastError == "provider away", "\(found.envelope)")
-        if case .scheduled(let at) = found.state {
-            #expect(at > Date().timeIntervalSince1970 + 500, "due after its ten-minute backoff")
-        } else {
-            Issue.record("not scheduled: \(found.state)")
-        }
+        try await SettleOutageTests.expectScheduledRetry(jobs, id: id)
     }
 
     /// A job that finished while Redis refused every write (`NOREPLICAS`; under `maxmemory` the acknowledge script's
@@ -155,10 +149,10 @@ import Testing
         let handing = Task { await handBack(fetched) }
         try await Task.sleep(for: .seconds(1.5))
         #expect(leases.snapshot().flatMap(\.entryIDs).count == 2, "the leases are held while it is tried again")
-        #expect(refusals.current() != nil, "the refusal is told to the fetch")
+        #expect(refusals.current(queue: "default") != nil, "the refusal is told to the fetch")
         try await Refusal.oom.end(on: redis)
         #expect(await handing.value, "handed back")
-        #expect(refusals.current() == nil, "the fetch is told it landed")
+        #expect(refusals.current(queue: "default") == nil, "the fetch is told it landed")
         #expect(try await redis.send("XPENDING", stream, QueueKeys.group).array?.first?.int == 0, "the old deliveries are gone")
         #expect(try await redis.send("XLEN", stream).int == 2, "both jobs are on their queue again")
     }
@@ -199,7 +193,7 @@ import Testing
 
         try await Refusal.oom.start(on: redis)
         failGate.open()  // its retry is refused, and tried again
-        #expect(try await TestSupport.eventually { worker.writeRefusals.current() != nil }, "the refusal is seen")
+        #expect(try await TestSupport.eventually { worker.writeRefusals.current(queue: "default") != nil }, "the refusal is seen")
         okGate.open()  // that runner is free: it runs the buffered job
         try await Task.sleep(for: .seconds(3))
         let duringRefusal = counted.value
