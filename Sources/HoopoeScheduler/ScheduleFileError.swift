@@ -1,3 +1,5 @@
+import HoopoeCore
+
 /// Why `jobs/schedule.yaml` was refused. The scheduler does not start until every problem is fixed.
 ///
 /// All problems found are reported at once, each naming the task (by name, or by position when the name
@@ -6,6 +8,10 @@
 ///     jobs/schedule.yaml: 2 problems, the scheduler cannot start
 ///       line 4: task "reminders.expiration": cron: invalid cron expression "0 25 * * *": hour: 25 is out of range 0–23
 ///       line 9: task "sms.delivery_poll": unknown key "cronn" (did you mean "cron"?)
+///
+/// Its description, and each problem's, is masked (``PersonalDataMask``): a problem quotes what the file wrote (a cron
+/// expression, a time zone, a key, a name), and a phone number pasted into the wrong line was printed whole by the
+/// scheduler, `hoopoe schedule list` and the dashboard. Every printer of the error goes through this one mask.
 public struct ScheduleFileError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of problem. A struct, so kinds can be added without breaking callers.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -86,7 +92,7 @@ public struct ScheduleFileError: Error, Sendable, Hashable, CustomStringConverti
                 parts.append("task #\(taskNumber)")
             }
             if let key { parts.append(key) }
-            return (parts + [message]).joined(separator: ": ")
+            return PersonalDataMask.mask((parts + [message]).joined(separator: ": "))
         }
     }
 
@@ -105,6 +111,7 @@ public struct ScheduleFileError: Error, Sendable, Hashable, CustomStringConverti
 
     public var description: String {
         let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
-        return "\(source): \(count), the scheduler cannot start\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        // Each problem's description is masked already.
+        return PersonalDataMask.mask("\(source): \(count), the scheduler cannot start") + "\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }

@@ -145,8 +145,11 @@ struct ScheduleFileParser {
             if let zone = TimeZone(identifier: identifier) {
                 timeZone = zone
             } else {
+                // What `TimeZone(identifier:)` takes, said as it is: a name of the system's zone database, and
+                // `UTC`/`GMT` with an offset of up to 18 hours (`UTC+3`, `GMT+03:30`), which it takes too.
                 fail(.unknownTimeZone, "time_zone", values["time_zone"],
-                     "unknown time zone \"\(identifier)\" (use an IANA name such as Asia/Tehran or Europe/Berlin; case matters)")
+                     "unknown time zone \"\(identifier)\": use a name of the zone database (IANA) such as Asia/Tehran or Europe/Berlin "
+                        + "(case matters), or UTC or GMT with an offset of up to 18 hours, such as UTC+3 or GMT+03:30")
             }
         } else if let zone = TimeZone(identifier: defaultTimeZone) {
             timeZone = zone
@@ -190,6 +193,10 @@ struct ScheduleFileParser {
         if let value = values["enabled"] {
             if value.scalar != nil, Self.tag(of: value) == .bool, let flag = value.bool {
                 enabled = flag
+            } else if value.scalar != nil, Self.tag(of: value) == .str, let written = value.string,
+                      let flag = Self.quotedBoolean(written) {
+                // `enabled: "false"` read as "expected true or false, found "false"": true to the letter, and no help.
+                fail(.wrongType, "enabled", value, "expected true or false, found the string \"\(written)\": write \(flag) unquoted")
             } else {
                 fail(.wrongType, "enabled", value, "expected true or false, found \"\(value.string ?? "a non-scalar")\"")
             }
@@ -207,6 +214,16 @@ struct ScheduleFileParser {
         return ScheduledTask(
             name: checkedName, cron: cron, timeZone: timeZone, type: type, queue: queue, payload: payload,
             enabled: enabled, catchUp: catchUp)
+    }
+
+    /// The boolean a quoted text spells (`"false"`, `'True'`, `" yes "`: YAML's words for true and false, any case),
+    /// written as YAML writes it unquoted; nil for any other text.
+    static func quotedBoolean(_ text: String) -> String? {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "yes", "on": "true"
+        case "false", "no", "off": "false"
+        default: nil
+        }
     }
 
     /// A YAML error as its line and what is wrong, without the file's text: Yams' description quotes the line at fault,
@@ -356,5 +373,25 @@ struct ScheduleFileParser {
         @unknown default:
             throw PayloadProblem(message: "not a JSON value", node: node)
         }
+    }
+}
+
+extension ScheduleFile {
+    /// Each task's `time_zone` as the file writes it, by task name: `hoopoe schedule list` shows it so. The zone
+    /// ``ScheduledTask/timeZone`` holds names itself otherwise: `UTC` is `GMT`, `UTC+3` is `GMT+0300`, and the listing
+    /// showed a zone the file does not name. Tasks without a `time_zone` (or that are not mappings) are left out; a
+    /// text that is not YAML gives none.
+    /// - Parameter yaml: the file's text, as given to ``init(yaml:source:)``.
+    public static func writtenTimeZones(yaml: String) -> [String: String] {
+        guard let root = try? Yams.compose(yaml: yaml), let list = root.mapping?.first(where: { $0.key.string == "tasks" })?.value.sequence
+        else { return [:] }
+        var zones: [String: String] = [:]
+        for task in list {
+            guard let mapping = task.mapping, let name = mapping.first(where: { $0.key.string == "name" })?.value.string,
+                  let zone = mapping.first(where: { $0.key.string == "time_zone" })?.value.string
+            else { continue }
+            zones[name.trimmingCharacters(in: .whitespaces)] = zone.trimmingCharacters(in: .whitespaces)
+        }
+        return zones
     }
 }

@@ -27,7 +27,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             to claim it; the others log a warning naming it. A renamed task is a new task.
 
             An invalid schedule (bad cron expression, unknown time zone, unknown key, a payload the task's job type \
-            cannot read) stops start-up with a message naming the task and the key, and exit status 78; a type this \
+            cannot read, a payload too large for a job: over the enqueue limit of 512 KiB with its tick and envelope) \
+            stops start-up with a message naming the task and the key, and exit status 78; a type this \
             build's workers do not run is warned about (a worker of another build may run it). SIGTERM/SIGINT stop \
             it (exit 0).
 
@@ -49,14 +50,15 @@ struct SchedulerCommand: AsyncParsableCommand {
         do {
             file = try ScheduleFile.load(contentsOf: URL(fileURLWithPath: schedule))
         } catch {
-            // The error names the file, the line, the task and the key; exit 78 (EX_CONFIG) says "fix the config".
+            // The error names the file, the line, the task and the key; exit 78 (EX_CONFIG) says "fix the config". Its
+            // text is masked (ScheduleFileError's description): a phone in a cron or a key was printed whole.
             FileHandle.standardError.write(Data("hoopoe scheduler: \(error)\n".utf8))
             throw ExitCode(78)
         }
         let redis = try options.makeRedisClient()
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace)
-        let typeCheck = ScheduleTypeCheck.check(file.tasks, registry: JobCatalog.inspectionRegistry(jobs: jobs))
+        let typeCheck = ScheduleTypeCheck.check(file.tasks, registry: JobCatalog.inspectionRegistry(jobs: jobs), jobs: jobs)
         for warning in typeCheck.warnings { logger.warning("\(schedule): \(warning)") }
         guard typeCheck.errors.isEmpty else {
             FileHandle.standardError.write(Data(typeCheck.errors.map { "hoopoe scheduler: \(schedule): \($0)\n" }.joined().utf8))
