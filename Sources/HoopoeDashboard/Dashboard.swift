@@ -100,8 +100,9 @@ public final class Dashboard: Sendable {
             return Page.html(configuration.basePath.prefixing(page.html), status: .ok)
         } catch {
             logger.error("dashboard page \(request.uri.path) failed: \(error)")
-            // A command the ACL lacks is said as such (docs/operating.md), never as "did not answer".
-            let refusal = (error as? RedisError).flatMap { $0.code == .permissionDenied ? $0.operatorLine : nil }
+            // A command the ACL lacks is said as such (docs/operating.md), never as "did not answer"; so is any other
+            // refusal of a read (a key of another type a page reads whole: QueueReads names it in its row elsewhere).
+            let refusal = (error as? RedisError).flatMap { $0.refusesQueueRead ? $0.operatorLine : nil }
             let body: HTML = refusal.map { (line: String) -> HTML in "<p>Redis refused one of this page's reads: \(line)</p>" }
                 ?? "<p>Redis did not answer this page's reads. The dashboard's log has the error; reload to try again.</p>"
             let page = Page(title: "Unavailable", path: request.uri.path, readOnly: configuration.readOnly, body: body)

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import HoopoeCore
 import HoopoeDashboard
+import HoopoeJSON
+import Redis
 import TestSupport
 import Testing
 
@@ -128,5 +130,46 @@ import Testing
         #expect(page.text.contains("value=\"\(String(repeating: "x", count: 200))\"") && !page.text.contains(String(repeating: "x", count: 201)))
         #expect(page.text.contains("Type matches exactly; error text is found anywhere in the reason, ignoring case"))
         #expect(page.text.contains("in the background, 100 jobs at a"))
+    }
+
+    /// Three dead jobs a retry must skip, one for each reason, and one that goes back: a copy that can never run again
+    /// (its payload cut), one whose unique key another job holds, and an id no longer dead.
+    private func seedSkips(_ harness: DashboardHarness) async throws -> [String] {
+        let keys = harness.jobs.keys("default")
+        let cut = #"{"id":"big-sms","type":"sms.send","queue":"default","payload":"{\"phone\":\"0912","attempt":1,"enqueued_at":1795400000,"dead_reason":"invalid envelope: too large (the dead set keeps the first 16 bytes of its payload's 600000, as text)","died_at":1795400001}"#
+        var unique = JobEnvelope(id: "held-key", type: "diag.record", queue: "default", enqueuedAt: Date().timeIntervalSince1970 - 60)
+        unique.payload = .object([:])
+        unique.uniqueKey = "report-7"
+        unique.deadReason = "boom"
+        unique.diedAt = Date().timeIntervalSince1970
+        _ = try await harness.redis.pipeline([
+            RedisCommand("ZADD", keys.dead, String(Date().timeIntervalSince1970), "big-sms"), RedisCommand("HSET", keys.deadJobs, "big-sms", cut),
+            RedisCommand("ZADD", keys.dead, String(Date().timeIntervalSince1970), "held-key"),
+            RedisCommand("HSET", keys.deadJobs, "held-key", String(decoding: unique.encoded(), as: UTF8.self)),
+            RedisCommand("SET", keys.unique("report-7"), "another-job"),
+        ])
+        let fine = try await harness.bury(id: "fine")
+        return ["big-sms", "held-key", fine]
+    }
+
+    /// A retry of the selected said of its skipped jobs "N skipped (gone, unable to run again, or its unique key held
+    /// by another job: retry each from its row for the reason)", and the retry-all's progress "N (gone meanwhile, or
+    /// cannot run again)": now each reason with its count.
+    @Test func aBatchRetrySaysHowManyWereSkippedAndWhy() async throws {
+        let harness = try DashboardHarness()
+        let ids = try await seedSkips(harness) + ["no-such-job"]
+        let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=retry" + ids.map { "&id=\($0)" }.joined())
+        let location = reply.headers[.location] ?? ""
+        let notice = URLComponents(string: location)?.queryItems?.first { $0.name == "notice" }?.value ?? "(none in \(location))"
+        #expect(notice.hasPrefix("Retried 1 dead job of default; 3 skipped: "), "\(notice)")
+        #expect(notice.contains("1 gone meanwhile") && notice.contains("1 cannot run again") && notice.contains("1 waits for its unique key"), "\(notice)")
+        #expect(!notice.contains("gone, unable to run again, or"), "\(notice)")
+
+        let all = try DashboardHarness(name: "retryAllSkips")
+        _ = try await seedSkips(all)
+        let page = try await runToTheEnd(all, "queue=default&do=retry-all")
+        let skipped = page.components(separatedBy: "<dd class=\"skipped\">").dropFirst().first?.components(separatedBy: "</dd>").first ?? ""
+        #expect(skipped.hasPrefix("2 skipped: ") && skipped.contains("1 cannot run again") && skipped.contains("1 waits for its unique key"), "\(skipped)")
+        #expect(page.contains("<dd class=\"done\">1</dd>"), "\(page)")
     }
 }

@@ -37,4 +37,19 @@ import Testing
         let dead = try await harness.get("/dead").text
         #expect(!dead.contains("q x") && !dead.contains(String(repeating: "q", count: 40)), "\(dead)")
     }
+
+    /// The scheduled page's picker offered every known name, a key-like string (`a:scheduled`) or one with a space
+    /// among them, and chose the first when it sorted first: its link led to "No queue can be named". As the dead page
+    /// and the Queues page's actions, it lists only names a queue may have.
+    @Test func theScheduledPickerListsOnlyValidNames() async throws {
+        let harness = try DashboardHarness()
+        for name in ["a q", "a:scheduled", "mail"] {
+            _ = try await harness.redis.send("ZADD", "\(harness.jobs.namespace):{\(name)}:scheduled", "1", "j")
+        }
+        let page = try await harness.get("/scheduled").text
+        let picker = page.components(separatedBy: "<p class=\"queues\">").dropFirst().first?.components(separatedBy: "</p>").first ?? ""
+        #expect(picker.contains("<strong>mail (1)</strong>"), "mail, the one valid name, is the page shown: \(page)")
+        #expect(!picker.contains("a q") && !picker.contains("a:scheduled"), "\(picker)")
+        #expect(!page.contains("No queue can be named"), "\(page)")
+    }
 }

@@ -100,11 +100,12 @@ extension JobStore {
     /// their envelopes (one pipelined `XRANGE` per entry). Empty before any worker created the consumer group
     /// (`NOGROUP`); any other error reply is thrown (a `NOPERM` as ``RedisError/Code/permissionDenied``, which the page
     /// names): read as no rows, a dashboard whose ACL user lacked `XPENDING` said "No job is held by a worker" while
-    /// workers held 60.
+    /// workers held 60. A `WRONGTYPE` names the queue and its stream key (``refuseFailedReplies(_:commands:endpoint:keys:queue:)``),
+    /// as `hoopoe queues` does: Redis names neither.
     package func heldEntries(queue: String, limit: Int) async throws -> [HeldEntry] {
         let k = keys(queue)
         let pending = try await redis.pipeline([RedisCommand("XPENDING", k.stream, QueueKeys.group, "-", "+", String(limit))])[0]
-        try Self.refuseFailedReplies([pending], commands: ["XPENDING"], endpoint: endpoint)
+        try Self.refuseFailedReplies([pending], commands: ["XPENDING"], endpoint: endpoint, keys: [k.stream], queue: queue)
         let rows: [(String, String, Double, Int)] = (pending.array ?? []).compactMap { row in
             guard let fields = row.array, fields.count >= 4, let entryID = fields[0].string, let consumer = fields[1].string else { return nil }
             return (entryID, consumer, Double(fields[2].int ?? 0) / 1000, fields[3].int ?? 0)

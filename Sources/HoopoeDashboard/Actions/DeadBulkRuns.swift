@@ -20,6 +20,8 @@ struct DeadBulkRun: Sendable {
     var scanned = 0
     var done = 0
     var skipped = 0
+    /// Why a retry's skipped jobs were (a delete's are gone, nothing else).
+    var skips = DeadRetrySkips()
     var finishedAt: Date?
     /// Why the run stopped early (Redis stopped answering), nil when it did not.
     var failure: String?
@@ -80,10 +82,11 @@ actor DeadBulkRuns {
     }
 
     /// Adds a batch's counts to run `id`.
-    private func record(_ id: Int, scanned: Int, result: JobQueue.DeadBatchResult) {
+    private func record(_ id: Int, scanned: Int, result: JobQueue.DeadBatchResult, skips: DeadRetrySkips) {
         runs[id]?.scanned += scanned
         runs[id]?.done += result.done
         runs[id]?.skipped += result.skipped
+        runs[id]?.skips.add(skips)
     }
 
     /// Ends run `id`, with why it stopped early if it did.
@@ -111,7 +114,8 @@ actor DeadBulkRuns {
                     matching.isEmpty
                     ? JobQueue.DeadBatchResult()
                     : verb == .retry ? try await jobs.retryDead(ids: matching, queue: queue) : try await jobs.deleteDead(ids: matching, queue: queue)
-                await record(id, scanned: batch.count, result: result)
+                let skips = verb == .retry ? await DeadRetrySkips.of(matching, skipped: result.skipped, queue: queue, jobs: jobs) : DeadRetrySkips()
+                await record(id, scanned: batch.count, result: result, skips: skips)
                 if batch.count < Self.batchSize { break }
             }
         } catch {
@@ -124,5 +128,67 @@ actor DeadBulkRuns {
     private func forgetOldRuns() {
         let finished = runs.values.filter { !$0.isRunning }.sorted { $0.id < $1.id }
         for run in finished.dropLast(Self.kept) { runs[run.id] = nil }
+    }
+}
+
+/// Why the jobs a batch retry left dead were skipped, by reason. ``JobQueue/retryDead(ids:queue:)`` counts them only,
+/// and the dashboard said of them all "gone, unable to run again, or its unique key held by another job: retry each
+/// from its row for the reason" (the progress page: "gone meanwhile, or cannot run again", and never the unique key).
+struct DeadRetrySkips: Sendable, Equatable {
+    /// No longer dead, and not retried by this batch: retried or deleted by another hand meanwhile.
+    var gone = 0
+    /// A copy that can never run again (``JobQueue/deadRetryRefusal(_:id:)``, or no readable envelope).
+    var cannotRun = 0
+    /// Its unique key held by another job (enqueued since it died): retried, both would run.
+    var uniqueKeyHeld = 0
+    /// Left dead for a reason only its own retry says: too large with its attempts reset, dead again since it was read,
+    /// or its copy unread (Redis did not answer the look).
+    var other = 0
+
+    var total: Int { gone + cannotRun + uniqueKeyHeld + other }
+
+    mutating func add(_ other: DeadRetrySkips) {
+        gone += other.gone
+        cannotRun += other.cannotRun
+        uniqueKeyHeld += other.uniqueKeyHeld
+        self.other += other.other
+    }
+
+    /// Why `skipped` of `ids`, just retried as one batch, were left: one `HMGET` of their dead copies, sent only when
+    /// some were skipped (the retry's normal path pays nothing). A job still dead is judged by its copy (as its row's
+    /// Retry is: ``JobQueue/deadRetryRefusal(_:id:)``); the rest of the skipped are no longer dead, so gone.
+    static func of(_ ids: [String], skipped: Int, queue: String, jobs: JobQueue) async -> DeadRetrySkips {
+        var skips = DeadRetrySkips()
+        guard skipped > 0 else { return skips }
+        guard let copies = try? await jobs.store.deadJobBytes(ids: ids, queue: queue) else {
+            skips.other = skipped
+            return skips
+        }
+        var stillDead = 0
+        for (id, copy) in zip(ids, copies) {
+            guard let copy else { continue }
+            stillDead += 1
+            guard let envelope = try? JobEnvelope.decode(copy), JobQueue.deadRetryRefusal(envelope, id: id) == nil else {
+                skips.cannotRun += 1
+                continue
+            }
+            if envelope.uniqueKey?.isEmpty == false { skips.uniqueKeyHeld += 1 } else { skips.other += 1 }
+        }
+        skips.gone = max(0, skipped - stillDead)
+        return skips
+    }
+
+    /// "3 skipped: 1 gone meanwhile, 2 cannot run again (…)", each reason with its count; nil when none was skipped.
+    var said: String? {
+        guard total > 0 else { return nil }
+        var reasons: [String] = []
+        if gone > 0 { reasons.append("\(gone) gone meanwhile (retried or deleted elsewhere)") }
+        if cannotRun > 0 {
+            reasons.append(
+                "\(cannotRun) cannot run again (a malformed envelope, a payload cut or stripped of its secret keys, or fields against the envelope rules: its row says which)")
+        }
+        if uniqueKeyHeld > 0 { reasons.append("\(uniqueKeyHeld) wait\(uniqueKeyHeld == 1 ? "s" : "") for \(uniqueKeyHeld == 1 ? "its" : "their") unique key, held by another job") }
+        if other > 0 { reasons.append("\(other) for another reason (too large to run again, or dead again meanwhile: retry each from its row for the reason)") }
+        return "\(total) skipped: " + reasons.joined(separator: "; ")
     }
 }

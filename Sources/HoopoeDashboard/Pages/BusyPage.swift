@@ -20,13 +20,16 @@ extension Dashboard {
         }
         var rows: [HTML] = []
         var cut: [HTML] = []
-        for queue in try await queueNames() {
+        // A queue Redis refuses to read (its stream key of another type) gets a row that names it; the others are shown.
+        let reads = try await QueueReads.reading(try await queueNames()) { queue in
             let entries = try await jobs.store.heldEntries(queue: queue, limit: configuration.pageSize)
             // A page a queue, the oldest first: when it is full, say how many there are (the overview's "in flight").
-            if entries.count >= configuration.pageSize {
-                let total = try await jobs.info(queue: queue).inFlight
-                if total > entries.count { cut.append("<li>\(queue): the oldest \(entries.count) of \(total) held</li>") }
-            }
+            let total = entries.count >= configuration.pageSize ? try await jobs.info(queue: queue).inFlight : entries.count
+            return (entries: entries, total: total)
+        }
+        for (queue, read) in reads.values {
+            let entries = read.entries
+            if read.total > entries.count { cut.append("<li>\(queue): the oldest \(entries.count) of \(read.total) held</li>") }
             for held in entries {
                 let envelope = held.envelope.map(shown)
                 let id = envelope?.id ?? held.entryID
@@ -39,6 +42,14 @@ extension Dashboard {
                     \(started)<td>\(Clock.span(held.idleSeconds)) ago</td><td class="num">\(held.deliveries)</td></tr>
                     """)
             }
+        }
+        // In the table, by the queue's column: what a worker of that queue holds is unknown.
+        for unreadable in reads.unreadable {
+            rows.append(
+                """
+                <tr class="unreadable-queue" data-queue="\(Self.shownQueueName(unreadable.queue))"><td colspan="2"></td>\
+                <td>\(Self.shownQueueName(unreadable.queue))</td><td colspan="5" class="error">\(unreadable.said)</td></tr>
+                """)
         }
         let held: HTML =
             rows.isEmpty

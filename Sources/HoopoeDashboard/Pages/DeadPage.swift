@@ -47,11 +47,17 @@ extension Dashboard {
     /// one, the selected, or every match.
     func deadPage(_ query: FormFields) async throws -> Page {
         // A queue listed from keys written under a name no queue may have: its link would lead to "No queue can be named".
-        let names = try await queueNames().filter { EnvelopeRules.queueProblem($0) == nil }
-        var counts: [String: Int] = [:]
-        for name in names { counts[name] = try await jobs.store.deadCount(queue: name) }
+        let names = try await validQueueNames()
+        // A queue whose dead set Redis refuses to read (a key of another type) is said in the picker, and on its page.
+        let countReads = try await QueueReads.reading(names) { try await jobs.store.deadCount(queue: $0) }
+        let counts = Dictionary(countReads.values.map { ($0.queue, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let queue = chosenQueue(query, among: names) else {
             return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: noQueueBody(query))
+        }
+        let refused = countReads.unreadable.filter { $0.queue == queue }
+        guard refused.isEmpty else {
+            let body: HTML = "\(queuePicker(path: "/dead", names: names, current: queue, count: counts, unreadable: countReads.unreadable))\(Self.unreadableNotes(refused))"
+            return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: body)
         }
         let filter = DeadFilter(query)
         let start = query.offset("offset")
@@ -129,7 +135,7 @@ extension Dashboard {
                 """
         } ?? .empty
         let body: HTML = """
-            \(queuePicker(path: "/dead", names: names, current: queue, count: counts))
+            \(queuePicker(path: "/dead", names: names, current: queue, count: counts, unreadable: countReads.unreadable))
             <form class="filters" method="get" action="/dead"><input type="hidden" name="queue" value="\(queue)">\
             <label>Type<input name="type" value="\(filter.type ?? "")" placeholder="sms.send" maxlength="\(DeadFilter.maxLength)"></label>\
             <label>Error text<input name="error" value="\(filter.error ?? "")" placeholder="timeout" maxlength="\(DeadFilter.maxLength)"></label><button>Filter</button>\
@@ -193,11 +199,9 @@ extension Dashboard {
             let notice: String
             if verb == "retry" {
                 let result = try await jobs.retryDead(ids: ids, queue: queue)
-                notice =
-                    "Retried \(Self.count(result.done)) of \(queue)"
-                    + (result.skipped > 0
-                        ? "; \(result.skipped) skipped (gone, unable to run again, or its unique key held by another job: retry each from its row for the reason)."
-                        : ".")
+                // How many were skipped and why, per reason (DeadRetrySkips): one look at those left, only when some were.
+                let skips = await DeadRetrySkips.of(ids, skipped: result.skipped, queue: queue, jobs: jobs)
+                notice = "Retried \(Self.count(result.done)) of \(queue)" + (skips.said.map { "; \($0)." } ?? ".")
             } else {
                 let result = try await jobs.deleteDead(ids: ids, queue: queue)
                 notice = "Deleted \(Self.count(result.done)) of \(queue)" + (result.skipped > 0 ? "; \(result.skipped) already gone." : ".")
@@ -229,6 +233,13 @@ extension Dashboard {
         }
     }
 
+    /// A bulk run's skipped jobs: a delete's were gone meanwhile; a retry's are counted per reason (``DeadRetrySkips``).
+    static func skippedText(_ run: DeadBulkRun) -> String {
+        guard run.skipped > 0 else { return "0" }
+        guard run.verb == .retry, let said = run.skips.said else { return "\(run.skipped) (gone meanwhile)" }
+        return said
+    }
+
     /// "1 dead job", "2 dead jobs".
     private static func count(_ jobs: Int) -> String { "\(jobs) dead job\(jobs == 1 ? "" : "s")" }
 
@@ -247,7 +258,7 @@ extension Dashboard {
             <progress value="\(min(run.scanned, max(run.total, 1)))" max="\(max(run.total, 1))"></progress>
             <dl class="fields bulk-progress"><dt>Looked at</dt><dd class="scanned">\(run.scanned) of \(run.total) dead when it started</dd>\
             <dt>\(run.verb.past)</dt><dd class="done">\(run.done)</dd>\
-            <dt>Skipped</dt><dd class="skipped">\(run.skipped) (gone meanwhile, or cannot run again)</dd></dl>
+            <dt>Skipped</dt><dd class="skipped">\(Self.skippedText(run))</dd></dl>
             <p><a href="\(back)">Back to the dead jobs of \(run.queue)</a></p>
             """
         var page = Page(title: "Bulk action", path: "/dead", readOnly: configuration.readOnly, body: body)

@@ -16,8 +16,12 @@ extension Dashboard {
         if let queue = query["queue"] { queues = [queue] } else { queues = try await queueNames() }
         // Every queue's share of one lookup's bytes: per queue, ten queues of large envelopes read ten times as much.
         let search = StreamSearch.bounded.shared(among: queues.count)
+        // A queue Redis refuses to read (its stream key of another type) is named, and the others looked in (QueueReads).
+        var unreadable: [UnreadableQueue] = []
         for queue in queues {
-            guard let found = try await jobs.find(id: id, queue: queue, finished: true, stream: search) else { continue }
+            let reads = try await QueueReads.reading([queue]) { try await jobs.find(id: id, queue: $0, finished: true, stream: search) }
+            unreadable += reads.unreadable
+            guard let found = reads.values.first?.value else { continue }
             let events = try await jobEvents(found.envelope)
             return Page(title: "Job \(id)", path: "/job", readOnly: configuration.readOnly, body: jobBody(found, queue: queue, events: events))
         }
@@ -26,8 +30,12 @@ extension Dashboard {
         let deeper: HTML = EnvelopeRules.idProblem(id) == nil
             ? "one whose id its enqueuer chose, deeper in a larger backlog, is found by <code>hoopoe job show --whole-stream \(id)</code>."
             : "no job can have this id (\(EnvelopeRules.idProblem(id) ?? ""))."
+        let searched = queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues"
+        let notFound: HTML =
+            unreadable.count == queues.count && !queues.isEmpty
+            ? "<p>Job <code>\(id)</code> could not be looked for:</p>" : "<p>No job <code>\(id)</code> in \(searched).</p>"
         let body: HTML = """
-            <p>No job <code>\(id)</code> in \(queues.count == 1 ? "queue \(queues[0])" : "any of the \(queues.count) known queues").</p>
+            \(notFound)\(Self.unreadableNotes(unreadable))
             <p class="muted">A ready or running job was looked for in \(search.scope); \(deeper)</p>
             <p class="muted">Finished jobs are kept in each queue's job history for HOOPOE_HISTORY_MAX_AGE (default 24 h), at most HOOPOE_HISTORY_MAX_JOBS (default 10,000) a queue; this one is not, or never was, in it. <a href="/search">Search</a> recent jobs by type or payload field.</p>
             """

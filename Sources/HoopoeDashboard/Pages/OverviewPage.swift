@@ -4,13 +4,13 @@ import HoopoeCore
 extension Dashboard {
     /// `/`: today's counters (the engine's daily counters, UTC), queues at a glance, live processes.
     func overview(_ query: FormFields) async throws -> Page {
-        let names = try await queueNames()
-        var infos: [QueueInfo] = []
-        var today: [[String: Int]] = []
-        for name in names {
-            infos.append(try await jobs.info(queue: name))
-            today.append(try await jobs.counters(queue: name, day: Date()))
+        // A queue Redis refuses to read (a key of another type) is named in its row; the others are shown (QueueReads).
+        let reads = try await QueueReads.reading(try await queueNames()) { name in
+            (info: try await jobs.info(queue: name), today: try await jobs.counters(queue: name, day: Date()))
         }
+        let names = reads.readable
+        let infos = reads.values.map(\.value.info)
+        let today = reads.values.map(\.value.today)
         let processes = try await jobs.liveProcesses()
         let paused = try await jobs.pausedQueues()
         func total(_ key: String) -> Int { today.reduce(0) { $0.addingSaturated($1[key] ?? 0) } }
@@ -26,14 +26,14 @@ extension Dashboard {
             rows: zip(names, today).map { name, counters in
                 (Self.shownQueueName(name), [counters["processed"] ?? 0, counters["failed"] ?? 0, counters["dead"] ?? 0])
             })
-        let (lastHour, lastDay) = try await timeCharts(names)
+        let (lastHour, lastDay, chartsRefused) = try await timeCharts(names)
         let body: HTML = """
             <div class="cards">\(cards)</div>
             <h2>Last hour, per minute (UTC)</h2>\(lastHour.svg)
             <h2>Last day, per hour (UTC)</h2>\(lastDay.svg)
-            <p class="muted">All queues together, as the workers count them when jobs settle (kept two days).</p>
-            <h2>Today (UTC) per queue</h2>\(names.isEmpty ? "<p class=\"muted\">No queue in Redis yet.</p>" as HTML : chart.svg)
-            <h2>Queues</h2>\(queueTable(infos, processes: processes, paused: paused))
+            <p class="muted">All queues together, as the workers count them when jobs settle (kept two days).</p>\(Self.unreadableNotes(chartsRefused))
+            <h2>Today (UTC) per queue</h2>\(names.isEmpty ? (reads.unreadable.isEmpty ? "<p class=\"muted\">No queue in Redis yet.</p>" : "<p class=\"muted\">No queue could be read.</p>") as HTML : chart.svg)
+            <h2>Queues</h2>\(queueTable(infos, processes: processes, paused: paused, unreadable: reads.unreadable))
             <h2>Processes</h2>\(processTable(processes))
             """
         return Page(title: "Overview", path: "/", readOnly: configuration.readOnly, body: body)
@@ -46,18 +46,25 @@ extension Dashboard {
     ]
 
     /// Processed / failed / dead per minute over the last hour and per hour over the last day, summed over `queues`:
-    /// per queue two `HGETALL`s and one pipeline of 24 `HMGET`s.
-    private func timeCharts(_ queues: [String]) async throws -> (TimeChart, TimeChart) {
+    /// per queue two `HGETALL`s and one pipeline of 24 `HMGET`s. A queue whose counters Redis refuses to read (a key
+    /// of another type) is left out of the sums and returned, for the page to name.
+    private func timeCharts(_ queues: [String]) async throws -> (TimeChart, TimeChart, [UnreadableQueue]) {
         let now = Date()
         let counters = Self.timeSeries.map(\.counter)
         var minutes = Array(repeating: Array(repeating: 0, count: counters.count), count: 60)
         let hourDates = (0..<24).map { now.addingTimeInterval(-Double(23 - $0) * 3600) }
         var hours = Array(repeating: Array(repeating: 0, count: counters.count), count: 24)
-        for queue in queues {
-            for (index, values) in try await jobs.store.minuteCounts(queue: queue, fields: counters, minutes: 60, now: now).enumerated() {
+        let reads = try await QueueReads.reading(queues) { queue in
+            (
+                minutes: try await jobs.store.minuteCounts(queue: queue, fields: counters, minutes: 60, now: now),
+                hours: try await jobs.store.hourTotals(queue: queue, hours: hourDates, fields: counters)
+            )
+        }
+        for (_, read) in reads.values {
+            for (index, values) in read.minutes.enumerated() {
                 for (series, value) in values.enumerated() { minutes[index][series] = minutes[index][series].addingSaturated(value) }
             }
-            for (index, values) in try await jobs.store.hourTotals(queue: queue, hours: hourDates, fields: counters).enumerated() {
+            for (index, values) in read.hours.enumerated() {
                 for (series, value) in values.enumerated() { hours[index][series] = hours[index][series].addingSaturated(value) }
             }
         }
@@ -70,7 +77,8 @@ extension Dashboard {
         }
         return (
             TimeChart(series: series, slots: minuteSlots, caption: "jobs per minute, last hour"),
-            TimeChart(series: series, slots: hourSlots, caption: "jobs per hour, last day")
+            TimeChart(series: series, slots: hourSlots, caption: "jobs per hour, last day"),
+            reads.unreadable
         )
     }
 
@@ -87,25 +95,29 @@ extension Dashboard {
 
     /// One row a queue: the numbers `hoopoe queues` prints, whether it is paused (since when; its latency is then
     /// shown muted: waiting is what a paused queue's jobs do, not an alarm), and the workers that serve it.
-    func queueTable(_ infos: [QueueInfo], processes: [ProcessRecord], paused: [String: Date] = [:]) -> HTML {
+    ///
+    /// A queue Redis refused to read (`unreadable`: a key of another type) has a row that says so, in name order.
+    func queueTable(_ infos: [QueueInfo], processes: [ProcessRecord], paused: [String: Date] = [:], unreadable: [UnreadableQueue] = []) -> HTML {
         let now = Date()
-        guard !infos.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
-        let rows = infos.map { info -> HTML in
+        guard !infos.isEmpty || !unreadable.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
+        let rows = infos.map { info -> (queue: String, row: HTML) in
             let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let latency: HTML = since == nil ? "\(Clock.span(info.latency))" : "<span class=\"muted\">\(Clock.span(info.latency))</span>"
             let link = Self.queueLink(info.queue)
-            return """
+            let row: HTML = """
                 <tr data-queue="\(Self.shownQueueName(info.queue))">\(Self.queueNameCell(info.queue))<td class="num">\(info.ready)</td>\
                 <td class="num">\(info.inFlight)</td><td class="num">\(link("/scheduled", "\(info.scheduled)"))</td>\
                 <td class="num">\(link("/dead", "\(info.dead)"))</td><td class="num">\(latency)</td>\
                 <td class="pause-state">\(state)</td><td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
                 """
+            return (info.queue, row)
         }
         return """
             <table class="queues"><thead><tr><th>Queue</th><th class="num">Ready</th><th class="num">In flight</th><th class="num">Scheduled</th>\
-            <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead><tbody>\(rows)</tbody></table>
+            <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead>\
+            <tbody>\(Self.rowsInOrder(rows, unreadable, columns: 7))</tbody></table>
             """
     }
 

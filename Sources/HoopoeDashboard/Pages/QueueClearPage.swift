@@ -10,7 +10,13 @@ extension Dashboard {
         guard let queue = query["queue"], EnvelopeRules.queueProblem(queue) == nil, try await queueNames().contains(queue) else {
             return Page(title: "Clear a queue", path: "/queues", readOnly: configuration.readOnly, body: "<p>No such queue.</p><p><a href=\"/queues\">Queues</a></p>")
         }
-        let info = try await jobs.info(queue: queue)
+        // Its keys refused (its stream key of another type): said, with no form; "Redis did not answer" was untrue.
+        let reads = try await QueueReads.reading([queue]) { try await jobs.info(queue: $0) }
+        guard let info = reads.values.first?.value else {
+            return Page(
+                title: "Clear \(queue)", path: "/queues", readOnly: configuration.readOnly,
+                body: "\(Self.unreadableNotes(reads.unreadable))<p><a href=\"/queues\">Queues</a></p>")
+        }
         let paused = try await jobs.pausedQueues()[queue] != nil
         let warning: HTML =
             paused

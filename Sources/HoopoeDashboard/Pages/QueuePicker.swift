@@ -10,16 +10,28 @@ extension Dashboard {
         return names.first
     }
 
+    /// The known queues a list page offers (``queueNames()``) whose names a queue may have (``EnvelopeRules/queueProblem(_:)``):
+    /// keys written by hand under another name (`q x`, a key-like string) are listed on Overview and Queues with a note,
+    /// never as a page to open, as the Queues page gives them no action.
+    func validQueueNames() async throws -> [String] {
+        try await queueNames().filter { EnvelopeRules.queueProblem($0) == nil }
+    }
+
     /// What a list page says when ``chosenQueue(_:among:)`` found no queue.
     func noQueueBody(_ query: FormFields) -> HTML {
         if let asked = query["queue"] { return "<p class=\"muted\">No queue can be named <code>\(asked)</code>.</p>" }
         return "<p class=\"muted\">No queue in Redis yet.</p>"
     }
 
-    /// Links to the same page for each queue, with `count` beside each.
-    func queuePicker(path: String, names: [String], current: String?, count: [String: Int]) -> HTML {
+    /// Links to the same page for each queue, with `count` beside each, or "cannot be read" for a queue whose count
+    /// Redis refused (`unreadable`: a key of another type), the reason on hover.
+    ///
+    /// `names` are valid queue names only (``validQueueNames()``): a link to a name no queue may have led to "No queue
+    /// can be named".
+    func queuePicker(path: String, names: [String], current: String?, count: [String: Int], unreadable: [UnreadableQueue] = []) -> HTML {
+        let refused = Dictionary(unreadable.map { ($0.queue, $0) }, uniquingKeysWith: { first, _ in first })
         let links = names.map { name -> HTML in
-            let label: HTML = "\(name) (\(count[name] ?? 0))"
+            let label: HTML = refused[name].map { "\(name) (<span class=\"error\" title=\"\($0.said)\">cannot be read</span>)" } ?? "\(name) (\(count[name] ?? 0))"
             return name == current
                 ? "<strong>\(label)</strong>" : "<a href=\"\(path)\(QueryString.make([("queue", name)]))\">\(label)</a>"
         }

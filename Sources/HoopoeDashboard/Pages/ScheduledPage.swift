@@ -6,14 +6,26 @@ import Hummingbird
 extension Dashboard {
     /// `/scheduled?queue=Q&offset=N`: delayed jobs and retries of one queue, soonest first, a page at a time.
     func scheduledPage(_ query: FormFields) async throws -> Page {
-        let names = try await queueNames()
-        var counts: [String: Int] = [:]
-        for name in names { counts[name] = try await jobs.store.scheduledCount(queue: name) }
+        // Only names a queue may have, as the dead page: one written by hand (`q x`, a key-like string) was offered,
+        // shown first when it sorted first, and its link led to "No queue can be named".
+        let names = try await validQueueNames()
+        // A queue whose scheduled set Redis refuses to read (a key of another type) is said in the picker, and on its page.
+        let countReads = try await QueueReads.reading(names) { try await jobs.store.scheduledCount(queue: $0) }
+        let counts = Dictionary(countReads.values.map { ($0.queue, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let queue = chosenQueue(query, among: names) else {
             return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: noQueueBody(query))
         }
+        let picker = queuePicker(path: "/scheduled", names: names, current: queue, count: counts, unreadable: countReads.unreadable)
         let offset = query.offset("offset")
-        let entries = try await jobs.store.scheduledEntries(queue: queue, offset: offset, limit: configuration.pageSize)
+        let countRefused = countReads.unreadable.filter { $0.queue == queue }
+        let entryReads =
+            countRefused.isEmpty
+            ? try await QueueReads.reading([queue]) { try await jobs.store.scheduledEntries(queue: $0, offset: offset, limit: configuration.pageSize) }
+            : QueueReads()
+        guard let entries = entryReads.values.first?.value else {
+            let refused = countRefused + entryReads.unreadable
+            return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: "\(picker)\(Self.unreadableNotes(refused))")
+        }
         let rows = entries.map { entry -> HTML in
             let envelope = entry.envelope.map(shown)
             let kind = (envelope?.attempt ?? 0) > 0 ? "retry \(envelope!.attempt)" + (envelope?.maxAttempts.map { " of \($0)" } ?? "") : "delayed"
@@ -42,7 +54,7 @@ extension Dashboard {
             table = "<p class=\"muted\">Nothing scheduled in \(queue).</p>"
         }
         let body: HTML = """
-            \(queuePicker(path: "/scheduled", names: names, current: queue, count: counts))\(table)\
+            \(picker)\(table)\
             \(pager(path: "/scheduled", pairs: [("queue", queue)], offset: offset, limit: configuration.pageSize, shown: entries.count, total: total))
             """
         return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: body)

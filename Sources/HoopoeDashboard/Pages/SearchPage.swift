@@ -79,16 +79,21 @@ extension Dashboard {
         var matches: [(queue: String, job: RecentJob, shown: JobEnvelope)] = []
         var seen: Set<String> = []
         var cut: [String] = []
+        var unreadable: [UnreadableQueue] = []
         reading: for queue in selected {
-            // By id: the job's own entries (one look-up each), not every recent job.
-            let recent: [RecentJob]
-            if let id = search.id {
-                recent = try await jobs.store.recentJob(id: id, queue: queue, limit: Self.searchDepth)
-            } else {
-                let read = try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth, needles: search.needles)
-                recent = read.jobs
-                if read.cut { cut.append(queue) }
+            // By id: the job's own entries (one look-up each), not every recent job. A queue Redis refuses to read (its
+            // stream key of another type) is named under the results; the others are searched (QueueReads).
+            let reads = try await QueueReads.reading([queue]) { queue -> (jobs: [RecentJob], cut: Bool) in
+                guard let id = search.id else {
+                    let read = try await jobs.store.recentJobs(queue: queue, limit: Self.searchDepth, needles: search.needles)
+                    return (read.jobs, read.cut)
+                }
+                return (try await jobs.store.recentJob(id: id, queue: queue, limit: Self.searchDepth), false)
             }
+            unreadable += reads.unreadable
+            guard let read = reads.values.first?.value else { continue }
+            let recent = read.jobs
+            if read.cut { cut.append(queue) }
             // A dead job retried is in its stream or scheduled set again while its history record still says dead: the
             // live copy is the one shown (as the job page does), not "finished: dead" until it finishes again.
             let live = Set(recent.filter { $0.place != .finished }.map(\.envelope.id))
@@ -120,7 +125,7 @@ extension Dashboard {
             <p class="muted cut">In \(cut.count == 1 ? "queue" : "queues") \(cut.joined(separator: ", ")) the search stopped before \(Self.searchDepth) jobs of a place: \
             their stored jobs are large, and a search reads at most \(JobStore.searchByteBudget >> 20) MiB of them a queue. A job id finds a job wherever it is.</p>
             """
-        return Page(title: "Search", path: "/search", readOnly: configuration.readOnly, body: "\(body)\(results)\(stopped)")
+        return Page(title: "Search", path: "/search", readOnly: configuration.readOnly, body: "\(body)\(results)\(stopped)\(Self.unreadableNotes(unreadable))")
     }
 
     private func searchForm(_ query: FormFields, queues: [String]) -> HTML {

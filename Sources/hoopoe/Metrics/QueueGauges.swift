@@ -1,4 +1,5 @@
 import HoopoeCore
+import Redis
 import Prometheus
 import Synchronization
 
@@ -18,10 +19,15 @@ import Synchronization
 ///
 /// When Redis does not answer (an error, or not within ``waitAtMost``), `hoopoe_queue_metrics_up` is 0 and the queue
 /// gauges keep the last values read (a gap would look like an empty queue).
+///
+/// A queue whose keys Redis refuses to read (``RedisError/refusesQueueRead``: its stream key holding another type,
+/// `WRONGTYPE`; an ACL) has `hoopoe_queue_unreadable` 1 and its gauges keep their last values; the other queues are
+/// read and `hoopoe_queue_metrics_up` stays 1, as `hoopoe queues` and the health check fail only that queue's row. One
+/// such key made every read fail: every queue's gauges froze and `hoopoe_queue_metrics_up` said Redis did not answer.
 final class QueueGauges: Sendable {
     private struct Row: Sendable {
         let queue: String
-        let ready, inFlight, scheduled, dead, latency, paused: Gauge
+        let ready, inFlight, scheduled, dead, latency, paused, unreadable: Gauge
     }
 
     private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
@@ -50,7 +56,13 @@ final class QueueGauges: Sendable {
     static var paused: MetricNameDescriptor {
         descriptor("hoopoe_queue_paused", "1 while the queue is paused for every worker (hoopoe queue pause), else 0." + sameFromEveryWorker)
     }
-    static var up: MetricNameDescriptor { descriptor("hoopoe_queue_metrics_up", "1 when the queue gauges were read from Redis for this scrape (at most a second before it), 0 when Redis did not answer within 2 s (they keep the last values).") }
+    static var unreadable: MetricNameDescriptor {
+        descriptor(
+            "hoopoe_queue_unreadable",
+            "1 when Redis refused to read the queue's keys for this scrape (a key of another type, WRONGTYPE, or an ACL; the worker's log and hoopoe queues name the key), its other gauges keeping their last values; else 0."
+                + sameFromEveryWorker)
+    }
+    static var up: MetricNameDescriptor { descriptor("hoopoe_queue_metrics_up", "1 when the queue gauges were read from Redis for this scrape (at most a second before it; a queue whose keys Redis refused says so in hoopoe_queue_unreadable), 0 when Redis did not answer within 2 s (they keep the last values).") }
     static var running: MetricNameDescriptor { descriptor("hoopoe_jobs_in_flight", "Jobs this worker is running now.") }
 
     private let jobs: JobQueue
@@ -73,7 +85,8 @@ final class QueueGauges: Sendable {
                 queue: queue, ready: registry.makeGauge(descriptor: Self.ready, labels: labels),
                 inFlight: registry.makeGauge(descriptor: Self.inFlight, labels: labels),
                 scheduled: registry.makeGauge(descriptor: Self.scheduled, labels: labels), dead: registry.makeGauge(descriptor: Self.dead, labels: labels),
-                latency: registry.makeGauge(descriptor: Self.latency, labels: labels), paused: registry.makeGauge(descriptor: Self.paused, labels: labels))
+                latency: registry.makeGauge(descriptor: Self.latency, labels: labels), paused: registry.makeGauge(descriptor: Self.paused, labels: labels),
+                unreadable: registry.makeGauge(descriptor: Self.unreadable, labels: labels))
         }
         upGauge = registry.makeGauge(descriptor: Self.up)
         runningGauge = registry.makeGauge(descriptor: Self.running)
@@ -167,19 +180,29 @@ final class QueueGauges: Sendable {
     }
 
     /// Reads every queue's numbers and the paused queues (one pipeline per queue, one `HGETALL`) and sets the gauges;
-    /// false when Redis did not answer (the gauges are left as they were).
+    /// false when Redis did not answer (the gauges are left as they were). A queue whose keys Redis refused
+    /// (``RedisError/refusesQueueRead``) is marked unreadable, its numbers left as they were: that refusal is the
+    /// read's own answer, no other command is sent to find it.
     private func read() async -> Bool {
         do {
             let paused = try await jobs.pausedQueues()
-            var infos: [QueueInfo] = []
-            for row in rows { infos.append(try await jobs.info(queue: row.queue)) }
+            var infos: [QueueInfo?] = []
+            for row in rows {
+                do {
+                    infos.append(try await jobs.info(queue: row.queue))
+                } catch let error as RedisError where error.refusesQueueRead {
+                    infos.append(nil)
+                }
+            }
             for (row, info) in zip(rows, infos) {
+                row.unreadable.set(to: info == nil ? 1 : 0)
+                row.paused.set(to: paused[row.queue] == nil ? 0 : 1)
+                guard let info else { continue }
                 row.ready.set(to: Double(info.ready))
                 row.inFlight.set(to: Double(info.inFlight))
                 row.scheduled.set(to: Double(info.scheduled))
                 row.dead.set(to: Double(info.dead))
                 row.latency.set(to: info.latency)
-                row.paused.set(to: paused[row.queue] == nil ? 0 : 1)
             }
             return true
         } catch {
