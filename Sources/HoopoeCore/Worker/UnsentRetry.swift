@@ -32,10 +32,10 @@ struct UnsentRetry {
     /// thrown.
     /// - Parameter queue: the queue whose jobs `call` settles: its refusals and its landing after them are told to
     ///   ``refusals`` as that queue's (on a cluster, one node's refusal pauses only its queues' fetch: decision 0111).
-    ///   Nil: told to no one.
+    ///   Required, not defaulted: a call that left it out would tell no refusal, and its fetch would not pause.
     @discardableResult
     func run<T>(
-        _ call: () async throws -> T, queue: String? = nil, mayTryAgain: (RedisError) -> Bool, failedOnce: (RedisError) -> Void
+        _ call: () async throws -> T, queue: String, mayTryAgain: (RedisError) -> Bool, failedOnce: (RedisError) -> Void
     ) async throws -> T {
         var pause = Duration.milliseconds(250)
         var failed = false
@@ -44,12 +44,12 @@ struct UnsentRetry {
             let started = ContinuousClock.now
             do {
                 let result = try await call()
-                if failed, let queue { refusals?.landed(queue: queue) }
+                if failed { refusals?.landed(queue: queue) }
                 return result
             } catch let error as RedisError where mayTryAgain(error) {
                 let now = ContinuousClock.now
                 longestTry = max(longestTry, now - started)
-                if error.refusesWrites, let queue { refusals?.refused(error, queue: queue) }
+                if error.refusesWrites { refusals?.refused(error, queue: queue) }
                 guard Self.leavesTime(now: now, pause: pause, longestTry: longestTry, deadline: deadline), !cutoff.isCut else { throw error }
                 if !failed {
                     failedOnce(error)

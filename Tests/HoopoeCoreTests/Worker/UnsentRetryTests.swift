@@ -32,7 +32,7 @@ import Testing
                     tries.withLock { $0 += 1 }
                     try await Task.sleep(for: .milliseconds(1500))
                     throw RedisError(.connectionFailed, endpoint: "test", message: "cannot connect")
-                }, mayTryAgain: { _ in true }, failedOnce: { _ in })
+                }, queue: "default", mayTryAgain: { _ in true }, failedOnce: { _ in })
         }
         let elapsed = ContinuousClock.now - started
         #expect(tries.withLock { $0 } == 1, "a try that could not end by the deadline was begun")
@@ -47,7 +47,7 @@ import Testing
                 {
                     tries.withLock { $0 += 1 }
                     throw RedisError(.server, endpoint: "test", message: "OOM command not allowed when used memory > 'maxmemory'.")
-                }, mayTryAgain: Acknowledger.notRun, failedOnce: { _ in })
+                }, queue: "default", mayTryAgain: Acknowledger.notRun, failedOnce: { _ in })
         }
         // Pauses of 0.25 and 0.5 s fit in 1 s: three tries.
         #expect(tries.withLock { $0 } == 3)
