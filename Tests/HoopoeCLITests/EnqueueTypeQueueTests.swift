@@ -45,7 +45,7 @@ import Testing
             #expect(page.contains("Queue: `\(queue)`"), "jobs/types/\(type).md names another queue")
         }
         // And the clients' tables: every type not on `default`, with its queue.
-        for file in ["jobs/clients/python/hoopoe_client/domain.py", "jobs/clients/go/jobs.go", "jobs/clients/php/src/Jobs.php"] {
+        for file in ["jobs/clients/python/hoopoe_client/client.py", "jobs/clients/go/jobs.go", "jobs/clients/php/src/Jobs.php"] {
             let text = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent(file), encoding: .utf8)
             let line = text.split(separator: "\n").first { $0.contains("QUEUES =") || $0.contains("Queues =") }.map(String.init) ?? ""
             for (type, queue) in table where queue != "default" {
