@@ -17,7 +17,8 @@ struct CreditThresholdStore: Sendable {
     func thresholdsKey(_ user: String) -> String { services.key("{credit}:thresholds:\(user)") }
     /// Hash per user: threshold id → `armed` | `fired` | `rearming` (armed, its `reminder.rearmed` not written yet);
     /// `<threshold id>:n` counts firings (message ids); `<threshold id>:last` is the message id of its last firing, ""
-    /// when it fired without an SMS (a lower threshold crossed at the same time had it).
+    /// when it fired without an SMS (a lower threshold crossed at the same time had it); `<threshold id>:by` is then
+    /// that lower one's message id, whose re-arming fires it again if the balance is still below it.
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
     /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
     /// answers `existed` as its first run did).
@@ -89,7 +90,8 @@ struct CreditThresholdStore: Sendable {
 
     /// Compares the user's balance with each threshold: fires armed ones it is below, re-arms fired ones it is at or
     /// above. Of the thresholds one call fires only the lowest puts an SMS into the outbox (fired at `now`): one drop
-    /// past several thresholds is one SMS, the most urgent. Returns `(action, threshold id, message id)` triples: for
+    /// past several thresholds is one SMS, the most urgent; when that one re-arms, the others of its drop still crossed
+    /// fire again in the same call (the lowest texted), so a top-up between them texts the higher one. Returns `(action, threshold id, message id)` triples: for
     /// `fired` the new message ("" for one fired without an SMS), for `rearmed` the last one the threshold fired ("" for
     /// none), to cancel.
     ///

@@ -8,7 +8,9 @@ import Providers
 /// every user's balance with their thresholds, and enqueues one `sms.send` (template `low_credit`) when the balance
 /// falls below a threshold; a threshold re-arms once the balance is at or above it again. A drop past several
 /// thresholds at once texts only the lowest (the most urgent); the higher ones fire without an SMS of their own, so
-/// the user does not get near-identical messages in the same second (`Lua/credit_evaluate.lua`).
+/// the user does not get near-identical messages in the same second (`Lua/credit_evaluate.lua`). When the one that
+/// texted re-arms, those the balance is still below fire again, the lowest texted: a top-up between them (which
+/// cancels the waiting SMS) must not leave the user never told about the higher one.
 ///
 /// Exactly once per firing: the armed → fired flip and the outbox entry of its SMS are one Lua call; the outbox is
 /// drained by enqueueing with the message id's once-key (a crash between the two is finished by the next run, never

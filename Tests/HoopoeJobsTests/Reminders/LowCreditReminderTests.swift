@@ -171,22 +171,72 @@ struct LowCreditReminderTests {
         try await harness.run(sweep, ["tick": 2])
         #expect(try await messages().count == 1, "still below: nothing more")
 
-        // Back above 200 only: the two re-arm (the one that texted cancels its message); t500 stays fired.
+        // Back above 200 only: the two re-arm (the one that texted cancels its message); t500, fired silent by that
+        // drop and still crossed, is texted now.
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 300])
         try await harness.run(sweep, ["tick": 3])
         #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue }.sorted() == ["same200", "t200"])
         #expect(try await SMSLedger(services: services).record("reminder.low_credit:61:same200:1")?.state == "cancelled")
-        #expect(try await messages().count == 1)
-        // Back above 500: t500 re-arms, with no message of its own to cancel.
+        #expect(try await messages() == ["reminder.low_credit:61:same200:1", "reminder.low_credit:61:t500:1"])
+        // Back above 500: t500 re-arms and cancels its message.
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 600])
         try await harness.run(sweep, ["tick": 4])
         #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue }.sorted() == ["same200", "t200", "t500"])
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:61:t500:1")?.state == "cancelled")
         // A crossing of 500 alone texts for 500; a later one of 200 texts again.
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 400])
         try await harness.run(sweep, ["tick": 5])
         try await harness.run(CreditBalanceJob(services: services), ["user_id": "61", "credits": 150])
         try await harness.run(sweep, ["tick": 6])
-        #expect(try await messages() == ["reminder.low_credit:61:same200:1", "reminder.low_credit:61:same200:2", "reminder.low_credit:61:t500:1"])
+        #expect(try await messages() == ["reminder.low_credit:61:same200:1", "reminder.low_credit:61:same200:2",
+                                         "reminder.low_credit:61:t500:1", "reminder.low_credit:61:t500:2"])
+    }
+
+    /// 600 → 100 at 23:00 fired 200 (SMS, put off by quiet hours) and 500 (silent). A top-up to 300 at 02:00 re-armed
+    /// 200 and cancelled its SMS, and 500 stayed fired and silent while the balance stayed below it: the user was never
+    /// told about 500.
+    @Test("a top-up that re-arms the threshold that texted a drop texts the one fired silent by it that is still crossed")
+    func aTopUpBetweenThresholdsTextsTheHigherOne() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.setClock(tehran(2024, 12, 5, 22))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("62", "t500", 500))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("62", "t200", 200))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "62", "credits": 600])
+        try await harness.run(sweep, ["tick": 1])
+        try await harness.setClock(tehran(2024, 12, 5, 23))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "62", "credits": 100])
+        try await harness.run(sweep, ["tick": 2])
+        func messages() async throws -> [String] { try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted() }
+        #expect(try await messages() == ["reminder.low_credit:62:t200:1"])
+
+        try await harness.setClock(tehran(2024, 12, 6, 2))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "62", "credits": 300])
+        try await harness.run(sweep, ["tick": 3])
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:62:t200:1")?.state == "cancelled")
+        #expect(try await messages() == ["reminder.low_credit:62:t200:1", "reminder.low_credit:62:t500:1"], "one SMS, for 500")
+        let sms = try #require(try await harness.smsJobs().first { $0.payload["message_id"] == "reminder.low_credit:62:t500:1" })
+        #expect(sms.payload["tokens"] == ["token10": "Reza", "token": "300", "token2": "500"])
+        try await harness.run(sweep, ["tick": 4])
+        #expect(try await messages().count == 2, "still below 500: nothing more")
+        #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue } == ["t200"])
+    }
+
+    /// Thresholds fired before `<id>:last` existed each had their own SMS: a top-up between them re-arms the lower
+    /// one only, and texts nothing.
+    @Test("thresholds fired before the last message id was kept: a top-up between them texts nothing")
+    func oldFiredThresholdsStayQuiet() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("63", "t500", 500))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("63", "t200", 200))
+        try await harness.redis.send("HSET", services.key("{credit}:state:63"), "t500", "fired", "t500:n", "1", "t200", "fired", "t200:n", "1")
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "63", "credits": 300])
+        try await harness.run(LowCreditReminderJob(services: services), ["tick": 1])
+        #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue } == ["t200"])
+        #expect(try await harness.smsJobs().isEmpty)
     }
 
     @Test("a decided SMS left in the outbox by a crash is enqueued by the next run, once, and announced naming that job")

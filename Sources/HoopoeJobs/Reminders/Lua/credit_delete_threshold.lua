@@ -1,7 +1,7 @@
 -- Hoopoe low-credit reminders, credit_delete_threshold (run by CreditThresholdStore; credit_record.lua is put before
 -- it). Every key carries the {credit} hash tag.
 --
--- Removes one threshold and its state and last message id (the firing counter stays, so a re-created threshold
+-- Removes one threshold and its state, last message id and `:by` (the firing counter stays, so a re-created threshold
 -- gets new message ids); forgets the user when it was their last, and the child email its auth key resolved to and the key's mark of
 -- its last save (a cache: a threshold of another user with the same key resolves it again; kept, the email outlived
 -- every threshold that named it). A threshold that named an auth key takes the user's balance with it: that balance
@@ -24,6 +24,6 @@ if n == 1 then
 elseif redis.call('GET', KEYS[6]) == ARGV[3] then
   n = 1
 end
-redis.call('HDEL', KEYS[2], ARGV[2], ARGV[2] .. ':last')
+redis.call('HDEL', KEYS[2], ARGV[2], ARGV[2] .. ':last', ARGV[2] .. ':by')
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
 return n

@@ -7,8 +7,16 @@
 --
 -- One SMS per drop, however many thresholds it passes: of the thresholds one call fires, only the lowest (the most
 -- urgent; on a tie the smallest id) puts an SMS in the outbox, under a fresh message id. The higher ones fire without
--- one (their `<id>:last` is ''), and re-arm as any fired threshold does when the balance is back at or above them.
--- Before, a drop from 600 to 100 past thresholds 500 and 200 sent two near-identical SMS in the same second.
+-- one (their `<id>:last` is '', `<id>:by` the message id that carried the drop), and re-arm as any fired threshold
+-- does when the balance is back at or above them. Before, a drop from 600 to 100 past thresholds 500 and 200 sent two
+-- near-identical SMS in the same second.
+--
+-- When the threshold that carried the SMS re-arms, the ones fired silent with it that the balance is still below
+-- fire again in the same call (the lowest with an SMS): its SMS was cancelled, or ended `outdated`, or told of a
+-- balance the user has since left, and without this the higher ones stayed fired and silent. 600 → 100 at 23:00 (SMS
+-- for 200, put off to 08:00; 500 silent), topped up to 300 at 02:00: 200 re-arms and its SMS is cancelled, 500 is
+-- texted. A silent one without `<id>:by` (fired before that field existed) follows any re-arming threshold that had an
+-- SMS; one fired before `<id>:last` existed always had its own SMS.
 --
 -- A re-armed threshold hands back the message id of its last firing ('' when it fired without an SMS), for the
 -- caller to cancel in the SMS ledger: an SMS quiet hours or the daily cap put off (or still waiting for its time)
@@ -24,6 +32,9 @@ if not balanceText then return {} end
 local balance = tonumber(balanceText)
 local out = {}
 local crossed = {}
+local silent = {} -- fired without an SMS, the balance still below: fire again if their carrier re-arms now
+local carriers = {} -- message ids of the thresholds re-armed in this call that had an SMS
+local anyCarrier = false
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local id = all[i]
@@ -31,7 +42,11 @@ for i = 1, #all, 2 do
   local value = tonumber(t.threshold)
   local state = redis.call('HGET', KEYS[2], id) or 'armed'
   if balance < value then
-    if state ~= 'fired' then table.insert(crossed, {id = id, value = value, t = t}) end
+    if state ~= 'fired' then
+      table.insert(crossed, {id = id, value = value, t = t})
+    elseif redis.call('HGET', KEYS[2], id .. ':last') == '' then
+      table.insert(silent, {id = id, value = value, t = t, by = redis.call('HGET', KEYS[2], id .. ':by')})
+    end
   elseif state ~= 'armed' then
     redis.call('HSET', KEYS[2], id, 'rearming')
     local last = redis.call('HGET', KEYS[2], id .. ':last')
@@ -39,8 +54,13 @@ for i = 1, #all, 2 do
       local n = redis.call('HGET', KEYS[2], id .. ':n')
       last = n and ('reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n) or ''
     end
+    -- Only the first call that re-arms it (state `fired`): a `rearming` one handed back again has been followed.
+    if state == 'fired' and last ~= '' then carriers[last] = true; anyCarrier = true end
     table.insert(out, 'rearmed'); table.insert(out, id); table.insert(out, last)
   end
+end
+for _, c in ipairs(silent) do
+  if (c.by and carriers[c.by]) or (not c.by and anyCarrier) then table.insert(crossed, c) end
 end
 table.sort(crossed, function(a, b)
   if a.value ~= b.value then return a.value < b.value end
@@ -52,11 +72,13 @@ for k, c in ipairs(crossed) do
   if k == 1 then
     local n = redis.call('HINCRBY', KEYS[2], c.id .. ':n', 1)
     mid = 'reminder.low_credit:' .. ARGV[1] .. ':' .. c.id .. ':' .. n
+    c.mid = mid
     local t = c.t
     redis.call('HSET', KEYS[4], mid, cjson.encode({message_id = mid, user_id = ARGV[1], threshold_id = c.id,
       threshold = t.threshold, balance = balanceText, phone = t.phone, first_name = t.first_name, fired_at = ARGV[2]}))
   end
   redis.call('HSET', KEYS[2], c.id .. ':last', mid)
+  if k == 1 then redis.call('HDEL', KEYS[2], c.id .. ':by') else redis.call('HSET', KEYS[2], c.id .. ':by', crossed[1].mid) end
   table.insert(out, 'fired'); table.insert(out, c.id); table.insert(out, mid)
 end
 return out
