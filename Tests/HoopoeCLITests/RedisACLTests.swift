@@ -74,6 +74,39 @@ import Testing
         return (status ?? -1, process.output)
     }
 
+    /// Where php is, or nil: the PHP client's tests need php-cli with phpredis (scripts/test-clients.sh), which this
+    /// machine may not have.
+    static let php = ["/usr/bin/php", "/usr/local/bin/php"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The PHP client's `enqueueBatch` (jobs/clients/php) of two jobs, a plain XADD and a later one (FCALL), as a
+    /// service runs it under `user`: one transaction (MULTI, the jobs, EXEC), so the user needs `+multi +exec`. Without
+    /// them Redis refused MULTI, ran the jobs one by one and refused EXEC: the jobs were written and the batch failed.
+    /// Prints "ok" when both are Enqueued. `later: false` makes the second a plain XADD too (no function library needed).
+    private static func phpBatch(_ php: String, _ server: RedisServer, user: String, later: Bool = true) async throws -> (status: Int32, output: String) {
+        let script = #"""
+            spl_autoload_register(static function (string $class): void {
+                $file = getenv('HOOPOE_PHP_SRC') . '/' . str_replace('\\', '/', substr($class, strlen('Hoopoe\\'))) . '.php';
+                if (str_starts_with($class, 'Hoopoe\\') && is_file($file)) {
+                    require $file;
+                }
+            });
+            $redis = new Redis();
+            $redis->connect('127.0.0.1', (int) getenv('REDIS_PORT'));
+            $redis->auth([getenv('REDIS_USER'), getenv('REDIS_PASSWORD')]);
+            $results = (new Hoopoe\Client($redis, 'hoopoe'))->enqueueBatch([
+                ['type' => 'diag.record', 'payload' => ['key' => 'hoopoe:acl:k', 'member' => 'php-batch']],
+                ['type' => 'diag.record', 'payload' => ['key' => 'hoopoe:acl:k', 'member' => 'php-batch-later'] + (getenv('HOOPOE_LATER') === '1' ? ['in' => 1] : [])],
+            ]);
+            echo count(array_filter($results, static fn ($r) => $r instanceof Hoopoe\Enqueued)) === 2 ? "ok\n" : "not ok\n";
+            """#
+        let process = try ChildProcess(php, ["-r", script], environment: [
+            "REDIS_PORT": "\(server.port)", "REDIS_USER": user, "REDIS_PASSWORD": password, "HOOPOE_LATER": later ? "1" : "0",
+            "HOOPOE_PHP_SRC": BuiltProducts.projectRoot.appendingPathComponent("jobs/clients/php/src").path,
+        ])
+        let status = await process.wait(timeout: .seconds(30))
+        return (status ?? -1, process.output)
+    }
+
     @Test func everyRoleRunsUnderItsDocumentedACL() async throws {
         let users = try Self.documentedUsers()
         // The dashboard's user: RedisACLDashboardTests.
@@ -117,6 +150,15 @@ import Testing
             #expect(reply.array?.first?.string == (unique.isEmpty ? "scheduled" : "enqueued"), "\(reply)")
         }
 
+        // The PHP client's batch (one transaction) under the services' first line alone.
+        var batch = (status: Int32(0), output: "")
+        if let php = Self.php {
+            batch = try await Self.phpBatch(php, server, user: "hoopoe-enqueuer")
+            #expect(batch.status == 0 && batch.output.hasSuffix("ok\n"), "\(batch.output)")
+        } else {
+            print("RedisACLTests: skipping the PHP client's batch under the enqueuer's ACL: php is not installed (apt-get install -y php-cli php-redis)")
+        }
+
         // A service's waits and event reads need the services' second line: the Python client under the first two
         // lines. Under the first alone, free_credit enqueued the request, the worker granted it, and the wait was
         // refused (BLPOP), an error for a credit given; the events were refused too (XREAD).
@@ -135,7 +177,8 @@ import Testing
         #expect(try await eventually(timeout: .seconds(15)) {
             let ran = try await redis.send("SMEMBERS", "hoopoe:acl:k").array?.compactMap(\.string) ?? []
             let ticks = try await redis.send("SISMEMBER", "hoopoe:acl:tick", "t").int ?? 0
-            return Set(ran) == ["now", "later", "xadd", "fcall-later", "fcall-unique"] && ticks == 1
+            let batched: Set<String> = Self.php == nil ? [] : ["php-batch", "php-batch-later"]
+            return Set(ran) == Set(["now", "later", "xadd", "fcall-later", "fcall-unique"]).union(batched) && ticks == 1
         }, "worker: \(worker.output) scheduler: \(scheduler.output)")
         try await Task.sleep(for: .seconds(2.5))  // a recovery pass (XAUTOCLAIM) and a few heartbeats under the ACL
 
@@ -165,7 +208,7 @@ import Testing
         let left = try await redis.send("XRANGE", "hoopoe:{default}:stream", "-", "+").array ?? []
         #expect(!left.contains { "\($0)".contains("health:canary") }, "the late canary left the queue: \(left)")
         for (name, output) in [("worker", worker.output), ("scheduler", scheduler.output), ("enqueue", now.output + later.output),
-                               ("the Python client", client.output),
+                               ("the Python client", client.output), ("the PHP client's batch", batch.output),
                                ("health-check", deployment.output + liveness.output + ping.output + canary.output + lateCanary.output)] {
             #expect(!output.contains("NOPERM") && !output.contains("refused"), "\(name) was refused a command: \(output)")
         }
@@ -190,6 +233,8 @@ import Testing
         users["blind"] = ["SETUSER", "blind", "on", ">\(Self.password)", "~hoopoe:*", "-@all", "+ping", "+select", "+xadd"]
         // The workers' user without HSET: a scheduler's heartbeat is refused.
         users["no-hset"] = try #require(users["hoopoe-worker"]).map { $0 == "hoopoe-worker" ? "no-hset" : $0 } + ["-hset"]
+        // The services' user as it was documented before the PHP client's batch became one transaction.
+        users["no-multi"] = try #require(users["hoopoe-enqueuer"]).map { $0 == "hoopoe-enqueuer" ? "no-multi" : $0 } + ["-multi", "-exec"]
         try await Self.create(users, on: server)
         let health = Self.environment(server, user: "hoopoe-health")
 
@@ -225,6 +270,17 @@ import Testing
         let id = String(try #require(blind.output.split(separator: "\n").first { $0.count == 26 && $0.allSatisfy { $0.isLetter || $0.isNumber } }))
         let stored = String(decoding: entries.first?.array?[1].array?[1].bytes ?? [], as: UTF8.self)
         #expect(stored.contains("\"\(id)\""), "\(blind.output)")
+
+        // The PHP client's batch under a user without MULTI and EXEC: Redis refused MULTI, ran both XADDs one by one and
+        // refused EXEC. The client said "not written" (a retry doubled them); it says MULTI was refused and any may be in.
+        if let php = Self.php {
+            let batch = try await Self.phpBatch(php, server, user: "no-multi", later: false)
+            #expect(batch.status != 0 && batch.output.contains("MULTI refused (NOPERM") && batch.output.contains("any may be in")
+                    && !batch.output.contains("not written"), "\(batch.output)")
+            #expect(try await admin.send("XLEN", "hoopoe:{default}:stream").int == 3, "both jobs of the batch were written")
+        } else {
+            print("RedisACLTests: skipping the PHP client's batch without MULTI: php is not installed (apt-get install -y php-cli php-redis)")
+        }
 
         // A scheduler whose heartbeat is refused says so: without it, health checks counted it gone with no word why.
         let scheduler = try ChildProcess(BuiltProducts.hoopoe, ["scheduler", "--schedule", noSchedule], environment: Self.environment(server, user: "no-hset"))

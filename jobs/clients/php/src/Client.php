@@ -192,6 +192,8 @@ final class Client
      *   transaction: nothing is written, and every result is a HoopoeException naming the refusal;
      * - a refusal while running (WRONGTYPE: the queue's key holds something else) is that job's alone: the others are
      *   written, and its result is its HoopoeException.
+ * A MULTI Redis refuses (an ACL without `+multi +exec`, docs/operating.md) opens no transaction: the jobs after it
+ * run one by one as they arrive, so the HoopoeException says "MULTI refused (…)" and that any job may be in.
      * Without the transaction, phpredis threw the first of the former as a RedisException and dropped every reply, and
      * the jobs before and after the refused one were written unreported. A RedisException from the pipeline (a lost
      * connection, a read timeout) means any of its jobs may be in.
@@ -234,6 +236,10 @@ final class Client
             for ($cause = $e; $cause !== null; $cause = $cause->getPrevious()) {
                 $causes[] = $cause->getMessage();
             }
+            // phpredis chains the pipeline's error replies, the first innermost: MULTI's own, when it was refused.
+            if (self::refusesMulti((string) end($causes))) {
+                throw self::multiRefused((string) end($causes), $e);
+            }
             if (!str_starts_with($refusal, 'EXECABORT')) {
                 // An error reply phpredis throws from inside EXEC's (the enqueue function's own "HOOPOE ..." check, which
                 // this client's checks should have made first): the transaction ran, and phpredis dropped the replies.
@@ -245,7 +251,12 @@ final class Client
                 . (count($causes) > 1 ? end($causes) : $refusal));
         }
         // MULTI's and each job's QUEUED (true), then EXEC's reply: one per job, or none when EXEC found a key WATCHed on
-        // this connection changed (phpredis gives its nil as []) and ran nothing.
+        // this connection changed (phpredis gives its nil as []) and ran nothing. A MULTI refused without a throw is false.
+        if (is_array($piped) && ($piped[0] ?? null) === false) {
+            $lastError = (string) $this->redis->getLastError();
+            $this->redis->clearLastError();
+            throw self::multiRefused($lastError !== '' ? $lastError : 'an error reply', null);
+        }
         $replies = is_array($piped) ? end($piped) : null;
         if (!is_array($replies) || count($replies) !== count($prepared)) {
             return $this->noneWritten($prepared, 'EXEC ran none of the batch (a key WATCHed on this connection changed): send it again');
@@ -279,6 +290,22 @@ final class Client
             throw new BatchFailed($results, $first);
         }
         return $results;
+    }
+
+    /** Whether $reply is Redis refusing MULTI itself (NOPERM names the command: "... to run the 'multi' command"). */
+    private static function refusesMulti(string $reply): bool
+    {
+        return preg_match("/ the 'multi' command/i", $reply) === 1;
+    }
+
+    /**
+     * The batch's MULTI was refused, so no transaction was opened: Redis ran each job as it arrived (the XADDs and FCALLs
+     * are written, each on its own) and then refused EXEC. It cannot be undone, and sending the batch again doubles it.
+     */
+    private static function multiRefused(string $refusal, ?\Throwable $previous): HoopoeException
+    {
+        return new HoopoeException("MULTI refused ($refusal): the jobs ran one by one, any may be in (a batch is one transaction; "
+            . "give this Redis user +multi +exec, docs/operating.md \"Redis ACL\"), so do not send it again as it is", 0, $previous);
     }
 
     /**
