@@ -70,6 +70,14 @@ public final class RedisClient: Sendable {
     /// - Parameter durable: wait for ``RedisConfiguration/waitReplicas`` replicas (when above 0).
     @discardableResult
     public func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
+        if cluster == nil && follower == nil && !(durable && configuration.waitReplicas > 0) {
+            // One server, no `WAIT`: the command alone, as ``exchange(_:durable:retryWhole:)`` would send it, without
+            // its `Exchange` (built and destroyed through generic witnesses, ~130 instructions a command; callgrind,
+            // session 62). The endpoint is named only when thrown (``endpointName``).
+            let reply = try await connection().send([command])[0]
+            if case .error(let message) = reply { throw RedisError.reply(message, endpoint: endpointName, command: command.name) }
+            return reply
+        }
         let exchanged = try await exchange([command], durable: durable)
         if case .error(let message) = exchanged.replies[0] {
             // An error reply ran nothing: it is the error, whatever the `WAIT` beside it counted (RedisClient+Durable).

@@ -54,6 +54,16 @@ import Testing
             #expect(error.message.hasPrefix("WRONGTYPE"))
             #expect(error.description.contains(redis.configuration.endpoint.description))
         }
+        // Durable with no replicas to wait for (`REDIS_WAIT_REPLICAS` 0) takes the same one-command path: the same error.
+        do {
+            try await redis.send(RedisCommand("LPUSH", key, "x"), durable: true)
+            Issue.record("LPUSH on a string must fail")
+        } catch let error as RedisError {
+            #expect(error.code == .server && error.command == "LPUSH" && error.message.hasPrefix("WRONGTYPE"))
+            #expect(error.description.contains(redis.configuration.endpoint.description))
+        }
+        #expect(try await redis.send(RedisCommand("GET", key), durable: true).string == "text")
+        try await redis.send("DEL", key)
     }
 
     @Test func transactionIsAtomicAndReturnsExecReplies() async throws {

@@ -25,6 +25,14 @@ enum EnvelopeReader {
             header.fillQueue(queue)
             return .valid(consume header)  // moved, not copied
         }
+        return readFully(bytes, queue: queue)
+    }
+
+    /// ``read(_:queue:fast:)`` for what the one-pass scan does not take: the full decoder. Out of line, so the scan's
+    /// path compiles as it did before the overlong-number check came here (inlined, it cost the usual job ~38
+    /// instructions; callgrind, session 62).
+    @inline(never)
+    private static func readFully(_ bytes: [UInt8], queue: String) -> EnvelopeVerdict {
         if JSONNumberLength.hasOverlongNumber(bytes) {
             // Before any decoder: Foundation's traps on some such numbers (``JSONNumberLength``), and `Identity`
             // reads no number.

@@ -74,7 +74,8 @@ struct LeaseRenewal: Sendable {
     private func renew(queue: String, ids: [String], on connection: RedisConnection?) async throws {
         let (taken, gone) = try await store.renewLeases(queue: queue, ids: ids, consumer: consumer, on: connection)
         if !taken.isEmpty {
-            let unstarted = taken.filter { buffer.withdraw(queue: queue, entryID: $0) != nil }.count
+            let withdrawn = buffer.withdraw(queue: queue, entryIDs: Set(taken))
+            let unstarted = taken.filter(withdrawn.contains).count
             leases.release(queue: queue, entryIDs: taken)
             logger.warning(
                 "\(taken.count) jobs held here were taken by another worker after their lease lapsed (renewal was late by more than the lease); \(unstarted) of them had not started and will not run here, the others may run twice",
@@ -82,7 +83,10 @@ struct LeaseRenewal: Sendable {
         }
         // Settled by this worker a moment ago (its lease goes with the settle), or by another that recovered it: a copy
         // still waiting here is the other's case, and must not run.
-        let settledElsewhere = gone.filter { buffer.withdraw(queue: queue, entryID: $0) != nil }
+        // One call for them all (``JobBuffer/withdraw(queue:entryIDs:)``): about one id a job run since the last round.
+        if gone.isEmpty { return }
+        let withdrawn = buffer.withdraw(queue: queue, entryIDs: Set(gone))
+        let settledElsewhere = withdrawn.isEmpty ? [] : gone.filter(withdrawn.contains)
         if !settledElsewhere.isEmpty {
             leases.release(queue: queue, entryIDs: settledElsewhere)
             logger.warning(

@@ -51,6 +51,28 @@ import Testing
         #expect(buffer.count == 0)
     }
 
+    /// A lease renewal withdraws the ids it found settled or taken in one call: several at once, every copy, the others
+    /// kept in order; ids not waiting here (taken, absent, another queue's), an empty set and a queue with no lane
+    /// withdraw nothing; a fetcher waiting for room is woken when jobs went.
+    @Test func manyIdsAreWithdrawnAtOnce() async {
+        let buffer = JobBuffer(selection: QueueSelection(["a", "b"], strict: true))
+        #expect(buffer.put(jobs("a", 1...6) + jobs("b", 7...8) + jobs("a", 3...3)).isEmpty)
+        #expect(await takeAll(buffer, 1) == ["a:1-0"])
+        #expect(buffer.withdraw(queue: "a", entryIDs: []) == [])
+        #expect(buffer.withdraw(queue: "c", entryIDs: ["2-0"]) == [])
+        #expect(buffer.withdraw(queue: "a", entryIDs: ["1-0", "7-0", "99-0"]) == [], "taken, another queue's, absent")
+        #expect(buffer.count == 8)
+        let room = Task { await buffer.waitForRoom(below: 6) }
+        #expect(buffer.withdraw(queue: "a", entryIDs: ["1-0", "3-0", "5-0", "99-0"]) == ["3-0", "5-0"])
+        #expect(buffer.count == 5, "both copies of 3-0 went")
+        await room.value
+        #expect(await takeAll(buffer, 5) == ["a:2-0", "a:4-0", "a:6-0", "b:7-0", "b:8-0"])
+        #expect(buffer.withdraw(queue: "a", entryIDs: ["2-0"]) == [], "an emptied lane")
+        #expect(buffer.put(jobs("a", 9...10)).isEmpty)
+        #expect(buffer.withdraw(queue: "a", entryIDs: ["9-0", "10-0"]) == ["9-0", "10-0"])
+        #expect(buffer.count == 0)
+    }
+
     /// While several queues have jobs waiting, each take is a weighted draw (from the buffer's own generator, not the
     /// system's): over 4,000 takes from two full queues weighted 3:1, about 3,000 and 1,000.
     @Test func weightedQueuesWithJobsWaitingAreTakenByWeight() async throws {

@@ -84,4 +84,26 @@ import Testing
         #expect(ProcessRun.parse("") == [])
         #expect(ProcessRun.parse("default 1-0 nan,bad,default 2-0 12.5") == [ProcessRun(queue: "default", entryID: "2-0", startedAt: 12.5)])
     }
+
+    /// A start is written as `%.3f` would write it, from whole milliseconds (no `String(format:)` a run a beat), and
+    /// reads back to the millisecond.
+    @Test func aStartIsWrittenWithMillisecondsAsPrintfWould() {
+        let starts: [Double] = [
+            0, 0.0004, 0.0005, 0.0625, 0.0635, 2.5e-4, 0.001, 0.009, 0.01, 0.099, 0.1, 0.9994, 0.9995, 0.9999, 1, 12.5, 59.999, 1_700_000_000.5,
+            1_700_000_000.0004, 1_700_000_000.9996, 1_733_580_000.123, 4_102_444_800.007, 99_999_999_999.999, -1.5, .infinity, .nan,
+        ]
+        for start in starts {
+            #expect(ProcessRun.secondsText(start) == String(format: "%.3f", start), "\(start)")
+        }
+        #expect(ProcessRun.secondsText(0) == "0.000" && ProcessRun.secondsText(0.9999) == "1.000")
+        #expect(ProcessRun.secondsText(1_700_000_000.9996) == "1700000001.000")
+        #expect(ProcessRun.secondsText(1_733_580_000.05) == "1733580000.050")
+        for milliseconds in stride(from: 1_733_580_000_000, to: 1_733_580_002_000, by: 7) {
+            let start = Double(milliseconds) / 1000
+            let text = ProcessRun.secondsText(start)
+            #expect(text == String(format: "%.3f", start), "\(start)")
+            let read = ProcessRun.parse("q \(milliseconds)-0 \(text)")
+            #expect(read.count == 1 && ((read.first?.startedAt ?? 0) * 1000).rounded() == Double(milliseconds), "\(text)")
+        }
+    }
 }
