@@ -12,20 +12,6 @@ import Testing
 /// A suite of the heavy phase (`HEAVY_SUITES`): it makes a cluster of its own (one of its nodes at `maxmemory` would
 /// refuse the shared cluster's other tests).
 @Suite(.serialized) struct WriteRefusalClusterTests {
-    /// Fails (a retry in ten minutes) once its gate opens, counting its runs.
-    struct FailingGatedJob: JobHandler {
-        struct Payload: Codable, Sendable {}
-        static let type = "test.refused-node-failing"
-        let gate: TestGate
-        let runs: RunCounter
-        var retryPolicy: RetryPolicy { .fixed(600) }
-        func run(_ payload: Payload, context: JobContext) async throws {
-            runs.add()
-            await gate.wait()
-            throw JobFailure.retry("provider away")
-        }
-    }
-
     /// Counts its runs, touching no Redis.
     struct CountedJob: JobHandler {
         struct Payload: Codable, Sendable {}
@@ -50,9 +36,9 @@ import Testing
         let failing = RunCounter()
         let counted = RunCounter()
         var registry = JobRegistry()
-        registry.register(FailingGatedJob(gate: gate, runs: failing))
+        registry.register(SettleOutageTests.FailingGatedJob(gate: gate, runs: failing))
         registry.register(CountedJob(runs: counted))
-        try await jobs.enqueue(type: FailingGatedJob.type, payload: [:], options: EnqueueOptions(queue: refusedQueue, maxAttempts: 3))
+        try await jobs.enqueue(type: SettleOutageTests.FailingGatedJob.type, payload: ["permanent": .bool(false)], options: EnqueueOptions(queue: refusedQueue, maxAttempts: 3))
         let log = CapturedLog()
         let worker = Worker(
             jobs: jobs, registry: registry, options: .fastTest(queues: [refusedQueue, servedQueue], concurrency: 3, lease: .seconds(10)),
