@@ -3,6 +3,7 @@
 package hoopoe
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -42,14 +43,22 @@ type Options struct {
 	OnceFor     time.Duration // up to MaxKeySeconds (0: 7 days; needs OnceKey)
 	MaxAttempts int           // 1 to 1000 (0: the handler's default)
 	Timeout     time.Duration // up to a day (0: the handler's default)
-	Notify      bool          // the worker pushes the job's final outcome for WaitFor
+	Notify      bool          // the worker pushes the job's final outcome for WaitFor(job.ID, job.Queue, ...)
 }
 
-// Enqueued is what an enqueue did: Status "enqueued" (ready now) or "scheduled" (waiting for its run_at).
+// Enqueued is what an enqueue did: Status "enqueued" (ready now) or "scheduled" (waiting for its run_at), the job's
+// ID, and Queue, the queue it went to (the type's when Options named none), so that WaitFor(job.ID, job.Queue, ...)
+// waits where the answer will be. Queue "" is not known (an Enqueued built by hand).
 type Enqueued struct {
 	Status string
 	ID     string
+	Queue  string
 }
+
+// Remembered is how many notify jobs' queues a Client keeps for WaitFor(id, "", ...) (the oldest is forgotten first).
+const Remembered = 10000
+
+var rememberLimit = Remembered // Remembered; the tests lower it
 
 // Client talks the wire protocol over a redigo pool.
 type Client struct {
@@ -57,6 +66,50 @@ type Client struct {
 	Namespace string
 	MaxBytes  int
 	drained   sync.Map // group + consumer pairs whose unacknowledged events this client has handed back
+	notify    notifyQueues
+}
+
+// notifyQueues is id -> queue of the notify jobs a Client enqueued, oldest first, for WaitFor without a queue. The
+// zero value is ready: a Client may be built as a struct literal, without New.
+type notifyQueues struct {
+	mu    sync.Mutex
+	order *list.List               // ids, oldest first
+	byID  map[string]*list.Element // id -> its element, whose Value is [2]string{id, queue}
+}
+
+func (n *notifyQueues) remember(id, queue string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.byID == nil {
+		n.order, n.byID = list.New(), map[string]*list.Element{}
+	}
+	if e, ok := n.byID[id]; ok { // set again: the newest
+		n.order.Remove(e)
+	}
+	n.byID[id] = n.order.PushBack([2]string{id, queue})
+	for n.order.Len() > rememberLimit {
+		oldest := n.order.Front()
+		n.order.Remove(oldest)
+		delete(n.byID, oldest.Value.([2]string)[0])
+	}
+}
+
+func (n *notifyQueues) queue(id string) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if e, ok := n.byID[id]; ok {
+		return e.Value.([2]string)[1]
+	}
+	return ""
+}
+
+func (n *notifyQueues) forget(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if e, ok := n.byID[id]; ok {
+		n.order.Remove(e)
+		delete(n.byID, id)
+	}
 }
 
 // New: namespace "" is HOOPOE_NAMESPACE, default "hoopoe" (the workers' setting, shared by every enqueuer). A namespace
@@ -118,6 +171,7 @@ type prepared struct {
 	body      []byte
 	scripted  bool
 	scheduled bool          // the envelope has a run_at in the future
+	notify    bool          // the worker pushes its answer (Options.Notify)
 	args      []interface{} // FCALL's arguments: the function, the key count, KEYS, then ARGV
 }
 
@@ -200,7 +254,7 @@ func (c *Client) prepare(jobType string, payload interface{}, o Options) (*prepa
 	if len(body) > limit {
 		return nil, &TooLargeError{len(body), limit}
 	}
-	p := &prepared{id: id, queue: queue, body: body, scheduled: runAt != nil}
+	p := &prepared{id: id, queue: queue, body: body, scheduled: runAt != nil, notify: o.Notify}
 	if runAt == nil && o.UniqueKey == "" && o.OnceKey == "" {
 		return p, nil
 	}
@@ -297,9 +351,9 @@ func scriptResult(p *prepared, reply interface{}, err error) (Enqueued, error) {
 	if (parts[0] == "duplicate" || parts[0] == "once") && parts[1] == p.id {
 		// The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
 		if p.scheduled {
-			return Enqueued{"scheduled", p.id}, nil
+			return Enqueued{"scheduled", p.id, p.queue}, nil
 		}
-		return Enqueued{"enqueued", p.id}, nil
+		return Enqueued{"enqueued", p.id, p.queue}, nil
 	}
 	switch parts[0] {
 	case "duplicate":
@@ -307,7 +361,7 @@ func scriptResult(p *prepared, reply interface{}, err error) (Enqueued, error) {
 	case "once":
 		return Enqueued{}, &AlreadyEnqueuedError{parts[1]}
 	}
-	return Enqueued{Status: parts[0], ID: parts[1]}, nil
+	return Enqueued{Status: parts[0], ID: parts[1], Queue: p.queue}, nil
 }
 
 // Enqueue enqueues one job: one XADD when it is for now and neither unique nor once, else FCALL hoopoe_enqueue.
@@ -317,13 +371,14 @@ func (c *Client) Enqueue(jobType string, payload interface{}, o Options) (Enqueu
 	if err != nil {
 		return Enqueued{}, err
 	}
+	c.remember(p)
 	conn := c.Pool.Get()
 	defer conn.Close()
 	if !p.scripted {
 		if _, err := conn.Do("XADD", c.Key(p.queue, "stream"), "*", "job", p.body); err != nil {
 			return Enqueued{}, err
 		}
-		return Enqueued{"enqueued", p.id}, nil
+		return Enqueued{"enqueued", p.id, p.queue}, nil
 	}
 	reply, err := conn.Do("FCALL", p.args...)
 	return scriptResult(p, reply, err)
@@ -396,6 +451,9 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 		all[i] = p
 		scripted = scripted || p.scripted
 	}
+	for _, p := range all {
+		c.remember(p)
+	}
 	conn := c.Pool.Get()
 	defer conn.Close()
 	if scripted {
@@ -435,7 +493,7 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 	for i, p := range all {
 		reply, err := conn.Receive()
 		if !p.scripted {
-			if results[i] = (Result{Enqueued: Enqueued{"enqueued", p.id}}); err != nil {
+			if results[i] = (Result{Enqueued: Enqueued{"enqueued", p.id, p.queue}}); err != nil {
 				results[i] = Result{Err: err}
 			}
 		} else {
@@ -455,18 +513,35 @@ func (c *Client) EnqueueBatch(jobs []Job) ([]Result, error) {
 // with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place), dead or cancelled; nil when none came
 // within timeout. Kept an hour after the job settled, and popped by
 // the first waiter.
+//
+// queue is the queue the job went to: the Enqueued's Queue (WaitFor(job.ID, job.Queue, timeout)). "" is the queue this
+// Client sent the id to: it keeps those of the last Remembered notify jobs it enqueued. An id it did not enqueue with
+// Notify, with queue "", is an *InvalidJobError (Field "queue") before any wait: the answer is under the job's queue,
+// and "default" for every job waited the whole timeout for an answer that was in critical (freecredit.request's queue).
 func (c *Client) WaitFor(id, queue string, timeout time.Duration) (map[string]interface{}, error) {
 	if queue == "" {
-		queue = "default"
+		if queue = c.notify.queue(id); queue == "" {
+			return nil, &InvalidJobError{"queue", fmt.Sprintf("which queue job %s went to is not known: give the Queue of the "+
+				"Enqueued that Enqueue returned, or the queue (a type's queue: Queues, else \"default\"); this Client keeps "+
+				"the queues of the last %d notify jobs it enqueued", id, Remembered)}
+		}
 	}
 	text, err := c.blpop(c.Key(queue, "answer:"+id), timeout)
 	if text == "" || err != nil {
 		return nil, err
 	}
+	c.notify.forget(id) // answered: the first waiter pops it, no second wait finds it
 	var answer map[string]interface{}
 	decoder := json.NewDecoder(strings.NewReader(text))
 	decoder.UseNumber()
 	return answer, decoder.Decode(&answer)
+}
+
+// remember keeps the queue of a notify job for WaitFor without a queue.
+func (c *Client) remember(p *prepared) {
+	if p.notify {
+		c.notify.remember(p.id, p.queue)
+	}
 }
 
 // blpop waits for key in BLPOPs of one second until timeout, each on a connection of its own from the pool: a wait

@@ -28,7 +28,7 @@ func TestTheSameCallSentTwiceIsItsOwnJob(t *testing.T) {
 	c := testClient(t, "again")
 	payload := map[string]interface{}{"key": "k", "member": "m"}
 	for _, o := range []Options{{UniqueKey: "again-u", ID: "again-1"}, {OnceKey: "again-o", ID: "again-2"}, {UniqueKey: "again-later", In: 10 * time.Minute, ID: "again-3"}} {
-		want := Enqueued{"enqueued", o.ID}
+		want := Enqueued{"enqueued", o.ID, "default"}
 		if o.In > 0 {
 			want.Status = "scheduled"
 		}
@@ -39,7 +39,7 @@ func TestTheSameCallSentTwiceIsItsOwnJob(t *testing.T) {
 		}
 	}
 	results, err := c.EnqueueBatch([]Job{{"diag.record", payload, Options{OnceKey: "again-o", ID: "again-2"}}, {"diag.record", payload, Options{OnceKey: "again-o", ID: "other"}}})
-	if err != nil || results[0].Err != nil || results[0].Enqueued != (Enqueued{"enqueued", "again-2"}) {
+	if err != nil || results[0].Err != nil || results[0].Enqueued != (Enqueued{"enqueued", "again-2", "default"}) {
 		t.Errorf("in a batch: %+v %v", results, err)
 	}
 	var once *AlreadyEnqueuedError
@@ -70,8 +70,8 @@ func TestAnErrorAfterABatchWasSentComesWithEveryJobsResult(t *testing.T) {
 		t.Fatalf("the error: %v", err)
 	}
 	var once *AlreadyEnqueuedError
-	if len(results) != 4 || results[0] != (Result{Enqueued: Enqueued{"enqueued", "p-1"}}) || results[1].Err != err ||
-		results[2] != (Result{Enqueued: Enqueued{"enqueued", "p-3"}}) || !errors.As(results[3].Err, &once) {
+	if len(results) != 4 || results[0] != (Result{Enqueued: Enqueued{"enqueued", "p-1", "default"}}) || results[1].Err != err ||
+		results[2] != (Result{Enqueued: Enqueued{"enqueued", "p-3", "default"}}) || !errors.As(results[3].Err, &once) {
 		t.Fatalf("results: %+v", results)
 	}
 	if n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream"))); n != 2 {
@@ -416,5 +416,106 @@ func TestTheSubscriptionEmailIsSentWhenGiven(t *testing.T) {
 	}
 	if fmt.Sprint(emails) != "[sara@example.com true <nil> false]" {
 		t.Errorf("email, sent: %v", emails)
+	}
+}
+
+// answer pushes the answer the worker would push for id on queue (jobs/PROTOCOL.md, "Answers").
+func answer(t *testing.T, c *Client, id, queue string) {
+	t.Helper()
+	conn := c.Pool.Get()
+	defer conn.Close()
+	body := fmt.Sprintf(`{"id":%q,"type":"freecredit.request","queue":%q,"outcome":"processed","attempt":1}`, id, queue)
+	if _, err := conn.Do("RPUSH", c.Key(queue, "answer:"+id), body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitFor finds the job's queue: the Enqueued names it (WaitFor(job.ID, job.Queue, ...)), and the Client remembers the queues of the notify
+// jobs it enqueued. It waited on "default" for a queue "": a freecredit.request (queue critical) enqueued with Notify
+// and waited for without a queue waited its whole timeout, its answer in critical's key. An id whose queue is not
+// known is refused before any wait; a queue given is waited on, as before. No worker serves this namespace: the
+// answers are pushed here as the worker pushes them (worker_test.go waits for a real worker's).
+func TestWaitForFindsTheJobsQueue(t *testing.T) {
+	c := testClient(t, "wait")
+	fc := func(request string, o Options) Enqueued {
+		t.Helper()
+		e, err := c.Enqueue("freecredit.request", map[string]interface{}{"user_id": "u", "request_id": request}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if got := []string{fc("r0", Options{}).Queue, fc("r1", Options{Queue: "low"}).Queue, fc("r2", Options{In: time.Hour}).Queue}; strings.Join(got, " ") != "critical low critical" {
+		t.Errorf("Enqueued.Queue: %v", got)
+	}
+	results, err := c.EnqueueBatch([]Job{{"freecredit.request", map[string]interface{}{"user_id": "u", "request_id": "r3"}, Options{}},
+		{"diag.record", nil, Options{UniqueKey: "u1"}}})
+	if err != nil || results[0].Queue != "critical" || results[1].Queue != "default" {
+		t.Errorf("a batch's queues: %+v %v", results, err)
+	}
+
+	job := fc("r4", Options{Notify: true})
+	answer(t, c, job.ID, "critical")
+	started := time.Now()
+	if got, err := c.WaitFor(job.ID, "", 3*time.Second); err != nil || got["id"] != job.ID {
+		t.Errorf("the id alone (this Client sent it to critical): %v %v", got, err)
+	}
+	if time.Since(started) > 2*time.Second {
+		t.Errorf("answered after %v: a wait on another queue first", time.Since(started))
+	}
+	second := fc("r5", Options{Notify: true})
+	answer(t, c, second.ID, "critical")
+	if got, err := New(c.Pool, c.Namespace).WaitFor(second.ID, second.Queue, 3*time.Second); err != nil || got["id"] != second.ID {
+		t.Errorf("the Enqueued, another Client: %v %v", got, err)
+	}
+	answer(t, c, "by-hand", "low")
+	if got, err := c.WaitFor("by-hand", "low", 3*time.Second); err != nil || got["id"] != "by-hand" {
+		t.Errorf("a queue given: %v %v", got, err)
+	}
+
+	started = time.Now()
+	for what, wait := range map[string]func() (map[string]interface{}, error){
+		"an id never enqueued here": func() (map[string]interface{}, error) { return c.WaitFor("never-here", "", 5*time.Second) },
+		"a job without notify":      func() (map[string]interface{}, error) { return c.WaitFor(fc("r6", Options{}).ID, "", 5*time.Second) },
+		"another Client, the id alone": func() (map[string]interface{}, error) {
+			return New(c.Pool, c.Namespace).WaitFor(fc("r7", Options{Notify: true}).ID, "", 5*time.Second)
+		},
+	} {
+		var invalid *InvalidJobError
+		if got, err := wait(); !errors.As(err, &invalid) || invalid.Field != "queue" || got != nil {
+			t.Errorf("%s: %v %v, want an *InvalidJobError (queue)", what, got, err)
+		}
+	}
+	if time.Since(started) > time.Second {
+		t.Errorf("refused after %v, not before waiting", time.Since(started))
+	}
+}
+
+// The queues of the oldest notify jobs are forgotten first, and an answered one at once.
+func TestTheOldestRememberedQueueIsForgottenFirst(t *testing.T) {
+	defer func(limit int) { rememberLimit = limit }(rememberLimit)
+	rememberLimit = 2
+	c := testClient(t, "forget")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		e, err := c.Enqueue("freecredit.request", map[string]interface{}{"user_id": "u", "request_id": fmt.Sprint("r", i)}, Options{Notify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	var invalid *InvalidJobError
+	if _, err := c.WaitFor(ids[0], "", 200*time.Millisecond); !errors.As(err, &invalid) {
+		t.Errorf("the oldest: %v, want forgotten", err)
+	}
+	if got, err := c.WaitFor(ids[1], "", 200*time.Millisecond); got != nil || err != nil {
+		t.Errorf("known, no answer yet: %v %v", got, err)
+	}
+	answer(t, c, ids[2], "critical")
+	if got, err := c.WaitFor(ids[2], "", 3*time.Second); err != nil || got["id"] != ids[2] {
+		t.Errorf("the newest: %v %v", got, err)
+	}
+	if q := c.notify.queue(ids[2]); q != "" {
+		t.Errorf("answered, still kept: %q", q)
 	}
 }

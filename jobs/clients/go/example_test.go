@@ -31,7 +31,7 @@ func readmeExample(url string) map[string]interface{} {
 		log.Printf("already enqueued: %s", again.ExistingID)
 	}
 	job, err := client.Enqueue("diag.record", payload, Options{Notify: true})
-	outcome, err := client.WaitFor(job.ID, "default", 10*time.Second) // outcome: processed|discarded|deferred|dead|cancelled; nil on a timeout
+	outcome, err := client.WaitFor(job.ID, job.Queue, 10*time.Second) // outcome: processed|discarded|deferred|dead|cancelled; nil on a timeout
 	jobs := Jobs{Client: client}                                      // the domain jobs, typed
 	answer, err := jobs.FreeCredit("176", "", 93, 10*time.Second)     // status granted|rejected ...; nil on a timeout
 	events, err := client.ReadEvents("0-0", 100, 5*time.Second)       // pass the last Event.ID back to continue

@@ -274,6 +274,35 @@ func TestEveryJobKindRunsAndItsEventsConform(t *testing.T) {
 	}
 }
 
+// A freecredit.request enqueued with Notify goes to critical (its type's queue), and the worker pushes its answer
+// there: WaitFor with queue "" waited on "default" for the whole timeout and returned nil. The id this Client enqueued
+// is known, and the Enqueued's Queue is the one to wait on, whichever Client waits.
+func TestANotifyJobIsWaitedForOnItsTypesQueue(t *testing.T) {
+	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
+		t.Skip("needs a worker: run scripts/test-clients.sh")
+	}
+	c := New(testPool(t), "")
+	u := "wq-go" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) // not prefixed "go": TestEveryJobKind's events are those
+	request := func(n string) Enqueued {
+		t.Helper()
+		e, err := c.Enqueue("freecredit.request", map[string]interface{}{"user_id": u + "-" + n, "request_id": u + "-r" + n}, Options{Notify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	job := request("1")
+	answer, err := c.WaitFor(job.ID, "", 20*time.Second)
+	if err != nil || answer == nil || answer["id"] != job.ID || answer["queue"] != "critical" || answer["outcome"] != "processed" {
+		t.Fatalf("the answer, by id: %v %v", answer, err)
+	}
+	second := request("2")
+	answer, err = New(c.Pool, "").WaitFor(second.ID, second.Queue, 20*time.Second)
+	if err != nil || answer == nil || answer["id"] != second.ID || answer["queue"] != "critical" || answer["outcome"] != "processed" {
+		t.Fatalf("the answer, by Enqueued: %v %v", answer, err)
+	}
+}
+
 // A wait longer than the connections' read timeout ends in nil, not an error.
 func TestWaitsLongerThanTheReadTimeout(t *testing.T) {
 	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {

@@ -20,8 +20,8 @@ use Hoopoe\Exception\TooLarge;
  * in (seconds from now), unique_key / unique_for (refused with Duplicate while a job with the key is pending or
  * running; the lock lasts unique_for seconds at most, default the delay + 24 h), once_key / once_for (refused with
  * AlreadyEnqueued for once_for seconds, default 7 days), max_attempts, timeout (seconds), notify (true: the worker
- * pushes the job's final outcome for waitFor()). Any other name throws InvalidJob (Client::OPTIONS), before anything is
- * sent.
+ * pushes the job's final outcome for waitFor($enqueued); the Enqueued names the queue it went to). Any other name
+ * throws InvalidJob (Client::OPTIONS), before anything is sent.
  *
  * The \Redis must be in phpredis's ATOMIC mode when a method is called: in MULTI or pipeline mode every method throws
  * InvalidJob (field "connection") before sending anything (atomicOnly). A command Redis refuses (OOM, NOPERM, READONLY,
@@ -41,10 +41,14 @@ final class Client
      * run now, with no lock.
      */
     public const OPTIONS = ['queue', 'id', 'at', 'in', 'unique_key', 'unique_for', 'once_key', 'once_for', 'max_attempts', 'timeout', 'notify'];
+    /** How many notify jobs' queues a Client keeps for waitFor($id) without a queue (the oldest is forgotten first). */
+    public const REMEMBERED = 10000;
 
     public readonly string $namespace;
     /** @var array<string, true> group + consumer pairs whose unacknowledged events this object has handed back */
     private array $drained = [];
+    /** @var array<string, string> id => queue of the notify jobs this object enqueued, oldest first (remember()) */
+    private array $notifyQueues = [];
 
     private readonly int $maxBytes;
 
@@ -145,9 +149,10 @@ final class Client
         $this->atomicOnly();
         self::refuseUnknown($options, self::OPTIONS);
         $job = $this->prepare($type, $payload, $options);
+        $this->remember($job);
         if ($job['keys'] === null) {
             $this->guarded('XADD', fn () => $this->redis->xAdd($this->key($job['queue'], 'stream'), '*', ['job' => $job['body']]));
-            return new Enqueued('enqueued', $job['id']);
+            return new Enqueued('enqueued', $job['id'], $job['queue']);
         }
         $result = $this->result($this->fcall($job['keys'], $job['args']), $job);
         if ($result instanceof HoopoeException) {
@@ -209,6 +214,9 @@ final class Client
         foreach ($jobs as $job) {
             self::refuseUnknown($job, ['type', 'payload', ...self::OPTIONS]);
             $prepared[] = $this->prepare((string) ($job['type'] ?? ''), $job['payload'] ?? null, $job);
+        }
+        foreach ($prepared as $job) {
+            $this->remember($job);
         }
         if ($prepared === []) {
             return [];
@@ -273,7 +281,7 @@ final class Client
         foreach ($prepared as $i => $job) {
             $reply = $replies[$i] ?? false;
             if ($job['keys'] === null) {
-                $result = $reply === false ? new HoopoeException('XADD failed: ' . $refusal) : new Enqueued('enqueued', $job['id']);
+                $result = $reply === false ? new HoopoeException('XADD failed: ' . $refusal) : new Enqueued('enqueued', $job['id'], $job['queue']);
             } else {
                 try {
                     $result = $this->result($reply === false ? $refusal : $reply, $job);
@@ -354,7 +362,7 @@ final class Client
 
     /**
      * @param array<string, mixed> $o
-     * @return array{id: string, queue: string, body: string, keys: list<string>|null, args: list<string>, scheduled: bool}
+     * @return array{id: string, queue: string, body: string, keys: list<string>|null, args: list<string>, scheduled: bool, notify: bool}
      */
     private function prepare(string $type, array|object|null $payload, array $o): array
     {
@@ -414,7 +422,8 @@ final class Client
         }
         $onceFor = $o['once_for'] ?? self::ONCE_DEFAULT;
         if ($runAt === null && $uniqueKey === null && $onceKey === null) {
-            return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => [], 'scheduled' => false];
+            return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => null, 'args' => [], 'scheduled' => false,
+                'notify' => isset($env['notify'])];
         }
         $uniqueSeconds = '';
         if ($uniqueKey !== null) {
@@ -429,7 +438,8 @@ final class Client
             $body, $id, $runAt !== null ? sprintf('%.6F', $runAt) : '0', $uniqueSeconds,
             $onceKey !== null ? (string) (int) ceil((float) $onceFor) : '', (string) $this->maxBytes,
         ];
-        return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args, 'scheduled' => $runAt !== null];
+        return ['id' => $id, 'queue' => $queue, 'body' => $body, 'keys' => $keys, 'args' => $args, 'scheduled' => $runAt !== null,
+            'notify' => isset($env['notify'])];
     }
 
     /**
@@ -555,7 +565,7 @@ final class Client
         return preg_match('/socket error|read error|went away|timed out|connection (lost|refused|closed|reset)/i', $e->getMessage()) === 1;
     }
 
-    /** @param array{id: string, scheduled: bool} $job the job the reply is for */
+    /** @param array{id: string, queue: string, scheduled: bool} $job the job the reply is for */
     private function result(mixed $reply, array $job): Enqueued|HoopoeException
     {
         if (!is_array($reply) || count($reply) !== 2) {
@@ -572,12 +582,12 @@ final class Client
         [$kind, $id] = [(string) $reply[0], (string) $reply[1]];
         if (($kind === 'duplicate' || $kind === 'once') && $id === $job['id']) {
             // The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
-            return new Enqueued($job['scheduled'] ? 'scheduled' : 'enqueued', $id);
+            return new Enqueued($job['scheduled'] ? 'scheduled' : 'enqueued', $id, $job['queue']);
         }
         return match ($kind) {
             'duplicate' => new Duplicate($id),
             'once' => new AlreadyEnqueued($id),
-            default => new Enqueued($kind, $id),
+            default => new Enqueued($kind, $id, $job['queue']),
         };
     }
 
@@ -586,13 +596,65 @@ final class Client
      * 'error'?] with outcome processed, discarded, deferred, dead or cancelled; null when none came within $timeout seconds. Kept an hour
      * after the job settled, and popped by the first waiter.
      *
+     * @param Enqueued|string $id the Enqueued that enqueue() returned (it names the job's queue), or the job's id
+     * @param string|null $queue the queue the job went to; null: the Enqueued's, or for an id the queue this Client sent it
+     *     to (it keeps those of the last REMEMBERED notify jobs it enqueued)
      * @return array<string, mixed>|null
+     * @throws InvalidJob (field "queue") before any wait, when the queue is not known (an id this Client did not enqueue
+     *     with notify, and no $queue) or $queue is not the Enqueued's: the answer is under the job's queue, and "default"
+     *     for every job waited the whole timeout for an answer that was in `critical` (freecredit.request's queue)
      */
-    public function waitFor(string $id, string $queue = 'default', float $timeout = 10.0): ?array
+    public function waitFor(Enqueued|string $id, ?string $queue = null, float $timeout = 10.0): ?array
     {
         $this->atomicOnly();
+        [$id, $queue] = $this->answerQueue($id, $queue);
         $popped = $this->blPop($this->key($queue, "answer:$id"), $timeout);
-        return $popped === null ? null : json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
+        if ($popped === null) {
+            return null;
+        }
+        unset($this->notifyQueues[$id]);  // answered: the first waiter pops it, no second wait finds it
+        return json_decode($popped, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** Keeps the queue of a notify job for waitFor($id) without a queue; the oldest goes past REMEMBERED. */
+    private function remember(array $job): void
+    {
+        if (!$job['notify']) {
+            return;
+        }
+        unset($this->notifyQueues[$job['id']]);  // set again: the newest
+        $this->notifyQueues[$job['id']] = $job['queue'];
+        while (count($this->notifyQueues) > self::REMEMBERED) {
+            unset($this->notifyQueues[array_key_first($this->notifyQueues)]);
+        }
+    }
+
+    /**
+     * The job id and queue of waitFor's arguments.
+     *
+     * @return array{0: string, 1: string}
+     * @throws InvalidJob (field "queue") when the queue is not known
+     */
+    private function answerQueue(Enqueued|string $job, ?string $queue): array
+    {
+        $known = $job instanceof Enqueued ? $job->queue : null;
+        $id = $job instanceof Enqueued ? $job->id : $job;
+        if ($queue !== null) {
+            if ($known !== null && $queue !== $known) {
+                throw new InvalidJob('queue', "job $id went to queue \"$known\", not \"$queue\": pass the Enqueued alone");
+            }
+            if ($queue === '') {
+                throw new InvalidJob('queue', 'queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got "")');
+            }
+            return [$id, $queue];
+        }
+        $known ??= $this->notifyQueues[$id] ?? null;
+        if ($known === null) {
+            throw new InvalidJob('queue', "which queue job $id went to is not known: pass the Enqueued that enqueue() returned, or the "
+                . "queue (a type's queue: Jobs::QUEUES, else 'default'); this Client keeps the queues of the last " . self::REMEMBERED
+                . ' notify jobs it enqueued');
+        }
+        return [$id, $known];
     }
 
     /**

@@ -29,6 +29,58 @@ final class ClientTest
         return new Client($this->redis, "$name-php-" . bin2hex(random_bytes(4)));
     }
 
+    /** Pushes the answer the worker would push for $id on $queue (jobs/PROTOCOL.md, "Answers"). */
+    private function answer(Client $c, string $id, string $queue): void
+    {
+        $this->redis->rPush($c->key($queue, "answer:$id"), json_encode(['id' => $id, 'type' => 'freecredit.request', 'queue' => $queue,
+            'outcome' => 'processed', 'attempt' => 1]));
+    }
+
+    /**
+     * waitFor finds the job's queue: the Enqueued names it, and the Client remembers the queues of the notify jobs it
+     * enqueued. It waited on "default" for every job: a freecredit.request (queue critical) enqueued with notify and
+     * waited for without a queue waited its whole timeout, its answer in critical's key. An id whose queue is not known
+     * is refused before any wait; a queue given is waited on, as before. No worker serves this namespace: the answers
+     * are pushed here as the worker pushes them (WorkerTest waits for a real worker's).
+     */
+    public function testWaitForFindsTheJobsQueue(): void
+    {
+        $c = $this->client('wait');
+        $fc = fn (string $r, array $options = []) => $c->enqueue('freecredit.request', ['user_id' => 'u', 'request_id' => $r], $options);
+        Check::equal(['critical', 'low', 'critical'], [$fc('r0')->queue, $fc('r1', ['queue' => 'low'])->queue, $fc('r2', ['in' => 600])->queue], 'Enqueued->queue');
+        $batch = $c->enqueueBatch([['type' => 'freecredit.request', 'payload' => ['user_id' => 'u', 'request_id' => 'r3']],
+            ['type' => 'diag.record', 'payload' => [], 'unique_key' => 'u1']]);
+        Check::equal(['critical', 'default'], [$batch[0]->queue, $batch[1]->queue], 'a batch\'s queues');
+
+        $job = $fc('r4', ['notify' => true]);
+        $this->answer($c, $job->id, 'critical');
+        $started = microtime(true);
+        Check::equal($job->id, $c->waitFor($job->id, timeout: 3)['id'] ?? null, 'the id alone: this Client sent it to critical');
+        Check::that(microtime(true) - $started < 2, 'not after a wait on another queue');
+        $second = $fc('r5', ['notify' => true]);
+        $this->answer($c, $second->id, 'critical');
+        Check::equal($second->id, (new Client($this->redis, $c->namespace))->waitFor($second, timeout: 3)['id'] ?? null, 'the Enqueued, another Client');
+        $third = $fc('r6', ['notify' => true]);
+        $this->answer($c, $third->id, 'critical');
+        Check::equal($third->id, $c->waitFor($third, 'critical', 3)['id'] ?? null, 'the Enqueued and its queue');
+        $this->answer($c, 'by-hand', 'low');
+        Check::equal('by-hand', $c->waitFor('by-hand', 'low', 3)['id'] ?? null, 'a queue given');
+
+        $started = microtime(true);
+        $refusals = [
+            'an id never enqueued here' => fn () => $c->waitFor('never-here', timeout: 5),
+            'a job without notify' => fn () => $c->waitFor($fc('r7')->id, timeout: 5),
+            'another Client, the id alone' => fn () => (new Client($this->redis, $c->namespace))->waitFor($fc('r8', ['notify' => true])->id, timeout: 5),
+            'not the Enqueued\'s queue' => fn () => $c->waitFor($fc('r9', ['notify' => true]), 'default', 5),
+            'an empty queue' => fn () => $c->waitFor('x', '', 5),
+        ];
+        foreach ($refusals as $what => $call) {
+            $e = self::thrown($what, $call);
+            Check::that($e instanceof InvalidJob && $e->field() === 'queue', "$what: InvalidJob (queue), got " . get_class($e) . ': ' . $e->getMessage());
+        }
+        Check::that(microtime(true) - $started < 1, 'refused before waiting');
+    }
+
     /**
      * A duplicate or once reply that names the id this call sent is the call's own job, enqueued before (the same call
      * sent again after a lost reply): Enqueued, not a refusal. Another job's call is still refused.
@@ -39,17 +91,17 @@ final class ClientTest
         $payload = ['key' => 'k', 'member' => 'm'];
         foreach ([['unique_key' => 'again-u', 'id' => 'again-1'], ['once_key' => 'again-o', 'id' => 'again-2']] as $options) {
             $first = $c->enqueue('diag.record', $payload, $options);
-            Check::equal(new Enqueued('enqueued', $options['id']), $first, 'the first call');
+            Check::equal(new Enqueued('enqueued', $options['id'], 'default'), $first, 'the first call');
             Check::equal($first, $c->enqueue('diag.record', $payload, $options), 'the same call again');
         }
         $later = ['unique_key' => 'again-later', 'in' => 600, 'id' => 'again-3'];
-        Check::equal(new Enqueued('scheduled', 'again-3'), $c->enqueue('diag.record', $payload, $later), 'a later one');
-        Check::equal(new Enqueued('scheduled', 'again-3'), $c->enqueue('diag.record', $payload, $later), 'a later one again');
+        Check::equal(new Enqueued('scheduled', 'again-3', 'default'), $c->enqueue('diag.record', $payload, $later), 'a later one');
+        Check::equal(new Enqueued('scheduled', 'again-3', 'default'), $c->enqueue('diag.record', $payload, $later), 'a later one again');
         $results = $c->enqueueBatch([
             ['type' => 'diag.record', 'payload' => $payload, 'once_key' => 'again-o', 'id' => 'again-2'],
             ['type' => 'diag.record', 'payload' => $payload, 'once_key' => 'again-o', 'id' => 'other'],
         ]);
-        Check::equal(new Enqueued('enqueued', 'again-2'), $results[0], 'in a batch');
+        Check::equal(new Enqueued('enqueued', 'again-2', 'default'), $results[0], 'in a batch');
         Check::that($results[1] instanceof AlreadyEnqueued && $results[1]->existingId === 'again-2', 'another job is refused');
     }
 
@@ -125,9 +177,9 @@ final class ClientTest
         Check::that($thrown instanceof BatchFailed, 'BatchFailed, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
         Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), $thrown->getMessage());
         $results = $thrown->results;
-        Check::equal(new Enqueued('enqueued', 'p-1'), $results[0], 'written');
+        Check::equal(new Enqueued('enqueued', 'p-1', 'default'), $results[0], 'written');
         Check::that($results[1] instanceof HoopoeException && $results[1] === $thrown->getPrevious(), 'the refused one');
-        Check::equal(new Enqueued('enqueued', 'p-3'), $results[2], 'written after it');
+        Check::equal(new Enqueued('enqueued', 'p-3', 'default'), $results[2], 'written after it');
         Check::that($results[3] instanceof AlreadyEnqueued, 'refused as before');
         Check::equal(2, $this->redis->xLen($c->key('default', 'stream')), 'p-1 and p-3 in the stream');
     }
@@ -213,7 +265,7 @@ final class ClientTest
         }
         Check::that($thrown instanceof BatchFailed, 'BatchFailed, got ' . ($thrown === null ? 'nothing' : get_class($thrown) . ': ' . $thrown->getMessage()));
         Check::that(str_contains($thrown->getMessage(), 'WRONGTYPE'), $thrown->getMessage());
-        Check::equal(new Enqueued('enqueued', 'o-1'), $thrown->results[0], 'written');
+        Check::equal(new Enqueued('enqueued', 'o-1', 'default'), $thrown->results[0], 'written');
         Check::that($thrown->results[1] instanceof HoopoeException, 'the refused one is reported refused');
     }
 
@@ -529,6 +581,7 @@ final class ClientTest
             'enqueueIn' => fn () => $c->enqueueIn('diag.record', $payload, 600),
             'enqueueBatch' => fn () => $c->enqueueBatch([['type' => 'diag.record', 'payload' => $payload]]),
             'waitFor' => fn () => $c->waitFor('x', 'default', 1),
+            'waitFor (an Enqueued)' => fn () => $c->waitFor(new Enqueued('enqueued', 'x', 'critical'), null, 1),
             'waitFreeCredit' => fn () => $c->waitFreeCredit('x', 1),
             'freeCreditAnswer' => fn () => $c->freeCreditAnswer('x'),
             'readEvents' => fn () => $c->readEvents(),
@@ -551,7 +604,7 @@ final class ClientTest
             }
         }
         Check::equal(0, $this->redis->exists($c->key('default', 'stream'), $c->key('default', 'scheduled'), $c->eventsKey()), 'nothing written');
-        Check::equal(new Enqueued('enqueued', 'mode-after'), $c->enqueue('diag.record', $payload, ['id' => 'mode-after']), 'atomic again: sent');
+        Check::equal(new Enqueued('enqueued', 'mode-after', 'default'), $c->enqueue('diag.record', $payload, ['id' => 'mode-after']), 'atomic again: sent');
     }
 
     /**
@@ -613,7 +666,7 @@ final class ClientTest
             }
             $c = new Client($limited, $ns);
             $payload = ['key' => 'k', 'member' => 'm'];
-            Check::equal(new Enqueued('enqueued', 'np-ok'), $c->enqueue('diag.record', $payload, ['queue' => 'allowed', 'id' => 'np-ok']), 'its own queue');
+            Check::equal(new Enqueued('enqueued', 'np-ok', 'allowed'), $c->enqueue('diag.record', $payload, ['queue' => 'allowed', 'id' => 'np-ok']), 'its own queue');
             foreach (['enqueue' => fn () => $c->enqueue('diag.record', $payload),
                       'enqueueIn' => fn () => $c->enqueueIn('diag.record', $payload, 600),
                       'freeCreditAnswer' => fn () => $c->freeCreditAnswer('np-r')] as $call => $send) {

@@ -149,6 +149,22 @@ final class WorkerTest
         Check::equal(2, $this->redis->xLen($client->key('default', 'stream')), 'each job once');
     }
 
+    /**
+     * A freecredit.request enqueued with notify goes to critical (its type's queue), and the worker pushes its answer
+     * there: waitFor without a queue waited on "default" for the whole timeout and returned null. The id this Client
+     * enqueued is known, and so is the Enqueued's queue, whichever Client waits.
+     */
+    public function testANotifyJobIsWaitedForOnItsTypesQueue(): void
+    {
+        $u = "wq-{$this->run}";  // not prefixed by the run: testEveryJobKind counts those events as its own
+        $job = $this->client->enqueue('freecredit.request', ['user_id' => "$u-1", 'request_id' => "$u-r1"], ['notify' => true]);
+        $answer = $this->client->waitFor($job->id, timeout: 20);
+        Check::equal([$job->id, 'critical', 'processed'], [$answer['id'] ?? null, $answer['queue'] ?? null, $answer['outcome'] ?? null], 'the answer, by id');
+        $second = $this->client->enqueue('freecredit.request', ['user_id' => "$u-2", 'request_id' => "$u-r2"], ['notify' => true]);
+        $answer = (new Client($this->redis))->waitFor($second, timeout: 20);
+        Check::equal([$second->id, 'critical', 'processed'], [$answer['id'] ?? null, $answer['queue'] ?? null, $answer['outcome'] ?? null], 'the answer, by Enqueued');
+    }
+
     /** A wait longer than the connection's read timeout ends in null, not an exception. */
     public function testWaitsLongerThanTheReadTimeout(): void
     {

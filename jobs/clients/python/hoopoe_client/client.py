@@ -3,6 +3,7 @@ import json
 import math
 import os
 import secrets
+import threading
 import time
 import warnings
 from collections import namedtuple
@@ -26,8 +27,26 @@ SLICE = 1.0  # seconds a blocking call waits at most in one go (see _blocking)
 JOB_KEYS = ("type", "payload", "queue", "id", "at", "delay", "unique_key", "unique_for", "once_key", "once_for",
             "max_attempts", "timeout", "notify")
 
-Enqueued = namedtuple("Enqueued", "status id")
-"""What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), and the job id."""
+REMEMBERED = 10_000
+"""How many notify jobs' queues a Client keeps for wait_for(id) without a queue (the oldest is forgotten first)."""
+
+
+class Enqueued(namedtuple("Enqueued", "status id")):
+    """What an enqueue did: status "enqueued" (ready now) or "scheduled" (waiting for its run_at), the job id, and
+    `queue`, the queue the job went to (the type's when the call named none), so that wait_for(enqueued) waits where
+    the answer will be. The tuple is still the pair (status, id): `status, job_id = client.enqueue(...)` unpacks as
+    before, and == compares those two."""
+
+    def __new__(cls, status, id, queue=None):
+        enqueued = super().__new__(cls, status, id)
+        enqueued.queue = queue  # None: not known (an Enqueued built by hand): wait_for then needs the queue
+        return enqueued
+
+    def __getnewargs__(self):
+        return (self.status, self.id, self.queue)
+
+    def __repr__(self):
+        return f"Enqueued(status={self.status!r}, id={self.id!r}, queue={self.queue!r})"
 
 # `job`: the id of the job that wrote the event (every event but job.dead); None without it.
 Event = namedtuple("Event", "id type data at job", defaults=(None,))
@@ -71,6 +90,9 @@ class Client:
         # function's refusal of the others read "the envelope is -1 bytes, the limit is -1".
         self.max_bytes = min(max_bytes, rules.MAX_BYTES) if max_bytes and max_bytes > 0 else rules.MAX_BYTES
         self._drained = set()  # (group, consumer) pairs whose unacknowledged events this object has handed back
+        # id -> queue of the notify jobs this object enqueued, oldest first, for wait_for(id) without a queue.
+        self._notify_queues = {}
+        self._notify_lock = threading.Lock()
         if getattr(redis_client, "connection_pool", None) is None:
             warnings.warn(f"hoopoe_client: {type(redis_client).__name__} has no connection pool, so enqueues go through its "
                           "own retry policy, which may write a job twice when a reply is late (docs/decisions/0080); "
@@ -86,7 +108,8 @@ class Client:
 
     def enqueue(self, job_type, payload=None, queue=None, *, id=None, at=None, delay=None, unique_key=None,
                 unique_for=None, once_key=None, once_for=None, max_attempts=None, timeout=None, notify=False):
-        """Enqueues one job. Returns Enqueued(status, id); raises Duplicate, AlreadyEnqueued, TooLarge or InvalidJob.
+        """Enqueues one job. Returns Enqueued(status, id) (.queue: the queue it went to); raises Duplicate,
+        AlreadyEnqueued, TooLarge or InvalidJob.
         Sent once (docs/decisions/0080): a reply later than the socket timeout raises redis-py's TimeoutError (or a
         ConnectionError), and the job may be in; sent again with the same `id`, a once-only job is Enqueued (a unique
         job's lock goes when it settles: sent again after it ran, it is a second job).
@@ -94,12 +117,14 @@ class Client:
         at: Unix seconds (a time in milliseconds is refused); delay: seconds from now. unique_key: refused while a
         job with it is pending or running (the lock lasts unique_for seconds at most, default delay + 24 h).
         once_key: refused for once_for seconds (default 7 days) after the first enqueue, whatever happened to it.
-        notify: the worker pushes the job's final outcome for wait_for(id, queue). queue: not given (None), the
-        type's queue (QUEUES: `critical` for freecredit.request, else `default`), as `hoopoe enqueue` picks it.
+        notify: the worker pushes the job's final outcome for wait_for(enqueued). queue: not given (None), the
+        type's queue (QUEUES: `critical` for freecredit.request, else `default`), as `hoopoe enqueue` picks it; the
+        Enqueued returned names it (`.queue`).
         """
         job = self._prepare(dict(type=job_type, payload=payload, queue=queue, id=id, at=at, delay=delay,
                                  unique_key=unique_key, unique_for=unique_for, once_key=once_key, once_for=once_for,
                                  max_attempts=max_attempts, timeout=timeout, notify=notify))
+        self._remember(job)
         replies, lost = self._send_once([self._command(job)])
         if lost is not None:
             raise lost
@@ -107,7 +132,7 @@ class Client:
         if job.script_keys is None:
             if isinstance(reply, Exception):
                 raise reply
-            return Enqueued("enqueued", job.envelope["id"])
+            return Enqueued("enqueued", job.envelope["id"], job.envelope["queue"])
         result = self._result(reply, job)  # an error reply: the function's refusal ("HOOPOE too large: ..."), or no library
         if isinstance(result, Exception):
             raise result
@@ -141,13 +166,15 @@ class Client:
         `results` attribute, one entry a job: Enqueued (written), its Duplicate/AlreadyEnqueued (not written), its
         own error (not written), or None when its reply never came (a timeout or lost connection: it may be in)."""
         prepared = [self._prepare(dict(job)) for job in jobs]
+        for job in prepared:
+            self._remember(job)
         if any(job.script_keys is not None for job in prepared):
             self._check_library()
         replies, lost = self._send_once([self._command(job) for job in prepared])
         results, first = [], None
         for job, reply in zip(prepared, replies):
             if job.script_keys is None:
-                result = reply if isinstance(reply, Exception) else Enqueued("enqueued", job.envelope["id"])
+                result = reply if isinstance(reply, Exception) else Enqueued("enqueued", job.envelope["id"], job.envelope["queue"])
             else:
                 result = self._result(reply, job)
             if isinstance(result, Exception) and not isinstance(result, (Duplicate, AlreadyEnqueued)) and first is None:
@@ -283,14 +310,15 @@ class Client:
             missing = LibraryNotLoaded.from_reply(str(reply))
             return missing or reply
         kind, job_id = (part.decode() if isinstance(part, bytes) else part for part in reply)
+        queue = job.envelope["queue"]
         if kind in ("duplicate", "once") and job_id == job.envelope["id"]:
             # The key is held by this very job: the same call sent again (the caller's retry after a lost reply).
-            return Enqueued("scheduled" if "run_at" in job.envelope else "enqueued", job_id)
+            return Enqueued("scheduled" if "run_at" in job.envelope else "enqueued", job_id, queue)
         if kind == "duplicate":
             return Duplicate(job_id)
         if kind == "once":
             return AlreadyEnqueued(job_id)
-        return Enqueued(kind, job_id)
+        return Enqueued(kind, job_id, queue)
 
     # Answers ----------------------------------------------------------------------------------------------------
 
@@ -313,13 +341,54 @@ class Client:
     def _blpop(self, key, timeout):
         return self._blocking(lambda seconds: self.redis.blpop([key], timeout=seconds), timeout)
 
-    def wait_for(self, job_id, queue="default", timeout=10.0):
+    def wait_for(self, job_id, queue=None, timeout=10.0):
         """The final outcome of a job enqueued with notify=True: a dict {id, type, queue, outcome, attempt, error?,
         deferred_to?} with outcome processed, discarded, deferred (deferred_to: the job enqueued in its place), dead or cancelled;
         None when none came within `timeout` seconds. Kept an hour after
-        the job settled, and popped by the first waiter."""
+        the job settled, and popped by the first waiter.
+
+        job_id: the Enqueued that enqueue() returned (it names the job's queue), or the job's id. queue: the queue the
+        job went to; not given (None), the Enqueued's, or for an id the queue this Client sent it to (it keeps those
+        of the last REMEMBERED notify jobs it enqueued). Without one, an id this Client did not enqueue with notify,
+        and a queue given beside an Enqueued of another queue, raise InvalidJob (field "queue") before any wait: the
+        answer is under the job's queue, and "default" for every job waited the whole timeout for an answer that was
+        in `critical` (freecredit.request's queue)."""
+        job_id, queue = self._answer_queue(job_id, queue)
         popped = self._blpop(self.key(queue, f"answer:{job_id}"), timeout)
-        return json.loads(popped[1]) if popped is not None else None
+        if popped is None:
+            return None
+        with self._notify_lock:
+            self._notify_queues.pop(job_id, None)  # answered: the first waiter pops it, no second wait finds it
+        return json.loads(popped[1])
+
+    def _remember(self, job):
+        """Keeps the queue of a notify job for wait_for(id) without a queue; the oldest goes past REMEMBERED."""
+        if not job.envelope.get("notify"):
+            return
+        with self._notify_lock:
+            self._notify_queues.pop(job.envelope["id"], None)  # re-inserted: the newest
+            self._notify_queues[job.envelope["id"]] = job.envelope["queue"]
+            while len(self._notify_queues) > REMEMBERED:
+                del self._notify_queues[next(iter(self._notify_queues))]
+
+    def _answer_queue(self, job, queue):
+        """(job id, queue) of wait_for's arguments, or InvalidJob (field "queue") when the queue is not known."""
+        known = job.queue if isinstance(job, Enqueued) else None
+        job_id = job.id if isinstance(job, Enqueued) else job
+        if queue is not None:
+            if known is not None and queue != known:
+                raise InvalidJob("queue", f"job {job_id} went to queue {known!r}, not {queue!r}: pass the Enqueued alone")
+            if queue == "":
+                raise InvalidJob("queue", "queue must be 1-64 characters from A-Z a-z 0-9 . _ -, not starting with . and without .. (got '')")
+            return job_id, queue
+        if known is None:
+            with self._notify_lock:
+                known = self._notify_queues.get(job_id)
+        if known is None:
+            raise InvalidJob("queue", f"which queue job {job_id} went to is not known: pass the Enqueued that enqueue() "
+                                      "returned, or the queue (a type's queue: QUEUES, else 'default'); this Client keeps "
+                                      f"the queues of the last {REMEMBERED} notify jobs it enqueued")
+        return job_id, known
 
     def free_credit_answer(self, request_id):
         """The answer already decided under `request_id` (a dict, as wait_free_credit's), or None when none is: one GET

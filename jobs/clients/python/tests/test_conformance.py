@@ -102,6 +102,12 @@ class EnqueueVectors(unittest.TestCase):
         for key in step.get("missing", []):
             self.assertEqual(self.r.exists(sub(key)), 0, key)
 
+    def check_result(self, got, want):
+        """An Enqueued with the result's status and id, and its queue where the vector names one."""
+        self.assertEqual(got, hoopoe.Enqueued(want["status"], want["id"]))
+        if "queue" in want:
+            self.assertEqual(got.queue, want["queue"], got)
+
     def check_error(self, error, spec):
         kinds = {"duplicate": hoopoe.Duplicate, "once": hoopoe.AlreadyEnqueued, "too_large": hoopoe.TooLarge, "invalid": hoopoe.InvalidJob}
         self.assertIsInstance(error, kinds[spec["kind"] if "kind" in spec else spec["error"]])
@@ -128,7 +134,7 @@ class EnqueueVectors(unittest.TestCase):
                             if "error" in want:
                                 self.check_error(got, want)
                             else:
-                                self.assertEqual(got, hoopoe.Enqueued(want["status"], want["id"]))
+                                self.check_result(got, want)
                     elif "error" in step:
                         with self.assertRaises(hoopoe.HoopoeError) as caught:
                             call = self.run_call(client, step["call"])
@@ -137,7 +143,7 @@ class EnqueueVectors(unittest.TestCase):
                     else:
                         call = self.run_call(client, step["call"])
                         got = client.enqueue(call.pop("type"), **call)
-                        self.assertEqual(got, hoopoe.Enqueued(step["result"]["status"], step["result"]["id"]))
+                        self.check_result(got, step["result"])
                     self.check_writes(ns, step)
 
     def test_every_script_case(self):

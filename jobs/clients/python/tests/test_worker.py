@@ -182,6 +182,19 @@ class AgainstAWorker(unittest.TestCase):
             j.free_credit(f"{u}-fd", f"{u}-shared2", timeout=30)
         self.assertEqual(j.free_credit(f"{u}-fc", f"{u}-shared2", timeout=30)["user_id"], f"{u}-fc")  # its own user's, still
 
+    def test_a_notify_job_is_waited_for_on_its_types_queue(self):
+        """A freecredit.request enqueued with notify goes to `critical` (its type's queue), and the worker pushes its
+        answer there: wait_for without a queue waited on `default` for the whole timeout and returned None. The id
+        this Client enqueued is known, and so is the Enqueued's queue, whichever Client waits."""
+        u, c = f"wq-{self.run_id}", self.client  # not prefixed by run_id, as above
+        job = c.enqueue("freecredit.request", {"user_id": f"{u}-1", "request_id": f"{u}-r1"}, notify=True)
+        answer = c.wait_for(job.id, timeout=20)
+        self.assertIsNotNone(answer, "no answer where wait_for looked")
+        self.assertEqual((answer["id"], answer["queue"], answer["outcome"]), (job.id, "critical", "processed"), answer)
+        second = c.enqueue("freecredit.request", {"user_id": f"{u}-2", "request_id": f"{u}-r2"}, notify=True)
+        answer = hoopoe.Client(self.r).wait_for(second, timeout=20)
+        self.assertEqual((answer["id"], answer["queue"], answer["outcome"]), (second.id, "critical", "processed"), answer)
+
     def test_number_tokens_are_sent_as_text_and_the_subscription_email_is_kept(self):
         """An int token (the balance) went as a JSON number, the worker buried the SMS and its once-key refused the
         corrected resend: now sent as "3". subscription_upsert sends email, which the worker stores on every upsert."""
@@ -238,7 +251,7 @@ class AgainstAWorker(unittest.TestCase):
         None, not an exception (shown here with a 1 s socket timeout, to keep the test short)."""
         client = hoopoe.Client(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=1))
         started = time.monotonic()
-        self.assertIsNone(client.wait_for(f"{self.run_id}-never", timeout=2.5))
+        self.assertIsNone(client.wait_for(f"{self.run_id}-never", "default", timeout=2.5))
         self.assertIsNone(client.wait_free_credit(f"{self.run_id}-never", timeout=0.5))
         self.assertEqual(client.read_events_group(f"{self.run_id}-quiet", "r", block_ms=1500) if client.create_events_group(f"{self.run_id}-quiet") else None, [])
         self.assertGreaterEqual(time.monotonic() - started, 4.4)
