@@ -6,6 +6,10 @@
 #   HOOPOE_BIN   the hoopoe binary (default .build/debug/hoopoe); the worker it starts loads the function library
 #                the clients FCALL (hoopoe_enqueue)
 #   CLIENTS      which clients to test (default "python php go")
+# Tests that delete the function library do so on a Redis of their own, HOOPOE_TEST_LONE_REDIS (a unix socket this
+# script starts with no worker on it): on REDIS_URL's the worker's keeper loads the library again every 15 s, and one
+# reload between their FUNCTION DELETE and their enqueue made that enqueue succeed ("send the batch again" then wrote
+# its jobs twice).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${REDIS_URL:?run under scripts/test-redis.sh}"
@@ -47,6 +51,14 @@ done
   redis-cli -u "$REDIS_URL" FCALL_RO hoopoe_library_version 0 2>/dev/null | grep -Eq '^[0-9a-f]{40}$' ||
   { echo "[clients] the worker did not beat and load the function library in 15 s:"; cat "$logs/worker.log"; exit 1; }
 echo "[clients] worker pid ${pids[-1]} on namespace $HOOPOE_NAMESPACE; logs in $logs" >&2
+# The lone Redis: no TCP port (--port 0), so nothing else finds it; its pid is this script's to stop.
+export HOOPOE_TEST_LONE_REDIS="$logs/lone-redis.sock"
+redis-server --port 0 --unixsocket "$HOOPOE_TEST_LONE_REDIS" --unixsocketperm 700 --dir "$logs" --save '' --appendonly no \
+  --logfile "$logs/lone-redis.log" &
+pids+=($!)
+for _ in $(seq 100); do redis-cli -s "$HOOPOE_TEST_LONE_REDIS" PING 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+redis-cli -s "$HOOPOE_TEST_LONE_REDIS" PING 2>/dev/null | grep -q PONG ||
+  { echo "[clients] the lone redis-server did not answer on $HOOPOE_TEST_LONE_REDIS in 5 s:"; tail -20 "$logs/lone-redis.log"; exit 1; }
 
 failed=()
 for client in $CLIENTS; do

@@ -433,30 +433,51 @@ func TestARestartedGroupReaderGetsBackWhatItDidNotAcknowledge(t *testing.T) {
 	}
 }
 
+// lonePool connects to the Redis for tests that delete the function library, loaded with it: HOOPOE_TEST_LONE_REDIS,
+// a unix socket scripts/test-clients.sh serves with no worker on it. On REDIS_URL's Redis the worker's keeper loads
+// the library again every 15 s: a reload between a test's FUNCTION DELETE and its enqueue made the enqueue succeed.
+// The test fails (it is not skipped) when the script did not start that Redis.
+func lonePool(t *testing.T) *redis.Pool {
+	t.Helper()
+	socket := os.Getenv("HOOPOE_TEST_LONE_REDIS")
+	if socket == "" || os.Getenv("HOOPOE_BIN") == "" {
+		t.Fatal("HOOPOE_TEST_LONE_REDIS and HOOPOE_BIN unset: run scripts/test-clients.sh")
+	}
+	pool := &redis.Pool{MaxIdle: 2, Dial: func() (redis.Conn, error) { return redis.Dial("unix", socket) }}
+	t.Cleanup(func() { pool.Close() })
+	loadFunctions(t)
+	return pool
+}
+
+// loadFunctions runs `hoopoe functions load` on the lone Redis (lonePool), as the README tells users to.
+func loadFunctions(t *testing.T) {
+	t.Helper()
+	url := "unix://" + os.Getenv("HOOPOE_TEST_LONE_REDIS")
+	if out, err := exec.Command(os.Getenv("HOOPOE_BIN"), "functions", "load", "--redis-url", url).CombinedOutput(); err != nil {
+		t.Fatalf("hoopoe functions load: %v %s", err, out)
+	}
+}
+
 // A batch with a job that needs the function library fails with *LibraryNotLoadedError before anything is sent, so
-// the documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice.
+// the documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice. On the lone
+// Redis: on the worker's, its keeper could load the library before the batch, which then wrote its jobs twice.
 func TestABatchWithoutTheFunctionLibrarySendsNothing(t *testing.T) {
 	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
 		t.Skip("needs a worker: run scripts/test-clients.sh")
 	}
-	c := testClient(t, "nolib") // a namespace of its own: no worker reads it
+	c := New(lonePool(t), "nolib-go-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	conn := c.Pool.Get()
 	defer conn.Close()
 	diag := func(member string) map[string]interface{} {
 		return map[string]interface{}{"key": "k", "member": member}
 	}
 	batch := []Job{{"diag.record", diag("1"), Options{ID: "nolib-plain"}}, {"diag.record", diag("2"), Options{ID: "nolib-unique", UniqueKey: "nolib"}}}
-	load := func() {
-		if out, err := exec.Command(os.Getenv("HOOPOE_BIN"), "functions", "load").CombinedOutput(); err != nil {
-			t.Fatalf("hoopoe functions load: %v %s", err, out)
-		}
-	}
 	if _, err := conn.Do("FUNCTION", "DELETE", "hoopoe"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.EnqueueBatch(batch)
 	n, _ := redis.Int(conn.Do("XLEN", c.Key("default", "stream")))
-	load()
+	loadFunctions(t)
 	var missing *LibraryNotLoadedError
 	if !errors.As(err, &missing) || n != 0 {
 		t.Fatalf("without the library: %v, %d jobs written", err, n)
@@ -470,12 +491,13 @@ func TestABatchWithoutTheFunctionLibrarySendsNothing(t *testing.T) {
 }
 
 // Without the function library (a Redis restarted without persistence forgets it) an enqueue that needs
-// hoopoe_enqueue fails with *LibraryNotLoadedError saying what to do; `hoopoe functions load` brings it back.
+// hoopoe_enqueue fails with *LibraryNotLoadedError saying what to do; `hoopoe functions load` brings it back. On the
+// lone Redis, as above.
 func TestAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(t *testing.T) {
 	if os.Getenv("HOOPOE_TEST_WORKER") != "1" {
 		t.Skip("needs a worker: run scripts/test-clients.sh")
 	}
-	pool := testPool(t)
+	pool := lonePool(t)
 	conn := pool.Get()
 	defer conn.Close()
 	c := New(pool, "")
@@ -490,9 +512,7 @@ func TestAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(t *testing.T) {
 	if _, err := c.EnqueueBatch([]Job{{Type: "diag.record", Payload: payload, Options: Options{UniqueKey: "go-nolib"}}}); !errors.As(err, &missing) {
 		t.Errorf("EnqueueBatch without the library: %v", err)
 	}
-	if out, err := exec.Command(os.Getenv("HOOPOE_BIN"), "functions", "load").CombinedOutput(); err != nil {
-		t.Fatalf("hoopoe functions load: %v %s", err, out)
-	}
+	loadFunctions(t)
 	done, err := c.EnqueueIn("diag.record", payload, time.Hour, Options{})
 	if err != nil || done.Status != "scheduled" {
 		t.Fatalf("after hoopoe functions load: %+v %v", done, err)

@@ -34,6 +34,31 @@ final class Check
         return $redis;
     }
 
+    /**
+     * The Redis for tests that delete the function library, loaded with it: HOOPOE_TEST_LONE_REDIS, a unix socket
+     * scripts/test-clients.sh serves with no worker on it. On REDIS_URL's Redis the worker's keeper loads the library
+     * again every 15 s: a reload between a test's FUNCTION DELETE and its enqueue made the enqueue succeed. Throws (the
+     * test fails, it is not skipped) when the script did not start it.
+     */
+    public static function loneRedis(): \Redis
+    {
+        $socket = (string) getenv('HOOPOE_TEST_LONE_REDIS');
+        self::that($socket !== '' && getenv('HOOPOE_BIN') !== false, 'HOOPOE_TEST_LONE_REDIS and HOOPOE_BIN unset: run scripts/test-clients.sh');
+        $redis = new \Redis();
+        $redis->connect($socket);
+        $redis->setOption(\Redis::OPT_READ_TIMEOUT, -1);
+        self::loadFunctions();
+        return $redis;
+    }
+
+    /** `hoopoe functions load` into the lone Redis (``loneRedis()``), as the clients' READMEs tell users to. */
+    public static function loadFunctions(): void
+    {
+        $url = 'unix://' . getenv('HOOPOE_TEST_LONE_REDIS');
+        exec(escapeshellarg((string) getenv('HOOPOE_BIN')) . ' functions load --redis-url ' . escapeshellarg($url) . ' 2>&1', $output, $status);
+        self::equal(0, $status, 'hoopoe functions load: ' . implode("\n", $output));
+    }
+
     /** @return mixed the vectors file, objects as stdClass (so {} and [] stay apart) */
     public static function vectors(string $name): mixed
     {

@@ -95,12 +95,14 @@ final class WorkerTest
 
     /**
      * Without the function library (a Redis restarted without persistence forgets it) an enqueue that needs
-     * hoopoe_enqueue throws LibraryNotLoaded saying what to do; `hoopoe functions load` brings it back.
+     * hoopoe_enqueue throws LibraryNotLoaded saying what to do; `hoopoe functions load` brings it back. On the lone
+     * Redis (Check::loneRedis): on the worker's, its keeper could load the library between the DELETE and the enqueue.
      */
     public function testAMissingFunctionLibraryIsAClearErrorUntilItIsLoaded(): void
     {
-        $client = new Client($this->redis);
-        $this->redis->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
+        $lone = Check::loneRedis();
+        $client = new Client($lone, "{$this->run}-nolib");
+        $lone->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
         $thrown = null;
         try {
             $client->enqueueIn('diag.record', ['key' => "{$this->run}:nolib", 'member' => 'later'], 3600);
@@ -115,38 +117,35 @@ final class WorkerTest
             $thrown = $e;
         }
         Check::that($thrown !== null, 'a batch throws LibraryNotLoaded too');
-        exec(escapeshellarg((string) getenv('HOOPOE_BIN')) . ' functions load 2>&1', $output, $status);
-        Check::equal(0, $status, 'hoopoe functions load: ' . implode("\n", $output));
+        Check::loadFunctions();
         $done = $client->enqueueIn('diag.record', ['key' => "{$this->run}:nolib", 'member' => 'later'], 3600);
         Check::equal('scheduled', $done->status, 'after hoopoe functions load');
-        $this->redis->zRem($client->key('default', 'scheduled'), $done->id);
+        $lone->zRem($client->key('default', 'scheduled'), $done->id);
     }
 
     /**
      * A batch with a job that needs the function library throws LibraryNotLoaded before anything is sent, so the
-     * documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice.
+     * documented remedy (load the library, send the batch again) does not enqueue its plain jobs twice. On the lone
+     * Redis, as above: a library loaded by the worker's keeper before the batch sent it, and "sent again" twice.
      */
     public function testABatchWithoutTheFunctionLibrarySendsNothing(): void
     {
-        $client = new Client($this->redis, "{$this->run}-nolib");  // a namespace of its own: no worker reads it
+        $lone = Check::loneRedis();
+        $client = new Client($lone, "{$this->run}-nolib-batch");
         $batch = [['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '1'], 'id' => 'nolib-plain'],
                   ['type' => 'diag.record', 'payload' => ['key' => 'k', 'member' => '2'], 'id' => 'nolib-unique', 'unique_key' => 'nolib']];
-        $this->redis->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
+        $lone->rawCommand('FUNCTION', 'DELETE', 'hoopoe');
+        $thrown = null;
         try {
-            $thrown = null;
-            try {
-                $client->enqueueBatch($batch);
-            } catch (LibraryNotLoaded $e) {
-                $thrown = $e;
-            }
-            Check::that($thrown !== null, 'LibraryNotLoaded');
-            Check::equal(0, $this->redis->xLen($client->key('default', 'stream')), 'jobs written before the error');
-        } finally {
-            exec(escapeshellarg((string) getenv('HOOPOE_BIN')) . ' functions load 2>&1', $output, $status);
+            $client->enqueueBatch($batch);
+        } catch (LibraryNotLoaded $e) {
+            $thrown = $e;
         }
-        Check::equal(0, $status, 'hoopoe functions load: ' . implode("\n", $output));
+        Check::that($thrown !== null, 'LibraryNotLoaded');
+        Check::equal(0, $lone->xLen($client->key('default', 'stream')), 'jobs written before the error');
+        Check::loadFunctions();
         Check::equal(2, count($client->enqueueBatch($batch)), 'sent again');
-        Check::equal(2, $this->redis->xLen($client->key('default', 'stream')), 'each job once');
+        Check::equal(2, $lone->xLen($client->key('default', 'stream')), 'each job once');
     }
 
     /**
