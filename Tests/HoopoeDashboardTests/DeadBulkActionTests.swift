@@ -152,6 +152,30 @@ import Testing
         return ["big-sms", "held-key", fine]
     }
 
+    /// A skipped job with a unique key was counted "waits for its unique key, held by another job" whatever kept it
+    /// dead: here one whose key nobody holds, too large to run again with its attempts reset, beside one whose key
+    /// another job does hold.
+    @Test func aSkippedJobWithAUniqueKeyNobodyHoldsIsNotSaidToWaitForIt() async throws {
+        let harness = try DashboardHarness()
+        let keys = harness.jobs.keys("default")
+        var big = JobEnvelope(id: "big-unique", type: "diag.record", queue: "default", enqueuedAt: Date().timeIntervalSince1970 - 60)
+        big.payload = .object(["blob": .string(String(repeating: "x", count: harness.jobs.maxEnvelopeBytes))])
+        big.uniqueKey = "report-8"
+        big.deadReason = "boom"
+        big.diedAt = Date().timeIntervalSince1970
+        _ = try await harness.redis.pipeline([
+            RedisCommand("ZADD", keys.dead, String(Date().timeIntervalSince1970), "big-unique"),
+            RedisCommand("HSET", keys.deadJobs, "big-unique", String(decoding: big.encoded(), as: UTF8.self)),
+        ])
+        let ids = try await seedSkips(harness).filter { $0 != "big-sms" } + ["big-unique"]
+        let reply = try await harness.post("/dead/action", "csrf=\(harness.token.value)&queue=default&do=retry" + ids.map { "&id=\($0)" }.joined())
+        let location = reply.headers[.location] ?? ""
+        let notice = URLComponents(string: location)?.queryItems?.first { $0.name == "notice" }?.value ?? "(none in \(location))"
+        #expect(notice.hasPrefix("Retried 1 dead job of default; 2 skipped: "), "\(notice)")
+        #expect(notice.contains("1 waits for its unique key") && notice.contains("1 for another reason (too large"), "\(notice)")
+        #expect(try await harness.redis.send("EXISTS", keys.unique("report-8")).int == 0, "the look took no lock")
+    }
+
     /// A retry of the selected said of its skipped jobs "N skipped (gone, unable to run again, or its unique key held
     /// by another job: retry each from its row for the reason)", and the retry-all's progress "N (gone meanwhile, or
     /// cannot run again)": now each reason with its count.

@@ -139,10 +139,11 @@ struct DeadRetrySkips: Sendable, Equatable {
     var gone = 0
     /// A copy that can never run again (``JobQueue/deadRetryRefusal(_:id:)``, or no readable envelope).
     var cannotRun = 0
-    /// Its unique key held by another job (enqueued since it died): retried, both would run.
+    /// Its unique key held by another job (enqueued since it died) when looked at, just after the retry: retried, both
+    /// would run.
     var uniqueKeyHeld = 0
     /// Left dead for a reason only its own retry says: too large with its attempts reset, dead again since it was read,
-    /// or its copy unread (Redis did not answer the look).
+    /// or its copy or its unique key's holder unread (Redis did not answer the look).
     var other = 0
 
     var total: Int { gone + cannotRun + uniqueKeyHeld + other }
@@ -156,7 +157,10 @@ struct DeadRetrySkips: Sendable, Equatable {
 
     /// Why `skipped` of `ids`, just retried as one batch, were left: one `HMGET` of their dead copies, sent only when
     /// some were skipped (the retry's normal path pays nothing). A job still dead is judged by its copy (as its row's
-    /// Retry is: ``JobQueue/deadRetryRefusal(_:id:)``); the rest of the skipped are no longer dead, so gone.
+    /// Retry is: ``JobQueue/deadRetryRefusal(_:id:)``); the rest of the skipped are no longer dead, so gone. Of those
+    /// that could run, the ones with a unique key are counted as waiting for it only when another job holds it (one
+    /// `MGET` of their locks, only when there are such): a unique key does not say why, and every one of them was
+    /// counted so, though its retry was refused for its size or because it had died again since it was read.
     static func of(_ ids: [String], skipped: Int, queue: String, jobs: JobQueue) async -> DeadRetrySkips {
         var skips = DeadRetrySkips()
         guard skipped > 0 else { return skips }
@@ -165,6 +169,7 @@ struct DeadRetrySkips: Sendable, Equatable {
             return skips
         }
         var stillDead = 0
+        var unique: [(id: String, key: String)] = []
         for (id, copy) in zip(ids, copies) {
             guard let copy else { continue }
             stillDead += 1
@@ -172,7 +177,17 @@ struct DeadRetrySkips: Sendable, Equatable {
                 skips.cannotRun += 1
                 continue
             }
-            if envelope.uniqueKey?.isEmpty == false { skips.uniqueKeyHeld += 1 } else { skips.other += 1 }
+            if let key = envelope.uniqueKey, !key.isEmpty { unique.append((id, key)) } else { skips.other += 1 }
+        }
+        if !unique.isEmpty {
+            if let holders = try? await jobs.store.uniqueLockHolders(unique.map(\.key), queue: queue) {
+                for (job, holder) in zip(unique, holders) {
+                    // Held by the dead job itself (its lock from before it died), the retry would have taken it: not why.
+                    if let holder, holder != job.id { skips.uniqueKeyHeld += 1 } else { skips.other += 1 }
+                }
+            } else {
+                skips.other += unique.count
+            }
         }
         skips.gone = max(0, skipped - stillDead)
         return skips

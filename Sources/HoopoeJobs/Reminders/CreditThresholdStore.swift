@@ -18,7 +18,8 @@ struct CreditThresholdStore: Sendable {
     /// Hash per user: threshold id → `armed` | `fired` | `rearming` (armed, its `reminder.rearmed` not written yet);
     /// `<threshold id>:n` counts firings (message ids); `<threshold id>:last` is the message id of its last firing, ""
     /// when it fired without an SMS (a lower threshold crossed at the same time had it); `<threshold id>:by` is then
-    /// that lower one's message id, whose re-arming fires it again if the balance is still below it.
+    /// that lower one's message id, whose re-arming fires it again if the balance is still below it (and whose deletion
+    /// re-arms it, when that message never reached the user: ``releaseSilent(_:thresholdIDs:carrier:reachedUser:)``).
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
     /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
     /// answers `existed` as its first run did).
@@ -95,13 +96,31 @@ struct CreditThresholdStore: Sendable {
     /// `fired` the new message ("" for one fired without an SMS), for `rearmed` the last one the threshold fired ("" for
     /// none), to cancel.
     ///
-    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user · ARGV[2] now (domain Unix s).
-    func evaluate(_ user: String, now: Date) async throws -> [(action: String, thresholdID: String, messageID: String)] {
+    /// With `checkingOrphans`, a call that finds thresholds fired without an SMS whose carrier is gone (deleted) changes
+    /// nothing and returns only `orphaned` triples (the gone carrier's message id): the caller settles them
+    /// (``releaseSilent(_:thresholdIDs:carrier:reachedUser:)``) and calls again without the check.
+    ///
+    /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user · ARGV[2] now (domain Unix s)
+    /// · ARGV[3] "1" to skip the orphan check.
+    func evaluate(_ user: String, now: Date, checkingOrphans: Bool = true) async throws -> [(action: String, thresholdID: String, messageID: String)] {
         let reply = try await redis.run(
             Self.evaluateScript, keys: [thresholdsKey(user), stateKey(user), balancesKey, outboxKey],
-            arguments: [user, String(format: "%.3f", now.timeIntervalSince1970)])
+            arguments: [user, String(format: "%.3f", now.timeIntervalSince1970), checkingOrphans ? "" : "1"])
         let items = (reply.array ?? []).compactMap(\.string)
         return stride(from: 0, to: items.count - 2, by: 3).map { (items[$0], items[$0 + 1], items[$0 + 2]) }
+    }
+
+    /// Settles thresholds fired without an SMS whose carrier, the threshold whose message `carrier` told of their drop, is
+    /// gone: re-armed when that message never reached the user (the next evaluation fires them, the lowest texted), else
+    /// given it as their own last message (they stay fired, as if they had carried it). Only those still as the evaluation
+    /// saw them. Returns how many were changed.
+    ///
+    /// KEYS[1] state · ARGV[1] carrier · ARGV[2] "1" when it reached the user (or may have) · ARGV[3…] threshold ids.
+    @discardableResult
+    func releaseSilent(_ user: String, thresholdIDs: [String], carrier: String, reachedUser: Bool) async throws -> Int {
+        try await redis.run(
+            Self.releaseSilentScript, keys: [stateKey(user)], arguments: [carrier, reachedUser ? "1" : "0"] + thresholdIDs
+        ).int ?? 0
     }
 
     /// Records that `thresholdID`'s `reminder.rearmed` is written: `rearming` becomes `armed`.
@@ -193,6 +212,8 @@ struct CreditThresholdStore: Sendable {
 
     /// `Lua/credit_evaluate.lua`.
     static let evaluateScript = RedisScript(name: "reminders.low_credit.evaluate", embedded: PackageResources.credit_evaluate_lua)
+    /// `Lua/credit_release_silent.lua`.
+    static let releaseSilentScript = RedisScript(name: "reminders.low_credit.release_silent", embedded: PackageResources.credit_release_silent_lua)
     /// `Lua/credit_rearm_announced.lua`.
     static let rearmAnnouncedScript = RedisScript(name: "reminders.low_credit.rearm_announced", embedded: PackageResources.credit_rearm_announced_lua)
     /// A script that reads stored threshold records: `Lua/credit_record.lua` (`credit_auth_key`), then its own text.

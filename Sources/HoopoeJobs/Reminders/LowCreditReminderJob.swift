@@ -10,7 +10,10 @@ import Providers
 /// thresholds at once texts only the lowest (the most urgent); the higher ones fire without an SMS of their own, so
 /// the user does not get near-identical messages in the same second (`Lua/credit_evaluate.lua`). When the one that
 /// texted re-arms, those the balance is still below fire again, the lowest texted: a top-up between them (which
-/// cancels the waiting SMS) must not leave the user never told about the higher one.
+/// cancels the waiting SMS) must not leave the user never told about the higher one. When the one that texted is
+/// deleted instead (a config change), those still crossed are re-armed if its SMS never reached the user (cancelled,
+/// outdated, or still waiting: stopped then), and fire at once, the lowest texted; if it reached the user, or may have,
+/// they stay fired: one drop, one SMS (``settleOrphans(_:of:store:ledger:)``).
 ///
 /// Exactly once per firing: the armed → fired flip and the outbox entry of its SMS are one Lua call; the outbox is
 /// drained by enqueueing with the message id's once-key (a crash between the two is finished by the next run, never
@@ -100,7 +103,14 @@ public struct LowCreditReminderJob: JobHandler {
         }
         let ledger = SMSLedger(services: services)
         for user in users {
-            for change in try await store.evaluate(user, now: try await services.clock.now()) where change.action == "rearmed" {
+            var changes = try await store.evaluate(user, now: try await services.clock.now())
+            if changes.contains(where: { $0.action == "orphaned" }) {
+                // Nothing was changed: the silent thresholds whose carrier is gone are settled first, so that those re-armed
+                // fire in the same evaluation as any other crossing, one SMS for them all.
+                try await settleOrphans(changes, of: user, store: store, ledger: ledger)
+                changes = try await store.evaluate(user, now: try await services.clock.now(), checkingOrphans: false)
+            }
+            for change in changes where change.action == "rearmed" {
                 // Its last SMS, if still waiting (quiet hours, the daily cap, a backlog), would quote the balance the user
                 // has just left behind. Cancelled before the event: a failure here leaves the threshold `rearming`, and the
                 // next run cancels again (cancelling twice is harmless; one sent or being sent is left alone).
@@ -117,6 +127,40 @@ public struct LowCreditReminderJob: JobHandler {
             // x-sib-ratelimit-reset; 401/403: alert, parked).
             throw await ProviderFailurePolicy().failure(for: brevoFailure, alerts: ProviderAlerts(services: services))
         }
+    }
+
+    /// Settles `user`'s thresholds fired without an SMS whose carrier is gone (the `orphaned` of `changes`, each with the
+    /// gone carrier's message id), per message: re-armed when it never reached the user, else given it as their own.
+    ///
+    /// Why the ledger decides: the carrier's SMS told the user of the drop, unless it never went out. Texting the silent
+    /// ones regardless sent a second SMS for one drop (the first quoting a threshold the user has since deleted); never
+    /// texting them, as before, left a user whose SMS was cancelled, outdated, or still waiting (a deletion does not stop
+    /// it) told of nothing, or told at 08:00 of a threshold they had deleted in the night.
+    func settleOrphans(
+        _ changes: [(action: String, thresholdID: String, messageID: String)], of user: String, store: CreditThresholdStore, ledger: SMSLedger
+    ) async throws {
+        var byCarrier: [String: [String]] = [:]
+        for change in changes where change.action == "orphaned" { byCarrier[change.messageID, default: []].append(change.thresholdID) }
+        for (carrier, thresholds) in byCarrier.sorted(by: { $0.key < $1.key }) {
+            let reached = try await Self.reachedUser(carrier, ledger: ledger)
+            try await store.releaseSilent(user, thresholdIDs: thresholds, carrier: carrier, reachedUser: reached)
+        }
+    }
+
+    /// Whether low-credit SMS `messageID` reached the user or may have (sent, given up after sends of unknown outcome, a
+    /// send under way); one not sent yet is stopped here (cancelled), and then did not. A run that died after stopping it
+    /// finds it `cancelled` and judges it the same way.
+    static func reachedUser(_ messageID: String, ledger: SMSLedger) async throws -> Bool {
+        if let record = try await ledger.record(messageID) {
+            if record.unreconciledProvider != nil || record.unknownOutcomes > 0 { return true }
+            switch record.state {
+            case "sent", "unknown": return true
+            case "failed", "cancelled": return false
+            default: break
+            }
+        }
+        // Not sent, nor being sent: waiting (quiet hours, the daily cap, a backlog), or never run. Stopped, it never will.
+        return !(try await ledger.cancel(messageID, reason: "its threshold was deleted; the drop is texted for a threshold that remains"))
     }
 
     /// Enqueues every SMS in the outbox (once per message id) and removes it.

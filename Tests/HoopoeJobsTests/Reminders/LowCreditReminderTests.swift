@@ -223,6 +223,82 @@ struct LowCreditReminderTests {
         #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue } == ["t200"])
     }
 
+    /// 600 → 100 at 23:00 past 700, 500 and 200: the SMS for 200, put off by quiet hours to 08:00; 700 and 500 silent.
+    /// Threshold 200 deleted at 01:00: its SMS still went out at 08:00, quoting a threshold the user had deleted, and 700
+    /// and 500 stayed fired and silent until the balance rose past them. Now the waiting SMS is stopped and the two are
+    /// re-armed and fire at once: one SMS, for 500 (700 silent by it, and texted when a top-up re-arms 500).
+    @Test("a deleted threshold whose drop's SMS never went: the ones fired silent by it are texted once, for the lowest")
+    func aDeletedCarrierWhoseSMSWaitedHandsTheDropOn() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.setClock(tehran(2024, 12, 5, 22))
+        for (id, value) in [("t700", 700.0), ("t500", 500), ("t200", 200)] {
+            try await harness.run(CreditThresholdSetJob(services: services), threshold("64", id, value))
+        }
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "64", "credits": 800])
+        try await harness.run(sweep, ["tick": 1])
+        try await harness.setClock(tehran(2024, 12, 5, 23))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "64", "credits": 100])
+        try await harness.run(sweep, ["tick": 2])
+        func messages() async throws -> [String] { try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted() }
+        #expect(try await messages() == ["reminder.low_credit:64:t200:1"])
+        let fired = try #require(try await harness.smsJobs().first)
+        let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(fired.payload.encoded()))
+        let deferred = try await harness.failure(of: SMSSendJob(services: services), sms, id: fired.id)
+        #expect(deferred?.deferredTo != nil, "quiet hours put it off to 08:00: \(String(describing: deferred))")
+
+        try await harness.setClock(tehran(2024, 12, 6, 1))
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "64", "threshold_id": "t200"])
+        try await harness.run(sweep, ["tick": 3])
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:64:t200:1")?.state == "cancelled")
+        #expect(try await messages() == ["reminder.low_credit:64:t200:1", "reminder.low_credit:64:t500:1"], "one SMS, for 500")
+        let handed = try #require(try await harness.smsJobs().first { $0.payload["message_id"] == "reminder.low_credit:64:t500:1" })
+        #expect(handed.payload["tokens"] == ["token10": "Reza", "token": "100", "token2": "500"])
+        #expect(try await harness.events("reminder.rearmed").isEmpty, "the balance did not come back")
+        try await harness.run(sweep, ["tick": 4])
+        #expect(try await messages().count == 2, "still below: nothing more")
+        try await harness.setClock(tehran(2024, 12, 6, 8))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), sms, id: deferred?.deferredTo ?? "put-off") == nil)
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty, "the deleted threshold's SMS is not sent")
+
+        // 700 was fired silent by 500's SMS: a top-up past 500 texts it, as for any drop.
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "64", "credits": 600])
+        try await harness.run(sweep, ["tick": 5])
+        #expect(try await messages() == ["reminder.low_credit:64:t200:1", "reminder.low_credit:64:t500:1", "reminder.low_credit:64:t700:1"])
+    }
+
+    /// The same drop, its SMS sent before threshold 200 was deleted: the user was told of the drop, and a second SMS for
+    /// it (for 500, quoting the same balance) is not sent. 500 stays fired, with that SMS as its own: a top-up re-arms it.
+    @Test("a deleted threshold whose drop's SMS went: no second SMS for that drop; the others re-arm as usual")
+    func aDeletedCarrierWhoseSMSWentSendsNoSecond() async throws {
+        let harness = try await DomainHarness(environment: reminderEnvironment)
+        let services = try harness.services()
+        let sweep = LowCreditReminderJob(services: services)
+        try await harness.setClock(tehran(2024, 12, 5, 10))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("65", "t500", 500))
+        try await harness.run(CreditThresholdSetJob(services: services), threshold("65", "t200", 200))
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "65", "credits": 100])
+        try await harness.run(sweep, ["tick": 1])
+        let fired = try #require(try await harness.smsJobs().first)
+        let sms = try JSONDecoder().decode(SMSSendPayload.self, from: Data(fired.payload.encoded()))
+        #expect(try await harness.failure(of: SMSSendJob(services: services), sms, id: fired.id) == nil)
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:65:t200:1")?.state == "sent")
+
+        try await harness.run(CreditThresholdDeleteJob(services: services), ["user_id": "65", "threshold_id": "t200"])
+        try await harness.run(sweep, ["tick": 2])
+        try await harness.run(sweep, ["tick": 3])
+        #expect(try await harness.smsJobs().count == 1, "told of the drop already")
+        #expect(try await SMSLedger(services: services).record("reminder.low_credit:65:t200:1")?.state == "sent")
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "65", "credits": 600])
+        try await harness.run(sweep, ["tick": 4])
+        #expect(try await harness.events("reminder.rearmed").compactMap { $0.data["threshold_id"]?.stringValue } == ["t500"])
+        try await harness.run(CreditBalanceJob(services: services), ["user_id": "65", "credits": 400])
+        try await harness.run(sweep, ["tick": 5])
+        #expect(try await harness.smsJobs().compactMap { $0.payload["message_id"]?.stringValue }.sorted()
+                    == ["reminder.low_credit:65:t200:1", "reminder.low_credit:65:t500:1"], "a new drop past 500: its own SMS")
+    }
+
     /// Thresholds fired before `<id>:last` existed each had their own SMS: a top-up between them re-arms the lower
     /// one only, and texts nothing.
     @Test("thresholds fired before the last message id was kept: a top-up between them texts nothing")

@@ -18,44 +18,73 @@
 -- texted. A silent one without `<id>:by` (fired before that field existed) follows any re-arming threshold that had an
 -- SMS; one fired before `<id>:last` existed always had its own SMS.
 --
+-- A silent one whose carrier is gone (deleted: a config change) has no re-arming to follow: it stayed fired and silent
+-- until the balance rose past it, and the user was never texted for it if that SMS never went (cancelled, outdated, or
+-- still waiting: a deleted threshold's message is not stopped by its deletion). So a call that finds one (fired, no SMS,
+-- the balance still below it, its `<id>:by` naming a message no threshold of the user last fired with) changes nothing
+-- and hands back every such one as 'orphaned' with that message id: the caller learns from the SMS ledger whether the
+-- message reached the user (stopping it if it still waits), has credit_release_silent.lua re-arm them (it did not) or
+-- give them that message as their own (it did, or may have), then calls again with ARGV[3] = '1' (no orphan check:
+-- one whose release found it changed waits for the next run). Re-armed, they fire with the others this call crosses,
+-- one SMS for the lowest: never a second SMS for one drop.
+--
 -- A re-armed threshold hands back the message id of its last firing ('' when it fired without an SMS), for the
 -- caller to cancel in the SMS ledger: an SMS quiet hours or the daily cap put off (or still waiting for its time)
 -- must not quote the low balance after the user topped up. `<id>:last` holds it; a threshold fired before that field
 -- existed derives it from its counter `<id>:n`.
 --
 -- KEYS[1] thresholds:<user> · KEYS[2] state:<user> · KEYS[3] balances · KEYS[4] outbox · ARGV[1] user ·
--- ARGV[2] now (domain Unix seconds), kept in the outbox entry as `fired_at`
+-- ARGV[2] now (domain Unix seconds), kept in the outbox entry as `fired_at` · ARGV[3] '1' to skip the orphan check
 -- Returns {'fired', threshold id, message id, ...} (message id '' for one fired without an SMS) and
--- {'rearmed', threshold id, last message id or ''} triples.
+-- {'rearmed', threshold id, last message id or ''} triples; or, changing nothing, only
+-- {'orphaned', threshold id, its gone carrier's message id} triples.
 local balanceText = redis.call('HGET', KEYS[3], ARGV[1])
 if not balanceText then return {} end
 local balance = tonumber(balanceText)
+local state = {}
+local fields = redis.call('HGETALL', KEYS[2])
+for i = 1, #fields, 2 do state[fields[i]] = fields[i + 1] end
+local thresholds = {}
+local carried = {} -- the message ids the user's thresholds last fired with
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local id = all[i]
+  local t = cjson.decode(all[i + 1])
+  local c = {id = id, value = tonumber(t.threshold), t = t, state = state[id] or 'armed', last = state[id .. ':last'], by = state[id .. ':by']}
+  if c.last and c.last ~= '' then carried[c.last] = true end
+  table.insert(thresholds, c)
+end
+if ARGV[3] ~= '1' then
+  local orphans = {}
+  for _, c in ipairs(thresholds) do
+    if balance < c.value and c.state == 'fired' and c.last == '' and c.by and c.by ~= '' and not carried[c.by] then
+      table.insert(orphans, 'orphaned'); table.insert(orphans, c.id); table.insert(orphans, c.by)
+    end
+  end
+  if #orphans > 0 then return orphans end
+end
 local out = {}
 local crossed = {}
 local silent = {} -- fired without an SMS, the balance still below: fire again if their carrier re-arms now
 local carriers = {} -- message ids of the thresholds re-armed in this call that had an SMS
 local anyCarrier = false
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local id = all[i]
-  local t = cjson.decode(all[i + 1])
-  local value = tonumber(t.threshold)
-  local state = redis.call('HGET', KEYS[2], id) or 'armed'
-  if balance < value then
-    if state ~= 'fired' then
-      table.insert(crossed, {id = id, value = value, t = t})
-    elseif redis.call('HGET', KEYS[2], id .. ':last') == '' then
-      table.insert(silent, {id = id, value = value, t = t, by = redis.call('HGET', KEYS[2], id .. ':by')})
+for _, c in ipairs(thresholds) do
+  local id = c.id
+  if balance < c.value then
+    if c.state ~= 'fired' then
+      table.insert(crossed, c)
+    elseif c.last == '' then
+      table.insert(silent, c)
     end
-  elseif state ~= 'armed' then
+  elseif c.state ~= 'armed' then
     redis.call('HSET', KEYS[2], id, 'rearming')
-    local last = redis.call('HGET', KEYS[2], id .. ':last')
+    local last = c.last
     if not last then
-      local n = redis.call('HGET', KEYS[2], id .. ':n')
+      local n = state[id .. ':n']
       last = n and ('reminder.low_credit:' .. ARGV[1] .. ':' .. id .. ':' .. n) or ''
     end
     -- Only the first call that re-arms it (state `fired`): a `rearming` one handed back again has been followed.
-    if state == 'fired' and last ~= '' then carriers[last] = true; anyCarrier = true end
+    if c.state == 'fired' and last ~= '' then carriers[last] = true; anyCarrier = true end
     table.insert(out, 'rearmed'); table.insert(out, id); table.insert(out, last)
   end
 end
