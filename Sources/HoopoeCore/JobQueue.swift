@@ -115,7 +115,44 @@ public final class JobQueue: Sendable {
         case encoded([UInt8])
     }
 
+    /// A job checked and encoded at this moment, held to ``maxEnvelopeBytes``: what every enqueue writes.
     private func prepare(type: String, payload: Payload, options: EnqueueOptions, enqueuedBy parent: String?) throws -> PreparedJob {
+        let job = try envelope(type: type, payload: payload, options: options, enqueuedAt: Date().timeIntervalSince1970, enqueuedBy: parent)
+        guard admits(envelopeBytes: job.bytes.count) else {
+            throw EnqueueError(
+                message: "job \(type) is \(job.bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")
+        }
+        return job
+    }
+
+    /// The size of the envelope an enqueue of this job at `enqueuedAt` writes, byte for byte: measured by the function
+    /// the enqueue itself runs, so a check made before the job exists (`hoopoe scheduler`'s start-up check of each
+    /// task's tick) cannot count otherwise than its enqueue will. (That check rebuilt the envelope from
+    /// ``JobEnvelope``'s public fields: a field the enqueue adds, or writes otherwise, made the two disagree at the
+    /// limit.) Held to the limit by ``admits(envelopeBytes:)``, as the enqueue holds it.
+    /// - Parameters:
+    ///   - type: the handler's name.
+    ///   - payload: its input.
+    ///   - options: the enqueue's options (its queue is written in the envelope).
+    ///   - enqueuedAt: the enqueue time written (Unix seconds); a real enqueue's is the time it is prepared.
+    ///   - enqueuedBy: the id of the job enqueueing it (``CurrentJob/id``), nil from outside a job.
+    /// - Throws: ``EnqueueError`` for what the enqueue refuses before measuring (a bad name, option or number).
+    package func envelopeBytes(
+        type: String, payload: JSONValue, options: EnqueueOptions, enqueuedAt: Double, enqueuedBy: String? = nil
+    ) throws -> Int {
+        try envelope(type: type, payload: .value(payload), options: options, enqueuedAt: enqueuedAt, enqueuedBy: enqueuedBy).bytes.count
+    }
+
+    /// Whether an envelope of `bytes` may be enqueued: at most ``maxEnvelopeBytes``. The one comparison every enqueue
+    /// and `hoopoe scheduler`'s start-up check make.
+    package func admits(envelopeBytes bytes: Int) -> Bool { bytes <= maxEnvelopeBytes }
+
+    /// The envelope of a job enqueued at `now`, checked and encoded, the size limit aside: the one function that
+    /// decides which fields a new job's envelope carries, and so the bytes it takes. The enqueue encodes each job
+    /// once, here; ``envelopeBytes(type:payload:options:enqueuedAt:enqueuedBy:)`` measures with it.
+    private func envelope(
+        type: String, payload: Payload, options: EnqueueOptions, enqueuedAt now: Double, enqueuedBy parent: String?
+    ) throws -> PreparedJob {
         // The same rules the worker applies (EnvelopeRules): refused here, with the field named, rather than
         // written and sent to the dead set on arrival.
         if let problem = EnvelopeRules.queueProblem(options.queue) {
@@ -124,7 +161,6 @@ public final class JobQueue: Sendable {
         guard !type.isEmpty else { throw EnqueueError(message: "a job needs a type") }
         if let problem = EnvelopeRules.typeProblem(type) { throw EnqueueError(message: "job type \(problem)") }
         if let id = options.id, let problem = EnvelopeRules.idProblem(id) { throw EnqueueError(message: "job id \(problem)") }
-        let now = Date().timeIntervalSince1970
         // The option edges (jobs/PROTOCOL.md, "Enqueue options"): a value that would change when or whether the job runs
         // is refused naming the option, not clamped or defaulted.
         if let problem = options.problem(now: now) { throw EnqueueError(message: "job \(type): \(problem)") }
@@ -155,9 +191,6 @@ public final class JobQueue: Sendable {
         }
         // Empty: the payload holds NaN or an infinity, which JSON cannot carry (once written as an empty envelope).
         guard !bytes.isEmpty else { throw EnqueueError(message: "job \(type): the payload holds a number JSON cannot carry (NaN or infinity)") }
-        guard bytes.count <= maxEnvelopeBytes else {
-            throw EnqueueError(message: "job \(type) is \(bytes.count) bytes, over the \(maxEnvelopeBytes)-byte limit: pass a reference (an id or a URL) instead of the data")
-        }
         return PreparedJob(id: envelope.id, queue: options.queue, runAt: envelope.runAt, bytes: bytes, options: options)
     }
 }

@@ -16,19 +16,28 @@ enum ScheduleTypeCheck {
     /// - Parameters:
     ///   - tasks: the schedule's tasks, disabled ones included (they are validated as the file is).
     ///   - registry: the job types this build runs.
-    ///   - jobs: the engine the ticks are enqueued through: its namespace fills the payload's namespace token, and its
-    ///     ``JobQueue/maxEnvelopeBytes`` is the limit each tick's enqueue holds to.
+    ///   - jobs: the engine the ticks are enqueued through: its namespace fills the payload's namespace token (so it
+    ///     must be the namespace the scheduler runs with: a longer one makes a larger job), and it measures each tick's
+    ///     envelope and holds it to its limit as each tick's enqueue does.
     static func check(_ tasks: [ScheduledTask], registry: JobRegistry, jobs: JobQueue) -> (warnings: [String], errors: [String]) {
         var warnings: [String] = []
         var errors: [String] = []
         for task in tasks {
             // Whatever the type: the limit holds for every enqueue, a type of another build's workers included.
-            let bytes = largestEnvelopeBytes(of: task, namespace: jobs.namespace)
-            if bytes > jobs.maxEnvelopeBytes {
+            let bytes: Int
+            do {
+                bytes = try largestEnvelopeBytes(of: task, jobs: jobs)
+            } catch {
+                // What the enqueue refuses before measuring (a number JSON cannot carry): refused at every tick too.
+                errors.append(PersonalDataMask.mask("task '\(task.name)': payload: \(error)"))
+                continue
+            }
+            guard jobs.admits(envelopeBytes: bytes) else {
                 errors.append(
                     PersonalDataMask.mask(
-                        "task '\(task.name)': payload: a tick's job would be \(bytes) bytes (the payload, its tick and its envelope), "
-                            + "over the \(jobs.maxEnvelopeBytes)-byte limit of an enqueue: pass a reference (an id or a URL) instead of the data"))
+                        "task '\(task.name)': payload: a tick's job would be \(bytes) bytes (the payload and its tick in their envelope, "
+                            + "the tick, the enqueue time and the queue's name at their widest), over the \(jobs.maxEnvelopeBytes)-byte limit "
+                            + "of an enqueue: pass a reference (an id or a URL) instead of the data"))
                 continue
             }
             guard registry.types.contains(task.type) else {
@@ -55,15 +64,23 @@ enum ScheduleTypeCheck {
     /// seconds (`1767225600.1234567`, 18 characters).
     static let widestEnqueueTime: Double = 1_767_225_600.123_456_7
 
-    /// The size of the largest envelope a tick of `task` makes, as ``JobQueueTickSink`` enqueues it: a new job id, the
-    /// task's type and queue, the payload of ``ScheduledTask/jobPayload(namespace:tick:)`` (the tick added) and the
-    /// enqueue time, written by ``JobEnvelope/encoded()`` as the enqueue writes it; the tick and the time at their
-    /// widest, so a payload a few bytes under the limit today is not refused at a later tick. (A tick's enqueue sets
-    /// no other envelope field: its once-key is an option, not a field.)
-    static func largestEnvelopeBytes(of task: ScheduledTask, namespace: String) -> Int {
-        JobEnvelope(
-            id: JobID.make(), type: task.type, queue: task.queue, payload: task.jobPayload(namespace: namespace, tick: widestTick),
-            enqueuedAt: widestEnqueueTime
-        ).encoded().count
+    /// A queue name at its widest (``EnvelopeRules/maxQueueLength`` characters, each one byte): a tick goes to the
+    /// queue of the first scheduler to claim it (``JobQueueTickSink``), which another scheduler's file may name, so a
+    /// payload that fits in this file's queue only may still be refused when another file's queue claims the tick.
+    static let widestQueue = String(repeating: "q", count: EnvelopeRules.maxQueueLength)
+
+    /// The size of the largest envelope a tick of `task` makes, measured by the engine's own enqueue
+    /// (``JobQueue/envelopeBytes(type:payload:options:enqueuedAt:enqueuedBy:)``): the task's type, the payload of
+    /// ``ScheduledTask/jobPayload(namespace:tick:)`` (the tick added, `jobs`' namespace filled in) and the options
+    /// ``JobQueueTickSink`` enqueues with; the tick, the enqueue time and the queue at their widest, so a payload a
+    /// few bytes under the limit today is not refused at a later tick, or in a queue another file claims the tick
+    /// for. (It once rebuilt the envelope from the envelope's public fields, and could count otherwise than the enqueue
+    /// writes.)
+    /// - Throws: the enqueue's ``EnqueueError`` for a job it refuses before measuring.
+    static func largestEnvelopeBytes(of task: ScheduledTask, jobs: JobQueue) throws -> Int {
+        try jobs.envelopeBytes(
+            type: task.type, payload: task.jobPayload(namespace: jobs.namespace, tick: widestTick),
+            options: EnqueueOptions(queue: widestQueue, onceKey: "schedule:\(task.name):\(widestTick)", onceFor: .seconds(86_400)),
+            enqueuedAt: widestEnqueueTime)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HoopoeCore
 import HoopoeJSON
 import HoopoeScheduler
+import Redis
 import TestSupport
 import Testing
 
@@ -19,19 +20,49 @@ import Testing
             + "    payload: {key: k, member: \"\(String(repeating: "x", count: length))\"}\n"
     }
 
-    /// The envelope of that task's tick, as a tick enqueues it: `tick` and the enqueue time as given.
-    private func envelopeBytes(memberLength: Int, tick: Int64, enqueuedAt: Double) -> Int {
-        JobEnvelope(
-            type: "diag.record", queue: "default",
-            payload: ["key": "k", "member": .string(String(repeating: "x", count: memberLength)), "tick": .integer(tick)],
-            enqueuedAt: enqueuedAt
-        ).encoded().count
+    /// One `diag.record` task whose payload's `key` names a key in the namespace (`${HOOPOE_NAMESPACE}`, four times)
+    /// and whose `member` is `length` characters.
+    private func taskInTheNamespace(memberLength length: Int) -> String {
+        "tasks:\n  - name: keyed\n    cron: \"* * * * *\"\n    type: diag.record\n"
+            + "    payload: {key: \"${HOOPOE_NAMESPACE}:a:${HOOPOE_NAMESPACE}:b:${HOOPOE_NAMESPACE}:c:${HOOPOE_NAMESPACE}\", "
+            + "member: \"\(String(repeating: "x", count: length))\"}\n"
     }
 
-    /// The `member` length that makes the envelope exactly `bytes` long.
-    private func memberLength(forEnvelopeOf bytes: Int, tick: Int64, enqueuedAt: Double) -> Int {
-        let base = envelopeBytes(memberLength: 0, tick: tick, enqueuedAt: enqueuedAt)
-        return bytes - base
+    /// The widest a tick's job is written, as `hoopoe scheduler`'s start-up check (`ScheduleTypeCheck`) measures it: the
+    /// last 10-digit tick, an enqueue time of 17 significant digits, and a queue name of 64 characters (another
+    /// scheduler's file may claim a tick for its queue).
+    private static let widestTick: Int64 = 9_999_999_999
+    private static let widestEnqueueTime = 1_767_225_600.123_456_7
+    private static let widestQueue = String(repeating: "q", count: EnvelopeRules.maxQueueLength)
+
+    /// The file's only task.
+    private func onlyTask(_ yaml: String) throws -> ScheduledTask {
+        let path = try schedule(yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try #require(try ScheduleFile.load(contentsOf: URL(fileURLWithPath: path)).tasks.first)
+    }
+
+    /// The bytes of the widest envelope a tick of the file's only task makes in `jobs`' namespace, measured by the
+    /// engine's enqueue itself (`JobQueue.envelopeBytes`).
+    private func widestTickBytes(_ yaml: String, jobs: JobQueue) throws -> Int {
+        let task = try onlyTask(yaml)
+        return try jobs.envelopeBytes(
+            type: task.type, payload: task.jobPayload(namespace: jobs.namespace, tick: Self.widestTick),
+            options: EnqueueOptions(queue: Self.widestQueue), enqueuedAt: Self.widestEnqueueTime)
+    }
+
+    /// The `member` length that makes the widest tick of `yaml(length)` exactly `bytes` long (each `x` is one byte).
+    private func memberLength(widestTickOf bytes: Int, jobs: JobQueue, _ yaml: (Int) -> String) throws -> Int {
+        bytes - (try widestTickBytes(yaml(0), jobs: jobs))
+    }
+
+    /// The `job` field of every entry of `queue`'s stream.
+    private func storedEnvelopes(_ h: CLIHarness, queue: String) async throws -> [[UInt8]] {
+        let entries = try await h.redis.send("XRANGE", h.jobs.keys(queue).stream, "-", "+").array ?? []
+        return entries.compactMap { entry in
+            guard let fields = entry.array?.last?.array, fields.count == 2 else { return nil }
+            return fields[1].bytes
+        }
     }
 
     /// A payload of 600 KB decodes, and was let through: the scheduler started and every tick's enqueue was refused
@@ -52,25 +83,97 @@ import Testing
         #expect(listed.output.contains("task 'big.one'") && listed.output.contains("over the 524288-byte limit"), "\(listed.output)")
     }
 
-    /// At the limit's edge: a payload whose job, with the tick the scheduler adds and its envelope, is a few bytes
-    /// over the limit is refused though the payload alone fits; one that fits with the widest tick and enqueue time
-    /// it can have is listed.
-    @Test func theLimitIsTheEnvelopesWithItsTick() async throws {
+    /// A tick claimed for `queue` (as a scheduler whose file names that queue for the task would claim it): the sink
+    /// enqueues it there.
+    private func claim(_ h: CLIHarness, _ task: ScheduledTask, tick: Int64, for queue: String) async throws {
+        _ = try await h.redis.send("SET", h.jobs.global.scheduleTickClaim(task: task.name, tick: tick), queue)
+    }
+
+    /// At the limit's edge, measured as the enqueue measures: a tick whose widest job is exactly the limit is listed,
+    /// and the scheduler's sink enqueues it into a queue of the longest name another file claimed the tick for; one
+    /// byte more is refused by both commands, and by the enqueue whenever the tick's time is written at its widest.
+    /// The check rebuilt the envelope from its public fields in the task's own queue (`default`): a job 57 bytes over
+    /// the limit in a claimed queue of 64 characters was listed and the scheduler started, to fail at every tick.
+    @Test func aTickAtTheLimitIsListedAndEnqueuedAndOneByteMoreIsRefusedByBoth() async throws {
         let h = try CLIHarness()
         let limit = h.jobs.maxEnvelopeBytes
-        // Today's tick, and an enqueue time written shortest (whole seconds): every real enqueue is at least as large.
-        let now = Int64(Date().timeIntervalSince1970)
-        let over = memberLength(forEnvelopeOf: limit + 1, tick: now, enqueuedAt: Double(now))
-        let overPath = try schedule(taskWithMember(length: over))
-        defer { try? FileManager.default.removeItem(atPath: overPath) }
-        let refused = try await h.run(["schedule", "list", "--schedule", overPath])
-        #expect(refused.status == 1 && refused.output.contains("over the \(limit)-byte limit"), "\(refused.output)")
+        let atLimit = try memberLength(widestTickOf: limit, jobs: h.jobs) { taskWithMember(length: $0) }
+        let sink = JobQueueTickSink(jobs: h.jobs)
 
-        let fits = memberLength(forEnvelopeOf: limit, tick: 9_999_999_999, enqueuedAt: 1_767_225_600.123_456_7)
-        let fitsPath = try schedule(taskWithMember(length: fits))
+        let fitsPath = try schedule(taskWithMember(length: atLimit))
         defer { try? FileManager.default.removeItem(atPath: fitsPath) }
         let listed = try await h.run(["schedule", "list", "--schedule", fitsPath])
         #expect(listed.status == 0, "\(listed.output)")
+        let fits = try onlyTask(taskWithMember(length: atLimit))
+        try await claim(h, fits, tick: Self.widestTick, for: Self.widestQueue)
+        let written = try await sink.enqueueTick(task: fits, tick: Date(timeIntervalSince1970: Double(Self.widestTick)))
+        #expect(written.added && written.queue == Self.widestQueue)
+        let stored = try #require(try await storedEnvelopes(h, queue: Self.widestQueue).last)
+        let envelope = try JSONDecoder().decode(JobEnvelope.self, from: Data(stored))
+        // Written as measured: the measure at the time it was written is its size, and at most the widest one's.
+        let measured = try h.jobs.envelopeBytes(
+            type: fits.type, payload: fits.jobPayload(namespace: h.namespace, tick: Self.widestTick),
+            options: EnqueueOptions(queue: Self.widestQueue), enqueuedAt: envelope.enqueuedAt)
+        #expect(stored.count == measured && stored.count <= limit, "\(stored.count) bytes, measured \(measured)")
+
+        let overPath = try schedule(taskWithMember(length: atLimit + 1))
+        defer { try? FileManager.default.removeItem(atPath: overPath) }
+        for arguments in [["schedule", "list"], ["scheduler"]] {
+            let refused = try await h.run(arguments + ["--schedule", overPath], timeout: .seconds(10))
+            #expect(refused.status == (arguments == ["scheduler"] ? 78 : 1), "\(arguments): \(refused.output)")
+            let named = refused.output.contains("would be \(limit + 1) bytes") && refused.output.contains("over the \(limit)-byte limit")
+            #expect(named, "\(refused.output)")
+        }
+        // The enqueue: a real one writes the time it runs at, narrower than the widest about one time in four (16
+        // significant digits or fewer), and a narrower time makes a job that fits. Tried at earlier ticks (each its
+        // own once-key) until one is written at the widest: that one is refused, naming one byte over.
+        let over = try onlyTask(taskWithMember(length: atLimit + 1))
+        var refusal: EnqueueError?
+        for tick in (1...30).map({ Self.widestTick - 60 * $0 }) {
+            try await claim(h, over, tick: tick, for: Self.widestQueue)
+            do {
+                _ = try await sink.enqueueTick(task: over, tick: Date(timeIntervalSince1970: Double(tick)))
+            } catch let error as EnqueueError {
+                refusal = error
+                break
+            }
+            let narrower = try #require(try await storedEnvelopes(h, queue: Self.widestQueue).last)
+            #expect(narrower.count <= limit, "written only when it fits: \(narrower.count) bytes")
+        }
+        let refused = try #require(refusal, "no enqueue at the widest time in 30")
+        #expect(refused.message.contains("is \(limit + 1) bytes, over the \(limit)-byte limit"), "\(refused)")
+    }
+
+    /// The namespace enters a tick's size: a payload's `${HOOPOE_NAMESPACE}` is filled with it. `schedule list`
+    /// measured in `hoopoe` whatever the scheduler's namespace, so a payload at the limit there was listed while the
+    /// scheduler, in a longer namespace, refused it (exit 78). It reads the namespace as the scheduler does now
+    /// (`--namespace`, else `HOOPOE_NAMESPACE`: the harness's, longer than `hoopoe`).
+    @Test func scheduleListMeasuresInTheSchedulersNamespace() async throws {
+        let h = try CLIHarness()
+        let limit = h.jobs.maxEnvelopeBytes
+        let inHoopoe = JobQueue(redis: h.redis, namespace: "hoopoe")
+        let atLimitInHoopoe = try memberLength(widestTickOf: limit, jobs: inHoopoe) { taskInTheNamespace(memberLength: $0) }
+        let path = try schedule(taskInTheNamespace(memberLength: atLimitInHoopoe))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(h.namespace.count > "hoopoe".count)
+        let over = limit + 4 * (h.namespace.count - "hoopoe".count)
+        #expect(try widestTickBytes(taskInTheNamespace(memberLength: atLimitInHoopoe), jobs: h.jobs) == over)
+
+        let scheduler = try await h.run(["scheduler", "--schedule", path], timeout: .seconds(10))
+        #expect(scheduler.status == 78 && scheduler.output.contains("would be \(over) bytes"), "\(scheduler.output)")
+        let listed = try await h.run(["schedule", "list", "--schedule", path])
+        #expect(listed.status == 1 && listed.output.contains("would be \(over) bytes"), "\(listed.output)")
+        let flagged = try await h.run(
+            ["schedule", "list", "--schedule", path, "--namespace", h.namespace], environment: ["HOOPOE_NAMESPACE": "hoopoe"])
+        #expect(flagged.status == 1 && flagged.output.contains("would be \(over) bytes"), "\(flagged.output)")
+        // In `hoopoe` it is exactly the limit: listed.
+        let inDefault = try await h.run(["schedule", "list", "--schedule", path, "--namespace", "hoopoe"])
+        #expect(inDefault.status == 0, "\(inDefault.output)")
+        let help = try await h.run(["schedule", "list", "--help"])
+        let namesIt = help.output.contains("--namespace") && help.output.contains("HOOPOE_NAMESPACE")
+        #expect(namesIt && !help.output.contains("--redis-url"), "\(help.output)")
+        let braced = try await h.run(["schedule", "list", "--schedule", path, "--namespace", "{x}"])
+        #expect(braced.status == 64 && braced.output.contains("--namespace:"), "\(braced.output)")
     }
 
     /// A file with a phone number where a cron, a time zone, a name, a queue, a catch-up policy, an `enabled` or a key

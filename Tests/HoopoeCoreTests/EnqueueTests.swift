@@ -161,6 +161,47 @@ import Testing
         #expect(try await h.jobs.info(queue: "default").ready == 0)
     }
 
+    /// `envelopeBytes` is the size every enqueue writes, byte for byte, whatever the options and within a job's handler
+    /// (`enqueued_by`): it runs the enqueue's own preparation, given its time. `hoopoe scheduler`'s start-up check
+    /// measures each task's tick with it; it rebuilt the envelope from its public fields before, and any field the
+    /// enqueue adds would have made the two disagree at the limit.
+    @Test func envelopeBytesIsTheSizeTheEnqueueWrites() async throws {
+        let h = try EngineHarness()
+        let payload = h.diag(key: "k", member: "é\u{1F600}\"\\/")
+        let cases: [EnqueueOptions] = [
+            EnqueueOptions(),
+            EnqueueOptions(queue: "a-longer.queue_name", onceKey: "schedule:t:1", onceFor: .seconds(60)),
+            EnqueueOptions(
+                runAt: Date().addingTimeInterval(3600), uniqueKey: "u1", uniqueFor: .seconds(90), maxAttempts: 7, timeout: .milliseconds(1500),
+                notify: true),
+            EnqueueOptions(uniqueKey: "u2", id: "own-id-1"),
+        ]
+        for options in cases {
+            let result = try await CurrentJob.$id.withValue("parent-job-1") {
+                try await h.jobs.enqueue(type: "diag.record", payload: payload, options: options)
+            }
+            let k = h.jobs.keys(options.queue)
+            let stored: [UInt8]
+            switch result {
+            case .enqueued(let id):
+                let entries = try await h.redis.send("XRANGE", k.stream, "-", "+").array ?? []
+                let found = entries.compactMap { $0.array?.last?.array?.last?.bytes }.first { String(decoding: $0, as: UTF8.self).contains(id) }
+                stored = try #require(found, "\(options)")
+            case .scheduled(let id):
+                stored = try #require(try await h.redis.send("HGET", k.scheduledJobs, id).bytes, "\(options)")
+            default:
+                Issue.record("\(options): \(result)")
+                continue
+            }
+            let envelope = try JSONDecoder().decode(JobEnvelope.self, from: Data(stored))
+            #expect(envelope.enqueuedBy == "parent-job-1")
+            let measured = try h.jobs.envelopeBytes(
+                type: "diag.record", payload: payload, options: options, enqueuedAt: envelope.enqueuedAt, enqueuedBy: "parent-job-1")
+            #expect(measured == stored.count, "\(options): measured \(measured), written \(stored.count)")
+            #expect(h.jobs.admits(envelopeBytes: h.jobs.maxEnvelopeBytes) && !h.jobs.admits(envelopeBytes: h.jobs.maxEnvelopeBytes + 1))
+        }
+    }
+
     @Test func aPayloadNumberJSONCannotCarryIsRefusedAndNothingIsWritten() async throws {
         let h = try EngineHarness()
         for number in [Double.nan, .infinity] {

@@ -13,13 +13,34 @@ struct ScheduleListCommand: AsyncParsableCommand {
             Reads the file only (no Redis): the same validation `hoopoe scheduler` does at start-up, the payloads \
             checked against the job types this build runs and against the size limit of a job included, so a file \
             the scheduler would refuse fails here with the task and key named (exit 1); a type this build does not \
-            run is warned about, as the scheduler does. TIME ZONE is the zone as the file names it (UTC stays UTC). \
+            run is warned about, as the scheduler does. The size is measured in the namespace the scheduler runs \
+            with (--namespace, else $HOOPOE_NAMESPACE, else hoopoe): it fills a payload's ${HOOPOE_NAMESPACE}, so a \
+            longer one makes a larger job. TIME ZONE is the zone as the file names it (UTC stays UTC). \
             NEXT RUN is shown in the task's own time zone, the zone its cron fields mean; disabled tasks show "-".
             """
     )
 
     @Option(help: "The schedule file.")
     var schedule: String = ScheduleFile.defaultPath
+
+    /// The namespace alone, not ``GlobalOptions``: this command reads no Redis, so `--redis-url` would mean nothing.
+    /// Read as ``GlobalOptions/namespace`` reads it, the scheduler's: it fills a payload's `${HOOPOE_NAMESPACE}`, and
+    /// so enters each tick's size; measured in `hoopoe` always, a payload the scheduler refuses in a longer namespace
+    /// was listed (exit 0) and the scheduler stopped with 78.
+    @Option(name: .customLong("namespace"), help: ArgumentHelp("Key prefix in Redis (default: $HOOPOE_NAMESPACE, else hoopoe).", valueName: "prefix"))
+    var namespaceOption: String?
+
+    /// The key prefix: the flag, then `HOOPOE_NAMESPACE`, then `hoopoe` (as ``GlobalOptions/namespace``).
+    var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
+
+    /// A namespace the scheduler refuses is refused here as there (``GlobalOptions/validate()``): from the flag a usage
+    /// error (64), from `HOOPOE_NAMESPACE` a bad setting (78).
+    func validate() throws {
+        guard let problem = GlobalOptions.namespaceProblem(namespace) else { return }
+        if namespaceOption != nil { throw ValidationError("--namespace: \(problem)") }
+        printError("bad configuration: HOOPOE_NAMESPACE: \(problem)")
+        throw ExitCode(78)
+    }
 
     func run() async throws {
         let file: ScheduleFile
@@ -33,7 +54,7 @@ struct ScheduleListCommand: AsyncParsableCommand {
         // still stop the scheduler with exit 78. The job types' decoders need no Redis: this client never connects.
         let redis = RedisClient(configuration: RedisConfiguration())
         defer { redis.close() }
-        let jobs = JobQueue(redis: redis, namespace: "hoopoe")
+        let jobs = JobQueue(redis: redis, namespace: namespace)
         let typeCheck = ScheduleTypeCheck.check(file.tasks, registry: JobCatalog.inspectionRegistry(jobs: jobs), jobs: jobs)
         for warning in typeCheck.warnings { printError("\(schedule): \(warning)") }
         guard typeCheck.errors.isEmpty else {
