@@ -16,7 +16,10 @@ struct QueueClearCommandTests {
         try await h.jobs.enqueue(type: "sms.send", payload: .object([:]), options: EnqueueOptions(queue: "mail", runAt: Date().addingTimeInterval(600)))
 
         let (refused, refusal) = try await h.run(["queue", "clear", "mail", "--type", "sms.send"])
-        #expect(refused == 64 && refusal.contains("queue mail holds 120 ready job(s); those of type sms.send would be removed. Nothing was removed: run again with --yes"), "\(refusal)")
+        #expect(
+            refused == 64 && refusal.contains(
+                "queue mail holds 120 ready job(s), of which those of type sms.send would be removed (counting them reads every job: --yes does). "
+                    + "Nothing was removed: run again with --yes"), "\(refusal)")
         #expect(try await h.jobs.info(queue: "mail").ready == 120)
 
         let (status, output) = try await h.run(["queue", "clear", "mail", "--type", "sms.send", "--yes"])
@@ -30,6 +33,27 @@ struct QueueClearCommandTests {
         #expect(json == ["queue": "mail", "cleared": 21, "fetched": 0, "other_types": 0], "\(json)")
         let (missing, missingOutput) = try await h.run(["queue", "clear", "mial", "--yes"])
         #expect(missing == 1 && missingOutput.contains("no queue named mial"), "\(missingOutput)")
+    }
+
+    /// A `--type` this build does not run is refused with the closest name, as `hoopoe enqueue` refuses it (exit 64,
+    /// nothing removed), with or without --yes: `--type sms.sendd` once counted the whole queue in its dry run ("holds 3
+    /// ready job(s); those of type sms.sendd would be removed") and, with --yes, cleared 0 and exited 0. Such jobs a
+    /// client did send are cleared with --allow-unknown-type.
+    @Test func aTypeThisBuildDoesNotRunIsRefusedWithTheClosestName() async throws {
+        let h = try CLIHarness()
+        _ = try await h.jobs.enqueueBatch((0..<3).map { n in
+            (type: n < 2 ? "sms.send" : "sms.sendd", payload: JSONValue.object(["n": .integer(Int64(n))]), options: EnqueueOptions(queue: "default"))
+        })
+        for yes in [[], ["--yes"]] {
+            let (status, output) = try await h.run(["queue", "clear", "default", "--type", "sms.sendd"] + yes)
+            #expect(status == 64, "\(yes): \(output)")
+            #expect(output.contains("--type: unknown job type 'sms.sendd'; did you mean sms.send?"), "\(output)")
+            #expect(!output.contains("holds") && !output.contains("cleared"), "\(output)")
+            #expect(try await h.jobs.info(queue: "default").ready == 3)
+        }
+        let (status, output) = try await h.run(["queue", "clear", "default", "--type", "sms.sendd", "--allow-unknown-type", "--yes"])
+        #expect(status == 0 && output.contains("cleared 1 ready jobs of type sms.sendd from queue default; 2 of other types were left"), "\(output)")
+        #expect(try await h.jobs.info(queue: "default").ready == 2)
     }
 
     /// The runbook: pause, clear, resume. A real worker serving the queue runs none of the flood, and runs what is

@@ -9,7 +9,7 @@ import HoopoeJSON
 ///    JSON (a payload of the wrong shape is buried as it came). Removed, not replaced: the dead-set copy is what a
 ///    retry runs with, and a placeholder would be sent on as if it were the secret.
 /// 2. Every string (and every integer) that looks like a phone number or an email address is masked
-///    (``PersonalDataMask``).
+///    (``PersonalDataMask``), and the value of every field named as a phone (``PhoneFieldNames``) whatever it looks like.
 ///
 /// A type no handler declares (a misspelt type, one only another deployment runs) has no keys of its own to name, so
 /// its payload loses, at any depth, every key any handler declares secret and every key named like a secret
@@ -362,19 +362,57 @@ public struct PayloadRedaction: Sendable {
 
     /// A copy of `value` with phone numbers and email addresses masked in its strings, integers and object keys (a
     /// payload may key a map by number, or by address); an integer that looks like a phone number becomes a masked
-    /// string, so the JSON stays valid.
+    /// string, so the JSON stays valid. The value of a field named as a phone (``PhoneFieldNames``: `phone`,
+    /// `receptor`, `mobile`, …) is masked whole whatever its shape (``maskingAsPhone(_:)``), so a short or odd number
+    /// the scanner does not take for one (`"phone":"0912123"`) is not shown whole beside the error that masks it; so is
+    /// such a field inside a string holding JSON (a payload sent JSON-encoded twice).
     public static func maskingPersonalData(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
             var masked: [String: JSONValue] = [:]
-            for (key, member) in members { masked[PersonalDataMask.mask(key)] = maskingPersonalData(member) }
+            for (key, member) in members {
+                masked[PersonalDataMask.mask(key)] = PhoneFieldNames.matches(key) ? maskingAsPhone(member) : maskingPersonalData(member)
+            }
             return .object(masked)
         case .array(let elements): return .array(elements.map(maskingPersonalData))
-        case .string(let text): return .string(PersonalDataMask.mask(text))
+        case .string(let text):
+            if mayHoldPhoneField(text), let inner = JSONValue.parse(Array(text.utf8)), inner.isObject || inner.arrayValue != nil {
+                let masked = maskingPersonalData(inner)
+                if masked != inner { return .string(String(decoding: masked.encoded(), as: UTF8.self)) }
+            }
+            return .string(PersonalDataMask.mask(text))
         case .integer(let number):
             let masked = PersonalDataMask.mask(String(number))
             return masked == String(number) ? value : .string(masked)
         default: return value
         }
+    }
+
+    /// The value of a phone field, masked whole by the one rule (``PhoneNumberMask/maskNumber(_:)``: `09121234567` →
+    /// `0912****567`, `0912123` → `*****23`), whatever its shape: a number becomes a masked string, each element of a
+    /// list and each member of an object is masked so (keys by ``PersonalDataMask``); an email address put there is
+    /// masked as one (``EmailAddressMask``), which shows less of it than the phone rule would. Booleans and nulls stay.
+    static func maskingAsPhone(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text):
+            let asEmail = EmailAddressMask.mask(text)
+            return .string(asEmail != text ? asEmail : PhoneNumberMask.maskNumber(text))
+        case .integer(let number): return .string(PhoneNumberMask.maskNumber(String(number)))
+        case .double(let number): return .string(PhoneNumberMask.maskNumber(String(number)))
+        case .array(let elements): return .array(elements.map(maskingAsPhone))
+        case .object(let members):
+            var masked: [String: JSONValue] = [:]
+            for (key, member) in members { masked[PersonalDataMask.mask(key)] = maskingAsPhone(member) }
+            return .object(masked)
+        case .bool, .null: return value
+        }
+    }
+
+    /// Whether `text` may be JSON naming a phone field: it starts like an object or array and quotes such a name.
+    /// Cheap, so that only such strings are parsed.
+    private static func mayHoldPhoneField(_ text: String) -> Bool {
+        guard let first = text.utf8.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }),
+              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        return PhoneFieldNames.mayBeNamed(in: text)
     }
 }

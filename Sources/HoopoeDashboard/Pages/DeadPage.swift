@@ -51,7 +51,7 @@ extension Dashboard {
         // A queue whose dead set Redis refuses to read (a key of another type) is said in the picker, and on its page.
         let countReads = try await QueueReads.reading(names) { try await jobs.store.deadCount(queue: $0) }
         let counts = Dictionary(countReads.values.map { ($0.queue, $0.value) }, uniquingKeysWith: { first, _ in first })
-        guard let queue = chosenQueue(query, among: names) else {
+        guard let queue = chosenQueue(query, among: names, counts: counts) else {
             return Page(title: "Dead", path: "/dead", readOnly: configuration.readOnly, body: noQueueBody(query))
         }
         let refused = countReads.unreadable.filter { $0.queue == queue }

@@ -3,11 +3,15 @@ import HoopoeCore
 extension Dashboard {
     /// The queue a list page shows: the `queue` parameter when it is a valid queue name, known or not (a queue made
     /// since the list of queues was cached, up to 30 s ago, or one with nothing in it: its page is empty, not another
-    /// queue's, with that queue's "delete all" a click away); without the parameter, the first known queue; nil when
+    /// queue's, with that queue's "delete all" a click away); without the parameter, the first known queue with
+    /// something in it (`counts`: the picker's count of what the page lists), else the first known queue; nil when
     /// the parameter is no queue name, or no queue is known (``noQueueBody(_:)`` says which).
-    func chosenQueue(_ query: FormFields, among names: [String]) -> String? {
+    ///
+    /// Why not simply the first by name: the Dead page opened on an empty `critical` while `default` held the dead
+    /// jobs, its Retry all and Delete all pointed at the empty queue, and the page read as "no dead jobs".
+    func chosenQueue(_ query: FormFields, among names: [String], counts: [String: Int] = [:]) -> String? {
         if let asked = query["queue"] { return EnvelopeRules.queueProblem(asked) == nil ? asked : nil }
-        return names.first
+        return names.first { (counts[$0] ?? 0) > 0 } ?? names.first
     }
 
     /// The known queues a list page offers (``queueNames()``) whose names a queue may have (``EnvelopeRules/queueProblem(_:)``):

@@ -12,7 +12,7 @@ extension Dashboard {
         // A queue whose scheduled set Redis refuses to read (a key of another type) is said in the picker, and on its page.
         let countReads = try await QueueReads.reading(names) { try await jobs.store.scheduledCount(queue: $0) }
         let counts = Dictionary(countReads.values.map { ($0.queue, $0.value) }, uniquingKeysWith: { first, _ in first })
-        guard let queue = chosenQueue(query, among: names) else {
+        guard let queue = chosenQueue(query, among: names, counts: counts) else {
             return Page(title: "Scheduled & retries", path: "/scheduled", readOnly: configuration.readOnly, body: noQueueBody(query))
         }
         let picker = queuePicker(path: "/scheduled", names: names, current: queue, count: counts, unreadable: countReads.unreadable)

@@ -18,9 +18,12 @@ struct QueueClearCommand: AsyncParsableCommand {
             left to run and counted. Cleared jobs are not written to job history (a flood would fill it); the count \
             is the record. Running jobs and dead jobs are not touched (`hoopoe dead delete`).
 
-            Without --yes nothing is removed: it says how many jobs it would look at, and exits 64.
+            Without --yes nothing is removed: it says how many jobs it would look at (with --type, how many the \
+            queue holds in all: counting one type's would read every job), and exits 64. --type must be a type this \
+            build runs (a typo gets the closest name, as `hoopoe enqueue` gives it, and clears nothing); for jobs of \
+            a type it does not run (a client's misspelt type, another build's), add --allow-unknown-type.
             Exit 0 cleared, 1 no such queue or, with REDIS_WAIT_REPLICAS, a cancel confirmed by too few replicas \
-            (the line says so; run it again), 2 Redis unreachable, 64 a usage error or no --yes. \
+            (the line says so; run it again), 2 Redis unreachable, 64 a usage error (an unknown --type) or no --yes. \
             --json prints {"queue", "cleared", "fetched", "other_types"}.
             """
     )
@@ -30,6 +33,9 @@ struct QueueClearCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Only jobs of this type (e.g. sms.send); the others stay.", valueName: "type"))
     var type: String?
+
+    @Flag(help: "Accept a --type this build does not run (jobs a client sent with a misspelt type, or another build's workers run).")
+    var allowUnknownType = false
 
     @Flag(help: "Also the queue's delayed jobs and retries.")
     var scheduled = false
@@ -48,6 +54,7 @@ struct QueueClearCommand: AsyncParsableCommand {
         let name = queue.name
         let what = (scheduled ? "ready, delayed and retrying jobs" : "ready jobs") + (type.map { " of type \($0)" } ?? "")
         let result = try await options.withJobQueue { jobs -> ClearResult in
+            if let type, !allowUnknownType { try Self.checkRuns(type, registry: JobCatalog.inspectionRegistry(jobs: jobs)) }
             guard try await jobs.knownQueues().contains(name) else {
                 printError("no queue named \(name) (\(try await QueueNameArgument.known(jobs)))")
                 throw ExitCode(1)
@@ -55,8 +62,11 @@ struct QueueClearCommand: AsyncParsableCommand {
             let info = try await jobs.info(queue: name)
             guard yes else {
                 let count = info.ready + (scheduled ? info.scheduled : 0)
-                let which = type.map { "those of type \($0)" } ?? "all"
-                printError("queue \(name) holds \(count) \(scheduled ? "ready or scheduled" : "ready") job(s); \(which) would be removed. Nothing was removed: run again with --yes")
+                // With --type, the count is the queue's, not the type's: counting one type's reads every job (the clear
+                // does, with --yes), and the dry run "only counts". It once said "holds 3 ready job(s); those of type X
+                // would be removed", which read as 3 of type X for a type none of them had.
+                let which = type.map { ", of which those of type \($0) would be removed (counting them reads every job: --yes does)" } ?? "; all would be removed"
+                printError("queue \(name) holds \(count) \(scheduled ? "ready or scheduled" : "ready") job(s)\(which). Nothing was removed: run again with --yes")
                 throw ExitCode(64)
             }
             if try await jobs.pausedQueues()[name] == nil {
@@ -78,5 +88,16 @@ struct QueueClearCommand: AsyncParsableCommand {
         if result.fetched > 0 { line += "; \(result.fetched) fetched by workers meanwhile were left to run" }
         if result.otherTypes > 0 { line += "; \(result.otherTypes) of other types were left" }
         print(line)
+    }
+
+    /// Refuses a `type` `registry` does not run, naming the closest one it does as `hoopoe enqueue` does (exit 64): a
+    /// typo (`sms.sendd`) matched no job, so the dry run counted the whole queue as if it would go and `--yes` cleared
+    /// nothing and exited 0.
+    static func checkRuns(_ type: String, registry: JobRegistry) throws {
+        guard !registry.types.contains(type) else { return }
+        let hint = EditDistance.suggestion(for: type, among: registry.types).map { "; did you mean \($0)?" } ?? ""
+        throw usageFailure(
+            "--type: unknown job type '\(type)'\(hint) (known: \(registry.types.joined(separator: ", "))); nothing was removed "
+                + "(--allow-unknown-type clears jobs of a type this build does not run)")
     }
 }

@@ -4,7 +4,11 @@ import Synchronization
 
 /// The worker's job metrics, in the process's Prometheus registry (``PrometheusEndpoint/registry``), each with its
 /// `# HELP` text:
-/// - `hoopoe_jobs_total{type, outcome}`: settled attempts (outcomes as ``WorkerMetrics`` names them);
+/// - `hoopoe_jobs_total{type, outcome}`: settled attempts (outcomes as ``WorkerMetrics`` names them). `handed_back`
+///   counts only the jobs a runner held when shutdown ran out of time (`Worker+Execute`'s interrupted outcomes); the
+///   prefetched jobs a pause or a shutdown hands back unrun (`HandBack`, from the worker's buffer) never reach a
+///   runner and are not counted. The help text and README's Metrics say so: they were silent, and `handed_back` read
+///   as every job handed back (a review);
 /// - `hoopoe_job_duration_seconds{type}`: how long attempts ran (histogram), attempts whose handler ran only.
 /// `type` is a type this worker runs, or `(unknown)` / `(malformed)` (``WorkerMetrics/jobSettled``).
 /// The queue gauges are ``QueueGauges``. Metric objects are made once per label set and cached: making one takes the
@@ -13,7 +17,9 @@ final class JobMetrics: Sendable {
     static var jobs: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "hoopoe_jobs_total", unitName: "",
-            helpText: "Job attempts settled by this worker, by job type and outcome (processed, retried, dead, discarded, deferred, handed_back, early).")
+            helpText: "Job attempts settled by this worker, by job type and outcome (processed, retried, dead, discarded, deferred, handed_back, early). "
+                + "handed_back: jobs its runners held when shutdown ran out of time (running, or about to start), back on their queue; "
+                + "jobs prefetched and handed back unrun (at a pause or a shutdown) are not attempts and are not counted.")
     }
     static var duration: MetricNameDescriptor {
         MetricNameDescriptor(metricName: "hoopoe_job_duration_seconds", unitName: "", helpText: "How long job attempts ran in this worker, by job type, in seconds.")

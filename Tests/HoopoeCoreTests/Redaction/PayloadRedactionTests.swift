@@ -123,4 +123,46 @@ import Testing
         #expect(rule.withheldKeys(payload, type: "sms.send").isEmpty)
         #expect(rule.withheldKeys(["name": "x"], type: "no.such.type").isEmpty)
     }
+
+    /// A field named as a phone is masked by its name, whatever its value looks like: `"phone":"0912123"`, too short
+    /// for the scanner, was printed whole by `hoopoe dead show` and the dashboard's job page under its own reason
+    /// `phone *****23 is not an Iranian mobile number`. One rule for every length (``PhoneNumberMask/maskNumber(_:)``).
+    @Test func aPhoneFieldIsMaskedWhateverItsShape() {
+        let payload: JSONValue = [
+            "phone": "0912123", "message_id": "m-1", "tokens": ["token": "1234"],
+            "nested": [
+                "receptor": "12345", "mobile_number": 912123, "receptors": ["0912", "+98 912", 9121234567], "userPhone": "ab-12",
+                "phone_verified": true, "phone_count": 3, "recipient": "sara@example.com",
+            ],
+            "full": "09121234567", "twice": .string(#"{"phone":"0912123","note":"x"}"#),
+        ]
+        #expect(PayloadRedaction.maskingPersonalData(payload) == [
+            "phone": "*****23", "message_id": "m-1", "tokens": ["token": "1234"],
+            "nested": [
+                "receptor": "***45", "mobile_number": "****23", "receptors": ["**12", "*****12", "912****567"], "userPhone": "***12",
+                "phone_verified": true, "phone_count": 3, "recipient": "s***@example.com",
+            ],
+            "full": "0912****567", "twice": .string(#"{"note":"x","phone":"*****23"}"#),
+        ])
+        // The reason's mask and the payload's agree; the dead-set copy keeps the number for a retry.
+        var envelope = JobEnvelope(type: "sms.send", payload: ["phone": "0912123", "template": "t"])
+        envelope.deadReason = "phone *****23 is not an Iranian mobile number (09…, +989…, 00989…)"
+        #expect(redaction.redacted(envelope).payload == ["phone": "*****23", "template": "t"])
+        #expect(redaction.stripped(envelope.payload, type: "sms.send") == ["phone": "0912123", "template": "t"])
+        // Full numbers under a phone name are masked as the scanner masks them.
+        for number in ["09121234567", "+989121234567", "9121234567", "00989121234567"] {
+            #expect(PayloadRedaction.maskingPersonalData(["phone": .string(number)]) == ["phone": .string(PhoneNumberMask.mask(number))])
+        }
+    }
+
+    /// The names of phone fields: the job types' `phone`, the providers' `receptor`, the usual spellings, by ending.
+    @Test func phoneFieldNamesMatchByEnding() {
+        for name in ["phone", "Phone", "PHONE", "user_phone", "phoneNumber", "phone-number", "mobile", "mobile_numbers", "receptor",
+                     "receptors", "recipient", "msisdn", "telephone", "cellphone", "phones"] {
+            #expect(PhoneFieldNames.matches(name), "\(name)")
+        }
+        for name in ["phone_verified", "phone_count", "template", "message_id", "token", "email", "phonebook"] {
+            #expect(!PhoneFieldNames.matches(name), "\(name)")
+        }
+    }
 }
