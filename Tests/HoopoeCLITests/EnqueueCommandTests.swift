@@ -82,10 +82,14 @@ import Testing
     /// when the command connects is unreachable, and nothing is written (the connection's first round trip is a
     /// `PING`): exit 2 says so truly. And the URL's `timeout=` is kept: an operator who gives a slow Redis 10 s gets
     /// 10 s, not the admin commands' 2 s.
+    ///
+    /// The Redis that does not answer is paused (`CLIENT PAUSE … ALL`), the pause in force once its reply came, before
+    /// the command starts. A `DEBUG SLEEP` sent alongside, with a fixed 300 ms head start, was not always asleep yet when
+    /// the command's `PING` and `XADD` came (a loaded machine), and they went through.
     @Test func anEnqueueWithoutAnAnswerSaysTheJobMayBeEnqueued() async throws {
         let h = try CLIHarness()
-        let server = try RedisServer(arguments: ["--enable-debug-command", "yes"])
-        let control = try RedisClient(url: server.url + "?timeout=20")  // its DEBUG SLEEP outlasts the default 5 s
+        let server = try RedisServer()
+        let control = try RedisClient(url: server.url + "?timeout=20")  // its wait for the pause's end outlasts the default 5 s
         defer { control.close() }
         let stream = "\(h.namespace):{default}:stream"
         let payload = #"{"key":"k","member":"m"}"#
@@ -96,12 +100,12 @@ import Testing
         let lost = try await h.run(["enqueue", "diag.record", "--payload", payload, "--redis-url", "redis://127.0.0.1:\(proxy.port)/0"])
         #expect(lost.status == 4 && lost.output.contains("may have been enqueued") && !lost.output.contains("unreachable"), "\(lost.output)")
         #expect(try await control.send("XLEN", stream).int == 1, "written")
-        // Redis sleeps 8 s against the default 2 s; 3 s against `timeout=10`.
-        for (url, sleep, expected) in [(server.url, "8", Int32(2)), (server.url + "?timeout=10", "3", Int32(0))] {
-            async let asleep = control.send("DEBUG", "SLEEP", sleep)
-            try await Task.sleep(for: .milliseconds(300))
+        // Redis is paused 8 s against the default 2 s; 5 s against `timeout=10` (past the default 2 s even for a
+        // command that starts 3 s late, and 5 s short of its own).
+        for (url, pause, expected) in [(server.url, "8000", Int32(2)), (server.url + "?timeout=10", "5000", Int32(0))] {
+            try await control.send("CLIENT", "PAUSE", pause, "ALL")
             let (status, output) = try await h.run(["enqueue", "diag.record", "--payload", payload, "--redis-url", url])
-            _ = try await asleep
+            _ = try await control.send("PING")  // the paused server answers (the control connection too) once the pause ends
             #expect(status == expected, "\(url): \(output)")
         }
         #expect(try await control.send("XLEN", stream).int == 2, "the unreachable one wrote nothing, the patient one its job")

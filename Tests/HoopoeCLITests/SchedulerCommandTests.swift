@@ -194,11 +194,23 @@ import Testing
     /// `hoopoe scheduler --help`'s promise for a rolling restart that moves a task to another queue: with the old file
     /// and the new one running side by side, each tick is one job, in the queue of the scheduler that claimed it first,
     /// and the other scheduler logs a warning naming that queue (docs/decisions/0097).
+    ///
+    /// Both files have run before (each queue's slot holds the task's history, a few seconds old), so each scheduler
+    /// plans every tick from its own and the one that claims second warns, at every tick. Without the new file's history
+    /// it read the old file's (a moved history) and, when the old scheduler had stored the tick before it read, planned
+    /// nothing: whether any warning came depended on that race (JobQueueTickSinkTests' version of this test saw none in
+    /// 25 ticks on CI).
     @Test func schedulersWhoseFilesDifferInATasksQueueEnqueueEachTickOnce() async throws {
         let h = try CLIHarness()
         let old = try everySecond(h)
         let new = try everySecond(h, "queue: moved")
         defer { for path in [old, new] { try? FileManager.default.removeItem(atPath: path) } }
+        let store = RedisLastTickStore(redis: h.redis, prefix: h.namespace)
+        let redisNow = Double(try await h.redis.send("TIME").array?.first?.string ?? "") ?? 0
+        for path in [old, new] {
+            let task = try #require(try ScheduleFile.load(contentsOf: URL(fileURLWithPath: path)).tasks.first)
+            try await store.advanceLastTick(of: task, to: Date(timeIntervalSince1970: redisNow - 3))
+        }
         let schedulers = try [old, new].map { try startScheduler(h, schedule: $0) }
         defer { for scheduler in schedulers { scheduler.signal(SIGKILL) } }
         let warned = try await h.eventually(timeout: .seconds(20)) {

@@ -38,18 +38,25 @@ import Testing
     }
 
     /// Runs one scheduler per skew, each with its own Redis client, from `start` until `end` of simulated time.
+    /// - Parameter readTogether: each reads a task's history only as the others do (``ReadTogetherStore``), so all
+    ///   plan every tick they share and race for it (for schedulers whose clocks agree: they wake together).
+    /// - Returns: how many times reading together was given up on (a scheduler did not come within 30 s).
+    @discardableResult
     func runSchedulers(
         _ tasks: [ScheduledTask], from start: Date, to end: Date, skews: [TimeInterval], redis: SchedulerTestRedis, prefix: String,
-        events: Events
-    ) async throws {
+        events: Events, readTogether: Bool = false
+    ) async throws -> Int {
         let timeline = VirtualTimeline(start: start, end: end)
         let clients = try skews.map { _ in try redis.client() }
         defer { clients.forEach { $0.close() } }
+        let gathering = readTogether ? ReadTogetherStore.Gathering(parties: skews.count, timeline: timeline) : nil
         await withTaskGroup(of: Void.self) { group in
             for (skew, client) in zip(skews, clients) {
                 timeline.join()
+                let store = RedisLastTickStore(redis: client, prefix: prefix)
+                let lastTicks: any LastTickStore = if let gathering { ReadTogetherStore(store: store, gathering: gathering) } else { store }
                 let scheduler = JobScheduler(
-                    tasks: tasks, lastTicks: RedisLastTickStore(redis: client, prefix: prefix),
+                    tasks: tasks, lastTicks: lastTicks,
                     sink: RedisTestSink(redis: client, prefix: prefix), clock: VirtualClock(timeline: timeline, skew: skew),
                     onEvent: events.record)
                 group.addTask {
@@ -58,6 +65,7 @@ import Testing
                 }
             }
         }
+        return gathering?.abandoned.withLock { $0 } ?? 0
     }
 
     /// `<task>@<unix seconds>` for every tick of `task` in `[from, through]`.
@@ -81,11 +89,12 @@ import Testing
         defer { inspector.close() }
         let sink = RedisTestSink(redis: inspector, prefix: prefix)
 
-        // Six hours, three schedulers with identical clocks: they wake together and race for every tick.
+        // Six hours, three schedulers with identical clocks: they wake together and race for every tick (each reads a
+        // task's history as the others do, so none finds a tick stored before it planned).
         let started = ContinuousClock.now
-        try await runSchedulers(
+        let abandoned = try await runSchedulers(
             tasks, from: SchedulerTestTime.date("2025-06-01T00:00:20+03:30")!, to: SchedulerTestTime.date("2025-06-01T06:00:30+03:30")!,
-            skews: [0, 0, 0], redis: redis, prefix: prefix, events: events)
+            skews: [0, 0, 0], redis: redis, prefix: prefix, events: events, readTogether: true)
         let firstPhase = try await sink.enqueued()
         #expect(events.failed.isEmpty, "\(events.failed)")
         for task in tasks {
@@ -94,8 +103,9 @@ import Testing
             #expect(entries == expectedEntries(task, from: "2025-06-01T00:00:21+03:30", through: "2025-06-01T06:00:00+03:30"), "\(task.name)")
         }
         #expect(firstPhase.count == 360 + 6 + 6)
-        // They really raced: the others' attempts at the same ticks were refused by the per-tick key.
-        #expect(events["alreadyEnqueued"] > 0)
+        // They really raced: at every tick the other two's attempts were refused by the per-tick key.
+        #expect(abandoned == 0, "a scheduler did not read a task's history with the others")
+        #expect(events["alreadyEnqueued"] == 2 * firstPhase.count)
         #expect(events["enqueued"] == firstPhase.count)
 
         // Outage from 06:00:30 to 09:30:20: no scheduler runs. Then three schedulers with skewed clocks restart.
@@ -262,6 +272,88 @@ import Testing
         let wake = await scheduler.runOnce()
         #expect(events.failed.count == 1)
         #expect(wake == SchedulerTestTime.date("2025-06-01T10:00:25+03:30")!)
+    }
+}
+
+/// A ``RedisLastTickStore`` whose schedulers read a task's history together: a read returns once every scheduler
+/// of the ``Gathering`` has read that task at this instant of the timeline, so each plans from the history as it was
+/// before any of them stored the tick, and every tick is tried by all of them.
+///
+/// Without it schedulers that wake together race only by chance: the Redis client hands a lone call's reply back on
+/// the caller's thread without suspending (decision 0046), so on a loaded machine one scheduler can read, enqueue and
+/// store a tick before the next reads its history, which then plans nothing; a run could see no duplicate refused in
+/// all 372 ticks. Time stands still meanwhile (``VirtualTimeline``: the readers are working, not sleeping).
+struct ReadTogetherStore: LastTickStore {
+    /// The schedulers that read together, and the reads waiting for the rest.
+    final class Gathering: Sendable {
+        let parties: Int
+        let timeline: VirtualTimeline
+        /// The reads of one task at one instant that came, and the real-time limit on waiting for the rest.
+        private typealias Entry = (readers: [CheckedContinuation<Void, Never>], limit: Task<Void, Never>)
+        /// Per task and instant.
+        private let waiting = Mutex<[String: Entry]>([:])
+        /// Gatherings given up on: a scheduler did not read within 30 s (it failed, or runs on another instant).
+        let abandoned = Mutex(0)
+
+        init(parties: Int, timeline: VirtualTimeline) {
+            self.parties = parties
+            self.timeline = timeline
+        }
+
+        /// Returns once `parties` reads of `task` came at the timeline's current instant, or 30 s after the first.
+        func arrive(_ task: String) async {
+            let key = "\(task)@\(timeline.now.timeIntervalSince1970)"
+            await withCheckedContinuation { (reader: CheckedContinuation<Void, Never>) in
+                let released = waiting.withLock { waiting -> [CheckedContinuation<Void, Never>] in
+                    guard var entry = waiting[key] else {
+                        let limit = Task { [self] in
+                            guard (try? await Task.sleep(for: .seconds(30))) != nil else { return }
+                            abandon(key)
+                        }
+                        waiting[key] = ([reader], limit)
+                        return parties == 1 ? release(key, from: &waiting) : []
+                    }
+                    entry.readers.append(reader)
+                    waiting[key] = entry
+                    return entry.readers.count >= parties ? release(key, from: &waiting) : []
+                }
+                released.forEach { $0.resume() }
+            }
+        }
+
+        private func release(_ key: String, from waiting: inout [String: Entry]) -> [CheckedContinuation<Void, Never>] {
+            guard let entry = waiting.removeValue(forKey: key) else { return [] }
+            entry.limit.cancel()
+            return entry.readers
+        }
+
+        private func abandon(_ key: String) {
+            let released = waiting.withLock { release(key, from: &$0) }
+            if !released.isEmpty { abandoned.withLock { $0 += 1 } }
+            released.forEach { $0.resume() }
+        }
+    }
+
+    let store: RedisLastTickStore
+    let gathering: Gathering
+
+    func lastTick(of task: ScheduledTask) async throws -> Date? { try await store.lastTick(of: task) }
+
+    /// The history as read before the others may have stored anything: every reader's read comes before the gathering
+    /// lets any go on (a failed read too, so the others are not kept waiting for it).
+    func history(of task: ScheduledTask) async throws -> TickHistory {
+        let read: Result<TickHistory, any Error>
+        do { read = .success(try await store.history(of: task)) } catch { read = .failure(error) }
+        await gathering.arrive(task.name)
+        return try read.get()
+    }
+
+    func advanceLastTick(of task: ScheduledTask, to tick: Date) async throws {
+        try await store.advanceLastTick(of: task, to: tick)
+    }
+
+    func advanceLastTick(of task: ScheduledTask, to tick: Date, whileExists key: String) async throws -> Bool {
+        try await store.advanceLastTick(of: task, to: tick, whileExists: key)
     }
 }
 

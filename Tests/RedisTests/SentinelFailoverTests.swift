@@ -192,7 +192,9 @@ struct SentinelFailoverTests {
         Issue.record("the sentinels failed back to the restarted old primary in three runs out of three: nothing was tested")
     }
 
-    private enum Run { case conclusive, sentinelsFailedBack }
+    /// How a failover scenario's run ended: conclusive, or proving nothing (``sentinelsFailedBack``: they chose the old
+    /// primary again; ``nothingLostWithoutWait``: no write without `WAIT` fell in the window a failover loses).
+    private enum Run { case conclusive, sentinelsFailedBack, nothingLostWithoutWait }
 
     private func killScenario() async throws -> Run {
         let group = try await SentinelGroup()
@@ -247,7 +249,19 @@ struct SentinelFailoverTests {
     ///
     /// One replica, so `waitReplicas` 1 is every replica: with more, the replicas not promoted go on acknowledging
     /// the old primary until the switch, and a write only they have is lost (docs/operating.md says so).
+    ///
+    /// A failover in which no plain write reached the old primary in that window (a loaded machine's writers slow, or
+    /// the switch quick) loses none, and would not have seen `WAIT` missing either: the run proves nothing and is made
+    /// again with a new group, at most three times. Every run's durable writes are checked.
     @Test func noDurableWriteThatReturnedIsLostInAFailover() async throws {
+        for attempt in 1...3 {
+            if try await failoverScenario() == .conclusive { return }
+            print("noDurableWriteThatReturnedIsLostInAFailover: the failover lost no write without WAIT (run \(attempt)); again")
+        }
+        Issue.record("the failover lost no write without WAIT in three runs out of three: this test would not see WAIT missing")
+    }
+
+    private func failoverScenario() async throws -> Run {
         let group = try await SentinelGroup()
         var configuration = try RedisConfiguration(url: group.url)
         configuration.waitReplicas = 1
@@ -290,8 +304,8 @@ struct SentinelFailoverTests {
         let plainLost = plainAcked.filter { !plainKept.contains($0) }
         print("durable: \(durableAcked.count) acknowledged, \(durableLost.count) lost; without WAIT: \(plainAcked.count) acknowledged, \(plainLost.count) lost")
         #expect(durableAcked.count > 100)
-        #expect(plainLost.count > 0, "the failover lost no write without WAIT: this test would not see WAIT missing")
         #expect(durableLost.count == 0, "acknowledged durable writes missing on the new primary, e.g. \(durableLost.prefix(5))")
+        return plainLost.isEmpty ? .nothingLostWithoutWait : .conclusive
     }
 
     /// `tls=true` protects the sentinel links too (decision 0025, amended): against sentinels and data nodes that speak

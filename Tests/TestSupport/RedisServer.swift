@@ -142,13 +142,48 @@ public final class RedisServer: Sendable {
         }
     }
 
-    /// Asks the kernel for a free port by binding port 0 (a random pick can land on a port a test process holds).
+    /// A port nothing listens on now, below the kernel's ephemeral range and never handed out before by this process.
+    ///
+    /// Below the range: the kernel picks the ports of outgoing connections (and of `bind` to port 0) from it, so a port
+    /// there that a killed server is to restart on (``kill()``, ``start()``) was taken meanwhile by another test's
+    /// connection now and then, and the restart failed (the server exits at once: address in use). Below it only another
+    /// `freePort` picks: in this process never the same port twice, and in another (a second `swift test`) at random
+    /// among thousands. Where the range leaves no room below it, the kernel picks (binding port 0).
     public static func freePort() throws -> Int {
+        let range = ephemeralRange
+        if range.lowerBound - ownedPortsStart >= 1000 {
+            for _ in 0..<200 {
+                let candidate = Int.random(in: ownedPortsStart..<range.lowerBound)
+                guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+                if (try? bound(port: candidate)) != nil { return candidate }
+            }
+        }
+        return try bound(port: 0)
+    }
+
+    /// Where ``freePort()``'s own ports begin: above the well-known and the commonly configured ones.
+    private static let ownedPortsStart = 20_000
+
+    /// The ports ``freePort()`` handed out in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// The kernel's ephemeral ports (`net.ipv4.ip_local_port_range`; Linux's default when unreadable).
+    private static let ephemeralRange: ClosedRange<Int> = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return 32_768...60_999 }
+        return bounds[0]...bounds[1]
+    }()
+
+    /// Binds 127.0.0.1:`port` (0: any) and lets it go at once.
+    /// - Returns: the port bound.
+    /// - Throws: when it is in use.
+    private static func bound(port: Int) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

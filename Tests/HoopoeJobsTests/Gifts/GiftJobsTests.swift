@@ -65,15 +65,26 @@ struct GiftJobsTests {
         try await h.setClock(Self.noon)
         let worker = try await h.startWorker()
         defer { worker.signal(SIGTERM) }
-        // Reminders 2 s (g-7) and 15 s (g-8) from now, at 10:00 Tehran (outside quiet hours). g-8's margin is wide
-        // so a loaded machine cannot run its reminder before the test sees it scheduled and uses the gift.
-        try await grant(h, gift: "g-7", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 2), phone: "09121234567", service: "فالوور")
-        try await grant(h, user: "177", gift: "g-8", expiresAt: Self.noon.addingTimeInterval(3 * 3600 + 15), phone: "09351234567")
-        // The gift is marked granted before its follow-ups are scheduled: wait for the reminder itself.
-        #expect(try await eventually(timeout: .seconds(20)) { try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") != nil })
+        // Reminders 3 h from now (13:00 Tehran, outside quiet hours), made due by the test once g-8 is used: with g-8's
+        // due 15 s after its grant, a loaded machine could run it before the test had seen it scheduled, used the gift
+        // and seen the reminder cancelled.
+        try await grant(h, gift: "g-7", expiresAt: Self.noon.addingTimeInterval(6 * 3600), phone: "09121234567", service: "فالوور")
+        try await grant(h, user: "177", gift: "g-8", expiresAt: Self.noon.addingTimeInterval(6 * 3600), phone: "09351234567")
+        // The gift is marked granted before its follow-ups are scheduled: wait for the reminders themselves.
+        var reminders: [String: String] = [:]  // gift → its reminder's job id
+        #expect(try await eventually(timeout: .seconds(20)) {
+            for gift in ["g-7", "g-8"] where reminders[gift] == nil {
+                reminders[gift] = try await h.jobs.find(id: "gift.reminder:\(gift)", queue: "default")?.envelope.id
+            }
+            return reminders.count == 2
+        })
         try await h.enqueue(GiftUsedJob.type, ["user_id": "177", "user_gift_id": "g-8"])
         #expect(try await eventually(timeout: .seconds(10)) { try await h.jobs.find(id: "gift.reminder:g-8", queue: "default") == nil },
                 "the used gift's reminder is cancelled before its time")
+        // Both due now: g-7's goes out; g-8's is gone (`XX` adds nothing), had the cancel left it, it would go too.
+        for id in reminders.values {
+            try await h.redis.send("ZADD", h.jobs.keys("default").scheduled, "XX", String(Date().timeIntervalSince1970), id)
+        }
         let sent = try await h.waitForEvents("sms.sent", timeout: .seconds(30))
         #expect(sent.first?.data["message_id"] == "gift.reminder:g-7")
         #expect(sent.first?.data["purpose"] == "gift.reminder")
