@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Redis
+import Synchronization
 
 /// Tells Redis this process is alive: a hash with what it is doing, renewed every few seconds with a
 /// TTL, plus its score in the `processes` sorted set. A process that dies simply stops beating; its
@@ -20,6 +21,8 @@ public struct Heartbeat: Sendable {
     private let logger: Logger?
     /// Whether ``run()`` beats on a connection of its own (``JobStore/makeBeatConnection()``) instead of the pool.
     private let ownConnection: Bool
+    /// Ends the wait between two beats of ``run()`` early (``beatSoon()``).
+    private let wake = BeatWake()
 
     /// - Parameters:
     ///   - kind: `worker` or `scheduler`.
@@ -48,6 +51,12 @@ public struct Heartbeat: Sendable {
 
     /// Writes one beat, through the pool.
     public func beat() async throws { try await beat(on: nil) }
+
+    /// Has ``run()`` beat now instead of at the end of its interval (or, when it is not running, as soon as it runs
+    /// beyond its first beat): what the beat says changed, as a worker's state does on SIGTSTP, and readers must see
+    /// it within a moment, not up to an interval later. The beat is the loop's own, on its connection and in its
+    /// order: a beat sent beside it could land after the record's removal at exit and bring the process back for a TTL.
+    public func beatSoon() { wake.wake() }
 
     /// Writes one beat on `connection` (nil: the pool).
     private func beat(on connection: RedisConnection?) async throws {
@@ -92,17 +101,17 @@ public struct Heartbeat: Sendable {
         let connection = ownConnection ? jobs.store.makeBeatConnection() : nil
         defer { connection?.close() }
         guard ownConnection else {
-            await beatUntilCancelled(on: connection) { try? await Task.sleep(for: $0) }
+            await beatUntilCancelled(on: connection) { @Sendable in try? await Task.sleep(for: $0) }
             return
         }
         let thread = LeaseThread(name: "hoopoe-pulse")
         await withTaskExecutorPreference(thread) {
-            await beatUntilCancelled(on: connection) { await thread.sleep(for: $0) }
+            await beatUntilCancelled(on: connection) { @Sendable in await thread.sleep(for: $0) }
         }
         thread.stop()
     }
 
-    private func beatUntilCancelled(on connection: RedisConnection?, sleep: (Duration) async -> Void) async {
+    private func beatUntilCancelled(on connection: RedisConnection?, sleep: @escaping @Sendable (Duration) async -> Void) async {
         var lastProblem: String?
         while !Task.isCancelled {
             do {
@@ -115,7 +124,69 @@ public struct Heartbeat: Sendable {
                 }
                 lastProblem = problem
             }
-            await sleep(interval)
+            await pause(sleep)
+        }
+    }
+
+    /// Waits out the interval with `sleep`, or less when ``beatSoon()`` is called meanwhile (or was since the last
+    /// beat). The child tasks keep the loop's executor preference: on a thread of its own, they wait on it.
+    private func pause(_ sleep: @escaping @Sendable (Duration) async -> Void) async {
+        let interval = interval
+        await withTaskGroup(of: Void.self) { [wake] group in
+            group.addTask { await sleep(interval) }
+            group.addTask { await wake.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// A wake-up for one waiter (a heartbeat's loop): a wake while nobody waits is kept for the next wait, so a beat asked
+/// for while one is being written is not lost.
+private final class BeatWake: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Ends the current wait, or the next one at once.
+    func wake() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when woken (at once for a wake since the last wait), or when the task is cancelled; a cancelled wait
+    /// leaves a wake it did not take for the next.
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.pending {
+                        state.pending = false
+                        return true
+                    }
+                    // Checked under the lock the cancellation handler takes: cancelled before this, it found no waiter.
+                    if Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 }

@@ -36,7 +36,7 @@ public enum ForgetResult: Sendable, Equatable {
     /// Refused, nothing removed: it holds these jobs.
     case holdsJobs(QueueHoldings)
     /// Refused, nothing removed: these live workers serve it (their heartbeats list it, or list no queues: a worker of
-    /// an older release may serve any).
+    /// an older release may serve any; a quiet one too: its running jobs still settle into the queue).
     case served(by: [ProcessRecord])
     /// Redis holds nothing of a queue of this name.
     case notFound
@@ -64,7 +64,7 @@ extension JobQueue {
     /// A name that cannot be a queue (``forgetNameProblem(_:)``) is ``ForgetResult/notFound``, nothing looked at.
     public func forget(queue: String, force: Bool = false) async throws -> ForgetResult {
         guard Self.forgetNameProblem(queue) == nil else { return .notFound }
-        let serving = try await store.liveProcesses().filter { $0.serves(queue) }
+        let serving = try await store.liveProcesses().filter { $0.lists(queue) }
         guard serving.isEmpty else { return .served(by: serving) }
         let outcome = try await store.forget(queue: queue, force: force)
         guard outcome.forgotten else { return .holdsJobs(outcome.holdings) }

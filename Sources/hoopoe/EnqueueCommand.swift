@@ -23,7 +23,8 @@ struct EnqueueCommand: AsyncParsableCommand {
             payload: its fields and their JSON types (a missing or mistyped field is named), --in a number with a \
             unit. Values are not checked here: a phone that is not a mobile number, or an unknown SMS template, is \
             enqueued, and the worker sends the job to the dead set with the reason. A queue no live worker serves \
-            gets a warning on stderr (the job is enqueued and waits).
+            gets a warning on stderr (the job is enqueued and waits); a quiet worker (SIGTSTP) serves none, and the \
+            warning names it.
 
             The queue is the type's unless --queue names another (jobs/PROTOCOL.md, "Which queue"): \
             \(JobCatalog.queueList), every other type on `default`.
@@ -172,13 +173,16 @@ struct EnqueueCommand: AsyncParsableCommand {
             : "\(look), or send it again with --id \(id): while it is pending or running, that is this job, not a second one"
     }
 
-    /// Warns on stderr when no live worker serves the queue. Only a warning, after the job is written: its failure (an
-    /// ACL without ZRANGE, a dropped connection) must not make the command fail, or a caller that retries on failure
-    /// enqueues the job twice.
+    /// Warns on stderr when no live worker serves the queue, naming the quiet workers that list it (SIGTSTP: they fetch
+    /// nothing new, ``ProcessRecord/serves(_:)``). Only a warning, after the job is written: its failure (an ACL without
+    /// ZRANGE, a dropped connection) must not make the command fail, or a caller that retries on failure enqueues the
+    /// job twice.
     private func warnUnlessServed(_ jobs: JobQueue) async {
         do {
-            if try await !served(jobs) {
-                printError("warning: no live worker serves queue `\(queue)`: the job waits until one does (hoopoe worker --queues \(queue))")
+            let (served, idle) = try await servers(jobs)
+            if !served {
+                let why = ProcessRecord.notFetchingNote(idle).map { "; \($0)" } ?? ""
+                printError("warning: no live worker serves queue `\(queue)`\(why): the job waits until one does (hoopoe worker --queues \(queue))")
             }
         } catch {
             printError("warning: could not check that a worker serves queue `\(queue)`: \((error as? RedisError)?.operatorLine ?? "\(error)")")
@@ -232,12 +236,14 @@ struct EnqueueCommand: AsyncParsableCommand {
         }
     }
 
-    /// Whether a live worker's heartbeat lists this queue among the ones it serves.
-    private func served(_ jobs: JobQueue) async throws -> Bool {
+    /// Whether a live worker serves this queue (its heartbeat lists it and it fetches), and the live workers that list
+    /// it but fetch nothing new (quiet).
+    private func servers(_ jobs: JobQueue) async throws -> (served: Bool, notFetching: [ProcessRecord]) {
         // A heartbeat older than the health check's limit (15 s) does not count as alive. Compared as doubles: a
         // heartbeat hash with `ttl` inf or 1e300 (written by hand) trapped in `Duration.seconds`, after the enqueue.
         let maxAge = HealthCheckOptions().heartbeatMaxAge.seconds
-        return try await jobs.liveProcesses().contains { $0.age <= maxAge && $0.serves(queue) }
+        let live = try await jobs.liveProcesses().filter { $0.age <= maxAge }
+        return (live.contains { $0.serves(queue) }, ProcessRecord.notFetching(queue, among: live))
     }
 }
 

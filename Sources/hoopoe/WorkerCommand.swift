@@ -17,7 +17,9 @@ struct WorkerCommand: AsyncParsableCommand {
             Signals: SIGTERM or SIGINT stop fetching, let running jobs finish within --shutdown-timeout, hand the \
             rest back to their queues at once, and exit 0; a second SIGTERM/SIGINT stops at once (running jobs are \
             handed back). SIGTSTP makes the worker quiet: it fetches nothing new, takes over no lost worker's jobs, but finishes what it has \
-            (then stop it with SIGTERM). That is this process only; `hoopoe queue pause NAME` pauses a queue for \
+            (then stop it with SIGTERM). Its heartbeat says so at once (state quiet): `hoopoe queues`, the dashboard and \
+            health-check show it quiet, and a quiet worker serves no queue, so `hoopoe enqueue` and health-check warn \
+            about a queue only quiet workers list. That is this process only; `hoopoe queue pause NAME` pauses a queue for \
             every worker (within a second none fetches from it; `hoopoe queue resume NAME` undoes it).
 
             Started while Redis is unreachable, or refusing writes (a failed save, min-replicas-to-write unmet, \
@@ -134,7 +136,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let heartbeat = Heartbeat(kind: "worker", id: workerOptions.consumer, jobs: jobs, logger: logger, ownConnection: true) { worker.heartbeatFields }
         // Listed first, so it stops last: a second signal must still reach the worker while it drains.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: WorkerSignalService(worker: worker, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
+            .init(
+                service: WorkerSignalService(worker: worker, heartbeat: heartbeat, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
         ]
         // Signalled once the metrics port is bound: the worker starts only then (``WorkerService``).
         let (metricsBound, boundSignal) = AsyncStream<Void>.makeStream()
@@ -209,6 +212,8 @@ struct WorkerService: Service, CustomStringConvertible {
             try await worker.run()
         } onGracefulShutdown: {
             worker.shutdown()
+            // Its state (draining) told at once: it serves no queue from now.
+            heartbeat.beatSoon()
         }
         beating.cancel()
         // A beat in flight lands before the record goes (within a second): on its own connection, it could land after

@@ -7,16 +7,20 @@ import ServiceLifecycle
 /// shutdown (``WorkerService`` drains the worker); this service, listed first so it is shut down last, sees every
 /// signal too and turns a second SIGTERM/SIGINT into ``Worker/shutdownNow()`` and SIGTSTP into ``Worker/quiet()``.
 /// Counting stop signals here is what lets the second one escalate: the group stops listening after the first.
+/// After SIGTSTP the heartbeat beats at once, so its `state` (quiet) reaches `hoopoe enqueue`'s and the health check's
+/// "no worker serves" warnings now, not up to a beat later.
 struct WorkerSignalService: Service {
     /// Made before the group runs, so no signal that arrives early is lost (an unhandled SIGTSTP would stop the
     /// process).
     let stream: SignalStream
     let worker: Worker
+    let heartbeat: Heartbeat
     let logger: Logger
 
-    init(worker: Worker, logger: Logger) {
+    init(worker: Worker, heartbeat: Heartbeat, logger: Logger) {
         stream = SignalStream([SIGTERM, SIGINT, SIGTSTP])
         self.worker = worker
+        self.heartbeat = heartbeat
         self.logger = logger
     }
 
@@ -26,6 +30,7 @@ struct WorkerSignalService: Service {
             if signal == SIGTSTP {
                 logger.notice("SIGTSTP: quiet")
                 worker.quiet()
+                heartbeat.beatSoon()
                 continue
             }
             stops += 1

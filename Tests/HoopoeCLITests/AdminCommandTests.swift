@@ -22,6 +22,28 @@ struct AdminCommandTests {
         #expect(text.contains("mail") && text.contains("No live workers."), "\(text)")
     }
 
+    /// `hoopoe queues` shows each worker's state (STATE, `"state"` in --json): a quiet worker (SIGTSTP) read
+    /// `0/20 … critical,default,low 4s ago`, as one that served them; a worker of an older release (no state) runs.
+    @Test func queuesShowsAQuietWorkerQuiet() async throws {
+        let h = try CLIHarness()
+        try await Heartbeat(kind: "worker", id: "w-quiet", jobs: h.jobs) {
+            ["busy": "0", "concurrency": "20", "queues": "critical,default,low", ProcessRecord.stateField: "quiet"]
+        }.beat()
+        try await Heartbeat(kind: "worker", id: "w-old", jobs: h.jobs) { ["busy": "0", "concurrency": "4", "queues": "default"] }.beat()
+        let (status, json) = try await h.json(["queues", "--json"])
+        #expect(status == 0)
+        let workers = json["workers"]?.arrayValue ?? []
+        #expect(workers.first { $0["id"] == .string("w-quiet") }?["state"] == .string("quiet"), "\(json)")
+        #expect(workers.first { $0["id"] == .string("w-old") }?["state"] == .string("running"), "\(json)")
+        let (textStatus, text) = try await h.run(["queues"])
+        #expect(textStatus == 0)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("WORKER") && $0.contains(" STATE ") }, "\(text)")
+        let quietLine = try #require(lines.first { $0.hasPrefix("w-quiet") }, "\(text)")
+        #expect(quietLine.contains("critical,default,low  quiet "), "\(quietLine)")
+        #expect(lines.first { $0.hasPrefix("w-old") }?.split(separator: " ").contains("running") == true, "\(text)")
+    }
+
     @Test func deadListShowRetryDelete() async throws {
         let h = try CLIHarness()
         let phone = "+989121234567"

@@ -92,6 +92,41 @@ struct HealthCheckCommandTests {
         #expect(output.contains("warn    queue:emails") && output.contains("no worker serves `emails`: 1 job waiting"), "\(output)")
     }
 
+    /// The review's case: SIGTSTP to the only worker of `critical,default,low`, then a job for `low`. `hoopoe enqueue`
+    /// printed only the id and the health check passed `workers` and failed the queue's latency with no hint why, as
+    /// the quiet worker's heartbeat went on listing its queues. Its heartbeat now says `quiet` at once (well within a
+    /// beat's 5 s), and every reader tells it from a worker that serves.
+    @Test func aQuietWorkerServesNoQueueAndEveryCommandSaysSo() async throws {
+        let h = try CLIHarness()
+        let worker = try await h.startWorker(["--queues", "critical,default,low"])
+        defer { worker.signal(SIGKILL) }
+        let id = try #require(try await h.jobs.liveProcesses().first { $0.kind == "worker" }?.id)
+        let payload = #"{"key":"k","member":"m"}"#
+        let served = try await h.run(["enqueue", "diag.record", "--payload", payload, "--queue", "low", "--in", "1h"])
+        #expect(served.status == 0 && !served.output.contains("warning"), "\(served.output)")
+
+        worker.signal(SIGTSTP)
+        let signalled = ContinuousClock.now
+        #expect(try await h.eventually { try await h.jobs.liveProcesses().first { $0.id == id }?.workerState == .quiet })
+        #expect(ContinuousClock.now - signalled < .seconds(4), "said at once, not at the next beat")
+        let enqueued = try await h.run(["enqueue", "diag.record", "--payload", payload, "--queue", "low"])
+        #expect(enqueued.status == 0, "\(enqueued.output)")
+        #expect(
+            enqueued.output.contains(
+                "warning: no live worker serves queue `low`; worker \(id) (quiet) lists it but fetches nothing new: the job waits until one does"),
+            "\(enqueued.output)")
+
+        let (status, output) = try await h.run(["health-check", "--schedule", noSchedule, "--max-latency", "5s"])
+        #expect(status == 0, "a warning, not a failure: \(output)")
+        #expect(output.contains("warn    queue:low") && output.contains("no worker serves `low`: 2 jobs waiting (1 ready, 1 scheduled or retrying); worker \(id) (quiet)"), "\(output)")
+        #expect(output.contains("1 live worker(s), 0/20 busy; 1 fetching nothing new: \(id) (quiet)"), "\(output)")
+        let (_, queues) = try await h.json(["queues", "--json"])
+        #expect(queues["workers"]?.arrayValue?.first?["state"] == .string("quiet"), "\(queues)")
+        #expect(try await h.jobs.info(queue: "low").ready == 1, "the quiet worker took nothing")
+        worker.signal(SIGTERM)
+        #expect(await worker.wait(timeout: .seconds(10)) == 0, "\(worker.output)")
+    }
+
     /// A Redis outage made every liveness probe fail (exit 2), and Kubernetes restarted every healthy worker and
     /// scheduler a few minutes into it; the restarted ones met its restart backoff when Redis came back.
     @Test func livenessPassesWithAWarningWhileRedisIsUnreachable() async throws {

@@ -25,6 +25,31 @@ import Testing
     }
 }
 
+/// The processes table (Busy and the overview) shows each worker's state from its heartbeat: a quiet worker (SIGTSTP)
+/// read as any other, its Busy `0 of 20` and its queues listed, while it fetched nothing.
+@Suite struct BusyPageWorkerStateTests {
+    /// The `<tr>` of the processes table for process `id`.
+    private func row(_ page: String, process id: String) -> String? {
+        page.components(separatedBy: "<tr>").first { $0.contains("<td><code>\(id)</code></td>") }
+    }
+
+    @Test func aQuietWorkerIsShownQuiet() async throws {
+        let harness = try DashboardHarness()
+        try await Heartbeat(kind: "worker", id: "w-quiet", jobs: harness.jobs) {
+            ["busy": "0", "concurrency": "20", "queues": "critical,default,low", ProcessRecord.stateField: "quiet"]
+        }.beat()
+        try await Heartbeat(kind: "worker", id: "w-run", jobs: harness.jobs) { ["busy": "1", "concurrency": "4", "queues": "default", ProcessRecord.stateField: "running"] }.beat()
+        try await Heartbeat(kind: "worker", id: "w-old", jobs: harness.jobs) { ["busy": "0", "concurrency": "4", "queues": "default"] }.beat()
+        for path in ["/busy", "/"] {
+            let page = try await harness.get(path).text
+            #expect(page.contains(">State</th>"), "\(path): \(page)")
+            #expect(row(page, process: "w-quiet")?.contains("<td class=\"state\"><span class=\"not-fetching\">quiet</span></td>") == true, "\(path): \(page)")
+            #expect(row(page, process: "w-run")?.contains("<td class=\"state\">running</td>") == true, "\(path): \(page)")
+            #expect(row(page, process: "w-old")?.contains("<td class=\"state\">running</td>") == true, "an older release's worker fetches: \(page)")
+        }
+    }
+}
+
 /// Each held job says whether it runs, and since when (its worker's heartbeat, ``ProcessRun``), or waits in the
 /// worker's buffer: the page said neither (a worker recorded no run's start), and a job that had run for an hour read
 /// as one fetched a moment ago.

@@ -47,6 +47,23 @@ import TestSupport
         }
     }
 
+    /// A quiet worker (SIGTSTP: its heartbeat's `state`) serves no queue: "Served by" says none (or the others) and
+    /// names it, muted, with its state. It was shown as serving while its queue's jobs waited.
+    @Test func servedByTellsAQuietWorkerFromOneThatServes() async throws {
+        let harness = try DashboardHarness()
+        for queue in ["low", "mail"] {
+            try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: queue))
+        }
+        try await Heartbeat(kind: "worker", id: "w-quiet", jobs: harness.jobs) { ["queues": "low,mail", ProcessRecord.stateField: "quiet"] }.beat()
+        try await Heartbeat(kind: "worker", id: "w-mail", jobs: harness.jobs) { ["queues": "mail", ProcessRecord.stateField: "running"] }.beat()
+        let quietNote = "<span class=\"muted not-fetching\" title=\"quiet (SIGTSTP) or stopping: fetches nothing new\">w-quiet (quiet)</span>"
+        for path in ["/queues", "/"] {
+            let page = try await harness.get(path).text
+            #expect(servedBy("low", in: page) == "<span class=\"muted\">none</span>; " + quietNote, "\(path): \(page)")
+            #expect(servedBy("mail", in: page) == "w-mail; " + quietNote, "\(path): \(page)")
+        }
+    }
+
     /// The "Served by" cell of `queue`'s row.
     private func servedBy(_ queue: String, in page: String) -> String? {
         guard let row = page.components(separatedBy: "<tr data-queue=\"\(queue)\">").dropFirst().first,

@@ -3,9 +3,14 @@ import Foundation
 extension HealthCheck {
     /// `workers`: at least one worker with a fresh heartbeat, or the one named by
     /// ``HealthCheckOptions/workerID``. Without a worker nothing runs, however healthy Redis is.
+    ///
+    /// A worker that fetches nothing new (quiet on SIGTSTP, or stopping: ``ProcessRecord/fetches``) is alive and
+    /// counted, and named with its state, with `quiet_workers` their number: the queues it lists then warn that no
+    /// worker serves them, and this line says why.
     func workers(_ processes: [ProcessRecord]) -> HealthFinding {
         let live = fresh(processes, kind: "worker")
-        var numbers: [String: Double] = ["live_workers": Double(live.count)]
+        let idle = live.filter { !$0.fetches }.sorted { $0.id < $1.id }
+        var numbers: [String: Double] = ["live_workers": Double(live.count), "quiet_workers": Double(idle.count)]
         // Summed as doubles: two hand-written records of Int.max overflowed an Int sum (a trap).
         numbers["busy"] = live.compactMap { Int($0.fields["busy"] ?? "").map(Double.init) }.reduce(0, +)
         numbers["concurrency"] = live.compactMap { Int($0.fields["concurrency"] ?? "").map(Double.init) }.reduce(0, +)
@@ -15,17 +20,24 @@ extension HealthCheck {
                 return HealthFinding(name: "workers", status: .fail, message: "worker \(id) has no fresh heartbeat (\(others))", numbers: numbers)
             }
             numbers["beat_age_seconds"] = rounded2(worker.age)
+            let state = worker.fetches ? "" : ", \(worker.workerState?.description ?? "?"): fetching nothing new"
             return HealthFinding(
-                name: "workers", status: .ok, message: "worker \(id) alive, last beat \(rounded2(worker.age)) s ago, busy \(worker.fields["busy"] ?? "?")",
+                name: "workers", status: .ok,
+                message: "worker \(id) alive, last beat \(rounded2(worker.age)) s ago, busy \(worker.fields["busy"] ?? "?")\(state)",
                 numbers: numbers)
         }
         guard !live.isEmpty else {
             return HealthFinding(name: "workers", status: .fail, message: "no live worker: nothing runs jobs (start `hoopoe worker`)", numbers: numbers)
         }
         numbers["beat_age_seconds"] = rounded2(live.map(\.age).max() ?? 0)
+        let shown = idle.prefix(3)
+        let quiet =
+            idle.isEmpty
+            ? "" : "; \(idle.count) fetching nothing new: \(ProcessRecord.namedWithState(Array(shown)))\(idle.count > shown.count ? ", ..." : "")"
         return HealthFinding(
             name: "workers", status: .ok,
-            message: "\(live.count) live worker(s), \(wholeText(numbers["busy"] ?? 0))/\(wholeText(numbers["concurrency"] ?? 0)) busy", numbers: numbers)
+            message: "\(live.count) live worker(s), \(wholeText(numbers["busy"] ?? 0))/\(wholeText(numbers["concurrency"] ?? 0)) busy\(quiet)",
+            numbers: numbers)
     }
 
     /// `scheduler`: when the schedule file exists and has enabled tasks, a scheduler with a fresh heartbeat, and every

@@ -30,8 +30,10 @@ extension HealthCheck {
     /// ``HealthCheckOptions/maxLatency``. Latency, not depth, is what users feel: a deep queue that
     /// drains fast is fine, a short one nobody reads is not.
     ///
-    /// A queue no live worker serves (by the `queues` of the workers' heartbeats) that holds jobs (ready, scheduled or
-    /// retrying, or in flight with a lost worker) is a warning that says so, whatever its latency: a stray job in a forgotten queue is a configuration question for a person, and
+    /// A queue no live worker serves (by the `queues` of the workers' heartbeats, and their state: a quiet worker serves
+    /// none, ``ProcessRecord/serves(_:)``) that holds jobs (ready, scheduled or retrying, or in flight with a lost
+    /// worker) is a warning that says so, naming the quiet workers that list it, whatever its latency: a stray job in a
+    /// forgotten queue is a configuration question for a person, and
     /// failing on it would make every healthy worker look broken.
     ///
     /// A queue in `paused` (``JobQueue/pause(queue:)``) is ok whatever its latency, and says it is paused: its jobs
@@ -60,10 +62,13 @@ extension HealthCheck {
                 if info.ready > 0 { kinds.append("\(info.ready) ready") }
                 if info.scheduled > 0 { kinds.append("\(info.scheduled) scheduled or retrying") }
                 if info.inFlight > 0 { kinds.append("\(info.inFlight) in flight") }
+                let idle = ProcessRecord.notFetching(info.queue, among: workers)
+                let why = ProcessRecord.notFetchingNote(idle).map { "; \($0)" } ?? ""
                 return HealthFinding(
                     name: "queue:\(info.queue)", status: .warn,
-                    message: "no worker serves `\(info.queue)`: \(waiting) (\(kinds.joined(separator: ", "))); start a worker with --queues \(info.queue), or move the jobs",
-                    numbers: numbers.merging(["served": 0]) { $1 })
+                    message: "no worker serves `\(info.queue)`: \(waiting) (\(kinds.joined(separator: ", ")))\(why); "
+                        + "start a worker with --queues \(info.queue), or move the jobs",
+                    numbers: numbers.merging(["served": 0, "quiet_workers": Double(idle.count)]) { $1 })
             }
             if info.latency > limit {
                 return HealthFinding(

@@ -17,12 +17,13 @@ extension JobStore {
 
     /// The queues workers have served (``GlobalKeys/queues``) that no live worker's heartbeat lists now: a queue
     /// retired or renamed, or whose workers all stopped. A worker of an older release, whose heartbeat names no queues,
-    /// may serve any, so while one lives no queue is counted here. Sorted.
+    /// may serve any, so while one lives no queue is counted here. A quiet worker's queues are not counted either
+    /// (``ProcessRecord/lists(_:)``): it still settles jobs there, and a quiet spell is no queue retired. Sorted.
     func queuesNoWorkerServes() async throws -> [String] {
         let known = (try await redis.send("SMEMBERS", global.queues).array ?? []).compactMap(\.string)
         if known.isEmpty { return [] }
         let live = try await liveProcesses()
-        return known.filter { queue in !live.contains { $0.serves(queue) } }.sorted()
+        return known.filter { queue in !live.contains { $0.lists(queue) } }.sorted()
     }
 
     /// The queues no live worker has served for at least ``unservedGraceSeconds``, as far as the workers' rounds have

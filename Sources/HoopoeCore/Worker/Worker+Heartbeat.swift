@@ -2,8 +2,12 @@ import Foundation
 
 extension Worker {
     /// What this worker's heartbeat says of it, each beat (``Heartbeat``'s `details`): `busy` (jobs running),
-    /// `queues`, `concurrency`, and in ``ProcessRun/field`` the jobs running with the start of each run
+    /// `queues`, `concurrency`, its ``WorkerState`` in ``ProcessRecord/stateField`` (a quiet worker serves no queue:
+    /// ``ProcessRecord/serves(_:)``), and in ``ProcessRun/field`` the jobs running with the start of each run
     /// (``ProcessRun/listedLimit`` oldest at most), for the dashboard's Busy page and `hoopoe queues`.
+    ///
+    /// The state is written every beat: without it a worker quieted by SIGTSTP beat on listing its queues, and
+    /// `hoopoe enqueue`, the health check and the dashboard counted it as serving them while its jobs waited.
     ///
     /// Why the heartbeat: it is written anyway, every 5 s, on its own connection (decision 0073); a record of each run's
     /// start in Redis would be a command more on every job's path. The job's path pays nothing for it: a run's start is
@@ -23,7 +27,7 @@ extension Worker {
         }
         return [
             "busy": String(running.count), "queues": options.queues.names.joined(separator: ","), "concurrency": String(options.concurrency),
-            ProcessRun.field: ProcessRun.field(runs),
+            ProcessRecord.stateField: state.description, ProcessRun.field: ProcessRun.field(runs),
         ]
     }
 }

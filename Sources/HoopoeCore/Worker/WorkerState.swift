@@ -1,7 +1,7 @@
 /// Where a worker is in its life. It only moves forward, one event at a time (``Worker/quiet()``,
 /// ``Worker/shutdown()``, ``Worker/shutdownNow()``, the shutdown timeout, the last runner ending), and each part of
 /// the worker waits for the state it cares about instead of polling flags.
-public enum WorkerState: Int, Comparable, Sendable, CustomStringConvertible {
+public enum WorkerState: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
     /// Fetching and running jobs.
     case running
     /// Fetching nothing new; running and prefetched jobs go on (Sidekiq's "quiet", on SIGTSTP).
@@ -24,5 +24,12 @@ public enum WorkerState: Int, Comparable, Sendable, CustomStringConvertible {
         case .stopping: "stopping"
         case .stopped: "stopped"
         }
+    }
+
+    /// The state a heartbeat's `state` field names (its ``description``; ``ProcessRecord/workerState``), or nil for
+    /// a name this release does not know.
+    public init?(named name: String) {
+        guard let state = Self.allCases.first(where: { $0.description == name }) else { return nil }
+        self = state
     }
 }

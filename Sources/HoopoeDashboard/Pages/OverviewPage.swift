@@ -101,7 +101,6 @@ extension Dashboard {
         let now = Date()
         guard !infos.isEmpty || !unreadable.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
         let rows = infos.map { info -> (queue: String, row: HTML) in
-            let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let latency: HTML = since == nil ? "\(Clock.span(info.latency))" : "<span class=\"muted\">\(Clock.span(info.latency))</span>"
@@ -110,7 +109,7 @@ extension Dashboard {
                 <tr data-queue="\(Self.shownQueueName(info.queue))">\(Self.queueNameCell(info.queue))<td class="num">\(info.ready)</td>\
                 <td class="num">\(info.inFlight)</td><td class="num">\(link("/scheduled", "\(info.scheduled)"))</td>\
                 <td class="num">\(link("/dead", "\(info.dead)"))</td><td class="num">\(latency)</td>\
-                <td class="pause-state">\(state)</td><td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td></tr>
+                <td class="pause-state">\(state)</td><td class="served-by">\(Self.servedBy(info.queue, processes: processes))</td></tr>
                 """
             return (info.queue, row)
         }
@@ -119,6 +118,18 @@ extension Dashboard {
             <th class="num">Dead</th><th class="num">Latency</th><th>Paused</th><th>Served by</th></tr></thead>\
             <tbody>\(Self.rowsInOrder(rows, unreadable, columns: 7))</tbody></table>
             """
+    }
+
+    /// The "Served by" cell's content: the workers that serve `queue` (``ProcessRecord/serves(_:)``, the rule of the
+    /// health check's "no worker serves" warning), or "none"; then, muted, those that list it but fetch nothing new,
+    /// with their state (`w1 (quiet)`): a quiet worker (SIGTSTP) was shown as serving, while the queue's jobs waited.
+    static func servedBy(_ queue: String, processes: [ProcessRecord]) -> HTML {
+        let servers = processes.filter { $0.serves(queue) }.map(\.id)
+        let idle = ProcessRecord.notFetching(queue, among: processes)
+        let serving: HTML = servers.isEmpty ? "<span class=\"muted\">none</span>" : HTML(text: servers.joined(separator: ", "))
+        guard !idle.isEmpty else { return serving }
+        let idleNames = ProcessRecord.namedWithState(idle)
+        return "\(serving); <span class=\"muted not-fetching\" title=\"quiet (SIGTSTP) or stopping: fetches nothing new\">\(idleNames)</span>"
     }
 
     /// The longest queue name a table shows whole: a name written by hand may be thousands of characters.
@@ -156,15 +167,27 @@ extension Dashboard {
         let rows = processes.sorted { ($0.kind, $0.id) < ($1.kind, $1.id) }.map { process -> HTML in
             let fields = process.fields
             let busy = process.kind == "worker" ? "\(fields["busy"] ?? "?") of \(fields["concurrency"] ?? "?")" : "-"
+            let state = process.kind == "worker" ? Self.workerState(process) : "-"
             let what = process.kind == "worker" ? fields["queues"] ?? "" : "\(fields["tasks"] ?? "?") task(s)"
             return """
                 <tr><td>\(process.kind)</td><td><code>\(process.id)</code></td><td>\(fields["host"] ?? "?")</td><td class="num">\(fields["pid"] ?? "?")</td>\
-                <td>\(busy)</td><td>\(what)</td><td>\(process.up.map(Clock.span) ?? "-")</td><td>\(Clock.span(process.age)) ago</td></tr>
+                <td>\(busy)</td><td>\(what)</td><td class="state">\(state)</td>\
+                <td>\(process.up.map(Clock.span) ?? "-")</td><td>\(Clock.span(process.age)) ago</td></tr>
                 """
         }
         return """
             <table class="processes"><thead><tr><th>Kind</th><th>Id</th><th>Host</th><th class="num">Pid</th><th>Busy</th><th>Queues / tasks</th>\
+            <th title="running; quiet after SIGTSTP (fetches nothing new, serves no queue); draining or stopping while it stops">State</th>\
             <th>Up</th><th>Last beat</th></tr></thead><tbody>\(rows)</tbody></table>
             """
+    }
+
+    /// A worker's state as its heartbeat says (``ProcessRecord/workerState``): `running` for a record without one (a
+    /// worker of an older release fetches), `?` for a state this release does not know; a worker that fetches nothing
+    /// new is marked.
+    private static func workerState(_ process: ProcessRecord) -> HTML {
+        guard process.fields[ProcessRecord.stateField] != nil else { return HTML(text: WorkerState.running.description) }
+        guard let state = process.workerState else { return "?" }
+        return state == .running ? HTML(text: state.description) : "<span class=\"not-fetching\">\(state.description)</span>"
     }
 }

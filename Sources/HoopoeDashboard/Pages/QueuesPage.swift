@@ -44,7 +44,6 @@ extension Dashboard {
         guard !infos.isEmpty || !unreadable.isEmpty else { return "<p class=\"muted\">No queue in Redis yet.</p>" }
         let now = Date()
         let rows = infos.map { info -> (queue: String, row: HTML) in
-            let servers = processes.filter { $0.serves(info.queue) }.map(\.id)
             let since = paused[info.queue]
             let state: HTML = since.map { "<span class=\"paused\">paused</span> \(Clock.span(max(0, now.timeIntervalSince($0)))) ago" } ?? "no"
             let pauseOrResume =
@@ -62,7 +61,7 @@ extension Dashboard {
                 <td class="num">\(link("/scheduled", "\(info.scheduled)"))</td>\
                 <td class="num">\(link("/dead", "\(info.dead)"))</td><td class="num">\(Clock.span(info.latency))</td>\
                 <td class="pause-state">\(state)</td>\
-                <td class="served-by">\(servers.isEmpty ? "<span class=\"muted\">none</span>" as HTML : HTML(text: servers.joined(separator: ", ")))</td><td>\(action)</td></tr>
+                <td class="served-by">\(Self.servedBy(info.queue, processes: processes))</td><td>\(action)</td></tr>
                 """
             return (info.queue, row)
         }

@@ -35,14 +35,15 @@ struct HealthCheckCommand: AsyncParsableCommand {
                                        every cluster primary: fails when a primary does not answer (naming its
                                        address), when cluster slots have no primary, or when REDIS_URL names a
                                        replica; warns when a replica is not in sync (not online, or lag > 10 s)
-              workers                  a live worker heartbeat (or --worker ID's)
+              workers                  a live worker heartbeat (or --worker ID's); names the quiet ones (SIGTSTP)
               scheduler                when the schedule has enabled tasks: a live scheduler, and every task
                                        handled on time (its next tick not due for longer than the 60 s grace
                                        period; each task known to schedulers up longer than that); fails when a
                                        file named by --schedule is missing
               queue:<name>             the oldest ready job is younger than --max-latency; warns "no worker serves
                                        `<name>`: N jobs waiting" when no live worker serves a queue with jobs
-                                       (ready, scheduled or retrying, or in flight)
+                                       (ready, scheduled or retrying, or in flight); a quiet worker serves
+                                       none, and the warning names it
               dead_jobs                warns when jobs were put in the dead sets since the previous run
                                        (counted as they die, so a dead set at its cap still shows them)
               canary                   with --canary: a diag.record job runs end to end

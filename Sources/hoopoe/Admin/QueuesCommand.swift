@@ -16,7 +16,9 @@ struct QueuesCommand: AsyncParsableCommand {
             under a name no queue may have (a raw XADD) is listed with its name cut to 40 characters and a note saying \
             why: no worker serves it and no command acts on it. Then every worker with a live \
             heartbeat (id, host, pid, busy/concurrency, how long its longest job has run so far as its last beat \
-            lists it, queues, last beat) and every scheduler. A process that stopped beating for 15 s is gone from \
+            lists it, queues, state, last beat) and every scheduler. STATE is `running`, or `quiet` after SIGTSTP \
+            (it fetches nothing new, so it serves none of its queues), `draining` or `stopping` while it stops; \
+            `running` for a worker of an older release. A process that stopped beating for 15 s is gone from \
             the list.
 
             Last, the Redis topology: the server (or the primary the sentinels name, or every cluster primary) with \
@@ -29,7 +31,7 @@ struct QueuesCommand: AsyncParsableCommand {
 
             --json prints {"queues": [{"name", "ready", "in_flight", "scheduled", "dead", "latency_seconds", \
             "paused", "paused_at", "processed_today", "failed_today"}], "workers": [{"id", "host", "pid", "busy", \
-            "concurrency", "longest_run_seconds", "queues", "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", \
+            "concurrency", "longest_run_seconds", "queues", "state", "beat_age_seconds"}], "schedulers": [{"id", "host", "pid", "tasks", \
             "beat_age_seconds"}]} ("paused" true or false, "paused_at" ISO 8601 or null; a queue's "name_problem" \
             says why its name is no queue's, null for a valid one; \
             "longest_run_seconds" null when the worker runs nothing or does not list its runs), and \
@@ -138,12 +140,12 @@ struct QueuesCommand: AsyncParsableCommand {
                 Self.shownName(info.queue), "\(info.ready)", "\(info.inFlight)", "\(info.scheduled)", "\(info.dead)", TimeText.span(info.latency), paused,
                 "\(counts["processed"] ?? 0)", "\(counts["failed"] ?? 0)")
         }
-        var workerTable = TextTable("WORKER", "HOST", "PID", "BUSY", "LONGEST RUN", "QUEUES", "LAST BEAT")
+        var workerTable = TextTable("WORKER", "HOST", "PID", "BUSY", "LONGEST RUN", "QUEUES", "STATE", "LAST BEAT")
         for worker in report.workers {
             workerTable.add(
                 worker.id, worker.fields["host"] ?? "?", worker.fields["pid"] ?? "?",
                 "\(worker.fields["busy"] ?? "?")/\(worker.fields["concurrency"] ?? "?")", worker.longestRun.map(TimeText.span) ?? "-",
-                worker.fields["queues"] ?? "",
+                worker.fields["queues"] ?? "", Self.state(worker),
                 TimeText.span(worker.age) + " ago")
         }
         var schedulerTable = TextTable("SCHEDULER", "HOST", "PID", "TASKS", "LAST BEAT")
@@ -187,7 +189,7 @@ struct QueuesCommand: AsyncParsableCommand {
                     "busy": integer(worker.fields["busy"]), "concurrency": integer(worker.fields["concurrency"]),
                     "longest_run_seconds": worker.longestRun.map { .double(($0 * 100).rounded() / 100) } ?? .null,
                     "queues": .array((worker.fields["queues"] ?? "").split(separator: ",").map { .string(String($0)) }),
-                    "beat_age_seconds": .double((worker.age * 100).rounded() / 100),
+                    "state": .string(Self.state(worker)), "beat_age_seconds": .double((worker.age * 100).rounded() / 100),
                 ])
             }),
             "schedulers": .array(report.schedulers.map { scheduler in
@@ -205,6 +207,13 @@ struct QueuesCommand: AsyncParsableCommand {
     private static func shownName(_ name: String) -> String {
         let scalars = name.unicodeScalars
         return PrintableText.oneLine(scalars.count <= 40 ? name : String(String.UnicodeScalarView(scalars.prefix(40))) + "…")
+    }
+
+    /// A worker's state as its heartbeat says (``ProcessRecord/workerState``): `running` for a record without it (a
+    /// worker of an older release fetches), `?` for a state this release does not know.
+    private static func state(_ worker: ProcessRecord) -> String {
+        guard worker.fields[ProcessRecord.stateField] != nil else { return WorkerState.running.description }
+        return worker.workerState?.description ?? "?"
     }
 
     private func integer(_ text: String?) -> JSONValue {

@@ -25,6 +25,40 @@ struct HealthCheckTests {
         #expect(report.verdict == .healthy, "\(report.findings)")
     }
 
+    /// A quiet worker (SIGTSTP: its heartbeat's `state` says so) serves none of its queues: a queue only it lists
+    /// warns that no worker serves it, naming it and why, and the `workers` line counts it live and names it. The
+    /// review saw `ok workers 2 live worker(s)` and a latency failure with no hint why while the quiet worker's queue
+    /// waited. A worker of an older release (no `state`) serves as before.
+    @Test func aQueueOnlyAQuietWorkerListsWarnsNamingIt() async throws {
+        let h = try EngineHarness()
+        try await Heartbeat(kind: "worker", id: "w-quiet", jobs: h.jobs) {
+            ["busy": "0", "concurrency": "20", "queues": "critical,default,low", ProcessRecord.stateField: "quiet"]
+        }.beat()
+        try await beat(h, id: "w-other", queues: "mail")
+        try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "low"))
+        let report = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .seconds(5))).run()
+        let low = try #require(report.finding("queue:low"))
+        #expect(low.status == .warn, "\(low.message)")
+        #expect(
+            low.message == "no worker serves `low`: 1 job waiting (1 ready); worker w-quiet (quiet) lists it but fetches nothing new; "
+                + "start a worker with --queues low, or move the jobs", "\(low.message)")
+        #expect(low.numbers["served"] == 0 && low.numbers["quiet_workers"] == 1)
+        let workers = try #require(report.finding("workers"))
+        #expect(workers.status == .ok && workers.numbers["live_workers"] == 2 && workers.numbers["quiet_workers"] == 1, "\(workers)")
+        #expect(workers.message == "2 live worker(s), 1/24 busy; 1 fetching nothing new: w-quiet (quiet)", "\(workers.message)")
+        let named = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(workerID: "w-quiet")).run().finding("workers")
+        #expect(named?.status == .ok && named?.message.hasSuffix(", busy 0, quiet: fetching nothing new") == true, "\(String(describing: named))")
+
+        // The same worker of an older release, with no state: it serves `low`. Both beat again: on a loaded machine the
+        // first beats' 15 s could be gone by now.
+        try await h.redis.send("HDEL", GlobalKeys(namespace: h.jobs.namespace).process("w-quiet"), ProcessRecord.stateField)
+        try await Heartbeat(kind: "worker", id: "w-quiet", jobs: h.jobs) { ["busy": "0", "concurrency": "20", "queues": "critical,default,low"] }.beat()
+        try await beat(h, id: "w-other", queues: "mail")
+        let old = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .seconds(5))).run()
+        #expect(old.finding("queue:low")?.status == .ok, "\(String(describing: old.finding("queue:low")))")
+        #expect(old.finding("workers")?.message == "2 live worker(s), 1/24 busy", "\(String(describing: old.finding("workers")))")
+    }
+
     /// Only a worker of a queue promotes its due retries and recovers a lost worker's jobs: a queue no worker serves
     /// that holds only those never drains, and read `ok` (its ready count is 0, so is its latency).
     @Test func anUnservedQueueWithOnlyScheduledOrInFlightJobsWarns() async throws {

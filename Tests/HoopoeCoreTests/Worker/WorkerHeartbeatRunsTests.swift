@@ -106,4 +106,58 @@ import Testing
             #expect(read.count == 1 && ((read.first?.startedAt ?? 0) * 1000).rounded() == Double(milliseconds), "\(text)")
         }
     }
+
+    /// SIGTSTP's ``Worker/quiet()`` reaches the heartbeat: its `state` says `quiet` at the beat ``Heartbeat/beatSoon()``
+    /// asks for (here long before the 60 s interval's), and a quiet worker serves none of its queues — the rule of
+    /// `hoopoe enqueue`'s and the health check's "no worker serves" — while it still lists them for what must not be
+    /// taken from under it (`queue forget`, the retention round's unserved queues). Before, the beat wrote no state and
+    /// the quiet worker served its queues on every reader while their jobs waited.
+    @Test func aQuietWorkersBeatSaysSoAndItServesNoQueue() async throws {
+        let h = try EngineHarness()
+        let (worker, task) = h.startWorker(options: .fastTest(queues: ["default", "low"]))
+        let heartbeat = Heartbeat(kind: "worker", id: worker.options.consumer, jobs: h.jobs, interval: .seconds(60), ownConnection: true) {
+            worker.heartbeatFields
+        }
+        let beating = Task { await heartbeat.run() }
+        defer { beating.cancel() }
+        let record = { try await h.jobs.liveProcesses().first { $0.id == worker.options.consumer } }
+        #expect(try await h.eventually { try await record() != nil })
+        let running = try #require(try await record())
+        #expect(running.fields[ProcessRecord.stateField] == "running" && running.workerState == .running && running.fetches, "\(running.fields)")
+        #expect(running.serves("low") && running.serves("default") && !running.serves("mail"))
+        _ = try await h.jobs.enqueue(type: "diag.record", payload: h.diag(key: "\(h.namespace):k", member: "m"), options: EnqueueOptions(queue: "low"))
+
+        worker.quiet()
+        heartbeat.beatSoon()
+        #expect(try await h.eventually(timeout: .seconds(5)) { try await record()?.workerState == .quiet }, "the beat asked for said quiet")
+        let quiet = try #require(try await record())
+        #expect(!quiet.fetches && !quiet.serves("low") && !quiet.serves("default"), "\(quiet.fields)")
+        #expect(quiet.lists("low") && quiet.lists("default") && !quiet.lists("mail"))
+        #expect(ProcessRecord.notFetching("low", among: [quiet]) == [quiet])
+        #expect(ProcessRecord.notFetchingNote([quiet]) == "worker \(quiet.id) (quiet) lists it but fetches nothing new")
+        #expect(try await h.jobs.store.queuesNoWorkerServes().contains("low") == false, "a quiet spell retires no queue")
+        let forget = try await h.jobs.forget(queue: "low", force: true)
+        worker.shutdown()
+        try await task.value
+        guard case .served(let by) = forget else {
+            Issue.record("a quiet worker's queue is not forgotten from under it: \(forget)")
+            return
+        }
+        #expect(by.map(\.id) == [quiet.id])
+    }
+
+    /// A worker record without `state` (an older release) fetches: it serves the queues it lists, or any without
+    /// `queues`; a state this release does not know fetches too; any other state but `running` does not.
+    @Test func aRecordWithoutAStateServesAsBefore() {
+        let old = ProcessRecord(id: "w-old", fields: ["kind": "worker", "queues": "default,low"], age: 1)
+        #expect(old.workerState == nil && old.fetches && old.serves("low") && !old.serves("mail"))
+        #expect(ProcessRecord(id: "w-any", fields: ["kind": "worker"], age: 1).serves("mail"))
+        let future = ProcessRecord(id: "w-new", fields: ["kind": "worker", "queues": "low", "state": "resting"], age: 1)
+        #expect(future.workerState == nil && future.serves("low"))
+        for state in [WorkerState.quiet, .draining, .stopping, .stopped] {
+            let record = ProcessRecord(id: "w", fields: ["kind": "worker", "queues": "low", "state": state.description], age: 1)
+            #expect(record.workerState == state && !record.serves("low") && record.lists("low"), "\(state)")
+        }
+        #expect(!ProcessRecord(id: "s", fields: ["kind": "scheduler", "queues": "low"], age: 1).lists("low"))
+    }
 }
