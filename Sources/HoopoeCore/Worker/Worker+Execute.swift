@@ -14,7 +14,7 @@ extension Worker {
     /// - Returns: false when the attempt was taken over (timed out or interrupted while its handler ran in this task,
     ///   ``RunningJob``): a new task settled the job and runs the slot on, so the calling runner must stop.
     func execute(_ fetched: FetchedJob, slot: Int, lastEntry: inout JobRegistry.Entry?) async -> Bool {
-        let work = UnitOfWork(fetched, store: jobs.store, leases: leases, acknowledger: acknowledger, handBack: handBack)
+        let work = UnitOfWork(fetched, acknowledger: acknowledger, handBack: handBack)
         let job = fetched
         let start = AttemptClock.now
         // The usual envelope is read in one pass without JSONDecoder (EnvelopeReader); any other goes the full
@@ -177,7 +177,8 @@ extension Worker {
                 answer: header.notify ? Self.answer(id: header.id, type: header.type, queue: run.work.job.queue, outcome: "processed", attempt: attempt) : nil,
                 history: historyEntry(run.work.job, header, entry: entry, outcome: .processed, attempt: attempt, seconds: seconds))
             settled(header.type, "processed", seconds)
-        case .interrupted(let started):
+        case .interrupted, .interruptedBeforeStart:
+            let started = if case .interrupted = outcome { true } else { false }
             context.logger.warning(
                 started ? "job interrupted by shutdown; handed back to its queue" : "job not started before shutdown; handed back to its queue",
                 metadata: ["duration": "\(duration)"])

@@ -17,8 +17,8 @@ import Testing
             case .finished(.success)?: "success"
             case .finished(.failure)?: "failure"
             case .timedOut?: "timedOut"
-            case .interrupted(started: true)?: "interrupted"
-            case .interrupted(started: false)?: "interrupted before it started"
+            case .interrupted?: "interrupted"
+            case .interruptedBeforeStart?: "interrupted before it started"
             case nil: "nil"
             }
         }
