@@ -9,7 +9,11 @@ import ServiceLifecycle
 /// Counting stop signals here is what lets the second one escalate: the group stops listening after the first.
 /// After SIGTSTP the heartbeat beats at once, so its `state` (quiet) reaches `hoopoe enqueue`'s and the health check's
 /// "no worker serves" warnings now, not up to a beat later.
-struct WorkerSignalService: Service {
+struct WorkerSignalService: Service, CustomStringConvertible {
+    /// Its name alone in the service group's debug lines, as every service's: its fields would print the heartbeat
+    /// (its id, host and loggers) and the worker whole, lines of thousands of characters.
+    var description: String { "WorkerSignalService" }
+
     /// Made before the group runs, so no signal that arrives early is lost (an unhandled SIGTSTP would stop the
     /// process).
     let stream: SignalStream

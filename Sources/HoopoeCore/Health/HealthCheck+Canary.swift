@@ -48,9 +48,15 @@ extension HealthCheck {
     /// ``HealthCheckOptions/workerID``), else the first it serves, else `default`: a canary on a queue nobody reads
     /// would prove nothing, and one on a paused queue (decision 0029) failed the check while the queue's own finding
     /// said it was fine.
+    ///
+    /// The workers that fetch (``ProcessRecord/fetches``) are asked first: in a rolling restart the old workers are quiet
+    /// while the new ones run, and a canary on a queue only a quiet one lists waited out its timeout and failed the
+    /// check. Only when none fetches are the quiet ones' queues taken (the canary then says that nothing ran it).
     func canaryQueue(_ processes: [ProcessRecord], paused: Set<String> = []) -> String {
         var workers = fresh(processes, kind: "worker")
         if let id = options.workerID { workers = workers.filter { $0.id == id } }
+        let fetching = workers.filter(\.fetches)
+        if !fetching.isEmpty { workers = fetching }
         let served = workers.sorted(by: { $0.id < $1.id }).flatMap { worker in
             (worker.fields["queues"] ?? "").split(separator: ",").map(String.init)
         }

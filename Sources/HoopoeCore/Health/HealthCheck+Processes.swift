@@ -34,9 +34,12 @@ extension HealthCheck {
         let quiet =
             idle.isEmpty
             ? "" : "; \(idle.count) fetching nothing new: \(ProcessRecord.namedWithState(Array(shown)))\(idle.count > shown.count ? ", ..." : "")"
+        // Every one quiet (a worker run in a terminal gets SIGTSTP from Ctrl-Z): alive, but no new job runs, and with
+        // empty queues no queue's finding would say so. A warning, not a failure: a rolling restart passes through it.
+        let none = idle.count == live.count ? "; none fetches new jobs: a job enqueued now waits until a worker is started (a quiet one stays quiet)" : ""
         return HealthFinding(
-            name: "workers", status: .ok,
-            message: "\(live.count) live worker(s), \(wholeText(numbers["busy"] ?? 0))/\(wholeText(numbers["concurrency"] ?? 0)) busy\(quiet)",
+            name: "workers", status: none.isEmpty ? .ok : .warn,
+            message: "\(live.count) live worker(s), \(wholeText(numbers["busy"] ?? 0))/\(wholeText(numbers["concurrency"] ?? 0)) busy\(quiet)\(none)",
             numbers: numbers)
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import HoopoeCore
+@testable import HoopoeCore
 import HoopoeScheduler
 import HoopoeJSON
 import Redis
@@ -57,6 +57,22 @@ struct HealthCheckTests {
         let old = await HealthCheck(jobs: h.jobs, options: HealthCheckOptions(maxLatency: .seconds(5))).run()
         #expect(old.finding("queue:low")?.status == .ok, "\(String(describing: old.finding("queue:low")))")
         #expect(old.finding("workers")?.message == "2 live worker(s), 1/24 busy", "\(String(describing: old.finding("workers")))")
+    }
+
+    /// In a rolling restart the old workers are quiet while the new ones run: the canary goes to a queue a fetching
+    /// worker serves (sorted by id, the quiet `a1`'s `critical` came first, and the canary waited out its timeout), and
+    /// the `workers` line warns only when no live worker fetches.
+    @Test func theCanaryGoesWhereAWorkerFetchesAndEveryWorkerQuietWarns() async throws {
+        let h = try EngineHarness()
+        let quiet = ProcessRecord(id: "a1", fields: ["kind": "worker", "queues": "critical,default", ProcessRecord.stateField: "quiet"], age: 1)
+        let running = ProcessRecord(id: "b1", fields: ["kind": "worker", "queues": "low,default", ProcessRecord.stateField: "running"], age: 1)
+        let check = HealthCheck(jobs: h.jobs, options: HealthCheckOptions())
+        #expect(check.canaryQueue([quiet, running]) == "low")
+        #expect(check.canaryQueue([quiet]) == "critical", "none fetches: the quiet ones' queues, as before")
+        let both = check.workers([quiet, running])
+        #expect(both.status == .ok, "\(both.message)")
+        let alone = check.workers([quiet])
+        #expect(alone.status == .warn && alone.message.contains("none fetches new jobs"), "\(alone.message)")
     }
 
     /// Only a worker of a queue promotes its due retries and recovers a lost worker's jobs: a queue no worker serves
