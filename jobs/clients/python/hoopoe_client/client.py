@@ -37,6 +37,10 @@ class Enqueued(namedtuple("Enqueued", "status id")):
     the answer will be. The tuple is still the pair (status, id): `status, job_id = client.enqueue(...)` unpacks as
     before, and == compares those two."""
 
+    # A class attribute, so that an Enqueued made without __new__ (namedtuple's own copies) reads None, not
+    # AttributeError: _replace's result had no queue, its repr raised, and wait_for on it raised instead of waiting.
+    queue = None
+
     def __new__(cls, status, id, queue=None):
         enqueued = super().__new__(cls, status, id)
         enqueued.queue = queue  # None: not known (an Enqueued built by hand): wait_for then needs the queue
@@ -44,6 +48,23 @@ class Enqueued(namedtuple("Enqueued", "status id")):
 
     def __getnewargs__(self):
         return (self.status, self.id, self.queue)
+
+    @classmethod
+    def _make(cls, iterable):
+        """From (status, id) or (status, id, queue): namedtuple's _make skips __new__, so it dropped the queue."""
+        return cls(*iterable)
+
+    def _replace(self, **changes):
+        """A copy with `changes` (status, id, queue), the queue kept unless changed: namedtuple's lost it."""
+        fields = {"status": self.status, "id": self.id, "queue": self.queue}
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {unknown!r}")
+        return type(self)(**{**fields, **changes})
+
+    def _asdict(self):
+        """{status, id, queue}: Enqueued(**e._asdict()) is e again, queue and all. == and unpacking stay the pair's."""
+        return {"status": self.status, "id": self.id, "queue": self.queue}
 
     def __repr__(self):
         return f"Enqueued(status={self.status!r}, id={self.id!r}, queue={self.queue!r})"

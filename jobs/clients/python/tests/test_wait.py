@@ -88,6 +88,40 @@ class WaitsOnTheJobsQueue(unittest.TestCase):
             c.wait_for("x", "", timeout=5)
         self.assertLess(time.monotonic() - started, 1, "refused before waiting")
 
+    def test_namedtuples_copies_keep_the_queue(self):
+        """_replace, _make and _asdict made copies without __new__: their .queue (and repr) raised AttributeError, and
+        wait_for on one raised it instead of waiting or refusing."""
+        c = self.client
+        job = c.enqueue("freecredit.request", {"user_id": "u", "request_id": "r1"}, notify=True)
+        moved = job._replace(status="scheduled")
+        self.assertEqual((moved.status, moved.id, moved.queue), ("scheduled", job.id, "critical"))
+        self.assertIn("queue='critical'", repr(moved))
+        self.assertEqual(job._replace(queue="low").queue, "low")
+        with self.assertRaises(ValueError):
+            job._replace(queu="low")
+        self.assertEqual(hoopoe.Enqueued._make(["enqueued", job.id, "critical"]).queue, "critical")
+        bare = hoopoe.Enqueued._make(["enqueued", job.id])
+        self.assertIsNone(bare.queue)
+        self.assertIn("queue=None", repr(bare))
+        with self.assertRaises(TypeError):
+            hoopoe.Enqueued._make(["enqueued"])
+        self.assertEqual(job._asdict(), {"status": "enqueued", "id": job.id, "queue": "critical"})
+        again = hoopoe.Enqueued(**job._asdict())
+        self.assertEqual((again, again.queue), (job, "critical"))
+        # == and unpacking are still the pair's, whatever the queue.
+        self.assertEqual(moved, ("scheduled", job.id))
+        self.assertEqual(bare, job)
+        status, job_id = moved
+        self.assertEqual((status, job_id), ("scheduled", job.id))
+        # wait_for on each: the copy's queue, or (None) the one this Client remembers; another Client refuses.
+        self.answer(job.id, "critical")
+        self.assertEqual(c.wait_for(moved, timeout=3)["id"], job.id)
+        with self.assertRaises(hoopoe.InvalidJob):
+            hoopoe.Client(self.r, c.namespace).wait_for(bare, timeout=5)
+        second = c.enqueue("freecredit.request", {"user_id": "u", "request_id": "r2"}, notify=True)
+        self.answer(second.id, "critical")
+        self.assertEqual(c.wait_for(hoopoe.Enqueued._make(second[:2]), timeout=3)["id"], second.id)
+
     def test_the_oldest_remembered_queue_is_forgotten_first(self):
         c = self.client
         with unittest.mock.patch.object(hoopoe.client, "REMEMBERED", 2):
