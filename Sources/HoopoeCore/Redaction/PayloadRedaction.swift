@@ -9,7 +9,7 @@ import HoopoeJSON
 ///    JSON (a payload of the wrong shape is buried as it came). Removed, not replaced: the dead-set copy is what a
 ///    retry runs with, and a placeholder would be sent on as if it were the secret.
 /// 2. Every string (and every integer) that looks like a phone number or an email address is masked
-///    (``PersonalDataMask``), and the value of every field named as a phone (``PhoneFieldNames``) whatever it looks like.
+///    (``PersonalDataMask``), and every number, or string holding a digit, in a field named as a phone (``PhoneFieldNames``).
 ///
 /// A type no handler declares (a misspelt type, one only another deployment runs) has no keys of its own to name, so
 /// its payload loses, at any depth, every key any handler declares secret and every key named like a secret
@@ -362,10 +362,10 @@ public struct PayloadRedaction: Sendable {
 
     /// A copy of `value` with phone numbers and email addresses masked in its strings, integers and object keys (a
     /// payload may key a map by number, or by address); an integer that looks like a phone number becomes a masked
-    /// string, so the JSON stays valid. The value of a field named as a phone (``PhoneFieldNames``: `phone`,
-    /// `receptor`, `mobile`, …) is masked whole whatever its shape (``maskingAsPhone(_:)``), so a short or odd number
-    /// the scanner does not take for one (`"phone":"0912123"`) is not shown whole beside the error that masks it; so is
-    /// such a field inside a string holding JSON (a payload sent JSON-encoded twice).
+    /// string, so the JSON stays valid. A number or a string holding a digit in a field named as a phone
+    /// (``PhoneFieldNames``: `phone`, `receptor`, `mobile`, …) is masked whole (``maskingAsPhone(_:)``), so a short or
+    /// odd number the scanner does not take for one (`"phone":"0912123"`) is not shown whole beside the error that
+    /// masks it; so is such a field inside a string holding JSON (a payload sent JSON-encoded twice).
     public static func maskingPersonalData(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
@@ -388,23 +388,23 @@ public struct PayloadRedaction: Sendable {
         }
     }
 
-    /// The value of a phone field, masked whole by the one rule (``PhoneNumberMask/maskNumber(_:)``: `09121234567` →
-    /// `0912****567`, `0912123` → `*****23`), whatever its shape: a number becomes a masked string, each element of a
-    /// list and each member of an object is masked so (keys by ``PersonalDataMask``); an email address put there is
-    /// masked as one (``EmailAddressMask``), which shows less of it than the phone rule would. Booleans and nulls stay.
+    /// The value of a phone field: a number, or a string holding a digit (ASCII, Persian or Arabic-Indic), masked whole
+    /// by the one rule (``PhoneNumberMask/maskNumber(_:)``: `09121234567` → `0912****567`, `0912123` → `*****23`), a
+    /// number as a masked string; an email address put there is masked as one (``EmailAddressMask``), which shows less
+    /// of it than the phone rule would. A list's elements are masked so. Anything else is masked as any value is
+    /// (``maskingPersonalData(_:)``): an object's members (a `phone` inside it still by its name), a string without a
+    /// digit (`"mobile":"android"`), booleans and nulls. Until session 63 every value under such a name was masked
+    /// whole, and an object's `user_id`, `name` and `delivered_at` were shown as stars (and not found by the
+    /// dashboard's search, which matches what is shown).
     static func maskingAsPhone(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .string(let text):
+        case .string(let text) where text.contains(where: PhoneNumberMask.isDigit):
             let asEmail = EmailAddressMask.mask(text)
             return .string(asEmail != text ? asEmail : PhoneNumberMask.maskNumber(text))
         case .integer(let number): return .string(PhoneNumberMask.maskNumber(String(number)))
         case .double(let number): return .string(PhoneNumberMask.maskNumber(String(number)))
         case .array(let elements): return .array(elements.map(maskingAsPhone))
-        case .object(let members):
-            var masked: [String: JSONValue] = [:]
-            for (key, member) in members { masked[PersonalDataMask.mask(key)] = maskingAsPhone(member) }
-            return .object(masked)
-        case .bool, .null: return value
+        case .string, .object, .bool, .null: return maskingPersonalData(value)
         }
     }
 
