@@ -86,6 +86,22 @@ struct PhoneNumberMaskTests {
         }
     }
 
+    /// The field names README gives as phone fields ("under a field named as a phone — `phone`, … —") are ones
+    /// ``PhoneFieldNames`` masks by name, and its example of a short number is what the mask prints.
+    @Test func theReadmesPhoneFieldNamesAreMasked() throws {
+        let text = try String(contentsOf: BuiltProducts.projectRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let start = try #require(flat.range(of: "under a field named as a phone — "), "README names the phone fields")
+        let end = try #require(flat[start.upperBound...].range(of: " —"))
+        let names = flat[start.upperBound..<end.lowerBound].split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+        #expect(names.count >= 5, "\(names)")
+        for name in names {
+            #expect(PhoneFieldNames.matches(name), "README names `\(name)` a phone field")
+            let shown = PayloadRedaction.maskingPersonalData([name: "0912123"])
+            #expect(shown[name] == .string(PhoneNumberMask.maskNumber("0912123")), "\(name): \(shown)")
+        }
+    }
+
     @Test func aPayloadKeyedByPhoneNumberIsMasked() {
         let shown = PayloadRedaction.maskingPersonalData(["09121234567": "sent", "state": ["0912 123 4567": 1]])
         #expect(shown == ["0912****567": "sent", "state": ["0912 *****567": 1]])
