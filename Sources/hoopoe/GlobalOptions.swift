@@ -7,6 +7,22 @@ import Synchronization
 struct GlobalOptions: ParsableArguments {
     @OptionGroup var redis: RedisOptions
 
+    @OptionGroup var namespaceOptions: NamespaceOptions
+
+    /// ``NamespaceOptions/namespace``.
+    var namespace: String { namespaceOptions.namespace }
+
+    /// ``RedisOptions/makeRedisClient(poolSize:)``.
+    func makeRedisClient(poolSize: Int = 1) throws -> RedisClient { try redis.makeRedisClient(poolSize: poolSize) }
+
+    /// ``RedisOptions/redisConfiguration()``.
+    func redisConfiguration() throws -> RedisConfiguration { try redis.redisConfiguration() }
+}
+
+/// The key prefix: `--namespace`, then `HOOPOE_NAMESPACE`, then `hoopoe`. One copy of that order and its checks, for
+/// ``GlobalOptions`` and for the one command that takes the prefix without connecting (`schedule list`, which measures
+/// a tick's size in the scheduler's namespace: a `${HOOPOE_NAMESPACE}` in a payload is filled with it).
+struct NamespaceOptions: ParsableArguments {
     @Option(name: .customLong("namespace"), help: ArgumentHelp("Key prefix in Redis (default: $HOOPOE_NAMESPACE, else hoopoe).", valueName: "prefix"))
     var namespaceOption: String?
 
@@ -34,12 +50,6 @@ struct GlobalOptions: ParsableArguments {
         }
         return nil
     }
-
-    /// ``RedisOptions/makeRedisClient(poolSize:)``.
-    func makeRedisClient(poolSize: Int = 1) throws -> RedisClient { try redis.makeRedisClient(poolSize: poolSize) }
-
-    /// ``RedisOptions/redisConfiguration()``.
-    func redisConfiguration() throws -> RedisConfiguration { try redis.redisConfiguration() }
 }
 
 /// Where Redis is: the options of every subcommand that connects. On their own (without ``GlobalOptions``'

@@ -174,6 +174,9 @@ import Testing
         #expect(namesIt && !help.output.contains("--redis-url"), "\(help.output)")
         let braced = try await h.run(["schedule", "list", "--schedule", path, "--namespace", "{x}"])
         #expect(braced.status == 64 && braced.output.contains("--namespace:"), "\(braced.output)")
+        // From the environment it is the scheduler's bad setting (78, the variable named), as for every command.
+        let bracedSetting = try await h.run(["schedule", "list", "--schedule", path], environment: ["HOOPOE_NAMESPACE": "{x}"])
+        #expect(bracedSetting.status == 78 && bracedSetting.output.contains("HOOPOE_NAMESPACE: '{x}' holds a brace"), "\(bracedSetting.output)")
     }
 
     /// A file with a phone number where a cron, a time zone, a name, a queue, a catch-up policy, an `enabled` or a key

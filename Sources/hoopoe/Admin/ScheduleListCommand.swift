@@ -24,23 +24,12 @@ struct ScheduleListCommand: AsyncParsableCommand {
     var schedule: String = ScheduleFile.defaultPath
 
     /// The namespace alone, not ``GlobalOptions``: this command reads no Redis, so `--redis-url` would mean nothing.
-    /// Read as ``GlobalOptions/namespace`` reads it, the scheduler's: it fills a payload's `${HOOPOE_NAMESPACE}`, and
-    /// so enters each tick's size; measured in `hoopoe` always, a payload the scheduler refuses in a longer namespace
-    /// was listed (exit 0) and the scheduler stopped with 78.
-    @Option(name: .customLong("namespace"), help: ArgumentHelp("Key prefix in Redis (default: $HOOPOE_NAMESPACE, else hoopoe).", valueName: "prefix"))
-    var namespaceOption: String?
+    /// Read as the scheduler reads it: it fills a payload's `${HOOPOE_NAMESPACE}`, and so enters each tick's size;
+    /// measured in `hoopoe` always, a payload the scheduler refuses in a longer namespace was listed (exit 0) and the
+    /// scheduler stopped with 78.
+    @OptionGroup var namespaceOptions: NamespaceOptions
 
-    /// The key prefix: the flag, then `HOOPOE_NAMESPACE`, then `hoopoe` (as ``GlobalOptions/namespace``).
-    var namespace: String { namespaceOption ?? Environment.value("HOOPOE_NAMESPACE") ?? "hoopoe" }
-
-    /// A namespace the scheduler refuses is refused here as there (``GlobalOptions/validate()``): from the flag a usage
-    /// error (64), from `HOOPOE_NAMESPACE` a bad setting (78).
-    func validate() throws {
-        guard let problem = GlobalOptions.namespaceProblem(namespace) else { return }
-        if namespaceOption != nil { throw ValidationError("--namespace: \(problem)") }
-        printError("bad configuration: HOOPOE_NAMESPACE: \(problem)")
-        throw ExitCode(78)
-    }
+    var namespace: String { namespaceOptions.namespace }
 
     func run() async throws {
         let file: ScheduleFile
