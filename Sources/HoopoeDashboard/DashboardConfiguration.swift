@@ -15,6 +15,10 @@ public struct DashboardConfiguration: Sendable {
     public var pageSize: Int
     /// The path prefix behind a reverse proxy (`--base-path`); ``BasePath/root`` when served at the root.
     public var basePath: BasePath
+    /// The job types this build runs: the Clear form offers them and refuses another unless asked to take it (a typo
+    /// matched no job, and the clear said "cleared 0" with the queue's flood still there), as `hoopoe queue clear`
+    /// refuses it. Empty: any type is taken.
+    public var jobTypes: [String]
 
     /// - Parameters:
     ///   - readOnly: hide and refuse every action.
@@ -23,9 +27,10 @@ public struct DashboardConfiguration: Sendable {
     ///   - schedule: the periodic tasks.
     ///   - pageSize: rows on a list page (default 50).
     ///   - basePath: the prefix every route, link and redirect carries (default: none).
+    ///   - jobTypes: the job types this build runs (default: none named, any type taken).
     public init(
         readOnly: Bool = false, password: String? = nil, redaction: PayloadRedaction, schedule: ScheduleSource = .none, pageSize: Int = 50,
-        basePath: BasePath = .root
+        basePath: BasePath = .root, jobTypes: [String] = []
     ) {
         self.readOnly = readOnly
         self.password = password.flatMap { $0.isEmpty ? nil : $0 }
@@ -33,6 +38,7 @@ public struct DashboardConfiguration: Sendable {
         self.schedule = schedule
         self.pageSize = max(1, pageSize)
         self.basePath = basePath
+        self.jobTypes = jobTypes.sorted()
     }
 }
 

@@ -87,10 +87,12 @@ struct DashboardCommand: AsyncParsableCommand {
             logger.warning(
                 "\(basePath == nil ? "HOOPOE_DASHBOARD_BASE_PATH" : "--base-path") without HOOPOE_DASHBOARD_PASSWORD: a sub-path means a proxy in front, and behind one the Host check cannot tell who asked (requests a proxy marks with Forwarded / X-Forwarded-* are refused; one that adds none is not); set the password")
         }
+        let registry = JobCatalog.inspectionRegistry(jobs: jobs)
         let dashboard = Dashboard(
             jobs: jobs, redis: redis,
             configuration: DashboardConfiguration(
-                readOnly: readOnly, password: password, redaction: JobCatalog.redaction(jobs: jobs), schedule: source, basePath: prefix),
+                readOnly: readOnly, password: password, redaction: PayloadRedaction(registry: registry), schedule: source, basePath: prefix,
+                jobTypes: registry.types),
             logger: logger)
         let host = bind
         let application = dashboard.application(host: host, port: port) { bound in

@@ -21,14 +21,15 @@ struct DashboardHarness {
 
     init(
         readOnly: Bool = false, password: String? = nil, pageSize: Int = 50, schedule: ScheduleSource = .none, basePath: BasePath = .root,
-        redis: RedisClient? = nil, name: String = #function
+        redis: RedisClient? = nil, jobTypes: [String] = [], name: String = #function
     ) throws {
         self.redis = try redis ?? TestRedis.client()
         jobs = JobQueue(redis: self.redis, namespace: TestRedis.uniquePrefix(name))
         dashboard = Dashboard(
             jobs: jobs, redis: self.redis,
             configuration: DashboardConfiguration(
-                readOnly: readOnly, password: password, redaction: Self.redaction, schedule: schedule, pageSize: pageSize, basePath: basePath),
+                readOnly: readOnly, password: password, redaction: Self.redaction, schedule: schedule, pageSize: pageSize, basePath: basePath,
+                jobTypes: jobTypes),
             csrf: token)
     }
 

@@ -153,6 +153,36 @@ import TestSupport
         #expect(try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail&type=not%20a%20type").status == .badRequest)
     }
 
+    /// A type this build does not run is refused with the closest one it runs, and nothing removed, as `hoopoe queue
+    /// clear --type` refuses it: the form took `sms.sendd`, matched no job, and its clear "finished" with the flood
+    /// still there. The form offers the types it runs, and takes another with its box ticked (a client's misspelt type).
+    @Test func clearOfATypeThisBuildDoesNotRunIsRefusedUnlessAskedFor() async throws {
+        let harness = try DashboardHarness(jobTypes: ["sms.send", "diag.record"])
+        _ = try await harness.jobs.enqueueBatch((0..<12).map { n in
+            (type: n < 10 ? "sms.send" : "sms.sendd", payload: JSONValue.object([:]), options: EnqueueOptions(queue: "mail"))
+        })
+        let confirm = try await harness.get("/queues/clear?queue=mail").text
+        #expect(
+            confirm.contains("<datalist id=\"job-types\"><option value=\"diag.record\"><option value=\"sms.send\"></datalist>")
+                && confirm.contains("name=\"unknown_type\""), "\(confirm)")
+
+        let refused = try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail&type=sms.sendd")
+        #expect(refused.status == .badRequest, "\(refused.text)")
+        #expect(refused.text.contains("unknown job type 'sms.sendd'; did you mean sms.send?") && refused.text.contains("nothing was removed"), "\(refused.text)")
+        #expect(try await harness.jobs.info(queue: "mail").ready == 12, "refused: nothing removed")
+
+        let taken = try await harness.post("/queues/clear", "csrf=\(harness.token.value)&queue=mail&type=sms.sendd&unknown_type=1")
+        #expect(taken.status == .seeOther, "\(taken.text)")
+        let progress = try #require(taken.headers[.location])
+        var page = ""
+        #expect(try await eventually(timeout: .seconds(20)) {
+            page = try await harness.get(progress).text
+            return page.contains("bulk-state finished")
+        }, "\(page)")
+        #expect(page.contains("<dd class=\"done\">2 of 12 waiting when it started</dd>"), "\(page)")
+        #expect(try await harness.jobs.info(queue: "mail").ready == 10)
+    }
+
     @Test func readOnlyOffersNoClearAndRefusesIt() async throws {
         let harness = try DashboardHarness(readOnly: true)
         try await harness.jobs.enqueue(type: "diag.record", payload: .object([:]), options: EnqueueOptions(queue: "mail"))

@@ -22,13 +22,21 @@ extension Dashboard {
             paused
             ? "<p>The queue is paused: no worker fetches from it while it is cleared.</p>"
             : "<p class=\"warning not-paused\">The queue is not paused: its workers keep fetching (and running) its jobs while it is cleared. Pause it first on the <a href=\"/queues\">Queues</a> page.</p>"
+        // The types this build runs, offered as the field is typed; another is taken only with its box ticked.
+        let typeList: HTML =
+            configuration.jobTypes.isEmpty
+            ? "" : "<datalist id=\"job-types\">\(configuration.jobTypes.map { "<option value=\"\($0)\">" as HTML })</datalist>"
+        let unknownTypeBox: HTML =
+            configuration.jobTypes.isEmpty
+            ? "" : "<label><input type=\"checkbox\" name=\"unknown_type\" value=\"1\"> a type this build does not run</label> "
         let form: HTML =
             configuration.readOnly
             ? "<p class=\"muted\">Read-only: no action.</p>"
             : """
                 <form class="clear-queue" method="post" action="/queues/clear">\(csrf.field)<input type="hidden" name="queue" value="\(queue)">\
-                <label>Only jobs of type <input name="type" placeholder="sms.send (empty: every type)"></label> \
-                <label><input type="checkbox" name="scheduled" value="1"> also delayed jobs and retries</label> \
+                <label>Only jobs of type <input name="type" list="job-types" placeholder="sms.send (empty: every type)"></label>\
+                \(typeList) <label><input type="checkbox" name="scheduled" value="1"> also delayed jobs and retries</label> \
+                \(unknownTypeBox)\
                 <button class="danger" data-confirm="Remove the waiting jobs of \(queue)? They cannot be brought back.">Clear</button></form>
                 """
         let body: HTML = """
@@ -49,12 +57,24 @@ extension Dashboard {
         guard try await queueNames().contains(queue) else { return Page.plain(.notFound, "no queue named \(queue)\n") }
         let type = form["type"]?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         if let type, let problem = EnvelopeRules.typeProblem(type) { return Page.plain(.badRequest, "type: job type \(problem)\n") }
+        if let type, let refusal = unknownTypeRefusal(type, allowed: form["unknown_type"] != nil) { return Page.plain(.badRequest, refusal) }
         let scheduled = form["scheduled"] != nil
         let info = try await jobs.info(queue: queue)
         let (run, started) = await clearRuns.start(
             queue: queue, type: type, scheduled: scheduled, total: info.ready + (scheduled ? info.scheduled : 0), jobs: jobs)
         let location = "/queues/clear/progress" + QueryString.make([("run", String(run.id))])
         return started ? Page.see(location) : Page.after(location, notice: "A clear of \(queue) is already running: this is its progress.")
+    }
+
+    /// Why a clear of `type` is refused: a type this build does not run, not `allowed` (the form's box), said with the
+    /// closest one it runs, as `hoopoe queue clear --type` says it. Nil when it is taken, or no types are known.
+    func unknownTypeRefusal(_ type: String, allowed: Bool) -> String? {
+        let types = configuration.jobTypes
+        guard !allowed, !types.isEmpty, !types.contains(type) else { return nil }
+        let hint = EditDistance.suggestion(for: type, among: types).map { "; did you mean \($0)?" } ?? ""
+        return PersonalDataMask.mask(
+            "type: unknown job type '\(PrintableText.oneLine(type))'\(hint) (known: \(types.joined(separator: ", "))); nothing was removed "
+                + "(tick \"a type this build does not run\" to clear jobs of another build's type or a client's misspelt one)\n")
     }
 
     /// `/queues/clear/progress?run=N`: how far a clear has got; it reloads itself each second while it runs.
