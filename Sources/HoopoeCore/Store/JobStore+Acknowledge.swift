@@ -1,5 +1,6 @@
 import Foundation
 import Redis
+import Synchronization
 
 /// The acknowledgement of finished jobs: their history records in one `HSET`, then the acknowledge script, in one
 /// write (decision 0062); now and then the history's upkeep after it.
@@ -100,14 +101,14 @@ extension JobStore {
                 recordBytes += ack.jobID.utf8.count + history.record.count
             }
         }
-        let time = QueueKeys.counterTime(date)
-        var k = [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs, keys.historyJobs]
+        let named = settleKeys(keys, at: date)
+        var k = [named.stream, named.statsDay, named.statsHour, named.historyIDs, named.historyJobs]
         k.reserveCapacity(k.count + uniqueCount + answerCount)
         for ack in acks { if let key = ack.uniqueKey { k.append(keys.unique(key)) } }
         for ack in acks where ack.answer != nil { k.append(keys.answer(ack.jobID)) }
         var a = [
-            QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), String(QueueKeys.answerTTLSeconds),
-            time.minute, String(QueueKeys.hourStatsTTLSeconds), String(recordCount), acks.count < trimBatch ? "" : newestEntryID(acks),
+            QueueKeys.group, String(acks.count), String(uniqueCount), String(answerCount), answerTTLArgument,
+            named.minute, hourStatsTTLArgument, String(recordCount), acks.count < trimBatch ? "" : newestEntryID(acks),
             String(limits?.maxJobs ?? 0), consumer,
         ]
         a.reserveCapacity(a.count + acks.count + 2 * (uniqueCount + answerCount) + recordCount + 3)
@@ -124,8 +125,8 @@ extension JobStore {
         }
         var records: RedisCommand?
         if recordCount > 0 {
-            var hset = RedisCommand("HSET", reservingCapacity: recordBytes + keys.historyJobs.utf8.count, arguments: 2 * recordCount + 1)
-            hset.append(keys.historyJobs)
+            var hset = RedisCommand("HSET", reservingCapacity: recordBytes + named.historyJobs.utf8.count, arguments: 2 * recordCount + 1)
+            hset.append(named.historyJobs)
             for ack in acks {
                 guard let history = ack.history else { continue }
                 hset.append(ack.jobID)
@@ -151,6 +152,55 @@ extension JobStore {
             a.append(String(count))
         }
         return AcknowledgeCall(keys: k, arguments: a, records: records, limits: limits, recordCount: recordCount)
+    }
+
+    private static let answerTTLArgument = String(QueueKeys.answerTTLSeconds)
+    private static let hourStatsTTLArgument = String(QueueKeys.hourStatsTTLSeconds)
+
+    /// The keys every settle of a queue names, and its counters' time parts for one minute.
+    struct SettleKeys {
+        let keys: QueueKeys
+        let stream: String
+        let historyIDs: String
+        let historyJobs: String
+        /// Whole minutes since 1970 (rounded down) that `statsDay`, `statsHour` and `minute` were made for.
+        var minuteIndex: Int
+        var statsDay: String
+        var statsHour: String
+        var minute: String
+    }
+
+    /// The most queues whose settle keys are kept; past it the least recently used goes (a worker serves a few queues;
+    /// a process that settles in many, such as the test suites, keeps building them).
+    static let settleKeysKept = 16
+    private static let settleKeysCache = Mutex<[SettleKeys]>([])
+
+    /// `keys`' settle keys at `date`, made once for a queue and once a minute for its counters, not for every settle:
+    /// each key is an interpolated `String`, and making the five (with the day's, hour's and minute's text) cost about
+    /// 11,000 instructions a settle, ~350 a job in a run's batches of ~30 (callgrind, session 64). Looked up by equal
+    /// queue and namespace in a short list, the most recently used first.
+    static func settleKeys(_ keys: QueueKeys, at date: Date) -> SettleKeys {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let minuteIndex = seconds >= 0 ? seconds / 60 : (seconds - 59) / 60
+        let found = settleKeysCache.withLock { kept -> SettleKeys? in
+            guard let index = kept.firstIndex(where: { $0.keys == keys }) else { return nil }
+            if index > 0 { kept.swapAt(0, index) }
+            return kept[0].minuteIndex == minuteIndex ? kept[0] : nil
+        }
+        if let found { return found }
+        let time = QueueKeys.counterTime(date)
+        let made = SettleKeys(
+            keys: keys, stream: keys.stream, historyIDs: keys.historyIDs, historyJobs: keys.historyJobs, minuteIndex: minuteIndex,
+            statsDay: keys.stats(day: time.day), statsHour: keys.stats(hour: time.hour), minute: time.minute)
+        settleKeysCache.withLock { kept in
+            if let index = kept.firstIndex(where: { $0.keys == keys }) {
+                kept[index] = made
+            } else {
+                if kept.count >= settleKeysKept { kept.removeLast() }
+                kept.insert(made, at: 0)
+            }
+        }
+        return made
     }
 
     /// The smallest batch whose entries the acknowledge script may remove with `XPENDING` + `XTRIM` (decision 0043):

@@ -63,4 +63,26 @@ import Testing
         #expect(call.records?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["HSET", keys.historyJobs, "j1", "r1", "j3", "r3"])
         #expect(call.limits == limits && call.recordCount == 2)
     }
+
+    /// The settle's keys are kept per queue and remade each minute (``JobStore/settleKeys(_:at:)``): whatever the order
+    /// of queues, namespaces and moments (more queues than are kept, minutes, hours and days crossed both ways, before
+    /// 1970), each call names the keys and the minute that queue and moment make.
+    @Test func theSettleKeysAreThoseOfTheQueueAndMinuteWhateverCameBefore() {
+        let queues = (0..<(JobStore.settleKeysKept + 4)).map { QueueKeys(queue: "q\($0)", namespace: $0 % 3 == 0 ? "ns" : "other") }
+            + [QueueKeys(queue: "q1", namespace: "ns"), QueueKeys(queue: "default", namespace: "hoopoe")]
+        let start = 1_764_547_199.5  // 2025-11-30T23:59:59.5Z
+        let moments = [start, start + 0.6, start - 59.9, start + 60, start - 3600, start + 86_400, -0.5, -60.5, 0, start]
+        var random = SeededRandom(seed: 64)
+        let limits = JobStore.HistoryLimits(maxJobs: 100, maxAgeSeconds: 60)
+        let ack = Acknowledgement(queue: "x", entryID: "1-0", type: "a", jobID: "j1", uniqueKey: nil, counter: "processed", history: (Array("r".utf8), limits))
+        for _ in 0..<600 {
+            let keys = queues[Int(random.next() % UInt64(queues.count))]
+            let date = Date(timeIntervalSince1970: moments[Int(random.next() % UInt64(moments.count))])
+            let time = Self.formatted(date)
+            let call = JobStore.acknowledgeCall(keys, at: date, counter: "processed", acks: [ack])
+            #expect(call.keys == [keys.stream, keys.stats(day: time.day), keys.stats(hour: time.hour), keys.historyIDs, keys.historyJobs])
+            #expect(call.arguments[5] == time.minute)
+            #expect(call.records?.arguments.map { String(decoding: $0, as: UTF8.self) } == ["HSET", keys.historyJobs, "j1", "r"])
+        }
+    }
 }

@@ -72,4 +72,51 @@ struct LeasesTests {
         leases.release(queue: "q", entryIDs: order.prefix(1_500))
         #expect(held(leases) == ["q": Set(order.dropFirst(1_500))])
     }
+
+    /// A worker's pattern: fetches appended in order, settles near the front (released by moving the entries before
+    /// the gap and advancing past the freed slot), now and then one from the middle or the back, a refetch of one below
+    /// everything held, and the set emptied and filled again; after every step exactly what was not released is held.
+    @Test func releasesNearTheFrontLeaveExactlyTheRest() {
+        let leases = Leases()
+        var expected = Set<String>()
+        var next = 0
+        var generator = SplitMix64(seed: 64)
+        func id(_ n: Int) -> String { "\(1_764_728_000_000 + n / 7)-\(n % 7)" }
+        for round in 0..<400 {
+            let fetched = (0..<Int.random(in: 0...12, using: &generator)).map { _ -> String in
+                next += 1
+                return id(next)
+            }
+            leases.hold(fetched.map { job("q", $0) })
+            expected.formUnion(fetched)
+            let sorted = expected.sorted { HeldEntryID($0)! < HeldEntryID($1)! }
+            var released: [String] = []
+            for _ in 0..<min(sorted.count, Int.random(in: 0...12, using: &generator)) {
+                let pick = Int.random(in: 0..<10, using: &generator)
+                let candidates = sorted.filter { !released.contains($0) }
+                guard !candidates.isEmpty else { break }
+                // Mostly among the oldest few, as jobs settle; sometimes the newest or one anywhere.
+                let index = pick < 7 ? min(Int.random(in: 0..<4, using: &generator), candidates.count - 1)
+                    : pick < 9 ? candidates.count - 1 : Int.random(in: 0..<candidates.count, using: &generator)
+                released.append(candidates[index])
+            }
+            if round % 3 == 0 {
+                for one in released { leases.release(queue: "q", entryID: one, held: HeldEntryID(one)) }
+            } else {
+                leases.release(released.map { (queue: "q", entryID: $0, held: HeldEntryID($0)) })
+            }
+            expected.subtract(released)
+            if round % 50 == 49, let oldest = sorted.first, !expected.contains(oldest) {
+                leases.hold([job("q", oldest)])  // below everything held: goes into a freed slot's place
+                expected.insert(oldest)
+            }
+            if round % 97 == 96 {
+                leases.release(queue: "q", entryIDs: Array(expected))
+                expected.removeAll()
+            }
+            #expect(held(leases) == (expected.isEmpty ? [:] : ["q": expected]), "round \(round)")
+            for one in released where !expected.contains(one) { #expect(!leases.holds(queue: "q", entryID: one)) }
+            if let any = expected.first { #expect(leases.holds(queue: "q", entryID: any)) }
+        }
+    }
 }
