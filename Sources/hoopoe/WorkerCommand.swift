@@ -68,7 +68,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Strict priority: always take from the first queue that has work, in the order given.")
     var strict = false
 
-    @Option(help: "Jobs running at once, 1 to 1000. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches (docs/operating.md).")
+    @Option(help: "Jobs running at once, 1 to 1000. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches, and keeps as many HTTP connections (at least 8) to each provider (docs/operating.md).")
     var concurrency: Int = 20
 
     @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back (a run so cut off counts as an attempt).")
@@ -120,8 +120,9 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { redis.close() }
         let jobs = JobQueue(redis: redis, namespace: options.namespace, keepsHistory: history.maxJobs > 0)
         // Made at the first provider request, not here: a worker that never calls a provider never starts NIO's
-        // threads (decision 0035).
-        let httpClient = ProviderHTTPClient()
+        // threads (decision 0035). A connection per running job to each provider host: with fewer, jobs queued for one
+        // and failed at the connect limit, the provider up and the request never sent.
+        let httpClient = ProviderHTTPClient(concurrentRequests: concurrency)
         let domain = DomainJobs.services(settings: settings, jobs: jobs, httpClient: httpClient, logger: LogSetup.logger("hoopoe.providers"))
         var configured = WorkerOptions(
             queues: try QueueSelection(parsing: queues, strict: strict), concurrency: concurrency,

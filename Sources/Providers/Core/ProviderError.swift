@@ -47,7 +47,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The provider's own code: Kavenegar `return.status` (`"418"`), IPPanel `meta.message_code` (`"400-2"`),
     /// Brevo `code` (`"not_enough_credits"`); the HTTP status for an unparseable body; `"timeout"`,
-    /// `"connection-failed"` or `"transport"` when nothing was received.
+    /// `"connection-failed"` or `"transport"` when nothing was received, `"pool-busy"` when the request waited for one
+    /// of this process's connections to the provider past the call's limits and was never sent.
     public var code: String
     /// The provider's message (redacted), or a description of the transport failure.
     public var message: String

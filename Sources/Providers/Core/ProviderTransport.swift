@@ -74,7 +74,8 @@ struct ProviderTransport: Sendable {
             let client = try http.client(connectTimeout: connectTimeout)
             // AsyncHTTPClient's deadline ends with the response head; the body is read against the same instant.
             let deadline = NIODeadline.now() + TimeAmount(totalTimeout)
-            let response = try await client.execute(httpRequest, deadline: deadline, logger: Self.silentHTTPLogger)
+            let response = try await Self.execute(
+                httpRequest, on: client, deadline: deadline, end: started + totalTimeout, poolWait: http.connectLimit(connectTimeout))
             let body = try await Self.collect(response.body, upTo: Self.maximumBodySize, by: started + totalTimeout)
             let status = Int(response.status.code)
             metadata["status"] = "\(status)"
@@ -83,7 +84,7 @@ struct ProviderTransport: Sendable {
             return ProviderResponse(status: status, headers: response.headers, body: Array(buffer: body))
         } catch {
             let (kind, code) = Self.classify(error)
-            let message = redactor.redact(String(describing: error))
+            let message = redactor.redact(Self.describe(error))
             metadata["error"] = "\(code): \(message)"
             metadata["elapsed"] = "\(Self.loggedSeconds(clock.now - started))"
             logger.warning("provider transport failure", metadata: metadata)
@@ -100,6 +101,38 @@ struct ProviderTransport: Sendable {
                 suggestedMaxAttempts: request.transportAttemptCap
             )
         }
+    }
+
+    /// `client.execute`, sent again while the pool's wait for a connection runs out and the call's total limit
+    /// leaves room for another whole wait (`poolWait`, the client's connect limit; nil: a caller's own client, never
+    /// again).
+    ///
+    /// AsyncHTTPClient (1.37) bounds a request's wait for a pooled connection by the connect limit, and fails it with
+    /// `getConnectionFromPoolTimeout` when the host's connections stayed busy with other requests and no new one came
+    /// up in time (had none ever connected, or a connect failed, it reports that instead). The provider answers on
+    /// those connections: the request never left, and failing it as a timeout at the connect limit made a busy pool
+    /// look like a provider down (a failed attempt, the next provider tried). So the request waits again, as long as
+    /// that wait would end before the total limit: a last pool timeout still comes before it, as a failure before
+    /// sending (`pool-busy`), never as the deadline's "outcome unknown".
+    static func execute(
+        _ request: HTTPClientRequest, on client: HTTPClient, deadline: NIODeadline, end: ContinuousClock.Instant, poolWait: Duration?
+    ) async throws -> HTTPClientResponse {
+        while true {
+            do {
+                return try await client.execute(request, deadline: deadline, logger: silentHTTPLogger)
+            } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+                guard let poolWait, ContinuousClock.now + poolWait < end else { throw error }
+            }
+        }
+    }
+
+    /// The error as logged and carried in ``ProviderError/message``: AsyncHTTPClient's text, with what a pool
+    /// timeout means, since its name reads like the provider's fault.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError, error == .getConnectionFromPoolTimeout {
+            return "\(error): every connection of this process to the provider stayed busy with other requests until the call's limit; this request was not sent"
+        }
+        return String(describing: error)
     }
 
     /// The whole body, read by `deadline`; past it, `HTTPClientError.deadlineExceeded`, the error AsyncHTTPClient
@@ -184,8 +217,11 @@ struct ProviderTransport: Sendable {
     static func classify(_ error: any Error) -> (ProviderError.Kind, String) {
         if let error = error as? HTTPClientError {
             switch error {
+            case .getConnectionFromPoolTimeout:
+                // Our own pool was full, not the provider unreachable (``execute(_:on:deadline:end:poolWait:)``).
+                return (.timeout, "pool-busy")
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
-                .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
                 return (.timeout, "timeout")
             default:
                 return (.transport, "transport")
