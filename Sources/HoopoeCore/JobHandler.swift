@@ -48,6 +48,21 @@ public protocol JobHandler: Sendable {
     ///   - payload: the decoded input.
     ///   - context: the job's id, attempt, logger and Redis access.
     func run(_ payload: Payload, context: JobContext) async throws
+    /// Hears that the engine put this job in the dead set without running it again: its worker was lost while running
+    /// it twice (`killed its worker 2 times (lease expired while it ran)`, decision 0079), whatever attempts it had left.
+    /// `run` never hears of such a job, so a handler that promises an outcome (an event, a ledger state: `sms.send`'s
+    /// `sms.failed`) keeps it here. Default: nothing.
+    ///
+    /// Called once, by the worker that buried the job, after the dead set holds it (a retry from the dead set may
+    /// already be running beside it: a handler's own records tell), with the payload decoded as for `run` — a payload
+    /// that does not decode skips it — and `context.attempt` the attempt that ended the job. At most the handler's
+    /// ``timeout`` is waited for; then it is cancelled and the worker goes on. What it throws is logged (masked) and
+    /// changes nothing: the job stays dead, and no later run calls it again.
+    /// - Parameters:
+    ///   - payload: the decoded input.
+    ///   - reason: the dead reason, e.g. `killed its worker 2 times (lease expired while it ran)`.
+    ///   - context: the job's id, the attempt that ended it, logger and Redis access.
+    func buried(_ payload: Payload, reason: String, context: JobContext) async throws
 }
 
 extension JobHandler {
@@ -56,6 +71,7 @@ extension JobHandler {
     public var retryPolicy: RetryPolicy { .sidekiq }
     public var redactedPayloadKeys: Set<String> { [] }
     public var payloadPathsNamedLikeSecrets: Set<String> { [] }
+    public func buried(_ payload: Payload, reason: String, context: JobContext) async throws {}
 }
 
 /// What a running job knows about itself.

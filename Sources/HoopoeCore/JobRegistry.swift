@@ -26,12 +26,16 @@ public struct JobRegistry: Sendable {
         let run: @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void
         /// Decodes a payload (its JSON bytes) into the handler's type, as `run` will: nil when it fits, else why not.
         let check: @Sendable (_ payload: [UInt8]) -> String?
+        /// Decodes the payload as `run` does and tells the handler the engine buried the job unrun
+        /// (``JobHandler/buried(_:reason:context:)``); throws ``PayloadDecodingError`` when the payload does not fit.
+        let buried: @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ reason: String, _ context: JobContext) async throws -> Void
 
         init(
             type: String, payloadTypeName: String, maxAttempts: Int, timeout: Duration, retryPolicy: RetryPolicy, redactedPayloadKeys: Set<String>,
             payloadPathsNamedLikeSecrets: Set<String>,
             run: @escaping @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ context: JobContext) async throws -> Void,
-            check: @escaping @Sendable (_ payload: [UInt8]) -> String?
+            check: @escaping @Sendable (_ payload: [UInt8]) -> String?,
+            buried: @escaping @Sendable (_ envelope: [UInt8], _ payload: Range<Int>?, _ reason: String, _ context: JobContext) async throws -> Void
         ) {
             self.type = type
             self.payloadTypeName = payloadTypeName
@@ -42,6 +46,7 @@ public struct JobRegistry: Sendable {
             self.payloadPathsNamedLikeSecrets = payloadPathsNamedLikeSecrets
             self.run = run
             self.check = check
+            self.buried = buried
         }
     }
 
@@ -71,11 +76,24 @@ public struct JobRegistry: Sendable {
                     _ = try JSONDecoder().decode(H.Payload.self, from: Data(bytes))
                     return nil
                 } catch let error as DecodingError {
-                    return PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error).description
+                    return PayloadDecodingError(
+                        type: H.type, payloadType: String(describing: H.Payload.self), error: error, text: bytes,
+                        refused: { text in DecodingProblem.failsOpaquely { _ = try JSONDecoder().decode(H.Payload.self, from: Data(text)) } }
+                    ).description
                 } catch {
                     return "\(error)"
                 }
+            },
+            buried: { bytes, range, reason, context in
+                try await handler.buried(try Self.payload(H.self, bytes, range), reason: reason, context: context)
             })
+    }
+
+    /// The payload of `bytes` (an envelope; `range`, when known, where its payload lies) decoded as `run` decodes it,
+    /// for the rare paths besides a run (``Entry/buried``).
+    private static func payload<H: JobHandler>(_ handler: H.Type, _ bytes: [UInt8], _ range: Range<Int>?) throws -> H.Payload {
+        if let range, let payload = try? PlainPayloadDecoder.value(H.Payload.self, from: bytes, range: range) { return payload }
+        return try decodedByJSONDecoder(H.self, bytes, range)
     }
 
     /// A payload `PlainPayloadDecoder` declined, decoded by `JSONDecoder`: the payload's bytes, else the whole envelope
@@ -89,7 +107,9 @@ public struct JobRegistry: Sendable {
             if let range, let decoded = try? JSONDecoder().decode(H.Payload.self, from: Data(bytes[range])) { return decoded }
             return try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(bytes)).payload
         } catch let error as DecodingError {
-            throw PayloadDecodingError(type: H.type, payloadType: String(describing: H.Payload.self), error: error)
+            throw PayloadDecodingError(
+                type: H.type, payloadType: String(describing: H.Payload.self), error: error, text: bytes,
+                refused: { text in DecodingProblem.failsOpaquely { _ = try JSONDecoder().decode(PayloadOnly<H.Payload>.self, from: Data(text)) } })
         }
     }
 
@@ -109,51 +129,4 @@ public struct JobRegistry: Sendable {
 /// Only the `payload` member of an envelope, decoded into the handler's type.
 private struct PayloadOnly<P: Decodable>: Decodable {
     let payload: P
-}
-
-/// A payload that does not fit its handler's type, described so a person can fix the sender.
-struct PayloadDecodingError: Error, CustomStringConvertible {
-    let type: String
-    let payloadType: String
-    let error: DecodingError
-
-    var description: String {
-        "payload does not match \(type) (\(payloadType)): \(DecodingErrorDescription(error))"
-    }
-}
-
-/// `DecodingError` in one line: what was expected, where.
-struct DecodingErrorDescription: CustomStringConvertible {
-    let error: DecodingError
-    init(_ error: DecodingError) { self.error = error }
-
-    var description: String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return keys.isEmpty ? "the top level" : keys.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = path(context)
-            return "missing key '\(key.stringValue)'" + (context.codingPath.isEmpty ? "" : " in \(parent)")
-        case .typeMismatch(let type, let context):
-            return "\(path(context)) should be \(Self.name(of: type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context)) is null, expected \(Self.name(of: type))"
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?)?.localizedDescription
-            return "\(path(context)): \(context.debugDescription)" + (underlying.map { " (\($0))" } ?? "")
-        @unknown default:
-            return "\(error)"
-        }
-    }
-
-    private static func name(of type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type, is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        default: "\(type)".contains("Dictionary") ? "an object" : "\(type)".contains("Array") ? "an array" : "\(type)"
-        }
-    }
 }

@@ -47,8 +47,14 @@ enum EnvelopeReader {
             let identity = Identity.read(bytes)
             return .invalid(reason: "invalid envelope: \(error.message)", envelope: nil, id: identity?.id, type: identity?.type)
         } catch {
+            // The decoder's error names nothing when the text is not JSON it reads: what is wrong is read from the
+            // text, and the id and type, when no decoder reads them, from its members before the break.
+            let problem: String
+            if case .failure(let found) = JSONTextProblem.check(bytes) { problem = found.description } else { problem = Worker.describe(error) }
             let identity = Identity.read(bytes)
-            return .invalid(reason: "not a valid job envelope: \(Worker.describe(error))", envelope: nil, id: identity?.id, type: identity?.type)
+            let scanned: (id: String?, type: String?) = identity == nil ? EnvelopeIdentityScan.scan(bytes) : (nil, nil)
+            return .invalid(
+                reason: "not a valid job envelope: \(problem)", envelope: nil, id: identity?.id ?? scanned.id, type: identity?.type ?? scanned.type)
         }
         let envelope = checked.envelope
         if let reason = EnvelopeRules.violation(checked.fields) {

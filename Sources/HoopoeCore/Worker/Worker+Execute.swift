@@ -41,7 +41,11 @@ extension Worker {
         let lostRuns = min(job.deliveries, 1_000_000) - 1
         if lostRuns >= Self.poisonPillKills && job.knownLostRuns >= Self.poisonPillKills - 1 {
             let kills = min(job.knownLostRuns, 1_000_000) + 1
-            await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: "killed its worker \(kills) times (lease expired while it ran)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
+            let reason = "killed its worker \(kills) times (lease expired while it ran)"
+            // Its handler never runs again: it hears of the burial instead (an sms.send emits its sms.failed).
+            if await bury(work, envelope: header.envelope(job), attempt: header.attempt + lostRuns, reason: reason, rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey) {
+                await tellBuried(header, job: job, attempt: header.attempt + lostRuns, reason: reason)
+            }
             return true
         }
         // Early (a plain XADD with a future run_at): to the scheduled set, to run at its time, before the type is looked

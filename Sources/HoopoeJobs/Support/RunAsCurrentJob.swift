@@ -26,4 +26,10 @@ struct RunAsCurrentJob<Inner: JobHandler>: JobHandler {
             try await inner.run(payload, context: context)
         }
     }
+
+    func buried(_ payload: Payload, reason: String, context: JobContext) async throws {
+        try await CurrentJob.$id.withValue(context.id) {
+            try await inner.buried(payload, reason: reason, context: context)
+        }
+    }
 }
