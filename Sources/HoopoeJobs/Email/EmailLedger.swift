@@ -38,12 +38,24 @@ struct EmailLedger: Sendable {
     }
 
     /// Records that a first request is about to go out at `time` (real Unix seconds).
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`): the mark is what sends a run after a lost answer to Brevo's events instead of
+    /// sending blind once the idempotency key has expired; written on the primary only, a failover lost it, and a later
+    /// run, finding no record, sent the email again. Too few replicas confirmed it: it is taken back on the primary (only
+    /// if it is still this one, by its `first_try`) and ``EmailLedgerNotReplicated`` thrown: the caller must not send.
     func markSending(_ messageID: String, at time: Double) async throws {
         let key = key(messageID)
-        _ = try await services.redis.pipeline([
-            RedisCommand("HSET", key, "state", "sending", "first_try", String(time)),
-            RedisCommand("EXPIRE", key, String(Self.recordTTL)),
-        ])
+        do {
+            _ = try await services.redis.transaction(keys: [key], [
+                RedisCommand("HSET", key, "state", "sending", "first_try", String(time)),
+                RedisCommand("EXPIRE", key, String(Self.recordTTL)),
+            ], durable: true)
+        } catch let error as RedisError where error.code == .notReplicated {
+            // Best effort: a mark left behind only sends the retry through the idempotency key or the events look-up.
+            let fields = try? await services.redis.send("HMGET", key, "state", "first_try").array.map { $0.map(\.string) }
+            if fields == ["sending", String(time)] { _ = try? await services.redis.send("HDEL", key, "state", "first_try") }
+            throw EmailLedgerNotReplicated(error: error)
+        }
     }
 
     /// Starts a new idempotency window at `time`: the look-up found no trace of the last one.
@@ -69,4 +81,11 @@ struct EmailLedger: Sendable {
     func forget(_ messageID: String) async throws {
         try await services.redis.send("DEL", key(messageID))
     }
+}
+
+/// The send-under-way mark of an email that fewer replicas than `REDIS_WAIT_REPLICAS` confirmed in time
+/// (``RedisError/Code/notReplicated``), taken back on the primary: the email is not sent, the job retries.
+struct EmailLedgerNotReplicated: Error, CustomStringConvertible {
+    let error: RedisError
+    var description: String { "its send-under-way mark did not reach enough replicas (\(error))" }
 }

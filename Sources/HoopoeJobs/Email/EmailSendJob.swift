@@ -85,7 +85,13 @@ public struct EmailSendJob: JobHandler {
             context.logger.info("no trace at Brevo of an email whose answer was lost; sending it again")
             try await ledger.restartWindow(payload.messageID, at: realNow)
         } else if record.state != "sending" {
-            try await ledger.markSending(payload.messageID, at: realNow)
+            do {
+                try await ledger.markSending(payload.messageID, at: realNow)
+            } catch let error as EmailLedgerNotReplicated {
+                // Not sent: a mark a failover may lose would let a run after the key's life send it again. The
+                // policy's backoff gives the replicas time.
+                throw JobFailure.retry("email \(payload.messageID) not sent: \(error); retried")
+            }
         }
         let email = BrevoTransactionalEmail(
             toEmail: payload.email, toName: payload.name, templateID: payload.templateID, params: payload.params,

@@ -75,8 +75,21 @@ struct RegistrationStore: Sendable {
 
     /// Takes the user's lock for `holder` (a job id and its attempt), or confirms `holder` already holds it. False when
     /// another holds it: another job, or an earlier attempt of this one.
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`): a lock a failover lost let a second run create or top up the child beside one
+    /// still working. Too few replicas confirmed it: it is given back (this holder's only) and
+    /// ``RegistrationLockNotReplicated`` thrown: nothing is asked of Brevo, the job retries.
     func lock(holder: String, for duration: Duration) async throws -> Bool {
-        try await RunLock(key: lockKey, redis: redis).take(holder: holder, for: duration)
+        let lock = RunLock(key: lockKey, redis: redis)
+        do {
+            // RunLock.take's script and arguments, waited on.
+            return try await redis.run(
+                RunLock.takeScript, keys: [lockKey], arguments: [holder, String(Int(duration.seconds * 1000))], durable: true
+            ).int == 1
+        } catch let error as RedisError where error.code == .notReplicated {
+            try? await lock.release(holder: holder)
+            throw RegistrationLockNotReplicated(error: error)
+        }
     }
 
     /// Who holds the lock and for how long still; nil when no one does.
@@ -88,4 +101,11 @@ struct RegistrationStore: Sendable {
     func unlock(holder: String) async throws {
         try await RunLock(key: lockKey, redis: redis).release(holder: holder)
     }
+}
+
+/// A registration lock that fewer replicas than `REDIS_WAIT_REPLICAS` confirmed in time
+/// (``RedisError/Code/notReplicated``), given back on the primary: the run asks nothing of Brevo, the job retries.
+struct RegistrationLockNotReplicated: Error, CustomStringConvertible {
+    let error: RedisError
+    var description: String { "its lock did not reach enough replicas (\(error))" }
 }

@@ -75,7 +75,14 @@ public struct SendinblueRegisterJob: JobHandler {
         // The attempt is part of the holder: a run recovered after its earlier run's lease lapsed must not share that
         // run's lock (it was re-entrant by job id), or a stalled earlier run waking up would add the credits too.
         let holder = "\(context.id):\(context.attempt)"
-        guard try await store.lock(holder: holder, for: timeout + .seconds(60)) else {
+        let locked: Bool
+        do {
+            locked = try await store.lock(holder: holder, for: timeout + .seconds(60))
+        } catch let error as RegistrationLockNotReplicated {
+            // The policy's backoff gives the replicas time.
+            throw JobFailure.retry("user \(payload.userID) not registered yet: \(error); retried")
+        }
+        guard locked else {
             // An earlier run of this job holds it (it died or stalls): once, when it lapses, not once a minute for the
             // lock's eleven. Another job: it is working on the user now; a minute.
             let wait = LockHolder.retryDelay(try await store.lockHolder(), for: context, otherJob: 60)

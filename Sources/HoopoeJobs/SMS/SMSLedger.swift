@@ -18,6 +18,13 @@ import Redis
 /// - `{sms}:credit` — `checked_at`, `remaining`: the last Kavenegar credit read.
 ///
 /// Times are domain times (``DomainClock``), so polling follows a simulated clock in tests.
+///
+/// With `REDIS_WAIT_REPLICAS` set, the writes the promise "sent at most once" rests on wait for that many replicas:
+/// the send lock (``lock(_:token:seconds:)``), the send-under-way mark (``noteUnknownOutcome(_:provider:attemptStartedAt:template:)``)
+/// and `sent` (``recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:resend:takesBackMark:sentTemplate:)``).
+/// Why: a mark written on the primary only was lost when a `SENTINEL FAILOVER` demoted it, and the run after the
+/// failover, finding neither `sent` nor the mark, sent the SMS a second time. A lock or mark the replicas did not
+/// confirm is taken back and ``SMSLedgerNotReplicated`` thrown: the send does not go, the job retries.
 public struct SMSLedger: Sendable {
     let services: DomainServices
     var redis: StoreRedis { services.redis }
@@ -127,6 +134,12 @@ public struct SMSLedger: Sendable {
     /// and queue until the delivery is final, for a bulk IPPanel ends unsent. `takesBackMark`: the answer of a send
     /// marked before it went (``noteUnknownOutcome(_:provider:attemptStartedAt:template:)``), whose outcome is now known,
     /// so it counts as no unknown outcome; not for a send found in an outbox after a lost answer, which was one.
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`): lost in a failover, the replicas would hold the mark written before the send,
+    /// and a later run would have to find the send in the provider's outbox, which cannot always be read (Kavenegar's
+    /// `407`: that run sends once more unchecked). `notReplicated`: the record is on the primary, and the mark the
+    /// replicas confirmed before the send still covers a failover (the caller goes on).
+    /// - Throws: ``SMSLedgerNotReplicated`` when too few replicas confirmed it (it is on the primary).
     public func recordSent(
         messageID: String, provider: String, providerIDs: [String], sentAt: Date, userID: String?, purpose: String?,
         resend: (payload: String, queue: String)? = nil, takesBackMark: Bool = false, sentTemplate: String? = nil
@@ -144,10 +157,29 @@ public struct SMSLedger: Sendable {
         if let resend { fields += ["payload", resend.payload, "queue", resend.queue] } else { gone += ["payload", "queue"] }
         var commands = [RedisCommand("HSET", fields), RedisCommand("HDEL", gone)]
         if takesBackMark { commands.append(RedisCommand("HINCRBY", key, "unknown_outcomes", "-1")) }
-        _ = try await redis.transaction(keys: [key, pollKey], commands + [
-            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
-            RedisCommand("ZADD", pollKey, Self.format(sent + SMSSettings.firstPollDelay), messageID),
-        ])
+        do {
+            _ = try await redis.transaction(keys: [key, pollKey], commands + [
+                RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+                RedisCommand("ZADD", pollKey, Self.format(sent + SMSSettings.firstPollDelay), messageID),
+            ], durable: true)
+        } catch let error as RedisError where error.code == .notReplicated {
+            throw SMSLedgerNotReplicated(write: "sent record", error: error)
+        }
+    }
+
+    /// Gives a message whose job the engine buried up, unless it is settled: `unknown` (`unknownReason`) when a send's
+    /// note is still there (`unknown_provider`), else `failed` (`failedReason`); `announced` cleared (its `sms.failed` is
+    /// still to be emitted). One step (Lua/sms_give_up_buried.lua), so a run of another job that records `sent` or
+    /// gives it up first is not overwritten.
+    /// - Returns: the state and reason written; nil when the message was settled (nothing written).
+    func giveUpBuried(_ messageID: String, failedReason: String, unknownReason: String, userID: String?, purpose: String?) async throws -> (
+        state: String, reason: String
+    )? {
+        let reply = try await redis.run(
+            Self.giveUpBuriedScript, keys: [messageKey(messageID)],
+            arguments: [failedReason, unknownReason, userID ?? "", purpose ?? "", String(SMSSettings.ledgerTTL)])
+        guard let written = reply.array?.compactMap(\.string), written.count == 2 else { return nil }
+        return (written[0], written[1])
     }
 
     /// Marks the current state's event (`sms.sent`, `sms.failed`) as emitted.
@@ -185,12 +217,24 @@ public struct SMSLedger: Sendable {
     ///
     /// Refused (nil, nothing written) for a message cancelled or settled since the run began (Lua/sms_mark_sending.lua):
     /// the send must not go.
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`): the mark is what keeps the run after a failover from sending blind, so it must
+    /// be on the replicas before the send goes. Too few confirmed it: the mark is taken back on the primary
+    /// (Lua/sms_unmark_sending.lua; the send it announced will not go, and counted, two such failures would stop the
+    /// message's sends through that provider) and ``SMSLedgerNotReplicated`` is thrown: the caller must not send.
     public func noteUnknownOutcome(_ messageID: String, provider: String? = nil, attemptStartedAt: Date? = nil, template: String? = nil) async throws -> Int? {
         let marked = provider != nil && attemptStartedAt != nil
-        let count = try await redis.run(Self.markSendingScript, keys: [messageKey(messageID)], arguments: [
-            marked ? provider ?? "" : "", Self.format((attemptStartedAt ?? Date()).timeIntervalSince1970), template ?? "",
-            String(SMSSettings.ledgerTTL),
-        ]).int ?? 1
+        let since = Self.format((attemptStartedAt ?? Date()).timeIntervalSince1970)
+        let count: Int
+        do {
+            count = try await redis.run(Self.markSendingScript, keys: [messageKey(messageID)], arguments: [
+                marked ? provider ?? "" : "", since, template ?? "", String(SMSSettings.ledgerTTL),
+            ], durable: true).int ?? 1
+        } catch let error as RedisError where error.code == .notReplicated {
+            // Best effort: a take-back that fails leaves the mark, and the next run asks the outbox before sending.
+            if marked, let provider { _ = try? await redis.run(Self.unmarkSendingScript, keys: [messageKey(messageID)], arguments: [provider, since]) }
+            throw SMSLedgerNotReplicated(write: "send-under-way mark", error: error)
+        }
         return count < 0 ? nil : count
     }
 
@@ -279,8 +323,18 @@ public struct SMSLedger: Sendable {
     // MARK: Lock and daily cap
 
     /// Takes the message's send lock for `seconds` (real time); false when another run holds it.
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`): a lock a failover lost let a second run send beside one whose request a
+    /// provider still held. Too few replicas confirmed it: it is given back and ``SMSLedgerNotReplicated`` thrown
+    /// (nothing is sent; the job retries).
     public func lock(_ messageID: String, token: String, seconds: Int = 120) async throws -> Bool {
-        try await redis.send("SET", lockKey(messageID), token, "NX", "EX", String(seconds)).string == "OK"
+        do {
+            return try await redis.send(RedisCommand("SET", lockKey(messageID), token, "NX", "EX", String(seconds)), durable: true).string == "OK"
+        } catch let error as RedisError where error.code == .notReplicated {
+            // Only this token's: a `SET NX` that found the lock held wrote nothing, and the holder's stays.
+            try? await unlock(messageID, token: token)
+            throw SMSLedgerNotReplicated(write: "send lock", error: error)
+        }
     }
 
     /// Who holds the send lock of `messageID` and for how long still; nil when no run holds it.
@@ -422,9 +476,20 @@ public struct SMSLedger: Sendable {
     static let claimDueScript = RedisScript(name: "sms.claim_due", embedded: PackageResources.sms_claim_due_lua)
     static let reopenScript = RedisScript(name: "sms.reopen", embedded: PackageResources.sms_reopen_lua)
     static let markSendingScript = RedisScript(name: "sms.mark_sending", embedded: PackageResources.sms_mark_sending_lua)
+    static let unmarkSendingScript = RedisScript(name: "sms.unmark_sending", embedded: PackageResources.sms_unmark_sending_lua)
+    static let giveUpBuriedScript = RedisScript(name: "sms.give_up_buried", embedded: PackageResources.sms_give_up_buried_lua)
     static let cancelScript = RedisScript(name: "sms.cancel", embedded: PackageResources.sms_cancel_lua)
     static let applyStatusScript = RedisScript(name: "sms.apply_status", embedded: PackageResources.sms_apply_status_lua)
     static let creditCheckDueScript = RedisScript(name: "sms.credit_check_due", embedded: PackageResources.sms_credit_check_due_lua)
+}
+
+/// A ledger write an at-most-once send rests on that fewer replicas than `REDIS_WAIT_REPLICAS` confirmed in time
+/// (``RedisError/Code/notReplicated``): on the primary, or taken back there (the lock, the mark), as the write says.
+struct SMSLedgerNotReplicated: Error, CustomStringConvertible {
+    /// What was written: `send lock`, `send-under-way mark`, `sent record`.
+    let write: String
+    let error: RedisError
+    var description: String { "its \(write) did not reach enough replicas (\(error))" }
 }
 
 /// A ledger script failed in Redis.

@@ -49,7 +49,13 @@ public struct SMSSendJob: JobHandler {
         }
 
         let token = context.id + ":" + String(context.attempt)
-        guard try await ledger.lock(payload.messageID, token: token) else {
+        let locked: Bool
+        do {
+            locked = try await ledger.lock(payload.messageID, token: token)
+        } catch let error as SMSLedgerNotReplicated {
+            throw Self.notSent(payload, error)
+        }
+        guard locked else {
             // Held by an earlier run of this very job (it died or stalls): once, when the two-minute lock lapses;
             // retrying every 10 s spent the attempts before it did. Held by another job of the message: 10 s.
             let wait = LockHolder.retryDelay(try await ledger.lockHolder(payload.messageID), for: context, otherJob: 10)
@@ -255,11 +261,13 @@ public struct SMSSendJob: JobHandler {
             try await ledger.clearUnreconciled(payload.messageID)
             return false
         }
-        try await ledger.recordSent(
-            messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
-            sentAt: now, userID: payload.userID, purpose: payload.purpose,
-            resend: found.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
-            sentTemplate: payload.template == ownTemplate ? nil : payload.template)
+        try await recordSent(payload, context: context) {
+            try await ledger.recordSent(
+                messageID: payload.messageID, provider: found.provider.rawValue, providerIDs: [found.id],
+                sentAt: now, userID: payload.userID, purpose: payload.purpose,
+                resend: found.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
+                sentTemplate: payload.template == ownTemplate ? nil : payload.template)
+        }
         try await emitSent(
             payload, provider: found.provider.rawValue, ids: [found.id], ledger: ledger, fallbackTemplate: payload.template == ownTemplate ? nil : payload.template)
         return true
@@ -387,11 +395,13 @@ public struct SMSSendJob: JobHandler {
             }
             // Recorded before success is reported: a retry after this point finds `sent` and never sends again. An
             // IPPanel send keeps its payload until its bulk is final: IPPanel may still end it unsent (no credit).
-            try await ledger.recordSent(
-                messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
-                sentAt: now, userID: payload.userID, purpose: payload.purpose,
-                resend: receipt.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
-                takesBackMark: unknownSoFar != nil, sentTemplate: fallbackTemplate)
+            try await recordSent(payload, context: context) {
+                try await ledger.recordSent(
+                    messageID: payload.messageID, provider: receipt.provider.rawValue, providerIDs: receipt.messageIDs,
+                    sentAt: now, userID: payload.userID, purpose: payload.purpose,
+                    resend: receipt.provider == .ippanel ? Self.resendCopy(of: payload, queue: context.queue) : nil,
+                    takesBackMark: unknownSoFar != nil, sentTemplate: fallbackTemplate)
+            }
             try await emitSent(payload, provider: receipt.provider.rawValue, ids: receipt.messageIDs, ledger: ledger, fallbackTemplate: fallbackTemplate)
             return []
         }
@@ -403,11 +413,38 @@ public struct SMSSendJob: JobHandler {
     /// `refused` when the message was cancelled or settled since the run began: then it must not be sent. Both
     /// providers' outboxes can be asked: IPPanel's reports and Kavenegar's `sms/selectoutbox` (every Kavenegar send
     /// here is a `verify/lookup`).
+    ///
+    /// With `REDIS_WAIT_REPLICAS`, a mark too few replicas confirmed is taken back and the job retries unsent: sent
+    /// after a mark only the primary had, a failover lost the mark and the run after it sent the SMS again.
     private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger) async throws -> (count: Int?, refused: Bool) {
         guard provider == .kavenegar || provider == .ippanel else { return (nil, false) }
-        let count = try await ledger.noteUnknownOutcome(
-            payload.messageID, provider: provider.rawValue, attemptStartedAt: Date(), template: payload.template)
-        return (count, count == nil)
+        do {
+            let count = try await ledger.noteUnknownOutcome(
+                payload.messageID, provider: provider.rawValue, attemptStartedAt: Date(), template: payload.template)
+            return (count, count == nil)
+        } catch let error as SMSLedgerNotReplicated {
+            throw Self.notSent(payload, error)
+        }
+    }
+
+    /// The retry of a run that did not send because a ledger write the send depends on (its lock, its mark) reached
+    /// too few replicas (`REDIS_WAIT_REPLICAS`; the write was taken back). The policy's backoff gives them time.
+    static func notSent(_ payload: SMSSendPayload, _ error: SMSLedgerNotReplicated) -> JobFailure {
+        JobFailure.retry("message \(payload.messageID) not sent: \(error); retried")
+    }
+
+    /// Writes `sent` (``SMSLedger/recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:resend:takesBackMark:sentTemplate:)``)
+    /// for a send that went out. Its `notReplicated` is logged, not thrown: the record is on the primary, and until the
+    /// replicas have it they hold the mark they confirmed before the send, so a failover leaves a run that asks the
+    /// provider's outbox, not one that sends blind. Thrown, the job would retry only to find `sent` and announce it.
+    private func recordSent(_ payload: SMSSendPayload, context: JobContext, _ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as SMSLedgerNotReplicated {
+            context.logger.warning("sms.send: sent, and recorded on the primary, but too few replicas confirmed the record yet", metadata: [
+                "message_id": "\(payload.messageID)", "error": "\(error)",
+            ])
+        }
     }
 
     /// A send that may have gone out (timeout, 5xx on `verify/lookup` or an IPPanel send, neither of which has a

@@ -12,9 +12,12 @@ struct StoreRedis: Sendable {
     let client: RedisClient
 
     /// Runs one command.
+    /// - Parameter durable: wait for `REDIS_WAIT_REPLICAS` replicas (``RedisConfiguration/waitReplicas``; none when 0):
+    ///   for a write a promise made outside Redis rests on (a send lock, a send-under-way mark), which a failover
+    ///   must not lose. Too few throw ``RedisError/Code/notReplicated``: the write is on the primary.
     @discardableResult
-    func send(_ command: RedisCommand) async throws -> RedisReply {
-        try await client.send(command)
+    func send(_ command: RedisCommand, durable: Bool = false) async throws -> RedisReply {
+        try await client.send(command, durable: durable)
     }
 
     /// Runs one command given as text arguments.
@@ -43,10 +46,11 @@ struct StoreRedis: Sendable {
     }
 
     /// Runs `script` with its KEYS (all in one slot) and ARGV.
+    /// - Parameter durable: as ``send(_:durable:)``.
     @discardableResult
-    func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisReply {
+    func run(_ script: RedisScript, keys: [String], arguments: [String], durable: Bool = false) async throws -> RedisReply {
         try HashSlot.requireOne(keys, for: script.name)
-        return try await client.run(script, keys: keys, arguments: arguments)
+        return try await client.run(script, keys: keys, arguments: arguments, durable: durable)
     }
 
     /// Runs `script` once per call in one round trip, replies in order.
@@ -56,9 +60,11 @@ struct StoreRedis: Sendable {
     }
 
     /// Runs `commands` in `MULTI`/`EXEC`.
-    /// - Parameter keys: every key the commands touch (one slot).
-    func transaction(keys: [String], _ commands: [RedisCommand]) async throws -> [RedisReply] {
+    /// - Parameters:
+    ///   - keys: every key the commands touch (one slot).
+    ///   - durable: as ``send(_:durable:)``.
+    func transaction(keys: [String], _ commands: [RedisCommand], durable: Bool = false) async throws -> [RedisReply] {
         try HashSlot.requireOne(keys, for: "MULTI \(commands.map(\.name).joined(separator: " "))")
-        return try await client.transaction(commands)
+        return try await client.transaction(commands, durable: durable)
     }
 }

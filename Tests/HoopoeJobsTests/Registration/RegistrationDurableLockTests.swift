@@ -1,0 +1,71 @@
+import Foundation
+import HoopoeCore
+import HoopoeJSON
+@testable import HoopoeJobs
+import Logging
+import ProviderFakes
+import Providers
+import Redis
+import TestSupport
+import Testing
+
+/// With `REDIS_WAIT_REPLICAS` (`waitReplicas = 1`), `sendinblue.register`'s lock waits for a real replica, as sms.send's
+/// does (SMSDurableLedgerTests): a lock a failover lost let a second run create or top up the child beside one still
+/// working. Here the replica is frozen (SIGSTOP: connected, answering nothing), so no `WAIT` counts it.
+@Suite(.serialized) struct RegistrationDurableLockTests {
+    /// A primary and its replica, streaming (as SMSDurableLedgerTests).
+    private static func pair() async throws -> (primary: RedisServer, replica: RedisServer) {
+        let primary = try RedisServer(arguments: ["--repl-diskless-sync-delay", "0"])
+        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        try #require(try await streaming(primary), "the replica never acknowledged a write (logs in \(primary.directory.path))")
+        return (primary, replica)
+    }
+
+    /// True once a write on `primary` is acknowledged by its replica (within 15 s).
+    private static func streaming(_ primary: RedisServer) async throws -> Bool {
+        let check = SentinelGroup.client(port: primary.port)
+        defer { check.close() }
+        return try await eventually(timeout: .seconds(15)) {
+            let replies = try? await check.pipeline([RedisCommand("SET", "registration-durable-tests:ready", "1"), RedisCommand("WAIT", "1", "100")])
+            return replies?.last?.int == 1
+        }
+    }
+
+    /// A client of `primary` asking one replica for durable writes (300 ms each).
+    private static func client(_ primary: RedisServer) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(primary.port)/0")
+        configuration.waitReplicas = 1
+        configuration.waitTimeout = .milliseconds(300)
+        return RedisClient(configuration: configuration)
+    }
+
+    /// The run whose lock the replica cannot confirm asks nothing of Brevo and retries, the lock given back (the retry
+    /// is not held off); once the replica is back the child is created exactly once.
+    @Test func anUnconfirmedLockCallsNoBrevoAndTheChildIsCreatedOnceWhenTheReplicaIsBack() async throws {
+        let harness = try await DomainHarness(environment: SendinblueRegisterEndToEndTests.fastRetries)
+        let (primary, replica) = try await Self.pair()
+        defer { replica.thaw() }  // before the servers stop: a frozen process would not take its SIGTERM
+        let redis = try Self.client(primary)
+        defer { redis.close() }
+        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
+        let services = DomainJobs.services(
+            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
+            logger: Logger(label: "test.providers"))
+        let json = SendinblueRegisterEndToEndTests.payload(user: "durable-user", email: "durable@example.com", password: "Pw-durable")
+        let payload = try JSONDecoder().decode(SendinblueRegisterPayload.self, from: Data(json.encoded()))
+        let brevoCalls = { await harness.control.requests().filter { $0.endpoint.rawValue.hasPrefix("brevo") }.count }
+
+        replica.freeze()
+        let unconfirmed = try await harness.failure(of: SendinblueRegisterJob(services: services), payload, id: "job-durable", attempt: 1, maxAttempts: 12)
+        guard case .retry? = unconfirmed?.disposition else { Issue.record("attempt 1: \(String(describing: unconfirmed))"); return }
+        #expect(unconfirmed?.message.contains("not registered yet") == true, "\(String(describing: unconfirmed))")
+        #expect(await brevoCalls() == 0, "Brevo is not called before the replica confirms the lock")
+        let lockKey = RegistrationStore(services: services, userID: "durable-user").lockKey
+        #expect(try await redis.send("EXISTS", lockKey).int == 0, "the unconfirmed lock is given back")
+
+        replica.thaw()
+        try #require(try await Self.streaming(primary))
+        _ = try await harness.failure(of: SendinblueRegisterJob(services: services), payload, id: "job-durable", attempt: 2, maxAttempts: 12)
+        #expect(await harness.control.requests(to: .brevoCreateChild).count == 1)
+    }
+}
