@@ -158,7 +158,11 @@ public struct JobScheduler: Sendable {
         if history.scheduleChanged {
             onNotice(.scheduleChanged(task: task.name))
         } else if history.lastTick == nil, !discarded {
-            onNotice(.startedFromNow(task: task.name, queue: task.queue))
+            if let unreadable = history.unreadable {
+                onNotice(.historyUnreadable(task: task.name, queue: task.queue, key: unreadable.key, content: unreadable.content))
+            } else {
+                onNotice(.startedFromNow(task: task.name, queue: task.queue))
+            }
         }
     }
 

@@ -89,20 +89,27 @@ public struct RedisLastTickStore: LastTickStore {
     ///
     /// A value that is not a whole number from 0 to ``latestTick`` (edited by hand, say) reads as "never run", and the
     /// next advance overwrites it: the task restarts from now instead of stopping for good (or trapping the search for
-    /// its next run). A tick whose ``scheduleKey(for:)`` holds another fingerprint than the task's was handled under
-    /// another schedule (``TickHistory/scheduleChanged``); one with none (an earlier release's) counts as the task's.
+    /// its next run). The history then names the key and what it held (``TickHistory/unreadable``), for the
+    /// scheduler's warning: a history lost is not the "no history" of a task new to the file. A tick whose
+    /// ``scheduleKey(for:)`` holds another fingerprint than the task's was handled under another schedule
+    /// (``TickHistory/scheduleChanged``); one with none (an earlier release's) counts as the task's.
     public func history(of task: ScheduledTask) async throws -> TickHistory {
         var stored = try await read(task, in: task.queue)
+        var readKey = key(for: task)
         var movedFrom: String?
         if stored.tick == nil, let recorded = try await recordedQueue(of: task), recorded != task.queue {
             stored = try await read(task, in: recorded)
+            readKey = key(for: task, in: recorded)
             if stored.tick != nil { movedFrom = recorded }
         }
         if stored.tick == nil {
             stored = (try await redis.send("GET", legacyKey(for: task)), .null)
+            readKey = legacyKey(for: task)
         }
-        guard let text = stored.tick?.string, let seconds = Int64(text), (0...Self.latestTick).contains(seconds) else {
-            return TickHistory(lastTick: nil)  // moved or not, nothing to continue from; the next advance overwrites it
+        guard let reply = stored.tick, !reply.isNull else { return TickHistory(lastTick: nil) }
+        guard let text = reply.string, let seconds = Int64(text), (0...Self.latestTick).contains(seconds) else {
+            // Moved or not, nothing to continue from; the next advance overwrites it.
+            return TickHistory(lastTick: nil, unreadable: UnreadableTick(key: readKey, value: reply.bytes ?? Array("\(reply)".utf8)))
         }
         let fingerprint = stored.schedule.string
         return TickHistory(

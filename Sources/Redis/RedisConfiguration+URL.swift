@@ -318,8 +318,9 @@ private struct URLParser {
         }
         if let timeout = options["timeout"] {
             // Below a millisecond it would round to 0, which the socket takes for "no timeout at all".
-            guard let seconds = Double(timeout), seconds >= 0.001, seconds <= 86_400 else {
-                throw invalid("timeout '\(timeout)' is not seconds from 0.001 to 86400")
+            // Decimal only (DecimalNumber): `Double` took `timeout=0x10` for 16 s.
+            guard let seconds = DecimalNumber.parse(timeout), seconds >= 0.001, seconds <= 86_400 else {
+                throw invalid("timeout '\(timeout)' is not seconds from 0.001 to 86400, written in decimal (like 1.5)")
             }
             configuration.commandTimeout = .milliseconds(Int(seconds * 1000))
             configuration.commandTimeoutInURL = true

@@ -84,6 +84,8 @@ struct SchedulerCommand: AsyncParsableCommand {
         } onNotice: { notice in
             switch notice {
             case .startedFromNow(let task, let queue): logger.info("no history for \(task) in queue \(queue): started from now; earlier ticks not caught up")
+            case .historyUnreadable(let task, let queue, let key, let content):
+                logger.warning("\(task)'s last tick key \(key) holds \(content), not Unix seconds (written by hand?): started from now in queue \(queue) and overwritten; ticks since its last real value not caught up")
             case .scheduleChanged(let task): logger.info("schedule of \(task) changed: starting from now")
             case .historyMoved(let task, let from, let to): logger.info("\(task)'s history moved from queue \(from) to \(to); missed ticks caught up")
             }

@@ -116,6 +116,13 @@ public struct SendinblueRegisterPayload: JobPayload, Equatable {
     /// anyway, after spending a request of the hourly budget. Never mentions the password's value.
     public var problem: String? {
         if userID.trimmingCharacters(in: .whitespaces).isEmpty { return "user_id is empty" }
+        // The reminder jobs' rule for the same Kingfisher user id, one copy: it keys the registration's progress and
+        // lock in Redis and goes into the events, where a 100,000-character one was taken as it came.
+        do {
+            _ = try ReminderValidation.userID(DomainID(stringLiteral: userID))
+        } catch {
+            return error.message
+        }
         let at = email.split(separator: "@", omittingEmptySubsequences: false)
         if at.count != 2 || at[0].isEmpty || !at[1].contains(".") || email.contains(where: \.isWhitespace) {
             return "email is not an email address"

@@ -1,4 +1,6 @@
 import Foundation
+// The decimal parser alone, shared with the Redis URL's `timeout=`: nothing here reaches Redis (StoreRedisTests).
+import enum Redis.DecimalNumber
 
 /// A configuration value that cannot be used, named by its key, so start-up stops with a message an operator can
 /// act on (`hoopoe worker` exits 78).
@@ -52,12 +54,13 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
-    /// A number of seconds (`90`, `1.5`), or `fallback` when unset.
+    /// A number of seconds written in decimal (`90`, `1.5`), or `fallback` when unset. Not hexadecimal (`0x10`),
+    /// an exponent or a sign, which `Double(_:)` took (``DecimalNumber``): every duration setting reads its value there.
     public func seconds(_ key: String, default fallback: Double) throws(ConfigurationError) -> Double {
         guard let text = string(key) else { return fallback }
         // At most a year: a larger wait is a typo, and a value like 1e300 would overflow any time built from it.
-        guard let value = Double(text), value >= 0, value <= 31_536_000 else {
-            throw ConfigurationError(key: key, message: "expected a number of seconds from 0 to 31536000 (a year), got \(text)")
+        guard let value = DecimalNumber.parse(text), value >= 0, value <= 31_536_000 else {
+            throw ConfigurationError(key: key, message: "expected a decimal number of seconds from 0 to 31536000 (a year), like 90 or 1.5, got \(text)")
         }
         return value
     }

@@ -20,10 +20,14 @@ struct DeadShowCommand: AsyncParsableCommand {
             (try await DeadJobLookup.find(id: id, in: queues, jobs: jobs), EnvelopeText(redaction: JobCatalog.redaction(jobs: jobs)))
         }
         guard let found else { throw target.notFound("dead job", searched: searched) }
+        // The queue whose dead set holds it (what `--queue` and `dead retry` take), not the one its envelope names (the
+        // reason quotes a name the worker refused), as `dead list` shows it.
+        var envelope = found.envelope
+        envelope.queue = found.queue
         if json {
-            printJSON(text.json(found.envelope))
+            printJSON(text.json(envelope))
         } else {
-            print(text.lines(found.envelope).joined(separator: "\n"))
+            print(text.lines(envelope).joined(separator: "\n"))
         }
     }
 }
