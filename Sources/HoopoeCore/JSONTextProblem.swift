@@ -130,7 +130,10 @@ struct JSONTextProblem: Error, CustomStringConvertible {
                     index = end
                     return nil
                 }
-                return problem("\(subjectPrefix())'\(word)' is not a JSON value (JSON has only true, false and null) at byte \(index)")
+                // Named only when it is one of the usual non-JSON literals: another unquoted word may be a secret's
+                // value (`"password":hunter2`), and a dead reason is stored, logged and sent in `job.dead` as it is.
+                let named = Self.shownWords.contains(word) ? "'\(word)'" : "an unquoted word"
+                return problem("\(subjectPrefix())\(named) is not a JSON value (JSON has only true, false and null) at byte \(index)")
             default:
                 return problem("\(subjectPrefix())unexpected \(shown(at: index)) at byte \(index) (expected a value)")
             }
@@ -315,6 +318,10 @@ struct JSONTextProblem: Error, CustomStringConvertible {
         private static func hex(_ unit: Int) -> String { String(unit, radix: 16, uppercase: true) }
 
         private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+
+        /// The unquoted words a dead reason names: other languages' literals a sender writes by mistake. Any other word is
+        /// described, not quoted (it may be a secret's value).
+        static let shownWords: Set<String> = ["NaN", "nan", "Infinity", "infinity", "inf", "None", "True", "False", "NULL", "Null", "undefined", "nil"]
 
         private static func isWordByte(_ byte: UInt8) -> Bool {
             isDigit(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_")

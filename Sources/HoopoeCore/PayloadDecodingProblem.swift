@@ -72,12 +72,14 @@ enum DecodingProblem {
             let changed = Array(text[..<number.range.lowerBound]) + [UInt8(ascii: "0")] + Array(text[number.range.upperBound...])
             if refused(changed) { continue }
             let written = String(decoding: text[number.range], as: UTF8.self)
-            let shown = written.count > 24 ? written.prefix(24) + "…" : Substring(written)
             let subject = number.path.isEmpty ? "the top-level value" : number.path
+            // The value is quoted but for a field named like a secret (a `pin`): a dead reason is stored and logged as it is.
+            let field = number.path.split(separator: ".").last.map(String.init) ?? ""
+            let shown = PayloadRedaction.isCommonSecretName(field) ? "" : " (got \(written.count > 24 ? written.prefix(24) + "…" : Substring(written)))"
             if let value = Double(written), value.isFinite, value != value.rounded(.towardZero) {
-                return "\(subject) must be a whole number (got \(shown))"
+                return "\(subject) must be a whole number\(shown)"
             }
-            return "\(subject) is out of range for its field (got \(shown))"
+            return "\(subject) is out of range for its field\(shown)"
         }
         return nil
     }

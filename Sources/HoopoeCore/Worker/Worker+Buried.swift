@@ -45,8 +45,12 @@ extension Worker {
             }
             Task {
                 let result = await task.result
-                timer.cancel()
-                if once.take() { continuation.resume(returning: result) }
+                // The flag first: a timer cancelled before it was taken wakes at once and could take it, reading a hook
+                // that finished as one that timed out.
+                if once.take() {
+                    timer.cancel()
+                    continuation.resume(returning: result)
+                }
             }
         }
     }

@@ -23,7 +23,14 @@ extension SMSSendJob {
         let ledger = SMSLedger(services: services)
         if try await announcedSettled(payload, ledger: ledger) { return }
         let token = context.id + ":buried"
-        let locked = try await ledger.lock(payload.messageID, token: token)
+        // Not waited for on replicas here: a lock too few confirmed was given back, and the give-up below is one
+        // check-and-set that refuses a settled message. Thrown, the hook would end with no event, and nothing calls it again.
+        let locked: Bool
+        do {
+            locked = try await ledger.lock(payload.messageID, token: token)
+        } catch is SMSLedgerNotReplicated {
+            locked = false
+        }
         if !locked, let holder = try await ledger.lockHolder(payload.messageID), !holder.token.hasPrefix(context.id + ":") {
             context.logger.info("sms.send: buried while another job of the message holds its lock; the message is left to it", metadata: [
                 "message_id": "\(payload.messageID)", "reason": "\(reason)",

@@ -53,7 +53,7 @@ public struct SMSSendJob: JobHandler {
         do {
             locked = try await ledger.lock(payload.messageID, token: token)
         } catch let error as SMSLedgerNotReplicated {
-            throw Self.notSent(payload, error)
+            throw try await notSent(payload, error, ledger: ledger, context: context)
         }
         guard locked else {
             // Held by an earlier run of this very job (it died or stalls): once, when the two-minute lock lapses;
@@ -330,7 +330,7 @@ public struct SMSSendJob: JobHandler {
             let receipt: SMSReceipt
             // Marked before it is sent: a run that dies (or stalls past the lock) while the provider holds the request
             // leaves the mark, and the run that recovers the job asks the outbox rather than sending a second SMS.
-            let mark = try await markSending(sender.provider, payload: payload, ledger: ledger)
+            let mark = try await markSending(sender.provider, payload: payload, ledger: ledger, context: context)
             // Cancelled (a renewal, a gift used) or settled by another run since this one began: nothing is sent, and
             // the message is done (a run that finds it so sends nothing either).
             if mark.refused {
@@ -416,21 +416,29 @@ public struct SMSSendJob: JobHandler {
     ///
     /// With `REDIS_WAIT_REPLICAS`, a mark too few replicas confirmed is taken back and the job retries unsent: sent
     /// after a mark only the primary had, a failover lost the mark and the run after it sent the SMS again.
-    private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger) async throws -> (count: Int?, refused: Bool) {
+    private func markSending(_ provider: ProviderName, payload: SMSSendPayload, ledger: SMSLedger, context: JobContext) async throws -> (
+        count: Int?, refused: Bool
+    ) {
         guard provider == .kavenegar || provider == .ippanel else { return (nil, false) }
         do {
             let count = try await ledger.noteUnknownOutcome(
                 payload.messageID, provider: provider.rawValue, attemptStartedAt: Date(), template: payload.template)
             return (count, count == nil)
         } catch let error as SMSLedgerNotReplicated {
-            throw Self.notSent(payload, error)
+            throw try await notSent(payload, error, ledger: ledger, context: context)
         }
     }
 
     /// The retry of a run that did not send because a ledger write the send depends on (its lock, its mark) reached
     /// too few replicas (`REDIS_WAIT_REPLICAS`; the write was taken back). The policy's backoff gives them time.
-    static func notSent(_ payload: SMSSendPayload, _ error: SMSLedgerNotReplicated) -> JobFailure {
-        JobFailure.retry("message \(payload.messageID) not sent: \(error); retried")
+    /// On the last attempt the message is given up as every other last attempt gives it up (`failed`, `sms.failed`
+    /// emitted): thrown as a retry there, the job went to the dead set with no ledger state and no event.
+    func notSent(_ payload: SMSSendPayload, _ error: SMSLedgerNotReplicated, ledger: SMSLedger, context: JobContext) async throws -> JobFailure {
+        guard context.attempt >= context.maxAttempts else { return JobFailure.retry("message \(payload.messageID) not sent: \(error); retried") }
+        let reason = "not sent: \(error), at the last of \(context.maxAttempts) attempts"
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
+        try await emitFailed(payload, reason: reason, ledger: ledger)
+        return JobFailure.permanent(reason)
     }
 
     /// Writes `sent` (``SMSLedger/recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:resend:takesBackMark:sentTemplate:)``)

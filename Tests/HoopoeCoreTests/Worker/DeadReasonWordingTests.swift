@@ -101,6 +101,8 @@ import Testing
             ("x3", withAttempt("x3", ".5"), "attempt: a number without a digit before its point at byte 77"),
             ("x4", withAttempt("x4", "0x10"), "unexpected 'x' after attempt at byte 78 (expected ',' or '}')"),
             ("x5", withAttempt("x5", "NaN"), "attempt: 'NaN' is not a JSON value (JSON has only true, false and null) at byte 77"),
+            // Another unquoted word may be a secret's value (`"password":hunter2`): described, never quoted.
+            ("x9", withAttempt("x9", "hunter2"), "attempt: an unquoted word is not a JSON value (JSON has only true, false and null) at byte 77"),
             ("x6", withAttempt("x6", "-Infinity"), "attempt: a number with no digits after its '-' at byte 77"),
             ("x7", withAttempt("x7", "0") + Self.text(" garbage"), "text after the end of the JSON value at byte 80"),
             ("x8", Array(withAttempt("x8", "0").dropLast()), "the text ends at byte 78 inside an object"),
