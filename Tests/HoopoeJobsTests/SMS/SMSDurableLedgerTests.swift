@@ -53,6 +53,29 @@ import Testing
             logger: Logger(label: "test.providers"))
     }
 
+    /// At the last attempt, a lock the replica cannot confirm ends the message as every last attempt does: `failed`,
+    /// one `sms.failed`, the job failed for good. Thrown as a retry there, it went to the dead set with no ledger state
+    /// and no event (a service waiting for `sms.sent` or `sms.failed` heard nothing).
+    @Test func anUnconfirmedLockAtTheLastAttemptGivesTheMessageUp() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar,ippanel"])
+        let (primary, replica) = try await Self.pair()
+        defer { replica.thaw() }
+        let redis = try Self.client(primary, waitReplicas: 1)
+        defer { redis.close() }
+        let services = try await services(harness, redis: redis)
+        let ledger = SMSLedger(services: services)
+        let payload = SMSTest.reminder("durable-last")
+
+        replica.freeze()
+        let failure = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-durable-last", attempt: 12, maxAttempts: 12)
+        guard case .permanent? = failure?.disposition else { Issue.record("attempt 12: \(String(describing: failure))"); return }
+        #expect(failure?.message.contains("not sent") == true, "\(String(describing: failure))")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count + harness.control.requests(to: .ippanelSend).count == 0)
+        #expect(try await ledger.record(payload.messageID)?.state == "failed")
+        let events = (try await redis.send("XRANGE", "\(harness.namespace):events", "-", "+").array ?? []).compactMap(Event.init(entry:))
+        #expect(events.filter { $0.type == "sms.failed" }.count == 1, "\(events.map(\.type))")
+    }
+
     /// The run that cannot have its lock confirmed by the replica sends nothing and retries (its lock given back, so
     /// the retry is not held off); once the replica is back, the message goes out exactly once, and the replica has
     /// `sent` the moment the run returns.
