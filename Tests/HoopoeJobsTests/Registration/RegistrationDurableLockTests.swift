@@ -13,39 +13,13 @@ import Testing
 /// does (SMSDurableLedgerTests): a lock a failover lost let a second run create or top up the child beside one still
 /// working. Here the replica is frozen (SIGSTOP: connected, answering nothing), so no `WAIT` counts it.
 @Suite(.serialized) struct RegistrationDurableLockTests {
-    /// A primary and its replica, streaming (as SMSDurableLedgerTests).
-    private static func pair() async throws -> (primary: RedisServer, replica: RedisServer) {
-        let primary = try RedisServer(arguments: ["--repl-diskless-sync-delay", "0"])
-        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
-        try #require(try await streaming(primary), "the replica never acknowledged a write (logs in \(primary.directory.path))")
-        return (primary, replica)
-    }
-
-    /// True once a write on `primary` is acknowledged by its replica (within 15 s).
-    private static func streaming(_ primary: RedisServer) async throws -> Bool {
-        let check = SentinelGroup.client(port: primary.port)
-        defer { check.close() }
-        return try await eventually(timeout: .seconds(15)) {
-            let replies = try? await check.pipeline([RedisCommand("SET", "registration-durable-tests:ready", "1"), RedisCommand("WAIT", "1", "100")])
-            return replies?.last?.int == 1
-        }
-    }
-
-    /// A client of `primary` asking one replica for durable writes (300 ms each).
-    private static func client(_ primary: RedisServer) throws -> RedisClient {
-        var configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(primary.port)/0")
-        configuration.waitReplicas = 1
-        configuration.waitTimeout = .milliseconds(300)
-        return RedisClient(configuration: configuration)
-    }
-
     /// The run whose lock the replica cannot confirm asks nothing of Brevo and retries, the lock given back (the retry
     /// is not held off); once the replica is back the child is created exactly once.
     @Test func anUnconfirmedLockCallsNoBrevoAndTheChildIsCreatedOnceWhenTheReplicaIsBack() async throws {
         let harness = try await DomainHarness(environment: SendinblueRegisterEndToEndTests.fastRetries)
-        let (primary, replica) = try await Self.pair()
+        let (primary, replica) = try await ReplicaPair.start()
         defer { replica.thaw() }  // before the servers stop: a frozen process would not take its SIGTERM
-        let redis = try Self.client(primary)
+        let redis = try ReplicaPair.client(primary)
         defer { redis.close() }
         let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
         let services = DomainJobs.services(
@@ -64,7 +38,7 @@ import Testing
         #expect(try await redis.send("EXISTS", lockKey).int == 0, "the unconfirmed lock is given back")
 
         replica.thaw()
-        try #require(try await Self.streaming(primary))
+        try #require(try await ReplicaPair.streaming(primary))
         _ = try await harness.failure(of: SendinblueRegisterJob(services: services), payload, id: "job-durable", attempt: 2, maxAttempts: 12)
         #expect(await harness.control.requests(to: .brevoCreateChild).count == 1)
     }

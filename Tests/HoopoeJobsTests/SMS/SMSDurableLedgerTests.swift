@@ -16,33 +16,6 @@ import Testing
 @Suite(.serialized) struct SMSDurableLedgerTests {
     let morning = SMSTest.tehran(2024, 11, 23, 10)
 
-    /// A primary and its replica, streaming: ready once a `WAIT` on the primary counts the replica (as
-    /// RedisClientDurableTests says, the replica's `connected` comes up to a second before that).
-    private static func pair() async throws -> (primary: RedisServer, replica: RedisServer) {
-        let primary = try RedisServer(arguments: ["--repl-diskless-sync-delay", "0"])
-        let replica = try RedisServer(arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
-        try #require(try await streaming(primary), "the replica never acknowledged a write (logs in \(primary.directory.path))")
-        return (primary, replica)
-    }
-
-    /// True once a write on `primary` is acknowledged by its replica (within 15 s).
-    private static func streaming(_ primary: RedisServer) async throws -> Bool {
-        let check = SentinelGroup.client(port: primary.port)
-        defer { check.close() }
-        return try await eventually(timeout: .seconds(15)) {
-            let replies = try? await check.pipeline([RedisCommand("SET", "sms-durable-tests:ready", "1"), RedisCommand("WAIT", "1", "100")])
-            return replies?.last?.int == 1
-        }
-    }
-
-    /// A client of `primary` asking `waitReplicas` replicas for durable writes (300 ms each).
-    private static func client(_ primary: RedisServer, waitReplicas: Int) throws -> RedisClient {
-        var configuration = try RedisConfiguration(url: "redis://127.0.0.1:\(primary.port)/0")
-        configuration.waitReplicas = waitReplicas
-        configuration.waitTimeout = .milliseconds(300)
-        return RedisClient(configuration: configuration)
-    }
-
     /// The harness's domain services (its fakes and settings) on `redis` instead of the test Redis, with the domain
     /// clock set to 10:00 Tehran there.
     private func services(_ harness: DomainHarness, redis: RedisClient) async throws -> DomainServices {
@@ -58,9 +31,9 @@ import Testing
     /// and no event (a service waiting for `sms.sent` or `sms.failed` heard nothing).
     @Test func anUnconfirmedLockAtTheLastAttemptGivesTheMessageUp() async throws {
         let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar,ippanel"])
-        let (primary, replica) = try await Self.pair()
+        let (primary, replica) = try await ReplicaPair.start()
         defer { replica.thaw() }
-        let redis = try Self.client(primary, waitReplicas: 1)
+        let redis = try ReplicaPair.client(primary, waitReplicas: 1)
         defer { redis.close() }
         let services = try await services(harness, redis: redis)
         let ledger = SMSLedger(services: services)
@@ -81,9 +54,9 @@ import Testing
     /// `sent` the moment the run returns.
     @Test func aSendWaitsForTheReplicaAndGoesOutOnceWhenItIsBack() async throws {
         let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar,ippanel"])
-        let (primary, replica) = try await Self.pair()
+        let (primary, replica) = try await ReplicaPair.start()
         defer { replica.thaw() }  // before the servers stop: a frozen process would not take its SIGTERM
-        let redis = try Self.client(primary, waitReplicas: 1)
+        let redis = try ReplicaPair.client(primary, waitReplicas: 1)
         defer { redis.close() }
         let services = try await services(harness, redis: redis)
         let ledger = SMSLedger(services: services)
@@ -100,7 +73,7 @@ import Testing
         #expect(record?.state == nil && record?.unknownOutcomes ?? 0 == 0 && record?.unreconciledProvider == nil, "\(String(describing: record))")
 
         replica.thaw()
-        try #require(try await Self.streaming(primary))
+        try #require(try await ReplicaPair.streaming(primary))
         #expect(try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-durable", attempt: 2, maxAttempts: 12) == nil)
         #expect(await sends() == 1)
         let onReplica = SentinelGroup.client(port: replica.port)
@@ -116,9 +89,9 @@ import Testing
     /// outcome counted, no outbox to ask), so the retry sends as if the run had never begun. `sent` waits too.
     @Test func anUnconfirmedMarkIsTakenBackAndSentWaitsToo() async throws {
         let harness = try await DomainHarness()
-        let (primary, replica) = try await Self.pair()
+        let (primary, replica) = try await ReplicaPair.start()
         defer { replica.thaw() }
-        let redis = try Self.client(primary, waitReplicas: 1)
+        let redis = try ReplicaPair.client(primary, waitReplicas: 1)
         defer { redis.close() }
         let ledger = SMSLedger(services: try await services(harness, redis: redis))
 
@@ -146,9 +119,9 @@ import Testing
     /// Without `REDIS_WAIT_REPLICAS` nothing waits: a replica that answers nothing does not hold a send up.
     @Test func withoutWaitReplicasASendDoesNotWait() async throws {
         let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
-        let (primary, replica) = try await Self.pair()
+        let (primary, replica) = try await ReplicaPair.start()
         defer { replica.thaw() }
-        let redis = try Self.client(primary, waitReplicas: 0)
+        let redis = try ReplicaPair.client(primary, waitReplicas: 0)
         defer { redis.close() }
         let services = try await services(harness, redis: redis)
         replica.freeze()
