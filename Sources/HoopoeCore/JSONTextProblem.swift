@@ -7,8 +7,9 @@
 /// field and say what is wrong with it. Read only after the decoder refused a text, so it is written for clarity, not
 /// speed; iterative, so a text nested 100,000 deep costs a loop, not the stack.
 ///
-/// It reads what the decoder reads: RFC 8259's grammar, well-formed UTF-8 (no surrogates, no overlong forms), no lone
-/// `\uD800`–`\uDFFF` escape, and at most ``maxDepth`` nested arrays and objects. A text it finds sound is returned with
+/// It reads what the decoder reads: RFC 8259's grammar (plus the one comma before a closing bracket the decoder takes,
+/// `[1,]`), well-formed UTF-8 (no surrogates, no overlong forms), no lone `\uD800`–`\uDFFF` escape, and at most
+/// ``maxDepth`` nested arrays and objects. A text it finds sound is returned with
 /// its numbers (``Numbers``), for the one refusal it cannot see: a number that does not fit its field's type.
 struct JSONTextProblem: Error, CustomStringConvertible {
     /// The deepest nesting of arrays and objects the decoder reads (513 levels are refused; checked on Swift 6.3.1).
@@ -69,12 +70,17 @@ struct JSONTextProblem: Error, CustomStringConvertible {
                 }
                 guard index < bytes.count else { return endedEarly() }
                 switch (top, bytes[index]) {
+                // One comma before the closing bracket is read as the decoder reads it: Foundation's accepts it (as a
+                // convenience, not JSON; swift-corelibs-foundation#4682), so a text is never refused here for one the
+                // decoder took, and the problem named is the one it refused.
                 case (.object, UInt8(ascii: ",")):
                     index += 1
+                    if closesAfterTrailingComma(UInt8(ascii: "}")) { continue }
                     if let problem = key() { return problem }
                     expectingValue = true
                 case (.array(let position), UInt8(ascii: ",")):
                     index += 1
+                    if closesAfterTrailingComma(UInt8(ascii: "]")) { continue }
                     stack[stack.count - 1] = .array(index: position + 1)
                     expectingValue = true
                 case (.object, UInt8(ascii: "}")), (.array, UInt8(ascii: "]")):
@@ -86,6 +92,15 @@ struct JSONTextProblem: Error, CustomStringConvertible {
                     return problem("unexpected \(shown(at: index)) after \(path()) at byte \(index) (expected ',' or ']')")
                 }
             }
+        }
+
+        /// After a member's comma: takes the spaces and `close` when it is next, and closes the container.
+        private mutating func closesAfterTrailingComma(_ close: UInt8) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == close else { return false }
+            index += 1
+            stack.removeLast()
+            return true
         }
 
         private enum LastValue { case done, opened }
@@ -198,13 +213,13 @@ struct JSONTextProblem: Error, CustomStringConvertible {
                         }
                         index += 6
                         if (0xDC00...0xDFFF).contains(unit) {
-                            return (nil, problem("\(subject()) holds a lone surrogate (\\u\(Self.hex(unit))) at byte \(escape)"))
+                            return (nil, problem(loneSurrogate(subject(), at: escape)))
                         }
                         if (0xD800...0xDBFF).contains(unit) {
                             guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
                                 let low = hex4(at: index + 2), (0xDC00...0xDFFF).contains(low)
                             else {
-                                return (nil, problem("\(subject()) holds a lone surrogate (\\u\(Self.hex(unit))) at byte \(escape)"))
+                                return (nil, problem(loneSurrogate(subject(), at: escape)))
                             }
                             index += 6
                         }
@@ -262,6 +277,13 @@ struct JSONTextProblem: Error, CustomStringConvertible {
 
         private func problem(_ text: String) -> JSONTextProblem { JSONTextProblem(description: text) }
 
+        /// `payload.name holds a lone surrogate escape \ud800 at byte 70 (…)`: the escape as written (six ASCII bytes, its
+        /// four hex digits read already), and what is wrong with it, for a sender who never heard of surrogates.
+        private func loneSurrogate(_ subject: String, at escape: Int) -> String {
+            let written = String(decoding: bytes[escape..<(escape + 6)], as: UTF8.self)
+            return "\(subject) holds a lone surrogate escape \(written) at byte \(escape) (half of a UTF-16 surrogate pair without its other half: it stands for no character)"
+        }
+
         private func endedEarly() -> JSONTextProblem {
             let open = stack.last.map { if case .object = $0 { "an object" } else { "an array" } } ?? "a value"
             return problem("the text ends at byte \(bytes.count) inside \(open)\(path(parent: true).isEmpty ? "" : " (\(path(parent: true)))")")
@@ -314,8 +336,6 @@ struct JSONTextProblem: Error, CustomStringConvertible {
             }
             return value
         }
-
-        private static func hex(_ unit: Int) -> String { String(unit, radix: 16, uppercase: true) }
 
         private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
 

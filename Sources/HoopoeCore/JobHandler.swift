@@ -48,10 +48,13 @@ public protocol JobHandler: Sendable {
     ///   - payload: the decoded input.
     ///   - context: the job's id, attempt, logger and Redis access.
     func run(_ payload: Payload, context: JobContext) async throws
-    /// Hears that the engine put this job in the dead set without running it again: its worker was lost while running
-    /// it twice (`killed its worker 2 times (lease expired while it ran)`, decision 0079), whatever attempts it had left.
-    /// `run` never hears of such a job, so a handler that promises an outcome (an event, a ledger state: `sms.send`'s
-    /// `sms.failed`) keeps it here. Default: nothing.
+    /// Hears that the engine put this job in the dead set where no run of it concluded: its worker was lost while
+    /// running it twice (`killed its worker 2 times (lease expired while it ran)`, decision 0079), whatever attempts it
+    /// had left; its lost or cut-off runs used up its `max_attempts` (`its worker was lost 1 time(s) …`, `its envelope
+    /// says N attempts were made …`); or its last attempt was cut off by its ``timeout`` (`failed 3 of 3 attempts, the
+    /// last timed out after …`). `run` never hears of such an end, so a handler that promises an outcome (an event, a
+    /// ledger state: `sms.send`'s `sms.failed`) keeps it here. Not called when `run` returned or threw at the last
+    /// attempt: it heard its own failure. Default: nothing.
     ///
     /// Called once, by the worker that buried the job, after the dead set holds it (a retry from the dead set may
     /// already be running beside it: a handler's own records tell), with the payload decoded as for `run` — a payload
@@ -60,7 +63,8 @@ public protocol JobHandler: Sendable {
     /// changes nothing: the job stays dead, and no later run calls it again.
     /// - Parameters:
     ///   - payload: the decoded input.
-    ///   - reason: the dead reason, e.g. `killed its worker 2 times (lease expired while it ran)`.
+    ///   - reason: the dead reason, e.g. `killed its worker 2 times (lease expired while it ran)`; for a timeout, with
+    ///     what cut the last attempt off.
     ///   - context: the job's id, the attempt that ended it, logger and Redis access.
     func buried(_ payload: Payload, reason: String, context: JobContext) async throws
 }

@@ -2,9 +2,10 @@ import Logging
 import Synchronization
 
 extension Worker {
-    /// Tells the handler of a job this worker has just put in the dead set without running it
-    /// (``JobHandler/buried(_:reason:context:)``): the poison-pill rule's burial (`killed its worker 2 times`), which
-    /// no run of the handler ever hears of. Called only once the burial went through (``bury(_:envelope:attempt:reason:lastError:rawID:rawType:rawUniqueKey:seconds:)``
+    /// Tells the handler of a job this worker has just put in the dead set where no run of it concluded
+    /// (``JobHandler/buried(_:reason:context:)``): the poison-pill rule's burial (`killed its worker 2 times`), a job
+    /// whose lost or cut-off runs used up its `max_attempts`, and a last attempt cut off by its timeout, which no run of
+    /// the handler ever hears of. Called only once the burial went through (``bury(_:envelope:attempt:reason:lastError:rawID:rawType:rawUniqueKey:seconds:)``
     /// returned true), so a job another worker took over, or whose move failed and that comes back after its lease, is
     /// not announced twice.
     ///

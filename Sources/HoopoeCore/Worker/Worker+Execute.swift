@@ -78,7 +78,14 @@ extension Worker {
             let why = job.deliveries > 1
                 ? "its worker was lost \(lostRuns) time(s) while it held it (lease expired; a run may have started)"
                 : "its envelope says \(header.attempt) attempts were made (runs lost with their workers, or cut off by a shutdown, count)"
-            await bury(work, envelope: header.envelope(job), attempt: attempt - 1, reason: "\(why); no attempt is left of its limit of \(maxAttempts)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
+            let reason = "\(why); no attempt is left of its limit of \(maxAttempts)"
+            // No run of it concluded: its last ones were lost with their workers or cut off by a shutdown (a run that
+            // failed on its own was settled by its worker; only one whose settle then failed comes back). Its handler never
+            // runs again, so it hears of the burial instead, as for the kill rule (an sms.send emits its sms.failed).
+            // An enqueuer's `attempt` at its limit is told too: the hook's promise is that a buried job is heard of.
+            if await bury(work, envelope: header.envelope(job), attempt: attempt - 1, reason: reason, rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey) {
+                await tellBuried(header, job: job, attempt: attempt - 1, reason: reason)
+            }
             return true
         }
         if job.deliveries > 1 {
@@ -190,7 +197,7 @@ extension Worker {
         case .timedOut:
             guard let envelope = header.envelope(run.work.job) else { return await buryUndecodable(run.work, header) }
             await fail(run.work, header, envelope, attempt: attempt, maxAttempts: maxAttempts, entry: entry,
-                failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds)
+                failure: .retry("timed out after \(timeout) (the handler was cancelled)"), log: context.logger, seconds: seconds, cutOff: true)
         case .finished(.failure(let error)):
             let failure: JobFailure =
                 switch error {
@@ -203,9 +210,14 @@ extension Worker {
         }
     }
 
+    /// Settles an attempt that failed: discarded, buried or retried by `failure`.
+    /// - Parameter cutOff: the handler was cancelled at its timeout, so it never saw the attempt end: a burial (the last
+    ///   attempt, or a retry too large to store) is told to it (``tellBuried(_:job:attempt:reason:)``), as its `run`
+    ///   would otherwise never hear of it (an sms.send ended so emitted no sms.failed). A handler that returned or threw
+    ///   on its own knows its failure, and is not told.
     private func fail(
         _ work: UnitOfWork, _ header: JobHeader, _ envelope: JobEnvelope, attempt: Int, maxAttempts: Int, entry: JobRegistry.Entry,
-        failure: JobFailure, log: Logger, seconds: Double
+        failure: JobFailure, log: Logger, seconds: Double, cutOff: Bool = false
     ) async {
         let job = work.job
         let duration = Self.duration(seconds)
@@ -233,8 +245,10 @@ extension Worker {
         case .retry(let at):
             guard attempt < maxAttempts else {
                 log.error("job failed its last attempt (\(attempt) of \(maxAttempts)): \(failure.message)", metadata: ["duration": "\(duration)"])
-                if await bury(work, envelope: envelope, attempt: attempt, reason: "failed \(attempt) of \(maxAttempts) attempts", lastError: Self.capped(failure.message), seconds: seconds) {
+                let reason = "failed \(attempt) of \(maxAttempts) attempts"
+                if await bury(work, envelope: envelope, attempt: attempt, reason: reason, lastError: Self.capped(failure.message), seconds: seconds) {
                     settled(envelope.type, "dead", seconds)
+                    if cutOff { await tellBuried(header, job: job, attempt: attempt, reason: "\(reason), the last \(failure.message)") }
                 }
                 return
             }
@@ -263,8 +277,10 @@ extension Worker {
             }
             guard nextBytes.count <= retryLimit else {
                 log.error("job failed (attempt \(attempt) of \(maxAttempts)) and its retry would be too large: \(failure.message)", metadata: ["duration": "\(duration)"])
-                if await bury(work, envelope: envelope, attempt: attempt, reason: "its retry's envelope would be \(nextBytes.count) bytes, over the \(retryLimit)-byte limit", lastError: Self.capped(failure.message), seconds: seconds) {
+                let reason = "its retry's envelope would be \(nextBytes.count) bytes, over the \(retryLimit)-byte limit"
+                if await bury(work, envelope: envelope, attempt: attempt, reason: reason, lastError: Self.capped(failure.message), seconds: seconds) {
                     settled(envelope.type, "dead", seconds)
+                    if cutOff { await tellBuried(header, job: job, attempt: attempt, reason: "\(reason) (attempt \(attempt) \(failure.message))") }
                 }
                 return
             }
@@ -319,14 +335,21 @@ extension Worker {
 
     /// A job the one-pass scan accepted but `JSONDecoder` rejects (e.g. a lone `\ud800` surrogate in the
     /// payload): it is not a valid envelope, and it goes to the dead set as one, its raw text kept.
+    ///
+    /// What is wrong is read from the text first (``JSONTextProblem``): the decoder's own error names nothing for such
+    /// a text, and a string it cannot read surfaced through ``JSONValue``'s fallbacks as "payload should be an object".
     private func buryUndecodable(_ work: UnitOfWork, _ header: JobHeader) async {
         let job = work.job
         let reason: String
-        do {
-            _ = try JobEnvelope.decode(job.bytes)
-            reason = "its payload could not be decoded"
-        } catch {
-            reason = Self.describe(error)
+        if case .failure(let problem) = JSONTextProblem.check(job.bytes) {
+            reason = problem.description
+        } else {
+            do {
+                _ = try JobEnvelope.decode(job.bytes)
+                reason = "its payload could not be decoded"
+            } catch {
+                reason = Self.describe(error)
+            }
         }
         await bury(work, envelope: nil, attempt: header.attempt + job.deliveries, reason: "not a valid job envelope: \(reason)", rawID: header.id, rawType: header.type, rawUniqueKey: header.uniqueKey)
     }

@@ -158,9 +158,6 @@ extension Worker {
         record.lastError = lastError ?? reason
         record.diedAt = now
         record.runAt = nil
-        if envelope == nil || lastError == nil {
-            logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
-        }
         // The lock this job may hold, whatever else is wrong with it: an envelope that could not be read (a
         // `"max_attempts":"3"`), or whose key breaks the envelope's rules (over 200 characters), was still enqueued by the
         // enqueue function, which took the lock; kept, it refused the corrected job as a duplicate for a day. The script
@@ -187,8 +184,16 @@ extension Worker {
                 "moved the job to the dead set on the primary, but too few replicas confirmed it; if the primary fails over now it runs again after its lease instead",
                 metadata: ["job.id": "\(record.id)", "error": "\(error)"])
         } catch {
-            logger.error("could not move the job to the dead set; it runs again after its lease", metadata: ["error": "\(error)"])
+            // Its reason is named here: the line saying it was buried is written only once it was. When it comes back
+            // after its lease, it is judged again as a lost worker's delivery, and this reason is not kept with it.
+            logger.error(
+                "could not move the job to the dead set (to be buried because: \(reason)); it stays delivered and runs again after its lease",
+                metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)", "error": "\(error)"])
             return false
+        }
+        // Only now: written before the move, it told of a burial that had not happened when the move failed.
+        if envelope == nil || lastError == nil {
+            logger.error("job sent to the dead set: \(reason)", metadata: ["job.id": "\(record.id)", "job.type": "\(record.type)", "queue": "\(job.queue)"])
         }
         if lastError == nil { settledWithoutRunning(countedType, "dead") }
         return true

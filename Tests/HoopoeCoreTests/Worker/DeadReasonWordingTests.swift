@@ -84,6 +84,33 @@ import Testing
         #expect(!reasons.values.contains { $0.contains("an object") || $0.contains("Dictionary") }, "\(reasons)")
     }
 
+    /// A lone surrogate escape in a payload string: the reason names the field and the escape. Before, the one-pass scan
+    /// took the envelope, the handler's decode refused it, and the burial read the reason from the envelope's decoder:
+    /// "payload should be an object". With a trailing comma before it (which the decoder takes), the surrogate is
+    /// still the one named, not the comma.
+    @Test func aLoneSurrogateEscapeIsNamedWithItsField() async throws {
+        let note = "(half of a UTF-16 surrogate pair without its other half: it stands for no character)"
+        let cases: [(id: String, bytes: [UInt8], reason: String)] = [
+            ("s1", Self.envelope("s1", payload: Self.text(#"{"key":"k","member":"\ud800"}"#)),
+                #"payload.member holds a lone surrogate escape \ud800 at byte 81 "# + note),
+            ("s2", Self.envelope("s2", payload: Self.text(#"{"key":"k","list":[1,],"member":"\ud800"}"#)),
+                #"payload.member holds a lone surrogate escape \ud800 at byte 93 "# + note),
+        ]
+        let reasons = try await deadReasons(cases.map { ($0.id, $0.bytes) })
+        for (id, _, reason) in cases {
+            #expect(reasons[id] == "not a valid job envelope: \(reason)", "\(id): \(reasons[id] ?? "not dead")")
+        }
+    }
+
+    /// Foundation's decoder takes one comma before a closing bracket (`[1,]`, `{"a":1,}`; not JSON, but its choice:
+    /// swift-corelibs-foundation#4682), so a payload holding one runs. When it is refused for another reason, that
+    /// reason is named, not the comma the decoder took.
+    @Test func aTrailingCommaIsNotBlamedForWhatTheDecoderRefused() async throws {
+        let bytes = Self.envelope("c1", payload: Self.payload(Self.text(#","sleep_ms":2.5,"#)))
+        let reason = try await deadReasons([("c1", bytes)])["c1"] ?? "not dead"
+        #expect(reason.hasSuffix("payload does not match diag.record (Payload): payload.sleep_ms must be a whole number (got 2.5)"), "\(reason)")
+    }
+
     /// Finding 3: envelopes no decoder reads; each names what is wrong, and each is filed under its id.
     @Test func anUnreadableEnvelopeSaysWhyAndKeepsItsID() async throws {
         func withAttempt(_ id: String, _ attempt: String) -> [UInt8] {
@@ -151,10 +178,16 @@ import Testing
             Self.text("[\"") + [0xC3, 0x28] + Self.text("\"]"), Self.text("[\"") + [0xED, 0xA0, 0x80] + Self.text("\"]"),
             Self.text("[\"") + [0xC0, 0xAF] + Self.text("\"]"), Self.text("[\"") + [0xF4, 0x90, 0x80, 0x80] + Self.text("\"]"),
             Self.text("[\"") + [0xE2, 0x82] + Self.text("\"]"), Self.text(""), Self.text("[tru]"), nested(513),
+            // More than the one comma the decoder takes before a closing bracket, or one with nothing before it.
+            Self.text("[,]"), Self.text("[1,,]"), Self.text("[,1]"), Self.text("{,}"), Self.text(#"{"a":1,,}"#), Self.text(#"{,"a":1}"#),
+            Self.text("1,"), Self.text(#"{"a":[1,],"b":"\ud800"}"#),
         ]
         let accepted: [[UInt8]] = [
             Self.text(#"{"a":[1,-0,2.5e-3,1E+2,"x\u00e9\ud83d\ude00",true,false,null],"b":{}}"#),
             Self.text("[\"") + Array("é€😀".utf8) + Self.text("\"]"), Self.text(" 0 "), nested(512),
+            // One comma before a closing bracket: not JSON, but Foundation's decoder takes it (swift-corelibs-foundation#4682).
+            Self.text("[1,]"), Self.text("[1 , ]"), Self.text("[1,\n]"), Self.text(#"{"a":1,}"#), Self.text(#"{"a":1 , }"#), Self.text("[[1,],]"),
+            Self.text(#"{"a":{"b":[1,2,],},}"#),
         ]
         for bytes in refused {
             let decoded = (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))) != nil
