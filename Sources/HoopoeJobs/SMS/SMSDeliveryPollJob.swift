@@ -38,6 +38,7 @@ public struct SMSDeliveryPollJob: JobHandler {
         let ledger = SMSLedger(services: services)
         let now = try await services.clock.now()
         try await announceLostChanges(ledger: ledger, now: now)
+        try await announceOwedFailures(ledger: ledger, now: now)
         let batch = SMSSettings.statusBatchSize
         while true {
             let ids = try await ledger.claimDue(now: now, limit: batch, leaseUntil: now.addingTimeInterval(Self.claimLease))
@@ -99,6 +100,26 @@ public struct SMSDeliveryPollJob: JobHandler {
         }
         try await services.events.emit(events, at: now)
         try await ledger.markStatusAnnounced(ids)
+    }
+
+    /// Emits the `sms.failed` of messages `sms.send` gave up but could not announce (its event write failed) where no
+    /// run will: a burial (the worker only logs what the hook throws) or a give-up on the job's last attempt (the job is
+    /// dead, and the engine does not tell a handler that threw). From the ledger's state, reason, user and purpose. Only
+    /// give-ups older than ``SMSSettings/owedFailureGrace`` (a hook or run may still be writing the event), and only while
+    /// still owed: a message sent since (a stalled run's `sent`) or announced by a run (the job's retry, a
+    /// `hoopoe dead retry`) just leaves the list.
+    private func announceOwedFailures(ledger: SMSLedger, now: Date) async throws {
+        let ids = try await ledger.owedFailures(before: now.addingTimeInterval(-SMSSettings.owedFailureGrace), limit: SMSSettings.statusBatchSize)
+        guard !ids.isEmpty else { return }
+        let owed = try await ledger.records(ids).compactMap { record -> SMSLedger.Record? in
+            guard let record, !record.announced, !record.cancelled, record.state == "failed" || record.state == "unknown" else { return nil }
+            return record
+        }
+        try await services.events.emit(owed.map { record in
+            SMSFailed(messageID: record.messageID, reason: record.reason ?? "given up (\(record.state ?? ""))",
+                      userID: OrNull(record.userID), purpose: OrNull(record.purpose))
+        }, at: now)
+        try await ledger.settleOwedFailures(ids, announced: owed.map(\.messageID))
     }
 
     private func pollKavenegar(_ records: [SMSLedger.Record], now: Date, ledger: SMSLedger, logger: Logger) async -> [SMSLedger.StatusUpdate] {

@@ -8,11 +8,14 @@ import Redis
 /// - `{sms}:msg:<message_id>` — a hash per message: `state` (`sent`, `failed`, `unknown`), `provider`,
 ///   `provider_ids`, `sent_at`, `delivery` (the delivery state), `raw_status`, `polls`, `user_id`, `purpose`,
 ///   `unknown_outcomes` (with `unknown_provider`, `unknown_since`, `unknown_template`: the send under way, or the
-///   last one whose answer was lost), `failures:<provider>:<code>` (a capped code's count), `announced`; for an
+///   last one whose answer was lost), `unchecked_send` (a lost send went unchecked: Kavenegar's outbox answered `407`),
+///   `failures:<provider>:<code>` (a capped code's count), `announced`; for an
 ///   IPPanel send until its delivery is final, `payload` and `queue` (the re-send of a bulk IPPanel ends unsent, with
 ///   `resend_job` and `resends`); `cancelled`. Kept 30 days. It is the idempotency record: once it says `sent`, no run of
 ///   the message sends again.
 /// - `{sms}:poll` — a sorted set: message id → next poll time (domain Unix seconds).
+/// - `{sms}:failed_unannounced` — a sorted set: message id → when it was given up, until its `sms.failed` is on the
+///   stream (``SMSDeliveryPollJob`` emits the ones no run or burial hook could).
 /// - `{sms}:cap:<09…>:<yyyy-mm-dd>` — the message ids sent to one recipient on one local day (2 days).
 /// - `{sms}:lock:<message_id>` — held (2 minutes) by the one run that is sending a message.
 /// - `{sms}:credit` — `checked_at`, `remaining`: the last Kavenegar credit read.
@@ -38,6 +41,9 @@ public struct SMSLedger: Sendable {
     /// Sorted set of messages whose last delivery change's `sms.status` is not on the stream yet (by the change's time):
     /// ``SMSDeliveryPollJob`` emits them again.
     public var unannouncedKey: String { services.key("{sms}:status_unannounced") }
+    /// Sorted set of given-up messages whose `sms.failed` is not on the stream yet (by the give-up's domain time): a
+    /// buried job, or one that gave up on its last attempt, is not run again, so ``SMSDeliveryPollJob`` emits them.
+    public var failedUnannouncedKey: String { services.key("{sms}:failed_unannounced") }
     public func capKey(phone: String, day: String) -> String { services.key("{sms}:cap:\(phone):\(day)") }
     public func lockKey(_ messageID: String) -> String { services.key("{sms}:lock:\(messageID)") }
     public var creditKey: String { Self.creditKey(namespace: services.jobs.namespace) }
@@ -73,6 +79,9 @@ public struct SMSLedger: Sendable {
         /// The template that send used: the message's own, or its link-free variant after Kavenegar's 420, whose
         /// text the outbox holds instead (nil in a record written before it was kept: the message's own).
         public var unreconciledTemplate: String?
+        /// True when a send whose answer was lost went unchecked and was sent once more (Kavenegar's outbox answered
+        /// `407`): it may have gone out, whatever the sends after it answered, so a burial ends the message `unknown`.
+        public var uncheckedSend: Bool
         /// True once the event of the current state was emitted: `sms.sent` for `sent`, `sms.failed` for `failed` and
         /// `unknown` (a run finding it false emits it: the run before died, or its event write failed, after the mark).
         public var announced: Bool
@@ -111,6 +120,7 @@ public struct SMSLedger: Sendable {
             unreconciledProvider = fields["unknown_provider"].flatMap { $0.isEmpty ? nil : $0 }
             unreconciledSince = fields["unknown_since"].flatMap(Double.init)
             unreconciledTemplate = fields["unknown_template"].flatMap { $0.isEmpty ? nil : $0 }
+            uncheckedSend = fields["unchecked_send"] == "1"
             announced = fields["announced"] == "1"
             reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 }
             sentTemplate = fields["sent_template"].flatMap { $0.isEmpty ? nil : $0 }
@@ -153,7 +163,7 @@ public struct SMSLedger: Sendable {
             "user_id", userID ?? "", "purpose", purpose ?? "", "sent_template", sentTemplate ?? "",
         ]
         // The mark written before the send (noteUnknownOutcome): the answer came. A planned re-send: this is it.
-        var gone = [key, "unknown_provider", "unknown_since", "unknown_template", "resend_job"]
+        var gone = [key, "unknown_provider", "unknown_since", "unknown_template", "unchecked_send", "resend_job"]
         if let resend { fields += ["payload", resend.payload, "queue", resend.queue] } else { gone += ["payload", "queue"] }
         var commands = [RedisCommand("HSET", fields), RedisCommand("HDEL", gone)]
         if takesBackMark { commands.append(RedisCommand("HINCRBY", key, "unknown_outcomes", "-1")) }
@@ -168,33 +178,62 @@ public struct SMSLedger: Sendable {
     }
 
     /// Gives a message whose job the engine buried up, unless it is settled: `unknown` (`unknownReason`) when a send's
-    /// note is still there (`unknown_provider`), else `failed` (`failedReason`); `announced` cleared (its `sms.failed` is
-    /// still to be emitted). One step (Lua/sms_give_up_buried.lua), so a run of another job that records `sent` or
-    /// gives it up first is not overwritten.
+    /// note is still there (`unknown_provider`) or a lost send went unchecked (`unchecked_send`), else `failed`
+    /// (`failedReason`); `announced` cleared and the message added to ``failedUnannouncedKey`` (its `sms.failed` is
+    /// still to be emitted, and nothing runs the job again if the hook cannot). One step (Lua/sms_give_up_buried.lua),
+    /// so a run of another job that records `sent` or gives it up first is not overwritten.
     /// - Returns: the state and reason written; nil when the message was settled (nothing written).
-    func giveUpBuried(_ messageID: String, failedReason: String, unknownReason: String, userID: String?, purpose: String?) async throws -> (
-        state: String, reason: String
-    )? {
+    func giveUpBuried(
+        _ messageID: String, failedReason: String, unknownReason: String, userID: String?, purpose: String?, now: Date
+    ) async throws -> (state: String, reason: String)? {
         let reply = try await redis.run(
-            Self.giveUpBuriedScript, keys: [messageKey(messageID)],
-            arguments: [failedReason, unknownReason, userID ?? "", purpose ?? "", String(SMSSettings.ledgerTTL)])
+            Self.giveUpBuriedScript, keys: [messageKey(messageID), failedUnannouncedKey],
+            arguments: [failedReason, unknownReason, userID ?? "", purpose ?? "", String(SMSSettings.ledgerTTL),
+                        Self.format(now.timeIntervalSince1970), messageID])
         guard let written = reply.array?.compactMap(\.string), written.count == 2 else { return nil }
         return (written[0], written[1])
     }
 
-    /// Marks the current state's event (`sms.sent`, `sms.failed`) as emitted.
+    /// Marks the current state's event (`sms.sent`, `sms.failed`) as emitted, and the message as no longer owed one
+    /// (``failedUnannouncedKey``).
     public func markAnnounced(_ messageID: String) async throws {
-        _ = try await redis.send("HSET", messageKey(messageID), "announced", "1")
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key, failedUnannouncedKey], [
+            RedisCommand("HSET", key, "announced", "1"),
+            RedisCommand("ZREM", failedUnannouncedKey, messageID),
+        ])
+    }
+
+    /// Up to `limit` messages given up at or before `before` whose `sms.failed` is still owed, oldest first.
+    func owedFailures(before: Date, limit: Int) async throws -> [String] {
+        let reply = try await redis.send(RedisCommand(
+            "ZRANGEBYSCORE", failedUnannouncedKey, "-inf", Self.format(before.timeIntervalSince1970), "LIMIT", "0", String(limit)))
+        return (reply.array ?? []).compactMap(\.string)
+    }
+
+    /// Marks the `sms.failed` of `announced` emitted (as ``markAnnounced(_:)``), and takes every one of `ids` out of
+    /// ``failedUnannouncedKey`` (the others owe none any more: sent since, or announced by a run).
+    func settleOwedFailures(_ ids: [String], announced: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        let keys = [failedUnannouncedKey] + announced.map(messageKey)
+        _ = try await redis.transaction(keys: keys, announced.map { RedisCommand("HSET", messageKey($0), "announced", "1") } + [
+            RedisCommand("ZREM", [failedUnannouncedKey] + ids),
+        ])
     }
 
     /// Records that the message will never be sent (`failed`) or that Hoopoe gave up after unknown outcomes
-    /// (`unknown`), so later runs do not try again; its `sms.failed` is still to be emitted (`announced` cleared).
+    /// (`unknown`), so later runs do not try again; its `sms.failed` is still to be emitted (`announced` cleared, and the
+    /// message listed in ``failedUnannouncedKey`` until it is). Why the list: a give-up on the job's last attempt whose
+    /// event write failed ends in the dead set, and the engine does not tell a handler that threw at its last attempt
+    /// (``SMSSendJob/buried(_:reason:context:)`` is not called): no run would emit it. Earlier attempts' retries do.
     public func recordGivenUp(messageID: String, state: String, reason: String, userID: String?, purpose: String?) async throws {
         let key = messageKey(messageID)
-        _ = try await redis.transaction(keys: [key], [
+        let now = try await services.clock.now()
+        _ = try await redis.transaction(keys: [key, failedUnannouncedKey], [
             RedisCommand("HSET", [key, "state", state, "reason", reason, "user_id", userID ?? "", "purpose", purpose ?? ""]),
             RedisCommand("HDEL", key, "announced"),
             RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+            RedisCommand("ZADD", failedUnannouncedKey, Self.format(now.timeIntervalSince1970), messageID),
         ])
     }
 
@@ -269,6 +308,19 @@ public struct SMSLedger: Sendable {
     /// KEYS[1] the message · ARGV[1] the re-send's job id.
     func reopen(_ messageID: String, jobID: String) async throws -> Bool {
         try await redis.run(Self.reopenScript, keys: [messageKey(messageID)], arguments: [jobID]).int == 1
+    }
+
+    /// Notes that the lost send is sent once more unchecked (Kavenegar's outbox answered `407`), in one write that keeps
+    /// its note (`unknown_provider`): the next send's mark replaces the note (Lua/sms_mark_sending.lua), and
+    /// `unchecked_send` stays until the message is sent. Why: the note was cleared first, and a burial between the clear
+    /// and the next mark — or after that send's answer took its mark back — found neither and gave up as `failed` ("not
+    /// sent", its daily slot given back) a message that may have gone out.
+    func noteUncheckedSend(_ messageID: String) async throws {
+        let key = messageKey(messageID)
+        _ = try await redis.transaction(keys: [key], [
+            RedisCommand("HSET", key, "unchecked_send", "1"),
+            RedisCommand("EXPIRE", key, String(SMSSettings.ledgerTTL)),
+        ])
     }
 
     /// Forgets the unreconciled send: its provider said it did not go out.

@@ -11,14 +11,20 @@ extension SMSSendJob {
     /// - Settled already (sent, given up, cancelled): nothing is written; only an event a lost run did not emit is
     ///   (`sms.sent` or `sms.failed`, by the ledger's `announced`), as a run finding it so would.
     /// - A send under way when its worker was lost (the note written before each send, ``SMSLedger/noteUnknownOutcome(_:provider:attemptStartedAt:template:)``,
-    ///   not taken back): state `unknown`, its daily slot kept, as the last attempt after a lost answer ends (it may have
-    ///   been delivered; `sms.failed` says so).
+    ///   not taken back), or a lost send that went unchecked (Kavenegar's outbox answered `407`:
+    ///   ``SMSLedger/noteUncheckedSend(_:)``): state `unknown`, its daily slot kept, as the last attempt after a lost
+    ///   answer ends (it may have been delivered; `sms.failed` says so).
     /// - Otherwise: state `failed`, its daily slot given back, as a message failed for good.
     /// - Another job of the message holding its send lock (a re-send, a deferred copy): it is left to that job.
     ///
-    /// The state is written in one step with the check that the message has none (``SMSLedger/giveUpBuried(_:failedReason:unknownReason:userID:purpose:)``): a run of another job
+    /// The state is written in one step with the check that the message has none (``SMSLedger/giveUpBuried(_:failedReason:unknownReason:userID:purpose:now:)``): a run of another job
     /// that settled it meanwhile is not overwritten. `sms.failed` is emitted once: after it, `announced` is set, and a
     /// run finding the state (a `hoopoe dead retry` of this job) ends without sending, as for every given-up message.
+    ///
+    /// Its `sms.failed` write failing (a Redis hiccup on the events stream) is thrown, and the worker only logs it:
+    /// nothing runs a buried job again. The give-up step listed the message as owed its event
+    /// (``SMSLedger/failedUnannouncedKey``), and ``SMSDeliveryPollJob`` emits it from the ledger a few minutes on —
+    /// once: the event's `announced` takes it off the list. Before, such a message stayed given up and never announced.
     public func buried(_ payload: SMSSendPayload, reason: String, context: JobContext) async throws {
         let ledger = SMSLedger(services: services)
         if try await announcedSettled(payload, ledger: ledger) { return }
@@ -52,7 +58,8 @@ extension SMSSendJob {
         let failed = "not sent: the engine buried its job (\(reason)); it is not run again"
         let unknown = "outcome unknown: the engine buried its job (\(reason)) while a send was under way; not sent again (it may have been delivered)"
         guard let (state, text) = try await ledger.giveUpBuried(
-            payload.messageID, failedReason: failed, unknownReason: unknown, userID: payload.userID, purpose: payload.purpose)
+            payload.messageID, failedReason: failed, unknownReason: unknown, userID: payload.userID, purpose: payload.purpose,
+            now: try await services.clock.now())
         else {
             // Settled since the first read: only its event, if it is still owed.
             _ = try await announcedSettled(payload, ledger: ledger)

@@ -170,7 +170,8 @@ public struct SMSSendJob: JobHandler {
     /// providers (`capped` comes back naming the ones left out), or fails the message as not sent when there is none. A
     /// failed outbox call retries the job rather than sending blind, except Kavenegar's `407` (the outbox
     /// needs the server's IP whitelisted in the panel): that cannot change by retrying, so the one re-send goes out
-    /// unchecked, as before outboxes were read, with a warning naming the fix.
+    /// unchecked, as before outboxes were read, with a warning naming the fix; the ledger keeps saying the lost send may
+    /// have gone out (``SMSLedger/noteUncheckedSend(_:)``).
     private func sentBeforeAnswerWasLost(
         _ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, now: Date, day: String, ledger: SMSLedger, context: JobContext,
         capped: inout Set<String>
@@ -222,7 +223,10 @@ public struct SMSSendJob: JobHandler {
             context.logger.warning("sms.send: Kavenegar's outbox is closed to this server (407: whitelist its IP in the panel's security settings); sending once more unchecked", metadata: [
                 "message_id": "\(payload.messageID)", "phone": "\(PhoneNumberMask.maskNumber(checked.nationalPhone))",
             ])
-            try await ledger.clearUnreconciled(payload.messageID)
+            // The lost send's note stays until the re-send's mark replaces it, and `unchecked_send` after: it may have
+            // gone out, so a burial at any point from here ends the message `unknown`, its slot kept. Cleared here, a
+            // burial before the next mark (or after the re-send's answer took that mark back) wrote `failed`, "not sent".
+            try await ledger.noteUncheckedSend(payload.messageID)
             return false
         } catch {
             let problem = "could not check \(outbox) for the lost send of \(payload.messageID): \(error)"

@@ -37,6 +37,10 @@ public struct SMSSettings: Sendable {
     public static let pollWindow: Double = 48 * 3600
     /// Largest number of provider ids in one Kavenegar `sms/status` call.
     public static let statusBatchSize = 500
+    /// How long after a give-up `sms.delivery_poll` waits before it emits the `sms.failed` a run or burial hook owes
+    /// (its event write failed): longer than either may run (the job's timeout, 2 minutes), so an event one is still
+    /// writing is not written twice.
+    public static let owedFailureGrace: Double = 300
     /// Sends with an unknown outcome allowed per message (docs/providers.md §2.4.5: cap at 2).
     public static let unknownOutcomeAttempts = 2
     /// Times a message is sent again after IPPanel ended its bulk unsent (`state_id` 8, no credit; 9, a system error:

@@ -113,4 +113,109 @@ import Testing
         #expect(try await ledger.record(other.messageID) == nil)
         #expect(try await harness.events("sms.failed").count == 1)
     }
+
+    /// Kavenegar's outbox closed (`407`) to the check of a lost send: the re-send went out unchecked and its answer said
+    /// it failed (`409`, taking its own mark back). The lost send may still have gone out, so a burial now ends the
+    /// message `unknown`, its daily slot kept. Before, the 407 path cleared the lost send's note before the re-send's
+    /// mark: a burial in between, or after that mark was taken back, found neither and wrote `failed` ("not sent") and
+    /// gave the slot back.
+    @Test func aBurialAfterAnUncheckedResendSaysTheOutcomeIsUnknown() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let job = SMSSendJob(services: services)
+        let payload = SMSTest.reminder("buried:unchecked")
+        let day = SMSSendJob.dayString(morning, calendar: services.calendar)
+        // The lost run: its slot taken, its send to Kavenegar noted and never answered.
+        #expect(try await ledger.reserveDailySlot(phone: "09121234567", day: day, messageID: payload.messageID, cap: 5))
+        #expect(try await ledger.noteUnknownOutcome(
+            payload.messageID, provider: "kavenegar", attemptStartedAt: Date().addingTimeInterval(-30), template: payload.template) == 1)
+        await harness.control.enqueue(.kavenegar(code: 407), for: .kavenegarSelectOutbox)
+        await harness.control.enqueue(.kavenegar(code: 409), for: .kavenegarLookup)
+
+        let failure = try await harness.failure(of: job, payload, id: "job-unchecked", attempt: 2, maxAttempts: 12)
+        #expect(failure != nil && failure?.deferredTo == nil, "retried: \(String(describing: failure))")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 1, "the one unchecked re-send")
+
+        try await job.buried(payload, reason: "killed its worker 2 times", context: harness.context(type: SMSSendJob.type, id: "job-unchecked"))
+        let record = try #require(try await ledger.record(payload.messageID))
+        #expect(record.state == "unknown" && record.announced, "\(record)")
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1)
+        #expect(failed.first?.data["reason"]?.stringValue?.hasPrefix("outcome unknown: the engine buried its job") == true, "\(failed.map(\.data))")
+        let slots = Set((try await harness.redis.send("SMEMBERS", ledger.capKey(phone: "09121234567", day: day)).array ?? []).compactMap(\.string))
+        #expect(slots == [payload.messageID], "the slot is kept: the message may have gone out")
+    }
+
+    /// The burial's `sms.failed` write fails (the events stream unwritable) after the give-up: the hook throws, and the
+    /// worker only logs it — nothing runs a buried job again. `sms.delivery_poll` emits the owed event once the hook's
+    /// time is up, once: neither a later poll, a second burial nor a `hoopoe dead retry` of the job writes another.
+    @Test func aBurialsLostSmsFailedIsEmittedOnceByTheDeliveryPoll() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let job = SMSSendJob(services: services)
+        let payload = SMSTest.reminder("buried:lost-event")
+        let events = "\(harness.namespace):events"
+        try await harness.redis.send("SET", events, "not a stream")
+        await #expect(throws: (any Error).self) {
+            try await job.buried(payload, reason: "killed its worker 2 times", context: harness.context(type: SMSSendJob.type, id: "job-lost-event"))
+        }
+        let given = try #require(try await ledger.record(payload.messageID))
+        #expect(given.state == "failed" && !given.announced)
+        try await harness.redis.send("DEL", events)
+
+        let poll = SMSDeliveryPollJob(services: services)
+        #expect(try await harness.failure(of: poll, .init(tick: 1)) == nil)
+        #expect(try await harness.events("sms.failed").isEmpty, "not while the hook may still be writing it")
+        try await harness.setClock(morning.addingTimeInterval(10 * 60))  // past SMSSettings.owedFailureGrace (5 minutes)
+        #expect(try await harness.failure(of: poll, .init(tick: 2)) == nil)
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1)
+        #expect(failed.first?.data["message_id"]?.stringValue == payload.messageID)
+        #expect(failed.first?.data["reason"]?.stringValue == "not sent: the engine buried its job (killed its worker 2 times); it is not run again")
+        #expect(failed.first?.data["user_id"]?.stringValue == "42" && failed.first?.data["purpose"]?.stringValue == "reminder.expiration")
+        #expect(try await ledger.record(payload.messageID)?.announced == true)
+
+        #expect(try await harness.failure(of: poll, .init(tick: 3)) == nil)
+        try await job.buried(payload, reason: "killed its worker 2 times", context: harness.context(type: SMSSendJob.type, id: "job-lost-event"))
+        #expect(try await harness.failure(of: job, payload, id: "job-lost-event") == nil)
+        #expect(try await harness.events("sms.failed").count == 1, "announced once")
+        #expect(await harness.control.requests(to: .kavenegarLookup).isEmpty)
+    }
+
+    /// A run gives up (Kavenegar `411`, permanent) and its `sms.failed` write fails. On an early attempt the job's retry
+    /// emits it; on the last one the job goes to the dead set, and the engine does not tell a handler that threw there
+    /// (no burial hook): `sms.delivery_poll` emits it, once. Before, it was never emitted.
+    @Test func aLastAttemptsLostSmsFailedIsEmittedOnceByTheDeliveryPoll() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let job = SMSSendJob(services: services)
+        let poll = SMSDeliveryPollJob(services: services)
+        let last = SMSTest.reminder("given-up:last")
+        let early = SMSTest.reminder("given-up:early")
+        let events = "\(harness.namespace):events"
+        try await harness.redis.send("SET", events, "not a stream")
+        for (payload, attempt) in [(last, 12), (early, 1)] {
+            await harness.control.enqueue(.kavenegar(code: 411, message: "invalid receptor"), for: .kavenegarLookup)
+            await #expect(throws: (any Error).self) { try await harness.failure(of: job, payload, id: "job-\(payload.messageID)", attempt: attempt, maxAttempts: 12) }
+        }
+        try await harness.redis.send("DEL", events)
+        // The early one's retry announces it.
+        #expect(try await harness.failure(of: job, early, id: "job-\(early.messageID)", attempt: 2, maxAttempts: 12) == nil)
+        #expect(try await harness.events("sms.failed").map { $0.data["message_id"]?.stringValue } == [early.messageID])
+
+        #expect(try await harness.failure(of: poll, .init(tick: 1)) == nil)
+        #expect(try await harness.events("sms.failed").count == 1, "not while the run may still be writing it")
+        try await harness.setClock(morning.addingTimeInterval(10 * 60))  // past SMSSettings.owedFailureGrace (5 minutes)
+        #expect(try await harness.failure(of: poll, .init(tick: 2)) == nil)
+        #expect(try await harness.failure(of: poll, .init(tick: 3)) == nil)
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.map { $0.data["message_id"]?.stringValue } == [early.messageID, last.messageID], "each once")
+        #expect(failed.last?.data["reason"]?.stringValue?.contains("[411]") == true && failed.last?.data["user_id"]?.stringValue == "42")
+        #expect(await harness.control.requests(to: .kavenegarLookup).count == 2)
+    }
 }
