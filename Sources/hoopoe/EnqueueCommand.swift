@@ -91,7 +91,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             }
         }
         if let delay, DelayParser.seconds(delay) == nil {
-            if Double(delay) != nil { throw ValidationError("--in '\(delay)' needs a unit: \(delay)s, \(delay)m, \(delay)h or \(delay)d") }
+            if DecimalNumber.parse(delay) != nil { throw ValidationError("--in '\(delay)' needs a unit: \(delay)s, \(delay)m, \(delay)h or \(delay)d") }
             throw ValidationError("--in '\(delay)' is not a delay like 90s, 10m, 2h or 1d (at most 3650d)")
         }
         if let at {

@@ -71,10 +71,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Jobs running at once, 1 to 1000. The worker also holds up to twice as many fetched and not started, up to four times while short jobs outrun its fetches, and keeps as many HTTP connections (at least 8) to each provider (docs/operating.md).")
     var concurrency: Int = 20
 
-    @Option(help: "Seconds running jobs may finish after SIGTERM before they are handed back (a run so cut off counts as an attempt).")
+    // Decimal seconds (DurationText.seconds): `Double(_:)` took 0x10 for 16. A transform shows no default of its own.
+    @Option(
+        help: "Seconds running jobs may finish after SIGTERM before they are handed back (a run so cut off counts as an attempt; default 25).",
+        transform: DurationText.seconds)
     var shutdownTimeout: Double = 25
 
-    @Option(help: "Seconds a fetched job stays this worker's without a renewal (renewed every fifth of it): after a crash, its jobs run again elsewhere within --lease + 2.4 s (default 10: within 15 s).")
+    @Option(
+        help: "Seconds a fetched job stays this worker's without a renewal (renewed every fifth of it): after a crash, its jobs run again elsewhere within --lease + 2.4 s (default 10: within 15 s).",
+        transform: DurationText.seconds)
     var lease: Double = 10
 
     @Option(help: "Serve Prometheus metrics on this port at /metrics, on every address and without authentication: queue and job type names, counts (off when not given; queue gauges are read from Redis for the scrapes, one read a second at most, waited for 2 s at most; a port already taken stops the worker with status 1).")

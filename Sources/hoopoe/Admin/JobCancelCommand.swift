@@ -20,7 +20,7 @@ struct JobCancelCommand: AsyncParsableCommand {
 
     @OptionGroup var target: JobTarget
 
-    @Option(name: .customLong("wait"), help: "Seconds to wait for the answer of a worker holding the job (default 2).")
+    @Option(name: .customLong("wait"), help: "Seconds to wait for the answer of a worker holding the job (default 2).", transform: DurationText.seconds)
     var wait: Double = 2
 
     func validate() throws {

@@ -53,7 +53,8 @@ struct QueuesCommand: AsyncParsableCommand {
     var watch = false
 
     @Option(
-        name: .customLong("interval"), help: ArgumentHelp("Seconds between two redraws with --watch (0.2 to 3600; default 2).", valueName: "seconds"))
+        name: .customLong("interval"), help: ArgumentHelp("Seconds between two redraws with --watch (0.2 to 3600; default 2).", valueName: "seconds"),
+        transform: DurationText.seconds)
     var intervalOption: Double?
 
     /// Seconds between two redraws.
