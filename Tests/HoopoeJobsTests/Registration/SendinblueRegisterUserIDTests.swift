@@ -1,5 +1,9 @@
 import Foundation
+import HoopoeCore
+import HoopoeJSON
 @testable import HoopoeJobs
+import ProviderFakes
+import TestSupport
 import Testing
 
 /// `sendinblue.register`'s `user_id` follows the reminder jobs' rule (``ReminderValidation/userID(_:)``): 1 to 200
@@ -25,5 +29,24 @@ import Testing
         #expect(try Self.payload(userID: String(repeating: "u", count: 200)).problem == nil)
         #expect(try Self.payload(userID: "کاربر-۴۲").problem == nil)
         #expect(try Self.payload(userID: " ").problem == "user_id is empty")
+    }
+
+    /// The refusal's `sendinblue.failed` carried the over-long id whole: 100,000 characters onto the events stream. It
+    /// carries the first 64 and `…`; an id within the rule, whole (here refused for its language).
+    @Test func theRefusalsEventCarriesAnOverLongUserIDCut() async throws {
+        let h = try await DomainHarness()
+        let job = SendinblueRegisterJob(services: try h.services())
+        let long = "u-" + String(repeating: "7", count: 100_000)
+        let refused = try await h.failure(of: job, try Self.payload(userID: long))
+        #expect(refused?.disposition == .permanent, "\(String(describing: refused))")
+        let withinRule = String(repeating: "w", count: 200)
+        var otherProblem = try Self.payload(userID: withinRule)
+        otherProblem.language = "fa"
+        _ = try await h.failure(of: job, otherProblem)
+
+        let shown = try await h.waitForEvents("sendinblue.failed", count: 2).compactMap { $0.data["user_id"]?.stringValue }
+        #expect(shown.first == String(long.prefix(64)) + "…", "\(shown.first?.count ?? 0) characters")
+        #expect(shown.last == withinRule)
+        #expect(await h.control.requests().isEmpty, "a refused payload reached Brevo")
     }
 }
