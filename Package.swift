@@ -116,7 +116,7 @@ let package = Package(
             // (file names unique across the target). jobs/lua/{freecredit,gift_wheel}.lua link to theirs.
             resources: [
                 .embedInCode("FreeCredit/Lua"), .embedInCode("Gifts/Lua"), .embedInCode("Support/Lua"),
-                .embedInCode("Reminders/Lua"), .embedInCode("SMS/Lua"),
+                .embedInCode("Reminders/Lua"), .embedInCode("SMS/Lua"), .embedInCode("Email/Lua"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -41,8 +41,9 @@ struct EmailLedger: Sendable {
     ///
     /// Durable (`REDIS_WAIT_REPLICAS`): the mark is what sends a run after a lost answer to Brevo's events instead of
     /// sending blind once the idempotency key has expired; written on the primary only, a failover lost it, and a later
-    /// run, finding no record, sent the email again. Too few replicas confirmed it: it is taken back on the primary (only
-    /// if it is still this one, by its `first_try`) and ``EmailLedgerNotReplicated`` thrown: the caller must not send.
+    /// run, finding no record, sent the email again. Too few replicas confirmed it: it is taken back on the primary, only
+    /// if it is still this one, by its `first_try`, in one step (Lua/email_unmark_sending.lua), and
+    /// ``EmailLedgerNotReplicated`` thrown: the caller must not send.
     func markSending(_ messageID: String, at time: Double) async throws {
         let key = key(messageID)
         do {
@@ -52,24 +53,57 @@ struct EmailLedger: Sendable {
             ], durable: true)
         } catch let error as RedisError where error.code == .notReplicated {
             // Best effort: a mark left behind only sends the retry through the idempotency key or the events look-up.
-            let fields = try? await services.redis.send("HMGET", key, "state", "first_try").array.map { $0.map(\.string) }
-            if fields == ["sending", String(time)] { _ = try? await services.redis.send("HDEL", key, "state", "first_try") }
-            throw EmailLedgerNotReplicated(error: error)
+            _ = try? await unmarkSending(key, wrote: String(time), putBack: nil)
+            throw EmailLedgerNotReplicated(write: "send-under-way mark", error: error)
         }
     }
 
-    /// Starts a new idempotency window at `time`: the look-up found no trace of the last one.
-    func restartWindow(_ messageID: String, at time: Double) async throws {
-        try await services.redis.send("HSET", key(messageID), "first_try", String(time))
+    /// Starts a new idempotency window at `time`: the look-up found no trace of the last one, begun at `previous`.
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`), as ``markSending(_:at:)``: the window's start is what tells the run after a lost
+    /// answer to re-send with the idempotency key (which Brevo refuses as a repeat) rather than trust the events
+    /// report, which may not list an email accepted moments ago. Lost in a failover, the replicas kept the old
+    /// window's start, long past, and a run just after the new request asked the report first, found no trace yet and
+    /// sent the email a second time. Too few replicas confirmed it: `previous` is put back on the primary, only if the
+    /// window is still this one (Lua/email_unmark_sending.lua), and ``EmailLedgerNotReplicated`` thrown: the caller
+    /// must not send.
+    func restartWindow(_ messageID: String, at time: Double, after previous: Double) async throws {
+        let key = key(messageID)
+        do {
+            _ = try await services.redis.send(RedisCommand("HSET", key, "first_try", String(time)), durable: true)
+        } catch let error as RedisError where error.code == .notReplicated {
+            _ = try? await unmarkSending(key, wrote: String(time), putBack: String(previous))
+            throw EmailLedgerNotReplicated(write: "new idempotency window", error: error)
+        }
+    }
+
+    /// Takes back this run's `sending` mark (`putBack` nil) or its window's new start (`putBack`: the one before), if the
+    /// record still holds what it wrote (`wrote`, its `first_try`). One script (Lua/email_unmark_sending.lua): as a read
+    /// and a delete, a mark another run wrote between the two was deleted.
+    ///
+    /// KEYS[1] `{email}:msg:<message_id>` · ARGV[1] `wrote` · ARGV[2] `putBack`, or empty to delete `state` and `first_try`.
+    /// - Returns: whether it was taken back.
+    private func unmarkSending(_ key: String, wrote: String, putBack: String?) async throws -> Bool {
+        try await services.redis.run(Self.unmarkSendingScript, keys: [key], arguments: [wrote, putBack ?? ""]).int == 1
     }
 
     /// Records the email as sent, with Brevo's message id (the event comes after: ``markAnnounced(_:)``).
+    ///
+    /// Durable (`REDIS_WAIT_REPLICAS`), as `sms.send`'s `sent` is (decision 0115): lost in a failover, the replicas hold
+    /// the `sending` mark, and the run after it must find the email in Brevo's events report (a repeated
+    /// `email.sent` at best; a second email when the report does not list it in time).
+    /// - Throws: ``EmailLedgerNotReplicated`` when too few replicas confirmed it: it is on the primary, and the mark the
+    ///   replicas confirmed before the request still sends a run after a failover to the look-up, not to a blind send.
     func markSent(_ messageID: String, brevoID: String, reconciled: Bool) async throws {
         let key = key(messageID)
-        _ = try await services.redis.pipeline([
-            RedisCommand("HSET", key, "state", "sent", "brevo_message_id", brevoID, "reconciled", reconciled ? "1" : "0"),
-            RedisCommand("EXPIRE", key, String(Self.recordTTL)),
-        ])
+        do {
+            _ = try await services.redis.transaction(keys: [key], [
+                RedisCommand("HSET", key, "state", "sent", "brevo_message_id", brevoID, "reconciled", reconciled ? "1" : "0"),
+                RedisCommand("EXPIRE", key, String(Self.recordTTL)),
+            ], durable: true)
+        } catch let error as RedisError where error.code == .notReplicated {
+            throw EmailLedgerNotReplicated(write: "sent record", error: error)
+        }
     }
 
     /// Records that `email.sent` is on the events stream.
@@ -81,11 +115,16 @@ struct EmailLedger: Sendable {
     func forget(_ messageID: String) async throws {
         try await services.redis.send("DEL", key(messageID))
     }
+
+    static let unmarkSendingScript = RedisScript(name: "email.unmark_sending", embedded: PackageResources.email_unmark_sending_lua)
 }
 
-/// The send-under-way mark of an email that fewer replicas than `REDIS_WAIT_REPLICAS` confirmed in time
-/// (``RedisError/Code/notReplicated``), taken back on the primary: the email is not sent, the job retries.
+/// A write of the email ledger that fewer replicas than `REDIS_WAIT_REPLICAS` confirmed in time
+/// (``RedisError/Code/notReplicated``): the send-under-way mark or a new window, taken back on the primary (the email
+/// is not sent, the job retries); the sent record, on the primary (the email went).
 struct EmailLedgerNotReplicated: Error, CustomStringConvertible {
+    /// Which write: `send-under-way mark`, `new idempotency window`, `sent record`.
+    let write: String
     let error: RedisError
-    var description: String { "its send-under-way mark did not reach enough replicas (\(error))" }
+    var description: String { "its \(write) did not reach enough replicas (\(error))" }
 }

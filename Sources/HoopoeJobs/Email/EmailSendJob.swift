@@ -73,7 +73,7 @@ public struct EmailSendJob: JobHandler {
             return
         }
         if let notAfter = payload.notAfter, try await services.clock.now().timeIntervalSince1970 > notAfter {
-            try await endOutdated(payload, notAfter: notAfter, record: record, ledger: ledger)
+            try await endOutdated(payload, notAfter: notAfter, record: record, ledger: ledger, logger: context.logger)
             return
         }
         guard let brevo = services.providers.brevo else {
@@ -81,9 +81,15 @@ public struct EmailSendJob: JobHandler {
         }
         let realNow = Date().timeIntervalSince1970
         if record.state == "sending", let first = record.firstTry, realNow - first >= Self.idempotencyWindow {
-            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow) { return }
+            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow, logger: context.logger) { return }
             context.logger.info("no trace at Brevo of an email whose answer was lost; sending it again")
-            try await ledger.restartWindow(payload.messageID, at: realNow)
+            do {
+                try await ledger.restartWindow(payload.messageID, at: realNow, after: first)
+            } catch let error as EmailLedgerNotReplicated {
+                // Not sent, as below: a window a failover may lose would send the run after it to the events report
+                // first, which may not list this request yet.
+                throw JobFailure.retry("email \(payload.messageID) not sent: \(error); retried")
+            }
         } else if record.state != "sending" {
             do {
                 try await ledger.markSending(payload.messageID, at: realNow)
@@ -107,7 +113,7 @@ public struct EmailSendJob: JobHandler {
             let found = try? await brevo.emailEvents(
                 tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: record.firstTry ?? realNow, now: realNow))
             if let found, let event = Self.event(of: payload, in: found.value) {
-                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
+                try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true, logger: context.logger)
                 return
             }
             let first = record.firstTry.map { min($0, realNow) } ?? realNow
@@ -123,7 +129,7 @@ public struct EmailSendJob: JobHandler {
             }
             throw failure
         }
-        try await markSent(payload, ledger: ledger, brevoID: sent.value, reconciled: false)
+        try await markSent(payload, ledger: ledger, brevoID: sent.value, reconciled: false, logger: context.logger)
     }
 
     /// Ends an email whose `not_after` has passed (domain time, as `sms.send` reads it): `email.failed` with the reason
@@ -131,7 +137,7 @@ public struct EmailSendJob: JobHandler {
     /// answer was lost may have gone out (`sending`): Brevo's events decide first, once the idempotency window is over
     /// (the report lists an accepted email by then), and one found there is recorded sent, as any lost answer is.
     /// Returns only when it was found sent.
-    private func endOutdated(_ payload: EmailSendPayload, notAfter: Double, record: EmailLedger.Record, ledger: EmailLedger) async throws {
+    private func endOutdated(_ payload: EmailSendPayload, notAfter: Double, record: EmailLedger.Record, ledger: EmailLedger, logger: Logger) async throws {
         let when = SMSSendJob.localTime(notAfter, calendar: services.calendar)
         let reason = "outdated: its not_after (\(when)) has passed; not sent (its text would be wrong by now)"
         if record.state == "sending", let first = record.firstTry {
@@ -144,7 +150,7 @@ public struct EmailSendJob: JobHandler {
             guard let brevo = services.providers.brevo else {
                 throw JobFailure.retry("BREVO_API_KEY is not set: email.send waits until it is (a request of this outdated email may have gone out)")
             }
-            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow) { return }
+            if try await foundSent(payload, brevo: brevo, ledger: ledger, since: first, now: realNow, logger: logger) { return }
         }
         try await ledger.forget(payload.messageID)
         try await emitFailed(payload, reason: reason)
@@ -153,7 +159,9 @@ public struct EmailSendJob: JobHandler {
 
     /// Whether Brevo's events list the email a request whose answer was lost sent (since `since`, its first try): then
     /// it is recorded sent, as any lost answer found sent is.
-    private func foundSent(_ payload: EmailSendPayload, brevo: BrevoClient, ledger: EmailLedger, since: Double, now: Double) async throws -> Bool {
+    private func foundSent(
+        _ payload: EmailSendPayload, brevo: BrevoClient, ledger: EmailLedger, since: Double, now: Double, logger: Logger
+    ) async throws -> Bool {
         let found: BrevoResponse<[BrevoEmailEvent]>
         do {
             found = try await brevo.emailEvents(tag: payload.messageID, email: payload.email, days: Self.lookbackDays(since: since, now: now))
@@ -161,7 +169,7 @@ public struct EmailSendJob: JobHandler {
             throw await ProviderFailurePolicy().failure(for: error, alerts: ProviderAlerts(services: services))
         }
         guard let event = Self.event(of: payload, in: found.value) else { return false }
-        try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true)
+        try await markSent(payload, ledger: ledger, brevoID: event.messageID, reconciled: true, logger: logger)
         return true
     }
 
@@ -201,8 +209,19 @@ public struct EmailSendJob: JobHandler {
 
     /// Marks the email sent, then says so: mark first, so a failure between the two never sends it again; the event
     /// is emitted by the next run of the job when it finds the mark without `announced`.
-    private func markSent(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool) async throws {
-        try await ledger.markSent(payload.messageID, brevoID: brevoID, reconciled: reconciled)
+    ///
+    /// The mark's `notReplicated` is logged, not thrown (as `sms.send`'s, decision 0115): the email went, the mark is
+    /// on the primary, and until the replicas have it they hold the `sending` mark they confirmed before the request,
+    /// so a failover leaves a run that asks Brevo's events, not one that sends blind. Thrown, the job would retry only
+    /// to find `sent` and announce it.
+    private func markSent(_ payload: EmailSendPayload, ledger: EmailLedger, brevoID: String, reconciled: Bool, logger: Logger) async throws {
+        do {
+            try await ledger.markSent(payload.messageID, brevoID: brevoID, reconciled: reconciled)
+        } catch let error as EmailLedgerNotReplicated {
+            logger.warning("email.send: sent, and recorded on the primary, but too few replicas confirmed the record yet", metadata: [
+                "message_id": "\(payload.messageID)", "error": "\(error)",
+            ])
+        }
         try await announce(payload, ledger: ledger, brevoID: brevoID, reconciled: reconciled)
     }
 
