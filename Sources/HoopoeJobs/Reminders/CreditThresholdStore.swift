@@ -20,7 +20,17 @@ struct CreditThresholdStore: Sendable {
     /// when it fired without an SMS (a lower threshold crossed at the same time had it); `<threshold id>:by` is then
     /// that lower one's message id, whose re-arming fires it again if the balance is still below it (and whose deletion
     /// re-arms it, when that message never reached the user: ``releaseSilent(_:thresholdIDs:carrier:reachedUser:)``).
+    ///
+    /// Kept while the user has a threshold; after their last is deleted, ``stateKeptAfterLastThreshold`` (its counters
+    /// must outlive the message ids they numbered), persistent again when one is saved meanwhile.
     func stateKey(_ user: String) -> String { services.key("{credit}:state:\(user)") }
+    /// How long a user's state hash (by then only the firing counters) is kept after their last threshold is deleted, in
+    /// seconds: a threshold re-created meanwhile goes on counting, and a message id it made again would still be
+    /// remembered (the SMS ledger keeps a message ``SMSSettings/ledgerTTL`` after its last write, its once key as long
+    /// after the enqueue) and never sent. The last write of a message fired before the deletion comes within days of it
+    /// (sent by its `not_after`, a day after the firing; polled 48 h; re-sent at most twice after IPPanel's bulk ends
+    /// unsent): two weeks more covers it. Kept for good before, every user who ever had a threshold left one.
+    static let stateKeptAfterLastThreshold = SMSSettings.ledgerTTL + 14 * 86_400
     /// String per user and threshold: the `credit.threshold.delete` job that removed it, kept a day (that job run again
     /// answers `existed` as its first run did).
     func deletedKey(_ user: String, _ thresholdID: String) -> String { services.key("{credit}:deleted:\(user):\(thresholdID)") }
@@ -48,13 +58,14 @@ struct CreditThresholdStore: Sendable {
     /// about it (an unknown key may be known now: resolved again on the next read) and marks it saved now (a sweep
     /// resolving it meanwhile keeps nothing), and forgets the child email and mark of the auth key the threshold had
     /// before, if it changed (nothing names it any more), with the user's balance read from it (another account's
-    /// now: evaluated, it could fire an SMS the user's own account does not call for). One script.
+    /// now: evaluated, it could fire an SMS the user's own account does not call for). The user's state hash, left to
+    /// expire when their last threshold was deleted, is kept again (its counters go on). One script.
     ///
-    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · KEYS[5] balances · ARGV[1]
-    /// user · ARGV[2] threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
+    /// KEYS[1] thresholds · KEYS[2] users · KEYS[3] child emails · KEYS[4] auth keys' marks · KEYS[5] balances · KEYS[6]
+    /// state · ARGV[1] user · ARGV[2] threshold id · ARGV[3] record · ARGV[4] auth key ("" for none).
     func save(user: String, thresholdID: String, record: String, authKey: String?) async throws {
         _ = try await redis.run(
-            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey, authKeySetKey, balancesKey],
+            Self.saveThresholdScript, keys: [thresholdsKey(user), usersKey, childEmailsKey, authKeySetKey, balancesKey, stateKey(user)],
             arguments: [user, thresholdID, record, authKey ?? ""])
     }
 
@@ -64,18 +75,20 @@ struct CreditThresholdStore: Sendable {
         return key
     }
 
-    /// Removes one threshold and its state; forgets the user when it was their last, and the child email its auth key
-    /// resolved to. True when it existed.
+    /// Removes one threshold and its state (not its firing counter); forgets the user when it was their last, letting
+    /// their state hash expire (``stateKeptAfterLastThreshold``), and the child email its auth key resolved to. True
+    /// when it existed.
     ///
     /// `jobID` run again gets its first run's answer back.
     ///
     /// KEYS[1] thresholds · KEYS[2] state · KEYS[3] users · KEYS[4] child emails · KEYS[5] auth keys' marks · KEYS[6]
-    /// deleted mark · KEYS[7] balances · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id.
+    /// deleted mark · KEYS[7] balances · ARGV[1] user · ARGV[2] threshold id · ARGV[3] job id · ARGV[4] the state's
+    /// lifetime after the last threshold, s.
     func delete(user: String, thresholdID: String, jobID: String) async throws -> Bool {
         try await redis.run(
             Self.deleteThresholdScript,
             keys: [thresholdsKey(user), stateKey(user), usersKey, childEmailsKey, authKeySetKey, deletedKey(user, thresholdID), balancesKey],
-            arguments: [user, thresholdID, jobID]
+            arguments: [user, thresholdID, jobID, String(Self.stateKeptAfterLastThreshold)]
         ).int == 1
     }
 
