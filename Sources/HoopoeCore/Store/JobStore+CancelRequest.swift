@@ -6,8 +6,9 @@ import Redis
 ///
 /// 1. the canceller writes `requested` (with its deadline) for the entry, only while the entry is pending
 ///    (``requestCancel(queue:entryID:wait:)``);
-/// 2. every worker reads its queues' requests with its pause check (``cancelRequests(queues:)``); the one holding the
-///    entry settles it as cancelled if it was still waiting in its buffer, or answers `running` if it runs
+/// 2. every worker reads its queues' requests with its pause check (``cancelRequests(queues:)``, which drops requests a
+///    minute past their deadline: their cancellers died waiting); the one holding the entry settles it as cancelled if
+///    it was still waiting in its buffer, or answers `running` if it runs
 ///    (``answerCancel(queue:entryID:consumer:job:)``), either only while the request stands;
 /// 3. the canceller polls for the answer (``cancelAnswer(queue:entryID:)``, which also drops a request whose entry
 ///    settled meanwhile), then removes the field, or at its deadline withdraws the request, in one transaction
@@ -16,6 +17,11 @@ extension JobStore {
     static let cancelRequestScript = cancelScript(name: "cancel-request", embedded: PackageResources.cancel_request_lua)
     static let cancelHeldScript = cancelScript(name: "cancel-held", embedded: PackageResources.cancel_held_lua)
     static let cancelPollScript = cancelScript(name: "cancel-poll", embedded: PackageResources.cancel_poll_lua)
+    static let cancelRequestsScript = cancelScript(name: "cancel-requests", embedded: PackageResources.cancel_requests_lua)
+
+    /// How long past its deadline a request is left before a worker's read (``cancelRequests(queues:)``) removes it: a
+    /// canceller withdraws its own at the deadline, so one still there a minute later belongs to a canceller that died.
+    static let staleCancelRequestGrace: Duration = .seconds(60)
 
     /// What a request holds until its holder answers: `requested <deadline, Redis ms>`, this word first.
     static let cancelRequested = "requested"
@@ -69,16 +75,18 @@ extension JobStore {
         return replies.first?.string
     }
 
-    /// The entries of `queues` whose cancel is requested and not yet answered: one `HGETALL` a queue, in one pipeline
-    /// (most rounds find every hash missing).
+    /// The entries of `queues` whose cancel is requested and not yet answered: one script a queue, in one pipeline
+    /// (most rounds find every hash missing: one `HGETALL` each). Each also removes its queue's requests more than
+    /// ``staleCancelRequestGrace`` past their deadline: no holder acts on them, and before they stayed for good while
+    /// other cancels kept coming (each raises the hash's TTL, so it never lapsed).
     func cancelRequests(queues: [String]) async throws -> [(queue: String, entryID: String)] {
-        let replies = try await redis.pipeline(queues.map { RedisCommand("HGETALL", keys($0).cancels) })
+        // KEYS[1] cancels · ARGV[1] how long past its deadline a request is removed, ms
+        // Returns the entry ids of the requests left
+        let grace = String(Int(Self.staleCancelRequestGrace.seconds * 1000))
+        let replies = try await redis.pipeline(Self.cancelRequestsScript, calls: queues.map { (keys: [keys($0).cancels], arguments: [grace]) })
         var requests: [(queue: String, entryID: String)] = []
         for (queue, reply) in zip(queues, replies) {
-            let items = reply.array ?? []
-            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string?.hasPrefix(Self.cancelRequested) == true {
-                if let entryID = items[index].string { requests.append((queue, entryID)) }
-            }
+            for entryID in (reply.array ?? []).compactMap(\.string) { requests.append((queue, entryID)) }
         }
         return requests
     }

@@ -4,7 +4,8 @@ import Logging
 
 /// Answers cancels of jobs this worker holds (decision 0089): `hoopoe job cancel` of a job a worker fetched writes a
 /// request (``JobStore/requestCancel(queue:entryID:wait:)``), and every worker reads its queues' requests as often as it
-/// reads the paused queues (one `HGETALL` a queue, in one pipeline).
+/// reads the paused queues (one script a queue, in one pipeline), removing those a minute past their deadline: their
+/// cancellers died waiting, and while other cancels kept the hash alive they were never dropped.
 ///
 /// For each request for an entry this worker holds: a job still waiting in the buffer is taken out of it, so no runner
 /// starts it, and settled as cancelled (acknowledged and deleted, its unique key released, its history record and

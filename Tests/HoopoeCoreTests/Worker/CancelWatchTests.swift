@@ -161,4 +161,31 @@ import Testing
         #expect(try await h.jobs.info(queue: "default").inFlight == 0)
         #expect(try await h.jobs.find(id: id, queue: "default") == nil)
     }
+
+    /// A request whose canceller died waiting stayed in the cancels hash for good while other cancels kept coming: each
+    /// raises the hash's TTL, and workers ignored the expired request without removing it. A worker's read now removes a
+    /// request a minute past its deadline; one less late, and the standing ones, stay.
+    @Test func aRequestWhoseCancellerVanishedGoesAMinuteAfterItsDeadline() async throws {
+        let h = try EngineHarness()
+        let k = h.jobs.keys("default")
+        let time = try await h.redis.send("TIME").array?.compactMap(\.string) ?? []
+        let now = try #require(Int(time.first ?? "")) * 1000
+        let grace = Int(JobStore.staleCancelRequestGrace.seconds * 1000)
+        // Entries no worker holds: the requests are only read, never answered.
+        try await h.redis.send(
+            "HSET", k.cancels, "1-0", "requested \(now - grace - 5_000)", "2-0", "requested \(now - 5_000)",
+            "3-0", "requested \(now + 600_000)", "4-0", "cancelled")
+        // Another canceller's request keeps the hash alive, as on a queue cancelled in often.
+        try await h.redis.send("EXPIRE", k.cancels, "660")
+
+        var options = WorkerOptions.fastTest(concurrency: 1)
+        options.pauseCheckInterval = .milliseconds(100)
+        let (worker, task) = h.startWorker(.diagnostic, options: options)
+        #expect(try await h.eventually { try await h.redis.send("HEXISTS", k.cancels, "1-0").int == 0 }, "the vanished canceller's request is removed")
+        worker.shutdown()
+        try await task.value
+        let left = Set(try await h.redis.send("HKEYS", k.cancels).array?.compactMap(\.string) ?? [])
+        #expect(left == ["2-0", "3-0", "4-0"], "a request less than a minute late, a standing one and an answer stay")
+        #expect((0...660).contains(try await h.redis.send("TTL", k.cancels).int ?? -2), "the hash's TTL is left as it was")
+    }
 }
