@@ -57,14 +57,17 @@ struct RESPEncoder {
             var cursor = base + start
             cursor = Self.line(UInt8(ascii: "*"), arguments, at: cursor)
             command.buffer.withUnsafeBufferPointer { argumentBytes in
-                var offset = 0
-                for length in command.lengths {
-                    cursor = Self.line(UInt8(ascii: "$"), length, at: cursor)
-                    if length > 0 { cursor.update(from: argumentBytes.baseAddress! + offset, count: length) }
-                    cursor[length] = 13
-                    cursor[length + 1] = 10
-                    cursor += length + 2
-                    offset += length
+                command.lengths.withUnsafeBufferPointer { lengths in
+                    var offset = 0
+                    // Wrapping arithmetic: every sum is bounded by the room made above, which an array's count bounds.
+                    for length in lengths {
+                        cursor = Self.line(UInt8(ascii: "$"), length, at: cursor)
+                        if length > 0 { cursor.update(from: argumentBytes.baseAddress! + offset, count: length) }
+                        cursor[length] = 13
+                        cursor[length &+ 1] = 10
+                        cursor += length &+ 2
+                        offset &+= length
+                    }
                 }
             }
             return cursor - base
@@ -86,28 +89,43 @@ struct RESPEncoder {
         storage = larger
     }
 
-    /// The decimal digits of a non-negative number.
-    private static func digits(_ number: Int) -> Int {
-        var digits = 1
-        var rest = number / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        return digits
-    }
-
     /// Writes `<marker><number>\r\n` (a non-negative number in decimal, without building a `String`) at `cursor`;
     /// returns the position after it.
+    ///
+    /// A number below 100 (nearly every argument's length: entry ids, job ids, keys) is written with one division and
+    /// no loop; a general loop counted the digits first and then wrote them, each by a division: ~50 instructions more
+    /// an argument, ~7 arguments a worker job (callgrind, session 65).
+    @inline(__always)
     private static func line(_ marker: UInt8, _ number: Int, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         cursor[0] = marker
-        let end = cursor + 1 + digits(number)
+        if number < 10 {
+            cursor[1] = UInt8(truncatingIfNeeded: 48 &+ number)
+            cursor[2] = 13
+            cursor[3] = 10
+            return cursor + 4
+        }
+        if number < 100 {
+            let (tens, ones) = number.quotientAndRemainder(dividingBy: 10)
+            cursor[1] = UInt8(truncatingIfNeeded: 48 &+ tens)
+            cursor[2] = UInt8(truncatingIfNeeded: 48 &+ ones)
+            cursor[3] = 13
+            cursor[4] = 10
+            return cursor + 5
+        }
+        var digits = 3
+        var bound = 1000
+        while number >= bound && digits < 19 {
+            digits &+= 1
+            bound = bound.multipliedReportingOverflow(by: 10).partialValue
+        }
+        let end = cursor + 1 + digits
         var position = end
         var rest = number
         repeat {
             position -= 1
-            position.pointee = UInt8(48 + rest % 10)
-            rest /= 10
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            position.pointee = UInt8(truncatingIfNeeded: 48 &+ digit)
+            rest = quotient
         } while rest > 0
         end[0] = 13
         end[1] = 10
