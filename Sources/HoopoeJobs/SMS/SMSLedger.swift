@@ -226,7 +226,13 @@ public struct SMSLedger: Sendable {
     /// message listed in ``failedUnannouncedKey`` until it is). Why the list: a give-up on the job's last attempt whose
     /// event write failed ends in the dead set, and the engine does not tell a handler that threw at its last attempt
     /// (``SMSSendJob/buried(_:reason:context:)`` is not called): no run would emit it. Earlier attempts' retries do.
+    ///
+    /// Refused (`CancellationError`, nothing written) in a run that was cut off — its timeout, a shutdown: the engine
+    /// has settled its job already, and a job buried so tells its handler (``SMSSendJob/buried(_:reason:context:)``),
+    /// which gives the message up. A Redis or provider call does not stop at a cancel, so a run cut off at its last
+    /// attempt went on to its own give-up and emitted a second `sms.failed` beside the hook's.
     public func recordGivenUp(messageID: String, state: String, reason: String, userID: String?, purpose: String?) async throws {
+        try Task.checkCancellation()
         let key = messageKey(messageID)
         let now = try await services.clock.now()
         _ = try await redis.transaction(keys: [key, failedUnannouncedKey], [
