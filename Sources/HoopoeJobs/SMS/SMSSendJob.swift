@@ -439,8 +439,10 @@ public struct SMSSendJob: JobHandler {
     /// emitted): thrown as a retry there, the job went to the dead set with no ledger state and no event.
     func notSent(_ payload: SMSSendPayload, _ error: SMSLedgerNotReplicated, ledger: SMSLedger, context: JobContext) async throws -> JobFailure {
         guard context.attempt >= context.maxAttempts else { return JobFailure.retry("message \(payload.messageID) not sent: \(error); retried") }
-        let reason = "not sent: \(error), at the last of \(context.maxAttempts) attempts"
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
+        var reason = "not sent: \(error), at the last of \(context.maxAttempts) attempts"
+        var state = "failed"
+        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: reason) { (reason, state) = (unchecked, "unknown") }
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: reason, userID: payload.userID, purpose: payload.purpose)
         try await emitFailed(payload, reason: reason, ledger: ledger)
         return JobFailure.permanent(reason)
     }
@@ -529,9 +531,23 @@ public struct SMSSendJob: JobHandler {
     }
 
     private func giveUp(_ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger, reason: String) async throws {
+        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: reason) {
+            // Its slot kept: the earlier send may have used it.
+            try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: unchecked, userID: payload.userID, purpose: payload.purpose)
+            try await emitFailed(payload, reason: unchecked, ledger: ledger)
+            return
+        }
         try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
         try? await ledger.releaseDailySlot(phone: checked.nationalPhone, day: day, messageID: payload.messageID)
         try await emitFailed(payload, reason: reason, ledger: ledger)
+    }
+
+    /// The reason a give-up gives when a lost send of the message went unchecked (Kavenegar's outbox answered `407`,
+    /// ``SMSLedger/Record/uncheckedSend``), else nil. Such a message ends `unknown`, not `failed`: whatever the later
+    /// sends' answers, that one may have been delivered, as a burial after it says (Lua/sms_give_up_buried.lua).
+    static func uncheckedGiveUp(_ payload: SMSSendPayload, ledger: SMSLedger, reason: String) async throws -> String? {
+        guard try await ledger.record(payload.messageID)?.uncheckedSend == true else { return nil }
+        return "\(reason); an earlier send went unchecked (Kavenegar's outbox answered 407) and may have been delivered"
     }
 
     /// The senders to try, in order, each with the message in its own template terms.
@@ -562,8 +578,10 @@ public struct SMSSendJob: JobHandler {
     private func giveUpOutdated(_ payload: SMSSendPayload, ledger: SMSLedger, context: JobContext, reason: String) async throws {
         if try await finishedBefore(payload, ledger: ledger, context: context) { throw JobFailure.discard("message \(payload.messageID) is done already") }
         if try await ledger.record(payload.messageID)?.unreconciledProvider != nil { return }
-        let text = "outdated: \(reason); not sent (its text would be wrong by now)"
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: text, userID: payload.userID, purpose: payload.purpose)
+        var text = "outdated: \(reason); not sent (its text would be wrong by now)"
+        var state = "failed"
+        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: text) { (text, state) = (unchecked, "unknown") }
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: text, userID: payload.userID, purpose: payload.purpose)
         try await emitFailed(payload, reason: text, ledger: ledger)
         throw JobFailure.discard(text)
     }

@@ -148,6 +148,33 @@ import Testing
         #expect(slots == [payload.messageID], "the slot is kept: the message may have gone out")
     }
 
+    /// The same unchecked re-send refused for good (Kavenegar `411`): the run gives the message up as a burial would —
+    /// `unknown`, its slot kept, `sms.failed` saying the earlier send may have been delivered. It wrote `failed` ("not
+    /// sent") and gave the slot back, while the lost send may have gone out.
+    @Test func aRunGivingUpAfterAnUncheckedResendSaysTheOutcomeIsUnknown() async throws {
+        let harness = try await DomainHarness(environment: ["SMS_PROVIDERS": "kavenegar"])
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let payload = SMSTest.reminder("run:unchecked")
+        let day = SMSSendJob.dayString(morning, calendar: services.calendar)
+        #expect(try await ledger.reserveDailySlot(phone: "09121234567", day: day, messageID: payload.messageID, cap: 5))
+        #expect(try await ledger.noteUnknownOutcome(
+            payload.messageID, provider: "kavenegar", attemptStartedAt: Date().addingTimeInterval(-30), template: payload.template) == 1)
+        await harness.control.enqueue(.kavenegar(code: 407), for: .kavenegarSelectOutbox)
+        await harness.control.enqueue(.kavenegar(code: 411), for: .kavenegarLookup)
+
+        let failure = try await harness.failure(of: SMSSendJob(services: services), payload, id: "job-run-unchecked", attempt: 2, maxAttempts: 12)
+        #expect(failure != nil)
+        let record = try #require(try await ledger.record(payload.messageID))
+        #expect(record.state == "unknown" && record.announced, "\(record)")
+        let failed = try await harness.events("sms.failed")
+        #expect(failed.count == 1)
+        #expect(failed.first?.data["reason"]?.stringValue?.contains("may have been delivered") == true, "\(failed.map(\.data))")
+        let slots = Set((try await harness.redis.send("SMEMBERS", ledger.capKey(phone: "09121234567", day: day)).array ?? []).compactMap(\.string))
+        #expect(slots == [payload.messageID], "the slot is kept: the message may have gone out")
+    }
+
     /// The burial's `sms.failed` write fails (the events stream unwritable) after the give-up: the hook throws, and the
     /// worker only logs it — nothing runs a buried job again. `sms.delivery_poll` emits the owed event once the hook's
     /// time is up, once: neither a later poll, a second burial nor a `hoopoe dead retry` of the job writes another.
