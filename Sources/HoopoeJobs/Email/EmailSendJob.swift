@@ -232,7 +232,7 @@ public struct EmailSendJob: JobHandler {
         try await ledger.markAnnounced(payload.messageID)
     }
 
-    private func emitFailed(_ payload: EmailSendPayload, reason: String) async throws {
+    func emitFailed(_ payload: EmailSendPayload, reason: String) async throws {
         try await services.events.emit(
             EmailFailed(messageID: payload.messageID, reason: reason, userID: payload.userID, purpose: payload.purpose),
             at: try await services.clock.now())
