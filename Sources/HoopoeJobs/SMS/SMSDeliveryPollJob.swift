@@ -109,7 +109,9 @@ public struct SMSDeliveryPollJob: JobHandler {
     /// still owed: a message sent since (a stalled run's `sent`) or announced by a run (the job's retry, a
     /// `hoopoe dead retry`) just leaves the list.
     private func announceOwedFailures(ledger: SMSLedger, now: Date) async throws {
-        let ids = try await ledger.owedFailures(before: now.addingTimeInterval(-SMSSettings.owedFailureGrace), limit: SMSSettings.statusBatchSize)
+        let ids = try await ledger.claimOwedFailures(
+            before: now.addingTimeInterval(-SMSSettings.owedFailureGrace), limit: SMSSettings.statusBatchSize,
+            leaseUntil: now.addingTimeInterval(Self.claimLease))
         guard !ids.isEmpty else { return }
         let owed = try await ledger.records(ids).compactMap { record -> SMSLedger.Record? in
             guard let record, !record.announced, !record.cancelled, record.state == "failed" || record.state == "unknown" else { return nil }

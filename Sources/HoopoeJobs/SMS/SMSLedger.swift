@@ -204,10 +204,13 @@ public struct SMSLedger: Sendable {
         ])
     }
 
-    /// Up to `limit` messages given up at or before `before` whose `sms.failed` is still owed, oldest first.
-    func owedFailures(before: Date, limit: Int) async throws -> [String] {
-        let reply = try await redis.send(RedisCommand(
-            "ZRANGEBYSCORE", failedUnannouncedKey, "-inf", Self.format(before.timeIntervalSince1970), "LIMIT", "0", String(limit)))
+    /// Claims up to `limit` messages given up at or before `before` whose `sms.failed` is still owed, oldest first, by
+    /// moving them to `leaseUntil` (Lua/sms_claim_due.lua, as the polls' claim): two `sms.delivery_poll` runs that
+    /// overlap never emit one message's `sms.failed` twice, and a run that dies leaves its claims to a later one.
+    func claimOwedFailures(before: Date, limit: Int, leaseUntil: Date) async throws -> [String] {
+        let reply = try await redis.run(
+            Self.claimDueScript, keys: [failedUnannouncedKey],
+            arguments: [Self.format(before.timeIntervalSince1970), String(limit), Self.format(leaseUntil.timeIntervalSince1970)])
         return (reply.array ?? []).compactMap(\.string)
     }
 

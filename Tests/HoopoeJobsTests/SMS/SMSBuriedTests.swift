@@ -175,6 +175,30 @@ import Testing
         #expect(slots == [payload.messageID], "the slot is kept: the message may have gone out")
     }
 
+    /// Two `sms.delivery_poll` runs that overlap (the type's page allows it) emit an owed `sms.failed` once: each
+    /// claims what it emits. Read without a claim, both found it unannounced and both emitted it.
+    @Test func overlappingPollsEmitAnOwedSmsFailedOnce() async throws {
+        let harness = try await DomainHarness()
+        try await harness.setClock(morning)
+        let services = try harness.services()
+        let ledger = SMSLedger(services: services)
+        let payload = SMSTest.reminder("buried:owed-twice")
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: "not sent: test", userID: "42", purpose: "reminder.expiration")
+        try await harness.setClock(morning.addingTimeInterval(10 * 60))
+        let now = morning.addingTimeInterval(10 * 60)
+        let first = try await ledger.claimOwedFailures(before: now, limit: 10, leaseUntil: now.addingTimeInterval(600))
+        let second = try await ledger.claimOwedFailures(before: now, limit: 10, leaseUntil: now.addingTimeInterval(600))
+        #expect(first == [payload.messageID] && second.isEmpty, "claimed once while its lease stands: \(first) \(second)")
+        // The claim lapses (the poll that took it died): a later poll emits it, once, however many run at once.
+        try await harness.setClock(morning.addingTimeInterval(30 * 60))
+        let poll = SMSDeliveryPollJob(services: services)
+        async let one = harness.failure(of: poll, .init(tick: 1))
+        async let two = harness.failure(of: poll, .init(tick: 2))
+        _ = try await (one, two)
+        #expect(try await harness.events("sms.failed").count == 1)
+        #expect(try await ledger.record(payload.messageID)?.announced == true)
+    }
+
     /// The burial's `sms.failed` write fails (the events stream unwritable) after the give-up: the hook throws, and the
     /// worker only logs it — nothing runs a buried job again. `sms.delivery_poll` emits the owed event once the hook's
     /// time is up, once: neither a later poll, a second burial nor a `hoopoe dead retry` of the job writes another.

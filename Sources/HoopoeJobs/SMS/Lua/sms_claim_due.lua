@@ -4,7 +4,10 @@
 -- ARGV[3] (a lease): two overlapping poll jobs never take the same message, and a poll job that dies leaves
 -- its messages to be polled again when the lease ends.
 --
--- KEYS[1] `{sms}:poll` · ARGV[1] now · ARGV[2] limit · ARGV[3] lease end. Returns the claimed message ids.
+-- Also claims the owed `sms.failed` of `{sms}:failed_unannounced` (its score: when the message was given up) for the
+-- same reason: two overlapping polls never emit one twice.
+--
+-- KEYS[1] `{sms}:poll` (or `{sms}:failed_unannounced`) · ARGV[1] now · ARGV[2] limit · ARGV[3] lease end. Returns the claimed message ids.
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], id) end
 return ids
