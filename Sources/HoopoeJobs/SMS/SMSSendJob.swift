@@ -439,12 +439,10 @@ public struct SMSSendJob: JobHandler {
     /// emitted): thrown as a retry there, the job went to the dead set with no ledger state and no event.
     func notSent(_ payload: SMSSendPayload, _ error: SMSLedgerNotReplicated, ledger: SMSLedger, context: JobContext) async throws -> JobFailure {
         guard context.attempt >= context.maxAttempts else { return JobFailure.retry("message \(payload.messageID) not sent: \(error); retried") }
-        var reason = "not sent: \(error), at the last of \(context.maxAttempts) attempts"
-        var state = "failed"
-        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: reason) { (reason, state) = (unchecked, "unknown") }
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: reason, userID: payload.userID, purpose: payload.purpose)
-        try await emitFailed(payload, reason: reason, ledger: ledger)
-        return JobFailure.permanent(reason)
+        let reason = "not sent: \(error), at the last of \(context.maxAttempts) attempts"
+        let given = try await recordNotSent(payload, reason: reason, ledger: ledger)
+        try await emitFailed(payload, reason: given.reason, ledger: ledger)
+        return JobFailure.permanent(given.reason)
     }
 
     /// Writes `sent` (``SMSLedger/recordSent(messageID:provider:providerIDs:sentAt:userID:purpose:resend:takesBackMark:sentTemplate:)``)
@@ -531,23 +529,23 @@ public struct SMSSendJob: JobHandler {
     }
 
     private func giveUp(_ payload: SMSSendPayload, checked: SMSPayloadCheck.Checked, day: String, ledger: SMSLedger, reason: String) async throws {
-        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: reason) {
-            // Its slot kept: the earlier send may have used it.
-            try await ledger.recordGivenUp(messageID: payload.messageID, state: "unknown", reason: unchecked, userID: payload.userID, purpose: payload.purpose)
-            try await emitFailed(payload, reason: unchecked, ledger: ledger)
-            return
-        }
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: "failed", reason: reason, userID: payload.userID, purpose: payload.purpose)
-        try? await ledger.releaseDailySlot(phone: checked.nationalPhone, day: day, messageID: payload.messageID)
-        try await emitFailed(payload, reason: reason, ledger: ledger)
+        let given = try await recordNotSent(payload, reason: reason, ledger: ledger)
+        // Its slot kept when the message ended `unknown`: the earlier send may have used it.
+        if given.state == "failed" { try? await ledger.releaseDailySlot(phone: checked.nationalPhone, day: day, messageID: payload.messageID) }
+        try await emitFailed(payload, reason: given.reason, ledger: ledger)
     }
 
-    /// The reason a give-up gives when a lost send of the message went unchecked (Kavenegar's outbox answered `407`,
-    /// ``SMSLedger/Record/uncheckedSend``), else nil. Such a message ends `unknown`, not `failed`: whatever the later
-    /// sends' answers, that one may have been delivered, as a burial after it says (Lua/sms_give_up_buried.lua).
-    static func uncheckedGiveUp(_ payload: SMSSendPayload, ledger: SMSLedger, reason: String) async throws -> String? {
-        guard try await ledger.record(payload.messageID)?.uncheckedSend == true else { return nil }
-        return "\(reason); an earlier send went unchecked (Kavenegar's outbox answered 407) and may have been delivered"
+    /// Gives up a message this run did not send: `failed` with `reason`, or `unknown` when a lost send of it went
+    /// unchecked (Kavenegar's outbox answered `407`, ``SMSLedger/Record/uncheckedSend``), with a reason that says so:
+    /// whatever the later sends' answers, that one may have been delivered, as a burial after it says
+    /// (Lua/sms_give_up_buried.lua). Returns what it wrote; the caller emits `sms.failed` with that reason.
+    private func recordNotSent(_ payload: SMSSendPayload, reason: String, ledger: SMSLedger) async throws -> (state: String, reason: String) {
+        var given = (state: "failed", reason: reason)
+        if try await ledger.record(payload.messageID)?.uncheckedSend == true {
+            given = ("unknown", "\(reason); an earlier send went unchecked (Kavenegar's outbox answered 407) and may have been delivered")
+        }
+        try await ledger.recordGivenUp(messageID: payload.messageID, state: given.state, reason: given.reason, userID: payload.userID, purpose: payload.purpose)
+        return given
     }
 
     /// The senders to try, in order, each with the message in its own template terms.
@@ -578,12 +576,9 @@ public struct SMSSendJob: JobHandler {
     private func giveUpOutdated(_ payload: SMSSendPayload, ledger: SMSLedger, context: JobContext, reason: String) async throws {
         if try await finishedBefore(payload, ledger: ledger, context: context) { throw JobFailure.discard("message \(payload.messageID) is done already") }
         if try await ledger.record(payload.messageID)?.unreconciledProvider != nil { return }
-        var text = "outdated: \(reason); not sent (its text would be wrong by now)"
-        var state = "failed"
-        if let unchecked = try await Self.uncheckedGiveUp(payload, ledger: ledger, reason: text) { (text, state) = (unchecked, "unknown") }
-        try await ledger.recordGivenUp(messageID: payload.messageID, state: state, reason: text, userID: payload.userID, purpose: payload.purpose)
-        try await emitFailed(payload, reason: text, ledger: ledger)
-        throw JobFailure.discard(text)
+        let given = try await recordNotSent(payload, reason: "outdated: \(reason); not sent (its text would be wrong by now)", ledger: ledger)
+        try await emitFailed(payload, reason: given.reason, ledger: ledger)
+        throw JobFailure.discard(given.reason)
     }
 
     /// `1403/09/25 23:59` local time.
