@@ -21,10 +21,7 @@ import Testing
         defer { replica.thaw() }  // before the servers stop: a frozen process would not take its SIGTERM
         let redis = try ReplicaPair.client(primary)
         defer { redis.close() }
-        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
-        let services = DomainJobs.services(
-            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
-            logger: Logger(label: "test.providers"))
+        let services = try ReplicaPair.services(harness, on: redis)
         let payload = try JSONDecoder().decode(EmailSendPayload.self, from: Data(EmailSendTests().payload("durable-email").encoded()))
         let ledger = EmailLedger(services: services)
 
@@ -45,10 +42,7 @@ import Testing
 
     /// The services of a handler run against the pair's primary, and the payload of `messageID`.
     static func services(_ harness: DomainHarness, _ redis: RedisClient) throws -> DomainServices {
-        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
-        return DomainJobs.services(
-            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
-            logger: Logger(label: "test.providers"))
+        return try ReplicaPair.services(harness, on: redis)
     }
 
     static func payload(_ messageID: String) throws -> EmailSendPayload {

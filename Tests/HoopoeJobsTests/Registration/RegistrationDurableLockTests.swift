@@ -21,10 +21,7 @@ import Testing
         defer { replica.thaw() }  // before the servers stop: a frozen process would not take its SIGTERM
         let redis = try ReplicaPair.client(primary)
         defer { redis.close() }
-        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
-        let services = DomainJobs.services(
-            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
-            logger: Logger(label: "test.providers"))
+        let services = try ReplicaPair.services(harness, on: redis)
         let json = SendinblueRegisterEndToEndTests.payload(user: "durable-user", email: "durable@example.com", password: "Pw-durable")
         let payload = try JSONDecoder().decode(SendinblueRegisterPayload.self, from: Data(json.encoded()))
         let brevoCalls = { await harness.control.requests().filter { $0.endpoint.rawValue.hasPrefix("brevo") }.count }

@@ -20,10 +20,7 @@ import Testing
     /// clock set to 10:00 Tehran there.
     private func services(_ harness: DomainHarness, redis: RedisClient) async throws -> DomainServices {
         try await redis.send("SET", harness.clockKey, String(format: "%.3f", morning.timeIntervalSince1970))
-        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
-        return DomainJobs.services(
-            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
-            logger: Logger(label: "test.providers"))
+        return try ReplicaPair.services(harness, on: redis)
     }
 
     /// At the last attempt, a lock the replica cannot confirm ends the message as every last attempt does: `failed`,

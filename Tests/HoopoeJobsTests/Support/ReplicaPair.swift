@@ -1,4 +1,8 @@
 import Foundation
+import HoopoeCore
+@testable import HoopoeJobs
+import Logging
+import Providers
 import Redis
 import TestSupport
 import Testing
@@ -32,5 +36,14 @@ enum ReplicaPair {
         configuration.waitReplicas = waitReplicas
         configuration.waitTimeout = .milliseconds(300)
         return RedisClient(configuration: configuration)
+    }
+
+    /// The domain jobs' services over `redis` (a ``client(_:waitReplicas:)`` of the primary), with the harness's
+    /// settings, providers and namespace: what a worker on that primary would run the handlers with.
+    static func services(_ harness: DomainHarness, on redis: RedisClient) throws -> DomainServices {
+        let settings = try DomainSettings(environment: EnvironmentReader(try harness.baseEnvironment))
+        return DomainJobs.services(
+            settings: settings, jobs: JobQueue(redis: redis, namespace: harness.namespace), httpClient: ProviderHTTPClient(harness.httpClient),
+            logger: Logger(label: "test.providers"))
     }
 }
